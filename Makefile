@@ -1,0 +1,81 @@
+# guichet — build, run, test, bench. See README.md.
+CC      ?= gcc
+PKGS    := libmicrohttpd jansson libxml-2.0 sqlite3 libsodium
+BUILD   ?= build
+OPT     ?= -O2 -g
+SAN     ?=
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+CFLAGS  := -std=c17 -Wall -Wextra -Werror -Wshadow -Wformat=2 -D_GNU_SOURCE -Isrc \
+           $(PKG_CFLAGS) -pthread $(OPT) $(SAN) -MMD -MP
+LDLIBS  := $(PKG_LIBS) -pthread -lm
+LDFLAGS := $(SAN)
+
+LIB_SRC := $(shell find src -name '*.c' ! -path 'src/main.c' | sort)
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
+UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_REPLAY := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz-replay/%)
+
+.PHONY: all deps run test unit bench fuzz clean format check-banned
+all: $(BUILD)/guichet
+
+deps:
+	@scripts/install-deps build
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/libguichet.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/guichet: $(BUILD)/obj/src/main.o $(BUILD)/libguichet.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libguichet.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Itests/unit -o $@ $< $(BUILD)/libguichet.a $(LDLIBS) -lcmocka
+
+# Fuzz targets replayed over their committed corpora by a plain main() (gcc, no libFuzzer).
+$(BUILD)/fuzz-replay/%: tests/fuzz/%.c tests/fuzz/replay_main.c $(BUILD)/libguichet.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< tests/fuzz/replay_main.c $(BUILD)/libguichet.a $(LDLIBS)
+
+unit: $(UNIT_BIN)
+fuzz-replay: $(FUZZ_REPLAY)
+
+# make run: install what is missing, build, create the demo database when absent, serve.
+run:
+	@scripts/install-deps build
+	@$(MAKE) --no-print-directory all
+	@scripts/run-demo
+
+# make test: install, build, run every test; ends with "N passed, N failed".
+test:
+	@scripts/install-deps test
+	@$(MAKE) --no-print-directory all unit fuzz-replay
+	@tests/run-all
+
+bench:
+	@scripts/install-deps bench
+	@$(MAKE) --no-print-directory all
+	@bench/run
+
+# libFuzzer builds of every fuzz target (clang), for long fuzzing sessions by hand.
+fuzz:
+	@scripts/install-deps test
+	@tests/fuzz/build-libfuzzer
+
+check-banned:
+	@scripts/check-banned
+
+format:
+	clang-format -i $$(find src tests/unit tests/fuzz -name '*.[ch]')
+
+clean:
+	rm -rf build
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

@@ -1,0 +1,815 @@
+/*
+ * open311 — GeoReport v2 handlers. Each endpoint writes its document once through docw (JSON
+ * or XML), picks the tenant from jurisdiction_id or the Host header, and answers errors as
+ * the spec's <errors> list with the HTTP status as code. POST suspends the connection while
+ * the group-commit writer makes the new request durable. The GET of one request is the
+ * benchmarked hot path: one store read and the JSON written straight into the response.
+ */
+#include "api/open311/open311.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "api/open311/docw.h"
+#include "api/open311/params.h"
+#include "core/apikey.h"
+#include "core/request.h"
+#include "core/status.h"
+#include "util/log.h"
+#include "util/timeutil.h"
+#include "util/utf8.h"
+
+#define SPEC_URL "http://wiki.open311.org/GeoReport_v2"
+#define ELLIPSIS "\xE2\x80\xA6" /* U+2026, one character */
+
+/* ---- errors ---- */
+
+/* The Open311 HTTP status of an error: the spec wants 403 for any api_key problem. */
+static int error_status(const error *err)
+{
+    if (err->code == ERR_UNAUTHORIZED)
+        return 403;
+    return err_http_status(err->code);
+}
+
+/* "arg: detail" for a client's mistake; a generic sentence for our own failures, whose
+ * details go to the log only. */
+static const char *error_text(http_req *rq, const error *err)
+{
+    if (err->code == ERR_INTERNAL || err->code == ERR_UNAVAILABLE)
+        return err_message(err->code, LANG_EN);
+    const char *detail = err->detail;
+    size_t alen = strlen(err->arg);
+    if (detail[0] == '\0') {
+        if (alen == 0)
+            return err_message(err->code, LANG_EN);
+        return arena_printf(rq->arena, "%s: %s", err->arg,
+                            err->code == ERR_MISSING_ARG ? "missing" : "invalid");
+    }
+    if (alen == 0 || (strncmp(detail, err->arg, alen) == 0 && detail[alen] == ':'))
+        return detail;
+    return arena_printf(rq->arena, "%s: %s", err->arg, detail);
+}
+
+static void respond_error(http_req *rq, docw_format fmt, const error *err)
+{
+    int code = error_status(err);
+    if (code >= 500)
+        log_error("open311 %s: %s (%s)", rq->path, err_name(err->code), err->detail);
+    if (err->code == ERR_UNAVAILABLE)
+        http_add_header(rq, "Retry-After", "2");
+    const char *text = error_text(rq, err);
+    buf_reset(&rq->out);
+    docw w;
+    if (docw_begin(&w, fmt, &rq->out) == 0) {
+        docw_list_begin(&w, "errors");
+        docw_object_begin(&w, "error");
+        docw_int(&w, "code", code);
+        docw_string(&w, "description", text != NULL ? text : err_message(err->code, LANG_EN));
+        docw_object_end(&w);
+        docw_list_end(&w);
+        docw_finish(&w);
+    }
+    http_respond(rq, code, docw_content_type(fmt));
+}
+
+static void fail(http_req *rq, docw_format fmt, err_code code, const char *arg, const char *text)
+{
+    error err;
+    error_set(&err, code, arg, "%s", text);
+    respond_error(rq, fmt, &err);
+}
+
+/* Sends the finished document, or a 500 when it could not be written whole. */
+static void respond_doc(http_req *rq, docw *w, int http_status)
+{
+    if (docw_finish(w) < 0) {
+        error err;
+        error_set(&err, ERR_INTERNAL, NULL, "response document could not be written");
+        respond_error(rq, w->fmt, &err);
+        return;
+    }
+    http_respond(rq, http_status, docw_content_type(w->fmt));
+}
+
+/* ---- common preamble ---- */
+
+/* The route's format; unknown formats get a JSON 404, since nothing else can be assumed. */
+static int get_format(http_req *rq, docw_format *fmt)
+{
+    if (docw_format_parse(rq->format, fmt) == 0)
+        return 0;
+    fail(rq, DOCW_JSON, ERR_NOT_FOUND, "format", "format: unknown, use .json or .xml");
+    return -1;
+}
+
+/* The tenant named by jurisdiction_id, else the one the Host header chose. */
+static const cat_tenant *pick_tenant(http_req *rq, const char *jurisdiction, error *err)
+{
+    if (jurisdiction != NULL) {
+        const cat_tenant *t = catalogue_tenant_by_slug(rq->cat, jurisdiction);
+        if (t == NULL)
+            error_set(err, ERR_NOT_FOUND, "jurisdiction_id", "jurisdiction_id: not found");
+        return t;
+    }
+    if (rq->host_tenant == NULL)
+        error_set(err, ERR_MISSING_ARG, "jurisdiction_id",
+                  "jurisdiction_id: missing (this endpoint serves several jurisdictions)");
+    return rq->host_tenant;
+}
+
+/* Format and tenant for the GET endpoints that take no other query argument. */
+static const cat_tenant *begin_simple(http_req *rq, docw_format *fmt)
+{
+    if (get_format(rq, fmt) < 0)
+        return NULL;
+    error err;
+    const char *jurisdiction = NULL;
+    if (o311_params_jurisdiction(&rq->query, &jurisdiction, &err) < 0) {
+        respond_error(rq, *fmt, &err);
+        return NULL;
+    }
+    const cat_tenant *t = pick_tenant(rq, jurisdiction, &err);
+    if (t == NULL)
+        respond_error(rq, *fmt, &err);
+    return t;
+}
+
+static int exposed(const cat_procedure *p)
+{
+    return p != NULL && p->rec.open311 && p->rec.active;
+}
+
+/* ---- discovery ---- */
+
+static void h_discovery(http_req *rq)
+{
+    docw_format fmt;
+    const cat_tenant *t = begin_simple(rq, &fmt);
+    if (t == NULL)
+        return;
+    const char *contact =
+        t->rec.contact != NULL && t->rec.contact[0] != '\0' ? t->rec.contact : t->rec.name;
+    docw w;
+    if (docw_begin(&w, fmt, &rq->out) < 0) {
+        fail(rq, fmt, ERR_INTERNAL, NULL, "xml writer");
+        return;
+    }
+    docw_object_begin(&w, "discovery");
+    docw_string(&w, "changeset", OPEN311_CHANGESET);
+    docw_string(&w, "contact", contact);
+    docw_string(&w, "key_service",
+                arena_printf(rq->arena,
+                             "API keys for posting requests are issued by %s on request: %s",
+                             t->rec.name, contact));
+    docw_list_begin(&w, "endpoints");
+    docw_object_begin(&w, "endpoint");
+    docw_string(&w, "specification", SPEC_URL);
+    docw_string(&w, "url", arena_printf(rq->arena, "%s/open311/v2", http_base_url(rq)));
+    docw_string(&w, "changeset", OPEN311_CHANGESET);
+    docw_string(&w, "type", "production");
+    docw_list_begin(&w, "formats");
+    docw_string(&w, "format", "text/xml");
+    docw_string(&w, "format", "application/json");
+    docw_list_end(&w);
+    docw_object_end(&w);
+    docw_list_end(&w);
+    docw_object_end(&w);
+    respond_doc(rq, &w, 200);
+}
+
+/* ---- services ---- */
+
+static void h_services(http_req *rq)
+{
+    docw_format fmt;
+    const cat_tenant *t = begin_simple(rq, &fmt);
+    if (t == NULL)
+        return;
+    docw w;
+    if (docw_begin(&w, fmt, &rq->out) < 0) {
+        fail(rq, fmt, ERR_INTERNAL, NULL, "xml writer");
+        return;
+    }
+    docw_list_begin(&w, "services");
+    for (size_t i = 0; i < t->n_procedures; i++) {
+        const cat_procedure *p = &t->procedures[i];
+        if (!exposed(p))
+            continue;
+        docw_object_begin(&w, "service");
+        docw_string(&w, "service_code", p->rec.code);
+        docw_string(&w, "service_name", p->rec.name);
+        docw_string(&w, "description", p->rec.description);
+        docw_bool(&w, "metadata", p->n_attrs > 0);
+        docw_string(&w, "type", "realtime"); /* every request gets its id at once */
+        docw_string(&w, "keywords", p->rec.keywords);
+        docw_string(&w, "group", p->rec.group_name);
+        docw_object_end(&w);
+    }
+    docw_list_end(&w);
+    respond_doc(rq, &w, 200);
+}
+
+static void write_attribute_def(docw *w, const attr_def *d)
+{
+    docw_object_begin(w, "attribute");
+    docw_bool(w, "variable", d->variable);
+    docw_string(w, "code", d->code);
+    docw_string(w, "datatype", attr_type_name(d->type));
+    docw_bool(w, "required", d->required);
+    docw_string(w, "datatype_description", d->datatype_description);
+    docw_int(w, "order", d->order);
+    docw_string(w, "description", d->description);
+    if (d->type == ATTR_SINGLEVALUELIST || d->type == ATTR_MULTIVALUELIST) {
+        docw_list_begin(w, "values");
+        for (size_t k = 0; k < d->n_values; k++) {
+            docw_object_begin(w, "value");
+            docw_string(w, "key", d->values[k].key);
+            docw_string(w, "name", d->values[k].name);
+            docw_object_end(w);
+        }
+        docw_list_end(w);
+    }
+    docw_object_end(w);
+}
+
+static void h_service_definition(http_req *rq)
+{
+    docw_format fmt;
+    const cat_tenant *t = begin_simple(rq, &fmt);
+    if (t == NULL)
+        return;
+    const cat_procedure *p = catalogue_procedure(t, rq->params[0]);
+    if (!exposed(p)) {
+        fail(rq, fmt, ERR_NOT_FOUND, "service_code", "service_code: not found");
+        return;
+    }
+    docw w;
+    if (docw_begin(&w, fmt, &rq->out) < 0) {
+        fail(rq, fmt, ERR_INTERNAL, NULL, "xml writer");
+        return;
+    }
+    docw_object_begin(&w, "service_definition");
+    docw_string(&w, "service_code", p->rec.code);
+    docw_list_begin(&w, "attributes");
+    for (size_t i = 0; i < p->n_attrs; i++)
+        write_attribute_def(&w, &p->attrs[i]);
+    docw_list_end(&w);
+    docw_object_end(&w);
+    respond_doc(rq, &w, 200);
+}
+
+/* ---- tokens ---- */
+
+static void h_token(http_req *rq)
+{
+    docw_format fmt;
+    const cat_tenant *t = begin_simple(rq, &fmt);
+    if (t == NULL)
+        return;
+    /* Every service is realtime: no token was ever issued, so none can be found. */
+    fail(rq, fmt, ERR_NOT_FOUND, "token", "token: not found (this server issues no tokens)");
+}
+
+/* ---- service requests: output ---- */
+
+/* Public timeline events of the requests being written (extensions=true), sorted by
+ * request then time so that each request's notes are one contiguous run. */
+typedef struct notes {
+    store_event *ev;
+    size_t n;
+} notes;
+
+static int event_cmp(const void *pa, const void *pb)
+{
+    const store_event *a = pa, *b = pb;
+    if (a->request_id != b->request_id)
+        return a->request_id < b->request_id ? -1 : 1;
+    if (a->created_at != b->created_at)
+        return a->created_at < b->created_at ? -1 : 1;
+    return a->id < b->id ? -1 : (a->id > b->id);
+}
+
+static void write_time(docw *w, const char *name, int64_t t, const char *tz)
+{
+    if (t == 0) {
+        docw_null(w, name);
+        return;
+    }
+    char text[TIME_RFC3339_LEN];
+    time_format_rfc3339(t, tz, text);
+    docw_string(w, name, text);
+}
+
+/* The description within the schema's 4,000 characters: longer ones (from e-mail or the
+ * counter) are cut to 3,999 characters plus an ellipsis. */
+static void write_description(docw *w, const char *d)
+{
+    if (d == NULL) {
+        docw_null(w, "description");
+        return;
+    }
+    size_t len = strlen(d);
+    if (len <= O311_DESCRIPTION_MAX || utf8_length(d, len) <= O311_DESCRIPTION_MAX) {
+        docw_string_n(w, "description", d, len);
+        return;
+    }
+    size_t cut = utf8_prefix_bytes(d, len, O311_DESCRIPTION_MAX - 1);
+    char *tmp = malloc(cut + sizeof ELLIPSIS);
+    if (tmp == NULL) {
+        w->failed = 1;
+        return;
+    }
+    memcpy(tmp, d, cut);
+    memcpy(tmp + cut, ELLIPSIS, sizeof ELLIPSIS);
+    docw_string_n(w, "description", tmp, cut + sizeof ELLIPSIS - 1);
+    free(tmp);
+}
+
+static const attr_def *find_attr(const cat_procedure *p, const char *code)
+{
+    for (size_t i = 0; i < p->n_attrs; i++)
+        if (strcmp(p->attrs[i].code, code) == 0)
+            return &p->attrs[i];
+    return NULL;
+}
+
+/* One entry of the Extensions "attributes" list: name is the attribute code, label its
+ * description, code the stored value (a list key) and value its human-readable name. */
+static void write_attr_value(docw *w, const attr_def *d, const char *code, const char *value)
+{
+    const char *shown = value;
+    for (size_t k = 0; d != NULL && k < d->n_values; k++)
+        if (strcmp(d->values[k].key, value) == 0)
+            shown = d->values[k].name;
+    docw_object_begin(w, "attribute");
+    docw_string(w, "label", d != NULL ? d->description : NULL);
+    docw_string(w, "name", code);
+    docw_string(w, "value", shown);
+    docw_string(w, "code", value);
+    docw_object_end(w);
+}
+
+static void write_attr_values(docw *w, const cat_procedure *p, const char *json)
+{
+    docw_list_begin(w, "attributes");
+    json_t *root = json != NULL ? json_loads(json, 0, NULL) : NULL;
+    const char *code;
+    json_t *v;
+    if (json_is_object(root)) {
+        json_object_foreach(root, code, v)
+        {
+            const attr_def *d = p != NULL ? find_attr(p, code) : NULL;
+            if (json_is_string(v)) {
+                write_attr_value(w, d, code, json_string_value(v));
+            } else if (json_is_array(v)) {
+                size_t i;
+                json_t *item;
+                json_array_foreach(v, i, item)
+                {
+                    if (json_is_string(item))
+                        write_attr_value(w, d, code, json_string_value(item));
+                }
+            }
+        }
+    }
+    json_decref(root);
+    docw_list_end(w);
+}
+
+static const char *note_text(http_req *rq, const store_event *e)
+{
+    if (e->body != NULL && e->body[0] != '\0')
+        return e->body;
+    status s;
+    if (e->status_to != NULL && status_parse(e->status_to, &s) == 0)
+        return status_label(s, rq->lang);
+    return NULL;
+}
+
+static void write_notes(http_req *rq, docw *w, const notes *ns, int64_t request_id, const char *tz)
+{
+    docw_list_begin(w, "notes");
+    size_t lo = 0, hi = ns->n;
+    while (lo < hi) { /* first event of request_id */
+        size_t mid = lo + (hi - lo) / 2;
+        if (ns->ev[mid].request_id < request_id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    for (size_t i = lo; i < ns->n && ns->ev[i].request_id == request_id; i++) {
+        const store_event *e = &ns->ev[i];
+        if (!e->is_public) /* the store filtered already; never trust one layer alone */
+            continue;
+        docw_object_begin(w, "note");
+        write_time(w, "datetime", e->created_at, tz);
+        docw_string(w, "description", note_text(rq, e));
+        docw_string(w, "type", e->kind);
+        docw_object_end(w);
+    }
+    docw_list_end(w);
+}
+
+/* One <request>. Personal data (names, e-mail, phone, device and account ids) and the
+ * tracking token are never written. */
+static void write_request(http_req *rq, docw *w, const cat_tenant *t, const cat_procedure *p,
+                          const store_request *r, const notes *ns)
+{
+    const char *tz = t->rec.timezone;
+    const cat_department *dep =
+        r->department_id != 0 ? catalogue_department_by_id(t, r->department_id) : p->department;
+    docw_object_begin(w, "request");
+    docw_string(w, "service_request_id", r->reference);
+    docw_string(w, "status", status_open311_of(r->status));
+    docw_string(w, "status_notes", r->status_notes);
+    docw_string(w, "service_name", p->rec.name);
+    docw_string(w, "service_code", p->rec.code);
+    write_description(w, r->description);
+    docw_string(w, "agency_responsible", dep != NULL ? dep->rec.name : NULL);
+    docw_string(w, "service_notice", p->rec.service_notice);
+    write_time(w, "requested_datetime", r->created_at, tz);
+    write_time(w, "updated_datetime", r->updated_at != 0 ? r->updated_at : r->created_at, tz);
+    write_time(w, "expected_datetime", r->due_at, tz);
+    docw_string(w, "address", r->address);
+    docw_string(w, "address_id", r->address_id);
+    docw_string(w, "zipcode", r->zipcode);
+    if (r->has_location) {
+        docw_double(w, "lat", r->lat);
+        docw_double(w, "long", r->lon);
+    } else {
+        docw_null(w, "lat");
+        docw_null(w, "long");
+    }
+    docw_string(w, "media_url", r->media_url);
+    if (ns != NULL) {
+        write_attr_values(w, p, r->attributes);
+        docw_object_begin(w, "extended_attributes");
+        docw_string(w, "channel", r->channel);
+        docw_object_end(w);
+        write_notes(rq, w, ns, r->id, tz);
+    }
+    docw_object_end(w);
+}
+
+/* Loads the public timelines of reqs[0..n) into ns (sorted). */
+static int load_notes(http_req *rq, const cat_tenant *t, const store_request *reqs, size_t n,
+                      notes *ns, error *err)
+{
+    ns->ev = NULL;
+    ns->n = 0;
+    if (n == 0)
+        return 0;
+    int64_t *ids = arena_alloc(rq->arena, n * sizeof *ids);
+    if (ids == NULL)
+        return error_set(err, ERR_INTERNAL, NULL, "out of memory");
+    for (size_t i = 0; i < n; i++)
+        ids[i] = reqs[i].id;
+    if (request_timelines(rq->core, t, ids, n, 1, rq->arena, &ns->ev, &ns->n, err) < 0)
+        return -1;
+    if (ns->n > 1)
+        qsort(ns->ev, ns->n, sizeof *ns->ev, event_cmp);
+    return 0;
+}
+
+/* ---- GET requests/{id} ---- */
+
+static int query_extensions(http_req *rq, int *ext, error *err)
+{
+    const char *v = form_get(&rq->query, "extensions");
+    *ext = 0;
+    if (v == NULL || v[0] == '\0' || strcmp(v, "false") == 0 || strcmp(v, "0") == 0)
+        return 0;
+    if (strcmp(v, "true") == 0 || strcmp(v, "1") == 0) {
+        *ext = 1;
+        return 0;
+    }
+    return error_set(err, ERR_INVALID_ARG, "extensions", "extensions: must be true or false");
+}
+
+static void h_request_one(http_req *rq)
+{
+    docw_format fmt;
+    const cat_tenant *t = begin_simple(rq, &fmt);
+    if (t == NULL)
+        return;
+    error err;
+    int ext;
+    if (query_extensions(rq, &ext, &err) < 0) {
+        respond_error(rq, fmt, &err);
+        return;
+    }
+    store_request r;
+    if (request_get(rq->core, t, rq->params[0], rq->arena, &r, &err) < 0) {
+        if (err.code == ERR_NOT_FOUND)
+            fail(rq, fmt, ERR_NOT_FOUND, "service_request_id", "service_request_id: not found");
+        else
+            respond_error(rq, fmt, &err);
+        return;
+    }
+    const cat_procedure *p = catalogue_procedure_by_id(t, r.procedure_id);
+    if (p == NULL || !p->rec.open311) {
+        fail(rq, fmt, ERR_NOT_FOUND, "service_request_id", "service_request_id: not found");
+        return;
+    }
+    notes ns;
+    if (ext && load_notes(rq, t, &r, 1, &ns, &err) < 0) {
+        respond_error(rq, fmt, &err);
+        return;
+    }
+    docw w;
+    if (docw_begin(&w, fmt, &rq->out) < 0) {
+        fail(rq, fmt, ERR_INTERNAL, NULL, "xml writer");
+        return;
+    }
+    docw_list_begin(&w, "service_requests"); /* one request is still a list */
+    write_request(rq, &w, t, p, &r, ext ? &ns : NULL);
+    docw_list_end(&w);
+    respond_doc(rq, &w, 200);
+}
+
+/* ---- GET requests ---- */
+
+/* The store statuses behind the Open311 open/closed filter. */
+static void filter_statuses(store_request_filter *f, const o311_query *q)
+{
+    if (q->want_open == q->want_closed)
+        return; /* neither or both: every status */
+    for (int s = 0; s < STATUS_COUNT && f->n_statuses < STORE_FILTER_MAX_LIST; s++)
+        if (status_is_closed((status)s) == q->want_closed)
+            f->statuses[f->n_statuses++] = status_code((status)s);
+}
+
+/* Appends the results of one search to *all (grown in the arena). */
+static int search_append(http_req *rq, const store_request_filter *f, store_request **all,
+                         size_t *n_all, error *err)
+{
+    store_request *found = NULL;
+    size_t n = 0;
+    if (request_search(rq->core, f, rq->arena, &found, &n, err) < 0)
+        return -1;
+    if (*n_all == 0) {
+        *all = found;
+        *n_all = n;
+        return 0;
+    }
+    if (n == 0)
+        return 0;
+    store_request *joined = arena_alloc(rq->arena, (*n_all + n) * sizeof *joined);
+    if (joined == NULL)
+        return error_set(err, ERR_INTERNAL, NULL, "out of memory");
+    memcpy(joined, *all, *n_all * sizeof *joined);
+    memcpy(joined + *n_all, found, n * sizeof *joined);
+    *all = joined;
+    *n_all += n;
+    return 0;
+}
+
+/* Runs the search the filters describe; explicit ids go in chunks of the store's list size. */
+static int run_search(http_req *rq, const cat_tenant *t, const o311_query *q, store_request **out,
+                      size_t *n, error *err)
+{
+    *out = NULL;
+    *n = 0;
+    store_request_filter f;
+    memset(&f, 0, sizeof f);
+    f.tenant_id = t->rec.id;
+    f.only_open311 = 1;
+    f.priority = -1;
+    if (q->n_ids > 0) {
+        for (size_t i = 0; i < q->n_ids; i += STORE_FILTER_MAX_LIST) {
+            size_t k = q->n_ids - i < STORE_FILTER_MAX_LIST ? q->n_ids - i : STORE_FILTER_MAX_LIST;
+            for (size_t j = 0; j < k; j++)
+                f.references[j] = q->ids[i + j];
+            f.n_references = k;
+            f.limit = k;
+            if (search_append(rq, &f, out, n, err) < 0)
+                return -1;
+        }
+        return 0;
+    }
+    for (size_t i = 0; i < q->n_codes; i++) {
+        const cat_procedure *p = catalogue_procedure(t, q->codes[i]);
+        if (p != NULL && p->rec.open311)
+            f.procedure_ids[f.n_procedure_ids++] = p->rec.id;
+    }
+    if (q->n_codes > 0 && f.n_procedure_ids == 0)
+        return 0; /* only unknown codes: nothing matches */
+    filter_statuses(&f, q);
+    f.created_from = q->created_from;
+    f.created_to = q->created_to;
+    f.offset = (q->page - 1) * q->page_size;
+    f.limit = q->page_size;
+    return search_append(rq, &f, out, n, err);
+}
+
+static void get_requests(http_req *rq, docw_format fmt)
+{
+    error err;
+    o311_query q;
+    if (o311_params_query(rq->arena, &rq->query, time_now(), &q, &err) < 0) {
+        respond_error(rq, fmt, &err);
+        return;
+    }
+    const cat_tenant *t = pick_tenant(rq, q.jurisdiction_id, &err);
+    if (t == NULL) {
+        respond_error(rq, fmt, &err);
+        return;
+    }
+    store_request *reqs = NULL;
+    size_t n = 0;
+    notes ns;
+    if (run_search(rq, t, &q, &reqs, &n, &err) < 0 ||
+        (q.extensions && load_notes(rq, t, reqs, n, &ns, &err) < 0)) {
+        respond_error(rq, fmt, &err);
+        return;
+    }
+    docw w;
+    if (docw_begin(&w, fmt, &rq->out) < 0) {
+        fail(rq, fmt, ERR_INTERNAL, NULL, "xml writer");
+        return;
+    }
+    docw_list_begin(&w, "service_requests");
+    for (size_t i = 0; i < n; i++) {
+        const cat_procedure *p = catalogue_procedure_by_id(t, reqs[i].procedure_id);
+        if (p == NULL || !p->rec.open311)
+            continue;
+        write_request(rq, &w, t, p, &reqs[i], q.extensions ? &ns : NULL);
+    }
+    docw_list_end(&w);
+    respond_doc(rq, &w, 200);
+}
+
+/* ---- POST requests ---- */
+
+/* State kept across the suspension while the writer commits. */
+typedef struct post_state {
+    docw_format fmt;
+    const cat_procedure *proc;
+    request_created created;
+    int rc;
+    error err;
+} post_state;
+
+static void post_finish(http_req *rq)
+{
+    post_state *st = rq->user;
+    if (st->rc < 0) {
+        respond_error(rq, st->fmt, &st->err);
+        return;
+    }
+    docw w;
+    if (docw_begin(&w, st->fmt, &rq->out) < 0) {
+        fail(rq, st->fmt, ERR_INTERNAL, NULL, "xml writer");
+        return;
+    }
+    /* The tracking token in st->created is the citizen's secret: it is not written here.
+     * account_id is personal data, so it stays null. */
+    docw_list_begin(&w, "service_requests");
+    docw_object_begin(&w, "request");
+    docw_string(&w, "service_request_id", st->created.reference);
+    docw_string(&w, "service_notice", st->proc->rec.service_notice);
+    docw_null(&w, "account_id");
+    docw_object_end(&w);
+    docw_list_end(&w);
+    /* 200 as in every example of the spec; a replayed POST answers the same. */
+    respond_doc(rq, &w, 200);
+}
+
+static void post_done(void *ctx, int rc, const error *err)
+{
+    http_req *rq = ctx;
+    post_state *st = rq->user;
+    st->rc = rc;
+    if (rc < 0) {
+        if (err != NULL)
+            st->err = *err;
+        else
+            error_set(&st->err, ERR_INTERNAL, NULL, "request_create failed without detail");
+    }
+    http_resume(rq, post_finish);
+}
+
+/* jurisdiction_id from the body, else from the query string. */
+static int post_jurisdiction(http_req *rq, const form *body, const char **out, error *err)
+{
+    if (o311_params_jurisdiction(body, out, err) < 0)
+        return -1;
+    if (*out == NULL)
+        return o311_params_jurisdiction(&rq->query, out, err);
+    return 0;
+}
+
+static void post_requests(http_req *rq, docw_format fmt)
+{
+    error err;
+    form body;
+    const char *jurisdiction = NULL;
+    if (http_form_body(rq, &body, &err) < 0 ||
+        post_jurisdiction(rq, &body, &jurisdiction, &err) < 0) {
+        respond_error(rq, fmt, &err);
+        return;
+    }
+    const cat_tenant *t = pick_tenant(rq, jurisdiction, &err);
+    if (t == NULL) {
+        respond_error(rq, fmt, &err);
+        return;
+    }
+    const char *key = form_get(&body, "api_key");
+    if (key == NULL || key[0] == '\0') {
+        fail(rq, fmt, ERR_FORBIDDEN, "api_key", "api_key: missing");
+        return;
+    }
+    store_apikey k;
+    if (apikey_authenticate(rq->core, t->rec.id, key, SCOPE_OPEN311, rq->arena, &k, &err) < 0) {
+        if (err.code == ERR_FORBIDDEN || err.code == ERR_UNAUTHORIZED)
+            fail(rq, fmt, ERR_FORBIDDEN, "api_key", "api_key: invalid");
+        else
+            respond_error(rq, fmt, &err);
+        return;
+    }
+    if (http_ratelimit_key(rq, k.id, &err) < 0) {
+        respond_error(rq, fmt, &err);
+        return;
+    }
+    o311_post p;
+    if (o311_params_post(rq->arena, &body, &p, &err) < 0) {
+        respond_error(rq, fmt, &err);
+        return;
+    }
+    const cat_procedure *proc = catalogue_procedure(t, p.service_code);
+    if (!exposed(proc)) {
+        fail(rq, fmt, ERR_NOT_FOUND, "service_code", "service_code: not found");
+        return;
+    }
+    const char *idem = http_header(rq, "Idempotency-Key");
+    if (idem != NULL && !o311_idempotency_key_valid(idem)) {
+        fail(rq, fmt, ERR_INVALID_ARG, "Idempotency-Key",
+             "Idempotency-Key: 1 to 128 printable characters without spaces");
+        return;
+    }
+    post_state *st = arena_alloc(rq->arena, sizeof *st);
+    const char *actor = arena_printf(rq->arena, "api:%s", k.name != NULL ? k.name : "");
+    if (st == NULL || actor == NULL) {
+        fail(rq, fmt, ERR_INTERNAL, NULL, "out of memory");
+        return;
+    }
+    st->fmt = fmt;
+    st->proc = proc;
+    request_input in;
+    memset(&in, 0, sizeof in);
+    in.tenant = t;
+    in.procedure = proc;
+    in.ch = CHANNEL_API;
+    in.description = p.description;
+    in.description_max = O311_DESCRIPTION_MAX;
+    in.has_location = p.has_location;
+    in.lat = p.lat;
+    in.lon = p.lon;
+    in.address = p.address_string;
+    in.address_id = p.address_id;
+    in.attrs = p.attrs;
+    in.n_attrs = p.n_attrs;
+    in.first_name = p.first_name;
+    in.last_name = p.last_name;
+    in.email = p.email;
+    in.phone = p.phone;
+    in.device_id = p.device_id;
+    in.account_id = p.account_id;
+    in.media_url = p.media_url;
+    in.actor = actor;
+    in.api_key_id = k.id;
+    in.idempotency_key = idem;
+    in.require_location = proc->rec.kind == PROCEDURE_INCIDENT;
+    rq->user = st;
+    /* Suspend before queuing: the writer may call post_done at any moment after. */
+    http_suspend(rq);
+    if (request_create(rq->core, &in, &st->created, post_done, rq, &st->err) < 0) {
+        st->rc = -1;
+        http_resume(rq, post_finish);
+    }
+}
+
+static void h_requests(http_req *rq)
+{
+    docw_format fmt;
+    if (get_format(rq, &fmt) < 0)
+        return;
+    if (rq->method == HTTP_POST)
+        post_requests(rq, fmt);
+    else
+        get_requests(rq, fmt);
+}
+
+const http_route open311_routes[] = {
+    {HTTP_GET | HTTP_HEAD, "/open311/discovery.{fmt}", h_discovery},
+    {HTTP_GET | HTTP_HEAD, "/open311/v2/discovery.{fmt}", h_discovery},
+    {HTTP_GET | HTTP_HEAD, "/open311/v2/services.{fmt}", h_services},
+    {HTTP_GET | HTTP_HEAD, "/open311/v2/services/{}.{fmt}", h_service_definition},
+    {HTTP_GET | HTTP_HEAD | HTTP_POST, "/open311/v2/requests.{fmt}", h_requests},
+    {HTTP_GET | HTTP_HEAD, "/open311/v2/requests/{}.{fmt}", h_request_one},
+    {HTTP_GET | HTTP_HEAD, "/open311/v2/tokens/{}.{fmt}", h_token},
+    {0, NULL, NULL},
+};

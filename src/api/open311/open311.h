@@ -1,0 +1,19 @@
+/*
+ * open311 — the Open311 GeoReport v2 entrance at /open311/v2/: service discovery, the service
+ * list and definitions, POST and GET of service requests, and tokens, each in .json and
+ * .xml. It turns HTTP arguments into core calls (params.h checks them, docw.h writes both
+ * formats) and never shows personal data or the citizen's tracking token.
+ */
+#ifndef GUICHET_API_OPEN311_H
+#define GUICHET_API_OPEN311_H
+
+#include "http/http.h"
+
+/* Version stamp announced as the discovery "changeset": the date this API's behaviour last
+ * changed (sortable, as Service Discovery asks). */
+#define OPEN311_CHANGESET "2026-11-29T00:00:00Z"
+
+/* The Open311 routes, terminated by {0, NULL, NULL}. */
+extern const http_route open311_routes[];
+
+#endif

@@ -1,0 +1,934 @@
+/*
+ * rest — the JSON API at /api/v1/ (see rest.h and docs/api.md). Every route goes through
+ * dispatch(): method check (405 with Allow), tenant, Bearer key of scope "api", query
+ * parameters checked against the operation's table, per-key rate limit for writes, then the
+ * operation. Writes suspend the connection while the group commit makes them durable and
+ * answer from a continuation with the request re-read from the store.
+ */
+#include "api/rest/rest.h"
+
+#include <inttypes.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "core/apikey.h"
+#include "core/request.h"
+#include "core/status.h"
+#include "util/jsonw.h"
+#include "util/log.h"
+#include "util/timeutil.h"
+#include "util/utf8.h"
+
+#define JSON_CTYPE "application/json; charset=utf-8"
+#define LIST_LIMIT_DEFAULT 50
+#define LIST_LIMIT_MAX 200
+#define NOTE_MAX_CHARS 10000
+/* None of our bodies nests: a small bound keeps jansson's recursion shallow. */
+#define BODY_MAX_DEPTH 8
+#define CURSOR_MAX_LEN 40
+
+/* Everything an operation needs, kept in rq->user so that it survives a suspension. */
+typedef struct rest_state {
+    const cat_tenant *tenant;
+    store_apikey key;
+    const char *actor; /* "api:<key name>" for the events written */
+    store_request_filter filter;
+    size_t limit;
+    /* writes */
+    request_change change;
+    const char *note_body;
+    int note_public;
+    int has_note_public;
+    int rc; /* outcome of the asynchronous write */
+    error err;
+    int success_status; /* 200 after PATCH, 201 after a new note */
+} rest_state;
+
+/* ---- answers ---- */
+
+/* The one error format of the JSON API: {"error": {code, message, argument?, detail?}}. */
+static void respond_error(http_req *rq, const error *e)
+{
+    err_code code = e->code;
+    if (code <= ERR_NONE || code >= ERR_COUNT)
+        code = ERR_INTERNAL;
+    if (code == ERR_INTERNAL)
+        log_error("api: %s %s: internal error: %s", rq->method == HTTP_GET ? "GET" : "write",
+                  rq->path ? rq->path : "?", e->detail);
+    buf_reset(&rq->out);
+    jsonw w;
+    jsonw_init(&w, &rq->out);
+    jsonw_object_begin(&w, NULL);
+    jsonw_object_begin(&w, "error");
+    jsonw_string(&w, "code", err_name(code));
+    jsonw_string(&w, "message", err_message(code, rq->lang));
+    if (e->arg[0])
+        jsonw_string(&w, "argument", e->arg);
+    if (e->detail[0])
+        jsonw_string(&w, "detail", e->detail);
+    jsonw_object_end(&w);
+    jsonw_object_end(&w);
+    if (code == ERR_UNAVAILABLE)
+        http_add_header(rq, "Retry-After", "2");
+    if (code == ERR_UNAUTHORIZED)
+        http_add_header(rq, "WWW-Authenticate", "Bearer realm=\"guichet\"");
+    http_respond(rq, err_http_status(code), JSON_CTYPE);
+}
+
+static void respond_code(http_req *rq, err_code code, const char *arg, const char *detail)
+{
+    error e;
+    error_set(&e, code, arg, "%s", detail ? detail : "");
+    respond_error(rq, &e);
+}
+
+/* Sends what the writer produced, or a 500 when it hit the output limit or a mistake. */
+static void respond_json(http_req *rq, jsonw *w, int http_status)
+{
+    if (jsonw_finish(w) != 0) {
+        respond_code(rq, ERR_INTERNAL, NULL, "response over the output limit");
+        return;
+    }
+    http_respond(rq, http_status, JSON_CTYPE);
+}
+
+/* RFC 3339 in the tenant's zone, null for "never". */
+static void write_time(jsonw *w, const char *key, int64_t t, const char *tz)
+{
+    if (t == 0) {
+        jsonw_null(w, key);
+        return;
+    }
+    char s[TIME_RFC3339_LEN];
+    time_format_rfc3339(t, tz, s);
+    jsonw_string(w, key, s);
+}
+
+static void write_event(jsonw *w, const store_event *e, const char *tz)
+{
+    jsonw_object_begin(w, NULL);
+    jsonw_int(w, "id", e->id);
+    jsonw_string(w, "kind", e->kind);
+    jsonw_bool(w, "public", e->is_public);
+    jsonw_string(w, "actor", e->actor);
+    jsonw_string(w, "channel", e->channel);
+    jsonw_string(w, "status_from", e->status_from);
+    jsonw_string(w, "status_to", e->status_to);
+    jsonw_string(w, "body", e->body);
+    write_time(w, "created_at", e->created_at, tz);
+    jsonw_object_end(w);
+}
+
+/* One request as the API shows it; the timeline only when `timeline` is not NULL. */
+static void write_request(jsonw *w, lang l, const cat_tenant *t, const store_request *r,
+                          const store_event *timeline, size_t n_events)
+{
+    const char *tz = t->rec.timezone;
+    status st;
+    const char *label = status_parse(r->status, &st) == 0 ? status_label(st, l) : r->status;
+    const cat_procedure *p = catalogue_procedure_by_id(t, r->procedure_id);
+    const cat_department *d =
+        r->department_id ? catalogue_department_by_id(t, r->department_id) : NULL;
+
+    jsonw_object_begin(w, NULL);
+    jsonw_string(w, "reference", r->reference);
+    jsonw_string(w, "status", r->status);
+    jsonw_string(w, "status_label", label);
+    if (p) {
+        jsonw_object_begin(w, "procedure");
+        jsonw_string(w, "code", p->rec.code);
+        jsonw_string(w, "name", p->rec.name);
+        jsonw_object_end(w);
+    } else {
+        jsonw_null(w, "procedure");
+    }
+    if (d) {
+        jsonw_object_begin(w, "department");
+        jsonw_string(w, "code", d->rec.code);
+        jsonw_string(w, "name", d->rec.name);
+        jsonw_object_end(w);
+    } else {
+        jsonw_null(w, "department");
+    }
+    jsonw_string(w, "channel", r->channel);
+    jsonw_string(w, "description", r->description);
+    if (r->has_location) {
+        jsonw_object_begin(w, "location");
+        jsonw_double(w, "lat", r->lat);
+        jsonw_double(w, "long", r->lon);
+        jsonw_object_end(w);
+    } else {
+        jsonw_null(w, "location");
+    }
+    jsonw_string(w, "address", r->address);
+    jsonw_string(w, "address_id", r->address_id);
+    jsonw_string(w, "zipcode", r->zipcode);
+    jsonw_string(w, "media_url", r->media_url);
+    /* Stored by core after validation, so it is trusted JSON. */
+    jsonw_raw(w, "attributes", r->attributes && *r->attributes ? r->attributes : "{}");
+    jsonw_object_begin(w, "contact");
+    jsonw_string(w, "first_name", r->first_name);
+    jsonw_string(w, "last_name", r->last_name);
+    jsonw_string(w, "email", r->email);
+    jsonw_string(w, "phone", r->phone);
+    jsonw_object_end(w);
+    jsonw_string(w, "assignee", r->assignee);
+    jsonw_string(w, "priority", request_priority_name(r->priority));
+    write_time(w, "created_at", r->created_at, tz);
+    write_time(w, "updated_at", r->updated_at, tz);
+    write_time(w, "closed_at", r->closed_at, tz);
+    write_time(w, "due_at", r->due_at, tz);
+    jsonw_string(w, "status_notes", r->status_notes);
+    if (timeline) {
+        jsonw_array_begin(w, "timeline");
+        for (size_t i = 0; i < n_events; i++)
+            write_event(w, &timeline[i], tz);
+        jsonw_array_end(w);
+    }
+    jsonw_object_end(w);
+}
+
+/* Reads request `reference` with its whole timeline and answers it with `status`. */
+static void respond_request(http_req *rq, const rest_state *st, const char *reference,
+                            int http_status)
+{
+    error err;
+    error_clear(&err);
+    store_request r;
+    store_event *events = NULL;
+    size_t n_events = 0;
+    if (request_get(rq->core, st->tenant, reference, rq->arena, &r, &err) != 0 ||
+        request_timeline(rq->core, st->tenant, r.id, 0, rq->arena, &events, &n_events, &err) != 0) {
+        respond_error(rq, &err);
+        return;
+    }
+    static const store_event none;
+    jsonw w;
+    buf_reset(&rq->out);
+    jsonw_init(&w, &rq->out);
+    write_request(&w, rq->lang, st->tenant, &r, events ? events : &none, n_events);
+    respond_json(rq, &w, http_status);
+}
+
+/* ---- query parameters of the list ---- */
+
+/* Cursor: "<created_at>.<id>" in lowercase hex without leading zeros, e.g. "6756f3a0.1f4".
+ * Clients treat it as opaque; the strict syntax lets us reject anything we did not issue. */
+static int parse_hex_field(const char *s, size_t n, int64_t *out)
+{
+    if (n == 0 || n > 16 || (n > 1 && s[0] == '0'))
+        return -1;
+    uint64_t v = 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        unsigned d;
+        if (c >= '0' && c <= '9')
+            d = (unsigned)(c - '0');
+        else if (c >= 'a' && c <= 'f')
+            d = (unsigned)(c - 'a' + 10);
+        else
+            return -1;
+        v = v * 16 + d;
+    }
+    if (v > (uint64_t)INT64_MAX)
+        return -1;
+    *out = (int64_t)v;
+    return 0;
+}
+
+static int q_cursor(http_req *rq, rest_state *st, const char *v, error *err)
+{
+    (void)rq;
+    size_t n = strlen(v);
+    const char *dot = memchr(v, '.', n);
+    int64_t created, id;
+    if (n > CURSOR_MAX_LEN || !dot || parse_hex_field(v, (size_t)(dot - v), &created) != 0 ||
+        parse_hex_field(dot + 1, n - (size_t)(dot - v) - 1, &id) != 0 || id <= 0)
+        return error_set(err, ERR_INVALID_ARG, "cursor",
+                         "not a cursor issued by this API: pass next_cursor as it came");
+    st->filter.before_created_at = created;
+    st->filter.before_id = id;
+    return 0;
+}
+
+static int q_limit(http_req *rq, rest_state *st, const char *v, error *err)
+{
+    (void)rq;
+    size_t n = strlen(v);
+    long val = 0;
+    if (n == 0 || n > 3)
+        goto bad;
+    for (size_t i = 0; i < n; i++) {
+        if (v[i] < '0' || v[i] > '9')
+            goto bad;
+        val = val * 10 + (v[i] - '0');
+    }
+    if (val < 1 || val > LIST_LIMIT_MAX)
+        goto bad;
+    st->limit = (size_t)val;
+    return 0;
+bad:
+    return error_set(err, ERR_INVALID_ARG, "limit", "an integer from 1 to %d", LIST_LIMIT_MAX);
+}
+
+/* Splits a comma list into arena copies; -1 on an empty item or too many items. */
+static int split_list(arena *a, const char *v, const char **items, size_t max, size_t *n)
+{
+    *n = 0;
+    const char *p = v;
+    for (;;) {
+        const char *end = strchr(p, ',');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        if (len == 0 || *n == max)
+            return -1;
+        items[*n] = arena_strndup(a, p, len);
+        if (!items[*n])
+            return -1;
+        (*n)++;
+        if (!end)
+            return 0;
+        p = end + 1;
+    }
+}
+
+static int q_status(http_req *rq, rest_state *st, const char *v, error *err)
+{
+    if (split_list(rq->arena, v, st->filter.statuses, STORE_FILTER_MAX_LIST,
+                   &st->filter.n_statuses) != 0)
+        return error_set(err, ERR_INVALID_ARG, "status", "a comma list of at most %d status codes",
+                         STORE_FILTER_MAX_LIST);
+    for (size_t i = 0; i < st->filter.n_statuses; i++) {
+        status s;
+        if (status_parse(st->filter.statuses[i], &s) != 0)
+            return error_set(err, ERR_INVALID_ARG, "status",
+                             "unknown status code (new, acknowledged, in_progress, resolved, "
+                             "rejected, duplicate)");
+    }
+    return 0;
+}
+
+static int q_procedure(http_req *rq, rest_state *st, const char *v, error *err)
+{
+    const char *codes[STORE_FILTER_MAX_LIST];
+    size_t n;
+    if (split_list(rq->arena, v, codes, STORE_FILTER_MAX_LIST, &n) != 0)
+        return error_set(err, ERR_INVALID_ARG, "procedure",
+                         "a comma list of at most %d procedure codes", STORE_FILTER_MAX_LIST);
+    for (size_t i = 0; i < n; i++) {
+        const cat_procedure *p = catalogue_procedure(st->tenant, codes[i]);
+        if (!p)
+            return error_set(err, ERR_INVALID_ARG, "procedure", "unknown procedure code");
+        st->filter.procedure_ids[i] = p->rec.id;
+    }
+    st->filter.n_procedure_ids = n;
+    return 0;
+}
+
+static int q_department(http_req *rq, rest_state *st, const char *v, error *err)
+{
+    (void)rq;
+    const cat_department *d = catalogue_department(st->tenant, v);
+    if (!d)
+        return error_set(err, ERR_INVALID_ARG, "department", "unknown department code");
+    st->filter.department_id = d->rec.id;
+    return 0;
+}
+
+static int q_channel(http_req *rq, rest_state *st, const char *v, error *err)
+{
+    (void)rq;
+    channel ch;
+    if (channel_parse(v, &ch) != 0)
+        return error_set(err, ERR_INVALID_ARG, "channel",
+                         "one of web, mobile, email, sms, phone, counter, post, api");
+    st->filter.channel = channel_name(ch);
+    return 0;
+}
+
+static int q_assignee(http_req *rq, rest_state *st, const char *v, error *err)
+{
+    (void)rq;
+    if (!*v)
+        return error_set(err, ERR_INVALID_ARG, "assignee", "empty assignee");
+    st->filter.assignee = v;
+    return 0;
+}
+
+static int q_priority(http_req *rq, rest_state *st, const char *v, error *err)
+{
+    (void)rq;
+    int p = request_priority_parse(v);
+    if (p < 0)
+        return error_set(err, ERR_INVALID_ARG, "priority", "one of low, normal, high, urgent");
+    st->filter.priority = p;
+    return 0;
+}
+
+static int parse_time_arg(const char *name, const char *v, int64_t *out, error *err)
+{
+    if (time_parse_rfc3339(v, out) != 0)
+        return error_set(err, ERR_INVALID_ARG, name,
+                         "an RFC 3339 date-time such as 2026-03-01T08:00:00+01:00");
+    return 0;
+}
+
+static int q_created_from(http_req *rq, rest_state *st, const char *v, error *err)
+{
+    (void)rq;
+    return parse_time_arg("created_from", v, &st->filter.created_from, err);
+}
+
+static int q_created_to(http_req *rq, rest_state *st, const char *v, error *err)
+{
+    (void)rq;
+    return parse_time_arg("created_to", v, &st->filter.created_to, err);
+}
+
+static int q_updated_since(http_req *rq, rest_state *st, const char *v, error *err)
+{
+    (void)rq;
+    return parse_time_arg("updated_since", v, &st->filter.updated_since, err);
+}
+
+typedef struct query_param {
+    const char *name;
+    int (*fn)(http_req *rq, rest_state *st, const char *value, error *err);
+} query_param;
+
+static const query_param list_params[] = {
+    {"status", q_status},
+    {"procedure", q_procedure},
+    {"department", q_department},
+    {"channel", q_channel},
+    {"assignee", q_assignee},
+    {"priority", q_priority},
+    {"created_from", q_created_from},
+    {"created_to", q_created_to},
+    {"updated_since", q_updated_since},
+    {"limit", q_limit},
+    {"cursor", q_cursor},
+};
+
+/* Parameters every route accepts: the server reads lang itself, dispatch reads tenant. */
+static const char *const common_params[] = {"tenant", "lang"};
+
+/* Applies the query string to st through `params`; unknown or repeated names are refused so
+ * that a misspelt filter never silently returns everything. */
+static int apply_query(http_req *rq, rest_state *st, const query_param *params, size_t n,
+                       error *err)
+{
+    for (size_t i = 0; i < rq->query.count; i++) {
+        const form_field *f = &rq->query.fields[i];
+        if (form_count(&rq->query, f->name) > 1)
+            return error_set(err, ERR_INVALID_ARG, f->name, "parameter given more than once");
+        int known = 0;
+        for (size_t j = 0; j < sizeof common_params / sizeof *common_params; j++)
+            if (strcmp(f->name, common_params[j]) == 0)
+                known = 1;
+        if (known)
+            continue;
+        const query_param *p = NULL;
+        for (size_t j = 0; j < n && !p; j++)
+            if (strcmp(f->name, params[j].name) == 0)
+                p = &params[j];
+        if (!p)
+            return error_set(err, ERR_INVALID_ARG, f->name, "unknown query parameter");
+        if (p->fn(rq, st, f->value, err) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* ---- JSON bodies ---- */
+
+typedef struct body_field {
+    const char *name;
+    int (*fn)(http_req *rq, rest_state *st, json_t *v, error *err);
+} body_field;
+
+static int is_json_type(const char *ct)
+{
+    static const char media[] = "application/json";
+    if (!ct)
+        return 0;
+    while (*ct == ' ' || *ct == '\t')
+        ct++;
+    if (strncasecmp(ct, media, sizeof media - 1) != 0)
+        return 0;
+    ct += sizeof media - 1;
+    while (*ct == ' ' || *ct == '\t')
+        ct++;
+    return *ct == '\0' || *ct == ';';
+}
+
+/* jansson recurses once per nesting level (up to 2048): refuse deep bodies before parsing. */
+static int depth_ok(const char *s, size_t n, int max)
+{
+    int depth = 0, in_str = 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (in_str) {
+            if (c == '\\')
+                i++;
+            else if (c == '"')
+                in_str = 0;
+        } else if (c == '"') {
+            in_str = 1;
+        } else if (c == '{' || c == '[') {
+            if (++depth > max)
+                return 0;
+        } else if (c == '}' || c == ']') {
+            depth--;
+        }
+    }
+    return 1;
+}
+
+/* Parses the body as one JSON object and hands each member to its entry in `fields`. All
+ * unknown members are named in the error; a type or value error names its member. */
+static int parse_body(http_req *rq, rest_state *st, const body_field *fields, size_t n, error *err)
+{
+    int rc = -1;
+    json_t *root = NULL;
+    if (!is_json_type(http_header(rq, "Content-Type")))
+        return error_set(err, ERR_UNSUPPORTED, NULL, "send Content-Type: application/json");
+    if (!rq->body || rq->body_len == 0)
+        return error_set(err, ERR_BAD_REQUEST, NULL, "empty body: a JSON object is expected");
+    if (!depth_ok(rq->body, rq->body_len, BODY_MAX_DEPTH))
+        return error_set(err, ERR_BAD_REQUEST, NULL, "JSON nested deeper than %d levels",
+                         BODY_MAX_DEPTH);
+    json_error_t jerr;
+    root = json_loadb(rq->body, rq->body_len, JSON_REJECT_DUPLICATES, &jerr);
+    if (!root) {
+        /* Position only: jansson's text may quote the client's data. */
+        error_set(err, ERR_BAD_REQUEST, NULL, "invalid JSON%s at line %d, column %d",
+                  json_error_code(&jerr) == json_error_duplicate_key ? " (duplicate member)" : "",
+                  jerr.line, jerr.column);
+        goto cleanup;
+    }
+    if (!json_is_object(root)) {
+        error_set(err, ERR_BAD_REQUEST, NULL, "the body must be a JSON object");
+        goto cleanup;
+    }
+    char unknown[200] = "";
+    size_t n_unknown = 0;
+    error field_err;
+    error_clear(&field_err);
+    const char *first_unknown = NULL;
+    const char *key;
+    json_t *value;
+    json_object_foreach(root, key, value)
+    {
+        const body_field *f = NULL;
+        for (size_t i = 0; i < n && !f; i++)
+            if (strcmp(key, fields[i].name) == 0)
+                f = &fields[i];
+        if (!f) {
+            size_t used = strlen(unknown);
+            snprintf(unknown + used, sizeof unknown - used, "%s%s", n_unknown ? ", " : "", key);
+            if (!first_unknown)
+                first_unknown = arena_strdup(rq->arena, key);
+            n_unknown++;
+        } else if (field_err.code == ERR_NONE) {
+            f->fn(rq, st, value, &field_err);
+        }
+    }
+    if (n_unknown) {
+        error_set(err, ERR_INVALID_ARG, first_unknown, "unknown field%s: %s",
+                  n_unknown > 1 ? "s" : "", unknown);
+        goto cleanup;
+    }
+    if (field_err.code != ERR_NONE) {
+        *err = field_err;
+        goto cleanup;
+    }
+    rc = 0;
+cleanup:
+    json_decref(root);
+    return rc;
+}
+
+/* A JSON string member copied into the arena: valid UTF-8 (jansson checks it), 1..max_chars
+ * characters, no control characters other than tab and line breaks when multiline. */
+static const char *body_string(http_req *rq, const char *name, json_t *v, size_t max_chars,
+                               int multiline, error *err)
+{
+    if (!json_is_string(v)) {
+        error_set(err, ERR_INVALID_ARG, name, "must be a string");
+        return NULL;
+    }
+    const char *s = json_string_value(v);
+    size_t len = json_string_length(v);
+    if (!utf8_valid(s, len)) {
+        error_set(err, ERR_INVALID_ARG, name, "invalid UTF-8");
+        return NULL;
+    }
+    size_t chars = utf8_length(s, len);
+    if (chars == 0 || chars > max_chars) {
+        error_set(err, ERR_INVALID_ARG, name, "must hold 1 to %zu characters", max_chars);
+        return NULL;
+    }
+    if (utf8_has_control(s, len) || (!multiline && strpbrk(s, "\t\r\n"))) {
+        error_set(err, ERR_INVALID_ARG, name, "control characters are not allowed");
+        return NULL;
+    }
+    size_t i = 0;
+    while (i < len && (s[i] == ' ' || s[i] == '\t' || s[i] == '\r' || s[i] == '\n'))
+        i++;
+    if (i == len) {
+        error_set(err, ERR_INVALID_ARG, name, "must not be blank");
+        return NULL;
+    }
+    char *copy = arena_strndup(rq->arena, s, len);
+    if (!copy)
+        error_set(err, ERR_INTERNAL, NULL, "out of memory");
+    return copy;
+}
+
+static int b_status(http_req *rq, rest_state *st, json_t *v, error *err)
+{
+    const char *s = body_string(rq, "status", v, REQUEST_FIELD_MAX, 0, err);
+    status code;
+    if (!s)
+        return -1;
+    if (status_parse(s, &code) != 0)
+        return error_set(err, ERR_INVALID_ARG, "status",
+                         "unknown status code (new, acknowledged, in_progress, resolved, "
+                         "rejected, duplicate)");
+    st->change.status = s;
+    return 0;
+}
+
+static int b_note(http_req *rq, rest_state *st, json_t *v, error *err)
+{
+    st->change.note = body_string(rq, "note", v, NOTE_MAX_CHARS, 1, err);
+    return st->change.note ? 0 : -1;
+}
+
+static int b_assignee(http_req *rq, rest_state *st, json_t *v, error *err)
+{
+    if (json_is_null(v)) {
+        st->change.assignee = ""; /* core's way of saying "unassign" */
+        return 0;
+    }
+    st->change.assignee = body_string(rq, "assignee", v, REQUEST_FIELD_MAX, 0, err);
+    return st->change.assignee ? 0 : -1;
+}
+
+static int b_priority(http_req *rq, rest_state *st, json_t *v, error *err)
+{
+    const char *s = body_string(rq, "priority", v, REQUEST_FIELD_MAX, 0, err);
+    if (!s)
+        return -1;
+    int p = request_priority_parse(s);
+    if (p < 0)
+        return error_set(err, ERR_INVALID_ARG, "priority", "one of low, normal, high, urgent");
+    st->change.priority = p;
+    return 0;
+}
+
+static int b_department(http_req *rq, rest_state *st, json_t *v, error *err)
+{
+    const char *s = body_string(rq, "department", v, REQUEST_FIELD_MAX, 0, err);
+    if (!s)
+        return -1;
+    if (!catalogue_department(st->tenant, s))
+        return error_set(err, ERR_INVALID_ARG, "department", "unknown department code");
+    st->change.department = s;
+    return 0;
+}
+
+static const body_field patch_fields[] = {
+    {"status", b_status},         {"note", b_note},
+    {"assignee", b_assignee},     {"priority", b_priority},
+    {"department", b_department},
+};
+
+static int b_body(http_req *rq, rest_state *st, json_t *v, error *err)
+{
+    st->note_body = body_string(rq, "body", v, NOTE_MAX_CHARS, 1, err);
+    return st->note_body ? 0 : -1;
+}
+
+static int b_public(http_req *rq, rest_state *st, json_t *v, error *err)
+{
+    (void)rq;
+    if (!json_is_boolean(v))
+        return error_set(err, ERR_INVALID_ARG, "public", "must be true or false");
+    st->note_public = json_is_true(v);
+    st->has_note_public = 1;
+    return 0;
+}
+
+static const body_field note_fields[] = {
+    {"body", b_body},
+    {"public", b_public},
+};
+
+/* ---- operations ---- */
+
+static void op_list(http_req *rq, rest_state *st)
+{
+    error err;
+    error_clear(&err);
+    store_request *rows = NULL;
+    size_t n = 0;
+    /* One row more than asked tells whether another page exists without a count. */
+    st->filter.limit = st->limit + 1;
+    if (request_search(rq->core, &st->filter, rq->arena, &rows, &n, &err) != 0) {
+        respond_error(rq, &err);
+        return;
+    }
+    int more = n > st->limit;
+    if (more)
+        n = st->limit;
+    jsonw w;
+    buf_reset(&rq->out);
+    jsonw_init(&w, &rq->out);
+    jsonw_object_begin(&w, NULL);
+    jsonw_array_begin(&w, "data");
+    for (size_t i = 0; i < n; i++)
+        write_request(&w, rq->lang, st->tenant, &rows[i], NULL, 0);
+    jsonw_array_end(&w);
+    if (more && n > 0) {
+        char cursor[CURSOR_MAX_LEN + 1];
+        snprintf(cursor, sizeof cursor, "%" PRIx64 ".%" PRIx64, (uint64_t)rows[n - 1].created_at,
+                 (uint64_t)rows[n - 1].id);
+        jsonw_string(&w, "next_cursor", cursor);
+    } else {
+        jsonw_null(&w, "next_cursor");
+    }
+    jsonw_object_end(&w);
+    respond_json(rq, &w, 200);
+}
+
+static void op_get(http_req *rq, rest_state *st)
+{
+    respond_request(rq, st, rq->params[0], 200);
+}
+
+/* Continuation of every write: the outcome, or the request as it now is. */
+static void write_cont(http_req *rq)
+{
+    rest_state *st = rq->user;
+    if (st->rc != 0) {
+        respond_error(rq, &st->err);
+        return;
+    }
+    respond_request(rq, st, rq->params[0], st->success_status);
+}
+
+/* Called by core once the write is durable (or failed), possibly on the writer thread. */
+static void write_done(void *ctx, int rc, const error *err)
+{
+    http_req *rq = ctx;
+    rest_state *st = rq->user;
+    st->rc = rc;
+    if (rc != 0) {
+        if (err)
+            st->err = *err;
+        else
+            error_set(&st->err, ERR_INTERNAL, NULL, "write failed without an error");
+    }
+    http_resume(rq, write_cont);
+}
+
+static void op_patch(http_req *rq, rest_state *st)
+{
+    error err;
+    error_clear(&err);
+    st->change.priority = -1;
+    st->change.actor = st->actor;
+    st->change.ch = CHANNEL_API;
+    if (parse_body(rq, st, patch_fields, sizeof patch_fields / sizeof *patch_fields, &err) != 0) {
+        respond_error(rq, &err);
+        return;
+    }
+    if (!st->change.status && !st->change.note && !st->change.assignee &&
+        st->change.priority < 0 && !st->change.department) {
+        respond_code(rq, ERR_BAD_REQUEST, NULL,
+                     "nothing to change: give status, note, assignee, priority or department");
+        return;
+    }
+    st->success_status = 200;
+    http_suspend(rq);
+    if (request_update(rq->core, st->tenant, rq->params[0], &st->change, write_done, rq, &err) !=
+        0) {
+        st->rc = -1;
+        st->err = err;
+        http_resume(rq, write_cont);
+    }
+}
+
+static void op_add_event(http_req *rq, rest_state *st)
+{
+    error err;
+    error_clear(&err);
+    if (parse_body(rq, st, note_fields, sizeof note_fields / sizeof *note_fields, &err) != 0) {
+        respond_error(rq, &err);
+        return;
+    }
+    if (!st->note_body) {
+        respond_code(rq, ERR_MISSING_ARG, "body", "the text of the note is required");
+        return;
+    }
+    st->success_status = 201;
+    http_suspend(rq);
+    if (request_add_note(rq->core, st->tenant, rq->params[0], st->note_body, st->note_public,
+                         st->actor, CHANNEL_API, write_done, rq, &err) != 0) {
+        st->rc = -1;
+        st->err = err;
+        http_resume(rq, write_cont);
+    }
+}
+
+/* ---- dispatch ---- */
+
+typedef struct rest_op {
+    unsigned methods;
+    void (*fn)(http_req *rq, rest_state *st);
+    int is_write; /* counted by the per-key rate limit */
+    const query_param *params;
+    size_t n_params;
+} rest_op;
+
+#define REST_MAX_OPS 2
+typedef struct rest_resource {
+    const char *allow; /* Allow header of a 405 */
+    rest_op ops[REST_MAX_OPS];
+} rest_resource;
+
+static const rest_resource res_requests = {
+    "GET, HEAD",
+    {{HTTP_GET | HTTP_HEAD, op_list, 0, list_params, sizeof list_params / sizeof *list_params}},
+};
+static const rest_resource res_request = {
+    "GET, HEAD, PATCH",
+    {{HTTP_GET | HTTP_HEAD, op_get, 0, NULL, 0}, {HTTP_PATCH, op_patch, 1, NULL, 0}},
+};
+static const rest_resource res_events = {
+    "POST",
+    {{HTTP_POST, op_add_event, 1, NULL, 0}},
+};
+
+/* The tenant: ?tenant=SLUG when given, else the one the Host header chose. */
+static int resolve_tenant(http_req *rq, rest_state *st, error *err)
+{
+    const char *slug = form_get(&rq->query, "tenant");
+    if (slug) {
+        st->tenant = catalogue_tenant_by_slug(rq->cat, slug);
+        if (!st->tenant)
+            return error_set(err, ERR_NOT_FOUND, "tenant", "unknown tenant");
+        return 0;
+    }
+    st->tenant = rq->host_tenant;
+    if (!st->tenant)
+        return error_set(err, ERR_MISSING_ARG, "tenant",
+                         "this server holds several tenants: add ?tenant=SLUG");
+    return 0;
+}
+
+/* Authorization: Bearer <key>, of scope "api" for the tenant. */
+static int authenticate(http_req *rq, rest_state *st, error *err)
+{
+    const char *h = http_header(rq, "Authorization");
+    if (!h)
+        return error_set(err, ERR_UNAUTHORIZED, NULL, "send Authorization: Bearer <api key>");
+    while (*h == ' ' || *h == '\t')
+        h++;
+    if (strncasecmp(h, "Bearer", 6) != 0 || (h[6] != ' ' && h[6] != '\t'))
+        return error_set(err, ERR_UNAUTHORIZED, NULL, "only the Bearer scheme is accepted");
+    h += 6;
+    while (*h == ' ' || *h == '\t')
+        h++;
+    size_t len = strlen(h);
+    while (len > 0 && (h[len - 1] == ' ' || h[len - 1] == '\t'))
+        len--;
+    if (len == 0)
+        return error_set(err, ERR_UNAUTHORIZED, NULL, "empty key");
+    const char *key = arena_strndup(rq->arena, h, len);
+    if (!key)
+        return error_set(err, ERR_INTERNAL, NULL, "out of memory");
+    if (apikey_authenticate(rq->core, st->tenant->rec.id, key, SCOPE_API, rq->arena, &st->key,
+                            err) != 0)
+        return -1;
+    st->actor = arena_printf(rq->arena, "api:%s", st->key.name ? st->key.name : "");
+    if (!st->actor)
+        return error_set(err, ERR_INTERNAL, NULL, "out of memory");
+    return 0;
+}
+
+static void dispatch(http_req *rq, const rest_resource *res)
+{
+    error err;
+    error_clear(&err);
+    const rest_op *op = NULL;
+    for (size_t i = 0; i < REST_MAX_OPS && !op; i++)
+        if (res->ops[i].fn && (res->ops[i].methods & (unsigned)rq->method))
+            op = &res->ops[i];
+    if (!op) {
+        http_add_header(rq, "Allow", res->allow);
+        error_set(&err, ERR_METHOD, NULL, "allowed: %s", res->allow);
+        respond_error(rq, &err);
+        return;
+    }
+    rest_state *st = arena_alloc(rq->arena, sizeof *st);
+    if (!st) {
+        error_set(&err, ERR_INTERNAL, NULL, "out of memory");
+        respond_error(rq, &err);
+        return;
+    }
+    rq->user = st;
+    st->limit = LIST_LIMIT_DEFAULT;
+    st->filter.priority = -1;
+    if (resolve_tenant(rq, st, &err) != 0 || authenticate(rq, st, &err) != 0) {
+        respond_error(rq, &err);
+        return;
+    }
+    st->filter.tenant_id = st->tenant->rec.id;
+    if (apply_query(rq, st, op->params, op->n_params, &err) != 0 ||
+        (op->is_write && http_ratelimit_key(rq, st->key.id, &err) != 0)) {
+        respond_error(rq, &err);
+        return;
+    }
+    op->fn(rq, st);
+}
+
+static void route_requests(http_req *rq)
+{
+    dispatch(rq, &res_requests);
+}
+
+static void route_request(http_req *rq)
+{
+    dispatch(rq, &res_request);
+}
+
+static void route_events(http_req *rq)
+{
+    dispatch(rq, &res_events);
+}
+
+static void route_unknown(http_req *rq)
+{
+    respond_code(rq, ERR_NOT_FOUND, NULL, "no such endpoint in the JSON API");
+}
+
+#define ANY_METHOD                                                                                 \
+    (HTTP_GET | HTTP_POST | HTTP_PATCH | HTTP_PUT | HTTP_DELETE | HTTP_HEAD | HTTP_OPTIONS)
+
+/* Every method is routed here so that dispatch answers 405 with Allow itself; the trailing
+ * catch-alls keep unknown paths under /api/v1 in the JSON error format. */
+const http_route rest_routes[] = {
+    {ANY_METHOD, "/api/v1/requests", route_requests},
+    {ANY_METHOD, "/api/v1/requests/{}", route_request},
+    {ANY_METHOD, "/api/v1/requests/{}/events", route_events},
+    {ANY_METHOD, "/api/v1", route_unknown},
+    {ANY_METHOD, "/api/v1/{}", route_unknown},
+    {ANY_METHOD, "/api/v1/{}/{}", route_unknown},
+    {ANY_METHOD, "/api/v1/{}/{}/{}", route_unknown},
+    {ANY_METHOD, "/api/v1/{}/{}/{}/{}", route_unknown},
+    {0, NULL, NULL},
+};

@@ -1,0 +1,453 @@
+/*
+ * commands — the command table and each command's body. Commands open the store, migrate
+ * it, open core and call core functions; they never touch SQL.
+ */
+#include "cli/cli.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/open311/open311.h"
+#include "api/rest/rest.h"
+#include "cli/demo.h"
+#include "cli/options.h"
+#include "core/admin.h"
+#include "core/apikey.h"
+#include "core/catalogue.h"
+#include "core/core.h"
+#include "http/http.h"
+#include "util/log.h"
+#include "util/timeutil.h"
+
+#define GUICHET_VERSION "0.1.0"
+
+typedef struct command {
+    const char *name;
+    const char *sub; /* second word, NULL when none */
+    const char *summary;
+    const opt_spec *opts;
+    int (*run)(const opt_values *v);
+} command;
+
+#define OPT_DB {"db", "GUICHET_DB", OPT_STRING, NULL, 1, 0, 0, "database file (SQLite)"}
+#define OPT_TENANT                                                                              \
+    {"tenant", "GUICHET_TENANT", OPT_STRING, NULL, 0, 0, 0,                                    \
+     "collectivité slug (optional with a single one)"}
+
+static const opt_spec init_opts[] = {OPT_DB, {0}};
+static const opt_spec demo_opts[] = {
+    OPT_DB,
+    {"requests", NULL, OPT_UINT, "500", 0, 0, 1000000, "number of demo requests"},
+    {"seed", NULL, OPT_UINT, "1", 0, 0, 4294967295.0, "random seed (same seed, same data)"},
+    {0}};
+static const opt_spec serve_opts[] = {
+    OPT_DB,
+    {"listen", "GUICHET_LISTEN", OPT_STRING, "127.0.0.1:8080", 1, 0, 0, "ADDRESS:PORT to serve"},
+    {"threads", "GUICHET_THREADS", OPT_UINT, "0", 0, 0, 256, "server threads (0: one per core)"},
+    {"max-body", "GUICHET_MAX_BODY", OPT_UINT, "1048576", 0, 256, 1073741824.0,
+     "largest urlencoded or JSON body, in bytes"},
+    {"rate-ip", "GUICHET_RATE_IP", OPT_DOUBLE, "50", 0, 0, 1e9,
+     "requests per second per client address (0: unlimited)"},
+    {"burst-ip", "GUICHET_BURST_IP", OPT_DOUBLE, "200", 0, 1, 1e9, "burst per client address"},
+    {"rate-key", "GUICHET_RATE_KEY", OPT_DOUBLE, "20", 0, 0, 1e9,
+     "writes per second per API key (0: unlimited)"},
+    {"burst-key", "GUICHET_BURST_KEY", OPT_DOUBLE, "100", 0, 1, 1e9, "burst per API key"},
+    {"public-url", "GUICHET_PUBLIC_URL", OPT_STRING, NULL, 0, 0, 0,
+     "base URL clients use, e.g. https://grc.ville.fr (default: from the Host header)"},
+    {"busy-timeout-ms", "GUICHET_BUSY_TIMEOUT_MS", OPT_UINT, "5000", 0, 0, 600000,
+     "how long a write waits for a locked database before answering 503"},
+    {"log-level", "GUICHET_LOG_LEVEL", OPT_STRING, "info", 0, 0, 0, "debug, info, warn or error"},
+    {0}};
+static const opt_spec apikey_create_opts[] = {
+    OPT_DB,
+    {"name", NULL, OPT_STRING, NULL, 1, 0, 0, "who the key is for"},
+    {"scope", NULL, OPT_STRING, "open311", 0, 0, 0, "open311, api or gateway"},
+    OPT_TENANT,
+    {0}};
+static const opt_spec apikey_list_opts[] = {OPT_DB, OPT_TENANT, {0}};
+static const opt_spec apikey_revoke_opts[] = {
+    OPT_DB, {"id", NULL, OPT_UINT, NULL, 1, 1, 9e15, "id of the key (see apikey list)"},
+    OPT_TENANT, {0}};
+static const opt_spec tenant_add_opts[] = {
+    OPT_DB,
+    {"slug", NULL, OPT_STRING, NULL, 1, 0, 0, "short name, also the Open311 jurisdiction_id"},
+    {"name", NULL, OPT_STRING, NULL, 1, 0, 0, "display name, e.g. \"Ville de Démo\""},
+    {"hosts", NULL, OPT_STRING, "", 0, 0, 0, "host names it answers on, space separated"},
+    {"timezone", NULL, OPT_STRING, "Europe/Paris", 0, 0, 0, "IANA time zone"},
+    {"contact", NULL, OPT_STRING, "", 0, 0, 0, "public contact shown to API clients"},
+    {0}};
+static const opt_spec tenant_list_opts[] = {OPT_DB, {0}};
+
+static const opt_spec *const all_specs[] = {
+    init_opts,          demo_opts,       serve_opts,       apikey_create_opts, apikey_list_opts,
+    apikey_revoke_opts, tenant_add_opts, tenant_list_opts, NULL};
+const opt_spec *const *options_all_specs = all_specs;
+
+/* ---- helpers shared by the commands ---- */
+
+typedef struct session {
+    store *store;
+    core *core;
+} session;
+
+static void session_close(session *s)
+{
+    core_close(s->core);
+    store_close(s->store);
+}
+
+/* Opens and migrates the store, then core. Prints the reason and returns -1 on failure. */
+static int session_open(const opt_values *v, session *s)
+{
+    error err;
+    error_clear(&err);
+    memset(s, 0, sizeof *s);
+    s->store = store_open(opt_str(v, "db"), &err);
+    if (!s->store || s->store->ops->migrate(s->store, &err) != 0 ||
+        !(s->core = core_open(s->store, &err))) {
+        fprintf(stderr, "guichet: cannot open database '%s': %s\n", opt_str(v, "db"),
+                err.detail[0] ? err.detail : err_message(err.code, LANG_EN));
+        session_close(s);
+        return -1;
+    }
+    return 0;
+}
+
+/* The tenant named by --tenant, or the only one. Prints why not and returns NULL. */
+static const cat_tenant *pick_tenant(const catalogue *cat, const opt_values *v)
+{
+    const char *slug = opt_str(v, "tenant");
+    if (slug) {
+        const cat_tenant *t = catalogue_tenant_by_slug(cat, slug);
+        if (!t)
+            fprintf(stderr, "guichet: no collectivité '%s'\n", slug);
+        return t;
+    }
+    if (cat->n_tenants == 1)
+        return &cat->tenants[0];
+    fprintf(stderr, cat->n_tenants == 0
+                        ? "guichet: the database has no collectivité yet: run 'guichet demo' or "
+                          "'guichet tenant add'\n"
+                        : "guichet: several collectivités: say which one with --tenant SLUG\n");
+    return NULL;
+}
+
+/* ---- commands ---- */
+
+static int cmd_init(const opt_values *v)
+{
+    session s;
+    if (session_open(v, &s) != 0)
+        return 1;
+    int version = 0;
+    error err;
+    s.store->ops->schema_version(s.store, &version, &err);
+    printf("database %s ready (schema version %d)\n", opt_str(v, "db"), version);
+    session_close(&s);
+    return 0;
+}
+
+static int cmd_demo(const opt_values *v)
+{
+    session s;
+    if (session_open(v, &s) != 0)
+        return 1;
+    error err;
+    error_clear(&err);
+    int rc = demo_load(s.core, (unsigned)opt_uint(v, "requests"), (unsigned)opt_uint(v, "seed"),
+                       stdout, &err);
+    if (rc != 0)
+        fprintf(stderr, "guichet demo: %s\n", err.detail[0] ? err.detail : err_name(err.code));
+    session_close(&s);
+    return rc == 0 ? 0 : 1;
+}
+
+static int cmd_apikey_create(const opt_values *v)
+{
+    apikey_scope scope;
+    if (apikey_scope_parse(opt_str(v, "scope"), &scope) != 0) {
+        fprintf(stderr, "guichet apikey create: invalid value for --scope: '%s' (open311, api or "
+                        "gateway)\n",
+                opt_str(v, "scope"));
+        return 2;
+    }
+    session s;
+    if (session_open(v, &s) != 0)
+        return 1;
+    int rc = 1;
+    const catalogue *cat = catalogue_acquire(s.core);
+    const cat_tenant *t = pick_tenant(cat, v);
+    if (t) {
+        char key[APIKEY_LEN];
+        int64_t id = 0;
+        error err;
+        if (apikey_create(s.core, t->rec.id, opt_str(v, "name"), scope, key, &id, &err) == 0) {
+            printf("API key %lld (scope %s) for %s, shown only once: %s\n", (long long)id,
+                   apikey_scope_name(scope), t->rec.slug, key);
+            rc = 0;
+        } else {
+            fprintf(stderr, "guichet apikey create: %s\n", err.detail);
+        }
+    }
+    catalogue_release(s.core, cat);
+    session_close(&s);
+    return rc;
+}
+
+static int cmd_apikey_list(const opt_values *v)
+{
+    session s;
+    if (session_open(v, &s) != 0)
+        return 1;
+    int rc = 1;
+    const catalogue *cat = catalogue_acquire(s.core);
+    const cat_tenant *t = pick_tenant(cat, v);
+    arena a;
+    arena_init(&a, 0);
+    store_apikey *keys = NULL;
+    size_t n = 0;
+    error err;
+    if (t && s.store->ops->apikey_list(s.store, t->rec.id, &a, &keys, &n, &err) == 0) {
+        printf("%-6s %-8s %-10s %-25s %-9s %s\n", "id", "scope", "prefix", "created", "state",
+               "name");
+        for (size_t i = 0; i < n; i++) {
+            char created[TIME_RFC3339_LEN];
+            time_format_rfc3339(keys[i].created_at, t->rec.timezone, created);
+            printf("%-6lld %-8s %-10s %-25s %-9s %s\n", (long long)keys[i].id, keys[i].scope,
+                   keys[i].prefix ? keys[i].prefix : "", created,
+                   keys[i].revoked_at ? "revoked" : "active", keys[i].name);
+        }
+        rc = 0;
+    } else if (t) {
+        fprintf(stderr, "guichet apikey list: %s\n", err.detail);
+    }
+    arena_free(&a);
+    catalogue_release(s.core, cat);
+    session_close(&s);
+    return rc;
+}
+
+static int cmd_apikey_revoke(const opt_values *v)
+{
+    session s;
+    if (session_open(v, &s) != 0)
+        return 1;
+    int rc = 1;
+    const catalogue *cat = catalogue_acquire(s.core);
+    const cat_tenant *t = pick_tenant(cat, v);
+    error err;
+    if (t && apikey_revoke(s.core, t->rec.id, (int64_t)opt_uint(v, "id"), &err) == 0) {
+        printf("API key %lu revoked\n", opt_uint(v, "id"));
+        rc = 0;
+    } else if (t) {
+        fprintf(stderr, "guichet apikey revoke: %s\n", err.detail);
+    }
+    catalogue_release(s.core, cat);
+    session_close(&s);
+    return rc;
+}
+
+static int cmd_tenant_add(const opt_values *v)
+{
+    const char *slug = opt_str(v, "slug");
+    for (const char *p = slug; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '-')) {
+            fprintf(stderr, "guichet tenant add: invalid value for --slug: '%s' (lowercase "
+                            "letters, digits and '-')\n",
+                    slug);
+            return 2;
+        }
+    session s;
+    if (session_open(v, &s) != 0)
+        return 1;
+    store_tenant t = {.slug = slug,
+                      .name = opt_str(v, "name"),
+                      .hosts = opt_str(v, "hosts"),
+                      .timezone = opt_str(v, "timezone"),
+                      .contact = opt_str(v, "contact")};
+    int64_t id = 0;
+    error err;
+    int rc = admin_tenant_upsert(s.core, &t, &id, &err);
+    if (rc == 0)
+        printf("collectivité %s saved (id %lld)\n", slug, (long long)id);
+    else
+        fprintf(stderr, "guichet tenant add: %s\n", err.detail);
+    session_close(&s);
+    return rc == 0 ? 0 : 1;
+}
+
+static int cmd_tenant_list(const opt_values *v)
+{
+    session s;
+    if (session_open(v, &s) != 0)
+        return 1;
+    const catalogue *cat = catalogue_acquire(s.core);
+    printf("%-20s %-30s %s\n", "slug", "name", "hosts");
+    for (size_t i = 0; i < cat->n_tenants; i++)
+        printf("%-20s %-30s %s\n", cat->tenants[i].rec.slug, cat->tenants[i].rec.name,
+               cat->tenants[i].rec.hosts ? cat->tenants[i].rec.hosts : "");
+    catalogue_release(s.core, cat);
+    session_close(&s);
+    return 0;
+}
+
+static const http_mount mounts[] = {
+    {"/open311/", open311_routes, open311_write_error},
+    {"/api/", rest_routes, rest_write_error},
+    {NULL, NULL, NULL},
+};
+
+static int cmd_serve(const opt_values *v)
+{
+    static const struct {
+        const char *name;
+        log_level level;
+    } levels[] = {{"debug", LOG_DEBUG}, {"info", LOG_INFO}, {"warn", LOG_WARN}, {"error", LOG_ERROR}};
+    const char *lvl = opt_str(v, "log-level");
+    size_t li = 0;
+    while (li < 4 && strcmp(levels[li].name, lvl) != 0)
+        li++;
+    if (li == 4) {
+        fprintf(stderr, "guichet serve: invalid value for --log-level: '%s' (debug, info, warn "
+                        "or error)\n",
+                lvl);
+        return 2;
+    }
+    log_set_level(levels[li].level);
+    /* The store reads its busy timeout from the environment when it opens. */
+    setenv("GUICHET_BUSY_TIMEOUT_MS", opt_str(v, "busy-timeout-ms"), 1);
+
+    http_config cfg;
+    http_config_defaults(&cfg);
+    cfg.listen = opt_str(v, "listen");
+    cfg.threads = (unsigned)opt_uint(v, "threads");
+    cfg.max_body = opt_uint(v, "max-body");
+    cfg.rate_ip = opt_double(v, "rate-ip");
+    cfg.burst_ip = opt_double(v, "burst-ip");
+    cfg.rate_key = opt_double(v, "rate-key");
+    cfg.burst_key = opt_double(v, "burst-key");
+    cfg.public_url = opt_str(v, "public-url");
+
+    /* Signals are taken by sigwait below; block them before any thread starts so that no
+     * worker thread receives them. */
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    session s;
+    if (session_open(v, &s) != 0)
+        return 1;
+    error err;
+    error_clear(&err);
+    http_server *srv = NULL;
+    int rc = 1;
+    if (store_writer_start(s.store, &err) != 0) {
+        fprintf(stderr, "guichet serve: cannot start the writer: %s\n", err.detail);
+        goto cleanup;
+    }
+    srv = http_server_start(s.core, &cfg, mounts, &err);
+    if (!srv) {
+        fprintf(stderr, "guichet serve: %s\n", err.detail);
+        goto cleanup;
+    }
+    const catalogue *cat = catalogue_acquire(s.core);
+    log_info("guichet %s serving %zu collectivité(s) on %s (port %d)", GUICHET_VERSION,
+             cat->n_tenants, cfg.listen, http_server_port(srv));
+    catalogue_release(s.core, cat);
+    int sig = 0;
+    sigwait(&set, &sig);
+    log_info("received %s: finishing the requests in flight", sig == SIGINT ? "SIGINT" : "SIGTERM");
+    http_server_stop(srv, 10000);
+    srv = NULL;
+    rc = 0;
+cleanup:
+    http_server_stop(srv, 0);
+    store_writer_stop(s.store);
+    store_writer_stats st;
+    store_writer_get_stats(s.store, &st);
+    log_info("stopped: %llu writes in %llu commits", (unsigned long long)st.jobs,
+             (unsigned long long)st.batches);
+    session_close(&s);
+    return rc;
+}
+
+static const command commands[] = {
+    {"init", NULL, "create or migrate a database", init_opts, cmd_init},
+    {"demo", NULL, "load the «Ville de Démo» demo commune", demo_opts, cmd_demo},
+    {"serve", NULL, "serve HTTP until SIGINT or SIGTERM", serve_opts, cmd_serve},
+    {"apikey", "create", "create an API key (printed once, as the last word)", apikey_create_opts,
+     cmd_apikey_create},
+    {"apikey", "list", "list API keys", apikey_list_opts, cmd_apikey_list},
+    {"apikey", "revoke", "revoke an API key", apikey_revoke_opts, cmd_apikey_revoke},
+    {"tenant", "add", "create or update a collectivité", tenant_add_opts, cmd_tenant_add},
+    {"tenant", "list", "list collectivités", tenant_list_opts, cmd_tenant_list},
+    {NULL, NULL, NULL, NULL, NULL},
+};
+
+static void usage(FILE *out)
+{
+    fprintf(out, "guichet %s — citizen relationship management for mairies\n\n"
+                 "usage: guichet COMMAND [options]   (guichet COMMAND --help for its options)\n\n",
+            GUICHET_VERSION);
+    for (const command *c = commands; c->name; c++) {
+        char name[32];
+        snprintf(name, sizeof name, "%s%s%s", c->name, c->sub ? " " : "", c->sub ? c->sub : "");
+        fprintf(out, "  %-16s %s\n", name, c->summary);
+    }
+}
+
+int cli_main(int argc, char **argv)
+{
+    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+        strcmp(argv[1], "help") == 0) {
+        usage(argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    if (strcmp(argv[1], "--version") == 0) {
+        printf("guichet %s\n", GUICHET_VERSION);
+        return 0;
+    }
+    int known_name = 0;
+    for (const command *c = commands; c->name; c++) {
+        if (strcmp(c->name, argv[1]) != 0)
+            continue;
+        known_name = 1;
+        int words = 1;
+        if (c->sub) {
+            if (argc < 3 || strcmp(argv[2], c->sub) != 0)
+                continue;
+            words = 2;
+        }
+        char label[40];
+        snprintf(label, sizeof label, "guichet %s%s%s", c->name, c->sub ? " " : "",
+                 c->sub ? c->sub : "");
+        opt_values v;
+        int r = options_parse(label, c->opts, argc - 1 - words, argv + 1 + words, &v);
+        if (r < 0)
+            return 2;
+        if (r == 1) {
+            printf("usage: %s [options]\n%s\n\noptions:\n", label, c->summary);
+            options_usage(c->opts);
+            return 0;
+        }
+        return c->run(&v);
+    }
+    if (known_name) {
+        fprintf(stderr, "guichet %s: unknown or missing subcommand (", argv[1]);
+        const char *sep = "";
+        for (const command *c = commands; c->name; c++)
+            if (strcmp(c->name, argv[1]) == 0) {
+                fprintf(stderr, "%s%s", sep, c->sub);
+                sep = ", ";
+            }
+        fprintf(stderr, ")\n");
+    } else {
+        fprintf(stderr, "guichet: unknown command '%s' (see guichet --help)\n", argv[1]);
+    }
+    return 2;
+}

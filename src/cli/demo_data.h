@@ -1,0 +1,94 @@
+/*
+ * demo_data — private to the demo loader (demo.c): the static tables of «Ville de Démo»
+ * (tenant, departments, procedures with their attribute definitions, streets, people, text
+ * fragments). Nothing outside src/cli/demo*.c includes this header.
+ */
+#ifndef GUICHET_CLI_DEMO_DATA_H
+#define GUICHET_CLI_DEMO_DATA_H
+
+#include <stddef.h>
+
+#include "store/store.h"
+
+/* The commune is fictional. Its area is the square centred on 45.7640 N, 4.8357 E with
+ * half-sides of 0.02 degrees (about 2.2 km north-south, 1.6 km east-west); every incident
+ * lies inside it. */
+#define DEMO_LAT_CENTER 45.7640
+#define DEMO_LON_CENTER 4.8357
+#define DEMO_HALF_SIDE 0.02
+#define DEMO_ZIPCODE "69999"
+
+extern const store_tenant demo_tenant;
+
+typedef struct demo_department {
+    const char *code, *name, *email;
+    const char *const *agents; /* NULL-terminated assignee identifiers */
+} demo_department;
+
+extern const demo_department demo_departments[];
+extern const size_t demo_n_departments;
+
+/* A description template. `text` may contain {lieu} (the street address) and {v:CODE} (the
+ * value chosen for attribute CODE, its name for list attributes). `forced` fixes attribute
+ * values so that the text and the values agree: "code=key,code=key+key" or NULL. */
+typedef struct demo_text {
+    const char *forced;
+    const char *text;
+} demo_text;
+
+typedef struct demo_procedure {
+    const char *code, *name, *group, *description, *keywords;
+    const char *attributes; /* JSON definitions, see core/attrs.h */
+    const char *notice;     /* service_notice */
+    const char *department; /* department code */
+    int kind, is_public, open311, delay_days;
+    unsigned weight;               /* relative frequency among requests */
+    const demo_text *texts;        /* NULL-text-terminated */
+    const char *const *details;    /* NULL-terminated second sentences */
+    const char *const *resolved;   /* NULL-terminated public notes on resolution */
+    const char *const *rejected;   /* NULL-terminated public notes on rejection */
+    int priority_shift;            /* added to the usual priority draw (arbres: +1) */
+} demo_procedure;
+
+extern const demo_procedure demo_procedures[];
+extern const size_t demo_n_procedures;
+
+typedef struct demo_street {
+    const char *name; /* "rue Victor Hugo" */
+    double lat, lon;  /* a point on it, inside the area */
+    unsigned max_number;
+} demo_street;
+
+extern const demo_street demo_streets[];
+extern const size_t demo_n_streets;
+
+typedef struct demo_name {
+    const char *name;  /* as written: "Amélie" */
+    const char *ascii; /* for e-mail addresses: "amelie" */
+    int female;        /* first names only */
+} demo_name;
+
+extern const demo_name demo_first_names[];
+extern const size_t demo_n_first_names;
+extern const demo_name demo_last_names[];
+extern const size_t demo_n_last_names;
+
+/* NULL-terminated pools of fragments used whatever the procedure. */
+extern const char *const demo_ack_incident[];
+extern const char *const demo_ack_demarche[];
+extern const char *const demo_progress_incident[];
+extern const char *const demo_progress_demarche[];
+extern const char *const demo_duplicate_notes[];
+extern const char *const demo_internal_notes[];
+extern const char *const demo_followups[];
+extern const char *const demo_emoji_tails[];
+extern const char *const demo_association_names[];
+extern const char *const demo_free_texts[]; /* circonstances, dégâts, situation… */
+extern const char *const demo_counter_agents[];
+
+/* The showcase requests. */
+extern const char *const demo_long_email_paragraphs[]; /* NULL-terminated */
+extern const char demo_xml_text[];
+extern const char demo_emoji_text[];
+
+#endif

@@ -1,0 +1,45 @@
+/*
+ * options — command-line options as data: each command lists its option specs; values come
+ * from the command line, else the environment (GUICHET_*), else a config file
+ * (--config FILE or GUICHET_CONFIG, "name = value" lines), else the default. Every value is
+ * checked against its type and bounds before the command runs.
+ */
+#ifndef GUICHET_CLI_OPTIONS_H
+#define GUICHET_CLI_OPTIONS_H
+
+#include <stddef.h>
+
+typedef enum opt_type { OPT_STRING, OPT_UINT, OPT_DOUBLE } opt_type;
+
+typedef struct opt_spec {
+    const char *name; /* long option without dashes: "db" */
+    const char *env;  /* environment variable, NULL when none */
+    opt_type type;
+    const char *def;  /* default, NULL when none */
+    int required;
+    double min, max;  /* bounds for numbers */
+    const char *help;
+} opt_spec;
+
+#define OPT_MAX 16
+
+typedef struct opt_values {
+    const opt_spec *specs; /* terminated by a NULL name */
+    const char *values[OPT_MAX];
+} opt_values;
+
+/* Parses argv (after the command words) into v for specs. On a wrong option or value, prints
+ * one line naming it on stderr (prefixed by `cmd`) and returns -1 (the caller exits 2).
+ * Returns 1 when --help was asked (usage printed), 0 otherwise. */
+int options_parse(const char *cmd, const opt_spec *specs, int argc, char **argv, opt_values *v);
+/* Prints the options of specs as help text. */
+void options_usage(const opt_spec *specs);
+const char *opt_str(const opt_values *v, const char *name);
+unsigned long opt_uint(const opt_values *v, const char *name);
+double opt_double(const opt_values *v, const char *name);
+
+/* The names of every option of every command, so that a config file key known to another
+ * command is not an error (set by the command table). */
+extern const opt_spec *const *options_all_specs;
+
+#endif

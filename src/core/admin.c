@@ -1,0 +1,295 @@
+/*
+ * admin — validated configuration upserts and the bulk import of request history, both
+ * written through the store's writer so that they commit durably and, when a server shares
+ * the database, alongside its own writes.
+ */
+#include "core/admin.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "core/attrs.h"
+#include "core/catalogue.h"
+#include "core/request.h"
+#include "core/status.h"
+
+#define CODE_MAX 64
+#define NAME_MAX_LEN 500
+
+/* Codes appear in URLs (Open311 service_code, jurisdiction_id) and in configuration files:
+ * keep them to a safe alphabet so that they never need escaping. */
+static int valid_code(const char *s, const char *extra)
+{
+    size_t n = s ? strlen(s) : 0;
+    if (n == 0 || n > CODE_MAX)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        char ch = s[i];
+        if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || strchr(extra, ch)))
+            return 0;
+    }
+    return 1;
+}
+
+static int valid_name(const char *s)
+{
+    return s && *s && strlen(s) <= NAME_MAX_LEN;
+}
+
+/* ---- configuration upserts ---- */
+
+typedef struct upsert_job {
+    const void *rec;
+    int64_t id;
+} upsert_job;
+
+static int apply_tenant(store *s, void *arg, error *err)
+{
+    upsert_job *j = arg;
+    return s->ops->tx_tenant_upsert(s, j->rec, &j->id, err);
+}
+
+static int apply_department(store *s, void *arg, error *err)
+{
+    upsert_job *j = arg;
+    return s->ops->tx_department_upsert(s, j->rec, &j->id, err);
+}
+
+static int apply_procedure(store *s, void *arg, error *err)
+{
+    upsert_job *j = arg;
+    return s->ops->tx_procedure_upsert(s, j->rec, &j->id, err);
+}
+
+/* Writes one record and reloads the catalogue, so that the next catalogue_acquire of this
+ * process sees it at once (other processes notice through config_version). */
+static int upsert(core *c, int (*apply)(store *, void *, error *), const void *rec,
+                  int64_t *id_out, error *err)
+{
+    upsert_job j = {.rec = rec, .id = 0};
+    if (store_write_sync(core_store(c), apply, &j, err) != 0)
+        return -1;
+    if (catalogue_reload(c, err) != 0)
+        return -1;
+    if (id_out)
+        *id_out = j.id;
+    return 0;
+}
+
+int admin_tenant_upsert(core *c, const store_tenant *t, int64_t *id_out, error *err)
+{
+    if (!valid_code(t->slug, "-"))
+        return error_set(err, ERR_INVALID_ARG, "slug",
+                         "a tenant slug is 1 to 64 lowercase letters, digits or '-'");
+    if (!valid_name(t->name))
+        return error_set(err, ERR_INVALID_ARG, "name", "a tenant needs a name");
+    if (t->timezone && t->timezone[0] == '\0')
+        return error_set(err, ERR_INVALID_ARG, "timezone", "empty time zone");
+    return upsert(c, apply_tenant, t, id_out, err);
+}
+
+/* The tenant with id `tenant_id` in the current catalogue must exist; `dept_id`, when not 0,
+ * must be one of its departments. */
+static int check_owner(core *c, int64_t tenant_id, int64_t dept_id, error *err)
+{
+    const catalogue *cat = catalogue_acquire(c);
+    const cat_tenant *t = catalogue_tenant_by_id(cat, tenant_id);
+    int rc = 0;
+    if (!t)
+        rc = error_set(err, ERR_INVALID_ARG, "tenant_id", "no tenant %lld", (long long)tenant_id);
+    else if (dept_id && !catalogue_department_by_id(t, dept_id))
+        rc = error_set(err, ERR_INVALID_ARG, "department_id",
+                       "department %lld is not one of tenant %lld", (long long)dept_id,
+                       (long long)tenant_id);
+    catalogue_release(c, cat);
+    return rc;
+}
+
+int admin_department_upsert(core *c, const store_department *d, int64_t *id_out, error *err)
+{
+    if (!valid_code(d->code, "-_"))
+        return error_set(err, ERR_INVALID_ARG, "code",
+                         "a department code is 1 to 64 lowercase letters, digits, '-' or '_'");
+    if (!valid_name(d->name))
+        return error_set(err, ERR_INVALID_ARG, "name", "a department needs a name");
+    if (check_owner(c, d->tenant_id, 0, err) != 0)
+        return -1;
+    return upsert(c, apply_department, d, id_out, err);
+}
+
+int admin_procedure_upsert(core *c, const store_procedure *p, int64_t *id_out, error *err)
+{
+    if (!valid_code(p->code, "-_."))
+        return error_set(err, ERR_INVALID_ARG, "code",
+                         "a procedure code is 1 to 64 lowercase letters, digits, '-', '_' or '.'");
+    if (!valid_name(p->name))
+        return error_set(err, ERR_INVALID_ARG, "name", "a procedure needs a name");
+    if (p->kind != PROCEDURE_INCIDENT && p->kind != PROCEDURE_DEMARCHE)
+        return error_set(err, ERR_INVALID_ARG, "kind", "unknown procedure kind %d", p->kind);
+    if (p->delay_days < 0 || p->delay_days > 3660)
+        return error_set(err, ERR_INVALID_ARG, "delay_days", "delay out of range");
+    /* A definition that does not parse would leave the procedure inactive in every
+     * catalogue snapshot: refuse it here, where the administrator sees the message. */
+    arena a;
+    arena_init(&a, 0);
+    attr_def *defs = NULL;
+    size_t n_defs = 0;
+    int rc = attrs_parse_definitions(&a, p->attributes, &defs, &n_defs, err);
+    arena_free(&a);
+    if (rc != 0)
+        return -1;
+    if (check_owner(c, p->tenant_id, p->department_id, err) != 0)
+        return -1;
+    return upsert(c, apply_procedure, p, id_out, err);
+}
+
+/* ---- history import ---- */
+
+static const char *const event_kinds[] = {"created", "status",   "note",
+                                          "assign",  "priority", "department"};
+
+static int known_event_kind(const char *k)
+{
+    for (size_t i = 0; k && i < sizeof event_kinds / sizeof event_kinds[0]; i++)
+        if (strcmp(k, event_kinds[i]) == 0)
+            return 1;
+    return 0;
+}
+
+static int known_status(const char *code)
+{
+    status st;
+    return code && status_parse(code, &st) == 0;
+}
+
+/* err->arg names the faulty request and field, e.g. "requests[12].status". */
+static int import_fail(error *err, size_t i, const char *field, const char *detail)
+{
+    char arg[sizeof err->arg];
+    snprintf(arg, sizeof arg, "requests[%zu].%s", i, field);
+    return error_set(err, ERR_INVALID_ARG, arg, "%s", detail);
+}
+
+static int check_import(const cat_tenant *t, const admin_import_request *q, size_t i,
+                        error *err)
+{
+    const store_request *r = &q->rec;
+    channel ch;
+    if (!t || r->tenant_id != t->rec.id)
+        return import_fail(err, i, "tenant_id", "unknown tenant");
+    if (!catalogue_procedure_by_id(t, r->procedure_id))
+        return import_fail(err, i, "procedure_id", "not a procedure of the tenant");
+    if (r->department_id && !catalogue_department_by_id(t, r->department_id))
+        return import_fail(err, i, "department_id", "not a department of the tenant");
+    if (!known_status(r->status))
+        return import_fail(err, i, "status", "unknown status");
+    if (!r->channel || channel_parse(r->channel, &ch) != 0)
+        return import_fail(err, i, "channel", "unknown channel");
+    if (r->created_at <= 0)
+        return import_fail(err, i, "created_at", "missing creation time");
+    if (r->updated_at && r->updated_at < r->created_at)
+        return import_fail(err, i, "updated_at", "updated before created");
+    if (r->priority < 0 || r->priority > 3)
+        return import_fail(err, i, "priority", "priority out of range");
+    if (r->has_location && (r->lat < -90 || r->lat > 90 || r->lon < -180 || r->lon > 180))
+        return import_fail(err, i, "lat", "coordinates out of range");
+    if (q->n_events == 0 || !q->events)
+        return import_fail(err, i, "events", "a request needs at least its created event");
+    for (size_t k = 0; k < q->n_events; k++) {
+        const admin_import_event *e = &q->events[k];
+        if (!known_event_kind(e->kind))
+            return import_fail(err, i, "events", "unknown event kind");
+        if (e->created_at < r->created_at)
+            return import_fail(err, i, "events", "event older than its request");
+        if ((e->status_from && !known_status(e->status_from)) ||
+            (e->status_to && !known_status(e->status_to)))
+            return import_fail(err, i, "events", "unknown status in an event");
+        if (e->channel && channel_parse(e->channel, &ch) != 0)
+            return import_fail(err, i, "events", "unknown channel in an event");
+    }
+    return 0;
+}
+
+typedef struct import_job {
+    core *c;
+    const admin_import_request *reqs;
+    size_t from, to;
+    arena a; /* the references the store hands back */
+} import_job;
+
+static int apply_import(store *s, void *arg, error *err)
+{
+    import_job *j = arg;
+    for (size_t i = j->from; i < j->to; i++) {
+        const admin_import_request *q = &j->reqs[i];
+        store_request r = q->rec;
+        char token[64], hash[65];
+        core_new_secret("", token, sizeof token);
+        core_hash_secret(j->c, token, hash);
+        r.id = 0;
+        r.reference = NULL;
+        r.token_hash = hash;
+        if (!r.updated_at) {
+            r.updated_at = r.created_at;
+            for (size_t k = 0; k < q->n_events; k++)
+                if (q->events[k].created_at > r.updated_at)
+                    r.updated_at = q->events[k].created_at;
+        }
+        int64_t id = 0;
+        const char *ref = NULL;
+        if (s->ops->tx_request_insert(s, &r, &j->a, &id, &ref, err) != 0)
+            return -1;
+        for (size_t k = 0; k < q->n_events; k++) {
+            const admin_import_event *ie = &q->events[k];
+            store_event e = {
+                .tenant_id = r.tenant_id,
+                .request_id = id,
+                .created_at = ie->created_at,
+                .kind = ie->kind,
+                .is_public = ie->is_public,
+                .actor = ie->actor,
+                .channel = ie->channel,
+                .status_from = ie->status_from,
+                .status_to = ie->status_to,
+                .body = ie->body,
+            };
+            int64_t eid;
+            if (s->ops->tx_event_insert(s, &e, &eid, err) != 0)
+                return -1;
+        }
+    }
+    return 0;
+}
+
+int admin_import_requests(core *c, const admin_import_request *reqs, size_t n,
+                          size_t *n_written, error *err)
+{
+    if (n_written)
+        *n_written = 0;
+    if (n == 0)
+        return 0;
+    /* Everything is checked before the first write, so that a wrong input never leaves
+     * half an import behind. */
+    const catalogue *cat = catalogue_acquire(c);
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++)
+        rc = check_import(catalogue_tenant_by_id(cat, reqs[i].rec.tenant_id), &reqs[i], i,
+                          err);
+    catalogue_release(c, cat);
+    if (rc != 0)
+        return -1;
+
+    import_job j = {.c = c, .reqs = reqs};
+    arena_init(&j.a, 0);
+    for (size_t from = 0; from < n; from += ADMIN_IMPORT_BATCH) {
+        j.from = from;
+        j.to = from + ADMIN_IMPORT_BATCH < n ? from + ADMIN_IMPORT_BATCH : n;
+        rc = store_write_sync(core_store(c), apply_import, &j, err);
+        arena_free(&j.a);
+        if (rc != 0)
+            break;
+        if (n_written)
+            *n_written = j.to;
+    }
+    return rc;
+}

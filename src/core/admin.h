@@ -1,0 +1,65 @@
+/*
+ * admin — configuration writes made by administrators and the CLI (tenants, departments,
+ * procedures), each validated, committed through the store's writer and followed by a
+ * catalogue reload; and the bulk import of request history (demo data, migrations from
+ * another tool) with given timestamps, statuses and timelines.
+ */
+#ifndef GUICHET_CORE_ADMIN_H
+#define GUICHET_CORE_ADMIN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/core.h"
+#include "store/store.h"
+#include "util/error.h"
+
+/* Requests written per write job by admin_import_requests: large enough that 100,000
+ * requests take about a hundred commits, small enough that a job never holds the writer
+ * (and a server's clients) for long. */
+#define ADMIN_IMPORT_BATCH 1000
+
+/* Creates or updates the tenant with t->slug (slug: lowercase letters, digits and '-'; name
+ * required). Sets *id_out (may be NULL). Reloads the catalogue. 0 or -1 with err. */
+int admin_tenant_upsert(core *c, const store_tenant *t, int64_t *id_out, error *err);
+
+/* Creates or updates department d->code of tenant d->tenant_id (which must exist). Sets
+ * *id_out (may be NULL). Reloads the catalogue. */
+int admin_department_upsert(core *c, const store_department *d, int64_t *id_out,
+                            error *err);
+
+/* Creates or updates procedure p->code of tenant p->tenant_id. Its attribute definitions
+ * must parse (core/attrs.h) and its department, when set, must belong to the same tenant.
+ * Sets *id_out (may be NULL). Reloads the catalogue. */
+int admin_procedure_upsert(core *c, const store_procedure *p, int64_t *id_out, error *err);
+
+/* One timeline entry of an imported request (see store_event). */
+typedef struct admin_import_event {
+    int64_t created_at; /* >= the request's created_at */
+    const char *kind;   /* created, status, note, assign, priority, department */
+    int is_public;
+    const char *actor;
+    const char *channel;
+    const char *status_from, *status_to;
+    const char *body;
+} admin_import_event;
+
+/* One imported request. In rec, id, reference and token_hash are ignored: the store numbers
+ * the request in the year of rec.created_at and a fresh tracking token is drawn (its clear
+ * text is not kept: imported history is followed by agents, not by token). rec.status and
+ * rec.channel must be known codes, rec.procedure_id a procedure of rec.tenant_id, and
+ * rec.updated_at (0: the last event's time) no earlier than rec.created_at. */
+typedef struct admin_import_request {
+    store_request rec;
+    const admin_import_event *events; /* oldest first; include the "created" event */
+    size_t n_events;
+} admin_import_request;
+
+/* Checks every request first (nothing is written when one is wrong: -1 with
+ * ERR_INVALID_ARG naming "requests[i]..."), then writes them in jobs of ADMIN_IMPORT_BATCH,
+ * each durable before the next starts. On a storage failure the jobs already committed stay:
+ * *n_written (may be NULL) says how many requests were written. */
+int admin_import_requests(core *c, const admin_import_request *reqs, size_t n,
+                          size_t *n_written, error *err);
+
+#endif

@@ -1,0 +1,33 @@
+/*
+ * apikey — API keys for Open311 clients, the JSON API and the gateways. A key is 32 random
+ * bytes shown once; only its keyed BLAKE2b hash is stored (keys are high-entropy, so a fast
+ * hash is enough, unlike passwords).
+ */
+#ifndef GUICHET_CORE_APIKEY_H
+#define GUICHET_CORE_APIKEY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/core.h"
+#include "store/store.h"
+
+typedef enum apikey_scope { SCOPE_OPEN311 = 0, SCOPE_API, SCOPE_GATEWAY } apikey_scope;
+
+const char *apikey_scope_name(apikey_scope s);
+int apikey_scope_parse(const char *name, apikey_scope *out);
+
+#define APIKEY_LEN 64 /* buffer size for a key in clear */
+
+/* Creates a key for tenant_id; writes it in clear into key_out (APIKEY_LEN bytes) and its id
+ * into *id_out (may be NULL). Waits for the commit. */
+int apikey_create(core *c, int64_t tenant_id, const char *name, apikey_scope scope,
+                  char key_out[APIKEY_LEN], int64_t *id_out, error *err);
+/* Finds the live key `key` of tenant_id allowed for `scope` (an "api" key may also do
+ * everything an "open311" key may). -1 with ERR_FORBIDDEN when unknown, revoked, of
+ * another tenant or of a narrower scope. */
+int apikey_authenticate(core *c, int64_t tenant_id, const char *key, apikey_scope scope,
+                        arena *a, store_apikey *out, error *err);
+int apikey_revoke(core *c, int64_t tenant_id, int64_t id, error *err);
+
+#endif

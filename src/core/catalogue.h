@@ -1,0 +1,60 @@
+/*
+ * catalogue — an in-memory, immutable snapshot of tenants, departments and procedures with
+ * their parsed attribute definitions. Readers acquire the current snapshot (a reference
+ * count), use it without locks, and release it. The snapshot is reloaded when the store's
+ * config_version changes (checked at most once a second), so CLI changes made by another
+ * process show up without a restart.
+ */
+#ifndef GUICHET_CORE_CATALOGUE_H
+#define GUICHET_CORE_CATALOGUE_H
+
+#include <stddef.h>
+
+#include "core/attrs.h"
+#include "core/core.h"
+#include "store/store.h"
+
+typedef struct cat_department {
+    store_department rec;
+} cat_department;
+
+typedef struct cat_procedure {
+    store_procedure rec;
+    attr_def *attrs; /* sorted by order */
+    size_t n_attrs;
+    const cat_department *department; /* NULL when none */
+} cat_procedure;
+
+typedef struct cat_tenant {
+    store_tenant rec;
+    cat_department *departments;
+    size_t n_departments;
+    cat_procedure *procedures; /* sorted by group then name */
+    size_t n_procedures;
+} cat_tenant;
+
+typedef struct catalogue catalogue;
+struct catalogue {
+    cat_tenant *tenants;
+    size_t n_tenants;
+    int64_t version;
+};
+
+/* The current snapshot, refreshed first when the store says it changed. Never NULL once
+ * core_open succeeded. Release it with catalogue_release when done. */
+const catalogue *catalogue_acquire(core *c);
+void catalogue_release(core *c, const catalogue *cat);
+/* Forces a reload now (after a change made through this process). 0 or -1. */
+int catalogue_reload(core *c, error *err);
+
+/* The tenant answering on `host` (port ignored, case-insensitive); with a single tenant,
+ * that tenant whatever the host; NULL otherwise. */
+const cat_tenant *catalogue_tenant_for_host(const catalogue *cat, const char *host);
+const cat_tenant *catalogue_tenant_by_slug(const catalogue *cat, const char *slug);
+const cat_tenant *catalogue_tenant_by_id(const catalogue *cat, int64_t id);
+const cat_procedure *catalogue_procedure(const cat_tenant *t, const char *code);
+const cat_procedure *catalogue_procedure_by_id(const cat_tenant *t, int64_t id);
+const cat_department *catalogue_department(const cat_tenant *t, const char *code);
+const cat_department *catalogue_department_by_id(const cat_tenant *t, int64_t id);
+
+#endif

@@ -1,0 +1,31 @@
+/*
+ * core — the context every entrance holds: the store, the instance secret used for keyed
+ * hashes, and the catalogue cache. Core knows nothing of HTTP; entrances call the modules
+ * below (catalogue, request, apikey) with a core handle.
+ */
+#ifndef GUICHET_CORE_CORE_H
+#define GUICHET_CORE_CORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "store/store.h"
+#include "util/error.h"
+
+typedef struct core core;
+
+/* Callback of every asynchronous write: rc 0 once the change is durable, -1 with err. */
+typedef void (*core_done_fn)(void *ctx, int rc, const error *err);
+
+/* Opens core over an opened and migrated store (does not take ownership of it): reads or
+ * creates the instance secret and loads the catalogue. Caller frees with core_close. */
+core *core_open(store *s, error *err);
+void core_close(core *c);
+store *core_store(core *c);
+
+/* Keyed BLAKE2b of a high-entropy secret (API key, tracking token) as 64 hex chars + NUL. */
+void core_hash_secret(const core *c, const char *secret, char out[65]);
+/* A new random secret: `prefix` followed by 43 base64url characters (32 random bytes). */
+void core_new_secret(const char *prefix, char *out, size_t out_size);
+
+#endif

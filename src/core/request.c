@@ -1,0 +1,587 @@
+/*
+ * request — creation, reads and changes of requests. Validation happens on the caller's
+ * thread; the write itself is a job for the store's group-commit writer, whose callback
+ * reports the durable outcome.
+ */
+#include "core/request.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/core_internal.h"
+#include "core/status.h"
+#include "util/log.h"
+#include "util/timeutil.h"
+#include "util/utf8.h"
+
+static const char *const channel_names[CHANNEL_COUNT] = {
+    "web", "mobile", "email", "sms", "phone", "counter", "post", "api",
+};
+
+const char *channel_name(channel ch)
+{
+    return (ch >= 0 && ch < CHANNEL_COUNT) ? channel_names[ch] : "web";
+}
+
+int channel_parse(const char *name, channel *out)
+{
+    for (int i = 0; name && i < CHANNEL_COUNT; i++)
+        if (strcmp(name, channel_names[i]) == 0) {
+            *out = (channel)i;
+            return 0;
+        }
+    return -1;
+}
+
+static const char *const priority_names[] = {"low", "normal", "high", "urgent"};
+
+const char *request_priority_name(int priority)
+{
+    return (priority >= 0 && priority < 4) ? priority_names[priority] : "normal";
+}
+
+int request_priority_parse(const char *name)
+{
+    for (int i = 0; name && i < 4; i++)
+        if (strcmp(name, priority_names[i]) == 0)
+            return i;
+    return -1;
+}
+
+/* ---- validation ---- */
+
+/* An optional text field: valid UTF-8, no control characters (multi_line allows newlines
+ * and tabs), at most max characters. */
+static int check_text(const char *value, const char *arg, size_t max, int multi_line, error *err)
+{
+    if (!value)
+        return 0;
+    size_t len = strlen(value);
+    if (!utf8_valid(value, len))
+        return error_set(err, ERR_INVALID_ARG, arg, "not valid UTF-8");
+    if (utf8_length(value, len) > max)
+        return error_set(err, ERR_INVALID_ARG, arg, "longer than %zu characters", max);
+    if (utf8_has_control(value, len) || (!multi_line && strpbrk(value, "\r\n\t")))
+        return error_set(err, ERR_INVALID_ARG, arg, "contains control characters");
+    return 0;
+}
+
+static int check_email(const char *email, error *err)
+{
+    if (!email || !*email)
+        return 0;
+    const char *at = strchr(email, '@');
+    if (!at || at == email || !at[1] || strchr(at + 1, '@') || strpbrk(email, " <>\"(),;:") ||
+        !strchr(at + 1, '.'))
+        return error_set(err, ERR_INVALID_ARG, "email", "not an e-mail address");
+    return 0;
+}
+
+static int check_url(const char *url, const char *arg, error *err)
+{
+    if (!url || !*url)
+        return 0;
+    if (strncmp(url, "https://", 8) != 0 && strncmp(url, "http://", 7) != 0)
+        return error_set(err, ERR_INVALID_ARG, arg, "must be an http or https URL");
+    if (strpbrk(url, " <>\"") || strlen(url) > 2000)
+        return error_set(err, ERR_INVALID_ARG, arg, "not a valid URL");
+    return 0;
+}
+
+static int validate_input(const request_input *in, error *err)
+{
+    if (!in->tenant || !in->procedure)
+        return error_set(err, ERR_MISSING_ARG, "service_code", "procedure missing");
+    if (!in->procedure->rec.active)
+        return error_set(err, ERR_NOT_FOUND, "service_code", "procedure not available");
+    if (in->ch < 0 || in->ch >= CHANNEL_COUNT)
+        return error_set(err, ERR_INVALID_ARG, "channel", "unknown channel");
+    size_t dmax = in->description_max ? in->description_max : REQUEST_DESCRIPTION_MAX;
+    if (check_text(in->description, "description", dmax, 1, err) != 0)
+        return -1;
+    if (in->has_location) {
+        if (!isfinite(in->lat) || in->lat < -90 || in->lat > 90)
+            return error_set(err, ERR_INVALID_ARG, "lat", "latitude must be between -90 and 90");
+        if (!isfinite(in->lon) || in->lon < -180 || in->lon > 180)
+            return error_set(err, ERR_INVALID_ARG, "long",
+                             "longitude must be between -180 and 180");
+    }
+    struct {
+        const char *value, *arg;
+    } fields[] = {
+        {in->address, "address_string"}, {in->address_id, "address_id"},
+        {in->zipcode, "zipcode"},        {in->first_name, "first_name"},
+        {in->last_name, "last_name"},    {in->email, "email"},
+        {in->phone, "phone"},            {in->device_id, "device_id"},
+        {in->account_id, "account_id"},  {in->media_url, "media_url"},
+    };
+    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
+        if (check_text(fields[i].value, fields[i].arg, REQUEST_FIELD_MAX, 0, err) != 0)
+            return -1;
+    if (check_email(in->email, err) != 0 || check_url(in->media_url, "media_url", err) != 0)
+        return -1;
+    if (in->require_location && !in->has_location && !(in->address && *in->address) &&
+        !(in->address_id && *in->address_id))
+        return error_set(err, ERR_MISSING_ARG, "location",
+                         "a location is required: lat and long, address_string or address_id");
+    if (in->initial_status) {
+        status st;
+        if (status_parse(in->initial_status, &st) != 0)
+            return error_set(err, ERR_INVALID_ARG, "status", "unknown status");
+    }
+    return 0;
+}
+
+/* ---- creation ---- */
+
+typedef struct create_job {
+    store_job job;
+    arena arena; /* copies of every input string */
+    core *core;
+    store_request rec;
+    store_event event;
+    int64_t api_key_id;
+    const char *idempotency_key;
+    request_created *out;
+    core_done_fn cb;
+    void *ctx;
+} create_job;
+
+static const char *dup_opt(arena *a, const char *s)
+{
+    return (s && *s) ? arena_strdup(a, s) : NULL;
+}
+
+static int create_apply(store *s, void *arg, error *err)
+{
+    create_job *j = arg;
+    const char *reference = NULL;
+    int64_t id = 0;
+    if (s->ops->tx_request_insert(s, &j->rec, &j->arena, &id, &reference, err) != 0)
+        return -1;
+    j->event.request_id = id;
+    if (s->ops->tx_event_insert(s, &j->event, NULL, err) != 0)
+        return -1;
+    if (j->idempotency_key &&
+        s->ops->tx_idempotency_insert(s, j->rec.tenant_id, j->api_key_id, j->idempotency_key, id,
+                                      j->rec.created_at, err) != 0)
+        return -1;
+    j->out->id = id;
+    snprintf(j->out->reference, sizeof j->out->reference, "%s", reference ? reference : "");
+    return 0;
+}
+
+/* The request created earlier with the same idempotency key: 1 found, 0 not, -1 error. */
+static int find_replay(core *c, int64_t tenant_id, int64_t key_id, const char *key,
+                       request_created *out, error *err)
+{
+    arena a;
+    arena_init(&a, 0);
+    const char *reference = NULL;
+    int rc = c->store->ops->idempotency_find(c->store, tenant_id, key_id, key, &a, &reference,
+                                             err);
+    if (rc == 0 && reference) {
+        memset(out, 0, sizeof *out);
+        snprintf(out->reference, sizeof out->reference, "%s", reference);
+        out->replayed = 1;
+        rc = 1;
+    }
+    arena_free(&a);
+    return rc;
+}
+
+static void create_done(void *arg, int rc, const error *err)
+{
+    create_job *j = arg;
+    error local;
+    error_clear(&local);
+    if (rc != 0 && err)
+        local = *err;
+    /* Two retries of the same POST in one batch: the second hits the idempotency key's
+     * uniqueness; answer it with the first one's result. */
+    if (rc != 0 && local.code == ERR_CONFLICT && j->idempotency_key &&
+        find_replay(j->core, j->rec.tenant_id, j->api_key_id, j->idempotency_key, j->out,
+                    &local) == 1)
+        rc = 0;
+    if (rc != 0)
+        memset(j->out->token, 0, sizeof j->out->token);
+    core_done_fn cb = j->cb;
+    void *ctx = j->ctx;
+    arena_free(&j->arena);
+    free(j);
+    cb(ctx, rc, rc != 0 ? &local : NULL);
+}
+
+int request_create(core *c, const request_input *in, request_created *out, core_done_fn cb,
+                   void *ctx, error *err)
+{
+    if (validate_input(in, err) != 0)
+        return -1;
+    memset(out, 0, sizeof *out);
+    const cat_procedure *p = in->procedure;
+
+    if (in->idempotency_key && in->api_key_id) {
+        int found = find_replay(c, in->tenant->rec.id, in->api_key_id, in->idempotency_key, out,
+                                err);
+        if (found < 0)
+            return -1;
+        if (found) {
+            if (cb)
+                cb(ctx, 0, NULL);
+            return 0;
+        }
+    }
+
+    create_job *j = calloc(1, sizeof *j);
+    if (!j)
+        return error_set(err, ERR_INTERNAL, NULL, "out of memory");
+    arena_init(&j->arena, 0);
+    arena *a = &j->arena;
+    int64_t now = in->created_at ? in->created_at : time_now();
+
+    /* Attribute values are validated into their stored JSON form. */
+    const char *attrs_json = "{}";
+    if (attrs_validate(a, p->attrs, p->n_attrs, in->attrs, in->n_attrs, &attrs_json, err) != 0)
+        goto fail;
+
+    core_new_secret("", out->token, sizeof out->token);
+    char token_hash[65];
+    core_hash_secret(c, out->token, token_hash);
+
+    store_request *r = &j->rec;
+    r->tenant_id = in->tenant->rec.id;
+    r->token_hash = arena_strdup(a, token_hash);
+    r->procedure_id = p->rec.id;
+    r->status = in->initial_status ? arena_strdup(a, in->initial_status) : "new";
+    r->channel = channel_name(in->ch);
+    r->description = dup_opt(a, in->description);
+    r->has_location = in->has_location;
+    r->lat = in->lat;
+    r->lon = in->lon;
+    r->address = dup_opt(a, in->address);
+    r->address_id = dup_opt(a, in->address_id);
+    r->zipcode = dup_opt(a, in->zipcode);
+    r->attributes = attrs_json;
+    r->first_name = dup_opt(a, in->first_name);
+    r->last_name = dup_opt(a, in->last_name);
+    r->email = dup_opt(a, in->email);
+    r->phone = dup_opt(a, in->phone);
+    r->device_id = dup_opt(a, in->device_id);
+    r->account_id = dup_opt(a, in->account_id);
+    r->media_url = dup_opt(a, in->media_url);
+    r->department_id = p->rec.department_id;
+    r->priority = 1;
+    r->created_at = r->updated_at = now;
+    r->due_at = p->rec.delay_days > 0 ? now + (int64_t)p->rec.delay_days * 86400 : 0;
+    status st = STATUS_NEW;
+    status_parse(r->status, &st);
+    if (status_is_closed(st))
+        r->closed_at = now;
+    r->api_key_id = in->api_key_id;
+
+    store_event *e = &j->event;
+    e->tenant_id = r->tenant_id;
+    e->created_at = now;
+    e->kind = "created";
+    e->is_public = 1;
+    e->actor = in->actor ? arena_strdup(a, in->actor) : "citizen";
+    e->channel = r->channel;
+    e->status_to = r->status;
+
+    j->core = c;
+    j->api_key_id = in->api_key_id;
+    j->idempotency_key = in->api_key_id ? dup_opt(a, in->idempotency_key) : NULL;
+    j->out = out;
+    if (!r->token_hash || !e->actor) {
+        error_set(err, ERR_INTERNAL, NULL, "out of memory");
+        goto fail;
+    }
+
+    core_waiter waiter;
+    if (!cb) {
+        core_waiter_init(&waiter);
+        j->cb = core_waiter_done;
+        j->ctx = &waiter;
+    } else {
+        j->cb = cb;
+        j->ctx = ctx;
+    }
+    j->job.apply = create_apply;
+    j->job.done = create_done;
+    j->job.arg = j;
+    store_write(c->store, &j->job);
+    return cb ? 0 : core_waiter_wait(&waiter, err);
+fail:
+    memset(out->token, 0, sizeof out->token);
+    arena_free(&j->arena);
+    free(j);
+    return -1;
+}
+
+/* ---- reads ---- */
+
+int request_get(core *c, const cat_tenant *t, const char *reference, arena *a,
+                store_request *out, error *err)
+{
+    int found = 0;
+    if (c->store->ops->request_get(c->store, t->rec.id, reference, a, out, &found, err) != 0)
+        return -1;
+    if (!found)
+        return error_set(err, ERR_NOT_FOUND, "reference", "no such request");
+    return 0;
+}
+
+int request_search(core *c, const store_request_filter *f, arena *a, store_request **out,
+                   size_t *n, error *err)
+{
+    return c->store->ops->request_search(c->store, f, a, out, n, err);
+}
+
+int request_count(core *c, const store_request_filter *f, int64_t *count, error *err)
+{
+    return c->store->ops->request_count(c->store, f, count, err);
+}
+
+int request_timeline(core *c, const cat_tenant *t, int64_t request_id, int public_only,
+                     arena *a, store_event **out, size_t *n, error *err)
+{
+    return c->store->ops->events_list(c->store, t->rec.id, request_id, public_only, a, out, n,
+                                      err);
+}
+
+int request_timelines(core *c, const cat_tenant *t, const int64_t *ids, size_t n_ids,
+                      int public_only, arena *a, store_event **out, size_t *n, error *err)
+{
+    return c->store->ops->events_list_many(c->store, t->rec.id, ids, n_ids, public_only, a, out,
+                                           n, err);
+}
+
+/* ---- changes ---- */
+
+typedef enum change_kind { CHANGE_FIELDS, CHANGE_NOTE } change_kind;
+
+typedef struct change_job {
+    store_job job;
+    arena arena;
+    change_kind kind;
+    int64_t tenant_id;
+    const char *reference;
+    /* CHANGE_FIELDS */
+    const char *status;
+    const char *note;
+    const char *assignee; /* "" unassigns */
+    int priority;
+    int64_t department_id; /* 0: unchanged; copied so the job outlives the snapshot */
+    const char *department_code;
+    /* CHANGE_NOTE */
+    const char *body;
+    int is_public;
+    const char *actor;
+    const char *channel;
+    core_done_fn cb;
+    void *ctx;
+} change_job;
+
+static int add_event(store *s, const change_job *j, int64_t request_id, int64_t now,
+                     const char *kind, int is_public, const char *from, const char *to,
+                     const char *body, error *err)
+{
+    store_event e = {
+        .tenant_id = j->tenant_id,
+        .request_id = request_id,
+        .created_at = now,
+        .kind = kind,
+        .is_public = is_public,
+        .actor = j->actor,
+        .channel = j->channel,
+        .status_from = from,
+        .status_to = to,
+        .body = body,
+    };
+    return s->ops->tx_event_insert(s, &e, NULL, err);
+}
+
+static int change_apply(store *s, void *arg, error *err)
+{
+    change_job *j = arg;
+    store_request r;
+    int found = 0;
+    if (s->ops->tx_request_get(s, j->tenant_id, j->reference, &j->arena, &r, &found, err) != 0)
+        return -1;
+    if (!found)
+        return error_set(err, ERR_NOT_FOUND, "reference", "no such request");
+    int64_t now = time_now();
+    if (now < r.updated_at) /* keep the timeline ordered even if the clock stepped back */
+        now = r.updated_at;
+    if (j->kind == CHANGE_NOTE) {
+        if (add_event(s, j, r.id, now, "note", j->is_public, NULL, NULL, j->body, err) != 0)
+            return -1;
+        r.updated_at = now;
+        return s->ops->tx_request_update(s, &r, err);
+    }
+    int changed = 0;
+    if (j->status && strcmp(j->status, r.status) != 0) {
+        status from, to;
+        if (status_parse(r.status, &from) != 0)
+            from = STATUS_NEW;
+        status_parse(j->status, &to);
+        if (!status_transition_allowed(from, to))
+            return error_set(err, ERR_CONFLICT, "status", "a request cannot go from %s to %s",
+                             status_code(from), status_code(to));
+        if (add_event(s, j, r.id, now, "status", 1, r.status, j->status, j->note, err) != 0)
+            return -1;
+        r.status = j->status;
+        r.closed_at = status_is_closed(to) ? now : 0;
+        if (j->note)
+            r.status_notes = j->note;
+        changed = 1;
+    } else if (j->note) {
+        if (add_event(s, j, r.id, now, "note", 1, NULL, NULL, j->note, err) != 0)
+            return -1;
+        r.status_notes = j->note;
+        changed = 1;
+    }
+    if (j->assignee) {
+        const char *to = *j->assignee ? j->assignee : NULL;
+        if (!(to == NULL && r.assignee == NULL) &&
+            !(to && r.assignee && strcmp(to, r.assignee) == 0)) {
+            if (add_event(s, j, r.id, now, "assign", 0, NULL, NULL, to ? to : "", err) != 0)
+                return -1;
+            r.assignee = to;
+            changed = 1;
+        }
+    }
+    if (j->priority >= 0 && j->priority != r.priority) {
+        if (add_event(s, j, r.id, now, "priority", 0, NULL, NULL,
+                      request_priority_name(j->priority), err) != 0)
+            return -1;
+        r.priority = j->priority;
+        changed = 1;
+    }
+    if (j->department_id && j->department_id != r.department_id) {
+        if (add_event(s, j, r.id, now, "department", 0, NULL, NULL, j->department_code, err) !=
+            0)
+            return -1;
+        r.department_id = j->department_id;
+        changed = 1;
+    }
+    if (!changed)
+        return 0;
+    r.updated_at = now;
+    return s->ops->tx_request_update(s, &r, err);
+}
+
+static void change_done(void *arg, int rc, const error *err)
+{
+    change_job *j = arg;
+    error local;
+    error_clear(&local);
+    if (rc != 0 && err)
+        local = *err;
+    core_done_fn cb = j->cb;
+    void *ctx = j->ctx;
+    arena_free(&j->arena);
+    free(j);
+    cb(ctx, rc, rc != 0 ? &local : NULL);
+}
+
+/* Queues (or, without cb, runs and waits for) a prepared change job. */
+static int change_submit(core *c, change_job *j, core_done_fn cb, void *ctx, error *err)
+{
+    core_waiter waiter;
+    if (!cb) {
+        core_waiter_init(&waiter);
+        j->cb = core_waiter_done;
+        j->ctx = &waiter;
+    } else {
+        j->cb = cb;
+        j->ctx = ctx;
+    }
+    j->job.apply = change_apply;
+    j->job.done = change_done;
+    j->job.arg = j;
+    store_write(c->store, &j->job);
+    return cb ? 0 : core_waiter_wait(&waiter, err);
+}
+
+static change_job *change_new(const cat_tenant *t, const char *reference, const char *actor,
+                              channel ch)
+{
+    change_job *j = calloc(1, sizeof *j);
+    if (!j)
+        return NULL;
+    arena_init(&j->arena, 0);
+    j->tenant_id = t->rec.id;
+    j->reference = arena_strdup(&j->arena, reference);
+    j->actor = arena_strdup(&j->arena, actor ? actor : "system");
+    j->channel = channel_name(ch);
+    j->priority = -1;
+    if (!j->reference || !j->actor) {
+        arena_free(&j->arena);
+        free(j);
+        return NULL;
+    }
+    return j;
+}
+
+static void change_free(change_job *j)
+{
+    if (!j)
+        return;
+    arena_free(&j->arena);
+    free(j);
+}
+
+int request_update(core *c, const cat_tenant *t, const char *reference,
+                   const request_change *ch, core_done_fn cb, void *ctx, error *err)
+{
+    status st;
+    if (ch->status && status_parse(ch->status, &st) != 0)
+        return error_set(err, ERR_INVALID_ARG, "status", "unknown status");
+    if (ch->priority < -1 || ch->priority > 3)
+        return error_set(err, ERR_INVALID_ARG, "priority", "unknown priority");
+    const cat_department *dep = NULL;
+    if (ch->department && !(dep = catalogue_department(t, ch->department)))
+        return error_set(err, ERR_INVALID_ARG, "department", "unknown department");
+    if (check_text(ch->note, "note", REQUEST_DESCRIPTION_MAX, 1, err) != 0 ||
+        check_text(ch->assignee, "assignee", REQUEST_FIELD_MAX, 0, err) != 0)
+        return -1;
+    change_job *j = change_new(t, reference, ch->actor, ch->ch);
+    if (!j)
+        return error_set(err, ERR_INTERNAL, NULL, "out of memory");
+    j->kind = CHANGE_FIELDS;
+    j->status = ch->status ? status_code(st) : NULL;
+    j->note = dup_opt(&j->arena, ch->note);
+    j->assignee = ch->assignee ? arena_strdup(&j->arena, ch->assignee) : NULL;
+    j->priority = ch->priority;
+    j->department_id = dep ? dep->rec.id : 0;
+    j->department_code = dep ? arena_strdup(&j->arena, dep->rec.code) : NULL;
+    if ((ch->assignee && !j->assignee) || (dep && !j->department_code)) {
+        change_free(j);
+        return error_set(err, ERR_INTERNAL, NULL, "out of memory");
+    }
+    return change_submit(c, j, cb, ctx, err);
+}
+
+int request_add_note(core *c, const cat_tenant *t, const char *reference, const char *body,
+                     int is_public, const char *actor, channel ch, core_done_fn cb, void *ctx,
+                     error *err)
+{
+    if (!body || !*body)
+        return error_set(err, ERR_MISSING_ARG, "body", "the note is empty");
+    if (check_text(body, "body", 10000, 1, err) != 0)
+        return -1;
+    change_job *j = change_new(t, reference, actor, ch);
+    if (!j)
+        return error_set(err, ERR_INTERNAL, NULL, "out of memory");
+    j->kind = CHANGE_NOTE;
+    j->body = arena_strdup(&j->arena, body);
+    j->is_public = is_public ? 1 : 0;
+    if (!j->body) {
+        change_free(j);
+        return error_set(err, ERR_INTERNAL, NULL, "out of memory");
+    }
+    return change_submit(c, j, cb, ctx, err);
+}

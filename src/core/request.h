@@ -1,0 +1,113 @@
+/*
+ * request — one case from any channel: creation (the single request_create for every
+ * entrance), reads, status/assignee/priority changes and notes. Every change writes a timeline
+ * event and moves updated_at. Writes go through the store's group-commit writer: with a
+ * callback they return at once and the callback fires once the change is durable; without
+ * one (cb NULL) they wait.
+ */
+#ifndef GUICHET_CORE_REQUEST_H
+#define GUICHET_CORE_REQUEST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/attrs.h"
+#include "core/catalogue.h"
+#include "core/core.h"
+#include "store/store.h"
+
+typedef enum channel {
+    CHANNEL_WEB = 0,
+    CHANNEL_MOBILE,
+    CHANNEL_EMAIL,
+    CHANNEL_SMS,
+    CHANNEL_PHONE,
+    CHANNEL_COUNTER,
+    CHANNEL_POST,
+    CHANNEL_API,
+    CHANNEL_COUNT
+} channel;
+
+const char *channel_name(channel ch);
+int channel_parse(const char *name, channel *out);
+
+#define REQUEST_DESCRIPTION_MAX 20000 /* characters, any channel */
+#define REQUEST_FIELD_MAX 500         /* characters: names, address, e-mail, phone, ids */
+
+typedef struct request_input {
+    const cat_tenant *tenant;       /* required */
+    const cat_procedure *procedure; /* required */
+    channel ch;
+    const char *description; /* may be NULL */
+    size_t description_max;  /* characters; 0: REQUEST_DESCRIPTION_MAX */
+    int has_location;
+    double lat, lon;
+    const char *address, *address_id, *zipcode;
+    const attr_input *attrs;
+    size_t n_attrs;
+    const char *first_name, *last_name, *email, *phone;
+    const char *device_id, *account_id, *media_url;
+    const char *actor;           /* for the creation event; NULL: "citizen" */
+    int64_t api_key_id;          /* 0: none */
+    const char *idempotency_key; /* with api_key_id: a retry returns the first result */
+    int require_location;        /* 1: lat/long, address or address_id needed (incidents) */
+    /* Imports and the demo only: history. 0/NULL for "now" and the defaults. */
+    int64_t created_at;
+    const char *initial_status;
+} request_input;
+
+typedef struct request_created {
+    char reference[24];
+    char token[64]; /* the citizen's secret tracking token, in clear: shown once, "" when
+                       the result is a replay of an earlier idempotent POST */
+    int64_t id;
+    int replayed; /* 1: an earlier request with the same idempotency key */
+} request_created;
+
+/* Validates `in` at once (-1 with err: ERR_INVALID_ARG/ERR_MISSING_ARG naming the argument,
+ * e.g. "lat", "description", "attribute[taille]"). Then writes the request and its creation
+ * event; `out` (which must stay valid until cb) is filled before cb(ctx, 0, NULL). With cb
+ * NULL, waits and returns the outcome. Input strings are copied: they may go away after
+ * this call returns. */
+int request_create(core *c, const request_input *in, request_created *out, core_done_fn cb,
+                   void *ctx, error *err);
+
+/* The request `reference` of tenant t (strings in a); -1 with ERR_NOT_FOUND when absent. */
+int request_get(core *c, const cat_tenant *t, const char *reference, arena *a,
+                store_request *out, error *err);
+int request_search(core *c, const store_request_filter *f, arena *a, store_request **out,
+                   size_t *n, error *err);
+int request_count(core *c, const store_request_filter *f, int64_t *count, error *err);
+/* Timeline, oldest first; public_only hides internal events. */
+int request_timeline(core *c, const cat_tenant *t, int64_t request_id, int public_only,
+                     arena *a, store_event **out, size_t *n, error *err);
+int request_timelines(core *c, const cat_tenant *t, const int64_t *ids, size_t n_ids,
+                      int public_only, arena *a, store_event **out, size_t *n, error *err);
+
+/* A change of a request's mutable fields; NULL / -1 fields stay as they are. */
+typedef struct request_change {
+    const char *status;        /* a status code */
+    const char *note;          /* text for the status change event (public); may be NULL */
+    const char *assignee;      /* "" unassigns */
+    int priority;              /* 0..3, -1: unchanged */
+    const char *department;    /* department code */
+    const char *actor;         /* "agent:…", "api:…" */
+    channel ch;
+} request_change;
+
+/* Applies `ch` to request `reference` atomically, one event per changed field. -1 with
+ * ERR_NOT_FOUND, ERR_INVALID_ARG (unknown status/department, bad priority) or ERR_CONFLICT
+ * (transition not allowed). Asynchronous as request_create. */
+int request_update(core *c, const cat_tenant *t, const char *reference,
+                   const request_change *ch, core_done_fn cb, void *ctx, error *err);
+
+/* Adds a note (public: visible to the citizen and on Open311 extensions). */
+int request_add_note(core *c, const cat_tenant *t, const char *reference, const char *body,
+                     int is_public, const char *actor, channel ch, core_done_fn cb, void *ctx,
+                     error *err);
+
+/* Priority names: "low", "normal", "high", "urgent"; parse returns -1 when unknown. */
+const char *request_priority_name(int priority);
+int request_priority_parse(const char *name);
+
+#endif

@@ -1,0 +1,141 @@
+/*
+ * http — the HTTP entrance: a libmicrohttpd server (epoll thread pool), strict parsing of the
+ * query string and urlencoded bodies, a route table, per-request arenas, rate limits,
+ * security headers, one log line per request, and suspension of a connection while its
+ * write waits for the group commit.
+ *
+ * Handlers (in api/ and web/) receive an http_req, read its inputs, and either answer with
+ * http_respond*() or suspend with http_suspend() and answer later from http_resume()'s
+ * continuation.
+ */
+#ifndef GUICHET_HTTP_HTTP_H
+#define GUICHET_HTTP_HTTP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/catalogue.h"
+#include "core/core.h"
+#include "util/arena.h"
+#include "util/buf.h"
+#include "util/error.h"
+#include "util/form.h"
+
+#define HTTP_MAX_PARAMS 4
+#define HTTP_MAX_HEADERS_OUT 8
+
+typedef struct http_req http_req;
+typedef void (*http_handler)(http_req *rq);
+
+typedef enum http_method {
+    HTTP_GET = 1,
+    HTTP_POST = 2,
+    HTTP_PATCH = 4,
+    HTTP_PUT = 8,
+    HTTP_DELETE = 16,
+    HTTP_HEAD = 32,
+    HTTP_OPTIONS = 64,
+} http_method;
+
+/* One route. Patterns are literal segments and "{}" captures; a last segment may end in
+ * ".{fmt}" to capture a format suffix: "/open311/v2/requests/{}.{fmt}". */
+typedef struct http_route {
+    unsigned methods; /* http_method bits */
+    const char *pattern;
+    http_handler handler;
+} http_route;
+
+struct http_req {
+    arena *arena;         /* freed when the response is done */
+    core *core;
+    const catalogue *cat; /* acquired for the request's lifetime */
+    const cat_tenant *host_tenant; /* tenant chosen by Host; NULL if none matches */
+    http_method method;
+    const char *path;      /* decoded path */
+    const char *params[HTTP_MAX_PARAMS]; /* decoded "{}" captures, in order */
+    const char *format;    /* ".{fmt}" capture ("json", "xml"), NULL when none */
+    form query;            /* parsed query string */
+    const char *body;      /* raw body, NUL-terminated; NULL when none */
+    size_t body_len;
+    const char *client_ip;
+    lang lang;             /* from ?lang= or Accept-Language: fr by default */
+    void *user;            /* free for the handler: state kept across suspension */
+    /* response, filled by http_respond* */
+    int status;
+    const char *content_type;
+    buf out;               /* response body */
+    const char *headers_out[HTTP_MAX_HEADERS_OUT][2];
+    size_t n_headers_out;
+    /* private to the server */
+    void *priv;
+};
+
+/* How an entrance writes an error in its own format (Open311 errors list, JSON API error
+ * object…). The server uses it for what it detects before a handler runs: a malformed query
+ * string, a body over the limit, a rate limit, an unknown path or method under the prefix. */
+typedef void (*http_error_writer)(http_req *rq, const error *err);
+
+/* A set of routes under a path prefix, with its error format. */
+typedef struct http_mount {
+    const char *prefix; /* "/open311/v2/" */
+    const http_route *routes;
+    http_error_writer write_error; /* NULL: plain text */
+} http_mount;
+
+typedef struct http_config {
+    const char *listen;     /* "127.0.0.1:8080" */
+    unsigned threads;       /* pool size; 0: number of cores */
+    size_t max_body;        /* urlencoded and JSON bodies; default 1 MiB */
+    double rate_ip;         /* requests per second per client address (0: unlimited) */
+    double burst_ip;
+    double rate_key;        /* writes per second per API key (0: unlimited) */
+    double burst_key;
+    const char *public_url; /* base URL announced in Open311 discovery; NULL: from Host */
+} http_config;
+
+/* Fills cfg with the defaults. */
+void http_config_defaults(http_config *cfg);
+
+typedef struct http_server http_server;
+/* Starts serving the mounts (array terminated by a NULL prefix; routes NULL-handler
+ * terminated, tried in order). NULL and err on failure (e.g. address in use). */
+http_server *http_server_start(core *c, const http_config *cfg, const http_mount *mounts,
+                               error *err);
+/* Stops accepting, lets the requests in flight finish (up to timeout_ms), stops. */
+void http_server_stop(http_server *srv, int timeout_ms);
+/* Bound port (useful with port 0). */
+int http_server_port(const http_server *srv);
+const http_config *http_server_config(const http_server *srv);
+
+/* ---- for handlers ---- */
+
+/* A request header (case-insensitive), NULL when absent. */
+const char *http_header(http_req *rq, const char *name);
+/* Adds a response header; both strings must live until the response is sent (literals or
+ * the request's arena). */
+void http_add_header(http_req *rq, const char *name, const char *value);
+/* Sets status and content type; the body is whatever the handler wrote into rq->out. */
+void http_respond(http_req *rq, int status, const char *content_type);
+/* A small plain-text answer (used for 404 on unknown routes and similar). */
+void http_respond_text(http_req *rq, int status, const char *text);
+/* Answers err in the format of the mount the request came in on; adds Retry-After for
+ * ERR_UNAVAILABLE and ERR_RATE_LIMITED. */
+void http_respond_error(http_req *rq, const error *err);
+/* The application/x-www-form-urlencoded body parsed strictly (empty form when no body).
+ * -1 with err (bad encoding, invalid UTF-8, too many fields) or ERR_UNSUPPORTED when the
+ * body is of another type. multipart/form-data bodies are accepted too: their text fields
+ * end up in the same form (file parts are refused with ERR_UNSUPPORTED for now). */
+int http_form_body(http_req *rq, form *out, error *err);
+/* Consumes one token from the per-key bucket: 0, or -1 with ERR_RATE_LIMITED (and a
+ * Retry-After header prepared). */
+int http_ratelimit_key(http_req *rq, int64_t key_id, error *err);
+/* Base URL of this server as clients reach it ("http://host:port"), in the arena. */
+const char *http_base_url(http_req *rq);
+
+/* Suspends the connection: the handler returns without answering; later, from any thread,
+ * http_resume(rq, cont) makes the server call cont(rq) on a server thread, and cont
+ * answers. Call http_suspend BEFORE starting the asynchronous work. */
+void http_suspend(http_req *rq);
+void http_resume(http_req *rq, http_handler cont);
+
+#endif

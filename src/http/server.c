@@ -1,0 +1,743 @@
+/*
+ * server — libmicrohttpd glue: connection state, body collection with limits, routing to
+ * the mounted tables, suspension for asynchronous writes, response headers and the access
+ * log line. The response is always queued on a handler call after the first one, which is
+ * what keeps libmicrohttpd's keep-alive working (FIELD-NOTES: libmicrohttpd).
+ */
+#include "http/http.h"
+
+#include <arpa/inet.h>
+#include <microhttpd.h>
+#include <netdb.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "http/ratelimit.h"
+#include "util/log.h"
+#include "util/timeutil.h"
+#include "util/utf8.h"
+
+#define URI_MAX 8192
+#define ARENA_MAX (64u * 1024 * 1024)
+#define OUT_MAX (32u * 1024 * 1024)
+
+struct http_server {
+    struct MHD_Daemon *daemon;
+    core *core;
+    http_config cfg;
+    const http_mount *mounts;
+    ratelimit *rl_ip;
+    ratelimit *rl_key;
+    atomic_int in_flight;
+    int port;
+};
+
+typedef enum conn_state {
+    STATE_HEADERS = 0, /* first handler call not seen yet */
+    STATE_BODY,        /* collecting the body */
+    STATE_SUSPENDED,   /* waiting for http_resume */
+    STATE_RESUMED,     /* continuation ready to run */
+    STATE_ANSWERED,
+} conn_state;
+
+typedef struct conn_ctx {
+    http_req rq;
+    arena arena;
+    http_server *srv;
+    struct MHD_Connection *conn;
+    const http_mount *mount;
+    _Atomic conn_state state; /* written by http_resume from the writer thread too */
+    const char *raw_uri;
+    const char *method_name;
+    buf body;
+    int body_too_large;
+    http_handler cont;
+    int64_t start_ms;
+} conn_ctx;
+
+void http_config_defaults(http_config *cfg)
+{
+    memset(cfg, 0, sizeof *cfg);
+    cfg->listen = "127.0.0.1:8080";
+    cfg->threads = 0;
+    cfg->max_body = 1024 * 1024;
+    cfg->rate_ip = 50;
+    cfg->burst_ip = 200;
+    cfg->rate_key = 20;
+    cfg->burst_key = 100;
+}
+
+/* ---- responses ---- */
+
+void http_add_header(http_req *rq, const char *name, const char *value)
+{
+    if (rq->n_headers_out < HTTP_MAX_HEADERS_OUT) {
+        rq->headers_out[rq->n_headers_out][0] = name;
+        rq->headers_out[rq->n_headers_out][1] = value;
+        rq->n_headers_out++;
+    }
+}
+
+void http_respond(http_req *rq, int status, const char *content_type)
+{
+    rq->status = status;
+    rq->content_type = content_type;
+}
+
+void http_respond_text(http_req *rq, int status, const char *text)
+{
+    buf_reset(&rq->out);
+    buf_puts(&rq->out, text);
+    buf_putc(&rq->out, '\n');
+    http_respond(rq, status, "text/plain; charset=utf-8");
+}
+
+void http_respond_error(http_req *rq, const error *err)
+{
+    conn_ctx *ctx = rq->priv;
+    if (err->code == ERR_UNAVAILABLE && !http_header(rq, "Retry-After"))
+        http_add_header(rq, "Retry-After", "2");
+    if (err->code == ERR_INTERNAL)
+        log_error("internal error on %s %s: %s", ctx->method_name, rq->path ? rq->path : "?",
+                  err->detail);
+    buf_reset(&rq->out);
+    if (ctx->mount && ctx->mount->write_error) {
+        ctx->mount->write_error(rq, err);
+        if (rq->status == 0)
+            http_respond(rq, err_http_status(err->code), "text/plain; charset=utf-8");
+        return;
+    }
+    http_respond_text(rq, err_http_status(err->code), err_message(err->code, rq->lang));
+}
+
+/* Headers every response carries (DESIGN.md §6). API answers are data, never pages, but the
+ * same strict policy costs nothing and protects any future HTML under the same origin. */
+static const char *const security_headers[][2] = {
+    {"X-Content-Type-Options", "nosniff"},
+    {"X-Frame-Options", "DENY"},
+    {"Referrer-Policy", "same-origin"},
+    {"Content-Security-Policy", "default-src 'self'; img-src 'self' data:; object-src 'none'; "
+                                "frame-ancestors 'none'; base-uri 'self'; form-action 'self'"},
+};
+
+static enum MHD_Result queue(conn_ctx *ctx)
+{
+    http_req *rq = &ctx->rq;
+    if (rq->status == 0) {
+        error e;
+        error_set(&e, ERR_INTERNAL, NULL, "handler answered nothing");
+        http_respond_error(rq, &e);
+    }
+    if (rq->out.failed) {
+        error e;
+        error_set(&e, ERR_INTERNAL, NULL, "response larger than the output limit");
+        buf_reset(&rq->out);
+        rq->n_headers_out = 0;
+        http_respond_error(rq, &e);
+    }
+    size_t len = 0;
+    char *body = buf_steal(&rq->out, &len);
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+    if (!resp) {
+        free(body);
+        return MHD_NO;
+    }
+    if (rq->content_type)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, rq->content_type);
+    for (size_t i = 0; i < sizeof security_headers / sizeof security_headers[0]; i++)
+        MHD_add_response_header(resp, security_headers[i][0], security_headers[i][1]);
+    for (size_t i = 0; i < rq->n_headers_out; i++)
+        MHD_add_response_header(resp, rq->headers_out[i][0], rq->headers_out[i][1]);
+    enum MHD_Result r = MHD_queue_response(ctx->conn, (unsigned)rq->status, resp);
+    MHD_destroy_response(resp);
+    ctx->state = STATE_ANSWERED;
+    return r;
+}
+
+/* ---- request inputs ---- */
+
+const char *http_header(http_req *rq, const char *name)
+{
+    conn_ctx *ctx = rq->priv;
+    return MHD_lookup_connection_value(ctx->conn, MHD_HEADER_KIND, name);
+}
+
+const char *http_base_url(http_req *rq)
+{
+    conn_ctx *ctx = rq->priv;
+    if (ctx->srv->cfg.public_url)
+        return ctx->srv->cfg.public_url;
+    const char *host = http_header(rq, "Host");
+    if (!host || !*host || strlen(host) > 255 || strpbrk(host, " /\\\"<>'"))
+        host = ctx->srv->cfg.listen;
+    return arena_printf(rq->arena, "http://%s", host);
+}
+
+static const struct {
+    const char *name;
+    http_method m;
+} methods[] = {
+    {"GET", HTTP_GET},       {"POST", HTTP_POST},     {"PATCH", HTTP_PATCH},
+    {"PUT", HTTP_PUT},       {"DELETE", HTTP_DELETE}, {"HEAD", HTTP_HEAD},
+    {"OPTIONS", HTTP_OPTIONS},
+};
+
+static http_method parse_method(const char *name)
+{
+    for (size_t i = 0; i < sizeof methods / sizeof methods[0]; i++)
+        if (strcmp(name, methods[i].name) == 0)
+            return methods[i].m;
+    return 0;
+}
+
+static lang pick_lang(http_req *rq)
+{
+    const char *q = form_get(&rq->query, "lang");
+    if (q)
+        return strcmp(q, "en") == 0 ? LANG_EN : LANG_FR;
+    const char *al = http_header(rq, "Accept-Language");
+    if (al) {
+        while (*al == ' ')
+            al++;
+        if (strncasecmp(al, "en", 2) == 0)
+            return LANG_EN;
+    }
+    return LANG_FR;
+}
+
+/* multipart/form-data through libmicrohttpd's post processor: text fields are collected
+ * into a form, files are refused (uploads come with the portal). */
+typedef struct mp_state {
+    arena *arena;
+    form_field *fields;
+    size_t count;
+    buf value; /* the field being received */
+    const char *key;
+    int refused_file;
+    int too_many;
+} mp_state;
+
+static int mp_flush(mp_state *st)
+{
+    if (!st->key)
+        return 0;
+    if (st->count >= FORM_MAX_FIELDS) {
+        st->too_many = 1;
+        return -1;
+    }
+    form_field *f = &st->fields[st->count++];
+    f->name = st->key;
+    f->value = arena_strndup(st->arena, buf_cstr(&st->value), st->value.len);
+    f->value_len = st->value.len;
+    st->key = NULL;
+    buf_reset(&st->value);
+    return f->value ? 0 : -1;
+}
+
+static enum MHD_Result mp_iterator(void *cls, enum MHD_ValueKind kind, const char *key,
+                                   const char *filename, const char *content_type,
+                                   const char *transfer_encoding, const char *data, uint64_t off,
+                                   size_t size)
+{
+    (void)kind;
+    (void)content_type;
+    (void)transfer_encoding;
+    mp_state *st = cls;
+    if (filename) {
+        st->refused_file = 1;
+        return MHD_NO;
+    }
+    if (off == 0) {
+        if (mp_flush(st) != 0)
+            return MHD_NO;
+        st->key = arena_strdup(st->arena, key);
+        if (!st->key)
+            return MHD_NO;
+    }
+    return buf_append(&st->value, data, size) == 0 ? MHD_YES : MHD_NO;
+}
+
+int http_form_body(http_req *rq, form *out, error *err)
+{
+    conn_ctx *ctx = rq->priv;
+    out->fields = NULL;
+    out->count = 0;
+    if (!rq->body || rq->body_len == 0)
+        return 0;
+    const char *ct = http_header(rq, "Content-Type");
+    if (!ct || strncasecmp(ct, "application/x-www-form-urlencoded", 33) == 0)
+        return form_parse(rq->arena, rq->body, rq->body_len, out, err);
+    if (strncasecmp(ct, "multipart/form-data", 19) != 0)
+        return error_set(err, ERR_UNSUPPORTED, NULL,
+                         "send application/x-www-form-urlencoded or multipart/form-data");
+    mp_state st = {.arena = rq->arena};
+    st.fields = arena_alloc(rq->arena, sizeof *st.fields * FORM_MAX_FIELDS);
+    buf_init(&st.value, ctx->srv->cfg.max_body);
+    struct MHD_PostProcessor *pp = MHD_create_post_processor(ctx->conn, 16 * 1024, mp_iterator,
+                                                             &st);
+    int rc = -1;
+    if (!pp || !st.fields) {
+        error_set(err, ERR_BAD_REQUEST, NULL, "malformed multipart body");
+        goto cleanup;
+    }
+    enum MHD_Result r = MHD_post_process(pp, rq->body, rq->body_len);
+    if (st.refused_file) {
+        error_set(err, ERR_UNSUPPORTED, "media", "file uploads are not accepted here; give a "
+                                                 "media_url instead");
+        goto cleanup;
+    }
+    if (r != MHD_YES || mp_flush(&st) != 0) {
+        error_set(err, st.too_many ? ERR_TOO_LARGE : ERR_BAD_REQUEST, NULL,
+                  st.too_many ? "too many fields" : "malformed multipart body");
+        goto cleanup;
+    }
+    for (size_t i = 0; i < st.count; i++)
+        if (!utf8_valid(st.fields[i].name, strlen(st.fields[i].name)) ||
+            !utf8_valid(st.fields[i].value, st.fields[i].value_len)) {
+            error_set(err, ERR_INVALID_ARG, st.fields[i].name, "not valid UTF-8");
+            goto cleanup;
+        }
+    out->fields = st.fields;
+    out->count = st.count;
+    rc = 0;
+cleanup:
+    if (pp)
+        MHD_destroy_post_processor(pp);
+    buf_free(&st.value);
+    return rc;
+}
+
+int http_ratelimit_key(http_req *rq, int64_t key_id, error *err)
+{
+    conn_ctx *ctx = rq->priv;
+    char key[32];
+    snprintf(key, sizeof key, "k%lld", (long long)key_id);
+    int wait = ratelimit_take(ctx->srv->rl_key, key, time_mono_ms());
+    if (!wait)
+        return 0;
+    http_add_header(rq, "Retry-After", arena_printf(rq->arena, "%d", wait));
+    return error_set(err, ERR_RATE_LIMITED, NULL, "too many requests for this API key");
+}
+
+/* ---- suspension ---- */
+
+void http_suspend(http_req *rq)
+{
+    conn_ctx *ctx = rq->priv;
+    ctx->state = STATE_SUSPENDED;
+    MHD_suspend_connection(ctx->conn);
+}
+
+void http_resume(http_req *rq, http_handler cont)
+{
+    conn_ctx *ctx = rq->priv;
+    ctx->cont = cont;
+    ctx->state = STATE_RESUMED;
+    MHD_resume_connection(ctx->conn);
+}
+
+/* ---- routing ---- */
+
+/* Matches one pattern segment against one decoded path segment; captures go to rq. */
+static int match_segment(http_req *rq, const char *pat, size_t plen, const char *seg,
+                         size_t *n_params)
+{
+    const char *fmt = NULL;
+    if (plen > 6 && memcmp(pat + plen - 6, ".{fmt}", 6) == 0) {
+        const char *dot = strrchr(seg, '.');
+        if (!dot || !dot[1])
+            return 0;
+        fmt = dot + 1;
+        plen -= 6;
+        seg = arena_strndup(rq->arena, seg, (size_t)(dot - seg));
+        if (!seg)
+            return 0;
+    }
+    if (plen == 2 && memcmp(pat, "{}", 2) == 0) {
+        if (!*seg || *n_params >= HTTP_MAX_PARAMS)
+            return 0;
+        rq->params[(*n_params)++] = seg;
+    } else if (strlen(seg) != plen || memcmp(pat, seg, plen) != 0) {
+        return 0;
+    }
+    if (fmt)
+        rq->format = fmt;
+    return 1;
+}
+
+/* 1 when segs (n of them) match pattern; fills params and format. */
+static int match_route(http_req *rq, const char *pattern, char **segs, size_t n)
+{
+    size_t i = 0, n_params = 0;
+    const char *p = pattern;
+    rq->format = NULL;
+    while (*p == '/')
+        p++;
+    while (*p) {
+        const char *end = strchr(p, '/');
+        size_t plen = end ? (size_t)(end - p) : strlen(p);
+        if (i >= n || !match_segment(rq, p, plen, segs[i], &n_params))
+            return 0;
+        i++;
+        p += plen;
+        while (*p == '/')
+            p++;
+    }
+    return i == n;
+}
+
+#define MAX_SEGMENTS 16
+
+/* Splits and decodes the path; -1 on bad percent-encoding or too many segments. */
+static int split_path(arena *a, const char *path, size_t len, char **segs, size_t *n)
+{
+    *n = 0;
+    size_t i = 0;
+    while (i < len) {
+        while (i < len && path[i] == '/')
+            i++;
+        if (i >= len)
+            break;
+        size_t start = i;
+        while (i < len && path[i] != '/')
+            i++;
+        if (*n >= MAX_SEGMENTS)
+            return -1;
+        segs[*n] = form_decode_component(a, path + start, i - start, 0);
+        if (!segs[*n])
+            return -1;
+        (*n)++;
+    }
+    return 0;
+}
+
+static void dispatch(conn_ctx *ctx)
+{
+    http_req *rq = &ctx->rq;
+    http_server *srv = ctx->srv;
+    error err;
+    error_clear(&err);
+
+    const char *uri = ctx->raw_uri ? ctx->raw_uri : "/";
+    const char *qmark = strchr(uri, '?');
+    size_t path_len = qmark ? (size_t)(qmark - uri) : strlen(uri);
+    rq->path = arena_strndup(rq->arena, uri, path_len);
+    for (const http_mount *m = srv->mounts; m->prefix; m++)
+        if (strncmp(uri, m->prefix, strlen(m->prefix)) == 0 ||
+            (strlen(m->prefix) == path_len + 1 && strncmp(uri, m->prefix, path_len) == 0)) {
+            ctx->mount = m;
+            break;
+        }
+
+    if (qmark && form_parse(rq->arena, qmark + 1, strlen(qmark + 1), &rq->query, &err) != 0) {
+        rq->lang = pick_lang(rq);
+        http_respond_error(rq, &err);
+        return;
+    }
+    rq->lang = pick_lang(rq);
+
+    int wait = ratelimit_take(srv->rl_ip, rq->client_ip, time_mono_ms());
+    if (wait) {
+        http_add_header(rq, "Retry-After", arena_printf(rq->arena, "%d", wait));
+        error_set(&err, ERR_RATE_LIMITED, NULL, "too many requests from this address");
+        http_respond_error(rq, &err);
+        return;
+    }
+    if (ctx->body_too_large) {
+        error_set(&err, ERR_TOO_LARGE, NULL, "the body is over %zu bytes", srv->cfg.max_body);
+        http_respond_error(rq, &err);
+        return;
+    }
+    rq->body = ctx->body.len ? buf_cstr(&ctx->body) : NULL;
+    rq->body_len = ctx->body.len;
+
+    char *segs[MAX_SEGMENTS];
+    size_t n = 0;
+    if (split_path(rq->arena, uri, path_len, segs, &n) != 0) {
+        error_set(&err, ERR_BAD_REQUEST, "path", "malformed path");
+        http_respond_error(rq, &err);
+        return;
+    }
+    rq->host_tenant = catalogue_tenant_for_host(rq->cat, http_header(rq, "Host"));
+
+    unsigned allowed = 0;
+    for (const http_mount *m = srv->mounts; m->prefix; m++)
+        for (const http_route *r = m->routes; r->handler; r++) {
+            if (!match_route(rq, r->pattern, segs, n))
+                continue;
+            if (!(r->methods & rq->method)) {
+                allowed |= r->methods;
+                continue;
+            }
+            ctx->mount = m;
+            r->handler(rq);
+            return;
+        }
+    memset(rq->params, 0, sizeof rq->params);
+    rq->format = NULL;
+    if (allowed) {
+        buf allow;
+        buf_init(&allow, 128);
+        for (size_t i = 0; i < sizeof methods / sizeof methods[0]; i++)
+            if (allowed & methods[i].m)
+                buf_printf(&allow, "%s%s", allow.len ? ", " : "", methods[i].name);
+        http_add_header(rq, "Allow", arena_strdup(rq->arena, buf_cstr(&allow)));
+        buf_free(&allow);
+        error_set(&err, ERR_METHOD, NULL, "method not allowed on this resource");
+    } else {
+        error_set(&err, ERR_NOT_FOUND, "path", "no such resource");
+    }
+    http_respond_error(rq, &err);
+}
+
+/* ---- libmicrohttpd callbacks ---- */
+
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+    http_server *srv = cls;
+    conn_ctx *ctx = calloc(1, sizeof *ctx);
+    if (!ctx)
+        return NULL;
+    atomic_fetch_add(&srv->in_flight, 1);
+    ctx->srv = srv;
+    ctx->conn = conn;
+    ctx->start_ms = time_mono_ms();
+    arena_init(&ctx->arena, ARENA_MAX);
+    ctx->raw_uri = arena_strndup(&ctx->arena, uri, strnlen(uri, URI_MAX));
+    buf_init(&ctx->body, srv->cfg.max_body);
+    http_req *rq = &ctx->rq;
+    rq->arena = &ctx->arena;
+    rq->core = srv->core;
+    rq->priv = ctx;
+    buf_init(&rq->out, OUT_MAX);
+    return ctx;
+}
+
+static void client_address(conn_ctx *ctx)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(ctx->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    char host[INET6_ADDRSTRLEN] = "?";
+    if (ci && ci->client_addr) {
+        const struct sockaddr *sa = ci->client_addr;
+        if (sa->sa_family == AF_INET)
+            inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, host, sizeof host);
+        else if (sa->sa_family == AF_INET6)
+            inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, host,
+                      sizeof host);
+    }
+    ctx->rq.client_ip = arena_strdup(&ctx->arena, host);
+}
+
+static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const char *url,
+                                 const char *method, const char *version,
+                                 const char *upload_data, size_t *upload_data_size,
+                                 void **req_cls)
+{
+    (void)cls;
+    (void)url;
+    (void)version;
+    conn_ctx *ctx = *req_cls;
+    if (!ctx)
+        return MHD_NO;
+    http_req *rq = &ctx->rq;
+    switch (ctx->state) {
+    case STATE_HEADERS: {
+        ctx->method_name = arena_strdup(&ctx->arena, method);
+        rq->method = parse_method(method);
+        client_address(ctx);
+        rq->cat = catalogue_acquire(ctx->srv->core);
+        /* Refuse a declared oversized body before reading it. */
+        const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+                                                     MHD_HTTP_HEADER_CONTENT_LENGTH);
+        if (cl) {
+            char *end = NULL;
+            unsigned long long v = strtoull(cl, &end, 10);
+            if (end == cl || *end || v > ctx->srv->cfg.max_body)
+                ctx->body_too_large = 1;
+        }
+        ctx->state = STATE_BODY;
+        return MHD_YES;
+    }
+    case STATE_BODY:
+        if (*upload_data_size) {
+            if (!ctx->body_too_large && buf_append(&ctx->body, upload_data, *upload_data_size))
+                ctx->body_too_large = 1;
+            *upload_data_size = 0;
+            return MHD_YES;
+        }
+        if (!rq->method) {
+            error err;
+            error_set(&err, ERR_METHOD, NULL, "unknown method");
+            http_add_header(rq, "Allow", "GET, POST, PATCH");
+            http_respond_error(rq, &err);
+        } else {
+            dispatch(ctx);
+        }
+        if (ctx->state == STATE_SUSPENDED || ctx->state == STATE_RESUMED)
+            return MHD_YES;
+        return queue(ctx);
+    case STATE_RESUMED:
+        ctx->state = STATE_BODY; /* the continuation may suspend again */
+        ctx->cont(rq);
+        if (ctx->state == STATE_SUSPENDED || ctx->state == STATE_RESUMED)
+            return MHD_YES;
+        return queue(ctx);
+    case STATE_SUSPENDED:
+        /* Woken without a continuation: nothing to do until http_resume. */
+        return MHD_YES;
+    case STATE_ANSWERED:
+    default:
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    (void)conn;
+    http_server *srv = cls;
+    conn_ctx *ctx = *req_cls;
+    if (!ctx)
+        return;
+    http_req *rq = &ctx->rq;
+    /* The access log: no query string (it may carry personal data or keys), no body. */
+    log_info("%s %s %d %lldms tenant=%s%s", ctx->method_name ? ctx->method_name : "-",
+             rq->path ? rq->path : "-", rq->status,
+             (long long)(time_mono_ms() - ctx->start_ms),
+             rq->host_tenant ? rq->host_tenant->rec.slug : "-",
+             toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (connection ended early)");
+    if (rq->cat)
+        catalogue_release(srv->core, rq->cat);
+    buf_free(&rq->out);
+    buf_free(&ctx->body);
+    arena_free(&ctx->arena);
+    free(ctx);
+    *req_cls = NULL;
+    atomic_fetch_sub(&srv->in_flight, 1);
+}
+
+static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    (void)cls;
+    char line[512];
+    vsnprintf(line, sizeof line, fmt, ap);
+    log_warn("libmicrohttpd: %s", line);
+}
+
+/* ---- start and stop ---- */
+
+static int parse_listen(const char *listen, struct sockaddr_storage *ss, error *err)
+{
+    char host[256];
+    const char *colon = strrchr(listen, ':');
+    if (!colon || colon == listen || !colon[1] || (size_t)(colon - listen) >= sizeof host)
+        return error_set(err, ERR_INVALID_ARG, "listen", "expected ADDRESS:PORT, got '%s'",
+                         listen);
+    const char *h = listen;
+    size_t hlen = (size_t)(colon - listen);
+    if (h[0] == '[' && hlen > 2 && h[hlen - 1] == ']') {
+        h++;
+        hlen -= 2;
+    }
+    memcpy(host, h, hlen);
+    host[hlen] = '\0';
+    char *end = NULL;
+    long port = strtol(colon + 1, &end, 10);
+    if (*end || port < 0 || port > 65535)
+        return error_set(err, ERR_INVALID_ARG, "listen", "invalid port in '%s'", listen);
+    struct addrinfo hints = {.ai_flags = AI_NUMERICHOST, .ai_socktype = SOCK_STREAM};
+    struct addrinfo *res = NULL;
+    if (getaddrinfo(host, NULL, &hints, &res) != 0 || !res)
+        return error_set(err, ERR_INVALID_ARG, "listen", "'%s' is not a numeric address",
+                         host);
+    memset(ss, 0, sizeof *ss);
+    memcpy(ss, res->ai_addr, res->ai_addrlen);
+    freeaddrinfo(res);
+    if (ss->ss_family == AF_INET)
+        ((struct sockaddr_in *)ss)->sin_port = htons((uint16_t)port);
+    else
+        ((struct sockaddr_in6 *)ss)->sin6_port = htons((uint16_t)port);
+    return 0;
+}
+
+http_server *http_server_start(core *c, const http_config *cfg, const http_mount *mounts,
+                               error *err)
+{
+    struct sockaddr_storage ss;
+    if (parse_listen(cfg->listen, &ss, err) != 0)
+        return NULL;
+    http_server *srv = calloc(1, sizeof *srv);
+    if (!srv) {
+        error_set(err, ERR_INTERNAL, NULL, "out of memory");
+        return NULL;
+    }
+    srv->core = c;
+    srv->cfg = *cfg;
+    srv->mounts = mounts;
+    srv->rl_ip = ratelimit_new(cfg->rate_ip, cfg->burst_ip);
+    srv->rl_key = ratelimit_new(cfg->rate_key, cfg->burst_key);
+    unsigned threads = cfg->threads;
+    if (!threads) {
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
+        threads = n > 0 ? (unsigned)n : 2;
+    }
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
+                     MHD_USE_ERROR_LOG;
+    if (ss.ss_family == AF_INET6)
+        flags |= MHD_USE_IPv6;
+    if (srv->rl_ip && srv->rl_key)
+        srv->daemon = MHD_start_daemon(
+            flags, 0, NULL, NULL, on_access, srv, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+            MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_URI_LOG_CALLBACK, on_uri, srv,
+            MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_CONNECTION_TIMEOUT,
+            (unsigned)30, MHD_OPTION_CONNECTION_LIMIT, (unsigned)4096,
+            MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)64 * 1024, MHD_OPTION_EXTERNAL_LOGGER,
+            on_mhd_log, NULL, MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1, MHD_OPTION_END);
+    if (!srv->daemon) {
+        error_set(err, ERR_UNAVAILABLE, "listen", "cannot listen on %s (address in use?)",
+                  cfg->listen);
+        ratelimit_free(srv->rl_ip);
+        ratelimit_free(srv->rl_key);
+        free(srv);
+        return NULL;
+    }
+    const union MHD_DaemonInfo *di = MHD_get_daemon_info(srv->daemon, MHD_DAEMON_INFO_BIND_PORT);
+    srv->port = di ? di->port : 0;
+    return srv;
+}
+
+int http_server_port(const http_server *srv)
+{
+    return srv->port;
+}
+
+const http_config *http_server_config(const http_server *srv)
+{
+    return &srv->cfg;
+}
+
+void http_server_stop(http_server *srv, int timeout_ms)
+{
+    if (!srv)
+        return;
+    MHD_socket fd = MHD_quiesce_daemon(srv->daemon);
+    if (fd != MHD_INVALID_SOCKET)
+        close(fd);
+    int64_t deadline = time_mono_ms() + timeout_ms;
+    while (atomic_load(&srv->in_flight) > 0 && time_mono_ms() < deadline)
+        usleep(10 * 1000);
+    if (atomic_load(&srv->in_flight) > 0)
+        log_warn("stopping with %d requests still in flight", atomic_load(&srv->in_flight));
+    MHD_stop_daemon(srv->daemon);
+    ratelimit_free(srv->rl_ip);
+    ratelimit_free(srv->rl_key);
+    free(srv);
+}

@@ -1,0 +1,175 @@
+/*
+ * sq — private to the SQLite backend: the backend's store struct, its connections (one writer
+ * connection, one read connection per thread) with their prepared-statement caches, and the
+ * helpers shared by the read, write and migration files. Nothing outside src/store/sqlite/
+ * includes this header.
+ */
+#ifndef GUICHET_STORE_SQ_H
+#define GUICHET_STORE_SQ_H
+
+#include <pthread.h>
+#include <sqlite3.h>
+
+#include "store/store.h"
+
+/* Statements prepared once per connection and kept for its lifetime. */
+typedef enum store_sqlite_stmt_id {
+    SQ_BEGIN_IMMEDIATE,
+    SQ_BEGIN_READ,
+    SQ_COMMIT,
+    SQ_ROLLBACK,
+    SQ_SAVEPOINT,
+    SQ_RELEASE,
+    SQ_ROLLBACK_TO,
+    SQ_CONFIG_VERSION,
+    SQ_TENANTS_ALL,
+    SQ_DEPARTMENTS_ALL,
+    SQ_PROCEDURES_ALL,
+    SQ_REQUEST_GET,
+    SQ_EVENTS_LIST,
+    SQ_EVENTS_LIST_MANY,
+    SQ_APIKEY_FIND,
+    SQ_APIKEY_LIST,
+    SQ_IDEMPOTENCY_FIND,
+    SQ_SETTING_GET,
+    SQ_REF_NEXT,
+    SQ_REF_AT_LEAST,
+    SQ_REQUEST_INSERT,
+    SQ_REQUEST_UPDATE,
+    SQ_EVENT_INSERT,
+    SQ_IDEMPOTENCY_INSERT,
+    SQ_TENANT_UPSERT,
+    SQ_DEPARTMENT_UPSERT,
+    SQ_PROCEDURE_UPSERT,
+    SQ_APIKEY_INSERT,
+    SQ_APIKEY_REVOKE,
+    SQ_SETTING_SET,
+    SQ_STMT_COUNT
+} store_sqlite_stmt_id;
+
+/* Statements whose text depends on a filter's shape (request_search): a few kept per
+ * connection, keyed by their text, so that repeated list queries skip the prepare. */
+#define SQ_DYN_CACHE 8
+
+typedef struct store_sqlite_store store_sqlite_store;
+
+typedef struct store_sqlite_conn {
+    sqlite3 *db;
+    sqlite3_stmt *stmts[SQ_STMT_COUNT];
+    struct {
+        char *sql; /* malloc'd */
+        sqlite3_stmt *stmt;
+    } dyn[SQ_DYN_CACHE];
+    unsigned dyn_next; /* slot replaced on the next miss */
+    store_sqlite_store *owner;
+    struct store_sqlite_conn *prev, *next; /* in owner->readers, under owner->readers_mu */
+} store_sqlite_conn;
+
+struct store_sqlite_store {
+    store base; /* first: a store * is a store_sqlite_store * */
+    char *path;
+    int busy_timeout_ms;
+    /* The writer connection, used by one thread at a time: the one holding write_mu, which is
+     * taken by tx_begin and by migrate and released when the transaction ends. */
+    store_sqlite_conn *wconn;
+    pthread_mutex_t write_mu;
+    /* Read connections, one per thread that read through this store. */
+    pthread_key_t read_key;
+    pthread_mutex_t readers_mu;
+    store_sqlite_conn *readers;
+};
+
+/* The columns of a request row, in the order store_sqlite_read_request expects, from alias r. */
+#define SQ_REQUEST_COLUMNS                                                                         \
+    "r.id, r.tenant_id, r.reference, r.token_hash, r.procedure_id, r.status, r.channel, "          \
+    "r.description, r.lat, r.lon, r.address, r.address_id, r.zipcode, r.attributes, "              \
+    "r.first_name, r.last_name, r.email, r.phone, r.device_id, r.account_id, r.media_url, "        \
+    "r.department_id, r.assignee, r.priority, r.status_notes, r.created_at, r.updated_at, "        \
+    "r.closed_at, r.due_at, r.api_key_id"
+
+/* Fills out from the current row of a statement selecting SQ_REQUEST_COLUMNS; strings in a.
+ * Returns -1 (ERR_UNAVAILABLE) when the arena is full. */
+int store_sqlite_read_request(sqlite3_stmt *st, arena *a, store_request *out, error *err);
+
+/* Statement texts, indexed by store_sqlite_stmt_id. */
+extern const char *const store_sqlite_stmt_sql[SQ_STMT_COUNT];
+
+/* The migrations embedded in the binary, in order; version i+1 is store_sqlite_migrations[i]. */
+extern const char *const store_sqlite_migrations[];
+extern const int store_sqlite_migration_count;
+
+/* Fills err from a SQLite result code (busy/full/IO -> ERR_UNAVAILABLE, constraint ->
+ * ERR_CONFLICT, other -> ERR_INTERNAL) and returns -1. `what` names the operation. */
+int store_sqlite_fail(sqlite3 *db, int rc, const char *what, error *err);
+
+/* The connection reads should use on this thread: the writer connection when this thread is
+ * inside a write transaction of s (so that a job sees its own changes), otherwise this
+ * thread's read connection, opened on first use. NULL and err filled on failure. */
+store_sqlite_conn *store_sqlite_read_conn(store_sqlite_store *s, error *err);
+/* The writer connection when this thread holds s's write transaction; NULL and an
+ * ERR_INTERNAL error otherwise (a write called outside a job). */
+store_sqlite_conn *store_sqlite_write_conn(store_sqlite_store *s, error *err);
+
+/* The cached statement `id` of c, prepared on first use. Reset it with store_sqlite_done. */
+sqlite3_stmt *store_sqlite_stmt(store_sqlite_conn *c, store_sqlite_stmt_id id, error *err);
+/* A cached statement for dynamic text `sql` (built from fixed fragments only). */
+sqlite3_stmt *store_sqlite_stmt_dyn(store_sqlite_conn *c, const char *sql, error *err);
+/* Resets a statement and clears its bindings so that it holds no read snapshot. */
+void store_sqlite_done(sqlite3_stmt *st);
+
+/* Runs a statement that returns no row (or whose rows are ignored) to completion. */
+int store_sqlite_exec_stmt(store_sqlite_conn *c, store_sqlite_stmt_id id, const char *what,
+                           error *err);
+
+/* Binding helpers: NULL text and 0 ids become SQL NULL. */
+int store_sqlite_bind_text(sqlite3_stmt *st, int i, const char *v);
+int store_sqlite_bind_id(sqlite3_stmt *st, int i, int64_t v);
+
+/* Column helpers: text copied into a (NULL for SQL NULL); *oom set when the arena is full. */
+const char *store_sqlite_col_text(sqlite3_stmt *st, int i, arena *a, int *oom);
+
+/* Grows an arena array of elements of `size` bytes so that it holds at least n+1; returns the
+ * (possibly moved) array or NULL when out of memory. */
+void *store_sqlite_grow(arena *a, void *arr, size_t *cap, size_t n, size_t size);
+
+/* The backend's operations, defined in sqlite_reads.c, sqlite_writes.c and sqlite_store.c. */
+int store_sqlite_migrate(store *s, error *err);
+int store_sqlite_schema_version(store *s, int *version, error *err);
+int store_sqlite_config_version(store *s, int64_t *version, error *err);
+int store_sqlite_catalogue_load(store *s, arena *a, store_catalogue *out, error *err);
+int store_sqlite_request_get(store *s, int64_t tenant_id, const char *reference, arena *a,
+                             store_request *out, int *found, error *err);
+int store_sqlite_request_search(store *s, const store_request_filter *f, arena *a,
+                                store_request **out, size_t *n, error *err);
+int store_sqlite_request_count(store *s, const store_request_filter *f, int64_t *count, error *err);
+int store_sqlite_events_list(store *s, int64_t tenant_id, int64_t request_id, int public_only,
+                             arena *a, store_event **out, size_t *n, error *err);
+int store_sqlite_events_list_many(store *s, int64_t tenant_id, const int64_t *request_ids,
+                                  size_t n_ids, int public_only, arena *a, store_event **out,
+                                  size_t *n, error *err);
+int store_sqlite_apikey_find(store *s, const char *key_hash, arena *a, store_apikey *out,
+                             int *found, error *err);
+int store_sqlite_apikey_list(store *s, int64_t tenant_id, arena *a, store_apikey **out, size_t *n,
+                             error *err);
+int store_sqlite_idempotency_find(store *s, int64_t tenant_id, int64_t api_key_id, const char *key,
+                                  arena *a, const char **reference, error *err);
+int store_sqlite_setting_get(store *s, const char *name, arena *a, const char **value, error *err);
+
+int store_sqlite_tx_request_insert(store *s, const store_request *r, arena *a, int64_t *id_out,
+                                   const char **reference_out, error *err);
+int store_sqlite_tx_request_update(store *s, const store_request *r, error *err);
+int store_sqlite_tx_event_insert(store *s, const store_event *e, int64_t *id_out, error *err);
+int store_sqlite_tx_idempotency_insert(store *s, int64_t tenant_id, int64_t api_key_id,
+                                       const char *key, int64_t request_id, int64_t created_at,
+                                       error *err);
+int store_sqlite_tx_tenant_upsert(store *s, const store_tenant *t, int64_t *id_out, error *err);
+int store_sqlite_tx_department_upsert(store *s, const store_department *d, int64_t *id_out,
+                                      error *err);
+int store_sqlite_tx_procedure_upsert(store *s, const store_procedure *p, int64_t *id_out,
+                                     error *err);
+int store_sqlite_tx_apikey_insert(store *s, const store_apikey *k, int64_t *id_out, error *err);
+int store_sqlite_tx_apikey_revoke(store *s, int64_t tenant_id, int64_t id, int64_t when,
+                                  error *err);
+int store_sqlite_tx_setting_set(store *s, const char *name, const char *value, error *err);
+
+#endif

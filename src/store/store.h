@@ -1,0 +1,261 @@
+/*
+ * store — the one interface between core and persistent storage. Core sees records and
+ * filters; each backend (sqlite now, postgres later) provides the function table below and
+ * holds all of the SQL. Reads may be called from any thread; writes happen only inside a
+ * write job run by the writer (store_write), which commits concurrent jobs together (group
+ * commit) and reports each job's outcome only once its commit is durable.
+ */
+#ifndef GUICHET_STORE_H
+#define GUICHET_STORE_H
+
+#include <stdint.h>
+#include <stddef.h>
+
+#include "util/arena.h"
+#include "util/error.h"
+
+/* ---- Records. Strings are owned by the arena passed to the read that filled them (or by
+ * the caller for writes); NULL means SQL NULL. ---- */
+
+typedef struct store_tenant {
+    int64_t id;
+    const char *slug;     /* "ville-demo": Open311 jurisdiction_id */
+    const char *name;     /* "Ville de Démo" */
+    const char *hosts;    /* host names it answers on, separated by spaces */
+    const char *timezone; /* IANA zone, e.g. "Europe/Paris" */
+    const char *contact;  /* public contact shown in Open311 discovery */
+} store_tenant;
+
+typedef struct store_department {
+    int64_t id;
+    int64_t tenant_id;
+    const char *code; /* "voirie" */
+    const char *name; /* "Voirie" */
+    const char *email;
+} store_department;
+
+typedef enum procedure_kind { PROCEDURE_INCIDENT = 0, PROCEDURE_DEMARCHE = 1 } procedure_kind;
+
+typedef struct store_procedure {
+    int64_t id;
+    int64_t tenant_id;
+    const char *code;        /* Open311 service_code */
+    const char *name;        /* Open311 service_name */
+    const char *group_name;  /* Open311 group */
+    const char *description;
+    const char *keywords;    /* comma separated */
+    const char *attributes;  /* JSON array of attribute definitions (see core/attrs.h) */
+    const char *service_notice; /* what happens next, shown after filing */
+    int64_t department_id;   /* 0: none */
+    int kind;                /* procedure_kind */
+    int is_public;           /* requests may be shown publicly (after moderation) */
+    int open311;             /* exposed on Open311 */
+    int delay_days;          /* expected processing time; 0: none */
+    int active;
+} store_procedure;
+
+/* Everything the catalogue cache needs, loaded in one call. Arrays and strings are owned by
+ * the arena given to catalogue_load. */
+typedef struct store_catalogue {
+    store_tenant *tenants;
+    size_t n_tenants;
+    store_department *departments;
+    size_t n_departments;
+    store_procedure *procedures;
+    size_t n_procedures;
+    int64_t version; /* the config_version it was loaded at */
+} store_catalogue;
+
+typedef struct store_request {
+    int64_t id;
+    int64_t tenant_id;
+    const char *reference;   /* "2026-000123": unique per tenant, Open311 service_request_id */
+    const char *token_hash;  /* hex keyed hash of the citizen's tracking token */
+    int64_t procedure_id;
+    const char *status;      /* status code, see core/status.h */
+    const char *channel;     /* web, mobile, email, sms, phone, counter, post, api */
+    const char *description;
+    int has_location;        /* lat/lon valid */
+    double lat, lon;
+    const char *address;
+    const char *address_id;
+    const char *zipcode;
+    const char *attributes;  /* JSON object code -> string or array of strings */
+    const char *first_name, *last_name, *email, *phone; /* personal data */
+    const char *device_id, *account_id;
+    const char *media_url;
+    int64_t department_id;   /* 0: none */
+    const char *assignee;    /* agent identifier; NULL: unassigned */
+    int priority;            /* 0 low, 1 normal, 2 high, 3 urgent */
+    const char *status_notes; /* last public note on the status */
+    int64_t created_at, updated_at, closed_at, due_at; /* unix seconds; 0: none */
+    int64_t api_key_id;      /* key that filed it; 0: none */
+} store_request;
+
+typedef struct store_event {
+    int64_t id;
+    int64_t tenant_id;
+    int64_t request_id;
+    int64_t created_at;
+    const char *kind;        /* created, status, note, assign, priority, department */
+    int is_public;           /* shown to the citizen and on Open311 extensions */
+    const char *actor;       /* "citizen", "api:<key name>", "agent:<id>", "system" */
+    const char *channel;
+    const char *status_from, *status_to;
+    const char *body;
+} store_event;
+
+typedef struct store_apikey {
+    int64_t id;
+    int64_t tenant_id;
+    const char *name;
+    const char *scope;       /* open311, api, gateway */
+    const char *key_hash;    /* hex keyed BLAKE2b of the key */
+    const char *prefix;      /* first characters of the key, to recognise it in lists */
+    int64_t created_at, revoked_at;
+} store_apikey;
+
+/* Filter for request_search. Zero/NULL fields do not filter. */
+#define STORE_FILTER_MAX_LIST 32
+typedef struct store_request_filter {
+    int64_t tenant_id;                 /* required */
+    const char *references[STORE_FILTER_MAX_LIST];
+    size_t n_references;               /* when > 0, the other filters are ignored */
+    int64_t procedure_ids[STORE_FILTER_MAX_LIST];
+    size_t n_procedure_ids;
+    int only_open311;                  /* only procedures exposed on Open311 */
+    const char *statuses[STORE_FILTER_MAX_LIST];
+    size_t n_statuses;
+    const char *channel;
+    int64_t department_id;
+    const char *assignee;
+    int priority;                      /* -1: any */
+    int64_t created_from, created_to;  /* inclusive bounds on created_at; 0: open */
+    int64_t updated_since;             /* 0: any */
+    /* Paging: newest first. Either offset paging (offset) or keyset paging after a cursor
+     * (before_created_at, before_id: rows strictly older than that pair). */
+    size_t offset;
+    int64_t before_created_at, before_id;
+    size_t limit;                      /* required, > 0 */
+} store_request_filter;
+
+typedef struct store store;
+typedef struct store_job store_job;
+
+/* A unit of work for the writer. `apply` runs on the writer's connection inside a
+ * transaction (and its own savepoint: when it returns -1 only its own changes are undone).
+ * `done` is called once the batch containing it is committed (rc 0) or failed (rc -1, err
+ * filled), from the writer thread or, without a writer thread, from store_write itself. */
+struct store_job {
+    int (*apply)(store *s, void *arg, error *err);
+    void (*done)(void *arg, int rc, const error *err);
+    void *arg;
+    /* filled by the writer */
+    int rc;
+    error err;
+    store_job *next;
+};
+
+typedef struct store_ops {
+    const char *name;
+    void (*close)(store *s);
+    /* Creates or upgrades the schema; idempotent. */
+    int (*migrate)(store *s, error *err);
+    int (*schema_version)(store *s, int *version, error *err);
+
+    /* ---- reads (any thread) ---- */
+    /* Cheap: a counter bumped by every change to tenants, departments, procedures, keys. */
+    int (*config_version)(store *s, int64_t *version, error *err);
+    int (*catalogue_load)(store *s, arena *a, store_catalogue *out, error *err);
+    /* 0 and *found=1/0; strings in a. */
+    int (*request_get)(store *s, int64_t tenant_id, const char *reference, arena *a,
+                       store_request *out, int *found, error *err);
+    int (*request_search)(store *s, const store_request_filter *f, arena *a,
+                          store_request **out, size_t *n, error *err);
+    int (*request_count)(store *s, const store_request_filter *f, int64_t *count, error *err);
+    /* Events of a request, oldest first; public_only hides internal ones. */
+    int (*events_list)(store *s, int64_t tenant_id, int64_t request_id, int public_only,
+                       arena *a, store_event **out, size_t *n, error *err);
+    /* Events of many requests at once (ids[n_ids]), oldest first per request. */
+    int (*events_list_many)(store *s, int64_t tenant_id, const int64_t *request_ids,
+                            size_t n_ids, int public_only, arena *a, store_event **out,
+                            size_t *n, error *err);
+    int (*apikey_find)(store *s, const char *key_hash, arena *a, store_apikey *out, int *found,
+                       error *err);
+    int (*apikey_list)(store *s, int64_t tenant_id, arena *a, store_apikey **out, size_t *n,
+                       error *err);
+    /* The request created earlier under this idempotency key, if any: *reference in a. */
+    int (*idempotency_find)(store *s, int64_t tenant_id, int64_t api_key_id, const char *key,
+                            arena *a, const char **reference, error *err);
+    /* A stored setting (e.g. "instance_secret"); *value NULL when absent. */
+    int (*setting_get)(store *s, const char *name, arena *a, const char **value, error *err);
+
+    /* ---- writes: only from a job's apply() ---- */
+    /* Reads request `reference` on the writer's connection, inside the current transaction,
+     * so that a job sees what earlier jobs of the same batch wrote. */
+    int (*tx_request_get)(store *s, int64_t tenant_id, const char *reference, arena *a,
+                          store_request *out, int *found, error *err);
+    /* Inserts r (r->reference NULL: allocates the next "YYYY-NNNNNN" of r->created_at's year
+     * for the tenant and returns it in *reference_out, allocated in a). Sets *id_out. */
+    int (*tx_request_insert)(store *s, const store_request *r, arena *a, int64_t *id_out,
+                             const char **reference_out, error *err);
+    /* Rewrites the mutable fields of request r->id (status, department, assignee, priority,
+     * status_notes, updated_at, closed_at, due_at). */
+    int (*tx_request_update)(store *s, const store_request *r, error *err);
+    int (*tx_event_insert)(store *s, const store_event *e, int64_t *id_out, error *err);
+    int (*tx_idempotency_insert)(store *s, int64_t tenant_id, int64_t api_key_id,
+                                 const char *key, int64_t request_id, int64_t created_at,
+                                 error *err);
+    int (*tx_tenant_upsert)(store *s, const store_tenant *t, int64_t *id_out, error *err);
+    int (*tx_department_upsert)(store *s, const store_department *d, int64_t *id_out,
+                                error *err);
+    int (*tx_procedure_upsert)(store *s, const store_procedure *p, int64_t *id_out, error *err);
+    int (*tx_apikey_insert)(store *s, const store_apikey *k, int64_t *id_out, error *err);
+    int (*tx_apikey_revoke)(store *s, int64_t tenant_id, int64_t id, int64_t when, error *err);
+    int (*tx_setting_set)(store *s, const char *name, const char *value, error *err);
+
+    /* ---- transactions, used by the generic writer (store.c) only ---- */
+    int (*tx_begin)(store *s, error *err);
+    int (*tx_commit)(store *s, error *err);
+    void (*tx_rollback)(store *s);
+    int (*tx_savepoint)(store *s, error *err);
+    int (*tx_release)(store *s, error *err);
+    void (*tx_rollback_to)(store *s);
+} store_ops;
+
+typedef struct store_writer store_writer;
+
+/* The common part of every backend's store; backends embed it first in their own struct. */
+struct store {
+    const store_ops *ops;
+    store_writer *writer; /* NULL until store_writer_start */
+};
+
+/* Opens the SQLite backend on a file (created when absent). Returns NULL and fills err on
+ * failure. Caller frees with store_close. */
+store *store_sqlite_open(const char *path, error *err);
+/* Opens the backend that `url` names: a path or "sqlite:PATH" for now. */
+store *store_open(const char *url, error *err);
+/* Stops the writer (after draining its queue) and closes; s may be NULL. */
+void store_close(store *s);
+
+/* Starts the group-commit writer thread. Without it, store_write runs each job at once in
+ * its own transaction on the calling thread (CLI commands). */
+int store_writer_start(store *s, error *err);
+/* Drains the queue, then stops the writer thread. */
+void store_writer_stop(store *s);
+
+/* Queues a job (writer running) or runs it at once (no writer). The job must stay valid
+ * until its done() has been called. */
+void store_write(store *s, store_job *job);
+/* Runs apply(arg) as one job and waits for its durable commit; 0 or -1 with err filled. */
+int store_write_sync(store *s, int (*apply)(store *s, void *arg, error *err), void *arg,
+                     error *err);
+
+/* Writer statistics, for logs and benchmarks. */
+typedef struct store_writer_stats {
+    uint64_t batches, jobs, failed_batches;
+} store_writer_stats;
+void store_writer_get_stats(store *s, store_writer_stats *out);
+
+#endif

@@ -1,0 +1,42 @@
+/*
+ * form — our own strict parser for query strings and application/x-www-form-urlencoded
+ * bodies ("a=1&b=%C3%A9+x"). libmicrohttpd keeps a malformed %XX as it is; this parser rejects
+ * it, rejects invalid UTF-8 and NUL bytes, and bounds the number and size of fields.
+ */
+#ifndef GUICHET_UTIL_FORM_H
+#define GUICHET_UTIL_FORM_H
+
+#include <stddef.h>
+
+#include "util/arena.h"
+#include "util/error.h"
+
+#define FORM_MAX_FIELDS 256
+#define FORM_MAX_NAME 128
+
+typedef struct form_field {
+    const char *name;  /* decoded, NUL-terminated, owned by the arena */
+    const char *value; /* decoded, NUL-terminated ("" for "a" or "a="), owned by the arena */
+    size_t value_len;
+} form_field;
+
+typedef struct form {
+    form_field *fields; /* in input order, owned by the arena */
+    size_t count;
+} form;
+
+/* Parses s[0..len) into out (fields allocated in a). '+' decodes to a space. Empty pairs
+ * ("a=1&&b=2") are skipped. Returns 0, or -1 with err: ERR_BAD_REQUEST for bad
+ * percent-encoding (arg names the field when known), ERR_INVALID_ARG for invalid UTF-8 or a
+ * NUL byte in a field (arg names it), ERR_TOO_LARGE for more than FORM_MAX_FIELDS fields or
+ * a name over FORM_MAX_NAME bytes. */
+int form_parse(arena *a, const char *s, size_t len, form *out, error *err);
+/* The first value of `name`, or NULL. */
+const char *form_get(const form *f, const char *name);
+/* Number of fields called `name`. */
+size_t form_count(const form *f, const char *name);
+/* Decodes one percent-encoded component (path segment: '+' stays '+'). Returns the decoded
+ * NUL-terminated copy in a, or NULL on bad encoding, invalid UTF-8 or NUL. */
+char *form_decode_component(arena *a, const char *s, size_t len, int plus_is_space);
+
+#endif

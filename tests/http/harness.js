@@ -1,0 +1,416 @@
+'use strict';
+/*
+ * harness — starts a real `guichet serve` on a fresh database and a free loopback port for
+ * the HTTP, crash and fault tests, and validates responses against the Open311 community's
+ * JSON Schemas. Every test file builds on it:
+ *
+ *   const { startServer, validate, freePort, validPostBody, request } = require('./harness');
+ *   const srv = await startServer({ env: { GUICHET_MAX_BODY: '1000' }, demo: true, requests: 50 });
+ *   const r = await request(srv, 'POST', '/open311/v2/requests.json',
+ *                           { form: await validPostBody(srv, 'nid-de-poule') });
+ *   validate('requests', r.json);
+ *   await srv.stop();
+ *
+ * The binary is $GUICHET_BIN (relative paths from the repository root) or build/guichet, so
+ * the same tests run against the ASan build. KEEP_TEST_DIRS=1 keeps the temporary
+ * directories (database, server.log) for a post-mortem.
+ */
+
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const net = require('node:net');
+const { spawn, spawnSync, execFileSync } = require('node:child_process');
+
+const REPO = path.resolve(__dirname, '..', '..');
+const BIN = path.resolve(REPO, process.env.GUICHET_BIN || 'build/guichet');
+const SCHEMA_DIR = path.resolve(
+    process.env.GUICHET_OPEN311_SCHEMAS || path.join(REPO, '..', 'shared', 'open311', 'schemas'));
+const SCOPES = ['open311', 'api', 'gateway'];
+const READY_TIMEOUT_MS = 10000;
+const STOP_TIMEOUT_MS = 15000;
+
+/* Servers still running when the test process ends would outlive it: end them. */
+const live = new Set();
+process.on('exit', () => {
+    for (const child of live) {
+        try {
+            child.kill('SIGKILL');
+        } catch (e) {
+            /* already gone */
+        }
+    }
+});
+
+/* Runs the binary synchronously; never throws: {status, stdout, stderr}. */
+function runGuichet(args, env) {
+    const r = spawnSync(BIN, args, {
+        env: env || process.env,
+        encoding: 'utf8',
+        timeout: 120000,
+        maxBuffer: 64 * 1024 * 1024,
+    });
+    if (r.error) return { status: -1, stdout: r.stdout || '', stderr: String(r.error) };
+    return { status: r.status === null ? -1 : r.status, stdout: r.stdout, stderr: r.stderr, signal: r.signal };
+}
+
+/* Like runGuichet, but a non-zero exit is an Error with the command and its output. */
+function mustGuichet(args, env) {
+    const r = runGuichet(args, env);
+    if (r.status !== 0) {
+        throw new Error(`guichet ${args.join(' ')} exited ${r.status}${r.signal ? ' (' + r.signal + ')' : ''}\n` +
+                        `stdout: ${r.stdout}\nstderr: ${r.stderr}`);
+    }
+    return r;
+}
+
+/* A TCP port free on 127.0.0.1 right now (the kernel picks it). */
+function freePort() {
+    return new Promise((resolve, reject) => {
+        const s = net.createServer();
+        s.unref();
+        s.on('error', reject);
+        s.listen(0, '127.0.0.1', () => {
+            const { port } = s.address();
+            s.close(() => resolve(port));
+        });
+    });
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+function tail(text, lines = 40) {
+    return text.split('\n').slice(-lines).join('\n');
+}
+
+/* Creates an API key with the CLI; the key is the last word of its output. */
+function createKey(db, name, scope, env) {
+    const r = mustGuichet(['apikey', 'create', '--db', db, '--name', name, '--scope', scope], env);
+    const words = r.stdout.trim().split(/\s+/);
+    const key = words[words.length - 1];
+    if (!key) throw new Error(`apikey create printed no key: ${r.stdout}`);
+    return key;
+}
+
+/*
+ * startServer(opts) → server handle.
+ * opts.env       extra environment for the server and the CLI (merged over the defaults)
+ * opts.demo      load the demo commune (default true)
+ * opts.requests  number of demo requests (default: the demo's own default)
+ * opts.dbFile    database path relative to the temp dir (default "g.db")
+ * opts.beforeInit(dir)  called once the temp dir exists, before `init` (e.g. to mount a tmpfs)
+ * opts.threads   --threads N
+ */
+async function startServer(opts = {}) {
+    if (!fs.existsSync(BIN)) throw new Error(`guichet binary not found at ${BIN} (run make)`);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'guichet-test-'));
+    const db = path.join(dir, opts.dbFile || 'g.db');
+    const env = Object.assign({}, process.env,
+                              { GUICHET_RATE_IP: '100000', GUICHET_RATE_KEY: '100000' },
+                              opts.env || {});
+    /* The server must take its database and address from the command line only. */
+    delete env.GUICHET_DB;
+    delete env.GUICHET_LISTEN;
+    if (opts.env && opts.env.GUICHET_DB) env.GUICHET_DB = opts.env.GUICHET_DB;
+
+    if (opts.beforeInit) await opts.beforeInit(dir);
+    mustGuichet(['init', '--db', db], env);
+    if (opts.demo !== false) {
+        const args = ['demo', '--db', db];
+        if (opts.requests !== undefined) args.push('--requests', String(opts.requests));
+        mustGuichet(args, env);
+    }
+    const keys = {};
+    if (opts.demo !== false) {
+        for (const scope of SCOPES) keys[scope] = createKey(db, `test-${scope}`, scope, env);
+    }
+
+    const port = opts.port || await freePort();
+    const url = `http://127.0.0.1:${port}`;
+    const logPath = path.join(dir, 'server.log');
+    let child = null;
+    let exited = null; /* Promise of the exit code of the current child */
+    let cleaned = false;
+
+    const spawnServer = async () => {
+        const logFd = fs.openSync(logPath, 'a');
+        const args = ['serve', '--db', db, '--listen', `127.0.0.1:${port}`];
+        if (opts.threads) args.push('--threads', String(opts.threads));
+        child = spawn(BIN, args, { env, stdio: ['ignore', logFd, logFd] });
+        fs.closeSync(logFd);
+        live.add(child);
+        const me = child;
+        exited = new Promise((resolve) => {
+            me.on('exit', (code, signal) => {
+                live.delete(me);
+                me.exitCode_ = code;
+                me.exitSignal_ = signal;
+                resolve(code !== null ? code : 128 + (os.constants.signals[signal] || 0));
+            });
+            me.on('error', () => resolve(-1));
+        });
+        const deadline = Date.now() + READY_TIMEOUT_MS;
+        let lastErr = '';
+        while (Date.now() < deadline) {
+            if (me.exitCode_ !== undefined || me.exitCode !== null || me.signalCode !== null) {
+                const code = await exited;
+                throw new Error(`guichet serve exited (${code}) before answering on ${url}\n` +
+                                `--- server.log (tail) ---\n${tail(readLog())}`);
+            }
+            try {
+                const r = await fetch(`${url}/open311/v2/discovery.json`,
+                                      { signal: AbortSignal.timeout(1000) });
+                await r.arrayBuffer();
+                if (r.status === 200) return;
+                lastErr = `status ${r.status}`;
+            } catch (e) {
+                lastErr = String(e.cause || e);
+            }
+            await sleep(50);
+        }
+        me.kill('SIGKILL');
+        await exited;
+        throw new Error(`guichet serve did not answer on ${url} within ${READY_TIMEOUT_MS} ms ` +
+                        `(${lastErr})\n--- server.log (tail) ---\n${tail(readLog())}`);
+    };
+
+    const readLog = () => {
+        try {
+            return fs.readFileSync(logPath, 'utf8');
+        } catch (e) {
+            return '';
+        }
+    };
+
+    const running = () => child && child.exitCode === null && child.signalCode === null;
+
+    const cleanup = () => {
+        if (cleaned) return;
+        cleaned = true;
+        if (process.env.KEEP_TEST_DIRS === '1') return;
+        fs.rmSync(dir, { recursive: true, force: true });
+    };
+
+    const srv = {
+        url,
+        port,
+        dir,
+        db,
+        keys,
+        env,
+        /* Sends `signal`, waits for the exit and resolves with the exit code (128+n when
+         * killed by signal n). Removes the temp dir unless keep:true or KEEP_TEST_DIRS=1. */
+        async stop(signal = 'SIGTERM', { keep = false } = {}) {
+            let code = null;
+            if (child) {
+                if (running()) child.kill(signal);
+                const timer = setTimeout(() => {
+                    if (running()) child.kill('SIGKILL');
+                }, STOP_TIMEOUT_MS);
+                code = await exited;
+                clearTimeout(timer);
+            }
+            if (!keep) cleanup();
+            return code;
+        },
+        /* kill -9; keeps the directory so that restart() can follow. */
+        async kill9() {
+            if (running()) child.kill('SIGKILL');
+            return exited ? exited : null;
+        },
+        /* Starts the server again on the same database and port. */
+        async restart() {
+            if (running()) throw new Error('restart: the server is still running');
+            await spawnServer();
+            return srv;
+        },
+        /* True while the server process is alive. */
+        running,
+        /* Exit code promise of the current process. */
+        exited: () => exited,
+        pid: () => (child ? child.pid : null),
+        /* Runs an SQL statement with the sqlite3 CLI; returns its stdout. */
+        sql(query) {
+            return execFileSync('sqlite3', ['-batch', db, query], { encoding: 'utf8' });
+        },
+        log: readLog,
+        guichet: (args) => runGuichet(args, env),
+        /* Removes the temp dir (after stop(..., {keep:true})). */
+        cleanup,
+    };
+    try {
+        await spawnServer();
+    } catch (e) {
+        cleanup();
+        throw e;
+    }
+    return srv;
+}
+
+/* ---- Open311 JSON Schemas ---- */
+
+let ajv = null;
+const SCHEMAS = ['services', 'service', 'service-definition', 'requests', 'request'];
+
+function getAjv() {
+    if (ajv) return ajv;
+    const Ajv = require('ajv');
+    const addFormats = require('ajv-formats');
+    ajv = new Ajv({ strict: false, allErrors: true });
+    addFormats(ajv);
+    for (const name of SCHEMAS) {
+        const file = path.join(SCHEMA_DIR, `${name}.json`);
+        ajv.addSchema(JSON.parse(fs.readFileSync(file, 'utf8')));
+    }
+    return ajv;
+}
+
+/* Validates data against the Open311 schema `name` (services, service, service-definition,
+ * requests, request); throws an Error listing every violation. Returns true. */
+function validate(name, data) {
+    if (!SCHEMAS.includes(name)) throw new Error(`validate: unknown schema ${name}`);
+    const a = getAjv();
+    const fn = a.getSchema(`${name}.json`);
+    if (!fn(data)) {
+        const list = fn.errors.map((e) => `  ${e.instancePath || '/'} ${e.message}` +
+                                          (e.params ? ' ' + JSON.stringify(e.params) : ''));
+        throw new Error(`response does not match Open311 schema ${name}.json:\n${list.join('\n')}\n` +
+                        `data: ${JSON.stringify(data).slice(0, 2000)}`);
+    }
+    return true;
+}
+
+/* ---- HTTP helpers ---- */
+
+/*
+ * request(srv, method, path, {headers, body, form, json, timeoutMs}) → {status, headers, text, json}
+ * form: object or URLSearchParams or string, sent as application/x-www-form-urlencoded;
+ * json: any value, sent as application/json. `json` in the result is the parsed body or
+ * undefined when it is not JSON.
+ */
+async function request(srv, method, p, opts = {}) {
+    const headers = Object.assign({}, opts.headers || {});
+    let body = opts.body;
+    if (opts.form !== undefined) {
+        body = typeof opts.form === 'string' ? opts.form : new URLSearchParams(opts.form).toString();
+        if (!Object.keys(headers).some((h) => h.toLowerCase() === 'content-type'))
+            headers['Content-Type'] = 'application/x-www-form-urlencoded';
+    } else if (opts.json !== undefined) {
+        body = JSON.stringify(opts.json);
+        if (!Object.keys(headers).some((h) => h.toLowerCase() === 'content-type'))
+            headers['Content-Type'] = 'application/json';
+    }
+    const base = typeof srv === 'string' ? srv : srv.url;
+    const r = await fetch(base + p, {
+        method,
+        headers,
+        body,
+        signal: AbortSignal.timeout(opts.timeoutMs || 30000),
+    });
+    const text = await r.text();
+    let json;
+    try {
+        json = JSON.parse(text);
+    } catch (e) {
+        json = undefined;
+    }
+    return { status: r.status, headers: r.headers, text, json };
+}
+
+/* A value the demo's validation accepts for one attribute definition. */
+function sampleValue(attr) {
+    switch (attr.datatype) {
+    case 'number':
+        return '3';
+    case 'datetime':
+        return new Date(Date.now() - 3600 * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+    case 'text':
+        return 'Texte de test, sur plusieurs mots.';
+    case 'singlevaluelist':
+    case 'multivaluelist':
+        return attr.values && attr.values.length ? attr.values[0].key : '';
+    default:
+        return 'valeur de test';
+    }
+}
+
+/* Cache of service definitions per server and code. */
+const definitions = new WeakMap();
+
+/* The service definition (GET /open311/v2/services/{code}.json) of a service. */
+async function serviceDefinition(srv, code) {
+    let m = definitions.get(srv);
+    if (!m) definitions.set(srv, (m = new Map()));
+    if (!m.has(code)) {
+        const r = await request(srv, 'GET', `/open311/v2/services/${encodeURIComponent(code)}.json`);
+        if (r.status !== 200 || !r.json) {
+            throw new Error(`GET services/${code}.json: ${r.status} ${r.text.slice(0, 500)}`);
+        }
+        m.set(code, r.json);
+    }
+    return m.get(code);
+}
+
+/*
+ * validPostBody(srv, serviceCode = 'nid-de-poule', extra = {}, {allAttributes}) → string
+ * A urlencoded body for POST /open311/v2/requests.json that the service accepts: api_key,
+ * service_code, a location in the demo commune, a description and every required attribute
+ * (every variable attribute with allAttributes) filled from the service definition;
+ * multivaluelist values go as attribute[code][]=key. `extra` fields are added last and
+ * replace same-named ones (give a value of null to drop a field).
+ */
+async function validPostBody(srv, serviceCode = 'nid-de-poule', extra = {}, opts = {}) {
+    const def = await serviceDefinition(srv, serviceCode);
+    const p = new URLSearchParams();
+    p.set('api_key', srv.keys.open311);
+    p.set('service_code', serviceCode);
+    p.set('lat', '45.764');
+    p.set('long', '4.8357');
+    p.set('description', 'Signalement de test : chaussée abîmée devant le numéro 12.');
+    for (const a of def.attributes || []) {
+        if (a.variable === false) continue;
+        if (!a.required && !opts.allAttributes) continue;
+        const v = sampleValue(a);
+        if (a.datatype === 'multivaluelist') p.append(`attribute[${a.code}][]`, v);
+        else p.set(`attribute[${a.code}]`, v);
+    }
+    for (const [k, v] of Object.entries(extra)) {
+        if (v === null || v === undefined) p.delete(k);
+        else p.set(k, String(v));
+    }
+    return p.toString();
+}
+
+/* Sends raw bytes on a new connection and resolves with everything the server answered
+ * before closing (or after timeoutMs). For malformed requests fetch() refuses to send. */
+function rawRequest(srv, data, timeoutMs = 5000) {
+    return new Promise((resolve, reject) => {
+        const sock = net.connect(srv.port, '127.0.0.1');
+        const chunks = [];
+        const timer = setTimeout(() => sock.destroy(), timeoutMs);
+        sock.on('connect', () => sock.write(data));
+        sock.on('data', (c) => chunks.push(c));
+        sock.on('error', (e) => {
+            clearTimeout(timer);
+            if (chunks.length) resolve(Buffer.concat(chunks).toString('utf8'));
+            else reject(e);
+        });
+        sock.on('close', () => {
+            clearTimeout(timer);
+            resolve(Buffer.concat(chunks).toString('utf8'));
+        });
+    });
+}
+
+module.exports = {
+    startServer,
+    validate,
+    freePort,
+    validPostBody,
+    serviceDefinition,
+    request,
+    rawRequest,
+    sleep,
+    REPO,
+    BIN,
+};

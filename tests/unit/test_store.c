@@ -1,0 +1,1331 @@
+/*
+ * test_store — the store interface on its SQLite backend, against real database files:
+ * migrations, catalogue upserts, references, reads and filters, the group-commit writer
+ * (savepoint isolation, batching under concurrency) and a busy database.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "store/store.h"
+
+typedef struct fixture {
+    char dir[64];
+    char path[128];
+    store *s;
+    int64_t tenant, tenant2;
+    int64_t dep_voirie, dep_proprete;
+    int64_t proc_trou, proc_tag, proc_hidden, proc_t2;
+} fixture;
+
+static int64_t day(int year, int month, int mday)
+{
+    struct tm tm;
+    memset(&tm, 0, sizeof tm);
+    tm.tm_year = year - 1900;
+    tm.tm_mon = month - 1;
+    tm.tm_mday = mday;
+    tm.tm_hour = 10;
+    return (int64_t)timegm(&tm);
+}
+
+/* ---- write jobs used by the tests ---- */
+
+static int apply_catalogue(store *s, void *arg, error *err)
+{
+    fixture *fx = arg;
+    const store_ops *o = s->ops;
+    store_tenant t = {.slug = "ville-demo",
+                      .name = "Ville de Démo",
+                      .hosts = "demo.test www.demo.test",
+                      .timezone = "Europe/Paris",
+                      .contact = "mairie@demo.test"};
+    store_tenant t2 = {.slug = "autre", .name = "Autre commune"};
+    if (o->tx_tenant_upsert(s, &t, &fx->tenant, err) != 0 ||
+        o->tx_tenant_upsert(s, &t2, &fx->tenant2, err) != 0)
+        return -1;
+    store_department d1 = {.tenant_id = fx->tenant, .code = "voirie", .name = "Voirie"};
+    store_department d2 = {.tenant_id = fx->tenant,
+                           .code = "proprete",
+                           .name = "Propreté",
+                           .email = "proprete@demo.test"};
+    if (o->tx_department_upsert(s, &d1, &fx->dep_voirie, err) != 0 ||
+        o->tx_department_upsert(s, &d2, &fx->dep_proprete, err) != 0)
+        return -1;
+    store_procedure p1 = {.tenant_id = fx->tenant,
+                          .code = "trou",
+                          .name = "Trou dans la chaussée",
+                          .group_name = "Voirie",
+                          .attributes = "[]",
+                          .department_id = fx->dep_voirie,
+                          .kind = PROCEDURE_INCIDENT,
+                          .is_public = 1,
+                          .open311 = 1,
+                          .delay_days = 10,
+                          .active = 1};
+    store_procedure p2 = {.tenant_id = fx->tenant,
+                          .code = "tag",
+                          .name = "Tag",
+                          .department_id = fx->dep_proprete,
+                          .open311 = 1,
+                          .active = 1};
+    store_procedure p3 = {.tenant_id = fx->tenant,
+                          .code = "etat-civil",
+                          .name = "Acte d'état civil",
+                          .kind = PROCEDURE_DEMARCHE,
+                          .open311 = 0,
+                          .active = 0};
+    store_procedure p4 = {.tenant_id = fx->tenant2, .code = "trou", .name = "Trou", .active = 1};
+    if (o->tx_procedure_upsert(s, &p1, &fx->proc_trou, err) != 0 ||
+        o->tx_procedure_upsert(s, &p2, &fx->proc_tag, err) != 0 ||
+        o->tx_procedure_upsert(s, &p3, &fx->proc_hidden, err) != 0 ||
+        o->tx_procedure_upsert(s, &p4, &fx->proc_t2, err) != 0)
+        return -1;
+    return 0;
+}
+
+typedef struct insert_arg {
+    store_request r;
+    arena a;
+    int64_t id;
+    const char *ref;
+    int fail;         /* apply fails after inserting */
+    int event_public; /* also insert a "created" event */
+} insert_arg;
+
+static int apply_insert(store *s, void *arg, error *err)
+{
+    insert_arg *ia = arg;
+    if (s->ops->tx_request_insert(s, &ia->r, &ia->a, &ia->id, &ia->ref, err) != 0)
+        return -1;
+    store_event e = {.tenant_id = ia->r.tenant_id,
+                     .request_id = ia->id,
+                     .created_at = ia->r.created_at,
+                     .kind = "created",
+                     .is_public = 1,
+                     .actor = "citizen",
+                     .channel = ia->r.channel,
+                     .status_to = ia->r.status};
+    if (s->ops->tx_event_insert(s, &e, NULL, err) != 0)
+        return -1;
+    if (ia->fail)
+        return error_set(err, ERR_CONFLICT, NULL, "refused on purpose");
+    return 0;
+}
+
+static void insert_init(insert_arg *ia, const fixture *fx, int64_t proc, int64_t created_at)
+{
+    memset(ia, 0, sizeof *ia);
+    arena_init(&ia->a, 0);
+    ia->r.tenant_id = fx->tenant;
+    ia->r.procedure_id = proc;
+    ia->r.status = "new";
+    ia->r.channel = "web";
+    ia->r.priority = 1;
+    ia->r.created_at = created_at;
+    ia->r.updated_at = created_at;
+}
+
+/* Inserts one request synchronously; returns its id and copies its reference into ref. */
+static int64_t insert_one(fixture *fx, insert_arg *ia, char *ref, size_t ref_size)
+{
+    error err;
+    error_clear(&err);
+    int rc = store_write_sync(fx->s, apply_insert, ia, &err);
+    if (rc != 0)
+        fprintf(stderr, "insert failed: %s\n", err.detail);
+    assert_int_equal(rc, 0);
+    assert_non_null(ia->ref);
+    if (ref)
+        snprintf(ref, ref_size, "%s", ia->ref);
+    int64_t id = ia->id;
+    arena_free(&ia->a);
+    return id;
+}
+
+static int64_t quick_insert(fixture *fx, int64_t proc, int64_t created_at, char *ref,
+                            size_t ref_size)
+{
+    insert_arg ia;
+    insert_init(&ia, fx, proc, created_at);
+    return insert_one(fx, &ia, ref, ref_size);
+}
+
+/* ---- fixture ---- */
+
+static int setup(void **state)
+{
+    fixture *fx = calloc(1, sizeof *fx);
+    if (!fx)
+        return -1;
+    snprintf(fx->dir, sizeof fx->dir, "/tmp/guichet-store-XXXXXX");
+    if (!mkdtemp(fx->dir))
+        return -1;
+    snprintf(fx->path, sizeof fx->path, "%s/g.db", fx->dir);
+    error err;
+    fx->s = store_open(fx->path, &err);
+    if (!fx->s)
+        return -1;
+    if (fx->s->ops->migrate(fx->s, &err) != 0)
+        return -1;
+    if (store_write_sync(fx->s, apply_catalogue, fx, &err) != 0) {
+        fprintf(stderr, "catalogue: %s\n", err.detail);
+        return -1;
+    }
+    *state = fx;
+    return 0;
+}
+
+static void remove_db(const char *path)
+{
+    char p[160];
+    unlink(path);
+    snprintf(p, sizeof p, "%s-wal", path);
+    unlink(p);
+    snprintf(p, sizeof p, "%s-shm", path);
+    unlink(p);
+}
+
+static int teardown(void **state)
+{
+    fixture *fx = *state;
+    store_close(fx->s);
+    remove_db(fx->path);
+    rmdir(fx->dir);
+    free(fx);
+    return 0;
+}
+
+/* ---- tests ---- */
+
+static void test_open_and_migrate(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/guichet-store-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char path[128], url[160];
+    snprintf(path, sizeof path, "%s/m.db", dir);
+    snprintf(url, sizeof url, "sqlite:%s", path);
+    error err;
+    error_clear(&err);
+
+    assert_null(store_open("postgres:host=localhost", &err));
+    assert_int_equal(err.code, ERR_INVALID_ARG);
+    assert_non_null(strstr(err.detail, "PostgreSQL"));
+
+    store *s = store_open(url, &err);
+    assert_non_null(s);
+    assert_string_equal(s->ops->name, "sqlite");
+    int v = -1;
+    assert_int_equal(s->ops->schema_version(s, &v, &err), 0);
+    assert_int_equal(v, 0);
+    assert_int_equal(s->ops->migrate(s, &err), 0);
+    assert_int_equal(s->ops->schema_version(s, &v, &err), 0);
+    assert_true(v >= 1);
+    int v1 = v;
+    assert_int_equal(s->ops->migrate(s, &err), 0); /* idempotent */
+    assert_int_equal(s->ops->schema_version(s, &v, &err), 0);
+    assert_int_equal(v, v1);
+    int64_t cv = 0;
+    assert_int_equal(s->ops->config_version(s, &cv, &err), 0);
+    assert_int_equal(cv, 1);
+    store_close(s);
+
+    /* Reopened, the schema is still there and migrate has nothing to do. */
+    s = store_open(path, &err);
+    assert_non_null(s);
+    assert_int_equal(s->ops->migrate(s, &err), 0);
+    assert_int_equal(s->ops->schema_version(s, &v, &err), 0);
+    assert_int_equal(v, v1);
+    store_close(s);
+    store_close(NULL);
+    remove_db(path);
+    rmdir(dir);
+}
+
+static void test_catalogue(void **state)
+{
+    fixture *fx = *state;
+    store *s = fx->s;
+    error err;
+    arena a;
+    arena_init(&a, 0);
+    int64_t v0 = 0, v1 = 0;
+    assert_int_equal(s->ops->config_version(s, &v0, &err), 0);
+    assert_true(v0 > 1);
+
+    /* Upserting again keeps the ids and updates the values. */
+    fixture again = *fx;
+    assert_int_equal(store_write_sync(s, apply_catalogue, &again, &err), 0);
+    assert_int_equal(again.tenant, fx->tenant);
+    assert_int_equal(again.dep_proprete, fx->dep_proprete);
+    assert_int_equal(again.proc_trou, fx->proc_trou);
+    assert_int_equal(again.proc_t2, fx->proc_t2);
+    assert_int_equal(s->ops->config_version(s, &v1, &err), 0);
+    assert_true(v1 > v0);
+
+    store_catalogue cat;
+    assert_int_equal(s->ops->catalogue_load(s, &a, &cat, &err), 0);
+    assert_int_equal(cat.version, v1);
+    assert_int_equal(cat.n_tenants, 2);
+    assert_int_equal(cat.n_departments, 2);
+    assert_int_equal(cat.n_procedures, 4);
+    assert_string_equal(cat.tenants[0].slug, "ville-demo");
+    assert_string_equal(cat.tenants[0].name, "Ville de Démo");
+    assert_string_equal(cat.tenants[0].hosts, "demo.test www.demo.test");
+    assert_string_equal(cat.tenants[1].timezone, "Europe/Paris"); /* default */
+    assert_null(cat.tenants[1].contact);
+    assert_null(cat.departments[0].email);
+    assert_string_equal(cat.departments[1].email, "proprete@demo.test");
+    const store_procedure *hidden = NULL, *trou = NULL;
+    for (size_t i = 0; i < cat.n_procedures; i++) {
+        if (cat.procedures[i].id == fx->proc_hidden)
+            hidden = &cat.procedures[i];
+        if (cat.procedures[i].id == fx->proc_trou)
+            trou = &cat.procedures[i];
+    }
+    assert_non_null(hidden);
+    assert_non_null(trou);
+    assert_int_equal(hidden->active, 0);
+    assert_int_equal(hidden->kind, PROCEDURE_DEMARCHE);
+    assert_int_equal(hidden->department_id, 0);
+    assert_null(hidden->group_name);
+    assert_int_equal(trou->active, 1);
+    assert_int_equal(trou->open311, 1);
+    assert_int_equal(trou->is_public, 1);
+    assert_int_equal(trou->delay_days, 10);
+    assert_int_equal(trou->department_id, fx->dep_voirie);
+    assert_string_equal(trou->attributes, "[]");
+    assert_string_equal(trou->group_name, "Voirie");
+    arena_free(&a);
+}
+
+typedef struct proc_arg {
+    store_procedure p;
+    int64_t id;
+} proc_arg;
+
+static int apply_procedure(store *s, void *arg, error *err)
+{
+    proc_arg *pa = arg;
+    return s->ops->tx_procedure_upsert(s, &pa->p, &pa->id, err);
+}
+
+static void test_config_version_bumps(void **state)
+{
+    fixture *fx = *state;
+    store *s = fx->s;
+    error err;
+    int64_t v0, v1, v2;
+    assert_int_equal(s->ops->config_version(s, &v0, &err), 0);
+    proc_arg pa = {.p = {.tenant_id = fx->tenant, .code = "tag", .name = "Graffiti", .active = 0}};
+    assert_int_equal(store_write_sync(s, apply_procedure, &pa, &err), 0);
+    assert_int_equal(pa.id, fx->proc_tag);
+    assert_int_equal(s->ops->config_version(s, &v1, &err), 0);
+    assert_true(v1 > v0);
+    /* A request insert is not a configuration change. */
+    quick_insert(fx, fx->proc_trou, day(2026, 1, 5), NULL, 0);
+    assert_int_equal(s->ops->config_version(s, &v2, &err), 0);
+    assert_int_equal(v2, v1);
+    /* An upsert referring to an unknown tenant is a conflict, and changes nothing. */
+    proc_arg bad = {.p = {.tenant_id = 9999, .code = "x", .name = "X", .active = 1}};
+    error_clear(&err);
+    assert_int_equal(store_write_sync(s, apply_procedure, &bad, &err), -1);
+    assert_int_equal(err.code, ERR_CONFLICT);
+    assert_int_equal(s->ops->config_version(s, &v2, &err), 0);
+    assert_int_equal(v2, v1);
+}
+
+static void test_references(void **state)
+{
+    fixture *fx = *state;
+    char ref[32];
+    error err;
+    quick_insert(fx, fx->proc_trou, day(2026, 1, 2), ref, sizeof ref);
+    assert_string_equal(ref, "2026-000001");
+    quick_insert(fx, fx->proc_trou, day(2026, 1, 3), ref, sizeof ref);
+    assert_string_equal(ref, "2026-000002");
+    quick_insert(fx, fx->proc_tag, day(2026, 12, 31), ref, sizeof ref);
+    assert_string_equal(ref, "2026-000003");
+    quick_insert(fx, fx->proc_tag, day(2025, 6, 1), ref, sizeof ref);
+    assert_string_equal(ref, "2025-000001");
+
+    /* Another tenant has its own counter. */
+    insert_arg ia;
+    insert_init(&ia, fx, fx->proc_t2, day(2026, 2, 1));
+    ia.r.tenant_id = fx->tenant2;
+    insert_one(fx, &ia, ref, sizeof ref);
+    assert_string_equal(ref, "2026-000001");
+
+    /* An imported reference is kept, and later allocations go past it. */
+    insert_init(&ia, fx, fx->proc_trou, day(2026, 2, 2));
+    ia.r.reference = "2026-000050";
+    insert_one(fx, &ia, ref, sizeof ref);
+    assert_string_equal(ref, "2026-000050");
+    quick_insert(fx, fx->proc_trou, day(2026, 2, 3), ref, sizeof ref);
+    assert_string_equal(ref, "2026-000051");
+    /* A lower imported number does not move the counter back. */
+    insert_init(&ia, fx, fx->proc_trou, day(2026, 2, 2));
+    ia.r.reference = "2026-000010";
+    insert_one(fx, &ia, ref, sizeof ref);
+    quick_insert(fx, fx->proc_trou, day(2026, 2, 4), ref, sizeof ref);
+    assert_string_equal(ref, "2026-000052");
+
+    /* The same reference twice is a conflict. */
+    insert_init(&ia, fx, fx->proc_trou, day(2026, 2, 2));
+    ia.r.reference = "2026-000050";
+    error_clear(&err);
+    assert_int_equal(store_write_sync(fx->s, apply_insert, &ia, &err), -1);
+    assert_int_equal(err.code, ERR_CONFLICT);
+    assert_null(strstr(err.detail, "2026-000050")); /* no values in error details */
+    arena_free(&ia.a);
+}
+
+static void test_request_get(void **state)
+{
+    fixture *fx = *state;
+    store *s = fx->s;
+    error err;
+    arena a;
+    arena_init(&a, 0);
+    insert_arg ia;
+    insert_init(&ia, fx, fx->proc_trou, day(2026, 3, 1));
+    ia.r.token_hash = "abcdef0123";
+    ia.r.description = "Nid-de-poule « énorme »";
+    ia.r.has_location = 1;
+    ia.r.lat = 48.8566;
+    ia.r.lon = 2.3522;
+    ia.r.address = "1 place de la Mairie";
+    ia.r.zipcode = "75001";
+    ia.r.attributes = "{\"taille\":\"grand\"}";
+    ia.r.first_name = "Camille";
+    ia.r.email = "camille@example.org";
+    ia.r.department_id = fx->dep_voirie;
+    ia.r.priority = 3;
+    ia.r.due_at = day(2026, 3, 11);
+    char ref[32];
+    int64_t id = insert_one(fx, &ia, ref, sizeof ref);
+
+    store_request r;
+    int found = -1;
+    assert_int_equal(s->ops->request_get(s, fx->tenant, ref, &a, &r, &found, &err), 0);
+    assert_int_equal(found, 1);
+    assert_int_equal(r.id, id);
+    assert_int_equal(r.tenant_id, fx->tenant);
+    assert_string_equal(r.reference, ref);
+    assert_string_equal(r.token_hash, "abcdef0123");
+    assert_int_equal(r.procedure_id, fx->proc_trou);
+    assert_string_equal(r.status, "new");
+    assert_string_equal(r.channel, "web");
+    assert_string_equal(r.description, "Nid-de-poule « énorme »");
+    assert_int_equal(r.has_location, 1);
+    assert_true(r.lat > 48.8565 && r.lat < 48.8567);
+    assert_true(r.lon > 2.3521 && r.lon < 2.3523);
+    assert_string_equal(r.address, "1 place de la Mairie");
+    assert_string_equal(r.zipcode, "75001");
+    assert_string_equal(r.attributes, "{\"taille\":\"grand\"}");
+    assert_string_equal(r.first_name, "Camille");
+    assert_null(r.last_name);
+    assert_null(r.phone);
+    assert_null(r.assignee);
+    assert_null(r.address_id);
+    assert_string_equal(r.email, "camille@example.org");
+    assert_int_equal(r.department_id, fx->dep_voirie);
+    assert_int_equal(r.priority, 3);
+    assert_int_equal(r.created_at, day(2026, 3, 1));
+    assert_int_equal(r.updated_at, day(2026, 3, 1));
+    assert_int_equal(r.closed_at, 0);
+    assert_int_equal(r.due_at, day(2026, 3, 11));
+    assert_int_equal(r.api_key_id, 0);
+
+    /* Another tenant does not see it; an unknown reference is not found. */
+    assert_int_equal(s->ops->request_get(s, fx->tenant2, ref, &a, &r, &found, &err), 0);
+    assert_int_equal(found, 0);
+    assert_int_equal(s->ops->request_get(s, fx->tenant, "2026-999999", &a, &r, &found, &err), 0);
+    assert_int_equal(found, 0);
+
+    /* A request without location reads back without one. */
+    quick_insert(fx, fx->proc_tag, day(2026, 3, 2), ref, sizeof ref);
+    assert_int_equal(s->ops->request_get(s, fx->tenant, ref, &a, &r, &found, &err), 0);
+    assert_int_equal(found, 1);
+    assert_int_equal(r.has_location, 0);
+    assert_null(r.token_hash);
+    arena_free(&a);
+}
+
+typedef struct update_arg {
+    store_request r;
+} update_arg;
+
+static int apply_update(store *s, void *arg, error *err)
+{
+    update_arg *ua = arg;
+    return s->ops->tx_request_update(s, &ua->r, err);
+}
+
+static void test_request_update(void **state)
+{
+    fixture *fx = *state;
+    store *s = fx->s;
+    error err;
+    arena a;
+    arena_init(&a, 0);
+    char ref[32];
+    int64_t id = quick_insert(fx, fx->proc_trou, day(2026, 4, 1), ref, sizeof ref);
+    update_arg ua = {.r = {.id = id,
+                           .tenant_id = fx->tenant,
+                           .status = "closed",
+                           .department_id = fx->dep_proprete,
+                           .assignee = "agent:7",
+                           .priority = 2,
+                           .status_notes = "Réparé",
+                           .updated_at = day(2026, 4, 3),
+                           .closed_at = day(2026, 4, 3)}};
+    assert_int_equal(store_write_sync(s, apply_update, &ua, &err), 0);
+    store_request r;
+    int found;
+    assert_int_equal(s->ops->request_get(s, fx->tenant, ref, &a, &r, &found, &err), 0);
+    assert_int_equal(found, 1);
+    assert_string_equal(r.status, "closed");
+    assert_int_equal(r.department_id, fx->dep_proprete);
+    assert_string_equal(r.assignee, "agent:7");
+    assert_int_equal(r.priority, 2);
+    assert_string_equal(r.status_notes, "Réparé");
+    assert_int_equal(r.closed_at, day(2026, 4, 3));
+    assert_int_equal(r.created_at, day(2026, 4, 1));
+
+    /* Another tenant's id is not found. */
+    ua.r.tenant_id = fx->tenant2;
+    error_clear(&err);
+    assert_int_equal(store_write_sync(s, apply_update, &ua, &err), -1);
+    assert_int_equal(err.code, ERR_NOT_FOUND);
+    arena_free(&a);
+}
+
+static store_request_filter base_filter(const fixture *fx, size_t limit)
+{
+    store_request_filter f;
+    memset(&f, 0, sizeof f);
+    f.tenant_id = fx->tenant;
+    f.priority = -1;
+    f.limit = limit;
+    return f;
+}
+
+static size_t search(fixture *fx, const store_request_filter *f, arena *a, store_request **out)
+{
+    error err;
+    size_t n = 0;
+    int rc = fx->s->ops->request_search(fx->s, f, a, out, &n, &err);
+    if (rc != 0)
+        fprintf(stderr, "search: %s\n", err.detail);
+    assert_int_equal(rc, 0);
+    int64_t count = -1;
+    assert_int_equal(fx->s->ops->request_count(fx->s, f, &count, &err), 0);
+    if (f->offset == 0 && !f->before_id && n < f->limit)
+        assert_int_equal(count, (int64_t)n);
+    return n;
+}
+
+static void test_search(void **state)
+{
+    fixture *fx = *state;
+    store *s = fx->s;
+    error err;
+    arena a;
+    arena_init(&a, 0);
+    /* 12 requests: i = 0..11, one day apart, varied fields. */
+    char refs[12][32];
+    int64_t ids[12];
+    for (int i = 0; i < 12; i++) {
+        insert_arg ia;
+        insert_init(&ia, fx,
+                    i % 3 == 0 ? fx->proc_hidden : (i % 3 == 1 ? fx->proc_trou : fx->proc_tag),
+                    day(2026, 5, 1 + i));
+        ia.r.status = i % 4 == 0 ? "closed" : (i % 4 == 1 ? "open" : "new");
+        ia.r.channel = i % 2 ? "sms" : "web";
+        ia.r.department_id = i < 6 ? fx->dep_voirie : 0;
+        ia.r.assignee = i == 7 ? "agent:1" : NULL;
+        ia.r.priority = i == 5 ? 3 : 1;
+        ia.r.updated_at = day(2026, 5, 1 + i) + (i == 2 ? 30 * 86400 : 0);
+        ids[i] = insert_one(fx, &ia, refs[i], sizeof refs[i]);
+    }
+    /* One in the other tenant, never returned. */
+    insert_arg other;
+    insert_init(&other, fx, fx->proc_t2, day(2026, 5, 20));
+    other.r.tenant_id = fx->tenant2;
+    insert_one(fx, &other, NULL, 0);
+
+    store_request *rs;
+    store_request_filter f = base_filter(fx, 100);
+    size_t n = search(fx, &f, &a, &rs);
+    assert_int_equal(n, 12);
+    for (size_t i = 0; i < n; i++) /* newest first */
+        assert_int_equal(rs[i].id, ids[11 - i]);
+
+    /* References override every other filter. */
+    f = base_filter(fx, 100);
+    f.references[0] = refs[3];
+    f.references[1] = refs[8];
+    f.references[2] = "2026-999999";
+    f.n_references = 3;
+    f.channel = "nothing";
+    f.only_open311 = 1;
+    n = search(fx, &f, &a, &rs);
+    assert_int_equal(n, 2);
+    assert_int_equal(rs[0].id, ids[8]);
+    assert_int_equal(rs[1].id, ids[3]);
+
+    f = base_filter(fx, 100);
+    f.procedure_ids[0] = fx->proc_trou;
+    f.n_procedure_ids = 1;
+    n = search(fx, &f, &a, &rs);
+    assert_int_equal(n, 4);
+    for (size_t i = 0; i < n; i++)
+        assert_int_equal(rs[i].procedure_id, fx->proc_trou);
+    f.procedure_ids[1] = fx->proc_tag;
+    f.n_procedure_ids = 2;
+    assert_int_equal(search(fx, &f, &a, &rs), 8);
+
+    f = base_filter(fx, 100);
+    f.only_open311 = 1; /* the état civil procedure is not on Open311 */
+    n = search(fx, &f, &a, &rs);
+    assert_int_equal(n, 8);
+    for (size_t i = 0; i < n; i++)
+        assert_int_not_equal(rs[i].procedure_id, fx->proc_hidden);
+
+    f = base_filter(fx, 100);
+    f.statuses[0] = "open";
+    f.statuses[1] = "closed";
+    f.n_statuses = 2;
+    n = search(fx, &f, &a, &rs);
+    assert_int_equal(n, 6);
+    for (size_t i = 0; i < n; i++)
+        assert_true(strcmp(rs[i].status, "new") != 0);
+
+    f = base_filter(fx, 100);
+    f.channel = "sms";
+    assert_int_equal(search(fx, &f, &a, &rs), 6);
+    f.department_id = fx->dep_voirie;
+    n = search(fx, &f, &a, &rs); /* i in 1, 3, 5 */
+    assert_int_equal(n, 3);
+    assert_int_equal(rs[0].id, ids[5]);
+
+    f = base_filter(fx, 100);
+    f.assignee = "agent:1";
+    n = search(fx, &f, &a, &rs);
+    assert_int_equal(n, 1);
+    assert_int_equal(rs[0].id, ids[7]);
+
+    f = base_filter(fx, 100);
+    f.priority = 3;
+    n = search(fx, &f, &a, &rs);
+    assert_int_equal(n, 1);
+    assert_int_equal(rs[0].id, ids[5]);
+
+    f = base_filter(fx, 100);
+    f.created_from = day(2026, 5, 3);
+    f.created_to = day(2026, 5, 5); /* inclusive: i = 2, 3, 4 */
+    n = search(fx, &f, &a, &rs);
+    assert_int_equal(n, 3);
+    assert_int_equal(rs[0].id, ids[4]);
+    assert_int_equal(rs[2].id, ids[2]);
+
+    f = base_filter(fx, 100);
+    f.updated_since = day(2026, 5, 11); /* i = 10, 11, and 2 updated later */
+    n = search(fx, &f, &a, &rs);
+    assert_int_equal(n, 3);
+    assert_int_equal(rs[2].id, ids[2]);
+
+    /* Offset paging. */
+    f = base_filter(fx, 5);
+    f.offset = 10;
+    n = search(fx, &f, &a, &rs);
+    assert_int_equal(n, 2);
+    assert_int_equal(rs[0].id, ids[1]);
+    assert_int_equal(rs[1].id, ids[0]);
+
+    /* Keyset paging visits every row once, newest first, with the count unaffected. */
+    f = base_filter(fx, 5);
+    size_t seen = 0, pages = 0;
+    for (;;) {
+        n = search(fx, &f, &a, &rs);
+        int64_t count = 0;
+        assert_int_equal(s->ops->request_count(s, &f, &count, &err), 0);
+        assert_int_equal(count, 12);
+        if (n == 0)
+            break;
+        pages++;
+        for (size_t i = 0; i < n; i++)
+            assert_int_equal(rs[i].id, ids[11 - seen - i]);
+        seen += n;
+        f.before_created_at = rs[n - 1].created_at;
+        f.before_id = rs[n - 1].id;
+    }
+    assert_int_equal(seen, 12);
+    assert_int_equal(pages, 3);
+
+    /* Same created_at: the id breaks the tie. */
+    int64_t same = day(2026, 6, 1);
+    int64_t a1 = quick_insert(fx, fx->proc_trou, same, NULL, 0);
+    int64_t a2 = quick_insert(fx, fx->proc_trou, same, NULL, 0);
+    f = base_filter(fx, 1);
+    n = search(fx, &f, &a, &rs);
+    assert_int_equal(rs[0].id, a2);
+    f.before_created_at = same;
+    f.before_id = a2;
+    n = search(fx, &f, &a, &rs);
+    assert_int_equal(n, 1);
+    assert_int_equal(rs[0].id, a1);
+
+    /* A zero limit and oversized lists are refused. */
+    f = base_filter(fx, 0);
+    error_clear(&err);
+    assert_int_equal(s->ops->request_search(s, &f, &a, &rs, &n, &err), -1);
+    assert_int_equal(err.code, ERR_INVALID_ARG);
+    f = base_filter(fx, 10);
+    f.n_statuses = STORE_FILTER_MAX_LIST + 1;
+    assert_int_equal(s->ops->request_search(s, &f, &a, &rs, &n, &err), -1);
+    assert_int_equal(err.code, ERR_INVALID_ARG);
+    arena_free(&a);
+}
+
+typedef struct event_arg {
+    store_event e;
+    int64_t id;
+} event_arg;
+
+static int apply_event(store *s, void *arg, error *err)
+{
+    event_arg *ea = arg;
+    return s->ops->tx_event_insert(s, &ea->e, &ea->id, err);
+}
+
+static void test_events(void **state)
+{
+    fixture *fx = *state;
+    store *s = fx->s;
+    error err;
+    arena a;
+    arena_init(&a, 0);
+    int64_t r1 = quick_insert(fx, fx->proc_trou, day(2026, 7, 1), NULL, 0);
+    int64_t r2 = quick_insert(fx, fx->proc_trou, day(2026, 7, 2), NULL, 0);
+    event_arg ea = {.e = {.tenant_id = fx->tenant,
+                          .request_id = r1,
+                          .created_at = day(2026, 7, 3),
+                          .kind = "note",
+                          .is_public = 0,
+                          .actor = "agent:3",
+                          .body = "interne"}};
+    assert_int_equal(store_write_sync(s, apply_event, &ea, &err), 0);
+    assert_true(ea.id > 0);
+    ea.e.kind = "status";
+    ea.e.is_public = 1;
+    ea.e.status_from = "new";
+    ea.e.status_to = "open";
+    ea.e.body = NULL;
+    assert_int_equal(store_write_sync(s, apply_event, &ea, &err), 0);
+
+    store_event *ev;
+    size_t n;
+    assert_int_equal(s->ops->events_list(s, fx->tenant, r1, 0, &a, &ev, &n, &err), 0);
+    assert_int_equal(n, 3);
+    assert_string_equal(ev[0].kind, "created");
+    assert_string_equal(ev[1].kind, "note");
+    assert_string_equal(ev[1].body, "interne");
+    assert_int_equal(ev[1].is_public, 0);
+    assert_string_equal(ev[2].status_to, "open");
+    assert_null(ev[2].body);
+    assert_true(ev[0].id < ev[1].id && ev[1].id < ev[2].id);
+    assert_int_equal(s->ops->events_list(s, fx->tenant, r1, 1, &a, &ev, &n, &err), 0);
+    assert_int_equal(n, 2);
+    assert_string_equal(ev[1].kind, "status");
+    /* Tenant isolation. */
+    assert_int_equal(s->ops->events_list(s, fx->tenant2, r1, 0, &a, &ev, &n, &err), 0);
+    assert_int_equal(n, 0);
+
+    int64_t ids[3] = {r2, r1, 123456};
+    assert_int_equal(s->ops->events_list_many(s, fx->tenant, ids, 3, 0, &a, &ev, &n, &err), 0);
+    assert_int_equal(n, 4);
+    assert_int_equal(ev[0].request_id, r1);
+    assert_int_equal(ev[2].request_id, r1);
+    assert_int_equal(ev[3].request_id, r2);
+    assert_int_equal(s->ops->events_list_many(s, fx->tenant, ids, 3, 1, &a, &ev, &n, &err), 0);
+    assert_int_equal(n, 3);
+    assert_int_equal(s->ops->events_list_many(s, fx->tenant, ids, 0, 0, &a, &ev, &n, &err), 0);
+    assert_int_equal(n, 0);
+    arena_free(&a);
+}
+
+typedef struct key_arg {
+    store_apikey k;
+    int64_t id;
+    int revoke;
+} key_arg;
+
+static int apply_key(store *s, void *arg, error *err)
+{
+    key_arg *ka = arg;
+    if (ka->revoke)
+        return s->ops->tx_apikey_revoke(s, ka->k.tenant_id, ka->id, 1800000000, err);
+    return s->ops->tx_apikey_insert(s, &ka->k, &ka->id, err);
+}
+
+static void test_apikeys(void **state)
+{
+    fixture *fx = *state;
+    store *s = fx->s;
+    error err;
+    arena a;
+    arena_init(&a, 0);
+    key_arg k1 = {.k = {.tenant_id = fx->tenant,
+                        .name = "appli",
+                        .scope = "open311",
+                        .key_hash = "hash-one",
+                        .prefix = "g311_ab",
+                        .created_at = 1700000000}};
+    key_arg k2 = {
+        .k = {.tenant_id = fx->tenant, .name = "mail", .scope = "gateway", .key_hash = "hash-two"}};
+    assert_int_equal(store_write_sync(s, apply_key, &k1, &err), 0);
+    assert_int_equal(store_write_sync(s, apply_key, &k2, &err), 0);
+    int64_t v0, v1;
+    assert_int_equal(s->ops->config_version(s, &v0, &err), 0);
+
+    store_apikey k;
+    int found = 0;
+    assert_int_equal(s->ops->apikey_find(s, "hash-one", &a, &k, &found, &err), 0);
+    assert_int_equal(found, 1);
+    assert_int_equal(k.id, k1.id);
+    assert_int_equal(k.tenant_id, fx->tenant);
+    assert_string_equal(k.name, "appli");
+    assert_string_equal(k.scope, "open311");
+    assert_string_equal(k.prefix, "g311_ab");
+    assert_int_equal(k.created_at, 1700000000);
+    assert_int_equal(k.revoked_at, 0);
+    assert_int_equal(s->ops->apikey_find(s, "nope", &a, &k, &found, &err), 0);
+    assert_int_equal(found, 0);
+
+    /* Bad scope, duplicate hash: conflicts. */
+    key_arg bad = {.k = {.tenant_id = fx->tenant, .name = "x", .scope = "root", .key_hash = "h"}};
+    error_clear(&err);
+    assert_int_equal(store_write_sync(s, apply_key, &bad, &err), -1);
+    assert_int_equal(err.code, ERR_CONFLICT);
+    bad.k.scope = "api";
+    bad.k.key_hash = "hash-two";
+    assert_int_equal(store_write_sync(s, apply_key, &bad, &err), -1);
+    assert_int_equal(err.code, ERR_CONFLICT);
+
+    k1.revoke = 1;
+    assert_int_equal(store_write_sync(s, apply_key, &k1, &err), 0);
+    assert_int_equal(s->ops->config_version(s, &v1, &err), 0);
+    assert_true(v1 > v0);
+    assert_int_equal(s->ops->apikey_find(s, "hash-one", &a, &k, &found, &err), 0);
+    assert_int_equal(found, 1);
+    assert_int_equal(k.revoked_at, 1800000000);
+
+    store_apikey *list;
+    size_t n;
+    assert_int_equal(s->ops->apikey_list(s, fx->tenant, &a, &list, &n, &err), 0);
+    assert_int_equal(n, 2);
+    assert_string_equal(list[1].name, "mail");
+    assert_int_equal(list[1].revoked_at, 0);
+    assert_int_equal(s->ops->apikey_list(s, fx->tenant2, &a, &list, &n, &err), 0);
+    assert_int_equal(n, 0);
+
+    /* Revoking another tenant's key: not found. */
+    k2.revoke = 1;
+    k2.k.tenant_id = fx->tenant2;
+    error_clear(&err);
+    assert_int_equal(store_write_sync(s, apply_key, &k2, &err), -1);
+    assert_int_equal(err.code, ERR_NOT_FOUND);
+    arena_free(&a);
+}
+
+typedef struct idem_arg {
+    insert_arg ins;
+    int64_t key_id;
+    const char *key;
+} idem_arg;
+
+/* What core does for an API create with an Idempotency-Key: insert, then remember the key. */
+static int apply_idem(store *s, void *arg, error *err)
+{
+    idem_arg *ia = arg;
+    if (apply_insert(s, &ia->ins, err) != 0)
+        return -1;
+    return s->ops->tx_idempotency_insert(s, ia->ins.r.tenant_id, ia->key_id, ia->key, ia->ins.id,
+                                         ia->ins.r.created_at, err);
+}
+
+static void test_idempotency(void **state)
+{
+    fixture *fx = *state;
+    store *s = fx->s;
+    error err;
+    arena a;
+    arena_init(&a, 0);
+    key_arg k = {.k = {.tenant_id = fx->tenant, .name = "k", .scope = "api", .key_hash = "hk"}};
+    assert_int_equal(store_write_sync(s, apply_key, &k, &err), 0);
+
+    const char *ref = "x";
+    assert_int_equal(s->ops->idempotency_find(s, fx->tenant, k.id, "abc", &a, &ref, &err), 0);
+    assert_null(ref);
+
+    idem_arg ia;
+    insert_init(&ia.ins, fx, fx->proc_trou, day(2026, 8, 1));
+    ia.key_id = k.id;
+    ia.key = "abc";
+    assert_int_equal(store_write_sync(s, apply_idem, &ia, &err), 0);
+    char first[32];
+    snprintf(first, sizeof first, "%s", ia.ins.ref);
+    arena_free(&ia.ins.a);
+    assert_int_equal(s->ops->idempotency_find(s, fx->tenant, k.id, "abc", &a, &ref, &err), 0);
+    assert_non_null(ref);
+    assert_string_equal(ref, first);
+    assert_int_equal(s->ops->idempotency_find(s, fx->tenant, k.id + 1, "abc", &a, &ref, &err), 0);
+    assert_null(ref);
+
+    /* The same key again: conflict, and the second request is not kept either. */
+    insert_init(&ia.ins, fx, fx->proc_trou, day(2026, 8, 2));
+    error_clear(&err);
+    assert_int_equal(store_write_sync(s, apply_idem, &ia, &err), -1);
+    assert_int_equal(err.code, ERR_CONFLICT);
+    arena_free(&ia.ins.a);
+    store_request_filter f = base_filter(fx, 10);
+    int64_t count = 0;
+    assert_int_equal(s->ops->request_count(s, &f, &count, &err), 0);
+    assert_int_equal(count, 1);
+    arena_free(&a);
+}
+
+typedef struct setting_arg {
+    const char *name, *value;
+} setting_arg;
+
+static int apply_setting(store *s, void *arg, error *err)
+{
+    setting_arg *sa = arg;
+    return s->ops->tx_setting_set(s, sa->name, sa->value, err);
+}
+
+static void test_settings(void **state)
+{
+    fixture *fx = *state;
+    store *s = fx->s;
+    error err;
+    arena a;
+    arena_init(&a, 0);
+    const char *v = "x";
+    assert_int_equal(s->ops->setting_get(s, "instance_secret", &a, &v, &err), 0);
+    assert_null(v);
+    setting_arg sa = {"instance_secret", "s3cr3t"};
+    assert_int_equal(store_write_sync(s, apply_setting, &sa, &err), 0);
+    assert_int_equal(s->ops->setting_get(s, "instance_secret", &a, &v, &err), 0);
+    assert_string_equal(v, "s3cr3t");
+    sa.value = "other";
+    assert_int_equal(store_write_sync(s, apply_setting, &sa, &err), 0);
+    assert_int_equal(s->ops->setting_get(s, "instance_secret", &a, &v, &err), 0);
+    assert_string_equal(v, "other");
+    arena_free(&a);
+}
+
+static void test_write_outside_job_refused(void **state)
+{
+    fixture *fx = *state;
+    error err;
+    error_clear(&err);
+    assert_int_equal(fx->s->ops->tx_setting_set(fx->s, "a", "b", &err), -1);
+    assert_int_equal(err.code, ERR_INTERNAL);
+}
+
+typedef struct own_arg {
+    insert_arg ins;
+    int found;
+    int64_t seen_id;
+} own_arg;
+
+/* A job reads its own uncommitted insert: reads inside apply use the writer connection. */
+static int apply_insert_then_read(store *s, void *arg, error *err)
+{
+    own_arg *oa = arg;
+    if (apply_insert(s, &oa->ins, err) != 0)
+        return -1;
+    store_request r;
+    if (s->ops->request_get(s, oa->ins.r.tenant_id, oa->ins.ref, &oa->ins.a, &r, &oa->found, err) !=
+        0)
+        return -1;
+    oa->seen_id = r.id;
+    return 0;
+}
+
+static void test_job_reads_own_writes(void **state)
+{
+    fixture *fx = *state;
+    error err;
+    own_arg oa;
+    memset(&oa, 0, sizeof oa);
+    insert_init(&oa.ins, fx, fx->proc_trou, day(2026, 9, 1));
+    assert_int_equal(store_write_sync(fx->s, apply_insert_then_read, &oa, &err), 0);
+    assert_int_equal(oa.found, 1);
+    assert_int_equal(oa.seen_id, oa.ins.id);
+    arena_free(&oa.ins.a);
+}
+
+/* ---- asynchronous jobs and the writer thread ---- */
+
+static pthread_mutex_t gate_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t gate_cv = PTHREAD_COND_INITIALIZER;
+static int gate_entered, gate_open, jobs_done;
+
+static int apply_gate(store *s, void *arg, error *err)
+{
+    (void)s;
+    (void)arg;
+    (void)err;
+    pthread_mutex_lock(&gate_mu);
+    gate_entered = 1;
+    pthread_cond_broadcast(&gate_cv);
+    while (!gate_open)
+        pthread_cond_wait(&gate_cv, &gate_mu);
+    pthread_mutex_unlock(&gate_mu);
+    return 0;
+}
+
+typedef struct async_job {
+    store_job job;
+    insert_arg ins;
+    int rc;
+    error err;
+} async_job;
+
+static void async_done(void *arg, int rc, const error *err)
+{
+    async_job *aj = arg;
+    pthread_mutex_lock(&gate_mu);
+    aj->rc = rc;
+    if (err)
+        aj->err = *err;
+    jobs_done++;
+    pthread_cond_broadcast(&gate_cv);
+    pthread_mutex_unlock(&gate_mu);
+}
+
+static int apply_async_insert(store *s, void *arg, error *err)
+{
+    async_job *aj = arg;
+    return apply_insert(s, &aj->ins, err);
+}
+
+static void test_batch_isolates_failing_job(void **state)
+{
+    fixture *fx = *state;
+    store *s = fx->s;
+    error err;
+    arena a;
+    arena_init(&a, 0);
+    assert_int_equal(store_writer_start(s, &err), 0);
+    gate_entered = gate_open = jobs_done = 0;
+
+    /* The gate job holds the writer so that the next three queue up and form one batch. */
+    async_job gate;
+    memset(&gate, 0, sizeof gate);
+    gate.job.apply = apply_gate;
+    gate.job.done = async_done;
+    gate.job.arg = &gate;
+    store_write(s, &gate.job);
+    pthread_mutex_lock(&gate_mu);
+    while (!gate_entered)
+        pthread_cond_wait(&gate_cv, &gate_mu);
+    pthread_mutex_unlock(&gate_mu);
+
+    async_job jobs[3];
+    for (int i = 0; i < 3; i++) {
+        memset(&jobs[i], 0, sizeof jobs[i]);
+        insert_init(&jobs[i].ins, fx, fx->proc_trou, day(2026, 10, 1 + i));
+        jobs[i].ins.fail = i == 1;
+        jobs[i].job.apply = apply_async_insert;
+        jobs[i].job.done = async_done;
+        jobs[i].job.arg = &jobs[i];
+        store_write(s, &jobs[i].job);
+    }
+    pthread_mutex_lock(&gate_mu);
+    gate_open = 1;
+    pthread_cond_broadcast(&gate_cv);
+    while (jobs_done < 4)
+        pthread_cond_wait(&gate_cv, &gate_mu);
+    pthread_mutex_unlock(&gate_mu);
+
+    store_writer_stats st;
+    store_writer_get_stats(s, &st);
+    assert_int_equal(st.jobs, 4);
+    assert_int_equal(st.batches, 2); /* the gate, then the three together */
+    assert_int_equal(st.failed_batches, 0);
+    assert_int_equal(gate.rc, 0);
+    assert_int_equal(jobs[0].rc, 0);
+    assert_int_equal(jobs[1].rc, -1);
+    assert_int_equal(jobs[1].err.code, ERR_CONFLICT);
+    assert_string_equal(jobs[1].err.detail, "refused on purpose");
+    assert_int_equal(jobs[2].rc, 0);
+    /* The failed job's reference number was rolled back with it: no gap. */
+    assert_string_equal(jobs[0].ins.ref, "2026-000001");
+    assert_string_equal(jobs[2].ins.ref, "2026-000002");
+
+    store_request_filter f = base_filter(fx, 10);
+    store_request *rs;
+    size_t n = 0;
+    assert_int_equal(s->ops->request_search(s, &f, &a, &rs, &n, &err), 0);
+    assert_int_equal(n, 2);
+    assert_int_equal(rs[0].id, jobs[2].ins.id);
+    assert_int_equal(rs[1].id, jobs[0].ins.id);
+    /* Nor did its event survive: the rowid it used went to the next job, whose only event
+     * is its own. */
+    store_event *ev;
+    assert_int_equal(jobs[1].ins.id, jobs[2].ins.id);
+    int64_t both[2] = {jobs[0].ins.id, jobs[2].ins.id};
+    assert_int_equal(s->ops->events_list_many(s, fx->tenant, both, 2, 0, &a, &ev, &n, &err), 0);
+    assert_int_equal(n, 2);
+    assert_int_equal(ev[0].created_at, day(2026, 10, 1));
+    assert_int_equal(ev[1].created_at, day(2026, 10, 3));
+    for (int i = 0; i < 3; i++)
+        arena_free(&jobs[i].ins.a);
+
+    store_writer_stop(s);
+    store_writer_stop(s); /* twice is harmless */
+    /* Without the writer, store_write runs the job at once. */
+    async_job inl;
+    memset(&inl, 0, sizeof inl);
+    insert_init(&inl.ins, fx, fx->proc_trou, day(2026, 10, 9));
+    inl.job.apply = apply_async_insert;
+    inl.job.done = async_done;
+    inl.job.arg = &inl;
+    store_write(s, &inl.job);
+    assert_int_equal(jobs_done, 5);
+    assert_int_equal(inl.rc, 0);
+    assert_string_equal(inl.ins.ref, "2026-000003");
+    arena_free(&inl.ins.a);
+    arena_free(&a);
+}
+
+#define N_THREADS 8
+#define PER_THREAD 40
+
+typedef struct worker_arg {
+    fixture *fx;
+    int failures;
+} worker_arg;
+
+static void *submit_worker(void *arg)
+{
+    worker_arg *wa = arg;
+    for (int i = 0; i < PER_THREAD; i++) {
+        insert_arg ia;
+        insert_init(&ia, wa->fx, wa->fx->proc_tag, day(2026, 11, 1) + i);
+        error err;
+        if (store_write_sync(wa->fx->s, apply_insert, &ia, &err) != 0)
+            wa->failures++;
+        arena_free(&ia.a);
+    }
+    return NULL;
+}
+
+static void test_group_commit_under_concurrency(void **state)
+{
+    fixture *fx = *state;
+    store *s = fx->s;
+    error err;
+    assert_int_equal(store_writer_start(s, &err), 0);
+    pthread_t th[N_THREADS];
+    worker_arg wa[N_THREADS];
+    for (int i = 0; i < N_THREADS; i++) {
+        wa[i].fx = fx;
+        wa[i].failures = 0;
+        assert_int_equal(pthread_create(&th[i], NULL, submit_worker, &wa[i]), 0);
+    }
+    for (int i = 0; i < N_THREADS; i++) {
+        pthread_join(th[i], NULL);
+        assert_int_equal(wa[i].failures, 0);
+    }
+    store_writer_stats st;
+    store_writer_get_stats(s, &st);
+    store_writer_stop(s);
+    assert_int_equal(st.jobs, N_THREADS * PER_THREAD);
+    assert_int_equal(st.failed_batches, 0);
+    assert_true(st.batches < st.jobs);
+    printf("group commit: %llu jobs in %llu batches\n", (unsigned long long)st.jobs,
+           (unsigned long long)st.batches);
+
+    store_request_filter f = base_filter(fx, 10);
+    int64_t count = 0;
+    assert_int_equal(s->ops->request_count(s, &f, &count, &err), 0);
+    assert_int_equal(count, N_THREADS * PER_THREAD);
+    /* Every number was handed out exactly once. */
+    arena a;
+    arena_init(&a, 0);
+    store_request r;
+    int found = 0;
+    assert_int_equal(s->ops->request_get(s, fx->tenant, "2026-000320", &a, &r, &found, &err), 0);
+    assert_int_equal(found, 1);
+    assert_int_equal(s->ops->request_get(s, fx->tenant, "2026-000321", &a, &r, &found, &err), 0);
+    assert_int_equal(found, 0);
+    arena_free(&a);
+}
+
+/* A second store on the same file holds the write lock while the first tries to write. */
+typedef struct holder_arg {
+    store *s2;
+    int rc;
+} holder_arg;
+
+static int apply_hold(store *s, void *arg, error *err)
+{
+    setting_arg sa = {"held", "1"};
+    if (apply_setting(s, &sa, err) != 0)
+        return -1;
+    return apply_gate(s, arg, err);
+}
+
+static void *holder_main(void *arg)
+{
+    holder_arg *ha = arg;
+    error err;
+    ha->rc = store_write_sync(ha->s2, apply_hold, NULL, &err);
+    return NULL;
+}
+
+static void test_busy_database(void **state)
+{
+    fixture *fx = *state;
+    error err;
+    setenv("GUICHET_BUSY_TIMEOUT_MS", "200", 1);
+    store *s1 = store_open(fx->path, &err);
+    store *s2 = store_open(fx->path, &err);
+    unsetenv("GUICHET_BUSY_TIMEOUT_MS");
+    assert_non_null(s1);
+    assert_non_null(s2);
+    gate_entered = gate_open = jobs_done = 0;
+
+    holder_arg ha = {.s2 = s2, .rc = -1};
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, holder_main, &ha), 0);
+    pthread_mutex_lock(&gate_mu);
+    while (!gate_entered)
+        pthread_cond_wait(&gate_cv, &gate_mu);
+    pthread_mutex_unlock(&gate_mu);
+
+    /* Without the writer thread. */
+    fixture f1 = *fx;
+    f1.s = s1;
+    insert_arg ia;
+    insert_init(&ia, &f1, fx->proc_trou, day(2026, 12, 1));
+    error_clear(&err);
+    int64_t t0 = (int64_t)time(NULL);
+    assert_int_equal(store_write_sync(s1, apply_insert, &ia, &err), -1);
+    assert_int_equal(err.code, ERR_UNAVAILABLE);
+    assert_true((int64_t)time(NULL) - t0 < 5); /* the short busy timeout applied */
+
+    /* With the writer thread: the batch fails as a whole and is counted. */
+    assert_int_equal(store_writer_start(s1, &err), 0);
+    error_clear(&err);
+    assert_int_equal(store_write_sync(s1, apply_insert, &ia, &err), -1);
+    assert_int_equal(err.code, ERR_UNAVAILABLE);
+    store_writer_stats st;
+    store_writer_get_stats(s1, &st);
+    assert_int_equal(st.failed_batches, 1);
+    arena_free(&ia.a);
+
+    /* Reads still work while another process writes (WAL). */
+    int64_t v = 0;
+    assert_int_equal(s1->ops->config_version(s1, &v, &err), 0);
+    assert_true(v > 0);
+
+    pthread_mutex_lock(&gate_mu);
+    gate_open = 1;
+    pthread_cond_broadcast(&gate_cv);
+    pthread_mutex_unlock(&gate_mu);
+    pthread_join(th, NULL);
+    assert_int_equal(ha.rc, 0);
+
+    /* Once the lock is gone, writing works again. */
+    insert_init(&ia, &f1, fx->proc_trou, day(2026, 12, 1));
+    assert_int_equal(store_write_sync(s1, apply_insert, &ia, &err), 0);
+    assert_string_equal(ia.ref, "2026-000001");
+    arena_free(&ia.a);
+    arena a;
+    arena_init(&a, 0);
+    const char *held = NULL;
+    assert_int_equal(s1->ops->setting_get(s1, "held", &a, &held, &err), 0);
+    assert_non_null(held);
+    assert_string_equal(held, "1");
+    arena_free(&a);
+    store_close(s2);
+    store_close(s1);
+}
+
+/* Reads from many threads: each thread gets its own connection, closed with the store. */
+static void *reader_main(void *arg)
+{
+    fixture *fx = arg;
+    arena a;
+    arena_init(&a, 0);
+    long ok = 0;
+    for (int i = 0; i < 200; i++) {
+        store_request r;
+        int found = 0;
+        error err;
+        if (fx->s->ops->request_get(fx->s, fx->tenant, "2026-000001", &a, &r, &found, &err) == 0 &&
+            found && r.procedure_id == fx->proc_trou)
+            ok++;
+    }
+    arena_free(&a);
+    return (void *)ok;
+}
+
+static void test_concurrent_reads(void **state)
+{
+    fixture *fx = *state;
+    quick_insert(fx, fx->proc_trou, day(2026, 1, 1), NULL, 0);
+    pthread_t th[4];
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(pthread_create(&th[i], NULL, reader_main, fx), 0);
+    for (int i = 0; i < 4; i++) {
+        void *ok = NULL;
+        pthread_join(th[i], &ok);
+        assert_int_equal((long)ok, 200);
+    }
+    /* Those threads have exited; this one reads through its own connection still. */
+    long ok = (long)reader_main(fx);
+    assert_int_equal(ok, 200);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_open_and_migrate),
+        cmocka_unit_test_setup_teardown(test_catalogue, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_config_version_bumps, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_references, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_request_get, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_request_update, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_search, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_events, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_apikeys, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_idempotency, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_settings, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_write_outside_job_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_job_reads_own_writes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_batch_isolates_failing_job, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_group_commit_under_concurrency, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_busy_database, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_concurrent_reads, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
