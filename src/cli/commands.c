@@ -294,7 +294,7 @@ static int cmd_tenant_list(const opt_values *v)
 }
 
 static const http_mount mounts[] = {
-    {"/open311/", open311_routes, open311_write_error},
+    {"/open311/", open311_routes, NULL},
     {"/api/", rest_routes, rest_write_error},
     {NULL, NULL, NULL},
 };

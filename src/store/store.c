@@ -175,6 +175,7 @@ void store_writer_stop(store *s)
     pthread_cond_signal(&w->cv);
     pthread_mutex_unlock(&w->mu);
     pthread_join(w->thread, NULL);
+    s->last_stats = w->stats;
     s->writer = NULL;
     pthread_cond_destroy(&w->cv);
     pthread_mutex_destroy(&w->mu);
@@ -267,8 +268,11 @@ void store_writer_get_stats(store *s, store_writer_stats *out)
 {
     memset(out, 0, sizeof *out);
     store_writer *w = s ? s->writer : NULL;
-    if (!w)
+    if (!w) {
+        if (s)
+            *out = s->last_stats;
         return;
+    }
     pthread_mutex_lock(&w->mu);
     *out = w->stats;
     pthread_mutex_unlock(&w->mu);

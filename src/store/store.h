@@ -129,7 +129,8 @@ typedef struct store_request_filter {
     const char *channel;
     int64_t department_id;
     const char *assignee;
-    int priority;                      /* -1: any */
+    int by_priority;                   /* 1: only requests of `priority` */
+    int priority;
     int64_t created_from, created_to;  /* inclusive bounds on created_at; 0: open */
     int64_t updated_since;             /* 0: any */
     /* Paging: newest first. Either offset paging (offset) or keyset paging after a cursor
@@ -226,9 +227,15 @@ typedef struct store_ops {
 typedef struct store_writer store_writer;
 
 /* The common part of every backend's store; backends embed it first in their own struct. */
+/* Writer statistics, for logs and benchmarks. */
+typedef struct store_writer_stats {
+    uint64_t batches, jobs, failed_batches;
+} store_writer_stats;
+
 struct store {
     const store_ops *ops;
-    store_writer *writer; /* NULL until store_writer_start */
+    store_writer *writer;          /* NULL until store_writer_start */
+    store_writer_stats last_stats; /* of the writer last stopped */
 };
 
 /* Opens the SQLite backend on a file (created when absent). Returns NULL and fills err on
@@ -252,10 +259,7 @@ void store_write(store *s, store_job *job);
 int store_write_sync(store *s, int (*apply)(store *s, void *arg, error *err), void *arg,
                      error *err);
 
-/* Writer statistics, for logs and benchmarks. */
-typedef struct store_writer_stats {
-    uint64_t batches, jobs, failed_batches;
-} store_writer_stats;
+/* Statistics of the running writer, or of the last one stopped. */
 void store_writer_get_stats(store *s, store_writer_stats *out);
 
 #endif

@@ -14,7 +14,7 @@ typedef struct arena {
     arena_block *head;
     size_t total;     /* bytes handed out so far */
     size_t max;       /* arena_alloc fails past this total (0: unbounded) */
-    char first[2048]; /* the first allocations come from here, without malloc */
+    _Alignas(max_align_t) char first[2048]; /* the first allocations come from here, without malloc */
     size_t first_used;
 } arena;
 

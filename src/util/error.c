@@ -68,7 +68,7 @@ void error_clear(error *e)
 
 int err_http_status(err_code code)
 {
-    return (code > ERR_NONE && code < ERR_COUNT) ? registry[code].http : 500;
+    return (code >= ERR_NONE && code < ERR_COUNT) ? registry[code].http : 500;
 }
 
 const char *err_name(err_code code)

@@ -28,8 +28,9 @@ typedef struct form {
 /* Parses s[0..len) into out (fields allocated in a). '+' decodes to a space. Empty pairs
  * ("a=1&&b=2") are skipped. Returns 0, or -1 with err: ERR_BAD_REQUEST for bad
  * percent-encoding (arg names the field when known), ERR_INVALID_ARG for invalid UTF-8 or a
- * NUL byte in a field (arg names it), ERR_TOO_LARGE for more than FORM_MAX_FIELDS fields or
- * a name over FORM_MAX_NAME bytes. */
+ * NUL byte in a field (arg names it), ERR_TOO_LARGE for more than FORM_MAX_FIELDS fields, a
+ * name over FORM_MAX_NAME bytes or a form that does not fit in the arena's limit. arg only
+ * ever holds valid UTF-8 (the name is cut before its first invalid byte). */
 int form_parse(arena *a, const char *s, size_t len, form *out, error *err);
 /* The first value of `name`, or NULL. */
 const char *form_get(const form *f, const char *name);

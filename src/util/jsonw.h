@@ -11,13 +11,14 @@
 
 #include "util/buf.h"
 
-#define JSONW_MAX_DEPTH 32
+#define JSONW_MAX_DEPTH 32 /* levels including the top one: at most 31 open containers */
 
 typedef struct jsonw {
     buf *out;
     int depth;
     unsigned char need_comma[JSONW_MAX_DEPTH];
-    int failed; /* set when the depth limit or the buffer's max was exceeded */
+    int failed; /* set when the depth limit or the buffer's max was exceeded, or on misuse
+                 * (no key inside an object, a key elsewhere, a mismatched end) */
 } jsonw;
 
 void jsonw_init(jsonw *w, buf *out);

@@ -15,11 +15,13 @@ int64_t time_now(void);
 /* Monotonic milliseconds, for durations. */
 int64_t time_mono_ms(void);
 /* Writes t as "2026-11-29T08:30:00+01:00" in zone `tz` (IANA name; NULL or "" means UTC,
- * written with "+00:00") into out (at least TIME_RFC3339_LEN bytes). Thread-safe. */
+ * written with "+00:00"; an unknown zone is logged once and treated as UTC) into out (at
+ * least TIME_RFC3339_LEN bytes). t is clamped to years 0000..9999. Thread-safe. */
 void time_format_rfc3339(int64_t t, const char *tz, char *out);
-/* Parses "YYYY-MM-DDTHH:MM:SS[.frac](Z|+HH:MM|-HH:MM)" (T or space) or "YYYY-MM-DD" (start
- * of that day, UTC). Returns 0 and *out, or -1 when the text is not exactly one of those or a
- * field is out of range. */
+/* Parses "YYYY-MM-DDTHH:MM:SS[.frac](Z|+HH:MM|-HH:MM)" (T, t or space; z; +HHMM too; the
+ * fraction is ignored; :60 is the next second) or "YYYY-MM-DD" (start of that day, UTC).
+ * Returns 0 and *out, or -1 when the text is not exactly one of those or a field is out of
+ * range. */
 int time_parse_rfc3339(const char *s, int64_t *out);
 /* Year (e.g. 2026) of t in zone tz. */
 int time_year(int64_t t, const char *tz);

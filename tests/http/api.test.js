@@ -489,7 +489,7 @@ test('JSON API limits: 413 over GUICHET_MAX_BODY, 429 per key for writes', async
 
     await t.test('a body over the limit gets 413', async () => {
         const r = await api(srv, 'POST', `/api/v1/requests/${ref}/events`, { json: { body: 'x'.repeat(2000) } });
-        assert.equal(r.status, 413, r.text);
+        assertError(r, 413, 'payload_too_large');
         assert.equal(sqlNumber(srv, "SELECT count(*) FROM request_events WHERE kind = 'note' AND channel = 'api';"), 0);
     });
 

@@ -516,7 +516,6 @@ static store_request_filter base_filter(const fixture *fx, size_t limit)
     store_request_filter f;
     memset(&f, 0, sizeof f);
     f.tenant_id = fx->tenant;
-    f.priority = -1;
     f.limit = limit;
     return f;
 }
@@ -627,6 +626,7 @@ static void test_search(void **state)
     assert_int_equal(rs[0].id, ids[7]);
 
     f = base_filter(fx, 100);
+    f.by_priority = 1;
     f.priority = 3;
     n = search(fx, &f, &a, &rs);
     assert_int_equal(n, 1);

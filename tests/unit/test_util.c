@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include <jansson.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -410,6 +411,45 @@ static void test_time_roundtrip_year_clock(void **state)
     assert_true(b >= a);
 }
 
+/* Many threads formatting in several zones at once (the server's situation): every result
+ * must be exact, and zones are loaded once without a race. Run under TSan as well. */
+static void *format_worker(void *arg)
+{
+    static const struct {
+        int64_t t;
+        const char *tz;
+        const char *want;
+    } cases[] = {
+        {1795941000, "Europe/Paris", "2026-11-29T09:30:00+01:00"},
+        {1782801000, "Europe/Paris", "2026-06-30T08:30:00+02:00"},
+        {1795941000, "America/New_York", "2026-11-29T03:30:00-05:00"},
+        {1782801000, NULL, "2026-06-30T06:30:00+00:00"},
+        {1782801000, "Australia/Sydney", "2026-06-30T16:30:00+10:00"},
+    };
+    size_t start = (size_t)(uintptr_t)arg;
+    for (int i = 0; i < 20000; i++) {
+        size_t c = (start + (size_t)i) % (sizeof cases / sizeof *cases);
+        char out[TIME_RFC3339_LEN];
+        time_format_rfc3339(cases[c].t, cases[c].tz, out);
+        if (strcmp(out, cases[c].want) != 0)
+            return (void *)1;
+    }
+    return NULL;
+}
+
+static void test_time_threads(void **state)
+{
+    (void)state;
+    pthread_t th[8];
+    for (uintptr_t i = 0; i < 8; i++)
+        assert_int_equal(pthread_create(&th[i], NULL, format_worker, (void *)i), 0);
+    for (int i = 0; i < 8; i++) {
+        void *rc = (void *)1;
+        assert_int_equal(pthread_join(th[i], &rc), 0);
+        assert_null(rc);
+    }
+}
+
 /* ---------------------------------------------------------------- form */
 
 typedef struct fx {
@@ -711,7 +751,8 @@ static void test_jsonw_doubles(void **state)
     jsonw_array_end(w);
     assert_int_equal(jsonw_finish(w), 0);
     const char *s = buf_cstr(&x->b);
-    static const char want[] = "[48.8566,2.3522,2,0,0,-1.5,100,0.1234568,0,null,null,1.0000000000000001e+300]";
+    static const char want[] =
+        "[48.8566,2.3522,2,0,0,-1.5,100,0.1234568,0,null,null,1.0000000000000001e+300]";
     assert_string_equal(s, want);
     assert_parses(s);
 }
@@ -818,6 +859,7 @@ int main(void)
         cmocka_unit_test(test_time_format),
         cmocka_unit_test(test_time_parse),
         cmocka_unit_test(test_time_roundtrip_year_clock),
+        cmocka_unit_test(test_time_threads),
         cmocka_unit_test_setup_teardown(test_form_basic, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_form_empty_pairs_and_plus, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_form_bad_percent, fx_setup, fx_teardown),

@@ -53,13 +53,12 @@ static const char *error_text(http_req *rq, const error *err)
     return arena_printf(rq->arena, "%s: %s", err->arg, detail);
 }
 
-static void respond_error(http_req *rq, docw_format fmt, const error *err)
+/* Writes the errors document for err in fmt and sets the status. */
+static void write_errors(http_req *rq, docw_format fmt, const error *err)
 {
     int code = error_status(err);
     if (code >= 500)
         log_error("open311 %s: %s (%s)", rq->path, err_name(err->code), err->detail);
-    if (err->code == ERR_UNAVAILABLE)
-        http_add_header(rq, "Retry-After", "2");
     const char *text = error_text(rq, err);
     buf_reset(&rq->out);
     docw w;
@@ -73,6 +72,28 @@ static void respond_error(http_req *rq, docw_format fmt, const error *err)
         docw_finish(&w);
     }
     http_respond(rq, code, docw_content_type(fmt));
+}
+
+void open311_write_error(http_req *rq, const error *err)
+{
+    docw_format fmt;
+    if (docw_format_parse(rq->format, &fmt) < 0) {
+        /* Refusals before routing (a malformed query string, a body over the limit) have
+         * no format capture yet: the path's suffix still says what the client reads. */
+        const char *dot = rq->path != NULL ? strrchr(rq->path, '.') : NULL;
+        if (dot == NULL || strchr(dot, '/') != NULL || docw_format_parse(dot + 1, &fmt) < 0)
+            fmt = DOCW_JSON;
+    }
+    write_errors(rq, fmt, err);
+}
+
+/* A handler's error: 503 tells the client when to retry (the rate limiter prepares its own
+ * Retry-After). */
+static void respond_error(http_req *rq, docw_format fmt, const error *err)
+{
+    if (err->code == ERR_UNAVAILABLE)
+        http_add_header(rq, "Retry-After", "2");
+    write_errors(rq, fmt, err);
 }
 
 static void fail(http_req *rq, docw_format fmt, err_code code, const char *arg, const char *text)

@@ -13,7 +13,12 @@
  * changed (sortable, as Service Discovery asks). */
 #define OPEN311_CHANGESET "2026-11-29T00:00:00Z"
 
-/* The Open311 routes, terminated by {0, NULL, NULL}. */
+/* The Open311 routes, terminated by {0, NULL, NULL}; mounted under "/open311/". */
 extern const http_route open311_routes[];
+
+/* The mount's error writer: answers err as the spec's errors list (JSON, or XML when the
+ * path asked for .xml) with the HTTP status as code: 403 for any credential problem,
+ * err_http_status otherwise. Headers such as Retry-After are the caller's. */
+void open311_write_error(http_req *rq, const error *err);
 
 #endif

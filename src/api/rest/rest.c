@@ -1,9 +1,9 @@
 /*
  * rest — the JSON API at /api/v1/ (see rest.h and docs/api.md). Every route goes through
- * dispatch(): method check (405 with Allow), tenant, Bearer key of scope "api", query
- * parameters checked against the operation's table, per-key rate limit for writes, then the
- * operation. Writes suspend the connection while the group commit makes them durable and
- * answer from a continuation with the request re-read from the store.
+ * run(): tenant, Bearer key of scope "api", query parameters checked against the operation's
+ * table, per-key rate limit for writes, then the operation. Writes suspend the connection
+ * while the group commit makes them durable, and answer from a continuation with the request
+ * re-read from the store.
  */
 #include "api/rest/rest.h"
 
@@ -17,7 +17,6 @@
 #include "core/request.h"
 #include "core/status.h"
 #include "util/jsonw.h"
-#include "util/log.h"
 #include "util/timeutil.h"
 #include "util/utf8.h"
 
@@ -40,7 +39,6 @@ typedef struct rest_state {
     request_change change;
     const char *note_body;
     int note_public;
-    int has_note_public;
     int rc; /* outcome of the asynchronous write */
     error err;
     int success_status; /* 200 after PATCH, 201 after a new note */
@@ -48,15 +46,11 @@ typedef struct rest_state {
 
 /* ---- answers ---- */
 
-/* The one error format of the JSON API: {"error": {code, message, argument?, detail?}}. */
-static void respond_error(http_req *rq, const error *e)
+void rest_write_error(http_req *rq, const error *e)
 {
     err_code code = e->code;
     if (code <= ERR_NONE || code >= ERR_COUNT)
         code = ERR_INTERNAL;
-    if (code == ERR_INTERNAL)
-        log_error("api: %s %s: internal error: %s", rq->method == HTTP_GET ? "GET" : "write",
-                  rq->path ? rq->path : "?", e->detail);
     buf_reset(&rq->out);
     jsonw w;
     jsonw_init(&w, &rq->out);
@@ -70,18 +64,18 @@ static void respond_error(http_req *rq, const error *e)
         jsonw_string(&w, "detail", e->detail);
     jsonw_object_end(&w);
     jsonw_object_end(&w);
-    if (code == ERR_UNAVAILABLE)
-        http_add_header(rq, "Retry-After", "2");
     if (code == ERR_UNAUTHORIZED)
         http_add_header(rq, "WWW-Authenticate", "Bearer realm=\"guichet\"");
     http_respond(rq, err_http_status(code), JSON_CTYPE);
 }
 
+/* Errors go through the server, which adds Retry-After to 503s and logs internal errors
+ * loudly, then calls rest_write_error as the mount's writer. */
 static void respond_code(http_req *rq, err_code code, const char *arg, const char *detail)
 {
     error e;
     error_set(&e, code, arg, "%s", detail ? detail : "");
-    respond_error(rq, &e);
+    http_respond_error(rq, &e);
 }
 
 /* Sends what the writer produced, or a 500 when it hit the output limit or a mistake. */
@@ -201,7 +195,7 @@ static void respond_request(http_req *rq, const rest_state *st, const char *refe
     size_t n_events = 0;
     if (request_get(rq->core, st->tenant, reference, rq->arena, &r, &err) != 0 ||
         request_timeline(rq->core, st->tenant, r.id, 0, rq->arena, &events, &n_events, &err) != 0) {
-        respond_error(rq, &err);
+        http_respond_error(rq, &err);
         return;
     }
     static const store_event none;
@@ -658,7 +652,6 @@ static int b_public(http_req *rq, rest_state *st, json_t *v, error *err)
     if (!json_is_boolean(v))
         return error_set(err, ERR_INVALID_ARG, "public", "must be true or false");
     st->note_public = json_is_true(v);
-    st->has_note_public = 1;
     return 0;
 }
 
@@ -678,7 +671,7 @@ static void op_list(http_req *rq, rest_state *st)
     /* One row more than asked tells whether another page exists without a count. */
     st->filter.limit = st->limit + 1;
     if (request_search(rq->core, &st->filter, rq->arena, &rows, &n, &err) != 0) {
-        respond_error(rq, &err);
+        http_respond_error(rq, &err);
         return;
     }
     int more = n > st->limit;
@@ -714,7 +707,7 @@ static void write_cont(http_req *rq)
 {
     rest_state *st = rq->user;
     if (st->rc != 0) {
-        respond_error(rq, &st->err);
+        http_respond_error(rq, &st->err);
         return;
     }
     respond_request(rq, st, rq->params[0], st->success_status);
@@ -743,11 +736,11 @@ static void op_patch(http_req *rq, rest_state *st)
     st->change.actor = st->actor;
     st->change.ch = CHANNEL_API;
     if (parse_body(rq, st, patch_fields, sizeof patch_fields / sizeof *patch_fields, &err) != 0) {
-        respond_error(rq, &err);
+        http_respond_error(rq, &err);
         return;
     }
-    if (!st->change.status && !st->change.note && !st->change.assignee &&
-        st->change.priority < 0 && !st->change.department) {
+    if (!st->change.status && !st->change.note && !st->change.assignee && st->change.priority < 0 &&
+        !st->change.department) {
         respond_code(rq, ERR_BAD_REQUEST, NULL,
                      "nothing to change: give status, note, assignee, priority or department");
         return;
@@ -767,7 +760,7 @@ static void op_add_event(http_req *rq, rest_state *st)
     error err;
     error_clear(&err);
     if (parse_body(rq, st, note_fields, sizeof note_fields / sizeof *note_fields, &err) != 0) {
-        respond_error(rq, &err);
+        http_respond_error(rq, &err);
         return;
     }
     if (!st->note_body) {
@@ -787,31 +780,16 @@ static void op_add_event(http_req *rq, rest_state *st)
 /* ---- dispatch ---- */
 
 typedef struct rest_op {
-    unsigned methods;
     void (*fn)(http_req *rq, rest_state *st);
     int is_write; /* counted by the per-key rate limit */
     const query_param *params;
     size_t n_params;
 } rest_op;
 
-#define REST_MAX_OPS 2
-typedef struct rest_resource {
-    const char *allow; /* Allow header of a 405 */
-    rest_op ops[REST_MAX_OPS];
-} rest_resource;
-
-static const rest_resource res_requests = {
-    "GET, HEAD",
-    {{HTTP_GET | HTTP_HEAD, op_list, 0, list_params, sizeof list_params / sizeof *list_params}},
-};
-static const rest_resource res_request = {
-    "GET, HEAD, PATCH",
-    {{HTTP_GET | HTTP_HEAD, op_get, 0, NULL, 0}, {HTTP_PATCH, op_patch, 1, NULL, 0}},
-};
-static const rest_resource res_events = {
-    "POST",
-    {{HTTP_POST, op_add_event, 1, NULL, 0}},
-};
+static const rest_op list_op = {op_list, 0, list_params, sizeof list_params / sizeof *list_params};
+static const rest_op get_op = {op_get, 0, NULL, 0};
+static const rest_op patch_op = {op_patch, 1, NULL, 0};
+static const rest_op add_event_op = {op_add_event, 1, NULL, 0};
 
 /* The tenant: ?tenant=SLUG when given, else the one the Host header chose. */
 static int resolve_tenant(http_req *rq, rest_state *st, error *err)
@@ -860,75 +838,59 @@ static int authenticate(http_req *rq, rest_state *st, error *err)
     return 0;
 }
 
-static void dispatch(http_req *rq, const rest_resource *res)
+/* What every operation goes through before it runs. */
+static void run(http_req *rq, const rest_op *op)
 {
     error err;
     error_clear(&err);
-    const rest_op *op = NULL;
-    for (size_t i = 0; i < REST_MAX_OPS && !op; i++)
-        if (res->ops[i].fn && (res->ops[i].methods & (unsigned)rq->method))
-            op = &res->ops[i];
-    if (!op) {
-        http_add_header(rq, "Allow", res->allow);
-        error_set(&err, ERR_METHOD, NULL, "allowed: %s", res->allow);
-        respond_error(rq, &err);
-        return;
-    }
     rest_state *st = arena_alloc(rq->arena, sizeof *st);
     if (!st) {
         error_set(&err, ERR_INTERNAL, NULL, "out of memory");
-        respond_error(rq, &err);
+        http_respond_error(rq, &err);
         return;
     }
     rq->user = st;
     st->limit = LIST_LIMIT_DEFAULT;
     st->filter.priority = -1;
     if (resolve_tenant(rq, st, &err) != 0 || authenticate(rq, st, &err) != 0) {
-        respond_error(rq, &err);
+        http_respond_error(rq, &err);
         return;
     }
     st->filter.tenant_id = st->tenant->rec.id;
     if (apply_query(rq, st, op->params, op->n_params, &err) != 0 ||
         (op->is_write && http_ratelimit_key(rq, st->key.id, &err) != 0)) {
-        respond_error(rq, &err);
+        http_respond_error(rq, &err);
         return;
     }
     op->fn(rq, st);
 }
 
-static void route_requests(http_req *rq)
+static void route_list(http_req *rq)
 {
-    dispatch(rq, &res_requests);
+    run(rq, &list_op);
 }
 
-static void route_request(http_req *rq)
+static void route_get(http_req *rq)
 {
-    dispatch(rq, &res_request);
+    run(rq, &get_op);
 }
 
-static void route_events(http_req *rq)
+static void route_patch(http_req *rq)
 {
-    dispatch(rq, &res_events);
+    run(rq, &patch_op);
 }
 
-static void route_unknown(http_req *rq)
+static void route_add_event(http_req *rq)
 {
-    respond_code(rq, ERR_NOT_FOUND, NULL, "no such endpoint in the JSON API");
+    run(rq, &add_event_op);
 }
 
-#define ANY_METHOD                                                                                 \
-    (HTTP_GET | HTTP_POST | HTTP_PATCH | HTTP_PUT | HTTP_DELETE | HTTP_HEAD | HTTP_OPTIONS)
-
-/* Every method is routed here so that dispatch answers 405 with Allow itself; the trailing
- * catch-alls keep unknown paths under /api/v1 in the JSON error format. */
+/* Methods per path; the server answers unknown paths under /api/ (404) and other methods
+ * (405 with Allow) through rest_write_error. */
 const http_route rest_routes[] = {
-    {ANY_METHOD, "/api/v1/requests", route_requests},
-    {ANY_METHOD, "/api/v1/requests/{}", route_request},
-    {ANY_METHOD, "/api/v1/requests/{}/events", route_events},
-    {ANY_METHOD, "/api/v1", route_unknown},
-    {ANY_METHOD, "/api/v1/{}", route_unknown},
-    {ANY_METHOD, "/api/v1/{}/{}", route_unknown},
-    {ANY_METHOD, "/api/v1/{}/{}/{}", route_unknown},
-    {ANY_METHOD, "/api/v1/{}/{}/{}/{}", route_unknown},
+    {HTTP_GET | HTTP_HEAD, "/api/v1/requests", route_list},
+    {HTTP_GET | HTTP_HEAD, "/api/v1/requests/{}", route_get},
+    {HTTP_PATCH, "/api/v1/requests/{}", route_patch},
+    {HTTP_POST, "/api/v1/requests/{}/events", route_add_event},
     {0, NULL, NULL},
 };

@@ -9,8 +9,13 @@
 
 #include "http/http.h"
 
-/* The JSON API's routes, terminated by {0, NULL, NULL}. Every path under /api/v1 is claimed
- * (up to HTTP_MAX_PARAMS segments) so that unknown ones get a JSON 404, not a text one. */
+/* The JSON API's routes, terminated by {0, NULL, NULL}; mounted under "/api/". */
 extern const http_route rest_routes[];
+
+/* The mount's error writer: answers err as {"error": {"code", "message", "argument"?,
+ * "detail"?}} with err_http_status(code). The server calls it for what it refuses before a
+ * handler runs (unknown path, wrong method, body too large, rate limits); handlers reach it
+ * through http_respond_error. */
+void rest_write_error(http_req *rq, const error *err);
 
 #endif

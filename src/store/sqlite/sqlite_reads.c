@@ -338,7 +338,7 @@ static int build_where(sqlbuild *b, const store_request_filter *f, int paging, e
         sb_add(b, " AND r.assignee = ?");
         sb_text(b, f->assignee);
     }
-    if (f->priority >= 0) {
+    if (f->by_priority) {
         sb_add(b, " AND r.priority = ?");
         sb_int(b, f->priority);
     }

@@ -594,6 +594,7 @@ static const store_ops sqlite_ops = {
     .apikey_list = store_sqlite_apikey_list,
     .idempotency_find = store_sqlite_idempotency_find,
     .setting_get = store_sqlite_setting_get,
+    .tx_request_get = store_sqlite_request_get, /* inside a job, reads use the writer connection */
     .tx_request_insert = store_sqlite_tx_request_insert,
     .tx_request_update = store_sqlite_tx_request_update,
     .tx_event_insert = store_sqlite_tx_event_insert,

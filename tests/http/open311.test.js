@@ -1,0 +1,516 @@
+'use strict';
+/*
+ * Open311 GeoReport v2 at /open311/v2/ against a real `guichet serve` on the demo commune:
+ * every endpoint in .json and .xml, every JSON answer validated against the community's
+ * schemas, every error as an <errors> list with the HTTP status as code, the POST arguments
+ * one by one, idempotent retries, the GET filters and extensions, and what must never leave
+ * the server (personal data, internal notes, the citizen's tracking token).
+ */
+
+const test = require('node:test');
+const assert = require('node:assert/strict');
+const { startServer, validate, validPostBody, serviceDefinition, request } = require('./harness');
+
+const BASE = '/open311/v2';
+const JSON_TYPE = 'application/json; charset=utf-8';
+const XML_TYPE = 'text/xml; charset=utf-8';
+const ZONED = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/;
+const DAY = 86400 * 1000;
+
+/* ---- a tiny XML reader: enough to check well-formedness and read element text ---- */
+
+const ENTITIES = { lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" };
+
+function decodeText(s) {
+    return s.replace(/&(#x[0-9a-fA-F]+|#\d+|[a-z]+);/g, (m, e) => {
+        if (e[0] === '#') {
+            return String.fromCodePoint(e[1] === 'x' ? parseInt(e.slice(2), 16) : parseInt(e.slice(1), 10));
+        }
+        if (!(e in ENTITIES)) throw new Error(`unknown XML entity ${m}`);
+        return ENTITIES[e];
+    });
+}
+
+/* Parses the answer of an XML endpoint into {name, children, text}; throws when the
+ * document is not well-formed or lacks the declaration. */
+function parseXml(text) {
+    const decl = /^<\?xml version="1\.0" encoding="utf-8"\?>\s*/i.exec(text);
+    if (!decl) throw new Error(`no XML declaration with encoding utf-8: ${text.slice(0, 80)}`);
+    const body = text.slice(decl[0].length);
+    const root = { name: null, children: [], text: '' };
+    const stack = [root];
+    const re = /<(\/?)([A-Za-z_][\w.-]*)\s*(\/?)>|([^<]+)/gy;
+    let m;
+    let pos = 0;
+    while (pos < body.length) {
+        re.lastIndex = pos;
+        m = re.exec(body);
+        if (!m) throw new Error(`malformed XML near: ${body.slice(pos, pos + 60)}`);
+        pos = re.lastIndex;
+        const top = stack[stack.length - 1];
+        if (m[4] !== undefined) {
+            if (/&(?!(#x[0-9a-fA-F]+|#\d+|[a-z]+);)/.test(m[4])) throw new Error('bare & in XML text');
+            top.text += decodeText(m[4]);
+        } else if (m[1] === '/') {
+            if (top.name !== m[2]) throw new Error(`</${m[2]}> closes <${top.name}>`);
+            stack.pop();
+        } else {
+            const el = { name: m[2], children: [], text: '' };
+            top.children.push(el);
+            if (m[3] !== '/') stack.push(el);
+        }
+    }
+    if (stack.length !== 1) throw new Error(`unclosed <${stack[stack.length - 1].name}>`);
+    const elements = root.children;
+    if (elements.length !== 1 || root.text.trim() !== '') throw new Error('XML needs exactly one root element');
+    return elements[0];
+}
+
+const child = (el, name) => el.children.find((c) => c.name === name);
+const childText = (el, name) => {
+    const c = child(el, name);
+    return c ? c.text : undefined;
+};
+
+/* ---- helpers ---- */
+
+function expectJson(r, status = 200) {
+    assert.equal(r.status, status, `status ${r.status}: ${r.text.slice(0, 500)}`);
+    assert.equal(r.headers.get('content-type'), JSON_TYPE);
+    assert.notEqual(r.json, undefined, `not JSON: ${r.text.slice(0, 200)}`);
+    return r.json;
+}
+
+function expectXml(r, rootName, status = 200) {
+    assert.equal(r.status, status, `status ${r.status}: ${r.text.slice(0, 500)}`);
+    assert.equal(r.headers.get('content-type'), XML_TYPE);
+    const root = parseXml(r.text);
+    assert.equal(root.name, rootName);
+    return root;
+}
+
+/* An Open311 error answer in JSON: [{code, description}] with code = HTTP status; the
+ * description must mention `mention` (the argument at fault). */
+function expectJsonError(r, status, mention) {
+    const body = expectJson(r, status);
+    assert.ok(Array.isArray(body) && body.length >= 1, `errors body: ${r.text}`);
+    assert.equal(body[0].code, status);
+    assert.equal(typeof body[0].description, 'string');
+    if (mention) assert.ok(body[0].description.includes(mention), `"${body[0].description}" should name ${mention}`);
+    return body[0];
+}
+
+function expectXmlError(r, status, mention) {
+    const root = expectXml(r, 'errors', status);
+    const e = child(root, 'error');
+    assert.ok(e, 'no <error> in <errors>');
+    assert.equal(childText(e, 'code'), String(status));
+    if (mention) assert.ok(childText(e, 'description').includes(mention));
+}
+
+const get = (srv, p) => request(srv, 'GET', p);
+const post = (srv, fmt, body, headers = {}) =>
+    request(srv, 'POST', `${BASE}/requests.${fmt}`, { form: body, headers });
+
+function createdId(r) {
+    const body = expectJson(r, 200);
+    assert.ok(Array.isArray(body) && body.length === 1, r.text);
+    assert.equal(typeof body[0].service_request_id, 'string');
+    assert.match(body[0].service_request_id, /^\d{4}-\d{6}$/);
+    assert.ok(!('token' in body[0]), 'a realtime service returns no token');
+    assert.equal(body[0].account_id, null);
+    return body[0].service_request_id;
+}
+
+/* Replaces field `name` of a urlencoded body by a raw (already encoded) value. */
+function withRaw(body, name, rawValue) {
+    const kept = body.split('&').filter((kv) => kv.split('=')[0] !== name);
+    if (rawValue !== null) kept.push(`${name}=${rawValue}`);
+    return kept.join('&');
+}
+
+/* The body without any attribute[code] or attribute[code][] field. */
+function dropAttr(body, code) {
+    return body.split('&')
+        .filter((kv) => !decodeURIComponent(kv.split('=')[0]).startsWith(`attribute[${code}]`))
+        .join('&');
+}
+
+function sqlList(srv, query) {
+    return srv.sql(query).split('\n').map((s) => s.trim()).filter(Boolean);
+}
+
+/* ---- tests ---- */
+
+test('Open311 GeoReport v2', async (t) => {
+    const srv = await startServer({});
+    t.after(() => srv.stop());
+
+    const services = expectJson(await get(srv, `${BASE}/services.json`));
+    const codes = services.map((s) => s.service_code);
+    const defs = {};
+    for (const code of codes) defs[code] = await serviceDefinition(srv, code);
+    /* A service with a required singlevaluelist attribute, for the attribute errors. */
+    const withList = codes.find((c) => defs[c].attributes.some((a) => a.required && a.variable &&
+                                                                     a.datatype === 'singlevaluelist'));
+    const incident = 'nid-de-poule';
+
+    await t.test('discovery in JSON and XML', async () => {
+        const d = expectJson(await get(srv, `${BASE}/discovery.json`));
+        for (const k of ['changeset', 'contact', 'key_service']) assert.equal(typeof d[k], 'string', k);
+        assert.equal(d.endpoints.length, 1);
+        const ep = d.endpoints[0];
+        assert.equal(ep.specification, 'http://wiki.open311.org/GeoReport_v2');
+        assert.equal(ep.url, `${srv.url}${BASE}`);
+        assert.equal(ep.type, 'production');
+        assert.deepEqual([...ep.formats].sort(), ['application/json', 'text/xml']);
+        const x = expectXml(await get(srv, `${BASE}/discovery.xml`), 'discovery');
+        const formats = child(child(child(x, 'endpoints'), 'endpoint'), 'formats');
+        assert.deepEqual(formats.children.map((f) => f.text).sort(), ['application/json', 'text/xml']);
+        assert.equal(childText(x, 'changeset'), d.changeset);
+    });
+
+    await t.test('services: only active procedures exposed on Open311, JSON = XML', async () => {
+        validate('services', services);
+        const exposed = sqlList(srv, 'SELECT code FROM procedures WHERE open311 = 1 AND active = 1;');
+        assert.ok(exposed.length >= 6, 'the demo exposes the incidents');
+        assert.deepEqual([...codes].sort(), [...exposed].sort());
+        const hidden = sqlList(srv, 'SELECT code FROM procedures WHERE open311 = 0;');
+        assert.ok(hidden.length > 0, 'the demo keeps some procedures off Open311');
+        for (const s of services) {
+            assert.equal(s.type, 'realtime');
+            assert.equal(typeof s.metadata, 'boolean');
+            assert.equal(s.metadata, defs[s.service_code].attributes.length > 0);
+        }
+        const x = expectXml(await get(srv, `${BASE}/services.xml`), 'services');
+        assert.equal(x.children.length, services.length);
+        assert.ok(x.children.every((c) => c.name === 'service'));
+        assert.deepEqual(x.children.map((c) => childText(c, 'service_code')), codes);
+        assert.equal(childText(x.children[0], 'metadata'), String(services[0].metadata));
+    });
+
+    await t.test('service definitions: all six datatypes, JSON and XML, 404s', async () => {
+        const seen = new Set();
+        for (const code of codes) {
+            validate('service-definition', defs[code]);
+            assert.equal(defs[code].service_code, code);
+            for (const a of defs[code].attributes) {
+                seen.add(a.datatype);
+                if (a.datatype.endsWith('valuelist')) assert.ok(a.values.length > 0, a.code);
+            }
+        }
+        assert.deepEqual([...seen].sort(),
+                         ['datetime', 'multivaluelist', 'number', 'singlevaluelist', 'string', 'text']);
+        const x = expectXml(await get(srv, `${BASE}/services/${withList}.xml`), 'service_definition');
+        assert.equal(childText(x, 'service_code'), withList);
+        const attrs = child(x, 'attributes');
+        assert.equal(attrs.children.length, defs[withList].attributes.length);
+        const listAttr = attrs.children.find((a) => childText(a, 'datatype') === 'singlevaluelist');
+        assert.ok(child(child(listAttr, 'values'), 'value'));
+        expectJsonError(await get(srv, `${BASE}/services/no-such-service.json`), 404, 'service_code');
+        expectXmlError(await get(srv, `${BASE}/services/no-such-service.xml`), 404, 'service_code');
+        const hidden = sqlList(srv, 'SELECT code FROM procedures WHERE open311 = 0 LIMIT 1;')[0];
+        expectJsonError(await get(srv, `${BASE}/services/${encodeURIComponent(hidden)}.json`), 404);
+    });
+
+    await t.test('unknown format and unknown jurisdiction', async () => {
+        expectJsonError(await get(srv, `${BASE}/services.csv`), 404, 'format');
+        expectJsonError(await get(srv, `${BASE}/services.json?jurisdiction_id=nowhere.example`), 404,
+                        'jurisdiction_id');
+        expectXmlError(await get(srv, `${BASE}/requests.xml?jurisdiction_id=nowhere.example`), 404,
+                       'jurisdiction_id');
+        const ok = expectJson(await get(srv, `${BASE}/services.json?jurisdiction_id=ville-demo`));
+        assert.deepEqual(ok, services);
+        const body = await validPostBody(srv, incident, { jurisdiction_id: 'nowhere.example' });
+        expectJsonError(await post(srv, 'json', body), 404, 'jurisdiction_id');
+    });
+
+    await t.test('tokens: never issued, always 404', async () => {
+        expectJsonError(await get(srv, `${BASE}/tokens/12345.json`), 404, 'token');
+        expectXmlError(await get(srv, `${BASE}/tokens/12345.xml`), 404, 'token');
+        expectJsonError(await get(srv, `${BASE}/tokens/12345.json?jurisdiction_id=nowhere.example`), 404,
+                        'jurisdiction_id');
+    });
+
+    await t.test('POST creates a request that GET returns, in JSON and XML', async () => {
+        const body = await validPostBody(srv, incident, {
+            description: 'Trou profond <devant> l\'école & la poste',
+            address_string: '12 rue Victor Hugo',
+            media_url: 'https://example.org/photo.jpg',
+        }, { allAttributes: true });
+        const id = createdId(await post(srv, 'json', body));
+        const list = expectJson(await get(srv, `${BASE}/requests/${id}.json`));
+        validate('requests', list);
+        assert.equal(list.length, 1);
+        const r = list[0];
+        assert.equal(r.service_request_id, id);
+        assert.equal(r.service_code, incident);
+        assert.equal(r.service_name, services.find((s) => s.service_code === incident).service_name);
+        assert.equal(r.status, 'open');
+        assert.equal(r.description, 'Trou profond <devant> l\'école & la poste');
+        assert.equal(r.address, '12 rue Victor Hugo');
+        assert.equal(r.media_url, 'https://example.org/photo.jpg');
+        assert.equal(r.lat, 45.764);
+        assert.equal(r.long, 4.8357);
+        assert.match(r.requested_datetime, ZONED);
+        assert.match(r.updated_datetime, ZONED);
+        assert.ok(Math.abs(Date.parse(r.requested_datetime) - Date.now()) < 120000);
+        assert.ok(!('notes' in r) && !('extended_attributes' in r), 'no extensions unless asked');
+
+        const x = expectXml(await get(srv, `${BASE}/requests/${id}.xml`), 'service_requests');
+        assert.equal(x.children.length, 1);
+        const xr = child(x, 'request');
+        assert.equal(childText(xr, 'service_request_id'), id);
+        assert.equal(childText(xr, 'description'), r.description);
+        assert.equal(childText(xr, 'status'), 'open');
+        assert.equal(Number(childText(xr, 'lat')), 45.764);
+
+        const px = expectXml(await post(srv, 'xml', await validPostBody(srv, incident)), 'service_requests');
+        const created = child(px, 'request');
+        assert.match(childText(created, 'service_request_id'), /^\d{4}-\d{6}$/);
+        assert.ok(child(created, 'account_id'), '<account_id/> is present');
+        assert.equal(child(created, 'token'), undefined);
+    });
+
+    await t.test('Idempotency-Key: a retried POST returns the first result', async () => {
+        const body = await validPostBody(srv, incident);
+        const key = `retry-${Date.now()}`;
+        const first = await post(srv, 'json', body, { 'Idempotency-Key': key });
+        const id = createdId(first);
+        const again = await post(srv, 'json', body, { 'Idempotency-Key': key });
+        assert.equal(createdId(again), id);
+        assert.equal(again.text, first.text);
+        const other = createdId(await post(srv, 'json', body, { 'Idempotency-Key': `${key}-b` }));
+        assert.notEqual(other, id);
+        const n = srv.sql(`SELECT count(*) FROM requests WHERE reference = '${id}';`).trim();
+        assert.equal(n, '1');
+        expectJsonError(await post(srv, 'json', body, { 'Idempotency-Key': 'has space' }), 400,
+                        'Idempotency-Key');
+    });
+
+    await t.test('403 for a missing or wrong api_key, in JSON and XML', async () => {
+        const body = await validPostBody(srv, incident);
+        expectJsonError(await post(srv, 'json', withRaw(body, 'api_key', null)), 403, 'api_key');
+        expectXmlError(await post(srv, 'xml', withRaw(body, 'api_key', null)), 403, 'api_key');
+        expectJsonError(await post(srv, 'json', withRaw(body, 'api_key', 'not-a-key')), 403, 'api_key');
+        expectXmlError(await post(srv, 'xml', withRaw(body, 'api_key', 'not-a-key')), 403, 'api_key');
+    });
+
+    await t.test('400 naming each invalid argument', async () => {
+        const body = await validPostBody(srv, incident);
+        const listDef = defs[withList].attributes.find((a) => a.required && a.variable &&
+                                                          a.datatype === 'singlevaluelist');
+        const listBody = await validPostBody(srv, withList, { address_string: '1 place de la Mairie' });
+        const cases = [
+            ['missing service_code', withRaw(body, 'service_code', null), 'service_code'],
+            ['lat not a number', withRaw(body, 'lat', 'abc'), 'lat'],
+            ['lat out of range', withRaw(body, 'lat', '91'), 'lat'],
+            ['long out of range', withRaw(body, 'long', '-180.5'), 'long'],
+            ['lat without long', withRaw(body, 'long', null), 'long'],
+            ['bad percent-encoding', withRaw(body, 'description', 'trou%ZZ'), 'description'],
+            ['invalid UTF-8', withRaw(body, 'description', '%C3%28'), 'description'],
+            ['description over 4000 characters', withRaw(body, 'description', 'é'.repeat(4001)),
+             'description'],
+            ['media_url not http', withRaw(body, 'media_url', 'javascript%3Aalert(1)'), 'media_url'],
+            ['unknown attribute', `${body}&attribute%5Bno_such_attr%5D=1`, 'attribute[no_such_attr]'],
+            ['missing required attribute', dropAttr(listBody, listDef.code), `attribute[${listDef.code}]`],
+            ['singlevaluelist key not in the list',
+             `${dropAttr(listBody, listDef.code)}&attribute%5B${encodeURIComponent(listDef.code)}%5D=not-a-key`,
+             `attribute[${listDef.code}]`],
+            ['no location for an incident', withRaw(withRaw(body, 'lat', null), 'long', null), null],
+        ];
+        for (const [what, b, arg] of cases) {
+            const r = await post(srv, 'json', b);
+            const e = expectJsonError(r, 400, arg || undefined);
+            if (!arg) assert.match(e.description, /location|lat|address/, what);
+        }
+        /* exactly 4000 characters is accepted */
+        createdId(await post(srv, 'json', withRaw(body, 'description', 'é'.repeat(4000))));
+        expectXmlError(await post(srv, 'xml', withRaw(body, 'lat', 'abc')), 400, 'lat');
+    });
+
+    await t.test('404 for an unknown or hidden service_code and an unknown request', async () => {
+        const body = await validPostBody(srv, incident);
+        expectJsonError(await post(srv, 'json', withRaw(body, 'service_code', 'no-such-service')), 404,
+                        'service_code');
+        const hidden = sqlList(srv, 'SELECT code FROM procedures WHERE open311 = 0 LIMIT 1;')[0];
+        expectXmlError(await post(srv, 'xml', withRaw(body, 'service_code', encodeURIComponent(hidden))),
+                       404, 'service_code');
+        expectJsonError(await get(srv, `${BASE}/requests/1999-999999.json`), 404, 'service_request_id');
+        expectXmlError(await get(srv, `${BASE}/requests/1999-999999.xml`), 404, 'service_request_id');
+        const hiddenRef = sqlList(srv, 'SELECT r.reference FROM requests r JOIN procedures p ' +
+                                       'ON p.id = r.procedure_id WHERE p.open311 = 0 LIMIT 1;')[0];
+        assert.ok(hiddenRef, 'the demo has requests of procedures kept off Open311');
+        expectJsonError(await get(srv, `${BASE}/requests/${hiddenRef}.json`), 404);
+        const none = expectJson(await get(srv, `${BASE}/requests.json?service_request_id=${hiddenRef}`));
+        assert.deepEqual(none, []);
+    });
+
+    await t.test('GET requests: defaults, filters, paging', async () => {
+        const all = expectJson(await get(srv, `${BASE}/requests.json`));
+        validate('requests', all);
+        assert.ok(all.length > 5 && all.length <= 1000);
+        const since = Date.now() - 90 * DAY - 60000;
+        for (const r of all) {
+            assert.ok(codes.includes(r.service_code), `${r.service_code} is exposed`);
+            assert.ok(Date.parse(r.requested_datetime) >= since, 'default window: the last 90 days');
+            assert.match(r.requested_datetime, ZONED);
+            if (r.expected_datetime !== null && r.expected_datetime !== undefined) {
+                assert.match(r.expected_datetime, ZONED);
+            }
+            assert.equal(typeof r.service_request_id, 'string');
+        }
+        const xAll = expectXml(await get(srv, `${BASE}/requests.xml`), 'service_requests');
+        assert.equal(xAll.children.length, all.length);
+
+        const one = expectJson(await get(srv, `${BASE}/requests.json?service_code=${incident}`));
+        assert.ok(one.length > 0 && one.every((r) => r.service_code === incident));
+        const two = expectJson(await get(srv, `${BASE}/requests.json?service_code=${codes[0]},${codes[1]}`));
+        assert.ok(two.every((r) => r.service_code === codes[0] || r.service_code === codes[1]));
+        assert.deepEqual(expectJson(await get(srv, `${BASE}/requests.json?service_code=no-such`)), []);
+        expectXml(await get(srv, `${BASE}/requests.xml?service_code=no-such`), 'service_requests');
+
+        const open = expectJson(await get(srv, `${BASE}/requests.json?status=open`));
+        const closed = expectJson(await get(srv, `${BASE}/requests.json?status=closed`));
+        assert.ok(open.length > 0 && open.every((r) => r.status === 'open'));
+        assert.ok(closed.length > 0 && closed.every((r) => r.status === 'closed'));
+        const both = expectJson(await get(srv, `${BASE}/requests.json?status=open,closed`));
+        assert.equal(both.length, Math.min(1000, open.length + closed.length));
+        expectJsonError(await get(srv, `${BASE}/requests.json?status=pending`), 400, 'status');
+
+        const end = new Date(Date.now() - 100 * DAY);
+        const start = new Date(end.getTime() - 60 * DAY);
+        const iso = (d) => d.toISOString().replace(/\.\d{3}Z$/, 'Z');
+        const ranged = expectJson(await get(srv,
+            `${BASE}/requests.json?start_date=${iso(start)}&end_date=${iso(end)}`));
+        validate('requests', ranged);
+        assert.ok(ranged.length > 0, 'the demo spreads requests over the past year');
+        for (const r of ranged) {
+            const tms = Date.parse(r.requested_datetime);
+            assert.ok(tms >= start.getTime() && tms <= end.getTime(), r.requested_datetime);
+        }
+        const withZone = expectJson(await get(srv, `${BASE}/requests.json?start_date=` +
+            encodeURIComponent(iso(start).replace('Z', '+02:00')) + `&end_date=${iso(end)}`));
+        assert.ok(withZone.length > 0);
+        expectJsonError(await get(srv, `${BASE}/requests.json?start_date=yesterday`), 400, 'start_date');
+        expectXmlError(await get(srv, `${BASE}/requests.xml?end_date=2026-13-01T00:00:00Z`), 400,
+                       'end_date');
+        expectJsonError(await get(srv,
+            `${BASE}/requests.json?start_date=${iso(new Date(Date.now() - 200 * DAY))}&end_date=${iso(end)}`),
+                        400, 'end_date');
+        expectJsonError(await get(srv, `${BASE}/requests.json?start_date=${iso(end)}&end_date=${iso(start)}`),
+                        400, 'end_date');
+
+        /* service_request_id overrides every other argument, dates included */
+        const old = sqlList(srv, 'SELECT r.reference FROM requests r JOIN procedures p ON p.id = ' +
+            `r.procedure_id WHERE p.open311 = 1 AND r.created_at < ${Math.floor(Date.now() / 1000) - 200 * 86400} ` +
+            'ORDER BY r.id LIMIT 2;');
+        assert.equal(old.length, 2);
+        const ids = expectJson(await get(srv, `${BASE}/requests.json?service_request_id=${old[0]},${old[1]}` +
+                                                   '&service_code=no-such&status=pending&start_date=bad'));
+        validate('requests', ids);
+        assert.deepEqual(ids.map((r) => r.service_request_id).sort(), [...old].sort());
+
+        const p1 = expectJson(await get(srv, `${BASE}/requests.json?page_size=5&page=1`));
+        const p2 = expectJson(await get(srv, `${BASE}/requests.json?page_size=5&page=2`));
+        const p12 = expectJson(await get(srv, `${BASE}/requests.json?page_size=10`));
+        assert.equal(p1.length, 5);
+        assert.deepEqual([...p1, ...p2].map((r) => r.service_request_id),
+                         p12.map((r) => r.service_request_id));
+        const far = expectJson(await get(srv, `${BASE}/requests.json?page_size=1000&page=1000`));
+        assert.deepEqual(far, []);
+        expectJsonError(await get(srv, `${BASE}/requests.json?page_size=1001`), 400, 'page_size');
+        expectJsonError(await get(srv, `${BASE}/requests.json?page=0`), 400, 'page');
+        expectJsonError(await get(srv, `${BASE}/requests.json?extensions=maybe`), 400, 'extensions');
+    });
+
+    await t.test('extensions=true: channel, attributes and public notes only', async () => {
+        const id = createdId(await post(srv, 'json', await validPostBody(srv, withList,
+            { address_string: '3 rue des Écoles' })));
+        const note = async (text, isPublic) => {
+            const r = await request(srv, 'POST', `/api/v1/requests/${id}/events`, {
+                json: { body: text, public: isPublic },
+                headers: { Authorization: `Bearer ${srv.keys.api}` },
+            });
+            assert.ok(r.status === 200 || r.status === 201, `note: ${r.status} ${r.text}`);
+        };
+        const publicNote = `Intervention programmée ${Date.now()}`;
+        const internalNote = `NOTE-INTERNE-${Date.now()} appeler le riverain`;
+        await note(publicNote, true);
+        await note(internalNote, false);
+
+        for (const path of [`${BASE}/requests/${id}.json?extensions=true`,
+                            `${BASE}/requests.json?extensions=true&service_request_id=${id}`]) {
+            const list = expectJson(await get(srv, path));
+            validate('requests', list);
+            const r = list[0];
+            assert.equal(r.extended_attributes.channel, 'api');
+            assert.ok(Array.isArray(r.attributes) && r.attributes.length > 0);
+            assert.ok(r.attributes.every((a) => typeof a.name === 'string' && typeof a.code === 'string'));
+            assert.ok(Array.isArray(r.notes));
+            assert.ok(r.notes.some((n) => n.description === publicNote), JSON.stringify(r.notes));
+            for (const n of r.notes) assert.match(n.datetime, ZONED);
+            assert.ok(!JSON.stringify(list).includes(internalNote), 'internal notes never show');
+        }
+        const plain = await get(srv, `${BASE}/requests/${id}.json`);
+        assert.ok(!plain.text.includes(publicNote), 'notes only with extensions=true');
+        const x = await get(srv, `${BASE}/requests/${id}.xml?extensions=true`);
+        const xr = child(expectXml(x, 'service_requests'), 'request');
+        assert.equal(childText(child(xr, 'extended_attributes'), 'channel'), 'api');
+        assert.ok(child(xr, 'notes').children.some((n) => childText(n, 'description') === publicNote));
+        assert.ok(!x.text.includes(internalNote));
+        const listX = await get(srv, `${BASE}/requests.xml?extensions=true&page_size=50`);
+        expectXml(listX, 'service_requests');
+        const listJ = expectJson(await get(srv, `${BASE}/requests.json?extensions=true&page_size=50`));
+        validate('requests', listJ);
+        assert.ok(listJ.every((r) => Array.isArray(r.notes)));
+    });
+
+    await t.test('no personal data and no tracking token in any Open311 output', async () => {
+        const personal = {
+            first_name: 'Zéphyrine',
+            last_name: 'Quatremarre',
+            email: 'zephyrine.quatremarre@example.org',
+            phone: '0611223344',
+            device_id: 'device-7f3a9c',
+            account_id: 'account-55ab17',
+        };
+        const r = await post(srv, 'json', await validPostBody(srv, incident, personal));
+        const id = createdId(r);
+        const outputs = [r.text, (await post(srv, 'xml', await validPostBody(srv, incident, personal))).text];
+        for (const p of [`requests/${id}.json`, `requests/${id}.xml`, `requests/${id}.json?extensions=true`,
+                         `requests/${id}.xml?extensions=true`, `requests.json?service_request_id=${id}`,
+                         'requests.json', 'requests.xml', 'requests.json?extensions=true&page_size=100']) {
+            const g = await get(srv, `${BASE}/${p}`);
+            assert.equal(g.status, 200, p);
+            outputs.push(g.text);
+        }
+        for (const text of outputs) {
+            for (const [field, value] of Object.entries(personal)) {
+                assert.ok(!text.includes(value), `${field} leaked`);
+            }
+            assert.ok(!/"token"|<token>/.test(text), 'no token field');
+        }
+        const hash = srv.sql(`SELECT token_hash FROM requests WHERE reference = '${id}';`).trim();
+        assert.ok(hash.length > 0);
+        for (const text of outputs) assert.ok(!text.includes(hash));
+    });
+
+    await t.test('descriptions over 4000 characters are cut with an ellipsis', async () => {
+        const ref = sqlList(srv, 'SELECT r.reference FROM requests r JOIN procedures p ON p.id = ' +
+            'r.procedure_id WHERE p.open311 = 1 AND length(r.description) > 4000 LIMIT 1;')[0];
+        assert.ok(ref, 'the demo holds a long e-mail request on an Open311 service');
+        const list = expectJson(await get(srv, `${BASE}/requests/${ref}.json`));
+        validate('requests', list);
+        const d = list[0].description;
+        assert.equal([...d].length, 4000);
+        assert.ok(d.endsWith('…'));
+        const full = JSON.parse(srv.sql('SELECT json_quote(substr(description, 1, 3999)) FROM requests ' +
+                                        `WHERE reference = '${ref}';`));
+        assert.equal(d.slice(0, -1), full);
+        const x = child(expectXml(await get(srv, `${BASE}/requests/${ref}.xml`), 'service_requests'), 'request');
+        assert.equal(childText(x, 'description'), d);
+        const inList = expectJson(await get(srv, `${BASE}/requests.json?service_request_id=${ref}`));
+        assert.equal(inList[0].description, d);
+    });
+});
