@@ -31,10 +31,15 @@ typedef struct command {
     int (*run)(const opt_values *v);
 } command;
 
-#define OPT_DB {"db", "GUICHET_DB", OPT_STRING, NULL, 1, 0, 0, "database file (SQLite)"}
-#define OPT_TENANT                                                                              \
-    {"tenant", "GUICHET_TENANT", OPT_STRING, NULL, 0, 0, 0,                                    \
-     "collectivité slug (optional with a single one)"}
+#define OPT_DB                                                                                     \
+    {                                                                                              \
+        "db", "GUICHET_DB", OPT_STRING, NULL, 1, 0, 0, "database file (SQLite)"                    \
+    }
+#define OPT_TENANT                                                                                 \
+    {                                                                                              \
+        "tenant", "GUICHET_TENANT", OPT_STRING, NULL, 0, 0, 0,                                     \
+            "collectivité slug (optional with a single one)"                                      \
+    }
 
 static const opt_spec init_opts[] = {OPT_DB, {0}};
 static const opt_spec demo_opts[] = {
@@ -68,8 +73,10 @@ static const opt_spec apikey_create_opts[] = {
     {0}};
 static const opt_spec apikey_list_opts[] = {OPT_DB, OPT_TENANT, {0}};
 static const opt_spec apikey_revoke_opts[] = {
-    OPT_DB, {"id", NULL, OPT_UINT, NULL, 1, 1, 9e15, "id of the key (see apikey list)"},
-    OPT_TENANT, {0}};
+    OPT_DB,
+    {"id", NULL, OPT_UINT, NULL, 1, 1, 9e15, "id of the key (see apikey list)"},
+    OPT_TENANT,
+    {0}};
 static const opt_spec tenant_add_opts[] = {
     OPT_DB,
     {"slug", NULL, OPT_STRING, NULL, 1, 0, 0, "short name, also the Open311 jurisdiction_id"},
@@ -81,8 +88,9 @@ static const opt_spec tenant_add_opts[] = {
 static const opt_spec tenant_list_opts[] = {OPT_DB, {0}};
 
 static const opt_spec *const all_specs[] = {
-    init_opts,          demo_opts,       serve_opts,       apikey_create_opts, apikey_list_opts,
-    apikey_revoke_opts, tenant_add_opts, tenant_list_opts, NULL};
+    init_opts,          demo_opts,        serve_opts,
+    apikey_create_opts, apikey_list_opts, apikey_revoke_opts,
+    tenant_add_opts,    tenant_list_opts, NULL};
 const opt_spec *const *options_all_specs = all_specs;
 
 /* ---- helpers shared by the commands ---- */
@@ -168,8 +176,9 @@ static int cmd_apikey_create(const opt_values *v)
 {
     apikey_scope scope;
     if (apikey_scope_parse(opt_str(v, "scope"), &scope) != 0) {
-        fprintf(stderr, "guichet apikey create: invalid value for --scope: '%s' (open311, api or "
-                        "gateway)\n",
+        fprintf(stderr,
+                "guichet apikey create: invalid value for --scope: '%s' (open311, api or "
+                "gateway)\n",
                 opt_str(v, "scope"));
         return 2;
     }
@@ -254,8 +263,9 @@ static int cmd_tenant_add(const opt_values *v)
     const char *slug = opt_str(v, "slug");
     for (const char *p = slug; *p; p++)
         if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '-')) {
-            fprintf(stderr, "guichet tenant add: invalid value for --slug: '%s' (lowercase "
-                            "letters, digits and '-')\n",
+            fprintf(stderr,
+                    "guichet tenant add: invalid value for --slug: '%s' (lowercase "
+                    "letters, digits and '-')\n",
                     slug);
             return 2;
         }
@@ -294,7 +304,7 @@ static int cmd_tenant_list(const opt_values *v)
 }
 
 static const http_mount mounts[] = {
-    {"/open311/", open311_routes, NULL},
+    {"/open311/", open311_routes, open311_write_error},
     {"/api/", rest_routes, rest_write_error},
     {NULL, NULL, NULL},
 };
@@ -304,14 +314,16 @@ static int cmd_serve(const opt_values *v)
     static const struct {
         const char *name;
         log_level level;
-    } levels[] = {{"debug", LOG_DEBUG}, {"info", LOG_INFO}, {"warn", LOG_WARN}, {"error", LOG_ERROR}};
+    } levels[] = {
+        {"debug", LOG_DEBUG}, {"info", LOG_INFO}, {"warn", LOG_WARN}, {"error", LOG_ERROR}};
     const char *lvl = opt_str(v, "log-level");
     size_t li = 0;
     while (li < 4 && strcmp(levels[li].name, lvl) != 0)
         li++;
     if (li == 4) {
-        fprintf(stderr, "guichet serve: invalid value for --log-level: '%s' (debug, info, warn "
-                        "or error)\n",
+        fprintf(stderr,
+                "guichet serve: invalid value for --log-level: '%s' (debug, info, warn "
+                "or error)\n",
                 lvl);
         return 2;
     }
@@ -391,8 +403,9 @@ static const command commands[] = {
 
 static void usage(FILE *out)
 {
-    fprintf(out, "guichet %s — citizen relationship management for mairies\n\n"
-                 "usage: guichet COMMAND [options]   (guichet COMMAND --help for its options)\n\n",
+    fprintf(out,
+            "guichet %s — citizen relationship management for mairies\n\n"
+            "usage: guichet COMMAND [options]   (guichet COMMAND --help for its options)\n\n",
             GUICHET_VERSION);
     for (const command *c = commands; c->name; c++) {
         char name[32];

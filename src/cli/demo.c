@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cli/demo_data.h"
 #include "core/admin.h"
@@ -95,7 +96,7 @@ typedef struct demo_gen {
     const cat_tenant *tenant;
     rng r;
     int64_t now;
-    unsigned n;                          /* requests to generate */
+    unsigned n;                                 /* requests to generate */
     const cat_procedure *procs[MAX_PROCEDURES]; /* parallel to demo_procedures */
     const demo_department *depts[MAX_PROCEDURES];
     unsigned ch_count[CHANNEL_COUNT];
@@ -122,16 +123,16 @@ static int cmp_slot(const void *pa, const void *pb)
 /* Channel weights inside and outside opening hours: the counter, the phone line and the
  * post room only take requests while the mairie is open. */
 static const unsigned channel_weights_office[CHANNEL_COUNT] = {
-    [CHANNEL_WEB] = 18,  [CHANNEL_MOBILE] = 5,   [CHANNEL_EMAIL] = 15, [CHANNEL_SMS] = 3,
+    [CHANNEL_WEB] = 18,   [CHANNEL_MOBILE] = 5,   [CHANNEL_EMAIL] = 15, [CHANNEL_SMS] = 3,
     [CHANNEL_PHONE] = 25, [CHANNEL_COUNTER] = 20, [CHANNEL_POST] = 10,  [CHANNEL_API] = 4,
 };
 static const unsigned channel_weights_any[CHANNEL_COUNT] = {
-    [CHANNEL_WEB] = 40, [CHANNEL_MOBILE] = 25, [CHANNEL_EMAIL] = 20, [CHANNEL_SMS] = 8,
-    [CHANNEL_API] = 7,
+    [CHANNEL_WEB] = 40, [CHANNEL_MOBILE] = 25, [CHANNEL_EMAIL] = 20,
+    [CHANNEL_SMS] = 8,  [CHANNEL_API] = 7,
 };
 
 /* Hours of the day at which citizens file online (weights per hour, local time). */
-static const unsigned hour_weights[24] = {1, 1, 0, 0, 0, 1, 2, 5, 8, 9, 9, 8,
+static const unsigned hour_weights[24] = {1, 1, 0, 0, 0, 1, 2,  5, 8, 9, 9, 8,
                                           7, 7, 8, 8, 8, 9, 10, 9, 8, 7, 5, 3};
 
 /* Approximate local midnight for Europe/Paris (UTC+1; summer time ignored: the demo only
@@ -159,8 +160,7 @@ static void gen_slot(demo_gen *g, int64_t day_start, slot *s)
     int64_t t;
     if (s->office) {
         unsigned from = wd == 6 ? 540 : 510, to = wd == 6 ? 720 : 1050; /* minutes */
-        t = day_start + (int64_t)(from + rng_below(&g->r, to - from)) * 60 +
-            rng_below(&g->r, 60);
+        t = day_start + (int64_t)(from + rng_below(&g->r, to - from)) * 60 + rng_below(&g->r, 60);
     } else {
         int h = pick_weighted(&g->r, hour_weights, 24);
         t = day_start + (int64_t)h * 3600 + rng_below(&g->r, 3600);
@@ -191,15 +191,32 @@ static void gen_person(demo_gen *g, channel ch, person *p)
     p->last = &demo_last_names[rng_below(r, (unsigned)demo_n_last_names)];
     double want_email = 0, want_phone = 0;
     switch (ch) {
-    case CHANNEL_WEB: want_email = 0.95, want_phone = 0.4; break;
-    case CHANNEL_MOBILE: want_email = 0.6, want_phone = 0.2; break;
-    case CHANNEL_EMAIL: want_email = 1, want_phone = 0.15; break;
-    case CHANNEL_SMS: want_phone = 1; break;
-    case CHANNEL_PHONE: want_email = 0.2, want_phone = 1; break;
-    case CHANNEL_COUNTER: want_email = 0.5, want_phone = 0.7; break;
-    case CHANNEL_POST: want_email = 0.2, want_phone = 0.3; break;
-    case CHANNEL_API: want_email = 0.7; break;
-    default: break;
+    case CHANNEL_WEB:
+        want_email = 0.95, want_phone = 0.4;
+        break;
+    case CHANNEL_MOBILE:
+        want_email = 0.6, want_phone = 0.2;
+        break;
+    case CHANNEL_EMAIL:
+        want_email = 1, want_phone = 0.15;
+        break;
+    case CHANNEL_SMS:
+        want_phone = 1;
+        break;
+    case CHANNEL_PHONE:
+        want_email = 0.2, want_phone = 1;
+        break;
+    case CHANNEL_COUNTER:
+        want_email = 0.5, want_phone = 0.7;
+        break;
+    case CHANNEL_POST:
+        want_email = 0.2, want_phone = 0.3;
+        break;
+    case CHANNEL_API:
+        want_email = 0.7;
+        break;
+    default:
+        break;
     }
     if ((ch == CHANNEL_MOBILE || ch == CHANNEL_API) && rng_unit(r) < 0.35) {
         p->anonymous = 1;
@@ -211,18 +228,16 @@ static void gen_person(demo_gen *g, channel ch, person *p)
             p->email = arena_printf(&g->a, "%s.%s@exemple.fr", p->first->ascii, p->last->ascii);
             break;
         case 1:
-            p->email = arena_printf(&g->a, "%.1s.%s@exemple.fr", p->first->ascii,
-                                    p->last->ascii);
+            p->email = arena_printf(&g->a, "%.1s.%s@exemple.fr", p->first->ascii, p->last->ascii);
             break;
         default:
-            p->email = arena_printf(&g->a, "%s%s%u@exemple.fr", p->first->ascii,
-                                    p->last->ascii, 10 + rng_below(r, 89));
+            p->email = arena_printf(&g->a, "%s%s%u@exemple.fr", p->first->ascii, p->last->ascii,
+                                    10 + rng_below(r, 89));
         }
     }
     /* 06 39 98 xx xx is the range ARCEP reserves for fiction. */
     if (rng_unit(r) < want_phone)
-        p->phone = arena_printf(&g->a, "06 39 98 %02u %02u", rng_below(r, 100),
-                                rng_below(r, 100));
+        p->phone = arena_printf(&g->a, "06 39 98 %02u %02u", rng_below(r, 100), rng_below(r, 100));
 }
 
 /* The attribute values chosen for one request: (code, value) pairs, several per code for a
@@ -316,8 +331,7 @@ static char *gen_value(demo_gen *g, const attr_def *d, int64_t t0)
     if (strcmp(code, "nombre_exemplaires") == 0)
         return arena_printf(a, "%u", 1 + (rng_unit(r) < 0.25 ? 1 + rng_below(r, 2) : 0));
     if (strcmp(code, "prenom_enfant") == 0)
-        return arena_strdup(a,
-                            demo_first_names[rng_below(r, (unsigned)demo_n_first_names)].name);
+        return arena_strdup(a, demo_first_names[rng_below(r, (unsigned)demo_n_first_names)].name);
     if (strcmp(code, "date_naissance_enfant") == 0) {
         int64_t age = (int64_t)(rng_between(r, 2.6, 10.5) * 365.25 * DAY);
         return fmt_time(g, (t0 - age) / DAY * DAY + 36000);
@@ -342,8 +356,14 @@ static char *gen_value(demo_gen *g, const attr_def *d, int64_t t0)
     if (strcmp(code, "objet") == 0)
         return arena_strdup(a, "Achat de matériel et organisation de la manifestation annuelle "
                                "ouverte à tous les habitants.");
-    if (d->type == ATTR_TEXT)
-        return arena_strdup(a, pick(r, demo_free_texts));
+    if (strcmp(code, "circonstances") == 0)
+        return arena_strdup(a, pick(r, demo_texts_circumstances));
+    if (strcmp(code, "degats") == 0)
+        return arena_strdup(a, pick(r, demo_texts_damage));
+    if (strcmp(code, "situation") == 0)
+        return arena_strdup(a, pick(r, demo_texts_situation));
+    if (strcmp(code, "observations") == 0)
+        return arena_strdup(a, pick(r, demo_texts_school));
     return NULL;
 }
 
@@ -384,8 +404,7 @@ static int put_value(buf *b, const cat_procedure *p, const values *v, const char
 {
     const attr_def *d = NULL;
     for (size_t i = 0; i < p->n_attrs; i++)
-        if (strlen(p->attrs[i].code) == code_len &&
-            memcmp(p->attrs[i].code, code, code_len) == 0)
+        if (strlen(p->attrs[i].code) == code_len && memcmp(p->attrs[i].code, code, code_len) == 0)
             d = &p->attrs[i];
     if (!d)
         return -1;
@@ -545,7 +564,7 @@ static status pick_status(demo_gen *g, size_t index, int64_t age)
                 return closed_order[i];
     /* Per mille by age: recent requests are open, old ones closed. */
     static const unsigned by_age[4][STATUS_COUNT] = {
-        {600, 300, 100, 0, 0, 0},    /* under 2 days */
+        {600, 300, 100, 0, 0, 0},     /* under 2 days */
         {150, 350, 350, 120, 20, 10}, /* under a week */
         {30, 120, 300, 450, 60, 40},  /* under a month */
         {5, 20, 50, 800, 70, 55},     /* older */
@@ -598,6 +617,46 @@ static const char *status_note(demo_gen *g, const demo_procedure *dp, status st)
     }
 }
 
+/* The first instant at or after t when agents work (weekdays, 8:00 to 18:00 local time); t
+ * itself when it already is one. */
+static int64_t office_hours(demo_gen *g, int64_t t)
+{
+    int64_t local = t + LOCAL_OFFSET;
+    int64_t day = local / DAY, sec = local % DAY;
+    for (int i = 0; i < 8; i++, day++, sec = 0) {
+        int wd = (int)((day + 4) % 7);
+        if (wd < 1 || wd > 5)
+            continue;
+        if (sec >= 8 * 3600 && sec < 18 * 3600)
+            return day * DAY + sec - LOCAL_OFFSET;
+        if (sec < 8 * 3600)
+            return day * DAY + 8 * 3600 + rng_below(&g->r, 3 * 3600) - LOCAL_OFFSET;
+    }
+    return t;
+}
+
+/* Moves the agents' actions into office hours (unless that would pass `limit`), keeps the
+ * timeline in order, and sets closed_at and updated_at from it. */
+static void settle_timeline(demo_gen *g, store_request *r, timeline *tl, int64_t limit)
+{
+    r->closed_at = 0;
+    for (size_t k = 1; k < tl->n; k++) {
+        admin_import_event *e = &tl->ev[k];
+        if (strncmp(e->actor, "agent:", 6) == 0) {
+            int64_t t = office_hours(g, e->created_at);
+            if (t <= limit)
+                e->created_at = t;
+        }
+        if (e->created_at < tl->ev[k - 1].created_at)
+            e->created_at = tl->ev[k - 1].created_at;
+        status st;
+        if (strcmp(e->kind, "status") == 0 && status_parse(e->status_to, &st) == 0 &&
+            status_is_closed(st))
+            r->closed_at = e->created_at;
+    }
+    r->updated_at = tl->ev[tl->n - 1].created_at;
+}
+
 /* Fills the request's timeline and its status fields: the creation, then each status step at
  * plausible later times, internal notes along the way, and for long-open requests a citizen
  * asking for news. Every time lies between created_at and now. */
@@ -637,8 +696,8 @@ static int gen_timeline(demo_gen *g, const demo_procedure *dp, const demo_depart
     double span;
     if (closed) {
         if (target == STATUS_RESOLVED)
-            span = (dp->delay_days > 2 ? dp->delay_days : 2) * (double)DAY *
-                   rng_between(rg, 0.1, 1.3);
+            span =
+                (dp->delay_days > 2 ? dp->delay_days : 2) * (double)DAY * rng_between(rg, 0.1, 1.3);
         else
             span = rng_between(rg, 3600, 3 * DAY);
     } else {
@@ -648,6 +707,8 @@ static int gen_timeline(demo_gen *g, const demo_procedure *dp, const demo_depart
         span = (double)avail;
 
     const char *agent = pick(rg, dd->agents);
+    const char *const *internal_pool =
+        dp->kind == PROCEDURE_INCIDENT ? demo_internal_incident : demo_internal_demarche;
     if (m > 0 && rng_unit(rg) < 0.75)
         r->assignee = agent;
 
@@ -676,15 +737,13 @@ static int gen_timeline(demo_gen *g, const demo_procedure *dp, const demo_depart
                 return -1;
             e->body = r->assignee;
         }
-        if (status_is_closed(path[k]))
-            r->closed_at = t;
         /* an internal note before the next step */
         int64_t next = k + 1 < m ? t0 + (int64_t)(((double)k + 1.2) / m * span) : 0;
         if (next > t + 2 && rng_unit(rg) < 0.35) {
             e = tl_add(tl, t + (next - t) / 2, "note", 0, agent, "web");
             if (!e)
                 return -1;
-            e->body = pick(rg, demo_internal_notes);
+            e->body = pick(rg, internal_pool);
         }
         prev = t;
         from = path[k];
@@ -702,11 +761,11 @@ static int gen_timeline(demo_gen *g, const demo_procedure *dp, const demo_depart
     }
     if (!closed && m > 0 && left > 3600) {
         if (rng_unit(rg) < 0.3) {
-            e = tl_add(tl, prev + (int64_t)((double)left * rng_between(rg, 0.05, 0.25)), "note",
-                       0, agent, "web");
+            e = tl_add(tl, prev + (int64_t)((double)left * rng_between(rg, 0.05, 0.25)), "note", 0,
+                       agent, "web");
             if (!e)
                 return -1;
-            e->body = pick(rg, demo_internal_notes);
+            e->body = pick(rg, internal_pool);
             prev = e->created_at;
         }
         if (t0 < now - 10 * DAY && rng_unit(rg) < 0.3) {
@@ -730,7 +789,7 @@ static int gen_timeline(demo_gen *g, const demo_procedure *dp, const demo_depart
             }
         }
     }
-    r->updated_at = tl->ev[tl->n - 1].created_at;
+    settle_timeline(g, r, tl, now - 30);
     return 0;
 }
 
@@ -921,8 +980,8 @@ static int load_catalogue(core *c, error *err)
     int64_t dept_ids[MAX_PROCEDURES] = {0};
     for (size_t i = 0; i < demo_n_departments; i++) {
         const demo_department *dd = &demo_departments[i];
-        store_department d = {.tenant_id = tenant_id, .code = dd->code, .name = dd->name,
-                              .email = dd->email};
+        store_department d = {
+            .tenant_id = tenant_id, .code = dd->code, .name = dd->name, .email = dd->email};
         if (admin_department_upsert(c, &d, &dept_ids[i], err) != 0)
             return -1;
     }

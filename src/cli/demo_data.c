@@ -21,14 +21,11 @@ static const char *const agents_voirie[] = {"agent:martin.durand", "agent:karim.
                                             "agent:olivier.marchand", NULL};
 static const char *const agents_proprete[] = {"agent:sophie.lefebvre", "agent:julien.moreau",
                                               "agent:mamadou.diallo", NULL};
-static const char *const agents_eclairage[] = {"agent:thomas.garnier", "agent:eric.vasseur",
-                                               NULL};
+static const char *const agents_eclairage[] = {"agent:thomas.garnier", "agent:eric.vasseur", NULL};
 static const char *const agents_espaces_verts[] = {"agent:claire.fontaine", "agent:lucas.petit",
                                                    NULL};
-static const char *const agents_etat_civil[] = {"agent:nadia.haddad", "agent:isabelle.roux",
-                                                NULL};
-static const char *const agents_scolaire[] = {"agent:camille.bernard", "agent:helene.girard",
-                                              NULL};
+static const char *const agents_etat_civil[] = {"agent:nadia.haddad", "agent:isabelle.roux", NULL};
+static const char *const agents_scolaire[] = {"agent:camille.bernard", "agent:helene.girard", NULL};
 static const char *const agents_ccas[] = {"agent:fatima.elamrani", "agent:pierre.lambert", NULL};
 static const char *const agents_vie_asso[] = {"agent:antoine.mercier", "agent:lea.dubois", NULL};
 static const char *const agents_accueil[] = {"agent:sylvie.leroy", "agent:mehdi.bouzid", NULL};
@@ -65,11 +62,13 @@ static const char attrs_nid_de_poule[] =
     "{\"code\":\"emplacement\",\"datatype\":\"singlevaluelist\",\"required\":false,\"variable\":"
     "true,\"description\":\"Emplacement\",\"order\":2,\"values\":[{\"key\":\"chaussee\","
     "\"name\":\"Chaussée\"},{\"key\":\"trottoir\",\"name\":\"Trottoir\"},{\"key\":"
-    "\"piste-cyclable\",\"name\":\"Piste cyclable\"},{\"key\":\"parking\",\"name\":\"Parking\"}]},"
-    DATE_CONSTAT(3) ","
-    "{\"code\":\"avertissement\",\"datatype\":\"string\",\"required\":false,\"variable\":false,"
-    "\"description\":\"En cas de danger immédiat pour la circulation, appelez la police "
-    "municipale au 01 23 45 67 00.\",\"order\":4}]";
+    "\"piste-cyclable\",\"name\":\"Piste "
+    "cyclable\"},{\"key\":\"parking\",\"name\":\"Parking\"}]}," DATE_CONSTAT(
+        3) ","
+           "{\"code\":\"avertissement\",\"datatype\":\"string\",\"required\":false,\"variable\":"
+           "false,"
+           "\"description\":\"En cas de danger immédiat pour la circulation, appelez la police "
+           "municipale au 01 23 45 67 00.\",\"order\":4}]";
 
 static const char attrs_eclairage[] =
     "[{\"code\":\"numero_lampadaire\",\"datatype\":\"string\",\"required\":false,\"variable\":"
@@ -562,7 +561,7 @@ static const demo_text texts_subvention[] = {
     {"type_subvention=fonctionnement", "Demande de subvention de fonctionnement pour "
                                        "l'association {v:nom_association} au titre de l'année "
                                        "prochaine."},
-    {"type_subvention=projet", "L'association {v:nom_association} sollicite une subvention de "
+    {"type_subvention=projet", "{v:nom_association} sollicite une subvention de "
                                "{v:montant_demande} € pour son projet."},
     {"type_subvention=exceptionnelle", "Suite au dégât des eaux dans notre local, "
                                        "{v:nom_association} demande une aide exceptionnelle."},
@@ -709,8 +708,8 @@ const demo_procedure demo_procedures[] = {
      "arbre,branche,élagage,tempête,racines", attrs_arbre,
      "Merci. Le service des espaces verts évalue le danger au plus vite et sécurise la zone si "
      "nécessaire.",
-     "espaces-verts", PROCEDURE_INCIDENT, 1, 1, 3, 4, texts_arbre, details_arbre,
-     resolved_arbre, rejected_arbre, 1},
+     "espaces-verts", PROCEDURE_INCIDENT, 1, 1, 3, 4, texts_arbre, details_arbre, resolved_arbre,
+     rejected_arbre, 1},
     {"stationnement-genant", "Stationnement gênant", INCIDENT_GROUP,
      "Signalez un véhicule mal garé : trottoir, passage piéton, sortie de garage, place "
      "réservée.",
@@ -724,8 +723,8 @@ const demo_procedure demo_procedures[] = {
      "banc,poubelle,abribus,panneau,jeux,potelet", attrs_mobilier,
      "Merci. Le service voirie viendra constater les dégâts et réparer ou remplacer "
      "l'équipement.",
-     "voirie", PROCEDURE_INCIDENT, 1, 1, 15, 5, texts_mobilier, details_mobilier,
-     resolved_mobilier, rejected_voirie, 0},
+     "voirie", PROCEDURE_INCIDENT, 1, 1, 15, 5, texts_mobilier, details_mobilier, resolved_mobilier,
+     rejected_voirie, 0},
     {"acte-etat-civil", "Demande d'acte d'état civil", "État civil",
      "Obtenez une copie ou un extrait d'acte de naissance, de mariage ou de décès dressé dans "
      "la commune.",
@@ -756,8 +755,8 @@ const demo_procedure demo_procedures[] = {
      "salle,réservation,location,fête,gymnase", attrs_salle,
      "Votre demande de réservation est enregistrée. Elle sera confirmée après vérification des "
      "disponibilités et réception de l'attestation d'assurance.",
-     "vie-associative", PROCEDURE_DEMARCHE, 0, 0, 10, 6, texts_salle, details_salle,
-     resolved_salle, rejected_salle, 0},
+     "vie-associative", PROCEDURE_DEMARCHE, 0, 0, 10, 6, texts_salle, details_salle, resolved_salle,
+     rejected_salle, 0},
     {"question-generale", "Question générale", "Vie quotidienne",
      "Posez une question aux services de la mairie.", "question,information,renseignement",
      attrs_question,
@@ -816,30 +815,30 @@ const size_t demo_n_streets = sizeof demo_streets / sizeof demo_streets[0];
 /* ---- people (fictional) ---- */
 
 const demo_name demo_first_names[] = {
-    {"Amélie", "amelie", 1},   {"Jean", "jean", 0},         {"Nathalie", "nathalie", 1},
-    {"Mohamed", "mohamed", 0}, {"Chloé", "chloe", 1},       {"François", "francois", 0},
-    {"Inès", "ines", 1},       {"Hugo", "hugo", 0},         {"Océane", "oceane", 1},
-    {"Rémi", "remi", 0},       {"Fatou", "fatou", 1},       {"Sébastien", "sebastien", 0},
-    {"Marie", "marie", 1},     {"Lucas", "lucas", 0},       {"Zoé", "zoe", 1},
-    {"Jérôme", "jerome", 0},   {"Hélène", "helene", 1},     {"Nicolas", "nicolas", 0},
-    {"Yasmina", "yasmina", 1}, {"Gaël", "gael", 0},         {"Céline", "celine", 1},
+    {"Amélie", "amelie", 1},     {"Jean", "jean", 0},       {"Nathalie", "nathalie", 1},
+    {"Mohamed", "mohamed", 0},   {"Chloé", "chloe", 1},     {"François", "francois", 0},
+    {"Inès", "ines", 1},         {"Hugo", "hugo", 0},       {"Océane", "oceane", 1},
+    {"Rémi", "remi", 0},         {"Fatou", "fatou", 1},     {"Sébastien", "sebastien", 0},
+    {"Marie", "marie", 1},       {"Lucas", "lucas", 0},     {"Zoé", "zoe", 1},
+    {"Jérôme", "jerome", 0},     {"Hélène", "helene", 1},   {"Nicolas", "nicolas", 0},
+    {"Yasmina", "yasmina", 1},   {"Gaël", "gael", 0},       {"Céline", "celine", 1},
     {"Stéphane", "stephane", 0}, {"Léa", "lea", 1},         {"Thierry", "thierry", 0},
-    {"Maëlys", "maelys", 1},   {"Benoît", "benoit", 0},     {"Agnès", "agnes", 1},
-    {"Kévin", "kevin", 0},     {"Josiane", "josiane", 1},   {"Raphaël", "raphael", 0},
+    {"Maëlys", "maelys", 1},     {"Benoît", "benoit", 0},   {"Agnès", "agnes", 1},
+    {"Kévin", "kevin", 0},       {"Josiane", "josiane", 1}, {"Raphaël", "raphael", 0},
 };
 const size_t demo_n_first_names = sizeof demo_first_names / sizeof demo_first_names[0];
 
 const demo_name demo_last_names[] = {
-    {"Martin", "martin", 0},     {"Bernard", "bernard", 0},   {"Dubois", "dubois", 0},
-    {"Lefèvre", "lefevre", 0},   {"Moreau", "moreau", 0},     {"Laurent", "laurent", 0},
-    {"Garnier", "garnier", 0},   {"Rousseau", "rousseau", 0}, {"Benali", "benali", 0},
-    {"Nguyen", "nguyen", 0},     {"Da Silva", "dasilva", 0},  {"Mercier", "mercier", 0},
-    {"Faure", "faure", 0},       {"Chevalier", "chevalier", 0}, {"Boyer", "boyer", 0},
-    {"Gautier", "gautier", 0},   {"Perrin", "perrin", 0},     {"Diallo", "diallo", 0},
-    {"Lemaître", "lemaitre", 0}, {"Fournier", "fournier", 0}, {"Héraud", "heraud", 0},
-    {"Brunet", "brunet", 0},     {"Kowalski", "kowalski", 0}, {"Roux", "roux", 0},
-    {"Blanchard", "blanchard", 0}, {"Caron", "caron", 0},     {"Ferreira", "ferreira", 0},
-    {"Aubert", "aubert", 0},     {"Müller", "muller", 0},     {"Besançon", "besancon", 0},
+    {"Martin", "martin", 0},       {"Bernard", "bernard", 0},     {"Dubois", "dubois", 0},
+    {"Lefèvre", "lefevre", 0},     {"Moreau", "moreau", 0},       {"Laurent", "laurent", 0},
+    {"Garnier", "garnier", 0},     {"Rousseau", "rousseau", 0},   {"Benali", "benali", 0},
+    {"Nguyen", "nguyen", 0},       {"Da Silva", "dasilva", 0},    {"Mercier", "mercier", 0},
+    {"Faure", "faure", 0},         {"Chevalier", "chevalier", 0}, {"Boyer", "boyer", 0},
+    {"Gautier", "gautier", 0},     {"Perrin", "perrin", 0},       {"Diallo", "diallo", 0},
+    {"Lemaître", "lemaitre", 0},   {"Fournier", "fournier", 0},   {"Héraud", "heraud", 0},
+    {"Brunet", "brunet", 0},       {"Kowalski", "kowalski", 0},   {"Roux", "roux", 0},
+    {"Blanchard", "blanchard", 0}, {"Caron", "caron", 0},         {"Ferreira", "ferreira", 0},
+    {"Aubert", "aubert", 0},       {"Müller", "muller", 0},       {"Besançon", "besancon", 0},
 };
 const size_t demo_n_last_names = sizeof demo_last_names / sizeof demo_last_names[0];
 
@@ -877,15 +876,22 @@ const char *const demo_duplicate_notes[] = {
     "Cette demande fait doublon avec une demande déjà en cours de traitement.",
     NULL,
 };
-const char *const demo_internal_notes[] = {
+const char *const demo_internal_incident[] = {
     "Vu avec le chef d'équipe : intervention prévue jeudi matin.",
     "Rappeler l'usager si besoin de précisions sur l'emplacement.",
     "Photo transmise au prestataire.",
     "Vérifié sur place, signalement confirmé.",
-    "Dossier complet, à valider par la responsable du service.",
     "Bon de travaux émis, en attente de planification.",
     "Secteur déjà signalé la semaine dernière, à regrouper avec la tournée.",
     "Usager rappelé, il confirme que le problème persiste.",
+    NULL,
+};
+const char *const demo_internal_demarche[] = {
+    "Dossier complet, à valider par la responsable du service.",
+    "Pièce justificative reçue par courriel, ajoutée au dossier.",
+    "Usager rappelé pour compléter sa demande.",
+    "Vérifié dans le registre, pas d'anomalie.",
+    "En attente de l'avis de l'élu délégué.",
     NULL,
 };
 const char *const demo_followups[] = {
@@ -897,20 +903,43 @@ const char *const demo_followups[] = {
 const char *const demo_emoji_tails[] = {" 🙏", " ⚠️", " Merci 😊", " 😡", " 👍", NULL};
 
 const char *const demo_association_names[] = {
-    "Les Amis du Patrimoine",  "Club de Judo Démo",     "Comité des Fêtes",
-    "Ensemble Vocal Allegro",  "Jardins Partagés du Moulin", "Association des Parents d'Élèves",
-    "Boxe Éducative Démo",     "Les Petits Débrouillards du Quartier", NULL,
+    "Les Amis du Patrimoine",
+    "Club de Judo Démo",
+    "Comité des Fêtes",
+    "Ensemble Vocal Allegro",
+    "Jardins Partagés du Moulin",
+    "Association des Parents d'Élèves",
+    "Boxe Éducative Démo",
+    "Les Petits Débrouillards du Quartier",
+    NULL,
 };
 
-const char *const demo_free_texts[] = {
+const char *const demo_texts_circumstances[] = {
     "Constaté en rentrant du travail, vers 19 h.",
     "Le vent a soufflé très fort toute la nuit.",
-    "Un camion de livraison a heurté l'équipement en manœuvrant.",
+    "Un camion de livraison a heurté l'arbre en manœuvrant.",
     "Je ne sais pas depuis quand, je l'ai remarqué ce matin.",
+    "Après l'orage de dimanche soir.",
+    NULL,
+};
+const char *const demo_texts_damage[] = {
+    "Il y a des éclats de verre et de bois sur le sol.",
+    "Une planche est arrachée et des vis dépassent.",
+    "Le pied est descellé, l'équipement bouge quand on s'appuie dessus.",
+    "Tagué et en partie brûlé.",
+    NULL,
+};
+const char *const demo_texts_situation[] = {
     "Situation difficile depuis la perte de mon emploi en début d'année.",
     "Je vis seule et mes enfants habitent loin.",
-    "Mon fils a une allergie aux arachides (PAI en cours).",
-    "Il y a des éclats de verre et de bois sur le sol.",
+    "Retraité, je sors peu depuis mon opération de la hanche.",
+    "Famille monoparentale avec deux enfants, revenus modestes.",
+    NULL,
+};
+const char *const demo_texts_school[] = {
+    "Allergie aux arachides (PAI en cours).",
+    "Son frère est scolarisé dans la même école.",
+    "Garde alternée : merci d'envoyer les courriers aux deux parents.",
     NULL,
 };
 
@@ -978,5 +1007,6 @@ const char demo_xml_text[] =
     "parking).";
 
 const char demo_emoji_text[] =
-    "Encore un dépôt sauvage 😡🗑️ devant chez nous… Ça devient insupportable ! Matelas, "
+    "Encore un dépôt sauvage 😡🗑️ devant chez nous… Ça devient "
+    "insupportable ! Matelas, "
     "frigo, sacs éventrés 🐀. Merci d'avance 🙏";

@@ -42,12 +42,12 @@ typedef struct demo_procedure {
     const char *notice;     /* service_notice */
     const char *department; /* department code */
     int kind, is_public, open311, delay_days;
-    unsigned weight;               /* relative frequency among requests */
-    const demo_text *texts;        /* NULL-text-terminated */
-    const char *const *details;    /* NULL-terminated second sentences */
-    const char *const *resolved;   /* NULL-terminated public notes on resolution */
-    const char *const *rejected;   /* NULL-terminated public notes on rejection */
-    int priority_shift;            /* added to the usual priority draw (arbres: +1) */
+    unsigned weight;             /* relative frequency among requests */
+    const demo_text *texts;      /* NULL-text-terminated */
+    const char *const *details;  /* NULL-terminated second sentences */
+    const char *const *resolved; /* NULL-terminated public notes on resolution */
+    const char *const *rejected; /* NULL-terminated public notes on rejection */
+    int priority_shift;          /* added to the usual priority draw (arbres: +1) */
 } demo_procedure;
 
 extern const demo_procedure demo_procedures[];
@@ -79,11 +79,16 @@ extern const char *const demo_ack_demarche[];
 extern const char *const demo_progress_incident[];
 extern const char *const demo_progress_demarche[];
 extern const char *const demo_duplicate_notes[];
-extern const char *const demo_internal_notes[];
+extern const char *const demo_internal_incident[];
+extern const char *const demo_internal_demarche[];
 extern const char *const demo_followups[];
 extern const char *const demo_emoji_tails[];
 extern const char *const demo_association_names[];
-extern const char *const demo_free_texts[]; /* circonstances, dégâts, situation… */
+/* texts for the text attributes, by meaning */
+extern const char *const demo_texts_circumstances[];
+extern const char *const demo_texts_damage[];
+extern const char *const demo_texts_situation[];
+extern const char *const demo_texts_school[];
 extern const char *const demo_counter_agents[];
 
 /* The showcase requests. */

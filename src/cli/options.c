@@ -95,8 +95,8 @@ static int read_config(const char *cmd, const char *path, const opt_spec *specs,
         const opt_spec *s = find_spec(specs, p, nlen);
         if (!s) {
             if (!known_anywhere(p, nlen)) {
-                fprintf(stderr, "%s: %s:%d: unknown setting '%.*s'\n", cmd, path, lineno,
-                        (int)nlen, p);
+                fprintf(stderr, "%s: %s:%d: unknown setting '%.*s'\n", cmd, path, lineno, (int)nlen,
+                        p);
                 rc = -1;
                 break;
             }
@@ -185,8 +185,8 @@ int options_parse(const char *cmd, const opt_spec *specs, int argc, char **argv,
         }
         if (!v->values[idx]) {
             if (s->required) {
-                fprintf(stderr, "%s: missing --%s%s%s%s\n", cmd, s->name,
-                        s->env ? " (or " : "", s->env ? s->env : "", s->env ? ")" : "");
+                fprintf(stderr, "%s: missing --%s%s%s%s\n", cmd, s->name, s->env ? " (or " : "",
+                        s->env ? s->env : "", s->env ? ")" : "");
                 return -1;
             }
             continue;
@@ -201,8 +201,7 @@ void options_usage(const opt_spec *specs)
 {
     for (const opt_spec *s = specs; s->name; s++) {
         char left[64];
-        snprintf(left, sizeof left, "--%s %s", s->name,
-                 s->type == OPT_STRING ? "VALUE" : "N");
+        snprintf(left, sizeof left, "--%s %s", s->name, s->type == OPT_STRING ? "VALUE" : "N");
         fprintf(stdout, "  %-24s %s", left, s->help);
         if (s->def)
             fprintf(stdout, " (default %s)", s->def);
@@ -210,7 +209,8 @@ void options_usage(const opt_spec *specs)
             fprintf(stdout, " [%s]", s->env);
         fputc('\n', stdout);
     }
-    fprintf(stdout, "  %-24s %s\n", "--config FILE", "read 'name = value' settings [GUICHET_CONFIG]");
+    fprintf(stdout, "  %-24s %s\n", "--config FILE",
+            "read 'name = value' settings [GUICHET_CONFIG]");
 }
 
 static const char *lookup(const opt_values *v, const char *name)

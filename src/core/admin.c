@@ -63,8 +63,8 @@ static int apply_procedure(store *s, void *arg, error *err)
 
 /* Writes one record and reloads the catalogue, so that the next catalogue_acquire of this
  * process sees it at once (other processes notice through config_version). */
-static int upsert(core *c, int (*apply)(store *, void *, error *), const void *rec,
-                  int64_t *id_out, error *err)
+static int upsert(core *c, int (*apply)(store *, void *, error *), const void *rec, int64_t *id_out,
+                  error *err)
 {
     upsert_job j = {.rec = rec, .id = 0};
     if (store_write_sync(core_store(c), apply, &j, err) != 0)
@@ -170,8 +170,7 @@ static int import_fail(error *err, size_t i, const char *field, const char *deta
     return error_set(err, ERR_INVALID_ARG, arg, "%s", detail);
 }
 
-static int check_import(const cat_tenant *t, const admin_import_request *q, size_t i,
-                        error *err)
+static int check_import(const cat_tenant *t, const admin_import_request *q, size_t i, error *err)
 {
     const store_request *r = &q->rec;
     channel ch;
@@ -261,8 +260,8 @@ static int apply_import(store *s, void *arg, error *err)
     return 0;
 }
 
-int admin_import_requests(core *c, const admin_import_request *reqs, size_t n,
-                          size_t *n_written, error *err)
+int admin_import_requests(core *c, const admin_import_request *reqs, size_t n, size_t *n_written,
+                          error *err)
 {
     if (n_written)
         *n_written = 0;
@@ -273,8 +272,7 @@ int admin_import_requests(core *c, const admin_import_request *reqs, size_t n,
     const catalogue *cat = catalogue_acquire(c);
     int rc = 0;
     for (size_t i = 0; i < n && rc == 0; i++)
-        rc = check_import(catalogue_tenant_by_id(cat, reqs[i].rec.tenant_id), &reqs[i], i,
-                          err);
+        rc = check_import(catalogue_tenant_by_id(cat, reqs[i].rec.tenant_id), &reqs[i], i, err);
     catalogue_release(c, cat);
     if (rc != 0)
         return -1;

@@ -25,8 +25,7 @@ int admin_tenant_upsert(core *c, const store_tenant *t, int64_t *id_out, error *
 
 /* Creates or updates department d->code of tenant d->tenant_id (which must exist). Sets
  * *id_out (may be NULL). Reloads the catalogue. */
-int admin_department_upsert(core *c, const store_department *d, int64_t *id_out,
-                            error *err);
+int admin_department_upsert(core *c, const store_department *d, int64_t *id_out, error *err);
 
 /* Creates or updates procedure p->code of tenant p->tenant_id. Its attribute definitions
  * must parse (core/attrs.h) and its department, when set, must belong to the same tenant.
@@ -59,7 +58,7 @@ typedef struct admin_import_request {
  * ERR_INVALID_ARG naming "requests[i]..."), then writes them in jobs of ADMIN_IMPORT_BATCH,
  * each durable before the next starts. On a storage failure the jobs already committed stay:
  * *n_written (may be NULL) says how many requests were written. */
-int admin_import_requests(core *c, const admin_import_request *reqs, size_t n,
-                          size_t *n_written, error *err);
+int admin_import_requests(core *c, const admin_import_request *reqs, size_t n, size_t *n_written,
+                          error *err);
 
 #endif

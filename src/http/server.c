@@ -97,11 +97,21 @@ void http_respond_text(http_req *rq, int status, const char *text)
     http_respond(rq, status, "text/plain; charset=utf-8");
 }
 
+/* 1 when the response already has header `name`. */
+static int has_response_header(const http_req *rq, const char *name)
+{
+    for (size_t i = 0; i < rq->n_headers_out; i++)
+        if (strcasecmp(rq->headers_out[i][0], name) == 0)
+            return 1;
+    return 0;
+}
+
 void http_respond_error(http_req *rq, const error *err)
 {
     conn_ctx *ctx = rq->priv;
-    if (err->code == ERR_UNAVAILABLE && !http_header(rq, "Retry-After"))
-        http_add_header(rq, "Retry-After", "2");
+    if ((err->code == ERR_UNAVAILABLE || err->code == ERR_RATE_LIMITED) &&
+        !has_response_header(rq, "Retry-After"))
+        http_add_header(rq, "Retry-After", err->code == ERR_UNAVAILABLE ? "2" : "1");
     if (err->code == ERR_INTERNAL)
         log_error("internal error on %s %s: %s", ctx->method_name, rq->path ? rq->path : "?",
                   err->detail);

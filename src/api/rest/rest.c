@@ -184,7 +184,7 @@ static void write_request(jsonw *w, lang l, const cat_tenant *t, const store_req
     jsonw_object_end(w);
 }
 
-/* Reads request `reference` with its whole timeline and answers it with `status`. */
+/* Reads request `reference` with its whole timeline and answers it with `http_status`. */
 static void respond_request(http_req *rq, const rest_state *st, const char *reference,
                             int http_status)
 {
@@ -198,6 +198,7 @@ static void respond_request(http_req *rq, const rest_state *st, const char *refe
         http_respond_error(rq, &err);
         return;
     }
+    /* A NULL timeline means "list item" to write_request: an empty one must not be NULL. */
     static const store_event none;
     jsonw w;
     buf_reset(&rq->out);
@@ -356,6 +357,7 @@ static int q_priority(http_req *rq, rest_state *st, const char *v, error *err)
     int p = request_priority_parse(v);
     if (p < 0)
         return error_set(err, ERR_INVALID_ARG, "priority", "one of low, normal, high, urgent");
+    st->filter.by_priority = 1;
     st->filter.priority = p;
     return 0;
 }
@@ -851,7 +853,6 @@ static void run(http_req *rq, const rest_op *op)
     }
     rq->user = st;
     st->limit = LIST_LIMIT_DEFAULT;
-    st->filter.priority = -1;
     if (resolve_tenant(rq, st, &err) != 0 || authenticate(rq, st, &err) != 0) {
         http_respond_error(rq, &err);
         return;

@@ -1,0 +1,489 @@
+/*
+ * test_demo — unit tests of the demo commune loader (src/cli/demo.c) and of the bulk import
+ * it uses (core/admin.h), on real SQLite databases in a temporary directory: catalogue
+ * content, coverage of channels, statuses and datatypes, coordinates, timelines, the
+ * showcase descriptions, determinism and idempotency.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/demo.h"
+#include "cli/demo_data.h"
+#include "core/admin.h"
+#include "core/attrs.h"
+#include "core/catalogue.h"
+#include "core/core.h"
+#include "core/request.h"
+#include "core/status.h"
+#include "store/store.h"
+#include "util/arena.h"
+#include "util/timeutil.h"
+
+#define N_REQUESTS 400
+#define SEED 42
+
+typedef struct db {
+    char path[96];
+    store *store;
+    core *core;
+} db;
+
+static char tmpdir[64];
+
+static void db_open(db *d, const char *name)
+{
+    error err;
+    snprintf(d->path, sizeof d->path, "%s/%s", tmpdir, name);
+    d->store = store_sqlite_open(d->path, &err);
+    assert_non_null(d->store);
+    assert_int_equal(d->store->ops->migrate(d->store, &err), 0);
+    d->core = core_open(d->store, &err);
+    assert_non_null(d->core);
+}
+
+static void db_close(db *d)
+{
+    core_close(d->core);
+    store_close(d->store);
+}
+
+static db loaded; /* loaded once by the group setup with N_REQUESTS and SEED */
+
+static int group_setup(void **state)
+{
+    (void)state;
+    snprintf(tmpdir, sizeof tmpdir, "/tmp/guichet-demo-XXXXXX");
+    if (!mkdtemp(tmpdir))
+        return -1;
+    error err;
+    db_open(&loaded, "demo.db");
+    FILE *report = tmpfile();
+    if (!report)
+        return -1;
+    int rc = demo_load(loaded.core, N_REQUESTS, SEED, report, &err);
+    if (rc != 0)
+        fprintf(stderr, "demo_load: %s %s\n", err.arg, err.detail);
+    fclose(report);
+    return rc;
+}
+
+static int group_teardown(void **state)
+{
+    (void)state;
+    db_close(&loaded);
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+static store_request_filter tenant_filter(const cat_tenant *t)
+{
+    store_request_filter f;
+    memset(&f, 0, sizeof f);
+    f.tenant_id = t->rec.id;
+    f.priority = -1;
+    f.limit = N_REQUESTS * 2;
+    return f;
+}
+
+static int64_t count(core *c, const store_request_filter *f)
+{
+    int64_t n = -1;
+    error err;
+    assert_int_equal(request_count(c, f, &n, &err), 0);
+    return n;
+}
+
+/* All requests of the demo tenant, newest first, in a. */
+static size_t all_requests(core *c, const cat_tenant *t, arena *a, store_request **out)
+{
+    store_request_filter f = tenant_filter(t);
+    size_t n = 0;
+    error err;
+    assert_int_equal(request_search(c, &f, a, out, &n, &err), 0);
+    return n;
+}
+
+static void test_catalogue(void **state)
+{
+    (void)state;
+    const catalogue *cat = catalogue_acquire(loaded.core);
+    const cat_tenant *t = catalogue_tenant_by_slug(cat, "ville-demo");
+    assert_non_null(t);
+    assert_string_equal(t->rec.name, "Ville de Démo");
+    assert_string_equal(t->rec.timezone, "Europe/Paris");
+    assert_non_null(strstr(t->rec.hosts, "ville-demo.test"));
+    assert_true(t->n_departments >= 7);
+    static const char *const depts[] = {"voirie",     "proprete", "eclairage", "espaces-verts",
+                                        "etat-civil", "scolaire", "ccas"};
+    for (size_t i = 0; i < sizeof depts / sizeof depts[0]; i++)
+        assert_non_null(catalogue_department(t, depts[i]));
+    assert_true(t->n_procedures >= 12);
+
+    int types[ATTR_TYPE_COUNT] = {0};
+    int informational = 0;
+    for (size_t i = 0; i < t->n_procedures; i++) {
+        const cat_procedure *p = &t->procedures[i];
+        assert_true(p->rec.active);
+        assert_non_null(p->department);
+        assert_non_null(p->rec.service_notice);
+        for (size_t k = 0; k < p->n_attrs; k++) {
+            types[p->attrs[k].type]++;
+            informational += !p->attrs[k].variable;
+        }
+    }
+    for (int ty = 0; ty < ATTR_TYPE_COUNT; ty++)
+        assert_true(types[ty] > 0);
+    assert_true(informational > 0);
+
+    /* Open311 exposure and publicity as the brief sets them */
+    const cat_procedure *sg = catalogue_procedure(t, "stationnement-genant");
+    assert_non_null(sg);
+    assert_int_equal(sg->rec.is_public, 0);
+    assert_int_equal(sg->rec.open311, 1);
+    const cat_procedure *ccas = catalogue_procedure(t, "aide-ccas");
+    assert_non_null(ccas);
+    assert_int_equal(ccas->rec.open311, 0);
+    const cat_procedure *nid = catalogue_procedure(t, "nid-de-poule");
+    assert_non_null(nid);
+    assert_int_equal(nid->rec.open311, 1);
+    assert_int_equal(nid->rec.is_public, 1);
+    assert_int_equal(nid->rec.kind, PROCEDURE_INCIDENT);
+    const cat_procedure *acte = catalogue_procedure(t, "acte-etat-civil");
+    assert_non_null(acte);
+    assert_int_equal(acte->rec.kind, PROCEDURE_DEMARCHE);
+    assert_int_equal(acte->rec.open311, 0);
+    catalogue_release(loaded.core, cat);
+}
+
+static void test_counts_channels_statuses(void **state)
+{
+    (void)state;
+    const catalogue *cat = catalogue_acquire(loaded.core);
+    const cat_tenant *t = catalogue_tenant_by_slug(cat, "ville-demo");
+    assert_non_null(t);
+    store_request_filter f = tenant_filter(t);
+    assert_int_equal(count(loaded.core, &f), N_REQUESTS);
+    int64_t sum = 0;
+    for (int ch = 0; ch < CHANNEL_COUNT; ch++) {
+        store_request_filter fc = tenant_filter(t);
+        fc.channel = channel_name((channel)ch);
+        int64_t n = count(loaded.core, &fc);
+        assert_true(n > 0);
+        sum += n;
+    }
+    assert_int_equal(sum, N_REQUESTS);
+    sum = 0;
+    for (int s = 0; s < STATUS_COUNT; s++) {
+        store_request_filter fs = tenant_filter(t);
+        fs.statuses[0] = status_code((status)s);
+        fs.n_statuses = 1;
+        int64_t n = count(loaded.core, &fs);
+        assert_true(n > 0);
+        sum += n;
+    }
+    assert_int_equal(sum, N_REQUESTS);
+    catalogue_release(loaded.core, cat);
+}
+
+static void test_requests_content(void **state)
+{
+    (void)state;
+    const catalogue *cat = catalogue_acquire(loaded.core);
+    const cat_tenant *t = catalogue_tenant_by_slug(cat, "ville-demo");
+    arena a;
+    arena_init(&a, 0);
+    store_request *rs = NULL;
+    size_t n = all_requests(loaded.core, t, &a, &rs);
+    assert_int_equal(n, N_REQUESTS);
+    int64_t now = time_now();
+    size_t longest = 0, xml = 0, emoji = 0, assigned = 0, closed = 0;
+    for (size_t i = 0; i < n; i++) {
+        const store_request *r = &rs[i];
+        const cat_procedure *p = catalogue_procedure_by_id(t, r->procedure_id);
+        assert_non_null(p);
+        assert_int_equal(r->department_id, p->rec.department_id);
+        assert_true(r->created_at > now - 367 * 86400);
+        assert_true(r->created_at <= now);
+        assert_true(r->updated_at >= r->created_at);
+        assert_true(r->updated_at <= now);
+        assert_non_null(r->description);
+        assert_true(strlen(r->description) > 10);
+        assert_non_null(r->reference);
+        assert_non_null(r->token_hash);
+        if (p->rec.delay_days > 0)
+            assert_int_equal(r->due_at, r->created_at + (int64_t)p->rec.delay_days * 86400);
+        status st;
+        assert_int_equal(status_parse(r->status, &st), 0);
+        if (status_is_closed(st)) {
+            closed++;
+            assert_true(r->closed_at >= r->created_at);
+            assert_true(r->closed_at <= r->updated_at);
+        } else {
+            assert_int_equal(r->closed_at, 0);
+        }
+        if (p->rec.kind == PROCEDURE_INCIDENT) {
+            assert_true(r->has_location);
+            assert_true(r->lat > DEMO_LAT_CENTER - DEMO_HALF_SIDE);
+            assert_true(r->lat < DEMO_LAT_CENTER + DEMO_HALF_SIDE);
+            assert_true(r->lon > DEMO_LON_CENTER - DEMO_HALF_SIDE);
+            assert_true(r->lon < DEMO_LON_CENTER + DEMO_HALF_SIDE);
+            assert_non_null(r->address);
+            assert_string_equal(r->zipcode, DEMO_ZIPCODE);
+        }
+        if (r->email)
+            assert_non_null(strstr(r->email, "@exemple.fr"));
+        /* the year in the reference is the year of creation */
+        char year[8];
+        snprintf(year, sizeof year, "%d-", time_year(r->created_at, "Europe/Paris"));
+        assert_memory_equal(r->reference, year, 5);
+        size_t len = strlen(r->description);
+        if (len > longest)
+            longest = len;
+        if (strpbrk(r->description, "<>&\"'") && strchr(r->description, '<') &&
+            strchr(r->description, '&') && strchr(r->description, '"'))
+            xml++;
+        if (strstr(r->description, "\xF0\x9F")) /* a 4-byte emoji */
+            emoji++;
+        assigned += r->assignee != NULL;
+    }
+    assert_true(longest > 4000);
+    assert_true(xml >= 1);
+    assert_true(emoji >= 1);
+    assert_true(assigned > N_REQUESTS / 4);
+    assert_true(closed > N_REQUESTS / 2); /* a year of history is mostly closed */
+    arena_free(&a);
+    catalogue_release(loaded.core, cat);
+}
+
+/* Stored attribute values are exactly what attrs_validate accepts: the values read back
+ * from the stored JSON validate against the procedure and give the same JSON again. */
+static void test_attributes_valid(void **state)
+{
+    (void)state;
+    const catalogue *cat = catalogue_acquire(loaded.core);
+    const cat_tenant *t = catalogue_tenant_by_slug(cat, "ville-demo");
+    arena a;
+    arena_init(&a, 0);
+    store_request *rs = NULL;
+    size_t n = all_requests(loaded.core, t, &a, &rs);
+    size_t with_values = 0;
+    for (size_t i = 0; i < n; i++) {
+        const cat_procedure *p = catalogue_procedure_by_id(t, rs[i].procedure_id);
+        assert_non_null(rs[i].attributes);
+        json_t *root = json_loads(rs[i].attributes, 0, NULL);
+        assert_true(json_is_object(root));
+        attr_input in[64];
+        size_t n_in = 0;
+        const char *code;
+        json_t *val;
+        json_object_foreach(root, code, val)
+        {
+            if (json_is_array(val)) {
+                size_t k;
+                json_t *item;
+                json_array_foreach(val, k, item)
+                {
+                    assert_true(n_in < 64);
+                    in[n_in].code = code;
+                    in[n_in++].value = json_string_value(item);
+                }
+            } else {
+                assert_true(n_in < 64);
+                in[n_in].code = code;
+                in[n_in++].value = json_string_value(val);
+            }
+        }
+        const char *again = NULL;
+        error err;
+        assert_int_equal(attrs_validate(&a, p->attrs, p->n_attrs, in, n_in, &again, &err), 0);
+        json_t *back = json_loads(again, 0, NULL);
+        assert_true(json_equal(root, back));
+        json_decref(back);
+        json_decref(root);
+        with_values += n_in > 0;
+    }
+    assert_true(with_values > n * 9 / 10); /* only question-generale has none required */
+    arena_free(&a);
+    catalogue_release(loaded.core, cat);
+}
+
+static void test_timelines(void **state)
+{
+    (void)state;
+    const catalogue *cat = catalogue_acquire(loaded.core);
+    const cat_tenant *t = catalogue_tenant_by_slug(cat, "ville-demo");
+    arena a;
+    arena_init(&a, 0);
+    store_request *rs = NULL;
+    size_t n = all_requests(loaded.core, t, &a, &rs);
+    size_t internal = 0, public_notes = 0;
+    for (size_t i = 0; i < n; i++) {
+        store_event *ev = NULL;
+        size_t ne = 0;
+        error err;
+        assert_int_equal(request_timeline(loaded.core, t, rs[i].id, 0, &a, &ev, &ne, &err), 0);
+        assert_true(ne >= 1);
+        assert_string_equal(ev[0].kind, "created");
+        assert_string_equal(ev[0].channel, rs[i].channel);
+        assert_int_equal(ev[0].created_at, rs[i].created_at);
+        const char *last_status = "new";
+        for (size_t k = 0; k < ne; k++) {
+            assert_true(ev[k].created_at >= rs[i].created_at);
+            assert_true(ev[k].created_at <= rs[i].updated_at);
+            if (k > 0)
+                assert_true(ev[k].created_at >= ev[k - 1].created_at);
+            if (strcmp(ev[k].kind, "status") == 0) {
+                assert_string_equal(ev[k].status_from, last_status);
+                last_status = ev[k].status_to;
+                assert_non_null(ev[k].body);
+            }
+            if (strcmp(ev[k].kind, "note") == 0) {
+                internal += !ev[k].is_public;
+                public_notes += ev[k].is_public;
+            }
+        }
+        /* the timeline ends in the request's status */
+        assert_string_equal(last_status, rs[i].status);
+    }
+    assert_true(internal > 0);
+    assert_true(public_notes > 0);
+    arena_free(&a);
+    catalogue_release(loaded.core, cat);
+}
+
+static void test_idempotent(void **state)
+{
+    (void)state;
+    error err;
+    char text[512] = "";
+    FILE *report = tmpfile();
+    assert_non_null(report);
+    assert_int_equal(demo_load(loaded.core, N_REQUESTS, SEED + 1, report, &err), 0);
+    rewind(report);
+    size_t got = fread(text, 1, sizeof text - 1, report);
+    text[got] = '\0';
+    fclose(report);
+    assert_non_null(strstr(text, "already loaded"));
+    const catalogue *cat = catalogue_acquire(loaded.core);
+    const cat_tenant *t = catalogue_tenant_by_slug(cat, "ville-demo");
+    store_request_filter f = tenant_filter(t);
+    assert_int_equal(count(loaded.core, &f), N_REQUESTS);
+    catalogue_release(loaded.core, cat);
+}
+
+/* Same seed, same commune (apart from the "now" anchor); another seed, another one. */
+static void test_deterministic(void **state)
+{
+    (void)state;
+    db d1, d2;
+    db_open(&d1, "same.db");
+    db_open(&d2, "other.db");
+    error err;
+    assert_int_equal(demo_load(d1.core, N_REQUESTS, SEED, NULL, &err), 0);
+    assert_int_equal(demo_load(d2.core, N_REQUESTS, SEED + 7, NULL, &err), 0);
+    arena a;
+    arena_init(&a, 0);
+    store_request *r0 = NULL, *r1 = NULL, *r2 = NULL;
+    const catalogue *c0 = catalogue_acquire(loaded.core);
+    const catalogue *c1 = catalogue_acquire(d1.core);
+    const catalogue *c2 = catalogue_acquire(d2.core);
+    size_t n0 = all_requests(loaded.core, catalogue_tenant_by_slug(c0, "ville-demo"), &a, &r0);
+    size_t n1 = all_requests(d1.core, catalogue_tenant_by_slug(c1, "ville-demo"), &a, &r1);
+    size_t n2 = all_requests(d2.core, catalogue_tenant_by_slug(c2, "ville-demo"), &a, &r2);
+    assert_int_equal(n0, N_REQUESTS);
+    assert_int_equal(n1, N_REQUESTS);
+    assert_int_equal(n2, N_REQUESTS);
+    size_t differ = 0;
+    for (size_t i = 0; i < n0; i++) {
+        assert_string_equal(r0[i].description, r1[i].description);
+        assert_string_equal(r0[i].channel, r1[i].channel);
+        assert_string_equal(r0[i].status, r1[i].status);
+        assert_string_equal(r0[i].attributes, r1[i].attributes);
+        differ += strcmp(r0[i].description, r2[i].description) != 0;
+    }
+    assert_true(differ > N_REQUESTS / 2);
+    catalogue_release(d2.core, c2);
+    catalogue_release(d1.core, c1);
+    catalogue_release(loaded.core, c0);
+    arena_free(&a);
+    db_close(&d2);
+    db_close(&d1);
+}
+
+/* A catalogue-only demo, then a wrong import: nothing is written. */
+static void test_import_checks(void **state)
+{
+    (void)state;
+    db d;
+    db_open(&d, "empty.db");
+    error err;
+    assert_int_equal(demo_load(d.core, 0, SEED, NULL, &err), 0);
+    const catalogue *cat = catalogue_acquire(d.core);
+    const cat_tenant *t = catalogue_tenant_by_slug(cat, "ville-demo");
+    assert_non_null(t);
+    const cat_procedure *p = catalogue_procedure(t, "question-generale");
+    assert_non_null(p);
+    admin_import_event ev = {.created_at = 1700000000,
+                             .kind = "created",
+                             .is_public = 1,
+                             .actor = "citizen",
+                             .channel = "web",
+                             .status_to = "new"};
+    admin_import_request q[2];
+    memset(q, 0, sizeof q);
+    for (int i = 0; i < 2; i++) {
+        q[i].rec.tenant_id = t->rec.id;
+        q[i].rec.procedure_id = p->rec.id;
+        q[i].rec.status = "new";
+        q[i].rec.channel = "web";
+        q[i].rec.description = "Bonjour";
+        q[i].rec.priority = 1;
+        q[i].rec.created_at = 1700000000;
+        q[i].events = &ev;
+        q[i].n_events = 1;
+    }
+    q[1].rec.status = "bogus";
+    size_t written = 99;
+    assert_int_equal(admin_import_requests(d.core, q, 2, &written, &err), -1);
+    assert_int_equal(err.code, ERR_INVALID_ARG);
+    assert_string_equal(err.arg, "requests[1].status");
+    assert_int_equal(written, 0);
+    store_request_filter f = tenant_filter(t);
+    assert_int_equal(count(d.core, &f), 0);
+    /* fixed, the same import goes in and is numbered in its creation year (2023) */
+    q[1].rec.status = "new";
+    assert_int_equal(admin_import_requests(d.core, q, 2, &written, &err), 0);
+    assert_int_equal(written, 2);
+    assert_int_equal(count(d.core, &f), 2);
+    arena a;
+    arena_init(&a, 0);
+    store_request *rs = NULL;
+    size_t n = all_requests(d.core, t, &a, &rs);
+    assert_int_equal(n, 2);
+    assert_memory_equal(rs[0].reference, "2023-", 5);
+    assert_string_not_equal(rs[0].token_hash, rs[1].token_hash);
+    arena_free(&a);
+    catalogue_release(d.core, cat);
+    db_close(&d);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_catalogue),        cmocka_unit_test(test_counts_channels_statuses),
+        cmocka_unit_test(test_requests_content), cmocka_unit_test(test_attributes_valid),
+        cmocka_unit_test(test_timelines),        cmocka_unit_test(test_idempotent),
+        cmocka_unit_test(test_deterministic),    cmocka_unit_test(test_import_checks),
+    };
+    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
