@@ -43,6 +43,16 @@ static uint64_t rng_next(rng *r)
     return z ^ (z >> 31);
 }
 
+/* An independent stream for item `index` of `kind` (a day's times, a request): what one
+ * request draws never shifts the draws of the next, so that a branch that depends on "now"
+ * (recent requests) cannot change the rest of the commune. */
+static rng rng_stream(uint64_t seed, uint64_t kind, uint64_t index)
+{
+    rng r = {seed * 0xD1342543DE82EF95ULL + kind * 0x9E3779B97F4A7C15ULL + index};
+    rng_next(&r);
+    return r;
+}
+
 static unsigned rng_below(rng *r, unsigned n)
 {
     return n ? (unsigned)(rng_next(r) % n) : 0;
@@ -96,6 +106,7 @@ typedef struct demo_gen {
     const cat_tenant *tenant;
     rng r;
     int64_t now;
+    uint64_t seed;
     unsigned n;                                 /* requests to generate */
     const cat_procedure *procs[MAX_PROCEDURES]; /* parallel to demo_procedures */
     const demo_department *depts[MAX_PROCEDURES];
@@ -177,11 +188,6 @@ typedef struct person {
     const char *email, *phone; /* NULL when not given */
     int anonymous;
 } person;
-
-static const char *civility(const person *p)
-{
-    return p->first->female ? "Mme" : "M.";
-}
 
 static void gen_person(demo_gen *g, channel ch, person *p)
 {
@@ -462,7 +468,6 @@ static int compose_description(demo_gen *g, buf *b, channel ch, const person *wh
                                const char *core_text, const char *detail)
 {
     rng *r = &g->r;
-    const char *name = who->last->name;
     switch (ch) {
     case CHANNEL_EMAIL:
         buf_puts(b, "Bonjour,\n\n");
@@ -472,14 +477,14 @@ static int compose_description(demo_gen *g, buf *b, channel ch, const person *wh
             buf_puts(b, "Bonjour,\n");
         break;
     case CHANNEL_PHONE:
-        buf_printf(b, "Appel de %s %s : ", civility(who), name);
+        buf_puts(b, "Appel téléphonique : ");
         break;
     case CHANNEL_COUNTER:
-        buf_printf(b, "%s %s, reçu%s à l'accueil, signale : « ", civility(who), name,
+        buf_printf(b, "Usager%s reçu%s à l'accueil, signale : « ", who->first->female ? "e" : "",
                    who->first->female ? "e" : "");
         break;
     case CHANNEL_POST:
-        buf_printf(b, "Courrier de %s %s %s : « ", civility(who), who->first->name, name);
+        buf_puts(b, "Courrier reçu : « ");
         break;
     default:
         break;
@@ -491,7 +496,9 @@ static int compose_description(demo_gen *g, buf *b, channel ch, const person *wh
     }
     switch (ch) {
     case CHANNEL_EMAIL:
-        buf_printf(b, "\n\nCordialement,\n%s %s", who->first->name, name);
+        /* No signature: the name is in the contact fields, and descriptions are public
+         * on Open311, which must never show who wrote. */
+        buf_puts(b, "\n\nCordialement.");
         break;
     case CHANNEL_WEB:
         if (rng_unit(r) < 0.4)
@@ -800,9 +807,19 @@ static int internal(error *err, const char *what, size_t index)
     return error_set(err, ERR_INTERNAL, NULL, "demo tables: %s (request %zu)", what, index);
 }
 
+/* Position of a procedure in demo_procedures (the showcase requests name theirs). */
+static size_t procedure_index(const char *code)
+{
+    for (size_t i = 0; i < demo_n_procedures; i++)
+        if (strcmp(demo_procedures[i].code, code) == 0)
+            return i;
+    return 0;
+}
+
 static int gen_request(demo_gen *g, const slot *s, size_t index, admin_import_request *q,
                        error *err)
 {
+    g->r = rng_stream(g->seed, 2, index);
     rng *r = &g->r;
     arena *a = &g->a;
     enum special sp = SPECIAL_NONE;
@@ -816,15 +833,15 @@ static int gen_request(demo_gen *g, const slot *s, size_t index, admin_import_re
     switch (sp) {
     case SPECIAL_LONG:
         ch = CHANNEL_EMAIL;
-        pi = 0; /* nid-de-poule */
+        pi = procedure_index("nid-de-poule");
         break;
     case SPECIAL_XML:
         ch = CHANNEL_WEB;
-        pi = 3; /* graffiti */
+        pi = procedure_index("graffiti");
         break;
     case SPECIAL_EMOJI:
         ch = CHANNEL_MOBILE;
-        pi = 2; /* depot-sauvage */
+        pi = procedure_index("depot-sauvage");
         special_text = demo_emoji_text;
         break;
     default:
@@ -1103,7 +1120,7 @@ int demo_load(core *c, unsigned requests, unsigned seed, FILE *report, error *er
         goto cleanup;
     }
     g->c = c;
-    g->r.s = 0x5EED0000ULL ^ seed;
+    g->seed = seed;
     g->now = time_now();
     g->n = requests;
     arena_init(&g->a, 0);
@@ -1124,6 +1141,7 @@ int demo_load(core *c, unsigned requests, unsigned seed, FILE *report, error *er
         size_t k = (size_t)(((uint64_t)(d + 1) * requests) / DEMO_DAYS -
                             ((uint64_t)d * requests) / DEMO_DAYS);
         int64_t day_start = today - (int64_t)(DEMO_DAYS - 1 - d) * DAY;
+        g->r = rng_stream(g->seed, 1, d);
         for (size_t i = 0; i < k; i++)
             gen_slot(g, day_start, &slots[i]);
         qsort(slots, k, sizeof *slots, cmp_slot);

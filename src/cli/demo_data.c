@@ -992,6 +992,16 @@ const char *const demo_long_email_paragraphs[] = {
     "stationnement sur le trottoir, qui aggrave encore la situation les jours de marché. "
     "Cette demande avait déjà été évoquée lors du dernier conseil de quartier, et nous "
     "avions cru comprendre qu'elle serait étudiée par vos services.\n\n",
+    "Nous avons également constaté que le marquage au sol du passage piéton situé devant la "
+    "boulangerie est presque effacé : la nuit, et surtout par temps de pluie, les "
+    "automobilistes ne le voient plus, et plusieurs enfants ont failli être renversés à la "
+    "sortie de l'école. Un simple rafraîchissement de la peinture, accompagné si possible d'un "
+    "panneau lumineux, rendrait la traversée beaucoup plus sûre pour tous.\n\n",
+    "Par ailleurs, l'éclairage public de la rue est insuffisant depuis le remplacement des "
+    "anciennes lanternes : deux candélabres sur cinq restent éteints une bonne partie de la "
+    "nuit, ce qui rend le trou dont nous parlions plus haut encore plus difficile à éviter "
+    "pour les cyclistes qui rentrent tard du travail. Nous avons noté les numéros inscrits sur "
+    "les mâts et pouvons vous les communiquer.\n\n",
     "Vous trouverez ci-dessous la liste des signataires de ce courrier, qui habitent tous la "
     "rue ou les rues adjacentes et qui souhaitent être tenus informés des suites données à "
     "leur démarche. Nous vous remercions par avance de l'attention que vous porterez à notre "

@@ -557,7 +557,7 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
     if (!ctx)
         return MHD_NO;
     http_req *rq = &ctx->rq;
-    switch (ctx->state) {
+    switch ((conn_state)atomic_load(&ctx->state)) {
     case STATE_HEADERS: {
         ctx->method_name = arena_strdup(&ctx->arena, method);
         rq->method = parse_method(method);
