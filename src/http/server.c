@@ -152,8 +152,7 @@ static enum MHD_Result queue(conn_ctx *ctx)
     }
     size_t len = 0;
     char *body = buf_steal(&rq->out, &len);
-    struct MHD_Response *resp =
-        MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+    struct MHD_Response *resp = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
     if (!resp) {
         free(body);
         return MHD_NO;
@@ -193,9 +192,8 @@ static const struct {
     const char *name;
     http_method m;
 } methods[] = {
-    {"GET", HTTP_GET},       {"POST", HTTP_POST},     {"PATCH", HTTP_PATCH},
-    {"PUT", HTTP_PUT},       {"DELETE", HTTP_DELETE}, {"HEAD", HTTP_HEAD},
-    {"OPTIONS", HTTP_OPTIONS},
+    {"GET", HTTP_GET},       {"POST", HTTP_POST}, {"PATCH", HTTP_PATCH},     {"PUT", HTTP_PUT},
+    {"DELETE", HTTP_DELETE}, {"HEAD", HTTP_HEAD}, {"OPTIONS", HTTP_OPTIONS},
 };
 
 static http_method parse_method(const char *name)
@@ -289,8 +287,8 @@ int http_form_body(http_req *rq, form *out, error *err)
     mp_state st = {.arena = rq->arena};
     st.fields = arena_alloc(rq->arena, sizeof *st.fields * FORM_MAX_FIELDS);
     buf_init(&st.value, ctx->srv->cfg.max_body);
-    struct MHD_PostProcessor *pp = MHD_create_post_processor(ctx->conn, 16 * 1024, mp_iterator,
-                                                             &st);
+    struct MHD_PostProcessor *pp =
+        MHD_create_post_processor(ctx->conn, 16 * 1024, mp_iterator, &st);
     int rc = -1;
     if (!pp || !st.fields) {
         error_set(err, ERR_BAD_REQUEST, NULL, "malformed multipart body");
@@ -298,8 +296,9 @@ int http_form_body(http_req *rq, form *out, error *err)
     }
     enum MHD_Result r = MHD_post_process(pp, rq->body, rq->body_len);
     if (st.refused_file) {
-        error_set(err, ERR_UNSUPPORTED, "media", "file uploads are not accepted here; give a "
-                                                 "media_url instead");
+        error_set(err, ERR_UNSUPPORTED, "media",
+                  "file uploads are not accepted here; give a "
+                  "media_url instead");
         goto cleanup;
     }
     if (r != MHD_YES || mp_flush(&st) != 0) {
@@ -539,16 +538,14 @@ static void client_address(conn_ctx *ctx)
         if (sa->sa_family == AF_INET)
             inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, host, sizeof host);
         else if (sa->sa_family == AF_INET6)
-            inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, host,
-                      sizeof host);
+            inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, host, sizeof host);
     }
     ctx->rq.client_ip = arena_strdup(&ctx->arena, host);
 }
 
 static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const char *url,
-                                 const char *method, const char *version,
-                                 const char *upload_data, size_t *upload_data_size,
-                                 void **req_cls)
+                                 const char *method, const char *version, const char *upload_data,
+                                 size_t *upload_data_size, void **req_cls)
 {
     (void)cls;
     (void)url;
@@ -564,8 +561,8 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
         client_address(ctx);
         rq->cat = catalogue_acquire(ctx->srv->core);
         /* Refuse a declared oversized body before reading it. */
-        const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-                                                     MHD_HTTP_HEADER_CONTENT_LENGTH);
+        const char *cl =
+            MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
         if (cl) {
             char *end = NULL;
             unsigned long long v = strtoull(cl, &end, 10);
@@ -620,8 +617,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
     http_req *rq = &ctx->rq;
     /* The access log: no query string (it may carry personal data or keys), no body. */
     log_info("%s %s %d %lldms tenant=%s%s", ctx->method_name ? ctx->method_name : "-",
-             rq->path ? rq->path : "-", rq->status,
-             (long long)(time_mono_ms() - ctx->start_ms),
+             rq->path ? rq->path : "-", rq->status, (long long)(time_mono_ms() - ctx->start_ms),
              rq->host_tenant ? rq->host_tenant->rec.slug : "-",
              toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (connection ended early)");
     if (rq->cat)
@@ -649,8 +645,7 @@ static int parse_listen(const char *listen, struct sockaddr_storage *ss, error *
     char host[256];
     const char *colon = strrchr(listen, ':');
     if (!colon || colon == listen || !colon[1] || (size_t)(colon - listen) >= sizeof host)
-        return error_set(err, ERR_INVALID_ARG, "listen", "expected ADDRESS:PORT, got '%s'",
-                         listen);
+        return error_set(err, ERR_INVALID_ARG, "listen", "expected ADDRESS:PORT, got '%s'", listen);
     const char *h = listen;
     size_t hlen = (size_t)(colon - listen);
     if (h[0] == '[' && hlen > 2 && h[hlen - 1] == ']') {
@@ -666,8 +661,7 @@ static int parse_listen(const char *listen, struct sockaddr_storage *ss, error *
     struct addrinfo hints = {.ai_flags = AI_NUMERICHOST, .ai_socktype = SOCK_STREAM};
     struct addrinfo *res = NULL;
     if (getaddrinfo(host, NULL, &hints, &res) != 0 || !res)
-        return error_set(err, ERR_INVALID_ARG, "listen", "'%s' is not a numeric address",
-                         host);
+        return error_set(err, ERR_INVALID_ARG, "listen", "'%s' is not a numeric address", host);
     memset(ss, 0, sizeof *ss);
     memcpy(ss, res->ai_addr, res->ai_addrlen);
     freeaddrinfo(res);
@@ -705,12 +699,12 @@ http_server *http_server_start(core *c, const http_config *cfg, const http_mount
         flags |= MHD_USE_IPv6;
     if (srv->rl_ip && srv->rl_key)
         srv->daemon = MHD_start_daemon(
-            flags, 0, NULL, NULL, on_access, srv, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-            MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_URI_LOG_CALLBACK, on_uri, srv,
-            MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_CONNECTION_TIMEOUT,
-            (unsigned)30, MHD_OPTION_CONNECTION_LIMIT, (unsigned)4096,
-            MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)64 * 1024, MHD_OPTION_EXTERNAL_LOGGER,
-            on_mhd_log, NULL, MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1, MHD_OPTION_END);
+            flags, 0, NULL, NULL, on_access, srv, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
+            MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss, MHD_OPTION_THREAD_POOL_SIZE, threads,
+            MHD_OPTION_URI_LOG_CALLBACK, on_uri, srv, MHD_OPTION_NOTIFY_COMPLETED, on_completed,
+            srv, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30, MHD_OPTION_CONNECTION_LIMIT,
+            (unsigned)4096, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)64 * 1024,
+            MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1, MHD_OPTION_END);
     if (!srv->daemon) {
         error_set(err, ERR_UNAVAILABLE, "listen", "cannot listen on %s (address in use?)",
                   cfg->listen);

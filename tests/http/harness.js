@@ -92,6 +92,14 @@ function createKey(db, name, scope, env) {
     return key;
 }
 
+/* Removes a test directory (unless KEEP_TEST_DIRS=1), after opts.beforeCleanup(dir), which
+ * must undo what beforeInit did outside the directory (e.g. unmount). */
+function removeDir(dir, opts) {
+    if (opts.beforeCleanup) opts.beforeCleanup(dir);
+    if (process.env.KEEP_TEST_DIRS === '1') return;
+    fs.rmSync(dir, { recursive: true, force: true });
+}
+
 /*
  * startServer(opts) → server handle.
  * opts.env       extra environment for the server and the CLI (merged over the defaults)
@@ -99,6 +107,8 @@ function createKey(db, name, scope, env) {
  * opts.requests  number of demo requests (default: the demo's own default)
  * opts.dbFile    database path relative to the temp dir (default "g.db")
  * opts.beforeInit(dir)  called once the temp dir exists, before `init` (e.g. to mount a tmpfs)
+ * opts.beforeCleanup(dir)  called before the temp dir is removed (e.g. to unmount); also when
+ *                startServer fails
  * opts.threads   --threads N
  */
 async function startServer(opts = {}) {
@@ -113,16 +123,19 @@ async function startServer(opts = {}) {
     delete env.GUICHET_LISTEN;
     if (opts.env && opts.env.GUICHET_DB) env.GUICHET_DB = opts.env.GUICHET_DB;
 
-    if (opts.beforeInit) await opts.beforeInit(dir);
-    mustGuichet(['init', '--db', db], env);
-    if (opts.demo !== false) {
-        const args = ['demo', '--db', db];
-        if (opts.requests !== undefined) args.push('--requests', String(opts.requests));
-        mustGuichet(args, env);
-    }
     const keys = {};
-    if (opts.demo !== false) {
-        for (const scope of SCOPES) keys[scope] = createKey(db, `test-${scope}`, scope, env);
+    try {
+        if (opts.beforeInit) await opts.beforeInit(dir);
+        mustGuichet(['init', '--db', db], env);
+        if (opts.demo !== false) {
+            const args = ['demo', '--db', db];
+            if (opts.requests !== undefined) args.push('--requests', String(opts.requests));
+            mustGuichet(args, env);
+            for (const scope of SCOPES) keys[scope] = createKey(db, `test-${scope}`, scope, env);
+        }
+    } catch (e) {
+        removeDir(dir, opts);
+        throw e;
     }
 
     const port = opts.port || await freePort();
@@ -187,8 +200,7 @@ async function startServer(opts = {}) {
     const cleanup = () => {
         if (cleaned) return;
         cleaned = true;
-        if (process.env.KEEP_TEST_DIRS === '1') return;
-        fs.rmSync(dir, { recursive: true, force: true });
+        removeDir(dir, opts);
     };
 
     const srv = {
