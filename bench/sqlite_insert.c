@@ -56,11 +56,11 @@ static const char *const schema = "CREATE TABLE requests (\n"
                                   "  api_key_id INTEGER\n"
                                   ") STRICT;\n";
 
-/* The `mirror` shape adds what guichet's table maintains on every insert: its two unique
- * constraints (as unique indexes, which is how SQLite implements them) and four indexes. */
+/* The `mirror` shape adds what guichet's table maintains on every insert: its unique
+ * reference (a unique index, which is how SQLite implements the constraint) and its other
+ * indexes. */
 static const char *const mirror_indexes =
     "CREATE UNIQUE INDEX requests_reference ON requests (tenant_id, reference);\n"
-    "CREATE UNIQUE INDEX requests_token ON requests (tenant_id, token_hash);\n"
     "CREATE INDEX requests_created ON requests (tenant_id, created_at DESC, id DESC);\n"
     "CREATE INDEX requests_procedure ON requests (tenant_id, procedure_id, status, created_at);\n"
     "CREATE INDEX requests_status ON requests (tenant_id, status, created_at);\n"

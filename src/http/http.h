@@ -60,6 +60,7 @@ struct http_req {
     const char *client_ip;
     lang lang;             /* from ?lang= or Accept-Language: fr by default */
     void *user;            /* free for the handler: state kept across suspension */
+    int cacheable;         /* set by http_cacheable */
     /* response, filled by http_respond* */
     int status;
     const char *content_type;
@@ -91,6 +92,8 @@ typedef struct http_config {
     double rate_key;        /* writes per second per API key (0: unlimited) */
     double burst_key;
     const char *public_url; /* base URL announced in Open311 discovery; NULL: from Host */
+    size_t cache_bytes;     /* response cache for GETs marked cacheable; 0: none */
+    int cache_ttl_ms;       /* longest life of a cached response */
 } http_config;
 
 /* Fills cfg with the defaults. */
@@ -131,6 +134,11 @@ int http_form_body(http_req *rq, form *out, error *err);
 int http_ratelimit_key(http_req *rq, int64_t key_id, error *err);
 /* Base URL of this server as clients reach it ("http://host:port"), in the arena. */
 const char *http_base_url(http_req *rq);
+
+/* Marks a GET response as cacheable: public data whose bytes depend only on the Host, the
+ * language and the URI (path and query). The server keeps it until the next write, a
+ * catalogue change or the TTL, whichever comes first. */
+void http_cacheable(http_req *rq);
 
 /* Suspends the connection: the handler returns without answering; later, from any thread,
  * http_resume(rq, cont) makes the server call cont(rq) on a server thread, and cont

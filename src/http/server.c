@@ -17,6 +17,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "http/cache.h"
 #include "http/ratelimit.h"
 #include "util/log.h"
 #include "util/timeutil.h"
@@ -33,6 +34,7 @@ struct http_server {
     const http_mount *mounts;
     ratelimit *rl_ip;
     ratelimit *rl_key;
+    http_cache *cache;
     atomic_int in_flight;
     int port;
 };
@@ -58,6 +60,9 @@ typedef struct conn_ctx {
     int body_too_large;
     http_handler cont;
     int64_t start_ms;
+    const char *cache_key; /* GETs only */
+    size_t cache_key_len;
+    http_cache_stamp cache_stamp; /* taken before the handler read anything */
 } conn_ctx;
 
 void http_config_defaults(http_config *cfg)
@@ -70,6 +75,13 @@ void http_config_defaults(http_config *cfg)
     cfg->burst_ip = 200;
     cfg->rate_key = 20;
     cfg->burst_key = 100;
+    cfg->cache_bytes = 64u * 1024 * 1024;
+    cfg->cache_ttl_ms = 1000;
+}
+
+void http_cacheable(http_req *rq)
+{
+    rq->cacheable = 1;
 }
 
 /* ---- responses ---- */
@@ -150,6 +162,10 @@ static enum MHD_Result queue(conn_ctx *ctx)
         rq->n_headers_out = 0;
         http_respond_error(rq, &e);
     }
+    if (rq->cacheable && rq->status == 200 && rq->n_headers_out == 0 && ctx->cache_key &&
+        rq->content_type)
+        http_cache_put(ctx->srv->cache, ctx->cache_key, ctx->cache_key_len, &ctx->cache_stamp,
+                       rq->content_type, buf_cstr(&rq->out), rq->out.len);
     size_t len = 0;
     char *body = buf_steal(&rq->out, &len);
     struct MHD_Response *resp = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
@@ -426,6 +442,28 @@ static int split_path(arena *a, const char *path, size_t len, char **segs, size_
     return 0;
 }
 
+/* Answers from the cache when it holds a fresh copy; otherwise remembers the key and the
+ * stamp to store the answer under. 1 when answered. */
+static int serve_cached(conn_ctx *ctx)
+{
+    http_req *rq = &ctx->rq;
+    const char *host = http_header(rq, "Host");
+    ctx->cache_key = arena_printf(rq->arena, "%s\n%d\n%s", host ? host : "", (int)rq->lang,
+                                  ctx->raw_uri ? ctx->raw_uri : "/");
+    if (!ctx->cache_key)
+        return 0;
+    ctx->cache_key_len = strlen(ctx->cache_key);
+    ctx->cache_stamp.generation = store_generation(core_store(rq->core));
+    ctx->cache_stamp.catalogue_version = rq->cat->version;
+    ctx->cache_stamp.now_ms = time_mono_ms();
+    char ctype[64];
+    if (!http_cache_get(ctx->srv->cache, ctx->cache_key, ctx->cache_key_len, &ctx->cache_stamp,
+                        &rq->out, ctype, sizeof ctype))
+        return 0;
+    http_respond(rq, 200, arena_strdup(rq->arena, ctype));
+    return 1;
+}
+
 static void dispatch(conn_ctx *ctx)
 {
     http_req *rq = &ctx->rq;
@@ -465,6 +503,9 @@ static void dispatch(conn_ctx *ctx)
     }
     rq->body = ctx->body.len ? buf_cstr(&ctx->body) : NULL;
     rq->body_len = ctx->body.len;
+    rq->host_tenant = catalogue_tenant_for_host(rq->cat, http_header(rq, "Host"));
+    if (rq->method == HTTP_GET && srv->cache && serve_cached(ctx))
+        return;
 
     char *segs[MAX_SEGMENTS];
     size_t n = 0;
@@ -473,7 +514,6 @@ static void dispatch(conn_ctx *ctx)
         http_respond_error(rq, &err);
         return;
     }
-    rq->host_tenant = catalogue_tenant_for_host(rq->cat, http_header(rq, "Host"));
 
     unsigned allowed = 0;
     for (const http_mount *m = srv->mounts; m->prefix; m++)
@@ -688,6 +728,7 @@ http_server *http_server_start(core *c, const http_config *cfg, const http_mount
     srv->mounts = mounts;
     srv->rl_ip = ratelimit_new(cfg->rate_ip, cfg->burst_ip);
     srv->rl_key = ratelimit_new(cfg->rate_key, cfg->burst_key);
+    srv->cache = http_cache_new(cfg->cache_bytes, cfg->cache_ttl_ms);
     unsigned threads = cfg->threads;
     if (!threads) {
         long n = sysconf(_SC_NPROCESSORS_ONLN);
@@ -710,6 +751,7 @@ http_server *http_server_start(core *c, const http_config *cfg, const http_mount
                   cfg->listen);
         ratelimit_free(srv->rl_ip);
         ratelimit_free(srv->rl_key);
+        http_cache_free(srv->cache);
         free(srv);
         return NULL;
     }
@@ -743,5 +785,6 @@ void http_server_stop(http_server *srv, int timeout_ms)
     MHD_stop_daemon(srv->daemon);
     ratelimit_free(srv->rl_ip);
     ratelimit_free(srv->rl_key);
+    http_cache_free(srv->cache);
     free(srv);
 }

@@ -6,6 +6,8 @@
  */
 #include "store/store.h"
 
+#include <stdatomic.h>
+
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -92,7 +94,15 @@ static int run_batch(store *s, store_job *jobs)
         }
         return -1;
     }
+    /* Before any done() runs, so that a client told "written" never reads a cached answer
+     * from before its write. */
+    atomic_fetch_add(&s->generation, 1);
     return 0;
+}
+
+uint64_t store_generation(store *s)
+{
+    return atomic_load(&s->generation);
 }
 
 /* Calls each job's done(); reads `next` first because done() may free the job. */

@@ -236,7 +236,12 @@ struct store {
     const store_ops *ops;
     store_writer *writer;          /* NULL until store_writer_start */
     store_writer_stats last_stats; /* of the writer last stopped */
+    _Atomic uint64_t generation;   /* bumped after every committed write batch */
 };
+
+/* A number that grows after every write this process committed: caches of data read from
+ * the store stay valid while it does not move. */
+uint64_t store_generation(store *s);
 
 /* Opens the SQLite backend on a file (created when absent). Returns NULL and fills err on
  * failure. Caller frees with store_close. */

@@ -113,6 +113,10 @@ static void respond_doc(http_req *rq, docw *w, int http_status)
         return;
     }
     http_respond(rq, http_status, docw_content_type(w->fmt));
+    /* Every Open311 read is public data that depends only on the URI, the host and the
+     * language: the server may answer it again from memory until the next write. */
+    if (rq->method == HTTP_GET && http_status == 200)
+        http_cacheable(rq);
 }
 
 /* ---- common preamble ---- */
@@ -598,7 +602,6 @@ static int run_search(http_req *rq, const cat_tenant *t, const o311_query *q, st
     memset(&f, 0, sizeof f);
     f.tenant_id = t->rec.id;
     f.only_open311 = 1;
-    f.priority = -1;
     if (q->n_ids > 0) {
         for (size_t i = 0; i < q->n_ids; i += STORE_FILTER_MAX_LIST) {
             size_t k = q->n_ids - i < STORE_FILTER_MAX_LIST ? q->n_ids - i : STORE_FILTER_MAX_LIST;

@@ -267,9 +267,14 @@ static store_sqlite_conn *conn_open(store_sqlite_store *s, int writer, error *er
     }
     sqlite3_extended_result_codes(c->db, 1);
     sqlite3_busy_timeout(c->db, s->busy_timeout_ms);
+    /* The writer gets the larger page cache: index pages it updates stay in memory between
+     * batches. No memory map: remapping a growing file costs TLB shootdowns on every core,
+     * and measured reads were no faster with it. */
     const char *pragmas = writer ? "PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL;"
+                                   "PRAGMA cache_size = -32768;"
                                  /* a read connection must never write by mistake */
-                                 : "PRAGMA foreign_keys = ON; PRAGMA query_only = ON;";
+                                 : "PRAGMA foreign_keys = ON; PRAGMA query_only = ON;"
+                                   "PRAGMA cache_size = -8192;";
     rc = sqlite3_exec(c->db, pragmas, NULL, NULL, NULL);
     if (rc != SQLITE_OK) {
         store_sqlite_fail(c->db, rc, "pragma", err);
@@ -628,8 +633,19 @@ static int busy_timeout_from_env(void)
     return (int)ms;
 }
 
+/* Process-wide SQLite settings, made once before the library initialises: without memory
+ * statistics, SQLite's allocator takes no global mutex, which the pool threads would
+ * otherwise contend on for every read. */
+static void configure_sqlite_once(void)
+{
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+    sqlite3_initialize();
+}
+
 store *store_sqlite_open(const char *path, error *err)
 {
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, configure_sqlite_once);
     if (!path || !*path) {
         error_set(err, ERR_MISSING_ARG, "path", "database path is empty");
         return NULL;
