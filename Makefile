@@ -1,6 +1,6 @@
 # guichet — build, run, test, bench. See README.md.
 CC      ?= gcc
-PKGS    := libmicrohttpd jansson libxml-2.0 sqlite3 libsodium
+PKGS    := libmicrohttpd jansson libxml-2.0 sqlite3 libsodium gmime-3.0 libcurl libmagic vips
 BUILD   ?= build
 OPT     ?= -O2 -g
 SAN     ?=
@@ -18,7 +18,14 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_REPLAY := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz-replay/%)
 
-.PHONY: all deps run test unit bench fuzz clean format check-banned
+# Embedded assets: every file under templates/ and static/, plus Leaflet (npm, vendor/) as
+# static/vendor/leaflet/…, written into one C table by tools/embed and linked into the library.
+HOSTCC  ?= gcc
+ASSET_FILES := $(shell find templates static -type f ! -name '.*' ! -name '*~' 2>/dev/null | sort)
+LEAFLET_DIST := vendor/node_modules/leaflet/dist
+LIB_OBJ += $(BUILD)/obj/gen/assets.o
+
+.PHONY: all deps run test unit bench fuzz clean format check-banned FORCE
 all: $(BUILD)/guichet
 
 deps:
@@ -31,6 +38,28 @@ $(BUILD)/obj/%.o: %.c
 $(BUILD)/libguichet.a: $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
+
+$(BUILD)/tools/embed: tools/embed.c
+	@mkdir -p $(dir $@)
+	$(HOSTCC) -std=c17 -Wall -Wextra -Werror -D_GNU_SOURCE -O2 -o $@ $<
+
+# Rewritten only when the set of asset files changes, so that a removed file regenerates too.
+$(BUILD)/gen/assets.list: FORCE
+	@mkdir -p $(dir $@)
+	@echo '$(ASSET_FILES)' | cmp -s - $@ || echo '$(ASSET_FILES)' > $@
+
+$(LEAFLET_DIST)/leaflet.js:
+	@scripts/install-deps build
+
+$(BUILD)/gen/assets.c: $(BUILD)/tools/embed $(BUILD)/gen/assets.list $(ASSET_FILES) \
+                       $(LEAFLET_DIST)/leaflet.js vendor/package-lock.json
+	$(BUILD)/tools/embed $@ $(ASSET_FILES) $$(cd $(LEAFLET_DIST) && \
+	  for f in leaflet.js leaflet.css images/*.png; do \
+	    printf 'static/vendor/leaflet/%s=$(LEAFLET_DIST)/%s ' "$$f" "$$f"; done)
+
+$(BUILD)/obj/gen/assets.o: $(BUILD)/gen/assets.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
 
 $(BUILD)/guichet: $(BUILD)/obj/src/main.o $(BUILD)/libguichet.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)

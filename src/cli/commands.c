@@ -18,7 +18,11 @@
 #include "core/apikey.h"
 #include "core/catalogue.h"
 #include "core/core.h"
+#include "channels/mail/mail.h"
+#include "core/attachment.h"
 #include "http/http.h"
+#include "web/portal/portal.h"
+#include "web/web.h"
 #include "util/log.h"
 #include "util/timeutil.h"
 
@@ -64,6 +68,22 @@ static const opt_spec serve_opts[] = {
      "base URL clients use, e.g. https://grc.ville.fr (default: from the Host header)"},
     {"busy-timeout-ms", "GUICHET_BUSY_TIMEOUT_MS", OPT_UINT, "5000", 0, 0, 600000,
      "how long a write waits for a locked database before answering 503"},
+    {"max-upload", "GUICHET_MAX_UPLOAD", OPT_UINT, "26214400", 0, 1024, 1073741824.0,
+     "largest form with files (multipart), in bytes"},
+    {"uploads-dir", "GUICHET_UPLOADS_DIR", OPT_STRING, NULL, 0, 0, 0,
+     "where attached files are kept (default: uploads/ next to the database)"},
+    {"map-tiles-url", "GUICHET_MAP_TILES_URL", OPT_STRING,
+     "https://tile.openstreetmap.org/{z}/{x}/{y}.png", 0, 0, 0,
+     "map tiles for the optional map (empty: no map)"},
+    {"map-attribution", "GUICHET_MAP_ATTRIBUTION", OPT_STRING,
+     "© les contributeurs d'OpenStreetMap", 0, 0, 0, "credit shown on the map"},
+    {"smtp-url", "GUICHET_SMTP_URL", OPT_STRING, "", 0, 0, 0,
+     "SMTP relay for outgoing e-mail, smtp://HOST:PORT or smtps://HOST:PORT (empty: e-mail "
+     "stays queued)"},
+    {"mail-from", "GUICHET_MAIL_FROM", OPT_STRING, "", 0, 0, 0,
+     "sender address of outgoing e-mail, e.g. ne-pas-repondre@ville.fr"},
+    {"mail-backoff", "GUICHET_MAIL_BACKOFF_S", OPT_UINT, "30", 0, 1, 3600,
+     "seconds before the first retry of an e-mail the relay did not take (doubles each time)"},
     {"cache-mb", "GUICHET_CACHE_MB", OPT_UINT, "64", 0, 0, 65536,
      "memory for cached public GET answers, in MiB (0: no cache)"},
     {"log-level", "GUICHET_LOG_LEVEL", OPT_STRING, "info", 0, 0, 0, "debug, info, warn or error"},
@@ -309,8 +329,41 @@ static int cmd_tenant_list(const opt_values *v)
 static const http_mount mounts[] = {
     {"/open311/", open311_routes, open311_write_error},
     {"/api/", rest_routes, rest_write_error},
+    {"/static/", web_static_routes, web_write_error},
+    {"/", portal_filing_routes, web_write_error},
+    {"/", portal_tracking_routes, web_write_error},
+    {"/", portal_account_routes, web_write_error},
+    {"/", portal_files_routes, web_write_error},
     {NULL, NULL, NULL},
 };
+
+/* The origin (scheme://host[:port]) of a URL, in out; "" when it has none. */
+static void url_origin(const char *url, char *out, size_t size)
+{
+    out[0] = '\0';
+    const char *p = url ? strstr(url, "://") : NULL;
+    if (!p)
+        return;
+    const char *end = strchr(p + 3, '/');
+    size_t n = end ? (size_t)(end - url) : strlen(url);
+    if (n < size && !memchr(url, ' ', n) && !memchr(url, ';', n) && !memchr(url, '\'', n))
+        snprintf(out, size, "%.*s", (int)n, url);
+}
+
+/* uploads/ beside the database file unless --uploads-dir says otherwise. */
+static const char *uploads_dir(const opt_values *v, char *out, size_t size)
+{
+    const char *dir = opt_str(v, "uploads-dir");
+    if (dir && *dir)
+        return dir;
+    const char *db = opt_str(v, "db");
+    const char *slash = strrchr(db, '/');
+    if (slash)
+        snprintf(out, size, "%.*s/uploads", (int)(slash - db), db);
+    else
+        snprintf(out, size, "uploads");
+    return out;
+}
 
 static int cmd_serve(const opt_values *v)
 {
@@ -350,6 +403,20 @@ static int cmd_serve(const opt_values *v)
     cfg.burst_key = opt_double(v, "burst-key");
     cfg.public_url = opt_str(v, "public-url");
     cfg.cache_bytes = (size_t)opt_uint(v, "cache-mb") * 1024 * 1024;
+    cfg.max_upload = opt_uint(v, "max-upload");
+    cfg.secure_cookies = cfg.public_url && strncmp(cfg.public_url, "https://", 8) == 0;
+    /* The page policy lets the map load tiles from their server, and nothing else. */
+    char tiles_origin[256];
+    url_origin(opt_str(v, "map-tiles-url"), tiles_origin, sizeof tiles_origin);
+    char csp[512];
+    snprintf(csp, sizeof csp,
+             "default-src 'self'; img-src 'self' data:%s%s; object-src 'none'; "
+             "frame-ancestors 'none'; base-uri 'self'; form-action 'self'",
+             tiles_origin[0] ? " " : "", tiles_origin);
+    cfg.csp = csp;
+    web_config wcfg = {.map_tiles_url = opt_str(v, "map-tiles-url"),
+                       .map_attribution = opt_str(v, "map-attribution")};
+    char updir[1024];
 
     /* Signals are taken by sigwait below; block them before any thread starts so that no
      * worker thread receives them. */
@@ -366,9 +433,27 @@ static int cmd_serve(const opt_values *v)
     error err;
     error_clear(&err);
     http_server *srv = NULL;
+    mailer *mail = NULL;
     int rc = 1;
+    if (attachment_set_dir(uploads_dir(v, updir, sizeof updir), &err) != 0) {
+        fprintf(stderr, "guichet serve: uploads directory: %s\n", err.detail);
+        goto cleanup;
+    }
+    if (web_init(&wcfg, &err) != 0) {
+        fprintf(stderr, "guichet serve: templates: %s\n", err.detail);
+        goto cleanup;
+    }
     if (store_writer_start(s.store, &err) != 0) {
         fprintf(stderr, "guichet serve: cannot start the writer: %s\n", err.detail);
+        goto cleanup;
+    }
+    mailer_config mcfg = {.smtp_url = opt_str(v, "smtp-url"),
+                          .from_addr = opt_str(v, "mail-from"),
+                          .backoff_s = (int)opt_uint(v, "mail-backoff")};
+    mail = mailer_start(s.core, &mcfg, &err);
+    if (!mail) {
+        fprintf(stderr, "guichet serve: e-mail: %s%s%s\n", err.arg, err.arg[0] ? ": " : "",
+                err.detail);
         goto cleanup;
     }
     srv = http_server_start(s.core, &cfg, mounts, &err);
@@ -388,11 +473,14 @@ static int cmd_serve(const opt_values *v)
     rc = 0;
 cleanup:
     http_server_stop(srv, 0);
+    /* The mailer records what it sent through the writer: stop it first. */
+    mailer_stop(mail);
     store_writer_stop(s.store);
     store_writer_stats st;
     store_writer_get_stats(s.store, &st);
     log_info("stopped: %llu writes in %llu commits", (unsigned long long)st.jobs,
              (unsigned long long)st.batches);
+    web_shutdown();
     session_close(&s);
     return rc;
 }

@@ -189,7 +189,9 @@ typedef struct person {
     int anonymous;
 } person;
 
-static void gen_person(demo_gen *g, channel ch, person *p)
+/* A contact for a request on channel ch; without allow_anonymous (the procedure's), never
+ * anonymous. */
+static void gen_person(demo_gen *g, channel ch, int allow_anonymous, person *p)
 {
     rng *r = &g->r;
     memset(p, 0, sizeof *p);
@@ -224,7 +226,8 @@ static void gen_person(demo_gen *g, channel ch, person *p)
     default:
         break;
     }
-    if ((ch == CHANNEL_MOBILE || ch == CHANNEL_API) && rng_unit(r) < 0.35) {
+    /* drawn even when not allowed, so that the draws after it stay the same */
+    if ((ch == CHANNEL_MOBILE || ch == CHANNEL_API) && rng_unit(r) < 0.35 && allow_anonymous) {
         p->anonymous = 1;
         return;
     }
@@ -800,6 +803,35 @@ static int gen_timeline(demo_gen *g, const demo_procedure *dp, const demo_depart
     return 0;
 }
 
+/* ---- the citizen's side: notifications, publicity, "moi aussi", ratings ---- */
+
+/* Fills notify, is_public, supporters, rating and rating_comment. Drawn last, after the
+ * timeline, so that the rest of the request does not depend on them. */
+static void gen_citizen_side(demo_gen *g, const demo_procedure *dp, status target,
+                             store_request *rec)
+{
+    rng *r = &g->r;
+    if (rec->email)
+        rec->notify = "email";
+    else if (rec->phone && rng_unit(r) < 0.6)
+        rec->notify = "sms";
+    /* Public once an agent accepted it (or at once where the procedure says so); a rejected
+     * report or a duplicate was not accepted. */
+    int accepted =
+        target == STATUS_ACKNOWLEDGED || target == STATUS_IN_PROGRESS || target == STATUS_RESOLVED;
+    rec->is_public = dp->is_public && (accepted || (dp->flags & DEMO_AUTO_PUBLIC));
+    if (rec->is_public && rng_unit(r) < 0.4)
+        rec->supporters = 1 + (int)rng_below(r, rng_unit(r) < 0.8 ? 4 : 15);
+    if (status_is_closed(target) && rng_unit(r) < 0.3) {
+        /* per cent: 1 to 5 stars */
+        static const unsigned weights[5] = {8, 10, 17, 30, 35};
+        int k = pick_weighted(r, weights, 5);
+        rec->rating = k + 1;
+        if (rng_unit(r) < 0.7)
+            rec->rating_comment = pick(r, demo_rating_comments[k]);
+    }
+}
+
 /* ---- one request ---- */
 
 static int internal(error *err, const char *what, size_t index)
@@ -906,7 +938,7 @@ static int gen_request(demo_gen *g, const slot *s, size_t index, admin_import_re
 
     /* contact and description */
     person who;
-    gen_person(g, ch, &who);
+    gen_person(g, ch, (dp->flags & DEMO_ANONYMOUS) != 0, &who);
     if (sp == SPECIAL_LONG)
         who.anonymous = 0;
     if (!who.anonymous) {
@@ -971,6 +1003,8 @@ static int gen_request(demo_gen *g, const slot *s, size_t index, admin_import_re
     q->events = ev;
     q->n_events = tl.n;
 
+    gen_citizen_side(g, dp, target, rec);
+
     g->ch_count[ch]++;
     g->st_count[target]++;
     g->n_events += tl.n;
@@ -1022,6 +1056,8 @@ static int load_catalogue(core *c, error *err)
             .department_id = dept,
             .kind = dp->kind,
             .is_public = dp->is_public,
+            .auto_public = (dp->flags & DEMO_AUTO_PUBLIC) != 0,
+            .allow_anonymous = (dp->flags & DEMO_ANONYMOUS) != 0,
             .open311 = dp->open311,
             .delay_days = dp->delay_days,
             .active = 1,

@@ -672,6 +672,8 @@ static const char *const rejected_ccas[] = {
 
 #define INCIDENT_GROUP "Signaler un problème"
 
+/* Stationnement gênant is never public nor anonymous (a report about someone's car); the
+ * lighting and street furniture reports show no one and go public at once. */
 const demo_procedure demo_procedures[] = {
     {"nid-de-poule", "Nid de poule", INCIDENT_GROUP,
      "Signalez un trou ou une dégradation de la chaussée, d'un trottoir ou d'une piste "
@@ -680,28 +682,28 @@ const demo_procedure demo_procedures[] = {
      "Merci pour votre signalement. Le service voirie va vérifier sur place et programmer la "
      "réparation ; vous serez informé(e) de son avancement.",
      "voirie", PROCEDURE_INCIDENT, 1, 1, 10, 14, texts_nid, details_nid, resolved_nid,
-     rejected_voirie, 0},
+     rejected_voirie, 0, DEMO_ANONYMOUS},
     {"eclairage-panne", "Éclairage public en panne", INCIDENT_GROUP,
      "Signalez un lampadaire éteint, qui clignote, allumé en journée ou endommagé.",
      "lampadaire,lumière,éclairage,panne,nuit", attrs_eclairage,
      "Merci. Notre prestataire d'éclairage public interviendra en général sous une semaine ; "
      "une panne sur tout un secteur est traitée en priorité.",
      "eclairage", PROCEDURE_INCIDENT, 1, 1, 7, 10, texts_eclairage, details_eclairage,
-     resolved_eclairage, rejected_eclairage, 0},
+     resolved_eclairage, rejected_eclairage, 0, DEMO_AUTO_PUBLIC | DEMO_ANONYMOUS},
     {"depot-sauvage", "Dépôt sauvage", INCIDENT_GROUP,
      "Signalez des déchets abandonnés sur la voie publique : encombrants, gravats, sacs.",
      "déchets,encombrants,ordures,propreté,saleté", attrs_depot,
      "Merci pour votre vigilance. Le service propreté viendra enlever le dépôt dans les "
      "meilleurs délais et recherchera son auteur.",
      "proprete", PROCEDURE_INCIDENT, 1, 1, 5, 16, texts_depot, details_depot, resolved_depot,
-     rejected_depot, 0},
+     rejected_depot, 0, DEMO_ANONYMOUS},
     {"graffiti", "Tag ou graffiti", INCIDENT_GROUP,
      "Signalez un tag ou un graffiti sur un bâtiment, un mur ou du mobilier urbain.",
      "tag,graffiti,peinture,inscription", attrs_graffiti,
      "Merci. Les inscriptions injurieuses sont effacées sous 48 heures ; les autres dans un "
      "délai de deux semaines.",
      "proprete", PROCEDURE_INCIDENT, 1, 1, 15, 7, texts_graffiti, details_graffiti,
-     resolved_graffiti, rejected_graffiti, 0},
+     resolved_graffiti, rejected_graffiti, 0, DEMO_ANONYMOUS},
     {"arbre-dangereux", "Arbre dangereux", INCIDENT_GROUP,
      "Signalez une branche cassée, un arbre penché ou tombé, des racines qui soulèvent le "
      "sol.",
@@ -709,7 +711,7 @@ const demo_procedure demo_procedures[] = {
      "Merci. Le service des espaces verts évalue le danger au plus vite et sécurise la zone si "
      "nécessaire.",
      "espaces-verts", PROCEDURE_INCIDENT, 1, 1, 3, 4, texts_arbre, details_arbre, resolved_arbre,
-     rejected_arbre, 1},
+     rejected_arbre, 1, DEMO_ANONYMOUS},
     {"stationnement-genant", "Stationnement gênant", INCIDENT_GROUP,
      "Signalez un véhicule mal garé : trottoir, passage piéton, sortie de garage, place "
      "réservée.",
@@ -717,14 +719,14 @@ const demo_procedure demo_procedures[] = {
      "Merci. Votre signalement est transmis à la police municipale, qui interviendra selon ses "
      "disponibilités. Il n'est pas publié.",
      "voirie", PROCEDURE_INCIDENT, 0, 1, 2, 8, texts_stationnement, details_stationnement,
-     resolved_stationnement, rejected_stationnement, 0},
+     resolved_stationnement, rejected_stationnement, 0, 0},
     {"mobilier-urbain", "Mobilier urbain dégradé", INCIDENT_GROUP,
      "Signalez un banc, une corbeille, un abribus, un panneau ou un jeu pour enfants abîmé.",
      "banc,poubelle,abribus,panneau,jeux,potelet", attrs_mobilier,
      "Merci. Le service voirie viendra constater les dégâts et réparer ou remplacer "
      "l'équipement.",
      "voirie", PROCEDURE_INCIDENT, 1, 1, 15, 5, texts_mobilier, details_mobilier, resolved_mobilier,
-     rejected_voirie, 0},
+     rejected_voirie, 0, DEMO_AUTO_PUBLIC | DEMO_ANONYMOUS},
     {"acte-etat-civil", "Demande d'acte d'état civil", "État civil",
      "Obtenez une copie ou un extrait d'acte de naissance, de mariage ou de décès dressé dans "
      "la commune.",
@@ -732,7 +734,7 @@ const demo_procedure demo_procedures[] = {
      "Votre demande est enregistrée. L'acte vous sera envoyé par courrier sous dix jours "
      "environ ; aucun paiement n'est demandé.",
      "etat-civil", PROCEDURE_DEMARCHE, 0, 0, 10, 12, texts_acte, details_acte, resolved_acte,
-     rejected_acte, 0},
+     rejected_acte, 0, 0},
     {"inscription-scolaire", "Inscription scolaire", "École et enfance",
      "Inscrivez votre enfant à l'école maternelle ou élémentaire et aux services "
      "périscolaires.",
@@ -740,7 +742,7 @@ const demo_procedure demo_procedures[] = {
      "Votre demande d'inscription est enregistrée. Le service des affaires scolaires vous "
      "enverra le certificat d'inscription après vérification des pièces.",
      "scolaire", PROCEDURE_DEMARCHE, 0, 0, 21, 5, texts_inscription, details_inscription,
-     resolved_inscription, rejected_inscription, 0},
+     resolved_inscription, rejected_inscription, 0, 0},
     {"subvention-association", "Demande de subvention d'association", "Associations",
      "Sollicitez une subvention de fonctionnement, de projet ou exceptionnelle pour votre "
      "association.",
@@ -748,7 +750,7 @@ const demo_procedure demo_procedures[] = {
      "Votre dossier est enregistré. Il sera étudié par la commission vie associative puis "
      "soumis au conseil municipal ; vous serez informé(e) de la décision.",
      "vie-associative", PROCEDURE_DEMARCHE, 0, 0, 60, 3, texts_subvention, details_subvention,
-     resolved_subvention, rejected_subvention, 0},
+     resolved_subvention, rejected_subvention, 0, 0},
     {"reservation-salle", "Réservation d'une salle municipale", "Vie quotidienne",
      "Réservez la salle des fêtes, la salle polyvalente, une salle de réunion ou un créneau au "
      "gymnase.",
@@ -756,14 +758,14 @@ const demo_procedure demo_procedures[] = {
      "Votre demande de réservation est enregistrée. Elle sera confirmée après vérification des "
      "disponibilités et réception de l'attestation d'assurance.",
      "vie-associative", PROCEDURE_DEMARCHE, 0, 0, 10, 6, texts_salle, details_salle, resolved_salle,
-     rejected_salle, 0},
+     rejected_salle, 0, 0},
     {"question-generale", "Question générale", "Vie quotidienne",
      "Posez une question aux services de la mairie.", "question,information,renseignement",
      attrs_question,
      "Votre question est transmise au service concerné. Nous vous répondrons dans les "
      "meilleurs délais.",
      "accueil", PROCEDURE_DEMARCHE, 0, 0, 15, 8, texts_question, details_question,
-     resolved_question, NULL, 0},
+     resolved_question, NULL, 0, DEMO_ANONYMOUS},
     {"aide-ccas", "Demande d'aide sociale (CCAS)", "Solidarité",
      "Demandez une aide du centre communal d'action sociale : aide alimentaire, énergie, "
      "portage de repas, téléassistance, rendez-vous.",
@@ -771,7 +773,7 @@ const demo_procedure demo_procedures[] = {
      "Votre demande est transmise au CCAS, qui vous contactera sous quinze jours. Vos "
      "informations restent confidentielles.",
      "ccas", PROCEDURE_DEMARCHE, 0, 0, 15, 3, texts_ccas, details_ccas, resolved_ccas,
-     rejected_ccas, 0},
+     rejected_ccas, 0, 0},
 };
 const size_t demo_n_procedures = sizeof demo_procedures / sizeof demo_procedures[0];
 
@@ -900,6 +902,36 @@ const char *const demo_followups[] = {
     "Merci pour votre retour rapide.",
     NULL,
 };
+static const char *const rating_1[] = {
+    "Trois semaines sans nouvelles, puis une clôture sans explication.",
+    "Le problème n'est toujours pas réglé malgré la réponse.",
+    NULL,
+};
+static const char *const rating_2[] = {
+    "Réponse correcte mais beaucoup trop tardive.",
+    "On m'a renvoyé vers un autre service sans m'expliquer pourquoi.",
+    NULL,
+};
+static const char *const rating_3[] = {
+    "C'est réglé, mais il a fallu relancer deux fois.",
+    "Travail fait, même si le délai annoncé n'a pas été tenu.",
+    NULL,
+};
+static const char *const rating_4[] = {
+    "Intervention efficace, merci aux équipes.",
+    "Bonne prise en charge, j'ai été tenu informé à chaque étape.",
+    "Réglé rapidement, seul le suivi en ligne pourrait être plus détaillé.",
+    NULL,
+};
+static const char *const rating_5[] = {
+    "Parfait, réglé en deux jours. Merci beaucoup !",
+    "Très réactif et très aimable au téléphone. Bravo.",
+    "Je ne pensais pas que ce serait si rapide, merci à la mairie.",
+    NULL,
+};
+const char *const *const demo_rating_comments[5] = {rating_1, rating_2, rating_3, rating_4,
+                                                    rating_5};
+
 const char *const demo_emoji_tails[] = {" 🙏", " ⚠️", " Merci 😊", " 😡", " 👍", NULL};
 
 const char *const demo_association_names[] = {

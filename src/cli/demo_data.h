@@ -48,7 +48,11 @@ typedef struct demo_procedure {
     const char *const *resolved; /* NULL-terminated public notes on resolution */
     const char *const *rejected; /* NULL-terminated public notes on rejection */
     int priority_shift;          /* added to the usual priority draw (arbres: +1) */
+    unsigned flags;              /* DEMO_AUTO_PUBLIC, DEMO_ANONYMOUS */
 } demo_procedure;
+
+#define DEMO_AUTO_PUBLIC 1u /* public at once, without an agent's acceptance */
+#define DEMO_ANONYMOUS 2u   /* may be filed without any contact detail */
 
 extern const demo_procedure demo_procedures[];
 extern const size_t demo_n_procedures;
@@ -90,6 +94,10 @@ extern const char *const demo_texts_damage[];
 extern const char *const demo_texts_situation[];
 extern const char *const demo_texts_school[];
 extern const char *const demo_counter_agents[];
+
+/* Comments citizens leave with their rating of a closed request, by rating: [0] for 1 star
+ * to [4] for 5 stars; each NULL-terminated. */
+extern const char *const *const demo_rating_comments[5];
 
 /* The showcase requests. */
 extern const char *const demo_long_email_paragraphs[]; /* NULL-terminated */

@@ -10,7 +10,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+#include <sodium.h>
+
+#include "core/attachment.h"
 #include "core/core_internal.h"
+#include "core/outbox.h"
 #include "core/status.h"
 #include "util/log.h"
 #include "util/timeutil.h"
@@ -126,6 +131,18 @@ static int validate_input(const request_input *in, error *err)
         !(in->address_id && *in->address_id))
         return error_set(err, ERR_MISSING_ARG, "location",
                          "a location is required: lat and long, address_string or address_id");
+    if (in->notify && strcmp(in->notify, "email") != 0 && strcmp(in->notify, "sms") != 0 &&
+        strcmp(in->notify, "none") != 0)
+        return error_set(err, ERR_INVALID_ARG, "notify", "email, sms or none");
+    if (in->notify && strcmp(in->notify, "email") == 0 && !(in->email && *in->email))
+        return error_set(err, ERR_MISSING_ARG, "email", "an e-mail address is needed for news "
+                                                        "by e-mail");
+    if (in->notify && strcmp(in->notify, "sms") == 0 && !(in->phone && *in->phone))
+        return error_set(err, ERR_MISSING_ARG, "phone", "a phone number is needed for news by "
+                                                        "SMS");
+    if (in->n_attachments > ATTACHMENT_MAX_FILES)
+        return error_set(err, ERR_INVALID_ARG, "files", "at most %d files",
+                         ATTACHMENT_MAX_FILES);
     if (in->initial_status) {
         status st;
         if (status_parse(in->initial_status, &st) != 0)
@@ -144,6 +161,13 @@ typedef struct create_job {
     store_event event;
     int64_t api_key_id;
     const char *idempotency_key;
+    store_attachment *attachments; /* copies, in the job's arena */
+    size_t n_attachments;
+    const char *ack_base_url;      /* set: queue the acknowledgement e-mail */
+    const char *lang_code;
+    const char *procedure_name;
+    const char *service_notice;
+    const char *timezone;
     request_created *out;
     core_done_fn cb;
     void *ctx;
@@ -152,6 +176,38 @@ typedef struct create_job {
 static const char *dup_opt(arena *a, const char *s)
 {
     return (s && *s) ? arena_strdup(a, s) : NULL;
+}
+
+/* A prepared attachment whose strings the job owns. */
+static void copy_attachment(arena *a, store_attachment *dst, const store_attachment *src)
+{
+    *dst = *src;
+    dst->filename = dup_opt(a, src->filename);
+    dst->content_type = dup_opt(a, src->content_type);
+    dst->storage_name = dup_opt(a, src->storage_name);
+    dst->thumb_name = dup_opt(a, src->thumb_name);
+    dst->moderation = dup_opt(a, src->moderation);
+}
+
+/* The acknowledgement e-mail, queued in the request's own transaction: it leaves once the
+ * request is on disk, and never for a request that was not written. */
+static int queue_ack(store *s, const create_job *j, int64_t id, const char *reference,
+                     error *err)
+{
+    char due[TIME_RFC3339_LEN] = "";
+    if (j->rec.due_at)
+        time_format_rfc3339(j->rec.due_at, j->timezone, due);
+    json_t *params = json_pack("{s:s, s:s, s:s++++, s:s?, s:s}", "reference", reference,
+                               "procedure", j->procedure_name, "tracking_url", j->ack_base_url,
+                               "/suivi/", reference, "?jeton=", j->out->token,
+                               "service_notice", j->service_notice, "due_date",
+                               due[0] ? due : "");
+    if (!params)
+        return error_set(err, ERR_INTERNAL, NULL, "cannot build the acknowledgement");
+    int rc = outbox_add_tx(s, j->rec.tenant_id, "email", j->rec.email, "request_ack", params,
+                           j->lang_code, id, err);
+    json_decref(params);
+    return rc;
 }
 
 static int create_apply(store *s, void *arg, error *err)
@@ -167,6 +223,11 @@ static int create_apply(store *s, void *arg, error *err)
     if (j->idempotency_key &&
         s->ops->tx_idempotency_insert(s, j->rec.tenant_id, j->api_key_id, j->idempotency_key, id,
                                       j->rec.created_at, err) != 0)
+        return -1;
+    if (j->n_attachments &&
+        attachment_save_tx(s, j->rec.tenant_id, id, 0, j->attachments, j->n_attachments, err) != 0)
+        return -1;
+    if (j->ack_base_url && j->rec.email && queue_ack(s, j, id, reference, err) != 0)
         return -1;
     j->out->id = id;
     snprintf(j->out->reference, sizeof j->out->reference, "%s", reference ? reference : "");
@@ -280,6 +341,27 @@ int request_create(core *c, const request_input *in, request_created *out, core_
     if (status_is_closed(st))
         r->closed_at = now;
     r->api_key_id = in->api_key_id;
+    r->citizen_id = in->citizen_id;
+    r->notify = in->notify ? arena_strdup(a, in->notify) : (r->email ? "email" : "none");
+    r->is_public = p->rec.is_public && p->rec.auto_public;
+
+    if (in->n_attachments) {
+        j->attachments = arena_alloc(a, sizeof *j->attachments * in->n_attachments);
+        if (!j->attachments) {
+            error_set(err, ERR_INTERNAL, NULL, "out of memory");
+            goto fail;
+        }
+        for (size_t i = 0; i < in->n_attachments; i++)
+            copy_attachment(a, &j->attachments[i], &in->attachments[i]);
+        j->n_attachments = in->n_attachments;
+    }
+    if (in->ack_base_url && r->email) {
+        j->ack_base_url = arena_strdup(a, in->ack_base_url);
+        j->lang_code = in->lang_code && strcmp(in->lang_code, "en") == 0 ? "en" : "fr";
+        j->procedure_name = arena_strdup(a, p->rec.name);
+        j->service_notice = dup_opt(a, p->rec.service_notice);
+        j->timezone = dup_opt(a, in->tenant->rec.timezone);
+    }
 
     store_event *e = &j->event;
     e->tenant_id = r->tenant_id;
@@ -360,7 +442,13 @@ int request_timelines(core *c, const cat_tenant *t, const int64_t *ids, size_t n
 
 /* ---- changes ---- */
 
-typedef enum change_kind { CHANGE_FIELDS, CHANGE_NOTE } change_kind;
+typedef enum change_kind {
+    CHANGE_FIELDS,  /* agent or API: status, assignee, priority, department */
+    CHANGE_NOTE,    /* a note, public or internal */
+    CHANGE_MESSAGE, /* the citizen writes, maybe with files */
+    CHANGE_RATE,    /* the citizen rates the answer */
+    CHANGE_REOPEN,  /* the citizen says the problem is still there */
+} change_kind;
 
 typedef struct change_job {
     store_job job;
@@ -375,18 +463,21 @@ typedef struct change_job {
     int priority;
     int64_t department_id; /* 0: unchanged; copied so the job outlives the snapshot */
     const char *department_code;
-    /* CHANGE_NOTE */
+    /* CHANGE_NOTE, CHANGE_MESSAGE, CHANGE_REOPEN, CHANGE_RATE (comment) */
     const char *body;
     int is_public;
+    int rating;
+    store_attachment *attachments;
+    size_t n_attachments;
     const char *actor;
     const char *channel;
     core_done_fn cb;
     void *ctx;
 } change_job;
 
-static int add_event(store *s, const change_job *j, int64_t request_id, int64_t now,
-                     const char *kind, int is_public, const char *from, const char *to,
-                     const char *body, error *err)
+static int add_event_id(store *s, const change_job *j, int64_t request_id, int64_t now,
+                        const char *kind, int is_public, const char *from, const char *to,
+                        const char *body, int64_t *id_out, error *err)
 {
     store_event e = {
         .tenant_id = j->tenant_id,
@@ -400,7 +491,56 @@ static int add_event(store *s, const change_job *j, int64_t request_id, int64_t 
         .status_to = to,
         .body = body,
     };
-    return s->ops->tx_event_insert(s, &e, NULL, err);
+    return s->ops->tx_event_insert(s, &e, id_out, err);
+}
+
+static int add_event(store *s, const change_job *j, int64_t request_id, int64_t now,
+                     const char *kind, int is_public, const char *from, const char *to,
+                     const char *body, error *err)
+{
+    return add_event_id(s, j, request_id, now, kind, is_public, from, to, body, NULL, err);
+}
+
+/* The citizen's own actions: a message, a rating, a reopening. */
+static int citizen_apply(store *s, change_job *j, store_request *r, int64_t now, error *err)
+{
+    status st = STATUS_NEW;
+    status_parse(r->status, &st);
+    switch (j->kind) {
+    case CHANGE_MESSAGE: {
+        int64_t event_id = 0;
+        if (add_event_id(s, j, r->id, now, "message", 1, NULL, NULL, j->body, &event_id, err) !=
+                0 ||
+            (j->n_attachments && attachment_save_tx(s, j->tenant_id, r->id, event_id,
+                                                    j->attachments, j->n_attachments, err) != 0))
+            return -1;
+        break;
+    }
+    case CHANGE_RATE:
+        if (!status_is_closed(st))
+            return error_set(err, ERR_CONFLICT, "rating", "only a closed request can be rated");
+        if (r->rating)
+            return error_set(err, ERR_CONFLICT, "rating", "this request was already rated");
+        if (add_event(s, j, r->id, now, "rating", 1, NULL, NULL, j->body, err) != 0)
+            return -1;
+        r->rating = j->rating;
+        r->rating_comment = j->body;
+        break;
+    case CHANGE_REOPEN:
+        if (st != STATUS_RESOLVED)
+            return error_set(err, ERR_CONFLICT, "status",
+                             "only a resolved request can be reopened");
+        if (add_event(s, j, r->id, now, "reopened", 1, r->status,
+                      status_code(STATUS_IN_PROGRESS), j->body, err) != 0)
+            return -1;
+        r->status = status_code(STATUS_IN_PROGRESS);
+        r->closed_at = 0;
+        break;
+    default:
+        return error_set(err, ERR_INTERNAL, NULL, "not a citizen action");
+    }
+    r->updated_at = now;
+    return s->ops->tx_request_update(s, r, err);
 }
 
 static int change_apply(store *s, void *arg, error *err)
@@ -415,6 +555,8 @@ static int change_apply(store *s, void *arg, error *err)
     int64_t now = time_now();
     if (now < r.updated_at) /* keep the timeline ordered even if the clock stepped back */
         now = r.updated_at;
+    if (j->kind == CHANGE_MESSAGE || j->kind == CHANGE_RATE || j->kind == CHANGE_REOPEN)
+        return citizen_apply(s, j, &r, now, err);
     if (j->kind == CHANGE_NOTE) {
         if (add_event(s, j, r.id, now, "note", j->is_public, NULL, NULL, j->body, err) != 0)
             return -1;
@@ -584,4 +726,123 @@ int request_add_note(core *c, const cat_tenant *t, const char *reference, const 
         return error_set(err, ERR_INTERNAL, NULL, "out of memory");
     }
     return change_submit(c, j, cb, ctx, err);
+}
+
+/* ---- the citizen's side ---- */
+
+int request_token_matches(core *c, const store_request *r, const char *token)
+{
+    if (!r || !r->token_hash || !token || !*token || strlen(token) > 128)
+        return 0;
+    char hash[65];
+    core_hash_secret(c, token, hash);
+    return strlen(r->token_hash) == 64 && sodium_memcmp(hash, r->token_hash, 64) == 0;
+}
+
+int request_citizen_message(core *c, const cat_tenant *t, const char *reference,
+                            const char *body, store_attachment *attachments, size_t n,
+                            channel ch, core_done_fn cb, void *ctx, error *err)
+{
+    if (!body || !*body)
+        return error_set(err, ERR_MISSING_ARG, "message", "the message is empty");
+    if (check_text(body, "message", 10000, 1, err) != 0)
+        return -1;
+    if (n > ATTACHMENT_MAX_FILES)
+        return error_set(err, ERR_INVALID_ARG, "files", "at most %d files", ATTACHMENT_MAX_FILES);
+    change_job *j = change_new(t, reference, "citizen", ch);
+    if (!j)
+        return error_set(err, ERR_INTERNAL, NULL, "out of memory");
+    j->kind = CHANGE_MESSAGE;
+    j->body = arena_strdup(&j->arena, body);
+    if (n) {
+        j->attachments = arena_alloc(&j->arena, sizeof *j->attachments * n);
+        if (!j->attachments) {
+            change_free(j);
+            return error_set(err, ERR_INTERNAL, NULL, "out of memory");
+        }
+        for (size_t i = 0; i < n; i++)
+            copy_attachment(&j->arena, &j->attachments[i], &attachments[i]);
+        j->n_attachments = n;
+    }
+    if (!j->body) {
+        change_free(j);
+        return error_set(err, ERR_INTERNAL, NULL, "out of memory");
+    }
+    return change_submit(c, j, cb, ctx, err);
+}
+
+int request_rate(core *c, const cat_tenant *t, const char *reference, int rating,
+                 const char *comment, core_done_fn cb, void *ctx, error *err)
+{
+    if (rating < 1 || rating > 5)
+        return error_set(err, ERR_INVALID_ARG, "rating", "a rating from 1 to 5");
+    if (check_text(comment, "comment", 2000, 1, err) != 0)
+        return -1;
+    change_job *j = change_new(t, reference, "citizen", CHANNEL_WEB);
+    if (!j)
+        return error_set(err, ERR_INTERNAL, NULL, "out of memory");
+    j->kind = CHANGE_RATE;
+    j->rating = rating;
+    j->body = dup_opt(&j->arena, comment);
+    return change_submit(c, j, cb, ctx, err);
+}
+
+int request_reopen(core *c, const cat_tenant *t, const char *reference, const char *body,
+                   core_done_fn cb, void *ctx, error *err)
+{
+    if (!body || !*body)
+        return error_set(err, ERR_MISSING_ARG, "message",
+                         "say in a few words what is still wrong");
+    if (check_text(body, "message", 10000, 1, err) != 0)
+        return -1;
+    change_job *j = change_new(t, reference, "citizen", CHANNEL_WEB);
+    if (!j)
+        return error_set(err, ERR_INTERNAL, NULL, "out of memory");
+    j->kind = CHANGE_REOPEN;
+    j->body = arena_strdup(&j->arena, body);
+    if (!j->body) {
+        change_free(j);
+        return error_set(err, ERR_INTERNAL, NULL, "out of memory");
+    }
+    return change_submit(c, j, cb, ctx, err);
+}
+
+typedef struct support_arg {
+    int64_t tenant_id;
+    const char *reference;
+    const char *key;
+    int added;
+} support_arg;
+
+static int support_apply(store *s, void *arg, error *err)
+{
+    support_arg *sa = arg;
+    arena a;
+    arena_init(&a, 0);
+    store_request r;
+    int found = 0, rc = -1;
+    if (s->ops->tx_request_get(s, sa->tenant_id, sa->reference, &a, &r, &found, err) != 0)
+        goto cleanup;
+    if (!found || !r.is_public) {
+        error_set(err, ERR_NOT_FOUND, "reference", "no such public request");
+        goto cleanup;
+    }
+    rc = s->ops->tx_request_support(s, sa->tenant_id, r.id, sa->key, time_now(), &sa->added,
+                                    err);
+cleanup:
+    arena_free(&a);
+    return rc;
+}
+
+int request_support(core *c, const cat_tenant *t, const char *reference,
+                    const char *supporter_key, int *added, error *err)
+{
+    if (!supporter_key || !*supporter_key || strlen(supporter_key) > 128)
+        return error_set(err, ERR_INVALID_ARG, "supporter", "no supporter key");
+    support_arg sa = {t->rec.id, reference, supporter_key, 0};
+    if (store_write_sync(c->store, support_apply, &sa, err) != 0)
+        return -1;
+    if (added)
+        *added = sa.added;
+    return 0;
 }

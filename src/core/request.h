@@ -51,6 +51,17 @@ typedef struct request_input {
     int64_t api_key_id;          /* 0: none */
     const char *idempotency_key; /* with api_key_id: a retry returns the first result */
     int require_location;        /* 1: lat/long, address or address_id needed (incidents) */
+    /* Portal: the citizen's account (0: none), the channel for news (email, sms, none;
+     * NULL: email when an e-mail is given), prepared attachments (core/attachment.h) saved
+     * with the request, and — when ack_base_url is set and an e-mail given — an
+     * acknowledgement e-mail queued in the same transaction, whose tracking link starts with
+     * ack_base_url, in lang_code (fr, en). */
+    int64_t citizen_id;
+    const char *notify;
+    store_attachment *attachments;
+    size_t n_attachments;
+    const char *ack_base_url;
+    const char *lang_code;
     /* Imports and the demo only: history. 0/NULL for "now" and the defaults. */
     int64_t created_at;
     const char *initial_status;
@@ -105,6 +116,28 @@ int request_update(core *c, const cat_tenant *t, const char *reference,
 int request_add_note(core *c, const cat_tenant *t, const char *reference, const char *body,
                      int is_public, const char *actor, channel ch, core_done_fn cb, void *ctx,
                      error *err);
+
+/* ---- the citizen's side ---- */
+
+/* 1 when `token` is the tracking token of r (constant-time comparison of keyed hashes). */
+int request_token_matches(core *c, const store_request *r, const char *token);
+
+/* A message from the citizen on their request (public event "message", actor "citizen"),
+ * with prepared attachments; a closed request stays closed. Asynchronous as request_create. */
+int request_citizen_message(core *c, const cat_tenant *t, const char *reference,
+                            const char *body, store_attachment *attachments, size_t n,
+                            channel ch, core_done_fn cb, void *ctx, error *err);
+/* Rates the answer to a closed request (1-5, optional comment); once only (ERR_CONFLICT). */
+int request_rate(core *c, const cat_tenant *t, const char *reference, int rating,
+                 const char *comment, core_done_fn cb, void *ctx, error *err);
+/* «Le problème n'est pas réglé»: reopens a resolved incident (in_progress, public event with
+ * the citizen's words). ERR_CONFLICT unless it is resolved. */
+int request_reopen(core *c, const cat_tenant *t, const char *reference, const char *body,
+                   core_done_fn cb, void *ctx, error *err);
+/* «Moi aussi» on a public request: counted once per supporter_key (a hash identifying the
+ * account or the browser). *added (may be NULL) says whether it counted. */
+int request_support(core *c, const cat_tenant *t, const char *reference,
+                    const char *supporter_key, int *added, error *err);
 
 /* Priority names: "low", "normal", "high", "urgent"; parse returns -1 when unknown. */
 const char *request_priority_name(int priority);

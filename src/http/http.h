@@ -22,7 +22,7 @@
 #include "util/form.h"
 
 #define HTTP_MAX_PARAMS 4
-#define HTTP_MAX_HEADERS_OUT 8
+#define HTTP_MAX_HEADERS_OUT 12
 
 typedef struct http_req http_req;
 typedef void (*http_handler)(http_req *rq);
@@ -92,6 +92,11 @@ typedef struct http_config {
     double rate_key;        /* writes per second per API key (0: unlimited) */
     double burst_key;
     const char *public_url; /* base URL announced in Open311 discovery; NULL: from Host */
+    size_t max_upload;      /* multipart/form-data bodies (files); default 25 MiB */
+    int secure_cookies;     /* add Secure to cookies (behind TLS); default: public_url is
+                               https */
+    const char *csp;        /* Content-Security-Policy of every response; NULL: a strict
+                               default (self only, no frames) */
     size_t cache_bytes;     /* response cache for GETs marked cacheable; 0: none */
     int cache_ttl_ms;       /* longest life of a cached response */
 } http_config;
@@ -129,9 +134,37 @@ void http_respond_error(http_req *rq, const error *err);
  * body is of another type. multipart/form-data bodies are accepted too: their text fields
  * end up in the same form (file parts are refused with ERR_UNSUPPORTED for now). */
 int http_form_body(http_req *rq, form *out, error *err);
+/* A file part of a multipart/form-data body, held in memory (the body's limit bounds it). */
+typedef struct http_file {
+    const char *field;    /* form field name */
+    const char *filename; /* as sent by the client: untrusted, may be "" */
+    const char *data;     /* in the request's arena */
+    size_t len;
+} http_file;
+
+/* Like http_form_body, but file parts of a multipart body are returned in *files (at most
+ * max_files, in the arena; more: ERR_INVALID_ARG naming the field) instead of refused. Empty
+ * file inputs (no name, no data) are skipped. */
+int http_form_files(http_req *rq, form *out, http_file **files, size_t *n_files,
+                    size_t max_files, error *err);
+
+/* A request cookie, NULL when absent. */
+const char *http_cookie(http_req *rq, const char *name);
+/* Adds a Set-Cookie header: Path=/, SameSite=Lax, HttpOnly when http_only, Secure when the
+ * server is configured so; max_age < 0: a browser-session cookie, 0: delete it. name and
+ * value must be cookie-safe (base64url tokens, short codes). */
+void http_set_cookie(http_req *rq, const char *name, const char *value, long max_age,
+                     int http_only);
+/* 303 See Other to a local path ("/suivi/2026-000001?…"); anything not starting with a
+ * single "/" is replaced by "/" (no open redirects). */
+void http_redirect(http_req *rq, const char *location);
+
 /* Consumes one token from the per-key bucket: 0, or -1 with ERR_RATE_LIMITED (and a
  * Retry-After header prepared). */
 int http_ratelimit_key(http_req *rq, int64_t key_id, error *err);
+/* The same for a named bucket (e.g. "login:<ip>", "signup:<ip>") with its own rate (per
+ * second) and burst: forms that must resist guessing and flooding. */
+int http_ratelimit(http_req *rq, const char *bucket, double rate, double burst, error *err);
 /* Base URL of this server as clients reach it ("http://host:port"), in the arena. */
 const char *http_base_url(http_req *rq);
 

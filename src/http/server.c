@@ -9,6 +9,7 @@
 #include <arpa/inet.h>
 #include <microhttpd.h>
 #include <netdb.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,6 +36,12 @@ struct http_server {
     ratelimit *rl_ip;
     ratelimit *rl_key;
     http_cache *cache;
+    /* Limiters of http_ratelimit, one per (rate, burst) pair, made on first use. */
+    pthread_mutex_t named_lock;
+    struct {
+        double rate, burst;
+        ratelimit *rl;
+    } named[16];
     atomic_int in_flight;
     int port;
 };
@@ -75,6 +82,7 @@ void http_config_defaults(http_config *cfg)
     cfg->burst_ip = 200;
     cfg->rate_key = 20;
     cfg->burst_key = 100;
+    cfg->max_upload = 25u * 1024 * 1024;
     cfg->cache_bytes = 64u * 1024 * 1024;
     cfg->cache_ttl_ms = 1000;
 }
@@ -137,15 +145,17 @@ void http_respond_error(http_req *rq, const error *err)
     http_respond_text(rq, err_http_status(err->code), err_message(err->code, rq->lang));
 }
 
-/* Headers every response carries (DESIGN.md §6). API answers are data, never pages, but the
- * same strict policy costs nothing and protects any future HTML under the same origin. */
+/* Headers every response carries (DESIGN.md §6), with the Content-Security-Policy from the
+ * configuration (it names the map tile server when there is one). */
 static const char *const security_headers[][2] = {
     {"X-Content-Type-Options", "nosniff"},
     {"X-Frame-Options", "DENY"},
     {"Referrer-Policy", "same-origin"},
-    {"Content-Security-Policy", "default-src 'self'; img-src 'self' data:; object-src 'none'; "
-                                "frame-ancestors 'none'; base-uri 'self'; form-action 'self'"},
 };
+
+#define DEFAULT_CSP                                                                              \
+    "default-src 'self'; img-src 'self' data:; object-src 'none'; frame-ancestors 'none'; "      \
+    "base-uri 'self'; form-action 'self'"
 
 static enum MHD_Result queue(conn_ctx *ctx)
 {
@@ -177,6 +187,8 @@ static enum MHD_Result queue(conn_ctx *ctx)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, rq->content_type);
     for (size_t i = 0; i < sizeof security_headers / sizeof security_headers[0]; i++)
         MHD_add_response_header(resp, security_headers[i][0], security_headers[i][1]);
+    MHD_add_response_header(resp, "Content-Security-Policy",
+                            ctx->srv->cfg.csp ? ctx->srv->cfg.csp : DEFAULT_CSP);
     for (size_t i = 0; i < rq->n_headers_out; i++)
         MHD_add_response_header(resp, rq->headers_out[i][0], rq->headers_out[i][1]);
     enum MHD_Result r = MHD_queue_response(ctx->conn, (unsigned)rq->status, resp);
@@ -236,30 +248,59 @@ static lang pick_lang(http_req *rq)
 }
 
 /* multipart/form-data through libmicrohttpd's post processor: text fields are collected
- * into a form, files are refused (uploads come with the portal). */
+ * into a form; file parts become http_files when the caller accepts them, else refused. */
 typedef struct mp_state {
     arena *arena;
     form_field *fields;
     size_t count;
-    buf value; /* the field being received */
+    http_file *files; /* NULL: files refused */
+    size_t n_files, max_files;
+    buf value; /* the part being received */
     const char *key;
+    const char *filename; /* NULL for a text field */
     int refused_file;
     int too_many;
+    int too_many_files;
 } mp_state;
 
 static int mp_flush(mp_state *st)
 {
     if (!st->key)
         return 0;
+    const char *key = st->key;
+    st->key = NULL;
+    if (st->filename) {
+        const char *name = st->filename;
+        st->filename = NULL;
+        if (!*name && st->value.len == 0) { /* an empty file input */
+            buf_reset(&st->value);
+            return 0;
+        }
+        if (st->n_files >= st->max_files) {
+            st->too_many_files = 1;
+            st->key = key;
+            return -1;
+        }
+        http_file *f = &st->files[st->n_files++];
+        f->field = key;
+        f->filename = name;
+        f->len = st->value.len;
+        char *data = arena_alloc(st->arena, st->value.len + 1);
+        if (!data)
+            return -1;
+        memcpy(data, buf_cstr(&st->value), st->value.len);
+        f->data = data;
+        buf_reset(&st->value);
+        return 0;
+    }
     if (st->count >= FORM_MAX_FIELDS) {
         st->too_many = 1;
         return -1;
     }
     form_field *f = &st->fields[st->count++];
-    f->name = st->key;
+    f->name = key;
     f->value = arena_strndup(st->arena, buf_cstr(&st->value), st->value.len);
     f->value_len = st->value.len;
-    st->key = NULL;
     buf_reset(&st->value);
     return f->value ? 0 : -1;
 }
@@ -273,7 +314,7 @@ static enum MHD_Result mp_iterator(void *cls, enum MHD_ValueKind kind, const cha
     (void)content_type;
     (void)transfer_encoding;
     mp_state *st = cls;
-    if (filename) {
+    if (filename && !st->files) {
         st->refused_file = 1;
         return MHD_NO;
     }
@@ -281,17 +322,24 @@ static enum MHD_Result mp_iterator(void *cls, enum MHD_ValueKind kind, const cha
         if (mp_flush(st) != 0)
             return MHD_NO;
         st->key = arena_strdup(st->arena, key);
-        if (!st->key)
+        st->filename = filename ? arena_strdup(st->arena, filename) : NULL;
+        if (!st->key || (filename && !st->filename))
             return MHD_NO;
     }
     return buf_append(&st->value, data, size) == 0 ? MHD_YES : MHD_NO;
 }
 
-int http_form_body(http_req *rq, form *out, error *err)
+/* Parses the body as a form; files go to *files when files is not NULL. */
+static int parse_form(http_req *rq, form *out, http_file **files, size_t *n_files,
+                      size_t max_files, error *err)
 {
     conn_ctx *ctx = rq->priv;
     out->fields = NULL;
     out->count = 0;
+    if (files) {
+        *files = NULL;
+        *n_files = 0;
+    }
     if (!rq->body || rq->body_len == 0)
         return 0;
     const char *ct = http_header(rq, "Content-Type");
@@ -300,24 +348,32 @@ int http_form_body(http_req *rq, form *out, error *err)
     if (strncasecmp(ct, "multipart/form-data", 19) != 0)
         return error_set(err, ERR_UNSUPPORTED, NULL,
                          "send application/x-www-form-urlencoded or multipart/form-data");
-    mp_state st = {.arena = rq->arena};
+    mp_state st = {.arena = rq->arena, .max_files = max_files};
     st.fields = arena_alloc(rq->arena, sizeof *st.fields * FORM_MAX_FIELDS);
-    buf_init(&st.value, ctx->srv->cfg.max_body);
+    if (files && max_files)
+        st.files = arena_alloc(rq->arena, sizeof *st.files * max_files);
+    buf_init(&st.value, ctx->srv->cfg.max_upload);
     struct MHD_PostProcessor *pp =
         MHD_create_post_processor(ctx->conn, 16 * 1024, mp_iterator, &st);
     int rc = -1;
-    if (!pp || !st.fields) {
+    if (!pp || !st.fields || (files && max_files && !st.files)) {
         error_set(err, ERR_BAD_REQUEST, NULL, "malformed multipart body");
         goto cleanup;
     }
     enum MHD_Result r = MHD_post_process(pp, rq->body, rq->body_len);
     if (st.refused_file) {
         error_set(err, ERR_UNSUPPORTED, "media",
-                  "file uploads are not accepted here; give a "
-                  "media_url instead");
+                  "file uploads are not accepted here; give a media_url instead");
         goto cleanup;
     }
-    if (r != MHD_YES || mp_flush(&st) != 0) {
+    if (r == MHD_YES)
+        mp_flush(&st);
+    if (st.too_many_files) {
+        error_set(err, ERR_INVALID_ARG, st.key ? st.key : "files",
+                  "at most %zu files at once", max_files);
+        goto cleanup;
+    }
+    if (r != MHD_YES || st.key) {
         error_set(err, st.too_many ? ERR_TOO_LARGE : ERR_BAD_REQUEST, NULL,
                   st.too_many ? "too many fields" : "malformed multipart body");
         goto cleanup;
@@ -330,12 +386,92 @@ int http_form_body(http_req *rq, form *out, error *err)
         }
     out->fields = st.fields;
     out->count = st.count;
+    if (files) {
+        *files = st.files;
+        *n_files = st.n_files;
+    }
     rc = 0;
 cleanup:
     if (pp)
         MHD_destroy_post_processor(pp);
     buf_free(&st.value);
     return rc;
+}
+
+int http_form_body(http_req *rq, form *out, error *err)
+{
+    return parse_form(rq, out, NULL, NULL, 0, err);
+}
+
+int http_form_files(http_req *rq, form *out, http_file **files, size_t *n_files,
+                    size_t max_files, error *err)
+{
+    return parse_form(rq, out, files, n_files, max_files, err);
+}
+
+/* ---- cookies and redirects ---- */
+
+const char *http_cookie(http_req *rq, const char *name)
+{
+    conn_ctx *ctx = rq->priv;
+    return MHD_lookup_connection_value(ctx->conn, MHD_COOKIE_KIND, name);
+}
+
+void http_set_cookie(http_req *rq, const char *name, const char *value, long max_age,
+                     int http_only)
+{
+    conn_ctx *ctx = rq->priv;
+    char age[48] = "";
+    if (max_age >= 0)
+        snprintf(age, sizeof age, "; Max-Age=%ld", max_age);
+    const char *c = arena_printf(rq->arena, "%s=%s; Path=/%s; SameSite=Lax%s%s", name,
+                                 max_age == 0 ? "" : value, age, http_only ? "; HttpOnly" : "",
+                                 ctx->srv->cfg.secure_cookies ? "; Secure" : "");
+    if (c)
+        http_add_header(rq, "Set-Cookie", c);
+}
+
+void http_redirect(http_req *rq, const char *location)
+{
+    /* Only local paths: "/x" but not "//host" or "/\host", and no header injection. */
+    if (!location || location[0] != '/' || location[1] == '/' || location[1] == '\\' ||
+        strpbrk(location, "\r\n") || strlen(location) > 2000)
+        location = "/";
+    http_add_header(rq, "Location", arena_strdup(rq->arena, location));
+    http_add_header(rq, "Cache-Control", "no-store");
+    buf_reset(&rq->out);
+    http_respond(rq, 303, "text/plain; charset=utf-8");
+}
+
+int http_ratelimit(http_req *rq, const char *bucket, double rate, double burst, error *err)
+{
+    conn_ctx *ctx = rq->priv;
+    http_server *srv = ctx->srv;
+    /* Disabling the per-address limit (benchmarks, tests) disables these too. */
+    if (srv->cfg.rate_ip <= 0)
+        return 0;
+    ratelimit *rl = NULL;
+    pthread_mutex_lock(&srv->named_lock);
+    size_t i = 0, n = sizeof srv->named / sizeof srv->named[0];
+    for (; i < n && srv->named[i].rl; i++)
+        if (srv->named[i].rate == rate && srv->named[i].burst == burst)
+            break;
+    if (i < n) {
+        if (!srv->named[i].rl) {
+            srv->named[i].rate = rate;
+            srv->named[i].burst = burst;
+            srv->named[i].rl = ratelimit_new(rate, burst);
+        }
+        rl = srv->named[i].rl;
+    }
+    pthread_mutex_unlock(&srv->named_lock);
+    if (!rl)
+        return error_set(err, ERR_INTERNAL, NULL, "too many distinct rate limits");
+    int wait = ratelimit_take(rl, bucket, time_mono_ms());
+    if (!wait)
+        return 0;
+    http_add_header(rq, "Retry-After", arena_printf(rq->arena, "%d", wait));
+    return error_set(err, ERR_RATE_LIMITED, NULL, "too many attempts");
 }
 
 int http_ratelimit_key(http_req *rq, int64_t key_id, error *err)
@@ -497,7 +633,7 @@ static void dispatch(conn_ctx *ctx)
         return;
     }
     if (ctx->body_too_large) {
-        error_set(&err, ERR_TOO_LARGE, NULL, "the body is over %zu bytes", srv->cfg.max_body);
+        error_set(&err, ERR_TOO_LARGE, NULL, "the body is over %zu bytes", ctx->body.max);
         http_respond_error(rq, &err);
         return;
     }
@@ -600,13 +736,18 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
         rq->method = parse_method(method);
         client_address(ctx);
         rq->cat = catalogue_acquire(ctx->srv->core);
+        /* Forms with files may be larger than other bodies. */
+        const char *ct =
+            MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+        if (ct && strncasecmp(ct, "multipart/form-data", 19) == 0)
+            ctx->body.max = ctx->srv->cfg.max_upload;
         /* Refuse a declared oversized body before reading it. */
         const char *cl =
             MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
         if (cl) {
             char *end = NULL;
             unsigned long long v = strtoull(cl, &end, 10);
-            if (end == cl || *end || v > ctx->srv->cfg.max_body)
+            if (end == cl || *end || v > ctx->body.max)
                 ctx->body_too_large = 1;
         }
         ctx->state = STATE_BODY;
@@ -729,6 +870,7 @@ http_server *http_server_start(core *c, const http_config *cfg, const http_mount
     srv->rl_ip = ratelimit_new(cfg->rate_ip, cfg->burst_ip);
     srv->rl_key = ratelimit_new(cfg->rate_key, cfg->burst_key);
     srv->cache = http_cache_new(cfg->cache_bytes, cfg->cache_ttl_ms);
+    pthread_mutex_init(&srv->named_lock, NULL);
     unsigned threads = cfg->threads;
     if (!threads) {
         long n = sysconf(_SC_NPROCESSORS_ONLN);
@@ -752,6 +894,7 @@ http_server *http_server_start(core *c, const http_config *cfg, const http_mount
         ratelimit_free(srv->rl_ip);
         ratelimit_free(srv->rl_key);
         http_cache_free(srv->cache);
+        pthread_mutex_destroy(&srv->named_lock);
         free(srv);
         return NULL;
     }
@@ -786,5 +929,8 @@ void http_server_stop(http_server *srv, int timeout_ms)
     ratelimit_free(srv->rl_ip);
     ratelimit_free(srv->rl_key);
     http_cache_free(srv->cache);
+    for (size_t i = 0; i < sizeof srv->named / sizeof srv->named[0]; i++)
+        ratelimit_free(srv->named[i].rl);
+    pthread_mutex_destroy(&srv->named_lock);
     free(srv);
 }

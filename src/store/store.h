@@ -49,6 +49,8 @@ typedef struct store_procedure {
     int64_t department_id;   /* 0: none */
     int kind;                /* procedure_kind */
     int is_public;           /* requests may be shown publicly (after moderation) */
+    int auto_public;         /* public at once, without an agent's acceptance */
+    int allow_anonymous;     /* may be filed without any contact detail */
     int open311;             /* exposed on Open311 */
     int delay_days;          /* expected processing time; 0: none */
     int active;
@@ -90,6 +92,13 @@ typedef struct store_request {
     const char *status_notes; /* last public note on the status */
     int64_t created_at, updated_at, closed_at, due_at; /* unix seconds; 0: none */
     int64_t api_key_id;      /* key that filed it; 0: none */
+    int64_t citizen_id;      /* account of the citizen who filed it; 0: none */
+    const char *notify;      /* channel the citizen chose for news: email, sms, none */
+    int is_public;           /* shown on the public incidents list (accepted by an agent or
+                                automatically) */
+    int rating;              /* 1-5 once the citizen rated the answer; 0: not rated */
+    const char *rating_comment;
+    int supporters;          /* "moi aussi" count */
 } store_request;
 
 typedef struct store_event {
@@ -115,12 +124,81 @@ typedef struct store_apikey {
     int64_t created_at, revoked_at;
 } store_apikey;
 
+/* A citizen's account on the portal (personal data). */
+typedef struct store_account {
+    int64_t id;
+    int64_t tenant_id;
+    const char *email;          /* lowercased; unique per tenant */
+    const char *password_hash;  /* Argon2id (libsodium crypto_pwhash_str); NULL: none set */
+    const char *display_name;
+    const char *phone;
+    const char *notify;         /* email, sms, none */
+    const char *lang;           /* fr, en */
+    int64_t email_verified_at;  /* 0: not verified */
+    int64_t created_at;
+} store_account;
+
+/* A logged-in session; only the keyed hash of its cookie is stored. */
+typedef struct store_session {
+    int64_t id;
+    int64_t tenant_id;
+    const char *token_hash;
+    int64_t account_id;
+    int64_t created_at, last_seen_at, expires_at; /* expires_at: absolute end */
+} store_session;
+
+/* A single-use secret sent by e-mail: verify (sign-up), reset (password), login (link). */
+typedef struct store_token {
+    int64_t id;
+    int64_t tenant_id;
+    int64_t account_id;
+    const char *purpose;
+    const char *token_hash;
+    int64_t created_at, expires_at, used_at;
+} store_token;
+
+/* A message waiting to be sent, written in the same transaction as the change that causes
+ * it. The text is made at sending time from `template` and `params`. */
+typedef struct store_outbox {
+    int64_t id;
+    int64_t tenant_id;
+    const char *channel;    /* email, sms */
+    const char *recipient;  /* address or number (personal data) */
+    const char *template;   /* e.g. "request_ack" -> templates/mail/request_ack.{txt,html} */
+    const char *params;     /* JSON object for the template; cleared once sent */
+    const char *lang;       /* fr, en */
+    int64_t request_id;     /* 0: none */
+    int attempts;
+    int64_t created_at, next_attempt_at, sent_at; /* sent_at 0: not yet */
+    int failed;             /* 1: given up after too many attempts */
+    const char *last_error; /* no personal data */
+} store_outbox;
+
+/* A file attached to a request (photo, scanned letter, PDF). */
+typedef struct store_attachment {
+    int64_t id;
+    int64_t tenant_id;
+    int64_t request_id;
+    int64_t event_id;         /* the message it came with; 0: filed with the request */
+    const char *filename;     /* the sender's name for it, sanitised */
+    const char *content_type; /* from the content (libmagic), never from the client */
+    int64_t size;
+    const char *storage_name; /* random name in the uploads directory */
+    const char *thumb_name;   /* thumbnail's storage name; NULL: none */
+    int is_photo;
+    const char *moderation;   /* pending, approved, rejected (photos shown publicly only once
+                                 approved) */
+    int64_t created_at;
+} store_attachment;
+
 /* Filter for request_search. Zero/NULL fields do not filter. */
 #define STORE_FILTER_MAX_LIST 32
 typedef struct store_request_filter {
     int64_t tenant_id;                 /* required */
     const char *references[STORE_FILTER_MAX_LIST];
-    size_t n_references;               /* when > 0, the other filters are ignored */
+    size_t n_references;               /* when > 0, the other filters are ignored, except
+                                          citizen_id/citizen_email and only_public, which
+                                          always restrict */
     int64_t procedure_ids[STORE_FILTER_MAX_LIST];
     size_t n_procedure_ids;
     int only_open311;                  /* only procedures exposed on Open311 */
@@ -133,6 +211,11 @@ typedef struct store_request_filter {
     int priority;
     int64_t created_from, created_to;  /* inclusive bounds on created_at; 0: open */
     int64_t updated_since;             /* 0: any */
+    /* A citizen's requests: citizen_id matches, or (when citizen_email is set) the e-mail
+     * address matches, case-insensitively. Both 0/NULL: no such filter. */
+    int64_t citizen_id;
+    const char *citizen_email;
+    int only_public;                   /* only requests shown publicly */
     /* Paging: newest first. Either offset paging (offset) or keyset paging after a cursor
      * (before_created_at, before_id: rows strictly older than that pair). */
     size_t offset;
@@ -214,6 +297,62 @@ typedef struct store_ops {
     int (*tx_apikey_insert)(store *s, const store_apikey *k, int64_t *id_out, error *err);
     int (*tx_apikey_revoke)(store *s, int64_t tenant_id, int64_t id, int64_t when, error *err);
     int (*tx_setting_set)(store *s, const char *name, const char *value, error *err);
+
+    /* ---- citizens' side (portal) ---- */
+    /* Accounts: reads anywhere, writes in a job. email is compared lowercased. */
+    int (*account_get)(store *s, int64_t tenant_id, int64_t id, arena *a, store_account *out,
+                       int *found, error *err);
+    int (*account_find_email)(store *s, int64_t tenant_id, const char *email, arena *a,
+                              store_account *out, int *found, error *err);
+    /* ERR_CONFLICT when the e-mail is taken. */
+    int (*tx_account_insert)(store *s, const store_account *acc, int64_t *id_out, error *err);
+    /* Rewrites password_hash, display_name, phone, notify, lang, email_verified_at. */
+    int (*tx_account_update)(store *s, const store_account *acc, error *err);
+
+    int (*session_find)(store *s, int64_t tenant_id, const char *token_hash, arena *a,
+                        store_session *out, int *found, error *err);
+    int (*tx_session_insert)(store *s, const store_session *se, int64_t *id_out, error *err);
+    int (*tx_session_touch)(store *s, int64_t id, int64_t last_seen_at, error *err);
+    int (*tx_session_delete)(store *s, int64_t tenant_id, const char *token_hash, error *err);
+    /* Ends every session of an account (password reset). */
+    int (*tx_session_delete_account)(store *s, int64_t tenant_id, int64_t account_id,
+                                     error *err);
+
+    int (*tx_token_insert)(store *s, const store_token *t, error *err);
+    /* Marks the token used and returns it when it exists for that purpose, is unused and
+     * not expired at `now`; *found 0 otherwise (nothing changed). */
+    int (*tx_token_consume)(store *s, int64_t tenant_id, const char *purpose,
+                            const char *token_hash, int64_t now, arena *a, store_token *out,
+                            int *found, error *err);
+
+    int (*tx_outbox_insert)(store *s, const store_outbox *m, int64_t *id_out, error *err);
+    /* Unsent, not given up, next_attempt_at <= now; oldest first, at most limit. */
+    int (*outbox_due)(store *s, int64_t now, size_t limit, arena *a, store_outbox **out,
+                      size_t *n, error *err);
+    /* Sent: sets sent_at and clears params (they may hold a tracking link). */
+    int (*tx_outbox_sent)(store *s, int64_t id, int64_t when, error *err);
+    /* Not sent this time: attempts, next_attempt_at, failed and last_error as given. */
+    int (*tx_outbox_retry)(store *s, int64_t id, int attempts, int64_t next_attempt_at,
+                           int failed, const char *last_error, error *err);
+    /* Messages of one request or one recipient (tests, the back office), oldest first. */
+    int (*outbox_list)(store *s, int64_t tenant_id, int64_t request_id, arena *a,
+                       store_outbox **out, size_t *n, error *err);
+
+    int (*tx_attachment_insert)(store *s, const store_attachment *at, int64_t *id_out,
+                                error *err);
+    int (*attachment_get)(store *s, int64_t tenant_id, int64_t id, arena *a,
+                          store_attachment *out, int *found, error *err);
+    /* Attachments of a request, oldest first. */
+    int (*attachments_list)(store *s, int64_t tenant_id, int64_t request_id, arena *a,
+                            store_attachment **out, size_t *n, error *err);
+    int (*tx_attachment_moderate)(store *s, int64_t tenant_id, int64_t id,
+                                  const char *moderation, error *err);
+
+    /* Citizen's actions on a request. tx_request_update also writes citizen_id, notify,
+     * is_public, rating and rating_comment. A supporter key (a hash of the account or the
+     * browser) counts once per request: *added 0 when it already did. */
+    int (*tx_request_support)(store *s, int64_t tenant_id, int64_t request_id,
+                              const char *supporter_key, int64_t when, int *added, error *err);
 
     /* ---- transactions, used by the generic writer (store.c) only ---- */
     int (*tx_begin)(store *s, error *err);

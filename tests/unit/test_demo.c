@@ -2,7 +2,8 @@
  * test_demo — unit tests of the demo commune loader (src/cli/demo.c) and of the bulk import
  * it uses (core/admin.h), on real SQLite databases in a temporary directory: catalogue
  * content, coverage of channels, statuses and datatypes, coordinates, timelines, the
- * showcase descriptions, determinism and idempotency.
+ * showcase descriptions, the citizens' side (publicity, supports, ratings, notifications,
+ * anonymity), determinism and idempotency.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -150,7 +151,30 @@ static void test_catalogue(void **state)
     const cat_procedure *sg = catalogue_procedure(t, "stationnement-genant");
     assert_non_null(sg);
     assert_int_equal(sg->rec.is_public, 0);
+    assert_int_equal(sg->rec.auto_public, 0);
+    assert_int_equal(sg->rec.allow_anonymous, 0);
     assert_int_equal(sg->rec.open311, 1);
+    static const char *const auto_public[] = {"eclairage-panne", "mobilier-urbain"};
+    for (size_t i = 0; i < 2; i++) {
+        const cat_procedure *p = catalogue_procedure(t, auto_public[i]);
+        assert_non_null(p);
+        assert_int_equal(p->rec.is_public, 1);
+        assert_int_equal(p->rec.auto_public, 1);
+    }
+    const cat_procedure *question = catalogue_procedure(t, "question-generale");
+    assert_non_null(question);
+    assert_int_equal(question->rec.allow_anonymous, 1);
+    assert_int_equal(question->rec.is_public, 0);
+    /* every incident but stationnement gênant may be anonymous; no other démarche */
+    for (size_t i = 0; i < t->n_procedures; i++) {
+        const store_procedure *pr = &t->procedures[i].rec;
+        int expected = pr->kind == PROCEDURE_INCIDENT
+                           ? strcmp(pr->code, "stationnement-genant") != 0
+                           : strcmp(pr->code, "question-generale") == 0;
+        assert_int_equal(pr->allow_anonymous, expected);
+        if (pr->auto_public)
+            assert_int_equal(pr->is_public, 1);
+    }
     const cat_procedure *ccas = catalogue_procedure(t, "aide-ccas");
     assert_non_null(ccas);
     assert_int_equal(ccas->rec.open311, 0);
@@ -163,6 +187,85 @@ static void test_catalogue(void **state)
     assert_non_null(acte);
     assert_int_equal(acte->rec.kind, PROCEDURE_DEMARCHE);
     assert_int_equal(acte->rec.open311, 0);
+    assert_int_equal(acte->rec.auto_public, 0);
+    catalogue_release(loaded.core, cat);
+}
+
+/* Publicity, "moi aussi", ratings, notification channels and anonymity. */
+static void test_citizen_side(void **state)
+{
+    (void)state;
+    const catalogue *cat = catalogue_acquire(loaded.core);
+    const cat_tenant *t = catalogue_tenant_by_slug(cat, "ville-demo");
+    arena a;
+    arena_init(&a, 0);
+    store_request *rs = NULL;
+    size_t n = all_requests(loaded.core, t, &a, &rs);
+    size_t public = 0, supported = 0, rated = 0, commented = 0, sms = 0;
+    size_t anonymous = 0;
+    int stars[6] = {0};
+    for (size_t i = 0; i < n; i++) {
+        const store_request *r = &rs[i];
+        const cat_procedure *p = catalogue_procedure_by_id(t, r->procedure_id);
+        status st;
+        assert_int_equal(status_parse(r->status, &st), 0);
+        if (r->is_public) {
+            public++;
+            /* only procedures marked public; never stationnement gênant */
+            assert_int_equal(p->rec.is_public, 1);
+            assert_string_not_equal(p->rec.code, "stationnement-genant");
+            /* a new report is public only where the procedure publishes at once */
+            if (st == STATUS_NEW)
+                assert_int_equal(p->rec.auto_public, 1);
+        } else if (p->rec.is_public && st != STATUS_REJECTED && st != STATUS_DUPLICATE) {
+            /* accepted reports of public procedures are all public */
+            assert_int_equal(st, STATUS_NEW);
+            assert_int_equal(p->rec.auto_public, 0);
+        }
+        assert_true(r->supporters >= 0);
+        if (r->supporters > 0) {
+            supported++;
+            assert_int_equal(r->is_public, 1);
+        }
+        assert_true(r->rating >= 0 && r->rating <= 5);
+        if (r->rating) {
+            rated++;
+            stars[r->rating]++;
+            assert_true(status_is_closed(st));
+        }
+        if (r->rating_comment) {
+            commented++;
+            assert_true(r->rating > 0);
+            assert_true(strlen(r->rating_comment) > 10);
+        }
+        /* e-mail news whenever there is an address; SMS only with a phone */
+        if (r->email)
+            assert_string_equal(r->notify, "email");
+        else if (r->notify) {
+            assert_string_equal(r->notify, "sms");
+            assert_non_null(r->phone);
+            sms++;
+        }
+        if (!r->first_name && !r->last_name && !r->email && !r->phone) {
+            anonymous++;
+            assert_int_equal(p->rec.allow_anonymous, 1);
+        }
+        assert_int_equal(r->citizen_id, 0); /* the demo has no accounts */
+    }
+    assert_true(public > N_REQUESTS / 10);
+    assert_true(supported > 0);
+    assert_true(rated > N_REQUESTS / 20);
+    assert_true(commented > 0);
+    assert_true(sms > 0);
+    assert_true(anonymous > 0);
+    assert_true(stars[5] > 0 && stars[4] > 0);
+    assert_true(stars[1] + stars[2] > 0);
+
+    /* The store's public filter gives the same set. */
+    store_request_filter f = tenant_filter(t);
+    f.only_public = 1;
+    assert_int_equal(count(loaded.core, &f), (int64_t) public);
+    arena_free(&a);
     catalogue_release(loaded.core, cat);
 }
 
@@ -421,6 +524,9 @@ static void test_deterministic(void **state)
         if (r0[i].created_at < now - 40 * 86400) {
             assert_string_equal(r0[i].status, r1[i].status);
             assert_int_equal(r0[i].closed_at, r1[i].closed_at);
+            assert_int_equal(r0[i].is_public, r1[i].is_public);
+            assert_int_equal(r0[i].rating, r1[i].rating);
+            assert_int_equal(r0[i].supporters, r1[i].supporters);
         }
     }
     assert_true(compared > N_REQUESTS * 9 / 10);
@@ -493,10 +599,15 @@ static void test_import_checks(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_catalogue),        cmocka_unit_test(test_counts_channels_statuses),
-        cmocka_unit_test(test_requests_content), cmocka_unit_test(test_attributes_valid),
-        cmocka_unit_test(test_timelines),        cmocka_unit_test(test_idempotent),
-        cmocka_unit_test(test_deterministic),    cmocka_unit_test(test_import_checks),
+        cmocka_unit_test(test_catalogue),
+        cmocka_unit_test(test_citizen_side),
+        cmocka_unit_test(test_counts_channels_statuses),
+        cmocka_unit_test(test_requests_content),
+        cmocka_unit_test(test_attributes_valid),
+        cmocka_unit_test(test_timelines),
+        cmocka_unit_test(test_idempotent),
+        cmocka_unit_test(test_deterministic),
+        cmocka_unit_test(test_import_checks),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -1,7 +1,9 @@
 /*
  * test_store — the store interface on its SQLite backend, against real database files:
  * migrations, catalogue upserts, references, reads and filters, the group-commit writer
- * (savepoint isolation, batching under concurrency) and a busy database.
+ * (savepoint isolation, batching under concurrency) and a busy database; the citizens'
+ * portal's records (accounts, sessions, tokens, outbox, attachments, supports) and the
+ * upgrade of a database made by migration 1.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,6 +12,7 @@
 #include <cmocka.h>
 
 #include <pthread.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,6 +72,8 @@ static int apply_catalogue(store *s, void *arg, error *err)
                           .department_id = fx->dep_voirie,
                           .kind = PROCEDURE_INCIDENT,
                           .is_public = 1,
+                          .auto_public = 1,
+                          .allow_anonymous = 1,
                           .open311 = 1,
                           .delay_days = 10,
                           .active = 1};
@@ -230,7 +235,7 @@ static void test_open_and_migrate(void **state)
     assert_int_equal(v, 0);
     assert_int_equal(s->ops->migrate(s, &err), 0);
     assert_int_equal(s->ops->schema_version(s, &v, &err), 0);
-    assert_true(v >= 1);
+    assert_int_equal(v, 2);
     int v1 = v;
     assert_int_equal(s->ops->migrate(s, &err), 0); /* idempotent */
     assert_int_equal(s->ops->schema_version(s, &v, &err), 0);
@@ -302,6 +307,10 @@ static void test_catalogue(void **state)
     assert_int_equal(trou->active, 1);
     assert_int_equal(trou->open311, 1);
     assert_int_equal(trou->is_public, 1);
+    assert_int_equal(trou->auto_public, 1);
+    assert_int_equal(trou->allow_anonymous, 1);
+    assert_int_equal(hidden->auto_public, 0);
+    assert_int_equal(hidden->allow_anonymous, 0);
     assert_int_equal(trou->delay_days, 10);
     assert_int_equal(trou->department_id, fx->dep_voirie);
     assert_string_equal(trou->attributes, "[]");
@@ -1306,6 +1315,999 @@ static void test_concurrent_reads(void **state)
     assert_int_equal(ok, 200);
 }
 
+/* ---- citizens' portal ---- */
+
+/* Every operation of the backend is there: core calls them without checking. */
+static void test_ops_complete(void **state)
+{
+    fixture *fx = *state;
+    const store_ops *o = fx->s->ops;
+    assert_non_null(o->name);
+    assert_non_null(o->close);
+    assert_non_null(o->migrate);
+    assert_non_null(o->schema_version);
+    assert_non_null(o->config_version);
+    assert_non_null(o->catalogue_load);
+    assert_non_null(o->request_get);
+    assert_non_null(o->request_search);
+    assert_non_null(o->request_count);
+    assert_non_null(o->events_list);
+    assert_non_null(o->events_list_many);
+    assert_non_null(o->apikey_find);
+    assert_non_null(o->apikey_list);
+    assert_non_null(o->idempotency_find);
+    assert_non_null(o->setting_get);
+    assert_non_null(o->tx_request_get);
+    assert_non_null(o->tx_request_insert);
+    assert_non_null(o->tx_request_update);
+    assert_non_null(o->tx_event_insert);
+    assert_non_null(o->tx_idempotency_insert);
+    assert_non_null(o->tx_tenant_upsert);
+    assert_non_null(o->tx_department_upsert);
+    assert_non_null(o->tx_procedure_upsert);
+    assert_non_null(o->tx_apikey_insert);
+    assert_non_null(o->tx_apikey_revoke);
+    assert_non_null(o->tx_setting_set);
+    assert_non_null(o->account_get);
+    assert_non_null(o->account_find_email);
+    assert_non_null(o->tx_account_insert);
+    assert_non_null(o->tx_account_update);
+    assert_non_null(o->session_find);
+    assert_non_null(o->tx_session_insert);
+    assert_non_null(o->tx_session_touch);
+    assert_non_null(o->tx_session_delete);
+    assert_non_null(o->tx_session_delete_account);
+    assert_non_null(o->tx_token_insert);
+    assert_non_null(o->tx_token_consume);
+    assert_non_null(o->tx_outbox_insert);
+    assert_non_null(o->outbox_due);
+    assert_non_null(o->tx_outbox_sent);
+    assert_non_null(o->tx_outbox_retry);
+    assert_non_null(o->outbox_list);
+    assert_non_null(o->tx_attachment_insert);
+    assert_non_null(o->attachment_get);
+    assert_non_null(o->attachments_list);
+    assert_non_null(o->tx_attachment_moderate);
+    assert_non_null(o->tx_request_support);
+    assert_non_null(o->tx_begin);
+    assert_non_null(o->tx_commit);
+    assert_non_null(o->tx_rollback);
+    assert_non_null(o->tx_savepoint);
+    assert_non_null(o->tx_release);
+    assert_non_null(o->tx_rollback_to);
+}
+
+/* The backend's embedded migrations (private to it; the test builds a version-1 database). */
+extern const char *const store_sqlite_migrations[];
+
+static void exec_ok(sqlite3 *db, const char *sql)
+{
+    char *msg = NULL;
+    int rc = sqlite3_exec(db, sql, NULL, NULL, &msg);
+    if (rc != SQLITE_OK)
+        fprintf(stderr, "sqlite: %s\n", msg ? msg : "?");
+    sqlite3_free(msg);
+    assert_int_equal(rc, SQLITE_OK);
+}
+
+/* A database left at version 1 with data in it is upgraded in place: old rows read with the
+ * new columns at their defaults, and the upgrade is no configuration change. */
+static void test_migrate_1_to_2(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/guichet-store-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char path[128];
+    snprintf(path, sizeof path, "%s/v1.db", dir);
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    exec_ok(db, "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, "
+                "applied_at INTEGER NOT NULL) STRICT");
+    exec_ok(db, store_sqlite_migrations[0]);
+    exec_ok(db, "INSERT INTO schema_migrations VALUES (1, 0);"
+                "INSERT INTO tenants (id, slug, name, created_at) VALUES (1, 'v', 'V', 0);"
+                "INSERT INTO procedures (id, tenant_id, code, name, is_public) "
+                "VALUES (1, 1, 'trou', 'Trou', 1);"
+                "INSERT INTO requests (tenant_id, reference, procedure_id, status, channel, "
+                "email, created_at, updated_at) VALUES (1, '2025-000001', 1, 'new', 'web', "
+                "'Old@Example.org', 1, 1);");
+    sqlite3_close(db);
+
+    error err;
+    error_clear(&err);
+    store *s = store_open(path, &err);
+    assert_non_null(s);
+    int v = -1;
+    assert_int_equal(s->ops->schema_version(s, &v, &err), 0);
+    assert_int_equal(v, 1);
+    int64_t cv0 = 0, cv1 = 0;
+    assert_int_equal(s->ops->config_version(s, &cv0, &err), 0);
+    assert_int_equal(s->ops->migrate(s, &err), 0);
+    assert_int_equal(s->ops->migrate(s, &err), 0); /* idempotent */
+    assert_int_equal(s->ops->schema_version(s, &v, &err), 0);
+    assert_int_equal(v, 2);
+    assert_int_equal(s->ops->config_version(s, &cv1, &err), 0);
+    assert_int_equal(cv1, cv0);
+
+    arena a;
+    arena_init(&a, 0);
+    store_request r;
+    int found = 0;
+    assert_int_equal(s->ops->request_get(s, 1, "2025-000001", &a, &r, &found, &err), 0);
+    assert_int_equal(found, 1);
+    assert_int_equal(r.citizen_id, 0);
+    assert_null(r.notify);
+    assert_int_equal(r.is_public, 0);
+    assert_int_equal(r.rating, 0);
+    assert_null(r.rating_comment);
+    assert_int_equal(r.supporters, 0);
+    store_catalogue cat;
+    assert_int_equal(s->ops->catalogue_load(s, &a, &cat, &err), 0);
+    assert_int_equal(cat.n_procedures, 1);
+    assert_int_equal(cat.procedures[0].is_public, 1);
+    assert_int_equal(cat.procedures[0].auto_public, 0);
+    assert_int_equal(cat.procedures[0].allow_anonymous, 0);
+    /* The e-mail index serves the old row, case-insensitively. */
+    store_request_filter f;
+    memset(&f, 0, sizeof f);
+    f.tenant_id = 1;
+    f.citizen_email = "old@example.ORG";
+    f.limit = 10;
+    store_request *list = NULL;
+    size_t n = 0;
+    assert_int_equal(s->ops->request_search(s, &f, &a, &list, &n, &err), 0);
+    assert_int_equal(n, 1);
+    arena_free(&a);
+    store_close(s);
+    remove_db(path);
+    rmdir(dir);
+}
+
+/* ---- accounts ---- */
+
+typedef struct account_arg {
+    store_account acc;
+    int64_t id;
+    int update; /* 1: tx_account_update instead of insert */
+} account_arg;
+
+static int apply_account(store *s, void *arg, error *err)
+{
+    account_arg *aa = arg;
+    if (aa->update)
+        return s->ops->tx_account_update(s, &aa->acc, err);
+    return s->ops->tx_account_insert(s, &aa->acc, &aa->id, err);
+}
+
+static int64_t make_account(fixture *fx, int64_t tenant, const char *email)
+{
+    error err;
+    account_arg aa = {.acc = {.tenant_id = tenant, .email = email, .created_at = 1000}};
+    int rc = store_write_sync(fx->s, apply_account, &aa, &err);
+    if (rc != 0)
+        fprintf(stderr, "account: %s\n", err.detail);
+    assert_int_equal(rc, 0);
+    assert_true(aa.id > 0);
+    return aa.id;
+}
+
+static void test_accounts(void **state)
+{
+    fixture *fx = *state;
+    store *s = fx->s;
+    error err;
+    error_clear(&err);
+    arena a;
+    arena_init(&a, 0);
+    int64_t cv0 = 0, cv1 = 0;
+    assert_int_equal(s->ops->config_version(s, &cv0, &err), 0);
+
+    account_arg aa = {.acc = {.tenant_id = fx->tenant,
+                              .email = "Camille.Martin@Example.ORG",
+                              .password_hash = "$argon2id$v=19$x",
+                              .display_name = "Camille Martin",
+                              .phone = "+33600000001",
+                              .notify = "sms",
+                              .lang = "en",
+                              .created_at = 1000}};
+    assert_int_equal(store_write_sync(s, apply_account, &aa, &err), 0);
+    assert_true(aa.id > 0);
+    assert_int_equal(s->ops->config_version(s, &cv1, &err), 0);
+    assert_int_equal(cv1, cv0); /* accounts are not configuration */
+
+    store_account acc;
+    int found = 0;
+    assert_int_equal(s->ops->account_get(s, fx->tenant, aa.id, &a, &acc, &found, &err), 0);
+    assert_int_equal(found, 1);
+    assert_int_equal(acc.id, aa.id);
+    assert_int_equal(acc.tenant_id, fx->tenant);
+    assert_string_equal(acc.email, "camille.martin@example.org"); /* stored lowercased */
+    assert_string_equal(acc.password_hash, "$argon2id$v=19$x");
+    assert_string_equal(acc.display_name, "Camille Martin");
+    assert_string_equal(acc.phone, "+33600000001");
+    assert_string_equal(acc.notify, "sms");
+    assert_string_equal(acc.lang, "en");
+    assert_int_equal(acc.email_verified_at, 0);
+    assert_int_equal(acc.created_at, 1000);
+
+    /* Found by e-mail whatever its case; not in another tenant; not an unknown address. */
+    found = 0;
+    assert_int_equal(s->ops->account_find_email(s, fx->tenant, "CAMILLE.martin@example.org", &a,
+                                                &acc, &found, &err),
+                     0);
+    assert_int_equal(found, 1);
+    assert_int_equal(acc.id, aa.id);
+    assert_int_equal(s->ops->account_find_email(s, fx->tenant2, "camille.martin@example.org", &a,
+                                                &acc, &found, &err),
+                     0);
+    assert_int_equal(found, 0);
+    assert_int_equal(
+        s->ops->account_find_email(s, fx->tenant, "camille@example.org", &a, &acc, &found, &err),
+        0);
+    assert_int_equal(found, 0);
+    assert_int_equal(s->ops->account_get(s, fx->tenant2, aa.id, &a, &acc, &found, &err), 0);
+    assert_int_equal(found, 0);
+
+    /* The same address in another case is taken; in another tenant it is free. */
+    account_arg dup = {.acc = {.tenant_id = fx->tenant, .email = "camille.martin@EXAMPLE.org"}};
+    error_clear(&err);
+    assert_int_equal(store_write_sync(s, apply_account, &dup, &err), -1);
+    assert_int_equal(err.code, ERR_CONFLICT);
+    dup.acc.tenant_id = fx->tenant2;
+    assert_int_equal(store_write_sync(s, apply_account, &dup, &err), 0);
+    assert_true(dup.id > 0 && dup.id != aa.id);
+
+    /* Defaults: notify e-mail, French. */
+    assert_int_equal(s->ops->account_get(s, fx->tenant2, dup.id, &a, &acc, &found, &err), 0);
+    assert_string_equal(acc.notify, "email");
+    assert_string_equal(acc.lang, "fr");
+    assert_null(acc.password_hash);
+
+    /* Update rewrites the mutable fields, never the e-mail. */
+    account_arg up = {.update = 1,
+                      .acc = {.id = aa.id,
+                              .tenant_id = fx->tenant,
+                              .email = "ignored@example.org",
+                              .password_hash = "$argon2id$v=19$y",
+                              .display_name = "C. Martin",
+                              .notify = "none",
+                              .lang = "fr",
+                              .email_verified_at = 2000}};
+    assert_int_equal(store_write_sync(s, apply_account, &up, &err), 0);
+    assert_int_equal(s->ops->account_get(s, fx->tenant, aa.id, &a, &acc, &found, &err), 0);
+    assert_string_equal(acc.email, "camille.martin@example.org");
+    assert_string_equal(acc.password_hash, "$argon2id$v=19$y");
+    assert_string_equal(acc.display_name, "C. Martin");
+    assert_null(acc.phone);
+    assert_string_equal(acc.notify, "none");
+    assert_string_equal(acc.lang, "fr");
+    assert_int_equal(acc.email_verified_at, 2000);
+    /* A bad notification channel is refused by the schema. */
+    up.acc.notify = "pigeon";
+    error_clear(&err);
+    assert_int_equal(store_write_sync(s, apply_account, &up, &err), -1);
+    assert_int_equal(err.code, ERR_CONFLICT);
+    /* Another tenant's account id is not found. */
+    up.acc.notify = "email";
+    up.acc.tenant_id = fx->tenant2;
+    error_clear(&err);
+    assert_int_equal(store_write_sync(s, apply_account, &up, &err), -1);
+    assert_int_equal(err.code, ERR_NOT_FOUND);
+    /* Writes outside a job are refused. */
+    error_clear(&err);
+    assert_int_equal(s->ops->tx_account_insert(s, &dup.acc, NULL, &err), -1);
+    assert_int_equal(err.code, ERR_INTERNAL);
+    arena_free(&a);
+}
+
+/* ---- sessions ---- */
+
+typedef struct session_arg {
+    int op; /* 0 insert, 1 touch, 2 delete, 3 delete_account */
+    store_session se;
+    int64_t id;
+} session_arg;
+
+static int apply_session(store *s, void *arg, error *err)
+{
+    session_arg *sa = arg;
+    switch (sa->op) {
+    case 0:
+        return s->ops->tx_session_insert(s, &sa->se, &sa->id, err);
+    case 1:
+        return s->ops->tx_session_touch(s, sa->se.id, sa->se.last_seen_at, err);
+    case 2:
+        return s->ops->tx_session_delete(s, sa->se.tenant_id, sa->se.token_hash, err);
+    default:
+        return s->ops->tx_session_delete_account(s, sa->se.tenant_id, sa->se.account_id, err);
+    }
+}
+
+static int64_t add_session(fixture *fx, int64_t tenant, int64_t account, const char *hash)
+{
+    error err;
+    session_arg sa = {.se = {.tenant_id = tenant,
+                             .account_id = account,
+                             .token_hash = hash,
+                             .created_at = 100,
+                             .expires_at = 100 + 12 * 3600}};
+    assert_int_equal(store_write_sync(fx->s, apply_session, &sa, &err), 0);
+    assert_true(sa.id > 0);
+    return sa.id;
+}
+
+static int session_exists(fixture *fx, int64_t tenant, const char *hash, store_session *out,
+                          arena *a)
+{
+    error err;
+    int found = -1;
+    assert_int_equal(fx->s->ops->session_find(fx->s, tenant, hash, a, out, &found, &err), 0);
+    return found;
+}
+
+static void test_sessions(void **state)
+{
+    fixture *fx = *state;
+    error err;
+    arena a;
+    arena_init(&a, 0);
+    int64_t acc1 = make_account(fx, fx->tenant, "un@example.org");
+    int64_t acc2 = make_account(fx, fx->tenant, "deux@example.org");
+    int64_t s1 = add_session(fx, fx->tenant, acc1, "h1");
+    add_session(fx, fx->tenant, acc1, "h2");
+    add_session(fx, fx->tenant, acc2, "h3");
+
+    store_session se;
+    assert_int_equal(session_exists(fx, fx->tenant, "h1", &se, &a), 1);
+    assert_int_equal(se.id, s1);
+    assert_int_equal(se.tenant_id, fx->tenant);
+    assert_int_equal(se.account_id, acc1);
+    assert_string_equal(se.token_hash, "h1");
+    assert_int_equal(se.created_at, 100);
+    assert_int_equal(se.last_seen_at, 100); /* defaults to created_at */
+    assert_int_equal(se.expires_at, 100 + 12 * 3600);
+    assert_int_equal(session_exists(fx, fx->tenant2, "h1", &se, &a), 0);
+    assert_int_equal(session_exists(fx, fx->tenant, "nope", &se, &a), 0);
+
+    /* The same token hash twice is refused. */
+    session_arg dup = {
+        .se = {.tenant_id = fx->tenant, .account_id = acc2, .token_hash = "h1", .expires_at = 5}};
+    error_clear(&err);
+    assert_int_equal(store_write_sync(fx->s, apply_session, &dup, &err), -1);
+    assert_int_equal(err.code, ERR_CONFLICT);
+
+    session_arg touch = {.op = 1, .se = {.id = s1, .last_seen_at = 500}};
+    assert_int_equal(store_write_sync(fx->s, apply_session, &touch, &err), 0);
+    assert_int_equal(session_exists(fx, fx->tenant, "h1", &se, &a), 1);
+    assert_int_equal(se.last_seen_at, 500);
+
+    /* Logout ends one session; another tenant cannot end it. */
+    session_arg del = {.op = 2, .se = {.tenant_id = fx->tenant2, .token_hash = "h1"}};
+    assert_int_equal(store_write_sync(fx->s, apply_session, &del, &err), 0);
+    assert_int_equal(session_exists(fx, fx->tenant, "h1", &se, &a), 1);
+    del.se.tenant_id = fx->tenant;
+    assert_int_equal(store_write_sync(fx->s, apply_session, &del, &err), 0);
+    assert_int_equal(session_exists(fx, fx->tenant, "h1", &se, &a), 0);
+    assert_int_equal(session_exists(fx, fx->tenant, "h2", &se, &a), 1);
+    /* Deleting an unknown one is no error. */
+    assert_int_equal(store_write_sync(fx->s, apply_session, &del, &err), 0);
+
+    /* A password reset ends every session of that account only. */
+    add_session(fx, fx->tenant, acc1, "h4");
+    session_arg all = {.op = 3, .se = {.tenant_id = fx->tenant, .account_id = acc1}};
+    assert_int_equal(store_write_sync(fx->s, apply_session, &all, &err), 0);
+    assert_int_equal(session_exists(fx, fx->tenant, "h2", &se, &a), 0);
+    assert_int_equal(session_exists(fx, fx->tenant, "h4", &se, &a), 0);
+    assert_int_equal(session_exists(fx, fx->tenant, "h3", &se, &a), 1);
+    arena_free(&a);
+}
+
+/* ---- single-use tokens ---- */
+
+typedef struct token_arg {
+    int consume;
+    store_token t;
+    int64_t tenant_id;
+    const char *purpose, *hash;
+    int64_t now;
+    arena a;
+    store_token out;
+    int found;
+} token_arg;
+
+static int apply_token(store *s, void *arg, error *err)
+{
+    token_arg *ta = arg;
+    if (!ta->consume)
+        return s->ops->tx_token_insert(s, &ta->t, err);
+    return s->ops->tx_token_consume(s, ta->tenant_id, ta->purpose, ta->hash, ta->now, &ta->a,
+                                    &ta->out, &ta->found, err);
+}
+
+static int consume(fixture *fx, int64_t tenant, const char *purpose, const char *hash, int64_t now,
+                   store_token *out)
+{
+    error err;
+    token_arg ta = {.consume = 1,
+                    .tenant_id = tenant,
+                    .purpose = purpose,
+                    .hash = hash,
+                    .now = now,
+                    .found = -1};
+    arena_init(&ta.a, 0);
+    int rc = store_write_sync(fx->s, apply_token, &ta, &err);
+    if (rc != 0)
+        fprintf(stderr, "consume: %s\n", err.detail);
+    assert_int_equal(rc, 0);
+    if (out && ta.found) {
+        *out = ta.out;
+        out->purpose = NULL; /* arena freed below */
+        out->token_hash = NULL;
+    }
+    if (ta.found)
+        assert_string_equal(ta.out.purpose, purpose);
+    arena_free(&ta.a);
+    return ta.found;
+}
+
+static void test_tokens(void **state)
+{
+    fixture *fx = *state;
+    error err;
+    int64_t acc = make_account(fx, fx->tenant, "jeton@example.org");
+    const char *purposes[] = {"verify", "reset", "login"};
+    const char *hashes[] = {"tv", "tr", "tl"};
+    for (int i = 0; i < 3; i++) {
+        token_arg ta = {.t = {.tenant_id = fx->tenant,
+                              .account_id = acc,
+                              .purpose = purposes[i],
+                              .token_hash = hashes[i],
+                              .created_at = 1000,
+                              .expires_at = 2000}};
+        assert_int_equal(store_write_sync(fx->s, apply_token, &ta, &err), 0);
+    }
+    /* An unknown purpose is refused by the schema. */
+    token_arg bad = {.t = {.tenant_id = fx->tenant,
+                           .account_id = acc,
+                           .purpose = "admin",
+                           .token_hash = "tx",
+                           .expires_at = 2000}};
+    error_clear(&err);
+    assert_int_equal(store_write_sync(fx->s, apply_token, &bad, &err), -1);
+    assert_int_equal(err.code, ERR_CONFLICT);
+
+    store_token t;
+    /* Wrong purpose, wrong tenant, unknown hash: nothing, and nothing spent. */
+    assert_int_equal(consume(fx, fx->tenant, "reset", "tv", 1500, &t), 0);
+    assert_int_equal(consume(fx, fx->tenant2, "verify", "tv", 1500, &t), 0);
+    assert_int_equal(consume(fx, fx->tenant, "verify", "zz", 1500, &t), 0);
+    /* Right purpose: once. */
+    memset(&t, 0, sizeof t);
+    assert_int_equal(consume(fx, fx->tenant, "verify", "tv", 1500, &t), 1);
+    assert_int_equal(t.account_id, acc);
+    assert_int_equal(t.tenant_id, fx->tenant);
+    assert_int_equal(t.created_at, 1000);
+    assert_int_equal(t.expires_at, 2000);
+    assert_int_equal(t.used_at, 1500);
+    assert_int_equal(consume(fx, fx->tenant, "verify", "tv", 1501, &t), 0);
+    /* Expired (expires_at is exclusive): never, even unused. */
+    assert_int_equal(consume(fx, fx->tenant, "reset", "tr", 2000, &t), 0);
+    assert_int_equal(consume(fx, fx->tenant, "reset", "tr", 3000, &t), 0);
+    assert_int_equal(consume(fx, fx->tenant, "login", "tl", 1999, &t), 1);
+}
+
+/* ---- outbox ---- */
+
+typedef struct outbox_arg {
+    int op; /* 0 insert, 1 sent, 2 retry */
+    store_outbox m;
+    int64_t id;
+} outbox_arg;
+
+static int apply_outbox(store *s, void *arg, error *err)
+{
+    outbox_arg *oa = arg;
+    switch (oa->op) {
+    case 0:
+        return s->ops->tx_outbox_insert(s, &oa->m, &oa->id, err);
+    case 1:
+        return s->ops->tx_outbox_sent(s, oa->m.id, oa->m.sent_at, err);
+    default:
+        return s->ops->tx_outbox_retry(s, oa->m.id, oa->m.attempts, oa->m.next_attempt_at,
+                                       oa->m.failed, oa->m.last_error, err);
+    }
+}
+
+static int64_t queue_mail(fixture *fx, int64_t request_id, const char *tmpl, int64_t created,
+                          int64_t next)
+{
+    error err;
+    outbox_arg oa = {.m = {.tenant_id = fx->tenant,
+                           .channel = "email",
+                           .recipient = "camille@example.org",
+                           .template = tmpl,
+                           .params = "{\"link\":\"https://demo.test/t/secret\"}",
+                           .request_id = request_id,
+                           .created_at = created,
+                           .next_attempt_at = next}};
+    assert_int_equal(store_write_sync(fx->s, apply_outbox, &oa, &err), 0);
+    assert_true(oa.id > 0);
+    return oa.id;
+}
+
+static size_t due(fixture *fx, int64_t now, size_t limit, arena *a, store_outbox **out)
+{
+    error err;
+    size_t n = 0;
+    assert_int_equal(fx->s->ops->outbox_due(fx->s, now, limit, a, out, &n, &err), 0);
+    return n;
+}
+
+static void test_outbox(void **state)
+{
+    fixture *fx = *state;
+    error err;
+    arena a;
+    arena_init(&a, 0);
+    char ref[32];
+    int64_t req = quick_insert(fx, fx->proc_trou, day(2026, 5, 1), ref, sizeof ref);
+    /* Inserted out of order of next_attempt_at; m1 and m4 tie on it. */
+    int64_t m1 = queue_mail(fx, req, "request_ack", 100, 300);
+    int64_t m2 = queue_mail(fx, 0, "account_verify", 110, 200);
+    int64_t m3 = queue_mail(fx, req, "request_status", 120, 900);
+    int64_t m4 = queue_mail(fx, 0, "account_login", 130, 0); /* due at once: 130 */
+    int64_t m5 = queue_mail(fx, 0, "account_reset", 140, 300);
+
+    store_outbox *list = NULL;
+    size_t n = due(fx, 300, 10, &a, &list);
+    assert_int_equal(n, 4);
+    assert_int_equal(list[0].id, m4);
+    assert_int_equal(list[0].next_attempt_at, 130);
+    assert_int_equal(list[1].id, m2);
+    assert_int_equal(list[2].id, m1);
+    assert_int_equal(list[3].id, m5);
+    assert_string_equal(list[2].channel, "email");
+    assert_string_equal(list[2].recipient, "camille@example.org");
+    assert_string_equal(list[2].template, "request_ack");
+    assert_string_equal(list[2].lang, "fr");
+    assert_string_equal(list[2].params, "{\"link\":\"https://demo.test/t/secret\"}");
+    assert_int_equal(list[2].request_id, req);
+    assert_int_equal(list[2].created_at, 100);
+    assert_int_equal(list[2].attempts, 0);
+    assert_int_equal(list[2].sent_at, 0);
+    assert_int_equal(list[2].failed, 0);
+    assert_null(list[2].last_error);
+    n = due(fx, 300, 2, &a, &list); /* limit */
+    assert_int_equal(n, 2);
+    assert_int_equal(list[1].id, m2);
+    assert_int_equal(due(fx, 129, 10, &a, &list), 0);
+    error_clear(&err);
+    assert_int_equal(fx->s->ops->outbox_due(fx->s, 300, 0, &a, &list, &n, &err), -1);
+    assert_int_equal(err.code, ERR_INVALID_ARG);
+
+    /* Sent: out of the due list, params cleared. */
+    outbox_arg sent = {.op = 1, .m = {.id = m4, .sent_at = 310}};
+    assert_int_equal(store_write_sync(fx->s, apply_outbox, &sent, &err), 0);
+    /* Retried later, then given up. */
+    outbox_arg retry = {
+        .op = 2,
+        .m = {.id = m2, .attempts = 1, .next_attempt_at = 1000, .last_error = "relay unavailable"}};
+    assert_int_equal(store_write_sync(fx->s, apply_outbox, &retry, &err), 0);
+    outbox_arg give_up = {.op = 2,
+                          .m = {.id = m5,
+                                .attempts = 8,
+                                .next_attempt_at = 0,
+                                .failed = 1,
+                                .last_error = "550 mailbox unavailable"}};
+    assert_int_equal(store_write_sync(fx->s, apply_outbox, &give_up, &err), 0);
+    n = due(fx, 999, 10, &a, &list);
+    assert_int_equal(n, 2);
+    assert_int_equal(list[0].id, m1);
+    assert_int_equal(list[1].id, m3);
+    n = due(fx, 1000, 10, &a, &list);
+    assert_int_equal(n, 3);
+    assert_int_equal(list[2].id, m2);
+    assert_int_equal(list[2].attempts, 1);
+    assert_string_equal(list[2].last_error, "relay unavailable");
+    /* An unknown message id is not found. */
+    sent.m.id = 999999;
+    error_clear(&err);
+    assert_int_equal(store_write_sync(fx->s, apply_outbox, &sent, &err), -1);
+    assert_int_equal(err.code, ERR_NOT_FOUND);
+
+    /* The request's messages, oldest first; the tenant's, with sent and failed ones. */
+    n = 0;
+    assert_int_equal(fx->s->ops->outbox_list(fx->s, fx->tenant, req, &a, &list, &n, &err), 0);
+    assert_int_equal(n, 2);
+    assert_int_equal(list[0].id, m1);
+    assert_int_equal(list[1].id, m3);
+    assert_int_equal(fx->s->ops->outbox_list(fx->s, fx->tenant, 0, &a, &list, &n, &err), 0);
+    assert_int_equal(n, 5);
+    assert_int_equal(list[3].id, m4);
+    assert_int_equal(list[3].sent_at, 310);
+    assert_null(list[3].params);
+    assert_int_equal(list[4].id, m5);
+    assert_int_equal(list[4].failed, 1);
+    assert_string_equal(list[4].last_error, "550 mailbox unavailable");
+    assert_int_equal(fx->s->ops->outbox_list(fx->s, fx->tenant2, req, &a, &list, &n, &err), 0);
+    assert_int_equal(n, 0);
+    arena_free(&a);
+}
+
+/* ---- attachments ---- */
+
+typedef struct attach_arg {
+    int moderate;
+    store_attachment at;
+    int64_t id;
+} attach_arg;
+
+static int apply_attach(store *s, void *arg, error *err)
+{
+    attach_arg *aa = arg;
+    if (aa->moderate)
+        return s->ops->tx_attachment_moderate(s, aa->at.tenant_id, aa->at.id, aa->at.moderation,
+                                              err);
+    return s->ops->tx_attachment_insert(s, &aa->at, &aa->id, err);
+}
+
+static void test_attachments(void **state)
+{
+    fixture *fx = *state;
+    error err;
+    arena a;
+    arena_init(&a, 0);
+    char ref[32];
+    int64_t req = quick_insert(fx, fx->proc_trou, day(2026, 5, 2), ref, sizeof ref);
+    int64_t other = quick_insert(fx, fx->proc_trou, day(2026, 5, 3), NULL, 0);
+    attach_arg photo = {.at = {.tenant_id = fx->tenant,
+                               .request_id = req,
+                               .filename = "trou.jpg",
+                               .content_type = "image/jpeg",
+                               .size = 123456,
+                               .storage_name = "a1b2c3",
+                               .thumb_name = "a1b2c3-t",
+                               .is_photo = 1,
+                               .created_at = 50}};
+    attach_arg pdf = {.at = {.tenant_id = fx->tenant,
+                             .request_id = req,
+                             .filename = "courrier.pdf",
+                             .content_type = "application/pdf",
+                             .size = 999,
+                             .storage_name = "d4e5f6",
+                             .moderation = "approved",
+                             .created_at = 60}};
+    attach_arg elsewhere = {.at = {.tenant_id = fx->tenant,
+                                   .request_id = other,
+                                   .content_type = "image/png",
+                                   .size = 1,
+                                   .storage_name = "g7h8",
+                                   .is_photo = 1}};
+    assert_int_equal(store_write_sync(fx->s, apply_attach, &photo, &err), 0);
+    assert_int_equal(store_write_sync(fx->s, apply_attach, &pdf, &err), 0);
+    assert_int_equal(store_write_sync(fx->s, apply_attach, &elsewhere, &err), 0);
+    /* The same storage name twice is refused. */
+    error_clear(&err);
+    assert_int_equal(store_write_sync(fx->s, apply_attach, &pdf, &err), -1);
+    assert_int_equal(err.code, ERR_CONFLICT);
+
+    store_attachment *list = NULL;
+    size_t n = 0;
+    assert_int_equal(fx->s->ops->attachments_list(fx->s, fx->tenant, req, &a, &list, &n, &err), 0);
+    assert_int_equal(n, 2);
+    assert_int_equal(list[0].id, photo.id);
+    assert_int_equal(list[1].id, pdf.id);
+    assert_string_equal(list[0].moderation, "pending"); /* default */
+    assert_string_equal(list[1].moderation, "approved");
+    assert_int_equal(list[0].event_id, 0);
+    assert_null(list[1].thumb_name);
+    assert_int_equal(fx->s->ops->attachments_list(fx->s, fx->tenant2, req, &a, &list, &n, &err), 0);
+    assert_int_equal(n, 0);
+
+    store_attachment at;
+    int found = 0;
+    assert_int_equal(fx->s->ops->attachment_get(fx->s, fx->tenant, photo.id, &a, &at, &found, &err),
+                     0);
+    assert_int_equal(found, 1);
+    assert_int_equal(at.tenant_id, fx->tenant);
+    assert_int_equal(at.request_id, req);
+    assert_string_equal(at.filename, "trou.jpg");
+    assert_string_equal(at.content_type, "image/jpeg");
+    assert_int_equal(at.size, 123456);
+    assert_string_equal(at.storage_name, "a1b2c3");
+    assert_string_equal(at.thumb_name, "a1b2c3-t");
+    assert_int_equal(at.is_photo, 1);
+    assert_int_equal(at.created_at, 50);
+    assert_int_equal(
+        fx->s->ops->attachment_get(fx->s, fx->tenant2, photo.id, &a, &at, &found, &err), 0);
+    assert_int_equal(found, 0);
+
+    attach_arg mod = {.moderate = 1,
+                      .at = {.tenant_id = fx->tenant, .id = photo.id, .moderation = "approved"}};
+    assert_int_equal(store_write_sync(fx->s, apply_attach, &mod, &err), 0);
+    assert_int_equal(fx->s->ops->attachment_get(fx->s, fx->tenant, photo.id, &a, &at, &found, &err),
+                     0);
+    assert_string_equal(at.moderation, "approved");
+    mod.at.moderation = "maybe";
+    error_clear(&err);
+    assert_int_equal(store_write_sync(fx->s, apply_attach, &mod, &err), -1);
+    assert_int_equal(err.code, ERR_INVALID_ARG);
+    mod.at.moderation = "rejected";
+    mod.at.tenant_id = fx->tenant2;
+    error_clear(&err);
+    assert_int_equal(store_write_sync(fx->s, apply_attach, &mod, &err), -1);
+    assert_int_equal(err.code, ERR_NOT_FOUND);
+    assert_int_equal(fx->s->ops->attachment_get(fx->s, fx->tenant, photo.id, &a, &at, &found, &err),
+                     0);
+    assert_string_equal(at.moderation, "approved");
+    arena_free(&a);
+}
+
+/* ---- requests: the portal's columns, citizen and public filters, supports ---- */
+
+static void test_request_portal_columns(void **state)
+{
+    fixture *fx = *state;
+    store *s = fx->s;
+    error err;
+    arena a;
+    arena_init(&a, 0);
+    int64_t acc = make_account(fx, fx->tenant, "citoyen@example.org");
+    insert_arg ia;
+    insert_init(&ia, fx, fx->proc_trou, day(2026, 6, 1));
+    ia.r.citizen_id = acc;
+    ia.r.notify = "sms";
+    ia.r.is_public = 1;
+    ia.r.supporters = 4;
+    char ref[32];
+    int64_t id = insert_one(fx, &ia, ref, sizeof ref);
+    store_request r;
+    int found = 0;
+    assert_int_equal(s->ops->request_get(s, fx->tenant, ref, &a, &r, &found, &err), 0);
+    assert_int_equal(found, 1);
+    assert_int_equal(r.citizen_id, acc);
+    assert_string_equal(r.notify, "sms");
+    assert_int_equal(r.is_public, 1);
+    assert_int_equal(r.rating, 0);
+    assert_null(r.rating_comment);
+    assert_int_equal(r.supporters, 4);
+
+    /* The update writes the citizen's columns, not the supporters count. */
+    update_arg ua;
+    ua.r = r;
+    ua.r.status = "closed";
+    ua.r.closed_at = day(2026, 6, 3);
+    ua.r.updated_at = day(2026, 6, 3);
+    ua.r.notify = "none";
+    ua.r.is_public = 0;
+    ua.r.rating = 5;
+    ua.r.rating_comment = "Réparé en deux jours, merci !";
+    ua.r.supporters = 99;
+    assert_int_equal(store_write_sync(s, apply_update, &ua, &err), 0);
+    assert_int_equal(s->ops->request_get(s, fx->tenant, ref, &a, &r, &found, &err), 0);
+    assert_int_equal(r.id, id);
+    assert_int_equal(r.citizen_id, acc);
+    assert_string_equal(r.notify, "none");
+    assert_int_equal(r.is_public, 0);
+    assert_int_equal(r.rating, 5);
+    assert_string_equal(r.rating_comment, "Réparé en deux jours, merci !");
+    assert_int_equal(r.supporters, 4);
+    /* Ratings are 1 to 5 (0: none). */
+    ua.r = r;
+    ua.r.rating = 6;
+    error_clear(&err);
+    assert_int_equal(store_write_sync(s, apply_update, &ua, &err), -1);
+    assert_int_equal(err.code, ERR_INVALID_ARG);
+    assert_string_equal(err.arg, "rating");
+    /* A citizen id that is no account is refused. */
+    insert_init(&ia, fx, fx->proc_trou, day(2026, 6, 2));
+    ia.r.citizen_id = 424242;
+    error_clear(&err);
+    assert_int_equal(store_write_sync(s, apply_insert, &ia, &err), -1);
+    assert_int_equal(err.code, ERR_CONFLICT);
+    arena_free(&ia.a);
+    arena_free(&a);
+}
+
+/* Inserts a request with the citizen fields given; returns its id. */
+static int64_t citizen_insert(fixture *fx, int64_t tenant, int64_t proc, int64_t created,
+                              int64_t citizen, const char *email, int is_public, char *ref)
+{
+    insert_arg ia;
+    insert_init(&ia, fx, proc, created);
+    ia.r.tenant_id = tenant;
+    ia.r.citizen_id = citizen;
+    ia.r.email = email;
+    ia.r.is_public = is_public;
+    return insert_one(fx, &ia, ref, ref ? 32 : 0);
+}
+
+static void test_citizen_filter(void **state)
+{
+    fixture *fx = *state;
+    arena a;
+    arena_init(&a, 0);
+    int64_t acc = make_account(fx, fx->tenant, "camille@example.org");
+    int64_t other_acc = make_account(fx, fx->tenant, "dominique@example.org");
+    char ref_b[32];
+    /* A: filed logged in, no e-mail; B: at the counter with the address in another case;
+     * C: logged in with another address; D: someone else; E: the same address elsewhere. */
+    int64_t ra = citizen_insert(fx, fx->tenant, fx->proc_trou, day(2026, 7, 1), acc, NULL, 0, NULL);
+    int64_t rb = citizen_insert(fx, fx->tenant, fx->proc_tag, day(2026, 7, 2), 0,
+                                "Camille@Example.ORG", 0, ref_b);
+    int64_t rc = citizen_insert(fx, fx->tenant, fx->proc_trou, day(2026, 7, 3), acc,
+                                "pro@example.org", 1, NULL);
+    citizen_insert(fx, fx->tenant, fx->proc_trou, day(2026, 7, 4), other_acc,
+                   "dominique@example.org", 1, NULL);
+    citizen_insert(fx, fx->tenant2, fx->proc_t2, day(2026, 7, 5), 0, "camille@example.org", 0,
+                   NULL);
+
+    store_request_filter f = base_filter(fx, 10);
+    f.citizen_id = acc;
+    f.citizen_email = "CAMILLE@example.org";
+    store_request *list = NULL;
+    size_t n = search(fx, &f, &a, &list);
+    assert_int_equal(n, 3);
+    assert_int_equal(list[0].id, rc); /* newest first */
+    assert_int_equal(list[1].id, rb);
+    assert_int_equal(list[2].id, ra);
+
+    /* Only the account, only the address. */
+    f.citizen_email = NULL;
+    n = search(fx, &f, &a, &list);
+    assert_int_equal(n, 2);
+    assert_int_equal(list[0].id, rc);
+    assert_int_equal(list[1].id, ra);
+    f.citizen_id = 0;
+    f.citizen_email = "camille@EXAMPLE.org";
+    n = search(fx, &f, &a, &list);
+    assert_int_equal(n, 1);
+    assert_int_equal(list[0].id, rb);
+
+    /* Combined with the other filters and with keyset paging. */
+    f.citizen_id = acc;
+    f.n_procedure_ids = 1;
+    f.procedure_ids[0] = fx->proc_trou;
+    n = search(fx, &f, &a, &list);
+    assert_int_equal(n, 2);
+    f.n_procedure_ids = 0;
+    f.limit = 1;
+    n = search(fx, &f, &a, &list);
+    assert_int_equal(n, 1);
+    assert_int_equal(list[0].id, rc);
+    f.before_created_at = list[0].created_at;
+    f.before_id = list[0].id;
+    n = search(fx, &f, &a, &list);
+    assert_int_equal(n, 1);
+    assert_int_equal(list[0].id, rb);
+    int64_t count = 0;
+    error err;
+    assert_int_equal(fx->s->ops->request_count(fx->s, &f, &count, &err), 0);
+    assert_int_equal(count, 3);
+
+    /* A lookup by reference stays within the citizen's requests. */
+    store_request_filter byref = base_filter(fx, 10);
+    byref.n_references = 1;
+    byref.references[0] = ref_b;
+    byref.citizen_id = other_acc;
+    byref.citizen_email = "dominique@example.org";
+    assert_int_equal(search(fx, &byref, &a, &list), 0);
+    byref.citizen_id = acc;
+    byref.citizen_email = "camille@example.org";
+    assert_int_equal(search(fx, &byref, &a, &list), 1);
+
+    /* An unknown citizen has nothing. */
+    f = base_filter(fx, 10);
+    f.citizen_id = 987654;
+    f.citizen_email = "personne@example.org";
+    assert_int_equal(search(fx, &f, &a, &list), 0);
+    arena_free(&a);
+}
+
+static void test_only_public(void **state)
+{
+    fixture *fx = *state;
+    arena a;
+    arena_init(&a, 0);
+    char ref_pub[32], ref_priv[32];
+    int64_t p1 =
+        citizen_insert(fx, fx->tenant, fx->proc_trou, day(2026, 8, 1), 0, NULL, 1, ref_pub);
+    citizen_insert(fx, fx->tenant, fx->proc_trou, day(2026, 8, 2), 0, NULL, 0, ref_priv);
+    int64_t p3 = citizen_insert(fx, fx->tenant, fx->proc_tag, day(2026, 8, 3), 0, NULL, 1, NULL);
+    citizen_insert(fx, fx->tenant2, fx->proc_t2, day(2026, 8, 4), 0, NULL, 1, NULL);
+
+    store_request_filter f = base_filter(fx, 10);
+    store_request *list = NULL;
+    assert_int_equal(search(fx, &f, &a, &list), 3);
+    f.only_public = 1;
+    size_t n = search(fx, &f, &a, &list);
+    assert_int_equal(n, 2);
+    assert_int_equal(list[0].id, p3);
+    assert_int_equal(list[1].id, p1);
+    assert_int_equal(list[0].is_public, 1);
+    f.n_procedure_ids = 1;
+    f.procedure_ids[0] = fx->proc_trou;
+    n = search(fx, &f, &a, &list);
+    assert_int_equal(n, 1);
+    assert_int_equal(list[0].id, p1);
+
+    /* By reference: a private request is not shown publicly. */
+    store_request_filter byref = base_filter(fx, 10);
+    byref.only_public = 1;
+    byref.n_references = 2;
+    byref.references[0] = ref_pub;
+    byref.references[1] = ref_priv;
+    n = search(fx, &byref, &a, &list);
+    assert_int_equal(n, 1);
+    assert_int_equal(list[0].id, p1);
+    arena_free(&a);
+}
+
+typedef struct support_arg {
+    int64_t tenant_id, request_id;
+    const char *key;
+    int added;
+} support_arg;
+
+static int apply_support(store *s, void *arg, error *err)
+{
+    support_arg *sa = arg;
+    return s->ops->tx_request_support(s, sa->tenant_id, sa->request_id, sa->key, 77, &sa->added,
+                                      err);
+}
+
+static int support(fixture *fx, int64_t tenant, int64_t request_id, const char *key, error *err)
+{
+    support_arg sa = {.tenant_id = tenant, .request_id = request_id, .key = key, .added = -1};
+    if (store_write_sync(fx->s, apply_support, &sa, err) != 0)
+        return -1;
+    return sa.added;
+}
+
+static int supporters_of(fixture *fx, const char *ref)
+{
+    arena a;
+    arena_init(&a, 0);
+    error err;
+    store_request r;
+    int found = 0;
+    assert_int_equal(fx->s->ops->request_get(fx->s, fx->tenant, ref, &a, &r, &found, &err), 0);
+    assert_int_equal(found, 1);
+    arena_free(&a);
+    return r.supporters;
+}
+
+static void test_support(void **state)
+{
+    fixture *fx = *state;
+    error err;
+    error_clear(&err);
+    char ref[32], ref2[32];
+    int64_t id = quick_insert(fx, fx->proc_trou, day(2026, 9, 1), ref, sizeof ref);
+    int64_t id2 = quick_insert(fx, fx->proc_trou, day(2026, 9, 2), ref2, sizeof ref2);
+    assert_int_equal(supporters_of(fx, ref), 0);
+    assert_int_equal(support(fx, fx->tenant, id, "k1", &err), 1);
+    assert_int_equal(supporters_of(fx, ref), 1);
+    assert_int_equal(support(fx, fx->tenant, id, "k1", &err), 0); /* once per key */
+    assert_int_equal(supporters_of(fx, ref), 1);
+    assert_int_equal(support(fx, fx->tenant, id, "k2", &err), 1);
+    assert_int_equal(supporters_of(fx, ref), 2);
+    assert_int_equal(support(fx, fx->tenant, id2, "k1", &err), 1); /* per request */
+    assert_int_equal(supporters_of(fx, ref2), 1);
+    assert_int_equal(supporters_of(fx, ref), 2);
+    /* Another tenant's request or no request: not found, nothing counted. */
+    assert_int_equal(support(fx, fx->tenant2, id, "k3", &err), -1);
+    assert_int_equal(err.code, ERR_NOT_FOUND);
+    error_clear(&err);
+    assert_int_equal(support(fx, fx->tenant, 999999, "k3", &err), -1);
+    assert_int_equal(err.code, ERR_NOT_FOUND);
+    assert_int_equal(supporters_of(fx, ref), 2);
+    /* A supporter key is required. */
+    error_clear(&err);
+    assert_int_equal(support(fx, fx->tenant, id, "", &err), -1);
+    assert_int_equal(err.code, ERR_MISSING_ARG);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1326,6 +2328,17 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_group_commit_under_concurrency, setup, teardown),
         cmocka_unit_test_setup_teardown(test_busy_database, setup, teardown),
         cmocka_unit_test_setup_teardown(test_concurrent_reads, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ops_complete, setup, teardown),
+        cmocka_unit_test(test_migrate_1_to_2),
+        cmocka_unit_test_setup_teardown(test_accounts, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sessions, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_tokens, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_outbox, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_attachments, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_request_portal_columns, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_citizen_filter, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_only_public, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_support, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

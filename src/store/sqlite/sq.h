@@ -44,6 +44,31 @@ typedef enum store_sqlite_stmt_id {
     SQ_APIKEY_INSERT,
     SQ_APIKEY_REVOKE,
     SQ_SETTING_SET,
+    /* citizens' portal */
+    SQ_ACCOUNT_GET,
+    SQ_ACCOUNT_FIND_EMAIL,
+    SQ_ACCOUNT_INSERT,
+    SQ_ACCOUNT_UPDATE,
+    SQ_SESSION_FIND,
+    SQ_SESSION_INSERT,
+    SQ_SESSION_TOUCH,
+    SQ_SESSION_DELETE,
+    SQ_SESSION_DELETE_ACCOUNT,
+    SQ_TOKEN_INSERT,
+    SQ_TOKEN_CONSUME,
+    SQ_OUTBOX_INSERT,
+    SQ_OUTBOX_DUE,
+    SQ_OUTBOX_SENT,
+    SQ_OUTBOX_RETRY,
+    SQ_OUTBOX_LIST_REQUEST,
+    SQ_OUTBOX_LIST_TENANT,
+    SQ_ATTACHMENT_INSERT,
+    SQ_ATTACHMENT_GET,
+    SQ_ATTACHMENTS_LIST,
+    SQ_ATTACHMENT_MODERATE,
+    SQ_SUPPORT_INSERT,
+    SQ_SUPPORT_BUMP,
+    SQ_REQUEST_EXISTS,
     SQ_STMT_COUNT
 } store_sqlite_stmt_id;
 
@@ -85,7 +110,19 @@ struct store_sqlite_store {
     "r.description, r.lat, r.lon, r.address, r.address_id, r.zipcode, r.attributes, "              \
     "r.first_name, r.last_name, r.email, r.phone, r.device_id, r.account_id, r.media_url, "        \
     "r.department_id, r.assignee, r.priority, r.status_notes, r.created_at, r.updated_at, "        \
-    "r.closed_at, r.due_at, r.api_key_id"
+    "r.closed_at, r.due_at, r.api_key_id, r.citizen_id, r.notify, r.is_public, r.rating, "         \
+    "r.rating_comment, r.supporters"
+
+/* The columns read by the portal's row readers (sqlite_portal.c), in their order. */
+#define SQ_ACCOUNT_COLUMNS                                                                         \
+    "id, tenant_id, email, password_hash, display_name, phone, notify, lang, "                     \
+    "email_verified_at, created_at"
+#define SQ_OUTBOX_COLUMNS                                                                          \
+    "id, tenant_id, channel, recipient, template, params, lang, request_id, attempts, "            \
+    "created_at, next_attempt_at, sent_at, failed, last_error"
+#define SQ_ATTACHMENT_COLUMNS                                                                      \
+    "id, tenant_id, request_id, event_id, filename, content_type, size, storage_name, "            \
+    "thumb_name, is_photo, moderation, created_at"
 
 /* Fills out from the current row of a statement selecting SQ_REQUEST_COLUMNS; strings in a.
  * Returns -1 (ERR_UNAVAILABLE) when the arena is full. */
@@ -117,6 +154,12 @@ sqlite3_stmt *store_sqlite_stmt_dyn(store_sqlite_conn *c, const char *sql, error
 /* Resets a statement and clears its bindings so that it holds no read snapshot. */
 void store_sqlite_done(sqlite3_stmt *st);
 
+/* Steps a write statement to completion; with `id_out`, reads the one RETURNING id row. */
+int store_sqlite_run_write(store_sqlite_conn *c, sqlite3_stmt *st, int64_t *id_out,
+                           const char *what, error *err);
+/* Fills err for a full arena (ERR_UNAVAILABLE) and returns -1. */
+int store_sqlite_oom(error *err);
+
 /* Runs a statement that returns no row (or whose rows are ignored) to completion. */
 int store_sqlite_exec_stmt(store_sqlite_conn *c, store_sqlite_stmt_id id, const char *what,
                            error *err);
@@ -132,7 +175,8 @@ const char *store_sqlite_col_text(sqlite3_stmt *st, int i, arena *a, int *oom);
  * (possibly moved) array or NULL when out of memory. */
 void *store_sqlite_grow(arena *a, void *arr, size_t *cap, size_t n, size_t size);
 
-/* The backend's operations, defined in sqlite_reads.c, sqlite_writes.c and sqlite_store.c. */
+/* The backend's operations, defined in sqlite_reads.c, sqlite_writes.c, sqlite_portal.c and
+ * sqlite_store.c. */
 int store_sqlite_migrate(store *s, error *err);
 int store_sqlite_schema_version(store *s, int *version, error *err);
 int store_sqlite_config_version(store *s, int64_t *version, error *err);
@@ -171,5 +215,43 @@ int store_sqlite_tx_apikey_insert(store *s, const store_apikey *k, int64_t *id_o
 int store_sqlite_tx_apikey_revoke(store *s, int64_t tenant_id, int64_t id, int64_t when,
                                   error *err);
 int store_sqlite_tx_setting_set(store *s, const char *name, const char *value, error *err);
+
+/* Citizens' portal, in sqlite_portal.c. */
+int store_sqlite_account_get(store *s, int64_t tenant_id, int64_t id, arena *a, store_account *out,
+                             int *found, error *err);
+int store_sqlite_account_find_email(store *s, int64_t tenant_id, const char *email, arena *a,
+                                    store_account *out, int *found, error *err);
+int store_sqlite_tx_account_insert(store *s, const store_account *acc, int64_t *id_out, error *err);
+int store_sqlite_tx_account_update(store *s, const store_account *acc, error *err);
+int store_sqlite_session_find(store *s, int64_t tenant_id, const char *token_hash, arena *a,
+                              store_session *out, int *found, error *err);
+int store_sqlite_tx_session_insert(store *s, const store_session *se, int64_t *id_out, error *err);
+int store_sqlite_tx_session_touch(store *s, int64_t id, int64_t last_seen_at, error *err);
+int store_sqlite_tx_session_delete(store *s, int64_t tenant_id, const char *token_hash, error *err);
+int store_sqlite_tx_session_delete_account(store *s, int64_t tenant_id, int64_t account_id,
+                                           error *err);
+int store_sqlite_tx_token_insert(store *s, const store_token *t, error *err);
+int store_sqlite_tx_token_consume(store *s, int64_t tenant_id, const char *purpose,
+                                  const char *token_hash, int64_t now, arena *a, store_token *out,
+                                  int *found, error *err);
+int store_sqlite_tx_outbox_insert(store *s, const store_outbox *m, int64_t *id_out, error *err);
+int store_sqlite_outbox_due(store *s, int64_t now, size_t limit, arena *a, store_outbox **out,
+                            size_t *n, error *err);
+int store_sqlite_tx_outbox_sent(store *s, int64_t id, int64_t when, error *err);
+int store_sqlite_tx_outbox_retry(store *s, int64_t id, int attempts, int64_t next_attempt_at,
+                                 int failed, const char *last_error, error *err);
+int store_sqlite_outbox_list(store *s, int64_t tenant_id, int64_t request_id, arena *a,
+                             store_outbox **out, size_t *n, error *err);
+int store_sqlite_tx_attachment_insert(store *s, const store_attachment *at, int64_t *id_out,
+                                      error *err);
+int store_sqlite_attachment_get(store *s, int64_t tenant_id, int64_t id, arena *a,
+                                store_attachment *out, int *found, error *err);
+int store_sqlite_attachments_list(store *s, int64_t tenant_id, int64_t request_id, arena *a,
+                                  store_attachment **out, size_t *n, error *err);
+int store_sqlite_tx_attachment_moderate(store *s, int64_t tenant_id, int64_t id,
+                                        const char *moderation, error *err);
+int store_sqlite_tx_request_support(store *s, int64_t tenant_id, int64_t request_id,
+                                    const char *supporter_key, int64_t when, int *added,
+                                    error *err);
 
 #endif

@@ -50,6 +50,12 @@ int store_sqlite_read_request(sqlite3_stmt *st, arena *a, store_request *out, er
     out->closed_at = sqlite3_column_int64(st, 27);
     out->due_at = sqlite3_column_int64(st, 28);
     out->api_key_id = sqlite3_column_int64(st, 29);
+    out->citizen_id = sqlite3_column_int64(st, 30);
+    out->notify = store_sqlite_col_text(st, 31, a, &oom);
+    out->is_public = sqlite3_column_int(st, 32);
+    out->rating = sqlite3_column_int(st, 33);
+    out->rating_comment = store_sqlite_col_text(st, 34, a, &oom);
+    out->supporters = sqlite3_column_int(st, 35);
     return oom ? oom_fail(err) : 0;
 }
 
@@ -165,6 +171,8 @@ static int load_procedures(store_sqlite_conn *c, arena *a, store_catalogue *out,
         p->open311 = sqlite3_column_int(st, 12);
         p->delay_days = sqlite3_column_int(st, 13);
         p->active = sqlite3_column_int(st, 14);
+        p->auto_public = sqlite3_column_int(st, 15);
+        p->allow_anonymous = sqlite3_column_int(st, 16);
     }
     store_sqlite_done(st);
     if (oom)
@@ -293,6 +301,36 @@ static void sb_in_list(sqlbuild *b, const char *column, size_t n)
     sb_add(b, ")");
 }
 
+/* The first condition after WHERE: the tenant and, for a citizen's requests, which ones.
+ * A citizen's requests are those of their account OR of their e-mail address: written as a
+ * UNION of two index lookups (requests_citizen, requests_email) feeding a rowid IN, with the
+ * tenant test made unindexable (+), because without statistics the planner would otherwise
+ * walk the whole tenant through requests_created rather than use the OR optimisation. The
+ * email index is NOCASE, so the comparison must be too. */
+static void sb_tenant(sqlbuild *b, const store_request_filter *f)
+{
+    if (!f->citizen_id && !f->citizen_email) {
+        sb_add(b, "r.tenant_id = ?");
+        sb_int(b, f->tenant_id);
+        return;
+    }
+    sb_add(b, "+r.tenant_id = ? AND r.id IN (");
+    sb_int(b, f->tenant_id);
+    if (f->citizen_id) {
+        sb_add(b, "SELECT id FROM requests WHERE tenant_id = ? AND citizen_id = ?");
+        sb_int(b, f->tenant_id);
+        sb_int(b, f->citizen_id);
+    }
+    if (f->citizen_id && f->citizen_email)
+        sb_add(b, " UNION ");
+    if (f->citizen_email) {
+        sb_add(b, "SELECT id FROM requests WHERE tenant_id = ? AND email = ? COLLATE NOCASE");
+        sb_int(b, f->tenant_id);
+        sb_text(b, f->citizen_email);
+    }
+    sb_add(b, ")");
+}
+
 /* The FROM and WHERE clauses for a filter; `paging` adds the keyset cursor condition. */
 static int build_where(sqlbuild *b, const store_request_filter *f, int paging, error *err)
 {
@@ -303,19 +341,24 @@ static int build_where(sqlbuild *b, const store_request_filter *f, int paging, e
     if (f->n_statuses > STORE_FILTER_MAX_LIST)
         return error_set(err, ERR_INVALID_ARG, "status", "too many statuses");
     if (f->n_references > 0) {
-        sb_add(b, " FROM requests r WHERE r.tenant_id = ?");
-        sb_int(b, f->tenant_id);
+        sb_add(b, " FROM requests r WHERE ");
+        sb_tenant(b, f);
         sb_in_list(b, "r.reference", f->n_references);
         for (size_t i = 0; i < f->n_references; i++)
             sb_text(b, f->references[i]);
+        /* the privacy conditions apply even to a lookup by reference */
+        if (f->only_public)
+            sb_add(b, " AND r.is_public = 1");
         return 0;
     }
     if (f->only_open311)
         sb_add(b, " FROM requests r JOIN procedures p ON p.id = r.procedure_id AND p.open311 = 1"
-                  " WHERE r.tenant_id = ?");
+                  " WHERE ");
     else
-        sb_add(b, " FROM requests r WHERE r.tenant_id = ?");
-    sb_int(b, f->tenant_id);
+        sb_add(b, " FROM requests r WHERE ");
+    sb_tenant(b, f);
+    if (f->only_public)
+        sb_add(b, " AND r.is_public = 1");
     if (f->n_procedure_ids > 0) {
         sb_in_list(b, "r.procedure_id", f->n_procedure_ids);
         for (size_t i = 0; i < f->n_procedure_ids; i++)

@@ -32,8 +32,8 @@ const char *const store_sqlite_stmt_sql[SQ_STMT_COUNT] = {
         "SELECT id, tenant_id, code, name, email FROM departments ORDER BY tenant_id, id",
     [SQ_PROCEDURES_ALL] =
         "SELECT id, tenant_id, code, name, group_name, description, keywords, attributes, "
-        "service_notice, department_id, kind, is_public, open311, delay_days, active "
-        "FROM procedures ORDER BY tenant_id, id",
+        "service_notice, department_id, kind, is_public, open311, delay_days, active, "
+        "auto_public, allow_anonymous FROM procedures ORDER BY tenant_id, id",
     [SQ_REQUEST_GET] =
         "SELECT " SQ_REQUEST_COLUMNS " FROM requests r WHERE r.tenant_id = ?1 AND r.reference = ?2",
     [SQ_EVENTS_LIST] = "SELECT id, tenant_id, request_id, created_at, kind, is_public, actor, "
@@ -65,12 +65,14 @@ const char *const store_sqlite_stmt_sql[SQ_STMT_COUNT] = {
         "channel, description, lat, lon, address, address_id, zipcode, attributes, "
         "first_name, last_name, email, phone, device_id, account_id, media_url, "
         "department_id, assignee, priority, status_notes, created_at, updated_at, "
-        "closed_at, due_at, api_key_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
+        "closed_at, due_at, api_key_id, citizen_id, notify, is_public, rating, "
+        "rating_comment, supporters) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
         "?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, "
-        "?27, ?28, ?29)",
+        "?27, ?28, ?29, ?30, ?31, ?32, ?33, ?34, ?35)",
     [SQ_REQUEST_UPDATE] =
         "UPDATE requests SET status = ?3, department_id = ?4, assignee = ?5, priority = ?6, "
-        "status_notes = ?7, updated_at = ?8, closed_at = ?9, due_at = ?10 "
+        "status_notes = ?7, updated_at = ?8, closed_at = ?9, due_at = ?10, citizen_id = ?11, "
+        "notify = ?12, is_public = ?13, rating = ?14, rating_comment = ?15 "
         "WHERE id = ?1 AND tenant_id = ?2",
     [SQ_EVENT_INSERT] =
         "INSERT INTO request_events (tenant_id, request_id, created_at, kind, is_public, "
@@ -90,13 +92,16 @@ const char *const store_sqlite_stmt_sql[SQ_STMT_COUNT] = {
     [SQ_PROCEDURE_UPSERT] =
         "INSERT INTO procedures (tenant_id, code, name, group_name, description, keywords, "
         "attributes, service_notice, department_id, kind, is_public, open311, delay_days, "
-        "active) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14) "
+        "active, auto_public, allow_anonymous) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "
+        "?10, ?11, ?12, ?13, ?14, ?15, ?16) "
         "ON CONFLICT (tenant_id, code) DO UPDATE SET name = excluded.name, "
         "group_name = excluded.group_name, description = excluded.description, "
         "keywords = excluded.keywords, attributes = excluded.attributes, "
         "service_notice = excluded.service_notice, department_id = excluded.department_id, "
         "kind = excluded.kind, is_public = excluded.is_public, open311 = excluded.open311, "
-        "delay_days = excluded.delay_days, active = excluded.active RETURNING id",
+        "delay_days = excluded.delay_days, active = excluded.active, "
+        "auto_public = excluded.auto_public, allow_anonymous = excluded.allow_anonymous "
+        "RETURNING id",
     [SQ_APIKEY_INSERT] = "INSERT INTO api_keys (tenant_id, name, scope, key_hash, prefix, "
                          "created_at, revoked_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     /* Revoking twice keeps the first instant. */
@@ -104,7 +109,90 @@ const char *const store_sqlite_stmt_sql[SQ_STMT_COUNT] = {
                          "WHERE tenant_id = ?1 AND id = ?2",
     [SQ_SETTING_SET] = "INSERT INTO settings (name, value) VALUES (?1, ?2) "
                        "ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+    /* ---- citizens' portal ---- */
+    [SQ_ACCOUNT_GET] =
+        "SELECT " SQ_ACCOUNT_COLUMNS " FROM accounts WHERE tenant_id = ?1 AND id = ?2",
+    /* The column's NOCASE collation makes the comparison case-insensitive (ASCII, as SQLite's
+     * lower() that stores it). */
+    [SQ_ACCOUNT_FIND_EMAIL] =
+        "SELECT " SQ_ACCOUNT_COLUMNS " FROM accounts WHERE tenant_id = ?1 AND email = ?2",
+    [SQ_ACCOUNT_INSERT] =
+        "INSERT INTO accounts (tenant_id, email, password_hash, display_name, phone, notify, "
+        "lang, email_verified_at, created_at) VALUES (?1, lower(?2), ?3, ?4, ?5, "
+        "coalesce(?6, 'email'), coalesce(?7, 'fr'), ?8, ?9)",
+    [SQ_ACCOUNT_UPDATE] =
+        "UPDATE accounts SET password_hash = ?3, display_name = ?4, phone = ?5, "
+        "notify = coalesce(?6, 'email'), lang = coalesce(?7, 'fr'), email_verified_at = ?8 "
+        "WHERE tenant_id = ?1 AND id = ?2",
+    [SQ_SESSION_FIND] = "SELECT id, tenant_id, token_hash, account_id, created_at, last_seen_at, "
+                        "expires_at FROM sessions WHERE token_hash = ?2 AND tenant_id = ?1",
+    [SQ_SESSION_INSERT] =
+        "INSERT INTO sessions (tenant_id, token_hash, account_id, created_at, last_seen_at, "
+        "expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    [SQ_SESSION_TOUCH] = "UPDATE sessions SET last_seen_at = ?2 WHERE id = ?1",
+    [SQ_SESSION_DELETE] = "DELETE FROM sessions WHERE token_hash = ?2 AND tenant_id = ?1",
+    [SQ_SESSION_DELETE_ACCOUNT] = "DELETE FROM sessions WHERE tenant_id = ?1 AND account_id = ?2",
+    [SQ_TOKEN_INSERT] =
+        "INSERT INTO account_tokens (tenant_id, account_id, purpose, token_hash, created_at, "
+        "expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    /* One statement checks and spends the token, so two concurrent uses cannot both win. */
+    [SQ_TOKEN_CONSUME] =
+        "UPDATE account_tokens SET used_at = ?4 WHERE tenant_id = ?1 AND purpose = ?2 AND "
+        "token_hash = ?3 AND used_at IS NULL AND expires_at > ?4 RETURNING id, tenant_id, "
+        "account_id, purpose, token_hash, created_at, expires_at, used_at",
+    [SQ_OUTBOX_INSERT] =
+        "INSERT INTO outbox (tenant_id, channel, recipient, template, params, lang, request_id, "
+        "attempts, created_at, next_attempt_at, sent_at, failed, last_error) VALUES (?1, ?2, "
+        "?3, ?4, ?5, coalesce(?6, 'fr'), ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+    /* Its conditions are those of the partial index outbox_due, which it then walks in order. */
+    [SQ_OUTBOX_DUE] = "SELECT " SQ_OUTBOX_COLUMNS " FROM outbox WHERE sent_at IS NULL AND "
+                      "failed = 0 AND next_attempt_at <= ?1 ORDER BY next_attempt_at, id "
+                      "LIMIT ?2",
+    [SQ_OUTBOX_SENT] = "UPDATE outbox SET sent_at = ?2, params = NULL WHERE id = ?1",
+    [SQ_OUTBOX_RETRY] = "UPDATE outbox SET attempts = ?2, next_attempt_at = ?3, failed = ?4, "
+                        "last_error = ?5 WHERE id = ?1",
+    [SQ_OUTBOX_LIST_REQUEST] = "SELECT " SQ_OUTBOX_COLUMNS " FROM outbox WHERE request_id = ?2 "
+                               "AND tenant_id = ?1 ORDER BY id",
+    [SQ_OUTBOX_LIST_TENANT] =
+        "SELECT " SQ_OUTBOX_COLUMNS " FROM outbox WHERE tenant_id = ?1 ORDER BY id",
+    [SQ_ATTACHMENT_INSERT] =
+        "INSERT INTO attachments (tenant_id, request_id, event_id, filename, content_type, "
+        "size, storage_name, thumb_name, is_photo, moderation, created_at) VALUES (?1, ?2, ?3, "
+        "?4, ?5, ?6, ?7, ?8, ?9, coalesce(?10, 'pending'), ?11)",
+    [SQ_ATTACHMENT_GET] =
+        "SELECT " SQ_ATTACHMENT_COLUMNS " FROM attachments WHERE tenant_id = ?1 AND id = ?2",
+    [SQ_ATTACHMENTS_LIST] = "SELECT " SQ_ATTACHMENT_COLUMNS " FROM attachments WHERE "
+                            "request_id = ?2 AND tenant_id = ?1 ORDER BY id",
+    [SQ_ATTACHMENT_MODERATE] =
+        "UPDATE attachments SET moderation = ?3 WHERE tenant_id = ?1 AND id = ?2",
+    /* Only for a request of that tenant; an existing (request, key) pair is left alone. */
+    [SQ_SUPPORT_INSERT] = "INSERT OR IGNORE INTO request_supports (tenant_id, request_id, "
+                          "supporter_key, created_at) SELECT tenant_id, id, ?3, ?4 FROM "
+                          "requests WHERE id = ?2 AND tenant_id = ?1",
+    [SQ_SUPPORT_BUMP] =
+        "UPDATE requests SET supporters = supporters + 1 WHERE id = ?2 AND tenant_id = ?1",
+    [SQ_REQUEST_EXISTS] = "SELECT 1 FROM requests WHERE id = ?2 AND tenant_id = ?1",
 };
+
+int store_sqlite_oom(error *err)
+{
+    return error_set(err, ERR_UNAVAILABLE, NULL, "out of memory (arena full)");
+}
+
+int store_sqlite_run_write(store_sqlite_conn *c, sqlite3_stmt *st, int64_t *id_out,
+                           const char *what, error *err)
+{
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        if (id_out)
+            *id_out = sqlite3_column_int64(st, 0);
+        rc = sqlite3_step(st);
+    }
+    store_sqlite_done(st);
+    if (rc != SQLITE_DONE)
+        return store_sqlite_fail(c->db, rc, what, err);
+    return 0;
+}
 
 int store_sqlite_fail(sqlite3 *db, int rc, const char *what, error *err)
 {
@@ -610,6 +698,27 @@ static const store_ops sqlite_ops = {
     .tx_apikey_insert = store_sqlite_tx_apikey_insert,
     .tx_apikey_revoke = store_sqlite_tx_apikey_revoke,
     .tx_setting_set = store_sqlite_tx_setting_set,
+    .account_get = store_sqlite_account_get,
+    .account_find_email = store_sqlite_account_find_email,
+    .tx_account_insert = store_sqlite_tx_account_insert,
+    .tx_account_update = store_sqlite_tx_account_update,
+    .session_find = store_sqlite_session_find,
+    .tx_session_insert = store_sqlite_tx_session_insert,
+    .tx_session_touch = store_sqlite_tx_session_touch,
+    .tx_session_delete = store_sqlite_tx_session_delete,
+    .tx_session_delete_account = store_sqlite_tx_session_delete_account,
+    .tx_token_insert = store_sqlite_tx_token_insert,
+    .tx_token_consume = store_sqlite_tx_token_consume,
+    .tx_outbox_insert = store_sqlite_tx_outbox_insert,
+    .outbox_due = store_sqlite_outbox_due,
+    .tx_outbox_sent = store_sqlite_tx_outbox_sent,
+    .tx_outbox_retry = store_sqlite_tx_outbox_retry,
+    .outbox_list = store_sqlite_outbox_list,
+    .tx_attachment_insert = store_sqlite_tx_attachment_insert,
+    .attachment_get = store_sqlite_attachment_get,
+    .attachments_list = store_sqlite_attachments_list,
+    .tx_attachment_moderate = store_sqlite_tx_attachment_moderate,
+    .tx_request_support = store_sqlite_tx_request_support,
     .tx_begin = store_sqlite_tx_begin,
     .tx_commit = store_sqlite_tx_commit,
     .tx_rollback = store_sqlite_tx_rollback,

@@ -9,22 +9,6 @@
 #include <string.h>
 #include <time.h>
 
-/* Steps a write statement to completion; with `id_out`, reads the one RETURNING id row. */
-static int run_write(store_sqlite_conn *c, sqlite3_stmt *st, int64_t *id_out, const char *what,
-                     error *err)
-{
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        if (id_out)
-            *id_out = sqlite3_column_int64(st, 0);
-        rc = sqlite3_step(st);
-    }
-    store_sqlite_done(st);
-    if (rc != SQLITE_DONE)
-        return store_sqlite_fail(c->db, rc, what, err);
-    return 0;
-}
-
 static int year_utc(int64_t t)
 {
     time_t tt = (time_t)t;
@@ -63,6 +47,8 @@ int store_sqlite_tx_request_insert(store *s, const store_request *r, arena *a, i
     store_sqlite_conn *c = store_sqlite_write_conn((store_sqlite_store *)s, err);
     if (!c)
         return -1;
+    if (r->rating < 0 || r->rating > 5)
+        return error_set(err, ERR_INVALID_ARG, "rating", "a rating is between 1 and 5");
     const char *reference = r->reference;
     if (!reference) {
         int year = year_utc(r->created_at ? r->created_at : (int64_t)time(NULL));
@@ -72,7 +58,7 @@ int store_sqlite_tx_request_insert(store *s, const store_request *r, arena *a, i
         sqlite3_bind_int64(st, 1, r->tenant_id);
         sqlite3_bind_int(st, 2, year);
         int64_t number = 0;
-        if (run_write(c, st, &number, "reference", err) != 0)
+        if (store_sqlite_run_write(c, st, &number, "reference", err) != 0)
             return -1;
         char *ref = arena_printf(a, "%04d-%06lld", year, (long long)number);
         if (!ref)
@@ -88,7 +74,7 @@ int store_sqlite_tx_request_insert(store *s, const store_request *r, arena *a, i
             sqlite3_bind_int64(st, 1, r->tenant_id);
             sqlite3_bind_int(st, 2, year);
             sqlite3_bind_int64(st, 3, number);
-            if (run_write(c, st, NULL, "reference", err) != 0)
+            if (store_sqlite_run_write(c, st, NULL, "reference", err) != 0)
                 return -1;
         }
         if (reference_out) {
@@ -131,7 +117,13 @@ int store_sqlite_tx_request_insert(store *s, const store_request *r, arena *a, i
     store_sqlite_bind_id(st, 27, r->closed_at);
     store_sqlite_bind_id(st, 28, r->due_at);
     store_sqlite_bind_id(st, 29, r->api_key_id);
-    if (run_write(c, st, NULL, "request_insert", err) != 0)
+    store_sqlite_bind_id(st, 30, r->citizen_id);
+    store_sqlite_bind_text(st, 31, r->notify);
+    sqlite3_bind_int(st, 32, r->is_public ? 1 : 0);
+    sqlite3_bind_int(st, 33, r->rating);
+    store_sqlite_bind_text(st, 34, r->rating_comment);
+    sqlite3_bind_int(st, 35, r->supporters);
+    if (store_sqlite_run_write(c, st, NULL, "request_insert", err) != 0)
         return -1;
     if (id_out)
         *id_out = sqlite3_last_insert_rowid(c->db);
@@ -145,6 +137,8 @@ int store_sqlite_tx_request_update(store *s, const store_request *r, error *err)
     store_sqlite_conn *c = store_sqlite_write_conn((store_sqlite_store *)s, err);
     if (!c)
         return -1;
+    if (r->rating < 0 || r->rating > 5)
+        return error_set(err, ERR_INVALID_ARG, "rating", "a rating is between 1 and 5");
     sqlite3_stmt *st = store_sqlite_stmt(c, SQ_REQUEST_UPDATE, err);
     if (!st)
         return -1;
@@ -158,7 +152,12 @@ int store_sqlite_tx_request_update(store *s, const store_request *r, error *err)
     sqlite3_bind_int64(st, 8, r->updated_at);
     store_sqlite_bind_id(st, 9, r->closed_at);
     store_sqlite_bind_id(st, 10, r->due_at);
-    if (run_write(c, st, NULL, "request_update", err) != 0)
+    store_sqlite_bind_id(st, 11, r->citizen_id);
+    store_sqlite_bind_text(st, 12, r->notify);
+    sqlite3_bind_int(st, 13, r->is_public ? 1 : 0);
+    sqlite3_bind_int(st, 14, r->rating);
+    store_sqlite_bind_text(st, 15, r->rating_comment);
+    if (store_sqlite_run_write(c, st, NULL, "request_update", err) != 0)
         return -1;
     if (sqlite3_changes(c->db) == 0)
         return error_set(err, ERR_NOT_FOUND, NULL, "request not found");
@@ -183,7 +182,7 @@ int store_sqlite_tx_event_insert(store *s, const store_event *e, int64_t *id_out
     store_sqlite_bind_text(st, 8, e->status_from);
     store_sqlite_bind_text(st, 9, e->status_to);
     store_sqlite_bind_text(st, 10, e->body);
-    if (run_write(c, st, NULL, "event_insert", err) != 0)
+    if (store_sqlite_run_write(c, st, NULL, "event_insert", err) != 0)
         return -1;
     if (id_out)
         *id_out = sqlite3_last_insert_rowid(c->db);
@@ -205,7 +204,7 @@ int store_sqlite_tx_idempotency_insert(store *s, int64_t tenant_id, int64_t api_
     store_sqlite_bind_text(st, 3, key);
     sqlite3_bind_int64(st, 4, request_id);
     sqlite3_bind_int64(st, 5, created_at);
-    return run_write(c, st, NULL, "idempotency_insert", err);
+    return store_sqlite_run_write(c, st, NULL, "idempotency_insert", err);
 }
 
 int store_sqlite_tx_tenant_upsert(store *s, const store_tenant *t, int64_t *id_out, error *err)
@@ -223,7 +222,7 @@ int store_sqlite_tx_tenant_upsert(store *s, const store_tenant *t, int64_t *id_o
     store_sqlite_bind_text(st, 5, t->contact);
     sqlite3_bind_int64(st, 6, (int64_t)time(NULL));
     int64_t id = 0;
-    if (run_write(c, st, &id, "tenant_upsert", err) != 0)
+    if (store_sqlite_run_write(c, st, &id, "tenant_upsert", err) != 0)
         return -1;
     if (id_out)
         *id_out = id;
@@ -244,7 +243,7 @@ int store_sqlite_tx_department_upsert(store *s, const store_department *d, int64
     store_sqlite_bind_text(st, 3, d->name);
     store_sqlite_bind_text(st, 4, d->email);
     int64_t id = 0;
-    if (run_write(c, st, &id, "department_upsert", err) != 0)
+    if (store_sqlite_run_write(c, st, &id, "department_upsert", err) != 0)
         return -1;
     if (id_out)
         *id_out = id;
@@ -274,8 +273,10 @@ int store_sqlite_tx_procedure_upsert(store *s, const store_procedure *p, int64_t
     sqlite3_bind_int(st, 12, p->open311 ? 1 : 0);
     sqlite3_bind_int(st, 13, p->delay_days);
     sqlite3_bind_int(st, 14, p->active ? 1 : 0);
+    sqlite3_bind_int(st, 15, p->auto_public ? 1 : 0);
+    sqlite3_bind_int(st, 16, p->allow_anonymous ? 1 : 0);
     int64_t id = 0;
-    if (run_write(c, st, &id, "procedure_upsert", err) != 0)
+    if (store_sqlite_run_write(c, st, &id, "procedure_upsert", err) != 0)
         return -1;
     if (id_out)
         *id_out = id;
@@ -297,7 +298,7 @@ int store_sqlite_tx_apikey_insert(store *s, const store_apikey *k, int64_t *id_o
     store_sqlite_bind_text(st, 5, k->prefix);
     sqlite3_bind_int64(st, 6, k->created_at ? k->created_at : (int64_t)time(NULL));
     store_sqlite_bind_id(st, 7, k->revoked_at);
-    if (run_write(c, st, NULL, "apikey_insert", err) != 0)
+    if (store_sqlite_run_write(c, st, NULL, "apikey_insert", err) != 0)
         return -1;
     if (id_out)
         *id_out = sqlite3_last_insert_rowid(c->db);
@@ -315,7 +316,7 @@ int store_sqlite_tx_apikey_revoke(store *s, int64_t tenant_id, int64_t id, int64
     sqlite3_bind_int64(st, 1, tenant_id);
     sqlite3_bind_int64(st, 2, id);
     sqlite3_bind_int64(st, 3, when ? when : (int64_t)time(NULL));
-    if (run_write(c, st, NULL, "apikey_revoke", err) != 0)
+    if (store_sqlite_run_write(c, st, NULL, "apikey_revoke", err) != 0)
         return -1;
     if (sqlite3_changes(c->db) == 0)
         return error_set(err, ERR_NOT_FOUND, NULL, "api key not found");
@@ -334,5 +335,5 @@ int store_sqlite_tx_setting_set(store *s, const char *name, const char *value, e
         return -1;
     store_sqlite_bind_text(st, 1, name);
     store_sqlite_bind_text(st, 2, value);
-    return run_write(c, st, NULL, "setting_set", err);
+    return store_sqlite_run_write(c, st, NULL, "setting_set", err);
 }

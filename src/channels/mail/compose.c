@@ -1,0 +1,215 @@
+/*
+ * compose — pure helpers of the mail channel: the MIME message built with GMime, the retry
+ * backoff, and the unescaping of the text part rendered by the HTML-escaping template engine.
+ */
+#include "channels/mail/mail.h"
+
+#include <gmime/gmime.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "util/utf8.h"
+
+static pthread_once_t gmime_once = PTHREAD_ONCE_INIT;
+
+/* g_mime_init is not thread-safe and must run once per process. GMime is never shut down:
+ * its tables live as long as the process. */
+static void gmime_setup(void)
+{
+    g_mime_init();
+}
+
+int64_t mail_backoff(int attempts, int base_s, int max_s)
+{
+    if (attempts < 1)
+        attempts = 1;
+    if (base_s < 1)
+        base_s = 1;
+    if (max_s < base_s)
+        max_s = base_s;
+    int64_t d = base_s;
+    for (int i = 1; i < attempts && d < max_s; i++)
+        d *= 2;
+    return d > max_s ? max_s : d;
+}
+
+/* Entities written by util/tmpl's HTML escaping, and their characters. */
+static const struct {
+    const char *entity;
+    char ch;
+} entities[] = {
+    {"&amp;", '&'},  {"&lt;", '<'},   {"&gt;", '>'},    {"&quot;", '"'},  {"&#34;", '"'},
+    {"&#x22;", '"'}, {"&#39;", '\''}, {"&#x27;", '\''}, {"&apos;", '\''}, {"&#x2F;", '/'},
+    {"&#47;", '/'},  {"&#x3D;", '='}, {"&#61;", '='},   {"&#x60;", '`'},  {"&#96;", '`'},
+};
+
+void mail_unescape_text(char *s)
+{
+    if (!s)
+        return;
+    char *w = s;
+    for (const char *r = s; *r;) {
+        if (*r == '&') {
+            size_t i;
+            for (i = 0; i < sizeof entities / sizeof entities[0]; i++) {
+                size_t n = strlen(entities[i].entity);
+                if (strncasecmp(r, entities[i].entity, n) == 0) {
+                    *w++ = entities[i].ch;
+                    r += n;
+                    break;
+                }
+            }
+            if (i < sizeof entities / sizeof entities[0])
+                continue;
+        }
+        *w++ = *r++;
+    }
+    *w = '\0';
+}
+
+/* 1 when s is non-empty UTF-8 without any control character (CR and LF included). */
+static int header_value_ok(const char *s)
+{
+    if (!s || !*s)
+        return 0;
+    size_t n = strlen(s);
+    if (!utf8_valid(s, n) || utf8_has_control(s, n))
+        return 0;
+    return strchr(s, '\r') == NULL && strchr(s, '\n') == NULL && strchr(s, '\t') == NULL;
+}
+
+/* An address for headers and the envelope: plain ASCII, one "@", no spaces or brackets. */
+static int address_ok(const char *a)
+{
+    if (!header_value_ok(a))
+        return 0;
+    const char *at = strchr(a, '@');
+    if (!at || at == a || !at[1] || strchr(at + 1, '@'))
+        return 0;
+    for (const unsigned char *p = (const unsigned char *)a; *p; p++)
+        if (*p <= ' ' || *p >= 0x7f || strchr("<>()[],;:\\\"", *p))
+            return 0;
+    return 1;
+}
+
+static GMimeObject *text_part(const char *subtype, const char *content)
+{
+    /* The bytes are given as they are, with charset=utf-8: g_mime_text_part_set_text would
+     * convert them to the "best" charset (ISO-8859-1 for most French text). */
+    GMimeTextPart *part = g_mime_text_part_new_with_subtype(subtype);
+    GMimeStream *stream = g_mime_stream_mem_new_with_buffer(content, strlen(content));
+    GMimeDataWrapper *wrapper =
+        g_mime_data_wrapper_new_with_stream(stream, GMIME_CONTENT_ENCODING_DEFAULT);
+    g_mime_part_set_content(GMIME_PART(part), wrapper);
+    g_object_unref(wrapper);
+    g_object_unref(stream);
+    g_mime_object_set_content_type_parameter(GMIME_OBJECT(part), "charset", "utf-8");
+    /* Quoted-printable keeps French text readable in the raw message and lines under 76
+     * characters whatever the template makes. */
+    g_mime_part_set_content_encoding(GMIME_PART(part), GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE);
+    return GMIME_OBJECT(part);
+}
+
+/* Adds a mailbox whose display name is encoded as UTF-8 (GMime would pick ISO-8859-1). */
+static void add_mailbox(InternetAddressList *list, const char *name, const char *addr)
+{
+    InternetAddress *ia = internet_address_mailbox_new(name && *name ? name : NULL, addr);
+    internet_address_set_charset(ia, "utf-8");
+    internet_address_list_add(list, ia);
+    g_object_unref(ia);
+}
+
+int mail_compose(const mail_message *m, char **out, size_t *out_len, error *err)
+{
+    *out = NULL;
+    *out_len = 0;
+    if (!address_ok(m->from_addr))
+        return error_set(err, ERR_INVALID_ARG, "from", "sender address is not valid");
+    if (!address_ok(m->to_addr))
+        return error_set(err, ERR_INVALID_ARG, "to", "recipient address is not valid");
+    if (m->from_name && *m->from_name && !header_value_ok(m->from_name))
+        return error_set(err, ERR_INVALID_ARG, "from_name", "sender name is not valid");
+    if (!header_value_ok(m->subject))
+        return error_set(err, ERR_INVALID_ARG, "subject", "subject is empty or not valid");
+    if (!m->text || !utf8_valid(m->text, strlen(m->text)))
+        return error_set(err, ERR_INVALID_ARG, "text", "text part is missing or not UTF-8");
+    if (m->html && !utf8_valid(m->html, strlen(m->html)))
+        return error_set(err, ERR_INVALID_ARG, "html", "HTML part is not UTF-8");
+    const char *domain = m->message_id_domain && *m->message_id_domain
+                             ? m->message_id_domain
+                             : strchr(m->from_addr, '@') + 1;
+
+    pthread_once(&gmime_once, gmime_setup);
+
+    int rc = -1;
+    GMimeMessage *msg = NULL;
+    GMimeFormatOptions *opts = NULL;
+    GDateTime *date = NULL;
+    char *msgid = NULL;
+    char *text = NULL;
+
+    msg = g_mime_message_new(TRUE);
+    add_mailbox(g_mime_message_get_from(msg), m->from_name, m->from_addr);
+    add_mailbox(g_mime_message_get_to(msg), NULL, m->to_addr);
+    g_mime_message_set_subject(msg, m->subject, "utf-8");
+    date = g_date_time_new_from_unix_utc(m->date);
+    if (!date) {
+        error_set(err, ERR_INVALID_ARG, "date", "date out of range");
+        goto cleanup;
+    }
+    g_mime_message_set_date(msg, date);
+    msgid = g_mime_utils_generate_message_id(domain);
+    g_mime_message_set_message_id(msg, msgid);
+    GMimeObject *obj = GMIME_OBJECT(msg);
+    g_mime_object_set_header(obj, "MIME-Version", "1.0", NULL);
+    /* RFC 3834: automatic replies must not answer this message. */
+    g_mime_object_set_header(obj, "Auto-Submitted", "auto-generated", NULL);
+    g_mime_object_set_header(obj, "X-Auto-Response-Suppress", "All", NULL);
+    if (m->lang_code && *m->lang_code && header_value_ok(m->lang_code))
+        g_mime_object_set_header(obj, "Content-Language", m->lang_code, NULL);
+
+    GMimeObject *plain = text_part("plain", m->text);
+    if (m->html) {
+        GMimeMultipart *alt = g_mime_multipart_new_with_subtype("alternative");
+        GMimeObject *html = text_part("html", m->html);
+        /* RFC 2046: the preferred rendering last. */
+        g_mime_multipart_add(alt, plain);
+        g_mime_multipart_add(alt, html);
+        g_object_unref(plain);
+        g_object_unref(html);
+        g_mime_message_set_mime_part(msg, GMIME_OBJECT(alt));
+        g_object_unref(alt);
+    } else {
+        g_mime_message_set_mime_part(msg, plain);
+        g_object_unref(plain);
+    }
+
+    opts = g_mime_format_options_new();
+    g_mime_format_options_set_newline_format(opts, GMIME_NEWLINE_FORMAT_DOS);
+    text = g_mime_object_to_string(obj, opts);
+    if (!text) {
+        error_set(err, ERR_INTERNAL, NULL, "GMime could not serialise the message");
+        goto cleanup;
+    }
+    size_t len = strlen(text);
+    *out = malloc(len + 1);
+    if (!*out) {
+        error_set(err, ERR_INTERNAL, NULL, "out of memory composing a message");
+        goto cleanup;
+    }
+    memcpy(*out, text, len + 1);
+    *out_len = len;
+    rc = 0;
+cleanup:
+    g_free(text);
+    if (opts)
+        g_mime_format_options_free(opts);
+    g_free(msgid);
+    if (date)
+        g_date_time_unref(date);
+    if (msg)
+        g_object_unref(msg);
+    return rc;
+}

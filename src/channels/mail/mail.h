@@ -1,0 +1,104 @@
+/*
+ * mail — outgoing e-mail. The dispatcher is one thread that takes the due e-mails of the
+ * outbox, renders each one's template (text and HTML, in the message's language), composes a
+ * UTF-8 MIME message with GMime, hands it to the configured SMTP relay with libcurl and
+ * records the outcome: sent, or retried later with exponential backoff. The relay being
+ * down delays mail and loses none. mail_compose and mail_backoff are pure, for tests.
+ */
+#ifndef GUICHET_CHANNELS_MAIL_H
+#define GUICHET_CHANNELS_MAIL_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/core.h"
+#include "util/error.h"
+#include "util/tmpl.h"
+
+/* ---- composing ---- */
+
+typedef struct mail_message {
+    const char *from_addr;         /* required, e.g. "ne-pas-repondre@ville-demo.fr" */
+    const char *from_name;         /* display name (UTF-8); NULL or "": none */
+    const char *to_addr;           /* required */
+    const char *subject;           /* UTF-8; RFC 2047-encoded when not plain ASCII */
+    const char *text;              /* UTF-8 text/plain part, required */
+    const char *html;              /* UTF-8 text/html part; NULL: a text-only message */
+    const char *lang_code;         /* Content-Language ("fr", "en"); NULL: none */
+    int64_t date;                  /* unix seconds, for the Date header */
+    const char *message_id_domain; /* right side of Message-ID; NULL: from_addr's domain */
+} mail_message;
+
+/* Builds the RFC 5322 message (CRLF line ends, ready for SMTP DATA): From, To, Subject,
+ * Date, Message-ID, MIME-Version, Auto-Submitted: auto-generated, and a
+ * multipart/alternative body (text/plain then text/html, UTF-8, quoted-printable) or a
+ * single text/plain part. *out is malloc'ed (caller frees), NUL-terminated, *out_len bytes.
+ * -1 with ERR_INVALID_ARG when a field is missing, not UTF-8, or an address or the subject
+ * holds a control character (header injection). Thread-safe. */
+int mail_compose(const mail_message *m, char **out, size_t *out_len, error *err);
+
+/* Delay in seconds before the next attempt, after `attempts` failed ones (1, 2, ...):
+ * base_s × 2^(attempts-1), capped at max_s. */
+int64_t mail_backoff(int attempts, int base_s, int max_s);
+
+/* Replaces the HTML entities the template engine writes (&amp; &lt; &gt; &quot; &#39; and
+ * their numeric forms) by their characters, in place: the text part is rendered by the
+ * same escaping engine as the HTML part and must read as plain text. */
+void mail_unescape_text(char *s);
+
+/* ---- rendering (templates/mail/NAME.txt and NAME.html, strings "mail.*") ---- */
+
+/* The context of a mail template: a deep copy of params (an object, or NULL) plus
+ *   t        strings: the language's i18n tree, with "mail" (a reference is taken)
+ *   lang     lang_code
+ *   tenant   {name, contact}
+ *   title    strings.mail.<template_name>.subject
+ *   subject  title, followed by " – " and params.reference when there is one.
+ * Caller decrefs. NULL when out of memory. */
+json_t *mail_context(const char *template_name, json_t *params, json_t *strings,
+                     const char *lang_code, const char *tenant_name, const char *tenant_contact);
+/* Renders "mail/<name>.txt" into *text (entities unescaped, blank lines tidied) and, when the
+ * set has it, "mail/<name>" into *html (else NULL). Both malloc'ed: caller frees. -1 with
+ * ERR_NOT_FOUND when the text template is missing, or tmpl's error. */
+int mail_render(const tmpl_set *set, const char *template_name, json_t *ctx, char **text,
+                char **html, error *err);
+
+/* ---- the dispatcher ---- */
+
+#define MAIL_DEFAULT_POLL_MS 1000
+#define MAIL_DEFAULT_BACKOFF_S 30
+#define MAIL_DEFAULT_BACKOFF_MAX_S 3600
+#define MAIL_DEFAULT_MAX_ATTEMPTS 24
+#define MAIL_DEFAULT_TIMEOUT_S 10
+
+typedef struct mailer_config {
+    /* smtp://host:port (opportunistic STARTTLS, none on a loopback host), smtps://host:port
+     * (implicit TLS). NULL or "": nothing is sent and messages stay queued. */
+    const char *smtp_url;
+    const char *from_addr; /* envelope sender and From:, required with smtp_url */
+    const char *from_name; /* From: display name; NULL or "": the collectivité's name */
+    const char *helo;      /* EHLO name; NULL or "": the domain of from_addr */
+    int poll_ms;           /* 0: MAIL_DEFAULT_POLL_MS */
+    int backoff_s;         /* first retry delay; 0: MAIL_DEFAULT_BACKOFF_S */
+    int backoff_max_s;     /* 0: MAIL_DEFAULT_BACKOFF_MAX_S */
+    int max_attempts;      /* attempts before giving up; 0: MAIL_DEFAULT_MAX_ATTEMPTS */
+    int timeout_s;         /* SMTP connect and transfer timeouts; 0: MAIL_DEFAULT_TIMEOUT_S */
+} mailer_config;
+
+typedef struct mailer mailer;
+
+/* Starts the dispatcher thread over c (the store's writer must be running, web_init done:
+ * the templates and strings come from src/web). cfg is copied. With an empty smtp_url the
+ * returned mailer sends nothing. Caller stops it with mailer_stop before stopping the
+ * store's writer. NULL with err (ERR_MISSING_ARG "mail-from", ERR_INVALID_ARG "smtp-url").
+ */
+mailer *mailer_start(core *c, const mailer_config *cfg, error *err);
+/* Asks for a pass over the outbox now (after queuing a message); never blocks. m may be
+ * NULL. */
+void mailer_wake(mailer *m);
+/* Finishes the message in progress, then stops and frees; queued messages stay queued.
+ * m may be NULL. */
+void mailer_stop(mailer *m);
+
+#endif

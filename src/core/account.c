@@ -1,0 +1,570 @@
+/*
+ * account — citizens' accounts: e-mail and password checks, Argon2id hashing, single-use
+ * tokens (stored as keyed hashes) and the e-mails they travel in, queued in the outbox in
+ * the same write job as the change. Every path spends the same kind of work whether or not
+ * an address has an account, so neither answers nor timings reveal who is registered.
+ */
+#include "core/account.h"
+
+#include <pthread.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core/core_internal.h"
+#include "core/outbox.h"
+#include "util/log.h"
+#include "util/timeutil.h"
+#include "util/utf8.h"
+
+#define EMAIL_MAX 254
+#define EMAIL_LOCAL_MAX 64
+#define NAME_MAX_CHARS 100
+#define PHONE_MAX 32
+#define TOKEN_MAX 128 /* longer "tokens" are refused before hashing */
+#define LINK_MAX 1024
+
+/* The most used passwords of 12 characters or more in public breach corpora, French ones
+ * first; compared case-insensitively. A short list: the length rule does most of the work. */
+static const char *const common_passwords[] = {
+    "123456789012",   "1234567890123",  "12345678901234",       "123456123456",
+    "000000000000",   "111111111111",   "azertyuiop12",         "azertyuiop123",
+    "azertyuiopqs",   "azertyuiopqsdf", "azertyuiopqsdfghjklm", "qwertyuiop12",
+    "qwertyuiop123",  "qwertyuiopasdf", "motdepasse12",         "motdepasse123",
+    "motdepasse1234", "motdepasse2024", "motdepasse2025",       "motdepasse2026",
+    "password1234",   "password12345",  "password123456",       "passwordpassword",
+    "iloveyou1234",   "jetaime123456",  "soleil123456",         "bonjour12345",
+    "bonjour123456",  "doudou123456",   "chouchou1234",         "marseille1234",
+    "1q2w3e4r5t6y",   "qwerty123456",   "azerty123456",         "abcdefghijkl",
+    "abc123abc123",   "aaaaaaaaaaaa",   "mairie123456",
+};
+
+/* ---- input checks ---- */
+
+/* Lowercases and checks an address into out[EMAIL_MAX + 1]; 0, or -1 with ERR_INVALID_ARG
+ * "email". Deliberately plain: local@domain.tld, printable ASCII, no quoted forms. */
+static int email_normalise(const char *in, char *out, error *err)
+{
+    if (!in)
+        return error_set(err, ERR_INVALID_ARG, "email", "an e-mail address is required");
+    while (*in == ' ' || *in == '\t')
+        in++;
+    size_t n = strlen(in);
+    while (n > 0 && (in[n - 1] == ' ' || in[n - 1] == '\t'))
+        n--;
+    if (n < 6 || n > EMAIL_MAX)
+        return error_set(err, ERR_INVALID_ARG, "email", "not an e-mail address");
+    size_t at = n, ats = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char ch = (unsigned char)in[i];
+        if (ch == '@') {
+            at = i;
+            ats++;
+        } else if (ch <= ' ' || ch >= 0x7f || strchr("\"(),:;<>[\\]", ch)) {
+            return error_set(err, ERR_INVALID_ARG, "email", "not an e-mail address");
+        }
+        out[i] = (ch >= 'A' && ch <= 'Z') ? (char)(ch + 32) : (char)ch;
+    }
+    out[n] = '\0';
+    if (ats != 1 || at == 0 || at > EMAIL_LOCAL_MAX || n - at - 1 < 4)
+        return error_set(err, ERR_INVALID_ARG, "email", "not an e-mail address");
+    const char *local = out, *domain = out + at + 1;
+    if (local[0] == '.' || out[at - 1] == '.' || strstr(out, ".."))
+        return error_set(err, ERR_INVALID_ARG, "email", "not an e-mail address");
+    const char *dot = strrchr(domain, '.');
+    if (!dot || dot == domain || dot[1] == '\0' || strlen(dot + 1) < 2 || domain[0] == '-' ||
+        domain[0] == '.')
+        return error_set(err, ERR_INVALID_ARG, "email", "not an e-mail address");
+    /* LDH labels: no empty label, none starting or ending with a hyphen. */
+    char prev = '.';
+    for (const char *p = domain; *p; p++) {
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '-' || *p == '.') ||
+            (*p == '.' && (prev == '.' || prev == '-')) || (*p == '-' && prev == '.'))
+            return error_set(err, ERR_INVALID_ARG, "email", "not an e-mail address");
+        prev = *p;
+    }
+    if (prev == '-')
+        return error_set(err, ERR_INVALID_ARG, "email", "not an e-mail address");
+    return 0;
+}
+
+static int ascii_ieq(const char *a, const char *b)
+{
+    for (; *a && *b; a++, b++) {
+        char x = (*a >= 'A' && *a <= 'Z') ? (char)(*a + 32) : *a;
+        char y = (*b >= 'A' && *b <= 'Z') ? (char)(*b + 32) : *b;
+        if (x != y)
+            return 0;
+    }
+    return *a == *b;
+}
+
+static int password_check(const char *pw, error *err)
+{
+    if (!pw || !*pw)
+        return error_set(err, ERR_INVALID_ARG, "password", "a password is required");
+    size_t n = strlen(pw);
+    if (n > ACCOUNT_PASSWORD_MAX || !utf8_valid(pw, n))
+        return error_set(err, ERR_INVALID_ARG, "password", "password too long or not UTF-8");
+    if (utf8_length(pw, n) < ACCOUNT_PASSWORD_MIN)
+        return error_set(err, ERR_INVALID_ARG, "password", "password too short");
+    for (size_t i = 0; i < sizeof common_passwords / sizeof *common_passwords; i++)
+        if (ascii_ieq(pw, common_passwords[i]))
+            return error_set(err, ERR_INVALID_ARG, "password", "password too common");
+    /* One character repeated is as weak as any listed word. */
+    size_t same = 1;
+    while (same < n && pw[same] == pw[0])
+        same++;
+    if (same == n)
+        return error_set(err, ERR_INVALID_ARG, "password", "password too common");
+    return 0;
+}
+
+static int name_check(const char *name, const char *arg, int required, error *err)
+{
+    if (!name || !*name) {
+        if (required)
+            return error_set(err, ERR_INVALID_ARG, arg, "a name is required");
+        return 0;
+    }
+    size_t n = strlen(name);
+    if (!utf8_valid(name, n) || utf8_has_control(name, n) || utf8_length(name, n) > NAME_MAX_CHARS)
+        return error_set(err, ERR_INVALID_ARG, arg, "a name of at most %d characters",
+                         NAME_MAX_CHARS);
+    return 0;
+}
+
+/* Digits with the usual separators, an optional leading "+"; 6 to 15 digits (E.164).
+ * Stored without the separators ("+33612345678", "0612345678"), as the SMS gateway wants. */
+static int phone_normalise(const char *phone, char out[PHONE_MAX + 1], error *err)
+{
+    size_t digits = 0, o = 0, n = strlen(phone);
+    if (n > PHONE_MAX)
+        return error_set(err, ERR_INVALID_ARG, "phone", "not a phone number");
+    for (size_t i = 0; i < n; i++) {
+        char ch = phone[i];
+        if (ch >= '0' && ch <= '9') {
+            digits++;
+            out[o++] = ch;
+        } else if (ch == '+' && i == 0) {
+            out[o++] = ch;
+        } else if (!(ch == ' ' || ch == '.' || ch == '-')) {
+            return error_set(err, ERR_INVALID_ARG, "phone", "not a phone number");
+        }
+    }
+    out[o] = '\0';
+    if (digits < 6 || digits > 15)
+        return error_set(err, ERR_INVALID_ARG, "phone", "not a phone number");
+    return 0;
+}
+
+static int token_ok(const char *token)
+{
+    if (!token || !*token || strlen(token) > TOKEN_MAX)
+        return 0;
+    for (const char *p = token; *p; p++)
+        if (!((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
+              *p == '-' || *p == '_'))
+            return 0;
+    return 1;
+}
+
+/* ---- Argon2id ---- */
+
+static char dummy_hash[crypto_pwhash_STRBYTES];
+static pthread_once_t dummy_once = PTHREAD_ONCE_INIT;
+static int dummy_ok;
+
+/* A hash of a random password with the same parameters as real ones: verifying against it
+ * costs what verifying a real account costs, and never succeeds. */
+static void dummy_init(void)
+{
+    char pw[48];
+    core_new_secret("", pw, sizeof pw);
+    dummy_ok = crypto_pwhash_str(dummy_hash, pw, strlen(pw), crypto_pwhash_OPSLIMIT_INTERACTIVE,
+                                 crypto_pwhash_MEMLIMIT_INTERACTIVE) == 0;
+    sodium_memzero(pw, sizeof pw);
+}
+
+static int password_hash(const char *pw, char out[crypto_pwhash_STRBYTES], error *err)
+{
+    if (crypto_pwhash_str(out, pw, strlen(pw), crypto_pwhash_OPSLIMIT_INTERACTIVE,
+                          crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
+        return error_set(err, ERR_UNAVAILABLE, NULL, "out of memory hashing a password");
+    return 0;
+}
+
+/* 1 when pw matches hash; with hash NULL, spends the same time and answers 0. */
+static int password_verify(const char *hash, const char *pw)
+{
+    pthread_once(&dummy_once, dummy_init);
+    const char *h = hash ? hash : (dummy_ok ? dummy_hash : NULL);
+    if (!h)
+        return 0;
+    int ok = crypto_pwhash_str_verify(h, pw, strlen(pw)) == 0;
+    return hash ? ok : 0;
+}
+
+/* ---- shared pieces of the write jobs ---- */
+
+static char *make_link(const char *base_url, const char *path, const char *token, char *out)
+{
+    snprintf(out, LINK_MAX, "%s%s%s", base_url ? base_url : "", path, token ? token : "");
+    return out;
+}
+
+static int queue_mail(store *s, int64_t tenant_id, const char *to, const char *tmpl,
+                      const char *name, const char *link, const char *lang_code, error *err)
+{
+    json_t *params = json_object();
+    if (!params)
+        return error_set(err, ERR_INTERNAL, NULL, "out of memory");
+    if (name)
+        json_object_set_new(params, "name", json_string(name));
+    json_object_set_new(params, "link", json_string(link));
+    int rc = outbox_add_tx(s, tenant_id, "email", to, tmpl, params, lang_code, 0, err);
+    json_decref(params);
+    return rc;
+}
+
+static const char *lang_code_of(lang l)
+{
+    return l == LANG_EN ? "en" : "fr";
+}
+
+/* Reads an account from inside a write job. The store has no transactional account read:
+ * the read connection sees every committed change, which is all these jobs need (the
+ * token that leads here was committed before its e-mail could be sent). */
+static int job_account_get(store *s, int64_t tenant_id, int64_t id, arena *a, store_account *out,
+                           error *err)
+{
+    int found = 0;
+    if (s->ops->account_get(s, tenant_id, id, a, out, &found, err) != 0)
+        return -1;
+    if (!found)
+        return error_set(err, ERR_NOT_FOUND, NULL, "account %lld is gone", (long long)id);
+    return 0;
+}
+
+/* ---- sign-up ---- */
+
+typedef struct signup_arg {
+    int64_t tenant_id;
+    const char *email, *display_name, *hash, *lang_code;
+    const char *token_hash, *verify_link, *login_link;
+    int64_t now;
+} signup_arg;
+
+static int apply_signup(store *s, void *arg, error *err)
+{
+    signup_arg *sa = arg;
+    store_account acc = {.tenant_id = sa->tenant_id,
+                         .email = sa->email,
+                         .password_hash = sa->hash,
+                         .display_name = sa->display_name,
+                         .notify = "email",
+                         .lang = sa->lang_code,
+                         .created_at = sa->now};
+    int64_t id = 0;
+    error e;
+    error_clear(&e);
+    if (s->ops->tx_account_insert(s, &acc, &id, &e) != 0) {
+        if (e.code != ERR_CONFLICT) {
+            if (err)
+                *err = e;
+            return -1;
+        }
+        /* The address has an account: tell its owner, create nothing. */
+        return queue_mail(s, sa->tenant_id, sa->email, "account_exists", NULL, sa->login_link,
+                          sa->lang_code, err);
+    }
+    store_token t = {.tenant_id = sa->tenant_id,
+                     .account_id = id,
+                     .purpose = "verify",
+                     .token_hash = sa->token_hash,
+                     .created_at = sa->now,
+                     .expires_at = sa->now + ACCOUNT_TOKEN_TTL_VERIFY};
+    if (s->ops->tx_token_insert(s, &t, err) != 0)
+        return -1;
+    return queue_mail(s, sa->tenant_id, sa->email, "account_verify", sa->display_name,
+                      sa->verify_link, sa->lang_code, err);
+}
+
+int account_signup(core *c, const store_tenant *t, const char *email, const char *password,
+                   const char *display_name, lang l, const char *base_url, error *err)
+{
+    char addr[EMAIL_MAX + 1];
+    if (email_normalise(email, addr, err) != 0 || password_check(password, err) != 0 ||
+        name_check(display_name, "display_name", 1, err) != 0)
+        return -1;
+    char hash[crypto_pwhash_STRBYTES];
+    char token[64], token_hash[65];
+    char verify_link[LINK_MAX], login_link[LINK_MAX];
+    if (password_hash(password, hash, err) != 0)
+        return -1;
+    core_new_secret("", token, sizeof token);
+    core_hash_secret(c, token, token_hash);
+    signup_arg sa = {.tenant_id = t->id,
+                     .email = addr,
+                     .display_name = display_name,
+                     .hash = hash,
+                     .lang_code = lang_code_of(l),
+                     .token_hash = token_hash,
+                     .verify_link =
+                         make_link(base_url, "/compte/verifier?jeton=", token, verify_link),
+                     .login_link = make_link(base_url, "/compte/connexion", NULL, login_link),
+                     .now = time_now()};
+    int rc = store_write_sync(c->store, apply_signup, &sa, err);
+    sodium_memzero(token, sizeof token);
+    sodium_memzero(verify_link, sizeof verify_link);
+    return rc;
+}
+
+/* ---- token consumption: verify, reset, login link ---- */
+
+typedef struct consume_arg {
+    int64_t tenant_id;
+    const char *purpose;
+    const char *token_hash;
+    const char *new_hash; /* reset: the new password's hash */
+    int64_t now;
+    int64_t account_id;
+    arena a;
+} consume_arg;
+
+static int apply_consume(store *s, void *arg, error *err)
+{
+    consume_arg *ca = arg;
+    store_token tok;
+    int found = 0;
+    if (s->ops->tx_token_consume(s, ca->tenant_id, ca->purpose, ca->token_hash, ca->now, &ca->a,
+                                 &tok, &found, err) != 0)
+        return -1;
+    if (!found)
+        return error_set(err, ERR_NOT_FOUND, "token", "unknown, used or expired token");
+    store_account acc;
+    if (job_account_get(s, ca->tenant_id, tok.account_id, &ca->a, &acc, err) != 0)
+        return -1;
+    /* Every token arrived by e-mail: using it proves the address. */
+    int changed = 0;
+    if (!acc.email_verified_at) {
+        acc.email_verified_at = ca->now;
+        changed = 1;
+    }
+    if (ca->new_hash) {
+        acc.password_hash = ca->new_hash;
+        changed = 1;
+    }
+    if (changed && s->ops->tx_account_update(s, &acc, err) != 0)
+        return -1;
+    if (ca->new_hash &&
+        s->ops->tx_session_delete_account(s, ca->tenant_id, tok.account_id, err) != 0)
+        return -1;
+    ca->account_id = tok.account_id;
+    return 0;
+}
+
+static int consume(core *c, int64_t tenant_id, const char *purpose, const char *token,
+                   const char *new_hash, int64_t *account_id_out, error *err)
+{
+    if (!token_ok(token))
+        return error_set(err, ERR_NOT_FOUND, "token", "unknown, used or expired token");
+    char token_hash[65];
+    core_hash_secret(c, token, token_hash);
+    consume_arg ca = {.tenant_id = tenant_id,
+                      .purpose = purpose,
+                      .token_hash = token_hash,
+                      .new_hash = new_hash,
+                      .now = time_now()};
+    arena_init(&ca.a, 64 * 1024);
+    int rc = store_write_sync(c->store, apply_consume, &ca, err);
+    arena_free(&ca.a);
+    if (rc == 0 && account_id_out)
+        *account_id_out = ca.account_id;
+    return rc;
+}
+
+int account_verify(core *c, int64_t tenant_id, const char *token, int64_t *account_id_out,
+                   error *err)
+{
+    return consume(c, tenant_id, "verify", token, NULL, account_id_out, err);
+}
+
+int account_reset_password(core *c, int64_t tenant_id, const char *token, const char *password,
+                           int64_t *account_id_out, error *err)
+{
+    if (password_check(password, err) != 0)
+        return -1;
+    if (!token_ok(token))
+        return error_set(err, ERR_NOT_FOUND, "token", "unknown, used or expired token");
+    char hash[crypto_pwhash_STRBYTES];
+    if (password_hash(password, hash, err) != 0)
+        return -1;
+    return consume(c, tenant_id, "reset", token, hash, account_id_out, err);
+}
+
+int account_consume_login(core *c, int64_t tenant_id, const char *token, int64_t *account_id_out,
+                          error *err)
+{
+    return consume(c, tenant_id, "login", token, NULL, account_id_out, err);
+}
+
+/* ---- login ---- */
+
+int account_login(core *c, int64_t tenant_id, const char *email, const char *password, arena *a,
+                  store_account *out, error *err)
+{
+    char addr[EMAIL_MAX + 1];
+    const char *pw = password ? password : "";
+    if (strlen(pw) > ACCOUNT_PASSWORD_MAX)
+        pw = "";
+    error e;
+    int found = 0;
+    if (email_normalise(email, addr, &e) == 0) {
+        if (c->store->ops->account_find_email(c->store, tenant_id, addr, a, out, &found, err) != 0)
+            return -1;
+    }
+    int ok = password_verify(found ? out->password_hash : NULL, pw);
+    if (!found || !ok || !*pw) {
+        memset(out, 0, sizeof *out);
+        return error_set(err, ERR_UNAUTHORIZED, "email", "wrong e-mail address or password");
+    }
+    if (!out->email_verified_at)
+        return error_set(err, ERR_FORBIDDEN, "email", "the address is not verified yet");
+    return 0;
+}
+
+/* ---- links sent on request: reset, login ---- */
+
+typedef struct link_arg {
+    int64_t tenant_id, account_id;
+    const char *purpose, *tmpl, *email, *lang_code, *token_hash, *link;
+    int64_t now, ttl;
+} link_arg;
+
+static int apply_link(store *s, void *arg, error *err)
+{
+    link_arg *la = arg;
+    if (!la->account_id)
+        return 0; /* no account: the same commit, nothing written */
+    store_token t = {.tenant_id = la->tenant_id,
+                     .account_id = la->account_id,
+                     .purpose = la->purpose,
+                     .token_hash = la->token_hash,
+                     .created_at = la->now,
+                     .expires_at = la->now + la->ttl};
+    if (s->ops->tx_token_insert(s, &t, err) != 0)
+        return -1;
+    return queue_mail(s, la->tenant_id, la->email, la->tmpl, NULL, la->link, la->lang_code, err);
+}
+
+int account_send_link(core *c, const store_tenant *t, const char *email, const char *purpose,
+                      lang l, const char *base_url, error *err)
+{
+    link_arg la = {.tenant_id = t->id, .purpose = purpose, .now = time_now()};
+    const char *path;
+    if (purpose && strcmp(purpose, "reset") == 0) {
+        la.tmpl = "account_reset";
+        la.ttl = ACCOUNT_TOKEN_TTL_RESET;
+        path = "/compte/nouveau-mot-de-passe?jeton=";
+    } else if (purpose && strcmp(purpose, "login") == 0) {
+        la.tmpl = "account_login";
+        la.ttl = ACCOUNT_TOKEN_TTL_LOGIN;
+        path = "/compte/lien?jeton=";
+    } else {
+        return error_set(err, ERR_INTERNAL, "purpose", "unknown link purpose");
+    }
+    char addr[EMAIL_MAX + 1];
+    if (email_normalise(email, addr, err) != 0)
+        return -1;
+    arena a;
+    arena_init(&a, 64 * 1024);
+    store_account acc;
+    int found = 0, rc = -1;
+    char token[64], token_hash[65], link[LINK_MAX];
+    if (c->store->ops->account_find_email(c->store, t->id, addr, &a, &acc, &found, err) != 0)
+        goto cleanup;
+    core_new_secret("", token, sizeof token);
+    core_hash_secret(c, token, token_hash);
+    if (found) {
+        la.account_id = acc.id;
+        la.email = acc.email;
+        la.lang_code = (acc.lang && strcmp(acc.lang, "en") == 0) ? "en" : lang_code_of(l);
+        la.token_hash = token_hash;
+        la.link = make_link(base_url, path, token, link);
+    }
+    /* A write job either way, so that the time taken does not tell whether it exists. */
+    rc = store_write_sync(c->store, apply_link, &la, err);
+    sodium_memzero(token, sizeof token);
+    sodium_memzero(link, sizeof link);
+cleanup:
+    arena_free(&a);
+    return rc;
+}
+
+/* ---- reading and preferences ---- */
+
+int account_get(core *c, int64_t tenant_id, int64_t id, arena *a, store_account *out, error *err)
+{
+    int found = 0;
+    if (c->store->ops->account_get(c->store, tenant_id, id, a, out, &found, err) != 0)
+        return -1;
+    if (!found)
+        return error_set(err, ERR_NOT_FOUND, NULL, "no such account");
+    return 0;
+}
+
+typedef struct prefs_arg {
+    int64_t tenant_id, id;
+    const char *display_name, *phone, *notify, *lang_code;
+    arena a;
+} prefs_arg;
+
+static int apply_prefs(store *s, void *arg, error *err)
+{
+    prefs_arg *pa = arg;
+    store_account acc;
+    if (job_account_get(s, pa->tenant_id, pa->id, &pa->a, &acc, err) != 0)
+        return -1;
+    if (pa->display_name)
+        acc.display_name = pa->display_name;
+    if (pa->phone)
+        acc.phone = *pa->phone ? pa->phone : NULL;
+    if (pa->notify)
+        acc.notify = pa->notify;
+    if (pa->lang_code)
+        acc.lang = pa->lang_code;
+    if (acc.notify && strcmp(acc.notify, "sms") == 0 && (!acc.phone || !*acc.phone))
+        return error_set(err, ERR_INVALID_ARG, "phone", "SMS notifications need a phone number");
+    return s->ops->tx_account_update(s, &acc, err);
+}
+
+int account_update_prefs(core *c, int64_t tenant_id, int64_t id, const char *display_name,
+                         const char *phone, const char *notify, const char *lang_code, error *err)
+{
+    if (display_name && name_check(display_name, "display_name", 1, err) != 0)
+        return -1;
+    char phone_buf[PHONE_MAX + 1] = "";
+    if (phone && *phone) {
+        if (phone_normalise(phone, phone_buf, err) != 0)
+            return -1;
+        phone = phone_buf;
+    }
+    if (notify && strcmp(notify, "email") != 0 && strcmp(notify, "sms") != 0 &&
+        strcmp(notify, "none") != 0)
+        return error_set(err, ERR_INVALID_ARG, "notify", "email, sms or none");
+    if (lang_code && strcmp(lang_code, "fr") != 0 && strcmp(lang_code, "en") != 0)
+        return error_set(err, ERR_INVALID_ARG, "lang", "fr or en");
+    prefs_arg pa = {.tenant_id = tenant_id,
+                    .id = id,
+                    .display_name = display_name,
+                    .phone = phone,
+                    .notify = notify,
+                    .lang_code = lang_code};
+    arena_init(&pa.a, 64 * 1024);
+    int rc = store_write_sync(c->store, apply_prefs, &pa, err);
+    arena_free(&pa.a);
+    if (rc != 0 && err && err->code == ERR_NOT_FOUND)
+        log_warn("account: preferences of a missing account %lld", (long long)id);
+    return rc;
+}

@@ -1,0 +1,57 @@
+/*
+ * account — citizens' accounts on the portal: sign-up with e-mail verification, login with
+ * an Argon2id password, password reset and one-time login links (single-use, expiring
+ * tokens sent by e-mail through the outbox), preferences. No function tells whether an
+ * e-mail address has an account: callers answer the same whatever the outcome.
+ */
+#ifndef GUICHET_CORE_ACCOUNT_H
+#define GUICHET_CORE_ACCOUNT_H
+
+#include <stdint.h>
+
+#include "core/core.h"
+#include "store/store.h"
+#include "util/error.h"
+
+#define ACCOUNT_PASSWORD_MIN 12   /* characters */
+#define ACCOUNT_PASSWORD_MAX 256  /* bytes */
+#define ACCOUNT_TOKEN_TTL_VERIFY (48 * 3600)
+#define ACCOUNT_TOKEN_TTL_RESET (3600)
+#define ACCOUNT_TOKEN_TTL_LOGIN (20 * 60)
+
+/* Signs up `email` for tenant t: a new unverified account and an e-mail (outbox, in the same
+ * transaction) with its verification link. When the address already has an account,
+ * nothing is created and that account's owner gets an e-mail saying someone tried (so the
+ * answer to the visitor is the same). -1 with ERR_INVALID_ARG naming "email", "password"
+ * (too short, too long, too common) or "display_name". base_url prefixes links. */
+int account_signup(core *c, const store_tenant *t, const char *email, const char *password,
+                   const char *display_name, lang l, const char *base_url, error *err);
+/* Consumes a verification token: the account becomes verified. *account_id_out set.
+ * -1 with ERR_NOT_FOUND when the token is unknown, used or expired. */
+int account_verify(core *c, int64_t tenant_id, const char *token, int64_t *account_id_out,
+                   error *err);
+/* Checks email + password (always spending the Argon2id time, found or not). 0 and *out
+ * (strings in a) on success; -1 with ERR_UNAUTHORIZED otherwise, or ERR_FORBIDDEN when the
+ * address is not verified yet. */
+int account_login(core *c, int64_t tenant_id, const char *email, const char *password, arena *a,
+                  store_account *out, error *err);
+/* Sends a reset link (purpose "reset") or a one-time login link (purpose "login") when the
+ * address has an account; does nothing visible otherwise. */
+int account_send_link(core *c, const store_tenant *t, const char *email, const char *purpose,
+                      lang l, const char *base_url, error *err);
+/* Consumes a reset token and sets a new password; every session of the account ends.
+ * -1 with ERR_NOT_FOUND (bad token) or ERR_INVALID_ARG "password". */
+int account_reset_password(core *c, int64_t tenant_id, const char *token, const char *password,
+                           int64_t *account_id_out, error *err);
+/* Consumes a login-link token (verifying the address as a side effect). */
+int account_consume_login(core *c, int64_t tenant_id, const char *token,
+                          int64_t *account_id_out, error *err);
+int account_get(core *c, int64_t tenant_id, int64_t id, arena *a, store_account *out,
+                error *err);
+/* Updates display name, phone, notification channel (email, sms, none) and language;
+ * NULL keeps a field. */
+int account_update_prefs(core *c, int64_t tenant_id, int64_t id, const char *display_name,
+                         const char *phone, const char *notify, const char *lang_code,
+                         error *err);
+
+#endif

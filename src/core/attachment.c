@@ -1,0 +1,529 @@
+/*
+ * attachment — checks, re-encodes and stores the files attached to requests. The type is
+ * taken from the bytes (libmagic), photos are decoded and re-encoded by libvips (which is
+ * what drops EXIF, GPS and every other metadata) with a thumbnail, PDFs are kept as sent
+ * after a sanity check, and every file lands under a random name in the uploads directory.
+ */
+#include "core/attachment.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <magic.h>
+#include <pthread.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <vips/vips.h>
+
+#include "util/log.h"
+#include "util/utf8.h"
+
+#define PHOTO_MAX_SIDE 2560         /* long side of the stored photo, pixels */
+#define THUMB_MAX_SIDE 400          /* long side of the thumbnail */
+#define PHOTO_QUALITY 85            /* JPEG quality of both */
+#define PHOTO_MAX_PIXELS 50000000.0 /* refused before decoding: decompression bombs */
+#define FILENAME_MAX_CHARS 120
+#define FILENAME_DEFAULT "piece-jointe"
+#define MAGIC_SNIFF_BYTES (256 * 1024) /* libmagic decides on the first bytes of these types */
+#define RANDOM_NAME_BYTES 16           /* 32 hex characters */
+
+/* ---- the uploads directory ---- */
+
+/* Room is left for "/<32 hex>.jpg" after it in PATH_MAX. */
+static char g_dir[PATH_MAX - 64];
+#define FILE_PATH_MAX (sizeof g_dir + 64)
+
+/* mkdir -p with mode 0700 for what it creates. */
+static int make_dirs(const char *dir)
+{
+    char tmp[PATH_MAX];
+    size_t len = strlen(dir);
+    if (len == 0 || len >= sizeof tmp)
+        return -1;
+    memcpy(tmp, dir, len + 1);
+    for (char *p = tmp + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(tmp, 0700) != 0 && errno != EEXIST)
+            return -1;
+        *p = '/';
+    }
+    if (mkdir(tmp, 0700) != 0 && errno != EEXIST)
+        return -1;
+    return 0;
+}
+
+int attachment_set_dir(const char *dir, error *err)
+{
+    if (!dir || !*dir)
+        return error_set(err, ERR_INVALID_ARG, "uploads-dir", "empty uploads directory");
+    size_t len = strlen(dir);
+    while (len > 1 && dir[len - 1] == '/')
+        len--;
+    if (len >= sizeof g_dir)
+        return error_set(err, ERR_INVALID_ARG, "uploads-dir", "uploads directory path too long");
+    char path[PATH_MAX];
+    memcpy(path, dir, len);
+    path[len] = '\0';
+    if (make_dirs(path) != 0)
+        return error_set(err, ERR_INTERNAL, "uploads-dir", "cannot create %.150s: %s", path,
+                         strerror(errno));
+    struct stat st;
+    if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode))
+        return error_set(err, ERR_INTERNAL, "uploads-dir", "%.150s is not a directory", path);
+    if (access(path, W_OK | X_OK) != 0)
+        return error_set(err, ERR_INTERNAL, "uploads-dir", "cannot write into %.150s", path);
+    /* Files hold citizens' personal data: nobody but the server's user reads them. */
+    if ((st.st_mode & 077) != 0 && chmod(path, 0700) != 0)
+        log_warn("attachment: uploads directory %s is readable by others and chmod failed", path);
+    memcpy(g_dir, path, len + 1);
+    return 0;
+}
+
+const char *attachment_dir(void)
+{
+    return g_dir[0] ? g_dir : NULL;
+}
+
+/* ---- libraries, set up once ---- */
+
+static pthread_once_t g_once = PTHREAD_ONCE_INIT;
+static int g_vips_ok;
+static magic_t g_magic;
+/* A libmagic handle is not safe to share between threads: every use holds this lock. */
+static pthread_mutex_t g_magic_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void libs_init(void)
+{
+    if (sodium_init() < 0)
+        log_error("attachment: sodium_init failed");
+    if (VIPS_INIT("guichet") == 0) {
+        /* The operation cache would keep decoded citizens' photos in memory. */
+        vips_cache_set_max(0);
+        g_vips_ok = 1;
+    } else {
+        log_error("attachment: libvips did not start: %.200s", vips_error_buffer());
+        vips_error_clear();
+    }
+    /* No decompression inside libmagic: a compressed file is refused anyway. */
+    g_magic = magic_open(MAGIC_MIME_TYPE | MAGIC_NO_CHECK_COMPRESS);
+    if (g_magic && magic_load(g_magic, NULL) != 0) {
+        log_error("attachment: libmagic database: %.200s", magic_error(g_magic));
+        magic_close(g_magic);
+        g_magic = NULL;
+    }
+    if (!g_magic)
+        log_error("attachment: libmagic did not start");
+}
+
+/* The MIME type of data copied into out ("" when unknown); -1 when libmagic is missing. */
+static int sniff_type(const char *data, size_t len, char *out, size_t out_size)
+{
+    if (!g_magic)
+        return -1;
+    pthread_mutex_lock(&g_magic_lock);
+    const char *t = magic_buffer(g_magic, data, len < MAGIC_SNIFF_BYTES ? len : MAGIC_SNIFF_BYTES);
+    snprintf(out, out_size, "%s", t ? t : "");
+    pthread_mutex_unlock(&g_magic_lock);
+    return 0;
+}
+
+/* ---- file names ---- */
+
+/* The client's name made harmless for a Content-Disposition: basename, no control
+ * characters nor slashes, valid UTF-8, at most FILENAME_MAX_CHARS, with the extension of
+ * what is stored (photos become JPEG). */
+static const char *clean_filename(arena *a, const char *name, int is_photo)
+{
+    const char *ext = is_photo ? ".jpg" : ".pdf";
+    if (!name)
+        name = "";
+    const char *base = name;
+    for (const char *p = name; *p; p++)
+        if (*p == '/' || *p == '\\')
+            base = p + 1;
+    size_t n = strlen(base);
+    if (!utf8_valid(base, n))
+        n = 0;
+    char tmp[FILENAME_MAX_CHARS * 4 + 8];
+    size_t o = 0;
+    for (size_t i = 0; i < n && o + 4 < sizeof tmp;) {
+        unsigned char c = (unsigned char)base[i];
+        if (c < 0x20 || c == 0x7f) {
+            i++;
+            continue;
+        }
+        /* C1 controls (U+0080–U+009F) are encoded C2 80–C2 9F. */
+        if (c == 0xc2 && i + 1 < n && (unsigned char)base[i + 1] < 0xa0) {
+            i += 2;
+            continue;
+        }
+        tmp[o++] = base[i++];
+    }
+    tmp[o] = '\0';
+    /* Cutting bytes above may leave half a character at the end: drop it. */
+    while (o > 0 && !utf8_valid(tmp, o))
+        tmp[--o] = '\0';
+    size_t start = 0;
+    while (tmp[start] == ' ' || tmp[start] == '.')
+        start++;
+    while (o > start && (tmp[o - 1] == ' ' || tmp[o - 1] == '.'))
+        tmp[--o] = '\0';
+    const char *s = tmp + start;
+    size_t len = o - start;
+    if (len == 0) {
+        s = FILENAME_DEFAULT;
+        len = strlen(s);
+    }
+    /* Drop the client's extension when it is not the stored type's, then add the right one. */
+    const char *dot = memrchr(s, '.', len);
+    if (dot && dot != s) {
+        size_t el = len - (size_t)(dot - s);
+        int keep = is_photo ? (el == 4 && strncasecmp(dot, ".jpg", 4) == 0) ||
+                                  (el == 5 && strncasecmp(dot, ".jpeg", 5) == 0)
+                            : el == 4 && strncasecmp(dot, ".pdf", 4) == 0;
+        if (keep)
+            ext = "";
+        else if (el <= 6)
+            len = (size_t)(dot - s);
+    }
+    size_t ext_len = strlen(ext);
+    size_t stem = utf8_prefix_bytes(s, len, FILENAME_MAX_CHARS - utf8_length(ext, ext_len));
+    return arena_printf(a, "%.*s%s", (int)stem, s, ext);
+}
+
+static void random_name(char out[RANDOM_NAME_BYTES * 2 + 1])
+{
+    unsigned char raw[RANDOM_NAME_BYTES];
+    randombytes_buf(raw, sizeof raw);
+    sodium_bin2hex(out, RANDOM_NAME_BYTES * 2 + 1, raw, sizeof raw);
+}
+
+/* 1 when name is one of ours: 32 lowercase hex characters and .jpg or .pdf. Names come
+ * from the database, but a path must never be built from anything else. */
+static int valid_storage_name(const char *name)
+{
+    if (!name || strlen(name) != RANDOM_NAME_BYTES * 2 + 4)
+        return 0;
+    for (size_t i = 0; i < RANDOM_NAME_BYTES * 2; i++)
+        if (!((name[i] >= '0' && name[i] <= '9') || (name[i] >= 'a' && name[i] <= 'f')))
+            return 0;
+    const char *ext = name + RANDOM_NAME_BYTES * 2;
+    return strcmp(ext, ".jpg") == 0 || strcmp(ext, ".pdf") == 0;
+}
+
+const char *attachment_path(arena *a, const char *storage_name)
+{
+    if (!g_dir[0] || !valid_storage_name(storage_name))
+        return NULL;
+    return arena_printf(a, "%s/%s", g_dir, storage_name);
+}
+
+/* Writes data durably to a new file under a fresh random name with extension ext; the name
+ * goes to name_out. The file and its directory entry are synced: the row that points to it
+ * is committed later, and a 2xx promises both survive a crash. */
+static int write_new_file(const char *ext, const void *data, size_t len,
+                          char name_out[RANDOM_NAME_BYTES * 2 + 5], error *err)
+{
+    char path[FILE_PATH_MAX];
+    int fd = -1;
+    for (int attempt = 0; attempt < 4 && fd < 0; attempt++) {
+        char hex[RANDOM_NAME_BYTES * 2 + 1];
+        random_name(hex);
+        snprintf(name_out, RANDOM_NAME_BYTES * 2 + 5, "%s%s", hex, ext);
+        snprintf(path, sizeof path, "%s/%s", g_dir, name_out);
+        fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+        if (fd < 0 && errno != EEXIST)
+            break;
+    }
+    if (fd < 0)
+        return error_set(err, ERR_UNAVAILABLE, NULL, "cannot create an attachment file: %s",
+                         strerror(errno));
+    const char *p = data;
+    size_t left = len;
+    while (left > 0) {
+        ssize_t w = write(fd, p, left);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            goto fail;
+        p += w;
+        left -= (size_t)w;
+    }
+    if (fsync(fd) != 0)
+        goto fail;
+    if (close(fd) != 0) {
+        fd = -1;
+        goto fail;
+    }
+    return 0;
+fail:;
+    int saved = errno;
+    if (fd >= 0)
+        close(fd);
+    unlink(path);
+    name_out[0] = '\0';
+    /* A full disk is an outage, not the citizen's fault: 503, retry later. */
+    return error_set(err, ERR_UNAVAILABLE, NULL, "cannot write an attachment file: %s",
+                     strerror(saved));
+}
+
+static int sync_dir(error *err)
+{
+    int fd = open(g_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0 || fsync(fd) != 0) {
+        int saved = errno;
+        if (fd >= 0)
+            close(fd);
+        return error_set(err, ERR_UNAVAILABLE, NULL, "cannot sync the uploads directory: %s",
+                         strerror(saved));
+    }
+    close(fd);
+    return 0;
+}
+
+static void remove_stored(const char *name)
+{
+    char path[FILE_PATH_MAX];
+    if (!name || !valid_storage_name(name) || !g_dir[0])
+        return;
+    snprintf(path, sizeof path, "%s/%s", g_dir, name);
+    if (unlink(path) != 0 && errno != ENOENT)
+        log_warn("attachment: cannot remove %s: %s", name, strerror(errno));
+}
+
+/* ---- photos ---- */
+
+/* Logs libvips' error text (about the image, never its content) and clears it. */
+static void vips_log_error(const char *what)
+{
+    log_warn("attachment: %s: %.200s", what, vips_error_buffer());
+    vips_error_clear();
+}
+
+/* One re-encoding: decode (shrinking on load where the format allows it), rotate upright
+ * by the EXIF orientation, fit in max_side × max_side, convert to 8-bit sRGB over white,
+ * save as JPEG without any metadata. *jpeg is freed with g_free. */
+static int encode_jpeg(const char *data, size_t len, int max_side, void **jpeg, size_t *jpeg_len)
+{
+    VipsImage *thumb = NULL, *srgb = NULL, *flat = NULL;
+    int rc = -1;
+    /* vips_thumbnail_buffer applies the orientation tag itself (no_rotate is FALSE). */
+    if (vips_thumbnail_buffer((void *)data, len, &thumb, max_side, "height", max_side, "size",
+                              VIPS_SIZE_DOWN, NULL) != 0)
+        goto cleanup;
+    if (vips_colourspace(thumb, &srgb, VIPS_INTERPRETATION_sRGB, NULL) != 0)
+        goto cleanup;
+    VipsImage *src = srgb;
+    if (vips_image_hasalpha(srgb)) {
+        VipsArrayDouble *white = vips_array_double_newv(3, 255.0, 255.0, 255.0);
+        int frc = vips_flatten(srgb, &flat, "background", white, NULL);
+        vips_area_unref(VIPS_AREA(white));
+        if (frc != 0)
+            goto cleanup;
+        src = flat;
+    }
+    if (vips_jpegsave_buffer(src, jpeg, jpeg_len, "Q", PHOTO_QUALITY, "strip", TRUE,
+                             "optimize_coding", TRUE, NULL) != 0)
+        goto cleanup;
+    rc = 0;
+cleanup:
+    if (flat)
+        g_object_unref(flat);
+    if (srgb)
+        g_object_unref(srgb);
+    if (thumb)
+        g_object_unref(thumb);
+    return rc;
+}
+
+/* The loader libvips picks for these bytes must be the one for the type libmagic saw: no
+ * other decoder (ImageMagick, SVG, PDF…) ever runs on a citizen's file. */
+static const char *expected_loader(const char *type)
+{
+    if (strcmp(type, "image/jpeg") == 0)
+        return "jpegload";
+    if (strcmp(type, "image/png") == 0)
+        return "pngload";
+    return "webpload";
+}
+
+static int prepare_photo(const attachment_upload *up, const char *type, arena *a,
+                         store_attachment *out, error *err)
+{
+    VipsImage *head = NULL;
+    void *main_jpeg = NULL, *thumb_jpeg = NULL;
+    size_t main_len = 0, thumb_len = 0;
+    char main_name[RANDOM_NAME_BYTES * 2 + 5] = "", thumb_name[RANDOM_NAME_BYTES * 2 + 5] = "";
+    int rc = -1;
+
+    /* Only the header is read here: the size is checked before any pixel is decoded. */
+    head =
+        vips_image_new_from_buffer(up->data, up->len, "", "access", VIPS_ACCESS_SEQUENTIAL, NULL);
+    if (!head) {
+        vips_log_error("image header");
+        error_set(err, ERR_INVALID_ARG, up->field, "La photo est illisible ou abîmée.");
+        goto cleanup;
+    }
+    const char *loader = NULL;
+    if (vips_image_get_string(head, VIPS_META_LOADER, &loader) != 0 || !loader ||
+        strncmp(loader, expected_loader(type), strlen(expected_loader(type))) != 0) {
+        vips_error_clear();
+        error_set(err, ERR_INVALID_ARG, up->field, "La photo est illisible ou abîmée.");
+        goto cleanup;
+    }
+    double pixels = (double)vips_image_get_width(head) * (double)vips_image_get_height(head);
+    if (pixels > PHOTO_MAX_PIXELS) {
+        error_set(err, ERR_INVALID_ARG, up->field,
+                  "La photo est trop grande (plus de 50 millions de pixels) : "
+                  "envoyez-la en taille réduite.");
+        goto cleanup;
+    }
+    if (encode_jpeg(up->data, up->len, PHOTO_MAX_SIDE, &main_jpeg, &main_len) != 0) {
+        vips_log_error("photo re-encoding");
+        error_set(err, ERR_INVALID_ARG, up->field, "La photo est illisible ou abîmée.");
+        goto cleanup;
+    }
+    /* The thumbnail comes from the cleaned JPEG: small, upright, already without metadata. */
+    if (encode_jpeg(main_jpeg, main_len, THUMB_MAX_SIDE, &thumb_jpeg, &thumb_len) != 0) {
+        vips_log_error("thumbnail");
+        error_set(err, ERR_INTERNAL, NULL, "thumbnail of a re-encoded photo failed");
+        goto cleanup;
+    }
+    if (write_new_file(".jpg", main_jpeg, main_len, main_name, err) != 0)
+        goto cleanup;
+    if (write_new_file(".jpg", thumb_jpeg, thumb_len, thumb_name, err) != 0)
+        goto cleanup;
+    if (sync_dir(err) != 0)
+        goto cleanup;
+    out->content_type = "image/jpeg";
+    out->size = (int64_t)main_len;
+    out->storage_name = arena_strdup(a, main_name);
+    out->thumb_name = arena_strdup(a, thumb_name);
+    out->is_photo = 1;
+    if (!out->storage_name || !out->thumb_name) {
+        error_set(err, ERR_INTERNAL, NULL, "out of memory");
+        goto cleanup;
+    }
+    rc = 0;
+cleanup:
+    if (rc != 0) {
+        if (main_name[0])
+            remove_stored(main_name);
+        if (thumb_name[0])
+            remove_stored(thumb_name);
+    }
+    g_free(thumb_jpeg);
+    g_free(main_jpeg);
+    if (head)
+        g_object_unref(head);
+    return rc;
+}
+
+/* ---- PDF ---- */
+
+static int prepare_pdf(const attachment_upload *up, arena *a, store_attachment *out, error *err)
+{
+    /* A PDF ends with %%EOF, possibly followed by a few line ends or padding. */
+    size_t tail = up->len < 1024 ? up->len : 1024;
+    if (up->len < 5 || memcmp(up->data, "%PDF-", 5) != 0 ||
+        !memmem(up->data + up->len - tail, tail, "%%EOF", 5))
+        return error_set(err, ERR_INVALID_ARG, up->field,
+                         "Le PDF est incomplet ou abîmé : enregistrez-le de nouveau.");
+    char name[RANDOM_NAME_BYTES * 2 + 5];
+    if (write_new_file(".pdf", up->data, up->len, name, err) != 0)
+        return -1;
+    if (sync_dir(err) != 0) {
+        remove_stored(name);
+        return -1;
+    }
+    out->content_type = "application/pdf";
+    out->size = (int64_t)up->len;
+    out->storage_name = arena_strdup(a, name);
+    out->thumb_name = NULL;
+    out->is_photo = 0;
+    if (!out->storage_name) {
+        remove_stored(name);
+        return error_set(err, ERR_INTERNAL, NULL, "out of memory");
+    }
+    return 0;
+}
+
+/* ---- public ---- */
+
+int attachment_prepare(const attachment_upload *up, arena *a, store_attachment *out, error *err)
+{
+    memset(out, 0, sizeof *out);
+    const char *field = up->field ? up->field : "file";
+    attachment_upload u = *up;
+    u.field = field;
+    if (!g_dir[0])
+        return error_set(err, ERR_INTERNAL, NULL, "uploads directory not set");
+    if (u.len > ATTACHMENT_MAX_BYTES)
+        return error_set(err, ERR_INVALID_ARG, field,
+                         "Le fichier dépasse la taille maximale de 10 Mo.");
+    if (!u.data || u.len == 0)
+        return error_set(err, ERR_INVALID_ARG, field, "Le fichier est vide.");
+    pthread_once(&g_once, libs_init);
+
+    char type[128];
+    if (sniff_type(u.data, u.len, type, sizeof type) != 0)
+        return error_set(err, ERR_INTERNAL, NULL, "libmagic unavailable");
+    int is_photo = strcmp(type, "image/jpeg") == 0 || strcmp(type, "image/png") == 0 ||
+                   strcmp(type, "image/webp") == 0;
+    int is_pdf = strcmp(type, "application/pdf") == 0;
+    if (strcmp(type, "image/heic") == 0 || strcmp(type, "image/heif") == 0)
+        return error_set(err, ERR_INVALID_ARG, field,
+                         "Les photos HEIC ne sont pas acceptées : envoyez-la en JPEG "
+                         "(réglage « le plus compatible » de l'appareil).");
+    if (!is_photo && !is_pdf)
+        return error_set(err, ERR_INVALID_ARG, field,
+                         "Le fichier n'est ni une photo (JPEG, PNG, WebP) ni un PDF.");
+    if (is_photo && !g_vips_ok)
+        return error_set(err, ERR_INTERNAL, NULL, "libvips unavailable");
+
+    int rc = is_photo ? prepare_photo(&u, type, a, out, err) : prepare_pdf(&u, a, out, err);
+    if (rc != 0)
+        return -1;
+    out->filename = clean_filename(a, u.filename, is_photo);
+    out->moderation = "pending";
+    out->created_at = (int64_t)time(NULL);
+    if (!out->filename) {
+        attachment_discard(out);
+        return error_set(err, ERR_INTERNAL, NULL, "out of memory");
+    }
+    return 0;
+}
+
+void attachment_discard(const store_attachment *at)
+{
+    if (!at)
+        return;
+    remove_stored(at->storage_name);
+    remove_stored(at->thumb_name);
+}
+
+int attachment_save_tx(store *s, int64_t tenant_id, int64_t request_id, int64_t event_id,
+                       store_attachment *at, size_t n, error *err)
+{
+    for (size_t i = 0; i < n; i++) {
+        at[i].tenant_id = tenant_id;
+        at[i].request_id = request_id;
+        at[i].event_id = event_id;
+        if (!at[i].moderation)
+            at[i].moderation = "pending";
+        if (at[i].created_at == 0)
+            at[i].created_at = (int64_t)time(NULL);
+        int64_t id = 0;
+        if (s->ops->tx_attachment_insert(s, &at[i], &id, err) != 0)
+            return -1;
+        at[i].id = id;
+    }
+    return 0;
+}

@@ -1,0 +1,50 @@
+/*
+ * attachment — files citizens and agents attach to requests. The type comes from the content
+ * (libmagic), never from the name or the client; only images (JPEG, PNG, WebP, HEIC is
+ * refused) and PDF are accepted. Photos are decoded and re-encoded with libvips, which drops
+ * EXIF and GPS data, and get a thumbnail. Files are stored outside any web root under random
+ * names and served only as attachments, after an access check.
+ */
+#ifndef GUICHET_CORE_ATTACHMENT_H
+#define GUICHET_CORE_ATTACHMENT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/core.h"
+#include "store/store.h"
+#include "util/error.h"
+
+#define ATTACHMENT_MAX_BYTES (10 * 1024 * 1024) /* one file */
+#define ATTACHMENT_MAX_FILES 5                  /* per submission */
+
+/* Sets the directory files go to (created when absent, mode 0700). Call once at start;
+ * -1 when it cannot be created or written. */
+int attachment_set_dir(const char *dir, error *err);
+const char *attachment_dir(void);
+
+/* A file received with a form, before it is checked. */
+typedef struct attachment_upload {
+    const char *field;    /* form field name */
+    const char *filename; /* as the client named it (untrusted) */
+    const char *data;
+    size_t len;
+} attachment_upload;
+
+/* Checks and prepares a file: type from content, size, re-encoding of photos. On success
+ * the prepared file is written under a random name and *out is filled (strings in a) ready
+ * for attachment_save; -1 with ERR_INVALID_ARG naming the field ("le fichier n'est ni une
+ * image ni un PDF", too big, unreadable image) or ERR_UNSUPPORTED. Runs on the caller's
+ * thread (it is CPU work, not storage). */
+int attachment_prepare(const attachment_upload *up, arena *a, store_attachment *out,
+                       error *err);
+/* Removes a prepared file that will not be saved (e.g. the form had another error). */
+void attachment_discard(const store_attachment *at);
+/* Records prepared attachments for request_id (event_id 0: filed with the request) from
+ * inside a write job. */
+int attachment_save_tx(store *s, int64_t tenant_id, int64_t request_id, int64_t event_id,
+                       store_attachment *at, size_t n, error *err);
+/* Full path of a stored file (in a). */
+const char *attachment_path(arena *a, const char *storage_name);
+
+#endif

@@ -1,0 +1,181 @@
+/*
+ * outbox — queues messages to citizens as rows of the store, checked before they are written
+ * so that the dispatcher only ever meets well-formed recipients and template names.
+ */
+#include "core/outbox.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/timeutil.h"
+
+#define OUTBOX_EMAIL_MAX 254 /* RFC 5321 path limit */
+#define OUTBOX_LOCAL_MAX 64
+#define OUTBOX_TEMPLATE_MAX 64
+#define OUTBOX_PARAMS_MAX (64 * 1024)
+
+/* Characters allowed in the local part of an unquoted address (RFC 5322 atext and dots).
+ * Quoted local parts and internationalised addresses are refused: relays and mailboxes
+ * handle them unevenly, and a citizen can always give another address. */
+static int local_char_ok(unsigned char ch)
+{
+    if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9'))
+        return 1;
+    return ch != 0 && strchr("!#$%&'*+-/=?^_`{|}~.", ch) != NULL;
+}
+
+/* A host name made of LDH labels with at least one dot; no leading, trailing or double dot,
+ * no label starting or ending with a hyphen. */
+static int domain_ok(const char *d)
+{
+    size_t label = 0, dots = 0;
+    char prev = '.';
+    for (const char *p = d; *p; p++) {
+        char ch = *p;
+        if (ch == '.') {
+            if (prev == '.' || prev == '-')
+                return 0;
+            dots++;
+            label = 0;
+        } else if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+                   (ch >= '0' && ch <= '9') || ch == '-') {
+            if (ch == '-' && prev == '.')
+                return 0;
+            if (++label > 63)
+                return 0;
+        } else {
+            return 0;
+        }
+        prev = ch;
+    }
+    return dots > 0 && prev != '.' && prev != '-';
+}
+
+static int email_ok(const char *addr)
+{
+    size_t len = strlen(addr);
+    const char *at = strchr(addr, '@');
+    if (len > OUTBOX_EMAIL_MAX || !at || at == addr || strchr(at + 1, '@'))
+        return 0;
+    size_t local = (size_t)(at - addr);
+    if (local > OUTBOX_LOCAL_MAX || addr[0] == '.' || at[-1] == '.')
+        return 0;
+    for (size_t i = 0; i < local; i++) {
+        if (!local_char_ok((unsigned char)addr[i]))
+            return 0;
+        if (addr[i] == '.' && addr[i + 1] == '.')
+            return 0;
+    }
+    return domain_ok(at + 1);
+}
+
+/* E.164: an optional "+" and 3 to 15 digits (short numbers of operators included). */
+static int phone_ok(const char *num)
+{
+    const char *p = num[0] == '+' ? num + 1 : num;
+    size_t n = 0;
+    for (; *p; p++, n++)
+        if (*p < '0' || *p > '9')
+            return 0;
+    return n >= 3 && n <= 15;
+}
+
+static int template_ok(const char *name)
+{
+    size_t n = 0;
+    for (const char *p = name; *p; p++, n++)
+        if (!((*p >= 'a' && *p <= 'z') || *p == '_'))
+            return 0;
+    return n > 0 && n <= OUTBOX_TEMPLATE_MAX;
+}
+
+/* Checks the arguments shared by both entry points; fills *lang_out with "fr" or "en". */
+static int check_args(const char *channel, const char *recipient, const char *template_name,
+                      json_t *params, const char *lang_code, const char **lang_out, error *err)
+{
+    if (!channel || (strcmp(channel, "email") != 0 && strcmp(channel, "sms") != 0))
+        return error_set(err, ERR_INVALID_ARG, "channel", "outbox channel must be email or sms");
+    if (!recipient || !*recipient)
+        return error_set(err, ERR_MISSING_ARG, "recipient", "a message needs a recipient");
+    if (strcmp(channel, "email") == 0 ? !email_ok(recipient) : !phone_ok(recipient))
+        return error_set(err, ERR_INVALID_ARG, "recipient", "recipient is not a valid %s",
+                         strcmp(channel, "email") == 0 ? "e-mail address" : "phone number");
+    if (!template_name || !template_ok(template_name))
+        return error_set(err, ERR_INVALID_ARG, "template", "template name must match [a-z_]+");
+    if (params && !json_is_object(params))
+        return error_set(err, ERR_INVALID_ARG, "params", "template params must be an object");
+    if (!lang_code || !*lang_code || strcmp(lang_code, "fr") == 0)
+        *lang_out = "fr";
+    else if (strcmp(lang_code, "en") == 0)
+        *lang_out = "en";
+    else
+        return error_set(err, ERR_INVALID_ARG, "lang", "language must be fr or en");
+    return 0;
+}
+
+int outbox_add_tx(store *s, int64_t tenant_id, const char *channel, const char *recipient,
+                  const char *template_name, json_t *params, const char *lang_code,
+                  int64_t request_id, error *err)
+{
+    const char *lang_name = NULL;
+    if (check_args(channel, recipient, template_name, params, lang_code, &lang_name, err) != 0)
+        return -1;
+    char *text = params ? json_dumps(params, JSON_COMPACT) : strdup("{}");
+    if (!text)
+        return error_set(err, ERR_INTERNAL, NULL, "out of memory serialising outbox params");
+    if (strlen(text) > OUTBOX_PARAMS_MAX) {
+        free(text);
+        return error_set(err, ERR_TOO_LARGE, "params", "outbox params over %d bytes",
+                         OUTBOX_PARAMS_MAX);
+    }
+    int64_t now = time_now();
+    store_outbox m = {
+        .tenant_id = tenant_id,
+        .channel = channel,
+        .recipient = recipient,
+        .template = template_name,
+        .params = text,
+        .lang = lang_name,
+        .request_id = request_id,
+        .created_at = now,
+        .next_attempt_at = now,
+    };
+    int64_t id = 0;
+    int rc = s->ops->tx_outbox_insert(s, &m, &id, err);
+    free(text);
+    return rc;
+}
+
+typedef struct add_job {
+    int64_t tenant_id;
+    const char *channel, *recipient, *template_name, *lang_code;
+    json_t *params;
+    int64_t request_id;
+} add_job;
+
+static int apply_add(store *s, void *arg, error *err)
+{
+    add_job *j = arg;
+    return outbox_add_tx(s, j->tenant_id, j->channel, j->recipient, j->template_name, j->params,
+                         j->lang_code, j->request_id, err);
+}
+
+int outbox_add(core *c, int64_t tenant_id, const char *channel, const char *recipient,
+               const char *template_name, json_t *params, const char *lang_code, int64_t request_id,
+               error *err)
+{
+    const char *lang_name = NULL;
+    /* Checked here too so that a bad call fails without a trip through the writer. */
+    if (check_args(channel, recipient, template_name, params, lang_code, &lang_name, err) != 0)
+        return -1;
+    add_job j = {
+        .tenant_id = tenant_id,
+        .channel = channel,
+        .recipient = recipient,
+        .template_name = template_name,
+        .lang_code = lang_name,
+        .params = params,
+        .request_id = request_id,
+    };
+    return store_write_sync(core_store(c), apply_add, &j, err);
+}

@@ -1,0 +1,692 @@
+/*
+ * portal/account — the citizen's account pages: sign-up and e-mail verification, login
+ * (password or one-time link), logout, password reset and notification preferences. Every
+ * answer that follows an e-mail address is the same whether or not the address has an
+ * account; forms are rate-limited per client address and checked for their CSRF token.
+ */
+#include <string.h>
+
+#include "core/account.h"
+#include "util/log.h"
+#include "util/utf8.h"
+#include "web/portal/portal.h"
+#include "web/web.h"
+
+/* Rate limits (tokens per second, burst), per client address unless said otherwise. */
+#define RATE_LOGIN (5.0 / 60), 10     /* per address and e-mail */
+#define RATE_LOGIN_IP (30.0 / 60), 30 /* per address, whatever the e-mail */
+/* Sign-ups and e-mailed links: 3 a minute, with room for a family or an office sharing one
+ * address; only well-formed forms count, so typing mistakes cost nothing. */
+#define RATE_SIGNUP (3.0 / 60), 10
+#define RATE_MAIL_LINK (3.0 / 60), 10 /* reset and login links */
+
+#define FIELD_MAX 512 /* longest value echoed back into a form */
+#define DEFAULT_AFTER_LOGIN "/mes-demandes"
+
+/* ---- page helpers ---- */
+
+typedef struct page {
+    http_req *rq;
+    lang l;
+    const cat_tenant *tenant;
+    json_t *ctx;
+    json_t *errors;       /* [{field, message}] for the error summary */
+    json_t *field_errors; /* {field: message} next to each field */
+    json_t *values;       /* values typed by the visitor, shown again */
+} page;
+
+static const char *S(const page *p, const char *key)
+{
+    return web_string(p->l, key);
+}
+
+/* Starts a page: 0, or -1 when the host has no tenant (answered already). */
+static int page_start(page *p, http_req *rq)
+{
+    memset(p, 0, sizeof *p);
+    p->rq = rq;
+    p->l = rq->lang == LANG_EN ? LANG_EN : LANG_FR;
+    p->tenant = web_tenant(rq);
+    if (!p->tenant)
+        return -1;
+    p->ctx = web_context(rq);
+    p->errors = json_array();
+    p->field_errors = json_object();
+    p->values = json_object();
+    if (!p->ctx || !p->errors || !p->field_errors || !p->values) {
+        json_decref(p->ctx);
+        json_decref(p->errors);
+        json_decref(p->field_errors);
+        json_decref(p->values);
+        error e;
+        error_set(&e, ERR_INTERNAL, NULL, "out of memory");
+        web_write_error(rq, &e);
+        return -1;
+    }
+    return 0;
+}
+
+static void page_error(page *p, const char *field, const char *msg_key)
+{
+    if (json_object_get(p->field_errors, field))
+        return; /* one message per field: the first is the one to fix */
+    const char *msg = S(p, msg_key);
+    json_t *e = json_object();
+    json_object_set_new(e, "field", json_string(field));
+    json_object_set_new(e, "message", json_string(msg));
+    json_array_append_new(p->errors, e);
+    json_object_set_new(p->field_errors, field, json_string(msg));
+}
+
+static int page_has_errors(const page *p)
+{
+    return json_array_size(p->errors) > 0;
+}
+
+/* Keeps what the visitor typed (cut to a sane length; invalid UTF-8 is never echoed). */
+static void page_value(page *p, const char *field, const char *value)
+{
+    if (!value)
+        return;
+    size_t n = strlen(value);
+    if (!utf8_valid(value, n))
+        return;
+    n = utf8_prefix_bytes(value, n, FIELD_MAX);
+    json_object_set_new(p->values, field, json_stringn(value, n));
+}
+
+static void set(page *p, const char *key, json_t *v)
+{
+    json_object_set_new(p->ctx, key, v);
+}
+
+/* Renders template `name` with the page's title (prefixed when the form has errors, so
+ * that screen reader users hear it first) and its form state. */
+static void page_render(page *p, int status, const char *name, const char *title_key)
+{
+    const char *title = S(p, title_key);
+    if (page_has_errors(p)) {
+        title = arena_printf(p->rq->arena, "%s%s", S(p, "account.title_error_prefix"), title);
+        set(p, "has_errors", json_true());
+        if (status == 200)
+            status = 400;
+    }
+    set(p, "title", json_string(title ? title : ""));
+    set(p, "errors", p->errors);
+    set(p, "field_errors", p->field_errors);
+    set(p, "values", p->values);
+    web_render(p->rq, status, name, p->ctx);
+}
+
+/* A page with a heading, a notice and links: what follows a sent e-mail, a verified
+ * address, an invalid link. actions: pairs of (href, label key), NULL-terminated. */
+static void message_page(page *p, int status, const char *key, const char *kind,
+                         const char *const *actions)
+{
+    char k[96];
+    snprintf(k, sizeof k, "account.%s.title", key);
+    set(p, "heading", json_string(S(p, k)));
+    snprintf(k, sizeof k, "account.%s.text", key);
+    set(p, "message", json_string(S(p, k)));
+    snprintf(k, sizeof k, "account.%s.more", key);
+    const char *more = S(p, k);
+    if (more && strcmp(more, k) != 0)
+        set(p, "message_more", json_string(more));
+    set(p, "kind", json_string(kind));
+    json_t *list = json_array();
+    for (size_t i = 0; actions && actions[i]; i += 2) {
+        json_t *a = json_object();
+        json_object_set_new(a, "href", json_string(actions[i]));
+        json_object_set_new(a, "label", json_string(S(p, actions[i + 1])));
+        if (i == 0)
+            json_object_set_new(a, "primary", json_true());
+        json_array_append_new(list, a);
+    }
+    set(p, "actions", list);
+    snprintf(k, sizeof k, "account.%s.title", key);
+    page_render(p, status, "account/message", k);
+}
+
+/* Drops a page that will not be rendered. */
+static void page_discard(page *p)
+{
+    json_decref(p->ctx);
+    json_decref(p->errors);
+    json_decref(p->field_errors);
+    json_decref(p->values);
+    p->ctx = p->errors = p->field_errors = p->values = NULL;
+}
+
+static void page_fail(page *p, const error *err)
+{
+    page_discard(p);
+    web_write_error(p->rq, err);
+}
+
+/* Reads the POST body and checks its CSRF token: 0, or -1 after answering. */
+static int read_form(http_req *rq, form *f)
+{
+    error e;
+    if (http_form_body(rq, f, &e) != 0) {
+        web_write_error(rq, &e);
+        return -1;
+    }
+    return web_check_csrf(rq, f);
+}
+
+/* Takes a token from bucket "<name>:<client>[:<extra>]": 0, or -1 after the 429 page. */
+static int limit(http_req *rq, const char *name, const char *extra, double rate, double burst)
+{
+    const char *bucket =
+        arena_printf(rq->arena, "%s:%s%s%s", name, rq->client_ip ? rq->client_ip : "?",
+                     extra ? ":" : "", extra ? extra : "");
+    error e;
+    if (http_ratelimit(rq, bucket ? bucket : name, rate, burst, &e) == 0)
+        return 0;
+    web_write_error(rq, &e);
+    return -1;
+}
+
+static const char *field(const form *f, const char *name)
+{
+    const char *v = form_get(f, name);
+    return v ? v : "";
+}
+
+/* An e-mail address lowercased, as the rate limit key for its login attempts. */
+static const char *email_key(http_req *rq, const char *email)
+{
+    size_t n = strlen(email);
+    if (n > 254)
+        n = 254;
+    char *k = arena_strndup(rq->arena, email, n);
+    for (char *c = k; c && *c; c++)
+        if (*c >= 'A' && *c <= 'Z')
+            *c = (char)(*c + 32);
+    return k ? k : "";
+}
+
+/* Only local paths may follow a login ("/x", never "//host" or "/\host"). */
+static const char *safe_return(const char *r)
+{
+    if (!r || r[0] != '/' || r[1] == '/' || r[1] == '\\' || strlen(r) > 500 || strpbrk(r, "\r\n"))
+        return NULL;
+    return r;
+}
+
+/* First checks of a new password and its confirmation, before core's own. */
+static void check_new_password(page *p, const char *pw, const char *confirm)
+{
+    size_t n = strlen(pw);
+    if (!*pw)
+        page_error(p, "password", "account.errors.password_required");
+    else if (n > ACCOUNT_PASSWORD_MAX)
+        page_error(p, "password", "account.errors.password_long");
+    else if (!utf8_valid(pw, n) || utf8_length(pw, n) < ACCOUNT_PASSWORD_MIN)
+        page_error(p, "password", "account.errors.password_short");
+    if (!*confirm)
+        page_error(p, "password_confirm", "account.errors.password_confirm_required");
+    else if (*pw && strcmp(pw, confirm) != 0)
+        page_error(p, "password_confirm", "account.errors.password_mismatch");
+}
+
+/* A cheap shape check so that every mistake shows at once; core has the real rules. */
+static void check_email(page *p, const char *email)
+{
+    if (!*email)
+        page_error(p, "email", "account.errors.email_required");
+    else if (!strchr(email, '@') || strlen(email) > 254)
+        page_error(p, "email", "account.errors.email_invalid");
+}
+
+/* Maps core's ERR_INVALID_ARG onto the form: 1 when it did, 0 for other errors. */
+static int core_field_error(page *p, const error *e)
+{
+    if (e->code != ERR_INVALID_ARG)
+        return 0;
+    if (strcmp(e->arg, "email") == 0)
+        page_error(p, "email", "account.errors.email_invalid");
+    else if (strcmp(e->arg, "password") == 0)
+        page_error(p, "password",
+                   strstr(e->detail, "common")  ? "account.errors.password_common"
+                   : strstr(e->detail, "short") ? "account.errors.password_short"
+                                                : "account.errors.password_long");
+    else if (strcmp(e->arg, "display_name") == 0)
+        page_error(p, "display_name", "account.errors.name_invalid");
+    else if (strcmp(e->arg, "phone") == 0)
+        page_error(p, "phone",
+                   strstr(e->detail, "SMS") ? "account.errors.phone_required_sms"
+                                            : "account.errors.phone_invalid");
+    else if (strcmp(e->arg, "notify") == 0)
+        page_error(p, "notify_email", "account.errors.notify_invalid");
+    else if (strcmp(e->arg, "lang") == 0)
+        page_error(p, "lang_fr", "account.errors.lang_invalid");
+    else
+        return 0;
+    return 1;
+}
+
+/* ---- sign-up and verification ---- */
+
+static void signup_get(http_req *rq)
+{
+    page p;
+    if (page_start(&p, rq) != 0)
+        return;
+    page_render(&p, 200, "account/signup", "account.signup.title");
+}
+
+static void signup_post(http_req *rq)
+{
+    form f;
+    page p;
+    if (read_form(rq, &f) != 0 || page_start(&p, rq) != 0)
+        return;
+    const char *email = field(&f, "email"), *name = field(&f, "display_name");
+    const char *pw = field(&f, "password"), *confirm = field(&f, "password_confirm");
+    page_value(&p, "email", email);
+    page_value(&p, "display_name", name);
+    check_email(&p, email);
+    if (!*name)
+        page_error(&p, "display_name", "account.errors.name_required");
+    check_new_password(&p, pw, confirm);
+    if (page_has_errors(&p)) {
+        page_render(&p, 400, "account/signup", "account.signup.title");
+        return;
+    }
+    if (limit(rq, "signup", NULL, RATE_SIGNUP) != 0) {
+        page_discard(&p);
+        return;
+    }
+    store_tenant t = p.tenant->rec;
+    error e;
+    if (account_signup(rq->core, &t, email, pw, name, p.l, http_base_url(rq), &e) != 0) {
+        if (core_field_error(&p, &e)) {
+            page_render(&p, 400, "account/signup", "account.signup.title");
+            return;
+        }
+        page_fail(&p, &e);
+        return;
+    }
+    static const char *const actions[] = {"/", "account.actions.home", NULL};
+    message_page(&p, 200, "signup_sent", "info", actions);
+}
+
+static const char *const invalid_link_actions[] = {"/compte/lien-connexion",
+                                                   "account.actions.new_link",
+                                                   "/compte/mot-de-passe-oublie",
+                                                   "account.actions.forgot",
+                                                   "/compte/connexion",
+                                                   "account.actions.login",
+                                                   NULL};
+
+static void verify_get(http_req *rq)
+{
+    page p;
+    if (page_start(&p, rq) != 0)
+        return;
+    int64_t id = 0;
+    error e;
+    if (account_verify(rq->core, p.tenant->rec.id, form_get(&rq->query, "jeton"), &id, &e) != 0) {
+        if (e.code == ERR_NOT_FOUND) {
+            message_page(&p, 400, "link_invalid", "info", invalid_link_actions);
+            return;
+        }
+        page_fail(&p, &e);
+        return;
+    }
+    if (web_login(rq, id, &e) != 0) {
+        page_fail(&p, &e);
+        return;
+    }
+    /* The context was made before the login: rebuild it so the page shows the citizen
+     * logged in and carries the new CSRF token. */
+    json_decref(p.ctx);
+    p.ctx = web_context(rq);
+    static const char *const actions[] = {DEFAULT_AFTER_LOGIN, "account.actions.my_requests",
+                                          "/compte/preferences", "account.actions.prefs", NULL};
+    message_page(&p, 200, "verified", "success", actions);
+}
+
+/* ---- login and logout ---- */
+
+static void login_render(page *p, int status)
+{
+    page_render(p, status, "account/login", "account.login.title");
+}
+
+static void login_get(http_req *rq)
+{
+    page p;
+    if (page_start(&p, rq) != 0)
+        return;
+    page_value(&p, "retour", safe_return(form_get(&rq->query, "retour")));
+    login_render(&p, 200);
+}
+
+static void login_post(http_req *rq)
+{
+    form f;
+    if (read_form(rq, &f) != 0)
+        return;
+    const char *email = field(&f, "email"), *pw = field(&f, "password");
+    if (limit(rq, "login-ip", NULL, RATE_LOGIN_IP) != 0 ||
+        limit(rq, "login", email_key(rq, email), RATE_LOGIN) != 0)
+        return;
+    page p;
+    if (page_start(&p, rq) != 0)
+        return;
+    const char *back = safe_return(form_get(&f, "retour"));
+    page_value(&p, "email", email);
+    page_value(&p, "retour", back);
+    if (!*email)
+        page_error(&p, "email", "account.errors.email_required");
+    if (!*pw)
+        page_error(&p, "password", "account.errors.password_required");
+    if (page_has_errors(&p)) {
+        login_render(&p, 400);
+        return;
+    }
+    store_account acc;
+    error e;
+    if (account_login(rq->core, p.tenant->rec.id, email, pw, rq->arena, &acc, &e) != 0) {
+        if (e.code == ERR_UNAUTHORIZED) {
+            page_error(&p, "email", "account.errors.login_failed");
+            login_render(&p, 400);
+        } else if (e.code == ERR_FORBIDDEN) {
+            page_error(&p, "email", "account.errors.not_verified");
+            login_render(&p, 400);
+        } else {
+            page_fail(&p, &e);
+        }
+        return;
+    }
+    page_discard(&p);
+    if (web_login(rq, acc.id, &e) != 0) {
+        web_write_error(rq, &e);
+        return;
+    }
+    web_redirect(rq, back ? back : DEFAULT_AFTER_LOGIN);
+}
+
+static void logout_post(http_req *rq)
+{
+    form f;
+    if (read_form(rq, &f) != 0)
+        return;
+    web_logout(rq);
+    web_redirect(rq, "/");
+}
+
+/* ---- links by e-mail: password reset, one-time login ---- */
+
+typedef struct link_kind {
+    const char *purpose; /* account_send_link's */
+    const char *tmpl;    /* the form */
+    const char *title;   /* its title key */
+    const char *sent;    /* the message page once sent */
+    const char *limit;   /* rate limit bucket */
+} link_kind;
+
+static const link_kind reset_kind = {"reset", "account/forgot", "account.forgot.title",
+                                     "forgot_sent", "mail-link"};
+static const link_kind login_kind = {"login", "account/link_request", "account.link_request.title",
+                                     "link_sent", "mail-link"};
+
+static void link_form_get(http_req *rq, const link_kind *k)
+{
+    page p;
+    if (page_start(&p, rq) != 0)
+        return;
+    page_render(&p, 200, k->tmpl, k->title);
+}
+
+static void link_form_post(http_req *rq, const link_kind *k)
+{
+    form f;
+    page p;
+    if (read_form(rq, &f) != 0 || page_start(&p, rq) != 0)
+        return;
+    const char *email = field(&f, "email");
+    page_value(&p, "email", email);
+    check_email(&p, email);
+    if (page_has_errors(&p)) {
+        page_render(&p, 400, k->tmpl, k->title);
+        return;
+    }
+    if (limit(rq, k->limit, NULL, RATE_MAIL_LINK) != 0) {
+        page_discard(&p);
+        return;
+    }
+    store_tenant t = p.tenant->rec;
+    error e;
+    if (account_send_link(rq->core, &t, email, k->purpose, p.l, http_base_url(rq), &e) != 0) {
+        if (core_field_error(&p, &e)) {
+            page_render(&p, 400, k->tmpl, k->title);
+            return;
+        }
+        page_fail(&p, &e);
+        return;
+    }
+    static const char *const actions[] = {"/compte/connexion", "account.actions.login", NULL};
+    message_page(&p, 200, k->sent, "info", actions);
+}
+
+static void forgot_get(http_req *rq)
+{
+    link_form_get(rq, &reset_kind);
+}
+
+static void forgot_post(http_req *rq)
+{
+    link_form_post(rq, &reset_kind);
+}
+
+static void link_request_get(http_req *rq)
+{
+    link_form_get(rq, &login_kind);
+}
+
+static void link_request_post(http_req *rq)
+{
+    link_form_post(rq, &login_kind);
+}
+
+/* The reset form carries the token from the e-mail's link in a hidden field; the
+ * language switch keeps it too. */
+static void reset_render(page *p, int status, const char *token)
+{
+    page_value(p, "jeton", token);
+    const char *enc = NULL;
+    if (token && utf8_valid(token, strlen(token))) {
+        buf b;
+        buf_init(&b, 1024);
+        for (const char *c = token; *c && !b.failed; c++) {
+            if ((*c >= 'A' && *c <= 'Z') || (*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') ||
+                *c == '-' || *c == '_')
+                buf_putc(&b, *c);
+        }
+        enc = arena_strdup(p->rq->arena, buf_cstr(&b));
+        buf_free(&b);
+    }
+    set(p, "lang_switch_url",
+        json_string(arena_printf(p->rq->arena, "/compte/nouveau-mot-de-passe?jeton=%s&lang=%s",
+                                 enc ? enc : "", p->l == LANG_EN ? "fr" : "en")));
+    page_render(p, status, "account/reset", "account.reset.title");
+}
+
+static void reset_get(http_req *rq)
+{
+    page p;
+    if (page_start(&p, rq) != 0)
+        return;
+    reset_render(&p, 200, form_get(&rq->query, "jeton"));
+}
+
+static void reset_post(http_req *rq)
+{
+    form f;
+    page p;
+    if (read_form(rq, &f) != 0 || limit(rq, "reset-set", NULL, RATE_MAIL_LINK) != 0 ||
+        page_start(&p, rq) != 0)
+        return;
+    const char *token = field(&f, "jeton");
+    const char *pw = field(&f, "password"), *confirm = field(&f, "password_confirm");
+    check_new_password(&p, pw, confirm);
+    if (page_has_errors(&p)) {
+        reset_render(&p, 400, token);
+        return;
+    }
+    int64_t id = 0;
+    error e;
+    if (account_reset_password(rq->core, p.tenant->rec.id, token, pw, &id, &e) != 0) {
+        if (e.code == ERR_NOT_FOUND) {
+            message_page(&p, 400, "link_invalid", "info", invalid_link_actions);
+        } else if (core_field_error(&p, &e)) {
+            reset_render(&p, 400, token);
+        } else {
+            page_fail(&p, &e);
+        }
+        return;
+    }
+    if (web_login(rq, id, &e) != 0) {
+        page_fail(&p, &e);
+        return;
+    }
+    json_decref(p.ctx);
+    p.ctx = web_context(rq);
+    static const char *const actions[] = {DEFAULT_AFTER_LOGIN, "account.actions.my_requests", NULL};
+    message_page(&p, 200, "reset_done", "success", actions);
+}
+
+static void link_consume_get(http_req *rq)
+{
+    const cat_tenant *t = web_tenant(rq);
+    if (!t)
+        return;
+    int64_t id = 0;
+    error e;
+    if (account_consume_login(rq->core, t->rec.id, form_get(&rq->query, "jeton"), &id, &e) != 0) {
+        page p;
+        if (e.code != ERR_NOT_FOUND) {
+            web_write_error(rq, &e);
+            return;
+        }
+        if (page_start(&p, rq) != 0)
+            return;
+        message_page(&p, 400, "link_invalid", "info", invalid_link_actions);
+        return;
+    }
+    if (web_login(rq, id, &e) != 0) {
+        web_write_error(rq, &e);
+        return;
+    }
+    web_redirect(rq, DEFAULT_AFTER_LOGIN);
+}
+
+/* ---- preferences ---- */
+
+static const char *const notify_choices[] = {"email", "sms", "none"};
+static const char *const lang_choices[] = {"fr", "en"};
+
+/* Radio buttons as data: [{id, value, label, checked}]. */
+static json_t *choices(page *p, const char *name, const char *const *vals, size_t n,
+                       const char *current)
+{
+    json_t *list = json_array();
+    for (size_t i = 0; i < n; i++) {
+        char key[64];
+        snprintf(key, sizeof key, "account.prefs.%s_%s", name, vals[i]);
+        json_t *c = json_object();
+        json_object_set_new(c, "id",
+                            json_string(arena_printf(p->rq->arena, "%s_%s", name, vals[i])));
+        json_object_set_new(c, "value", json_string(vals[i]));
+        json_object_set_new(c, "label", json_string(S(p, key)));
+        if (current && strcmp(current, vals[i]) == 0)
+            json_object_set_new(c, "checked", json_true());
+        json_array_append_new(list, c);
+    }
+    return list;
+}
+
+static void prefs_render(page *p, int status, const store_account *acc, const char *notify,
+                         const char *lang_code)
+{
+    set(p, "account_email", json_string(acc->email ? acc->email : ""));
+    set(p, "notify_choices", choices(p, "notify", notify_choices, 3, notify));
+    set(p, "lang_choices", choices(p, "lang", lang_choices, 2, lang_code));
+    page_render(p, status, "account/preferences", "account.prefs.title");
+}
+
+/* The logged-in citizen, or -1 after sending the visitor to the login page. */
+static int require_login(http_req *rq, store_account *acc)
+{
+    if (!web_tenant(rq))
+        return -1;
+    if (web_account(rq, acc))
+        return 0;
+    web_redirect(rq, "/compte/connexion?retour=/compte/preferences");
+    return -1;
+}
+
+static void prefs_get(http_req *rq)
+{
+    store_account acc;
+    page p;
+    if (require_login(rq, &acc) != 0 || page_start(&p, rq) != 0)
+        return;
+    page_value(&p, "display_name", acc.display_name);
+    page_value(&p, "phone", acc.phone);
+    prefs_render(&p, 200, &acc, acc.notify ? acc.notify : "email", acc.lang ? acc.lang : "fr");
+}
+
+static void prefs_post(http_req *rq)
+{
+    form f;
+    store_account acc;
+    page p;
+    if (read_form(rq, &f) != 0 || require_login(rq, &acc) != 0 || page_start(&p, rq) != 0)
+        return;
+    const char *name = field(&f, "display_name"), *phone = field(&f, "phone");
+    const char *notify = field(&f, "notify"), *lang_code = field(&f, "lang");
+    page_value(&p, "display_name", name);
+    page_value(&p, "phone", phone);
+    if (!*name)
+        page_error(&p, "display_name", "account.errors.name_required");
+    if (strcmp(notify, "sms") == 0 && !*phone)
+        page_error(&p, "phone", "account.errors.phone_required_sms");
+    if (!*notify)
+        page_error(&p, "notify_email", "account.errors.notify_invalid");
+    if (!*lang_code)
+        page_error(&p, "lang_fr", "account.errors.lang_invalid");
+    error e;
+    if (!page_has_errors(&p) &&
+        account_update_prefs(rq->core, p.tenant->rec.id, acc.id, name, phone, notify, lang_code,
+                             &e) != 0 &&
+        !core_field_error(&p, &e)) {
+        page_fail(&p, &e);
+        return;
+    }
+    if (!page_has_errors(&p))
+        set(&p, "saved", json_true());
+    prefs_render(&p, page_has_errors(&p) ? 400 : 200, &acc, notify, lang_code);
+}
+
+const http_route portal_account_routes[] = {
+    {HTTP_GET | HTTP_HEAD, "/compte/inscription", signup_get},
+    {HTTP_POST, "/compte/inscription", signup_post},
+    {HTTP_GET, "/compte/verifier", verify_get},
+    {HTTP_GET | HTTP_HEAD, "/compte/connexion", login_get},
+    {HTTP_POST, "/compte/connexion", login_post},
+    {HTTP_POST, "/compte/deconnexion", logout_post},
+    {HTTP_GET | HTTP_HEAD, "/compte/mot-de-passe-oublie", forgot_get},
+    {HTTP_POST, "/compte/mot-de-passe-oublie", forgot_post},
+    {HTTP_GET | HTTP_HEAD, "/compte/nouveau-mot-de-passe", reset_get},
+    {HTTP_POST, "/compte/nouveau-mot-de-passe", reset_post},
+    {HTTP_GET | HTTP_HEAD, "/compte/lien-connexion", link_request_get},
+    {HTTP_POST, "/compte/lien-connexion", link_request_post},
+    {HTTP_GET, "/compte/lien", link_consume_get},
+    {HTTP_GET | HTTP_HEAD, "/compte/preferences", prefs_get},
+    {HTTP_POST, "/compte/preferences", prefs_post},
+    {0, NULL, NULL},
+};

@@ -1,0 +1,225 @@
+/*
+ * files — serves the files attached to requests, at /pieces-jointes/{reference}/{id}, after
+ * an access check on every download: the request's tracking token (?jeton=), the logged-in
+ * citizen who owns the request, or — for a moderated photo of a public request — anyone.
+ * Whoever is not allowed gets the same 404 as for a file that does not exist. Files are
+ * always sent as downloads, except thumbnails (?miniature=1) shown in <img>.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/attachment.h"
+#include "core/catalogue.h"
+#include "core/request.h"
+#include "store/store.h"
+#include "util/log.h"
+#include "web/portal/portal.h"
+#include "web/web.h"
+
+/* Answers the same 404 whatever the reason: no leak of what exists. */
+static void not_found(http_req *rq)
+{
+    error e;
+    error_set(&e, ERR_NOT_FOUND, NULL, "no such attachment");
+    http_respond_error(rq, &e);
+}
+
+/* A positive decimal id without sign, spaces or leading zeros; 0 when s is not one. */
+static int64_t parse_id(const char *s)
+{
+    if (!s || !*s || *s == '0' || strlen(s) > 18)
+        return 0;
+    int64_t v = 0;
+    for (const char *p = s; *p; p++) {
+        if (*p < '0' || *p > '9')
+            return 0;
+        v = v * 10 + (*p - '0');
+    }
+    return v;
+}
+
+/* 1 when the logged-in citizen owns r: filed it from their account, or gave the e-mail
+ * address their account has verified (requests filed by e-mail or at the counter). */
+static int citizen_owns(http_req *rq, const store_request *r)
+{
+    store_account acc;
+    if (!web_account(rq, &acc))
+        return 0;
+    if (r->citizen_id != 0 && r->citizen_id == acc.id)
+        return 1;
+    return acc.email_verified_at != 0 && acc.email && r->email &&
+           strcasecmp(acc.email, r->email) == 0;
+}
+
+/* 1 when anyone may see the file: an approved photo of a request shown publicly, of a
+ * procedure that allows it (some, such as parking complaints, are never public). */
+static int publicly_visible(const cat_tenant *t, const store_request *r, const store_attachment *at)
+{
+    if (!at->is_photo || !at->moderation || strcmp(at->moderation, "approved") != 0 ||
+        !r->is_public)
+        return 0;
+    const cat_procedure *p = catalogue_procedure_by_id(t, r->procedure_id);
+    return p && p->rec.is_public;
+}
+
+/* RFC 8187 ext-value: UTF-8 bytes, everything but attr-char percent-encoded. */
+static const char *encode_ext_value(arena *a, const char *s)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    size_t n = strlen(s);
+    char *out = arena_alloc(a, n * 3 + 1);
+    if (!out)
+        return NULL;
+    size_t o = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+            strchr("!#$&+-.^_`|~", c)) {
+            out[o++] = (char)c;
+        } else {
+            out[o++] = '%';
+            out[o++] = hex[c >> 4];
+            out[o++] = hex[c & 15];
+        }
+    }
+    out[o] = '\0';
+    return out;
+}
+
+/* An ASCII fallback for old clients: each non-ASCII character, quote, backslash or control
+ * character becomes one '_'. */
+static const char *ascii_fallback(arena *a, const char *s)
+{
+    char *out = arena_alloc(a, strlen(s) + 1);
+    if (!out)
+        return NULL;
+    size_t o = 0;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if ((*p & 0xc0) == 0x80)
+            continue; /* UTF-8 continuation byte: its character is already replaced */
+        out[o++] = *p >= 0x7f || *p < 0x20 || *p == '"' || *p == '\\' ? '_' : (char)*p;
+    }
+    out[o] = '\0';
+    return out;
+}
+
+/* Reads the stored file into the response body; -1 when it cannot (logged). */
+static int read_stored(http_req *rq, const char *storage_name)
+{
+    const char *path = attachment_path(rq->arena, storage_name);
+    if (!path) {
+        log_error("files: attachment with an invalid storage name or no uploads directory");
+        return -1;
+    }
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0) {
+        log_error("files: cannot open stored file %s: %s", storage_name, strerror(errno));
+        return -1;
+    }
+    int rc = -1;
+    struct stat st;
+    char chunk[65536];
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > ATTACHMENT_MAX_BYTES * 2)
+        goto cleanup;
+    for (;;) {
+        ssize_t r = read(fd, chunk, sizeof chunk);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0)
+            goto cleanup;
+        if (r == 0)
+            break;
+        if (buf_append(&rq->out, chunk, (size_t)r) != 0)
+            goto cleanup;
+    }
+    rc = 0;
+cleanup:
+    if (rc != 0)
+        log_error("files: cannot read stored file %s", storage_name);
+    close(fd);
+    return rc;
+}
+
+/* Finds the attachment and decides access; 0 and *r, *at filled when the visitor may have
+ * it, -1 after answering (404 for anything not allowed, 5xx for storage errors). */
+static int load_allowed(http_req *rq, const cat_tenant *t, store_request *r, store_attachment *at,
+                        int *is_public)
+{
+    const char *reference = rq->params[0];
+    int64_t id = parse_id(rq->params[1]);
+    error err;
+    if (!reference || id == 0)
+        goto not_found;
+    if (request_get(rq->core, t, reference, rq->arena, r, &err) != 0) {
+        if (err.code == ERR_NOT_FOUND)
+            goto not_found;
+        http_respond_error(rq, &err);
+        return -1;
+    }
+    store *s = core_store(rq->core);
+    int found = 0;
+    if (s->ops->attachment_get(s, t->rec.id, id, rq->arena, at, &found, &err) != 0) {
+        http_respond_error(rq, &err);
+        return -1;
+    }
+    if (!found || at->request_id != r->id)
+        goto not_found;
+    *is_public = publicly_visible(t, r, at);
+    const char *token = form_get(&rq->query, "jeton");
+    if (*is_public || (token && *token && request_token_matches(rq->core, r, token)) ||
+        citizen_owns(rq, r))
+        return 0;
+not_found:
+    not_found(rq);
+    return -1;
+}
+
+static void handle_download(http_req *rq)
+{
+    const cat_tenant *t = web_tenant(rq);
+    if (!t)
+        return;
+    store_request r;
+    store_attachment at;
+    int is_public = 0;
+    if (load_allowed(rq, t, &r, &at, &is_public) != 0)
+        return;
+    const char *thumb_param = form_get(&rq->query, "miniature");
+    int want_thumb = thumb_param && strcmp(thumb_param, "1") == 0;
+    if (want_thumb && !at.thumb_name) {
+        not_found(rq);
+        return;
+    }
+    if (read_stored(rq, want_thumb ? at.thumb_name : at.storage_name) != 0) {
+        error err;
+        buf_reset(&rq->out);
+        error_set(&err, ERR_INTERNAL, NULL, "stored attachment unreadable");
+        http_respond_error(rq, &err);
+        return;
+    }
+    const char *name = at.filename && *at.filename ? at.filename : "piece-jointe";
+    const char *ext = encode_ext_value(rq->arena, name);
+    const char *ascii = ascii_fallback(rq->arena, name);
+    const char *disposition =
+        ext && ascii ? arena_printf(rq->arena, "%s; filename=\"%s\"; filename*=UTF-8''%s",
+                                    want_thumb ? "inline" : "attachment", ascii, ext)
+                     : NULL;
+    http_add_header(rq, "Content-Disposition",
+                    disposition ? disposition : (want_thumb ? "inline" : "attachment"));
+    /* Citizens' files stay out of shared caches; approved public photos may be kept a
+     * little (a moderator's change of mind is seen within minutes). */
+    http_add_header(rq, "Cache-Control", is_public ? "public, max-age=300" : "private, no-store");
+    /* A PDF or photo must never run as a page of ours, even if a browser sniffed it. */
+    http_add_header(rq, "Content-Security-Policy", "default-src 'none'; sandbox");
+    http_respond(rq, 200, want_thumb ? "image/jpeg" : at.content_type);
+}
+
+const http_route portal_files_routes[] = {
+    {HTTP_GET | HTTP_HEAD, "/pieces-jointes/{}/{}", handle_download},
+    {0, NULL, NULL},
+};

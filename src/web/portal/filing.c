@@ -1,0 +1,412 @@
+/*
+ * filing — the citizens' front door: the home page (the commune, a search over procedures,
+ * the catalogue by group, the citizen's latest requests), the confirmation shown after
+ * filing and its printable receipt, the accessibility statement and the legal notices, and
+ * the per-tenant colour sheet. The procedure forms themselves are in filing_form.c.
+ * Pages the same for every anonymous visitor are marked cacheable; pages holding a CSRF
+ * token or a citizen's data never are.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/request.h"
+#include "core/status.h"
+#include "util/log.h"
+#include "util/utf8.h"
+#include "web/portal/filing_internal.h"
+#include "web/portal/portal.h"
+#include "web/web.h"
+
+#define SEARCH_MAX_BYTES 200 /* a longer query is cut: nobody types more to find a form */
+#define MY_REQUESTS_ON_HOME 5
+
+static lang page_lang(http_req *rq)
+{
+    return rq->lang == LANG_EN ? LANG_EN : LANG_FR;
+}
+
+static void fail_internal(http_req *rq, const char *what)
+{
+    error e;
+    error_set(&e, ERR_INTERNAL, NULL, "%s", what);
+    web_write_error(rq, &e);
+}
+
+/* ---- home ---- */
+
+/* "État civil" -> "etat-civil": an id for the group's heading. */
+static const char *group_slug(arena *a, const char *name)
+{
+    char *s = filing_fold(a, name);
+    if (!s)
+        return "groupe";
+    for (char *c = s; *c; c++)
+        if (!((*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9')))
+            *c = '-';
+    return s;
+}
+
+/* A procedure with its sort keys for the catalogue. */
+typedef struct listed {
+    const store_procedure *p;
+    int rank;          /* 0: a group holding incident reports («Signaler un problème») */
+    const char *group; /* folded */
+    const char *name;  /* folded */
+} listed;
+
+static int cmp_listed(const void *x, const void *y)
+{
+    const listed *a = x, *b = y;
+    if (a->rank != b->rank)
+        return a->rank - b->rank;
+    int c = strcmp(a->group, b->group);
+    return c ? c : strcmp(a->name, b->name);
+}
+
+/* The catalogue grouped by group — incident reports first, then the other groups and the
+ * procedures in alphabetical order ignoring accents — only the procedures matching the
+ * folded query when given; *count the number of procedures listed. */
+static json_t *catalogue_groups(http_req *rq, const cat_tenant *t, const char *fq, size_t *count)
+{
+    arena *a = rq->arena;
+    json_t *groups = json_array();
+    *count = 0;
+    listed *l = arena_alloc(a, (t->n_procedures + 1) * sizeof *l);
+    if (!l)
+        return groups;
+    size_t n = 0;
+    for (size_t i = 0; i < t->n_procedures; i++) {
+        const store_procedure *p = &t->procedures[i].rec;
+        if (!p->active)
+            continue;
+        const char *group = p->group_name ? p->group_name : "";
+        if (fq && *fq) {
+            const char *hay =
+                filing_fold(a, arena_printf(a, "%s %s %s %s", p->name ? p->name : "",
+                                            p->keywords ? p->keywords : "",
+                                            p->description ? p->description : "", group));
+            if (!hay || !filing_matches(fq, hay))
+                continue;
+        }
+        l[n] = (listed){p, 1, filing_fold(a, group), filing_fold(a, p->name)};
+        if (!l[n].group || !l[n].name)
+            return groups;
+        n++;
+    }
+    /* A group ranks first when it holds an incident procedure. */
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < n; j++)
+            if (l[j].p->kind == PROCEDURE_INCIDENT && strcmp(l[i].group, l[j].group) == 0)
+                l[i].rank = 0;
+    qsort(l, n, sizeof *l, cmp_listed);
+    json_t *current = NULL;
+    const char *current_group = NULL;
+    for (size_t i = 0; i < n; i++) {
+        const store_procedure *p = l[i].p;
+        if (!current_group || strcmp(current_group, l[i].group) != 0) {
+            json_t *g = json_object();
+            const char *group = p->group_name && *p->group_name
+                                    ? p->group_name
+                                    : web_string(page_lang(rq), "home.catalogue_title");
+            filing_set_str(g, "name", group);
+            filing_set_str(g, "slug", group_slug(a, group));
+            current = json_array();
+            json_object_set_new(g, "procedures", current);
+            json_array_append_new(groups, g);
+            current_group = l[i].group;
+        }
+        json_t *o = json_object();
+        filing_set_str(o, "code", p->code);
+        filing_set_str(o, "name", p->name);
+        filing_set_str(o, "description", p->description);
+        json_array_append_new(current, o);
+        (*count)++;
+    }
+    return groups;
+}
+
+static const char *status_text(lang l, const char *code)
+{
+    status st;
+    return code && status_parse(code, &st) == 0 ? status_label(st, l) : (code ? code : "");
+}
+
+/* The citizen's latest requests: filed from the account, or with its verified address. */
+static json_t *my_requests(http_req *rq, const cat_tenant *t, const store_account *acc)
+{
+    store_request_filter f;
+    memset(&f, 0, sizeof f);
+    f.tenant_id = t->rec.id;
+    f.citizen_id = acc->id;
+    f.citizen_email = acc->email_verified_at ? acc->email : NULL;
+    f.limit = MY_REQUESTS_ON_HOME;
+    store_request *list = NULL;
+    size_t n = 0;
+    error e;
+    json_t *obj = json_object();
+    json_t *items = json_array();
+    if (request_search(rq->core, &f, rq->arena, &list, &n, &e) != 0) {
+        log_warn("home: the citizen's requests could not be read: %s", e.detail);
+        n = 0;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const cat_procedure *p = catalogue_procedure_by_id(t, list[i].procedure_id);
+        json_t *o = json_object();
+        filing_set_str(o, "reference", list[i].reference);
+        filing_set_str(o, "procedure", p ? p->rec.name : "");
+        filing_set_str(
+            o, "date",
+            filing_date_long(rq->arena, list[i].created_at, t->rec.timezone, page_lang(rq)));
+        filing_set_str(o, "status", list[i].status);
+        filing_set_str(o, "status_label", status_text(page_lang(rq), list[i].status));
+        json_array_append_new(items, o);
+    }
+    json_object_set_new(obj, "has_items", json_boolean(n > 0));
+    json_object_set_new(obj, "items", items);
+    return obj;
+}
+
+static void home(http_req *rq)
+{
+    const cat_tenant *t = web_tenant(rq);
+    if (!t)
+        return;
+    lang l = page_lang(rq);
+    int cacheable;
+    json_t *ctx = filing_public_context(rq, &cacheable);
+    if (!ctx) {
+        fail_internal(rq, "out of memory");
+        return;
+    }
+    const char *q = form_get(&rq->query, "q");
+    if (q) {
+        size_t len = utf8_prefix_bytes(q, strlen(q), SEARCH_MAX_BYTES);
+        q = arena_strndup(rq->arena, q, len);
+    }
+    const char *fq = q ? filing_fold(rq->arena, q) : NULL;
+    int searching = 0;
+    for (const char *c = fq; c && *c && !searching; c++)
+        searching =
+            (unsigned char)*c >= 0x80 || (*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9');
+    size_t count = 0;
+    json_object_set_new(ctx, "groups", catalogue_groups(rq, t, searching ? fq : NULL, &count));
+    filing_set_str(ctx, "q", q ? q : "");
+    filing_set_str(ctx, "title",
+                   searching ? web_string(l, "home.results_title") : web_string(l, "home.title"));
+    if (searching) {
+        json_object_set_new(ctx, "searching", json_true());
+        char n[24];
+        snprintf(n, sizeof n, "%zu", count);
+        const char *text =
+            count == 0   ? web_string(l, "home.result_none")
+            : count == 1 ? web_string(l, "home.result_one")
+                         : filing_subst1(rq->arena, web_string(l, "home.result_many"), "n", n);
+        filing_set_str(ctx, "result_text", text);
+    }
+    store_account acc;
+    if (json_object_get(ctx, "user") && web_account(rq, &acc))
+        json_object_set_new(ctx, "my_requests", my_requests(rq, t, &acc));
+    if (cacheable)
+        http_cacheable(rq);
+    web_render(rq, 200, "home", ctx);
+}
+
+/* ---- the collectivité's colours ---- */
+
+static int hex_colour(const char *s, unsigned rgb[3])
+{
+    if (!s || s[0] != '#' || strlen(s) != 7 || strspn(s + 1, "0123456789abcdefABCDEF") != 6)
+        return -1;
+    unsigned long v = strtoul(s + 1, NULL, 16);
+    rgb[0] = (unsigned)(v >> 16) & 255;
+    rgb[1] = (unsigned)(v >> 8) & 255;
+    rgb[2] = (unsigned)v & 255;
+    return 0;
+}
+
+/* GET /theme.css: the custom properties of guichet.css set from the tenant's colours. The
+ * colours are checked to be "#rrggbb": nothing else may reach the style sheet. */
+static void theme_css(http_req *rq)
+{
+    const cat_tenant *t = web_tenant(rq);
+    if (!t)
+        return;
+    int cacheable;
+    json_t *ctx = filing_public_context(rq, &cacheable);
+    json_t *tenant = json_object_get(ctx, "tenant");
+    unsigned brand[3], text[3];
+    if (hex_colour(json_string_value(json_object_get(tenant, "colour")), brand) != 0) {
+        brand[0] = 0x1f;
+        brand[1] = 0x4e;
+        brand[2] = 0x8c;
+    }
+    if (hex_colour(json_string_value(json_object_get(tenant, "colour_text")), text) != 0)
+        text[0] = text[1] = text[2] = 0xff;
+    json_decref(ctx);
+    buf_reset(&rq->out);
+    buf_printf(&rq->out,
+               ":root {\n  --brand: #%02x%02x%02x;\n  --brand-text: #%02x%02x%02x;\n"
+               "  --brand-dark: #%02x%02x%02x;\n}\n",
+               brand[0], brand[1], brand[2], text[0], text[1], text[2], brand[0] * 3 / 4,
+               brand[1] * 3 / 4, brand[2] * 3 / 4);
+    if (cacheable)
+        http_cacheable(rq);
+    http_respond(rq, 200, "text/css; charset=utf-8");
+}
+
+/* ---- confirmation and receipt ---- */
+
+/* The request named in the path whose tracking token is ?jeton=; otherwise answers 404
+ * (the same page whether the reference or the token is wrong) and returns -1. */
+static int load_request(http_req *rq, const cat_tenant *t, store_request *r,
+                        const cat_procedure **p, const char **token)
+{
+    error e;
+    error_clear(&e);
+    *token = form_get(&rq->query, "jeton");
+    int found = *token && **token && request_get(rq->core, t, rq->params[0], rq->arena, r, &e) == 0;
+    if (!found && e.code != ERR_NONE && e.code != ERR_NOT_FOUND) {
+        web_write_error(rq, &e); /* storage trouble, not a wrong link */
+        return -1;
+    }
+    if (!found || !request_token_matches(rq->core, r, *token)) {
+        error_set(&e, ERR_NOT_FOUND, NULL, "no request with this reference and token");
+        web_write_error(rq, &e);
+        return -1;
+    }
+    *p = catalogue_procedure_by_id(t, r->procedure_id);
+    return 0;
+}
+
+/* Common fields of the confirmation and the receipt. */
+static json_t *request_context(http_req *rq, const cat_tenant *t, const store_request *r,
+                               const cat_procedure *p, const char *token, const char *page)
+{
+    arena *a = rq->arena;
+    json_t *ctx = web_context(rq);
+    if (!ctx)
+        return NULL;
+    filing_lang_q(rq, ctx);
+    const char *ref = filing_url_encode(a, r->reference);
+    const char *tok = filing_url_encode(a, token);
+    filing_set_str(ctx, "reference", r->reference);
+    filing_set_str(ctx, "procedure_name", p ? p->rec.name : "");
+    filing_set_str(ctx, "track_path", arena_printf(a, "/suivi/%s?jeton=%s", ref, tok));
+    filing_set_str(ctx, "receipt_path", arena_printf(a, "/recu/%s?jeton=%s", ref, tok));
+    filing_set_str(ctx, "lang_switch_url",
+                   arena_printf(a, "/%s/%s?jeton=%s&lang=%s", page, ref, tok,
+                                page_lang(rq) == LANG_EN ? "fr" : "en"));
+    (void)t;
+    /* The token is in the URL: keep the page out of shared caches and browser history
+     * caches. */
+    http_add_header(rq, "Cache-Control", "no-store");
+    return ctx;
+}
+
+static void confirmation(http_req *rq)
+{
+    const cat_tenant *t = web_tenant(rq);
+    if (!t)
+        return;
+    store_request r;
+    const cat_procedure *p;
+    const char *token;
+    if (load_request(rq, t, &r, &p, &token) != 0)
+        return;
+    lang l = page_lang(rq);
+    json_t *ctx = request_context(rq, t, &r, p, token, "confirmation");
+    if (!ctx) {
+        fail_internal(rq, "out of memory");
+        return;
+    }
+    filing_set_str(ctx, "title", web_string(l, "procedure.confirmation_title"));
+    if (p && p->rec.service_notice)
+        filing_set_str(ctx, "service_notice", p->rec.service_notice);
+    int64_t due = r.due_at;
+    if (!due && p && p->rec.delay_days > 0)
+        due = r.created_at + (int64_t)p->rec.delay_days * 86400;
+    if (due)
+        filing_set_str(ctx, "due_date", filing_date_long(rq->arena, due, t->rec.timezone, l));
+    if (r.email && *r.email)
+        filing_set_str(ctx, "email", r.email);
+    filing_set_str(ctx, "track_url",
+                   arena_printf(rq->arena, "%s%s", http_base_url(rq),
+                                json_string_value(json_object_get(ctx, "track_path"))));
+    web_render(rq, 200, "confirmation", ctx);
+}
+
+static void receipt(http_req *rq)
+{
+    const cat_tenant *t = web_tenant(rq);
+    if (!t)
+        return;
+    store_request r;
+    const cat_procedure *p;
+    const char *token;
+    if (load_request(rq, t, &r, &p, &token) != 0)
+        return;
+    lang l = page_lang(rq);
+    json_t *ctx = request_context(rq, t, &r, p, token, "recu");
+    if (!ctx) {
+        fail_internal(rq, "out of memory");
+        return;
+    }
+    filing_set_str(
+        ctx, "title",
+        arena_printf(rq->arena, "%s %s", web_string(l, "procedure.receipt_title"), r.reference));
+    filing_set_str(ctx, "created", filing_datetime(rq->arena, r.created_at, t->rec.timezone, l));
+    filing_set_str(ctx, "status", r.status);
+    filing_set_str(ctx, "status_label", status_text(l, r.status));
+    json_object_set_new(ctx, "sections", filing_request_sections(rq, t, p, &r));
+    store *s = core_store(rq->core);
+    store_attachment *atts = NULL;
+    size_t n_atts = 0;
+    error e;
+    if (s->ops->attachments_list(s, t->rec.id, r.id, rq->arena, &atts, &n_atts, &e) != 0) {
+        log_warn("receipt: attachments of %s could not be listed: %s", r.reference, e.detail);
+        n_atts = 0;
+    }
+    if (n_atts)
+        json_object_set_new(ctx, "n_attachments", json_integer((json_int_t)n_atts));
+    web_render(rq, 200, "receipt", ctx);
+}
+
+/* ---- information pages ---- */
+
+static void info_page(http_req *rq, const char *tmpl, const char *title_key)
+{
+    if (!web_tenant(rq))
+        return;
+    int cacheable;
+    json_t *ctx = filing_public_context(rq, &cacheable);
+    if (!ctx) {
+        fail_internal(rq, "out of memory");
+        return;
+    }
+    filing_set_str(ctx, "title", web_string(page_lang(rq), title_key));
+    if (cacheable)
+        http_cacheable(rq);
+    web_render(rq, 200, tmpl, ctx);
+}
+
+static void accessibility(http_req *rq)
+{
+    info_page(rq, "pages/accessibilite", "pages.a11y_title");
+}
+
+static void legal(http_req *rq)
+{
+    info_page(rq, "pages/mentions-legales", "pages.legal_title");
+}
+
+const http_route portal_filing_routes[] = {
+    {HTTP_GET | HTTP_HEAD, "/", home},
+    {HTTP_GET | HTTP_HEAD, "/theme.css", theme_css},
+    {HTTP_GET | HTTP_HEAD, "/demarches/{}", filing_form_get},
+    {HTTP_POST, "/demarches/{}", filing_form_post},
+    {HTTP_GET | HTTP_HEAD, "/confirmation/{}", confirmation},
+    {HTTP_GET | HTTP_HEAD, "/recu/{}", receipt},
+    {HTTP_GET | HTTP_HEAD, "/accessibilite", accessibility},
+    {HTTP_GET | HTTP_HEAD, "/mentions-legales", legal},
+    {0, NULL, NULL},
+};

@@ -1,0 +1,1261 @@
+/*
+ * filing_form — the procedure forms of the portal, generated from each procedure's attribute
+ * definitions. Incidents go through four steps (location, description, contact details,
+ * review) and démarches through two (the form, review). Without JavaScript every step is a
+ * POST to the same URL naming the step it shows; the answers of the other steps travel in
+ * hidden fields, so nothing is stored before the citizen sends. Each step is checked on the
+ * server: an error summary links to every faulty field and the values are kept. Files are
+ * asked on the review step, just above «Envoyer», because they cannot travel in hidden
+ * fields. Sending suspends the connection while request_create waits for its group commit.
+ */
+#include <ctype.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/attachment.h"
+#include "core/attrs.h"
+#include "core/request.h"
+#include "util/log.h"
+#include "util/timeutil.h"
+#include "util/utf8.h"
+#include "web/portal/filing_internal.h"
+#include "web/web.h"
+
+/* Map centre until tenants carry their own: the demo commune. */
+#define DEFAULT_MAP_LAT "45.7640"
+#define DEFAULT_MAP_LON "4.8357"
+/* Submissions per client address: a burst for a family filing several requests, then one
+ * every ten seconds. */
+#define SUBMIT_RATE 0.1
+#define SUBMIT_BURST 20
+#define MAX_SPECS 64
+#define MAX_ERRORS 64
+#define SELECT_THRESHOLD 6 /* more values than this: a <select> instead of radio buttons */
+
+typedef enum step_id {
+    STEP_LOCATION = 0,
+    STEP_DETAILS,
+    STEP_CONTACT,
+    STEP_FORM,
+    STEP_REVIEW,
+    STEP_COUNT
+} step_id;
+
+static const struct {
+    const char *code;
+    const char *label_key;
+} step_info[STEP_COUNT] = {
+    [STEP_LOCATION] = {"location", "procedure.step_location"},
+    [STEP_DETAILS] = {"details", "procedure.step_details"},
+    [STEP_CONTACT] = {"contact", "procedure.step_contact"},
+    [STEP_FORM] = {"form", "procedure.step_form"},
+    [STEP_REVIEW] = {"review", "procedure.step_review"},
+};
+
+static const step_id incident_steps[] = {STEP_LOCATION, STEP_DETAILS, STEP_CONTACT, STEP_REVIEW};
+static const step_id demarche_steps[] = {STEP_FORM, STEP_REVIEW};
+
+typedef enum fkind { K_INPUT, K_TEXTAREA, K_CHOICES, K_SELECT, K_NOTICE } fkind;
+
+/* What a field checks beyond its kind. */
+typedef enum fcheck {
+    C_NONE,
+    C_ATTR,
+    C_DESCRIPTION,
+    C_ADDRESS,
+    C_LAT,
+    C_LON,
+    C_NAME,
+    C_EMAIL,
+    C_PHONE,
+    C_NOTIFY
+} fcheck;
+
+typedef struct fspec {
+    const char *name; /* form field name */
+    const char *id;
+    const char *label;
+    const char *hint;
+    fkind kind;
+    fcheck check;
+    const char *input_type, *inputmode, *autocomplete;
+    int required, is_short, multi, after;
+    const attr_def *attr;
+} fspec;
+
+typedef struct ferr {
+    const char *name; /* field name */
+    const char *message;
+} ferr;
+
+static const char *const notify_values[] = {"email", "sms", "none"};
+static const char *const notify_keys[] = {"procedure.notify_email", "procedure.notify_sms",
+                                          "procedure.notify_none"};
+
+typedef struct filing {
+    http_req *rq;
+    const cat_tenant *t;
+    const cat_procedure *p;
+    int incident;
+    lang l;
+    form f; /* the answers so far (empty on GET) */
+    http_file *files;
+    size_t n_files;
+    ferr errors[MAX_ERRORS];
+    size_t n_errors;
+    int prefill; /* fill contact fields from the account */
+    store_account acc;
+    int logged_in;
+    /* sending */
+    store_attachment *atts;
+    size_t n_atts;
+    request_input in;
+    request_created created;
+    int rc;
+    error err;
+} filing;
+
+static const char *S(filing *fl, const char *key)
+{
+    return web_string(fl->l, key);
+}
+
+/* ---- the fields of each step ---- */
+
+static const step_id *steps_of(const filing *fl, size_t *n)
+{
+    if (fl->incident) {
+        *n = sizeof incident_steps / sizeof incident_steps[0];
+        return incident_steps;
+    }
+    *n = sizeof demarche_steps / sizeof demarche_steps[0];
+    return demarche_steps;
+}
+
+static int step_index(const filing *fl, step_id s)
+{
+    size_t n;
+    const step_id *st = steps_of(fl, &n);
+    for (size_t i = 0; i < n; i++)
+        if (st[i] == s)
+            return (int)i;
+    return -1;
+}
+
+/* The step called `code` among this procedure's steps, or -1. */
+static int step_parse(const filing *fl, const char *code)
+{
+    if (!code)
+        return -1;
+    for (int s = 0; s < STEP_COUNT; s++)
+        if (strcmp(step_info[s].code, code) == 0 && step_index(fl, (step_id)s) >= 0)
+            return s;
+    return -1;
+}
+
+/* An id made of the code's letters, digits, '-' and '_' only. */
+static const char *attr_id(arena *a, const char *code)
+{
+    char *id = arena_printf(a, "attr-%s", code);
+    for (char *c = id; c && *c; c++)
+        if (!isalnum((unsigned char)*c) && *c != '-' && *c != '_')
+            *c = '-';
+    return id;
+}
+
+static size_t add_attr_specs(filing *fl, fspec *out, size_t n, size_t max)
+{
+    arena *a = fl->rq->arena;
+    for (size_t i = 0; i < fl->p->n_attrs && n < max; i++) {
+        const attr_def *d = &fl->p->attrs[i];
+        fspec *s = &out[n++];
+        memset(s, 0, sizeof *s);
+        s->attr = d;
+        s->id = attr_id(a, d->code);
+        s->label = d->description ? d->description : d->code;
+        s->hint = d->datatype_description;
+        if (!d->variable) {
+            s->kind = K_NOTICE;
+            s->name = "";
+            continue;
+        }
+        s->check = C_ATTR;
+        s->required = d->required;
+        s->name = arena_printf(a, "attribute[%s]", d->code);
+        switch (d->type) {
+        case ATTR_NUMBER:
+            s->kind = K_INPUT;
+            s->input_type = "text";
+            s->inputmode = "decimal";
+            s->is_short = 1;
+            break;
+        case ATTR_DATETIME:
+            s->kind = K_INPUT;
+            s->input_type = "datetime-local";
+            break;
+        case ATTR_TEXT:
+            s->kind = K_TEXTAREA;
+            break;
+        case ATTR_SINGLEVALUELIST:
+            s->kind = d->n_values > SELECT_THRESHOLD ? K_SELECT : K_CHOICES;
+            break;
+        case ATTR_MULTIVALUELIST:
+            s->kind = K_CHOICES;
+            s->multi = 1;
+            s->name = arena_printf(a, "attribute[%s][]", d->code);
+            break;
+        default:
+            s->kind = K_INPUT;
+            s->input_type = "text";
+            break;
+        }
+    }
+    return n;
+}
+
+static void input_spec(fspec *s, const char *name, const char *label, const char *hint,
+                       fcheck check, const char *type, const char *autocomplete)
+{
+    memset(s, 0, sizeof *s);
+    s->name = name;
+    s->id = name;
+    s->label = label;
+    s->hint = hint;
+    s->kind = K_INPUT;
+    s->check = check;
+    s->input_type = type;
+    s->autocomplete = autocomplete;
+}
+
+/* The description is required for incidents, and for démarches whose attributes require
+ * nothing (a question): otherwise the request could say nothing at all. */
+static int description_required(const filing *fl)
+{
+    if (fl->incident)
+        return 1;
+    for (size_t i = 0; i < fl->p->n_attrs; i++)
+        if (fl->p->attrs[i].variable && fl->p->attrs[i].required)
+            return 0;
+    return 1;
+}
+
+static size_t add_description_spec(filing *fl, fspec *out, size_t n)
+{
+    fspec *s = &out[n];
+    int required = description_required(fl);
+    input_spec(s, "description",
+               S(fl, required ? "procedure.description" : "procedure.description_demarche"),
+               S(fl, fl->incident ? "procedure.description_incident_hint"
+                                  : "procedure.description_demarche_hint"),
+               C_DESCRIPTION, NULL, NULL);
+    s->kind = K_TEXTAREA;
+    s->required = required;
+    return n + 1;
+}
+
+static size_t add_contact_specs(filing *fl, fspec *out, size_t n)
+{
+    input_spec(&out[n++], "first_name", S(fl, "procedure.first_name"), NULL, C_NAME, "text",
+               "given-name");
+    input_spec(&out[n++], "last_name", S(fl, "procedure.last_name"), NULL, C_NAME, "text",
+               "family-name");
+    input_spec(&out[n++], "email", S(fl, "procedure.email"), S(fl, "procedure.email_hint"), C_EMAIL,
+               "email", "email");
+    input_spec(&out[n++], "phone", S(fl, "procedure.phone"), S(fl, "procedure.phone_hint"), C_PHONE,
+               "tel", "tel");
+    fspec *s = &out[n++];
+    input_spec(s, "notify", S(fl, "procedure.notify"), NULL, C_NOTIFY, NULL, NULL);
+    s->kind = K_CHOICES;
+    return n;
+}
+
+/* The fields shown on step st, in order. */
+static size_t step_specs(filing *fl, step_id st, fspec *out, size_t max)
+{
+    size_t n = 0;
+    switch (st) {
+    case STEP_LOCATION:
+        input_spec(&out[n++], "address", S(fl, "procedure.address"),
+                   S(fl, "procedure.address_hint"), C_ADDRESS, "text", "street-address");
+        input_spec(&out[n], "lat", S(fl, "procedure.lat"), NULL, C_LAT, "text", "off");
+        out[n].inputmode = "decimal";
+        out[n].is_short = out[n].after = 1;
+        n++;
+        input_spec(&out[n], "long", S(fl, "procedure.lon"), NULL, C_LON, "text", "off");
+        out[n].inputmode = "decimal";
+        out[n].is_short = out[n].after = 1;
+        n++;
+        break;
+    case STEP_DETAILS:
+        n = add_attr_specs(fl, out, n, max - 1);
+        n = add_description_spec(fl, out, n);
+        break;
+    case STEP_CONTACT:
+        n = add_contact_specs(fl, out, n);
+        break;
+    case STEP_FORM:
+        n = add_attr_specs(fl, out, n, max - 6);
+        n = add_description_spec(fl, out, n);
+        n = add_contact_specs(fl, out, n);
+        break;
+    default:
+        break;
+    }
+    return n;
+}
+
+/* ---- values ---- */
+
+static const char *trimmed(arena *a, const char *v)
+{
+    if (!v)
+        return "";
+    while (*v == ' ' || *v == '\t' || *v == '\r' || *v == '\n')
+        v++;
+    size_t n = strlen(v);
+    while (n && (v[n - 1] == ' ' || v[n - 1] == '\t' || v[n - 1] == '\r' || v[n - 1] == '\n'))
+        n--;
+    return arena_strndup(a, v, n);
+}
+
+/* The (first) value of a field as typed, "" when absent; contact fields are filled from the
+ * citizen's account when arriving on their step. */
+static const char *raw_value(filing *fl, const char *name)
+{
+    const char *v = form_get(&fl->f, name);
+    if ((!v || !*v) && fl->prefill && fl->logged_in) {
+        if (strcmp(name, "email") == 0 && fl->acc.email)
+            return fl->acc.email;
+        if (strcmp(name, "phone") == 0 && fl->acc.phone)
+            return fl->acc.phone;
+    }
+    return v ? v : "";
+}
+
+static const char *value(filing *fl, const char *name)
+{
+    return trimmed(fl->rq->arena, raw_value(fl, name));
+}
+
+static int has_value(filing *fl, const char *name, const char *v)
+{
+    for (size_t i = 0; i < fl->f.count; i++)
+        if (strcmp(fl->f.fields[i].name, name) == 0 && strcmp(fl->f.fields[i].value, v) == 0)
+            return 1;
+    return 0;
+}
+
+/* ---- checks ---- */
+
+static void add_error(filing *fl, const char *name, const char *message)
+{
+    for (size_t i = 0; i < fl->n_errors; i++)
+        if (strcmp(fl->errors[i].name, name) == 0)
+            return; /* one message per field: the first problem */
+    if (fl->n_errors < MAX_ERRORS)
+        fl->errors[fl->n_errors++] = (ferr){name, message};
+}
+
+static const char *error_of(filing *fl, const char *name)
+{
+    for (size_t i = 0; i < fl->n_errors; i++)
+        if (strcmp(fl->errors[i].name, name) == 0)
+            return fl->errors[i].message;
+    return NULL;
+}
+
+static void field_error(filing *fl, const fspec *s, const char *key)
+{
+    add_error(fl, s->name, filing_subst1(fl->rq->arena, S(fl, key), "label", s->label));
+}
+
+/* Days since 1970-01-01 of a civil date (proleptic Gregorian). */
+static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
+{
+    y -= m <= 2;
+    const int64_t era = (y >= 0 ? y : y - 399) / 400;
+    const unsigned yoe = (unsigned)(y - era * 400);
+    const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + (int64_t)doe - 719468;
+}
+
+static int read_digits(const char **p, int n, int *out)
+{
+    int v = 0;
+    for (int i = 0; i < n; i++) {
+        if (!isdigit((unsigned char)(*p)[i]))
+            return -1;
+        v = v * 10 + ((*p)[i] - '0');
+    }
+    *p += n;
+    *out = v;
+    return 0;
+}
+
+/*
+ * A date and time as a citizen gives it — "2026-11-28T14:30" from <input type=datetime-local>,
+ * "28/11/2026 14:30" typed where the browser has no date picker, a bare date, or a full
+ * RFC 3339 instant — as RFC 3339 with the offset of zone tz at that local time. NULL when it
+ * is none of those.
+ */
+static const char *local_to_rfc3339(arena *a, const char *v, const char *tz)
+{
+    int64_t t;
+    size_t len = strlen(v);
+    if (len > 19 && time_parse_rfc3339(v, &t) == 0)
+        return v;
+    int y, mo, d, h = 0, mi = 0, sec = 0;
+    const char *p = v;
+    if (len >= 10 && v[4] == '-') {
+        if (read_digits(&p, 4, &y) || *p++ != '-' || read_digits(&p, 2, &mo) || *p++ != '-' ||
+            read_digits(&p, 2, &d))
+            return NULL;
+    } else if (len >= 10 && v[2] == '/') {
+        if (read_digits(&p, 2, &d) || *p++ != '/' || read_digits(&p, 2, &mo) || *p++ != '/' ||
+            read_digits(&p, 4, &y))
+            return NULL;
+    } else {
+        return NULL;
+    }
+    if (*p == 'T' || *p == ' ') {
+        p++;
+        while (*p == ' ')
+            p++;
+        if (read_digits(&p, 2, &h) || (*p != ':' && *p != 'h'))
+            return NULL;
+        p++;
+        if (read_digits(&p, 2, &mi))
+            return NULL;
+        if (*p == ':') {
+            p++;
+            if (read_digits(&p, 2, &sec))
+                return NULL;
+        }
+    }
+    if (*p)
+        return NULL;
+    static const int mdays[12] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    if (y < 1900 || y > 2200 || mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] ||
+        (mo == 2 && d == 29 && !leap) || h > 23 || mi > 59 || sec > 59)
+        return NULL;
+    int64_t local =
+        days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400 + h * 3600 + mi * 60 + sec;
+    /* The offset depends on the instant, which depends on the offset: two rounds settle it
+     * (except in the hour skipped or repeated when clocks change, where either is fine). */
+    int64_t guess = local - filing_tz_offset(local, tz);
+    t = local - filing_tz_offset(guess, tz);
+    char *out = arena_alloc(a, TIME_RFC3339_LEN);
+    if (!out)
+        return NULL;
+    time_format_rfc3339(t, tz, out);
+    return out;
+}
+
+/* A decimal number typed with a comma or a point; -1 when it is not one. */
+static int parse_decimal(arena *a, const char *v, double *out)
+{
+    char *s = arena_strdup(a, v);
+    if (!s || !*s)
+        return -1;
+    for (char *c = s; *c; c++)
+        if (*c == ',')
+            *c = '.';
+    char *end;
+    *out = strtod(s, &end);
+    return (*end || !isfinite(*out)) ? -1 : 0;
+}
+
+/* An attribute's value as core wants it: numbers with a point, dates in RFC 3339. */
+static const char *attr_normalise(filing *fl, const attr_def *d, const char *v, int *bad)
+{
+    *bad = 0;
+    if (!*v)
+        return v;
+    if (d->type == ATTR_NUMBER) {
+        char *s = arena_strdup(fl->rq->arena, v);
+        for (char *c = s; c && *c; c++)
+            if (*c == ',')
+                *c = '.';
+        return s;
+    }
+    if (d->type == ATTR_DATETIME) {
+        const char *r = local_to_rfc3339(fl->rq->arena, v, fl->t->rec.timezone);
+        if (!r)
+            *bad = 1;
+        return r ? r : v;
+    }
+    return v;
+}
+
+/* The inputs given for attribute s->attr (appended to in[*n], at most max). -1 when a
+ * value cannot be converted (a date that is not one). */
+static int attr_inputs(filing *fl, const fspec *s, attr_input *in, size_t *n, size_t max)
+{
+    int failed = 0;
+    for (size_t i = 0; i < fl->f.count && *n < max; i++) {
+        if (strcmp(fl->f.fields[i].name, s->name) != 0)
+            continue;
+        const char *v = trimmed(fl->rq->arena, fl->f.fields[i].value);
+        if (!*v)
+            continue;
+        int bad;
+        v = attr_normalise(fl, s->attr, v, &bad);
+        failed |= bad;
+        in[(*n)++] = (attr_input){s->attr->code, v};
+        if (!s->multi)
+            break;
+    }
+    return failed ? -1 : 0;
+}
+
+static int text_ok(const char *v, size_t max, int multi_line)
+{
+    size_t n = strlen(v);
+    return utf8_valid(v, n) && utf8_length(v, n) <= max && !utf8_has_control(v, n) &&
+           (multi_line || !strpbrk(v, "\r\n\t"));
+}
+
+static int email_ok(const char *e)
+{
+    const char *at = strchr(e, '@');
+    return at && at != e && at[1] && !strchr(at + 1, '@') && !strpbrk(e, " <>\"(),;:") &&
+           strchr(at + 1, '.') && strlen(e) <= 254;
+}
+
+static int phone_ok(const char *p)
+{
+    int digits = 0;
+    for (const char *c = p; *c; c++) {
+        if (isdigit((unsigned char)*c))
+            digits++;
+        else if (!strchr(" +.-()", *c))
+            return 0;
+    }
+    return digits >= 6 && digits <= 20;
+}
+
+static void check_attr(filing *fl, const fspec *s)
+{
+    attr_input in[64];
+    size_t n = 0;
+    if (attr_inputs(fl, s, in, &n, 64) != 0) {
+        field_error(fl, s, "procedure.err_datetime");
+        return;
+    }
+    const char *json;
+    error e;
+    if (attrs_validate(fl->rq->arena, s->attr, 1, in, n, &json, &e) == 0)
+        return;
+    if (e.code == ERR_MISSING_ARG) {
+        field_error(fl, s,
+                    s->kind == K_CHOICES || s->kind == K_SELECT ? "procedure.err_choose"
+                                                                : "procedure.err_required");
+        return;
+    }
+    switch (s->attr->type) {
+    case ATTR_NUMBER:
+        field_error(fl, s, "procedure.err_number");
+        break;
+    case ATTR_DATETIME:
+        field_error(fl, s, "procedure.err_datetime");
+        break;
+    case ATTR_STRING:
+    case ATTR_TEXT:
+        if (strstr(e.detail, "long"))
+            field_error(fl, s, "procedure.err_too_long");
+        else if (s->attr->type == ATTR_STRING && strpbrk(value(fl, s->name), "\r\n"))
+            field_error(fl, s, "procedure.err_one_line");
+        else
+            field_error(fl, s, "procedure.err_invalid");
+        break;
+    default:
+        field_error(fl, s, "procedure.err_invalid");
+        break;
+    }
+}
+
+static void check_field(filing *fl, const fspec *s)
+{
+    const char *v = s->kind == K_NOTICE ? "" : value(fl, s->name);
+    double d;
+    switch (s->check) {
+    case C_ATTR:
+        check_attr(fl, s);
+        break;
+    case C_DESCRIPTION:
+        if (s->required && !*v)
+            add_error(fl, s->name,
+                      S(fl, fl->incident ? "procedure.err_description"
+                                         : "procedure.err_description_demarche"));
+        else if (utf8_length(v, strlen(v)) > FILING_DESCRIPTION_MAX)
+            field_error(fl, s, "procedure.err_too_long");
+        else if (!text_ok(v, FILING_DESCRIPTION_MAX, 1))
+            field_error(fl, s, "procedure.err_invalid");
+        break;
+    case C_ADDRESS:
+    case C_NAME:
+        if (!text_ok(v, REQUEST_FIELD_MAX, 0))
+            field_error(fl, s,
+                        utf8_length(v, strlen(v)) > REQUEST_FIELD_MAX ? "procedure.err_too_long"
+                                                                      : "procedure.err_one_line");
+        break;
+    case C_LAT:
+        if (*v && (parse_decimal(fl->rq->arena, v, &d) != 0 || d < -90 || d > 90))
+            add_error(fl, s->name, S(fl, "procedure.err_lat"));
+        break;
+    case C_LON:
+        if (*v && (parse_decimal(fl->rq->arena, v, &d) != 0 || d < -180 || d > 180))
+            add_error(fl, s->name, S(fl, "procedure.err_lon"));
+        break;
+    case C_EMAIL:
+        if (*v && !email_ok(v))
+            add_error(fl, s->name, S(fl, "procedure.err_email"));
+        break;
+    case C_PHONE:
+        if (*v && !phone_ok(v))
+            add_error(fl, s->name, S(fl, "procedure.err_phone"));
+        break;
+    case C_NOTIFY:
+        if (*v && strcmp(v, "email") != 0 && strcmp(v, "sms") != 0 && strcmp(v, "none") != 0)
+            field_error(fl, s, "procedure.err_invalid");
+        break;
+    default:
+        break;
+    }
+}
+
+/* Rules across fields of one step. */
+static void check_step_rules(filing *fl, step_id st)
+{
+    if (st == STEP_LOCATION) {
+        const char *lat = value(fl, "lat"), *lon = value(fl, "long");
+        if ((*lat && !*lon) || (!*lat && *lon))
+            add_error(fl, *lat ? "long" : "lat", S(fl, "procedure.err_latlon_pair"));
+        else if (!*lat && !*value(fl, "address"))
+            add_error(fl, "address", S(fl, "procedure.err_location"));
+    }
+    if (st == STEP_CONTACT || st == STEP_FORM) {
+        const char *email = value(fl, "email"), *phone = value(fl, "phone");
+        const char *notify = value(fl, "notify");
+        if (!fl->p->rec.allow_anonymous && !*email && !*phone)
+            add_error(fl, "email", S(fl, "procedure.err_contact"));
+        if (strcmp(notify, "email") == 0 && !*email)
+            add_error(fl, "notify", S(fl, "procedure.err_notify_email"));
+        if (strcmp(notify, "sms") == 0 && !*phone)
+            add_error(fl, "notify", S(fl, "procedure.err_notify_sms"));
+    }
+}
+
+/* Checks step st; the number of errors found. */
+static size_t check_step(filing *fl, step_id st)
+{
+    fspec specs[MAX_SPECS];
+    size_t n = step_specs(fl, st, specs, MAX_SPECS);
+    size_t before = fl->n_errors;
+    for (size_t i = 0; i < n; i++)
+        check_field(fl, &specs[i]);
+    check_step_rules(fl, st);
+    return fl->n_errors - before;
+}
+
+/* ---- rendering ---- */
+
+static json_t *option(arena *a, const char *id, size_t i, const char *val, const char *label,
+                      int checked)
+{
+    json_t *o = json_object();
+    filing_set_str(o, "id", arena_printf(a, "%s-%zu", id, i));
+    filing_set_str(o, "value", val);
+    filing_set_str(o, "label", label);
+    json_object_set_new(o, "checked", json_boolean(checked));
+    return o;
+}
+
+static const char *anchor_of(const fspec *s, arena *a)
+{
+    return s->kind == K_CHOICES ? arena_printf(a, "%s-0", s->id) : s->id;
+}
+
+static json_t *field_json(filing *fl, const fspec *s)
+{
+    arena *a = fl->rq->arena;
+    json_t *o = json_object();
+    filing_set_str(o, "id", s->id);
+    filing_set_str(o, "name", s->name);
+    filing_set_str(o, "label", s->label);
+    if (s->kind == K_NOTICE) {
+        json_object_set_new(o, "k_notice", json_true());
+        return o;
+    }
+    const char *err = error_of(fl, s->name);
+    if (s->hint && *s->hint)
+        filing_set_str(o, "hint", s->hint);
+    if (err)
+        filing_set_str(o, "error", err);
+    const char *described = NULL;
+    if (s->hint && *s->hint && err)
+        described = arena_printf(a, "%s-hint %s-error", s->id, s->id);
+    else if (s->hint && *s->hint)
+        described = arena_printf(a, "%s-hint", s->id);
+    else if (err)
+        described = arena_printf(a, "%s-error", s->id);
+    if (described)
+        filing_set_str(o, "describedby", described);
+    json_object_set_new(o, "required", json_boolean(s->required));
+    const char *v = raw_value(fl, s->name);
+    switch (s->kind) {
+    case K_INPUT:
+        json_object_set_new(o, "k_input", json_true());
+        filing_set_str(o, "input_type", s->input_type ? s->input_type : "text");
+        if (s->inputmode)
+            filing_set_str(o, "inputmode", s->inputmode);
+        if (s->autocomplete)
+            filing_set_str(o, "autocomplete", s->autocomplete);
+        json_object_set_new(o, "short", json_boolean(s->is_short));
+        filing_set_str(o, "value", v);
+        break;
+    case K_TEXTAREA:
+        json_object_set_new(o, "k_textarea", json_true());
+        filing_set_str(o, "value", v);
+        break;
+    case K_SELECT:
+    case K_CHOICES: {
+        json_object_set_new(o, s->kind == K_SELECT ? "k_select" : "k_choices", json_true());
+        filing_set_str(o, "choice_type", s->multi ? "checkbox" : "radio");
+        json_object_set_new(o, "radio_required", json_boolean(s->required && !s->multi));
+        json_t *opts = json_array();
+        if (s->attr) {
+            for (size_t i = 0; i < s->attr->n_values; i++) {
+                const attr_value *av = &s->attr->values[i];
+                int checked = s->multi ? has_value(fl, s->name, av->key) : strcmp(v, av->key) == 0;
+                json_array_append_new(opts, option(a, s->id, i, av->key, av->name, checked));
+            }
+        } else {
+            for (size_t i = 0; i < 3; i++)
+                json_array_append_new(opts,
+                                      option(a, s->id, i, notify_values[i], S(fl, notify_keys[i]),
+                                             strcmp(v, notify_values[i]) == 0));
+        }
+        json_object_set_new(o, "options", opts);
+        break;
+    }
+    default:
+        break;
+    }
+    return o;
+}
+
+/* Hidden inputs for every answer of the steps other than `shown` (all of them on review). */
+static json_t *hidden_fields(filing *fl, step_id shown)
+{
+    json_t *list = json_array();
+    size_t n_steps;
+    const step_id *steps = steps_of(fl, &n_steps);
+    for (size_t k = 0; k < n_steps; k++) {
+        if (steps[k] == shown && shown != STEP_REVIEW)
+            continue;
+        fspec specs[MAX_SPECS];
+        size_t n = step_specs(fl, steps[k], specs, MAX_SPECS);
+        for (size_t i = 0; i < n; i++) {
+            if (specs[i].kind == K_NOTICE)
+                continue;
+            for (size_t j = 0; j < fl->f.count; j++) {
+                const form_field *ff = &fl->f.fields[j];
+                if (strcmp(ff->name, specs[i].name) != 0 || !*ff->value)
+                    continue;
+                json_t *h = json_object();
+                filing_set_str(h, "name", ff->name);
+                filing_set_str(h, "value", ff->value);
+                json_array_append_new(list, h);
+            }
+        }
+    }
+    return list;
+}
+
+/* The answer to a field in words, for the review page. */
+static const char *answer_text(filing *fl, const fspec *s)
+{
+    arena *a = fl->rq->arena;
+    if (s->kind == K_CHOICES || s->kind == K_SELECT) {
+        buf b;
+        buf_init(&b, 16 * 1024);
+        if (s->attr) {
+            for (size_t i = 0; i < s->attr->n_values; i++) {
+                const attr_value *av = &s->attr->values[i];
+                if (has_value(fl, s->name, av->key)) {
+                    if (b.len)
+                        buf_puts(&b, ", ");
+                    buf_puts(&b, av->name);
+                }
+            }
+        } else {
+            for (size_t i = 0; i < 3; i++)
+                if (strcmp(value(fl, s->name), notify_values[i]) == 0)
+                    buf_puts(&b, S(fl, notify_keys[i]));
+        }
+        char *out = arena_strdup(a, buf_cstr(&b));
+        buf_free(&b);
+        return out;
+    }
+    return value(fl, s->name);
+}
+
+static json_t *review_sections(filing *fl)
+{
+    json_t *sections = json_array();
+    size_t n_steps;
+    const step_id *steps = steps_of(fl, &n_steps);
+    for (size_t k = 0; k < n_steps; k++) {
+        if (steps[k] == STEP_REVIEW)
+            continue;
+        fspec specs[MAX_SPECS];
+        size_t n = step_specs(fl, steps[k], specs, MAX_SPECS);
+        json_t *answers = json_array();
+        for (size_t i = 0; i < n; i++) {
+            if (specs[i].kind == K_NOTICE)
+                continue;
+            const char *v = answer_text(fl, &specs[i]);
+            json_t *o = json_object();
+            filing_set_str(o, "label", specs[i].label);
+            filing_set_str(o, "value", *v ? v : S(fl, "procedure.none_given"));
+            json_array_append_new(answers, o);
+        }
+        json_t *sec = json_object();
+        filing_set_str(sec, "code", step_info[steps[k]].code);
+        filing_set_str(sec, "label", S(fl, step_info[steps[k]].label_key));
+        json_object_set_new(sec, "answers", answers);
+        json_array_append_new(sections, sec);
+    }
+    return sections;
+}
+
+static const char *form_action(filing *fl)
+{
+    return arena_printf(fl->rq->arena, "/demarches/%s?lang=%s",
+                        filing_url_encode(fl->rq->arena, fl->p->rec.code),
+                        fl->l == LANG_EN ? "en" : "fr");
+}
+
+static void render_step(filing *fl, step_id st, int status)
+{
+    http_req *rq = fl->rq;
+    arena *a = rq->arena;
+    json_t *ctx = web_context(rq);
+    if (!ctx) {
+        error e;
+        error_set(&e, ERR_INTERNAL, NULL, "out of memory");
+        web_write_error(rq, &e);
+        return;
+    }
+    filing_lang_q(rq, ctx);
+    size_t n_steps;
+    const step_id *steps = steps_of(fl, &n_steps);
+    int idx = step_index(fl, st);
+
+    /* The fields of this step and the errors that concern them. */
+    fspec specs[MAX_SPECS];
+    size_t n = st == STEP_REVIEW ? 0 : step_specs(fl, st, specs, MAX_SPECS);
+    json_t *items = json_array();
+    json_t *fields = json_array(), *after = json_array();
+    for (size_t i = 0; i < n; i++) {
+        const char *err = specs[i].kind == K_NOTICE ? NULL : error_of(fl, specs[i].name);
+        if (err) {
+            json_t *it = json_object();
+            filing_set_str(it, "anchor", anchor_of(&specs[i], a));
+            filing_set_str(it, "message", err);
+            json_array_append_new(items, it);
+        }
+        json_array_append_new(specs[i].after ? after : fields, field_json(fl, &specs[i]));
+    }
+    if (st == STEP_REVIEW) {
+        fspec file;
+        memset(&file, 0, sizeof file);
+        file.name = "files";
+        file.id = "files";
+        file.label = S(fl, "procedure.files_label");
+        file.hint = S(fl, "procedure.files_hint");
+        const char *err = error_of(fl, "files");
+        json_t *fj = field_json(fl, &file);
+        json_object_del(fj, "k_input");
+        json_object_set_new(fj, "k_file", json_true());
+        json_object_set_new(ctx, "file_field", fj);
+        if (err) {
+            json_t *it = json_object();
+            filing_set_str(it, "anchor", "files");
+            filing_set_str(it, "message", err);
+            json_array_append_new(items, it);
+        }
+        json_object_set_new(ctx, "sections", review_sections(fl));
+    }
+    int has_errors = json_array_size(items) > 0;
+    if (has_errors) {
+        json_t *sum = json_object();
+        json_object_set_new(sum, "items", items);
+        json_object_set_new(ctx, "error_summary", sum);
+    } else {
+        json_decref(items);
+    }
+    json_object_set_new(ctx, "fields", fields);
+    json_object_set_new(ctx, "fields_after", after);
+
+    /* Steps indicator and headings. */
+    json_t *sitems = json_array();
+    for (size_t i = 0; i < n_steps; i++) {
+        json_t *it = json_object();
+        filing_set_str(it, "label", S(fl, step_info[steps[i]].label_key));
+        json_object_set_new(it, "current", json_boolean((int)i == idx));
+        json_object_set_new(it, "done", json_boolean((int)i < idx));
+        json_array_append_new(sitems, it);
+    }
+    json_t *sobj = json_object();
+    json_object_set_new(sobj, "items", sitems);
+    json_object_set_new(ctx, "steps", sobj);
+    char n_s[16], total_s[16];
+    snprintf(n_s, sizeof n_s, "%d", idx + 1);
+    snprintf(total_s, sizeof total_s, "%zu", n_steps);
+    const char *keys[] = {"n", "total", "label"};
+    const char *vals[] = {n_s, total_s, S(fl, step_info[st].label_key)};
+    const char *heading = filing_subst(a, S(fl, "procedure.step_of"), keys, vals, 3);
+    filing_set_str(ctx, "step_heading", heading);
+    const char *title =
+        arena_printf(a, "%s%s%s – %s", has_errors ? S(fl, "common.error_prefix") : "",
+                     has_errors ? " " : "", heading, fl->p->rec.name);
+    filing_set_str(ctx, "title", title);
+
+    json_t *proc = json_object();
+    filing_set_str(proc, "code", fl->p->rec.code);
+    filing_set_str(proc, "name", fl->p->rec.name);
+    filing_set_str(proc, "description", fl->p->rec.description);
+    json_object_set_new(ctx, "procedure", proc);
+    json_object_set_new(ctx, "first_step", json_boolean(idx == 0));
+    json_object_set_new(ctx, "anonymous_ok", json_boolean(fl->p->rec.allow_anonymous != 0));
+    filing_set_str(ctx, "step", step_info[st].code);
+    filing_set_str(ctx, "action", form_action(fl));
+    json_object_set_new(ctx, "hidden", hidden_fields(fl, st));
+    if (idx > 0 && st != STEP_REVIEW)
+        filing_set_str(ctx, "prev_step", step_info[steps[idx - 1]].code);
+    if ((st == STEP_CONTACT || st == STEP_FORM) && !fl->p->rec.allow_anonymous)
+        filing_set_str(ctx, "step_intro", S(fl, "procedure.contact_needed_hint"));
+    if (st == STEP_LOCATION) {
+        double lat, lon;
+        int known = parse_decimal(a, value(fl, "lat"), &lat) == 0 &&
+                    parse_decimal(a, value(fl, "long"), &lon) == 0 && fabs(lat) <= 90 &&
+                    fabs(lon) <= 180;
+        json_object_set_new(ctx, "is_location", json_true());
+        json_object_set_new(ctx, "use_map", json_true());
+        filing_set_str(ctx, "map_lat", known ? arena_printf(a, "%.6f", lat) : DEFAULT_MAP_LAT);
+        filing_set_str(ctx, "map_lon", known ? arena_printf(a, "%.6f", lon) : DEFAULT_MAP_LON);
+        json_object_set_new(ctx, "map_marker", json_boolean(known));
+    }
+    web_render(rq, has_errors ? 400 : status, st == STEP_REVIEW ? "procedure_review" : "procedure",
+               ctx);
+}
+
+/* ---- requests ---- */
+
+static int setup(filing *fl, http_req *rq)
+{
+    memset(fl, 0, sizeof *fl);
+    fl->rq = rq;
+    fl->l = rq->lang == LANG_EN ? LANG_EN : LANG_FR;
+    fl->t = web_tenant(rq);
+    if (!fl->t)
+        return -1;
+    fl->p = catalogue_procedure(fl->t, rq->params[0]);
+    if (!fl->p || !fl->p->rec.active) {
+        error e;
+        error_set(&e, ERR_NOT_FOUND, NULL, "no such procedure");
+        web_write_error(rq, &e);
+        return -1;
+    }
+    fl->incident = fl->p->rec.kind == PROCEDURE_INCIDENT;
+    fl->logged_in = web_account(rq, &fl->acc);
+    return 0;
+}
+
+void filing_form_get(http_req *rq)
+{
+    filing *fl = arena_alloc(rq->arena, sizeof *fl);
+    if (!fl) {
+        http_respond_text(rq, 500, "out of memory");
+        return;
+    }
+    if (setup(fl, rq) != 0)
+        return;
+    size_t n;
+    const step_id *steps = steps_of(fl, &n);
+    fl->prefill = 1;
+    render_step(fl, steps[0], 200);
+}
+
+/* The field name core named in err, mapped to ours (NULL when it names none of ours). */
+static const char *core_field(filing *fl, const error *err, const char **key)
+{
+    const char *arg = err->arg;
+    *key = err->code == ERR_MISSING_ARG ? "procedure.err_required" : "procedure.err_invalid";
+    if (strncmp(arg, "attribute[", 10) == 0) {
+        size_t len = strcspn(arg + 10, "]");
+        for (size_t i = 0; i < fl->p->n_attrs; i++) {
+            const attr_def *d = &fl->p->attrs[i];
+            if (strlen(d->code) == len && strncmp(d->code, arg + 10, len) == 0)
+                return d->type == ATTR_MULTIVALUELIST
+                           ? arena_printf(fl->rq->arena, "attribute[%s][]", d->code)
+                           : arena_printf(fl->rq->arena, "attribute[%s]", d->code);
+        }
+        return NULL;
+    }
+    static const struct {
+        const char *arg, *field, *key;
+    } map[] = {
+        {"lat", "lat", "procedure.err_lat"},
+        {"long", "long", "procedure.err_lon"},
+        {"location", "address", "procedure.err_location"},
+        {"address_string", "address", NULL},
+        {"email", "email", "procedure.err_email"},
+        {"phone", "phone", NULL},
+        {"first_name", "first_name", NULL},
+        {"last_name", "last_name", NULL},
+        {"description", "description", NULL},
+        {"notify", "notify", NULL},
+    };
+    for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
+        if (strcmp(arg, map[i].arg) == 0) {
+            if (map[i].key)
+                *key = map[i].key;
+            return map[i].field;
+        }
+    return NULL;
+}
+
+/* Shows the first step holding a field with an error. */
+static void render_first_faulty(filing *fl)
+{
+    size_t n_steps;
+    const step_id *steps = steps_of(fl, &n_steps);
+    for (size_t k = 0; k < n_steps; k++) {
+        fspec specs[MAX_SPECS];
+        size_t n = step_specs(fl, steps[k], specs, MAX_SPECS);
+        for (size_t i = 0; i < n; i++)
+            if (specs[i].kind != K_NOTICE && error_of(fl, specs[i].name)) {
+                render_step(fl, steps[k], 400);
+                return;
+            }
+    }
+    render_step(fl, STEP_REVIEW, 400);
+}
+
+static void discard_attachments(filing *fl)
+{
+    for (size_t i = 0; i < fl->n_atts; i++)
+        attachment_discard(&fl->atts[i]);
+    fl->n_atts = 0;
+}
+
+static void submit_finish(http_req *rq)
+{
+    filing *fl = rq->user;
+    if (fl->rc == 0) {
+        const char *loc = arena_printf(rq->arena, "/confirmation/%s?jeton=%s%s",
+                                       filing_url_encode(rq->arena, fl->created.reference),
+                                       filing_url_encode(rq->arena, fl->created.token),
+                                       fl->l == LANG_EN ? "&lang=en" : "");
+        web_redirect(rq, loc);
+        return;
+    }
+    discard_attachments(fl);
+    const char *key;
+    const char *field = (fl->err.code == ERR_INVALID_ARG || fl->err.code == ERR_MISSING_ARG)
+                            ? core_field(fl, &fl->err, &key)
+                            : NULL;
+    if (!field) {
+        if (fl->err.code == ERR_INVALID_ARG || fl->err.code == ERR_MISSING_ARG)
+            log_warn("portal: request refused on %s: %s", fl->err.arg, fl->err.detail);
+        web_write_error(rq, &fl->err);
+        return;
+    }
+    /* The label of the field for the message. */
+    size_t n_steps;
+    const step_id *steps = steps_of(fl, &n_steps);
+    const char *label = field;
+    for (size_t k = 0; k < n_steps; k++) {
+        fspec specs[MAX_SPECS];
+        size_t n = step_specs(fl, steps[k], specs, MAX_SPECS);
+        for (size_t i = 0; i < n; i++)
+            if (strcmp(specs[i].name, field) == 0)
+                label = arena_strdup(rq->arena, specs[i].label);
+    }
+    add_error(fl, field, filing_subst1(rq->arena, S(fl, key), "label", label));
+    render_first_faulty(fl);
+}
+
+static void submit_done(void *ctx, int rc, const error *err)
+{
+    http_req *rq = ctx;
+    filing *fl = rq->user;
+    fl->rc = rc;
+    if (rc != 0) {
+        if (err)
+            fl->err = *err;
+        else
+            error_set(&fl->err, ERR_INTERNAL, NULL, "request_create failed without detail");
+    }
+    http_resume(rq, submit_finish);
+}
+
+/* Every answer checked again, files prepared, then the request written. */
+static void submit(filing *fl)
+{
+    http_req *rq = fl->rq;
+    arena *a = rq->arena;
+    size_t n_steps;
+    const step_id *steps = steps_of(fl, &n_steps);
+    for (size_t k = 0; k < n_steps; k++)
+        if (steps[k] != STEP_REVIEW)
+            check_step(fl, steps[k]);
+    if (fl->n_errors) {
+        render_first_faulty(fl);
+        return;
+    }
+    error e;
+    const char *bucket = arena_printf(a, "submit:%s", rq->client_ip ? rq->client_ip : "?");
+    if (http_ratelimit(rq, bucket, SUBMIT_RATE, SUBMIT_BURST, &e) != 0) {
+        web_write_error(rq, &e);
+        return;
+    }
+    if (fl->n_files) {
+        fl->atts = arena_alloc(a, fl->n_files * sizeof *fl->atts);
+        if (!fl->atts) {
+            error_set(&e, ERR_INTERNAL, NULL, "out of memory");
+            web_write_error(rq, &e);
+            return;
+        }
+    }
+    for (size_t i = 0; i < fl->n_files; i++) {
+        attachment_upload up = {fl->files[i].field, fl->files[i].filename, fl->files[i].data,
+                                fl->files[i].len};
+        if (attachment_prepare(&up, a, &fl->atts[fl->n_atts], &e) != 0) {
+            discard_attachments(fl);
+            if (e.code != ERR_INVALID_ARG) {
+                web_write_error(rq, &e);
+                return;
+            }
+            const char *name =
+                fl->files[i].filename && *fl->files[i].filename ? fl->files[i].filename : "?";
+            if (!utf8_valid(name, strlen(name)))
+                name = "?";
+            add_error(fl, "files", filing_subst1(a, S(fl, "procedure.err_file"), "label", name));
+            render_step(fl, STEP_REVIEW, 400);
+            return;
+        }
+        fl->n_atts++;
+    }
+
+    /* The request. */
+    request_input *in = &fl->in;
+    in->tenant = fl->t;
+    in->procedure = fl->p;
+    in->ch = CHANNEL_WEB;
+    in->description_max = FILING_DESCRIPTION_MAX;
+    const char *description = value(fl, "description");
+    in->description = *description ? description : NULL;
+    in->require_location = fl->incident;
+    if (fl->incident) {
+        const char *address = value(fl, "address");
+        in->address = *address ? address : NULL;
+        if (parse_decimal(a, value(fl, "lat"), &in->lat) == 0 &&
+            parse_decimal(a, value(fl, "long"), &in->lon) == 0)
+            in->has_location = 1;
+    }
+    fspec specs[MAX_SPECS];
+    size_t n = add_attr_specs(fl, specs, 0, MAX_SPECS);
+    attr_input *attrs = arena_alloc(a, 256 * sizeof *attrs);
+    size_t n_attrs = 0;
+    if (!attrs) {
+        discard_attachments(fl);
+        error_set(&e, ERR_INTERNAL, NULL, "out of memory");
+        web_write_error(rq, &e);
+        return;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (specs[i].check == C_ATTR)
+            attr_inputs(fl, &specs[i], attrs, &n_attrs, 256);
+    in->attrs = attrs;
+    in->n_attrs = n_attrs;
+    static const char *const contact[] = {"first_name", "last_name", "email", "phone"};
+    const char *cv[4];
+    for (size_t i = 0; i < 4; i++) {
+        cv[i] = value(fl, contact[i]);
+        if (!*cv[i])
+            cv[i] = NULL;
+    }
+    in->first_name = cv[0];
+    in->last_name = cv[1];
+    in->email = cv[2];
+    in->phone = cv[3];
+    const char *notify = value(fl, "notify");
+    in->notify = *notify ? notify : (cv[2] ? "email" : cv[3] ? "sms" : "none");
+    in->actor = "citizen";
+    in->citizen_id = fl->logged_in ? fl->acc.id : 0;
+    in->attachments = fl->atts;
+    in->n_attachments = fl->n_atts;
+    in->ack_base_url = http_base_url(rq);
+    in->lang_code = fl->l == LANG_EN ? "en" : "fr";
+
+    rq->user = fl;
+    /* Suspend before queuing: the writer may call submit_done at any moment after. */
+    http_suspend(rq);
+    if (request_create(rq->core, in, &fl->created, submit_done, rq, &fl->err) != 0) {
+        fl->rc = -1;
+        http_resume(rq, submit_finish);
+    }
+}
+
+void filing_form_post(http_req *rq)
+{
+    filing *fl = arena_alloc(rq->arena, sizeof *fl);
+    if (!fl) {
+        http_respond_text(rq, 500, "out of memory");
+        return;
+    }
+    if (setup(fl, rq) != 0)
+        return;
+    error e;
+    if (http_form_files(rq, &fl->f, &fl->files, &fl->n_files, ATTACHMENT_MAX_FILES, &e) != 0) {
+        if (e.code == ERR_INVALID_ARG && strcmp(e.arg, "files") == 0)
+            error_set(&e, ERR_INVALID_ARG, "files", "more than %d files", ATTACHMENT_MAX_FILES);
+        web_write_error(rq, &e);
+        return;
+    }
+    if (web_check_csrf(rq, &fl->f) != 0)
+        return;
+    size_t n_steps;
+    const step_id *steps = steps_of(fl, &n_steps);
+    int st = step_parse(fl, form_get(&fl->f, "step"));
+    int go = step_parse(fl, form_get(&fl->f, "goto"));
+    if (go >= 0) {
+        /* «Modifier» or «Étape précédente»: no check, the answers are kept as they are. */
+        fl->prefill = go != st;
+        render_step(fl, (step_id)go, 200);
+        return;
+    }
+    if (st < 0) {
+        fl->prefill = 1;
+        render_step(fl, steps[0], 200);
+        return;
+    }
+    if (st == STEP_REVIEW) {
+        submit(fl);
+        return;
+    }
+    if (check_step(fl, (step_id)st) > 0) {
+        render_step(fl, (step_id)st, 400);
+        return;
+    }
+    step_id next = steps[step_index(fl, (step_id)st) + 1];
+    fl->prefill = 1;
+    render_step(fl, next, 200);
+}

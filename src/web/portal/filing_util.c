@@ -1,0 +1,371 @@
+/*
+ * filing_util — helpers shared by the filing pages: accent folding for the procedure search,
+ * "{name}" substitution in translated strings, dates in the tenant's zone, the readable
+ * answers of a stored request (confirmation receipt) and the context of pages without forms.
+ */
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "core/attrs.h"
+#include "core/status.h"
+#include "util/log.h"
+#include "util/timeutil.h"
+#include "util/utf8.h"
+#include "web/portal/filing_internal.h"
+#include "web/web.h"
+
+/* ---- accent folding ---- */
+
+/* ASCII folding of U+00C0..U+00FF; NULL keeps the character (×, ÷, Þ, þ). */
+static const char *const latin1_fold[64] = {
+    "a", "a", "a", "a", "a", "a", "ae", "c",  "e", "e", "e", "e", "i", "i", "i",  "i",
+    "d", "n", "o", "o", "o", "o", "o",  NULL, "o", "u", "u", "u", "u", "y", NULL, "ss",
+    "a", "a", "a", "a", "a", "a", "ae", "c",  "e", "e", "e", "e", "i", "i", "i",  "i",
+    "d", "n", "o", "o", "o", "o", "o",  NULL, "o", "u", "u", "u", "u", "y", NULL, "y",
+};
+
+char *filing_fold(arena *a, const char *s)
+{
+    if (!s)
+        s = "";
+    size_t n = strlen(s);
+    /* Folding never makes a character longer than its UTF-8 form ("Æ" is 2 bytes, "ae" too). */
+    char *out = arena_alloc(a, n + 1);
+    if (!out)
+        return NULL;
+    size_t o = 0;
+    const unsigned char *p = (const unsigned char *)s;
+    for (size_t i = 0; i < n;) {
+        unsigned c = p[i];
+        if (c < 0x80) {
+            out[o++] = (char)tolower((int)c);
+            i++;
+            continue;
+        }
+        const char *rep = NULL;
+        size_t len = 1;
+        if (c == 0xC3 && i + 1 < n) {
+            rep = (p[i + 1] >= 0x80 && p[i + 1] <= 0xBF) ? latin1_fold[p[i + 1] - 0x80] : NULL;
+            len = 2;
+        } else if (c == 0xC5 && i + 1 < n) {
+            if (p[i + 1] == 0x92 || p[i + 1] == 0x93)
+                rep = "oe"; /* Œ œ */
+            else if (p[i + 1] == 0xB8)
+                rep = "y"; /* Ÿ */
+            len = 2;
+        } else if (c == 0xE2 && i + 2 < n && p[i + 1] == 0x80 &&
+                   (p[i + 2] == 0x98 || p[i + 2] == 0x99)) {
+            rep = "'"; /* typographic apostrophes */
+            len = 3;
+        } else {
+            len = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2;
+        }
+        if (i + len > n)
+            len = n - i;
+        if (rep) {
+            size_t rl = strlen(rep);
+            memcpy(out + o, rep, rl);
+            o += rl;
+        } else {
+            memcpy(out + o, s + i, len);
+            o += len;
+        }
+        i += len;
+    }
+    out[o] = '\0';
+    return out;
+}
+
+static int is_word_byte(unsigned char c)
+{
+    return c >= 0x80 || isalnum(c);
+}
+
+int filing_matches(const char *q, const char *hay)
+{
+    const unsigned char *p = (const unsigned char *)q;
+    int any = 0;
+    while (*p) {
+        while (*p && !is_word_byte(*p))
+            p++;
+        const unsigned char *start = p;
+        while (*p && is_word_byte(*p))
+            p++;
+        size_t len = (size_t)(p - start);
+        if (len == 0)
+            continue;
+        any = 1;
+        /* Look for this word anywhere in the haystack (prefixes of longer words count). */
+        int found = 0;
+        for (const char *h = hay; (h = strchr(h, (char)start[0])) != NULL; h++)
+            if (strncmp(h, (const char *)start, len) == 0) {
+                found = 1;
+                break;
+            }
+        if (!found)
+            return 0;
+    }
+    return any;
+}
+
+/* ---- substitution ---- */
+
+char *filing_subst(arena *a, const char *tmpl, const char *const *keys, const char *const *vals,
+                   size_t n)
+{
+    buf b;
+    buf_init(&b, 64 * 1024);
+    for (const char *p = tmpl ? tmpl : ""; *p;) {
+        if (*p == '{') {
+            size_t k;
+            for (k = 0; k < n; k++) {
+                size_t kl = strlen(keys[k]);
+                if (strncmp(p + 1, keys[k], kl) == 0 && p[1 + kl] == '}') {
+                    buf_puts(&b, vals[k] ? vals[k] : "");
+                    p += kl + 2;
+                    break;
+                }
+            }
+            if (k < n)
+                continue;
+        }
+        buf_putc(&b, *p++);
+    }
+    char *out = arena_strdup(a, buf_cstr(&b));
+    buf_free(&b);
+    return out;
+}
+
+char *filing_subst1(arena *a, const char *tmpl, const char *key, const char *val)
+{
+    return filing_subst(a, tmpl, &key, &val, 1);
+}
+
+void filing_set_str(json_t *obj, const char *key, const char *s)
+{
+    if (!s || !utf8_valid(s, strlen(s)))
+        s = "";
+    json_object_set_new(obj, key, json_string(s));
+}
+
+char *filing_url_encode(arena *a, const char *s)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    if (!s)
+        s = "";
+    size_t n = strlen(s);
+    char *out = arena_alloc(a, n * 3 + 1);
+    if (!out)
+        return NULL;
+    size_t o = 0;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (isalnum(*p) || *p == '-' || *p == '_' || *p == '.' || *p == '~') {
+            out[o++] = (char)*p;
+        } else {
+            out[o++] = '%';
+            out[o++] = hex[*p >> 4];
+            out[o++] = hex[*p & 15];
+        }
+    }
+    out[o] = '\0';
+    return out;
+}
+
+/* ---- dates ---- */
+
+static const char *const months_fr[12] = {"janvier",   "février", "mars",     "avril",
+                                          "mai",       "juin",    "juillet",  "août",
+                                          "septembre", "octobre", "novembre", "décembre"};
+static const char *const months_en[12] = {"January",   "February", "March",    "April",
+                                          "May",       "June",     "July",     "August",
+                                          "September", "October",  "November", "December"};
+
+/* Local fields of t in tz, from its RFC 3339 form "YYYY-MM-DDTHH:MM:SS+HH:MM". */
+typedef struct local_time {
+    int year, month, day, hour, minute;
+    long offset; /* seconds east of UTC */
+} local_time;
+
+static int num(const char *s, size_t n)
+{
+    int v = 0;
+    for (size_t i = 0; i < n; i++)
+        v = v * 10 + (s[i] >= '0' && s[i] <= '9' ? s[i] - '0' : 0);
+    return v;
+}
+
+static void local_fields(int64_t t, const char *tz, local_time *lt)
+{
+    char s[TIME_RFC3339_LEN];
+    time_format_rfc3339(t, tz, s);
+    lt->year = num(s, 4);
+    lt->month = num(s + 5, 2);
+    lt->day = num(s + 8, 2);
+    lt->hour = num(s + 11, 2);
+    lt->minute = num(s + 14, 2);
+    const char *z = s + 19;
+    lt->offset = 0;
+    if (*z == '+' || *z == '-') {
+        lt->offset = (long)num(z + 1, 2) * 3600 + (long)num(z + 4, 2) * 60;
+        if (*z == '-')
+            lt->offset = -lt->offset;
+    }
+    if (lt->month < 1 || lt->month > 12)
+        lt->month = 1;
+}
+
+long filing_tz_offset(int64_t t, const char *tz)
+{
+    local_time lt;
+    local_fields(t, tz, &lt);
+    return lt.offset;
+}
+
+char *filing_date_long(arena *a, int64_t t, const char *tz, lang l)
+{
+    local_time lt;
+    local_fields(t, tz, &lt);
+    if (l == LANG_EN)
+        return arena_printf(a, "%d %s %d", lt.day, months_en[lt.month - 1], lt.year);
+    return arena_printf(a, "%d%s %s %d", lt.day, lt.day == 1 ? "er" : "", months_fr[lt.month - 1],
+                        lt.year);
+}
+
+char *filing_datetime(arena *a, int64_t t, const char *tz, lang l)
+{
+    local_time lt;
+    local_fields(t, tz, &lt);
+    if (l == LANG_EN)
+        return arena_printf(a, "%d %s %d, %02d:%02d", lt.day, months_en[lt.month - 1], lt.year,
+                            lt.hour, lt.minute);
+    return arena_printf(a, "%02d/%02d/%d à %02d:%02d", lt.day, lt.month, lt.year, lt.hour,
+                        lt.minute);
+}
+
+/* ---- contexts ---- */
+
+void filing_lang_q(http_req *rq, json_t *ctx)
+{
+    if (ctx && rq->lang == LANG_EN)
+        json_object_set_new(ctx, "lang_q", json_string("?lang=en"));
+}
+
+json_t *filing_public_context(http_req *rq, int *cacheable)
+{
+    *cacheable = 0;
+    size_t before = rq->n_headers_out;
+    json_t *ctx = web_context(rq);
+    filing_lang_q(rq, ctx);
+    if (!ctx || json_object_get(ctx, "user"))
+        return ctx;
+    for (size_t i = before; i < rq->n_headers_out; i++) {
+        const char *h = rq->headers_out[i][0], *v = rq->headers_out[i][1];
+        if (!h || !v || strcasecmp(h, "Set-Cookie") != 0 || strncmp(v, "guichet_csrf=", 13) != 0)
+            return ctx; /* something else than the CSRF cookie: keep everything */
+    }
+    rq->n_headers_out = before;
+    json_object_set_new(ctx, "csrf", json_string(""));
+    *cacheable = 1;
+    return ctx;
+}
+
+/* ---- a stored request in words ---- */
+
+static void add_answer(json_t *list, const char *label, const char *value)
+{
+    if (!value || !*value)
+        return;
+    json_t *o = json_object();
+    filing_set_str(o, "label", label);
+    filing_set_str(o, "value", value);
+    json_array_append_new(list, o);
+}
+
+static const char *value_name(const attr_def *d, const char *key)
+{
+    for (size_t i = 0; i < d->n_values; i++)
+        if (strcmp(d->values[i].key, key) == 0)
+            return d->values[i].name;
+    return key;
+}
+
+static void add_section(json_t *sections, const char *code, const char *label, json_t *answers)
+{
+    if (json_array_size(answers) == 0) {
+        json_decref(answers);
+        return;
+    }
+    json_t *s = json_object();
+    filing_set_str(s, "code", code);
+    filing_set_str(s, "label", label);
+    json_object_set_new(s, "answers", answers);
+    json_array_append_new(sections, s);
+}
+
+json_t *filing_request_sections(http_req *rq, const cat_tenant *t, const cat_procedure *p,
+                                const store_request *r)
+{
+    lang l = rq->lang;
+    const char *tz = t->rec.timezone;
+    json_t *sections = json_array();
+    json_t *answers = json_array();
+    json_t *values = r->attributes ? json_loads(r->attributes, 0, NULL) : NULL;
+    for (size_t i = 0; p && i < p->n_attrs; i++) {
+        const attr_def *d = &p->attrs[i];
+        json_t *v = d->variable ? json_object_get(values, d->code) : NULL;
+        if (!v)
+            continue;
+        const char *text = NULL;
+        if (json_is_array(v)) {
+            buf b;
+            buf_init(&b, 16 * 1024);
+            size_t k;
+            json_t *item;
+            json_array_foreach(v, k, item)
+            {
+                if (!json_is_string(item))
+                    continue;
+                if (b.len)
+                    buf_puts(&b, ", ");
+                buf_puts(&b, value_name(d, json_string_value(item)));
+            }
+            text = arena_strdup(rq->arena, buf_cstr(&b));
+            buf_free(&b);
+        } else if (json_is_string(v)) {
+            text = json_string_value(v);
+            int64_t when;
+            if (d->type == ATTR_SINGLEVALUELIST)
+                text = value_name(d, text);
+            else if (d->type == ATTR_DATETIME && time_parse_rfc3339(text, &when) == 0)
+                text = filing_datetime(rq->arena, when, tz, l);
+            text = arena_strdup(rq->arena, text);
+        }
+        add_answer(answers, d->description, text);
+    }
+    json_decref(values);
+    add_answer(answers, web_string(l, "procedure.description"), r->description);
+    add_section(sections, "answers", web_string(l, "procedure.section_answers"), answers);
+
+    answers = json_array();
+    add_answer(answers, web_string(l, "procedure.address"), r->address);
+    if (r->has_location)
+        add_answer(answers, web_string(l, "procedure.coordinates_legend"),
+                   arena_printf(rq->arena, "%.6f, %.6f", r->lat, r->lon));
+    add_section(sections, "location", web_string(l, "procedure.step_location"), answers);
+
+    answers = json_array();
+    add_answer(answers, web_string(l, "procedure.first_name"), r->first_name);
+    add_answer(answers, web_string(l, "procedure.last_name"), r->last_name);
+    add_answer(answers, web_string(l, "procedure.email"), r->email);
+    add_answer(answers, web_string(l, "procedure.phone"), r->phone);
+    if (r->notify && *r->notify) {
+        const char *key = strcmp(r->notify, "sms") == 0    ? "procedure.notify_sms"
+                          : strcmp(r->notify, "none") == 0 ? "procedure.notify_none"
+                                                           : "procedure.notify_email";
+        add_answer(answers, web_string(l, "procedure.notify"), web_string(l, key));
+    }
+    add_section(sections, "contact", web_string(l, "procedure.section_contact"), answers);
+    return sections;
+}

@@ -1,0 +1,22 @@
+/*
+ * portal — the citizens' pages, mounted at "/" after the APIs. Each file owns one area and
+ * exports its route table (terminated by {0, NULL, NULL}):
+ *   filing.c    home and procedure search, procedure forms (multi-step, review),
+ *               confirmation, printable receipt, accessibility statement, legal notices
+ *   tracking.c  tracking by reference and token, the message thread and replies, rating and
+ *               reopening, «Mes demandes», the public incidents list and map, «moi aussi»
+ *   account.c   sign-up and verification, login, logout, password reset, login links,
+ *               notification preferences
+ *   files.c     attachments, served after an access check
+ */
+#ifndef GUICHET_WEB_PORTAL_H
+#define GUICHET_WEB_PORTAL_H
+
+#include "http/http.h"
+
+extern const http_route portal_filing_routes[];
+extern const http_route portal_tracking_routes[];
+extern const http_route portal_account_routes[];
+extern const http_route portal_files_routes[];
+
+#endif

@@ -1,0 +1,996 @@
+/*
+ * tracking — the citizen's side of a request once filed: finding it by reference and tracking
+ * code (/suivi), the tracking page (status in plain words, what was given, the public
+ * timeline, attachments, the message thread and its reply form, rating and «Le problème
+ * est-il réglé ?» once closed) and «Mes demandes». Access to a request needs its tracking
+ * token or the account that owns it; anything else is the same 404 as an unknown reference,
+ * so that nobody learns which references exist. The public incidents live in
+ * tracking_public.c.
+ */
+#include "web/portal/portal.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "core/attachment.h"
+#include "core/request.h"
+#include "core/status.h"
+#include "util/log.h"
+#include "util/timeutil.h"
+#include "util/utf8.h"
+#include "web/portal/tracking_internal.h"
+#include "web/web.h"
+
+/* POST /suivi: enough for a citizen who mistypes, far too few to guess anything. */
+#define LOOKUP_RATE (10.0 / 60.0)
+#define LOOKUP_BURST 20.0
+#define REFERENCE_MAX 23
+#define TOKEN_MAX 128
+#define MESSAGE_MAX_CHARS 10000
+#define COMMENT_MAX_CHARS 2000
+#define REOPEN_MAX_CHARS 2000
+#define MINE_PER_PAGE 20
+#define PAGE_MAX 10000
+
+/* ---- shared helpers (tracking_internal.h) ---- */
+
+void tracking_set_str(json_t *ctx, const char *key, const char *s)
+{
+    if (s)
+        json_object_set_new(ctx, key, json_string(s));
+}
+
+/* The date of `when` in words, its RFC 3339 form and its clock time, in rq->arena. */
+static int format_date(http_req *rq, const cat_tenant *t, int64_t when, const char **words,
+                       const char **iso, const char **clock)
+{
+    char s[TIME_RFC3339_LEN];
+    time_format_rfc3339(when, t ? t->rec.timezone : NULL, s);
+    int y, mo, d, h, mi;
+    if (sscanf(s, "%d-%d-%dT%d:%d", &y, &mo, &d, &h, &mi) != 5 || mo < 1 || mo > 12)
+        return -1;
+    char key[32];
+    snprintf(key, sizeof key, "track.month_%d", mo);
+    const char *month = web_string(rq->lang, key);
+    if (rq->lang == LANG_FR && d == 1)
+        *words = arena_printf(rq->arena, "1er %s %d", month, y);
+    else
+        *words = arena_printf(rq->arena, "%d %s %d", d, month, y);
+    *iso = arena_strdup(rq->arena, s);
+    if (rq->lang == LANG_FR)
+        *clock = arena_printf(rq->arena, "%d h %02d", h, mi);
+    else
+        *clock = arena_printf(rq->arena, "%02d:%02d", h, mi);
+    return (*words && *iso && *clock) ? 0 : -1;
+}
+
+void tracking_set_date(http_req *rq, const cat_tenant *t, json_t *ctx, const char *key,
+                       int64_t when, int with_time)
+{
+    const char *words, *iso, *clock;
+    if (when <= 0 || format_date(rq, t, when, &words, &iso, &clock) != 0)
+        return;
+    char k[64];
+    tracking_set_str(ctx, key, words);
+    snprintf(k, sizeof k, "%s_iso", key);
+    tracking_set_str(ctx, k, iso);
+    if (with_time) {
+        snprintf(k, sizeof k, "%s_time", key);
+        tracking_set_str(ctx, k, clock);
+    }
+}
+
+const char *tracking_url_encode(http_req *rq, const char *s)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    size_t len = s ? strlen(s) : 0;
+    char *out = arena_alloc(rq->arena, len * 3 + 1);
+    if (!out)
+        return "";
+    size_t o = 0;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+            c == '-' || c == '_' || c == '.' || c == '~') {
+            out[o++] = (char)c;
+        } else {
+            out[o++] = '%';
+            out[o++] = hex[c >> 4];
+            out[o++] = hex[c & 15];
+        }
+    }
+    out[o] = '\0';
+    return out;
+}
+
+long tracking_page_param(http_req *rq)
+{
+    const char *s = form_get(&rq->query, "page");
+    if (!s || !*s)
+        return 1;
+    char *end = NULL;
+    long v = strtol(s, &end, 10);
+    if (*end != '\0' || v < 1 || v > PAGE_MAX)
+        return 1;
+    return v;
+}
+
+void tracking_set_pages(http_req *rq, json_t *ctx, long page, int64_t total, long per_page,
+                        const char *base_url)
+{
+    long pages = (long)((total + per_page - 1) / per_page);
+    if (pages <= 1)
+        return;
+    json_t *p = json_object();
+    json_object_set_new(p, "current", json_integer(page));
+    json_object_set_new(p, "total", json_integer(pages));
+    if (page > 1)
+        tracking_set_str(p, "prev_url", arena_printf(rq->arena, "%spage=%ld", base_url, page - 1));
+    if (page < pages)
+        tracking_set_str(p, "next_url", arena_printf(rq->arena, "%spage=%ld", base_url, page + 1));
+    json_object_set_new(ctx, "pages", p);
+}
+
+const char *tracking_status_label(http_req *rq, const char *code)
+{
+    status s;
+    if (!code || status_parse(code, &s) != 0)
+        return code ? code : "";
+    /* Labels are lowercase for use inside sentences; on their own they start a phrase. */
+    const char *label = status_label(s, rq->lang);
+    char *cap = arena_strdup(rq->arena, label);
+    if (!cap)
+        return label;
+    if (cap[0] >= 'a' && cap[0] <= 'z')
+        cap[0] = (char)(cap[0] - 'a' + 'A');
+    return cap;
+}
+
+/* ---- small helpers ---- */
+
+/* s without leading and trailing blanks, in the arena; NULL stays NULL. */
+static const char *trim(http_req *rq, const char *s)
+{
+    if (!s)
+        return NULL;
+    while (*s == ' ' || *s == '\t' || *s == '\r' || *s == '\n')
+        s++;
+    size_t n = strlen(s);
+    while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r' || s[n - 1] == '\n'))
+        n--;
+    return arena_strndup(rq->arena, s, n);
+}
+
+/* A reference as the store makes them ("2026-000123"): anything else cannot exist. */
+static int reference_ok(const char *s)
+{
+    size_t n = s ? strlen(s) : 0;
+    if (n == 0 || n > REFERENCE_MAX)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'A' && s[i] <= 'Z') ||
+              (s[i] >= 'a' && s[i] <= 'z') || s[i] == '-'))
+            return 0;
+    return 1;
+}
+
+/* The text of a citizen's field: NULL with *msg_key set when it is missing, too long or
+ * holds control characters. */
+static const char *check_text(http_req *rq, const char *s, size_t max_chars, int required,
+                              const char **msg_key)
+{
+    s = trim(rq, s);
+    size_t len = s ? strlen(s) : 0;
+    if (len == 0) {
+        if (required)
+            *msg_key = "track.error_empty";
+        return NULL;
+    }
+    if (!utf8_valid(s, len) || utf8_has_control(s, len)) {
+        *msg_key = "track.error_characters";
+        return NULL;
+    }
+    if (utf8_length(s, len) > max_chars) {
+        *msg_key = "track.error_too_long";
+        return NULL;
+    }
+    return s;
+}
+
+/* Text split on line breaks into an array of paragraphs (blank lines dropped), so that
+ * templates show the citizen's line breaks without raw HTML. */
+static json_t *paragraphs(const char *s)
+{
+    json_t *a = json_array();
+    if (!s)
+        return a;
+    while (*s) {
+        const char *nl = strchr(s, '\n');
+        size_t n = nl ? (size_t)(nl - s) : strlen(s);
+        size_t m = n;
+        while (m > 0 && (s[m - 1] == '\r' || s[m - 1] == ' ' || s[m - 1] == '\t'))
+            m--;
+        size_t b = 0;
+        while (b < m && (s[b] == ' ' || s[b] == '\t'))
+            b++;
+        if (m > b)
+            json_array_append_new(a, json_stringn(s + b, m - b));
+        s += n;
+        if (*s == '\n')
+            s++;
+    }
+    return a;
+}
+
+static void add_error(json_t *ctx, const char *field, const char *href, const char *text)
+{
+    json_t *errors = json_object_get(ctx, "errors");
+    if (!errors) {
+        errors = json_array();
+        json_object_set_new(ctx, "errors", errors);
+    }
+    json_t *e = json_object();
+    tracking_set_str(e, "href", href);
+    tracking_set_str(e, "text", text);
+    json_array_append_new(errors, e);
+    json_object_set_new(ctx, "has_errors", json_true());
+    if (field) {
+        char k[64];
+        snprintf(k, sizeof k, "%s_error", field);
+        tracking_set_str(ctx, k, text);
+    }
+}
+
+/* «Erreur : …» before the title of a page showing errors, so that screen readers hear it
+ * first (RGAA 11.10). */
+static void prefix_title_on_error(http_req *rq, json_t *ctx)
+{
+    const char *title = json_string_value(json_object_get(ctx, "title"));
+    if (!json_object_get(ctx, "has_errors") || !title)
+        return;
+    tracking_set_str(
+        ctx, "title",
+        arena_printf(rq->arena, "%s %s", web_string(rq->lang, "track.title_error_prefix"), title));
+}
+
+static void not_found(http_req *rq)
+{
+    error e;
+    error_set(&e, ERR_NOT_FOUND, NULL, "no such request");
+    http_respond_error(rq, &e);
+}
+
+static const char *human_size(http_req *rq, int64_t size)
+{
+    if (size < 1024)
+        return arena_printf(rq->arena, "%" PRId64 " %s", size,
+                            web_string(rq->lang, "track.size_b"));
+    if (size < 1024 * 1024)
+        return arena_printf(rq->arena, "%" PRId64 " %s", (size + 1023) / 1024,
+                            web_string(rq->lang, "track.size_kb"));
+    int64_t tenths = (size * 10 + 512 * 1024) / (1024 * 1024);
+    return arena_printf(rq->arena, "%" PRId64 "%c%" PRId64 " %s", tenths / 10,
+                        rq->lang == LANG_FR ? ',' : '.', tenths % 10,
+                        web_string(rq->lang, "track.size_mb"));
+}
+
+/* ---- access ---- */
+
+/* Everything a tracking page needs, kept in rq->user across a suspension. */
+typedef struct track_state {
+    const cat_tenant *tenant;
+    const cat_procedure *proc;
+    store_request req;
+    const char *token; /* the tracking token when it opened the request; NULL: the account */
+    int has_account;
+    store_account acc;
+    /* the write in flight */
+    const char *form_name; /* "message", "avis", "rouvrir" */
+    const char *done_flag; /* query flag of the page after success */
+    const char *text;      /* the citizen's text, shown again when the write fails */
+    const char *comment;
+    int rating;
+    store_attachment *atts;
+    size_t n_atts;
+    int rc;
+    error err;
+} track_state;
+
+/* 1 when the logged-in account owns r: it filed it, or r carries its verified address. */
+static int account_owns(const store_account *acc, const store_request *r)
+{
+    if (r->citizen_id != 0 && r->citizen_id == acc->id)
+        return 1;
+    return acc->email_verified_at != 0 && acc->email && r->email &&
+           strcasecmp(acc->email, r->email) == 0;
+}
+
+/* Opens request rq->params[0] for its citizen: with `token` or through the account. NULL
+ * after answering (404 for every refusal, whatever the reason). */
+static track_state *track_open(http_req *rq, const char *token)
+{
+    error err;
+    error_clear(&err);
+    const cat_tenant *t = web_tenant(rq);
+    if (!t)
+        return NULL;
+    track_state *st = arena_alloc(rq->arena, sizeof *st);
+    if (!st) {
+        error_set(&err, ERR_INTERNAL, NULL, "out of memory");
+        http_respond_error(rq, &err);
+        return NULL;
+    }
+    rq->user = st;
+    st->tenant = t;
+    st->has_account = web_account(rq, &st->acc);
+    const char *ref = rq->params[0];
+    if (!reference_ok(ref)) {
+        not_found(rq);
+        return NULL;
+    }
+    if (request_get(rq->core, t, ref, rq->arena, &st->req, &err) != 0) {
+        if (err.code == ERR_NOT_FOUND)
+            not_found(rq);
+        else
+            http_respond_error(rq, &err);
+        return NULL;
+    }
+    if (token && *token && strlen(token) <= TOKEN_MAX &&
+        request_token_matches(rq->core, &st->req, token))
+        st->token = token;
+    else if (!(st->has_account && account_owns(&st->acc, &st->req))) {
+        not_found(rq);
+        return NULL;
+    }
+    st->proc = catalogue_procedure_by_id(t, st->req.procedure_id);
+    return st;
+}
+
+/* The request's page, with `flag` ("envoye=1") added when not NULL. */
+static const char *self_url(http_req *rq, const track_state *st, const char *flag)
+{
+    const char *ref = tracking_url_encode(rq, st->req.reference);
+    if (st->token)
+        return arena_printf(rq->arena, "/suivi/%s?jeton=%s%s%s", ref,
+                            tracking_url_encode(rq, st->token), flag ? "&" : "", flag ? flag : "");
+    return arena_printf(rq->arena, "/suivi/%s%s%s", ref, flag ? "?" : "", flag ? flag : "");
+}
+
+/* ---- the tracking page ---- */
+
+/* The value of one attribute in words: list keys become their names, dates are written
+ * out. */
+static const char *attr_value_text(http_req *rq, const cat_tenant *t, const attr_def *d,
+                                   const char *v)
+{
+    if (d->type == ATTR_SINGLEVALUELIST || d->type == ATTR_MULTIVALUELIST) {
+        for (size_t i = 0; i < d->n_values; i++)
+            if (strcmp(d->values[i].key, v) == 0)
+                return d->values[i].name;
+        return v;
+    }
+    if (d->type == ATTR_DATETIME) {
+        int64_t when;
+        const char *words, *iso, *clock;
+        if (time_parse_rfc3339(v, &when) == 0 &&
+            format_date(rq, t, when, &words, &iso, &clock) == 0)
+            return arena_printf(rq->arena, "%s, %s", words, clock);
+    }
+    return v;
+}
+
+/* What the citizen gave for the procedure's attributes: [{label, paragraphs}]. */
+static json_t *attributes_json(http_req *rq, const track_state *st)
+{
+    json_t *out = json_array();
+    if (!st->proc || !st->req.attributes)
+        return out;
+    json_t *vals = json_loads(st->req.attributes, 0, NULL);
+    if (!json_is_object(vals)) {
+        json_decref(vals);
+        return out;
+    }
+    for (size_t i = 0; i < st->proc->n_attrs; i++) {
+        const attr_def *d = &st->proc->attrs[i];
+        json_t *v = json_object_get(vals, d->code);
+        if (!d->variable || !v)
+            continue;
+        buf text;
+        buf_init(&text, 64 * 1024);
+        if (json_is_string(v)) {
+            buf_puts(&text, attr_value_text(rq, st->tenant, d, json_string_value(v)));
+        } else if (json_is_array(v)) {
+            size_t k;
+            json_t *e;
+            json_array_foreach(v, k, e)
+            {
+                if (!json_is_string(e))
+                    continue;
+                if (text.len)
+                    buf_puts(&text, ", ");
+                buf_puts(&text, attr_value_text(rq, st->tenant, d, json_string_value(e)));
+            }
+        }
+        if (text.len) {
+            json_t *a = json_object();
+            tracking_set_str(a, "label", d->description ? d->description : d->code);
+            json_object_set_new(a, "paragraphs", paragraphs(buf_cstr(&text)));
+            json_array_append_new(out, a);
+        }
+        buf_free(&text);
+    }
+    json_decref(vals);
+    return out;
+}
+
+static json_t *attachment_json(http_req *rq, const track_state *st, const store_attachment *at)
+{
+    json_t *o = json_object();
+    const char *q =
+        st->token ? arena_printf(rq->arena, "?jeton=%s", tracking_url_encode(rq, st->token)) : "";
+    tracking_set_str(o, "url",
+                     arena_printf(rq->arena, "/pieces-jointes/%s/%" PRId64 "%s",
+                                  tracking_url_encode(rq, st->req.reference), at->id, q));
+    tracking_set_str(o, "filename",
+                     at->filename && *at->filename
+                         ? at->filename
+                         : web_string(rq->lang, "track.attachment_unnamed"));
+    tracking_set_str(o, "size", human_size(rq, at->size));
+    json_object_set_new(o, "is_photo", json_boolean(at->is_photo));
+    tracking_set_str(
+        o, "kind",
+        web_string(rq->lang, at->is_photo ? "track.attachment_photo" : "track.attachment_pdf"));
+    return o;
+}
+
+/* 1 when the event was written by the citizen (actor "citizen" or "citizen:…"). */
+static int by_citizen(const store_event *e)
+{
+    return e->actor && strncmp(e->actor, "citizen", 7) == 0 &&
+           (e->actor[7] == '\0' || e->actor[7] == ':');
+}
+
+static json_t *event_json(http_req *rq, const track_state *st, const store_event *e,
+                          const store_attachment *atts, size_t n_atts)
+{
+    json_t *o = json_object();
+    int citizen = by_citizen(e);
+    const char *kind = e->kind ? e->kind : "";
+    const char *title;
+    if (strcmp(kind, "created") == 0) {
+        title = web_string(rq->lang, "track.event_created");
+    } else if (strcmp(kind, "status") == 0 && e->status_to) {
+        title = arena_printf(rq->arena, "%s %s", web_string(rq->lang, "track.event_status"),
+                             tracking_status_label(rq, e->status_to));
+        tracking_set_str(o, "status", e->status_to);
+    } else if (strcmp(kind, "reopened") == 0) {
+        title = web_string(rq->lang, "track.event_reopened");
+    } else if (strcmp(kind, "rating") == 0) {
+        title = web_string(rq->lang, "track.event_rating");
+    } else if (strcmp(kind, "message") == 0 || strcmp(kind, "note") == 0) {
+        title = web_string(rq->lang,
+                           citizen ? "track.event_message_citizen" : "track.event_message_mairie");
+    } else {
+        title = web_string(rq->lang, "track.event_other");
+    }
+    tracking_set_str(o, "title", title);
+    tracking_set_str(o, "who",
+                     web_string(rq->lang, citizen ? "track.who_you" : "track.who_mairie"));
+    json_object_set_new(o, "by_citizen", json_boolean(citizen));
+    tracking_set_date(rq, st->tenant, o, "date", e->created_at, 1);
+    /* The creation event repeats the description, shown above already. */
+    json_object_set_new(o, "paragraphs", paragraphs(strcmp(kind, "created") != 0 ? e->body : NULL));
+    json_t *files = json_array();
+    for (size_t i = 0; i < n_atts; i++)
+        if (atts[i].event_id != 0 && atts[i].event_id == e->id)
+            json_array_append_new(files, attachment_json(rq, st, &atts[i]));
+    json_object_set_new(o, "has_attachments", json_boolean(json_array_size(files) > 0));
+    json_object_set_new(o, "attachments", files);
+    return o;
+}
+
+/* The context of the tracking page; forms' state is added by the caller. NULL after
+ * answering an error. */
+static json_t *show_context(http_req *rq, track_state *st)
+{
+    error err;
+    error_clear(&err);
+    const store_request *r = &st->req;
+    store_event *events = NULL;
+    size_t n_events = 0;
+    store_attachment *atts = NULL;
+    size_t n_atts = 0;
+    store *s = core_store(rq->core);
+    if (request_timeline(rq->core, st->tenant, r->id, 1, rq->arena, &events, &n_events, &err) !=
+            0 ||
+        s->ops->attachments_list(s, st->tenant->rec.id, r->id, rq->arena, &atts, &n_atts, &err) !=
+            0) {
+        http_respond_error(rq, &err);
+        return NULL;
+    }
+    json_t *ctx = web_context(rq);
+    tracking_set_str(ctx, "title",
+                     arena_printf(rq->arena, "%s %s", web_string(rq->lang, "track.title_request"),
+                                  r->reference));
+    tracking_set_str(ctx, "jeton", st->token);
+    tracking_set_str(ctx, "self_url", self_url(rq, st, NULL));
+    tracking_set_str(ctx, "form_base",
+                     arena_printf(rq->arena, "/suivi/%s", tracking_url_encode(rq, r->reference)));
+
+    json_t *req = json_object();
+    status code = STATUS_NEW;
+    int known = status_parse(r->status, &code) == 0;
+    int closed = known && status_is_closed(code);
+    tracking_set_str(req, "reference", r->reference);
+    tracking_set_str(req, "status", r->status);
+    tracking_set_str(req, "status_label", tracking_status_label(rq, r->status));
+    tracking_set_str(req, "status_text",
+                     web_string(rq->lang, arena_printf(rq->arena, "track.status_text_%s",
+                                                       known ? status_code(code) : "new")));
+    tracking_set_str(req, "procedure", st->proc ? st->proc->rec.name : "");
+    json_object_set_new(req, "closed", json_boolean(closed));
+    tracking_set_date(rq, st->tenant, req, "filed", r->created_at, 1);
+    if (closed) {
+        tracking_set_date(rq, st->tenant, req, "closed_on", r->closed_at, 0);
+    } else {
+        int64_t due = r->due_at;
+        if (!due && st->proc && st->proc->rec.delay_days > 0)
+            due = r->created_at + (int64_t)st->proc->rec.delay_days * 86400;
+        tracking_set_date(rq, st->tenant, req, "expected", due, 0);
+    }
+    tracking_set_str(req, "channel",
+                     web_string(rq->lang, arena_printf(rq->arena, "track.channel_%s",
+                                                       r->channel ? r->channel : "web")));
+    json_t *desc = paragraphs(r->description);
+    json_object_set_new(ctx, "has_description", json_boolean(json_array_size(desc) > 0));
+    json_object_set_new(req, "description", desc);
+    tracking_set_str(req, "address", r->address && *r->address ? r->address : NULL);
+    json_t *attrs = attributes_json(rq, st);
+    json_object_set_new(ctx, "has_attributes", json_boolean(json_array_size(attrs) > 0));
+    json_object_set_new(req, "attributes", attrs);
+    json_object_set_new(ctx, "request", req);
+
+    json_t *filed_files = json_array();
+    for (size_t i = 0; i < n_atts; i++)
+        if (atts[i].event_id == 0)
+            json_array_append_new(filed_files, attachment_json(rq, st, &atts[i]));
+    json_object_set_new(ctx, "has_attachments", json_boolean(json_array_size(filed_files) > 0));
+    json_object_set_new(ctx, "attachments", filed_files);
+
+    json_t *tl = json_array();
+    for (size_t i = 0; i < n_events; i++)
+        json_array_append_new(tl, event_json(rq, st, &events[i], atts, n_atts));
+    json_object_set_new(ctx, "timeline", tl);
+
+    /* Closing the loop. */
+    if (closed) {
+        if (r->rating > 0) {
+            json_object_set_new(ctx, "rated", json_integer(r->rating));
+            json_object_set_new(ctx, "rated_comment", paragraphs(r->rating_comment));
+        } else {
+            json_t *opts = json_array();
+            for (int v = 1; v <= 5; v++) {
+                json_t *o = json_object();
+                json_object_set_new(o, "value", json_integer(v));
+                tracking_set_str(
+                    o, "label",
+                    web_string(rq->lang, arena_printf(rq->arena, "track.rating_%d", v)));
+                json_array_append_new(opts, o);
+            }
+            json_object_set_new(ctx, "rating_options", opts);
+            json_object_set_new(ctx, "can_rate", json_true());
+        }
+    }
+    if (known && code == STATUS_RESOLVED && st->proc && st->proc->rec.kind == PROCEDURE_INCIDENT) {
+        json_t *q = json_object();
+        tracking_set_str(q, "yes_url",
+                         arena_printf(rq->arena, "%s#avis", self_url(rq, st, "regle=oui")));
+        tracking_set_str(q, "no_url",
+                         arena_printf(rq->arena, "%s#rouvrir", self_url(rq, st, "regle=non")));
+        const char *answer = form_get(&rq->query, "regle");
+        if (answer && strcmp(answer, "non") == 0)
+            json_object_set_new(q, "reopen_form", json_true());
+        else if (answer && strcmp(answer, "oui") == 0)
+            json_object_set_new(q, "answered_yes", json_true());
+        json_object_set_new(ctx, "solved_question", q);
+    }
+
+    /* What the last action did (after its redirect). */
+    static const char *const flags[][2] = {
+        {"envoye", "track.notice_message_sent"},
+        {"avis", "track.notice_rated"},
+        {"rouvert", "track.notice_reopened"},
+    };
+    for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++) {
+        const char *v = form_get(&rq->query, flags[i][0]);
+        if (v && strcmp(v, "1") == 0)
+            tracking_set_str(ctx, "notice", web_string(rq->lang, flags[i][1]));
+    }
+    return ctx;
+}
+
+static void show_render(http_req *rq, track_state *st, int http_status, json_t *extra)
+{
+    json_t *ctx = show_context(rq, st);
+    if (!ctx) {
+        json_decref(extra);
+        return;
+    }
+    if (extra) {
+        json_object_update(ctx, extra);
+        json_decref(extra);
+    }
+    /* A failed reopen shows its form again even without ?regle=non. */
+    json_t *q = json_object_get(ctx, "solved_question");
+    if (q && json_object_get(ctx, "explication_error"))
+        json_object_set_new(q, "reopen_form", json_true());
+    prefix_title_on_error(rq, ctx);
+    web_render(rq, http_status, "track/show", ctx);
+}
+
+static void show(http_req *rq)
+{
+    track_state *st = track_open(rq, form_get(&rq->query, "jeton"));
+    if (!st)
+        return;
+    show_render(rq, st, 200, NULL);
+}
+
+/* ---- the citizen's writes ---- */
+
+static void write_cont(http_req *rq)
+{
+    track_state *st = rq->user;
+    if (st->rc == 0) {
+        http_redirect(rq, self_url(rq, st, st->done_flag));
+        return;
+    }
+    for (size_t i = 0; i < st->n_atts; i++)
+        attachment_discard(&st->atts[i]);
+    const char *key;
+    switch (st->err.code) {
+    case ERR_CONFLICT:
+        key = strcmp(st->form_name, "avis") == 0      ? "track.error_already_rated"
+              : strcmp(st->form_name, "rouvrir") == 0 ? "track.error_cannot_reopen"
+                                                      : "track.error_conflict";
+        break;
+    case ERR_INVALID_ARG:
+    case ERR_MISSING_ARG:
+        key = "track.error_invalid";
+        break;
+    default:
+        http_respond_error(rq, &st->err);
+        return;
+    }
+    json_t *extra = json_object();
+    const char *field = strcmp(st->form_name, "avis") == 0      ? "note"
+                        : strcmp(st->form_name, "rouvrir") == 0 ? "explication"
+                                                                : "message";
+    add_error(extra, field,
+              arena_printf(rq->arena, "#%s", strcmp(field, "note") == 0 ? "note-1" : field),
+              web_string(rq->lang, key));
+    tracking_set_str(extra, arena_printf(rq->arena, "%s_value", field), st->text);
+    tracking_set_str(extra, "commentaire_value", st->comment);
+    show_render(rq, st, err_http_status(st->err.code), extra);
+}
+
+static void write_done(void *arg, int rc, const error *err)
+{
+    http_req *rq = arg;
+    track_state *st = rq->user;
+    st->rc = rc;
+    if (rc != 0) {
+        if (err)
+            st->err = *err;
+        else
+            error_set(&st->err, ERR_INTERNAL, NULL, "write failed without an error");
+    }
+    http_resume(rq, write_cont);
+}
+
+/* Called once the write was started: a synchronous refusal resumes at once. */
+static void write_started(http_req *rq, track_state *st, int rc, const error *err)
+{
+    if (rc != 0) {
+        st->rc = -1;
+        st->err = *err;
+        http_resume(rq, write_cont);
+    }
+}
+
+/* POST /suivi/{ref}/message: text and files (multipart). */
+static void post_message(http_req *rq)
+{
+    error err;
+    error_clear(&err);
+    form f;
+    http_file *files = NULL;
+    size_t n_files = 0;
+    if (http_form_files(rq, &f, &files, &n_files, ATTACHMENT_MAX_FILES, &err) != 0) {
+        http_respond_error(rq, &err);
+        return;
+    }
+    if (web_check_csrf(rq, &f) != 0)
+        return;
+    track_state *st = track_open(rq, form_get(&f, "jeton"));
+    if (!st)
+        return;
+    json_t *extra = json_object();
+    const char *msg_key = NULL;
+    const char *raw = form_get(&f, "message");
+    st->form_name = "message";
+    st->text = check_text(rq, raw, MESSAGE_MAX_CHARS, 1, &msg_key);
+    if (!st->text)
+        add_error(extra, "message", "#message", web_string(rq->lang, msg_key));
+    st->atts = n_files ? arena_alloc(rq->arena, n_files * sizeof *st->atts) : NULL;
+    if (n_files && !st->atts) {
+        json_decref(extra);
+        error_set(&err, ERR_INTERNAL, NULL, "out of memory");
+        http_respond_error(rq, &err);
+        return;
+    }
+    for (size_t i = 0; i < n_files; i++) {
+        attachment_upload up = {files[i].field, files[i].filename, files[i].data, files[i].len};
+        error aerr;
+        error_clear(&aerr);
+        if (attachment_prepare(&up, rq->arena, &st->atts[st->n_atts], &aerr) == 0) {
+            st->n_atts++;
+            continue;
+        }
+        if (aerr.code != ERR_INVALID_ARG && aerr.code != ERR_UNSUPPORTED &&
+            aerr.code != ERR_TOO_LARGE) {
+            for (size_t k = 0; k < st->n_atts; k++)
+                attachment_discard(&st->atts[k]);
+            json_decref(extra);
+            http_respond_error(rq, &aerr);
+            return;
+        }
+        const char *name = files[i].filename && *files[i].filename ? files[i].filename : "";
+        add_error(extra, "fichiers", "#fichiers",
+                  arena_printf(rq->arena, "%s%s%s", name, *name ? " — " : "",
+                               web_string(rq->lang, "track.error_file")));
+    }
+    if (json_object_get(extra, "errors")) {
+        for (size_t k = 0; k < st->n_atts; k++)
+            attachment_discard(&st->atts[k]);
+        st->n_atts = 0;
+        tracking_set_str(extra, "message_value", raw);
+        show_render(rq, st, 400, extra);
+        return;
+    }
+    json_decref(extra);
+    st->done_flag = "envoye=1";
+    http_suspend(rq);
+    int rc = request_citizen_message(rq->core, st->tenant, st->req.reference, st->text, st->atts,
+                                     st->n_atts, CHANNEL_WEB, write_done, rq, &err);
+    write_started(rq, st, rc, &err);
+}
+
+/* POST /suivi/{ref}/avis: a rating from 1 to 5 and an optional comment. */
+static void post_rating(http_req *rq)
+{
+    error err;
+    error_clear(&err);
+    form f;
+    if (http_form_body(rq, &f, &err) != 0) {
+        http_respond_error(rq, &err);
+        return;
+    }
+    if (web_check_csrf(rq, &f) != 0)
+        return;
+    track_state *st = track_open(rq, form_get(&f, "jeton"));
+    if (!st)
+        return;
+    json_t *extra = json_object();
+    st->form_name = "avis";
+    const char *note = form_get(&f, "note");
+    if (note && note[0] >= '1' && note[0] <= '5' && note[1] == '\0')
+        st->rating = note[0] - '0';
+    else
+        add_error(extra, "note", "#note-1", web_string(rq->lang, "track.error_rating"));
+    const char *msg_key = NULL;
+    const char *raw = form_get(&f, "commentaire");
+    st->comment = check_text(rq, raw, COMMENT_MAX_CHARS, 0, &msg_key);
+    if (msg_key)
+        add_error(extra, "commentaire", "#commentaire", web_string(rq->lang, msg_key));
+    if (json_object_get(extra, "errors")) {
+        tracking_set_str(extra, "commentaire_value", raw);
+        show_render(rq, st, 400, extra);
+        return;
+    }
+    json_decref(extra);
+    st->done_flag = "avis=1";
+    http_suspend(rq);
+    int rc = request_rate(rq->core, st->tenant, st->req.reference, st->rating, st->comment,
+                          write_done, rq, &err);
+    write_started(rq, st, rc, &err);
+}
+
+/* POST /suivi/{ref}/rouvrir: «Non, le problème n'est pas réglé», in the citizen's words. */
+static void post_reopen(http_req *rq)
+{
+    error err;
+    error_clear(&err);
+    form f;
+    if (http_form_body(rq, &f, &err) != 0) {
+        http_respond_error(rq, &err);
+        return;
+    }
+    if (web_check_csrf(rq, &f) != 0)
+        return;
+    track_state *st = track_open(rq, form_get(&f, "jeton"));
+    if (!st)
+        return;
+    st->form_name = "rouvrir";
+    const char *msg_key = NULL;
+    const char *raw = form_get(&f, "explication");
+    st->text = check_text(rq, raw, REOPEN_MAX_CHARS, 1, &msg_key);
+    if (!st->text) {
+        json_t *extra = json_object();
+        add_error(extra, "explication", "#explication", web_string(rq->lang, msg_key));
+        tracking_set_str(extra, "explication_value", raw);
+        show_render(rq, st, 400, extra);
+        return;
+    }
+    st->done_flag = "rouvert=1";
+    http_suspend(rq);
+    int rc =
+        request_reopen(rq->core, st->tenant, st->req.reference, st->text, write_done, rq, &err);
+    write_started(rq, st, rc, &err);
+}
+
+/* ---- /suivi: finding a request by reference and tracking code ---- */
+
+static void lookup_render(http_req *rq, int http_status, json_t *extra)
+{
+    json_t *ctx = web_context(rq);
+    tracking_set_str(ctx, "title", web_string(rq->lang, "track.lookup_title"));
+    store_account acc;
+    if (web_account(rq, &acc))
+        json_object_set_new(ctx, "logged_in", json_true());
+    if (extra) {
+        json_object_update(ctx, extra);
+        json_decref(extra);
+    }
+    prefix_title_on_error(rq, ctx);
+    web_render(rq, http_status, "track/lookup", ctx);
+}
+
+static void lookup_form(http_req *rq)
+{
+    if (!web_tenant(rq))
+        return;
+    lookup_render(rq, 200, NULL);
+}
+
+static void lookup_post(http_req *rq)
+{
+    error err;
+    error_clear(&err);
+    const cat_tenant *t = web_tenant(rq);
+    if (!t)
+        return;
+    form f;
+    if (http_form_body(rq, &f, &err) != 0) {
+        http_respond_error(rq, &err);
+        return;
+    }
+    if (web_check_csrf(rq, &f) != 0)
+        return;
+    const char *bucket = arena_printf(rq->arena, "suivi:%s", rq->client_ip ? rq->client_ip : "");
+    if (!bucket || http_ratelimit(rq, bucket, LOOKUP_RATE, LOOKUP_BURST, &err) != 0) {
+        if (!bucket)
+            error_set(&err, ERR_INTERNAL, NULL, "out of memory");
+        http_respond_error(rq, &err);
+        return;
+    }
+    const char *ref = trim(rq, form_get(&f, "reference"));
+    const char *code = trim(rq, form_get(&f, "code"));
+    json_t *extra = json_object();
+    tracking_set_str(extra, "reference_value", ref);
+    if (!ref || !*ref)
+        add_error(extra, "reference", "#reference", web_string(rq->lang, "track.error_reference"));
+    if (!code || !*code)
+        add_error(extra, "code", "#code", web_string(rq->lang, "track.error_code"));
+    if (json_object_get(extra, "errors")) {
+        lookup_render(rq, 400, extra);
+        return;
+    }
+    store_request r;
+    int ok = reference_ok(ref) && strlen(code) <= TOKEN_MAX;
+    if (ok && request_get(rq->core, t, ref, rq->arena, &r, &err) != 0) {
+        if (err.code != ERR_NOT_FOUND) {
+            json_decref(extra);
+            http_respond_error(rq, &err);
+            return;
+        }
+        ok = 0;
+    }
+    if (ok && request_token_matches(rq->core, &r, code)) {
+        json_decref(extra);
+        http_redirect(rq,
+                      arena_printf(rq->arena, "/suivi/%s?jeton=%s", tracking_url_encode(rq, ref),
+                                   tracking_url_encode(rq, code)));
+        return;
+    }
+    /* The same answer whether the reference exists or not. */
+    add_error(extra, NULL, "#reference", web_string(rq->lang, "track.error_no_match"));
+    json_object_set_new(extra, "no_match", json_true());
+    lookup_render(rq, 400, extra);
+}
+
+/* ---- «Mes demandes» ---- */
+
+static void mine(http_req *rq)
+{
+    error err;
+    error_clear(&err);
+    const cat_tenant *t = web_tenant(rq);
+    if (!t)
+        return;
+    store_account acc;
+    if (!web_account(rq, &acc)) {
+        http_redirect(rq, "/compte/connexion?retour=/mes-demandes");
+        return;
+    }
+    long page = tracking_page_param(rq);
+    store_request_filter flt;
+    memset(&flt, 0, sizeof flt);
+    flt.tenant_id = t->rec.id;
+    flt.citizen_id = acc.id;
+    /* Requests filed by e-mail or at the counter carry the address, not the account: only a
+     * verified address proves they are this citizen's. */
+    flt.citizen_email = acc.email_verified_at ? acc.email : NULL;
+    flt.offset = (size_t)(page - 1) * MINE_PER_PAGE;
+    flt.limit = MINE_PER_PAGE;
+    int64_t total = 0;
+    store_request *rows = NULL;
+    size_t n = 0;
+    if (request_count(rq->core, &flt, &total, &err) != 0 ||
+        request_search(rq->core, &flt, rq->arena, &rows, &n, &err) != 0) {
+        http_respond_error(rq, &err);
+        return;
+    }
+    json_t *ctx = web_context(rq);
+    tracking_set_str(ctx, "title", web_string(rq->lang, "mine.title"));
+    json_t *list = json_array();
+    for (size_t i = 0; i < n; i++) {
+        const store_request *r = &rows[i];
+        const cat_procedure *p = catalogue_procedure_by_id(t, r->procedure_id);
+        json_t *o = json_object();
+        tracking_set_str(o, "reference", r->reference);
+        tracking_set_str(
+            o, "url", arena_printf(rq->arena, "/suivi/%s", tracking_url_encode(rq, r->reference)));
+        tracking_set_str(o, "procedure", p ? p->rec.name : "");
+        tracking_set_str(o, "status", r->status);
+        tracking_set_str(o, "status_label", tracking_status_label(rq, r->status));
+        tracking_set_str(o, "channel",
+                         web_string(rq->lang, arena_printf(rq->arena, "track.channel_%s",
+                                                           r->channel ? r->channel : "web")));
+        tracking_set_date(rq, t, o, "filed", r->created_at, 0);
+        tracking_set_date(rq, t, o, "updated", r->updated_at, 0);
+        json_array_append_new(list, o);
+    }
+    json_object_set_new(ctx, "requests", list);
+    json_object_set_new(ctx, "total", json_integer(total));
+    json_object_set_new(ctx, "verified", json_boolean(acc.email_verified_at != 0));
+    tracking_set_pages(rq, ctx, page, total, MINE_PER_PAGE, "/mes-demandes?");
+    web_render(rq, 200, "mine/list", ctx);
+}
+
+const http_route portal_tracking_routes[] = {
+    {HTTP_GET | HTTP_HEAD, "/suivi", lookup_form},
+    {HTTP_POST, "/suivi", lookup_post},
+    {HTTP_GET | HTTP_HEAD, "/suivi/{}", show},
+    {HTTP_POST, "/suivi/{}/message", post_message},
+    {HTTP_POST, "/suivi/{}/avis", post_rating},
+    {HTTP_POST, "/suivi/{}/rouvrir", post_reopen},
+    {HTTP_GET | HTTP_HEAD, "/mes-demandes", mine},
+    {HTTP_GET | HTTP_HEAD, "/signalements", tracking_public_list},
+    {HTTP_GET | HTTP_HEAD, "/signalements/{}", tracking_public_show},
+    {HTTP_POST, "/signalements/{}/moi-aussi", tracking_public_support},
+    {0, NULL, NULL},
+};

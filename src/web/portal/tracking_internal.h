@@ -1,0 +1,40 @@
+/*
+ * tracking_internal — what the tracking pages share between their files (tracking.c: the
+ * citizen's own requests; tracking_public.c: the public incidents): page context helpers,
+ * dates in plain words and URL encoding. Private to web/portal/tracking*.c.
+ */
+#ifndef GUICHET_WEB_PORTAL_TRACKING_INTERNAL_H
+#define GUICHET_WEB_PORTAL_TRACKING_INTERNAL_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+#include "core/catalogue.h"
+#include "http/http.h"
+#include "store/store.h"
+
+/* Sets ctx[key] to the string s; does nothing when s is NULL. */
+void tracking_set_str(json_t *ctx, const char *key, const char *s);
+/* Sets ctx[key] (e.g. "filed") to the date of t in words ("3 mars 2026") in the tenant's
+ * zone and ctx[key + "_iso"] to its RFC 3339 form for <time datetime>; with_time adds
+ * ctx[key + "_time"] ("08:30"). Nothing when t is 0. */
+void tracking_set_date(http_req *rq, const cat_tenant *t, json_t *ctx, const char *key,
+                       int64_t t_unix, int with_time);
+/* s percent-encoded for a query value or a path segment (in rq->arena; "" when out of
+ * memory). */
+const char *tracking_url_encode(http_req *rq, const char *s);
+/* The ?page= number (1 when absent or invalid, at most 10000). */
+long tracking_page_param(http_req *rq);
+/* Adds a "pages" object (current, total, prev_url, next_url) to ctx when there is more than
+ * one page; base_url already holds the other query parameters and ends in '?' or '&'. */
+void tracking_set_pages(http_req *rq, json_t *ctx, long page, int64_t total, long per_page,
+                        const char *base_url);
+/* The status label and the badge modifier of a stored status code ("in_progress"). */
+const char *tracking_status_label(http_req *rq, const char *code);
+
+/* GET /signalements, GET /signalements/{ref}, POST /signalements/{ref}/moi-aussi. */
+void tracking_public_list(http_req *rq);
+void tracking_public_show(http_req *rq);
+void tracking_public_support(http_req *rq);
+
+#endif

@@ -1,0 +1,355 @@
+/*
+ * web — the glue every HTML page shares: the tenant of the request, the page context
+ * (strings, language, branding, logged-in citizen, CSRF token), rendering, redirects, the
+ * HTML error page, CSRF checks and the session cookie. Templates and strings themselves
+ * are loaded by web_init.c.
+ *
+ * Per-request state (a cookie set earlier in the same request, after a login or the first
+ * CSRF token) is read back from the response's own Set-Cookie headers rather than kept in
+ * a side structure: the response is the one place both the server and this file already
+ * share.
+ */
+#include "web/web.h"
+
+#include <sodium.h>
+#include <string.h>
+#include <strings.h>
+
+#include "core/session.h"
+#include "util/log.h"
+#include "web/i18n.h"
+
+#define COOKIE_SESSION "guichet_session"
+#define COOKIE_CSRF "guichet_csrf"
+#define CSRF_SECRET_LEN 43 /* core_new_secret without prefix: 43 base64url characters */
+#define CSRF_TOKEN_LEN 64  /* hex keyed hash */
+
+/* Default branding until tenants carry their own: the CSS component set's blue, whose white
+ * text contrasts at 8.3:1 (WCAG AA asks 4.5:1). */
+#define DEFAULT_COLOUR "#1f4e8c"
+#define DEFAULT_COLOUR_TEXT "#ffffff"
+
+static const char *const default_hours[] = {
+    [LANG_FR] = "Du lundi au vendredi, 8 h 30 – 17 h 30 ; le samedi, 9 h – 12 h",
+    [LANG_EN] = "Monday to Friday, 8.30 am – 5.30 pm; Saturday, 9 am – 12 noon",
+};
+
+/* ---- cookies of this request ---- */
+
+/* The value of cookie `name` as this response already sets it (the last Set-Cookie for it
+ * wins, as in browsers), or NULL when the response does not set it. "" when deleted. */
+static const char *pending_cookie(http_req *rq, const char *name)
+{
+    size_t nlen = strlen(name);
+    for (size_t i = rq->n_headers_out; i-- > 0;) {
+        const char *h = rq->headers_out[i][0], *v = rq->headers_out[i][1];
+        if (!h || !v || strcasecmp(h, "Set-Cookie") != 0)
+            continue;
+        if (strncmp(v, name, nlen) != 0 || v[nlen] != '=')
+            continue;
+        const char *start = v + nlen + 1;
+        return arena_strndup(rq->arena, start, strcspn(start, ";"));
+    }
+    return NULL;
+}
+
+/* The browser's cookie, or the one this response sets. */
+static const char *current_cookie(http_req *rq, const char *name)
+{
+    const char *p = pending_cookie(rq, name);
+    return p ? p : http_cookie(rq, name);
+}
+
+static int b64url_ok(const char *s, size_t len)
+{
+    if (!s || strlen(s) != len)
+        return 0;
+    for (size_t i = 0; i < len; i++) {
+        char ch = s[i];
+        if (!((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
+              ch == '-' || ch == '_'))
+            return 0;
+    }
+    return 1;
+}
+
+/* The CSRF token is a keyed hash of the browser's secret cookie, so the server keeps no
+ * state and a token from one browser is worthless in another. */
+static const char *csrf_token_of(http_req *rq, const char *secret)
+{
+    char in[8 + CSRF_SECRET_LEN + 1];
+    char out[65];
+    memcpy(in, "csrf:", 5);
+    memcpy(in + 5, secret, CSRF_SECRET_LEN + 1);
+    core_hash_secret(rq->core, in, out);
+    return arena_strdup(rq->arena, out);
+}
+
+static const char *new_csrf_secret(http_req *rq)
+{
+    char secret[CSRF_SECRET_LEN + 8];
+    core_new_secret("", secret, sizeof secret);
+    http_set_cookie(rq, COOKIE_CSRF, secret, -1, 1);
+    return arena_strdup(rq->arena, secret);
+}
+
+const char *web_csrf_token(http_req *rq)
+{
+    const char *secret = current_cookie(rq, COOKIE_CSRF);
+    if (!b64url_ok(secret, CSRF_SECRET_LEN))
+        secret = new_csrf_secret(rq);
+    return secret ? csrf_token_of(rq, secret) : "";
+}
+
+int web_check_csrf(http_req *rq, const form *f)
+{
+    const char *secret = http_cookie(rq, COOKIE_CSRF);
+    const char *token = f ? form_get(f, "csrf_token") : NULL;
+    if (b64url_ok(secret, CSRF_SECRET_LEN) && token && strlen(token) == CSRF_TOKEN_LEN) {
+        const char *expected = csrf_token_of(rq, secret);
+        if (expected && sodium_memcmp(expected, token, CSRF_TOKEN_LEN) == 0)
+            return 0;
+    }
+    log_info("csrf: refused %s from %s", rq->path ? rq->path : "?",
+             rq->client_ip ? rq->client_ip : "?");
+    error e;
+    error_set(&e, ERR_FORBIDDEN, "csrf_token", "missing or wrong CSRF token");
+    web_write_error(rq, &e);
+    return -1;
+}
+
+/* ---- sessions ---- */
+
+int web_account(http_req *rq, store_account *out)
+{
+    if (!rq->host_tenant)
+        return 0;
+    const char *token = current_cookie(rq, COOKIE_SESSION);
+    if (!token || !*token)
+        return 0;
+    store_session se;
+    error e;
+    if (session_lookup(rq->core, rq->host_tenant->rec.id, token, rq->arena, &se, out, &e) != 0) {
+        if (e.code != ERR_UNAUTHORIZED)
+            log_warn("session lookup failed: %s", e.detail);
+        return 0;
+    }
+    return 1;
+}
+
+int web_login(http_req *rq, int64_t account_id, error *err)
+{
+    if (!rq->host_tenant)
+        return error_set(err, ERR_NOT_FOUND, NULL, "no tenant on this host");
+    int64_t tenant_id = rq->host_tenant->rec.id;
+    const char *old = current_cookie(rq, COOKIE_SESSION);
+    if (old && *old) {
+        error e;
+        if (session_destroy(rq->core, tenant_id, old, &e) != 0)
+            log_warn("login: could not end the previous session: %s", e.detail);
+    }
+    char token[SESSION_TOKEN_LEN];
+    if (session_create(rq->core, tenant_id, account_id, token, err) != 0)
+        return -1;
+    http_set_cookie(rq, COOKIE_SESSION, token, -1, 1);
+    sodium_memzero(token, sizeof token);
+    /* A fresh CSRF secret too: a token seen before login is worth nothing after it. */
+    new_csrf_secret(rq);
+    return 0;
+}
+
+void web_logout(http_req *rq)
+{
+    const char *token = current_cookie(rq, COOKIE_SESSION);
+    if (token && *token && rq->host_tenant) {
+        error e;
+        if (session_destroy(rq->core, rq->host_tenant->rec.id, token, &e) != 0)
+            log_warn("logout: could not end the session: %s", e.detail);
+    }
+    http_set_cookie(rq, COOKIE_SESSION, "", 0, 1);
+    new_csrf_secret(rq);
+}
+
+/* ---- tenant, context, rendering ---- */
+
+const cat_tenant *web_tenant(http_req *rq)
+{
+    if (rq->host_tenant)
+        return rq->host_tenant;
+    error e;
+    error_set(&e, ERR_NOT_FOUND, NULL, "no collectivité answers on this host");
+    web_write_error(rq, &e);
+    return NULL;
+}
+
+static void set_str(json_t *obj, const char *key, const char *value)
+{
+    json_object_set_new(obj, key, json_string(value ? value : ""));
+}
+
+static json_t *tenant_json(http_req *rq)
+{
+    json_t *t = json_object();
+    const cat_tenant *ct = rq->host_tenant;
+    set_str(t, "name", ct && ct->rec.name ? ct->rec.name : "guichet");
+    set_str(t, "slug", ct ? ct->rec.slug : "");
+    set_str(t, "contact", ct ? ct->rec.contact : "");
+    set_str(t, "hours", default_hours[rq->lang == LANG_EN ? LANG_EN : LANG_FR]);
+    /* No logo column yet: the layout shows the generic emblem when logo_url is empty. */
+    set_str(t, "logo_url", "");
+    set_str(t, "colour", DEFAULT_COLOUR);
+    set_str(t, "colour_text", DEFAULT_COLOUR_TEXT);
+    return t;
+}
+
+json_t *web_context(http_req *rq)
+{
+    json_t *ctx = json_object();
+    if (!ctx)
+        return NULL;
+    lang l = rq->lang == LANG_EN ? LANG_EN : LANG_FR;
+    json_t *strings = i18n_strings(l);
+    json_object_set(ctx, "t", strings ? strings : json_object());
+    set_str(ctx, "lang", l == LANG_EN ? "en" : "fr");
+    set_str(ctx, "other_lang", l == LANG_EN ? "fr" : "en");
+    json_object_set_new(ctx, "tenant", tenant_json(rq));
+    store_account acc;
+    if (web_account(rq, &acc)) {
+        json_t *u = json_object();
+        set_str(u, "name", acc.display_name && *acc.display_name ? acc.display_name : acc.email);
+        set_str(u, "email", acc.email);
+        json_object_set_new(ctx, "user", u);
+    }
+    set_str(ctx, "csrf", web_csrf_token(rq));
+    set_str(ctx, "path", rq->path ? rq->path : "/");
+    json_t *map = json_object();
+    const web_config *cfg = web_config_get();
+    if (cfg && cfg->map_tiles_url)
+        set_str(map, "tiles_url", cfg->map_tiles_url);
+    if (cfg && cfg->map_attribution)
+        set_str(map, "attribution", cfg->map_attribution);
+    json_object_set_new(ctx, "map", map);
+    return ctx;
+}
+
+/* A page holding this browser's CSRF token or a citizen's data must never be served to
+ * another visitor from the response cache. */
+static void keep_private(http_req *rq, json_t *ctx)
+{
+    if (!rq->cacheable)
+        return;
+    const char *csrf = json_string_value(json_object_get(ctx, "csrf"));
+    if (json_object_get(ctx, "user") || rq->n_headers_out > 0 ||
+        (csrf && *csrf && strstr(buf_cstr(&rq->out), csrf)))
+        rq->cacheable = 0;
+}
+
+void web_render(http_req *rq, int status, const char *name, json_t *ctx)
+{
+    error e;
+    error_clear(&e);
+    buf_reset(&rq->out);
+    const tmpl_set *set = web_templates();
+    int rc = (set && ctx) ? tmpl_render(set, name, ctx, &rq->out, &e)
+                          : error_set(&e, ERR_INTERNAL, NULL, "templates not loaded");
+    if (rc != 0) {
+        json_decref(ctx);
+        if (e.code != ERR_INTERNAL) {
+            log_error("rendering %s failed: %s", name, e.detail);
+            error_set(&e, ERR_INTERNAL, NULL, "rendering %s failed", name);
+        }
+        buf_reset(&rq->out);
+        web_write_error(rq, &e);
+        return;
+    }
+    keep_private(rq, ctx);
+    json_decref(ctx);
+    http_respond(rq, status, "text/html; charset=utf-8");
+}
+
+void web_redirect(http_req *rq, const char *path)
+{
+    http_redirect(rq, path);
+}
+
+/* ---- the HTML error page ---- */
+
+/* The strings of an error page: errors.<key>.title and errors.<key>.text. */
+static const char *error_key(const error *err, int status)
+{
+    if (err->code == ERR_FORBIDDEN && strcmp(err->arg, "csrf_token") == 0)
+        return "csrf";
+    switch (status) {
+    case 400:
+        return "e400";
+    case 401:
+        return "e401";
+    case 403:
+        return "e403";
+    case 404:
+        return "e404";
+    case 405:
+        return "e405";
+    case 409:
+        return "e409";
+    case 413:
+        return "e413";
+    case 415:
+        return "e415";
+    case 429:
+        return "e429";
+    case 503:
+        return "e503";
+    default:
+        return "e500";
+    }
+}
+
+static int has_header(http_req *rq, const char *name)
+{
+    for (size_t i = 0; i < rq->n_headers_out; i++)
+        if (rq->headers_out[i][0] && strcasecmp(rq->headers_out[i][0], name) == 0)
+            return 1;
+    return 0;
+}
+
+void web_write_error(http_req *rq, const error *err)
+{
+    int status = err_http_status(err->code);
+    lang l = rq->lang == LANG_EN ? LANG_EN : LANG_FR;
+    if ((err->code == ERR_RATE_LIMITED || err->code == ERR_UNAVAILABLE) &&
+        !has_header(rq, "Retry-After"))
+        http_add_header(rq, "Retry-After", err->code == ERR_UNAVAILABLE ? "2" : "60");
+    if (status == 405 && !has_header(rq, "Allow"))
+        http_add_header(rq, "Allow", "GET, HEAD, POST");
+    rq->cacheable = 0;
+    buf_reset(&rq->out);
+    const char *key = error_key(err, status);
+    char k_title[48], k_text[48];
+    snprintf(k_title, sizeof k_title, "errors.%s.title", key);
+    snprintf(k_text, sizeof k_text, "errors.%s.text", key);
+    const char *title = web_string(l, k_title);
+    json_t *ctx = web_context(rq);
+    const tmpl_set *set = web_templates();
+    error e;
+    if (ctx && set) {
+        json_object_set_new(ctx, "title", json_string(title));
+        json_object_set_new(ctx, "heading", json_string(title));
+        json_object_set_new(ctx, "message", json_string(web_string(l, k_text)));
+        json_object_set_new(ctx, "status", json_integer(status));
+        if (err->code == ERR_FORBIDDEN && strcmp(err->arg, "csrf_token") == 0)
+            json_object_set_new(ctx, "retry_form", json_true());
+        if (status == 401)
+            json_object_set_new(ctx, "login_link", json_true());
+        if (tmpl_render(set, "errors/error", ctx, &rq->out, &e) == 0) {
+            json_decref(ctx);
+            http_respond(rq, status, "text/html; charset=utf-8");
+            return;
+        }
+        log_error("rendering the error page failed: %s", e.detail);
+    }
+    json_decref(ctx);
+    /* The page itself failed: plain words are still better than nothing. */
+    buf_reset(&rq->out);
+    http_respond_text(rq, status, err_message(err->code, l));
+}

@@ -1,0 +1,69 @@
+/*
+ * web — what every HTML page shares (the citizens' portal now, the back office next): the
+ * templates and strings embedded in the binary, the page context (collectivité branding,
+ * language, logged-in citizen, CSRF token), rendering, redirects, the HTML error page,
+ * sessions and CSRF checks. Page handlers live in web/portal/ (and web/backoffice/ later).
+ *
+ * Page context given to every template (web_context), to which handlers add their own:
+ *   t        the strings of the page's language (the merged templates/i18n/<lang>/ files)
+ *   lang     "fr" or "en";  other_lang: the other one (for the language switch)
+ *   tenant   {name, slug, contact, hours, logo_url, colour, colour_text}
+ *   user     {name, email} when a citizen is logged in, absent otherwise
+ *   csrf     the CSRF token for hidden inputs named "csrf_token"
+ *   path     the current path (for the language switch and "back" links)
+ *   map      {tiles_url, attribution} for the optional map enhancement
+ */
+#ifndef GUICHET_WEB_WEB_H
+#define GUICHET_WEB_WEB_H
+
+#include <jansson.h>
+
+#include "core/core.h"
+#include "http/http.h"
+#include "store/store.h"
+#include "util/tmpl.h"
+
+typedef struct web_config {
+    const char *map_tiles_url;   /* e.g. https://tile.openstreetmap.org/{z}/{x}/{y}.png */
+    const char *map_attribution; /* "© OpenStreetMap" */
+} web_config;
+
+/* Compiles the embedded templates and loads the strings; -1 with err when a template does
+ * not compile or fr and en strings differ in their keys. Call once before serving. */
+int web_init(const web_config *cfg, error *err);
+void web_shutdown(void);
+const tmpl_set *web_templates(void);
+
+/* A string of the i18n files by dotted key ("form.errors.title"), for C code (e-mails,
+ * flash messages); the key itself when missing. */
+const char *web_string(lang l, const char *key);
+
+/* The static assets' route (/static/…, embedded in the binary). */
+extern const http_route web_static_routes[];
+/* The "/" mount's error writer: an HTML error page in the visitor's language. */
+void web_write_error(http_req *rq, const error *err);
+
+/* The tenant of this request (Host), or NULL after answering 404 itself. */
+const cat_tenant *web_tenant(http_req *rq);
+/* A new page context (see above); the caller adds its fields and passes it to web_render. */
+json_t *web_context(http_req *rq);
+/* Renders template `name` with ctx (its reference is taken) as the response. */
+void web_render(http_req *rq, int status, const char *name, json_t *ctx);
+/* 303 to a local path, adding nothing else. */
+void web_redirect(http_req *rq, const char *path);
+
+/* The CSRF token of this browser (sets its cookie on first use). */
+const char *web_csrf_token(http_req *rq);
+/* 0 when form's "csrf_token" matches this browser's; otherwise answers 403 with a clear
+ * page and returns -1: the handler must return at once. */
+int web_check_csrf(http_req *rq, const form *f);
+
+/* The logged-in citizen: 1 and *out (strings in rq->arena), or 0. Looked up once per
+ * request. */
+int web_account(http_req *rq, store_account *out);
+/* Starts a session for account_id (a fresh session id and a fresh CSRF token: no fixation);
+ * ends any previous one. */
+int web_login(http_req *rq, int64_t account_id, error *err);
+void web_logout(http_req *rq);
+
+#endif

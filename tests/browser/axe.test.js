@@ -1,0 +1,239 @@
+'use strict';
+/*
+ * axe-core (wcag2a, wcag2aa, wcag21a, wcag21aa) reports zero violations on every portal page,
+ * every step of the multi-step incident form and every error state, in French and in English;
+ * every page's HTML stays under 100 KB. One test per page state, so that the count says how
+ * many were checked and a failure names the page. A page with violations prints each of
+ * them: rule, help, the nodes' selectors and markup.
+ */
+
+const { describe, it, before, after } = require('node:test');
+const assert = require('node:assert/strict');
+const B = require('./browser');
+const F = require('./flows');
+
+describe('axe-core: zero WCAG 2.1 A/AA violations on every page', () => {
+    let env;
+    let page; /* an anonymous visitor walking through the pages */
+    let citizen; /* a logged-in citizen */
+    let filed; /* {reference, token} of a request filed through the form */
+    let last; /* the response of the last navigation, for the HTML size */
+    const email = `axe.${Date.now()}@example.org`;
+    const results = [];
+
+    const check = async (p, label, opts = {}) => {
+        const r = await B.assertAccessible(p, label, Object.assign({ lang: 'fr', response: last }, opts));
+        results.push(`${label}: 0 violations, ${r.bytes} bytes`);
+    };
+    const go = async (p, path, status = 200) => {
+        last = await B.goto(p, env.srv.url + path, status);
+        return last;
+    };
+    const submit = async (p) => {
+        const b = await F.forwardButton(p);
+        [last] = await Promise.all([p.waitForNavigation({ waitUntil: 'load' }), b.click()]);
+    };
+
+    before(async () => {
+        env = await B.start();
+        page = await env.newPage();
+        citizen = await env.newPage();
+    });
+    after(async () => {
+        if (results.length) console.log(`axe results:\n  ${results.join('\n  ')}`);
+        if (env) await env.stop();
+    });
+
+    it('home page', async () => {
+        await go(page, '/');
+        await check(page, 'home');
+    });
+
+    it('search results (and a search that finds nothing)', async () => {
+        await go(page, '/?q=' + encodeURIComponent('chaussee'));
+        const text = await page.locator('main').innerText();
+        assert.match(text, /Nid de poule/, 'an accent-insensitive search for «chaussee» does not find «Nid de poule»');
+        await check(page, 'search results');
+        await go(page, '/?q=zzzzqqq');
+        await check(page, 'search without results');
+    });
+
+    /* The incident, step by step, with each step's error state. */
+    it('incident step 1 (location) and its error state', async () => {
+        await go(page, '/demarches/nid-de-poule');
+        await check(page, 'incident step 1');
+        await submit(page);
+        assert.ok(await F.errorSummary(page), 'an empty location step shows no error summary');
+        await check(page, 'incident step 1 with errors');
+        await F.fillForm(page, { email });
+        await submit(page);
+        assert.equal(await F.errorSummary(page), null);
+    });
+
+    it('incident step 2 (description) and its error state', async () => {
+        /* Clear what is pre-filled, if anything, and submit: required fields missing. */
+        const form = await F.mainForm(page);
+        await form.locator('textarea').evaluateAll((ts) => ts.forEach((t) => { t.value = ''; }));
+        await submit(page);
+        const err = await F.errorSummary(page);
+        assert.ok(err, 'an empty description step shows no error summary');
+        await check(page, 'incident step 2 with errors');
+        await F.fillForm(page, { email });
+        await check(page, 'incident step 2');
+        await submit(page);
+        assert.equal(await F.errorSummary(page), null);
+    });
+
+    it('incident step 3 (contact) and its error state', async () => {
+        await check(page, 'incident step 3');
+        const mail = page.locator('main form input[type=email]').first();
+        assert.equal(await mail.count(), 1, 'no e-mail field on the contact step');
+        await mail.fill('pas-une-adresse');
+        await submit(page);
+        assert.ok(await F.errorSummary(page), 'an invalid e-mail shows no error summary');
+        await check(page, 'incident step 3 with errors');
+        await page.locator('main form input[type=email]').first().fill(email);
+        await F.fillForm(page, { email });
+        await submit(page);
+        assert.equal(await F.errorSummary(page), null);
+    });
+
+    it('incident review step, confirmation, receipt and tracking page', async () => {
+        await check(page, 'incident review');
+        const photo = await B.makeJpeg(page);
+        await F.fillForm(page, { email, photo });
+        await submit(page);
+        filed = await F.confirmationOf(page);
+        await check(page, 'confirmation');
+        await go(page, `/recu/${filed.reference}?jeton=${encodeURIComponent(filed.token)}`);
+        await check(page, 'receipt');
+        await go(page, `/suivi/${filed.reference}?jeton=${encodeURIComponent(filed.token)}`);
+        await check(page, 'tracking page');
+    });
+
+    it('a démarche form (question-générale) and its error state', async () => {
+        await go(page, '/demarches/question-generale');
+        await check(page, 'question-generale form');
+        await submit(page);
+        assert.ok(await F.errorSummary(page), 'an empty question shows no error summary');
+        await check(page, 'question-generale with errors');
+    });
+
+    it('/suivi form and its error state', async () => {
+        await go(page, '/suivi');
+        await check(page, '/suivi form');
+        await F.fillForm(page, { reference: '2000-999999', token: 'faux-jeton' });
+        const b = await F.forwardButton(page);
+        [last] = await Promise.all([page.waitForNavigation(), b.click()]);
+        assert.ok(await F.errorSummary(page) || last.status() === 404,
+                  `an unknown reference on /suivi shows no error (status ${last.status()})`);
+        await check(page, '/suivi with an unknown reference');
+    });
+
+    it('public incidents: the list and one incident', async () => {
+        await go(page, '/signalements');
+        await check(page, '/signalements');
+        const one = page.locator('main a[href^="/signalements/"]').first();
+        assert.equal(await one.count(), 1, '/signalements lists no incident (the demo has public ones)');
+        [last] = await Promise.all([page.waitForNavigation(), one.click()]);
+        await check(page, 'one public incident');
+    });
+
+    it('sign-up form and its error state', async () => {
+        await go(citizen, '/compte/inscription');
+        await check(citizen, 'sign-up');
+        await submit(citizen);
+        assert.ok(await F.errorSummary(citizen), 'an empty sign-up shows no error summary');
+        await check(citizen, 'sign-up with errors');
+    });
+
+    it('sign-up done, verification, «Mes demandes», one request, preferences', async () => {
+        await go(citizen, '/compte/inscription');
+        await F.fillForm(citizen, { email });
+        await submit(citizen);
+        assert.equal(await F.errorSummary(citizen), null);
+        await check(citizen, 'sign-up sent');
+        const mail = await F.waitMail(env.srv, email, 'account_verify');
+        last = await B.goto(citizen, B.linkFromMail(env.srv, mail, '/compte/verifier'));
+        await check(citizen, 'account verified');
+        if (!(await F.isLoggedIn(citizen))) await F.logIn(citizen, env.srv, email);
+        await go(citizen, '/mes-demandes');
+        await check(citizen, '/mes-demandes');
+        assert.ok((await citizen.locator('main').innerText()).includes(filed.reference),
+                  '«Mes demandes» does not list the request filed with the same e-mail');
+        const one = citizen.locator(`main a:has-text("${filed.reference}")`).first();
+        [last] = await Promise.all([citizen.waitForNavigation(), one.click()]);
+        await check(citizen, 'my request (thread and reply form)');
+        await go(citizen, '/');
+        await check(citizen, 'home, logged in (latest requests)');
+        await go(citizen, '/compte/preferences');
+        await check(citizen, 'preferences');
+    });
+
+    it('login form and its error state', async () => {
+        const p = await env.newPage();
+        await go(p, '/compte/connexion');
+        await check(p, 'login');
+        await F.fillForm(p, { email: 'personne@example.org' });
+        await submit(p);
+        assert.ok(await F.errorSummary(p) || /incorrect|invalide|erron/i.test(await p.locator('main').innerText()),
+                  'a wrong password shows no error');
+        await check(p, 'login with errors');
+    });
+
+    it('one-time login link form', async () => {
+        const p = await env.newPage();
+        await go(p, '/compte/lien-connexion');
+        await check(p, 'login link form');
+        await F.fillForm(p, { email });
+        await submit(p);
+        await check(p, 'login link sent');
+    });
+
+    it('forgot password, new password and its error state', async () => {
+        const p = await env.newPage();
+        await go(p, '/compte/mot-de-passe-oublie');
+        await check(p, 'forgot password');
+        await F.fillForm(p, { email });
+        await submit(p);
+        await check(p, 'forgot password sent');
+        const mail = await F.waitMail(env.srv, email, 'account_reset');
+        last = await B.goto(p, B.linkFromMail(env.srv, mail, '/compte/nouveau-mot-de-passe'));
+        await check(p, 'new password');
+        /* Two different passwords, or a too short one: an error state. */
+        const pws = p.locator('main form input[type=password]');
+        const n = await pws.count();
+        assert.ok(n >= 1, 'no password field on the new-password page');
+        await pws.nth(0).fill('court');
+        if (n > 1) await pws.nth(1).fill('autre');
+        await submit(p);
+        assert.ok(await F.errorSummary(p), 'a too short password shows no error summary');
+        await check(p, 'new password with errors');
+    });
+
+    it('accessibility statement, legal notices, 404', async () => {
+        await go(page, '/accessibilite');
+        await check(page, 'accessibility statement');
+        await go(page, '/mentions-legales');
+        await check(page, 'legal notices');
+        await go(page, '/cette-page-n-existe-pas', 404);
+        await check(page, '404');
+        await go(page, '/suivi/2000-000001?jeton=faux', 404);
+        await check(page, 'tracking, unknown reference (404)');
+    });
+
+    it('in English: home, a form, its error state, the 404 (lang="en")', async () => {
+        const p = await env.newPage({ locale: 'en-GB' });
+        await go(p, '/?lang=en');
+        await check(p, 'home (en)', { lang: 'en' });
+        await go(p, '/demarches/nid-de-poule?lang=en');
+        await check(p, 'incident step 1 (en)', { lang: 'en' });
+        await submit(p);
+        assert.ok(await F.errorSummary(p));
+        await check(p, 'incident step 1 with errors (en)', { lang: 'en' });
+        await go(p, '/compte/inscription?lang=en');
+        await check(p, 'sign-up (en)', { lang: 'en' });
+        await go(p, '/nowhere?lang=en', 404);
+        await check(p, '404 (en)', { lang: 'en' });
+    });
+});

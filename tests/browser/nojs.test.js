@@ -1,0 +1,69 @@
+'use strict';
+/*
+ * JavaScript disabled: the same démarches work with plain HTML forms — a question to the
+ * mairie, an incident located by its address and typed coordinates (the map is an
+ * enhancement and stays hidden), its photo, the validation errors and the tracking page.
+ */
+
+const { describe, it, before, after } = require('node:test');
+const assert = require('node:assert/strict');
+const B = require('./browser');
+const F = require('./flows');
+
+describe('JavaScript disabled', () => {
+    let env;
+    before(async () => {
+        env = await B.start();
+    });
+    after(async () => {
+        if (env) await env.stop();
+    });
+
+    it('files a question-générale and tracks it', async () => {
+        const page = await env.newPage({ javaScriptEnabled: false });
+        const res = await F.fileDemarche(page, env.srv, 'question-generale', {
+            email: 'sans-js@example.org',
+            text: 'Bonjour, sans JavaScript : quels sont les horaires de la piscine ?',
+        });
+        assert.match(res.reference, /^\d{4}-\d{4,}$/);
+        const stored = env.srv.sql(`SELECT email, channel FROM requests WHERE reference = '${res.reference}'`).trim();
+        assert.equal(stored, 'sans-js@example.org|web');
+        await B.goto(page, `${env.srv.url}/suivi/${res.reference}?jeton=${encodeURIComponent(res.token)}`);
+        assert.ok((await page.locator('main').innerText()).includes('piscine'));
+    });
+
+    it('files an incident with an address, coordinates and a photo, the map staying hidden', async () => {
+        const page = await env.newPage({ javaScriptEnabled: false });
+        await B.goto(page, `${env.srv.url}/demarches/nid-de-poule`);
+        /* Without JavaScript the map container is not shown, the coordinate fields are. */
+        const map = page.locator('#map');
+        if (await map.count()) assert.equal(await map.isVisible(), false, 'the map shows without JavaScript');
+        assert.ok(await page.locator('main input[name*=lat]').first().isVisible(), 'no latitude field without JavaScript');
+        const photo = await B.makeJpeg(null).catch(() => null);
+        assert.ok(photo, 'could not make a JPEG (vips or convert needed without JavaScript)');
+        const res = await F.fileDemarche(page, env.srv, 'nid-de-poule', { email: 'sans-js@example.org', photo });
+        const row = env.srv.sql(`SELECT lat, lon, address FROM requests WHERE reference = '${res.reference}'`).trim();
+        assert.match(row, /^45\.7652\|4\.8361\|.*Victor Hugo/);
+        const n = env.srv.sql(`SELECT count(*) FROM attachments a JOIN requests r ON r.id = a.request_id
+                               WHERE r.reference = '${res.reference}'`).trim();
+        assert.equal(n, '1', 'the photo sent without JavaScript was not stored');
+    });
+
+    it('shows the validation errors and keeps the values', async () => {
+        const page = await env.newPage({ javaScriptEnabled: false });
+        await B.goto(page, `${env.srv.url}/demarches/nid-de-poule`);
+        const addr = page.locator('main form input[name*=address], main form input[name*=adresse]').first();
+        assert.equal(await addr.count(), 1, 'no address field on the location step');
+        /* Coordinates outside the commune (or unparsable) and no address. */
+        await page.locator('main input[name*=lat]').first().fill('pas un nombre');
+        await F.submitForward(page);
+        const err = await F.errorSummary(page);
+        assert.ok(err, 'no error summary without JavaScript');
+        assert.ok(err.links.length >= 1);
+        assert.equal(await page.locator('main input[name*=lat]').first().inputValue(), 'pas un nombre', 'the typed value was lost');
+        /* The summary's links are plain anchors to existing ids. */
+        for (const href of err.links) {
+            assert.equal(await page.locator(`[id="${decodeURIComponent(href.slice(1))}"]`).count(), 1, `${href} leads nowhere`);
+        }
+    });
+});

@@ -1,0 +1,556 @@
+'use strict';
+/*
+ * Attachments through the portal, against a real server: a citizen files an incident with a
+ * photo carrying GPS coordinates in its EXIF (made at test time with libvips' CLI and
+ * exiftool), and replies with more files on the tracking page; the files come back from
+ * /pieces-jointes/{reference}/{id} re-encoded without any EXIF/GPS, as downloads, only for
+ * whoever holds the tracking token (everyone else gets the same 404), or for anyone once
+ * the photo is approved and the request public. Wrong types get a clear French error on the
+ * form, a file over 10 MB a field error, a body over the upload limit a 413.
+ *
+ * Needs the `vips`, `vipsheader` and `exiftool` commands (scripts/install-deps test).
+ */
+
+const test = require('node:test');
+const assert = require('node:assert/strict');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { execFileSync } = require('node:child_process');
+const { startServer } = require('./harness');
+
+const PROCEDURE = 'nid-de-poule';
+
+/* ---- files made at test time ---- */
+
+const work = fs.mkdtempSync(path.join(os.tmpdir(), 'guichet-files-'));
+process.on('exit', () => fs.rmSync(work, { recursive: true, force: true }));
+
+function run(cmd, args) {
+    return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+/* A w × h JPEG (gradient) with GPS coordinates, a camera make and an orientation tag. */
+function jpegWithGps(name, w, h, orientation = 1) {
+    const v = path.join(work, `${name}.v`);
+    const file = path.join(work, `${name}.jpg`);
+    run('vips', ['xyz', v, String(w), String(h)]);
+    run('vips', ['cast', v, path.join(work, `${name}-u.v`), 'uchar']);
+    run('vips', ['bandjoin_const', path.join(work, `${name}-u.v`), file, '128']);
+    run('exiftool', ['-q', '-overwrite_original', '-Make=GuichetCam', '-Model=Test 3000',
+        '-GPSLatitude=45.7641', '-GPSLatitudeRef=N', '-GPSLongitude=4.8357',
+        '-GPSLongitudeRef=E', '-GPSAltitude=170', `-Orientation#=${orientation}`,
+        '-Artist=Jeanne Test', file]);
+    return file;
+}
+
+/* Every tag exiftool finds, grouped ("EXIF:GPSLatitude", "XMP:…", "File:…"). */
+function exifTags(file) {
+    const out = JSON.parse(run('exiftool', ['-j', '-G', '-a', '-n', file]))[0];
+    return out;
+}
+
+function imageSize(file) {
+    return {
+        w: Number(run('vipsheader', ['-f', 'width', file]).trim()),
+        h: Number(run('vipsheader', ['-f', 'height', file]).trim()),
+    };
+}
+
+const PDF = Buffer.from(
+    '%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n' +
+    '2 0 obj << /Type /Pages /Kids [3 0 R] /Count 1 >> endobj\n' +
+    '3 0 obj << /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] >> endobj\n' +
+    'xref\n0 4\n0000000000 65535 f \n0000000009 00000 n \n0000000058 00000 n \n' +
+    '0000000115 00000 n \ntrailer << /Size 4 /Root 1 0 R >>\nstartxref\n190\n%%EOF\n');
+
+/* ---- a tiny browser: cookies, forms, redirects by hand ---- */
+
+function decodeEntities(s) {
+    return s.replace(/&(#x[0-9a-f]+|#\d+|amp|lt|gt|quot|apos|#39);/gi, (m, e) => {
+        const l = e.toLowerCase();
+        if (l === 'amp') return '&';
+        if (l === 'lt') return '<';
+        if (l === 'gt') return '>';
+        if (l === 'quot') return '"';
+        if (l === 'apos' || l === '#39') return "'";
+        if (l.startsWith('#x')) return String.fromCodePoint(parseInt(l.slice(2), 16));
+        return String.fromCodePoint(parseInt(l.slice(1), 10));
+    });
+}
+
+function attrs(s) {
+    const out = {};
+    for (const m of s.matchAll(/([\w:-]+)(?:\s*=\s*"([^"]*)")?/g)) out[m[1].toLowerCase()] = m[2] === undefined ? '' : decodeEntities(m[2]);
+    return out;
+}
+
+/* The forms of a page: {action, method, enctype, controls: [{tag, type, name, value, checked,
+ * options}]}. */
+function parseForms(html) {
+    const forms = [];
+    for (const fm of html.matchAll(/<form\b([^>]*)>([\s\S]*?)<\/form>/g)) {
+        const a = attrs(fm[1]);
+        const body = fm[2];
+        const controls = [];
+        const re = /<input\b([^>]*)>|<textarea\b([^>]*)>([\s\S]*?)<\/textarea>|<select\b([^>]*)>([\s\S]*?)<\/select>|<button\b([^>]*)>/g;
+        for (const m of body.matchAll(re)) {
+            if (m[1] !== undefined) {
+                const x = attrs(m[1]);
+                controls.push({ tag: 'input', type: (x.type || 'text').toLowerCase(), name: x.name,
+                                value: x.value || '', checked: 'checked' in x, required: 'required' in x });
+            } else if (m[2] !== undefined) {
+                const x = attrs(m[2]);
+                controls.push({ tag: 'textarea', type: 'textarea', name: x.name, value: decodeEntities(m[3]),
+                                required: 'required' in x });
+            } else if (m[4] !== undefined) {
+                const x = attrs(m[4]);
+                const options = [...m[5].matchAll(/<option\b([^>]*)>/g)].map((o) => attrs(o[1]));
+                const sel = options.find((o) => 'selected' in o);
+                controls.push({ tag: 'select', type: 'select', name: x.name, value: sel ? sel.value : '',
+                                options: options.map((o) => o.value), required: 'required' in x });
+            } else {
+                const x = attrs(m[6]);
+                controls.push({ tag: 'button', type: (x.type || 'submit').toLowerCase(), name: x.name,
+                                value: x.value || '' });
+            }
+        }
+        forms.push({ action: a.action || '', method: (a.method || 'get').toLowerCase(),
+                     enctype: a.enctype || 'application/x-www-form-urlencoded', controls });
+    }
+    return forms;
+}
+
+/* A value the procedure forms accept for an empty control. */
+function sampleFor(c) {
+    const n = (c.name || '').toLowerCase();
+    if (n === 'lat') return '45.764';
+    if (n === 'long' || n === 'lon') return '4.8357';
+    if (/adress|address/.test(n)) return '12 rue de la République, 69002 Lyon';
+    if (/e-?mail|courriel/.test(n) || c.type === 'email') return 'jeanne.test@exemple.fr';
+    if (/phone|tel/.test(n) || c.type === 'tel') return '0601020304';
+    switch (c.type) {
+    case 'number': return '3';
+    case 'date': return '2026-03-01';
+    case 'datetime-local': return '2026-03-01T10:00';
+    case 'time': return '10:00';
+    case 'textarea': return 'Un trou profond devant le numéro 12, dangereux pour les cyclistes.';
+    default: return 'Valeur de test';
+    }
+}
+
+/* The fields a browser would send for `form` after filling every empty control; `files`
+ * (name → [{name, type, data}]) go to the form's file inputs. */
+function fill(form, files = {}) {
+    const fields = [];
+    const doneGroups = new Set();
+    for (const c of form.controls) {
+        if (!c.name) continue;
+        if (c.tag === 'button') continue; /* the default button sends nothing */
+        if (c.type === 'file') {
+            for (const f of files[c.name] || files['*'] || []) fields.push([c.name, f]);
+            continue;
+        }
+        if (c.type === 'radio') {
+            if (doneGroups.has(c.name)) continue;
+            const group = form.controls.filter((x) => x.name === c.name && x.type === 'radio');
+            const pick = group.find((x) => x.checked) || group[0];
+            fields.push([c.name, pick.value]);
+            doneGroups.add(c.name);
+            continue;
+        }
+        if (c.type === 'checkbox') {
+            if (c.checked || !doneGroups.has(c.name)) fields.push([c.name, c.value || 'on']);
+            doneGroups.add(c.name);
+            continue;
+        }
+        if (c.type === 'submit' || c.type === 'reset' || c.type === 'image') continue;
+        if (c.tag === 'select') {
+            fields.push([c.name, c.value || c.options.find((v) => v) || '']);
+            continue;
+        }
+        if (c.type === 'hidden' || c.value) {
+            fields.push([c.name, c.value]);
+            continue;
+        }
+        if (c.type === 'search') continue;
+        fields.push([c.name, sampleFor(c)]);
+    }
+    return fields;
+}
+
+class Browser {
+    constructor(srv) {
+        this.srv = srv;
+        this.cookies = new Map();
+    }
+
+    cookieHeader() {
+        return [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
+    }
+
+    async fetch(method, p, { body, headers = {} } = {}) {
+        const h = Object.assign({}, headers);
+        if (this.cookies.size) h.Cookie = this.cookieHeader();
+        const r = await fetch(this.srv.url + p, { method, headers: h, body, redirect: 'manual',
+                                                  signal: AbortSignal.timeout(60000) });
+        for (const c of r.headers.getSetCookie()) {
+            const [pair] = c.split(';');
+            const i = pair.indexOf('=');
+            const name = pair.slice(0, i).trim();
+            const value = pair.slice(i + 1).trim();
+            if (/max-age=0/i.test(c) || value === '') this.cookies.delete(name);
+            else this.cookies.set(name, value);
+        }
+        const buf = Buffer.from(await r.arrayBuffer());
+        return { status: r.status, headers: r.headers, buf, text: buf.toString('utf8'),
+                 location: r.headers.get('location') };
+    }
+
+    get(p) {
+        return this.fetch('GET', p);
+    }
+
+    /* Submits fields ([name, value | {name, type, data}]) as the form says. */
+    async submit(form, fields, action) {
+        const target = action || form.action;
+        if (form.enctype === 'multipart/form-data') {
+            const fd = new FormData();
+            for (const [k, v] of fields) {
+                if (typeof v === 'string') fd.append(k, v);
+                else fd.append(k, new Blob([v.data], { type: v.type || 'application/octet-stream' }), v.name);
+            }
+            return this.fetch('POST', target, { body: fd });
+        }
+        const p = new URLSearchParams();
+        for (const [k, v] of fields) if (typeof v === 'string') p.append(k, v);
+        return this.fetch('POST', target, {
+            body: p.toString(),
+            headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+        });
+    }
+}
+
+/* The procedure's form on a page (posted to /demarches/…). */
+function procedureForm(html) {
+    return parseForms(html).find((f) => f.method === 'post' && f.action.startsWith('/demarches/'));
+}
+
+/* Files an incident through the portal's form, step by step, attaching `files` to the first
+ * file input met. Returns {reference, token, page}. */
+async function fileIncident(b, files) {
+    let r = await b.get(`/demarches/${PROCEDURE}`);
+    assert.equal(r.status, 200, `GET /demarches/${PROCEDURE}: ${r.status}`);
+    let attached = false;
+    for (let step = 0; step < 12; step++) {
+        const form = procedureForm(r.text);
+        assert.ok(form, `no procedure form on the page:\n${r.text.slice(0, 3000)}`);
+        const hasFile = form.controls.some((c) => c.type === 'file');
+        const fields = fill(form, hasFile && !attached ? { '*': files } : {});
+        if (hasFile) attached = true;
+        r = await b.submit(form, fields);
+        if (r.status === 303) {
+            const loc = r.location;
+            r = await b.get(loc);
+            const m = /\/suivi\/([^/?"&]+)\?jeton=([^"&<\s]+)/.exec(decodeEntities(r.text)) ||
+                      /\/suivi\/([^/?"&]+)\?jeton=([^"&<\s]+)/.exec(loc);
+            if (m) {
+                assert.ok(attached, 'the form never offered a file input');
+                return { reference: decodeURIComponent(m[1]), token: decodeURIComponent(m[2]), page: r };
+            }
+            assert.equal(r.status, 200, `GET ${loc}: ${r.status}`);
+            continue;
+        }
+        assert.equal(r.status, 200, `form step answered ${r.status}:\n${r.text.slice(0, 3000)}`);
+        assert.ok(!/aria-invalid="true"/.test(r.text) || step < 11,
+                  `the form keeps refusing: ${r.text.slice(0, 3000)}`);
+    }
+    assert.fail('filing did not end on a confirmation with a tracking link');
+}
+
+/* Links to attachments on the tracking page: [{ref, id, href}] */
+function attachmentLinks(html, ref) {
+    const out = [];
+    for (const m of decodeEntities(html).matchAll(/href="(\/pieces-jointes\/([^/"?]+)\/(\d+)[^"]*)"/g)) {
+        out.push({ href: m[1], ref: decodeURIComponent(m[2]), id: m[3] });
+    }
+    return out.filter((l) => !ref || l.ref === ref);
+}
+
+function trackingPath(ref, token) {
+    return `/suivi/${encodeURIComponent(ref)}?jeton=${encodeURIComponent(token)}`;
+}
+
+/* Sends a reply with files on the tracking page; returns the answer (303 or the page). */
+async function reply(b, ref, token, message, files) {
+    const page = await b.get(trackingPath(ref, token));
+    assert.equal(page.status, 200);
+    const form = parseForms(page.text).find((f) => f.action.endsWith('/message'));
+    assert.ok(form, 'no reply form on the tracking page');
+    assert.equal(form.enctype, 'multipart/form-data');
+    const fields = fill(form, { '*': files }).filter(([k]) => k !== 'message');
+    fields.push(['message', message]);
+    return b.submit(form, fields);
+}
+
+function download(srv, p, headers = {}) {
+    return new Browser(srv).fetch('GET', p, { headers });
+}
+
+/* Gives request `ref` the tracking token `token`, as request_create would have: the keyed
+ * BLAKE2b-256 of the token under the instance secret (python3's hashlib has keyed BLAKE2b,
+ * node's crypto has not). Lets the tests reach the tracking page of a demo request. */
+function setToken(s, ref, token) {
+    const secret = s.sql("SELECT value FROM settings WHERE name = 'instance_secret';").trim();
+    assert.match(secret, /^[0-9a-f]{64}$/);
+    const hash = execFileSync('python3', ['-c',
+        'import hashlib,sys; print(hashlib.blake2b(sys.argv[1].encode(), digest_size=32, ' +
+        'key=bytes.fromhex(sys.argv[2])).hexdigest())', token, secret], { encoding: 'utf8' }).trim();
+    s.sql(`UPDATE requests SET token_hash = '${hash}' WHERE reference = '${ref}';`);
+}
+
+const esc = (v) => String(v).replace(/'/g, "''");
+
+function attachmentUrl(ref, id, token, extra = '') {
+    const q = [];
+    if (token !== undefined) q.push(`jeton=${encodeURIComponent(token)}`);
+    if (extra) q.push(extra);
+    return `/pieces-jointes/${encodeURIComponent(ref)}/${id}${q.length ? '?' + q.join('&') : ''}`;
+}
+
+/* Metadata tags (EXIF, XMP, IPTC, GPS…) exiftool finds in a served file. */
+function metadataLeft(file) {
+    const tags = exifTags(file);
+    return Object.keys(tags).filter((k) => /^(EXIF|XMP|IPTC|MakerNotes|Photoshop|ICC_Profile)[-:]/.test(k) || /GPS/i.test(k));
+}
+
+/* ---- the tests ---- */
+
+let srv;
+let b;
+let demo; /* {reference, token} of a demo incident given a known token */
+let gpsFile;
+let replied; /* ids of the files sent by the reply test: {photo, png, pdf} */
+
+test.before(async () => {
+    srv = await startServer({ requests: 5 });
+    b = new Browser(srv);
+    gpsFile = jpegWithGps('gps', 1200, 800, 6);
+    const ref = srv.sql("SELECT r.reference FROM requests r JOIN procedures p ON p.id = r.procedure_id " +
+                        `WHERE p.code = '${PROCEDURE}' ORDER BY r.id LIMIT 1;`).trim();
+    assert.ok(ref, 'the demo has no incident');
+    demo = { reference: ref, token: 'jeton-de-test-' + 'x'.repeat(30) };
+    setToken(srv, ref, demo.token);
+});
+
+test.after(async () => {
+    if (srv) await srv.stop();
+});
+
+test('the test photo really carries GPS and EXIF before upload', () => {
+    const tags = exifTags(gpsFile);
+    assert.ok(Object.keys(tags).some((k) => /GPSLatitude/.test(k)), JSON.stringify(tags));
+    assert.equal(tags['EXIF:Make'], 'GuichetCam');
+    assert.equal(tags['EXIF:Orientation'], 6);
+});
+
+test('a reply with a GPS photo, a PNG and a PDF: clean upright JPEGs, the PDF as sent', async () => {
+    const png = path.join(work, 'plan.png');
+    run('vips', ['black', png, '3000', '1000', '--bands', '3']);
+    run('exiftool', ['-q', '-overwrite_original', '-XMP-exif:GPSLatitude=45.76', '-XMP-dc:Creator=Jeanne Test', png]);
+    assert.ok(Object.keys(exifTags(png)).some((k) => /GPS/.test(k)));
+    const r = await reply(b, demo.reference, demo.token, 'Voici la photo, le plan et le courrier.', [
+        { name: 'photo trottoir.jpg', type: 'image/jpeg', data: fs.readFileSync(gpsFile) },
+        { name: 'plan.png', type: 'image/png', data: fs.readFileSync(png) },
+        { name: 'courrier «mairie».pdf', type: 'application/pdf', data: PDF },
+    ]);
+    assert.equal(r.status, 303, `reply answered ${r.status}: ${r.text.slice(0, 2000)}`);
+    const rows = srv.sql('SELECT a.id, a.filename FROM attachments a JOIN requests r ON r.id = a.request_id ' +
+                         `WHERE r.reference = '${esc(demo.reference)}' ORDER BY a.id;`).trim().split('\n');
+    assert.equal(rows.length, 3, rows.join('\n'));
+    const ids = rows.map((l) => l.split('|')[0]);
+    replied = { photo: ids[0], png: ids[1], pdf: ids[2] };
+
+    /* the tracking page links to them under the request's reference */
+    const page = await b.get(trackingPath(demo.reference, demo.token));
+    const linked = attachmentLinks(page.text, demo.reference).map((l) => l.id);
+    for (const id of ids) assert.ok(linked.includes(id), `no /pieces-jointes/${demo.reference}/${id} link on the tracking page`);
+
+    /* the photo: no EXIF/GPS left, upright, as a download, private */
+    const d = await download(srv, attachmentUrl(demo.reference, replied.photo, demo.token));
+    assert.equal(d.status, 200, d.text.slice(0, 500));
+    assert.equal(d.headers.get('content-type'), 'image/jpeg');
+    assert.equal(d.headers.get('content-disposition'),
+                 'attachment; filename="photo trottoir.jpg"; filename*=UTF-8\'\'photo%20trottoir.jpg');
+    assert.equal(d.headers.get('x-content-type-options'), 'nosniff');
+    assert.match(d.headers.get('cache-control'), /private/);
+    assert.match(d.headers.get('cache-control'), /no-store/);
+    const out = path.join(work, 'photo-back.jpg');
+    fs.writeFileSync(out, d.buf);
+    assert.deepEqual(metadataLeft(out), [], JSON.stringify(exifTags(out)));
+    assert.ok(!d.buf.includes('GuichetCam') && !d.buf.includes('Jeanne Test'));
+    assert.deepEqual(imageSize(out), { w: 800, h: 1200 }); /* orientation 6 applied */
+
+    /* its thumbnail: inline for <img>, at most 400 px, clean too */
+    const t = await download(srv, attachmentUrl(demo.reference, replied.photo, demo.token, 'miniature=1'));
+    assert.equal(t.status, 200);
+    assert.equal(t.headers.get('content-type'), 'image/jpeg');
+    assert.match(t.headers.get('content-disposition'), /^inline; /);
+    const thumb = path.join(work, 'thumb.jpg');
+    fs.writeFileSync(thumb, t.buf);
+    const ts = imageSize(thumb);
+    assert.equal(ts.h, 400);
+    assert.ok(Math.abs(ts.w - 267) <= 1, JSON.stringify(ts));
+    assert.deepEqual(metadataLeft(thumb), []);
+
+    /* the PNG: a JPEG fitted into 2560 px, named .jpg, without its XMP */
+    const p = await download(srv, attachmentUrl(demo.reference, replied.png, demo.token));
+    assert.equal(p.status, 200);
+    assert.equal(p.headers.get('content-type'), 'image/jpeg');
+    assert.match(p.headers.get('content-disposition'), /filename\*=UTF-8''plan\.jpg$/);
+    const pf = path.join(work, 'plan-back.jpg');
+    fs.writeFileSync(pf, p.buf);
+    const ps = imageSize(pf);
+    assert.equal(ps.w, 2560);
+    assert.ok(Math.abs(ps.h - 853) <= 1, JSON.stringify(ps));
+    assert.deepEqual(metadataLeft(pf), []);
+
+    /* the PDF: byte for byte, no thumbnail */
+    const f = await download(srv, attachmentUrl(demo.reference, replied.pdf, demo.token));
+    assert.equal(f.status, 200);
+    assert.equal(f.headers.get('content-type'), 'application/pdf');
+    assert.ok(f.buf.equals(PDF));
+    assert.equal(f.headers.get('content-disposition'),
+                 'attachment; filename="courrier _mairie_.pdf"; filename*=UTF-8\'\'courrier%20%C2%ABmairie%C2%BB.pdf');
+    assert.equal((await download(srv, attachmentUrl(demo.reference, replied.pdf, demo.token, 'miniature=1'))).status, 404);
+
+    /* on disk: random names, private modes, no original bytes */
+    const uploads = path.join(srv.dir, 'uploads');
+    assert.equal(fs.statSync(uploads).mode & 0o777, 0o700);
+    for (const name of fs.readdirSync(uploads)) {
+        assert.match(name, /^[0-9a-f]{32}\.(jpg|pdf)$/);
+        assert.equal(fs.statSync(path.join(uploads, name)).mode & 0o777, 0o600);
+        assert.ok(!fs.readFileSync(path.join(uploads, name)).includes('GuichetCam'));
+    }
+});
+
+test('without the token, with a wrong one or under another reference: the same 404', async () => {
+    assert.ok(replied, 'depends on the reply test');
+    const other = srv.sql(`SELECT reference FROM requests WHERE reference <> '${esc(demo.reference)}' LIMIT 1;`).trim();
+    assert.ok(other);
+    const id = replied.photo;
+    const cases = [
+        attachmentUrl(demo.reference, id),
+        attachmentUrl(demo.reference, id, ''),
+        attachmentUrl(demo.reference, id, demo.token.slice(0, -2) + 'yy'),
+        attachmentUrl(demo.reference, id, undefined, 'miniature=1'),
+        attachmentUrl(other, id, demo.token),
+        attachmentUrl(demo.reference, 999999, demo.token),
+        attachmentUrl(demo.reference, '0' + id, demo.token),
+        attachmentUrl(demo.reference, id + 'x', demo.token),
+        attachmentUrl('2099-999999', id),
+        `/pieces-jointes/${id}?jeton=${encodeURIComponent(demo.token)}`,
+    ];
+    let firstBody = null;
+    for (const p of cases) {
+        const r = await download(srv, p);
+        assert.equal(r.status, 404, `${p} answered ${r.status}`);
+        assert.match(r.headers.get('content-type'), /^text\/html/);
+        assert.ok(!r.buf.includes(Buffer.from([0xff, 0xd8, 0xff])), `${p} leaked image bytes`);
+        /* the same page whatever the reason (only the echoed path may differ) */
+        const body = r.text.replace(/\/pieces-jointes\/[^"<\s]*/g, '')
+            .replace(/name="csrf_token" value="[^"]*"/g, '');
+        if (firstBody === null) firstBody = body;
+        assert.equal(body, firstBody, `${p}: a different 404 page tells something`);
+    }
+});
+
+test('an approved photo of a public request is visible to anyone; pending, rejected or private is not', async () => {
+    assert.ok(replied, 'depends on the reply test');
+    const p = attachmentUrl(demo.reference, replied.photo);
+    srv.sql(`UPDATE requests SET is_public = 1 WHERE reference = '${esc(demo.reference)}';`);
+    assert.equal((await download(srv, p)).status, 404, 'pending photo shown publicly');
+    srv.sql(`UPDATE attachments SET moderation = 'approved' WHERE id IN (${replied.photo}, ${replied.pdf});`);
+    const r = await download(srv, p);
+    assert.equal(r.status, 200);
+    assert.match(r.headers.get('cache-control'), /^public/);
+    const t = await download(srv, attachmentUrl(demo.reference, replied.photo, undefined, 'miniature=1'));
+    assert.equal(t.status, 200);
+    assert.match(t.headers.get('content-disposition'), /^inline/);
+    /* only photos are ever public: a PDF may hold personal data */
+    assert.equal((await download(srv, attachmentUrl(demo.reference, replied.pdf))).status, 404);
+    srv.sql(`UPDATE attachments SET moderation = 'rejected' WHERE id = ${replied.photo};`);
+    assert.equal((await download(srv, p)).status, 404, 'rejected photo shown publicly');
+    /* the citizen still has it with the token */
+    assert.equal((await download(srv, attachmentUrl(demo.reference, replied.photo, demo.token))).status, 200);
+    srv.sql(`UPDATE attachments SET moderation = 'approved' WHERE id = ${replied.photo};`);
+    srv.sql(`UPDATE requests SET is_public = 0 WHERE reference = '${esc(demo.reference)}';`);
+    assert.equal((await download(srv, p)).status, 404, 'photo of a private request shown publicly');
+});
+
+test('a file that is neither a photo nor a PDF is refused on the form, in French', async () => {
+    const count = () => Number(srv.sql('SELECT count(*) FROM attachments;').trim());
+    const n0 = count();
+    const uploads = path.join(srv.dir, 'uploads');
+    const files0 = fs.existsSync(uploads) ? fs.readdirSync(uploads).length : 0;
+    const cases = [
+        { name: 'photo.jpg', type: 'image/jpeg', data: Buffer.from('<!DOCTYPE html><html><body><script>alert(1)</script></body></html>') },
+        { name: 'setup.exe', type: 'application/octet-stream', data: Buffer.concat([Buffer.from('MZ'), Buffer.alloc(510)]) },
+        { name: 'archive.zip', type: 'application/zip', data: Buffer.concat([Buffer.from('PK\x03\x04'), Buffer.alloc(60)]) },
+    ];
+    for (const file of cases) {
+        const r = await reply(b, demo.reference, demo.token, 'Un fichier de plus.', [file]);
+        assert.equal(r.status, 400, `${file.name}: ${r.status}`);
+        assert.match(r.text, /<html[^>]*lang="fr"/);
+        assert.match(r.text, /aria-invalid="true"/);
+        const err = /id="fichiers-error"[^>]*>([\s\S]*?)<\/p>/.exec(r.text);
+        assert.ok(err, `no error message next to the file input for ${file.name}`);
+        assert.match(decodeEntities(err[1]), /PDF/, err[1]);
+        assert.match(r.text, /Un fichier de plus\./); /* the message is kept */
+    }
+    assert.equal(count(), n0, 'a refused file was recorded');
+    assert.equal(fs.existsSync(uploads) ? fs.readdirSync(uploads).length : 0, files0, 'a refused file was kept on disk');
+});
+
+test('a file over 10 MB gets a field error; a body over the upload limit gets 413', async () => {
+    const big = Buffer.concat([PDF.subarray(0, 9), Buffer.alloc(11 * 1024 * 1024, 0x20), Buffer.from('\n%%EOF\n')]);
+    const r = await reply(b, demo.reference, demo.token, 'Le dossier complet.', [
+        { name: 'dossier.pdf', type: 'application/pdf', data: big },
+    ]);
+    assert.equal(r.status, 400, `11 MB file: ${r.status}`);
+    assert.match(r.text, /id="fichiers-error"/);
+
+    const huge = Buffer.concat([PDF.subarray(0, 9), Buffer.alloc(26 * 1024 * 1024, 0x20), Buffer.from('\n%%EOF\n')]);
+    let status;
+    try {
+        status = (await reply(b, demo.reference, demo.token, 'Trop gros.', [
+            { name: 'enorme.pdf', type: 'application/pdf', data: huge },
+        ])).status;
+    } catch (e) {
+        /* the server may answer and close while the client still sends: fetch then fails,
+         * and the access log tells what the answer was */
+        status = /POST \/suivi\/\S+ 413/.test(srv.log()) ? 413 : `error ${e.cause || e}`;
+    }
+    assert.equal(status, 413);
+    assert.equal((await b.get(trackingPath(demo.reference, demo.token))).status, 200);
+});
+
+test('a photo filed with a new incident on the portal form comes back without EXIF/GPS', async () => {
+    const filed = await fileIncident(new Browser(srv), [
+        { name: 'IMG_2041.JPG', type: 'image/jpeg', data: fs.readFileSync(gpsFile) },
+    ]);
+    const page = await b.get(trackingPath(filed.reference, filed.token));
+    assert.equal(page.status, 200);
+    const links = attachmentLinks(page.text, filed.reference);
+    assert.equal(links.length, 1, `attachment links on the tracking page:\n${page.text.slice(0, 4000)}`);
+    const d = await download(srv, attachmentUrl(filed.reference, links[0].id, filed.token));
+    assert.equal(d.status, 200);
+    assert.equal(d.headers.get('content-type'), 'image/jpeg');
+    assert.match(d.headers.get('content-disposition'), /^attachment; filename="IMG_2041.JPG"/);
+    const out = path.join(work, 'filed-back.jpg');
+    fs.writeFileSync(out, d.buf);
+    assert.deepEqual(metadataLeft(out), []);
+    assert.deepEqual(imageSize(out), { w: 800, h: 1200 });
+    /* and not to anyone else */
+    assert.equal((await download(srv, attachmentUrl(filed.reference, links[0].id))).status, 404);
+});

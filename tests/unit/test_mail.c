@@ -1,0 +1,613 @@
+/*
+ * test_mail — unit tests of outgoing e-mail: MIME composition (headers, RFC 2047 subject,
+ * both parts, UTF-8 bodies, parsed back with GMime), header injection refused, the retry
+ * backoff, the text part's unescaping, and the outbox's checks and serialisation (through a
+ * store whose only operation records the row it is given), and every mail template
+ * rendered in French and English from the files in templates/ (run from the repository root).
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <dirent.h>
+#include <gmime/gmime.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "channels/mail/mail.h"
+#include "core/outbox.h"
+#include "store/store.h"
+#include "util/error.h"
+#include "util/tmpl.h"
+
+static const char *const SUBJECT = "Accusé de réception de votre demande — 2026-000123";
+static const char *const TEXT_BODY = "Madame, Monsieur,\n\nNous avons bien reçu votre demande "
+                                     "n° 2026-000123 « Œuvre » : 12,50 €.\n"
+                                     "Suivi : https://ville.test/suivi/2026-000123?jeton=abc\n";
+static const char *const HTML_BODY =
+    "<!DOCTYPE html><html lang=\"fr\"><body><p>Nous avons bien reçu votre demande "
+    "n° 2026-000123 « Œuvre ».</p></body></html>\n";
+
+static mail_message sample(void)
+{
+    mail_message m = {
+        .from_addr = "ne-pas-repondre@ville-demo.test",
+        .from_name = "Ville de Démo",
+        .to_addr = "camille.martin@exemple.test",
+        .subject = SUBJECT,
+        .text = TEXT_BODY,
+        .html = HTML_BODY,
+        .lang_code = "fr",
+        .date = 1790000000,
+    };
+    return m;
+}
+
+/* Parses raw with GMime; caller unrefs. */
+static GMimeMessage *parse(const char *raw, size_t len)
+{
+    GMimeStream *stream = g_mime_stream_mem_new_with_buffer(raw, len);
+    GMimeParser *parser = g_mime_parser_new_with_stream(stream);
+    GMimeMessage *msg = g_mime_parser_construct_message(parser, NULL);
+    g_object_unref(parser);
+    g_object_unref(stream);
+    assert_non_null(msg);
+    return msg;
+}
+
+/* The decoded UTF-8 text of a text part; caller g_free()s. */
+static char *part_text(GMimeObject *obj)
+{
+    assert_true(GMIME_IS_TEXT_PART(obj));
+    return g_mime_text_part_get_text(GMIME_TEXT_PART(obj));
+}
+
+static void test_compose_headers_and_parts(void **state)
+{
+    (void)state;
+    mail_message m = sample();
+    char *raw = NULL;
+    size_t len = 0;
+    error err = {0};
+    assert_int_equal(mail_compose(&m, &raw, &len, &err), 0);
+    assert_non_null(raw);
+    assert_int_equal(strlen(raw), len);
+
+    /* Raw form: 7-bit, CRLF line ends, encoded subject, required headers. */
+    for (size_t i = 0; i < len; i++) {
+        assert_true((unsigned char)raw[i] < 0x80);
+        if (raw[i] == '\n')
+            assert_true(i > 0 && raw[i - 1] == '\r');
+    }
+    assert_non_null(strstr(raw, "Subject: =?UTF-8?") ? strstr(raw, "Subject: =?UTF-8?")
+                                                     : strstr(raw, "Subject: =?utf-8?"));
+    assert_non_null(strstr(raw, "\r\nMIME-Version: 1.0\r\n"));
+    assert_non_null(strstr(raw, "\r\nAuto-Submitted: auto-generated\r\n"));
+    assert_non_null(strstr(raw, "Content-Language: fr\r\n"));
+    assert_non_null(strstr(raw, "To: camille.martin@exemple.test\r\n"));
+    assert_non_null(strstr(raw, "<ne-pas-repondre@ville-demo.test>"));
+    assert_non_null(strstr(raw, "From: Ville de =?UTF-8?"));
+    assert_null(strstr(raw, "iso-8859"));
+    assert_non_null(strstr(raw, "Date: "));
+    assert_non_null(strstr(raw, "quoted-printable"));
+    assert_non_null(strstr(raw, "multipart/alternative"));
+    /* Message-ID at the sender's domain. */
+    const char *mid = strstr(raw, "Message-Id: <");
+    if (!mid)
+        mid = strstr(raw, "Message-ID: <");
+    assert_non_null(mid);
+    const char *eol = strstr(mid, "\r\n");
+    assert_non_null(eol);
+    assert_non_null(memmem(mid, (size_t)(eol - mid), "@ville-demo.test>", 17));
+
+    /* Parsed back: decoded subject and sender name, text/plain then text/html. */
+    GMimeMessage *msg = parse(raw, len);
+    assert_string_equal(g_mime_message_get_subject(msg), SUBJECT);
+    InternetAddressList *from = g_mime_message_get_from(msg);
+    assert_int_equal(internet_address_list_length(from), 1);
+    InternetAddress *fa = internet_address_list_get_address(from, 0);
+    assert_string_equal(internet_address_get_name(fa), "Ville de Démo");
+    assert_string_equal(internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(fa)),
+                        "ne-pas-repondre@ville-demo.test");
+    GDateTime *d = g_mime_message_get_date(msg);
+    assert_non_null(d);
+    assert_int_equal(g_date_time_to_unix(d), 1790000000);
+
+    GMimeObject *body = g_mime_message_get_mime_part(msg);
+    assert_true(GMIME_IS_MULTIPART(body));
+    GMimeContentType *ct = g_mime_object_get_content_type(body);
+    assert_string_equal(g_mime_content_type_get_media_subtype(ct), "alternative");
+    GMimeMultipart *mp = GMIME_MULTIPART(body);
+    assert_int_equal(g_mime_multipart_get_count(mp), 2);
+    GMimeObject *p0 = g_mime_multipart_get_part(mp, 0);
+    GMimeObject *p1 = g_mime_multipart_get_part(mp, 1);
+    assert_string_equal(g_mime_content_type_get_media_subtype(g_mime_object_get_content_type(p0)),
+                        "plain");
+    assert_string_equal(g_mime_content_type_get_media_subtype(g_mime_object_get_content_type(p1)),
+                        "html");
+    assert_string_equal(g_mime_object_get_content_type_parameter(p0, "charset"), "utf-8");
+    assert_string_equal(g_mime_object_get_content_type_parameter(p1, "charset"), "utf-8");
+    char *t0 = part_text(p0);
+    char *t1 = part_text(p1);
+    /* Line ends of the body come back as CRLF or LF depending on the parser: compare the
+     * text without CRs. */
+    char *w = t0;
+    for (char *r = t0; *r; r++)
+        if (*r != '\r')
+            *w++ = *r;
+    *w = '\0';
+    assert_string_equal(t0, TEXT_BODY);
+    assert_non_null(strstr(t1, "« Œuvre »"));
+    assert_non_null(strstr(t1, "<html lang=\"fr\">"));
+    g_free(t0);
+    g_free(t1);
+    g_object_unref(msg);
+    free(raw);
+}
+
+static void test_compose_text_only_and_ascii_subject(void **state)
+{
+    (void)state;
+    mail_message m = sample();
+    m.html = NULL;
+    m.from_name = NULL;
+    m.subject = "Plain subject";
+    m.message_id_domain = "mail.example.test";
+    char *raw = NULL;
+    size_t len = 0;
+    error err = {0};
+    assert_int_equal(mail_compose(&m, &raw, &len, &err), 0);
+    assert_non_null(strstr(raw, "Subject: Plain subject\r\n"));
+    assert_null(strstr(raw, "multipart"));
+    assert_non_null(strstr(raw, "text/plain"));
+    assert_non_null(strstr(raw, "@mail.example.test>"));
+    GMimeMessage *msg = parse(raw, len);
+    GMimeObject *body = g_mime_message_get_mime_part(msg);
+    char *t = part_text(body);
+    assert_non_null(strstr(t, "Nous avons bien reçu votre demande"));
+    g_free(t);
+    g_object_unref(msg);
+    free(raw);
+}
+
+static void test_compose_long_lines_are_folded(void **state)
+{
+    (void)state;
+    /* 3,000 characters on one line must not make a line over 998 bytes (RFC 5322). */
+    char *longtext = malloc(3001 * 2 + 1);
+    size_t n = 0;
+    for (int i = 0; i < 3000; i++) {
+        memcpy(longtext + n, "é", 2);
+        n += 2;
+    }
+    longtext[n] = '\0';
+    mail_message m = sample();
+    m.text = longtext;
+    char *raw = NULL;
+    size_t len = 0;
+    error err = {0};
+    assert_int_equal(mail_compose(&m, &raw, &len, &err), 0);
+    size_t line = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (raw[i] == '\n')
+            line = 0;
+        else
+            assert_true(++line <= 998);
+    }
+    free(raw);
+    free(longtext);
+}
+
+static void test_compose_refuses_injection(void **state)
+{
+    (void)state;
+    char *raw = NULL;
+    size_t len = 0;
+    error err = {0};
+    mail_message m = sample();
+    m.to_addr = "a@b.test\r\nBcc: victim@c.test";
+    assert_int_equal(mail_compose(&m, &raw, &len, &err), -1);
+    assert_int_equal(err.code, ERR_INVALID_ARG);
+    assert_string_equal(err.arg, "to");
+    assert_null(raw);
+
+    m = sample();
+    m.subject = "Objet\r\nBcc: victim@c.test";
+    assert_int_equal(mail_compose(&m, &raw, &len, &err), -1);
+    assert_string_equal(err.arg, "subject");
+
+    m = sample();
+    m.from_name = "Mairie\nX-Evil: 1";
+    assert_int_equal(mail_compose(&m, &raw, &len, &err), -1);
+    assert_string_equal(err.arg, "from_name");
+
+    m = sample();
+    m.from_addr = "Mairie <a@b.test>";
+    assert_int_equal(mail_compose(&m, &raw, &len, &err), -1);
+    assert_string_equal(err.arg, "from");
+
+    m = sample();
+    m.text = "bad \xff utf-8";
+    assert_int_equal(mail_compose(&m, &raw, &len, &err), -1);
+    assert_string_equal(err.arg, "text");
+
+    m = sample();
+    m.subject = "";
+    assert_int_equal(mail_compose(&m, &raw, &len, &err), -1);
+    assert_string_equal(err.arg, "subject");
+}
+
+static void test_backoff(void **state)
+{
+    (void)state;
+    assert_int_equal(mail_backoff(1, 30, 3600), 30);
+    assert_int_equal(mail_backoff(2, 30, 3600), 60);
+    assert_int_equal(mail_backoff(3, 30, 3600), 120);
+    assert_int_equal(mail_backoff(7, 30, 3600), 1920);
+    assert_int_equal(mail_backoff(8, 30, 3600), 3600);
+    assert_int_equal(mail_backoff(24, 30, 3600), 3600);
+    assert_int_equal(mail_backoff(1000, 30, 3600), 3600);
+    assert_int_equal(mail_backoff(0, 30, 3600), 30);
+    assert_int_equal(mail_backoff(3, 1, 3600), 4);
+    assert_int_equal(mail_backoff(5, 2, 10), 10);
+}
+
+static void test_unescape_text(void **state)
+{
+    (void)state;
+    char s[] = "l&#39;accus&amp;eacute; &lt;b&gt; &quot;x&quot; &#x27;y&#X27; &apos;z&apos; "
+               "a=b&amp;c=d &unknown; & fin";
+    mail_unescape_text(s);
+    assert_string_equal(s, "l'accus&eacute; <b> \"x\" 'y' 'z' a=b&c=d &unknown; & fin");
+    mail_unescape_text(NULL);
+}
+
+/* ---------------------------------------------------------------- outbox through a fake store */
+
+static store_outbox captured;
+static char captured_params[4096];
+static int inserts;
+
+static int capture_insert(store *s, const store_outbox *m, int64_t *id_out, error *err)
+{
+    (void)s;
+    (void)err;
+    captured = *m;
+    snprintf(captured_params, sizeof captured_params, "%s", m->params);
+    captured.params = captured_params;
+    inserts++;
+    *id_out = 7;
+    return 0;
+}
+
+static const store_ops capture_ops = {.name = "capture", .tx_outbox_insert = capture_insert};
+
+static void test_outbox_add_tx(void **state)
+{
+    (void)state;
+    store s = {.ops = &capture_ops};
+    error err = {0};
+    json_t *params = json_pack("{s:s, s:s}", "reference", "2026-000123", "procedure", "Œuvre");
+    inserts = 0;
+    assert_int_equal(outbox_add_tx(&s, 3, "email", "Camille.Martin+mairie@exemple.test",
+                                   "request_ack", params, "en", 42, &err),
+                     0);
+    assert_int_equal(inserts, 1);
+    assert_int_equal(captured.tenant_id, 3);
+    assert_string_equal(captured.channel, "email");
+    assert_string_equal(captured.template, "request_ack");
+    assert_string_equal(captured.lang, "en");
+    assert_int_equal(captured.request_id, 42);
+    assert_true(captured.next_attempt_at > 0);
+    assert_int_equal(captured.next_attempt_at, captured.created_at);
+    assert_int_equal(captured.attempts, 0);
+    json_t *back = json_loads(captured_params, 0, NULL);
+    assert_non_null(back);
+    assert_true(json_equal(back, params));
+    assert_null(strchr(captured_params, ' ')); /* compact */
+    json_decref(back);
+    /* The caller keeps its reference. */
+    assert_int_equal(params->refcount, 1);
+
+    /* NULL params and lang: "{}" and French. */
+    assert_int_equal(
+        outbox_add_tx(&s, 3, "sms", "+33612345678", "request_status", NULL, NULL, 0, &err), 0);
+    assert_string_equal(captured_params, "{}");
+    assert_string_equal(captured.lang, "fr");
+    json_decref(params);
+}
+
+static void test_outbox_refusals(void **state)
+{
+    (void)state;
+    store s = {.ops = &capture_ops};
+    error err = {0};
+    static const struct {
+        const char *channel, *recipient, *tmpl, *lang, *arg;
+    } bad[] = {
+        {"fax", "a@b.test", "request_ack", "fr", "channel"},
+        {NULL, "a@b.test", "request_ack", "fr", "channel"},
+        {"email", "", "request_ack", "fr", "recipient"},
+        {"email", "pas-une-adresse", "request_ack", "fr", "recipient"},
+        {"email", "a@b", "request_ack", "fr", "recipient"},
+        {"email", "a@@b.test", "request_ack", "fr", "recipient"},
+        {"email", "a b@c.test", "request_ack", "fr", "recipient"},
+        {"email", "a@b.test\r\nBcc: x@y.test", "request_ack", "fr", "recipient"},
+        {"email", ".a@b.test", "request_ack", "fr", "recipient"},
+        {"email", "a..b@c.test", "request_ack", "fr", "recipient"},
+        {"email", "a@-b.test", "request_ack", "fr", "recipient"},
+        {"email", "a@b..test", "request_ack", "fr", "recipient"},
+        {"email", "a@b.test.", "request_ack", "fr", "recipient"},
+        {"email", "<a@b.test>", "request_ack", "fr", "recipient"},
+        {"sms", "06 12 34 56 78", "request_ack", "fr", "recipient"},
+        {"sms", "+12", "request_ack", "fr", "recipient"},
+        {"email", "a@b.test", "Request-Ack", "fr", "template"},
+        {"email", "a@b.test", "../etc/passwd", "fr", "template"},
+        {"email", "a@b.test", "", "fr", "template"},
+        {"email", "a@b.test", "request_ack", "de", "lang"},
+    };
+    inserts = 0;
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        error_clear(&err);
+        assert_int_equal(outbox_add_tx(&s, 1, bad[i].channel, bad[i].recipient, bad[i].tmpl, NULL,
+                                       bad[i].lang, 0, &err),
+                         -1);
+        assert_true(err.code == ERR_INVALID_ARG || err.code == ERR_MISSING_ARG);
+        assert_string_equal(err.arg, bad[i].arg);
+    }
+    json_t *arr = json_array();
+    assert_int_equal(outbox_add_tx(&s, 1, "email", "a@b.test", "request_ack", arr, "fr", 0, &err),
+                     -1);
+    assert_string_equal(err.arg, "params");
+    json_decref(arr);
+    assert_int_equal(inserts, 0);
+}
+
+/* ---------------------------------------------------------------- templates and strings */
+
+static char *slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    char *data = malloc(1024 * 1024);
+    assert_non_null(data);
+    size_t n = fread(data, 1, 1024 * 1024 - 1, f);
+    fclose(f);
+    data[n] = '\0';
+    *len = n;
+    return data;
+}
+
+/* Every templates/mail file compiled under the names web.c gives them: "mail/NAME.txt" for
+ * text templates, "mail/NAME" for NAME.html. */
+static tmpl_set *load_templates(void)
+{
+    tmpl_set *set = tmpl_set_new();
+    assert_non_null(set);
+    DIR *d = opendir("templates/mail");
+    assert_non_null(d);
+    struct dirent *e;
+    int count = 0;
+    while ((e = readdir(d)) != NULL) {
+        size_t n = strlen(e->d_name);
+        char path[512], name[300];
+        if (n > 5 && strcmp(e->d_name + n - 5, ".html") == 0)
+            snprintf(name, sizeof name, "mail/%.*s", (int)(n - 5), e->d_name);
+        else if (n > 4 && strcmp(e->d_name + n - 4, ".txt") == 0)
+            snprintf(name, sizeof name, "mail/%s", e->d_name);
+        else
+            continue;
+        snprintf(path, sizeof path, "templates/mail/%s", e->d_name);
+        size_t len;
+        char *src = slurp(path, &len);
+        error err = {0};
+        if (tmpl_add(set, name, src, len, &err) != 0)
+            fail_msg("%s: %s", path, err.detail);
+        free(src);
+        count++;
+    }
+    closedir(d);
+    assert_true(count >= 17);
+    return set;
+}
+
+/* The "t" tree of a language, straight from templates/i18n/<l>/mail.json. */
+static json_t *load_strings(const char *l)
+{
+    char path[128];
+    snprintf(path, sizeof path, "templates/i18n/%s/mail.json", l);
+    json_error_t je;
+    json_t *t = json_load_file(path, 0, &je);
+    if (!t)
+        fail_msg("%s:%d: %s", path, je.line, je.text);
+    return t;
+}
+
+static void collect_keys(json_t *node, const char *prefix, char keys[][96], size_t *n)
+{
+    const char *k;
+    json_t *v;
+    json_object_foreach(node, k, v)
+    {
+        char full[96];
+        snprintf(full, sizeof full, "%s%s%s", prefix, *prefix ? "." : "", k);
+        if (json_is_object(v)) {
+            collect_keys(v, full, keys, n);
+        } else {
+            assert_true(json_is_string(v));
+            assert_true(*n < 256);
+            snprintf(keys[(*n)++], 96, "%s", full);
+        }
+    }
+}
+
+static void test_strings_same_keys(void **state)
+{
+    (void)state;
+    static char keys[2][256][96];
+    size_t n[2] = {0, 0};
+    for (int li = 0; li < 2; li++) {
+        json_t *t = load_strings(li ? "en" : "fr");
+        assert_int_equal(json_object_size(t), 1);
+        collect_keys(json_object_get(t, "mail"), "", keys[li], &n[li]);
+        json_decref(t);
+    }
+    assert_int_equal(n[0], n[1]);
+    assert_true(n[0] > 30);
+    for (size_t i = 0; i < n[0]; i++)
+        assert_string_equal(keys[0][i], keys[1][i]);
+}
+
+static json_t *sample_params(const char *name)
+{
+    const char *url = "https://ville.test/suivi/2026-000123?jeton=a%2Bb&x=1";
+    const char *link = "https://ville.test/compte/verifier?jeton=Zy_9-x";
+    if (strcmp(name, "request_ack") == 0)
+        return json_pack("{s:s, s:s, s:s, s:s, s:s}", "reference", "2026-000123", "procedure",
+                         "Nid-de-poule & trottoir", "tracking_url", url, "service_notice",
+                         "Le service voirie intervient sous 8 jours ; l'équipe vous tiendra "
+                         "informé(e).",
+                         "due_date", "2026-12-04T08:48:17+01:00");
+    if (strcmp(name, "request_reply") == 0)
+        return json_pack("{s:s, s:s, s:s, s:s}", "reference", "2026-000123", "procedure",
+                         "Question générale", "message",
+                         "Bonjour,\nL'équipe passera <mardi>.\nCordialement", "tracking_url", url);
+    if (strcmp(name, "request_status") == 0)
+        return json_pack("{s:s, s:s, s:s, s:s, s:s}", "reference", "2026-000123", "procedure",
+                         "Question générale", "status_label", "Résolue", "note",
+                         "Réparé le 3 décembre.", "tracking_url", url);
+    if (strcmp(name, "account_verify") == 0)
+        return json_pack("{s:s, s:s}", "name", "Camille d'Arc", "link", link);
+    return json_pack("{s:s}", "link", link);
+}
+
+static void test_templates_render(void **state)
+{
+    (void)state;
+    static const char *const names[] = {"request_ack",   "account_verify", "account_exists",
+                                        "account_reset", "account_login",  "request_reply",
+                                        "request_status"};
+    tmpl_set *set = load_templates();
+    for (int li = 0; li < 2; li++) {
+        const char *lc = li ? "en" : "fr";
+        json_t *strings = load_strings(lc);
+        for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+            json_t *params = sample_params(names[i]);
+            json_t *ctx = mail_context(names[i], params, strings, lc, "Ville de Démo",
+                                       "mairie@ville-demo.test, 04 00 00 00 00");
+            assert_non_null(ctx);
+            char *text = NULL, *html = NULL;
+            error err = {0};
+            if (mail_render(set, names[i], ctx, &text, &html, &err) != 0)
+                fail_msg("%s (%s): %s", names[i], lc, err.detail);
+            assert_non_null(html);
+            const char *subject = json_string_value(json_object_get(ctx, "subject"));
+            const char *base = json_string_value(json_object_get(
+                json_object_get(json_object_get(strings, "mail"), names[i]), "subject"));
+            assert_non_null(base);
+            assert_true(strncmp(subject, base, strlen(base)) == 0);
+            const char *ref = json_string_value(json_object_get(params, "reference"));
+            const char *url = json_string_value(json_object_get(params, "tracking_url"));
+            const char *link = json_string_value(json_object_get(params, "link"));
+            if (ref) {
+                assert_non_null(strstr(subject, ref));
+                assert_non_null(strstr(text, ref));
+                assert_non_null(strstr(html, ref));
+            }
+            /* The link as it is in the text part, escaped in the HTML part's href. */
+            const char *target = url ? url : link;
+            assert_non_null(target);
+            assert_non_null(strstr(text, target));
+            char href[300];
+            snprintf(href, sizeof href, "href=\"%s\"", target);
+            char *amp = strstr(href, "&x=1");
+            if (amp)
+                snprintf(amp, sizeof href - (size_t)(amp - href), "&amp;x=1\"");
+            if (!strstr(html, href))
+                fail_msg("%s (%s): no %s in\n%s", names[i], lc, href, html);
+            /* Who sends it, in both parts; plain text has no entity left; no tag is open. */
+            assert_non_null(strstr(text, "Ville de Démo"));
+            assert_non_null(strstr(text, "mairie@ville-demo.test"));
+            assert_non_null(strstr(html, "Ville de Démo"));
+            assert_non_null(strstr(html, "mairie@ville-demo.test"));
+            assert_null(strstr(text, "&#39;"));
+            assert_null(strstr(text, "&amp;"));
+            assert_null(strstr(text, "{{"));
+            assert_null(strstr(text, "\n\n\n"));
+            assert_null(strstr(html, "{{"));
+            assert_null(strstr(html, "<img"));
+            char lang_attr[32];
+            snprintf(lang_attr, sizeof lang_attr, "<html lang=\"%s\">", lc);
+            assert_non_null(strstr(html, lang_attr));
+            assert_non_null(strstr(html, "<title>"));
+            /* Links that expire say so. */
+            if (strncmp(names[i], "account_", 8) == 0 && strcmp(names[i], "account_exists") != 0)
+                assert_non_null(strstr(text, li ? "valid for" : "valable"));
+            if (strcmp(names[i], "request_reply") == 0) {
+                assert_non_null(strstr(text, "L'équipe passera <mardi>."));
+                assert_non_null(strstr(html, "L&#39;équipe passera &lt;mardi&gt;."));
+            }
+            if (strcmp(names[i], "request_ack") == 0) {
+                assert_non_null(strstr(text, li ? "4 December 2026" : "4 décembre 2026"));
+                assert_null(strstr(text, "2026-12-04"));
+            }
+            if (strcmp(names[i], "account_verify") == 0)
+                assert_non_null(strstr(text, "Camille d'Arc,"));
+            /* And it composes. */
+            mail_message m = {.from_addr = "ne-pas-repondre@ville-demo.test",
+                              .from_name = "Ville de Démo",
+                              .to_addr = "camille@exemple.test",
+                              .subject = subject,
+                              .text = text,
+                              .html = html,
+                              .lang_code = lc,
+                              .date = 1790000000};
+            char *raw = NULL;
+            size_t len = 0;
+            assert_int_equal(mail_compose(&m, &raw, &len, &err), 0);
+            free(raw);
+            free(text);
+            free(html);
+            json_decref(ctx);
+            json_decref(params);
+        }
+        json_decref(strings);
+    }
+    /* A template that does not exist. */
+    char *text = NULL, *html = NULL;
+    error err = {0};
+    json_t *ctx = json_object();
+    assert_int_equal(mail_render(set, "nope", ctx, &text, &html, &err), -1);
+    assert_int_equal(err.code, ERR_NOT_FOUND);
+    assert_null(text);
+    json_decref(ctx);
+    tmpl_set_free(set);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_compose_headers_and_parts),
+        cmocka_unit_test(test_compose_text_only_and_ascii_subject),
+        cmocka_unit_test(test_compose_long_lines_are_folded),
+        cmocka_unit_test(test_compose_refuses_injection),
+        cmocka_unit_test(test_backoff),
+        cmocka_unit_test(test_unescape_text),
+        cmocka_unit_test(test_outbox_add_tx),
+        cmocka_unit_test(test_outbox_refusals),
+        cmocka_unit_test(test_strings_same_keys),
+        cmocka_unit_test(test_templates_render),
+    };
+    /* mail_compose initialises GMime on first use; the parser used here needs it too. */
+    mail_message m = sample();
+    char *raw = NULL;
+    size_t len = 0;
+    error err = {0};
+    if (mail_compose(&m, &raw, &len, &err) == 0)
+        free(raw);
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
