@@ -404,6 +404,7 @@ static int cmd_serve(const opt_values *v)
     cfg.public_url = opt_str(v, "public-url");
     cfg.cache_bytes = (size_t)opt_uint(v, "cache-mb") * 1024 * 1024;
     cfg.max_upload = opt_uint(v, "max-upload");
+    cfg.session_cookie = WEB_SESSION_COOKIE;
     cfg.secure_cookies = cfg.public_url && strncmp(cfg.public_url, "https://", 8) == 0;
     /* The page policy lets the map load tiles from their server, and nothing else. */
     char tiles_origin[256];

@@ -98,6 +98,8 @@ typedef struct http_config {
     const char *csp;        /* Content-Security-Policy of every response; NULL: a strict
                                default (self only, no frames) */
     size_t cache_bytes;     /* response cache for GETs marked cacheable; 0: none */
+    const char *session_cookie; /* a request carrying this cookie is personal: never answered
+                                   from the cache */
     int cache_ttl_ms;       /* longest life of a cached response */
 } http_config;
 

@@ -640,7 +640,9 @@ static void dispatch(conn_ctx *ctx)
     rq->body = ctx->body.len ? buf_cstr(&ctx->body) : NULL;
     rq->body_len = ctx->body.len;
     rq->host_tenant = catalogue_tenant_for_host(rq->cat, http_header(rq, "Host"));
-    if (rq->method == HTTP_GET && srv->cache && serve_cached(ctx))
+    if (rq->method == HTTP_GET && srv->cache &&
+        !(srv->cfg.session_cookie && http_cookie(rq, srv->cfg.session_cookie)) &&
+        serve_cached(ctx))
         return;
 
     char *segs[MAX_SEGMENTS];

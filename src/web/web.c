@@ -9,6 +9,8 @@
  * a side structure: the response is the one place both the server and this file already
  * share.
  */
+#include <pthread.h>
+#include <stdlib.h>
 #include "web/web.h"
 
 #include <sodium.h>
@@ -19,7 +21,7 @@
 #include "util/log.h"
 #include "web/i18n.h"
 
-#define COOKIE_SESSION "guichet_session"
+#define COOKIE_SESSION WEB_SESSION_COOKIE
 #define COOKIE_CSRF "guichet_csrf"
 #define CSRF_SECRET_LEN 43 /* core_new_secret without prefix: 43 base64url characters */
 #define CSRF_TOKEN_LEN 64  /* hex keyed hash */
@@ -202,7 +204,8 @@ static json_t *tenant_json(http_req *rq)
     return t;
 }
 
-json_t *web_context(http_req *rq)
+/* The context of a page; with_csrf 0 leaves the CSRF token (and its cookie) out. */
+static json_t *context(http_req *rq, int with_csrf, int *logged_in)
 {
     json_t *ctx = json_object();
     if (!ctx)
@@ -219,8 +222,10 @@ json_t *web_context(http_req *rq)
         set_str(u, "name", acc.display_name && *acc.display_name ? acc.display_name : acc.email);
         set_str(u, "email", acc.email);
         json_object_set_new(ctx, "user", u);
+        *logged_in = 1;
+        with_csrf = 1; /* the layout's logout form needs it */
     }
-    set_str(ctx, "csrf", web_csrf_token(rq));
+    set_str(ctx, "csrf", with_csrf ? web_csrf_token(rq) : "");
     set_str(ctx, "path", rq->path ? rq->path : "/");
     json_t *map = json_object();
     const web_config *cfg = web_config_get();
@@ -229,6 +234,20 @@ json_t *web_context(http_req *rq)
     if (cfg && cfg->map_attribution)
         set_str(map, "attribution", cfg->map_attribution);
     json_object_set_new(ctx, "map", map);
+    return ctx;
+}
+
+json_t *web_context(http_req *rq)
+{
+    int logged_in = 0;
+    return context(rq, 1, &logged_in);
+}
+
+json_t *web_context_public(http_req *rq, int *cacheable)
+{
+    int logged_in = 0;
+    json_t *ctx = context(rq, 0, &logged_in);
+    *cacheable = ctx && !logged_in;
     return ctx;
 }
 
@@ -352,4 +371,143 @@ void web_write_error(http_req *rq, const error *err)
     /* The page itself failed: plain words are still better than nothing. */
     buf_reset(&rq->out);
     http_respond_text(rq, status, err_message(err->code, l));
+}
+
+/* ---- pages shared by every anonymous visitor but for their CSRF token ----
+ *
+ * A form page is the same for every anonymous visitor except for the CSRF token in its
+ * hidden inputs. It is rendered once per key with a marker in the token's place (the marker
+ * has the token's length), kept until the catalogue changes, and copied for each visitor
+ * with their token written over the marker. */
+
+#define SHARED_SLOTS 256
+#define SHARED_MAX_PAGE (256 * 1024)
+#define TOKEN_LEN 64
+
+typedef struct shared_page {
+    char *key;
+    int64_t catalogue_version;
+    char *html;
+    size_t len;
+} shared_page;
+
+static struct {
+    pthread_mutex_t lock;
+    shared_page slots[SHARED_SLOTS];
+    char marker[TOKEN_LEN + 1];
+} shared = {.lock = PTHREAD_MUTEX_INITIALIZER};
+static pthread_once_t shared_once = PTHREAD_ONCE_INIT;
+
+static void shared_init(void)
+{
+    unsigned char raw[TOKEN_LEN / 2];
+    randombytes_buf(raw, sizeof raw);
+    sodium_bin2hex(shared.marker, sizeof shared.marker, raw, sizeof raw);
+}
+
+static const char *shared_key(http_req *rq, const char *key)
+{
+    const cat_tenant *t = rq->host_tenant;
+    return arena_printf(rq->arena, "%s|%s|%s", t ? t->rec.slug : "-",
+                        rq->lang == LANG_EN ? "en" : "fr", key);
+}
+
+static size_t shared_slot(const char *key)
+{
+    uint32_t h = 2166136261u; /* FNV-1a */
+    for (const char *p = key; *p; p++)
+        h = (h ^ (unsigned char)*p) * 16777619u;
+    return h % SHARED_SLOTS;
+}
+
+/* Writes the visitor's token over every marker in rq->out; -1 when it cannot. */
+static int put_token(http_req *rq)
+{
+    const char *token = web_csrf_token(rq);
+    if (!token || strlen(token) != TOKEN_LEN)
+        return -1;
+    char *p = rq->out.data;
+    size_t left = rq->out.len;
+    while (p && left >= TOKEN_LEN) {
+        char *hit = memmem(p, left, shared.marker, TOKEN_LEN);
+        if (!hit)
+            break;
+        memcpy(hit, token, TOKEN_LEN);
+        left -= (size_t)(hit + TOKEN_LEN - p);
+        p = hit + TOKEN_LEN;
+    }
+    return 0;
+}
+
+int web_shared_page(http_req *rq, const char *key)
+{
+    pthread_once(&shared_once, shared_init);
+    store_account acc;
+    if (web_account(rq, &acc))
+        return 0; /* a citizen's page is prefilled with their details */
+    const char *k = shared_key(rq, key);
+    if (!k)
+        return 0;
+    shared_page *sp = &shared.slots[shared_slot(k)];
+    int hit = 0;
+    buf_reset(&rq->out);
+    pthread_mutex_lock(&shared.lock);
+    if (sp->key && strcmp(sp->key, k) == 0 && sp->catalogue_version == rq->cat->version)
+        hit = buf_append(&rq->out, sp->html, sp->len) == 0;
+    pthread_mutex_unlock(&shared.lock);
+    if (!hit || put_token(rq) != 0) {
+        buf_reset(&rq->out);
+        return 0;
+    }
+    http_respond(rq, 200, "text/html; charset=utf-8");
+    return 1;
+}
+
+void web_render_shared(http_req *rq, const char *key, int status, const char *name, json_t *ctx)
+{
+    pthread_once(&shared_once, shared_init);
+    store_account acc;
+    int shareable = status == 200 && ctx && !web_account(rq, &acc);
+    if (shareable)
+        json_object_set_new(ctx, "csrf", json_string(shared.marker));
+    web_render(rq, status, name, ctx);
+    if (!shareable || rq->status != 200)
+        return;
+    const char *k = shared_key(rq, key);
+    if (k && rq->out.len <= SHARED_MAX_PAGE) {
+        shared_page fresh = {.key = strdup(k),
+                             .catalogue_version = rq->cat->version,
+                             .html = malloc(rq->out.len ? rq->out.len : 1),
+                             .len = rq->out.len};
+        if (fresh.key && fresh.html) {
+            memcpy(fresh.html, rq->out.data, rq->out.len);
+            pthread_mutex_lock(&shared.lock);
+            shared_page *sp = &shared.slots[shared_slot(k)];
+            shared_page old = *sp;
+            *sp = fresh;
+            pthread_mutex_unlock(&shared.lock);
+            free(old.key);
+            free(old.html);
+        } else {
+            free(fresh.key);
+            free(fresh.html);
+        }
+    }
+    if (put_token(rq) != 0) {
+        error e;
+        error_set(&e, ERR_INTERNAL, NULL, "no CSRF token for a shared page");
+        buf_reset(&rq->out);
+        web_write_error(rq, &e);
+    }
+}
+
+void web_shared_pages_free(void)
+{
+    pthread_mutex_lock(&shared.lock);
+    for (size_t i = 0; i < SHARED_SLOTS; i++) {
+        free(shared.slots[i].key);
+        free(shared.slots[i].html);
+        memset(&shared.slots[i], 0, sizeof shared.slots[i]);
+    }
+    pthread_mutex_unlock(&shared.lock);
 }

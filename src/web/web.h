@@ -23,6 +23,10 @@
 #include "store/store.h"
 #include "util/tmpl.h"
 
+/* The session cookie's name: the server never answers a request carrying it from the
+ * response cache. */
+#define WEB_SESSION_COOKIE "guichet_session"
+
 typedef struct web_config {
     const char *map_tiles_url;   /* e.g. https://tile.openstreetmap.org/{z}/{x}/{y}.png */
     const char *map_attribution; /* "© OpenStreetMap" */
@@ -47,8 +51,21 @@ void web_write_error(http_req *rq, const error *err);
 const cat_tenant *web_tenant(http_req *rq);
 /* A new page context (see above); the caller adds its fields and passes it to web_render. */
 json_t *web_context(http_req *rq);
+/* The context of a page without any form, for anonymous visitors: no CSRF token, no cookie,
+ * so the page is the same for everyone and *cacheable is 1. For a logged-in citizen it is
+ * web_context (the layout's logout form needs the token) and *cacheable is 0. */
+json_t *web_context_public(http_req *rq, int *cacheable);
 /* Renders template `name` with ctx (its reference is taken) as the response. */
 void web_render(http_req *rq, int status, const char *name, json_t *ctx);
+/* Form pages that are the same for every anonymous visitor but for the CSRF token: 1 when
+ * the page `key` (unique for the page's content: procedure, step…; the tenant and language
+ * are added) was answered from memory with this visitor's token; 0 when the caller must
+ * build its context and call web_render_shared. Logged-in visitors always get 0. */
+int web_shared_page(http_req *rq, const char *key);
+void web_render_shared(http_req *rq, const char *key, int status, const char *name,
+                       json_t *ctx);
+/* Frees the shared pages (at shutdown). */
+void web_shared_pages_free(void);
 /* 303 to a local path, adding nothing else. */
 void web_redirect(http_req *rq, const char *path);
 

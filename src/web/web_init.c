@@ -88,6 +88,7 @@ int web_init(const web_config *cfg, error *err)
 
 void web_shutdown(void)
 {
+    web_shared_pages_free();
     tmpl_set_free(templates);
     templates = NULL;
     i18n_unload();

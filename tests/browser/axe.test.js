@@ -29,6 +29,12 @@ describe('axe-core: zero WCAG 2.1 A/AA violations on every page', () => {
         last = await B.goto(p, env.srv.url + path, status);
         return last;
     };
+    /* The step the multi-step form says it is on (aria-current="step"). */
+    const currentStep = async (p) => ((await p.locator('main [aria-current=step]').first().textContent()) || '').trim();
+    const onStep = async (p, name) => {
+        const cur = await currentStep(p);
+        assert.ok(cur.startsWith(name), `expected the step «${name}», the page says «${cur}» (${p.url()})`);
+    };
     const submit = async (p) => {
         const b = await F.forwardButton(p);
         [last] = await Promise.all([p.waitForNavigation({ waitUntil: 'load' }), b.click()]);
@@ -41,7 +47,7 @@ describe('axe-core: zero WCAG 2.1 A/AA violations on every page', () => {
     });
     after(async () => {
         if (results.length) console.log(`axe results:\n  ${results.join('\n  ')}`);
-        if (env) await env.stop();
+        if (env) assert.equal(await env.stop(), 0, 'guichet did not exit cleanly (status above)');
     });
 
     it('home page', async () => {
@@ -61,9 +67,11 @@ describe('axe-core: zero WCAG 2.1 A/AA violations on every page', () => {
     /* The incident, step by step, with each step's error state. */
     it('incident step 1 (location) and its error state', async () => {
         await go(page, '/demarches/nid-de-poule');
+        await onStep(page, 'Localisation');
         await check(page, 'incident step 1');
         await submit(page);
         assert.ok(await F.errorSummary(page), 'an empty location step shows no error summary');
+        await onStep(page, 'Localisation');
         await check(page, 'incident step 1 with errors');
         await F.fillForm(page, { email });
         await submit(page);
@@ -72,11 +80,13 @@ describe('axe-core: zero WCAG 2.1 A/AA violations on every page', () => {
 
     it('incident step 2 (description) and its error state', async () => {
         /* Clear what is pre-filled, if anything, and submit: required fields missing. */
+        await onStep(page, 'Description');
         const form = await F.mainForm(page);
         await form.locator('textarea').evaluateAll((ts) => ts.forEach((t) => { t.value = ''; }));
         await submit(page);
         const err = await F.errorSummary(page);
         assert.ok(err, 'an empty description step shows no error summary');
+        await onStep(page, 'Description');
         await check(page, 'incident step 2 with errors');
         await F.fillForm(page, { email });
         await check(page, 'incident step 2');
@@ -85,12 +95,14 @@ describe('axe-core: zero WCAG 2.1 A/AA violations on every page', () => {
     });
 
     it('incident step 3 (contact) and its error state', async () => {
+        await onStep(page, 'Coordonnées');
         await check(page, 'incident step 3');
         const mail = page.locator('main form input[type=email]').first();
         assert.equal(await mail.count(), 1, 'no e-mail field on the contact step');
         await mail.fill('pas-une-adresse');
         await submit(page);
         assert.ok(await F.errorSummary(page), 'an invalid e-mail shows no error summary');
+        await onStep(page, 'Coordonnées');
         await check(page, 'incident step 3 with errors');
         await page.locator('main form input[type=email]').first().fill(email);
         await F.fillForm(page, { email });
@@ -99,6 +111,7 @@ describe('axe-core: zero WCAG 2.1 A/AA violations on every page', () => {
     });
 
     it('incident review step, confirmation, receipt and tracking page', async () => {
+        await onStep(page, 'Vérification');
         await check(page, 'incident review');
         const photo = await B.makeJpeg(page);
         await F.fillForm(page, { email, photo });
@@ -115,7 +128,8 @@ describe('axe-core: zero WCAG 2.1 A/AA violations on every page', () => {
         await go(page, '/demarches/question-generale');
         await check(page, 'question-generale form');
         await submit(page);
-        assert.ok(await F.errorSummary(page), 'an empty question shows no error summary');
+        assert.ok(await F.errorSummary(page), `an empty question shows no error summary (status ${last && last.status()}, ${page.url()}):\n` +
+                  (await page.locator('main').innerText()).slice(0, 600));
         await check(page, 'question-generale with errors');
     });
 
@@ -133,9 +147,11 @@ describe('axe-core: zero WCAG 2.1 A/AA violations on every page', () => {
     it('public incidents: the list and one incident', async () => {
         await go(page, '/signalements');
         await check(page, '/signalements');
-        const one = page.locator('main a[href^="/signalements/"]').first();
-        assert.equal(await one.count(), 1, '/signalements lists no incident (the demo has public ones)');
-        [last] = await Promise.all([page.waitForNavigation(), one.click()]);
+        const hrefs = await page.locator('main a[href^="/signalements/"]').evaluateAll((as) => as.map((a) => a.getAttribute('href')));
+        const href = hrefs.find((h) => /^\/signalements\/\d{4}-\d+$/.test(h));
+        assert.ok(href, `/signalements links to no incident (the demo has public ones): ${hrefs}`);
+        [last] = await Promise.all([page.waitForNavigation(), page.locator(`main a[href="${href}"]`).first().click()]);
+        assert.ok((await page.locator('main').innerText()).includes(href.split('/').pop()));
         await check(page, 'one public incident');
     });
 
@@ -161,7 +177,7 @@ describe('axe-core: zero WCAG 2.1 A/AA violations on every page', () => {
         await check(citizen, '/mes-demandes');
         assert.ok((await citizen.locator('main').innerText()).includes(filed.reference),
                   '«Mes demandes» does not list the request filed with the same e-mail');
-        const one = citizen.locator(`main a:has-text("${filed.reference}")`).first();
+        const one = citizen.locator(`main a[href*="${filed.reference}"]`).first();
         [last] = await Promise.all([citizen.waitForNavigation(), one.click()]);
         await check(citizen, 'my request (thread and reply form)');
         await go(citizen, '/');
@@ -223,7 +239,13 @@ describe('axe-core: zero WCAG 2.1 A/AA violations on every page', () => {
     });
 
     it('in English: home, a form, its error state, the 404 (lang="en")', async () => {
+        /* The language switch of a French page leads to the English one. */
         const p = await env.newPage({ locale: 'en-GB' });
+        await go(p, '/?lang=fr');
+        assert.equal(await p.evaluate(() => document.documentElement.lang), 'fr');
+        const sw = p.locator('header a[hreflang=en]').first();
+        [last] = await Promise.all([p.waitForNavigation(), sw.click()]);
+        assert.equal(await p.evaluate(() => document.documentElement.lang), 'en', `the language switch led to ${p.url()}`);
         await go(p, '/?lang=en');
         await check(p, 'home (en)', { lang: 'en' });
         await go(p, '/demarches/nid-de-poule?lang=en');

@@ -109,12 +109,20 @@ async function start(opts = {}) {
             page.on('pageerror', (e) => page.consoleErrors.push(String(e)));
             return page;
         },
+        /* Closes the browser, stops guichet; resolves to guichet's exit status (0 after a
+         * clean SIGTERM; an ASan build reports leaks and errors through it). */
         async stop() {
             for (const c of contexts) await c.close().catch(() => {});
             try {
                 await b.close();
             } finally {
-                await srv.stop();
+                /* Kept on failure for the post-mortem of server.log. */
+                const code = await srv.stop('SIGTERM', { keep: true });
+                if (code !== 0) {
+                    console.log(`guichet exited ${code}; server.log (tail):\n${srv.log().split('\n').slice(-40).join('\n')}`);
+                }
+                srv.cleanup();
+                return code;
             }
         },
     };
@@ -184,12 +192,25 @@ async function assertAccessible(page, label, { lang, response } = {}) {
     return { violations: 0, bytes: size };
 }
 
-/* The style of the focused element: outline and box-shadow, for visible-focus checks. */
+/* The focused element and how its focus shows: its own outline or box-shadow, or the one a
+ * close ancestor takes on while it holds the focus (a card around a link, via :has()). */
 async function focusStyle(page) {
     return page.evaluate(() => {
         const el = document.activeElement;
         if (!el || el === document.body) return null;
-        const s = getComputedStyle(el);
+        const look = (node) => {
+            const s = getComputedStyle(node);
+            const outline = s.outlineStyle !== 'none' && (parseFloat(s.outlineWidth) || 0) >= 1 &&
+                !/rgba\(\d+, \d+, \d+, 0\)/.test(s.outlineColor);
+            const shadow = !!s.boxShadow && s.boxShadow !== 'none';
+            return { outline, shadow, s };
+        };
+        const own = look(el);
+        let shownBy = own.outline || own.shadow ? 'self' : null;
+        for (let n = el.parentElement, depth = 0; !shownBy && n && n !== document.body && depth < 3; n = n.parentElement, depth++) {
+            const l = look(n);
+            if ((l.outline || l.shadow) && n.matches(':focus-within')) shownBy = n.tagName.toLowerCase() + (n.className ? '.' + String(n.className).split(' ')[0] : '');
+        }
         return {
             tag: el.tagName.toLowerCase(),
             id: el.id,
@@ -197,22 +218,19 @@ async function focusStyle(page) {
             type: el.getAttribute('type'),
             text: (el.textContent || '').trim().slice(0, 80),
             focusVisible: el.matches(':focus-visible'),
-            outlineStyle: s.outlineStyle,
-            outlineWidth: parseFloat(s.outlineWidth) || 0,
-            outlineColor: s.outlineColor,
-            boxShadow: s.boxShadow,
+            outlineStyle: own.s.outlineStyle,
+            outlineWidth: parseFloat(own.s.outlineWidth) || 0,
+            outlineColor: own.s.outlineColor,
+            boxShadow: own.s.boxShadow,
+            shownBy,
         };
     });
 }
 
-/* True when the focus indicator of the focused element can be seen: an outline of at least
- * 1px that is not "none", or a box-shadow. */
+/* True when the focus of the focused element can be seen: an outline of at least 1px (not
+ * transparent) or a box-shadow, on it or on a close ancestor (see focusStyle). */
 function focusVisible(st) {
-    if (!st) return false;
-    const outline = st.outlineStyle !== 'none' && st.outlineWidth >= 1 &&
-        !/rgba\(\d+, \d+, \d+, 0\)/.test(st.outlineColor);
-    const shadow = st.boxShadow && st.boxShadow !== 'none';
-    return outline || shadow;
+    return !!(st && st.shownBy);
 }
 
 /*

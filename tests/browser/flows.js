@@ -51,7 +51,7 @@ function sampleFor(f, ctx) {
     if (f.type === 'date') return ymd;
     if (f.type === 'datetime-local') return `${ymd}T10:00`;
     if (f.type === 'time') return '10:00';
-    if (f.type === 'number') return '3';
+    if (f.type === 'number' || /numeric|decimal/.test(f.inputmode) || /nombre|number|combien|quantit/.test(key)) return '3';
     if (/pr[ée]nom|first|given/.test(key)) return 'Camille';
     if (/\bnom\b|name|family/.test(key)) return 'Martin';
     if (/q\b|search|recherche/.test(key) && f.type === 'search') return 'trou';
@@ -84,6 +84,7 @@ async function describeFields(form) {
                 id: f.id || '',
                 label: `${label} ${legend}`.replace(/\s+/g, ' ').trim(),
                 value: f.value,
+                inputmode: f.getAttribute('inputmode') || '',
                 checked: f.checked,
                 required: f.required || f.getAttribute('aria-required') === 'true',
                 options: f.tagName === 'SELECT' ? Array.from(f.options).map((o) => o.value) : null,

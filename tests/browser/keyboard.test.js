@@ -30,6 +30,7 @@ async function focused(page) {
             label: label.replace(/\s+/g, ' ').trim(),
             options: el.tagName === 'SELECT' ? Array.from(el.options).map((o) => ({ v: o.value, t: o.text })) : null,
             buttonName: el.getAttribute('name'),
+            inputmode: el.getAttribute('inputmode') || '',
             text: (el.innerText || el.value || '').trim(),
         };
     });
@@ -73,7 +74,7 @@ async function typeInto(page, f, ctx) {
     }
     if (f.type === 'file') return false;
     if (['input', 'textarea'].includes(f.tag) && !f.value) {
-        const v = F.sampleFor({ type: f.type || 'text', name: f.name || '', id: f.id || '', label: f.label, tag: f.tag }, ctx);
+        const v = F.sampleFor({ type: f.type || 'text', name: f.name || '', id: f.id || '', label: f.label, tag: f.tag, inputmode: f.inputmode || '' }, ctx);
         if (v) await page.keyboard.type(v);
         return true;
     }
@@ -89,7 +90,7 @@ describe('keyboard only', () => {
         env = await B.start();
     });
     after(async () => {
-        if (env) await env.stop();
+        if (env) assert.equal(await env.stop(), 0, 'guichet did not exit cleanly (status above)');
     });
 
     it('skip link first, then a whole démarche with Tab, typing, Space and Enter, focus always visible', async () => {

@@ -16,7 +16,7 @@ describe('JavaScript disabled', () => {
         env = await B.start();
     });
     after(async () => {
-        if (env) await env.stop();
+        if (env) assert.equal(await env.stop(), 0, 'guichet did not exit cleanly (status above)');
     });
 
     it('files a question-générale and tracks it', async () => {

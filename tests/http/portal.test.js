@@ -142,8 +142,8 @@ test('portal: home, search, démarche, incident, confirmation, receipt, pages', 
         for (const g of ['État civil', 'École et enfance', 'Associations', 'Vie quotidienne'])
             assert.ok(groups.includes(g), `group ${g} in ${groups}`);
         assert.equal(new Set(groups).size, groups.length, 'each group once');
-        assert.match(r.text, /<a href="\/demarches\/nid-de-poule">Nid de poule<\/a>/);
-        assert.match(r.text, /<a href="\/demarches\/acte-etat-civil">/);
+        assert.match(r.text, /<a class="card__link" href="\/demarches\/nid-de-poule">Nid de poule<\/a>/);
+        assert.match(r.text, /<a class="card__link" href="\/demarches\/acte-etat-civil">/);
         assert.match(r.text, /<title>Accueil – Ville de Démo<\/title>/);
         assert.match(r.text, /href="\/accessibilite"/);
         assert.match(r.text, /href="\/mentions-legales"/);
@@ -159,7 +159,7 @@ test('portal: home, search, démarche, incident, confirmation, receipt, pages', 
             const r = await new Browser(srv).get(`/?q=${encodeURIComponent(q)}`);
             assert.equal(r.status, 200, q);
             assertPage(r, `search ${q}`);
-            assert.match(r.text, /<a href="\/demarches\/eclairage-panne">Éclairage public en panne<\/a>/, q);
+            assert.match(r.text, /<a class="card__link" href="\/demarches\/eclairage-panne">Éclairage public en panne<\/a>/, q);
             assert.doesNotMatch(r.text, /\/demarches\/nid-de-poule"/, q);
             assert.match(r.text, /<p role="status">1 démarche correspond à votre recherche\.<\/p>/, q);
             assert.match(r.text, new RegExp(`value="${q.replace(/\s+/g, '\\s+')}"`), 'query kept');
@@ -409,7 +409,7 @@ test('portal: home, search, démarche, incident, confirmation, receipt, pages', 
         assertPage(home, 'home in English', 'en');
         assert.match(home.text, /<h2 id="demarches-title">All services<\/h2>/);
         assert.match(home.text, /<a class="lang-switch" href="\/\?lang=fr" hreflang="fr" lang="fr">Français<\/a>/);
-        assert.match(home.text, /<a href="\/demarches\/nid-de-poule\?lang=en">/);
+        assert.match(home.text, /<a class="card__link" href="\/demarches\/nid-de-poule\?lang=en">/);
         const form = await b.get('/demarches/nid-de-poule?lang=en');
         assert.equal(form.status, 200);
         assertPage(form, 'form in English', 'en');

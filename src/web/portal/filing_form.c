@@ -107,6 +107,7 @@ typedef struct filing {
     int prefill; /* fill contact fields from the account */
     store_account acc;
     int logged_in;
+    const char *shared_key; /* set: the page may be shared (web_render_shared) */
     /* sending */
     store_attachment *atts;
     size_t n_atts;
@@ -951,8 +952,11 @@ static void render_step(filing *fl, step_id st, int status)
         filing_set_str(ctx, "map_lon", known ? arena_printf(a, "%.6f", lon) : DEFAULT_MAP_LON);
         json_object_set_new(ctx, "map_marker", json_boolean(known));
     }
-    web_render(rq, has_errors ? 400 : status, st == STEP_REVIEW ? "procedure_review" : "procedure",
-               ctx);
+    const char *name = st == STEP_REVIEW ? "procedure_review" : "procedure";
+    if (fl->shared_key && !has_errors)
+        web_render_shared(rq, fl->shared_key, status, name, ctx);
+    else
+        web_render(rq, has_errors ? 400 : status, name, ctx);
 }
 
 /* ---- requests ---- */
@@ -985,6 +989,11 @@ void filing_form_get(http_req *rq)
         return;
     }
     if (setup(fl, rq) != 0)
+        return;
+    /* The first step of a form is the same for every anonymous visitor but for the CSRF
+     * token: it is rendered once and copied (web_shared_page). */
+    fl->shared_key = arena_printf(rq->arena, "form:%s", fl->p->rec.code);
+    if (!fl->logged_in && fl->shared_key && web_shared_page(rq, fl->shared_key))
         return;
     size_t n;
     const step_id *steps = steps_of(fl, &n);

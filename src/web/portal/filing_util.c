@@ -6,7 +6,6 @@
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "core/attrs.h"
 #include "core/status.h"
@@ -254,20 +253,8 @@ void filing_lang_q(http_req *rq, json_t *ctx)
 
 json_t *filing_public_context(http_req *rq, int *cacheable)
 {
-    *cacheable = 0;
-    size_t before = rq->n_headers_out;
-    json_t *ctx = web_context(rq);
+    json_t *ctx = web_context_public(rq, cacheable);
     filing_lang_q(rq, ctx);
-    if (!ctx || json_object_get(ctx, "user"))
-        return ctx;
-    for (size_t i = before; i < rq->n_headers_out; i++) {
-        const char *h = rq->headers_out[i][0], *v = rq->headers_out[i][1];
-        if (!h || !v || strcasecmp(h, "Set-Cookie") != 0 || strncmp(v, "guichet_csrf=", 13) != 0)
-            return ctx; /* something else than the CSRF cookie: keep everything */
-    }
-    rq->n_headers_out = before;
-    json_object_set_new(ctx, "csrf", json_string(""));
-    *cacheable = 1;
     return ctx;
 }
 
