@@ -145,6 +145,9 @@ typedef struct store_session {
     const char *token_hash;
     int64_t account_id;
     int64_t created_at, last_seen_at, expires_at; /* expires_at: absolute end */
+    /* Exactly one of account_id (a citizen) and agent_id (a back-office agent) is set; the
+     * other is 0. tx_session_insert refuses anything else (ERR_INVALID_ARG). */
+    int64_t agent_id;
 } store_session;
 
 /* A single-use secret sent by e-mail: verify (sign-up), reset (password), login (link). */
@@ -191,6 +194,70 @@ typedef struct store_attachment {
     int64_t created_at;
 } store_attachment;
 
+/* ---- Back office (agents). ---- */
+
+/* An agent of the collectivité (personal data). */
+typedef struct store_agent {
+    int64_t id;
+    int64_t tenant_id;
+    const char *email;         /* lowercased by the store; unique per tenant */
+    const char *name;
+    const char *role;          /* agent, manager, elected, admin */
+    const char *password_hash; /* Argon2id (crypto_pwhash_str); NULL: none set */
+    const char *totp_secret;   /* sealed by core, opaque here; NULL until enrolled */
+    int totp_enabled;
+    int active;
+    int64_t created_at, last_login_at; /* last_login_at 0: never */
+    /* The agent's departments (ids), in the arena of the read; for writes, the caller's.
+     * tx_agent_update replaces the whole set. */
+    const int64_t *department_ids;
+    size_t n_departments;
+} store_agent;
+
+/* One entry of the append-only, hash-chained audit log. It holds ids, never personal data,
+ * so that anonymising a request never touches the chain. prev_hash and hash are computed by
+ * core; the store only keeps them. */
+typedef struct store_audit {
+    int64_t id;
+    int64_t tenant_id;
+    int64_t at;               /* unix seconds */
+    int64_t agent_id;         /* 0: none (API key, system) */
+    const char *actor;        /* "agent:12", "api:3", "system" */
+    const char *action;       /* view, search, list, export, change, login, login_failed, admin */
+    const char *object_kind;  /* request, agent, account, apikey, ... */
+    const char *object_ids;   /* comma-separated ids; NULL: none */
+    const char *source;       /* client address; NULL: unknown */
+    const char *prev_hash;    /* hex; the previous entry's hash ("" or NULL for the first) */
+    const char *hash;         /* hex */
+} store_audit;
+
+/* An inbox query an agent saved under a name. */
+typedef struct store_saved_filter {
+    int64_t id;
+    int64_t tenant_id;
+    int64_t agent_id;
+    const char *name;  /* unique per agent */
+    const char *query; /* the inbox query string, as in the URL */
+} store_saved_filter;
+
+/* A reply template; its body holds {{variables}} filled in by core. */
+typedef struct store_reply_template {
+    int64_t id;
+    int64_t tenant_id;
+    const char *name; /* unique per tenant */
+    const char *body;
+} store_reply_template;
+
+/* request_search orders. Keyset paging (before_created_at/before_id) applies only to
+ * STORE_SORT_CREATED_DESC; the others page with offset. */
+typedef enum store_request_sort {
+    STORE_SORT_CREATED_DESC = 0, /* newest first (default) */
+    STORE_SORT_CREATED_ASC,      /* oldest first */
+    STORE_SORT_UPDATED_DESC,     /* last changed first */
+    STORE_SORT_DUE_ASC,          /* nearest due date first; no due date last */
+    STORE_SORT_PRIORITY_DESC     /* most urgent first, then newest */
+} store_request_sort;
+
 /* Filter for request_search. Zero/NULL fields do not filter. */
 #define STORE_FILTER_MAX_LIST 32
 typedef struct store_request_filter {
@@ -221,6 +288,18 @@ typedef struct store_request_filter {
     size_t offset;
     int64_t before_created_at, before_id;
     size_t limit;                      /* required, > 0 */
+    /* ---- back office ---- */
+    /* Full-text search over reference, description, address, first and last name, e-mail
+     * and phone: every word must match (accents and case ignored), the last one as a
+     * prefix. User input is quoted word by word: it is never FTS5 syntax. Blank: no filter. */
+    const char *text;
+    /* Only requests of one of these departments (an agent's departments). */
+    int64_t department_ids[STORE_FILTER_MAX_LIST];
+    size_t n_department_ids;
+    int overdue;       /* 1: due_at < now and not closed */
+    int64_t now;       /* the instant `overdue` compares with */
+    int unassigned;    /* 1: only requests without an assignee */
+    int sort;          /* store_request_sort; 0: newest first */
 } store_request_filter;
 
 typedef struct store store;
@@ -353,6 +432,75 @@ typedef struct store_ops {
      * browser) counts once per request: *added 0 when it already did. */
     int (*tx_request_support)(store *s, int64_t tenant_id, int64_t request_id,
                               const char *supporter_key, int64_t when, int *added, error *err);
+
+    /* ---- back office ---- */
+    /* Agents, with their departments. email is compared lowercased. *found 0: none. */
+    int (*agent_get)(store *s, int64_t tenant_id, int64_t id, arena *a, store_agent *out,
+                     int *found, error *err);
+    int (*agent_find_email)(store *s, int64_t tenant_id, const char *email, arena *a,
+                            store_agent *out, int *found, error *err);
+    /* Every agent of the tenant (active or not), by name then id; arrays in a. */
+    int (*agent_list)(store *s, int64_t tenant_id, arena *a, store_agent **out, size_t *n,
+                      error *err);
+    /* Inserts ag with its departments; ERR_CONFLICT when the e-mail is taken, ERR_INVALID_ARG
+     * for an unknown role or a department of another tenant. */
+    int (*tx_agent_insert)(store *s, const store_agent *ag, int64_t *id_out, error *err);
+    /* Rewrites name, role, password_hash, totp_secret, totp_enabled, active, last_login_at
+     * of agent ag->id (in ag->tenant_id) and replaces its departments; ERR_NOT_FOUND when no
+     * such agent. */
+    int (*tx_agent_update)(store *s, const store_agent *ag, error *err);
+
+    /* Ends every session of an agent (deactivated, password changed). */
+    int (*tx_session_delete_agent)(store *s, int64_t tenant_id, int64_t agent_id, error *err);
+
+    /* Audit log. Appends one entry as given (hashes computed by core); sets *id_out. */
+    int (*tx_audit_append)(store *s, const store_audit *e, int64_t *id_out, error *err);
+    /* The tenant's last entry, to chain the next one to: call it inside the job that appends,
+     * where it reads the writer's view, so that no other entry slips in between. */
+    int (*audit_last)(store *s, int64_t tenant_id, arena *a, store_audit *out, int *found,
+                      error *err);
+    /* Entries with id > after_id, oldest first, at most limit (> 0). */
+    int (*audit_list)(store *s, int64_t tenant_id, int64_t after_id, size_t limit, arena *a,
+                      store_audit **out, size_t *n, error *err);
+    /* Retention: deletes the tenant's entries with at < before; *purged their count. The
+     * oldest remaining entry's prev_hash then names a deleted entry: verification starts
+     * from it. */
+    int (*tx_audit_purge_before)(store *s, int64_t tenant_id, int64_t before, int64_t *purged,
+                                 error *err);
+
+    /* An agent's saved filters, by name. */
+    int (*saved_filter_list)(store *s, int64_t tenant_id, int64_t agent_id, arena *a,
+                             store_saved_filter **out, size_t *n, error *err);
+    /* ERR_CONFLICT when the agent already has a filter of that name. */
+    int (*tx_saved_filter_insert)(store *s, const store_saved_filter *f, int64_t *id_out,
+                                  error *err);
+    /* Deletes filter id only when it belongs to that agent; ERR_NOT_FOUND otherwise. */
+    int (*tx_saved_filter_delete)(store *s, int64_t tenant_id, int64_t agent_id, int64_t id,
+                                  error *err);
+
+    /* Reply templates of a tenant, by name. */
+    int (*reply_template_list)(store *s, int64_t tenant_id, arena *a,
+                               store_reply_template **out, size_t *n, error *err);
+    /* t->id 0: inserts, or replaces the body of the tenant's template of the same name;
+     * t->id set: rewrites that template's name and body (ERR_NOT_FOUND when absent,
+     * ERR_CONFLICT when the new name is taken). Sets *id_out (may be NULL). */
+    int (*tx_reply_template_upsert)(store *s, const store_reply_template *t, int64_t *id_out,
+                                    error *err);
+    /* ERR_NOT_FOUND when absent. */
+    int (*tx_reply_template_delete)(store *s, int64_t tenant_id, int64_t id, error *err);
+
+    /* Shows (1) or hides (0) a request on the public list; ERR_NOT_FOUND when absent. */
+    int (*tx_request_set_public)(store *s, int64_t tenant_id, int64_t request_id, int is_public,
+                                 error *err);
+    /* A request by its id; *found 0 when absent or of another tenant. */
+    int (*request_get_by_id)(store *s, int64_t tenant_id, int64_t id, arena *a,
+                             store_request *out, int *found, error *err);
+    /* The open (not closed) located requests within radius_m metres of (lat, lon), nearest
+     * first, at most limit (> 0). *out and, when distance_m is not NULL, *distance_m (metres,
+     * one per request) are in a. */
+    int (*requests_near)(store *s, int64_t tenant_id, double lat, double lon, double radius_m,
+                         size_t limit, arena *a, store_request **out, double **distance_m,
+                         size_t *n, error *err);
 
     /* ---- transactions, used by the generic writer (store.c) only ---- */
     int (*tx_begin)(store *s, error *err);

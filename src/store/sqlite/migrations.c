@@ -236,6 +236,117 @@ static const char migration_2[] =
     "  PRIMARY KEY (request_id, supporter_key)\n"
     ") STRICT, WITHOUT ROWID;\n";
 
-const char *const store_sqlite_migrations[] = {migration_1, migration_2};
+/* The phone number as the search index holds it: as written and digits only, so that
+ * "06 12 34" and "0612" both find "06 12 34 56 78". Used identically by every trigger, as
+ * the contentless index's 'delete' needs exactly the values once inserted. */
+#define FTS_PHONE(row)                                                                             \
+    "coalesce(" row ".phone, '') || ' ' || replace(replace(replace(replace(replace("               \
+    "coalesce(" row ".phone, ''), ' ', ''), '.', ''), '-', ''), '+', ''), '/', '')"
+#define FTS_VALUES(row)                                                                            \
+    row ".id, " row ".reference, " row ".description, " row ".address, " row ".first_name, " row \
+    ".last_name, " row ".email, " FTS_PHONE(row)
+#define FTS_COLUMNS "rowid, reference, description, address, first_name, last_name, email, phone"
+
+/* The back office: agents and their departments, agent sessions, the hash-chained audit log,
+ * saved filters, reply templates, full-text search over requests, and the indexes of the
+ * inbox (departments, assignee, overdue) and of the mobile view (nearby requests). */
+static const char migration_3[] =
+    "CREATE TABLE agents (\n"
+    "  id INTEGER PRIMARY KEY,\n"
+    "  tenant_id INTEGER NOT NULL REFERENCES tenants(id),\n"
+    "  email TEXT NOT NULL COLLATE NOCASE,\n"
+    "  name TEXT NOT NULL,\n"
+    "  role TEXT NOT NULL CHECK (role IN ('agent', 'manager', 'elected', 'admin')),\n"
+    "  password_hash TEXT,\n"
+    "  totp_secret TEXT,\n"
+    "  totp_enabled INTEGER NOT NULL DEFAULT 0,\n"
+    "  active INTEGER NOT NULL DEFAULT 1,\n"
+    "  created_at INTEGER NOT NULL,\n"
+    "  last_login_at INTEGER,\n"
+    "  UNIQUE (tenant_id, email)\n"
+    ") STRICT;\n"
+    "CREATE TABLE agent_departments (\n"
+    "  agent_id INTEGER NOT NULL REFERENCES agents(id) ON DELETE CASCADE,\n"
+    "  department_id INTEGER NOT NULL REFERENCES departments(id),\n"
+    "  PRIMARY KEY (agent_id, department_id)\n"
+    ") STRICT, WITHOUT ROWID;\n"
+    "CREATE INDEX agent_departments_department ON agent_departments (department_id);\n"
+    /* A session belongs to a citizen or to an agent. account_id was NOT NULL and a CHECK
+     * cannot be added by ALTER TABLE, so the table is rebuilt (nothing references it). */
+    "CREATE TABLE sessions_v3 (\n"
+    "  id INTEGER PRIMARY KEY,\n"
+    "  tenant_id INTEGER NOT NULL REFERENCES tenants(id),\n"
+    "  token_hash TEXT NOT NULL UNIQUE,\n"
+    "  account_id INTEGER REFERENCES accounts(id),\n"
+    "  created_at INTEGER NOT NULL,\n"
+    "  last_seen_at INTEGER NOT NULL,\n"
+    "  expires_at INTEGER NOT NULL,\n"
+    "  agent_id INTEGER REFERENCES agents(id),\n"
+    "  CHECK ((account_id IS NULL) <> (agent_id IS NULL))\n"
+    ") STRICT;\n"
+    "INSERT INTO sessions_v3 (id, tenant_id, token_hash, account_id, created_at, last_seen_at, "
+    "expires_at) SELECT id, tenant_id, token_hash, account_id, created_at, last_seen_at, "
+    "expires_at FROM sessions;\n"
+    "DROP TABLE sessions;\n"
+    "ALTER TABLE sessions_v3 RENAME TO sessions;\n"
+    "CREATE INDEX sessions_account ON sessions (tenant_id, account_id);\n"
+    "CREATE INDEX sessions_agent ON sessions (tenant_id, agent_id);\n"
+    /* AUTOINCREMENT: an id is never reused, even after retention emptied the log. */
+    "CREATE TABLE audit_log (\n"
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,\n"
+    "  tenant_id INTEGER NOT NULL REFERENCES tenants(id),\n"
+    "  at INTEGER NOT NULL,\n"
+    "  agent_id INTEGER REFERENCES agents(id),\n"
+    "  actor TEXT NOT NULL,\n"
+    "  action TEXT NOT NULL,\n"
+    "  object_kind TEXT,\n"
+    "  object_ids TEXT,\n"
+    "  source TEXT,\n"
+    "  prev_hash TEXT,\n"
+    "  hash TEXT NOT NULL\n"
+    ") STRICT;\n"
+    "CREATE INDEX audit_log_tenant ON audit_log (tenant_id, id);\n"
+    "CREATE INDEX audit_log_at ON audit_log (tenant_id, at);\n"
+    /* Append-only for the application; someone bypassing this with the sqlite3 shell is
+     * what the hash chain detects. Retention deletes old rows: DELETE stays allowed. */
+    "CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log BEGIN "
+    "SELECT RAISE(ABORT, 'audit_log is append-only'); END;\n"
+    "CREATE TABLE saved_filters (\n"
+    "  id INTEGER PRIMARY KEY,\n"
+    "  tenant_id INTEGER NOT NULL REFERENCES tenants(id),\n"
+    "  agent_id INTEGER NOT NULL REFERENCES agents(id) ON DELETE CASCADE,\n"
+    "  name TEXT NOT NULL,\n"
+    "  query TEXT NOT NULL,\n"
+    "  UNIQUE (tenant_id, agent_id, name)\n"
+    ") STRICT;\n"
+    "CREATE TABLE reply_templates (\n"
+    "  id INTEGER PRIMARY KEY,\n"
+    "  tenant_id INTEGER NOT NULL REFERENCES tenants(id),\n"
+    "  name TEXT NOT NULL,\n"
+    "  body TEXT NOT NULL,\n"
+    "  UNIQUE (tenant_id, name)\n"
+    ") STRICT;\n"
+    /* Contentless: the index holds derived values (see FTS_PHONE) and request_search only
+     * needs the rowids. remove_diacritics 2 folds accents, so "eclairage" finds "éclairage". */
+    "CREATE VIRTUAL TABLE requests_fts USING fts5 (reference, description, address, "
+    "first_name, last_name, email, phone, content = '', "
+    "tokenize = 'unicode61 remove_diacritics 2');\n"
+    "INSERT INTO requests_fts (" FTS_COLUMNS ") SELECT " FTS_VALUES("r") " FROM requests r;\n"
+    "CREATE TRIGGER requests_fts_ai AFTER INSERT ON requests BEGIN "
+    "INSERT INTO requests_fts (" FTS_COLUMNS ") VALUES (" FTS_VALUES("new") "); END;\n"
+    "CREATE TRIGGER requests_fts_ad AFTER DELETE ON requests BEGIN "
+    "INSERT INTO requests_fts (requests_fts, " FTS_COLUMNS ") VALUES ('delete', " FTS_VALUES(
+        "old") "); END;\n"
+    "CREATE TRIGGER requests_fts_au AFTER UPDATE OF reference, description, address, "
+    "first_name, last_name, email, phone ON requests BEGIN "
+    "INSERT INTO requests_fts (requests_fts, " FTS_COLUMNS ") VALUES ('delete', " FTS_VALUES(
+        "old") "); "
+    "INSERT INTO requests_fts (" FTS_COLUMNS ") VALUES (" FTS_VALUES("new") "); END;\n"
+    "CREATE INDEX requests_geo ON requests (tenant_id, lat, lon);\n"
+    "CREATE INDEX requests_due ON requests (tenant_id, due_at);\n"
+    "CREATE INDEX requests_department ON requests (tenant_id, department_id, created_at);\n"
+    "CREATE INDEX requests_assignee ON requests (tenant_id, assignee, created_at);\n";
+
+const char *const store_sqlite_migrations[] = {migration_1, migration_2, migration_3};
 const int store_sqlite_migration_count =
     (int)(sizeof store_sqlite_migrations / sizeof store_sqlite_migrations[0]);

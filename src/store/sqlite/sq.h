@@ -69,6 +69,32 @@ typedef enum store_sqlite_stmt_id {
     SQ_SUPPORT_INSERT,
     SQ_SUPPORT_BUMP,
     SQ_REQUEST_EXISTS,
+    /* back office */
+    SQ_AGENT_GET,
+    SQ_AGENT_FIND_EMAIL,
+    SQ_AGENT_LIST,
+    SQ_AGENT_DEPTS,
+    SQ_AGENT_DEPTS_TENANT,
+    SQ_AGENT_INSERT,
+    SQ_AGENT_UPDATE,
+    SQ_AGENT_DEPTS_CLEAR,
+    SQ_AGENT_DEPT_ADD,
+    SQ_DEPARTMENT_OF_TENANT,
+    SQ_SESSION_DELETE_AGENT,
+    SQ_AUDIT_INSERT,
+    SQ_AUDIT_LAST,
+    SQ_AUDIT_LIST,
+    SQ_AUDIT_PURGE,
+    SQ_SAVED_FILTER_LIST,
+    SQ_SAVED_FILTER_INSERT,
+    SQ_SAVED_FILTER_DELETE,
+    SQ_TEMPLATE_LIST,
+    SQ_TEMPLATE_UPSERT,
+    SQ_TEMPLATE_UPDATE,
+    SQ_TEMPLATE_DELETE,
+    SQ_REQUEST_SET_PUBLIC,
+    SQ_REQUEST_GET_BY_ID,
+    SQ_REQUESTS_NEAR,
     SQ_STMT_COUNT
 } store_sqlite_stmt_id;
 
@@ -124,6 +150,12 @@ struct store_sqlite_store {
     "id, tenant_id, request_id, event_id, filename, content_type, size, storage_name, "            \
     "thumb_name, is_photo, moderation, created_at"
 
+#define SQ_AGENT_COLUMNS                                                                           \
+    "id, tenant_id, email, name, role, password_hash, totp_secret, totp_enabled, active, "         \
+    "created_at, last_login_at"
+#define SQ_AUDIT_COLUMNS                                                                           \
+    "id, tenant_id, at, agent_id, actor, action, object_kind, object_ids, source, prev_hash, hash"
+
 /* Fills out from the current row of a statement selecting SQ_REQUEST_COLUMNS; strings in a.
  * Returns -1 (ERR_UNAVAILABLE) when the arena is full. */
 int store_sqlite_read_request(sqlite3_stmt *st, arena *a, store_request *out, error *err);
@@ -174,6 +206,20 @@ const char *store_sqlite_col_text(sqlite3_stmt *st, int i, arena *a, int *oom);
 /* Grows an arena array of elements of `size` bytes so that it holds at least n+1; returns the
  * (possibly moved) array or NULL when out of memory. */
 void *store_sqlite_grow(arena *a, void *arr, size_t *cap, size_t n, size_t size);
+
+/* Reads one row of a statement into a record (strings in a); -1 when the arena is full. */
+typedef int (*store_sqlite_row_reader)(sqlite3_stmt *st, arena *a, void *out);
+/* Steps a statement whose parameters are bound, reading at most one row into out. */
+int store_sqlite_read_one(store_sqlite_conn *c, sqlite3_stmt *st, store_sqlite_row_reader rd,
+                          arena *a, void *out, int *found, const char *what, error *err);
+/* Steps a statement whose parameters are bound, reading every row into an arena array of
+ * elements of `size` bytes (zeroed before each row is read). */
+int store_sqlite_read_all(store_sqlite_conn *c, sqlite3_stmt *st, store_sqlite_row_reader rd,
+                          arena *a, size_t size, void **out, size_t *n, const char *what,
+                          error *err);
+/* A write that must touch a row: ERR_NOT_FOUND ("<missing> not found") when it changed none. */
+int store_sqlite_run_update(store_sqlite_conn *c, sqlite3_stmt *st, const char *what,
+                            const char *missing, error *err);
 
 /* The backend's operations, defined in sqlite_reads.c, sqlite_writes.c, sqlite_portal.c and
  * sqlite_store.c. */
@@ -253,5 +299,42 @@ int store_sqlite_tx_attachment_moderate(store *s, int64_t tenant_id, int64_t id,
 int store_sqlite_tx_request_support(store *s, int64_t tenant_id, int64_t request_id,
                                     const char *supporter_key, int64_t when, int *added,
                                     error *err);
+
+/* Back office, in sqlite_backoffice.c. */
+int store_sqlite_agent_get(store *s, int64_t tenant_id, int64_t id, arena *a, store_agent *out,
+                           int *found, error *err);
+int store_sqlite_agent_find_email(store *s, int64_t tenant_id, const char *email, arena *a,
+                                  store_agent *out, int *found, error *err);
+int store_sqlite_agent_list(store *s, int64_t tenant_id, arena *a, store_agent **out, size_t *n,
+                            error *err);
+int store_sqlite_tx_agent_insert(store *s, const store_agent *ag, int64_t *id_out, error *err);
+int store_sqlite_tx_agent_update(store *s, const store_agent *ag, error *err);
+int store_sqlite_tx_session_delete_agent(store *s, int64_t tenant_id, int64_t agent_id,
+                                         error *err);
+int store_sqlite_tx_audit_append(store *s, const store_audit *e, int64_t *id_out, error *err);
+int store_sqlite_audit_last(store *s, int64_t tenant_id, arena *a, store_audit *out, int *found,
+                            error *err);
+int store_sqlite_audit_list(store *s, int64_t tenant_id, int64_t after_id, size_t limit, arena *a,
+                            store_audit **out, size_t *n, error *err);
+int store_sqlite_tx_audit_purge_before(store *s, int64_t tenant_id, int64_t before,
+                                       int64_t *purged, error *err);
+int store_sqlite_saved_filter_list(store *s, int64_t tenant_id, int64_t agent_id, arena *a,
+                                   store_saved_filter **out, size_t *n, error *err);
+int store_sqlite_tx_saved_filter_insert(store *s, const store_saved_filter *f, int64_t *id_out,
+                                        error *err);
+int store_sqlite_tx_saved_filter_delete(store *s, int64_t tenant_id, int64_t agent_id, int64_t id,
+                                        error *err);
+int store_sqlite_reply_template_list(store *s, int64_t tenant_id, arena *a,
+                                     store_reply_template **out, size_t *n, error *err);
+int store_sqlite_tx_reply_template_upsert(store *s, const store_reply_template *t, int64_t *id_out,
+                                          error *err);
+int store_sqlite_tx_reply_template_delete(store *s, int64_t tenant_id, int64_t id, error *err);
+int store_sqlite_tx_request_set_public(store *s, int64_t tenant_id, int64_t request_id,
+                                       int is_public, error *err);
+int store_sqlite_request_get_by_id(store *s, int64_t tenant_id, int64_t id, arena *a,
+                                   store_request *out, int *found, error *err);
+int store_sqlite_requests_near(store *s, int64_t tenant_id, double lat, double lon,
+                               double radius_m, size_t limit, arena *a, store_request **out,
+                               double **distance_m, size_t *n, error *err);
 
 #endif

@@ -27,7 +27,7 @@ static int64_t now_or(int64_t t)
 }
 
 /* A write that must touch a row: ERR_NOT_FOUND when it changed none. */
-static int run_update(store_sqlite_conn *c, sqlite3_stmt *st, const char *what, const char *missing,
+int store_sqlite_run_update(store_sqlite_conn *c, sqlite3_stmt *st, const char *what, const char *missing,
                       error *err)
 {
     if (store_sqlite_run_write(c, st, NULL, what, err) != 0)
@@ -37,10 +37,9 @@ static int run_update(store_sqlite_conn *c, sqlite3_stmt *st, const char *what, 
     return 0;
 }
 
-typedef int (*row_reader)(sqlite3_stmt *st, arena *a, void *out);
 
 /* Steps a statement whose parameters are bound, reading at most one row into out. */
-static int read_one(store_sqlite_conn *c, sqlite3_stmt *st, row_reader rd, arena *a, void *out,
+int store_sqlite_read_one(store_sqlite_conn *c, sqlite3_stmt *st, store_sqlite_row_reader rd, arena *a, void *out,
                     int *found, const char *what, error *err)
 {
     *found = 0;
@@ -57,7 +56,7 @@ static int read_one(store_sqlite_conn *c, sqlite3_stmt *st, row_reader rd, arena
 
 /* Steps a statement whose parameters are bound, reading every row into an arena array of
  * elements of `size` bytes. */
-static int read_all(store_sqlite_conn *c, sqlite3_stmt *st, row_reader rd, arena *a, size_t size,
+int store_sqlite_read_all(store_sqlite_conn *c, sqlite3_stmt *st, store_sqlite_row_reader rd, arena *a, size_t size,
                     void **out, size_t *n, const char *what, error *err)
 {
     size_t cap = 0, count = 0;
@@ -120,7 +119,7 @@ int store_sqlite_account_get(store *s, int64_t tenant_id, int64_t id, arena *a, 
         return -1;
     sqlite3_bind_int64(st, 1, tenant_id);
     sqlite3_bind_int64(st, 2, id);
-    return read_one(c, st, read_account, a, out, found, "account_get", err);
+    return store_sqlite_read_one(c, st, read_account, a, out, found, "account_get", err);
 }
 
 int store_sqlite_account_find_email(store *s, int64_t tenant_id, const char *email, arena *a,
@@ -138,7 +137,7 @@ int store_sqlite_account_find_email(store *s, int64_t tenant_id, const char *ema
         return -1;
     sqlite3_bind_int64(st, 1, tenant_id);
     sqlite3_bind_text(st, 2, email, -1, SQLITE_STATIC);
-    return read_one(c, st, read_account, a, out, found, "account_find_email", err);
+    return store_sqlite_read_one(c, st, read_account, a, out, found, "account_find_email", err);
 }
 
 int store_sqlite_tx_account_insert(store *s, const store_account *acc, int64_t *id_out, error *err)
@@ -184,7 +183,7 @@ int store_sqlite_tx_account_update(store *s, const store_account *acc, error *er
     store_sqlite_bind_text(st, 6, acc->notify);
     store_sqlite_bind_text(st, 7, acc->lang);
     store_sqlite_bind_id(st, 8, acc->email_verified_at);
-    return run_update(c, st, "account_update", "account", err);
+    return store_sqlite_run_update(c, st, "account_update", "account", err);
 }
 
 /* ---- sessions ---- */
@@ -219,7 +218,7 @@ int store_sqlite_session_find(store *s, int64_t tenant_id, const char *token_has
         return -1;
     sqlite3_bind_int64(st, 1, tenant_id);
     sqlite3_bind_text(st, 2, token_hash, -1, SQLITE_STATIC);
-    return read_one(c, st, read_session, a, out, found, "session_find", err);
+    return store_sqlite_read_one(c, st, read_session, a, out, found, "session_find", err);
 }
 
 int store_sqlite_tx_session_insert(store *s, const store_session *se, int64_t *id_out, error *err)
@@ -428,7 +427,7 @@ int store_sqlite_outbox_due(store *s, int64_t now, size_t limit, arena *a, store
         return -1;
     sqlite3_bind_int64(st, 1, now);
     sqlite3_bind_int64(st, 2, limit > INT64_MAX ? INT64_MAX : (int64_t)limit);
-    return read_all(c, st, read_outbox, a, sizeof **out, (void **)out, n, "outbox_due", err);
+    return store_sqlite_read_all(c, st, read_outbox, a, sizeof **out, (void **)out, n, "outbox_due", err);
 }
 
 int store_sqlite_tx_outbox_sent(store *s, int64_t id, int64_t when, error *err)
@@ -441,7 +440,7 @@ int store_sqlite_tx_outbox_sent(store *s, int64_t id, int64_t when, error *err)
         return -1;
     sqlite3_bind_int64(st, 1, id);
     sqlite3_bind_int64(st, 2, now_or(when));
-    return run_update(c, st, "outbox_sent", "message", err);
+    return store_sqlite_run_update(c, st, "outbox_sent", "message", err);
 }
 
 int store_sqlite_tx_outbox_retry(store *s, int64_t id, int attempts, int64_t next_attempt_at,
@@ -458,7 +457,7 @@ int store_sqlite_tx_outbox_retry(store *s, int64_t id, int attempts, int64_t nex
     sqlite3_bind_int64(st, 3, next_attempt_at);
     sqlite3_bind_int(st, 4, failed ? 1 : 0);
     store_sqlite_bind_text(st, 5, last_error);
-    return run_update(c, st, "outbox_retry", "message", err);
+    return store_sqlite_run_update(c, st, "outbox_retry", "message", err);
 }
 
 /* request_id 0 lists every message of the tenant (account mail has no request). */
@@ -477,7 +476,7 @@ int store_sqlite_outbox_list(store *s, int64_t tenant_id, int64_t request_id, ar
     sqlite3_bind_int64(st, 1, tenant_id);
     if (request_id)
         sqlite3_bind_int64(st, 2, request_id);
-    return read_all(c, st, read_outbox, a, sizeof **out, (void **)out, n, "outbox_list", err);
+    return store_sqlite_read_all(c, st, read_outbox, a, sizeof **out, (void **)out, n, "outbox_list", err);
 }
 
 /* ---- attachments ---- */
@@ -550,7 +549,7 @@ int store_sqlite_attachment_get(store *s, int64_t tenant_id, int64_t id, arena *
         return -1;
     sqlite3_bind_int64(st, 1, tenant_id);
     sqlite3_bind_int64(st, 2, id);
-    return read_one(c, st, read_attachment, a, out, found, "attachment_get", err);
+    return store_sqlite_read_one(c, st, read_attachment, a, out, found, "attachment_get", err);
 }
 
 int store_sqlite_attachments_list(store *s, int64_t tenant_id, int64_t request_id, arena *a,
@@ -566,7 +565,7 @@ int store_sqlite_attachments_list(store *s, int64_t tenant_id, int64_t request_i
         return -1;
     sqlite3_bind_int64(st, 1, tenant_id);
     sqlite3_bind_int64(st, 2, request_id);
-    return read_all(c, st, read_attachment, a, sizeof **out, (void **)out, n, "attachments_list",
+    return store_sqlite_read_all(c, st, read_attachment, a, sizeof **out, (void **)out, n, "attachments_list",
                     err);
 }
 
@@ -584,7 +583,7 @@ int store_sqlite_tx_attachment_moderate(store *s, int64_t tenant_id, int64_t id,
     sqlite3_bind_int64(st, 1, tenant_id);
     sqlite3_bind_int64(st, 2, id);
     sqlite3_bind_text(st, 3, moderation, -1, SQLITE_STATIC);
-    return run_update(c, st, "attachment_moderate", "attachment", err);
+    return store_sqlite_run_update(c, st, "attachment_moderate", "attachment", err);
 }
 
 /* ---- "moi aussi" ---- */

@@ -1,0 +1,52 @@
+/*
+ * perm — who may do what in the back office, in one place. Pure functions of the agent's
+ * record (role, departments, assignee identifier) and the request's record; every route and
+ * every object check calls them, and perm_scope narrows searches to what an agent may see.
+ *   admin: everything in the tenant; manager: their departments (and what is assigned to them),
+ *   routing and bulk actions; agent: their departments and what is assigned to them;
+ *   elected: reads everything, changes nothing, signs.
+ */
+#ifndef GUICHET_CORE_PERM_H
+#define GUICHET_CORE_PERM_H
+
+#include "core/agent.h"
+#include "store/store.h"
+#include "util/error.h"
+
+/* Inbox tabs an agent sees (bit set). */
+enum {
+    PERM_TAB_MINE = 1,       /* «À traiter»: assigned to me */
+    PERM_TAB_DEPARTMENT = 2, /* «Mon service»: my departments */
+    PERM_TAB_ALL = 4         /* «Tout»: every request of the tenant */
+};
+
+/* Each returns 1 (allowed) or 0. A NULL agent, an inactive agent, or a request of another
+ * tenant is always 0. */
+int perm_can_view(const store_agent *a, const store_request *r);
+/* Status, internal notes, replies, priority, attachments: view rights, and not an élu. */
+int perm_can_change(const store_agent *a, const store_request *r);
+/* Assign to an agent or transfer to another department: managers (their departments) and
+ * admins. */
+int perm_can_assign(const store_agent *a, const store_request *r);
+/* Bulk actions on a selection (each request is still checked with perm_can_change). */
+int perm_can_bulk(const store_agent *a);
+/* Phone, counter and post intake: everyone but élus. */
+int perm_can_intake(const store_agent *a);
+/* Administration pages (departments, agents, procedures, API keys, branding, audit). */
+int perm_can_admin(const store_agent *a);
+/* The signing queue (parapheur). */
+int perm_can_sign(const store_agent *a);
+/* Dashboards (statistics without personal data): managers, élus, admins. */
+int perm_can_dashboard(const store_agent *a);
+/* PERM_TAB_* bits. */
+int perm_tabs(const store_agent *a);
+/* Whether the agent belongs to department_id. */
+int perm_in_department(const store_agent *a, int64_t department_id);
+
+/* Restricts f (already filled with what the agent asked) to what the agent may see: the
+ * tenant, then for agents and managers their departments or requests assigned to them.
+ * A filter on a department outside the agent's scope becomes an empty result, not an
+ * error. -1 (ERR_FORBIDDEN) only for a NULL or inactive agent. */
+int perm_scope(const store_agent *a, store_request_filter *f, error *err);
+
+#endif

@@ -1,0 +1,19 @@
+/*
+ * backoffice — the agents' pages under /agent/: the entrance (login, second factor, TOTP
+ * enrolment, logout), the inbox, a request's page and intake, and the administration of the
+ * tenant. Each file exports one route table; the server mounts them, in this order, under
+ * "/agent/" with web_write_error as the error writer.
+ */
+#ifndef GUICHET_WEB_BACKOFFICE_BACKOFFICE_H
+#define GUICHET_WEB_BACKOFFICE_BACKOFFICE_H
+
+#include "http/http.h"
+
+/* /agent/connexion, /agent/connexion/code, /agent/totp, /agent/deconnexion (bo_auth.c). */
+extern const http_route bo_auth_routes[];
+/* /agent/admin/… : departments, agents, procedures, API keys, branding, audit (bo_admin.c). */
+extern const http_route bo_admin_routes[];
+/* /agent/ (inbox), /agent/demandes/…, /agent/saisie (bo_inbox.c and friends). */
+extern const http_route bo_inbox_routes[];
+
+#endif
