@@ -175,6 +175,29 @@ const char *http_base_url(http_req *rq);
  * catalogue change or the TTL, whichever comes first. */
 void http_cacheable(http_req *rq);
 
+/* ---- waiting for a durable write ----
+ * A handler that writes suspends its connection until the group commit made the change
+ * durable, then answers from a continuation:
+ *     http_wait *w = http_wait_begin(rq, cont);
+ *     int rc = request_update(…, http_wait_done, w, &err);
+ *     http_wait_started(w, rc, &err);
+ * and in cont, http_wait_result(rq) gives the outcome. */
+typedef struct http_wait {
+    int rc;    /* 0: written and durable */
+    error err; /* when rc is -1 */
+} http_wait;
+
+/* Suspends rq for one write whose outcome goes to cont. The result lives in the request's
+ * arena. */
+http_wait *http_wait_begin(http_req *rq, http_handler cont);
+/* The core_done_fn to give the write, with the http_wait as its context. */
+void http_wait_done(void *ctx, int rc, const error *err);
+/* Call with the write call's own return value: a write refused at once (rc -1, nothing
+ * queued, no callback to come) resumes at once with that error. */
+void http_wait_started(http_wait *w, int rc, const error *err);
+/* In the continuation: the outcome of the write (NULL when none was started). */
+const http_wait *http_wait_result(http_req *rq);
+
 /* Suspends the connection: the handler returns without answering; later, from any thread,
  * http_resume(rq, cont) makes the server call cont(rq) on a server thread, and cont
  * answers. Call http_suspend BEFORE starting the asynchronous work. */

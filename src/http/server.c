@@ -54,6 +54,13 @@ typedef enum conn_state {
     STATE_ANSWERED,
 } conn_state;
 
+/* A write a request waits for (http_wait_begin). */
+typedef struct wait_state {
+    http_wait pub; /* first: an http_wait * is a wait_state * */
+    http_req *rq;
+    http_handler cont;
+} wait_state;
+
 typedef struct conn_ctx {
     http_req rq;
     arena arena;
@@ -67,6 +74,8 @@ typedef struct conn_ctx {
     int body_too_large;
     http_handler cont;
     int64_t start_ms;
+    wait_state wait_store;   /* one write per request at most */
+    wait_state *wait;        /* &wait_store once a write started */
     const char *cache_key; /* GETs only */
     size_t cache_key_len;
     http_cache_stamp cache_stamp; /* taken before the handler read anything */
@@ -501,6 +510,46 @@ void http_resume(http_req *rq, http_handler cont)
     ctx->cont = cont;
     ctx->state = STATE_RESUMED;
     MHD_resume_connection(ctx->conn);
+}
+
+/* ---- waiting for a durable write ---- */
+
+http_wait *http_wait_begin(http_req *rq, http_handler cont)
+{
+    conn_ctx *ctx = rq->priv;
+    wait_state *w = &ctx->wait_store;
+    memset(w, 0, sizeof *w);
+    w->rq = rq;
+    w->cont = cont;
+    ctx->wait = w;
+    http_suspend(rq);
+    return &w->pub;
+}
+
+void http_wait_done(void *arg, int rc, const error *err)
+{
+    wait_state *w = arg;
+    w->pub.rc = rc;
+    if (rc != 0) {
+        if (err)
+            w->pub.err = *err;
+        else
+            error_set(&w->pub.err, ERR_INTERNAL, NULL, "write failed without an error");
+    }
+    http_resume(w->rq, w->cont);
+}
+
+void http_wait_started(http_wait *pub, int rc, const error *err)
+{
+    if (rc == 0)
+        return; /* queued: http_wait_done will resume */
+    http_wait_done(pub, rc, err);
+}
+
+const http_wait *http_wait_result(http_req *rq)
+{
+    conn_ctx *ctx = rq->priv;
+    return ctx->wait ? &ctx->wait->pub : NULL;
 }
 
 /* ---- routing ---- */

@@ -673,15 +673,14 @@ typedef struct post_state {
     docw_format fmt;
     const cat_procedure *proc;
     request_created created;
-    int rc;
-    error err;
 } post_state;
 
 static void post_finish(http_req *rq)
 {
     post_state *st = rq->user;
-    if (st->rc < 0) {
-        respond_error(rq, st->fmt, &st->err);
+    const http_wait *outcome = http_wait_result(rq);
+    if (outcome->rc < 0) {
+        respond_error(rq, st->fmt, &outcome->err);
         return;
     }
     docw w;
@@ -700,20 +699,6 @@ static void post_finish(http_req *rq)
     docw_list_end(&w);
     /* 200 as in every example of the spec; a replayed POST answers the same. */
     respond_doc(rq, &w, 200);
-}
-
-static void post_done(void *ctx, int rc, const error *err)
-{
-    http_req *rq = ctx;
-    post_state *st = rq->user;
-    st->rc = rc;
-    if (rc < 0) {
-        if (err != NULL)
-            st->err = *err;
-        else
-            error_set(&st->err, ERR_INTERNAL, NULL, "request_create failed without detail");
-    }
-    http_resume(rq, post_finish);
 }
 
 /* jurisdiction_id from the body, else from the query string. */
@@ -808,12 +793,10 @@ static void post_requests(http_req *rq, docw_format fmt)
     in.idempotency_key = idem;
     in.require_location = proc->rec.kind == PROCEDURE_INCIDENT;
     rq->user = st;
-    /* Suspend before queuing: the writer may call post_done at any moment after. */
-    http_suspend(rq);
-    if (request_create(rq->core, &in, &st->created, post_done, rq, &st->err) < 0) {
-        st->rc = -1;
-        http_resume(rq, post_finish);
-    }
+    /* Suspend before queuing: the writer may answer at any moment after. */
+    http_wait *w = http_wait_begin(rq, post_finish);
+    int rc = request_create(rq->core, &in, &st->created, http_wait_done, w, &err);
+    http_wait_started(w, rc, &err);
 }
 
 static void h_requests(http_req *rq)

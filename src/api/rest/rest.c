@@ -39,8 +39,6 @@ typedef struct rest_state {
     request_change change;
     const char *note_body;
     int note_public;
-    int rc; /* outcome of the asynchronous write */
-    error err;
     int success_status; /* 200 after PATCH, 201 after a new note */
 } rest_state;
 
@@ -708,26 +706,12 @@ static void op_get(http_req *rq, rest_state *st)
 static void write_cont(http_req *rq)
 {
     rest_state *st = rq->user;
-    if (st->rc != 0) {
-        http_respond_error(rq, &st->err);
+    const http_wait *w = http_wait_result(rq);
+    if (w->rc != 0) {
+        http_respond_error(rq, &w->err);
         return;
     }
     respond_request(rq, st, rq->params[0], st->success_status);
-}
-
-/* Called by core once the write is durable (or failed), possibly on the writer thread. */
-static void write_done(void *ctx, int rc, const error *err)
-{
-    http_req *rq = ctx;
-    rest_state *st = rq->user;
-    st->rc = rc;
-    if (rc != 0) {
-        if (err)
-            st->err = *err;
-        else
-            error_set(&st->err, ERR_INTERNAL, NULL, "write failed without an error");
-    }
-    http_resume(rq, write_cont);
 }
 
 static void op_patch(http_req *rq, rest_state *st)
@@ -748,13 +732,10 @@ static void op_patch(http_req *rq, rest_state *st)
         return;
     }
     st->success_status = 200;
-    http_suspend(rq);
-    if (request_update(rq->core, st->tenant, rq->params[0], &st->change, write_done, rq, &err) !=
-        0) {
-        st->rc = -1;
-        st->err = err;
-        http_resume(rq, write_cont);
-    }
+    http_wait *w = http_wait_begin(rq, write_cont);
+    int rc = request_update(rq->core, st->tenant, rq->params[0], &st->change, http_wait_done, w,
+                            &err);
+    http_wait_started(w, rc, &err);
 }
 
 static void op_add_event(http_req *rq, rest_state *st)
@@ -770,13 +751,10 @@ static void op_add_event(http_req *rq, rest_state *st)
         return;
     }
     st->success_status = 201;
-    http_suspend(rq);
-    if (request_add_note(rq->core, st->tenant, rq->params[0], st->note_body, st->note_public,
-                         st->actor, CHANNEL_API, write_done, rq, &err) != 0) {
-        st->rc = -1;
-        st->err = err;
-        http_resume(rq, write_cont);
-    }
+    http_wait *w = http_wait_begin(rq, write_cont);
+    int rc = request_add_note(rq->core, st->tenant, rq->params[0], st->note_body, st->note_public,
+                              st->actor, CHANNEL_API, http_wait_done, w, &err);
+    http_wait_started(w, rc, &err);
 }
 
 /* ---- dispatch ---- */

@@ -113,8 +113,6 @@ typedef struct filing {
     size_t n_atts;
     request_input in;
     request_created created;
-    int rc;
-    error err;
 } filing;
 
 static const char *S(filing *fl, const char *key)
@@ -1067,7 +1065,8 @@ static void discard_attachments(filing *fl)
 static void submit_finish(http_req *rq)
 {
     filing *fl = rq->user;
-    if (fl->rc == 0) {
+    const http_wait *outcome = http_wait_result(rq);
+    if (outcome->rc == 0) {
         const char *loc = arena_printf(rq->arena, "/confirmation/%s?jeton=%s%s",
                                        filing_url_encode(rq->arena, fl->created.reference),
                                        filing_url_encode(rq->arena, fl->created.token),
@@ -1076,14 +1075,15 @@ static void submit_finish(http_req *rq)
         return;
     }
     discard_attachments(fl);
+    const error *err = &outcome->err;
     const char *key;
-    const char *field = (fl->err.code == ERR_INVALID_ARG || fl->err.code == ERR_MISSING_ARG)
-                            ? core_field(fl, &fl->err, &key)
+    const char *field = (err->code == ERR_INVALID_ARG || err->code == ERR_MISSING_ARG)
+                            ? core_field(fl, err, &key)
                             : NULL;
     if (!field) {
-        if (fl->err.code == ERR_INVALID_ARG || fl->err.code == ERR_MISSING_ARG)
-            log_warn("portal: request refused on %s: %s", fl->err.arg, fl->err.detail);
-        web_write_error(rq, &fl->err);
+        if (err->code == ERR_INVALID_ARG || err->code == ERR_MISSING_ARG)
+            log_warn("portal: request refused on %s: %s", err->arg, err->detail);
+        web_write_error(rq, err);
         return;
     }
     /* The label of the field for the message. */
@@ -1099,20 +1099,6 @@ static void submit_finish(http_req *rq)
     }
     add_error(fl, field, filing_subst1(rq->arena, S(fl, key), "label", label));
     render_first_faulty(fl);
-}
-
-static void submit_done(void *ctx, int rc, const error *err)
-{
-    http_req *rq = ctx;
-    filing *fl = rq->user;
-    fl->rc = rc;
-    if (rc != 0) {
-        if (err)
-            fl->err = *err;
-        else
-            error_set(&fl->err, ERR_INTERNAL, NULL, "request_create failed without detail");
-    }
-    http_resume(rq, submit_finish);
 }
 
 /* Every answer checked again, files prepared, then the request written. */
@@ -1215,12 +1201,11 @@ static void submit(filing *fl)
     in->lang_code = fl->l == LANG_EN ? "en" : "fr";
 
     rq->user = fl;
-    /* Suspend before queuing: the writer may call submit_done at any moment after. */
-    http_suspend(rq);
-    if (request_create(rq->core, in, &fl->created, submit_done, rq, &fl->err) != 0) {
-        fl->rc = -1;
-        http_resume(rq, submit_finish);
-    }
+    /* Suspend before queuing: the writer may answer at any moment after. */
+    http_wait *w = http_wait_begin(rq, submit_finish);
+    error err;
+    int rc = request_create(rq->core, in, &fl->created, http_wait_done, w, &err);
+    http_wait_started(w, rc, &err);
 }
 
 void filing_form_post(http_req *rq)

@@ -295,8 +295,6 @@ typedef struct track_state {
     int rating;
     store_attachment *atts;
     size_t n_atts;
-    int rc;
-    error err;
 } track_state;
 
 /* 1 when the logged-in account owns r: it filed it, or r carries its verified address. */
@@ -644,14 +642,15 @@ static void show(http_req *rq)
 static void write_cont(http_req *rq)
 {
     track_state *st = rq->user;
-    if (st->rc == 0) {
+    const http_wait *outcome = http_wait_result(rq);
+    if (outcome->rc == 0) {
         http_redirect(rq, self_url(rq, st, st->done_flag));
         return;
     }
     for (size_t i = 0; i < st->n_atts; i++)
         attachment_discard(&st->atts[i]);
     const char *key;
-    switch (st->err.code) {
+    switch (outcome->err.code) {
     case ERR_CONFLICT:
         key = strcmp(st->form_name, "avis") == 0      ? "track.error_already_rated"
               : strcmp(st->form_name, "rouvrir") == 0 ? "track.error_cannot_reopen"
@@ -662,7 +661,7 @@ static void write_cont(http_req *rq)
         key = "track.error_invalid";
         break;
     default:
-        http_respond_error(rq, &st->err);
+        http_respond_error(rq, &outcome->err);
         return;
     }
     json_t *extra = json_object();
@@ -674,32 +673,9 @@ static void write_cont(http_req *rq)
               web_string(rq->lang, key));
     tracking_set_str(extra, arena_printf(rq->arena, "%s_value", field), st->text);
     tracking_set_str(extra, "commentaire_value", st->comment);
-    show_render(rq, st, err_http_status(st->err.code), extra);
+    show_render(rq, st, err_http_status(outcome->err.code), extra);
 }
 
-static void write_done(void *arg, int rc, const error *err)
-{
-    http_req *rq = arg;
-    track_state *st = rq->user;
-    st->rc = rc;
-    if (rc != 0) {
-        if (err)
-            st->err = *err;
-        else
-            error_set(&st->err, ERR_INTERNAL, NULL, "write failed without an error");
-    }
-    http_resume(rq, write_cont);
-}
-
-/* Called once the write was started: a synchronous refusal resumes at once. */
-static void write_started(http_req *rq, track_state *st, int rc, const error *err)
-{
-    if (rc != 0) {
-        st->rc = -1;
-        st->err = *err;
-        http_resume(rq, write_cont);
-    }
-}
 
 /* POST /suivi/{ref}/message: text and files (multipart). */
 static void post_message(http_req *rq)
@@ -763,10 +739,10 @@ static void post_message(http_req *rq)
     }
     json_decref(extra);
     st->done_flag = "envoye=1";
-    http_suspend(rq);
+    http_wait *w = http_wait_begin(rq, write_cont);
     int rc = request_citizen_message(rq->core, st->tenant, st->req.reference, st->text, st->atts,
-                                     st->n_atts, CHANNEL_WEB, write_done, rq, &err);
-    write_started(rq, st, rc, &err);
+                                     st->n_atts, CHANNEL_WEB, http_wait_done, w, &err);
+    http_wait_started(w, rc, &err);
 }
 
 /* POST /suivi/{ref}/avis: a rating from 1 to 5 and an optional comment. */
@@ -803,10 +779,10 @@ static void post_rating(http_req *rq)
     }
     json_decref(extra);
     st->done_flag = "avis=1";
-    http_suspend(rq);
+    http_wait *w = http_wait_begin(rq, write_cont);
     int rc = request_rate(rq->core, st->tenant, st->req.reference, st->rating, st->comment,
-                          write_done, rq, &err);
-    write_started(rq, st, rc, &err);
+                          http_wait_done, w, &err);
+    http_wait_started(w, rc, &err);
 }
 
 /* POST /suivi/{ref}/rouvrir: «Non, le problème n'est pas réglé», in the citizen's words. */
@@ -836,10 +812,10 @@ static void post_reopen(http_req *rq)
         return;
     }
     st->done_flag = "rouvert=1";
-    http_suspend(rq);
-    int rc =
-        request_reopen(rq->core, st->tenant, st->req.reference, st->text, write_done, rq, &err);
-    write_started(rq, st, rc, &err);
+    http_wait *w = http_wait_begin(rq, write_cont);
+    int rc = request_reopen(rq->core, st->tenant, st->req.reference, st->text, http_wait_done, w,
+                            &err);
+    http_wait_started(w, rc, &err);
 }
 
 /* ---- /suivi: finding a request by reference and tracking code ---- */
