@@ -12,6 +12,7 @@
 
 #include "api/open311/open311.h"
 #include "api/rest/rest.h"
+#include "cli/agent_cmd.h"
 #include "cli/demo.h"
 #include "cli/options.h"
 #include "core/admin.h"
@@ -21,6 +22,7 @@
 #include "channels/mail/mail.h"
 #include "core/attachment.h"
 #include "http/http.h"
+#include "web/backoffice/backoffice.h"
 #include "web/portal/portal.h"
 #include "web/web.h"
 #include "util/log.h"
@@ -113,7 +115,8 @@ static const opt_spec tenant_list_opts[] = {OPT_DB, {0}};
 static const opt_spec *const all_specs[] = {
     init_opts,          demo_opts,        serve_opts,
     apikey_create_opts, apikey_list_opts, apikey_revoke_opts,
-    tenant_add_opts,    tenant_list_opts, NULL};
+    tenant_add_opts,    tenant_list_opts, agent_cmd_add_opts,
+    agent_cmd_audit_verify_opts, agent_cmd_audit_purge_opts, NULL};
 const opt_spec *const *options_all_specs = all_specs;
 
 /* ---- helpers shared by the commands ---- */
@@ -330,6 +333,9 @@ static const http_mount mounts[] = {
     {"/open311/", open311_routes, open311_write_error},
     {"/api/", rest_routes, rest_write_error},
     {"/static/", web_static_routes, web_write_error},
+    {"/agent/", bo_auth_routes, web_write_error},
+    {"/agent/", bo_admin_routes, web_write_error},
+    {"/agent/", bo_inbox_routes, web_write_error},
     {"/", portal_filing_routes, web_write_error},
     {"/", portal_tracking_routes, web_write_error},
     {"/", portal_account_routes, web_write_error},
@@ -496,6 +502,12 @@ static const command commands[] = {
     {"apikey", "revoke", "revoke an API key", apikey_revoke_opts, cmd_apikey_revoke},
     {"tenant", "add", "create or update a collectivité", tenant_add_opts, cmd_tenant_add},
     {"tenant", "list", "list collectivités", tenant_list_opts, cmd_tenant_list},
+    {"agent", "add", "create a back-office agent (password on standard input)",
+     agent_cmd_add_opts, agent_cmd_add},
+    {"audit", "verify", "check the audit log's hash chain", agent_cmd_audit_verify_opts,
+     agent_cmd_audit_verify},
+    {"audit", "purge", "delete audit entries past their retention", agent_cmd_audit_purge_opts,
+     agent_cmd_audit_purge},
     {NULL, NULL, NULL, NULL, NULL},
 };
 

@@ -3,7 +3,9 @@
  * year of requests day by day (office hours for the counter, the phone and the post; any hour
  * for the web), each with attribute values validated against its procedure, a French
  * description in the style of its channel, and a plausible timeline, and imports them in
- * batches through admin_import_requests. A private PRNG keeps the content reproducible.
+ * batches through admin_import_requests. A private PRNG keeps the content reproducible. The
+ * back office gets its reply templates and, through core, the agents the requests are
+ * assigned to.
  */
 #include "cli/demo.h"
 
@@ -14,6 +16,7 @@
 
 #include "cli/demo_data.h"
 #include "core/admin.h"
+#include "core/agent.h"
 #include "core/attrs.h"
 #include "core/catalogue.h"
 #include "core/request.h"
@@ -1023,11 +1026,12 @@ static int flush(demo_gen *g, error *err)
 
 /* ---- catalogue ---- */
 
-static int load_catalogue(core *c, error *err)
+static int load_catalogue(core *c, int64_t *tenant_out, error *err)
 {
     int64_t tenant_id = 0;
     if (admin_tenant_upsert(c, &demo_tenant, &tenant_id, err) != 0)
         return -1;
+    *tenant_out = tenant_id;
     int64_t dept_ids[MAX_PROCEDURES] = {0};
     for (size_t i = 0; i < demo_n_departments; i++) {
         const demo_department *dd = &demo_departments[i];
@@ -1068,6 +1072,38 @@ static int load_catalogue(core *c, error *err)
     return 0;
 }
 
+/* ---- back office: reply templates and agents ---- */
+
+typedef struct templates_arg {
+    int64_t tenant_id;
+} templates_arg;
+
+/* Upserted by name: a second run rewrites the same rows. */
+static int apply_templates(store *s, void *arg, error *err)
+{
+    const templates_arg *ta = arg;
+    for (size_t i = 0; i < demo_n_reply_templates; i++) {
+        store_reply_template t = {.tenant_id = ta->tenant_id,
+                                  .name = demo_reply_templates[i].name,
+                                  .body = demo_reply_templates[i].body};
+        if (s->ops->tx_reply_template_upsert(s, &t, NULL, err) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* The reply templates, then the agents the requests are assigned to (core creates them, with
+ * the managers, the élu and the admin); both keep what already exists. */
+static int load_backoffice(core *c, int64_t tenant_id, FILE *report, error *err)
+{
+    templates_arg ta = {.tenant_id = tenant_id};
+    if (store_write_sync(core_store(c), apply_templates, &ta, err) != 0)
+        return -1;
+    if (report)
+        fprintf(report, "%zu reply templates.\n", demo_n_reply_templates);
+    return agent_demo_load(c, tenant_id, report, err);
+}
+
 /* Binds the generator to the catalogue entries just written. */
 static int bind_catalogue(demo_gen *g, const catalogue *cat, error *err)
 {
@@ -1087,13 +1123,15 @@ static int bind_catalogue(demo_gen *g, const catalogue *cat, error *err)
     return 0;
 }
 
-static int existing_requests(core *c, int64_t *count, error *err)
+static int existing_requests(core *c, int64_t *count, int64_t *tenant_id, error *err)
 {
     *count = 0;
+    *tenant_id = 0;
     const catalogue *cat = catalogue_acquire(c);
     const cat_tenant *t = catalogue_tenant_by_slug(cat, DEMO_TENANT_SLUG);
     int rc = 0;
     if (t) {
+        *tenant_id = t->rec.id;
         store_request_filter f;
         memset(&f, 0, sizeof f);
         f.tenant_id = t->rec.id;
@@ -1132,19 +1170,22 @@ int demo_load(core *c, unsigned requests, unsigned seed, FILE *report, error *er
                          DEMO_MAX_REQUESTS);
     if (demo_n_procedures > MAX_PROCEDURES || demo_n_departments > MAX_PROCEDURES)
         return error_set(err, ERR_INTERNAL, NULL, "demo tables larger than the generator");
-    int64_t existing = 0;
-    if (existing_requests(c, &existing, err) != 0)
+    int64_t existing = 0, tenant_id = 0;
+    if (existing_requests(c, &existing, &tenant_id, err) != 0)
         return -1;
     if (existing > 0) {
         if (report)
             fprintf(report,
-                    "Ville de Démo is already loaded (%lld requests in tenant \"%s\"): nothing "
-                    "changed.\n",
+                    "Ville de Démo is already loaded (%lld requests in tenant \"%s\"): its "
+                    "requests are unchanged.\n",
                     (long long)existing, DEMO_TENANT_SLUG);
-        return 0;
+        /* A database loaded before the back office existed gets its agents and templates. */
+        return load_backoffice(c, tenant_id, report, err);
     }
     int64_t started = time_mono_ms();
-    if (load_catalogue(c, err) != 0)
+    if (load_catalogue(c, &tenant_id, err) != 0)
+        return -1;
+    if (load_backoffice(c, tenant_id, report, err) != 0)
         return -1;
 
     demo_gen *g = calloc(1, sizeof *g);

@@ -30,6 +30,44 @@ static const char *const agents_ccas[] = {"agent:fatima.elamrani", "agent:pierre
 static const char *const agents_vie_asso[] = {"agent:antoine.mercier", "agent:lea.dubois", NULL};
 static const char *const agents_accueil[] = {"agent:sylvie.leroy", "agent:mehdi.bouzid", NULL};
 
+/* ---- reply templates of the back office ---- */
+
+const demo_reply_template demo_reply_templates[] = {
+    {"Accusé de réception",
+     "Bonjour,\n\nNous avons bien reçu votre demande {{reference}} ({{procedure}}). Elle a été "
+     "transmise au service concerné, qui vous tiendra informé de son avancement.\n\n"
+     "Cordialement,\n{{agent}}\nVille de Démo"},
+    {"Intervention programmée",
+     "Bonjour,\n\nUne intervention est programmée le {{date}} pour votre demande {{reference}} "
+     "({{procedure}}). Nos équipes passeront dans la journée ; votre présence n'est pas "
+     "nécessaire.\n\nCordialement,\n{{agent}}\nVille de Démo"},
+    {"Demande traitée",
+     "Bonjour,\n\nVotre demande {{reference}} ({{procedure}}) a été traitée le {{date}}. Si le "
+     "problème persiste, il vous suffit de répondre à ce message.\n\nMerci d'avoir pris le "
+     "temps de nous le signaler.\n{{agent}}\nVille de Démo"},
+    {"Pièce justificative manquante",
+     "Bonjour,\n\nPour instruire votre demande {{reference}} ({{procedure}}), il nous manque "
+     "une pièce justificative. Pourriez-vous nous la transmettre depuis votre suivi en ligne, ou "
+     "la déposer à l'accueil de la mairie, avant le {{date}} ?\n\nCordialement,\n{{agent}}\n"
+     "Ville de Démo"},
+    {"Rendez-vous en mairie",
+     "Bonjour,\n\nPour finaliser votre demande {{reference}} ({{procedure}}), nous vous "
+     "proposons un rendez-vous à l'accueil de la mairie le {{date}}. Merci de vous munir d'une "
+     "pièce d'identité. Si cette date ne vous convient pas, répondez simplement à ce message."
+     "\n\nCordialement,\n{{agent}}\nVille de Démo"},
+    {"Signalement déjà connu",
+     "Bonjour,\n\nLe problème que vous signalez ({{reference}}, {{procedure}}) nous a déjà été "
+     "indiqué et il est en cours de traitement. Nous suivons votre signalement avec le premier ; "
+     "vous serez informé de sa résolution.\n\nMerci de votre vigilance,\n{{agent}}\n"
+     "Ville de Démo"},
+    {"Hors compétence de la commune",
+     "Bonjour,\n\nVotre demande {{reference}} concerne un équipement qui ne relève pas de la "
+     "commune (route départementale, réseau électrique ou de gaz…). Nous l'avons transmise le "
+     "{{date}} au gestionnaire compétent, qui vous répondra directement.\n\nCordialement,\n"
+     "{{agent}}\nVille de Démo"},
+};
+const size_t demo_n_reply_templates = sizeof demo_reply_templates / sizeof demo_reply_templates[0];
+
 const char *const demo_counter_agents[] = {"agent:sylvie.leroy", "agent:mehdi.bouzid",
                                            "agent:nathalie.perrin", NULL};
 

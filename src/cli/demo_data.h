@@ -1,7 +1,8 @@
 /*
  * demo_data — private to the demo loader (demo.c): the static tables of «Ville de Démo»
- * (tenant, departments, procedures with their attribute definitions, streets, people, text
- * fragments). Nothing outside src/cli/demo*.c includes this header.
+ * (tenant, departments and the identifiers of their agents, procedures with their attribute
+ * definitions, streets, people, text fragments, reply templates). Nothing outside src/cli/demo*.c
+ * includes this header.
  */
 #ifndef GUICHET_CLI_DEMO_DATA_H
 #define GUICHET_CLI_DEMO_DATA_H
@@ -98,6 +99,15 @@ extern const char *const demo_counter_agents[];
 /* Comments citizens leave with their rating of a closed request, by rating: [0] for 1 star
  * to [4] for 5 stars; each NULL-terminated. */
 extern const char *const *const demo_rating_comments[5];
+
+/* The back office's reply templates (French, as the commune writes to its citizens), with
+ * the {{variables}} core fills in: reference, procedure, date, agent. */
+typedef struct demo_reply_template {
+    const char *name, *body;
+} demo_reply_template;
+
+extern const demo_reply_template demo_reply_templates[];
+extern const size_t demo_n_reply_templates;
 
 /* The showcase requests. */
 extern const char *const demo_long_email_paragraphs[]; /* NULL-terminated */

@@ -30,6 +30,14 @@ static int known_anywhere(const char *name, size_t len)
 /* Checks a value against its spec; prints why not and returns -1. */
 static int check_value(const char *cmd, const opt_spec *s, const char *value, const char *from)
 {
+    if (s->type == OPT_FLAG) {
+        if (strcmp(value, "yes") && strcmp(value, "no") && strcmp(value, "1") && strcmp(value, "0")) {
+            fprintf(stderr, "%s: invalid value for --%s: '%s'%s (expected yes or no)\n", cmd,
+                    s->name, value, from);
+            return -1;
+        }
+        return 0;
+    }
     if (s->type == OPT_STRING) {
         if (s->required && !*value) {
             fprintf(stderr, "%s: --%s must not be empty%s\n", cmd, s->name, from);
@@ -154,6 +162,14 @@ int options_parse(const char *cmd, const opt_spec *specs, int argc, char **argv,
                     cmd);
             return -1;
         }
+        if (s->type == OPT_FLAG) {
+            if (value) {
+                fprintf(stderr, "%s: --%s takes no value\n", cmd, s->name);
+                return -1;
+            }
+            from_cli[s - specs] = "yes";
+            continue;
+        }
         if (!value) {
             if (i + 1 >= argc) {
                 fprintf(stderr, "%s: option --%s needs a value\n", cmd, s->name);
@@ -201,7 +217,10 @@ void options_usage(const opt_spec *specs)
 {
     for (const opt_spec *s = specs; s->name; s++) {
         char left[64];
-        snprintf(left, sizeof left, "--%s %s", s->name, s->type == OPT_STRING ? "VALUE" : "N");
+        snprintf(left, sizeof left, "--%s%s", s->name,
+                 s->type == OPT_FLAG     ? ""
+                 : s->type == OPT_STRING ? " VALUE"
+                                         : " N");
         fprintf(stdout, "  %-24s %s", left, s->help);
         if (s->def)
             fprintf(stdout, " (default %s)", s->def);
@@ -230,6 +249,12 @@ unsigned long opt_uint(const opt_values *v, const char *name)
 {
     const char *s = lookup(v, name);
     return s ? strtoul(s, NULL, 10) : 0;
+}
+
+int opt_flag(const opt_values *v, const char *name)
+{
+    const char *s = lookup(v, name);
+    return s && (strcmp(s, "yes") == 0 || strcmp(s, "1") == 0);
 }
 
 double opt_double(const opt_values *v, const char *name)

@@ -9,7 +9,9 @@
 
 #include <stddef.h>
 
-typedef enum opt_type { OPT_STRING, OPT_UINT, OPT_DOUBLE } opt_type;
+/* OPT_FLAG takes no value on the command line: present means "yes" (the environment and the
+ * config file may say yes/no/1/0). */
+typedef enum opt_type { OPT_STRING, OPT_UINT, OPT_DOUBLE, OPT_FLAG } opt_type;
 
 typedef struct opt_spec {
     const char *name; /* long option without dashes: "db" */
@@ -36,6 +38,8 @@ int options_parse(const char *cmd, const opt_spec *specs, int argc, char **argv,
 void options_usage(const opt_spec *specs);
 const char *opt_str(const opt_values *v, const char *name);
 unsigned long opt_uint(const opt_values *v, const char *name);
+/* 1 when a flag is set ("yes" or "1"). */
+int opt_flag(const opt_values *v, const char *name);
 double opt_double(const opt_values *v, const char *name);
 
 /* The names of every option of every command, so that a config file key known to another

@@ -37,7 +37,8 @@ typedef enum agent_role {
 
 /* "agent", "manager", "elected", "admin"; NULL for an unknown value. */
 const char *agent_role_name(agent_role r);
-/* The role's French or English label: «Agent», «Responsable de service», «Élu», «Administrateur». */
+/* The role's French or English label: «Agent», «Responsable de service», «Élu», «Administrateur».
+ */
 const char *agent_role_label(agent_role r, lang l);
 /* 0 and *out for one of the names above; -1 otherwise. */
 int agent_role_parse(const char *name, agent_role *out);
@@ -68,10 +69,10 @@ int agent_list(core *c, int64_t tenant_id, arena *a, store_agent **out, size_t *
  * the current value. */
 typedef struct agent_changes {
     const char *name;
-    int role;                           /* agent_role, or -1 */
+    int role;                            /* agent_role, or -1 */
     const char *const *department_codes; /* with n_departments; NULL: unchanged */
     size_t n_departments;
-    int active;                         /* 0, 1, or -1 */
+    int active; /* 0, 1, or -1 */
 } agent_changes;
 /* Applies ch. Deactivating an agent ends their sessions. */
 int agent_update(core *c, int64_t tenant_id, int64_t id, const agent_changes *ch, error *err);
@@ -90,8 +91,7 @@ int agent_totp_begin(core *c, int64_t tenant_id, int64_t agent_id,
                      char secret_b32[TOTP_SECRET_B32_LEN], error *err);
 /* Confirms enrolment with a code from the app: the pending secret becomes the agent's factor.
  * -1 with ERR_UNAUTHORIZED for a wrong code, ERR_CONFLICT when no enrolment is pending. */
-int agent_totp_confirm(core *c, int64_t tenant_id, int64_t agent_id, const char *code,
-                       error *err);
+int agent_totp_confirm(core *c, int64_t tenant_id, int64_t agent_id, const char *code, error *err);
 /* Checks a login code against the agent's enabled factor: steps now-1..now+1, a step is
  * accepted once only (replay), too many failures lock the check for a few minutes
  * (ERR_RATE_LIMITED). -1 with ERR_UNAUTHORIZED for a wrong code or no enabled factor. */
@@ -100,8 +100,8 @@ int agent_totp_check(core *c, const store_agent *a, const char *code, error *err
 int agent_totp_reset(core *c, int64_t tenant_id, int64_t agent_id, error *err);
 /* otpauth URI and the accessible SVG QR code for an enrolment: issuer is the tenant's name,
  * label the agent's e-mail. Both appended to the given buffers. */
-int agent_totp_enrolment(const char *issuer, const char *email, const char *secret_b32,
-                         buf *uri, buf *svg, lang l, error *err);
+int agent_totp_enrolment(const char *issuer, const char *email, const char *secret_b32, buf *uri,
+                         buf *svg, lang l, error *err);
 
 /* Creates the «Ville de Démo» agents (admin, managers, the agents the demo requests are
  * assigned to, an élu), all with AGENT_DEMO_PASSWORD, and prints a summary on report (may be

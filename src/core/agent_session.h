@@ -19,7 +19,7 @@
 
 #define AGENT_SESSION_IDLE_SECONDS (30 * 60)
 #define AGENT_SESSION_MAX_SECONDS (12 * 3600)
-#define AGENT_SESSION_TOKEN_LEN 64 /* buffer for the cookie value */
+#define AGENT_SESSION_TOKEN_LEN 64     /* buffer for the cookie value */
 #define AGENT_PENDING_SECONDS (5 * 60) /* time to type the TOTP code after the password */
 #define AGENT_PENDING_LEN 128          /* buffer for a pending-login value */
 

@@ -15,10 +15,10 @@
 #include "store/store.h"
 #include "util/error.h"
 
-#define AUDIT_MAX_IDS 1000       /* ids per entry; longer lists are split into entries */
-#define AUDIT_FIELD_MAX 64       /* actor, action, object kind */
-#define AUDIT_SOURCE_MAX 100     /* "web 192.0.2.1", "api 2001:db8::1", "cli" */
-#define AUDIT_HASH_LEN 65        /* hex SHA-256 + NUL */
+#define AUDIT_MAX_IDS 1000   /* ids per entry; longer lists are split into entries */
+#define AUDIT_FIELD_MAX 64   /* actor, action, object kind */
+#define AUDIT_SOURCE_MAX 100 /* "web 192.0.2.1", "api 2001:db8::1", "cli" */
+#define AUDIT_HASH_LEN 65    /* hex SHA-256 + NUL */
 #define AUDIT_RETENTION_DAYS_DEFAULT 365
 #define AUDIT_RETENTION_DAYS_MIN 180 /* CNIL: 6 to 12 months */
 #define AUDIT_RETENTION_DAYS_MAX 365
@@ -35,8 +35,8 @@ int audit_record(core *c, int64_t tenant_id, const char *actor, const char *acti
 /* The same without waiting: done(ctx, rc, err) is called once it is durable or failed (from
  * the writer's thread); done may be NULL (a failure is then logged loudly). */
 int audit_record_async(core *c, int64_t tenant_id, const char *actor, const char *action,
-                       const char *object_kind, const int64_t *ids, size_t n,
-                       const char *source, core_done_fn done, void *ctx, error *err);
+                       const char *object_kind, const int64_t *ids, size_t n, const char *source,
+                       core_done_fn done, void *ctx, error *err);
 
 /* Computes the hash of an entry from its fields and prev_hash (hex, 64 chars). */
 void audit_entry_hash(const store_audit *e, char out[AUDIT_HASH_LEN]);
@@ -45,8 +45,7 @@ void audit_entry_hash(const store_audit *e, char out[AUDIT_HASH_LEN]);
  * NULL). -1 with ERR_CONFLICT and *first_bad_id set to the first entry whose hash or link is
  * wrong; -1 with another code (and *first_bad_id 0) when the store fails. The first entry
  * must link to 64 zeros, or be the anchor recorded by the last purge. */
-int audit_verify(core *c, int64_t tenant_id, int64_t *first_bad_id, int64_t *n_checked,
-                 error *err);
+int audit_verify(core *c, int64_t tenant_id, int64_t *first_bad_id, int64_t *n_checked, error *err);
 /* Deletes the tenant's entries older than `before` (unix seconds) and records the first
  * remaining one as the chain's new anchor. *n_deleted may be NULL. */
 int audit_purge(core *c, int64_t tenant_id, int64_t before, int64_t *n_deleted, error *err);

@@ -44,9 +44,13 @@ int perm_tabs(const store_agent *a);
 int perm_in_department(const store_agent *a, int64_t department_id);
 
 /* Restricts f (already filled with what the agent asked) to what the agent may see: the
- * tenant, then for agents and managers their departments or requests assigned to them.
- * A filter on a department outside the agent's scope becomes an empty result, not an
- * error. -1 (ERR_FORBIDDEN) only for a NULL or inactive agent. */
+ * tenant; for admins and élus nothing more; for agents and managers, when f->assignee is
+ * their own assignee identifier (the «À traiter» tab) and no department is asked, nothing
+ * more; otherwise the asked departments intersected with theirs (an asked department outside
+ * their scope, or an agent without departments, gives an empty result, not an error).
+ * -1 with ERR_FORBIDDEN for a NULL or inactive agent, and for agents and managers when
+ * f->n_references > 0 (the store ignores other filters then: look references up with
+ * request_get and perm_can_view). */
 int perm_scope(const store_agent *a, store_request_filter *f, error *err);
 
 #endif

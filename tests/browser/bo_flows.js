@@ -265,7 +265,7 @@ async function fileRequest(srv, { service = 'nid-de-poule', tag, lat = '45.764',
         description: who.description, lat, long,
     });
     const r = await H.request(srv, 'POST', '/open311/v2/requests.json', { form: body });
-    assert.equal(r.status, 201, `POST requests.json (${service}): ${r.status} ${r.text.slice(0, 500)}`);
+    assert.ok([200, 201].includes(r.status), `POST requests.json (${service}): ${r.status} ${r.text.slice(0, 500)}`);
     const ref = r.json[0].service_request_id;
     const row = srv.sql(`SELECT r.id, d.code FROM requests r LEFT JOIN departments d ON d.id = r.department_id WHERE r.reference = ${sqlq(ref)}`).trim();
     const [id, department] = row.split('|');
@@ -284,11 +284,28 @@ function secretsOf(req) {
     ];
 }
 
-/* Asserts that none of req's personal data appears in text (raw and entity-decoded). */
-function assertNoLeak(text, req, label) {
-    const plain = unescapeHtml(text);
+/* The body without what merely echoes the visitor's own input: the search box's value, the
+ * query kept in hidden fields, links to the requested path itself (tabs, pages, the language
+ * switch), so that what is left can only come from the database. */
+function withoutEcho(text, path) {
+    /* The search box, and the hidden copies of the query (saving a filter, coming back). */
+    let out = String(text).replace(/<input\b[^>]*\bname="(q|requete|retour)"[^>]*>/g, '');
+    if (path) {
+        const p = path.split('?')[0];
+        const esc = (x) => x.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+        out = out.replace(new RegExp(`href="${esc(p)}(\\?[^"]*)?"`, 'g'), 'href=""');
+        out = out.replace(new RegExp(`value="${esc(p)}(\\?[^"]*)?"`, 'g'), 'value=""');
+    }
+    return out;
+}
+
+/* Asserts that none of req's personal data appears in text (raw and entity-decoded), once
+ * the echo of the visitor's own input (path: the requested path) is taken out. */
+function assertNoLeak(text, req, label, path) {
+    const body = withoutEcho(text, path);
+    const plain = unescapeHtml(body);
     for (const [what, value] of secretsOf(req)) {
-        assert.ok(!text.includes(value) && !plain.includes(value),
+        assert.ok(!body.includes(value) && !plain.includes(value),
                   `${label}: the body shows the request's ${what} («${value}»)`);
     }
 }
@@ -344,5 +361,36 @@ module.exports = {
     fileRequest,
     secretsOf,
     assertNoLeak,
+    withoutEcho,
     loginPage,
 };
+
+/* ---- keyboard only ---- */
+
+/*
+ * tabTo(page, test, {max, back}): presses Tab (Shift+Tab with back) until the focused
+ * element satisfies test (a function run in the page on document.activeElement), at most
+ * max presses; fails naming what was focused on the way.
+ */
+async function tabTo(page, test, { max = 150, back = false, what = 'the element', arg } = {}) {
+    const seen = [];
+    for (let i = 0; i < max; i++) {
+        await page.keyboard.press(back ? 'Shift+Tab' : 'Tab');
+        const hit = await page.evaluate(test, arg);
+        if (hit) return i + 1;
+        seen.push(await page.evaluate(() => {
+            const e = document.activeElement;
+            if (!e) return '(none)';
+            return `${e.tagName.toLowerCase()}${e.id ? '#' + e.id : ''}${e.name ? '[name=' + e.name + ']' : ''} «${(e.textContent || e.value || '').trim().slice(0, 30)}»`;
+        }));
+    }
+    throw new Error(`tabTo: ${what} never got the focus in ${max} Tab presses on ${page.url()}; focused: ${seen.slice(0, 40).join(', ')}`);
+}
+
+/* Presses key and waits for the navigation it causes. */
+async function pressAndWait(page, key) {
+    await Promise.all([page.waitForNavigation({ waitUntil: 'load' }), page.keyboard.press(key)]);
+}
+
+module.exports.tabTo = tabTo;
+module.exports.pressAndWait = pressAndWait;

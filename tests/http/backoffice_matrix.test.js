@@ -14,65 +14,119 @@
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const H = require('./harness');
+const crypto = require('node:crypto');
 const F = require('../browser/bo_flows');
 
 /* The roles of the matrix, in the order of the columns below. */
 const ROLES = ['anon', 'agentA', 'agentB', 'managerA', 'elected', 'admin'];
 
-/* Shorthands for expectations: a page, the login redirect, refusals, a done action. */
+/* Expectations: a page (200), the login redirect, refusals (403, 404), an action carried out
+ * (303 elsewhere than the login page, or the 200/201 page some actions answer with) that
+ * changed the database. */
 const OK = 200;
 const LOGIN = 'login'; /* 303 to /agent/connexion?retour=… */
 const NO = 403;
 const NF = 404;
-const DONE = 'done'; /* 303 elsewhere than the login page: the action was carried out */
+const DONE = 'done'; /* 303 (not to the login page) and the database changed */
+const DONE200 = 'done200'; /* 200 and the database changed */
+const DONE201 = 'done201'; /* 201 and the database changed */
+
+/* Everyone logged in may; élus only read. */
+const READ = { anon: LOGIN, agentA: OK, agentB: OK, managerA: OK, elected: OK, admin: OK };
+/* A request of A: its department, its manager, élus (read) and admins. */
+const OBJ_READ = { anon: LOGIN, agentA: OK, agentB: NF, managerA: OK, elected: OK, admin: OK };
+const OBJ_CHANGE = { anon: LOGIN, agentA: DONE, agentB: NF, managerA: DONE, elected: NO, admin: DONE };
+const OBJ_ASSIGN = { anon: LOGIN, agentA: NO, agentB: NF, managerA: DONE, elected: NO, admin: DONE };
+const ADMIN_GET = { anon: LOGIN, agentA: NO, agentB: NO, managerA: NO, elected: NO, admin: OK };
+const ADMIN_POST = { anon: LOGIN, agentA: NO, agentB: NO, managerA: NO, elected: NO, admin: DONE };
 
 /*
- * ROUTES: [method, path(ctx, req), {role: expectation}, options]. `req` is the request of
- * department A the route is about (a fresh one per case when options.fresh: state-changing
- * actions); ctx holds the other fixtures. form(ctx, req) gives a POST's fields (the CSRF
- * token is added). A refusal is checked for leaks of req and for the absence of changes.
+ * ROUTES: [method, path(ctx, o), {role: expectation}, options]. `o` is what the case is
+ * about: ctx.reqA (a request of department A with known personal data) unless options.fresh
+ * (a new request of A for each role: state-changing actions) or options.setup(ctx, role)
+ * gives something else. options.form(ctx, o) gives a POST's fields (the CSRF token is added).
+ * Every refusal is checked for leaks of ctx.reqA / o and for an unchanged database.
  */
 const ROUTES = [
-    /* the inbox and its tabs, filters and search */
-    ['GET', () => '/agent/', { anon: LOGIN, agentA: OK, agentB: OK, managerA: OK, elected: OK, admin: OK }],
-    ['GET', () => '/agent/?onglet=service', { anon: LOGIN, agentA: OK, agentB: OK, managerA: OK, elected: OK, admin: OK }],
-    ['GET', () => '/agent/?onglet=tout', { anon: LOGIN, agentA: OK, agentB: OK, managerA: OK, elected: OK, admin: OK }],
-    ['GET', (c, r) => `/agent/?q=${encodeURIComponent(r.email)}`, { anon: LOGIN, agentA: OK, agentB: OK, managerA: OK, elected: OK, admin: OK }, { listsReq: { agentB: false } }],
+    /* the inbox: tabs, filters, search, the overdue view */
+    ['GET', () => '/agent/', READ],
+    ['GET', () => '/agent', READ],
+    ['GET', () => '/agent/?onglet=moi', READ],
+    ['GET', () => '/agent/?onglet=service', READ, { listsReq: { agentB: false } }],
+    ['GET', () => '/agent/?onglet=tout', READ, { listsReq: { agentB: false } }],
+    ['GET', (c) => `/agent/?onglet=service&q=${encodeURIComponent(c.reqA.email)}`, READ, { listsReq: { agentB: false }, findsReq: ['agentA', 'managerA'] }],
+    ['GET', (c) => `/agent/?onglet=tout&q=${encodeURIComponent(c.reqA.last)}`, READ, { listsReq: { agentB: false }, findsReq: ['elected', 'admin'] }],
+    ['GET', () => '/agent/?onglet=tout&service=voirie&statut=new&tri=priorite', READ, { listsReq: { agentB: false } }],
+    ['GET', () => '/agent/?vue=retard', READ, { listsReq: { agentB: false } }],
     /* a request */
-    ['GET', (c, r) => `/agent/demandes/${r.reference}`, { anon: LOGIN, agentA: OK, agentB: NF, managerA: OK, elected: OK, admin: OK }],
+    ['GET', (c) => `/agent/demandes/${c.reqA.reference}`, OBJ_READ],
     ['GET', () => '/agent/demandes/1999-999999', { anon: LOGIN, agentA: NF, agentB: NF, managerA: NF, elected: NF, admin: NF }],
-    ['POST', (c, r) => `/agent/demandes/${r.reference}/note`, { anon: LOGIN, agentA: DONE, agentB: NF, managerA: DONE, elected: NO, admin: DONE },
-     { fresh: true, form: () => ({ body: 'Note interne de la matrice.' }) }],
-    ['POST', (c, r) => `/agent/demandes/${r.reference}/statut`, { anon: LOGIN, agentA: DONE, agentB: NF, managerA: DONE, elected: NO, admin: DONE },
-     { fresh: true, form: () => ({ status: 'in_progress' }) }],
-    ['POST', (c, r) => `/agent/demandes/${r.reference}/assigner`, { anon: LOGIN, agentA: DONE, agentB: NF, managerA: DONE, elected: NO, admin: DONE },
-     { fresh: true, form: (c) => ({ assignee: String(c.agents.agentA.id) }) }],
-    ['POST', (c, r) => `/agent/demandes/${r.reference}/reponse`, { anon: LOGIN, agentA: DONE, agentB: NF, managerA: DONE, elected: NO, admin: DONE },
-     { fresh: true, form: () => ({ body: 'Bonjour, votre demande est prise en charge.' }) }],
+    ['GET', () => '/agent/demandes/pas-une-reference', { anon: LOGIN, agentA: NF, agentB: NF, managerA: NF, elected: NF, admin: NF }],
+    ['POST', (c, r) => `/agent/demandes/${r.reference}/traiter`, OBJ_CHANGE, { fresh: true, form: () => ({ note: 'Note interne de la matrice.' }) }],
+    ['POST', (c, r) => `/agent/demandes/${r.reference}/traiter`, OBJ_CHANGE, { fresh: true, label: 'reply', form: () => ({ reponse: 'Bonjour, votre demande est prise en charge.' }) }],
+    ['POST', (c, r) => `/agent/demandes/${r.reference}/traiter`, OBJ_CHANGE, { fresh: true, label: 'status', form: () => ({ statut: 'in_progress' }) }],
+    ['POST', (c, r) => `/agent/demandes/${r.reference}/traiter`, OBJ_ASSIGN, { fresh: true, label: 'assign', form: (c) => ({ assigner: c.assignee.agentA }) }],
+    ['POST', (c, r) => `/agent/demandes/${r.reference}/traiter`, OBJ_ASSIGN, { fresh: true, label: 'transfer', form: () => ({ service: 'proprete' }) }],
+    ['POST', (c, r) => `/agent/demandes/${r.reference}/doublon`, OBJ_CHANGE, { fresh: true, form: (c) => ({ original: c.reqA.reference }) }],
+    ['POST', (c, r) => `/agent/demandes/${r.reference}/publication`, OBJ_CHANGE, { fresh: true, form: () => ({ public: '1' }) }],
+    ['POST', (c, r) => `/agent/terrain/${r.reference}`, OBJ_CHANGE, { fresh: true, form: () => ({ action: 'resolu', note: 'Réparé sur place.' }) }],
     /* bulk actions: managers and admins */
     ['POST', () => '/agent/lot', { anon: LOGIN, agentA: NO, agentB: NO, managerA: DONE, elected: NO, admin: DONE },
-     { fresh: true, form: (c, r) => ({ ids: String(r.id), action: 'assign', assignee: String(c.agents.agentA.id) }) }],
+     { fresh: true, form: (c, r) => ({ ids: r.reference, action: 'assigner', agent: c.assignee.agentA }) }],
+    /* saved filters: everyone's own */
+    ['POST', () => '/agent/filtres', { anon: LOGIN, agentA: DONE, agentB: DONE, managerA: DONE, elected: DONE, admin: DONE },
+     { form: (c) => ({ nom: `Filtre ${c.seq()}`, requete: 'onglet=service&statut=new' }) }],
+    ['POST', (c, o) => `/agent/filtres/${o.filter}/supprimer`, { anon: LOGIN, agentA: DONE, agentB: NF, managerA: NF, elected: NF, admin: NF },
+     { setup: (c) => ({ filter: c.newFilter('agentA') }) }],
     /* intake and the mobile view */
     ['GET', () => '/agent/saisie', { anon: LOGIN, agentA: OK, agentB: OK, managerA: OK, elected: NO, admin: OK }],
-    ['GET', () => '/agent/terrain?lat=45.764&lon=4.8357', { anon: LOGIN, agentA: OK, agentB: OK, managerA: OK, elected: NO, admin: OK }, { listsReq: { agentB: false } }],
+    ['POST', () => '/agent/saisie', { anon: LOGIN, agentA: DONE201, agentB: DONE201, managerA: DONE201, elected: NO, admin: DONE201 },
+     { form: (c) => ({ canal: 'counter', demarche: 'nid-de-poule', description: 'Saisi au guichet : un trou devant la mairie.',
+                       adresse: '1 place de la Mairie', lat: '45.764', long: '4.8357', nom: 'Guichetier', prenom: 'Paul',
+                       email: `paul.${c.seq()}@exemple.fr`, attr_taille: c.tailleKey }) }],
+    ['GET', () => '/agent/terrain?lat=45.764&long=4.8357', READ, { listsReq: { agentB: false } }],
     /* administration: admins only */
-    ...['/agent/admin/', '/agent/admin/services', '/agent/admin/agents', '/agent/admin/demarches',
-        '/agent/admin/cles', '/agent/admin/apparence', '/agent/admin/audit'].map((p) =>
-        ['GET', () => p, { anon: LOGIN, agentA: NO, agentB: NO, managerA: NO, elected: NO, admin: OK }]),
-    ['POST', () => '/agent/admin/agents', { anon: LOGIN, agentA: NO, agentB: NO, managerA: NO, elected: NO, admin: DONE },
-     { form: (c) => ({ email: `nouvel.agent.${c.seq()}@ville-demo.test`, name: 'Agent Nouveau', role: 'agent', department: 'voirie' }),
-       noChange: (srv) => srv.sql('SELECT count(*) FROM agents') }],
+    ...['/agent/admin', '/agent/admin/services', '/agent/admin/agents', '/agent/admin/demarches',
+        '/agent/admin/demarches/nouvelle', '/agent/admin/demarches/nid-de-poule', '/agent/admin/cles',
+        '/agent/admin/collectivite', '/agent/admin/audit', '/agent/admin/audit?apres=0'].map((p) => ['GET', () => p, ADMIN_GET]),
+    ['GET', (c) => `/agent/admin/agents/${c.agents.agentA.id}`, ADMIN_GET],
+    ['GET', () => '/agent/admin/agents/999999', Object.assign({}, ADMIN_GET, { admin: NF })],
+    ['GET', () => '/agent/admin/demarches/inconnue', Object.assign({}, ADMIN_GET, { admin: NF })],
+    ['POST', () => '/agent/admin/services', ADMIN_POST, { form: (c) => ({ code: `svc-${c.seq().replace('.', '-')}`, name: 'Service de test' }) }],
+    ['POST', () => '/agent/admin/agents', ADMIN_POST,
+     { form: (c) => ({ email: `nouvel.agent.${c.seq()}@ville-demo.test`, name: 'Agent Nouveau', role: 'agent', departments: 'voirie', password: F.PASSWORD }) }],
+    ['POST', (c) => `/agent/admin/agents/${c.agents.spare.id}`, ADMIN_POST,
+     { form: (c) => ({ action: 'save', name: `Agent Renommé ${c.seq()}`, role: 'agent', departments: 'voirie' }) }],
+    ['POST', () => '/agent/admin/demarches/nouvelle', ADMIN_POST,
+     { form: (c) => ({ code: `proc-${c.seq().replace('.', '-')}`, name: 'Démarche de test', kind: 'incident', department: 'voirie', delay_days: '5', active: '1' }) }],
+    ['POST', () => '/agent/admin/demarches/graffiti', ADMIN_POST,
+     { form: (c) => ({ name: 'Tag ou graffiti', group_name: 'Signaler un problème', description: `Modifiée ${c.seq()}`, kind: 'incident', department: 'proprete', delay_days: '7', active: '1', open311: '1', is_public: '1' }) }],
+    ['POST', () => '/agent/admin/cles', Object.assign({}, ADMIN_POST, { admin: DONE200 }), { form: (c) => ({ name: `Clé ${c.seq()}`, scope: 'api' }) }],
+    ['POST', (c, o) => `/agent/admin/cles/${o.key}/revoquer`, ADMIN_POST, { setup: (c) => ({ key: c.newKey() }) }],
+    ['POST', () => '/agent/admin/collectivite', ADMIN_POST,
+     { form: (c) => ({ name: 'Ville de Démo', contact: `Mairie, 1 place de la Mairie (${c.seq()})`, hosts: 'localhost 127.0.0.1 ville-demo.test' }) }],
+    ['POST', () => '/agent/admin/audit/verifier', ADMIN_GET],
 ];
 
-/* Everything of request req that a refusal must leave as it was. */
-function snapshot(srv, req) {
-    return srv.sql(`SELECT status, assignee, priority, department_id, updated_at, ` +
-                   `(SELECT count(*) FROM request_events e WHERE e.request_id = r.id) ` +
-                   `FROM requests r WHERE r.id = ${req.id}`);
+/* A digest of everything an action could change (the audit log, sessions and the outbox's
+ * delivery state move on their own and are left out; the outbox counts by its rows). */
+function fingerprint(srv) {
+    const tables = srv.sql("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' " +
+                           "AND name NOT LIKE '%fts%' AND name NOT LIKE '%session%' AND name NOT IN " +
+                           "('audit_log', 'outbox', 'config_version', 'settings') ORDER BY name")
+        .trim().split('\n').filter(Boolean);
+    const h = crypto.createHash('sha256');
+    for (const t of tables) {
+        h.update(`${t}\n`);
+        /* Sorted lines: tables WITHOUT ROWID have no rowid to order by. */
+        h.update(srv.sql(`SELECT * FROM "${t}"`).split('\n').sort().join('\n'));
+    }
+    h.update(srv.sql('SELECT count(*) FROM outbox'));
+    return h.digest('hex');
 }
 
 let srv;
-const ctx = { agents: {}, clients: {} };
+const ctx = { agents: {}, clients: {}, assignee: {} };
 let n = 0;
 ctx.seq = () => `${process.pid}.${++n}`;
 
@@ -85,12 +139,14 @@ test.before(async () => {
             role,
             departments,
         });
+        ctx.assignee[key] = `agent:${key.toLowerCase()}.${process.pid}`;
     };
     add('agentA', 'agent', ['voirie']);
     add('agentB', 'agent', ['proprete']);
     add('managerA', 'manager', ['voirie']);
     add('elected', 'elected', []);
     add('admin', 'admin', []);
+    add('spare', 'agent', ['voirie']);
     for (const role of ROLES) {
         ctx.clients[role] = role === 'anon' ? new F.Client(srv, 'anon') : await F.login(srv, ctx.agents[role]);
     }
@@ -99,6 +155,21 @@ test.before(async () => {
     ctx.reqB = await F.fileRequest(srv, { service: 'depot-sauvage' });
     assert.equal(ctx.reqA.department, 'voirie', 'nid-de-poule is not routed to voirie');
     assert.equal(ctx.reqB.department, 'proprete', 'depot-sauvage is not routed to proprete');
+    const def = await H.serviceDefinition(srv, 'nid-de-poule');
+    const taille = (def.attributes || []).find((a) => a.code === 'taille');
+    ctx.tailleKey = taille && taille.values && taille.values.length ? taille.values[0].key : '';
+    /* A saved filter of agentA (by the page, so that it is the agent's own). */
+    ctx.newFilter = (role) => {
+        const name = `Filtre à supprimer ${ctx.seq()}`;
+        srv.sql(`INSERT INTO saved_filters (tenant_id, agent_id, name, query) SELECT tenant_id, id, ${F.sqlq(name)}, 'onglet=tout' FROM agents WHERE id = ${ctx.agents[role].id}`);
+        return Number(srv.sql(`SELECT id FROM saved_filters WHERE name = ${F.sqlq(name)}`).trim());
+    };
+    ctx.newKey = () => {
+        const name = `cle-a-revoquer-${ctx.seq()}`;
+        const r = srv.guichet(['apikey', 'create', '--db', srv.db, '--name', name, '--scope', 'api']);
+        assert.equal(r.status, 0, r.stderr);
+        return Number(srv.sql(`SELECT id FROM api_keys WHERE name = ${F.sqlq(name)}`).trim());
+    };
 });
 
 test.after(async () => {
@@ -107,6 +178,7 @@ test.after(async () => {
 
 /* Checks one response against its expectation; returns a failure message or null. */
 function judge(r, expect, label) {
+    const body = () => F.textOf(r.text).slice(0, 600);
     if (expect === LOGIN) {
         if (r.status !== 303) return `${label}: ${r.status}, expected 303 to the login page`;
         const where = F.locPath(r, srv);
@@ -114,59 +186,76 @@ function judge(r, expect, label) {
         return null;
     }
     if (expect === DONE) {
-        if (r.status !== 303) return `${label}: ${r.status}, expected 303 after the action:\n${F.textOf(r.text).slice(0, 600)}`;
+        if (r.status !== 303) return `${label}: ${r.status}, expected 303 after the action:\n${body()}`;
         const where = F.locPath(r, srv);
         if (where.startsWith('/agent/connexion')) return `${label}: sent to the login page, expected the action done`;
         return null;
     }
-    if (r.status !== expect) return `${label}: ${r.status}, expected ${expect}:\n${F.textOf(r.text).slice(0, 400)}`;
+    if (expect === DONE200 || expect === DONE201) {
+        const want = expect === DONE200 ? 200 : 201;
+        if (r.status !== want) return `${label}: ${r.status}, expected ${want} after the action:\n${body()}`;
+        return null;
+    }
+    if (r.status !== expect) return `${label}: ${r.status}, expected ${expect}:\n${body()}`;
     return null;
 }
 
 for (const [method, pathOf, expect, opts = {}] of ROUTES) {
-    const name = `${method} ${pathOf({}, { reference: '{ref}', email: '{email}', id: '{id}' })}`;
+    const name = `${method} ${pathOf({ reqA: { reference: '{ref}', email: '{email}', last: '{name}' }, agents: { agentA: { id: '{id}' }, spare: { id: '{id}' } } },
+                                     { reference: '{ref}', filter: '{id}', key: '{id}' })}${opts.label ? ' (' + opts.label + ')' : ''}`;
     test(`matrix: ${name}`, async () => {
         const failures = [];
         for (const role of ROLES) {
             assert.ok(role in expect, `${name}: no expectation for ${role}`);
             const want = expect[role];
-            const req = opts.fresh ? await F.fileRequest(srv, { service: 'nid-de-poule' }) : ctx.reqA;
-            const path = pathOf(ctx, req);
+            let o = ctx.reqA;
+            if (opts.fresh) o = await F.fileRequest(srv, { service: 'nid-de-poule' });
+            if (opts.setup) o = opts.setup(ctx, role);
+            const path = pathOf(ctx, o);
             const client = ctx.clients[role];
             const refused = want === LOGIN || want === NO || want === NF;
-            const before = method === 'POST' ? snapshot(srv, req) : null;
-            const extraBefore = method === 'POST' && opts.noChange ? opts.noChange(srv) : null;
+            const before = method === 'POST' ? fingerprint(srv) : null;
             let r;
             if (method === 'GET') {
                 r = await client.get(path);
             } else {
-                const fields = opts.form ? opts.form(ctx, req) : {};
-                r = await client.post(path, fields);
+                r = await client.post(path, opts.form ? opts.form(ctx, o) : {});
             }
-            const label = `${method} ${path} as ${role}`;
+            const label = `${method} ${path}${opts.label ? ' (' + opts.label + ')' : ''} as ${role}`;
             const bad = judge(r, want, label);
             if (bad) failures.push(bad);
+            const leaks = [ctx.reqA];
+            if (o && o.email && o !== ctx.reqA) leaks.push(o);
             if (refused) {
-                try {
-                    F.assertNoLeak(r.text, req, label);
-                } catch (e) {
-                    failures.push(e.message);
+                for (const req of leaks) {
+                    try {
+                        F.assertNoLeak(r.text, req, label, path);
+                    } catch (e) {
+                        failures.push(e.message);
+                    }
                 }
-                if (method === 'POST') {
-                    const after = snapshot(srv, req);
-                    if (after !== before) failures.push(`${label}: refused, but the request changed: «${before.trim()}» → «${after.trim()}»`);
-                    if (opts.noChange && opts.noChange(srv) !== extraBefore) failures.push(`${label}: refused, but the data changed`);
+                /* Out of scope answers exactly as unknown: nothing tells that it exists. */
+                if (want === NF && o && o.reference && path.includes(o.reference)) {
+                    const ghost = path.replace(o.reference, '2026-999999');
+                    const g = method === 'GET' ? await client.get(ghost) : await client.post(ghost, opts.form ? opts.form(ctx, o) : {});
+                    const norm = (t, p) => F.withoutEcho(t, p).replace(/name="csrf_token" value="[^"]*"/g, '');
+                    if (g.status !== r.status || norm(g.text, ghost) !== norm(r.text, path)) {
+                        failures.push(`${label}: the answer differs from the one for an unknown reference (${g.status}): the request's existence shows`);
+                    }
                 }
-            } else if (method === 'POST' && want === DONE) {
-                const after = snapshot(srv, req);
-                if (!opts.noChange && after === before) failures.push(`${label}: answered 303, but the request did not change`);
+                if (method === 'POST' && fingerprint(srv) !== before) failures.push(`${label}: refused (${r.status}), but the database changed`);
+            } else if (method === 'POST' && [DONE, DONE200, DONE201].includes(want) && !bad) {
+                if (fingerprint(srv) === before) failures.push(`${label}: answered ${r.status}, but nothing changed in the database`);
             }
             if (r.status === 200 && opts.listsReq && opts.listsReq[role] === false) {
                 try {
-                    F.assertNoLeak(r.text, req, `${label} (a list of another department)`);
+                    F.assertNoLeak(r.text, ctx.reqA, `${label} (a list of another department)`, path);
                 } catch (e) {
                     failures.push(e.message);
                 }
+            }
+            if (r.status === 200 && opts.findsReq && opts.findsReq.includes(role) && !F.unescapeHtml(r.text).includes(ctx.reqA.reference)) {
+                failures.push(`${label}: does not list ${ctx.reqA.reference}, which this role may see`);
             }
         }
         assert.equal(failures.length, 0, `\n${failures.join('\n')}`);
@@ -177,35 +266,44 @@ test('an agent of B sees nothing of A in any tab, filter or search; A does', asy
     const b = ctx.clients.agentB;
     const a = ctx.clients.agentA;
     const req = ctx.reqA;
-    const queries = ['', '?onglet=service', '?onglet=tout', `?q=${encodeURIComponent(req.reference)}`,
-                     `?q=${encodeURIComponent(req.last)}`, `?q=${encodeURIComponent(req.phone)}`,
-                     `?q=${encodeURIComponent('témoin ' + req.tag)}`, '?statut=new', '?service=voirie'];
+    const queries = ['', '?onglet=moi', '?onglet=service', '?onglet=tout', `?onglet=tout&q=${encodeURIComponent(req.reference)}`,
+                     `?onglet=tout&q=${encodeURIComponent(req.last)}`, `?onglet=tout&q=${encodeURIComponent(req.phone)}`,
+                     `?onglet=tout&q=${encodeURIComponent('témoin ' + req.tag)}`, '?onglet=tout&statut=new',
+                     '?onglet=tout&service=voirie', '?onglet=tout&demarche=nid-de-poule', '?onglet=tout&canal=api',
+                     '?onglet=tout&agent=aucun', '?onglet=tout&tri=ancien', '?vue=retard'];
     for (const q of queries) {
         const r = await b.get('/agent/' + q);
         assert.ok([200, 400, 403].includes(r.status), `agent B: GET /agent/${q}: ${r.status}`);
-        F.assertNoLeak(r.text, req, `agent B: GET /agent/${q}`);
+        F.assertNoLeak(r.text, req, `agent B: GET /agent/${q}`, '/agent/');
     }
     /* The search does find it for A: the absence above is the permission, not a broken search. */
     for (const q of [req.reference, req.email, req.last]) {
-        const r = await a.get(`/agent/?onglet=tout&q=${encodeURIComponent(q)}`);
+        const r = await a.get(`/agent/?onglet=service&q=${encodeURIComponent(q)}`);
         assert.equal(r.status, 200);
         assert.ok(F.unescapeHtml(r.text).includes(req.reference), `agent A: searching «${q}» does not list ${req.reference}`);
     }
     /* And B finds its own department's request. */
-    const own = await b.get(`/agent/?onglet=tout&q=${encodeURIComponent(ctx.reqB.reference)}`);
+    const own = await b.get(`/agent/?onglet=service&q=${encodeURIComponent(ctx.reqB.reference)}`);
     assert.ok(F.unescapeHtml(own.text).includes(ctx.reqB.reference), 'agent B does not find its own request');
     const page = await b.get(`/agent/demandes/${ctx.reqB.reference}`);
     assert.equal(page.status, 200, 'agent B cannot open a request of its own department');
 });
 
-test('bulk action with a request of A among B\'s: refused, nothing changes', async () => {
+test('bulk action naming a request of another department: skipped, nothing changes', async () => {
     /* A manager of A selecting a request of B (an id typed in the form): none is changed. */
     const m = ctx.clients.managerA;
-    const before = snapshot(srv, ctx.reqB);
-    const r = await m.post('/agent/lot', { ids: String(ctx.reqB.id), action: 'assign', assignee: String(ctx.agents.managerA.id) });
-    assert.ok([403, 404, 303, 400].includes(r.status), `POST /agent/lot with another department's id: ${r.status}`);
-    assert.equal(snapshot(srv, ctx.reqB), before, 'a manager of A changed a request of B through the bulk form');
+    const before = fingerprint(srv);
+    const r = await m.post('/agent/lot', { ids: ctx.reqB.reference, action: 'assigner', agent: ctx.assignee.managerA });
+    assert.ok([403, 404, 303].includes(r.status), `POST /agent/lot with another department's reference: ${r.status}`);
+    if (r.status === 303) assert.match(F.locPath(r, srv), /[?&]n=0\b/, `the bulk answer counts a change: ${F.locPath(r, srv)}`);
+    assert.equal(fingerprint(srv), before, 'a manager of A changed a request of B through the bulk form');
     F.assertNoLeak(r.text, ctx.reqB, 'bulk refusal');
+    /* Élus and agents: refused outright, even for their own. */
+    for (const role of ['agentB', 'elected']) {
+        const x = await ctx.clients[role].post('/agent/lot', { ids: ctx.reqB.reference, action: 'statut', statut: 'rejected' });
+        assert.equal(x.status, 403, `bulk as ${role}: ${x.status}`);
+    }
+    assert.equal(fingerprint(srv), before, 'a refused bulk action changed something');
 });
 
 test('a session is one realm: agent cookies open nothing on the portal or the API, citizen cookies nothing under /agent/', async () => {
@@ -251,4 +349,41 @@ test('after logout the cookie opens nothing; a forged or stale cookie neither', 
     assert.equal(r.status, 303, `the request page with a logged-out session cookie: ${r.status}`);
     assert.match(F.locPath(r, srv), /^\/agent\/connexion/);
     F.assertNoLeak(r.text, ctx.reqA, 'stale cookie');
+});
+
+test('CSRF: an action without the token, or with another session\'s, is refused and changes nothing', async () => {
+    const req = await F.fileRequest(srv, { service: 'nid-de-poule' });
+    const a = ctx.clients.agentA;
+    const before = fingerprint(srv);
+    const none = await a.req('POST', `/agent/demandes/${req.reference}/traiter`, { form: { note: 'Sans jeton.' } });
+    assert.equal(none.status, 403, `no token: ${none.status}`);
+    const other = await a.req('POST', `/agent/demandes/${req.reference}/traiter`,
+                              { form: { csrf_token: ctx.clients.managerA.csrf, note: 'Jeton d\'un autre.' } });
+    assert.equal(other.status, 403, `another session's token: ${other.status}`);
+    const bulk = await ctx.clients.managerA.req('POST', '/agent/lot', { form: { ids: req.reference, action: 'assigner', agent: ctx.assignee.agentA } });
+    assert.equal(bulk.status, 403, `bulk without a token: ${bulk.status}`);
+    assert.equal(fingerprint(srv), before, 'a POST without a valid CSRF token changed something');
+    F.assertNoLeak(none.text, req, 'CSRF refusal');
+});
+
+test('sessions end after 30 minutes idle and after 12 hours: back to the login page, nothing shown', async () => {
+    const agent = F.addAgent(srv, { email: `expire.${process.pid}@ville-demo.test`, name: 'Agent Expire', role: 'agent', departments: ['voirie'] });
+    const now = Math.floor(Date.now() / 1000);
+    const page = `/agent/demandes/${ctx.reqA.reference}`;
+    /* Idle: last seen 31 minutes ago. */
+    let c = await F.login(srv, agent);
+    srv.sql(`UPDATE sessions SET last_seen_at = ${now - 31 * 60} WHERE agent_id = ${agent.id}`);
+    let r = await c.get(page);
+    assert.equal(r.status, 303, `after 31 idle minutes: ${r.status}`);
+    assert.match(F.locPath(r, srv), /^\/agent\/connexion\?.*expiree=1/, `after 31 idle minutes, sent to «${F.locPath(r, srv)}»`);
+    F.assertNoLeak(r.text, ctx.reqA, 'idle session');
+    /* Active, but opened 12 hours ago. */
+    c = await F.login(srv, agent);
+    srv.sql(`UPDATE sessions SET created_at = ${now - 12 * 3600 - 60}, expires_at = ${now - 60} WHERE agent_id = ${agent.id}`);
+    r = await c.get(page);
+    assert.equal(r.status, 303, `after 12 hours: ${r.status}`);
+    assert.match(F.locPath(r, srv), /^\/agent\/connexion/);
+    /* And a fresh one still works (the checks above are the expiry, not a broken login). */
+    c = await F.login(srv, agent);
+    assert.equal((await c.get(page)).status, 200);
 });

@@ -3,7 +3,8 @@
  * it uses (core/admin.h), on real SQLite databases in a temporary directory: catalogue
  * content, coverage of channels, statuses and datatypes, coordinates, timelines, the
  * showcase descriptions, the citizens' side (publicity, supports, ratings, notifications,
- * anonymity), determinism and idempotency.
+ * anonymity), the back office (reply templates, an agent behind every assignee), determinism
+ * and idempotency.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -20,6 +21,7 @@
 #include "cli/demo.h"
 #include "cli/demo_data.h"
 #include "core/admin.h"
+#include "core/agent.h"
 #include "core/attrs.h"
 #include "core/catalogue.h"
 #include "core/core.h"
@@ -596,6 +598,78 @@ static void test_import_checks(void **state)
     db_close(&d);
 }
 
+/* The back office of the demo: reply templates with their variables, and an active agent of
+ * the right department behind every assignee of the requests; a second load adds nothing. */
+static void test_backoffice(void **state)
+{
+    (void)state;
+    error err;
+    store *s = loaded.store;
+    const catalogue *cat = catalogue_acquire(loaded.core);
+    const cat_tenant *t = catalogue_tenant_by_slug(cat, "ville-demo");
+    assert_non_null(t);
+    arena a;
+    arena_init(&a, 0);
+
+    store_reply_template *tpl = NULL;
+    size_t n_tpl = 0;
+    assert_int_equal(s->ops->reply_template_list(s, t->rec.id, &a, &tpl, &n_tpl, &err), 0);
+    assert_true(demo_n_reply_templates >= 5 && demo_n_reply_templates <= 8);
+    assert_int_equal(n_tpl, demo_n_reply_templates);
+    int scheduled = 0;
+    for (size_t i = 0; i < n_tpl; i++) {
+        assert_true(utf8_valid(tpl[i].body, strlen(tpl[i].body)));
+        assert_non_null(strstr(tpl[i].body, "{{reference}}"));
+        assert_non_null(strstr(tpl[i].body, "{{agent}}"));
+        assert_non_null(strstr(tpl[i].body, "Bonjour"));
+        if (strcmp(tpl[i].name, "Intervention programmée") == 0) {
+            scheduled = 1;
+            assert_non_null(strstr(tpl[i].body, "{{date}}"));
+            assert_non_null(strstr(tpl[i].body, "{{procedure}}"));
+        }
+    }
+    assert_true(scheduled);
+
+    store_agent *agents = NULL;
+    size_t n_agents = 0;
+    assert_int_equal(s->ops->agent_list(s, t->rec.id, &a, &agents, &n_agents, &err), 0);
+    assert_true(n_agents >= demo_n_departments);
+    store_request *rs = NULL;
+    size_t n = all_requests(loaded.core, t, &a, &rs);
+    size_t assigned = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!rs[i].assignee)
+            continue;
+        assigned++;
+        const store_agent *found = NULL;
+        for (size_t k = 0; k < n_agents && !found; k++) {
+            char id[AGENT_ASSIGNEE_LEN];
+            agent_assignee_id(&agents[k], id);
+            if (strcmp(id, rs[i].assignee) == 0)
+                found = &agents[k];
+        }
+        if (!found)
+            fprintf(stderr, "no agent for assignee %s\n", rs[i].assignee);
+        assert_non_null(found);
+        assert_int_equal(found->active, 1);
+        int in_department = 0;
+        for (size_t k = 0; k < found->n_departments; k++)
+            in_department |= found->department_ids[k] == rs[i].department_id;
+        assert_true(in_department);
+    }
+    assert_true(assigned > N_REQUESTS / 4);
+
+    /* a second load keeps templates and agents as they are */
+    assert_int_equal(demo_load(loaded.core, N_REQUESTS, SEED, NULL, &err), 0);
+    size_t n2 = 0;
+    assert_int_equal(s->ops->reply_template_list(s, t->rec.id, &a, &tpl, &n2, &err), 0);
+    assert_int_equal(n2, n_tpl);
+    assert_int_equal(s->ops->agent_list(s, t->rec.id, &a, &agents, &n2, &err), 0);
+    assert_int_equal(n2, n_agents);
+    arena_free(&a);
+    catalogue_release(loaded.core, cat);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -608,6 +682,7 @@ int main(void)
         cmocka_unit_test(test_idempotent),
         cmocka_unit_test(test_deterministic),
         cmocka_unit_test(test_import_checks),
+        cmocka_unit_test(test_backoffice),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

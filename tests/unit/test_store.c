@@ -2,8 +2,10 @@
  * test_store — the store interface on its SQLite backend, against real database files:
  * migrations, catalogue upserts, references, reads and filters, the group-commit writer
  * (savepoint isolation, batching under concurrency) and a busy database; the citizens'
- * portal's records (accounts, sessions, tokens, outbox, attachments, supports) and the
- * upgrade of a database made by migration 1.
+ * portal's records (accounts, sessions, tokens, outbox, attachments, supports); the back
+ * office's (agents, agent sessions, audit log, saved filters, reply templates, full-text
+ * search, inbox filters and sorts, nearby requests); and the upgrades of databases made by
+ * migrations 1 and 2.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -235,7 +237,7 @@ static void test_open_and_migrate(void **state)
     assert_int_equal(v, 0);
     assert_int_equal(s->ops->migrate(s, &err), 0);
     assert_int_equal(s->ops->schema_version(s, &v, &err), 0);
-    assert_int_equal(v, 2);
+    assert_int_equal(v, 3);
     int v1 = v;
     assert_int_equal(s->ops->migrate(s, &err), 0); /* idempotent */
     assert_int_equal(s->ops->schema_version(s, &v, &err), 0);
@@ -1369,6 +1371,25 @@ static void test_ops_complete(void **state)
     assert_non_null(o->attachments_list);
     assert_non_null(o->tx_attachment_moderate);
     assert_non_null(o->tx_request_support);
+    assert_non_null(o->agent_get);
+    assert_non_null(o->agent_find_email);
+    assert_non_null(o->agent_list);
+    assert_non_null(o->tx_agent_insert);
+    assert_non_null(o->tx_agent_update);
+    assert_non_null(o->tx_session_delete_agent);
+    assert_non_null(o->tx_audit_append);
+    assert_non_null(o->audit_last);
+    assert_non_null(o->audit_list);
+    assert_non_null(o->tx_audit_purge_before);
+    assert_non_null(o->saved_filter_list);
+    assert_non_null(o->tx_saved_filter_insert);
+    assert_non_null(o->tx_saved_filter_delete);
+    assert_non_null(o->reply_template_list);
+    assert_non_null(o->tx_reply_template_upsert);
+    assert_non_null(o->tx_reply_template_delete);
+    assert_non_null(o->tx_request_set_public);
+    assert_non_null(o->request_get_by_id);
+    assert_non_null(o->requests_near);
     assert_non_null(o->tx_begin);
     assert_non_null(o->tx_commit);
     assert_non_null(o->tx_rollback);
@@ -1425,7 +1446,7 @@ static void test_migrate_1_to_2(void **state)
     assert_int_equal(s->ops->migrate(s, &err), 0);
     assert_int_equal(s->ops->migrate(s, &err), 0); /* idempotent */
     assert_int_equal(s->ops->schema_version(s, &v, &err), 0);
-    assert_int_equal(v, 2);
+    assert_int_equal(v, 3);
     assert_int_equal(s->ops->config_version(s, &cv1, &err), 0);
     assert_int_equal(cv1, cv0);
 
@@ -2308,6 +2329,1094 @@ static void test_support(void **state)
     assert_int_equal(err.code, ERR_MISSING_ARG);
 }
 
+/* ==== back office (migration 3) ==== */
+
+/* A request with the searchable fields set; returns its id. */
+static int64_t insert_person(fixture *fx, int64_t created_at, const char *description,
+                             const char *first, const char *last, const char *email,
+                             const char *phone, const char *address, char *ref, size_t ref_size)
+{
+    insert_arg ia;
+    insert_init(&ia, fx, fx->proc_trou, created_at);
+    ia.r.description = description;
+    ia.r.first_name = first;
+    ia.r.last_name = last;
+    ia.r.email = email;
+    ia.r.phone = phone;
+    ia.r.address = address;
+    return insert_one(fx, &ia, ref, ref_size);
+}
+
+static size_t text_search(fixture *fx, const char *text, arena *a, store_request **out)
+{
+    store_request_filter f = base_filter(fx, 50);
+    f.text = text;
+    return search(fx, &f, a, out);
+}
+
+/* Whether id is among the n requests of list. */
+static int has_id(const store_request *list, size_t n, int64_t id)
+{
+    for (size_t i = 0; i < n; i++)
+        if (list[i].id == id)
+            return 1;
+    return 0;
+}
+
+static void test_fts_search(void **state)
+{
+    fixture *fx = *state;
+    arena a;
+    arena_init(&a, 0);
+    char ref1[32], ref2[32];
+    int64_t r1 = insert_person(fx, day(2026, 3, 1), "Lampadaire éteint devant l'École Jean Jaurès",
+                               "Amélie", "Lefèvre", "amelie.lefevre@example.org", "06 12 34 56 78",
+                               "12 rue de l'Église", ref1, sizeof ref1);
+    int64_t r2 = insert_person(fx, day(2026, 3, 2), "Nid-de-poule profond sur la chaussée", "Karim",
+                               "Benali", "k.benali@example.net", "+33 7 98 76 54 32",
+                               "3 avenue des Tilleuls", ref2, sizeof ref2);
+    insert_arg other;
+    insert_init(&other, fx, fx->proc_t2, day(2026, 3, 3));
+    other.r.tenant_id = fx->tenant2;
+    other.r.description = "Lampadaire éteint ailleurs";
+    insert_one(fx, &other, NULL, 0);
+
+    store_request *rs;
+    size_t n;
+    /* accents and case are folded both ways */
+    n = text_search(fx, "ecole", &a, &rs);
+    assert_int_equal(n, 1);
+    assert_int_equal(rs[0].id, r1);
+    n = text_search(fx, "ÉGLISE", &a, &rs);
+    assert_int_equal(n, 1);
+    n = text_search(fx, "lefevre", &a, &rs);
+    assert_int_equal(n, 1);
+    n = text_search(fx, "Amelie", &a, &rs);
+    assert_int_equal(n, 1);
+    /* prefix on the last word; the tenant's own requests only */
+    n = text_search(fx, "lampad", &a, &rs);
+    assert_int_equal(n, 1);
+    assert_int_equal(rs[0].id, r1);
+    n = text_search(fx, "nid poul", &a, &rs);
+    assert_int_equal(n, 1);
+    assert_int_equal(rs[0].id, r2);
+    /* every word must match; only the last is a prefix */
+    n = text_search(fx, "lampadaire chaussée", &a, &rs);
+    assert_int_equal(n, 0);
+    n = text_search(fx, "lamp eteint", &a, &rs);
+    assert_int_equal(n, 0);
+    /* reference, whole or as a prefix */
+    n = text_search(fx, ref2, &a, &rs);
+    assert_int_equal(n, 1);
+    assert_int_equal(rs[0].id, r2);
+    n = text_search(fx, "2026-00000", &a, &rs);
+    assert_int_equal(n, 2);
+    /* e-mail and phone, as written or as digits */
+    n = text_search(fx, "k.benali@example.net", &a, &rs);
+    assert_int_equal(n, 1);
+    assert_int_equal(rs[0].id, r2);
+    n = text_search(fx, "0612", &a, &rs);
+    assert_int_equal(n, 1);
+    assert_int_equal(rs[0].id, r1);
+    n = text_search(fx, "06 12 34", &a, &rs);
+    assert_int_equal(n, 1);
+    n = text_search(fx, "33798765432", &a, &rs);
+    assert_int_equal(n, 1);
+    assert_int_equal(rs[0].id, r2);
+    n = text_search(fx, "tilleuls", &a, &rs);
+    assert_int_equal(n, 1);
+    /* combined with another filter */
+    store_request_filter f = base_filter(fx, 50);
+    f.text = "lampadaire";
+    f.channel = "sms";
+    assert_int_equal(search(fx, &f, &a, &rs), 0);
+    /* blank text: no filter */
+    n = text_search(fx, "   ", &a, &rs);
+    assert_int_equal(n, 2);
+
+    /* The index follows changes of the personal data (anonymisation) and deletions. */
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(fx->path, &db), SQLITE_OK);
+    sqlite3_busy_timeout(db, 5000);
+    char sql[160];
+    snprintf(sql, sizeof sql,
+             "UPDATE requests SET first_name = NULL, last_name = NULL, email = NULL, "
+             "phone = NULL WHERE id = %lld",
+             (long long)r1);
+    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    n = text_search(fx, "lefevre", &a, &rs);
+    assert_int_equal(n, 0);
+    n = text_search(fx, "0612", &a, &rs);
+    assert_int_equal(n, 0);
+    n = text_search(fx, "lampadaire", &a, &rs); /* the description stays */
+    assert_int_equal(n, 1);
+    sqlite3_close(db);
+    arena_free(&a);
+}
+
+/* Whatever the user types, the text is words to find: never FTS5 syntax, never an error. */
+static void test_fts_hostile_input(void **state)
+{
+    fixture *fx = *state;
+    arena a;
+    arena_init(&a, 0);
+    insert_person(fx, day(2026, 3, 1), "Tag NEAR the school AND \"graffiti\" OR not", "Jean",
+                  "O'Neil", NULL, NULL, NULL, NULL, 0);
+    insert_person(fx, day(2026, 3, 2), "Poubelle renversée", "Marie", "Curie", NULL, NULL, NULL,
+                  NULL, 0);
+    const char *hostile[] = {
+        "\"",
+        "\"\"",
+        "a\" OR \"b",
+        "NEAR(tag school)",
+        "tag*",
+        "*",
+        "-poubelle",
+        "description:tag",
+        "^tag",
+        "tag AND",
+        "OR",
+        "NOT poubelle",
+        "(",
+        ")",
+        "{description}",
+        "'; DROP TABLE requests; --",
+        "\\",
+        "tag + school",
+        "poubelle\"*",
+        "\"poubelle",
+        "tag\tschool\n",
+        "::",
+        "rowid:1",
+        "%",
+    };
+    for (size_t i = 0; i < sizeof hostile / sizeof hostile[0]; i++) {
+        store_request *rs = NULL;
+        store_request_filter f = base_filter(fx, 50);
+        f.text = hostile[i];
+        error err;
+        size_t n = 0;
+        int rc = fx->s->ops->request_search(fx->s, &f, &a, &rs, &n, &err);
+        if (rc != 0)
+            fprintf(stderr, "hostile %zu (%s): %s\n", i, hostile[i], err.detail);
+        assert_int_equal(rc, 0);
+        int64_t count = -1;
+        assert_int_equal(fx->s->ops->request_count(fx->s, &f, &count, &err), 0);
+        assert_int_equal(count, (int64_t)n);
+    }
+    /* Operators are searched as words: "NEAR", "AND", "OR" and "not" are in the first text. */
+    store_request *rs;
+    assert_int_equal(text_search(fx, "NEAR AND OR not", &a, &rs), 1);
+    assert_int_equal(text_search(fx, "NOT poubelle", &a, &rs), 0);
+    /* a quote inside a word is part of it: the tokenizer splits O'Neil into o, neil */
+    assert_int_equal(text_search(fx, "O'Neil", &a, &rs), 1);
+    assert_int_equal(text_search(fx, "\"graffiti\"", &a, &rs), 1);
+    assert_int_equal(text_search(fx, "a\" OR \"b", &a, &rs), 0);
+    /* punctuation only: no word, so no filter */
+    assert_int_equal(text_search(fx, "* ( ) \" -", &a, &rs), 2);
+    /* the table still exists */
+    assert_int_equal(text_search(fx, "poubelle", &a, &rs), 1);
+    /* an absurdly long word is refused, not truncated into another meaning */
+    char big[3000];
+    memset(big, 'x', sizeof big - 1);
+    big[sizeof big - 1] = '\0';
+    store_request_filter f = base_filter(fx, 10);
+    f.text = big;
+    error err;
+    size_t n = 0;
+    assert_int_equal(fx->s->ops->request_search(fx->s, &f, &a, &rs, &n, &err), -1);
+    assert_int_equal(err.code, ERR_INVALID_ARG);
+    arena_free(&a);
+}
+
+static void test_backoffice_filters(void **state)
+{
+    fixture *fx = *state;
+    arena a;
+    arena_init(&a, 0);
+    int64_t now = day(2026, 6, 1);
+    int64_t ids[6];
+    /* 0 voirie, due yesterday, open -> overdue
+     * 1 voirie, due yesterday, closed -> not overdue
+     * 2 propreté, due tomorrow, assigned
+     * 3 propreté, no due date, unassigned
+     * 4 no department, due long ago, open -> overdue, assigned
+     * 5 voirie, due exactly now -> not overdue (strictly before) */
+    for (int i = 0; i < 6; i++) {
+        insert_arg ia;
+        insert_init(&ia, fx, fx->proc_trou, day(2026, 5, 1 + i));
+        ia.r.department_id = (i == 0 || i == 1 || i == 5) ? fx->dep_voirie
+                             : (i == 2 || i == 3)         ? fx->dep_proprete
+                                                          : 0;
+        ia.r.due_at = i <= 1   ? now - 86400
+                      : i == 2 ? now + 86400
+                      : i == 4 ? now - 90 * 86400
+                      : i == 5 ? now
+                               : 0;
+        if (i == 1) {
+            ia.r.status = "closed";
+            ia.r.closed_at = now - 2 * 86400;
+        }
+        ia.r.assignee = (i == 2 || i == 4) ? "agent:sophie.bernard" : NULL;
+        ids[i] = insert_one(fx, &ia, NULL, 0);
+    }
+    store_request *rs;
+    store_request_filter f = base_filter(fx, 50);
+    f.department_ids[0] = fx->dep_voirie;
+    f.department_ids[1] = fx->dep_proprete;
+    f.n_department_ids = 2;
+    assert_int_equal(search(fx, &f, &a, &rs), 5);
+    assert_false(has_id(rs, 5, ids[4]));
+    f.n_department_ids = 1;
+    f.department_ids[0] = fx->dep_proprete;
+    assert_int_equal(search(fx, &f, &a, &rs), 2);
+    assert_int_equal(rs[0].id, ids[3]);
+    assert_int_equal(rs[1].id, ids[2]);
+
+    f = base_filter(fx, 50);
+    f.overdue = 1;
+    f.now = now;
+    assert_int_equal(search(fx, &f, &a, &rs), 2);
+    assert_int_equal(rs[0].id, ids[4]);
+    assert_int_equal(rs[1].id, ids[0]);
+    f.department_ids[0] = fx->dep_voirie;
+    f.n_department_ids = 1;
+    assert_int_equal(search(fx, &f, &a, &rs), 1);
+    assert_int_equal(rs[0].id, ids[0]);
+
+    f = base_filter(fx, 50);
+    f.unassigned = 1;
+    assert_int_equal(search(fx, &f, &a, &rs), 4);
+    assert_false(has_id(rs, 4, ids[2]));
+    assert_false(has_id(rs, 4, ids[4]));
+    f.overdue = 1;
+    f.now = now;
+    assert_int_equal(search(fx, &f, &a, &rs), 1);
+    assert_int_equal(rs[0].id, ids[0]);
+
+    /* too many departments is refused */
+    f = base_filter(fx, 50);
+    f.n_department_ids = STORE_FILTER_MAX_LIST + 1;
+    error err;
+    size_t n;
+    assert_int_equal(fx->s->ops->request_search(fx->s, &f, &a, &rs, &n, &err), -1);
+    assert_int_equal(err.code, ERR_INVALID_ARG);
+    arena_free(&a);
+}
+
+static void expect_order(fixture *fx, int sort, const int64_t *expected, size_t n_expected,
+                         arena *a)
+{
+    store_request *rs;
+    store_request_filter f = base_filter(fx, 50);
+    f.sort = sort;
+    size_t n = search(fx, &f, a, &rs);
+    assert_int_equal(n, n_expected);
+    for (size_t i = 0; i < n; i++)
+        assert_int_equal(rs[i].id, expected[i]);
+    /* Paging two by two gives the same order: offset paging for every sort. */
+    for (size_t off = 0; off < n_expected; off += 2) {
+        f.offset = off;
+        f.limit = 2;
+        store_request *page;
+        error err;
+        size_t k = 0;
+        assert_int_equal(fx->s->ops->request_search(fx->s, &f, a, &page, &k, &err), 0);
+        for (size_t i = 0; i < k; i++)
+            assert_int_equal(page[i].id, expected[off + i]);
+    }
+}
+
+static void test_sorts(void **state)
+{
+    fixture *fx = *state;
+    arena a;
+    arena_init(&a, 0);
+    /* created: r0 < r1 < r2 < r3 < r4 (one day apart)
+     * updated: r2 last, then r0, r4, r3, r1
+     * due:     r3 first, r1, r0; r2 and r4 none
+     * priority: r1 and r4 urgent (3), r0 high (2), others normal */
+    int64_t upd[5] = {day(2026, 5, 20), day(2026, 5, 2), day(2026, 5, 25), day(2026, 5, 10),
+                      day(2026, 5, 15)};
+    int64_t due[5] = {day(2026, 6, 3), day(2026, 6, 2), 0, day(2026, 6, 1), 0};
+    int prio[5] = {2, 3, 1, 1, 3};
+    int64_t id[5];
+    for (int i = 0; i < 5; i++) {
+        insert_arg ia;
+        insert_init(&ia, fx, fx->proc_trou, day(2026, 5, 1 + i));
+        ia.r.updated_at = upd[i];
+        ia.r.due_at = due[i];
+        ia.r.priority = prio[i];
+        id[i] = insert_one(fx, &ia, NULL, 0);
+    }
+    int64_t created_desc[5] = {id[4], id[3], id[2], id[1], id[0]};
+    int64_t created_asc[5] = {id[0], id[1], id[2], id[3], id[4]};
+    int64_t updated_desc[5] = {id[2], id[0], id[4], id[3], id[1]};
+    int64_t due_asc[5] = {id[3], id[1], id[0], id[2], id[4]}; /* NULLs last, by id */
+    int64_t prio_desc[5] = {id[4], id[1], id[0], id[3], id[2]};
+    expect_order(fx, STORE_SORT_CREATED_DESC, created_desc, 5, &a);
+    expect_order(fx, STORE_SORT_CREATED_ASC, created_asc, 5, &a);
+    expect_order(fx, STORE_SORT_UPDATED_DESC, updated_desc, 5, &a);
+    expect_order(fx, STORE_SORT_DUE_ASC, due_asc, 5, &a);
+    expect_order(fx, STORE_SORT_PRIORITY_DESC, prio_desc, 5, &a);
+
+    /* Keyset paging for the default order; the cursor is ignored by the others. */
+    store_request *rs;
+    store_request_filter f = base_filter(fx, 50);
+    f.before_created_at = day(2026, 5, 3);
+    f.before_id = id[2];
+    size_t n = search(fx, &f, &a, &rs);
+    assert_int_equal(n, 2);
+    assert_int_equal(rs[0].id, id[1]);
+    assert_int_equal(rs[1].id, id[0]);
+    f.sort = STORE_SORT_CREATED_ASC;
+    n = search(fx, &f, &a, &rs);
+    assert_int_equal(n, 5);
+    assert_int_equal(rs[0].id, id[0]);
+    arena_free(&a);
+}
+
+/* ---- agents ---- */
+
+typedef struct agent_arg {
+    int update;
+    store_agent ag;
+    int64_t id;
+} agent_arg;
+
+static int apply_agent(store *s, void *arg, error *err)
+{
+    agent_arg *aa = arg;
+    if (aa->update)
+        return s->ops->tx_agent_update(s, &aa->ag, err);
+    return s->ops->tx_agent_insert(s, &aa->ag, &aa->id, err);
+}
+
+static int64_t make_agent(fixture *fx, int64_t tenant, const char *email, const char *name,
+                          const char *role, const int64_t *deps, size_t n_deps)
+{
+    error err;
+    agent_arg aa = {.ag = {.tenant_id = tenant,
+                           .email = email,
+                           .name = name,
+                           .role = role,
+                           .password_hash = "$argon2id$v=19$m=65536,t=2,p=1$x$y",
+                           .active = 1,
+                           .created_at = 1000,
+                           .department_ids = deps,
+                           .n_departments = n_deps}};
+    int rc = store_write_sync(fx->s, apply_agent, &aa, &err);
+    if (rc != 0)
+        fprintf(stderr, "agent: %s\n", err.detail);
+    assert_int_equal(rc, 0);
+    assert_true(aa.id > 0);
+    return aa.id;
+}
+
+static void test_agents(void **state)
+{
+    fixture *fx = *state;
+    store *s = fx->s;
+    error err;
+    arena a;
+    arena_init(&a, 0);
+    int64_t both[2] = {fx->dep_proprete, fx->dep_voirie};
+    int64_t martin = make_agent(fx, fx->tenant, "Martin.Durand@Ville-Demo.test", "Martin Durand",
+                                "agent", both, 2);
+    int64_t zoe =
+        make_agent(fx, fx->tenant, "zoe.admin@ville-demo.test", "Zoé Admin", "admin", NULL, 0);
+    int64_t alice = make_agent(fx, fx->tenant, "alice@ville-demo.test", "alice Martin", "manager",
+                               &fx->dep_voirie, 1);
+    make_agent(fx, fx->tenant2, "martin.durand@ville-demo.test", "Homonyme", "elected", NULL, 0);
+
+    store_agent ag;
+    int found = -1;
+    assert_int_equal(s->ops->agent_get(s, fx->tenant, martin, &a, &ag, &found, &err), 0);
+    assert_int_equal(found, 1);
+    assert_string_equal(ag.email, "martin.durand@ville-demo.test"); /* lowercased */
+    assert_string_equal(ag.name, "Martin Durand");
+    assert_string_equal(ag.role, "agent");
+    assert_non_null(ag.password_hash);
+    assert_null(ag.totp_secret);
+    assert_int_equal(ag.totp_enabled, 0);
+    assert_int_equal(ag.active, 1);
+    assert_int_equal(ag.created_at, 1000);
+    assert_int_equal(ag.last_login_at, 0);
+    assert_int_equal(ag.n_departments, 2);
+    int64_t lo = fx->dep_voirie < fx->dep_proprete ? fx->dep_voirie : fx->dep_proprete;
+    assert_int_equal(ag.department_ids[0], lo); /* ordered by id */
+    /* another tenant's id is not found */
+    assert_int_equal(s->ops->agent_get(s, fx->tenant2, martin, &a, &ag, &found, &err), 0);
+    assert_int_equal(found, 0);
+
+    assert_int_equal(s->ops->agent_find_email(s, fx->tenant, "MARTIN.durand@ville-demo.TEST", &a,
+                                              &ag, &found, &err),
+                     0);
+    assert_int_equal(found, 1);
+    assert_int_equal(ag.id, martin);
+    assert_int_equal(
+        s->ops->agent_find_email(s, fx->tenant, "nobody@ville-demo.test", &a, &ag, &found, &err),
+        0);
+    assert_int_equal(found, 0);
+
+    /* list: by name, case-insensitively, with departments, this tenant only */
+    store_agent *list = NULL;
+    size_t n = 0;
+    assert_int_equal(s->ops->agent_list(s, fx->tenant, &a, &list, &n, &err), 0);
+    assert_int_equal(n, 3);
+    assert_int_equal(list[0].id, alice);
+    assert_int_equal(list[1].id, martin);
+    assert_int_equal(list[2].id, zoe);
+    assert_int_equal(list[0].n_departments, 1);
+    assert_int_equal(list[0].department_ids[0], fx->dep_voirie);
+    assert_int_equal(list[1].n_departments, 2);
+    assert_int_equal(list[2].n_departments, 0);
+
+    /* refusals: same e-mail in any case, unknown role, another tenant's department */
+    agent_arg bad = {.ag = {.tenant_id = fx->tenant,
+                            .email = "MARTIN.DURAND@ville-demo.test",
+                            .name = "Doublon",
+                            .role = "agent"}};
+    error_clear(&err);
+    assert_int_equal(store_write_sync(s, apply_agent, &bad, &err), -1);
+    assert_int_equal(err.code, ERR_CONFLICT);
+    bad.ag.email = "new@ville-demo.test";
+    bad.ag.role = "superuser";
+    assert_int_equal(store_write_sync(s, apply_agent, &bad, &err), -1);
+    assert_int_equal(err.code, ERR_INVALID_ARG);
+    bad.ag.role = "agent";
+    int64_t foreign = 999999;
+    bad.ag.department_ids = &foreign;
+    bad.ag.n_departments = 1;
+    assert_int_equal(store_write_sync(s, apply_agent, &bad, &err), -1);
+    assert_int_equal(err.code, ERR_INVALID_ARG);
+    /* nothing of the refused agent was kept */
+    assert_int_equal(
+        s->ops->agent_find_email(s, fx->tenant, "new@ville-demo.test", &a, &ag, &found, &err), 0);
+    assert_int_equal(found, 0);
+
+    /* update: every mutable field, departments replaced */
+    agent_arg up = {.update = 1,
+                    .ag = {.id = martin,
+                           .tenant_id = fx->tenant,
+                           .name = "Martin Durand-Roux",
+                           .role = "manager",
+                           .password_hash = "$argon2id$new",
+                           .totp_secret = "sealed:abc",
+                           .totp_enabled = 1,
+                           .active = 0,
+                           .last_login_at = 5000,
+                           .department_ids = &fx->dep_proprete,
+                           .n_departments = 1}};
+    assert_int_equal(store_write_sync(s, apply_agent, &up, &err), 0);
+    assert_int_equal(s->ops->agent_get(s, fx->tenant, martin, &a, &ag, &found, &err), 0);
+    assert_string_equal(ag.name, "Martin Durand-Roux");
+    assert_string_equal(ag.role, "manager");
+    assert_string_equal(ag.password_hash, "$argon2id$new");
+    assert_string_equal(ag.totp_secret, "sealed:abc");
+    assert_int_equal(ag.totp_enabled, 1);
+    assert_int_equal(ag.active, 0);
+    assert_int_equal(ag.last_login_at, 5000);
+    assert_int_equal(ag.n_departments, 1);
+    assert_int_equal(ag.department_ids[0], fx->dep_proprete);
+    assert_string_equal(ag.email, "martin.durand@ville-demo.test"); /* e-mail unchanged */
+    /* an update with an invalid department changes nothing */
+    up.ag.name = "Changed";
+    up.ag.department_ids = &foreign;
+    assert_int_equal(store_write_sync(s, apply_agent, &up, &err), -1);
+    assert_int_equal(err.code, ERR_INVALID_ARG);
+    assert_int_equal(s->ops->agent_get(s, fx->tenant, martin, &a, &ag, &found, &err), 0);
+    assert_string_equal(ag.name, "Martin Durand-Roux");
+    assert_int_equal(ag.n_departments, 1);
+    /* no departments at all; another tenant cannot update it; unknown id */
+    up.ag.name = "Martin";
+    up.ag.department_ids = NULL;
+    up.ag.n_departments = 0;
+    up.ag.totp_secret = NULL;
+    assert_int_equal(store_write_sync(s, apply_agent, &up, &err), 0);
+    assert_int_equal(s->ops->agent_get(s, fx->tenant, martin, &a, &ag, &found, &err), 0);
+    assert_int_equal(ag.n_departments, 0);
+    assert_null(ag.totp_secret);
+    up.ag.tenant_id = fx->tenant2;
+    assert_int_equal(store_write_sync(s, apply_agent, &up, &err), -1);
+    assert_int_equal(err.code, ERR_NOT_FOUND);
+    up.ag.tenant_id = fx->tenant;
+    up.ag.id = 424242;
+    assert_int_equal(store_write_sync(s, apply_agent, &up, &err), -1);
+    assert_int_equal(err.code, ERR_NOT_FOUND);
+    arena_free(&a);
+}
+
+typedef struct agent_session_arg {
+    store_session se;
+    int64_t id;
+    int delete_agent;
+} agent_session_arg;
+
+static int apply_agent_session(store *s, void *arg, error *err)
+{
+    agent_session_arg *sa = arg;
+    if (sa->delete_agent)
+        return s->ops->tx_session_delete_agent(s, sa->se.tenant_id, sa->se.agent_id, err);
+    return s->ops->tx_session_insert(s, &sa->se, &sa->id, err);
+}
+
+static void test_agent_sessions(void **state)
+{
+    fixture *fx = *state;
+    error err;
+    arena a;
+    arena_init(&a, 0);
+    int64_t agent = make_agent(fx, fx->tenant, "session@ville-demo.test", "S", "agent", NULL, 0);
+    int64_t acc = make_account(fx, fx->tenant, "citoyen@example.org");
+    agent_session_arg sa = {.se = {.tenant_id = fx->tenant,
+                                   .agent_id = agent,
+                                   .token_hash = "ag1",
+                                   .created_at = 100,
+                                   .expires_at = 100 + 12 * 3600}};
+    assert_int_equal(store_write_sync(fx->s, apply_agent_session, &sa, &err), 0);
+    sa.se.token_hash = "ag2";
+    assert_int_equal(store_write_sync(fx->s, apply_agent_session, &sa, &err), 0);
+    add_session(fx, fx->tenant, acc, "cit1");
+    store_session se;
+    assert_int_equal(session_exists(fx, fx->tenant, "ag1", &se, &a), 1);
+    assert_int_equal(se.agent_id, agent);
+    assert_int_equal(se.account_id, 0);
+    assert_int_equal(session_exists(fx, fx->tenant, "cit1", &se, &a), 1);
+    assert_int_equal(se.agent_id, 0);
+    assert_int_equal(se.account_id, acc);
+
+    /* exactly one owner */
+    agent_session_arg bad = sa;
+    bad.se.token_hash = "both";
+    bad.se.account_id = acc;
+    error_clear(&err);
+    assert_int_equal(store_write_sync(fx->s, apply_agent_session, &bad, &err), -1);
+    assert_int_equal(err.code, ERR_INVALID_ARG);
+    bad.se.account_id = 0;
+    bad.se.agent_id = 0;
+    assert_int_equal(store_write_sync(fx->s, apply_agent_session, &bad, &err), -1);
+    assert_int_equal(err.code, ERR_INVALID_ARG);
+    assert_int_equal(session_exists(fx, fx->tenant, "both", &se, &a), 0);
+    /* the table refuses it too, whatever the application does */
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(fx->path, &db), SQLITE_OK);
+    sqlite3_busy_timeout(db, 5000);
+    char sql[200];
+    snprintf(sql, sizeof sql,
+             "INSERT INTO sessions (tenant_id, token_hash, account_id, agent_id, created_at, "
+             "last_seen_at, expires_at) VALUES (%lld, 'raw', %lld, %lld, 1, 1, 2)",
+             (long long)fx->tenant, (long long)acc, (long long)agent);
+    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL) & 0xff, SQLITE_CONSTRAINT);
+    sqlite3_close(db);
+
+    /* ending an agent's sessions leaves the citizens' alone */
+    agent_session_arg del = {.delete_agent = 1, .se = {.tenant_id = fx->tenant, .agent_id = agent}};
+    assert_int_equal(store_write_sync(fx->s, apply_agent_session, &del, &err), 0);
+    assert_int_equal(session_exists(fx, fx->tenant, "ag1", &se, &a), 0);
+    assert_int_equal(session_exists(fx, fx->tenant, "ag2", &se, &a), 0);
+    assert_int_equal(session_exists(fx, fx->tenant, "cit1", &se, &a), 1);
+    arena_free(&a);
+}
+
+/* ---- audit log ---- */
+
+typedef struct audit_arg {
+    store_audit e;
+    int64_t id;
+    int purge;
+    int64_t before, purged;
+} audit_arg;
+
+static int apply_audit(store *s, void *arg, error *err)
+{
+    audit_arg *aa = arg;
+    if (aa->purge)
+        return s->ops->tx_audit_purge_before(s, aa->e.tenant_id, aa->before, &aa->purged, err);
+    return s->ops->tx_audit_append(s, &aa->e, &aa->id, err);
+}
+
+static int64_t audit_add(fixture *fx, int64_t tenant, int64_t at, int64_t agent, const char *action,
+                         const char *ids, const char *prev, const char *hash)
+{
+    error err;
+    audit_arg aa = {.e = {.tenant_id = tenant,
+                          .at = at,
+                          .agent_id = agent,
+                          .actor = agent ? "agent:1" : "api:3",
+                          .action = action,
+                          .object_kind = "request",
+                          .object_ids = ids,
+                          .source = "192.0.2.7",
+                          .prev_hash = prev,
+                          .hash = hash}};
+    int rc = store_write_sync(fx->s, apply_audit, &aa, &err);
+    if (rc != 0)
+        fprintf(stderr, "audit: %s\n", err.detail);
+    assert_int_equal(rc, 0);
+    return aa.id;
+}
+
+static void test_audit(void **state)
+{
+    fixture *fx = *state;
+    store *s = fx->s;
+    error err;
+    arena a;
+    arena_init(&a, 0);
+    int64_t agent = make_agent(fx, fx->tenant, "audit@ville-demo.test", "A", "admin", NULL, 0);
+    store_audit last;
+    int found = -1;
+    assert_int_equal(s->ops->audit_last(s, fx->tenant, &a, &last, &found, &err), 0);
+    assert_int_equal(found, 0);
+
+    int64_t e1 = audit_add(fx, fx->tenant, 1000, agent, "view", "12", "", "aa01");
+    int64_t e2 = audit_add(fx, fx->tenant, 2000, 0, "search", "12,13,14", "aa01", "aa02");
+    int64_t other = audit_add(fx, fx->tenant2, 2500, 0, "list", NULL, "", "bb01");
+    int64_t e3 = audit_add(fx, fx->tenant, 3000, agent, "export", "15", "aa02", "aa03");
+    assert_true(e1 < e2 && e2 < other && other < e3);
+
+    assert_int_equal(s->ops->audit_last(s, fx->tenant, &a, &last, &found, &err), 0);
+    assert_int_equal(found, 1);
+    assert_int_equal(last.id, e3);
+    assert_string_equal(last.hash, "aa03");
+    assert_string_equal(last.prev_hash, "aa02");
+    assert_int_equal(last.agent_id, agent);
+    assert_string_equal(last.action, "export");
+    assert_string_equal(last.object_kind, "request");
+    assert_string_equal(last.object_ids, "15");
+    assert_string_equal(last.source, "192.0.2.7");
+    assert_string_equal(last.actor, "agent:1");
+    assert_int_equal(last.at, 3000);
+
+    store_audit *list = NULL;
+    size_t n = 0;
+    assert_int_equal(s->ops->audit_list(s, fx->tenant, 0, 100, &a, &list, &n, &err), 0);
+    assert_int_equal(n, 3);
+    assert_int_equal(list[0].id, e1);
+    assert_int_equal(list[1].id, e2);
+    assert_int_equal(list[2].id, e3);
+    assert_int_equal(list[1].agent_id, 0);
+    assert_string_equal(list[1].object_ids, "12,13,14");
+    assert_int_equal(s->ops->audit_list(s, fx->tenant, e1, 1, &a, &list, &n, &err), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(list[0].id, e2);
+    assert_int_equal(s->ops->audit_list(s, fx->tenant, e3, 10, &a, &list, &n, &err), 0);
+    assert_int_equal(n, 0);
+    assert_int_equal(s->ops->audit_list(s, fx->tenant, 0, 0, &a, &list, &n, &err), -1);
+    assert_int_equal(err.code, ERR_INVALID_ARG);
+
+    /* a hash is required */
+    audit_arg bad = {.e = {.tenant_id = fx->tenant, .at = 1, .actor = "x", .action = "view"}};
+    assert_int_equal(store_write_sync(s, apply_audit, &bad, &err), -1);
+    assert_int_equal(err.code, ERR_MISSING_ARG);
+
+    /* Rows cannot be altered through SQL while the trigger is there... */
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(fx->path, &db), SQLITE_OK);
+    sqlite3_busy_timeout(db, 5000);
+    char *msg = NULL;
+    assert_int_equal(sqlite3_exec(db, "UPDATE audit_log SET object_ids = '99'", NULL, NULL, &msg) &
+                         0xff,
+                     SQLITE_CONSTRAINT);
+    assert_non_null(msg);
+    assert_non_null(strstr(msg, "append-only"));
+    sqlite3_free(msg);
+    assert_int_equal(s->ops->audit_last(s, fx->tenant, &a, &last, &found, &err), 0);
+    assert_string_equal(last.object_ids, "15");
+    /* ...but someone with the file can drop it: that is what the hash chain is for. */
+    assert_int_equal(sqlite3_exec(db,
+                                  "DROP TRIGGER audit_log_no_update; "
+                                  "UPDATE audit_log SET object_ids = '99' WHERE hash = 'aa03'",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(db);
+    assert_int_equal(s->ops->audit_last(s, fx->tenant, &a, &last, &found, &err), 0);
+    assert_string_equal(last.object_ids, "99");
+    assert_string_equal(last.hash, "aa03"); /* the hash no longer matches the row */
+
+    /* Retention: entries older than the limit go, in this tenant only; ids are not reused. */
+    audit_arg purge = {.purge = 1, .e = {.tenant_id = fx->tenant}, .before = 2500};
+    assert_int_equal(store_write_sync(s, apply_audit, &purge, &err), 0);
+    assert_int_equal(purge.purged, 2);
+    assert_int_equal(s->ops->audit_list(s, fx->tenant, 0, 100, &a, &list, &n, &err), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(list[0].id, e3);
+    assert_int_equal(s->ops->audit_list(s, fx->tenant2, 0, 100, &a, &list, &n, &err), 0);
+    assert_int_equal(n, 1);
+    purge.before = 10000;
+    assert_int_equal(store_write_sync(s, apply_audit, &purge, &err), 0);
+    assert_int_equal(purge.purged, 1);
+    purge.e.tenant_id = fx->tenant2;
+    assert_int_equal(store_write_sync(s, apply_audit, &purge, &err), 0);
+    assert_int_equal(purge.purged, 1);
+    int64_t e4 = audit_add(fx, fx->tenant, 4000, 0, "login_failed", NULL, "aa03", "aa04");
+    assert_true(e4 > e3);
+    arena_free(&a);
+}
+
+/* ---- saved filters and reply templates ---- */
+
+typedef struct bo_arg {
+    int op; /* 0 filter insert, 1 filter delete, 2 template upsert, 3 template delete,
+               4 set public */
+    store_saved_filter f;
+    store_reply_template t;
+    int64_t tenant, agent, id;
+    int is_public;
+    int64_t id_out;
+} bo_arg;
+
+static int apply_bo(store *s, void *arg, error *err)
+{
+    bo_arg *b = arg;
+    switch (b->op) {
+    case 0:
+        return s->ops->tx_saved_filter_insert(s, &b->f, &b->id_out, err);
+    case 1:
+        return s->ops->tx_saved_filter_delete(s, b->tenant, b->agent, b->id, err);
+    case 2:
+        return s->ops->tx_reply_template_upsert(s, &b->t, &b->id_out, err);
+    case 3:
+        return s->ops->tx_reply_template_delete(s, b->tenant, b->id, err);
+    default:
+        return s->ops->tx_request_set_public(s, b->tenant, b->id, b->is_public, err);
+    }
+}
+
+static void test_saved_filters(void **state)
+{
+    fixture *fx = *state;
+    store *s = fx->s;
+    error err;
+    arena a;
+    arena_init(&a, 0);
+    int64_t ag1 = make_agent(fx, fx->tenant, "f1@ville-demo.test", "F1", "agent", NULL, 0);
+    int64_t ag2 = make_agent(fx, fx->tenant, "f2@ville-demo.test", "F2", "agent", NULL, 0);
+    int64_t ag3 = make_agent(fx, fx->tenant2, "f3@autre.test", "F3", "agent", NULL, 0);
+    bo_arg b = {.op = 0,
+                .f = {.tenant_id = fx->tenant,
+                      .agent_id = ag1,
+                      .name = "Urgences voirie",
+                      .query = "status=new&priority=3&department=voirie"}};
+    assert_int_equal(store_write_sync(s, apply_bo, &b, &err), 0);
+    int64_t f1 = b.id_out;
+    b.f.name = "En retard";
+    b.f.query = "overdue=1";
+    assert_int_equal(store_write_sync(s, apply_bo, &b, &err), 0);
+    int64_t f2 = b.id_out;
+    /* same name for the same agent: conflict; for another agent: fine */
+    error_clear(&err);
+    assert_int_equal(store_write_sync(s, apply_bo, &b, &err), -1);
+    assert_int_equal(err.code, ERR_CONFLICT);
+    b.f.agent_id = ag2;
+    assert_int_equal(store_write_sync(s, apply_bo, &b, &err), 0);
+    /* an agent of another tenant cannot get a filter in this one */
+    b.f.agent_id = ag3;
+    assert_int_equal(store_write_sync(s, apply_bo, &b, &err), -1);
+    assert_int_equal(err.code, ERR_NOT_FOUND);
+    b.f.agent_id = ag1;
+    b.f.name = "";
+    assert_int_equal(store_write_sync(s, apply_bo, &b, &err), -1);
+    assert_int_equal(err.code, ERR_MISSING_ARG);
+
+    store_saved_filter *list = NULL;
+    size_t n = 0;
+    assert_int_equal(s->ops->saved_filter_list(s, fx->tenant, ag1, &a, &list, &n, &err), 0);
+    assert_int_equal(n, 2);
+    assert_int_equal(list[0].id, f2); /* by name */
+    assert_string_equal(list[0].name, "En retard");
+    assert_string_equal(list[0].query, "overdue=1");
+    assert_int_equal(list[1].id, f1);
+    assert_int_equal(list[1].agent_id, ag1);
+    assert_int_equal(list[1].tenant_id, fx->tenant);
+
+    /* only its owner deletes it */
+    bo_arg del = {.op = 1, .tenant = fx->tenant, .agent = ag2, .id = f1};
+    assert_int_equal(store_write_sync(s, apply_bo, &del, &err), -1);
+    assert_int_equal(err.code, ERR_NOT_FOUND);
+    del.agent = ag1;
+    assert_int_equal(store_write_sync(s, apply_bo, &del, &err), 0);
+    assert_int_equal(s->ops->saved_filter_list(s, fx->tenant, ag1, &a, &list, &n, &err), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(list[0].id, f2);
+    assert_int_equal(s->ops->saved_filter_list(s, fx->tenant, ag2, &a, &list, &n, &err), 0);
+    assert_int_equal(n, 1);
+    arena_free(&a);
+}
+
+static void test_reply_templates(void **state)
+{
+    fixture *fx = *state;
+    store *s = fx->s;
+    error err;
+    arena a;
+    arena_init(&a, 0);
+    bo_arg b = {.op = 2,
+                .t = {.tenant_id = fx->tenant,
+                      .name = "Intervention programmée",
+                      .body = "Bonjour, intervention le {{date}} pour {{reference}}."}};
+    assert_int_equal(store_write_sync(s, apply_bo, &b, &err), 0);
+    int64_t t1 = b.id_out;
+    b.t.name = "Accusé de réception";
+    b.t.body = "Nous avons reçu {{reference}}.";
+    assert_int_equal(store_write_sync(s, apply_bo, &b, &err), 0);
+    int64_t t2 = b.id_out;
+    /* same name without id: the body is replaced, the id kept */
+    b.t.body = "Nous avons bien reçu votre demande {{reference}}.";
+    assert_int_equal(store_write_sync(s, apply_bo, &b, &err), 0);
+    assert_int_equal(b.id_out, t2);
+    /* same name in another tenant: its own template */
+    b.t.tenant_id = fx->tenant2;
+    assert_int_equal(store_write_sync(s, apply_bo, &b, &err), 0);
+    int64_t t3 = b.id_out;
+    assert_true(t3 != t2);
+
+    store_reply_template *list = NULL;
+    size_t n = 0;
+    assert_int_equal(s->ops->reply_template_list(s, fx->tenant, &a, &list, &n, &err), 0);
+    assert_int_equal(n, 2);
+    assert_int_equal(list[0].id, t2);
+    assert_string_equal(list[0].body, "Nous avons bien reçu votre demande {{reference}}.");
+    assert_int_equal(list[1].id, t1);
+    assert_string_equal(list[1].name, "Intervention programmée");
+
+    /* by id: rename; to a taken name: conflict; unknown or another tenant's: not found */
+    bo_arg up = {.op = 2,
+                 .t = {.id = t1,
+                       .tenant_id = fx->tenant,
+                       .name = "Intervention planifiée",
+                       .body = "Le {{date}}."}};
+    assert_int_equal(store_write_sync(s, apply_bo, &up, &err), 0);
+    assert_int_equal(up.id_out, t1);
+    up.t.name = "Accusé de réception";
+    error_clear(&err);
+    assert_int_equal(store_write_sync(s, apply_bo, &up, &err), -1);
+    assert_int_equal(err.code, ERR_CONFLICT);
+    up.t.id = t3;
+    up.t.name = "X";
+    assert_int_equal(store_write_sync(s, apply_bo, &up, &err), -1);
+    assert_int_equal(err.code, ERR_NOT_FOUND);
+    up.t.body = NULL;
+    assert_int_equal(store_write_sync(s, apply_bo, &up, &err), -1);
+    assert_int_equal(err.code, ERR_MISSING_ARG);
+
+    bo_arg del = {.op = 3, .tenant = fx->tenant2, .id = t1};
+    assert_int_equal(store_write_sync(s, apply_bo, &del, &err), -1);
+    assert_int_equal(err.code, ERR_NOT_FOUND);
+    del.tenant = fx->tenant;
+    assert_int_equal(store_write_sync(s, apply_bo, &del, &err), 0);
+    assert_int_equal(s->ops->reply_template_list(s, fx->tenant, &a, &list, &n, &err), 0);
+    assert_int_equal(n, 1);
+    assert_string_equal(list[0].name, "Accusé de réception");
+    arena_free(&a);
+}
+
+static void test_request_by_id_and_public(void **state)
+{
+    fixture *fx = *state;
+    store *s = fx->s;
+    error err;
+    arena a;
+    arena_init(&a, 0);
+    char ref[32];
+    insert_arg ia;
+    insert_init(&ia, fx, fx->proc_trou, day(2026, 4, 1));
+    ia.r.description = "Trou";
+    ia.r.email = "x@example.org";
+    int64_t id = insert_one(fx, &ia, ref, sizeof ref);
+
+    store_request r;
+    int found = -1;
+    assert_int_equal(s->ops->request_get_by_id(s, fx->tenant, id, &a, &r, &found, &err), 0);
+    assert_int_equal(found, 1);
+    assert_int_equal(r.id, id);
+    assert_string_equal(r.reference, ref);
+    assert_string_equal(r.description, "Trou");
+    assert_string_equal(r.email, "x@example.org");
+    assert_int_equal(r.is_public, 0);
+    assert_int_equal(s->ops->request_get_by_id(s, fx->tenant2, id, &a, &r, &found, &err), 0);
+    assert_int_equal(found, 0);
+    assert_int_equal(s->ops->request_get_by_id(s, fx->tenant, id + 1000, &a, &r, &found, &err), 0);
+    assert_int_equal(found, 0);
+
+    bo_arg b = {.op = 4, .tenant = fx->tenant, .id = id, .is_public = 1};
+    assert_int_equal(store_write_sync(s, apply_bo, &b, &err), 0);
+    assert_int_equal(s->ops->request_get_by_id(s, fx->tenant, id, &a, &r, &found, &err), 0);
+    assert_int_equal(r.is_public, 1);
+    store_request *rs;
+    store_request_filter f = base_filter(fx, 10);
+    f.only_public = 1;
+    assert_int_equal(search(fx, &f, &a, &rs), 1);
+    b.is_public = 0;
+    assert_int_equal(store_write_sync(s, apply_bo, &b, &err), 0);
+    assert_int_equal(search(fx, &f, &a, &rs), 0);
+    b.tenant = fx->tenant2;
+    error_clear(&err);
+    assert_int_equal(store_write_sync(s, apply_bo, &b, &err), -1);
+    assert_int_equal(err.code, ERR_NOT_FOUND);
+    arena_free(&a);
+}
+
+static void test_requests_near(void **state)
+{
+    fixture *fx = *state;
+    store *s = fx->s;
+    error err;
+    arena a;
+    arena_init(&a, 0);
+    /* Around 45.7640 N, 4.8357 E; 0.001 degree of latitude is about 111 m, of longitude at
+     * this latitude about 78 m. */
+    const double lat0 = 45.7640, lon0 = 4.8357;
+    struct {
+        double dlat, dlon;
+        int closed, tenant2, no_location;
+    } pts[] = {
+        {0.0030, 0, 0, 0, 0},        /* 0: ~334 m north */
+        {0, 0.0010, 0, 0, 0},        /* 1: ~78 m east */
+        {-0.0010, -0.0010, 0, 0, 0}, /* 2: ~134 m south-west */
+        {0.0001, 0, 1, 0, 0},        /* 3: ~11 m, but closed */
+        {0.0002, 0, 0, 1, 0},        /* 4: ~22 m, other tenant */
+        {0, 0, 0, 0, 1},             /* 5: no location */
+        {0.0080, 0.0080, 0, 0, 0},   /* 6: ~1.1 km, outside 500 m */
+        {0.0040, 0.0043, 0, 0, 0},   /* 7: in the box's corner (~551 m), outside the circle */
+    };
+    int64_t id[8];
+    for (int i = 0; i < 8; i++) {
+        insert_arg ia;
+        insert_init(&ia, fx, pts[i].tenant2 ? fx->proc_t2 : fx->proc_trou, day(2026, 4, 1 + i));
+        if (pts[i].tenant2)
+            ia.r.tenant_id = fx->tenant2;
+        if (!pts[i].no_location) {
+            ia.r.has_location = 1;
+            ia.r.lat = lat0 + pts[i].dlat;
+            ia.r.lon = lon0 + pts[i].dlon;
+        }
+        if (pts[i].closed) {
+            ia.r.status = "closed";
+            ia.r.closed_at = day(2026, 4, 20);
+        }
+        id[i] = insert_one(fx, &ia, NULL, 0);
+    }
+    store_request *rs = NULL;
+    double *dist = NULL;
+    size_t n = 0;
+    assert_int_equal(
+        s->ops->requests_near(s, fx->tenant, lat0, lon0, 500, 10, &a, &rs, &dist, &n, &err), 0);
+    assert_int_equal(n, 3);
+    assert_int_equal(rs[0].id, id[1]);
+    assert_int_equal(rs[1].id, id[2]);
+    assert_int_equal(rs[2].id, id[0]);
+    assert_true(dist[0] > 70 && dist[0] < 85);
+    assert_true(dist[1] > 125 && dist[1] < 145);
+    assert_true(dist[2] > 325 && dist[2] < 340);
+    assert_true(dist[0] <= dist[1] && dist[1] <= dist[2]);
+    /* the limit keeps the nearest; distances are optional */
+    assert_int_equal(
+        s->ops->requests_near(s, fx->tenant, lat0, lon0, 500, 2, &a, &rs, NULL, &n, &err), 0);
+    assert_int_equal(n, 2);
+    assert_int_equal(rs[0].id, id[1]);
+    assert_int_equal(rs[1].id, id[2]);
+    /* a wider radius reaches the corner point and the far one */
+    assert_int_equal(
+        s->ops->requests_near(s, fx->tenant, lat0, lon0, 2000, 10, &a, &rs, &dist, &n, &err), 0);
+    assert_int_equal(n, 5);
+    assert_int_equal(rs[3].id, id[7]);
+    assert_int_equal(rs[4].id, id[6]);
+    /* nothing near elsewhere */
+    assert_int_equal(
+        s->ops->requests_near(s, fx->tenant, 48.85, 2.35, 1000, 10, &a, &rs, &dist, &n, &err), 0);
+    assert_int_equal(n, 0);
+    /* bad arguments */
+    assert_int_equal(
+        s->ops->requests_near(s, fx->tenant, 91, lon0, 500, 10, &a, &rs, &dist, &n, &err), -1);
+    assert_int_equal(err.code, ERR_INVALID_ARG);
+    assert_int_equal(
+        s->ops->requests_near(s, fx->tenant, lat0, lon0, 0, 10, &a, &rs, &dist, &n, &err), -1);
+    assert_int_equal(
+        s->ops->requests_near(s, fx->tenant, lat0, lon0, 500, 0, &a, &rs, &dist, &n, &err), -1);
+    assert_int_equal(
+        s->ops->requests_near(s, fx->tenant, lat0, lon0, 1e9, 10, &a, &rs, &dist, &n, &err), -1);
+    arena_free(&a);
+}
+
+/* A database at version 2 with data is upgraded in place: sessions kept, old requests
+ * searchable, the new tables usable. */
+static void test_migrate_2_to_3(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/guichet-store-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char path[128];
+    snprintf(path, sizeof path, "%s/v2.db", dir);
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    exec_ok(db, "PRAGMA foreign_keys = ON");
+    exec_ok(db, "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, "
+                "applied_at INTEGER NOT NULL) STRICT");
+    exec_ok(db, store_sqlite_migrations[0]);
+    exec_ok(db, store_sqlite_migrations[1]);
+    exec_ok(db, "INSERT INTO schema_migrations VALUES (1, 0), (2, 0);"
+                "INSERT INTO tenants (id, slug, name, created_at) VALUES (1, 'v', 'V', 0);"
+                "INSERT INTO procedures (id, tenant_id, code, name) VALUES (1, 1, 'p', 'P');"
+                "INSERT INTO requests (tenant_id, reference, procedure_id, status, channel, "
+                "description, first_name, lat, lon, created_at, updated_at, due_at) VALUES "
+                "(1, '2025-000001', 1, 'new', 'web', 'Réverbère cassé', 'Hélène', 45.0, 4.0, "
+                "1, 1, 50);"
+                "INSERT INTO accounts (id, tenant_id, email, created_at) VALUES (7, 1, "
+                "'a@example.org', 1);"
+                "INSERT INTO sessions (tenant_id, token_hash, account_id, created_at, "
+                "last_seen_at, expires_at) VALUES (1, 'old-session', 7, 1, 2, 3);");
+    sqlite3_close(db);
+
+    error err;
+    error_clear(&err);
+    store *s = store_open(path, &err);
+    assert_non_null(s);
+    assert_int_equal(s->ops->migrate(s, &err), 0);
+    assert_int_equal(s->ops->migrate(s, &err), 0); /* idempotent */
+    int v = -1;
+    assert_int_equal(s->ops->schema_version(s, &v, &err), 0);
+    assert_int_equal(v, 3);
+
+    arena a;
+    arena_init(&a, 0);
+    store_session se;
+    int found = 0;
+    assert_int_equal(s->ops->session_find(s, 1, "old-session", &a, &se, &found, &err), 0);
+    assert_int_equal(found, 1);
+    assert_int_equal(se.account_id, 7);
+    assert_int_equal(se.agent_id, 0);
+    assert_int_equal(se.last_seen_at, 2);
+
+    store_request_filter f;
+    memset(&f, 0, sizeof f);
+    f.tenant_id = 1;
+    f.limit = 10;
+    f.text = "reverbere helene";
+    store_request *list = NULL;
+    size_t n = 0;
+    assert_int_equal(s->ops->request_search(s, &f, &a, &list, &n, &err), 0);
+    assert_int_equal(n, 1);
+    memset(&f, 0, sizeof f);
+    f.tenant_id = 1;
+    f.limit = 10;
+    f.overdue = 1;
+    f.now = 100;
+    assert_int_equal(s->ops->request_search(s, &f, &a, &list, &n, &err), 0);
+    assert_int_equal(n, 1);
+    double *dist = NULL;
+    assert_int_equal(s->ops->requests_near(s, 1, 45.0, 4.0, 100, 5, &a, &list, &dist, &n, &err), 0);
+    assert_int_equal(n, 1);
+    store_agent *agents = NULL;
+    assert_int_equal(s->ops->agent_list(s, 1, &a, &agents, &n, &err), 0);
+    assert_int_equal(n, 0);
+    arena_free(&a);
+    store_close(s);
+    remove_db(path);
+    rmdir(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -2339,6 +3448,18 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_citizen_filter, setup, teardown),
         cmocka_unit_test_setup_teardown(test_only_public, setup, teardown),
         cmocka_unit_test_setup_teardown(test_support, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_fts_search, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_fts_hostile_input, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_backoffice_filters, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sorts, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_agents, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_agent_sessions, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_audit, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_saved_filters, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reply_templates, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_request_by_id_and_public, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_requests_near, setup, teardown),
+        cmocka_unit_test(test_migrate_2_to_3),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

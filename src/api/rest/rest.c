@@ -14,6 +14,7 @@
 #include <strings.h>
 
 #include "core/apikey.h"
+#include "core/audit.h"
 #include "core/request.h"
 #include "core/status.h"
 #include "util/jsonw.h"
@@ -33,6 +34,7 @@ typedef struct rest_state {
     const cat_tenant *tenant;
     store_apikey key;
     const char *actor; /* "api:<key name>" for the events written */
+    const char *audit_actor; /* "api:<key id>" for the audit log (ids, never names) */
     store_request_filter filter;
     size_t limit;
     /* writes */
@@ -182,9 +184,28 @@ static void write_request(jsonw *w, lang l, const cat_tenant *t, const store_req
     jsonw_object_end(w);
 }
 
-/* Reads request `reference` with its whole timeline and answers it with `http_status`. */
+/* Queues the audit entry of what this key read or changed (RGPD: every access to personal
+ * data is logged). Not waited for, so that reads do not block a pool thread on a commit; a
+ * failure to even queue it refuses the answer (-1), a later failure is logged loudly. */
+static int audit_access(http_req *rq, const rest_state *st, const char *action,
+                        const int64_t *ids, size_t n)
+{
+    error err;
+    error_clear(&err);
+    char source[AUDIT_SOURCE_MAX];
+    snprintf(source, sizeof source, "api %s", rq->client_ip ? rq->client_ip : "");
+    if (audit_record_async(rq->core, st->tenant->rec.id, st->audit_actor, action, "request", ids,
+                           n, source, NULL, NULL, &err) != 0) {
+        http_respond_error(rq, &err);
+        return -1;
+    }
+    return 0;
+}
+
+/* Reads request `reference` with its whole timeline, records the access in the audit log
+ * as `audit_action` ("view" or "change"), and answers it with `http_status`. */
 static void respond_request(http_req *rq, const rest_state *st, const char *reference,
-                            int http_status)
+                            const char *audit_action, int http_status)
 {
     error err;
     error_clear(&err);
@@ -196,6 +217,8 @@ static void respond_request(http_req *rq, const rest_state *st, const char *refe
         http_respond_error(rq, &err);
         return;
     }
+    if (audit_access(rq, st, audit_action, &r.id, 1) != 0)
+        return;
     /* A NULL timeline means "list item" to write_request: an empty one must not be NULL. */
     static const store_event none;
     jsonw w;
@@ -677,6 +700,18 @@ static void op_list(http_req *rq, rest_state *st)
     int more = n > st->limit;
     if (more)
         n = st->limit;
+    if (n > 0) {
+        int64_t *ids = arena_alloc(rq->arena, n * sizeof *ids);
+        if (!ids) {
+            error_set(&err, ERR_INTERNAL, NULL, "out of memory");
+            http_respond_error(rq, &err);
+            return;
+        }
+        for (size_t i = 0; i < n; i++)
+            ids[i] = rows[i].id;
+        if (audit_access(rq, st, "list", ids, n) != 0)
+            return;
+    }
     jsonw w;
     buf_reset(&rq->out);
     jsonw_init(&w, &rq->out);
@@ -699,7 +734,7 @@ static void op_list(http_req *rq, rest_state *st)
 
 static void op_get(http_req *rq, rest_state *st)
 {
-    respond_request(rq, st, rq->params[0], 200);
+    respond_request(rq, st, rq->params[0], "view", 200);
 }
 
 /* Continuation of every write: the outcome, or the request as it now is. */
@@ -711,7 +746,7 @@ static void write_cont(http_req *rq)
         http_respond_error(rq, &w->err);
         return;
     }
-    respond_request(rq, st, rq->params[0], st->success_status);
+    respond_request(rq, st, rq->params[0], "change", st->success_status);
 }
 
 static void op_patch(http_req *rq, rest_state *st)
@@ -813,7 +848,8 @@ static int authenticate(http_req *rq, rest_state *st, error *err)
                             err) != 0)
         return -1;
     st->actor = arena_printf(rq->arena, "api:%s", st->key.name ? st->key.name : "");
-    if (!st->actor)
+    st->audit_actor = arena_printf(rq->arena, "api:%" PRId64, st->key.id);
+    if (!st->actor || !st->audit_actor)
         return error_set(err, ERR_INTERNAL, NULL, "out of memory");
     return 0;
 }

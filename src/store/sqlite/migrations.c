@@ -243,8 +243,8 @@ static const char migration_2[] =
     "coalesce(" row ".phone, '') || ' ' || replace(replace(replace(replace(replace("               \
     "coalesce(" row ".phone, ''), ' ', ''), '.', ''), '-', ''), '+', ''), '/', '')"
 #define FTS_VALUES(row)                                                                            \
-    row ".id, " row ".reference, " row ".description, " row ".address, " row ".first_name, " row \
-    ".last_name, " row ".email, " FTS_PHONE(row)
+    row ".id, " row ".reference, " row ".description, " row ".address, " row ".first_name, " row   \
+        ".last_name, " row ".email, " FTS_PHONE(row)
 #define FTS_COLUMNS "rowid, reference, description, address, first_name, last_name, email, phone"
 
 /* The back office: agents and their departments, agent sessions, the hash-chained audit log,
@@ -331,21 +331,34 @@ static const char migration_3[] =
     "CREATE VIRTUAL TABLE requests_fts USING fts5 (reference, description, address, "
     "first_name, last_name, email, phone, content = '', "
     "tokenize = 'unicode61 remove_diacritics 2');\n"
-    "INSERT INTO requests_fts (" FTS_COLUMNS ") SELECT " FTS_VALUES("r") " FROM requests r;\n"
-    "CREATE TRIGGER requests_fts_ai AFTER INSERT ON requests BEGIN "
-    "INSERT INTO requests_fts (" FTS_COLUMNS ") VALUES (" FTS_VALUES("new") "); END;\n"
-    "CREATE TRIGGER requests_fts_ad AFTER DELETE ON requests BEGIN "
-    "INSERT INTO requests_fts (requests_fts, " FTS_COLUMNS ") VALUES ('delete', " FTS_VALUES(
-        "old") "); END;\n"
-    "CREATE TRIGGER requests_fts_au AFTER UPDATE OF reference, description, address, "
-    "first_name, last_name, email, phone ON requests BEGIN "
-    "INSERT INTO requests_fts (requests_fts, " FTS_COLUMNS ") VALUES ('delete', " FTS_VALUES(
-        "old") "); "
-    "INSERT INTO requests_fts (" FTS_COLUMNS ") VALUES (" FTS_VALUES("new") "); END;\n"
-    "CREATE INDEX requests_geo ON requests (tenant_id, lat, lon);\n"
-    "CREATE INDEX requests_due ON requests (tenant_id, due_at);\n"
-    "CREATE INDEX requests_department ON requests (tenant_id, department_id, created_at);\n"
-    "CREATE INDEX requests_assignee ON requests (tenant_id, assignee, created_at);\n";
+    "INSERT INTO requests_fts (" FTS_COLUMNS ") SELECT " FTS_VALUES(
+        "r") " FROM requests r;\n"
+             "CREATE TRIGGER requests_fts_ai AFTER INSERT ON requests BEGIN "
+             "INSERT INTO requests_fts (" FTS_COLUMNS ") VALUES (" FTS_VALUES(
+                 "new") "); END;\n"
+                        "CREATE TRIGGER requests_fts_ad AFTER DELETE ON requests BEGIN "
+                        "INSERT INTO requests_fts (requests_fts, " FTS_COLUMNS
+                        ") VALUES ('delete', " FTS_VALUES(
+                            "old") "); END;\n"
+                                   "CREATE TRIGGER requests_fts_au AFTER UPDATE OF reference, "
+                                   "description, address, "
+                                   "first_name, last_name, email, phone ON requests BEGIN "
+                                   "INSERT INTO requests_fts (requests_fts, " FTS_COLUMNS
+                                   ") VALUES ('delete', " FTS_VALUES(
+                                       "old") "); "
+                                              "INSERT INTO requests_fts (" FTS_COLUMNS
+                                              ") VALUES (" FTS_VALUES(
+                                                  "new") "); END;\n"
+                                                         "CREATE INDEX requests_geo ON requests "
+                                                         "(tenant_id, lat, lon);\n"
+                                                         "CREATE INDEX requests_due ON requests "
+                                                         "(tenant_id, due_at);\n"
+                                                         "CREATE INDEX requests_department ON "
+                                                         "requests (tenant_id, department_id, "
+                                                         "created_at);\n"
+                                                         "CREATE INDEX requests_assignee ON "
+                                                         "requests (tenant_id, assignee, "
+                                                         "created_at);\n";
 
 const char *const store_sqlite_migrations[] = {migration_1, migration_2, migration_3};
 const int store_sqlite_migration_count =

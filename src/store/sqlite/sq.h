@@ -309,15 +309,14 @@ int store_sqlite_agent_list(store *s, int64_t tenant_id, arena *a, store_agent *
                             error *err);
 int store_sqlite_tx_agent_insert(store *s, const store_agent *ag, int64_t *id_out, error *err);
 int store_sqlite_tx_agent_update(store *s, const store_agent *ag, error *err);
-int store_sqlite_tx_session_delete_agent(store *s, int64_t tenant_id, int64_t agent_id,
-                                         error *err);
+int store_sqlite_tx_session_delete_agent(store *s, int64_t tenant_id, int64_t agent_id, error *err);
 int store_sqlite_tx_audit_append(store *s, const store_audit *e, int64_t *id_out, error *err);
 int store_sqlite_audit_last(store *s, int64_t tenant_id, arena *a, store_audit *out, int *found,
                             error *err);
 int store_sqlite_audit_list(store *s, int64_t tenant_id, int64_t after_id, size_t limit, arena *a,
                             store_audit **out, size_t *n, error *err);
-int store_sqlite_tx_audit_purge_before(store *s, int64_t tenant_id, int64_t before,
-                                       int64_t *purged, error *err);
+int store_sqlite_tx_audit_purge_before(store *s, int64_t tenant_id, int64_t before, int64_t *purged,
+                                       error *err);
 int store_sqlite_saved_filter_list(store *s, int64_t tenant_id, int64_t agent_id, arena *a,
                                    store_saved_filter **out, size_t *n, error *err);
 int store_sqlite_tx_saved_filter_insert(store *s, const store_saved_filter *f, int64_t *id_out,
@@ -333,8 +332,8 @@ int store_sqlite_tx_request_set_public(store *s, int64_t tenant_id, int64_t requ
                                        int is_public, error *err);
 int store_sqlite_request_get_by_id(store *s, int64_t tenant_id, int64_t id, arena *a,
                                    store_request *out, int *found, error *err);
-int store_sqlite_requests_near(store *s, int64_t tenant_id, double lat, double lon,
-                               double radius_m, size_t limit, arena *a, store_request **out,
-                               double **distance_m, size_t *n, error *err);
+int store_sqlite_requests_near(store *s, int64_t tenant_id, double lat, double lon, double radius_m,
+                               size_t limit, arena *a, store_request **out, double **distance_m,
+                               size_t *n, error *err);
 
 #endif

@@ -27,8 +27,8 @@ static int64_t now_or(int64_t t)
 }
 
 /* A write that must touch a row: ERR_NOT_FOUND when it changed none. */
-int store_sqlite_run_update(store_sqlite_conn *c, sqlite3_stmt *st, const char *what, const char *missing,
-                      error *err)
+int store_sqlite_run_update(store_sqlite_conn *c, sqlite3_stmt *st, const char *what,
+                            const char *missing, error *err)
 {
     if (store_sqlite_run_write(c, st, NULL, what, err) != 0)
         return -1;
@@ -37,10 +37,9 @@ int store_sqlite_run_update(store_sqlite_conn *c, sqlite3_stmt *st, const char *
     return 0;
 }
 
-
 /* Steps a statement whose parameters are bound, reading at most one row into out. */
-int store_sqlite_read_one(store_sqlite_conn *c, sqlite3_stmt *st, store_sqlite_row_reader rd, arena *a, void *out,
-                    int *found, const char *what, error *err)
+int store_sqlite_read_one(store_sqlite_conn *c, sqlite3_stmt *st, store_sqlite_row_reader rd,
+                          arena *a, void *out, int *found, const char *what, error *err)
 {
     *found = 0;
     int rc = sqlite3_step(st), ret = 0;
@@ -56,8 +55,9 @@ int store_sqlite_read_one(store_sqlite_conn *c, sqlite3_stmt *st, store_sqlite_r
 
 /* Steps a statement whose parameters are bound, reading every row into an arena array of
  * elements of `size` bytes. */
-int store_sqlite_read_all(store_sqlite_conn *c, sqlite3_stmt *st, store_sqlite_row_reader rd, arena *a, size_t size,
-                    void **out, size_t *n, const char *what, error *err)
+int store_sqlite_read_all(store_sqlite_conn *c, sqlite3_stmt *st, store_sqlite_row_reader rd,
+                          arena *a, size_t size, void **out, size_t *n, const char *what,
+                          error *err)
 {
     size_t cap = 0, count = 0;
     char *arr = NULL;
@@ -200,6 +200,7 @@ static int read_session(sqlite3_stmt *st, arena *a, void *p)
     se->created_at = sqlite3_column_int64(st, 4);
     se->last_seen_at = sqlite3_column_int64(st, 5);
     se->expires_at = sqlite3_column_int64(st, 6);
+    se->agent_id = sqlite3_column_int64(st, 7);
     return oom ? -1 : 0;
 }
 
@@ -226,13 +227,18 @@ int store_sqlite_tx_session_insert(store *s, const store_session *se, int64_t *i
     store_sqlite_conn *c = writer(s, err);
     if (!c)
         return -1;
+    /* The table's CHECK says the same; this gives the caller a clear error first. */
+    if ((se->account_id != 0) == (se->agent_id != 0))
+        return error_set(err, ERR_INVALID_ARG, "session",
+                         "a session belongs to exactly one account or agent");
     sqlite3_stmt *st = store_sqlite_stmt(c, SQ_SESSION_INSERT, err);
     if (!st)
         return -1;
     int64_t created = now_or(se->created_at);
     sqlite3_bind_int64(st, 1, se->tenant_id);
     store_sqlite_bind_text(st, 2, se->token_hash);
-    sqlite3_bind_int64(st, 3, se->account_id);
+    store_sqlite_bind_id(st, 3, se->account_id);
+    store_sqlite_bind_id(st, 7, se->agent_id);
     sqlite3_bind_int64(st, 4, created);
     sqlite3_bind_int64(st, 5, se->last_seen_at ? se->last_seen_at : created);
     sqlite3_bind_int64(st, 6, se->expires_at);
@@ -427,7 +433,8 @@ int store_sqlite_outbox_due(store *s, int64_t now, size_t limit, arena *a, store
         return -1;
     sqlite3_bind_int64(st, 1, now);
     sqlite3_bind_int64(st, 2, limit > INT64_MAX ? INT64_MAX : (int64_t)limit);
-    return store_sqlite_read_all(c, st, read_outbox, a, sizeof **out, (void **)out, n, "outbox_due", err);
+    return store_sqlite_read_all(c, st, read_outbox, a, sizeof **out, (void **)out, n, "outbox_due",
+                                 err);
 }
 
 int store_sqlite_tx_outbox_sent(store *s, int64_t id, int64_t when, error *err)
@@ -476,7 +483,8 @@ int store_sqlite_outbox_list(store *s, int64_t tenant_id, int64_t request_id, ar
     sqlite3_bind_int64(st, 1, tenant_id);
     if (request_id)
         sqlite3_bind_int64(st, 2, request_id);
-    return store_sqlite_read_all(c, st, read_outbox, a, sizeof **out, (void **)out, n, "outbox_list", err);
+    return store_sqlite_read_all(c, st, read_outbox, a, sizeof **out, (void **)out, n,
+                                 "outbox_list", err);
 }
 
 /* ---- attachments ---- */
@@ -565,8 +573,8 @@ int store_sqlite_attachments_list(store *s, int64_t tenant_id, int64_t request_i
         return -1;
     sqlite3_bind_int64(st, 1, tenant_id);
     sqlite3_bind_int64(st, 2, request_id);
-    return store_sqlite_read_all(c, st, read_attachment, a, sizeof **out, (void **)out, n, "attachments_list",
-                    err);
+    return store_sqlite_read_all(c, st, read_attachment, a, sizeof **out, (void **)out, n,
+                                 "attachments_list", err);
 }
 
 int store_sqlite_tx_attachment_moderate(store *s, int64_t tenant_id, int64_t id,

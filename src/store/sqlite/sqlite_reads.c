@@ -248,7 +248,12 @@ int store_sqlite_request_get(store *s, int64_t tenant_id, const char *reference,
 
 #define MAX_BINDS (3 * STORE_FILTER_MAX_LIST + 16)
 
+/* The FTS5 query made from a search text: at most this many words and bytes. */
+#define FTS_MAX_WORDS 16
+#define FTS_MAX_LEN 1024
+
 typedef struct sqlbuild {
+    char fts[FTS_MAX_LEN]; /* the bound MATCH expression, when there is one */
     char sql[4096];
     size_t len;
     int overflow;
@@ -331,9 +336,66 @@ static void sb_tenant(sqlbuild *b, const store_request_filter *f)
     sb_add(b, ")");
 }
 
+/* Whether a word holds something the tokenizer indexes: an ASCII letter or digit, or any
+ * non-ASCII character (accented letters). A word of punctuation only would be an empty
+ * phrase. */
+static int fts_word_useful(const char *w, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        unsigned char ch = (unsigned char)w[i];
+        if (ch >= 0x80 || (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'z') ||
+            (ch >= 'A' && ch <= 'Z'))
+            return 1;
+    }
+    return 0;
+}
+
+/* Turns the user's text into an FTS5 expression in out: each word becomes a quoted string
+ * (inner double quotes doubled), so that no character of the input is FTS5 syntax; words are
+ * ANDed; the last one matches as a prefix. Returns the number of words (0: nothing to search
+ * for) or -1 when the expression would not fit. */
+static int fts_query(const char *text, char *out, size_t cap)
+{
+    size_t len = 0;
+    int words = 0;
+    const char *p = text;
+    out[0] = '\0';
+    while (*p && words < FTS_MAX_WORDS) {
+        while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r' || *p == '\f' || *p == '\v')
+            p++;
+        const char *w = p;
+        while (*p && *p != ' ' && *p != '\t' && *p != '\n' && *p != '\r' && *p != '\f' &&
+               *p != '\v')
+            p++;
+        size_t wn = (size_t)(p - w);
+        if (wn == 0 || !fts_word_useful(w, wn))
+            continue;
+        /* room for a space, two quotes, every character doubled, '*' and the NUL */
+        if (len + 2 * wn + 5 > cap)
+            return -1;
+        if (words)
+            out[len++] = ' ';
+        out[len++] = '"';
+        for (size_t i = 0; i < wn; i++) {
+            if (w[i] == '"')
+                out[len++] = '"';
+            out[len++] = w[i];
+        }
+        out[len++] = '"';
+        words++;
+    }
+    if (words) {
+        out[len++] = '*';
+        out[len] = '\0';
+    }
+    return words;
+}
+
 /* The FROM and WHERE clauses for a filter; `paging` adds the keyset cursor condition. */
 static int build_where(sqlbuild *b, const store_request_filter *f, int paging, error *err)
 {
+    if (f->n_department_ids > STORE_FILTER_MAX_LIST)
+        return error_set(err, ERR_INVALID_ARG, "department", "too many departments");
     if (f->n_references > STORE_FILTER_MAX_LIST)
         return error_set(err, ERR_INVALID_ARG, "service_request_id", "too many references");
     if (f->n_procedure_ids > STORE_FILTER_MAX_LIST)
@@ -397,6 +459,26 @@ static int build_where(sqlbuild *b, const store_request_filter *f, int paging, e
         sb_add(b, " AND r.updated_at >= ?");
         sb_int(b, f->updated_since);
     }
+    if (f->n_department_ids > 0) {
+        sb_in_list(b, "r.department_id", f->n_department_ids);
+        for (size_t i = 0; i < f->n_department_ids; i++)
+            sb_int(b, f->department_ids[i]);
+    }
+    if (f->unassigned)
+        sb_add(b, " AND r.assignee IS NULL");
+    if (f->overdue) {
+        sb_add(b, " AND r.due_at < ? AND r.closed_at IS NULL");
+        sb_int(b, f->now);
+    }
+    if (f->text) {
+        int words = fts_query(f->text, b->fts, sizeof b->fts);
+        if (words < 0)
+            return error_set(err, ERR_INVALID_ARG, "q", "search text too long");
+        if (words > 0) {
+            sb_add(b, " AND r.id IN (SELECT rowid FROM requests_fts WHERE requests_fts MATCH ?)");
+            sb_text(b, b->fts);
+        }
+    }
     if (paging && (f->before_created_at || f->before_id)) {
         sb_add(b, " AND (r.created_at, r.id) < (?, ?)");
         sb_int(b, f->before_created_at);
@@ -427,6 +509,23 @@ static sqlite3_stmt *prepare_built(store_sqlite_conn *c, sqlbuild *b, error *err
     return st;
 }
 
+/* The ORDER BY of each sort, ending on the id so that the order is total (stable pages). */
+static const char *sort_clause(int sort)
+{
+    switch (sort) {
+    case STORE_SORT_CREATED_ASC:
+        return " ORDER BY r.created_at ASC, r.id ASC";
+    case STORE_SORT_UPDATED_DESC:
+        return " ORDER BY r.updated_at DESC, r.id DESC";
+    case STORE_SORT_DUE_ASC:
+        return " ORDER BY r.due_at IS NULL, r.due_at ASC, r.id ASC";
+    case STORE_SORT_PRIORITY_DESC:
+        return " ORDER BY r.priority DESC, r.created_at DESC, r.id DESC";
+    default:
+        return " ORDER BY r.created_at DESC, r.id DESC";
+    }
+}
+
 int store_sqlite_request_search(store *s, const store_request_filter *f, arena *a,
                                 store_request **out, size_t *n, error *err)
 {
@@ -443,9 +542,12 @@ int store_sqlite_request_search(store *s, const store_request_filter *f, arena *
     b.n_binds = 0;
     b.sql[0] = '\0';
     sb_add(&b, "SELECT " SQ_REQUEST_COLUMNS);
-    if (build_where(&b, f, f->n_references == 0, err) != 0)
+    /* Keyset paging only for the default order, whose index it follows. */
+    int keyset = f->n_references == 0 && f->sort == STORE_SORT_CREATED_DESC;
+    if (build_where(&b, f, keyset, err) != 0)
         return -1;
-    sb_add(&b, " ORDER BY r.created_at DESC, r.id DESC LIMIT ? OFFSET ?");
+    sb_add(&b, sort_clause(f->n_references ? STORE_SORT_CREATED_DESC : f->sort));
+    sb_add(&b, " LIMIT ? OFFSET ?");
     sb_int(&b, f->limit > INT64_MAX ? INT64_MAX : (int64_t)f->limit);
     sb_int(&b, f->n_references || f->offset > INT64_MAX ? 0 : (int64_t)f->offset);
     sqlite3_stmt *st = prepare_built(c, &b, err);

@@ -125,10 +125,11 @@ const char *const store_sqlite_stmt_sql[SQ_STMT_COUNT] = {
         "notify = coalesce(?6, 'email'), lang = coalesce(?7, 'fr'), email_verified_at = ?8 "
         "WHERE tenant_id = ?1 AND id = ?2",
     [SQ_SESSION_FIND] = "SELECT id, tenant_id, token_hash, account_id, created_at, last_seen_at, "
-                        "expires_at FROM sessions WHERE token_hash = ?2 AND tenant_id = ?1",
+                        "expires_at, agent_id FROM sessions WHERE token_hash = ?2 AND "
+                        "tenant_id = ?1",
     [SQ_SESSION_INSERT] =
         "INSERT INTO sessions (tenant_id, token_hash, account_id, created_at, last_seen_at, "
-        "expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        "expires_at, agent_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     [SQ_SESSION_TOUCH] = "UPDATE sessions SET last_seen_at = ?2 WHERE id = ?1",
     [SQ_SESSION_DELETE] = "DELETE FROM sessions WHERE token_hash = ?2 AND tenant_id = ?1",
     [SQ_SESSION_DELETE_ACCOUNT] = "DELETE FROM sessions WHERE tenant_id = ?1 AND account_id = ?2",
@@ -172,6 +173,64 @@ const char *const store_sqlite_stmt_sql[SQ_STMT_COUNT] = {
     [SQ_SUPPORT_BUMP] =
         "UPDATE requests SET supporters = supporters + 1 WHERE id = ?2 AND tenant_id = ?1",
     [SQ_REQUEST_EXISTS] = "SELECT 1 FROM requests WHERE id = ?2 AND tenant_id = ?1",
+    /* ---- back office ---- */
+    [SQ_AGENT_GET] = "SELECT " SQ_AGENT_COLUMNS " FROM agents WHERE tenant_id = ?1 AND id = ?2",
+    /* NOCASE column: the comparison ignores (ASCII) case. */
+    [SQ_AGENT_FIND_EMAIL] =
+        "SELECT " SQ_AGENT_COLUMNS " FROM agents WHERE tenant_id = ?1 AND email = ?2",
+    [SQ_AGENT_LIST] = "SELECT " SQ_AGENT_COLUMNS " FROM agents WHERE tenant_id = ?1 "
+                      "ORDER BY name COLLATE NOCASE, id",
+    [SQ_AGENT_DEPTS] =
+        "SELECT department_id FROM agent_departments WHERE agent_id = ?1 ORDER BY department_id",
+    [SQ_AGENT_DEPTS_TENANT] = "SELECT ad.agent_id, ad.department_id FROM agent_departments ad "
+                              "JOIN agents a ON a.id = ad.agent_id WHERE a.tenant_id = ?1 "
+                              "ORDER BY ad.agent_id, ad.department_id",
+    [SQ_AGENT_INSERT] = "INSERT INTO agents (tenant_id, email, name, role, password_hash, "
+                        "totp_secret, totp_enabled, active, created_at, last_login_at) VALUES "
+                        "(?1, lower(?2), ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+    [SQ_AGENT_UPDATE] = "UPDATE agents SET name = ?3, role = ?4, password_hash = ?5, "
+                        "totp_secret = ?6, totp_enabled = ?7, active = ?8, last_login_at = ?9 "
+                        "WHERE tenant_id = ?1 AND id = ?2",
+    [SQ_AGENT_DEPTS_CLEAR] = "DELETE FROM agent_departments WHERE agent_id = ?1",
+    [SQ_AGENT_DEPT_ADD] = "INSERT OR IGNORE INTO agent_departments (agent_id, department_id) "
+                          "VALUES (?1, ?2)",
+    [SQ_DEPARTMENT_OF_TENANT] = "SELECT 1 FROM departments WHERE id = ?2 AND tenant_id = ?1",
+    [SQ_SESSION_DELETE_AGENT] = "DELETE FROM sessions WHERE tenant_id = ?1 AND agent_id = ?2",
+    [SQ_AUDIT_INSERT] = "INSERT INTO audit_log (tenant_id, at, agent_id, actor, action, "
+                        "object_kind, object_ids, source, prev_hash, hash) VALUES (?1, ?2, ?3, "
+                        "?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+    [SQ_AUDIT_LAST] = "SELECT " SQ_AUDIT_COLUMNS " FROM audit_log WHERE tenant_id = ?1 "
+                      "ORDER BY id DESC LIMIT 1",
+    [SQ_AUDIT_LIST] = "SELECT " SQ_AUDIT_COLUMNS " FROM audit_log WHERE tenant_id = ?1 AND "
+                      "id > ?2 ORDER BY id LIMIT ?3",
+    [SQ_AUDIT_PURGE] = "DELETE FROM audit_log WHERE tenant_id = ?1 AND at < ?2",
+    [SQ_SAVED_FILTER_LIST] = "SELECT id, tenant_id, agent_id, name, query FROM saved_filters "
+                             "WHERE tenant_id = ?1 AND agent_id = ?2 ORDER BY name, id",
+    /* The agent must be of the same tenant: otherwise nothing is inserted. */
+    [SQ_SAVED_FILTER_INSERT] = "INSERT INTO saved_filters (tenant_id, agent_id, name, query) "
+                               "SELECT tenant_id, id, ?3, ?4 FROM agents WHERE tenant_id = ?1 "
+                               "AND id = ?2",
+    [SQ_SAVED_FILTER_DELETE] =
+        "DELETE FROM saved_filters WHERE tenant_id = ?1 AND agent_id = ?2 AND id = ?3",
+    [SQ_TEMPLATE_LIST] = "SELECT id, tenant_id, name, body FROM reply_templates "
+                         "WHERE tenant_id = ?1 ORDER BY name, id",
+    [SQ_TEMPLATE_UPSERT] = "INSERT INTO reply_templates (tenant_id, name, body) VALUES "
+                           "(?1, ?2, ?3) ON CONFLICT (tenant_id, name) DO UPDATE SET "
+                           "body = excluded.body RETURNING id",
+    [SQ_TEMPLATE_UPDATE] =
+        "UPDATE reply_templates SET name = ?3, body = ?4 WHERE tenant_id = ?1 AND id = ?2",
+    [SQ_TEMPLATE_DELETE] = "DELETE FROM reply_templates WHERE tenant_id = ?1 AND id = ?2",
+    [SQ_REQUEST_SET_PUBLIC] = "UPDATE requests SET is_public = ?3 WHERE tenant_id = ?1 AND id = ?2",
+    [SQ_REQUEST_GET_BY_ID] =
+        "SELECT " SQ_REQUEST_COLUMNS " FROM requests r WHERE r.tenant_id = ?1 AND r.id = ?2",
+    /* A bounding box on the requests_geo index, ordered by the flat-earth distance (?8 is
+     * cos(latitude)), which orders like the true distance at these scales; the caller computes
+     * the exact distance, filters the radius and sorts again. */
+    [SQ_REQUESTS_NEAR] =
+        "SELECT " SQ_REQUEST_COLUMNS " FROM requests r WHERE r.tenant_id = ?1 AND "
+        "r.lat BETWEEN ?2 AND ?3 AND r.lon BETWEEN ?4 AND ?5 AND r.closed_at IS NULL "
+        "ORDER BY (r.lat - ?6) * (r.lat - ?6) + (r.lon - ?7) * ?8 * (r.lon - ?7) * ?8, r.id "
+        "LIMIT ?9",
 };
 
 int store_sqlite_oom(error *err)
@@ -719,6 +778,25 @@ static const store_ops sqlite_ops = {
     .attachments_list = store_sqlite_attachments_list,
     .tx_attachment_moderate = store_sqlite_tx_attachment_moderate,
     .tx_request_support = store_sqlite_tx_request_support,
+    .agent_get = store_sqlite_agent_get,
+    .agent_find_email = store_sqlite_agent_find_email,
+    .agent_list = store_sqlite_agent_list,
+    .tx_agent_insert = store_sqlite_tx_agent_insert,
+    .tx_agent_update = store_sqlite_tx_agent_update,
+    .tx_session_delete_agent = store_sqlite_tx_session_delete_agent,
+    .tx_audit_append = store_sqlite_tx_audit_append,
+    .audit_last = store_sqlite_audit_last,
+    .audit_list = store_sqlite_audit_list,
+    .tx_audit_purge_before = store_sqlite_tx_audit_purge_before,
+    .saved_filter_list = store_sqlite_saved_filter_list,
+    .tx_saved_filter_insert = store_sqlite_tx_saved_filter_insert,
+    .tx_saved_filter_delete = store_sqlite_tx_saved_filter_delete,
+    .reply_template_list = store_sqlite_reply_template_list,
+    .tx_reply_template_upsert = store_sqlite_tx_reply_template_upsert,
+    .tx_reply_template_delete = store_sqlite_tx_reply_template_delete,
+    .tx_request_set_public = store_sqlite_tx_request_set_public,
+    .request_get_by_id = store_sqlite_request_get_by_id,
+    .requests_near = store_sqlite_requests_near,
     .tx_begin = store_sqlite_tx_begin,
     .tx_commit = store_sqlite_tx_commit,
     .tx_rollback = store_sqlite_tx_rollback,

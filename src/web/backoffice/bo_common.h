@@ -16,15 +16,19 @@
 
 #include "http/http.h"
 #include "store/store.h"
+#include "util/error.h"
 #include "util/form.h"
 
 /* The agent session cookie (distinct from the citizens' one: an agent can be a citizen too). */
 #define BO_SESSION_COOKIE "guichet_agent"
 
 /* The logged-in agent of this request: 1 and *out (strings in rq->arena). Otherwise answers
- * 303 to /agent/connexion?retour=<this path> (with ?expiree=1 when the session just ran out)
- * and returns 0: the handler must return at once. Looked up once per request. */
+ * 303 to /agent/connexion?retour=<this path> (with &expiree=1 when the browser's session
+ * ran out: 30 minutes idle or 12 hours) and returns 0: the handler must return at once. */
 int bo_agent(http_req *rq, store_agent *out);
+/* The logged-in agent, if any, without answering anything: 1 and *out, or 0 (pages outside
+ * /agent/ that agents may also use, e.g. attachments). */
+int bo_current_agent(http_req *rq, store_agent *out);
 /* Like bo_agent, and the agent must be an admin: otherwise answers 403 and returns 0. */
 int bo_admin(http_req *rq, store_agent *out);
 
@@ -47,11 +51,55 @@ void bo_not_found(http_req *rq);
  * malformed body, 403 for a wrong token); the handler must then return at once. */
 int bo_form(http_req *rq, form *out);
 
-/* Writes one audit entry for agent a: action ("view", "search", "list", "export",
- * "change", "login", "admin"…), kind of record ("request", "contact", "agent"…), the
- * records' ids (never personal data). Failures are logged loudly, never shown. */
+/* Writes one audit entry for agent a (actor "agent:<id>", or "system" when a is NULL, e.g. a
+ * failed login with an unknown address; source "web <client address>"):
+ * action ("view", "search", "list", "export", "change", "login", "admin"…), kind of record
+ * ("request", "contact", "agent"…), the records' ids (never personal data; n may be 0).
+ * Does not wait for the commit (reads must stay fast); failures are logged loudly. */
 void bo_audit(http_req *rq, const store_agent *a, const char *action, const char *kind,
               const int64_t *ids, size_t n);
+/* The same, waiting until the entry is durable: for changes, so that a change is never
+ * answered as done while its audit entry could still be lost. 0, or -1 (logged). */
+int bo_audit_wait(http_req *rq, const store_agent *a, const char *action, const char *kind,
+                  const int64_t *ids, size_t n);
+
+/* ---- form pages: context, error summary, values typed, notice ---- */
+
+/* A page being built. errors [{field, message}] feed the error summary (partial
+ * agent/partials/errors, which also shows `notice`), field_errors {field: message} the
+ * fields, values {field: value} what was typed. */
+typedef struct bo_page {
+    http_req *rq;
+    lang l;
+    json_t *ctx;
+    json_t *errors;
+    json_t *field_errors;
+    json_t *values;
+} bo_page;
+
+/* Starts a page with bo_context(rq, a) (a may be NULL: login pages): 0, or -1 after
+ * answering (no tenant, out of memory). */
+int bo_page_start(bo_page *p, http_req *rq, const store_agent *a);
+/* The string `key` of the page's language. */
+const char *bo_page_str(const bo_page *p, const char *key);
+/* Adds an error on field (the first per field wins); message is shown as is. */
+void bo_page_error(bo_page *p, const char *field, const char *message);
+/* The same with the string of i18n key msg_key. */
+void bo_page_error_key(bo_page *p, const char *field, const char *msg_key);
+int bo_page_has_errors(const bo_page *p);
+/* A framed message above the content: kind "info" or "success". */
+void bo_page_notice(bo_page *p, const char *kind, const char *text);
+/* Keeps a typed value (valid UTF-8 without control characters, cut to 4,000 characters). */
+void bo_page_value(bo_page *p, const char *field, const char *value);
+/* Sets ctx[key] (reference taken). */
+void bo_page_set(bo_page *p, const char *key, json_t *v);
+/* Renders tmpl with title (prefixed «Erreur :» when there are errors, and then status 200
+ * becomes 400). Frees the page. */
+void bo_page_render(bo_page *p, int status, const char *tmpl, const char *title);
+/* Drops the page without rendering (the handler answered otherwise). */
+void bo_page_discard(bo_page *p);
+/* Drops the page and answers err with the HTML error page. */
+void bo_page_fail(bo_page *p, const error *err);
 
 /* The role's label in the page's language ("Agent", "Responsable", "Élu", "Administrateur"). */
 const char *bo_role_label(http_req *rq, const char *role);

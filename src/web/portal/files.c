@@ -19,6 +19,8 @@
 #include "store/store.h"
 #include "util/log.h"
 #include "web/portal/portal.h"
+#include "core/perm.h"
+#include "web/backoffice/bo_common.h"
 #include "web/web.h"
 
 /* Answers the same 404 whatever the reason: no leak of what exists. */
@@ -54,6 +56,13 @@ static int citizen_owns(http_req *rq, const store_request *r)
         return 1;
     return acc.email_verified_at != 0 && acc.email && r->email &&
            strcasecmp(acc.email, r->email) == 0;
+}
+
+/* 1 when a logged-in agent may see r (the back office previews attachments). */
+static int agent_may_view(http_req *rq, const store_request *r)
+{
+    store_agent ag;
+    return bo_current_agent(rq, &ag) && perm_can_view(&ag, r);
 }
 
 /* 1 when anyone may see the file: an approved photo of a request shown publicly, of a
@@ -172,7 +181,7 @@ static int load_allowed(http_req *rq, const cat_tenant *t, store_request *r, sto
     *is_public = publicly_visible(t, r, at);
     const char *token = form_get(&rq->query, "jeton");
     if (*is_public || (token && *token && request_token_matches(rq->core, r, token)) ||
-        citizen_owns(rq, r))
+        citizen_owns(rq, r) || agent_may_view(rq, r))
         return 0;
 not_found:
     not_found(rq);

@@ -1,0 +1,260 @@
+/*
+ * agent_cmd — the back-office commands: create an agent (password from standard input, never
+ * from argv, which every user of the machine can read), verify the audit chain, purge old
+ * audit entries. Exit codes as every command: 0 success, 1 failure, 2 wrong usage.
+ */
+#include "cli/agent_cmd.h"
+
+#include <inttypes.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core/agent.h"
+#include "core/audit.h"
+#include "core/catalogue.h"
+#include "core/core.h"
+#include "util/timeutil.h"
+
+#define OPT_DB_SPEC                                                                                \
+    {                                                                                              \
+        "db", "GUICHET_DB", OPT_STRING, NULL, 1, 0, 0, "database file (SQLite)"                    \
+    }
+#define OPT_TENANT_SPEC                                                                            \
+    {                                                                                              \
+        "tenant", "GUICHET_TENANT", OPT_STRING, NULL, 0, 0, 0,                                     \
+            "collectivité slug (optional with a single one)"                                      \
+    }
+
+const opt_spec agent_cmd_add_opts[] = {
+    OPT_DB_SPEC,
+    OPT_TENANT_SPEC,
+    {"email", NULL, OPT_STRING, NULL, 1, 0, 0, "the agent's e-mail address (their login)"},
+    {"name", NULL, OPT_STRING, NULL, 1, 0, 0, "the agent's full name"},
+    {"role", NULL, OPT_STRING, NULL, 1, 0, 0, "agent, manager, elected or admin"},
+    {"department", NULL, OPT_STRING, "", 0, 0, 0,
+     "department code(s), comma separated: --department voirie,proprete"},
+    {"password-stdin", NULL, OPT_FLAG, NULL, 0, 0, 0,
+     "the password (12 to 256 characters) is the first line of standard input; it is never "
+     "taken from the command line"},
+    {0}};
+
+const opt_spec agent_cmd_audit_verify_opts[] = {OPT_DB_SPEC, OPT_TENANT_SPEC, {0}};
+
+const opt_spec agent_cmd_audit_purge_opts[] = {
+    OPT_DB_SPEC,
+    OPT_TENANT_SPEC,
+    {"before-days", NULL, OPT_UINT, NULL, 1, 1, 3650,
+     "delete entries older than this many days (CNIL: keep 180 to 365)"},
+    {0}};
+
+typedef struct cmd_ctx {
+    store *store;
+    core *core;
+} cmd_ctx;
+
+static void ctx_close(cmd_ctx *x)
+{
+    core_close(x->core);
+    store_close(x->store);
+}
+
+static int ctx_open(const char *cmd, const opt_values *v, cmd_ctx *x)
+{
+    error err;
+    error_clear(&err);
+    memset(x, 0, sizeof *x);
+    x->store = store_open(opt_str(v, "db"), &err);
+    if (!x->store || x->store->ops->migrate(x->store, &err) != 0 ||
+        !(x->core = core_open(x->store, &err))) {
+        fprintf(stderr, "%s: cannot open database '%s': %s\n", cmd, opt_str(v, "db"),
+                err.detail[0] ? err.detail : err_message(err.code, LANG_EN));
+        ctx_close(x);
+        return -1;
+    }
+    return 0;
+}
+
+static const cat_tenant *pick_tenant(const char *cmd, const catalogue *cat, const opt_values *v)
+{
+    const char *slug = opt_str(v, "tenant");
+    if (slug) {
+        const cat_tenant *t = catalogue_tenant_by_slug(cat, slug);
+        if (!t)
+            fprintf(stderr, "%s: no collectivité '%s'\n", cmd, slug);
+        return t;
+    }
+    if (cat->n_tenants == 1)
+        return &cat->tenants[0];
+    fprintf(stderr,
+            cat->n_tenants == 0 ? "%s: the database has no collectivité yet\n"
+                                : "%s: several collectivités: say which one with "
+                                  "--tenant SLUG\n",
+            cmd);
+    return NULL;
+}
+
+/* Reads the first line of stdin (without its line end) into pw. -1 when empty or too long. */
+static int read_password(char *pw, size_t size)
+{
+    if (!fgets(pw, (int)size, stdin))
+        return -1;
+    size_t n = strlen(pw);
+    if (n > 0 && pw[n - 1] != '\n' && !feof(stdin))
+        return -1; /* longer than the buffer */
+    while (n > 0 && (pw[n - 1] == '\n' || pw[n - 1] == '\r'))
+        pw[--n] = '\0';
+    return n > 0 ? 0 : -1;
+}
+
+int agent_cmd_add(const opt_values *v)
+{
+    static const char cmd[] = "guichet agent add";
+    if (!opt_flag(v, "password-stdin")) {
+        fprintf(stderr, "%s: the password is only read from standard input (--password-stdin)\n",
+                cmd);
+        return 2;
+    }
+    agent_role role;
+    if (agent_role_parse(opt_str(v, "role"), &role) != 0) {
+        fprintf(stderr, "%s: invalid value for --role: '%s' (agent, manager, elected or admin)\n",
+                cmd, opt_str(v, "role"));
+        return 2;
+    }
+    /* "voirie,proprete" -> codes; empty items (",,") are a usage error. */
+    char deps[512];
+    const char *codes[AGENT_MAX_DEPARTMENTS];
+    size_t n = 0;
+    const char *dep_opt = opt_str(v, "department");
+    if (strlen(dep_opt) >= sizeof deps) {
+        fprintf(stderr, "%s: --department is too long\n", cmd);
+        return 2;
+    }
+    snprintf(deps, sizeof deps, "%s", dep_opt);
+    for (char *p = deps; *deps;) {
+        char *comma = strchr(p, ',');
+        if (comma)
+            *comma = '\0';
+        if (!*p || n == AGENT_MAX_DEPARTMENTS) {
+            fprintf(stderr,
+                    "%s: invalid value for --department: '%s' (codes separated by "
+                    "commas, at most %d)\n",
+                    cmd, dep_opt, AGENT_MAX_DEPARTMENTS);
+            return 2;
+        }
+        codes[n++] = p;
+        if (!comma)
+            break;
+        p = comma + 1;
+    }
+    char pw[AGENT_PASSWORD_MAX + 2];
+    if (read_password(pw, sizeof pw) != 0) {
+        fprintf(stderr,
+                "%s: give the password (12 to 256 characters) on the first line of "
+                "standard input\n",
+                cmd);
+        sodium_memzero(pw, sizeof pw);
+        return 2;
+    }
+    cmd_ctx x;
+    if (ctx_open(cmd, v, &x) != 0) {
+        sodium_memzero(pw, sizeof pw);
+        return 1;
+    }
+    int rc = 1;
+    const catalogue *cat = catalogue_acquire(x.core);
+    const cat_tenant *t = pick_tenant(cmd, cat, v);
+    int64_t tenant_id = t ? t->rec.id : 0;
+    char slug[128];
+    snprintf(slug, sizeof slug, "%s", t ? t->rec.slug : "");
+    catalogue_release(x.core, cat);
+    if (tenant_id) {
+        int64_t id = 0;
+        error err;
+        error_clear(&err);
+        if (agent_create(x.core, tenant_id, opt_str(v, "email"), opt_str(v, "name"), role, codes, n,
+                         pw, &id, &err) == 0) {
+            printf("agent %" PRId64 " (%s) created for %s\n", id, agent_role_name(role), slug);
+            rc = 0;
+        } else {
+            fprintf(stderr, "%s: %s%s%s\n", cmd, err.arg[0] ? err.arg : "", err.arg[0] ? ": " : "",
+                    err.detail);
+            rc = err.code == ERR_INVALID_ARG ? 2 : 1;
+        }
+    }
+    sodium_memzero(pw, sizeof pw);
+    ctx_close(&x);
+    return rc;
+}
+
+/* Verifies one tenant's chain and prints the outcome; 0 intact, 1 otherwise. */
+static int verify_one(core *c, int64_t tenant_id, const char *slug)
+{
+    int64_t bad = 0, n = 0;
+    error err;
+    error_clear(&err);
+    if (audit_verify(c, tenant_id, &bad, &n, &err) == 0) {
+        printf("audit %s: %" PRId64 " entries, chain intact\n", slug, n);
+        return 0;
+    }
+    if (bad > 0)
+        fprintf(stderr, "audit %s: entry %" PRId64 " was altered, or an entry before it removed\n",
+                slug, bad);
+    else
+        fprintf(stderr, "audit %s: cannot verify: %s\n", slug, err.detail);
+    return 1;
+}
+
+int agent_cmd_audit_verify(const opt_values *v)
+{
+    static const char cmd[] = "guichet audit verify";
+    cmd_ctx x;
+    if (ctx_open(cmd, v, &x) != 0)
+        return 1;
+    int rc = 0;
+    const catalogue *cat = catalogue_acquire(x.core);
+    if (opt_str(v, "tenant")) {
+        const cat_tenant *t = pick_tenant(cmd, cat, v);
+        rc = t ? verify_one(x.core, t->rec.id, t->rec.slug) : 1;
+    } else {
+        for (size_t i = 0; i < cat->n_tenants; i++)
+            if (verify_one(x.core, cat->tenants[i].rec.id, cat->tenants[i].rec.slug) != 0)
+                rc = 1;
+    }
+    catalogue_release(x.core, cat);
+    ctx_close(&x);
+    return rc;
+}
+
+int agent_cmd_audit_purge(const opt_values *v)
+{
+    static const char cmd[] = "guichet audit purge";
+    cmd_ctx x;
+    if (ctx_open(cmd, v, &x) != 0)
+        return 1;
+    int64_t before = time_now() - (int64_t)opt_uint(v, "before-days") * 86400;
+    int rc = 0;
+    const catalogue *cat = catalogue_acquire(x.core);
+    const cat_tenant *only = opt_str(v, "tenant") ? pick_tenant(cmd, cat, v) : NULL;
+    if (opt_str(v, "tenant") && !only)
+        rc = 1;
+    for (size_t i = 0; rc == 0 && i < cat->n_tenants; i++) {
+        const cat_tenant *t = &cat->tenants[i];
+        if (only && only != t)
+            continue;
+        int64_t n = 0;
+        error err;
+        error_clear(&err);
+        if (audit_purge(x.core, t->rec.id, before, &n, &err) != 0) {
+            fprintf(stderr, "%s: %s: %s\n", cmd, t->rec.slug, err.detail);
+            rc = 1;
+            break;
+        }
+        printf("audit %s: %" PRId64 " entries older than %lu days deleted\n", t->rec.slug, n,
+               opt_uint(v, "before-days"));
+        rc = verify_one(x.core, t->rec.id, t->rec.slug);
+    }
+    catalogue_release(x.core, cat);
+    ctx_close(&x);
+    return rc;
+}

@@ -1,0 +1,679 @@
+/*
+ * bo_inbox — the agents' inbox, one list for every channel: tabs «À traiter» (assigned to
+ * me), «Mon service» (my departments), «Tout» (as permitted) with their counts, filters as a
+ * GET form, full-text search, sorting, pages, the overdue view, saved filters, and bulk
+ * actions on a selection (assign, status, reply with a template) for managers and admins.
+ * Every query is narrowed by perm_scope; every list is audited by the ids shown ("search" as
+ * well when there was a search), never by the search terms. Also the route table of all the
+ * work pages (request page, intake, field agents' page).
+ */
+#include "web/backoffice/backoffice.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/agent.h"
+#include "core/perm.h"
+#include "core/request.h"
+#include "core/status.h"
+#include "util/buf.h"
+#include "util/log.h"
+#include "util/timeutil.h"
+#include "web/backoffice/bo_common.h"
+#include "web/backoffice/bo_work.h"
+#include "web/web.h"
+
+#define PER_PAGE 50
+#define PAGE_MAX 10000
+#define QUERY_MAX 2000
+#define FILTER_NAME_MAX 80
+#define BULK_MAX 100
+
+typedef struct tab_def {
+    const char *key;
+    int bit;
+    const char *label_key;
+} tab_def;
+
+static const tab_def tabs[] = {
+    {"moi", PERM_TAB_MINE, "inbox.tab_mine"},
+    {"service", PERM_TAB_DEPARTMENT, "inbox.tab_department"},
+    {"tout", PERM_TAB_ALL, "inbox.tab_all"},
+};
+
+typedef struct sort_def {
+    const char *key;
+    int sort;
+    const char *label_key;
+} sort_def;
+
+static const sort_def sorts[] = {
+    {"recent", STORE_SORT_CREATED_DESC, "inbox.sort_recent"},
+    {"ancien", STORE_SORT_CREATED_ASC, "inbox.sort_oldest"},
+    {"maj", STORE_SORT_UPDATED_DESC, "inbox.sort_updated"},
+    {"echeance", STORE_SORT_DUE_ASC, "inbox.sort_due"},
+    {"priorite", STORE_SORT_PRIORITY_DESC, "inbox.sort_priority"},
+};
+
+/* The query-string fields the filter form owns, in the order they are written back. */
+static const char *const filter_fields[] = {"onglet",  "vue",      "q",     "statut", "demarche",
+                                            "service", "canal",    "agent", "du",     "au",
+                                            "retard",  "priorite", "tri"};
+
+static const char *qget(http_req *rq, const char *name)
+{
+    const char *v = form_get(&rq->query, name);
+    return v && *v ? v : NULL;
+}
+
+static void set_open_statuses(store_request_filter *f)
+{
+    f->n_statuses = 0;
+    for (int s = 0; s < STATUS_COUNT; s++)
+        if (!status_is_closed((status)s))
+            f->statuses[f->n_statuses++] = status_code((status)s);
+}
+
+/* "2026-03-12" at 00:00 UTC (+ end_of_day: 23:59:59); -1 when malformed. */
+static int parse_day(const char *s, int end_of_day, int64_t *out)
+{
+    char buf_[40];
+    if (!s || strlen(s) != 10)
+        return -1;
+    snprintf(buf_, sizeof buf_, "%sT%s", s, end_of_day ? "23:59:59Z" : "00:00:00Z");
+    return time_parse_rfc3339(buf_, out);
+}
+
+/* Fills f from the query and the tab; the agent's scope is applied afterwards. */
+static void filter_from_query(http_req *rq, const store_agent *a, const cat_tenant *t,
+                              const char *tab, store_request_filter *f)
+{
+    memset(f, 0, sizeof *f);
+    f->tenant_id = t->rec.id;
+    f->limit = PER_PAGE;
+    if (strcmp(tab, "moi") == 0) {
+        char id[AGENT_ASSIGNEE_LEN];
+        agent_assignee_id(a, id);
+        f->assignee = arena_strdup(rq->arena, id);
+        set_open_statuses(f);
+    } else if (strcmp(tab, "service") == 0) {
+        for (size_t i = 0; i < a->n_departments && i < STORE_FILTER_MAX_LIST; i++)
+            f->department_ids[f->n_department_ids++] = a->department_ids[i];
+        set_open_statuses(f);
+    }
+    const char *v;
+    if ((v = qget(rq, "statut"))) {
+        status s;
+        if (strcmp(v, "ouvertes") == 0)
+            set_open_statuses(f);
+        else if (status_parse(v, &s) == 0) {
+            f->statuses[0] = status_code(s);
+            f->n_statuses = 1;
+        }
+    }
+    if ((v = qget(rq, "demarche"))) {
+        const cat_procedure *p = catalogue_procedure(t, v);
+        f->procedure_ids[f->n_procedure_ids++] = p ? p->rec.id : -1;
+    }
+    if ((v = qget(rq, "service"))) {
+        const cat_department *d = catalogue_department(t, v);
+        f->department_id = d ? d->rec.id : -1;
+    }
+    if ((v = qget(rq, "canal"))) {
+        channel ch;
+        f->channel = channel_parse(v, &ch) == 0 ? v : "none";
+    }
+    if ((v = qget(rq, "agent"))) {
+        if (strcmp(v, "aucun") == 0)
+            f->unassigned = 1;
+        else if (strcmp(v, "moi") == 0) {
+            char id[AGENT_ASSIGNEE_LEN];
+            agent_assignee_id(a, id);
+            f->assignee = arena_strdup(rq->arena, id);
+        } else
+            f->assignee = v;
+    }
+    int64_t when;
+    if ((v = qget(rq, "du")) && parse_day(v, 0, &when) == 0)
+        f->created_from = when;
+    if ((v = qget(rq, "au")) && parse_day(v, 1, &when) == 0)
+        f->created_to = when;
+    if ((v = qget(rq, "priorite")) && v[0] >= '0' && v[0] <= '3' && v[1] == '\0') {
+        f->by_priority = 1;
+        f->priority = v[0] - '0';
+    }
+    if (qget(rq, "retard") || ((v = qget(rq, "vue")) && strcmp(v, "retard") == 0)) {
+        f->overdue = 1;
+        f->now = time_now();
+        f->sort = STORE_SORT_DUE_ASC;
+    }
+    if ((v = qget(rq, "tri")))
+        for (size_t i = 0; i < sizeof sorts / sizeof sorts[0]; i++)
+            if (strcmp(sorts[i].key, v) == 0)
+                f->sort = sorts[i].sort;
+    if ((v = qget(rq, "q")) && strlen(v) <= 200)
+        f->text = v;
+}
+
+/* The query string of this page with `tab` and without page/fait, "&" separated, ending
+ * with "&" when not empty (so "…?<base>page=2" works). */
+static const char *query_base(http_req *rq, const char *tab, int keep_tab)
+{
+    buf b;
+    buf_init(&b, QUERY_MAX * 2);
+    if (keep_tab)
+        buf_printf(&b, "onglet=%s&", tab);
+    for (size_t i = 1; i < sizeof filter_fields / sizeof filter_fields[0]; i++) {
+        const char *v = qget(rq, filter_fields[i]);
+        if (v)
+            buf_printf(&b, "%s=%s&", filter_fields[i], bo_url(rq, v));
+    }
+    const char *out = arena_strdup(rq->arena, buf_cstr(&b));
+    buf_free(&b);
+    return out ? out : "";
+}
+
+static json_t *option(const char *value, const char *label, const char *current)
+{
+    json_t *o = json_object();
+    bo_set_str(o, "value", value);
+    bo_set_str(o, "label", label);
+    json_object_set_new(o, "selected", json_boolean(current && strcmp(value, current) == 0));
+    return o;
+}
+
+static void filter_options(http_req *rq, const cat_tenant *t, const store_agent *agents,
+                           size_t n_agents, json_t *ctx)
+{
+    json_t *sts = json_array();
+    json_array_append_new(
+        sts, option("ouvertes", web_string(rq->lang, "inbox.status_open"), qget(rq, "statut")));
+    for (int s = 0; s < STATUS_COUNT; s++)
+        json_array_append_new(sts, option(status_code((status)s),
+                                          bo_status_label(rq, status_code((status)s)),
+                                          qget(rq, "statut")));
+    json_object_set_new(ctx, "statuses", sts);
+
+    json_t *groups = json_array();
+    json_t *group = NULL;
+    const char *gname = NULL;
+    for (size_t i = 0; i < t->n_procedures; i++) {
+        const cat_procedure *p = &t->procedures[i];
+        const char *g = p->rec.group_name ? p->rec.group_name : "";
+        if (!group || strcmp(g, gname) != 0) {
+            group = json_object();
+            bo_set_str(group, "label", g);
+            json_object_set_new(group, "options", json_array());
+            json_array_append_new(groups, group);
+            gname = g;
+        }
+        json_array_append_new(json_object_get(group, "options"),
+                              option(p->rec.code, p->rec.name, qget(rq, "demarche")));
+    }
+    json_object_set_new(ctx, "procedure_groups", groups);
+
+    json_t *deps = json_array();
+    for (size_t i = 0; i < t->n_departments; i++)
+        json_array_append_new(deps, option(t->departments[i].rec.code, t->departments[i].rec.name,
+                                           qget(rq, "service")));
+    json_object_set_new(ctx, "departments", deps);
+
+    json_t *chs = json_array();
+    for (int c = 0; c < CHANNEL_COUNT; c++)
+        json_array_append_new(chs, option(channel_name((channel)c),
+                                          bo_channel_label(rq, channel_name((channel)c)),
+                                          qget(rq, "canal")));
+    json_object_set_new(ctx, "channels", chs);
+
+    json_t *ags = json_array();
+    json_array_append_new(
+        ags, option("moi", web_string(rq->lang, "inbox.assignee_me"), qget(rq, "agent")));
+    json_array_append_new(
+        ags, option("aucun", web_string(rq->lang, "inbox.assignee_none"), qget(rq, "agent")));
+    json_t *bulk_agents = json_array();
+    for (size_t i = 0; i < n_agents; i++) {
+        if (!agents[i].active || (agents[i].role && strcmp(agents[i].role, "elected") == 0))
+            continue;
+        char id[AGENT_ASSIGNEE_LEN];
+        agent_assignee_id(&agents[i], id);
+        json_array_append_new(ags, option(id, agents[i].name, qget(rq, "agent")));
+        json_array_append_new(bulk_agents, option(id, agents[i].name, NULL));
+    }
+    json_object_set_new(ctx, "assignees", ags);
+    json_object_set_new(ctx, "bulk_agents", bulk_agents);
+
+    json_t *prios = json_array();
+    for (int i = 3; i >= 0; i--) {
+        char v[2] = {(char)('0' + i), '\0'};
+        json_array_append_new(prios, option(v, bo_priority_label(rq, i), qget(rq, "priorite")));
+    }
+    json_object_set_new(ctx, "priorities", prios);
+
+    json_t *so = json_array();
+    for (size_t i = 0; i < sizeof sorts / sizeof sorts[0]; i++)
+        json_array_append_new(
+            so, option(sorts[i].key, web_string(rq->lang, sorts[i].label_key), qget(rq, "tri")));
+    json_object_set_new(ctx, "sorts", so);
+
+    static const char *const values[] = {"q", "du", "au"};
+    for (size_t i = 0; i < sizeof values / sizeof values[0]; i++)
+        bo_set_str(ctx, arena_printf(rq->arena, "%s_value", values[i]), qget(rq, values[i]));
+    json_object_set_new(ctx, "overdue_checked",
+                        json_boolean(qget(rq, "retard") != NULL ||
+                                     (qget(rq, "vue") && strcmp(qget(rq, "vue"), "retard") == 0)));
+}
+
+static const char *assignee_name(const store_agent *agents, size_t n, const char *assignee)
+{
+    if (!assignee)
+        return NULL;
+    for (size_t i = 0; i < n; i++) {
+        char id[AGENT_ASSIGNEE_LEN];
+        agent_assignee_id(&agents[i], id);
+        if (strcmp(id, assignee) == 0)
+            return agents[i].name;
+    }
+    return assignee;
+}
+
+static void inbox(http_req *rq)
+{
+    store_agent a;
+    if (!bo_agent(rq, &a))
+        return;
+    const cat_tenant *t = web_tenant(rq);
+    if (!t)
+        return;
+    error err;
+    error_clear(&err);
+    int allowed = perm_tabs(&a);
+    const char *tab = qget(rq, "onglet");
+    int tab_ok = 0;
+    for (size_t i = 0; tab && i < sizeof tabs / sizeof tabs[0]; i++)
+        tab_ok |= strcmp(tabs[i].key, tab) == 0 && (allowed & tabs[i].bit);
+    if (!tab_ok) {
+        /* Default: what the agent has to do; élus and others without that tab, the widest. */
+        tab = (allowed & PERM_TAB_MINE)         ? "moi"
+              : (allowed & PERM_TAB_DEPARTMENT) ? "service"
+                                                : "tout";
+    }
+    const char *pg = qget(rq, "page");
+    long page = pg ? strtol(pg, NULL, 10) : 1;
+    if (page < 1 || page > PAGE_MAX)
+        page = 1;
+
+    store_agent *agents = NULL;
+    size_t n_agents = 0;
+    if (agent_list(rq->core, t->rec.id, rq->arena, &agents, &n_agents, &err) != 0) {
+        http_respond_error(rq, &err);
+        return;
+    }
+    json_t *ctx = bo_context(rq, &a);
+    if (!ctx) {
+        error_set(&err, ERR_INTERNAL, NULL, "out of memory");
+        http_respond_error(rq, &err);
+        return;
+    }
+    int overdue_view = qget(rq, "vue") && strcmp(qget(rq, "vue"), "retard") == 0;
+    bo_set_str(ctx, "title",
+               web_string(rq->lang, overdue_view ? "inbox.title_overdue" : "inbox.title"));
+    json_object_set_new(ctx, "overdue_view", json_boolean(overdue_view));
+    bo_set_str(ctx, "tab", tab);
+
+    /* Tabs with their counts (the other filters apply to every tab). */
+    json_t *tj = json_array();
+    store_request_filter f;
+    for (size_t i = 0; i < sizeof tabs / sizeof tabs[0]; i++) {
+        if (!(allowed & tabs[i].bit))
+            continue;
+        int64_t count = 0;
+        filter_from_query(rq, &a, t, tabs[i].key, &f);
+        if (perm_scope(&a, &f, &err) != 0 || request_count(rq->core, &f, &count, &err) != 0) {
+            json_decref(ctx);
+            json_decref(tj);
+            http_respond_error(rq, &err);
+            return;
+        }
+        json_t *o = json_object();
+        bo_set_str(o, "key", tabs[i].key);
+        bo_set_str(o, "label", web_string(rq->lang, tabs[i].label_key));
+        json_object_set_new(o, "count", json_integer(count));
+        bo_set_str(o, "href",
+                   arena_printf(rq->arena, "/agent/?onglet=%s&%s", tabs[i].key,
+                                query_base(rq, tabs[i].key, 0)));
+        int cur = strcmp(tabs[i].key, tab) == 0;
+        json_object_set_new(o, "current", json_boolean(cur));
+        if (cur)
+            json_object_set_new(ctx, "total", json_integer(count));
+        json_array_append_new(tj, o);
+    }
+    json_object_set_new(ctx, "tabs", tj);
+
+    filter_from_query(rq, &a, t, tab, &f);
+    f.offset = (size_t)(page - 1) * PER_PAGE;
+    store_request *rows = NULL;
+    size_t n = 0;
+    if (perm_scope(&a, &f, &err) != 0 ||
+        request_search(rq->core, &f, rq->arena, &rows, &n, &err) != 0) {
+        json_decref(ctx);
+        http_respond_error(rq, &err);
+        return;
+    }
+    int64_t now = time_now();
+    int64_t *ids = n ? arena_alloc(rq->arena, n * sizeof *ids) : NULL;
+    json_t *list = json_array();
+    for (size_t i = 0; i < n; i++) {
+        const store_request *r = &rows[i];
+        if (ids)
+            ids[i] = r->id;
+        const cat_procedure *p = catalogue_procedure_by_id(t, r->procedure_id);
+        status st;
+        int closed = status_parse(r->status, &st) == 0 && status_is_closed(st);
+        json_t *o = json_object();
+        bo_set_str(o, "reference", r->reference);
+        bo_set_str(o, "url",
+                   arena_printf(rq->arena, "/agent/demandes/%s", bo_url(rq, r->reference)));
+        bo_set_str(o, "procedure", p ? p->rec.name : "");
+        bo_set_str(o, "status", r->status);
+        bo_set_str(o, "status_label", bo_status_label(rq, r->status));
+        bo_set_str(o, "channel", bo_channel_label(rq, r->channel));
+        bo_set_str(o, "created", bo_date(rq, t, r->created_at, 0));
+        bo_set_str(o, "due", bo_date(rq, t, r->due_at, 0));
+        json_object_set_new(o, "overdue",
+                            json_boolean(!closed && r->due_at > 0 && r->due_at < now));
+        json_object_set_new(o, "urgent", json_boolean(r->priority >= 2));
+        bo_set_str(o, "priority_label", bo_priority_label(rq, r->priority));
+        bo_set_str(o, "assignee", assignee_name(agents, n_agents, r->assignee));
+        bo_set_str(o, "citizen", bo_citizen_name(rq, r));
+        bo_set_str(o, "address", r->address && *r->address ? r->address : NULL);
+        json_array_append_new(list, o);
+    }
+    json_object_set_new(ctx, "requests", list);
+    json_object_set_new(ctx, "has_requests", json_boolean(n > 0));
+    bo_audit(rq, &a, "list", "request", ids, n);
+    if (f.text)
+        bo_audit(rq, &a, "search", "request", ids, n);
+
+    const char *base = query_base(rq, tab, 1);
+    bo_set_str(ctx, "current_url", arena_printf(rq->arena, "/agent/?%s", base));
+    bo_set_str(ctx, "current_query", base);
+    int64_t total = json_integer_value(json_object_get(ctx, "total"));
+    long pages = (long)((total + PER_PAGE - 1) / PER_PAGE);
+    if (pages > 1) {
+        json_t *pj = json_object();
+        json_object_set_new(pj, "current", json_integer(page));
+        json_object_set_new(pj, "total", json_integer(pages));
+        if (page > 1)
+            bo_set_str(pj, "prev_url",
+                       arena_printf(rq->arena, "/agent/?%spage=%ld", base, page - 1));
+        if (page < pages)
+            bo_set_str(pj, "next_url",
+                       arena_printf(rq->arena, "/agent/?%spage=%ld", base, page + 1));
+        json_object_set_new(ctx, "pages", pj);
+    }
+    filter_options(rq, t, agents, n_agents, ctx);
+
+    /* Saved filters. */
+    store *s = core_store(rq->core);
+    store_saved_filter *sf = NULL;
+    size_t n_sf = 0;
+    if (s->ops->saved_filter_list(s, t->rec.id, a.id, rq->arena, &sf, &n_sf, &err) != 0)
+        log_warn("saved filters: %s", err.detail);
+    json_t *sfj = json_array();
+    for (size_t i = 0; i < n_sf; i++) {
+        json_t *o = json_object();
+        bo_set_str(o, "name", sf[i].name);
+        bo_set_str(o, "url", arena_printf(rq->arena, "/agent/?%s", sf[i].query ? sf[i].query : ""));
+        bo_set_str(o, "delete_url",
+                   arena_printf(rq->arena, "/agent/filtres/%" PRId64 "/supprimer", sf[i].id));
+        json_array_append_new(sfj, o);
+    }
+    json_object_set_new(ctx, "saved_filters", sfj);
+    json_object_set_new(ctx, "has_saved_filters", json_boolean(n_sf > 0));
+
+    /* Bulk actions. */
+    if (perm_can_bulk(&a)) {
+        json_object_set_new(ctx, "can_bulk", json_true());
+        json_t *bs = json_array();
+        for (int st = 0; st < STATUS_COUNT; st++)
+            if (st != STATUS_NEW)
+                json_array_append_new(bs,
+                                      option(status_code((status)st),
+                                             bo_status_label(rq, status_code((status)st)), NULL));
+        json_object_set_new(ctx, "bulk_statuses", bs);
+        store_reply_template *tpl = NULL;
+        size_t n_tpl = 0;
+        bo_reply_templates(rq, t, &tpl, &n_tpl);
+        json_t *bt = json_array();
+        for (size_t i = 0; i < n_tpl; i++)
+            json_array_append_new(
+                bt, option(arena_printf(rq->arena, "%" PRId64, tpl[i].id), tpl[i].name, NULL));
+        json_object_set_new(ctx, "bulk_templates", bt);
+    }
+    const char *done = qget(rq, "fait");
+    if (done) {
+        const char *text = NULL;
+        if (strcmp(done, "traite") == 0)
+            text = web_string(rq->lang, "inbox.done_processed");
+        else if (strcmp(done, "filtre") == 0)
+            text = web_string(rq->lang, "inbox.done_filter");
+        else if (strcmp(done, "lot") == 0 && qget(rq, "n"))
+            text = arena_printf(rq->arena, "%s %ld", web_string(rq->lang, "inbox.done_bulk"),
+                                strtol(qget(rq, "n"), NULL, 10));
+        if (text) {
+            json_t *nt = json_object();
+            bo_set_str(nt, "kind", "success");
+            bo_set_str(nt, "text", text);
+            json_object_set_new(ctx, "notice", nt);
+        }
+    }
+    bo_render(rq, 200, "agent/inbox", ctx);
+}
+
+/* ---- saved filters ---- */
+
+typedef struct filter_job {
+    store_saved_filter f;
+    int64_t agent_id, id;
+} filter_job;
+
+static int filter_insert_apply(store *s, void *arg, error *err)
+{
+    filter_job *j = arg;
+    return s->ops->tx_saved_filter_insert(s, &j->f, &j->id, err);
+}
+
+static int filter_delete_apply(store *s, void *arg, error *err)
+{
+    filter_job *j = arg;
+    return s->ops->tx_saved_filter_delete(s, j->f.tenant_id, j->agent_id, j->id, err);
+}
+
+/* A saved query: only the inbox's own fields, re-encoded, so that a saved link cannot
+ * carry anything else. */
+static const char *clean_query(http_req *rq, const char *q)
+{
+    form f;
+    error err;
+    if (!q || form_parse(rq->arena, q, strlen(q), &f, &err) != 0)
+        return NULL;
+    buf b;
+    buf_init(&b, QUERY_MAX * 2);
+    for (size_t i = 0; i < sizeof filter_fields / sizeof filter_fields[0]; i++) {
+        const char *v = form_get(&f, filter_fields[i]);
+        if (v && *v)
+            buf_printf(&b, "%s%s=%s", b.len ? "&" : "", filter_fields[i], bo_url(rq, v));
+    }
+    const char *out = b.len <= QUERY_MAX ? arena_strdup(rq->arena, buf_cstr(&b)) : NULL;
+    buf_free(&b);
+    return out;
+}
+
+static void filter_save(http_req *rq)
+{
+    store_agent a;
+    if (!bo_agent(rq, &a))
+        return;
+    const cat_tenant *t = web_tenant(rq);
+    if (!t)
+        return;
+    form f;
+    if (bo_form(rq, &f) != 0)
+        return;
+    const char *msg = NULL;
+    const char *name = bo_text(rq, form_get(&f, "nom"), FILTER_NAME_MAX, 1, &msg);
+    const char *query = clean_query(rq, form_get(&f, "requete"));
+    error err;
+    error_clear(&err);
+    if (!name || !query) {
+        error_set(&err, ERR_INVALID_ARG, name ? "requete" : "nom", "a name and a query");
+        http_respond_error(rq, &err);
+        return;
+    }
+    filter_job j;
+    memset(&j, 0, sizeof j);
+    j.f.tenant_id = t->rec.id;
+    j.f.agent_id = a.id;
+    j.f.name = name;
+    j.f.query = query;
+    if (store_write_sync(core_store(rq->core), filter_insert_apply, &j, &err) != 0 &&
+        err.code != ERR_CONFLICT) {
+        http_respond_error(rq, &err);
+        return;
+    }
+    http_redirect(rq, arena_printf(rq->arena, "/agent/?%s%sfait=filtre", query, *query ? "&" : ""));
+}
+
+static void filter_delete(http_req *rq)
+{
+    store_agent a;
+    if (!bo_agent(rq, &a))
+        return;
+    const cat_tenant *t = web_tenant(rq);
+    if (!t)
+        return;
+    form f;
+    if (bo_form(rq, &f) != 0)
+        return;
+    char *end = NULL;
+    long long id = strtoll(rq->params[0], &end, 10);
+    error err;
+    error_clear(&err);
+    filter_job j;
+    memset(&j, 0, sizeof j);
+    j.f.tenant_id = t->rec.id;
+    j.agent_id = a.id;
+    j.id = id;
+    if (!end || *end || id <= 0 ||
+        store_write_sync(core_store(rq->core), filter_delete_apply, &j, &err) != 0) {
+        if (err.code == ERR_NONE || err.code == ERR_NOT_FOUND)
+            bo_not_found(rq);
+        else
+            http_respond_error(rq, &err);
+        return;
+    }
+    http_redirect(rq, "/agent/");
+}
+
+/* ---- bulk actions ---- */
+
+static void bulk(http_req *rq)
+{
+    store_agent a;
+    if (!bo_agent(rq, &a))
+        return;
+    const cat_tenant *t = web_tenant(rq);
+    if (!t)
+        return;
+    form f;
+    if (bo_form(rq, &f) != 0)
+        return;
+    if (!perm_can_bulk(&a)) {
+        bo_forbidden(rq);
+        return;
+    }
+    error err;
+    error_clear(&err);
+    const char *action = form_get(&f, "action");
+    const char *agent_v = form_get(&f, "agent");
+    const char *status_v = form_get(&f, "statut");
+    const char *tpl_v = form_get(&f, "modele");
+    status to;
+    store_reply_template *tpl = NULL;
+    size_t n_tpl = 0;
+    int ok = action &&
+             ((strcmp(action, "assigner") == 0 && agent_v && *agent_v) ||
+              (strcmp(action, "statut") == 0 && status_v && status_parse(status_v, &to) == 0) ||
+              (strcmp(action, "repondre") == 0 && tpl_v && *tpl_v &&
+               bo_reply_templates(rq, t, &tpl, &n_tpl) == 0));
+    if (!ok) {
+        error_set(&err, ERR_INVALID_ARG, "action", "choose an action and its value");
+        http_respond_error(rq, &err);
+        return;
+    }
+    int64_t ids[BULK_MAX];
+    size_t n_ids = 0, n_done = 0;
+    for (size_t i = 0; i < f.count && n_ids < BULK_MAX; i++) {
+        if (strcmp(f.fields[i].name, "ids") != 0)
+            continue;
+        store_request r;
+        const char *ref = f.fields[i].value;
+        if (!bo_reference_ok(ref) || request_get(rq->core, t, ref, rq->arena, &r, &err) != 0)
+            continue;
+        /* Out of scope and unknown are skipped alike. */
+        if (!perm_can_view(&a, &r) || !perm_can_change(&a, &r))
+            continue;
+        request_change ch;
+        memset(&ch, 0, sizeof ch);
+        ch.priority = -1;
+        ch.actor = bo_actor(rq, &a);
+        ch.ch = CHANNEL_WEB;
+        int rc;
+        if (action[0] == 'a') {
+            if (!perm_can_assign(&a, &r))
+                continue;
+            ch.assignee = strcmp(agent_v, "-") == 0 ? "" : agent_v;
+            rc = request_update(rq->core, t, r.reference, &ch, NULL, NULL, &err);
+        } else if (action[0] == 's') {
+            ch.status = status_v;
+            rc = request_update(rq->core, t, r.reference, &ch, NULL, NULL, &err);
+        } else {
+            const char *text = bo_reply_fill(rq, t, tpl, n_tpl, strtoll(tpl_v, NULL, 10), &r, &a);
+            rc = text ? bo_reply(rq, &a, t, &r, text, &err) : -1;
+        }
+        if (rc != 0) {
+            log_info("bulk %s on request %" PRId64 " refused: %s", action, r.id, err.detail);
+            continue;
+        }
+        ids[n_ids++] = r.id;
+        n_done++;
+    }
+    bo_audit(rq, &a, "change", "request", ids, n_ids);
+    const char *back = form_get(&f, "retour");
+    if (!back || strncmp(back, "/agent/?", 8) != 0 || strstr(back, "//") || strlen(back) > 2000)
+        back = "/agent/?";
+    http_redirect(
+        rq, arena_printf(rq->arena, "%s%sfait=lot&n=%zu", back,
+                         back[strlen(back) - 1] == '?' || back[strlen(back) - 1] == '&' ? "" : "&",
+                         n_done));
+}
+
+const http_route bo_inbox_routes[] = {
+    {HTTP_GET | HTTP_HEAD, "/agent/", inbox},
+    {HTTP_GET | HTTP_HEAD, "/agent", inbox},
+    {HTTP_POST, "/agent/lot", bulk},
+    {HTTP_POST, "/agent/filtres", filter_save},
+    {HTTP_POST, "/agent/filtres/{}/supprimer", filter_delete},
+    {HTTP_GET | HTTP_HEAD, "/agent/demandes/{}", bo_request_show},
+    {HTTP_POST, "/agent/demandes/{}/traiter", bo_request_process},
+    {HTTP_POST, "/agent/demandes/{}/doublon", bo_request_duplicate},
+    {HTTP_POST, "/agent/demandes/{}/publication", bo_request_publish},
+    {HTTP_POST, "/agent/demandes/{}/photos/{}", bo_request_moderate},
+    {HTTP_GET | HTTP_HEAD, "/agent/saisie", bo_intake_get},
+    {HTTP_POST, "/agent/saisie", bo_intake_post},
+    {HTTP_GET | HTTP_HEAD, "/agent/terrain", bo_mobile_get},
+    {HTTP_POST, "/agent/terrain/{}", bo_mobile_post},
+    {0, NULL, NULL},
+};

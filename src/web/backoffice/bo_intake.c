@@ -1,0 +1,471 @@
+/*
+ * bo_intake — fast intake of requests received by phone, at the counter or by post: the
+ * agent picks the channel and the procedure (a GET step, so that the procedure's own
+ * questions can follow without JavaScript), finds the citizen among existing requests'
+ * contacts or types them, and files through the same request_create as every channel, with
+ * that channel and the actor "agent:<id>". The scanned letter goes as an attachment. The
+ * page then shows the reference and the tracking code to read out or print.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/attachment.h"
+#include "core/perm.h"
+#include "core/request.h"
+#include "core/status.h"
+#include "util/log.h"
+#include "util/timeutil.h"
+#include "web/backoffice/bo_common.h"
+#include "web/backoffice/bo_work.h"
+#include "web/web.h"
+
+#define CONTACTS_MAX 10
+#define SEARCH_MAX 100 /* characters of a contact search */
+
+/* The channels an agent files for; web and API file themselves. */
+static const char *const intake_channels[] = {"phone", "counter", "post", "email"};
+
+static int intake_channel_ok(const char *v)
+{
+    for (size_t i = 0; v && i < sizeof intake_channels / sizeof intake_channels[0]; i++)
+        if (strcmp(intake_channels[i], v) == 0)
+            return 1;
+    return 0;
+}
+
+/* A value typed by the agent, from the form being re-shown or the query (prefill). */
+static const char *val(const form *f, const char *name)
+{
+    const char *v = f ? form_get(f, name) : NULL;
+    return v && *v ? v : NULL;
+}
+
+/* 1 when `code` is among the values given for a multivaluelist. */
+static int has_value(const form *f, const char *name, const char *code)
+{
+    for (size_t i = 0; f && i < f->count; i++)
+        if (strcmp(f->fields[i].name, name) == 0 && strcmp(f->fields[i].value, code) == 0)
+            return 1;
+    return 0;
+}
+
+/* The procedure's variable attributes as simple fields. */
+static json_t *attr_fields(http_req *rq, const cat_procedure *p, const form *f, const char *bad)
+{
+    json_t *out = json_array();
+    for (size_t i = 0; i < p->n_attrs; i++) {
+        const attr_def *d = &p->attrs[i];
+        if (!d->variable)
+            continue;
+        const char *name = arena_printf(rq->arena, "attr_%s", d->code);
+        json_t *o = json_object();
+        bo_set_str(o, "id", arena_printf(rq->arena, "attr-%s", d->code));
+        bo_set_str(o, "name", name);
+        bo_set_str(o, "label", d->description ? d->description : d->code);
+        bo_set_str(o, "hint", d->datatype_description);
+        json_object_set_new(o, "required", json_boolean(d->required));
+        bo_set_str(o, "value", val(f, name));
+        if (bad && strcmp(bad, d->code) == 0)
+            bo_set_str(o, "error", web_string(rq->lang, "intake.error_attribute"));
+        const char *kind = "k_input";
+        const char *type = "text";
+        switch (d->type) {
+        case ATTR_NUMBER:
+            type = "text";
+            bo_set_str(o, "inputmode", "decimal");
+            break;
+        case ATTR_DATETIME:
+            type = "datetime-local";
+            break;
+        case ATTR_TEXT:
+            kind = "k_textarea";
+            break;
+        case ATTR_SINGLEVALUELIST:
+            kind = "k_select";
+            break;
+        case ATTR_MULTIVALUELIST:
+            kind = "k_checkboxes";
+            break;
+        default:
+            break;
+        }
+        json_object_set_new(o, kind, json_true());
+        bo_set_str(o, "type", type);
+        json_t *opts = json_array();
+        for (size_t k = 0; k < d->n_values; k++) {
+            json_t *op = json_object();
+            bo_set_str(op, "value", d->values[k].key);
+            bo_set_str(op, "label", d->values[k].name);
+            bo_set_str(op, "id", arena_printf(rq->arena, "attr-%s-%zu", d->code, k));
+            json_object_set_new(op, "selected", json_boolean(has_value(f, name, d->values[k].key)));
+            json_array_append_new(opts, op);
+        }
+        json_object_set_new(o, "options", opts);
+        json_array_append_new(out, o);
+    }
+    return out;
+}
+
+/* Contacts of existing requests matching the agent's search (within their scope). */
+static json_t *contacts(http_req *rq, const store_agent *a, const cat_tenant *t, const char *q)
+{
+    json_t *out = json_array();
+    store_request_filter f;
+    memset(&f, 0, sizeof f);
+    f.tenant_id = t->rec.id;
+    f.text = q;
+    f.limit = 50;
+    error err;
+    error_clear(&err);
+    store_request *rows = NULL;
+    size_t n = 0;
+    if (perm_scope(a, &f, &err) != 0 ||
+        request_search(rq->core, &f, rq->arena, &rows, &n, &err) != 0) {
+        log_warn("intake contact search: %s", err.detail);
+        return out;
+    }
+    int64_t *ids = n ? arena_alloc(rq->arena, n * sizeof *ids) : NULL;
+    for (size_t i = 0; i < n && ids; i++)
+        ids[i] = rows[i].id;
+    bo_audit(rq, a, "search", "contact", ids, ids ? n : 0);
+    for (size_t i = 0; i < n && json_array_size(out) < CONTACTS_MAX; i++) {
+        const store_request *r = &rows[i];
+        const char *name = bo_citizen_name(rq, r);
+        if (!name && !(r->email && *r->email) && !(r->phone && *r->phone))
+            continue;
+        int dup = 0;
+        for (size_t k = 0; k < i && !dup; k++) {
+            const store_request *o = &rows[k];
+            dup = ((r->email && o->email && strcmp(r->email, o->email) == 0) ||
+                   (r->phone && o->phone && *r->phone && strcmp(r->phone, o->phone) == 0));
+        }
+        if (dup)
+            continue;
+        json_t *c = json_object();
+        bo_set_str(c, "name", name);
+        bo_set_str(c, "email", r->email && *r->email ? r->email : NULL);
+        bo_set_str(c, "phone", r->phone && *r->phone ? r->phone : NULL);
+        bo_set_str(c, "last_reference", r->reference);
+        /* A GET link that fills the form: nothing is written until the agent files. */
+        bo_set_str(c, "use_url",
+                   arena_printf(rq->arena, "&prenom=%s&nom=%s&email=%s&tel=%s",
+                                bo_url(rq, r->first_name), bo_url(rq, r->last_name),
+                                bo_url(rq, r->email), bo_url(rq, r->phone)));
+        json_array_append_new(out, c);
+    }
+    return out;
+}
+
+static void render_form(http_req *rq, const store_agent *a, const cat_tenant *t, const form *f,
+                        int http_status, json_t *extra)
+{
+    json_t *ctx = bo_context(rq, a);
+    if (!ctx) {
+        json_decref(extra);
+        error err;
+        error_set(&err, ERR_INTERNAL, NULL, "out of memory");
+        http_respond_error(rq, &err);
+        return;
+    }
+    bo_set_str(ctx, "title", web_string(rq->lang, "intake.title"));
+    const char *canal = val(f, "canal");
+    if (!intake_channel_ok(canal))
+        canal = "phone";
+    json_t *chs = json_array();
+    for (size_t i = 0; i < sizeof intake_channels / sizeof intake_channels[0]; i++) {
+        json_t *o = json_object();
+        bo_set_str(o, "value", intake_channels[i]);
+        bo_set_str(o, "label", bo_channel_label(rq, intake_channels[i]));
+        bo_set_str(o, "id", arena_printf(rq->arena, "canal-%s", intake_channels[i]));
+        json_object_set_new(o, "checked", json_boolean(strcmp(canal, intake_channels[i]) == 0));
+        json_array_append_new(chs, o);
+    }
+    json_object_set_new(ctx, "channels", chs);
+    bo_set_str(ctx, "canal", canal);
+    bo_set_str(ctx, "canal_label", bo_channel_label(rq, canal));
+
+    const cat_procedure *chosen =
+        val(f, "demarche") ? catalogue_procedure(t, val(f, "demarche")) : NULL;
+    if (chosen && !chosen->rec.active)
+        chosen = NULL;
+    json_t *groups = json_array();
+    json_t *group = NULL;
+    const char *gname = NULL;
+    for (size_t i = 0; i < t->n_procedures; i++) {
+        const cat_procedure *p = &t->procedures[i];
+        if (!p->rec.active)
+            continue;
+        const char *g = p->rec.group_name ? p->rec.group_name : "";
+        if (!group || strcmp(g, gname) != 0) {
+            group = json_object();
+            bo_set_str(group, "label", g);
+            json_object_set_new(group, "options", json_array());
+            json_array_append_new(groups, group);
+            gname = g;
+        }
+        json_t *o = json_object();
+        bo_set_str(o, "value", p->rec.code);
+        bo_set_str(o, "label", p->rec.name);
+        json_object_set_new(o, "selected", json_boolean(p == chosen));
+        json_array_append_new(json_object_get(group, "options"), o);
+    }
+    json_object_set_new(ctx, "procedure_groups", groups);
+
+    const char *search = val(f, "cherche");
+    if (search && strlen(search) <= SEARCH_MAX) {
+        json_t *cs = contacts(rq, a, t, search);
+        const char *prefix =
+            arena_printf(rq->arena, "/agent/saisie?canal=%s%s%s", bo_url(rq, canal),
+                         chosen ? "&demarche=" : "", chosen ? bo_url(rq, chosen->rec.code) : "");
+        size_t k;
+        json_t *c;
+        json_array_foreach(cs, k, c)
+        {
+            bo_set_str(c, "use_url",
+                       arena_printf(rq->arena, "%s%s", prefix,
+                                    json_string_value(json_object_get(c, "use_url"))));
+        }
+        json_object_set_new(ctx, "searched", json_true());
+        json_object_set_new(ctx, "has_contacts", json_boolean(json_array_size(cs) > 0));
+        json_object_set_new(ctx, "contacts", cs);
+        bo_set_str(ctx, "cherche_value", search);
+    }
+    if (chosen) {
+        json_t *p = json_object();
+        bo_set_str(p, "code", chosen->rec.code);
+        bo_set_str(p, "name", chosen->rec.name);
+        json_object_set_new(p, "is_incident", json_boolean(chosen->rec.kind == PROCEDURE_INCIDENT));
+        const char *bad = extra ? json_string_value(json_object_get(extra, "bad_attribute")) : NULL;
+        json_t *fields = attr_fields(rq, chosen, f, bad);
+        json_object_set_new(p, "has_fields", json_boolean(json_array_size(fields) > 0));
+        json_object_set_new(p, "fields", fields);
+        json_object_set_new(ctx, "procedure", p);
+        static const char *const names[] = {"prenom",      "nom",     "email", "tel",
+                                            "description", "adresse", "lat",   "long"};
+        for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+            bo_set_str(ctx, arena_printf(rq->arena, "%s_value", names[i]), val(f, names[i]));
+    }
+    if (extra) {
+        json_object_del(extra, "bad_attribute");
+        json_object_update(ctx, extra);
+        json_decref(extra);
+    }
+    if (json_object_get(ctx, "has_errors"))
+        bo_set_str(ctx, "title",
+                   arena_printf(rq->arena, "%s %s", web_string(rq->lang, "common.error_prefix"),
+                                web_string(rq->lang, "intake.title")));
+    bo_render(rq, http_status, "agent/intake", ctx);
+}
+
+void bo_intake_get(http_req *rq)
+{
+    store_agent a;
+    if (!bo_agent(rq, &a))
+        return;
+    const cat_tenant *t = web_tenant(rq);
+    if (!t)
+        return;
+    if (!perm_can_intake(&a)) {
+        bo_forbidden(rq);
+        return;
+    }
+    render_form(rq, &a, t, &rq->query, 200, NULL);
+}
+
+static void add_error(json_t *ctx, const char *field, const char *text)
+{
+    json_t *errors = json_object_get(ctx, "errors");
+    if (!errors) {
+        errors = json_array();
+        json_object_set_new(ctx, "errors", errors);
+    }
+    json_t *e = json_object();
+    bo_set_str(e, "field", field);
+    bo_set_str(e, "message", text);
+    json_array_append_new(errors, e);
+    json_object_set_new(ctx, "has_errors", json_true());
+    char k[80];
+    snprintf(k, sizeof k, "%s_error", field);
+    bo_set_str(ctx, k, text);
+}
+
+/* The offset suffix ("+01:00") of the tenant's zone now: datetime-local inputs carry none. */
+static const char *tz_suffix(http_req *rq, const cat_tenant *t)
+{
+    char s[TIME_RFC3339_LEN];
+    time_format_rfc3339(time_now(), t->rec.timezone, s);
+    size_t n = strlen(s);
+    if (n >= 6 && (s[n - 6] == '+' || s[n - 6] == '-'))
+        return arena_strdup(rq->arena, s + n - 6);
+    return "Z";
+}
+
+/* Attribute inputs from the form; datetime-local values get seconds and the zone. */
+static attr_input *attr_inputs(http_req *rq, const cat_tenant *t, const cat_procedure *p,
+                               const form *f, size_t *n)
+{
+    *n = 0;
+    attr_input *in = f->count ? arena_alloc(rq->arena, f->count * sizeof *in) : NULL;
+    if (!in)
+        return NULL;
+    for (size_t i = 0; i < f->count; i++) {
+        const char *name = f->fields[i].name;
+        if (strncmp(name, "attr_", 5) != 0 || !*f->fields[i].value)
+            continue;
+        const char *code = name + 5;
+        const char *v = f->fields[i].value;
+        for (size_t k = 0; k < p->n_attrs; k++)
+            if (strcmp(p->attrs[k].code, code) == 0 && p->attrs[k].type == ATTR_DATETIME &&
+                strlen(v) == 16 && v[10] == 'T')
+                v = arena_printf(rq->arena, "%s:00%s", v, tz_suffix(rq, t));
+        in[*n].code = code;
+        in[*n].value = v;
+        (*n)++;
+    }
+    return in;
+}
+
+void bo_intake_post(http_req *rq)
+{
+    store_agent a;
+    if (!bo_agent(rq, &a))
+        return;
+    const cat_tenant *t = web_tenant(rq);
+    if (!t)
+        return;
+    error err;
+    error_clear(&err);
+    form f;
+    http_file *files = NULL;
+    size_t n_files = 0;
+    if (http_form_files(rq, &f, &files, &n_files, ATTACHMENT_MAX_FILES, &err) != 0) {
+        http_respond_error(rq, &err);
+        return;
+    }
+    if (web_check_csrf(rq, &f) != 0)
+        return;
+    if (!perm_can_intake(&a)) {
+        bo_forbidden(rq);
+        return;
+    }
+    const char *canal = val(&f, "canal");
+    const cat_procedure *p =
+        val(&f, "demarche") ? catalogue_procedure(t, val(&f, "demarche")) : NULL;
+    json_t *extra = json_object();
+    if (!intake_channel_ok(canal))
+        add_error(extra, "canal-phone", web_string(rq->lang, "intake.error_channel"));
+    if (!p || !p->rec.active) {
+        add_error(extra, "demarche", web_string(rq->lang, "intake.error_procedure"));
+        render_form(rq, &a, t, &f, 400, extra);
+        return;
+    }
+    const char *msg = NULL;
+    const char *desc = bo_text(rq, val(&f, "description"), REQUEST_DESCRIPTION_MAX, 0, &msg);
+    if (msg)
+        add_error(extra, "description", web_string(rq->lang, msg));
+    request_input in;
+    memset(&in, 0, sizeof in);
+    in.tenant = t;
+    in.procedure = p;
+    channel ch = CHANNEL_PHONE;
+    if (canal)
+        channel_parse(canal, &ch);
+    in.ch = ch;
+    in.description = desc;
+    in.address = bo_trim(rq, val(&f, "adresse"));
+    const char *lat = val(&f, "lat"), *lon = val(&f, "long");
+    if (lat && lon) {
+        char *e1 = NULL, *e2 = NULL;
+        in.lat = strtod(lat, &e1);
+        in.lon = strtod(lon, &e2);
+        if (*e1 || *e2 || in.lat < -90 || in.lat > 90 || in.lon < -180 || in.lon > 180)
+            add_error(extra, "lat", web_string(rq->lang, "intake.error_coordinates"));
+        else
+            in.has_location = 1;
+    }
+    in.first_name = bo_trim(rq, val(&f, "prenom"));
+    in.last_name = bo_trim(rq, val(&f, "nom"));
+    in.email = bo_trim(rq, val(&f, "email"));
+    in.phone = bo_trim(rq, val(&f, "tel"));
+    in.attrs = attr_inputs(rq, t, p, &f, &in.n_attrs);
+    in.actor = bo_actor(rq, &a);
+    in.require_location = p->rec.kind == PROCEDURE_INCIDENT;
+    in.notify = in.email && *in.email ? "email" : "none";
+    in.ack_base_url = http_base_url(rq);
+    in.lang_code = "fr";
+    if (json_object_get(extra, "errors")) {
+        render_form(rq, &a, t, &f, 400, extra);
+        return;
+    }
+    store_attachment *atts = n_files ? arena_alloc(rq->arena, n_files * sizeof *atts) : NULL;
+    size_t n_atts = 0;
+    for (size_t i = 0; i < n_files && atts; i++) {
+        attachment_upload up = {files[i].field, files[i].filename, files[i].data, files[i].len};
+        error aerr;
+        error_clear(&aerr);
+        if (attachment_prepare(&up, rq->arena, &atts[n_atts], &aerr) == 0)
+            n_atts++;
+        else
+            add_error(extra, "fichiers", web_string(rq->lang, "intake.error_file"));
+    }
+    if (json_object_get(extra, "errors")) {
+        for (size_t k = 0; k < n_atts; k++)
+            attachment_discard(&atts[k]);
+        render_form(rq, &a, t, &f, 400, extra);
+        return;
+    }
+    in.attachments = atts;
+    in.n_attachments = n_atts;
+    request_created out;
+    memset(&out, 0, sizeof out);
+    if (request_create(rq->core, &in, &out, NULL, NULL, &err) != 0) {
+        for (size_t k = 0; k < n_atts; k++)
+            attachment_discard(&atts[k]);
+        if (err.code != ERR_INVALID_ARG && err.code != ERR_MISSING_ARG) {
+            json_decref(extra);
+            http_respond_error(rq, &err);
+            return;
+        }
+        const char *field = "description";
+        if (strncmp(err.arg, "attribute[", 10) == 0) {
+            char code[64];
+            snprintf(code, sizeof code, "%.*s", (int)strcspn(err.arg + 10, "]"), err.arg + 10);
+            bo_set_str(extra, "bad_attribute", code);
+            field = arena_printf(rq->arena, "attr-%s", code);
+        } else if (strcmp(err.arg, "lat") == 0 || strcmp(err.arg, "address") == 0 ||
+                   strcmp(err.arg, "address_string") == 0) {
+            field = "adresse";
+        } else if (strcmp(err.arg, "email") == 0) {
+            field = "email";
+        } else if (strcmp(err.arg, "phone") == 0) {
+            field = "tel";
+        }
+        add_error(extra, field,
+                  web_string(rq->lang, strncmp(field, "attr-", 5) == 0 ? "intake.error_attribute"
+                                       : strcmp(field, "adresse") == 0 ? "intake.error_location"
+                                                                       : "intake.error_invalid"));
+        render_form(rq, &a, t, &f, 400, extra);
+        return;
+    }
+    json_decref(extra);
+    bo_audit(rq, &a, "create", "request", &out.id, 1);
+    json_t *ctx = bo_context(rq, &a);
+    if (!ctx) {
+        error_set(&err, ERR_INTERNAL, NULL, "out of memory");
+        http_respond_error(rq, &err);
+        return;
+    }
+    bo_set_str(ctx, "title", web_string(rq->lang, "intake.done_title"));
+    bo_set_str(ctx, "reference", out.reference);
+    bo_set_str(ctx, "token", out.token);
+    bo_set_str(ctx, "procedure", p->rec.name);
+    bo_set_str(ctx, "channel_label", bo_channel_label(rq, channel_name(ch)));
+    bo_set_str(ctx, "request_url",
+               arena_printf(rq->arena, "/agent/demandes/%s", bo_url(rq, out.reference)));
+    bo_set_str(ctx, "tracking_url", arena_printf(rq->arena, "%s/suivi", http_base_url(rq)));
+    bo_set_str(ctx, "again_url",
+               arena_printf(rq->arena, "/agent/saisie?canal=%s", channel_name(ch)));
+    bo_render(rq, 201, "agent/intake_done", ctx);
+}

@@ -1,0 +1,294 @@
+/*
+ * bo_mobile — the field agents' page (/agent/terrain), made for a phone: the open requests
+ * near a position (typed, or filled by the browser's geolocation through backoffice.js),
+ * each with a link that opens the place in the phone's maps (geo: URI, OpenStreetMap), a
+ * «Photo des travaux» taken with the camera and attached as an internal photo, and
+ * «Résolu», which goes through the same request_update as the desk so the citizen is told
+ * the same way. Only requests the agent may see are listed; every list and change is
+ * audited by ids.
+ */
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/attachment.h"
+#include "core/perm.h"
+#include "core/request.h"
+#include "core/status.h"
+#include "util/log.h"
+#include "util/timeutil.h"
+#include "web/backoffice/bo_common.h"
+#include "web/backoffice/bo_work.h"
+#include "web/web.h"
+
+#define NEAR_MAX 30
+#define RADIUS_DEFAULT 1000.0
+#define RADIUS_MAX 20000.0
+#define NOTE_MAX 2000
+
+static int parse_coord(const char *s, double lo, double hi, double *out)
+{
+    if (!s || !*s)
+        return -1;
+    char *end = NULL;
+    double v = strtod(s, &end);
+    if (*end || !isfinite(v) || v < lo || v > hi)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+static void render(http_req *rq, const store_agent *a, const cat_tenant *t, int http_status,
+                   json_t *extra)
+{
+    error err;
+    error_clear(&err);
+    json_t *ctx = bo_context(rq, a);
+    if (!ctx) {
+        json_decref(extra);
+        error_set(&err, ERR_INTERNAL, NULL, "out of memory");
+        http_respond_error(rq, &err);
+        return;
+    }
+    bo_set_str(ctx, "title", web_string(rq->lang, "request_bo.terrain_title"));
+    const char *lat_s = form_get(&rq->query, "lat"), *lon_s = form_get(&rq->query, "long");
+    const char *rad_s = form_get(&rq->query, "rayon");
+    bo_set_str(ctx, "lat_value", lat_s);
+    bo_set_str(ctx, "long_value", lon_s);
+    double lat, lon, radius = RADIUS_DEFAULT;
+    if (rad_s && *rad_s && parse_coord(rad_s, 50, RADIUS_MAX, &radius) != 0)
+        radius = RADIUS_DEFAULT;
+    json_t *radii = json_array();
+    static const int choices[] = {250, 500, 1000, 2000, 5000};
+    for (size_t i = 0; i < sizeof choices / sizeof choices[0]; i++) {
+        json_t *o = json_object();
+        json_object_set_new(o, "value", json_integer(choices[i]));
+        bo_set_str(o, "label",
+                   choices[i] >= 1000 ? arena_printf(rq->arena, "%d km", choices[i] / 1000)
+                                      : arena_printf(rq->arena, "%d m", choices[i]));
+        json_object_set_new(o, "selected", json_boolean((int)radius == choices[i]));
+        json_array_append_new(radii, o);
+    }
+    json_object_set_new(ctx, "radii", radii);
+    int has_pos = lat_s && lon_s && *lat_s && *lon_s;
+    if (has_pos &&
+        (parse_coord(lat_s, -90, 90, &lat) != 0 || parse_coord(lon_s, -180, 180, &lon) != 0)) {
+        json_t *errors = json_array();
+        json_t *e = json_object();
+        bo_set_str(e, "field", "lat");
+        bo_set_str(e, "message", web_string(rq->lang, "request_bo.terrain_error_position"));
+        json_array_append_new(errors, e);
+        json_object_set_new(ctx, "errors", errors);
+        json_object_set_new(ctx, "has_errors", json_true());
+        has_pos = 0;
+    }
+    if (has_pos) {
+        store *s = core_store(rq->core);
+        store_request *rows = NULL;
+        double *dist = NULL;
+        size_t n = 0;
+        if (s->ops->requests_near(s, t->rec.id, lat, lon, radius, NEAR_MAX * 3, rq->arena, &rows,
+                                  &dist, &n, &err) != 0) {
+            json_decref(ctx);
+            json_decref(extra);
+            http_respond_error(rq, &err);
+            return;
+        }
+        int64_t ids[NEAR_MAX * 3];
+        size_t n_ids = 0;
+        json_t *list = json_array();
+        for (size_t i = 0; i < n && n_ids < NEAR_MAX; i++) {
+            const store_request *r = &rows[i];
+            if (!perm_can_view(a, r))
+                continue;
+            ids[n_ids++] = r->id;
+            const cat_procedure *p = catalogue_procedure_by_id(t, r->procedure_id);
+            json_t *o = json_object();
+            bo_set_str(o, "reference", r->reference);
+            bo_set_str(o, "url",
+                       arena_printf(rq->arena, "/agent/demandes/%s", bo_url(rq, r->reference)));
+            bo_set_str(o, "action",
+                       arena_printf(rq->arena, "/agent/terrain/%s", bo_url(rq, r->reference)));
+            bo_set_str(o, "procedure", p ? p->rec.name : "");
+            bo_set_str(o, "status_label", bo_status_label(rq, r->status));
+            bo_set_str(o, "status", r->status);
+            bo_set_str(o, "address", r->address && *r->address ? r->address : NULL);
+            bo_set_str(o, "distance", arena_printf(rq->arena, "%.0f m", dist ? dist[i] : 0.0));
+            bo_set_str(o, "geo_url", arena_printf(rq->arena, "geo:%.6f,%.6f", r->lat, r->lon));
+            bo_set_str(
+                o, "osm_url",
+                arena_printf(rq->arena,
+                             "https://www.openstreetmap.org/?mlat=%.6f&mlon=%.6f#map=19/%.6f/%.6f",
+                             r->lat, r->lon, r->lat, r->lon));
+            json_object_set_new(o, "can_change", json_boolean(perm_can_change(a, r)));
+            status st;
+            json_object_set_new(o, "can_resolve",
+                                json_boolean(status_parse(r->status, &st) == 0 &&
+                                             status_transition_allowed(st, STATUS_RESOLVED)));
+            bo_set_str(o, "id", arena_printf(rq->arena, "d-%s", r->reference));
+            json_array_append_new(list, o);
+        }
+        bo_audit(rq, a, "list", "request", ids, n_ids);
+        json_object_set_new(ctx, "searched", json_true());
+        json_object_set_new(ctx, "requests", list);
+        json_object_set_new(ctx, "has_requests", json_boolean(n_ids > 0));
+        bo_set_str(ctx, "back_query",
+                   arena_printf(rq->arena, "lat=%s&long=%s&rayon=%.0f", bo_url(rq, lat_s),
+                                bo_url(rq, lon_s), radius));
+    }
+    const char *done = form_get(&rq->query, "fait");
+    if (done && (strcmp(done, "photo") == 0 || strcmp(done, "resolu") == 0)) {
+        json_t *nt = json_object();
+        bo_set_str(nt, "kind", "success");
+        bo_set_str(
+            nt, "text",
+            web_string(rq->lang, arena_printf(rq->arena, "request_bo.terrain_done_%s", done)));
+        json_object_set_new(ctx, "notice", nt);
+    }
+    if (extra) {
+        json_object_update(ctx, extra);
+        json_decref(extra);
+    }
+    bo_render(rq, http_status, "agent/mobile", ctx);
+}
+
+void bo_mobile_get(http_req *rq)
+{
+    store_agent a;
+    if (!bo_agent(rq, &a))
+        return;
+    const cat_tenant *t = web_tenant(rq);
+    if (!t)
+        return;
+    render(rq, &a, t, 200, NULL);
+}
+
+/* An internal event carrying the agent's photos, written with them in one job. */
+typedef struct photo_job {
+    store_event ev;
+    store_attachment *atts;
+    size_t n;
+} photo_job;
+
+static int photo_apply(store *s, void *arg, error *err)
+{
+    photo_job *j = arg;
+    int64_t event_id = 0;
+    if (s->ops->tx_event_insert(s, &j->ev, &event_id, err) != 0)
+        return -1;
+    return attachment_save_tx(s, j->ev.tenant_id, j->ev.request_id, event_id, j->atts, j->n, err);
+}
+
+void bo_mobile_post(http_req *rq)
+{
+    store_agent a;
+    if (!bo_agent(rq, &a))
+        return;
+    const cat_tenant *t = web_tenant(rq);
+    if (!t)
+        return;
+    error err;
+    error_clear(&err);
+    form f;
+    http_file *files = NULL;
+    size_t n_files = 0;
+    if (http_form_files(rq, &f, &files, &n_files, ATTACHMENT_MAX_FILES, &err) != 0) {
+        http_respond_error(rq, &err);
+        return;
+    }
+    if (web_check_csrf(rq, &f) != 0)
+        return;
+    store_request r;
+    if (!bo_open_request(rq, &a, t, rq->params[0], &r))
+        return;
+    if (!perm_can_change(&a, &r)) {
+        bo_forbidden(rq);
+        return;
+    }
+    const char *msg = NULL;
+    const char *note = bo_text(rq, form_get(&f, "note"), NOTE_MAX, 0, &msg);
+    const char *action = form_get(&f, "action");
+    int resolve = action && strcmp(action, "resolu") == 0;
+    store_attachment *atts = n_files ? arena_alloc(rq->arena, n_files * sizeof *atts) : NULL;
+    size_t n_atts = 0;
+    int bad_file = 0;
+    for (size_t i = 0; i < n_files && atts; i++) {
+        attachment_upload up = {files[i].field, files[i].filename, files[i].data, files[i].len};
+        error aerr;
+        error_clear(&aerr);
+        if (attachment_prepare(&up, rq->arena, &atts[n_atts], &aerr) == 0)
+            n_atts++;
+        else
+            bad_file = 1;
+    }
+    if (msg || bad_file || (!resolve && n_atts == 0)) {
+        for (size_t k = 0; k < n_atts; k++)
+            attachment_discard(&atts[k]);
+        json_t *extra = json_object();
+        json_t *errors = json_array();
+        json_t *e = json_object();
+        bo_set_str(e, "field", arena_printf(rq->arena, "photo-%s", r.reference));
+        bo_set_str(e, "message",
+                   web_string(rq->lang, msg        ? msg
+                                        : bad_file ? "request_bo.terrain_error_photo"
+                                                   : "request_bo.terrain_error_nothing"));
+        json_array_append_new(errors, e);
+        json_object_set_new(extra, "errors", errors);
+        json_object_set_new(extra, "has_errors", json_true());
+        render(rq, &a, t, 400, extra);
+        return;
+    }
+    const char *actor = bo_actor(rq, &a);
+    if (n_atts) {
+        photo_job j;
+        memset(&j, 0, sizeof j);
+        j.ev.tenant_id = t->rec.id;
+        j.ev.request_id = r.id;
+        j.ev.created_at = time_now();
+        j.ev.kind = "note";
+        j.ev.is_public = 0;
+        j.ev.actor = actor;
+        j.ev.channel = "mobile";
+        j.ev.body = web_string(rq->lang, "request_bo.terrain_photo_event");
+        j.atts = atts;
+        j.n = n_atts;
+        if (store_write_sync(core_store(rq->core), photo_apply, &j, &err) != 0) {
+            for (size_t k = 0; k < n_atts; k++)
+                attachment_discard(&atts[k]);
+            http_respond_error(rq, &err);
+            return;
+        }
+    }
+    if (resolve) {
+        request_change ch;
+        memset(&ch, 0, sizeof ch);
+        ch.priority = -1;
+        ch.status = status_code(STATUS_RESOLVED);
+        ch.note = note;
+        ch.actor = actor;
+        ch.ch = CHANNEL_MOBILE;
+        if (request_update(rq->core, t, r.reference, &ch, NULL, NULL, &err) != 0) {
+            if (err.code != ERR_CONFLICT) {
+                http_respond_error(rq, &err);
+                return;
+            }
+            json_t *extra = json_object();
+            json_t *errors = json_array();
+            json_t *e = json_object();
+            bo_set_str(e, "field", arena_printf(rq->arena, "photo-%s", r.reference));
+            bo_set_str(e, "message", web_string(rq->lang, "request_bo.error_conflict"));
+            json_array_append_new(errors, e);
+            json_object_set_new(extra, "errors", errors);
+            json_object_set_new(extra, "has_errors", json_true());
+            render(rq, &a, t, 409, extra);
+            return;
+        }
+    }
+    bo_audit(rq, &a, "change", "request", &r.id, 1);
+    const char *back = form_get(&f, "retour");
+    int back_ok = back && strncmp(back, "lat=", 4) == 0 && !strchr(back, '/') && strlen(back) < 200;
+    http_redirect(rq, arena_printf(rq->arena, "/agent/terrain?%s%sfait=%s", back_ok ? back : "",
+                                   back_ok ? "&" : "", resolve ? "resolu" : "photo"));
+}

@@ -1,0 +1,988 @@
+/*
+ * bo_request — one request in the back office: everything the citizen gave (description,
+ * location with links to the phone's maps, attributes, contact, attachments with thumbnails),
+ * the timeline with public and internal events told apart in words, the citizen's other
+ * requests (360°) and the actions. The main form «Traiter» does in one submission what an
+ * agent does most: reply (typed or from a template), internal note, status, priority,
+ * assignment, so that «reply and close» is one page load. Every view and every change is
+ * audited by ids; a request outside the agent's scope is the same 404 as an unknown one.
+ * Also the helpers the other work pages share (bo_work.h).
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "core/agent.h"
+#include "core/outbox.h"
+#include "core/perm.h"
+#include "core/request.h"
+#include "core/status.h"
+#include "util/log.h"
+#include "util/timeutil.h"
+#include "util/utf8.h"
+#include "web/backoffice/bo_common.h"
+#include "web/backoffice/bo_work.h"
+#include "web/web.h"
+
+#define OTHERS_MAX 20
+
+/* ---- shared helpers (bo_work.h) ---- */
+
+void bo_set_str(json_t *obj, const char *key, const char *s)
+{
+    if (!s)
+        return;
+    json_object_set_new(obj, key, json_string(utf8_valid(s, strlen(s)) ? s : ""));
+}
+
+const char *bo_url(http_req *rq, const char *s)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    size_t len = s ? strlen(s) : 0;
+    char *out = arena_alloc(rq->arena, len * 3 + 1);
+    if (!out)
+        return "";
+    size_t o = 0;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+            c == '-' || c == '_' || c == '.' || c == '~') {
+            out[o++] = (char)c;
+        } else {
+            out[o++] = '%';
+            out[o++] = hex[c >> 4];
+            out[o++] = hex[c & 15];
+        }
+    }
+    out[o] = '\0';
+    return out;
+}
+
+const char *bo_date(http_req *rq, const cat_tenant *t, int64_t when, int with_time)
+{
+    if (when <= 0)
+        return NULL;
+    char s[TIME_RFC3339_LEN];
+    time_format_rfc3339(when, t ? t->rec.timezone : NULL, s);
+    int y, mo, d, h, mi;
+    if (sscanf(s, "%d-%d-%dT%d:%d", &y, &mo, &d, &h, &mi) != 5)
+        return NULL;
+    if (with_time)
+        return arena_printf(rq->arena, "%02d/%02d/%04d %02d:%02d", d, mo, y, h, mi);
+    return arena_printf(rq->arena, "%02d/%02d/%04d", d, mo, y);
+}
+
+const char *bo_status_label(http_req *rq, const char *code)
+{
+    status s;
+    if (!code || status_parse(code, &s) != 0)
+        return code ? code : "";
+    char *cap = arena_strdup(rq->arena, status_label(s, rq->lang));
+    if (cap && cap[0] >= 'a' && cap[0] <= 'z')
+        cap[0] = (char)(cap[0] - 'a' + 'A');
+    return cap ? cap : "";
+}
+
+const char *bo_channel_label(http_req *rq, const char *code)
+{
+    channel ch;
+    if (!code || channel_parse(code, &ch) != 0)
+        return code ? code : "";
+    return web_string(rq->lang, arena_printf(rq->arena, "request_bo.channel_%s", code));
+}
+
+const char *bo_priority_label(http_req *rq, int priority)
+{
+    if (priority < 0 || priority > 3)
+        priority = 1;
+    return web_string(rq->lang, arena_printf(rq->arena, "request_bo.priority_%d", priority));
+}
+
+const char *bo_trim(http_req *rq, const char *s)
+{
+    if (!s)
+        return NULL;
+    while (*s == ' ' || *s == '\t' || *s == '\r' || *s == '\n')
+        s++;
+    size_t n = strlen(s);
+    while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r' || s[n - 1] == '\n'))
+        n--;
+    return arena_strndup(rq->arena, s, n);
+}
+
+int bo_reference_ok(const char *s)
+{
+    size_t n = s ? strlen(s) : 0;
+    if (n == 0 || n > BO_REFERENCE_MAX)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'A' && s[i] <= 'Z') ||
+              (s[i] >= 'a' && s[i] <= 'z') || s[i] == '-'))
+            return 0;
+    return 1;
+}
+
+const char *bo_text(http_req *rq, const char *s, size_t max_chars, int required,
+                    const char **msg_key)
+{
+    s = bo_trim(rq, s);
+    size_t len = s ? strlen(s) : 0;
+    if (len == 0) {
+        if (required)
+            *msg_key = "request_bo.error_empty";
+        return NULL;
+    }
+    if (!utf8_valid(s, len) || utf8_has_control(s, len)) {
+        *msg_key = "request_bo.error_characters";
+        return NULL;
+    }
+    if (utf8_length(s, len) > max_chars) {
+        *msg_key = "request_bo.error_too_long";
+        return NULL;
+    }
+    return s;
+}
+
+const char *bo_actor(http_req *rq, const store_agent *a)
+{
+    return arena_printf(rq->arena, "agent:%" PRId64, a->id);
+}
+
+const char *bo_citizen_name(http_req *rq, const store_request *r)
+{
+    const char *f = r->first_name && *r->first_name ? r->first_name : NULL;
+    const char *l = r->last_name && *r->last_name ? r->last_name : NULL;
+    if (!f && !l)
+        return NULL;
+    return arena_printf(rq->arena, "%s%s%s", f ? f : "", f && l ? " " : "", l ? l : "");
+}
+
+int bo_open_request(http_req *rq, const store_agent *a, const cat_tenant *t, const char *reference,
+                    store_request *out)
+{
+    error err;
+    error_clear(&err);
+    if (!bo_reference_ok(reference)) {
+        bo_not_found(rq);
+        return 0;
+    }
+    if (request_get(rq->core, t, reference, rq->arena, out, &err) != 0) {
+        if (err.code == ERR_NOT_FOUND)
+            bo_not_found(rq);
+        else
+            http_respond_error(rq, &err);
+        return 0;
+    }
+    if (!perm_can_view(a, out)) {
+        bo_not_found(rq);
+        return 0;
+    }
+    return 1;
+}
+
+int bo_reply_templates(http_req *rq, const cat_tenant *t, store_reply_template **out, size_t *n)
+{
+    error err;
+    error_clear(&err);
+    store *s = core_store(rq->core);
+    *out = NULL;
+    *n = 0;
+    if (s->ops->reply_template_list(s, t->rec.id, rq->arena, out, n, &err) != 0) {
+        log_error("reply templates: %s", err.detail);
+        return -1;
+    }
+    return 0;
+}
+
+const char *bo_reply_fill(http_req *rq, const cat_tenant *t, const store_reply_template *tpl,
+                          size_t n_tpl, int64_t id, const store_request *r, const store_agent *a)
+{
+    const store_reply_template *found = NULL;
+    for (size_t i = 0; i < n_tpl; i++)
+        if (tpl[i].id == id)
+            found = &tpl[i];
+    if (!found || !found->body)
+        return NULL;
+    const cat_procedure *p = catalogue_procedure_by_id(t, r->procedure_id);
+    const char *citizen = bo_citizen_name(rq, r);
+    const char *date = bo_date(rq, t, time_now(), 0);
+    const char *const keys[] = {"reference", "procedure", "citizen", "agent", "date"};
+    const char *const vals[] = {r->reference, p ? p->rec.name : "",
+                                citizen ? citizen : web_string(rq->lang, "request_bo.madam_sir"),
+                                a->name ? a->name : "", date ? date : ""};
+    buf b;
+    buf_init(&b, 64 * 1024);
+    const char *s = found->body;
+    while (*s) {
+        const char *open = strstr(s, "{{");
+        if (!open) {
+            buf_puts(&b, s);
+            break;
+        }
+        buf_append(&b, s, (size_t)(open - s));
+        const char *close = strstr(open + 2, "}}");
+        if (!close) {
+            buf_puts(&b, open);
+            break;
+        }
+        const char *name = open + 2;
+        while (*name == ' ')
+            name++;
+        size_t nlen = (size_t)(close - name);
+        while (nlen > 0 && name[nlen - 1] == ' ')
+            nlen--;
+        size_t k = 0;
+        while (k < sizeof keys / sizeof keys[0] &&
+               !(strlen(keys[k]) == nlen && strncmp(keys[k], name, nlen) == 0))
+            k++;
+        if (k < sizeof keys / sizeof keys[0])
+            buf_puts(&b, vals[k]);
+        else
+            buf_append(&b, open, (size_t)(close + 2 - open));
+        s = close + 2;
+    }
+    const char *out = arena_strdup(rq->arena, buf_cstr(&b));
+    buf_free(&b);
+    return out;
+}
+
+int bo_reply(http_req *rq, const store_agent *a, const cat_tenant *t, const store_request *r,
+             const char *text, error *err)
+{
+    if (request_add_note(rq->core, t, r->reference, text, 1, bo_actor(rq, a), CHANNEL_WEB, NULL,
+                         NULL, err) != 0)
+        return -1;
+    int by_email = r->email && *r->email && (!r->notify || strcmp(r->notify, "email") == 0);
+    if (!by_email)
+        return 0;
+    const cat_procedure *p = catalogue_procedure_by_id(t, r->procedure_id);
+    json_t *params = json_object();
+    bo_set_str(params, "reference", r->reference);
+    bo_set_str(params, "procedure", p ? p->rec.name : "");
+    bo_set_str(params, "message", text);
+    bo_set_str(params, "tracking_url", arena_printf(rq->arena, "%s/suivi", http_base_url(rq)));
+    int rc = outbox_add(rq->core, t->rec.id, "email", r->email, "request_reply", params, "fr",
+                        r->id, err);
+    json_decref(params);
+    return rc;
+}
+
+/* ---- the request page ---- */
+
+/* Text split on line breaks into paragraphs (no raw HTML in templates). */
+static json_t *paragraphs(const char *s)
+{
+    json_t *arr = json_array();
+    while (s && *s) {
+        const char *nl = strchr(s, '\n');
+        size_t n = nl ? (size_t)(nl - s) : strlen(s);
+        size_t m = n;
+        while (m > 0 && (s[m - 1] == '\r' || s[m - 1] == ' '))
+            m--;
+        if (m > 0 && utf8_valid(s, m))
+            json_array_append_new(arr, json_stringn(s, m));
+        s += n;
+        if (*s == '\n')
+            s++;
+    }
+    return arr;
+}
+
+/* Attribute values with their labels: [{label, value}]. */
+static json_t *attributes_json(const cat_procedure *p, const store_request *r)
+{
+    json_t *out = json_array();
+    json_t *vals = r->attributes ? json_loads(r->attributes, 0, NULL) : NULL;
+    if (!p || !json_is_object(vals)) {
+        json_decref(vals);
+        return out;
+    }
+    for (size_t i = 0; i < p->n_attrs; i++) {
+        const attr_def *d = &p->attrs[i];
+        json_t *v = json_object_get(vals, d->code);
+        if (!v)
+            continue;
+        buf text;
+        buf_init(&text, 16 * 1024);
+        size_t k;
+        json_t *e;
+        json_t *list = json_is_array(v) ? v : NULL;
+        for (k = 0; k < (list ? json_array_size(list) : 1); k++) {
+            e = list ? json_array_get(list, k) : v;
+            const char *sv = json_string_value(e);
+            if (!sv)
+                continue;
+            for (size_t j = 0; j < d->n_values; j++)
+                if (strcmp(d->values[j].key, sv) == 0)
+                    sv = d->values[j].name;
+            if (text.len)
+                buf_puts(&text, ", ");
+            buf_puts(&text, sv);
+        }
+        if (text.len) {
+            json_t *o = json_object();
+            bo_set_str(o, "label", d->description ? d->description : d->code);
+            bo_set_str(o, "value", buf_cstr(&text));
+            json_array_append_new(out, o);
+        }
+        buf_free(&text);
+    }
+    json_decref(vals);
+    return out;
+}
+
+/* The agent's name for an actor "agent:<id>", from the tenant's agents. */
+static const char *actor_name(http_req *rq, const char *actor, const store_agent *agents, size_t n)
+{
+    if (!actor)
+        return "";
+    if (strncmp(actor, "agent:", 6) == 0) {
+        char *end = NULL;
+        long long id = strtoll(actor + 6, &end, 10);
+        if (end && *end == '\0')
+            for (size_t i = 0; i < n; i++)
+                if (agents[i].id == id)
+                    return agents[i].name;
+    }
+    if (strncmp(actor, "citizen", 7) == 0)
+        return web_string(rq->lang, "request_bo.who_citizen");
+    if (strcmp(actor, "system") == 0)
+        return web_string(rq->lang, "request_bo.who_system");
+    return actor;
+}
+
+/* The agent whose assignee identifier is `assignee`, NULL when none. */
+static const store_agent *agent_by_assignee(const store_agent *agents, size_t n,
+                                            const char *assignee)
+{
+    if (!assignee)
+        return NULL;
+    for (size_t i = 0; i < n; i++) {
+        char id[AGENT_ASSIGNEE_LEN];
+        agent_assignee_id(&agents[i], id);
+        if (strcmp(id, assignee) == 0)
+            return &agents[i];
+    }
+    return NULL;
+}
+
+static json_t *event_json(http_req *rq, const cat_tenant *t, const store_event *e,
+                          const store_agent *agents, size_t n_agents)
+{
+    json_t *o = json_object();
+    const char *kind = e->kind ? e->kind : "";
+    bo_set_str(o, "date", bo_date(rq, t, e->created_at, 1));
+    bo_set_str(o, "who", actor_name(rq, e->actor, agents, n_agents));
+    json_object_set_new(o, "is_public", json_boolean(e->is_public));
+    bo_set_str(o, "visibility",
+               web_string(rq->lang, e->is_public ? "request_bo.public" : "request_bo.internal"));
+    const char *title;
+    if (strcmp(kind, "status") == 0 && e->status_to)
+        title = arena_printf(rq->arena, "%s %s", web_string(rq->lang, "request_bo.event_status"),
+                             bo_status_label(rq, e->status_to));
+    else
+        title = web_string(rq->lang,
+                           arena_printf(rq->arena, "request_bo.event_%s", *kind ? kind : "other"));
+    if (strncmp(title, "request_bo.", 11) == 0)
+        title = kind;
+    bo_set_str(o, "title", title);
+    if (strcmp(kind, "assign") == 0 && e->body) {
+        const store_agent *ag = agent_by_assignee(agents, n_agents, e->body);
+        json_object_set_new(o, "paragraphs", paragraphs(ag ? ag->name : e->body));
+    } else if (strcmp(kind, "created") != 0) {
+        json_object_set_new(o, "paragraphs", paragraphs(e->body));
+    }
+    return o;
+}
+
+/* Allowed next statuses of r, for the status select: [{code, label}]. */
+static json_t *next_statuses(http_req *rq, const store_request *r)
+{
+    json_t *out = json_array();
+    status from;
+    if (status_parse(r->status, &from) != 0)
+        return out;
+    for (int s = 0; s < STATUS_COUNT; s++) {
+        if (!status_transition_allowed(from, (status)s))
+            continue;
+        json_t *o = json_object();
+        bo_set_str(o, "code", status_code((status)s));
+        bo_set_str(o, "label", bo_status_label(rq, status_code((status)s)));
+        json_array_append_new(out, o);
+    }
+    return out;
+}
+
+/* The citizen's other requests: same account, e-mail or phone, within the agent's scope. */
+static json_t *others_json(http_req *rq, const store_agent *a, const cat_tenant *t,
+                           const store_request *r)
+{
+    json_t *out = json_array();
+    int64_t seen[OTHERS_MAX * 3];
+    size_t n_seen = 0;
+    for (int pass = 0; pass < 3; pass++) {
+        store_request_filter f;
+        memset(&f, 0, sizeof f);
+        f.tenant_id = t->rec.id;
+        f.limit = OTHERS_MAX;
+        if (pass == 0 && r->citizen_id)
+            f.citizen_id = r->citizen_id;
+        else if (pass == 1 && r->email && *r->email)
+            f.citizen_email = r->email;
+        else if (pass == 2 && r->phone && *r->phone)
+            f.text = r->phone;
+        else
+            continue;
+        error err;
+        error_clear(&err);
+        store_request *rows = NULL;
+        size_t n = 0;
+        if (perm_scope(a, &f, &err) != 0 ||
+            request_search(rq->core, &f, rq->arena, &rows, &n, &err) != 0) {
+            log_warn("360 view: %s", err.detail);
+            continue;
+        }
+        for (size_t i = 0; i < n; i++) {
+            int dup = rows[i].id == r->id;
+            for (size_t k = 0; k < n_seen && !dup; k++)
+                dup = seen[k] == rows[i].id;
+            if (dup || n_seen >= sizeof seen / sizeof seen[0])
+                continue;
+            /* The phone pass is a text search: keep only exact phone matches. */
+            if (pass == 2 && !(rows[i].phone && strcmp(rows[i].phone, r->phone) == 0))
+                continue;
+            seen[n_seen++] = rows[i].id;
+            const cat_procedure *p = catalogue_procedure_by_id(t, rows[i].procedure_id);
+            json_t *o = json_object();
+            bo_set_str(o, "reference", rows[i].reference);
+            bo_set_str(
+                o, "url",
+                arena_printf(rq->arena, "/agent/demandes/%s", bo_url(rq, rows[i].reference)));
+            bo_set_str(o, "procedure", p ? p->rec.name : "");
+            bo_set_str(o, "status", rows[i].status);
+            bo_set_str(o, "status_label", bo_status_label(rq, rows[i].status));
+            bo_set_str(o, "created", bo_date(rq, t, rows[i].created_at, 0));
+            json_array_append_new(out, o);
+        }
+    }
+    return out;
+}
+
+static json_t *attachment_json(http_req *rq, const store_request *r, const store_attachment *at,
+                               int can_moderate)
+{
+    json_t *o = json_object();
+    const char *base =
+        arena_printf(rq->arena, "/pieces-jointes/%s/%" PRId64, bo_url(rq, r->reference), at->id);
+    bo_set_str(o, "url", base);
+    if (at->is_photo)
+        bo_set_str(o, "thumb_url", arena_printf(rq->arena, "%s?miniature=1", base));
+    json_object_set_new(o, "id", json_integer(at->id));
+    bo_set_str(o, "filename",
+               at->filename && *at->filename
+                   ? at->filename
+                   : web_string(rq->lang, "request_bo.attachment_unnamed"));
+    json_object_set_new(o, "is_photo", json_boolean(at->is_photo));
+    json_object_set_new(
+        o, "is_pdf",
+        json_boolean(at->content_type && strcmp(at->content_type, "application/pdf") == 0));
+    bo_set_str(o, "size", arena_printf(rq->arena, "%" PRId64 " Ko", (at->size + 1023) / 1024));
+    if (at->is_photo) {
+        const char *m = at->moderation ? at->moderation : "pending";
+        bo_set_str(o, "moderation", m);
+        bo_set_str(o, "moderation_label",
+                   web_string(rq->lang, arena_printf(rq->arena, "request_bo.moderation_%s", m)));
+        json_object_set_new(o, "can_moderate", json_boolean(can_moderate));
+        bo_set_str(o, "action",
+                   arena_printf(rq->arena, "/agent/demandes/%s/photos/%" PRId64,
+                                bo_url(rq, r->reference), at->id));
+    }
+    return o;
+}
+
+/* The page context of request r; NULL after answering an error. */
+static json_t *show_context(http_req *rq, const store_agent *a, const cat_tenant *t,
+                            const store_request *r)
+{
+    error err;
+    error_clear(&err);
+    store *s = core_store(rq->core);
+    store_event *events = NULL;
+    size_t n_events = 0;
+    store_attachment *atts = NULL;
+    size_t n_atts = 0;
+    store_agent *agents = NULL;
+    size_t n_agents = 0;
+    if (request_timeline(rq->core, t, r->id, 0, rq->arena, &events, &n_events, &err) != 0 ||
+        s->ops->attachments_list(s, t->rec.id, r->id, rq->arena, &atts, &n_atts, &err) != 0 ||
+        agent_list(rq->core, t->rec.id, rq->arena, &agents, &n_agents, &err) != 0) {
+        http_respond_error(rq, &err);
+        return NULL;
+    }
+    json_t *ctx = bo_context(rq, a);
+    if (!ctx) {
+        error_set(&err, ERR_INTERNAL, NULL, "out of memory");
+        http_respond_error(rq, &err);
+        return NULL;
+    }
+    const cat_procedure *p = catalogue_procedure_by_id(t, r->procedure_id);
+    const cat_department *d = catalogue_department_by_id(t, r->department_id);
+    int can_change = perm_can_change(a, r);
+    int can_assign = perm_can_assign(a, r);
+    bo_set_str(
+        ctx, "title",
+        arena_printf(rq->arena, "%s %s", web_string(rq->lang, "request_bo.title"), r->reference));
+    bo_set_str(ctx, "base",
+               arena_printf(rq->arena, "/agent/demandes/%s", bo_url(rq, r->reference)));
+
+    json_t *q = json_object();
+    status st = STATUS_NEW;
+    int closed = status_parse(r->status, &st) == 0 && status_is_closed(st);
+    bo_set_str(q, "reference", r->reference);
+    bo_set_str(q, "procedure", p ? p->rec.name : "");
+    bo_set_str(q, "status", r->status);
+    bo_set_str(q, "status_label", bo_status_label(rq, r->status));
+    json_object_set_new(q, "closed", json_boolean(closed));
+    bo_set_str(q, "channel", bo_channel_label(rq, r->channel));
+    bo_set_str(q, "created", bo_date(rq, t, r->created_at, 1));
+    bo_set_str(q, "due", bo_date(rq, t, r->due_at, 0));
+    json_object_set_new(q, "overdue",
+                        json_boolean(!closed && r->due_at > 0 && r->due_at < time_now()));
+    bo_set_str(q, "priority_label", bo_priority_label(rq, r->priority));
+    bo_set_str(q, "department", d ? d->rec.name : NULL);
+    const store_agent *assignee = agent_by_assignee(agents, n_agents, r->assignee);
+    bo_set_str(q, "assignee", assignee ? assignee->name : r->assignee);
+    json_object_set_new(q, "description", paragraphs(r->description));
+    bo_set_str(q, "address", r->address && *r->address ? r->address : NULL);
+    if (r->has_location) {
+        bo_set_str(q, "geo_url", arena_printf(rq->arena, "geo:%.6f,%.6f", r->lat, r->lon));
+        bo_set_str(
+            q, "osm_url",
+            arena_printf(rq->arena,
+                         "https://www.openstreetmap.org/?mlat=%.6f&mlon=%.6f#map=18/%.6f/%.6f",
+                         r->lat, r->lon, r->lat, r->lon));
+        bo_set_str(q, "coordinates", arena_printf(rq->arena, "%.6f, %.6f", r->lat, r->lon));
+    }
+    json_t *attrs = attributes_json(p, r);
+    json_object_set_new(q, "has_attributes", json_boolean(json_array_size(attrs) > 0));
+    json_object_set_new(q, "attributes", attrs);
+    json_t *c = json_object();
+    bo_set_str(c, "name", bo_citizen_name(rq, r));
+    bo_set_str(c, "email", r->email && *r->email ? r->email : NULL);
+    bo_set_str(c, "phone", r->phone && *r->phone ? r->phone : NULL);
+    if (r->email && *r->email)
+        bo_set_str(c, "mailto", arena_printf(rq->arena, "mailto:%s", r->email));
+    if (r->phone && *r->phone)
+        bo_set_str(c, "tel", arena_printf(rq->arena, "tel:%s", r->phone));
+    json_object_set_new(c, "has_account", json_boolean(r->citizen_id != 0));
+    bo_set_str(c, "notify",
+               web_string(rq->lang, arena_printf(rq->arena, "request_bo.notify_%s",
+                                                 r->notify ? r->notify : "email")));
+    json_object_set_new(q, "contact", c);
+    json_object_set_new(q, "is_public", json_boolean(r->is_public));
+    json_object_set_new(q, "can_publish", json_boolean(p && p->rec.is_public && can_change));
+    json_object_set_new(ctx, "request", q);
+
+    json_t *files = json_array();
+    for (size_t i = 0; i < n_atts; i++)
+        json_array_append_new(files, attachment_json(rq, r, &atts[i], can_change));
+    json_object_set_new(ctx, "has_attachments", json_boolean(n_atts > 0));
+    json_object_set_new(ctx, "attachments", files);
+
+    json_t *tl = json_array();
+    for (size_t i = 0; i < n_events; i++)
+        json_array_append_new(tl, event_json(rq, t, &events[i], agents, n_agents));
+    json_object_set_new(ctx, "timeline", tl);
+
+    json_t *others = others_json(rq, a, t, r);
+    json_object_set_new(ctx, "has_others", json_boolean(json_array_size(others) > 0));
+    json_object_set_new(ctx, "others", others);
+
+    json_object_set_new(ctx, "can_change", json_boolean(can_change));
+    json_object_set_new(ctx, "can_assign", json_boolean(can_assign));
+    if (can_change) {
+        json_t *sts = next_statuses(rq, r);
+        json_object_set_new(ctx, "has_statuses", json_boolean(json_array_size(sts) > 0));
+        json_object_set_new(ctx, "statuses", sts);
+        json_t *prios = json_array();
+        for (int i = 0; i <= 3; i++) {
+            json_t *o = json_object();
+            json_object_set_new(o, "value", json_integer(i));
+            bo_set_str(o, "label", bo_priority_label(rq, i));
+            json_object_set_new(o, "selected", json_boolean(i == r->priority));
+            json_array_append_new(prios, o);
+        }
+        json_object_set_new(ctx, "priorities", prios);
+        store_reply_template *tpl = NULL;
+        size_t n_tpl = 0;
+        bo_reply_templates(rq, t, &tpl, &n_tpl);
+        json_t *tj = json_array();
+        for (size_t i = 0; i < n_tpl; i++) {
+            json_t *o = json_object();
+            json_object_set_new(o, "id", json_integer(tpl[i].id));
+            bo_set_str(o, "name", tpl[i].name);
+            bo_set_str(o, "body", bo_reply_fill(rq, t, tpl, n_tpl, tpl[i].id, r, a));
+            json_array_append_new(tj, o);
+        }
+        json_object_set_new(ctx, "has_templates", json_boolean(n_tpl > 0));
+        json_object_set_new(ctx, "templates", tj);
+    }
+    if (can_assign) {
+        json_t *ags = json_array();
+        for (size_t i = 0; i < n_agents; i++) {
+            if (!agents[i].active || (agents[i].role && strcmp(agents[i].role, "elected") == 0))
+                continue;
+            char id[AGENT_ASSIGNEE_LEN];
+            agent_assignee_id(&agents[i], id);
+            json_t *o = json_object();
+            bo_set_str(o, "value", id);
+            bo_set_str(o, "label", agents[i].name);
+            json_object_set_new(o, "selected",
+                                json_boolean(r->assignee && strcmp(r->assignee, id) == 0));
+            json_array_append_new(ags, o);
+        }
+        json_object_set_new(ctx, "agents", ags);
+        json_t *deps = json_array();
+        for (size_t i = 0; i < t->n_departments; i++) {
+            json_t *o = json_object();
+            bo_set_str(o, "value", t->departments[i].rec.code);
+            bo_set_str(o, "label", t->departments[i].rec.name);
+            json_object_set_new(o, "selected",
+                                json_boolean(t->departments[i].rec.id == r->department_id));
+            json_array_append_new(deps, o);
+        }
+        json_object_set_new(ctx, "departments", deps);
+    }
+    const char *done = form_get(&rq->query, "fait");
+    if (done && (strcmp(done, "1") == 0 || strcmp(done, "doublon") == 0 ||
+                 strcmp(done, "publication") == 0 || strcmp(done, "photo") == 0)) {
+        json_t *n = json_object();
+        bo_set_str(n, "kind", "success");
+        bo_set_str(n, "text",
+                   web_string(rq->lang, arena_printf(rq->arena, "request_bo.done_%s", done)));
+        json_object_set_new(ctx, "notice", n);
+    }
+    return ctx;
+}
+
+static void show_render(http_req *rq, const store_agent *a, const cat_tenant *t,
+                        const store_request *r, int http_status, json_t *extra)
+{
+    json_t *ctx = show_context(rq, a, t, r);
+    if (!ctx) {
+        json_decref(extra);
+        return;
+    }
+    if (extra) {
+        json_object_update(ctx, extra);
+        json_decref(extra);
+    }
+    if (json_object_get(ctx, "has_errors"))
+        bo_set_str(ctx, "title",
+                   arena_printf(rq->arena, "%s %s", web_string(rq->lang, "common.error_prefix"),
+                                json_string_value(json_object_get(ctx, "title"))));
+    bo_render(rq, http_status, "agent/request", ctx);
+}
+
+void bo_request_show(http_req *rq)
+{
+    store_agent a;
+    if (!bo_agent(rq, &a))
+        return;
+    const cat_tenant *t = web_tenant(rq);
+    if (!t)
+        return;
+    store_request r;
+    if (!bo_open_request(rq, &a, t, rq->params[0], &r))
+        return;
+    bo_audit(rq, &a, "view", "request", &r.id, 1);
+    show_render(rq, &a, t, &r, 200, NULL);
+}
+
+static void add_error(json_t *ctx, const char *field, const char *text)
+{
+    json_t *errors = json_object_get(ctx, "errors");
+    if (!errors) {
+        errors = json_array();
+        json_object_set_new(ctx, "errors", errors);
+    }
+    json_t *e = json_object();
+    bo_set_str(e, "field", field);
+    bo_set_str(e, "message", text);
+    json_array_append_new(errors, e);
+    json_object_set_new(ctx, "has_errors", json_true());
+    char k[64];
+    snprintf(k, sizeof k, "%s_error", field);
+    bo_set_str(ctx, k, text);
+}
+
+/* The common start of the POST actions: the agent, the form, the request and the right to
+ * change it. 0 after answering. */
+static int action_open(http_req *rq, store_agent *a, const cat_tenant **t, form *f,
+                       store_request *r)
+{
+    if (!bo_agent(rq, a))
+        return 0;
+    *t = web_tenant(rq);
+    if (!*t)
+        return 0;
+    if (bo_form(rq, f) != 0)
+        return 0;
+    if (!bo_open_request(rq, a, *t, rq->params[0], r))
+        return 0;
+    if (!perm_can_change(a, r)) {
+        bo_forbidden(rq);
+        return 0;
+    }
+    return 1;
+}
+
+/* A local inbox URL given back by the form, or NULL. */
+static const char *inbox_return(const form *f)
+{
+    const char *back = form_get(f, "retour");
+    if (!back || strncmp(back, "/agent/", 7) != 0 || strstr(back, "//") || strchr(back, '\\') ||
+        strlen(back) > 2000)
+        return NULL;
+    return back;
+}
+
+void bo_request_process(http_req *rq)
+{
+    store_agent a;
+    const cat_tenant *t;
+    form f;
+    store_request r;
+    if (!action_open(rq, &a, &t, &f, &r))
+        return;
+    error err;
+    error_clear(&err);
+    json_t *extra = json_object();
+    const char *msg = NULL;
+    const char *reply = bo_text(rq, form_get(&f, "reponse"), BO_REPLY_MAX, 0, &msg);
+    if (msg)
+        add_error(extra, "reponse", web_string(rq->lang, msg));
+    msg = NULL;
+    const char *tpl_s = form_get(&f, "modele");
+    if (!reply && !json_object_get(extra, "reponse_error") && tpl_s && *tpl_s) {
+        store_reply_template *tpl = NULL;
+        size_t n_tpl = 0;
+        bo_reply_templates(rq, t, &tpl, &n_tpl);
+        reply = bo_reply_fill(rq, t, tpl, n_tpl, strtoll(tpl_s, NULL, 10), &r, &a);
+        if (!reply)
+            add_error(extra, "modele", web_string(rq->lang, "request_bo.error_template"));
+    }
+    const char *note = bo_text(rq, form_get(&f, "note"), BO_REPLY_MAX, 0, &msg);
+    if (msg)
+        add_error(extra, "note", web_string(rq->lang, msg));
+
+    request_change ch;
+    memset(&ch, 0, sizeof ch);
+    ch.priority = -1;
+    ch.actor = bo_actor(rq, &a);
+    ch.ch = CHANNEL_WEB;
+    int changed = 0;
+    const char *st = form_get(&f, "statut");
+    status to = STATUS_NEW, from = STATUS_NEW;
+    if (st && *st) {
+        if (status_parse(st, &to) != 0 || status_parse(r.status, &from) != 0 ||
+            !status_transition_allowed(from, to))
+            add_error(extra, "statut", web_string(rq->lang, "request_bo.error_status"));
+        else {
+            ch.status = st;
+            changed = 1;
+        }
+    }
+    const char *pr = form_get(&f, "priorite");
+    if (pr && *pr) {
+        if (pr[0] < '0' || pr[0] > '3' || pr[1] != '\0')
+            add_error(extra, "priorite", web_string(rq->lang, "request_bo.error_priority"));
+        else if (pr[0] - '0' != r.priority) {
+            ch.priority = pr[0] - '0';
+            changed = 1;
+        }
+    }
+    const char *as = form_get(&f, "assigner");
+    const char *dep = form_get(&f, "service");
+    int wants_assign = (as && *as && !(r.assignee && strcmp(as, r.assignee) == 0) &&
+                        !(strcmp(as, "-") == 0 && !r.assignee));
+    const cat_department *dd = dep && *dep ? catalogue_department(t, dep) : NULL;
+    int wants_transfer = dep && *dep && !(dd && dd->rec.id == r.department_id);
+    if ((wants_assign || wants_transfer) && !perm_can_assign(&a, &r)) {
+        json_decref(extra);
+        bo_forbidden(rq);
+        return;
+    }
+    if (wants_assign) {
+        ch.assignee = strcmp(as, "-") == 0 ? "" : as;
+        changed = 1;
+    }
+    if (wants_transfer) {
+        if (!dd)
+            add_error(extra, "service", web_string(rq->lang, "request_bo.error_department"));
+        ch.department = dep;
+        changed = 1;
+    }
+    if (!json_object_get(extra, "errors") && !reply && !note && !changed)
+        add_error(extra, "reponse", web_string(rq->lang, "request_bo.error_nothing"));
+    if (json_object_get(extra, "errors")) {
+        bo_set_str(extra, "reponse_value", form_get(&f, "reponse"));
+        bo_set_str(extra, "note_value", form_get(&f, "note"));
+        show_render(rq, &a, t, &r, 400, extra);
+        return;
+    }
+    json_decref(extra);
+    /* Reply first, then the status: the citizen reads the answer before «Traitée». */
+    if (reply && bo_reply(rq, &a, t, &r, reply, &err) != 0)
+        goto failed;
+    if (note && request_add_note(rq->core, t, r.reference, note, 0, ch.actor, CHANNEL_WEB, NULL,
+                                 NULL, &err) != 0)
+        goto failed;
+    if (changed && request_update(rq->core, t, r.reference, &ch, NULL, NULL, &err) != 0)
+        goto failed;
+    bo_audit(rq, &a, "change", "request", &r.id, 1);
+    const char *back = inbox_return(&f);
+    if (ch.status && status_is_closed(to))
+        http_redirect(rq, back ? back : "/agent/?fait=traite");
+    else
+        http_redirect(
+            rq, arena_printf(rq->arena, "/agent/demandes/%s?fait=1", bo_url(rq, r.reference)));
+    return;
+failed:
+    if (err.code == ERR_CONFLICT || err.code == ERR_INVALID_ARG) {
+        /* Something may already be written (the reply): the page shows the fresh state. */
+        store_request fresh;
+        if (request_get(rq->core, t, r.reference, rq->arena, &fresh, &err) == 0)
+            r = fresh;
+        json_t *e = json_object();
+        add_error(e, "statut", web_string(rq->lang, "request_bo.error_conflict"));
+        show_render(rq, &a, t, &r, 409, e);
+        return;
+    }
+    http_respond_error(rq, &err);
+}
+
+void bo_request_duplicate(http_req *rq)
+{
+    store_agent a;
+    const cat_tenant *t;
+    form f;
+    store_request r;
+    if (!action_open(rq, &a, &t, &f, &r))
+        return;
+    error err;
+    error_clear(&err);
+    const char *orig = bo_trim(rq, form_get(&f, "original"));
+    store_request o;
+    status from;
+    int ok = orig && bo_reference_ok(orig) && strcmp(orig, r.reference) != 0 &&
+             request_get(rq->core, t, orig, rq->arena, &o, &err) == 0 && perm_can_view(&a, &o) &&
+             status_parse(r.status, &from) == 0 &&
+             status_transition_allowed(from, STATUS_DUPLICATE);
+    if (!ok) {
+        json_t *e = json_object();
+        add_error(e, "original", web_string(rq->lang, "request_bo.error_duplicate"));
+        bo_set_str(e, "original_value", orig);
+        show_render(rq, &a, t, &r, 400, e);
+        return;
+    }
+    request_change ch;
+    memset(&ch, 0, sizeof ch);
+    ch.priority = -1;
+    ch.status = status_code(STATUS_DUPLICATE);
+    ch.note = arena_printf(rq->arena, "%s %s", web_string(rq->lang, "request_bo.duplicate_note"),
+                           o.reference);
+    ch.actor = bo_actor(rq, &a);
+    ch.ch = CHANNEL_WEB;
+    if (request_update(rq->core, t, r.reference, &ch, NULL, NULL, &err) != 0) {
+        http_respond_error(rq, &err);
+        return;
+    }
+    int64_t ids[2] = {r.id, o.id};
+    bo_audit(rq, &a, "change", "request", ids, 2);
+    http_redirect(
+        rq, arena_printf(rq->arena, "/agent/demandes/%s?fait=doublon", bo_url(rq, r.reference)));
+}
+
+typedef struct publish_job {
+    int64_t tenant_id, request_id, attachment_id;
+    int is_public;
+    const char *moderation;
+} publish_job;
+
+static int publish_apply(store *s, void *arg, error *err)
+{
+    publish_job *j = arg;
+    return s->ops->tx_request_set_public(s, j->tenant_id, j->request_id, j->is_public, err);
+}
+
+static int moderate_apply(store *s, void *arg, error *err)
+{
+    publish_job *j = arg;
+    return s->ops->tx_attachment_moderate(s, j->tenant_id, j->attachment_id, j->moderation, err);
+}
+
+void bo_request_publish(http_req *rq)
+{
+    store_agent a;
+    const cat_tenant *t;
+    form f;
+    store_request r;
+    if (!action_open(rq, &a, &t, &f, &r))
+        return;
+    const cat_procedure *p = catalogue_procedure_by_id(t, r.procedure_id);
+    const char *v = form_get(&f, "public");
+    if (!p || !p->rec.is_public || !v || (strcmp(v, "1") != 0 && strcmp(v, "0") != 0)) {
+        bo_forbidden(rq);
+        return;
+    }
+    error err;
+    error_clear(&err);
+    publish_job j = {.tenant_id = t->rec.id, .request_id = r.id, .is_public = v[0] == '1'};
+    if (store_write_sync(core_store(rq->core), publish_apply, &j, &err) != 0) {
+        http_respond_error(rq, &err);
+        return;
+    }
+    bo_audit(rq, &a, "change", "request", &r.id, 1);
+    http_redirect(rq, arena_printf(rq->arena, "/agent/demandes/%s?fait=publication",
+                                   bo_url(rq, r.reference)));
+}
+
+void bo_request_moderate(http_req *rq)
+{
+    store_agent a;
+    const cat_tenant *t;
+    form f;
+    store_request r;
+    if (!action_open(rq, &a, &t, &f, &r))
+        return;
+    error err;
+    error_clear(&err);
+    char *end = NULL;
+    long long id = strtoll(rq->params[1] ? rq->params[1] : "", &end, 10);
+    const char *d = form_get(&f, "decision");
+    store *s = core_store(rq->core);
+    store_attachment at;
+    int found = 0;
+    if (!end || *end || id <= 0 ||
+        s->ops->attachment_get(s, t->rec.id, id, rq->arena, &at, &found, &err) != 0 || !found ||
+        at.request_id != r.id || !at.is_photo) {
+        bo_not_found(rq);
+        return;
+    }
+    if (!d || (strcmp(d, "approved") != 0 && strcmp(d, "rejected") != 0)) {
+        error_set(&err, ERR_INVALID_ARG, "decision", "approved or rejected");
+        http_respond_error(rq, &err);
+        return;
+    }
+    publish_job j = {.tenant_id = t->rec.id, .attachment_id = at.id, .moderation = d};
+    if (store_write_sync(s, moderate_apply, &j, &err) != 0) {
+        http_respond_error(rq, &err);
+        return;
+    }
+    bo_audit(rq, &a, "change", "request", &r.id, 1);
+    http_redirect(
+        rq, arena_printf(rq->arena, "/agent/demandes/%s?fait=photo", bo_url(rq, r.reference)));
+}

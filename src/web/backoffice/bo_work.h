@@ -1,0 +1,76 @@
+/*
+ * bo_work — what the agents' work pages share (private to bo_inbox.c, bo_request.c,
+ * bo_intake.c and bo_mobile.c): small context helpers, opening a request within the agent's
+ * scope (404 otherwise: no existence leak), reply templates with their variables, the public
+ * reply path (timeline + e-mail) used by the request page and bulk actions alike, and the
+ * route handlers those files export to bo_inbox_routes[].
+ */
+#ifndef GUICHET_WEB_BACKOFFICE_BO_WORK_H
+#define GUICHET_WEB_BACKOFFICE_BO_WORK_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/catalogue.h"
+#include "http/http.h"
+#include "store/store.h"
+
+#define BO_REFERENCE_MAX 23
+#define BO_REPLY_MAX 10000 /* characters of a reply or a note */
+
+/* obj[key] = s when s is not NULL (and valid UTF-8; "" otherwise). */
+void bo_set_str(json_t *obj, const char *key, const char *s);
+/* Percent-encoding of a path segment or query value, in rq->arena ("" for NULL). */
+const char *bo_url(http_req *rq, const char *s);
+/* "12/03/2026" (with_time: "12/03/2026 14:30") in the tenant's zone, in rq->arena; NULL for
+ * when <= 0. */
+const char *bo_date(http_req *rq, const cat_tenant *t, int64_t when, int with_time);
+/* The status label with a capital letter, in rq->arena. */
+const char *bo_status_label(http_req *rq, const char *code);
+/* The channel's label ("Téléphone"…), from the i18n strings. */
+const char *bo_channel_label(http_req *rq, const char *code);
+/* The priority's label ("Urgente"…). */
+const char *bo_priority_label(http_req *rq, int priority);
+/* s without surrounding blanks, in the arena; NULL stays NULL. */
+const char *bo_trim(http_req *rq, const char *s);
+/* 1 when s looks like a reference the store makes. */
+int bo_reference_ok(const char *s);
+/* Checks a text typed by an agent: NULL with *msg_key set when required and missing, too
+ * long or holding control characters other than line breaks and tabs. */
+const char *bo_text(http_req *rq, const char *s, size_t max_chars, int required,
+                    const char **msg_key);
+/* The "agent:<id>" actor of the agent's changes, in rq->arena. */
+const char *bo_actor(http_req *rq, const store_agent *a);
+/* The citizen's name as given, or NULL. */
+const char *bo_citizen_name(http_req *rq, const store_request *r);
+
+/* Opens request `reference` for agent a: 1 and *out, or 0 after answering 404 (unknown, of
+ * another tenant, or outside the agent's scope: the same answer) or 500. */
+int bo_open_request(http_req *rq, const store_agent *a, const cat_tenant *t, const char *reference,
+                    store_request *out);
+
+/* The tenant's reply templates (id, name, body). */
+int bo_reply_templates(http_req *rq, const cat_tenant *t, store_reply_template **out, size_t *n);
+/* The body of template `id` with {{reference}}, {{procedure}}, {{citizen}}, {{agent}} and
+ * {{date}} filled for request r, in rq->arena; NULL when no such template. */
+const char *bo_reply_fill(http_req *rq, const cat_tenant *t, const store_reply_template *tpl,
+                          size_t n_tpl, int64_t id, const store_request *r, const store_agent *a);
+/* A public reply to the citizen: a public note on the timeline, and the "request_reply"
+ * e-mail queued when the citizen chose e-mail. Waits for both to be durable. 0 or -1 with
+ * err. */
+int bo_reply(http_req *rq, const store_agent *a, const cat_tenant *t, const store_request *r,
+             const char *text, error *err);
+
+/* ---- handlers (mounted by bo_inbox_routes) ---- */
+void bo_request_show(http_req *rq);      /* GET /agent/demandes/{ref} */
+void bo_request_process(http_req *rq);   /* POST /agent/demandes/{ref}/traiter */
+void bo_request_duplicate(http_req *rq); /* POST /agent/demandes/{ref}/doublon */
+void bo_request_publish(http_req *rq);   /* POST /agent/demandes/{ref}/publication */
+void bo_request_moderate(http_req *rq);  /* POST /agent/demandes/{ref}/photos/{id} */
+void bo_intake_get(http_req *rq);        /* GET /agent/saisie */
+void bo_intake_post(http_req *rq);       /* POST /agent/saisie */
+void bo_mobile_get(http_req *rq);        /* GET /agent/terrain */
+void bo_mobile_post(http_req *rq);       /* POST /agent/terrain/{ref} */
+
+#endif

@@ -1,0 +1,202 @@
+'use strict';
+/*
+ * axe-core (wcag2a, wcag2aa, wcag21a, wcag21aa): zero violations on every back-office page and
+ * state — login (and with errors), the code step, TOTP enrolment, the inbox (each tab, with
+ * filters, with search results, with no result), a request's page (timeline and actions, and
+ * an action answered with an error), intake (empty, with errors, done), the mobile view,
+ * every administration page, the audit page, the 403 and 404 pages. One test per page state,
+ * so that the count says how many were checked and a failure names the page; every violation
+ * is printed with its rule, help, nodes' selectors and markup.
+ */
+
+const { describe, it, before, after } = require('node:test');
+const assert = require('node:assert/strict');
+const B = require('./browser');
+const F = require('./bo_flows');
+
+describe('axe-core: zero WCAG 2.1 A/AA violations on every back-office page', () => {
+    let env;
+    let srv;
+    let page; /* the admin, logged in */
+    let agentPage; /* an agent of voirie, logged in */
+    let last;
+    let req;
+    const results = [];
+    const agents = {};
+
+    const check = async (p, label) => {
+        const r = await B.assertAccessible(p, label, { response: last });
+        results.push(`${label}: 0 violations, ${r.bytes} bytes`);
+    };
+    const go = async (p, path, status = 200) => {
+        last = await B.goto(p, srv.url + path, status);
+        return last;
+    };
+    const submitMain = async (p) => {
+        const btn = p.locator('main form button[type=submit]').last();
+        [last] = await Promise.all([p.waitForNavigation({ waitUntil: 'load' }), btn.click()]);
+        return last;
+    };
+
+    before(async () => {
+        env = await B.start({ server: { requests: 40 } });
+        srv = env.srv;
+        agents.admin = F.addAgent(srv, { email: `axe.admin.${process.pid}@ville-demo.test`, name: 'Axe Admin', role: 'admin' });
+        agents.agent = F.addAgent(srv, { email: `axe.agent.${process.pid}@ville-demo.test`, name: 'Axe Agent', role: 'agent', departments: ['voirie'] });
+        req = await F.fileRequest(srv, { service: 'nid-de-poule' });
+        page = await env.newPage();
+        agentPage = await env.newPage();
+    });
+    after(async () => {
+        if (results.length) console.log(`axe results:\n  ${results.join('\n  ')}`);
+        if (env) assert.equal(await env.stop(), 0, 'guichet did not exit cleanly (status above)');
+    });
+
+    it('login page, and with errors', async () => {
+        await go(page, '/agent/connexion');
+        await check(page, 'login');
+        await page.locator('#email').fill(agents.admin.email);
+        await page.locator('#password').fill('pas le bon mot de passe');
+        await submitMain(page);
+        await check(page, 'login with errors');
+    });
+
+    it('TOTP enrolment, and with errors', async () => {
+        await go(page, '/agent/connexion');
+        await page.locator('#email').fill(agents.admin.email);
+        await page.locator('#password').fill(agents.admin.password);
+        last = await submitMain(page);
+        assert.match(new URL(page.url()).pathname, /^\/agent\/totp/);
+        await check(page, 'TOTP enrolment');
+        agents.admin.secret = F.secretFromHtml(await page.content());
+        await page.locator('#code').fill('000000' === F.totp(agents.admin.secret) ? '111111' : '000000');
+        await submitMain(page);
+        await check(page, 'TOTP enrolment with errors');
+        await page.locator('#code').fill(await F.freshCode(agents.admin.secret));
+        await submitMain(page);
+        assert.match(new URL(page.url()).pathname, /^\/agent\/($|\?)/, `not logged in after enrolment: ${page.url()}`);
+    });
+
+    it('code step, and with errors', async () => {
+        const p = await env.newPage();
+        await go(p, '/agent/connexion');
+        await p.locator('#email').fill(agents.admin.email);
+        await p.locator('#password').fill(agents.admin.password);
+        await submitMain(p);
+        assert.match(new URL(p.url()).pathname, /^\/agent\/connexion\/code/);
+        await check(p, 'code step');
+        await p.locator('#code').fill('12');
+        await submitMain(p);
+        await check(p, 'code step with errors');
+    });
+
+    it('inbox: each tab', async () => {
+        await F.loginPage(agentPage, srv, agents.agent);
+        for (const tab of ['', '?onglet=moi', '?onglet=service', '?onglet=tout', '?vue=retard']) {
+            await go(agentPage, '/agent/' + tab);
+            await check(agentPage, `inbox ${tab || '(default tab)'}`);
+        }
+        await go(page, '/agent/?onglet=tout');
+        await check(page, 'inbox «Tout» as an admin (bulk actions)');
+    });
+
+    it('inbox: filters, search results, no result', async () => {
+        await go(agentPage, '/agent/?onglet=service&statut=new&demarche=nid-de-poule&canal=api&tri=priorite&retard=1');
+        await check(agentPage, 'inbox with filters');
+        await go(agentPage, `/agent/?onglet=service&q=${encodeURIComponent(req.last)}`);
+        assert.ok((await agentPage.locator('main').innerText()).includes(req.reference), 'the search does not find the request');
+        await check(agentPage, 'inbox search results');
+        await go(agentPage, '/agent/?onglet=service&q=zzzzqqqq');
+        assert.equal(await agentPage.locator('main tr[data-row]').count(), 0);
+        await check(agentPage, 'inbox search without results');
+    });
+
+    it('request page: timeline and actions, and an action with an error', async () => {
+        await go(agentPage, `/agent/demandes/${req.reference}`);
+        await check(agentPage, 'request page');
+        /* Sent with nothing chosen: refused with an error summary on the page. */
+        const form = agentPage.locator('main form[data-process]');
+        assert.ok(await form.count(), 'no processing form');
+        [last] = await Promise.all([agentPage.waitForNavigation({ waitUntil: 'load' }), form.locator('button[type=submit]').last().click()]);
+        assert.equal(last.status(), 400);
+        assert.ok(await agentPage.locator('.error-summary').count(), 'an empty processing form shows no error summary');
+        await check(agentPage, 'request page with an error');
+        /* After a change: the notice and the longer timeline. */
+        await form.locator('#note').fill('Vu sur place, à reboucher.');
+        await form.locator('#reponse').fill('Bonjour, une équipe passera cette semaine.');
+        [last] = await Promise.all([agentPage.waitForNavigation({ waitUntil: 'load' }), agentPage.locator('main form[data-process] button[type=submit]').last().click()]);
+        assert.equal(last.status(), 200);
+        await check(agentPage, 'request page after a change');
+        await go(page, `/agent/demandes/${req.reference}`);
+        await check(page, 'request page as an admin (assignment, transfer)');
+    });
+
+    it('intake: empty, with errors, done', async () => {
+        await go(agentPage, '/agent/saisie');
+        await check(agentPage, 'intake (choosing the procedure)');
+        await go(agentPage, '/agent/saisie?canal=phone&demarche=nid-de-poule');
+        await check(agentPage, 'intake form');
+        const form = agentPage.locator('main form[method=post][action="/agent/saisie"]');
+        [last] = await Promise.all([agentPage.waitForNavigation({ waitUntil: 'load' }), form.locator('button[type=submit]').last().click()]);
+        assert.equal(last.status(), 400);
+        assert.ok(await agentPage.locator('.error-summary').count(), 'an empty intake shows no error summary');
+        await check(agentPage, 'intake with errors');
+        const f2 = agentPage.locator('main form[method=post][action="/agent/saisie"]');
+        await f2.locator('#description').fill('Appel : un trou devant le 3 rue de la Gare.');
+        await f2.locator('#adresse').fill('3 rue de la Gare');
+        await f2.locator('#lat').fill('45.7645');
+        await f2.locator('#long').fill('4.8350');
+        await f2.locator('#nom').fill('Appelant');
+        for (const sel of await f2.locator('select[name^=attr_]').all()) {
+            const v = await sel.evaluate((x) => Array.from(x.options).map((o) => o.value).find((y) => y));
+            if (v) await sel.selectOption(v);
+        }
+        [last] = await Promise.all([agentPage.waitForNavigation({ waitUntil: 'load' }), f2.locator('button[type=submit]').last().click()]);
+        assert.equal(last.status(), 201, `intake answered ${last.status()}: ${(await agentPage.locator('main').innerText()).slice(0, 500)}`);
+        await check(agentPage, 'intake done');
+    });
+
+    it('mobile view (375×667)', async () => {
+        const p = await env.newPage({ viewport: { width: 375, height: 667 } });
+        await F.loginPage(p, srv, agents.agent);
+        await go(p, '/agent/terrain');
+        await check(p, 'mobile view without a position');
+        await go(p, '/agent/terrain?lat=45.764&long=4.8357&rayon=5000');
+        assert.ok(await p.locator('main form[enctype="multipart/form-data"]').count(), 'no request near the position');
+        await check(p, 'mobile view with requests');
+        await go(p, '/agent/terrain?lat=abc&long=4.8357');
+        assert.ok(await p.locator('.error-summary').count(), 'a wrong position shows no error summary');
+        await check(p, 'mobile view with a wrong position');
+    });
+
+    for (const path of ['/agent/admin', '/agent/admin/services', '/agent/admin/agents', '/agent/admin/demarches',
+                        '/agent/admin/demarches/nouvelle', '/agent/admin/demarches/nid-de-poule', '/agent/admin/cles',
+                        '/agent/admin/collectivite', '/agent/admin/audit']) {
+        it(`admin: ${path}`, async () => {
+            await go(page, path);
+            await check(page, `admin ${path}`);
+        });
+    }
+
+    it('admin: an agent\'s page, forms with errors, the audit verification', async () => {
+        await go(page, `/agent/admin/agents/${agents.agent.id}`);
+        await check(page, 'admin agent page');
+        await go(page, '/agent/admin/agents');
+        [last] = await Promise.all([page.waitForNavigation({ waitUntil: 'load' }),
+                                    page.locator('main form[method=post][action="/agent/admin/agents"] button[type=submit]').last().click()]);
+        assert.equal(last.status(), 400);
+        await check(page, 'admin agents with errors');
+        await go(page, '/agent/admin/audit');
+        [last] = await Promise.all([page.waitForNavigation({ waitUntil: 'load' }),
+                                    page.locator('main form[action="/agent/admin/audit/verifier"] button[type=submit]').click()]);
+        assert.match(await page.locator('main').innerText(), /La chaîne est intacte/);
+        await check(page, 'admin audit verified');
+    });
+
+    it('403 and 404 pages', async () => {
+        await go(agentPage, '/agent/admin', 403);
+        await check(agentPage, '403');
+        await go(agentPage, '/agent/demandes/1999-999999', 404);
+        await check(agentPage, '404');
+    });
+});

@@ -1,0 +1,281 @@
+'use strict';
+/*
+ * backoffice_work — the agents' daily work against a real server on the demo commune, with
+ * agents created by `guichet agent add`: login (no second factor for the agent role), inbox
+ * tabs with their counts, filters, full-text search (accents ignored, by phone), triage
+ * (open → assign → reply → resolve: the citizen sees the reply on /suivi, never the internal
+ * note), bulk assignment, phone intake (channel phone, actor agent), a request of another
+ * department is a 404, and the audit rows (view, list, search, change) hold ids, never the
+ * search terms.
+ */
+
+const test = require('node:test');
+const assert = require('node:assert/strict');
+const { startServer } = require('./harness');
+
+const PASSWORD = 'un-mot-de-passe-solide';
+
+function browser(srv) {
+    const jar = new Map();
+    const keep = (r) => {
+        for (const c of r.headers.getSetCookie()) {
+            const [pair, ...attrs] = c.split(';');
+            const i = pair.indexOf('=');
+            const name = pair.slice(0, i).trim();
+            const value = pair.slice(i + 1).trim();
+            if (value === '' || attrs.some((a) => /^\s*max-age=0\s*$/i.test(a))) jar.delete(name);
+            else jar.set(name, value);
+        }
+    };
+    const send = async (method, path, body, headers = {}) => {
+        const h = Object.assign({}, headers);
+        if (jar.size) h.Cookie = [...jar].map(([k, v]) => `${k}=${v}`).join('; ');
+        const r = await fetch(srv.url + path, { method, headers: h, body, redirect: 'manual',
+                                                 signal: AbortSignal.timeout(30000) });
+        keep(r);
+        return { status: r.status, text: await r.text(), location: r.headers.get('location') };
+    };
+    return {
+        get: (path) => send('GET', path),
+        post(path, fields, files) {
+            const entries = Array.isArray(fields) ? fields : Object.entries(fields);
+            if (files) {
+                const fd = new FormData();
+                for (const [k, v] of entries) fd.append(k, v);
+                for (const f of files) fd.append(f.name, new Blob([f.data], { type: f.type }), f.filename);
+                return send('POST', path, fd);
+            }
+            const p = new URLSearchParams();
+            for (const [k, v] of entries) p.append(k, v);
+            return send('POST', path, p.toString(), { 'Content-Type': 'application/x-www-form-urlencoded' });
+        },
+    };
+}
+
+const csrfOf = (html) => {
+    const m = html.match(/name="csrf_token" value="([^"]+)"/);
+    assert.ok(m, 'the page holds a CSRF token');
+    return m[1];
+};
+
+function addAgent(srv, email, name, role, departments) {
+    const args = ['agent', 'add', '--db', srv.db, '--email', email, '--name', name, '--role', role];
+    if (departments) args.push('--department', departments);
+    args.push('--password-stdin');
+    const { spawnSync } = require('node:child_process');
+    const bin = require('node:path').resolve(__dirname, '..', '..', process.env.GUICHET_BIN || 'build/guichet');
+    const r = spawnSync(bin, args, { input: PASSWORD + '\n', encoding: 'utf8', env: srv.env });
+    assert.equal(r.status, 0, `agent add ${email}: ${r.stderr}`);
+}
+
+async function login(srv, email) {
+    const b = browser(srv);
+    const page = await b.get('/agent/connexion');
+    assert.equal(page.status, 200);
+    const r = await b.post('/agent/connexion', { csrf_token: csrfOf(page.text), email, password: PASSWORD });
+    assert.equal(r.status, 303, `login of ${email}: ${r.text.slice(0, 300)}`);
+    const inbox = await b.get('/agent/');
+    assert.equal(inbox.status, 200, 'the inbox opens after login');
+    return b;
+}
+
+/* The references listed in the inbox table. */
+const refsOf = (html) => [...html.matchAll(/<a href="\/agent\/demandes\/([0-9A-Za-z-]+)" data-open>/g)].map((m) => m[1]);
+const tabCount = (html, label) => {
+    const m = html.match(new RegExp(`>${label} <span class="tabs__count">(\\d+)`));
+    return m ? Number(m[1]) : null;
+};
+
+
+/* Files a request through the intake form as `desk`; returns {reference, token}. */
+async function intake(srv, desk, proc, contact) {
+    const form = await desk.get(`/agent/saisie?canal=phone&demarche=${proc}`);
+    assert.equal(form.status, 200);
+    assert.match(form.text, new RegExp(`name="demarche" value="${proc}"`));
+    const fields = [['csrf_token', csrfOf(form.text)], ['canal', 'phone'], ['demarche', proc],
+                    ['prenom', contact.first], ['nom', contact.last], ['tel', contact.phone],
+                    ['email', contact.email || ''],
+                    ['description', 'Appel téléphonique : chaussée abîmée devant la mairie.'],
+                    ['adresse', '1 place de la Mairie'], ['lat', '45.764'], ['long', '4.8357']];
+    /* Every attribute field with its first choice or a simple value. */
+    for (const m of form.text.matchAll(/<select id="attr-[^"]+" name="(attr_[^"]+)"[^>]*><option value="">—<\/option>\s*<option value="([^"]+)"/g)) fields.push([m[1], m[2]]);
+    for (const m of form.text.matchAll(/<input type="checkbox" id="attr-[^"]+" name="(attr_[^"]+)" value="([^"]+)"/g)) {
+        if (!fields.some(([k]) => k === m[1])) fields.push([m[1], m[2]]);
+    }
+    for (const m of form.text.matchAll(/<input type="(text|datetime-local)" id="attr-[^"]+" name="(attr_[^"]+)"( inputmode="decimal")?/g)) {
+        fields.push([m[2], m[3] ? '2' : m[1] === 'datetime-local' ? '2026-01-15T10:30' : 'Valeur']);
+    }
+    const r = await desk.post('/agent/saisie', fields, []);
+    assert.equal(r.status, 201, r.text.slice(0, 2000));
+    const ref = r.text.match(/<span class="reference">([0-9-]+)<\/span>/);
+    const tok = r.text.match(/<dd class="mono bo-secret">([^<]+)<\/dd>/);
+    assert.ok(ref && tok, 'the reference and the tracking code are shown');
+    return { reference: ref[1], token: tok[1] };
+}
+
+test('the agents\' work: inbox, triage, bulk, intake, scope and audit', async (t) => {
+    const srv = await startServer({ demo: true, requests: 120 });
+    t.after(() => srv.stop());
+    addAgent(srv, 'agnes.voirie@ville-demo.test', 'Agnès Voirie', 'agent', 'voirie');
+    addAgent(srv, 'chef.voirie@ville-demo.test', 'Chef Voirie', 'manager', 'voirie');
+    addAgent(srv, 'accueil.test@ville-demo.test', 'Accueil Test', 'agent', 'accueil');
+    const voirieId = srv.sql("SELECT id FROM departments WHERE code='voirie'").trim();
+    const otherRef = srv.sql(`SELECT reference FROM requests WHERE department_id<>${voirieId} AND assignee IS NULL LIMIT 1`).trim();
+    assert.ok(otherRef, 'the demo has a request of another department');
+    const proc = srv.sql(`SELECT code FROM procedures WHERE department_id=${voirieId} AND active=1 ORDER BY code LIMIT 1`).trim();
+    const desk = await login(srv, 'accueil.test@ville-demo.test');
+    const filed = await intake(srv, desk, proc, { first: 'Hélène', last: 'Éthève', phone: '0612345678', email: 'helene@example.test' });
+    const ref = filed.reference;
+
+    const agent = await login(srv, 'agnes.voirie@ville-demo.test');
+    const chef = await login(srv, 'chef.voirie@ville-demo.test');
+
+    await t.test('phone intake: channel phone, actor agent, same tracking as online', async () => {
+        const row = srv.sql(`SELECT channel, phone, department_id FROM requests WHERE reference='${ref}'`).trim();
+        assert.equal(row, `phone|0612345678|${voirieId}`);
+        const actor = srv.sql(`SELECT actor FROM request_events WHERE kind='created' AND request_id=(SELECT id FROM requests WHERE reference='${ref}')`).trim();
+        assert.match(actor, /^agent:\d+$/);
+        const tracking = await fetch(`${srv.url}/suivi/${ref}?jeton=${encodeURIComponent(filed.token)}`);
+        assert.equal(tracking.status, 200, 'the citizen opens it with the tracking code');
+        await tracking.text();
+    });
+
+    await t.test('nothing under /agent/ without a session', async () => {
+        const anon = browser(srv);
+        for (const p of ['/agent/', `/agent/demandes/${ref}`, '/agent/saisie', '/agent/terrain']) {
+            const r = await anon.get(p);
+            assert.equal(r.status, 303, p);
+            assert.match(r.location, /\/agent\/connexion/);
+        }
+    });
+
+    await t.test('tabs with counts, filters and search', async () => {
+        const inbox = await agent.get('/agent/?onglet=service');
+        assert.equal(inbox.status, 200);
+        const open = Number(srv.sql(`SELECT count(*) FROM requests WHERE department_id=${voirieId} AND status IN ('new','acknowledged','in_progress')`).trim());
+        assert.equal(tabCount(inbox.text, 'Mon service'), open, '«Mon service» counts the open requests of voirie');
+        assert.equal(tabCount(inbox.text, 'À traiter'), 0, 'nothing is assigned to a new agent yet');
+        assert.match(inbox.text, /Raccourcis clavier/);
+        for (const r of refsOf(inbox.text)) {
+            const dep = srv.sql(`SELECT department_id FROM requests WHERE reference='${r}'`).trim();
+            assert.equal(dep, voirieId, `${r} belongs to voirie`);
+        }
+        const closed = await agent.get('/agent/?onglet=service&statut=resolved');
+        assert.ok(refsOf(closed.text).length > 0, 'resolved voirie requests are listed');
+        for (const r of refsOf(closed.text)) {
+            assert.equal(srv.sql(`SELECT status FROM requests WHERE reference='${r}'`).trim(), 'resolved');
+        }
+        const byChannel = await agent.get('/agent/?onglet=service&statut=&canal=phone');
+        assert.ok(refsOf(byChannel.text).includes(ref), 'the phone request is listed');
+        for (const r of refsOf(byChannel.text)) {
+            assert.equal(srv.sql(`SELECT channel FROM requests WHERE reference='${r}'`).trim(), 'phone');
+        }
+        /* Accents and case ignored; by phone. */
+        const s1 = await agent.get('/agent/?onglet=service&q=' + encodeURIComponent('helene etheve'));
+        assert.deepEqual(refsOf(s1.text), [ref]);
+        const s2 = await agent.get('/agent/?onglet=service&q=0612345678');
+        assert.deepEqual(refsOf(s2.text), [ref]);
+        const none = await agent.get('/agent/?onglet=service&q=zzzintrouvable');
+        assert.deepEqual(refsOf(none.text), []);
+    });
+
+    await t.test('a request of another department is a 404, as an unknown one', async () => {
+        const r = await agent.get(`/agent/demandes/${otherRef}`);
+        assert.equal(r.status, 404);
+        const u = await agent.get('/agent/demandes/2099-999999');
+        assert.equal(u.status, 404);
+        /* The same page but for the path it repeats: nothing tells them apart. */
+        assert.equal(r.text.split(otherRef).join('X'), u.text.split('2099-999999').join('X'));
+        const page = await agent.get(`/agent/demandes/${ref}`);
+        const p = await agent.post(`/agent/demandes/${otherRef}/traiter`, { csrf_token: csrfOf(page.text), note: 'x' });
+        assert.equal(p.status, 404);
+    });
+
+    await t.test('triage: assign, reply, internal note, resolve', async () => {
+        let page = await chef.get(`/agent/demandes/${ref}`);
+        assert.equal(page.status, 200);
+        assert.match(page.text, /Hélène Éthève/);
+        assert.match(page.text, /geo:|Aucune localisation/);
+        let r = await chef.post(`/agent/demandes/${ref}/traiter`, {
+            csrf_token: csrfOf(page.text), assigner: 'agent:agnes.voirie', statut: 'in_progress',
+        });
+        assert.equal(r.status, 303, r.text.slice(0, 500));
+        assert.equal(srv.sql(`SELECT assignee FROM requests WHERE reference='${ref}'`).trim(), 'agent:agnes.voirie');
+        const mine = await agent.get('/agent/?onglet=moi');
+        assert.ok(refsOf(mine.text).includes(ref), 'the request is now in «À traiter»');
+        assert.equal(tabCount(mine.text, 'À traiter'), 1);
+
+        /* An agent may not assign. */
+        page = await agent.get(`/agent/demandes/${ref}`);
+        r = await agent.post(`/agent/demandes/${ref}/traiter`, { csrf_token: csrfOf(page.text), assigner: 'agent:chef.voirie' });
+        assert.equal(r.status, 403);
+
+        /* Reply and close in one submission, with an internal note. */
+        r = await agent.post(`/agent/demandes/${ref}/traiter`, {
+            csrf_token: csrfOf(page.text), reponse: 'Le trou a été rebouché ce matin.',
+            note: 'Note interne : enrobé à froid, à reprendre.', statut: 'resolved',
+        });
+        assert.equal(r.status, 303, r.text.slice(0, 500));
+        assert.match(r.location, /^\/agent\//);
+        assert.equal(srv.sql(`SELECT status FROM requests WHERE reference='${ref}'`).trim(), 'resolved');
+        const mail = srv.sql(`SELECT count(*) FROM outbox WHERE template='request_reply' AND recipient='helene@example.test'`).trim();
+        assert.equal(mail, '1', 'the reply is queued by e-mail');
+        const ev = srv.sql(`SELECT is_public, actor FROM request_events WHERE request_id=(SELECT id FROM requests WHERE reference='${ref}') AND kind='note' ORDER BY id`).trim().split('\n');
+        assert.equal(ev.length, 2);
+        assert.ok(ev.every((l) => /\|agent:\d+$/.test(l)), 'notes carry the agent as actor');
+
+        /* The citizen: the reply is there, the internal note is not. */
+        const tracking = await fetch(`${srv.url}/suivi/${ref}?jeton=${encodeURIComponent(filed.token)}`);
+        assert.equal(tracking.status, 200);
+        const html = await tracking.text();
+        assert.match(html, /Le trou a été rebouché ce matin/);
+        assert.doesNotMatch(html, /enrobé à froid/);
+    });
+
+    await t.test('bulk assignment by a manager; refused to an agent', async () => {
+        const inbox = await chef.get('/agent/?onglet=service&statut=resolved&agent=aucun');
+        const refs = refsOf(inbox.text).slice(0, 2);
+        assert.equal(refs.length, 2, 'two unassigned voirie requests');
+        const r = await chef.post('/agent/lot', [
+            ['csrf_token', csrfOf(inbox.text)], ['action', 'assigner'], ['agent', 'agent:agnes.voirie'],
+            ['ids', refs[0]], ['ids', refs[1]], ['ids', otherRef], ['retour', '/agent/?onglet=service'],
+        ]);
+        assert.equal(r.status, 303);
+        assert.match(r.location, /fait=lot&n=2/);
+        for (const x of refs) assert.equal(srv.sql(`SELECT assignee FROM requests WHERE reference='${x}'`).trim(), 'agent:agnes.voirie');
+        assert.equal(srv.sql(`SELECT ifnull(assignee,'') FROM requests WHERE reference='${otherRef}'`).trim(), '', 'out of scope: untouched');
+        const a = await agent.get('/agent/');
+        const denied = await agent.post('/agent/lot', [['csrf_token', csrfOf(a.text)], ['action', 'assigner'], ['agent', 'agent:agnes.voirie'], ['ids', refs[0]]]);
+        assert.equal(denied.status, 403);
+    });
+
+    await t.test('field agents: requests near me, resolve on the spot', async () => {
+        const near = srv.sql(`SELECT reference, lat, lon FROM requests WHERE department_id=${voirieId} AND status IN ('new','acknowledged','in_progress') AND lat IS NOT NULL AND reference<>'${ref}' LIMIT 1`).trim();
+        assert.ok(near, 'an open located voirie request');
+        const [nref, lat, lon] = near.split('|');
+        const page = await agent.get(`/agent/terrain?lat=${lat}&long=${lon}&rayon=250`);
+        assert.equal(page.status, 200);
+        assert.match(page.text, new RegExp(`id="d-${nref}"`));
+        assert.match(page.text, /href="geo:/);
+        assert.match(page.text, /capture="environment"/);
+        const r = await agent.post(`/agent/terrain/${nref}`, [['csrf_token', csrfOf(page.text)], ['action', 'resolu'],
+                                                               ['note', 'Réparé sur place.'], ['retour', `lat=${lat}&long=${lon}`]], []);
+        assert.equal(r.status, 303, r.text.slice(0, 500));
+        assert.equal(srv.sql(`SELECT status FROM requests WHERE reference='${nref}'`).trim(), 'resolved');
+        const far = await agent.get('/agent/terrain?lat=10&long=10&rayon=250');
+        assert.doesNotMatch(far.text, new RegExp(nref));
+        const contacts = await desk.get('/agent/saisie?canal=counter&cherche=0612345678');
+        assert.equal(contacts.status, 200);
+    });
+
+    await t.test('audit rows: view, list, search and change, ids only', async () => {
+        const rows = srv.sql('SELECT action, object_kind, ifnull(object_ids,\'\') FROM audit_log').trim().split('\n');
+        const actions = new Set(rows.map((l) => l.split('|')[0]));
+        for (const a of ['view', 'list', 'search', 'change']) assert.ok(actions.has(a), `an audit row for ${a}`);
+        const all = srv.sql('SELECT * FROM audit_log');
+        for (const term of ['helene', 'etheve', '0612345678', 'zzzintrouvable', 'rebouch']) {
+            assert.doesNotMatch(all.toLowerCase(), new RegExp(term), `no «${term}» in the audit log`);
+        }
+        for (const l of rows) assert.match(l.split('|')[2], /^[0-9,]*$/, 'object ids only');
+    });
+});
