@@ -463,6 +463,10 @@ typedef struct change_job {
     int priority;
     int64_t department_id; /* 0: unchanged; copied so the job outlives the snapshot */
     const char *department_code;
+    const char *reply;         /* a public answer to the citizen */
+    const char *internal_note;
+    const char *reply_url;
+    const char *procedure_name;
     /* CHANGE_NOTE, CHANGE_MESSAGE, CHANGE_REOPEN, CHANGE_RATE (comment) */
     const char *body;
     int is_public;
@@ -499,6 +503,23 @@ static int add_event(store *s, const change_job *j, int64_t request_id, int64_t 
                      const char *body, error *err)
 {
     return add_event_id(s, j, request_id, now, kind, is_public, from, to, body, NULL, err);
+}
+
+/* The e-mail telling the citizen a reply is waiting, when they chose news by e-mail; queued
+ * in the reply's own transaction. */
+static int queue_reply(store *s, const change_job *j, const store_request *r, error *err)
+{
+    if (!r->email || !*r->email || (r->notify && strcmp(r->notify, "email") != 0))
+        return 0;
+    json_t *params = json_pack("{s:s, s:s, s:s, s:s}", "reference", r->reference, "procedure",
+                               j->procedure_name ? j->procedure_name : "", "message", j->reply,
+                               "tracking_url", j->reply_url ? j->reply_url : "");
+    if (!params)
+        return error_set(err, ERR_INTERNAL, NULL, "cannot build the reply e-mail");
+    int rc = outbox_add_tx(s, j->tenant_id, "email", r->email, "request_reply", params, "fr",
+                           r->id, err);
+    json_decref(params);
+    return rc;
 }
 
 /* The citizen's own actions: a message, a rating, a reopening. */
@@ -564,6 +585,18 @@ static int change_apply(store *s, void *arg, error *err)
         return s->ops->tx_request_update(s, &r, err);
     }
     int changed = 0;
+    if (j->reply) {
+        /* A public note: what the citizen, Open311 and the JSON API show as the mairie's. */
+        if (add_event(s, j, r.id, now, "note", 1, NULL, NULL, j->reply, err) != 0 ||
+            queue_reply(s, j, &r, err) != 0)
+            return -1;
+        changed = 1;
+    }
+    if (j->internal_note) {
+        if (add_event(s, j, r.id, now, "note", 0, NULL, NULL, j->internal_note, err) != 0)
+            return -1;
+        changed = 1;
+    }
     if (j->status && strcmp(j->status, r.status) != 0) {
         status from, to;
         if (status_parse(r.status, &from) != 0)
@@ -676,9 +709,10 @@ static void change_free(change_job *j)
     free(j);
 }
 
-int request_update(core *c, const cat_tenant *t, const char *reference,
-                   const request_change *ch, core_done_fn cb, void *ctx, error *err)
+int request_process(core *c, const cat_tenant *t, const char *reference,
+                    const request_processing *p, core_done_fn cb, void *ctx, error *err)
 {
+    const request_change *ch = &p->change;
     status st;
     if (ch->status && status_parse(ch->status, &st) != 0)
         return error_set(err, ERR_INVALID_ARG, "status", "unknown status");
@@ -688,7 +722,9 @@ int request_update(core *c, const cat_tenant *t, const char *reference,
     if (ch->department && !(dep = catalogue_department(t, ch->department)))
         return error_set(err, ERR_INVALID_ARG, "department", "unknown department");
     if (check_text(ch->note, "note", REQUEST_DESCRIPTION_MAX, 1, err) != 0 ||
-        check_text(ch->assignee, "assignee", REQUEST_FIELD_MAX, 0, err) != 0)
+        check_text(ch->assignee, "assignee", REQUEST_FIELD_MAX, 0, err) != 0 ||
+        check_text(p->reply, "reply", 10000, 1, err) != 0 ||
+        check_text(p->internal_note, "internal_note", 10000, 1, err) != 0)
         return -1;
     change_job *j = change_new(t, reference, ch->actor, ch->ch);
     if (!j)
@@ -700,11 +736,35 @@ int request_update(core *c, const cat_tenant *t, const char *reference,
     j->priority = ch->priority;
     j->department_id = dep ? dep->rec.id : 0;
     j->department_code = dep ? arena_strdup(&j->arena, dep->rec.code) : NULL;
+    j->reply = dup_opt(&j->arena, p->reply);
+    j->internal_note = dup_opt(&j->arena, p->internal_note);
+    j->reply_url = dup_opt(&j->arena, p->reply_url);
     if ((ch->assignee && !j->assignee) || (dep && !j->department_code)) {
         change_free(j);
         return error_set(err, ERR_INTERNAL, NULL, "out of memory");
     }
+    if (j->reply) {
+        /* The procedure's name for the e-mail, copied: the job may outlive the snapshot. */
+        arena a;
+        arena_init(&a, 0);
+        store_request r;
+        int found = 0;
+        if (c->store->ops->request_get(c->store, t->rec.id, reference, &a, &r, &found, err) ==
+                0 &&
+            found) {
+            const cat_procedure *proc = catalogue_procedure_by_id(t, r.procedure_id);
+            j->procedure_name = proc ? arena_strdup(&j->arena, proc->rec.name) : NULL;
+        }
+        arena_free(&a);
+    }
     return change_submit(c, j, cb, ctx, err);
+}
+
+int request_update(core *c, const cat_tenant *t, const char *reference,
+                   const request_change *ch, core_done_fn cb, void *ctx, error *err)
+{
+    request_processing p = {.change = *ch};
+    return request_process(c, t, reference, &p, cb, ctx, err);
 }
 
 int request_add_note(core *c, const cat_tenant *t, const char *reference, const char *body,

@@ -112,6 +112,22 @@ typedef struct request_change {
 int request_update(core *c, const cat_tenant *t, const char *reference,
                    const request_change *ch, core_done_fn cb, void *ctx, error *err);
 
+/* An agent's processing of a request in one step, written atomically (all of it or none):
+ * a reply to the citizen (a public "note" event, and the "request_reply" e-mail queued in
+ * the same transaction when the citizen chose news by e-mail; its link is reply_url), an
+ * internal note, then the field changes of `change`. */
+typedef struct request_processing {
+    request_change change;
+    const char *reply;         /* NULL: none */
+    const char *internal_note; /* NULL: none */
+    const char *reply_url;     /* link in the e-mail, e.g. base URL + "/suivi" */
+} request_processing;
+
+/* Asynchronous as request_create; -1 with the errors of request_update, or ERR_INVALID_ARG
+ * naming "reply" / "internal_note", or ERR_MISSING_ARG when there is nothing to do. */
+int request_process(core *c, const cat_tenant *t, const char *reference,
+                    const request_processing *p, core_done_fn cb, void *ctx, error *err);
+
 /* Adds a note (public: visible to the citizen and on Open311 extensions). */
 int request_add_note(core *c, const cat_tenant *t, const char *reference, const char *body,
                      int is_public, const char *actor, channel ch, core_done_fn cb, void *ctx,

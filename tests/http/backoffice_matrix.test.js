@@ -363,7 +363,7 @@ test('CSRF: an action without the token, or with another session\'s, is refused 
     const bulk = await ctx.clients.managerA.req('POST', '/agent/lot', { form: { ids: req.reference, action: 'assigner', agent: ctx.assignee.agentA } });
     assert.equal(bulk.status, 403, `bulk without a token: ${bulk.status}`);
     assert.equal(fingerprint(srv), before, 'a POST without a valid CSRF token changed something');
-    F.assertNoLeak(none.text, req, 'CSRF refusal');
+    F.assertNoLeak(none.text, req, 'CSRF refusal', `/agent/demandes/${req.reference}/traiter`);
 });
 
 test('sessions end after 30 minutes idle and after 12 hours: back to the login page, nothing shown', async () => {

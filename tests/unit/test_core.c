@@ -467,6 +467,60 @@ static void test_apikey(void **state)
     arena_free(&a);
 }
 
+static void test_request_process_atomic(void **state)
+{
+    fixture *f = *state;
+    const catalogue *cat = catalogue_acquire(f->core);
+    request_input in = incident(cat);
+    request_created out;
+    error err;
+    assert_int_equal(request_create(f->core, &in, &out, NULL, NULL, &err), 0);
+    arena a;
+    arena_init(&a, 0);
+    store_request r;
+    store_event *ev = NULL;
+    size_t n = 0;
+
+    /* Reply, internal note and a closing status together. */
+    request_processing ok = {.change = {.status = "resolved", .priority = -1,
+                                        .actor = "agent:durand", .ch = CHANNEL_WEB},
+                             .reply = "Le trou a été rebouché ce matin.",
+                             .internal_note = "Enrobé à froid, à reprendre au printemps.",
+                             .reply_url = "https://grc.example/suivi"};
+    assert_int_equal(request_process(f->core, in.tenant, out.reference, &ok, NULL, NULL, &err), 0);
+    assert_int_equal(request_get(f->core, in.tenant, out.reference, &a, &r, &err), 0);
+    assert_string_equal(r.status, "resolved");
+    assert_int_equal(request_timeline(f->core, in.tenant, r.id, 0, &a, &ev, &n, &err), 0);
+    assert_int_equal(n, 4); /* created, reply, internal note, status */
+    assert_string_equal(ev[1].body, "Le trou a été rebouché ce matin.");
+    assert_true(ev[1].is_public);
+    assert_false(ev[2].is_public);
+    /* The citizen gave an e-mail: the reply e-mail is queued with the change. */
+    store_outbox *mails = NULL;
+    size_t n_mails = 0;
+    assert_int_equal(f->store->ops->outbox_list(f->store, f->tenant_id, r.id, &a, &mails,
+                                                &n_mails, &err),
+                     0);
+    assert_int_equal(n_mails, 1);
+    assert_string_equal(mails[0].template, "request_reply");
+
+    /* A refused transition writes nothing: neither the reply nor the note. */
+    request_processing bad = {.change = {.status = "new", .priority = -1, .actor = "agent:durand"},
+                              .reply = "Ceci ne doit pas partir.",
+                              .internal_note = "Ni ceci."};
+    assert_int_equal(request_process(f->core, in.tenant, out.reference, &bad, NULL, NULL, &err),
+                     -1);
+    assert_int_equal(err.code, ERR_CONFLICT);
+    assert_int_equal(request_timeline(f->core, in.tenant, r.id, 0, &a, &ev, &n, &err), 0);
+    assert_int_equal(n, 4);
+    assert_int_equal(f->store->ops->outbox_list(f->store, f->tenant_id, r.id, &a, &mails,
+                                                &n_mails, &err),
+                     0);
+    assert_int_equal(n_mails, 1);
+    arena_free(&a);
+    catalogue_release(f->core, cat);
+}
+
 typedef struct async_result {
     int calls, rc;
 } async_result;
@@ -518,6 +572,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_request_validation, setup, teardown),
         cmocka_unit_test_setup_teardown(test_idempotency, setup, teardown),
         cmocka_unit_test_setup_teardown(test_request_update, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_request_process_atomic, setup, teardown),
         cmocka_unit_test_setup_teardown(test_apikey, setup, teardown),
         cmocka_unit_test_setup_teardown(test_async_with_writer, setup, teardown),
     };

@@ -251,22 +251,10 @@ const char *bo_reply_fill(http_req *rq, const cat_tenant *t, const store_reply_t
 int bo_reply(http_req *rq, const store_agent *a, const cat_tenant *t, const store_request *r,
              const char *text, error *err)
 {
-    if (request_add_note(rq->core, t, r->reference, text, 1, bo_actor(rq, a), CHANNEL_WEB, NULL,
-                         NULL, err) != 0)
-        return -1;
-    int by_email = r->email && *r->email && (!r->notify || strcmp(r->notify, "email") == 0);
-    if (!by_email)
-        return 0;
-    const cat_procedure *p = catalogue_procedure_by_id(t, r->procedure_id);
-    json_t *params = json_object();
-    bo_set_str(params, "reference", r->reference);
-    bo_set_str(params, "procedure", p ? p->rec.name : "");
-    bo_set_str(params, "message", text);
-    bo_set_str(params, "tracking_url", arena_printf(rq->arena, "%s/suivi", http_base_url(rq)));
-    int rc = outbox_add(rq->core, t->rec.id, "email", r->email, "request_reply", params, "fr",
-                        r->id, err);
-    json_decref(params);
-    return rc;
+    request_processing p = {.change = {.priority = -1, .actor = bo_actor(rq, a), .ch = CHANNEL_WEB},
+                            .reply = text,
+                            .reply_url = arena_printf(rq->arena, "%s/suivi", http_base_url(rq))};
+    return request_process(rq->core, t, r->reference, &p, NULL, NULL, err);
 }
 
 /* ---- the request page ---- */
@@ -749,6 +737,42 @@ static const char *inbox_return(const form *f)
     return back;
 }
 
+/* What the «Traiter» form's continuation needs once the write is durable. */
+typedef struct process_state {
+    store_agent a;
+    const cat_tenant *t;
+    store_request r;
+    const char *back;
+    int closing;
+} process_state;
+
+static void process_done(http_req *rq)
+{
+    process_state *ps = rq->user;
+    const http_wait *outcome = http_wait_result(rq);
+    if (outcome->rc == 0) {
+        bo_audit(rq, &ps->a, "change", "request", &ps->r.id, 1);
+        if (ps->closing)
+            http_redirect(rq, ps->back ? ps->back : "/agent/?fait=traite");
+        else
+            http_redirect(rq, arena_printf(rq->arena, "/agent/demandes/%s?fait=1",
+                                           bo_url(rq, ps->r.reference)));
+        return;
+    }
+    if (outcome->err.code == ERR_CONFLICT || outcome->err.code == ERR_INVALID_ARG) {
+        /* Nothing was written: the page shows the request as it now is, with the error. */
+        error err;
+        store_request fresh;
+        if (request_get(rq->core, ps->t, ps->r.reference, rq->arena, &fresh, &err) == 0)
+            ps->r = fresh;
+        json_t *e = json_object();
+        add_error(e, "statut", web_string(rq->lang, "request_bo.error_conflict"));
+        show_render(rq, &ps->a, ps->t, &ps->r, 409, e);
+        return;
+    }
+    http_respond_error(rq, &outcome->err);
+}
+
 void bo_request_process(http_req *rq)
 {
     store_agent a;
@@ -834,34 +858,27 @@ void bo_request_process(http_req *rq)
         return;
     }
     json_decref(extra);
-    /* Reply first, then the status: the citizen reads the answer before «Traitée». */
-    if (reply && bo_reply(rq, &a, t, &r, reply, &err) != 0)
-        goto failed;
-    if (note && request_add_note(rq->core, t, r.reference, note, 0, ch.actor, CHANNEL_WEB, NULL,
-                                 NULL, &err) != 0)
-        goto failed;
-    if (changed && request_update(rq->core, t, r.reference, &ch, NULL, NULL, &err) != 0)
-        goto failed;
-    bo_audit(rq, &a, "change", "request", &r.id, 1);
-    const char *back = inbox_return(&f);
-    if (ch.status && status_is_closed(to))
-        http_redirect(rq, back ? back : "/agent/?fait=traite");
-    else
-        http_redirect(
-            rq, arena_printf(rq->arena, "/agent/demandes/%s?fait=1", bo_url(rq, r.reference)));
-    return;
-failed:
-    if (err.code == ERR_CONFLICT || err.code == ERR_INVALID_ARG) {
-        /* Something may already be written (the reply): the page shows the fresh state. */
-        store_request fresh;
-        if (request_get(rq->core, t, r.reference, rq->arena, &fresh, &err) == 0)
-            r = fresh;
-        json_t *e = json_object();
-        add_error(e, "statut", web_string(rq->lang, "request_bo.error_conflict"));
-        show_render(rq, &a, t, &r, 409, e);
+    /* Reply, internal note and changes in one transaction: all of it is written or none. */
+    process_state *ps = arena_alloc(rq->arena, sizeof *ps);
+    if (!ps) {
+        error_set(&err, ERR_INTERNAL, NULL, "out of memory");
+        http_respond_error(rq, &err);
         return;
     }
-    http_respond_error(rq, &err);
+    ps->a = a;
+    ps->t = t;
+    ps->r = r;
+    ps->back = inbox_return(&f);
+    ps->closing = ch.status && status_is_closed(to);
+    rq->user = ps;
+    request_processing proc = {.change = ch,
+                               .reply = reply,
+                               .internal_note = note,
+                               .reply_url = arena_printf(rq->arena, "%s/suivi",
+                                                         http_base_url(rq))};
+    http_wait *w = http_wait_begin(rq, process_done);
+    int rc = request_process(rq->core, t, r.reference, &proc, http_wait_done, w, &err);
+    http_wait_started(w, rc, &err);
 }
 
 void bo_request_duplicate(http_req *rq)
