@@ -44,8 +44,9 @@ const opt_spec agent_cmd_audit_verify_opts[] = {OPT_DB_SPEC, OPT_TENANT_SPEC, {0
 const opt_spec agent_cmd_audit_purge_opts[] = {
     OPT_DB_SPEC,
     OPT_TENANT_SPEC,
-    {"before-days", NULL, OPT_UINT, NULL, 1, 1, 3650,
-     "delete entries older than this many days (CNIL: keep 180 to 365)"},
+    {"before-days", NULL, OPT_UINT, NULL, 0, 1, 3650,
+     "delete entries older than this many days (default: the audit_retention_days setting, "
+     "else 365; CNIL: keep 180 to 365)"},
     {0}};
 
 typedef struct cmd_ctx {
@@ -232,7 +233,14 @@ int agent_cmd_audit_purge(const opt_values *v)
     cmd_ctx x;
     if (ctx_open(cmd, v, &x) != 0)
         return 1;
-    int64_t before = time_now() - (int64_t)opt_uint(v, "before-days") * 86400;
+    int days = (int)opt_uint(v, "before-days");
+    error rerr;
+    if (!opt_str(v, "before-days") && audit_retention_days(x.core, &days, &rerr) != 0) {
+        fprintf(stderr, "%s: %s\n", cmd, rerr.detail);
+        ctx_close(&x);
+        return 1;
+    }
+    int64_t before = time_now() - (int64_t)days * 86400;
     int rc = 0;
     const catalogue *cat = catalogue_acquire(x.core);
     const cat_tenant *only = opt_str(v, "tenant") ? pick_tenant(cmd, cat, v) : NULL;
@@ -250,8 +258,8 @@ int agent_cmd_audit_purge(const opt_values *v)
             rc = 1;
             break;
         }
-        printf("audit %s: %" PRId64 " entries older than %lu days deleted\n", t->rec.slug, n,
-               opt_uint(v, "before-days"));
+        printf("audit %s: %" PRId64 " entries older than %d days deleted\n", t->rec.slug, n,
+               days);
         rc = verify_one(x.core, t->rec.id, t->rec.slug);
     }
     catalogue_release(x.core, cat);

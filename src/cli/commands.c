@@ -111,11 +111,17 @@ static const opt_spec tenant_add_opts[] = {
     {"contact", NULL, OPT_STRING, "", 0, 0, 0, "public contact shown to API clients"},
     {0}};
 static const opt_spec tenant_list_opts[] = {OPT_DB, {0}};
+static const opt_spec setting_set_opts[] = {
+    OPT_DB,
+    {"name", NULL, OPT_STRING, NULL, 1, 0, 0, "the setting (see guichet setting list)"},
+    {"value", NULL, OPT_STRING, NULL, 1, 0, 0, "its new value"},
+    {0}};
+static const opt_spec setting_list_opts[] = {OPT_DB, {0}};
 
 static const opt_spec *const all_specs[] = {
     init_opts,          demo_opts,        serve_opts,
     apikey_create_opts, apikey_list_opts, apikey_revoke_opts,
-    tenant_add_opts,    tenant_list_opts, agent_cmd_add_opts,
+    tenant_add_opts,    tenant_list_opts, agent_cmd_add_opts, setting_set_opts, setting_list_opts,
     agent_cmd_audit_verify_opts, agent_cmd_audit_purge_opts, NULL};
 const opt_spec *const *options_all_specs = all_specs;
 
@@ -329,6 +335,45 @@ static int cmd_tenant_list(const opt_values *v)
     return 0;
 }
 
+static int cmd_setting_set(const opt_values *v)
+{
+    session s;
+    if (session_open(v, &s) != 0)
+        return 1;
+    error err;
+    int rc = core_setting_set(s.core, opt_str(v, "name"), opt_str(v, "value"), &err);
+    if (rc == 0)
+        printf("%s = %s\n", opt_str(v, "name"), opt_str(v, "value"));
+    else
+        fprintf(stderr, "guichet setting set: invalid value for --%s: %s\n", err.arg, err.detail);
+    session_close(&s);
+    return rc == 0 ? 0 : 2;
+}
+
+static int cmd_setting_list(const opt_values *v)
+{
+    session s;
+    if (session_open(v, &s) != 0)
+        return 1;
+    arena a;
+    arena_init(&a, 0);
+    int rc = 0;
+    for (const core_setting_info *i = core_settings; i->name; i++) {
+        const char *value = NULL;
+        error err;
+        if (core_setting_get(s.core, i->name, &a, &value, &err) != 0) {
+            fprintf(stderr, "guichet setting list: %s\n", err.detail);
+            rc = 1;
+            break;
+        }
+        printf("%-22s %-8s %ld..%ld  %s\n", i->name, value ? value : "(default)", i->min,
+               i->max, i->meaning);
+    }
+    arena_free(&a);
+    session_close(&s);
+    return rc;
+}
+
 static const http_mount mounts[] = {
     {"/open311/", open311_routes, open311_write_error},
     {"/api/", rest_routes, rest_write_error},
@@ -508,6 +553,9 @@ static const command commands[] = {
      agent_cmd_audit_verify},
     {"audit", "purge", "delete audit entries past their retention", agent_cmd_audit_purge_opts,
      agent_cmd_audit_purge},
+    {"setting", "set", "change a server-wide setting", setting_set_opts, cmd_setting_set},
+    {"setting", "list", "list the settings and their values", setting_list_opts,
+     cmd_setting_list},
     {NULL, NULL, NULL, NULL, NULL},
 };
 

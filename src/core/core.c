@@ -138,3 +138,54 @@ int core_waiter_wait(core_waiter *w, error *err)
     pthread_mutex_destroy(&w->lock);
     return w->rc;
 }
+
+/* ---- administrators' settings ---- */
+
+const core_setting_info core_settings[] = {
+    {"agent_totp_required", 0, 1,
+     "1: agents and managers must use a second factor too (admins and elected always do)"},
+    {"audit_retention_days", 180, 365,
+     "days the audit log keeps its entries (CNIL: 6 to 12 months); guichet audit purge uses it"},
+    {NULL, 0, 0, NULL},
+};
+
+static const core_setting_info *setting_info(const char *name)
+{
+    for (const core_setting_info *i = core_settings; name && i->name; i++)
+        if (strcmp(i->name, name) == 0)
+            return i;
+    return NULL;
+}
+
+typedef struct setting_arg {
+    const char *name, *value;
+} setting_arg;
+
+static int apply_setting(store *s, void *arg, error *err)
+{
+    setting_arg *sa = arg;
+    return s->ops->tx_setting_set(s, sa->name, sa->value, err);
+}
+
+int core_setting_set(core *c, const char *name, const char *value, error *err)
+{
+    const core_setting_info *info = setting_info(name);
+    if (!info)
+        return error_set(err, ERR_INVALID_ARG, "name", "unknown setting");
+    char *end = NULL;
+    long v = value ? strtol(value, &end, 10) : 0;
+    if (!value || !*value || *end || v < info->min || v > info->max)
+        return error_set(err, ERR_INVALID_ARG, "value", "%s takes an integer from %ld to %ld",
+                         info->name, info->min, info->max);
+    char canonical[24];
+    snprintf(canonical, sizeof canonical, "%ld", v);
+    setting_arg sa = {info->name, canonical};
+    return store_write_sync(c->store, apply_setting, &sa, err);
+}
+
+int core_setting_get(core *c, const char *name, arena *a, const char **value, error *err)
+{
+    if (!setting_info(name))
+        return error_set(err, ERR_INVALID_ARG, "name", "unknown setting");
+    return c->store->ops->setting_get(c->store, name, a, value, err);
+}

@@ -23,6 +23,20 @@ core *core_open(store *s, error *err);
 void core_close(core *c);
 store *core_store(core *c);
 
+/* Server-wide settings an administrator may change (`guichet setting set`): their names,
+ * what they mean and their allowed values are a table in core.c. -1 with ERR_INVALID_ARG
+ * naming "name" or "value" when unknown or out of range. */
+int core_setting_set(core *c, const char *name, const char *value, error *err);
+/* The value of a known setting (*value in a; NULL when never set). */
+int core_setting_get(core *c, const char *name, arena *a, const char **value, error *err);
+/* The known settings, for listings: name, allowed values, meaning; NULL name ends it. */
+typedef struct core_setting_info {
+    const char *name;
+    long min, max; /* integer values between min and max */
+    const char *meaning;
+} core_setting_info;
+extern const core_setting_info core_settings[];
+
 /* Keyed BLAKE2b of a high-entropy secret (API key, tracking token) as 64 hex chars + NUL. */
 void core_hash_secret(const core *c, const char *secret, char out[65]);
 /* A new random secret: `prefix` followed by 43 base64url characters (32 random bytes). */
