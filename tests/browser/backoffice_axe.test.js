@@ -164,7 +164,7 @@ describe('axe-core: zero WCAG 2.1 A/AA violations on every back-office page', ()
         await go(p, '/agent/terrain?lat=45.764&long=4.8357&rayon=5000');
         assert.ok(await p.locator('main form[enctype="multipart/form-data"]').count(), 'no request near the position');
         await check(p, 'mobile view with requests');
-        await go(p, '/agent/terrain?lat=abc&long=4.8357');
+        await go(p, '/agent/terrain?lat=abc&long=4.8357', 400);
         assert.ok(await p.locator('.error-summary').count(), 'a wrong position shows no error summary');
         await check(p, 'mobile view with a wrong position');
     });

@@ -650,7 +650,8 @@ static void bulk(http_req *rq)
         ids[n_ids++] = r.id;
         n_done++;
     }
-    bo_audit(rq, &a, "change", "request", ids, n_ids);
+    if (n_ids)
+        bo_audit_wait(rq, &a, "change", "request", ids, n_ids);
     const char *back = form_get(&f, "retour");
     if (!back || strncmp(back, "/agent/?", 8) != 0 || strstr(back, "//") || strlen(back) > 2000)
         back = "/agent/?";

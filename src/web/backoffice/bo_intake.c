@@ -450,7 +450,7 @@ void bo_intake_post(http_req *rq)
         return;
     }
     json_decref(extra);
-    bo_audit(rq, &a, "create", "request", &out.id, 1);
+    bo_audit_wait(rq, &a, "create", "request", &out.id, 1);
     json_t *ctx = bo_context(rq, &a);
     if (!ctx) {
         error_set(&err, ERR_INTERNAL, NULL, "out of memory");

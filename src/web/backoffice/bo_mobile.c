@@ -83,6 +83,8 @@ static void render(http_req *rq, const store_agent *a, const cat_tenant *t, int 
         json_object_set_new(ctx, "errors", errors);
         json_object_set_new(ctx, "has_errors", json_true());
         has_pos = 0;
+        if (http_status == 200)
+            http_status = 400; /* a mistake in the form, as on every other form */
     }
     if (has_pos) {
         store *s = core_store(rq->core);
@@ -286,7 +288,7 @@ void bo_mobile_post(http_req *rq)
             return;
         }
     }
-    bo_audit(rq, &a, "change", "request", &r.id, 1);
+    bo_audit_wait(rq, &a, "change", "request", &r.id, 1);
     const char *back = form_get(&f, "retour");
     int back_ok = back && strncmp(back, "lat=", 4) == 0 && !strchr(back, '/') && strlen(back) < 200;
     http_redirect(rq, arena_printf(rq->arena, "/agent/terrain?%s%sfait=%s", back_ok ? back : "",

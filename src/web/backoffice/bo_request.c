@@ -751,7 +751,7 @@ static void process_done(http_req *rq)
     process_state *ps = rq->user;
     const http_wait *outcome = http_wait_result(rq);
     if (outcome->rc == 0) {
-        bo_audit(rq, &ps->a, "change", "request", &ps->r.id, 1);
+        bo_audit_wait(rq, &ps->a, "change", "request", &ps->r.id, 1);
         if (ps->closing)
             http_redirect(rq, ps->back ? ps->back : "/agent/?fait=traite");
         else
@@ -918,7 +918,7 @@ void bo_request_duplicate(http_req *rq)
         return;
     }
     int64_t ids[2] = {r.id, o.id};
-    bo_audit(rq, &a, "change", "request", ids, 2);
+    bo_audit_wait(rq, &a, "change", "request", ids, 2);
     http_redirect(
         rq, arena_printf(rq->arena, "/agent/demandes/%s?fait=doublon", bo_url(rq, r.reference)));
 }
@@ -962,7 +962,7 @@ void bo_request_publish(http_req *rq)
         http_respond_error(rq, &err);
         return;
     }
-    bo_audit(rq, &a, "change", "request", &r.id, 1);
+    bo_audit_wait(rq, &a, "change", "request", &r.id, 1);
     http_redirect(rq, arena_printf(rq->arena, "/agent/demandes/%s?fait=publication",
                                    bo_url(rq, r.reference)));
 }
@@ -999,7 +999,7 @@ void bo_request_moderate(http_req *rq)
         http_respond_error(rq, &err);
         return;
     }
-    bo_audit(rq, &a, "change", "request", &r.id, 1);
+    bo_audit_wait(rq, &a, "change", "request", &r.id, 1);
     http_redirect(
         rq, arena_printf(rq->arena, "/agent/demandes/%s?fait=photo", bo_url(rq, r.reference)));
 }
