@@ -237,7 +237,7 @@ static void test_open_and_migrate(void **state)
     assert_int_equal(v, 0);
     assert_int_equal(s->ops->migrate(s, &err), 0);
     assert_int_equal(s->ops->schema_version(s, &v, &err), 0);
-    assert_int_equal(v, 3);
+    assert_int_equal(v, 4);
     int v1 = v;
     assert_int_equal(s->ops->migrate(s, &err), 0); /* idempotent */
     assert_int_equal(s->ops->schema_version(s, &v, &err), 0);
@@ -1446,7 +1446,7 @@ static void test_migrate_1_to_2(void **state)
     assert_int_equal(s->ops->migrate(s, &err), 0);
     assert_int_equal(s->ops->migrate(s, &err), 0); /* idempotent */
     assert_int_equal(s->ops->schema_version(s, &v, &err), 0);
-    assert_int_equal(v, 3);
+    assert_int_equal(v, 4);
     assert_int_equal(s->ops->config_version(s, &cv1, &err), 0);
     assert_int_equal(cv1, cv0);
 
@@ -3377,7 +3377,7 @@ static void test_migrate_2_to_3(void **state)
     assert_int_equal(s->ops->migrate(s, &err), 0); /* idempotent */
     int v = -1;
     assert_int_equal(s->ops->schema_version(s, &v, &err), 0);
-    assert_int_equal(v, 3);
+    assert_int_equal(v, 4);
 
     arena a;
     arena_init(&a, 0);

@@ -360,6 +360,27 @@ static const char migration_3[] =
                                                          "requests (tenant_id, assignee, "
                                                          "created_at);\n";
 
-const char *const store_sqlite_migrations[] = {migration_1, migration_2, migration_3};
+/* Indexes that only some rows need become partial: a request filed without an account, an
+ * e-mail, an assignee or publication (most Open311 reports) then writes none of them, which
+ * made durable creates about 15 % faster (make bench). Every query that uses them states
+ * the same condition (citizen_id = ?, email = ?, assignee = ?, is_public = 1,
+ * closed_at IS NULL). */
+static const char migration_4[] =
+    "DROP INDEX requests_citizen;\n"
+    "CREATE INDEX requests_citizen ON requests (tenant_id, citizen_id, created_at)"
+    " WHERE citizen_id IS NOT NULL;\n"
+    "DROP INDEX requests_email;\n"
+    "CREATE INDEX requests_email ON requests (tenant_id, email COLLATE NOCASE, created_at)"
+    " WHERE email IS NOT NULL;\n"
+    "DROP INDEX requests_public;\n"
+    "CREATE INDEX requests_public ON requests (tenant_id, created_at) WHERE is_public = 1;\n"
+    "DROP INDEX requests_assignee;\n"
+    "CREATE INDEX requests_assignee ON requests (tenant_id, assignee, created_at)"
+    " WHERE assignee IS NOT NULL;\n"
+    "DROP INDEX requests_due;\n"
+    "CREATE INDEX requests_due ON requests (tenant_id, due_at) WHERE closed_at IS NULL;\n";
+
+const char *const store_sqlite_migrations[] = {migration_1, migration_2, migration_3,
+                                               migration_4};
 const int store_sqlite_migration_count =
     (int)(sizeof store_sqlite_migrations / sizeof store_sqlite_migrations[0]);
