@@ -32,8 +32,8 @@ const opt_spec agent_cmd_add_opts[] = {
     {"email", NULL, OPT_STRING, NULL, 1, 0, 0, "the agent's e-mail address (their login)"},
     {"name", NULL, OPT_STRING, NULL, 1, 0, 0, "the agent's full name"},
     {"role", NULL, OPT_STRING, NULL, 1, 0, 0, "agent, manager, elected or admin"},
-    {"department", NULL, OPT_STRING, "", 0, 0, 0,
-     "department code(s), comma separated: --department voirie,proprete"},
+    {"department", NULL, OPT_LIST, "", 0, 0, 0,
+     "department code; repeat it or separate codes with commas"},
     {"password-stdin", NULL, OPT_FLAG, NULL, 0, 0, 0,
      "the password (12 to 256 characters) is the first line of standard input; it is never "
      "taken from the command line"},

@@ -38,7 +38,7 @@ static int check_value(const char *cmd, const opt_spec *s, const char *value, co
         }
         return 0;
     }
-    if (s->type == OPT_STRING) {
+    if (s->type == OPT_STRING || s->type == OPT_LIST) {
         if (s->required && !*value) {
             fprintf(stderr, "%s: --%s must not be empty%s\n", cmd, s->name, from);
             return -1;
@@ -177,7 +177,22 @@ int options_parse(const char *cmd, const opt_spec *specs, int argc, char **argv,
             }
             value = argv[++i];
         }
-        from_cli[s - specs] = value;
+        size_t idx = (size_t)(s - specs);
+        if (s->type == OPT_LIST && from_cli[idx]) {
+            /* Joined in a static pool: values live until the process exits. */
+            static char pool[4096];
+            static size_t used;
+            size_t need = strlen(from_cli[idx]) + 1 + strlen(value) + 1;
+            if (used + need > sizeof pool) {
+                fprintf(stderr, "%s: too many values for --%s\n", cmd, s->name);
+                return -1;
+            }
+            char *joined = pool + used;
+            snprintf(joined, need, "%s,%s", from_cli[idx], value);
+            used += need;
+            value = joined;
+        }
+        from_cli[idx] = value;
     }
     for (const opt_spec *s = specs; s->name; s++) {
         size_t idx = (size_t)(s - specs);
@@ -219,6 +234,7 @@ void options_usage(const opt_spec *specs)
         char left[64];
         snprintf(left, sizeof left, "--%s%s", s->name,
                  s->type == OPT_FLAG     ? ""
+                 : s->type == OPT_LIST   ? " VALUE (repeatable)"
                  : s->type == OPT_STRING ? " VALUE"
                                          : " N");
         fprintf(stdout, "  %-24s %s", left, s->help);

@@ -11,7 +11,9 @@
 
 /* OPT_FLAG takes no value on the command line: present means "yes" (the environment and the
  * config file may say yes/no/1/0). */
-typedef enum opt_type { OPT_STRING, OPT_UINT, OPT_DOUBLE, OPT_FLAG } opt_type;
+/* OPT_LIST may be given several times on the command line; the values are joined with
+ * commas ("--department a --department b" is "a,b", as is "--department a,b"). */
+typedef enum opt_type { OPT_STRING, OPT_UINT, OPT_DOUBLE, OPT_FLAG, OPT_LIST } opt_type;
 
 typedef struct opt_spec {
     const char *name; /* long option without dashes: "db" */

@@ -374,8 +374,10 @@ void *store_sqlite_grow(arena *a, void *arr, size_t *cap, size_t n, size_t size)
     void *p = arena_alloc(a, ncap * size);
     if (!p)
         return NULL;
-    if (arr && n)
-        memcpy(p, arr, n * size);
+    /* n is the count needed, not the count held: never copy past the old capacity. */
+    size_t keep = n < *cap ? n : *cap;
+    if (arr && keep)
+        memcpy(p, arr, keep * size);
     *cap = ncap;
     return p;
 }

@@ -572,6 +572,18 @@ static json_t *show_context(http_req *rq, const store_agent *a, const cat_tenant
     json_object_set_new(q, "is_public", json_boolean(r->is_public));
     json_object_set_new(q, "can_publish", json_boolean(p && p->rec.is_public && can_change));
     json_object_set_new(ctx, "request", q);
+    if (r->has_location) {
+        /* The location on a map (static/js/public-map.js, Leaflet): an enhancement of the
+         * coordinates and links above, which stay the whole story without JavaScript. */
+        json_t *m = json_object();
+        json_object_set_new(m, "lat", json_real(r->lat));
+        json_object_set_new(m, "lon", json_real(r->lon));
+        bo_set_str(m, "title", r->reference);
+        bo_set_str(m, "address", r->address);
+        json_t *markers = json_array();
+        json_array_append_new(markers, m);
+        json_object_set_new(ctx, "map_data", json_pack("{s:o}", "markers", markers));
+    }
 
     json_t *files = json_array();
     for (size_t i = 0; i < n_atts; i++)
