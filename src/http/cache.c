@@ -1,6 +1,7 @@
 #include "http/cache.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,6 +19,8 @@ typedef struct entry {
 struct http_cache {
     size_t n_slots; /* power of two */
     int ttl_ms;
+    size_t max_bytes;
+    _Atomic size_t bytes; /* held by the entries: never more than max_bytes */
     pthread_mutex_t locks[STRIPES];
     entry **slots;
 };
@@ -29,10 +32,12 @@ http_cache *http_cache_new(size_t max_bytes, int ttl_ms)
     http_cache *c = calloc(1, sizeof *c);
     if (!c)
         return NULL;
-    /* Budget about 2 KiB per slot: Open311 answers for one request are around 1 KiB. */
+    /* About one slot per KiB of budget (Open311 answers for one request are near 1 KiB);
+     * the bytes themselves are counted, so the budget holds whatever the answers' sizes. */
     size_t n = 1024;
-    while (n * 2 * 2048 <= max_bytes && n < (1u << 22))
+    while (n * 2 * 1024 <= max_bytes && n < (1u << 22))
         n *= 2;
+    c->max_bytes = max_bytes;
     c->n_slots = n;
     c->ttl_ms = ttl_ms;
     c->slots = calloc(n, sizeof *c->slots);
@@ -101,7 +106,8 @@ void http_cache_put(http_cache *c, const char *key, size_t key_len, const http_c
 {
     if (!c || len > ENTRY_MAX || key_len > 4096 || strlen(ctype) >= CTYPE_MAX)
         return;
-    entry *e = malloc(sizeof *e + key_len + len);
+    size_t size = sizeof(entry) + key_len + len;
+    entry *e = malloc(size);
     if (!e)
         return;
     e->stamp = *at;
@@ -114,7 +120,18 @@ void http_cache_put(http_cache *c, const char *key, size_t key_len, const http_c
     pthread_mutex_t *lock = &c->locks[slot % STRIPES];
     pthread_mutex_lock(lock);
     entry *old = c->slots[slot];
+    size_t old_size = old ? sizeof(entry) + old->key_len + old->len : 0;
+    /* The new entry replaces the slot's: it fits when the total, less the old one, stays
+     * within the budget; otherwise the answer is simply not kept. */
+    size_t held = atomic_fetch_add(&c->bytes, size) + size;
+    if (held - old_size > c->max_bytes) {
+        atomic_fetch_sub(&c->bytes, size);
+        pthread_mutex_unlock(lock);
+        free(e);
+        return;
+    }
     c->slots[slot] = e;
     pthread_mutex_unlock(lock);
+    atomic_fetch_sub(&c->bytes, old_size);
     free(old);
 }

@@ -3,7 +3,8 @@
  * is served only while nothing was written since it was made (the store's generation), the
  * catalogue is the same, and it is younger than a short TTL, which bounds how stale it can
  * be after a change made by another process (a CLI import). Direct-mapped slots with striped
- * locks: memory is bounded by the slot count and the entry size limit.
+ * locks; the bytes held are counted and never exceed the budget (an answer that does not fit
+ * is not kept).
  */
 #ifndef GUICHET_HTTP_CACHE_H
 #define GUICHET_HTTP_CACHE_H

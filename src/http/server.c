@@ -11,6 +11,7 @@
 #include <netdb.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,7 +64,6 @@ typedef struct wait_state {
 
 typedef struct conn_ctx {
     http_req rq;
-    arena arena;
     http_server *srv;
     struct MHD_Connection *conn;
     const http_mount *mount;
@@ -79,6 +79,9 @@ typedef struct conn_ctx {
     const char *cache_key; /* GETs only */
     size_t cache_key_len;
     http_cache_stamp cache_stamp; /* taken before the handler read anything */
+    /* Last: everything above is zeroed for each request, the arena's 2 KiB first block is
+     * not (arena_init makes it empty; each allocation zeroes its own bytes). */
+    arena arena;
 } conn_ctx;
 
 void http_config_defaults(http_config *cfg)
@@ -633,11 +636,19 @@ static int serve_cached(conn_ctx *ctx)
 {
     http_req *rq = &ctx->rq;
     const char *host = http_header(rq, "Host");
-    ctx->cache_key = arena_printf(rq->arena, "%s\n%d\n%s", host ? host : "", (int)rq->lang,
-                                  ctx->raw_uri ? ctx->raw_uri : "/");
-    if (!ctx->cache_key)
+    /* host \n language \n URI, assembled without printf: this runs for every GET. */
+    const char *uri = ctx->raw_uri ? ctx->raw_uri : "/";
+    size_t hl = host ? strlen(host) : 0, ul = strlen(uri);
+    char *key = arena_alloc(rq->arena, hl + ul + 4);
+    if (!key)
         return 0;
-    ctx->cache_key_len = strlen(ctx->cache_key);
+    memcpy(key, host ? host : "", hl);
+    key[hl] = '\n';
+    key[hl + 1] = rq->lang == LANG_EN ? 'e' : 'f';
+    key[hl + 2] = '\n';
+    memcpy(key + hl + 3, uri, ul + 1);
+    ctx->cache_key = key;
+    ctx->cache_key_len = hl + ul + 3;
     ctx->cache_stamp.generation = store_generation(core_store(rq->core));
     ctx->cache_stamp.catalogue_version = rq->cat->version;
     ctx->cache_stamp.now_ms = time_mono_ms();
@@ -737,9 +748,10 @@ static void dispatch(conn_ctx *ctx)
 static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 {
     http_server *srv = cls;
-    conn_ctx *ctx = calloc(1, sizeof *ctx);
+    conn_ctx *ctx = malloc(sizeof *ctx);
     if (!ctx)
         return NULL;
+    memset(ctx, 0, offsetof(conn_ctx, arena));
     atomic_fetch_add(&srv->in_flight, 1);
     ctx->srv = srv;
     ctx->conn = conn;
