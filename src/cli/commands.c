@@ -118,11 +118,20 @@ static const opt_spec setting_set_opts[] = {
     {0}};
 static const opt_spec setting_list_opts[] = {OPT_DB, {0}};
 
-static const opt_spec *const all_specs[] = {
-    init_opts,          demo_opts,        serve_opts,
-    apikey_create_opts, apikey_list_opts, apikey_revoke_opts,
-    tenant_add_opts,    tenant_list_opts, agent_cmd_add_opts, setting_set_opts, setting_list_opts,
-    agent_cmd_audit_verify_opts, agent_cmd_audit_purge_opts, NULL};
+static const opt_spec *const all_specs[] = {init_opts,
+                                            demo_opts,
+                                            serve_opts,
+                                            apikey_create_opts,
+                                            apikey_list_opts,
+                                            apikey_revoke_opts,
+                                            tenant_add_opts,
+                                            tenant_list_opts,
+                                            agent_cmd_add_opts,
+                                            setting_set_opts,
+                                            setting_list_opts,
+                                            agent_cmd_audit_verify_opts,
+                                            agent_cmd_audit_purge_opts,
+                                            NULL};
 const opt_spec *const *options_all_specs = all_specs;
 
 /* ---- helpers shared by the commands ---- */
@@ -366,8 +375,8 @@ static int cmd_setting_list(const opt_values *v)
             rc = 1;
             break;
         }
-        printf("%-22s %-8s %ld..%ld  %s\n", i->name, value ? value : "(default)", i->min,
-               i->max, i->meaning);
+        printf("%-22s %-8s %ld..%ld  %s\n", i->name, value ? value : "(default)", i->min, i->max,
+               i->meaning);
     }
     arena_free(&a);
     session_close(&s);
@@ -547,15 +556,14 @@ static const command commands[] = {
     {"apikey", "revoke", "revoke an API key", apikey_revoke_opts, cmd_apikey_revoke},
     {"tenant", "add", "create or update a collectivité", tenant_add_opts, cmd_tenant_add},
     {"tenant", "list", "list collectivités", tenant_list_opts, cmd_tenant_list},
-    {"agent", "add", "create a back-office agent (password on standard input)",
-     agent_cmd_add_opts, agent_cmd_add},
+    {"agent", "add", "create a back-office agent (password on standard input)", agent_cmd_add_opts,
+     agent_cmd_add},
     {"audit", "verify", "check the audit log's hash chain", agent_cmd_audit_verify_opts,
      agent_cmd_audit_verify},
     {"audit", "purge", "delete audit entries past their retention", agent_cmd_audit_purge_opts,
      agent_cmd_audit_purge},
     {"setting", "set", "change a server-wide setting", setting_set_opts, cmd_setting_set},
-    {"setting", "list", "list the settings and their values", setting_list_opts,
-     cmd_setting_list},
+    {"setting", "list", "list the settings and their values", setting_list_opts, cmd_setting_list},
     {NULL, NULL, NULL, NULL, NULL},
 };
 

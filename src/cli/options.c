@@ -31,7 +31,8 @@ static int known_anywhere(const char *name, size_t len)
 static int check_value(const char *cmd, const opt_spec *s, const char *value, const char *from)
 {
     if (s->type == OPT_FLAG) {
-        if (strcmp(value, "yes") && strcmp(value, "no") && strcmp(value, "1") && strcmp(value, "0")) {
+        if (strcmp(value, "yes") && strcmp(value, "no") && strcmp(value, "1") &&
+            strcmp(value, "0")) {
             fprintf(stderr, "%s: invalid value for --%s: '%s'%s (expected yes or no)\n", cmd,
                     s->name, value, from);
             return -1;

@@ -12,13 +12,13 @@
 #include <string.h>
 
 #include "core/core_internal.h"
+#include "core/session.h"
 #include "util/log.h"
 #include "util/timeutil.h"
 
 /* last_seen_at is rewritten at most this often: with a 30-minute idle limit, a minute of
  * imprecision is harmless and saves a write per page. */
 #define AGENT_SESSION_TOUCH_SECONDS 60
-#define AGENT_COOKIE_MAX 128
 
 typedef struct create_arg {
     store_session se;
@@ -68,98 +68,26 @@ int agent_session_create(core *c, int64_t tenant_id, int64_t agent_id,
     return 0;
 }
 
-/* A write nobody waits for (touch, delete of an expired session): the job owns itself. */
-typedef struct bg_job {
-    store_job job;
-    int64_t tenant_id, id, when;
-    char hash[65];
-} bg_job;
-
-static int apply_touch(store *s, void *arg, error *err)
-{
-    bg_job *b = arg;
-    return s->ops->tx_session_touch(s, b->id, b->when, err);
-}
-
-static int apply_delete_bg(store *s, void *arg, error *err)
-{
-    bg_job *b = arg;
-    return s->ops->tx_session_delete(s, b->tenant_id, b->hash, err);
-}
-
-static void bg_done(void *arg, int rc, const error *err)
-{
-    if (rc != 0)
-        log_warn("agent session: background write failed: %s", err ? err->detail : "");
-    free(arg);
-}
-
-static void write_in_background(core *c, int (*apply)(store *, void *, error *), int64_t tenant_id,
-                                int64_t id, int64_t when, const char *hash)
-{
-    bg_job *b = calloc(1, sizeof *b);
-    if (!b)
-        return; /* best effort: the next page will try again */
-    b->tenant_id = tenant_id;
-    b->id = id;
-    b->when = when;
-    if (hash)
-        memcpy(b->hash, hash, sizeof b->hash);
-    b->job.apply = apply;
-    b->job.done = bg_done;
-    b->job.arg = b;
-    store_write(c->store, &b->job);
-}
-
-static int cookie_ok(const char *token)
-{
-    if (!token || !*token || strlen(token) > AGENT_COOKIE_MAX)
-        return 0;
-    for (const char *p = token; *p; p++)
-        if (!((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
-              *p == '-' || *p == '_'))
-            return 0;
-    return 1;
-}
-
 int agent_session_lookup(core *c, int64_t tenant_id, const char *token, arena *a,
                          store_session *out, store_agent *agent, error *err)
 {
-    if (!cookie_ok(token))
-        return error_set(err, ERR_UNAUTHORIZED, NULL, "no session");
-    char hash[65];
-    core_hash_secret(c, token, hash);
-    int found = 0;
-    if (c->store->ops->session_find(c->store, tenant_id, hash, a, out, &found, err) != 0)
+    if (session_find_live(c, tenant_id, token, AGENT_SESSION_IDLE_SECONDS, a, out, err) != 0)
         return -1;
     /* A citizen's session cookie never opens the back office. */
-    if (!found || out->agent_id <= 0)
+    if (out->agent_id <= 0)
         return error_set(err, ERR_UNAUTHORIZED, NULL, "no session");
-    int64_t now = time_now();
-    if (now >= out->expires_at || now - out->last_seen_at >= AGENT_SESSION_IDLE_SECONDS) {
-        write_in_background(c, apply_delete_bg, tenant_id, out->id, now, hash);
-        return error_set(err, ERR_UNAUTHORIZED, NULL, "session expired");
-    }
     int ag_found = 0;
     if (c->store->ops->agent_get(c->store, tenant_id, out->agent_id, a, agent, &ag_found, err) != 0)
         return -1;
     if (!ag_found || !agent->active)
         return error_set(err, ERR_UNAUTHORIZED, NULL, "no session");
-    if (now - out->last_seen_at >= AGENT_SESSION_TOUCH_SECONDS)
-        write_in_background(c, apply_touch, tenant_id, out->id, now, NULL);
+    session_touch_later(c, out, AGENT_SESSION_TOUCH_SECONDS);
     return 0;
 }
 
 typedef struct delete_arg {
     int64_t tenant_id, agent_id;
-    const char *hash;
 } delete_arg;
-
-static int apply_delete(store *s, void *arg, error *err)
-{
-    delete_arg *da = arg;
-    return s->ops->tx_session_delete(s, da->tenant_id, da->hash, err);
-}
 
 static int apply_delete_agent(store *s, void *arg, error *err)
 {
@@ -169,17 +97,12 @@ static int apply_delete_agent(store *s, void *arg, error *err)
 
 int agent_session_destroy(core *c, int64_t tenant_id, const char *token, error *err)
 {
-    if (!cookie_ok(token))
-        return 0;
-    char hash[65];
-    core_hash_secret(c, token, hash);
-    delete_arg da = {tenant_id, 0, hash};
-    return store_write_sync(c->store, apply_delete, &da, err);
+    return session_destroy(c, tenant_id, token, err);
 }
 
 int agent_session_destroy_agent(core *c, int64_t tenant_id, int64_t agent_id, error *err)
 {
-    delete_arg da = {tenant_id, agent_id, NULL};
+    delete_arg da = {tenant_id, agent_id};
     return store_write_sync(c->store, apply_delete_agent, &da, err);
 }
 

@@ -40,8 +40,8 @@ static int load_secret(core *c, error *err)
             goto cleanup;
     }
     size_t len = 0;
-    if (!hex || sodium_hex2bin(c->secret, sizeof c->secret, hex, strlen(hex), NULL, &len,
-                               NULL) != 0 ||
+    if (!hex ||
+        sodium_hex2bin(c->secret, sizeof c->secret, hex, strlen(hex), NULL, &len, NULL) != 0 ||
         len != sizeof c->secret) {
         error_set(err, ERR_INTERNAL, NULL, "instance secret in the database is malformed");
         goto cleanup;

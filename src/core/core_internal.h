@@ -26,6 +26,16 @@ int catalogue_init(core *c, error *err);
 /* Releases the current snapshot (at close; no reader may remain). */
 void catalogue_shutdown(core *c);
 
+/* ---- what citizens' and agents' sessions share (session.c) ---- */
+
+/* The session of cookie value `token` if it is live: known, before its absolute end and
+ * seen within idle_seconds (an expired one is deleted in the background). 0 and *out
+ * (strings in a), or -1 with ERR_UNAUTHORIZED. The caller checks whose session it is. */
+int session_find_live(core *c, int64_t tenant_id, const char *token, int64_t idle_seconds, arena *a,
+                      store_session *out, error *err);
+/* Refreshes se's last_seen_at in the background when it is older than touch_seconds. */
+void session_touch_later(core *c, const store_session *se, int64_t touch_seconds);
+
 /* Waits for one asynchronous write: pass core_waiter_done and the waiter as cb/ctx, then
  * core_waiter_wait returns the outcome. */
 typedef struct core_waiter {

@@ -116,11 +116,16 @@ static int validate_input(const request_input *in, error *err)
     struct {
         const char *value, *arg;
     } fields[] = {
-        {in->address, "address_string"}, {in->address_id, "address_id"},
-        {in->zipcode, "zipcode"},        {in->first_name, "first_name"},
-        {in->last_name, "last_name"},    {in->email, "email"},
-        {in->phone, "phone"},            {in->device_id, "device_id"},
-        {in->account_id, "account_id"},  {in->media_url, "media_url"},
+        {in->address, "address_string"},
+        {in->address_id, "address_id"},
+        {in->zipcode, "zipcode"},
+        {in->first_name, "first_name"},
+        {in->last_name, "last_name"},
+        {in->email, "email"},
+        {in->phone, "phone"},
+        {in->device_id, "device_id"},
+        {in->account_id, "account_id"},
+        {in->media_url, "media_url"},
     };
     for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
         if (check_text(fields[i].value, fields[i].arg, REQUEST_FIELD_MAX, 0, err) != 0)
@@ -135,14 +140,15 @@ static int validate_input(const request_input *in, error *err)
         strcmp(in->notify, "none") != 0)
         return error_set(err, ERR_INVALID_ARG, "notify", "email, sms or none");
     if (in->notify && strcmp(in->notify, "email") == 0 && !(in->email && *in->email))
-        return error_set(err, ERR_MISSING_ARG, "email", "an e-mail address is needed for news "
-                                                        "by e-mail");
+        return error_set(err, ERR_MISSING_ARG, "email",
+                         "an e-mail address is needed for news "
+                         "by e-mail");
     if (in->notify && strcmp(in->notify, "sms") == 0 && !(in->phone && *in->phone))
-        return error_set(err, ERR_MISSING_ARG, "phone", "a phone number is needed for news by "
-                                                        "SMS");
+        return error_set(err, ERR_MISSING_ARG, "phone",
+                         "a phone number is needed for news by "
+                         "SMS");
     if (in->n_attachments > ATTACHMENT_MAX_FILES)
-        return error_set(err, ERR_INVALID_ARG, "files", "at most %d files",
-                         ATTACHMENT_MAX_FILES);
+        return error_set(err, ERR_INVALID_ARG, "files", "at most %d files", ATTACHMENT_MAX_FILES);
     if (in->initial_status) {
         status st;
         if (status_parse(in->initial_status, &st) != 0)
@@ -163,7 +169,7 @@ typedef struct create_job {
     const char *idempotency_key;
     store_attachment *attachments; /* copies, in the job's arena */
     size_t n_attachments;
-    const char *ack_base_url;      /* set: queue the acknowledgement e-mail */
+    const char *ack_base_url; /* set: queue the acknowledgement e-mail */
     const char *lang_code;
     const char *procedure_name;
     const char *service_notice;
@@ -191,17 +197,15 @@ static void copy_attachment(arena *a, store_attachment *dst, const store_attachm
 
 /* The acknowledgement e-mail, queued in the request's own transaction: it leaves once the
  * request is on disk, and never for a request that was not written. */
-static int queue_ack(store *s, const create_job *j, int64_t id, const char *reference,
-                     error *err)
+static int queue_ack(store *s, const create_job *j, int64_t id, const char *reference, error *err)
 {
     char due[TIME_RFC3339_LEN] = "";
     if (j->rec.due_at)
         time_format_rfc3339(j->rec.due_at, j->timezone, due);
     json_t *params = json_pack("{s:s, s:s, s:s++++, s:s?, s:s}", "reference", reference,
                                "procedure", j->procedure_name, "tracking_url", j->ack_base_url,
-                               "/suivi/", reference, "?jeton=", j->out->token,
-                               "service_notice", j->service_notice, "due_date",
-                               due[0] ? due : "");
+                               "/suivi/", reference, "?jeton=", j->out->token, "service_notice",
+                               j->service_notice, "due_date", due[0] ? due : "");
     if (!params)
         return error_set(err, ERR_INTERNAL, NULL, "cannot build the acknowledgement");
     int rc = outbox_add_tx(s, j->rec.tenant_id, "email", j->rec.email, "request_ack", params,
@@ -241,8 +245,7 @@ static int find_replay(core *c, int64_t tenant_id, int64_t key_id, const char *k
     arena a;
     arena_init(&a, 0);
     const char *reference = NULL;
-    int rc = c->store->ops->idempotency_find(c->store, tenant_id, key_id, key, &a, &reference,
-                                             err);
+    int rc = c->store->ops->idempotency_find(c->store, tenant_id, key_id, key, &a, &reference, err);
     if (rc == 0 && reference) {
         memset(out, 0, sizeof *out);
         snprintf(out->reference, sizeof out->reference, "%s", reference);
@@ -263,8 +266,8 @@ static void create_done(void *arg, int rc, const error *err)
     /* Two retries of the same POST in one batch: the second hits the idempotency key's
      * uniqueness; answer it with the first one's result. */
     if (rc != 0 && local.code == ERR_CONFLICT && j->idempotency_key &&
-        find_replay(j->core, j->rec.tenant_id, j->api_key_id, j->idempotency_key, j->out,
-                    &local) == 1)
+        find_replay(j->core, j->rec.tenant_id, j->api_key_id, j->idempotency_key, j->out, &local) ==
+            1)
         rc = 0;
     if (rc != 0)
         memset(j->out->token, 0, sizeof j->out->token);
@@ -284,8 +287,8 @@ int request_create(core *c, const request_input *in, request_created *out, core_
     const cat_procedure *p = in->procedure;
 
     if (in->idempotency_key && in->api_key_id) {
-        int found = find_replay(c, in->tenant->rec.id, in->api_key_id, in->idempotency_key, out,
-                                err);
+        int found =
+            find_replay(c, in->tenant->rec.id, in->api_key_id, in->idempotency_key, out, err);
         if (found < 0)
             return -1;
         if (found) {
@@ -404,8 +407,8 @@ fail:
 
 /* ---- reads ---- */
 
-int request_get(core *c, const cat_tenant *t, const char *reference, arena *a,
-                store_request *out, error *err)
+int request_get(core *c, const cat_tenant *t, const char *reference, arena *a, store_request *out,
+                error *err)
 {
     int found = 0;
     if (c->store->ops->request_get(c->store, t->rec.id, reference, a, out, &found, err) != 0)
@@ -415,8 +418,8 @@ int request_get(core *c, const cat_tenant *t, const char *reference, arena *a,
     return 0;
 }
 
-int request_search(core *c, const store_request_filter *f, arena *a, store_request **out,
-                   size_t *n, error *err)
+int request_search(core *c, const store_request_filter *f, arena *a, store_request **out, size_t *n,
+                   error *err)
 {
     return c->store->ops->request_search(c->store, f, a, out, n, err);
 }
@@ -426,18 +429,17 @@ int request_count(core *c, const store_request_filter *f, int64_t *count, error 
     return c->store->ops->request_count(c->store, f, count, err);
 }
 
-int request_timeline(core *c, const cat_tenant *t, int64_t request_id, int public_only,
-                     arena *a, store_event **out, size_t *n, error *err)
+int request_timeline(core *c, const cat_tenant *t, int64_t request_id, int public_only, arena *a,
+                     store_event **out, size_t *n, error *err)
 {
-    return c->store->ops->events_list(c->store, t->rec.id, request_id, public_only, a, out, n,
-                                      err);
+    return c->store->ops->events_list(c->store, t->rec.id, request_id, public_only, a, out, n, err);
 }
 
 int request_timelines(core *c, const cat_tenant *t, const int64_t *ids, size_t n_ids,
                       int public_only, arena *a, store_event **out, size_t *n, error *err)
 {
-    return c->store->ops->events_list_many(c->store, t->rec.id, ids, n_ids, public_only, a, out,
-                                           n, err);
+    return c->store->ops->events_list_many(c->store, t->rec.id, ids, n_ids, public_only, a, out, n,
+                                           err);
 }
 
 /* ---- changes ---- */
@@ -463,7 +465,7 @@ typedef struct change_job {
     int priority;
     int64_t department_id; /* 0: unchanged; copied so the job outlives the snapshot */
     const char *department_code;
-    const char *reply;         /* a public answer to the citizen */
+    const char *reply; /* a public answer to the citizen */
     const char *internal_note;
     const char *reply_url;
     const char *procedure_name;
@@ -516,8 +518,8 @@ static int queue_reply(store *s, const change_job *j, const store_request *r, er
                                "tracking_url", j->reply_url ? j->reply_url : "");
     if (!params)
         return error_set(err, ERR_INTERNAL, NULL, "cannot build the reply e-mail");
-    int rc = outbox_add_tx(s, j->tenant_id, "email", r->email, "request_reply", params, "fr",
-                           r->id, err);
+    int rc = outbox_add_tx(s, j->tenant_id, "email", r->email, "request_reply", params, "fr", r->id,
+                           err);
     json_decref(params);
     return rc;
 }
@@ -551,8 +553,8 @@ static int citizen_apply(store *s, change_job *j, store_request *r, int64_t now,
         if (st != STATUS_RESOLVED)
             return error_set(err, ERR_CONFLICT, "status",
                              "only a resolved request can be reopened");
-        if (add_event(s, j, r->id, now, "reopened", 1, r->status,
-                      status_code(STATUS_IN_PROGRESS), j->body, err) != 0)
+        if (add_event(s, j, r->id, now, "reopened", 1, r->status, status_code(STATUS_IN_PROGRESS),
+                      j->body, err) != 0)
             return -1;
         r->status = status_code(STATUS_IN_PROGRESS);
         r->closed_at = 0;
@@ -636,8 +638,7 @@ static int change_apply(store *s, void *arg, error *err)
         changed = 1;
     }
     if (j->department_id && j->department_id != r.department_id) {
-        if (add_event(s, j, r.id, now, "department", 0, NULL, NULL, j->department_code, err) !=
-            0)
+        if (add_event(s, j, r.id, now, "department", 0, NULL, NULL, j->department_code, err) != 0)
             return -1;
         r.department_id = j->department_id;
         changed = 1;
@@ -749,8 +750,7 @@ int request_process(core *c, const cat_tenant *t, const char *reference,
         arena_init(&a, 0);
         store_request r;
         int found = 0;
-        if (c->store->ops->request_get(c->store, t->rec.id, reference, &a, &r, &found, err) ==
-                0 &&
+        if (c->store->ops->request_get(c->store, t->rec.id, reference, &a, &r, &found, err) == 0 &&
             found) {
             const cat_procedure *proc = catalogue_procedure_by_id(t, r.procedure_id);
             j->procedure_name = proc ? arena_strdup(&j->arena, proc->rec.name) : NULL;
@@ -760,8 +760,8 @@ int request_process(core *c, const cat_tenant *t, const char *reference,
     return change_submit(c, j, cb, ctx, err);
 }
 
-int request_update(core *c, const cat_tenant *t, const char *reference,
-                   const request_change *ch, core_done_fn cb, void *ctx, error *err)
+int request_update(core *c, const cat_tenant *t, const char *reference, const request_change *ch,
+                   core_done_fn cb, void *ctx, error *err)
 {
     request_processing p = {.change = *ch};
     return request_process(c, t, reference, &p, cb, ctx, err);
@@ -799,9 +799,9 @@ int request_token_matches(core *c, const store_request *r, const char *token)
     return strlen(r->token_hash) == 64 && sodium_memcmp(hash, r->token_hash, 64) == 0;
 }
 
-int request_citizen_message(core *c, const cat_tenant *t, const char *reference,
-                            const char *body, store_attachment *attachments, size_t n,
-                            channel ch, core_done_fn cb, void *ctx, error *err)
+int request_citizen_message(core *c, const cat_tenant *t, const char *reference, const char *body,
+                            store_attachment *attachments, size_t n, channel ch, core_done_fn cb,
+                            void *ctx, error *err)
 {
     if (!body || !*body)
         return error_set(err, ERR_MISSING_ARG, "message", "the message is empty");
@@ -851,8 +851,7 @@ int request_reopen(core *c, const cat_tenant *t, const char *reference, const ch
                    core_done_fn cb, void *ctx, error *err)
 {
     if (!body || !*body)
-        return error_set(err, ERR_MISSING_ARG, "message",
-                         "say in a few words what is still wrong");
+        return error_set(err, ERR_MISSING_ARG, "message", "say in a few words what is still wrong");
     if (check_text(body, "message", 10000, 1, err) != 0)
         return -1;
     change_job *j = change_new(t, reference, "citizen", CHANNEL_WEB);
@@ -887,15 +886,14 @@ static int support_apply(store *s, void *arg, error *err)
         error_set(err, ERR_NOT_FOUND, "reference", "no such public request");
         goto cleanup;
     }
-    rc = s->ops->tx_request_support(s, sa->tenant_id, r.id, sa->key, time_now(), &sa->added,
-                                    err);
+    rc = s->ops->tx_request_support(s, sa->tenant_id, r.id, sa->key, time_now(), &sa->added, err);
 cleanup:
     arena_free(&a);
     return rc;
 }
 
-int request_support(core *c, const cat_tenant *t, const char *reference,
-                    const char *supporter_key, int *added, error *err)
+int request_support(core *c, const cat_tenant *t, const char *reference, const char *supporter_key,
+                    int *added, error *err)
 {
     if (!supporter_key || !*supporter_key || strlen(supporter_key) > 128)
         return error_set(err, ERR_INVALID_ARG, "supporter", "no supporter key");

@@ -104,8 +104,8 @@ static int cookie_ok(const char *token)
     return 1;
 }
 
-int session_lookup(core *c, int64_t tenant_id, const char *token, arena *a, store_session *out,
-                   store_account *account, error *err)
+int session_find_live(core *c, int64_t tenant_id, const char *token, int64_t idle_seconds, arena *a,
+                      store_session *out, error *err)
 {
     if (!cookie_ok(token))
         return error_set(err, ERR_UNAUTHORIZED, NULL, "no session");
@@ -117,18 +117,32 @@ int session_lookup(core *c, int64_t tenant_id, const char *token, arena *a, stor
     if (!found)
         return error_set(err, ERR_UNAUTHORIZED, NULL, "no session");
     int64_t now = time_now();
-    if (now >= out->expires_at || now - out->last_seen_at >= SESSION_IDLE_SECONDS) {
+    if (now >= out->expires_at || now - out->last_seen_at >= idle_seconds) {
         write_in_background(c, apply_delete_bg, tenant_id, out->id, now, hash);
         return error_set(err, ERR_UNAUTHORIZED, NULL, "session expired");
     }
+    return 0;
+}
+
+void session_touch_later(core *c, const store_session *se, int64_t touch_seconds)
+{
+    int64_t now = time_now();
+    if (now - se->last_seen_at >= touch_seconds)
+        write_in_background(c, apply_touch, se->tenant_id, se->id, now, NULL);
+}
+
+int session_lookup(core *c, int64_t tenant_id, const char *token, arena *a, store_session *out,
+                   store_account *account, error *err)
+{
+    if (session_find_live(c, tenant_id, token, SESSION_IDLE_SECONDS, a, out, err) != 0)
+        return -1;
     int acc_found = 0;
     if (c->store->ops->account_get(c->store, tenant_id, out->account_id, a, account, &acc_found,
                                    err) != 0)
         return -1;
     if (!acc_found)
         return error_set(err, ERR_UNAUTHORIZED, NULL, "no session");
-    if (now - out->last_seen_at >= SESSION_TOUCH_SECONDS)
-        write_in_background(c, apply_touch, tenant_id, out->id, now, NULL);
+    session_touch_later(c, out, SESSION_TOUCH_SECONDS);
     return 0;
 }
 
@@ -145,6 +159,7 @@ static int apply_delete(store *s, void *arg, error *err)
 
 int session_destroy(core *c, int64_t tenant_id, const char *token, error *err)
 {
+    /* Citizens' and agents' sessions alike: the token names one row either way. */
     if (!cookie_ok(token))
         return 0;
     char hash[65];

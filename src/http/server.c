@@ -74,8 +74,8 @@ typedef struct conn_ctx {
     int body_too_large;
     http_handler cont;
     int64_t start_ms;
-    wait_state wait_store;   /* one write per request at most */
-    wait_state *wait;        /* &wait_store once a write started */
+    wait_state wait_store; /* one write per request at most */
+    wait_state *wait;      /* &wait_store once a write started */
     const char *cache_key; /* GETs only */
     size_t cache_key_len;
     http_cache_stamp cache_stamp; /* taken before the handler read anything */
@@ -165,8 +165,8 @@ static const char *const security_headers[][2] = {
     {"Referrer-Policy", "same-origin"},
 };
 
-#define DEFAULT_CSP                                                                              \
-    "default-src 'self'; img-src 'self' data:; object-src 'none'; frame-ancestors 'none'; "      \
+#define DEFAULT_CSP                                                                                \
+    "default-src 'self'; img-src 'self' data:; object-src 'none'; frame-ancestors 'none'; "        \
     "base-uri 'self'; form-action 'self'"
 
 static enum MHD_Result queue(conn_ctx *ctx)
@@ -342,8 +342,8 @@ static enum MHD_Result mp_iterator(void *cls, enum MHD_ValueKind kind, const cha
 }
 
 /* Parses the body as a form; files go to *files when files is not NULL. */
-static int parse_form(http_req *rq, form *out, http_file **files, size_t *n_files,
-                      size_t max_files, error *err)
+static int parse_form(http_req *rq, form *out, http_file **files, size_t *n_files, size_t max_files,
+                      error *err)
 {
     conn_ctx *ctx = rq->priv;
     out->fields = NULL;
@@ -381,8 +381,8 @@ static int parse_form(http_req *rq, form *out, http_file **files, size_t *n_file
     if (r == MHD_YES)
         mp_flush(&st);
     if (st.too_many_files) {
-        error_set(err, ERR_INVALID_ARG, st.key ? st.key : "files",
-                  "at most %zu files at once", max_files);
+        error_set(err, ERR_INVALID_ARG, st.key ? st.key : "files", "at most %zu files at once",
+                  max_files);
         goto cleanup;
     }
     if (r != MHD_YES || st.key) {
@@ -415,8 +415,8 @@ int http_form_body(http_req *rq, form *out, error *err)
     return parse_form(rq, out, NULL, NULL, 0, err);
 }
 
-int http_form_files(http_req *rq, form *out, http_file **files, size_t *n_files,
-                    size_t max_files, error *err)
+int http_form_files(http_req *rq, form *out, http_file **files, size_t *n_files, size_t max_files,
+                    error *err)
 {
     return parse_form(rq, out, files, n_files, max_files, err);
 }
@@ -429,8 +429,7 @@ const char *http_cookie(http_req *rq, const char *name)
     return MHD_lookup_connection_value(ctx->conn, MHD_COOKIE_KIND, name);
 }
 
-void http_set_cookie(http_req *rq, const char *name, const char *value, long max_age,
-                     int http_only)
+void http_set_cookie(http_req *rq, const char *name, const char *value, long max_age, int http_only)
 {
     conn_ctx *ctx = rq->priv;
     char age[48] = "";
@@ -701,8 +700,7 @@ static void dispatch(conn_ctx *ctx)
     rq->body_len = ctx->body.len;
     rq->host_tenant = catalogue_tenant_for_host(rq->cat, http_header(rq, "Host"));
     if (rq->method == HTTP_GET && srv->cache &&
-        !(srv->cfg.session_cookie && http_cookie(rq, srv->cfg.session_cookie)) &&
-        serve_cached(ctx))
+        !(srv->cfg.session_cookie && http_cookie(rq, srv->cfg.session_cookie)) && serve_cached(ctx))
         return;
 
     char *segs[MAX_SEGMENTS];

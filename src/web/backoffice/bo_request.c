@@ -259,25 +259,6 @@ int bo_reply(http_req *rq, const store_agent *a, const cat_tenant *t, const stor
 
 /* ---- the request page ---- */
 
-/* Text split on line breaks into paragraphs (no raw HTML in templates). */
-static json_t *paragraphs(const char *s)
-{
-    json_t *arr = json_array();
-    while (s && *s) {
-        const char *nl = strchr(s, '\n');
-        size_t n = nl ? (size_t)(nl - s) : strlen(s);
-        size_t m = n;
-        while (m > 0 && (s[m - 1] == '\r' || s[m - 1] == ' '))
-            m--;
-        if (m > 0 && utf8_valid(s, m))
-            json_array_append_new(arr, json_stringn(s, m));
-        s += n;
-        if (*s == '\n')
-            s++;
-    }
-    return arr;
-}
-
 /* Attribute values with their labels: [{label, value}]. */
 static json_t *attributes_json(const cat_procedure *p, const store_request *r)
 {
@@ -378,9 +359,9 @@ static json_t *event_json(http_req *rq, const cat_tenant *t, const store_event *
     bo_set_str(o, "title", title);
     if (strcmp(kind, "assign") == 0 && e->body) {
         const store_agent *ag = agent_by_assignee(agents, n_agents, e->body);
-        json_object_set_new(o, "paragraphs", paragraphs(ag ? ag->name : e->body));
+        json_object_set_new(o, "paragraphs", web_paragraphs(ag ? ag->name : e->body));
     } else if (strcmp(kind, "created") != 0) {
-        json_object_set_new(o, "paragraphs", paragraphs(e->body));
+        json_object_set_new(o, "paragraphs", web_paragraphs(e->body));
     }
     return o;
 }
@@ -542,7 +523,7 @@ static json_t *show_context(http_req *rq, const store_agent *a, const cat_tenant
     bo_set_str(q, "department", d ? d->rec.name : NULL);
     const store_agent *assignee = agent_by_assignee(agents, n_agents, r->assignee);
     bo_set_str(q, "assignee", assignee ? assignee->name : r->assignee);
-    json_object_set_new(q, "description", paragraphs(r->description));
+    json_object_set_new(q, "description", web_paragraphs(r->description));
     bo_set_str(q, "address", r->address && *r->address ? r->address : NULL);
     if (r->has_location) {
         bo_set_str(q, "geo_url", arena_printf(rq->arena, "geo:%.6f,%.6f", r->lat, r->lon));
@@ -886,8 +867,7 @@ void bo_request_process(http_req *rq)
     request_processing proc = {.change = ch,
                                .reply = reply,
                                .internal_note = note,
-                               .reply_url = arena_printf(rq->arena, "%s/suivi",
-                                                         http_base_url(rq))};
+                               .reply_url = arena_printf(rq->arena, "%s/suivi", http_base_url(rq))};
     http_wait *w = http_wait_begin(rq, process_done);
     int rc = request_process(rq->core, t, r.reference, &proc, http_wait_done, w, &err);
     http_wait_started(w, rc, &err);

@@ -200,31 +200,6 @@ static const char *check_text(http_req *rq, const char *s, size_t max_chars, int
     return s;
 }
 
-/* Text split on line breaks into an array of paragraphs (blank lines dropped), so that
- * templates show the citizen's line breaks without raw HTML. */
-static json_t *paragraphs(const char *s)
-{
-    json_t *a = json_array();
-    if (!s)
-        return a;
-    while (*s) {
-        const char *nl = strchr(s, '\n');
-        size_t n = nl ? (size_t)(nl - s) : strlen(s);
-        size_t m = n;
-        while (m > 0 && (s[m - 1] == '\r' || s[m - 1] == ' ' || s[m - 1] == '\t'))
-            m--;
-        size_t b = 0;
-        while (b < m && (s[b] == ' ' || s[b] == '\t'))
-            b++;
-        if (m > b)
-            json_array_append_new(a, json_stringn(s + b, m - b));
-        s += n;
-        if (*s == '\n')
-            s++;
-    }
-    return a;
-}
-
 static void add_error(json_t *ctx, const char *field, const char *href, const char *text)
 {
     json_t *errors = json_object_get(ctx, "errors");
@@ -415,7 +390,7 @@ static json_t *attributes_json(http_req *rq, const track_state *st)
         if (text.len) {
             json_t *a = json_object();
             tracking_set_str(a, "label", d->description ? d->description : d->code);
-            json_object_set_new(a, "paragraphs", paragraphs(buf_cstr(&text)));
+            json_object_set_new(a, "paragraphs", web_paragraphs(buf_cstr(&text)));
             json_array_append_new(out, a);
         }
         buf_free(&text);
@@ -480,7 +455,8 @@ static json_t *event_json(http_req *rq, const track_state *st, const store_event
     json_object_set_new(o, "by_citizen", json_boolean(citizen));
     tracking_set_date(rq, st->tenant, o, "date", e->created_at, 1);
     /* The creation event repeats the description, shown above already. */
-    json_object_set_new(o, "paragraphs", paragraphs(strcmp(kind, "created") != 0 ? e->body : NULL));
+    json_object_set_new(o, "paragraphs",
+                        web_paragraphs(strcmp(kind, "created") != 0 ? e->body : NULL));
     json_t *files = json_array();
     for (size_t i = 0; i < n_atts; i++)
         if (atts[i].event_id != 0 && atts[i].event_id == e->id)
@@ -542,7 +518,7 @@ static json_t *show_context(http_req *rq, track_state *st)
     tracking_set_str(req, "channel",
                      web_string(rq->lang, arena_printf(rq->arena, "track.channel_%s",
                                                        r->channel ? r->channel : "web")));
-    json_t *desc = paragraphs(r->description);
+    json_t *desc = web_paragraphs(r->description);
     json_object_set_new(ctx, "has_description", json_boolean(json_array_size(desc) > 0));
     json_object_set_new(req, "description", desc);
     tracking_set_str(req, "address", r->address && *r->address ? r->address : NULL);
@@ -567,7 +543,7 @@ static json_t *show_context(http_req *rq, track_state *st)
     if (closed) {
         if (r->rating > 0) {
             json_object_set_new(ctx, "rated", json_integer(r->rating));
-            json_object_set_new(ctx, "rated_comment", paragraphs(r->rating_comment));
+            json_object_set_new(ctx, "rated_comment", web_paragraphs(r->rating_comment));
         } else {
             json_t *opts = json_array();
             for (int v = 1; v <= 5; v++) {
@@ -675,7 +651,6 @@ static void write_cont(http_req *rq)
     tracking_set_str(extra, "commentaire_value", st->comment);
     show_render(rq, st, err_http_status(outcome->err.code), extra);
 }
-
 
 /* POST /suivi/{ref}/message: text and files (multipart). */
 static void post_message(http_req *rq)
@@ -813,8 +788,8 @@ static void post_reopen(http_req *rq)
     }
     st->done_flag = "rouvert=1";
     http_wait *w = http_wait_begin(rq, write_cont);
-    int rc = request_reopen(rq->core, st->tenant, st->req.reference, st->text, http_wait_done, w,
-                            &err);
+    int rc =
+        request_reopen(rq->core, st->tenant, st->req.reference, st->text, http_wait_done, w, &err);
     http_wait_started(w, rc, &err);
 }
 
