@@ -171,3 +171,28 @@ char *form_decode_component(arena *a, const char *s, size_t len, int plus_is_spa
     dst[n] = '\0';
     return dst;
 }
+
+char *form_encode(arena *a, const char *s, const char *also_keep)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    if (!s)
+        s = "";
+    size_t n = strlen(s);
+    char *out = arena_alloc(a, n * 3 + 1);
+    if (!out)
+        return NULL;
+    size_t o = 0;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        unsigned char c = *p;
+        if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+            c == '-' || c == '.' || c == '_' || c == '~' || (also_keep && strchr(also_keep, c))) {
+            out[o++] = (char)c;
+        } else {
+            out[o++] = '%';
+            out[o++] = hex[c >> 4];
+            out[o++] = hex[c & 15];
+        }
+    }
+    out[o] = '\0';
+    return out;
+}

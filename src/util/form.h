@@ -40,4 +40,10 @@ size_t form_count(const form *f, const char *name);
  * NUL-terminated copy in a, or NULL on bad encoding, invalid UTF-8 or NUL. */
 char *form_decode_component(arena *a, const char *s, size_t len, int plus_is_space);
 
+/* Percent-encodes s (UTF-8 bytes) for a URL component: RFC 3986 unreserved characters
+ * (ALPHA DIGIT - . _ ~) and those in also_keep (may be NULL; e.g. "/" for a path given as a
+ * query value) stay as they are, every other byte becomes %XX. The copy is in a; NULL when
+ * out of memory (s NULL encodes ""). */
+char *form_encode(arena *a, const char *s, const char *also_keep);
+
 #endif

@@ -844,9 +844,27 @@ static void test_jsonw_buf_max(void **state)
     buf_free(&b);
 }
 
+static void test_form_encode(void **state)
+{
+    (void)state;
+    arena a;
+    arena_init(&a, 0);
+    assert_string_equal(form_encode(&a, "2026-000123", NULL), "2026-000123");
+    assert_string_equal(form_encode(&a, "a b&c=d/é", NULL), "a%20b%26c%3Dd%2F%C3%A9");
+    assert_string_equal(form_encode(&a, "/agent/?q=x", "/"), "/agent/%3Fq%3Dx");
+    assert_string_equal(form_encode(&a, NULL, NULL), "");
+    assert_string_equal(form_encode(&a, "A.b_c~d-e", NULL), "A.b_c~d-e");
+    /* What form_encode writes, form_decode_component reads back. */
+    const char *raw = "photo d'été #1 (100%).jpg";
+    const char *enc = form_encode(&a, raw, NULL);
+    assert_string_equal(form_decode_component(&a, enc, strlen(enc), 0), raw);
+    arena_free(&a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_form_encode),
         cmocka_unit_test(test_buf_basic),
         cmocka_unit_test(test_buf_max),
         cmocka_unit_test(test_buf_long_printf_and_steal),

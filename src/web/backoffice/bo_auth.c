@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "core/agent.h"
+#include "util/form.h"
 #include "core/agent_session.h"
 #include "core/totp.h"
 #include "util/log.h"
@@ -73,23 +74,8 @@ static const char *lang_suffix(http_req *rq, char sep)
 /* Percent-encodes a retour path for a query value (it is a path: '/' kept). */
 static const char *encode_retour(http_req *rq, const char *r)
 {
-    static const char hex[] = "0123456789ABCDEF";
-    char *out = arena_alloc(rq->arena, strlen(r) * 3 + 1);
-    if (!out)
-        return "";
-    char *o = out;
-    for (const unsigned char *s = (const unsigned char *)r; *s; s++) {
-        if ((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') ||
-            *s == '-' || *s == '.' || *s == '_' || *s == '~' || *s == '/') {
-            *o++ = (char)*s;
-        } else {
-            *o++ = '%';
-            *o++ = hex[*s >> 4];
-            *o++ = hex[*s & 15];
-        }
-    }
-    *o = '\0';
-    return out;
+    const char *out = form_encode(rq->arena, r, "/");
+    return out ? out : "";
 }
 
 /* A next step's path carrying the retour. */

@@ -5,6 +5,7 @@
  * layout, CSRF-checked forms and the audit hook.
  */
 #include "web/backoffice/bo_common.h"
+#include "util/form.h"
 
 #include <string.h>
 
@@ -49,25 +50,8 @@ static int lookup(http_req *rq, store_agent *out, int *had_cookie)
 /* Percent-encodes s for a query value (RFC 3986 unreserved characters and '/' kept). */
 static const char *query_escape(http_req *rq, const char *s)
 {
-    static const char hex[] = "0123456789ABCDEF";
-    size_t n = strlen(s);
-    char *out = arena_alloc(rq->arena, n * 3 + 1);
-    if (!out)
-        return "";
-    char *o = out;
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        unsigned char ch = *p;
-        if ((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
-            ch == '-' || ch == '.' || ch == '_' || ch == '~' || ch == '/') {
-            *o++ = (char)ch;
-        } else {
-            *o++ = '%';
-            *o++ = hex[ch >> 4];
-            *o++ = hex[ch & 15];
-        }
-    }
-    *o = '\0';
-    return out;
+    const char *out = form_encode(rq->arena, s, "/");
+    return out ? out : "";
 }
 
 /* The page to come back to after login: this GET's path and query; for other methods the

@@ -15,6 +15,7 @@
 #include <strings.h>
 
 #include "core/agent.h"
+#include "util/form.h"
 #include "core/outbox.h"
 #include "core/perm.h"
 #include "core/request.h"
@@ -39,25 +40,8 @@ void bo_set_str(json_t *obj, const char *key, const char *s)
 
 const char *bo_url(http_req *rq, const char *s)
 {
-    static const char hex[] = "0123456789ABCDEF";
-    size_t len = s ? strlen(s) : 0;
-    char *out = arena_alloc(rq->arena, len * 3 + 1);
-    if (!out)
-        return "";
-    size_t o = 0;
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-            c == '-' || c == '_' || c == '.' || c == '~') {
-            out[o++] = (char)c;
-        } else {
-            out[o++] = '%';
-            out[o++] = hex[c >> 4];
-            out[o++] = hex[c & 15];
-        }
-    }
-    out[o] = '\0';
-    return out;
+    const char *out = form_encode(rq->arena, s, NULL);
+    return out ? out : "";
 }
 
 const char *bo_date(http_req *rq, const cat_tenant *t, int64_t when, int with_time)

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "core/attachment.h"
+#include "util/form.h"
 #include "core/catalogue.h"
 #include "core/request.h"
 #include "store/store.h"
@@ -79,25 +80,7 @@ static int publicly_visible(const cat_tenant *t, const store_request *r, const s
 /* RFC 8187 ext-value: UTF-8 bytes, everything but attr-char percent-encoded. */
 static const char *encode_ext_value(arena *a, const char *s)
 {
-    static const char hex[] = "0123456789ABCDEF";
-    size_t n = strlen(s);
-    char *out = arena_alloc(a, n * 3 + 1);
-    if (!out)
-        return NULL;
-    size_t o = 0;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-            strchr("!#$&+-.^_`|~", c)) {
-            out[o++] = (char)c;
-        } else {
-            out[o++] = '%';
-            out[o++] = hex[c >> 4];
-            out[o++] = hex[c & 15];
-        }
-    }
-    out[o] = '\0';
-    return out;
+    return form_encode(a, s, "!#$&+^`|");
 }
 
 /* An ASCII fallback for old clients: each non-ASCII character, quote, backslash or control

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "core/attrs.h"
+#include "util/form.h"
 #include "core/status.h"
 #include "util/log.h"
 #include "util/timeutil.h"
@@ -151,25 +152,7 @@ void filing_set_str(json_t *obj, const char *key, const char *s)
 
 char *filing_url_encode(arena *a, const char *s)
 {
-    static const char hex[] = "0123456789ABCDEF";
-    if (!s)
-        s = "";
-    size_t n = strlen(s);
-    char *out = arena_alloc(a, n * 3 + 1);
-    if (!out)
-        return NULL;
-    size_t o = 0;
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (isalnum(*p) || *p == '-' || *p == '_' || *p == '.' || *p == '~') {
-            out[o++] = (char)*p;
-        } else {
-            out[o++] = '%';
-            out[o++] = hex[*p >> 4];
-            out[o++] = hex[*p & 15];
-        }
-    }
-    out[o] = '\0';
-    return out;
+    return form_encode(a, s, NULL);
 }
 
 /* ---- dates ---- */

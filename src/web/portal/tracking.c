@@ -8,6 +8,7 @@
  * tracking_public.c.
  */
 #include "web/portal/portal.h"
+#include "util/form.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -85,25 +86,8 @@ void tracking_set_date(http_req *rq, const cat_tenant *t, json_t *ctx, const cha
 
 const char *tracking_url_encode(http_req *rq, const char *s)
 {
-    static const char hex[] = "0123456789ABCDEF";
-    size_t len = s ? strlen(s) : 0;
-    char *out = arena_alloc(rq->arena, len * 3 + 1);
-    if (!out)
-        return "";
-    size_t o = 0;
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-            c == '-' || c == '_' || c == '.' || c == '~') {
-            out[o++] = (char)c;
-        } else {
-            out[o++] = '%';
-            out[o++] = hex[c >> 4];
-            out[o++] = hex[c & 15];
-        }
-    }
-    out[o] = '\0';
-    return out;
+    const char *out = form_encode(rq->arena, s, NULL);
+    return out ? out : "";
 }
 
 long tracking_page_param(http_req *rq)
