@@ -132,22 +132,15 @@ int agent_cmd_add(const opt_values *v)
         return 2;
     }
     snprintf(deps, sizeof deps, "%s", dep_opt);
-    for (char *p = deps; *deps;) {
-        char *comma = strchr(p, ',');
-        if (comma)
-            *comma = '\0';
-        if (!*p || n == AGENT_MAX_DEPARTMENTS) {
-            fprintf(stderr,
-                    "%s: invalid value for --department: '%s' (codes separated by "
-                    "commas, at most %d)\n",
-                    cmd, dep_opt, AGENT_MAX_DEPARTMENTS);
-            return 2;
-        }
-        codes[n++] = p;
-        if (!comma)
-            break;
-        p = comma + 1;
+    int n_codes = opt_list_split(deps, codes, AGENT_MAX_DEPARTMENTS);
+    if (n_codes < 0) {
+        fprintf(stderr,
+                "%s: invalid value for --department: '%s' (codes separated by commas, at most "
+                "%d)\n",
+                cmd, dep_opt, AGENT_MAX_DEPARTMENTS);
+        return 2;
     }
+    n = (size_t)n_codes;
     char pw[AGENT_PASSWORD_MAX + 2];
     if (read_password(pw, sizeof pw) != 0) {
         fprintf(stderr,

@@ -4,6 +4,7 @@
  */
 #include "cli/cli.h"
 
+#include <arpa/inet.h>
 #include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
@@ -89,6 +90,15 @@ static const opt_spec serve_opts[] = {
     {"cache-mb", "GUICHET_CACHE_MB", OPT_UINT, "64", 0, 0, 65536,
      "memory for cached public GET answers, in MiB (0: no cache)"},
     {"log-level", "GUICHET_LOG_LEVEL", OPT_STRING, "info", 0, 0, 0, "debug, info, warn or error"},
+    {"conn-per-ip", "GUICHET_CONN_PER_IP", OPT_UINT, "32", 0, 0, 4096,
+     "open connections per client address (0: no cap; trusted proxies are exempt)"},
+    {"header-timeout", "GUICHET_HEADER_TIMEOUT_S", OPT_UINT, "20", 0, 0, 3600,
+     "seconds a connection may take to send a request's headers (0: no limit)"},
+    {"min-body-rate", "GUICHET_MIN_BODY_RATE", OPT_UINT, "1024", 0, 0, 1073741824.0,
+     "bytes per second a request body must average after --header-timeout (0: no floor)"},
+    {"trusted-proxy", "GUICHET_TRUSTED_PROXIES", OPT_LIST, "", 0, 0, 0,
+     "address of a reverse proxy in front (its X-Forwarded-For names the client); repeat it "
+     "or separate addresses with commas"},
     {0}};
 static const opt_spec apikey_create_opts[] = {
     OPT_DB,
@@ -383,18 +393,21 @@ static int cmd_setting_list(const opt_values *v)
     return rc;
 }
 
+/* The entrances. Web forms are admitted on their headers (a CSRF cookie; in the back office
+ * a live session too) before their body is read; Open311 and the API authenticate with keys
+ * inside the request and take small bodies only. */
 static const http_mount mounts[] = {
-    {"/open311/", open311_routes, open311_write_error},
-    {"/api/", rest_routes, rest_write_error},
-    {"/static/", web_static_routes, web_write_error},
-    {"/agent/", bo_auth_routes, web_write_error},
-    {"/agent/", bo_admin_routes, web_write_error},
-    {"/agent/", bo_inbox_routes, web_write_error},
-    {"/", portal_filing_routes, web_write_error},
-    {"/", portal_tracking_routes, web_write_error},
-    {"/", portal_account_routes, web_write_error},
-    {"/", portal_files_routes, web_write_error},
-    {NULL, NULL, NULL},
+    {"/open311/", open311_routes, open311_write_error, NULL},
+    {"/api/", rest_routes, rest_write_error, NULL},
+    {"/static/", web_static_routes, web_write_error, web_admit_form},
+    {"/agent/", bo_auth_routes, web_write_error, web_admit_form},
+    {"/agent/", bo_admin_routes, web_write_error, bo_admit},
+    {"/agent/", bo_inbox_routes, web_write_error, bo_admit},
+    {"/", portal_filing_routes, web_write_error, web_admit_form},
+    {"/", portal_tracking_routes, web_write_error, web_admit_form},
+    {"/", portal_account_routes, web_write_error, web_admit_form},
+    {"/", portal_files_routes, web_write_error, web_admit_form},
+    {NULL, NULL, NULL, NULL},
 };
 
 /* The origin (scheme://host[:port]) of a URL, in out; "" when it has none. */
@@ -464,6 +477,28 @@ static int cmd_serve(const opt_values *v)
     cfg.public_url = opt_str(v, "public-url");
     cfg.cache_bytes = (size_t)opt_uint(v, "cache-mb") * 1024 * 1024;
     cfg.max_upload = opt_uint(v, "max-upload");
+    cfg.max_files = ATTACHMENT_MAX_FILES;
+    cfg.conn_per_address = (unsigned)opt_uint(v, "conn-per-ip");
+    cfg.header_timeout_ms = (int)opt_uint(v, "header-timeout") * 1000;
+    cfg.min_body_rate = opt_uint(v, "min-body-rate");
+    char proxies_buf[1024];
+    const char *proxies[16];
+    snprintf(proxies_buf, sizeof proxies_buf, "%s", opt_str(v, "trusted-proxy"));
+    int n_proxies = opt_list_split(proxies_buf, proxies, sizeof proxies / sizeof proxies[0]);
+    for (int i = 0; i < n_proxies; i++) {
+        unsigned char bin[16];
+        if (inet_pton(AF_INET, proxies[i], bin) != 1 && inet_pton(AF_INET6, proxies[i], bin) != 1)
+            n_proxies = -1;
+    }
+    if (n_proxies < 0 || strlen(opt_str(v, "trusted-proxy")) >= sizeof proxies_buf) {
+        fprintf(stderr,
+                "guichet serve: invalid value for --trusted-proxy: '%s' (numeric addresses "
+                "separated by commas, at most 16)\n",
+                opt_str(v, "trusted-proxy"));
+        return 2;
+    }
+    cfg.trusted_proxies = proxies;
+    cfg.n_trusted_proxies = (size_t)n_proxies;
     cfg.session_cookie = WEB_SESSION_COOKIE;
     cfg.secure_cookies = cfg.public_url && strncmp(cfg.public_url, "https://", 8) == 0;
     /* The page policy lets the map load tiles from their server, and nothing else. */
@@ -500,6 +535,8 @@ static int cmd_serve(const opt_values *v)
         fprintf(stderr, "guichet serve: uploads directory: %s\n", err.detail);
         goto cleanup;
     }
+    /* File parts stream next to where they will be kept: same file system, no /tmp limit. */
+    cfg.upload_tmp_dir = attachment_dir();
     if (web_init(&wcfg, &err) != 0) {
         fprintf(stderr, "guichet serve: templates: %s\n", err.detail);
         goto cleanup;

@@ -279,3 +279,21 @@ double opt_double(const opt_values *v, const char *name)
     const char *s = lookup(v, name);
     return s ? strtod(s, NULL) : 0;
 }
+
+int opt_list_split(char *value, const char **items, size_t max)
+{
+    size_t n = 0;
+    if (!*value)
+        return 0;
+    for (char *p = value;;) {
+        char *comma = strchr(p, ',');
+        if (comma)
+            *comma = '\0';
+        if (!*p || n == max)
+            return -1;
+        items[n++] = p;
+        if (!comma)
+            return (int)n;
+        p = comma + 1;
+    }
+}

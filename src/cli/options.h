@@ -43,6 +43,10 @@ unsigned long opt_uint(const opt_values *v, const char *name);
 /* 1 when a flag is set ("yes" or "1"). */
 int opt_flag(const opt_values *v, const char *name);
 double opt_double(const opt_values *v, const char *name);
+/* Splits a list value ("a,b,c", as OPT_LIST joins repeated options) in place into at most
+ * max items: their count, or -1 when an item is empty or there are more than max. An empty
+ * string has no item. */
+int opt_list_split(char *value, const char **items, size_t max);
 
 /* The names of every option of every command, so that a config file key known to another
  * command is not an error (set by the command table). */

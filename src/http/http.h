@@ -37,10 +37,15 @@ typedef enum http_method {
     HTTP_OPTIONS = 64,
 } http_method;
 
+/* Or-ed into a route's methods: the route takes multipart/form-data with files. Its body
+ * may reach max_upload, and file parts are streamed to temporary files as they arrive
+ * (http_form_files). Other routes take max_body and no file. */
+#define HTTP_ROUTE_FILES (1u << 16)
+
 /* One route. Patterns are literal segments and "{}" captures; a last segment may end in
  * ".{fmt}" to capture a format suffix: "/open311/v2/requests/{}.{fmt}". */
 typedef struct http_route {
-    unsigned methods; /* http_method bits */
+    unsigned methods; /* http_method bits, and HTTP_ROUTE_FILES */
     const char *pattern;
     http_handler handler;
 } http_route;
@@ -76,11 +81,18 @@ struct http_req {
  * string, a body over the limit, a rate limit, an unknown path or method under the prefix. */
 typedef void (*http_error_writer)(http_req *rq, const error *err);
 
+/* Decides, on the headers alone, whether a request with a body may send it: 0 to read the
+ * body and run the handler, or -1 after answering (a missing session, a missing CSRF
+ * cookie…), and the body is never read. rq has its route, host tenant, query and cookies;
+ * not its body. */
+typedef int (*http_admit)(http_req *rq);
+
 /* A set of routes under a path prefix, with its error format. */
 typedef struct http_mount {
     const char *prefix; /* "/open311/v2/" */
     const http_route *routes;
     http_error_writer write_error; /* NULL: plain text */
+    http_admit admit;              /* NULL: every body is read */
 } http_mount;
 
 typedef struct http_config {
@@ -92,7 +104,20 @@ typedef struct http_config {
     double rate_key;        /* writes per second per API key (0: unlimited) */
     double burst_key;
     const char *public_url; /* base URL announced in Open311 discovery; NULL: from Host */
-    size_t max_upload;      /* multipart/form-data bodies (files); default 25 MiB */
+    size_t max_upload;      /* multipart/form-data bodies on routes taking files; 25 MiB */
+    size_t max_files;       /* file parts streamed per request at most; default 5 */
+    const char *upload_tmp_dir; /* where file parts are streamed (unlinked files); NULL:
+                                   /tmp */
+    unsigned conn_per_address;  /* open connections per client address; 0: no cap;
+                                   default 32 */
+    int header_timeout_ms;  /* request headers must arrive within this of the connection's
+                               start or previous answer; also a body's grace period;
+                               default 20 s; 0: none */
+    size_t min_body_rate;   /* bytes/s a body must average after its grace; default 1024 */
+    /* Reverse proxies in front of the server: their connections are not capped, and the
+     * client address of their requests is read from X-Forwarded-For. */
+    const char *const *trusted_proxies;
+    size_t n_trusted_proxies;
     int secure_cookies;     /* add Secure to cookies (behind TLS); default: public_url is
                                https */
     const char *csp;        /* Content-Security-Policy of every response; NULL: a strict
@@ -136,11 +161,12 @@ void http_respond_error(http_req *rq, const error *err);
  * body is of another type. multipart/form-data bodies are accepted too: their text fields
  * end up in the same form (file parts are refused with ERR_UNSUPPORTED for now). */
 int http_form_body(http_req *rq, form *out, error *err);
-/* A file part of a multipart/form-data body, held in memory (the body's limit bounds it). */
+/* A file part of a multipart/form-data body. It was streamed to an unlinked temporary file
+ * while the body arrived (the heap never holds it); data maps that file read-only. */
 typedef struct http_file {
     const char *field;    /* form field name */
     const char *filename; /* as sent by the client: untrusted, may be "" */
-    const char *data;     /* in the request's arena */
+    const char *data;     /* valid until the response is done */
     size_t len;
 } http_file;
 

@@ -7,6 +7,8 @@
 #include "http/http.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <microhttpd.h>
 #include <netdb.h>
 #include <pthread.h>
@@ -16,10 +18,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include "http/cache.h"
+#include "http/conns.h"
 #include "http/ratelimit.h"
 #include "util/log.h"
 #include "util/timeutil.h"
@@ -37,6 +41,7 @@ struct http_server {
     ratelimit *rl_ip;
     ratelimit *rl_key;
     http_cache *cache;
+    conns *conns;
     /* Limiters of http_ratelimit, one per (rate, burst) pair, made on first use. */
     pthread_mutex_t named_lock;
     struct {
@@ -55,6 +60,35 @@ typedef enum conn_state {
     STATE_ANSWERED,
 } conn_state;
 
+/* A file part of a multipart body, streamed to an unlinked temporary file. */
+typedef struct upload_part {
+    const char *field;
+    const char *filename;
+    int fd;
+    size_t len;
+    void *map; /* mapped by http_form_files; unmapped when the request ends */
+} upload_part;
+
+/* multipart/form-data through libmicrohttpd's post processor: text fields are collected
+ * into the request's arena; file parts go to temporary files when the route takes files
+ * (parts != NULL), else they are refused. */
+typedef struct mp_state {
+    arena *arena;
+    form_field *fields;
+    size_t count;
+    upload_part *parts; /* NULL: files refused */
+    size_t n_parts, max_parts;
+    const char *tmp_dir;
+    size_t text_left; /* bytes of text fields still allowed */
+    buf value;        /* the text field being received */
+    const char *key;
+    const char *filename; /* NULL for a text field */
+    int fd;               /* the file part being received, -1 when none */
+    size_t file_len;
+    int failed; /* err says why */
+    error err;
+} mp_state;
+
 /* A write a request waits for (http_wait_begin). */
 typedef struct wait_state {
     http_wait pub; /* first: an http_wait * is a wait_state * */
@@ -72,6 +106,15 @@ typedef struct conn_ctx {
     const char *method_name;
     buf body;
     int body_too_large;
+    int uri_too_long;
+    int has_body;       /* announced by Content-Length or Transfer-Encoding */
+    size_t body_seen;   /* bytes of body received */
+    int answered_early; /* refused on its headers: the body is not read */
+    const http_route *route;
+    conn_entry *entry; /* the connection's watch entry; NULL when unwatched */
+    struct MHD_PostProcessor *pp; /* a multipart body being streamed */
+    mp_state mp;
+    int streamed; /* the body went through pp: the form is in mp */
     http_handler cont;
     int64_t start_ms;
     wait_state wait_store; /* one write per request at most */
@@ -95,6 +138,10 @@ void http_config_defaults(http_config *cfg)
     cfg->rate_key = 20;
     cfg->burst_key = 100;
     cfg->max_upload = 25u * 1024 * 1024;
+    cfg->max_files = 5;
+    cfg->conn_per_address = 32;
+    cfg->header_timeout_ms = 20000;
+    cfg->min_body_rate = 1024;
     cfg->cache_bytes = 64u * 1024 * 1024;
     cfg->cache_ttl_ms = 1000;
 }
@@ -259,22 +306,8 @@ static lang pick_lang(http_req *rq)
     return LANG_FR;
 }
 
-/* multipart/form-data through libmicrohttpd's post processor: text fields are collected
- * into a form; file parts become http_files when the caller accepts them, else refused. */
-typedef struct mp_state {
-    arena *arena;
-    form_field *fields;
-    size_t count;
-    http_file *files; /* NULL: files refused */
-    size_t n_files, max_files;
-    buf value; /* the part being received */
-    const char *key;
-    const char *filename; /* NULL for a text field */
-    int refused_file;
-    int too_many;
-    int too_many_files;
-} mp_state;
-
+/* Ends the part being received: a text field joins the form, a file part its list. -1 with
+ * st->err. */
 static int mp_flush(mp_state *st)
 {
     if (!st->key)
@@ -283,38 +316,60 @@ static int mp_flush(mp_state *st)
     st->key = NULL;
     if (st->filename) {
         const char *name = st->filename;
+        int fd = st->fd;
+        size_t len = st->file_len;
         st->filename = NULL;
-        if (!*name && st->value.len == 0) { /* an empty file input */
-            buf_reset(&st->value);
-            return 0;
-        }
-        if (st->n_files >= st->max_files) {
-            st->too_many_files = 1;
-            st->key = key;
-            return -1;
-        }
-        http_file *f = &st->files[st->n_files++];
-        f->field = key;
-        f->filename = name;
-        f->len = st->value.len;
-        char *data = arena_alloc(st->arena, st->value.len + 1);
-        if (!data)
-            return -1;
-        memcpy(data, buf_cstr(&st->value), st->value.len);
-        f->data = data;
-        buf_reset(&st->value);
+        st->fd = -1;
+        st->file_len = 0;
+        if (fd < 0 && !*name)
+            return 0; /* an empty file input (no name, no data) */
+        if (fd < 0 && st->n_parts >= st->max_parts)
+            return error_set(&st->err, ERR_INVALID_ARG, key, "at most %zu files at once",
+                             st->max_parts);
+        upload_part *p = &st->parts[st->n_parts++];
+        p->field = key;
+        p->filename = name;
+        p->fd = fd;
+        p->len = len;
         return 0;
     }
-    if (st->count >= FORM_MAX_FIELDS) {
-        st->too_many = 1;
-        return -1;
-    }
+    if (st->count >= FORM_MAX_FIELDS)
+        return error_set(&st->err, ERR_TOO_LARGE, NULL, "too many fields");
     form_field *f = &st->fields[st->count++];
     f->name = key;
     f->value = arena_strndup(st->arena, buf_cstr(&st->value), st->value.len);
     f->value_len = st->value.len;
     buf_reset(&st->value);
-    return f->value ? 0 : -1;
+    return f->value ? 0 : error_set(&st->err, ERR_INTERNAL, NULL, "out of memory");
+}
+
+/* A new unlinked temporary file for a file part: nothing is left behind by a crash. */
+static int mp_open_file(mp_state *st)
+{
+    const char *path = arena_printf(st->arena, "%s/.upload-XXXXXX", st->tmp_dir);
+    char *tmpl = path ? arena_strdup(st->arena, path) : NULL;
+    int fd = tmpl ? mkostemp(tmpl, O_CLOEXEC) : -1;
+    if (fd < 0)
+        return error_set(&st->err, ERR_UNAVAILABLE, NULL, "cannot store an uploaded file");
+    unlink(tmpl);
+    st->fd = fd;
+    st->file_len = 0;
+    return 0;
+}
+
+static int mp_write(mp_state *st, const char *data, size_t size)
+{
+    while (size > 0) {
+        ssize_t w = write(st->fd, data, size);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return error_set(&st->err, ERR_UNAVAILABLE, NULL, "cannot store an uploaded file");
+        data += w;
+        size -= (size_t)w;
+        st->file_len += (size_t)w;
+    }
+    return 0;
 }
 
 static enum MHD_Result mp_iterator(void *cls, enum MHD_ValueKind kind, const char *key,
@@ -326,22 +381,148 @@ static enum MHD_Result mp_iterator(void *cls, enum MHD_ValueKind kind, const cha
     (void)content_type;
     (void)transfer_encoding;
     mp_state *st = cls;
-    if (filename && !st->files) {
-        st->refused_file = 1;
+    if (st->failed)
+        return MHD_NO;
+    if (filename && !st->parts) {
+        error_set(&st->err, ERR_UNSUPPORTED, "media",
+                  "file uploads are not accepted here; give a media_url instead");
+        st->failed = 1;
         return MHD_NO;
     }
     if (off == 0) {
-        if (mp_flush(st) != 0)
+        if (mp_flush(st) != 0) {
+            st->failed = 1;
             return MHD_NO;
+        }
         st->key = arena_strdup(st->arena, key);
         st->filename = filename ? arena_strdup(st->arena, filename) : NULL;
-        if (!st->key || (filename && !st->filename))
+        if (!st->key || (filename && !st->filename)) {
+            error_set(&st->err, ERR_INTERNAL, NULL, "out of memory");
+            st->failed = 1;
             return MHD_NO;
+        }
     }
-    return buf_append(&st->value, data, size) == 0 ? MHD_YES : MHD_NO;
+    if (st->filename) {
+        if (size == 0)
+            return MHD_YES;
+        if (st->fd < 0) {
+            if (st->n_parts >= st->max_parts) {
+                error_set(&st->err, ERR_INVALID_ARG, st->key, "at most %zu files at once",
+                          st->max_parts);
+                st->failed = 1;
+                return MHD_NO;
+            }
+            if (mp_open_file(st) != 0) {
+                st->failed = 1;
+                return MHD_NO;
+            }
+        }
+        if (mp_write(st, data, size) != 0) {
+            st->failed = 1;
+            return MHD_NO;
+        }
+        return MHD_YES;
+    }
+    if (size > st->text_left || buf_append(&st->value, data, size) != 0) {
+        error_set(&st->err, ERR_TOO_LARGE, st->key, "the form's text is over the body limit");
+        st->failed = 1;
+        return MHD_NO;
+    }
+    st->text_left -= size;
+    return MHD_YES;
 }
 
-/* Parses the body as a form; files go to *files when files is not NULL. */
+/* Prepares st for a body; parts: room for max_parts files, or NULL to refuse files. */
+static int mp_init(mp_state *st, arena *a, size_t text_max, upload_part *parts, size_t max_parts,
+                   const char *tmp_dir)
+{
+    memset(st, 0, sizeof *st);
+    st->arena = a;
+    st->fd = -1;
+    st->text_left = text_max;
+    st->parts = parts;
+    st->max_parts = max_parts;
+    st->tmp_dir = tmp_dir;
+    buf_init(&st->value, text_max);
+    st->fields = arena_alloc(a, sizeof *st->fields * FORM_MAX_FIELDS);
+    return st->fields ? 0 : error_set(&st->err, ERR_INTERNAL, NULL, "out of memory");
+}
+
+/* Ends a body fed to pp: the last part is flushed, the parser must have seen the end. */
+static void mp_finish(mp_state *st, struct MHD_PostProcessor *pp)
+{
+    if (!st->failed && mp_flush(st) != 0)
+        st->failed = 1;
+    enum MHD_Result r = MHD_destroy_post_processor(pp);
+    if (!st->failed && (r != MHD_YES || st->key)) {
+        error_set(&st->err, ERR_BAD_REQUEST, NULL, "malformed multipart body");
+        st->failed = 1;
+    }
+    if (!st->failed)
+        for (size_t i = 0; i < st->count; i++)
+            if (!utf8_valid(st->fields[i].name, strlen(st->fields[i].name)) ||
+                !utf8_valid(st->fields[i].value, st->fields[i].value_len)) {
+                error_set(&st->err, ERR_INVALID_ARG, st->fields[i].name, "not valid UTF-8");
+                st->failed = 1;
+                break;
+            }
+    buf_free(&st->value);
+}
+
+/* Closes the temporary files of st (and their mappings). */
+static void mp_release(mp_state *st)
+{
+    if (st->fd >= 0)
+        close(st->fd);
+    st->fd = -1;
+    for (size_t i = 0; i < st->n_parts; i++) {
+        if (st->parts[i].map)
+            munmap(st->parts[i].map, st->parts[i].len);
+        if (st->parts[i].fd >= 0)
+            close(st->parts[i].fd);
+    }
+    st->n_parts = 0;
+    buf_free(&st->value);
+}
+
+/* The form of a body held in memory (urlencoded, or multipart without files). */
+static int parse_buffered_form(http_req *rq, form *out, error *err)
+{
+    conn_ctx *ctx = rq->priv;
+    if (!rq->body || rq->body_len == 0)
+        return 0;
+    const char *ct = http_header(rq, "Content-Type");
+    if (!ct || strncasecmp(ct, "application/x-www-form-urlencoded", 33) == 0)
+        return form_parse(rq->arena, rq->body, rq->body_len, out, err);
+    if (strncasecmp(ct, "multipart/form-data", 19) != 0)
+        return error_set(err, ERR_UNSUPPORTED, NULL,
+                         "send application/x-www-form-urlencoded or multipart/form-data");
+    mp_state st;
+    if (mp_init(&st, rq->arena, ctx->srv->cfg.max_body, NULL, 0, NULL) != 0) {
+        *err = st.err;
+        return -1;
+    }
+    struct MHD_PostProcessor *pp =
+        MHD_create_post_processor(ctx->conn, 16 * 1024, mp_iterator, &st);
+    if (!pp) {
+        buf_free(&st.value);
+        return error_set(err, ERR_BAD_REQUEST, NULL, "malformed multipart body");
+    }
+    if (MHD_post_process(pp, rq->body, rq->body_len) != MHD_YES && !st.failed) {
+        error_set(&st.err, ERR_BAD_REQUEST, NULL, "malformed multipart body");
+        st.failed = 1;
+    }
+    mp_finish(&st, pp);
+    if (st.failed) {
+        *err = st.err;
+        return -1;
+    }
+    out->fields = st.fields;
+    out->count = st.count;
+    return 0;
+}
+
+/* The form of the request; its file parts in *files when files is not NULL. */
 static int parse_form(http_req *rq, form *out, http_file **files, size_t *n_files, size_t max_files,
                       error *err)
 {
@@ -352,62 +533,42 @@ static int parse_form(http_req *rq, form *out, http_file **files, size_t *n_file
         *files = NULL;
         *n_files = 0;
     }
-    if (!rq->body || rq->body_len == 0)
-        return 0;
-    const char *ct = http_header(rq, "Content-Type");
-    if (!ct || strncasecmp(ct, "application/x-www-form-urlencoded", 33) == 0)
-        return form_parse(rq->arena, rq->body, rq->body_len, out, err);
-    if (strncasecmp(ct, "multipart/form-data", 19) != 0)
-        return error_set(err, ERR_UNSUPPORTED, NULL,
-                         "send application/x-www-form-urlencoded or multipart/form-data");
-    mp_state st = {.arena = rq->arena, .max_files = max_files};
-    st.fields = arena_alloc(rq->arena, sizeof *st.fields * FORM_MAX_FIELDS);
-    if (files && max_files)
-        st.files = arena_alloc(rq->arena, sizeof *st.files * max_files);
-    buf_init(&st.value, ctx->srv->cfg.max_upload);
-    struct MHD_PostProcessor *pp =
-        MHD_create_post_processor(ctx->conn, 16 * 1024, mp_iterator, &st);
-    int rc = -1;
-    if (!pp || !st.fields || (files && max_files && !st.files)) {
-        error_set(err, ERR_BAD_REQUEST, NULL, "malformed multipart body");
-        goto cleanup;
+    if (!ctx->streamed)
+        return parse_buffered_form(rq, out, err);
+    mp_state *st = &ctx->mp;
+    if (st->failed) {
+        *err = st->err;
+        return -1;
     }
-    enum MHD_Result r = MHD_post_process(pp, rq->body, rq->body_len);
-    if (st.refused_file) {
-        error_set(err, ERR_UNSUPPORTED, "media",
-                  "file uploads are not accepted here; give a media_url instead");
-        goto cleanup;
-    }
-    if (r == MHD_YES)
-        mp_flush(&st);
-    if (st.too_many_files) {
-        error_set(err, ERR_INVALID_ARG, st.key ? st.key : "files", "at most %zu files at once",
-                  max_files);
-        goto cleanup;
-    }
-    if (r != MHD_YES || st.key) {
-        error_set(err, st.too_many ? ERR_TOO_LARGE : ERR_BAD_REQUEST, NULL,
-                  st.too_many ? "too many fields" : "malformed multipart body");
-        goto cleanup;
-    }
-    for (size_t i = 0; i < st.count; i++)
-        if (!utf8_valid(st.fields[i].name, strlen(st.fields[i].name)) ||
-            !utf8_valid(st.fields[i].value, st.fields[i].value_len)) {
-            error_set(err, ERR_INVALID_ARG, st.fields[i].name, "not valid UTF-8");
-            goto cleanup;
+    if (st->n_parts > 0 && !files)
+        return error_set(err, ERR_UNSUPPORTED, "media", "file uploads are not accepted here");
+    if (st->n_parts > max_files)
+        return error_set(err, ERR_INVALID_ARG, st->parts[max_files].field,
+                         "at most %zu files at once", max_files);
+    if (files && st->n_parts > 0) {
+        http_file *f = arena_alloc(rq->arena, sizeof *f * st->n_parts);
+        if (!f)
+            return error_set(err, ERR_INTERNAL, NULL, "out of memory");
+        for (size_t i = 0; i < st->n_parts; i++) {
+            upload_part *p = &st->parts[i];
+            /* Mapped, not read: the pages stay in the page cache, not in the heap. */
+            if (!p->map && p->len > 0) {
+                void *m = mmap(NULL, p->len, PROT_READ, MAP_PRIVATE, p->fd, 0);
+                if (m == MAP_FAILED)
+                    return error_set(err, ERR_UNAVAILABLE, NULL, "cannot read an uploaded file");
+                p->map = m;
+            }
+            f[i].field = p->field;
+            f[i].filename = p->filename;
+            f[i].data = p->map ? p->map : "";
+            f[i].len = p->len;
         }
-    out->fields = st.fields;
-    out->count = st.count;
-    if (files) {
-        *files = st.files;
-        *n_files = st.n_files;
+        *files = f;
+        *n_files = st->n_parts;
     }
-    rc = 0;
-cleanup:
-    if (pp)
-        MHD_destroy_post_processor(pp);
-    buf_free(&st.value);
-    return rc;
+    out->fields = st->fields;
+    out->count = st->count;
+    return 0;
 }
 
 int http_form_body(http_req *rq, form *out, error *err)
@@ -659,7 +820,98 @@ static int serve_cached(conn_ctx *ctx)
     return 1;
 }
 
-static void dispatch(conn_ctx *ctx)
+/* The mount whose prefix the URI falls under (for the error format), NULL when none. */
+static const http_mount *mount_of(const http_server *srv, const char *uri, size_t path_len)
+{
+    for (const http_mount *m = srv->mounts; m->prefix; m++)
+        if (strncmp(uri, m->prefix, strlen(m->prefix)) == 0 ||
+            (strlen(m->prefix) == path_len + 1 && strncmp(uri, m->prefix, path_len) == 0))
+            return m;
+    return NULL;
+}
+
+/* Finds the route of the request (ctx->route, ctx->mount, rq->params); -1 with err (404,
+ * or 405 with an Allow header) when none takes it. */
+static int route_request(conn_ctx *ctx, const char *uri, size_t path_len, error *err)
+{
+    http_req *rq = &ctx->rq;
+    char *segs[MAX_SEGMENTS];
+    size_t n = 0;
+    if (split_path(rq->arena, uri, path_len, segs, &n) != 0)
+        return error_set(err, ERR_BAD_REQUEST, "path", "malformed path");
+    unsigned allowed = 0;
+    for (const http_mount *m = ctx->srv->mounts; m->prefix; m++)
+        for (const http_route *r = m->routes; r->handler; r++) {
+            if (!match_route(rq, r->pattern, segs, n))
+                continue;
+            if (!(r->methods & rq->method)) {
+                allowed |= r->methods;
+                continue;
+            }
+            ctx->mount = m;
+            ctx->route = r;
+            return 0;
+        }
+    memset(rq->params, 0, sizeof rq->params);
+    rq->format = NULL;
+    if (!allowed)
+        return error_set(err, ERR_NOT_FOUND, "path", "no such resource");
+    buf allow;
+    buf_init(&allow, 128);
+    for (size_t i = 0; i < sizeof methods / sizeof methods[0]; i++)
+        if (allowed & methods[i].m)
+            buf_printf(&allow, "%s%s", allow.len ? ", " : "", methods[i].name);
+    http_add_header(rq, "Allow", arena_strdup(rq->arena, buf_cstr(&allow)));
+    buf_free(&allow);
+    return error_set(err, ERR_METHOD, NULL, "method not allowed on this resource");
+}
+
+/* Whether the headers announce a body. */
+static int announces_body(struct MHD_Connection *conn)
+{
+    if (MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING))
+        return 1;
+    const char *cl =
+        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    return cl && strcmp(cl, "0") != 0;
+}
+
+/* Sets the body's limit from the route and, for a form with files on a route that takes
+ * them, starts streaming it; -1 with err when the announced size is over the limit. */
+static int prepare_body(conn_ctx *ctx, error *err)
+{
+    http_req *rq = &ctx->rq;
+    const http_config *cfg = &ctx->srv->cfg;
+    const char *ct = http_header(rq, MHD_HTTP_HEADER_CONTENT_TYPE);
+    int multipart = ct && strncasecmp(ct, "multipart/form-data", 19) == 0;
+    int files = multipart && (ctx->route->methods & HTTP_ROUTE_FILES);
+    size_t limit = files ? cfg->max_upload : cfg->max_body;
+    ctx->body.max = limit;
+    const char *cl = http_header(rq, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    if (cl) {
+        char *end = NULL;
+        errno = 0;
+        unsigned long long v = strtoull(cl, &end, 10);
+        if (end == cl || *end || errno || v > limit)
+            return error_set(err, ERR_TOO_LARGE, NULL, "the body is over %zu bytes", limit);
+    }
+    if (!files)
+        return 0;
+    upload_part *parts = arena_alloc(rq->arena, sizeof *parts * cfg->max_files);
+    if (!parts || mp_init(&ctx->mp, rq->arena, cfg->max_body, parts, cfg->max_files,
+                          cfg->upload_tmp_dir ? cfg->upload_tmp_dir : "/tmp") != 0)
+        return error_set(err, ERR_INTERNAL, NULL, "out of memory");
+    ctx->pp = MHD_create_post_processor(ctx->conn, 16 * 1024, mp_iterator, &ctx->mp);
+    if (!ctx->pp)
+        return error_set(err, ERR_BAD_REQUEST, NULL, "malformed multipart body");
+    ctx->streamed = 1;
+    return 0;
+}
+
+/* Everything decided on the headers alone, before any byte of the body is read: the request
+ * target, the rate limit, the route, the body's limit and the mount's admission (a session,
+ * a CSRF cookie). 0: go on; -1: the answer is ready. */
+static int admit(conn_ctx *ctx)
 {
     http_req *rq = &ctx->rq;
     http_server *srv = ctx->srv;
@@ -670,79 +922,67 @@ static void dispatch(conn_ctx *ctx)
     const char *qmark = strchr(uri, '?');
     size_t path_len = qmark ? (size_t)(qmark - uri) : strlen(uri);
     rq->path = arena_strndup(rq->arena, uri, path_len);
-    for (const http_mount *m = srv->mounts; m->prefix; m++)
-        if (strncmp(uri, m->prefix, strlen(m->prefix)) == 0 ||
-            (strlen(m->prefix) == path_len + 1 && strncmp(uri, m->prefix, path_len) == 0)) {
-            ctx->mount = m;
-            break;
-        }
-
-    if (qmark && form_parse(rq->arena, qmark + 1, strlen(qmark + 1), &rq->query, &err) != 0) {
+    ctx->mount = mount_of(srv, uri, path_len);
+    rq->host_tenant = catalogue_tenant_for_host(rq->cat, http_header(rq, "Host"));
+    if (ctx->uri_too_long) {
         rq->lang = pick_lang(rq);
-        http_respond_error(rq, &err);
-        return;
+        error_set(&err, ERR_URI_TOO_LONG, NULL, "the request target is over %d bytes", URI_MAX);
+        goto refuse;
+    }
+    if (qmark && form_parse(rq->arena, qmark + 1, strlen(qmark + 1), &rq->query, &err) != 0) {
+        if (err.code == ERR_TOO_LARGE) /* too many parameters: the target, not a body */
+            err.code = ERR_URI_TOO_LONG;
+        rq->lang = pick_lang(rq);
+        goto refuse;
     }
     rq->lang = pick_lang(rq);
-
+    if (!rq->method) {
+        http_add_header(rq, "Allow", "GET, POST, PATCH");
+        error_set(&err, ERR_METHOD, NULL, "unknown method");
+        goto refuse;
+    }
     int wait = ratelimit_take(srv->rl_ip, rq->client_ip, time_mono_ms());
     if (wait) {
         http_add_header(rq, "Retry-After", arena_printf(rq->arena, "%d", wait));
         error_set(&err, ERR_RATE_LIMITED, NULL, "too many requests from this address");
-        http_respond_error(rq, &err);
-        return;
+        goto refuse;
     }
+    if (route_request(ctx, uri, path_len, &err) != 0)
+        goto refuse;
+    if (ctx->has_body) {
+        if (prepare_body(ctx, &err) != 0)
+            goto refuse;
+        if (ctx->mount->admit && ctx->mount->admit(rq) != 0)
+            return -1;
+    }
+    return 0;
+refuse:
+    http_respond_error(rq, &err);
+    return -1;
+}
+
+/* Runs the route's handler on a complete request. */
+static void dispatch(conn_ctx *ctx)
+{
+    http_req *rq = &ctx->rq;
+    http_server *srv = ctx->srv;
     if (ctx->body_too_large) {
+        error err;
         error_set(&err, ERR_TOO_LARGE, NULL, "the body is over %zu bytes", ctx->body.max);
         http_respond_error(rq, &err);
         return;
     }
     rq->body = ctx->body.len ? buf_cstr(&ctx->body) : NULL;
     rq->body_len = ctx->body.len;
-    rq->host_tenant = catalogue_tenant_for_host(rq->cat, http_header(rq, "Host"));
     if (rq->method == HTTP_GET && srv->cache &&
         !(srv->cfg.session_cookie && http_cookie(rq, srv->cfg.session_cookie)) && serve_cached(ctx))
         return;
-
-    char *segs[MAX_SEGMENTS];
-    size_t n = 0;
-    if (split_path(rq->arena, uri, path_len, segs, &n) != 0) {
-        error_set(&err, ERR_BAD_REQUEST, "path", "malformed path");
-        http_respond_error(rq, &err);
-        return;
-    }
-
-    unsigned allowed = 0;
-    for (const http_mount *m = srv->mounts; m->prefix; m++)
-        for (const http_route *r = m->routes; r->handler; r++) {
-            if (!match_route(rq, r->pattern, segs, n))
-                continue;
-            if (!(r->methods & rq->method)) {
-                allowed |= r->methods;
-                continue;
-            }
-            ctx->mount = m;
-            r->handler(rq);
-            return;
-        }
-    memset(rq->params, 0, sizeof rq->params);
-    rq->format = NULL;
-    if (allowed) {
-        buf allow;
-        buf_init(&allow, 128);
-        for (size_t i = 0; i < sizeof methods / sizeof methods[0]; i++)
-            if (allowed & methods[i].m)
-                buf_printf(&allow, "%s%s", allow.len ? ", " : "", methods[i].name);
-        http_add_header(rq, "Allow", arena_strdup(rq->arena, buf_cstr(&allow)));
-        buf_free(&allow);
-        error_set(&err, ERR_METHOD, NULL, "method not allowed on this resource");
-    } else {
-        error_set(&err, ERR_NOT_FOUND, "path", "no such resource");
-    }
-    http_respond_error(rq, &err);
+    ctx->route->handler(rq);
 }
 
 /* ---- libmicrohttpd callbacks ---- */
 
+/* Called with the request line, before libmicrohttpd parses the query string. */
 static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 {
     http_server *srv = cls;
@@ -754,28 +994,80 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
     ctx->srv = srv;
     ctx->conn = conn;
     ctx->start_ms = time_mono_ms();
+    ctx->mp.fd = -1;
     arena_init(&ctx->arena, ARENA_MAX);
-    ctx->raw_uri = arena_strndup(&ctx->arena, uri, strnlen(uri, URI_MAX));
+    size_t len = strnlen(uri, URI_MAX + 1);
+    ctx->uri_too_long = len > URI_MAX;
+    ctx->raw_uri = arena_strndup(&ctx->arena, uri, ctx->uri_too_long ? 0 : len);
+    /* guichet parses the query string itself (strictly, from raw_uri). libmicrohttpd would
+     * parse it too, into the connection's small memory pool: about a thousand arguments
+     * exhaust the pool, and libmicrohttpd 0.9.75 then neither answers nor calls the handler
+     * (the client waits for the timeout). Ending the string right after the '?' leaves it
+     * nothing to parse; it calls this function before it looks at the arguments. */
+    char *q = strchr(uri, '?'); /* libmicrohttpd's own buffer: writable */
+    if (q)
+        q[1] = '\0';
     buf_init(&ctx->body, srv->cfg.max_body);
     http_req *rq = &ctx->rq;
     rq->arena = &ctx->arena;
     rq->core = srv->core;
     rq->priv = ctx;
     buf_init(&rq->out, OUT_MAX);
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    ctx->entry = ci ? ci->socket_context : NULL;
+    /* Until libmicrohttpd hands the context back to on_completed, the connection owes it. */
+    conns_owe(ctx->entry, ctx);
     return ctx;
 }
 
+/* Whether addr is one of the configured reverse proxies. */
+static int trusted_proxy(const http_server *srv, const char *addr)
+{
+    for (size_t i = 0; i < srv->cfg.n_trusted_proxies; i++)
+        if (strcmp(srv->cfg.trusted_proxies[i], addr) == 0)
+            return 1;
+    return 0;
+}
+
+/* The client's address: the peer's, or behind a trusted proxy the last address of
+ * X-Forwarded-For that is not itself a trusted proxy (the ones before it are the client's
+ * word, not the proxies'). */
 static void client_address(conn_ctx *ctx)
 {
     const union MHD_ConnectionInfo *ci =
         MHD_get_connection_info(ctx->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-    char host[INET6_ADDRSTRLEN] = "?";
-    if (ci && ci->client_addr) {
-        const struct sockaddr *sa = ci->client_addr;
-        if (sa->sa_family == AF_INET)
-            inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, host, sizeof host);
-        else if (sa->sa_family == AF_INET6)
-            inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, host, sizeof host);
+    char host[INET6_ADDRSTRLEN];
+    conns_address(ci ? ci->client_addr : NULL, host, sizeof host);
+    const char *xff = NULL;
+    if (ctx->srv->cfg.n_trusted_proxies && trusted_proxy(ctx->srv, host))
+        xff = MHD_lookup_connection_value(ctx->conn, MHD_HEADER_KIND, "X-Forwarded-For");
+    if (xff && strlen(xff) < 4096) {
+        const char *end = xff + strlen(xff);
+        while (end > xff) {
+            const char *comma = end;
+            while (comma > xff && comma[-1] != ',')
+                comma--;
+            const char *a = comma, *b = end;
+            while (a < b && (*a == ' ' || *a == '\t'))
+                a++;
+            while (b > a && (b[-1] == ' ' || b[-1] == '\t'))
+                b--;
+            char cand[INET6_ADDRSTRLEN];
+            unsigned char bin[sizeof(struct in6_addr)];
+            size_t n = (size_t)(b - a);
+            if (n == 0 || n >= sizeof cand)
+                break;
+            memcpy(cand, a, n);
+            cand[n] = '\0';
+            /* Only a well-formed address is taken; anything else ends the walk. */
+            if (inet_pton(AF_INET, cand, bin) != 1 && inet_pton(AF_INET6, cand, bin) != 1)
+                break;
+            snprintf(host, sizeof host, "%s", cand);
+            if (!trusted_proxy(ctx->srv, cand))
+                break;
+            end = comma > xff ? comma - 1 : xff;
+        }
     }
     ctx->rq.client_ip = arena_strdup(&ctx->arena, host);
 }
@@ -792,41 +1084,53 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
         return MHD_NO;
     http_req *rq = &ctx->rq;
     switch ((conn_state)atomic_load(&ctx->state)) {
-    case STATE_HEADERS: {
+    case STATE_HEADERS:
         ctx->method_name = arena_strdup(&ctx->arena, method);
         rq->method = parse_method(method);
         client_address(ctx);
         rq->cat = catalogue_acquire(ctx->srv->core);
-        /* Forms with files may be larger than other bodies. */
-        const char *ct =
-            MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
-        if (ct && strncasecmp(ct, "multipart/form-data", 19) == 0)
-            ctx->body.max = ctx->srv->cfg.max_upload;
-        /* Refuse a declared oversized body before reading it. */
-        const char *cl =
-            MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-        if (cl) {
-            char *end = NULL;
-            unsigned long long v = strtoull(cl, &end, 10);
-            if (end == cl || *end || v > ctx->body.max)
-                ctx->body_too_large = 1;
-        }
+        ctx->has_body = announces_body(conn);
+        conns_headers_done(ctx->entry, ctx->has_body);
         ctx->state = STATE_BODY;
+        if (admit(ctx) != 0) {
+            ctx->answered_early = 1;
+            /* With a body: answer now, and libmicrohttpd closes the connection without
+             * reading it. Without: answer on the next call, which keeps the connection. */
+            if (ctx->has_body)
+                return queue(ctx);
+        }
         return MHD_YES;
-    }
     case STATE_BODY:
         if (*upload_data_size) {
-            if (!ctx->body_too_large && buf_append(&ctx->body, upload_data, *upload_data_size))
-                ctx->body_too_large = 1;
+            size_t n = *upload_data_size;
             *upload_data_size = 0;
+            conns_body_bytes(ctx->entry, n);
+            if (ctx->answered_early)
+                return MHD_YES;
+            ctx->body_seen += n;
+            if (ctx->body_seen > ctx->body.max) {
+                ctx->body_too_large = 1;
+            } else if (ctx->pp) {
+                if (!ctx->mp.failed && MHD_post_process(ctx->pp, upload_data, n) != MHD_YES &&
+                    !ctx->mp.failed) {
+                    error_set(&ctx->mp.err, ERR_BAD_REQUEST, NULL, "malformed multipart body");
+                    ctx->mp.failed = 1;
+                }
+            } else if (buf_append(&ctx->body, upload_data, n) != 0) {
+                ctx->body_too_large = 1;
+            }
+            /* A body without a declared length that outgrew its limit: read a bounded amount
+             * more to answer 413, then give up on the connection. */
+            if (ctx->body_too_large && ctx->body_seen > 2 * ctx->body.max + 1024 * 1024)
+                return MHD_NO;
             return MHD_YES;
         }
-        if (!rq->method) {
-            error err;
-            error_set(&err, ERR_METHOD, NULL, "unknown method");
-            http_add_header(rq, "Allow", "GET, POST, PATCH");
-            http_respond_error(rq, &err);
-        } else {
+        conns_body_done(ctx->entry);
+        if (!ctx->answered_early) {
+            if (ctx->pp) {
+                mp_finish(&ctx->mp, ctx->pp);
+                ctx->pp = NULL;
+            }
             dispatch(ctx);
         }
         if (ctx->state == STATE_SUSPENDED || ctx->state == STATE_RESUMED)
@@ -848,6 +1152,22 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
     }
 }
 
+/* Releases everything a request holds. */
+static void ctx_free(http_server *srv, conn_ctx *ctx)
+{
+    http_req *rq = &ctx->rq;
+    if (rq->cat)
+        catalogue_release(srv->core, rq->cat);
+    if (ctx->pp)
+        MHD_destroy_post_processor(ctx->pp);
+    mp_release(&ctx->mp);
+    buf_free(&rq->out);
+    buf_free(&ctx->body);
+    arena_free(&ctx->arena);
+    free(ctx);
+    atomic_fetch_sub(&srv->in_flight, 1);
+}
+
 static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
                          enum MHD_RequestTerminationCode toe)
 {
@@ -859,17 +1179,43 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
     http_req *rq = &ctx->rq;
     /* The access log: no query string (it may carry personal data or keys), no body. */
     log_info("%s %s %d %lldms tenant=%s%s", ctx->method_name ? ctx->method_name : "-",
-             rq->path ? rq->path : "-", rq->status, (long long)(time_mono_ms() - ctx->start_ms),
+             rq->path && *rq->path ? rq->path : "-", rq->status, (long long)(time_mono_ms() - ctx->start_ms),
              rq->host_tenant ? rq->host_tenant->rec.slug : "-",
              toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (connection ended early)");
-    if (rq->cat)
-        catalogue_release(srv->core, rq->cat);
-    buf_free(&rq->out);
-    buf_free(&ctx->body);
-    arena_free(&ctx->arena);
-    free(ctx);
+    conns_owe(ctx->entry, NULL);
+    conns_answered(ctx->entry);
+    ctx_free(srv, ctx);
     *req_cls = NULL;
-    atomic_fetch_sub(&srv->in_flight, 1);
+}
+
+/* Connections come and go: register them for the per-address cap and the deadlines, and
+ * free a request context libmicrohttpd never handed back. */
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                          enum MHD_ConnectionNotificationCode code)
+{
+    http_server *srv = cls;
+    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+        const union MHD_ConnectionInfo *fd =
+            MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+        const union MHD_ConnectionInfo *ad =
+            MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+        *socket_context =
+            fd ? conns_open(srv->conns, ad ? ad->client_addr : NULL, fd->connect_fd) : NULL;
+        return;
+    }
+    conn_ctx *owed = conns_close(srv->conns, *socket_context);
+    *socket_context = NULL;
+    if (owed) {
+        log_warn("freed the context of a request libmicrohttpd ended without completing it");
+        ctx_free(srv, owed);
+    }
+}
+
+static enum MHD_Result on_accept(void *cls, const struct sockaddr *addr, socklen_t addrlen)
+{
+    (void)addrlen;
+    http_server *srv = cls;
+    return conns_admit(srv->conns, addr) ? MHD_YES : MHD_NO;
 }
 
 static void on_mhd_log(void *cls, const char *fmt, va_list ap)
@@ -931,6 +1277,13 @@ http_server *http_server_start(core *c, const http_config *cfg, const http_mount
     srv->rl_ip = ratelimit_new(cfg->rate_ip, cfg->burst_ip);
     srv->rl_key = ratelimit_new(cfg->rate_key, cfg->burst_key);
     srv->cache = http_cache_new(cfg->cache_bytes, cfg->cache_ttl_ms);
+    conns_config cc = {.max_per_address = cfg->conn_per_address,
+                       .header_timeout_ms = cfg->header_timeout_ms,
+                       .min_body_rate = cfg->min_body_rate,
+                       .body_grace_ms = cfg->header_timeout_ms,
+                       .exempt = cfg->trusted_proxies,
+                       .n_exempt = cfg->n_trusted_proxies};
+    srv->conns = conns_new(&cc);
     pthread_mutex_init(&srv->named_lock, NULL);
     unsigned threads = cfg->threads;
     if (!threads) {
@@ -941,12 +1294,13 @@ http_server *http_server_start(core *c, const http_config *cfg, const http_mount
                      MHD_USE_ERROR_LOG;
     if (ss.ss_family == AF_INET6)
         flags |= MHD_USE_IPv6;
-    if (srv->rl_ip && srv->rl_key)
+    if (srv->rl_ip && srv->rl_key && srv->conns)
         srv->daemon = MHD_start_daemon(
-            flags, 0, NULL, NULL, on_access, srv, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
-            MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss, MHD_OPTION_THREAD_POOL_SIZE, threads,
-            MHD_OPTION_URI_LOG_CALLBACK, on_uri, srv, MHD_OPTION_NOTIFY_COMPLETED, on_completed,
-            srv, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30, MHD_OPTION_CONNECTION_LIMIT,
+            flags, 0, on_accept, srv, on_access, srv, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log,
+            NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss, MHD_OPTION_THREAD_POOL_SIZE,
+            threads, MHD_OPTION_URI_LOG_CALLBACK, on_uri, srv, MHD_OPTION_NOTIFY_COMPLETED,
+            on_completed, srv, MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv,
+            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30, MHD_OPTION_CONNECTION_LIMIT,
             (unsigned)4096, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)64 * 1024,
             MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1, MHD_OPTION_END);
     if (!srv->daemon) {
@@ -955,6 +1309,7 @@ http_server *http_server_start(core *c, const http_config *cfg, const http_mount
         ratelimit_free(srv->rl_ip);
         ratelimit_free(srv->rl_key);
         http_cache_free(srv->cache);
+        conns_free(srv->conns);
         pthread_mutex_destroy(&srv->named_lock);
         free(srv);
         return NULL;
@@ -987,6 +1342,7 @@ void http_server_stop(http_server *srv, int timeout_ms)
     if (atomic_load(&srv->in_flight) > 0)
         log_warn("stopping with %d requests still in flight", atomic_load(&srv->in_flight));
     MHD_stop_daemon(srv->daemon);
+    conns_free(srv->conns);
     ratelimit_free(srv->rl_ip);
     ratelimit_free(srv->rl_key);
     http_cache_free(srv->cache);

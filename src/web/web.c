@@ -103,6 +103,24 @@ const char *web_csrf_token(http_req *rq)
     return secret ? csrf_token_of(rq, secret) : "";
 }
 
+/* The 403 of a form whose CSRF token is missing or wrong. */
+static int refuse_csrf(http_req *rq, const char *why)
+{
+    log_info("csrf: refused %s from %s (%s)", rq->path ? rq->path : "?",
+             rq->client_ip ? rq->client_ip : "?", why);
+    error e;
+    error_set(&e, ERR_FORBIDDEN, "csrf_token", "missing or wrong CSRF token");
+    web_write_error(rq, &e);
+    return -1;
+}
+
+int web_admit_form(http_req *rq)
+{
+    if (b64url_ok(http_cookie(rq, COOKIE_CSRF), CSRF_SECRET_LEN))
+        return 0;
+    return refuse_csrf(rq, "no CSRF cookie, body not read");
+}
+
 int web_check_csrf(http_req *rq, const form *f)
 {
     const char *secret = http_cookie(rq, COOKIE_CSRF);
@@ -112,12 +130,7 @@ int web_check_csrf(http_req *rq, const form *f)
         if (expected && sodium_memcmp(expected, token, CSRF_TOKEN_LEN) == 0)
             return 0;
     }
-    log_info("csrf: refused %s from %s", rq->path ? rq->path : "?",
-             rq->client_ip ? rq->client_ip : "?");
-    error e;
-    error_set(&e, ERR_FORBIDDEN, "csrf_token", "missing or wrong CSRF token");
-    web_write_error(rq, &e);
-    return -1;
+    return refuse_csrf(rq, "token");
 }
 
 /* ---- sessions ---- */
@@ -313,6 +326,8 @@ static const char *error_key(const error *err, int status)
         return "e409";
     case 413:
         return "e413";
+    case 414:
+        return "e414";
     case 415:
         return "e415";
     case 429:

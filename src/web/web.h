@@ -78,6 +78,11 @@ const char *web_csrf_token(http_req *rq);
  * page and returns -1: the handler must return at once. */
 int web_check_csrf(http_req *rq, const form *f);
 
+/* The admission of the web's forms (an http_admit): a body is read only from a browser that
+ * holds a CSRF cookie, since every form checks its token against it; otherwise answers 403
+ * as web_check_csrf does, before the body is sent. */
+int web_admit_form(http_req *rq);
+
 /* The logged-in citizen: 1 and *out (strings in rq->arena), or 0. Looked up once per
  * request. */
 int web_account(http_req *rq, store_account *out);

@@ -16,4 +16,10 @@ extern const http_route bo_admin_routes[];
 /* /agent/ (inbox), /agent/demandes/…, /agent/saisie (bo_inbox.c and friends). */
 extern const http_route bo_inbox_routes[];
 
+/* The admission of the pages behind the login (an http_admit, for the admin and inbox
+ * tables): a body is read only for a live agent session and a CSRF cookie; otherwise the
+ * answer bo_agent or web_admit_form gives, before the body is sent, so that an upload never
+ * reaches memory or disk without a session. */
+int bo_admit(http_req *rq);
+
 #endif

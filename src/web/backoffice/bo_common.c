@@ -5,6 +5,7 @@
  * layout, CSRF-checked forms and the audit hook.
  */
 #include "web/backoffice/bo_common.h"
+#include "web/backoffice/backoffice.h"
 #include "util/form.h"
 
 #include <string.h>
@@ -96,6 +97,14 @@ int bo_agent(http_req *rq, store_agent *out)
     http_add_header(rq, "Cache-Control", "no-store");
     web_redirect(rq, to ? to : LOGIN_PATH);
     return 0;
+}
+
+int bo_admit(http_req *rq)
+{
+    store_agent a;
+    if (!bo_agent(rq, &a))
+        return -1;
+    return web_admit_form(rq);
 }
 
 int bo_admin(http_req *rq, store_agent *out)

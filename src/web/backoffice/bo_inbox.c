@@ -673,8 +673,8 @@ const http_route bo_inbox_routes[] = {
     {HTTP_POST, "/agent/demandes/{}/publication", bo_request_publish},
     {HTTP_POST, "/agent/demandes/{}/photos/{}", bo_request_moderate},
     {HTTP_GET | HTTP_HEAD, "/agent/saisie", bo_intake_get},
-    {HTTP_POST, "/agent/saisie", bo_intake_post},
+    {HTTP_POST | HTTP_ROUTE_FILES, "/agent/saisie", bo_intake_post},
     {HTTP_GET | HTTP_HEAD, "/agent/terrain", bo_mobile_get},
-    {HTTP_POST, "/agent/terrain/{}", bo_mobile_post},
+    {HTTP_POST | HTTP_ROUTE_FILES, "/agent/terrain/{}", bo_mobile_post},
     {0, NULL, NULL},
 };

@@ -403,7 +403,7 @@ const http_route portal_filing_routes[] = {
     {HTTP_GET | HTTP_HEAD, "/", home},
     {HTTP_GET | HTTP_HEAD, "/theme.css", theme_css},
     {HTTP_GET | HTTP_HEAD, "/demarches/{}", filing_form_get},
-    {HTTP_POST, "/demarches/{}", filing_form_post},
+    {HTTP_POST | HTTP_ROUTE_FILES, "/demarches/{}", filing_form_post},
     {HTTP_GET | HTTP_HEAD, "/confirmation/{}", confirmation},
     {HTTP_GET | HTTP_HEAD, "/recu/{}", receipt},
     {HTTP_GET | HTTP_HEAD, "/accessibilite", accessibility},

@@ -920,7 +920,7 @@ const http_route portal_tracking_routes[] = {
     {HTTP_GET | HTTP_HEAD, "/suivi", lookup_form},
     {HTTP_POST, "/suivi", lookup_post},
     {HTTP_GET | HTTP_HEAD, "/suivi/{}", show},
-    {HTTP_POST, "/suivi/{}/message", post_message},
+    {HTTP_POST | HTTP_ROUTE_FILES, "/suivi/{}/message", post_message},
     {HTTP_POST, "/suivi/{}/avis", post_rating},
     {HTTP_POST, "/suivi/{}/rouvrir", post_reopen},
     {HTTP_GET | HTTP_HEAD, "/mes-demandes", mine},
