@@ -94,10 +94,12 @@ bench:
 	@$(MAKE) --no-print-directory all
 	@bench/run
 
-# libFuzzer builds of every fuzz target (clang), for long fuzzing sessions by hand.
+# libFuzzer builds of every fuzz target (clang, ASan + UBSan), each run FUZZ_SECONDS (60)
+# from its committed corpus; FUZZ_MERGE=1 keeps the new inputs that add coverage.
 fuzz:
 	@scripts/install-deps test
 	@tests/fuzz/build-libfuzzer
+	@tests/fuzz/run-libfuzzer
 
 check-banned:
 	@scripts/check-banned
