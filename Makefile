@@ -26,7 +26,7 @@ ASSET_FILES := $(shell find templates static -type f ! -name '.*' ! -name '*~' 2
 LEAFLET_DIST := vendor/node_modules/leaflet/dist
 LIB_OBJ += $(BUILD)/obj/gen/assets.o
 
-.PHONY: all deps run test unit bench fuzz clean format check-banned FORCE
+.PHONY: all deps run test unit bench fuzz clean format check-banned print-pkgs FORCE
 all: $(BUILD)/guichet
 
 deps:
@@ -100,6 +100,9 @@ fuzz:
 	@scripts/install-deps test
 	@tests/fuzz/build-libfuzzer
 	@tests/fuzz/run-libfuzzer
+
+print-pkgs:
+	@echo $(PKGS)
 
 check-banned:
 	@scripts/check-banned

@@ -68,7 +68,8 @@ static const opt_spec serve_opts[] = {
      "writes per second per API key (0: unlimited)"},
     {"burst-key", "GUICHET_BURST_KEY", OPT_DOUBLE, "100", 0, 1, 1e9, "burst per API key"},
     {"public-url", "GUICHET_PUBLIC_URL", OPT_STRING, NULL, 0, 0, 0,
-     "base URL clients use, e.g. https://grc.ville.fr (default: from the Host header)"},
+     "base URL of the links in e-mails, e.g. https://grc.ville.fr (default: each "
+     "collectivité's first host name; never the Host header)"},
     {"busy-timeout-ms", "GUICHET_BUSY_TIMEOUT_MS", OPT_UINT, "5000", 0, 0, 600000,
      "how long a write waits for a locked database before answering 503"},
     {"max-upload", "GUICHET_MAX_UPLOAD", OPT_UINT, "26214400", 0, 1024, 1073741824.0,
@@ -116,7 +117,8 @@ static const opt_spec tenant_add_opts[] = {
     OPT_DB,
     {"slug", NULL, OPT_STRING, NULL, 1, 0, 0, "short name, also the Open311 jurisdiction_id"},
     {"name", NULL, OPT_STRING, NULL, 1, 0, 0, "display name, e.g. \"Ville de Démo\""},
-    {"hosts", NULL, OPT_STRING, "", 0, 0, 0, "host names it answers on, space separated"},
+    {"hosts", NULL, OPT_STRING, "", 0, 0, 0,
+     "host names it answers on, space separated; the first one builds its links"},
     {"timezone", NULL, OPT_STRING, "Europe/Paris", 0, 0, 0, "IANA time zone"},
     {"contact", NULL, OPT_STRING, "", 0, 0, 0, "public contact shown to API clients"},
     {0}};
@@ -331,12 +333,17 @@ static int cmd_tenant_add(const opt_values *v)
     int64_t id = 0;
     error err;
     int rc = admin_tenant_upsert(s.core, &t, &id, &err);
+    /* A value to correct (a malformed host name, one another collectivité has) is a usage
+     * error, like a malformed option. */
+    int usage = rc != 0 && (err.code == ERR_INVALID_ARG || err.code == ERR_CONFLICT) && err.arg[0];
     if (rc == 0)
         printf("collectivité %s saved (id %lld)\n", slug, (long long)id);
+    else if (usage)
+        fprintf(stderr, "guichet tenant add: invalid value for --%s: %s\n", err.arg, err.detail);
     else
         fprintf(stderr, "guichet tenant add: %s\n", err.detail);
     session_close(&s);
-    return rc == 0 ? 0 : 1;
+    return rc == 0 ? 0 : usage ? 2 : 1;
 }
 
 static int cmd_tenant_list(const opt_values *v)
@@ -397,17 +404,18 @@ static int cmd_setting_list(const opt_values *v)
  * a live session too) before their body is read; Open311 and the API authenticate with keys
  * inside the request and take small bodies only. */
 static const http_mount mounts[] = {
-    {"/open311/", open311_routes, open311_write_error, NULL},
-    {"/api/", rest_routes, rest_write_error, NULL},
-    {"/static/", web_static_routes, web_write_error, web_admit_form},
-    {"/agent/", bo_auth_routes, web_write_error, web_admit_form},
-    {"/agent/", bo_admin_routes, web_write_error, bo_admit},
-    {"/agent/", bo_inbox_routes, web_write_error, bo_admit},
-    {"/", portal_filing_routes, web_write_error, web_admit_form},
-    {"/", portal_tracking_routes, web_write_error, web_admit_form},
-    {"/", portal_account_routes, web_write_error, web_admit_form},
-    {"/", portal_files_routes, web_write_error, web_admit_form},
-    {NULL, NULL, NULL, NULL},
+    /* The APIs name their collectivité (jurisdiction_id, ?tenant=); static files have none. */
+    {"/open311/", open311_routes, open311_write_error, NULL, 1},
+    {"/api/", rest_routes, rest_write_error, NULL, 1},
+    {"/static/", web_static_routes, web_write_error, web_admit_form, 1},
+    {"/agent/", bo_auth_routes, web_write_error, web_admit_form, 0},
+    {"/agent/", bo_admin_routes, web_write_error, bo_admit, 0},
+    {"/agent/", bo_inbox_routes, web_write_error, bo_admit, 0},
+    {"/", portal_filing_routes, web_write_error, web_admit_form, 0},
+    {"/", portal_tracking_routes, web_write_error, web_admit_form, 0},
+    {"/", portal_account_routes, web_write_error, web_admit_form, 0},
+    {"/", portal_files_routes, web_write_error, web_admit_form, 0},
+    {NULL, NULL, NULL, NULL, 0},
 };
 
 /* The origin (scheme://host[:port]) of a URL, in out; "" when it has none. */

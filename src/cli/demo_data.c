@@ -9,7 +9,9 @@
 const store_tenant demo_tenant = {
     .slug = "ville-demo",
     .name = "Ville de Démo",
-    .hosts = "localhost 127.0.0.1 ville-demo.test",
+    /* 127.0.0.1 first: the links of the demo's e-mails then lead to http://127.0.0.1:PORT,
+     * the address `make run` prints (http_base_url). */
+    .hosts = "127.0.0.1 localhost ville-demo.test",
     .timezone = "Europe/Paris",
     .contact = "Mairie de Ville de Démo, 1 place de la Mairie, 01 23 45 67 89, "
                "contact@ville-demo.test",

@@ -15,6 +15,8 @@
 
 #define CODE_MAX 64
 #define NAME_MAX_LEN 500
+#define HOST_MAX 253   /* the longest DNS name */
+#define HOSTS_MAX 1000 /* a collectivité's whole list */
 
 /* Codes appear in URLs (Open311 service_code, jurisdiction_id) and in configuration files:
  * keep them to a safe alphabet so that they never need escaping. */
@@ -76,6 +78,83 @@ static int upsert(core *c, int (*apply)(store *, void *, error *), const void *r
     return 0;
 }
 
+/* One host name as the Host header carries it, without its port: DNS labels (letters,
+ * digits, '-' inside) separated by dots, an IPv4 address, or an IPv6 address in brackets.
+ * Anything else (a scheme, a port, a path, a backslash) could not match a Host header, and
+ * would be copied into the links of e-mails. */
+static int valid_host(const char *s, size_t n)
+{
+    if (n == 0 || n > HOST_MAX)
+        return 0;
+    if (s[0] == '[') {
+        if (n < 4 || s[n - 1] != ']')
+            return 0;
+        for (size_t i = 1; i + 1 < n; i++)
+            if (!strchr("0123456789abcdefABCDEF:.", s[i]))
+                return 0;
+        return 1;
+    }
+    size_t label = 0;
+    for (size_t i = 0; i < n; i++) {
+        char ch = s[i];
+        if (ch == '.') {
+            if (label == 0 || s[i - 1] == '-')
+                return 0;
+            label = 0;
+            continue;
+        }
+        int alnum =
+            (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9');
+        if (!alnum && !(ch == '-' && label > 0))
+            return 0;
+        if (++label > 63)
+            return 0;
+    }
+    return label > 0 && s[n - 1] != '-';
+}
+
+/* Checks the space-separated host names of `hosts` and writes them to out lowercased, one
+ * space apart, each once: the form the store keeps and compares. */
+static int normalise_hosts(const char *hosts, char *out, size_t size, error *err)
+{
+    size_t len = 0;
+    out[0] = '\0';
+    for (const char *p = hosts; *p;) {
+        while (*p == ' ')
+            p++;
+        size_t n = strcspn(p, " ");
+        if (n == 0)
+            break;
+        if (!valid_host(p, n))
+            return error_set(err, ERR_INVALID_ARG, "hosts",
+                             "'%.*s' is not a host name (letters, digits, '-' and '.', or an "
+                             "IPv6 address in brackets; no scheme, port or path)",
+                             (int)(n > 80 ? 80 : n), p);
+        char name[HOST_MAX + 1];
+        for (size_t i = 0; i < n; i++)
+            name[i] = (char)((p[i] >= 'A' && p[i] <= 'Z') ? p[i] - 'A' + 'a' : p[i]);
+        name[n] = '\0';
+        p += n;
+        /* Listed twice: once is enough. */
+        int seen = 0;
+        for (const char *q = out; *q && !seen;) {
+            size_t m = strcspn(q, " ");
+            seen = m == n && memcmp(q, name, n) == 0;
+            q += m + (q[m] == ' ');
+        }
+        if (seen)
+            continue;
+        if (len + (len > 0) + n + 1 > size)
+            return error_set(err, ERR_INVALID_ARG, "hosts",
+                             "too many host names (%zu bytes at most)", size - 1);
+        if (len > 0)
+            out[len++] = ' ';
+        memcpy(out + len, name, n + 1);
+        len += n;
+    }
+    return 0;
+}
+
 int admin_tenant_upsert(core *c, const store_tenant *t, int64_t *id_out, error *err)
 {
     if (!valid_code(t->slug, "-"))
@@ -85,7 +164,14 @@ int admin_tenant_upsert(core *c, const store_tenant *t, int64_t *id_out, error *
         return error_set(err, ERR_INVALID_ARG, "name", "a tenant needs a name");
     if (t->timezone && t->timezone[0] == '\0')
         return error_set(err, ERR_INVALID_ARG, "timezone", "empty time zone");
-    return upsert(c, apply_tenant, t, id_out, err);
+    store_tenant checked = *t;
+    char hosts[HOSTS_MAX + 1];
+    if (t->hosts) {
+        if (normalise_hosts(t->hosts, hosts, sizeof hosts, err) != 0)
+            return -1;
+        checked.hosts = hosts;
+    }
+    return upsert(c, apply_tenant, &checked, id_out, err);
 }
 
 /* The tenant with id `tenant_id` in the current catalogue must exist; `dept_id`, when not 0,

@@ -20,7 +20,12 @@
 #define ADMIN_IMPORT_BATCH 1000
 
 /* Creates or updates the tenant with t->slug (slug: lowercase letters, digits and '-'; name
- * required). Sets *id_out (may be NULL). Reloads the catalogue. 0 or -1 with err. */
+ * required). t->hosts, when not NULL, replaces its host names: names separated by spaces,
+ * without scheme, port or path (ERR_INVALID_ARG "hosts"), kept lowercased; a name another
+ * tenant has is refused (ERR_CONFLICT "hosts", naming it and its tenant). NULL keeps the
+ * names it has. Host names choose the tenant of a request and build the links sent to
+ * citizens: only a server-wide administrator (the CLI) gives them. Sets *id_out (may be
+ * NULL). Reloads the catalogue. 0 or -1 with err. */
 int admin_tenant_upsert(core *c, const store_tenant *t, int64_t *id_out, error *err);
 
 /* Creates or updates department d->code of tenant d->tenant_id (which must exist). Sets

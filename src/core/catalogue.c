@@ -192,22 +192,37 @@ void catalogue_release(core *c, const catalogue *cat)
         snapshot_free(snap);
 }
 
-/* 1 when the space-separated list `hosts` contains host[0..len), case-insensitively. */
+/* The next name of a host list (names separated by spaces; commas are tolerated in lists
+ * written before names were checked): its start, with its length in *len; NULL at the end.
+ * *p moves past it. */
+static const char *next_host(const char **p, size_t *len)
+{
+    const char *s = *p;
+    while (*s == ' ' || *s == ',')
+        s++;
+    const char *start = s;
+    while (*s && *s != ' ' && *s != ',')
+        s++;
+    *p = s;
+    *len = (size_t)(s - start);
+    return *len ? start : NULL;
+}
+
+/* 1 when the list `hosts` contains host[0..len), case-insensitively. */
 static int host_listed(const char *hosts, const char *host, size_t len)
 {
-    if (!hosts)
-        return 0;
-    const char *p = hosts;
-    while (*p) {
-        while (*p == ' ' || *p == ',')
-            p++;
-        const char *start = p;
-        while (*p && *p != ' ' && *p != ',')
-            p++;
-        if ((size_t)(p - start) == len && len > 0 && strncasecmp(start, host, len) == 0)
+    const char *p = hosts ? hosts : "";
+    size_t n;
+    for (const char *name; (name = next_host(&p, &n));)
+        if (n == len && strncasecmp(name, host, len) == 0)
             return 1;
-    }
     return 0;
+}
+
+const char *catalogue_tenant_link_host(const cat_tenant *t, size_t *len)
+{
+    const char *p = t && t->rec.hosts ? t->rec.hosts : "";
+    return next_host(&p, len);
 }
 
 const cat_tenant *catalogue_tenant_for_host(const catalogue *cat, const char *host)

@@ -50,6 +50,9 @@ int catalogue_reload(core *c, error *err);
 /* The tenant answering on `host` (port ignored, case-insensitive); with a single tenant,
  * that tenant whatever the host; NULL otherwise. */
 const cat_tenant *catalogue_tenant_for_host(const catalogue *cat, const char *host);
+/* The host name links to t's pages are built on: its first one (not NUL-terminated: the
+ * length goes to *len). NULL when t is NULL or has no host name. Points into the snapshot. */
+const char *catalogue_tenant_link_host(const cat_tenant *t, size_t *len);
 const cat_tenant *catalogue_tenant_by_slug(const catalogue *cat, const char *slug);
 const cat_tenant *catalogue_tenant_by_id(const catalogue *cat, int64_t id);
 const cat_procedure *catalogue_procedure(const cat_tenant *t, const char *code);

@@ -93,6 +93,10 @@ typedef struct http_mount {
     const http_route *routes;
     http_error_writer write_error; /* NULL: plain text */
     http_admit admit;              /* NULL: every body is read */
+    /* 1: served whatever the Host, because its routes choose their collectivité themselves
+     * (Open311 jurisdiction_id, ?tenant=) or need none (static files). 0: when the database
+     * holds several collectivités, a Host that names none of them is refused with 421. */
+    int any_host;
 } http_mount;
 
 typedef struct http_config {
@@ -103,7 +107,8 @@ typedef struct http_config {
     double burst_ip;
     double rate_key;        /* writes per second per API key (0: unlimited) */
     double burst_key;
-    const char *public_url; /* base URL announced in Open311 discovery; NULL: from Host */
+    const char *public_url; /* base URL of every link (http_base_url); NULL: from each
+                               collectivité's first host name */
     size_t max_upload;      /* multipart/form-data bodies on routes taking files; 25 MiB */
     size_t max_files;       /* file parts streamed per request at most; default 5 */
     const char *upload_tmp_dir; /* where file parts are streamed (unlinked files); NULL:
@@ -118,7 +123,8 @@ typedef struct http_config {
      * client address of their requests is read from X-Forwarded-For. */
     const char *const *trusted_proxies;
     size_t n_trusted_proxies;
-    int secure_cookies;     /* add Secure to cookies (behind TLS); default: public_url is
+    int secure_cookies;     /* add Secure to every cookie (behind TLS); without public_url,
+                               cookies get it anyway when the collectivité's links are
                                https */
     const char *csp;        /* Content-Security-Policy of every response; NULL: a strict
                                default (self only, no frames) */
@@ -183,8 +189,11 @@ const char *http_cookie(http_req *rq, const char *name);
  * value must be cookie-safe (base64url tokens, short codes). */
 void http_set_cookie(http_req *rq, const char *name, const char *value, long max_age,
                      int http_only);
-/* 303 See Other to a local path ("/suivi/2026-000001?…"); anything not starting with a
- * single "/" is replaced by "/" (no open redirects). */
+/* 1 when s is a path on this server: it starts with a single "/", not "//host" or
+ * "/\host" (which browsers read as another site), and holds no CR or LF. */
+int http_local_path(const char *s);
+/* 303 See Other to a local path ("/suivi/2026-000001?…"); anything that is not
+ * http_local_path (or is over 2,000 bytes) is replaced by "/" (no open redirects). */
 void http_redirect(http_req *rq, const char *location);
 
 /* Consumes one token from the per-key bucket: 0, or -1 with ERR_RATE_LIMITED (and a
@@ -193,8 +202,14 @@ int http_ratelimit_key(http_req *rq, int64_t key_id, error *err);
 /* The same for a named bucket (e.g. "login:<ip>", "signup:<ip>") with its own rate (per
  * second) and burst: forms that must resist guessing and flooding. */
 int http_ratelimit(http_req *rq, const char *bucket, double rate, double burst, error *err);
-/* Base URL of this server as clients reach it ("http://host:port"), in the arena. */
-const char *http_base_url(http_req *rq);
+/* Base URL of links to collectivité t's pages ("https://grc.ville.fr", no trailing
+ * slash), from the configuration only, never from the request's Host header (the links go
+ * into e-mails: a client must not choose where they lead). In order: public_url when set;
+ * else t's first host name, as http://NAME:PORT (this server's port) for a name of the local
+ * machine or a test domain (localhost, *.localhost, *.test, 127.x.x.x, [::1]) and as
+ * https://NAME for any other; else (t NULL or without host names) http://LISTEN-ADDRESS:PORT.
+ * The string lives in the arena or the configuration. */
+const char *http_base_url(http_req *rq, const cat_tenant *t);
 
 /* Marks a GET response as cacheable: public data whose bytes depend only on the Host, the
  * language and the URI (path and query). The server keeps it until the next write, a

@@ -50,6 +50,7 @@ struct http_server {
     } named[16];
     atomic_int in_flight;
     int port;
+    char listen_url[300]; /* "http://" + listen address with the bound port */
 };
 
 typedef enum conn_state {
@@ -264,15 +265,40 @@ const char *http_header(http_req *rq, const char *name)
     return MHD_lookup_connection_value(ctx->conn, MHD_HEADER_KIND, name);
 }
 
-const char *http_base_url(http_req *rq)
+/* 1 for a name of this machine or of a domain reserved for tests (localhost and
+ * *.localhost, RFC 6761; *.test, RFC 2606; 127.x.x.x; [::1]): nothing there sits behind a
+ * TLS proxy on the standard port, so links to it use plain HTTP and this server's own port. */
+static int local_host(const char *h, size_t n)
+{
+    static const char *const suffixes[] = {".localhost", ".test"};
+    if ((n == 9 && strncasecmp(h, "localhost", 9) == 0) || (n == 5 && memcmp(h, "[::1]", 5) == 0))
+        return 1;
+    for (size_t i = 0; i < sizeof suffixes / sizeof suffixes[0]; i++) {
+        size_t k = strlen(suffixes[i]);
+        if (n > k && strncasecmp(h + n - k, suffixes[i], k) == 0)
+            return 1;
+    }
+    if (n < 4 || memcmp(h, "127.", 4) != 0)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (!((h[i] >= '0' && h[i] <= '9') || h[i] == '.'))
+            return 0;
+    return 1;
+}
+
+const char *http_base_url(http_req *rq, const cat_tenant *t)
 {
     conn_ctx *ctx = rq->priv;
-    if (ctx->srv->cfg.public_url)
-        return ctx->srv->cfg.public_url;
-    const char *host = http_header(rq, "Host");
-    if (!host || !*host || strlen(host) > 255 || strpbrk(host, " /\\\"<>'"))
-        host = ctx->srv->cfg.listen;
-    return arena_printf(rq->arena, "http://%s", host);
+    const http_server *srv = ctx->srv;
+    if (srv->cfg.public_url)
+        return srv->cfg.public_url;
+    size_t n = 0;
+    const char *host = catalogue_tenant_link_host(t, &n);
+    if (!host)
+        return srv->listen_url;
+    if (local_host(host, n))
+        return arena_printf(rq->arena, "http://%.*s:%d", (int)n, host, srv->port);
+    return arena_printf(rq->arena, "https://%.*s", (int)n, host);
 }
 
 static const struct {
@@ -596,18 +622,27 @@ void http_set_cookie(http_req *rq, const char *name, const char *value, long max
     char age[48] = "";
     if (max_age >= 0)
         snprintf(age, sizeof age, "; Max-Age=%ld", max_age);
+    /* Secure when configured, or when the links of this collectivité are https: the
+     * browser reaches it through TLS then. */
+    const http_config *cfg = &ctx->srv->cfg;
+    int secure =
+        cfg->secure_cookies ||
+        (!cfg->public_url && strncmp(http_base_url(rq, rq->host_tenant), "https://", 8) == 0);
     const char *c = arena_printf(rq->arena, "%s=%s; Path=/%s; SameSite=Lax%s%s", name,
                                  max_age == 0 ? "" : value, age, http_only ? "; HttpOnly" : "",
-                                 ctx->srv->cfg.secure_cookies ? "; Secure" : "");
+                                 secure ? "; Secure" : "");
     if (c)
         http_add_header(rq, "Set-Cookie", c);
 }
 
+int http_local_path(const char *s)
+{
+    return s && s[0] == '/' && s[1] != '/' && s[1] != '\\' && !strpbrk(s, "\r\n");
+}
+
 void http_redirect(http_req *rq, const char *location)
 {
-    /* Only local paths: "/x" but not "//host" or "/\host", and no header injection. */
-    if (!location || location[0] != '/' || location[1] == '/' || location[1] == '\\' ||
-        strpbrk(location, "\r\n") || strlen(location) > 2000)
+    if (!http_local_path(location) || strlen(location) > 2000)
         location = "/";
     http_add_header(rq, "Location", arena_strdup(rq->arena, location));
     http_add_header(rq, "Cache-Control", "no-store");
@@ -949,6 +984,12 @@ static int admit(conn_ctx *ctx)
     }
     if (route_request(ctx, uri, path_len, &err) != 0)
         goto refuse;
+    if (!rq->host_tenant && rq->cat->n_tenants > 1 && !ctx->mount->any_host) {
+        /* Pages and forms work for the collectivité of the Host: a name none of them holds
+         * gets a clear refusal rather than some collectivité's pages. */
+        error_set(&err, ERR_MISDIRECTED, "Host", "no collectivité answers on this host name");
+        goto refuse;
+    }
     if (ctx->has_body) {
         if (prepare_body(ctx, &err) != 0)
             goto refuse;
@@ -1316,6 +1357,9 @@ http_server *http_server_start(core *c, const http_config *cfg, const http_mount
     }
     const union MHD_DaemonInfo *di = MHD_get_daemon_info(srv->daemon, MHD_DAEMON_INFO_BIND_PORT);
     srv->port = di ? di->port : 0;
+    /* parse_listen checked the form ADDRESS:PORT; the port may have been 0. */
+    snprintf(srv->listen_url, sizeof srv->listen_url, "http://%.*s:%d",
+             (int)(strrchr(cfg->listen, ':') - cfg->listen), cfg->listen, srv->port);
     return srv;
 }
 

@@ -21,7 +21,9 @@ typedef struct store_tenant {
     int64_t id;
     const char *slug;     /* "ville-demo": Open311 jurisdiction_id */
     const char *name;     /* "Ville de Démo" */
-    const char *hosts;    /* host names it answers on, separated by spaces */
+    const char *hosts;    /* host names it answers on, lowercase, one space apart; the
+                             first one builds the links of its e-mails. Each name belongs to
+                             one tenant only (the tenant_hosts table) */
     const char *timezone; /* IANA zone, e.g. "Europe/Paris" */
     const char *contact;  /* public contact shown in Open311 discovery */
 } store_tenant;
@@ -369,6 +371,9 @@ typedef struct store_ops {
     int (*tx_idempotency_insert)(store *s, int64_t tenant_id, int64_t api_key_id,
                                  const char *key, int64_t request_id, int64_t created_at,
                                  error *err);
+    /* Inserts or updates the tenant t->slug. t->hosts NULL keeps its host names; otherwise
+     * they are replaced, and a name another tenant holds is ERR_CONFLICT "hosts" (the
+     * detail names it and that tenant's slug). */
     int (*tx_tenant_upsert)(store *s, const store_tenant *t, int64_t *id_out, error *err);
     int (*tx_department_upsert)(store *s, const store_department *d, int64_t *id_out,
                                 error *err);

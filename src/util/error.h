@@ -18,6 +18,7 @@ typedef enum err_code {
     ERR_CONFLICT,       /* 409 e.g. a transition not allowed from the current status */
     ERR_TOO_LARGE,      /* 413 body over its limit */
     ERR_URI_TOO_LONG,   /* 414 request target over its limit */
+    ERR_MISDIRECTED,    /* 421 the Host names no collectivité of a multi-collectivité server */
     ERR_UNSUPPORTED,    /* 415 content type not accepted */
     ERR_RATE_LIMITED,   /* 429 */
     ERR_INTERNAL,       /* 500 our own bug: logged loudly */

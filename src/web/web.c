@@ -239,7 +239,9 @@ static json_t *context(http_req *rq, int with_csrf, int *logged_in)
         with_csrf = 1; /* the layout's logout form needs it */
     }
     set_str(ctx, "csrf", with_csrf ? web_csrf_token(rq) : "");
-    set_str(ctx, "path", rq->path ? rq->path : "/");
+    /* The layouts link to this path (the language switch): a request for //evil.example/x
+     * must not become a link to another site. */
+    set_str(ctx, "path", http_local_path(rq->path) ? rq->path : "/");
     json_t *map = json_object();
     const web_config *cfg = web_config_get();
     if (cfg && cfg->map_tiles_url)
@@ -330,6 +332,8 @@ static const char *error_key(const error *err, int status)
         return "e414";
     case 415:
         return "e415";
+    case 421:
+        return "e421";
     case 429:
         return "e429";
     case 503:

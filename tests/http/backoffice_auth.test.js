@@ -444,13 +444,13 @@ test('back office: entrance and administration', async (t) => {
     await t.test('admin: branding', async () => {
         const page = await admin.get('/agent/admin/collectivite');
         assert.match(page.text, /Ville de Démo/);
-        const r = await admin.submit('/agent/admin/collectivite', { name: 'Ville de Démo-sur-Test', contact: 'Mairie, 1 place de la Mairie', hosts: '' });
+        const r = await admin.submit('/agent/admin/collectivite', { name: 'Ville de Démo-sur-Test', contact: 'Mairie, 1 place de la Mairie' });
         assert.equal(r.status, 303, r.text);
         assert.equal(srv.sql("SELECT name FROM tenants WHERE slug = 'ville-demo'").trim(), 'Ville de Démo-sur-Test');
         assert.equal(auditCount(srv, "action = 'admin' AND object_kind = 'tenant'"), 1);
-        const bad = await admin.submit('/agent/admin/collectivite', { name: '', hosts: 'pas<bon>' });
+        const bad = await admin.submit('/agent/admin/collectivite', { name: '' });
         assert.equal(bad.status, 400);
-        const back = await admin.submit('/agent/admin/collectivite', { name: 'Ville de Démo', contact: 'Mairie, 1 place de la Mairie', hosts: '' });
+        const back = await admin.submit('/agent/admin/collectivite', { name: 'Ville de Démo', contact: 'Mairie, 1 place de la Mairie' });
         assert.equal(back.status, 303);
     });
 

@@ -106,7 +106,7 @@ const ROUTES = [
     ['POST', () => '/agent/admin/cles', Object.assign({}, ADMIN_POST, { admin: DONE200 }), { form: (c) => ({ name: `Clé ${c.seq()}`, scope: 'api' }) }],
     ['POST', (c, o) => `/agent/admin/cles/${o.key}/revoquer`, ADMIN_POST, { setup: (c) => ({ key: c.newKey() }) }],
     ['POST', () => '/agent/admin/collectivite', ADMIN_POST,
-     { form: (c) => ({ name: 'Ville de Démo', contact: `Mairie, 1 place de la Mairie (${c.seq()})`, hosts: 'localhost 127.0.0.1 ville-demo.test' }) }],
+     { form: (c) => ({ name: 'Ville de Démo', contact: `Mairie, 1 place de la Mairie (${c.seq()})` }) }],
     ['POST', () => '/agent/admin/audit/verifier', ADMIN_GET],
 ];
 

@@ -224,6 +224,59 @@ static void test_catalogue(void **state)
     catalogue_release(f->core, cat);
 }
 
+/* Host names choose the collectivité, so one name belongs to one collectivité only: a second
+ * claim is refused (whatever its case) and changes nothing; names are checked and kept in
+ * lowercase; NULL hosts leave a collectivité's names as they are. */
+static void test_tenant_hosts_unique(void **state)
+{
+    fixture *f = *state;
+    error err;
+    store_tenant t2 = {.slug = "autre", .name = "Autre", .hosts = "Autre.fr  www.autre.fr"};
+    assert_int_equal(admin_tenant_upsert(f->core, &t2, NULL, &err), 0);
+    store_tenant thief = {.slug = "voleuse", .name = "Voleuse", .hosts = "voleuse.fr AUTRE.fr"};
+    assert_int_equal(admin_tenant_upsert(f->core, &thief, NULL, &err), -1);
+    assert_int_equal(err.code, ERR_CONFLICT);
+    assert_string_equal(err.arg, "hosts");
+    assert_non_null(strstr(err.detail, "autre.fr"));
+    assert_non_null(strstr(err.detail, "autre"));
+    /* The existing collectivité taking it is refused the same way. */
+    store_tenant t1 = {
+        .slug = "ville-test", .name = "Ville Test", .hosts = "ville-test.fr autre.fr"};
+    assert_int_equal(admin_tenant_upsert(f->core, &t1, NULL, &err), -1);
+    assert_int_equal(err.code, ERR_CONFLICT);
+    const catalogue *cat = catalogue_acquire(f->core);
+    assert_null(catalogue_tenant_by_slug(cat, "voleuse"));
+    assert_string_equal(catalogue_tenant_by_slug(cat, "ville-test")->rec.hosts, "ville-test.fr");
+    assert_string_equal(catalogue_tenant_by_slug(cat, "autre")->rec.hosts, "autre.fr www.autre.fr");
+    assert_string_equal(catalogue_tenant_for_host(cat, "autre.fr")->rec.slug, "autre");
+    catalogue_release(f->core, cat);
+
+    /* Saving again with its own names, or without touching them, is fine; giving one up
+     * frees it for another collectivité. */
+    assert_int_equal(admin_tenant_upsert(f->core, &t2, NULL, &err), 0);
+    store_tenant rename = {.slug = "autre", .name = "Autre Commune", .hosts = NULL};
+    assert_int_equal(admin_tenant_upsert(f->core, &rename, NULL, &err), 0);
+    cat = catalogue_acquire(f->core);
+    assert_string_equal(catalogue_tenant_by_slug(cat, "autre")->rec.name, "Autre Commune");
+    assert_string_equal(catalogue_tenant_by_slug(cat, "autre")->rec.hosts, "autre.fr www.autre.fr");
+    catalogue_release(f->core, cat);
+    store_tenant give_up = {.slug = "autre", .name = "Autre", .hosts = "www.autre.fr"};
+    assert_int_equal(admin_tenant_upsert(f->core, &give_up, NULL, &err), 0);
+    assert_int_equal(admin_tenant_upsert(f->core, &thief, NULL, &err), 0);
+
+    /* Only host names: no port, path, scheme or space inside. */
+    const char *bad[] = {"ville.fr:8080", "ville.fr/x", "https://ville.fr", "ville_fr", "-ville.fr",
+                         "ville..fr", "[::1", "evil.test\\x"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        store_tenant b = {.slug = "mauvaise", .name = "Mauvaise", .hosts = bad[i]};
+        assert_int_equal(admin_tenant_upsert(f->core, &b, NULL, &err), -1);
+        assert_int_equal(err.code, ERR_INVALID_ARG);
+        assert_string_equal(err.arg, "hosts");
+    }
+    store_tenant ok = {.slug = "bonne", .name = "Bonne", .hosts = "127.0.0.1 [::1] localhost"};
+    assert_int_equal(admin_tenant_upsert(f->core, &ok, NULL, &err), 0);
+}
+
 static void test_catalogue_notices_other_process(void **state)
 {
     fixture *f = *state;
@@ -567,6 +620,7 @@ int main(void)
         cmocka_unit_test(test_status),
         cmocka_unit_test(test_attrs),
         cmocka_unit_test_setup_teardown(test_catalogue, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_tenant_hosts_unique, setup, teardown),
         cmocka_unit_test_setup_teardown(test_catalogue_notices_other_process, setup, teardown),
         cmocka_unit_test_setup_teardown(test_request_create, setup, teardown),
         cmocka_unit_test_setup_teardown(test_request_validation, setup, teardown),

@@ -237,7 +237,7 @@ static void test_open_and_migrate(void **state)
     assert_int_equal(v, 0);
     assert_int_equal(s->ops->migrate(s, &err), 0);
     assert_int_equal(s->ops->schema_version(s, &v, &err), 0);
-    assert_int_equal(v, 4);
+    assert_int_equal(v, 5);
     int v1 = v;
     assert_int_equal(s->ops->migrate(s, &err), 0); /* idempotent */
     assert_int_equal(s->ops->schema_version(s, &v, &err), 0);
@@ -329,6 +329,11 @@ static int apply_procedure(store *s, void *arg, error *err)
 {
     proc_arg *pa = arg;
     return s->ops->tx_procedure_upsert(s, &pa->p, &pa->id, err);
+}
+
+static int apply_tenant(store *s, void *arg, error *err)
+{
+    return s->ops->tx_tenant_upsert(s, arg, NULL, err);
 }
 
 static void test_config_version_bumps(void **state)
@@ -1446,7 +1451,7 @@ static void test_migrate_1_to_2(void **state)
     assert_int_equal(s->ops->migrate(s, &err), 0);
     assert_int_equal(s->ops->migrate(s, &err), 0); /* idempotent */
     assert_int_equal(s->ops->schema_version(s, &v, &err), 0);
-    assert_int_equal(v, 4);
+    assert_int_equal(v, 5);
     assert_int_equal(s->ops->config_version(s, &cv1, &err), 0);
     assert_int_equal(cv1, cv0);
 
@@ -3377,7 +3382,7 @@ static void test_migrate_2_to_3(void **state)
     assert_int_equal(s->ops->migrate(s, &err), 0); /* idempotent */
     int v = -1;
     assert_int_equal(s->ops->schema_version(s, &v, &err), 0);
-    assert_int_equal(v, 4);
+    assert_int_equal(v, 5);
 
     arena a;
     arena_init(&a, 0);
@@ -3413,6 +3418,76 @@ static void test_migrate_2_to_3(void **state)
     assert_int_equal(n, 0);
     arena_free(&a);
     store_close(s);
+    remove_db(path);
+    rmdir(dir);
+}
+
+/* The text of the first column of the first row of sql, copied into out ("" when none). */
+static void query_text(sqlite3 *db, const char *sql, char *out, size_t size)
+{
+    sqlite3_stmt *st = NULL;
+    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+    out[0] = '\0';
+    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
+        snprintf(out, size, "%s", (const char *)sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+}
+
+/* Host lists written before names were checked (commas, capitals, a name two tenants
+ * listed) become one name per tenant_hosts row: the older tenant keeps a shared name, the
+ * lists are rewritten; from then on a second claim is refused. */
+static void test_migrate_4_to_5(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/guichet-store-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char path[128];
+    snprintf(path, sizeof path, "%s/v4.db", dir);
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    exec_ok(db, "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, "
+                "applied_at INTEGER NOT NULL) STRICT");
+    for (int i = 0; i < 4; i++)
+        exec_ok(db, store_sqlite_migrations[i]);
+    exec_ok(db, "INSERT INTO schema_migrations VALUES (1, 0), (2, 0), (3, 0), (4, 0);"
+                "INSERT INTO tenants (id, slug, name, hosts, created_at) VALUES "
+                "(1, 'a', 'A', 'Grc.A.fr,  www.a.fr partage.fr', 0), "
+                "(2, 'b', 'B', 'PARTAGE.fr b.fr ', 0), (3, 'c', 'C', '', 0);");
+    sqlite3_close(db);
+
+    error err;
+    error_clear(&err);
+    store *s = store_open(path, &err);
+    assert_non_null(s);
+    assert_int_equal(s->ops->migrate(s, &err), 0);
+    int v = -1;
+    assert_int_equal(s->ops->schema_version(s, &v, &err), 0);
+    assert_int_equal(v, 5);
+    /* b claims partage.fr again: refused, naming a, and nothing changes. */
+    store_tenant b = {.slug = "b", .name = "B", .hosts = "b.fr partage.fr"};
+    assert_int_equal(store_write_sync(s, apply_tenant, &b, &err), -1);
+    assert_int_equal(err.code, ERR_CONFLICT);
+    assert_string_equal(err.arg, "hosts");
+    assert_non_null(strstr(err.detail, "'partage.fr' already belongs to collectivité a"));
+    store_close(s);
+
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    char text[256];
+    query_text(db,
+               "SELECT group_concat(slug || '=' || hosts, ';') FROM (SELECT slug, hosts "
+               "FROM tenants ORDER BY id)",
+               text, sizeof text);
+    assert_string_equal(text, "a=grc.a.fr www.a.fr partage.fr;b=b.fr;c=");
+    query_text(db,
+               "SELECT group_concat(host || '>' || tenant_id, ' ') FROM (SELECT host, "
+               "tenant_id FROM tenant_hosts ORDER BY tenant_id, position)",
+               text, sizeof text);
+    assert_string_equal(text, "grc.a.fr>1 www.a.fr>1 partage.fr>1 b.fr>2");
+    /* The key is the name whatever its case. */
+    assert_int_equal(
+        sqlite3_exec(db, "INSERT INTO tenant_hosts VALUES ('WWW.A.FR', 2, 9)", NULL, NULL, NULL),
+        SQLITE_CONSTRAINT);
+    sqlite3_close(db);
     remove_db(path);
     rmdir(dir);
 }
@@ -3460,6 +3535,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_request_by_id_and_public, setup, teardown),
         cmocka_unit_test_setup_teardown(test_requests_near, setup, teardown),
         cmocka_unit_test(test_migrate_2_to_3),
+        cmocka_unit_test(test_migrate_4_to_5),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

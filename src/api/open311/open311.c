@@ -192,7 +192,7 @@ static void h_discovery(http_req *rq)
     docw_list_begin(&w, "endpoints");
     docw_object_begin(&w, "endpoint");
     docw_string(&w, "specification", SPEC_URL);
-    docw_string(&w, "url", arena_printf(rq->arena, "%s/open311/v2", http_base_url(rq)));
+    docw_string(&w, "url", arena_printf(rq->arena, "%s/open311/v2", http_base_url(rq, t)));
     docw_string(&w, "changeset", OPEN311_CHANGESET);
     docw_string(&w, "type", "production");
     docw_list_begin(&w, "formats");

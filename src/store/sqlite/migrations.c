@@ -380,7 +380,32 @@ static const char migration_4[] =
     "DROP INDEX requests_due;\n"
     "CREATE INDEX requests_due ON requests (tenant_id, due_at) WHERE closed_at IS NULL;\n";
 
-const char *const store_sqlite_migrations[] = {migration_1, migration_2, migration_3,
-                                               migration_4};
+/* Host names choose the tenant of a request and build the links of its e-mails, so a name
+ * belongs to one tenant only: tenant_hosts holds every name of tenants.hosts, keyed by the
+ * name. Lists written before were not checked: they are split here (commas too), and a name
+ * two tenants listed stays with the older one, which is the one that answered on it. The
+ * lists that differ are then rewritten from the table, lowercase and one space apart (only
+ * those: a clean database sees no configuration change). */
+static const char migration_5[] =
+    "CREATE TABLE tenant_hosts (\n"
+    "  host TEXT NOT NULL PRIMARY KEY COLLATE NOCASE,\n"
+    "  tenant_id INTEGER NOT NULL REFERENCES tenants(id),\n"
+    "  position INTEGER NOT NULL\n"
+    ") STRICT, WITHOUT ROWID;\n"
+    "CREATE INDEX tenant_hosts_tenant ON tenant_hosts (tenant_id, position);\n"
+    "WITH RECURSIVE split (tenant_id, position, name, rest) AS (\n"
+    "  SELECT id, 0, '', ltrim(replace(lower(hosts), ',', ' ')) || ' ' FROM tenants\n"
+    "  UNION ALL\n"
+    "  SELECT tenant_id, position + 1, substr(rest, 1, instr(rest, ' ') - 1),\n"
+    "         ltrim(substr(rest, instr(rest, ' ') + 1)) FROM split WHERE rest <> ''\n"
+    ")\n"
+    "INSERT OR IGNORE INTO tenant_hosts (host, tenant_id, position)\n"
+    "  SELECT name, tenant_id, position FROM split WHERE name <> '' ORDER BY tenant_id, position;\n"
+    "UPDATE tenants SET hosts = l.hosts FROM (SELECT t.id, coalesce((SELECT group_concat(host, "
+    "' ') FROM (SELECT host FROM tenant_hosts h WHERE h.tenant_id = t.id ORDER BY position)), '')"
+    " AS hosts FROM tenants t) AS l WHERE l.id = tenants.id AND l.hosts <> tenants.hosts;\n";
+
+const char *const store_sqlite_migrations[] = {migration_1, migration_2, migration_3, migration_4,
+                                               migration_5};
 const int store_sqlite_migration_count =
     (int)(sizeof store_sqlite_migrations / sizeof store_sqlite_migrations[0]);

@@ -83,8 +83,13 @@ const char *const store_sqlite_stmt_sql[SQ_STMT_COUNT] = {
     [SQ_TENANT_UPSERT] =
         "INSERT INTO tenants (slug, name, hosts, timezone, contact, created_at) "
         "VALUES (?1, ?2, coalesce(?3, ''), coalesce(?4, 'Europe/Paris'), ?5, ?6) "
-        "ON CONFLICT (slug) DO UPDATE SET name = excluded.name, hosts = excluded.hosts, "
+        "ON CONFLICT (slug) DO UPDATE SET name = excluded.name, hosts = coalesce(?3, hosts), "
         "timezone = excluded.timezone, contact = excluded.contact RETURNING id",
+    [SQ_TENANT_HOSTS_CLEAR] = "DELETE FROM tenant_hosts WHERE tenant_id = ?1",
+    [SQ_TENANT_HOST_OWNER] = "SELECT t.slug FROM tenant_hosts h JOIN tenants t ON t.id = "
+                             "h.tenant_id WHERE h.host = ?1 AND h.tenant_id <> ?2",
+    [SQ_TENANT_HOST_ADD] =
+        "INSERT INTO tenant_hosts (host, tenant_id, position) VALUES (?1, ?2, ?3)",
     [SQ_DEPARTMENT_UPSERT] =
         "INSERT INTO departments (tenant_id, code, name, email) VALUES (?1, ?2, ?3, ?4) "
         "ON CONFLICT (tenant_id, code) DO UPDATE SET name = excluded.name, "

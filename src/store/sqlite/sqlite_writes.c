@@ -207,6 +207,53 @@ int store_sqlite_tx_idempotency_insert(store *s, int64_t tenant_id, int64_t api_
     return store_sqlite_run_write(c, st, NULL, "idempotency_insert", err);
 }
 
+/* Replaces the rows of tenant_hosts of tenant `id` with the names of `hosts` (one space
+ * apart). A name is the key of that table: another tenant's name is refused here with its
+ * owner named, before the key would refuse it with a bare constraint message. */
+static int set_tenant_hosts(store_sqlite_conn *c, int64_t id, const char *hosts, error *err)
+{
+    sqlite3_stmt *st = store_sqlite_stmt(c, SQ_TENANT_HOSTS_CLEAR, err);
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, id);
+    if (store_sqlite_run_write(c, st, NULL, "tenant_hosts", err) != 0)
+        return -1;
+    int position = 0;
+    for (const char *p = hosts; *p;) {
+        size_t n = strcspn(p, " ");
+        if (n == 0) {
+            p++;
+            continue;
+        }
+        st = store_sqlite_stmt(c, SQ_TENANT_HOST_OWNER, err);
+        if (!st)
+            return -1;
+        sqlite3_bind_text(st, 1, p, (int)n, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 2, id);
+        int rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW) {
+            error_set(err, ERR_CONFLICT, "hosts",
+                      "host name '%.*s' already belongs to collectivité %s", (int)(n > 80 ? 80 : n),
+                      p, (const char *)sqlite3_column_text(st, 0));
+            store_sqlite_done(st);
+            return -1;
+        }
+        store_sqlite_done(st);
+        if (rc != SQLITE_DONE)
+            return store_sqlite_fail(c->db, rc, "tenant_hosts", err);
+        st = store_sqlite_stmt(c, SQ_TENANT_HOST_ADD, err);
+        if (!st)
+            return -1;
+        sqlite3_bind_text(st, 1, p, (int)n, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 2, id);
+        sqlite3_bind_int(st, 3, position++);
+        if (store_sqlite_run_write(c, st, NULL, "tenant_hosts", err) != 0)
+            return -1;
+        p += n;
+    }
+    return 0;
+}
+
 int store_sqlite_tx_tenant_upsert(store *s, const store_tenant *t, int64_t *id_out, error *err)
 {
     store_sqlite_conn *c = store_sqlite_write_conn((store_sqlite_store *)s, err);
@@ -223,6 +270,8 @@ int store_sqlite_tx_tenant_upsert(store *s, const store_tenant *t, int64_t *id_o
     sqlite3_bind_int64(st, 6, (int64_t)time(NULL));
     int64_t id = 0;
     if (store_sqlite_run_write(c, st, &id, "tenant_upsert", err) != 0)
+        return -1;
+    if (t->hosts && set_tenant_hosts(c, id, t->hosts, err) != 0)
         return -1;
     if (id_out)
         *id_out = id;

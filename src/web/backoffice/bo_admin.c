@@ -863,8 +863,15 @@ static void apikey_revoke_post(http_req *rq)
 
 /* ---- branding ---- */
 
+/* The host names are shown, never edited here: they choose which collectivité a request
+ * is for and build the links e-mailed to citizens, so an administrator of one collectivité
+ * could otherwise take another's names. Only the server's administrator sets them
+ * (`guichet tenant add`). */
 static void branding_render(bo_page *p, int status)
 {
+    const store_tenant *t = &p->rq->host_tenant->rec;
+    bo_page_set(p, "slug", json_string(t->slug));
+    bo_page_set(p, "hosts", json_string(t->hosts ? t->hosts : ""));
     bo_page_render(p, status, "agent/admin/branding", S(p, "admin.branding.title"));
 }
 
@@ -877,19 +884,7 @@ static void branding_get(http_req *rq)
     const store_tenant *t = &rq->host_tenant->rec;
     bo_page_value(&p, "name", t->name);
     bo_page_value(&p, "contact", t->contact);
-    bo_page_value(&p, "hosts", t->hosts);
-    bo_page_set(&p, "slug", json_string(t->slug));
     branding_render(&p, 200);
-}
-
-/* Host names: letters, digits, '.', '-', ':' (port) separated by spaces. */
-static int hosts_ok(const char *h)
-{
-    for (const char *c = h; *c; c++)
-        if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ||
-              *c == '.' || *c == '-' || *c == ':' || *c == ' '))
-            return 0;
-    return strlen(h) <= 1000;
 }
 
 static void branding_post(http_req *rq)
@@ -906,13 +901,11 @@ static void branding_post(http_req *rq)
     store_tenant t = *cur;
     t.name = field(&f, "name");
     t.contact = *field(&f, "contact") ? field(&f, "contact") : NULL;
-    t.hosts = *field(&f, "hosts") ? field(&f, "hosts") : NULL;
+    t.hosts = NULL; /* kept as they are: see branding_render */
     if (!*t.name || strlen(t.name) > 200)
         bo_page_error_key(&p, "name", "admin.branding.error_name");
     if (t.contact && strlen(t.contact) > 1000)
         bo_page_error_key(&p, "contact", "admin.branding.error_contact");
-    if (t.hosts && !hosts_ok(t.hosts))
-        bo_page_error_key(&p, "hosts", "admin.branding.error_hosts");
     error e;
     int64_t id = 0;
     if (!bo_page_has_errors(&p)) {
@@ -930,8 +923,6 @@ static void branding_post(http_req *rq)
     }
     bo_page_value(&p, "name", field(&f, "name"));
     bo_page_value(&p, "contact", field(&f, "contact"));
-    bo_page_value(&p, "hosts", field(&f, "hosts"));
-    bo_page_set(&p, "slug", json_string(cur->slug));
     branding_render(&p, 400);
 }
 

@@ -393,7 +393,7 @@ void bo_intake_post(http_req *rq)
     in.actor = bo_actor(rq, &a);
     in.require_location = p->rec.kind == PROCEDURE_INCIDENT;
     in.notify = in.email && *in.email ? "email" : "none";
-    in.ack_base_url = http_base_url(rq);
+    in.ack_base_url = http_base_url(rq, t);
     in.lang_code = "fr";
     if (json_object_get(extra, "errors")) {
         render_form(rq, &a, t, &f, 400, extra);
@@ -464,7 +464,7 @@ void bo_intake_post(http_req *rq)
     bo_set_str(ctx, "channel_label", bo_channel_label(rq, channel_name(ch)));
     bo_set_str(ctx, "request_url",
                arena_printf(rq->arena, "/agent/demandes/%s", bo_url(rq, out.reference)));
-    bo_set_str(ctx, "tracking_url", arena_printf(rq->arena, "%s/suivi", http_base_url(rq)));
+    bo_set_str(ctx, "tracking_url", arena_printf(rq->arena, "%s/suivi", http_base_url(rq, t)));
     bo_set_str(ctx, "again_url",
                arena_printf(rq->arena, "/agent/saisie?canal=%s", channel_name(ch)));
     bo_render(rq, 201, "agent/intake_done", ctx);

@@ -237,7 +237,7 @@ int bo_reply(http_req *rq, const store_agent *a, const cat_tenant *t, const stor
 {
     request_processing p = {.change = {.priority = -1, .actor = bo_actor(rq, a), .ch = CHANNEL_WEB},
                             .reply = text,
-                            .reply_url = arena_printf(rq->arena, "%s/suivi", http_base_url(rq))};
+                            .reply_url = arena_printf(rq->arena, "%s/suivi", http_base_url(rq, t))};
     return request_process(rq->core, t, r->reference, &p, NULL, NULL, err);
 }
 
@@ -851,7 +851,8 @@ void bo_request_process(http_req *rq)
     request_processing proc = {.change = ch,
                                .reply = reply,
                                .internal_note = note,
-                               .reply_url = arena_printf(rq->arena, "%s/suivi", http_base_url(rq))};
+                               .reply_url =
+                                   arena_printf(rq->arena, "%s/suivi", http_base_url(rq, t))};
     http_wait *w = http_wait_begin(rq, process_done);
     int rc = request_process(rq->core, t, r.reference, &proc, http_wait_done, w, &err);
     http_wait_started(w, rc, &err);

@@ -300,7 +300,7 @@ static void signup_post(http_req *rq)
     }
     store_tenant t = p.tenant->rec;
     error e;
-    if (account_signup(rq->core, &t, email, pw, name, p.l, http_base_url(rq), &e) != 0) {
+    if (account_signup(rq->core, &t, email, pw, name, p.l, http_base_url(rq, p.tenant), &e) != 0) {
         if (core_field_error(&p, &e)) {
             page_render(&p, 400, "account/signup", "account.signup.title");
             return;
@@ -460,7 +460,8 @@ static void link_form_post(http_req *rq, const link_kind *k)
     }
     store_tenant t = p.tenant->rec;
     error e;
-    if (account_send_link(rq->core, &t, email, k->purpose, p.l, http_base_url(rq), &e) != 0) {
+    if (account_send_link(rq->core, &t, email, k->purpose, p.l, http_base_url(rq, p.tenant), &e) !=
+        0) {
         if (core_field_error(&p, &e)) {
             page_render(&p, 400, k->tmpl, k->title);
             return;

@@ -330,7 +330,7 @@ static void confirmation(http_req *rq)
     if (r.email && *r.email)
         filing_set_str(ctx, "email", r.email);
     filing_set_str(ctx, "track_url",
-                   arena_printf(rq->arena, "%s%s", http_base_url(rq),
+                   arena_printf(rq->arena, "%s%s", http_base_url(rq, t),
                                 json_string_value(json_object_get(ctx, "track_path"))));
     web_render(rq, 200, "confirmation", ctx);
 }

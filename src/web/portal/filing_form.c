@@ -1197,7 +1197,7 @@ static void submit(filing *fl)
     in->citizen_id = fl->logged_in ? fl->acc.id : 0;
     in->attachments = fl->atts;
     in->n_attachments = fl->n_atts;
-    in->ack_base_url = http_base_url(rq);
+    in->ack_base_url = http_base_url(rq, fl->t);
     in->lang_code = fl->l == LANG_EN ? "en" : "fr";
 
     rq->user = fl;
