@@ -446,8 +446,109 @@ static const char *uploads_dir(const opt_values *v, char *out, size_t size)
     return out;
 }
 
-static int cmd_serve(const opt_values *v)
+/* Everything `guichet serve` runs, and the strings its configuration points to. */
+struct cli_server {
+    session s;
+    int opened;
+    http_server *srv;
+    mailer *mail;
+    int writer_started;
+    int web_started;
+    char csp[512];
+    char updir[1024];
+    char proxies_buf[1024];
+    const char *proxies[16];
+};
+
+/* Builds the HTTP configuration from the options; 2 (usage) with a message when one is
+ * wrong. */
+static int server_config(const opt_values *v, cli_server *cs, http_config *cfg)
 {
+    http_config_defaults(cfg);
+    cfg->listen = opt_str(v, "listen");
+    cfg->threads = (unsigned)opt_uint(v, "threads");
+    cfg->max_body = opt_uint(v, "max-body");
+    cfg->rate_ip = opt_double(v, "rate-ip");
+    cfg->burst_ip = opt_double(v, "burst-ip");
+    cfg->rate_key = opt_double(v, "rate-key");
+    cfg->burst_key = opt_double(v, "burst-key");
+    cfg->public_url = opt_str(v, "public-url");
+    cfg->cache_bytes = (size_t)opt_uint(v, "cache-mb") * 1024 * 1024;
+    cfg->max_upload = opt_uint(v, "max-upload");
+    cfg->max_files = ATTACHMENT_MAX_FILES;
+    cfg->conn_per_address = (unsigned)opt_uint(v, "conn-per-ip");
+    cfg->header_timeout_ms = (int)opt_uint(v, "header-timeout") * 1000;
+    cfg->min_body_rate = opt_uint(v, "min-body-rate");
+    const char *proxies = opt_str(v, "trusted-proxy");
+    size_t max_proxies = sizeof cs->proxies / sizeof cs->proxies[0];
+    snprintf(cs->proxies_buf, sizeof cs->proxies_buf, "%s", proxies);
+    int n_proxies = strlen(proxies) < sizeof cs->proxies_buf
+                        ? opt_list_split(cs->proxies_buf, cs->proxies, max_proxies)
+                        : -1;
+    for (int i = 0; i < n_proxies; i++) {
+        unsigned char bin[16];
+        if (inet_pton(AF_INET, cs->proxies[i], bin) != 1 &&
+            inet_pton(AF_INET6, cs->proxies[i], bin) != 1)
+            n_proxies = -1;
+    }
+    if (n_proxies < 0) {
+        fprintf(stderr,
+                "guichet serve: invalid value for --trusted-proxy: '%s' (numeric addresses "
+                "separated by commas, at most %zu)\n",
+                proxies, max_proxies);
+        return 2;
+    }
+    cfg->trusted_proxies = cs->proxies;
+    cfg->n_trusted_proxies = (size_t)n_proxies;
+    cfg->session_cookie = WEB_SESSION_COOKIE;
+    cfg->secure_cookies = cfg->public_url && strncmp(cfg->public_url, "https://", 8) == 0;
+    /* The page policy lets the map load tiles from their server, and nothing else. */
+    char tiles_origin[256];
+    url_origin(opt_str(v, "map-tiles-url"), tiles_origin, sizeof tiles_origin);
+    snprintf(cs->csp, sizeof cs->csp,
+             "default-src 'self'; img-src 'self' data:%s%s; object-src 'none'; "
+             "frame-ancestors 'none'; base-uri 'self'; form-action 'self'",
+             tiles_origin[0] ? " " : "", tiles_origin);
+    cfg->csp = cs->csp;
+    return 0;
+}
+
+void cli_server_stop(cli_server *cs, int timeout_ms)
+{
+    if (!cs)
+        return;
+    http_server_stop(cs->srv, timeout_ms);
+    /* The mailer records what it sent through the writer: stop it first. */
+    mailer_stop(cs->mail);
+    if (cs->writer_started) {
+        store_writer_stop(cs->s.store);
+        store_writer_stats st;
+        store_writer_get_stats(cs->s.store, &st);
+        log_info("stopped: %llu writes in %llu commits", (unsigned long long)st.jobs,
+                 (unsigned long long)st.batches);
+    }
+    if (cs->web_started)
+        web_shutdown();
+    if (cs->opened)
+        session_close(&cs->s);
+    free(cs);
+}
+
+int cli_server_port(const cli_server *cs)
+{
+    return http_server_port(cs->srv);
+}
+
+int cli_server_in_flight(const cli_server *cs)
+{
+    return http_server_in_flight(cs->srv);
+}
+
+/* Starts what `guichet serve` runs: 0 and *out, 1 on a failure (printed), 2 on a wrong
+ * option. */
+static int server_start(const opt_values *v, cli_server **out)
+{
+    *out = NULL;
     static const struct {
         const char *name;
         log_level level;
@@ -464,6 +565,17 @@ static int cmd_serve(const opt_values *v)
                 lvl);
         return 2;
     }
+    cli_server *cs = calloc(1, sizeof *cs);
+    if (!cs) {
+        fprintf(stderr, "guichet serve: out of memory\n");
+        return 1;
+    }
+    http_config cfg;
+    int rc = server_config(v, cs, &cfg);
+    if (rc != 0) {
+        free(cs);
+        return rc;
+    }
     log_set_level(levels[li].level);
     /* Request memory comes and goes by the megabyte each second across threads; without
      * these, glibc hands it back to the kernel at every dip (madvise), and each of those
@@ -472,56 +584,58 @@ static int cmd_serve(const opt_values *v)
     mallopt(M_MMAP_THRESHOLD, 4 * 1024 * 1024);
     /* The store reads its busy timeout from the environment when it opens. */
     setenv("GUICHET_BUSY_TIMEOUT_MS", opt_str(v, "busy-timeout-ms"), 1);
-
-    http_config cfg;
-    http_config_defaults(&cfg);
-    cfg.listen = opt_str(v, "listen");
-    cfg.threads = (unsigned)opt_uint(v, "threads");
-    cfg.max_body = opt_uint(v, "max-body");
-    cfg.rate_ip = opt_double(v, "rate-ip");
-    cfg.burst_ip = opt_double(v, "burst-ip");
-    cfg.rate_key = opt_double(v, "rate-key");
-    cfg.burst_key = opt_double(v, "burst-key");
-    cfg.public_url = opt_str(v, "public-url");
-    cfg.cache_bytes = (size_t)opt_uint(v, "cache-mb") * 1024 * 1024;
-    cfg.max_upload = opt_uint(v, "max-upload");
-    cfg.max_files = ATTACHMENT_MAX_FILES;
-    cfg.conn_per_address = (unsigned)opt_uint(v, "conn-per-ip");
-    cfg.header_timeout_ms = (int)opt_uint(v, "header-timeout") * 1000;
-    cfg.min_body_rate = opt_uint(v, "min-body-rate");
-    char proxies_buf[1024];
-    const char *proxies[16];
-    snprintf(proxies_buf, sizeof proxies_buf, "%s", opt_str(v, "trusted-proxy"));
-    int n_proxies = opt_list_split(proxies_buf, proxies, sizeof proxies / sizeof proxies[0]);
-    for (int i = 0; i < n_proxies; i++) {
-        unsigned char bin[16];
-        if (inet_pton(AF_INET, proxies[i], bin) != 1 && inet_pton(AF_INET6, proxies[i], bin) != 1)
-            n_proxies = -1;
-    }
-    if (n_proxies < 0 || strlen(opt_str(v, "trusted-proxy")) >= sizeof proxies_buf) {
-        fprintf(stderr,
-                "guichet serve: invalid value for --trusted-proxy: '%s' (numeric addresses "
-                "separated by commas, at most 16)\n",
-                opt_str(v, "trusted-proxy"));
-        return 2;
-    }
-    cfg.trusted_proxies = proxies;
-    cfg.n_trusted_proxies = (size_t)n_proxies;
-    cfg.session_cookie = WEB_SESSION_COOKIE;
-    cfg.secure_cookies = cfg.public_url && strncmp(cfg.public_url, "https://", 8) == 0;
-    /* The page policy lets the map load tiles from their server, and nothing else. */
-    char tiles_origin[256];
-    url_origin(opt_str(v, "map-tiles-url"), tiles_origin, sizeof tiles_origin);
-    char csp[512];
-    snprintf(csp, sizeof csp,
-             "default-src 'self'; img-src 'self' data:%s%s; object-src 'none'; "
-             "frame-ancestors 'none'; base-uri 'self'; form-action 'self'",
-             tiles_origin[0] ? " " : "", tiles_origin);
-    cfg.csp = csp;
     web_config wcfg = {.map_tiles_url = opt_str(v, "map-tiles-url"),
                        .map_attribution = opt_str(v, "map-attribution")};
-    char updir[1024];
+    error err;
+    error_clear(&err);
+    if (session_open(v, &cs->s) != 0) {
+        free(cs);
+        return 1;
+    }
+    cs->opened = 1;
+    if (attachment_set_dir(uploads_dir(v, cs->updir, sizeof cs->updir), &err) != 0) {
+        fprintf(stderr, "guichet serve: uploads directory: %s\n", err.detail);
+        goto fail;
+    }
+    /* File parts stream next to where they will be kept: same file system, no /tmp limit. */
+    cfg.upload_tmp_dir = attachment_dir();
+    if (web_init(&wcfg, &err) != 0) {
+        fprintf(stderr, "guichet serve: templates: %s\n", err.detail);
+        goto fail;
+    }
+    cs->web_started = 1;
+    if (store_writer_start(cs->s.store, &err) != 0) {
+        fprintf(stderr, "guichet serve: cannot start the writer: %s\n", err.detail);
+        goto fail;
+    }
+    cs->writer_started = 1;
+    mailer_config mcfg = {.smtp_url = opt_str(v, "smtp-url"),
+                          .from_addr = opt_str(v, "mail-from"),
+                          .backoff_s = (int)opt_uint(v, "mail-backoff")};
+    cs->mail = mailer_start(cs->s.core, &mcfg, &err);
+    if (!cs->mail) {
+        fprintf(stderr, "guichet serve: e-mail: %s%s%s\n", err.arg, err.arg[0] ? ": " : "",
+                err.detail);
+        goto fail;
+    }
+    cs->srv = http_server_start(cs->s.core, &cfg, mounts, &err);
+    if (!cs->srv) {
+        fprintf(stderr, "guichet serve: %s\n", err.detail);
+        goto fail;
+    }
+    const catalogue *cat = catalogue_acquire(cs->s.core);
+    log_info("guichet %s serving %zu collectivité(s) on %s (port %d)", GUICHET_VERSION,
+             cat->n_tenants, cfg.listen, http_server_port(cs->srv));
+    catalogue_release(cs->s.core, cat);
+    *out = cs;
+    return 0;
+fail:
+    cli_server_stop(cs, 0);
+    return 1;
+}
 
+static int cmd_serve(const opt_values *v)
+{
     /* Signals are taken by sigwait below; block them before any thread starts so that no
      * worker thread receives them. */
     sigset_t set;
@@ -530,65 +644,15 @@ static int cmd_serve(const opt_values *v)
     sigaddset(&set, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
-
-    session s;
-    if (session_open(v, &s) != 0)
-        return 1;
-    error err;
-    error_clear(&err);
-    http_server *srv = NULL;
-    mailer *mail = NULL;
-    int rc = 1;
-    if (attachment_set_dir(uploads_dir(v, updir, sizeof updir), &err) != 0) {
-        fprintf(stderr, "guichet serve: uploads directory: %s\n", err.detail);
-        goto cleanup;
-    }
-    /* File parts stream next to where they will be kept: same file system, no /tmp limit. */
-    cfg.upload_tmp_dir = attachment_dir();
-    if (web_init(&wcfg, &err) != 0) {
-        fprintf(stderr, "guichet serve: templates: %s\n", err.detail);
-        goto cleanup;
-    }
-    if (store_writer_start(s.store, &err) != 0) {
-        fprintf(stderr, "guichet serve: cannot start the writer: %s\n", err.detail);
-        goto cleanup;
-    }
-    mailer_config mcfg = {.smtp_url = opt_str(v, "smtp-url"),
-                          .from_addr = opt_str(v, "mail-from"),
-                          .backoff_s = (int)opt_uint(v, "mail-backoff")};
-    mail = mailer_start(s.core, &mcfg, &err);
-    if (!mail) {
-        fprintf(stderr, "guichet serve: e-mail: %s%s%s\n", err.arg, err.arg[0] ? ": " : "",
-                err.detail);
-        goto cleanup;
-    }
-    srv = http_server_start(s.core, &cfg, mounts, &err);
-    if (!srv) {
-        fprintf(stderr, "guichet serve: %s\n", err.detail);
-        goto cleanup;
-    }
-    const catalogue *cat = catalogue_acquire(s.core);
-    log_info("guichet %s serving %zu collectivité(s) on %s (port %d)", GUICHET_VERSION,
-             cat->n_tenants, cfg.listen, http_server_port(srv));
-    catalogue_release(s.core, cat);
+    cli_server *cs = NULL;
+    int rc = server_start(v, &cs);
+    if (rc != 0)
+        return rc;
     int sig = 0;
     sigwait(&set, &sig);
     log_info("received %s: finishing the requests in flight", sig == SIGINT ? "SIGINT" : "SIGTERM");
-    http_server_stop(srv, 10000);
-    srv = NULL;
-    rc = 0;
-cleanup:
-    http_server_stop(srv, 0);
-    /* The mailer records what it sent through the writer: stop it first. */
-    mailer_stop(mail);
-    store_writer_stop(s.store);
-    store_writer_stats st;
-    store_writer_get_stats(s.store, &st);
-    log_info("stopped: %llu writes in %llu commits", (unsigned long long)st.jobs,
-             (unsigned long long)st.batches);
-    web_shutdown();
-    session_close(&s);
-    return rc;
+    cli_server_stop(cs, 10000);
+    return 0;
 }
 
 static const command commands[] = {
@@ -674,4 +738,14 @@ int cli_main(int argc, char **argv)
         fprintf(stderr, "guichet: unknown command '%s' (see guichet --help)\n", argv[1]);
     }
     return 2;
+}
+
+int cli_server_start(int argc, char **argv, cli_server **out)
+{
+    *out = NULL;
+    opt_values v;
+    int r = options_parse("guichet serve", serve_opts, argc, argv, &v);
+    if (r != 0)
+        return 2;
+    return server_start(&v, out);
 }

@@ -133,6 +133,13 @@ int options_parse(const char *cmd, const opt_spec *specs, int argc, char **argv,
 {
     memset(v, 0, sizeof *v);
     v->specs = specs;
+    size_t n_specs = 0;
+    while (specs[n_specs].name)
+        n_specs++;
+    if (n_specs > OPT_MAX) { /* our own bug: a command with more options than the table */
+        fprintf(stderr, "%s: internal error: %zu options, OPT_MAX is %d\n", cmd, n_specs, OPT_MAX);
+        return -1;
+    }
     const char *from_cli[OPT_MAX] = {0};
     const char *config = getenv("GUICHET_CONFIG");
     for (int i = 0; i < argc; i++) {

@@ -25,7 +25,7 @@ typedef struct opt_spec {
     const char *help;
 } opt_spec;
 
-#define OPT_MAX 24
+#define OPT_MAX 40
 
 typedef struct opt_values {
     const opt_spec *specs; /* terminated by a NULL name */

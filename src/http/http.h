@@ -146,6 +146,8 @@ http_server *http_server_start(core *c, const http_config *cfg, const http_mount
 void http_server_stop(http_server *srv, int timeout_ms);
 /* Bound port (useful with port 0). */
 int http_server_port(const http_server *srv);
+/* Requests between their request line and their completion, now. */
+int http_server_in_flight(const http_server *srv);
 const http_config *http_server_config(const http_server *srv);
 
 /* ---- for handlers ---- */

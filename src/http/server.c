@@ -1368,6 +1368,11 @@ int http_server_port(const http_server *srv)
     return srv->port;
 }
 
+int http_server_in_flight(const http_server *srv)
+{
+    return atomic_load(&srv->in_flight);
+}
+
 const http_config *http_server_config(const http_server *srv)
 {
     return &srv->cfg;
