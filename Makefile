@@ -26,7 +26,7 @@ ASSET_FILES := $(shell find templates static -type f ! -name '.*' ! -name '*~' 2
 LEAFLET_DIST := vendor/node_modules/leaflet/dist
 LIB_OBJ += $(BUILD)/obj/gen/assets.o
 
-.PHONY: all deps run test unit bench fuzz clean format check-banned print-pkgs FORCE
+.PHONY: all deps run test unit fault fuzz-replay bench fuzz clean format check-banned print-pkgs FORCE
 all: $(BUILD)/guichet
 
 deps:
@@ -70,12 +70,24 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libguichet.a
 	$(CC) $(CFLAGS) -Itests/unit -o $@ $< $(BUILD)/libguichet.a $(LDLIBS) -lcmocka
 
 # Fuzz targets replayed over their committed corpora by a plain main() (gcc, no libFuzzer).
-$(BUILD)/fuzz-replay/%: tests/fuzz/%.c tests/fuzz/replay_main.c $(BUILD)/libguichet.a
+# tests/support/ holds what several test programs share (an embedded server).
+SUPPORT_SRC := $(sort $(wildcard tests/support/*.c))
+$(BUILD)/fuzz-replay/%: tests/fuzz/%.c tests/fuzz/replay_main.c $(SUPPORT_SRC) $(BUILD)/libguichet.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $< tests/fuzz/replay_main.c $(BUILD)/libguichet.a $(LDLIBS)
+	$(CC) $(CFLAGS) -Itests/support -o $@ $< tests/fuzz/replay_main.c $(SUPPORT_SRC) \
+	  $(BUILD)/libguichet.a $(LDLIBS)
+
+# The fault loops: guichet's own allocations reach tests/fault/fault_hooks.c through --wrap.
+FAULT_WRAP := -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=strdup,--wrap=strndup
+$(BUILD)/fault/fault_loop: $(wildcard tests/fault/*.c tests/fault/*.h) $(SUPPORT_SRC) \
+                           $(BUILD)/libguichet.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Itests/support -Itests/fault -o $@ $(wildcard tests/fault/*.c) \
+	  $(SUPPORT_SRC) $(BUILD)/libguichet.a $(FAULT_WRAP) $(LDLIBS)
 
 unit: $(UNIT_BIN)
 fuzz-replay: $(FUZZ_REPLAY)
+fault: $(BUILD)/fault/fault_loop
 
 # make run: install what is missing, build, create the demo database when absent, serve.
 run:
@@ -86,7 +98,7 @@ run:
 # make test: install, build, run every test; ends with "N passed, N failed".
 test:
 	@scripts/install-deps test
-	@$(MAKE) --no-print-directory all unit fuzz-replay
+	@$(MAKE) --no-print-directory all unit fuzz-replay fault
 	@tests/run-all
 
 bench:

@@ -107,6 +107,7 @@ typedef struct conn_ctx {
     const char *method_name;
     buf body;
     int body_too_large;
+    int body_oom; /* the body fitted its limit but not in memory */
     int uri_too_long;
     int has_body;       /* announced by Content-Length or Transfer-Encoding */
     size_t body_seen;   /* bytes of body received */
@@ -449,8 +450,13 @@ static enum MHD_Result mp_iterator(void *cls, enum MHD_ValueKind kind, const cha
         }
         return MHD_YES;
     }
-    if (size > st->text_left || buf_append(&st->value, data, size) != 0) {
+    if (size > st->text_left) {
         error_set(&st->err, ERR_TOO_LARGE, st->key, "the form's text is over the body limit");
+        st->failed = 1;
+        return MHD_NO;
+    }
+    if (buf_append(&st->value, data, size) != 0) {
+        error_set(&st->err, ERR_UNAVAILABLE, st->key, "out of memory receiving the form");
         st->failed = 1;
         return MHD_NO;
     }
@@ -1013,6 +1019,12 @@ static void dispatch(conn_ctx *ctx)
         http_respond_error(rq, &err);
         return;
     }
+    if (ctx->body_oom) {
+        error err;
+        error_set(&err, ERR_UNAVAILABLE, NULL, "out of memory receiving the body");
+        http_respond_error(rq, &err);
+        return;
+    }
     rq->body = ctx->body.len ? buf_cstr(&ctx->body) : NULL;
     rq->body_len = ctx->body.len;
     if (rq->method == HTTP_GET && srv->cache &&
@@ -1157,8 +1169,8 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
                     error_set(&ctx->mp.err, ERR_BAD_REQUEST, NULL, "malformed multipart body");
                     ctx->mp.failed = 1;
                 }
-            } else if (buf_append(&ctx->body, upload_data, n) != 0) {
-                ctx->body_too_large = 1;
+            } else if (!ctx->body_oom && buf_append(&ctx->body, upload_data, n) != 0) {
+                ctx->body_oom = 1; /* within the limit (checked above): out of memory */
             }
             /* A body without a declared length that outgrew its limit: read a bounded amount
              * more to answer 413, then give up on the connection. */
