@@ -7,6 +7,7 @@
 #include <arpa/inet.h>
 #include <malloc.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -691,6 +692,9 @@ static void usage(FILE *out)
 
 int cli_main(int argc, char **argv)
 {
+    /* The database, its WAL and the uploads hold personal data: whatever the caller's umask,
+     * what guichet creates is for its own user only. */
+    umask(077);
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
         strcmp(argv[1], "help") == 0) {
         usage(argc < 2 ? stderr : stdout);

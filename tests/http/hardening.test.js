@@ -273,3 +273,39 @@ test('behind a reverse proxy: the client address comes from X-Forwarded-For, onl
         }
     });
 });
+
+test('what guichet writes and says about itself', async (t) => {
+    const srv = await startServer({ requests: 10, env: { GUICHET_BUSY_TIMEOUT_MS: '200' } });
+    t.after(() => srv.stop());
+
+    await t.test('the database and its WAL are readable by their owner only, whatever the umask', async () => {
+        /* The harness runs with the usual umask 022: before, the file came out 0644. */
+        for (const f of [srv.db, `${srv.db}-wal`]) {
+            if (!fs.existsSync(f)) continue;
+            const mode = fs.statSync(f).mode & 0o777;
+            assert.equal(mode & 0o077, 0, `${f} is ${mode.toString(8)}`);
+        }
+    });
+
+    await t.test('a 5xx of the JSON API gives no internal detail', async () => {
+        const { spawn } = require('node:child_process');
+        const locker = spawn('sqlite3', [srv.db], { stdio: ['pipe', 'pipe', 'pipe'] });
+        try {
+            let out = '';
+            locker.stdout.on('data', (c) => (out += c));
+            locker.stdin.write("PRAGMA busy_timeout=0;\nBEGIN EXCLUSIVE;\nSELECT 'locked';\n");
+            for (let i = 0; i < 250 && !out.includes('locked'); i++) await sleep(20);
+            assert.match(out, /locked/);
+            const r = await request(srv, 'PATCH', '/api/v1/requests/2026-000001', {
+                json: { priority: 'high' },
+                headers: { Authorization: `Bearer ${srv.keys.api}` },
+            });
+            assert.equal(r.status, 503, r.text);
+            assert.equal(r.json.error.code, 'service_unavailable');
+            assert.equal(r.json.error.detail, undefined, `detail leaked: ${r.text}`);
+            assert.doesNotMatch(r.text, /sqlite|database is locked|tx_|store/i);
+        } finally {
+            locker.kill('SIGKILL');
+        }
+    });
+});

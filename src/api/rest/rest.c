@@ -60,7 +60,9 @@ void rest_write_error(http_req *rq, const error *e)
     jsonw_string(&w, "message", err_message(code, rq->lang));
     if (e->arg[0])
         jsonw_string(&w, "argument", e->arg);
-    if (e->detail[0])
+    /* A client's mistake is explained; our own failures (5xx) say only the generic sentence:
+     * their detail (a store operation, SQLite's words) is for the log. */
+    if (e->detail[0] && err_http_status(code) < 500)
         jsonw_string(&w, "detail", e->detail);
     jsonw_object_end(&w);
     jsonw_object_end(&w);
