@@ -36,6 +36,14 @@ typedef struct store_department {
 
 typedef enum procedure_kind { PROCEDURE_INCIDENT = 0, PROCEDURE_DEMARCHE = 1 } procedure_kind;
 
+/* How much of a procedure's requests the Open311 GET endpoints show. A procedure exposed on
+ * Open311 takes POSTs whatever its level; the level only governs what is read back. */
+typedef enum open311_detail {
+    OPEN311_DETAIL_NONE = 0,   /* in no GET answer at all */
+    OPEN311_DETAIL_STATUS = 1, /* reference, service, department, status and dates only */
+    OPEN311_DETAIL_FULL = 2,   /* also description, location, media, attributes, public notes */
+} open311_detail;
+
 typedef struct store_procedure {
     int64_t id;
     int64_t tenant_id;
@@ -52,6 +60,7 @@ typedef struct store_procedure {
     int auto_public;         /* public at once, without an agent's acceptance */
     int allow_anonymous;     /* may be filed without any contact detail */
     int open311;             /* exposed on Open311 */
+    int open311_detail;      /* open311_detail: what Open311 GETs show of its requests */
     int delay_days;          /* expected processing time; 0: none */
     int active;
 } store_procedure;
@@ -268,7 +277,8 @@ typedef struct store_request_filter {
                                           always restrict */
     int64_t procedure_ids[STORE_FILTER_MAX_LIST];
     size_t n_procedure_ids;
-    int only_open311;                  /* only procedures exposed on Open311 */
+    int only_open311;                  /* only procedures exposed on Open311 whose requests its
+                                          GETs show (open311_detail above NONE) */
     const char *statuses[STORE_FILTER_MAX_LIST];
     size_t n_statuses;
     const char *channel;

@@ -410,10 +410,20 @@ test('back office: entrance and administration', async (t) => {
         });
         assert.equal(ok.status, 303, ok.text);
         assert.equal(ok.location.split('?')[0], '/agent/admin/demarches/test-proc');
-        const row = srv.sql("SELECT name, delay_days, kind, active, is_public FROM procedures WHERE code = 'test-proc'").trim();
-        assert.equal(row, 'Procédure de test|5|1|1|0');
+        const row = srv.sql("SELECT name, delay_days, kind, active, is_public, open311_detail FROM procedures WHERE code = 'test-proc'").trim();
+        assert.equal(row, 'Procédure de test|5|1|1|0|0', 'Open311 shows nothing unless asked');
         const pid = srv.sql("SELECT id FROM procedures WHERE code = 'test-proc'").trim();
         assert.equal(auditCount(srv, `action = 'admin' AND object_kind = 'procedure' AND object_ids = '${pid}'`), 1);
+        const form = await admin.get('/agent/admin/demarches/test-proc');
+        assert.match(form.text, /name="open311_detail" value="none" checked/);
+        const detail = await admin.submit('/agent/admin/demarches/test-proc', {
+            name: 'Procédure de test', kind: 'demarche', department: 'voirie', delay_days: '5',
+            active: '1', open311: '1', open311_detail: 'status', attributes: '[]',
+        });
+        assert.equal(detail.status, 303, detail.text);
+        assert.equal(srv.sql("SELECT open311_detail FROM procedures WHERE code = 'test-proc'").trim(), '1');
+        assert.match((await admin.get('/agent/admin/demarches/test-proc')).text,
+                     /name="open311_detail" value="status" checked/);
         const edit = await admin.submit('/agent/admin/demarches/test-proc', {
             name: 'Procédure renommée', kind: 'demarche', department: '', delay_days: '0', attributes: '[]',
         });
