@@ -444,9 +444,8 @@ void http_set_cookie(http_req *rq, const char *name, const char *value, long max
 
 void http_redirect(http_req *rq, const char *location)
 {
-    /* Only local paths: "/x" but not "//host" or "/\host", and no header injection. */
-    if (!location || location[0] != '/' || location[1] == '/' || location[1] == '\\' ||
-        strpbrk(location, "\r\n") || strlen(location) > 2000)
+    /* Only paths of this site, read so by every URL parser (no header injection either). */
+    if (!form_local_path(location))
         location = "/";
     http_add_header(rq, "Location", arena_strdup(rq->arena, location));
     http_add_header(rq, "Cache-Control", "no-store");

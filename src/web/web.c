@@ -17,6 +17,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "core/account.h"
 #include "core/session.h"
 #include "util/log.h"
 #include "web/i18n.h"
@@ -289,6 +290,40 @@ void web_render(http_req *rq, int status, const char *name, json_t *ctx)
 void web_redirect(http_req *rq, const char *path)
 {
     http_redirect(rq, path);
+}
+
+/* ---- rate limits of the forms ---- */
+
+static int take(http_req *rq, const char *bucket, double rate, double burst)
+{
+    error e;
+    if (http_ratelimit(rq, bucket, rate, burst, &e) == 0)
+        return 0;
+    web_write_error(rq, &e);
+    return -1;
+}
+
+int web_limit(http_req *rq, const char *name, const char *extra, double rate, double burst)
+{
+    const char *bucket =
+        arena_printf(rq->arena, "%s:%s%s%s", name, rq->client_ip ? rq->client_ip : "?",
+                     extra ? ":" : "", extra ? extra : "");
+    return take(rq, bucket ? bucket : name, rate, burst);
+}
+
+int web_limit_shared(http_req *rq, const char *name, const char *extra, double rate, double burst)
+{
+    const char *bucket = arena_printf(rq->arena, "%s:%s", name, extra ? extra : "");
+    return take(rq, bucket ? bucket : name, rate, burst);
+}
+
+const char *web_email_key(http_req *rq, const char *email)
+{
+    char *k = arena_alloc(rq->arena, ACCOUNT_EMAIL_MAX + 1);
+    if (!k)
+        return "";
+    account_email_fold(email, k); /* too long: its first bytes are key enough */
+    return k;
 }
 
 /* ---- the HTML error page ---- */
