@@ -77,6 +77,7 @@ static int apply_catalogue(store *s, void *arg, error *err)
                           .auto_public = 1,
                           .allow_anonymous = 1,
                           .open311 = 1,
+                          .open311_detail = OPEN311_DETAIL_FULL,
                           .delay_days = 10,
                           .active = 1};
     store_procedure p2 = {.tenant_id = fx->tenant,
@@ -84,6 +85,7 @@ static int apply_catalogue(store *s, void *arg, error *err)
                           .name = "Tag",
                           .department_id = fx->dep_proprete,
                           .open311 = 1,
+                          .open311_detail = OPEN311_DETAIL_STATUS,
                           .active = 1};
     store_procedure p3 = {.tenant_id = fx->tenant,
                           .code = "etat-civil",
@@ -237,7 +239,7 @@ static void test_open_and_migrate(void **state)
     assert_int_equal(v, 0);
     assert_int_equal(s->ops->migrate(s, &err), 0);
     assert_int_equal(s->ops->schema_version(s, &v, &err), 0);
-    assert_int_equal(v, 4);
+    assert_int_equal(v, 5);
     int v1 = v;
     assert_int_equal(s->ops->migrate(s, &err), 0); /* idempotent */
     assert_int_equal(s->ops->schema_version(s, &v, &err), 0);
@@ -612,6 +614,20 @@ static void test_search(void **state)
     assert_int_equal(n, 8);
     for (size_t i = 0; i < n; i++)
         assert_int_not_equal(rs[i].procedure_id, fx->proc_hidden);
+    /* Exposed on Open311 but showing nothing there: not listed either. */
+    proc_arg none = {.p = {.tenant_id = fx->tenant,
+                           .code = "tag",
+                           .name = "Tag",
+                           .department_id = fx->dep_proprete,
+                           .open311 = 1,
+                           .open311_detail = OPEN311_DETAIL_NONE,
+                           .active = 1}};
+    error perr;
+    assert_int_equal(store_write_sync(fx->s, apply_procedure, &none, &perr), 0);
+    n = search(fx, &f, &a, &rs);
+    assert_int_equal(n, 4);
+    for (size_t i = 0; i < n; i++)
+        assert_int_equal(rs[i].procedure_id, fx->proc_trou);
 
     f = base_filter(fx, 100);
     f.statuses[0] = "open";
@@ -1446,9 +1462,11 @@ static void test_migrate_1_to_2(void **state)
     assert_int_equal(s->ops->migrate(s, &err), 0);
     assert_int_equal(s->ops->migrate(s, &err), 0); /* idempotent */
     assert_int_equal(s->ops->schema_version(s, &v, &err), 0);
-    assert_int_equal(v, 4);
+    assert_int_equal(v, 5);
     assert_int_equal(s->ops->config_version(s, &cv1, &err), 0);
-    assert_int_equal(cv1, cv0);
+    /* Only migration 5 changes the catalogue: it gives the public procedure its Open311
+     * level (what it showed so far, everything). */
+    assert_int_equal(cv1, cv0 + 1);
 
     arena a;
     arena_init(&a, 0);
@@ -1466,6 +1484,7 @@ static void test_migrate_1_to_2(void **state)
     assert_int_equal(s->ops->catalogue_load(s, &a, &cat, &err), 0);
     assert_int_equal(cat.n_procedures, 1);
     assert_int_equal(cat.procedures[0].is_public, 1);
+    assert_int_equal(cat.procedures[0].open311_detail, OPEN311_DETAIL_FULL);
     assert_int_equal(cat.procedures[0].auto_public, 0);
     assert_int_equal(cat.procedures[0].allow_anonymous, 0);
     /* The e-mail index serves the old row, case-insensitively. */
@@ -3377,7 +3396,7 @@ static void test_migrate_2_to_3(void **state)
     assert_int_equal(s->ops->migrate(s, &err), 0); /* idempotent */
     int v = -1;
     assert_int_equal(s->ops->schema_version(s, &v, &err), 0);
-    assert_int_equal(v, 4);
+    assert_int_equal(v, 5);
 
     arena a;
     arena_init(&a, 0);
