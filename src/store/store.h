@@ -438,10 +438,14 @@ typedef struct store_ops {
                                   const char *moderation, error *err);
 
     /* Citizen's actions on a request. tx_request_update also writes citizen_id, notify,
-     * is_public, rating and rating_comment. A supporter key (a hash of the account or the
-     * browser) counts once per request: *added 0 when it already did. */
+     * is_public, rating and rating_comment. A «moi aussi» names its supporter by keys[0..n)
+     * (hashes of the account, the browser, the client's network): every key is recorded,
+     * and the request counts one more supporter only when none of them was known for it
+     * (*added 1), so that a new browser on a known network, or a known browser on a new
+     * network, adds nothing (*added 0). */
     int (*tx_request_support)(store *s, int64_t tenant_id, int64_t request_id,
-                              const char *supporter_key, int64_t when, int *added, error *err);
+                              const char *const *keys, size_t n_keys, int64_t when, int *added,
+                              error *err);
 
     /* ---- back office ---- */
     /* Agents, with their departments. email is compared lowercased. *found 0: none. */

@@ -2285,23 +2285,32 @@ static void test_only_public(void **state)
 
 typedef struct support_arg {
     int64_t tenant_id, request_id;
-    const char *key;
+    const char *const *keys;
+    size_t n_keys;
     int added;
 } support_arg;
 
 static int apply_support(store *s, void *arg, error *err)
 {
     support_arg *sa = arg;
-    return s->ops->tx_request_support(s, sa->tenant_id, sa->request_id, sa->key, 77, &sa->added,
-                                      err);
+    return s->ops->tx_request_support(s, sa->tenant_id, sa->request_id, sa->keys, sa->n_keys, 77,
+                                      &sa->added, err);
+}
+
+/* «Moi aussi» by the supporter named by keys[0..n): 1 counted, 0 not, -1 failed. */
+static int support_keys(fixture *fx, int64_t tenant, int64_t request_id, const char *const *keys,
+                        size_t n, error *err)
+{
+    support_arg sa = {
+        .tenant_id = tenant, .request_id = request_id, .keys = keys, .n_keys = n, .added = -1};
+    if (store_write_sync(fx->s, apply_support, &sa, err) != 0)
+        return -1;
+    return sa.added;
 }
 
 static int support(fixture *fx, int64_t tenant, int64_t request_id, const char *key, error *err)
 {
-    support_arg sa = {.tenant_id = tenant, .request_id = request_id, .key = key, .added = -1};
-    if (store_write_sync(fx->s, apply_support, &sa, err) != 0)
-        return -1;
-    return sa.added;
+    return support_keys(fx, tenant, request_id, &key, 1, err);
 }
 
 static int supporters_of(fixture *fx, const char *ref)
@@ -2346,6 +2355,18 @@ static void test_support(void **state)
     error_clear(&err);
     assert_int_equal(support(fx, fx->tenant, id, "", &err), -1);
     assert_int_equal(err.code, ERR_MISSING_ARG);
+    assert_int_equal(support_keys(fx, fx->tenant, id, NULL, 0, &err), -1);
+    /* Several keys (browser, network): counted only when none is known, all remembered. */
+    const char *const both[] = {"browser-a", "net-1"};
+    assert_int_equal(support_keys(fx, fx->tenant, id, both, 2, &err), 1);
+    assert_int_equal(supporters_of(fx, ref), 3);
+    const char *const new_browser[] = {"browser-b", "net-1"};
+    assert_int_equal(support_keys(fx, fx->tenant, id, new_browser, 2, &err), 0);
+    const char *const new_net[] = {"browser-b", "net-2"};
+    assert_int_equal(support_keys(fx, fx->tenant, id, new_net, 2, &err), 0); /* b remembered */
+    const char *const fresh[] = {"browser-c", "net-3"};
+    assert_int_equal(support_keys(fx, fx->tenant, id, fresh, 2, &err), 1);
+    assert_int_equal(supporters_of(fx, ref), 4);
 }
 
 /* ==== back office (migration 3) ==== */

@@ -297,8 +297,8 @@ int store_sqlite_attachments_list(store *s, int64_t tenant_id, int64_t request_i
 int store_sqlite_tx_attachment_moderate(store *s, int64_t tenant_id, int64_t id,
                                         const char *moderation, error *err);
 int store_sqlite_tx_request_support(store *s, int64_t tenant_id, int64_t request_id,
-                                    const char *supporter_key, int64_t when, int *added,
-                                    error *err);
+                                    const char *const *keys, size_t n_keys, int64_t when,
+                                    int *added, error *err);
 
 /* Back office, in sqlite_backoffice.c. */
 int store_sqlite_agent_get(store *s, int64_t tenant_id, int64_t id, arena *a, store_agent *out,
