@@ -38,6 +38,10 @@ typedef struct attachment_upload {
  * thread (it is CPU work, not storage). */
 int attachment_prepare(const attachment_upload *up, arena *a, store_attachment *out,
                        error *err);
+/* 1 when err is attachment_prepare refusing a photo or PDF that does not decode whole (cut
+ * off during the transfer, corrupt): the visitor should send the file again rather than
+ * another type. 0 for any other error. */
+int attachment_is_damaged(const error *err);
 /* Removes a prepared file that will not be saved (e.g. the form had another error). */
 void attachment_discard(const store_attachment *at);
 /* Records prepared attachments for request_id (event_id 0: filed with the request) from

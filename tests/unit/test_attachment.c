@@ -567,6 +567,34 @@ static void test_pixel_limit(void **state)
     arena_free(&a);
 }
 
+/* Cut-off photos (issue 9): libvips would complete them with grey; they must be refused as
+ * damaged, in every format, and a whole one of the same kind still passes. */
+static void test_truncated_refused(void **state)
+{
+    (void)state;
+    static const char *const formats[] = {"png", "jpeg", "webp"};
+    for (size_t i = 0; i < sizeof formats / sizeof formats[0]; i++) {
+        blob in = make_image(640, 480, formats[i], 0);
+        expect_refused(in.data, in.len * 6 / 10, ERR_INVALID_ARG, formats[i]);
+        arena a;
+        arena_init(&a, 0);
+        attachment_upload up = {.field = "photos", .data = (char *)in.data, .len = in.len * 6 / 10};
+        store_attachment at;
+        error err;
+        error_clear(&err);
+        assert_int_equal(attachment_prepare(&up, &a, &at, &err), -1);
+        assert_true(attachment_is_damaged(&err));
+        up.len = in.len;
+        assert_int_equal(attachment_prepare(&up, &a, &at, &err), 0);
+        attachment_discard(&at);
+        arena_free(&a);
+        blob_free(&in);
+    }
+    error other;
+    error_set(&other, ERR_INVALID_ARG, "photos", "not a photo");
+    assert_false(attachment_is_damaged(&other));
+}
+
 /* The stored name of a 16 × 16 PNG uploaded as `name`. */
 static const char *name_for(arena *a, const char *name)
 {
@@ -800,6 +828,7 @@ int main(void)
         cmocka_unit_test(test_refused_types),
         cmocka_unit_test(test_size_limit),
         cmocka_unit_test(test_pixel_limit),
+        cmocka_unit_test(test_truncated_refused),
         cmocka_unit_test(test_filename_sanitised),
         cmocka_unit_test(test_path),
         cmocka_unit_test(test_concurrent_prepares),
