@@ -264,6 +264,21 @@ static void keep_private(http_req *rq, json_t *ctx)
         rq->cacheable = 0;
 }
 
+/* The one place that decides what caches may do with a page, called before every HTML
+ * answer: a page that is not the same for every visitor (not cacheable: a citizen's or an
+ * agent's page, a tracking page reached with its token, a form with this browser's CSRF
+ * token or what was typed into it, an error page) may hold personal data, so no cache,
+ * shared or the browser's own, may store it. A handler's own Cache-Control stands. */
+static void cache_policy(http_req *rq)
+{
+    if (rq->cacheable)
+        return;
+    for (size_t i = 0; i < rq->n_headers_out; i++)
+        if (strcasecmp(rq->headers_out[i][0], "Cache-Control") == 0)
+            return;
+    http_add_header(rq, "Cache-Control", "no-store");
+}
+
 void web_render(http_req *rq, int status, const char *name, json_t *ctx)
 {
     error e;
@@ -284,6 +299,7 @@ void web_render(http_req *rq, int status, const char *name, json_t *ctx)
     }
     keep_private(rq, ctx);
     json_decref(ctx);
+    cache_policy(rq);
     http_respond(rq, status, "text/html; charset=utf-8");
 }
 
@@ -397,6 +413,8 @@ void web_write_error(http_req *rq, const error *err)
             json_object_set_new(ctx, "login_link", json_true());
         if (tmpl_render(set, "errors/error", ctx, &rq->out, &e) == 0) {
             json_decref(ctx);
+            rq->cacheable = 0;
+            cache_policy(rq);
             http_respond(rq, status, "text/html; charset=utf-8");
             return;
         }
@@ -494,6 +512,8 @@ int web_shared_page(http_req *rq, const char *key)
         buf_reset(&rq->out);
         return 0;
     }
+    rq->cacheable = 0; /* this visitor's own CSRF token is in it */
+    cache_policy(rq);
     http_respond(rq, 200, "text/html; charset=utf-8");
     return 1;
 }

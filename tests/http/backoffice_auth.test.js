@@ -535,9 +535,16 @@ test('back-office login: no open redirect, one rate-limit bucket per address how
             assert.equal(r.location, '/agent/', `${JSON.stringify(retour)} → ${JSON.stringify(r.location)}`);
         }
         /* The address is looked up as it is counted: trimmed, lowercased. */
-        const ok = await passwordStep(new Browser(srv), ' BO-Retour@ville-demo.test ', PASSWORD, '/agent/saisie');
+        const agent = new Browser(srv);
+        const ok = await passwordStep(agent, ' BO-Retour@ville-demo.test ', PASSWORD, '/agent/saisie');
         assert.equal(ok.status, 303, ok.text.slice(0, 500));
         assert.equal(ok.location, '/agent/saisie', 'a back-office path is kept');
+        /* Back-office pages hold personal data: no cache may store them. */
+        for (const p of ['/agent/', '/agent/saisie']) {
+            const r = await agent.get(p);
+            assert.equal(r.status, 200, p);
+            assert.equal(r.headers.get('cache-control'), 'no-store', `${p}: Cache-Control`);
+        }
     });
 
     await t.test('login attempts with variants of one address share its bucket', async () => {

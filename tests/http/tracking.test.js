@@ -479,6 +479,23 @@ test('tracking, messages, rating, reopening, public incidents', async (t) => {
         assert.doesNotMatch(other.text, new RegExp(reference));
     });
 
+    /* Pen-test finding (issue 9): tracking pages and «Mes demandes» hold personal data and
+     * said nothing to caches. */
+    await t.test('pages with personal data are never stored by caches', async () => {
+        const noStore = (r, what) => {
+            assert.ok(r.status < 500, `${what}: ${r.status}`);
+            assert.match(r.headers.get('cache-control') || '', /no-store/, `${what}: Cache-Control`);
+        };
+        const anon = browser(srv);
+        noStore(await anon.get(trackUrl), 'tracking page with its token');
+        const lookup = await anon.get('/suivi');
+        noStore(await anon.post('/suivi', { csrf_token: csrfOf(lookup.text), reference, code: 'pas-le-bon' }),
+                'tracking lookup refused');
+        const citizen = await loggedIn(srv, 'cache.test@example.org');
+        for (const p of ['/mes-demandes', '/compte/preferences', '/', `/signalements/${reference}`])
+            noStore(await citizen.get(p), `${p} for a signed-in citizen`);
+    });
+
     await t.test('looking requests up is rate-limited', async () => {
         const b = browser(srv);
         const csrf = csrfOf((await b.get('/suivi')).text);

@@ -111,7 +111,6 @@ static void finish_login(http_req *rq, const store_agent *a, const char *retour)
     clear_pending(rq);
     http_set_cookie(rq, CSRF_COOKIE, "", 0, 1);
     bo_audit_wait(rq, a, "login", "agent", &a->id, 1);
-    http_add_header(rq, "Cache-Control", "no-store");
     web_redirect(rq, retour);
 }
 
@@ -481,7 +480,6 @@ static void logout_post(http_req *rq)
     http_set_cookie(rq, BO_SESSION_COOKIE, "", 0, 1);
     clear_pending(rq);
     http_set_cookie(rq, CSRF_COOKIE, "", 0, 1);
-    http_add_header(rq, "Cache-Control", "no-store");
     web_redirect(rq,
                  arena_printf(rq->arena, "/agent/connexion?deconnecte=1%s", lang_suffix(rq, '&')));
 }
