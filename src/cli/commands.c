@@ -500,6 +500,12 @@ static int cmd_serve(const opt_values *v)
         fprintf(stderr, "guichet serve: uploads directory: %s\n", err.detail);
         goto cleanup;
     }
+    /* Before serving, while no upload is in flight: files a crash left without their row. */
+    size_t swept = 0;
+    if (attachment_sweep(s.core, &swept, &err) != 0)
+        log_warn("uploads directory not swept: %s", err.detail);
+    else if (swept)
+        log_info("uploads directory: %zu orphan file(s) removed", swept);
     if (web_init(&wcfg, &err) != 0) {
         fprintf(stderr, "guichet serve: templates: %s\n", err.detail);
         goto cleanup;

@@ -6,6 +6,7 @@
  */
 #include "core/attachment.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -504,6 +505,52 @@ int attachment_prepare(const attachment_upload *up, arena *a, store_attachment *
         return error_set(err, ERR_INTERNAL, NULL, "out of memory");
     }
     return 0;
+}
+
+int attachment_sweep(core *c, size_t *removed, error *err)
+{
+    if (removed)
+        *removed = 0;
+    if (!g_dir[0])
+        return error_set(err, ERR_INTERNAL, NULL, "uploads directory not set");
+    DIR *d = opendir(g_dir);
+    if (!d)
+        return error_set(err, ERR_INTERNAL, "uploads-dir", "cannot read %.150s: %s", g_dir,
+                         strerror(errno));
+    store *s = core_store(c);
+    size_t n_removed = 0, foreign = 0;
+    int rc = 0;
+    const struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        const char *name = e->d_name;
+        if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+            continue;
+        if (!valid_storage_name(name)) {
+            foreign++;
+            continue;
+        }
+        int known = 1;
+        if (s->ops->attachment_file_known(s, name, &known, err) != 0) {
+            rc = -1;
+            break;
+        }
+        if (known)
+            continue;
+        if (unlinkat(dirfd(d), name, 0) == 0) {
+            log_info("attachment: removed orphan file %s (no attachment refers to it)", name);
+            n_removed++;
+        } else if (errno != ENOENT) {
+            log_warn("attachment: cannot remove orphan file %s: %s", name, strerror(errno));
+        }
+    }
+    closedir(d);
+    if (foreign)
+        log_warn("attachment: %zu entr%s of the uploads directory not named by guichet, left "
+                 "alone",
+                 foreign, foreign > 1 ? "ies" : "y");
+    if (removed)
+        *removed = n_removed;
+    return rc;
 }
 
 int attachment_is_damaged(const error *err)

@@ -48,6 +48,12 @@ void attachment_discard(const store_attachment *at);
  * inside a write job. */
 int attachment_save_tx(store *s, int64_t tenant_id, int64_t request_id, int64_t event_id,
                        store_attachment *at, size_t n, error *err);
+/* Removes from the uploads directory every file named like ours (attachment_path) that no
+ * attachment row refers to: what a crash (kill -9, power loss) left between a file's write
+ * and its row's commit. Each removal is logged; files named otherwise are left alone (not
+ * ours to remove) and counted in the log. Call at start-up, before serving: a file being
+ * prepared by a request in flight has no row yet. *removed (may be NULL) gets the count. */
+int attachment_sweep(core *c, size_t *removed, error *err);
 /* Full path of a stored file (in a). */
 const char *attachment_path(arena *a, const char *storage_name);
 

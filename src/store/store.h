@@ -436,6 +436,10 @@ typedef struct store_ops {
                             store_attachment **out, size_t *n, error *err);
     int (*tx_attachment_moderate)(store *s, int64_t tenant_id, int64_t id,
                                   const char *moderation, error *err);
+    /* *known 1 when an attachment of any tenant keeps its file or its thumbnail under the
+     * storage name `name`: the uploads directory is the instance's, not a tenant's. For
+     * the start-up sweep of files no row refers to. */
+    int (*attachment_file_known)(store *s, const char *name, int *known, error *err);
 
     /* Citizen's actions on a request. tx_request_update also writes citizen_id, notify,
      * is_public, rating and rating_comment. A «moi aussi» names its supporter by keys[0..n)

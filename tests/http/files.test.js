@@ -598,3 +598,30 @@ test('a photo filed with a new incident on the portal form comes back without EX
     /* and not to anyone else */
     assert.equal((await download(srv, attachmentUrl(filed.reference, links[0].id))).status, 404);
 });
+
+/* Pen-test finding (issue 9): a kill -9 between a file's write and its row's commit left
+ * the file behind for ever. The server sweeps the uploads directory when it starts. */
+test('files no attachment refers to are swept at start-up; referenced ones stay', async () => {
+    const uploads = path.join(srv.dir, 'uploads');
+    const referenced = srv.sql("SELECT storage_name FROM attachments UNION ALL " +
+                               "SELECT thumb_name FROM attachments WHERE thumb_name IS NOT NULL;")
+        .split('\n').map((s) => s.trim()).filter(Boolean);
+    assert.ok(referenced.length >= 4, 'the earlier tests stored files');
+    for (const name of referenced) assert.ok(fs.existsSync(path.join(uploads, name)), name);
+    const hex = () => require('node:crypto').randomBytes(16).toString('hex');
+    const orphans = [`${hex()}.jpg`, `${hex()}.pdf`, `${hex()}.jpg`];
+    for (const name of orphans) fs.writeFileSync(path.join(uploads, name), 'left by a crash', { mode: 0o600 });
+    const foreign = 'LISEZMOI.txt'; /* not a name guichet gives: not its to remove */
+    fs.writeFileSync(path.join(uploads, foreign), 'notes de l\'administrateur');
+
+    await srv.kill9();
+    await srv.restart();
+
+    for (const name of orphans) assert.ok(!fs.existsSync(path.join(uploads, name)), `${name} is still there`);
+    for (const name of referenced) assert.ok(fs.existsSync(path.join(uploads, name)), `${name} was removed`);
+    assert.ok(fs.existsSync(path.join(uploads, foreign)), 'a file guichet did not name was removed');
+    for (const name of orphans) assert.match(srv.log(), new RegExp(`removed orphan file ${name}`));
+    /* and the stored files still serve */
+    const d = await download(srv, attachmentUrl(demo.reference, replied.photo, demo.token));
+    assert.equal(d.status, 200);
+});

@@ -743,6 +743,28 @@ static void test_save_tx(void **state)
     assert_int_equal(s->ops->attachment_get(s, tenant_id + 1, at[1].id, &a, &got, &found, &err), 0);
     assert_int_equal(found, 0);
 
+    /* A photo prepared but never saved, as a crash before the commit leaves it (file and
+     * thumbnail), and a file guichet did not name: the sweep removes the first two only. */
+    store_attachment orphan;
+    assert_int_equal(attachment_prepare(&up2, &a, &orphan, &err), 0);
+    char foreign[256];
+    snprintf(foreign, sizeof foreign, "%s/LISEZMOI.txt", g_uploads);
+    FILE *f = fopen(foreign, "w");
+    assert_non_null(f);
+    fclose(f);
+    size_t removed = 0;
+    assert_int_equal(attachment_sweep(c, &removed, &err), 0);
+    assert_int_equal(removed, 2);
+    assert_int_equal(access(attachment_path(&a, orphan.storage_name), F_OK), -1);
+    assert_int_equal(access(attachment_path(&a, orphan.thumb_name), F_OK), -1);
+    for (size_t i = 0; i < 2; i++)
+        assert_int_equal(access(attachment_path(&a, at[i].storage_name), F_OK), 0);
+    assert_int_equal(access(attachment_path(&a, at[1].thumb_name), F_OK), 0);
+    assert_int_equal(access(foreign, F_OK), 0);
+    assert_int_equal(attachment_sweep(c, &removed, &err), 0);
+    assert_int_equal(removed, 0);
+    unlink(foreign);
+
     attachment_discard(&at[0]);
     attachment_discard(&at[1]);
     blob_free(&png);

@@ -560,6 +560,25 @@ int store_sqlite_attachment_get(store *s, int64_t tenant_id, int64_t id, arena *
     return store_sqlite_read_one(c, st, read_attachment, a, out, found, "attachment_get", err);
 }
 
+int store_sqlite_attachment_file_known(store *s, const char *name, int *known, error *err)
+{
+    *known = 0;
+    store_sqlite_conn *c = reader(s, err);
+    if (!c)
+        return -1;
+    sqlite3_stmt *st = store_sqlite_stmt(c, SQ_ATTACHMENT_FILE_KNOWN, err);
+    if (!st)
+        return -1;
+    store_sqlite_bind_text(st, 1, name);
+    int rc = sqlite3_step(st), ret = 0;
+    if (rc == SQLITE_ROW)
+        *known = 1;
+    else if (rc != SQLITE_DONE)
+        ret = store_sqlite_fail(c->db, rc, "attachment_file_known", err);
+    store_sqlite_done(st);
+    return ret;
+}
+
 int store_sqlite_attachments_list(store *s, int64_t tenant_id, int64_t request_id, arena *a,
                                   store_attachment **out, size_t *n, error *err)
 {

@@ -164,6 +164,9 @@ const char *const store_sqlite_stmt_sql[SQ_STMT_COUNT] = {
         "SELECT " SQ_ATTACHMENT_COLUMNS " FROM attachments WHERE tenant_id = ?1 AND id = ?2",
     [SQ_ATTACHMENTS_LIST] = "SELECT " SQ_ATTACHMENT_COLUMNS " FROM attachments WHERE "
                             "request_id = ?2 AND tenant_id = ?1 ORDER BY id",
+    /* Both columns are indexed (the thumbnail's by migration 5). */
+    [SQ_ATTACHMENT_FILE_KNOWN] = "SELECT 1 FROM attachments WHERE storage_name = ?1 UNION ALL "
+                                 "SELECT 1 FROM attachments WHERE thumb_name = ?1 LIMIT 1",
     [SQ_ATTACHMENT_MODERATE] =
         "UPDATE attachments SET moderation = ?3 WHERE tenant_id = ?1 AND id = ?2",
     /* Only for a request of that tenant; an existing (request, key) pair is left alone. */
@@ -779,6 +782,7 @@ static const store_ops sqlite_ops = {
     .attachment_get = store_sqlite_attachment_get,
     .attachments_list = store_sqlite_attachments_list,
     .tx_attachment_moderate = store_sqlite_tx_attachment_moderate,
+    .attachment_file_known = store_sqlite_attachment_file_known,
     .tx_request_support = store_sqlite_tx_request_support,
     .agent_get = store_sqlite_agent_get,
     .agent_find_email = store_sqlite_agent_find_email,
