@@ -598,6 +598,12 @@ static int server_start(const opt_values *v, cli_server **out)
         fprintf(stderr, "guichet serve: uploads directory: %s\n", err.detail);
         goto fail;
     }
+    /* Before serving, while no upload is in flight: files a crash left without their row. */
+    size_t swept = 0;
+    if (attachment_sweep(cs->s.core, &swept, &err) != 0)
+        log_warn("uploads directory not swept: %s", err.detail);
+    else if (swept)
+        log_info("uploads directory: %zu orphan file(s) removed", swept);
     /* File parts stream next to where they will be kept: same file system, no /tmp limit. */
     cfg.upload_tmp_dir = attachment_dir();
     if (web_init(&wcfg, &err) != 0) {

@@ -1026,6 +1026,16 @@ static int flush(demo_gen *g, error *err)
 
 /* ---- catalogue ---- */
 
+/* What Open311 shows of a demo procedure's requests: the public incidents in full;
+ * stationnement gênant, exposed but never public (licence plates, the reporter's street),
+ * its status only, so that the app that filed a report can follow it; nothing of the rest. */
+static open311_detail demo_open311_detail(const demo_procedure *dp)
+{
+    if (!dp->open311)
+        return OPEN311_DETAIL_NONE;
+    return dp->is_public ? OPEN311_DETAIL_FULL : OPEN311_DETAIL_STATUS;
+}
+
 static int load_catalogue(core *c, int64_t *tenant_out, error *err)
 {
     int64_t tenant_id = 0;
@@ -1063,6 +1073,7 @@ static int load_catalogue(core *c, int64_t *tenant_out, error *err)
             .auto_public = (dp->flags & DEMO_AUTO_PUBLIC) != 0,
             .allow_anonymous = (dp->flags & DEMO_ANONYMOUS) != 0,
             .open311 = dp->open311,
+            .open311_detail = demo_open311_detail(dp),
             .delay_days = dp->delay_days,
             .active = 1,
         };

@@ -17,7 +17,7 @@
 #include "util/timeutil.h"
 #include "util/utf8.h"
 
-#define EMAIL_MAX 254
+#define EMAIL_MAX ACCOUNT_EMAIL_MAX
 #define EMAIL_LOCAL_MAX 64
 #define NAME_MAX_CHARS 100
 #define PHONE_MAX 32
@@ -41,31 +41,48 @@ static const char *const common_passwords[] = {
 
 /* ---- input checks ---- */
 
+int account_email_fold(const char *in, char out[ACCOUNT_EMAIL_MAX + 1])
+{
+    static const char space[] = " \t\r\n\f\v";
+    if (!in)
+        in = "";
+    while (*in && strchr(space, *in))
+        in++;
+    size_t n = strlen(in);
+    while (n > 0 && strchr(space, in[n - 1]))
+        n--;
+    int rc = 0;
+    if (n > ACCOUNT_EMAIL_MAX) {
+        n = ACCOUNT_EMAIL_MAX;
+        rc = -1;
+    }
+    for (size_t i = 0; i < n; i++)
+        out[i] = (in[i] >= 'A' && in[i] <= 'Z') ? (char)(in[i] + ('a' - 'A')) : in[i];
+    out[n] = '\0';
+    return rc;
+}
+
 /* Lowercases and checks an address into out[EMAIL_MAX + 1]; 0, or -1 with ERR_INVALID_ARG
  * "email". Deliberately plain: local@domain.tld, printable ASCII, no quoted forms. */
 static int email_normalise(const char *in, char *out, error *err)
 {
     if (!in)
         return error_set(err, ERR_INVALID_ARG, "email", "an e-mail address is required");
-    while (*in == ' ' || *in == '\t')
-        in++;
-    size_t n = strlen(in);
-    while (n > 0 && (in[n - 1] == ' ' || in[n - 1] == '\t'))
-        n--;
-    if (n < 6 || n > EMAIL_MAX)
+    if (account_email_fold(in, out) != 0)
+        return error_set(err, ERR_INVALID_ARG, "email", "not an e-mail address");
+    size_t n = strlen(out);
+    if (n < 6)
         return error_set(err, ERR_INVALID_ARG, "email", "not an e-mail address");
     size_t at = n, ats = 0;
     for (size_t i = 0; i < n; i++) {
-        unsigned char ch = (unsigned char)in[i];
+        unsigned char ch = (unsigned char)out[i];
         if (ch == '@') {
             at = i;
             ats++;
         } else if (ch <= ' ' || ch >= 0x7f || strchr("\"(),:;<>[\\]", ch)) {
             return error_set(err, ERR_INVALID_ARG, "email", "not an e-mail address");
         }
-        out[i] = (ch >= 'A' && ch <= 'Z') ? (char)(ch + 32) : (char)ch;
     }
-    out[n] = '\0';
     if (ats != 1 || at == 0 || at > EMAIL_LOCAL_MAX || n - at - 1 < 4)
         return error_set(err, ERR_INVALID_ARG, "email", "not an e-mail address");
     const char *local = out, *domain = out + at + 1;

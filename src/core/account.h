@@ -18,6 +18,14 @@
 #define ACCOUNT_TOKEN_TTL_VERIFY (48 * 3600)
 #define ACCOUNT_TOKEN_TTL_RESET (3600)
 #define ACCOUNT_TOKEN_TTL_LOGIN (20 * 60)
+#define ACCOUNT_EMAIL_MAX 254     /* bytes (RFC 5321) */
+
+/* The form under which an e-mail address is looked up, and counted by the rate limits, for
+ * citizens and agents alike: white space around it dropped, ASCII letters lowercased, into
+ * out[ACCOUNT_EMAIL_MAX + 1]. Returns 0, or -1 when it is longer than ACCOUNT_EMAIL_MAX (out
+ * then holds its first ACCOUNT_EMAIL_MAX bytes, still good as a rate-limit key). Nothing
+ * else is checked: "ALICE@x " and "alice@x" fold alike, and so count as one address. */
+int account_email_fold(const char *in, char out[ACCOUNT_EMAIL_MAX + 1]);
 
 /* Signs up `email` for tenant t: a new unverified account and an e-mail (outbox, in the same
  * transaction) with its verification link. When the address already has an account,

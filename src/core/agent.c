@@ -8,13 +8,13 @@
  */
 #include "core/agent.h"
 
-#include <ctype.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/account.h"
 #include "core/agent_session.h"
 #include "core/catalogue.h"
 #include "core/core_internal.h"
@@ -65,26 +65,29 @@ void agent_assignee_id(const store_agent *a, char out[AGENT_ASSIGNEE_LEN])
 
 /* ---- checks ---- */
 
-/* Lowercases into out. The local part is restricted to what an assignee identifier may
- * hold (letters, digits, . _ + -), the domain to host name characters. */
+_Static_assert(AGENT_EMAIL_MAX == ACCOUNT_EMAIL_MAX, "agents' and citizens' addresses fold alike");
+
+/* Folds into out as citizens' addresses are (account_email_fold: the form the login's rate
+ * limit counts), then checks it: the local part is restricted to what an assignee
+ * identifier may hold (letters, digits, . _ + -), the domain to host name characters. */
 static int email_normalise(const char *in, char out[AGENT_EMAIL_MAX + 1], error *err)
 {
-    size_t n = in ? strlen(in) : 0;
-    const char *at = in ? strchr(in, '@') : NULL;
-    if (n == 0 || n > AGENT_EMAIL_MAX || !at || at == in || strchr(at + 1, '@') ||
-        (size_t)(at - in) > AGENT_ASSIGNEE_LEN - 8 || !strchr(at + 1, '.') || at[1] == '.' ||
-        in[n - 1] == '.')
+    if (!in || account_email_fold(in, out) != 0)
+        return error_set(err, ERR_INVALID_ARG, "email", "invalid e-mail address");
+    size_t n = strlen(out);
+    const char *at = strchr(out, '@');
+    if (n == 0 || !at || at == out || strchr(at + 1, '@') ||
+        (size_t)(at - out) > AGENT_ASSIGNEE_LEN - 8 || !strchr(at + 1, '.') || at[1] == '.' ||
+        out[n - 1] == '.')
         return error_set(err, ERR_INVALID_ARG, "email", "invalid e-mail address");
     for (size_t i = 0; i < n; i++) {
-        unsigned char ch = (unsigned char)tolower((unsigned char)in[i]);
-        int local = in + i < at;
+        unsigned char ch = (unsigned char)out[i];
+        int local = out + i < at;
         int ok = (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '.' || ch == '-' ||
-                 (local && (ch == '_' || ch == '+')) || in + i == at;
+                 (local && (ch == '_' || ch == '+')) || out + i == at;
         if (!ok)
             return error_set(err, ERR_INVALID_ARG, "email", "invalid e-mail address");
-        out[i] = (char)ch;
     }
-    out[n] = '\0';
     return 0;
 }
 

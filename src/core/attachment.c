@@ -6,6 +6,7 @@
  */
 #include "core/attachment.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -31,6 +32,11 @@
 #define FILENAME_DEFAULT "piece-jointe"
 #define MAGIC_SNIFF_BYTES (256 * 1024) /* libmagic decides on the first bytes of these types */
 #define RANDOM_NAME_BYTES 16           /* 32 hex characters */
+/* The detail of a refused photo or PDF that does not decode whole (attachment_is_damaged). */
+#define DAMAGED "damaged: the file does not decode whole (cut off or corrupt)"
+/* Options of libvips' loaders: a truncated or undecodable image is an error, not a picture
+ * completed with grey. */
+#define LOAD_OPTIONS "fail_on=truncated"
 
 /* ---- the uploads directory ---- */
 
@@ -307,16 +313,17 @@ static void vips_log_error(const char *what)
     vips_error_clear();
 }
 
-/* One re-encoding: decode (shrinking on load where the format allows it), rotate upright
- * by the EXIF orientation, fit in max_side × max_side, convert to 8-bit sRGB over white,
- * save as JPEG without any metadata. *jpeg is freed with g_free. */
+/* One re-encoding: decode the whole image (shrinking on load where the format allows it;
+ * a truncated one fails, LOAD_OPTIONS), rotate upright by the EXIF orientation, fit in
+ * max_side × max_side, convert to 8-bit sRGB over white, save as JPEG without any metadata.
+ * Decoding is lazy: a cut-off file fails while saving. *jpeg is freed with g_free. */
 static int encode_jpeg(const char *data, size_t len, int max_side, void **jpeg, size_t *jpeg_len)
 {
     VipsImage *thumb = NULL, *srgb = NULL, *flat = NULL;
     int rc = -1;
     /* vips_thumbnail_buffer applies the orientation tag itself (no_rotate is FALSE). */
     if (vips_thumbnail_buffer((void *)data, len, &thumb, max_side, "height", max_side, "size",
-                              VIPS_SIZE_DOWN, NULL) != 0)
+                              VIPS_SIZE_DOWN, "option_string", LOAD_OPTIONS, NULL) != 0)
         goto cleanup;
     if (vips_colourspace(thumb, &srgb, VIPS_INTERPRETATION_sRGB, NULL) != 0)
         goto cleanup;
@@ -368,14 +375,14 @@ static int prepare_photo(const attachment_upload *up, const char *type, arena *a
         vips_image_new_from_buffer(up->data, up->len, "", "access", VIPS_ACCESS_SEQUENTIAL, NULL);
     if (!head) {
         vips_log_error("image header");
-        error_set(err, ERR_INVALID_ARG, up->field, "La photo est illisible ou abîmée.");
+        error_set(err, ERR_INVALID_ARG, up->field, DAMAGED);
         goto cleanup;
     }
     const char *loader = NULL;
     if (vips_image_get_string(head, VIPS_META_LOADER, &loader) != 0 || !loader ||
         strncmp(loader, expected_loader(type), strlen(expected_loader(type))) != 0) {
         vips_error_clear();
-        error_set(err, ERR_INVALID_ARG, up->field, "La photo est illisible ou abîmée.");
+        error_set(err, ERR_INVALID_ARG, up->field, DAMAGED);
         goto cleanup;
     }
     double pixels = (double)vips_image_get_width(head) * (double)vips_image_get_height(head);
@@ -387,7 +394,7 @@ static int prepare_photo(const attachment_upload *up, const char *type, arena *a
     }
     if (encode_jpeg(up->data, up->len, PHOTO_MAX_SIDE, &main_jpeg, &main_len) != 0) {
         vips_log_error("photo re-encoding");
-        error_set(err, ERR_INVALID_ARG, up->field, "La photo est illisible ou abîmée.");
+        error_set(err, ERR_INVALID_ARG, up->field, DAMAGED);
         goto cleanup;
     }
     /* The thumbnail comes from the cleaned JPEG: small, upright, already without metadata. */
@@ -434,8 +441,7 @@ static int prepare_pdf(const attachment_upload *up, arena *a, store_attachment *
     size_t tail = up->len < 1024 ? up->len : 1024;
     if (up->len < 5 || memcmp(up->data, "%PDF-", 5) != 0 ||
         !memmem(up->data + up->len - tail, tail, "%%EOF", 5))
-        return error_set(err, ERR_INVALID_ARG, up->field,
-                         "Le PDF est incomplet ou abîmé : enregistrez-le de nouveau.");
+        return error_set(err, ERR_INVALID_ARG, up->field, DAMAGED);
     char name[RANDOM_NAME_BYTES * 2 + 5];
     if (write_new_file(".pdf", up->data, up->len, name, err) != 0)
         return -1;
@@ -499,6 +505,64 @@ int attachment_prepare(const attachment_upload *up, arena *a, store_attachment *
         return error_set(err, ERR_INTERNAL, NULL, "out of memory");
     }
     return 0;
+}
+
+int attachment_sweep(core *c, size_t *removed, error *err)
+{
+    if (removed)
+        *removed = 0;
+    if (!g_dir[0])
+        return error_set(err, ERR_INTERNAL, NULL, "uploads directory not set");
+    DIR *d = opendir(g_dir);
+    if (!d)
+        return error_set(err, ERR_INTERNAL, "uploads-dir", "cannot read %.150s: %s", g_dir,
+                         strerror(errno));
+    store *s = core_store(c);
+    size_t n_removed = 0, foreign = 0;
+    int rc = 0;
+    const struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        const char *name = e->d_name;
+        if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+            continue;
+        if (strncmp(name, ATTACHMENT_PARTIAL_PREFIX, strlen(ATTACHMENT_PARTIAL_PREFIX)) == 0) {
+            if (unlinkat(dirfd(d), name, 0) == 0) {
+                log_info("attachment: removed partial upload %s (left by a crash)", name);
+                n_removed++;
+            }
+            continue;
+        }
+        if (!valid_storage_name(name)) {
+            foreign++;
+            continue;
+        }
+        int known = 1;
+        if (s->ops->attachment_file_known(s, name, &known, err) != 0) {
+            rc = -1;
+            break;
+        }
+        if (known)
+            continue;
+        if (unlinkat(dirfd(d), name, 0) == 0) {
+            log_info("attachment: removed orphan file %s (no attachment refers to it)", name);
+            n_removed++;
+        } else if (errno != ENOENT) {
+            log_warn("attachment: cannot remove orphan file %s: %s", name, strerror(errno));
+        }
+    }
+    closedir(d);
+    if (foreign)
+        log_warn("attachment: %zu entr%s of the uploads directory not named by guichet, left "
+                 "alone",
+                 foreign, foreign > 1 ? "ies" : "y");
+    if (removed)
+        *removed = n_removed;
+    return rc;
+}
+
+int attachment_is_damaged(const error *err)
+{
+    return err && err->code == ERR_INVALID_ARG && strcmp(err->detail, DAMAGED) == 0;
 }
 
 void attachment_discard(const store_attachment *at)

@@ -17,6 +17,10 @@
 
 #define ATTACHMENT_MAX_BYTES (10 * 1024 * 1024) /* one file */
 #define ATTACHMENT_MAX_FILES 5                  /* per submission */
+/* File parts of a form being received are streamed by the HTTP server into unlinked files
+ * of the uploads directory named with this prefix; only a crash between a file's creation
+ * and its unlinking leaves one behind, for attachment_sweep. */
+#define ATTACHMENT_PARTIAL_PREFIX ".upload-"
 
 /* Sets the directory files go to (created when absent, mode 0700). Call once at start;
  * -1 when it cannot be created or written. */
@@ -38,12 +42,22 @@ typedef struct attachment_upload {
  * thread (it is CPU work, not storage). */
 int attachment_prepare(const attachment_upload *up, arena *a, store_attachment *out,
                        error *err);
+/* 1 when err is attachment_prepare refusing a photo or PDF that does not decode whole (cut
+ * off during the transfer, corrupt): the visitor should send the file again rather than
+ * another type. 0 for any other error. */
+int attachment_is_damaged(const error *err);
 /* Removes a prepared file that will not be saved (e.g. the form had another error). */
 void attachment_discard(const store_attachment *at);
 /* Records prepared attachments for request_id (event_id 0: filed with the request) from
  * inside a write job. */
 int attachment_save_tx(store *s, int64_t tenant_id, int64_t request_id, int64_t event_id,
                        store_attachment *at, size_t n, error *err);
+/* Removes from the uploads directory every file named like ours (attachment_path) that no
+ * attachment row refers to: what a crash (kill -9, power loss) left between a file's write
+ * and its row's commit. Each removal is logged; files named otherwise are left alone (not
+ * ours to remove) and counted in the log. Call at start-up, before serving: a file being
+ * prepared by a request in flight has no row yet. *removed (may be NULL) gets the count. */
+int attachment_sweep(core *c, size_t *removed, error *err);
 /* Full path of a stored file (in a). */
 const char *attachment_path(arena *a, const char *storage_name);
 

@@ -869,7 +869,8 @@ int request_reopen(core *c, const cat_tenant *t, const char *reference, const ch
 typedef struct support_arg {
     int64_t tenant_id;
     const char *reference;
-    const char *key;
+    const char *const *keys;
+    size_t n_keys;
     int added;
 } support_arg;
 
@@ -886,18 +887,22 @@ static int support_apply(store *s, void *arg, error *err)
         error_set(err, ERR_NOT_FOUND, "reference", "no such public request");
         goto cleanup;
     }
-    rc = s->ops->tx_request_support(s, sa->tenant_id, r.id, sa->key, time_now(), &sa->added, err);
+    rc = s->ops->tx_request_support(s, sa->tenant_id, r.id, sa->keys, sa->n_keys, time_now(),
+                                    &sa->added, err);
 cleanup:
     arena_free(&a);
     return rc;
 }
 
-int request_support(core *c, const cat_tenant *t, const char *reference, const char *supporter_key,
-                    int *added, error *err)
+int request_support(core *c, const cat_tenant *t, const char *reference, const char *const *keys,
+                    size_t n_keys, int *added, error *err)
 {
-    if (!supporter_key || !*supporter_key || strlen(supporter_key) > 128)
+    if (!keys || n_keys == 0 || n_keys > REQUEST_SUPPORT_MAX_KEYS)
         return error_set(err, ERR_INVALID_ARG, "supporter", "no supporter key");
-    support_arg sa = {t->rec.id, reference, supporter_key, 0};
+    for (size_t i = 0; i < n_keys; i++)
+        if (!keys[i] || !*keys[i] || strlen(keys[i]) > 128)
+            return error_set(err, ERR_INVALID_ARG, "supporter", "no supporter key");
+    support_arg sa = {t->rec.id, reference, keys, n_keys, 0};
     if (store_write_sync(c->store, support_apply, &sa, err) != 0)
         return -1;
     if (added)

@@ -150,10 +150,15 @@ int request_rate(core *c, const cat_tenant *t, const char *reference, int rating
  * the citizen's words). ERR_CONFLICT unless it is resolved. */
 int request_reopen(core *c, const cat_tenant *t, const char *reference, const char *body,
                    core_done_fn cb, void *ctx, error *err);
-/* «Moi aussi» on a public request: counted once per supporter_key (a hash identifying the
- * account or the browser). *added (may be NULL) says whether it counted. */
+/* Most keys one «moi aussi» may name its supporter by. */
+#define REQUEST_SUPPORT_MAX_KEYS 4
+
+/* «Moi aussi» on a public request, by a supporter named by keys[0..n_keys) (hashes of the
+ * account, the browser, the client's network…): it counts only when none of the keys
+ * supported this request before, and every key is remembered. *added (may be NULL) says
+ * whether it counted. */
 int request_support(core *c, const cat_tenant *t, const char *reference,
-                    const char *supporter_key, int *added, error *err);
+                    const char *const *keys, size_t n_keys, int *added, error *err);
 
 /* Priority names: "low", "normal", "high", "urgent"; parse returns -1 when unknown. */
 const char *request_priority_name(int priority);

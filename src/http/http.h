@@ -191,11 +191,8 @@ const char *http_cookie(http_req *rq, const char *name);
  * value must be cookie-safe (base64url tokens, short codes). */
 void http_set_cookie(http_req *rq, const char *name, const char *value, long max_age,
                      int http_only);
-/* 1 when s is a path on this server: it starts with a single "/", not "//host" or
- * "/\host" (which browsers read as another site), and holds no CR or LF. */
-int http_local_path(const char *s);
-/* 303 See Other to a local path ("/suivi/2026-000001?…"); anything that is not
- * http_local_path (or is over 2,000 bytes) is replaced by "/" (no open redirects). */
+/* 303 See Other to a local path ("/suivi/2026-000001?…"); anything form_local_path refuses
+ * is replaced by "/" (no open redirects). */
 void http_redirect(http_req *rq, const char *location);
 
 /* Consumes one token from the per-key bucket: 0, or -1 with ERR_RATE_LIMITED (and a

@@ -22,6 +22,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "core/attachment.h"
 #include "http/cache.h"
 #include "http/conns.h"
 #include "http/ratelimit.h"
@@ -373,7 +374,8 @@ static int mp_flush(mp_state *st)
 /* A new unlinked temporary file for a file part: nothing is left behind by a crash. */
 static int mp_open_file(mp_state *st)
 {
-    const char *path = arena_printf(st->arena, "%s/.upload-XXXXXX", st->tmp_dir);
+    const char *path =
+        arena_printf(st->arena, "%s/" ATTACHMENT_PARTIAL_PREFIX "XXXXXX", st->tmp_dir);
     char *tmpl = path ? arena_strdup(st->arena, path) : NULL;
     int fd = tmpl ? mkostemp(tmpl, O_CLOEXEC) : -1;
     if (fd < 0)
@@ -641,14 +643,10 @@ void http_set_cookie(http_req *rq, const char *name, const char *value, long max
         http_add_header(rq, "Set-Cookie", c);
 }
 
-int http_local_path(const char *s)
-{
-    return s && s[0] == '/' && s[1] != '/' && s[1] != '\\' && !strpbrk(s, "\r\n");
-}
-
 void http_redirect(http_req *rq, const char *location)
 {
-    if (!http_local_path(location) || strlen(location) > 2000)
+    /* Only paths of this site, read so by every URL parser (no header injection either). */
+    if (!form_local_path(location))
         location = "/";
     http_add_header(rq, "Location", arena_strdup(rq->arena, location));
     http_add_header(rq, "Cache-Control", "no-store");

@@ -38,6 +38,14 @@ typedef struct store_department {
 
 typedef enum procedure_kind { PROCEDURE_INCIDENT = 0, PROCEDURE_DEMARCHE = 1 } procedure_kind;
 
+/* How much of a procedure's requests the Open311 GET endpoints show. A procedure exposed on
+ * Open311 takes POSTs whatever its level; the level only governs what is read back. */
+typedef enum open311_detail {
+    OPEN311_DETAIL_NONE = 0,   /* in no GET answer at all */
+    OPEN311_DETAIL_STATUS = 1, /* reference, service, department, status and dates only */
+    OPEN311_DETAIL_FULL = 2,   /* also description, location, media, attributes, public notes */
+} open311_detail;
+
 typedef struct store_procedure {
     int64_t id;
     int64_t tenant_id;
@@ -54,6 +62,7 @@ typedef struct store_procedure {
     int auto_public;         /* public at once, without an agent's acceptance */
     int allow_anonymous;     /* may be filed without any contact detail */
     int open311;             /* exposed on Open311 */
+    int open311_detail;      /* open311_detail: what Open311 GETs show of its requests */
     int delay_days;          /* expected processing time; 0: none */
     int active;
 } store_procedure;
@@ -270,7 +279,8 @@ typedef struct store_request_filter {
                                           always restrict */
     int64_t procedure_ids[STORE_FILTER_MAX_LIST];
     size_t n_procedure_ids;
-    int only_open311;                  /* only procedures exposed on Open311 */
+    int only_open311;                  /* only procedures exposed on Open311 whose requests its
+                                          GETs show (open311_detail above NONE) */
     const char *statuses[STORE_FILTER_MAX_LIST];
     size_t n_statuses;
     const char *channel;
@@ -431,12 +441,20 @@ typedef struct store_ops {
                             store_attachment **out, size_t *n, error *err);
     int (*tx_attachment_moderate)(store *s, int64_t tenant_id, int64_t id,
                                   const char *moderation, error *err);
+    /* *known 1 when an attachment of any tenant keeps its file or its thumbnail under the
+     * storage name `name`: the uploads directory is the instance's, not a tenant's. For
+     * the start-up sweep of files no row refers to. */
+    int (*attachment_file_known)(store *s, const char *name, int *known, error *err);
 
     /* Citizen's actions on a request. tx_request_update also writes citizen_id, notify,
-     * is_public, rating and rating_comment. A supporter key (a hash of the account or the
-     * browser) counts once per request: *added 0 when it already did. */
+     * is_public, rating and rating_comment. A «moi aussi» names its supporter by keys[0..n)
+     * (hashes of the account, the browser, the client's network): every key is recorded,
+     * and the request counts one more supporter only when none of them was known for it
+     * (*added 1), so that a new browser on a known network, or a known browser on a new
+     * network, adds nothing (*added 0). */
     int (*tx_request_support)(store *s, int64_t tenant_id, int64_t request_id,
-                              const char *supporter_key, int64_t when, int *added, error *err);
+                              const char *const *keys, size_t n_keys, int64_t when, int *added,
+                              error *err);
 
     /* ---- back office ---- */
     /* Agents, with their departments. email is compared lowercased. *found 0: none. */

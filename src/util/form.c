@@ -196,3 +196,14 @@ char *form_encode(arena *a, const char *s, const char *also_keep)
     out[o] = '\0';
     return out;
 }
+
+int form_local_path(const char *s)
+{
+    if (!s || s[0] != '/' || s[1] == '/' || s[1] == '\\')
+        return 0;
+    size_t n = 0;
+    for (const unsigned char *c = (const unsigned char *)s; *c; c++, n++)
+        if (*c <= ' ' || *c >= 0x7f || *c == '\\' || n >= FORM_LOCAL_PATH_MAX)
+            return 0;
+    return 1;
+}

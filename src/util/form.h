@@ -46,4 +46,15 @@ char *form_decode_component(arena *a, const char *s, size_t len, int plus_is_spa
  * out of memory (s NULL encodes ""). */
 char *form_encode(arena *a, const char *s, const char *also_keep);
 
+/* Longest path form_local_path accepts, in bytes. */
+#define FORM_LOCAL_PATH_MAX 2000
+
+/* 1 when s may follow a redirect as a path of this site, the same for every URL parser: a
+ * "/" not followed by "/" or "\", then printable ASCII only, at most FORM_LOCAL_PATH_MAX
+ * bytes. Browsers drop tabs and newlines and read "\" as "/", so "/\t/host" and "/\host"
+ * name another host: no control character, space or "\" anywhere, nor any non-ASCII byte
+ * (a path of ours is percent-encoded). 0 otherwise, NULL included. The one check of
+ * redirect targets that come from outside (`retour` after a login, http_redirect). */
+int form_local_path(const char *s);
+
 #endif

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "core/account.h"
 #include "core/session.h"
 #include "util/log.h"
 #include "web/i18n.h"
@@ -241,7 +242,7 @@ static json_t *context(http_req *rq, int with_csrf, int *logged_in)
     set_str(ctx, "csrf", with_csrf ? web_csrf_token(rq) : "");
     /* The layouts link to this path (the language switch): a request for //evil.example/x
      * must not become a link to another site. */
-    set_str(ctx, "path", http_local_path(rq->path) ? rq->path : "/");
+    set_str(ctx, "path", form_local_path(rq->path) ? rq->path : "/");
     json_t *map = json_object();
     const web_config *cfg = web_config_get();
     if (cfg && cfg->map_tiles_url)
@@ -278,6 +279,21 @@ static void keep_private(http_req *rq, json_t *ctx)
         rq->cacheable = 0;
 }
 
+/* The one place that decides what caches may do with a page, called before every HTML
+ * answer: a page that is not the same for every visitor (not cacheable: a citizen's or an
+ * agent's page, a tracking page reached with its token, a form with this browser's CSRF
+ * token or what was typed into it, an error page) may hold personal data, so no cache,
+ * shared or the browser's own, may store it. A handler's own Cache-Control stands. */
+static void cache_policy(http_req *rq)
+{
+    if (rq->cacheable)
+        return;
+    for (size_t i = 0; i < rq->n_headers_out; i++)
+        if (strcasecmp(rq->headers_out[i][0], "Cache-Control") == 0)
+            return;
+    http_add_header(rq, "Cache-Control", "no-store");
+}
+
 void web_render(http_req *rq, int status, const char *name, json_t *ctx)
 {
     error e;
@@ -298,12 +314,47 @@ void web_render(http_req *rq, int status, const char *name, json_t *ctx)
     }
     keep_private(rq, ctx);
     json_decref(ctx);
+    cache_policy(rq);
     http_respond(rq, status, "text/html; charset=utf-8");
 }
 
 void web_redirect(http_req *rq, const char *path)
 {
     http_redirect(rq, path);
+}
+
+/* ---- rate limits of the forms ---- */
+
+static int take(http_req *rq, const char *bucket, double rate, double burst)
+{
+    error e;
+    if (http_ratelimit(rq, bucket, rate, burst, &e) == 0)
+        return 0;
+    web_write_error(rq, &e);
+    return -1;
+}
+
+int web_limit(http_req *rq, const char *name, const char *extra, double rate, double burst)
+{
+    const char *bucket =
+        arena_printf(rq->arena, "%s:%s%s%s", name, rq->client_ip ? rq->client_ip : "?",
+                     extra ? ":" : "", extra ? extra : "");
+    return take(rq, bucket ? bucket : name, rate, burst);
+}
+
+int web_limit_shared(http_req *rq, const char *name, const char *extra, double rate, double burst)
+{
+    const char *bucket = arena_printf(rq->arena, "%s:%s", name, extra ? extra : "");
+    return take(rq, bucket ? bucket : name, rate, burst);
+}
+
+const char *web_email_key(http_req *rq, const char *email)
+{
+    char *k = arena_alloc(rq->arena, ACCOUNT_EMAIL_MAX + 1);
+    if (!k)
+        return "";
+    account_email_fold(email, k); /* too long: its first bytes are key enough */
+    return k;
 }
 
 /* ---- the HTML error page ---- */
@@ -381,6 +432,8 @@ void web_write_error(http_req *rq, const error *err)
             json_object_set_new(ctx, "login_link", json_true());
         if (tmpl_render(set, "errors/error", ctx, &rq->out, &e) == 0) {
             json_decref(ctx);
+            rq->cacheable = 0;
+            cache_policy(rq);
             http_respond(rq, status, "text/html; charset=utf-8");
             return;
         }
@@ -478,6 +531,8 @@ int web_shared_page(http_req *rq, const char *key)
         buf_reset(&rq->out);
         return 0;
     }
+    rq->cacheable = 0; /* this visitor's own CSRF token is in it */
+    cache_policy(rq);
     http_respond(rq, 200, "text/html; charset=utf-8");
     return 1;
 }

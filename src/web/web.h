@@ -72,6 +72,19 @@ json_t *web_paragraphs(const char *text);
 /* 303 to a local path, adding nothing else. */
 void web_redirect(http_req *rq, const char *path);
 
+/* Takes a token from the bucket "name:<client address>[:extra]" (extra NULL: the address
+ * alone). When it is empty, answers 429 (the HTML error page, with Retry-After) and returns
+ * -1: the handler must return at once. */
+int web_limit(http_req *rq, const char *name, const char *extra, double rate, double burst);
+/* The same for a bucket every client shares, "name:extra": e.g. the e-mails one address is
+ * sent, whoever asks for them. */
+int web_limit_shared(http_req *rq, const char *name, const char *extra, double rate,
+                     double burst);
+/* An e-mail address as rate limits count it: folded as lookups fold it (account_email_fold,
+ * for citizens and agents), so that " Alice@x" and "alice@x" share a bucket. In the
+ * request's arena. */
+const char *web_email_key(http_req *rq, const char *email);
+
 /* The CSRF token of this browser (sets its cookie on first use). */
 const char *web_csrf_token(http_req *rq);
 /* 0 when form's "csrf_token" matches this browser's; otherwise answers 403 with a clear

@@ -10,7 +10,7 @@
 
 const test = require('node:test');
 const assert = require('node:assert/strict');
-const { startServer } = require('./harness');
+const { startServer, OPEN_REDIRECTS } = require('./harness');
 
 const PASSWORD = 'une phrase de passe assez longue';
 const PASSWORD2 = 'une autre phrase tout aussi longue';
@@ -426,4 +426,70 @@ test('rate limits: 429 with Retry-After after many login attempts', async () => 
     const other = await b.req('POST', '/compte/connexion',
                               { form: { csrf_token: token, email: 'autre@exemple.fr', password: 'mauvais mot de passe' } });
     assert.equal(other.status, 400);
+});
+
+/* Pen-test findings (issue 9): where a login sends the citizen, and rate limits that a
+ * padded or differently-cased address must not sidestep. A server of its own, so that the
+ * other tests' attempts do not count. */
+test('login: no open redirect, one rate-limit bucket per address however written', async (t) => {
+    const s = await startServer({ requests: 10 });
+    t.after(() => s.stop());
+
+    await t.test('after login, only a path of this site', async () => {
+        /* Two accounts: every login spends a token of its address's bucket. */
+        const accounts = ['retour.un@exemple.fr', 'retour.deux@exemple.fr'];
+        for (const email of accounts) await verifiedCitizen(s, email);
+        const login = async (i, retour) => {
+            const b = new Browser(s);
+            const page = await b.get(`/compte/connexion?retour=${encodeURIComponent(retour)}`);
+            assert.equal(page.status, 200);
+            const r = await b.req('POST', '/compte/connexion', {
+                form: { csrf_token: csrfOf(page.text), email: accounts[i % 2], password: PASSWORD, retour },
+            });
+            assert.equal(r.status, 303, `${JSON.stringify(retour)}: ${r.status}`);
+            return { page, location: r.headers.get('location') };
+        };
+        for (const [i, retour] of OPEN_REDIRECTS.entries()) {
+            const { page, location } = await login(i, retour);
+            assert.doesNotMatch(page.text, /name="retour"/, `${JSON.stringify(retour)} kept in the form`);
+            assert.equal(location, '/mes-demandes', `${JSON.stringify(retour)} → ${JSON.stringify(location)}`);
+            assert.equal(new URL(location, s.url).origin, s.url);
+        }
+        const { location } = await login(1, '/suivi?reference=2026-000001');
+        assert.equal(location, '/suivi?reference=2026-000001', 'a path of this site is kept');
+    });
+
+    await t.test('login attempts with variants of one address share its bucket', async () => {
+        const variants = [' alice@example.org', 'alice@example.org ', '\talice@example.org',
+            'ALICE@example.org', 'Alice@Example.Org', '  alice@EXAMPLE.org\t', 'alice@example.org',
+            'aLiCe@example.org  ', '\t ALICE@EXAMPLE.ORG', ' Alice@example.org '];
+        const b = new Browser(s);
+        const token = csrfOf((await b.get('/compte/connexion')).text);
+        for (const [i, email] of variants.entries()) {
+            const r = await b.req('POST', '/compte/connexion',
+                                  { form: { csrf_token: token, email, password: `essai ${i}` } });
+            assert.equal(r.status, 400, `attempt ${i + 1} (${JSON.stringify(email)}): ${r.status}`);
+        }
+        const next = await b.req('POST', '/compte/connexion',
+                                 { form: { csrf_token: token, email: ' ALICE@example.org', password: 'encore' } });
+        assert.equal(next.status, 429, 'the variants counted against fresh buckets');
+        assert.ok(Number(next.headers.get('retry-after')) >= 1);
+    });
+
+    await t.test('reset and login-link e-mails to variants of one address share its bucket', async () => {
+        const variants = [' bob@example.org', 'BOB@example.org', 'bob@example.org\t', 'Bob@Example.org  ',
+            '\tbob@EXAMPLE.ORG'];
+        const b = new Browser(s);
+        for (const [i, email] of variants.entries()) {
+            const page = i % 2 ? '/compte/lien-connexion' : '/compte/mot-de-passe-oublie';
+            const r = await b.submit(page, { email });
+            assert.equal(r.status, 200, `e-mail ${i + 1} (${JSON.stringify(email)}): ${r.status}`);
+        }
+        for (const page of ['/compte/mot-de-passe-oublie', '/compte/lien-connexion']) {
+            const r = await b.submit(page, { email: 'bob@example.org ' });
+            assert.equal(r.status, 429, `${page}: the variants counted against fresh buckets`);
+        }
+        /* Another address from the same client still gets its e-mail. */
+        assert.equal((await b.submit('/compte/mot-de-passe-oublie', { email: 'carole@example.org' })).status, 200);
+    });
 });

@@ -17,7 +17,7 @@ const assert = require('node:assert/strict');
 const crypto = require('node:crypto');
 const path = require('node:path');
 const { spawnSync } = require('node:child_process');
-const { startServer } = require('./harness');
+const { startServer, OPEN_REDIRECTS } = require('./harness');
 
 const BIN = path.resolve(__dirname, '..', '..', process.env.GUICHET_BIN || 'build/guichet');
 const PASSWORD = 'une phrase de passe assez longue';
@@ -410,10 +410,20 @@ test('back office: entrance and administration', async (t) => {
         });
         assert.equal(ok.status, 303, ok.text);
         assert.equal(ok.location.split('?')[0], '/agent/admin/demarches/test-proc');
-        const row = srv.sql("SELECT name, delay_days, kind, active, is_public FROM procedures WHERE code = 'test-proc'").trim();
-        assert.equal(row, 'Procédure de test|5|1|1|0');
+        const row = srv.sql("SELECT name, delay_days, kind, active, is_public, open311_detail FROM procedures WHERE code = 'test-proc'").trim();
+        assert.equal(row, 'Procédure de test|5|1|1|0|0', 'Open311 shows nothing unless asked');
         const pid = srv.sql("SELECT id FROM procedures WHERE code = 'test-proc'").trim();
         assert.equal(auditCount(srv, `action = 'admin' AND object_kind = 'procedure' AND object_ids = '${pid}'`), 1);
+        const form = await admin.get('/agent/admin/demarches/test-proc');
+        assert.match(form.text, /name="open311_detail" value="none" checked/);
+        const detail = await admin.submit('/agent/admin/demarches/test-proc', {
+            name: 'Procédure de test', kind: 'demarche', department: 'voirie', delay_days: '5',
+            active: '1', open311: '1', open311_detail: 'status', attributes: '[]',
+        });
+        assert.equal(detail.status, 303, detail.text);
+        assert.equal(srv.sql("SELECT open311_detail FROM procedures WHERE code = 'test-proc'").trim(), '1');
+        assert.match((await admin.get('/agent/admin/demarches/test-proc')).text,
+                     /name="open311_detail" value="status" checked/);
         const edit = await admin.submit('/agent/admin/demarches/test-proc', {
             name: 'Procédure renommée', kind: 'demarche', department: '', delay_days: '0', attributes: '[]',
         });
@@ -497,5 +507,58 @@ test('back office: entrance and administration', async (t) => {
         }
         assert.ok(limited, 'refused with 429 after repeated failures');
         assert.ok(limited.headers.get('retry-after'));
+    });
+});
+
+/* Pen-test findings (issue 9), on a server of their own so that the attempts above do not
+ * count: where a login sends the agent, and a rate limit that a padded or differently-cased
+ * address must not sidestep. */
+test('back-office login: no open redirect, one rate-limit bucket per address however written', async (t) => {
+    const srv = await startServer({ demo: true, requests: 10 });
+    t.after(() => srv.stop());
+    /* Two agents for the redirects: every login spends a token of its address's bucket. */
+    const agents = ['bo-retour@ville-demo.test', 'bo-retour2@ville-demo.test'];
+    addAgent(srv, agents[0], 'Rémi Retour', 'agent', 'voirie');
+    addAgent(srv, agents[1], 'Rose Retour', 'agent', 'voirie');
+    addAgent(srv, 'bo-cible@ville-demo.test', 'Cécile Cible', 'agent', 'voirie');
+
+    await t.test('after login, only a back-office path', async () => {
+        const payloads = OPEN_REDIRECTS.concat(['/agent/\r\nSet-Cookie: pris=1', '/agent/\t/evil.example',
+                                                '/agent/ /evil.example']);
+        for (const [i, retour] of payloads.entries()) {
+            const b = new Browser(srv);
+            const page = await b.get(`/agent/connexion?retour=${encodeURIComponent(retour)}`);
+            assert.equal(page.status, 200);
+            assert.doesNotMatch(page.text, /name="retour"/, `${JSON.stringify(retour)} kept in the form`);
+            const r = await passwordStep(b, agents[i % 2], PASSWORD, retour);
+            assert.equal(r.status, 303, `${JSON.stringify(retour)}: ${r.status}`);
+            assert.equal(r.location, '/agent/', `${JSON.stringify(retour)} → ${JSON.stringify(r.location)}`);
+        }
+        /* The address is looked up as it is counted: trimmed, lowercased. */
+        const agent = new Browser(srv);
+        const ok = await passwordStep(agent, ' BO-Retour@ville-demo.test ', PASSWORD, '/agent/saisie');
+        assert.equal(ok.status, 303, ok.text.slice(0, 500));
+        assert.equal(ok.location, '/agent/saisie', 'a back-office path is kept');
+        /* Back-office pages hold personal data: no cache may store them. */
+        for (const p of ['/agent/', '/agent/saisie']) {
+            const r = await agent.get(p);
+            assert.equal(r.status, 200, p);
+            assert.equal(r.headers.get('cache-control'), 'no-store', `${p}: Cache-Control`);
+        }
+    });
+
+    await t.test('login attempts with variants of one address share its bucket', async () => {
+        const variants = [' bo-cible@ville-demo.test', 'bo-cible@ville-demo.test ', '\tbo-cible@ville-demo.test',
+            'BO-CIBLE@ville-demo.test', '  bo-cible@VILLE-DEMO.test', 'bo-cible@ville-demo.test\t',
+            'bo-cible@ville-demo.test', ' Bo-Cible@Ville-Demo.Test ', '\t\tbo-cible@ville-demo.test',
+            'bo-cible@ville-demo.test   '];
+        const b = new Browser(srv);
+        for (const [i, email] of variants.entries()) {
+            const r = await passwordStep(b, email, 'mauvais mot de passe ' + i);
+            assert.equal(r.status, 400, `attempt ${i + 1} (${JSON.stringify(email)}): ${r.status}`);
+        }
+        const next = await passwordStep(b, ' BO-CIBLE@ville-demo.test', 'encore un');
+        assert.equal(next.status, 429, 'the variants counted against fresh buckets');
+        assert.ok(next.headers.get('retry-after'));
     });
 });

@@ -512,6 +512,50 @@ test('a file that is neither a photo nor a PDF is refused on the form, in French
     assert.equal(fs.existsSync(uploads) ? fs.readdirSync(uploads).length : 0, files0, 'a refused file was kept on disk');
 });
 
+/* Pen-test finding (issue 9): libvips decoded what it could of a cut-off image and the
+ * photo was accepted, half grey. A photo must decode whole. */
+test('a truncated photo is refused with a clear message, in French and in English, the message kept', async () => {
+    const count = () => Number(srv.sql('SELECT count(*) FROM attachments;').trim());
+    const uploads = path.join(srv.dir, 'uploads');
+    const files = () => (fs.existsSync(uploads) ? fs.readdirSync(uploads).length : 0);
+    const n0 = count(), files0 = files();
+    const v = path.join(work, 'entier.v');
+    const whole = path.join(work, 'entier.png');
+    run('vips', ['xyz', v, '640', '480']);
+    run('vips', ['cast', v, whole, 'uchar']);
+    const bytes = fs.readFileSync(whole);
+    const cut = bytes.subarray(0, Math.floor(bytes.length * 0.6));
+    const photo = [{ name: 'trou.png', type: 'image/png', data: cut }];
+
+    const fr = await reply(b, demo.reference, demo.token, 'Voici la photo du trou, prise ce matin.', photo);
+    assert.equal(fr.status, 400, `truncated PNG: ${fr.status}`);
+    const err = /id="fichiers-error"[^>]*>([\s\S]*?)<\/p>/.exec(fr.text);
+    assert.ok(err, 'no error message next to the file input');
+    assert.match(decodeEntities(err[1]), /incomplet ou abîmé/, err[1]);
+    assert.match(fr.text, /Voici la photo du trou, prise ce matin\./, 'the message is kept');
+
+    const page = await b.get(trackingPath(demo.reference, demo.token));
+    const form = parseForms(page.text).find((f) => f.action.endsWith('/message'));
+    const fd = new FormData();
+    for (const [k, val] of fill(form, { '*': photo }).filter(([k]) => k !== 'message')) {
+        if (typeof val === 'string') fd.append(k, val);
+        else fd.append(k, new Blob([val.data], { type: val.type }), val.name);
+    }
+    fd.append('message', 'Here is the photo of the hole.');
+    const en = await b.fetch('POST', form.action, { body: fd, headers: { 'Accept-Language': 'en' } });
+    assert.equal(en.status, 400);
+    const errEn = /id="fichiers-error"[^>]*>([\s\S]*?)<\/p>/.exec(en.text);
+    assert.ok(errEn, 'no error message next to the file input (en)');
+    assert.match(decodeEntities(errEn[1]), /incomplete or damaged/, errEn[1]);
+    assert.match(en.text, /Here is the photo of the hole\./, 'the message is kept (en)');
+
+    assert.equal(count(), n0, 'a truncated photo was recorded');
+    assert.equal(files(), files0, 'a truncated photo was kept on disk');
+    /* The whole image is accepted, so the refusal is about the cut. */
+    const ok = await reply(b, demo.reference, demo.token, 'La photo entière.', [{ name: 'trou.png', type: 'image/png', data: bytes }]);
+    assert.equal(ok.status, 303, ok.text.slice(0, 500));
+});
+
 test('a file over 10 MB gets a field error; a body over the upload limit gets 413', async () => {
     const big = Buffer.concat([PDF.subarray(0, 9), Buffer.alloc(11 * 1024 * 1024, 0x20), Buffer.from('\n%%EOF\n')]);
     const r = await reply(b, demo.reference, demo.token, 'Le dossier complet.', [
@@ -553,4 +597,35 @@ test('a photo filed with a new incident on the portal form comes back without EX
     assert.deepEqual(imageSize(out), { w: 800, h: 1200 });
     /* and not to anyone else */
     assert.equal((await download(srv, attachmentUrl(filed.reference, links[0].id))).status, 404);
+});
+
+/* Pen-test finding (issue 9): a kill -9 between a file's write and its row's commit left
+ * the file behind for ever. The server sweeps the uploads directory when it starts. */
+test('files no attachment refers to are swept at start-up; referenced ones stay', async () => {
+    const uploads = path.join(srv.dir, 'uploads');
+    const referenced = srv.sql("SELECT storage_name FROM attachments UNION ALL " +
+                               "SELECT thumb_name FROM attachments WHERE thumb_name IS NOT NULL;")
+        .split('\n').map((s) => s.trim()).filter(Boolean);
+    assert.ok(referenced.length >= 4, 'the earlier tests stored files');
+    for (const name of referenced) assert.ok(fs.existsSync(path.join(uploads, name)), name);
+    const hex = () => require('node:crypto').randomBytes(16).toString('hex');
+    const orphans = [`${hex()}.jpg`, `${hex()}.pdf`, `${hex()}.jpg`];
+    for (const name of orphans) fs.writeFileSync(path.join(uploads, name), 'left by a crash', { mode: 0o600 });
+    /* A file part being streamed when the server was killed, before it was unlinked. */
+    const partial = '.upload-Ab12Cd';
+    fs.writeFileSync(path.join(uploads, partial), 'half a photo', { mode: 0o600 });
+    const foreign = 'LISEZMOI.txt'; /* not a name guichet gives: not its to remove */
+    fs.writeFileSync(path.join(uploads, foreign), 'notes de l\'administrateur');
+
+    await srv.kill9();
+    await srv.restart();
+
+    for (const name of orphans) assert.ok(!fs.existsSync(path.join(uploads, name)), `${name} is still there`);
+    assert.ok(!fs.existsSync(path.join(uploads, partial)), 'a partial upload is still there');
+    for (const name of referenced) assert.ok(fs.existsSync(path.join(uploads, name)), `${name} was removed`);
+    assert.ok(fs.existsSync(path.join(uploads, foreign)), 'a file guichet did not name was removed');
+    for (const name of orphans) assert.match(srv.log(), new RegExp(`removed orphan file ${name}`));
+    /* and the stored files still serve */
+    const d = await download(srv, attachmentUrl(demo.reference, replied.photo, demo.token));
+    assert.equal(d.status, 200);
 });

@@ -414,7 +414,25 @@ function rawRequest(srv, data, timeoutMs = 5000) {
     });
 }
 
+/* Values of a `retour` (where to go after a login) that must never become a Location: each
+ * is another host to some URL parser (browsers drop tabs and newlines, read "\\" as "/"),
+ * a header injection, or a control character. */
+const OPEN_REDIRECTS = [
+    '/\t/evil.example',
+    '/\\evil.example',
+    '//evil.example',
+    '/\\/evil.example',
+    '\t//evil.example',
+    '/ /evil.example',
+    '/\r\nSet-Cookie: pris=1',
+    'https://evil.example/',
+    '/\x7f',
+    '/\x0b/evil.example',
+    '/\u00a0/evil.example',
+];
+
 module.exports = {
+    OPEN_REDIRECTS,
     startServer,
     validate,
     freePort,

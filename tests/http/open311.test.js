@@ -498,7 +498,7 @@ test('Open311 GeoReport v2', async (t) => {
 
     await t.test('descriptions over 4000 characters are cut with an ellipsis', async () => {
         const ref = sqlList(srv, 'SELECT r.reference FROM requests r JOIN procedures p ON p.id = ' +
-            'r.procedure_id WHERE p.open311 = 1 AND length(r.description) > 4000 LIMIT 1;')[0];
+            'r.procedure_id WHERE p.open311 = 1 AND p.open311_detail = 2 AND length(r.description) > 4000 LIMIT 1;')[0];
         assert.ok(ref, 'the demo holds a long e-mail request on an Open311 service');
         const list = expectJson(await get(srv, `${BASE}/requests/${ref}.json`));
         validate('requests', list);
@@ -512,5 +512,165 @@ test('Open311 GeoReport v2', async (t) => {
         assert.equal(childText(x, 'description'), d);
         const inList = expectJson(await get(srv, `${BASE}/requests.json?service_request_id=${ref}`));
         assert.equal(inList[0].description, d);
+    });
+});
+
+/* ---- what a procedure keeps private (issue 9) ---- */
+
+/* Rows of a query that builds one JSON array with json_group_array. */
+function sqlJson(srv, query) {
+    const out = srv.sql(query).trim();
+    return out ? JSON.parse(out) : [];
+}
+
+/* Waits (bounded) until the server answers GET p with `status`: catalogue changes made in
+ * the database are picked up by polling, not at once. */
+async function untilStatus(srv, p, status) {
+    let r;
+    for (let i = 0; i < 100; i++) {
+        r = await get(srv, p);
+        if (r.status === status) return r;
+        await new Promise((res) => setTimeout(res, 100));
+    }
+    return r;
+}
+
+test('Open311 shows nothing a procedure keeps private', async (t) => {
+    const srv = await startServer({ requests: 400 });
+    t.after(() => srv.stop());
+    const procs = sqlJson(srv, "SELECT json_group_array(json_object('id', id, 'code', code, " +
+        "'is_public', is_public, 'open311', open311, 'attributes', attributes)) FROM procedures");
+    assert.ok(procs.length >= 10, 'the demo has its procedures');
+    const parking = procs.find((p) => p.code === 'stationnement-genant');
+    assert.ok(parking && !parking.is_public && parking.open311,
+              'the demo has a non-public procedure exposed on Open311');
+
+    /* For each procedure: its latest requests and what must never leave the server. */
+    const cases = [];
+    for (const p of procs) {
+        const reqs = sqlJson(srv, "SELECT json_group_array(json_object('id', id, 'ref', reference, " +
+            "'description', description, 'address', address, 'attributes', attributes, " +
+            "'first_name', first_name, 'last_name', last_name, 'email', email, 'phone', phone, " +
+            "'status_notes', status_notes, 'media_url', media_url)) FROM (SELECT * FROM requests " +
+            `WHERE procedure_id = ${p.id} ORDER BY id DESC LIMIT 6)`);
+        if (!reqs.length) continue;
+        const events = sqlJson(srv, "SELECT json_group_array(json_object('request_id', request_id, " +
+            "'is_public', is_public, 'body', body)) FROM request_events WHERE request_id IN " +
+            `(${reqs.map((r) => r.id).join(',')}) AND body IS NOT NULL AND body <> ''`);
+        /* Free-text attribute values (a licence plate…): list keys are public in the
+         * service definition. */
+        const freeCodes = new Set(JSON.parse(p.attributes || '[]')
+            .filter((a) => ['string', 'text', 'number'].includes(a.datatype)).map((a) => a.code));
+        const secrets = [];
+        const personal = [];
+        for (const r of reqs) {
+            const own = [r.first_name, r.last_name, r.email, r.phone];
+            const kept = [r.description, r.address, r.status_notes, r.media_url];
+            const attrs = JSON.parse(r.attributes || '{}');
+            for (const [code, v] of Object.entries(attrs))
+                if (freeCodes.has(code)) kept.push(...[].concat(v));
+            for (const e of events.filter((e) => e.request_id === r.id))
+                (e.is_public ? kept : own).push(e.body);
+            secrets.push(...own);
+            personal.push(r.email, r.phone);
+            if (!p.is_public) secrets.push(...kept);
+        }
+        const strings = (list) => [...new Set(list.filter((s) => typeof s === 'string' && s.trim().length >= 5))];
+        cases.push({ p, refs: reqs.map((r) => r.ref), secrets: strings(secrets), personal: strings(personal) });
+    }
+    const parkingCase = cases.find((c) => c.p.code === 'stationnement-genant');
+    assert.ok(parkingCase && parkingCase.secrets.length > 0, 'the demo has stationnement gênant requests');
+
+    /* A non-public procedure's request says how it is going, nothing of what it is about. */
+    const checkStatusOnly = (item, what) => {
+        for (const k of ['description', 'address', 'address_id', 'zipcode', 'lat', 'long', 'media_url', 'status_notes'])
+            assert.equal(item[k], null, `${what}: ${k} of a non-public procedure`);
+        assert.ok(!item.attributes || item.attributes.length === 0, `${what}: attributes of a non-public procedure`);
+        for (const n of item.notes || []) assert.notEqual(n.type, 'note', `${what}: a note of a non-public procedure`);
+    };
+    const checkXmlStatusOnly = (el, what) => {
+        for (const k of ['description', 'address', 'lat', 'long', 'media_url', 'status_notes'])
+            assert.ok(!childText(el, k), `${what}: <${k}> of a non-public procedure`);
+        const attrs = child(el, 'attributes');
+        assert.ok(!attrs || attrs.children.length === 0, `${what}: <attributes> of a non-public procedure`);
+    };
+
+    await t.test('every demo procedure, one request at a time and by id lists, JSON and XML, with and without extensions', async () => {
+        for (const c of cases) {
+            const ids = c.refs.join(',');
+            const paths = [];
+            for (const ref of c.refs)
+                for (const fmt of ['json', 'xml'])
+                    for (const ext of ['', '?extensions=true']) paths.push(`${BASE}/requests/${ref}.${fmt}${ext}`);
+            for (const fmt of ['json', 'xml'])
+                for (const ext of ['', '&extensions=true'])
+                    paths.push(`${BASE}/requests.${fmt}?service_request_id=${ids}${ext}`);
+            for (const p of paths) {
+                const r = await get(srv, p);
+                const what = `${c.p.code} ${p}`;
+                for (const s of c.secrets) assert.ok(!r.text.includes(s), `${what} shows "${s.slice(0, 60)}"`);
+                if (!c.p.open311) {
+                    if (p.includes('/requests/')) assert.equal(r.status, 404, what);
+                    else for (const ref of c.refs) assert.ok(!r.text.includes(ref), `${what} lists ${ref}`);
+                    continue;
+                }
+                assert.equal(r.status, 200, `${what}: ${r.text.slice(0, 300)}`);
+                if (c.p.is_public) continue;
+                if (p.includes('.json')) {
+                    for (const item of r.json) checkStatusOnly(item, what);
+                } else {
+                    for (const el of parseXml(r.text).children) checkXmlStatusOnly(el, what);
+                }
+            }
+        }
+    });
+
+    await t.test('the lists of requests, JSON and XML, with and without extensions', async () => {
+        /* Names, notes and places recur from one request to another (the same street, the
+         * same acknowledgement, a first name in a street name): here the shape tells, and no
+         * e-mail address or phone number may show. */
+        const hidden = new Set(procs.filter((p) => !p.is_public).map((p) => p.code));
+        const secrets = cases.flatMap((c) => c.personal);
+        const end = new Date();
+        for (let back = 0; back < 4; back++) {
+            const to = new Date(end.getTime() - back * 90 * DAY);
+            const from = new Date(to.getTime() - 89 * DAY);
+            const q = `start_date=${from.toISOString().slice(0, 10)}&end_date=${to.toISOString().slice(0, 10)}`;
+            for (const ext of ['', '&extensions=true']) {
+                const j = expectJson(await get(srv, `${BASE}/requests.json?${q}${ext}`));
+                for (const item of j) if (hidden.has(item.service_code)) checkStatusOnly(item, `list ${q}${ext}`);
+                const x = await get(srv, `${BASE}/requests.xml?${q}${ext}`);
+                for (const el of expectXml(x, 'service_requests').children)
+                    if (hidden.has(childText(el, 'service_code'))) checkXmlStatusOnly(el, `xml list ${q}${ext}`);
+                for (const text of [JSON.stringify(j), x.text])
+                    for (const s of secrets) assert.ok(!text.includes(s), `list ${q}${ext} shows "${s.slice(0, 60)}"`);
+            }
+        }
+    });
+
+    await t.test('a procedure set to show nothing is in no GET answer, and still takes POSTs', async () => {
+        const code = 'nid-de-poule';
+        const c = cases.find((x) => x.p.code === code);
+        const ref = c.refs[0];
+        srv.sql(`UPDATE procedures SET open311_detail = 0 WHERE code = '${code}'`);
+        expectJsonError(await untilStatus(srv, `${BASE}/requests/${ref}.json`, 404), 404, 'service_request_id');
+        for (const fmt of ['json', 'xml']) {
+            for (const ext of ['', '?extensions=true']) {
+                const one = await get(srv, `${BASE}/requests/${ref}.${fmt}${ext}`);
+                assert.equal(one.status, 404, `requests/${ref}.${fmt}${ext}`);
+            }
+            const byId = await get(srv, `${BASE}/requests.${fmt}?service_request_id=${c.refs.join(',')}&extensions=true`);
+            assert.equal(byId.status, 200);
+            for (const r of c.refs) assert.ok(!byId.text.includes(r), `${r} listed by id`);
+            const byCode = await get(srv, `${BASE}/requests.${fmt}?service_code=${code}`);
+            assert.equal(byCode.status, 200);
+            assert.ok(!byCode.text.includes(code), 'listed by service_code');
+            const all = await get(srv, `${BASE}/requests.${fmt}?extensions=true`);
+            assert.ok(!all.text.includes(code), 'in the plain list');
+        }
+        const posted = createdId(await post(srv, 'json', await validPostBody(srv, code)));
+        assert.equal((await get(srv, `${BASE}/requests/${posted}.json`)).status, 404);
+        const services = expectJson(await get(srv, `${BASE}/services.json`));
+        assert.ok(services.some((s) => s.service_code === code), 'the service is still offered');
     });
 });

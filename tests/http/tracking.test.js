@@ -5,7 +5,8 @@
  * shown only with its token (404 otherwise), answered with a message, hidden notes stay
  * hidden, a resolved incident is rated and reopened; the public incidents list carries no
  * personal data and never the procedures that are not public; «moi aussi» counts once per
- * browser; «Mes demandes» needs a login; looking requests up is rate-limited.
+ * browser and client address, or per account; «Mes demandes» needs a login; looking requests
+ * up is rate-limited; pages with personal data are never stored by caches.
  */
 
 const test = require('node:test');
@@ -415,7 +416,7 @@ test('tracking, messages, rating, reopening, public incidents', async (t) => {
         assert.match(thumb.headers.get('content-type'), /^image\//);
     });
 
-    await t.test('«moi aussi» counts once per browser', async () => {
+    await t.test('«moi aussi» counts once per browser, once per client address, once per account', async () => {
         const b1 = browser(srv);
         const page = await b1.get(`/signalements/${reference}`);
         assert.match(page.text, /1 personne a signalé ce problème/);
@@ -430,12 +431,28 @@ test('tracking, messages, rating, reopening, public incidents', async (t) => {
         assert.equal(again.location, `/signalements/${reference}?deja=1`);
         let shown = await b1.get(first.location);
         assert.match(shown.text, /2 personnes ont signalé ce problème/);
-        const b2 = browser(srv);
-        const p2 = await b2.get(`/signalements/${reference}`);
-        const second = await b2.post(`/signalements/${reference}/moi-aussi`, { csrf_token: csrfOf(p2.text) });
+        /* A script minting fresh cookies from the same address counts no more (issue 9). */
+        const supporters = () => Number(srv.sql(`SELECT supporters FROM requests WHERE reference = '${reference}'`).trim());
+        assert.equal(supporters(), 1);
+        for (let i = 0; i < 5; i++) {
+            const fresh = browser(srv);
+            const p = await fresh.get(`/signalements/${reference}`);
+            const r = await fresh.post(`/signalements/${reference}/moi-aussi`, { csrf_token: csrfOf(p.text) });
+            assert.equal(r.status, 303);
+            assert.equal(r.location, `/signalements/${reference}?deja=1`, `fresh browser ${i + 1} counted again`);
+        }
+        assert.equal(supporters(), 1, 'fresh cookies from one address inflated the count');
+        /* A signed-in citizen counts once for the account (an account needs a verified
+         * address), whatever the client address. */
+        const citizen = await loggedIn(srv, 'soutien@example.org');
+        const p2 = await citizen.get(`/signalements/${reference}`);
+        const second = await citizen.post(`/signalements/${reference}/moi-aussi`, { csrf_token: csrfOf(p2.text) });
         assert.equal(second.location, `/signalements/${reference}?merci=1`);
-        shown = await b2.get(second.location);
+        shown = await citizen.get(second.location);
         assert.match(shown.text, /3 personnes ont signalé ce problème/);
+        const twice = await citizen.post(`/signalements/${reference}/moi-aussi`, { csrf_token: csrfOf(shown.text) });
+        assert.equal(twice.location, `/signalements/${reference}?deja=1`);
+        assert.equal(supporters(), 2);
     });
 
     await t.test('«Mes demandes» needs a login', async () => {
@@ -460,6 +477,23 @@ test('tracking, messages, rating, reopening, public incidents', async (t) => {
         const other = await stranger.get('/mes-demandes');
         assert.equal(other.status, 200);
         assert.doesNotMatch(other.text, new RegExp(reference));
+    });
+
+    /* Pen-test finding (issue 9): tracking pages and «Mes demandes» hold personal data and
+     * said nothing to caches. */
+    await t.test('pages with personal data are never stored by caches', async () => {
+        const noStore = (r, what) => {
+            assert.ok(r.status < 500, `${what}: ${r.status}`);
+            assert.match(r.headers.get('cache-control') || '', /no-store/, `${what}: Cache-Control`);
+        };
+        const anon = browser(srv);
+        noStore(await anon.get(trackUrl), 'tracking page with its token');
+        const lookup = await anon.get('/suivi');
+        noStore(await anon.post('/suivi', { csrf_token: csrfOf(lookup.text), reference, code: 'pas-le-bon' }),
+                'tracking lookup refused');
+        const citizen = await loggedIn(srv, 'cache.test@example.org');
+        for (const p of ['/mes-demandes', '/compte/preferences', '/', `/signalements/${reference}`])
+            noStore(await citizen.get(p), `${p} for a signed-in citizen`);
     });
 
     await t.test('looking requests up is rate-limited', async () => {

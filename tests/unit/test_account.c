@@ -560,9 +560,35 @@ static void test_prefs(void **state)
     assert_int_equal(err.code, ERR_NOT_FOUND);
 }
 
+/* Lookups and rate limits see one address however it is typed (issue 9). */
+static void test_email_fold(void **state)
+{
+    (void)state;
+    char out[ACCOUNT_EMAIL_MAX + 1];
+    static const char *const same[] = {"alice@example.org", " alice@example.org",
+                                       "ALICE@Example.ORG\t", "\t\r\n Alice@example.org \f\v"};
+    for (size_t i = 0; i < sizeof same / sizeof same[0]; i++) {
+        assert_int_equal(account_email_fold(same[i], out), 0);
+        assert_string_equal(out, "alice@example.org");
+    }
+    assert_int_equal(account_email_fold("a b@x", out), 0);
+    assert_string_equal(out, "a b@x"); /* inner spaces are the checks' business */
+    assert_int_equal(account_email_fold("ÉLODIE@x", out), 0);
+    assert_string_equal(out, "Élodie@x"); /* ASCII only: the checks refuse the rest */
+    assert_int_equal(account_email_fold(NULL, out), 0);
+    assert_string_equal(out, "");
+    char longer[ACCOUNT_EMAIL_MAX + 10];
+    memset(longer, 'A', sizeof longer - 1);
+    longer[sizeof longer - 1] = '\0';
+    assert_int_equal(account_email_fold(longer, out), -1);
+    assert_int_equal(strlen(out), ACCOUNT_EMAIL_MAX);
+    assert_int_equal(out[0], 'a');
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_email_fold),
         cmocka_unit_test_setup_teardown(test_signup_creates_unverified, setup, teardown),
         cmocka_unit_test_setup_teardown(test_signup_duplicate, setup, teardown),
         cmocka_unit_test_setup_teardown(test_signup_invalid, setup, teardown),

@@ -567,6 +567,34 @@ static void test_pixel_limit(void **state)
     arena_free(&a);
 }
 
+/* Cut-off photos (issue 9): libvips would complete them with grey; they must be refused as
+ * damaged, in every format, and a whole one of the same kind still passes. */
+static void test_truncated_refused(void **state)
+{
+    (void)state;
+    static const char *const formats[] = {"png", "jpeg", "webp"};
+    for (size_t i = 0; i < sizeof formats / sizeof formats[0]; i++) {
+        blob in = make_image(640, 480, formats[i], 0);
+        expect_refused(in.data, in.len * 6 / 10, ERR_INVALID_ARG, formats[i]);
+        arena a;
+        arena_init(&a, 0);
+        attachment_upload up = {.field = "photos", .data = (char *)in.data, .len = in.len * 6 / 10};
+        store_attachment at;
+        error err;
+        error_clear(&err);
+        assert_int_equal(attachment_prepare(&up, &a, &at, &err), -1);
+        assert_true(attachment_is_damaged(&err));
+        up.len = in.len;
+        assert_int_equal(attachment_prepare(&up, &a, &at, &err), 0);
+        attachment_discard(&at);
+        arena_free(&a);
+        blob_free(&in);
+    }
+    error other;
+    error_set(&other, ERR_INVALID_ARG, "photos", "not a photo");
+    assert_false(attachment_is_damaged(&other));
+}
+
 /* The stored name of a 16 × 16 PNG uploaded as `name`. */
 static const char *name_for(arena *a, const char *name)
 {
@@ -715,6 +743,28 @@ static void test_save_tx(void **state)
     assert_int_equal(s->ops->attachment_get(s, tenant_id + 1, at[1].id, &a, &got, &found, &err), 0);
     assert_int_equal(found, 0);
 
+    /* A photo prepared but never saved, as a crash before the commit leaves it (file and
+     * thumbnail), and a file guichet did not name: the sweep removes the first two only. */
+    store_attachment orphan;
+    assert_int_equal(attachment_prepare(&up2, &a, &orphan, &err), 0);
+    char foreign[256];
+    snprintf(foreign, sizeof foreign, "%s/LISEZMOI.txt", g_uploads);
+    FILE *f = fopen(foreign, "w");
+    assert_non_null(f);
+    fclose(f);
+    size_t removed = 0;
+    assert_int_equal(attachment_sweep(c, &removed, &err), 0);
+    assert_int_equal(removed, 2);
+    assert_int_equal(access(attachment_path(&a, orphan.storage_name), F_OK), -1);
+    assert_int_equal(access(attachment_path(&a, orphan.thumb_name), F_OK), -1);
+    for (size_t i = 0; i < 2; i++)
+        assert_int_equal(access(attachment_path(&a, at[i].storage_name), F_OK), 0);
+    assert_int_equal(access(attachment_path(&a, at[1].thumb_name), F_OK), 0);
+    assert_int_equal(access(foreign, F_OK), 0);
+    assert_int_equal(attachment_sweep(c, &removed, &err), 0);
+    assert_int_equal(removed, 0);
+    unlink(foreign);
+
     attachment_discard(&at[0]);
     attachment_discard(&at[1]);
     blob_free(&png);
@@ -800,6 +850,7 @@ int main(void)
         cmocka_unit_test(test_refused_types),
         cmocka_unit_test(test_size_limit),
         cmocka_unit_test(test_pixel_limit),
+        cmocka_unit_test(test_truncated_refused),
         cmocka_unit_test(test_filename_sanitised),
         cmocka_unit_test(test_path),
         cmocka_unit_test(test_concurrent_prepares),

@@ -77,6 +77,7 @@ static int apply_catalogue(store *s, void *arg, error *err)
                           .auto_public = 1,
                           .allow_anonymous = 1,
                           .open311 = 1,
+                          .open311_detail = OPEN311_DETAIL_FULL,
                           .delay_days = 10,
                           .active = 1};
     store_procedure p2 = {.tenant_id = fx->tenant,
@@ -84,6 +85,7 @@ static int apply_catalogue(store *s, void *arg, error *err)
                           .name = "Tag",
                           .department_id = fx->dep_proprete,
                           .open311 = 1,
+                          .open311_detail = OPEN311_DETAIL_STATUS,
                           .active = 1};
     store_procedure p3 = {.tenant_id = fx->tenant,
                           .code = "etat-civil",
@@ -617,6 +619,20 @@ static void test_search(void **state)
     assert_int_equal(n, 8);
     for (size_t i = 0; i < n; i++)
         assert_int_not_equal(rs[i].procedure_id, fx->proc_hidden);
+    /* Exposed on Open311 but showing nothing there: not listed either. */
+    proc_arg none = {.p = {.tenant_id = fx->tenant,
+                           .code = "tag",
+                           .name = "Tag",
+                           .department_id = fx->dep_proprete,
+                           .open311 = 1,
+                           .open311_detail = OPEN311_DETAIL_NONE,
+                           .active = 1}};
+    error perr;
+    assert_int_equal(store_write_sync(fx->s, apply_procedure, &none, &perr), 0);
+    n = search(fx, &f, &a, &rs);
+    assert_int_equal(n, 4);
+    for (size_t i = 0; i < n; i++)
+        assert_int_equal(rs[i].procedure_id, fx->proc_trou);
 
     f = base_filter(fx, 100);
     f.statuses[0] = "open";
@@ -1453,7 +1469,9 @@ static void test_migrate_1_to_2(void **state)
     assert_int_equal(s->ops->schema_version(s, &v, &err), 0);
     assert_int_equal(v, 5);
     assert_int_equal(s->ops->config_version(s, &cv1, &err), 0);
-    assert_int_equal(cv1, cv0);
+    /* Only migration 5 changes the catalogue: it gives the public procedure its Open311
+     * level (what it showed so far, everything). */
+    assert_int_equal(cv1, cv0 + 1);
 
     arena a;
     arena_init(&a, 0);
@@ -1471,6 +1489,7 @@ static void test_migrate_1_to_2(void **state)
     assert_int_equal(s->ops->catalogue_load(s, &a, &cat, &err), 0);
     assert_int_equal(cat.n_procedures, 1);
     assert_int_equal(cat.procedures[0].is_public, 1);
+    assert_int_equal(cat.procedures[0].open311_detail, OPEN311_DETAIL_FULL);
     assert_int_equal(cat.procedures[0].auto_public, 0);
     assert_int_equal(cat.procedures[0].allow_anonymous, 0);
     /* The e-mail index serves the old row, case-insensitively. */
@@ -2271,23 +2290,32 @@ static void test_only_public(void **state)
 
 typedef struct support_arg {
     int64_t tenant_id, request_id;
-    const char *key;
+    const char *const *keys;
+    size_t n_keys;
     int added;
 } support_arg;
 
 static int apply_support(store *s, void *arg, error *err)
 {
     support_arg *sa = arg;
-    return s->ops->tx_request_support(s, sa->tenant_id, sa->request_id, sa->key, 77, &sa->added,
-                                      err);
+    return s->ops->tx_request_support(s, sa->tenant_id, sa->request_id, sa->keys, sa->n_keys, 77,
+                                      &sa->added, err);
+}
+
+/* «Moi aussi» by the supporter named by keys[0..n): 1 counted, 0 not, -1 failed. */
+static int support_keys(fixture *fx, int64_t tenant, int64_t request_id, const char *const *keys,
+                        size_t n, error *err)
+{
+    support_arg sa = {
+        .tenant_id = tenant, .request_id = request_id, .keys = keys, .n_keys = n, .added = -1};
+    if (store_write_sync(fx->s, apply_support, &sa, err) != 0)
+        return -1;
+    return sa.added;
 }
 
 static int support(fixture *fx, int64_t tenant, int64_t request_id, const char *key, error *err)
 {
-    support_arg sa = {.tenant_id = tenant, .request_id = request_id, .key = key, .added = -1};
-    if (store_write_sync(fx->s, apply_support, &sa, err) != 0)
-        return -1;
-    return sa.added;
+    return support_keys(fx, tenant, request_id, &key, 1, err);
 }
 
 static int supporters_of(fixture *fx, const char *ref)
@@ -2332,6 +2360,18 @@ static void test_support(void **state)
     error_clear(&err);
     assert_int_equal(support(fx, fx->tenant, id, "", &err), -1);
     assert_int_equal(err.code, ERR_MISSING_ARG);
+    assert_int_equal(support_keys(fx, fx->tenant, id, NULL, 0, &err), -1);
+    /* Several keys (browser, network): counted only when none is known, all remembered. */
+    const char *const both[] = {"browser-a", "net-1"};
+    assert_int_equal(support_keys(fx, fx->tenant, id, both, 2, &err), 1);
+    assert_int_equal(supporters_of(fx, ref), 3);
+    const char *const new_browser[] = {"browser-b", "net-1"};
+    assert_int_equal(support_keys(fx, fx->tenant, id, new_browser, 2, &err), 0);
+    const char *const new_net[] = {"browser-b", "net-2"};
+    assert_int_equal(support_keys(fx, fx->tenant, id, new_net, 2, &err), 0); /* b remembered */
+    const char *const fresh[] = {"browser-c", "net-3"};
+    assert_int_equal(support_keys(fx, fx->tenant, id, fresh, 2, &err), 1);
+    assert_int_equal(supporters_of(fx, ref), 4);
 }
 
 /* ==== back office (migration 3) ==== */

@@ -861,9 +861,56 @@ static void test_form_encode(void **state)
     arena_free(&a);
 }
 
+/* Redirect targets (issue 9): what a browser or another URL parser would read as another
+ * host, a header injection or a control character is refused; paths of ours pass. */
+static void test_form_local_path(void **state)
+{
+    (void)state;
+    static const char *const bad[] = {
+        "",
+        "x",
+        "https://evil.example/",
+        "//evil.example",
+        "/\\evil.example",
+        "/\t/evil",
+        "\t//evil",
+        "/ /evil",
+        "/a b",
+        "/\r\nSet-Cookie: x=1",
+        "/x\ny",
+        "/\x7f",
+        "/\x0b/evil",
+        "/\xc2\xa0/evil",
+        "/a\\b",
+        "/\xc3\xa9t\xc3\xa9",
+        " /x",
+        "/\x01",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        assert_false(form_local_path(bad[i]));
+    assert_false(form_local_path(NULL));
+    static const char *const good[] = {"/",
+                                       "/mes-demandes",
+                                       "/suivi?reference=2026-000001&x=%20",
+                                       "/agent/?q=trou%20profond&onglet=tous",
+                                       "/a//b",
+                                       "/%2F%2Fx"};
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++)
+        assert_true(form_local_path(good[i]));
+    char long_path[FORM_LOCAL_PATH_MAX + 2];
+    memset(long_path, 'a', sizeof long_path - 1);
+    long_path[0] = '/';
+    long_path[FORM_LOCAL_PATH_MAX] = '\0';
+    assert_true(form_local_path(long_path));
+    long_path[FORM_LOCAL_PATH_MAX] = 'a';
+    long_path[FORM_LOCAL_PATH_MAX + 1] = '\0';
+    assert_false(form_local_path(long_path));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_form_local_path),
         cmocka_unit_test(test_form_encode),
         cmocka_unit_test(test_buf_basic),
         cmocka_unit_test(test_buf_max),

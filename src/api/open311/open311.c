@@ -167,6 +167,19 @@ static int exposed(const cat_procedure *p)
     return p != NULL && p->rec.open311 && p->rec.active;
 }
 
+/* What the GET endpoints show of p's requests: nothing unless p is exposed on Open311, and
+ * never more than its setting, whatever the stored value. */
+static open311_detail detail_of(const cat_procedure *p)
+{
+    if (p == NULL || !p->rec.open311)
+        return OPEN311_DETAIL_NONE;
+    if (p->rec.open311_detail >= OPEN311_DETAIL_FULL)
+        return OPEN311_DETAIL_FULL;
+    if (p->rec.open311_detail == OPEN311_DETAIL_STATUS)
+        return OPEN311_DETAIL_STATUS;
+    return OPEN311_DETAIL_NONE;
+}
+
 /* ---- discovery ---- */
 
 static void h_discovery(http_req *rq)
@@ -414,7 +427,10 @@ static const char *note_text(http_req *rq, const store_event *e)
     return NULL;
 }
 
-static void write_notes(http_req *rq, docw *w, const notes *ns, int64_t request_id, const char *tz)
+/* The notes of request_id. With status_only, only the status changes, labelled by their
+ * status alone: the text agents write with them may name someone. */
+static void write_notes(http_req *rq, docw *w, const notes *ns, int64_t request_id, const char *tz,
+                        int status_only)
 {
     docw_list_begin(w, "notes");
     size_t lo = 0, hi = ns->n;
@@ -429,9 +445,13 @@ static void write_notes(http_req *rq, docw *w, const notes *ns, int64_t request_
         const store_event *e = &ns->ev[i];
         if (!e->is_public) /* the store filtered already; never trust one layer alone */
             continue;
+        status st = (status)0;
+        int is_status = e->status_to != NULL && status_parse(e->status_to, &st) == 0;
+        if (status_only && !is_status)
+            continue;
         docw_object_begin(w, "note");
         write_time(w, "datetime", e->created_at, tz);
-        docw_string(w, "description", note_text(rq, e));
+        docw_string(w, "description", status_only ? status_label(st, rq->lang) : note_text(rq, e));
         docw_string(w, "type", e->kind);
         docw_object_end(w);
     }
@@ -439,42 +459,45 @@ static void write_notes(http_req *rq, docw *w, const notes *ns, int64_t request_
 }
 
 /* One <request>. Personal data (names, e-mail, phone, device and account ids) and the
- * tracking token are never written. */
+ * tracking token are never written; for a procedure whose detail is STATUS, nothing of what
+ * the request is about either (description, place, media, status notes, attributes, notes'
+ * text): the elements stay, empty, so that clients read one shape. */
 static void write_request(http_req *rq, docw *w, const cat_tenant *t, const cat_procedure *p,
                           const store_request *r, const notes *ns)
 {
     const char *tz = t->rec.timezone;
+    int full = detail_of(p) == OPEN311_DETAIL_FULL;
     const cat_department *dep =
         r->department_id != 0 ? catalogue_department_by_id(t, r->department_id) : p->department;
     docw_object_begin(w, "request");
     docw_string(w, "service_request_id", r->reference);
     docw_string(w, "status", status_open311_of(r->status));
-    docw_string(w, "status_notes", r->status_notes);
+    docw_string(w, "status_notes", full ? r->status_notes : NULL);
     docw_string(w, "service_name", p->rec.name);
     docw_string(w, "service_code", p->rec.code);
-    write_description(w, r->description);
+    write_description(w, full ? r->description : NULL);
     docw_string(w, "agency_responsible", dep != NULL ? dep->rec.name : NULL);
     docw_string(w, "service_notice", p->rec.service_notice);
     write_time(w, "requested_datetime", r->created_at, tz);
     write_time(w, "updated_datetime", r->updated_at != 0 ? r->updated_at : r->created_at, tz);
     write_time(w, "expected_datetime", r->due_at, tz);
-    docw_string(w, "address", r->address);
-    docw_string(w, "address_id", r->address_id);
-    docw_string(w, "zipcode", r->zipcode);
-    if (r->has_location) {
+    docw_string(w, "address", full ? r->address : NULL);
+    docw_string(w, "address_id", full ? r->address_id : NULL);
+    docw_string(w, "zipcode", full ? r->zipcode : NULL);
+    if (full && r->has_location) {
         docw_double(w, "lat", r->lat);
         docw_double(w, "long", r->lon);
     } else {
         docw_null(w, "lat");
         docw_null(w, "long");
     }
-    docw_string(w, "media_url", r->media_url);
+    docw_string(w, "media_url", full ? r->media_url : NULL);
     if (ns != NULL) {
-        write_attr_values(w, p, r->attributes);
+        write_attr_values(w, p, full ? r->attributes : NULL);
         docw_object_begin(w, "extended_attributes");
         docw_string(w, "channel", r->channel);
         docw_object_end(w);
-        write_notes(rq, w, ns, r->id, tz);
+        write_notes(rq, w, ns, r->id, tz, !full);
     }
     docw_object_end(w);
 }
@@ -534,8 +557,9 @@ static void h_request_one(http_req *rq)
             respond_error(rq, fmt, &err);
         return;
     }
+    /* A request Open311 may not show is answered exactly like one that does not exist. */
     const cat_procedure *p = catalogue_procedure_by_id(t, r.procedure_id);
-    if (p == NULL || !p->rec.open311) {
+    if (detail_of(p) == OPEN311_DETAIL_NONE) {
         fail(rq, fmt, ERR_NOT_FOUND, "service_request_id", "service_request_id: not found");
         return;
     }
@@ -616,7 +640,7 @@ static int run_search(http_req *rq, const cat_tenant *t, const o311_query *q, st
     }
     for (size_t i = 0; i < q->n_codes; i++) {
         const cat_procedure *p = catalogue_procedure(t, q->codes[i]);
-        if (p != NULL && p->rec.open311)
+        if (detail_of(p) != OPEN311_DETAIL_NONE)
             f.procedure_ids[f.n_procedure_ids++] = p->rec.id;
     }
     if (q->n_codes > 0 && f.n_procedure_ids == 0)
@@ -658,7 +682,7 @@ static void get_requests(http_req *rq, docw_format fmt)
     docw_list_begin(&w, "service_requests");
     for (size_t i = 0; i < n; i++) {
         const cat_procedure *p = catalogue_procedure_by_id(t, reqs[i].procedure_id);
-        if (p == NULL || !p->rec.open311)
+        if (detail_of(p) == OPEN311_DETAIL_NONE) /* the store filtered, but not lookups by id */
             continue;
         write_request(rq, &w, t, p, &reqs[i], q.extensions ? &ns : NULL);
     }

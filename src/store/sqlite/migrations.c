@@ -405,7 +405,18 @@ static const char migration_5[] =
     "' ') FROM (SELECT host FROM tenant_hosts h WHERE h.tenant_id = t.id ORDER BY position)), '')"
     " AS hosts FROM tenants t) AS l WHERE l.id = tenants.id AND l.hosts <> tenants.hosts;\n";
 
+/* Hardening (issue 9). What Open311 GETs show of each procedure's requests
+ * (open311_detail: 0 nothing, 1 status only, 2 everything but personal data): procedures
+ * that are not public start at nothing, public ones keep what they showed so far. The
+ * thumbnail index lets the start-up sweep of the uploads directory tell orphan files from
+ * referenced ones without a scan per file. */
+static const char migration_6[] =
+    "ALTER TABLE procedures ADD COLUMN open311_detail INTEGER NOT NULL DEFAULT 0"
+    " CHECK (open311_detail IN (0, 1, 2));\n"
+    "UPDATE procedures SET open311_detail = 2 WHERE is_public = 1;\n"
+    "CREATE INDEX attachments_thumb ON attachments (thumb_name) WHERE thumb_name IS NOT NULL;\n";
+
 const char *const store_sqlite_migrations[] = {migration_1, migration_2, migration_3, migration_4,
-                                               migration_5};
+                                               migration_5, migration_6};
 const int store_sqlite_migration_count =
     (int)(sizeof store_sqlite_migrations / sizeof store_sqlite_migrations[0]);

@@ -69,6 +69,7 @@ typedef enum store_sqlite_stmt_id {
     SQ_ATTACHMENT_GET,
     SQ_ATTACHMENTS_LIST,
     SQ_ATTACHMENT_MODERATE,
+    SQ_ATTACHMENT_FILE_KNOWN,
     SQ_SUPPORT_INSERT,
     SQ_SUPPORT_BUMP,
     SQ_REQUEST_EXISTS,
@@ -299,9 +300,10 @@ int store_sqlite_attachments_list(store *s, int64_t tenant_id, int64_t request_i
                                   store_attachment **out, size_t *n, error *err);
 int store_sqlite_tx_attachment_moderate(store *s, int64_t tenant_id, int64_t id,
                                         const char *moderation, error *err);
+int store_sqlite_attachment_file_known(store *s, const char *name, int *known, error *err);
 int store_sqlite_tx_request_support(store *s, int64_t tenant_id, int64_t request_id,
-                                    const char *supporter_key, int64_t when, int *added,
-                                    error *err);
+                                    const char *const *keys, size_t n_keys, int64_t when,
+                                    int *added, error *err);
 
 /* Back office, in sqlite_backoffice.c. */
 int store_sqlite_agent_get(store *s, int64_t tenant_id, int64_t id, arena *a, store_agent *out,

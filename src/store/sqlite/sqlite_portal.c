@@ -560,6 +560,25 @@ int store_sqlite_attachment_get(store *s, int64_t tenant_id, int64_t id, arena *
     return store_sqlite_read_one(c, st, read_attachment, a, out, found, "attachment_get", err);
 }
 
+int store_sqlite_attachment_file_known(store *s, const char *name, int *known, error *err)
+{
+    *known = 0;
+    store_sqlite_conn *c = reader(s, err);
+    if (!c)
+        return -1;
+    sqlite3_stmt *st = store_sqlite_stmt(c, SQ_ATTACHMENT_FILE_KNOWN, err);
+    if (!st)
+        return -1;
+    store_sqlite_bind_text(st, 1, name);
+    int rc = sqlite3_step(st), ret = 0;
+    if (rc == SQLITE_ROW)
+        *known = 1;
+    else if (rc != SQLITE_DONE)
+        ret = store_sqlite_fail(c->db, rc, "attachment_file_known", err);
+    store_sqlite_done(st);
+    return ret;
+}
+
 int store_sqlite_attachments_list(store *s, int64_t tenant_id, int64_t request_id, arena *a,
                                   store_attachment **out, size_t *n, error *err)
 {
@@ -597,25 +616,33 @@ int store_sqlite_tx_attachment_moderate(store *s, int64_t tenant_id, int64_t id,
 /* ---- "moi aussi" ---- */
 
 int store_sqlite_tx_request_support(store *s, int64_t tenant_id, int64_t request_id,
-                                    const char *supporter_key, int64_t when, int *added, error *err)
+                                    const char *const *keys, size_t n_keys, int64_t when,
+                                    int *added, error *err)
 {
     *added = 0;
     store_sqlite_conn *c = writer(s, err);
     if (!c)
         return -1;
-    if (!supporter_key || !*supporter_key)
+    if (n_keys == 0)
         return error_set(err, ERR_MISSING_ARG, "supporter", "supporter key is required");
-    sqlite3_stmt *st = store_sqlite_stmt(c, SQ_SUPPORT_INSERT, err);
-    if (!st)
-        return -1;
-    sqlite3_bind_int64(st, 1, tenant_id);
-    sqlite3_bind_int64(st, 2, request_id);
-    sqlite3_bind_text(st, 3, supporter_key, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 4, now_or(when));
-    if (store_sqlite_run_write(c, st, NULL, "request_support", err) != 0)
-        return -1;
-    if (sqlite3_changes(c->db) == 1) {
-        st = store_sqlite_stmt(c, SQ_SUPPORT_BUMP, err);
+    for (size_t i = 0; i < n_keys; i++)
+        if (!keys[i] || !*keys[i])
+            return error_set(err, ERR_MISSING_ARG, "supporter", "supporter key is required");
+    size_t fresh = 0;
+    for (size_t i = 0; i < n_keys; i++) {
+        sqlite3_stmt *st = store_sqlite_stmt(c, SQ_SUPPORT_INSERT, err);
+        if (!st)
+            return -1;
+        sqlite3_bind_int64(st, 1, tenant_id);
+        sqlite3_bind_int64(st, 2, request_id);
+        sqlite3_bind_text(st, 3, keys[i], -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 4, now_or(when));
+        if (store_sqlite_run_write(c, st, NULL, "request_support", err) != 0)
+            return -1;
+        fresh += sqlite3_changes(c->db) == 1;
+    }
+    if (fresh == n_keys) {
+        sqlite3_stmt *st = store_sqlite_stmt(c, SQ_SUPPORT_BUMP, err);
         if (!st)
             return -1;
         sqlite3_bind_int64(st, 1, tenant_id);
@@ -625,8 +652,10 @@ int store_sqlite_tx_request_support(store *s, int64_t tenant_id, int64_t request
         *added = 1;
         return 0;
     }
+    if (fresh > 0)
+        return 0; /* some key was new: the request exists */
     /* Nothing added: a repeat from the same supporter, or no such request in this tenant. */
-    st = store_sqlite_stmt(c, SQ_REQUEST_EXISTS, err);
+    sqlite3_stmt *st = store_sqlite_stmt(c, SQ_REQUEST_EXISTS, err);
     if (!st)
         return -1;
     sqlite3_bind_int64(st, 1, tenant_id);

@@ -173,6 +173,7 @@ static int load_procedures(store_sqlite_conn *c, arena *a, store_catalogue *out,
         p->active = sqlite3_column_int(st, 14);
         p->auto_public = sqlite3_column_int(st, 15);
         p->allow_anonymous = sqlite3_column_int(st, 16);
+        p->open311_detail = sqlite3_column_int(st, 17);
     }
     store_sqlite_done(st);
     if (oom)
@@ -415,7 +416,7 @@ static int build_where(sqlbuild *b, const store_request_filter *f, int paging, e
     }
     if (f->only_open311)
         sb_add(b, " FROM requests r JOIN procedures p ON p.id = r.procedure_id AND p.open311 = 1"
-                  " WHERE ");
+                  " AND p.open311_detail > 0 WHERE ");
     else
         sb_add(b, " FROM requests r WHERE ");
     sb_tenant(b, f);

@@ -33,7 +33,7 @@ const char *const store_sqlite_stmt_sql[SQ_STMT_COUNT] = {
     [SQ_PROCEDURES_ALL] =
         "SELECT id, tenant_id, code, name, group_name, description, keywords, attributes, "
         "service_notice, department_id, kind, is_public, open311, delay_days, active, "
-        "auto_public, allow_anonymous FROM procedures ORDER BY tenant_id, id",
+        "auto_public, allow_anonymous, open311_detail FROM procedures ORDER BY tenant_id, id",
     [SQ_REQUEST_GET] =
         "SELECT " SQ_REQUEST_COLUMNS " FROM requests r WHERE r.tenant_id = ?1 AND r.reference = ?2",
     [SQ_EVENTS_LIST] = "SELECT id, tenant_id, request_id, created_at, kind, is_public, actor, "
@@ -97,16 +97,16 @@ const char *const store_sqlite_stmt_sql[SQ_STMT_COUNT] = {
     [SQ_PROCEDURE_UPSERT] =
         "INSERT INTO procedures (tenant_id, code, name, group_name, description, keywords, "
         "attributes, service_notice, department_id, kind, is_public, open311, delay_days, "
-        "active, auto_public, allow_anonymous) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "
-        "?10, ?11, ?12, ?13, ?14, ?15, ?16) "
+        "active, auto_public, allow_anonymous, open311_detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6, "
+        "?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17) "
         "ON CONFLICT (tenant_id, code) DO UPDATE SET name = excluded.name, "
         "group_name = excluded.group_name, description = excluded.description, "
         "keywords = excluded.keywords, attributes = excluded.attributes, "
         "service_notice = excluded.service_notice, department_id = excluded.department_id, "
         "kind = excluded.kind, is_public = excluded.is_public, open311 = excluded.open311, "
         "delay_days = excluded.delay_days, active = excluded.active, "
-        "auto_public = excluded.auto_public, allow_anonymous = excluded.allow_anonymous "
-        "RETURNING id",
+        "auto_public = excluded.auto_public, allow_anonymous = excluded.allow_anonymous, "
+        "open311_detail = excluded.open311_detail RETURNING id",
     [SQ_APIKEY_INSERT] = "INSERT INTO api_keys (tenant_id, name, scope, key_hash, prefix, "
                          "created_at, revoked_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     /* Revoking twice keeps the first instant. */
@@ -169,6 +169,9 @@ const char *const store_sqlite_stmt_sql[SQ_STMT_COUNT] = {
         "SELECT " SQ_ATTACHMENT_COLUMNS " FROM attachments WHERE tenant_id = ?1 AND id = ?2",
     [SQ_ATTACHMENTS_LIST] = "SELECT " SQ_ATTACHMENT_COLUMNS " FROM attachments WHERE "
                             "request_id = ?2 AND tenant_id = ?1 ORDER BY id",
+    /* Both columns are indexed (the thumbnail's by migration 5). */
+    [SQ_ATTACHMENT_FILE_KNOWN] = "SELECT 1 FROM attachments WHERE storage_name = ?1 UNION ALL "
+                                 "SELECT 1 FROM attachments WHERE thumb_name = ?1 LIMIT 1",
     [SQ_ATTACHMENT_MODERATE] =
         "UPDATE attachments SET moderation = ?3 WHERE tenant_id = ?1 AND id = ?2",
     /* Only for a request of that tenant; an existing (request, key) pair is left alone. */
@@ -784,6 +787,7 @@ static const store_ops sqlite_ops = {
     .attachment_get = store_sqlite_attachment_get,
     .attachments_list = store_sqlite_attachments_list,
     .tx_attachment_moderate = store_sqlite_tx_attachment_moderate,
+    .attachment_file_known = store_sqlite_attachment_file_known,
     .tx_request_support = store_sqlite_tx_request_support,
     .agent_get = store_sqlite_agent_get,
     .agent_find_email = store_sqlite_agent_find_email,

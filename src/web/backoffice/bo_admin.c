@@ -583,6 +583,28 @@ static const char *const proc_text_fields[] = {
     "attributes", "delay_days", "department", "kind",        NULL};
 static const char *const proc_flags[] = {"is_public", "auto_public", "allow_anonymous",
                                          "open311",   "active",      NULL};
+/* The radio values of open311_detail, indexed by the enum (store.h). */
+static const char *const detail_names[] = {"none", "status", "full", NULL};
+
+/* The level a form asks for; anything else (or nothing) is the safest, none. */
+static int detail_of_form(const form *f)
+{
+    const char *v = form_get(f, "open311_detail");
+    for (int i = 0; v && detail_names[i]; i++)
+        if (strcmp(v, detail_names[i]) == 0)
+            return i;
+    return OPEN311_DETAIL_NONE;
+}
+
+/* Checks the radio of level `detail` in the form's values. */
+static void detail_value(bo_page *p, int detail)
+{
+    if (detail < OPEN311_DETAIL_NONE || detail > OPEN311_DETAIL_FULL)
+        detail = OPEN311_DETAIL_NONE;
+    json_object_set_new(p->values,
+                        arena_printf(p->rq->arena, "open311_detail_%s", detail_names[detail]),
+                        json_true());
+}
 
 static void procedure_render(bo_page *p, int status, int is_new, const char *dept_code)
 {
@@ -628,6 +650,7 @@ static void procedure_values(bo_page *p, const store_procedure *r, const char *d
     for (size_t i = 0; proc_flags[i]; i++)
         if (flags[i])
             json_object_set_new(p->values, proc_flags[i], json_true());
+    detail_value(p, r->open311_detail);
 }
 
 static void procedure_new_get(http_req *rq)
@@ -690,6 +713,7 @@ static void procedure_save(http_req *rq, const char *code)
     r.auto_public = checked(&f, "auto_public");
     r.allow_anonymous = checked(&f, "allow_anonymous");
     r.open311 = checked(&f, "open311");
+    r.open311_detail = detail_of_form(&f);
     r.active = checked(&f, "active");
     const char *dept = field(&f, "department");
     if (*dept) {
@@ -736,6 +760,7 @@ static void procedure_save(http_req *rq, const char *code)
     for (size_t i = 0; proc_flags[i]; i++)
         if (checked(&f, proc_flags[i]))
             json_object_set_new(p.values, proc_flags[i], json_true());
+    detail_value(&p, r.open311_detail);
     procedure_render(&p, 400, code == NULL, dept);
 }
 

@@ -14,7 +14,6 @@
 #include "core/totp.h"
 #include "util/log.h"
 #include "util/timeutil.h"
-#include "util/utf8.h"
 #include "web/backoffice/backoffice.h"
 #include "web/backoffice/bo_common.h"
 #include "web/web.h"
@@ -23,7 +22,6 @@
 /* web.c's CSRF cookie: deleted at login so that a token seen before it is worth nothing. */
 #define CSRF_COOKIE "guichet_csrf"
 #define HOME "/agent/"
-#define FIELD_MAX 254
 
 /* Rate limits (tokens per second, burst). The password step per address and per address and
  * e-mail; codes per address (core also locks an agent's code check after repeated failures). */
@@ -38,24 +36,11 @@ static int64_t tenant_id(http_req *rq)
     return rq->host_tenant->rec.id;
 }
 
-/* Takes a token from bucket name:<client>[:extra]: 0, or -1 after the 429 page. */
-static int limit(http_req *rq, const char *name, const char *extra, double rate, double burst)
-{
-    const char *bucket =
-        arena_printf(rq->arena, "%s:%s%s%s", name, rq->client_ip ? rq->client_ip : "?",
-                     extra ? ":" : "", extra ? extra : "");
-    error e;
-    if (http_ratelimit(rq, bucket ? bucket : name, rate, burst, &e) == 0)
-        return 0;
-    web_write_error(rq, &e);
-    return -1;
-}
-
-/* The page to go to after login: a local back-office path, or the inbox. */
+/* The page to go to after login: a back-office path of this site (form_local_path), or
+ * the inbox. */
 static const char *safe_retour(const char *r)
 {
-    if (!r || strncmp(r, "/agent/", 7) != 0 || strstr(r, "//") || strchr(r, '\\') ||
-        strlen(r) > 512 || utf8_has_control(r, strlen(r)))
+    if (!form_local_path(r) || strncmp(r, "/agent/", 7) != 0)
         return HOME;
     /* Never back into the login steps themselves. */
     if (strncmp(r, "/agent/connexion", 16) == 0 || strncmp(r, "/agent/totp", 11) == 0 ||
@@ -126,7 +111,6 @@ static void finish_login(http_req *rq, const store_agent *a, const char *retour)
     clear_pending(rq);
     http_set_cookie(rq, CSRF_COOKIE, "", 0, 1);
     bo_audit_wait(rq, a, "login", "agent", &a->id, 1);
-    http_add_header(rq, "Cache-Control", "no-store");
     web_redirect(rq, retour);
 }
 
@@ -165,22 +149,6 @@ static void login_get(http_req *rq)
     login_page(&p, retour);
 }
 
-/* The e-mail lowercased (ASCII), as a rate-limit key. */
-static const char *email_key(http_req *rq, const char *email)
-{
-    size_t n = strlen(email);
-    if (n > FIELD_MAX)
-        n = FIELD_MAX;
-    char *k = arena_strndup(rq->arena, email, n);
-    for (char *c = k; c && *c; c++) {
-        if (*c >= 'A' && *c <= 'Z')
-            *c = (char)(*c - 'A' + 'a');
-        else if (*c == ':' || (unsigned char)*c < 0x21)
-            *c = '_';
-    }
-    return k;
-}
-
 /* Audits a failed attempt on the agent of that e-mail when there is one (ids only: never the
  * address typed). */
 static void audit_failed(http_req *rq, const char *email)
@@ -206,7 +174,7 @@ static void login_post(http_req *rq)
     form f;
     if (bo_form(rq, &f) != 0)
         return;
-    if (limit(rq, "agent-login", NULL, RATE_LOGIN_IP) != 0)
+    if (web_limit(rq, "agent-login", NULL, RATE_LOGIN_IP) != 0)
         return;
     if (bo_page_start(&p, rq, NULL) != 0)
         return;
@@ -222,7 +190,7 @@ static void login_post(http_req *rq)
         login_page(&p, retour);
         return;
     }
-    if (limit(rq, "agent-login-email", email_key(rq, email), RATE_LOGIN_EMAIL) != 0) {
+    if (web_limit(rq, "agent-login-email", web_email_key(rq, email), RATE_LOGIN_EMAIL) != 0) {
         bo_page_discard(&p);
         return;
     }
@@ -234,7 +202,7 @@ static void login_post(http_req *rq)
             web_write_error(rq, &e);
             return;
         }
-        audit_failed(rq, email);
+        audit_failed(rq, web_email_key(rq, email));
         bo_page_error_key(&p, "email", "agent.login.error_failed");
         login_page(&p, retour);
         return;
@@ -313,7 +281,7 @@ static void code_post(http_req *rq)
     form f;
     if (bo_form(rq, &f) != 0)
         return;
-    if (limit(rq, "agent-code", NULL, RATE_CODE_IP) != 0)
+    if (web_limit(rq, "agent-code", NULL, RATE_CODE_IP) != 0)
         return;
     store_agent a;
     if (pending_agent(rq, "totp", &a) != 0) {
@@ -446,7 +414,7 @@ static void totp_post(http_req *rq)
     form f;
     if (bo_form(rq, &f) != 0)
         return;
-    if (limit(rq, "agent-code", NULL, RATE_CODE_IP) != 0)
+    if (web_limit(rq, "agent-code", NULL, RATE_CODE_IP) != 0)
         return;
     store_agent a;
     if (pending_agent(rq, "enrol", &a) != 0) {
@@ -512,7 +480,6 @@ static void logout_post(http_req *rq)
     http_set_cookie(rq, BO_SESSION_COOKIE, "", 0, 1);
     clear_pending(rq);
     http_set_cookie(rq, CSRF_COOKIE, "", 0, 1);
-    http_add_header(rq, "Cache-Control", "no-store");
     web_redirect(rq,
                  arena_printf(rq->arena, "/agent/connexion?deconnecte=1%s", lang_suffix(rq, '&')));
 }

@@ -94,7 +94,6 @@ int bo_agent(http_req *rq, store_agent *out)
     const char *to =
         arena_printf(rq->arena, "%s?retour=%s%s%s", LOGIN_PATH, query_escape(rq, retour_of(rq)),
                      had_cookie ? "&expiree=1" : "", lang_of(rq) == LANG_EN ? "&lang=en" : "");
-    http_add_header(rq, "Cache-Control", "no-store");
     web_redirect(rq, to ? to : LOGIN_PATH);
     return 0;
 }
@@ -215,8 +214,7 @@ json_t *bo_context(http_req *rq, const store_agent *a)
 
 void bo_render(http_req *rq, int status, const char *tmpl, json_t *ctx)
 {
-    rq->cacheable = 0;
-    http_add_header(rq, "Cache-Control", "no-store");
+    rq->cacheable = 0; /* and so web_render says no-store */
     http_add_header(rq, "X-Robots-Tag", "noindex, nofollow");
     web_render(rq, status, tmpl, ctx);
 }

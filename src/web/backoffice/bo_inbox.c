@@ -653,7 +653,7 @@ static void bulk(http_req *rq)
     if (n_ids)
         bo_audit_wait(rq, &a, "change", "request", ids, n_ids);
     const char *back = form_get(&f, "retour");
-    if (!back || strncmp(back, "/agent/?", 8) != 0 || strstr(back, "//") || strlen(back) > 2000)
+    if (!form_local_path(back) || strncmp(back, "/agent/?", 8) != 0)
         back = "/agent/?";
     http_redirect(
         rq, arena_printf(rq->arena, "%s%sfait=lot&n=%zu", back,

@@ -708,8 +708,7 @@ static int action_open(http_req *rq, store_agent *a, const cat_tenant **t, form 
 static const char *inbox_return(const form *f)
 {
     const char *back = form_get(f, "retour");
-    if (!back || strncmp(back, "/agent/", 7) != 0 || strstr(back, "//") || strchr(back, '\\') ||
-        strlen(back) > 2000)
+    if (!form_local_path(back) || strncmp(back, "/agent/", 7) != 0)
         return NULL;
     return back;
 }

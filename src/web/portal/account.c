@@ -19,6 +19,9 @@
  * address; only well-formed forms count, so typing mistakes cost nothing. */
 #define RATE_SIGNUP (3.0 / 60), 10
 #define RATE_MAIL_LINK (3.0 / 60), 10 /* reset and login links */
+/* Reset and login links sent to one address, whoever asks for them: five, then one every
+ * twelve minutes, so that nobody floods a mailbox from many client addresses. */
+#define RATE_MAIL_TO (5.0 / 3600), 5
 
 #define FIELD_MAX 512 /* longest value echoed back into a form */
 #define DEFAULT_AFTER_LOGIN "/mes-demandes"
@@ -174,44 +177,16 @@ static int read_form(http_req *rq, form *f)
     return web_check_csrf(rq, f);
 }
 
-/* Takes a token from bucket "<name>:<client>[:<extra>]": 0, or -1 after the 429 page. */
-static int limit(http_req *rq, const char *name, const char *extra, double rate, double burst)
-{
-    const char *bucket =
-        arena_printf(rq->arena, "%s:%s%s%s", name, rq->client_ip ? rq->client_ip : "?",
-                     extra ? ":" : "", extra ? extra : "");
-    error e;
-    if (http_ratelimit(rq, bucket ? bucket : name, rate, burst, &e) == 0)
-        return 0;
-    web_write_error(rq, &e);
-    return -1;
-}
-
 static const char *field(const form *f, const char *name)
 {
     const char *v = form_get(f, name);
     return v ? v : "";
 }
 
-/* An e-mail address lowercased, as the rate limit key for its login attempts. */
-static const char *email_key(http_req *rq, const char *email)
-{
-    size_t n = strlen(email);
-    if (n > 254)
-        n = 254;
-    char *k = arena_strndup(rq->arena, email, n);
-    for (char *c = k; c && *c; c++)
-        if (*c >= 'A' && *c <= 'Z')
-            *c = (char)(*c + 32);
-    return k ? k : "";
-}
-
-/* Only local paths may follow a login ("/x", never "//host" or "/\host"). */
+/* Only a path of this site may follow a login (form_local_path); NULL otherwise. */
 static const char *safe_return(const char *r)
 {
-    if (!r || r[0] != '/' || r[1] == '/' || r[1] == '\\' || strlen(r) > 500 || strpbrk(r, "\r\n"))
-        return NULL;
-    return r;
+    return form_local_path(r) ? r : NULL;
 }
 
 /* First checks of a new password and its confirmation, before core's own. */
@@ -294,7 +269,7 @@ static void signup_post(http_req *rq)
         page_render(&p, 400, "account/signup", "account.signup.title");
         return;
     }
-    if (limit(rq, "signup", NULL, RATE_SIGNUP) != 0) {
+    if (web_limit(rq, "signup", NULL, RATE_SIGNUP) != 0) {
         page_discard(&p);
         return;
     }
@@ -370,8 +345,8 @@ static void login_post(http_req *rq)
     if (read_form(rq, &f) != 0)
         return;
     const char *email = field(&f, "email"), *pw = field(&f, "password");
-    if (limit(rq, "login-ip", NULL, RATE_LOGIN_IP) != 0 ||
-        limit(rq, "login", email_key(rq, email), RATE_LOGIN) != 0)
+    if (web_limit(rq, "login-ip", NULL, RATE_LOGIN_IP) != 0 ||
+        web_limit(rq, "login", web_email_key(rq, email), RATE_LOGIN) != 0)
         return;
     page p;
     if (page_start(&p, rq) != 0)
@@ -454,7 +429,8 @@ static void link_form_post(http_req *rq, const link_kind *k)
         page_render(&p, 400, k->tmpl, k->title);
         return;
     }
-    if (limit(rq, k->limit, NULL, RATE_MAIL_LINK) != 0) {
+    if (web_limit(rq, k->limit, NULL, RATE_MAIL_LINK) != 0 ||
+        web_limit_shared(rq, "mail-to", web_email_key(rq, email), RATE_MAIL_TO) != 0) {
         page_discard(&p);
         return;
     }
@@ -528,7 +504,7 @@ static void reset_post(http_req *rq)
 {
     form f;
     page p;
-    if (read_form(rq, &f) != 0 || limit(rq, "reset-set", NULL, RATE_MAIL_LINK) != 0 ||
+    if (read_form(rq, &f) != 0 || web_limit(rq, "reset-set", NULL, RATE_MAIL_LINK) != 0 ||
         page_start(&p, rq) != 0)
         return;
     const char *token = field(&f, "jeton");

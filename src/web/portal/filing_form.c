@@ -1142,7 +1142,9 @@ static void submit(filing *fl)
                 fl->files[i].filename && *fl->files[i].filename ? fl->files[i].filename : "?";
             if (!utf8_valid(name, strlen(name)))
                 name = "?";
-            add_error(fl, "files", filing_subst1(a, S(fl, "procedure.err_file"), "label", name));
+            const char *key =
+                attachment_is_damaged(&e) ? "procedure.err_file_damaged" : "procedure.err_file";
+            add_error(fl, "files", filing_subst1(a, S(fl, key), "label", name));
             render_step(fl, STEP_REVIEW, 400);
             return;
         }

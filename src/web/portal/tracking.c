@@ -686,7 +686,9 @@ static void post_message(http_req *rq)
         const char *name = files[i].filename && *files[i].filename ? files[i].filename : "";
         add_error(extra, "fichiers", "#fichiers",
                   arena_printf(rq->arena, "%s%s%s", name, *name ? " — " : "",
-                               web_string(rq->lang, "track.error_file")));
+                               web_string(rq->lang, attachment_is_damaged(&aerr)
+                                                        ? "track.error_file_damaged"
+                                                        : "track.error_file")));
     }
     if (json_object_get(extra, "errors")) {
         for (size_t k = 0; k < st->n_atts; k++)

@@ -5,7 +5,9 @@
  * never anything personal: no names, contacts or descriptions (citizens write names in
  * them), no messages or notes, photos only once a moderator approved them. Procedures that
  * are never public (stationnement gênant) are checked here as well as in the store filter.
+ * «Moi aussi» counts once per account, or once per browser and client network.
  */
+#include <arpa/inet.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -30,6 +32,29 @@ static int request_public(const cat_tenant *t, const store_request *r, const cat
 {
     *p = catalogue_procedure_by_id(t, r->procedure_id);
     return r->is_public && procedure_public(*p);
+}
+
+/* The network a client address stands for: an IPv4 address itself (an IPv4-mapped IPv6
+ * address too), an IPv6 address its /64, since one host may use a whole /64. In the arena;
+ * the address as given when it does not parse. */
+static const char *client_network(http_req *rq)
+{
+    const char *ip = rq->client_ip ? rq->client_ip : "";
+    unsigned char a[16];
+    if (!strchr(ip, ':') || inet_pton(AF_INET6, ip, a) != 1)
+        return ip;
+    static const unsigned char v4mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+    char text[INET6_ADDRSTRLEN];
+    if (memcmp(a, v4mapped, sizeof v4mapped) == 0) {
+        if (!inet_ntop(AF_INET, a + 12, text, sizeof text))
+            return ip;
+    } else {
+        memset(a + 8, 0, 8);
+        if (!inet_ntop(AF_INET6, a, text, sizeof text))
+            return ip;
+    }
+    const char *out = arena_printf(rq->arena, "%s", text);
+    return out ? out : ip;
 }
 
 static void not_found(http_req *rq)
@@ -300,23 +325,28 @@ void tracking_public_support(http_req *rq)
     const cat_procedure *p;
     if (!load_public(rq, t, &r, &p))
         return;
-    /* Once per account, or per browser for visitors: the CSRF secret is the browser's own
-     * random value, and only its keyed hash is stored. */
+    /* A signed-in citizen counts once per account: an account needs a verified e-mail
+     * address, which a script cannot mint for free. A visitor counts once per browser (the
+     * CSRF secret, the browser's own random value) and once per network of the client, so
+     * that fresh cookies from one address add nothing. Only keyed hashes are stored. */
     store_account acc;
-    const char *secret;
+    const char *secrets[2];
+    secrets[0] = arena_printf(rq->arena, "support:browser:%s", web_csrf_token(rq));
     if (web_account(rq, &acc))
-        secret = arena_printf(rq->arena, "support:account:%" PRId64, acc.id);
+        secrets[1] = arena_printf(rq->arena, "support:account:%" PRId64, acc.id);
     else
-        secret = arena_printf(rq->arena, "support:browser:%s", web_csrf_token(rq));
-    if (!secret) {
+        secrets[1] = arena_printf(rq->arena, "support:net:%s", client_network(rq));
+    if (!secrets[0] || !secrets[1]) {
         error_set(&err, ERR_INTERNAL, NULL, "out of memory");
         http_respond_error(rq, &err);
         return;
     }
-    char key[65];
-    core_hash_secret(rq->core, secret, key);
+    char hashes[2][65];
+    const char *keys[2] = {hashes[0], hashes[1]};
+    for (size_t i = 0; i < 2; i++)
+        core_hash_secret(rq->core, secrets[i], hashes[i]);
     int added = 0;
-    if (request_support(rq->core, t, r.reference, key, &added, &err) != 0) {
+    if (request_support(rq->core, t, r.reference, keys, 2, &added, &err) != 0) {
         http_respond_error(rq, &err);
         return;
     }
