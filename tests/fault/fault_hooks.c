@@ -15,10 +15,12 @@
  */
 #include "fault_hooks.h"
 
+#include <execinfo.h>
 #include <sqlite3.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* ---- allocations ---- */
 
@@ -78,7 +80,15 @@ int fault_alloc_fired(void)
 /* 1 when this allocation is the one to fail (never on an exempt thread). */
 static int fail_now(void)
 {
-    return !exempt && countdown_take(&allocs);
+    if (exempt || !countdown_take(&allocs))
+        return 0;
+    if (getenv("FAULT_TRACE")) { /* where the failing allocation is: for a developer */
+        void *frames[24];
+        int n = backtrace(frames, 24);
+        backtrace_symbols_fd(frames, n, 2);
+        write(2, "--\n", 3);
+    }
+    return 1;
 }
 
 void *__wrap_malloc(size_t n)
