@@ -50,6 +50,8 @@ struct http_server {
         ratelimit *rl;
     } named[16];
     atomic_int in_flight;
+    atomic_int suspended; /* requests waiting for their write */
+    atomic_int stopping;  /* set by http_server_stop: admit nothing new */
     int port;
     char listen_url[300]; /* "http://" + listen address with the bound port */
 };
@@ -702,6 +704,7 @@ int http_ratelimit_key(http_req *rq, int64_t key_id, error *err)
 void http_suspend(http_req *rq)
 {
     conn_ctx *ctx = rq->priv;
+    atomic_fetch_add(&ctx->srv->suspended, 1);
     ctx->state = STATE_SUSPENDED;
     MHD_suspend_connection(ctx->conn);
 }
@@ -709,9 +712,11 @@ void http_suspend(http_req *rq)
 void http_resume(http_req *rq, http_handler cont)
 {
     conn_ctx *ctx = rq->priv;
+    http_server *srv = ctx->srv; /* once resumed, the request may end and ctx go at once */
     ctx->cont = cont;
     ctx->state = STATE_RESUMED;
     MHD_resume_connection(ctx->conn);
+    atomic_fetch_sub(&srv->suspended, 1);
 }
 
 /* ---- waiting for a durable write ---- */
@@ -963,6 +968,14 @@ static int admit(conn_ctx *ctx)
     rq->path = arena_strndup(rq->arena, uri, path_len);
     ctx->mount = mount_of(srv, uri, path_len);
     rq->host_tenant = catalogue_tenant_for_host(rq->cat, http_header(rq, "Host"));
+    if (atomic_load(&srv->stopping)) {
+        /* Kept-alive clients go on sending while the server drains: nothing new may start
+         * (a write suspended now would outlive the daemon), and the connection closes. */
+        rq->lang = pick_lang(rq);
+        http_add_header(rq, "Connection", "close");
+        error_set(&err, ERR_UNAVAILABLE, NULL, "the server is stopping");
+        goto refuse;
+    }
     if (ctx->uri_too_long) {
         rq->lang = pick_lang(rq);
         error_set(&err, ERR_URI_TOO_LONG, NULL, "the request target is over %d bytes", URI_MAX);
@@ -1397,6 +1410,7 @@ void http_server_stop(http_server *srv, int timeout_ms)
 {
     if (!srv)
         return;
+    atomic_store(&srv->stopping, 1);
     MHD_socket fd = MHD_quiesce_daemon(srv->daemon);
     if (fd != MHD_INVALID_SOCKET)
         close(fd);
@@ -1405,6 +1419,17 @@ void http_server_stop(http_server *srv, int timeout_ms)
         usleep(10 * 1000);
     if (atomic_load(&srv->in_flight) > 0)
         log_warn("stopping with %d requests still in flight", atomic_load(&srv->in_flight));
+    /* libmicrohttpd aborts the process when stopped with a suspended connection: a write
+     * still running (a database locked by another process) is waited for a while more; past
+     * that, the daemon is left to the process's end rather than crash it. */
+    int64_t write_deadline = time_mono_ms() + 30000;
+    while (atomic_load(&srv->suspended) > 0 && time_mono_ms() < write_deadline)
+        usleep(10 * 1000);
+    if (atomic_load(&srv->suspended) > 0) {
+        log_error("%d requests still wait for their write: the HTTP daemon is left running",
+                  atomic_load(&srv->suspended));
+        return;
+    }
     MHD_stop_daemon(srv->daemon);
     conns_free(srv->conns);
     ratelimit_free(srv->rl_ip);
