@@ -26,7 +26,7 @@ ASSET_FILES := $(shell find templates static -type f ! -name '.*' ! -name '*~' 2
 LEAFLET_DIST := vendor/node_modules/leaflet/dist
 LIB_OBJ += $(BUILD)/obj/gen/assets.o
 
-.PHONY: all deps run test unit bench fuzz clean format check-banned FORCE
+.PHONY: all deps run test unit bench soak fuzz clean format check-banned FORCE
 all: $(BUILD)/guichet
 
 deps:
@@ -93,6 +93,12 @@ bench:
 	@scripts/install-deps bench
 	@$(MAKE) --no-print-directory all
 	@bench/run
+
+# make soak: 10 minutes of mixed traffic; fails on any error or memory growth (bench/README.md).
+soak:
+	@scripts/install-deps bench
+	@$(MAKE) --no-print-directory all
+	@bench/soak
 
 # libFuzzer builds of every fuzz target (clang), for long fuzzing sessions by hand.
 fuzz:
