@@ -762,10 +762,26 @@ async function main() {
                   `${end >= baseline ? '+' : ''}${mib(end - baseline)} MiB, bound ${FLAT_PCT * 100}% + ${FLAT_MIB} MiB = ${mib(bound)} MiB — ` +
                   (flat ? 'flat' : 'NOT FLAT');
     }
+    /* For the eye, not the verdict: the trend over the second half of the measured part
+     * (least squares), which a cache that is still filling makes positive and a leak keeps
+     * steady. */
+    const tail = post.slice(Math.floor(post.length / 2));
+    let slope = NaN;
+    if (tail.length >= 3) {
+        const mt = tail.reduce((a, s) => a + s.t, 0) / tail.length;
+        const mr = tail.reduce((a, s) => a + s.rss, 0) / tail.length;
+        const cov = tail.reduce((a, s) => a + (s.t - mt) * (s.rss - mr), 0);
+        const vt = tail.reduce((a, s) => a + (s.t - mt) ** 2, 0);
+        slope = vt > 0 ? (cov / vt) * 60 / 1024 : NaN; /* MiB per minute */
+    }
     const all = samples.map((s) => s.rss).sort((x, y) => x - y);
     const fdsFirst = post.length ? median(post.slice(0, W).map((s) => s.fds)) : NaN;
     const fdsLast = post.length ? median(post.slice(-W).map((s) => s.fds)) : NaN;
     console.log(`   warm-up: the first ${warm.toFixed(0)} s; ${memLine}`);
+    if (Number.isFinite(slope)) {
+        console.log(`   trend over the second half after warm-up (t=${tail[0].t.toFixed(0)}–${tail[tail.length - 1].t.toFixed(0)} s): ` +
+                    `${slope >= 0 ? '+' : ''}${slope.toFixed(2)} MiB per minute`);
+    }
     console.log(`   whole run: RSS min ${all.length ? mib(all[0]) : '-'}, median ${all.length ? mib(pct(all, 0.5)) : '-'}, ` +
                 `max ${all.length ? mib(all[all.length - 1]) : '-'} MiB; peak (VmHWM) ${endStatus ? mib(endStatus.hwm) : '-'} MiB; ` +
                 `open files ${fdsFirst} after warm-up, ${fdsLast} at the end; threads ${endStatus ? endStatus.threads : '-'}` +
@@ -782,6 +798,7 @@ async function main() {
         rss_min_mib: all.length ? +(all[0] / 1024).toFixed(1) : null,
         rss_median_mib: all.length ? +(pct(all, 0.5) / 1024).toFixed(1) : null,
         rss_max_mib: all.length ? +(all[all.length - 1] / 1024).toFixed(1) : null,
+        rss_trend_mib_per_min: Number.isFinite(slope) ? +slope.toFixed(2) : null,
         fds_start: fdsFirst, fds_end: fdsLast, server_alive: !!endStatus,
     };
     fs.writeFileSync(path.join(DIR, 'summary.json'), JSON.stringify(summary, null, 1) + '\n');
