@@ -26,7 +26,8 @@ ASSET_FILES := $(shell find templates static -type f ! -name '.*' ! -name '*~' 2
 LEAFLET_DIST := vendor/node_modules/leaflet/dist
 LIB_OBJ += $(BUILD)/obj/gen/assets.o
 
-.PHONY: all deps run test unit fault fuzz-replay bench fuzz clean format check-banned print-pkgs FORCE
+.PHONY: all deps run test unit fault fuzz-replay bench soak fuzz clean format check-banned \
+        print-pkgs FORCE
 all: $(BUILD)/guichet
 
 deps:
@@ -105,6 +106,12 @@ bench:
 	@scripts/install-deps bench
 	@$(MAKE) --no-print-directory all
 	@bench/run
+
+# make soak: 10 minutes of mixed traffic; fails on any error or memory growth (bench/README.md).
+soak:
+	@scripts/install-deps bench
+	@$(MAKE) --no-print-directory all
+	@bench/soak
 
 # libFuzzer builds of every fuzz target (clang, ASan + UBSan), each run FUZZ_SECONDS (60)
 # from its committed corpus; FUZZ_MERGE=1 keeps the new inputs that add coverage.
