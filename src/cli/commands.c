@@ -18,6 +18,7 @@
 #include "cli/demo.h"
 #include "cli/options.h"
 #include "cli/session.h"
+#include "core/antivirus.h"
 #include "core/admin.h"
 #include "core/apikey.h"
 #include "core/catalogue.h"
@@ -99,6 +100,14 @@ static const opt_spec serve_opts[] = {
     {"trusted-proxy", "GUICHET_TRUSTED_PROXIES", OPT_LIST, "", 0, 0, 0,
      "address of a reverse proxy in front (its X-Forwarded-For names the client); repeat it "
      "or separate addresses with commas"},
+    {"clamd-socket", "GUICHET_CLAMD_SOCKET", OPT_STRING, "", 0, 0, 0,
+     "clamd's Unix socket, e.g. /run/clamav/clamd.ctl: every uploaded file is scanned before "
+     "it is accepted, and refused when clamd cannot scan it (empty: no scan)"},
+    {"clamd-address", "GUICHET_CLAMD_ADDRESS", OPT_STRING, "", 0, 0, 0,
+     "clamd's TCP address instead of its socket, on this machine only: 127.0.0.1:3310, "
+     "[::1]:3310 or localhost:3310"},
+    {"clamd-timeout", "GUICHET_CLAMD_TIMEOUT_S", OPT_UINT, "30", 0, 1, 600,
+     "seconds one scan may take before the file is refused as unscanned"},
     {0}};
 static const opt_spec apikey_create_opts[] = {
     OPT_DB,
@@ -527,6 +536,28 @@ int cli_server_in_flight(const cli_server *cs)
     return http_server_in_flight(cs->srv);
 }
 
+/* Says in the log whether uploads are scanned and whether clamd answers now. Only a log:
+ * a clamd still loading its databases must not stop the server, whose uploads are refused
+ * until clamd answers. */
+static void antivirus_log_state(void)
+{
+    if (!antivirus_enabled()) {
+        log_info("antivirus: off (no --clamd-socket nor --clamd-address): uploads are not "
+                 "scanned");
+        return;
+    }
+    char version[128];
+    error err;
+    error_clear(&err);
+    if (antivirus_version(version, sizeof version, &err) == 0)
+        log_info("antivirus: clamd at %s answers (%s): every upload is scanned", antivirus_target(),
+                 version);
+    else
+        log_error("antivirus: clamd at %s does not answer (%s): uploads are refused until it "
+                  "does",
+                  antivirus_target(), err.detail);
+}
+
 /* Starts what `guichet serve` runs: 0 and *out, 1 on a failure (printed), 2 on a wrong
  * option. */
 static int server_start(const opt_values *v, cli_server **out)
@@ -559,6 +590,14 @@ static int server_start(const opt_values *v, cli_server **out)
         free(cs);
         return rc;
     }
+    error err;
+    error_clear(&err);
+    if (antivirus_configure(opt_str(v, "clamd-socket"), opt_str(v, "clamd-address"),
+                            (int)opt_uint(v, "clamd-timeout") * 1000, &err) != 0) {
+        fprintf(stderr, "guichet serve: invalid value for --%s: %s\n", err.arg, err.detail);
+        free(cs);
+        return 2;
+    }
     log_set_level(levels[li].level);
     /* Request memory comes and goes by the megabyte each second across threads; without
      * these, glibc hands it back to the kernel at every dip (madvise), and each of those
@@ -569,8 +608,6 @@ static int server_start(const opt_values *v, cli_server **out)
     setenv("GUICHET_BUSY_TIMEOUT_MS", opt_str(v, "busy-timeout-ms"), 1);
     web_config wcfg = {.map_tiles_url = opt_str(v, "map-tiles-url"),
                        .map_attribution = opt_str(v, "map-attribution")};
-    error err;
-    error_clear(&err);
     if (session_open(v, &cs->s) != 0) {
         free(cs);
         return 1;
@@ -616,6 +653,7 @@ static int server_start(const opt_values *v, cli_server **out)
     log_info("guichet %s serving %zu collectivité(s) on %s (port %d)", GUICHET_VERSION,
              cat->n_tenants, cfg.listen, http_server_port(cs->srv));
     catalogue_release(cs->s.core, cat);
+    antivirus_log_state();
     *out = cs;
     return 0;
 fail:

@@ -21,6 +21,7 @@
 #include <unistd.h>
 #include <vips/vips.h>
 
+#include "core/antivirus.h"
 #include "util/log.h"
 #include "util/utf8.h"
 
@@ -37,6 +38,10 @@
 /* Options of libvips' loaders: a truncated or undecodable image is an error, not a picture
  * completed with grey. */
 #define LOAD_OPTIONS "fail_on=truncated"
+/* The details of files the antivirus refused (attachment_is_infected) or could not scan
+ * (attachment_is_unscanned); what follows them is for the log. */
+#define INFECTED "infected: refused by the antivirus"
+#define UNSCANNED "unscanned: the antivirus could not scan the file"
 
 /* ---- the uploads directory ---- */
 
@@ -461,6 +466,33 @@ static int prepare_pdf(const attachment_upload *up, arena *a, store_attachment *
     return 0;
 }
 
+/* ---- antivirus ---- */
+
+/* Has the configured antivirus scan the file as it was sent: 0 when clean (or no antivirus);
+ * -1 when infected (ERR_INVALID_ARG) or not scanned (ERR_UNAVAILABLE: fail closed). Logged
+ * with the signature or the cause, never the file's name, which may hold personal data. */
+static int scan(const attachment_upload *up, error *err)
+{
+    if (!antivirus_enabled())
+        return 0;
+    antivirus_verdict verdict;
+    char sig[ANTIVIRUS_SIGNATURE_MAX];
+    error aerr;
+    error_clear(&aerr);
+    if (antivirus_scan(up->data, up->len, &verdict, sig, sizeof sig, &aerr) != 0) {
+        log_error("attachment: upload refused unscanned; every upload is refused until the "
+                  "antivirus answers: %s",
+                  aerr.detail);
+        return error_set(err, ERR_UNAVAILABLE, up->field, UNSCANNED " (%.180s)", aerr.detail);
+    }
+    if (verdict == ANTIVIRUS_INFECTED) {
+        log_warn("attachment: upload refused by the antivirus: signature %s (%zu bytes)", sig,
+                 up->len);
+        return error_set(err, ERR_INVALID_ARG, up->field, INFECTED " (%s)", sig);
+    }
+    return 0;
+}
+
 /* ---- public ---- */
 
 int attachment_prepare(const attachment_upload *up, arena *a, store_attachment *out, error *err)
@@ -476,6 +508,10 @@ int attachment_prepare(const attachment_upload *up, arena *a, store_attachment *
                          "Le fichier dépasse la taille maximale de 10 Mo.");
     if (!u.data || u.len == 0)
         return error_set(err, ERR_INVALID_ARG, field, "Le fichier est vide.");
+    /* Before libmagic and libvips read a byte of it (their bugs are an attack surface too),
+     * and before re-encoding would change the bytes the signatures describe. */
+    if (scan(&u, err) != 0)
+        return -1;
     pthread_once(&g_once, libs_init);
 
     char type[128];
@@ -563,6 +599,18 @@ int attachment_sweep(core *c, size_t *removed, error *err)
 int attachment_is_damaged(const error *err)
 {
     return err && err->code == ERR_INVALID_ARG && strcmp(err->detail, DAMAGED) == 0;
+}
+
+int attachment_is_infected(const error *err)
+{
+    return err && err->code == ERR_INVALID_ARG &&
+           strncmp(err->detail, INFECTED, sizeof INFECTED - 1) == 0;
+}
+
+int attachment_is_unscanned(const error *err)
+{
+    return err && err->code == ERR_UNAVAILABLE &&
+           strncmp(err->detail, UNSCANNED, sizeof UNSCANNED - 1) == 0;
 }
 
 void attachment_discard(const store_attachment *at)

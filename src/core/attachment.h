@@ -3,7 +3,9 @@
  * (libmagic), never from the name or the client; only images (JPEG, PNG, WebP, HEIC is
  * refused) and PDF are accepted. Photos are decoded and re-encoded with libvips, which drops
  * EXIF and GPS data, and get a thumbnail. Files are stored outside any web root under random
- * names and served only as attachments, after an access check.
+ * names and served only as attachments, after an access check. When an antivirus is
+ * configured (antivirus.h), every file is scanned as sent, before anything else reads it,
+ * and refused when infected or when it could not be scanned.
  */
 #ifndef GUICHET_CORE_ATTACHMENT_H
 #define GUICHET_CORE_ATTACHMENT_H
@@ -35,17 +37,25 @@ typedef struct attachment_upload {
     size_t len;
 } attachment_upload;
 
-/* Checks and prepares a file: type from content, size, re-encoding of photos. On success
- * the prepared file is written under a random name and *out is filled (strings in a) ready
- * for attachment_save; -1 with ERR_INVALID_ARG naming the field ("le fichier n'est ni une
- * image ni un PDF", too big, unreadable image) or ERR_UNSUPPORTED. Runs on the caller's
- * thread (it is CPU work, not storage). */
+/* Checks and prepares a file: size, antivirus scan (when configured), type from content,
+ * re-encoding of photos. On success the prepared file is written under a random name and
+ * *out is filled (strings in a) ready for attachment_save; -1 with ERR_INVALID_ARG naming
+ * the field ("le fichier n'est ni une image ni un PDF", too big, unreadable image, infected),
+ * ERR_UNSUPPORTED, or ERR_UNAVAILABLE (the antivirus could not scan it, the disk is full).
+ * Runs on the caller's thread (CPU work and a local scanner, not storage); a scan waits for
+ * clamd up to its timeout. */
 int attachment_prepare(const attachment_upload *up, arena *a, store_attachment *out,
                        error *err);
 /* 1 when err is attachment_prepare refusing a photo or PDF that does not decode whole (cut
  * off during the transfer, corrupt): the visitor should send the file again rather than
  * another type. 0 for any other error. */
 int attachment_is_damaged(const error *err);
+/* 1 when err is attachment_prepare refusing a file the antivirus found malware in (the
+ * signature is in err->detail, for logs): the visitor should check their device. */
+int attachment_is_infected(const error *err);
+/* 1 when err is attachment_prepare refusing a file because the configured antivirus could
+ * not scan it (ERR_UNAVAILABLE): nothing is accepted unscanned; the visitor retries later. */
+int attachment_is_unscanned(const error *err);
 /* Removes a prepared file that will not be saved (e.g. the form had another error). */
 void attachment_discard(const store_attachment *at);
 /* Records prepared attachments for request_id (event_id 0: filed with the request) from

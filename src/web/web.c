@@ -18,6 +18,7 @@
 #include <strings.h>
 
 #include "core/account.h"
+#include "core/attachment.h"
 #include "core/session.h"
 #include "util/log.h"
 #include "web/i18n.h"
@@ -443,6 +444,28 @@ void web_write_error(http_req *rq, const error *err)
     /* The page itself failed: plain words are still better than nothing. */
     buf_reset(&rq->out);
     http_respond_text(rq, status, err_message(err->code, l));
+}
+
+int web_file_refusal(http_req *rq, const char *base, const error *err, const char **key)
+{
+    const char *suffix = "";
+    int status = 400;
+    if (attachment_is_unscanned(err)) {
+        suffix = "_unscanned";
+        status = 503;
+        /* Long enough for clamd to reload its databases or restart. */
+        if (!has_header(rq, "Retry-After"))
+            http_add_header(rq, "Retry-After", "30");
+    } else if (attachment_is_infected(err)) {
+        suffix = "_infected";
+    } else if (attachment_is_damaged(err)) {
+        suffix = "_damaged";
+    } else if (err->code != ERR_INVALID_ARG && err->code != ERR_UNSUPPORTED &&
+               err->code != ERR_TOO_LARGE) {
+        return 0;
+    }
+    *key = *suffix ? arena_printf(rq->arena, "%s%s", base, suffix) : base;
+    return *key ? status : 0;
 }
 
 /* ---- pages shared by every anonymous visitor but for their CSRF token ----

@@ -47,6 +47,13 @@ extern const http_route web_static_routes[];
 /* The "/" mount's error writer: an HTML error page in the visitor's language. */
 void web_write_error(http_req *rq, const error *err);
 
+/* How a form tells about a file attachment_prepare refused. 0 when err is not about the
+ * file (our fault, the disk): the caller answers it as an error page. Otherwise the status
+ * of the form shown again with what was typed (400; 503 with Retry-After when the antivirus
+ * could not scan the file) and *key, the string for the file input: `base` for a wrong type
+ * or size, base + "_damaged", "_infected" or "_unscanned" (every area has all four). */
+int web_file_refusal(http_req *rq, const char *base, const error *err, const char **key);
+
 /* The tenant of this request (Host), or NULL after answering 404 itself. */
 const cat_tenant *web_tenant(http_req *rq);
 /* A new page context (see above); the caller adds its fields and passes it to web_render. */

@@ -401,19 +401,34 @@ void bo_intake_post(http_req *rq)
     }
     store_attachment *atts = n_files ? arena_alloc(rq->arena, n_files * sizeof *atts) : NULL;
     size_t n_atts = 0;
+    int http_status = 400; /* 503 when the antivirus could not scan a file */
     for (size_t i = 0; i < n_files && atts; i++) {
         attachment_upload up = {files[i].field, files[i].filename, files[i].data, files[i].len};
         error aerr;
         error_clear(&aerr);
-        if (attachment_prepare(&up, rq->arena, &atts[n_atts], &aerr) == 0)
+        if (attachment_prepare(&up, rq->arena, &atts[n_atts], &aerr) == 0) {
             n_atts++;
-        else
-            add_error(extra, "fichiers", web_string(rq->lang, "intake.error_file"));
+            continue;
+        }
+        const char *key;
+        int file_status = web_file_refusal(rq, "intake.error_file", &aerr, &key);
+        if (!file_status) {
+            for (size_t k = 0; k < n_atts; k++)
+                attachment_discard(&atts[k]);
+            json_decref(extra);
+            http_respond_error(rq, &aerr);
+            return;
+        }
+        if (file_status > http_status)
+            http_status = file_status;
+        add_error(extra, "fichiers", web_string(rq->lang, key));
+        if (file_status == 503)
+            break; /* the next files would wait for the antivirus as long */
     }
     if (json_object_get(extra, "errors")) {
         for (size_t k = 0; k < n_atts; k++)
             attachment_discard(&atts[k]);
-        render_form(rq, &a, t, &f, 400, extra);
+        render_form(rq, &a, t, &f, http_status, extra);
         return;
     }
     in.attachments = atts;

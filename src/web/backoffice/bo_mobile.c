@@ -215,17 +215,32 @@ void bo_mobile_post(http_req *rq)
     int resolve = action && strcmp(action, "resolu") == 0;
     store_attachment *atts = n_files ? arena_alloc(rq->arena, n_files * sizeof *atts) : NULL;
     size_t n_atts = 0;
-    int bad_file = 0;
+    const char *file_key = NULL; /* why a file was refused */
+    int http_status = 400;       /* 503 when the antivirus could not scan a file */
     for (size_t i = 0; i < n_files && atts; i++) {
         attachment_upload up = {files[i].field, files[i].filename, files[i].data, files[i].len};
         error aerr;
         error_clear(&aerr);
-        if (attachment_prepare(&up, rq->arena, &atts[n_atts], &aerr) == 0)
+        if (attachment_prepare(&up, rq->arena, &atts[n_atts], &aerr) == 0) {
             n_atts++;
-        else
-            bad_file = 1;
+            continue;
+        }
+        const char *key;
+        int file_status = web_file_refusal(rq, "request_bo.terrain_error_photo", &aerr, &key);
+        if (!file_status) {
+            for (size_t k = 0; k < n_atts; k++)
+                attachment_discard(&atts[k]);
+            http_respond_error(rq, &aerr);
+            return;
+        }
+        if (file_status >= http_status) {
+            http_status = file_status;
+            file_key = key;
+        }
+        if (file_status == 503)
+            break; /* the next files would wait for the antivirus as long */
     }
-    if (msg || bad_file || (!resolve && n_atts == 0)) {
+    if (msg || file_key || (!resolve && n_atts == 0)) {
         for (size_t k = 0; k < n_atts; k++)
             attachment_discard(&atts[k]);
         json_t *extra = json_object();
@@ -234,12 +249,12 @@ void bo_mobile_post(http_req *rq)
         bo_set_str(e, "field", arena_printf(rq->arena, "photo-%s", r.reference));
         bo_set_str(e, "message",
                    web_string(rq->lang, msg        ? msg
-                                        : bad_file ? "request_bo.terrain_error_photo"
+                                        : file_key ? file_key
                                                    : "request_bo.terrain_error_nothing"));
         json_array_append_new(errors, e);
         json_object_set_new(extra, "errors", errors);
         json_object_set_new(extra, "has_errors", json_true());
-        render(rq, &a, t, 400, extra);
+        render(rq, &a, t, !msg && file_key ? http_status : 400, extra);
         return;
     }
     const char *actor = bo_actor(rq, &a);

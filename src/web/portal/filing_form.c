@@ -954,7 +954,7 @@ static void render_step(filing *fl, step_id st, int status)
     if (fl->shared_key && !has_errors)
         web_render_shared(rq, fl->shared_key, status, name, ctx);
     else
-        web_render(rq, has_errors ? 400 : status, name, ctx);
+        web_render(rq, has_errors && status < 400 ? 400 : status, name, ctx);
 }
 
 /* ---- requests ---- */
@@ -1134,7 +1134,9 @@ static void submit(filing *fl)
                                 fl->files[i].len};
         if (attachment_prepare(&up, a, &fl->atts[fl->n_atts], &e) != 0) {
             discard_attachments(fl);
-            if (e.code != ERR_INVALID_ARG) {
+            const char *key;
+            int status = web_file_refusal(rq, "procedure.err_file", &e, &key);
+            if (!status) {
                 web_write_error(rq, &e);
                 return;
             }
@@ -1142,10 +1144,9 @@ static void submit(filing *fl)
                 fl->files[i].filename && *fl->files[i].filename ? fl->files[i].filename : "?";
             if (!utf8_valid(name, strlen(name)))
                 name = "?";
-            const char *key =
-                attachment_is_damaged(&e) ? "procedure.err_file_damaged" : "procedure.err_file";
+            /* The review step again: every answer kept, only the files to choose again. */
             add_error(fl, "files", filing_subst1(a, S(fl, key), "label", name));
-            render_step(fl, STEP_REVIEW, 400);
+            render_step(fl, STEP_REVIEW, status);
             return;
         }
         fl->n_atts++;

@@ -667,6 +667,7 @@ static void post_message(http_req *rq)
         http_respond_error(rq, &err);
         return;
     }
+    int http_status = 400; /* 503 when the antivirus could not scan a file */
     for (size_t i = 0; i < n_files; i++) {
         attachment_upload up = {files[i].field, files[i].filename, files[i].data, files[i].len};
         error aerr;
@@ -675,27 +676,30 @@ static void post_message(http_req *rq)
             st->n_atts++;
             continue;
         }
-        if (aerr.code != ERR_INVALID_ARG && aerr.code != ERR_UNSUPPORTED &&
-            aerr.code != ERR_TOO_LARGE) {
+        const char *key;
+        int file_status = web_file_refusal(rq, "track.error_file", &aerr, &key);
+        if (!file_status) {
             for (size_t k = 0; k < st->n_atts; k++)
                 attachment_discard(&st->atts[k]);
             json_decref(extra);
             http_respond_error(rq, &aerr);
             return;
         }
+        if (file_status > http_status)
+            http_status = file_status;
         const char *name = files[i].filename && *files[i].filename ? files[i].filename : "";
-        add_error(extra, "fichiers", "#fichiers",
-                  arena_printf(rq->arena, "%s%s%s", name, *name ? " — " : "",
-                               web_string(rq->lang, attachment_is_damaged(&aerr)
-                                                        ? "track.error_file_damaged"
-                                                        : "track.error_file")));
+        add_error(
+            extra, "fichiers", "#fichiers",
+            arena_printf(rq->arena, "%s%s%s", name, *name ? " — " : "", web_string(rq->lang, key)));
+        if (file_status == 503)
+            break; /* the next files would wait for the antivirus as long */
     }
     if (json_object_get(extra, "errors")) {
         for (size_t k = 0; k < st->n_atts; k++)
             attachment_discard(&st->atts[k]);
         st->n_atts = 0;
         tracking_set_str(extra, "message_value", raw);
-        show_render(rq, st, 400, extra);
+        show_render(rq, st, http_status, extra);
         return;
     }
     json_decref(extra);
