@@ -428,8 +428,12 @@ static const struct {
 json_t *ropa_label(const json_t *model, const json_t *strings)
 {
     json_t *out = json_deep_copy(model);
-    if (!out)
+    json_t *codes_list = codes(security_codes);
+    if (!out || !codes_list) {
+        json_decref(out);
+        json_decref(codes_list);
         return NULL;
+    }
     size_t i;
     json_t *e;
     json_array_foreach(json_object_get(out, "entries"), i, e) label_entry(e, strings);
@@ -442,6 +446,10 @@ json_t *ropa_label(const json_t *model, const json_t *strings)
         json_object_set(heads, columns[k].heading, h);
         json_array_append_new(list, h);
     }
+    /* The security measures are the same for every entry: once for pages that list them
+     * once. */
+    json_object_set_new(out, "security_text", map(strings, codes_list, security_text));
+    json_decref(codes_list);
     json_object_set_new(out, "columns", heads);
     json_object_set_new(out, "column_list", list);
     json_object_set_new(out, "title", text(strings, "title", NULL, NULL));

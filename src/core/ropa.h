@@ -21,7 +21,8 @@
  *               security: [codes]}]}
  * ropa_label adds to each entry purpose_text, legal_basis_text, persons_text[],
  * data_text[], recipients_text[], retention_text, transfers_text, security_text[], and
- * to the root columns {…} (the CSV and table headings) and title.
+ * to the root columns {…} and column_list[] (the CSV and table headings), security_text[]
+ * (the measures every entry shares, for pages that list them once) and title.
  */
 #ifndef GUICHET_CORE_ROPA_H
 #define GUICHET_CORE_ROPA_H
