@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/session.h"
 #include "core/agent.h"
 #include "core/audit.h"
 #include "core/catalogue.h"
@@ -21,10 +22,7 @@
 #include "web/assets.h"
 #include "web/i18n.h"
 
-#define OPT_DB_SPEC                                                                                \
-    {                                                                                              \
-        "db", "GUICHET_DB", OPT_STRING, NULL, 1, 0, 0, "database file (SQLite)"                    \
-    }
+#define OPT_DB_SPEC CLI_OPT_DB
 #define OPT_TENANT_SPEC                                                                            \
     {                                                                                              \
         "tenant", "GUICHET_TENANT", OPT_STRING, NULL, 0, 0, 0,                                     \
@@ -61,31 +59,16 @@ const opt_spec agent_cmd_register_opts[] = {
     {"lang", NULL, OPT_STRING, "fr", 0, 0, 0, "language of the texts: fr or en"},
     {0}};
 
-typedef struct cmd_ctx {
-    store *store;
-    core *core;
-} cmd_ctx;
+typedef cli_session cmd_ctx;
 
 static void ctx_close(cmd_ctx *x)
 {
-    core_close(x->core);
-    store_close(x->store);
+    cli_session_close(x);
 }
 
 static int ctx_open(const char *cmd, const opt_values *v, cmd_ctx *x)
 {
-    error err;
-    error_clear(&err);
-    memset(x, 0, sizeof *x);
-    x->store = store_open(opt_str(v, "db"), &err);
-    if (!x->store || x->store->ops->migrate(x->store, &err) != 0 ||
-        !(x->core = core_open(x->store, &err))) {
-        fprintf(stderr, "%s: cannot open database '%s': %s\n", cmd, opt_str(v, "db"),
-                err.detail[0] ? err.detail : err_message(err.code, LANG_EN));
-        ctx_close(x);
-        return -1;
-    }
-    return 0;
+    return cli_session_open(cmd, v, x);
 }
 
 static const cat_tenant *pick_tenant(const char *cmd, const catalogue *cat, const opt_values *v)

@@ -17,6 +17,7 @@
 #include "cli/agent_cmd.h"
 #include "cli/demo.h"
 #include "cli/options.h"
+#include "cli/session.h"
 #include "core/admin.h"
 #include "core/apikey.h"
 #include "core/catalogue.h"
@@ -40,10 +41,7 @@ typedef struct command {
     int (*run)(const opt_values *v);
 } command;
 
-#define OPT_DB                                                                                     \
-    {                                                                                              \
-        "db", "GUICHET_DB", OPT_STRING, NULL, 1, 0, 0, "database file (SQLite)"                    \
-    }
+#define OPT_DB CLI_OPT_DB
 #define OPT_TENANT                                                                                 \
     {                                                                                              \
         "tenant", "GUICHET_TENANT", OPT_STRING, NULL, 0, 0, 0,                                     \
@@ -150,32 +148,16 @@ const opt_spec *const *options_all_specs = all_specs;
 
 /* ---- helpers shared by the commands ---- */
 
-typedef struct session {
-    store *store;
-    core *core;
-} session;
+typedef cli_session session;
 
 static void session_close(session *s)
 {
-    core_close(s->core);
-    store_close(s->store);
+    cli_session_close(s);
 }
 
-/* Opens and migrates the store, then core. Prints the reason and returns -1 on failure. */
 static int session_open(const opt_values *v, session *s)
 {
-    error err;
-    error_clear(&err);
-    memset(s, 0, sizeof *s);
-    s->store = store_open(opt_str(v, "db"), &err);
-    if (!s->store || s->store->ops->migrate(s->store, &err) != 0 ||
-        !(s->core = core_open(s->store, &err))) {
-        fprintf(stderr, "guichet: cannot open database '%s': %s\n", opt_str(v, "db"),
-                err.detail[0] ? err.detail : err_message(err.code, LANG_EN));
-        session_close(s);
-        return -1;
-    }
-    return 0;
+    return cli_session_open("guichet", v, s);
 }
 
 /* The tenant named by --tenant, or the only one. Prints why not and returns NULL. */

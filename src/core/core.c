@@ -4,10 +4,14 @@
  */
 #include "core/core.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "core/core_internal.h"
 #include "util/log.h"
@@ -19,32 +23,153 @@ static int apply_store_secret(store *s, void *arg, error *err)
     return s->ops->tx_setting_set(s, SECRET_SETTING, arg, err);
 }
 
-/* Reads the instance secret, creating it on first use. */
-static int load_secret(core *c, error *err)
+static int apply_drop_secret(store *s, void *arg, error *err)
+{
+    (void)arg;
+    return s->ops->tx_setting_delete(s, SECRET_SETTING, err);
+}
+
+/* Decodes 64 hex digits (a final newline allowed) into c->secret. */
+static int decode_secret(core *c, const char *hex, size_t len, const char *where, error *err)
+{
+    while (len > 0 && (hex[len - 1] == '\n' || hex[len - 1] == '\r'))
+        len--;
+    size_t bin_len = 0;
+    if (len != 2 * sizeof c->secret ||
+        sodium_hex2bin(c->secret, sizeof c->secret, hex, len, NULL, &bin_len, NULL) != 0 ||
+        bin_len != sizeof c->secret)
+        return error_set(err, ERR_INTERNAL, NULL, "the instance secret in %s is malformed", where);
+    return 0;
+}
+
+/* The secret kept in the database (before secret files, or in unit tests); *hex NULL when
+ * there is none. */
+static int stored_secret(core *c, arena *a, const char **hex, error *err)
+{
+    return c->store->ops->setting_get(c->store, SECRET_SETTING, a, hex, err);
+}
+
+/* Reads the instance secret from the database, creating it on first use (unit tests). */
+static int load_stored_secret(core *c, error *err)
 {
     arena a;
     arena_init(&a, 0);
     const char *hex = NULL;
     int rc = -1;
-    if (c->store->ops->setting_get(c->store, SECRET_SETTING, &a, &hex, err) != 0)
+    if (stored_secret(c, &a, &hex, err) != 0)
         goto cleanup;
     if (!hex) {
         unsigned char fresh[32];
         char fresh_hex[65];
         randombytes_buf(fresh, sizeof fresh);
         sodium_bin2hex(fresh_hex, sizeof fresh_hex, fresh, sizeof fresh);
+        sodium_memzero(fresh, sizeof fresh);
         if (store_write_sync(c->store, apply_store_secret, fresh_hex, err) != 0)
             goto cleanup;
         /* Read it back: another process may have won the race to create it. */
-        if (c->store->ops->setting_get(c->store, SECRET_SETTING, &a, &hex, err) != 0)
+        if (stored_secret(c, &a, &hex, err) != 0)
             goto cleanup;
     }
-    size_t len = 0;
-    if (!hex ||
-        sodium_hex2bin(c->secret, sizeof c->secret, hex, strlen(hex), NULL, &len, NULL) != 0 ||
-        len != sizeof c->secret) {
-        error_set(err, ERR_INTERNAL, NULL, "instance secret in the database is malformed");
+    rc = hex ? decode_secret(c, hex, strlen(hex), "the database", err)
+             : error_set(err, ERR_INTERNAL, NULL, "the instance secret vanished");
+cleanup:
+    arena_free(&a);
+    return rc;
+}
+
+/* Reads the secret file; 1 when it does not exist. */
+static int read_secret_file(core *c, const char *path, error *err)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0 && errno == ENOENT)
+        return 1;
+    if (fd < 0)
+        return error_set(err, ERR_INTERNAL, NULL, "cannot read the secret file %.150s: %s", path,
+                         strerror(errno));
+    struct stat st;
+    if (fstat(fd, &st) == 0 && (st.st_mode & 077))
+        log_warn("the secret file %s is readable by others: chmod 600 it", path);
+    char buf[80];
+    ssize_t n = read(fd, buf, sizeof buf);
+    close(fd);
+    int rc = n < 0 ? error_set(err, ERR_INTERNAL, NULL, "cannot read the secret file %.150s", path)
+                   : decode_secret(c, buf, (size_t)n, path, err);
+    sodium_memzero(buf, sizeof buf);
+    return rc;
+}
+
+/* Writes hex as the secret file, atomically and never over an existing one: -1 with errno
+ * EEXIST when another process created it first. */
+static int create_secret_file(const char *path, const char *hex)
+{
+    char tmp[4200];
+    if ((size_t)snprintf(tmp, sizeof tmp, "%s.new-%ld", path, (long)getpid()) >= sizeof tmp) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0)
+        return -1;
+    size_t len = strlen(hex);
+    int ok = write(fd, hex, len) == (ssize_t)len && write(fd, "\n", 1) == 1 && fsync(fd) == 0;
+    close(fd);
+    /* link() refuses to replace: of two processes creating it at once, one wins. */
+    int rc = ok ? link(tmp, path) : -1;
+    int saved = errno;
+    unlink(tmp);
+    errno = saved;
+    return rc;
+}
+
+/* The secret from secret_file; created there (from the database's, when an earlier version
+ * kept it there, else fresh) when the file does not exist yet. The database's copy is then
+ * removed. */
+static int load_secret_file(core *c, const char *path, error *err)
+{
+    int r = read_secret_file(c, path, err);
+    if (r < 0)
+        return -1;
+    arena a;
+    arena_init(&a, 0);
+    const char *legacy = NULL;
+    int rc = -1;
+    if (stored_secret(c, &a, &legacy, err) != 0)
         goto cleanup;
+    if (r == 1) {
+        char hex[65];
+        if (legacy && strlen(legacy) == 64) {
+            memcpy(hex, legacy, 65);
+        } else {
+            unsigned char fresh[32];
+            randombytes_buf(fresh, sizeof fresh);
+            sodium_bin2hex(hex, sizeof hex, fresh, sizeof fresh);
+            sodium_memzero(fresh, sizeof fresh);
+        }
+        int created = create_secret_file(path, hex);
+        sodium_memzero(hex, sizeof hex);
+        if (created != 0 && errno != EEXIST) {
+            error_set(err, ERR_INTERNAL, NULL, "cannot create the secret file %.150s: %s", path,
+                      strerror(errno));
+            goto cleanup;
+        }
+        if (created == 0)
+            log_info("instance secret %s %s", legacy ? "moved from the database to" : "created in",
+                     path);
+        if (read_secret_file(c, path, err) != 0)
+            goto cleanup;
+    }
+    if (legacy) {
+        /* Only once the file holds the very same secret: the tokens hashed with it stay
+         * valid. A different one means the file came from elsewhere: keep both, say so. */
+        char hex[65];
+        sodium_bin2hex(hex, sizeof hex, c->secret, sizeof c->secret);
+        int same = strlen(legacy) == 64 && sodium_memcmp(hex, legacy, 64) == 0;
+        sodium_memzero(hex, sizeof hex);
+        if (!same)
+            log_warn("the database holds another instance secret than %s: the file's is used",
+                     path);
+        else if (store_write_sync(c->store, apply_drop_secret, NULL, err) != 0)
+            goto cleanup;
     }
     rc = 0;
 cleanup:
@@ -52,7 +177,7 @@ cleanup:
     return rc;
 }
 
-core *core_open(store *s, error *err)
+core *core_open(store *s, const char *secret_file, error *err)
 {
     if (sodium_init() < 0) {
         error_set(err, ERR_INTERNAL, NULL, "libsodium failed to initialise");
@@ -65,7 +190,8 @@ core *core_open(store *s, error *err)
     }
     c->store = s;
     pthread_mutex_init(&c->cat_lock, NULL);
-    if (load_secret(c, err) != 0 || catalogue_init(c, err) != 0) {
+    int loaded = secret_file ? load_secret_file(c, secret_file, err) : load_stored_secret(c, err);
+    if (loaded != 0 || catalogue_init(c, err) != 0) {
         core_close(c);
         return NULL;
     }

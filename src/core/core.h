@@ -18,8 +18,14 @@ typedef struct core core;
 typedef void (*core_done_fn)(void *ctx, int rc, const error *err);
 
 /* Opens core over an opened and migrated store (does not take ownership of it): reads or
- * creates the instance secret and loads the catalogue. Caller frees with core_close. */
-core *core_open(store *s, error *err);
+ * creates the instance secret and loads the catalogue. Caller frees with core_close.
+ *
+ * The instance secret keys every token hash, the pending-login MAC and the sealing of TOTP
+ * secrets: whoever holds it and a copy of the database can open an agent's session. So it
+ * lives in secret_file (created mode 0600 on first use; a secret an earlier version kept in
+ * the database is moved there and removed from the database), never beside the data in the
+ * same file or backup. secret_file NULL keeps it in the database (unit tests only). */
+core *core_open(store *s, const char *secret_file, error *err);
 void core_close(core *c);
 store *core_store(core *c);
 

@@ -1,6 +1,7 @@
 #include "http/ratelimit.h"
 
 #include <pthread.h>
+#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -66,10 +67,17 @@ int ratelimit_take(ratelimit *rl, const char *key, int64_t now_ms)
         return 0;
     char k[KEY_MAX];
     size_t len = strlen(key);
-    if (len >= KEY_MAX)
-        len = KEY_MAX - 1;
-    memcpy(k, key, len);
-    k[len] = '\0';
+    if (len < KEY_MAX) {
+        memcpy(k, key, len + 1);
+    } else {
+        /* A long key ("login:<IPv6 address>:<e-mail>") is kept whole as its BLAKE2b hash:
+         * cut short, every e-mail of that address would share one bucket. */
+        unsigned char digest[16];
+        crypto_generichash(digest, sizeof digest, (const unsigned char *)key, len, NULL, 0);
+        k[0] = '#';
+        sodium_bin2hex(k + 1, sizeof k - 1, digest, sizeof digest);
+        len = strlen(k);
+    }
     uint32_t h = hash(k);
     /* The probe window never crosses a stripe, so one lock covers it. */
     uint32_t first = (h & (SLOTS - 1)) & ~(uint32_t)(PROBES - 1);

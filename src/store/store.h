@@ -391,6 +391,8 @@ typedef struct store_ops {
     int (*tx_apikey_insert)(store *s, const store_apikey *k, int64_t *id_out, error *err);
     int (*tx_apikey_revoke)(store *s, int64_t tenant_id, int64_t id, int64_t when, error *err);
     int (*tx_setting_set)(store *s, const char *name, const char *value, error *err);
+    /* Removes a setting (nothing when absent). */
+    int (*tx_setting_delete)(store *s, const char *name, error *err);
 
     /* ---- citizens' side (portal) ---- */
     /* Accounts: reads anywhere, writes in a job. email is compared lowercased. */

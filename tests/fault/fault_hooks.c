@@ -15,10 +15,12 @@
  */
 #include "fault_hooks.h"
 
+#include <execinfo.h>
 #include <sqlite3.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* ---- allocations ---- */
 
@@ -28,8 +30,31 @@ void *__real_realloc(void *p, size_t n);
 char *__real_strdup(const char *s);
 char *__real_strndup(const char *s, size_t n);
 
-static _Atomic long alloc_countdown; /* 0: off */
-static _Atomic int alloc_fired;
+/* The Nth call fails, once: left counts down to it (0: off), fired says it happened. */
+typedef struct countdown {
+    _Atomic long left;
+    _Atomic int fired;
+} countdown;
+
+static void countdown_arm(countdown *c, long n)
+{
+    atomic_store(&c->fired, 0);
+    atomic_store(&c->left, n);
+}
+
+/* 1 when this call is the one to fail. */
+static int countdown_take(countdown *c)
+{
+    if (atomic_load(&c->left) <= 0)
+        return 0;
+    if (atomic_fetch_sub(&c->left, 1) == 1) {
+        atomic_store(&c->fired, 1);
+        return 1;
+    }
+    return 0;
+}
+
+static countdown allocs;
 static _Thread_local int exempt;
 
 void fault_alloc_exempt_this_thread(void)
@@ -39,30 +64,31 @@ void fault_alloc_exempt_this_thread(void)
 
 void fault_alloc_arm(long n)
 {
-    atomic_store(&alloc_fired, 0);
-    atomic_store(&alloc_countdown, n);
+    countdown_arm(&allocs, n);
 }
 
 void fault_alloc_disarm(void)
 {
-    atomic_store(&alloc_countdown, 0);
+    countdown_arm(&allocs, 0);
 }
 
 int fault_alloc_fired(void)
 {
-    return atomic_load(&alloc_fired);
+    return atomic_load(&allocs.fired);
 }
 
-/* 1 when this allocation is the one to fail. */
+/* 1 when this allocation is the one to fail (never on an exempt thread). */
 static int fail_now(void)
 {
-    if (exempt || atomic_load(&alloc_countdown) <= 0)
+    if (exempt || !countdown_take(&allocs))
         return 0;
-    if (atomic_fetch_sub(&alloc_countdown, 1) == 1) {
-        atomic_store(&alloc_fired, 1);
-        return 1;
+    if (getenv("FAULT_TRACE")) { /* where the failing allocation is: for a developer */
+        void *frames[24];
+        int n = backtrace(frames, 24);
+        backtrace_symbols_fd(frames, n, 2);
+        write(2, "--\n", 3);
     }
-    return 0;
+    return 1;
 }
 
 void *__wrap_malloc(size_t n)
@@ -106,36 +132,28 @@ static void *sqlite_fault_realloc(void *p, int n)
 
 static sqlite3_vfs *real_vfs;
 static sqlite3_vfs fault_vfs;
-static _Atomic long io_countdown;
-static _Atomic int io_fired;
+static countdown ios;
 static int io_error = SQLITE_IOERR_WRITE;
 
 void fault_io_arm(long n, int full)
 {
-    atomic_store(&io_fired, 0);
     io_error = full ? SQLITE_FULL : SQLITE_IOERR_WRITE;
-    atomic_store(&io_countdown, n);
+    countdown_arm(&ios, n);
 }
 
 void fault_io_disarm(void)
 {
-    atomic_store(&io_countdown, 0);
+    countdown_arm(&ios, 0);
 }
 
 int fault_io_fired(void)
 {
-    return atomic_load(&io_fired);
+    return atomic_load(&ios.fired);
 }
 
 static int io_fail_now(void)
 {
-    if (atomic_load(&io_countdown) <= 0)
-        return 0;
-    if (atomic_fetch_sub(&io_countdown, 1) == 1) {
-        atomic_store(&io_fired, 1);
-        return 1;
-    }
-    return 0;
+    return countdown_take(&ios);
 }
 
 /* A file of the fault VFS: its methods, then the real file. */

@@ -10,7 +10,8 @@
  * that no failure path leaked.
  *
  * Usage: fault_loop [SCENARIO…] (all by default). FAULT_STRIDE=k tries one N in k (quick
- * looks by hand). Prints one line per scenario and loop, then "N passed, N failed".
+ * looks by hand); FAULT_TRACE=1 prints the stack of each failed allocation and names the
+ * failures that were answered as if nothing had failed. Prints one line per scenario and loop, then "N passed, N failed".
  */
 #include <sqlite3.h>
 #include <stdio.h>
@@ -163,6 +164,8 @@ static void run_loop(const scenario *sc, int io, long stride)
             errors5xx++;
         else if (status == 0)
             dropped++;
+        else if (status == expected && fired && getenv("FAULT_TRACE"))
+            printf("      %s: failure %ld answered as without fault\n", sc->name, n);
         else if (status != expected) {
             printf("      %s: failure %ld answered %d (expected %d or 5xx)\n", sc->name, n,
                    status, expected);

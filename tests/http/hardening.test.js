@@ -287,6 +287,19 @@ test('what guichet writes and says about itself', async (t) => {
         }
     });
 
+    await t.test('a copy of the database alone holds no instance secret', async () => {
+        /* Before, the secret keying every token and sealing the agents' TOTP secrets sat in the
+         * database: a stolen backup let anyone forge an agent's login. */
+        assert.equal(srv.sql("SELECT count(*) FROM settings WHERE name = 'instance_secret';").trim(), '0');
+        const key = `${srv.db}.key`;
+        assert.match(fs.readFileSync(key, 'utf8'), /^[0-9a-f]{64}\n$/);
+        assert.equal(fs.statSync(key).mode & 0o777, 0o600);
+        /* and the server works with it: a key made by the CLI is accepted */
+        const r = await request(srv, 'GET', '/api/v1/requests?limit=1',
+                                { headers: { Authorization: `Bearer ${srv.keys.api}` } });
+        assert.equal(r.status, 200, r.text);
+    });
+
     await t.test('a 5xx of the JSON API gives no internal detail', async () => {
         const { spawn } = require('node:child_process');
         const locker = spawn('sqlite3', [srv.db], { stdio: ['pipe', 'pipe', 'pipe'] });

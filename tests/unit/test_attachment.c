@@ -680,7 +680,7 @@ static void test_save_tx(void **state)
     store *s = store_open(db, &err);
     assert_non_null(s);
     assert_int_equal(s->ops->migrate(s, &err), 0);
-    core *c = core_open(s, &err);
+    core *c = core_open(s, NULL, &err);
     assert_non_null(c);
     store_tenant t = {.slug = "ville-test",
                       .name = "Ville Test",

@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include <stdio.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -54,7 +55,7 @@ static int setup(void **state)
     f->store = store_open(f->path, &err);
     assert_non_null(f->store);
     assert_int_equal(f->store->ops->migrate(f->store, &err), 0);
-    f->core = core_open(f->store, &err);
+    f->core = core_open(f->store, NULL, &err);
     assert_non_null(f->core);
     store_tenant t = {.slug = "ville-test", .name = "Ville Test", .hosts = "ville-test.fr",
                       .timezone = "Europe/Paris", .contact = "mairie"};
@@ -284,7 +285,7 @@ static void test_catalogue_notices_other_process(void **state)
     /* Another handle on the same file stands for a CLI command run next to the server. */
     store *other = store_open(f->path, &err);
     assert_non_null(other);
-    core *c2 = core_open(other, &err);
+    core *c2 = core_open(other, NULL, &err);
     assert_non_null(c2);
     store_procedure p = {.tenant_id = f->tenant_id, .code = "graffiti", .name = "Graffiti",
                          .kind = PROCEDURE_INCIDENT, .open311 = 1, .active = 1};
@@ -491,6 +492,58 @@ static void test_request_update(void **state)
     catalogue_release(f->core, cat);
 }
 
+/* The instance secret leaves the database for its own file, unchanged (tokens hashed with it
+ * stay valid), and a copy of the database no longer holds it. */
+static void test_secret_file(void **state)
+{
+    fixture *f = *state;
+    error err;
+    char before[65], after[65], again[65];
+    core_hash_secret(f->core, "un jeton", before);
+    char key[128];
+    snprintf(key, sizeof key, "%s/t.db.key", f->dir);
+
+    core *moved = core_open(f->store, key, &err);
+    assert_non_null(moved);
+    core_hash_secret(moved, "un jeton", after);
+    assert_string_equal(before, after);
+    struct stat st;
+    assert_int_equal(stat(key, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0600);
+    arena a;
+    arena_init(&a, 0);
+    const char *stored = "";
+    assert_int_equal(f->store->ops->setting_get(f->store, "instance_secret", &a, &stored, &err),
+                     0);
+    assert_null(stored); /* gone from the database */
+    core_close(moved);
+
+    core *reopened = core_open(f->store, key, &err);
+    assert_non_null(reopened);
+    core_hash_secret(reopened, "un jeton", again);
+    assert_string_equal(before, again);
+    core_close(reopened);
+
+    /* A new database gets a fresh secret straight into its file. */
+    char other[128];
+    snprintf(other, sizeof other, "%s/other.key", f->dir);
+    core *fresh = core_open(f->store, other, &err);
+    assert_non_null(fresh);
+    char h[65];
+    core_hash_secret(fresh, "un jeton", h);
+    assert_string_not_equal(h, before); /* the database had none left: a new one */
+    core_close(fresh);
+
+    /* A damaged file is an error, not a new secret. */
+    FILE *bad = fopen(other, "w");
+    assert_non_null(bad);
+    fputs("not hex\n", bad);
+    fclose(bad);
+    assert_null(core_open(f->store, other, &err));
+    assert_non_null(strstr(err.detail, "malformed"));
+    arena_free(&a);
+}
+
 static void test_apikey(void **state)
 {
     fixture *f = *state;
@@ -628,6 +681,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_request_update, setup, teardown),
         cmocka_unit_test_setup_teardown(test_request_process_atomic, setup, teardown),
         cmocka_unit_test_setup_teardown(test_apikey, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_secret_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_async_with_writer, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -50,7 +50,7 @@ static void db_open(db *d, const char *name)
     d->store = store_sqlite_open(d->path, &err);
     assert_non_null(d->store);
     assert_int_equal(d->store->ops->migrate(d->store, &err), 0);
-    d->core = core_open(d->store, &err);
+    d->core = core_open(d->store, NULL, &err);
     assert_non_null(d->core);
 }
 

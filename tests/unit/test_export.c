@@ -106,7 +106,7 @@ static int setup(void **state)
     f->store = store_open(f->path, &err);
     assert_non_null(f->store);
     assert_int_equal(f->store->ops->migrate(f->store, &err), 0);
-    f->core = core_open(f->store, &err);
+    f->core = core_open(f->store, NULL, &err);
     assert_non_null(f->core);
     store_tenant t = {.slug = "ville-test",
                       .name = "Ville Test",

@@ -32,6 +32,11 @@ typedef struct fixture {
     int64_t proc_trou, proc_tag, proc_hidden, proc_t2;
 } fixture;
 
+/* The backend's embedded migrations (private to it): the tests build databases at older
+ * versions with them, and expect a migrated database at the last one. */
+extern const char *const store_sqlite_migrations[];
+extern const int store_sqlite_migration_count;
+
 static int64_t day(int year, int month, int mday)
 {
     struct tm tm;
@@ -239,7 +244,7 @@ static void test_open_and_migrate(void **state)
     assert_int_equal(v, 0);
     assert_int_equal(s->ops->migrate(s, &err), 0);
     assert_int_equal(s->ops->schema_version(s, &v, &err), 0);
-    assert_int_equal(v, 5);
+    assert_int_equal(v, store_sqlite_migration_count);
     int v1 = v;
     assert_int_equal(s->ops->migrate(s, &err), 0); /* idempotent */
     assert_int_equal(s->ops->schema_version(s, &v, &err), 0);
@@ -1419,8 +1424,6 @@ static void test_ops_complete(void **state)
     assert_non_null(o->tx_rollback_to);
 }
 
-/* The backend's embedded migrations (private to it; the test builds a version-1 database). */
-extern const char *const store_sqlite_migrations[];
 
 static void exec_ok(sqlite3 *db, const char *sql)
 {
@@ -1432,22 +1435,35 @@ static void exec_ok(sqlite3 *db, const char *sql)
     assert_int_equal(rc, SQLITE_OK);
 }
 
+/* A database at schema version n (migrations 1 to n applied and recorded, as a binary of
+ * that time left it), in a new directory made from the mkdtemp template dir; its path in
+ * path. The open handle: the caller adds its rows, then closes it. */
+static sqlite3 *db_at_version(char *dir, char *path, size_t size, int n)
+{
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, size, "%s/v%d.db", dir, n);
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    exec_ok(db, "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, "
+                "applied_at INTEGER NOT NULL) STRICT");
+    for (int i = 0; i < n; i++) {
+        exec_ok(db, store_sqlite_migrations[i]);
+        char rec[80];
+        snprintf(rec, sizeof rec, "INSERT INTO schema_migrations VALUES (%d, 0)", i + 1);
+        exec_ok(db, rec);
+    }
+    return db;
+}
+
 /* A database left at version 1 with data in it is upgraded in place: old rows read with the
  * new columns at their defaults, and the upgrade is no configuration change. */
 static void test_migrate_1_to_2(void **state)
 {
     (void)state;
     char dir[] = "/tmp/guichet-store-XXXXXX";
-    assert_non_null(mkdtemp(dir));
     char path[128];
-    snprintf(path, sizeof path, "%s/v1.db", dir);
-    sqlite3 *db = NULL;
-    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-    exec_ok(db, "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, "
-                "applied_at INTEGER NOT NULL) STRICT");
-    exec_ok(db, store_sqlite_migrations[0]);
-    exec_ok(db, "INSERT INTO schema_migrations VALUES (1, 0);"
-                "INSERT INTO tenants (id, slug, name, created_at) VALUES (1, 'v', 'V', 0);"
+    sqlite3 *db = db_at_version(dir, path, sizeof path, 1);
+    exec_ok(db, "INSERT INTO tenants (id, slug, name, created_at) VALUES (1, 'v', 'V', 0);"
                 "INSERT INTO procedures (id, tenant_id, code, name, is_public) "
                 "VALUES (1, 1, 'trou', 'Trou', 1);"
                 "INSERT INTO requests (tenant_id, reference, procedure_id, status, channel, "
@@ -1467,7 +1483,7 @@ static void test_migrate_1_to_2(void **state)
     assert_int_equal(s->ops->migrate(s, &err), 0);
     assert_int_equal(s->ops->migrate(s, &err), 0); /* idempotent */
     assert_int_equal(s->ops->schema_version(s, &v, &err), 0);
-    assert_int_equal(v, 5);
+    assert_int_equal(v, store_sqlite_migration_count);
     assert_int_equal(s->ops->config_version(s, &cv1, &err), 0);
     /* Only migration 5 changes the catalogue: it gives the public procedure its Open311
      * level (what it showed so far, everything). */
@@ -3391,18 +3407,10 @@ static void test_migrate_2_to_3(void **state)
 {
     (void)state;
     char dir[] = "/tmp/guichet-store-XXXXXX";
-    assert_non_null(mkdtemp(dir));
     char path[128];
-    snprintf(path, sizeof path, "%s/v2.db", dir);
-    sqlite3 *db = NULL;
-    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    sqlite3 *db = db_at_version(dir, path, sizeof path, 2);
     exec_ok(db, "PRAGMA foreign_keys = ON");
-    exec_ok(db, "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, "
-                "applied_at INTEGER NOT NULL) STRICT");
-    exec_ok(db, store_sqlite_migrations[0]);
-    exec_ok(db, store_sqlite_migrations[1]);
-    exec_ok(db, "INSERT INTO schema_migrations VALUES (1, 0), (2, 0);"
-                "INSERT INTO tenants (id, slug, name, created_at) VALUES (1, 'v', 'V', 0);"
+    exec_ok(db, "INSERT INTO tenants (id, slug, name, created_at) VALUES (1, 'v', 'V', 0);"
                 "INSERT INTO procedures (id, tenant_id, code, name) VALUES (1, 1, 'p', 'P');"
                 "INSERT INTO requests (tenant_id, reference, procedure_id, status, channel, "
                 "description, first_name, lat, lon, created_at, updated_at, due_at) VALUES "
@@ -3422,7 +3430,7 @@ static void test_migrate_2_to_3(void **state)
     assert_int_equal(s->ops->migrate(s, &err), 0); /* idempotent */
     int v = -1;
     assert_int_equal(s->ops->schema_version(s, &v, &err), 0);
-    assert_int_equal(v, 5);
+    assert_int_equal(v, store_sqlite_migration_count);
 
     arena a;
     arena_init(&a, 0);
@@ -3480,17 +3488,9 @@ static void test_migrate_4_to_5(void **state)
 {
     (void)state;
     char dir[] = "/tmp/guichet-store-XXXXXX";
-    assert_non_null(mkdtemp(dir));
     char path[128];
-    snprintf(path, sizeof path, "%s/v4.db", dir);
-    sqlite3 *db = NULL;
-    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-    exec_ok(db, "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, "
-                "applied_at INTEGER NOT NULL) STRICT");
-    for (int i = 0; i < 4; i++)
-        exec_ok(db, store_sqlite_migrations[i]);
-    exec_ok(db, "INSERT INTO schema_migrations VALUES (1, 0), (2, 0), (3, 0), (4, 0);"
-                "INSERT INTO tenants (id, slug, name, hosts, created_at) VALUES "
+    sqlite3 *db = db_at_version(dir, path, sizeof path, 4);
+    exec_ok(db, "INSERT INTO tenants (id, slug, name, hosts, created_at) VALUES "
                 "(1, 'a', 'A', 'Grc.A.fr,  www.a.fr partage.fr', 0), "
                 "(2, 'b', 'B', 'PARTAGE.fr b.fr ', 0), (3, 'c', 'C', '', 0);");
     sqlite3_close(db);
@@ -3502,7 +3502,7 @@ static void test_migrate_4_to_5(void **state)
     assert_int_equal(s->ops->migrate(s, &err), 0);
     int v = -1;
     assert_int_equal(s->ops->schema_version(s, &v, &err), 0);
-    assert_int_equal(v, 5);
+    assert_int_equal(v, store_sqlite_migration_count);
     /* b claims partage.fr again: refused, naming a, and nothing changes. */
     store_tenant b = {.slug = "b", .name = "B", .hosts = "b.fr partage.fr"};
     assert_int_equal(store_write_sync(s, apply_tenant, &b, &err), -1);

@@ -47,6 +47,7 @@ typedef enum store_sqlite_stmt_id {
     SQ_APIKEY_INSERT,
     SQ_APIKEY_REVOKE,
     SQ_SETTING_SET,
+    SQ_SETTING_DELETE,
     /* citizens' portal */
     SQ_ACCOUNT_GET,
     SQ_ACCOUNT_FIND_EMAIL,
@@ -265,6 +266,7 @@ int store_sqlite_tx_apikey_insert(store *s, const store_apikey *k, int64_t *id_o
 int store_sqlite_tx_apikey_revoke(store *s, int64_t tenant_id, int64_t id, int64_t when,
                                   error *err);
 int store_sqlite_tx_setting_set(store *s, const char *name, const char *value, error *err);
+int store_sqlite_tx_setting_delete(store *s, const char *name, error *err);
 
 /* Citizens' portal, in sqlite_portal.c. */
 int store_sqlite_account_get(store *s, int64_t tenant_id, int64_t id, arena *a, store_account *out,

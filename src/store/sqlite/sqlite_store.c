@@ -114,6 +114,7 @@ const char *const store_sqlite_stmt_sql[SQ_STMT_COUNT] = {
                          "WHERE tenant_id = ?1 AND id = ?2",
     [SQ_SETTING_SET] = "INSERT INTO settings (name, value) VALUES (?1, ?2) "
                        "ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+    [SQ_SETTING_DELETE] = "DELETE FROM settings WHERE name = ?1",
     /* ---- citizens' portal ---- */
     [SQ_ACCOUNT_GET] =
         "SELECT " SQ_ACCOUNT_COLUMNS " FROM accounts WHERE tenant_id = ?1 AND id = ?2",
@@ -767,6 +768,7 @@ static const store_ops sqlite_ops = {
     .tx_apikey_insert = store_sqlite_tx_apikey_insert,
     .tx_apikey_revoke = store_sqlite_tx_apikey_revoke,
     .tx_setting_set = store_sqlite_tx_setting_set,
+    .tx_setting_delete = store_sqlite_tx_setting_delete,
     .account_get = store_sqlite_account_get,
     .account_find_email = store_sqlite_account_find_email,
     .tx_account_insert = store_sqlite_tx_account_insert,

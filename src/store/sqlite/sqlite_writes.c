@@ -387,3 +387,15 @@ int store_sqlite_tx_setting_set(store *s, const char *name, const char *value, e
     store_sqlite_bind_text(st, 2, value);
     return store_sqlite_run_write(c, st, NULL, "setting_set", err);
 }
+
+int store_sqlite_tx_setting_delete(store *s, const char *name, error *err)
+{
+    store_sqlite_conn *c = store_sqlite_write_conn((store_sqlite_store *)s, err);
+    if (!c)
+        return -1;
+    sqlite3_stmt *st = store_sqlite_stmt(c, SQ_SETTING_DELETE, err);
+    if (!st)
+        return -1;
+    store_sqlite_bind_text(st, 1, name);
+    return store_sqlite_run_write(c, st, NULL, "setting_delete", err);
+}

@@ -1,0 +1,39 @@
+#include "cli/session.h"
+
+#include <stdio.h>
+#include <string.h>
+
+void cli_session_close(cli_session *s)
+{
+    core_close(s->core);
+    store_close(s->store);
+    s->core = NULL;
+    s->store = NULL;
+}
+
+int cli_session_open(const char *cmd, const opt_values *v, cli_session *s)
+{
+    error err;
+    error_clear(&err);
+    memset(s, 0, sizeof *s);
+    const char *db = opt_str(v, "db");
+    const char *secret = opt_str(v, "secret-file");
+    char default_secret[4096];
+    if (!secret || !*secret) {
+        if ((size_t)snprintf(default_secret, sizeof default_secret, "%s.key", db) >=
+            sizeof default_secret) {
+            fprintf(stderr, "%s: the database path is too long\n", cmd);
+            return -1;
+        }
+        secret = default_secret;
+    }
+    s->store = store_open(db, &err);
+    if (!s->store || s->store->ops->migrate(s->store, &err) != 0 ||
+        !(s->core = core_open(s->store, secret, &err))) {
+        fprintf(stderr, "%s: cannot open database '%s': %s\n", cmd, db,
+                err.detail[0] ? err.detail : err_message(err.code, LANG_EN));
+        cli_session_close(s);
+        return -1;
+    }
+    return 0;
+}

@@ -1,0 +1,32 @@
+/*
+ * session — what a command working on a database opens: the store, migrated, and core over
+ * it, with the instance secret read from its own file (core_open): by default the
+ * database's path plus ".key", so that a copy of the database alone unlocks nothing.
+ */
+#ifndef GUICHET_CLI_SESSION_H
+#define GUICHET_CLI_SESSION_H
+
+#include "cli/options.h"
+#include "core/core.h"
+#include "store/store.h"
+
+/* The options of every command that opens a database. */
+#define CLI_OPT_DB                                                                                 \
+    {"db", "GUICHET_DB", OPT_STRING, NULL, 1, 0, 0, "database file (SQLite)"},                     \
+    {                                                                                              \
+        "secret-file", "GUICHET_SECRET_FILE", OPT_STRING, NULL, 0, 0, 0,                           \
+            "file holding the instance secret (default: the database's path with .key added)"      \
+    }
+
+typedef struct cli_session {
+    store *store;
+    core *core;
+} cli_session;
+
+/* Opens and migrates the store named by --db, then core with --secret-file. Prints the
+ * reason (prefixed with cmd) and returns -1 on failure. */
+int cli_session_open(const char *cmd, const opt_values *v, cli_session *s);
+/* Closes what cli_session_open opened (also after a failure). */
+void cli_session_close(cli_session *s);
+
+#endif
