@@ -22,6 +22,7 @@
 #include "core/audit.h"
 #include "core/catalogue.h"
 #include "core/core_internal.h"
+#include "core/request.h"
 #include "util/buf.h"
 #include "util/jsonw.h"
 #include "util/log.h"
@@ -427,14 +428,6 @@ static const char *safe_name(arena *a, const char *name, const char *fallback)
     return out;
 }
 
-/* 1 when event e was written by the citizen ("citizen" or "citizen:…"): the only author the
- * archive names; every other one is the mairie, as on the tracking page. */
-static int by_citizen(const store_event *e)
-{
-    return e->actor && strncmp(e->actor, "citizen", 7) == 0 &&
-           (e->actor[7] == '\0' || e->actor[7] == ':');
-}
-
 /* The name of list key `key` in definition d (the key itself when unknown). */
 static const char *value_name(const attr_def *d, const char *key)
 {
@@ -612,7 +605,8 @@ static int write_request(export_stream *s, const store_request *r)
         jsonw_object_begin(&w, NULL);
         json_time(s, &w, "date", e->created_at);
         jsonw_string(&w, "kind", e->kind);
-        jsonw_string(&w, "by", by_citizen(e) ? "citizen" : "mairie");
+        /* The citizen and «la mairie» are the only authors, as on the tracking page. */
+        jsonw_string(&w, "by", request_event_by_citizen(e) ? "citizen" : "mairie");
         jsonw_string(&w, "channel", e->channel);
         jsonw_string(&w, "status_from", e->status_from);
         jsonw_string(&w, "status_to", e->status_to);
