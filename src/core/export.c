@@ -391,6 +391,20 @@ static int entry_bytes(export_stream *s, const char *path, const char *data, siz
     return 0;
 }
 
+/* One JSON entry, indented: people open these files in a text editor. The document is
+ * written compact by jsonw and re-indented by jansson; when that cannot be done (out of
+ * memory), it goes as it is, still valid. */
+static int entry_json(export_stream *s, const char *path, const buf *compact, int64_t mtime)
+{
+    json_t *tree = json_loadb(compact->data, compact->len, 0, NULL);
+    char *pretty = tree ? json_dumps(tree, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
+    json_decref(tree);
+    int rc = pretty ? entry_bytes(s, path, pretty, strlen(pretty), mtime)
+                    : entry_bytes(s, path, compact->data, compact->len, mtime);
+    free(pretty);
+    return rc;
+}
+
 static void json_time(export_stream *s, jsonw *w, const char *key, int64_t t)
 {
     if (t <= 0) {
@@ -641,8 +655,7 @@ static int write_request(export_stream *s, const store_request *r)
         s->state = ST_FAILED;
         goto cleanup;
     }
-    if (entry_bytes(s, arena_printf(a, "%sdemande.json", dir), out.data, out.len, r->updated_at) !=
-        0)
+    if (entry_json(s, arena_printf(a, "%sdemande.json", dir), &out, r->updated_at) != 0)
         goto cleanup;
     /* compte.json's index line. */
     jsonw_object_begin(&s->iw, NULL);
@@ -785,7 +798,7 @@ static int step_index(export_stream *s)
     if (jsonw_finish(&w) != 0) {
         log_error("export: compte.json over its limit");
         s->state = ST_FAILED;
-    } else if (entry_bytes(s, "compte.json", out.data, out.len, s->now) == 0) {
+    } else if (entry_json(s, "compte.json", &out, s->now) == 0) {
         s->state = ST_CLOSE;
         rc = 0;
     }
