@@ -1,13 +1,15 @@
 /*
  * agent_cmd — the back-office commands: create an agent (password from standard input, never
  * from argv, which every user of the machine can read), verify the audit chain, purge old
- * audit entries. Exit codes as every command: 0 success, 1 failure, 2 wrong usage.
+ * audit entries, print the RGPD register. Exit codes as every command: 0 success, 1 failure, 2
+ * wrong usage.
  */
 #include "cli/agent_cmd.h"
 
 #include <inttypes.h>
 #include <sodium.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli/session.h"
@@ -15,7 +17,10 @@
 #include "core/audit.h"
 #include "core/catalogue.h"
 #include "core/core.h"
+#include "core/ropa.h"
 #include "util/timeutil.h"
+#include "web/assets.h"
+#include "web/i18n.h"
 
 #define OPT_DB_SPEC CLI_OPT_DB
 #define OPT_TENANT_SPEC                                                                            \
@@ -45,6 +50,13 @@ const opt_spec agent_cmd_audit_purge_opts[] = {
     {"before-days", NULL, OPT_UINT, NULL, 0, 1, 3650,
      "delete entries older than this many days (default: the audit_retention_days setting, "
      "else 365; CNIL: keep 180 to 365)"},
+    {0}};
+
+const opt_spec agent_cmd_register_opts[] = {
+    OPT_DB_SPEC,
+    OPT_TENANT_SPEC,
+    {"format", NULL, OPT_STRING, "json", 0, 0, 0, "json or csv"},
+    {"lang", NULL, OPT_STRING, "fr", 0, 0, 0, "language of the texts: fr or en"},
     {0}};
 
 typedef cli_session cmd_ctx;
@@ -238,6 +250,72 @@ int agent_cmd_audit_purge(const opt_values *v)
                days);
         rc = verify_one(x.core, t->rec.id, t->rec.slug);
     }
+    catalogue_release(x.core, cat);
+    ctx_close(&x);
+    return rc;
+}
+
+int agent_cmd_register(const opt_values *v)
+{
+    static const char cmd[] = "guichet register";
+    const char *format = opt_str(v, "format"), *lang_code = opt_str(v, "lang");
+    int csv = strcmp(format, "csv") == 0;
+    if (!csv && strcmp(format, "json") != 0) {
+        fprintf(stderr, "%s: invalid value for --format: '%s' (json or csv)\n", cmd, format);
+        return 2;
+    }
+    if (strcmp(lang_code, "fr") != 0 && strcmp(lang_code, "en") != 0) {
+        fprintf(stderr, "%s: invalid value for --lang: '%s' (fr or en)\n", cmd, lang_code);
+        return 2;
+    }
+    cmd_ctx x;
+    if (ctx_open(cmd, v, &x) != 0)
+        return 1;
+    error err;
+    error_clear(&err);
+    int rc = 1;
+    json_t *model = NULL, *labelled = NULL;
+    buf out;
+    buf_init(&out, 64u * 1024 * 1024);
+    const catalogue *cat = catalogue_acquire(x.core);
+    const cat_tenant *t = pick_tenant(cmd, cat, v);
+    if (!t)
+        goto cleanup;
+    /* The sentences are the pages' strings (embedded in the binary), as in the back office. */
+    if (i18n_load(assets_table, assets_table_len, &err) != 0 ||
+        ropa_build(x.core, t, &model, &err) != 0) {
+        fprintf(stderr, "%s: %s\n", cmd, err.detail);
+        goto cleanup;
+    }
+    labelled = ropa_label(model, i18n_strings(strcmp(lang_code, "en") == 0 ? LANG_EN : LANG_FR));
+    if (!labelled) {
+        fprintf(stderr, "%s: out of memory\n", cmd);
+        goto cleanup;
+    }
+    if (csv) {
+        if (ropa_csv(labelled, &out, &err) != 0) {
+            fprintf(stderr, "%s: %s\n", cmd, err.detail);
+            goto cleanup;
+        }
+    } else {
+        char *text = json_dumps(labelled, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+        if (!text || buf_puts(&out, text) != 0 || buf_putc(&out, '\n') != 0) {
+            free(text);
+            fprintf(stderr, "%s: out of memory\n", cmd);
+            goto cleanup;
+        }
+        free(text);
+    }
+    if (fwrite(out.data, 1, out.len, stdout) != out.len || fflush(stdout) != 0) {
+        fprintf(stderr, "%s: cannot write the register\n", cmd);
+        goto cleanup;
+    }
+    rc = 0;
+cleanup:
+    buf_free(&out);
+    json_decref(labelled);
+    json_decref(model);
+    i18n_unload();
     catalogue_release(x.core, cat);
     ctx_close(&x);
     return rc;

@@ -1,6 +1,6 @@
 /*
  * agent_cmd — bodies and option specs of the back-office commands: `agent add`,
- * `audit verify` and `audit purge`. The command table in commands.c lists them; like every
+ * `audit verify`, `audit purge` and `register`. The command table in commands.c lists them; like every
  * command they open the store and core and call core functions, never SQL.
  */
 #ifndef GUICHET_CLI_AGENT_CMD_H
@@ -11,6 +11,7 @@
 extern const opt_spec agent_cmd_add_opts[];
 extern const opt_spec agent_cmd_audit_verify_opts[];
 extern const opt_spec agent_cmd_audit_purge_opts[];
+extern const opt_spec agent_cmd_register_opts[];
 
 /* guichet agent add --db FILE --email E --name N --role agent|manager|elected|admin
  *   [--department CODE[,CODE...]] --password-stdin [--tenant SLUG]
@@ -23,5 +24,9 @@ int agent_cmd_audit_verify(const opt_values *v);
 /* guichet audit purge --db FILE --before-days N [--tenant SLUG]: deletes entries older than N
  * days (N from AUDIT_RETENTION_DAYS_MIN to 3650), then verifies the remaining chain. */
 int agent_cmd_audit_purge(const opt_values *v);
+/* guichet register --db FILE [--format json|csv] [--lang fr|en] [--tenant SLUG]: the record
+ * of processing activities (RGPD art. 30) generated from the configuration, on standard
+ * output. Exit 0, 1 failure, 2 wrong usage. */
+int agent_cmd_register(const opt_values *v);
 
 #endif

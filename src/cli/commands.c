@@ -151,6 +151,7 @@ static const opt_spec *const all_specs[] = {init_opts,
                                             setting_list_opts,
                                             agent_cmd_audit_verify_opts,
                                             agent_cmd_audit_purge_opts,
+                                            agent_cmd_register_opts,
                                             NULL};
 const opt_spec *const *options_all_specs = all_specs;
 
@@ -402,11 +403,13 @@ static const http_mount mounts[] = {
     {"/static/", web_static_routes, web_write_error, web_admit_form, 1},
     {"/agent/", bo_auth_routes, web_write_error, web_admit_form, 0},
     {"/agent/", bo_admin_routes, web_write_error, bo_admit, 0},
+    {"/agent/", bo_rgpd_routes, web_write_error, bo_admit, 0},
     {"/agent/", bo_inbox_routes, web_write_error, bo_admit, 0},
     {"/", portal_filing_routes, web_write_error, web_admit_form, 0},
     {"/", portal_tracking_routes, web_write_error, web_admit_form, 0},
     {"/", portal_account_routes, web_write_error, web_admit_form, 0},
     {"/", portal_files_routes, web_write_error, web_admit_form, 0},
+    {"/", portal_data_routes, web_write_error, web_admit_form, 0},
     {NULL, NULL, NULL, NULL, 0},
 };
 
@@ -698,6 +701,8 @@ static const command commands[] = {
      agent_cmd_audit_verify},
     {"audit", "purge", "delete audit entries past their retention", agent_cmd_audit_purge_opts,
      agent_cmd_audit_purge},
+    {"register", NULL, "print the RGPD record of processing activities (art. 30)",
+     agent_cmd_register_opts, agent_cmd_register},
     {"setting", "set", "change a server-wide setting", setting_set_opts, cmd_setting_set},
     {"setting", "list", "list the settings and their values", setting_list_opts, cmd_setting_list},
     {NULL, NULL, NULL, NULL, NULL},

@@ -38,6 +38,14 @@ int audit_record_async(core *c, int64_t tenant_id, const char *actor, const char
                        const char *object_kind, const int64_t *ids, size_t n, const char *source,
                        core_done_fn done, void *ctx, error *err);
 
+/* The same from inside a write job (s is the job's store): the entry is chained and written
+ * in the job's own transaction, so that a read made in that job and its audit entry commit
+ * together or not at all (an export is never sent without its entry). Fields as
+ * audit_record; -1 with err (the job then fails whole). */
+int audit_append_tx(store *s, int64_t tenant_id, const char *actor, const char *action,
+                    const char *object_kind, const int64_t *ids, size_t n, const char *source,
+                    error *err);
+
 /* Computes the hash of an entry from its fields and prev_hash (hex, 64 chars). */
 void audit_entry_hash(const store_audit *e, char out[AUDIT_HASH_LEN]);
 

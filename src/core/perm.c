@@ -84,6 +84,16 @@ int perm_can_admin(const store_agent *a)
     return role_of(a) == AGENT_ROLE_ADMIN;
 }
 
+int perm_can_export_citizen(const store_agent *a)
+{
+    return role_of(a) == AGENT_ROLE_ADMIN;
+}
+
+int perm_can_register(const store_agent *a)
+{
+    return role_of(a) == AGENT_ROLE_ADMIN;
+}
+
 int perm_can_sign(const store_agent *a)
 {
     int role = role_of(a);

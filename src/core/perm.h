@@ -34,6 +34,12 @@ int perm_can_bulk(const store_agent *a);
 int perm_can_intake(const store_agent *a);
 /* Administration pages (departments, agents, procedures, API keys, branding, audit). */
 int perm_can_admin(const store_agent *a);
+/* Exporting all of one citizen's data (RGPD art. 15 and 20, for a request received by post or
+ * at the counter): admins only, since the archive must be complete and an agent or manager
+ * sees only their departments; the export is audited. */
+int perm_can_export_citizen(const store_agent *a);
+/* Reading the record of processing activities (RGPD art. 30): admins. */
+int perm_can_register(const store_agent *a);
 /* The signing queue (parapheur). */
 int perm_can_sign(const store_agent *a);
 /* Dashboards (statistics without personal data): managers, élus, admins. */

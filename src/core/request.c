@@ -790,6 +790,12 @@ int request_add_note(core *c, const cat_tenant *t, const char *reference, const 
 
 /* ---- the citizen's side ---- */
 
+int request_event_by_citizen(const store_event *e)
+{
+    return e->actor && strncmp(e->actor, "citizen", 7) == 0 &&
+           (e->actor[7] == '\0' || e->actor[7] == ':');
+}
+
 int request_token_matches(core *c, const store_request *r, const char *token)
 {
     if (!r || !r->token_hash || !token || !*token || strlen(token) > 128)

@@ -135,6 +135,9 @@ int request_add_note(core *c, const cat_tenant *t, const char *reference, const 
 
 /* ---- the citizen's side ---- */
 
+/* 1 when event e was written by the citizen (actor "citizen" or "citizen:…"): the only author
+ * the citizen's pages and archive name; every other one is «la mairie». */
+int request_event_by_citizen(const store_event *e);
 /* 1 when `token` is the tracking token of r (constant-time comparison of keyed hashes). */
 int request_token_matches(core *c, const store_request *r, const char *token);
 

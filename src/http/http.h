@@ -159,6 +159,18 @@ const char *http_header(http_req *rq, const char *name);
 void http_add_header(http_req *rq, const char *name, const char *value);
 /* Sets status and content type; the body is whatever the handler wrote into rq->out. */
 void http_respond(http_req *rq, int status, const char *content_type);
+/* A body produced piece by piece, for downloads too large to hold in memory (a citizen's
+ * archive with their files). read(cls, out, max) writes up to max bytes into out and returns
+ * how many (> 0), 0 at the end, or -1 on a failure: the connection is then cut, so that the
+ * client sees a broken download, never a complete-looking truncated one. It runs on the
+ * connection's server thread, after the handler returned. */
+typedef long (*http_stream_read)(void *cls, char *out, size_t max);
+/* Answers with a streamed body: status, content type and headers as usual, the body from
+ * read (rq->out is ignored). cls is owned by the response from now on: free_fn(cls) (may be
+ * NULL) is called once the response is done or could not be sent, whatever happened. cls
+ * must not point into rq's arena, which may be freed first. */
+void http_respond_stream(http_req *rq, int status, const char *content_type,
+                         http_stream_read read, void (*free_fn)(void *cls), void *cls);
 /* A small plain-text answer (used for 404 on unknown routes and similar). */
 void http_respond_text(http_req *rq, int status, const char *text);
 /* Answers err in the format of the mount the request came in on; adds Retry-After for

@@ -33,6 +33,8 @@
 #define URI_MAX 8192
 #define ARENA_MAX (64u * 1024 * 1024)
 #define OUT_MAX (32u * 1024 * 1024)
+/* Bytes asked of a streamed body at a time: libmicrohttpd's write buffer for it. */
+#define STREAM_BLOCK (64u * 1024)
 
 struct http_server {
     struct MHD_Daemon *daemon;
@@ -93,6 +95,13 @@ typedef struct mp_state {
     error err;
 } mp_state;
 
+/* A streamed body (http_respond_stream): handed to libmicrohttpd, which frees it. */
+typedef struct stream_body {
+    http_stream_read read;
+    void (*free_fn)(void *cls);
+    void *cls;
+} stream_body;
+
 /* A write a request waits for (http_wait_begin). */
 typedef struct wait_state {
     http_wait pub; /* first: an http_wait * is a wait_state * */
@@ -116,7 +125,7 @@ typedef struct conn_ctx {
     size_t body_seen;   /* bytes of body received */
     int answered_early; /* refused on its headers: the body is not read */
     const http_route *route;
-    conn_entry *entry; /* the connection's watch entry; NULL when unwatched */
+    conn_entry *entry;            /* the connection's watch entry; NULL when unwatched */
     struct MHD_PostProcessor *pp; /* a multipart body being streamed */
     mp_state mp;
     int streamed; /* the body went through pp: the form is in mp */
@@ -127,6 +136,7 @@ typedef struct conn_ctx {
     const char *cache_key; /* GETs only */
     size_t cache_key_len;
     http_cache_stamp cache_stamp; /* taken before the handler read anything */
+    stream_body stream;           /* read set: the body is streamed (not yet handed over) */
     /* Last: everything above is zeroed for each request, the arena's 2 KiB first block is
      * not (arena_init makes it empty; each allocation zeroes its own bytes). */
     arena arena;
@@ -173,6 +183,46 @@ void http_respond(http_req *rq, int status, const char *content_type)
     rq->content_type = content_type;
 }
 
+void http_respond_stream(http_req *rq, int status, const char *content_type, http_stream_read read,
+                         void (*free_fn)(void *cls), void *cls)
+{
+    conn_ctx *ctx = rq->priv;
+    if (ctx->stream.read && ctx->stream.free_fn)
+        ctx->stream.free_fn(ctx->stream.cls);
+    ctx->stream.read = read;
+    ctx->stream.free_fn = free_fn;
+    ctx->stream.cls = cls;
+    http_respond(rq, status, content_type);
+}
+
+/* Releases a streamed body that was never handed to libmicrohttpd. */
+static void stream_drop(conn_ctx *ctx)
+{
+    if (ctx->stream.read && ctx->stream.free_fn)
+        ctx->stream.free_fn(ctx->stream.cls);
+    memset(&ctx->stream, 0, sizeof ctx->stream);
+}
+
+/* libmicrohttpd's content reader over http_stream_read: 0 from read is the end (MHD reads a
+ * 0 as "nothing yet, ask again"), -1 cuts the connection. */
+static ssize_t stream_reader(void *cls, uint64_t pos, char *out, size_t max)
+{
+    (void)pos;
+    stream_body *sb = cls;
+    long n = sb->read(sb->cls, out, max);
+    if (n > 0)
+        return (ssize_t)n;
+    return n == 0 ? MHD_CONTENT_READER_END_OF_STREAM : MHD_CONTENT_READER_END_WITH_ERROR;
+}
+
+static void stream_free(void *cls)
+{
+    stream_body *sb = cls;
+    if (sb->free_fn)
+        sb->free_fn(sb->cls);
+    free(sb);
+}
+
 void http_respond_text(http_req *rq, int status, const char *text)
 {
     buf_reset(&rq->out);
@@ -200,6 +250,7 @@ void http_respond_error(http_req *rq, const error *err)
         log_error("internal error on %s %s: %s", ctx->method_name, rq->path ? rq->path : "?",
                   err->detail);
     buf_reset(&rq->out);
+    stream_drop(ctx);
     if (ctx->mount && ctx->mount->write_error) {
         ctx->mount->write_error(rq, err);
         if (rq->status == 0)
@@ -240,12 +291,30 @@ static enum MHD_Result queue(conn_ctx *ctx)
         rq->content_type)
         http_cache_put(ctx->srv->cache, ctx->cache_key, ctx->cache_key_len, &ctx->cache_stamp,
                        rq->content_type, buf_cstr(&rq->out), rq->out.len);
-    size_t len = 0;
-    char *body = buf_steal(&rq->out, &len);
-    struct MHD_Response *resp = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
-    if (!resp) {
-        free(body);
-        return MHD_NO;
+    struct MHD_Response *resp;
+    if (ctx->stream.read) {
+        stream_body *sb = malloc(sizeof *sb);
+        if (!sb) {
+            stream_drop(ctx);
+            return MHD_NO;
+        }
+        *sb = ctx->stream;
+        memset(&ctx->stream, 0, sizeof ctx->stream);
+        /* Unknown length: chunked under HTTP/1.1, so a cut connection is seen as one. */
+        resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, STREAM_BLOCK, stream_reader, sb,
+                                                 stream_free);
+        if (!resp) {
+            stream_free(sb);
+            return MHD_NO;
+        }
+    } else {
+        size_t len = 0;
+        char *body = buf_steal(&rq->out, &len);
+        resp = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+        if (!resp) {
+            free(body);
+            return MHD_NO;
+        }
     }
     if (rq->content_type)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, rq->content_type);
@@ -1222,6 +1291,7 @@ static void ctx_free(http_server *srv, conn_ctx *ctx)
     http_req *rq = &ctx->rq;
     if (rq->cat)
         catalogue_release(srv->core, rq->cat);
+    stream_drop(ctx);
     if (ctx->pp)
         MHD_destroy_post_processor(ctx->pp);
     mp_release(&ctx->mp);

@@ -19,6 +19,7 @@
 #include <jansson.h>
 
 #include "core/core.h"
+#include "core/export.h"
 #include "http/http.h"
 #include "store/store.h"
 #include "util/tmpl.h"
@@ -110,5 +111,11 @@ int web_account(http_req *rq, store_account *out);
  * ends any previous one. */
 int web_login(http_req *rq, int64_t account_id, error *err);
 void web_logout(http_req *rq);
+
+/* Answers with the citizen's archive of plan (core/export.h), which it takes: a ZIP
+ * streamed as it is made, with a LISEZMOI.txt in the visitor's language, as an attachment
+ * named after the collectivité and the day, never stored by any cache. On a failure before
+ * the first byte, the HTML error page. (export_send.c) */
+void web_send_export(http_req *rq, const cat_tenant *t, export_plan *plan);
 
 #endif

@@ -1,6 +1,7 @@
 'use strict';
 /*
- * axe-core (wcag2a, wcag2aa, wcag21a, wcag21aa) reports zero violations on every portal page,
+ * axe-core (wcag2a, wcag2aa, wcag21a, wcag21aa) reports zero violations on every portal page
+ * (the export page «Mes données personnelles» included),
  * every step of the multi-step incident form and every error state, in French and in English;
  * every page's HTML stays under 100 KB. One test per page state, so that the count says how
  * many were checked and a failure names the page. A page with violations prints each of
@@ -184,6 +185,10 @@ describe('axe-core: zero WCAG 2.1 A/AA violations on every page', () => {
         await check(citizen, 'home, logged in (latest requests)');
         await go(citizen, '/compte/preferences');
         await check(citizen, 'preferences');
+        await go(citizen, '/compte/donnees');
+        await check(citizen, 'my personal data (the export page)');
+        await go(citizen, '/compte/donnees?lang=en');
+        await check(citizen, 'my personal data (the export page), in English', { lang: 'en' });
     });
 
     it('login form and its error state', async () => {

@@ -4,9 +4,10 @@
  * state — login (and with errors), the code step, TOTP enrolment, the inbox (each tab, with
  * filters, with search results, with no result), a request's page (timeline and actions, and
  * an action answered with an error), intake (empty, with errors, done), the mobile view,
- * every administration page, the audit page, the 403 and 404 pages. One test per page state,
- * so that the count says how many were checked and a failure names the page; every violation
- * is printed with its rule, help, nodes' selectors and markup.
+ * every administration page (the RGPD register, its printable page and the data export, with
+ * an error and with nothing found, included), the audit page, the 403 and 404 pages. One test
+ * per page state, so that the count says how many were checked and a failure names the page;
+ * every violation is printed with its rule, help, nodes' selectors and markup.
  */
 
 const { describe, it, before, after } = require('node:test');
@@ -171,7 +172,8 @@ describe('axe-core: zero WCAG 2.1 A/AA violations on every back-office page', ()
 
     for (const path of ['/agent/admin', '/agent/admin/services', '/agent/admin/agents', '/agent/admin/demarches',
                         '/agent/admin/demarches/nouvelle', '/agent/admin/demarches/nid-de-poule', '/agent/admin/cles',
-                        '/agent/admin/collectivite', '/agent/admin/audit']) {
+                        '/agent/admin/collectivite', '/agent/admin/audit', '/agent/admin/registre',
+                        '/agent/admin/registre/imprimer', '/agent/admin/registre?lang=en', '/agent/admin/export']) {
         it(`admin: ${path}`, async () => {
             await go(page, path);
             await check(page, `admin ${path}`);
@@ -191,6 +193,22 @@ describe('axe-core: zero WCAG 2.1 A/AA violations on every back-office page', ()
                                     page.locator('main form[action="/agent/admin/audit/verifier"] button[type=submit]').click()]);
         assert.match(await page.locator('main').innerText(), /La chaîne est intacte/);
         await check(page, 'admin audit verified');
+    });
+
+    it('admin: the data export with an error, and with no data for the address', async () => {
+        await go(page, '/agent/admin/export');
+        const form = page.locator('main form[method=post][action^="/agent/admin/export"]');
+        await form.locator('#email').fill('pas une adresse');
+        [last] = await Promise.all([page.waitForNavigation({ waitUntil: 'load' }), form.locator('button[type=submit]').click()]);
+        assert.equal(last.status(), 400);
+        assert.ok(await page.locator('.error-summary').count(), 'a wrong address shows no error summary');
+        await check(page, 'admin export with errors');
+        const again = page.locator('main form[method=post][action^="/agent/admin/export"]');
+        await again.locator('#email').fill(`personne.${process.pid}@exemple.fr`);
+        [last] = await Promise.all([page.waitForNavigation({ waitUntil: 'load' }), again.locator('button[type=submit]').click()]);
+        assert.equal(last.status(), 200);
+        assert.match(await page.locator('main').innerText(), /Aucun compte ni aucune demande/);
+        await check(page, 'admin export, nothing found');
     });
 
     it('403 and 404 pages', async () => {

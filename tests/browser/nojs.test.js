@@ -2,7 +2,8 @@
 /*
  * JavaScript disabled: the same démarches work with plain HTML forms — a question to the
  * mairie, an incident located by its address and typed coordinates (the map is an
- * enhancement and stays hidden), its photo, the validation errors and the tracking page.
+ * enhancement and stays hidden), its photo, the validation errors and the tracking page; and
+ * a citizen downloads their data from «Mon compte» as a ZIP.
  */
 
 const { describe, it, before, after } = require('node:test');
@@ -47,6 +48,23 @@ describe('JavaScript disabled', () => {
         const n = env.srv.sql(`SELECT count(*) FROM attachments a JOIN requests r ON r.id = a.request_id
                                WHERE r.reference = '${res.reference}'`).trim();
         assert.equal(n, '1', 'the photo sent without JavaScript was not stored');
+    });
+
+    it('downloads my data from the preferences page, as a ZIP', async () => {
+        const page = await env.newPage({ javaScriptEnabled: false });
+        const email = `donnees.${Date.now()}@example.org`;
+        await F.signUp(page, env.srv, email);
+        await B.goto(page, `${env.srv.url}/compte/preferences`);
+        await Promise.all([page.waitForNavigation({ waitUntil: 'load' }),
+                           page.locator('main a[href^="/compte/donnees"]').click()]);
+        assert.match(new URL(page.url()).pathname, /^\/compte\/donnees$/);
+        const [download] = await Promise.all([page.waitForEvent('download'),
+                                              page.locator('main form button[type=submit]').click()]);
+        assert.match(download.suggestedFilename(), /^donnees-ville-demo-\d{4}-\d{2}-\d{2}\.zip$/);
+        const file = await download.path();
+        const bytes = require('node:fs').readFileSync(file);
+        assert.equal(bytes.subarray(0, 2).toString('latin1'), 'PK', 'the download is not a ZIP');
+        assert.ok(bytes.includes(Buffer.from('compte.json')), 'the archive has no compte.json');
     });
 
     it('shows the validation errors and keeps the values', async () => {

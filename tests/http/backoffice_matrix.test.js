@@ -90,7 +90,9 @@ const ROUTES = [
     /* administration: admins only */
     ...['/agent/admin', '/agent/admin/services', '/agent/admin/agents', '/agent/admin/demarches',
         '/agent/admin/demarches/nouvelle', '/agent/admin/demarches/nid-de-poule', '/agent/admin/cles',
-        '/agent/admin/collectivite', '/agent/admin/audit', '/agent/admin/audit?apres=0'].map((p) => ['GET', () => p, ADMIN_GET]),
+        '/agent/admin/collectivite', '/agent/admin/audit', '/agent/admin/audit?apres=0', '/agent/admin/registre',
+        '/agent/admin/registre/imprimer', '/agent/admin/registre.csv', '/agent/admin/registre.json',
+        '/agent/admin/export'].map((p) => ['GET', () => p, ADMIN_GET]),
     ['GET', (c) => `/agent/admin/agents/${c.agents.agentA.id}`, ADMIN_GET],
     ['GET', () => '/agent/admin/agents/999999', Object.assign({}, ADMIN_GET, { admin: NF })],
     ['GET', () => '/agent/admin/demarches/inconnue', Object.assign({}, ADMIN_GET, { admin: NF })],
@@ -108,6 +110,8 @@ const ROUTES = [
     ['POST', () => '/agent/admin/collectivite', ADMIN_POST,
      { form: (c) => ({ name: 'Ville de Démo', contact: `Mairie, 1 place de la Mairie (${c.seq()})` }) }],
     ['POST', () => '/agent/admin/audit/verifier', ADMIN_GET],
+    /* a citizen's data (RGPD): admins only, whatever the department */
+    ['POST', () => '/agent/admin/export', ADMIN_GET, { form: (c) => ({ email: c.reqA.email }) }],
 ];
 
 /* A digest of everything an action could change (the audit log, sessions and the outbox's

@@ -13,6 +13,9 @@
 extern const http_route bo_auth_routes[];
 /* /agent/admin/… : departments, agents, procedures, API keys, branding, audit (bo_admin.c). */
 extern const http_route bo_admin_routes[];
+/* /agent/admin/registre (the RGPD register, also .csv, .json and printable) and
+ * /agent/admin/export (one citizen's data, audited) (bo_rgpd.c). */
+extern const http_route bo_rgpd_routes[];
 /* /agent/ (inbox), /agent/demandes/…, /agent/saisie (bo_inbox.c and friends). */
 extern const http_route bo_inbox_routes[];
 

@@ -17,6 +17,7 @@
 #include "util/timeutil.h"
 #include "util/utf8.h"
 #include "web/backoffice/backoffice.h"
+#include "web/backoffice/bo_admin.h"
 #include "web/backoffice/bo_common.h"
 #include "web/web.h"
 
@@ -47,6 +48,8 @@ static const struct {
     {"/agent/admin/cles", "admin.tabs.apikeys"},
     {"/agent/admin/collectivite", "admin.tabs.branding"},
     {"/agent/admin/audit", "admin.tabs.audit"},
+    {"/agent/admin/registre", "admin.tabs.register"},
+    {"/agent/admin/export", "admin.tabs.export"},
 };
 
 static json_t *tabs_json(bo_page *p, const char *current)
@@ -61,6 +64,11 @@ static json_t *tabs_json(bo_page *p, const char *current)
         json_array_append_new(list, t);
     }
     return list;
+}
+
+json_t *bo_admin_tabs(bo_page *p, const char *current)
+{
+    return tabs_json(p, current);
 }
 
 /* Starts an admin page: the agent must be an admin. 0, or -1 after answering. */

@@ -273,6 +273,11 @@ static void audit_who(http_req *rq, const store_agent *a, const char **actor, co
         *source = "web";
 }
 
+void bo_audit_who(http_req *rq, const store_agent *a, const char **actor, const char **source)
+{
+    audit_who(rq, a, actor, source);
+}
+
 void bo_audit(http_req *rq, const store_agent *a, const char *action, const char *kind,
               const int64_t *ids, size_t n)
 {

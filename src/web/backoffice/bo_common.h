@@ -63,6 +63,11 @@ void bo_audit(http_req *rq, const store_agent *a, const char *action, const char
 int bo_audit_wait(http_req *rq, const store_agent *a, const char *action, const char *kind,
                   const int64_t *ids, size_t n);
 
+/* The actor ("agent:<id>", "system" when a is NULL) and source ("web <address>") bo_audit
+ * writes, in rq's arena: for a core operation that appends its own audit entry in the
+ * transaction of the access it records (an export). */
+void bo_audit_who(http_req *rq, const store_agent *a, const char **actor, const char **source);
+
 /* ---- form pages: context, error summary, values typed, notice ---- */
 
 /* A page being built. errors [{field, message}] feed the error summary (partial

@@ -8,6 +8,7 @@
  *   account.c   sign-up and verification, login, logout, password reset, login links,
  *               notification preferences
  *   files.c     attachments, served after an access check
+ *   data.c      «Mes données personnelles»: the citizen's archive (RGPD art. 15 and 20)
  */
 #ifndef GUICHET_WEB_PORTAL_H
 #define GUICHET_WEB_PORTAL_H
@@ -18,5 +19,6 @@ extern const http_route portal_filing_routes[];
 extern const http_route portal_tracking_routes[];
 extern const http_route portal_account_routes[];
 extern const http_route portal_files_routes[];
+extern const http_route portal_data_routes[];
 
 #endif

@@ -403,18 +403,11 @@ static json_t *attachment_json(http_req *rq, const track_state *st, const store_
     return o;
 }
 
-/* 1 when the event was written by the citizen (actor "citizen" or "citizen:…"). */
-static int by_citizen(const store_event *e)
-{
-    return e->actor && strncmp(e->actor, "citizen", 7) == 0 &&
-           (e->actor[7] == '\0' || e->actor[7] == ':');
-}
-
 static json_t *event_json(http_req *rq, const track_state *st, const store_event *e,
                           const store_attachment *atts, size_t n_atts)
 {
     json_t *o = json_object();
-    int citizen = by_citizen(e);
+    int citizen = request_event_by_citizen(e);
     const char *kind = e->kind ? e->kind : "";
     const char *title;
     if (strcmp(kind, "created") == 0) {

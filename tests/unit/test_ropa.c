@@ -1,0 +1,269 @@
+/*
+ * Unit tests of core/ropa (the RGPD article 30 register) on a real SQLite database: one entry
+ * per procedure then the accounts and the audit log; data categories from the contact fields
+ * and the attributes asked (not the notices), location for incidents only; recipients from
+ * the department, the live API keys (api and gateway scopes, not revoked ones), the Open311
+ * level and the public list; the audit log's retention from its setting, the procedures'
+ * «not defined»; sentences from the strings given (placeholders filled, missing keys shown);
+ * CSV quoting, lists, byte order mark and neutralised formulas.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/admin.h"
+#include "core/apikey.h"
+#include "core/catalogue.h"
+#include "core/core.h"
+#include "core/ropa.h"
+#include "store/store.h"
+
+#define ATTRS                                                                                      \
+    "[{\"code\":\"taille\",\"datatype\":\"singlevaluelist\",\"required\":true,\"order\":1,"        \
+    "\"description\":\"Taille du trou\",\"values\":[{\"key\":\"g\",\"name\":\"Grand\"}]},"         \
+    "{\"code\":\"plaque\",\"datatype\":\"string\",\"order\":2,\"description\":\"Plaque\"},"        \
+    "{\"code\":\"avis\",\"datatype\":\"string\",\"variable\":false,\"order\":3,"                   \
+    "\"description\":\"Pour information\"}]"
+
+typedef struct fixture {
+    char dir[64];
+    char path[96];
+    store *store;
+    core *core;
+    int64_t tenant;
+} fixture;
+
+static int setup(void **state)
+{
+    fixture *f = calloc(1, sizeof *f);
+    snprintf(f->dir, sizeof f->dir, "/tmp/guichet-ropa-XXXXXX");
+    assert_non_null(mkdtemp(f->dir));
+    snprintf(f->path, sizeof f->path, "%s/t.db", f->dir);
+    error err;
+    f->store = store_open(f->path, &err);
+    assert_non_null(f->store);
+    assert_int_equal(f->store->ops->migrate(f->store, &err), 0);
+    f->core = core_open(f->store, NULL, &err);
+    assert_non_null(f->core);
+    store_tenant t = {.slug = "ville-test",
+                      .name = "Ville Test",
+                      .hosts = "ville-test.fr",
+                      .timezone = "Europe/Paris",
+                      .contact = "mairie@ville-test.fr"};
+    assert_int_equal(admin_tenant_upsert(f->core, &t, &f->tenant, &err), 0);
+    store_department d = {.tenant_id = f->tenant, .code = "voirie", .name = "Voirie"};
+    int64_t dep = 0;
+    assert_int_equal(admin_department_upsert(f->core, &d, &dep, &err), 0);
+    store_procedure p = {.tenant_id = f->tenant,
+                         .code = "nid-de-poule",
+                         .name = "Nid de poule",
+                         .group_name = "Signaler",
+                         .description = "Signalez un trou.",
+                         .attributes = ATTRS,
+                         .department_id = dep,
+                         .kind = PROCEDURE_INCIDENT,
+                         .is_public = 1,
+                         .allow_anonymous = 1,
+                         .open311 = 1,
+                         .open311_detail = OPEN311_DETAIL_STATUS,
+                         .active = 1};
+    assert_int_equal(admin_procedure_upsert(f->core, &p, NULL, &err), 0);
+    store_procedure q = {.tenant_id = f->tenant,
+                         .code = "question",
+                         .name = "Question",
+                         .kind = PROCEDURE_DEMARCHE,
+                         .active = 0};
+    assert_int_equal(admin_procedure_upsert(f->core, &q, NULL, &err), 0);
+    char key[APIKEY_LEN];
+    int64_t revoked = 0;
+    assert_int_equal(
+        apikey_create(f->core, f->tenant, "Logiciel métier", SCOPE_API, key, NULL, &err), 0);
+    assert_int_equal(apikey_create(f->core, f->tenant, "Ancien", SCOPE_API, key, &revoked, &err),
+                     0);
+    assert_int_equal(apikey_revoke(f->core, f->tenant, revoked, &err), 0);
+    assert_int_equal(
+        apikey_create(f->core, f->tenant, "Passerelle SMS", SCOPE_GATEWAY, key, NULL, &err), 0);
+    assert_int_equal(apikey_create(f->core, f->tenant, "Appli", SCOPE_OPEN311, key, NULL, &err), 0);
+    assert_int_equal(core_setting_set(f->core, "audit_retention_days", "200", &err), 0);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture *f = *state;
+    core_close(f->core);
+    store_close(f->store);
+    char cmd[160];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "could not remove %s\n", f->dir);
+    free(f);
+    return 0;
+}
+
+static json_t *build(fixture *f)
+{
+    const catalogue *cat = catalogue_acquire(f->core);
+    json_t *model = NULL;
+    error err;
+    assert_int_equal(ropa_build(f->core, catalogue_tenant_by_slug(cat, "ville-test"), &model, &err),
+                     0);
+    catalogue_release(f->core, cat);
+    return model;
+}
+
+static json_t *entry(json_t *model, const char *id)
+{
+    size_t i;
+    json_t *e;
+    json_array_foreach(json_object_get(model, "entries"), i,
+                       e) if (strcmp(json_string_value(json_object_get(e, "id")), id) ==
+                              0) return e;
+    fail_msg("no entry %s", id);
+    return NULL;
+}
+
+/* The members `field` of list's objects whose `key` is `value`, joined with ','. */
+static void pick(json_t *list, const char *key, const char *value, const char *field, char *out,
+                 size_t size)
+{
+    size_t i, len = 0;
+    json_t *x;
+    out[0] = '\0';
+    json_array_foreach(list, i, x)
+    {
+        const char *k = json_string_value(json_object_get(x, key));
+        if (!k || strcmp(k, value) != 0)
+            continue;
+        const char *v = json_string_value(json_object_get(x, field));
+        len += (size_t)snprintf(out + len, size - len, "%s%s", len ? "," : "", v ? v : "-");
+    }
+}
+
+static void test_model(void **state)
+{
+    fixture *f = *state;
+    json_t *m = build(f);
+    assert_string_equal(
+        json_string_value(json_object_get(json_object_get(m, "controller"), "name")), "Ville Test");
+    json_t *entries = json_object_get(m, "entries");
+    assert_int_equal(json_array_size(entries), 4); /* two procedures, accounts, audit */
+    char got[512];
+
+    json_t *nid = entry(m, "procedure:nid-de-poule");
+    assert_string_equal(json_string_value(json_object_get(nid, "purpose")), "Signalez un trou.");
+    assert_string_equal(json_string_value(json_object_get(nid, "procedure_kind")), "incident");
+    assert_true(json_is_true(json_object_get(nid, "anonymous_allowed")));
+    json_t *data = json_object_get(nid, "data");
+    pick(data, "category", "attribute", "code", got, sizeof got);
+    assert_string_equal(got, "taille,plaque"); /* the notice asks nothing */
+    pick(data, "category", "location", "category", got, sizeof got);
+    assert_string_equal(got, "location");
+    pick(data, "code", "plaque", "datatype", got, sizeof got);
+    assert_string_equal(got, "string");
+    json_t *rec = json_object_get(nid, "recipients");
+    pick(rec, "kind", "department", "name", got, sizeof got);
+    assert_string_equal(got, "Voirie");
+    pick(rec, "kind", "api_key", "name", got, sizeof got);
+    assert_string_equal(got, "Logiciel métier"); /* not the revoked one */
+    pick(rec, "kind", "gateway_key", "name", got, sizeof got);
+    assert_string_equal(got, "Passerelle SMS");
+    pick(rec, "kind", "open311", "detail", got, sizeof got);
+    assert_string_equal(got, "status");
+    pick(rec, "kind", "public_list", "kind", got, sizeof got);
+    assert_string_equal(got, "public_list");
+    assert_true(json_is_null(json_object_get(nid, "retention_days")));
+
+    json_t *question = entry(m, "procedure:question");
+    assert_true(json_is_false(json_object_get(question, "active")));
+    pick(json_object_get(question, "data"), "category", "location", "category", got, sizeof got);
+    assert_string_equal(got, ""); /* a démarche has no location step */
+    rec = json_object_get(question, "recipients");
+    pick(rec, "kind", "no_department", "kind", got, sizeof got);
+    assert_string_equal(got, "no_department");
+    pick(rec, "kind", "open311", "kind", got, sizeof got);
+    assert_string_equal(got, "");
+
+    assert_int_equal(json_integer_value(json_object_get(entry(m, "audit"), "retention_days")), 200);
+    assert_true(json_is_null(json_object_get(entry(m, "accounts"), "retention_days")));
+    json_decref(m);
+}
+
+static void test_labels_and_csv(void **state)
+{
+    fixture *f = *state;
+    json_t *m = build(f);
+    json_t *strings = json_pack(
+        "{s:{s:s, s:{s:s, s:s, s:s}, s:{s:s}, s:{s:s, s:s}, s:{s:s}, s:{s:s, s:s}, s:{s:s}}}",
+        "ropa", "title", "Registre", "columns", "name", "Traitement", "purpose", "Finalité", "data",
+        "Données", "purpose", "procedure", "« {name} » ; {description}", "data", "attribute",
+        "{label}", "required", "obligatoire", "datatype", "singlevaluelist", "liste", "recipients",
+        "department", "Service « {name} »", "api_key", "=Logiciel {name}", "retention", "days",
+        "{days} jours");
+    json_t *l = ropa_label(m, strings);
+    assert_non_null(l);
+    json_t *nid = entry(l, "procedure:nid-de-poule");
+    assert_string_equal(json_string_value(json_object_get(nid, "purpose_text")),
+                        "« Nid de poule » ; Signalez un trou.");
+    assert_string_equal(json_string_value(json_array_get(json_object_get(nid, "data_text"), 4)),
+                        "Taille du trou (liste, obligatoire)");
+    /* A string absent from the strings shows its key. */
+    assert_string_equal(json_string_value(json_array_get(json_object_get(nid, "data_text"), 0)),
+                        "ropa.data.identity");
+    assert_string_equal(json_string_value(json_object_get(entry(l, "audit"), "retention_text")),
+                        "200 jours");
+    assert_string_equal(json_string_value(json_object_get(l, "title")), "Registre");
+
+    buf out;
+    buf_init(&out, 1024 * 1024);
+    error err;
+    assert_int_equal(ropa_csv(l, &out, &err), 0);
+    const char *csv = out.data;
+    assert_memory_equal(csv, "\xEF\xBB\xBFTraitement;Finalité;",
+                        strlen("\xEF\xBB\xBFTraitement;Finalité;"));
+    /* Five lines of CRLF: the heading and four entries. */
+    size_t lines = 0;
+    for (const char *p = csv; (p = strstr(p, "\r\n")); p += 2)
+        lines++;
+    assert_int_equal(lines, 5);
+    /* A cell with the separator is quoted; lists are joined; a formula is neutralised. */
+    assert_non_null(strstr(csv, "\nNid de poule;\"« Nid de poule » ; Signalez un trou.\";"));
+    assert_non_null(strstr(csv, "Service « Voirie » | ropa.recipients.admins"));
+    assert_non_null(strstr(csv, "| =Logiciel Logiciel métier |"));
+    assert_null(strstr(csv, ";=Logiciel"));
+    buf_free(&out);
+
+    /* A cell starting with a formula character gets a quote in front. */
+    json_t *one = json_pack("{s:{s:s}, s:[{s:s}]}", "columns", "name", "Nom", "entries", "name",
+                            "=HYPERLINK(\"x\")");
+    buf_init(&out, 4096);
+    assert_int_equal(ropa_csv(one, &out, &err), 0);
+    assert_non_null(strstr(out.data, "\r\n\"'=HYPERLINK(\"\"x\"\")\";"));
+    buf_free(&out);
+    /* Over the buffer's maximum: an error, not a cut register. */
+    buf_init(&out, 16);
+    assert_int_equal(ropa_csv(l, &out, &err), -1);
+    buf_free(&out);
+    json_decref(one);
+    json_decref(l);
+    json_decref(strings);
+    json_decref(m);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_model, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_labels_and_csv, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
