@@ -442,6 +442,26 @@ int request_timelines(core *c, const cat_tenant *t, const int64_t *ids, size_t n
                                            err);
 }
 
+int request_attachment_for_citizen(core *c, const cat_tenant *t, const store_request *r,
+                                   const store_attachment *at, arena *a, int *visible,
+                                   error *err)
+{
+    *visible = 0;
+    if (at->request_id != r->id)
+        return 0;
+    if (at->event_id == 0) {
+        *visible = 1;
+        return 0;
+    }
+    store_event *events = NULL;
+    size_t n = 0;
+    if (request_timeline(c, t, r->id, 1, a, &events, &n, err) != 0)
+        return -1;
+    for (size_t i = 0; i < n && !*visible; i++)
+        *visible = events[i].id == at->event_id;
+    return 0;
+}
+
 /* ---- changes ---- */
 
 typedef enum change_kind {

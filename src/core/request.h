@@ -94,6 +94,13 @@ int request_timeline(core *c, const cat_tenant *t, int64_t request_id, int publi
                      arena *a, store_event **out, size_t *n, error *err);
 int request_timelines(core *c, const cat_tenant *t, const int64_t *ids, size_t n_ids,
                       int public_only, arena *a, store_event **out, size_t *n, error *err);
+/* Whether the citizen's side (their tracking page, their account) may have attachment `at`
+ * of request r: a file filed with the request, or one of a public event of its timeline,
+ * never one of an internal note (a field agent's photo, a document for the services only).
+ * *visible 0 or 1; -1 with err on a storage failure. */
+int request_attachment_for_citizen(core *c, const cat_tenant *t, const store_request *r,
+                                   const store_attachment *at, arena *a, int *visible,
+                                   error *err);
 
 /* A change of a request's mutable fields; NULL / -1 fields stay as they are. */
 typedef struct request_change {

@@ -186,6 +186,26 @@ test('a reply with a GPS photo, a PNG and a PDF: clean upright JPEGs, the PDF as
     }
 });
 
+test('a file of an internal note is not the citizen\'s: the same 404 with the token', async () => {
+    assert.ok(replied, 'depends on the reply test');
+    /* Make the reply's event internal, as a field agent's photo with an internal note is. */
+    const ev = srv.sql(`SELECT event_id FROM attachments WHERE id = ${replied.png};`).trim();
+    assert.ok(Number(ev) > 0, 'the reply\'s files belong to its event');
+    srv.sql(`UPDATE request_events SET is_public = 0 WHERE id = ${ev};`);
+    try {
+        /* Before: the tracking token opened every file of the request, internal ones too. */
+        const r = await download(srv, attachmentUrl(demo.reference, replied.png, demo.token));
+        assert.equal(r.status, 404, `the citizen got an internal file: ${r.status}`);
+        const page = await download(srv, `/suivi/${demo.reference}?jeton=${encodeURIComponent(demo.token)}`);
+        assert.ok(!page.text.includes(`/pieces-jointes/${demo.reference}/${replied.png}`),
+                  'nor is it linked from the tracking page');
+    } finally {
+        srv.sql(`UPDATE request_events SET is_public = 1 WHERE id = ${ev};`);
+    }
+    const again = await download(srv, attachmentUrl(demo.reference, replied.png, demo.token));
+    assert.equal(again.status, 200, 'public again, the citizen has it again');
+});
+
 test('without the token, with a wrong one or under another reference: the same 404', async () => {
     assert.ok(replied, 'depends on the reply test');
     const other = srv.sql(`SELECT reference FROM requests WHERE reference <> '${esc(demo.reference)}' LIMIT 1;`).trim();

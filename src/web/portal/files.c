@@ -1,7 +1,9 @@
 /*
  * files — serves the files attached to requests, at /pieces-jointes/{reference}/{id}, after
- * an access check on every download: the request's tracking token (?jeton=), the logged-in
- * citizen who owns the request, or — for a moderated photo of a public request — anyone.
+ * an access check on every download: the request's tracking token (?jeton=) or the logged-in
+ * citizen who owns the request, for the files their tracking page shows (never those of an
+ * internal note); an agent allowed to see the request; or, for a moderated photo of a public
+ * request, anyone.
  * Whoever is not allowed gets the same 404 as for a file that does not exist. Files are
  * always sent as downloads, except thumbnails (?miniature=1) shown in <img>.
  */
@@ -162,10 +164,19 @@ static int load_allowed(http_req *rq, const cat_tenant *t, store_request *r, sto
     if (!found || at->request_id != r->id)
         goto not_found;
     *is_public = publicly_visible(t, r, at);
-    const char *token = form_get(&rq->query, "jeton");
-    if (*is_public || (token && *token && request_token_matches(rq->core, r, token)) ||
-        citizen_owns(rq, r) || agent_may_view(rq, r))
+    if (*is_public || agent_may_view(rq, r))
         return 0;
+    /* The citizen's side: their request, and only what their tracking page shows. */
+    const char *token = form_get(&rq->query, "jeton");
+    if ((token && *token && request_token_matches(rq->core, r, token)) || citizen_owns(rq, r)) {
+        int visible = 0;
+        if (request_attachment_for_citizen(rq->core, t, r, at, rq->arena, &visible, &err) != 0) {
+            http_respond_error(rq, &err);
+            return -1;
+        }
+        if (visible)
+            return 0;
+    }
 not_found:
     not_found(rq);
     return -1;
