@@ -9,6 +9,7 @@
 
 #include <stdint.h>
 
+#include "core/catalogue.h"
 #include "core/core.h"
 #include "store/store.h"
 #include "util/error.h"
@@ -61,5 +62,25 @@ int account_get(core *c, int64_t tenant_id, int64_t id, arena *a, store_account 
 int account_update_prefs(core *c, int64_t tenant_id, int64_t id, const char *display_name,
                          const char *phone, const char *notify, const char *lang_code,
                          error *err);
+
+/* What account_delete did. */
+typedef struct account_deletion {
+    int64_t n_requests;   /* requests that were the account's (not yet anonymised) */
+    int64_t n_anonymised; /* of those, the closed ones, anonymised at once */
+} account_deletion;
+
+/* Deletes account id of collectivité t. password: the citizen's own, checked first with
+ * the same Argon2id work as a login (wrong or missing: ERR_UNAUTHORIZED, nothing changes);
+ * NULL when an administrator does it on the citizen's request. actor ("citizen" or
+ * "agent:<id>") and source go to the timeline and the audit log. One write job removes the
+ * account, its sessions, tokens, «moi aussi» key and the e-mails addressed to it alone,
+ * detaches its requests (those of its id, and those filed with its address once verified)
+ * marking each for erasure with an internal «account_deleted» event, and records the audit
+ * entry (action "delete", kind "account"); then the closed ones are anonymised at once
+ * (request_anonymise). The open ones keep their contact details, so that the mairie can
+ * still answer, and are anonymised by the first retention pass after they are closed.
+ * *out may be NULL. ERR_NOT_FOUND when no such account. */
+int account_delete(core *c, const cat_tenant *t, int64_t id, const char *password,
+                   const char *actor, const char *source, account_deletion *out, error *err);
 
 #endif

@@ -23,6 +23,9 @@
 
 #include "store/store.h"
 
+/* The schema version a fresh or upgraded database reaches (the last migration's number). */
+#define SCHEMA_LATEST 7
+
 typedef struct fixture {
     char dir[64];
     char path[128];
@@ -239,7 +242,7 @@ static void test_open_and_migrate(void **state)
     assert_int_equal(v, 0);
     assert_int_equal(s->ops->migrate(s, &err), 0);
     assert_int_equal(s->ops->schema_version(s, &v, &err), 0);
-    assert_int_equal(v, 5);
+    assert_int_equal(v, SCHEMA_LATEST);
     int v1 = v;
     assert_int_equal(s->ops->migrate(s, &err), 0); /* idempotent */
     assert_int_equal(s->ops->schema_version(s, &v, &err), 0);
@@ -1411,6 +1414,19 @@ static void test_ops_complete(void **state)
     assert_non_null(o->tx_request_set_public);
     assert_non_null(o->request_get_by_id);
     assert_non_null(o->requests_near);
+    assert_non_null(o->requests_retention_due);
+    assert_non_null(o->requests_retention_count);
+    assert_non_null(o->tx_request_anonymise);
+    assert_non_null(o->tx_tenant_set_archives_visa);
+    assert_non_null(o->tx_account_delete);
+    assert_non_null(o->tx_disposal_create);
+    assert_non_null(o->disposal_list);
+    assert_non_null(o->disposal_get);
+    assert_non_null(o->disposal_items);
+    assert_non_null(o->tx_disposal_approve);
+    assert_non_null(o->tx_disposal_item_set);
+    assert_non_null(o->tx_disposal_finish);
+    assert_non_null(o->compact);
     assert_non_null(o->tx_begin);
     assert_non_null(o->tx_commit);
     assert_non_null(o->tx_rollback);
@@ -1450,6 +1466,8 @@ static void test_migrate_1_to_2(void **state)
                 "INSERT INTO tenants (id, slug, name, created_at) VALUES (1, 'v', 'V', 0);"
                 "INSERT INTO procedures (id, tenant_id, code, name, is_public) "
                 "VALUES (1, 1, 'trou', 'Trou', 1);"
+                "INSERT INTO procedures (id, tenant_id, code, name, kind) "
+                "VALUES (2, 1, 'acte', 'Acte', 1);"
                 "INSERT INTO requests (tenant_id, reference, procedure_id, status, channel, "
                 "email, created_at, updated_at) VALUES (1, '2025-000001', 1, 'new', 'web', "
                 "'Old@Example.org', 1, 1);");
@@ -1467,11 +1485,11 @@ static void test_migrate_1_to_2(void **state)
     assert_int_equal(s->ops->migrate(s, &err), 0);
     assert_int_equal(s->ops->migrate(s, &err), 0); /* idempotent */
     assert_int_equal(s->ops->schema_version(s, &v, &err), 0);
-    assert_int_equal(v, 5);
+    assert_int_equal(v, SCHEMA_LATEST);
     assert_int_equal(s->ops->config_version(s, &cv1, &err), 0);
-    /* Only migration 5 changes the catalogue: it gives the public procedure its Open311
-     * level (what it showed so far, everything). */
-    assert_int_equal(cv1, cv0 + 1);
+    /* Only migrations 6 and 7 change the catalogue: 6 gives the public procedure its
+     * Open311 level (what it showed so far, everything), 7 the démarche its retention. */
+    assert_int_equal(cv1, cv0 + 2);
 
     arena a;
     arena_init(&a, 0);
@@ -1487,11 +1505,17 @@ static void test_migrate_1_to_2(void **state)
     assert_int_equal(r.supporters, 0);
     store_catalogue cat;
     assert_int_equal(s->ops->catalogue_load(s, &a, &cat, &err), 0);
-    assert_int_equal(cat.n_procedures, 1);
+    assert_int_equal(cat.n_procedures, 2);
     assert_int_equal(cat.procedures[0].is_public, 1);
     assert_int_equal(cat.procedures[0].open311_detail, OPEN311_DETAIL_FULL);
     assert_int_equal(cat.procedures[0].auto_public, 0);
     assert_int_equal(cat.procedures[0].allow_anonymous, 0);
+    /* Migration 7: the incident keeps 24 months, the démarche 36; nothing is anonymised. */
+    assert_int_equal(cat.procedures[0].retention_months, 24);
+    assert_int_equal(cat.procedures[1].retention_months, 36);
+    assert_int_equal(cat.tenants[0].archives_visa, 0);
+    assert_int_equal(r.anonymised_at, 0);
+    assert_int_equal(r.erase_requested_at, 0);
     /* The e-mail index serves the old row, case-insensitively. */
     store_request_filter f;
     memset(&f, 0, sizeof f);
@@ -3422,7 +3446,7 @@ static void test_migrate_2_to_3(void **state)
     assert_int_equal(s->ops->migrate(s, &err), 0); /* idempotent */
     int v = -1;
     assert_int_equal(s->ops->schema_version(s, &v, &err), 0);
-    assert_int_equal(v, 5);
+    assert_int_equal(v, SCHEMA_LATEST);
 
     arena a;
     arena_init(&a, 0);
@@ -3502,7 +3526,7 @@ static void test_migrate_4_to_5(void **state)
     assert_int_equal(s->ops->migrate(s, &err), 0);
     int v = -1;
     assert_int_equal(s->ops->schema_version(s, &v, &err), 0);
-    assert_int_equal(v, 5);
+    assert_int_equal(v, SCHEMA_LATEST);
     /* b claims partage.fr again: refused, naming a, and nothing changes. */
     store_tenant b = {.slug = "b", .name = "B", .hosts = "b.fr partage.fr"};
     assert_int_equal(store_write_sync(s, apply_tenant, &b, &err), -1);
