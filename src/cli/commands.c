@@ -491,6 +491,7 @@ static const http_mount mounts[] = {
     {"/static/", web_static_routes, web_write_error, web_admit_form, 1},
     {"/agent/", bo_auth_routes, web_write_error, web_admit_form, 0},
     {"/agent/", bo_admin_routes, web_write_error, bo_admit, 0},
+    {"/agent/", bo_retention_routes, web_write_error, bo_admit, 0},
     {"/agent/", bo_inbox_routes, web_write_error, bo_admit, 0},
     {"/", portal_filing_routes, web_write_error, web_admit_form, 0},
     {"/", portal_tracking_routes, web_write_error, web_admit_form, 0},

@@ -533,6 +533,20 @@ int account_get(core *c, int64_t tenant_id, int64_t id, arena *a, store_account 
     return 0;
 }
 
+int account_find(core *c, int64_t tenant_id, const char *email, arena *a, store_account *out,
+                 error *err)
+{
+    char addr[EMAIL_MAX + 1];
+    int found = 0;
+    if (account_email_fold(email, addr) != 0 || !*addr)
+        return error_set(err, ERR_NOT_FOUND, NULL, "no such account");
+    if (c->store->ops->account_find_email(c->store, tenant_id, addr, a, out, &found, err) != 0)
+        return -1;
+    if (!found)
+        return error_set(err, ERR_NOT_FOUND, NULL, "no such account");
+    return 0;
+}
+
 typedef struct prefs_arg {
     int64_t tenant_id, id;
     const char *display_name, *phone, *notify, *lang_code;

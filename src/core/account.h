@@ -57,6 +57,10 @@ int account_consume_login(core *c, int64_t tenant_id, const char *token,
                           int64_t *account_id_out, error *err);
 int account_get(core *c, int64_t tenant_id, int64_t id, arena *a, store_account *out,
                 error *err);
+/* The account of an e-mail address (folded as logins fold it), for an administrator acting
+ * on a citizen's request; -1 with ERR_NOT_FOUND when none. */
+int account_find(core *c, int64_t tenant_id, const char *email, arena *a, store_account *out,
+                 error *err);
 /* Updates display name, phone, notification channel (email, sms, none) and language;
  * NULL keeps a field. */
 int account_update_prefs(core *c, int64_t tenant_id, int64_t id, const char *display_name,

@@ -13,6 +13,9 @@
 extern const http_route bo_auth_routes[];
 /* /agent/admin/… : departments, agents, procedures, API keys, branding, audit (bo_admin.c). */
 extern const http_route bo_admin_routes[];
+/* /agent/admin/conservation… (retention, bordereaux d'élimination) and /agent/admin/comptes
+ * (citizens' accounts deleted on request) (bo_retention.c). */
+extern const http_route bo_retention_routes[];
 /* /agent/ (inbox), /agent/demandes/…, /agent/saisie (bo_inbox.c and friends). */
 extern const http_route bo_inbox_routes[];
 
