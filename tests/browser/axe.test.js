@@ -184,6 +184,8 @@ describe('axe-core: zero WCAG 2.1 A/AA violations on every page', () => {
         await check(citizen, 'home, logged in (latest requests)');
         await go(citizen, '/compte/preferences');
         await check(citizen, 'preferences');
+        await go(citizen, '/compte/supprimer');
+        await check(citizen, 'account deletion');
     });
 
     it('login form and its error state', async () => {

@@ -459,7 +459,18 @@ static const char migration_7[] =
      * (verification, reset): these find them without a scan. */
     "CREATE INDEX request_supports_key ON request_supports (supporter_key);\n"
     "CREATE INDEX outbox_account_mail ON outbox (tenant_id, recipient COLLATE NOCASE)"
-    " WHERE request_id IS NULL;\n";
+    " WHERE request_id IS NULL;\n"
+    /* Accounts can now be deleted: an id must never come back, or the audit log's entries
+     * about a deleted account would seem to name whoever got its id next. The table has no
+     * AUTOINCREMENT (rebuilding it under its foreign keys is not worth it), so the highest
+     * id ever deleted is kept here and account inserts start above it. */
+    "CREATE TABLE accounts_retired (\n"
+    "  id INTEGER PRIMARY KEY CHECK (id = 1),\n"
+    "  last INTEGER NOT NULL\n"
+    ") STRICT;\n"
+    "CREATE TRIGGER accounts_retire AFTER DELETE ON accounts BEGIN "
+    "INSERT INTO accounts_retired (id, last) VALUES (1, old.id) "
+    "ON CONFLICT (id) DO UPDATE SET last = max(last, excluded.last); END;\n";
 
 const char *const store_sqlite_migrations[] = {migration_1, migration_2, migration_3, migration_4,
                                                migration_5, migration_6, migration_7};

@@ -126,10 +126,12 @@ const char *const store_sqlite_stmt_sql[SQ_STMT_COUNT] = {
      * lower() that stores it). */
     [SQ_ACCOUNT_FIND_EMAIL] =
         "SELECT " SQ_ACCOUNT_COLUMNS " FROM accounts WHERE tenant_id = ?1 AND email = ?2",
+    /* Ids are never reused, even the last one deleted (accounts_retired, migration 7). */
     [SQ_ACCOUNT_INSERT] =
-        "INSERT INTO accounts (tenant_id, email, password_hash, display_name, phone, notify, "
-        "lang, email_verified_at, created_at) VALUES (?1, lower(?2), ?3, ?4, ?5, "
-        "coalesce(?6, 'email'), coalesce(?7, 'fr'), ?8, ?9)",
+        "INSERT INTO accounts (id, tenant_id, email, password_hash, display_name, phone, notify, "
+        "lang, email_verified_at, created_at) VALUES (1 + max(coalesce((SELECT max(id) FROM "
+        "accounts), 0), coalesce((SELECT last FROM accounts_retired), 0)), ?1, lower(?2), ?3, "
+        "?4, ?5, coalesce(?6, 'email'), coalesce(?7, 'fr'), ?8, ?9)",
     [SQ_ACCOUNT_UPDATE] =
         "UPDATE accounts SET password_hash = ?3, display_name = ?4, phone = ?5, "
         "notify = coalesce(?6, 'email'), lang = coalesce(?7, 'fr'), email_verified_at = ?8 "
