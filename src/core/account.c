@@ -636,8 +636,8 @@ static int erase_closed(core *c, const cat_tenant *t, const char *source, int64_
         arena_init(&a, 0);
         int64_t *ids = NULL;
         size_t n = 0, done = 0;
-        int rc = s->ops->requests_retention_due(s, t->rec.id, 0, 0, RETENTION_BATCH, &a, &ids, &n,
-                                                err);
+        int rc =
+            s->ops->requests_retention_due(s, t->rec.id, 0, 0, RETENTION_BATCH, &a, &ids, &n, err);
         if (rc == 0 && n)
             rc = request_anonymise(c, t, ids, n, 0, 0, "system", source, &done, err);
         arena_free(&a);

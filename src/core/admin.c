@@ -216,8 +216,8 @@ int admin_procedure_upsert(core *c, const store_procedure *p, int64_t *id_out, e
     if (p->delay_days < 0 || p->delay_days > 3660)
         return error_set(err, ERR_INVALID_ARG, "delay_days", "delay out of range");
     /* 0: the default of its kind (core/retention.h), which the store applies. */
-    if (p->retention_months != 0 && (p->retention_months < RETENTION_MONTHS_MIN ||
-                                     p->retention_months > RETENTION_MONTHS_MAX))
+    if (p->retention_months != 0 &&
+        (p->retention_months < RETENTION_MONTHS_MIN || p->retention_months > RETENTION_MONTHS_MAX))
         return error_set(err, ERR_INVALID_ARG, "retention_months",
                          "retention out of range (%d to %d months)", RETENTION_MONTHS_MIN,
                          RETENTION_MONTHS_MAX);

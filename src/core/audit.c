@@ -270,9 +270,9 @@ int audit_record_async(core *c, int64_t tenant_id, const char *actor, const char
     return 0;
 }
 
-int audit_append_tx(store *s, int64_t tenant_id, int64_t at, const char *actor,
-                    const char *action, const char *object_kind, const int64_t *ids, size_t n,
-                    const char *source, error *err)
+int audit_append_tx(store *s, int64_t tenant_id, int64_t at, const char *actor, const char *action,
+                    const char *object_kind, const int64_t *ids, size_t n, const char *source,
+                    error *err)
 {
     audit_job *j = make_job(tenant_id, actor, action, object_kind, ids, n, source, err);
     if (!j)

@@ -41,9 +41,9 @@ int audit_record_async(core *c, int64_t tenant_id, const char *actor, const char
 /* The same from inside a write job (a core operation's apply), so that a change and its
  * entry commit together or not at all: appends to the chain as the job's transaction sees
  * it. at: the entry's time (0: now). Same checks and errors as audit_record. */
-int audit_append_tx(store *s, int64_t tenant_id, int64_t at, const char *actor,
-                    const char *action, const char *object_kind, const int64_t *ids, size_t n,
-                    const char *source, error *err);
+int audit_append_tx(store *s, int64_t tenant_id, int64_t at, const char *actor, const char *action,
+                    const char *object_kind, const int64_t *ids, size_t n, const char *source,
+                    error *err);
 
 /* Computes the hash of an entry from its fields and prev_hash (hex, 64 chars). */
 void audit_entry_hash(const store_audit *e, char out[AUDIT_HASH_LEN]);

@@ -27,8 +27,8 @@
 int64_t retention_cutoff(const store_procedure *p, int64_t now)
 {
     int months = p && p->retention_months >= RETENTION_MONTHS_MIN ? p->retention_months
-                 : p && p->kind == PROCEDURE_DEMARCHE            ? RETENTION_MONTHS_DEMARCHE
-                                                                 : RETENTION_MONTHS_INCIDENT;
+                 : p && p->kind == PROCEDURE_DEMARCHE             ? RETENTION_MONTHS_DEMARCHE
+                                                                  : RETENTION_MONTHS_INCIDENT;
     if (months > RETENTION_MONTHS_MAX)
         months = RETENTION_MONTHS_MAX;
     time_t t = (time_t)now;
@@ -125,7 +125,7 @@ typedef struct anon_job {
     arena a;
     store_attachment *files; /* of the erased requests: deleted once durable */
     size_t n_files, cap_files;
-    int64_t *done;           /* the erased requests' ids */
+    int64_t *done; /* the erased requests' ids */
     size_t n_done;
 } anon_job;
 
@@ -162,8 +162,8 @@ static int anon_one(store *s, anon_job *j, int64_t id, int64_t stamp, int *erase
         return -1;
     store_attachment *removed = NULL;
     size_t n_removed = 0;
-    if (s->ops->tx_request_anonymise(s, j->t->rec.id, id, &keep, stamp, &j->a, &removed,
-                                     &n_removed, err) != 0)
+    if (s->ops->tx_request_anonymise(s, j->t->rec.id, id, &keep, stamp, &j->a, &removed, &n_removed,
+                                     err) != 0)
         return -1;
     store_event e = {.tenant_id = j->t->rec.id,
                      .request_id = id,
@@ -171,7 +171,8 @@ static int anon_one(store *s, anon_job *j, int64_t id, int64_t stamp, int *erase
                      .kind = "anonymised",
                      .is_public = 0,
                      .actor = j->actor};
-    if (s->ops->tx_event_insert(s, &e, NULL, err) != 0 || add_files(j, removed, n_removed, err) != 0)
+    if (s->ops->tx_event_insert(s, &e, NULL, err) != 0 ||
+        add_files(j, removed, n_removed, err) != 0)
         return -1;
     *erased = 1;
     return 0;
@@ -189,13 +190,12 @@ static int anon_apply(store *s, void *arg, error *err)
             return -1;
         if (erased)
             j->done[j->n_done++] = j->ids[i];
-        if (j->disposal_id &&
-            s->ops->tx_disposal_item_set(s, j->disposal_id, j->ids[i], erased ? "done" : "kept",
-                                         err) != 0)
+        if (j->disposal_id && s->ops->tx_disposal_item_set(s, j->disposal_id, j->ids[i],
+                                                           erased ? "done" : "kept", err) != 0)
             return -1;
     }
-    if (j->n_done && audit_append_tx(s, j->t->rec.id, 0, j->actor, "anonymise", "request",
-                                     j->done, j->n_done, j->source, err) != 0)
+    if (j->n_done && audit_append_tx(s, j->t->rec.id, 0, j->actor, "anonymise", "request", j->done,
+                                     j->n_done, j->source, err) != 0)
         return -1;
     int finished = 0;
     if (j->disposal_id &&
@@ -270,8 +270,7 @@ static int drain(pass *p, int64_t procedure_id, int64_t cutoff, int64_t *n_done,
         int rc = s->ops->requests_retention_due(s, p->t->rec.id, procedure_id, cutoff, limit, &a,
                                                 &ids, &n, err);
         if (rc == 0 && n > 0)
-            rc = request_anonymise(p->c, p->t, ids, n, p->now, 0, "system", p->source, &done,
-                                   err);
+            rc = request_anonymise(p->c, p->t, ids, n, p->now, 0, "system", p->source, &done, err);
         arena_free(&a);
         if (rc != 0)
             return -1;
@@ -371,15 +370,15 @@ static int process_approved(pass *p, int *open_list, error *err)
             store_disposal_item *items = NULL;
             size_t n = 0;
             size_t limit = p->budget < RETENTION_BATCH ? p->budget : RETENTION_BATCH;
-            rc = s->ops->disposal_items(s, p->t->rec.id, lists[i].id, "due", 0, limit, &ia,
-                                        &items, &n, err);
+            rc = s->ops->disposal_items(s, p->t->rec.id, lists[i].id, "due", 0, limit, &ia, &items,
+                                        &n, err);
             int64_t ids[RETENTION_BATCH];
             for (size_t k = 0; k < n; k++)
                 ids[k] = items[k].request_id;
             size_t done = 0;
             if (rc == 0 && n > 0)
-                rc = request_anonymise(p->c, p->t, ids, n, p->now, lists[i].id, "system",
-                                       p->source, &done, err);
+                rc = request_anonymise(p->c, p->t, ids, n, p->now, lists[i].id, "system", p->source,
+                                       &done, err);
             arena_free(&ia);
             p->rep->anonymised += (int64_t)done;
             p->budget -= done < p->budget ? done : p->budget;
@@ -410,11 +409,10 @@ typedef struct create_arg {
 static int create_apply(store *s, void *arg, error *err)
 {
     create_arg *ca = arg;
-    if (s->ops->tx_disposal_create(s, ca->t->rec.id, time_now(), ca->ids, ca->n, &ca->id, err) !=
-        0)
+    if (s->ops->tx_disposal_create(s, ca->t->rec.id, time_now(), ca->ids, ca->n, &ca->id, err) != 0)
         return -1;
-    return audit_append_tx(s, ca->t->rec.id, 0, "system", "disposal_create", "disposal", &ca->id,
-                           1, ca->source, err);
+    return audit_append_tx(s, ca->t->rec.id, 0, "system", "disposal_create", "disposal", &ca->id, 1,
+                           ca->source, err);
 }
 
 /* A new bordereau of what is due now (at most DISPOSAL_LIST_MAX requests), oldest closures
@@ -526,8 +524,8 @@ static int visa_apply(store *s, void *arg, error *err)
     visa_arg *va = arg;
     if (s->ops->tx_tenant_set_archives_visa(s, va->tenant_id, va->on, err) != 0)
         return -1;
-    return audit_append_tx(s, va->tenant_id, 0, va->actor, "admin", "retention", &va->tenant_id,
-                           1, va->source, err);
+    return audit_append_tx(s, va->tenant_id, 0, va->actor, "admin", "retention", &va->tenant_id, 1,
+                           va->source, err);
 }
 
 int retention_set_archives_visa(core *c, int64_t tenant_id, int on, const char *actor,
@@ -556,11 +554,11 @@ int disposal_get(core *c, int64_t tenant_id, int64_t id, arena *a, store_disposa
     return 0;
 }
 
-int disposal_items(core *c, int64_t tenant_id, int64_t id, int64_t after_request_id,
-                   size_t limit, arena *a, store_disposal_item **out, size_t *n, error *err)
+int disposal_items(core *c, int64_t tenant_id, int64_t id, int64_t after_request_id, size_t limit,
+                   arena *a, store_disposal_item **out, size_t *n, error *err)
 {
-    return c->store->ops->disposal_items(c->store, tenant_id, id, NULL, after_request_id, limit,
-                                         a, out, n, err);
+    return c->store->ops->disposal_items(c->store, tenant_id, id, NULL, after_request_id, limit, a,
+                                         out, n, err);
 }
 
 typedef struct approve_arg {
@@ -579,8 +577,8 @@ static int approve_apply(store *s, void *arg, error *err)
                            aa->source, err);
 }
 
-int disposal_approve(core *c, int64_t tenant_id, int64_t id, int64_t agent_id,
-                     const char *source, error *err)
+int disposal_approve(core *c, int64_t tenant_id, int64_t id, int64_t agent_id, const char *source,
+                     error *err)
 {
     if (agent_id <= 0)
         return error_set(err, ERR_INVALID_ARG, "agent", "a visa is recorded by an agent");

@@ -60,24 +60,24 @@ int request_anonymise(core *c, const cat_tenant *t, const int64_t *ids, size_t n
                       error *err);
 
 typedef struct retention_opts {
-    int64_t now;              /* 0: the current time */
-    int64_t tenant_id;        /* 0: every collectivité */
-    int dry_run;              /* 1: count what is due, write nothing */
-    size_t max_per_tenant;    /* 0: RETENTION_PASS_MAX */
-    const char *source;       /* audit source: "scheduler", "cli"; NULL: "system" */
+    int64_t now;           /* 0: the current time */
+    int64_t tenant_id;     /* 0: every collectivité */
+    int dry_run;           /* 1: count what is due, write nothing */
+    size_t max_per_tenant; /* 0: RETENTION_PASS_MAX */
+    const char *source;    /* audit source: "scheduler", "cli"; NULL: "system" */
     /* Asked between write jobs: 1 ends the pass there (server shutting down). */
     int (*stop)(void *ctx);
     void *stop_ctx;
 } retention_opts;
 
 typedef struct retention_report {
-    int64_t anonymised;      /* requests erased (dry run: due now and erasable) */
-    int64_t on_request;      /* of which their citizen asked (deleted account) */
-    int64_t lists_created;   /* bordereaux built (dry run: that would be) */
-    int64_t listed;          /* requests put on those bordereaux */
-    int64_t awaiting_visa;   /* requests on bordereaux waiting for the visa */
-    int64_t left;            /* still due after the pass (its cap reached, or stopped) */
-    int64_t audit_purged;    /* audit entries past audit_retention_days deleted */
+    int64_t anonymised;    /* requests erased (dry run: due now and erasable) */
+    int64_t on_request;    /* of which their citizen asked (deleted account) */
+    int64_t lists_created; /* bordereaux built (dry run: that would be) */
+    int64_t listed;        /* requests put on those bordereaux */
+    int64_t awaiting_visa; /* requests on bordereaux waiting for the visa */
+    int64_t left;          /* still due after the pass (its cap reached, or stopped) */
+    int64_t audit_purged;  /* audit entries past audit_retention_days deleted */
 } retention_report;
 
 /* One retention pass over opts->tenant_id (or every collectivité): the audit log's purge
@@ -102,13 +102,13 @@ int disposal_lists(core *c, int64_t tenant_id, size_t limit, arena *a, store_dis
 int disposal_get(core *c, int64_t tenant_id, int64_t id, arena *a, store_disposal_list *out,
                  error *err);
 /* Its requests by id after after_request_id, at most limit; out in a. */
-int disposal_items(core *c, int64_t tenant_id, int64_t id, int64_t after_request_id,
-                   size_t limit, arena *a, store_disposal_item **out, size_t *n, error *err);
+int disposal_items(core *c, int64_t tenant_id, int64_t id, int64_t after_request_id, size_t limit,
+                   arena *a, store_disposal_item **out, size_t *n, error *err);
 /* Records the visa of bordereau id by agent agent_id, with its audit entry (action
  * "approve", kind "disposal") in the same transaction: its requests are anonymised by the
  * next pass. ERR_NOT_FOUND, or ERR_CONFLICT when it is not waiting for a visa. */
-int disposal_approve(core *c, int64_t tenant_id, int64_t id, int64_t agent_id,
-                     const char *source, error *err);
+int disposal_approve(core *c, int64_t tenant_id, int64_t id, int64_t agent_id, const char *source,
+                     error *err);
 
 /* Rewrites what erased data may have left in the database file (the full-text index's
  * segments, the write-ahead log): `guichet retention run --compact`, in a quiet hour. */

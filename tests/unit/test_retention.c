@@ -54,9 +54,11 @@ static const char *ATTRS =
 /* Every personal datum filed carries one of these, so that a scan of the whole database can
  * tell whether anything of it is left. */
 static const char *const MARKERS[] = {
-    "Prenomzorg",  "Nomzorg",     "zorg.usager@exemple.fr", "0611223344",  "Descriptionzorg",
-    "Adressezorg", "ADRZORG1",    "Plaquezorg",             "Detailszorg", "Messagezorg",
-    "Notezorg",    "Reponsezorg", "Avisgzorg",              "devicezorg",  "https://media.exemple.fr/zorg.jpg",
+    "Prenomzorg",  "Nomzorg",         "zorg.usager@exemple.fr",
+    "0611223344",  "Descriptionzorg", "Adressezorg",
+    "ADRZORG1",    "Plaquezorg",      "Detailszorg",
+    "Messagezorg", "Notezorg",        "Reponsezorg",
+    "Avisgzorg",   "devicezorg",      "https://media.exemple.fr/zorg.jpg",
     "compte-zorg", "zorg.pdf",
 };
 #define N_MARKERS (sizeof MARKERS / sizeof MARKERS[0])
@@ -85,18 +87,32 @@ static int setup(void **state)
     assert_int_equal(f->store->ops->migrate(f->store, &err), 0);
     f->core = core_open(f->store, &err);
     assert_non_null(f->core);
-    store_tenant t = {.slug = "ville-test", .name = "Ville Test", .hosts = "ville-test.fr",
-                      .timezone = "Europe/Paris", .contact = "mairie"};
+    store_tenant t = {.slug = "ville-test",
+                      .name = "Ville Test",
+                      .hosts = "ville-test.fr",
+                      .timezone = "Europe/Paris",
+                      .contact = "mairie"};
     assert_int_equal(admin_tenant_upsert(f->core, &t, &f->tenant_id, &err), 0);
     store_department d = {.tenant_id = f->tenant_id, .code = "voirie", .name = "Voirie"};
     int64_t dep = 0;
     assert_int_equal(admin_department_upsert(f->core, &d, &dep, &err), 0);
-    store_procedure p = {.tenant_id = f->tenant_id, .code = "trou", .name = "Trou",
-                         .attributes = ATTRS, .department_id = dep, .kind = PROCEDURE_INCIDENT,
-                         .is_public = 1, .auto_public = 1, .open311 = 1, .active = 1};
+    store_procedure p = {.tenant_id = f->tenant_id,
+                         .code = "trou",
+                         .name = "Trou",
+                         .attributes = ATTRS,
+                         .department_id = dep,
+                         .kind = PROCEDURE_INCIDENT,
+                         .is_public = 1,
+                         .auto_public = 1,
+                         .open311 = 1,
+                         .active = 1};
     assert_int_equal(admin_procedure_upsert(f->core, &p, NULL, &err), 0);
-    store_procedure q = {.tenant_id = f->tenant_id, .code = "ccas", .name = "Aide CCAS",
-                         .attributes = ATTRS, .department_id = dep, .kind = PROCEDURE_DEMARCHE,
+    store_procedure q = {.tenant_id = f->tenant_id,
+                         .code = "ccas",
+                         .name = "Aide CCAS",
+                         .attributes = ATTRS,
+                         .department_id = dep,
+                         .kind = PROCEDURE_DEMARCHE,
                          .active = 1};
     assert_int_equal(admin_procedure_upsert(f->core, &q, NULL, &err), 0);
     static const char *const depts[] = {"voirie"};
@@ -214,8 +230,10 @@ static void file_full(fixture *f, const char *code, int closed, int64_t citizen_
     out->files[2] = files[1].thumb_name;
     out->n_files = 3;
     /* The citizen writes, with a file; an agent notes, replies (e-mailed) and closes. */
-    store_attachment msg_file = {.filename = "lettre.pdf", .content_type = "application/pdf",
-                                 .size = 11, .storage_name = new_file(f, a, ".pdf")};
+    store_attachment msg_file = {.filename = "lettre.pdf",
+                                 .content_type = "application/pdf",
+                                 .size = 11,
+                                 .storage_name = new_file(f, a, ".pdf")};
     out->files[out->n_files++] = msg_file.storage_name;
     assert_int_equal(request_citizen_message(f->core, t, rc.reference, "Messagezorg encore",
                                              &msg_file, 1, CHANNEL_WEB, NULL, NULL, &err),
@@ -223,8 +241,10 @@ static void file_full(fixture *f, const char *code, int closed, int64_t citizen_
     assert_int_equal(request_add_note(f->core, t, rc.reference, "Notezorg interne", 0, "agent:1",
                                       CHANNEL_WEB, NULL, NULL, &err),
                      0);
-    request_processing pr = {.change = {.priority = -1, .actor = "agent:1",
-                                        .assignee = "agent:martin", .department = "voirie",
+    request_processing pr = {.change = {.priority = -1,
+                                        .actor = "agent:1",
+                                        .assignee = "agent:martin",
+                                        .department = "voirie",
                                         .note = closed ? "Reponsezorg : réparé" : NULL,
                                         .status = closed ? "resolved" : NULL},
                              .reply = "Reponsezorg Madame",
@@ -458,14 +478,15 @@ static void test_anonymise_erases_everything_personal(void **state)
     assert_int_equal(after.has_location, 1);
     assert_true(fabs(after.lat - 45.764) < 1e-9);
     assert_true(fabs(after.lon - 4.836) < 1e-9);
-    assert_string_equal(after.attributes, "{\"dechets\":[\"verre\",\"bois\"],\"taille\":\"grand\"}");
+    assert_string_equal(after.attributes,
+                        "{\"dechets\":[\"verre\",\"bois\"],\"taille\":\"grand\"}");
 
     /* The timeline keeps its shape, without a word of the citizen's or the agents'. */
     store_event *ev = NULL;
     size_t n = 0;
     error err;
-    assert_int_equal(
-        f->store->ops->events_list(f->store, f->tenant_id, r.id, 0, &a, &ev, &n, &err), 0);
+    assert_int_equal(f->store->ops->events_list(f->store, f->tenant_id, r.id, 0, &a, &ev, &n, &err),
+                     0);
     int anonymised_events = 0;
     for (size_t i = 0; i < n; i++) {
         if (strcmp(ev[i].kind, "assign") == 0)
@@ -514,8 +535,8 @@ static void test_anonymise_erases_everything_personal(void **state)
     for (size_t i = 0; i < sizeof terms / sizeof *terms; i++)
         if (file_holds(f->path, terms[i]) || file_holds(wal, terms[i]))
             fail_msg("«%s» is still in the database's files after compaction", terms[i]);
-    static const char *const words[] = {"Nomzorg", "Descriptionzorg", "zorg.usager", "Messagezorg",
-                                        "Reponsezorg", "Plaquezorg"};
+    static const char *const words[] = {"Nomzorg",     "Descriptionzorg", "zorg.usager",
+                                        "Messagezorg", "Reponsezorg",     "Plaquezorg"};
     for (size_t i = 0; i < sizeof words / sizeof *words; i++) {
         if (file_holds(f->path, words[i]) || file_holds(wal, words[i]))
             fail_msg("«%s» is still in the database's files after compaction", words[i]);
@@ -651,16 +672,14 @@ static void test_bordereau(void **state)
     assert_string_equal(lists[0].status, "pending");
     assert_int_equal(lists[0].n_requests, 2);
     store_disposal_item *items = NULL;
-    assert_int_equal(disposal_items(f->core, f->tenant_id, lists[0].id, 0, 100, &a, &items, &n,
-                                    &err),
-                     0);
+    assert_int_equal(
+        disposal_items(f->core, f->tenant_id, lists[0].id, 0, 100, &a, &items, &n, &err), 0);
     assert_int_equal(n, 2);
     assert_string_equal(items[0].reference, r1.reference);
     assert_string_equal(items[0].state, "due");
     /* Another collectivité's visa, or a second one, is refused. */
-    assert_int_equal(disposal_approve(f->core, f->tenant_id + 1, lists[0].id, f->agent_id, "test",
-                                      &err),
-                     -1);
+    assert_int_equal(
+        disposal_approve(f->core, f->tenant_id + 1, lists[0].id, f->agent_id, "test", &err), -1);
     assert_int_equal(err.code, ERR_NOT_FOUND);
     assert_int_equal(
         disposal_approve(f->core, f->tenant_id, lists[0].id, f->agent_id, "web 192.0.2.1", &err),
@@ -673,9 +692,8 @@ static void test_bordereau(void **state)
 
     /* r2 is reopened meanwhile: kept, not destroyed. */
     const catalogue *cat = catalogue_acquire(f->core);
-    assert_int_equal(request_reopen(f->core, tenant(cat), r2.reference, "Toujours là", NULL, NULL,
-                                    &err),
-                     0);
+    assert_int_equal(
+        request_reopen(f->core, tenant(cat), r2.reference, "Toujours là", NULL, NULL, &err), 0);
     catalogue_release(f->core, cat);
     rep = pass_at(f, at, 0);
     assert_int_equal(rep.anonymised, 1);
@@ -696,9 +714,9 @@ static int64_t verified_account(fixture *f, const char *email)
 {
     store_tenant t = {.id = f->tenant_id, .slug = "ville-test", .name = "Ville Test"};
     error err;
-    assert_int_equal(
-        account_signup(f->core, &t, email, PASSWORD, "Jeanne Zorg", LANG_FR, "https://x.test", &err),
-        0);
+    assert_int_equal(account_signup(f->core, &t, email, PASSWORD, "Jeanne Zorg", LANG_FR,
+                                    "https://x.test", &err),
+                     0);
     arena a;
     arena_init(&a, 0);
     store_outbox *rows = NULL;
@@ -751,10 +769,9 @@ static void test_account_delete(void **state)
     assert_int_equal(count_where(f, "sessions", "account_id = ?", id), 0);
     assert_int_equal(count_where(f, "account_tokens", "account_id = ?", id), 0);
     assert_int_equal(count_where(f, "requests", "citizen_id = ?", id), 0);
-    assert_int_equal(
-        scalar(f, "SELECT count(*) FROM outbox WHERE request_id IS NULL AND "
-                  "recipient = 'zorg.usager@exemple.fr'"),
-        0);
+    assert_int_equal(scalar(f, "SELECT count(*) FROM outbox WHERE request_id IS NULL AND "
+                               "recipient = 'zorg.usager@exemple.fr'"),
+                     0);
     /* Closed ones erased now, whatever their retention; the open one keeps what the mairie
      * needs to answer, detached, with an internal event saying why. */
     assert_true(get(f, &a, closed_mine.reference).anonymised_at > 0);
@@ -764,9 +781,8 @@ static void test_account_delete(void **state)
     assert_true(o.erase_requested_at > 0);
     assert_int_equal(o.citizen_id, 0);
     assert_string_equal(o.email, "zorg.usager@exemple.fr");
-    assert_int_equal(count_where(f, "request_events", "kind = 'account_deleted' AND request_id = ?",
-                                 o.id),
-                     1);
+    assert_int_equal(
+        count_where(f, "request_events", "kind = 'account_deleted' AND request_id = ?", o.id), 1);
     assert_int_equal(audit_entries(f, "delete", NULL), 1);
 
     /* Closed later: the next pass erases it, long before its retention. */
@@ -779,8 +795,10 @@ static void test_account_delete(void **state)
     assert_true(get(f, &a, open_mine.reference).anonymised_at > 0);
     for (size_t i = 0; i < N_MARKERS; i++)
         if (db_hits(f, MARKERS[i]) != 0)
-            fail_msg("marker %s is still in the database after the account's deletion",
-                     MARKERS[i]);
+            fail_msg("marker %s is still in the database after the account's deletion", MARKERS[i]);
+    /* The deleted account was the newest: its id is not given again (the audit log names
+     * accounts by id). */
+    assert_true(verified_account(f, "suivant@exemple.fr") > id);
     arena_free(&a);
 }
 
@@ -788,8 +806,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_cutoff),
-        cmocka_unit_test_setup_teardown(test_anonymise_erases_everything_personal, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(test_anonymise_erases_everything_personal, setup, teardown),
         cmocka_unit_test_setup_teardown(test_idempotent_and_selective, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bounded_batches, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bordereau, setup, teardown),

@@ -249,7 +249,8 @@ int store_sqlite_tx_account_delete(store *s, int64_t tenant_id, int64_t account_
         goto cleanup;
     if (store_sqlite_tx_session_delete_account(s, tenant_id, account_id, err) != 0 ||
         run_delete2(c, SQ_ACCDEL_TOKENS, tenant_id, NULL, account_id, err) != 0 ||
-        (supporter_key && run_delete2(c, SQ_ACCDEL_SUPPORT, tenant_id, supporter_key, 0, err) != 0) ||
+        (supporter_key &&
+         run_delete2(c, SQ_ACCDEL_SUPPORT, tenant_id, supporter_key, 0, err) != 0) ||
         (email && run_delete2(c, SQ_ACCDEL_OUTBOX, tenant_id, email, 0, err) != 0) ||
         run_delete2(c, SQ_ACCDEL_ACCOUNT, tenant_id, NULL, account_id, err) != 0)
         goto cleanup;
@@ -339,8 +340,8 @@ int store_sqlite_disposal_list(store *s, int64_t tenant_id, size_t limit, arena 
     sqlite3_bind_int64(st, 1, tenant_id);
     sqlite3_bind_int64(st, 2, (sqlite3_int64)(limit ? limit : 1));
     void *arr = NULL;
-    int rc = store_sqlite_read_all(c, st, read_disposal, a, sizeof **out, &arr, n,
-                                   "disposal_list", err);
+    int rc =
+        store_sqlite_read_all(c, st, read_disposal, a, sizeof **out, &arr, n, "disposal_list", err);
     *out = arr;
     return rc;
 }
@@ -394,8 +395,8 @@ int store_sqlite_disposal_items(store *s, int64_t tenant_id, int64_t list_id, co
     sqlite3_bind_int64(st, 4, after_request_id);
     sqlite3_bind_int64(st, 5, (sqlite3_int64)(limit ? limit : 1));
     void *arr = NULL;
-    int rc = store_sqlite_read_all(c, st, read_item, a, sizeof **out, &arr, n, "disposal_items",
-                                   err);
+    int rc =
+        store_sqlite_read_all(c, st, read_item, a, sizeof **out, &arr, n, "disposal_items", err);
     *out = arr;
     return rc;
 }

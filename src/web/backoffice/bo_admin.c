@@ -783,9 +783,8 @@ static void procedure_save(http_req *rq, const char *code)
             bo_page_fail(&p, &e);
             return;
         }
-        static const char *const known[] = {"code",       "name",       "kind",
-                                            "delay_days", "department", "retention_months",
-                                            NULL};
+        static const char *const known[] = {
+            "code", "name", "kind", "delay_days", "department", "retention_months", NULL};
         const char *fld = error_field(&e, known, "attributes");
         if (strcmp(fld, "attributes") == 0)
             bo_page_error(&p, "attributes",

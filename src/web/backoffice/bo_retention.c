@@ -22,9 +22,9 @@
 
 #define RETENTION_TAB "/agent/admin/conservation"
 #define ACCOUNTS_TAB "/agent/admin/comptes"
-#define LISTS_SHOWN 50       /* bordereaux on the retention page */
-#define ITEMS_SHOWN 200      /* requests on a bordereau's page; the CSV has them all */
-#define ITEMS_PAGE 1000      /* requests read at a time */
+#define LISTS_SHOWN 50  /* bordereaux on the retention page */
+#define ITEMS_SHOWN 200 /* requests on a bordereau's page; the CSV has them all */
+#define ITEMS_PAGE 1000 /* requests read at a time */
 
 static const char *S(const bo_page *p, const char *key)
 {
@@ -99,9 +99,9 @@ static void retention_render(bo_page *p, int http_status)
         json_t *o = json_object();
         bo_set_str(o, "code", cp->rec.code);
         bo_set_str(o, "name", cp->rec.name);
-        bo_set_str(o, "kind", S(p, cp->rec.kind == PROCEDURE_DEMARCHE
-                                       ? "admin.procedure.kind_demarche"
-                                       : "admin.procedure.kind_incident"));
+        bo_set_str(o, "kind",
+                   S(p, cp->rec.kind == PROCEDURE_DEMARCHE ? "admin.procedure.kind_demarche"
+                                                           : "admin.procedure.kind_incident"));
         json_object_set_new(o, "months", json_integer(cp->rec.retention_months));
         json_array_append_new(procs, o);
     }
@@ -230,8 +230,8 @@ static void disposal_render(bo_page *p, int http_status, const store_disposal_li
         arena_init(&page, 0);
         store_disposal_item *it = NULL;
         size_t n = 0;
-        if (disposal_items(rq->core, tenant_id(rq), l->id, after, ITEMS_PAGE, &page, &it, &n,
-                           &e) != 0) {
+        if (disposal_items(rq->core, tenant_id(rq), l->id, after, ITEMS_PAGE, &page, &it, &n, &e) !=
+            0) {
             arena_free(&page);
             json_decref(items);
             bo_page_fail(p, &e);
@@ -283,9 +283,9 @@ static void disposal_render(bo_page *p, int http_status, const store_disposal_li
     bo_page_set(p, "items", items);
     if ((size_t)l->n_requests > shown)
         bo_page_set(p, "items_truncated", json_true());
-    bo_page_render(p, http_status, "agent/admin/disposal",
-                   arena_printf(rq->arena, "%s %lld", S(p, "admin.disposal.title"),
-                                (long long)l->id));
+    bo_page_render(
+        p, http_status, "agent/admin/disposal",
+        arena_printf(rq->arena, "%s %lld", S(p, "admin.disposal.title"), (long long)l->id));
 }
 
 /* The bordereau named by the path, or 0 after answering 404. */
@@ -340,7 +340,8 @@ static void disposal_approve_post(http_req *rq)
         http_status = 409;
     }
     if (!error_key) {
-        bo_admin_done(rq, arena_printf(rq->arena, RETENTION_TAB "/bordereaux/%lld", (long long)l.id),
+        bo_admin_done(rq,
+                      arena_printf(rq->arena, RETENTION_TAB "/bordereaux/%lld", (long long)l.id),
                       "disposal_approved");
         return;
     }
@@ -381,8 +382,8 @@ static void disposal_csv(http_req *rq)
         return;
     const cat_tenant *t = rq->host_tenant;
     lang lg = rq->lang == LANG_EN ? LANG_EN : LANG_FR;
-    static const char *const head[] = {"reference", "procedure", "department", "filed",
-                                       "closed",    "state"};
+    static const char *const head[] = {"reference", "procedure", "department",
+                                       "filed",     "closed",    "state"};
     buf *b = &rq->out; /* bounded by the server: DISPOSAL_LIST_MAX rows fit many times */
     buf_puts(b, "\xEF\xBB\xBF");
     for (size_t i = 0; i < sizeof head / sizeof *head; i++)
@@ -410,8 +411,9 @@ static void disposal_csv(http_req *rq)
             csv_field(b, d ? d->rec.name : "", 0);
             csv_field(b, iso_day(rq, it[i].created_at), 0);
             csv_field(b, iso_day(rq, it[i].closed_at), 0);
-            csv_field(b, web_string(lg, arena_printf(rq->arena, "admin.disposal.state_%s",
-                                                     it[i].state ? it[i].state : "due")),
+            csv_field(b,
+                      web_string(lg, arena_printf(rq->arena, "admin.disposal.state_%s",
+                                                  it[i].state ? it[i].state : "due")),
                       1);
             after = it[i].request_id;
         }
@@ -426,9 +428,9 @@ static void disposal_csv(http_req *rq)
         return;
     }
     bo_audit(rq, &a, "export", "disposal", &l.id, 1);
-    http_add_header(rq, "Content-Disposition",
-                    arena_printf(rq->arena, "attachment; filename=\"bordereau-%lld.csv\"",
-                                 (long long)l.id));
+    http_add_header(
+        rq, "Content-Disposition",
+        arena_printf(rq->arena, "attachment; filename=\"bordereau-%lld.csv\"", (long long)l.id));
     http_add_header(rq, "Cache-Control", "private, no-store");
     http_add_header(rq, "X-Robots-Tag", "noindex, nofollow");
     http_respond(rq, 200, "text/csv; charset=utf-8");

@@ -684,7 +684,8 @@ static void delete_post(http_req *rq)
         page_render(&p, 400, "account/delete", "account.delete.title");
         return;
     }
-    const char *source = arena_printf(rq->arena, "web %s", rq->client_ip ? rq->client_ip : "unknown");
+    const char *source =
+        arena_printf(rq->arena, "web %s", rq->client_ip ? rq->client_ip : "unknown");
     account_deletion out;
     error e;
     if (account_delete(rq->core, p.tenant, acc.id, pw, "citizen", source ? source : "web", &out,
