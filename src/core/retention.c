@@ -146,15 +146,19 @@ static int add_files(anon_job *j, const store_attachment *at, size_t n, error *e
     return 0;
 }
 
-/* Anonymises one request if it is still due; *erased says whether it was. */
-static int anon_one(store *s, anon_job *j, int64_t id, int64_t stamp, int *erased, error *err)
+/* Anonymises one request if it is still due; *erased says whether it was, *gone whether it
+ * is anonymised now (by this job or earlier: a bordereau's item anonymised meanwhile, e.g.
+ * while the visa was no longer required, is destroyed, not kept). */
+static int anon_one(store *s, anon_job *j, int64_t id, int64_t stamp, int *erased, int *gone,
+                    error *err)
 {
-    *erased = 0;
+    *erased = *gone = 0;
     store_request r;
     int found = 0;
     /* Inside the job, reads see the writer's transaction: the request as it is now. */
     if (s->ops->request_get_by_id(s, j->t->rec.id, id, &j->a, &r, &found, err) != 0)
         return -1;
+    *gone = found && r.anonymised_at != 0;
     if (!found || !is_due(j->t, &r, j->now))
         return 0;
     store_anonymised keep;
@@ -174,7 +178,7 @@ static int anon_one(store *s, anon_job *j, int64_t id, int64_t stamp, int *erase
     if (s->ops->tx_event_insert(s, &e, NULL, err) != 0 ||
         add_files(j, removed, n_removed, err) != 0)
         return -1;
-    *erased = 1;
+    *erased = *gone = 1;
     return 0;
 }
 
@@ -185,13 +189,13 @@ static int anon_apply(store *s, void *arg, error *err)
     j->n_done = 0;
     int64_t stamp = time_now();
     for (size_t i = 0; i < j->n; i++) {
-        int erased = 0;
-        if (anon_one(s, j, j->ids[i], stamp, &erased, err) != 0)
+        int erased = 0, gone = 0;
+        if (anon_one(s, j, j->ids[i], stamp, &erased, &gone, err) != 0)
             return -1;
         if (erased)
             j->done[j->n_done++] = j->ids[i];
         if (j->disposal_id && s->ops->tx_disposal_item_set(s, j->disposal_id, j->ids[i],
-                                                           erased ? "done" : "kept", err) != 0)
+                                                           gone ? "done" : "kept", err) != 0)
             return -1;
     }
     if (j->n_done && audit_append_tx(s, j->t->rec.id, 0, j->actor, "anonymise", "request", j->done,

@@ -710,6 +710,37 @@ static void test_bordereau(void **state)
     arena_free(&a);
 }
 
+/* The visa no longer required while a bordereau waits: the pass anonymises what is due, and
+ * the bordereau, approved later, records those requests as destroyed, not kept. */
+static void test_bordereau_visa_dropped(void **state)
+{
+    fixture *f = *state;
+    arena a;
+    arena_init(&a, 0);
+    error err;
+    assert_int_equal(retention_set_archives_visa(f->core, f->tenant_id, 1, "cli", "test", &err), 0);
+    filed r;
+    file_full(f, "trou", 1, 0, &a, &r);
+    int64_t at = time_now() + 25 * MONTH;
+    retention_report rep = pass_at(f, at, 0);
+    assert_int_equal(rep.lists_created, 1);
+    assert_int_equal(retention_set_archives_visa(f->core, f->tenant_id, 0, "cli", "test", &err), 0);
+    rep = pass_at(f, at, 0);
+    assert_int_equal(rep.anonymised, 1);
+    assert_true(get(f, &a, r.reference).anonymised_at > 0);
+    assert_int_equal(retention_set_archives_visa(f->core, f->tenant_id, 1, "cli", "test", &err), 0);
+    int64_t list = scalar(f, "SELECT max(id) FROM disposal_lists");
+    assert_int_equal(disposal_approve(f->core, f->tenant_id, list, f->agent_id, "test", &err), 0);
+    rep = pass_at(f, at, 0);
+    assert_int_equal(rep.anonymised, 0);
+    store_disposal_list l;
+    assert_int_equal(disposal_get(f->core, f->tenant_id, list, &a, &l, &err), 0);
+    assert_string_equal(l.status, "done");
+    assert_int_equal(l.n_done, 1);
+    assert_int_equal(l.n_kept, 0);
+    arena_free(&a);
+}
+
 static int64_t verified_account(fixture *f, const char *email)
 {
     store_tenant t = {.id = f->tenant_id, .slug = "ville-test", .name = "Ville Test"};
@@ -810,6 +841,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_idempotent_and_selective, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bounded_batches, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bordereau, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bordereau_visa_dropped, setup, teardown),
         cmocka_unit_test_setup_teardown(test_account_delete, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
