@@ -259,7 +259,7 @@ static int stopped(const pass *p)
     return p->o->stop && p->o->stop(p->o->stop_ctx);
 }
 
-/* Anonymises, batch by batch, what next_ids finds (procedure_id > 0: past the retention of
+/* Anonymises, batch by batch, what the store finds due (procedure_id > 0: past the retention of
  * that procedure; 0: asked by their citizen), within the budget. *n_done: how many. */
 static int drain(pass *p, int64_t procedure_id, int64_t cutoff, int64_t *n_done, error *err)
 {

@@ -358,10 +358,14 @@ static void disposal_approve_post(http_req *rq)
     disposal_render(&p, http_status, &l);
 }
 
-/* One CSV field, always quoted (a procedure's name may hold the separator or quotes). */
+/* One CSV field, always quoted (a procedure's name may hold the separator or quotes); a
+ * field a spreadsheet would take for a formula (=, +, -, @ first) starts with a quote mark
+ * instead (CSV injection). */
 static void csv_field(buf *b, const char *s, int last)
 {
     buf_putc(b, '"');
+    if (s && *s && strchr("=+-@\t\r", *s))
+        buf_putc(b, '\'');
     for (const char *c = s ? s : ""; *c; c++) {
         if (*c == '"')
             buf_putc(b, '"');
