@@ -25,10 +25,12 @@
 #include "core/core.h"
 #include "channels/mail/mail.h"
 #include "core/attachment.h"
+#include "core/retention.h"
 #include "http/http.h"
 #include "web/backoffice/backoffice.h"
 #include "web/portal/portal.h"
 #include "web/web.h"
+#include "workers/scheduler.h"
 #include "util/log.h"
 #include "util/timeutil.h"
 
@@ -108,6 +110,9 @@ static const opt_spec serve_opts[] = {
      "[::1]:3310 or localhost:3310"},
     {"clamd-timeout", "GUICHET_CLAMD_TIMEOUT_S", OPT_UINT, "30", 0, 1, 600,
      "seconds one scan may take before the file is refused as unscanned"},
+    {"retention-interval", "GUICHET_RETENTION_INTERVAL_S", OPT_UINT, "3600", 0, 0, 604800,
+     "seconds between two retention passes (anonymisation of requests past their retention, "
+     "audit purge); 0: none, run guichet retention run from cron"},
     {0}};
 static const opt_spec apikey_create_opts[] = {
     OPT_DB,
@@ -137,6 +142,16 @@ static const opt_spec setting_set_opts[] = {
     {"value", NULL, OPT_STRING, NULL, 1, 0, 0, "its new value"},
     {0}};
 static const opt_spec setting_list_opts[] = {OPT_DB, {0}};
+static const opt_spec retention_run_opts[] = {
+    OPT_DB,
+    OPT_TENANT,
+    {"dry-run", NULL, OPT_FLAG, NULL, 0, 0, 0, "count what is due, change nothing"},
+    {"compact", NULL, OPT_FLAG, NULL, 0, 0, 0,
+     "afterwards, rewrite the full-text index and truncate the write-ahead log, so that no "
+     "trace of erased data stays in the files (blocks writes while it runs: a quiet hour)"},
+    {"uploads-dir", "GUICHET_UPLOADS_DIR", OPT_STRING, NULL, 0, 0, 0,
+     "where attached files are kept (default: uploads/ next to the database)"},
+    {0}};
 
 static const opt_spec *const all_specs[] = {init_opts,
                                             demo_opts,
@@ -152,6 +167,7 @@ static const opt_spec *const all_specs[] = {init_opts,
                                             agent_cmd_audit_verify_opts,
                                             agent_cmd_audit_purge_opts,
                                             agent_cmd_register_opts,
+                                            retention_run_opts,
                                             NULL};
 const opt_spec *const *options_all_specs = all_specs;
 
@@ -187,6 +203,8 @@ static const cat_tenant *pick_tenant(const catalogue *cat, const opt_values *v)
                         : "guichet: several collectivités: say which one with --tenant SLUG\n");
     return NULL;
 }
+
+static const char *uploads_dir(const opt_values *v, char *out, size_t size);
 
 /* ---- commands ---- */
 
@@ -393,6 +411,68 @@ static int cmd_setting_list(const opt_values *v)
     return rc;
 }
 
+static void print_retention(const char *slug, int dry, const retention_report *r)
+{
+    if (dry)
+        printf("retention %s (dry run): %lld to anonymise (%lld on request), %lld to list on "
+               "%lld new bordereau(x), %lld awaiting the archives' visa\n",
+               slug, (long long)r->anonymised, (long long)r->on_request, (long long)r->listed,
+               (long long)r->lists_created, (long long)r->awaiting_visa);
+    else
+        printf("retention %s: %lld anonymised (%lld on request), %lld listed on %lld new "
+               "bordereau(x), %lld awaiting the archives' visa, %lld still due, %lld audit "
+               "entries purged\n",
+               slug, (long long)r->anonymised, (long long)r->on_request, (long long)r->listed,
+               (long long)r->lists_created, (long long)r->awaiting_visa, (long long)r->left,
+               (long long)r->audit_purged);
+}
+
+/* guichet retention run: the pass the server's scheduler makes, once, per collectivité. */
+static int cmd_retention_run(const opt_values *v)
+{
+    session s;
+    if (session_open(v, &s) != 0)
+        return 1;
+    int rc = 0, dry = opt_flag(v, "dry-run");
+    char updir[1024];
+    error err;
+    error_clear(&err);
+    /* Anonymisation deletes the files of the requests it erases. */
+    if (!dry && attachment_set_dir(uploads_dir(v, updir, sizeof updir), &err) != 0) {
+        fprintf(stderr, "guichet retention run: uploads directory: %s\n", err.detail);
+        session_close(&s);
+        return 1;
+    }
+    const catalogue *cat = catalogue_acquire(s.core);
+    const cat_tenant *only = opt_str(v, "tenant") ? pick_tenant(cat, v) : NULL;
+    if (opt_str(v, "tenant") && !only)
+        rc = 1;
+    for (size_t i = 0; rc == 0 && i < cat->n_tenants; i++) {
+        const cat_tenant *t = &cat->tenants[i];
+        if (only && only != t)
+            continue;
+        retention_opts o = {.tenant_id = t->rec.id, .dry_run = dry, .source = "cli"};
+        retention_report rep = {0};
+        if (retention_run(s.core, &o, &rep, &err) != 0) {
+            fprintf(stderr, "guichet retention run: %s: %s\n", t->rec.slug, err.detail);
+            rc = 1;
+            break;
+        }
+        print_retention(t->rec.slug, dry, &rep);
+    }
+    catalogue_release(s.core, cat);
+    if (rc == 0 && !dry && opt_flag(v, "compact")) {
+        if (retention_compact(s.core, &err) != 0) {
+            fprintf(stderr, "guichet retention run: compact: %s\n", err.detail);
+            rc = 1;
+        } else {
+            printf("compacted: full-text index rewritten, write-ahead log truncated\n");
+        }
+    }
+    session_close(&s);
+    return rc;
+}
+
 /* The entrances. Web forms are admitted on their headers (a CSRF cookie; in the back office
  * a live session too) before their body is read; Open311 and the API authenticate with keys
  * inside the request and take small bodies only. */
@@ -404,6 +484,7 @@ static const http_mount mounts[] = {
     {"/agent/", bo_auth_routes, web_write_error, web_admit_form, 0},
     {"/agent/", bo_admin_routes, web_write_error, bo_admit, 0},
     {"/agent/", bo_rgpd_routes, web_write_error, bo_admit, 0},
+    {"/agent/", bo_retention_routes, web_write_error, bo_admit, 0},
     {"/agent/", bo_inbox_routes, web_write_error, bo_admit, 0},
     {"/", portal_filing_routes, web_write_error, web_admit_form, 0},
     {"/", portal_tracking_routes, web_write_error, web_admit_form, 0},
@@ -447,6 +528,7 @@ struct cli_server {
     int opened;
     http_server *srv;
     mailer *mail;
+    scheduler *sched;
     int writer_started;
     int web_started;
     char csp[512];
@@ -513,7 +595,8 @@ void cli_server_stop(cli_server *cs, int timeout_ms)
     if (!cs)
         return;
     http_server_stop(cs->srv, timeout_ms);
-    /* The mailer records what it sent through the writer: stop it first. */
+    /* The mailer and the scheduler write through the writer: stop them first. */
+    scheduler_stop(cs->sched);
     mailer_stop(cs->mail);
     if (cs->writer_started) {
         store_writer_stop(cs->s.store);
@@ -647,6 +730,15 @@ static int server_start(const opt_values *v, cli_server **out)
                 err.detail);
         goto fail;
     }
+    /* The first pass soon after start-up, but not at every restart of a crash loop. */
+    unsigned interval = (unsigned)opt_uint(v, "retention-interval");
+    scheduler_config scfg = {.retention_interval_s = interval,
+                             .first_delay_ms = (interval < 60 ? interval : 60) * 1000u};
+    cs->sched = scheduler_start(cs->s.core, &scfg, &err);
+    if (!cs->sched) {
+        fprintf(stderr, "guichet serve: scheduler: %s\n", err.detail);
+        goto fail;
+    }
     cs->srv = http_server_start(cs->s.core, &cfg, mounts, &err);
     if (!cs->srv) {
         fprintf(stderr, "guichet serve: %s\n", err.detail);
@@ -703,6 +795,8 @@ static const command commands[] = {
      agent_cmd_audit_purge},
     {"register", NULL, "print the RGPD record of processing activities (art. 30)",
      agent_cmd_register_opts, agent_cmd_register},
+    {"retention", "run", "anonymise requests past their retention, purge the audit log",
+     retention_run_opts, cmd_retention_run},
     {"setting", "set", "change a server-wide setting", setting_set_opts, cmd_setting_set},
     {"setting", "list", "list the settings and their values", setting_list_opts, cmd_setting_list},
     {NULL, NULL, NULL, NULL, NULL},

@@ -11,8 +11,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/audit.h"
 #include "core/core_internal.h"
 #include "core/outbox.h"
+#include "core/retention.h"
 #include "util/log.h"
 #include "util/timeutil.h"
 #include "util/utf8.h"
@@ -531,6 +533,20 @@ int account_get(core *c, int64_t tenant_id, int64_t id, arena *a, store_account 
     return 0;
 }
 
+int account_find(core *c, int64_t tenant_id, const char *email, arena *a, store_account *out,
+                 error *err)
+{
+    char addr[EMAIL_MAX + 1];
+    int found = 0;
+    if (account_email_fold(email, addr) != 0 || !*addr)
+        return error_set(err, ERR_NOT_FOUND, NULL, "no such account");
+    if (c->store->ops->account_find_email(c->store, tenant_id, addr, a, out, &found, err) != 0)
+        return -1;
+    if (!found)
+        return error_set(err, ERR_NOT_FOUND, NULL, "no such account");
+    return 0;
+}
+
 typedef struct prefs_arg {
     int64_t tenant_id, id;
     const char *display_name, *phone, *notify, *lang_code;
@@ -583,5 +599,106 @@ int account_update_prefs(core *c, int64_t tenant_id, int64_t id, const char *dis
     arena_free(&pa.a);
     if (rc != 0 && err && err->code == ERR_NOT_FOUND)
         log_warn("account: preferences of a missing account %lld", (long long)id);
+    return rc;
+}
+
+/* ---- deletion ---- */
+
+typedef struct delete_arg {
+    int64_t tenant_id, id;
+    int by_email;
+    const char *supporter_key, *actor, *source;
+    int64_t n_requests;
+} delete_arg;
+
+static int apply_delete(store *s, void *arg, error *err)
+{
+    delete_arg *da = arg;
+    if (s->ops->tx_account_delete(s, da->tenant_id, da->id, da->by_email, da->supporter_key,
+                                  da->actor, time_now(), &da->n_requests, err) != 0)
+        return -1;
+    return audit_append_tx(s, da->tenant_id, 0, da->actor, "delete", "account", &da->id, 1,
+                           da->source, err);
+}
+
+/* The account's closed requests, detached and marked by the deletion: erased now, by the
+ * system (the erasure is the deletion's consequence; the deletion itself is audited under
+ * its actor). It takes every closed request marked so, which may include another deleted
+ * account's that closed since the last pass: they are due as well. What is still open waits
+ * for its closure and the next retention pass. */
+static int erase_closed(core *c, const cat_tenant *t, const char *source, int64_t *n_done,
+                        error *err)
+{
+    store *s = c->store;
+    *n_done = 0;
+    for (;;) {
+        arena a;
+        arena_init(&a, 0);
+        int64_t *ids = NULL;
+        size_t n = 0, done = 0;
+        int rc =
+            s->ops->requests_retention_due(s, t->rec.id, 0, 0, RETENTION_BATCH, &a, &ids, &n, err);
+        if (rc == 0 && n)
+            rc = request_anonymise(c, t, ids, n, 0, 0, "system", source, &done, err);
+        arena_free(&a);
+        if (rc != 0)
+            return -1;
+        *n_done += (int64_t)done;
+        if (n < RETENTION_BATCH || done == 0)
+            return 0;
+    }
+}
+
+int account_delete(core *c, const cat_tenant *t, int64_t id, const char *password,
+                   const char *actor, const char *source, account_deletion *out, error *err)
+{
+    if (out)
+        memset(out, 0, sizeof *out);
+    if (!t || id <= 0)
+        return error_set(err, ERR_NOT_FOUND, NULL, "no such account");
+    arena a;
+    arena_init(&a, 4096);
+    store_account acc;
+    int found = 0, rc = -1;
+    if (c->store->ops->account_get(c->store, t->rec.id, id, &a, &acc, &found, err) != 0)
+        goto cleanup;
+    if (password) {
+        /* The same work found or not, as at login: the answer tells nothing. */
+        const char *pw = strlen(password) > ACCOUNT_PASSWORD_MAX ? "" : password;
+        int ok = password_verify(found ? acc.password_hash : NULL, pw);
+        if (!found || !ok || !*pw) {
+            error_set(err, ERR_UNAUTHORIZED, "password", "wrong password");
+            goto cleanup;
+        }
+    } else if (!found) {
+        error_set(err, ERR_NOT_FOUND, NULL, "no such account");
+        goto cleanup;
+    }
+    /* Its «moi aussi» key, as the portal computes it (tracking_public.c). */
+    char secret[64], key[65];
+    snprintf(secret, sizeof secret, "support:account:%lld", (long long)id);
+    core_hash_secret(c, secret, key);
+    delete_arg da = {.tenant_id = t->rec.id,
+                     .id = id,
+                     .by_email = acc.email_verified_at != 0,
+                     .supporter_key = key,
+                     .actor = actor ? actor : "citizen",
+                     .source = source};
+    if (store_write_sync(c->store, apply_delete, &da, err) != 0)
+        goto cleanup;
+    int64_t erased = 0;
+    if (out)
+        out->n_requests = da.n_requests;
+    /* The account is gone whatever follows: a failure here leaves the closed requests
+     * marked, and the next retention pass erases them. */
+    if (da.n_requests > 0 && erase_closed(c, t, source, &erased, err) != 0)
+        log_warn("account: deleted account %lld's closed requests wait for the next retention "
+                 "pass: %s",
+                 (long long)id, err ? err->detail : "");
+    if (out)
+        out->n_anonymised = erased;
+    rc = 0;
+cleanup:
+    arena_free(&a);
     return rc;
 }

@@ -9,6 +9,7 @@
 
 #include <stdint.h>
 
+#include "core/catalogue.h"
 #include "core/core.h"
 #include "store/store.h"
 #include "util/error.h"
@@ -56,10 +57,34 @@ int account_consume_login(core *c, int64_t tenant_id, const char *token,
                           int64_t *account_id_out, error *err);
 int account_get(core *c, int64_t tenant_id, int64_t id, arena *a, store_account *out,
                 error *err);
+/* The account of an e-mail address (folded as logins fold it), for an administrator acting
+ * on a citizen's request; -1 with ERR_NOT_FOUND when none. */
+int account_find(core *c, int64_t tenant_id, const char *email, arena *a, store_account *out,
+                 error *err);
 /* Updates display name, phone, notification channel (email, sms, none) and language;
  * NULL keeps a field. */
 int account_update_prefs(core *c, int64_t tenant_id, int64_t id, const char *display_name,
                          const char *phone, const char *notify, const char *lang_code,
                          error *err);
+
+/* What account_delete did. */
+typedef struct account_deletion {
+    int64_t n_requests;   /* requests that were the account's (not yet anonymised) */
+    int64_t n_anonymised; /* of those, the closed ones, anonymised at once */
+} account_deletion;
+
+/* Deletes account id of collectivité t. password: the citizen's own, checked first with
+ * the same Argon2id work as a login (wrong or missing: ERR_UNAUTHORIZED, nothing changes);
+ * NULL when an administrator does it on the citizen's request. actor ("citizen" or
+ * "agent:<id>") and source go to the timeline and the audit log. One write job removes the
+ * account, its sessions, tokens, «moi aussi» key and the e-mails addressed to it alone,
+ * detaches its requests (those of its id, and those filed with its address once verified)
+ * marking each for erasure with an internal «account_deleted» event, and records the audit
+ * entry (action "delete", kind "account"); then the closed ones are anonymised at once
+ * (request_anonymise). The open ones keep their contact details, so that the mairie can
+ * still answer, and are anonymised by the first retention pass after they are closed.
+ * *out may be NULL. ERR_NOT_FOUND when no such account. */
+int account_delete(core *c, const cat_tenant *t, int64_t id, const char *password,
+                   const char *actor, const char *source, account_deletion *out, error *err);
 
 #endif

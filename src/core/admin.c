@@ -11,6 +11,7 @@
 #include "core/attrs.h"
 #include "core/catalogue.h"
 #include "core/request.h"
+#include "core/retention.h"
 #include "core/status.h"
 
 #define CODE_MAX 64
@@ -214,6 +215,12 @@ int admin_procedure_upsert(core *c, const store_procedure *p, int64_t *id_out, e
         return error_set(err, ERR_INVALID_ARG, "kind", "unknown procedure kind %d", p->kind);
     if (p->delay_days < 0 || p->delay_days > 3660)
         return error_set(err, ERR_INVALID_ARG, "delay_days", "delay out of range");
+    /* 0: the default of its kind (core/retention.h), which the store applies. */
+    if (p->retention_months != 0 &&
+        (p->retention_months < RETENTION_MONTHS_MIN || p->retention_months > RETENTION_MONTHS_MAX))
+        return error_set(err, ERR_INVALID_ARG, "retention_months",
+                         "retention out of range (%d to %d months)", RETENTION_MONTHS_MIN,
+                         RETENTION_MONTHS_MAX);
     /* A definition that does not parse would leave the procedure inactive in every
      * catalogue snapshot: refuse it here, where the administrator sees the message. */
     arena a;

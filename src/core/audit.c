@@ -36,13 +36,15 @@ static int field_ok(const char *s, size_t max, int required)
     return 1;
 }
 
-/* "agent:<digits>", "api:<digits>", "cli" or "system": the agent id, or 0. -1 otherwise. */
+/* "agent:<digits>", "api:<digits>", "cli", "system" or "citizen" (a citizen acting on their
+ * own data, e.g. deleting their account; the entry names the account by its id): the agent
+ * id, or 0. -1 otherwise. */
 static int parse_actor(const char *actor, int64_t *agent_id)
 {
     *agent_id = 0;
     if (!actor)
         return -1;
-    if (strcmp(actor, "cli") == 0 || strcmp(actor, "system") == 0)
+    if (strcmp(actor, "cli") == 0 || strcmp(actor, "system") == 0 || strcmp(actor, "citizen") == 0)
         return 0;
     const char *digits = NULL;
     if (strncmp(actor, "agent:", 6) == 0)
@@ -197,7 +199,7 @@ static audit_job *make_job(int64_t tenant_id, const char *actor, const char *act
     if (parse_actor(actor, &agent_id) != 0) {
         error_set(err, ERR_INVALID_ARG, "actor",
                   "audit: actor must be agent:<id>, api:<id>, "
-                  "cli or system");
+                  "cli, system or citizen");
         return NULL;
     }
     if (!action_ok(action)) {
@@ -268,13 +270,15 @@ int audit_record_async(core *c, int64_t tenant_id, const char *actor, const char
     return 0;
 }
 
-int audit_append_tx(store *s, int64_t tenant_id, const char *actor, const char *action,
+int audit_append_tx(store *s, int64_t tenant_id, int64_t at, const char *actor, const char *action,
                     const char *object_kind, const int64_t *ids, size_t n, const char *source,
                     error *err)
 {
     audit_job *j = make_job(tenant_id, actor, action, object_kind, ids, n, source, err);
     if (!j)
         return -1;
+    if (at > 0)
+        j->at = at;
     int rc = apply_append(s, j, err);
     audit_job_free(j);
     return rc;

@@ -24,7 +24,7 @@
 #define AUDIT_RETENTION_DAYS_MAX 365
 
 /* Records one entry and waits for it to be durable. actor: "agent:<id>", "api:<key id>",
- * "cli" or "system"; action: "view", "list", "search", "export", "change", "create",
+ * "cli", "system" or "citizen"; action: "view", "list", "search", "export", "change", "create",
  * "login", ...; object_kind: "request", "contact", "agent", ...; ids[n] the records concerned
  * (n may be 0); source: where from ("web <address>", "api <address>", "cli"). Every text
  * field is checked to be printable ASCII without personal data shapes ('@' refused).
@@ -38,11 +38,11 @@ int audit_record_async(core *c, int64_t tenant_id, const char *actor, const char
                        const char *object_kind, const int64_t *ids, size_t n, const char *source,
                        core_done_fn done, void *ctx, error *err);
 
-/* The same from inside a write job (s is the job's store): the entry is chained and written
- * in the job's own transaction, so that a read made in that job and its audit entry commit
- * together or not at all (an export is never sent without its entry). Fields as
- * audit_record; -1 with err (the job then fails whole). */
-int audit_append_tx(store *s, int64_t tenant_id, const char *actor, const char *action,
+/* The same from inside a write job (a core operation's apply; s is the job's store), so that
+ * a change, or a read that must be recorded (an export), and its entry commit together or
+ * not at all: appends to the chain as the job's transaction sees it. at: the entry's time
+ * (0: now). Same checks and errors as audit_record; -1 fails the job whole. */
+int audit_append_tx(store *s, int64_t tenant_id, int64_t at, const char *actor, const char *action,
                     const char *object_kind, const int64_t *ids, size_t n, const char *source,
                     error *err);
 

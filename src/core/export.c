@@ -216,10 +216,10 @@ static int agent_apply(store *s, void *arg, error *err)
         return -1;
     /* Who exported whose data, by ids only, in this transaction. An export that found
      * nothing is recorded too: asking whether an address is known is itself a look-up. */
-    if (found && audit_append_tx(s, j->tenant_id, j->actor, "export", "account", &acc.id, 1,
+    if (found && audit_append_tx(s, j->tenant_id, 0, j->actor, "export", "account", &acc.id, 1,
                                  j->source, err) != 0)
         return -1;
-    if ((p->n > 0 || !found) && audit_append_tx(s, j->tenant_id, j->actor, "export", "request",
+    if ((p->n > 0 || !found) && audit_append_tx(s, j->tenant_id, 0, j->actor, "export", "request",
                                                 p->ids, p->n, j->source, err) != 0)
         return -1;
     return 0;

@@ -21,12 +21,11 @@ static const char *const security_codes[] = {
     "transport",      "minimisation", "hosting",        NULL,
 };
 
-/* The retention of a procedure's requests in days, 0 when none is defined. Procedures have
- * no retention setting yet; when they get one, it is read here and the register shows it. */
-static int64_t procedure_retention_days(const store_procedure *p)
+/* The retention of a procedure's requests: months after their closure, then anonymisation
+ * (core/retention); 0 when none is defined. */
+static int64_t procedure_retention_months(const store_procedure *p)
 {
-    (void)p;
-    return 0;
+    return p->retention_months > 0 ? p->retention_months : 0;
 }
 
 static json_t *codes(const char *const *list)
@@ -136,8 +135,8 @@ static json_t *procedure_entry(const cat_tenant *t, const cat_procedure *cp,
         json_array_append_new(
             rec, recipient(p->auto_public ? "public_list_auto" : "public_list", NULL, NULL));
 
-    int64_t days = procedure_retention_days(p);
-    json_object_set_new(e, "retention_days", days > 0 ? json_integer(days) : json_null());
+    int64_t months = procedure_retention_months(p);
+    json_object_set_new(e, "retention_months", months > 0 ? json_integer(months) : json_null());
     return e;
 }
 
@@ -387,8 +386,13 @@ static void label_entry(json_t *e, const json_t *strings)
     json_object_set_new(e, "recipients_text",
                         map(strings, json_object_get(e, "recipients"), recipient_text));
     json_t *days = json_object_get(e, "retention_days");
-    if (json_is_integer(days)) {
-        char n[32];
+    json_t *months = json_object_get(e, "retention_months");
+    char n[32];
+    if (json_is_integer(months)) {
+        snprintf(n, sizeof n, "%lld", (long long)json_integer_value(months));
+        json_object_set_new(e, "retention_text",
+                            text(strings, "retention.months_after_closure", "months", n));
+    } else if (json_is_integer(days)) {
         snprintf(n, sizeof n, "%lld", (long long)json_integer_value(days));
         json_object_set_new(e, "retention_text", text(strings, "retention.days", "days", n));
     } else {

@@ -26,6 +26,10 @@ typedef struct store_tenant {
                              one tenant only (the tenant_hosts table) */
     const char *timezone; /* IANA zone, e.g. "Europe/Paris" */
     const char *contact;  /* public contact shown in Open311 discovery */
+    /* 1: requests past their retention wait on a bordereau d'élimination for the visa of the
+     * archives service before they are anonymised. Read with the catalogue; written only by
+     * tx_tenant_set_archives_visa (tx_tenant_upsert leaves it as it is). */
+    int archives_visa;
 } store_tenant;
 
 typedef struct store_department {
@@ -65,6 +69,8 @@ typedef struct store_procedure {
     int open311_detail;      /* open311_detail: what Open311 GETs show of its requests */
     int delay_days;          /* expected processing time; 0: none */
     int active;
+    int retention_months;    /* months a closed request is kept before it is anonymised
+                                (1-1200); 0 on an upsert: the default of its kind */
 } store_procedure;
 
 /* Everything the catalogue cache needs, loaded in one call. Arrays and strings are owned by
@@ -110,6 +116,9 @@ typedef struct store_request {
     int rating;              /* 1-5 once the citizen rated the answer; 0: not rated */
     const char *rating_comment;
     int supporters;          /* "moi aussi" count */
+    int64_t anonymised_at;   /* when its personal data were erased; 0: not yet */
+    int64_t erase_requested_at; /* its citizen deleted their account: anonymised once closed,
+                                   whatever the retention; 0: no */
 } store_request;
 
 typedef struct store_event {
@@ -241,6 +250,40 @@ typedef struct store_audit {
     const char *prev_hash;    /* hex; the previous entry's hash ("" or NULL for the first) */
     const char *hash;         /* hex */
 } store_audit;
+
+/* A bordereau d'élimination: the requests a retention pass found past their retention in a
+ * collectivité that requires the visa of its archives service. pending: waiting for the
+ * visa; approved: visa recorded (approved_by, approved_at), its requests are being
+ * anonymised; done: none left to do. */
+typedef struct store_disposal_list {
+    int64_t id;
+    int64_t tenant_id;
+    int64_t created_at;
+    const char *status;  /* pending, approved, done */
+    int64_t n_requests;
+    int64_t approved_by; /* agent id; 0: none */
+    int64_t approved_at, done_at;
+    int64_t n_done, n_kept; /* items anonymised, items kept (reopened, or no longer due) */
+} store_disposal_list;
+
+/* One request of a bordereau, with what the bordereau shows of it (never personal data). */
+typedef struct store_disposal_item {
+    int64_t request_id;
+    const char *reference;
+    int64_t procedure_id;
+    int64_t department_id;
+    const char *status;
+    int64_t created_at, closed_at, anonymised_at;
+    const char *state; /* due, done (anonymised), kept (not destroyed after all) */
+} store_disposal_item;
+
+/* What anonymisation keeps of a request's location and attributes, decided by core; every
+ * other personal field is erased by tx_request_anonymise. */
+typedef struct store_anonymised {
+    int has_location;       /* 0: the position is erased */
+    double lat, lon;        /* the coarse position kept */
+    const char *attributes; /* the attribute values kept (JSON object; NULL: none) */
+} store_anonymised;
 
 /* An inbox query an agent saved under a name. */
 typedef struct store_saved_filter {
@@ -526,6 +569,72 @@ typedef struct store_ops {
     int (*requests_near)(store *s, int64_t tenant_id, double lat, double lon, double radius_m,
                          size_t limit, arena *a, store_request **out, double **distance_m,
                          size_t *n, error *err);
+
+    /* ---- retention (RGPD) ---- */
+    /* Closed requests not yet anonymised, by id, at most limit (> 0): with procedure_id,
+     * those of that procedure closed before closed_before; with procedure_id 0, those whose
+     * erasure was asked (erase_requested_at), whenever closed. ids in a. */
+    int (*requests_retention_due)(store *s, int64_t tenant_id, int64_t procedure_id,
+                                  int64_t closed_before, size_t limit, arena *a, int64_t **ids,
+                                  size_t *n, error *err);
+    /* How many requests requests_retention_due would give without a limit. */
+    int (*requests_retention_count)(store *s, int64_t tenant_id, int64_t procedure_id,
+                                    int64_t closed_before, int64_t *count, error *err);
+    /* Erases the personal data of request request_id, in the current transaction: the
+     * tracking token, description, address and address id, first and last name, e-mail,
+     * phone, device and account ids, media URL, status notes, rating comment, the link to
+     * a citizen's account (notify becomes none); the position and attributes become what
+     * `keep` says; the body of every event but those that hold no citizen's text (assign:
+     * an agent, priority, department: a code); its «moi aussi» keys; its outbox messages
+     * (recipients); its attachment rows, returned in *removed (in a) so that the caller
+     * deletes their files once the transaction is durable. Sets anonymised_at and
+     * updated_at to now. Kept: reference, procedure, department, status, channel, zipcode,
+     * priority, assignee, dates, rating, supporters count, publication. ERR_NOT_FOUND when
+     * absent. */
+    int (*tx_request_anonymise)(store *s, int64_t tenant_id, int64_t request_id,
+                                const store_anonymised *keep, int64_t now, arena *a,
+                                store_attachment **removed, size_t *n_removed, error *err);
+    /* Sets the tenant's archives_visa (0 or 1); ERR_NOT_FOUND when no such tenant. */
+    int (*tx_tenant_set_archives_visa)(store *s, int64_t tenant_id, int on, error *err);
+    /* A citizen deletes their account (or an administrator does it for them): the
+     * requests of the account — citizen_id, and with by_email (a verified address) those
+     * filed with the account's address — not yet anonymised get an internal
+     * «account_deleted» event by actor, lose their link to the account and are marked
+     * erase_requested_at = now (*n_requests: how many); the account's sessions and tokens,
+     * its «moi aussi» key (supporter_key, may be NULL), the messages addressed to the
+     * account alone (outbox rows of its address without a request) and the account row
+     * go. ERR_NOT_FOUND when the account is absent. */
+    int (*tx_account_delete)(store *s, int64_t tenant_id, int64_t account_id, int by_email,
+                             const char *supporter_key, const char *actor, int64_t now,
+                             int64_t *n_requests, error *err);
+    /* Bordereaux d'élimination. Creates a pending one holding ids[n] (n > 0): *id_out. */
+    int (*tx_disposal_create)(store *s, int64_t tenant_id, int64_t now, const int64_t *ids,
+                              size_t n, int64_t *id_out, error *err);
+    /* The tenant's bordereaux, newest first, at most limit, with their counts; out in a. */
+    int (*disposal_list)(store *s, int64_t tenant_id, size_t limit, arena *a,
+                         store_disposal_list **out, size_t *n, error *err);
+    /* One bordereau with its counts; *found 0 when absent or of another tenant. */
+    int (*disposal_get)(store *s, int64_t tenant_id, int64_t id, arena *a,
+                        store_disposal_list *out, int *found, error *err);
+    /* Items of bordereau list_id by request id, after after_request_id, at most limit;
+     * state NULL: every item, else only those in that state. out in a. */
+    int (*disposal_items)(store *s, int64_t tenant_id, int64_t list_id, const char *state,
+                          int64_t after_request_id, size_t limit, arena *a,
+                          store_disposal_item **out, size_t *n, error *err);
+    /* Records the visa: pending → approved, by agent_id at now. ERR_NOT_FOUND when absent,
+     * ERR_CONFLICT when not pending. */
+    int (*tx_disposal_approve)(store *s, int64_t tenant_id, int64_t id, int64_t agent_id,
+                               int64_t now, error *err);
+    /* Sets the state (done, kept) of one item. */
+    int (*tx_disposal_item_set)(store *s, int64_t list_id, int64_t request_id,
+                                const char *state, error *err);
+    /* approved → done at now when it has no item left in state due; *finished 1 then. */
+    int (*tx_disposal_finish)(store *s, int64_t tenant_id, int64_t id, int64_t now,
+                              int *finished, error *err);
+    /* Outside any job: rewrites what deleted or overwritten rows may have left behind in
+     * the file — the full-text index's segments (merged into one) and the write-ahead log
+     * (checkpointed and truncated). Blocks writers while it runs; for maintenance. */
+    int (*compact)(store *s, error *err);
 
     /* ---- transactions, used by the generic writer (store.c) only ---- */
     int (*tx_begin)(store *s, error *err);

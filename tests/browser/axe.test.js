@@ -189,6 +189,8 @@ describe('axe-core: zero WCAG 2.1 A/AA violations on every page', () => {
         await check(citizen, 'my personal data (the export page)');
         await go(citizen, '/compte/donnees?lang=en');
         await check(citizen, 'my personal data (the export page), in English', { lang: 'en' });
+        await go(citizen, '/compte/supprimer');
+        await check(citizen, 'account deletion');
     });
 
     it('login form and its error state', async () => {

@@ -173,7 +173,9 @@ describe('axe-core: zero WCAG 2.1 A/AA violations on every back-office page', ()
     for (const path of ['/agent/admin', '/agent/admin/services', '/agent/admin/agents', '/agent/admin/demarches',
                         '/agent/admin/demarches/nouvelle', '/agent/admin/demarches/nid-de-poule', '/agent/admin/cles',
                         '/agent/admin/collectivite', '/agent/admin/audit', '/agent/admin/registre',
-                        '/agent/admin/registre/imprimer', '/agent/admin/registre?lang=en', '/agent/admin/export']) {
+                        '/agent/admin/registre/imprimer', '/agent/admin/registre?lang=en', '/agent/admin/export',
+                        '/agent/admin/conservation', '/agent/admin/comptes',
+                        '/agent/admin/comptes?email=personne%40exemple.fr']) {
         it(`admin: ${path}`, async () => {
             await go(page, path);
             await check(page, `admin ${path}`);

@@ -92,7 +92,10 @@ const ROUTES = [
         '/agent/admin/demarches/nouvelle', '/agent/admin/demarches/nid-de-poule', '/agent/admin/cles',
         '/agent/admin/collectivite', '/agent/admin/audit', '/agent/admin/audit?apres=0', '/agent/admin/registre',
         '/agent/admin/registre/imprimer', '/agent/admin/registre.csv', '/agent/admin/registre.json',
-        '/agent/admin/export'].map((p) => ['GET', () => p, ADMIN_GET]),
+        '/agent/admin/export', '/agent/admin/conservation', '/agent/admin/comptes',
+        '/agent/admin/comptes?email=personne%40exemple.fr'].map((p) => ['GET', () => p, ADMIN_GET]),
+    ...['/agent/admin/conservation/bordereaux/999999', '/agent/admin/conservation/bordereaux/999999/csv'].map((p) =>
+        ['GET', () => p, Object.assign({}, ADMIN_GET, { admin: NF })]),
     ['GET', (c) => `/agent/admin/agents/${c.agents.agentA.id}`, ADMIN_GET],
     ['GET', () => '/agent/admin/agents/999999', Object.assign({}, ADMIN_GET, { admin: NF })],
     ['GET', () => '/agent/admin/demarches/inconnue', Object.assign({}, ADMIN_GET, { admin: NF })],
@@ -112,6 +115,10 @@ const ROUTES = [
     ['POST', () => '/agent/admin/audit/verifier', ADMIN_GET],
     /* a citizen's data (RGPD): admins only, whatever the department */
     ['POST', () => '/agent/admin/export', ADMIN_GET, { form: (c) => ({ email: c.reqA.email }) }],
+    /* retention: the archives' visa, a bordereau's visa, a citizen's account deleted */
+    ['POST', () => '/agent/admin/conservation', ADMIN_POST, { form: () => ({ archives_visa: '1' }) }],
+    ['POST', () => '/agent/admin/conservation/bordereaux/999999/viser', Object.assign({}, ADMIN_POST, { admin: NF }), { form: () => ({ confirm: '1' }) }],
+    ['POST', () => '/agent/admin/comptes/999999/supprimer', Object.assign({}, ADMIN_POST, { admin: NF }), { form: () => ({ confirm: '1' }) }],
 ];
 
 /* A digest of everything an action could change (the audit log, sessions and the outbox's

@@ -1416,6 +1416,19 @@ static void test_ops_complete(void **state)
     assert_non_null(o->tx_request_set_public);
     assert_non_null(o->request_get_by_id);
     assert_non_null(o->requests_near);
+    assert_non_null(o->requests_retention_due);
+    assert_non_null(o->requests_retention_count);
+    assert_non_null(o->tx_request_anonymise);
+    assert_non_null(o->tx_tenant_set_archives_visa);
+    assert_non_null(o->tx_account_delete);
+    assert_non_null(o->tx_disposal_create);
+    assert_non_null(o->disposal_list);
+    assert_non_null(o->disposal_get);
+    assert_non_null(o->disposal_items);
+    assert_non_null(o->tx_disposal_approve);
+    assert_non_null(o->tx_disposal_item_set);
+    assert_non_null(o->tx_disposal_finish);
+    assert_non_null(o->compact);
     assert_non_null(o->tx_begin);
     assert_non_null(o->tx_commit);
     assert_non_null(o->tx_rollback);
@@ -1466,6 +1479,8 @@ static void test_migrate_1_to_2(void **state)
     exec_ok(db, "INSERT INTO tenants (id, slug, name, created_at) VALUES (1, 'v', 'V', 0);"
                 "INSERT INTO procedures (id, tenant_id, code, name, is_public) "
                 "VALUES (1, 1, 'trou', 'Trou', 1);"
+                "INSERT INTO procedures (id, tenant_id, code, name, kind) "
+                "VALUES (2, 1, 'acte', 'Acte', 1);"
                 "INSERT INTO requests (tenant_id, reference, procedure_id, status, channel, "
                 "email, created_at, updated_at) VALUES (1, '2025-000001', 1, 'new', 'web', "
                 "'Old@Example.org', 1, 1);");
@@ -1485,9 +1500,9 @@ static void test_migrate_1_to_2(void **state)
     assert_int_equal(s->ops->schema_version(s, &v, &err), 0);
     assert_int_equal(v, store_sqlite_migration_count);
     assert_int_equal(s->ops->config_version(s, &cv1, &err), 0);
-    /* Only migration 5 changes the catalogue: it gives the public procedure its Open311
-     * level (what it showed so far, everything). */
-    assert_int_equal(cv1, cv0 + 1);
+    /* Only migrations 6 and 7 change the catalogue: 6 gives the public procedure its
+     * Open311 level (what it showed so far, everything), 7 the démarche its retention. */
+    assert_int_equal(cv1, cv0 + 2);
 
     arena a;
     arena_init(&a, 0);
@@ -1503,11 +1518,17 @@ static void test_migrate_1_to_2(void **state)
     assert_int_equal(r.supporters, 0);
     store_catalogue cat;
     assert_int_equal(s->ops->catalogue_load(s, &a, &cat, &err), 0);
-    assert_int_equal(cat.n_procedures, 1);
+    assert_int_equal(cat.n_procedures, 2);
     assert_int_equal(cat.procedures[0].is_public, 1);
     assert_int_equal(cat.procedures[0].open311_detail, OPEN311_DETAIL_FULL);
     assert_int_equal(cat.procedures[0].auto_public, 0);
     assert_int_equal(cat.procedures[0].allow_anonymous, 0);
+    /* Migration 7: the incident keeps 24 months, the démarche 36; nothing is anonymised. */
+    assert_int_equal(cat.procedures[0].retention_months, 24);
+    assert_int_equal(cat.procedures[1].retention_months, 36);
+    assert_int_equal(cat.tenants[0].archives_visa, 0);
+    assert_int_equal(r.anonymised_at, 0);
+    assert_int_equal(r.erase_requested_at, 0);
     /* The e-mail index serves the old row, case-insensitively. */
     store_request_filter f;
     memset(&f, 0, sizeof f);

@@ -416,7 +416,63 @@ static const char migration_6[] =
     "UPDATE procedures SET open311_detail = 2 WHERE is_public = 1;\n"
     "CREATE INDEX attachments_thumb ON attachments (thumb_name) WHERE thumb_name IS NOT NULL;\n";
 
+/* RGPD retention (issue «Hardening»). Each procedure keeps its closed requests for
+ * retention_months before they are anonymised (24 for incidents, 36 for démarches until an
+ * administrator says otherwise); a collectivité may require the visa of its archives service
+ * before anything is destroyed (tenants.archives_visa), and the requests then wait on a
+ * bordereau d'élimination (disposal_lists, whose numbers are never reused: an archivist
+ * cites them) until an administrator records the visa. anonymised_at marks a request whose
+ * personal data are gone; erase_requested_at one whose citizen deleted their account, to be
+ * anonymised as soon as it is closed. The partial indexes hold only what a retention pass
+ * still has to look at, so anonymised history costs it nothing. */
+static const char migration_7[] =
+    "ALTER TABLE procedures ADD COLUMN retention_months INTEGER NOT NULL DEFAULT 24"
+    " CHECK (retention_months BETWEEN 1 AND 1200);\n"
+    "UPDATE procedures SET retention_months = 36 WHERE kind = 1;\n"
+    "ALTER TABLE tenants ADD COLUMN archives_visa INTEGER NOT NULL DEFAULT 0"
+    " CHECK (archives_visa IN (0, 1));\n"
+    "ALTER TABLE requests ADD COLUMN anonymised_at INTEGER;\n"
+    "ALTER TABLE requests ADD COLUMN erase_requested_at INTEGER;\n"
+    "CREATE INDEX requests_retention ON requests (tenant_id, procedure_id, closed_at)"
+    " WHERE closed_at IS NOT NULL AND anonymised_at IS NULL;\n"
+    "CREATE INDEX requests_erase ON requests (tenant_id, closed_at)"
+    " WHERE erase_requested_at IS NOT NULL AND anonymised_at IS NULL;\n"
+    "CREATE TABLE disposal_lists (\n"
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,\n"
+    "  tenant_id INTEGER NOT NULL REFERENCES tenants(id),\n"
+    "  created_at INTEGER NOT NULL,\n"
+    "  status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'approved', 'done')),\n"
+    "  n_requests INTEGER NOT NULL,\n"
+    "  approved_by INTEGER REFERENCES agents(id),\n"
+    "  approved_at INTEGER,\n"
+    "  done_at INTEGER\n"
+    ") STRICT;\n"
+    "CREATE INDEX disposal_lists_tenant ON disposal_lists (tenant_id, id);\n"
+    "CREATE TABLE disposal_items (\n"
+    "  list_id INTEGER NOT NULL REFERENCES disposal_lists(id),\n"
+    "  request_id INTEGER NOT NULL REFERENCES requests(id),\n"
+    "  state TEXT NOT NULL DEFAULT 'due' CHECK (state IN ('due', 'done', 'kept')),\n"
+    "  PRIMARY KEY (list_id, request_id)\n"
+    ") STRICT, WITHOUT ROWID;\n"
+    "CREATE INDEX disposal_items_due ON disposal_items (list_id, request_id) WHERE state = 'due';\n"
+    /* Deleting an account removes its «moi aussi» key and the e-mails addressed to it alone
+     * (verification, reset): these find them without a scan. */
+    "CREATE INDEX request_supports_key ON request_supports (supporter_key);\n"
+    "CREATE INDEX outbox_account_mail ON outbox (tenant_id, recipient COLLATE NOCASE)"
+    " WHERE request_id IS NULL;\n"
+    /* Accounts can now be deleted: an id must never come back, or the audit log's entries
+     * about a deleted account would seem to name whoever got its id next. The table has no
+     * AUTOINCREMENT (rebuilding it under its foreign keys is not worth it), so the highest
+     * id ever deleted is kept here and account inserts start above it. */
+    "CREATE TABLE accounts_retired (\n"
+    "  id INTEGER PRIMARY KEY CHECK (id = 1),\n"
+    "  last INTEGER NOT NULL\n"
+    ") STRICT;\n"
+    "CREATE TRIGGER accounts_retire AFTER DELETE ON accounts BEGIN "
+    "INSERT INTO accounts_retired (id, last) VALUES (1, old.id) "
+    "ON CONFLICT (id) DO UPDATE SET last = max(last, excluded.last); END;\n";
+
 const char *const store_sqlite_migrations[] = {migration_1, migration_2, migration_3, migration_4,
-                                               migration_5, migration_6};
+                                               migration_5, migration_6, migration_7};
 const int store_sqlite_migration_count =
     (int)(sizeof store_sqlite_migrations / sizeof store_sqlite_migrations[0]);

@@ -100,6 +100,32 @@ typedef enum store_sqlite_stmt_id {
     SQ_REQUEST_SET_PUBLIC,
     SQ_REQUEST_GET_BY_ID,
     SQ_REQUESTS_NEAR,
+    /* retention (sqlite_retention.c) */
+    SQ_RETENTION_DUE,
+    SQ_RETENTION_COUNT,
+    SQ_ERASE_DUE,
+    SQ_ERASE_COUNT,
+    SQ_ANON_REQUEST,
+    SQ_ANON_EVENTS,
+    SQ_ANON_SUPPORTS,
+    SQ_ANON_OUTBOX,
+    SQ_ANON_ATTACHMENTS,
+    SQ_TENANT_SET_VISA,
+    SQ_ACCDEL_EVENTS,
+    SQ_ACCDEL_REQUESTS,
+    SQ_ACCDEL_TOKENS,
+    SQ_ACCDEL_SUPPORT,
+    SQ_ACCDEL_OUTBOX,
+    SQ_ACCDEL_ACCOUNT,
+    SQ_DISPOSAL_INSERT,
+    SQ_DISPOSAL_ITEMS_ADD,
+    SQ_DISPOSAL_COUNT_SET,
+    SQ_DISPOSAL_LIST,
+    SQ_DISPOSAL_GET,
+    SQ_DISPOSAL_ITEMS,
+    SQ_DISPOSAL_APPROVE,
+    SQ_DISPOSAL_ITEM_SET,
+    SQ_DISPOSAL_FINISH,
     SQ_STMT_COUNT
 } store_sqlite_stmt_id;
 
@@ -142,7 +168,7 @@ struct store_sqlite_store {
     "r.first_name, r.last_name, r.email, r.phone, r.device_id, r.account_id, r.media_url, "        \
     "r.department_id, r.assignee, r.priority, r.status_notes, r.created_at, r.updated_at, "        \
     "r.closed_at, r.due_at, r.api_key_id, r.citizen_id, r.notify, r.is_public, r.rating, "         \
-    "r.rating_comment, r.supporters"
+    "r.rating_comment, r.supporters, r.anonymised_at, r.erase_requested_at"
 
 /* The columns read by the portal's row readers (sqlite_portal.c), in their order. */
 #define SQ_ACCOUNT_COLUMNS                                                                         \
@@ -342,5 +368,35 @@ int store_sqlite_request_get_by_id(store *s, int64_t tenant_id, int64_t id, aren
 int store_sqlite_requests_near(store *s, int64_t tenant_id, double lat, double lon, double radius_m,
                                size_t limit, arena *a, store_request **out, double **distance_m,
                                size_t *n, error *err);
+
+/* Retention (RGPD), in sqlite_retention.c. */
+int store_sqlite_requests_retention_due(store *s, int64_t tenant_id, int64_t procedure_id,
+                                        int64_t closed_before, size_t limit, arena *a,
+                                        int64_t **ids, size_t *n, error *err);
+int store_sqlite_requests_retention_count(store *s, int64_t tenant_id, int64_t procedure_id,
+                                          int64_t closed_before, int64_t *count, error *err);
+int store_sqlite_tx_request_anonymise(store *s, int64_t tenant_id, int64_t request_id,
+                                      const store_anonymised *keep, int64_t now, arena *a,
+                                      store_attachment **removed, size_t *n_removed, error *err);
+int store_sqlite_tx_tenant_set_archives_visa(store *s, int64_t tenant_id, int on, error *err);
+int store_sqlite_tx_account_delete(store *s, int64_t tenant_id, int64_t account_id, int by_email,
+                                   const char *supporter_key, const char *actor, int64_t now,
+                                   int64_t *n_requests, error *err);
+int store_sqlite_tx_disposal_create(store *s, int64_t tenant_id, int64_t now, const int64_t *ids,
+                                    size_t n, int64_t *id_out, error *err);
+int store_sqlite_disposal_list(store *s, int64_t tenant_id, size_t limit, arena *a,
+                               store_disposal_list **out, size_t *n, error *err);
+int store_sqlite_disposal_get(store *s, int64_t tenant_id, int64_t id, arena *a,
+                              store_disposal_list *out, int *found, error *err);
+int store_sqlite_disposal_items(store *s, int64_t tenant_id, int64_t list_id, const char *state,
+                                int64_t after_request_id, size_t limit, arena *a,
+                                store_disposal_item **out, size_t *n, error *err);
+int store_sqlite_tx_disposal_approve(store *s, int64_t tenant_id, int64_t id, int64_t agent_id,
+                                     int64_t now, error *err);
+int store_sqlite_tx_disposal_item_set(store *s, int64_t list_id, int64_t request_id,
+                                      const char *state, error *err);
+int store_sqlite_tx_disposal_finish(store *s, int64_t tenant_id, int64_t id, int64_t now,
+                                    int *finished, error *err);
+int store_sqlite_compact(store *s, error *err);
 
 #endif

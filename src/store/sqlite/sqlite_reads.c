@@ -56,6 +56,8 @@ int store_sqlite_read_request(sqlite3_stmt *st, arena *a, store_request *out, er
     out->rating = sqlite3_column_int(st, 33);
     out->rating_comment = store_sqlite_col_text(st, 34, a, &oom);
     out->supporters = sqlite3_column_int(st, 35);
+    out->anonymised_at = sqlite3_column_int64(st, 36);
+    out->erase_requested_at = sqlite3_column_int64(st, 37);
     return oom ? oom_fail(err) : 0;
 }
 
@@ -97,6 +99,7 @@ static int load_tenants(store_sqlite_conn *c, arena *a, store_catalogue *out, er
         t->hosts = store_sqlite_col_text(st, 3, a, &oom);
         t->timezone = store_sqlite_col_text(st, 4, a, &oom);
         t->contact = store_sqlite_col_text(st, 5, a, &oom);
+        t->archives_visa = sqlite3_column_int(st, 6);
     }
     store_sqlite_done(st);
     if (oom)
@@ -174,6 +177,7 @@ static int load_procedures(store_sqlite_conn *c, arena *a, store_catalogue *out,
         p->auto_public = sqlite3_column_int(st, 15);
         p->allow_anonymous = sqlite3_column_int(st, 16);
         p->open311_detail = sqlite3_column_int(st, 17);
+        p->retention_months = sqlite3_column_int(st, 18);
     }
     store_sqlite_done(st);
     if (oom)

@@ -27,13 +27,15 @@ const char *const store_sqlite_stmt_sql[SQ_STMT_COUNT] = {
     [SQ_RELEASE] = "RELEASE job",
     [SQ_ROLLBACK_TO] = "ROLLBACK TO job",
     [SQ_CONFIG_VERSION] = "SELECT version FROM config_version WHERE id = 1",
-    [SQ_TENANTS_ALL] = "SELECT id, slug, name, hosts, timezone, contact FROM tenants ORDER BY id",
+    [SQ_TENANTS_ALL] =
+        "SELECT id, slug, name, hosts, timezone, contact, archives_visa FROM tenants ORDER BY id",
     [SQ_DEPARTMENTS_ALL] =
         "SELECT id, tenant_id, code, name, email FROM departments ORDER BY tenant_id, id",
     [SQ_PROCEDURES_ALL] =
         "SELECT id, tenant_id, code, name, group_name, description, keywords, attributes, "
         "service_notice, department_id, kind, is_public, open311, delay_days, active, "
-        "auto_public, allow_anonymous, open311_detail FROM procedures ORDER BY tenant_id, id",
+        "auto_public, allow_anonymous, open311_detail, retention_months FROM procedures "
+        "ORDER BY tenant_id, id",
     [SQ_REQUEST_GET] =
         "SELECT " SQ_REQUEST_COLUMNS " FROM requests r WHERE r.tenant_id = ?1 AND r.reference = ?2",
     [SQ_EVENTS_LIST] = "SELECT id, tenant_id, request_id, created_at, kind, is_public, actor, "
@@ -97,8 +99,10 @@ const char *const store_sqlite_stmt_sql[SQ_STMT_COUNT] = {
     [SQ_PROCEDURE_UPSERT] =
         "INSERT INTO procedures (tenant_id, code, name, group_name, description, keywords, "
         "attributes, service_notice, department_id, kind, is_public, open311, delay_days, "
-        "active, auto_public, allow_anonymous, open311_detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6, "
-        "?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17) "
+        "active, auto_public, allow_anonymous, open311_detail, retention_months) VALUES (?1, ?2, "
+        "?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, "
+        /* 0: the default of its kind, as migration 7 gave existing procedures */
+        "CASE WHEN ?18 BETWEEN 1 AND 1200 THEN ?18 WHEN ?10 = 1 THEN 36 ELSE 24 END) "
         "ON CONFLICT (tenant_id, code) DO UPDATE SET name = excluded.name, "
         "group_name = excluded.group_name, description = excluded.description, "
         "keywords = excluded.keywords, attributes = excluded.attributes, "
@@ -106,7 +110,8 @@ const char *const store_sqlite_stmt_sql[SQ_STMT_COUNT] = {
         "kind = excluded.kind, is_public = excluded.is_public, open311 = excluded.open311, "
         "delay_days = excluded.delay_days, active = excluded.active, "
         "auto_public = excluded.auto_public, allow_anonymous = excluded.allow_anonymous, "
-        "open311_detail = excluded.open311_detail RETURNING id",
+        "open311_detail = excluded.open311_detail, "
+        "retention_months = excluded.retention_months RETURNING id",
     [SQ_APIKEY_INSERT] = "INSERT INTO api_keys (tenant_id, name, scope, key_hash, prefix, "
                          "created_at, revoked_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     /* Revoking twice keeps the first instant. */
@@ -122,10 +127,12 @@ const char *const store_sqlite_stmt_sql[SQ_STMT_COUNT] = {
      * lower() that stores it). */
     [SQ_ACCOUNT_FIND_EMAIL] =
         "SELECT " SQ_ACCOUNT_COLUMNS " FROM accounts WHERE tenant_id = ?1 AND email = ?2",
+    /* Ids are never reused, even the last one deleted (accounts_retired, migration 7). */
     [SQ_ACCOUNT_INSERT] =
-        "INSERT INTO accounts (tenant_id, email, password_hash, display_name, phone, notify, "
-        "lang, email_verified_at, created_at) VALUES (?1, lower(?2), ?3, ?4, ?5, "
-        "coalesce(?6, 'email'), coalesce(?7, 'fr'), ?8, ?9)",
+        "INSERT INTO accounts (id, tenant_id, email, password_hash, display_name, phone, notify, "
+        "lang, email_verified_at, created_at) VALUES (1 + max(coalesce((SELECT max(id) FROM "
+        "accounts), 0), coalesce((SELECT last FROM accounts_retired), 0)), ?1, lower(?2), ?3, "
+        "?4, ?5, coalesce(?6, 'email'), coalesce(?7, 'fr'), ?8, ?9)",
     [SQ_ACCOUNT_UPDATE] =
         "UPDATE accounts SET password_hash = ?3, display_name = ?4, phone = ?5, "
         "notify = coalesce(?6, 'email'), lang = coalesce(?7, 'fr'), email_verified_at = ?8 "
@@ -240,6 +247,84 @@ const char *const store_sqlite_stmt_sql[SQ_STMT_COUNT] = {
         "r.lat BETWEEN ?2 AND ?3 AND r.lon BETWEEN ?4 AND ?5 AND r.closed_at IS NULL "
         "ORDER BY (r.lat - ?6) * (r.lat - ?6) + (r.lon - ?7) * ?8 * (r.lon - ?7) * ?8, r.id "
         "LIMIT ?9",
+    /* ---- retention (RGPD) ----
+     * Each search states the conditions of its partial index (requests_retention,
+     * requests_erase), so that anonymised history is never scanned. */
+    [SQ_RETENTION_DUE] = "SELECT id FROM requests WHERE tenant_id = ?1 AND procedure_id = ?2 AND "
+                         "closed_at IS NOT NULL AND anonymised_at IS NULL AND closed_at < ?3 "
+                         "ORDER BY closed_at, id LIMIT ?4",
+    [SQ_RETENTION_COUNT] = "SELECT count(*) FROM requests WHERE tenant_id = ?1 AND "
+                           "procedure_id = ?2 AND closed_at IS NOT NULL AND anonymised_at IS "
+                           "NULL AND closed_at < ?3",
+    [SQ_ERASE_DUE] = "SELECT id FROM requests WHERE tenant_id = ?1 AND erase_requested_at IS NOT "
+                     "NULL AND anonymised_at IS NULL AND closed_at IS NOT NULL "
+                     "ORDER BY closed_at, id LIMIT ?2",
+    [SQ_ERASE_COUNT] = "SELECT count(*) FROM requests WHERE tenant_id = ?1 AND "
+                       "erase_requested_at IS NOT NULL AND anonymised_at IS NULL AND "
+                       "closed_at IS NOT NULL",
+    /* The full-text index follows through its update trigger. */
+    [SQ_ANON_REQUEST] =
+        "UPDATE requests SET token_hash = NULL, description = NULL, lat = ?3, lon = ?4, "
+        "address = NULL, address_id = NULL, attributes = ?5, first_name = NULL, last_name = NULL, "
+        "email = NULL, phone = NULL, device_id = NULL, account_id = NULL, media_url = NULL, "
+        "status_notes = NULL, citizen_id = NULL, notify = 'none', rating_comment = NULL, "
+        "anonymised_at = ?6, updated_at = max(updated_at, ?6) WHERE id = ?2 AND tenant_id = ?1",
+    /* Kept: bodies that name an agent (assign), a priority or a department code. */
+    [SQ_ANON_EVENTS] = "UPDATE request_events SET body = NULL WHERE request_id = ?1 AND body IS "
+                       "NOT NULL AND kind NOT IN ('assign', 'priority', 'department')",
+    [SQ_ANON_SUPPORTS] = "DELETE FROM request_supports WHERE request_id = ?1",
+    [SQ_ANON_OUTBOX] = "DELETE FROM outbox WHERE request_id = ?1",
+    [SQ_ANON_ATTACHMENTS] = "DELETE FROM attachments WHERE request_id = ?2 AND tenant_id = ?1 "
+                            "RETURNING storage_name, thumb_name",
+    [SQ_TENANT_SET_VISA] = "UPDATE tenants SET archives_visa = ?2 WHERE id = ?1",
+    /* The requests of an account, as «Mes demandes» finds them (partial indexes
+     * requests_citizen and requests_email); ?3 NULL matches no e-mail. */
+    [SQ_ACCDEL_EVENTS] =
+        "INSERT INTO request_events (tenant_id, request_id, created_at, kind, is_public, actor) "
+        "SELECT tenant_id, id, max(updated_at, ?4), 'account_deleted', 0, ?5 FROM requests "
+        "WHERE tenant_id = ?1 AND anonymised_at IS NULL AND (citizen_id = ?2 OR "
+        "email = ?3 COLLATE NOCASE)",
+    [SQ_ACCDEL_REQUESTS] =
+        "UPDATE requests SET citizen_id = NULL, erase_requested_at = ?4, "
+        "updated_at = max(updated_at, ?4) WHERE tenant_id = ?1 AND anonymised_at IS NULL AND "
+        "(citizen_id = ?2 OR email = ?3 COLLATE NOCASE)",
+    [SQ_ACCDEL_TOKENS] = "DELETE FROM account_tokens WHERE account_id = ?2 AND tenant_id = ?1",
+    [SQ_ACCDEL_SUPPORT] = "DELETE FROM request_supports WHERE supporter_key = ?2 AND "
+                          "tenant_id = ?1",
+    [SQ_ACCDEL_OUTBOX] = "DELETE FROM outbox WHERE tenant_id = ?1 AND recipient = ?2 COLLATE "
+                         "NOCASE AND request_id IS NULL",
+    [SQ_ACCDEL_ACCOUNT] = "DELETE FROM accounts WHERE tenant_id = ?1 AND id = ?2",
+    [SQ_DISPOSAL_INSERT] = "INSERT INTO disposal_lists (tenant_id, created_at, status, "
+                           "n_requests) VALUES (?1, ?2, 'pending', 0) RETURNING id",
+    /* The ids come as one bound JSON array; only requests of the tenant are taken. */
+    [SQ_DISPOSAL_ITEMS_ADD] =
+        "INSERT INTO disposal_items (list_id, request_id) SELECT ?1, r.id FROM requests r "
+        "WHERE r.id IN (SELECT value FROM json_each(?2)) AND r.tenant_id = ?3",
+    [SQ_DISPOSAL_COUNT_SET] = "UPDATE disposal_lists SET n_requests = (SELECT count(*) FROM "
+                              "disposal_items WHERE list_id = ?1) WHERE id = ?1",
+#define SQ_DISPOSAL_COLUMNS                                                                        \
+    "l.id, l.tenant_id, l.created_at, l.status, l.n_requests, l.approved_by, l.approved_at, "      \
+    "l.done_at, (SELECT count(*) FROM disposal_items i WHERE i.list_id = l.id AND "                \
+    "i.state = 'done'), (SELECT count(*) FROM disposal_items i WHERE i.list_id = l.id AND "        \
+    "i.state = 'kept')"
+    [SQ_DISPOSAL_LIST] = "SELECT " SQ_DISPOSAL_COLUMNS " FROM disposal_lists l WHERE "
+                         "l.tenant_id = ?1 ORDER BY l.id DESC LIMIT ?2",
+    [SQ_DISPOSAL_GET] = "SELECT " SQ_DISPOSAL_COLUMNS " FROM disposal_lists l WHERE "
+                        "l.tenant_id = ?1 AND l.id = ?2",
+    [SQ_DISPOSAL_ITEMS] =
+        "SELECT i.request_id, r.reference, r.procedure_id, r.department_id, r.status, "
+        "r.created_at, r.closed_at, r.anonymised_at, i.state FROM disposal_items i "
+        "JOIN disposal_lists l ON l.id = i.list_id JOIN requests r ON r.id = i.request_id "
+        "WHERE i.list_id = ?2 AND l.tenant_id = ?1 AND (?3 IS NULL OR i.state = ?3) AND "
+        "i.request_id > ?4 ORDER BY i.request_id LIMIT ?5",
+    [SQ_DISPOSAL_APPROVE] = "UPDATE disposal_lists SET status = 'approved', approved_by = ?3, "
+                            "approved_at = ?4 WHERE tenant_id = ?1 AND id = ?2 AND "
+                            "status = 'pending'",
+    [SQ_DISPOSAL_ITEM_SET] =
+        "UPDATE disposal_items SET state = ?3 WHERE list_id = ?1 AND request_id = ?2",
+    [SQ_DISPOSAL_FINISH] = "UPDATE disposal_lists SET status = 'done', done_at = ?3 WHERE "
+                           "tenant_id = ?1 AND id = ?2 AND status = 'approved' AND NOT EXISTS "
+                           "(SELECT 1 FROM disposal_items WHERE list_id = ?2 AND state = 'due')",
 };
 
 int store_sqlite_oom(error *err)
@@ -428,8 +513,11 @@ static store_sqlite_conn *conn_open(store_sqlite_store *s, int writer, error *er
     /* The writer gets the larger page cache: index pages it updates stay in memory between
      * batches. No memory map: remapping a growing file costs TLB shootdowns on every core,
      * and measured reads were no faster with it. */
+    /* secure_delete: what a deletion or an anonymisation removes is overwritten with zeros
+     * in the file, not merely unlinked from the b-tree (every write goes through the
+     * writer, so the read connections need not set it). */
     const char *pragmas = writer ? "PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL;"
-                                   "PRAGMA cache_size = -32768;"
+                                   "PRAGMA cache_size = -32768; PRAGMA secure_delete = ON;"
                                  /* a read connection must never write by mistake */
                                  : "PRAGMA foreign_keys = ON; PRAGMA query_only = ON;"
                                    "PRAGMA cache_size = -8192;";
@@ -810,6 +898,19 @@ static const store_ops sqlite_ops = {
     .tx_request_set_public = store_sqlite_tx_request_set_public,
     .request_get_by_id = store_sqlite_request_get_by_id,
     .requests_near = store_sqlite_requests_near,
+    .requests_retention_due = store_sqlite_requests_retention_due,
+    .requests_retention_count = store_sqlite_requests_retention_count,
+    .tx_request_anonymise = store_sqlite_tx_request_anonymise,
+    .tx_tenant_set_archives_visa = store_sqlite_tx_tenant_set_archives_visa,
+    .tx_account_delete = store_sqlite_tx_account_delete,
+    .tx_disposal_create = store_sqlite_tx_disposal_create,
+    .disposal_list = store_sqlite_disposal_list,
+    .disposal_get = store_sqlite_disposal_get,
+    .disposal_items = store_sqlite_disposal_items,
+    .tx_disposal_approve = store_sqlite_tx_disposal_approve,
+    .tx_disposal_item_set = store_sqlite_tx_disposal_item_set,
+    .tx_disposal_finish = store_sqlite_tx_disposal_finish,
+    .compact = store_sqlite_compact,
     .tx_begin = store_sqlite_tx_begin,
     .tx_commit = store_sqlite_tx_commit,
     .tx_rollback = store_sqlite_tx_rollback,

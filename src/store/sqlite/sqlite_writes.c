@@ -325,6 +325,7 @@ int store_sqlite_tx_procedure_upsert(store *s, const store_procedure *p, int64_t
     sqlite3_bind_int(st, 15, p->auto_public ? 1 : 0);
     sqlite3_bind_int(st, 16, p->allow_anonymous ? 1 : 0);
     sqlite3_bind_int(st, 17, p->open311_detail);
+    sqlite3_bind_int(st, 18, p->retention_months);
     int64_t id = 0;
     if (store_sqlite_run_write(c, st, &id, "procedure_upsert", err) != 0)
         return -1;

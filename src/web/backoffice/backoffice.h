@@ -16,6 +16,9 @@ extern const http_route bo_admin_routes[];
 /* /agent/admin/registre (the RGPD register, also .csv, .json and printable) and
  * /agent/admin/export (one citizen's data, audited) (bo_rgpd.c). */
 extern const http_route bo_rgpd_routes[];
+/* /agent/admin/conservation… (retention, bordereaux d'élimination) and /agent/admin/comptes
+ * (citizens' accounts deleted on request) (bo_retention.c). */
+extern const http_route bo_retention_routes[];
 /* /agent/ (inbox), /agent/demandes/…, /agent/saisie (bo_inbox.c and friends). */
 extern const http_route bo_inbox_routes[];
 

@@ -13,11 +13,11 @@
 #include "core/apikey.h"
 #include "core/audit.h"
 #include "core/perm.h"
+#include "core/retention.h"
 #include "util/log.h"
 #include "util/timeutil.h"
 #include "util/utf8.h"
 #include "web/backoffice/backoffice.h"
-#include "web/backoffice/bo_admin.h"
 #include "web/backoffice/bo_common.h"
 #include "web/web.h"
 
@@ -47,6 +47,8 @@ static const struct {
     {"/agent/admin/demarches", "admin.tabs.procedures"},
     {"/agent/admin/cles", "admin.tabs.apikeys"},
     {"/agent/admin/collectivite", "admin.tabs.branding"},
+    {"/agent/admin/conservation", "admin.tabs.retention"},
+    {"/agent/admin/comptes", "admin.tabs.accounts"},
     {"/agent/admin/audit", "admin.tabs.audit"},
     {"/agent/admin/registre", "admin.tabs.register"},
     {"/agent/admin/export", "admin.tabs.export"},
@@ -64,11 +66,6 @@ static json_t *tabs_json(bo_page *p, const char *current)
         json_array_append_new(list, t);
     }
     return list;
-}
-
-json_t *bo_admin_tabs(bo_page *p, const char *current)
-{
-    return tabs_json(p, current);
 }
 
 /* Starts an admin page: the agent must be an admin. 0, or -1 after answering. */
@@ -159,6 +156,33 @@ static int64_t parse_id(const char *s)
         v = v * 10 + (*c - '0');
     }
     return v;
+}
+
+/* ---- for the administration's other pages (bo_common.h) ---- */
+
+int bo_admin_page(http_req *rq, store_agent *a, bo_page *p, const char *tab)
+{
+    return admin_start(rq, a, p, tab);
+}
+
+int bo_admin_form(http_req *rq, store_agent *a, form *f)
+{
+    return admin_post(rq, a, f);
+}
+
+void bo_admin_tabs(bo_page *p, const char *tab)
+{
+    bo_page_set(p, "admin_tabs", tabs_json(p, tab));
+}
+
+void bo_admin_done(http_req *rq, const char *path, const char *done)
+{
+    redirect_done(rq, path, done);
+}
+
+int64_t bo_admin_id(const char *s)
+{
+    return parse_id(s);
 }
 
 /* The error's field for a form: err->arg when it names one of `known` (NULL-terminated),
@@ -576,6 +600,7 @@ static void procedures_get(http_req *rq)
                 S(&p, cp->rec.kind == PROCEDURE_DEMARCHE ? "admin.procedure.kind_demarche"
                                                          : "admin.procedure.kind_incident"));
         json_object_set_new(o, "delay_days", json_integer(cp->rec.delay_days));
+        json_object_set_new(o, "retention_months", json_integer(cp->rec.retention_months));
         json_object_set_new(o, "is_public", json_boolean(cp->rec.is_public));
         json_object_set_new(o, "active", json_boolean(cp->rec.active));
         json_object_set_new(o, "n_attrs", json_integer((json_int_t)cp->n_attrs));
@@ -587,8 +612,8 @@ static void procedures_get(http_req *rq)
 
 /* The editor's fields: text ones, then checkboxes. */
 static const char *const proc_text_fields[] = {
-    "code",       "name",       "group_name", "description", "keywords", "service_notice",
-    "attributes", "delay_days", "department", "kind",        NULL};
+    "code",       "name",       "group_name", "description",      "keywords", "service_notice",
+    "attributes", "delay_days", "department", "retention_months", "kind",     NULL};
 static const char *const proc_flags[] = {"is_public", "auto_public", "allow_anonymous",
                                          "open311",   "active",      NULL};
 /* The radio values of open311_detail, indexed by the enum (store.h). */
@@ -642,8 +667,10 @@ static void procedure_render(bo_page *p, int status, int is_new, const char *dep
 
 static void procedure_values(bo_page *p, const store_procedure *r, const char *dept_code)
 {
-    char delay[16];
+    char delay[16], retention[16] = "";
     snprintf(delay, sizeof delay, "%d", r->delay_days);
+    if (r->retention_months > 0)
+        snprintf(retention, sizeof retention, "%d", r->retention_months);
     bo_page_value(p, "code", r->code);
     bo_page_value(p, "name", r->name);
     bo_page_value(p, "group_name", r->group_name);
@@ -652,6 +679,7 @@ static void procedure_values(bo_page *p, const store_procedure *r, const char *d
     bo_page_value(p, "service_notice", r->service_notice);
     bo_page_value(p, "attributes", r->attributes ? r->attributes : "[]");
     bo_page_value(p, "delay_days", delay);
+    bo_page_value(p, "retention_months", retention);
     bo_page_value(p, "department", dept_code);
     bo_page_value(p, "kind", r->kind == PROCEDURE_DEMARCHE ? "demarche" : "incident");
     const int flags[] = {r->is_public, r->auto_public, r->allow_anonymous, r->open311, r->active};
@@ -737,6 +765,12 @@ static void procedure_save(http_req *rq, const char *code)
     if (*delay && (*end != '\0' || dl < 0 || dl > 3660))
         bo_page_error_key(&p, "delay_days", "admin.procedure.error_delay_days");
     r.delay_days = (int)dl;
+    /* Empty: the default of its kind (24 months for an incident, 36 for a démarche). */
+    const char *keep = field(&f, "retention_months");
+    long months = *keep ? strtol(keep, &end, 10) : 0;
+    if (*keep && (*end != '\0' || months < RETENTION_MONTHS_MIN || months > RETENTION_MONTHS_MAX))
+        bo_page_error_key(&p, "retention_months", "admin.procedure.error_retention_months");
+    r.retention_months = (int)months;
     error e;
     int64_t id = 0;
     if (!bo_page_has_errors(&p)) {
@@ -751,8 +785,8 @@ static void procedure_save(http_req *rq, const char *code)
             bo_page_fail(&p, &e);
             return;
         }
-        static const char *const known[] = {"code",       "name",       "kind",
-                                            "delay_days", "department", NULL};
+        static const char *const known[] = {
+            "code", "name", "kind", "delay_days", "department", "retention_months", NULL};
         const char *fld = error_field(&e, known, "attributes");
         if (strcmp(fld, "attributes") == 0)
             bo_page_error(&p, "attributes",

@@ -106,6 +106,21 @@ void bo_page_discard(bo_page *p);
 /* Drops the page and answers err with the HTML error page. */
 void bo_page_fail(bo_page *p, const error *err);
 
+/* ---- the administration's pages (bo_admin.c), for its other files ---- */
+
+/* Starts an admin page under tab `tab` ("/agent/admin/…"): the agent must be an admin
+ * (else 303 to login or 403), the tabs are set and a «fait» notice shown. 0, or -1 after
+ * answering. */
+int bo_admin_page(http_req *rq, store_agent *a, bo_page *p, const char *tab);
+/* An admin's POST: admin, then its CSRF token. 0, or -1 after answering. */
+int bo_admin_form(http_req *rq, store_agent *a, form *f);
+/* Sets the administration's tabs on a page started otherwise, `tab` current. */
+void bo_admin_tabs(bo_page *p, const char *tab);
+/* 303 to `path` with the «fait=<done>» notice (admin.done.<done>) and the page's language. */
+void bo_admin_done(http_req *rq, const char *path, const char *done);
+/* A positive id from a path segment; 0 when it is not one. */
+int64_t bo_admin_id(const char *s);
+
 /* The role's label in the page's language ("Agent", "Responsable", "Élu", "Administrateur"). */
 const char *bo_role_label(http_req *rq, const char *role);
 

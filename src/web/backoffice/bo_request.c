@@ -498,6 +498,11 @@ static json_t *show_context(http_req *rq, const store_agent *a, const cat_tenant
     bo_set_str(q, "status", r->status);
     bo_set_str(q, "status_label", bo_status_label(rq, r->status));
     json_object_set_new(q, "closed", json_boolean(closed));
+    /* Retention (core/retention.h): what is left of an anonymised request, and a request
+     * whose citizen deleted their account. */
+    bo_set_str(q, "anonymised", bo_date(rq, t, r->anonymised_at, 0));
+    json_object_set_new(q, "erase_requested",
+                        json_boolean(r->erase_requested_at && !r->anonymised_at));
     bo_set_str(q, "channel", bo_channel_label(rq, r->channel));
     bo_set_str(q, "created", bo_date(rq, t, r->created_at, 1));
     bo_set_str(q, "due", bo_date(rq, t, r->due_at, 0));

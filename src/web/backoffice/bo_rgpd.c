@@ -14,7 +14,6 @@
 #include "core/ropa.h"
 #include "util/timeutil.h"
 #include "web/backoffice/backoffice.h"
-#include "web/backoffice/bo_admin.h"
 #include "web/backoffice/bo_common.h"
 #include "web/i18n.h"
 #include "web/web.h"
@@ -38,7 +37,7 @@ static int page_start(http_req *rq, store_agent *a, bo_page *p, const char *tab,
     }
     if (bo_page_start(p, rq, a) != 0)
         return -1;
-    bo_page_set(p, "admin_tabs", bo_admin_tabs(p, tab));
+    bo_admin_tabs(p, tab);
     return 0;
 }
 
@@ -190,7 +189,7 @@ static void export_done(http_req *rq)
     bo_page p;
     if (bo_page_start(&p, rq, &st->agent) != 0)
         return;
-    bo_page_set(&p, "admin_tabs", bo_admin_tabs(&p, EXPORT_PATH));
+    bo_admin_tabs(&p, EXPORT_PATH);
     bo_page_value(&p, "email", st->email);
     if (bad_email) {
         bo_page_error_key(&p, "email", "rgpd.export.error_email");

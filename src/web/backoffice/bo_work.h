@@ -1,9 +1,9 @@
 /*
  * bo_work — what the agents' work pages share (private to bo_inbox.c, bo_request.c,
- * bo_intake.c and bo_mobile.c): small context helpers, opening a request within the agent's
- * scope (404 otherwise: no existence leak), reply templates with their variables, the public
- * reply path (timeline + e-mail) used by the request page and bulk actions alike, and the
- * route handlers those files export to bo_inbox_routes[].
+ * bo_intake.c and bo_mobile.c; bo_retention.c uses its context helpers): small context helpers,
+ * opening a request within the agent's scope (404 otherwise: no existence leak), reply templates
+ * with their variables, the public reply path (timeline + e-mail) used by the request page and bulk
+ * actions alike, and the route handlers those files export to bo_inbox_routes[].
  */
 #ifndef GUICHET_WEB_BACKOFFICE_BO_WORK_H
 #define GUICHET_WEB_BACKOFFICE_BO_WORK_H

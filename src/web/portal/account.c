@@ -1,6 +1,7 @@
 /*
  * portal/account — the citizen's account pages: sign-up and e-mail verification, login
- * (password or one-time link), logout, password reset and notification preferences. Every
+ * (password or one-time link), logout, password reset, notification preferences and the
+ * deletion of the account. Every
  * answer that follows an e-mail address is the same whether or not the address has an
  * account; forms are rate-limited per client address and checked for their CSRF token.
  */
@@ -595,14 +596,15 @@ static void prefs_render(page *p, int status, const store_account *acc, const ch
     page_render(p, status, "account/preferences", "account.prefs.title");
 }
 
-/* The logged-in citizen, or -1 after sending the visitor to the login page. */
-static int require_login(http_req *rq, store_account *acc)
+/* The logged-in citizen, or -1 after sending the visitor to the login page, which brings
+ * them back to `back`. */
+static int require_login(http_req *rq, store_account *acc, const char *back)
 {
     if (!web_tenant(rq))
         return -1;
     if (web_account(rq, acc))
         return 0;
-    web_redirect(rq, "/compte/connexion?retour=/compte/preferences");
+    web_redirect(rq, arena_printf(rq->arena, "/compte/connexion?retour=%s", back));
     return -1;
 }
 
@@ -610,7 +612,7 @@ static void prefs_get(http_req *rq)
 {
     store_account acc;
     page p;
-    if (require_login(rq, &acc) != 0 || page_start(&p, rq) != 0)
+    if (require_login(rq, &acc, "/compte/preferences") != 0 || page_start(&p, rq) != 0)
         return;
     page_value(&p, "display_name", acc.display_name);
     page_value(&p, "phone", acc.phone);
@@ -622,7 +624,8 @@ static void prefs_post(http_req *rq)
     form f;
     store_account acc;
     page p;
-    if (read_form(rq, &f) != 0 || require_login(rq, &acc) != 0 || page_start(&p, rq) != 0)
+    if (read_form(rq, &f) != 0 || require_login(rq, &acc, "/compte/preferences") != 0 ||
+        page_start(&p, rq) != 0)
         return;
     const char *name = field(&f, "display_name"), *phone = field(&f, "phone");
     const char *notify = field(&f, "notify"), *lang_code = field(&f, "lang");
@@ -649,6 +652,61 @@ static void prefs_post(http_req *rq)
     prefs_render(&p, page_has_errors(&p) ? 400 : 200, &acc, notify, lang_code);
 }
 
+/* ---- deletion ---- */
+
+/* What deletion erases and keeps is said on the page (account/delete); the password proves
+ * that the person at the keyboard owns the account, not merely its open session. */
+static void delete_get(http_req *rq)
+{
+    store_account acc;
+    page p;
+    if (require_login(rq, &acc, "/compte/supprimer") != 0 || page_start(&p, rq) != 0)
+        return;
+    page_render(&p, 200, "account/delete", "account.delete.title");
+}
+
+static void delete_post(http_req *rq)
+{
+    form f;
+    store_account acc;
+    page p;
+    if (read_form(rq, &f) != 0 || require_login(rq, &acc, "/compte/supprimer") != 0)
+        return;
+    /* As many guesses as a login allows, per account from any address: a stolen session
+     * does not give the password. */
+    char key[32];
+    snprintf(key, sizeof key, "%lld", (long long)acc.id);
+    if (web_limit_shared(rq, "account-delete", key, RATE_LOGIN) != 0 || page_start(&p, rq) != 0)
+        return;
+    const char *pw = field(&f, "password");
+    if (!*pw) {
+        page_error(&p, "password", "account.errors.password_required");
+        page_render(&p, 400, "account/delete", "account.delete.title");
+        return;
+    }
+    const char *source =
+        arena_printf(rq->arena, "web %s", rq->client_ip ? rq->client_ip : "unknown");
+    account_deletion out;
+    error e;
+    if (account_delete(rq->core, p.tenant, acc.id, pw, "citizen", source ? source : "web", &out,
+                       &e) != 0) {
+        if (e.code == ERR_UNAUTHORIZED) {
+            page_error(&p, "password", "account.errors.password_wrong");
+            page_render(&p, 400, "account/delete", "account.delete.title");
+        } else {
+            page_fail(&p, &e);
+        }
+        return;
+    }
+    /* The session row went with the account: this clears the cookie and renews the CSRF
+     * secret; the page is then built for a visitor. */
+    web_logout(rq);
+    json_decref(p.ctx);
+    p.ctx = web_context(rq);
+    static const char *const actions[] = {"/", "account.actions.home", NULL};
+    message_page(&p, 200, "deleted", "success", actions);
+}
+
 const http_route portal_account_routes[] = {
     {HTTP_GET | HTTP_HEAD, "/compte/inscription", signup_get},
     {HTTP_POST, "/compte/inscription", signup_post},
@@ -665,5 +723,7 @@ const http_route portal_account_routes[] = {
     {HTTP_GET, "/compte/lien", link_consume_get},
     {HTTP_GET | HTTP_HEAD, "/compte/preferences", prefs_get},
     {HTTP_POST, "/compte/preferences", prefs_post},
+    {HTTP_GET | HTTP_HEAD, "/compte/supprimer", delete_get},
+    {HTTP_POST, "/compte/supprimer", delete_post},
     {0, NULL, NULL},
 };

@@ -373,7 +373,9 @@ static void receipt(http_req *rq)
 
 /* ---- information pages ---- */
 
-static void info_page(http_req *rq, const char *tmpl, const char *title_key)
+/* An information page; extra (may be NULL) adds what the page shows besides its strings. */
+static void info_page(http_req *rq, const char *tmpl, const char *title_key,
+                      void (*extra)(http_req *rq, json_t *ctx))
 {
     if (!web_tenant(rq))
         return;
@@ -384,6 +386,8 @@ static void info_page(http_req *rq, const char *tmpl, const char *title_key)
         return;
     }
     filing_set_str(ctx, "title", web_string(page_lang(rq), title_key));
+    if (extra)
+        extra(rq, ctx);
     if (cacheable)
         http_cacheable(rq);
     web_render(rq, 200, tmpl, ctx);
@@ -391,12 +395,31 @@ static void info_page(http_req *rq, const char *tmpl, const char *title_key)
 
 static void accessibility(http_req *rq)
 {
-    info_page(rq, "pages/accessibilite", "pages.a11y_title");
+    info_page(rq, "pages/accessibilite", "pages.a11y_title", NULL);
+}
+
+/* The legal notice states how long each démarche's requests are kept: the same figures the
+ * retention pass applies (core/retention.h), so that the page says what the software does. */
+static void legal_retention(http_req *rq, json_t *ctx)
+{
+    const cat_tenant *t = rq->host_tenant;
+    json_t *list = json_array();
+    for (size_t i = 0; i < t->n_procedures; i++) {
+        if (!t->procedures[i].rec.active)
+            continue;
+        json_t *o = json_object();
+        filing_set_str(o, "name", t->procedures[i].rec.name);
+        json_object_set_new(o, "months", json_integer(t->procedures[i].rec.retention_months));
+        json_array_append_new(list, o);
+    }
+    json_object_set_new(ctx, "retention", list);
+    if (t->rec.archives_visa)
+        json_object_set_new(ctx, "archives_visa", json_true());
 }
 
 static void legal(http_req *rq)
 {
-    info_page(rq, "pages/mentions-legales", "pages.legal_title");
+    info_page(rq, "pages/mentions-legales", "pages.legal_title", legal_retention);
 }
 
 const http_route portal_filing_routes[] = {

@@ -1,0 +1,596 @@
+/*
+ * retention — anonymisation of requests and the retention pass. Which requests are due is
+ * decided here from each procedure's retention (the store only finds rows by the instants
+ * core computes); what anonymisation keeps of a request is decided here too (keep_of); the
+ * store erases the rest in one operation. Every write is a bounded job whose timeline
+ * events and audit entry commit with it; files are deleted only once the job is durable,
+ * so a crash in between leaves orphans for the start-up sweep, never a row without its file.
+ */
+#include "core/retention.h"
+
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/attachment.h"
+#include "core/audit.h"
+#include "core/core_internal.h"
+#include "util/log.h"
+#include "util/timeutil.h"
+
+/* Bordereaux examined per pass for an approved one still to process. */
+#define DISPOSAL_SCAN 20
+
+int64_t retention_cutoff(const store_procedure *p, int64_t now)
+{
+    int months = p && p->retention_months >= RETENTION_MONTHS_MIN ? p->retention_months
+                 : p && p->kind == PROCEDURE_DEMARCHE             ? RETENTION_MONTHS_DEMARCHE
+                                                                  : RETENTION_MONTHS_INCIDENT;
+    if (months > RETENTION_MONTHS_MAX)
+        months = RETENTION_MONTHS_MAX;
+    time_t t = (time_t)now;
+    struct tm tm;
+    if (!gmtime_r(&t, &tm))
+        return 0;
+    /* timegm normalises the month and a day past its end (31 March - 1 month: 3 March). */
+    int total = tm.tm_year * 12 + tm.tm_mon - months;
+    tm.tm_year = total / 12;
+    tm.tm_mon = total % 12;
+    if (tm.tm_mon < 0) {
+        tm.tm_mon += 12;
+        tm.tm_year--;
+    }
+    return (int64_t)timegm(&tm);
+}
+
+/* ---- what anonymisation keeps ---- */
+
+static double coarse(double v)
+{
+    double f = pow(10.0, RETENTION_COORD_DECIMALS);
+    return round(v * f) / f;
+}
+
+static const attr_def *find_attr(const cat_procedure *p, const char *code)
+{
+    for (size_t i = 0; p && i < p->n_attrs; i++)
+        if (strcmp(p->attrs[i].code, code) == 0)
+            return &p->attrs[i];
+    return NULL;
+}
+
+/* What request r keeps: for an incident (a place, not a person) its position, coarsened,
+ * and the values of its list attributes, which the procedure's own list wrote; a démarche
+ * concerns a person, so it keeps neither (its position is usually their home, its lists
+ * their situation). Free-text, number and date attributes never stay. */
+static int keep_of(arena *a, const cat_procedure *p, const store_request *r, store_anonymised *k,
+                   error *err)
+{
+    memset(k, 0, sizeof *k);
+    k->attributes = "{}"; /* as a request filed without any */
+    if (!p || p->rec.kind != PROCEDURE_INCIDENT)
+        return 0;
+    if (r->has_location) {
+        k->has_location = 1;
+        k->lat = coarse(r->lat);
+        k->lon = coarse(r->lon);
+    }
+    json_t *in = r->attributes ? json_loads(r->attributes, 0, NULL) : NULL;
+    json_t *out = json_object();
+    if (!out) {
+        json_decref(in);
+        return error_set(err, ERR_INTERNAL, NULL, "out of memory");
+    }
+    const char *code;
+    json_t *value;
+    json_object_foreach(in, code, value)
+    {
+        const attr_def *d = find_attr(p, code);
+        if (d && (d->type == ATTR_SINGLEVALUELIST || d->type == ATTR_MULTIVALUELIST))
+            json_object_set(out, code, value);
+    }
+    char *text = json_dumps(out, JSON_COMPACT | JSON_SORT_KEYS);
+    json_decref(in);
+    json_decref(out);
+    k->attributes = text ? arena_strdup(a, text) : NULL;
+    free(text);
+    if (!k->attributes)
+        return error_set(err, ERR_INTERNAL, NULL, "out of memory");
+    return 0;
+}
+
+/* 1 when r may be anonymised at `now`: closed, not yet anonymised, and past its retention
+ * or asked to be erased by its citizen. */
+static int is_due(const cat_tenant *t, const store_request *r, int64_t now)
+{
+    if (!r->closed_at || r->anonymised_at)
+        return 0;
+    if (r->erase_requested_at)
+        return 1;
+    const cat_procedure *p = catalogue_procedure_by_id(t, r->procedure_id);
+    return p && r->closed_at < retention_cutoff(&p->rec, now);
+}
+
+/* ---- anonymising, one job per RETENTION_BATCH requests ---- */
+
+typedef struct anon_job {
+    const cat_tenant *t;
+    const int64_t *ids;
+    size_t n;
+    int64_t now, disposal_id;
+    const char *actor, *source;
+    arena a;
+    store_attachment *files; /* of the erased requests: deleted once durable */
+    size_t n_files, cap_files;
+    int64_t *done; /* the erased requests' ids */
+    size_t n_done;
+} anon_job;
+
+static int add_files(anon_job *j, const store_attachment *at, size_t n, error *err)
+{
+    if (j->n_files + n > j->cap_files) {
+        size_t cap = (j->cap_files ? j->cap_files * 2 : 16) + n;
+        store_attachment *grown = arena_alloc(&j->a, cap * sizeof *grown);
+        if (!grown)
+            return error_set(err, ERR_INTERNAL, NULL, "out of memory");
+        if (j->n_files)
+            memcpy(grown, j->files, j->n_files * sizeof *grown);
+        j->files = grown;
+        j->cap_files = cap;
+    }
+    memcpy(j->files + j->n_files, at, n * sizeof *at);
+    j->n_files += n;
+    return 0;
+}
+
+/* Anonymises one request if it is still due; *erased says whether it was, *gone whether it
+ * is anonymised now (by this job or earlier: a bordereau's item anonymised meanwhile, e.g.
+ * while the visa was no longer required, is destroyed, not kept). */
+static int anon_one(store *s, anon_job *j, int64_t id, int64_t stamp, int *erased, int *gone,
+                    error *err)
+{
+    *erased = *gone = 0;
+    store_request r;
+    int found = 0;
+    /* Inside the job, reads see the writer's transaction: the request as it is now. */
+    if (s->ops->request_get_by_id(s, j->t->rec.id, id, &j->a, &r, &found, err) != 0)
+        return -1;
+    *gone = found && r.anonymised_at != 0;
+    if (!found || !is_due(j->t, &r, j->now))
+        return 0;
+    store_anonymised keep;
+    if (keep_of(&j->a, catalogue_procedure_by_id(j->t, r.procedure_id), &r, &keep, err) != 0)
+        return -1;
+    store_attachment *removed = NULL;
+    size_t n_removed = 0;
+    if (s->ops->tx_request_anonymise(s, j->t->rec.id, id, &keep, stamp, &j->a, &removed, &n_removed,
+                                     err) != 0)
+        return -1;
+    store_event e = {.tenant_id = j->t->rec.id,
+                     .request_id = id,
+                     .created_at = stamp > r.updated_at ? stamp : r.updated_at,
+                     .kind = "anonymised",
+                     .is_public = 0,
+                     .actor = j->actor};
+    if (s->ops->tx_event_insert(s, &e, NULL, err) != 0 ||
+        add_files(j, removed, n_removed, err) != 0)
+        return -1;
+    *erased = *gone = 1;
+    return 0;
+}
+
+static int anon_apply(store *s, void *arg, error *err)
+{
+    anon_job *j = arg;
+    j->n_files = 0;
+    j->n_done = 0;
+    int64_t stamp = time_now();
+    for (size_t i = 0; i < j->n; i++) {
+        int erased = 0, gone = 0;
+        if (anon_one(s, j, j->ids[i], stamp, &erased, &gone, err) != 0)
+            return -1;
+        if (erased)
+            j->done[j->n_done++] = j->ids[i];
+        if (j->disposal_id && s->ops->tx_disposal_item_set(s, j->disposal_id, j->ids[i],
+                                                           gone ? "done" : "kept", err) != 0)
+            return -1;
+    }
+    if (j->n_done && audit_append_tx(s, j->t->rec.id, 0, j->actor, "anonymise", "request", j->done,
+                                     j->n_done, j->source, err) != 0)
+        return -1;
+    int finished = 0;
+    if (j->disposal_id &&
+        s->ops->tx_disposal_finish(s, j->t->rec.id, j->disposal_id, stamp, &finished, err) != 0)
+        return -1;
+    return 0;
+}
+
+int request_anonymise(core *c, const cat_tenant *t, const int64_t *ids, size_t n, int64_t now,
+                      int64_t disposal_id, const char *actor, const char *source, size_t *n_done,
+                      error *err)
+{
+    if (n_done)
+        *n_done = 0;
+    if (!t || (n && !ids))
+        return error_set(err, ERR_INVALID_ARG, "ids", "request_anonymise: nothing to do");
+    int64_t done_ids[RETENTION_BATCH];
+    for (size_t off = 0; off < n; off += RETENTION_BATCH) {
+        anon_job j = {.t = t,
+                      .ids = ids + off,
+                      .n = n - off < RETENTION_BATCH ? n - off : RETENTION_BATCH,
+                      .now = now ? now : time_now(),
+                      .disposal_id = disposal_id,
+                      .actor = actor ? actor : "system",
+                      .source = source,
+                      .done = done_ids};
+        arena_init(&j.a, 64 * 1024);
+        int rc = store_write_sync(c->store, anon_apply, &j, err);
+        if (rc == 0) {
+            /* Durable: the rows are gone, so are the files now. */
+            for (size_t i = 0; i < j.n_files; i++)
+                attachment_discard(&j.files[i]);
+            if (n_done)
+                *n_done += j.n_done;
+        }
+        arena_free(&j.a);
+        if (rc != 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* ---- the pass ---- */
+
+typedef struct pass {
+    core *c;
+    const retention_opts *o;
+    retention_report *rep;
+    const cat_tenant *t;
+    int64_t now;
+    size_t budget; /* requests this collectivité may still have anonymised in this pass */
+    const char *source;
+} pass;
+
+static int stopped(const pass *p)
+{
+    return p->o->stop && p->o->stop(p->o->stop_ctx);
+}
+
+/* Anonymises, batch by batch, what the store finds due (procedure_id > 0: past the retention of
+ * that procedure; 0: asked by their citizen), within the budget. *n_done: how many. */
+static int drain(pass *p, int64_t procedure_id, int64_t cutoff, int64_t *n_done, error *err)
+{
+    store *s = p->c->store;
+    *n_done = 0;
+    while (p->budget > 0 && !stopped(p)) {
+        arena a;
+        arena_init(&a, 0);
+        int64_t *ids = NULL;
+        size_t n = 0, done = 0;
+        size_t limit = p->budget < RETENTION_BATCH ? p->budget : RETENTION_BATCH;
+        int rc = s->ops->requests_retention_due(s, p->t->rec.id, procedure_id, cutoff, limit, &a,
+                                                &ids, &n, err);
+        if (rc == 0 && n > 0)
+            rc = request_anonymise(p->c, p->t, ids, n, p->now, 0, "system", p->source, &done, err);
+        arena_free(&a);
+        if (rc != 0)
+            return -1;
+        *n_done += (int64_t)done;
+        p->budget -= done < p->budget ? done : p->budget;
+        /* Nothing found, or nothing of it erasable any more (changed meanwhile): done. */
+        if (n < limit || done == 0)
+            break;
+    }
+    return 0;
+}
+
+/* Requests still due after the pass, for the report. */
+static int count_left(pass *p, int with_periods, error *err)
+{
+    store *s = p->c->store;
+    int64_t n = 0;
+    if (s->ops->requests_retention_count(s, p->t->rec.id, 0, 0, &n, err) != 0)
+        return -1;
+    p->rep->left += n;
+    for (size_t i = 0; with_periods && i < p->t->n_procedures; i++) {
+        const store_procedure *pr = &p->t->procedures[i].rec;
+        if (s->ops->requests_retention_count(s, p->t->rec.id, pr->id, retention_cutoff(pr, p->now),
+                                             &n, err) != 0)
+            return -1;
+        p->rep->left += n;
+    }
+    return 0;
+}
+
+/* What a dry run reports: everything due now, nothing written. */
+static int dry_run(pass *p, error *err)
+{
+    store *s = p->c->store;
+    int64_t n = 0, due = 0;
+    if (s->ops->requests_retention_count(s, p->t->rec.id, 0, 0, &n, err) != 0)
+        return -1;
+    p->rep->anonymised += n;
+    p->rep->on_request += n;
+    for (size_t i = 0; i < p->t->n_procedures; i++) {
+        const store_procedure *pr = &p->t->procedures[i].rec;
+        if (s->ops->requests_retention_count(s, p->t->rec.id, pr->id, retention_cutoff(pr, p->now),
+                                             &n, err) != 0)
+            return -1;
+        due += n;
+    }
+    if (!p->t->rec.archives_visa) {
+        p->rep->anonymised += due;
+        return 0;
+    }
+    /* With the visa, what is due goes on a bordereau (unless one is already open). */
+    arena a;
+    arena_init(&a, 0);
+    store_disposal_list *lists = NULL;
+    size_t nl = 0;
+    int rc = s->ops->disposal_list(s, p->t->rec.id, DISPOSAL_SCAN, &a, &lists, &nl, err);
+    int open = 0;
+    for (size_t i = 0; rc == 0 && i < nl; i++) {
+        if (strcmp(lists[i].status, "done") == 0)
+            continue;
+        open = 1;
+        int64_t waiting = lists[i].n_requests - lists[i].n_done - lists[i].n_kept;
+        if (strcmp(lists[i].status, "pending") == 0)
+            p->rep->awaiting_visa += waiting;
+        else
+            p->rep->anonymised += waiting;
+    }
+    arena_free(&a);
+    if (rc == 0 && !open && due > 0) {
+        p->rep->lists_created++;
+        p->rep->listed += due < DISPOSAL_LIST_MAX ? due : DISPOSAL_LIST_MAX;
+    }
+    return rc;
+}
+
+/* The items of approved bordereaux, anonymised within the budget. */
+static int process_approved(pass *p, int *open_list, error *err)
+{
+    store *s = p->c->store;
+    *open_list = 0;
+    arena a;
+    arena_init(&a, 0);
+    store_disposal_list *lists = NULL;
+    size_t nl = 0;
+    int rc = s->ops->disposal_list(s, p->t->rec.id, DISPOSAL_SCAN, &a, &lists, &nl, err);
+    for (size_t i = 0; rc == 0 && i < nl; i++) {
+        if (strcmp(lists[i].status, "pending") == 0) {
+            *open_list = 1;
+            p->rep->awaiting_visa += lists[i].n_requests - lists[i].n_done - lists[i].n_kept;
+            continue;
+        }
+        if (strcmp(lists[i].status, "approved") != 0)
+            continue;
+        while (rc == 0 && p->budget > 0 && !stopped(p)) {
+            arena ia;
+            arena_init(&ia, 0);
+            store_disposal_item *items = NULL;
+            size_t n = 0;
+            size_t limit = p->budget < RETENTION_BATCH ? p->budget : RETENTION_BATCH;
+            rc = s->ops->disposal_items(s, p->t->rec.id, lists[i].id, "due", 0, limit, &ia, &items,
+                                        &n, err);
+            int64_t ids[RETENTION_BATCH];
+            for (size_t k = 0; k < n; k++)
+                ids[k] = items[k].request_id;
+            size_t done = 0;
+            if (rc == 0 && n > 0)
+                rc = request_anonymise(p->c, p->t, ids, n, p->now, lists[i].id, "system", p->source,
+                                       &done, err);
+            arena_free(&ia);
+            p->rep->anonymised += (int64_t)done;
+            p->budget -= done < p->budget ? done : p->budget;
+            /* Every item handled leaves state due (done or kept): no item comes back. */
+            if (rc != 0 || n < limit)
+                break;
+        }
+        store_disposal_list now_l;
+        int found = 0;
+        if (rc == 0 &&
+            (rc = s->ops->disposal_get(s, p->t->rec.id, lists[i].id, &a, &now_l, &found, err)) ==
+                0 &&
+            found && strcmp(now_l.status, "done") != 0)
+            *open_list = 1;
+    }
+    arena_free(&a);
+    return rc;
+}
+
+typedef struct create_arg {
+    const cat_tenant *t;
+    const int64_t *ids;
+    size_t n;
+    const char *source;
+    int64_t id;
+} create_arg;
+
+static int create_apply(store *s, void *arg, error *err)
+{
+    create_arg *ca = arg;
+    if (s->ops->tx_disposal_create(s, ca->t->rec.id, time_now(), ca->ids, ca->n, &ca->id, err) != 0)
+        return -1;
+    return audit_append_tx(s, ca->t->rec.id, 0, "system", "disposal_create", "disposal", &ca->id, 1,
+                           ca->source, err);
+}
+
+/* A new bordereau of what is due now (at most DISPOSAL_LIST_MAX requests), oldest closures
+ * of each procedure first. */
+static int build_list(pass *p, error *err)
+{
+    store *s = p->c->store;
+    arena a;
+    arena_init(&a, 0);
+    int64_t *all = malloc(DISPOSAL_LIST_MAX * sizeof *all);
+    if (!all)
+        return error_set(err, ERR_INTERNAL, NULL, "out of memory");
+    size_t total = 0;
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < p->t->n_procedures && total < DISPOSAL_LIST_MAX; i++) {
+        const store_procedure *pr = &p->t->procedures[i].rec;
+        int64_t *ids = NULL;
+        size_t n = 0;
+        rc = s->ops->requests_retention_due(s, p->t->rec.id, pr->id, retention_cutoff(pr, p->now),
+                                            DISPOSAL_LIST_MAX - total, &a, &ids, &n, err);
+        if (rc == 0 && n)
+            memcpy(all + total, ids, n * sizeof *ids);
+        total += rc == 0 ? n : 0;
+    }
+    if (rc == 0 && total > 0) {
+        create_arg ca = {.t = p->t, .ids = all, .n = total, .source = p->source};
+        rc = store_write_sync(s, create_apply, &ca, err);
+        if (rc == 0) {
+            p->rep->lists_created++;
+            p->rep->listed += (int64_t)total;
+            p->rep->awaiting_visa += (int64_t)total;
+            log_info("retention: %s: bordereau %lld of %zu request(s) waits for the archives' visa",
+                     p->t->rec.slug, (long long)ca.id, total);
+        }
+    }
+    free(all);
+    arena_free(&a);
+    return rc;
+}
+
+static int run_tenant(pass *p, error *err)
+{
+    if (p->o->dry_run)
+        return dry_run(p, err);
+    /* The audit log's own retention first: it does not depend on anything below. */
+    int days = 0;
+    int64_t purged = 0;
+    if (audit_retention_days(p->c, &days, err) != 0 ||
+        audit_purge(p->c, p->t->rec.id, time_now() - (int64_t)days * 86400, &purged, err) != 0)
+        return -1;
+    p->rep->audit_purged += purged;
+    int64_t n = 0;
+    if (drain(p, 0, 0, &n, err) != 0)
+        return -1;
+    p->rep->anonymised += n;
+    p->rep->on_request += n;
+    if (p->t->rec.archives_visa) {
+        int open_list = 0;
+        if (process_approved(p, &open_list, err) != 0)
+            return -1;
+        if (!open_list && !stopped(p) && build_list(p, err) != 0)
+            return -1;
+        return count_left(p, 0, err);
+    }
+    for (size_t i = 0; i < p->t->n_procedures && !stopped(p); i++) {
+        const store_procedure *pr = &p->t->procedures[i].rec;
+        if (drain(p, pr->id, retention_cutoff(pr, p->now), &n, err) != 0)
+            return -1;
+        p->rep->anonymised += n;
+    }
+    return count_left(p, 1, err);
+}
+
+int retention_run(core *c, const retention_opts *opts, retention_report *rep, error *err)
+{
+    const catalogue *cat = catalogue_acquire(c);
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < cat->n_tenants; i++) {
+        const cat_tenant *t = &cat->tenants[i];
+        if (opts->tenant_id && t->rec.id != opts->tenant_id)
+            continue;
+        pass p = {.c = c,
+                  .o = opts,
+                  .rep = rep,
+                  .t = t,
+                  .now = opts->now ? opts->now : time_now(),
+                  .budget = opts->max_per_tenant ? opts->max_per_tenant : RETENTION_PASS_MAX,
+                  .source = opts->source ? opts->source : "system"};
+        if (stopped(&p))
+            break;
+        rc = run_tenant(&p, err);
+        if (rc != 0)
+            log_error("retention: %s: the pass failed: %s", t->rec.slug, err ? err->detail : "");
+    }
+    catalogue_release(c, cat);
+    return rc;
+}
+
+/* ---- the visa and the bordereaux ---- */
+
+typedef struct visa_arg {
+    int64_t tenant_id;
+    int on;
+    const char *actor, *source;
+} visa_arg;
+
+static int visa_apply(store *s, void *arg, error *err)
+{
+    visa_arg *va = arg;
+    if (s->ops->tx_tenant_set_archives_visa(s, va->tenant_id, va->on, err) != 0)
+        return -1;
+    return audit_append_tx(s, va->tenant_id, 0, va->actor, "admin", "retention", &va->tenant_id, 1,
+                           va->source, err);
+}
+
+int retention_set_archives_visa(core *c, int64_t tenant_id, int on, const char *actor,
+                                const char *source, error *err)
+{
+    visa_arg va = {tenant_id, on ? 1 : 0, actor, source};
+    if (store_write_sync(c->store, visa_apply, &va, err) != 0)
+        return -1;
+    return catalogue_reload(c, err);
+}
+
+int disposal_lists(core *c, int64_t tenant_id, size_t limit, arena *a, store_disposal_list **out,
+                   size_t *n, error *err)
+{
+    return c->store->ops->disposal_list(c->store, tenant_id, limit, a, out, n, err);
+}
+
+int disposal_get(core *c, int64_t tenant_id, int64_t id, arena *a, store_disposal_list *out,
+                 error *err)
+{
+    int found = 0;
+    if (c->store->ops->disposal_get(c->store, tenant_id, id, a, out, &found, err) != 0)
+        return -1;
+    if (!found)
+        return error_set(err, ERR_NOT_FOUND, "bordereau", "no such bordereau");
+    return 0;
+}
+
+int disposal_items(core *c, int64_t tenant_id, int64_t id, int64_t after_request_id, size_t limit,
+                   arena *a, store_disposal_item **out, size_t *n, error *err)
+{
+    return c->store->ops->disposal_items(c->store, tenant_id, id, NULL, after_request_id, limit, a,
+                                         out, n, err);
+}
+
+typedef struct approve_arg {
+    int64_t tenant_id, id, agent_id;
+    const char *source;
+} approve_arg;
+
+static int approve_apply(store *s, void *arg, error *err)
+{
+    approve_arg *aa = arg;
+    if (s->ops->tx_disposal_approve(s, aa->tenant_id, aa->id, aa->agent_id, time_now(), err) != 0)
+        return -1;
+    char actor[32];
+    snprintf(actor, sizeof actor, "agent:%lld", (long long)aa->agent_id);
+    return audit_append_tx(s, aa->tenant_id, 0, actor, "approve", "disposal", &aa->id, 1,
+                           aa->source, err);
+}
+
+int disposal_approve(core *c, int64_t tenant_id, int64_t id, int64_t agent_id, const char *source,
+                     error *err)
+{
+    if (agent_id <= 0)
+        return error_set(err, ERR_INVALID_ARG, "agent", "a visa is recorded by an agent");
+    approve_arg aa = {tenant_id, id, agent_id, source};
+    return store_write_sync(c->store, approve_apply, &aa, err);
+}
+
+int retention_compact(core *c, error *err)
+{
+    return c->store->ops->compact(c->store, err);
+}

@@ -1,0 +1,848 @@
+/*
+ * Unit tests of core/retention and account deletion on a real SQLite database and uploads
+ * directory: a request carrying every kind of personal data (contact fields, description,
+ * address, free-text and list attributes, a citizen's message with a file, a photo with its
+ * thumbnail, an internal note, a reply e-mailed to the citizen, a rating comment, «moi
+ * aussi» keys) is anonymised once past its procedure's retention — no marker of it is left
+ * in any column of any table, its files are gone, and after compaction its words are in
+ * neither the database file nor its log; what the figures need stays. Passes are
+ * idempotent, leave open and recent requests alone, honour each procedure's period, work in
+ * bounded jobs (one audit entry per job, in its transaction), build a bordereau when the
+ * archives' visa is required and anonymise only once it is recorded; deleting an account
+ * checks the password, removes the account and erases its closed requests at once and its
+ * open ones after their closure.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <fcntl.h>
+#include <inttypes.h>
+#include <math.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/account.h"
+#include "core/admin.h"
+#include "core/agent.h"
+#include "core/attachment.h"
+#include "core/catalogue.h"
+#include "core/core.h"
+#include "core/request.h"
+#include "core/retention.h"
+#include "store/store.h"
+#include "util/timeutil.h"
+
+#define MONTH (31 * 86400)
+#define PASSWORD "une phrase de passe assez longue"
+
+/* Two list attributes (kept for an incident) and two free ones (always erased). */
+static const char *ATTRS =
+    "[{\"code\":\"taille\",\"datatype\":\"singlevaluelist\",\"order\":1,"
+    "\"values\":[{\"key\":\"petit\",\"name\":\"Petit\"},{\"key\":\"grand\",\"name\":\"Grand\"}]},"
+    "{\"code\":\"dechets\",\"datatype\":\"multivaluelist\",\"order\":2,"
+    "\"values\":[{\"key\":\"verre\",\"name\":\"Verre\"},{\"key\":\"bois\",\"name\":\"Bois\"}]},"
+    "{\"code\":\"plaque\",\"datatype\":\"string\",\"order\":3},"
+    "{\"code\":\"details\",\"datatype\":\"text\",\"order\":4}]";
+
+/* Every personal datum filed carries one of these, so that a scan of the whole database can
+ * tell whether anything of it is left. */
+static const char *const MARKERS[] = {
+    "Prenomzorg",  "Nomzorg",         "zorg.usager@exemple.fr",
+    "0611223344",  "Descriptionzorg", "Adressezorg",
+    "ADRZORG1",    "Plaquezorg",      "Detailszorg",
+    "Messagezorg", "Notezorg",        "Reponsezorg",
+    "Avisgzorg",   "devicezorg",      "https://media.exemple.fr/zorg.jpg",
+    "compte-zorg", "zorg.pdf",
+};
+#define N_MARKERS (sizeof MARKERS / sizeof MARKERS[0])
+
+typedef struct fixture {
+    char dir[64];
+    char path[96];
+    char uploads[96];
+    store *store;
+    core *core;
+    int64_t tenant_id;
+    int64_t agent_id;
+} fixture;
+
+static int setup(void **state)
+{
+    fixture *f = calloc(1, sizeof *f);
+    snprintf(f->dir, sizeof f->dir, "/tmp/guichet-retention-XXXXXX");
+    assert_non_null(mkdtemp(f->dir));
+    snprintf(f->path, sizeof f->path, "%s/t.db", f->dir);
+    snprintf(f->uploads, sizeof f->uploads, "%s/uploads", f->dir);
+    error err;
+    assert_int_equal(attachment_set_dir(f->uploads, &err), 0);
+    f->store = store_open(f->path, &err);
+    assert_non_null(f->store);
+    assert_int_equal(f->store->ops->migrate(f->store, &err), 0);
+    f->core = core_open(f->store, NULL, &err);
+    assert_non_null(f->core);
+    store_tenant t = {.slug = "ville-test",
+                      .name = "Ville Test",
+                      .hosts = "ville-test.fr",
+                      .timezone = "Europe/Paris",
+                      .contact = "mairie"};
+    assert_int_equal(admin_tenant_upsert(f->core, &t, &f->tenant_id, &err), 0);
+    store_department d = {.tenant_id = f->tenant_id, .code = "voirie", .name = "Voirie"};
+    int64_t dep = 0;
+    assert_int_equal(admin_department_upsert(f->core, &d, &dep, &err), 0);
+    store_procedure p = {.tenant_id = f->tenant_id,
+                         .code = "trou",
+                         .name = "Trou",
+                         .attributes = ATTRS,
+                         .department_id = dep,
+                         .kind = PROCEDURE_INCIDENT,
+                         .is_public = 1,
+                         .auto_public = 1,
+                         .open311 = 1,
+                         .active = 1};
+    assert_int_equal(admin_procedure_upsert(f->core, &p, NULL, &err), 0);
+    store_procedure q = {.tenant_id = f->tenant_id,
+                         .code = "ccas",
+                         .name = "Aide CCAS",
+                         .attributes = ATTRS,
+                         .department_id = dep,
+                         .kind = PROCEDURE_DEMARCHE,
+                         .active = 1};
+    assert_int_equal(admin_procedure_upsert(f->core, &q, NULL, &err), 0);
+    static const char *const depts[] = {"voirie"};
+    assert_int_equal(agent_create(f->core, f->tenant_id, "admin@ville-test.fr", "Admin Test",
+                                  AGENT_ROLE_ADMIN, depts, 1, PASSWORD, &f->agent_id, &err),
+                     0);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture *f = *state;
+    core_close(f->core);
+    store_close(f->store);
+    char cmd[160];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "could not remove %s\n", f->dir);
+    free(f);
+    return 0;
+}
+
+/* ---- helpers ---- */
+
+static const cat_tenant *tenant(const catalogue *cat)
+{
+    return catalogue_tenant_by_slug(cat, "ville-test");
+}
+
+/* A file in the uploads directory under a name guichet could have given it. */
+static const char *new_file(fixture *f, arena *a, const char *ext)
+{
+    static unsigned counter;
+    const char *name = arena_printf(a, "%024x%08x%s", 0xabcdefu, ++counter, ext);
+    const char *path = arena_printf(a, "%s/%s", f->uploads, name);
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, "Messagezorg", 11), 11);
+    close(fd);
+    return name;
+}
+
+static int file_exists(fixture *f, const char *name)
+{
+    char path[256];
+    snprintf(path, sizeof path, "%s/%s", f->uploads, name);
+    struct stat st;
+    return stat(path, &st) == 0;
+}
+
+/* Files a request had, to check they leave the disk with it. */
+typedef struct filed {
+    char reference[24];
+    int64_t id;
+    const char *files[4];
+    size_t n_files;
+} filed;
+
+/* Files a request of procedure `code` as citizen_id (0: none), closed when `closed`, with
+ * every kind of personal data. */
+static void file_full(fixture *f, const char *code, int closed, int64_t citizen_id, arena *a,
+                      filed *out)
+{
+    const catalogue *cat = catalogue_acquire(f->core);
+    const cat_tenant *t = tenant(cat);
+    static const attr_input attrs[] = {{"taille", "grand"},
+                                       {"dechets", "verre"},
+                                       {"dechets", "bois"},
+                                       {"plaque", "Plaquezorg AB-123-CD"},
+                                       {"details", "Detailszorg au 2e étage"}};
+    store_attachment files[2];
+    memset(files, 0, sizeof files);
+    files[0].filename = "zorg.pdf";
+    files[0].content_type = "application/pdf";
+    files[0].size = 11;
+    files[0].storage_name = new_file(f, a, ".pdf");
+    files[1].filename = "photo.jpg";
+    files[1].content_type = "image/jpeg";
+    files[1].size = 11;
+    files[1].is_photo = 1;
+    files[1].storage_name = new_file(f, a, ".jpg");
+    files[1].thumb_name = new_file(f, a, ".jpg");
+    request_input in = {.tenant = t,
+                        .procedure = catalogue_procedure(t, code),
+                        .ch = CHANNEL_WEB,
+                        .description = "Descriptionzorg devant chez moi",
+                        .has_location = 1,
+                        .lat = 45.764321,
+                        .lon = 4.835678,
+                        .address = "12 rue Adressezorg",
+                        .address_id = "ADRZORG1",
+                        .zipcode = "69001",
+                        .attrs = attrs,
+                        .n_attrs = 5,
+                        .first_name = "Prenomzorg",
+                        .last_name = "Nomzorg",
+                        .email = "zorg.usager@exemple.fr",
+                        .phone = "0611223344",
+                        .device_id = "devicezorg",
+                        .account_id = "compte-zorg",
+                        .media_url = "https://media.exemple.fr/zorg.jpg",
+                        .citizen_id = citizen_id,
+                        .attachments = files,
+                        .n_attachments = 2,
+                        .ack_base_url = "https://ville-test.fr",
+                        .lang_code = "fr"};
+    request_created rc;
+    error err;
+    assert_int_equal(request_create(f->core, &in, &rc, NULL, NULL, &err), 0);
+    snprintf(out->reference, sizeof out->reference, "%s", rc.reference);
+    out->id = rc.id;
+    out->files[0] = files[0].storage_name;
+    out->files[1] = files[1].storage_name;
+    out->files[2] = files[1].thumb_name;
+    out->n_files = 3;
+    /* The citizen writes, with a file; an agent notes, replies (e-mailed) and closes. */
+    store_attachment msg_file = {.filename = "lettre.pdf",
+                                 .content_type = "application/pdf",
+                                 .size = 11,
+                                 .storage_name = new_file(f, a, ".pdf")};
+    out->files[out->n_files++] = msg_file.storage_name;
+    assert_int_equal(request_citizen_message(f->core, t, rc.reference, "Messagezorg encore",
+                                             &msg_file, 1, CHANNEL_WEB, NULL, NULL, &err),
+                     0);
+    assert_int_equal(request_add_note(f->core, t, rc.reference, "Notezorg interne", 0, "agent:1",
+                                      CHANNEL_WEB, NULL, NULL, &err),
+                     0);
+    request_processing pr = {.change = {.priority = -1,
+                                        .actor = "agent:1",
+                                        .assignee = "agent:martin",
+                                        .department = "voirie",
+                                        .note = closed ? "Reponsezorg : réparé" : NULL,
+                                        .status = closed ? "resolved" : NULL},
+                             .reply = "Reponsezorg Madame",
+                             .reply_url = "https://ville-test.fr/suivi"};
+    pr.change.priority = 3;
+    assert_int_equal(request_process(f->core, t, rc.reference, &pr, NULL, NULL, &err), 0);
+    if (closed)
+        assert_int_equal(
+            request_rate(f->core, t, rc.reference, 4, "Avisgzorg merci", NULL, NULL, &err), 0);
+    if (strcmp(code, "trou") == 0) { /* only public requests take a «moi aussi» */
+        const char *keys[] = {"supportzorgkey1", "supportzorgkey2"};
+        int added = 0;
+        assert_int_equal(request_support(f->core, t, rc.reference, keys, 2, &added, &err), 0);
+    }
+    catalogue_release(f->core, cat);
+}
+
+/* Occurrences of `needle` in any column of any table, as bytes. The full-text index's
+ * tables are left out: a contentless index keeps erased words in its old segments until
+ * they are merged (retention_compact, checked with fts_term). */
+static int64_t db_hits(fixture *f, const char *needle)
+{
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open_v2(f->path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    sqlite3_stmt *tables = NULL;
+    assert_int_equal(sqlite3_prepare_v2(db,
+                                        "SELECT name FROM sqlite_schema WHERE type = 'table' "
+                                        "AND name NOT LIKE 'sqlite_%' AND "
+                                        "name NOT LIKE 'requests_fts%'",
+                                        -1, &tables, NULL),
+                     SQLITE_OK);
+    int64_t hits = 0;
+    while (sqlite3_step(tables) == SQLITE_ROW) {
+        const char *table = (const char *)sqlite3_column_text(tables, 0);
+        char *q = sqlite3_mprintf("SELECT * FROM \"%w\"", table);
+        sqlite3_stmt *rows = NULL;
+        assert_int_equal(sqlite3_prepare_v2(db, q, -1, &rows, NULL), SQLITE_OK);
+        sqlite3_free(q);
+        while (sqlite3_step(rows) == SQLITE_ROW)
+            for (int c = 0; c < sqlite3_column_count(rows); c++) {
+                const void *v = sqlite3_column_blob(rows, c);
+                int len = sqlite3_column_bytes(rows, c);
+                if (v && memmem(v, (size_t)len, needle, strlen(needle)))
+                    hits++;
+            }
+        sqlite3_finalize(rows);
+    }
+    sqlite3_finalize(tables);
+    sqlite3_close(db);
+    return hits;
+}
+
+/* 1 when the bytes of needle are anywhere in file path (the database or its log). */
+static int file_holds(const char *path, const char *needle)
+{
+    FILE *fp = fopen(path, "rb");
+    if (!fp)
+        return 0;
+    fseek(fp, 0, SEEK_END);
+    long size = ftell(fp);
+    fseek(fp, 0, SEEK_SET);
+    char *data = malloc(size > 0 ? (size_t)size : 1);
+    assert_non_null(data);
+    size_t got = fread(data, 1, size > 0 ? (size_t)size : 0, fp);
+    fclose(fp);
+    int found = memmem(data, got, needle, strlen(needle)) != NULL;
+    free(data);
+    return found;
+}
+
+static int64_t scalar(fixture *f, const char *sql)
+{
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open_v2(f->path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    sqlite3_stmt *st = NULL;
+    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+    int64_t v = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return v;
+}
+
+static int64_t count_where(fixture *f, const char *table, const char *where, int64_t id)
+{
+    char sql[512];
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM %s WHERE %s", table, where);
+    char *q = strstr(sql, "?");
+    if (q) {
+        char tail[256];
+        snprintf(tail, sizeof tail, "%s", q + 1);
+        snprintf(q, sizeof sql - (size_t)(q - sql), "%" PRId64 "%s", id, tail);
+    }
+    return scalar(f, sql);
+}
+
+static store_request get(fixture *f, arena *a, const char *ref)
+{
+    store_request r;
+    int found = 0;
+    error err;
+    assert_int_equal(f->store->ops->request_get(f->store, f->tenant_id, ref, a, &r, &found, &err),
+                     0);
+    assert_int_equal(found, 1);
+    return r;
+}
+
+static retention_report pass_at(fixture *f, int64_t now, size_t max)
+{
+    retention_opts o = {.now = now, .max_per_tenant = max, .source = "test"};
+    retention_report rep = {0};
+    error err;
+    assert_int_equal(retention_run(f->core, &o, &rep, &err), 0);
+    return rep;
+}
+
+/* The audit entries of an action: count, and the ids of the largest. */
+static size_t audit_entries(fixture *f, const char *action, size_t *max_ids)
+{
+    arena a;
+    arena_init(&a, 0);
+    store_audit *e = NULL;
+    size_t n = 0, hits = 0;
+    error err;
+    assert_int_equal(f->store->ops->audit_list(f->store, f->tenant_id, 0, 10000, &a, &e, &n, &err),
+                     0);
+    if (max_ids)
+        *max_ids = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(e[i].action, action) != 0)
+            continue;
+        hits++;
+        size_t ids = e[i].object_ids && *e[i].object_ids ? 1 : 0;
+        for (const char *p = e[i].object_ids; p && *p; p++)
+            ids += *p == ',';
+        if (max_ids && ids > *max_ids)
+            *max_ids = ids;
+    }
+    arena_free(&a);
+    return hits;
+}
+
+/* ---- tests ---- */
+
+static void test_cutoff(void **state)
+{
+    (void)state;
+    store_procedure p = {.retention_months = 24};
+    int64_t t = 0;
+    assert_int_equal(time_parse_rfc3339("2026-05-15T10:00:00Z", &t), 0);
+    int64_t want = 0;
+    assert_int_equal(time_parse_rfc3339("2024-05-15T10:00:00Z", &want), 0);
+    assert_int_equal(retention_cutoff(&p, t), want);
+    p.retention_months = 1;
+    assert_int_equal(time_parse_rfc3339("2026-01-10T00:00:00Z", &t), 0);
+    assert_int_equal(time_parse_rfc3339("2025-12-10T00:00:00Z", &want), 0);
+    assert_int_equal(retention_cutoff(&p, t), want);
+    /* 0 (never stored, but defended): the default of the kind. */
+    store_procedure d = {.kind = PROCEDURE_DEMARCHE};
+    assert_int_equal(time_parse_rfc3339("2029-01-10T00:00:00Z", &t), 0);
+    assert_int_equal(time_parse_rfc3339("2026-01-10T00:00:00Z", &want), 0);
+    assert_int_equal(retention_cutoff(&d, t), want);
+}
+
+static void test_anonymise_erases_everything_personal(void **state)
+{
+    fixture *f = *state;
+    arena a;
+    arena_init(&a, 0);
+    filed r;
+    file_full(f, "trou", 1, 0, &a, &r);
+    /* Sanity: every marker is in the database before, and every file on disk. */
+    for (size_t i = 0; i < N_MARKERS; i++)
+        if (db_hits(f, MARKERS[i]) == 0)
+            fail_msg("marker %s was never stored: the test proves nothing", MARKERS[i]);
+    for (size_t i = 0; i < r.n_files; i++)
+        assert_true(file_exists(f, r.files[i]));
+    assert_true(count_where(f, "outbox", "request_id = ?", r.id) >= 2);
+    assert_int_equal(count_where(f, "request_supports", "request_id = ?", r.id), 2);
+    store_request before = get(f, &a, r.reference);
+    assert_int_equal(before.supporters, 1);
+
+    /* 23 months after: not yet. 25 months after: erased. */
+    retention_report rep = pass_at(f, time_now() + 23 * MONTH - 86400, 0);
+    assert_int_equal(rep.anonymised, 0);
+    assert_int_equal(get(f, &a, r.reference).anonymised_at, 0);
+    rep = pass_at(f, time_now() + 25 * MONTH, 0);
+    assert_int_equal(rep.anonymised, 1);
+    assert_int_equal(rep.left, 0);
+
+    for (size_t i = 0; i < N_MARKERS; i++)
+        if (db_hits(f, MARKERS[i]) != 0)
+            fail_msg("marker %s is still in the database after anonymisation", MARKERS[i]);
+    for (size_t i = 0; i < r.n_files; i++)
+        if (file_exists(f, r.files[i]))
+            fail_msg("file %s is still in the uploads directory", r.files[i]);
+    assert_int_equal(count_where(f, "attachments", "request_id = ?", r.id), 0);
+    assert_int_equal(count_where(f, "outbox", "request_id = ?", r.id), 0);
+    assert_int_equal(count_where(f, "request_supports", "request_id = ?", r.id), 0);
+
+    store_request after = get(f, &a, r.reference);
+    /* Erased, column by column. */
+    assert_null(after.token_hash);
+    assert_null(after.description);
+    assert_null(after.address);
+    assert_null(after.address_id);
+    assert_null(after.first_name);
+    assert_null(after.last_name);
+    assert_null(after.email);
+    assert_null(after.phone);
+    assert_null(after.device_id);
+    assert_null(after.account_id);
+    assert_null(after.media_url);
+    assert_null(after.status_notes);
+    assert_null(after.rating_comment);
+    assert_int_equal(after.citizen_id, 0);
+    assert_string_equal(after.notify, "none");
+    assert_true(after.anonymised_at > 0);
+    /* Kept for the figures: an incident keeps a coarse position and its list values. */
+    assert_string_equal(after.reference, before.reference);
+    assert_int_equal(after.procedure_id, before.procedure_id);
+    assert_int_equal(after.department_id, before.department_id);
+    assert_string_equal(after.status, "resolved");
+    assert_string_equal(after.channel, "web");
+    assert_string_equal(after.zipcode, "69001");
+    assert_int_equal(after.created_at, before.created_at);
+    assert_int_equal(after.closed_at, before.closed_at);
+    assert_int_equal(after.priority, 3);
+    assert_int_equal(after.rating, 4);
+    assert_int_equal(after.supporters, 1);
+    assert_int_equal(after.is_public, 1);
+    assert_int_equal(after.has_location, 1);
+    assert_true(fabs(after.lat - 45.764) < 1e-9);
+    assert_true(fabs(after.lon - 4.836) < 1e-9);
+    assert_string_equal(after.attributes,
+                        "{\"dechets\":[\"verre\",\"bois\"],\"taille\":\"grand\"}");
+
+    /* The timeline keeps its shape, without a word of the citizen's or the agents'. */
+    store_event *ev = NULL;
+    size_t n = 0;
+    error err;
+    assert_int_equal(f->store->ops->events_list(f->store, f->tenant_id, r.id, 0, &a, &ev, &n, &err),
+                     0);
+    int anonymised_events = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(ev[i].kind, "assign") == 0)
+            assert_string_equal(ev[i].body, "agent:martin");
+        else if (strcmp(ev[i].kind, "priority") == 0)
+            assert_string_equal(ev[i].body, "urgent");
+        else if (strcmp(ev[i].kind, "department") != 0)
+            assert_null(ev[i].body);
+        if (strcmp(ev[i].kind, "anonymised") == 0) {
+            anonymised_events++;
+            assert_int_equal(ev[i].is_public, 0);
+            assert_string_equal(ev[i].actor, "system");
+        }
+    }
+    assert_int_equal(anonymised_events, 1);
+    assert_true(n >= 6);
+
+    /* Search no longer finds it by any of its former words. */
+    store_request_filter flt;
+    memset(&flt, 0, sizeof flt);
+    flt.tenant_id = f->tenant_id;
+    flt.limit = 10;
+    flt.text = "Nomzorg";
+    store_request *found = NULL;
+    size_t nf = 9;
+    assert_int_equal(f->store->ops->request_search(f->store, &flt, &a, &found, &nf, &err), 0);
+    assert_int_equal(nf, 0);
+    /* One audit entry names it; the entry itself holds no personal data. */
+    size_t ids = 0;
+    assert_int_equal(audit_entries(f, "anonymise", &ids), 1);
+    assert_int_equal(ids, 1);
+
+    /* Compaction. Before it, the contentless index still holds the erased words in its old
+     * segments (search no longer finds them, the file does); after it, not a byte of them,
+     * nor of what the rows held, is in the database file or its log (secure_delete zeroed
+     * the rows, 'optimize' rewrote the index, the log is truncated). */
+    char wal[128];
+    snprintf(wal, sizeof wal, "%s-wal", f->path);
+    static const char *const terms[] = {"nomzorg", "prenomzorg", "descriptionzorg", "adressezorg",
+                                        "0611223344"};
+    int remnants = 0;
+    for (size_t i = 0; i < sizeof terms / sizeof *terms; i++)
+        remnants += file_holds(f->path, terms[i]) || file_holds(wal, terms[i]);
+    assert_true(remnants > 0);
+    assert_int_equal(retention_compact(f->core, &err), 0);
+    for (size_t i = 0; i < sizeof terms / sizeof *terms; i++)
+        if (file_holds(f->path, terms[i]) || file_holds(wal, terms[i]))
+            fail_msg("«%s» is still in the database's files after compaction", terms[i]);
+    static const char *const words[] = {"Nomzorg",     "Descriptionzorg", "zorg.usager",
+                                        "Messagezorg", "Reponsezorg",     "Plaquezorg"};
+    for (size_t i = 0; i < sizeof words / sizeof *words; i++) {
+        if (file_holds(f->path, words[i]) || file_holds(wal, words[i]))
+            fail_msg("«%s» is still in the database's files after compaction", words[i]);
+    }
+    arena_free(&a);
+}
+
+static void test_idempotent_and_selective(void **state)
+{
+    fixture *f = *state;
+    arena a;
+    arena_init(&a, 0);
+    filed old_incident, open_incident, old_demarche;
+    file_full(f, "trou", 1, 0, &a, &old_incident);
+    file_full(f, "trou", 0, 0, &a, &open_incident);
+    file_full(f, "ccas", 1, 0, &a, &old_demarche);
+    int64_t at = time_now() + 30 * MONTH; /* past 24 months, not 36 */
+    retention_report rep = pass_at(f, at, 0);
+    assert_int_equal(rep.anonymised, 1);
+    assert_true(get(f, &a, old_incident.reference).anonymised_at > 0);
+    /* Open: whatever its age. A démarche: 36 months. */
+    store_request o = get(f, &a, open_incident.reference);
+    assert_int_equal(o.anonymised_at, 0);
+    assert_string_equal(o.last_name, "Nomzorg");
+    for (size_t i = 0; i < open_incident.n_files; i++)
+        assert_true(file_exists(f, open_incident.files[i]));
+    assert_int_equal(get(f, &a, old_demarche.reference).anonymised_at, 0);
+
+    /* Again: nothing more, not one event more. */
+    int64_t events = scalar(f, "SELECT count(*) FROM request_events");
+    int64_t audits = scalar(f, "SELECT count(*) FROM audit_log");
+    rep = pass_at(f, at, 0);
+    assert_int_equal(rep.anonymised, 0);
+    assert_int_equal(scalar(f, "SELECT count(*) FROM request_events"), events);
+    assert_int_equal(scalar(f, "SELECT count(*) FROM audit_log"), audits);
+    /* Asked directly, a request already anonymised, or not due, is left as it is. */
+    const catalogue *cat = catalogue_acquire(f->core);
+    int64_t ids[] = {old_incident.id, open_incident.id, old_demarche.id};
+    size_t done = 9;
+    error err;
+    assert_int_equal(
+        request_anonymise(f->core, tenant(cat), ids, 3, at, 0, "system", "test", &done, &err), 0);
+    catalogue_release(f->core, cat);
+    assert_int_equal(done, 0);
+    assert_int_equal(scalar(f, "SELECT count(*) FROM request_events"), events);
+
+    /* The démarche, 37 months on: no position, no attribute at all. */
+    rep = pass_at(f, time_now() + 37 * MONTH, 0);
+    assert_int_equal(rep.anonymised, 1);
+    store_request d = get(f, &a, old_demarche.reference);
+    assert_true(d.anonymised_at > 0);
+    assert_int_equal(d.has_location, 0);
+    assert_string_equal(d.attributes, "{}");
+    arena_free(&a);
+}
+
+/* Many due requests: anonymised RETENTION_BATCH per job, each job with its audit entry,
+ * within the pass's cap; the next pass takes the rest. */
+static void test_bounded_batches(void **state)
+{
+    fixture *f = *state;
+    const catalogue *cat = catalogue_acquire(f->core);
+    const cat_tenant *t = tenant(cat);
+    enum { N = 2 * RETENTION_BATCH + 20 };
+    error err;
+    for (int i = 0; i < N; i++) {
+        request_input in = {.tenant = t,
+                            .procedure = catalogue_procedure(t, "trou"),
+                            .ch = CHANNEL_API,
+                            .description = "Descriptionzorg",
+                            .email = "zorg.usager@exemple.fr",
+                            .address = "1 rue Adressezorg",
+                            .initial_status = "resolved"};
+        request_created rc;
+        assert_int_equal(request_create(f->core, &in, &rc, NULL, NULL, &err), 0);
+    }
+    catalogue_release(f->core, cat);
+    int64_t at = time_now() + 25 * MONTH;
+    retention_report rep = pass_at(f, at, 2 * RETENTION_BATCH);
+    assert_int_equal(rep.anonymised, 2 * RETENTION_BATCH);
+    assert_int_equal(rep.left, 20);
+    size_t max_ids = 0;
+    assert_int_equal(audit_entries(f, "anonymise", &max_ids), 2);
+    assert_int_equal(max_ids, RETENTION_BATCH);
+    assert_int_equal(scalar(f, "SELECT count(*) FROM requests WHERE anonymised_at IS NOT NULL"),
+                     2 * RETENTION_BATCH);
+    rep = pass_at(f, at, 0);
+    assert_int_equal(rep.anonymised, 20);
+    assert_int_equal(rep.left, 0);
+    assert_int_equal(audit_entries(f, "anonymise", NULL), 3);
+    assert_int_equal(db_hits(f, "Descriptionzorg"), 0);
+    assert_int_equal(db_hits(f, "zorg.usager"), 0);
+}
+
+/* With the archives' visa required: a bordereau first, nothing erased until its visa. */
+static void test_bordereau(void **state)
+{
+    fixture *f = *state;
+    arena a;
+    arena_init(&a, 0);
+    error err;
+    assert_int_equal(retention_set_archives_visa(f->core, f->tenant_id, 1, "cli", "test", &err), 0);
+    filed r1, r2, r3;
+    file_full(f, "trou", 1, 0, &a, &r1);
+    file_full(f, "trou", 1, 0, &a, &r2);
+    file_full(f, "trou", 0, 0, &a, &r3); /* open: not on the bordereau */
+    int64_t at = time_now() + 25 * MONTH;
+
+    retention_opts dry = {.now = at, .dry_run = 1};
+    retention_report rep = {0};
+    assert_int_equal(retention_run(f->core, &dry, &rep, &err), 0);
+    assert_int_equal(rep.lists_created, 1);
+    assert_int_equal(rep.listed, 2);
+    assert_int_equal(scalar(f, "SELECT count(*) FROM disposal_lists"), 0);
+
+    rep = pass_at(f, at, 0);
+    assert_int_equal(rep.anonymised, 0);
+    assert_int_equal(rep.lists_created, 1);
+    assert_int_equal(rep.listed, 2);
+    assert_int_equal(rep.awaiting_visa, 2);
+    assert_int_equal(get(f, &a, r1.reference).anonymised_at, 0);
+    assert_int_equal(audit_entries(f, "disposal_create", NULL), 1);
+    /* While it waits, no other bordereau and no erasure. */
+    rep = pass_at(f, at, 0);
+    assert_int_equal(rep.lists_created, 0);
+    assert_int_equal(rep.anonymised, 0);
+    assert_int_equal(rep.awaiting_visa, 2);
+
+    store_disposal_list *lists = NULL;
+    size_t n = 0;
+    assert_int_equal(disposal_lists(f->core, f->tenant_id, 10, &a, &lists, &n, &err), 0);
+    assert_int_equal(n, 1);
+    assert_string_equal(lists[0].status, "pending");
+    assert_int_equal(lists[0].n_requests, 2);
+    store_disposal_item *items = NULL;
+    assert_int_equal(
+        disposal_items(f->core, f->tenant_id, lists[0].id, 0, 100, &a, &items, &n, &err), 0);
+    assert_int_equal(n, 2);
+    assert_string_equal(items[0].reference, r1.reference);
+    assert_string_equal(items[0].state, "due");
+    /* Another collectivité's visa, or a second one, is refused. */
+    assert_int_equal(
+        disposal_approve(f->core, f->tenant_id + 1, lists[0].id, f->agent_id, "test", &err), -1);
+    assert_int_equal(err.code, ERR_NOT_FOUND);
+    assert_int_equal(
+        disposal_approve(f->core, f->tenant_id, lists[0].id, f->agent_id, "web 192.0.2.1", &err),
+        0);
+    assert_int_equal(
+        disposal_approve(f->core, f->tenant_id, lists[0].id, f->agent_id, "web 192.0.2.1", &err),
+        -1);
+    assert_int_equal(err.code, ERR_CONFLICT);
+    assert_int_equal(audit_entries(f, "approve", NULL), 1);
+
+    /* r2 is reopened meanwhile: kept, not destroyed. */
+    const catalogue *cat = catalogue_acquire(f->core);
+    assert_int_equal(
+        request_reopen(f->core, tenant(cat), r2.reference, "Toujours là", NULL, NULL, &err), 0);
+    catalogue_release(f->core, cat);
+    rep = pass_at(f, at, 0);
+    assert_int_equal(rep.anonymised, 1);
+    assert_true(get(f, &a, r1.reference).anonymised_at > 0);
+    assert_int_equal(get(f, &a, r2.reference).anonymised_at, 0);
+    assert_int_equal(get(f, &a, r3.reference).anonymised_at, 0);
+    store_disposal_list l;
+    assert_int_equal(disposal_get(f->core, f->tenant_id, lists[0].id, &a, &l, &err), 0);
+    assert_string_equal(l.status, "done");
+    assert_int_equal(l.approved_by, f->agent_id);
+    assert_true(l.approved_at > 0 && l.done_at >= l.approved_at);
+    assert_int_equal(l.n_done, 1);
+    assert_int_equal(l.n_kept, 1);
+    arena_free(&a);
+}
+
+/* The visa no longer required while a bordereau waits: the pass anonymises what is due, and
+ * the bordereau, approved later, records those requests as destroyed, not kept. */
+static void test_bordereau_visa_dropped(void **state)
+{
+    fixture *f = *state;
+    arena a;
+    arena_init(&a, 0);
+    error err;
+    assert_int_equal(retention_set_archives_visa(f->core, f->tenant_id, 1, "cli", "test", &err), 0);
+    filed r;
+    file_full(f, "trou", 1, 0, &a, &r);
+    int64_t at = time_now() + 25 * MONTH;
+    retention_report rep = pass_at(f, at, 0);
+    assert_int_equal(rep.lists_created, 1);
+    assert_int_equal(retention_set_archives_visa(f->core, f->tenant_id, 0, "cli", "test", &err), 0);
+    rep = pass_at(f, at, 0);
+    assert_int_equal(rep.anonymised, 1);
+    assert_true(get(f, &a, r.reference).anonymised_at > 0);
+    assert_int_equal(retention_set_archives_visa(f->core, f->tenant_id, 1, "cli", "test", &err), 0);
+    int64_t list = scalar(f, "SELECT max(id) FROM disposal_lists");
+    assert_int_equal(disposal_approve(f->core, f->tenant_id, list, f->agent_id, "test", &err), 0);
+    rep = pass_at(f, at, 0);
+    assert_int_equal(rep.anonymised, 0);
+    store_disposal_list l;
+    assert_int_equal(disposal_get(f->core, f->tenant_id, list, &a, &l, &err), 0);
+    assert_string_equal(l.status, "done");
+    assert_int_equal(l.n_done, 1);
+    assert_int_equal(l.n_kept, 0);
+    arena_free(&a);
+}
+
+static int64_t verified_account(fixture *f, const char *email)
+{
+    store_tenant t = {.id = f->tenant_id, .slug = "ville-test", .name = "Ville Test"};
+    error err;
+    assert_int_equal(account_signup(f->core, &t, email, PASSWORD, "Jeanne Zorg", LANG_FR,
+                                    "https://x.test", &err),
+                     0);
+    arena a;
+    arena_init(&a, 0);
+    store_outbox *rows = NULL;
+    size_t n = 0;
+    assert_int_equal(f->store->ops->outbox_list(f->store, f->tenant_id, 0, &a, &rows, &n, &err), 0);
+    const char *token = NULL;
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(rows[i].template, "account_verify") == 0 && rows[i].params)
+            token = strstr(rows[i].params, "jeton=");
+    assert_non_null(token);
+    char tok[128];
+    snprintf(tok, sizeof tok, "%.*s", (int)strcspn(token + 6, "\""), token + 6);
+    int64_t id = 0;
+    assert_int_equal(account_verify(f->core, f->tenant_id, tok, &id, &err), 0);
+    arena_free(&a);
+    return id;
+}
+
+static void test_account_delete(void **state)
+{
+    fixture *f = *state;
+    arena a;
+    arena_init(&a, 0);
+    error err;
+    int64_t id = verified_account(f, "zorg.usager@exemple.fr");
+    /* Filed while logged in (citizen_id), and without an account but from its address. */
+    filed closed_mine, open_mine, closed_by_address;
+    file_full(f, "trou", 1, id, &a, &closed_mine);
+    file_full(f, "trou", 0, id, &a, &open_mine);
+    file_full(f, "ccas", 1, 0, &a, &closed_by_address);
+
+    const catalogue *cat = catalogue_acquire(f->core);
+    const cat_tenant *t = tenant(cat);
+    account_deletion out;
+    /* A wrong password changes nothing. */
+    assert_int_equal(account_delete(f->core, t, id, "pas le bon mot de passe", "citizen",
+                                    "web 192.0.2.1", &out, &err),
+                     -1);
+    assert_int_equal(err.code, ERR_UNAUTHORIZED);
+    assert_int_equal(count_where(f, "accounts", "id = ?", id), 1);
+    assert_int_equal(
+        account_delete(f->core, t, id, PASSWORD, "citizen", "web 192.0.2.1", &out, &err), 0);
+    assert_int_equal(out.n_requests, 3);
+    assert_int_equal(out.n_anonymised, 2);
+    /* Deleted twice: not found. */
+    assert_int_equal(account_delete(f->core, t, id, NULL, "agent:1", "test", NULL, &err), -1);
+    assert_int_equal(err.code, ERR_NOT_FOUND);
+
+    assert_int_equal(count_where(f, "accounts", "id = ?", id), 0);
+    assert_int_equal(count_where(f, "sessions", "account_id = ?", id), 0);
+    assert_int_equal(count_where(f, "account_tokens", "account_id = ?", id), 0);
+    assert_int_equal(count_where(f, "requests", "citizen_id = ?", id), 0);
+    assert_int_equal(scalar(f, "SELECT count(*) FROM outbox WHERE request_id IS NULL AND "
+                               "recipient = 'zorg.usager@exemple.fr'"),
+                     0);
+    /* Closed ones erased now, whatever their retention; the open one keeps what the mairie
+     * needs to answer, detached, with an internal event saying why. */
+    assert_true(get(f, &a, closed_mine.reference).anonymised_at > 0);
+    assert_true(get(f, &a, closed_by_address.reference).anonymised_at > 0);
+    store_request o = get(f, &a, open_mine.reference);
+    assert_int_equal(o.anonymised_at, 0);
+    assert_true(o.erase_requested_at > 0);
+    assert_int_equal(o.citizen_id, 0);
+    assert_string_equal(o.email, "zorg.usager@exemple.fr");
+    assert_int_equal(
+        count_where(f, "request_events", "kind = 'account_deleted' AND request_id = ?", o.id), 1);
+    assert_int_equal(audit_entries(f, "delete", NULL), 1);
+
+    /* Closed later: the next pass erases it, long before its retention. */
+    request_change ch = {.status = "resolved", .priority = -1, .actor = "agent:1"};
+    assert_int_equal(request_update(f->core, t, open_mine.reference, &ch, NULL, NULL, &err), 0);
+    catalogue_release(f->core, cat);
+    retention_report rep = pass_at(f, 0, 0);
+    assert_int_equal(rep.anonymised, 1);
+    assert_int_equal(rep.on_request, 1);
+    assert_true(get(f, &a, open_mine.reference).anonymised_at > 0);
+    for (size_t i = 0; i < N_MARKERS; i++)
+        if (db_hits(f, MARKERS[i]) != 0)
+            fail_msg("marker %s is still in the database after the account's deletion", MARKERS[i]);
+    /* The deleted account was the newest: its id is not given again (the audit log names
+     * accounts by id). */
+    assert_true(verified_account(f, "suivant@exemple.fr") > id);
+    arena_free(&a);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_cutoff),
+        cmocka_unit_test_setup_teardown(test_anonymise_erases_everything_personal, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_idempotent_and_selective, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bounded_batches, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bordereau, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bordereau_visa_dropped, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_account_delete, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
