@@ -296,9 +296,8 @@ static void printable(const char *s, size_t n, char *out, size_t size)
     out[o] = '\0';
 }
 
-/* The verdict in clamd's reply to INSTREAM. */
-static int parse_reply(const char *reply, antivirus_verdict *verdict, char *signature,
-                       size_t sig_size, error *err)
+int antivirus_parse_reply(const char *reply, antivirus_verdict *verdict, char *signature,
+                          size_t sig_size, error *err)
 {
     static const char prefix[] = "stream: ", found[] = " FOUND", failed[] = " ERROR";
     size_t len = strlen(reply);
@@ -358,7 +357,7 @@ int antivirus_scan(const void *data, size_t len, antivirus_verdict *verdict, cha
                   sent != 0 ? "closed the connection while receiving the file; " : "", why);
         goto cleanup;
     }
-    rc = parse_reply(reply, verdict, signature, sig_size, err);
+    rc = antivirus_parse_reply(reply, verdict, signature, sig_size, err);
     if (rc == 0 && sent != 0) {
         /* A verdict about part of the file is no verdict. */
         *verdict = ANTIVIRUS_CLEAN;

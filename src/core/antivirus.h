@@ -45,6 +45,12 @@ typedef enum antivirus_verdict { ANTIVIRUS_CLEAN = 0, ANTIVIRUS_INFECTED = 1 } a
 int antivirus_scan(const void *data, size_t len, antivirus_verdict *verdict, char *signature,
                    size_t sig_size, error *err);
 
+/* The verdict in clamd's reply to INSTREAM (a NUL-terminated line, as antivirus_scan reads
+ * it, at most ANTIVIRUS_REPLY_MAX bytes): "stream: OK", "stream: NAME FOUND", or else -1 with
+ * ERR_UNAVAILABLE ("… ERROR", anything unexpected). Exposed for the fuzz target. */
+int antivirus_parse_reply(const char *reply, antivirus_verdict *verdict, char *signature,
+                          size_t sig_size, error *err);
+
 /* clamd's version line ("ClamAV 1.4.6/27…"), printable ASCII, into out: 0, or -1 with
  * ERR_UNAVAILABLE (as antivirus_scan). For the start-up log. */
 int antivirus_version(char *out, size_t size, error *err);
