@@ -131,6 +131,8 @@ typedef struct anon_job {
 
 static int add_files(anon_job *j, const store_attachment *at, size_t n, error *err)
 {
+    if (n == 0)
+        return 0; /* at may be NULL then */
     if (j->n_files + n > j->cap_files) {
         size_t cap = (j->cap_files ? j->cap_files * 2 : 16) + n;
         store_attachment *grown = arena_alloc(&j->a, cap * sizeof *grown);

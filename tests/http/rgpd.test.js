@@ -338,7 +338,7 @@ test('the register lists every procedure with its data categories and recipients
     assert.match(text, /Comptes des usagers du portail/);
     assert.match(text, /Journal des accès aux données personnelles/);
     assert.match(text, /365 jours/, 'the audit log retention is not shown');
-    assert.match(text, /Non définie/);
+    assert.match(text, /mois après la clôture de la demande, puis anonymisation irréversible/);
     assert.match(text, /Logiciel « test-api »/, 'the API key with scope api is not a recipient');
     assert.match(text, /Open311 \(public\)/);
 
@@ -367,8 +367,11 @@ test('the register lists every procedure with its data categories and recipients
         const codes = e.data.filter((d) => d.category === 'attribute').map((d) => d.label);
         assert.deepEqual(codes.sort(), [...p.labels].sort(), `data categories of ${p.code}`);
         for (const cat of ['identity', 'contact', 'description', 'attachments']) assert.ok(e.data.some((d) => d.category === cat), `${p.code} lacks ${cat}`);
-        assert.equal(e.retention_days, null);
-        assert.equal(e.retention_text, 'Non définie');
+        /* each procedure's retention, as the retention pass applies it */
+        const months = Number(srv.sql(`SELECT retention_months FROM procedures WHERE code = '${p.code}';`).trim());
+        assert.ok(months > 0, `no retention for ${p.code}`);
+        assert.equal(e.retention_months, months);
+        assert.equal(e.retention_text, `${months} mois après la clôture de la demande, puis anonymisation irréversible`);
         assert.ok(e.recipients.some((x) => x.kind === 'api_key' && x.name === 'test-api'));
     }
     const nid = reg.entries.find((x) => x.id === 'procedure:nid-de-poule');
