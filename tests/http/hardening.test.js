@@ -306,9 +306,11 @@ test('what guichet writes and says about itself', async (t) => {
         try {
             let out = '';
             locker.stdout.on('data', (c) => (out += c));
-            locker.stdin.write("PRAGMA busy_timeout=0;\nBEGIN EXCLUSIVE;\nSELECT 'locked';\n");
-            for (let i = 0; i < 250 && !out.includes('locked'); i++) await sleep(20);
-            assert.match(out, /locked/);
+            /* Wait for the lock (the server's writer may hold it a moment): «locked» alone on
+             * its line says it is taken, not an error message that contains the word. */
+            locker.stdin.write("PRAGMA busy_timeout=5000;\nBEGIN EXCLUSIVE;\nSELECT 'locked';\n");
+            for (let i = 0; i < 300 && !/^locked$/m.test(out); i++) await sleep(20);
+            assert.match(out, /^locked$/m, `sqlite3 could not take the lock: ${out}`);
             const r = await request(srv, 'PATCH', '/api/v1/requests/2026-000001', {
                 json: { priority: 'high' },
                 headers: { Authorization: `Bearer ${srv.keys.api}` },

@@ -243,7 +243,9 @@ async function startServer(opts = {}) {
         pid: () => (child ? child.pid : null),
         /* Runs an SQL statement with the sqlite3 CLI; returns its stdout. */
         sql(query) {
-            return execFileSync('sqlite3', ['-batch', db, query], { encoding: 'utf8' });
+            /* The server's writer may hold the database for a moment: wait for it rather than
+             * fail with «database is locked». */
+            return execFileSync('sqlite3', ['-batch', '-cmd', '.timeout 5000', db, query], { encoding: 'utf8' });
         },
         log: readLog,
         guichet: (args) => runGuichet(args, env),
