@@ -93,7 +93,7 @@ static const opt_spec serve_opts[] = {
     {"cache-mb", "GUICHET_CACHE_MB", OPT_UINT, "64", 0, 0, 65536,
      "memory for cached public GET answers, in MiB (0: no cache)"},
     {"log-level", "GUICHET_LOG_LEVEL", OPT_STRING, "info", 0, 0, 0, "debug, info, warn or error"},
-    {"conn-per-ip", "GUICHET_CONN_PER_IP", OPT_UINT, "32", 0, 0, 4096,
+    {"conn-per-ip", "GUICHET_CONN_PER_IP", OPT_UINT, "128", 0, 0, 4096,
      "open connections per client address (0: no cap; trusted proxies are exempt)"},
     {"header-timeout", "GUICHET_HEADER_TIMEOUT_S", OPT_UINT, "20", 0, 0, 3600,
      "seconds a connection may take to send a request's headers (0: no limit)"},

@@ -114,7 +114,7 @@ typedef struct http_config {
     const char *upload_tmp_dir; /* where file parts are streamed (unlinked files); NULL:
                                    /tmp */
     unsigned conn_per_address;  /* open connections per client address; 0: no cap;
-                                   default 32 */
+                                   default 128 */
     int header_timeout_ms;  /* request headers must arrive within this of the connection's
                                start or previous answer; also a body's grace period;
                                default 20 s; 0: none */

@@ -154,7 +154,7 @@ void http_config_defaults(http_config *cfg)
     cfg->burst_key = 100;
     cfg->max_upload = 25u * 1024 * 1024;
     cfg->max_files = 5;
-    cfg->conn_per_address = 32;
+    cfg->conn_per_address = 128;
     cfg->header_timeout_ms = 20000;
     cfg->min_body_rate = 1024;
     cfg->cache_bytes = 64u * 1024 * 1024;
