@@ -1,8 +1,8 @@
 'use strict';
 /*
  * harness — starts a real `guichet serve` on a fresh database and a free loopback port for
- * the HTTP, crash and fault tests, and validates responses against the Open311 community's
- * JSON Schemas. Every test file builds on it:
+ * the HTTP, crash and fault tests, and validates responses against JSON Schemas of Open311
+ * GeoReport v2 written from the specification (open311_schemas.js). Every test file builds on it:
  *
  *   const { startServer, validate, freePort, validPostBody, request } = require('./harness');
  *   const srv = await startServer({ env: { GUICHET_MAX_BODY: '1000' }, demo: true, requests: 50 });
@@ -24,8 +24,6 @@ const { spawn, spawnSync, execFileSync } = require('node:child_process');
 
 const REPO = path.resolve(__dirname, '..', '..');
 const BIN = path.resolve(REPO, process.env.GUICHET_BIN || 'build/guichet');
-const SCHEMA_DIR = path.resolve(
-    process.env.GUICHET_OPEN311_SCHEMAS || path.join(REPO, '..', 'shared', 'open311', 'schemas'));
 const SCOPES = ['open311', 'api', 'gateway'];
 const READY_TIMEOUT_MS = 10000;
 const STOP_TIMEOUT_MS = 15000;
@@ -272,10 +270,8 @@ function getAjv() {
     const addFormats = require('ajv-formats');
     ajv = new Ajv({ strict: false, allErrors: true });
     addFormats(ajv);
-    for (const name of SCHEMAS) {
-        const file = path.join(SCHEMA_DIR, `${name}.json`);
-        ajv.addSchema(JSON.parse(fs.readFileSync(file, 'utf8')));
-    }
+    const schemas = require('./open311_schemas');
+    for (const name of SCHEMAS) ajv.addSchema(schemas[name]);
     return ajv;
 }
 
