@@ -621,17 +621,23 @@ static int apply_delete(store *s, void *arg, error *err)
                            da->source, err);
 }
 
+void account_support_secret(int64_t id, char *out, size_t size)
+{
+    snprintf(out, size, "support:account:%lld", (long long)id);
+}
+
 /* The account's closed requests, detached and marked by the deletion: erased now, by the
  * system (the erasure is the deletion's consequence; the deletion itself is audited under
  * its actor). It takes every closed request marked so, which may include another deleted
  * account's that closed since the last pass: they are due as well. What is still open waits
- * for its closure and the next retention pass. */
-static int erase_closed(core *c, const cat_tenant *t, const char *source, int64_t *n_done,
-                        error *err)
+ * for its closure and the next retention pass. At most `max` requests (the deleted account's
+ * count, rounded up to a batch): the citizen's answer never waits for a backlog of others'. */
+static int erase_closed(core *c, const cat_tenant *t, const char *source, int64_t max,
+                        int64_t *n_done, error *err)
 {
     store *s = c->store;
     *n_done = 0;
-    for (;;) {
+    while (*n_done < max) {
         arena a;
         arena_init(&a, 0);
         int64_t *ids = NULL;
@@ -647,6 +653,7 @@ static int erase_closed(core *c, const cat_tenant *t, const char *source, int64_
         if (n < RETENTION_BATCH || done == 0)
             return 0;
     }
+    return 0;
 }
 
 int account_delete(core *c, const cat_tenant *t, int64_t id, const char *password,
@@ -674,9 +681,8 @@ int account_delete(core *c, const cat_tenant *t, int64_t id, const char *passwor
         error_set(err, ERR_NOT_FOUND, NULL, "no such account");
         goto cleanup;
     }
-    /* Its «moi aussi» key, as the portal computes it (tracking_public.c). */
     char secret[64], key[65];
-    snprintf(secret, sizeof secret, "support:account:%lld", (long long)id);
+    account_support_secret(id, secret, sizeof secret);
     core_hash_secret(c, secret, key);
     delete_arg da = {.tenant_id = t->rec.id,
                      .id = id,
@@ -691,7 +697,7 @@ int account_delete(core *c, const cat_tenant *t, int64_t id, const char *passwor
         out->n_requests = da.n_requests;
     /* The account is gone whatever follows: a failure here leaves the closed requests
      * marked, and the next retention pass erases them. */
-    if (da.n_requests > 0 && erase_closed(c, t, source, &erased, err) != 0)
+    if (da.n_requests > 0 && erase_closed(c, t, source, da.n_requests, &erased, err) != 0)
         log_warn("account: deleted account %lld's closed requests wait for the next retention "
                  "pass: %s",
                  (long long)id, err ? err->detail : "");

@@ -84,6 +84,9 @@ typedef struct account_deletion {
  * (request_anonymise). The open ones keep their contact details, so that the mairie can
  * still answer, and are anonymised by the first retention pass after they are closed.
  * *out may be NULL. ERR_NOT_FOUND when no such account. */
+/* The secret whose keyed hash marks the «moi aussi» supports of account `id` (the portal
+ * counts them with it; deleting the account removes them with it), in out. */
+void account_support_secret(int64_t id, char *out, size_t size);
 int account_delete(core *c, const cat_tenant *t, int64_t id, const char *password,
                    const char *actor, const char *source, account_deletion *out, error *err);
 

@@ -24,13 +24,17 @@
 /* Bordereaux examined per pass for an approved one still to process. */
 #define DISPOSAL_SCAN 20
 
-int64_t retention_cutoff(const store_procedure *p, int64_t now)
+int retention_months_of(const store_procedure *p)
 {
     int months = p && p->retention_months >= RETENTION_MONTHS_MIN ? p->retention_months
                  : p && p->kind == PROCEDURE_DEMARCHE             ? RETENTION_MONTHS_DEMARCHE
                                                                   : RETENTION_MONTHS_INCIDENT;
-    if (months > RETENTION_MONTHS_MAX)
-        months = RETENTION_MONTHS_MAX;
+    return months > RETENTION_MONTHS_MAX ? RETENTION_MONTHS_MAX : months;
+}
+
+int64_t retention_cutoff(const store_procedure *p, int64_t now)
+{
+    int months = retention_months_of(p);
     time_t t = (time_t)now;
     struct tm tm;
     if (!gmtime_r(&t, &tm))
@@ -467,6 +471,7 @@ static int run_tenant(pass *p, error *err)
     int days = 0;
     int64_t purged = 0;
     if (audit_retention_days(p->c, &days, err) != 0 ||
+        /* The real clock: opts->now ages requests (tests, a catch-up), not the audit log. */
         audit_purge(p->c, p->t->rec.id, time_now() - (int64_t)days * 86400, &purged, err) != 0)
         return -1;
     p->rep->audit_purged += purged;
@@ -496,7 +501,8 @@ int retention_run(core *c, const retention_opts *opts, retention_report *rep, er
 {
     const catalogue *cat = catalogue_acquire(c);
     int rc = 0;
-    for (size_t i = 0; rc == 0 && i < cat->n_tenants; i++) {
+    /* One collectivité's failure (said in the log and returned) does not hold the others'. */
+    for (size_t i = 0; i < cat->n_tenants; i++) {
         const cat_tenant *t = &cat->tenants[i];
         if (opts->tenant_id && t->rec.id != opts->tenant_id)
             continue;
@@ -509,9 +515,10 @@ int retention_run(core *c, const retention_opts *opts, retention_report *rep, er
                   .source = opts->source ? opts->source : "system"};
         if (stopped(&p))
             break;
-        rc = run_tenant(&p, err);
-        if (rc != 0)
+        if (run_tenant(&p, err) != 0) {
+            rc = -1;
             log_error("retention: %s: the pass failed: %s", t->rec.slug, err ? err->detail : "");
+        }
     }
     catalogue_release(c, cat);
     return rc;

@@ -40,8 +40,12 @@
 #define DISPOSAL_LIST_MAX 10000
 #define RETENTION_COORD_DECIMALS 3
 
+/* The months a closed request of procedure p is kept: its retention_months, or the default
+ * of its kind when it has none, never more than RETENTION_MONTHS_MAX. What the pass applies,
+ * and so what the register, the legal notice and the back office must show. */
+int retention_months_of(const store_procedure *p);
 /* The instant before which a request of procedure p must have been closed to be past its
- * retention at `now`: now minus p's retention_months calendar months (UTC). */
+ * retention at `now`: now minus retention_months_of(p) calendar months (UTC). */
 int64_t retention_cutoff(const store_procedure *p, int64_t now);
 
 /* Erases the personal data of the requests ids[n] of collectivité t, RETENTION_BATCH per

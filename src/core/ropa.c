@@ -12,6 +12,7 @@
 #include "core/attrs.h"
 #include "core/audit.h"
 #include "core/core_internal.h"
+#include "core/retention.h"
 #include "util/timeutil.h"
 
 /* What guichet does for every processing activity, whatever the configuration; each code
@@ -21,12 +22,6 @@ static const char *const security_codes[] = {
     "transport",      "minimisation", "hosting",        NULL,
 };
 
-/* The retention of a procedure's requests: months after their closure, then anonymisation
- * (core/retention); 0 when none is defined. */
-static int64_t procedure_retention_months(const store_procedure *p)
-{
-    return p->retention_months > 0 ? p->retention_months : 0;
-}
 
 static json_t *codes(const char *const *list)
 {
@@ -135,8 +130,8 @@ static json_t *procedure_entry(const cat_tenant *t, const cat_procedure *cp,
         json_array_append_new(
             rec, recipient(p->auto_public ? "public_list_auto" : "public_list", NULL, NULL));
 
-    int64_t months = procedure_retention_months(p);
-    json_object_set_new(e, "retention_months", months > 0 ? json_integer(months) : json_null());
+    /* What the retention pass applies: months after closure, then anonymisation. */
+    json_object_set_new(e, "retention_months", json_integer(retention_months_of(p)));
     return e;
 }
 

@@ -23,6 +23,7 @@
 #include "core/apikey.h"
 #include "core/catalogue.h"
 #include "core/core.h"
+#include "core/retention.h"
 #include "core/ropa.h"
 #include "store/store.h"
 
@@ -182,9 +183,14 @@ static void test_model(void **state)
     pick(rec, "kind", "public_list", "kind", got, sizeof got);
     assert_string_equal(got, "public_list");
     assert_true(json_is_null(json_object_get(nid, "retention_days")));
+    /* The retention the pass applies: the default of each kind when none was set. */
+    assert_int_equal(json_integer_value(json_object_get(nid, "retention_months")),
+                     RETENTION_MONTHS_INCIDENT);
 
     json_t *question = entry(m, "procedure:question");
     assert_true(json_is_false(json_object_get(question, "active")));
+    assert_int_equal(json_integer_value(json_object_get(question, "retention_months")),
+                     RETENTION_MONTHS_DEMARCHE);
     pick(json_object_get(question, "data"), "category", "location", "category", got, sizeof got);
     assert_string_equal(got, ""); /* a démarche has no location step */
     rec = json_object_get(question, "recipients");

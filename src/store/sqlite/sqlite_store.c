@@ -255,7 +255,7 @@ const char *const store_sqlite_stmt_sql[SQ_STMT_COUNT] = {
                          "ORDER BY closed_at, id LIMIT ?4",
     [SQ_RETENTION_COUNT] = "SELECT count(*) FROM requests WHERE tenant_id = ?1 AND "
                            "procedure_id = ?2 AND closed_at IS NOT NULL AND anonymised_at IS "
-                           "NULL AND closed_at < ?3",
+                           "NULL AND closed_at < ?3 AND erase_requested_at IS NULL",
     [SQ_ERASE_DUE] = "SELECT id FROM requests WHERE tenant_id = ?1 AND erase_requested_at IS NOT "
                      "NULL AND anonymised_at IS NULL AND closed_at IS NOT NULL "
                      "ORDER BY closed_at, id LIMIT ?2",

@@ -102,7 +102,7 @@ static void retention_render(bo_page *p, int http_status)
         bo_set_str(o, "kind",
                    S(p, cp->rec.kind == PROCEDURE_DEMARCHE ? "admin.procedure.kind_demarche"
                                                            : "admin.procedure.kind_incident"));
-        json_object_set_new(o, "months", json_integer(cp->rec.retention_months));
+        json_object_set_new(o, "months", json_integer(retention_months_of(&cp->rec)));
         json_array_append_new(procs, o);
     }
     bo_page_set(p, "procedures", procs);

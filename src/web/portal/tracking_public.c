@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/account.h"
 #include "core/request.h"
 #include "core/status.h"
 #include "web/portal/tracking_internal.h"
@@ -332,9 +333,11 @@ void tracking_public_support(http_req *rq)
     store_account acc;
     const char *secrets[2];
     secrets[0] = arena_printf(rq->arena, "support:browser:%s", web_csrf_token(rq));
-    if (web_account(rq, &acc))
-        secrets[1] = arena_printf(rq->arena, "support:account:%" PRId64, acc.id);
-    else
+    char account_secret[64];
+    if (web_account(rq, &acc)) {
+        account_support_secret(acc.id, account_secret, sizeof account_secret);
+        secrets[1] = account_secret;
+    } else
         secrets[1] = arena_printf(rq->arena, "support:net:%s", client_network(rq));
     if (!secrets[0] || !secrets[1]) {
         error_set(&err, ERR_INTERNAL, NULL, "out of memory");
