@@ -299,6 +299,37 @@ int audit_record(core *c, int64_t tenant_id, const char *actor, const char *acti
     return core_waiter_wait(&w, err);
 }
 
+int audit_change_tx(store *s, int64_t tenant_id, const core_actor *who, const char *action,
+                    const char *object_kind, const int64_t *ids, size_t n, error *err)
+{
+    if (!actor_audited(who))
+        return 0;
+    arena a;
+    arena_init(&a, 0);
+    const char *label = actor_audit_label(who, &a);
+    int rc = label ? audit_append_tx(s, tenant_id, 0, label, action, object_kind, ids, n,
+                                     who->source, err)
+                   : error_set(err, ERR_INTERNAL, NULL, "out of memory");
+    arena_free(&a);
+    return rc;
+}
+
+void audit_record_access(core *c, int64_t tenant_id, const core_actor *who, const char *action,
+                  const char *object_kind, const int64_t *ids, size_t n)
+{
+    if (!actor_audited(who))
+        return;
+    arena a;
+    arena_init(&a, 0);
+    const char *label = actor_audit_label(who, &a);
+    error e;
+    if (!label || audit_record_async(c, tenant_id, label, action, object_kind, ids, n,
+                                     who->source, NULL, NULL, &e) != 0)
+        log_error("audit: could not record %s %s by %s: %s", action, object_kind,
+                  label ? label : "?", label ? e.detail : "out of memory");
+    arena_free(&a);
+}
+
 /* The anchor the last purge left: the first remaining entry's id and prev_hash. */
 static int read_anchor(store *s, int64_t tenant_id, int64_t *id, char prev[AUDIT_HASH_LEN],
                        error *err)

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/actor.h"
 #include "core/core.h"
 #include "store/store.h"
 #include "util/error.h"
@@ -45,6 +46,18 @@ int audit_record_async(core *c, int64_t tenant_id, const char *actor, const char
 int audit_append_tx(store *s, int64_t tenant_id, int64_t at, const char *actor, const char *action,
                     const char *object_kind, const int64_t *ids, size_t n, const char *source,
                     error *err);
+
+/* The audit policy applied by core, for every entrance alike (see actor_audited): inside a
+ * change's own write job, appends the entry when `who` is audited and does nothing
+ * otherwise, so that the change and its entry commit together or not at all. The entry's
+ * actor, agent id and source come from `who`. Same checks and errors as audit_append_tx. */
+int audit_change_tx(store *s, int64_t tenant_id, const core_actor *who, const char *action,
+                    const char *object_kind, const int64_t *ids, size_t n, error *err);
+/* A read of personal data by `who` (view, list, search, export): recorded in the background
+ * when `who` is audited (a failure is logged loudly); nothing otherwise. Reads do not wait
+ * for their entry: the page is already on its way. */
+void audit_record_access(core *c, int64_t tenant_id, const core_actor *who, const char *action,
+                         const char *object_kind, const int64_t *ids, size_t n);
 
 /* Computes the hash of an entry from its fields and prev_hash (hex, 64 chars). */
 void audit_entry_hash(const store_audit *e, char out[AUDIT_HASH_LEN]);
