@@ -26,7 +26,7 @@ ASSET_FILES := $(shell find templates static -type f ! -name '.*' ! -name '*~' 2
 LEAFLET_DIST := vendor/node_modules/leaflet/dist
 LIB_OBJ += $(BUILD)/obj/gen/assets.o
 
-.PHONY: all deps run test unit fault fuzz-replay bench soak fuzz clean format check-banned \
+.PHONY: all deps run test unit fault fuzz-replay bench bench-compare soak fuzz clean format check-banned \
         print-pkgs FORCE
 all: $(BUILD)/guichet
 
@@ -106,6 +106,12 @@ bench:
 	@scripts/install-deps bench
 	@$(MAKE) --no-print-directory all
 	@bench/run
+
+# make bench-compare BASELINE=old/guichet: the same benchmark, previous binary against this one.
+bench-compare:
+	@scripts/install-deps bench
+	@$(MAKE) --no-print-directory all
+	@bench/compare "$(BASELINE)"
 
 # make soak: 10 minutes of mixed traffic; fails on any error or memory growth (bench/README.md).
 soak:
