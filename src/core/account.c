@@ -1,7 +1,7 @@
 /*
- * account — citizens' accounts: e-mail and password checks, Argon2id hashing, single-use
- * tokens (stored as keyed hashes) and the e-mails they travel in, queued in the outbox in
- * the same write job as the change. Every path spends the same kind of work whether or not
+ * account — citizens' accounts: e-mail and password checks (the hashing is core/password's),
+ * single-use tokens (stored as keyed hashes) and the e-mails they travel in, queued in the
+ * outbox in the same write job as the change. Every path spends the same kind of work whether or not
  * an address has an account, so neither answers nor timings reveal who is registered.
  */
 #include "core/account.h"

@@ -1,8 +1,8 @@
 /*
- * agent — back-office accounts. Passwords are Argon2id (libsodium); an unknown e-mail costs
- * the same verification time as a known one. The TOTP secret is sealed with
- * crypto_secretbox under a key derived per agent from the instance secret, so a copy of the
- * database alone gives no second factor, and a sealed secret moved to another row does not
+ * agent — back-office accounts. Passwords are Argon2id (core/password, shared with citizens'
+ * accounts); an unknown e-mail costs the same verification time as a known one. The TOTP secret is
+ * sealed with crypto_secretbox under a key derived per agent from the instance secret, so a copy of
+ * the database alone gives no second factor, and a sealed secret moved to another row does not
  * open. Replay protection keeps the last accepted step per agent in memory, with the agent's
  * last login as a floor that survives restarts.
  */
@@ -604,8 +604,8 @@ int agent_totp_begin(core *c, int64_t tenant_id, int64_t agent_id,
     return core_op_submit(c, j, cb, ctx, err);
 }
 
-int agent_totp_enrol_check(core *c, int64_t tenant_id, int64_t agent_id, const char *code,
-                           arena *a, const char **sealed, error *err)
+int agent_totp_enrol_check(core *c, int64_t tenant_id, int64_t agent_id, const char *code, arena *a,
+                           const char **sealed, error *err)
 {
     store_agent ag;
     *sealed = NULL;

@@ -123,8 +123,7 @@ static int apply_failed(store *s, core_op *op, error *err)
     /* Written whoever fails: a wrong address is named "system", which the audit policy
      * alone would not record, yet guessing at the back office is what this entry is for. */
     return audit_append_tx(s, j->tenant_id, 0, j->actor, "login_failed", "agent",
-                           j->agent_id ? &j->agent_id : NULL, j->agent_id ? 1 : 0, j->source,
-                           err);
+                           j->agent_id ? &j->agent_id : NULL, j->agent_id ? 1 : 0, j->source, err);
 }
 
 int agent_login_failed(core *c, int64_t tenant_id, const core_actor *who, const char *email,
@@ -139,8 +138,8 @@ int agent_login_failed(core *c, int64_t tenant_id, const core_actor *who, const 
         int found = 0;
         error ignored;
         if (account_email_fold(email, addr) == 0 &&
-            c->store->ops->agent_find_email(c->store, tenant_id, addr, &a, &ag, &found,
-                                            &ignored) == 0 &&
+            c->store->ops->agent_find_email(c->store, tenant_id, addr, &a, &ag, &found, &ignored) ==
+                0 &&
             found)
             agent_id = ag.id;
         arena_free(&a);

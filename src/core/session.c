@@ -1,8 +1,9 @@
 /*
- * session — logged-in sessions of the portal. The cookie holds 32 random bytes; the store
- * holds only their keyed hash, so a copy of the database opens no session. A session ends
- * after SESSION_IDLE_SECONDS without use or SESSION_MAX_SECONDS after login, whichever
- * comes first.
+ * session — logged-in sessions, the portal's and (through agent_session) the back office's.
+ * The cookie holds 32 random bytes; the store holds only their keyed hash, so a copy of the
+ * database opens no session. A citizen's session ends after SESSION_IDLE_SECONDS without use
+ * or SESSION_MAX_SECONDS after login, whichever comes first. Every session, a citizen's or
+ * an agent's, is written by session_open_tx.
  */
 #include "core/session.h"
 
@@ -65,7 +66,7 @@ static int apply_open(store *s, core_op *op, error *err)
 }
 
 int session_open_account(core *c, int64_t tenant_id, int64_t account_id, session_opening *o,
-                 core_done_fn cb, void *ctx, error *err)
+                         core_done_fn cb, void *ctx, error *err)
 {
     open_op *j = core_op_new(sizeof *j, apply_open);
     if (!j)

@@ -45,7 +45,7 @@ int session_open_tx(store *s, int64_t tenant_id, const session_opening *o, int64
 /* Opens a session for account_id (a password checked by account_login): one write job.
  * With cb, returns at once and cb follows the commit; with cb NULL, waits. */
 int session_open_account(core *c, int64_t tenant_id, int64_t account_id, session_opening *o,
-                 core_done_fn cb, void *ctx, error *err);
+                         core_done_fn cb, void *ctx, error *err);
 /* The same, waiting, with no previous session: writes the cookie value into token_out. */
 int session_create(core *c, int64_t tenant_id, int64_t account_id,
                    char token_out[SESSION_TOKEN_LEN], error *err);

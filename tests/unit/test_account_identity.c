@@ -32,7 +32,8 @@
 /* Made by crypto_pwhash_str with libsodium's interactive limits, as every earlier version
  * stored them, for the password below. */
 #define STORED_HASH                                                                                \
-    "$argon2id$v=19$m=65536,t=2,p=1$qLhTC/X2pxQUfK0s8lUvRg$m0SHmn/fFGCrnKdRAE2SmlX/bP+JSRF+1jSSLggdWis"
+    "$argon2id$v=19$m=65536,t=2,p=1$qLhTC/X2pxQUfK0s8lUvRg$m0SHmn/fFGCrnKdRAE2SmlX/"               \
+    "bP+JSRF+1jSSLggdWis"
 #define STORED_PASSWORD "une phrase de passe de 2025"
 
 typedef struct fixture {
@@ -184,8 +185,8 @@ static void test_link_and_session_commit_together(void **state)
     session_opening o;
     session_opening_prepare(f->core, NULL, &o);
     int64_t got = 0, who = 0;
-    assert_int_equal(account_consume_login(f->core, f->tenant.id, token, &o, &got, NULL, NULL, &err),
-                     0);
+    assert_int_equal(
+        account_consume_login(f->core, f->tenant.id, token, &o, &got, NULL, NULL, &err), 0);
     assert_int_equal(got, id);
     assert_true(session_of(f, o.token, &who));
     assert_int_equal(who, id);

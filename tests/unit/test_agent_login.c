@@ -165,9 +165,8 @@ static void test_login_refused_writes_nothing(void **state)
     entries(f, &n);
     assert_int_equal(n, 0);
     /* Only agents log in. */
-    assert_int_equal(agent_login_open(f->core, f->tenant, &actor_system, NULL, &o, NULL, NULL,
-                                      &err),
-                     -1);
+    assert_int_equal(
+        agent_login_open(f->core, f->tenant, &actor_system, NULL, &o, NULL, NULL, &err), -1);
     session_opening_wipe(&o);
 }
 

@@ -180,8 +180,8 @@ static void finish_login(http_req *rq, auth_state *st, const char *enrol_secret)
     core_actor who = who_of(rq, &st->agent);
     error e;
     http_wait *w = http_wait_begin(rq, login_opened);
-    int rc = agent_login_open(rq->core, tenant_id(rq), &who, enrol_secret, st->open,
-                              http_wait_done, w, &e);
+    int rc = agent_login_open(rq->core, tenant_id(rq), &who, enrol_secret, st->open, http_wait_done,
+                              w, &e);
     http_wait_started(w, rc, &e);
 }
 
@@ -516,8 +516,8 @@ static void begin_enrolment(http_req *rq, auth_state *st)
     }
     error e;
     http_wait *w = http_wait_begin(rq, totp_begun);
-    int rc = agent_totp_begin(rq->core, tenant_id(rq), st->agent.id, st->secret, http_wait_done,
-                              w, &e);
+    int rc =
+        agent_totp_begin(rq->core, tenant_id(rq), st->agent.id, st->secret, http_wait_done, w, &e);
     http_wait_started(w, rc, &e);
 }
 

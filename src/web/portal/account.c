@@ -263,7 +263,6 @@ static const link_kind reset_kind = {"reset", "account/forgot", "account.forgot.
 static const link_kind login_kind = {"login", "account/link_request", "account.link_request.title",
                                      "link_sent", "mail-link"};
 
-
 /* What a handler keeps while its write commits (rq->user, in rq's arena). */
 typedef struct acct_state {
     page p;                /* the page the continuation renders */
@@ -488,8 +487,8 @@ static void login_post(http_req *rq)
         return;
     st->back = back;
     http_wait *w = http_wait_begin(rq, login_done);
-    int rc = session_open_account(rq->core, p.tenant->rec.id, acc.id, st->open, http_wait_done, w,
-                                  &e);
+    int rc =
+        session_open_account(rq->core, p.tenant->rec.id, acc.id, st->open, http_wait_done, w, &e);
     http_wait_started(w, rc, &e);
 }
 
