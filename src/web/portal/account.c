@@ -673,28 +673,31 @@ static void consume_done(http_req *rq)
     web_login_done(rq, st->open, rc == 0);
     if (rc != 0) {
         if (e.code != ERR_NOT_FOUND) {
-            page_fail(&st->p, &e);
+            web_write_error(rq, &e);
             return;
         }
+        if (page_start(&st->p, rq) != 0)
+            return;
         message_page(&st->p, 400, "link_invalid", "info", invalid_link_actions);
         return;
     }
-    page_discard(&st->p);
     web_redirect(rq, DEFAULT_AFTER_LOGIN);
 }
 
 static void link_consume_get(http_req *rq)
 {
-    page p;
-    if (page_start(&p, rq) != 0)
+    /* The page is made only when the link fails: a spent link goes straight on. */
+    const cat_tenant *t = web_tenant(rq);
+    if (!t)
         return;
+    page p = {.rq = rq, .tenant = t};
     acct_state *st = state_new(&p, 1);
     if (!st)
         return;
     error e;
     http_wait *w = http_wait_begin(rq, consume_done);
-    int rc = account_consume_login(rq->core, p.tenant->rec.id, form_get(&rq->query, "jeton"),
-                                   st->open, &st->account_id, http_wait_done, w, &e);
+    int rc = account_consume_login(rq->core, t->rec.id, form_get(&rq->query, "jeton"), st->open,
+                                   &st->account_id, http_wait_done, w, &e);
     http_wait_started(w, rc, &e);
 }
 
