@@ -1,18 +1,20 @@
 /*
- * account — citizens' accounts: e-mail and password checks, Argon2id hashing, single-use
- * tokens (stored as keyed hashes) and the e-mails they travel in, queued in the outbox in
- * the same write job as the change. Every path spends the same kind of work whether or not
+ * account — citizens' accounts: e-mail and password checks (the hashing is core/password's),
+ * single-use tokens (stored as keyed hashes) and the e-mails they travel in, queued in the
+ * outbox in the same write job as the change. Every path spends the same kind of work whether or not
  * an address has an account, so neither answers nor timings reveal who is registered.
  */
 #include "core/account.h"
 
-#include <pthread.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "core/audit.h"
 #include "core/core_internal.h"
+#include "core/core_op.h"
+#include "core/password.h"
+#include "core/session.h"
 #include "core/outbox.h"
 #include "core/retention.h"
 #include "util/log.h"
@@ -188,42 +190,6 @@ static int token_ok(const char *token)
     return 1;
 }
 
-/* ---- Argon2id ---- */
-
-static char dummy_hash[crypto_pwhash_STRBYTES];
-static pthread_once_t dummy_once = PTHREAD_ONCE_INIT;
-static int dummy_ok;
-
-/* A hash of a random password with the same parameters as real ones: verifying against it
- * costs what verifying a real account costs, and never succeeds. */
-static void dummy_init(void)
-{
-    char pw[48];
-    core_new_secret("", pw, sizeof pw);
-    dummy_ok = crypto_pwhash_str(dummy_hash, pw, strlen(pw), crypto_pwhash_OPSLIMIT_INTERACTIVE,
-                                 crypto_pwhash_MEMLIMIT_INTERACTIVE) == 0;
-    sodium_memzero(pw, sizeof pw);
-}
-
-static int password_hash(const char *pw, char out[crypto_pwhash_STRBYTES], error *err)
-{
-    if (crypto_pwhash_str(out, pw, strlen(pw), crypto_pwhash_OPSLIMIT_INTERACTIVE,
-                          crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
-        return error_set(err, ERR_UNAVAILABLE, NULL, "out of memory hashing a password");
-    return 0;
-}
-
-/* 1 when pw matches hash; with hash NULL, spends the same time and answers 0. */
-static int password_verify(const char *hash, const char *pw)
-{
-    pthread_once(&dummy_once, dummy_init);
-    const char *h = hash ? hash : (dummy_ok ? dummy_hash : NULL);
-    if (!h)
-        return 0;
-    int ok = crypto_pwhash_str_verify(h, pw, strlen(pw)) == 0;
-    return hash ? ok : 0;
-}
-
 /* ---- shared pieces of the write jobs ---- */
 
 static char *make_link(const char *base_url, const char *path, const char *token, char *out)
@@ -251,9 +217,9 @@ static const char *lang_code_of(lang l)
     return l == LANG_EN ? "en" : "fr";
 }
 
-/* Reads an account from inside a write job. The store has no transactional account read:
- * the read connection sees every committed change, which is all these jobs need (the
- * token that leads here was committed before its e-mail could be sent). */
+/* Reads an account from inside a write job: inside the writer's transaction the store reads
+ * through the writer's own connection, so the job sees the earlier jobs of its batch, and two
+ * changes to one account in one batch (two preference forms sent at once) never lose one. */
 static int job_account_get(store *s, int64_t tenant_id, int64_t id, arena *a, store_account *out,
                            error *err)
 {
@@ -267,16 +233,19 @@ static int job_account_get(store *s, int64_t tenant_id, int64_t id, arena *a, st
 
 /* ---- sign-up ---- */
 
-typedef struct signup_arg {
+typedef struct signup_op {
+    core_op op;
     int64_t tenant_id;
-    const char *email, *display_name, *hash, *lang_code;
-    const char *token_hash, *verify_link, *login_link;
+    const char *email, *display_name, *lang_code; /* in op.a */
+    char hash[PASSWORD_HASH_LEN];
+    char token_hash[65];
+    char verify_link[LINK_MAX], login_link[LINK_MAX];
     int64_t now;
-} signup_arg;
+} signup_op;
 
-static int apply_signup(store *s, void *arg, error *err)
+static int apply_signup(store *s, core_op *op, error *err)
 {
-    signup_arg *sa = arg;
+    signup_op *sa = (signup_op *)op;
     store_account acc = {.tenant_id = sa->tenant_id,
                          .email = sa->email,
                          .password_hash = sa->hash,
@@ -309,60 +278,80 @@ static int apply_signup(store *s, void *arg, error *err)
                       sa->verify_link, sa->lang_code, err);
 }
 
+/* The links hold tokens: nothing of them stays in freed memory. */
+static void finish_signup(core_op *op, int *rc, error *err)
+{
+    (void)rc;
+    (void)err;
+    signup_op *sa = (signup_op *)op;
+    sodium_memzero(sa->verify_link, sizeof sa->verify_link);
+    sodium_memzero(sa->hash, sizeof sa->hash);
+}
+
 int account_signup(core *c, const store_tenant *t, const char *email, const char *password,
-                   const char *display_name, lang l, const char *base_url, error *err)
+                   const char *display_name, lang l, const char *base_url, core_done_fn cb,
+                   void *ctx, error *err)
 {
     char addr[EMAIL_MAX + 1];
     if (email_normalise(email, addr, err) != 0 || password_check(password, err) != 0 ||
         name_check(display_name, "display_name", 1, err) != 0)
         return -1;
-    char hash[crypto_pwhash_STRBYTES];
-    char token[64], token_hash[65];
-    char verify_link[LINK_MAX], login_link[LINK_MAX];
-    if (password_hash(password, hash, err) != 0)
+    signup_op *sa = core_op_new(sizeof *sa, apply_signup);
+    if (!sa)
+        return error_set(err, ERR_UNAVAILABLE, NULL, "out of memory");
+    sa->op.finish = finish_signup;
+    /* Argon2id runs here, on the caller's thread, before the write is queued: the writer
+     * never spends its time hashing. */
+    if (password_hash(password, sa->hash, err) != 0) {
+        core_op_free(sa);
         return -1;
+    }
+    char token[64];
     core_new_secret("", token, sizeof token);
-    core_hash_secret(c, token, token_hash);
-    signup_arg sa = {.tenant_id = t->id,
-                     .email = addr,
-                     .display_name = display_name,
-                     .hash = hash,
-                     .lang_code = lang_code_of(l),
-                     .token_hash = token_hash,
-                     .verify_link =
-                         make_link(base_url, "/compte/verifier?jeton=", token, verify_link),
-                     .login_link = make_link(base_url, "/compte/connexion", NULL, login_link),
-                     .now = time_now()};
-    int rc = store_write_sync(c->store, apply_signup, &sa, err);
+    core_hash_secret(c, token, sa->token_hash);
+    sa->tenant_id = t->id;
+    sa->email = arena_strdup(&sa->op.a, addr);
+    sa->display_name = arena_strdup(&sa->op.a, display_name);
+    sa->lang_code = lang_code_of(l);
+    make_link(base_url, "/compte/verifier?jeton=", token, sa->verify_link);
+    make_link(base_url, "/compte/connexion", NULL, sa->login_link);
+    sa->now = time_now();
     sodium_memzero(token, sizeof token);
-    sodium_memzero(verify_link, sizeof verify_link);
-    return rc;
+    if (!sa->email || !sa->display_name) {
+        finish_signup(&sa->op, NULL, NULL);
+        core_op_free(sa);
+        return error_set(err, ERR_UNAVAILABLE, NULL, "out of memory");
+    }
+    return core_op_submit(c, sa, cb, ctx, err);
 }
 
 /* ---- token consumption: verify, reset, login link ---- */
 
-typedef struct consume_arg {
+typedef struct consume_op {
+    core_op op;
     int64_t tenant_id;
     const char *purpose;
-    const char *token_hash;
-    const char *new_hash; /* reset: the new password's hash */
+    char token_hash[65];
+    char new_hash[PASSWORD_HASH_LEN]; /* reset: the new password's hash; "" otherwise */
     int64_t now;
     int64_t account_id;
-    arena a;
-} consume_arg;
+    session_opening *open;   /* the caller's; NULL: no session */
+    int64_t *account_id_out; /* the caller's; may be NULL */
+} consume_op;
 
-static int apply_consume(store *s, void *arg, error *err)
+static int apply_consume(store *s, core_op *op, error *err)
 {
-    consume_arg *ca = arg;
+    consume_op *ca = (consume_op *)op;
+    const char *new_hash = ca->new_hash[0] ? ca->new_hash : NULL;
     store_token tok;
     int found = 0;
-    if (s->ops->tx_token_consume(s, ca->tenant_id, ca->purpose, ca->token_hash, ca->now, &ca->a,
+    if (s->ops->tx_token_consume(s, ca->tenant_id, ca->purpose, ca->token_hash, ca->now, &op->a,
                                  &tok, &found, err) != 0)
         return -1;
     if (!found)
         return error_set(err, ERR_NOT_FOUND, "token", "unknown, used or expired token");
     store_account acc;
-    if (job_account_get(s, ca->tenant_id, tok.account_id, &ca->a, &acc, err) != 0)
+    if (job_account_get(s, ca->tenant_id, tok.account_id, &op->a, &acc, err) != 0)
         return -1;
     /* Every token arrived by e-mail: using it proves the address. */
     int changed = 0;
@@ -370,62 +359,79 @@ static int apply_consume(store *s, void *arg, error *err)
         acc.email_verified_at = ca->now;
         changed = 1;
     }
-    if (ca->new_hash) {
-        acc.password_hash = ca->new_hash;
+    if (new_hash) {
+        acc.password_hash = new_hash;
         changed = 1;
     }
     if (changed && s->ops->tx_account_update(s, &acc, err) != 0)
         return -1;
-    if (ca->new_hash &&
-        s->ops->tx_session_delete_account(s, ca->tenant_id, tok.account_id, err) != 0)
+    if (new_hash && s->ops->tx_session_delete_account(s, ca->tenant_id, tok.account_id, err) != 0)
+        return -1;
+    /* The link logs its owner in: the session commits with the token it spends. */
+    if (ca->open && session_open_tx(s, ca->tenant_id, ca->open, tok.account_id, 0,
+                                    SESSION_MAX_SECONDS, err) != 0)
         return -1;
     ca->account_id = tok.account_id;
     return 0;
 }
 
+static void finish_consume(core_op *op, int *rc, error *err)
+{
+    (void)err;
+    consume_op *ca = (consume_op *)op;
+    if (*rc == 0 && ca->account_id_out)
+        *ca->account_id_out = ca->account_id;
+    sodium_memzero(ca->new_hash, sizeof ca->new_hash);
+}
+
 static int consume(core *c, int64_t tenant_id, const char *purpose, const char *token,
-                   const char *new_hash, int64_t *account_id_out, error *err)
+                   const char *new_hash, session_opening *open, int64_t *account_id_out,
+                   core_done_fn cb, void *ctx, error *err)
 {
     if (!token_ok(token))
         return error_set(err, ERR_NOT_FOUND, "token", "unknown, used or expired token");
-    char token_hash[65];
-    core_hash_secret(c, token, token_hash);
-    consume_arg ca = {.tenant_id = tenant_id,
-                      .purpose = purpose,
-                      .token_hash = token_hash,
-                      .new_hash = new_hash,
-                      .now = time_now()};
-    arena_init(&ca.a, 64 * 1024);
-    int rc = store_write_sync(c->store, apply_consume, &ca, err);
-    arena_free(&ca.a);
-    if (rc == 0 && account_id_out)
-        *account_id_out = ca.account_id;
-    return rc;
+    consume_op *ca = core_op_new(sizeof *ca, apply_consume);
+    if (!ca)
+        return error_set(err, ERR_UNAVAILABLE, NULL, "out of memory");
+    ca->op.finish = finish_consume;
+    ca->tenant_id = tenant_id;
+    ca->purpose = purpose; /* a literal */
+    core_hash_secret(c, token, ca->token_hash);
+    if (new_hash)
+        snprintf(ca->new_hash, sizeof ca->new_hash, "%s", new_hash);
+    ca->now = time_now();
+    ca->open = open;
+    ca->account_id_out = account_id_out;
+    return core_op_submit(c, ca, cb, ctx, err);
 }
 
-int account_verify(core *c, int64_t tenant_id, const char *token, int64_t *account_id_out,
-                   error *err)
+int account_verify(core *c, int64_t tenant_id, const char *token, session_opening *open,
+                   int64_t *account_id_out, core_done_fn cb, void *ctx, error *err)
 {
-    return consume(c, tenant_id, "verify", token, NULL, account_id_out, err);
+    return consume(c, tenant_id, "verify", token, NULL, open, account_id_out, cb, ctx, err);
 }
 
 int account_reset_password(core *c, int64_t tenant_id, const char *token, const char *password,
-                           int64_t *account_id_out, error *err)
+                           session_opening *open, int64_t *account_id_out, core_done_fn cb,
+                           void *ctx, error *err)
 {
     if (password_check(password, err) != 0)
         return -1;
     if (!token_ok(token))
         return error_set(err, ERR_NOT_FOUND, "token", "unknown, used or expired token");
-    char hash[crypto_pwhash_STRBYTES];
+    /* Argon2id on the caller's thread, before the write is queued. */
+    char hash[PASSWORD_HASH_LEN];
     if (password_hash(password, hash, err) != 0)
         return -1;
-    return consume(c, tenant_id, "reset", token, hash, account_id_out, err);
+    int rc = consume(c, tenant_id, "reset", token, hash, open, account_id_out, cb, ctx, err);
+    sodium_memzero(hash, sizeof hash);
+    return rc;
 }
 
-int account_consume_login(core *c, int64_t tenant_id, const char *token, int64_t *account_id_out,
-                          error *err)
+int account_consume_login(core *c, int64_t tenant_id, const char *token, session_opening *open,
+                          int64_t *account_id_out, core_done_fn cb, void *ctx, error *err)
 {
-    return consume(c, tenant_id, "login", token, NULL, account_id_out, err);
+    return consume(c, tenant_id, "login", token, NULL, open, account_id_out, cb, ctx, err);
 }
 
 /* ---- login ---- */
@@ -434,6 +440,7 @@ int account_login(core *c, int64_t tenant_id, const char *email, const char *pas
                   store_account *out, error *err)
 {
     char addr[EMAIL_MAX + 1];
+    _Static_assert(ACCOUNT_PASSWORD_MAX == PASSWORD_MAX, "one bound on what is hashed");
     const char *pw = password ? password : "";
     if (strlen(pw) > ACCOUNT_PASSWORD_MAX)
         pw = "";
@@ -455,15 +462,17 @@ int account_login(core *c, int64_t tenant_id, const char *email, const char *pas
 
 /* ---- links sent on request: reset, login ---- */
 
-typedef struct link_arg {
+typedef struct link_op {
+    core_op op;
     int64_t tenant_id, account_id;
-    const char *purpose, *tmpl, *email, *lang_code, *token_hash, *link;
+    const char *purpose, *tmpl, *email, *lang_code; /* literals, or in op.a */
+    char token_hash[65], link[LINK_MAX];
     int64_t now, ttl;
-} link_arg;
+} link_op;
 
-static int apply_link(store *s, void *arg, error *err)
+static int apply_link(store *s, core_op *op, error *err)
 {
-    link_arg *la = arg;
+    link_op *la = (link_op *)op;
     if (!la->account_id)
         return 0; /* no account: the same commit, nothing written */
     store_token t = {.tenant_id = la->tenant_id,
@@ -477,18 +486,28 @@ static int apply_link(store *s, void *arg, error *err)
     return queue_mail(s, la->tenant_id, la->email, la->tmpl, NULL, la->link, la->lang_code, err);
 }
 
-int account_send_link(core *c, const store_tenant *t, const char *email, const char *purpose,
-                      lang l, const char *base_url, error *err)
+static void finish_link(core_op *op, int *rc, error *err)
 {
-    link_arg la = {.tenant_id = t->id, .purpose = purpose, .now = time_now()};
-    const char *path;
+    (void)rc;
+    (void)err;
+    link_op *la = (link_op *)op;
+    sodium_memzero(la->link, sizeof la->link);
+}
+
+int account_send_link(core *c, const store_tenant *t, const char *email, const char *purpose,
+                      lang l, const char *base_url, core_done_fn cb, void *ctx, error *err)
+{
+    const char *tmpl, *path;
+    int64_t ttl;
     if (purpose && strcmp(purpose, "reset") == 0) {
-        la.tmpl = "account_reset";
-        la.ttl = ACCOUNT_TOKEN_TTL_RESET;
+        purpose = "reset";
+        tmpl = "account_reset";
+        ttl = ACCOUNT_TOKEN_TTL_RESET;
         path = "/compte/nouveau-mot-de-passe?jeton=";
     } else if (purpose && strcmp(purpose, "login") == 0) {
-        la.tmpl = "account_login";
-        la.ttl = ACCOUNT_TOKEN_TTL_LOGIN;
+        purpose = "login";
+        tmpl = "account_login";
+        ttl = ACCOUNT_TOKEN_TTL_LOGIN;
         path = "/compte/lien?jeton=";
     } else {
         return error_set(err, ERR_INTERNAL, "purpose", "unknown link purpose");
@@ -496,29 +515,34 @@ int account_send_link(core *c, const store_tenant *t, const char *email, const c
     char addr[EMAIL_MAX + 1];
     if (email_normalise(email, addr, err) != 0)
         return -1;
-    arena a;
-    arena_init(&a, 64 * 1024);
+    link_op *la = core_op_new(sizeof *la, apply_link);
+    if (!la)
+        return error_set(err, ERR_UNAVAILABLE, NULL, "out of memory");
+    la->op.finish = finish_link;
+    la->tenant_id = t->id;
+    la->purpose = purpose;
+    la->tmpl = tmpl;
+    la->ttl = ttl;
+    la->now = time_now();
     store_account acc;
-    int found = 0, rc = -1;
-    char token[64], token_hash[65], link[LINK_MAX];
-    if (c->store->ops->account_find_email(c->store, t->id, addr, &a, &acc, &found, err) != 0)
-        goto cleanup;
-    core_new_secret("", token, sizeof token);
-    core_hash_secret(c, token, token_hash);
-    if (found) {
-        la.account_id = acc.id;
-        la.email = acc.email;
-        la.lang_code = (acc.lang && strcmp(acc.lang, "en") == 0) ? "en" : lang_code_of(l);
-        la.token_hash = token_hash;
-        la.link = make_link(base_url, path, token, link);
+    int found = 0;
+    if (c->store->ops->account_find_email(c->store, t->id, addr, &la->op.a, &acc, &found, err) !=
+        0) {
+        core_op_free(la);
+        return -1;
     }
-    /* A write job either way, so that the time taken does not tell whether it exists. */
-    rc = store_write_sync(c->store, apply_link, &la, err);
+    char token[64];
+    core_new_secret("", token, sizeof token);
+    core_hash_secret(c, token, la->token_hash);
+    if (found) {
+        la->account_id = acc.id;
+        la->email = acc.email;
+        la->lang_code = (acc.lang && strcmp(acc.lang, "en") == 0) ? "en" : lang_code_of(l);
+        make_link(base_url, path, token, la->link);
+    }
     sodium_memzero(token, sizeof token);
-    sodium_memzero(link, sizeof link);
-cleanup:
-    arena_free(&a);
-    return rc;
+    /* A write job either way, so that the time taken does not tell whether it exists. */
+    return core_op_submit(c, la, cb, ctx, err);
 }
 
 /* ---- reading and preferences ---- */
@@ -547,17 +571,18 @@ int account_find(core *c, int64_t tenant_id, const char *email, arena *a, store_
     return 0;
 }
 
-typedef struct prefs_arg {
+typedef struct prefs_op {
+    core_op op;
     int64_t tenant_id, id;
-    const char *display_name, *phone, *notify, *lang_code;
-    arena a;
-} prefs_arg;
+    const char *display_name, *phone, *notify, *lang_code; /* in op.a; NULL: kept */
+} prefs_op;
 
-static int apply_prefs(store *s, void *arg, error *err)
+static int apply_prefs(store *s, core_op *op, error *err)
 {
-    prefs_arg *pa = arg;
+    prefs_op *pa = (prefs_op *)op;
     store_account acc;
-    if (job_account_get(s, pa->tenant_id, pa->id, &pa->a, &acc, err) != 0)
+    /* Read in the job, not before it: what another change of this batch wrote is kept. */
+    if (job_account_get(s, pa->tenant_id, pa->id, &op->a, &acc, err) != 0)
         return -1;
     if (pa->display_name)
         acc.display_name = pa->display_name;
@@ -572,8 +597,23 @@ static int apply_prefs(store *s, void *arg, error *err)
     return s->ops->tx_account_update(s, &acc, err);
 }
 
+static void finish_prefs(core_op *op, int *rc, error *err)
+{
+    prefs_op *pa = (prefs_op *)op;
+    if (*rc != 0 && err && err->code == ERR_NOT_FOUND)
+        log_warn("account: preferences of a missing account %lld", (long long)pa->id);
+}
+
+/* A copy in a of an optional string; 0, or -1 when a is full. */
+static int dup_kept(arena *a, const char *in, const char **out)
+{
+    *out = in ? arena_strdup(a, in) : NULL;
+    return in && !*out ? -1 : 0;
+}
+
 int account_update_prefs(core *c, int64_t tenant_id, int64_t id, const char *display_name,
-                         const char *phone, const char *notify, const char *lang_code, error *err)
+                         const char *phone, const char *notify, const char *lang_code,
+                         core_done_fn cb, void *ctx, error *err)
 {
     if (display_name && name_check(display_name, "display_name", 1, err) != 0)
         return -1;
@@ -588,18 +628,20 @@ int account_update_prefs(core *c, int64_t tenant_id, int64_t id, const char *dis
         return error_set(err, ERR_INVALID_ARG, "notify", "email, sms or none");
     if (lang_code && strcmp(lang_code, "fr") != 0 && strcmp(lang_code, "en") != 0)
         return error_set(err, ERR_INVALID_ARG, "lang", "fr or en");
-    prefs_arg pa = {.tenant_id = tenant_id,
-                    .id = id,
-                    .display_name = display_name,
-                    .phone = phone,
-                    .notify = notify,
-                    .lang_code = lang_code};
-    arena_init(&pa.a, 64 * 1024);
-    int rc = store_write_sync(c->store, apply_prefs, &pa, err);
-    arena_free(&pa.a);
-    if (rc != 0 && err && err->code == ERR_NOT_FOUND)
-        log_warn("account: preferences of a missing account %lld", (long long)id);
-    return rc;
+    prefs_op *pa = core_op_new(sizeof *pa, apply_prefs);
+    if (!pa)
+        return error_set(err, ERR_UNAVAILABLE, NULL, "out of memory");
+    pa->op.finish = finish_prefs;
+    pa->tenant_id = tenant_id;
+    pa->id = id;
+    if (dup_kept(&pa->op.a, display_name, &pa->display_name) != 0 ||
+        dup_kept(&pa->op.a, phone, &pa->phone) != 0 ||
+        dup_kept(&pa->op.a, notify, &pa->notify) != 0 ||
+        dup_kept(&pa->op.a, lang_code, &pa->lang_code) != 0) {
+        core_op_free(pa);
+        return error_set(err, ERR_UNAVAILABLE, NULL, "out of memory");
+    }
+    return core_op_submit(c, pa, cb, ctx, err);
 }
 
 /* ---- deletion ---- */

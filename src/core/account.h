@@ -3,6 +3,11 @@
  * an Argon2id password, password reset and one-time login links (single-use, expiring
  * tokens sent by e-mail through the outbox), preferences. No function tells whether an
  * e-mail address has an account: callers answer the same whatever the outcome.
+ *
+ * Writes take a callback: with cb, the call returns 0 at once and cb(ctx, rc, err) follows
+ * the durable commit (entrances suspend meanwhile); with cb NULL, it waits. A -1 returned at
+ * once (a refused argument) queued nothing and no cb follows. Inputs are copied; outputs
+ * (account_id_out, open) must stay valid until the outcome.
  */
 #ifndef GUICHET_CORE_ACCOUNT_H
 #define GUICHET_CORE_ACCOUNT_H
@@ -11,6 +16,7 @@
 
 #include "core/catalogue.h"
 #include "core/core.h"
+#include "core/session.h"
 #include "store/store.h"
 #include "util/error.h"
 
@@ -34,12 +40,16 @@ int account_email_fold(const char *in, char out[ACCOUNT_EMAIL_MAX + 1]);
  * answer to the visitor is the same). -1 with ERR_INVALID_ARG naming "email", "password"
  * (too short, too long, too common) or "display_name". base_url prefixes links. */
 int account_signup(core *c, const store_tenant *t, const char *email, const char *password,
-                   const char *display_name, lang l, const char *base_url, error *err);
-/* Consumes a verification token: the account becomes verified. *account_id_out set.
- * -1 with ERR_NOT_FOUND when the token is unknown, used or expired. */
-int account_verify(core *c, int64_t tenant_id, const char *token, int64_t *account_id_out,
-                   error *err);
-/* Checks email + password (always spending the Argon2id time, found or not). 0 and *out
+                   const char *display_name, lang l, const char *base_url, core_done_fn cb,
+                   void *ctx, error *err);
+/* Consumes a verification token: the account becomes verified. *account_id_out set (may be
+ * NULL). With open (session_opening_prepare; may be NULL), the same job logs the account in
+ * (session_open_tx), so that the spent link and the session commit together. ERR_NOT_FOUND
+ * when the token is unknown, used or expired. */
+int account_verify(core *c, int64_t tenant_id, const char *token, session_opening *open,
+                   int64_t *account_id_out, core_done_fn cb, void *ctx, error *err);
+/* Checks email + password (always spending the Argon2id time, found or not), reading only:
+ * the session that follows is session_open_account's write. 0 and *out
  * (strings in a) on success; -1 with ERR_UNAUTHORIZED otherwise, or ERR_FORBIDDEN when the
  * address is not verified yet. */
 int account_login(core *c, int64_t tenant_id, const char *email, const char *password, arena *a,
@@ -47,14 +57,17 @@ int account_login(core *c, int64_t tenant_id, const char *email, const char *pas
 /* Sends a reset link (purpose "reset") or a one-time login link (purpose "login") when the
  * address has an account; does nothing visible otherwise. */
 int account_send_link(core *c, const store_tenant *t, const char *email, const char *purpose,
-                      lang l, const char *base_url, error *err);
-/* Consumes a reset token and sets a new password; every session of the account ends.
- * -1 with ERR_NOT_FOUND (bad token) or ERR_INVALID_ARG "password". */
+                      lang l, const char *base_url, core_done_fn cb, void *ctx, error *err);
+/* Consumes a reset token and sets a new password; every session of the account ends (and
+ * open's, when given, begins). ERR_NOT_FOUND (bad token) or ERR_INVALID_ARG "password". The
+ * Argon2id hash is made on the caller's thread before the write is queued. */
 int account_reset_password(core *c, int64_t tenant_id, const char *token, const char *password,
-                           int64_t *account_id_out, error *err);
-/* Consumes a login-link token (verifying the address as a side effect). */
-int account_consume_login(core *c, int64_t tenant_id, const char *token,
-                          int64_t *account_id_out, error *err);
+                           session_opening *open, int64_t *account_id_out, core_done_fn cb,
+                           void *ctx, error *err);
+/* Consumes a login-link token (verifying the address as a side effect), opening open's
+ * session in the same job when given. */
+int account_consume_login(core *c, int64_t tenant_id, const char *token, session_opening *open,
+                          int64_t *account_id_out, core_done_fn cb, void *ctx, error *err);
 int account_get(core *c, int64_t tenant_id, int64_t id, arena *a, store_account *out,
                 error *err);
 /* The account of an e-mail address (folded as logins fold it), for an administrator acting
@@ -62,10 +75,11 @@ int account_get(core *c, int64_t tenant_id, int64_t id, arena *a, store_account 
 int account_find(core *c, int64_t tenant_id, const char *email, arena *a, store_account *out,
                  error *err);
 /* Updates display name, phone, notification channel (email, sms, none) and language;
- * NULL keeps a field. */
+ * NULL keeps a field. The account is read inside the job, so that concurrent changes of
+ * different fields are all kept. */
 int account_update_prefs(core *c, int64_t tenant_id, int64_t id, const char *display_name,
                          const char *phone, const char *notify, const char *lang_code,
-                         error *err);
+                         core_done_fn cb, void *ctx, error *err);
 
 /* What account_delete did. */
 typedef struct account_deletion {

@@ -1,8 +1,8 @@
 /*
- * agent — back-office accounts. Passwords are Argon2id (libsodium); an unknown e-mail costs
- * the same verification time as a known one. The TOTP secret is sealed with
- * crypto_secretbox under a key derived per agent from the instance secret, so a copy of the
- * database alone gives no second factor, and a sealed secret moved to another row does not
+ * agent — back-office accounts. Passwords are Argon2id (core/password, shared with citizens'
+ * accounts); an unknown e-mail costs the same verification time as a known one. The TOTP secret is
+ * sealed with crypto_secretbox under a key derived per agent from the instance secret, so a copy of
+ * the database alone gives no second factor, and a sealed secret moved to another row does not
  * open. Replay protection keeps the last accepted step per agent in memory, with the agent's
  * last login as a floor that survives restarts.
  */
@@ -18,6 +18,8 @@
 #include "core/agent_session.h"
 #include "core/catalogue.h"
 #include "core/core_internal.h"
+#include "core/core_op.h"
+#include "core/password.h"
 #include "util/log.h"
 #include "util/timeutil.h"
 #include "util/utf8.h"
@@ -112,39 +114,6 @@ static int password_check(const char *pw, error *err)
         return error_set(err, ERR_INVALID_ARG, "password", "password shorter than %d characters",
                          AGENT_PASSWORD_MIN);
     return 0;
-}
-
-static int password_hash(const char *pw, char out[crypto_pwhash_STRBYTES], error *err)
-{
-    if (crypto_pwhash_str(out, pw, strlen(pw), crypto_pwhash_OPSLIMIT_INTERACTIVE,
-                          crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
-        return error_set(err, ERR_UNAVAILABLE, NULL, "out of memory hashing a password");
-    return 0;
-}
-
-static char dummy_hash[crypto_pwhash_STRBYTES];
-static pthread_once_t dummy_once = PTHREAD_ONCE_INIT;
-static int dummy_ok;
-
-/* A hash of a random password with the real parameters: checking an unknown e-mail against
- * it costs what a known one costs, and never succeeds. */
-static void dummy_init(void)
-{
-    char pw[48];
-    core_new_secret("", pw, sizeof pw);
-    dummy_ok = crypto_pwhash_str(dummy_hash, pw, strlen(pw), crypto_pwhash_OPSLIMIT_INTERACTIVE,
-                                 crypto_pwhash_MEMLIMIT_INTERACTIVE) == 0;
-    sodium_memzero(pw, sizeof pw);
-}
-
-static int password_verify(const char *hash, const char *pw)
-{
-    pthread_once(&dummy_once, dummy_init);
-    const char *h = hash ? hash : (dummy_ok ? dummy_hash : NULL);
-    if (!h)
-        return 0;
-    int ok = crypto_pwhash_str_verify(h, pw, strlen(pw)) == 0;
-    return hash ? ok : 0;
 }
 
 /* Department codes to ids through the catalogue (reloaded once when a code is unknown, as
@@ -261,7 +230,7 @@ int agent_create(core *c, int64_t tenant_id, const char *email, const char *name
                  const char *const *department_codes, size_t n, const char *password,
                  int64_t *id_out, error *err)
 {
-    char hash[crypto_pwhash_STRBYTES];
+    char hash[PASSWORD_HASH_LEN];
     if (password_check(password, err) != 0 || password_hash(password, hash, err) != 0)
         return -1;
     return create_with_hash(c, tenant_id, email, name, role, department_codes, n, hash, 0, id_out,
@@ -400,7 +369,7 @@ int agent_update(core *c, int64_t tenant_id, int64_t id, const agent_changes *ch
 
 int agent_set_password(core *c, int64_t tenant_id, int64_t id, const char *password, error *err)
 {
-    char hash[crypto_pwhash_STRBYTES];
+    char hash[PASSWORD_HASH_LEN];
     if (password_check(password, err) != 0 || password_hash(password, hash, err) != 0)
         return -1;
     update_arg u = {
@@ -582,8 +551,29 @@ int agent_totp_required(core *c, const store_agent *a, int *required, error *err
     return rc;
 }
 
+typedef struct begin_op {
+    core_op op;
+    update_arg u;
+    char sealed[SEALED_LEN];
+    char *secret_b32; /* the caller's: wiped when the write fails */
+} begin_op;
+
+static int apply_begin(store *s, core_op *op, error *err)
+{
+    return apply_update(s, &((begin_op *)op)->u, err);
+}
+
+static void finish_begin(core_op *op, int *rc, error *err)
+{
+    (void)err;
+    begin_op *j = (begin_op *)op;
+    if (*rc != 0)
+        sodium_memzero(j->secret_b32, TOTP_SECRET_B32_LEN);
+    sodium_memzero(j->sealed, sizeof j->sealed);
+}
+
 int agent_totp_begin(core *c, int64_t tenant_id, int64_t agent_id,
-                     char secret_b32[TOTP_SECRET_B32_LEN], error *err)
+                     char secret_b32[TOTP_SECRET_B32_LEN], core_done_fn cb, void *ctx, error *err)
 {
     arena a;
     arena_init(&a, 0);
@@ -595,22 +585,37 @@ int agent_totp_begin(core *c, int64_t tenant_id, int64_t agent_id,
         return -1;
     if (enabled)
         return error_set(err, ERR_CONFLICT, NULL, "a second factor is already enabled");
+    begin_op *j = core_op_new(sizeof *j, apply_begin);
+    if (!j)
+        return error_set(err, ERR_UNAVAILABLE, NULL, "out of memory");
     unsigned char secret[TOTP_SECRET_BYTES];
-    char sealed[SEALED_LEN];
     randombytes_buf(secret, sizeof secret);
-    totp_seal(c, tenant_id, agent_id, secret, sealed);
+    totp_seal(c, tenant_id, agent_id, secret, j->sealed);
     totp_base32_encode(secret, sizeof secret, secret_b32, TOTP_SECRET_B32_LEN);
     sodium_memzero(secret, sizeof secret);
-    update_arg u = {.tenant_id = tenant_id,
-                    .id = agent_id,
-                    .active = -1,
-                    .set_totp = 1,
-                    .totp_secret = sealed,
-                    .totp_enabled = 0};
-    if (store_write_sync(c->store, apply_update, &u, err) != 0) {
-        sodium_memzero(secret_b32, TOTP_SECRET_B32_LEN);
+    j->op.finish = finish_begin;
+    j->secret_b32 = secret_b32;
+    j->u = (update_arg){.tenant_id = tenant_id,
+                        .id = agent_id,
+                        .active = -1,
+                        .set_totp = 1,
+                        .totp_secret = j->sealed,
+                        .totp_enabled = 0};
+    return core_op_submit(c, j, cb, ctx, err);
+}
+
+int agent_totp_enrol_check(core *c, int64_t tenant_id, int64_t agent_id, const char *code, arena *a,
+                           const char **sealed, error *err)
+{
+    store_agent ag;
+    *sealed = NULL;
+    if (agent_get(c, tenant_id, agent_id, a, &ag, err) != 0)
         return -1;
-    }
+    if (ag.totp_enabled || !ag.totp_secret)
+        return error_set(err, ERR_CONFLICT, NULL, "no enrolment pending");
+    if (check_code(c, tenant_id, agent_id, ag.totp_secret, code, 0, err) != 0)
+        return -1;
+    *sealed = ag.totp_secret;
     return 0;
 }
 
@@ -618,25 +623,18 @@ int agent_totp_confirm(core *c, int64_t tenant_id, int64_t agent_id, const char 
 {
     arena a;
     arena_init(&a, 0);
-    store_agent ag;
-    int rc = -1;
-    if (agent_get(c, tenant_id, agent_id, &a, &ag, err) != 0)
-        goto cleanup;
-    if (ag.totp_enabled || !ag.totp_secret) {
-        error_set(err, ERR_CONFLICT, NULL, "no enrolment pending");
-        goto cleanup;
+    const char *sealed = NULL;
+    int rc = agent_totp_enrol_check(c, tenant_id, agent_id, code, &a, &sealed, err);
+    if (rc == 0) {
+        update_arg u = {.tenant_id = tenant_id,
+                        .id = agent_id,
+                        .active = -1,
+                        .set_totp = 1,
+                        .totp_secret = sealed,
+                        .totp_enabled = 1,
+                        .expect_secret = sealed};
+        rc = store_write_sync(c->store, apply_update, &u, err);
     }
-    if (check_code(c, tenant_id, agent_id, ag.totp_secret, code, 0, err) != 0)
-        goto cleanup;
-    update_arg u = {.tenant_id = tenant_id,
-                    .id = agent_id,
-                    .active = -1,
-                    .set_totp = 1,
-                    .totp_secret = ag.totp_secret,
-                    .totp_enabled = 1,
-                    .expect_secret = ag.totp_secret};
-    rc = store_write_sync(c->store, apply_update, &u, err);
-cleanup:
     arena_free(&a);
     return rc;
 }
@@ -725,7 +723,7 @@ int agent_demo_load(core *c, int64_t tenant_id, FILE *report, error *err)
 {
     /* One Argon2id hash for every demo agent: the password is public anyway, and thirty
      * hashes would slow the demo load by seconds. */
-    char hash[crypto_pwhash_STRBYTES];
+    char hash[PASSWORD_HASH_LEN];
     if (password_hash(AGENT_DEMO_PASSWORD, hash, err) != 0)
         return -1;
     size_t created = 0, kept = 0;

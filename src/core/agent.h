@@ -85,12 +85,20 @@ int agent_set_password(core *c, int64_t tenant_id, int64_t id, const char *passw
 int agent_totp_required(core *c, const store_agent *a, int *required, error *err);
 /* Starts (or restarts) enrolment: a new random secret, stored sealed in the agent's row
  * while totp_enabled stays 0, so that it counts only once confirmed. Writes the base32 secret
- * (for the QR code and manual entry) into secret_b32. -1 with ERR_CONFLICT when the agent
- * already has an enabled factor (an admin resets it first: agent_totp_reset). */
+ * (for the QR code and manual entry) into secret_b32 at once; it must stay valid until the
+ * outcome, which wipes it on a failure. With cb, returns 0 at once and cb(ctx, rc, err)
+ * follows the durable commit; with cb NULL, waits. -1 at once (nothing queued, no cb) with
+ * ERR_CONFLICT when the agent already has an enabled factor (an admin resets it first:
+ * agent_totp_reset), ERR_NOT_FOUND when there is no such agent. */
 int agent_totp_begin(core *c, int64_t tenant_id, int64_t agent_id,
-                     char secret_b32[TOTP_SECRET_B32_LEN], error *err);
-/* Confirms enrolment with a code from the app: the pending secret becomes the agent's factor.
+                     char secret_b32[TOTP_SECRET_B32_LEN], core_done_fn cb, void *ctx, error *err);
+/* Checks a code from the app against the agent's pending enrolment, without writing: 0 and
+ * *sealed (in a), the sealed secret for agent_login_open to confirm in the login's own job.
  * -1 with ERR_UNAUTHORIZED for a wrong code, ERR_CONFLICT when no enrolment is pending. */
+int agent_totp_enrol_check(core *c, int64_t tenant_id, int64_t agent_id, const char *code, arena *a,
+                           const char **sealed, error *err);
+/* Confirms enrolment with a code from the app: the pending secret becomes the agent's factor
+ * (agent_totp_enrol_check, then the write, waiting). Same errors. */
 int agent_totp_confirm(core *c, int64_t tenant_id, int64_t agent_id, const char *code, error *err);
 /* Checks a login code against the agent's enabled factor: steps now-1..now+1, a step is
  * accepted once only (replay), too many failures lock the check for a few minutes

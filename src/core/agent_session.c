@@ -11,7 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/account.h"
+#include "core/audit.h"
 #include "core/core_internal.h"
+#include "core/core_op.h"
 #include "core/session.h"
 #include "util/log.h"
 #include "util/timeutil.h"
@@ -20,52 +23,174 @@
  * imprecision is harmless and saves a write per page. */
 #define AGENT_SESSION_TOUCH_SECONDS 60
 
-typedef struct create_arg {
-    store_session se;
-    int64_t id;
-} create_arg;
-
-static int apply_create(store *s, void *arg, error *err)
+/* who, copied into the op's arena: the job outlives the caller's strings. The agent
+ * record stays behind (the job's rules read the agent themselves). */
+static int actor_copy(arena *a, const core_actor *who, core_actor *out, error *err)
 {
-    create_arg *ca = arg;
-    arena a;
-    arena_init(&a, 0);
+    *out = who ? *who : actor_system;
+    out->agent = NULL;
+    if (out->source && !(out->source = arena_strdup(a, out->source)))
+        return error_set(err, ERR_UNAVAILABLE, NULL, "out of memory");
+    if (out->name && !(out->name = arena_strdup(a, out->name)))
+        return error_set(err, ERR_UNAVAILABLE, NULL, "out of memory");
+    return 0;
+}
+
+typedef struct login_op {
+    core_op op;
+    int64_t tenant_id, agent_id;
+    core_actor who;
+    const char *enrol_secret; /* in op.a; NULL: no enrolment to confirm */
+    session_opening *o;       /* the caller's */
+} login_op;
+
+static int apply_login(store *s, core_op *op, error *err)
+{
+    login_op *j = (login_op *)op;
     store_agent ag;
-    int found = 0, rc = -1;
-    if (s->ops->agent_get(s, ca->se.tenant_id, ca->se.agent_id, &a, &ag, &found, err) != 0)
-        goto cleanup;
-    if (!found || !ag.active) {
-        error_set(err, ERR_UNAUTHORIZED, NULL, "no such active agent");
-        goto cleanup;
+    int found = 0;
+    /* Read inside the job: an agent deactivated since the password step gets no session. */
+    if (s->ops->agent_get(s, j->tenant_id, j->agent_id, &op->a, &ag, &found, err) != 0)
+        return -1;
+    if (!found || !ag.active)
+        return error_set(err, ERR_UNAUTHORIZED, NULL, "no such active agent");
+    if (j->enrol_secret) {
+        if (ag.totp_enabled || !ag.totp_secret || strcmp(ag.totp_secret, j->enrol_secret) != 0)
+            return error_set(err, ERR_CONFLICT, "code", "enrolment restarted meanwhile");
+        ag.totp_enabled = 1;
     }
-    ag.last_login_at = ca->se.created_at;
+    ag.last_login_at = j->o->now;
     if (s->ops->tx_agent_update(s, &ag, err) != 0 ||
-        s->ops->tx_session_insert(s, &ca->se, &ca->id, err) != 0)
-        goto cleanup;
-    rc = 0;
-cleanup:
-    arena_free(&a);
-    return rc;
+        session_open_tx(s, j->tenant_id, j->o, 0, j->agent_id, AGENT_SESSION_MAX_SECONDS, err) != 0)
+        return -1;
+    if (j->enrol_secret &&
+        audit_change_tx(s, j->tenant_id, &j->who, "totp_enrol", "agent", &j->agent_id, 1, err) != 0)
+        return -1;
+    return audit_change_tx(s, j->tenant_id, &j->who, "login", "agent", &j->agent_id, 1, err);
+}
+
+/* The one way an agent's session is opened; who NULL: no audit entry (tests, tools). */
+static int login_open(core *c, int64_t tenant_id, int64_t agent_id, const core_actor *who,
+                      const char *enrol_secret, session_opening *o, core_done_fn cb, void *ctx,
+                      error *err)
+{
+    login_op *j = core_op_new(sizeof *j, apply_login);
+    if (!j)
+        return error_set(err, ERR_UNAVAILABLE, NULL, "out of memory");
+    j->tenant_id = tenant_id;
+    j->agent_id = agent_id;
+    j->o = o;
+    if (actor_copy(&j->op.a, who, &j->who, err) != 0) {
+        core_op_free(j);
+        return -1;
+    }
+    if (enrol_secret && !(j->enrol_secret = arena_strdup(&j->op.a, enrol_secret))) {
+        core_op_free(j);
+        return error_set(err, ERR_UNAVAILABLE, NULL, "out of memory");
+    }
+    return core_op_submit(c, j, cb, ctx, err);
+}
+
+int agent_login_open(core *c, int64_t tenant_id, const core_actor *who, const char *enrol_secret,
+                     session_opening *o, core_done_fn cb, void *ctx, error *err)
+{
+    if (!who || who->kind != ACTOR_AGENT || who->id <= 0)
+        return error_set(err, ERR_INTERNAL, "who", "an agent logs in");
+    return login_open(c, tenant_id, who->id, who, enrol_secret, o, cb, ctx, err);
 }
 
 int agent_session_create(core *c, int64_t tenant_id, int64_t agent_id,
                          char token_out[AGENT_SESSION_TOKEN_LEN], error *err)
 {
-    char hash[65];
-    core_new_secret("", token_out, AGENT_SESSION_TOKEN_LEN);
-    core_hash_secret(c, token_out, hash);
-    int64_t now = time_now();
-    create_arg ca = {.se = {.tenant_id = tenant_id,
-                            .token_hash = hash,
-                            .agent_id = agent_id,
-                            .created_at = now,
-                            .last_seen_at = now,
-                            .expires_at = now + AGENT_SESSION_MAX_SECONDS}};
-    if (store_write_sync(c->store, apply_create, &ca, err) != 0) {
-        sodium_memzero(token_out, AGENT_SESSION_TOKEN_LEN);
+    session_opening o;
+    session_opening_prepare(c, NULL, &o);
+    int rc = login_open(c, tenant_id, agent_id, NULL, NULL, &o, NULL, NULL, err);
+    if (rc == 0)
+        memcpy(token_out, o.token, AGENT_SESSION_TOKEN_LEN);
+    session_opening_wipe(&o);
+    return rc;
+}
+
+typedef struct failed_op {
+    core_op op;
+    int64_t tenant_id, agent_id; /* 0: no agent has that address */
+    const char *actor, *source;  /* in op.a */
+} failed_op;
+
+static int apply_failed(store *s, core_op *op, error *err)
+{
+    failed_op *j = (failed_op *)op;
+    /* Written whoever fails: a wrong address is named "system", which the audit policy
+     * alone would not record, yet guessing at the back office is what this entry is for. */
+    return audit_append_tx(s, j->tenant_id, 0, j->actor, "login_failed", "agent",
+                           j->agent_id ? &j->agent_id : NULL, j->agent_id ? 1 : 0, j->source, err);
+}
+
+int agent_login_failed(core *c, int64_t tenant_id, const core_actor *who, const char *email,
+                       core_done_fn cb, void *ctx, error *err)
+{
+    int64_t agent_id = who && who->kind == ACTOR_AGENT ? who->id : 0;
+    if (!agent_id && email && *email) {
+        char addr[ACCOUNT_EMAIL_MAX + 1];
+        arena a;
+        arena_init(&a, 0);
+        store_agent ag;
+        int found = 0;
+        error ignored;
+        if (account_email_fold(email, addr) == 0 &&
+            c->store->ops->agent_find_email(c->store, tenant_id, addr, &a, &ag, &found, &ignored) ==
+                0 &&
+            found)
+            agent_id = ag.id;
+        arena_free(&a);
+    }
+    failed_op *j = core_op_new(sizeof *j, apply_failed);
+    if (!j)
+        return error_set(err, ERR_UNAVAILABLE, NULL, "out of memory");
+    j->tenant_id = tenant_id;
+    j->agent_id = agent_id;
+    core_actor named = agent_id ? (core_actor){.kind = ACTOR_AGENT, .id = agent_id}
+                                : (core_actor){.kind = ACTOR_SYSTEM};
+    j->actor = actor_audit_label(&named, &j->op.a);
+    j->source = who && who->source ? arena_strdup(&j->op.a, who->source) : NULL;
+    if (!j->actor || (who && who->source && !j->source)) {
+        core_op_free(j);
+        return error_set(err, ERR_UNAVAILABLE, NULL, "out of memory");
+    }
+    return core_op_submit(c, j, cb, ctx, err);
+}
+
+typedef struct logout_op {
+    core_op op;
+    int64_t tenant_id;
+    core_actor who;
+    char hash[SESSION_HASH_LEN];
+} logout_op;
+
+static int apply_logout(store *s, core_op *op, error *err)
+{
+    logout_op *j = (logout_op *)op;
+    if (j->hash[0] && s->ops->tx_session_delete(s, j->tenant_id, j->hash, err) != 0)
+        return -1;
+    if (j->who.kind != ACTOR_AGENT)
+        return 0;
+    return audit_change_tx(s, j->tenant_id, &j->who, "logout", "agent", &j->who.id, 1, err);
+}
+
+int agent_logout(core *c, int64_t tenant_id, const core_actor *who, const char *token,
+                 core_done_fn cb, void *ctx, error *err)
+{
+    logout_op *j = core_op_new(sizeof *j, apply_logout);
+    if (!j)
+        return error_set(err, ERR_UNAVAILABLE, NULL, "out of memory");
+    j->tenant_id = tenant_id;
+    if (actor_copy(&j->op.a, who, &j->who, err) != 0) {
+        core_op_free(j);
         return -1;
     }
-    return 0;
+    if (token && *token)
+        core_hash_secret(c, token, j->hash);
+    return core_op_submit(c, j, cb, ctx, err);
 }
 
 int agent_session_lookup(core *c, int64_t tenant_id, const char *token, arena *a,
@@ -97,7 +222,7 @@ static int apply_delete_agent(store *s, void *arg, error *err)
 
 int agent_session_destroy(core *c, int64_t tenant_id, const char *token, error *err)
 {
-    return session_destroy(c, tenant_id, token, err);
+    return session_destroy(c, tenant_id, token, NULL, NULL, err);
 }
 
 int agent_session_destroy_agent(core *c, int64_t tenant_id, int64_t agent_id, error *err)

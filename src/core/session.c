@@ -1,8 +1,9 @@
 /*
- * session — logged-in sessions of the portal. The cookie holds 32 random bytes; the store
- * holds only their keyed hash, so a copy of the database opens no session. A session ends
- * after SESSION_IDLE_SECONDS without use or SESSION_MAX_SECONDS after login, whichever
- * comes first.
+ * session — logged-in sessions, the portal's and (through agent_session) the back office's.
+ * The cookie holds 32 random bytes; the store holds only their keyed hash, so a copy of the
+ * database opens no session. A citizen's session ends after SESSION_IDLE_SECONDS without use
+ * or SESSION_MAX_SECONDS after login, whichever comes first. Every session, a citizen's or
+ * an agent's, is written by session_open_tx.
  */
 #include "core/session.h"
 
@@ -11,6 +12,7 @@
 #include <string.h>
 
 #include "core/core_internal.h"
+#include "core/core_op.h"
 #include "util/log.h"
 #include "util/timeutil.h"
 
@@ -18,35 +20,73 @@
 #define SESSION_TOUCH_SECONDS 300
 #define SESSION_COOKIE_MAX 128
 
-typedef struct insert_arg {
-    store_session se;
-    int64_t id;
-} insert_arg;
-
-static int apply_insert(store *s, void *arg, error *err)
+void session_opening_prepare(core *c, const char *old_token, session_opening *o)
 {
-    insert_arg *ia = arg;
-    return s->ops->tx_session_insert(s, &ia->se, &ia->id, err);
+    memset(o, 0, sizeof *o);
+    core_new_secret("", o->token, sizeof o->token);
+    core_hash_secret(c, o->token, o->hash);
+    if (old_token && *old_token)
+        core_hash_secret(c, old_token, o->old_hash);
+    o->now = time_now();
+}
+
+void session_opening_wipe(session_opening *o)
+{
+    sodium_memzero(o->token, sizeof o->token);
+}
+
+int session_open_tx(store *s, int64_t tenant_id, const session_opening *o, int64_t account_id,
+                    int64_t agent_id, int64_t max_seconds, error *err)
+{
+    /* Citizens' and agents' sessions share the table: the old cookie names one row either
+     * way, and ending it here means a login never leaves the previous session usable. */
+    if (o->old_hash[0] && s->ops->tx_session_delete(s, tenant_id, o->old_hash, err) != 0)
+        return -1;
+    store_session se = {.tenant_id = tenant_id,
+                        .token_hash = o->hash,
+                        .account_id = account_id,
+                        .agent_id = agent_id,
+                        .created_at = o->now,
+                        .last_seen_at = o->now,
+                        .expires_at = o->now + max_seconds};
+    int64_t id = 0;
+    return s->ops->tx_session_insert(s, &se, &id, err);
+}
+
+typedef struct open_op {
+    core_op op;
+    int64_t tenant_id, account_id;
+    const session_opening *o; /* the caller's, valid until the outcome */
+} open_op;
+
+static int apply_open(store *s, core_op *op, error *err)
+{
+    open_op *j = (open_op *)op;
+    return session_open_tx(s, j->tenant_id, j->o, j->account_id, 0, SESSION_MAX_SECONDS, err);
+}
+
+int session_open_account(core *c, int64_t tenant_id, int64_t account_id, session_opening *o,
+                         core_done_fn cb, void *ctx, error *err)
+{
+    open_op *j = core_op_new(sizeof *j, apply_open);
+    if (!j)
+        return error_set(err, ERR_UNAVAILABLE, NULL, "out of memory");
+    j->tenant_id = tenant_id;
+    j->account_id = account_id;
+    j->o = o;
+    return core_op_submit(c, j, cb, ctx, err);
 }
 
 int session_create(core *c, int64_t tenant_id, int64_t account_id,
                    char token_out[SESSION_TOKEN_LEN], error *err)
 {
-    char hash[65];
-    core_new_secret("", token_out, SESSION_TOKEN_LEN);
-    core_hash_secret(c, token_out, hash);
-    int64_t now = time_now();
-    insert_arg ia = {.se = {.tenant_id = tenant_id,
-                            .token_hash = hash,
-                            .account_id = account_id,
-                            .created_at = now,
-                            .last_seen_at = now,
-                            .expires_at = now + SESSION_MAX_SECONDS}};
-    if (store_write_sync(c->store, apply_insert, &ia, err) != 0) {
-        sodium_memzero(token_out, SESSION_TOKEN_LEN);
-        return -1;
-    }
-    return 0;
+    session_opening o;
+    session_opening_prepare(c, NULL, &o);
+    int rc = session_open_account(c, tenant_id, account_id, &o, NULL, NULL, err);
+    if (rc == 0)
+        memcpy(token_out, o.token, SESSION_TOKEN_LEN);
+    session_opening_wipe(&o);
+    return rc;
 }
 
 /* A write nobody waits for (touch, delete of an expired session): the job owns itself and
@@ -146,24 +186,32 @@ int session_lookup(core *c, int64_t tenant_id, const char *token, arena *a, stor
     return 0;
 }
 
-typedef struct delete_arg {
+typedef struct destroy_op {
+    core_op op;
     int64_t tenant_id;
-    const char *hash;
-} delete_arg;
+    char hash[SESSION_HASH_LEN];
+} destroy_op;
 
-static int apply_delete(store *s, void *arg, error *err)
+static int apply_destroy(store *s, core_op *op, error *err)
 {
-    delete_arg *da = arg;
-    return s->ops->tx_session_delete(s, da->tenant_id, da->hash, err);
+    destroy_op *j = (destroy_op *)op;
+    return s->ops->tx_session_delete(s, j->tenant_id, j->hash, err);
 }
 
-int session_destroy(core *c, int64_t tenant_id, const char *token, error *err)
+int session_destroy(core *c, int64_t tenant_id, const char *token, core_done_fn cb, void *ctx,
+                    error *err)
 {
-    /* Citizens' and agents' sessions alike: the token names one row either way. */
-    if (!cookie_ok(token))
+    /* Citizens' and agents' sessions alike: the token names one row either way. A cookie
+     * that cannot be a session names none: nothing to write. */
+    if (!cookie_ok(token)) {
+        if (cb)
+            cb(ctx, 0, NULL);
         return 0;
-    char hash[65];
-    core_hash_secret(c, token, hash);
-    delete_arg da = {tenant_id, hash};
-    return store_write_sync(c->store, apply_delete, &da, err);
+    }
+    destroy_op *j = core_op_new(sizeof *j, apply_destroy);
+    if (!j)
+        return error_set(err, ERR_UNAVAILABLE, NULL, "out of memory");
+    j->tenant_id = tenant_id;
+    core_hash_secret(c, token, j->hash);
+    return core_op_submit(c, j, cb, ctx, err);
 }

@@ -154,37 +154,42 @@ int web_account(http_req *rq, store_account *out)
     return 1;
 }
 
-int web_login(http_req *rq, int64_t account_id, error *err)
+session_opening *web_login_prepare(http_req *rq)
 {
-    if (!rq->host_tenant)
-        return error_set(err, ERR_NOT_FOUND, NULL, "no tenant on this host");
-    int64_t tenant_id = rq->host_tenant->rec.id;
-    const char *old = current_cookie(rq, COOKIE_SESSION);
-    if (old && *old) {
-        error e;
-        if (session_destroy(rq->core, tenant_id, old, &e) != 0)
-            log_warn("login: could not end the previous session: %s", e.detail);
-    }
-    char token[SESSION_TOKEN_LEN];
-    if (session_create(rq->core, tenant_id, account_id, token, err) != 0)
-        return -1;
-    http_set_cookie(rq, COOKIE_SESSION, token, -1, 1);
-    sodium_memzero(token, sizeof token);
-    /* A fresh CSRF secret too: a token seen before login is worth nothing after it. */
-    new_csrf_secret(rq);
-    return 0;
+    session_opening *o = arena_alloc(rq->arena, sizeof *o);
+    if (o)
+        session_opening_prepare(rq->core, current_cookie(rq, COOKIE_SESSION), o);
+    return o;
 }
 
-void web_logout(http_req *rq)
+void web_login_done(http_req *rq, session_opening *o, int ok)
 {
-    const char *token = current_cookie(rq, COOKIE_SESSION);
-    if (token && *token && rq->host_tenant) {
-        error e;
-        if (session_destroy(rq->core, rq->host_tenant->rec.id, token, &e) != 0)
-            log_warn("logout: could not end the session: %s", e.detail);
+    if (!o)
+        return;
+    if (ok) {
+        http_set_cookie(rq, COOKIE_SESSION, arena_strdup(rq->arena, o->token), -1, 1);
+        /* A fresh CSRF secret too: a token seen before login is worth nothing after it. */
+        new_csrf_secret(rq);
     }
+    session_opening_wipe(o);
+}
+
+void web_logout_cookies(http_req *rq)
+{
     http_set_cookie(rq, COOKIE_SESSION, "", 0, 1);
     new_csrf_secret(rq);
+}
+
+int web_logout(http_req *rq, core_done_fn cb, void *ctx, error *err)
+{
+    const char *token = current_cookie(rq, COOKIE_SESSION);
+    web_logout_cookies(rq);
+    if (!token || !*token || !rq->host_tenant) {
+        if (cb)
+            cb(ctx, 0, NULL);
+        return 0;
+    }
+    return session_destroy(rq->core, rq->host_tenant->rec.id, token, cb, ctx, err);
 }
 
 /* ---- tenant, context, rendering ---- */
@@ -347,6 +352,20 @@ int web_limit_shared(http_req *rq, const char *name, const char *extra, double r
 {
     const char *bucket = arena_printf(rq->arena, "%s:%s", name, extra ? extra : "");
     return take(rq, bucket ? bucket : name, rate, burst);
+}
+
+/* The login forms' limits (tokens per second, burst), the portal's and the back office's:
+ * per client address whatever the e-mail, and per address and e-mail. */
+#define RATE_LOGIN_IP (30.0 / 60), 30
+#define RATE_LOGIN_EMAIL (5.0 / 60), 10
+
+int web_limit_login(http_req *rq, const char *name, const char *email)
+{
+    const char *ip_bucket = arena_printf(rq->arena, "%s-ip", name);
+    return web_limit(rq, ip_bucket ? ip_bucket : name, NULL, RATE_LOGIN_IP) != 0 ||
+                   web_limit(rq, name, web_email_key(rq, email), RATE_LOGIN_EMAIL) != 0
+               ? -1
+               : 0;
 }
 
 const char *web_email_key(http_req *rq, const char *email)

@@ -20,6 +20,7 @@
 
 #include "core/core.h"
 #include "core/export.h"
+#include "core/session.h"
 #include "http/http.h"
 #include "store/store.h"
 #include "util/tmpl.h"
@@ -88,6 +89,10 @@ int web_limit(http_req *rq, const char *name, const char *extra, double rate, do
  * sent, whoever asks for them. */
 int web_limit_shared(http_req *rq, const char *name, const char *extra, double rate,
                      double burst);
+/* The limits of a login form, the same for the portal and the back office: a bucket per
+ * client address ("<name>-ip") and one per address and e-mail as typed ("<name>", folded by
+ * web_email_key). When one is empty, answers 429 and returns -1: the handler must return. */
+int web_limit_login(http_req *rq, const char *name, const char *email);
 /* An e-mail address as rate limits count it: folded as lookups fold it (account_email_fold,
  * for citizens and agents), so that " Alice@x" and "alice@x" share a bucket. In the
  * request's arena. */
@@ -107,10 +112,20 @@ int web_admit_form(http_req *rq);
 /* The logged-in citizen: 1 and *out (strings in rq->arena), or 0. Looked up once per
  * request. */
 int web_account(http_req *rq, store_account *out);
-/* Starts a session for account_id (a fresh session id and a fresh CSRF token: no fixation);
- * ends any previous one. */
-int web_login(http_req *rq, int64_t account_id, error *err);
-void web_logout(http_req *rq);
+/* Logging a citizen in: the session is opened by the write that proves who they are
+ * (session_open after a checked password, or the job that spends an e-mailed link), so that
+ * the proof and the session commit together. web_login_prepare makes the opening (a fresh
+ * session id, ending this browser's current one: no fixation; in rq's arena, NULL when out
+ * of memory) to pass to that write; once it is durable, web_login_done(rq, o, 1) sets the
+ * cookie and a fresh CSRF secret. web_login_done(rq, o, 0) after a failure only wipes it. */
+session_opening *web_login_prepare(http_req *rq);
+void web_login_done(http_req *rq, session_opening *o, int ok);
+/* Logout: clears the session cookie and renews the CSRF secret at once, and ends the
+ * session's row with session_destroy (cb, ctx and the return value as there; without a
+ * session cb is called at once). */
+int web_logout(http_req *rq, core_done_fn cb, void *ctx, error *err);
+/* Only the browser's side of a logout (the row went already, e.g. with the account). */
+void web_logout_cookies(http_req *rq);
 
 /* Answers with the citizen's archive of plan (core/export.h), which it takes: a ZIP
  * streamed as it is made, with a LISEZMOI.txt in the visitor's language, as an attachment

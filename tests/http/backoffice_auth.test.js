@@ -267,6 +267,11 @@ test('back office: entrance and administration', async (t) => {
         assert.equal(ok.status, 303, ok.text);
         assert.equal(ok.location, '/agent/admin');
         assert.ok(admin.jar.has('guichet_agent'));
+        /* The enrolment and the login commit with their entries, in this order, from here. */
+        const last = srv.sql(`SELECT action || ' ' || source FROM audit_log WHERE agent_id = ${ids.admin} ` +
+                             `AND action IN ('totp_enrol', 'login') ORDER BY id DESC LIMIT 2`).trim().split('\n');
+        assert.deepEqual(last, ['login web 127.0.0.1', 'totp_enrol web 127.0.0.1']);
+        assert.equal(srv.sql(`SELECT totp_enabled FROM agents WHERE id = ${ids.admin}`).trim(), '1');
         adminSecret = secret;
         const home = await admin.get('/agent/admin');
         assert.equal(home.status, 200);
@@ -294,15 +299,20 @@ test('back office: entrance and administration', async (t) => {
         const again = new Browser(srv);
         const r2 = await passwordStep(again, 'bo-admin@ville-demo.test');
         const page2 = await again.get(r2.location);
+        const failedBefore = auditCount(srv, `action = 'login_failed' AND agent_id = ${ids.admin}`);
         const replay = await again.req('POST', '/agent/connexion/code', { form: { csrf_token: csrfOf(page2.text), code } });
         assert.equal(replay.status, 400, 'a code is accepted once only');
         assert.ok(!again.jar.has('guichet_agent'));
+        assert.equal(auditCount(srv, `action = 'login_failed' AND agent_id = ${ids.admin}`), failedBefore + 1);
 
         const home = await b.get('/agent/admin');
         const noCsrf = await b.req('POST', '/agent/deconnexion', { form: {} });
         assert.equal(noCsrf.status, 403);
+        const logoutsBefore = auditCount(srv, `action = 'logout' AND agent_id = ${ids.admin} AND source = 'web 127.0.0.1'`);
         const out = await b.req('POST', '/agent/deconnexion', { form: { csrf_token: csrfOf(home.text) } });
         assert.equal(out.status, 303);
+        assert.equal(auditCount(srv, `action = 'logout' AND agent_id = ${ids.admin} AND source = 'web 127.0.0.1'`),
+                     logoutsBefore + 1);
         assert.match(out.location, /^\/agent\/connexion\?deconnecte=1/);
         assert.ok(!b.jar.has('guichet_agent'));
         const after = await b.get('/agent/admin');

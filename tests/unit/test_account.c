@@ -122,9 +122,9 @@ static const char *last_token(fixture *f, const char *tmpl, const char *expect_p
 static void signup(fixture *f, const char *email)
 {
     error err;
-    assert_int_equal(
-        account_signup(f->core, &f->tenant, email, PASSWORD, "Jeanne Martin", LANG_FR, BASE, &err),
-        0);
+    assert_int_equal(account_signup(f->core, &f->tenant, email, PASSWORD, "Jeanne Martin", LANG_FR,
+                                    BASE, NULL, NULL, &err),
+                     0);
 }
 
 /* Signs up and verifies email; returns the account id. */
@@ -134,8 +134,8 @@ static int64_t verified_account(fixture *f, const char *email)
     int64_t id = 0;
     error err;
     assert_int_equal(account_verify(f->core, f->tenant.id,
-                                    last_token(f, "account_verify", "/compte/verifier?jeton="), &id,
-                                    &err),
+                                    last_token(f, "account_verify", "/compte/verifier?jeton="),
+                                    NULL, &id, NULL, NULL, &err),
                      0);
     assert_true(id > 0);
     return id;
@@ -204,7 +204,7 @@ static void test_signup_duplicate(void **state)
     error err;
     /* Same address, other case, other password and name: the same answer, nothing new. */
     assert_int_equal(account_signup(f->core, &f->tenant, "PAUL@exemple.fr", PASSWORD2, "Intrus",
-                                    LANG_EN, BASE, &err),
+                                    LANG_EN, BASE, NULL, NULL, &err),
                      0);
     store_account acc;
     int found = 0;
@@ -221,7 +221,8 @@ static void test_signup_duplicate(void **state)
     assert_string_equal(rows[1].recipient, "paul@exemple.fr");
     assert_non_null(strstr(rows[1].params, "/compte/connexion"));
     /* The original password still works, the intruder's does not. */
-    account_verify(f->core, f->tenant.id, last_token(f, "account_verify", "jeton="), NULL, &err);
+    account_verify(f->core, f->tenant.id, last_token(f, "account_verify", "jeton="), NULL, NULL,
+                   NULL, NULL, &err);
     assert_int_equal(
         account_login(f->core, f->tenant.id, "paul@exemple.fr", PASSWORD, &f->a, &acc, &err), 0);
     assert_int_equal(
@@ -249,7 +250,7 @@ static void test_signup_invalid(void **state)
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         error_clear(&err);
         assert_int_equal(account_signup(f->core, &f->tenant, cases[i].email, cases[i].password,
-                                        cases[i].name, LANG_FR, BASE, &err),
+                                        cases[i].name, LANG_FR, BASE, NULL, NULL, &err),
                          -1);
         assert_int_equal(err.code, ERR_INVALID_ARG);
         assert_string_equal(err.arg, cases[i].arg);
@@ -260,12 +261,12 @@ static void test_signup_invalid(void **state)
     long_pw[sizeof long_pw - 2] = 'z';
     long_pw[sizeof long_pw - 1] = '\0';
     assert_int_equal(account_signup(f->core, &f->tenant, "jeanne@exemple.fr", long_pw, "Jeanne",
-                                    LANG_FR, BASE, &err),
+                                    LANG_FR, BASE, NULL, NULL, &err),
                      -1);
     assert_string_equal(err.arg, "password");
     /* 12 characters of accented text is 12 characters, even in more bytes. */
     assert_int_equal(account_signup(f->core, &f->tenant, "jeanne@exemple.fr", "éléphantôme!",
-                                    "Jeanne", LANG_FR, BASE, &err),
+                                    "Jeanne", LANG_FR, BASE, NULL, NULL, &err),
                      0);
     store_outbox *rows;
     assert_int_equal(outbox(f, &rows), 1);
@@ -278,31 +279,34 @@ static void test_verify_once(void **state)
     const char *token = last_token(f, "account_verify", "/compte/verifier?jeton=");
     int64_t id = 0;
     error err;
-    assert_int_equal(account_verify(f->core, f->tenant.id, token, &id, &err), 0);
+    assert_int_equal(account_verify(f->core, f->tenant.id, token, NULL, &id, NULL, NULL, &err), 0);
     store_account acc;
     assert_int_equal(account_get(f->core, f->tenant.id, id, &f->a, &acc, &err), 0);
     assert_true(acc.email_verified_at > 0);
     assert_string_equal(acc.email, "lea@exemple.fr");
     /* Used once: a second use fails, as do forged, empty and other tenants' tokens. */
-    assert_int_equal(account_verify(f->core, f->tenant.id, token, &id, &err), -1);
+    assert_int_equal(account_verify(f->core, f->tenant.id, token, NULL, &id, NULL, NULL, &err), -1);
     assert_int_equal(err.code, ERR_NOT_FOUND);
     assert_int_equal(account_verify(f->core, f->tenant.id,
                                     "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
                                     "AAAAAAA",
-                                    &id, &err),
+                                    NULL, &id, NULL, NULL, &err),
                      -1);
     assert_int_equal(err.code, ERR_NOT_FOUND);
-    assert_int_equal(account_verify(f->core, f->tenant.id, "", &id, &err), -1);
-    assert_int_equal(account_verify(f->core, f->tenant.id, NULL, &id, &err), -1);
-    assert_int_equal(account_verify(f->core, f->tenant.id, "'; DROP TABLE accounts; --", &id, &err),
+    assert_int_equal(account_verify(f->core, f->tenant.id, "", NULL, &id, NULL, NULL, &err), -1);
+    assert_int_equal(account_verify(f->core, f->tenant.id, NULL, NULL, &id, NULL, NULL, &err), -1);
+    assert_int_equal(account_verify(f->core, f->tenant.id, "'; DROP TABLE accounts; --", NULL, &id,
+                                    NULL, NULL, &err),
                      -1);
     assert_int_equal(err.code, ERR_NOT_FOUND);
     /* A verification token is not a login token. */
     signup(f, "max@exemple.fr");
     token = last_token(f, "account_verify", "jeton=");
-    assert_int_equal(account_consume_login(f->core, f->tenant.id, token, &id, &err), -1);
-    assert_int_equal(account_verify(f->core, f->tenant.id + 1000, token, &id, &err), -1);
-    assert_int_equal(account_verify(f->core, f->tenant.id, token, &id, &err), 0);
+    assert_int_equal(
+        account_consume_login(f->core, f->tenant.id, token, NULL, &id, NULL, NULL, &err), -1);
+    assert_int_equal(
+        account_verify(f->core, f->tenant.id + 1000, token, NULL, &id, NULL, NULL, &err), -1);
+    assert_int_equal(account_verify(f->core, f->tenant.id, token, NULL, &id, NULL, NULL, &err), 0);
 }
 
 static void test_login(void **state)
@@ -316,7 +320,8 @@ static void test_login(void **state)
         account_login(f->core, f->tenant.id, "zoe@exemple.fr", PASSWORD, &f->a, &acc, &err), -1);
     assert_int_equal(err.code, ERR_FORBIDDEN);
     assert_int_equal(account_verify(f->core, f->tenant.id,
-                                    last_token(f, "account_verify", "jeton="), NULL, &err),
+                                    last_token(f, "account_verify", "jeton="), NULL, NULL, NULL,
+                                    NULL, &err),
                      0);
     assert_int_equal(
         account_login(f->core, f->tenant.id, "Zoe@Exemple.fr", PASSWORD, &f->a, &acc, &err), 0);
@@ -355,22 +360,25 @@ static void test_reset_flow(void **state)
 
     /* Unknown addresses: success, and nothing queued. */
     size_t before = count_template(f, "account_reset");
-    assert_int_equal(
-        account_send_link(f->core, &f->tenant, "inconnu@exemple.fr", "reset", LANG_FR, BASE, &err),
-        0);
+    assert_int_equal(account_send_link(f->core, &f->tenant, "inconnu@exemple.fr", "reset", LANG_FR,
+                                       BASE, NULL, NULL, &err),
+                     0);
     assert_int_equal(count_template(f, "account_reset"), before);
-    assert_int_equal(
-        account_send_link(f->core, &f->tenant, "REMI@exemple.fr", "reset", LANG_FR, BASE, &err), 0);
+    assert_int_equal(account_send_link(f->core, &f->tenant, "REMI@exemple.fr", "reset", LANG_FR,
+                                       BASE, NULL, NULL, &err),
+                     0);
     assert_int_equal(count_template(f, "account_reset"), before + 1);
     const char *token = last_token(f, "account_reset", "/compte/nouveau-mot-de-passe?jeton=");
 
     /* A weak password is refused before the token is spent. */
     int64_t got = 0;
-    assert_int_equal(account_reset_password(f->core, f->tenant.id, token, "trop court", &got, &err),
+    assert_int_equal(account_reset_password(f->core, f->tenant.id, token, "trop court", NULL, &got,
+                                            NULL, NULL, &err),
                      -1);
     assert_int_equal(err.code, ERR_INVALID_ARG);
     assert_string_equal(err.arg, "password");
-    assert_int_equal(account_reset_password(f->core, f->tenant.id, token, PASSWORD2, &got, &err),
+    assert_int_equal(account_reset_password(f->core, f->tenant.id, token, PASSWORD2, NULL, &got,
+                                            NULL, NULL, &err),
                      0);
     assert_int_equal(got, id);
     /* Every session ended; the old password is dead, the new one works. */
@@ -382,13 +390,14 @@ static void test_reset_flow(void **state)
         account_login(f->core, f->tenant.id, "remi@exemple.fr", PASSWORD2, &f->a, &acc, &err), 0);
     /* Single use. */
     assert_int_equal(account_reset_password(f->core, f->tenant.id, token,
-                                            "encore un autre mot de passe", &got, &err),
+                                            "encore un autre mot de passe", NULL, &got, NULL, NULL,
+                                            &err),
                      -1);
     assert_int_equal(err.code, ERR_NOT_FOUND);
     /* Invalid addresses are the caller's mistake, said as such. */
-    assert_int_equal(
-        account_send_link(f->core, &f->tenant, "pas une adresse", "reset", LANG_FR, BASE, &err),
-        -1);
+    assert_int_equal(account_send_link(f->core, &f->tenant, "pas une adresse", "reset", LANG_FR,
+                                       BASE, NULL, NULL, &err),
+                     -1);
     assert_int_equal(err.code, ERR_INVALID_ARG);
 }
 
@@ -398,21 +407,26 @@ static void test_login_link(void **state)
     /* A login link also proves the address of an unverified account. */
     signup(f, "ines@exemple.fr");
     error err;
-    assert_int_equal(
-        account_send_link(f->core, &f->tenant, "ines@exemple.fr", "login", LANG_EN, BASE, &err), 0);
+    assert_int_equal(account_send_link(f->core, &f->tenant, "ines@exemple.fr", "login", LANG_EN,
+                                       BASE, NULL, NULL, &err),
+                     0);
     const char *token = last_token(f, "account_login", "/compte/lien?jeton=");
     int64_t id = 0;
-    assert_int_equal(account_consume_login(f->core, f->tenant.id, token, &id, &err), 0);
+    assert_int_equal(
+        account_consume_login(f->core, f->tenant.id, token, NULL, &id, NULL, NULL, &err), 0);
     store_account acc;
     assert_int_equal(account_get(f->core, f->tenant.id, id, &f->a, &acc, &err), 0);
     assert_true(acc.email_verified_at > 0);
-    assert_int_equal(account_consume_login(f->core, f->tenant.id, token, &id, &err), -1);
+    assert_int_equal(
+        account_consume_login(f->core, f->tenant.id, token, NULL, &id, NULL, NULL, &err), -1);
     assert_int_equal(err.code, ERR_NOT_FOUND);
     /* A login token is not a reset token. */
-    assert_int_equal(
-        account_send_link(f->core, &f->tenant, "ines@exemple.fr", "login", LANG_EN, BASE, &err), 0);
+    assert_int_equal(account_send_link(f->core, &f->tenant, "ines@exemple.fr", "login", LANG_EN,
+                                       BASE, NULL, NULL, &err),
+                     0);
     token = last_token(f, "account_login", "jeton=");
-    assert_int_equal(account_reset_password(f->core, f->tenant.id, token, PASSWORD2, NULL, &err),
+    assert_int_equal(account_reset_password(f->core, f->tenant.id, token, PASSWORD2, NULL, NULL,
+                                            NULL, NULL, &err),
                      -1);
     assert_int_equal(err.code, ERR_NOT_FOUND);
 
@@ -428,19 +442,21 @@ static void test_login_link(void **state)
                            .created_at = now - ACCOUNT_TOKEN_TTL_LOGIN - 10,
                            .expires_at = now - 10}};
     assert_int_equal(store_write_sync(f->store, apply_token_insert, &w, &err), 0);
-    assert_int_equal(account_consume_login(f->core, f->tenant.id, secret, &id, &err), -1);
+    assert_int_equal(
+        account_consume_login(f->core, f->tenant.id, secret, NULL, &id, NULL, NULL, &err), -1);
     assert_int_equal(err.code, ERR_NOT_FOUND);
     /* The same token, still valid, works: the expiry is what refused it. */
     core_new_secret("", secret, sizeof secret);
     core_hash_secret(f->core, secret, hash);
     w.tok.expires_at = now + 60;
     assert_int_equal(store_write_sync(f->store, apply_token_insert, &w, &err), 0);
-    assert_int_equal(account_consume_login(f->core, f->tenant.id, secret, &id, &err), 0);
+    assert_int_equal(
+        account_consume_login(f->core, f->tenant.id, secret, NULL, &id, NULL, NULL, &err), 0);
     /* Links use the account's language when it has one, and nothing goes to strangers. */
     size_t before = count_template(f, "account_login");
-    assert_int_equal(
-        account_send_link(f->core, &f->tenant, "personne@exemple.fr", "login", LANG_FR, BASE, &err),
-        0);
+    assert_int_equal(account_send_link(f->core, &f->tenant, "personne@exemple.fr", "login", LANG_FR,
+                                       BASE, NULL, NULL, &err),
+                     0);
     assert_int_equal(count_template(f, "account_login"), before);
 }
 
@@ -469,11 +485,11 @@ static void test_sessions(void **state)
     assert_int_equal(err.code, ERR_UNAUTHORIZED);
 
     /* Logout ends this session only. */
-    assert_int_equal(session_destroy(f->core, f->tenant.id, token, &err), 0);
+    assert_int_equal(session_destroy(f->core, f->tenant.id, token, NULL, NULL, &err), 0);
     assert_int_equal(session_lookup(f->core, f->tenant.id, token, &f->a, &se, &acc, &err), -1);
     assert_int_equal(err.code, ERR_UNAUTHORIZED);
     assert_int_equal(session_lookup(f->core, f->tenant.id, other, &f->a, &se, &acc, &err), 0);
-    assert_int_equal(session_destroy(f->core, f->tenant.id, "inconnu", &err), 0);
+    assert_int_equal(session_destroy(f->core, f->tenant.id, "inconnu", NULL, NULL, &err), 0);
 
     /* Idle: last seen longer ago than the idle timeout. */
     int64_t now = time_now();
@@ -521,7 +537,7 @@ static void test_prefs(void **state)
     int64_t id = verified_account(f, "eva@exemple.fr");
     error err;
     assert_int_equal(account_update_prefs(f->core, f->tenant.id, id, "Eva Durand", "06 12 34 56 78",
-                                          "sms", "en", &err),
+                                          "sms", "en", NULL, NULL, &err),
                      0);
     store_account acc;
     assert_int_equal(account_get(f->core, f->tenant.id, id, &f->a, &acc, &err), 0);
@@ -532,7 +548,8 @@ static void test_prefs(void **state)
     assert_true(acc.email_verified_at > 0);
     /* NULL keeps a field; the password is untouched. */
     assert_int_equal(
-        account_update_prefs(f->core, f->tenant.id, id, NULL, NULL, "none", NULL, &err), 0);
+        account_update_prefs(f->core, f->tenant.id, id, NULL, NULL, "none", NULL, NULL, NULL, &err),
+        0);
     assert_int_equal(account_get(f->core, f->tenant.id, id, &f->a, &acc, &err), 0);
     assert_string_equal(acc.display_name, "Eva Durand");
     assert_string_equal(acc.notify, "none");
@@ -540,23 +557,29 @@ static void test_prefs(void **state)
     assert_int_equal(
         account_login(f->core, f->tenant.id, "eva@exemple.fr", PASSWORD, &f->a, &acc, &err), 0);
     /* Refusals. */
-    assert_int_equal(account_update_prefs(f->core, f->tenant.id, id, NULL, "", "sms", NULL, &err),
+    assert_int_equal(
+        account_update_prefs(f->core, f->tenant.id, id, NULL, "", "sms", NULL, NULL, NULL, &err),
+        -1);
+    assert_string_equal(err.arg, "phone");
+    assert_int_equal(account_update_prefs(f->core, f->tenant.id, id, NULL, "appelez-moi", NULL,
+                                          NULL, NULL, NULL, &err),
                      -1);
     assert_string_equal(err.arg, "phone");
-    assert_int_equal(
-        account_update_prefs(f->core, f->tenant.id, id, NULL, "appelez-moi", NULL, NULL, &err), -1);
-    assert_string_equal(err.arg, "phone");
-    assert_int_equal(
-        account_update_prefs(f->core, f->tenant.id, id, NULL, NULL, "pigeon", NULL, &err), -1);
+    assert_int_equal(account_update_prefs(f->core, f->tenant.id, id, NULL, NULL, "pigeon", NULL,
+                                          NULL, NULL, &err),
+                     -1);
     assert_string_equal(err.arg, "notify");
-    assert_int_equal(account_update_prefs(f->core, f->tenant.id, id, NULL, NULL, NULL, "de", &err),
-                     -1);
-    assert_string_equal(err.arg, "lang");
-    assert_int_equal(account_update_prefs(f->core, f->tenant.id, id, "", NULL, NULL, NULL, &err),
-                     -1);
-    assert_string_equal(err.arg, "display_name");
     assert_int_equal(
-        account_update_prefs(f->core, f->tenant.id, id + 99, "X", NULL, NULL, NULL, &err), -1);
+        account_update_prefs(f->core, f->tenant.id, id, NULL, NULL, NULL, "de", NULL, NULL, &err),
+        -1);
+    assert_string_equal(err.arg, "lang");
+    assert_int_equal(
+        account_update_prefs(f->core, f->tenant.id, id, "", NULL, NULL, NULL, NULL, NULL, &err),
+        -1);
+    assert_string_equal(err.arg, "display_name");
+    assert_int_equal(account_update_prefs(f->core, f->tenant.id, id + 99, "X", NULL, NULL, NULL,
+                                          NULL, NULL, &err),
+                     -1);
     assert_int_equal(err.code, ERR_NOT_FOUND);
 }
 

@@ -294,7 +294,7 @@ static int64_t enrol(fixture *f, const char *email, agent_role role, char b32[TO
 {
     int64_t id = add(f, email, role, "voirie");
     error err;
-    assert_int_equal(agent_totp_begin(f->core, f->tenant, id, b32, &err), 0);
+    assert_int_equal(agent_totp_begin(f->core, f->tenant, id, b32, NULL, NULL, &err), 0);
     assert_int_equal(strlen(b32), 32);
     char code[7];
     current_code(b32, 0, code);
@@ -361,7 +361,7 @@ static void test_totp_enrol_and_check(void **state)
     /* Confirm without a pending enrolment. */
     assert_int_equal(agent_totp_confirm(f->core, f->tenant, id, "123456", &err), -1);
     assert_int_equal(err.code, ERR_CONFLICT);
-    assert_int_equal(agent_totp_begin(f->core, f->tenant, id, b32, &err), 0);
+    assert_int_equal(agent_totp_begin(f->core, f->tenant, id, b32, NULL, NULL, &err), 0);
     store_agent ag;
     assert_int_equal(agent_get(f->core, f->tenant, id, &f->a, &ag, &err), 0);
     assert_int_equal(ag.totp_enabled, 0);
@@ -384,7 +384,7 @@ static void test_totp_enrol_and_check(void **state)
     assert_int_equal(ag.totp_enabled, 1);
     /* An enabled factor is not replaced by a new enrolment. */
     char other[TOTP_SECRET_B32_LEN];
-    assert_int_equal(agent_totp_begin(f->core, f->tenant, id, other, &err), -1);
+    assert_int_equal(agent_totp_begin(f->core, f->tenant, id, other, NULL, NULL, &err), -1);
     assert_int_equal(err.code, ERR_CONFLICT);
     /* The code used to confirm is spent (replay); the next step's code passes once. */
     assert_int_equal(agent_totp_check(f->core, &ag, code, &err), -1);
@@ -402,7 +402,7 @@ static void test_totp_enrol_and_check(void **state)
     assert_int_equal(agent_get(f->core, f->tenant, id, &f->a, &ag, &err), 0);
     assert_int_equal(ag.totp_enabled, 0);
     assert_null(ag.totp_secret);
-    assert_int_equal(agent_totp_begin(f->core, f->tenant, id, other, &err), 0);
+    assert_int_equal(agent_totp_begin(f->core, f->tenant, id, other, NULL, NULL, &err), 0);
     assert_string_not_equal(other, b32);
 }
 

@@ -746,7 +746,7 @@ static int64_t verified_account(fixture *f, const char *email)
     store_tenant t = {.id = f->tenant_id, .slug = "ville-test", .name = "Ville Test"};
     error err;
     assert_int_equal(account_signup(f->core, &t, email, PASSWORD, "Jeanne Zorg", LANG_FR,
-                                    "https://x.test", &err),
+                                    "https://x.test", NULL, NULL, &err),
                      0);
     arena a;
     arena_init(&a, 0);
@@ -761,7 +761,7 @@ static int64_t verified_account(fixture *f, const char *email)
     char tok[128];
     snprintf(tok, sizeof tok, "%.*s", (int)strcspn(token + 6, "\""), token + 6);
     int64_t id = 0;
-    assert_int_equal(account_verify(f->core, f->tenant_id, tok, &id, &err), 0);
+    assert_int_equal(account_verify(f->core, f->tenant_id, tok, NULL, &id, NULL, NULL, &err), 0);
     arena_free(&a);
     return id;
 }

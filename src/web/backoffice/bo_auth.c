@@ -4,14 +4,20 @@
  * (/agent/totp) and logout. No session exists before every factor passed: between the steps
  * the browser holds a signed, short-lived pending-login cookie (core/agent_session.h). Forms
  * carry the CSRF token, attempts are rate-limited, and logins and failures are audited.
+ *
+ * Each step's write is a core operation told who acts (core/agent_session.h): the session,
+ * the enrolment and their audit entries commit in one job, and the handler suspends until
+ * that job is durable (http_wait) rather than holding a pool thread. Argon2id and the code
+ * check still run on the pool thread, before the write is queued.
  */
 #include <sodium.h>
 #include <string.h>
 
+#include "core/actor.h"
 #include "core/agent.h"
-#include "util/form.h"
 #include "core/agent_session.h"
 #include "core/totp.h"
+#include "util/form.h"
 #include "util/log.h"
 #include "util/timeutil.h"
 #include "web/backoffice/backoffice.h"
@@ -23,10 +29,8 @@
 #define CSRF_COOKIE "guichet_csrf"
 #define HOME "/agent/"
 
-/* Rate limits (tokens per second, burst). The password step per address and per address and
- * e-mail; codes per address (core also locks an agent's code check after repeated failures). */
-#define RATE_LOGIN_IP (30.0 / 60), 30
-#define RATE_LOGIN_EMAIL (5.0 / 60), 10
+/* Codes per address (tokens per second, burst; core also locks an agent's code check after
+ * repeated failures). The password step has the login forms' limits (web_limit_login). */
 #define RATE_CODE_IP (10.0 / 60), 10
 
 /* ---- helpers ---- */
@@ -34,6 +38,45 @@
 static int64_t tenant_id(http_req *rq)
 {
     return rq->host_tenant->rec.id;
+}
+
+/* What a step keeps while its write commits (rq->user, in rq's arena). */
+typedef struct auth_state {
+    store_agent agent;
+    const char *retour;
+    session_opening *open; /* the session a login opens */
+    int enrolling;         /* the login confirms a first enrolment */
+    bo_page page;          /* a form shown again once the failure is recorded */
+    const char *tmpl;      /* its template: "agent/login" or "agent/login_code" */
+    int rate_limited;      /* a locked code check: answered 429 instead */
+    error err;
+    char *secret;          /* a new enrolment's base32 secret */
+    const char *error_key; /* the enrolment form's message; NULL: none */
+} auth_state;
+
+static auth_state *auth_state_new(http_req *rq)
+{
+    auth_state *st = arena_alloc(rq->arena, sizeof *st);
+    if (st)
+        memset(st, 0, sizeof *st);
+    rq->user = st;
+    return st;
+}
+
+/* Who acts at this step: the agent a (NULL: an address that names none yet), from this
+ * client's address. */
+static core_actor who_of(http_req *rq, const store_agent *a)
+{
+    const char *actor, *source;
+    bo_audit_who(rq, a, &actor, &source);
+    return actor_of_agent(a, source);
+}
+
+static void out_of_memory(http_req *rq)
+{
+    error e;
+    error_set(&e, ERR_UNAVAILABLE, NULL, "out of memory");
+    web_write_error(rq, &e);
 }
 
 /* The page to go to after login: a back-office path of this site (form_local_path), or
@@ -93,25 +136,84 @@ static int pending_agent(http_req *rq, const char *purpose, store_agent *out)
     return 0;
 }
 
-/* Both factors passed: a fresh session (no fixation), a fresh CSRF secret, the audit entry,
- * and on to the page asked for. */
-static void finish_login(http_req *rq, const store_agent *a, const char *retour)
+static void restart_login(http_req *rq);
+
+/* The login's job is durable: the session's cookie, a fresh CSRF secret, and on to the page
+ * asked for. */
+static void login_opened(http_req *rq)
 {
-    char token[AGENT_SESSION_TOKEN_LEN];
-    error e;
-    const char *old = http_cookie(rq, BO_SESSION_COOKIE);
-    if (old && *old && agent_session_destroy(rq->core, tenant_id(rq), old, &e) != 0)
-        log_warn("agent login: could not end the previous session: %s", e.detail);
-    if (agent_session_create(rq->core, tenant_id(rq), a->id, token, &e) != 0) {
+    auth_state *st = rq->user;
+    const http_wait *w = http_wait_result(rq);
+    if (!w || w->rc != 0) {
+        session_opening_wipe(st->open);
+        if (w && st->enrolling && w->err.code == ERR_CONFLICT) { /* restarted meanwhile */
+            restart_login(rq);
+            return;
+        }
+        error e;
+        if (w)
+            e = w->err;
+        else
+            error_set(&e, ERR_INTERNAL, NULL, "login without its write");
         web_write_error(rq, &e);
         return;
     }
-    http_set_cookie(rq, BO_SESSION_COOKIE, token, -1, 1);
-    sodium_memzero(token, sizeof token);
+    http_set_cookie(rq, BO_SESSION_COOKIE, arena_strdup(rq->arena, st->open->token), -1, 1);
+    session_opening_wipe(st->open);
     clear_pending(rq);
     http_set_cookie(rq, CSRF_COOKIE, "", 0, 1);
-    bo_audit_wait(rq, a, "login", "agent", &a->id, 1);
-    web_redirect(rq, retour);
+    web_redirect(rq, st->retour);
+}
+
+/* Both factors passed: one job opens a fresh session (no fixation; the browser's previous
+ * one ends), confirms the enrolment when there is one (enrol_secret) and records the audit
+ * entries; login_opened answers. */
+static void finish_login(http_req *rq, auth_state *st, const char *enrol_secret)
+{
+    st->open = arena_alloc(rq->arena, sizeof *st->open);
+    if (!st->open) {
+        out_of_memory(rq);
+        return;
+    }
+    session_opening_prepare(rq->core, http_cookie(rq, BO_SESSION_COOKIE), st->open);
+    st->enrolling = enrol_secret != NULL;
+    core_actor who = who_of(rq, &st->agent);
+    error e;
+    http_wait *w = http_wait_begin(rq, login_opened);
+    int rc = agent_login_open(rq->core, tenant_id(rq), &who, enrol_secret, st->open, http_wait_done,
+                              w, &e);
+    http_wait_started(w, rc, &e);
+}
+
+/* A failed attempt is recorded: the form again with its message, or the 429 of a locked
+ * code check. The attempt failed whatever the audit's fate, which is logged loudly. */
+static void failure_recorded(http_req *rq)
+{
+    auth_state *st = rq->user;
+    const http_wait *w = http_wait_result(rq);
+    if (w && w->rc != 0)
+        log_error("audit: could not record login_failed agent: %s", w->err.detail);
+    if (st->rate_limited) {
+        bo_page_discard(&st->page);
+        web_write_error(rq, &st->err);
+        return;
+    }
+    if (st->retour && strcmp(st->retour, HOME) != 0)
+        bo_page_value(&st->page, "retour", st->retour);
+    const char *title_key =
+        strcmp(st->tmpl, "agent/login") == 0 ? "agent.login.title" : "agent.code.title";
+    bo_page_render(&st->page, 200, st->tmpl, bo_page_str(&st->page, title_key));
+}
+
+/* Records a failed attempt (core's job: the agent a, or the agent of email when a is NULL)
+ * before failure_recorded answers with the page kept in rq->user. */
+static void record_failure(http_req *rq, const store_agent *a, const char *email)
+{
+    core_actor who = who_of(rq, a);
+    error e;
+    http_wait *w = http_wait_begin(rq, failure_recorded);
+    int rc = agent_login_failed(rq->core, tenant_id(rq), &who, email, http_wait_done, w, &e);
+    http_wait_started(w, rc, &e);
 }
 
 /* ---- /agent/connexion ---- */
@@ -149,23 +251,6 @@ static void login_get(http_req *rq)
     login_page(&p, retour);
 }
 
-/* Audits a failed attempt on the agent of that e-mail when there is one (ids only: never the
- * address typed). */
-static void audit_failed(http_req *rq, const char *email)
-{
-    store *s = core_store(rq->core);
-    store_agent a;
-    int found = 0;
-    error e;
-    if (email && *email &&
-        s->ops->agent_find_email(s, tenant_id(rq), email, rq->arena, &a, &found, &e) != 0)
-        found = 0;
-    if (found)
-        bo_audit_wait(rq, &a, "login_failed", "agent", &a.id, 1);
-    else
-        bo_audit_wait(rq, NULL, "login_failed", "agent", NULL, 0);
-}
-
 static void login_post(http_req *rq)
 {
     bo_page p;
@@ -174,12 +259,12 @@ static void login_post(http_req *rq)
     form f;
     if (bo_form(rq, &f) != 0)
         return;
-    if (web_limit(rq, "agent-login", NULL, RATE_LOGIN_IP) != 0)
+    const char *email = form_get(&f, "email");
+    const char *password = form_get(&f, "password");
+    if (web_limit_login(rq, "agent-login", email) != 0)
         return;
     if (bo_page_start(&p, rq, NULL) != 0)
         return;
-    const char *email = form_get(&f, "email");
-    const char *password = form_get(&f, "password");
     const char *retour = safe_retour(form_get(&f, "retour"));
     bo_page_value(&p, "email", email);
     if (!email || !*email)
@@ -190,43 +275,49 @@ static void login_post(http_req *rq)
         login_page(&p, retour);
         return;
     }
-    if (web_limit(rq, "agent-login-email", web_email_key(rq, email), RATE_LOGIN_EMAIL) != 0) {
+    auth_state *st = auth_state_new(rq);
+    if (!st) {
         bo_page_discard(&p);
+        out_of_memory(rq);
         return;
     }
-    store_agent a;
+    st->retour = retour;
     error e;
-    if (agent_authenticate(rq->core, tenant_id(rq), email, password, rq->arena, &a, &e) != 0) {
+    /* Argon2id here, on the pool thread: a read and a hash, no write. */
+    if (agent_authenticate(rq->core, tenant_id(rq), email, password, rq->arena, &st->agent, &e) !=
+        0) {
         if (e.code != ERR_UNAUTHORIZED && e.code != ERR_INVALID_ARG) {
             bo_page_discard(&p);
             web_write_error(rq, &e);
             return;
         }
-        audit_failed(rq, web_email_key(rq, email));
         bo_page_error_key(&p, "email", "agent.login.error_failed");
-        login_page(&p, retour);
+        st->page = p;
+        st->tmpl = "agent/login";
+        record_failure(rq, NULL, email);
         return;
     }
     bo_page_discard(&p);
+    const store_agent *a = &st->agent;
     int required = 1;
-    if (agent_totp_required(rq->core, &a, &required, &e) != 0) {
+    if (agent_totp_required(rq->core, a, &required, &e) != 0) {
         web_write_error(rq, &e);
         return;
     }
     char pending[AGENT_PENDING_LEN];
-    if (a.totp_enabled) {
-        agent_pending_make(rq->core, tenant_id(rq), a.id, "totp", time_now(), pending);
+    if (a->totp_enabled) {
+        agent_pending_make(rq->core, tenant_id(rq), a->id, "totp", time_now(), pending);
         http_set_cookie(rq, PENDING_COOKIE, pending, AGENT_PENDING_SECONDS, 1);
         web_redirect(rq, step_path(rq, "/agent/connexion/code", retour));
         return;
     }
     if (required) {
-        agent_pending_make(rq->core, tenant_id(rq), a.id, "enrol", time_now(), pending);
+        agent_pending_make(rq->core, tenant_id(rq), a->id, "enrol", time_now(), pending);
         http_set_cookie(rq, PENDING_COOKIE, pending, AGENT_PENDING_SECONDS, 1);
         web_redirect(rq, step_path(rq, "/agent/totp", retour));
         return;
     }
-    finish_login(rq, &a, retour);
+    finish_login(rq, st, NULL);
 }
 
 /* ---- /agent/connexion/code ---- */
@@ -283,37 +374,43 @@ static void code_post(http_req *rq)
         return;
     if (web_limit(rq, "agent-code", NULL, RATE_CODE_IP) != 0)
         return;
-    store_agent a;
-    if (pending_agent(rq, "totp", &a) != 0) {
+    auth_state *st = auth_state_new(rq);
+    if (!st) {
+        out_of_memory(rq);
+        return;
+    }
+    if (pending_agent(rq, "totp", &st->agent) != 0) {
         restart_login(rq);
         return;
     }
-    const char *retour = safe_retour(form_get(&f, "retour"));
+    st->retour = safe_retour(form_get(&f, "retour"));
     const char *code = form_get(&f, "code");
     bo_page p;
     if (bo_page_start(&p, rq, NULL) != 0)
         return;
     if (!code_well_formed(code)) {
         bo_page_error_key(&p, "code", "agent.code.error_format");
-        code_page(&p, retour);
+        code_page(&p, st->retour);
         return;
     }
     error e;
-    if (agent_totp_check(rq->core, &a, code, &e) != 0) {
-        if (e.code != ERR_UNAUTHORIZED) {
+    if (agent_totp_check(rq->core, &st->agent, code, &e) != 0) {
+        if (e.code != ERR_UNAUTHORIZED && e.code != ERR_RATE_LIMITED) {
             bo_page_discard(&p);
-            if (e.code == ERR_RATE_LIMITED)
-                bo_audit_wait(rq, &a, "login_failed", "agent", &a.id, 1);
             web_write_error(rq, &e);
             return;
         }
-        bo_audit_wait(rq, &a, "login_failed", "agent", &a.id, 1);
-        bo_page_error_key(&p, "code", "agent.code.error_wrong");
-        code_page(&p, retour);
+        st->rate_limited = e.code == ERR_RATE_LIMITED;
+        st->err = e;
+        if (!st->rate_limited)
+            bo_page_error_key(&p, "code", "agent.code.error_wrong");
+        st->page = p;
+        st->tmpl = "agent/login_code";
+        record_failure(rq, &st->agent, NULL);
         return;
     }
     bo_page_discard(&p);
-    finish_login(rq, &a, retour);
+    finish_login(rq, st, NULL);
 }
 
 /* ---- /agent/totp: first enrolment, right after the password ---- */
@@ -381,30 +478,64 @@ static void enrol_page(bo_page *p, const store_agent *a, const char *secret, con
     bo_page_render(p, 200, "agent/totp", bo_page_str(p, "agent.totp.title"));
 }
 
-static void totp_get(http_req *rq)
+/* A new enrolment secret is stored (sealed): the enrolment page shows it, with st's message
+ * when the form is shown again. */
+static void totp_begun(http_req *rq)
 {
-    if (!web_tenant(rq))
-        return;
-    store_agent a;
-    if (pending_agent(rq, "enrol", &a) != 0) {
-        restart_login(rq);
-        return;
-    }
-    char secret[TOTP_SECRET_B32_LEN];
-    error e;
-    if (agent_totp_begin(rq->core, tenant_id(rq), a.id, secret, &e) != 0) {
-        if (e.code == ERR_CONFLICT) { /* enrolled meanwhile: the code step applies */
+    auth_state *st = rq->user;
+    const http_wait *w = http_wait_result(rq);
+    if (!w || w->rc != 0) {
+        if (w && w->err.code == ERR_CONFLICT) { /* enrolled meanwhile: the code step applies */
             restart_login(rq);
             return;
         }
+        error e;
+        if (w)
+            e = w->err;
+        else
+            error_set(&e, ERR_INTERNAL, NULL, "enrolment without its write");
         web_write_error(rq, &e);
         return;
     }
     bo_page p;
-    if (bo_page_start(&p, rq, NULL) != 0)
+    if (bo_page_start(&p, rq, NULL) == 0) {
+        if (st->error_key)
+            bo_page_error_key(&p, "code", st->error_key);
+        enrol_page(&p, &st->agent, st->secret, st->retour);
+    }
+    sodium_memzero(st->secret, TOTP_SECRET_B32_LEN);
+}
+
+/* Starts (or restarts) the enrolment of st's agent; totp_begun answers. */
+static void begin_enrolment(http_req *rq, auth_state *st)
+{
+    st->secret = arena_alloc(rq->arena, TOTP_SECRET_B32_LEN);
+    if (!st->secret) {
+        out_of_memory(rq);
         return;
-    enrol_page(&p, &a, secret, safe_retour(form_get(&rq->query, "retour")));
-    sodium_memzero(secret, sizeof secret);
+    }
+    error e;
+    http_wait *w = http_wait_begin(rq, totp_begun);
+    int rc =
+        agent_totp_begin(rq->core, tenant_id(rq), st->agent.id, st->secret, http_wait_done, w, &e);
+    http_wait_started(w, rc, &e);
+}
+
+static void totp_get(http_req *rq)
+{
+    if (!web_tenant(rq))
+        return;
+    auth_state *st = auth_state_new(rq);
+    if (!st) {
+        out_of_memory(rq);
+        return;
+    }
+    if (pending_agent(rq, "enrol", &st->agent) != 0) {
+        restart_login(rq);
+        return;
+    }
+    st->retour = safe_retour(form_get(&rq->query, "retour"));
+    begin_enrolment(rq, st);
 }
 
 static void totp_post(http_req *rq)
@@ -416,19 +547,24 @@ static void totp_post(http_req *rq)
         return;
     if (web_limit(rq, "agent-code", NULL, RATE_CODE_IP) != 0)
         return;
-    store_agent a;
-    if (pending_agent(rq, "enrol", &a) != 0) {
+    auth_state *st = auth_state_new(rq);
+    if (!st) {
+        out_of_memory(rq);
+        return;
+    }
+    if (pending_agent(rq, "enrol", &st->agent) != 0) {
         restart_login(rq);
         return;
     }
-    const char *retour = safe_retour(form_get(&f, "retour"));
+    st->retour = safe_retour(form_get(&f, "retour"));
     const char *code = form_get(&f, "code");
     const char *secret = form_get(&f, "secret");
     error e;
     int well_formed = code_well_formed(code);
-    if (well_formed && agent_totp_confirm(rq->core, tenant_id(rq), a.id, code, &e) == 0) {
-        bo_audit_wait(rq, &a, "totp_enrol", "agent", &a.id, 1);
-        finish_login(rq, &a, retour);
+    const char *sealed = NULL;
+    if (well_formed && agent_totp_enrol_check(rq->core, tenant_id(rq), st->agent.id, code,
+                                              rq->arena, &sealed, &e) == 0) {
+        finish_login(rq, st, sealed);
         return;
     }
     if (well_formed && e.code != ERR_UNAUTHORIZED) {
@@ -439,26 +575,30 @@ static void totp_post(http_req *rq)
         web_write_error(rq, &e);
         return;
     }
+    st->error_key = well_formed ? "agent.code.error_wrong" : "agent.code.error_format";
     /* The same secret again when the form sent it back, so that the account already added
      * in the app stays the right one; otherwise a new enrolment. */
-    char fresh[TOTP_SECRET_B32_LEN];
     if (!secret_shape_ok(secret)) {
-        if (agent_totp_begin(rq->core, tenant_id(rq), a.id, fresh, &e) != 0) {
-            web_write_error(rq, &e);
-            return;
-        }
-        secret = arena_strdup(rq->arena, fresh);
-        sodium_memzero(fresh, sizeof fresh);
+        begin_enrolment(rq, st);
+        return;
     }
     bo_page p;
     if (bo_page_start(&p, rq, NULL) != 0)
         return;
-    bo_page_error_key(&p, "code",
-                      well_formed ? "agent.code.error_wrong" : "agent.code.error_format");
-    enrol_page(&p, &a, secret ? secret : "", retour);
+    bo_page_error_key(&p, "code", st->error_key);
+    enrol_page(&p, &st->agent, secret, st->retour);
 }
 
 /* ---- logout ---- */
+
+static void logged_out(http_req *rq)
+{
+    const http_wait *w = http_wait_result(rq);
+    if (w && w->rc != 0)
+        log_warn("agent logout: could not end the session: %s", w->err.detail);
+    web_redirect(rq,
+                 arena_printf(rq->arena, "/agent/connexion?deconnecte=1%s", lang_suffix(rq, '&')));
+}
 
 static void logout_post(http_req *rq)
 {
@@ -468,20 +608,22 @@ static void logout_post(http_req *rq)
     if (bo_form(rq, &f) != 0)
         return;
     const char *tok = http_cookie(rq, BO_SESSION_COOKIE);
-    store_agent a;
-    store_session se;
-    error e;
-    if (tok && *tok) {
-        if (agent_session_lookup(rq->core, tenant_id(rq), tok, rq->arena, &se, &a, &e) == 0)
-            bo_audit_wait(rq, &a, "logout", "agent", &a.id, 1);
-        if (agent_session_destroy(rq->core, tenant_id(rq), tok, &e) != 0)
-            log_warn("agent logout: could not end the session: %s", e.detail);
-    }
     http_set_cookie(rq, BO_SESSION_COOKIE, "", 0, 1);
     clear_pending(rq);
     http_set_cookie(rq, CSRF_COOKIE, "", 0, 1);
-    web_redirect(rq,
-                 arena_printf(rq->arena, "/agent/connexion?deconnecte=1%s", lang_suffix(rq, '&')));
+    if (!tok || !*tok) {
+        logged_out(rq);
+        return;
+    }
+    /* The entry names the agent of a live session; an expired one is only deleted. */
+    store_agent a;
+    store_session se;
+    error e;
+    int live = agent_session_lookup(rq->core, tenant_id(rq), tok, rq->arena, &se, &a, &e) == 0;
+    core_actor who = who_of(rq, live ? &a : NULL);
+    http_wait *w = http_wait_begin(rq, logged_out);
+    int rc = agent_logout(rq->core, tenant_id(rq), &who, tok, http_wait_done, w, &e);
+    http_wait_started(w, rc, &e);
 }
 
 const http_route bo_auth_routes[] = {

@@ -4,18 +4,24 @@
  * deletion of the account. Every
  * answer that follows an e-mail address is the same whether or not the address has an
  * account; forms are rate-limited per client address and checked for their CSRF token.
+ *
+ * Every write (a sign-up, a link spent, a session opened or ended, preferences) is a core
+ * operation in callback form: the handler suspends until its job is durable (http_wait) and
+ * a continuation answers, so no pool thread waits for the disk. Argon2id (sign-up, login,
+ * reset) runs on the pool thread before the write is queued.
  */
 #include <string.h>
 
 #include "core/account.h"
+#include "core/session.h"
 #include "util/log.h"
 #include "util/utf8.h"
 #include "web/portal/portal.h"
 #include "web/web.h"
 
-/* Rate limits (tokens per second, burst), per client address unless said otherwise. */
-#define RATE_LOGIN (5.0 / 60), 10     /* per address and e-mail */
-#define RATE_LOGIN_IP (30.0 / 60), 30 /* per address, whatever the e-mail */
+/* Rate limits (tokens per second, burst), per client address unless said otherwise. The
+ * login form has web_limit_login's. */
+#define RATE_DELETE (5.0 / 60), 10 /* password guesses per account, as a login allows */
 /* Sign-ups and e-mailed links: 3 a minute, with room for a family or an office sharing one
  * address; only well-formed forms count, so typing mistakes cost nothing. */
 #define RATE_SIGNUP (3.0 / 60), 10
@@ -242,6 +248,68 @@ static int core_field_error(page *p, const error *e)
     return 1;
 }
 
+/* ---- waiting for a write ---- */
+
+typedef struct link_kind {
+    const char *purpose; /* account_send_link's */
+    const char *tmpl;    /* the form */
+    const char *title;   /* its title key */
+    const char *sent;    /* the message page once sent */
+    const char *limit;   /* rate limit bucket */
+} link_kind;
+
+static const link_kind reset_kind = {"reset", "account/forgot", "account.forgot.title",
+                                     "forgot_sent", "mail-link"};
+static const link_kind login_kind = {"login", "account/link_request", "account.link_request.title",
+                                     "link_sent", "mail-link"};
+
+/* What a handler keeps while its write commits (rq->user, in rq's arena). */
+typedef struct acct_state {
+    page p;                /* the page the continuation renders */
+    session_opening *open; /* the session the write opens; NULL: none */
+    int64_t account_id;    /* the account a spent link names */
+    const char *back;      /* where a login goes next */
+    const char *token;     /* the reset form's token, shown again */
+    const link_kind *kind; /* the link form */
+    store_account acc;     /* the preferences' account */
+    const char *notify, *lang_code;
+} acct_state;
+
+/* A state for p's handler, or NULL after answering (out of memory). With login, the session
+ * the write will open is prepared too. */
+static acct_state *state_new(page *p, int login)
+{
+    http_req *rq = p->rq;
+    acct_state *st = arena_alloc(rq->arena, sizeof *st);
+    if (st) {
+        memset(st, 0, sizeof *st);
+        st->p = *p;
+        if (login)
+            st->open = web_login_prepare(rq);
+    }
+    if (!st || (login && !st->open)) {
+        error e;
+        error_set(&e, ERR_UNAVAILABLE, NULL, "out of memory");
+        page_fail(p, &e);
+        return NULL;
+    }
+    rq->user = st;
+    return st;
+}
+
+/* The outcome of the write the handler waited for, in the continuation: 0, or -1 and *e. */
+static int outcome(http_req *rq, error *e)
+{
+    const http_wait *w = http_wait_result(rq);
+    if (w && w->rc == 0)
+        return 0;
+    if (w)
+        *e = w->err;
+    else
+        error_set(e, ERR_INTERNAL, NULL, "no write was waited for");
+    return -1;
+}
+
 /* ---- sign-up and verification ---- */
 
 static void signup_get(http_req *rq)
@@ -250,6 +318,22 @@ static void signup_get(http_req *rq)
     if (page_start(&p, rq) != 0)
         return;
     page_render(&p, 200, "account/signup", "account.signup.title");
+}
+
+static void signup_done(http_req *rq)
+{
+    acct_state *st = rq->user;
+    error e;
+    if (outcome(rq, &e) != 0) {
+        if (core_field_error(&st->p, &e)) {
+            page_render(&st->p, 400, "account/signup", "account.signup.title");
+            return;
+        }
+        page_fail(&st->p, &e);
+        return;
+    }
+    static const char *const actions[] = {"/", "account.actions.home", NULL};
+    message_page(&st->p, 200, "signup_sent", "info", actions);
 }
 
 static void signup_post(http_req *rq)
@@ -274,18 +358,15 @@ static void signup_post(http_req *rq)
         page_discard(&p);
         return;
     }
+    acct_state *st = state_new(&p, 0);
+    if (!st)
+        return;
     store_tenant t = p.tenant->rec;
     error e;
-    if (account_signup(rq->core, &t, email, pw, name, p.l, http_base_url(rq, p.tenant), &e) != 0) {
-        if (core_field_error(&p, &e)) {
-            page_render(&p, 400, "account/signup", "account.signup.title");
-            return;
-        }
-        page_fail(&p, &e);
-        return;
-    }
-    static const char *const actions[] = {"/", "account.actions.home", NULL};
-    message_page(&p, 200, "signup_sent", "info", actions);
+    http_wait *w = http_wait_begin(rq, signup_done);
+    int rc = account_signup(rq->core, &t, email, pw, name, p.l, http_base_url(rq, p.tenant),
+                            http_wait_done, w, &e);
+    http_wait_started(w, rc, &e);
 }
 
 static const char *const invalid_link_actions[] = {"/compte/lien-connexion",
@@ -296,32 +377,42 @@ static const char *const invalid_link_actions[] = {"/compte/lien-connexion",
                                                    "account.actions.login",
                                                    NULL};
 
+static void verify_done(http_req *rq)
+{
+    acct_state *st = rq->user;
+    error e;
+    int rc = outcome(rq, &e);
+    web_login_done(rq, st->open, rc == 0);
+    if (rc != 0) {
+        if (e.code == ERR_NOT_FOUND) {
+            message_page(&st->p, 400, "link_invalid", "info", invalid_link_actions);
+            return;
+        }
+        page_fail(&st->p, &e);
+        return;
+    }
+    /* The context was made before the login: rebuild it so the page shows the citizen
+     * logged in and carries the new CSRF token. */
+    json_decref(st->p.ctx);
+    st->p.ctx = web_context(rq);
+    static const char *const actions[] = {DEFAULT_AFTER_LOGIN, "account.actions.my_requests",
+                                          "/compte/preferences", "account.actions.prefs", NULL};
+    message_page(&st->p, 200, "verified", "success", actions);
+}
+
 static void verify_get(http_req *rq)
 {
     page p;
     if (page_start(&p, rq) != 0)
         return;
-    int64_t id = 0;
+    acct_state *st = state_new(&p, 1);
+    if (!st)
+        return;
     error e;
-    if (account_verify(rq->core, p.tenant->rec.id, form_get(&rq->query, "jeton"), &id, &e) != 0) {
-        if (e.code == ERR_NOT_FOUND) {
-            message_page(&p, 400, "link_invalid", "info", invalid_link_actions);
-            return;
-        }
-        page_fail(&p, &e);
-        return;
-    }
-    if (web_login(rq, id, &e) != 0) {
-        page_fail(&p, &e);
-        return;
-    }
-    /* The context was made before the login: rebuild it so the page shows the citizen
-     * logged in and carries the new CSRF token. */
-    json_decref(p.ctx);
-    p.ctx = web_context(rq);
-    static const char *const actions[] = {DEFAULT_AFTER_LOGIN, "account.actions.my_requests",
-                                          "/compte/preferences", "account.actions.prefs", NULL};
-    message_page(&p, 200, "verified", "success", actions);
+    http_wait *w = http_wait_begin(rq, verify_done);
+    int rc = account_verify(rq->core, p.tenant->rec.id, form_get(&rq->query, "jeton"), st->open,
+                            &st->account_id, http_wait_done, w, &e);
+    http_wait_started(w, rc, &e);
 }
 
 /* ---- login and logout ---- */
@@ -340,14 +431,26 @@ static void login_get(http_req *rq)
     login_render(&p, 200);
 }
 
+static void login_done(http_req *rq)
+{
+    acct_state *st = rq->user;
+    error e;
+    int rc = outcome(rq, &e);
+    web_login_done(rq, st->open, rc == 0);
+    if (rc != 0) {
+        web_write_error(rq, &e);
+        return;
+    }
+    web_redirect(rq, st->back ? st->back : DEFAULT_AFTER_LOGIN);
+}
+
 static void login_post(http_req *rq)
 {
     form f;
     if (read_form(rq, &f) != 0)
         return;
     const char *email = field(&f, "email"), *pw = field(&f, "password");
-    if (web_limit(rq, "login-ip", NULL, RATE_LOGIN_IP) != 0 ||
-        web_limit(rq, "login", web_email_key(rq, email), RATE_LOGIN) != 0)
+    if (web_limit_login(rq, "login", email) != 0)
         return;
     page p;
     if (page_start(&p, rq) != 0)
@@ -365,6 +468,7 @@ static void login_post(http_req *rq)
     }
     store_account acc;
     error e;
+    /* Argon2id here, on the pool thread: a read and a hash; the session is the write. */
     if (account_login(rq->core, p.tenant->rec.id, email, pw, rq->arena, &acc, &e) != 0) {
         if (e.code == ERR_UNAUTHORIZED) {
             page_error(&p, "email", "account.errors.login_failed");
@@ -378,11 +482,22 @@ static void login_post(http_req *rq)
         return;
     }
     page_discard(&p);
-    if (web_login(rq, acc.id, &e) != 0) {
-        web_write_error(rq, &e);
+    acct_state *st = state_new(&p, 1);
+    if (!st)
         return;
-    }
-    web_redirect(rq, back ? back : DEFAULT_AFTER_LOGIN);
+    st->back = back;
+    http_wait *w = http_wait_begin(rq, login_done);
+    int rc =
+        session_open_account(rq->core, p.tenant->rec.id, acc.id, st->open, http_wait_done, w, &e);
+    http_wait_started(w, rc, &e);
+}
+
+static void logout_done(http_req *rq)
+{
+    error e;
+    if (outcome(rq, &e) != 0)
+        log_warn("logout: could not end the session: %s", e.detail);
+    web_redirect(rq, "/");
 }
 
 static void logout_post(http_req *rq)
@@ -390,24 +505,13 @@ static void logout_post(http_req *rq)
     form f;
     if (read_form(rq, &f) != 0)
         return;
-    web_logout(rq);
-    web_redirect(rq, "/");
+    error e;
+    http_wait *w = http_wait_begin(rq, logout_done);
+    int rc = web_logout(rq, http_wait_done, w, &e);
+    http_wait_started(w, rc, &e);
 }
 
 /* ---- links by e-mail: password reset, one-time login ---- */
-
-typedef struct link_kind {
-    const char *purpose; /* account_send_link's */
-    const char *tmpl;    /* the form */
-    const char *title;   /* its title key */
-    const char *sent;    /* the message page once sent */
-    const char *limit;   /* rate limit bucket */
-} link_kind;
-
-static const link_kind reset_kind = {"reset", "account/forgot", "account.forgot.title",
-                                     "forgot_sent", "mail-link"};
-static const link_kind login_kind = {"login", "account/link_request", "account.link_request.title",
-                                     "link_sent", "mail-link"};
 
 static void link_form_get(http_req *rq, const link_kind *k)
 {
@@ -415,6 +519,22 @@ static void link_form_get(http_req *rq, const link_kind *k)
     if (page_start(&p, rq) != 0)
         return;
     page_render(&p, 200, k->tmpl, k->title);
+}
+
+static void link_sent(http_req *rq)
+{
+    acct_state *st = rq->user;
+    error e;
+    if (outcome(rq, &e) != 0) {
+        if (core_field_error(&st->p, &e)) {
+            page_render(&st->p, 400, st->kind->tmpl, st->kind->title);
+            return;
+        }
+        page_fail(&st->p, &e);
+        return;
+    }
+    static const char *const actions[] = {"/compte/connexion", "account.actions.login", NULL};
+    message_page(&st->p, 200, st->kind->sent, "info", actions);
 }
 
 static void link_form_post(http_req *rq, const link_kind *k)
@@ -435,19 +555,16 @@ static void link_form_post(http_req *rq, const link_kind *k)
         page_discard(&p);
         return;
     }
+    acct_state *st = state_new(&p, 0);
+    if (!st)
+        return;
+    st->kind = k;
     store_tenant t = p.tenant->rec;
     error e;
-    if (account_send_link(rq->core, &t, email, k->purpose, p.l, http_base_url(rq, p.tenant), &e) !=
-        0) {
-        if (core_field_error(&p, &e)) {
-            page_render(&p, 400, k->tmpl, k->title);
-            return;
-        }
-        page_fail(&p, &e);
-        return;
-    }
-    static const char *const actions[] = {"/compte/connexion", "account.actions.login", NULL};
-    message_page(&p, 200, k->sent, "info", actions);
+    http_wait *w = http_wait_begin(rq, link_sent);
+    int rc = account_send_link(rq->core, &t, email, k->purpose, p.l, http_base_url(rq, p.tenant),
+                               http_wait_done, w, &e);
+    http_wait_started(w, rc, &e);
 }
 
 static void forgot_get(http_req *rq)
@@ -501,6 +618,28 @@ static void reset_get(http_req *rq)
     reset_render(&p, 200, form_get(&rq->query, "jeton"));
 }
 
+static void reset_done(http_req *rq)
+{
+    acct_state *st = rq->user;
+    error e;
+    int rc = outcome(rq, &e);
+    web_login_done(rq, st->open, rc == 0);
+    if (rc != 0) {
+        if (e.code == ERR_NOT_FOUND) {
+            message_page(&st->p, 400, "link_invalid", "info", invalid_link_actions);
+        } else if (core_field_error(&st->p, &e)) {
+            reset_render(&st->p, 400, st->token);
+        } else {
+            page_fail(&st->p, &e);
+        }
+        return;
+    }
+    json_decref(st->p.ctx);
+    st->p.ctx = web_context(rq);
+    static const char *const actions[] = {DEFAULT_AFTER_LOGIN, "account.actions.my_requests", NULL};
+    message_page(&st->p, 200, "reset_done", "success", actions);
+}
+
 static void reset_post(http_req *rq)
 {
     form f;
@@ -515,51 +654,51 @@ static void reset_post(http_req *rq)
         reset_render(&p, 400, token);
         return;
     }
-    int64_t id = 0;
+    acct_state *st = state_new(&p, 1);
+    if (!st)
+        return;
+    st->token = token;
     error e;
-    if (account_reset_password(rq->core, p.tenant->rec.id, token, pw, &id, &e) != 0) {
-        if (e.code == ERR_NOT_FOUND) {
-            message_page(&p, 400, "link_invalid", "info", invalid_link_actions);
-        } else if (core_field_error(&p, &e)) {
-            reset_render(&p, 400, token);
-        } else {
-            page_fail(&p, &e);
-        }
-        return;
-    }
-    if (web_login(rq, id, &e) != 0) {
-        page_fail(&p, &e);
-        return;
-    }
-    json_decref(p.ctx);
-    p.ctx = web_context(rq);
-    static const char *const actions[] = {DEFAULT_AFTER_LOGIN, "account.actions.my_requests", NULL};
-    message_page(&p, 200, "reset_done", "success", actions);
+    http_wait *w = http_wait_begin(rq, reset_done);
+    int rc = account_reset_password(rq->core, p.tenant->rec.id, token, pw, st->open,
+                                    &st->account_id, http_wait_done, w, &e);
+    http_wait_started(w, rc, &e);
 }
 
-static void link_consume_get(http_req *rq)
+static void consume_done(http_req *rq)
 {
-    const cat_tenant *t = web_tenant(rq);
-    if (!t)
-        return;
-    int64_t id = 0;
+    acct_state *st = rq->user;
     error e;
-    if (account_consume_login(rq->core, t->rec.id, form_get(&rq->query, "jeton"), &id, &e) != 0) {
-        page p;
+    int rc = outcome(rq, &e);
+    web_login_done(rq, st->open, rc == 0);
+    if (rc != 0) {
         if (e.code != ERR_NOT_FOUND) {
             web_write_error(rq, &e);
             return;
         }
-        if (page_start(&p, rq) != 0)
+        if (page_start(&st->p, rq) != 0)
             return;
-        message_page(&p, 400, "link_invalid", "info", invalid_link_actions);
-        return;
-    }
-    if (web_login(rq, id, &e) != 0) {
-        web_write_error(rq, &e);
+        message_page(&st->p, 400, "link_invalid", "info", invalid_link_actions);
         return;
     }
     web_redirect(rq, DEFAULT_AFTER_LOGIN);
+}
+
+static void link_consume_get(http_req *rq)
+{
+    /* The page is made only when the link fails: a spent link goes straight on. */
+    const cat_tenant *t = web_tenant(rq);
+    if (!t)
+        return;
+    page p = {.rq = rq, .tenant = t};
+    acct_state *st = state_new(&p, 1);
+    if (!st)
+        return;
+    error e;
+    http_wait *w = http_wait_begin(rq, consume_done);
+    int rc = account_consume_login(rq->core, t->rec.id, form_get(&rq->query, "jeton"), st->open,
+                                   &st->account_id, http_wait_done, w, &e);
+    http_wait_started(w, rc, &e);
 }
 
 /* ---- preferences ---- */
@@ -619,6 +758,20 @@ static void prefs_get(http_req *rq)
     prefs_render(&p, 200, &acc, acc.notify ? acc.notify : "email", acc.lang ? acc.lang : "fr");
 }
 
+static void prefs_done(http_req *rq)
+{
+    acct_state *st = rq->user;
+    page *p = &st->p;
+    error e;
+    if (outcome(rq, &e) != 0 && !core_field_error(p, &e)) {
+        page_fail(p, &e);
+        return;
+    }
+    if (!page_has_errors(p))
+        set(p, "saved", json_true());
+    prefs_render(p, page_has_errors(p) ? 400 : 200, &st->acc, st->notify, st->lang_code);
+}
+
 static void prefs_post(http_req *rq)
 {
     form f;
@@ -639,17 +792,21 @@ static void prefs_post(http_req *rq)
         page_error(&p, "notify_email", "account.errors.notify_invalid");
     if (!*lang_code)
         page_error(&p, "lang_fr", "account.errors.lang_invalid");
-    error e;
-    if (!page_has_errors(&p) &&
-        account_update_prefs(rq->core, p.tenant->rec.id, acc.id, name, phone, notify, lang_code,
-                             &e) != 0 &&
-        !core_field_error(&p, &e)) {
-        page_fail(&p, &e);
+    if (page_has_errors(&p)) {
+        prefs_render(&p, 400, &acc, notify, lang_code);
         return;
     }
-    if (!page_has_errors(&p))
-        set(&p, "saved", json_true());
-    prefs_render(&p, page_has_errors(&p) ? 400 : 200, &acc, notify, lang_code);
+    acct_state *st = state_new(&p, 0);
+    if (!st)
+        return;
+    st->acc = acc;
+    st->notify = notify;
+    st->lang_code = lang_code;
+    error e;
+    http_wait *w = http_wait_begin(rq, prefs_done);
+    int rc = account_update_prefs(rq->core, p.tenant->rec.id, acc.id, name, phone, notify,
+                                  lang_code, http_wait_done, w, &e);
+    http_wait_started(w, rc, &e);
 }
 
 /* ---- deletion ---- */
@@ -676,7 +833,7 @@ static void delete_post(http_req *rq)
      * does not give the password. */
     char key[32];
     snprintf(key, sizeof key, "%lld", (long long)acc.id);
-    if (web_limit_shared(rq, "account-delete", key, RATE_LOGIN) != 0 || page_start(&p, rq) != 0)
+    if (web_limit_shared(rq, "account-delete", key, RATE_DELETE) != 0 || page_start(&p, rq) != 0)
         return;
     const char *pw = field(&f, "password");
     if (!*pw) {
@@ -698,9 +855,9 @@ static void delete_post(http_req *rq)
         }
         return;
     }
-    /* The session row went with the account: this clears the cookie and renews the CSRF
-     * secret; the page is then built for a visitor. */
-    web_logout(rq);
+    /* The session row went with the account: what is left is the browser's side, the cookie
+     * and the CSRF secret; the page is then built for a visitor. */
+    web_logout_cookies(rq);
     json_decref(p.ctx);
     p.ctx = web_context(rq);
     static const char *const actions[] = {"/", "account.actions.home", NULL};

@@ -1,0 +1,274 @@
+/*
+ * Unit tests of what citizens' and agents' identities share and of the account writes'
+ * callback form: the one Argon2id (a hash stored by earlier versions still verifies; an
+ * unknown account and an over-long password never match), the one session-opening path (a
+ * login ends the browser's previous session; a spent link and its session commit together
+ * or not at all), and preferences read inside their job (two forms sent at once, each
+ * changing its own field, both kept).
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <jansson.h>
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/account.h"
+#include "core/admin.h"
+#include "core/core.h"
+#include "core/password.h"
+#include "core/session.h"
+#include "store/store.h"
+
+#define PASSWORD "une phrase de passe solide"
+#define BASE "https://ville-test.fr"
+
+/* Made by crypto_pwhash_str with libsodium's interactive limits, as every earlier version
+ * stored them, for the password below. */
+#define STORED_HASH                                                                                \
+    "$argon2id$v=19$m=65536,t=2,p=1$qLhTC/X2pxQUfK0s8lUvRg$m0SHmn/fFGCrnKdRAE2SmlX/"               \
+    "bP+JSRF+1jSSLggdWis"
+#define STORED_PASSWORD "une phrase de passe de 2025"
+
+typedef struct fixture {
+    char dir[64];
+    char path[96];
+    store *store;
+    core *core;
+    store_tenant tenant;
+    arena a;
+} fixture;
+
+static int setup(void **state)
+{
+    fixture *f = calloc(1, sizeof *f);
+    snprintf(f->dir, sizeof f->dir, "/tmp/guichet-identity-XXXXXX");
+    assert_non_null(mkdtemp(f->dir));
+    snprintf(f->path, sizeof f->path, "%s/t.db", f->dir);
+    error err;
+    f->store = store_open(f->path, &err);
+    assert_non_null(f->store);
+    assert_int_equal(f->store->ops->migrate(f->store, &err), 0);
+    f->core = core_open(f->store, NULL, &err);
+    assert_non_null(f->core);
+    f->tenant = (store_tenant){.slug = "ville-test",
+                               .name = "Ville Test",
+                               .hosts = "ville-test.fr",
+                               .timezone = "Europe/Paris",
+                               .contact = "mairie"};
+    assert_int_equal(admin_tenant_upsert(f->core, &f->tenant, &f->tenant.id, &err), 0);
+    arena_init(&f->a, 0);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture *f = *state;
+    arena_free(&f->a);
+    core_close(f->core);
+    store_close(f->store);
+    char cmd[160];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "could not remove %s\n", f->dir);
+    free(f);
+    return 0;
+}
+
+/* The token of the newest e-mailed link of template tmpl (in the fixture's arena). */
+static const char *last_token(fixture *f, const char *tmpl)
+{
+    store_outbox *rows;
+    size_t n = 0;
+    error err;
+    assert_int_equal(f->store->ops->outbox_list(f->store, f->tenant.id, 0, &f->a, &rows, &n, &err),
+                     0);
+    const char *token = NULL;
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(rows[i].template, tmpl) != 0)
+            continue;
+        json_error_t je;
+        json_t *p = json_loads(rows[i].params, 0, &je);
+        assert_non_null(p);
+        const char *j = strstr(json_string_value(json_object_get(p, "link")), "jeton=");
+        token = j ? arena_strdup(&f->a, j + 6) : NULL;
+        json_decref(p);
+    }
+    assert_non_null(token);
+    return token;
+}
+
+static int64_t verified_account(fixture *f, const char *email)
+{
+    error err;
+    assert_int_equal(account_signup(f->core, &f->tenant, email, PASSWORD, "Jeanne Martin", LANG_FR,
+                                    BASE, NULL, NULL, &err),
+                     0);
+    int64_t id = 0;
+    assert_int_equal(account_verify(f->core, f->tenant.id, last_token(f, "account_verify"), NULL,
+                                    &id, NULL, NULL, &err),
+                     0);
+    return id;
+}
+
+static int session_of(fixture *f, const char *token, int64_t *account_id)
+{
+    store_session se;
+    store_account acc;
+    error err;
+    if (session_lookup(f->core, f->tenant.id, token, &f->a, &se, &acc, &err) != 0)
+        return 0;
+    *account_id = acc.id;
+    return 1;
+}
+
+static void test_password(void **state)
+{
+    (void)state;
+    assert_true(password_verify(STORED_HASH, STORED_PASSWORD));
+    assert_false(password_verify(STORED_HASH, "une phrase de passe de 2026"));
+    assert_false(password_verify(STORED_HASH, NULL));
+    /* No account: the work is spent and the answer is no, whatever is typed. */
+    assert_false(password_verify(NULL, STORED_PASSWORD));
+    assert_false(password_verify(NULL, ""));
+
+    char hash[PASSWORD_HASH_LEN];
+    error err;
+    assert_int_equal(password_hash(PASSWORD, hash, &err), 0);
+    assert_int_equal(strncmp(hash, "$argon2id$v=19$m=65536,t=2,p=1$", 31), 0);
+    assert_true(password_verify(hash, PASSWORD));
+    /* Over the bound, a password is checked as "": never the one hashed. */
+    char long_pw[PASSWORD_MAX + 2];
+    memset(long_pw, 'x', sizeof long_pw - 1);
+    long_pw[sizeof long_pw - 1] = '\0';
+    assert_int_equal(password_hash(long_pw, hash, &err), 0);
+    assert_false(password_verify(hash, long_pw));
+}
+
+static void test_login_ends_previous_session(void **state)
+{
+    fixture *f = *state;
+    int64_t id = verified_account(f, "ana@exemple.fr");
+    error err;
+    char old[SESSION_TOKEN_LEN];
+    assert_int_equal(session_create(f->core, f->tenant.id, id, old, &err), 0);
+    int64_t who = 0;
+    assert_true(session_of(f, old, &who));
+
+    session_opening o;
+    session_opening_prepare(f->core, old, &o);
+    assert_int_equal(session_open_account(f->core, f->tenant.id, id, &o, NULL, NULL, &err), 0);
+    assert_true(session_of(f, o.token, &who));
+    assert_int_equal(who, id);
+    assert_false(session_of(f, old, &who));
+    session_opening_wipe(&o);
+    assert_int_equal(o.token[0], '\0');
+}
+
+static void test_link_and_session_commit_together(void **state)
+{
+    fixture *f = *state;
+    int64_t id = verified_account(f, "bruno@exemple.fr");
+    error err;
+    assert_int_equal(account_send_link(f->core, &f->tenant, "bruno@exemple.fr", "login", LANG_FR,
+                                       BASE, NULL, NULL, &err),
+                     0);
+    const char *token = last_token(f, "account_login");
+
+    session_opening o;
+    session_opening_prepare(f->core, NULL, &o);
+    int64_t got = 0, who = 0;
+    assert_int_equal(
+        account_consume_login(f->core, f->tenant.id, token, &o, &got, NULL, NULL, &err), 0);
+    assert_int_equal(got, id);
+    assert_true(session_of(f, o.token, &who));
+    assert_int_equal(who, id);
+
+    /* Spent already: the job fails, and the session it would have opened does not exist. */
+    session_opening o2;
+    session_opening_prepare(f->core, o.token, &o2);
+    got = 0;
+    assert_int_equal(
+        account_consume_login(f->core, f->tenant.id, token, &o2, &got, NULL, NULL, &err), -1);
+    assert_int_equal(err.code, ERR_NOT_FOUND);
+    assert_int_equal(got, 0);
+    assert_false(session_of(f, o2.token, &who));
+    assert_true(session_of(f, o.token, &who)); /* nor did it end the previous one */
+    session_opening_wipe(&o);
+    session_opening_wipe(&o2);
+}
+
+typedef struct waits {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int left, failures;
+} waits;
+
+static void on_done(void *ctx, int rc, const error *err)
+{
+    (void)err;
+    waits *w = ctx;
+    pthread_mutex_lock(&w->mu);
+    if (rc != 0)
+        w->failures++;
+    w->left--;
+    pthread_cond_signal(&w->cv);
+    pthread_mutex_unlock(&w->mu);
+}
+
+static void test_prefs_concurrent(void **state)
+{
+    fixture *f = *state;
+    int64_t id = verified_account(f, "chloe@exemple.fr");
+    error err;
+    assert_int_equal(store_writer_start(f->store, &err), 0);
+    waits w = {.left = 2};
+    pthread_mutex_init(&w.mu, NULL);
+    pthread_cond_init(&w.cv, NULL);
+    /* Queued one after the other without waiting: they commit in one batch or two, and
+     * each job reads the account as the one before it left it. */
+    assert_int_equal(account_update_prefs(f->core, f->tenant.id, id, "Chloé Durand", NULL, NULL,
+                                          NULL, on_done, &w, &err),
+                     0);
+    assert_int_equal(account_update_prefs(f->core, f->tenant.id, id, NULL, "06 12 34 56 78", "sms",
+                                          "en", on_done, &w, &err),
+                     0);
+    pthread_mutex_lock(&w.mu);
+    while (w.left > 0)
+        pthread_cond_wait(&w.cv, &w.mu);
+    pthread_mutex_unlock(&w.mu);
+    store_writer_stop(f->store);
+    assert_int_equal(w.failures, 0);
+    store_account acc;
+    assert_int_equal(account_get(f->core, f->tenant.id, id, &f->a, &acc, &err), 0);
+    assert_string_equal(acc.display_name, "Chloé Durand");
+    assert_string_equal(acc.phone, "0612345678");
+    assert_string_equal(acc.notify, "sms");
+    assert_string_equal(acc.lang, "en");
+    /* A refused value is refused at once: nothing queued, no callback. */
+    w.left = 0;
+    assert_int_equal(account_update_prefs(f->core, f->tenant.id, id, NULL, NULL, "pigeon", NULL,
+                                          on_done, &w, &err),
+                     -1);
+    assert_int_equal(w.left, 0);
+    pthread_cond_destroy(&w.cv);
+    pthread_mutex_destroy(&w.mu);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_password),
+        cmocka_unit_test_setup_teardown(test_login_ends_previous_session, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_link_and_session_commit_together, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_prefs_concurrent, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
