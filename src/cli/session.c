@@ -3,6 +3,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "web/web.h"
+
 void cli_session_close(cli_session *s)
 {
     core_close(s->core);
@@ -29,7 +31,8 @@ int cli_session_open(const char *cmd, const opt_values *v, cli_session *s)
     }
     s->store = store_open(db, &err);
     if (!s->store || s->store->ops->migrate(s->store, &err) != 0 ||
-        !(s->core = core_open(s->store, secret, &err))) {
+        !(s->core = core_open_config(
+              s->store, &(core_config){.secret_file = secret, .links = web_portal_links}, &err))) {
         fprintf(stderr, "%s: cannot open database '%s': %s\n", cmd, db,
                 err.detail[0] ? err.detail : err_message(err.code, LANG_EN));
         cli_session_close(s);

@@ -228,7 +228,8 @@ static int password_verify(const char *hash, const char *pw)
 
 static char *make_link(const char *base_url, const char *path, const char *token, char *out)
 {
-    snprintf(out, LINK_MAX, "%s%s%s", base_url ? base_url : "", path, token ? token : "");
+    snprintf(out, LINK_MAX, "%s%s%s", base_url ? base_url : "", path ? path : "",
+             token ? token : "");
     return out;
 }
 
@@ -330,8 +331,8 @@ int account_signup(core *c, const store_tenant *t, const char *email, const char
                      .lang_code = lang_code_of(l),
                      .token_hash = token_hash,
                      .verify_link =
-                         make_link(base_url, "/compte/verifier?jeton=", token, verify_link),
-                     .login_link = make_link(base_url, "/compte/connexion", NULL, login_link),
+                         make_link(base_url, core_links_get(c)->verify, token, verify_link),
+                     .login_link = make_link(base_url, core_links_get(c)->login, NULL, login_link),
                      .now = time_now()};
     int rc = store_write_sync(c->store, apply_signup, &sa, err);
     sodium_memzero(token, sizeof token);
@@ -485,11 +486,11 @@ int account_send_link(core *c, const store_tenant *t, const char *email, const c
     if (purpose && strcmp(purpose, "reset") == 0) {
         la.tmpl = "account_reset";
         la.ttl = ACCOUNT_TOKEN_TTL_RESET;
-        path = "/compte/nouveau-mot-de-passe?jeton=";
+        path = core_links_get(c)->reset;
     } else if (purpose && strcmp(purpose, "login") == 0) {
         la.tmpl = "account_login";
         la.ttl = ACCOUNT_TOKEN_TTL_LOGIN;
-        path = "/compte/lien?jeton=";
+        path = core_links_get(c)->login_link;
     } else {
         return error_set(err, ERR_INTERNAL, "purpose", "unknown link purpose");
     }

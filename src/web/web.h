@@ -21,6 +21,7 @@
 #include "core/core.h"
 #include "core/export.h"
 #include "http/http.h"
+#include "present/present.h"
 #include "store/store.h"
 #include "util/tmpl.h"
 
@@ -28,20 +29,24 @@
  * response cache. */
 #define WEB_SESSION_COOKIE "guichet_session"
 
-typedef struct web_config {
-    const char *map_tiles_url;   /* e.g. https://tile.openstreetmap.org/{z}/{x}/{y}.png */
-    const char *map_attribution; /* "© OpenStreetMap" */
-} web_config;
-
-/* Compiles the embedded templates and loads the strings; -1 with err when a template does
- * not compile or fr and en strings differ in their keys. Call once before serving. */
-int web_init(const web_config *cfg, error *err);
+/* Gives the web layer the presentation handle (templates, strings, view settings) that
+ * pages render with; p is borrowed and must outlive the server. Pages read it from their
+ * request (rq->present, which the server carries from http_config.present); web_init keeps
+ * it only for web_string, whose call sites have no request at hand. -1 with err when p is
+ * NULL. Call once before serving. */
+int web_init(const present *p, error *err);
+/* Forgets the handle and frees the shared pages (at shutdown, once no page is served). */
 void web_shutdown(void);
-const tmpl_set *web_templates(void);
 
-/* A string of the i18n files by dotted key ("form.errors.title"), for C code (e-mails,
- * flash messages); the key itself when missing. */
+/* A string of the i18n files by dotted key ("form.errors.title"), for C code (flash
+ * messages, labels); the key itself when missing. Transition: reads the handle web_init
+ * was given; new code says present_string(rq->present, rq->lang, key). */
 const char *web_string(lang l, const char *key);
+
+/* The portal's pages that core's e-mails link to (the tracking page, the account's
+ * verification, login, reset and login-link pages): the server and the CLI give them to
+ * core at open (core_config.links), since core does not know the portal's routes. */
+extern const core_links web_portal_links;
 
 /* The static assets' route (/static/…, embedded in the binary). */
 extern const http_route web_static_routes[];
