@@ -143,13 +143,6 @@ char *filing_subst1(arena *a, const char *tmpl, const char *key, const char *val
     return filing_subst(a, tmpl, &key, &val, 1);
 }
 
-void filing_set_str(json_t *obj, const char *key, const char *s)
-{
-    if (!s || !utf8_valid(s, strlen(s)))
-        s = "";
-    json_object_set_new(obj, key, json_string(s));
-}
-
 char *filing_url_encode(arena *a, const char *s)
 {
     return form_encode(a, s, NULL);
