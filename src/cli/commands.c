@@ -432,18 +432,14 @@ static void print_retention(const char *slug, int dry, const retention_report *r
 static int cmd_retention_run(const opt_values *v)
 {
     session s;
-    if (session_open(v, &s) != 0)
-        return 1;
     int rc = 0, dry = opt_flag(v, "dry-run");
     char updir[1024];
+    /* Anonymisation deletes the files of the requests it erases. */
+    if (cli_session_open_files("guichet", v,
+                               dry ? NULL : uploads_dir(v, updir, sizeof updir), &s) != 0)
+        return 1;
     error err;
     error_clear(&err);
-    /* Anonymisation deletes the files of the requests it erases. */
-    if (!dry && attachment_set_dir(uploads_dir(v, updir, sizeof updir), &err) != 0) {
-        fprintf(stderr, "guichet retention run: uploads directory: %s\n", err.detail);
-        session_close(&s);
-        return 1;
-    }
     const catalogue *cat = catalogue_acquire(s.core);
     const cat_tenant *only = opt_str(v, "tenant") ? pick_tenant(cat, v) : NULL;
     if (opt_str(v, "tenant") && !only)
@@ -698,15 +694,12 @@ static int server_start(const opt_values *v, cli_server **out)
     setenv("GUICHET_BUSY_TIMEOUT_MS", opt_str(v, "busy-timeout-ms"), 1);
     present_config pcfg = {.map_tiles_url = opt_str(v, "map-tiles-url"),
                            .map_attribution = opt_str(v, "map-attribution")};
-    if (session_open(v, &cs->s) != 0) {
+    if (cli_session_open_files("guichet", v, uploads_dir(v, cs->updir, sizeof cs->updir),
+                               &cs->s) != 0) {
         free(cs);
         return 1;
     }
     cs->opened = 1;
-    if (attachment_set_dir(uploads_dir(v, cs->updir, sizeof cs->updir), &err) != 0) {
-        fprintf(stderr, "guichet serve: uploads directory: %s\n", err.detail);
-        goto fail;
-    }
     /* Before serving, while no upload is in flight: files a crash left without their row. */
     size_t swept = 0;
     if (attachment_sweep(cs->s.core, &swept, &err) != 0)

@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/attachment.h"
 #include "core/core_internal.h"
 #include "util/log.h"
 
@@ -226,6 +227,12 @@ core *core_open_config(store *s, const core_config *cfg, error *err)
     pthread_mutex_init(&c->cat_lock, NULL);
     if (copy_links(&c->links, &cfg->links) != 0) {
         error_set(err, ERR_INTERNAL, NULL, "out of memory");
+        core_close(c);
+        return NULL;
+    }
+    /* The attachment module has no core handle to read it from (yet): core hands it over,
+     * so that nothing outside core sets it. */
+    if (cfg->uploads_dir && attachment_set_dir(cfg->uploads_dir, err) != 0) {
         core_close(c);
         return NULL;
     }

@@ -39,6 +39,9 @@ typedef struct core_config {
      * never beside the data in the same file or backup. NULL keeps it in the database (unit
      * tests only). */
     const char *secret_file;
+    /* Where attachments are kept (created mode 0700 when absent; attachment.h). NULL: not
+     * set, for commands that never read nor write a file. */
+    const char *uploads_dir;
     core_links links;
 } core_config;
 
