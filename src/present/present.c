@@ -65,8 +65,7 @@ static char *dup_opt(const char *s, int *failed)
     return d;
 }
 
-present *present_open_files(const present_config *cfg, const web_asset *files, size_t n,
-                            error *err)
+present *present_open_files(const present_config *cfg, const web_asset *files, size_t n, error *err)
 {
     present *p = calloc(1, sizeof *p);
     if (!p) {

@@ -236,20 +236,18 @@ const cat_tenant *web_tenant(http_req *rq)
     return NULL;
 }
 
-#define set_str present_set_str
-
 static json_t *tenant_json(http_req *rq)
 {
     json_t *t = json_object();
     const cat_tenant *ct = rq->host_tenant;
-    set_str(t, "name", ct && ct->rec.name ? ct->rec.name : "guichet");
-    set_str(t, "slug", ct ? ct->rec.slug : "");
-    set_str(t, "contact", ct ? ct->rec.contact : "");
-    set_str(t, "hours", default_hours[rq->lang == LANG_EN ? LANG_EN : LANG_FR]);
+    present_set_str(t, "name", ct && ct->rec.name ? ct->rec.name : "guichet");
+    present_set_str(t, "slug", ct ? ct->rec.slug : "");
+    present_set_str(t, "contact", ct ? ct->rec.contact : "");
+    present_set_str(t, "hours", default_hours[rq->lang == LANG_EN ? LANG_EN : LANG_FR]);
     /* No logo column yet: the layout shows the generic emblem when logo_url is empty. */
-    set_str(t, "logo_url", "");
-    set_str(t, "colour", DEFAULT_COLOUR);
-    set_str(t, "colour_text", DEFAULT_COLOUR_TEXT);
+    present_set_str(t, "logo_url", "");
+    present_set_str(t, "colour", DEFAULT_COLOUR);
+    present_set_str(t, "colour_text", DEFAULT_COLOUR_TEXT);
     return t;
 }
 
@@ -262,28 +260,29 @@ static json_t *context(http_req *rq, int with_csrf, int *logged_in)
     lang l = rq->lang == LANG_EN ? LANG_EN : LANG_FR;
     json_t *strings = present_strings(rq->present, l);
     json_object_set(ctx, "t", strings ? strings : json_object());
-    set_str(ctx, "lang", l == LANG_EN ? "en" : "fr");
-    set_str(ctx, "other_lang", l == LANG_EN ? "fr" : "en");
+    present_set_str(ctx, "lang", l == LANG_EN ? "en" : "fr");
+    present_set_str(ctx, "other_lang", l == LANG_EN ? "fr" : "en");
     json_object_set_new(ctx, "tenant", tenant_json(rq));
     store_account acc;
     if (web_account(rq, &acc)) {
         json_t *u = json_object();
-        set_str(u, "name", acc.display_name && *acc.display_name ? acc.display_name : acc.email);
-        set_str(u, "email", acc.email);
+        present_set_str(u, "name",
+                        acc.display_name && *acc.display_name ? acc.display_name : acc.email);
+        present_set_str(u, "email", acc.email);
         json_object_set_new(ctx, "user", u);
         *logged_in = 1;
         with_csrf = 1; /* the layout's logout form needs it */
     }
-    set_str(ctx, "csrf", with_csrf ? web_csrf_token(rq) : "");
+    present_set_str(ctx, "csrf", with_csrf ? web_csrf_token(rq) : "");
     /* The layouts link to this path (the language switch): a request for //evil.example/x
      * must not become a link to another site. */
-    set_str(ctx, "path", form_local_path(rq->path) ? rq->path : "/");
+    present_set_str(ctx, "path", form_local_path(rq->path) ? rq->path : "/");
     json_t *map = json_object();
     const present_config *cfg = present_settings(rq->present);
     if (cfg && cfg->map_tiles_url)
-        set_str(map, "tiles_url", cfg->map_tiles_url);
+        present_set_str(map, "tiles_url", cfg->map_tiles_url);
     if (cfg && cfg->map_attribution)
-        set_str(map, "attribution", cfg->map_attribution);
+        present_set_str(map, "attribution", cfg->map_attribution);
     json_object_set_new(ctx, "map", map);
     return ctx;
 }

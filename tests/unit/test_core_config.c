@@ -187,13 +187,17 @@ static void test_outbox_through_core(void **state)
     assert_int_equal(outbox_record(f->core, &sent, NULL, NULL, &err), 0);
     /* Retried later: not due now, due at its time; the error text is kept. */
     char why[] = "smtp 451: try later";
-    outbox_outcome retry = {.id = b, .attempts = 1, .when = now, .next_attempt_at = now + 60,
-                            .last_error = why};
+    outbox_outcome retry = {
+        .id = b, .attempts = 1, .when = now, .next_attempt_at = now + 60, .last_error = why};
     assert_int_equal(outbox_record(f->core, &retry, NULL, NULL, &err), 0);
     /* Given up, with the callback form. */
     cb_state cs = {0};
-    outbox_outcome given_up = {.id = c, .attempts = 24, .when = now, .failed = 1,
-                               .next_attempt_at = now + 60, .last_error = "smtp 550"};
+    outbox_outcome given_up = {.id = c,
+                               .attempts = 24,
+                               .when = now,
+                               .failed = 1,
+                               .next_attempt_at = now + 60,
+                               .last_error = "smtp 550"};
     assert_int_equal(outbox_record(f->core, &given_up, on_done, &cs, &err), 0);
     assert_int_equal(cs.calls, 1); /* no writer thread: run at once */
     assert_int_equal(cs.rc, 0);
