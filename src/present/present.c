@@ -156,3 +156,38 @@ void present_set_str_opt(json_t *obj, const char *key, const char *s)
     if (s)
         present_set_str(obj, key, s);
 }
+
+static const char *const month_names[2][12] = {
+    [LANG_FR] = {"janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août",
+                 "septembre", "octobre", "novembre", "décembre"},
+    [LANG_EN] = {"January", "February", "March", "April", "May", "June", "July", "August",
+                 "September", "October", "November", "December"},
+};
+
+const char *present_month_name(lang l, int month)
+{
+    if (month < 1 || month > 12)
+        return "";
+    return month_names[l == LANG_EN ? LANG_EN : LANG_FR][month - 1];
+}
+
+json_t *present_paragraphs(const char *s)
+{
+    json_t *arr = json_array();
+    while (arr && s && *s) {
+        const char *nl = strchr(s, '\n');
+        size_t n = nl ? (size_t)(nl - s) : strlen(s);
+        size_t end = n, start = 0;
+        while (end > 0 && (s[end - 1] == '\r' || s[end - 1] == ' ' || s[end - 1] == '\t'))
+            end--;
+        while (start < end && (s[start] == ' ' || s[start] == '\t'))
+            start++;
+        /* json_stringn refuses invalid UTF-8: such a line is left out rather than mangled. */
+        if (end > start)
+            json_array_append_new(arr, json_stringn(s + start, end - start));
+        s += n;
+        if (*s == '\n')
+            s++;
+    }
+    return arr;
+}

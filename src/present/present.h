@@ -60,5 +60,12 @@ int present_render(const present *p, const char *name, json_t *ctx, buf *out, er
 void present_set_str(json_t *obj, const char *key, const char *s);
 /* The same, but s NULL leaves obj[key] unset, for templates that test the key's presence. */
 void present_set_str_opt(json_t *obj, const char *key, const char *s);
+/* The name of month 1..12 as written in a date in words ("décembre", "December"), so that
+ * no reader misreads 03/04; "" out of range. Static storage. */
+const char *present_month_name(lang l, int month);
+/* A text as the paragraphs a template shows one by one (no HTML ever comes from text): its
+ * non-blank lines, trimmed; a line that is not valid UTF-8 is left out rather than
+ * mangled. A new JSON array (empty for NULL; caller decrefs). */
+json_t *present_paragraphs(const char *text);
 
 #endif

@@ -642,21 +642,5 @@ void web_shared_pages_free(void)
 
 json_t *web_paragraphs(const char *s)
 {
-    json_t *arr = json_array();
-    while (arr && s && *s) {
-        const char *nl = strchr(s, '\n');
-        size_t n = nl ? (size_t)(nl - s) : strlen(s);
-        size_t end = n, start = 0;
-        while (end > 0 && (s[end - 1] == '\r' || s[end - 1] == ' ' || s[end - 1] == '\t'))
-            end--;
-        while (start < end && (s[start] == ' ' || s[start] == '\t'))
-            start++;
-        /* json_stringn refuses invalid UTF-8: such a line is left out rather than mangled. */
-        if (end > start)
-            json_array_append_new(arr, json_stringn(s + start, end - start));
-        s += n;
-        if (*s == '\n')
-            s++;
-    }
-    return arr;
+    return present_paragraphs(s);
 }

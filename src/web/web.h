@@ -79,8 +79,8 @@ void web_render_shared(http_req *rq, const char *key, int status, const char *na
                        json_t *ctx);
 /* Frees the shared pages (at shutdown). */
 void web_shared_pages_free(void);
-/* A text as the paragraphs a template shows one by one (no HTML ever comes from text): its
- * non-blank lines, trimmed. A new JSON array (empty for NULL). */
+/* A text as the paragraphs a template shows one by one: present_paragraphs (kept under
+ * this name for its callers). A new JSON array (empty for NULL). */
 json_t *web_paragraphs(const char *text);
 /* 303 to a local path, adding nothing else. */
 void web_redirect(http_req *rq, const char *path);

@@ -193,6 +193,30 @@ static void test_set_str(void **state)
     json_decref(o);
 }
 
+static void test_month_names_and_paragraphs(void **state)
+{
+    (void)state;
+    assert_string_equal(present_month_name(LANG_FR, 1), "janvier");
+    assert_string_equal(present_month_name(LANG_FR, 8), "août");
+    assert_string_equal(present_month_name(LANG_EN, 12), "December");
+    assert_string_equal(present_month_name(LANG_EN, 0), "");
+    assert_string_equal(present_month_name(LANG_FR, 13), "");
+
+    json_t *p = present_paragraphs("  Bonjour,\r\n\n\t L'équipe passera. \nbad \xff\nFin");
+    assert_int_equal(json_array_size(p), 3);
+    assert_string_equal(json_string_value(json_array_get(p, 0)), "Bonjour,");
+    assert_string_equal(json_string_value(json_array_get(p, 1)), "L'équipe passera.");
+    assert_string_equal(json_string_value(json_array_get(p, 2)), "Fin");
+    json_decref(p);
+    p = present_paragraphs(NULL);
+    assert_int_equal(json_array_size(p), 0);
+    json_decref(p);
+    /* The web layer's name for it says the same. */
+    p = web_paragraphs("a\n\nb");
+    assert_int_equal(json_array_size(p), 2);
+    json_decref(p);
+}
+
 /* The web layer reads the handle it was given; without one it refuses to start. */
 static void test_web_string_reads_the_handle(void **state)
 {
@@ -259,6 +283,7 @@ int main(void)
         cmocka_unit_test(test_render),
         cmocka_unit_test(test_two_handles),
         cmocka_unit_test(test_set_str),
+        cmocka_unit_test(test_month_names_and_paragraphs),
         cmocka_unit_test(test_web_string_reads_the_handle),
         cmocka_unit_test(test_mail_renders_without_the_web_layer),
         cmocka_unit_test(test_mailer_needs_a_presentation),
