@@ -137,8 +137,6 @@ int present_render(const present *p, const char *name, json_t *ctx, buf *out, er
 {
     if (!p)
         return error_set(err, ERR_INTERNAL, NULL, "no presentation to render %s", name);
-    if (!tmpl_has(p->templates, name))
-        return error_set(err, ERR_NOT_FOUND, "template", "no template %s", name);
     return tmpl_render(p->templates, name, ctx, out, err);
 }
 

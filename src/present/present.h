@@ -49,8 +49,8 @@ const char *present_string(const present *p, lang l, const char *key);
 /* The view settings present_open was given (copied, live as long as p); fields NULL when
  * not set. */
 const present_config *present_settings(const present *p);
-/* Renders template `name` with ctx into out (appended). -1 with ERR_NOT_FOUND for an
- * unknown template, or tmpl's error. */
+/* Renders template `name` with ctx into out (appended). -1 with tmpl's error: ERR_INTERNAL
+ * for an unknown template (a name in our code, so our bug), or the render's own. */
 int present_render(const present *p, const char *name, json_t *ctx, buf *out, error *err);
 
 /* ---- view helpers: pure, for every renderer ---- */

@@ -1,8 +1,9 @@
 /*
- * web — what every HTML page shares (the citizens' portal now, the back office next): the
- * templates and strings embedded in the binary, the page context (collectivité branding,
- * language, logged-in citizen, CSRF token), rendering, redirects, the HTML error page,
- * sessions and CSRF checks. Page handlers live in web/portal/ (and web/backoffice/ later).
+ * web — what every HTML page shares (the citizens' portal, the back office): the page
+ * context (collectivité branding, language, logged-in citizen, CSRF token), rendering with
+ * the request's presentation handle (rq->present: templates, strings and view settings,
+ * present/present.h), redirects, the HTML error page, sessions and CSRF checks. Page
+ * handlers live in web/portal/ and web/backoffice/.
  *
  * Page context given to every template (web_context), to which handlers add their own:
  *   t        the strings of the page's language (the merged templates/i18n/<lang>/ files)

@@ -145,7 +145,8 @@ static void test_render(void **state)
     assert_string_equal(buf_cstr(&out), "<p>Hello &lt;Camille&gt;</p>");
     buf_reset(&out);
     assert_int_equal(present_render(p, "nope", ctx, &out, &e), -1);
-    assert_int_equal(e.code, ERR_NOT_FOUND);
+    assert_int_equal(e.code, ERR_INTERNAL);
+    assert_non_null(strstr(e.detail, "nope"));
     assert_int_equal(out.len, 0);
     json_decref(ctx);
     buf_free(&out);
