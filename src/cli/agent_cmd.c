@@ -19,8 +19,7 @@
 #include "core/core.h"
 #include "core/ropa.h"
 #include "util/timeutil.h"
-#include "web/assets.h"
-#include "web/i18n.h"
+#include "present/present.h"
 
 #define OPT_DB_SPEC CLI_OPT_DB
 #define OPT_TENANT_SPEC                                                                            \
@@ -275,6 +274,7 @@ int agent_cmd_register(const opt_values *v)
     error_clear(&err);
     int rc = 1;
     json_t *model = NULL, *labelled = NULL;
+    present *pr = NULL;
     buf out;
     buf_init(&out, 64u * 1024 * 1024);
     const catalogue *cat = catalogue_acquire(x.core);
@@ -282,12 +282,13 @@ int agent_cmd_register(const opt_values *v)
     if (!t)
         goto cleanup;
     /* The sentences are the pages' strings (embedded in the binary), as in the back office. */
-    if (i18n_load(assets_table, assets_table_len, &err) != 0 ||
+    if (!(pr = present_open(NULL, &err)) ||
         ropa_build(x.core, t, &model, &err) != 0) {
         fprintf(stderr, "%s: %s\n", cmd, err.detail);
         goto cleanup;
     }
-    labelled = ropa_label(model, i18n_strings(strcmp(lang_code, "en") == 0 ? LANG_EN : LANG_FR));
+    labelled =
+        ropa_label(model, present_strings(pr, strcmp(lang_code, "en") == 0 ? LANG_EN : LANG_FR));
     if (!labelled) {
         fprintf(stderr, "%s: out of memory\n", cmd);
         goto cleanup;
@@ -315,7 +316,7 @@ cleanup:
     buf_free(&out);
     json_decref(labelled);
     json_decref(model);
-    i18n_unload();
+    present_close(pr);
     catalogue_release(x.core, cat);
     ctx_close(&x);
     return rc;

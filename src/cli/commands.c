@@ -27,6 +27,7 @@
 #include "core/attachment.h"
 #include "core/retention.h"
 #include "http/http.h"
+#include "present/present.h"
 #include "web/backoffice/backoffice.h"
 #include "web/portal/portal.h"
 #include "web/web.h"
@@ -431,18 +432,14 @@ static void print_retention(const char *slug, int dry, const retention_report *r
 static int cmd_retention_run(const opt_values *v)
 {
     session s;
-    if (session_open(v, &s) != 0)
-        return 1;
     int rc = 0, dry = opt_flag(v, "dry-run");
     char updir[1024];
+    /* Anonymisation deletes the files of the requests it erases. */
+    if (cli_session_open_files("guichet", v,
+                               dry ? NULL : uploads_dir(v, updir, sizeof updir), &s) != 0)
+        return 1;
     error err;
     error_clear(&err);
-    /* Anonymisation deletes the files of the requests it erases. */
-    if (!dry && attachment_set_dir(uploads_dir(v, updir, sizeof updir), &err) != 0) {
-        fprintf(stderr, "guichet retention run: uploads directory: %s\n", err.detail);
-        session_close(&s);
-        return 1;
-    }
     const catalogue *cat = catalogue_acquire(s.core);
     const cat_tenant *only = opt_str(v, "tenant") ? pick_tenant(cat, v) : NULL;
     if (opt_str(v, "tenant") && !only)
@@ -527,6 +524,7 @@ struct cli_server {
     session s;
     int opened;
     http_server *srv;
+    present *present; /* owned: the pages' and the mailer's templates and strings */
     mailer *mail;
     scheduler *sched;
     int writer_started;
@@ -607,6 +605,8 @@ void cli_server_stop(cli_server *cs, int timeout_ms)
     }
     if (cs->web_started)
         web_shutdown();
+    /* After everything that renders (the server's threads, the mailer) has stopped. */
+    present_close(cs->present);
     if (cs->opened)
         session_close(&cs->s);
     free(cs);
@@ -692,17 +692,14 @@ static int server_start(const opt_values *v, cli_server **out)
     mallopt(M_MMAP_THRESHOLD, 4 * 1024 * 1024);
     /* The store reads its busy timeout from the environment when it opens. */
     setenv("GUICHET_BUSY_TIMEOUT_MS", opt_str(v, "busy-timeout-ms"), 1);
-    web_config wcfg = {.map_tiles_url = opt_str(v, "map-tiles-url"),
-                       .map_attribution = opt_str(v, "map-attribution")};
-    if (session_open(v, &cs->s) != 0) {
+    present_config pcfg = {.map_tiles_url = opt_str(v, "map-tiles-url"),
+                           .map_attribution = opt_str(v, "map-attribution")};
+    if (cli_session_open_files("guichet", v, uploads_dir(v, cs->updir, sizeof cs->updir),
+                               &cs->s) != 0) {
         free(cs);
         return 1;
     }
     cs->opened = 1;
-    if (attachment_set_dir(uploads_dir(v, cs->updir, sizeof cs->updir), &err) != 0) {
-        fprintf(stderr, "guichet serve: uploads directory: %s\n", err.detail);
-        goto fail;
-    }
     /* Before serving, while no upload is in flight: files a crash left without their row. */
     size_t swept = 0;
     if (attachment_sweep(cs->s.core, &swept, &err) != 0)
@@ -711,11 +708,12 @@ static int server_start(const opt_values *v, cli_server **out)
         log_info("uploads directory: %zu orphan file(s) removed", swept);
     /* File parts stream next to where they will be kept: same file system, no /tmp limit. */
     cfg.upload_tmp_dir = attachment_dir();
-    if (web_init(&wcfg, &err) != 0) {
+    if (!(cs->present = present_open(&pcfg, &err)) || web_init(cs->present, &err) != 0) {
         fprintf(stderr, "guichet serve: templates: %s\n", err.detail);
         goto fail;
     }
     cs->web_started = 1;
+    cfg.present = cs->present;
     if (store_writer_start(cs->s.store, &err) != 0) {
         fprintf(stderr, "guichet serve: cannot start the writer: %s\n", err.detail);
         goto fail;
@@ -724,7 +722,7 @@ static int server_start(const opt_values *v, cli_server **out)
     mailer_config mcfg = {.smtp_url = opt_str(v, "smtp-url"),
                           .from_addr = opt_str(v, "mail-from"),
                           .backoff_s = (int)opt_uint(v, "mail-backoff")};
-    cs->mail = mailer_start(cs->s.core, &mcfg, &err);
+    cs->mail = mailer_start(cs->s.core, cs->present, &mcfg, &err);
     if (!cs->mail) {
         fprintf(stderr, "guichet serve: e-mail: %s%s%s\n", err.arg, err.arg[0] ? ": " : "",
                 err.detail);

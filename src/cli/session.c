@@ -3,6 +3,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "web/web.h"
+
 void cli_session_close(cli_session *s)
 {
     core_close(s->core);
@@ -12,6 +14,12 @@ void cli_session_close(cli_session *s)
 }
 
 int cli_session_open(const char *cmd, const opt_values *v, cli_session *s)
+{
+    return cli_session_open_files(cmd, v, NULL, s);
+}
+
+int cli_session_open_files(const char *cmd, const opt_values *v, const char *uploads_dir,
+                           cli_session *s)
 {
     error err;
     error_clear(&err);
@@ -27,11 +35,16 @@ int cli_session_open(const char *cmd, const opt_values *v, cli_session *s)
         }
         secret = default_secret;
     }
+    core_config cfg = {
+        .secret_file = secret, .uploads_dir = uploads_dir, .links = web_portal_links};
     s->store = store_open(db, &err);
     if (!s->store || s->store->ops->migrate(s->store, &err) != 0 ||
-        !(s->core = core_open(s->store, secret, &err))) {
-        fprintf(stderr, "%s: cannot open database '%s': %s\n", cmd, db,
-                err.detail[0] ? err.detail : err_message(err.code, LANG_EN));
+        !(s->core = core_open_config(s->store, &cfg, &err))) {
+        if (strcmp(err.arg, "uploads-dir") == 0)
+            fprintf(stderr, "%s: uploads directory: %s\n", cmd, err.detail);
+        else
+            fprintf(stderr, "%s: cannot open database '%s': %s\n", cmd, db,
+                    err.detail[0] ? err.detail : err_message(err.code, LANG_EN));
         cli_session_close(s);
         return -1;
     }

@@ -23,9 +23,12 @@ typedef struct cli_session {
     core *core;
 } cli_session;
 
-/* Opens and migrates the store named by --db, then core with --secret-file. Prints the
- * reason (prefixed with cmd) and returns -1 on failure. */
+/* Opens and migrates the store named by --db, then core with --secret-file and the
+ * portal's links. Prints the reason (prefixed with cmd) and returns -1 on failure. */
 int cli_session_open(const char *cmd, const opt_values *v, cli_session *s);
+/* The same for a command that reads or writes attachments: core is given uploads_dir. */
+int cli_session_open_files(const char *cmd, const opt_values *v, const char *uploads_dir,
+                           cli_session *s);
 /* Closes what cli_session_open opened (also after a failure). */
 void cli_session_close(cli_session *s);
 

@@ -194,7 +194,8 @@ static int token_ok(const char *token)
 
 static char *make_link(const char *base_url, const char *path, const char *token, char *out)
 {
-    snprintf(out, LINK_MAX, "%s%s%s", base_url ? base_url : "", path, token ? token : "");
+    snprintf(out, LINK_MAX, "%s%s%s", base_url ? base_url : "", path ? path : "",
+             token ? token : "");
     return out;
 }
 
@@ -313,8 +314,8 @@ int account_signup(core *c, const store_tenant *t, const char *email, const char
     sa->email = arena_strdup(&sa->op.a, addr);
     sa->display_name = arena_strdup(&sa->op.a, display_name);
     sa->lang_code = lang_code_of(l);
-    make_link(base_url, "/compte/verifier?jeton=", token, sa->verify_link);
-    make_link(base_url, "/compte/connexion", NULL, sa->login_link);
+    make_link(base_url, core_links_get(c)->verify, token, sa->verify_link);
+    make_link(base_url, core_links_get(c)->login, NULL, sa->login_link);
     sa->now = time_now();
     sodium_memzero(token, sizeof token);
     if (!sa->email || !sa->display_name) {
@@ -503,12 +504,12 @@ int account_send_link(core *c, const store_tenant *t, const char *email, const c
         purpose = "reset";
         tmpl = "account_reset";
         ttl = ACCOUNT_TOKEN_TTL_RESET;
-        path = "/compte/nouveau-mot-de-passe?jeton=";
+        path = core_links_get(c)->reset;
     } else if (purpose && strcmp(purpose, "login") == 0) {
         purpose = "login";
         tmpl = "account_login";
         ttl = ACCOUNT_TOKEN_TTL_LOGIN;
-        path = "/compte/lien?jeton=";
+        path = core_links_get(c)->login_link;
     } else {
         return error_set(err, ERR_INTERNAL, "purpose", "unknown link purpose");
     }

@@ -24,9 +24,12 @@
  * and its unlinking leaves one behind, for attachment_sweep. */
 #define ATTACHMENT_PARTIAL_PREFIX ".upload-"
 
-/* Sets the directory files go to (created when absent, mode 0700). Call once at start;
- * -1 when it cannot be created or written. */
+/* Sets the directory files go to (created when absent, mode 0700); -1 when it cannot be
+ * created or written. core_open_config calls it with core_config.uploads_dir: entrances
+ * and commands give the directory to core, never here (only the attachment module's own
+ * unit tests, which run without core, call it directly). */
 int attachment_set_dir(const char *dir, error *err);
+/* The directory set, or NULL (the server streams file parts there: same file system). */
 const char *attachment_dir(void);
 
 /* A file received with a form, before it is checked. */

@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/attachment.h"
 #include "core/core_internal.h"
 #include "util/log.h"
 
@@ -177,8 +178,42 @@ cleanup:
     return rc;
 }
 
+/* The links' strings as core's own copies; -1 when out of memory. */
+static int copy_links(core_links *dst, const core_links *src)
+{
+    const char *const *from[] = {&src->tracking, &src->tracking_token, &src->verify,
+                                 &src->login,    &src->reset,          &src->login_link};
+    const char **to[] = {&dst->tracking, &dst->tracking_token, &dst->verify,
+                         &dst->login,    &dst->reset,          &dst->login_link};
+    for (size_t i = 0; i < sizeof from / sizeof from[0]; i++)
+        if (*from[i] && !(*to[i] = strdup(*from[i])))
+            return -1;
+    return 0;
+}
+
+static void free_links(core_links *l)
+{
+    free((char *)l->tracking);
+    free((char *)l->tracking_token);
+    free((char *)l->verify);
+    free((char *)l->login);
+    free((char *)l->reset);
+    free((char *)l->login_link);
+    memset(l, 0, sizeof *l);
+}
+
 core *core_open(store *s, const char *secret_file, error *err)
 {
+    core_config cfg = {.secret_file = secret_file};
+    return core_open_config(s, &cfg, err);
+}
+
+core *core_open_config(store *s, const core_config *cfg, error *err)
+{
+    static const core_config defaults = {0};
+    if (!cfg)
+        cfg = &defaults;
+    const char *secret_file = cfg->secret_file;
     if (sodium_init() < 0) {
         error_set(err, ERR_INTERNAL, NULL, "libsodium failed to initialise");
         return NULL;
@@ -190,6 +225,17 @@ core *core_open(store *s, const char *secret_file, error *err)
     }
     c->store = s;
     pthread_mutex_init(&c->cat_lock, NULL);
+    if (copy_links(&c->links, &cfg->links) != 0) {
+        error_set(err, ERR_INTERNAL, NULL, "out of memory");
+        core_close(c);
+        return NULL;
+    }
+    /* The attachment module has no core handle to read it from (yet): core hands it over,
+     * so that nothing outside core sets it. */
+    if (cfg->uploads_dir && attachment_set_dir(cfg->uploads_dir, err) != 0) {
+        core_close(c);
+        return NULL;
+    }
     int loaded = secret_file ? load_secret_file(c, secret_file, err) : load_stored_secret(c, err);
     if (loaded != 0 || catalogue_init(c, err) != 0) {
         core_close(c);
@@ -205,12 +251,18 @@ void core_close(core *c)
     catalogue_shutdown(c);
     pthread_mutex_destroy(&c->cat_lock);
     sodium_memzero(c->secret, sizeof c->secret);
+    free_links(&c->links);
     free(c);
 }
 
 store *core_store(core *c)
 {
     return c->store;
+}
+
+const core_links *core_links_get(const core *c)
+{
+    return &c->links;
 }
 
 void core_hash_secret(const core *c, const char *secret, char out[65])

@@ -17,16 +17,44 @@ typedef struct core core;
 /* Callback of every asynchronous write: rc 0 once the change is durable, -1 with err. */
 typedef void (*core_done_fn)(void *ctx, int rc, const error *err);
 
+/* The portal's pages that core's messages link to (e-mails: acknowledgement, verification,
+ * reset, login link): paths put after the collectivité's base URL. Core does not know the
+ * portal's routes: the web layer does (web_portal_links), and the server and the CLI give
+ * them to core at open. A path left NULL links to the base URL alone. */
+typedef struct core_links {
+    const char *tracking;       /* "/suivi/", then the reference */
+    const char *tracking_token; /* "?jeton=", after the reference, then the tracking token */
+    const char *verify;         /* "/compte/verifier?jeton=", then the token */
+    const char *login;          /* "/compte/connexion" */
+    const char *reset;          /* "/compte/nouveau-mot-de-passe?jeton=", then the token */
+    const char *login_link;     /* "/compte/lien?jeton=", then the token */
+} core_links;
+
+/* What core is told at open rather than deciding itself; every string is copied. */
+typedef struct core_config {
+    /* The instance secret keys every token hash, the pending-login MAC and the sealing of
+     * TOTP secrets: whoever holds it and a copy of the database can open an agent's
+     * session. So it lives in secret_file (created mode 0600 on first use; a secret an
+     * earlier version kept in the database is moved there and removed from the database),
+     * never beside the data in the same file or backup. NULL keeps it in the database (unit
+     * tests only). */
+    const char *secret_file;
+    /* Where attachments are kept (created mode 0700 when absent; attachment.h). NULL: not
+     * set, for commands that never read nor write a file. */
+    const char *uploads_dir;
+    core_links links;
+} core_config;
+
 /* Opens core over an opened and migrated store (does not take ownership of it): reads or
- * creates the instance secret and loads the catalogue. Caller frees with core_close.
- *
- * The instance secret keys every token hash, the pending-login MAC and the sealing of TOTP
- * secrets: whoever holds it and a copy of the database can open an agent's session. So it
- * lives in secret_file (created mode 0600 on first use; a secret an earlier version kept in
- * the database is moved there and removed from the database), never beside the data in the
- * same file or backup. secret_file NULL keeps it in the database (unit tests only). */
+ * creates the instance secret and loads the catalogue. cfg NULL: all defaults (the secret
+ * in the database, no links). Caller frees with core_close. */
+core *core_open_config(store *s, const core_config *cfg, error *err);
+/* core_open_config with only the secret file set (see core_config.secret_file). */
 core *core_open(store *s, const char *secret_file, error *err);
 void core_close(core *c);
+/* The links core was opened with (see core_links): its own copies, never NULL; their
+ * fields NULL when not given. */
+const core_links *core_links_get(const core *c);
 store *core_store(core *c);
 
 /* Server-wide settings an administrator may change (`guichet setting set`): their names,

@@ -19,6 +19,7 @@ struct core {
     pthread_mutex_t cat_lock;
     cat_snapshot *current;
     _Atomic int64_t next_check_ms; /* when to look at the store's config_version again */
+    core_links links;              /* strings owned (core_open_config's copies) */
 };
 
 /* Loads the first catalogue snapshot; 0 or -1. */

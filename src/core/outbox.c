@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/core_internal.h"
 #include "util/timeutil.h"
 
 #define OUTBOX_EMAIL_MAX 254 /* RFC 5321 path limit */
@@ -178,4 +179,71 @@ int outbox_add(core *c, int64_t tenant_id, const char *channel, const char *reci
         .request_id = request_id,
     };
     return store_write_sync(core_store(c), apply_add, &j, err);
+}
+
+/* ---- the dispatchers' side ---- */
+
+int outbox_due(core *c, int64_t now, size_t limit, arena *a, store_outbox **out, size_t *n,
+               error *err)
+{
+    return c->store->ops->outbox_due(c->store, now, limit, a, out, n, err);
+}
+
+/* One outcome as a write job; owns its copy of the error text. */
+typedef struct record_job {
+    store_job job;
+    outbox_outcome o;
+    char *last_error;
+    core_done_fn cb;
+    void *ctx;
+} record_job;
+
+static int apply_record(store *s, void *arg, error *err)
+{
+    record_job *j = arg;
+    if (j->o.sent)
+        return s->ops->tx_outbox_sent(s, j->o.id, j->o.when, err);
+    return s->ops->tx_outbox_retry(s, j->o.id, j->o.attempts, j->o.next_attempt_at, j->o.failed,
+                                   j->last_error, err);
+}
+
+static void record_done(void *arg, int rc, const error *err)
+{
+    record_job *j = arg;
+    error local;
+    error_clear(&local);
+    if (rc != 0 && err)
+        local = *err;
+    core_done_fn cb = j->cb;
+    void *ctx = j->ctx;
+    free(j->last_error);
+    free(j);
+    cb(ctx, rc, rc != 0 ? &local : NULL);
+}
+
+int outbox_record(core *c, const outbox_outcome *o, core_done_fn cb, void *ctx, error *err)
+{
+    record_job *j = calloc(1, sizeof *j);
+    if (!j)
+        return error_set(err, ERR_INTERNAL, NULL, "out of memory recording a message's outcome");
+    j->o = *o;
+    if (o->last_error && !(j->last_error = strdup(o->last_error))) {
+        free(j);
+        return error_set(err, ERR_INTERNAL, NULL, "out of memory recording a message's outcome");
+    }
+    j->o.last_error = NULL; /* j->last_error is the owned copy */
+    core_waiter waiter;
+    if (!cb) {
+        core_waiter_init(&waiter);
+        j->cb = core_waiter_done;
+        j->ctx = &waiter;
+    } else {
+        j->cb = cb;
+        j->ctx = ctx;
+    }
+    j->job.apply = apply_record;
+    j->job.done = record_done;
+    j->job.arg = j;
+    store_write(c->store, &j->job);
+    return cb ? 0 : core_waiter_wait(&waiter, err);
 }

@@ -1,8 +1,10 @@
 /*
  * outbox — messages to citizens (e-mail now, SMS with the channels issue). A message is a row
  * written in the same transaction as the change that causes it (outbox_add_tx, from a write
- * job) or on its own (outbox_add); the mail dispatcher (channels/mail) renders its template
- * and sends it later, with retries. An outage of the relay delays mail and loses none.
+ * job) or on its own (outbox_add); the mail dispatcher (channels/mail) reads the due rows
+ * (outbox_due), renders and sends them later, and records each outcome (outbox_record) —
+ * both through core, which is the only caller of the store. An outage of the relay delays
+ * mail and loses none.
  */
 #ifndef GUICHET_CORE_OUTBOX_H
 #define GUICHET_CORE_OUTBOX_H
@@ -34,5 +36,27 @@ int outbox_add_tx(store *s, int64_t tenant_id, const char *channel, const char *
 int outbox_add(core *c, int64_t tenant_id, const char *channel, const char *recipient,
                const char *template_name, json_t *params, const char *lang_code,
                int64_t request_id, error *err);
+
+/* The messages due at `now` (next_attempt_at reached, neither sent nor given up), oldest
+ * first, at most limit of them, every channel (the caller keeps its own). *out and its
+ * strings are in a. */
+int outbox_due(core *c, int64_t now, size_t limit, arena *a, store_outbox **out, size_t *n,
+               error *err);
+
+/* What became of one attempt to send a message. */
+typedef struct outbox_outcome {
+    int64_t id;              /* the outbox row */
+    int sent;                /* 1: the relay accepted it (its params are then cleared) */
+    int64_t when;            /* when it was sent or tried */
+    /* When not sent: */
+    int attempts;            /* attempts made, this one included */
+    int64_t next_attempt_at; /* when to try again */
+    int failed;              /* 1: given up, never tried again */
+    const char *last_error;  /* why, without personal data (copied) */
+} outbox_outcome;
+
+/* Records o as one write job. cb NULL: waits for the commit and returns its outcome (a
+ * dispatcher's own thread); otherwise 0 at once and cb(ctx, rc, err) once durable. */
+int outbox_record(core *c, const outbox_outcome *o, core_done_fn cb, void *ctx, error *err);
 
 #endif

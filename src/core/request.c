@@ -202,10 +202,12 @@ static int queue_ack(store *s, const create_job *j, int64_t id, const char *refe
     char due[TIME_RFC3339_LEN] = "";
     if (j->rec.due_at)
         time_format_rfc3339(j->rec.due_at, j->timezone, due);
-    json_t *params = json_pack("{s:s, s:s, s:s++++, s:s?, s:s}", "reference", reference,
-                               "procedure", j->procedure_name, "tracking_url", j->ack_base_url,
-                               "/suivi/", reference, "?jeton=", j->out->token, "service_notice",
-                               j->service_notice, "due_date", due[0] ? due : "");
+    const core_links *l = core_links_get(j->core); /* the portal's tracking page */
+    json_t *params = json_pack(
+        "{s:s, s:s, s:s++++, s:s?, s:s}", "reference", reference, "procedure", j->procedure_name,
+        "tracking_url", j->ack_base_url, l->tracking ? l->tracking : "", reference,
+        l->tracking_token ? l->tracking_token : "", j->out->token, "service_notice",
+        j->service_notice, "due_date", due[0] ? due : "");
     if (!params)
         return error_set(err, ERR_INTERNAL, NULL, "cannot build the acknowledgement");
     int rc = outbox_add_tx(s, j->rec.tenant_id, "email", j->rec.email, "request_ack", params,

@@ -53,6 +53,9 @@ typedef struct http_route {
 struct http_req {
     arena *arena;         /* freed when the response is done */
     core *core;
+    /* The presentation (templates, strings, view settings) for the pages; borrowed from
+     * http_config.present, opaque to the server. NULL when the server has none. */
+    const struct present *present;
     const catalogue *cat; /* acquired for the request's lifetime */
     const cat_tenant *host_tenant; /* tenant chosen by Host; NULL if none matches */
     http_method method;
@@ -132,6 +135,8 @@ typedef struct http_config {
     const char *session_cookie; /* a request carrying this cookie is personal: never answered
                                    from the cache */
     int cache_ttl_ms;       /* longest life of a cached response */
+    const struct present *present; /* handed to every request (rq->present); borrowed, must
+                                      outlive the server; NULL: none */
 } http_config;
 
 /* Fills cfg with the defaults. */

@@ -1144,6 +1144,7 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
     http_req *rq = &ctx->rq;
     rq->arena = &ctx->arena;
     rq->core = srv->core;
+    rq->present = srv->cfg.present;
     rq->priv = ctx;
     buf_init(&rq->out, OUT_MAX);
     const union MHD_ConnectionInfo *ci =

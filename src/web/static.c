@@ -5,7 +5,7 @@
  */
 #include <string.h>
 
-#include "web/assets.h"
+#include "present/assets.h"
 #include "web/web.h"
 
 #define STATIC_CACHE_CONTROL "public, max-age=3600"

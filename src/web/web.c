@@ -1,8 +1,9 @@
 /*
  * web — the glue every HTML page shares: the tenant of the request, the page context
  * (strings, language, branding, logged-in citizen, CSRF token), rendering, redirects, the
- * HTML error page, CSRF checks and the session cookie. Templates and strings themselves
- * are loaded by web_init.c.
+ * HTML error page, CSRF checks and the session cookie. Templates, strings and the view
+ * settings belong to the presentation module (present/), whose handle each request
+ * carries (rq->present).
  *
  * Per-request state (a cookie set earlier in the same request, after a login or the first
  * CSRF token) is read back from the response's own Set-Cookie headers rather than kept in
@@ -21,7 +22,6 @@
 #include "core/attachment.h"
 #include "core/session.h"
 #include "util/log.h"
-#include "web/i18n.h"
 
 #define COOKIE_SESSION WEB_SESSION_COOKIE
 #define COOKIE_CSRF "guichet_csrf"
@@ -37,6 +37,43 @@ static const char *const default_hours[] = {
     [LANG_FR] = "Du lundi au vendredi, 8 h 30 – 17 h 30 ; le samedi, 9 h – 12 h",
     [LANG_EN] = "Monday to Friday, 8.30 am – 5.30 pm; Saturday, 9 am – 12 noon",
 };
+
+/* Kept beside the routes' tables in spirit: these are the portal's own paths (tracking.c,
+ * account.c); a change of route there must change them here. */
+const core_links web_portal_links = {
+    .tracking = "/suivi/",
+    .tracking_token = "?jeton=",
+    .verify = "/compte/verifier?jeton=",
+    .login = "/compte/connexion",
+    .reset = "/compte/nouveau-mot-de-passe?jeton=",
+    .login_link = "/compte/lien?jeton=",
+};
+
+/* ---- the presentation handle ---- */
+
+/* Transition only: web_string(lang, key) has no request to read the handle from, and its
+ * call sites are many. Set once by web_init before serving, read-only afterwards. Every
+ * other use reads rq->present. */
+static const present *string_source;
+
+int web_init(const present *p, error *err)
+{
+    if (!p)
+        return error_set(err, ERR_INVALID_ARG, "present", "the web layer needs a presentation");
+    string_source = p;
+    return 0;
+}
+
+void web_shutdown(void)
+{
+    web_shared_pages_free();
+    string_source = NULL;
+}
+
+const char *web_string(lang l, const char *key)
+{
+    return present_string(string_source, l, key);
+}
 
 /* ---- cookies of this request ---- */
 
@@ -204,23 +241,18 @@ const cat_tenant *web_tenant(http_req *rq)
     return NULL;
 }
 
-static void set_str(json_t *obj, const char *key, const char *value)
-{
-    json_object_set_new(obj, key, json_string(value ? value : ""));
-}
-
 static json_t *tenant_json(http_req *rq)
 {
     json_t *t = json_object();
     const cat_tenant *ct = rq->host_tenant;
-    set_str(t, "name", ct && ct->rec.name ? ct->rec.name : "guichet");
-    set_str(t, "slug", ct ? ct->rec.slug : "");
-    set_str(t, "contact", ct ? ct->rec.contact : "");
-    set_str(t, "hours", default_hours[rq->lang == LANG_EN ? LANG_EN : LANG_FR]);
+    present_set_str(t, "name", ct && ct->rec.name ? ct->rec.name : "guichet");
+    present_set_str(t, "slug", ct ? ct->rec.slug : "");
+    present_set_str(t, "contact", ct ? ct->rec.contact : "");
+    present_set_str(t, "hours", default_hours[rq->lang == LANG_EN ? LANG_EN : LANG_FR]);
     /* No logo column yet: the layout shows the generic emblem when logo_url is empty. */
-    set_str(t, "logo_url", "");
-    set_str(t, "colour", DEFAULT_COLOUR);
-    set_str(t, "colour_text", DEFAULT_COLOUR_TEXT);
+    present_set_str(t, "logo_url", "");
+    present_set_str(t, "colour", DEFAULT_COLOUR);
+    present_set_str(t, "colour_text", DEFAULT_COLOUR_TEXT);
     return t;
 }
 
@@ -231,30 +263,31 @@ static json_t *context(http_req *rq, int with_csrf, int *logged_in)
     if (!ctx)
         return NULL;
     lang l = rq->lang == LANG_EN ? LANG_EN : LANG_FR;
-    json_t *strings = i18n_strings(l);
+    json_t *strings = present_strings(rq->present, l);
     json_object_set(ctx, "t", strings ? strings : json_object());
-    set_str(ctx, "lang", l == LANG_EN ? "en" : "fr");
-    set_str(ctx, "other_lang", l == LANG_EN ? "fr" : "en");
+    present_set_str(ctx, "lang", l == LANG_EN ? "en" : "fr");
+    present_set_str(ctx, "other_lang", l == LANG_EN ? "fr" : "en");
     json_object_set_new(ctx, "tenant", tenant_json(rq));
     store_account acc;
     if (web_account(rq, &acc)) {
         json_t *u = json_object();
-        set_str(u, "name", acc.display_name && *acc.display_name ? acc.display_name : acc.email);
-        set_str(u, "email", acc.email);
+        present_set_str(u, "name",
+                        acc.display_name && *acc.display_name ? acc.display_name : acc.email);
+        present_set_str(u, "email", acc.email);
         json_object_set_new(ctx, "user", u);
         *logged_in = 1;
         with_csrf = 1; /* the layout's logout form needs it */
     }
-    set_str(ctx, "csrf", with_csrf ? web_csrf_token(rq) : "");
+    present_set_str(ctx, "csrf", with_csrf ? web_csrf_token(rq) : "");
     /* The layouts link to this path (the language switch): a request for //evil.example/x
      * must not become a link to another site. */
-    set_str(ctx, "path", form_local_path(rq->path) ? rq->path : "/");
+    present_set_str(ctx, "path", form_local_path(rq->path) ? rq->path : "/");
     json_t *map = json_object();
-    const web_config *cfg = web_config_get();
+    const present_config *cfg = present_settings(rq->present);
     if (cfg && cfg->map_tiles_url)
-        set_str(map, "tiles_url", cfg->map_tiles_url);
+        present_set_str(map, "tiles_url", cfg->map_tiles_url);
     if (cfg && cfg->map_attribution)
-        set_str(map, "attribution", cfg->map_attribution);
+        present_set_str(map, "attribution", cfg->map_attribution);
     json_object_set_new(ctx, "map", map);
     return ctx;
 }
@@ -305,9 +338,8 @@ void web_render(http_req *rq, int status, const char *name, json_t *ctx)
     error e;
     error_clear(&e);
     buf_reset(&rq->out);
-    const tmpl_set *set = web_templates();
-    int rc = (set && ctx) ? tmpl_render(set, name, ctx, &rq->out, &e)
-                          : error_set(&e, ERR_INTERNAL, NULL, "templates not loaded");
+    int rc = ctx ? present_render(rq->present, name, ctx, &rq->out, &e)
+                 : error_set(&e, ERR_INTERNAL, NULL, "no page context");
     if (rc != 0) {
         json_decref(ctx);
         if (e.code != ERR_INTERNAL) {
@@ -437,20 +469,19 @@ void web_write_error(http_req *rq, const error *err)
     char k_title[48], k_text[48];
     snprintf(k_title, sizeof k_title, "errors.%s.title", key);
     snprintf(k_text, sizeof k_text, "errors.%s.text", key);
-    const char *title = web_string(l, k_title);
+    const char *title = present_string(rq->present, l, k_title);
     json_t *ctx = web_context(rq);
-    const tmpl_set *set = web_templates();
     error e;
-    if (ctx && set) {
+    if (ctx && rq->present) {
         json_object_set_new(ctx, "title", json_string(title));
         json_object_set_new(ctx, "heading", json_string(title));
-        json_object_set_new(ctx, "message", json_string(web_string(l, k_text)));
+        json_object_set_new(ctx, "message", json_string(present_string(rq->present, l, k_text)));
         json_object_set_new(ctx, "status", json_integer(status));
         if (err->code == ERR_FORBIDDEN && strcmp(err->arg, "csrf_token") == 0)
             json_object_set_new(ctx, "retry_form", json_true());
         if (status == 401)
             json_object_set_new(ctx, "login_link", json_true());
-        if (tmpl_render(set, "errors/error", ctx, &rq->out, &e) == 0) {
+        if (present_render(rq->present, "errors/error", ctx, &rq->out, &e) == 0) {
             json_decref(ctx);
             rq->cacheable = 0;
             cache_policy(rq);
@@ -630,21 +661,5 @@ void web_shared_pages_free(void)
 
 json_t *web_paragraphs(const char *s)
 {
-    json_t *arr = json_array();
-    while (arr && s && *s) {
-        const char *nl = strchr(s, '\n');
-        size_t n = nl ? (size_t)(nl - s) : strlen(s);
-        size_t end = n, start = 0;
-        while (end > 0 && (s[end - 1] == '\r' || s[end - 1] == ' ' || s[end - 1] == '\t'))
-            end--;
-        while (start < end && (s[start] == ' ' || s[start] == '\t'))
-            start++;
-        /* json_stringn refuses invalid UTF-8: such a line is left out rather than mangled. */
-        if (end > start)
-            json_array_append_new(arr, json_stringn(s + start, end - start));
-        s += n;
-        if (*s == '\n')
-            s++;
-    }
-    return arr;
+    return present_paragraphs(s);
 }

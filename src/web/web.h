@@ -1,8 +1,9 @@
 /*
- * web — what every HTML page shares (the citizens' portal now, the back office next): the
- * templates and strings embedded in the binary, the page context (collectivité branding,
- * language, logged-in citizen, CSRF token), rendering, redirects, the HTML error page,
- * sessions and CSRF checks. Page handlers live in web/portal/ (and web/backoffice/ later).
+ * web — what every HTML page shares (the citizens' portal, the back office): the page
+ * context (collectivité branding, language, logged-in citizen, CSRF token), rendering with
+ * the request's presentation handle (rq->present: templates, strings and view settings,
+ * present/present.h), redirects, the HTML error page, sessions and CSRF checks. Page
+ * handlers live in web/portal/ and web/backoffice/.
  *
  * Page context given to every template (web_context), to which handlers add their own:
  *   t        the strings of the page's language (the merged templates/i18n/<lang>/ files)
@@ -22,6 +23,7 @@
 #include "core/export.h"
 #include "core/session.h"
 #include "http/http.h"
+#include "present/present.h"
 #include "store/store.h"
 #include "util/tmpl.h"
 
@@ -29,20 +31,24 @@
  * response cache. */
 #define WEB_SESSION_COOKIE "guichet_session"
 
-typedef struct web_config {
-    const char *map_tiles_url;   /* e.g. https://tile.openstreetmap.org/{z}/{x}/{y}.png */
-    const char *map_attribution; /* "© OpenStreetMap" */
-} web_config;
-
-/* Compiles the embedded templates and loads the strings; -1 with err when a template does
- * not compile or fr and en strings differ in their keys. Call once before serving. */
-int web_init(const web_config *cfg, error *err);
+/* Gives the web layer the presentation handle (templates, strings, view settings) that
+ * pages render with; p is borrowed and must outlive the server. Pages read it from their
+ * request (rq->present, which the server carries from http_config.present); web_init keeps
+ * it only for web_string, whose call sites have no request at hand. -1 with err when p is
+ * NULL. Call once before serving. */
+int web_init(const present *p, error *err);
+/* Forgets the handle and frees the shared pages (at shutdown, once no page is served). */
 void web_shutdown(void);
-const tmpl_set *web_templates(void);
 
-/* A string of the i18n files by dotted key ("form.errors.title"), for C code (e-mails,
- * flash messages); the key itself when missing. */
+/* A string of the i18n files by dotted key ("form.errors.title"), for C code (flash
+ * messages, labels); the key itself when missing. Transition: reads the handle web_init
+ * was given; new code says present_string(rq->present, rq->lang, key). */
 const char *web_string(lang l, const char *key);
+
+/* The portal's pages that core's e-mails link to (the tracking page, the account's
+ * verification, login, reset and login-link pages): the server and the CLI give them to
+ * core at open (core_config.links), since core does not know the portal's routes. */
+extern const core_links web_portal_links;
 
 /* The static assets' route (/static/…, embedded in the binary). */
 extern const http_route web_static_routes[];
@@ -75,8 +81,8 @@ void web_render_shared(http_req *rq, const char *key, int status, const char *na
                        json_t *ctx);
 /* Frees the shared pages (at shutdown). */
 void web_shared_pages_free(void);
-/* A text as the paragraphs a template shows one by one (no HTML ever comes from text): its
- * non-blank lines, trimmed. A new JSON array (empty for NULL). */
+/* A text as the paragraphs a template shows one by one: present_paragraphs (kept under
+ * this name for its callers). A new JSON array (empty for NULL). */
 json_t *web_paragraphs(const char *text);
 /* 303 to a local path, adding nothing else. */
 void web_redirect(http_req *rq, const char *path);

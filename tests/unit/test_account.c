@@ -22,6 +22,7 @@
 #include "core/session.h"
 #include "store/store.h"
 #include "util/timeutil.h"
+#include "web/web.h"
 
 #define BASE "https://ville-test.fr"
 #define PASSWORD "une phrase de passe assez longue"
@@ -46,7 +47,8 @@ static int setup(void **state)
     f->store = store_open(f->path, &err);
     assert_non_null(f->store);
     assert_int_equal(f->store->ops->migrate(f->store, &err), 0);
-    f->core = core_open(f->store, NULL, &err);
+    /* The portal's own paths, as the server gives them: the links are checked below. */
+    f->core = core_open_config(f->store, &(core_config){.links = web_portal_links}, &err);
     assert_non_null(f->core);
     f->tenant = (store_tenant){.slug = "ville-test",
                                .name = "Ville Test",

@@ -38,6 +38,7 @@
 #include "core/retention.h"
 #include "store/store.h"
 #include "util/timeutil.h"
+#include "web/web.h"
 
 #define MONTH (31 * 86400)
 #define PASSWORD "une phrase de passe assez longue"
@@ -81,11 +82,12 @@ static int setup(void **state)
     snprintf(f->path, sizeof f->path, "%s/t.db", f->dir);
     snprintf(f->uploads, sizeof f->uploads, "%s/uploads", f->dir);
     error err;
-    assert_int_equal(attachment_set_dir(f->uploads, &err), 0);
     f->store = store_open(f->path, &err);
     assert_non_null(f->store);
     assert_int_equal(f->store->ops->migrate(f->store, &err), 0);
-    f->core = core_open(f->store, NULL, &err);
+    /* As the server opens it: the uploads directory and the portal's links. */
+    core_config cfg = {.uploads_dir = f->uploads, .links = web_portal_links};
+    f->core = core_open_config(f->store, &cfg, &err);
     assert_non_null(f->core);
     store_tenant t = {.slug = "ville-test",
                       .name = "Ville Test",

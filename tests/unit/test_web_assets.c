@@ -1,8 +1,8 @@
 /*
  * test_web_assets — unit tests of the embedded assets (tools/embed's table: every file of
  * templates/ and static/ and Leaflet's distribution, byte for byte, with type and ETag),
- * the i18n loader (merging, refusals, the fr/en key comparison, dotted lookups) and
- * web_init (every embedded template compiled under its name, strings loaded).
+ * the i18n loader (merging, refusals, the fr/en key comparison, dotted lookups). The
+ * presentation handle built from them is tested in test_present.
  * Runs from the repository root, where the source files are compared with their copies.
  */
 #include <stdarg.h>
@@ -18,9 +18,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "web/assets.h"
-#include "web/i18n.h"
-#include "web/web.h"
+#include "present/assets.h"
+#include "present/i18n.h"
 
 /* The whole file at path (caller frees), NULL when unreadable. */
 static char *slurp(const char *path, size_t *len)
@@ -180,20 +179,20 @@ static void test_i18n_merge_and_lookup(void **state)
     json_decref(fr);
     json_decref(en);
 
-    assert_int_equal(i18n_load(files, 6, &e), 0);
-    assert_string_equal(i18n_get(LANG_FR, "common.form.title"), "Formulaire");
-    assert_string_equal(i18n_get(LANG_EN, "common.form.title"), "Form");
-    assert_string_equal(i18n_get(LANG_EN, "common.yes"), "Yes");
+    assert_int_equal(i18n_build(files, 6, &fr, &en, &e), 0);
+    assert_string_equal(i18n_lookup(fr, "common.form.title"), "Formulaire");
+    assert_string_equal(i18n_lookup(en, "common.form.title"), "Form");
+    assert_string_equal(i18n_lookup(en, "common.yes"), "Yes");
     /* Missing, not a string, or a path through a string: the key itself. */
-    assert_string_equal(i18n_get(LANG_FR, "common.no"), "common.no");
-    assert_string_equal(i18n_get(LANG_FR, "common.form"), "common.form");
-    assert_string_equal(i18n_get(LANG_FR, "common.yes.x"), "common.yes.x");
-    assert_string_equal(i18n_get(LANG_FR, ""), "");
-    assert_string_equal(i18n_get(LANG_FR, "common..yes"), "common..yes");
-    assert_non_null(i18n_strings(LANG_EN));
-    i18n_unload();
-    assert_null(i18n_strings(LANG_FR));
-    assert_string_equal(i18n_get(LANG_FR, "common.yes"), "common.yes");
+    assert_string_equal(i18n_lookup(fr, "common.no"), "common.no");
+    assert_string_equal(i18n_lookup(fr, "common.form"), "common.form");
+    assert_string_equal(i18n_lookup(fr, "common.yes.x"), "common.yes.x");
+    assert_string_equal(i18n_lookup(fr, ""), "");
+    assert_string_equal(i18n_lookup(fr, "common..yes"), "common..yes");
+    json_decref(fr);
+    json_decref(en);
+    /* No strings at all: the key itself. */
+    assert_string_equal(i18n_lookup(NULL, "common.yes"), "common.yes");
 }
 
 /* i18n_build on files must fail with a detail holding frag. */
@@ -294,64 +293,12 @@ static void test_i18n_keys_must_match(void **state)
     json_decref(en);
 }
 
-/* ---------------------------------------------------------------- web_init */
-
-static void test_web_init(void **state)
-{
-    (void)state;
-    assert_null(web_templates());
-    web_config cfg = {"https://tile.example.org/{z}/{x}/{y}.png", "© OpenStreetMap"};
-    error e;
-    error_clear(&e);
-    if (web_init(&cfg, &e) != 0)
-        fail_msg("web_init: %s", e.detail);
-    const tmpl_set *set = web_templates();
-    assert_non_null(set);
-    size_t html = 0;
-    for (size_t i = 0; i < assets_count(); i++) {
-        const char *p = assets_at(i)->path;
-        if (strncmp(p, "templates/", 10) != 0)
-            continue;
-        char name[256];
-        size_t n = strlen(p + 10);
-        snprintf(name, sizeof name, "%s", p + 10);
-        if (n > 5 && strcmp(name + n - 5, ".html") == 0) {
-            name[n - 5] = '\0';
-            html++;
-            assert_true(tmpl_has(set, name));
-            assert_false(tmpl_has(set, p + 10));
-        } else if (n > 4 && strcmp(name + n - 4, ".txt") == 0) {
-            assert_true(tmpl_has(set, name));
-        } else {
-            assert_false(tmpl_has(set, name));
-        }
-    }
-    assert_true(html > 0);
-    assert_string_equal(web_string(LANG_FR, "_meta.language_name"), "Français");
-    assert_string_equal(web_string(LANG_EN, "_meta.language_name"), "English");
-    assert_string_equal(web_string(LANG_EN, "_meta.nope"), "_meta.nope");
-    const web_config *got = web_config_get();
-    assert_non_null(got);
-    assert_string_equal(got->map_tiles_url, cfg.map_tiles_url);
-    assert_ptr_not_equal(got->map_tiles_url, cfg.map_tiles_url);
-    assert_string_equal(got->map_attribution, cfg.map_attribution);
-
-    /* Again (replacing the first set), then shut down. */
-    assert_int_equal(web_init(NULL, &e), 0);
-    assert_null(web_config_get()->map_tiles_url);
-    web_shutdown();
-    assert_null(web_templates());
-    assert_null(web_config_get());
-    assert_string_equal(web_string(LANG_FR, "_meta.language_name"), "_meta.language_name");
-    web_shutdown();
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_assets_match_the_tree), cmocka_unit_test(test_assets_table),
         cmocka_unit_test(test_i18n_merge_and_lookup), cmocka_unit_test(test_i18n_refusals),
-        cmocka_unit_test(test_i18n_keys_must_match),  cmocka_unit_test(test_web_init),
+        cmocka_unit_test(test_i18n_keys_must_match),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,8 +1,10 @@
 /*
  * mail — the outbox dispatcher for e-mail: one thread that wakes every poll interval (or
  * when asked), sends the due messages one by one over SMTP with libcurl and records each
- * outcome through the store's writer. It never runs on an HTTP thread, and a relay outage
- * only delays messages: they are retried with exponential backoff.
+ * outcome. The messages are read and their outcomes written through core (core/outbox.h),
+ * and rendered with the presentation handle it was given (present/present.h), so the
+ * dispatcher needs neither the store nor the web layer. It never runs on an HTTP thread,
+ * and a relay outage only delays messages: they are retried with exponential backoff.
  */
 #include "channels/mail/mail.h"
 
@@ -14,12 +16,10 @@
 #include <time.h>
 
 #include "core/catalogue.h"
-#include "store/store.h"
+#include "core/outbox.h"
 #include "util/arena.h"
 #include "util/log.h"
 #include "util/timeutil.h"
-#include "web/i18n.h"
-#include "web/web.h"
 
 #define MAIL_BATCH 50
 #define MAIL_URL_MAX 512
@@ -27,6 +27,7 @@
 
 struct mailer {
     core *core;
+    const present *present; /* borrowed: outlives the mailer */
     mailer_config cfg; /* strings below are owned copies */
     char *smtp_url;    /* with the EHLO name as path */
     char *from_addr, *from_name, *from_domain;
@@ -193,24 +194,6 @@ static int smtp_send(mailer *m, const char *to, const char *data, size_t len, in
     return -1;
 }
 
-typedef struct outcome_job {
-    int64_t id;
-    int sent;
-    int attempts;
-    int64_t when, next_attempt_at;
-    int failed;
-    const char *last_error;
-} outcome_job;
-
-static int apply_outcome(store *s, void *arg, error *err)
-{
-    outcome_job *j = arg;
-    if (j->sent)
-        return s->ops->tx_outbox_sent(s, j->id, j->when, err);
-    return s->ops->tx_outbox_retry(s, j->id, j->attempts, j->next_attempt_at, j->failed,
-                                   j->last_error, err);
-}
-
 /* Renders and composes message msg into *raw. -1 with err for a message that can never be
  * sent as it is (missing template, bad params or address). */
 static int build_message(mailer *m, const store_outbox *msg, char **raw, size_t *raw_len,
@@ -240,9 +223,9 @@ static int build_message(mailer *m, const store_outbox *msg, char **raw, size_t 
         goto cleanup;
     }
     /* The strings tree is shared and read-only; jansson's reference counts are atomic. */
-    strings = i18n_strings(l);
+    strings = present_strings(m->present, l);
     if (!strings) {
-        error_set(err, ERR_INTERNAL, NULL, "strings not loaded (web_init)");
+        error_set(err, ERR_INTERNAL, NULL, "no presentation to render with");
         goto cleanup;
     }
     json_incref(strings);
@@ -251,9 +234,9 @@ static int build_message(mailer *m, const store_outbox *msg, char **raw, size_t 
         error_set(err, ERR_INTERNAL, NULL, "out of memory building a mail context");
         goto cleanup;
     }
-    const tmpl_set *set = web_templates();
+    const tmpl_set *set = present_templates(m->present);
     if (!set) {
-        error_set(err, ERR_INTERNAL, NULL, "templates not loaded (web_init)");
+        error_set(err, ERR_INTERNAL, NULL, "no presentation to render with");
         goto cleanup;
     }
     if (mail_render(set, msg->template, ctx, &text, &html, err) != 0)
@@ -307,14 +290,15 @@ static int process_one(mailer *m, const store_outbox *msg)
 
     int attempts = msg->attempts + 1;
     int64_t now = time_now();
-    outcome_job j = {.id = msg->id, .sent = sent, .attempts = attempts, .when = now};
+    outbox_outcome j = {.id = msg->id, .sent = sent, .attempts = attempts, .when = now};
     if (!sent) {
         j.failed = permanent || attempts >= m->cfg.max_attempts;
         j.next_attempt_at = now + mail_backoff(attempts, m->cfg.backoff_s, m->cfg.backoff_max_s);
         j.last_error = last_error;
     }
     error werr = {0};
-    int wrc = store_write_sync(core_store(m->core), apply_outcome, &j, &werr);
+    /* This thread is the dispatcher's own: it may wait for the commit. */
+    int wrc = outbox_record(m->core, &j, NULL, NULL, &werr);
     long long ms = (long long)(time_mono_ms() - t0);
     if (sent)
         log_info("mail: outbox %lld template %s sent (%lld ms)", (long long)msg->id, msg->template,
@@ -345,11 +329,10 @@ static size_t run_pass(mailer *m)
 {
     arena a;
     arena_init(&a, 0);
-    store *s = core_store(m->core);
     store_outbox *msgs = NULL;
     size_t n = 0, handled = 0;
     error err = {0};
-    if (s->ops->outbox_due(s, time_now(), MAIL_BATCH, &a, &msgs, &n, &err) != 0) {
+    if (outbox_due(m->core, time_now(), MAIL_BATCH, &a, &msgs, &n, &err) != 0) {
         log_error("mail: reading the outbox failed: %s", err.detail);
         arena_free(&a);
         return 0;
@@ -397,14 +380,19 @@ static void *dispatcher_main(void *arg)
     return NULL;
 }
 
-mailer *mailer_start(core *c, const mailer_config *cfg, error *err)
+mailer *mailer_start(core *c, const present *p, const mailer_config *cfg, error *err)
 {
+    if (!p) {
+        error_set(err, ERR_INVALID_ARG, "present", "the mailer needs a presentation");
+        return NULL;
+    }
     mailer *m = calloc(1, sizeof *m);
     if (!m) {
         error_set(err, ERR_INTERNAL, NULL, "out of memory");
         return NULL;
     }
     m->core = c;
+    m->present = p;
     m->cfg = *cfg;
     m->cfg.smtp_url = m->cfg.from_addr = m->cfg.from_name = m->cfg.helo = NULL;
     if (m->cfg.poll_ms <= 0)

@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "core/core.h"
+#include "present/present.h"
 #include "util/error.h"
 #include "util/tmpl.h"
 
@@ -88,12 +89,13 @@ typedef struct mailer_config {
 
 typedef struct mailer mailer;
 
-/* Starts the dispatcher thread over c (the store's writer must be running, web_init done:
- * the templates and strings come from src/web). cfg is copied. With an empty smtp_url the
- * returned mailer sends nothing. Caller stops it with mailer_stop before stopping the
- * store's writer. NULL with err (ERR_MISSING_ARG "mail-from", ERR_INVALID_ARG "smtp-url").
+/* Starts the dispatcher thread over c (the store's writer must be running), rendering with
+ * p (borrowed: templates/mail/NAME.txt and NAME.html, strings "mail.*"; p must outlive the
+ * mailer). cfg is copied. With an empty smtp_url the returned mailer sends nothing. Caller
+ * stops it with mailer_stop before stopping the store's writer and closing p. NULL with err
+ * (ERR_MISSING_ARG "mail-from", ERR_INVALID_ARG "smtp-url" or "present").
  */
-mailer *mailer_start(core *c, const mailer_config *cfg, error *err);
+mailer *mailer_start(core *c, const present *p, const mailer_config *cfg, error *err);
 /* Asks for a pass over the outbox now (after queuing a message); never blocks. m may be
  * NULL. */
 void mailer_wake(mailer *m);

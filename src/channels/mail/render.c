@@ -9,18 +9,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "present/present.h"
 #include "util/buf.h"
 
 #define MAIL_RENDER_MAX (256 * 1024)
 #define MAIL_SUBJECT_MAX 300
-
-/* Month names for dates in e-mails, written out so that no reader misreads 03/04. */
-static const char *const months[2][12] = {
-    {"janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre",
-     "octobre", "novembre", "décembre"},
-    {"January", "February", "March", "April", "May", "June", "July", "August", "September",
-     "October", "November", "December"},
-};
 
 /* "2026-12-14T08:48:17+01:00" (core writes due dates in RFC 3339, local to the
  * collectivité) → "14 décembre 2026" / "14 December 2026". 0 when iso starts with a date. */
@@ -44,7 +37,7 @@ static int human_date(const char *iso, const char *lang_code, char *out, size_t 
     if (y < 0 || mo < 1 || mo > 12 || d < 1 || d > 31)
         return -1;
     int en = lang_code && strcmp(lang_code, "en") == 0;
-    snprintf(out, size, "%d %s %d", d, months[en][mo - 1], y);
+    snprintf(out, size, "%d %s %d", d, present_month_name(en ? LANG_EN : LANG_FR, mo), y);
     return 0;
 }
 

@@ -120,10 +120,8 @@ static void audit_change(http_req *rq, const store_agent *a, const char *kind, i
     bo_audit_wait(rq, a, "admin", kind, id ? &id : NULL, id ? 1 : 0);
 }
 
-static void set_str(json_t *o, const char *k, const char *v)
-{
-    json_object_set_new(o, k, json_string(v ? v : ""));
-}
+/* Transition alias: the one implementation is present_set_str (present/present.h). */
+#define set_str present_set_str
 
 /* "2026-11-29 08:30" in the tenant's zone. */
 static const char *when(http_req *rq, int64_t t)

@@ -124,10 +124,8 @@ const char *bo_role_label(http_req *rq, const char *role)
     return agent_role_label(r, lang_of(rq));
 }
 
-static void set_str(json_t *obj, const char *key, const char *value)
-{
-    json_object_set_new(obj, key, json_string(value ? value : ""));
-}
+/* Transition alias: the one implementation is present_set_str (present/present.h). */
+#define set_str present_set_str
 
 /* The navigation entries: path, label key, who sees them. */
 typedef struct nav_entry {

@@ -31,13 +31,6 @@
 
 /* ---- shared helpers (bo_work.h) ---- */
 
-void bo_set_str(json_t *obj, const char *key, const char *s)
-{
-    if (!s)
-        return;
-    json_object_set_new(obj, key, json_string(utf8_valid(s, strlen(s)) ? s : ""));
-}
-
 const char *bo_url(http_req *rq, const char *s)
 {
     const char *out = form_encode(rq->arena, s, NULL);

@@ -15,7 +15,6 @@
 #include "util/timeutil.h"
 #include "web/backoffice/backoffice.h"
 #include "web/backoffice/bo_common.h"
-#include "web/i18n.h"
 #include "web/web.h"
 
 #define REGISTER_PATH "/agent/admin/registre"
@@ -50,7 +49,7 @@ static json_t *labelled_register(http_req *rq, error *err)
     json_t *model = NULL;
     if (ropa_build(rq->core, rq->host_tenant, &model, err) != 0)
         return NULL;
-    json_t *out = ropa_label(model, i18n_strings(rq->lang));
+    json_t *out = ropa_label(model, present_strings(rq->present, rq->lang));
     json_decref(model);
     if (!out)
         error_set(err, ERR_INTERNAL, NULL, "out of memory labelling the register");

@@ -143,26 +143,12 @@ char *filing_subst1(arena *a, const char *tmpl, const char *key, const char *val
     return filing_subst(a, tmpl, &key, &val, 1);
 }
 
-void filing_set_str(json_t *obj, const char *key, const char *s)
-{
-    if (!s || !utf8_valid(s, strlen(s)))
-        s = "";
-    json_object_set_new(obj, key, json_string(s));
-}
-
 char *filing_url_encode(arena *a, const char *s)
 {
     return form_encode(a, s, NULL);
 }
 
 /* ---- dates ---- */
-
-static const char *const months_fr[12] = {"janvier",   "février", "mars",     "avril",
-                                          "mai",       "juin",    "juillet",  "août",
-                                          "septembre", "octobre", "novembre", "décembre"};
-static const char *const months_en[12] = {"January",   "February", "March",    "April",
-                                          "May",       "June",     "July",     "August",
-                                          "September", "October",  "November", "December"};
 
 /* Local fields of t in tz, from its RFC 3339 form "YYYY-MM-DDTHH:MM:SS+HH:MM". */
 typedef struct local_time {
@@ -210,9 +196,10 @@ char *filing_date_long(arena *a, int64_t t, const char *tz, lang l)
     local_time lt;
     local_fields(t, tz, &lt);
     if (l == LANG_EN)
-        return arena_printf(a, "%d %s %d", lt.day, months_en[lt.month - 1], lt.year);
-    return arena_printf(a, "%d%s %s %d", lt.day, lt.day == 1 ? "er" : "", months_fr[lt.month - 1],
-                        lt.year);
+        return arena_printf(a, "%d %s %d", lt.day, present_month_name(LANG_EN, lt.month),
+                            lt.year);
+    return arena_printf(a, "%d%s %s %d", lt.day, lt.day == 1 ? "er" : "",
+                        present_month_name(LANG_FR, lt.month), lt.year);
 }
 
 char *filing_datetime(arena *a, int64_t t, const char *tz, lang l)
@@ -220,8 +207,8 @@ char *filing_datetime(arena *a, int64_t t, const char *tz, lang l)
     local_time lt;
     local_fields(t, tz, &lt);
     if (l == LANG_EN)
-        return arena_printf(a, "%d %s %d, %02d:%02d", lt.day, months_en[lt.month - 1], lt.year,
-                            lt.hour, lt.minute);
+        return arena_printf(a, "%d %s %d, %02d:%02d", lt.day,
+                            present_month_name(LANG_EN, lt.month), lt.year, lt.hour, lt.minute);
     return arena_printf(a, "%02d/%02d/%d à %02d:%02d", lt.day, lt.month, lt.year, lt.hour,
                         lt.minute);
 }

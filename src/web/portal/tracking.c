@@ -38,12 +38,6 @@
 
 /* ---- shared helpers (tracking_internal.h) ---- */
 
-void tracking_set_str(json_t *ctx, const char *key, const char *s)
-{
-    if (s)
-        json_object_set_new(ctx, key, json_string(s));
-}
-
 /* The date of `when` in words, its RFC 3339 form and its clock time, in rq->arena. */
 static int format_date(http_req *rq, const cat_tenant *t, int64_t when, const char **words,
                        const char **iso, const char **clock)

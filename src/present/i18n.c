@@ -4,7 +4,7 @@
  * same key paths, so that a page never shows a raw key in one language only. The merged
  * objects are built once and only read afterwards.
  */
-#include "web/i18n.h"
+#include "present/i18n.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -13,7 +13,6 @@
 #define KEY_MAX 200
 
 static const char *const lang_dirs[] = {[LANG_FR] = "fr", [LANG_EN] = "en"};
-static json_t *loaded[2];
 
 /* Adds one file's area to merged[l]. */
 static int merge_file(const web_asset *a, json_t *merged, error *err)
@@ -144,34 +143,11 @@ cleanup:
     return rc;
 }
 
-int i18n_load(const web_asset *assets, size_t n, error *err)
-{
-    json_t *fr, *en;
-    if (i18n_build(assets, n, &fr, &en, err) != 0)
-        return -1;
-    i18n_unload();
-    loaded[LANG_FR] = fr;
-    loaded[LANG_EN] = en;
-    return 0;
-}
-
-void i18n_unload(void)
-{
-    json_decref(loaded[LANG_FR]);
-    json_decref(loaded[LANG_EN]);
-    loaded[LANG_FR] = loaded[LANG_EN] = NULL;
-}
-
-json_t *i18n_strings(lang l)
-{
-    return loaded[l == LANG_EN ? LANG_EN : LANG_FR];
-}
-
-const char *i18n_get(lang l, const char *key)
+const char *i18n_lookup(json_t *strings, const char *key)
 {
     if (!key)
         return "";
-    json_t *v = i18n_strings(l);
+    json_t *v = strings;
     const char *p = key;
     while (v) {
         const char *dot = strchr(p, '.');

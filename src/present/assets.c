@@ -2,7 +2,7 @@
  * assets — lookups in the table tools/embed generated. The table is sorted by path, so a
  * lookup is a binary search with no setup and nothing to free.
  */
-#include "web/assets.h"
+#include "present/assets.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -4,8 +4,8 @@
  * "static/", Leaflet under "static/vendor/leaflet/". Everything is read-only and lives for
  * the whole process.
  */
-#ifndef GUICHET_WEB_ASSETS_H
-#define GUICHET_WEB_ASSETS_H
+#ifndef GUICHET_PRESENT_ASSETS_H
+#define GUICHET_PRESENT_ASSETS_H
 
 #include <stddef.h>
 
