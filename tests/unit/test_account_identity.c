@@ -25,6 +25,7 @@
 #include "core/password.h"
 #include "core/session.h"
 #include "store/store.h"
+#include "web/web.h"
 
 #define PASSWORD "une phrase de passe solide"
 #define BASE "https://ville-test.fr"
@@ -55,7 +56,7 @@ static int setup(void **state)
     f->store = store_open(f->path, &err);
     assert_non_null(f->store);
     assert_int_equal(f->store->ops->migrate(f->store, &err), 0);
-    f->core = core_open(f->store, NULL, &err);
+    f->core = core_open_config(f->store, &(core_config){.links = web_portal_links}, &err);
     assert_non_null(f->core);
     f->tenant = (store_tenant){.slug = "ville-test",
                                .name = "Ville Test",

@@ -108,17 +108,19 @@ static void test_links_come_from_the_configuration(void **state)
     error err;
     assert_int_equal(account_signup(f->core, &f->tenant, "camille@example.org",
                                     "une phrase de passe assez longue", "Camille", LANG_FR, BASE,
-                                    &err),
+                                    NULL, NULL, &err),
                      0);
     const char *p = params_of(f, "account_verify");
     assert_non_null(strstr(p, BASE "/v?k="));
     assert_null(strstr(p, "/compte/"));
     assert_int_equal(
-        account_send_link(f->core, &f->tenant, "camille@example.org", "reset", LANG_FR, BASE, &err),
+        account_send_link(f->core, &f->tenant, "camille@example.org", "reset", LANG_FR, BASE, NULL, NULL,
+                          &err),
         0);
     assert_non_null(strstr(params_of(f, "account_reset"), BASE "/r?k="));
     assert_int_equal(
-        account_send_link(f->core, &f->tenant, "camille@example.org", "login", LANG_FR, BASE, &err),
+        account_send_link(f->core, &f->tenant, "camille@example.org", "login", LANG_FR, BASE, NULL, NULL,
+                          &err),
         0);
     assert_non_null(strstr(params_of(f, "account_login"), BASE "/l?k="));
     /* Core keeps its own copies. */
