@@ -213,6 +213,11 @@ store *core_store(core *c)
     return c->store;
 }
 
+uint64_t core_generation(core *c)
+{
+    return store_generation(c->store);
+}
+
 void core_hash_secret(const core *c, const char *secret, char out[65])
 {
     unsigned char h[32];

@@ -28,6 +28,9 @@ typedef void (*core_done_fn)(void *ctx, int rc, const error *err);
 core *core_open(store *s, const char *secret_file, error *err);
 void core_close(core *c);
 store *core_store(core *c);
+/* A number that grows after every write batch this process committed: a cache of pages read
+ * through core (the HTTP response cache) stays valid while it does not move. */
+uint64_t core_generation(core *c);
 
 /* Server-wide settings an administrator may change (`guichet setting set`): their names,
  * what they mean and their allowed values are a table in core.c. -1 with ERR_INVALID_ARG

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <jansson.h>
 #include <sodium.h>
@@ -814,6 +815,14 @@ int request_event_by_citizen(const store_event *e)
 {
     return e->actor && strncmp(e->actor, "citizen", 7) == 0 &&
            (e->actor[7] == '\0' || e->actor[7] == ':');
+}
+
+int request_owned_by(const store_request *r, const store_account *acc)
+{
+    if (r->citizen_id != 0 && r->citizen_id == acc->id)
+        return 1;
+    return acc->email_verified_at != 0 && acc->email && r->email &&
+           strcasecmp(acc->email, r->email) == 0;
 }
 
 int request_token_matches(core *c, const store_request *r, const char *token)

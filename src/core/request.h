@@ -145,6 +145,10 @@ int request_add_note(core *c, const cat_tenant *t, const char *reference, const 
 /* 1 when event e was written by the citizen (actor "citizen" or "citizen:…"): the only author
  * the citizen's pages and archive name; every other one is «la mairie». */
 int request_event_by_citizen(const store_event *e);
+/* 1 when account acc owns r, the rule of the citizen's pages: it filed r from the account,
+ * or r carries the address the account has verified (requests filed by e-mail or at the
+ * counter). An unverified address proves nothing. */
+int request_owned_by(const store_request *r, const store_account *acc);
 /* 1 when `token` is the tracking token of r (constant-time comparison of keyed hashes). */
 int request_token_matches(core *c, const store_request *r, const char *token);
 

@@ -1,8 +1,8 @@
 /*
- * web — what every HTML page shares (the citizens' portal now, the back office next): the
+ * web — what every HTML page shares (the citizens' portal and the agents' back office): the
  * templates and strings embedded in the binary, the page context (collectivité branding,
  * language, logged-in citizen, CSRF token), rendering, redirects, the HTML error page,
- * sessions and CSRF checks. Page handlers live in web/portal/ (and web/backoffice/ later).
+ * sessions and CSRF checks. Page handlers live in web/portal/ and web/backoffice/.
  *
  * Page context given to every template (web_context), to which handlers add their own:
  *   t        the strings of the page's language (the merged templates/i18n/<lang>/ files)
@@ -27,6 +27,8 @@
 /* The session cookie's name: the server never answers a request carrying it from the
  * response cache. */
 #define WEB_SESSION_COOKIE "guichet_session"
+/* The agents' session cookie (distinct from the citizens' one: an agent can be a citizen too). */
+#define WEB_AGENT_COOKIE "guichet_agent"
 
 typedef struct web_config {
     const char *map_tiles_url;   /* e.g. https://tile.openstreetmap.org/{z}/{x}/{y}.png */
@@ -107,6 +109,11 @@ int web_admit_form(http_req *rq);
 /* The logged-in citizen: 1 and *out (strings in rq->arena), or 0. Looked up once per
  * request. */
 int web_account(http_req *rq, store_account *out);
+/* The agent of this request's agent session cookie, answering nothing: 1 and *out (strings
+ * in rq's arena), 0 when there is no live session (on a tenant's host). *had_cookie says
+ * whether the browser sent one (an expired session). For the back office and for the pages
+ * agents share with citizens (attachments). */
+int web_agent(http_req *rq, store_agent *out, int *had_cookie);
 /* Starts a session for account_id (a fresh session id and a fresh CSRF token: no fixation);
  * ends any previous one. */
 int web_login(http_req *rq, int64_t account_id, error *err);

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/attachment.h"
 #include "core/request.h"
 #include "core/status.h"
 #include "util/log.h"
@@ -358,11 +359,10 @@ static void receipt(http_req *rq)
     filing_set_str(ctx, "status", r.status);
     filing_set_str(ctx, "status_label", status_text(l, r.status));
     json_object_set_new(ctx, "sections", filing_request_sections(rq, t, p, &r));
-    store *s = core_store(rq->core);
     store_attachment *atts = NULL;
     size_t n_atts = 0;
     error e;
-    if (s->ops->attachments_list(s, t->rec.id, r.id, rq->arena, &atts, &n_atts, &e) != 0) {
+    if (attachment_list(rq->core, t->rec.id, r.id, rq->arena, &atts, &n_atts, &e) != 0) {
         log_warn("receipt: attachments of %s could not be listed: %s", r.reference, e.detail);
         n_atts = 0;
     }

@@ -14,7 +14,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "core/attachment.h"
 #include "core/request.h"
@@ -256,15 +255,6 @@ typedef struct track_state {
     size_t n_atts;
 } track_state;
 
-/* 1 when the logged-in account owns r: it filed it, or r carries its verified address. */
-static int account_owns(const store_account *acc, const store_request *r)
-{
-    if (r->citizen_id != 0 && r->citizen_id == acc->id)
-        return 1;
-    return acc->email_verified_at != 0 && acc->email && r->email &&
-           strcasecmp(acc->email, r->email) == 0;
-}
-
 /* Opens request rq->params[0] for its citizen: with `token` or through the account. NULL
  * after answering (404 for every refusal, whatever the reason). */
 static track_state *track_open(http_req *rq, const char *token)
@@ -298,7 +288,7 @@ static track_state *track_open(http_req *rq, const char *token)
     if (token && *token && strlen(token) <= TOKEN_MAX &&
         request_token_matches(rq->core, &st->req, token))
         st->token = token;
-    else if (!(st->has_account && account_owns(&st->acc, &st->req))) {
+    else if (!(st->has_account && request_owned_by(&st->req, &st->acc))) {
         not_found(rq);
         return NULL;
     }
@@ -454,10 +444,9 @@ static json_t *show_context(http_req *rq, track_state *st)
     size_t n_events = 0;
     store_attachment *atts = NULL;
     size_t n_atts = 0;
-    store *s = core_store(rq->core);
     if (request_timeline(rq->core, st->tenant, r->id, 1, rq->arena, &events, &n_events, &err) !=
             0 ||
-        s->ops->attachments_list(s, st->tenant->rec.id, r->id, rq->arena, &atts, &n_atts, &err) !=
+        attachment_list(rq->core, st->tenant->rec.id, r->id, rq->arena, &atts, &n_atts, &err) !=
             0) {
         http_respond_error(rq, &err);
         return NULL;

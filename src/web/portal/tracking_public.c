@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "core/account.h"
+#include "core/attachment.h"
 #include "core/request.h"
 #include "core/status.h"
 #include "web/portal/tracking_internal.h"
@@ -105,8 +106,6 @@ static json_t *marker_json(http_req *rq, const store_request *r, const cat_proce
     return m;
 }
 
-static const char *const open_statuses[] = {"new", "acknowledged", "in_progress"};
-static const char *const closed_statuses[] = {"resolved", "rejected", "duplicate"};
 
 void tracking_public_list(http_req *rq)
 {
@@ -147,11 +146,9 @@ void tracking_public_list(http_req *rq)
     json_object_set_new(ctx, "state_open", json_boolean(state && strcmp(state, "ouverts") == 0));
     json_object_set_new(ctx, "state_closed", json_boolean(state && strcmp(state, "clos") == 0));
     json_object_set_new(ctx, "filtered", json_boolean(want || state));
-    if (state) {
-        const char *const *codes = strcmp(state, "clos") == 0 ? closed_statuses : open_statuses;
-        for (size_t i = 0; i < 3; i++)
-            flt.statuses[flt.n_statuses++] = codes[i];
-    }
+    if (state)
+        flt.n_statuses =
+            status_codes_of(strcmp(state, "clos") == 0, flt.statuses, STORE_FILTER_MAX_LIST);
 
     store_request *rows = NULL;
     size_t n = 0;
@@ -234,9 +231,8 @@ void tracking_public_show(http_req *rq)
     size_t n_events = 0;
     store_attachment *atts = NULL;
     size_t n_atts = 0;
-    store *s = core_store(rq->core);
     if (request_timeline(rq->core, t, r.id, 1, rq->arena, &events, &n_events, &err) != 0 ||
-        s->ops->attachments_list(s, t->rec.id, r.id, rq->arena, &atts, &n_atts, &err) != 0) {
+        attachment_list(rq->core, t->rec.id, r.id, rq->arena, &atts, &n_atts, &err) != 0) {
         http_respond_error(rq, &err);
         return;
     }
@@ -264,7 +260,7 @@ void tracking_public_show(http_req *rq)
     json_t *photos = json_array();
     for (size_t i = 0; i < n_atts; i++) {
         const store_attachment *at = &atts[i];
-        if (!at->is_photo || !at->moderation || strcmp(at->moderation, "approved") != 0)
+        if (!attachment_is_public_photo(at))
             continue;
         json_t *ph = json_object();
         const char *base = arena_printf(rq->arena, "/pieces-jointes/%s/%" PRId64,
