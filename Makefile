@@ -27,7 +27,7 @@ LEAFLET_DIST := vendor/node_modules/leaflet/dist
 LIB_OBJ += $(BUILD)/obj/gen/assets.o
 
 .PHONY: all deps run test unit fault fuzz-replay bench soak fuzz clean format check-banned \
-        print-pkgs FORCE
+        check-layers print-pkgs FORCE
 all: $(BUILD)/guichet
 
 deps:
@@ -125,6 +125,10 @@ print-pkgs:
 
 check-banned:
 	@scripts/check-banned
+
+# Includes against the layering of docs/architecture.md (the table is in the script).
+check-layers:
+	@scripts/check-layers
 
 format:
 	clang-format -i $$(find src tests/unit tests/fuzz -name '*.[ch]')

@@ -17,6 +17,7 @@
 
 #include "core/admin.h"
 #include "core/apikey.h"
+#include "core/attachment.h"
 #include "core/attrs.h"
 #include "core/catalogue.h"
 #include "core/core.h"
@@ -132,6 +133,79 @@ static void test_status(void **state)
         assert_int_equal(status_parse(status_code((status)i), &s), 0);
         assert_int_equal(s, i);
     }
+}
+
+/* The public incidents' filters ask status.c for the open and the closed statuses: every
+ * status is in exactly one of the two lists, the one status_is_closed says. */
+static void test_status_codes_of(void **state)
+{
+    (void)state;
+    const char *open[STATUS_COUNT], *closed[STATUS_COUNT];
+    size_t n_open = status_codes_of(0, open, STATUS_COUNT);
+    size_t n_closed = status_codes_of(1, closed, STATUS_COUNT);
+    assert_int_equal(n_open, 3);
+    assert_int_equal(n_closed, 3);
+    assert_string_equal(open[0], "new");
+    assert_string_equal(open[1], "acknowledged");
+    assert_string_equal(open[2], "in_progress");
+    assert_string_equal(closed[0], "resolved");
+    assert_string_equal(closed[1], "rejected");
+    assert_string_equal(closed[2], "duplicate");
+    for (int i = 0; i < STATUS_COUNT; i++) {
+        const char *code = status_code((status)i);
+        int in_open = 0, in_closed = 0;
+        for (size_t j = 0; j < n_open; j++)
+            in_open += strcmp(open[j], code) == 0;
+        for (size_t j = 0; j < n_closed; j++)
+            in_closed += strcmp(closed[j], code) == 0;
+        assert_int_equal(in_open, !status_is_closed((status)i));
+        assert_int_equal(in_closed, status_is_closed((status)i));
+    }
+    /* bounded by max */
+    const char *one[1];
+    assert_int_equal(status_codes_of(1, one, 1), 1);
+    assert_string_equal(one[0], "resolved");
+    assert_int_equal(status_codes_of(0, one, 0), 0);
+}
+
+/* The ownership rule of the citizen's pages: the account that filed it, or the account's
+ * verified address (any case); never an unverified one. */
+static void test_request_owned_by(void **state)
+{
+    (void)state;
+    store_account acc = {.id = 7, .email = "jeanne@exemple.fr", .email_verified_at = 1000};
+    store_request r = {.citizen_id = 7};
+    assert_true(request_owned_by(&r, &acc));
+    r.citizen_id = 8;
+    assert_false(request_owned_by(&r, &acc));
+    r.email = "Jeanne@Exemple.fr";
+    assert_true(request_owned_by(&r, &acc));
+    acc.email_verified_at = 0;
+    assert_false(request_owned_by(&r, &acc));
+    r.citizen_id = 0;
+    assert_false(request_owned_by(&r, &acc));
+    acc.email_verified_at = 1000;
+    r.email = "autre@exemple.fr";
+    assert_false(request_owned_by(&r, &acc));
+    r.email = NULL;
+    assert_false(request_owned_by(&r, &acc));
+}
+
+/* Only a photo a moderator approved may be shown publicly. */
+static void test_attachment_is_public_photo(void **state)
+{
+    (void)state;
+    store_attachment at = {.is_photo = 1, .moderation = "approved"};
+    assert_true(attachment_is_public_photo(&at));
+    at.moderation = "pending";
+    assert_false(attachment_is_public_photo(&at));
+    at.moderation = "rejected";
+    assert_false(attachment_is_public_photo(&at));
+    at.moderation = NULL;
+    assert_false(attachment_is_public_photo(&at));
+    at.moderation = "approved";
+    at.is_photo = 0; /* a PDF may hold personal data */
+    assert_false(attachment_is_public_photo(&at));
 }
 
 static void test_attrs(void **state)
@@ -667,10 +741,85 @@ static void test_async_with_writer(void **state)
     catalogue_release(f->core, cat);
 }
 
+typedef struct attach_job {
+    int64_t tenant_id, request_id;
+    store_attachment at[2];
+} attach_job;
+
+static int attach_apply(store *s, void *arg, error *err)
+{
+    attach_job *j = arg;
+    return attachment_save_tx(s, j->tenant_id, j->request_id, 0, j->at, 2, err);
+}
+
+/* The portal reads attachments through core: one by id within its tenant, and a request's
+ * list oldest first; and core_generation moves with every committed write batch (the HTTP
+ * response cache's stamp). */
+static void test_attachment_reads_and_generation(void **state)
+{
+    fixture *f = *state;
+    error err;
+    assert_int_equal(store_writer_start(f->store, &err), 0);
+    const catalogue *cat = catalogue_acquire(f->core);
+    request_input in = incident(cat);
+    request_created created;
+    uint64_t g0 = core_generation(f->core);
+    assert_int_equal(request_create(f->core, &in, &created, NULL, NULL, &err), 0);
+    uint64_t g1 = core_generation(f->core);
+    assert_true(g1 > g0);
+
+    arena a;
+    arena_init(&a, 0);
+    store_request r;
+    assert_int_equal(request_get(f->core, in.tenant, created.reference, &a, &r, &err), 0);
+    store_attachment *list = NULL;
+    size_t n = 99;
+    assert_int_equal(attachment_list(f->core, f->tenant_id, r.id, &a, &list, &n, &err), 0);
+    assert_int_equal(n, 0);
+
+    attach_job j = {.tenant_id = f->tenant_id, .request_id = r.id};
+    j.at[0] = (store_attachment){.filename = "trou.jpg", .content_type = "image/jpeg", .size = 10,
+                                 .storage_name = "0123456789abcdef0123456789abcdef.jpg",
+                                 .is_photo = 1, .created_at = 100};
+    j.at[1] = (store_attachment){.filename = "plan.pdf", .content_type = "application/pdf",
+                                 .size = 20, .storage_name = "fedcba9876543210fedcba9876543210.pdf",
+                                 .created_at = 101};
+    assert_int_equal(store_write_sync(f->store, attach_apply, &j, &err), 0);
+    assert_true(core_generation(f->core) > g1);
+
+    assert_int_equal(attachment_list(f->core, f->tenant_id, r.id, &a, &list, &n, &err), 0);
+    assert_int_equal(n, 2);
+    assert_string_equal(list[0].filename, "trou.jpg");
+    assert_string_equal(list[1].filename, "plan.pdf");
+    assert_string_equal(list[0].moderation, "pending");
+
+    store_attachment one;
+    int found = 0;
+    assert_int_equal(attachment_get(f->core, f->tenant_id, j.at[1].id, &a, &one, &found, &err), 0);
+    assert_true(found);
+    assert_int_equal(one.request_id, r.id);
+    assert_string_equal(one.content_type, "application/pdf");
+    /* another tenant's id finds nothing */
+    found = 1;
+    assert_int_equal(
+        attachment_get(f->core, f->tenant_id + 1, j.at[1].id, &a, &one, &found, &err), 0);
+    assert_false(found);
+    found = 1;
+    assert_int_equal(attachment_get(f->core, f->tenant_id, 999999, &a, &one, &found, &err), 0);
+    assert_false(found);
+
+    arena_free(&a);
+    catalogue_release(f->core, cat);
+    store_writer_stop(f->store);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_status),
+        cmocka_unit_test(test_status_codes_of),
+        cmocka_unit_test(test_request_owned_by),
+        cmocka_unit_test(test_attachment_is_public_photo),
         cmocka_unit_test(test_attrs),
         cmocka_unit_test_setup_teardown(test_catalogue, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tenant_hosts_unique, setup, teardown),
@@ -683,6 +832,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_apikey, setup, teardown),
         cmocka_unit_test_setup_teardown(test_secret_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_async_with_writer, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_attachment_reads_and_generation, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -11,7 +11,6 @@
 
 #include "core/catalogue.h"
 #include "http/http.h"
-#include "store/store.h"
 
 /* Sets ctx[key] to the string s; does nothing when s is NULL. */
 void tracking_set_str(json_t *ctx, const char *key, const char *s);
