@@ -40,6 +40,14 @@ const char *status_label(status s, lang l)
     return l == LANG_EN ? statuses[s].en : statuses[s].fr;
 }
 
+const char *status_code_label(const char *code, lang l)
+{
+    status s;
+    if (!code)
+        return "";
+    return status_parse(code, &s) == 0 ? status_label(s, l) : code;
+}
+
 int status_is_closed(status s)
 {
     return s >= 0 && s < STATUS_COUNT && statuses[s].closed;

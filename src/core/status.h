@@ -26,6 +26,9 @@ const char *status_code(status s);
 int status_parse(const char *code, status *out);
 /* "nouvelle" / "new", … */
 const char *status_label(status s, lang l);
+/* The label of a stored code; the code itself when unknown (a future workflow's status
+ * still shows), "" for NULL. Static strings. */
+const char *status_code_label(const char *code, lang l);
 /* 1 for resolved, rejected, duplicate. */
 int status_is_closed(status s);
 /* The codes of every open status (closed 0) or every closed one (closed 1), in lifecycle

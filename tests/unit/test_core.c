@@ -161,6 +161,10 @@ static void test_status_codes_of(void **state)
         assert_int_equal(in_open, !status_is_closed((status)i));
         assert_int_equal(in_closed, status_is_closed((status)i));
     }
+    assert_string_equal(status_code_label("in_progress", LANG_FR), "en cours");
+    assert_string_equal(status_code_label("in_progress", LANG_EN), "in progress");
+    assert_string_equal(status_code_label("en_attente_visa", LANG_FR), "en_attente_visa");
+    assert_string_equal(status_code_label(NULL, LANG_FR), "");
     /* bounded by max */
     const char *one[1];
     assert_int_equal(status_codes_of(1, one, 1), 1);

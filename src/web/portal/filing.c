@@ -126,12 +126,6 @@ static json_t *catalogue_groups(http_req *rq, const cat_tenant *t, const char *f
     return groups;
 }
 
-static const char *status_text(lang l, const char *code)
-{
-    status st;
-    return code && status_parse(code, &st) == 0 ? status_label(st, l) : (code ? code : "");
-}
-
 /* The citizen's latest requests: filed from the account, or with its verified address. */
 static json_t *my_requests(http_req *rq, const cat_tenant *t, const store_account *acc)
 {
@@ -159,7 +153,7 @@ static json_t *my_requests(http_req *rq, const cat_tenant *t, const store_accoun
             o, "date",
             filing_date_long(rq->arena, list[i].created_at, t->rec.timezone, page_lang(rq)));
         filing_set_str(o, "status", list[i].status);
-        filing_set_str(o, "status_label", status_text(page_lang(rq), list[i].status));
+        filing_set_str(o, "status_label", status_code_label(list[i].status, page_lang(rq)));
         json_array_append_new(items, o);
     }
     json_object_set_new(obj, "has_items", json_boolean(n > 0));
@@ -357,7 +351,7 @@ static void receipt(http_req *rq)
         arena_printf(rq->arena, "%s %s", web_string(l, "procedure.receipt_title"), r.reference));
     filing_set_str(ctx, "created", filing_datetime(rq->arena, r.created_at, t->rec.timezone, l));
     filing_set_str(ctx, "status", r.status);
-    filing_set_str(ctx, "status_label", status_text(l, r.status));
+    filing_set_str(ctx, "status_label", status_code_label(r.status, l));
     json_object_set_new(ctx, "sections", filing_request_sections(rq, t, p, &r));
     store_attachment *atts = NULL;
     size_t n_atts = 0;

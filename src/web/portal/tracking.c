@@ -461,7 +461,7 @@ static json_t *show_context(http_req *rq, track_state *st)
                      arena_printf(rq->arena, "/suivi/%s", tracking_url_encode(rq, r->reference)));
 
     json_t *req = json_object();
-    status code = STATUS_NEW;
+    status code = STATUS_NEW; /* stays new when the stored code is unknown */
     int known = status_parse(r->status, &code) == 0;
     int closed = known && status_is_closed(code);
     tracking_set_str(req, "reference", r->reference);
@@ -469,7 +469,7 @@ static json_t *show_context(http_req *rq, track_state *st)
     tracking_set_str(req, "status_label", tracking_status_label(rq, r->status));
     tracking_set_str(req, "status_text",
                      web_string(rq->lang, arena_printf(rq->arena, "track.status_text_%s",
-                                                       known ? status_code(code) : "new")));
+                                                       status_code(code))));
     tracking_set_str(req, "procedure", st->proc ? st->proc->rec.name : "");
     json_object_set_new(req, "closed", json_boolean(closed));
     tracking_set_date(rq, st->tenant, req, "filed", r->created_at, 1);
