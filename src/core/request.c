@@ -825,6 +825,14 @@ int request_owned_by(const store_request *r, const store_account *acc)
            strcasecmp(acc->email, r->email) == 0;
 }
 
+void request_filter_owned_by(store_request_filter *f, const store_account *acc)
+{
+    f->citizen_id = acc->id;
+    /* Requests filed by e-mail or at the counter carry the address, not the account: only a
+     * verified address proves they are this citizen's. */
+    f->citizen_email = acc->email_verified_at ? acc->email : NULL;
+}
+
 int request_token_matches(core *c, const store_request *r, const char *token)
 {
     if (!r || !r->token_hash || !token || !*token || strlen(token) > 128)

@@ -149,6 +149,9 @@ int request_event_by_citizen(const store_event *e);
  * or r carries the address the account has verified (requests filed by e-mail or at the
  * counter). An unverified address proves nothing. */
 int request_owned_by(const store_request *r, const store_account *acc);
+/* Narrows filter f to the requests request_owned_by gives acc («Mes demandes», the latest
+ * requests on the home page); f's other fields are left as they are. */
+void request_filter_owned_by(store_request_filter *f, const store_account *acc);
 /* 1 when `token` is the tracking token of r (constant-time comparison of keyed hashes). */
 int request_token_matches(core *c, const store_request *r, const char *token);
 

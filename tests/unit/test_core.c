@@ -193,6 +193,17 @@ static void test_request_owned_by(void **state)
     assert_false(request_owned_by(&r, &acc));
     r.email = NULL;
     assert_false(request_owned_by(&r, &acc));
+
+    /* the same rule as a search filter */
+    store_request_filter f = {.tenant_id = 3, .limit = 10};
+    request_filter_owned_by(&f, &acc);
+    assert_int_equal(f.citizen_id, 7);
+    assert_string_equal(f.citizen_email, "jeanne@exemple.fr");
+    assert_int_equal(f.tenant_id, 3);
+    assert_int_equal(f.limit, 10);
+    acc.email_verified_at = 0;
+    request_filter_owned_by(&f, &acc);
+    assert_null(f.citizen_email);
 }
 
 /* Only a photo a moderator approved may be shown publicly. */

@@ -132,8 +132,7 @@ static json_t *my_requests(http_req *rq, const cat_tenant *t, const store_accoun
     store_request_filter f;
     memset(&f, 0, sizeof f);
     f.tenant_id = t->rec.id;
-    f.citizen_id = acc->id;
-    f.citizen_email = acc->email_verified_at ? acc->email : NULL;
+    request_filter_owned_by(&f, acc);
     f.limit = MY_REQUESTS_ON_HOME;
     store_request *list = NULL;
     size_t n = 0;

@@ -863,10 +863,7 @@ static void mine(http_req *rq)
     store_request_filter flt;
     memset(&flt, 0, sizeof flt);
     flt.tenant_id = t->rec.id;
-    flt.citizen_id = acc.id;
-    /* Requests filed by e-mail or at the counter carry the address, not the account: only a
-     * verified address proves they are this citizen's. */
-    flt.citizen_email = acc.email_verified_at ? acc.email : NULL;
+    request_filter_owned_by(&flt, &acc);
     flt.offset = (size_t)(page - 1) * MINE_PER_PAGE;
     flt.limit = MINE_PER_PAGE;
     int64_t total = 0;
