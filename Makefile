@@ -27,7 +27,7 @@ LEAFLET_DIST := vendor/node_modules/leaflet/dist
 LIB_OBJ += $(BUILD)/obj/gen/assets.o
 
 .PHONY: all deps run test unit fault fuzz-replay bench soak fuzz clean format check-banned \
-        check-layers print-pkgs FORCE
+        print-pkgs FORCE
 all: $(BUILD)/guichet
 
 deps:
@@ -127,6 +127,7 @@ check-banned:
 	@scripts/check-banned
 
 # Includes against the layering of docs/architecture.md (the table is in the script).
+.PHONY: check-layers
 check-layers:
 	@scripts/check-layers
 
