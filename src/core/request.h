@@ -172,10 +172,12 @@ int request_reopen(core *c, const cat_tenant *t, const char *reference, const ch
 
 /* «Moi aussi» on a public request, by a supporter named by keys[0..n_keys) (hashes of the
  * account, the browser, the client's network…): it counts only when none of the keys
- * supported this request before, and every key is remembered. *added (may be NULL) says
- * whether it counted. */
+ * supported this request before, and every key is remembered. *added (may be NULL; it must
+ * stay valid until cb) says whether it counted, filled before cb(ctx, 0, NULL) once the
+ * write is durable. cb NULL waits and returns the outcome. Strings are copied. */
 int request_support(core *c, const cat_tenant *t, const char *reference,
-                    const char *const *keys, size_t n_keys, int *added, error *err);
+                    const char *const *keys, size_t n_keys, int *added, core_done_fn cb,
+                    void *ctx, error *err);
 
 /* Priority names: "low", "normal", "high", "urgent"; parse returns -1 when unknown. */
 const char *request_priority_name(int priority);

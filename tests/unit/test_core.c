@@ -828,6 +828,86 @@ static void test_attachment_reads_and_generation(void **state)
     store_writer_stop(f->store);
 }
 
+static int make_public_apply(store *s, void *arg, error *err)
+{
+    store_request *r = arg;
+    r->is_public = 1;
+    return s->ops->tx_request_update(s, r, err);
+}
+
+/* Runs one «moi aussi» in the callback form with fresh copies of keys k0, k1 that the caller
+ * overwrites at once (the writer runs the job later). */
+static void support_queue(fixture *f, const cat_tenant *t, const char *reference, int n,
+                          int *added, async_result *res)
+{
+    char k0[32], k1[32];
+    snprintf(k0, sizeof k0, "browser-%d", n);
+    snprintf(k1, sizeof k1, "net-%d", n);
+    const char *keys[] = {k0, k1};
+    error err;
+    assert_int_equal(
+        request_support(f->core, t, reference, keys, 2, added, async_done, res, &err), 0);
+    memset(k0, 'x', sizeof k0 - 1);
+    memset(k1, 'x', sizeof k1 - 1);
+}
+
+/* «Moi aussi» in its callback form (the portal's, which suspends the connection): the keys
+ * are copied, *added is filled before the callback, once durable; the same supporter counts
+ * once; a request that is not public takes none. */
+static void test_support_async(void **state)
+{
+    fixture *f = *state;
+    error err;
+    const catalogue *cat = catalogue_acquire(f->core);
+    request_input in = incident(cat);
+    request_created created;
+    assert_int_equal(request_create(f->core, &in, &created, NULL, NULL, &err), 0);
+    arena a;
+    arena_init(&a, 0);
+    store_request r;
+    assert_int_equal(request_get(f->core, in.tenant, created.reference, &a, &r, &err), 0);
+    assert_false(r.is_public);
+
+    assert_int_equal(store_writer_start(f->store, &err), 0);
+    int refused = -1;
+    async_result res_refused = {0, 0};
+    support_queue(f, in.tenant, created.reference, 0, &refused, &res_refused);
+    store_writer_stop(f->store);
+    assert_int_equal(res_refused.calls, 1);
+    assert_int_equal(res_refused.rc, -1);
+    assert_int_equal(refused, -1); /* untouched */
+
+    assert_int_equal(store_write_sync(f->store, make_public_apply, &r, &err), 0);
+    assert_int_equal(store_writer_start(f->store, &err), 0);
+    int added[3] = {-1, -1, -1};
+    async_result res[3];
+    memset(res, 0, sizeof res);
+    support_queue(f, in.tenant, created.reference, 1, &added[0], &res[0]);
+    support_queue(f, in.tenant, created.reference, 2, &added[1], &res[1]);
+    support_queue(f, in.tenant, created.reference, 1, &added[2], &res[2]); /* again */
+    store_writer_stop(f->store); /* drains the queue */
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(res[i].calls, 1);
+        assert_int_equal(res[i].rc, 0);
+    }
+    assert_int_equal(added[0], 1);
+    assert_int_equal(added[1], 1);
+    assert_int_equal(added[2], 0);
+    assert_int_equal(request_get(f->core, in.tenant, created.reference, &a, &r, &err), 0);
+    assert_int_equal(r.supporters, 2);
+
+    /* Refused at once, without a callback to come: no key. */
+    async_result none = {0, 0};
+    const char *no_keys[] = {""};
+    assert_int_equal(request_support(f->core, in.tenant, created.reference, no_keys, 1, NULL,
+                                     async_done, &none, &err),
+                     -1);
+    assert_int_equal(err.code, ERR_INVALID_ARG);
+    assert_int_equal(none.calls, 0);
+    arena_free(&a);
+    catalogue_release(f->core, cat);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -848,6 +928,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_secret_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_async_with_writer, setup, teardown),
         cmocka_unit_test_setup_teardown(test_attachment_reads_and_generation, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_support_async, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -296,6 +296,26 @@ void tracking_public_show(http_req *rq)
     web_render(rq, 200, "public/show", ctx);
 }
 
+/* What the «moi aussi» continuation answers from (in the request's arena). */
+typedef struct support_state {
+    const char *reference;
+    int added; /* filled by core before the continuation runs */
+} support_state;
+
+/* Once the «moi aussi» is durable: back to the incident, thanked or told it counted before. */
+static void support_cont(http_req *rq)
+{
+    const support_state *ss = rq->user;
+    const http_wait *outcome = http_wait_result(rq);
+    if (outcome->rc != 0) {
+        http_respond_error(rq, &outcome->err);
+        return;
+    }
+    http_redirect(rq, arena_printf(rq->arena, "/signalements/%s?%s",
+                                   tracking_url_encode(rq, ss->reference),
+                                   ss->added ? "merci=1" : "deja=1"));
+}
+
 void tracking_public_support(http_req *rq)
 {
     error err;
@@ -344,12 +364,18 @@ void tracking_public_support(http_req *rq)
     const char *keys[2] = {hashes[0], hashes[1]};
     for (size_t i = 0; i < 2; i++)
         core_hash_secret(rq->core, secrets[i], hashes[i]);
-    int added = 0;
-    if (request_support(rq->core, t, r.reference, keys, 2, &added, &err) != 0) {
+    support_state *ss = arena_alloc(rq->arena, sizeof *ss);
+    if (!ss) {
+        error_set(&err, ERR_INTERNAL, NULL, "out of memory");
         http_respond_error(rq, &err);
         return;
     }
-    http_redirect(rq,
-                  arena_printf(rq->arena, "/signalements/%s?%s",
-                               tracking_url_encode(rq, r.reference), added ? "merci=1" : "deja=1"));
+    ss->reference = r.reference;
+    ss->added = 0;
+    rq->user = ss;
+    /* The connection waits, suspended, for the durable commit: no pool thread blocks. */
+    http_wait *w = http_wait_begin(rq, support_cont);
+    int rc = request_support(rq->core, t, r.reference, keys, 2, &ss->added, http_wait_done, w,
+                             &err);
+    http_wait_started(w, rc, &err);
 }
