@@ -67,6 +67,7 @@ put "$bad" src/api/open311/open311.h '#include "http/http.h"'
 put "$bad" src/web/portal/tracking.c '#include "web/web.h"' '#include "store/store.h"'
 put "$bad" src/cli/demo.c '#include "store/store.h"' 'void demo(void) { core_do(); }'
 put "$bad" src/extra/thing.c '#include "util/buf.h"'
+put "$bad" src/core/core.c '#include "core/core.h"' '#include "store/sqlite/sqlite_internal.h"'
 
 out=$("$check" "$bad" 2>&1)
 rc=$?
@@ -86,8 +87,9 @@ expect "(b) the portal includes the back office" '^src/web/portal/files\.c:2: \(
 expect "(b) the JSON API includes Open311" '^src/api/rest/rest\.c:2: \(b\) .*api/rest.*api/open311'
 expect "(c) a page includes store/store.h" '^src/web/portal/tracking\.c:2: \(c\) .*store/store\.h'
 expect "(c) a CLI file that does not open the database" '^src/cli/demo\.c:1: \(c\) .*store/store\.h'
+expect "(c) core includes the store's backend" '^src/core/core\.c:2: \(c\) .*store/sqlite/sqlite_internal\.h'
 n=$(grep -c . <<<"$out")
-if ((n == 9)); then ok "exactly the 9 violations are listed"; else not_ok "exactly the 9 violations are listed (got $n):
+if ((n == 10)); then ok "exactly the 10 violations are listed"; else not_ok "exactly the 10 violations are listed (got $n):
 $out"; fi
 
 # The repository's own tree runs through it without a script error (exit 0 or 1, never 2).
