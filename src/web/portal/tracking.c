@@ -467,9 +467,9 @@ static json_t *show_context(http_req *rq, track_state *st)
     tracking_set_str(req, "reference", r->reference);
     tracking_set_str(req, "status", r->status);
     tracking_set_str(req, "status_label", tracking_status_label(rq, r->status));
-    tracking_set_str(req, "status_text",
-                     web_string(rq->lang, arena_printf(rq->arena, "track.status_text_%s",
-                                                       status_code(code))));
+    tracking_set_str(
+        req, "status_text",
+        web_string(rq->lang, arena_printf(rq->arena, "track.status_text_%s", status_code(code))));
     tracking_set_str(req, "procedure", st->proc ? st->proc->rec.name : "");
     json_object_set_new(req, "closed", json_boolean(closed));
     tracking_set_date(rq, st->tenant, req, "filed", r->created_at, 1);

@@ -106,7 +106,6 @@ static json_t *marker_json(http_req *rq, const store_request *r, const cat_proce
     return m;
 }
 
-
 void tracking_public_list(http_req *rq)
 {
     error err;
@@ -375,7 +374,7 @@ void tracking_public_support(http_req *rq)
     rq->user = ss;
     /* The connection waits, suspended, for the durable commit: no pool thread blocks. */
     http_wait *w = http_wait_begin(rq, support_cont);
-    int rc = request_support(rq->core, t, r.reference, keys, 2, &ss->added, http_wait_done, w,
-                             &err);
+    int rc =
+        request_support(rq->core, t, r.reference, keys, 2, &ss->added, http_wait_done, w, &err);
     http_wait_started(w, rc, &err);
 }
