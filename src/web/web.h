@@ -29,6 +29,11 @@
 #define WEB_SESSION_COOKIE "guichet_session"
 /* The agents' session cookie (distinct from the citizens' one: an agent can be a citizen too). */
 #define WEB_AGENT_COOKIE "guichet_agent"
+/* The agent of this request's agent session cookie (web_agent.c), answering nothing: 1 and
+ * *out (strings in rq's arena), 0 when there is no live session (on a tenant's host).
+ * *had_cookie says whether the browser sent one (an expired session). For the back office
+ * and for the pages agents share with citizens (attachments). */
+int web_agent(http_req *rq, store_agent *out, int *had_cookie);
 
 typedef struct web_config {
     const char *map_tiles_url;   /* e.g. https://tile.openstreetmap.org/{z}/{x}/{y}.png */
@@ -109,11 +114,6 @@ int web_admit_form(http_req *rq);
 /* The logged-in citizen: 1 and *out (strings in rq->arena), or 0. Looked up once per
  * request. */
 int web_account(http_req *rq, store_account *out);
-/* The agent of this request's agent session cookie, answering nothing: 1 and *out (strings
- * in rq's arena), 0 when there is no live session (on a tenant's host). *had_cookie says
- * whether the browser sent one (an expired session). For the back office and for the pages
- * agents share with citizens (attachments). */
-int web_agent(http_req *rq, store_agent *out, int *had_cookie);
 /* Starts a session for account_id (a fresh session id and a fresh CSRF token: no fixation);
  * ends any previous one. */
 int web_login(http_req *rq, int64_t account_id, error *err);
