@@ -132,6 +132,11 @@ print-pkgs:
 check-banned:
 	@scripts/check-banned
 
+# Includes against the layering of docs/architecture.md (the table is in the script).
+.PHONY: check-layers
+check-layers:
+	@scripts/check-layers
+
 format:
 	clang-format -i $$(find src tests/unit tests/fuzz -name '*.[ch]')
 

@@ -621,6 +621,25 @@ void attachment_discard(const store_attachment *at)
     remove_stored(at->thumb_name);
 }
 
+int attachment_get(core *c, int64_t tenant_id, int64_t id, arena *a, store_attachment *out,
+                   int *found, error *err)
+{
+    store *s = core_store(c);
+    return s->ops->attachment_get(s, tenant_id, id, a, out, found, err);
+}
+
+int attachment_list(core *c, int64_t tenant_id, int64_t request_id, arena *a,
+                    store_attachment **out, size_t *n, error *err)
+{
+    store *s = core_store(c);
+    return s->ops->attachments_list(s, tenant_id, request_id, a, out, n, err);
+}
+
+int attachment_is_public_photo(const store_attachment *at)
+{
+    return at->is_photo && at->moderation && strcmp(at->moderation, "approved") == 0;
+}
+
 int attachment_save_tx(store *s, int64_t tenant_id, int64_t request_id, int64_t event_id,
                        store_attachment *at, size_t n, error *err)
 {

@@ -71,6 +71,17 @@ int attachment_save_tx(store *s, int64_t tenant_id, int64_t request_id, int64_t 
  * ours to remove) and counted in the log. Call at start-up, before serving: a file being
  * prepared by a request in flight has no row yet. *removed (may be NULL) gets the count. */
 int attachment_sweep(core *c, size_t *removed, error *err);
+/* Attachment `id` of tenant_id (strings in a): *found 0 when there is none; -1 with err on a
+ * storage failure. Whoever serves it decides access first (attachment_is_public_photo,
+ * request_attachment_for_citizen, perm_can_view). */
+int attachment_get(core *c, int64_t tenant_id, int64_t id, arena *a, store_attachment *out,
+                   int *found, error *err);
+/* The attachments of request_id, oldest first (array and strings in a; *n may be 0). */
+int attachment_list(core *c, int64_t tenant_id, int64_t request_id, arena *a,
+                    store_attachment **out, size_t *n, error *err);
+/* 1 when at is a photo a moderator approved: the only kind of file a public page may show
+ * (of a request that is itself public). */
+int attachment_is_public_photo(const store_attachment *at);
 /* Full path of a stored file (in a). */
 const char *attachment_path(arena *a, const char *storage_name);
 

@@ -265,6 +265,11 @@ const core_links *core_links_get(const core *c)
     return &c->links;
 }
 
+uint64_t core_generation(core *c)
+{
+    return store_generation(c->store);
+}
+
 void core_hash_secret(const core *c, const char *secret, char out[65])
 {
     unsigned char h[32];

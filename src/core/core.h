@@ -56,6 +56,9 @@ void core_close(core *c);
  * fields NULL when not given. */
 const core_links *core_links_get(const core *c);
 store *core_store(core *c);
+/* A number that grows after every write batch this process committed: a cache of pages read
+ * through core (the HTTP response cache) stays valid while it does not move. */
+uint64_t core_generation(core *c);
 
 /* Server-wide settings an administrator may change (`guichet setting set`): their names,
  * what they mean and their allowed values are a table in core.c. -1 with ERR_INVALID_ARG

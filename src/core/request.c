@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <jansson.h>
 #include <sodium.h>
@@ -818,6 +819,22 @@ int request_event_by_citizen(const store_event *e)
            (e->actor[7] == '\0' || e->actor[7] == ':');
 }
 
+int request_owned_by(const store_request *r, const store_account *acc)
+{
+    if (r->citizen_id != 0 && r->citizen_id == acc->id)
+        return 1;
+    return acc->email_verified_at != 0 && acc->email && r->email &&
+           strcasecmp(acc->email, r->email) == 0;
+}
+
+void request_filter_owned_by(store_request_filter *f, const store_account *acc)
+{
+    f->citizen_id = acc->id;
+    /* Requests filed by e-mail or at the counter carry the address, not the account: only a
+     * verified address proves they are this citizen's. */
+    f->citizen_email = acc->email_verified_at ? acc->email : NULL;
+}
+
 int request_token_matches(core *c, const store_request *r, const char *token)
 {
     if (!r || !r->token_hash || !token || !*token || strlen(token) > 128)
@@ -894,17 +911,24 @@ int request_reopen(core *c, const cat_tenant *t, const char *reference, const ch
     return change_submit(c, j, cb, ctx, err);
 }
 
-typedef struct support_arg {
+/* A «moi aussi» write. It owns copies of the reference and the keys: in the callback form
+ * the caller's strings may be gone before the writer runs it. */
+typedef struct support_job {
+    store_job job;
+    arena arena;
     int64_t tenant_id;
     const char *reference;
-    const char *const *keys;
+    const char *keys[REQUEST_SUPPORT_MAX_KEYS];
     size_t n_keys;
     int added;
-} support_arg;
+    int *added_out; /* the caller's, filled before cb */
+    core_done_fn cb;
+    void *ctx;
+} support_job;
 
 static int support_apply(store *s, void *arg, error *err)
 {
-    support_arg *sa = arg;
+    support_job *sa = arg;
     arena a;
     arena_init(&a, 0);
     store_request r;
@@ -922,18 +946,58 @@ cleanup:
     return rc;
 }
 
+static void support_done(void *arg, int rc, const error *err)
+{
+    support_job *j = arg;
+    error local;
+    error_clear(&local);
+    if (rc != 0 && err)
+        local = *err;
+    if (rc == 0 && j->added_out)
+        *j->added_out = j->added;
+    core_done_fn cb = j->cb;
+    void *ctx = j->ctx;
+    arena_free(&j->arena);
+    free(j);
+    cb(ctx, rc, rc != 0 ? &local : NULL);
+}
+
 int request_support(core *c, const cat_tenant *t, const char *reference, const char *const *keys,
-                    size_t n_keys, int *added, error *err)
+                    size_t n_keys, int *added, core_done_fn cb, void *ctx, error *err)
 {
     if (!keys || n_keys == 0 || n_keys > REQUEST_SUPPORT_MAX_KEYS)
         return error_set(err, ERR_INVALID_ARG, "supporter", "no supporter key");
     for (size_t i = 0; i < n_keys; i++)
         if (!keys[i] || !*keys[i] || strlen(keys[i]) > 128)
             return error_set(err, ERR_INVALID_ARG, "supporter", "no supporter key");
-    support_arg sa = {t->rec.id, reference, keys, n_keys, 0};
-    if (store_write_sync(c->store, support_apply, &sa, err) != 0)
-        return -1;
-    if (added)
-        *added = sa.added;
-    return 0;
+    support_job *j = calloc(1, sizeof *j);
+    if (!j)
+        return error_set(err, ERR_INTERNAL, NULL, "out of memory");
+    arena_init(&j->arena, 0);
+    j->tenant_id = t->rec.id;
+    j->reference = arena_strdup(&j->arena, reference);
+    int ok = j->reference != NULL;
+    for (size_t i = 0; ok && i < n_keys; i++)
+        ok = (j->keys[i] = arena_strdup(&j->arena, keys[i])) != NULL;
+    if (!ok) {
+        arena_free(&j->arena);
+        free(j);
+        return error_set(err, ERR_INTERNAL, NULL, "out of memory");
+    }
+    j->n_keys = n_keys;
+    j->added_out = added;
+    core_waiter waiter;
+    if (!cb) {
+        core_waiter_init(&waiter);
+        j->cb = core_waiter_done;
+        j->ctx = &waiter;
+    } else {
+        j->cb = cb;
+        j->ctx = ctx;
+    }
+    j->job.apply = support_apply;
+    j->job.done = support_done;
+    j->job.arg = j;
+    store_write(c->store, &j->job);
+    return cb ? 0 : core_waiter_wait(&waiter, err);
 }

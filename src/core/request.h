@@ -145,6 +145,13 @@ int request_add_note(core *c, const cat_tenant *t, const char *reference, const 
 /* 1 when event e was written by the citizen (actor "citizen" or "citizen:…"): the only author
  * the citizen's pages and archive name; every other one is «la mairie». */
 int request_event_by_citizen(const store_event *e);
+/* 1 when account acc owns r, the rule of the citizen's pages: it filed r from the account,
+ * or r carries the address the account has verified (requests filed by e-mail or at the
+ * counter). An unverified address proves nothing. */
+int request_owned_by(const store_request *r, const store_account *acc);
+/* Narrows filter f to the requests request_owned_by gives acc («Mes demandes», the latest
+ * requests on the home page); f's other fields are left as they are. */
+void request_filter_owned_by(store_request_filter *f, const store_account *acc);
 /* 1 when `token` is the tracking token of r (constant-time comparison of keyed hashes). */
 int request_token_matches(core *c, const store_request *r, const char *token);
 
@@ -165,10 +172,12 @@ int request_reopen(core *c, const cat_tenant *t, const char *reference, const ch
 
 /* «Moi aussi» on a public request, by a supporter named by keys[0..n_keys) (hashes of the
  * account, the browser, the client's network…): it counts only when none of the keys
- * supported this request before, and every key is remembered. *added (may be NULL) says
- * whether it counted. */
+ * supported this request before, and every key is remembered. *added (may be NULL; it must
+ * stay valid until cb) says whether it counted, filled before cb(ctx, 0, NULL) once the
+ * write is durable. cb NULL waits and returns the outcome. Strings are copied. */
 int request_support(core *c, const cat_tenant *t, const char *reference,
-                    const char *const *keys, size_t n_keys, int *added, error *err);
+                    const char *const *keys, size_t n_keys, int *added, core_done_fn cb,
+                    void *ctx, error *err);
 
 /* Priority names: "low", "normal", "high", "urgent"; parse returns -1 when unknown. */
 const char *request_priority_name(int priority);

@@ -40,9 +40,26 @@ const char *status_label(status s, lang l)
     return l == LANG_EN ? statuses[s].en : statuses[s].fr;
 }
 
+const char *status_code_label(const char *code, lang l)
+{
+    status s;
+    if (!code)
+        return "";
+    return status_parse(code, &s) == 0 ? status_label(s, l) : code;
+}
+
 int status_is_closed(status s)
 {
     return s >= 0 && s < STATUS_COUNT && statuses[s].closed;
+}
+
+size_t status_codes_of(int closed, const char **out, size_t max)
+{
+    size_t n = 0;
+    for (int i = 0; i < STATUS_COUNT && n < max; i++)
+        if (statuses[i].closed == (closed != 0))
+            out[n++] = statuses[i].code;
+    return n;
 }
 
 const char *status_open311(status s)

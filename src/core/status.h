@@ -6,6 +6,8 @@
 #ifndef GUICHET_CORE_STATUS_H
 #define GUICHET_CORE_STATUS_H
 
+#include <stddef.h>
+
 #include "util/error.h"
 
 typedef enum status {
@@ -24,8 +26,15 @@ const char *status_code(status s);
 int status_parse(const char *code, status *out);
 /* "nouvelle" / "new", … */
 const char *status_label(status s, lang l);
+/* The label of a stored code; the code itself when unknown (a future workflow's status
+ * still shows), "" for NULL. Static strings. */
+const char *status_code_label(const char *code, lang l);
 /* 1 for resolved, rejected, duplicate. */
 int status_is_closed(status s);
+/* The codes of every open status (closed 0) or every closed one (closed 1), in lifecycle
+ * order, into out (static strings); returns how many, at most max. For filters that ask
+ * for open or closed requests without naming statuses themselves. */
+size_t status_codes_of(int closed, const char **out, size_t max);
 /* "open" or "closed" (Open311). */
 const char *status_open311(status s);
 /* The same for a stored code; unknown codes count as open. */

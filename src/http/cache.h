@@ -18,7 +18,7 @@ typedef struct http_cache http_cache;
 
 /* Validity stamp of an entry: every field must match at lookup. */
 typedef struct http_cache_stamp {
-    uint64_t generation;     /* store_generation() */
+    uint64_t generation;     /* core_generation() */
     int64_t catalogue_version;
     int64_t now_ms;          /* monotonic time of the lookup or the fill */
 } http_cache_stamp;

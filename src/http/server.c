@@ -260,8 +260,8 @@ void http_respond_error(http_req *rq, const error *err)
     http_respond_text(rq, err_http_status(err->code), err_message(err->code, rq->lang));
 }
 
-/* Headers every response carries (DESIGN.md §6), with the Content-Security-Policy from the
- * configuration (it names the map tile server when there is one). */
+/* Headers every response carries (docs/security.md, V14.4), with the Content-Security-Policy
+ * from the configuration (it names the map tile server when there is one). */
 static const char *const security_headers[][2] = {
     {"X-Content-Type-Options", "nosniff"},
     {"X-Frame-Options", "DENY"},
@@ -922,7 +922,7 @@ static int serve_cached(conn_ctx *ctx)
     memcpy(key + hl + 3, uri, ul + 1);
     ctx->cache_key = key;
     ctx->cache_key_len = hl + ul + 3;
-    ctx->cache_stamp.generation = store_generation(core_store(rq->core));
+    ctx->cache_stamp.generation = core_generation(rq->core);
     ctx->cache_stamp.catalogue_version = rq->cat->version;
     ctx->cache_stamp.now_ms = time_mono_ms();
     char ctype[64];

@@ -1,5 +1,5 @@
 /*
- * web — what every HTML page shares (the citizens' portal, the back office): the page
+ * web — what every HTML page shares (the citizens' portal and the agents' back office): the page
  * context (collectivité branding, language, logged-in citizen, CSRF token), rendering with
  * the request's presentation handle (rq->present: templates, strings and view settings,
  * present/present.h), redirects, the HTML error page, sessions and CSRF checks. Page
@@ -30,6 +30,13 @@
 /* The session cookie's name: the server never answers a request carrying it from the
  * response cache. */
 #define WEB_SESSION_COOKIE "guichet_session"
+/* The agents' session cookie (distinct from the citizens' one: an agent can be a citizen too). */
+#define WEB_AGENT_COOKIE "guichet_agent"
+/* The agent of this request's agent session cookie (web_agent.c), answering nothing: 1 and
+ * *out (strings in rq's arena), 0 when there is no live session (on a tenant's host).
+ * *had_cookie says whether the browser sent one (an expired session). For the back office
+ * and for the pages agents share with citizens (attachments). */
+int web_agent(http_req *rq, store_agent *out, int *had_cookie);
 
 /* Gives the web layer the presentation handle (templates, strings, view settings) that
  * pages render with; p is borrowed and must outlive the server. Pages read it from their

@@ -401,3 +401,42 @@ test('files no attachment refers to are swept at start-up; referenced ones stay'
     const d = await download(srv, attachmentUrl(demo.reference, replied.photo, demo.token));
     assert.equal(d.status, 200);
 });
+
+/* Agents preview citizens' files from the back office: the portal reads the agent's session
+ * (web_agent, shared with the back office) and core's access rule (perm_can_view). */
+test('an agent who may see the request has its files without the token; others get the 404', async () => {
+    assert.ok(replied, 'depends on the reply test');
+    const PASSWORD = 'un-mot-de-passe-solide';
+    const { spawnSync } = require('node:child_process');
+    const bin = path.resolve(__dirname, '..', '..', process.env.GUICHET_BIN || 'build/guichet');
+    const addAgent = (email, department) => {
+        const r = spawnSync(bin, ['agent', 'add', '--db', srv.db, '--email', email, '--name', email,
+                                  '--role', 'agent', '--department', department, '--password-stdin'],
+                            { input: PASSWORD + '\n', encoding: 'utf8', env: srv.env });
+        assert.equal(r.status, 0, `agent add ${email}: ${r.stderr}`);
+    };
+    const login = async (email) => {
+        const a = new Browser(srv);
+        const page = await a.get('/agent/connexion');
+        const csrf = page.text.match(/name="csrf_token" value="([^"]+)"/)[1];
+        const r = await a.submit({ enctype: 'application/x-www-form-urlencoded' },
+                                 [['csrf_token', csrf], ['email', email], ['password', PASSWORD]],
+                                 '/agent/connexion');
+        assert.equal(r.status, 303, `login of ${email}: ${r.text.slice(0, 300)}`);
+        assert.equal((await a.get('/agent/')).status, 200, 'the inbox opens after login');
+        return a;
+    };
+    addAgent('files.voirie@ville-demo.test', 'voirie');
+    addAgent('files.accueil@ville-demo.test', 'accueil');
+    const pdf = attachmentUrl(demo.reference, replied.pdf);
+    assert.equal((await download(srv, pdf)).status, 404, 'a visitor without the token');
+
+    const voirie = await login('files.voirie@ville-demo.test');
+    const d = await voirie.get(pdf);
+    assert.equal(d.status, 200, 'the agent of the request\'s department');
+    assert.ok(d.buf.equals(PDF));
+    assert.match(d.headers.get('cache-control'), /private/);
+
+    const accueil = await login('files.accueil@ville-demo.test');
+    assert.equal((await accueil.get(pdf)).status, 404, 'an agent of another department');
+});

@@ -391,6 +391,17 @@ test('tracking, messages, rating, reopening, public incidents', async (t) => {
         assert.doesNotMatch(filtered.text, /class="card"/);
         const open = await b.get('/signalements?etat=ouverts');
         assert.doesNotMatch(open.text, /badge--resolved|badge--rejected/);
+        /* The filters' statuses come from core/status.c: each state lists requests of its
+         * own statuses, and only those (the demo has public incidents of both). */
+        const badges = (html) => [...html.matchAll(/class="badge badge--([a-z_]+)"/g)].map((m) => m[1]);
+        const openBadges = badges(open.text);
+        assert.ok(openBadges.length > 0, 'no incident listed under «ouverts»');
+        for (const st of openBadges) assert.ok(['new', 'acknowledged', 'in_progress'].includes(st), `${st} under «ouverts»`);
+        const closed = await b.get('/signalements?etat=clos');
+        assert.equal(closed.status, 200);
+        const closedBadges = badges(closed.text);
+        assert.ok(closedBadges.length > 0, 'no incident listed under «clos»');
+        for (const st of closedBadges) assert.ok(['resolved', 'rejected', 'duplicate'].includes(st), `${st} under «clos»`);
 
         const one = await b.get(`/signalements/${parking.reference}`);
         assert.equal(one.status, 404, 'stationnement gênant is never public');

@@ -17,6 +17,7 @@
 
 #include "core/admin.h"
 #include "core/apikey.h"
+#include "core/attachment.h"
 #include "core/attrs.h"
 #include "core/catalogue.h"
 #include "core/core.h"
@@ -132,6 +133,94 @@ static void test_status(void **state)
         assert_int_equal(status_parse(status_code((status)i), &s), 0);
         assert_int_equal(s, i);
     }
+}
+
+/* The public incidents' filters ask status.c for the open and the closed statuses: every
+ * status is in exactly one of the two lists, the one status_is_closed says. */
+static void test_status_codes_of(void **state)
+{
+    (void)state;
+    const char *open[STATUS_COUNT], *closed[STATUS_COUNT];
+    size_t n_open = status_codes_of(0, open, STATUS_COUNT);
+    size_t n_closed = status_codes_of(1, closed, STATUS_COUNT);
+    assert_int_equal(n_open, 3);
+    assert_int_equal(n_closed, 3);
+    assert_string_equal(open[0], "new");
+    assert_string_equal(open[1], "acknowledged");
+    assert_string_equal(open[2], "in_progress");
+    assert_string_equal(closed[0], "resolved");
+    assert_string_equal(closed[1], "rejected");
+    assert_string_equal(closed[2], "duplicate");
+    for (int i = 0; i < STATUS_COUNT; i++) {
+        const char *code = status_code((status)i);
+        int in_open = 0, in_closed = 0;
+        for (size_t j = 0; j < n_open; j++)
+            in_open += strcmp(open[j], code) == 0;
+        for (size_t j = 0; j < n_closed; j++)
+            in_closed += strcmp(closed[j], code) == 0;
+        assert_int_equal(in_open, !status_is_closed((status)i));
+        assert_int_equal(in_closed, status_is_closed((status)i));
+    }
+    assert_string_equal(status_code_label("in_progress", LANG_FR), "en cours");
+    assert_string_equal(status_code_label("in_progress", LANG_EN), "in progress");
+    assert_string_equal(status_code_label("en_attente_visa", LANG_FR), "en_attente_visa");
+    assert_string_equal(status_code_label(NULL, LANG_FR), "");
+    /* bounded by max */
+    const char *one[1];
+    assert_int_equal(status_codes_of(1, one, 1), 1);
+    assert_string_equal(one[0], "resolved");
+    assert_int_equal(status_codes_of(0, one, 0), 0);
+}
+
+/* The ownership rule of the citizen's pages: the account that filed it, or the account's
+ * verified address (any case); never an unverified one. */
+static void test_request_owned_by(void **state)
+{
+    (void)state;
+    store_account acc = {.id = 7, .email = "jeanne@exemple.fr", .email_verified_at = 1000};
+    store_request r = {.citizen_id = 7};
+    assert_true(request_owned_by(&r, &acc));
+    r.citizen_id = 8;
+    assert_false(request_owned_by(&r, &acc));
+    r.email = "Jeanne@Exemple.fr";
+    assert_true(request_owned_by(&r, &acc));
+    acc.email_verified_at = 0;
+    assert_false(request_owned_by(&r, &acc));
+    r.citizen_id = 0;
+    assert_false(request_owned_by(&r, &acc));
+    acc.email_verified_at = 1000;
+    r.email = "autre@exemple.fr";
+    assert_false(request_owned_by(&r, &acc));
+    r.email = NULL;
+    assert_false(request_owned_by(&r, &acc));
+
+    /* the same rule as a search filter */
+    store_request_filter f = {.tenant_id = 3, .limit = 10};
+    request_filter_owned_by(&f, &acc);
+    assert_int_equal(f.citizen_id, 7);
+    assert_string_equal(f.citizen_email, "jeanne@exemple.fr");
+    assert_int_equal(f.tenant_id, 3);
+    assert_int_equal(f.limit, 10);
+    acc.email_verified_at = 0;
+    request_filter_owned_by(&f, &acc);
+    assert_null(f.citizen_email);
+}
+
+/* Only a photo a moderator approved may be shown publicly. */
+static void test_attachment_is_public_photo(void **state)
+{
+    (void)state;
+    store_attachment at = {.is_photo = 1, .moderation = "approved"};
+    assert_true(attachment_is_public_photo(&at));
+    at.moderation = "pending";
+    assert_false(attachment_is_public_photo(&at));
+    at.moderation = "rejected";
+    assert_false(attachment_is_public_photo(&at));
+    at.moderation = NULL;
+    assert_false(attachment_is_public_photo(&at));
+    at.moderation = "approved";
+    at.is_photo = 0; /* a PDF may hold personal data */
+    assert_false(attachment_is_public_photo(&at));
 }
 
 static void test_attrs(void **state)
@@ -667,10 +756,165 @@ static void test_async_with_writer(void **state)
     catalogue_release(f->core, cat);
 }
 
+typedef struct attach_job {
+    int64_t tenant_id, request_id;
+    store_attachment at[2];
+} attach_job;
+
+static int attach_apply(store *s, void *arg, error *err)
+{
+    attach_job *j = arg;
+    return attachment_save_tx(s, j->tenant_id, j->request_id, 0, j->at, 2, err);
+}
+
+/* The portal reads attachments through core: one by id within its tenant, and a request's
+ * list oldest first; and core_generation moves with every committed write batch (the HTTP
+ * response cache's stamp). */
+static void test_attachment_reads_and_generation(void **state)
+{
+    fixture *f = *state;
+    error err;
+    assert_int_equal(store_writer_start(f->store, &err), 0);
+    const catalogue *cat = catalogue_acquire(f->core);
+    request_input in = incident(cat);
+    request_created created;
+    uint64_t g0 = core_generation(f->core);
+    assert_int_equal(request_create(f->core, &in, &created, NULL, NULL, &err), 0);
+    uint64_t g1 = core_generation(f->core);
+    assert_true(g1 > g0);
+
+    arena a;
+    arena_init(&a, 0);
+    store_request r;
+    assert_int_equal(request_get(f->core, in.tenant, created.reference, &a, &r, &err), 0);
+    store_attachment *list = NULL;
+    size_t n = 99;
+    assert_int_equal(attachment_list(f->core, f->tenant_id, r.id, &a, &list, &n, &err), 0);
+    assert_int_equal(n, 0);
+
+    attach_job j = {.tenant_id = f->tenant_id, .request_id = r.id};
+    j.at[0] = (store_attachment){.filename = "trou.jpg", .content_type = "image/jpeg", .size = 10,
+                                 .storage_name = "0123456789abcdef0123456789abcdef.jpg",
+                                 .is_photo = 1, .created_at = 100};
+    j.at[1] = (store_attachment){.filename = "plan.pdf", .content_type = "application/pdf",
+                                 .size = 20, .storage_name = "fedcba9876543210fedcba9876543210.pdf",
+                                 .created_at = 101};
+    assert_int_equal(store_write_sync(f->store, attach_apply, &j, &err), 0);
+    assert_true(core_generation(f->core) > g1);
+
+    assert_int_equal(attachment_list(f->core, f->tenant_id, r.id, &a, &list, &n, &err), 0);
+    assert_int_equal(n, 2);
+    assert_string_equal(list[0].filename, "trou.jpg");
+    assert_string_equal(list[1].filename, "plan.pdf");
+    assert_string_equal(list[0].moderation, "pending");
+
+    store_attachment one;
+    int found = 0;
+    assert_int_equal(attachment_get(f->core, f->tenant_id, j.at[1].id, &a, &one, &found, &err), 0);
+    assert_true(found);
+    assert_int_equal(one.request_id, r.id);
+    assert_string_equal(one.content_type, "application/pdf");
+    /* another tenant's id finds nothing */
+    found = 1;
+    assert_int_equal(
+        attachment_get(f->core, f->tenant_id + 1, j.at[1].id, &a, &one, &found, &err), 0);
+    assert_false(found);
+    found = 1;
+    assert_int_equal(attachment_get(f->core, f->tenant_id, 999999, &a, &one, &found, &err), 0);
+    assert_false(found);
+
+    arena_free(&a);
+    catalogue_release(f->core, cat);
+    store_writer_stop(f->store);
+}
+
+static int make_public_apply(store *s, void *arg, error *err)
+{
+    store_request *r = arg;
+    r->is_public = 1;
+    return s->ops->tx_request_update(s, r, err);
+}
+
+/* Runs one «moi aussi» in the callback form with fresh copies of keys k0, k1 that the caller
+ * overwrites at once (the writer runs the job later). */
+static void support_queue(fixture *f, const cat_tenant *t, const char *reference, int n,
+                          int *added, async_result *res)
+{
+    char k0[32], k1[32];
+    snprintf(k0, sizeof k0, "browser-%d", n);
+    snprintf(k1, sizeof k1, "net-%d", n);
+    const char *keys[] = {k0, k1};
+    error err;
+    assert_int_equal(
+        request_support(f->core, t, reference, keys, 2, added, async_done, res, &err), 0);
+    memset(k0, 'x', sizeof k0 - 1);
+    memset(k1, 'x', sizeof k1 - 1);
+}
+
+/* «Moi aussi» in its callback form (the portal's, which suspends the connection): the keys
+ * are copied, *added is filled before the callback, once durable; the same supporter counts
+ * once; a request that is not public takes none. */
+static void test_support_async(void **state)
+{
+    fixture *f = *state;
+    error err;
+    const catalogue *cat = catalogue_acquire(f->core);
+    request_input in = incident(cat);
+    request_created created;
+    assert_int_equal(request_create(f->core, &in, &created, NULL, NULL, &err), 0);
+    arena a;
+    arena_init(&a, 0);
+    store_request r;
+    assert_int_equal(request_get(f->core, in.tenant, created.reference, &a, &r, &err), 0);
+    assert_false(r.is_public);
+
+    assert_int_equal(store_writer_start(f->store, &err), 0);
+    int refused = -1;
+    async_result res_refused = {0, 0};
+    support_queue(f, in.tenant, created.reference, 0, &refused, &res_refused);
+    store_writer_stop(f->store);
+    assert_int_equal(res_refused.calls, 1);
+    assert_int_equal(res_refused.rc, -1);
+    assert_int_equal(refused, -1); /* untouched */
+
+    assert_int_equal(store_write_sync(f->store, make_public_apply, &r, &err), 0);
+    assert_int_equal(store_writer_start(f->store, &err), 0);
+    int added[3] = {-1, -1, -1};
+    async_result res[3];
+    memset(res, 0, sizeof res);
+    support_queue(f, in.tenant, created.reference, 1, &added[0], &res[0]);
+    support_queue(f, in.tenant, created.reference, 2, &added[1], &res[1]);
+    support_queue(f, in.tenant, created.reference, 1, &added[2], &res[2]); /* again */
+    store_writer_stop(f->store); /* drains the queue */
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(res[i].calls, 1);
+        assert_int_equal(res[i].rc, 0);
+    }
+    assert_int_equal(added[0], 1);
+    assert_int_equal(added[1], 1);
+    assert_int_equal(added[2], 0);
+    assert_int_equal(request_get(f->core, in.tenant, created.reference, &a, &r, &err), 0);
+    assert_int_equal(r.supporters, 2);
+
+    /* Refused at once, without a callback to come: no key. */
+    async_result none = {0, 0};
+    const char *no_keys[] = {""};
+    assert_int_equal(request_support(f->core, in.tenant, created.reference, no_keys, 1, NULL,
+                                     async_done, &none, &err),
+                     -1);
+    assert_int_equal(err.code, ERR_INVALID_ARG);
+    assert_int_equal(none.calls, 0);
+    arena_free(&a);
+    catalogue_release(f->core, cat);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_status),
+        cmocka_unit_test(test_status_codes_of),
+        cmocka_unit_test(test_request_owned_by),
+        cmocka_unit_test(test_attachment_is_public_photo),
         cmocka_unit_test(test_attrs),
         cmocka_unit_test_setup_teardown(test_catalogue, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tenant_hosts_unique, setup, teardown),
@@ -683,6 +927,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_apikey, setup, teardown),
         cmocka_unit_test_setup_teardown(test_secret_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_async_with_writer, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_attachment_reads_and_generation, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_support_async, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -259,7 +259,8 @@ static void file_full(fixture *f, const char *code, int closed, int64_t citizen_
     if (strcmp(code, "trou") == 0) { /* only public requests take a «moi aussi» */
         const char *keys[] = {"supportzorgkey1", "supportzorgkey2"};
         int added = 0;
-        assert_int_equal(request_support(f->core, t, rc.reference, keys, 2, &added, &err), 0);
+        assert_int_equal(
+            request_support(f->core, t, rc.reference, keys, 2, &added, NULL, NULL, &err), 0);
     }
     catalogue_release(f->core, cat);
 }

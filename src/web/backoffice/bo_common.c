@@ -11,7 +11,6 @@
 #include <string.h>
 
 #include "core/agent.h"
-#include "core/agent_session.h"
 #include "core/audit.h"
 #include "core/perm.h"
 #include "util/log.h"
@@ -24,28 +23,6 @@
 static lang lang_of(http_req *rq)
 {
     return rq->lang == LANG_EN ? LANG_EN : LANG_FR;
-}
-
-/* The agent of the session cookie, without answering anything: 1 and *out, 0 when there is
- * no live session; *had_cookie says whether the browser sent one (an expired session). */
-static int lookup(http_req *rq, store_agent *out, int *had_cookie)
-{
-    *had_cookie = 0;
-    if (!rq->host_tenant)
-        return 0;
-    const char *token = http_cookie(rq, BO_SESSION_COOKIE);
-    if (!token || !*token)
-        return 0;
-    *had_cookie = 1;
-    store_session se;
-    error e;
-    if (agent_session_lookup(rq->core, rq->host_tenant->rec.id, token, rq->arena, &se, out, &e) !=
-        0) {
-        if (e.code != ERR_UNAUTHORIZED)
-            log_warn("agent session lookup failed: %s", e.detail);
-        return 0;
-    }
-    return 1;
 }
 
 /* Percent-encodes s for a query value (RFC 3986 unreserved characters and '/' kept). */
@@ -79,7 +56,7 @@ static const char *retour_of(http_req *rq)
 int bo_current_agent(http_req *rq, store_agent *out)
 {
     int had_cookie;
-    return rq->host_tenant && lookup(rq, out, &had_cookie);
+    return web_agent(rq, out, &had_cookie);
 }
 
 int bo_agent(http_req *rq, store_agent *out)
@@ -87,7 +64,7 @@ int bo_agent(http_req *rq, store_agent *out)
     if (!web_tenant(rq))
         return 0;
     int had_cookie;
-    if (lookup(rq, out, &had_cookie))
+    if (web_agent(rq, out, &had_cookie))
         return 1;
     if (had_cookie)
         http_set_cookie(rq, BO_SESSION_COOKIE, "", 0, 1);
@@ -221,7 +198,7 @@ static void error_page(http_req *rq, int status, const char *title_key, const ch
 {
     store_agent a;
     int had_cookie;
-    int logged_in = lookup(rq, &a, &had_cookie);
+    int logged_in = web_agent(rq, &a, &had_cookie);
     json_t *ctx = bo_context(rq, logged_in ? &a : NULL);
     if (!ctx) {
         error e;

@@ -18,9 +18,10 @@
 #include "store/store.h"
 #include "util/error.h"
 #include "util/form.h"
+#include "web/web.h"
 
-/* The agent session cookie (distinct from the citizens' one: an agent can be a citizen too). */
-#define BO_SESSION_COOKIE "guichet_agent"
+/* The agent session cookie (web.h: the portal's attachments read it too). */
+#define BO_SESSION_COOKIE WEB_AGENT_COOKIE
 
 /* The logged-in agent of this request: 1 and *out (strings in rq->arena). Otherwise answers
  * 303 to /agent/connexion?retour=<this path> (with &expiree=1 when the browser's session

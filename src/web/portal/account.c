@@ -735,9 +735,7 @@ static void prefs_render(page *p, int status, const store_account *acc, const ch
     page_render(p, status, "account/preferences", "account.prefs.title");
 }
 
-/* The logged-in citizen, or -1 after sending the visitor to the login page, which brings
- * them back to `back`. */
-static int require_login(http_req *rq, store_account *acc, const char *back)
+int portal_require_login(http_req *rq, store_account *acc, const char *back)
 {
     if (!web_tenant(rq))
         return -1;
@@ -751,7 +749,7 @@ static void prefs_get(http_req *rq)
 {
     store_account acc;
     page p;
-    if (require_login(rq, &acc, "/compte/preferences") != 0 || page_start(&p, rq) != 0)
+    if (portal_require_login(rq, &acc, "/compte/preferences") != 0 || page_start(&p, rq) != 0)
         return;
     page_value(&p, "display_name", acc.display_name);
     page_value(&p, "phone", acc.phone);
@@ -777,7 +775,7 @@ static void prefs_post(http_req *rq)
     form f;
     store_account acc;
     page p;
-    if (read_form(rq, &f) != 0 || require_login(rq, &acc, "/compte/preferences") != 0 ||
+    if (read_form(rq, &f) != 0 || portal_require_login(rq, &acc, "/compte/preferences") != 0 ||
         page_start(&p, rq) != 0)
         return;
     const char *name = field(&f, "display_name"), *phone = field(&f, "phone");
@@ -817,7 +815,7 @@ static void delete_get(http_req *rq)
 {
     store_account acc;
     page p;
-    if (require_login(rq, &acc, "/compte/supprimer") != 0 || page_start(&p, rq) != 0)
+    if (portal_require_login(rq, &acc, "/compte/supprimer") != 0 || page_start(&p, rq) != 0)
         return;
     page_render(&p, 200, "account/delete", "account.delete.title");
 }
@@ -827,7 +825,7 @@ static void delete_post(http_req *rq)
     form f;
     store_account acc;
     page p;
-    if (read_form(rq, &f) != 0 || require_login(rq, &acc, "/compte/supprimer") != 0)
+    if (read_form(rq, &f) != 0 || portal_require_login(rq, &acc, "/compte/supprimer") != 0)
         return;
     /* As many guesses as a login allows, per account from any address: a stolen session
      * does not give the password. */

@@ -15,21 +15,10 @@
 /* Downloads per account: five an hour, with room for a second try right away. */
 #define RATE_EXPORT (5.0 / 3600), 5
 
-/* The logged-in citizen, or -1 after sending the visitor to the login page. */
-static int require_login(http_req *rq, store_account *acc)
-{
-    if (!web_tenant(rq))
-        return -1;
-    if (web_account(rq, acc))
-        return 0;
-    web_redirect(rq, "/compte/connexion?retour=" PATH);
-    return -1;
-}
-
 static void data_get(http_req *rq)
 {
     store_account acc;
-    if (require_login(rq, &acc) != 0)
+    if (portal_require_login(rq, &acc, PATH) != 0)
         return;
     json_t *ctx = web_context(rq);
     if (!ctx) {
@@ -55,7 +44,7 @@ static void data_post(http_req *rq)
     if (web_check_csrf(rq, &f) != 0)
         return;
     store_account acc;
-    if (require_login(rq, &acc) != 0)
+    if (portal_require_login(rq, &acc, PATH) != 0)
         return;
     const cat_tenant *t = web_tenant(rq);
     char key[32];

@@ -11,19 +11,16 @@
 #include <fcntl.h>
 #include <stdint.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "core/attachment.h"
-#include "util/form.h"
 #include "core/catalogue.h"
+#include "core/perm.h"
 #include "core/request.h"
-#include "store/store.h"
+#include "util/form.h"
 #include "util/log.h"
 #include "web/portal/portal.h"
-#include "core/perm.h"
-#include "web/backoffice/bo_common.h"
 #include "web/web.h"
 
 /* Answers the same 404 whatever the reason: no leak of what exists. */
@@ -48,32 +45,27 @@ static int64_t parse_id(const char *s)
     return v;
 }
 
-/* 1 when the logged-in citizen owns r: filed it from their account, or gave the e-mail
- * address their account has verified (requests filed by e-mail or at the counter). */
+/* 1 when the logged-in citizen owns r (request_owned_by: their account or its verified
+ * address). */
 static int citizen_owns(http_req *rq, const store_request *r)
 {
     store_account acc;
-    if (!web_account(rq, &acc))
-        return 0;
-    if (r->citizen_id != 0 && r->citizen_id == acc.id)
-        return 1;
-    return acc.email_verified_at != 0 && acc.email && r->email &&
-           strcasecmp(acc.email, r->email) == 0;
+    return web_account(rq, &acc) && request_owned_by(r, &acc);
 }
 
 /* 1 when a logged-in agent may see r (the back office previews attachments). */
 static int agent_may_view(http_req *rq, const store_request *r)
 {
     store_agent ag;
-    return bo_current_agent(rq, &ag) && perm_can_view(&ag, r);
+    int had_cookie;
+    return web_agent(rq, &ag, &had_cookie) && perm_can_view(&ag, r);
 }
 
 /* 1 when anyone may see the file: an approved photo of a request shown publicly, of a
  * procedure that allows it (some, such as parking complaints, are never public). */
 static int publicly_visible(const cat_tenant *t, const store_request *r, const store_attachment *at)
 {
-    if (!at->is_photo || !at->moderation || strcmp(at->moderation, "approved") != 0 ||
-        !r->is_public)
+    if (!attachment_is_public_photo(at) || !r->is_public)
         return 0;
     const cat_procedure *p = catalogue_procedure_by_id(t, r->procedure_id);
     return p && p->rec.is_public;
@@ -155,9 +147,8 @@ static int load_allowed(http_req *rq, const cat_tenant *t, store_request *r, sto
         http_respond_error(rq, &err);
         return -1;
     }
-    store *s = core_store(rq->core);
     int found = 0;
-    if (s->ops->attachment_get(s, t->rec.id, id, rq->arena, at, &found, &err) != 0) {
+    if (attachment_get(rq->core, t->rec.id, id, rq->arena, at, &found, &err) != 0) {
         http_respond_error(rq, &err);
         return -1;
     }

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/attachment.h"
 #include "core/request.h"
 #include "core/status.h"
 #include "util/log.h"
@@ -125,20 +126,13 @@ static json_t *catalogue_groups(http_req *rq, const cat_tenant *t, const char *f
     return groups;
 }
 
-static const char *status_text(lang l, const char *code)
-{
-    status st;
-    return code && status_parse(code, &st) == 0 ? status_label(st, l) : (code ? code : "");
-}
-
 /* The citizen's latest requests: filed from the account, or with its verified address. */
 static json_t *my_requests(http_req *rq, const cat_tenant *t, const store_account *acc)
 {
     store_request_filter f;
     memset(&f, 0, sizeof f);
     f.tenant_id = t->rec.id;
-    f.citizen_id = acc->id;
-    f.citizen_email = acc->email_verified_at ? acc->email : NULL;
+    request_filter_owned_by(&f, acc);
     f.limit = MY_REQUESTS_ON_HOME;
     store_request *list = NULL;
     size_t n = 0;
@@ -158,7 +152,7 @@ static json_t *my_requests(http_req *rq, const cat_tenant *t, const store_accoun
             o, "date",
             filing_date_long(rq->arena, list[i].created_at, t->rec.timezone, page_lang(rq)));
         filing_set_str(o, "status", list[i].status);
-        filing_set_str(o, "status_label", status_text(page_lang(rq), list[i].status));
+        filing_set_str(o, "status_label", status_code_label(list[i].status, page_lang(rq)));
         json_array_append_new(items, o);
     }
     json_object_set_new(obj, "has_items", json_boolean(n > 0));
@@ -356,13 +350,12 @@ static void receipt(http_req *rq)
         arena_printf(rq->arena, "%s %s", web_string(l, "procedure.receipt_title"), r.reference));
     filing_set_str(ctx, "created", filing_datetime(rq->arena, r.created_at, t->rec.timezone, l));
     filing_set_str(ctx, "status", r.status);
-    filing_set_str(ctx, "status_label", status_text(l, r.status));
+    filing_set_str(ctx, "status_label", status_code_label(r.status, l));
     json_object_set_new(ctx, "sections", filing_request_sections(rq, t, p, &r));
-    store *s = core_store(rq->core);
     store_attachment *atts = NULL;
     size_t n_atts = 0;
     error e;
-    if (s->ops->attachments_list(s, t->rec.id, r.id, rq->arena, &atts, &n_atts, &e) != 0) {
+    if (attachment_list(rq->core, t->rec.id, r.id, rq->arena, &atts, &n_atts, &e) != 0) {
         log_warn("receipt: attachments of %s could not be listed: %s", r.reference, e.detail);
         n_atts = 0;
     }

@@ -13,9 +13,9 @@
 #include <stdint.h>
 
 #include "core/catalogue.h"
+#include "core/request.h"
 #include "http/http.h"
 #include "present/present.h"
-#include "store/store.h"
 
 /* Descriptions longer than this are refused on the portal (a form, not a letter). */
 #define FILING_DESCRIPTION_MAX 4000

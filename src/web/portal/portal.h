@@ -14,11 +14,16 @@
 #define GUICHET_WEB_PORTAL_H
 
 #include "http/http.h"
+#include "web/web.h"
 
 extern const http_route portal_filing_routes[];
 extern const http_route portal_tracking_routes[];
 extern const http_route portal_account_routes[];
 extern const http_route portal_files_routes[];
 extern const http_route portal_data_routes[];
+
+/* The logged-in citizen: 0 and *acc (strings in rq's arena). Otherwise -1 after answering: the
+ * visitor is sent to the login page, which brings them back to `back` (a local path). */
+int portal_require_login(http_req *rq, store_account *acc, const char *back);
 
 #endif

@@ -14,7 +14,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "core/attachment.h"
 #include "core/request.h"
@@ -250,15 +249,6 @@ typedef struct track_state {
     size_t n_atts;
 } track_state;
 
-/* 1 when the logged-in account owns r: it filed it, or r carries its verified address. */
-static int account_owns(const store_account *acc, const store_request *r)
-{
-    if (r->citizen_id != 0 && r->citizen_id == acc->id)
-        return 1;
-    return acc->email_verified_at != 0 && acc->email && r->email &&
-           strcasecmp(acc->email, r->email) == 0;
-}
-
 /* Opens request rq->params[0] for its citizen: with `token` or through the account. NULL
  * after answering (404 for every refusal, whatever the reason). */
 static track_state *track_open(http_req *rq, const char *token)
@@ -292,7 +282,7 @@ static track_state *track_open(http_req *rq, const char *token)
     if (token && *token && strlen(token) <= TOKEN_MAX &&
         request_token_matches(rq->core, &st->req, token))
         st->token = token;
-    else if (!(st->has_account && account_owns(&st->acc, &st->req))) {
+    else if (!(st->has_account && request_owned_by(&st->req, &st->acc))) {
         not_found(rq);
         return NULL;
     }
@@ -448,10 +438,9 @@ static json_t *show_context(http_req *rq, track_state *st)
     size_t n_events = 0;
     store_attachment *atts = NULL;
     size_t n_atts = 0;
-    store *s = core_store(rq->core);
     if (request_timeline(rq->core, st->tenant, r->id, 1, rq->arena, &events, &n_events, &err) !=
             0 ||
-        s->ops->attachments_list(s, st->tenant->rec.id, r->id, rq->arena, &atts, &n_atts, &err) !=
+        attachment_list(rq->core, st->tenant->rec.id, r->id, rq->arena, &atts, &n_atts, &err) !=
             0) {
         http_respond_error(rq, &err);
         return NULL;
@@ -466,15 +455,15 @@ static json_t *show_context(http_req *rq, track_state *st)
                      arena_printf(rq->arena, "/suivi/%s", tracking_url_encode(rq, r->reference)));
 
     json_t *req = json_object();
-    status code = STATUS_NEW;
+    status code = STATUS_NEW; /* stays new when the stored code is unknown */
     int known = status_parse(r->status, &code) == 0;
     int closed = known && status_is_closed(code);
     tracking_set_str(req, "reference", r->reference);
     tracking_set_str(req, "status", r->status);
     tracking_set_str(req, "status_label", tracking_status_label(rq, r->status));
-    tracking_set_str(req, "status_text",
-                     web_string(rq->lang, arena_printf(rq->arena, "track.status_text_%s",
-                                                       known ? status_code(code) : "new")));
+    tracking_set_str(
+        req, "status_text",
+        web_string(rq->lang, arena_printf(rq->arena, "track.status_text_%s", status_code(code))));
     tracking_set_str(req, "procedure", st->proc ? st->proc->rec.name : "");
     json_object_set_new(req, "closed", json_boolean(closed));
     tracking_set_date(rq, st->tenant, req, "filed", r->created_at, 1);
@@ -868,10 +857,7 @@ static void mine(http_req *rq)
     store_request_filter flt;
     memset(&flt, 0, sizeof flt);
     flt.tenant_id = t->rec.id;
-    flt.citizen_id = acc.id;
-    /* Requests filed by e-mail or at the counter carry the address, not the account: only a
-     * verified address proves they are this citizen's. */
-    flt.citizen_email = acc.email_verified_at ? acc.email : NULL;
+    request_filter_owned_by(&flt, &acc);
     flt.offset = (size_t)(page - 1) * MINE_PER_PAGE;
     flt.limit = MINE_PER_PAGE;
     int64_t total = 0;

@@ -12,7 +12,6 @@
 #include "core/catalogue.h"
 #include "http/http.h"
 #include "present/present.h"
-#include "store/store.h"
 
 /* Sets ctx[key] to the string s; does nothing when s is NULL. Transition alias of
  * present_set_str_opt, the one implementation, until the call sites are renamed. */

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "core/account.h"
+#include "core/attachment.h"
 #include "core/request.h"
 #include "core/status.h"
 #include "web/portal/tracking_internal.h"
@@ -105,9 +106,6 @@ static json_t *marker_json(http_req *rq, const store_request *r, const cat_proce
     return m;
 }
 
-static const char *const open_statuses[] = {"new", "acknowledged", "in_progress"};
-static const char *const closed_statuses[] = {"resolved", "rejected", "duplicate"};
-
 void tracking_public_list(http_req *rq)
 {
     error err;
@@ -147,11 +145,9 @@ void tracking_public_list(http_req *rq)
     json_object_set_new(ctx, "state_open", json_boolean(state && strcmp(state, "ouverts") == 0));
     json_object_set_new(ctx, "state_closed", json_boolean(state && strcmp(state, "clos") == 0));
     json_object_set_new(ctx, "filtered", json_boolean(want || state));
-    if (state) {
-        const char *const *codes = strcmp(state, "clos") == 0 ? closed_statuses : open_statuses;
-        for (size_t i = 0; i < 3; i++)
-            flt.statuses[flt.n_statuses++] = codes[i];
-    }
+    if (state)
+        flt.n_statuses =
+            status_codes_of(strcmp(state, "clos") == 0, flt.statuses, STORE_FILTER_MAX_LIST);
 
     store_request *rows = NULL;
     size_t n = 0;
@@ -234,9 +230,8 @@ void tracking_public_show(http_req *rq)
     size_t n_events = 0;
     store_attachment *atts = NULL;
     size_t n_atts = 0;
-    store *s = core_store(rq->core);
     if (request_timeline(rq->core, t, r.id, 1, rq->arena, &events, &n_events, &err) != 0 ||
-        s->ops->attachments_list(s, t->rec.id, r.id, rq->arena, &atts, &n_atts, &err) != 0) {
+        attachment_list(rq->core, t->rec.id, r.id, rq->arena, &atts, &n_atts, &err) != 0) {
         http_respond_error(rq, &err);
         return;
     }
@@ -264,7 +259,7 @@ void tracking_public_show(http_req *rq)
     json_t *photos = json_array();
     for (size_t i = 0; i < n_atts; i++) {
         const store_attachment *at = &atts[i];
-        if (!at->is_photo || !at->moderation || strcmp(at->moderation, "approved") != 0)
+        if (!attachment_is_public_photo(at))
             continue;
         json_t *ph = json_object();
         const char *base = arena_printf(rq->arena, "/pieces-jointes/%s/%" PRId64,
@@ -298,6 +293,26 @@ void tracking_public_show(http_req *rq)
     else if (deja && strcmp(deja, "1") == 0)
         tracking_set_str(ctx, "notice", web_string(rq->lang, "public.notice_already"));
     web_render(rq, 200, "public/show", ctx);
+}
+
+/* What the «moi aussi» continuation answers from (in the request's arena). */
+typedef struct support_state {
+    const char *reference;
+    int added; /* filled by core before the continuation runs */
+} support_state;
+
+/* Once the «moi aussi» is durable: back to the incident, thanked or told it counted before. */
+static void support_cont(http_req *rq)
+{
+    const support_state *ss = rq->user;
+    const http_wait *outcome = http_wait_result(rq);
+    if (outcome->rc != 0) {
+        http_respond_error(rq, &outcome->err);
+        return;
+    }
+    http_redirect(rq, arena_printf(rq->arena, "/signalements/%s?%s",
+                                   tracking_url_encode(rq, ss->reference),
+                                   ss->added ? "merci=1" : "deja=1"));
 }
 
 void tracking_public_support(http_req *rq)
@@ -348,12 +363,18 @@ void tracking_public_support(http_req *rq)
     const char *keys[2] = {hashes[0], hashes[1]};
     for (size_t i = 0; i < 2; i++)
         core_hash_secret(rq->core, secrets[i], hashes[i]);
-    int added = 0;
-    if (request_support(rq->core, t, r.reference, keys, 2, &added, &err) != 0) {
+    support_state *ss = arena_alloc(rq->arena, sizeof *ss);
+    if (!ss) {
+        error_set(&err, ERR_INTERNAL, NULL, "out of memory");
         http_respond_error(rq, &err);
         return;
     }
-    http_redirect(rq,
-                  arena_printf(rq->arena, "/signalements/%s?%s",
-                               tracking_url_encode(rq, r.reference), added ? "merci=1" : "deja=1"));
+    ss->reference = r.reference;
+    ss->added = 0;
+    rq->user = ss;
+    /* The connection waits, suspended, for the durable commit: no pool thread blocks. */
+    http_wait *w = http_wait_begin(rq, support_cont);
+    int rc =
+        request_support(rq->core, t, r.reference, keys, 2, &ss->added, http_wait_done, w, &err);
+    http_wait_started(w, rc, &err);
 }
