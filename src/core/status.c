@@ -45,6 +45,15 @@ int status_is_closed(status s)
     return s >= 0 && s < STATUS_COUNT && statuses[s].closed;
 }
 
+size_t status_codes_of_state(int closed, const char **out, size_t max)
+{
+    size_t n = 0;
+    for (int i = 0; i < STATUS_COUNT && n < max; i++)
+        if (statuses[i].closed == (closed ? 1 : 0))
+            out[n++] = statuses[i].code;
+    return n;
+}
+
 const char *status_open311(status s)
 {
     return status_is_closed(s) ? "closed" : "open";

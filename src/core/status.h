@@ -6,6 +6,8 @@
 #ifndef GUICHET_CORE_STATUS_H
 #define GUICHET_CORE_STATUS_H
 
+#include <stddef.h>
+
 #include "util/error.h"
 
 typedef enum status {
@@ -26,6 +28,10 @@ int status_parse(const char *code, status *out);
 const char *status_label(status s, lang l);
 /* 1 for resolved, rejected, duplicate. */
 int status_is_closed(status s);
+/* The codes of every open (closed 0) or closed (closed 1) status, in lifecycle order, into
+ * out[0..max) (static strings); returns how many were written. For filters such as the
+ * public list's «ouverts» / «clos», so that no page lists the statuses itself. */
+size_t status_codes_of_state(int closed, const char **out, size_t max);
 /* "open" or "closed" (Open311). */
 const char *status_open311(status s);
 /* The same for a stored code; unknown codes count as open. */

@@ -132,6 +132,16 @@ static void test_status(void **state)
     assert_false(status_transition_allowed(STATUS_NEW, STATUS_NEW));
     assert_false(status_transition_allowed(STATUS_RESOLVED, STATUS_NEW));
     assert_true(status_transition_allowed(STATUS_RESOLVED, STATUS_IN_PROGRESS));
+    const char *codes[STATUS_COUNT];
+    assert_int_equal(status_codes_of_state(0, codes, STATUS_COUNT), 3);
+    assert_string_equal(codes[0], "new");
+    assert_string_equal(codes[1], "acknowledged");
+    assert_string_equal(codes[2], "in_progress");
+    assert_int_equal(status_codes_of_state(1, codes, STATUS_COUNT), 3);
+    assert_string_equal(codes[0], "resolved");
+    assert_string_equal(codes[1], "rejected");
+    assert_string_equal(codes[2], "duplicate");
+    assert_int_equal(status_codes_of_state(1, codes, 2), 2); /* bounded by max */
     for (int i = 0; i < STATUS_COUNT; i++) {
         assert_int_equal(status_parse(status_code((status)i), &s), 0);
         assert_int_equal(s, i);

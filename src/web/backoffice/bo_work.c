@@ -17,6 +17,7 @@
 #include "core/work.h"
 #include "util/buf.h"
 #include "util/log.h"
+#include "util/text.h"
 #include "util/timeutil.h"
 #include "util/utf8.h"
 #include "web/backoffice/bo_common.h"
@@ -78,14 +79,7 @@ const char *bo_priority_label(http_req *rq, int priority)
 
 const char *bo_trim(http_req *rq, const char *s)
 {
-    if (!s)
-        return NULL;
-    while (*s == ' ' || *s == '\t' || *s == '\r' || *s == '\n')
-        s++;
-    size_t n = strlen(s);
-    while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r' || s[n - 1] == '\n'))
-        n--;
-    return arena_strndup(rq->arena, s, n);
+    return text_trim(rq->arena, s);
 }
 
 int bo_reference_ok(const char *s)
@@ -103,22 +97,23 @@ int bo_reference_ok(const char *s)
 const char *bo_text(http_req *rq, const char *s, size_t max_chars, int required,
                     const char **msg_key)
 {
-    s = bo_trim(rq, s);
-    size_t len = s ? strlen(s) : 0;
-    if (len == 0) {
+    const char *out = NULL;
+    switch (text_field(rq->arena, s, max_chars, &out)) {
+    case TEXT_OK:
+        return out;
+    case TEXT_EMPTY:
         if (required)
             *msg_key = "request_bo.error_empty";
         return NULL;
-    }
-    if (!utf8_valid(s, len) || utf8_has_control(s, len)) {
+    case TEXT_BAD_CHARACTERS:
         *msg_key = "request_bo.error_characters";
         return NULL;
+    case TEXT_TOO_LONG:
+    case TEXT_NO_MEMORY:
+        break;
     }
-    if (utf8_length(s, len) > max_chars) {
-        *msg_key = "request_bo.error_too_long";
-        return NULL;
-    }
-    return s;
+    *msg_key = "request_bo.error_too_long";
+    return NULL;
 }
 
 core_actor bo_who(http_req *rq, const store_agent *a)
