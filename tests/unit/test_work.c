@@ -3,7 +3,8 @@
  * keys, writes the audit entry in the change's own job (none for citizens and Open311
  * clients); the access rules refuse an agent's change outside their scope with nothing
  * written; a batch runs each request in its own savepoint (a refused one is undone alone)
- * with one audit entry for the changed ids; publication writes an internal event; saved
+ * with one audit entry for the changed ids; publication and moderation write internal
+ * events; a field visit (photos and resolution) is written whole or not at all; saved
  * filters belong to their agent — on a real SQLite database in a temporary directory.
  */
 #include <stdarg.h>
@@ -331,6 +332,83 @@ static void test_publication(void **state)
     assert_int_equal(audit_entries(f, &e), 2);
 }
 
+/* A photo as attachment_prepare leaves it (no file needed: only rows are written here). */
+static store_attachment photo(const char *name)
+{
+    store_attachment at = {.filename = "trou.jpg", .content_type = "image/jpeg", .size = 10,
+                           .storage_name = name, .is_photo = 1};
+    return at;
+}
+
+static void test_field_photos_and_moderation(void **state)
+{
+    fixture *f = *state;
+    error err;
+    store_audit *e = NULL;
+    store_event *ev = NULL;
+    request_created c = file(f, "nid-de-poule", NULL);
+
+    /* The field agent's photos ride on an internal note, with the resolution, in one job. */
+    store_attachment taken = photo("terrain-1");
+    request_processing p = {.change = {.status = "resolved", .note = "Réparé", .priority = -1,
+                                       .who = &f->who_voirie, .ch = CHANNEL_MOBILE},
+                            .internal_note = "Photo des travaux",
+                            .note_attachments = &taken,
+                            .n_note_attachments = 1};
+    assert_int_equal(request_process(f->core, f->t, c.reference, &p, NULL, NULL, &err), 0);
+    size_t n = timeline(f, c.id, 0, &ev);
+    assert_string_equal(ev[n - 2].kind, "note");
+    assert_false(ev[n - 2].is_public);
+    assert_string_equal(ev[n - 2].channel, "mobile");
+    assert_string_equal(ev[n - 1].kind, "status");
+    int64_t note_event = ev[n - 2].id;
+    store_attachment *atts = NULL;
+    size_t n_atts = 0;
+    assert_int_equal(work_attachments(f->core, f->t, c.id, &f->a, &atts, &n_atts, &err), 0);
+    assert_int_equal(n_atts, 1);
+    assert_int_equal(atts[0].event_id, note_event);
+    assert_int_equal(audit_entries(f, &e), 1);
+
+    /* A refused resolution keeps nothing of the visit: no photo, no note. */
+    store_attachment again = photo("terrain-2");
+    p.change.status = "new";
+    p.note_attachments = &again;
+    assert_int_equal(request_process(f->core, f->t, c.reference, &p, NULL, NULL, &err), -1);
+    assert_int_equal(err.code, ERR_CONFLICT);
+    assert_int_equal(timeline(f, c.id, 0, &ev), n);
+    assert_int_equal(work_attachments(f->core, f->t, c.id, &f->a, &atts, &n_atts, &err), 0);
+    assert_int_equal(n_atts, 1);
+    assert_int_equal(audit_entries(f, &e), 1);
+
+    /* Moderation: the decision, its internal event and its entry; only two decisions. */
+    assert_int_equal(work_moderate_photo(f->core, f->t, c.reference, atts[0].id, "maybe",
+                                         &f->who_voirie, NULL, NULL, &err),
+                     -1);
+    assert_int_equal(err.code, ERR_INVALID_ARG);
+    assert_int_equal(work_moderate_photo(f->core, f->t, c.reference, atts[0].id, "approved",
+                                         &f->who_voirie, NULL, NULL, &err),
+                     0);
+    assert_int_equal(work_attachments(f->core, f->t, c.id, &f->a, &atts, &n_atts, &err), 0);
+    assert_string_equal(atts[0].moderation, "approved");
+    n = timeline(f, c.id, 0, &ev);
+    assert_string_equal(ev[n - 1].kind, "moderation");
+    assert_string_equal(ev[n - 1].body, "approved");
+    assert_false(ev[n - 1].is_public);
+    assert_int_equal(audit_entries(f, &e), 2);
+    /* Not a photo of this request: of another one. */
+    request_created other = file(f, "nid-de-poule", NULL);
+    assert_int_equal(work_moderate_photo(f->core, f->t, other.reference, atts[0].id, "rejected",
+                                         &f->who_voirie, NULL, NULL, &err),
+                     -1);
+    assert_int_equal(err.code, ERR_NOT_FOUND);
+    /* Out of the agent's scope. */
+    assert_int_equal(work_moderate_photo(f->core, f->t, c.reference, atts[0].id, "rejected",
+                                         &f->who_proprete, NULL, NULL, &err),
+                     -1);
+    assert_int_equal(err.code, ERR_FORBIDDEN);
+    assert_int_equal(audit_entries(f, &e), 2);
+}
+
 static void test_saved_filters(void **state)
 {
     fixture *f = *state;
@@ -367,6 +445,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_change_outside_scope_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_batch_savepoints, setup, teardown),
         cmocka_unit_test_setup_teardown(test_publication, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_field_photos_and_moderation, setup, teardown),
         cmocka_unit_test_setup_teardown(test_saved_filters, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -2,10 +2,11 @@
  * bo_mobile — the field agents' page (/agent/terrain), made for a phone: the open requests
  * near a position (typed, or filled by the browser's geolocation through backoffice.js),
  * each with a link that opens the place in the phone's maps (geo: URI, OpenStreetMap), a
- * «Photo des travaux» taken with the camera and attached as an internal photo, and
- * «Résolu», which goes through the same request_update as the desk so the citizen is told
- * the same way. Only requests the agent may see are listed; every list and change is
- * audited by ids.
+ * «Photo des travaux» taken with the camera and attached to an internal note, and
+ * «Résolu», which goes through the same request_process as the desk so the citizen is told
+ * the same way: photos and resolution are one write, whole or not at all. Only requests the
+ * agent may see are listed; every list and change is audited by ids (core writes a change's
+ * entry with it).
  */
 #include <inttypes.h>
 #include <math.h>
