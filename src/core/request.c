@@ -508,8 +508,8 @@ typedef struct change_job {
     size_t n_attachments;
     core_actor who; /* copied: strings and agent in the arena */
     store_agent who_agent;
-    const char *actor; /* who's timeline label */
-    int64_t also_id;   /* another request named by the audit entry; 0: none */
+    const char *actor;  /* who's timeline label */
+    int64_t also_id;    /* another request named by the audit entry; 0: none */
     int64_t request_id; /* set by change_apply_one */
     const char *channel;
     core_done_fn cb;
@@ -649,8 +649,8 @@ static int change_apply_one(store *s, change_job *j, error *err)
         int64_t event_id = 0;
         if (add_event_id(s, j, r.id, now, "note", 0, NULL, NULL, j->internal_note, &event_id,
                          err) != 0 ||
-            (j->n_attachments && attachment_save_tx(s, j->tenant_id, r.id, event_id,
-                                                    j->attachments, j->n_attachments, err) != 0))
+            (j->n_attachments && attachment_save_tx(s, j->tenant_id, r.id, event_id, j->attachments,
+                                                    j->n_attachments, err) != 0))
             return -1;
         changed = 1;
     }
@@ -946,8 +946,8 @@ int request_process_many(core *c, const cat_tenant *t, const core_actor *who,
     b->tenant_id = t->rec.id;
     b->items = calloc(n ? n : 1, sizeof *b->items);
     b->ids = calloc(n ? n : 1, sizeof *b->ids);
-    if (!b->items || !b->ids || actor_copy(&b->arena, who, &actor_system, &b->who,
-                                           &b->who_agent) != 0) {
+    if (!b->items || !b->ids ||
+        actor_copy(&b->arena, who, &actor_system, &b->who, &b->who_agent) != 0) {
         batch_free(b);
         return error_set(err, ERR_INTERNAL, NULL, "out of memory");
     }
@@ -993,8 +993,8 @@ int request_update(core *c, const cat_tenant *t, const char *reference, const re
 }
 
 int request_add_note(core *c, const cat_tenant *t, const char *reference, const char *body,
-                     int is_public, const core_actor *who, channel ch, core_done_fn cb,
-                     void *ctx, error *err)
+                     int is_public, const core_actor *who, channel ch, core_done_fn cb, void *ctx,
+                     error *err)
 {
     if (!body || !*body)
         return error_set(err, ERR_MISSING_ARG, "body", "the note is empty");

@@ -113,8 +113,9 @@ typedef struct request_change {
     const char *department;    /* department code */
     const core_actor *who;     /* who changes it (events, audit); NULL: the system */
     channel ch;
-    int64_t audit_also_id;     /* another request the change names (a duplicate's original):
-                                  its id goes in the audit entry too; 0: none */
+    /* Another request the change names (a duplicate's original): its id goes in the audit
+     * entry too; 0: none. */
+    int64_t audit_also_id;
 } request_change;
 
 /* Applies `ch` to request `reference` atomically, one event per changed field, with the
@@ -162,8 +163,8 @@ int request_process_many(core *c, const cat_tenant *t, const core_actor *who,
 /* Adds a note (public: visible to the citizen and on Open311 extensions), with its audit
  * entry ("change") when `who` is audited. who NULL: the system. */
 int request_add_note(core *c, const cat_tenant *t, const char *reference, const char *body,
-                     int is_public, const core_actor *who, channel ch, core_done_fn cb,
-                     void *ctx, error *err);
+                     int is_public, const core_actor *who, channel ch, core_done_fn cb, void *ctx,
+                     error *err);
 
 /* ---- the citizen's side ---- */
 

@@ -30,7 +30,7 @@ typedef struct work_job {
     store_agent who_agent;
     const char *reference;
     int is_public;
-    int64_t id; /* WORK_MODERATE: the attachment; WORK_FILTER_DELETE: the filter */
+    int64_t id;       /* WORK_MODERATE: the attachment; WORK_FILTER_DELETE: the filter */
     const char *text; /* WORK_MODERATE: the decision; WORK_FILTER_SAVE: the name */
     const char *query;
     core_done_fn cb;
@@ -118,10 +118,8 @@ static int work_apply(store *s, void *arg, error *err)
             return -1;
         return audit_change_tx(s, j->tenant_id, &j->who, "change", "request", &r.id, 1, err);
     case WORK_FILTER_SAVE: {
-        store_saved_filter f = {.tenant_id = j->tenant_id,
-                                .agent_id = j->who.id,
-                                .name = j->text,
-                                .query = j->query};
+        store_saved_filter f = {
+            .tenant_id = j->tenant_id, .agent_id = j->who.id, .name = j->text, .query = j->query};
         return s->ops->tx_saved_filter_insert(s, &f, &j->id, err);
     }
     case WORK_FILTER_DELETE:
@@ -167,8 +165,8 @@ static int read_request(core *c, const cat_tenant *t, const char *reference, are
                         store_request *r, error *err)
 {
     int found = 0;
-    if (!reference || c->store->ops->request_get(c->store, t->rec.id, reference, a, r, &found,
-                                                 err) != 0)
+    if (!reference ||
+        c->store->ops->request_get(c->store, t->rec.id, reference, a, r, &found, err) != 0)
         return reference ? -1 : error_set(err, ERR_MISSING_ARG, "reference", "no reference");
     return found ? 0 : error_set(err, ERR_NOT_FOUND, "reference", "no such request");
 }
@@ -193,9 +191,9 @@ int work_set_public(core *c, const cat_tenant *t, const char *reference, int is_
     return work_submit(c, j, cb, ctx, err);
 }
 
-int work_moderate_photo(core *c, const cat_tenant *t, const char *reference,
-                        int64_t attachment_id, const char *decision, const core_actor *who,
-                        core_done_fn cb, void *ctx, error *err)
+int work_moderate_photo(core *c, const cat_tenant *t, const char *reference, int64_t attachment_id,
+                        const char *decision, const core_actor *who, core_done_fn cb, void *ctx,
+                        error *err)
 {
     arena a;
     arena_init(&a, 0);
@@ -204,8 +202,8 @@ int work_moderate_photo(core *c, const cat_tenant *t, const char *reference,
     int found = 0;
     int rc = read_request(c, t, reference, &a, &r, err);
     if (rc == 0 && attachment_id > 0)
-        rc = c->store->ops->attachment_get(c->store, t->rec.id, attachment_id, &a, &at, &found,
-                                           err);
+        rc =
+            c->store->ops->attachment_get(c->store, t->rec.id, attachment_id, &a, &at, &found, err);
     int is_ours = rc == 0 && found && at.request_id == r.id && at.is_photo;
     arena_free(&a);
     if (rc != 0)
@@ -222,8 +220,8 @@ int work_moderate_photo(core *c, const cat_tenant *t, const char *reference,
     return work_submit(c, j, cb, ctx, err);
 }
 
-int work_filters(core *c, const cat_tenant *t, int64_t agent_id, arena *a,
-                 store_saved_filter **out, size_t *n, error *err)
+int work_filters(core *c, const cat_tenant *t, int64_t agent_id, arena *a, store_saved_filter **out,
+                 size_t *n, error *err)
 {
     return c->store->ops->saved_filter_list(c->store, t->rec.id, agent_id, a, out, n, err);
 }
@@ -269,8 +267,8 @@ int work_reply_templates(core *c, const cat_tenant *t, arena *a, store_reply_tem
 }
 
 int work_requests_near(core *c, const cat_tenant *t, double lat, double lon, double radius_m,
-                       size_t limit, arena *a, store_request **out, double **distance_m,
-                       size_t *n, error *err)
+                       size_t limit, arena *a, store_request **out, double **distance_m, size_t *n,
+                       error *err)
 {
     return c->store->ops->requests_near(c->store, t->rec.id, lat, lon, radius_m, limit, a, out,
                                         distance_m, n, err);

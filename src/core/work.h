@@ -31,13 +31,13 @@ int work_set_public(core *c, const cat_tenant *t, const char *reference, int is_
  * "rejected", with an internal "moderation" event (body: the decision) and the audit entry
  * ("change" on "request"). ERR_NOT_FOUND when the photo is not one of the request's;
  * ERR_INVALID_ARG naming "decision"; ERR_FORBIDDEN as work_set_public. */
-int work_moderate_photo(core *c, const cat_tenant *t, const char *reference,
-                        int64_t attachment_id, const char *decision, const core_actor *who,
-                        core_done_fn cb, void *ctx, error *err);
+int work_moderate_photo(core *c, const cat_tenant *t, const char *reference, int64_t attachment_id,
+                        const char *decision, const core_actor *who, core_done_fn cb, void *ctx,
+                        error *err);
 
 /* An agent's saved filters, by name (strings in a). */
-int work_filters(core *c, const cat_tenant *t, int64_t agent_id, arena *a,
-                 store_saved_filter **out, size_t *n, error *err);
+int work_filters(core *c, const cat_tenant *t, int64_t agent_id, arena *a, store_saved_filter **out,
+                 size_t *n, error *err);
 /* Saves filter `name` (query: the inbox's query string) for agent `who`; ERR_CONFLICT when
  * the agent has one of that name. */
 int work_filter_save(core *c, const cat_tenant *t, const core_actor *who, const char *name,
@@ -53,8 +53,8 @@ int work_reply_templates(core *c, const cat_tenant *t, arena *a, store_reply_tem
 /* The open located requests within radius_m metres of (lat, lon), nearest first, at most
  * limit; *distance_m (may be NULL) one per request; all in a. */
 int work_requests_near(core *c, const cat_tenant *t, double lat, double lon, double radius_m,
-                       size_t limit, arena *a, store_request **out, double **distance_m,
-                       size_t *n, error *err);
+                       size_t limit, arena *a, store_request **out, double **distance_m, size_t *n,
+                       error *err);
 /* The files of request `request_id`, oldest first (in a). */
 int work_attachments(core *c, const cat_tenant *t, int64_t request_id, arena *a,
                      store_attachment **out, size_t *n, error *err);

@@ -446,9 +446,13 @@ static void test_request_update(void **state)
     request_created out;
     error err;
     assert_int_equal(request_create(f->core, &in, &out, NULL, NULL, &err), 0);
-    request_change ch = {.status = "in_progress", .note = "Une équipe passe demain.",
-                         .assignee = "agent:durand", .priority = 2, .department = "proprete",
-                         .who = &test_agent_durand, .ch = CHANNEL_API};
+    request_change ch = {.status = "in_progress",
+                         .note = "Une équipe passe demain.",
+                         .assignee = "agent:durand",
+                         .priority = 2,
+                         .department = "proprete",
+                         .who = &test_agent_durand,
+                         .ch = CHANNEL_API};
     assert_int_equal(request_update(f->core, in.tenant, out.reference, &ch, NULL, NULL, &err), 0);
     arena a;
     arena_init(&a, 0);
@@ -602,8 +606,10 @@ static void test_request_process_atomic(void **state)
     size_t n = 0;
 
     /* Reply, internal note and a closing status together. */
-    request_processing ok = {.change = {.status = "resolved", .priority = -1,
-                                        .who = &test_agent_durand, .ch = CHANNEL_WEB},
+    request_processing ok = {.change = {.status = "resolved",
+                                        .priority = -1,
+                                        .who = &test_agent_durand,
+                                        .ch = CHANNEL_WEB},
                              .reply = "Le trou a été rebouché ce matin.",
                              .internal_note = "Enrobé à froid, à reprendre au printemps.",
                              .reply_url = "https://grc.example/suivi"};
@@ -625,9 +631,10 @@ static void test_request_process_atomic(void **state)
     assert_string_equal(mails[0].template, "request_reply");
 
     /* A refused transition writes nothing: neither the reply nor the note. */
-    request_processing bad = {.change = {.status = "new", .priority = -1, .who = &test_agent_durand},
-                              .reply = "Ceci ne doit pas partir.",
-                              .internal_note = "Ni ceci."};
+    request_processing bad = {
+        .change = {.status = "new", .priority = -1, .who = &test_agent_durand},
+        .reply = "Ceci ne doit pas partir.",
+        .internal_note = "Ni ceci."};
     assert_int_equal(request_process(f->core, in.tenant, out.reference, &bad, NULL, NULL, &err),
                      -1);
     assert_int_equal(err.code, ERR_CONFLICT);

@@ -430,8 +430,8 @@ static void test_archive(void **state)
     assert_int_equal(request_citizen_message(f->core, t, f->mine_acct, "Voici le justificatif",
                                              &mine, 1, CHANNEL_WEB, NULL, NULL, &err),
                      0);
-    assert_int_equal(request_add_note(f->core, t, f->mine_acct, "Réponse publique", 1, &test_agent_3,
-                                      CHANNEL_WEB, NULL, NULL, &err),
+    assert_int_equal(request_add_note(f->core, t, f->mine_acct, "Réponse publique", 1,
+                                      &test_agent_3, CHANNEL_WEB, NULL, NULL, &err),
                      0);
     assert_int_equal(request_add_note(f->core, t, f->mine_acct, "Note interne secrète", 0,
                                       &test_agent_3, CHANNEL_WEB, NULL, NULL, &err),

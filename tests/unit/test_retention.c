@@ -241,8 +241,8 @@ static void file_full(fixture *f, const char *code, int closed, int64_t citizen_
     assert_int_equal(request_citizen_message(f->core, t, rc.reference, "Messagezorg encore",
                                              &msg_file, 1, CHANNEL_WEB, NULL, NULL, &err),
                      0);
-    assert_int_equal(request_add_note(f->core, t, rc.reference, "Notezorg interne", 0, &test_agent_1,
-                                      CHANNEL_WEB, NULL, NULL, &err),
+    assert_int_equal(request_add_note(f->core, t, rc.reference, "Notezorg interne", 0,
+                                      &test_agent_1, CHANNEL_WEB, NULL, NULL, &err),
                      0);
     request_processing pr = {.change = {.priority = -1,
                                         .who = &test_agent_1,

@@ -67,21 +67,34 @@ static int setup(void **state)
     f->core = core_open(f->store, NULL, &err);
     assert_non_null(f->core);
     arena_init(&f->a, 0);
-    store_tenant t = {.slug = "ville-test", .name = "Ville Test", .hosts = "ville-test.fr",
-                      .timezone = "Europe/Paris", .contact = "mairie"};
+    store_tenant t = {.slug = "ville-test",
+                      .name = "Ville Test",
+                      .hosts = "ville-test.fr",
+                      .timezone = "Europe/Paris",
+                      .contact = "mairie"};
     assert_int_equal(admin_tenant_upsert(f->core, &t, &f->tenant_id, &err), 0);
     store_department d = {.tenant_id = f->tenant_id, .code = "voirie", .name = "Voirie"};
     int64_t dep_id = 0;
     assert_int_equal(admin_department_upsert(f->core, &d, &dep_id, &err), 0);
     store_department d2 = {.tenant_id = f->tenant_id, .code = "proprete", .name = "Propreté"};
     assert_int_equal(admin_department_upsert(f->core, &d2, NULL, &err), 0);
-    store_procedure p = {.tenant_id = f->tenant_id, .code = "nid-de-poule", .name = "Nid de poule",
-                         .group_name = "Signaler", .department_id = dep_id,
-                         .kind = PROCEDURE_DEMARCHE, .is_public = 1, .open311 = 1, .active = 1};
+    store_procedure p = {.tenant_id = f->tenant_id,
+                         .code = "nid-de-poule",
+                         .name = "Nid de poule",
+                         .group_name = "Signaler",
+                         .department_id = dep_id,
+                         .kind = PROCEDURE_DEMARCHE,
+                         .is_public = 1,
+                         .open311 = 1,
+                         .active = 1};
     assert_int_equal(admin_procedure_upsert(f->core, &p, NULL, &err), 0);
-    store_procedure q = {.tenant_id = f->tenant_id, .code = "question", .name = "Question",
-                         .group_name = "Vie quotidienne", .department_id = dep_id,
-                         .kind = PROCEDURE_DEMARCHE, .active = 1};
+    store_procedure q = {.tenant_id = f->tenant_id,
+                         .code = "question",
+                         .name = "Question",
+                         .group_name = "Vie quotidienne",
+                         .department_id = dep_id,
+                         .kind = PROCEDURE_DEMARCHE,
+                         .active = 1};
     assert_int_equal(admin_procedure_upsert(f->core, &q, NULL, &err), 0);
     add_agent(f, "agnes@ville-test.fr", "voirie", &f->voirie);
     add_agent(f, "paul@ville-test.fr", "proprete", &f->proprete);
@@ -129,8 +142,8 @@ static size_t audit_entries(fixture *f, store_audit **out)
 {
     size_t n = 0;
     error err;
-    assert_int_equal(f->store->ops->audit_list(f->store, f->tenant_id, 0, 1000, &f->a, out, &n, &err),
-                     0);
+    assert_int_equal(
+        f->store->ops->audit_list(f->store, f->tenant_id, 0, 1000, &f->a, out, &n, &err), 0);
     return n;
 }
 
@@ -176,8 +189,8 @@ static void test_change_audited_in_its_job(void **state)
 
     /* A duplicate names its original too. */
     request_created o = file(f, "nid-de-poule", NULL);
-    request_change dup = {.status = "duplicate", .priority = -1, .who = &f->who_voirie,
-                          .audit_also_id = o.id};
+    request_change dup = {
+        .status = "duplicate", .priority = -1, .who = &f->who_voirie, .audit_also_id = o.id};
     assert_int_equal(request_update(f->core, f->t, c.reference, &dup, NULL, NULL, &err), 0);
     assert_int_equal(audit_entries(f, &e), 2);
     snprintf(ids, sizeof ids, "%" PRId64 ",%" PRId64, c.id, o.id);
@@ -196,8 +209,8 @@ static void test_change_audited_in_its_job(void **state)
     assert_int_equal(audit_entries(f, &e), 3);
     /* The JSON API's key is audited by its id. */
     core_actor key = {.kind = ACTOR_KEY, .id = 4, .name = "appli", .source = "api 192.0.2.9"};
-    assert_int_equal(request_add_note(f->core, f->t, by311.reference, "Noté", 0, &key,
-                                      CHANNEL_API, NULL, NULL, &err),
+    assert_int_equal(request_add_note(f->core, f->t, by311.reference, "Noté", 0, &key, CHANNEL_API,
+                                      NULL, NULL, &err),
                      0);
     assert_int_equal(audit_entries(f, &e), 4);
     assert_string_equal(e[3].actor, "api:4");
@@ -218,9 +231,8 @@ static void test_change_outside_scope_refused(void **state)
     assert_int_equal(err.code, ERR_FORBIDDEN);
     assert_int_equal(timeline(f, c.id, 0, &ev), before);
     assert_int_equal(audit_entries(f, &e), 0);
-    assert_int_equal(work_set_public(f->core, f->t, c.reference, 1, &f->who_proprete, NULL, NULL,
-                                     &err),
-                     -1);
+    assert_int_equal(
+        work_set_public(f->core, f->t, c.reference, 1, &f->who_proprete, NULL, NULL, &err), -1);
     assert_int_equal(err.code, ERR_FORBIDDEN);
     assert_int_equal(audit_entries(f, &e), 0);
 }
@@ -291,9 +303,8 @@ static void test_publication(void **state)
     store_event *ev = NULL;
     request_created c = file(f, "nid-de-poule", NULL);
     size_t public_before = timeline(f, c.id, 1, &ev);
-    assert_int_equal(work_set_public(f->core, f->t, c.reference, 1, &f->who_voirie, NULL, NULL,
-                                     &err),
-                     0);
+    assert_int_equal(
+        work_set_public(f->core, f->t, c.reference, 1, &f->who_voirie, NULL, NULL, &err), 0);
     store_request r;
     assert_int_equal(request_get(f->core, f->t, c.reference, &f->a, &r, &err), 0);
     assert_true(r.is_public);
@@ -306,9 +317,8 @@ static void test_publication(void **state)
     assert_int_equal(audit_entries(f, &e), 1);
     assert_string_equal(e[0].action, "change");
 
-    assert_int_equal(work_set_public(f->core, f->t, c.reference, 0, &f->who_voirie, NULL, NULL,
-                                     &err),
-                     0);
+    assert_int_equal(
+        work_set_public(f->core, f->t, c.reference, 0, &f->who_voirie, NULL, NULL, &err), 0);
     assert_int_equal(request_get(f->core, f->t, c.reference, &f->a, &r, &err), 0);
     assert_false(r.is_public);
     n = timeline(f, c.id, 0, &ev);
@@ -316,13 +326,11 @@ static void test_publication(void **state)
 
     /* A procedure without a public list, an unknown request. */
     request_created q = file(f, "question", NULL);
-    assert_int_equal(work_set_public(f->core, f->t, q.reference, 1, &f->who_voirie, NULL, NULL,
-                                     &err),
-                     -1);
+    assert_int_equal(
+        work_set_public(f->core, f->t, q.reference, 1, &f->who_voirie, NULL, NULL, &err), -1);
     assert_int_equal(err.code, ERR_FORBIDDEN);
-    assert_int_equal(work_set_public(f->core, f->t, "2026-999999", 1, &f->who_voirie, NULL, NULL,
-                                     &err),
-                     -1);
+    assert_int_equal(
+        work_set_public(f->core, f->t, "2026-999999", 1, &f->who_voirie, NULL, NULL, &err), -1);
     assert_int_equal(err.code, ERR_NOT_FOUND);
     /* A photo that is not one of the request's. */
     assert_int_equal(work_moderate_photo(f->core, f->t, c.reference, 12345, "approved",
@@ -335,8 +343,11 @@ static void test_publication(void **state)
 /* A photo as attachment_prepare leaves it (no file needed: only rows are written here). */
 static store_attachment photo(const char *name)
 {
-    store_attachment at = {.filename = "trou.jpg", .content_type = "image/jpeg", .size = 10,
-                           .storage_name = name, .is_photo = 1};
+    store_attachment at = {.filename = "trou.jpg",
+                           .content_type = "image/jpeg",
+                           .size = 10,
+                           .storage_name = name,
+                           .is_photo = 1};
     return at;
 }
 
@@ -350,8 +361,11 @@ static void test_field_photos_and_moderation(void **state)
 
     /* The field agent's photos ride on an internal note, with the resolution, in one job. */
     store_attachment taken = photo("terrain-1");
-    request_processing p = {.change = {.status = "resolved", .note = "Réparé", .priority = -1,
-                                       .who = &f->who_voirie, .ch = CHANNEL_MOBILE},
+    request_processing p = {.change = {.status = "resolved",
+                                       .note = "Réparé",
+                                       .priority = -1,
+                                       .who = &f->who_voirie,
+                                       .ch = CHANNEL_MOBILE},
                             .internal_note = "Photo des travaux",
                             .note_attachments = &taken,
                             .n_note_attachments = 1};
@@ -414,9 +428,11 @@ static void test_saved_filters(void **state)
     fixture *f = *state;
     error err;
     assert_int_equal(
-        work_filter_save(f->core, f->t, &f->who_voirie, "Urgent", "priorite=3", NULL, NULL, &err), 0);
+        work_filter_save(f->core, f->t, &f->who_voirie, "Urgent", "priorite=3", NULL, NULL, &err),
+        0);
     assert_int_equal(
-        work_filter_save(f->core, f->t, &f->who_voirie, "Urgent", "priorite=2", NULL, NULL, &err), -1);
+        work_filter_save(f->core, f->t, &f->who_voirie, "Urgent", "priorite=2", NULL, NULL, &err),
+        -1);
     assert_int_equal(err.code, ERR_CONFLICT);
     store_saved_filter *sf = NULL;
     size_t n = 0;

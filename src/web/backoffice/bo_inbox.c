@@ -527,8 +527,7 @@ static void filter_save(http_req *rq)
         return;
     }
     core_actor who = bo_who(rq, &a);
-    rq->user = (void *)arena_printf(rq->arena, "/agent/?%s%sfait=filtre", query,
-                                    *query ? "&" : "");
+    rq->user = (void *)arena_printf(rq->arena, "/agent/?%s%sfait=filtre", query, *query ? "&" : "");
     http_wait *w = http_wait_begin(rq, filter_saved);
     int rc = work_filter_save(rq->core, t, &who, name, query, http_wait_done, w, &err);
     http_wait_started(w, rc, &err);

@@ -335,7 +335,7 @@ typedef struct intake_state {
     form f;
     const cat_procedure *p;
     channel ch;
-    json_t *extra; /* owned: the page's errors, if the filing is refused */
+    json_t *extra;          /* owned: the page's errors, if the filing is refused */
     store_attachment *atts; /* prepared files, discarded when the filing fails */
     size_t n_atts;
     request_created out;

@@ -93,8 +93,8 @@ static void render(http_req *rq, const store_agent *a, const cat_tenant *t, int 
         store_request *rows = NULL;
         double *dist = NULL;
         size_t n = 0;
-        if (work_requests_near(rq->core, t, lat, lon, radius, NEAR_MAX * 3, rq->arena, &rows,
-                               &dist, &n, &err) != 0) {
+        if (work_requests_near(rq->core, t, lat, lon, radius, NEAR_MAX * 3, rq->arena, &rows, &dist,
+                               &n, &err) != 0) {
             json_decref(ctx);
             json_decref(extra);
             http_respond_error(rq, &err);

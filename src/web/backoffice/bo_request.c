@@ -713,8 +713,9 @@ static void bo_request_publish(http_req *rq)
     error err;
     error_clear(&err);
     core_actor who = bo_who(rq, &a);
-    http_wait *w = bo_wait_redirect(rq, arena_printf(rq->arena, "/agent/demandes/%s?fait=publication",
-                                                     bo_url(rq, r.reference)));
+    http_wait *w =
+        bo_wait_redirect(rq, arena_printf(rq->arena, "/agent/demandes/%s?fait=publication",
+                                          bo_url(rq, r.reference)));
     int rc = work_set_public(rq->core, t, r.reference, v[0] == '1', &who, http_wait_done, w, &err);
     http_wait_started(w, rc, &err);
 }

@@ -23,7 +23,6 @@
 #include "web/backoffice/bo_common.h"
 #include "web/web.h"
 
-
 void bo_set_str(json_t *obj, const char *key, const char *s)
 {
     if (!s)
