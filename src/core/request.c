@@ -395,20 +395,10 @@ int request_create(core *c, const request_input *in, request_created *out, core_
         goto fail;
     }
 
-    core_waiter waiter;
-    if (!cb) {
-        core_waiter_init(&waiter);
-        j->cb = core_waiter_done;
-        j->ctx = &waiter;
-    } else {
-        j->cb = cb;
-        j->ctx = ctx;
-    }
     j->job.apply = create_apply;
     j->job.done = create_done;
     j->job.arg = j;
-    store_write(c->store, &j->job);
-    return cb ? 0 : core_waiter_wait(&waiter, err);
+    return core_write(c, &j->job, &j->cb, &j->ctx, cb, ctx, err);
 fail:
     memset(out->token, 0, sizeof out->token);
     arena_free(&j->arena);
@@ -731,20 +721,10 @@ static void change_done(void *arg, int rc, const error *err)
 /* Queues (or, without cb, runs and waits for) a prepared change job. */
 static int change_submit(core *c, change_job *j, core_done_fn cb, void *ctx, error *err)
 {
-    core_waiter waiter;
-    if (!cb) {
-        core_waiter_init(&waiter);
-        j->cb = core_waiter_done;
-        j->ctx = &waiter;
-    } else {
-        j->cb = cb;
-        j->ctx = ctx;
-    }
     j->job.apply = change_apply;
     j->job.done = change_done;
     j->job.arg = j;
-    store_write(c->store, &j->job);
-    return cb ? 0 : core_waiter_wait(&waiter, err);
+    return core_write(c, &j->job, &j->cb, &j->ctx, cb, ctx, err);
 }
 
 static change_job *change_new(const cat_tenant *t, const char *reference, const core_actor *who,
@@ -969,20 +949,10 @@ int request_process_many(core *c, const cat_tenant *t, const core_actor *who,
     }
     b->n_done_out = n_done;
     b->ids_out = done_ids;
-    core_waiter waiter;
-    if (!cb) {
-        core_waiter_init(&waiter);
-        b->cb = core_waiter_done;
-        b->ctx = &waiter;
-    } else {
-        b->cb = cb;
-        b->ctx = ctx;
-    }
     b->job.apply = batch_apply;
     b->job.done = batch_done;
     b->job.arg = b;
-    store_write(c->store, &b->job);
-    return cb ? 0 : core_waiter_wait(&waiter, err);
+    return core_write(c, &b->job, &b->cb, &b->ctx, cb, ctx, err);
 }
 
 int request_update(core *c, const cat_tenant *t, const char *reference, const request_change *ch,

@@ -144,20 +144,10 @@ static void work_done(void *arg, int rc, const error *err)
 /* Queues j (or, with cb NULL, runs it and waits). */
 static int work_submit(core *c, work_job *j, core_done_fn cb, void *ctx, error *err)
 {
-    core_waiter waiter;
-    if (!cb) {
-        core_waiter_init(&waiter);
-        j->cb = core_waiter_done;
-        j->ctx = &waiter;
-    } else {
-        j->cb = cb;
-        j->ctx = ctx;
-    }
     j->job.apply = work_apply;
     j->job.done = work_done;
     j->job.arg = j;
-    store_write(c->store, &j->job);
-    return cb ? 0 : core_waiter_wait(&waiter, err);
+    return core_write(c, &j->job, &j->cb, &j->ctx, cb, ctx, err);
 }
 
 /* Request `reference` as the caller's thread reads it (strings in a). */
