@@ -419,6 +419,16 @@ int request_get(core *c, const cat_tenant *t, const char *reference, arena *a, s
     return 0;
 }
 
+int request_get_as(core *c, const cat_tenant *t, const core_actor *who, const char *reference,
+                   arena *a, store_request *out, error *err)
+{
+    if (request_get(c, t, reference, a, out, err) != 0)
+        return -1;
+    if (who && who->kind == ACTOR_AGENT && !perm_can_view(who->agent, out))
+        return error_set(err, ERR_NOT_FOUND, "reference", "no such request");
+    return 0;
+}
+
 int request_search(core *c, const store_request_filter *f, arena *a, store_request **out, size_t *n,
                    error *err)
 {

@@ -88,6 +88,10 @@ int request_create(core *c, const request_input *in, request_created *out, core_
 /* The request `reference` of tenant t (strings in a); -1 with ERR_NOT_FOUND when absent. */
 int request_get(core *c, const cat_tenant *t, const char *reference, arena *a,
                 store_request *out, error *err);
+/* The same as `who` may see it: for an agent, ERR_NOT_FOUND too when the request is outside
+ * their scope (perm_can_view), so that an entrance cannot tell it from an unknown one. */
+int request_get_as(core *c, const cat_tenant *t, const core_actor *who, const char *reference,
+                   arena *a, store_request *out, error *err);
 int request_search(core *c, const store_request_filter *f, arena *a, store_request **out,
                    size_t *n, error *err);
 int request_count(core *c, const store_request_filter *f, int64_t *count, error *err);

@@ -2,10 +2,10 @@
  * Unit tests of the agents' work in core: who acts labels the events and, for agents and
  * keys, writes the audit entry in the change's own job (none for citizens and Open311
  * clients); the access rules refuse an agent's change outside their scope with nothing
- * written; a batch runs each request in its own savepoint (a refused one is undone alone)
- * with one audit entry for the changed ids; publication and moderation write internal
- * events; a field visit (photos and resolution) is written whole or not at all; saved
- * filters belong to their agent — on a real SQLite database in a temporary directory.
+ * written, and a read of it as an unknown request; a batch runs each request in its own savepoint
+ * (a refused one is undone alone) with one audit entry for the changed ids; publication and
+ * moderation write internal events; a field visit (photos and resolution) is written whole or not
+ * at all; saved filters belong to their agent — on a real SQLite database in a temporary directory.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -235,6 +235,14 @@ static void test_change_outside_scope_refused(void **state)
         work_set_public(f->core, f->t, c.reference, 1, &f->who_proprete, NULL, NULL, &err), -1);
     assert_int_equal(err.code, ERR_FORBIDDEN);
     assert_int_equal(audit_entries(f, &e), 0);
+    /* Read as that agent: the same answer as for an unknown request; as its own, the request. */
+    store_request r;
+    assert_int_equal(request_get_as(f->core, f->t, &f->who_proprete, c.reference, &f->a, &r, &err),
+                     -1);
+    assert_int_equal(err.code, ERR_NOT_FOUND);
+    assert_int_equal(request_get_as(f->core, f->t, &f->who_voirie, c.reference, &f->a, &r, &err),
+                     0);
+    assert_int_equal(r.id, c.id);
 }
 
 static void test_batch_savepoints(void **state)

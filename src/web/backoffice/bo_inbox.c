@@ -625,15 +625,16 @@ static void bulk(http_req *rq)
     memset(bs, 0, sizeof *bs);
     size_t n_items = 0;
     const char *reply_url = arena_printf(rq->arena, "%s/suivi", http_base_url(rq, t));
+    core_actor who = bo_who(rq, &a);
     for (size_t i = 0; i < f.count && n_items < BULK_MAX; i++) {
         if (strcmp(f.fields[i].name, "ids") != 0)
             continue;
         store_request r;
         const char *ref = f.fields[i].value;
-        if (!bo_reference_ok(ref) || request_get(rq->core, t, ref, rq->arena, &r, &err) != 0)
-            continue;
-        /* Out of scope and unknown are skipped alike (core checks the rules again). */
-        if (!perm_can_view(&a, &r) || !perm_can_change(&a, &r))
+        /* Out of scope and unknown are skipped alike (core checks the rules again in the job). */
+        if (!bo_reference_ok(ref) ||
+            request_get_as(rq->core, t, &who, ref, rq->arena, &r, &err) != 0 ||
+            !perm_can_change(&a, &r))
             continue;
         request_batch_item *it = &items[n_items];
         memset(it, 0, sizeof *it);
@@ -664,7 +665,6 @@ static void bulk(http_req *rq)
     bs->back = back;
     rq->user = bs;
     /* One write job for the whole lot: each request in its own savepoint, one audit entry. */
-    core_actor who = bo_who(rq, &a);
     http_wait *w = http_wait_begin(rq, bulk_done);
     int rc = request_process_many(rq->core, t, &who, items, n_items, &bs->n_done, NULL,
                                   http_wait_done, w, &err);

@@ -669,8 +669,9 @@ static void bo_request_duplicate(http_req *rq)
     const char *orig = bo_trim(rq, form_get(&f, "original"));
     store_request o;
     status from;
+    core_actor who = bo_who(rq, &a);
     int ok = orig && bo_reference_ok(orig) && strcmp(orig, r.reference) != 0 &&
-             request_get(rq->core, t, orig, rq->arena, &o, &err) == 0 && perm_can_view(&a, &o) &&
+             request_get_as(rq->core, t, &who, orig, rq->arena, &o, &err) == 0 &&
              status_parse(r.status, &from) == 0 &&
              status_transition_allowed(from, STATUS_DUPLICATE);
     if (!ok) {
@@ -686,7 +687,6 @@ static void bo_request_duplicate(http_req *rq)
     ch.status = status_code(STATUS_DUPLICATE);
     ch.note = arena_printf(rq->arena, "%s %s", web_string(rq->lang, "request_bo.duplicate_note"),
                            o.reference);
-    core_actor who = bo_who(rq, &a);
     ch.who = &who;
     ch.ch = CHANNEL_WEB;
     ch.audit_also_id = o.id; /* the original is named by the audit entry too */

@@ -11,7 +11,6 @@
 #include <string.h>
 
 #include "core/audit.h"
-#include "core/perm.h"
 #include "core/request.h"
 #include "core/status.h"
 #include "core/work.h"
@@ -140,15 +139,12 @@ int bo_open_request(http_req *rq, const store_agent *a, const cat_tenant *t, con
         bo_not_found(rq);
         return 0;
     }
-    if (request_get(rq->core, t, reference, rq->arena, out, &err) != 0) {
+    core_actor who = bo_who(rq, a);
+    if (request_get_as(rq->core, t, &who, reference, rq->arena, out, &err) != 0) {
         if (err.code == ERR_NOT_FOUND)
             bo_not_found(rq);
         else
             http_respond_error(rq, &err);
-        return 0;
-    }
-    if (!perm_can_view(a, out)) {
-        bo_not_found(rq);
         return 0;
     }
     return 1;
