@@ -5,6 +5,7 @@
 
 #include <inttypes.h>
 #include <stddef.h>
+#include <string.h>
 
 const core_actor actor_system = {.kind = ACTOR_SYSTEM};
 const core_actor actor_cli = {.kind = ACTOR_CLI, .source = "cli"};
@@ -65,5 +66,48 @@ int64_t actor_agent_id(const core_actor *who)
 
 int actor_audited(const core_actor *who)
 {
-    return who && (who->kind == ACTOR_AGENT || who->kind == ACTOR_KEY || who->kind == ACTOR_GATEWAY);
+    return who && (who->kind == ACTOR_AGENT || (who->kind == ACTOR_KEY && !who->open311) ||
+                   who->kind == ACTOR_GATEWAY);
+}
+
+static const char *copy_str(arena *a, const char *s, int *oom)
+{
+    if (!s)
+        return NULL;
+    const char *d = arena_strdup(a, s);
+    if (!d)
+        *oom = 1;
+    return d;
+}
+
+int actor_copy(arena *a, const core_actor *src, const core_actor *fallback, core_actor *dst,
+               store_agent *agent_room)
+{
+    int oom = 0;
+    *dst = src ? *src : *fallback;
+    dst->name = copy_str(a, dst->name, &oom);
+    dst->source = copy_str(a, dst->source, &oom);
+    if (dst->agent) {
+        /* Only what the access rules read: never the secrets. */
+        const store_agent *g = dst->agent;
+        memset(agent_room, 0, sizeof *agent_room);
+        agent_room->id = g->id;
+        agent_room->tenant_id = g->tenant_id;
+        agent_room->active = g->active;
+        agent_room->email = copy_str(a, g->email, &oom);
+        agent_room->name = copy_str(a, g->name, &oom);
+        agent_room->role = copy_str(a, g->role, &oom);
+        if (g->n_departments && g->department_ids) {
+            int64_t *ids = arena_alloc(a, g->n_departments * sizeof *ids);
+            if (!ids)
+                oom = 1;
+            else {
+                memcpy(ids, g->department_ids, g->n_departments * sizeof *ids);
+                agent_room->department_ids = ids;
+                agent_room->n_departments = g->n_departments;
+            }
+        }
+        dst->agent = agent_room;
+    }
+    return oom ? -1 : 0;
 }

@@ -31,6 +31,8 @@ typedef struct core_actor {
                                  owned by the caller, valid for the call */
     const char *source;       /* where from, for the audit log: "web 192.0.2.1",
                                  "api 2001:db8::1", "cli"; NULL: unknown */
+    int open311;              /* ACTOR_KEY: an Open311 client's key, whose reports are filed
+                                 like a citizen's and have never been audited */
 } core_actor;
 
 /* Ready-made actors that carry no id. */
@@ -56,5 +58,11 @@ int64_t actor_agent_id(const core_actor *who);
  * own requests, the command line and the system, whose changes are audited only where an
  * operation says so (an account deleted, an export, a retention pass). */
 int actor_audited(const core_actor *who);
+
+/* A deep copy of *src for a write job that outlives the caller's strings: dst's name,
+ * source and agent (with its role and departments, for the access rules) point into `a` and
+ * *agent_room. src NULL copies `fallback`. -1 when `a` is out of memory. */
+int actor_copy(arena *a, const core_actor *src, const core_actor *fallback, core_actor *dst,
+               store_agent *agent_room);
 
 #endif

@@ -23,23 +23,11 @@
  * imprecision is harmless and saves a write per page. */
 #define AGENT_SESSION_TOUCH_SECONDS 60
 
-/* who, copied into the op's arena: the job outlives the caller's strings. The agent
- * record stays behind (the job's rules read the agent themselves). */
-static int actor_copy(arena *a, const core_actor *who, core_actor *out, error *err)
-{
-    *out = who ? *who : actor_system;
-    out->agent = NULL;
-    if (out->source && !(out->source = arena_strdup(a, out->source)))
-        return error_set(err, ERR_UNAVAILABLE, NULL, "out of memory");
-    if (out->name && !(out->name = arena_strdup(a, out->name)))
-        return error_set(err, ERR_UNAVAILABLE, NULL, "out of memory");
-    return 0;
-}
-
 typedef struct login_op {
     core_op op;
     int64_t tenant_id, agent_id;
     core_actor who;
+    store_agent who_agent;    /* who.agent's copy */
     const char *enrol_secret; /* in op.a; NULL: no enrolment to confirm */
     session_opening *o;       /* the caller's */
 } login_op;
@@ -80,9 +68,9 @@ static int login_open(core *c, int64_t tenant_id, int64_t agent_id, const core_a
     j->tenant_id = tenant_id;
     j->agent_id = agent_id;
     j->o = o;
-    if (actor_copy(&j->op.a, who, &j->who, err) != 0) {
+    if (actor_copy(&j->op.a, who, &actor_system, &j->who, &j->who_agent) != 0) {
         core_op_free(j);
-        return -1;
+        return error_set(err, ERR_UNAVAILABLE, NULL, "out of memory");
     }
     if (enrol_secret && !(j->enrol_secret = arena_strdup(&j->op.a, enrol_secret))) {
         core_op_free(j);
@@ -164,6 +152,7 @@ typedef struct logout_op {
     core_op op;
     int64_t tenant_id;
     core_actor who;
+    store_agent who_agent; /* who.agent's copy */
     char hash[SESSION_HASH_LEN];
 } logout_op;
 
@@ -184,9 +173,9 @@ int agent_logout(core *c, int64_t tenant_id, const core_actor *who, const char *
     if (!j)
         return error_set(err, ERR_UNAVAILABLE, NULL, "out of memory");
     j->tenant_id = tenant_id;
-    if (actor_copy(&j->op.a, who, &j->who, err) != 0) {
+    if (actor_copy(&j->op.a, who, &actor_system, &j->who, &j->who_agent) != 0) {
         core_op_free(j);
-        return -1;
+        return error_set(err, ERR_UNAVAILABLE, NULL, "out of memory");
     }
     if (token && *token)
         core_hash_secret(c, token, j->hash);

@@ -50,18 +50,8 @@ static void op_done(void *arg, int rc, const error *err)
 int core_op_submit(core *c, void *p, core_done_fn cb, void *ctx, error *err)
 {
     core_op *op = p;
-    core_waiter waiter;
-    if (cb) {
-        op->cb = cb;
-        op->ctx = ctx;
-    } else {
-        core_waiter_init(&waiter);
-        op->cb = core_waiter_done;
-        op->ctx = &waiter;
-    }
     op->job.apply = op_apply;
     op->job.done = op_done;
     op->job.arg = op;
-    store_write(c->store, &op->job);
-    return cb ? 0 : core_waiter_wait(&waiter, err);
+    return core_write(c, &op->job, &op->cb, &op->ctx, cb, ctx, err);
 }

@@ -15,7 +15,9 @@
 #include <sodium.h>
 
 #include "core/attachment.h"
+#include "core/audit.h"
 #include "core/core_internal.h"
+#include "core/perm.h"
 #include "core/outbox.h"
 #include "core/status.h"
 #include "util/log.h"
@@ -166,6 +168,8 @@ typedef struct create_job {
     core *core;
     store_request rec;
     store_event event;
+    core_actor who; /* copied: strings in the arena */
+    store_agent who_agent;
     int64_t api_key_id;
     const char *idempotency_key;
     store_attachment *attachments; /* copies, in the job's arena */
@@ -235,6 +239,9 @@ static int create_apply(store *s, void *arg, error *err)
         attachment_save_tx(s, j->rec.tenant_id, id, 0, j->attachments, j->n_attachments, err) != 0)
         return -1;
     if (j->ack_base_url && j->rec.email && queue_ack(s, j, id, reference, err) != 0)
+        return -1;
+    /* The audit entry in the creation's own transaction: a crash keeps both or neither. */
+    if (audit_change_tx(s, j->rec.tenant_id, &j->who, "create", "request", &id, 1, err) != 0)
         return -1;
     j->out->id = id;
     snprintf(j->out->reference, sizeof j->out->reference, "%s", reference ? reference : "");
@@ -374,7 +381,11 @@ int request_create(core *c, const request_input *in, request_created *out, core_
     e->created_at = now;
     e->kind = "created";
     e->is_public = 1;
-    e->actor = in->actor ? arena_strdup(a, in->actor) : "citizen";
+    if (actor_copy(a, in->who, &actor_citizen, &j->who, &j->who_agent) != 0) {
+        error_set(err, ERR_INTERNAL, NULL, "out of memory");
+        goto fail;
+    }
+    e->actor = actor_event_label(&j->who, a);
     e->channel = r->channel;
     e->status_to = r->status;
 
@@ -387,20 +398,10 @@ int request_create(core *c, const request_input *in, request_created *out, core_
         goto fail;
     }
 
-    core_waiter waiter;
-    if (!cb) {
-        core_waiter_init(&waiter);
-        j->cb = core_waiter_done;
-        j->ctx = &waiter;
-    } else {
-        j->cb = cb;
-        j->ctx = ctx;
-    }
     j->job.apply = create_apply;
     j->job.done = create_done;
     j->job.arg = j;
-    store_write(c->store, &j->job);
-    return cb ? 0 : core_waiter_wait(&waiter, err);
+    return core_write(c, &j->job, &j->cb, &j->ctx, cb, ctx, err);
 fail:
     memset(out->token, 0, sizeof out->token);
     arena_free(&j->arena);
@@ -417,6 +418,16 @@ int request_get(core *c, const cat_tenant *t, const char *reference, arena *a, s
     if (c->store->ops->request_get(c->store, t->rec.id, reference, a, out, &found, err) != 0)
         return -1;
     if (!found)
+        return error_set(err, ERR_NOT_FOUND, "reference", "no such request");
+    return 0;
+}
+
+int request_get_as(core *c, const cat_tenant *t, const core_actor *who, const char *reference,
+                   arena *a, store_request *out, error *err)
+{
+    if (request_get(c, t, reference, a, out, err) != 0)
+        return -1;
+    if (who && who->kind == ACTOR_AGENT && !perm_can_view(who->agent, out))
         return error_set(err, ERR_NOT_FOUND, "reference", "no such request");
     return 0;
 }
@@ -496,9 +507,13 @@ typedef struct change_job {
     const char *body;
     int is_public;
     int rating;
-    store_attachment *attachments;
+    store_attachment *attachments; /* CHANGE_MESSAGE; CHANGE_FIELDS: the internal note's */
     size_t n_attachments;
-    const char *actor;
+    core_actor who; /* copied: strings and agent in the arena */
+    store_agent who_agent;
+    const char *actor;  /* who's timeline label */
+    int64_t also_id;    /* another request named by the audit entry; 0: none */
+    int64_t request_id; /* set by change_apply_one */
     const char *channel;
     core_done_fn cb;
     void *ctx;
@@ -589,15 +604,31 @@ static int citizen_apply(store *s, change_job *j, store_request *r, int64_t now,
     return s->ops->tx_request_update(s, r, err);
 }
 
-static int change_apply(store *s, void *arg, error *err)
+/* The access rules of an agent's change, read on the row the job is about to change. */
+static int change_allowed(const change_job *j, const store_request *r, error *err)
 {
-    change_job *j = arg;
+    const store_agent *a = j->who.kind == ACTOR_AGENT ? j->who.agent : NULL;
+    if (!a)
+        return 0;
+    if (!perm_can_change(a, r))
+        return error_set(err, ERR_FORBIDDEN, NULL, "this agent may not change this request");
+    if ((j->assignee || j->department_id) && !perm_can_assign(a, r))
+        return error_set(err, ERR_FORBIDDEN, NULL, "this agent may not assign this request");
+    return 0;
+}
+
+/* One change, without its audit entry (change_apply and the batch add it). */
+static int change_apply_one(store *s, change_job *j, error *err)
+{
     store_request r;
     int found = 0;
     if (s->ops->tx_request_get(s, j->tenant_id, j->reference, &j->arena, &r, &found, err) != 0)
         return -1;
     if (!found)
         return error_set(err, ERR_NOT_FOUND, "reference", "no such request");
+    j->request_id = r.id;
+    if (change_allowed(j, &r, err) != 0)
+        return -1;
     int64_t now = time_now();
     if (now < r.updated_at) /* keep the timeline ordered even if the clock stepped back */
         now = r.updated_at;
@@ -618,7 +649,11 @@ static int change_apply(store *s, void *arg, error *err)
         changed = 1;
     }
     if (j->internal_note) {
-        if (add_event(s, j, r.id, now, "note", 0, NULL, NULL, j->internal_note, err) != 0)
+        int64_t event_id = 0;
+        if (add_event_id(s, j, r.id, now, "note", 0, NULL, NULL, j->internal_note, &event_id,
+                         err) != 0 ||
+            (j->n_attachments && attachment_save_tx(s, j->tenant_id, r.id, event_id, j->attachments,
+                                                    j->n_attachments, err) != 0))
             return -1;
         changed = 1;
     }
@@ -672,6 +707,16 @@ static int change_apply(store *s, void *arg, error *err)
     return s->ops->tx_request_update(s, &r, err);
 }
 
+static int change_apply(store *s, void *arg, error *err)
+{
+    change_job *j = arg;
+    if (change_apply_one(s, j, err) != 0)
+        return -1;
+    int64_t ids[2] = {j->request_id, j->also_id};
+    return audit_change_tx(s, j->tenant_id, &j->who, "change", "request", ids, j->also_id ? 2 : 1,
+                           err);
+}
+
 static void change_done(void *arg, int rc, const error *err)
 {
     change_job *j = arg;
@@ -689,23 +734,13 @@ static void change_done(void *arg, int rc, const error *err)
 /* Queues (or, without cb, runs and waits for) a prepared change job. */
 static int change_submit(core *c, change_job *j, core_done_fn cb, void *ctx, error *err)
 {
-    core_waiter waiter;
-    if (!cb) {
-        core_waiter_init(&waiter);
-        j->cb = core_waiter_done;
-        j->ctx = &waiter;
-    } else {
-        j->cb = cb;
-        j->ctx = ctx;
-    }
     j->job.apply = change_apply;
     j->job.done = change_done;
     j->job.arg = j;
-    store_write(c->store, &j->job);
-    return cb ? 0 : core_waiter_wait(&waiter, err);
+    return core_write(c, &j->job, &j->cb, &j->ctx, cb, ctx, err);
 }
 
-static change_job *change_new(const cat_tenant *t, const char *reference, const char *actor,
+static change_job *change_new(const cat_tenant *t, const char *reference, const core_actor *who,
                               channel ch)
 {
     change_job *j = calloc(1, sizeof *j);
@@ -714,7 +749,8 @@ static change_job *change_new(const cat_tenant *t, const char *reference, const 
     arena_init(&j->arena, 0);
     j->tenant_id = t->rec.id;
     j->reference = arena_strdup(&j->arena, reference);
-    j->actor = arena_strdup(&j->arena, actor ? actor : "system");
+    if (actor_copy(&j->arena, who, &actor_system, &j->who, &j->who_agent) == 0)
+        j->actor = actor_event_label(&j->who, &j->arena);
     j->channel = channel_name(ch);
     j->priority = -1;
     if (!j->reference || !j->actor) {
@@ -733,26 +769,51 @@ static void change_free(change_job *j)
     free(j);
 }
 
-int request_process(core *c, const cat_tenant *t, const char *reference,
-                    const request_processing *p, core_done_fn cb, void *ctx, error *err)
+/* A prepared processing job for `reference` (NULL with err when refused at once). */
+static change_job *process_prepare(core *c, const cat_tenant *t, const char *reference,
+                                   const request_processing *p, const core_actor *who, error *err)
 {
     const request_change *ch = &p->change;
     status st;
-    if (ch->status && status_parse(ch->status, &st) != 0)
-        return error_set(err, ERR_INVALID_ARG, "status", "unknown status");
-    if (ch->priority < -1 || ch->priority > 3)
-        return error_set(err, ERR_INVALID_ARG, "priority", "unknown priority");
+    if (ch->status && status_parse(ch->status, &st) != 0) {
+        error_set(err, ERR_INVALID_ARG, "status", "unknown status");
+        return NULL;
+    }
+    if (ch->priority < -1 || ch->priority > 3) {
+        error_set(err, ERR_INVALID_ARG, "priority", "unknown priority");
+        return NULL;
+    }
     const cat_department *dep = NULL;
-    if (ch->department && !(dep = catalogue_department(t, ch->department)))
-        return error_set(err, ERR_INVALID_ARG, "department", "unknown department");
+    if (ch->department && !(dep = catalogue_department(t, ch->department))) {
+        error_set(err, ERR_INVALID_ARG, "department", "unknown department");
+        return NULL;
+    }
     if (check_text(ch->note, "note", REQUEST_DESCRIPTION_MAX, 1, err) != 0 ||
         check_text(ch->assignee, "assignee", REQUEST_FIELD_MAX, 0, err) != 0 ||
         check_text(p->reply, "reply", 10000, 1, err) != 0 ||
         check_text(p->internal_note, "internal_note", 10000, 1, err) != 0)
-        return -1;
-    change_job *j = change_new(t, reference, ch->actor, ch->ch);
-    if (!j)
-        return error_set(err, ERR_INTERNAL, NULL, "out of memory");
+        return NULL;
+    if (p->n_note_attachments && !p->internal_note) {
+        error_set(err, ERR_MISSING_ARG, "internal_note", "files go with an internal note");
+        return NULL;
+    }
+    change_job *j = change_new(t, reference, who, ch->ch);
+    if (!j) {
+        error_set(err, ERR_INTERNAL, NULL, "out of memory");
+        return NULL;
+    }
+    j->also_id = ch->audit_also_id;
+    if (p->n_note_attachments) {
+        j->attachments = arena_alloc(&j->arena, sizeof *j->attachments * p->n_note_attachments);
+        if (!j->attachments) {
+            change_free(j);
+            error_set(err, ERR_INTERNAL, NULL, "out of memory");
+            return NULL;
+        }
+        for (size_t i = 0; i < p->n_note_attachments; i++)
+            copy_attachment(&j->arena, &j->attachments[i], &p->note_attachments[i]);
+        j->n_attachments = p->n_note_attachments;
+    }
     j->kind = CHANGE_FIELDS;
     j->status = ch->status ? status_code(st) : NULL;
     j->note = dup_opt(&j->arena, ch->note);
@@ -765,7 +826,8 @@ int request_process(core *c, const cat_tenant *t, const char *reference,
     j->reply_url = dup_opt(&j->arena, p->reply_url);
     if ((ch->assignee && !j->assignee) || (dep && !j->department_code)) {
         change_free(j);
-        return error_set(err, ERR_INTERNAL, NULL, "out of memory");
+        error_set(err, ERR_INTERNAL, NULL, "out of memory");
+        return NULL;
     }
     if (j->reply) {
         /* The procedure's name for the e-mail, copied: the job may outlive the snapshot. */
@@ -780,7 +842,130 @@ int request_process(core *c, const cat_tenant *t, const char *reference,
         }
         arena_free(&a);
     }
+    return j;
+}
+
+int request_process(core *c, const cat_tenant *t, const char *reference,
+                    const request_processing *p, core_done_fn cb, void *ctx, error *err)
+{
+    change_job *j = process_prepare(c, t, reference, p, p->change.who, err);
+    if (!j)
+        return -1;
     return change_submit(c, j, cb, ctx, err);
+}
+
+/* ---- several requests in one job ---- */
+
+typedef struct batch_job {
+    store_job job;
+    int64_t tenant_id;
+    core_actor who; /* the batch's actor, for its one audit entry */
+    store_agent who_agent;
+    arena arena;
+    change_job **items;
+    size_t n;
+    int64_t *ids; /* the ids changed, n_done of them */
+    size_t n_done;
+    size_t *n_done_out;
+    int64_t *ids_out;
+    core_done_fn cb;
+    void *ctx;
+} batch_job;
+
+static void batch_free(batch_job *b)
+{
+    if (!b)
+        return;
+    for (size_t i = 0; i < b->n; i++)
+        change_free(b->items[i]);
+    free(b->items);
+    free(b->ids);
+    arena_free(&b->arena);
+    free(b);
+}
+
+/* Each item in a savepoint nested in the job's own (SQLite nests savepoints of the same
+ * name: ROLLBACK TO and RELEASE act on the innermost), so a refused item is undone alone. */
+static int batch_apply(store *s, void *arg, error *err)
+{
+    batch_job *b = arg;
+    b->n_done = 0;
+    for (size_t i = 0; i < b->n; i++) {
+        error ierr;
+        error_clear(&ierr);
+        if (s->ops->tx_savepoint(s, err) != 0)
+            return -1;
+        if (change_apply_one(s, b->items[i], &ierr) == 0 && s->ops->tx_release(s, &ierr) == 0) {
+            b->ids[b->n_done++] = b->items[i]->request_id;
+            continue;
+        }
+        s->ops->tx_rollback_to(s);
+        log_info("batch: request %s refused: %s", b->items[i]->reference, ierr.detail);
+    }
+    if (!b->n_done)
+        return 0;
+    return audit_change_tx(s, b->tenant_id, &b->who, "change", "request", b->ids, b->n_done, err);
+}
+
+static void batch_done(void *arg, int rc, const error *err)
+{
+    batch_job *b = arg;
+    error local;
+    error_clear(&local);
+    if (rc != 0 && err)
+        local = *err;
+    if (rc == 0) {
+        if (b->n_done_out)
+            *b->n_done_out = b->n_done;
+        if (b->ids_out)
+            memcpy(b->ids_out, b->ids, b->n_done * sizeof *b->ids);
+    }
+    core_done_fn cb = b->cb;
+    void *ctx = b->ctx;
+    batch_free(b);
+    cb(ctx, rc, rc != 0 ? &local : NULL);
+}
+
+int request_process_many(core *c, const cat_tenant *t, const core_actor *who,
+                         const request_batch_item *items, size_t n, size_t *n_done,
+                         int64_t *done_ids, core_done_fn cb, void *ctx, error *err)
+{
+    if (n_done)
+        *n_done = 0;
+    batch_job *b = calloc(1, sizeof *b);
+    if (!b)
+        return error_set(err, ERR_INTERNAL, NULL, "out of memory");
+    arena_init(&b->arena, 0);
+    b->tenant_id = t->rec.id;
+    b->items = calloc(n ? n : 1, sizeof *b->items);
+    b->ids = calloc(n ? n : 1, sizeof *b->ids);
+    if (!b->items || !b->ids ||
+        actor_copy(&b->arena, who, &actor_system, &b->who, &b->who_agent) != 0) {
+        batch_free(b);
+        return error_set(err, ERR_INTERNAL, NULL, "out of memory");
+    }
+    for (size_t i = 0; i < n; i++) {
+        error ierr;
+        error_clear(&ierr);
+        change_job *j = process_prepare(c, t, items[i].reference, &items[i].p, who, &ierr);
+        if (!j) {
+            /* Refused at once (a bad value): skipped like one refused in the job. */
+            if (ierr.code == ERR_INTERNAL) {
+                *err = ierr;
+                batch_free(b);
+                return -1;
+            }
+            log_info("batch: request %s refused: %s", items[i].reference, ierr.detail);
+            continue;
+        }
+        b->items[b->n++] = j;
+    }
+    b->n_done_out = n_done;
+    b->ids_out = done_ids;
+    b->job.apply = batch_apply;
+    b->job.done = batch_done;
+    b->job.arg = b;
+    return core_write(c, &b->job, &b->cb, &b->ctx, cb, ctx, err);
 }
 
 int request_update(core *c, const cat_tenant *t, const char *reference, const request_change *ch,
@@ -791,14 +976,14 @@ int request_update(core *c, const cat_tenant *t, const char *reference, const re
 }
 
 int request_add_note(core *c, const cat_tenant *t, const char *reference, const char *body,
-                     int is_public, const char *actor, channel ch, core_done_fn cb, void *ctx,
+                     int is_public, const core_actor *who, channel ch, core_done_fn cb, void *ctx,
                      error *err)
 {
     if (!body || !*body)
         return error_set(err, ERR_MISSING_ARG, "body", "the note is empty");
     if (check_text(body, "body", 10000, 1, err) != 0)
         return -1;
-    change_job *j = change_new(t, reference, actor, ch);
+    change_job *j = change_new(t, reference, who, ch);
     if (!j)
         return error_set(err, ERR_INTERNAL, NULL, "out of memory");
     j->kind = CHANGE_NOTE;
@@ -854,7 +1039,7 @@ int request_citizen_message(core *c, const cat_tenant *t, const char *reference,
         return -1;
     if (n > ATTACHMENT_MAX_FILES)
         return error_set(err, ERR_INVALID_ARG, "files", "at most %d files", ATTACHMENT_MAX_FILES);
-    change_job *j = change_new(t, reference, "citizen", ch);
+    change_job *j = change_new(t, reference, &actor_citizen, ch);
     if (!j)
         return error_set(err, ERR_INTERNAL, NULL, "out of memory");
     j->kind = CHANGE_MESSAGE;
@@ -883,7 +1068,7 @@ int request_rate(core *c, const cat_tenant *t, const char *reference, int rating
         return error_set(err, ERR_INVALID_ARG, "rating", "a rating from 1 to 5");
     if (check_text(comment, "comment", 2000, 1, err) != 0)
         return -1;
-    change_job *j = change_new(t, reference, "citizen", CHANNEL_WEB);
+    change_job *j = change_new(t, reference, &actor_citizen, CHANNEL_WEB);
     if (!j)
         return error_set(err, ERR_INTERNAL, NULL, "out of memory");
     j->kind = CHANGE_RATE;
@@ -899,7 +1084,7 @@ int request_reopen(core *c, const cat_tenant *t, const char *reference, const ch
         return error_set(err, ERR_MISSING_ARG, "message", "say in a few words what is still wrong");
     if (check_text(body, "message", 10000, 1, err) != 0)
         return -1;
-    change_job *j = change_new(t, reference, "citizen", CHANNEL_WEB);
+    change_job *j = change_new(t, reference, &actor_citizen, CHANNEL_WEB);
     if (!j)
         return error_set(err, ERR_INTERNAL, NULL, "out of memory");
     j->kind = CHANGE_REOPEN;

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/actor.h"
 #include "core/attrs.h"
 #include "core/catalogue.h"
 #include "core/core.h"
@@ -47,7 +48,7 @@ typedef struct request_input {
     size_t n_attrs;
     const char *first_name, *last_name, *email, *phone;
     const char *device_id, *account_id, *media_url;
-    const char *actor;           /* for the creation event; NULL: "citizen" */
+    const core_actor *who;       /* who files it (creation event, audit); NULL: a citizen */
     int64_t api_key_id;          /* 0: none */
     const char *idempotency_key; /* with api_key_id: a retry returns the first result */
     int require_location;        /* 1: lat/long, address or address_id needed (incidents) */
@@ -76,8 +77,9 @@ typedef struct request_created {
 } request_created;
 
 /* Validates `in` at once (-1 with err: ERR_INVALID_ARG/ERR_MISSING_ARG naming the argument,
- * e.g. "lat", "description", "attribute[taille]"). Then writes the request and its creation
- * event; `out` (which must stay valid until cb) is filled before cb(ctx, 0, NULL). With cb
+ * e.g. "lat", "description", "attribute[taille]"). Then writes the request, its creation
+ * event and, when `in->who` is audited, its audit entry ("create" on "request") in one
+ * transaction; `out` (which must stay valid until cb) is filled before cb(ctx, 0, NULL). With cb
  * NULL, waits and returns the outcome. Input strings are copied: they may go away after
  * this call returns. */
 int request_create(core *c, const request_input *in, request_created *out, core_done_fn cb,
@@ -86,6 +88,10 @@ int request_create(core *c, const request_input *in, request_created *out, core_
 /* The request `reference` of tenant t (strings in a); -1 with ERR_NOT_FOUND when absent. */
 int request_get(core *c, const cat_tenant *t, const char *reference, arena *a,
                 store_request *out, error *err);
+/* The same as `who` may see it: for an agent, ERR_NOT_FOUND too when the request is outside
+ * their scope (perm_can_view), so that an entrance cannot tell it from an unknown one. */
+int request_get_as(core *c, const cat_tenant *t, const core_actor *who, const char *reference,
+                   arena *a, store_request *out, error *err);
 int request_search(core *c, const store_request_filter *f, arena *a, store_request **out,
                    size_t *n, error *err);
 int request_count(core *c, const store_request_filter *f, int64_t *count, error *err);
@@ -109,11 +115,16 @@ typedef struct request_change {
     const char *assignee;      /* "" unassigns */
     int priority;              /* 0..3, -1: unchanged */
     const char *department;    /* department code */
-    const char *actor;         /* "agent:…", "api:…" */
+    const core_actor *who;     /* who changes it (events, audit); NULL: the system */
     channel ch;
+    /* Another request the change names (a duplicate's original): its id goes in the audit
+     * entry too; 0: none. */
+    int64_t audit_also_id;
 } request_change;
 
-/* Applies `ch` to request `reference` atomically, one event per changed field. -1 with
+/* Applies `ch` to request `reference` atomically, one event per changed field, with the
+ * audit entry ("change" on "request") when `ch->who` is audited, in the same transaction.
+ * An agent must be allowed to change the request (perm_can_change; ERR_FORBIDDEN). -1 with
  * ERR_NOT_FOUND, ERR_INVALID_ARG (unknown status/department, bad priority) or ERR_CONFLICT
  * (transition not allowed). Asynchronous as request_create. */
 int request_update(core *c, const cat_tenant *t, const char *reference,
@@ -128,6 +139,10 @@ typedef struct request_processing {
     const char *reply;         /* NULL: none */
     const char *internal_note; /* NULL: none */
     const char *reply_url;     /* link in the e-mail, e.g. base URL + "/suivi" */
+    /* Prepared files (core/attachment.h) kept with the internal note (a field agent's
+     * photos): saved in the same transaction; the caller discards them on failure. */
+    store_attachment *note_attachments;
+    size_t n_note_attachments;
 } request_processing;
 
 /* Asynchronous as request_create; -1 with the errors of request_update, or ERR_INVALID_ARG
@@ -135,9 +150,24 @@ typedef struct request_processing {
 int request_process(core *c, const cat_tenant *t, const char *reference,
                     const request_processing *p, core_done_fn cb, void *ctx, error *err);
 
-/* Adds a note (public: visible to the citizen and on Open311 extensions). */
+/* Processing of several requests as ONE write job (the back office's bulk actions): each
+ * item runs in its own savepoint inside the job, so that a refused one (not found, not
+ * allowed, a transition refused) is undone alone and skipped; one audit entry ("change" on
+ * "request") names the ids changed. items[i].change.who is ignored: `who` acts for all.
+ * *n_done and done_ids[0..*n_done) (room for n ids, may be NULL) are set before cb(ctx, 0,
+ * NULL); they must stay valid until then. Asynchronous as request_create. */
+typedef struct request_batch_item {
+    const char *reference;
+    request_processing p;
+} request_batch_item;
+int request_process_many(core *c, const cat_tenant *t, const core_actor *who,
+                         const request_batch_item *items, size_t n, size_t *n_done,
+                         int64_t *done_ids, core_done_fn cb, void *ctx, error *err);
+
+/* Adds a note (public: visible to the citizen and on Open311 extensions), with its audit
+ * entry ("change") when `who` is audited. who NULL: the system. */
 int request_add_note(core *c, const cat_tenant *t, const char *reference, const char *body,
-                     int is_public, const char *actor, channel ch, core_done_fn cb, void *ctx,
+                     int is_public, const core_actor *who, channel ch, core_done_fn cb, void *ctx,
                      error *err);
 
 /* ---- the citizen's side ---- */

@@ -268,6 +268,32 @@ test('the agents\' work: inbox, triage, bulk, intake, scope and audit', async (t
         assert.equal(contacts.status, 200);
     });
 
+    await t.test('publication: an internal event on the request page, never on the public side', async () => {
+        const pub = srv.sql(`SELECT r.reference FROM requests r JOIN procedures p ON p.id = r.procedure_id
+                             WHERE r.department_id=${voirieId} AND p.is_public=1 AND r.is_public=0 LIMIT 1`).trim();
+        assert.ok(pub, 'a voirie request of a public procedure, not yet public');
+        const page = await chef.get(`/agent/demandes/${pub}`);
+        assert.equal(page.status, 200);
+        assert.doesNotMatch(page.text, /Demande publiée sur la liste publique/);
+        const r = await chef.post(`/agent/demandes/${pub}/publication`, { csrf_token: csrfOf(page.text), public: '1' });
+        assert.equal(r.status, 303, r.text.slice(0, 500));
+        assert.match(r.location, /fait=publication/);
+        assert.equal(srv.sql(`SELECT is_public FROM requests WHERE reference='${pub}'`).trim(), '1');
+        const chefId = srv.sql("SELECT id FROM agents WHERE email='chef.voirie@ville-demo.test'").trim();
+        assert.equal(srv.sql(`SELECT e.kind || '|' || e.is_public || '|' || e.actor || '|' || e.body FROM request_events e
+                              JOIN requests r ON r.id = e.request_id WHERE r.reference='${pub}' ORDER BY e.id DESC LIMIT 1`).trim(),
+                     `publication|0|agent:${chefId}|1`);
+        const after = await chef.get(`/agent/demandes/${pub}`);
+        assert.match(after.text, /Demande publiée sur la liste publique/);
+        assert.match(after.text, /Chef Voirie/);
+        const publicPage = await fetch(`${srv.url}/signalements/${pub}`);
+        assert.equal(publicPage.status, 200, 'the request is on the public list now');
+        assert.doesNotMatch(await publicPage.text(), /publiée sur la liste/);
+        const hide = await chef.post(`/agent/demandes/${pub}/publication`, { csrf_token: csrfOf(after.text), public: '0' });
+        assert.equal(hide.status, 303);
+        assert.match((await chef.get(`/agent/demandes/${pub}`)).text, /Demande retirée de la liste publique/);
+    });
+
     await t.test('audit rows: view, list, search and change, ids only', async () => {
         const rows = srv.sql('SELECT action, object_kind, ifnull(object_ids,\'\') FROM audit_log').trim().split('\n');
         const actions = new Set(rows.map((l) => l.split('|')[0]));

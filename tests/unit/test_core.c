@@ -25,6 +25,10 @@
 #include "core/status.h"
 #include "store/store.h"
 
+/* The agents' software acting through an API key (audited: the audit log names no agent that
+ * the database does not hold). */
+static const core_actor test_agent_durand = {.kind = ACTOR_KEY, .id = 7, .name = "durand"};
+
 static const char *ATTRS =
     "[{\"code\":\"taille\",\"datatype\":\"singlevaluelist\",\"required\":true,\"order\":2,"
     "\"description\":\"Taille\",\"values\":[{\"key\":\"petit\",\"name\":\"Petit\"},"
@@ -129,6 +133,16 @@ static void test_status(void **state)
     assert_false(status_transition_allowed(STATUS_NEW, STATUS_NEW));
     assert_false(status_transition_allowed(STATUS_RESOLVED, STATUS_NEW));
     assert_true(status_transition_allowed(STATUS_RESOLVED, STATUS_IN_PROGRESS));
+    const char *codes[STATUS_COUNT];
+    assert_int_equal(status_codes_of(0, codes, STATUS_COUNT), 3);
+    assert_string_equal(codes[0], "new");
+    assert_string_equal(codes[1], "acknowledged");
+    assert_string_equal(codes[2], "in_progress");
+    assert_int_equal(status_codes_of(1, codes, STATUS_COUNT), 3);
+    assert_string_equal(codes[0], "resolved");
+    assert_string_equal(codes[1], "rejected");
+    assert_string_equal(codes[2], "duplicate");
+    assert_int_equal(status_codes_of(1, codes, 2), 2); /* bounded by max */
     for (int i = 0; i < STATUS_COUNT; i++) {
         assert_int_equal(status_parse(status_code((status)i), &s), 0);
         assert_int_equal(s, i);
@@ -521,9 +535,13 @@ static void test_request_update(void **state)
     request_created out;
     error err;
     assert_int_equal(request_create(f->core, &in, &out, NULL, NULL, &err), 0);
-    request_change ch = {.status = "in_progress", .note = "Une équipe passe demain.",
-                         .assignee = "agent:durand", .priority = 2, .department = "proprete",
-                         .actor = "agent:durand", .ch = CHANNEL_API};
+    request_change ch = {.status = "in_progress",
+                         .note = "Une équipe passe demain.",
+                         .assignee = "agent:durand",
+                         .priority = 2,
+                         .department = "proprete",
+                         .who = &test_agent_durand,
+                         .ch = CHANNEL_API};
     assert_int_equal(request_update(f->core, in.tenant, out.reference, &ch, NULL, NULL, &err), 0);
     arena a;
     arena_init(&a, 0);
@@ -546,7 +564,7 @@ static void test_request_update(void **state)
     assert_int_equal(request_timeline(f->core, in.tenant, r.id, 1, &a, &ev, &n, &err), 0);
     assert_int_equal(n, 2);
 
-    request_change close = {.status = "resolved", .priority = -1, .actor = "agent:durand"};
+    request_change close = {.status = "resolved", .priority = -1, .who = &test_agent_durand};
     assert_int_equal(request_update(f->core, in.tenant, out.reference, &close, NULL, NULL, &err),
                      0);
     assert_int_equal(request_get(f->core, in.tenant, out.reference, &a, &r, &err), 0);
@@ -568,9 +586,9 @@ static void test_request_update(void **state)
     assert_int_equal(err.code, ERR_NOT_FOUND);
 
     assert_int_equal(request_add_note(f->core, in.tenant, out.reference, "Vu sur place", 0,
-                                      "agent:durand", CHANNEL_COUNTER, NULL, NULL, &err),
+                                      &test_agent_durand, CHANNEL_COUNTER, NULL, NULL, &err),
                      0);
-    assert_int_equal(request_add_note(f->core, in.tenant, out.reference, "", 1, "agent:durand",
+    assert_int_equal(request_add_note(f->core, in.tenant, out.reference, "", 1, &test_agent_durand,
                                       CHANNEL_COUNTER, NULL, NULL, &err),
                      -1);
     assert_int_equal(request_timeline(f->core, in.tenant, r.id, 0, &a, &ev, &n, &err), 0);
@@ -677,8 +695,10 @@ static void test_request_process_atomic(void **state)
     size_t n = 0;
 
     /* Reply, internal note and a closing status together. */
-    request_processing ok = {.change = {.status = "resolved", .priority = -1,
-                                        .actor = "agent:durand", .ch = CHANNEL_WEB},
+    request_processing ok = {.change = {.status = "resolved",
+                                        .priority = -1,
+                                        .who = &test_agent_durand,
+                                        .ch = CHANNEL_WEB},
                              .reply = "Le trou a été rebouché ce matin.",
                              .internal_note = "Enrobé à froid, à reprendre au printemps.",
                              .reply_url = "https://grc.example/suivi"};
@@ -700,9 +720,10 @@ static void test_request_process_atomic(void **state)
     assert_string_equal(mails[0].template, "request_reply");
 
     /* A refused transition writes nothing: neither the reply nor the note. */
-    request_processing bad = {.change = {.status = "new", .priority = -1, .actor = "agent:durand"},
-                              .reply = "Ceci ne doit pas partir.",
-                              .internal_note = "Ni ceci."};
+    request_processing bad = {
+        .change = {.status = "new", .priority = -1, .who = &test_agent_durand},
+        .reply = "Ceci ne doit pas partir.",
+        .internal_note = "Ni ceci."};
     assert_int_equal(request_process(f->core, in.tenant, out.reference, &bad, NULL, NULL, &err),
                      -1);
     assert_int_equal(err.code, ERR_CONFLICT);

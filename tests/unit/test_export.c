@@ -34,6 +34,10 @@
 #include "util/buf.h"
 #include "util/timeutil.h"
 
+/* The agents' software acting through an API key (audited: the audit log names no agent that
+ * the database does not hold). */
+static const core_actor test_agent_3 = {.kind = ACTOR_KEY, .id = 3, .name = "logiciel-3"};
+
 static const char PDF[] =
     "%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n"
     "2 0 obj << /Type /Pages /Kids [3 0 R] /Count 1 >> endobj\n"
@@ -426,11 +430,11 @@ static void test_archive(void **state)
     assert_int_equal(request_citizen_message(f->core, t, f->mine_acct, "Voici le justificatif",
                                              &mine, 1, CHANNEL_WEB, NULL, NULL, &err),
                      0);
-    assert_int_equal(request_add_note(f->core, t, f->mine_acct, "Réponse publique", 1, "agent:3",
-                                      CHANNEL_WEB, NULL, NULL, &err),
+    assert_int_equal(request_add_note(f->core, t, f->mine_acct, "Réponse publique", 1,
+                                      &test_agent_3, CHANNEL_WEB, NULL, NULL, &err),
                      0);
     assert_int_equal(request_add_note(f->core, t, f->mine_acct, "Note interne secrète", 0,
-                                      "agent:3", CHANNEL_WEB, NULL, NULL, &err),
+                                      &test_agent_3, CHANNEL_WEB, NULL, NULL, &err),
                      0);
     store_attachment internal;
     prepare_pdf(&a, "interne.pdf", &internal);
@@ -475,6 +479,7 @@ static void test_archive(void **state)
         assert_null(strstr(e.name[i], "../"));
         assert_null(memmem(e.data[i].data, e.data[i].len, "secrète", strlen("secrète")));
         assert_null(memmem(e.data[i].data, e.data[i].len, "agent:3", 7));
+        assert_null(memmem(e.data[i].data, e.data[i].len, "logiciel-3", 10));
         assert_null(memmem(e.data[i].data, e.data[i].len, "Le trou de Paul", 15));
         if (strstr(e.name[i], "/pieces-jointes/")) {
             files++;

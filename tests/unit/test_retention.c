@@ -40,6 +40,9 @@
 #include "util/timeutil.h"
 #include "web/web.h"
 
+/* An agent acting without a session (no access rules; audited). */
+static const core_actor test_agent_1 = {.kind = ACTOR_AGENT, .id = 1};
+
 #define MONTH (31 * 86400)
 #define PASSWORD "une phrase de passe assez longue"
 
@@ -240,11 +243,11 @@ static void file_full(fixture *f, const char *code, int closed, int64_t citizen_
     assert_int_equal(request_citizen_message(f->core, t, rc.reference, "Messagezorg encore",
                                              &msg_file, 1, CHANNEL_WEB, NULL, NULL, &err),
                      0);
-    assert_int_equal(request_add_note(f->core, t, rc.reference, "Notezorg interne", 0, "agent:1",
-                                      CHANNEL_WEB, NULL, NULL, &err),
+    assert_int_equal(request_add_note(f->core, t, rc.reference, "Notezorg interne", 0,
+                                      &test_agent_1, CHANNEL_WEB, NULL, NULL, &err),
                      0);
     request_processing pr = {.change = {.priority = -1,
-                                        .actor = "agent:1",
+                                        .who = &test_agent_1,
                                         .assignee = "agent:martin",
                                         .department = "voirie",
                                         .note = closed ? "Reponsezorg : réparé" : NULL,
@@ -820,7 +823,7 @@ static void test_account_delete(void **state)
     assert_int_equal(audit_entries(f, "delete", NULL), 1);
 
     /* Closed later: the next pass erases it, long before its retention. */
-    request_change ch = {.status = "resolved", .priority = -1, .actor = "agent:1"};
+    request_change ch = {.status = "resolved", .priority = -1, .who = &test_agent_1};
     assert_int_equal(request_update(f->core, t, open_mine.reference, &ch, NULL, NULL, &err), 0);
     catalogue_release(f->core, cat);
     retention_report rep = pass_at(f, 0, 0);

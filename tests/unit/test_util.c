@@ -18,6 +18,7 @@
 #include "util/error.h"
 #include "util/form.h"
 #include "util/jsonw.h"
+#include "util/text.h"
 #include "util/timeutil.h"
 #include "util/utf8.h"
 
@@ -237,6 +238,31 @@ static void test_utf8_valid(void **state)
     assert_false(V("ok\xC3"));               /* truncated at the end */
     assert_true(utf8_valid("\xC3\xA9", 2));  /* é */
     assert_false(utf8_valid("\xC3\xA9", 1)); /* cut in the middle */
+}
+
+/* The one check of a typed text field, back office and portal alike. */
+static void test_text_field(void **state)
+{
+    (void)state;
+    arena a;
+    arena_init(&a, 0);
+    const char *out = "x";
+    assert_int_equal(text_field(&a, "  \r\n Bonjour\tà vous \n", 20, &out), TEXT_OK);
+    assert_string_equal(out, "Bonjour\tà vous");
+    assert_int_equal(text_field(&a, "ligne 1\nligne 2", 20, &out), TEXT_OK);
+    assert_int_equal(text_field(&a, " \t\n ", 20, &out), TEXT_EMPTY);
+    assert_null(out);
+    assert_int_equal(text_field(&a, NULL, 20, &out), TEXT_EMPTY);
+    assert_int_equal(text_field(&a, "a\x01b", 20, &out), TEXT_BAD_CHARACTERS);
+    assert_null(out);
+    assert_int_equal(text_field(&a, "\xC3", 20, &out), TEXT_BAD_CHARACTERS);
+    /* Characters are counted, not bytes. */
+    assert_int_equal(text_field(&a, "ééééé", 5, &out), TEXT_OK);
+    assert_int_equal(text_field(&a, "éééééé", 5, &out), TEXT_TOO_LONG);
+    assert_null(out);
+    assert_string_equal(text_trim(&a, "\n x \t"), "x");
+    assert_null(text_trim(&a, NULL));
+    arena_free(&a);
 }
 
 static void test_utf8_length_prefix_control(void **state)
@@ -911,6 +937,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_form_local_path),
+        cmocka_unit_test(test_text_field),
         cmocka_unit_test(test_form_encode),
         cmocka_unit_test(test_buf_basic),
         cmocka_unit_test(test_buf_max),

@@ -784,8 +784,7 @@ static void post_requests(http_req *rq, docw_format fmt)
         return;
     }
     post_state *st = arena_alloc(rq->arena, sizeof *st);
-    const char *actor = arena_printf(rq->arena, "api:%s", k.name != NULL ? k.name : "");
-    if (st == NULL || actor == NULL) {
+    if (st == NULL) {
         fail(rq, fmt, ERR_INTERNAL, NULL, "out of memory");
         return;
     }
@@ -812,7 +811,14 @@ static void post_requests(http_req *rq, docw_format fmt)
     in.device_id = p.device_id;
     in.account_id = p.account_id;
     in.media_url = p.media_url;
-    in.actor = actor;
+    /* An Open311 client's key: its reports are filed like a citizen's, not audited. */
+    core_actor who = {
+        .kind = ACTOR_KEY,
+        .id = k.id,
+        .name = k.name != NULL ? k.name : "",
+        .source = arena_printf(rq->arena, "api %s", rq->client_ip != NULL ? rq->client_ip : ""),
+        .open311 = 1};
+    in.who = &who;
     in.api_key_id = k.id;
     in.idempotency_key = idem;
     in.require_location = proc->rec.kind == PROCEDURE_INCIDENT;

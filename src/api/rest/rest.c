@@ -33,8 +33,7 @@
 typedef struct rest_state {
     const cat_tenant *tenant;
     store_apikey key;
-    const char *actor; /* "api:<key name>" for the events written */
-    const char *audit_actor; /* "api:<key id>" for the audit log (ids, never names) */
+    core_actor who; /* the key: core labels its events and audit entries */
     store_request_filter filter;
     size_t limit;
     /* writes */
@@ -186,26 +185,9 @@ static void write_request(jsonw *w, lang l, const cat_tenant *t, const store_req
     jsonw_object_end(w);
 }
 
-/* Queues the audit entry of what this key read or changed (RGPD: every access to personal
- * data is logged). Not waited for, so that reads do not block a pool thread on a commit; a
- * failure to even queue it refuses the answer (-1), a later failure is logged loudly. */
-static int audit_access(http_req *rq, const rest_state *st, const char *action,
-                        const int64_t *ids, size_t n)
-{
-    error err;
-    error_clear(&err);
-    char source[AUDIT_SOURCE_MAX];
-    snprintf(source, sizeof source, "api %s", rq->client_ip ? rq->client_ip : "");
-    if (audit_record_async(rq->core, st->tenant->rec.id, st->audit_actor, action, "request", ids,
-                           n, source, NULL, NULL, &err) != 0) {
-        http_respond_error(rq, &err);
-        return -1;
-    }
-    return 0;
-}
-
-/* Reads request `reference` with its whole timeline, records the access in the audit log
- * as `audit_action` ("view" or "change"), and answers it with `http_status`. */
+/* Reads request `reference` with its whole timeline, records the read in the audit log as
+ * `audit_action` ("view"; NULL after a change, whose entry core wrote with it), and answers it
+ * with `http_status`. */
 static void respond_request(http_req *rq, const rest_state *st, const char *reference,
                             const char *audit_action, int http_status)
 {
@@ -219,8 +201,9 @@ static void respond_request(http_req *rq, const rest_state *st, const char *refe
         http_respond_error(rq, &err);
         return;
     }
-    if (audit_access(rq, st, audit_action, &r.id, 1) != 0)
-        return;
+    if (audit_action)
+        audit_record_access(rq->core, st->tenant->rec.id, &st->who, audit_action, "request", &r.id,
+                            1);
     /* A NULL timeline means "list item" to write_request: an empty one must not be NULL. */
     static const store_event none;
     jsonw w;
@@ -711,8 +694,7 @@ static void op_list(http_req *rq, rest_state *st)
         }
         for (size_t i = 0; i < n; i++)
             ids[i] = rows[i].id;
-        if (audit_access(rq, st, "list", ids, n) != 0)
-            return;
+        audit_record_access(rq->core, st->tenant->rec.id, &st->who, "list", "request", ids, n);
     }
     jsonw w;
     buf_reset(&rq->out);
@@ -748,7 +730,7 @@ static void write_cont(http_req *rq)
         http_respond_error(rq, &w->err);
         return;
     }
-    respond_request(rq, st, rq->params[0], "change", st->success_status);
+    respond_request(rq, st, rq->params[0], NULL, st->success_status);
 }
 
 static void op_patch(http_req *rq, rest_state *st)
@@ -756,7 +738,7 @@ static void op_patch(http_req *rq, rest_state *st)
     error err;
     error_clear(&err);
     st->change.priority = -1;
-    st->change.actor = st->actor;
+    st->change.who = &st->who;
     st->change.ch = CHANNEL_API;
     if (parse_body(rq, st, patch_fields, sizeof patch_fields / sizeof *patch_fields, &err) != 0) {
         http_respond_error(rq, &err);
@@ -790,7 +772,7 @@ static void op_add_event(http_req *rq, rest_state *st)
     st->success_status = 201;
     http_wait *w = http_wait_begin(rq, write_cont);
     int rc = request_add_note(rq->core, st->tenant, rq->params[0], st->note_body, st->note_public,
-                              st->actor, CHANNEL_API, http_wait_done, w, &err);
+                              &st->who, CHANNEL_API, http_wait_done, w, &err);
     http_wait_started(w, rc, &err);
 }
 
@@ -849,9 +831,12 @@ static int authenticate(http_req *rq, rest_state *st, error *err)
     if (apikey_authenticate(rq->core, st->tenant->rec.id, key, SCOPE_API, rq->arena, &st->key,
                             err) != 0)
         return -1;
-    st->actor = arena_printf(rq->arena, "api:%s", st->key.name ? st->key.name : "");
-    st->audit_actor = arena_printf(rq->arena, "api:%" PRId64, st->key.id);
-    if (!st->actor || !st->audit_actor)
+    st->who = (core_actor){
+        .kind = ACTOR_KEY,
+        .id = st->key.id,
+        .name = st->key.name ? st->key.name : "",
+        .source = arena_printf(rq->arena, "api %s", rq->client_ip ? rq->client_ip : "")};
+    if (!st->who.source)
         return error_set(err, ERR_INTERNAL, NULL, "out of memory");
     return 0;
 }

@@ -19,8 +19,13 @@ extern const http_route bo_rgpd_routes[];
 /* /agent/admin/conservation… (retention, bordereaux d'élimination) and /agent/admin/comptes
  * (citizens' accounts deleted on request) (bo_retention.c). */
 extern const http_route bo_retention_routes[];
-/* /agent/ (inbox), /agent/demandes/…, /agent/saisie (bo_inbox.c and friends). */
+/* The agents' work, one table per area: /agent/ (the inbox, saved filters, bulk actions;
+ * bo_inbox.c), /agent/demandes/… (one request; bo_request.c), /agent/saisie (filing for a
+ * citizen; bo_intake.c), /agent/terrain… (the field agent; bo_mobile.c). */
 extern const http_route bo_inbox_routes[];
+extern const http_route bo_request_routes[];
+extern const http_route bo_intake_routes[];
+extern const http_route bo_mobile_routes[];
 
 /* The admission of the pages behind the login (an http_admit, for the admin and inbox
  * tables): a body is read only for a live agent session and a CSRF cookie; otherwise the

@@ -18,6 +18,7 @@
 #include "core/perm.h"
 #include "core/request.h"
 #include "core/status.h"
+#include "core/work.h"
 #include "util/buf.h"
 #include "util/log.h"
 #include "util/timeutil.h"
@@ -392,9 +393,9 @@ static void inbox(http_req *rq)
     }
     json_object_set_new(ctx, "requests", list);
     json_object_set_new(ctx, "has_requests", json_boolean(n > 0));
-    bo_audit(rq, &a, "list", "request", ids, n);
+    bo_record_access(rq, &a, "list", "request", ids, n);
     if (f.text)
-        bo_audit(rq, &a, "search", "request", ids, n);
+        bo_record_access(rq, &a, "search", "request", ids, n);
 
     const char *base = query_base(rq, tab, 1);
     bo_set_str(ctx, "current_url", arena_printf(rq->arena, "/agent/?%s", base));
@@ -416,10 +417,9 @@ static void inbox(http_req *rq)
     filter_options(rq, t, agents, n_agents, ctx);
 
     /* Saved filters. */
-    store *s = core_store(rq->core);
     store_saved_filter *sf = NULL;
     size_t n_sf = 0;
-    if (s->ops->saved_filter_list(s, t->rec.id, a.id, rq->arena, &sf, &n_sf, &err) != 0)
+    if (work_filters(rq->core, t, a.id, rq->arena, &sf, &n_sf, &err) != 0)
         log_warn("saved filters: %s", err.detail);
     json_t *sfj = json_array();
     for (size_t i = 0; i < n_sf; i++) {
@@ -474,23 +474,6 @@ static void inbox(http_req *rq)
 
 /* ---- saved filters ---- */
 
-typedef struct filter_job {
-    store_saved_filter f;
-    int64_t agent_id, id;
-} filter_job;
-
-static int filter_insert_apply(store *s, void *arg, error *err)
-{
-    filter_job *j = arg;
-    return s->ops->tx_saved_filter_insert(s, &j->f, &j->id, err);
-}
-
-static int filter_delete_apply(store *s, void *arg, error *err)
-{
-    filter_job *j = arg;
-    return s->ops->tx_saved_filter_delete(s, j->f.tenant_id, j->agent_id, j->id, err);
-}
-
 /* A saved query: only the inbox's own fields, re-encoded, so that a saved link cannot
  * carry anything else. */
 static const char *clean_query(http_req *rq, const char *q)
@@ -509,6 +492,17 @@ static const char *clean_query(http_req *rq, const char *q)
     const char *out = b.len <= QUERY_MAX ? arena_strdup(rq->arena, buf_cstr(&b)) : NULL;
     buf_free(&b);
     return out;
+}
+
+/* A filter of the same name already saved is no failure: the agent gets the list they see. */
+static void filter_saved(http_req *rq)
+{
+    const http_wait *w = http_wait_result(rq);
+    if (w->rc != 0 && w->err.code != ERR_CONFLICT) {
+        http_respond_error(rq, &w->err);
+        return;
+    }
+    http_redirect(rq, rq->user);
 }
 
 static void filter_save(http_req *rq)
@@ -532,18 +526,11 @@ static void filter_save(http_req *rq)
         http_respond_error(rq, &err);
         return;
     }
-    filter_job j;
-    memset(&j, 0, sizeof j);
-    j.f.tenant_id = t->rec.id;
-    j.f.agent_id = a.id;
-    j.f.name = name;
-    j.f.query = query;
-    if (store_write_sync(core_store(rq->core), filter_insert_apply, &j, &err) != 0 &&
-        err.code != ERR_CONFLICT) {
-        http_respond_error(rq, &err);
-        return;
-    }
-    http_redirect(rq, arena_printf(rq->arena, "/agent/?%s%sfait=filtre", query, *query ? "&" : ""));
+    core_actor who = bo_who(rq, &a);
+    rq->user = (void *)arena_printf(rq->arena, "/agent/?%s%sfait=filtre", query, *query ? "&" : "");
+    http_wait *w = http_wait_begin(rq, filter_saved);
+    int rc = work_filter_save(rq->core, t, &who, name, query, http_wait_done, w, &err);
+    http_wait_started(w, rc, &err);
 }
 
 static void filter_delete(http_req *rq)
@@ -561,23 +548,38 @@ static void filter_delete(http_req *rq)
     long long id = strtoll(rq->params[0], &end, 10);
     error err;
     error_clear(&err);
-    filter_job j;
-    memset(&j, 0, sizeof j);
-    j.f.tenant_id = t->rec.id;
-    j.agent_id = a.id;
-    j.id = id;
-    if (!end || *end || id <= 0 ||
-        store_write_sync(core_store(rq->core), filter_delete_apply, &j, &err) != 0) {
-        if (err.code == ERR_NONE || err.code == ERR_NOT_FOUND)
-            bo_not_found(rq);
-        else
-            http_respond_error(rq, &err);
+    if (!end || *end || id <= 0) {
+        bo_not_found(rq);
         return;
     }
-    http_redirect(rq, "/agent/");
+    core_actor who = bo_who(rq, &a);
+    http_wait *w = bo_wait_redirect(rq, "/agent/");
+    int rc = work_filter_delete(rq->core, t, &who, id, http_wait_done, w, &err);
+    http_wait_started(w, rc, &err);
 }
 
 /* ---- bulk actions ---- */
+
+/* What the bulk action's continuation needs once its job is durable. */
+typedef struct bulk_state {
+    const char *back; /* the inbox page to go back to */
+    size_t n_done;    /* requests changed, set by the job */
+} bulk_state;
+
+static void bulk_done(http_req *rq)
+{
+    const bulk_state *bs = rq->user;
+    const http_wait *w = http_wait_result(rq);
+    if (w->rc != 0) {
+        http_respond_error(rq, &w->err);
+        return;
+    }
+    const char *back = bs->back;
+    http_redirect(
+        rq, arena_printf(rq->arena, "%s%sfait=lot&n=%zu", back,
+                         back[strlen(back) - 1] == '?' || back[strlen(back) - 1] == '&' ? "" : "&",
+                         bs->n_done));
+}
 
 static void bulk(http_req *rq)
 {
@@ -613,52 +615,60 @@ static void bulk(http_req *rq)
         http_respond_error(rq, &err);
         return;
     }
-    int64_t ids[BULK_MAX];
-    size_t n_ids = 0, n_done = 0;
-    for (size_t i = 0; i < f.count && n_ids < BULK_MAX; i++) {
+    request_batch_item *items = arena_alloc(rq->arena, BULK_MAX * sizeof *items);
+    bulk_state *bs = arena_alloc(rq->arena, sizeof *bs);
+    if (!items || !bs) {
+        error_set(&err, ERR_INTERNAL, NULL, "out of memory");
+        http_respond_error(rq, &err);
+        return;
+    }
+    memset(bs, 0, sizeof *bs);
+    size_t n_items = 0;
+    const char *reply_url = arena_printf(rq->arena, "%s/suivi", http_base_url(rq, t));
+    core_actor who = bo_who(rq, &a);
+    for (size_t i = 0; i < f.count && n_items < BULK_MAX; i++) {
         if (strcmp(f.fields[i].name, "ids") != 0)
             continue;
         store_request r;
         const char *ref = f.fields[i].value;
-        if (!bo_reference_ok(ref) || request_get(rq->core, t, ref, rq->arena, &r, &err) != 0)
+        /* Out of scope and unknown are skipped alike (core checks the rules again in the job). */
+        if (!bo_reference_ok(ref) ||
+            request_get_as(rq->core, t, &who, ref, rq->arena, &r, &err) != 0 ||
+            !perm_can_change(&a, &r))
             continue;
-        /* Out of scope and unknown are skipped alike. */
-        if (!perm_can_view(&a, &r) || !perm_can_change(&a, &r))
-            continue;
-        request_change ch;
-        memset(&ch, 0, sizeof ch);
-        ch.priority = -1;
-        ch.actor = bo_actor(rq, &a);
-        ch.ch = CHANNEL_WEB;
-        int rc;
+        request_batch_item *it = &items[n_items];
+        memset(it, 0, sizeof *it);
+        it->reference = r.reference;
+        it->p.change.priority = -1;
+        it->p.change.ch = CHANNEL_WEB;
         if (action[0] == 'a') {
             if (!perm_can_assign(&a, &r))
                 continue;
-            ch.assignee = strcmp(agent_v, "-") == 0 ? "" : agent_v;
-            rc = request_update(rq->core, t, r.reference, &ch, NULL, NULL, &err);
+            it->p.change.assignee = strcmp(agent_v, "-") == 0 ? "" : agent_v;
         } else if (action[0] == 's') {
-            ch.status = status_v;
-            rc = request_update(rq->core, t, r.reference, &ch, NULL, NULL, &err);
+            it->p.change.status = status_v;
         } else {
-            const char *text = bo_reply_fill(rq, t, tpl, n_tpl, strtoll(tpl_v, NULL, 10), &r, &a);
-            rc = text ? bo_reply(rq, &a, t, &r, text, &err) : -1;
+            /* The template filled for this request: a public reply, e-mailed as from the
+             * request page. */
+            it->p.reply = bo_reply_fill(rq, t, tpl, n_tpl, strtoll(tpl_v, NULL, 10), &r, &a);
+            it->p.reply_url = reply_url;
+            if (!it->p.reply) {
+                log_info("bulk %s on request %" PRId64 " refused: no such template", action, r.id);
+                continue;
+            }
         }
-        if (rc != 0) {
-            log_info("bulk %s on request %" PRId64 " refused: %s", action, r.id, err.detail);
-            continue;
-        }
-        ids[n_ids++] = r.id;
-        n_done++;
+        n_items++;
     }
-    if (n_ids)
-        bo_audit_wait(rq, &a, "change", "request", ids, n_ids);
     const char *back = form_get(&f, "retour");
     if (!form_local_path(back) || strncmp(back, "/agent/?", 8) != 0)
         back = "/agent/?";
-    http_redirect(
-        rq, arena_printf(rq->arena, "%s%sfait=lot&n=%zu", back,
-                         back[strlen(back) - 1] == '?' || back[strlen(back) - 1] == '&' ? "" : "&",
-                         n_done));
+    bs->back = back;
+    rq->user = bs;
+    /* One write job for the whole lot: each request in its own savepoint, one audit entry. */
+    http_wait *w = http_wait_begin(rq, bulk_done);
+    int rc = request_process_many(rq->core, t, &who, items, n_items, &bs->n_done, NULL,
+                                  http_wait_done, w, &err);
+    http_wait_started(w, rc, &err);
 }
 
 const http_route bo_inbox_routes[] = {
@@ -667,14 +677,5 @@ const http_route bo_inbox_routes[] = {
     {HTTP_POST, "/agent/lot", bulk},
     {HTTP_POST, "/agent/filtres", filter_save},
     {HTTP_POST, "/agent/filtres/{}/supprimer", filter_delete},
-    {HTTP_GET | HTTP_HEAD, "/agent/demandes/{}", bo_request_show},
-    {HTTP_POST, "/agent/demandes/{}/traiter", bo_request_process},
-    {HTTP_POST, "/agent/demandes/{}/doublon", bo_request_duplicate},
-    {HTTP_POST, "/agent/demandes/{}/publication", bo_request_publish},
-    {HTTP_POST, "/agent/demandes/{}/photos/{}", bo_request_moderate},
-    {HTTP_GET | HTTP_HEAD, "/agent/saisie", bo_intake_get},
-    {HTTP_POST | HTTP_ROUTE_FILES, "/agent/saisie", bo_intake_post},
-    {HTTP_GET | HTTP_HEAD, "/agent/terrain", bo_mobile_get},
-    {HTTP_POST | HTTP_ROUTE_FILES, "/agent/terrain/{}", bo_mobile_post},
     {0, NULL, NULL},
 };

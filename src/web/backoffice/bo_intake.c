@@ -17,6 +17,7 @@
 #include "core/status.h"
 #include "util/log.h"
 #include "util/timeutil.h"
+#include "web/backoffice/backoffice.h"
 #include "web/backoffice/bo_common.h"
 #include "web/backoffice/bo_work.h"
 #include "web/web.h"
@@ -129,7 +130,7 @@ static json_t *contacts(http_req *rq, const store_agent *a, const cat_tenant *t,
     int64_t *ids = n ? arena_alloc(rq->arena, n * sizeof *ids) : NULL;
     for (size_t i = 0; i < n && ids; i++)
         ids[i] = rows[i].id;
-    bo_audit(rq, a, "search", "contact", ids, ids ? n : 0);
+    bo_record_access(rq, a, "search", "contact", ids, ids ? n : 0);
     for (size_t i = 0; i < n && json_array_size(out) < CONTACTS_MAX; i++) {
         const store_request *r = &rows[i];
         const char *name = bo_citizen_name(rq, r);
@@ -259,7 +260,7 @@ static void render_form(http_req *rq, const store_agent *a, const cat_tenant *t,
     bo_render(rq, http_status, "agent/intake", ctx);
 }
 
-void bo_intake_get(http_req *rq)
+static void bo_intake_get(http_req *rq)
 {
     store_agent a;
     if (!bo_agent(rq, &a))
@@ -327,7 +328,22 @@ static attr_input *attr_inputs(http_req *rq, const cat_tenant *t, const cat_proc
     return in;
 }
 
-void bo_intake_post(http_req *rq)
+/* What the filing's continuation needs once request_create is durable or refused. */
+typedef struct intake_state {
+    store_agent a;
+    const cat_tenant *t;
+    form f;
+    const cat_procedure *p;
+    channel ch;
+    json_t *extra;          /* owned: the page's errors, if the filing is refused */
+    store_attachment *atts; /* prepared files, discarded when the filing fails */
+    size_t n_atts;
+    request_created out;
+} intake_state;
+
+static void intake_done(http_req *rq);
+
+static void bo_intake_post(http_req *rq)
 {
     store_agent a;
     if (!bo_agent(rq, &a))
@@ -390,7 +406,6 @@ void bo_intake_post(http_req *rq)
     in.email = bo_trim(rq, val(&f, "email"));
     in.phone = bo_trim(rq, val(&f, "tel"));
     in.attrs = attr_inputs(rq, t, p, &f, &in.n_attrs);
-    in.actor = bo_actor(rq, &a);
     in.require_location = p->rec.kind == PROCEDURE_INCIDENT;
     in.notify = in.email && *in.email ? "email" : "none";
     in.ack_base_url = http_base_url(rq, t);
@@ -433,9 +448,47 @@ void bo_intake_post(http_req *rq)
     }
     in.attachments = atts;
     in.n_attachments = n_atts;
-    request_created out;
-    memset(&out, 0, sizeof out);
-    if (request_create(rq->core, &in, &out, NULL, NULL, &err) != 0) {
+    intake_state *is = arena_alloc(rq->arena, sizeof *is);
+    if (!is) {
+        for (size_t k = 0; k < n_atts; k++)
+            attachment_discard(&atts[k]);
+        json_decref(extra);
+        error_set(&err, ERR_INTERNAL, NULL, "out of memory");
+        http_respond_error(rq, &err);
+        return;
+    }
+    memset(is, 0, sizeof *is);
+    is->a = a;
+    is->t = t;
+    is->f = f;
+    is->p = p;
+    is->ch = ch;
+    is->extra = extra;
+    is->atts = atts;
+    is->n_atts = n_atts;
+    rq->user = is;
+    core_actor who = bo_who(rq, &a);
+    in.who = &who;
+    http_wait *w = http_wait_begin(rq, intake_done);
+    int rc = request_create(rq->core, &in, &is->out, http_wait_done, w, &err);
+    http_wait_started(w, rc, &err);
+}
+
+static void intake_done(http_req *rq)
+{
+    intake_state *is = rq->user;
+    const http_wait *outcome = http_wait_result(rq);
+    store_agent a = is->a;
+    const cat_tenant *t = is->t;
+    const form f = is->f;
+    const cat_procedure *p = is->p;
+    channel ch = is->ch;
+    json_t *extra = is->extra;
+    store_attachment *atts = is->atts;
+    size_t n_atts = is->n_atts;
+    const request_created out = is->out;
+    error err = outcome->err;
+    if (outcome->rc != 0) {
         for (size_t k = 0; k < n_atts; k++)
             attachment_discard(&atts[k]);
         if (err.code != ERR_INVALID_ARG && err.code != ERR_MISSING_ARG) {
@@ -465,7 +518,6 @@ void bo_intake_post(http_req *rq)
         return;
     }
     json_decref(extra);
-    bo_audit_wait(rq, &a, "create", "request", &out.id, 1);
     json_t *ctx = bo_context(rq, &a);
     if (!ctx) {
         error_set(&err, ERR_INTERNAL, NULL, "out of memory");
@@ -484,3 +536,9 @@ void bo_intake_post(http_req *rq)
                arena_printf(rq->arena, "/agent/saisie?canal=%s", channel_name(ch)));
     bo_render(rq, 201, "agent/intake_done", ctx);
 }
+
+const http_route bo_intake_routes[] = {
+    {HTTP_GET | HTTP_HEAD, "/agent/saisie", bo_intake_get},
+    {HTTP_POST | HTTP_ROUTE_FILES, "/agent/saisie", bo_intake_post},
+    {0, NULL, NULL},
+};

@@ -2,10 +2,11 @@
  * bo_mobile — the field agents' page (/agent/terrain), made for a phone: the open requests
  * near a position (typed, or filled by the browser's geolocation through backoffice.js),
  * each with a link that opens the place in the phone's maps (geo: URI, OpenStreetMap), a
- * «Photo des travaux» taken with the camera and attached as an internal photo, and
- * «Résolu», which goes through the same request_update as the desk so the citizen is told
- * the same way. Only requests the agent may see are listed; every list and change is
- * audited by ids.
+ * «Photo des travaux» taken with the camera and attached to an internal note, and
+ * «Résolu», which goes through the same request_process as the desk so the citizen is told
+ * the same way: photos and resolution are one write, whole or not at all. Only requests the
+ * agent may see are listed; every list and change is audited by ids (core writes a change's
+ * entry with it).
  */
 #include <inttypes.h>
 #include <math.h>
@@ -17,8 +18,10 @@
 #include "core/perm.h"
 #include "core/request.h"
 #include "core/status.h"
+#include "core/work.h"
 #include "util/log.h"
 #include "util/timeutil.h"
+#include "web/backoffice/backoffice.h"
 #include "web/backoffice/bo_common.h"
 #include "web/backoffice/bo_work.h"
 #include "web/web.h"
@@ -87,12 +90,11 @@ static void render(http_req *rq, const store_agent *a, const cat_tenant *t, int 
             http_status = 400; /* a mistake in the form, as on every other form */
     }
     if (has_pos) {
-        store *s = core_store(rq->core);
         store_request *rows = NULL;
         double *dist = NULL;
         size_t n = 0;
-        if (s->ops->requests_near(s, t->rec.id, lat, lon, radius, NEAR_MAX * 3, rq->arena, &rows,
-                                  &dist, &n, &err) != 0) {
+        if (work_requests_near(rq->core, t, lat, lon, radius, NEAR_MAX * 3, rq->arena, &rows, &dist,
+                               &n, &err) != 0) {
             json_decref(ctx);
             json_decref(extra);
             http_respond_error(rq, &err);
@@ -132,7 +134,7 @@ static void render(http_req *rq, const store_agent *a, const cat_tenant *t, int 
             bo_set_str(o, "id", arena_printf(rq->arena, "d-%s", r->reference));
             json_array_append_new(list, o);
         }
-        bo_audit(rq, a, "list", "request", ids, n_ids);
+        bo_record_access(rq, a, "list", "request", ids, n_ids);
         json_object_set_new(ctx, "searched", json_true());
         json_object_set_new(ctx, "requests", list);
         json_object_set_new(ctx, "has_requests", json_boolean(n_ids > 0));
@@ -156,7 +158,7 @@ static void render(http_req *rq, const store_agent *a, const cat_tenant *t, int 
     bo_render(rq, http_status, "agent/mobile", ctx);
 }
 
-void bo_mobile_get(http_req *rq)
+static void bo_mobile_get(http_req *rq)
 {
     store_agent a;
     if (!bo_agent(rq, &a))
@@ -167,23 +169,48 @@ void bo_mobile_get(http_req *rq)
     render(rq, &a, t, 200, NULL);
 }
 
-/* An internal event carrying the agent's photos, written with them in one job. */
-typedef struct photo_job {
-    store_event ev;
-    store_attachment *atts;
-    size_t n;
-} photo_job;
+/* What the field form's continuation needs once its write is durable or refused. */
+typedef struct field_state {
+    store_agent a;
+    const cat_tenant *t;
+    const char *reference;
+    store_attachment *atts; /* prepared files, discarded when the write fails */
+    size_t n_atts;
+    const char *done_url;
+} field_state;
 
-static int photo_apply(store *s, void *arg, error *err)
+/* One field error on the page, with `status`. */
+static void field_error(http_req *rq, store_agent *a, const cat_tenant *t, const char *reference,
+                        const char *msg_key, int http_status)
 {
-    photo_job *j = arg;
-    int64_t event_id = 0;
-    if (s->ops->tx_event_insert(s, &j->ev, &event_id, err) != 0)
-        return -1;
-    return attachment_save_tx(s, j->ev.tenant_id, j->ev.request_id, event_id, j->atts, j->n, err);
+    json_t *extra = json_object();
+    json_t *errors = json_array();
+    json_t *e = json_object();
+    bo_set_str(e, "field", arena_printf(rq->arena, "photo-%s", reference));
+    bo_set_str(e, "message", web_string(rq->lang, msg_key));
+    json_array_append_new(errors, e);
+    json_object_set_new(extra, "errors", errors);
+    json_object_set_new(extra, "has_errors", json_true());
+    render(rq, a, t, http_status, extra);
 }
 
-void bo_mobile_post(http_req *rq)
+static void field_done(http_req *rq)
+{
+    field_state *fs = rq->user;
+    const http_wait *w = http_wait_result(rq);
+    if (w->rc == 0) {
+        http_redirect(rq, fs->done_url);
+        return;
+    }
+    for (size_t k = 0; k < fs->n_atts; k++)
+        attachment_discard(&fs->atts[k]);
+    if (w->err.code == ERR_CONFLICT)
+        field_error(rq, &fs->a, fs->t, fs->reference, "request_bo.error_conflict", 409);
+    else
+        bo_write_refused(rq, &w->err);
+}
+
+static void bo_mobile_post(http_req *rq)
 {
     store_agent a;
     if (!bo_agent(rq, &a))
@@ -243,69 +270,55 @@ void bo_mobile_post(http_req *rq)
     if (msg || file_key || (!resolve && n_atts == 0)) {
         for (size_t k = 0; k < n_atts; k++)
             attachment_discard(&atts[k]);
-        json_t *extra = json_object();
-        json_t *errors = json_array();
-        json_t *e = json_object();
-        bo_set_str(e, "field", arena_printf(rq->arena, "photo-%s", r.reference));
-        bo_set_str(e, "message",
-                   web_string(rq->lang, msg        ? msg
-                                        : file_key ? file_key
-                                                   : "request_bo.terrain_error_nothing"));
-        json_array_append_new(errors, e);
-        json_object_set_new(extra, "errors", errors);
-        json_object_set_new(extra, "has_errors", json_true());
-        render(rq, &a, t, !msg && file_key ? http_status : 400, extra);
+        field_error(rq, &a, t, r.reference,
+                    msg        ? msg
+                    : file_key ? file_key
+                               : "request_bo.terrain_error_nothing",
+                    !msg && file_key ? http_status : 400);
         return;
     }
-    const char *actor = bo_actor(rq, &a);
-    if (n_atts) {
-        photo_job j;
-        memset(&j, 0, sizeof j);
-        j.ev.tenant_id = t->rec.id;
-        j.ev.request_id = r.id;
-        j.ev.created_at = time_now();
-        j.ev.kind = "note";
-        j.ev.is_public = 0;
-        j.ev.actor = actor;
-        j.ev.channel = "mobile";
-        j.ev.body = web_string(rq->lang, "request_bo.terrain_photo_event");
-        j.atts = atts;
-        j.n = n_atts;
-        if (store_write_sync(core_store(rq->core), photo_apply, &j, &err) != 0) {
-            for (size_t k = 0; k < n_atts; k++)
-                attachment_discard(&atts[k]);
-            http_respond_error(rq, &err);
-            return;
-        }
-    }
-    if (resolve) {
-        request_change ch;
-        memset(&ch, 0, sizeof ch);
-        ch.priority = -1;
-        ch.status = status_code(STATUS_RESOLVED);
-        ch.note = note;
-        ch.actor = actor;
-        ch.ch = CHANNEL_MOBILE;
-        if (request_update(rq->core, t, r.reference, &ch, NULL, NULL, &err) != 0) {
-            if (err.code != ERR_CONFLICT) {
-                http_respond_error(rq, &err);
-                return;
-            }
-            json_t *extra = json_object();
-            json_t *errors = json_array();
-            json_t *e = json_object();
-            bo_set_str(e, "field", arena_printf(rq->arena, "photo-%s", r.reference));
-            bo_set_str(e, "message", web_string(rq->lang, "request_bo.error_conflict"));
-            json_array_append_new(errors, e);
-            json_object_set_new(extra, "errors", errors);
-            json_object_set_new(extra, "has_errors", json_true());
-            render(rq, &a, t, 409, extra);
-            return;
-        }
-    }
-    bo_audit_wait(rq, &a, "change", "request", &r.id, 1);
     const char *back = form_get(&f, "retour");
     int back_ok = back && strncmp(back, "lat=", 4) == 0 && !strchr(back, '/') && strlen(back) < 200;
-    http_redirect(rq, arena_printf(rq->arena, "/agent/terrain?%s%sfait=%s", back_ok ? back : "",
-                                   back_ok ? "&" : "", resolve ? "resolu" : "photo"));
+    field_state *fs = arena_alloc(rq->arena, sizeof *fs);
+    if (!fs) {
+        for (size_t k = 0; k < n_atts; k++)
+            attachment_discard(&atts[k]);
+        error_set(&err, ERR_INTERNAL, NULL, "out of memory");
+        http_respond_error(rq, &err);
+        return;
+    }
+    fs->a = a;
+    fs->t = t;
+    fs->reference = r.reference;
+    fs->atts = atts;
+    fs->n_atts = n_atts;
+    fs->done_url = arena_printf(rq->arena, "/agent/terrain?%s%sfait=%s", back_ok ? back : "",
+                                back_ok ? "&" : "", resolve ? "resolu" : "photo");
+    rq->user = fs;
+    /* The photos (an internal note carrying them) and the resolution in one job: the field
+     * visit is written whole or not at all. */
+    core_actor who = bo_who(rq, &a);
+    request_processing p;
+    memset(&p, 0, sizeof p);
+    p.change.priority = -1;
+    p.change.who = &who;
+    p.change.ch = CHANNEL_MOBILE;
+    if (n_atts) {
+        p.internal_note = web_string(rq->lang, "request_bo.terrain_photo_event");
+        p.note_attachments = atts;
+        p.n_note_attachments = n_atts;
+    }
+    if (resolve) {
+        p.change.status = status_code(STATUS_RESOLVED);
+        p.change.note = note;
+    }
+    http_wait *w = http_wait_begin(rq, field_done);
+    int rc = request_process(rq->core, t, r.reference, &p, http_wait_done, w, &err);
+    http_wait_started(w, rc, &err);
 }
+
+const http_route bo_mobile_routes[] = {
+    {HTTP_GET | HTTP_HEAD, "/agent/terrain", bo_mobile_get},
+    {HTTP_POST | HTTP_ROUTE_FILES, "/agent/terrain/{}", bo_mobile_post},
+    {0, NULL, NULL},
+};

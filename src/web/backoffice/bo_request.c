@@ -6,7 +6,6 @@
  * agent does most: reply (typed or from a template), internal note, status, priority,
  * assignment, so that «reply and close» is one page load. Every view and every change is
  * audited by ids; a request outside the agent's scope is the same 404 as an unknown one.
- * Also the helpers the other work pages share (bo_work.h).
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -20,219 +19,16 @@
 #include "core/perm.h"
 #include "core/request.h"
 #include "core/status.h"
+#include "core/work.h"
 #include "util/log.h"
 #include "util/timeutil.h"
 #include "util/utf8.h"
+#include "web/backoffice/backoffice.h"
 #include "web/backoffice/bo_common.h"
 #include "web/backoffice/bo_work.h"
 #include "web/web.h"
 
 #define OTHERS_MAX 20
-
-/* ---- shared helpers (bo_work.h) ---- */
-
-const char *bo_url(http_req *rq, const char *s)
-{
-    const char *out = form_encode(rq->arena, s, NULL);
-    return out ? out : "";
-}
-
-const char *bo_date(http_req *rq, const cat_tenant *t, int64_t when, int with_time)
-{
-    if (when <= 0)
-        return NULL;
-    char s[TIME_RFC3339_LEN];
-    time_format_rfc3339(when, t ? t->rec.timezone : NULL, s);
-    int y, mo, d, h, mi;
-    if (sscanf(s, "%d-%d-%dT%d:%d", &y, &mo, &d, &h, &mi) != 5)
-        return NULL;
-    if (with_time)
-        return arena_printf(rq->arena, "%02d/%02d/%04d %02d:%02d", d, mo, y, h, mi);
-    return arena_printf(rq->arena, "%02d/%02d/%04d", d, mo, y);
-}
-
-const char *bo_status_label(http_req *rq, const char *code)
-{
-    status s;
-    if (!code || status_parse(code, &s) != 0)
-        return code ? code : "";
-    char *cap = arena_strdup(rq->arena, status_label(s, rq->lang));
-    if (cap && cap[0] >= 'a' && cap[0] <= 'z')
-        cap[0] = (char)(cap[0] - 'a' + 'A');
-    return cap ? cap : "";
-}
-
-const char *bo_channel_label(http_req *rq, const char *code)
-{
-    channel ch;
-    if (!code || channel_parse(code, &ch) != 0)
-        return code ? code : "";
-    return web_string(rq->lang, arena_printf(rq->arena, "request_bo.channel_%s", code));
-}
-
-const char *bo_priority_label(http_req *rq, int priority)
-{
-    if (priority < 0 || priority > 3)
-        priority = 1;
-    return web_string(rq->lang, arena_printf(rq->arena, "request_bo.priority_%d", priority));
-}
-
-const char *bo_trim(http_req *rq, const char *s)
-{
-    if (!s)
-        return NULL;
-    while (*s == ' ' || *s == '\t' || *s == '\r' || *s == '\n')
-        s++;
-    size_t n = strlen(s);
-    while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r' || s[n - 1] == '\n'))
-        n--;
-    return arena_strndup(rq->arena, s, n);
-}
-
-int bo_reference_ok(const char *s)
-{
-    size_t n = s ? strlen(s) : 0;
-    if (n == 0 || n > BO_REFERENCE_MAX)
-        return 0;
-    for (size_t i = 0; i < n; i++)
-        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'A' && s[i] <= 'Z') ||
-              (s[i] >= 'a' && s[i] <= 'z') || s[i] == '-'))
-            return 0;
-    return 1;
-}
-
-const char *bo_text(http_req *rq, const char *s, size_t max_chars, int required,
-                    const char **msg_key)
-{
-    s = bo_trim(rq, s);
-    size_t len = s ? strlen(s) : 0;
-    if (len == 0) {
-        if (required)
-            *msg_key = "request_bo.error_empty";
-        return NULL;
-    }
-    if (!utf8_valid(s, len) || utf8_has_control(s, len)) {
-        *msg_key = "request_bo.error_characters";
-        return NULL;
-    }
-    if (utf8_length(s, len) > max_chars) {
-        *msg_key = "request_bo.error_too_long";
-        return NULL;
-    }
-    return s;
-}
-
-const char *bo_actor(http_req *rq, const store_agent *a)
-{
-    return arena_printf(rq->arena, "agent:%" PRId64, a->id);
-}
-
-const char *bo_citizen_name(http_req *rq, const store_request *r)
-{
-    const char *f = r->first_name && *r->first_name ? r->first_name : NULL;
-    const char *l = r->last_name && *r->last_name ? r->last_name : NULL;
-    if (!f && !l)
-        return NULL;
-    return arena_printf(rq->arena, "%s%s%s", f ? f : "", f && l ? " " : "", l ? l : "");
-}
-
-int bo_open_request(http_req *rq, const store_agent *a, const cat_tenant *t, const char *reference,
-                    store_request *out)
-{
-    error err;
-    error_clear(&err);
-    if (!bo_reference_ok(reference)) {
-        bo_not_found(rq);
-        return 0;
-    }
-    if (request_get(rq->core, t, reference, rq->arena, out, &err) != 0) {
-        if (err.code == ERR_NOT_FOUND)
-            bo_not_found(rq);
-        else
-            http_respond_error(rq, &err);
-        return 0;
-    }
-    if (!perm_can_view(a, out)) {
-        bo_not_found(rq);
-        return 0;
-    }
-    return 1;
-}
-
-int bo_reply_templates(http_req *rq, const cat_tenant *t, store_reply_template **out, size_t *n)
-{
-    error err;
-    error_clear(&err);
-    store *s = core_store(rq->core);
-    *out = NULL;
-    *n = 0;
-    if (s->ops->reply_template_list(s, t->rec.id, rq->arena, out, n, &err) != 0) {
-        log_error("reply templates: %s", err.detail);
-        return -1;
-    }
-    return 0;
-}
-
-const char *bo_reply_fill(http_req *rq, const cat_tenant *t, const store_reply_template *tpl,
-                          size_t n_tpl, int64_t id, const store_request *r, const store_agent *a)
-{
-    const store_reply_template *found = NULL;
-    for (size_t i = 0; i < n_tpl; i++)
-        if (tpl[i].id == id)
-            found = &tpl[i];
-    if (!found || !found->body)
-        return NULL;
-    const cat_procedure *p = catalogue_procedure_by_id(t, r->procedure_id);
-    const char *citizen = bo_citizen_name(rq, r);
-    const char *date = bo_date(rq, t, time_now(), 0);
-    const char *const keys[] = {"reference", "procedure", "citizen", "agent", "date"};
-    const char *const vals[] = {r->reference, p ? p->rec.name : "",
-                                citizen ? citizen : web_string(rq->lang, "request_bo.madam_sir"),
-                                a->name ? a->name : "", date ? date : ""};
-    buf b;
-    buf_init(&b, 64 * 1024);
-    const char *s = found->body;
-    while (*s) {
-        const char *open = strstr(s, "{{");
-        if (!open) {
-            buf_puts(&b, s);
-            break;
-        }
-        buf_append(&b, s, (size_t)(open - s));
-        const char *close = strstr(open + 2, "}}");
-        if (!close) {
-            buf_puts(&b, open);
-            break;
-        }
-        const char *name = open + 2;
-        while (*name == ' ')
-            name++;
-        size_t nlen = (size_t)(close - name);
-        while (nlen > 0 && name[nlen - 1] == ' ')
-            nlen--;
-        size_t k = 0;
-        while (k < sizeof keys / sizeof keys[0] &&
-               !(strlen(keys[k]) == nlen && strncmp(keys[k], name, nlen) == 0))
-            k++;
-        if (k < sizeof keys / sizeof keys[0])
-            buf_puts(&b, vals[k]);
-        else
-            buf_append(&b, open, (size_t)(close + 2 - open));
-        s = close + 2;
-    }
-    const char *out = arena_strdup(rq->arena, buf_cstr(&b));
-    buf_free(&b);
-    return out;
-}
-
-int bo_reply(http_req *rq, const store_agent *a, const cat_tenant *t, const store_request *r,
-             const char *text, error *err)
-{
-    request_processing p = {.change = {.priority = -1, .actor = bo_actor(rq, a), .ch = CHANNEL_WEB},
-                            .reply = text,
-                            .reply_url = arena_printf(rq->arena, "%s/suivi", http_base_url(rq, t))};
-    return request_process(rq->core, t, r->reference, &p, NULL, NULL, err);
-}
 
 /* ---- the request page ---- */
 
@@ -325,7 +121,13 @@ static json_t *event_json(http_req *rq, const cat_tenant *t, const store_event *
     bo_set_str(o, "visibility",
                web_string(rq->lang, e->is_public ? "request_bo.public" : "request_bo.internal"));
     const char *title;
-    if (strcmp(kind, "status") == 0 && e->status_to)
+    /* Publication and moderation say what was decided in their title: their body is a code
+     * ("1"/"0", "approved"/"rejected"), not words to show. */
+    int coded = strcmp(kind, "publication") == 0 || strcmp(kind, "moderation") == 0;
+    if (coded)
+        title = web_string(rq->lang, arena_printf(rq->arena, "request_bo.event_%s_%s", kind,
+                                                  e->body ? e->body : ""));
+    else if (strcmp(kind, "status") == 0 && e->status_to)
         title = arena_printf(rq->arena, "%s %s", web_string(rq->lang, "request_bo.event_status"),
                              bo_status_label(rq, e->status_to));
     else
@@ -337,7 +139,7 @@ static json_t *event_json(http_req *rq, const cat_tenant *t, const store_event *
     if (strcmp(kind, "assign") == 0 && e->body) {
         const store_agent *ag = agent_by_assignee(agents, n_agents, e->body);
         json_object_set_new(o, "paragraphs", web_paragraphs(ag ? ag->name : e->body));
-    } else if (strcmp(kind, "created") != 0) {
+    } else if (strcmp(kind, "created") != 0 && !coded) {
         json_object_set_new(o, "paragraphs", web_paragraphs(e->body));
     }
     return o;
@@ -454,7 +256,6 @@ static json_t *show_context(http_req *rq, const store_agent *a, const cat_tenant
 {
     error err;
     error_clear(&err);
-    store *s = core_store(rq->core);
     store_event *events = NULL;
     size_t n_events = 0;
     store_attachment *atts = NULL;
@@ -462,7 +263,7 @@ static json_t *show_context(http_req *rq, const store_agent *a, const cat_tenant
     store_agent *agents = NULL;
     size_t n_agents = 0;
     if (request_timeline(rq->core, t, r->id, 0, rq->arena, &events, &n_events, &err) != 0 ||
-        s->ops->attachments_list(s, t->rec.id, r->id, rq->arena, &atts, &n_atts, &err) != 0 ||
+        work_attachments(rq->core, t, r->id, rq->arena, &atts, &n_atts, &err) != 0 ||
         agent_list(rq->core, t->rec.id, rq->arena, &agents, &n_agents, &err) != 0) {
         http_respond_error(rq, &err);
         return NULL;
@@ -649,7 +450,7 @@ static void show_render(http_req *rq, const store_agent *a, const cat_tenant *t,
     bo_render(rq, http_status, "agent/request", ctx);
 }
 
-void bo_request_show(http_req *rq)
+static void bo_request_show(http_req *rq)
 {
     store_agent a;
     if (!bo_agent(rq, &a))
@@ -660,7 +461,7 @@ void bo_request_show(http_req *rq)
     store_request r;
     if (!bo_open_request(rq, &a, t, rq->params[0], &r))
         return;
-    bo_audit(rq, &a, "view", "request", &r.id, 1);
+    bo_record_access(rq, &a, "view", "request", &r.id, 1);
     show_render(rq, &a, t, &r, 200, NULL);
 }
 
@@ -725,7 +526,6 @@ static void process_done(http_req *rq)
     process_state *ps = rq->user;
     const http_wait *outcome = http_wait_result(rq);
     if (outcome->rc == 0) {
-        bo_audit_wait(rq, &ps->a, "change", "request", &ps->r.id, 1);
         if (ps->closing)
             http_redirect(rq, ps->back ? ps->back : "/agent/?fait=traite");
         else
@@ -744,10 +544,10 @@ static void process_done(http_req *rq)
         show_render(rq, &ps->a, ps->t, &ps->r, 409, e);
         return;
     }
-    http_respond_error(rq, &outcome->err);
+    bo_write_refused(rq, &outcome->err);
 }
 
-void bo_request_process(http_req *rq)
+static void bo_request_process(http_req *rq)
 {
     store_agent a;
     const cat_tenant *t;
@@ -779,7 +579,8 @@ void bo_request_process(http_req *rq)
     request_change ch;
     memset(&ch, 0, sizeof ch);
     ch.priority = -1;
-    ch.actor = bo_actor(rq, &a);
+    core_actor who = bo_who(rq, &a);
+    ch.who = &who;
     ch.ch = CHANNEL_WEB;
     int changed = 0;
     const char *st = form_get(&f, "statut");
@@ -855,7 +656,7 @@ void bo_request_process(http_req *rq)
     http_wait_started(w, rc, &err);
 }
 
-void bo_request_duplicate(http_req *rq)
+static void bo_request_duplicate(http_req *rq)
 {
     store_agent a;
     const cat_tenant *t;
@@ -868,8 +669,9 @@ void bo_request_duplicate(http_req *rq)
     const char *orig = bo_trim(rq, form_get(&f, "original"));
     store_request o;
     status from;
+    core_actor who = bo_who(rq, &a);
     int ok = orig && bo_reference_ok(orig) && strcmp(orig, r.reference) != 0 &&
-             request_get(rq->core, t, orig, rq->arena, &o, &err) == 0 && perm_can_view(&a, &o) &&
+             request_get_as(rq->core, t, &who, orig, rq->arena, &o, &err) == 0 &&
              status_parse(r.status, &from) == 0 &&
              status_transition_allowed(from, STATUS_DUPLICATE);
     if (!ok) {
@@ -885,37 +687,16 @@ void bo_request_duplicate(http_req *rq)
     ch.status = status_code(STATUS_DUPLICATE);
     ch.note = arena_printf(rq->arena, "%s %s", web_string(rq->lang, "request_bo.duplicate_note"),
                            o.reference);
-    ch.actor = bo_actor(rq, &a);
+    ch.who = &who;
     ch.ch = CHANNEL_WEB;
-    if (request_update(rq->core, t, r.reference, &ch, NULL, NULL, &err) != 0) {
-        http_respond_error(rq, &err);
-        return;
-    }
-    int64_t ids[2] = {r.id, o.id};
-    bo_audit_wait(rq, &a, "change", "request", ids, 2);
-    http_redirect(
+    ch.audit_also_id = o.id; /* the original is named by the audit entry too */
+    http_wait *w = bo_wait_redirect(
         rq, arena_printf(rq->arena, "/agent/demandes/%s?fait=doublon", bo_url(rq, r.reference)));
+    int rc = request_update(rq->core, t, r.reference, &ch, http_wait_done, w, &err);
+    http_wait_started(w, rc, &err);
 }
 
-typedef struct publish_job {
-    int64_t tenant_id, request_id, attachment_id;
-    int is_public;
-    const char *moderation;
-} publish_job;
-
-static int publish_apply(store *s, void *arg, error *err)
-{
-    publish_job *j = arg;
-    return s->ops->tx_request_set_public(s, j->tenant_id, j->request_id, j->is_public, err);
-}
-
-static int moderate_apply(store *s, void *arg, error *err)
-{
-    publish_job *j = arg;
-    return s->ops->tx_attachment_moderate(s, j->tenant_id, j->attachment_id, j->moderation, err);
-}
-
-void bo_request_publish(http_req *rq)
+static void bo_request_publish(http_req *rq)
 {
     store_agent a;
     const cat_tenant *t;
@@ -931,17 +712,15 @@ void bo_request_publish(http_req *rq)
     }
     error err;
     error_clear(&err);
-    publish_job j = {.tenant_id = t->rec.id, .request_id = r.id, .is_public = v[0] == '1'};
-    if (store_write_sync(core_store(rq->core), publish_apply, &j, &err) != 0) {
-        http_respond_error(rq, &err);
-        return;
-    }
-    bo_audit_wait(rq, &a, "change", "request", &r.id, 1);
-    http_redirect(rq, arena_printf(rq->arena, "/agent/demandes/%s?fait=publication",
-                                   bo_url(rq, r.reference)));
+    core_actor who = bo_who(rq, &a);
+    http_wait *w =
+        bo_wait_redirect(rq, arena_printf(rq->arena, "/agent/demandes/%s?fait=publication",
+                                          bo_url(rq, r.reference)));
+    int rc = work_set_public(rq->core, t, r.reference, v[0] == '1', &who, http_wait_done, w, &err);
+    http_wait_started(w, rc, &err);
 }
 
-void bo_request_moderate(http_req *rq)
+static void bo_request_moderate(http_req *rq)
 {
     store_agent a;
     const cat_tenant *t;
@@ -954,26 +733,23 @@ void bo_request_moderate(http_req *rq)
     char *end = NULL;
     long long id = strtoll(rq->params[1] ? rq->params[1] : "", &end, 10);
     const char *d = form_get(&f, "decision");
-    store *s = core_store(rq->core);
-    store_attachment at;
-    int found = 0;
-    if (!end || *end || id <= 0 ||
-        s->ops->attachment_get(s, t->rec.id, id, rq->arena, &at, &found, &err) != 0 || !found ||
-        at.request_id != r.id || !at.is_photo) {
+    if (!end || *end || id <= 0) {
         bo_not_found(rq);
         return;
     }
-    if (!d || (strcmp(d, "approved") != 0 && strcmp(d, "rejected") != 0)) {
-        error_set(&err, ERR_INVALID_ARG, "decision", "approved or rejected");
-        http_respond_error(rq, &err);
-        return;
-    }
-    publish_job j = {.tenant_id = t->rec.id, .attachment_id = at.id, .moderation = d};
-    if (store_write_sync(s, moderate_apply, &j, &err) != 0) {
-        http_respond_error(rq, &err);
-        return;
-    }
-    bo_audit_wait(rq, &a, "change", "request", &r.id, 1);
-    http_redirect(
+    core_actor who = bo_who(rq, &a);
+    http_wait *w = bo_wait_redirect(
         rq, arena_printf(rq->arena, "/agent/demandes/%s?fait=photo", bo_url(rq, r.reference)));
+    /* An unknown photo is a 404 (checked before the decision, as the page always did). */
+    int rc = work_moderate_photo(rq->core, t, r.reference, id, d, &who, http_wait_done, w, &err);
+    http_wait_started(w, rc, &err);
 }
+
+const http_route bo_request_routes[] = {
+    {HTTP_GET | HTTP_HEAD, "/agent/demandes/{}", bo_request_show},
+    {HTTP_POST, "/agent/demandes/{}/traiter", bo_request_process},
+    {HTTP_POST, "/agent/demandes/{}/doublon", bo_request_duplicate},
+    {HTTP_POST, "/agent/demandes/{}/publication", bo_request_publish},
+    {HTTP_POST, "/agent/demandes/{}/photos/{}", bo_request_moderate},
+    {0, NULL, NULL},
+};

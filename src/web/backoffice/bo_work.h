@@ -1,9 +1,10 @@
 /*
  * bo_work — what the agents' work pages share (private to bo_inbox.c, bo_request.c,
  * bo_intake.c and bo_mobile.c; bo_retention.c uses its context helpers): small context helpers,
- * opening a request within the agent's scope (404 otherwise: no existence leak), reply templates
- * with their variables, the public reply path (timeline + e-mail) used by the request page and bulk
- * actions alike, and the route handlers those files export to bo_inbox_routes[].
+ * who acts (the core_actor every core operation is given), opening a request within the
+ * agent's scope (404 otherwise: no existence leak), reply templates with their variables, the
+ * continuation of a write answered by a redirect. Each work area exports its own route
+ * table (backoffice.h).
  */
 #ifndef GUICHET_WEB_BACKOFFICE_BO_WORK_H
 #define GUICHET_WEB_BACKOFFICE_BO_WORK_H
@@ -12,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/actor.h"
 #include "core/catalogue.h"
 #include "http/http.h"
 #include "present/present.h"
@@ -45,8 +47,13 @@ int bo_reference_ok(const char *s);
  * long or holding control characters other than line breaks and tabs. */
 const char *bo_text(http_req *rq, const char *s, size_t max_chars, int required,
                     const char **msg_key);
-/* The "agent:<id>" actor of the agent's changes, in rq->arena. */
-const char *bo_actor(http_req *rq, const store_agent *a);
+/* Agent a acting from this request's address: what core is told of who acts. Points to a
+ * and to rq->arena: valid for the request. */
+core_actor bo_who(http_req *rq, const store_agent *a);
+/* Records agent a's read of personal data (view, list, search) in the background, through
+ * core's audit policy. */
+void bo_record_access(http_req *rq, const store_agent *a, const char *action, const char *kind,
+                      const int64_t *ids, size_t n);
 /* The citizen's name as given, or NULL. */
 const char *bo_citizen_name(http_req *rq, const store_request *r);
 
@@ -61,21 +68,12 @@ int bo_reply_templates(http_req *rq, const cat_tenant *t, store_reply_template *
  * {{date}} filled for request r, in rq->arena; NULL when no such template. */
 const char *bo_reply_fill(http_req *rq, const cat_tenant *t, const store_reply_template *tpl,
                           size_t n_tpl, int64_t id, const store_request *r, const store_agent *a);
-/* A public reply to the citizen: a public note on the timeline, and the "request_reply"
- * e-mail queued when the citizen chose e-mail. Waits for both to be durable. 0 or -1 with
- * err. */
-int bo_reply(http_req *rq, const store_agent *a, const cat_tenant *t, const store_request *r,
-             const char *text, error *err);
-
-/* ---- handlers (mounted by bo_inbox_routes) ---- */
-void bo_request_show(http_req *rq);      /* GET /agent/demandes/{ref} */
-void bo_request_process(http_req *rq);   /* POST /agent/demandes/{ref}/traiter */
-void bo_request_duplicate(http_req *rq); /* POST /agent/demandes/{ref}/doublon */
-void bo_request_publish(http_req *rq);   /* POST /agent/demandes/{ref}/publication */
-void bo_request_moderate(http_req *rq);  /* POST /agent/demandes/{ref}/photos/{id} */
-void bo_intake_get(http_req *rq);        /* GET /agent/saisie */
-void bo_intake_post(http_req *rq);       /* POST /agent/saisie */
-void bo_mobile_get(http_req *rq);        /* GET /agent/terrain */
-void bo_mobile_post(http_req *rq);       /* POST /agent/terrain/{ref} */
+/* Suspends rq for one write (give http_wait_done and the result to the core operation, then
+ * http_wait_started); once it is durable, redirects to `to` (in rq->arena), else answers as
+ * bo_write_refused. */
+http_wait *bo_wait_redirect(http_req *rq, const char *to);
+/* Answers a refused write: the back office's 404 for ERR_NOT_FOUND (out of scope and unknown
+ * alike), its 403 for ERR_FORBIDDEN, the error page otherwise. */
+void bo_write_refused(http_req *rq, const error *err);
 
 #endif

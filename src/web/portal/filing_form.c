@@ -1196,7 +1196,7 @@ static void submit(filing *fl)
     in->phone = cv[3];
     const char *notify = value(fl, "notify");
     in->notify = *notify ? notify : (cv[2] ? "email" : cv[3] ? "sms" : "none");
-    in->actor = "citizen";
+    in->who = &actor_citizen;
     in->citizen_id = fl->logged_in ? fl->acc.id : 0;
     in->attachments = fl->atts;
     in->n_attachments = fl->n_atts;

@@ -19,6 +19,7 @@
 #include "core/request.h"
 #include "core/status.h"
 #include "util/log.h"
+#include "util/text.h"
 #include "util/timeutil.h"
 #include "util/utf8.h"
 #include "web/portal/tracking_internal.h"
@@ -131,14 +132,7 @@ const char *tracking_status_label(http_req *rq, const char *code)
 /* s without leading and trailing blanks, in the arena; NULL stays NULL. */
 static const char *trim(http_req *rq, const char *s)
 {
-    if (!s)
-        return NULL;
-    while (*s == ' ' || *s == '\t' || *s == '\r' || *s == '\n')
-        s++;
-    size_t n = strlen(s);
-    while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r' || s[n - 1] == '\n'))
-        n--;
-    return arena_strndup(rq->arena, s, n);
+    return text_trim(rq->arena, s);
 }
 
 /* A reference as the store makes them ("2026-000123"): anything else cannot exist. */
@@ -159,22 +153,23 @@ static int reference_ok(const char *s)
 static const char *check_text(http_req *rq, const char *s, size_t max_chars, int required,
                               const char **msg_key)
 {
-    s = trim(rq, s);
-    size_t len = s ? strlen(s) : 0;
-    if (len == 0) {
+    const char *out = NULL;
+    switch (text_field(rq->arena, s, max_chars, &out)) {
+    case TEXT_OK:
+        return out;
+    case TEXT_EMPTY:
         if (required)
             *msg_key = "track.error_empty";
         return NULL;
-    }
-    if (!utf8_valid(s, len) || utf8_has_control(s, len)) {
+    case TEXT_BAD_CHARACTERS:
         *msg_key = "track.error_characters";
         return NULL;
+    case TEXT_TOO_LONG:
+    case TEXT_NO_MEMORY:
+        break;
     }
-    if (utf8_length(s, len) > max_chars) {
-        *msg_key = "track.error_too_long";
-        return NULL;
-    }
-    return s;
+    *msg_key = "track.error_too_long";
+    return NULL;
 }
 
 static void add_error(json_t *ctx, const char *field, const char *href, const char *text)

@@ -1,0 +1,251 @@
+/*
+ * bo_work — what the agents' work pages share (see bo_work.h): formatting helpers, who acts,
+ * opening a request within the agent's scope, reply templates, and the continuation of a
+ * write that answers with a redirect once the change is durable.
+ */
+#include "web/backoffice/bo_work.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/audit.h"
+#include "core/request.h"
+#include "core/status.h"
+#include "core/work.h"
+#include "util/buf.h"
+#include "util/log.h"
+#include "util/text.h"
+#include "util/timeutil.h"
+#include "util/utf8.h"
+#include "web/backoffice/bo_common.h"
+#include "web/web.h"
+
+const char *bo_url(http_req *rq, const char *s)
+{
+    const char *out = form_encode(rq->arena, s, NULL);
+    return out ? out : "";
+}
+
+const char *bo_date(http_req *rq, const cat_tenant *t, int64_t when, int with_time)
+{
+    if (when <= 0)
+        return NULL;
+    char s[TIME_RFC3339_LEN];
+    time_format_rfc3339(when, t ? t->rec.timezone : NULL, s);
+    int y, mo, d, h, mi;
+    if (sscanf(s, "%d-%d-%dT%d:%d", &y, &mo, &d, &h, &mi) != 5)
+        return NULL;
+    if (with_time)
+        return arena_printf(rq->arena, "%02d/%02d/%04d %02d:%02d", d, mo, y, h, mi);
+    return arena_printf(rq->arena, "%02d/%02d/%04d", d, mo, y);
+}
+
+const char *bo_status_label(http_req *rq, const char *code)
+{
+    status s;
+    if (!code || status_parse(code, &s) != 0)
+        return code ? code : "";
+    char *cap = arena_strdup(rq->arena, status_label(s, rq->lang));
+    if (cap && cap[0] >= 'a' && cap[0] <= 'z')
+        cap[0] = (char)(cap[0] - 'a' + 'A');
+    return cap ? cap : "";
+}
+
+const char *bo_channel_label(http_req *rq, const char *code)
+{
+    channel ch;
+    if (!code || channel_parse(code, &ch) != 0)
+        return code ? code : "";
+    return web_string(rq->lang, arena_printf(rq->arena, "request_bo.channel_%s", code));
+}
+
+const char *bo_priority_label(http_req *rq, int priority)
+{
+    if (priority < 0 || priority > 3)
+        priority = 1;
+    return web_string(rq->lang, arena_printf(rq->arena, "request_bo.priority_%d", priority));
+}
+
+const char *bo_trim(http_req *rq, const char *s)
+{
+    return text_trim(rq->arena, s);
+}
+
+int bo_reference_ok(const char *s)
+{
+    size_t n = s ? strlen(s) : 0;
+    if (n == 0 || n > BO_REFERENCE_MAX)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'A' && s[i] <= 'Z') ||
+              (s[i] >= 'a' && s[i] <= 'z') || s[i] == '-'))
+            return 0;
+    return 1;
+}
+
+const char *bo_text(http_req *rq, const char *s, size_t max_chars, int required,
+                    const char **msg_key)
+{
+    const char *out = NULL;
+    switch (text_field(rq->arena, s, max_chars, &out)) {
+    case TEXT_OK:
+        return out;
+    case TEXT_EMPTY:
+        if (required)
+            *msg_key = "request_bo.error_empty";
+        return NULL;
+    case TEXT_BAD_CHARACTERS:
+        *msg_key = "request_bo.error_characters";
+        return NULL;
+    case TEXT_TOO_LONG:
+    case TEXT_NO_MEMORY:
+        break;
+    }
+    *msg_key = "request_bo.error_too_long";
+    return NULL;
+}
+
+core_actor bo_who(http_req *rq, const store_agent *a)
+{
+    const char *label = NULL, *source = NULL;
+    bo_audit_who(rq, a, &label, &source);
+    return actor_of_agent(a, source);
+}
+
+const char *bo_citizen_name(http_req *rq, const store_request *r)
+{
+    const char *f = r->first_name && *r->first_name ? r->first_name : NULL;
+    const char *l = r->last_name && *r->last_name ? r->last_name : NULL;
+    if (!f && !l)
+        return NULL;
+    return arena_printf(rq->arena, "%s%s%s", f ? f : "", f && l ? " " : "", l ? l : "");
+}
+
+int bo_open_request(http_req *rq, const store_agent *a, const cat_tenant *t, const char *reference,
+                    store_request *out)
+{
+    error err;
+    error_clear(&err);
+    if (!bo_reference_ok(reference)) {
+        bo_not_found(rq);
+        return 0;
+    }
+    core_actor who = bo_who(rq, a);
+    if (request_get_as(rq->core, t, &who, reference, rq->arena, out, &err) != 0) {
+        if (err.code == ERR_NOT_FOUND)
+            bo_not_found(rq);
+        else
+            http_respond_error(rq, &err);
+        return 0;
+    }
+    return 1;
+}
+
+int bo_reply_templates(http_req *rq, const cat_tenant *t, store_reply_template **out, size_t *n)
+{
+    error err;
+    error_clear(&err);
+    *out = NULL;
+    *n = 0;
+    if (work_reply_templates(rq->core, t, rq->arena, out, n, &err) != 0) {
+        log_error("reply templates: %s", err.detail);
+        return -1;
+    }
+    return 0;
+}
+
+const char *bo_reply_fill(http_req *rq, const cat_tenant *t, const store_reply_template *tpl,
+                          size_t n_tpl, int64_t id, const store_request *r, const store_agent *a)
+{
+    const store_reply_template *found = NULL;
+    for (size_t i = 0; i < n_tpl; i++)
+        if (tpl[i].id == id)
+            found = &tpl[i];
+    if (!found || !found->body)
+        return NULL;
+    const cat_procedure *p = catalogue_procedure_by_id(t, r->procedure_id);
+    const char *citizen = bo_citizen_name(rq, r);
+    const char *date = bo_date(rq, t, time_now(), 0);
+    const char *const keys[] = {"reference", "procedure", "citizen", "agent", "date"};
+    const char *const vals[] = {r->reference, p ? p->rec.name : "",
+                                citizen ? citizen : web_string(rq->lang, "request_bo.madam_sir"),
+                                a->name ? a->name : "", date ? date : ""};
+    buf b;
+    buf_init(&b, 64 * 1024);
+    const char *s = found->body;
+    while (*s) {
+        const char *open = strstr(s, "{{");
+        if (!open) {
+            buf_puts(&b, s);
+            break;
+        }
+        buf_append(&b, s, (size_t)(open - s));
+        const char *close = strstr(open + 2, "}}");
+        if (!close) {
+            buf_puts(&b, open);
+            break;
+        }
+        const char *name = open + 2;
+        while (*name == ' ')
+            name++;
+        size_t nlen = (size_t)(close - name);
+        while (nlen > 0 && name[nlen - 1] == ' ')
+            nlen--;
+        size_t k = 0;
+        while (k < sizeof keys / sizeof keys[0] &&
+               !(strlen(keys[k]) == nlen && strncmp(keys[k], name, nlen) == 0))
+            k++;
+        if (k < sizeof keys / sizeof keys[0])
+            buf_puts(&b, vals[k]);
+        else
+            buf_append(&b, open, (size_t)(close + 2 - open));
+        s = close + 2;
+    }
+    const char *out = arena_strdup(rq->arena, buf_cstr(&b));
+    buf_free(&b);
+    return out;
+}
+
+void bo_record_access(http_req *rq, const store_agent *a, const char *action, const char *kind,
+                      const int64_t *ids, size_t n)
+{
+    if (!rq->host_tenant)
+        return;
+    core_actor who = bo_who(rq, a);
+    audit_record_access(rq->core, rq->host_tenant->rec.id, &who, action, kind, ids, n);
+}
+
+/* The continuation of bo_wait_redirect: rq->user is the address to go to. */
+static void redirect_done(http_req *rq)
+{
+    const http_wait *w = http_wait_result(rq);
+    if (w && w->rc == 0) {
+        http_redirect(rq, rq->user);
+        return;
+    }
+    bo_write_refused(rq, w ? &w->err : NULL);
+}
+
+void bo_write_refused(http_req *rq, const error *err)
+{
+    if (err && err->code == ERR_NOT_FOUND)
+        bo_not_found(rq);
+    else if (err && err->code == ERR_FORBIDDEN)
+        bo_forbidden(rq);
+    else {
+        error e;
+        if (!err) {
+            error_set(&e, ERR_INTERNAL, NULL, "no outcome");
+            err = &e;
+        }
+        http_respond_error(rq, err);
+    }
+}
+
+http_wait *bo_wait_redirect(http_req *rq, const char *to)
+{
+    rq->user = (void *)to;
+    return http_wait_begin(rq, redirect_done);
+}
