@@ -13,6 +13,7 @@
 #include "core/request.h"
 #include "core/retention.h"
 #include "core/status.h"
+#include "util/csv.h"
 #include "util/log.h"
 #include "util/timeutil.h"
 #include "web/backoffice/backoffice.h"
@@ -358,20 +359,12 @@ static void disposal_approve_post(http_req *rq)
     disposal_render(&p, http_status, &l);
 }
 
-/* One CSV field, always quoted (a procedure's name may hold the separator or quotes); a
- * field a spreadsheet would take for a formula (=, +, -, @ first) starts with a quote mark
- * instead (CSV injection). */
-static void csv_field(buf *b, const char *s, int last)
+/* One field of the bordereau, always quoted (a procedure's name may hold the separator or
+ * quotes), then its separator or the row's end. */
+static void csv_cell(buf *b, const char *s, int last)
 {
-    buf_putc(b, '"');
-    if (s && *s && strchr("=+-@\t\r", *s))
-        buf_putc(b, '\'');
-    for (const char *c = s ? s : ""; *c; c++) {
-        if (*c == '"')
-            buf_putc(b, '"');
-        buf_putc(b, *c);
-    }
-    buf_puts(b, last ? "\"\r\n" : "\";");
+    csv_field(b, s, CSV_QUOTE_ALWAYS);
+    csv_end(b, last);
 }
 
 /* The bordereau as a CSV file for the archives service: one row per request, «;» between
@@ -391,7 +384,7 @@ static void disposal_csv(http_req *rq)
     buf *b = &rq->out; /* bounded by the server: DISPOSAL_LIST_MAX rows fit many times */
     buf_puts(b, "\xEF\xBB\xBF");
     for (size_t i = 0; i < sizeof head / sizeof *head; i++)
-        csv_field(b, web_string(lg, arena_printf(rq->arena, "admin.disposal.%s", head[i])),
+        csv_cell(b, web_string(lg, arena_printf(rq->arena, "admin.disposal.%s", head[i])),
                   i + 1 == sizeof head / sizeof *head);
     int64_t after = 0;
     error e;
@@ -410,12 +403,12 @@ static void disposal_csv(http_req *rq)
         for (size_t i = 0; i < n; i++) {
             const cat_procedure *cp = catalogue_procedure_by_id(t, it[i].procedure_id);
             const cat_department *d = catalogue_department_by_id(t, it[i].department_id);
-            csv_field(b, it[i].reference, 0);
-            csv_field(b, cp ? cp->rec.name : "", 0);
-            csv_field(b, d ? d->rec.name : "", 0);
-            csv_field(b, iso_day(rq, it[i].created_at), 0);
-            csv_field(b, iso_day(rq, it[i].closed_at), 0);
-            csv_field(b,
+            csv_cell(b, it[i].reference, 0);
+            csv_cell(b, cp ? cp->rec.name : "", 0);
+            csv_cell(b, d ? d->rec.name : "", 0);
+            csv_cell(b, iso_day(rq, it[i].created_at), 0);
+            csv_cell(b, iso_day(rq, it[i].closed_at), 0);
+            csv_cell(b,
                       web_string(lg, arena_printf(rq->arena, "admin.disposal.state_%s",
                                                   it[i].state ? it[i].state : "due")),
                       1);
