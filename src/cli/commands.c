@@ -313,8 +313,8 @@ static int cmd_apikey_revoke(const opt_values *v)
     const catalogue *cat = catalogue_acquire(s.core);
     const cat_tenant *t = pick_tenant(cat, v);
     error err;
-    if (t && apikey_revoke_as(s.core, &actor_cli, t->rec.id, (int64_t)opt_uint(v, "id"), NULL,
-                              NULL, &err) == 0) {
+    if (t && apikey_revoke_as(s.core, &actor_cli, t->rec.id, (int64_t)opt_uint(v, "id"), NULL, NULL,
+                              &err) == 0) {
         printf("API key %lu revoked\n", opt_uint(v, "id"));
         rc = 0;
     } else if (t) {

@@ -209,8 +209,7 @@ int admin_department_upsert_as(core *c, const core_actor *who, const store_depar
         return error_set(err, ERR_INVALID_ARG, "name", "a department needs a name");
     if (check_owner(c, d->tenant_id, 0, err) != 0)
         return -1;
-    return change_run(c, who, d->tenant_id, &department_change, d, sizeof *d, id_out, cb, ctx,
-                      err);
+    return change_run(c, who, d->tenant_id, &department_change, d, sizeof *d, id_out, cb, ctx, err);
 }
 
 int admin_department_upsert(core *c, const store_department *d, int64_t *id_out, error *err)
@@ -248,8 +247,7 @@ int admin_procedure_upsert_as(core *c, const core_actor *who, const store_proced
         return -1;
     if (check_owner(c, p->tenant_id, p->department_id, err) != 0)
         return -1;
-    return change_run(c, who, p->tenant_id, &procedure_change, p, sizeof *p, id_out, cb, ctx,
-                      err);
+    return change_run(c, who, p->tenant_id, &procedure_change, p, sizeof *p, id_out, cb, ctx, err);
 }
 
 int admin_procedure_upsert(core *c, const store_procedure *p, int64_t *id_out, error *err)
@@ -263,8 +261,8 @@ int admin_reply_template_upsert_as(core *c, const core_actor *who, const store_r
     if (!valid_name(t->name))
         return error_set(err, ERR_INVALID_ARG, "name", "a reply template needs a name");
     if (!t->body || !*t->body || strlen(t->body) > REPLY_TEMPLATE_MAX)
-        return error_set(err, ERR_INVALID_ARG, "body", "a reply template needs a text of 1 to %d "
-                         "bytes", REPLY_TEMPLATE_MAX);
+        return error_set(err, ERR_INVALID_ARG, "body",
+                         "a reply template needs 1 to %d bytes of text", REPLY_TEMPLATE_MAX);
     if (check_owner(c, t->tenant_id, 0, err) != 0)
         return -1;
     return change_run(c, who, t->tenant_id, &reply_template_change, t, sizeof *t, id_out, cb, ctx,
@@ -280,8 +278,7 @@ int admin_audit_list(core *c, int64_t tenant_id, int64_t after_id, size_t limit,
     return s->ops->audit_list(s, tenant_id, after_id, limit, a, out, n, err);
 }
 
-int admin_audit_last(core *c, int64_t tenant_id, arena *a, store_audit *out, int *found,
-                     error *err)
+int admin_audit_last(core *c, int64_t tenant_id, arena *a, store_audit *out, int *found, error *err)
 {
     store *s = core_store(c);
     return s->ops->audit_last(s, tenant_id, a, out, found, err);

@@ -1,8 +1,9 @@
 /*
  * admin — configuration writes made by administrators and the CLI (tenants, departments,
- * procedures), each validated, committed as one job with its "admin" audit entry (when the
- * actor is audited: agents, not the CLI) and followed by a catalogue reload; and the bulk import of request history (demo data, migrations from
- * another tool) with given timestamps, statuses and timelines.
+ * procedures, reply templates), each validated, committed as one job with its "admin" audit
+ * entry (when the actor is audited: agents, not the CLI) and followed by a catalogue reload;
+ * the audit log read for the administration's page; and the bulk import of request history
+ * (demo data, migrations from another tool) with given timestamps, statuses and timelines.
  */
 #ifndef GUICHET_CORE_ADMIN_H
 #define GUICHET_CORE_ADMIN_H

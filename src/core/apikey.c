@@ -49,8 +49,8 @@ static int apply_insert(store *s, void *arg, int64_t *id, error *err)
 static const change_def create_change = {"admin", "apikey", apply_insert, 0};
 
 int apikey_create_as(core *c, const core_actor *who, int64_t tenant_id, const char *name,
-                     apikey_scope scope, char key_out[APIKEY_LEN], int64_t *id_out,
-                     core_done_fn cb, void *ctx, error *err)
+                     apikey_scope scope, char key_out[APIKEY_LEN], int64_t *id_out, core_done_fn cb,
+                     void *ctx, error *err)
 {
     if (!name || !*name || strlen(name) > 100)
         return error_set(err, ERR_INVALID_ARG, "name", "a key needs a name of 1 to 100 bytes");
@@ -121,8 +121,8 @@ static int apply_revoke(store *s, void *arg, int64_t *id, error *err)
 
 static const change_def revoke_change = {"admin", "apikey", apply_revoke, 0};
 
-int apikey_revoke_as(core *c, const core_actor *who, int64_t tenant_id, int64_t id,
-                     core_done_fn cb, void *ctx, error *err)
+int apikey_revoke_as(core *c, const core_actor *who, int64_t tenant_id, int64_t id, core_done_fn cb,
+                     void *ctx, error *err)
 {
     revoke_arg ra = {tenant_id, id};
     return change_run(c, who, tenant_id, &revoke_change, &ra, sizeof ra, NULL, cb, ctx, err);

@@ -23,8 +23,8 @@
 typedef int (*change_apply_fn)(store *s, void *arg, int64_t *id, error *err);
 
 typedef struct change_def {
-    const char *action;   /* the audit entry's action: "admin", "approve", ... */
-    const char *kind;     /* its object kind: "department", "agent", "apikey", ... */
+    const char *action; /* the audit entry's action: "admin", "approve", ... */
+    const char *kind;   /* its object kind: "department", "agent", "apikey", ... */
     change_apply_fn apply;
     int reload_catalogue; /* 1: reload the catalogue after the commit (tenants, departments,
                              procedures), so that this process sees the change at once */

@@ -586,8 +586,8 @@ static int approve_apply(store *s, void *arg, int64_t *id, error *err)
 
 static const change_def approve_change = {"approve", "disposal", approve_apply, 0};
 
-int disposal_approve(core *c, const core_actor *who, int64_t tenant_id, int64_t id,
-                     core_done_fn cb, void *ctx, error *err)
+int disposal_approve(core *c, const core_actor *who, int64_t tenant_id, int64_t id, core_done_fn cb,
+                     void *ctx, error *err)
 {
     int64_t agent_id = actor_agent_id(who);
     if (agent_id <= 0)

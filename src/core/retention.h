@@ -114,8 +114,8 @@ int disposal_items(core *c, int64_t tenant_id, int64_t id, int64_t after_request
  * with its audit entry (action "approve", kind "disposal") in the same transaction: its
  * requests are anonymised by the next pass. ERR_NOT_FOUND, or ERR_CONFLICT when it is not
  * waiting for a visa. Answers as retention_set_archives_visa. */
-int disposal_approve(core *c, const core_actor *who, int64_t tenant_id, int64_t id,
-                     core_done_fn cb, void *ctx, error *err);
+int disposal_approve(core *c, const core_actor *who, int64_t tenant_id, int64_t id, core_done_fn cb,
+                     void *ctx, error *err);
 
 /* Rewrites what erased data may have left in the database file (the full-text index's
  * segments, the write-ahead log): `guichet retention run --compact`, in a quiet hour. */

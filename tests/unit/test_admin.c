@@ -58,8 +58,8 @@ static int setup(void **state)
                       .hosts = "a.test",
                       .timezone = "Europe/Paris",
                       .contact = "mairie"};
-    assert_int_equal(
-        admin_tenant_upsert_as(f->core, &actor_cli, &t, &f->tenant, NULL, NULL, &err), 0);
+    assert_int_equal(admin_tenant_upsert_as(f->core, &actor_cli, &t, &f->tenant, NULL, NULL, &err),
+                     0);
     assert_int_equal(agent_create_as(f->core, &actor_cli, f->tenant, "admin@ville-test.fr",
                                      "Adèle Admin", AGENT_ROLE_ADMIN, NULL, 0, PASSWORD,
                                      &f->admin_id, NULL, NULL, &err),
@@ -163,8 +163,8 @@ static void test_agent_change_audited(void **state)
                                         "un autre mot de passe", &a2, &out, &err),
                      0);
     arena_free(&a2);
-    assert_int_equal(
-        retention_set_archives_visa(f->core, &f->who, f->tenant, 1, NULL, NULL, &err), 0);
+    assert_int_equal(retention_set_archives_visa(f->core, &f->who, f->tenant, 1, NULL, NULL, &err),
+                     0);
     assert_int_equal(count(f, "admin", "retention", id_text(f->tenant, ids)), 1);
 }
 
@@ -204,11 +204,10 @@ static void test_cli_not_audited(void **state)
                          .attributes = "[]",
                          .kind = PROCEDURE_INCIDENT,
                          .active = 1};
-    assert_int_equal(admin_procedure_upsert_as(f->core, &actor_cli, &p, NULL, NULL, NULL, &err),
-                     0);
+    assert_int_equal(admin_procedure_upsert_as(f->core, &actor_cli, &p, NULL, NULL, NULL, &err), 0);
     char key[APIKEY_LEN];
-    assert_int_equal(apikey_create_as(f->core, &actor_cli, f->tenant, "Outil", SCOPE_API, key,
-                                      NULL, NULL, NULL, &err),
+    assert_int_equal(apikey_create_as(f->core, &actor_cli, f->tenant, "Outil", SCOPE_API, key, NULL,
+                                      NULL, NULL, &err),
                      0);
     arena a;
     arena_init(&a, 0);
@@ -271,8 +270,8 @@ static void test_callback_form(void **state)
                              .attributes = "[]",
                              .kind = PROCEDURE_INCIDENT,
                              .active = 1};
-        assert_int_equal(
-            admin_procedure_upsert_as(f->core, &f->who, &p, &id, on_done, &o, &err), 0);
+        assert_int_equal(admin_procedure_upsert_as(f->core, &f->who, &p, &id, on_done, &o, &err),
+                         0);
     }
     wait_for(&o);
     assert_int_equal(o.rc, 0);
@@ -298,8 +297,8 @@ static void test_callback_form(void **state)
                        .cond = PTHREAD_COND_INITIALIZER,
                        .core = f->core,
                        .tenant = f->tenant};
-    assert_int_equal(
-        apikey_revoke_as(f->core, &f->who, f->tenant, 424242, on_done, &refused, &err), 0);
+    assert_int_equal(apikey_revoke_as(f->core, &f->who, f->tenant, 424242, on_done, &refused, &err),
+                     0);
     wait_for(&refused);
     assert_int_equal(refused.rc, -1);
     assert_int_equal(refused.err.code, ERR_NOT_FOUND);

@@ -641,7 +641,8 @@ static void test_bordereau(void **state)
     arena a;
     arena_init(&a, 0);
     error err;
-    assert_int_equal(retention_set_archives_visa(f->core, &actor_cli, f->tenant_id, 1, NULL, NULL, &err), 0);
+    assert_int_equal(
+        retention_set_archives_visa(f->core, &actor_cli, f->tenant_id, 1, NULL, NULL, &err), 0);
     filed r1, r2, r3;
     file_full(f, "trou", 1, 0, &a, &r1);
     file_full(f, "trou", 1, 0, &a, &r2);
@@ -682,13 +683,22 @@ static void test_bordereau(void **state)
     assert_string_equal(items[0].state, "due");
     /* Another collectivité's visa, or a second one, is refused. */
     assert_int_equal(
-        disposal_approve(f->core, &(core_actor){.kind = ACTOR_AGENT, .id = f->agent_id, .source = "test"}, f->tenant_id + 1, lists[0].id, NULL, NULL, &err), -1);
+        disposal_approve(f->core,
+                         &(core_actor){.kind = ACTOR_AGENT, .id = f->agent_id, .source = "test"},
+                         f->tenant_id + 1, lists[0].id, NULL, NULL, &err),
+        -1);
     assert_int_equal(err.code, ERR_NOT_FOUND);
     assert_int_equal(
-        disposal_approve(f->core, &(core_actor){.kind = ACTOR_AGENT, .id = f->agent_id, .source = "web 192.0.2.1"}, f->tenant_id, lists[0].id, NULL, NULL, &err),
+        disposal_approve(
+            f->core,
+            &(core_actor){.kind = ACTOR_AGENT, .id = f->agent_id, .source = "web 192.0.2.1"},
+            f->tenant_id, lists[0].id, NULL, NULL, &err),
         0);
     assert_int_equal(
-        disposal_approve(f->core, &(core_actor){.kind = ACTOR_AGENT, .id = f->agent_id, .source = "web 192.0.2.1"}, f->tenant_id, lists[0].id, NULL, NULL, &err),
+        disposal_approve(
+            f->core,
+            &(core_actor){.kind = ACTOR_AGENT, .id = f->agent_id, .source = "web 192.0.2.1"},
+            f->tenant_id, lists[0].id, NULL, NULL, &err),
         -1);
     assert_int_equal(err.code, ERR_CONFLICT);
     assert_int_equal(audit_entries(f, "approve", NULL), 1);
@@ -721,19 +731,26 @@ static void test_bordereau_visa_dropped(void **state)
     arena a;
     arena_init(&a, 0);
     error err;
-    assert_int_equal(retention_set_archives_visa(f->core, &actor_cli, f->tenant_id, 1, NULL, NULL, &err), 0);
+    assert_int_equal(
+        retention_set_archives_visa(f->core, &actor_cli, f->tenant_id, 1, NULL, NULL, &err), 0);
     filed r;
     file_full(f, "trou", 1, 0, &a, &r);
     int64_t at = time_now() + 25 * MONTH;
     retention_report rep = pass_at(f, at, 0);
     assert_int_equal(rep.lists_created, 1);
-    assert_int_equal(retention_set_archives_visa(f->core, &actor_cli, f->tenant_id, 0, NULL, NULL, &err), 0);
+    assert_int_equal(
+        retention_set_archives_visa(f->core, &actor_cli, f->tenant_id, 0, NULL, NULL, &err), 0);
     rep = pass_at(f, at, 0);
     assert_int_equal(rep.anonymised, 1);
     assert_true(get(f, &a, r.reference).anonymised_at > 0);
-    assert_int_equal(retention_set_archives_visa(f->core, &actor_cli, f->tenant_id, 1, NULL, NULL, &err), 0);
+    assert_int_equal(
+        retention_set_archives_visa(f->core, &actor_cli, f->tenant_id, 1, NULL, NULL, &err), 0);
     int64_t list = scalar(f, "SELECT max(id) FROM disposal_lists");
-    assert_int_equal(disposal_approve(f->core, &(core_actor){.kind = ACTOR_AGENT, .id = f->agent_id, .source = "test"}, f->tenant_id, list, NULL, NULL, &err), 0);
+    assert_int_equal(
+        disposal_approve(f->core,
+                         &(core_actor){.kind = ACTOR_AGENT, .id = f->agent_id, .source = "test"},
+                         f->tenant_id, list, NULL, NULL, &err),
+        0);
     rep = pass_at(f, at, 0);
     assert_int_equal(rep.anonymised, 0);
     store_disposal_list l;

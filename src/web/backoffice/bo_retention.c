@@ -160,9 +160,9 @@ static void retention_post(http_req *rq)
     error e;
     error_clear(&e);
     http_wait *w = http_wait_begin(rq, retention_saved);
-    int rc = retention_set_archives_visa(rq->core, &st->who, tenant_id(rq),
-                                         bo_admin_checked(&f, "archives_visa"), http_wait_done, w,
-                                         &e);
+    int rc =
+        retention_set_archives_visa(rq->core, &st->who, tenant_id(rq),
+                                    bo_admin_checked(&f, "archives_visa"), http_wait_done, w, &e);
     http_wait_started(w, rc, &e);
 }
 
@@ -415,7 +415,7 @@ static void disposal_csv(http_req *rq)
     buf_puts(b, "\xEF\xBB\xBF");
     for (size_t i = 0; i < sizeof head / sizeof *head; i++)
         csv_cell(b, web_string(lg, arena_printf(rq->arena, "admin.disposal.%s", head[i])),
-                  i + 1 == sizeof head / sizeof *head);
+                 i + 1 == sizeof head / sizeof *head);
     int64_t after = 0;
     error e;
     for (;;) {
@@ -439,9 +439,9 @@ static void disposal_csv(http_req *rq)
             csv_cell(b, iso_day(rq, it[i].created_at), 0);
             csv_cell(b, iso_day(rq, it[i].closed_at), 0);
             csv_cell(b,
-                      web_string(lg, arena_printf(rq->arena, "admin.disposal.state_%s",
-                                                  it[i].state ? it[i].state : "due")),
-                      1);
+                     web_string(lg, arena_printf(rq->arena, "admin.disposal.state_%s",
+                                                 it[i].state ? it[i].state : "due")),
+                     1);
             after = it[i].request_id;
         }
         arena_free(&page);

@@ -232,9 +232,9 @@ static void export_post(http_req *rq)
     error err;
     error_clear(&err);
     http_wait *w = http_wait_begin(rq, export_done);
-    int rc = export_plan_agent(rq->core, rq->host_tenant->rec.id, st->email,
-                               actor ? actor : "system", who.source, &st->plan, http_wait_done, w,
-                               &err);
+    int rc =
+        export_plan_agent(rq->core, rq->host_tenant->rec.id, st->email, actor ? actor : "system",
+                          who.source, &st->plan, http_wait_done, w, &err);
     http_wait_started(w, rc, &err);
 }
 
