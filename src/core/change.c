@@ -9,6 +9,7 @@
 #include "core/audit.h"
 #include "core/catalogue.h"
 #include "core/core_internal.h"
+#include "core/perm.h"
 
 typedef struct change_job {
     store_job job;
@@ -52,10 +53,34 @@ static void change_done(void *arg, int rc, const error *err)
     cb(ctx, rc, rc != 0 ? &local : NULL);
 }
 
+/* The access rule of every administrative change, whatever the entrance: an admin of the
+ * collectivité, or whoever holds the database (the command line, the system). Keys, gateways
+ * and citizens administer nothing. */
+static int may_administer(const core_actor *who, int64_t tenant_id)
+{
+    switch (who ? who->kind : ACTOR_SYSTEM) {
+    case ACTOR_CLI:
+    case ACTOR_SYSTEM:
+        return 1;
+    case ACTOR_AGENT:
+        return who->agent && who->agent->id == who->id && who->agent->tenant_id == tenant_id &&
+               perm_can_admin(who->agent);
+    case ACTOR_CITIZEN:
+    case ACTOR_KEY:
+    case ACTOR_GATEWAY:
+        break;
+    }
+    return 0;
+}
+
 int change_run(core *c, const core_actor *who, int64_t tenant_id, const change_def *def,
                const void *arg, size_t arg_size, int64_t *id_out, core_done_fn cb, void *ctx,
                error *err)
 {
+    if (!may_administer(who, tenant_id))
+        return error_set(err, ERR_FORBIDDEN, NULL,
+                         "only an administrator of the collectivité may "
+                         "make this change");
     change_job *j = calloc(1, sizeof *j + arg_size);
     if (!j)
         return error_set(err, ERR_INTERNAL, NULL, "out of memory");

@@ -30,7 +30,9 @@ typedef struct change_def {
                              procedures), so that this process sees the change at once */
 } change_def;
 
-/* Runs def->apply over a copy of arg (arg_size bytes; pointers inside it, who's strings and
+/* Refuses with ERR_FORBIDDEN (at once, no callback) a change by anyone but an admin agent of
+ * tenant_id (who->agent set, as actor_of_agent gives it), the command line or the system.
+ * Then runs def->apply over a copy of arg (arg_size bytes; pointers inside it, who's strings and
  * id_out must stay valid until the outcome: the caller's stack when waiting, the request's
  * arena when suspended) as one write job of tenant_id, with its audit entry for `who`.
  * cb NULL: waits and returns the outcome (0 or -1 with err). Otherwise returns 0 once

@@ -1,8 +1,9 @@
 /*
  * Unit tests of the administrative changes as core operations (core/change.c through
  * admin.h, apikey.h, agent.h, retention.h) on a real SQLite database with the group-commit
- * writer running: an agent's change and its "admin" audit entry commit in one job (a change
- * refused inside its job leaves no entry), the command line is not audited, the callback form
+ * writer running: only an admin of the collectivité (or the command line) may make them; an
+ * agent's change and its "admin" audit entry commit in one job (a change refused inside its
+ * job leaves no entry), the command line is not audited, the callback form
  * answers once the change is durable with the record's id and the catalogue already
  * reloaded, and reply templates are upserted by name.
  */
@@ -64,7 +65,8 @@ static int setup(void **state)
                                      "Adèle Admin", AGENT_ROLE_ADMIN, NULL, 0, PASSWORD,
                                      &f->admin_id, NULL, NULL, &err),
                      0);
-    f->admin = (store_agent){.id = f->admin_id, .tenant_id = f->tenant, .role = "admin"};
+    f->admin =
+        (store_agent){.id = f->admin_id, .tenant_id = f->tenant, .role = "admin", .active = 1};
     f->who = actor_of_agent(&f->admin, "web 192.0.2.1");
     *state = f;
     return 0;
@@ -183,6 +185,50 @@ static void test_refused_in_its_job_leaves_no_entry(void **state)
                                      AGENT_ROLE_AGENT, NULL, 0, PASSWORD, NULL, NULL, NULL, &err),
                      -1);
     assert_int_equal(err.code, ERR_CONFLICT);
+    arena a;
+    arena_init(&a, 0);
+    size_t n = 0;
+    entries(f, &a, &n);
+    assert_int_equal(n, 0);
+    arena_free(&a);
+}
+
+/* Core applies the access rule whatever the entrance: only an admin of the collectivité. */
+static void test_only_admins(void **state)
+{
+    fixture *f = *state;
+    error err;
+    store_department d = {.tenant_id = f->tenant, .code = "interdit", .name = "Interdit"};
+    store_agent manager = f->admin;
+    manager.role = "manager";
+    core_actor who = actor_of_agent(&manager, "web 192.0.2.1");
+    assert_int_equal(admin_department_upsert_as(f->core, &who, &d, NULL, NULL, NULL, &err), -1);
+    assert_int_equal(err.code, ERR_FORBIDDEN);
+    /* An admin of another collectivité, an inactive admin, or an agent id without its
+     * record (the role unknown) are refused alike. */
+    store_agent other = f->admin;
+    other.tenant_id = f->tenant + 1;
+    who = actor_of_agent(&other, "web 192.0.2.1");
+    assert_int_equal(admin_department_upsert_as(f->core, &who, &d, NULL, NULL, NULL, &err), -1);
+    assert_int_equal(err.code, ERR_FORBIDDEN);
+    store_agent inactive = f->admin;
+    inactive.active = 0;
+    who = actor_of_agent(&inactive, "web 192.0.2.1");
+    assert_int_equal(admin_department_upsert_as(f->core, &who, &d, NULL, NULL, NULL, &err), -1);
+    assert_int_equal(err.code, ERR_FORBIDDEN);
+    core_actor bare = {.kind = ACTOR_AGENT, .id = f->admin_id, .source = "web 192.0.2.1"};
+    assert_int_equal(admin_department_upsert_as(f->core, &bare, &d, NULL, NULL, NULL, &err), -1);
+    assert_int_equal(err.code, ERR_FORBIDDEN);
+    core_actor key = {.kind = ACTOR_KEY, .id = 1, .name = "Appli"};
+    char k[APIKEY_LEN];
+    assert_int_equal(
+        apikey_create_as(f->core, &key, f->tenant, "Clé", SCOPE_API, k, NULL, NULL, NULL, &err),
+        -1);
+    assert_int_equal(err.code, ERR_FORBIDDEN);
+    /* Nothing was written, nothing recorded. */
+    const catalogue *cat = catalogue_acquire(f->core);
+    assert_null(catalogue_department(catalogue_tenant_by_id(cat, f->tenant), "interdit"));
+    catalogue_release(f->core, cat);
     arena a;
     arena_init(&a, 0);
     size_t n = 0;
@@ -338,6 +384,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_agent_change_audited, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refused_in_its_job_leaves_no_entry, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_only_admins, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cli_not_audited, setup, teardown),
         cmocka_unit_test_setup_teardown(test_callback_form, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reply_templates, setup, teardown),

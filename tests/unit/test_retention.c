@@ -74,6 +74,14 @@ typedef struct fixture {
     int64_t agent_id;
 } fixture;
 
+/* An admin of collectivité tenant_id acting from `source`, as a page gives it to core (rec
+ * holds the agent's role for core's access rule). */
+static core_actor admin_of(fixture *f, int64_t tenant_id, store_agent *rec, const char *source)
+{
+    *rec = (store_agent){.id = f->agent_id, .tenant_id = tenant_id, .role = "admin", .active = 1};
+    return actor_of_agent(rec, source);
+}
+
 static int setup(void **state)
 {
     fixture *f = calloc(1, sizeof *f);
@@ -682,24 +690,16 @@ static void test_bordereau(void **state)
     assert_string_equal(items[0].reference, r1.reference);
     assert_string_equal(items[0].state, "due");
     /* Another collectivité's visa, or a second one, is refused. */
+    store_agent rec;
+    core_actor other = admin_of(f, f->tenant_id + 1, &rec, "test");
     assert_int_equal(
-        disposal_approve(f->core,
-                         &(core_actor){.kind = ACTOR_AGENT, .id = f->agent_id, .source = "test"},
-                         f->tenant_id + 1, lists[0].id, NULL, NULL, &err),
-        -1);
+        disposal_approve(f->core, &other, f->tenant_id + 1, lists[0].id, NULL, NULL, &err), -1);
     assert_int_equal(err.code, ERR_NOT_FOUND);
-    assert_int_equal(
-        disposal_approve(
-            f->core,
-            &(core_actor){.kind = ACTOR_AGENT, .id = f->agent_id, .source = "web 192.0.2.1"},
-            f->tenant_id, lists[0].id, NULL, NULL, &err),
-        0);
-    assert_int_equal(
-        disposal_approve(
-            f->core,
-            &(core_actor){.kind = ACTOR_AGENT, .id = f->agent_id, .source = "web 192.0.2.1"},
-            f->tenant_id, lists[0].id, NULL, NULL, &err),
-        -1);
+    core_actor who = admin_of(f, f->tenant_id, &rec, "web 192.0.2.1");
+    assert_int_equal(disposal_approve(f->core, &who, f->tenant_id, lists[0].id, NULL, NULL, &err),
+                     0);
+    assert_int_equal(disposal_approve(f->core, &who, f->tenant_id, lists[0].id, NULL, NULL, &err),
+                     -1);
     assert_int_equal(err.code, ERR_CONFLICT);
     assert_int_equal(audit_entries(f, "approve", NULL), 1);
 
@@ -746,11 +746,9 @@ static void test_bordereau_visa_dropped(void **state)
     assert_int_equal(
         retention_set_archives_visa(f->core, &actor_cli, f->tenant_id, 1, NULL, NULL, &err), 0);
     int64_t list = scalar(f, "SELECT max(id) FROM disposal_lists");
-    assert_int_equal(
-        disposal_approve(f->core,
-                         &(core_actor){.kind = ACTOR_AGENT, .id = f->agent_id, .source = "test"},
-                         f->tenant_id, list, NULL, NULL, &err),
-        0);
+    store_agent rec;
+    core_actor who = admin_of(f, f->tenant_id, &rec, "test");
+    assert_int_equal(disposal_approve(f->core, &who, f->tenant_id, list, NULL, NULL, &err), 0);
     rep = pass_at(f, at, 0);
     assert_int_equal(rep.anonymised, 0);
     store_disposal_list l;
