@@ -3,54 +3,44 @@
  */
 #include "core/change.h"
 
-#include <stdlib.h>
 #include <string.h>
 
 #include "core/audit.h"
 #include "core/catalogue.h"
-#include "core/core_internal.h"
+#include "core/core_op.h"
 #include "core/perm.h"
 
-typedef struct change_job {
-    store_job job;
+typedef struct change_op {
+    core_op op; /* first: the write job (core/core_op.h) */
     core *c;
-    core_actor who; /* a copy; its agent pointer is dropped (the audit needs none) */
+    core_actor who; /* a copy, its strings in op.a; its agent pointer is dropped (the audit
+                       needs none, and the caller's record may be gone by then) */
     int64_t tenant_id;
     const change_def *def;
     int64_t id;
     int64_t *id_out;
-    core_done_fn cb;
-    void *ctx;
     max_align_t arg[]; /* the operation's argument, copied */
-} change_job;
+} change_op;
 
-static int change_apply(store *s, void *arg, error *err)
+static int change_apply(store *s, core_op *op, error *err)
 {
-    change_job *j = arg;
-    if (j->def->apply(s, j->arg, &j->id, err) != 0)
+    change_op *ch = (change_op *)op;
+    if (ch->def->apply(s, ch->arg, &ch->id, err) != 0)
         return -1;
     /* The entry commits with the change or not at all: never a change without its entry. */
-    return audit_change_tx(s, j->tenant_id, &j->who, j->def->action, j->def->kind,
-                           j->id ? &j->id : NULL, j->id ? 1 : 0, err);
+    return audit_change_tx(s, ch->tenant_id, &ch->who, ch->def->action, ch->def->kind,
+                           ch->id ? &ch->id : NULL, ch->id ? 1 : 0, err);
 }
 
-static void change_done(void *arg, int rc, const error *err)
+static void change_finish(core_op *op, int *rc, error *err)
 {
-    change_job *j = arg;
-    error local;
-    error_clear(&local);
-    if (rc != 0 && err)
-        local = *err;
+    change_op *ch = (change_op *)op;
     /* Committed: the catalogue is read again before anyone is told, so that the page the
      * administrator is sent to shows the change. */
-    if (rc == 0 && j->def->reload_catalogue && catalogue_reload(j->c, &local) != 0)
-        rc = -1;
-    if (rc == 0 && j->id_out)
-        *j->id_out = j->id;
-    core_done_fn cb = j->cb;
-    void *ctx = j->ctx;
-    free(j);
-    cb(ctx, rc, rc != 0 ? &local : NULL);
+    if (*rc == 0 && ch->def->reload_catalogue && catalogue_reload(ch->c, err) != 0)
+        *rc = -1;
+    if (*rc == 0 && ch->id_out)
+        *ch->id_out = ch->id;
 }
 
 /* The access rule of every administrative change, whatever the entrance: an admin of the
@@ -79,30 +69,21 @@ int change_run(core *c, const core_actor *who, int64_t tenant_id, const change_d
 {
     if (!may_administer(who, tenant_id))
         return error_set(err, ERR_FORBIDDEN, NULL,
-                         "only an administrator of the collectivité may "
-                         "make this change");
-    change_job *j = calloc(1, sizeof *j + arg_size);
-    if (!j)
+                         "only an administrator of the collectivité may make this change");
+    change_op *ch = core_op_new(sizeof *ch + arg_size, change_apply);
+    if (!ch)
         return error_set(err, ERR_INTERNAL, NULL, "out of memory");
-    memcpy(j->arg, arg, arg_size);
-    j->c = c;
-    j->who = who ? *who : actor_system;
-    j->who.agent = NULL;
-    j->tenant_id = tenant_id;
-    j->def = def;
-    j->id_out = id_out;
-    core_waiter waiter;
-    if (!cb) {
-        core_waiter_init(&waiter);
-        j->cb = core_waiter_done;
-        j->ctx = &waiter;
-    } else {
-        j->cb = cb;
-        j->ctx = ctx;
-    }
-    j->job.apply = change_apply;
-    j->job.done = change_done;
-    j->job.arg = j;
-    store_write(c->store, &j->job);
-    return cb ? 0 : core_waiter_wait(&waiter, err);
+    memcpy(ch->arg, arg, arg_size);
+    ch->c = c;
+    ch->who = who ? *who : actor_system;
+    ch->who.agent = NULL;
+    if (ch->who.source)
+        ch->who.source = arena_strdup(&ch->op.a, ch->who.source);
+    if (ch->who.name)
+        ch->who.name = arena_strdup(&ch->op.a, ch->who.name);
+    ch->tenant_id = tenant_id;
+    ch->def = def;
+    ch->id_out = id_out;
+    ch->op.finish = change_finish;
+    return core_op_submit(c, ch, cb, ctx, err);
 }

@@ -1,9 +1,10 @@
 /*
- * change — how core runs one administrative change as one write job: the change's own
- * apply, then, in the same transaction, the audit entry of who made it (audit_change_tx: only
- * for the actors the policy audits), an optional catalogue reload once it is durable, and
- * the outcome given to a callback (entrances that suspend) or to the caller waiting for it
- * (cb NULL: the command line, tests). Private to core: entrances call the operations built
+ * change — how core runs one administrative change as one write job (a core_op,
+ * core/core_op.h): the access rule (an admin, the command line or the system), the change's
+ * own apply, then, in the same transaction, the audit entry of who made it (audit_change_tx:
+ * only for the actors the policy audits), an optional catalogue reload once it is durable,
+ * and the outcome given to a callback (entrances that suspend) or to the caller waiting for
+ * it (cb NULL: the command line, tests). Private to core: entrances call the operations built
  * on it (admin.h, apikey.h, agent.h, retention.h).
  */
 #ifndef GUICHET_CORE_CHANGE_H
@@ -32,13 +33,13 @@ typedef struct change_def {
 
 /* Refuses with ERR_FORBIDDEN (at once, no callback) a change by anyone but an admin agent of
  * tenant_id (who->agent set, as actor_of_agent gives it), the command line or the system.
- * Then runs def->apply over a copy of arg (arg_size bytes; pointers inside it, who's strings and
- * id_out must stay valid until the outcome: the caller's stack when waiting, the request's
- * arena when suspended) as one write job of tenant_id, with its audit entry for `who`.
- * cb NULL: waits and returns the outcome (0 or -1 with err). Otherwise returns 0 once
- * queued, and cb(ctx, rc, err) is called once the change is durable or failed (from the
- * writer's thread); -1 with err (and no callback) when it could not be queued. *id_out (may
- * be NULL) is set before the outcome. */
+ * Then runs def->apply over a copy of arg (arg_size bytes) as one write job of tenant_id,
+ * with its audit entry for `who` (whose strings are copied). Pointers inside arg and id_out
+ * must stay valid until the outcome: the caller's stack when it waits, the request's arena
+ * when it is suspended. cb NULL: waits and returns the outcome (0 or -1 with err). Otherwise
+ * returns 0 once queued, and cb(ctx, rc, err) is called once the change is durable or failed
+ * (from the writer's thread); -1 with err (and no callback) when it could not be queued.
+ * *id_out (may be NULL) is set before the outcome. */
 int change_run(core *c, const core_actor *who, int64_t tenant_id, const change_def *def,
                const void *arg, size_t arg_size, int64_t *id_out, core_done_fn cb, void *ctx,
                error *err);
