@@ -15,7 +15,6 @@
 #include "core/actor.h"
 #include "http/http.h"
 #include "present/present.h"
-#include "store/store.h"
 #include "util/form.h"
 #include "web/backoffice/bo_common.h"
 
