@@ -160,8 +160,8 @@ int agent_cmd_add(const opt_values *v)
         int64_t id = 0;
         error err;
         error_clear(&err);
-        if (agent_create(x.core, tenant_id, opt_str(v, "email"), opt_str(v, "name"), role, codes, n,
-                         pw, &id, &err) == 0) {
+        if (agent_create_as(x.core, &actor_cli, tenant_id, opt_str(v, "email"), opt_str(v, "name"),
+                            role, codes, n, pw, &id, NULL, NULL, &err) == 0) {
             printf("agent %" PRId64 " (%s) created for %s\n", id, agent_role_name(role), slug);
             rc = 0;
         } else {

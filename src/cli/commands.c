@@ -257,7 +257,8 @@ static int cmd_apikey_create(const opt_values *v)
         char key[APIKEY_LEN];
         int64_t id = 0;
         error err;
-        if (apikey_create(s.core, t->rec.id, opt_str(v, "name"), scope, key, &id, &err) == 0) {
+        if (apikey_create_as(s.core, &actor_cli, t->rec.id, opt_str(v, "name"), scope, key, &id,
+                             NULL, NULL, &err) == 0) {
             printf("API key %lld (scope %s) for %s, shown only once: %s\n", (long long)id,
                    apikey_scope_name(scope), t->rec.slug, key);
             rc = 0;
@@ -283,7 +284,7 @@ static int cmd_apikey_list(const opt_values *v)
     store_apikey *keys = NULL;
     size_t n = 0;
     error err;
-    if (t && s.store->ops->apikey_list(s.store, t->rec.id, &a, &keys, &n, &err) == 0) {
+    if (t && apikey_list(s.core, t->rec.id, &a, &keys, &n, &err) == 0) {
         printf("%-6s %-8s %-10s %-25s %-9s %s\n", "id", "scope", "prefix", "created", "state",
                "name");
         for (size_t i = 0; i < n; i++) {
@@ -312,7 +313,8 @@ static int cmd_apikey_revoke(const opt_values *v)
     const catalogue *cat = catalogue_acquire(s.core);
     const cat_tenant *t = pick_tenant(cat, v);
     error err;
-    if (t && apikey_revoke(s.core, t->rec.id, (int64_t)opt_uint(v, "id"), &err) == 0) {
+    if (t && apikey_revoke_as(s.core, &actor_cli, t->rec.id, (int64_t)opt_uint(v, "id"), NULL, NULL,
+                              &err) == 0) {
         printf("API key %lu revoked\n", opt_uint(v, "id"));
         rc = 0;
     } else if (t) {
@@ -344,7 +346,7 @@ static int cmd_tenant_add(const opt_values *v)
                       .contact = opt_str(v, "contact")};
     int64_t id = 0;
     error err;
-    int rc = admin_tenant_upsert(s.core, &t, &id, &err);
+    int rc = admin_tenant_upsert_as(s.core, &actor_cli, &t, &id, NULL, NULL, &err);
     /* A value to correct (a malformed host name, one another collectivité has) is a usage
      * error, like a malformed option. */
     int usage = rc != 0 && (err.code == ERR_INVALID_ARG || err.code == ERR_CONFLICT) && err.arg[0];
@@ -479,7 +481,13 @@ static const http_mount mounts[] = {
     {"/api/", rest_routes, rest_write_error, NULL, 1},
     {"/static/", web_static_routes, web_write_error, web_admit_form, 1},
     {"/agent/", bo_auth_routes, web_write_error, web_admit_form, 0},
-    {"/agent/", bo_admin_routes, web_write_error, bo_admit, 0},
+    {"/agent/", bo_admin_overview_routes, web_write_error, bo_admit, 0},
+    {"/agent/", bo_admin_department_routes, web_write_error, bo_admit, 0},
+    {"/agent/", bo_admin_agent_routes, web_write_error, bo_admit, 0},
+    {"/agent/", bo_admin_procedure_routes, web_write_error, bo_admit, 0},
+    {"/agent/", bo_admin_key_routes, web_write_error, bo_admit, 0},
+    {"/agent/", bo_admin_settings_routes, web_write_error, bo_admit, 0},
+    {"/agent/", bo_admin_audit_routes, web_write_error, bo_admit, 0},
     {"/agent/", bo_rgpd_routes, web_write_error, bo_admit, 0},
     {"/agent/", bo_retention_routes, web_write_error, bo_admit, 0},
     {"/agent/", bo_inbox_routes, web_write_error, bo_admit, 0},

@@ -1039,7 +1039,7 @@ static open311_detail demo_open311_detail(const demo_procedure *dp)
 static int load_catalogue(core *c, int64_t *tenant_out, error *err)
 {
     int64_t tenant_id = 0;
-    if (admin_tenant_upsert(c, &demo_tenant, &tenant_id, err) != 0)
+    if (admin_tenant_upsert_as(c, &actor_cli, &demo_tenant, &tenant_id, NULL, NULL, err) != 0)
         return -1;
     *tenant_out = tenant_id;
     int64_t dept_ids[MAX_PROCEDURES] = {0};
@@ -1047,7 +1047,7 @@ static int load_catalogue(core *c, int64_t *tenant_out, error *err)
         const demo_department *dd = &demo_departments[i];
         store_department d = {
             .tenant_id = tenant_id, .code = dd->code, .name = dd->name, .email = dd->email};
-        if (admin_department_upsert(c, &d, &dept_ids[i], err) != 0)
+        if (admin_department_upsert_as(c, &actor_cli, &d, &dept_ids[i], NULL, NULL, err) != 0)
             return -1;
     }
     for (size_t i = 0; i < demo_n_procedures; i++) {
@@ -1077,7 +1077,7 @@ static int load_catalogue(core *c, int64_t *tenant_out, error *err)
             .delay_days = dp->delay_days,
             .active = 1,
         };
-        if (admin_procedure_upsert(c, &p, NULL, err) != 0)
+        if (admin_procedure_upsert_as(c, &actor_cli, &p, NULL, NULL, NULL, err) != 0)
             return -1;
     }
     return 0;
@@ -1085,31 +1085,18 @@ static int load_catalogue(core *c, int64_t *tenant_out, error *err)
 
 /* ---- back office: reply templates and agents ---- */
 
-typedef struct templates_arg {
-    int64_t tenant_id;
-} templates_arg;
-
-/* Upserted by name: a second run rewrites the same rows. */
-static int apply_templates(store *s, void *arg, error *err)
-{
-    const templates_arg *ta = arg;
-    for (size_t i = 0; i < demo_n_reply_templates; i++) {
-        store_reply_template t = {.tenant_id = ta->tenant_id,
-                                  .name = demo_reply_templates[i].name,
-                                  .body = demo_reply_templates[i].body};
-        if (s->ops->tx_reply_template_upsert(s, &t, NULL, err) != 0)
-            return -1;
-    }
-    return 0;
-}
-
-/* The reply templates, then the agents the requests are assigned to (core creates them, with
- * the managers, the élu and the admin); both keep what already exists. */
+/* The reply templates (through core, as an administrator's would be: upserted by name, so a
+ * second run rewrites the same rows), then the agents the requests are assigned to (core
+ * creates them, with the managers, the élu and the admin); both keep what already exists. */
 static int load_backoffice(core *c, int64_t tenant_id, FILE *report, error *err)
 {
-    templates_arg ta = {.tenant_id = tenant_id};
-    if (store_write_sync(core_store(c), apply_templates, &ta, err) != 0)
-        return -1;
+    for (size_t i = 0; i < demo_n_reply_templates; i++) {
+        store_reply_template t = {.tenant_id = tenant_id,
+                                  .name = demo_reply_templates[i].name,
+                                  .body = demo_reply_templates[i].body};
+        if (admin_reply_template_upsert_as(c, &actor_cli, &t, NULL, NULL, NULL, err) != 0)
+            return -1;
+    }
     if (report)
         fprintf(report, "%zu reply templates.\n", demo_n_reply_templates);
     return agent_demo_load(c, tenant_id, report, err);

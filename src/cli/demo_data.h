@@ -9,7 +9,8 @@
 
 #include <stddef.h>
 
-#include "store/store.h"
+/* The record types (store_tenant, the procedure kinds) as the loader hands them to core. */
+#include "core/admin.h"
 
 /* The commune is fictional. Its area is the square centred on 45.7640 N, 4.8357 E with
  * half-sides of 0.02 degrees (about 2.2 km north-south, 1.6 km east-west); every incident

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "core/attrs.h"
+#include "core/change.h"
 #include "core/catalogue.h"
 #include "core/request.h"
 #include "core/retention.h"
@@ -18,6 +19,7 @@
 #define NAME_MAX_LEN 500
 #define HOST_MAX 253   /* the longest DNS name */
 #define HOSTS_MAX 1000 /* a collectivité's whole list */
+#define REPLY_TEMPLATE_MAX 10000
 
 /* Codes appear in URLs (Open311 service_code, jurisdiction_id) and in configuration files:
  * keep them to a safe alphabet so that they never need escaping. */
@@ -39,45 +41,48 @@ static int valid_name(const char *s)
     return s && *s && strlen(s) <= NAME_MAX_LEN;
 }
 
-/* ---- configuration upserts ---- */
+/* ---- configuration upserts: one job each, with the "admin" audit entry of who made it ---- */
 
-typedef struct upsert_job {
-    const void *rec;
-    int64_t id;
-} upsert_job;
+/* The job's copy of a tenant: its host names are copied too (normalised on the caller's
+ * stack, which a suspended page does not keep). */
+typedef struct tenant_arg {
+    store_tenant rec;
+    int has_hosts;
+    char hosts[HOSTS_MAX + 1];
+} tenant_arg;
 
-static int apply_tenant(store *s, void *arg, error *err)
+static int apply_tenant(store *s, void *arg, int64_t *id, error *err)
 {
-    upsert_job *j = arg;
-    return s->ops->tx_tenant_upsert(s, j->rec, &j->id, err);
+    tenant_arg *ta = arg;
+    if (ta->has_hosts)
+        ta->rec.hosts = ta->hosts;
+    return s->ops->tx_tenant_upsert(s, &ta->rec, id, err);
 }
 
-static int apply_department(store *s, void *arg, error *err)
+static int apply_department(store *s, void *arg, int64_t *id, error *err)
 {
-    upsert_job *j = arg;
-    return s->ops->tx_department_upsert(s, j->rec, &j->id, err);
+    return s->ops->tx_department_upsert(s, arg, id, err);
 }
 
-static int apply_procedure(store *s, void *arg, error *err)
+static int apply_procedure(store *s, void *arg, int64_t *id, error *err)
 {
-    upsert_job *j = arg;
-    return s->ops->tx_procedure_upsert(s, j->rec, &j->id, err);
+    return s->ops->tx_procedure_upsert(s, arg, id, err);
 }
 
-/* Writes one record and reloads the catalogue, so that the next catalogue_acquire of this
+/* Each reloads the catalogue after its commit, so that the next catalogue_acquire of this
  * process sees it at once (other processes notice through config_version). */
-static int upsert(core *c, int (*apply)(store *, void *, error *), const void *rec, int64_t *id_out,
-                  error *err)
+static const change_def tenant_change = {"admin", "tenant", apply_tenant, 1};
+static const change_def department_change = {"admin", "department", apply_department, 1};
+static const change_def procedure_change = {"admin", "procedure", apply_procedure, 1};
+
+static int apply_reply_template(store *s, void *arg, int64_t *id, error *err)
 {
-    upsert_job j = {.rec = rec, .id = 0};
-    if (store_write_sync(core_store(c), apply, &j, err) != 0)
-        return -1;
-    if (catalogue_reload(c, err) != 0)
-        return -1;
-    if (id_out)
-        *id_out = j.id;
-    return 0;
+    return s->ops->tx_reply_template_upsert(s, arg, id, err);
 }
+
+/* Not in the catalogue: agents' pages read them when they answer. */
+static const change_def reply_template_change = {"admin", "reply_template", apply_reply_template,
+                                                 0};
 
 /* One host name as the Host header carries it, without its port: DNS labels (letters,
  * digits, '-' inside) separated by dots, an IPv4 address, or an IPv6 address in brackets.
@@ -156,7 +161,8 @@ static int normalise_hosts(const char *hosts, char *out, size_t size, error *err
     return 0;
 }
 
-int admin_tenant_upsert(core *c, const store_tenant *t, int64_t *id_out, error *err)
+int admin_tenant_upsert_as(core *c, const core_actor *who, const store_tenant *t, int64_t *id_out,
+                           core_done_fn cb, void *ctx, error *err)
 {
     if (!valid_code(t->slug, "-"))
         return error_set(err, ERR_INVALID_ARG, "slug",
@@ -165,14 +171,15 @@ int admin_tenant_upsert(core *c, const store_tenant *t, int64_t *id_out, error *
         return error_set(err, ERR_INVALID_ARG, "name", "a tenant needs a name");
     if (t->timezone && t->timezone[0] == '\0')
         return error_set(err, ERR_INVALID_ARG, "timezone", "empty time zone");
-    store_tenant checked = *t;
-    char hosts[HOSTS_MAX + 1];
-    if (t->hosts) {
-        if (normalise_hosts(t->hosts, hosts, sizeof hosts, err) != 0)
-            return -1;
-        checked.hosts = hosts;
-    }
-    return upsert(c, apply_tenant, &checked, id_out, err);
+    tenant_arg ta = {.rec = *t, .has_hosts = t->hosts != NULL};
+    if (t->hosts && normalise_hosts(t->hosts, ta.hosts, sizeof ta.hosts, err) != 0)
+        return -1;
+    return change_run(c, who, t->id, &tenant_change, &ta, sizeof ta, id_out, cb, ctx, err);
+}
+
+int admin_tenant_upsert(core *c, const store_tenant *t, int64_t *id_out, error *err)
+{
+    return admin_tenant_upsert_as(c, &actor_cli, t, id_out, NULL, NULL, err);
 }
 
 /* The tenant with id `tenant_id` in the current catalogue must exist; `dept_id`, when not 0,
@@ -192,7 +199,8 @@ static int check_owner(core *c, int64_t tenant_id, int64_t dept_id, error *err)
     return rc;
 }
 
-int admin_department_upsert(core *c, const store_department *d, int64_t *id_out, error *err)
+int admin_department_upsert_as(core *c, const core_actor *who, const store_department *d,
+                               int64_t *id_out, core_done_fn cb, void *ctx, error *err)
 {
     if (!valid_code(d->code, "-_"))
         return error_set(err, ERR_INVALID_ARG, "code",
@@ -201,10 +209,16 @@ int admin_department_upsert(core *c, const store_department *d, int64_t *id_out,
         return error_set(err, ERR_INVALID_ARG, "name", "a department needs a name");
     if (check_owner(c, d->tenant_id, 0, err) != 0)
         return -1;
-    return upsert(c, apply_department, d, id_out, err);
+    return change_run(c, who, d->tenant_id, &department_change, d, sizeof *d, id_out, cb, ctx, err);
 }
 
-int admin_procedure_upsert(core *c, const store_procedure *p, int64_t *id_out, error *err)
+int admin_department_upsert(core *c, const store_department *d, int64_t *id_out, error *err)
+{
+    return admin_department_upsert_as(c, &actor_cli, d, id_out, NULL, NULL, err);
+}
+
+int admin_procedure_upsert_as(core *c, const core_actor *who, const store_procedure *p,
+                              int64_t *id_out, core_done_fn cb, void *ctx, error *err)
 {
     if (!valid_code(p->code, "-_."))
         return error_set(err, ERR_INVALID_ARG, "code",
@@ -233,7 +247,41 @@ int admin_procedure_upsert(core *c, const store_procedure *p, int64_t *id_out, e
         return -1;
     if (check_owner(c, p->tenant_id, p->department_id, err) != 0)
         return -1;
-    return upsert(c, apply_procedure, p, id_out, err);
+    return change_run(c, who, p->tenant_id, &procedure_change, p, sizeof *p, id_out, cb, ctx, err);
+}
+
+int admin_procedure_upsert(core *c, const store_procedure *p, int64_t *id_out, error *err)
+{
+    return admin_procedure_upsert_as(c, &actor_cli, p, id_out, NULL, NULL, err);
+}
+
+int admin_reply_template_upsert_as(core *c, const core_actor *who, const store_reply_template *t,
+                                   int64_t *id_out, core_done_fn cb, void *ctx, error *err)
+{
+    if (!valid_name(t->name))
+        return error_set(err, ERR_INVALID_ARG, "name", "a reply template needs a name");
+    if (!t->body || !*t->body || strlen(t->body) > REPLY_TEMPLATE_MAX)
+        return error_set(err, ERR_INVALID_ARG, "body",
+                         "a reply template needs 1 to %d bytes of text", REPLY_TEMPLATE_MAX);
+    if (check_owner(c, t->tenant_id, 0, err) != 0)
+        return -1;
+    return change_run(c, who, t->tenant_id, &reply_template_change, t, sizeof *t, id_out, cb, ctx,
+                      err);
+}
+
+/* ---- the audit log ---- */
+
+int admin_audit_list(core *c, int64_t tenant_id, int64_t after_id, size_t limit, arena *a,
+                     store_audit **out, size_t *n, error *err)
+{
+    store *s = core_store(c);
+    return s->ops->audit_list(s, tenant_id, after_id, limit, a, out, n, err);
+}
+
+int admin_audit_last(core *c, int64_t tenant_id, arena *a, store_audit *out, int *found, error *err)
+{
+    store *s = core_store(c);
+    return s->ops->audit_last(s, tenant_id, a, out, found, err);
 }
 
 /* ---- history import ---- */

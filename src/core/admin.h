@@ -1,8 +1,9 @@
 /*
  * admin — configuration writes made by administrators and the CLI (tenants, departments,
- * procedures), each validated, committed through the store's writer and followed by a
- * catalogue reload; and the bulk import of request history (demo data, migrations from
- * another tool) with given timestamps, statuses and timelines.
+ * procedures, reply templates), each validated, committed as one job with its "admin" audit
+ * entry (when the actor is audited: agents, not the CLI) and followed by a catalogue reload;
+ * the audit log read for the administration's page; and the bulk import of request history
+ * (demo data, migrations from another tool) with given timestamps, statuses and timelines.
  */
 #ifndef GUICHET_CORE_ADMIN_H
 #define GUICHET_CORE_ADMIN_H
@@ -10,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/actor.h"
 #include "core/core.h"
 #include "store/store.h"
 #include "util/error.h"
@@ -26,16 +28,47 @@
  * names it has. Host names choose the tenant of a request and build the links sent to
  * citizens: only a server-wide administrator (the CLI) gives them. Sets *id_out (may be
  * NULL). Reloads the catalogue. 0 or -1 with err. */
-int admin_tenant_upsert(core *c, const store_tenant *t, int64_t *id_out, error *err);
+int admin_tenant_upsert_as(core *c, const core_actor *who, const store_tenant *t, int64_t *id_out,
+                           core_done_fn cb, void *ctx, error *err);
 
 /* Creates or updates department d->code of tenant d->tenant_id (which must exist). Sets
  * *id_out (may be NULL). Reloads the catalogue. */
-int admin_department_upsert(core *c, const store_department *d, int64_t *id_out, error *err);
+int admin_department_upsert_as(core *c, const core_actor *who, const store_department *d,
+                               int64_t *id_out, core_done_fn cb, void *ctx, error *err);
 
 /* Creates or updates procedure p->code of tenant p->tenant_id. Its attribute definitions
  * must parse (core/attrs.h) and its department, when set, must belong to the same tenant.
  * Sets *id_out (may be NULL). Reloads the catalogue. */
+int admin_procedure_upsert_as(core *c, const core_actor *who, const store_procedure *p,
+                              int64_t *id_out, core_done_fn cb, void *ctx, error *err);
+
+/* Creates or updates a reply template of tenant t->tenant_id (see tx_reply_template_upsert:
+ * t->id 0 replaces the body of the template of the same name). name required, body 1 to
+ * 10,000 bytes. */
+int admin_reply_template_upsert_as(core *c, const core_actor *who, const store_reply_template *t,
+                                   int64_t *id_out, core_done_fn cb, void *ctx, error *err);
+
+/* Every change above is made by `who` (its "admin" entry, with the record's id, is written
+ * in the change's own transaction when who is audited) and answers like change_run: cb
+ * NULL waits; otherwise 0 once queued and cb(ctx, rc, err) once durable or failed, the
+ * record (its strings), who's strings and id_out staying valid until then. t->id names the
+ * tenant of a tenant's entry. Refusals found before the write (ERR_INVALID_ARG) return -1
+ * at once, without a callback.
+ *
+ * The same as the command line (actor_cli: not audited), waiting: for tools and tests. */
+int admin_tenant_upsert(core *c, const store_tenant *t, int64_t *id_out, error *err);
+int admin_department_upsert(core *c, const store_department *d, int64_t *id_out, error *err);
 int admin_procedure_upsert(core *c, const store_procedure *p, int64_t *id_out, error *err);
+
+/* ---- the audit log, for the administration's page ---- */
+
+/* The tenant's entries with an id above after_id, oldest first, at most limit (array and
+ * strings in a). */
+int admin_audit_list(core *c, int64_t tenant_id, int64_t after_id, size_t limit, arena *a,
+                     store_audit **out, size_t *n, error *err);
+/* The tenant's latest entry: *found 0 when it has none. */
+int admin_audit_last(core *c, int64_t tenant_id, arena *a, store_audit *out, int *found,
+                     error *err);
 
 /* One timeline entry of an imported request (see store_event). */
 typedef struct admin_import_event {

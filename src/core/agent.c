@@ -17,6 +17,7 @@
 #include "core/account.h"
 #include "core/agent_session.h"
 #include "core/catalogue.h"
+#include "core/change.h"
 #include "core/core_internal.h"
 #include "core/core_op.h"
 #include "core/password.h"
@@ -150,17 +151,24 @@ static int departments_resolve(core *c, int64_t tenant_id, const char *const *co
 
 /* ---- create ---- */
 
+/* The job's copy of a new agent, with the strings and ids its row points to (a suspended
+ * page keeps no stack). */
 typedef struct create_arg {
     store_agent ag;
+    char email[AGENT_EMAIL_MAX + 1];
+    char hash[PASSWORD_HASH_LEN];
+    int64_t dep_ids[AGENT_MAX_DEPARTMENTS];
     char assignee[AGENT_ASSIGNEE_LEN];
-    int64_t id;
-    int existed; /* demo: the e-mail was taken, nothing written */
     int keep_existing;
+    int *existed; /* demo: set to 1 when the e-mail was taken and nothing written */
 } create_arg;
 
-static int apply_create(store *s, void *arg, error *err)
+static int apply_create(store *s, void *arg, int64_t *id, error *err)
 {
     create_arg *ca = arg;
+    ca->ag.email = ca->email;
+    ca->ag.password_hash = ca->hash;
+    ca->ag.department_ids = ca->dep_ids;
     arena a;
     arena_init(&a, 0);
     int rc = -1;
@@ -174,8 +182,9 @@ static int apply_create(store *s, void *arg, error *err)
         char other[AGENT_ASSIGNEE_LEN];
         agent_assignee_id(&all[i], other);
         if (strcmp(all[i].email, ca->ag.email) == 0 && ca->keep_existing) {
-            ca->existed = 1;
-            ca->id = all[i].id;
+            if (ca->existed)
+                *ca->existed = 1;
+            *id = all[i].id;
             rc = 0;
             goto cleanup;
         }
@@ -186,55 +195,62 @@ static int apply_create(store *s, void *arg, error *err)
             goto cleanup;
         }
     }
-    rc = s->ops->tx_agent_insert(s, &ca->ag, &ca->id, err);
+    rc = s->ops->tx_agent_insert(s, &ca->ag, id, err);
 cleanup:
     arena_free(&a);
     return rc;
 }
 
-static int create_with_hash(core *c, int64_t tenant_id, const char *email, const char *name,
-                            agent_role role, const char *const *codes, size_t n, const char *hash,
-                            int keep_existing, int64_t *id_out, int *existed, error *err)
+static const change_def create_change = {"admin", "agent", apply_create, 0};
+
+static int create_with_hash(core *c, const core_actor *who, int64_t tenant_id, const char *email,
+                            const char *name, agent_role role, const char *const *codes, size_t n,
+                            const char *hash, int keep_existing, int64_t *id_out, int *existed,
+                            core_done_fn cb, void *ctx, error *err)
 {
-    char addr[AGENT_EMAIL_MAX + 1];
-    int64_t dep_ids[AGENT_MAX_DEPARTMENTS];
-    if (email_normalise(email, addr, err) != 0 || name_check(name, err) != 0)
+    create_arg ca = {.keep_existing = keep_existing, .existed = existed};
+    if (email_normalise(email, ca.email, err) != 0 || name_check(name, err) != 0)
         return -1;
     if (!agent_role_name(role))
         return error_set(err, ERR_INVALID_ARG, "role",
                          "role must be agent, manager, elected or "
                          "admin");
-    if (departments_resolve(c, tenant_id, codes, n, dep_ids, err) != 0)
+    if (departments_resolve(c, tenant_id, codes, n, ca.dep_ids, err) != 0)
         return -1;
-    create_arg ca = {.ag = {.tenant_id = tenant_id,
-                            .email = addr,
-                            .name = name,
-                            .role = agent_role_name(role),
-                            .password_hash = hash,
-                            .active = 1,
-                            .created_at = time_now(),
-                            .department_ids = dep_ids,
-                            .n_departments = n},
-                     .keep_existing = keep_existing};
+    snprintf(ca.hash, sizeof ca.hash, "%s", hash);
+    ca.ag = (store_agent){.tenant_id = tenant_id,
+                          .email = ca.email,
+                          .name = name,
+                          .role = agent_role_name(role),
+                          .active = 1,
+                          .created_at = time_now(),
+                          .n_departments = n};
     agent_assignee_id(&ca.ag, ca.assignee);
-    if (store_write_sync(c->store, apply_create, &ca, err) != 0)
-        return -1;
-    if (id_out)
-        *id_out = ca.id;
     if (existed)
-        *existed = ca.existed;
-    return 0;
+        *existed = 0;
+    return change_run(c, who, tenant_id, &create_change, &ca, sizeof ca, id_out, cb, ctx, err);
+}
+
+int agent_create_as(core *c, const core_actor *who, int64_t tenant_id, const char *email,
+                    const char *name, agent_role role, const char *const *department_codes,
+                    size_t n, const char *password, int64_t *id_out, core_done_fn cb, void *ctx,
+                    error *err)
+{
+    char hash[PASSWORD_HASH_LEN];
+    if (password_check(password, err) != 0 || password_hash(password, hash, err) != 0)
+        return -1;
+    int rc = create_with_hash(c, who, tenant_id, email, name, role, department_codes, n, hash, 0,
+                              id_out, NULL, cb, ctx, err);
+    sodium_memzero(hash, sizeof hash);
+    return rc;
 }
 
 int agent_create(core *c, int64_t tenant_id, const char *email, const char *name, agent_role role,
                  const char *const *department_codes, size_t n, const char *password,
                  int64_t *id_out, error *err)
 {
-    char hash[PASSWORD_HASH_LEN];
-    if (password_check(password, err) != 0 || password_hash(password, hash, err) != 0)
-        return -1;
-    return create_with_hash(c, tenant_id, email, name, role, department_codes, n, hash, 0, id_out,
-                            NULL, err);
+    return agent_create_as(c, &actor_cli, tenant_id, email, name, role, department_codes, n,
+                           password, id_out, NULL, NULL, err);
 }
 
 /* ---- reads ---- */
@@ -339,32 +355,71 @@ cleanup:
     return rc;
 }
 
-int agent_update(core *c, int64_t tenant_id, int64_t id, const agent_changes *ch, error *err)
-{
+/* An administrator's change as its job keeps it: the update, with the department ids and the
+ * password hash it points to. */
+typedef struct admin_update_arg {
+    update_arg u;
     int64_t dep_ids[AGENT_MAX_DEPARTMENTS];
-    update_arg u = {.tenant_id = tenant_id, .id = id, .active = -1};
+    char hash[PASSWORD_HASH_LEN];
+} admin_update_arg;
+
+static int apply_admin_update(store *s, void *arg, int64_t *id, error *err)
+{
+    admin_update_arg *x = arg;
+    if (x->u.set_deps)
+        x->u.dep_ids = x->dep_ids;
+    if (x->hash[0])
+        x->u.password_hash = x->hash;
+    *id = x->u.id;
+    return apply_update(s, &x->u, err);
+}
+
+static const change_def update_change = {"admin", "agent", apply_admin_update, 0};
+
+int agent_update_as(core *c, const core_actor *who, int64_t tenant_id, int64_t id,
+                    const agent_changes *ch, core_done_fn cb, void *ctx, error *err)
+{
+    admin_update_arg x = {.u = {.tenant_id = tenant_id, .id = id, .active = -1}};
+    update_arg *u = &x.u;
     if (ch->name) {
         if (name_check(ch->name, err) != 0)
             return -1;
-        u.name = ch->name;
+        u->name = ch->name;
     }
     if (ch->role >= 0) {
-        if (!(u.role = agent_role_name((agent_role)ch->role)))
+        if (!(u->role = agent_role_name((agent_role)ch->role)))
             return error_set(err, ERR_INVALID_ARG, "role", "unknown role");
     }
     if (ch->department_codes) {
-        if (departments_resolve(c, tenant_id, ch->department_codes, ch->n_departments, dep_ids,
+        if (departments_resolve(c, tenant_id, ch->department_codes, ch->n_departments, x.dep_ids,
                                 err) != 0)
             return -1;
-        u.dep_ids = dep_ids;
-        u.n_deps = ch->n_departments;
-        u.set_deps = 1;
+        u->n_deps = ch->n_departments;
+        u->set_deps = 1;
     }
     if (ch->active >= 0) {
-        u.active = ch->active ? 1 : 0;
-        u.end_sessions = !u.active;
+        u->active = ch->active ? 1 : 0;
+        u->end_sessions = !u->active;
     }
-    return store_write_sync(c->store, apply_update, &u, err);
+    if (ch->password) {
+        if (password_check(ch->password, err) != 0 || password_hash(ch->password, x.hash, err) != 0)
+            return -1;
+        u->end_sessions = 1;
+    }
+    if (ch->reset_totp) {
+        u->set_totp = 1;
+        u->totp_secret = NULL;
+        u->totp_enabled = 0;
+        u->end_sessions = 1;
+    }
+    int rc = change_run(c, who, tenant_id, &update_change, &x, sizeof x, NULL, cb, ctx, err);
+    sodium_memzero(x.hash, sizeof x.hash);
+    return rc;
+}
+
+int agent_update(core *c, int64_t tenant_id, int64_t id, const agent_changes *ch, error *err)
+{
+    return agent_update_as(c, &actor_cli, tenant_id, id, ch, NULL, NULL, err);
 }
 
 int agent_set_password(core *c, int64_t tenant_id, int64_t id, const char *password, error *err)
@@ -735,8 +790,8 @@ int agent_demo_load(core *c, int64_t tenant_id, FILE *report, error *err)
         while (n < 3 && d->departments[n])
             n++;
         int existed = 0;
-        if (create_with_hash(c, tenant_id, email, d->name, d->role, d->departments, n, hash, 1,
-                             NULL, &existed, err) != 0) {
+        if (create_with_hash(c, &actor_cli, tenant_id, email, d->name, d->role, d->departments, n,
+                             hash, 1, NULL, &existed, NULL, NULL, err) != 0) {
             char detail[sizeof err->detail];
             snprintf(detail, sizeof detail, "%s", err->detail);
             return error_set(err, err->code, err->arg, "demo agent %s: %s", email, detail);

@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "core/actor.h"
 #include "core/core.h"
 #include "core/totp.h"
 #include "store/store.h"
@@ -47,10 +48,19 @@ int agent_role_parse(const char *name, agent_role *out);
  * "agent:" followed by the e-mail's local part, e.g. "agent:martin.durand". */
 void agent_assignee_id(const store_agent *a, char out[AGENT_ASSIGNEE_LEN]);
 
-/* Creates an active agent. email is lowercased; department_codes[n] name existing
+/* Creates an active agent, made by `who`: its "admin" entry is written in the same
+ * transaction when who is audited. cb NULL waits; otherwise 0 once queued and
+ * cb(ctx, rc, err) once durable or failed, name, codes, who's strings and id_out staying
+ * valid until then (core/change.h); refusals found before the write return -1 at once,
+ * without a callback. email is lowercased; department_codes[n] name existing
  * departments of the tenant (n <= AGENT_MAX_DEPARTMENTS). -1 with ERR_INVALID_ARG naming
  * "email", "name", "role", "department" or "password" (12-256 characters), ERR_CONFLICT when
  * the e-mail (or its assignee identifier) is taken. */
+int agent_create_as(core *c, const core_actor *who, int64_t tenant_id, const char *email,
+                    const char *name, agent_role role, const char *const *department_codes,
+                    size_t n, const char *password, int64_t *id_out, core_done_fn cb, void *ctx,
+                    error *err);
+/* The same as the command line (actor_cli: not audited), waiting. */
 int agent_create(core *c, int64_t tenant_id, const char *email, const char *name, agent_role role,
                  const char *const *department_codes, size_t n, const char *password,
                  int64_t *id_out, error *err);
@@ -73,8 +83,16 @@ typedef struct agent_changes {
     const char *const *department_codes; /* with n_departments; NULL: unchanged */
     size_t n_departments;
     int active; /* 0, 1, or -1 */
+    /* An administrator's actions on the account: both end the agent's sessions. */
+    const char *password; /* a new password (12-256 characters); NULL: unchanged */
+    int reset_totp;       /* 1: remove the second factor (they enrol again at next login) */
 } agent_changes;
-/* Applies ch. Deactivating an agent ends their sessions. */
+/* Applies ch as one job, made by `who` (its "admin" entry in the same transaction when who
+ * is audited); answers as agent_create_as. Deactivating an agent ends their sessions.
+ * ERR_NOT_FOUND for an agent not of the tenant. */
+int agent_update_as(core *c, const core_actor *who, int64_t tenant_id, int64_t id,
+                    const agent_changes *ch, core_done_fn cb, void *ctx, error *err);
+/* The same as the command line (actor_cli: not audited), waiting. */
 int agent_update(core *c, int64_t tenant_id, int64_t id, const agent_changes *ch, error *err);
 /* Sets a new password (12-256 characters) and ends every session of the agent. */
 int agent_set_password(core *c, int64_t tenant_id, int64_t id, const char *password, error *err);

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/change.h"
 #include "core/core_internal.h"
 #include "util/timeutil.h"
 
@@ -30,19 +31,26 @@ int apikey_scope_parse(const char *name, apikey_scope *out)
     return -1;
 }
 
-typedef struct insert_arg {
+/* A key's row as the job keeps it, with the strings it points to. */
+typedef struct key_arg {
     store_apikey key;
-    int64_t id;
-} insert_arg;
+    char hash[65];
+    char prefix[12];
+} key_arg;
 
-static int apply_insert(store *s, void *arg, error *err)
+static int apply_insert(store *s, void *arg, int64_t *id, error *err)
 {
-    insert_arg *ia = arg;
-    return s->ops->tx_apikey_insert(s, &ia->key, &ia->id, err);
+    key_arg *ka = arg;
+    ka->key.key_hash = ka->hash;
+    ka->key.prefix = ka->prefix;
+    return s->ops->tx_apikey_insert(s, &ka->key, id, err);
 }
 
-int apikey_create(core *c, int64_t tenant_id, const char *name, apikey_scope scope,
-                  char key_out[APIKEY_LEN], int64_t *id_out, error *err)
+static const change_def create_change = {"admin", "apikey", apply_insert, 0};
+
+int apikey_create_as(core *c, const core_actor *who, int64_t tenant_id, const char *name,
+                     apikey_scope scope, char key_out[APIKEY_LEN], int64_t *id_out, core_done_fn cb,
+                     void *ctx, error *err)
 {
     if (!name || !*name || strlen(name) > 100)
         return error_set(err, ERR_INVALID_ARG, "name", "a key needs a name of 1 to 100 bytes");
@@ -51,21 +59,25 @@ int apikey_create(core *c, int64_t tenant_id, const char *name, apikey_scope sco
     core_new_secret(KEY_PREFIX, key_out, APIKEY_LEN);
     core_hash_secret(c, key_out, hash);
     snprintf(prefix, sizeof prefix, "%.8s", key_out);
-    insert_arg ia = {
-        .key = {.tenant_id = tenant_id,
-                .name = name,
-                .scope = apikey_scope_name(scope),
-                .key_hash = hash,
-                .prefix = prefix,
-                .created_at = time_now()},
-    };
-    if (store_write_sync(c->store, apply_insert, &ia, err) != 0) {
+    /* The hash and prefix live in the job's copy: a suspended page keeps no stack. */
+    key_arg ka = {.key = {.tenant_id = tenant_id,
+                          .name = name,
+                          .scope = apikey_scope_name(scope),
+                          .created_at = time_now()}};
+    memcpy(ka.hash, hash, sizeof ka.hash);
+    memcpy(ka.prefix, prefix, sizeof ka.prefix);
+    if (change_run(c, who, tenant_id, &create_change, &ka, sizeof ka, id_out, cb, ctx, err) != 0) {
         sodium_memzero(key_out, APIKEY_LEN);
         return -1;
     }
-    if (id_out)
-        *id_out = ia.id;
     return 0;
+}
+
+int apikey_create(core *c, int64_t tenant_id, const char *name, apikey_scope scope,
+                  char key_out[APIKEY_LEN], int64_t *id_out, error *err)
+{
+    return apikey_create_as(c, &actor_cli, tenant_id, name, scope, key_out, id_out, NULL, NULL,
+                            err);
 }
 
 /* An "api" key may do what an "open311" key may; "gateway" keys only their own work. */
@@ -100,14 +112,28 @@ typedef struct revoke_arg {
     int64_t tenant_id, id;
 } revoke_arg;
 
-static int apply_revoke(store *s, void *arg, error *err)
+static int apply_revoke(store *s, void *arg, int64_t *id, error *err)
 {
     revoke_arg *ra = arg;
+    *id = ra->id;
     return s->ops->tx_apikey_revoke(s, ra->tenant_id, ra->id, time_now(), err);
+}
+
+static const change_def revoke_change = {"admin", "apikey", apply_revoke, 0};
+
+int apikey_revoke_as(core *c, const core_actor *who, int64_t tenant_id, int64_t id, core_done_fn cb,
+                     void *ctx, error *err)
+{
+    revoke_arg ra = {tenant_id, id};
+    return change_run(c, who, tenant_id, &revoke_change, &ra, sizeof ra, NULL, cb, ctx, err);
 }
 
 int apikey_revoke(core *c, int64_t tenant_id, int64_t id, error *err)
 {
-    revoke_arg ra = {tenant_id, id};
-    return store_write_sync(c->store, apply_revoke, &ra, err);
+    return apikey_revoke_as(c, &actor_cli, tenant_id, id, NULL, NULL, err);
+}
+
+int apikey_list(core *c, int64_t tenant_id, arena *a, store_apikey **out, size_t *n, error *err)
+{
+    return c->store->ops->apikey_list(c->store, tenant_id, a, out, n, err);
 }

@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/actor.h"
 #include "core/core.h"
 #include "store/store.h"
 
@@ -19,8 +20,21 @@ int apikey_scope_parse(const char *name, apikey_scope *out);
 
 #define APIKEY_LEN 64 /* buffer size for a key in clear */
 
-/* Creates a key for tenant_id; writes it in clear into key_out (APIKEY_LEN bytes) and its id
- * into *id_out (may be NULL). Waits for the commit. */
+/* Creates a key for tenant_id, made by `who` (its "admin" entry in the same transaction when
+ * who is audited); writes it in clear into key_out (APIKEY_LEN bytes) at once, and its id
+ * into *id_out (may be NULL) once written. cb NULL waits; otherwise 0 once queued and
+ * cb(ctx, rc, err) once durable or failed, name, who's strings, key_out and id_out staying
+ * valid until then (core/change.h). A key whose write failed must not be shown. */
+int apikey_create_as(core *c, const core_actor *who, int64_t tenant_id, const char *name,
+                     apikey_scope scope, char key_out[APIKEY_LEN], int64_t *id_out, core_done_fn cb,
+                     void *ctx, error *err);
+/* Revokes key id of tenant_id (ERR_NOT_FOUND when not one of its keys), made by `who`;
+ * answers as apikey_create_as. */
+int apikey_revoke_as(core *c, const core_actor *who, int64_t tenant_id, int64_t id, core_done_fn cb,
+                     void *ctx, error *err);
+/* Every key of tenant_id, live and revoked (array and strings in a). */
+int apikey_list(core *c, int64_t tenant_id, arena *a, store_apikey **out, size_t *n, error *err);
+/* The same two as the command line (actor_cli: not audited), waiting: tools and tests. */
 int apikey_create(core *c, int64_t tenant_id, const char *name, apikey_scope scope,
                   char key_out[APIKEY_LEN], int64_t *id_out, error *err);
 /* Finds the live key `key` of tenant_id allowed for `scope` (an "api" key may also do

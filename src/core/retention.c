@@ -17,6 +17,7 @@
 
 #include "core/attachment.h"
 #include "core/audit.h"
+#include "core/change.h"
 #include "core/core_internal.h"
 #include "util/log.h"
 #include "util/timeutil.h"
@@ -529,25 +530,23 @@ int retention_run(core *c, const retention_opts *opts, retention_report *rep, er
 typedef struct visa_arg {
     int64_t tenant_id;
     int on;
-    const char *actor, *source;
 } visa_arg;
 
-static int visa_apply(store *s, void *arg, error *err)
+static int visa_apply(store *s, void *arg, int64_t *id, error *err)
 {
     visa_arg *va = arg;
-    if (s->ops->tx_tenant_set_archives_visa(s, va->tenant_id, va->on, err) != 0)
-        return -1;
-    return audit_append_tx(s, va->tenant_id, 0, va->actor, "admin", "retention", &va->tenant_id, 1,
-                           va->source, err);
+    *id = va->tenant_id;
+    return s->ops->tx_tenant_set_archives_visa(s, va->tenant_id, va->on, err);
 }
 
-int retention_set_archives_visa(core *c, int64_t tenant_id, int on, const char *actor,
-                                const char *source, error *err)
+/* The visa is the tenant's: the catalogue is read again after it. */
+static const change_def visa_change = {"admin", "retention", visa_apply, 1};
+
+int retention_set_archives_visa(core *c, const core_actor *who, int64_t tenant_id, int on,
+                                core_done_fn cb, void *ctx, error *err)
 {
-    visa_arg va = {tenant_id, on ? 1 : 0, actor, source};
-    if (store_write_sync(c->store, visa_apply, &va, err) != 0)
-        return -1;
-    return catalogue_reload(c, err);
+    visa_arg va = {tenant_id, on ? 1 : 0};
+    return change_run(c, who, tenant_id, &visa_change, &va, sizeof va, NULL, cb, ctx, err);
 }
 
 int disposal_lists(core *c, int64_t tenant_id, size_t limit, arena *a, store_disposal_list **out,
@@ -576,27 +575,25 @@ int disposal_items(core *c, int64_t tenant_id, int64_t id, int64_t after_request
 
 typedef struct approve_arg {
     int64_t tenant_id, id, agent_id;
-    const char *source;
 } approve_arg;
 
-static int approve_apply(store *s, void *arg, error *err)
+static int approve_apply(store *s, void *arg, int64_t *id, error *err)
 {
     approve_arg *aa = arg;
-    if (s->ops->tx_disposal_approve(s, aa->tenant_id, aa->id, aa->agent_id, time_now(), err) != 0)
-        return -1;
-    char actor[32];
-    snprintf(actor, sizeof actor, "agent:%lld", (long long)aa->agent_id);
-    return audit_append_tx(s, aa->tenant_id, 0, actor, "approve", "disposal", &aa->id, 1,
-                           aa->source, err);
+    *id = aa->id;
+    return s->ops->tx_disposal_approve(s, aa->tenant_id, aa->id, aa->agent_id, time_now(), err);
 }
 
-int disposal_approve(core *c, int64_t tenant_id, int64_t id, int64_t agent_id, const char *source,
-                     error *err)
+static const change_def approve_change = {"approve", "disposal", approve_apply, 0};
+
+int disposal_approve(core *c, const core_actor *who, int64_t tenant_id, int64_t id, core_done_fn cb,
+                     void *ctx, error *err)
 {
+    int64_t agent_id = actor_agent_id(who);
     if (agent_id <= 0)
         return error_set(err, ERR_INVALID_ARG, "agent", "a visa is recorded by an agent");
-    approve_arg aa = {tenant_id, id, agent_id, source};
-    return store_write_sync(c->store, approve_apply, &aa, err);
+    approve_arg aa = {tenant_id, id, agent_id};
+    return change_run(c, who, tenant_id, &approve_change, &aa, sizeof aa, NULL, cb, ctx, err);
 }
 
 int retention_compact(core *c, error *err)

@@ -21,6 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/actor.h"
 #include "core/catalogue.h"
 #include "core/core.h"
 #include "store/store.h"
@@ -95,10 +96,11 @@ int retention_run(core *c, const retention_opts *opts, retention_report *rep, er
 /* ---- the archives' visa and the bordereaux ---- */
 
 /* Sets whether collectivité tenant_id requires the visa of its archives service before
- * destruction, with its audit entry (action "admin", kind "retention") in the same
- * transaction. Reloads the catalogue. */
-int retention_set_archives_visa(core *c, int64_t tenant_id, int on, const char *actor,
-                                const char *source, error *err);
+ * destruction, made by `who`: its audit entry (action "admin", kind "retention") in the same
+ * transaction when who is audited. Reloads the catalogue once committed. cb NULL waits;
+ * otherwise 0 once queued and cb(ctx, rc, err) once durable or failed (core/change.h). */
+int retention_set_archives_visa(core *c, const core_actor *who, int64_t tenant_id, int on,
+                                core_done_fn cb, void *ctx, error *err);
 /* The collectivité's bordereaux, newest first (at most limit); out in a. */
 int disposal_lists(core *c, int64_t tenant_id, size_t limit, arena *a, store_disposal_list **out,
                    size_t *n, error *err);
@@ -108,11 +110,12 @@ int disposal_get(core *c, int64_t tenant_id, int64_t id, arena *a, store_disposa
 /* Its requests by id after after_request_id, at most limit; out in a. */
 int disposal_items(core *c, int64_t tenant_id, int64_t id, int64_t after_request_id, size_t limit,
                    arena *a, store_disposal_item **out, size_t *n, error *err);
-/* Records the visa of bordereau id by agent agent_id, with its audit entry (action
- * "approve", kind "disposal") in the same transaction: its requests are anonymised by the
- * next pass. ERR_NOT_FOUND, or ERR_CONFLICT when it is not waiting for a visa. */
-int disposal_approve(core *c, int64_t tenant_id, int64_t id, int64_t agent_id, const char *source,
-                     error *err);
+/* Records the visa of bordereau id by `who`, an agent (ERR_INVALID_ARG for anyone else),
+ * with its audit entry (action "approve", kind "disposal") in the same transaction: its
+ * requests are anonymised by the next pass. ERR_NOT_FOUND, or ERR_CONFLICT when it is not
+ * waiting for a visa. Answers as retention_set_archives_visa. */
+int disposal_approve(core *c, const core_actor *who, int64_t tenant_id, int64_t id, core_done_fn cb,
+                     void *ctx, error *err);
 
 /* Rewrites what erased data may have left in the database file (the full-text index's
  * segments, the write-ahead log): `guichet retention run --compact`, in a quiet hour. */

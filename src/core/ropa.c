@@ -13,6 +13,7 @@
 #include "core/audit.h"
 #include "core/core_internal.h"
 #include "core/retention.h"
+#include "util/csv.h"
 #include "util/timeutil.h"
 
 /* What guichet does for every processing activity, whatever the configuration; each code
@@ -455,32 +456,11 @@ json_t *ropa_label(const json_t *model, const json_t *strings)
     return out;
 }
 
-/* One CSV field: quoted when it holds the separator, a quote or a line break; a leading
- * formula character neutralised. */
-static void csv_field(buf *out, const char *s)
-{
-    if (!s)
-        s = "";
-    int quote = strpbrk(s, ";\"\r\n") != NULL;
-    int formula = *s && strchr("=+-@\t\r", *s) != NULL;
-    if (quote)
-        buf_putc(out, '"');
-    if (formula)
-        buf_putc(out, '\'');
-    for (const char *q = s; *q; q++) {
-        if (*q == '"')
-            buf_putc(out, '"');
-        buf_putc(out, *q);
-    }
-    if (quote)
-        buf_putc(out, '"');
-}
-
 /* A member as one cell: a string as is, a list joined with " | ". */
 static void csv_cell(buf *out, const json_t *v)
 {
     if (!json_is_array(v)) {
-        csv_field(out, json_string_value(v));
+        csv_field(out, json_string_value(v), CSV_QUOTE_NEEDED);
         return;
     }
     buf cell;
@@ -495,7 +475,7 @@ static void csv_cell(buf *out, const json_t *v)
     }
     if (cell.failed)
         out->failed = 1;
-    csv_field(out, buf_cstr(&cell));
+    csv_field(out, buf_cstr(&cell), CSV_QUOTE_NEEDED);
     buf_free(&cell);
 }
 
@@ -504,21 +484,17 @@ int ropa_csv(const json_t *labelled, buf *out, error *err)
     buf_puts(out, "\xEF\xBB\xBF");
     const json_t *heads = json_object_get(labelled, "columns");
     for (size_t k = 0; k < N_COLUMNS; k++) {
-        if (k)
-            buf_putc(out, ';');
-        csv_field(out, member(heads, columns[k].heading));
+        csv_field(out, member(heads, columns[k].heading), CSV_QUOTE_NEEDED);
+        csv_end(out, k + 1 == N_COLUMNS);
     }
-    buf_puts(out, "\r\n");
     size_t i;
     json_t *e;
     json_array_foreach(json_object_get(labelled, "entries"), i, e)
     {
         for (size_t k = 0; k < N_COLUMNS; k++) {
-            if (k)
-                buf_putc(out, ';');
             csv_cell(out, json_object_get(e, columns[k].member));
+            csv_end(out, k + 1 == N_COLUMNS);
         }
-        buf_puts(out, "\r\n");
     }
     if (out->failed)
         return error_set(err, ERR_INTERNAL, NULL, "the register is over its CSV limit");

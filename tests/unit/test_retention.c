@@ -77,6 +77,14 @@ typedef struct fixture {
     int64_t agent_id;
 } fixture;
 
+/* An admin of collectivité tenant_id acting from `source`, as a page gives it to core (rec
+ * holds the agent's role for core's access rule). */
+static core_actor admin_of(fixture *f, int64_t tenant_id, store_agent *rec, const char *source)
+{
+    *rec = (store_agent){.id = f->agent_id, .tenant_id = tenant_id, .role = "admin", .active = 1};
+    return actor_of_agent(rec, source);
+}
+
 static int setup(void **state)
 {
     fixture *f = calloc(1, sizeof *f);
@@ -644,7 +652,8 @@ static void test_bordereau(void **state)
     arena a;
     arena_init(&a, 0);
     error err;
-    assert_int_equal(retention_set_archives_visa(f->core, f->tenant_id, 1, "cli", "test", &err), 0);
+    assert_int_equal(
+        retention_set_archives_visa(f->core, &actor_cli, f->tenant_id, 1, NULL, NULL, &err), 0);
     filed r1, r2, r3;
     file_full(f, "trou", 1, 0, &a, &r1);
     file_full(f, "trou", 1, 0, &a, &r2);
@@ -684,15 +693,16 @@ static void test_bordereau(void **state)
     assert_string_equal(items[0].reference, r1.reference);
     assert_string_equal(items[0].state, "due");
     /* Another collectivité's visa, or a second one, is refused. */
+    store_agent rec;
+    core_actor other = admin_of(f, f->tenant_id + 1, &rec, "test");
     assert_int_equal(
-        disposal_approve(f->core, f->tenant_id + 1, lists[0].id, f->agent_id, "test", &err), -1);
+        disposal_approve(f->core, &other, f->tenant_id + 1, lists[0].id, NULL, NULL, &err), -1);
     assert_int_equal(err.code, ERR_NOT_FOUND);
-    assert_int_equal(
-        disposal_approve(f->core, f->tenant_id, lists[0].id, f->agent_id, "web 192.0.2.1", &err),
-        0);
-    assert_int_equal(
-        disposal_approve(f->core, f->tenant_id, lists[0].id, f->agent_id, "web 192.0.2.1", &err),
-        -1);
+    core_actor who = admin_of(f, f->tenant_id, &rec, "web 192.0.2.1");
+    assert_int_equal(disposal_approve(f->core, &who, f->tenant_id, lists[0].id, NULL, NULL, &err),
+                     0);
+    assert_int_equal(disposal_approve(f->core, &who, f->tenant_id, lists[0].id, NULL, NULL, &err),
+                     -1);
     assert_int_equal(err.code, ERR_CONFLICT);
     assert_int_equal(audit_entries(f, "approve", NULL), 1);
 
@@ -724,19 +734,24 @@ static void test_bordereau_visa_dropped(void **state)
     arena a;
     arena_init(&a, 0);
     error err;
-    assert_int_equal(retention_set_archives_visa(f->core, f->tenant_id, 1, "cli", "test", &err), 0);
+    assert_int_equal(
+        retention_set_archives_visa(f->core, &actor_cli, f->tenant_id, 1, NULL, NULL, &err), 0);
     filed r;
     file_full(f, "trou", 1, 0, &a, &r);
     int64_t at = time_now() + 25 * MONTH;
     retention_report rep = pass_at(f, at, 0);
     assert_int_equal(rep.lists_created, 1);
-    assert_int_equal(retention_set_archives_visa(f->core, f->tenant_id, 0, "cli", "test", &err), 0);
+    assert_int_equal(
+        retention_set_archives_visa(f->core, &actor_cli, f->tenant_id, 0, NULL, NULL, &err), 0);
     rep = pass_at(f, at, 0);
     assert_int_equal(rep.anonymised, 1);
     assert_true(get(f, &a, r.reference).anonymised_at > 0);
-    assert_int_equal(retention_set_archives_visa(f->core, f->tenant_id, 1, "cli", "test", &err), 0);
+    assert_int_equal(
+        retention_set_archives_visa(f->core, &actor_cli, f->tenant_id, 1, NULL, NULL, &err), 0);
     int64_t list = scalar(f, "SELECT max(id) FROM disposal_lists");
-    assert_int_equal(disposal_approve(f->core, f->tenant_id, list, f->agent_id, "test", &err), 0);
+    store_agent rec;
+    core_actor who = admin_of(f, f->tenant_id, &rec, "test");
+    assert_int_equal(disposal_approve(f->core, &who, f->tenant_id, list, NULL, NULL, &err), 0);
     rep = pass_at(f, at, 0);
     assert_int_equal(rep.anonymised, 0);
     store_disposal_list l;

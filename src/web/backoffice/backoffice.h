@@ -11,8 +11,19 @@
 
 /* /agent/connexion, /agent/connexion/code, /agent/totp, /agent/deconnexion (bo_auth.c). */
 extern const http_route bo_auth_routes[];
-/* /agent/admin/… : departments, agents, procedures, API keys, branding, audit (bo_admin.c). */
-extern const http_route bo_admin_routes[];
+/* The administration, one table per thing administered: /agent/admin, the overview
+ * (bo_admin_common.c); /agent/admin/services, the departments (bo_admin_departments.c);
+ * /agent/admin/agents (bo_admin_agents.c); /agent/admin/demarches, the procedures
+ * (bo_admin_procedures.c); /agent/admin/cles, the API keys (bo_admin_keys.c);
+ * /agent/admin/collectivite, the collectivité's own settings (bo_admin_settings.c);
+ * /agent/admin/audit, the audit log (bo_admin_audit.c). */
+extern const http_route bo_admin_overview_routes[];
+extern const http_route bo_admin_department_routes[];
+extern const http_route bo_admin_agent_routes[];
+extern const http_route bo_admin_procedure_routes[];
+extern const http_route bo_admin_key_routes[];
+extern const http_route bo_admin_settings_routes[];
+extern const http_route bo_admin_audit_routes[];
 /* /agent/admin/registre (the RGPD register, also .csv, .json and printable) and
  * /agent/admin/export (one citizen's data, audited) (bo_rgpd.c). */
 extern const http_route bo_rgpd_routes[];

@@ -107,7 +107,7 @@ void bo_page_discard(bo_page *p);
 /* Drops the page and answers err with the HTML error page. */
 void bo_page_fail(bo_page *p, const error *err);
 
-/* ---- the administration's pages (bo_admin.c), for its other files ---- */
+/* ---- the administration's pages (bo_admin_common.c), for its other files ---- */
 
 /* Starts an admin page under tab `tab` ("/agent/admin/…"): the agent must be an admin
  * (else 303 to login or 403), the tabs are set and a «fait» notice shown. 0, or -1 after

@@ -4,19 +4,23 @@
  * retention, the bordereaux d'élimination with their detail, CSV download and visa) and
  * citizens' accounts (/agent/admin/comptes: find an account by its e-mail address and
  * delete it at the citizen's request). Changes go through core (retention.h, account.h),
- * which audits them in the same transaction; views and downloads are audited here.
+ * which audits them in the same transaction, the visa and the setting with the connection
+ * suspended until they are durable; views and downloads are recorded by core's audit policy
+ * (audit_record_access) for the agent as core_actor.
  */
 #include <string.h>
 
 #include "core/account.h"
 #include "core/agent.h"
+#include "core/audit.h"
 #include "core/request.h"
 #include "core/retention.h"
 #include "core/status.h"
+#include "util/csv.h"
 #include "util/log.h"
 #include "util/timeutil.h"
 #include "web/backoffice/backoffice.h"
-#include "web/backoffice/bo_common.h"
+#include "web/backoffice/bo_admin_common.h"
 #include "web/backoffice/bo_work.h"
 #include "web/web.h"
 
@@ -36,24 +40,12 @@ static int64_t tenant_id(http_req *rq)
     return rq->host_tenant->rec.id;
 }
 
-/* "web <address>": where an administrator's change came from, for the audit log. */
-static const char *source_of(http_req *rq)
+/* Agent a's read of personal data, recorded in the background as core's audit policy says. */
+static void audit_read(http_req *rq, const store_agent *a, const char *action, const char *kind,
+                       int64_t id)
 {
-    const char *s = arena_printf(rq->arena, "web %s", rq->client_ip ? rq->client_ip : "unknown");
-    return s ? s : "web";
-}
-
-static const char *actor_of(http_req *rq, const store_agent *a)
-{
-    const char *s = arena_printf(rq->arena, "agent:%lld", (long long)a->id);
-    return s ? s : "system";
-}
-
-/* A checkbox: present and "1" or "on". */
-static int checked(const form *f, const char *name)
-{
-    const char *v = form_get(f, name);
-    return v && (strcmp(v, "1") == 0 || strcmp(v, "on") == 0);
+    core_actor who = bo_admin_actor(rq, a);
+    audit_record_access(rq->core, tenant_id(rq), &who, action, kind, &id, 1);
 }
 
 /* "2026-03-12": dates of the CSV, sortable whatever the reader's locale. */
@@ -146,19 +138,32 @@ static void retention_get(http_req *rq)
     retention_render(&p, 200);
 }
 
+static void retention_saved(http_req *rq)
+{
+    const http_wait *w = http_wait_result(rq);
+    if (w->rc != 0) {
+        web_write_error(rq, &w->err);
+        return;
+    }
+    bo_admin_done(rq, RETENTION_TAB, "retention_saved");
+}
+
 static void retention_post(http_req *rq)
 {
     store_agent a;
     form f;
     if (bo_admin_form(rq, &a, &f) != 0)
         return;
-    error e;
-    if (retention_set_archives_visa(rq->core, tenant_id(rq), checked(&f, "archives_visa"),
-                                    actor_of(rq, &a), source_of(rq), &e) != 0) {
-        web_write_error(rq, &e);
+    bo_admin_write *st = bo_admin_write_new(rq, &a, &f);
+    if (!st)
         return;
-    }
-    bo_admin_done(rq, RETENTION_TAB, "retention_saved");
+    error e;
+    error_clear(&e);
+    http_wait *w = http_wait_begin(rq, retention_saved);
+    int rc =
+        retention_set_archives_visa(rq->core, &st->who, tenant_id(rq),
+                                    bo_admin_checked(&f, "archives_visa"), http_wait_done, w, &e);
+    http_wait_started(w, rc, &e);
 }
 
 /* ---- a bordereau ---- */
@@ -313,8 +318,44 @@ static void disposal_get_page(http_req *rq)
     bo_page p;
     if (bo_admin_page(rq, &a, &p, RETENTION_TAB) != 0)
         return;
-    bo_audit(rq, &a, "view", "disposal", &l.id, 1);
+    audit_read(rq, &a, "view", "disposal", l.id);
     disposal_render(&p, 200, &l);
+}
+
+/* The bordereau's page again with the visa's error: its state as it now is after a
+ * concurrent visa (409), or as it was (400). */
+static void disposal_refused(http_req *rq, const store_agent *a, store_disposal_list *l,
+                             const char *error_key, int http_status)
+{
+    bo_page p;
+    if (bo_page_start(&p, rq, a) != 0)
+        return;
+    bo_admin_tabs(&p, RETENTION_TAB);
+    bo_page_error_key(&p, "confirm", error_key);
+    error e;
+    if (http_status == 409 && disposal_get(rq->core, tenant_id(rq), l->id, rq->arena, l, &e) != 0) {
+        bo_page_fail(&p, &e);
+        return;
+    }
+    disposal_render(&p, http_status, l);
+}
+
+static void disposal_approved(http_req *rq)
+{
+    bo_admin_write *st = bo_admin_write_of(rq);
+    store_disposal_list *l = st->page;
+    const http_wait *w = http_wait_result(rq);
+    if (w->rc == 0) {
+        bo_admin_done(rq,
+                      arena_printf(rq->arena, RETENTION_TAB "/bordereaux/%lld", (long long)l->id),
+                      "disposal_approved");
+        return;
+    }
+    if (w->err.code != ERR_CONFLICT) {
+        web_write_error(rq, &w->err);
+        return;
+    }
+    disposal_refused(rq, &st->agent, l, "admin.disposal.error_state", 409);
 }
 
 static void disposal_approve_post(http_req *rq)
@@ -326,52 +367,34 @@ static void disposal_approve_post(http_req *rq)
     store_disposal_list l;
     if (!load_list(rq, &l))
         return;
-    const char *error_key = NULL;
-    int http_status = 400;
+    if (!bo_admin_checked(&f, "confirm")) {
+        disposal_refused(rq, &a, &l, "admin.disposal.error_confirm", 400);
+        return;
+    }
+    bo_admin_write *st = bo_admin_write_new(rq, &a, &f);
+    store_disposal_list *kept = st ? arena_alloc(rq->arena, sizeof *kept) : NULL;
     error e;
-    if (!checked(&f, "confirm")) {
-        error_key = "admin.disposal.error_confirm";
-    } else if (disposal_approve(rq->core, tenant_id(rq), l.id, a.id, source_of(rq), &e) != 0) {
-        if (e.code != ERR_CONFLICT) {
+    if (!kept) {
+        if (st) {
+            error_set(&e, ERR_INTERNAL, NULL, "out of memory");
             web_write_error(rq, &e);
-            return;
         }
-        error_key = "admin.disposal.error_state";
-        http_status = 409;
-    }
-    if (!error_key) {
-        bo_admin_done(rq,
-                      arena_printf(rq->arena, RETENTION_TAB "/bordereaux/%lld", (long long)l.id),
-                      "disposal_approved");
         return;
     }
-    bo_page p;
-    if (bo_page_start(&p, rq, &a) != 0)
-        return;
-    bo_admin_tabs(&p, RETENTION_TAB);
-    bo_page_error_key(&p, "confirm", error_key);
-    /* Read again: a concurrent visa changed its state. */
-    if (http_status == 409 && disposal_get(rq->core, tenant_id(rq), l.id, rq->arena, &l, &e) != 0) {
-        bo_page_fail(&p, &e);
-        return;
-    }
-    disposal_render(&p, http_status, &l);
+    *kept = l;
+    st->page = kept;
+    error_clear(&e);
+    http_wait *w = http_wait_begin(rq, disposal_approved);
+    int rc = disposal_approve(rq->core, &st->who, tenant_id(rq), l.id, http_wait_done, w, &e);
+    http_wait_started(w, rc, &e);
 }
 
-/* One CSV field, always quoted (a procedure's name may hold the separator or quotes); a
- * field a spreadsheet would take for a formula (=, +, -, @ first) starts with a quote mark
- * instead (CSV injection). */
-static void csv_field(buf *b, const char *s, int last)
+/* One field of the bordereau, always quoted (a procedure's name may hold the separator or
+ * quotes), then its separator or the row's end. */
+static void csv_cell(buf *b, const char *s, int last)
 {
-    buf_putc(b, '"');
-    if (s && *s && strchr("=+-@\t\r", *s))
-        buf_putc(b, '\'');
-    for (const char *c = s ? s : ""; *c; c++) {
-        if (*c == '"')
-            buf_putc(b, '"');
-        buf_putc(b, *c);
-    }
-    buf_puts(b, last ? "\"\r\n" : "\";");
+    csv_field(b, s, CSV_QUOTE_ALWAYS);
+    csv_end(b, last);
 }
 
 /* The bordereau as a CSV file for the archives service: one row per request, «;» between
@@ -391,8 +414,8 @@ static void disposal_csv(http_req *rq)
     buf *b = &rq->out; /* bounded by the server: DISPOSAL_LIST_MAX rows fit many times */
     buf_puts(b, "\xEF\xBB\xBF");
     for (size_t i = 0; i < sizeof head / sizeof *head; i++)
-        csv_field(b, web_string(lg, arena_printf(rq->arena, "admin.disposal.%s", head[i])),
-                  i + 1 == sizeof head / sizeof *head);
+        csv_cell(b, web_string(lg, arena_printf(rq->arena, "admin.disposal.%s", head[i])),
+                 i + 1 == sizeof head / sizeof *head);
     int64_t after = 0;
     error e;
     for (;;) {
@@ -410,15 +433,15 @@ static void disposal_csv(http_req *rq)
         for (size_t i = 0; i < n; i++) {
             const cat_procedure *cp = catalogue_procedure_by_id(t, it[i].procedure_id);
             const cat_department *d = catalogue_department_by_id(t, it[i].department_id);
-            csv_field(b, it[i].reference, 0);
-            csv_field(b, cp ? cp->rec.name : "", 0);
-            csv_field(b, d ? d->rec.name : "", 0);
-            csv_field(b, iso_day(rq, it[i].created_at), 0);
-            csv_field(b, iso_day(rq, it[i].closed_at), 0);
-            csv_field(b,
-                      web_string(lg, arena_printf(rq->arena, "admin.disposal.state_%s",
-                                                  it[i].state ? it[i].state : "due")),
-                      1);
+            csv_cell(b, it[i].reference, 0);
+            csv_cell(b, cp ? cp->rec.name : "", 0);
+            csv_cell(b, d ? d->rec.name : "", 0);
+            csv_cell(b, iso_day(rq, it[i].created_at), 0);
+            csv_cell(b, iso_day(rq, it[i].closed_at), 0);
+            csv_cell(b,
+                     web_string(lg, arena_printf(rq->arena, "admin.disposal.state_%s",
+                                                 it[i].state ? it[i].state : "due")),
+                     1);
             after = it[i].request_id;
         }
         arena_free(&page);
@@ -431,7 +454,7 @@ static void disposal_csv(http_req *rq)
         web_write_error(rq, &e);
         return;
     }
-    bo_audit(rq, &a, "export", "disposal", &l.id, 1);
+    audit_read(rq, &a, "export", "disposal", l.id);
     http_add_header(
         rq, "Content-Disposition",
         arena_printf(rq->arena, "attachment; filename=\"bordereau-%lld.csv\"", (long long)l.id));
@@ -514,7 +537,7 @@ static void accounts_get(http_req *rq)
         return;
     }
     /* Personal data shown to an agent: audited (the id, never the address searched). */
-    bo_audit(rq, &a, "view", "account", &acc.id, 1);
+    audit_read(rq, &a, "view", "account", acc.id);
     accounts_render(&p, 200, &acc);
 }
 
@@ -534,7 +557,7 @@ static void account_delete_post(http_req *rq)
             bo_not_found(rq);
         return;
     }
-    if (!checked(&f, "confirm")) {
+    if (!bo_admin_checked(&f, "confirm")) {
         bo_page p;
         if (bo_page_start(&p, rq, &a) != 0)
             return;
@@ -544,9 +567,12 @@ static void account_delete_post(http_req *rq)
         accounts_render(&p, 400, &acc);
         return;
     }
+    /* account_delete takes who acts as the audit log writes it. */
+    core_actor who = bo_admin_actor(rq, &a);
+    const char *actor = actor_audit_label(&who, rq->arena);
     account_deletion out;
-    if (account_delete(rq->core, rq->host_tenant, id, NULL, actor_of(rq, &a), source_of(rq), &out,
-                       &e) != 0) {
+    if (account_delete(rq->core, rq->host_tenant, id, NULL, actor ? actor : "system", who.source,
+                       &out, &e) != 0) {
         if (e.code == ERR_NOT_FOUND)
             bo_not_found(rq);
         else

@@ -14,7 +14,7 @@
 #include "core/ropa.h"
 #include "util/timeutil.h"
 #include "web/backoffice/backoffice.h"
-#include "web/backoffice/bo_common.h"
+#include "web/backoffice/bo_admin_common.h"
 #include "web/web.h"
 
 #define REGISTER_PATH "/agent/admin/registre"
@@ -226,13 +226,15 @@ static void export_post(http_req *rq)
     st->agent = a;
     st->email = form_get(&f, "email");
     rq->user = st;
-    const char *actor, *source;
-    bo_audit_who(rq, &a, &actor, &source);
+    /* export_plan_agent takes who acts as the audit log writes it. */
+    core_actor who = bo_admin_actor(rq, &a);
+    const char *actor = actor_audit_label(&who, rq->arena);
     error err;
     error_clear(&err);
     http_wait *w = http_wait_begin(rq, export_done);
-    int rc = export_plan_agent(rq->core, rq->host_tenant->rec.id, st->email, actor, source,
-                               &st->plan, http_wait_done, w, &err);
+    int rc =
+        export_plan_agent(rq->core, rq->host_tenant->rec.id, st->email, actor ? actor : "system",
+                          who.source, &st->plan, http_wait_done, w, &err);
     http_wait_started(w, rc, &err);
 }
 

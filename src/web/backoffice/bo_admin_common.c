@@ -1,0 +1,206 @@
+/*
+ * bo_admin_common — the administration's shared pieces (see bo_admin_common.h and the
+ * administration part of bo_common.h) and its overview page, /agent/admin.
+ */
+#include "web/backoffice/bo_admin_common.h"
+
+#include <string.h>
+
+#include "core/agent.h"
+#include "core/apikey.h"
+#include "util/timeutil.h"
+#include "web/backoffice/backoffice.h"
+#include "web/web.h"
+
+/* The administration's tabs: path, label key. */
+static const struct {
+    const char *href;
+    const char *label_key;
+} tabs[] = {
+    {"/agent/admin", "admin.tabs.overview"},
+    {"/agent/admin/services", "admin.tabs.departments"},
+    {"/agent/admin/agents", "admin.tabs.agents"},
+    {"/agent/admin/demarches", "admin.tabs.procedures"},
+    {"/agent/admin/cles", "admin.tabs.apikeys"},
+    {"/agent/admin/collectivite", "admin.tabs.branding"},
+    {"/agent/admin/conservation", "admin.tabs.retention"},
+    {"/agent/admin/comptes", "admin.tabs.accounts"},
+    {"/agent/admin/audit", "admin.tabs.audit"},
+    {"/agent/admin/registre", "admin.tabs.register"},
+    {"/agent/admin/export", "admin.tabs.export"},
+};
+
+static json_t *tabs_json(bo_page *p, const char *current)
+{
+    json_t *list = json_array();
+    for (size_t i = 0; i < sizeof tabs / sizeof tabs[0]; i++) {
+        json_t *t = json_object();
+        json_object_set_new(t, "href", json_string(tabs[i].href));
+        json_object_set_new(t, "label", json_string(bo_page_str(p, tabs[i].label_key)));
+        if (strcmp(tabs[i].href, current) == 0)
+            json_object_set_new(t, "current", json_true());
+        json_array_append_new(list, t);
+    }
+    return list;
+}
+
+/* ---- bo_common.h: the administration's pages ---- */
+
+int bo_admin_page(http_req *rq, store_agent *a, bo_page *p, const char *tab)
+{
+    if (!bo_admin(rq, a))
+        return -1;
+    if (bo_page_start(p, rq, a) != 0)
+        return -1;
+    bo_admin_tabs(p, tab);
+    /* «Fait» notices after a redirect: only known keys. */
+    const char *done = form_get(&rq->query, "fait");
+    if (done && strlen(done) < 40) {
+        const char *key = arena_printf(rq->arena, "admin.done.%s", done);
+        const char *text = key ? bo_page_str(p, key) : NULL;
+        if (text && strcmp(text, key) != 0)
+            bo_page_notice(p, "success", text);
+    }
+    return 0;
+}
+
+int bo_admin_form(http_req *rq, store_agent *a, form *f)
+{
+    /* Admin first (a logged-out browser is sent to login, others get 403), then the CSRF
+     * token. */
+    if (!bo_admin(rq, a))
+        return -1;
+    return bo_form(rq, f);
+}
+
+void bo_admin_tabs(bo_page *p, const char *tab)
+{
+    bo_page_set(p, "admin_tabs", tabs_json(p, tab));
+}
+
+void bo_admin_done(http_req *rq, const char *path, const char *done)
+{
+    web_redirect(rq, arena_printf(rq->arena, "%s%sfait=%s%s", path, strchr(path, '?') ? "&" : "?",
+                                  done, rq->lang == LANG_EN ? "&lang=en" : ""));
+}
+
+int64_t bo_admin_id(const char *s)
+{
+    if (!s || !*s || strlen(s) > 18)
+        return 0;
+    int64_t v = 0;
+    for (const char *c = s; *c; c++) {
+        if (*c < '0' || *c > '9')
+            return 0;
+        v = v * 10 + (*c - '0');
+    }
+    return v;
+}
+
+/* ---- bo_admin_common.h ---- */
+
+int64_t bo_admin_tenant(http_req *rq)
+{
+    return rq->host_tenant->rec.id;
+}
+
+const char *bo_admin_field(const form *f, const char *name)
+{
+    const char *v = form_get(f, name);
+    return v ? v : "";
+}
+
+int bo_admin_checked(const form *f, const char *name)
+{
+    const char *v = form_get(f, name);
+    return v && (strcmp(v, "1") == 0 || strcmp(v, "on") == 0);
+}
+
+const char *bo_admin_when(http_req *rq, int64_t t)
+{
+    if (t <= 0)
+        return "";
+    char out[TIME_RFC3339_LEN];
+    time_format_rfc3339(t, rq->host_tenant->rec.timezone, out);
+    out[10] = ' ';
+    out[16] = '\0';
+    return arena_strdup(rq->arena, out);
+}
+
+const char *bo_admin_iso(http_req *rq, int64_t t)
+{
+    char out[TIME_RFC3339_LEN];
+    time_format_rfc3339(t, rq->host_tenant->rec.timezone, out);
+    return arena_strdup(rq->arena, out);
+}
+
+const char *bo_admin_error_field(const error *e, const char *const *known, const char *fallback)
+{
+    for (size_t i = 0; known[i]; i++)
+        if (strncmp(e->arg, known[i], strlen(known[i])) == 0)
+            return known[i];
+    return fallback;
+}
+
+core_actor bo_admin_actor(http_req *rq, const store_agent *a)
+{
+    const char *source =
+        arena_printf(rq->arena, "web %s", rq->client_ip ? rq->client_ip : "unknown");
+    return actor_of_agent(a, source ? source : "web");
+}
+
+bo_admin_write *bo_admin_write_new(http_req *rq, const store_agent *a, const form *f)
+{
+    bo_admin_write *st = arena_alloc(rq->arena, sizeof *st);
+    if (!st) {
+        error e;
+        error_set(&e, ERR_INTERNAL, NULL, "out of memory");
+        web_write_error(rq, &e);
+        return NULL;
+    }
+    memset(st, 0, sizeof *st);
+    st->agent = *a;
+    st->who = bo_admin_actor(rq, &st->agent);
+    st->f = *f;
+    rq->user = st;
+    return st;
+}
+
+bo_admin_write *bo_admin_write_of(http_req *rq)
+{
+    return rq->user;
+}
+
+/* ---- /agent/admin: the overview ---- */
+
+static void overview_get(http_req *rq)
+{
+    store_agent a;
+    bo_page p;
+    if (bo_admin_page(rq, &a, &p, "/agent/admin") != 0)
+        return;
+    const cat_tenant *t = rq->host_tenant;
+    store_agent *agents = NULL;
+    size_t n_agents = 0, n_keys = 0, n_active_keys = 0;
+    store_apikey *keys = NULL;
+    error e;
+    if (agent_list(rq->core, bo_admin_tenant(rq), rq->arena, &agents, &n_agents, &e) != 0 ||
+        apikey_list(rq->core, bo_admin_tenant(rq), rq->arena, &keys, &n_keys, &e) != 0) {
+        bo_page_fail(&p, &e);
+        return;
+    }
+    for (size_t i = 0; i < n_keys; i++)
+        n_active_keys += keys[i].revoked_at == 0;
+    json_t *counts = json_object();
+    json_object_set_new(counts, "departments", json_integer((json_int_t)t->n_departments));
+    json_object_set_new(counts, "agents", json_integer((json_int_t)n_agents));
+    json_object_set_new(counts, "procedures", json_integer((json_int_t)t->n_procedures));
+    json_object_set_new(counts, "apikeys", json_integer((json_int_t)n_active_keys));
+    bo_page_set(&p, "counts", counts);
+    bo_page_render(&p, 200, "agent/admin/index", bo_page_str(&p, "admin.overview.title"));
+}
+
+const http_route bo_admin_overview_routes[] = {
+    {HTTP_GET | HTTP_HEAD, "/agent/admin", overview_get},
+    {0, NULL, NULL},
+};
