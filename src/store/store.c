@@ -62,7 +62,7 @@ static int run_batch(store *s, store_job *jobs)
         j->rc = 0;
         error_clear(&j->err);
     }
-    if (ops->tx_begin(s, &terr) != 0) {
+    if (ops->tx.begin(s, &terr) != 0) {
         for (store_job *j = jobs; j; j = j->next) {
             j->rc = -1;
             j->err = terr;
@@ -70,21 +70,21 @@ static int run_batch(store *s, store_job *jobs)
         return -1;
     }
     for (store_job *j = jobs; j; j = j->next) {
-        if (ops->tx_savepoint(s, &j->err) != 0) {
+        if (ops->tx.savepoint(s, &j->err) != 0) {
             j->rc = -1;
             continue;
         }
         if (j->apply(s, j->arg, &j->err) == 0) {
-            if (ops->tx_release(s, &j->err) == 0)
+            if (ops->tx.release(s, &j->err) == 0)
                 continue;
         } else if (j->err.code == ERR_NONE) {
             error_set(&j->err, ERR_INTERNAL, NULL, "write job failed without an error");
         }
-        ops->tx_rollback_to(s);
+        ops->tx.rollback_to(s);
         j->rc = -1;
     }
-    if (ops->tx_commit(s, &terr) != 0) {
-        ops->tx_rollback(s);
+    if (ops->tx.commit(s, &terr) != 0) {
+        ops->tx.rollback(s);
         log_error("store: batch commit failed: %s", terr.detail);
         for (store_job *j = jobs; j; j = j->next) {
             if (j->rc == 0) {
