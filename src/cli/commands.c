@@ -282,7 +282,7 @@ static int cmd_apikey_list(const opt_values *v)
     store_apikey *keys = NULL;
     size_t n = 0;
     error err;
-    if (t && s.store->ops->apikey_list(s.store, t->rec.id, &a, &keys, &n, &err) == 0) {
+    if (t && s.store->ops->apikeys.list(s.store, t->rec.id, &a, &keys, &n, &err) == 0) {
         printf("%-6s %-8s %-10s %-25s %-9s %s\n", "id", "scope", "prefix", "created", "state",
                "name");
         for (size_t i = 0; i < n; i++) {

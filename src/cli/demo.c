@@ -1097,7 +1097,7 @@ static int apply_templates(store *s, void *arg, error *err)
         store_reply_template t = {.tenant_id = ta->tenant_id,
                                   .name = demo_reply_templates[i].name,
                                   .body = demo_reply_templates[i].body};
-        if (s->ops->tx_reply_template_upsert(s, &t, NULL, err) != 0)
+        if (s->ops->reply_templates.tx_upsert(s, &t, NULL, err) != 0)
             return -1;
     }
     return 0;

@@ -49,19 +49,19 @@ typedef struct upsert_job {
 static int apply_tenant(store *s, void *arg, error *err)
 {
     upsert_job *j = arg;
-    return s->ops->tx_tenant_upsert(s, j->rec, &j->id, err);
+    return s->ops->catalogue.tx_tenant_upsert(s, j->rec, &j->id, err);
 }
 
 static int apply_department(store *s, void *arg, error *err)
 {
     upsert_job *j = arg;
-    return s->ops->tx_department_upsert(s, j->rec, &j->id, err);
+    return s->ops->catalogue.tx_department_upsert(s, j->rec, &j->id, err);
 }
 
 static int apply_procedure(store *s, void *arg, error *err)
 {
     upsert_job *j = arg;
-    return s->ops->tx_procedure_upsert(s, j->rec, &j->id, err);
+    return s->ops->catalogue.tx_procedure_upsert(s, j->rec, &j->id, err);
 }
 
 /* Writes one record and reloads the catalogue, so that the next catalogue_acquire of this
@@ -329,7 +329,7 @@ static int apply_import(store *s, void *arg, error *err)
         }
         int64_t id = 0;
         const char *ref = NULL;
-        if (s->ops->tx_request_insert(s, &r, &j->a, &id, &ref, err) != 0)
+        if (s->ops->requests.tx_insert(s, &r, &j->a, &id, &ref, err) != 0)
             return -1;
         for (size_t k = 0; k < q->n_events; k++) {
             const admin_import_event *ie = &q->events[k];
@@ -346,7 +346,7 @@ static int apply_import(store *s, void *arg, error *err)
                 .body = ie->body,
             };
             int64_t eid;
-            if (s->ops->tx_event_insert(s, &e, &eid, err) != 0)
+            if (s->ops->events.tx_insert(s, &e, &eid, err) != 0)
                 return -1;
         }
     }

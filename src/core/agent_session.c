@@ -32,15 +32,15 @@ static int apply_create(store *s, void *arg, error *err)
     arena_init(&a, 0);
     store_agent ag;
     int found = 0, rc = -1;
-    if (s->ops->agent_get(s, ca->se.tenant_id, ca->se.agent_id, &a, &ag, &found, err) != 0)
+    if (s->ops->agents.get(s, ca->se.tenant_id, ca->se.agent_id, &a, &ag, &found, err) != 0)
         goto cleanup;
     if (!found || !ag.active) {
         error_set(err, ERR_UNAUTHORIZED, NULL, "no such active agent");
         goto cleanup;
     }
     ag.last_login_at = ca->se.created_at;
-    if (s->ops->tx_agent_update(s, &ag, err) != 0 ||
-        s->ops->tx_session_insert(s, &ca->se, &ca->id, err) != 0)
+    if (s->ops->agents.tx_update(s, &ag, err) != 0 ||
+        s->ops->sessions.tx_insert(s, &ca->se, &ca->id, err) != 0)
         goto cleanup;
     rc = 0;
 cleanup:
@@ -77,7 +77,7 @@ int agent_session_lookup(core *c, int64_t tenant_id, const char *token, arena *a
     if (out->agent_id <= 0)
         return error_set(err, ERR_UNAUTHORIZED, NULL, "no session");
     int ag_found = 0;
-    if (c->store->ops->agent_get(c->store, tenant_id, out->agent_id, a, agent, &ag_found, err) != 0)
+    if (c->store->ops->agents.get(c->store, tenant_id, out->agent_id, a, agent, &ag_found, err) != 0)
         return -1;
     if (!ag_found || !agent->active)
         return error_set(err, ERR_UNAUTHORIZED, NULL, "no session");
@@ -92,7 +92,7 @@ typedef struct delete_arg {
 static int apply_delete_agent(store *s, void *arg, error *err)
 {
     delete_arg *da = arg;
-    return s->ops->tx_session_delete_agent(s, da->tenant_id, da->agent_id, err);
+    return s->ops->sessions.tx_delete_agent(s, da->tenant_id, da->agent_id, err);
 }
 
 int agent_session_destroy(core *c, int64_t tenant_id, const char *token, error *err)

@@ -38,7 +38,7 @@ typedef struct insert_arg {
 static int apply_insert(store *s, void *arg, error *err)
 {
     insert_arg *ia = arg;
-    return s->ops->tx_apikey_insert(s, &ia->key, &ia->id, err);
+    return s->ops->apikeys.tx_insert(s, &ia->key, &ia->id, err);
 }
 
 int apikey_create(core *c, int64_t tenant_id, const char *name, apikey_scope scope,
@@ -87,7 +87,7 @@ int apikey_authenticate(core *c, int64_t tenant_id, const char *key, apikey_scop
     char hash[65];
     core_hash_secret(c, key, hash);
     int found = 0;
-    if (c->store->ops->apikey_find(c->store, hash, a, out, &found, err) != 0)
+    if (c->store->ops->apikeys.find(c->store, hash, a, out, &found, err) != 0)
         return -1;
     if (!found || out->revoked_at || out->tenant_id != tenant_id)
         return error_set(err, ERR_FORBIDDEN, "api_key", "unknown API key");
@@ -103,7 +103,7 @@ typedef struct revoke_arg {
 static int apply_revoke(store *s, void *arg, error *err)
 {
     revoke_arg *ra = arg;
-    return s->ops->tx_apikey_revoke(s, ra->tenant_id, ra->id, time_now(), err);
+    return s->ops->apikeys.tx_revoke(s, ra->tenant_id, ra->id, time_now(), err);
 }
 
 int apikey_revoke(core *c, int64_t tenant_id, int64_t id, error *err)

@@ -573,7 +573,7 @@ int attachment_sweep(core *c, size_t *removed, error *err)
             continue;
         }
         int known = 1;
-        if (s->ops->attachment_file_known(s, name, &known, err) != 0) {
+        if (s->ops->attachments.file_known(s, name, &known, err) != 0) {
             rc = -1;
             break;
         }
@@ -633,7 +633,7 @@ int attachment_save_tx(store *s, int64_t tenant_id, int64_t request_id, int64_t 
         if (at[i].created_at == 0)
             at[i].created_at = (int64_t)time(NULL);
         int64_t id = 0;
-        if (s->ops->tx_attachment_insert(s, &at[i], &id, err) != 0)
+        if (s->ops->attachments.tx_insert(s, &at[i], &id, err) != 0)
             return -1;
         at[i].id = id;
     }

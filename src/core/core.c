@@ -20,13 +20,13 @@
 
 static int apply_store_secret(store *s, void *arg, error *err)
 {
-    return s->ops->tx_setting_set(s, SECRET_SETTING, arg, err);
+    return s->ops->settings.tx_set(s, SECRET_SETTING, arg, err);
 }
 
 static int apply_drop_secret(store *s, void *arg, error *err)
 {
     (void)arg;
-    return s->ops->tx_setting_delete(s, SECRET_SETTING, err);
+    return s->ops->settings.tx_delete(s, SECRET_SETTING, err);
 }
 
 /* Decodes 64 hex digits (a final newline allowed) into c->secret. */
@@ -46,7 +46,7 @@ static int decode_secret(core *c, const char *hex, size_t len, const char *where
  * there is none. */
 static int stored_secret(core *c, arena *a, const char **hex, error *err)
 {
-    return c->store->ops->setting_get(c->store, SECRET_SETTING, a, hex, err);
+    return c->store->ops->settings.get(c->store, SECRET_SETTING, a, hex, err);
 }
 
 /* Reads the instance secret from the database, creating it on first use (unit tests). */
@@ -290,7 +290,7 @@ typedef struct setting_arg {
 static int apply_setting(store *s, void *arg, error *err)
 {
     setting_arg *sa = arg;
-    return s->ops->tx_setting_set(s, sa->name, sa->value, err);
+    return s->ops->settings.tx_set(s, sa->name, sa->value, err);
 }
 
 int core_setting_set(core *c, const char *name, const char *value, error *err)
@@ -313,5 +313,5 @@ int core_setting_get(core *c, const char *name, arena *a, const char **value, er
 {
     if (!setting_info(name))
         return error_set(err, ERR_INVALID_ARG, "name", "unknown setting");
-    return c->store->ops->setting_get(c->store, name, a, value, err);
+    return c->store->ops->settings.get(c->store, name, a, value, err);
 }

@@ -141,7 +141,7 @@ int outbox_add_tx(store *s, int64_t tenant_id, const char *channel, const char *
         .next_attempt_at = now,
     };
     int64_t id = 0;
-    int rc = s->ops->tx_outbox_insert(s, &m, &id, err);
+    int rc = s->ops->outbox.tx_insert(s, &m, &id, err);
     free(text);
     return rc;
 }

@@ -219,13 +219,13 @@ static int create_apply(store *s, void *arg, error *err)
     create_job *j = arg;
     const char *reference = NULL;
     int64_t id = 0;
-    if (s->ops->tx_request_insert(s, &j->rec, &j->arena, &id, &reference, err) != 0)
+    if (s->ops->requests.tx_insert(s, &j->rec, &j->arena, &id, &reference, err) != 0)
         return -1;
     j->event.request_id = id;
-    if (s->ops->tx_event_insert(s, &j->event, NULL, err) != 0)
+    if (s->ops->events.tx_insert(s, &j->event, NULL, err) != 0)
         return -1;
     if (j->idempotency_key &&
-        s->ops->tx_idempotency_insert(s, j->rec.tenant_id, j->api_key_id, j->idempotency_key, id,
+        s->ops->idempotency.tx_insert(s, j->rec.tenant_id, j->api_key_id, j->idempotency_key, id,
                                       j->rec.created_at, err) != 0)
         return -1;
     if (j->n_attachments &&
@@ -245,7 +245,7 @@ static int find_replay(core *c, int64_t tenant_id, int64_t key_id, const char *k
     arena a;
     arena_init(&a, 0);
     const char *reference = NULL;
-    int rc = c->store->ops->idempotency_find(c->store, tenant_id, key_id, key, &a, &reference, err);
+    int rc = c->store->ops->idempotency.find(c->store, tenant_id, key_id, key, &a, &reference, err);
     if (rc == 0 && reference) {
         memset(out, 0, sizeof *out);
         snprintf(out->reference, sizeof out->reference, "%s", reference);
@@ -411,7 +411,7 @@ int request_get(core *c, const cat_tenant *t, const char *reference, arena *a, s
                 error *err)
 {
     int found = 0;
-    if (c->store->ops->request_get(c->store, t->rec.id, reference, a, out, &found, err) != 0)
+    if (c->store->ops->requests.get(c->store, t->rec.id, reference, a, out, &found, err) != 0)
         return -1;
     if (!found)
         return error_set(err, ERR_NOT_FOUND, "reference", "no such request");
@@ -421,24 +421,24 @@ int request_get(core *c, const cat_tenant *t, const char *reference, arena *a, s
 int request_search(core *c, const store_request_filter *f, arena *a, store_request **out, size_t *n,
                    error *err)
 {
-    return c->store->ops->request_search(c->store, f, a, out, n, err);
+    return c->store->ops->requests.search(c->store, f, a, out, n, err);
 }
 
 int request_count(core *c, const store_request_filter *f, int64_t *count, error *err)
 {
-    return c->store->ops->request_count(c->store, f, count, err);
+    return c->store->ops->requests.count(c->store, f, count, err);
 }
 
 int request_timeline(core *c, const cat_tenant *t, int64_t request_id, int public_only, arena *a,
                      store_event **out, size_t *n, error *err)
 {
-    return c->store->ops->events_list(c->store, t->rec.id, request_id, public_only, a, out, n, err);
+    return c->store->ops->events.list(c->store, t->rec.id, request_id, public_only, a, out, n, err);
 }
 
 int request_timelines(core *c, const cat_tenant *t, const int64_t *ids, size_t n_ids,
                       int public_only, arena *a, store_event **out, size_t *n, error *err)
 {
-    return c->store->ops->events_list_many(c->store, t->rec.id, ids, n_ids, public_only, a, out, n,
+    return c->store->ops->events.list_many(c->store, t->rec.id, ids, n_ids, public_only, a, out, n,
                                            err);
 }
 
@@ -517,7 +517,7 @@ static int add_event_id(store *s, const change_job *j, int64_t request_id, int64
         .status_to = to,
         .body = body,
     };
-    return s->ops->tx_event_insert(s, &e, id_out, err);
+    return s->ops->events.tx_insert(s, &e, id_out, err);
 }
 
 static int add_event(store *s, const change_job *j, int64_t request_id, int64_t now,
@@ -583,7 +583,7 @@ static int citizen_apply(store *s, change_job *j, store_request *r, int64_t now,
         return error_set(err, ERR_INTERNAL, NULL, "not a citizen action");
     }
     r->updated_at = now;
-    return s->ops->tx_request_update(s, r, err);
+    return s->ops->requests.tx_update(s, r, err);
 }
 
 static int change_apply(store *s, void *arg, error *err)
@@ -591,7 +591,7 @@ static int change_apply(store *s, void *arg, error *err)
     change_job *j = arg;
     store_request r;
     int found = 0;
-    if (s->ops->tx_request_get(s, j->tenant_id, j->reference, &j->arena, &r, &found, err) != 0)
+    if (s->ops->requests.tx_get(s, j->tenant_id, j->reference, &j->arena, &r, &found, err) != 0)
         return -1;
     if (!found)
         return error_set(err, ERR_NOT_FOUND, "reference", "no such request");
@@ -604,7 +604,7 @@ static int change_apply(store *s, void *arg, error *err)
         if (add_event(s, j, r.id, now, "note", j->is_public, NULL, NULL, j->body, err) != 0)
             return -1;
         r.updated_at = now;
-        return s->ops->tx_request_update(s, &r, err);
+        return s->ops->requests.tx_update(s, &r, err);
     }
     int changed = 0;
     if (j->reply) {
@@ -666,7 +666,7 @@ static int change_apply(store *s, void *arg, error *err)
     if (!changed)
         return 0;
     r.updated_at = now;
-    return s->ops->tx_request_update(s, &r, err);
+    return s->ops->requests.tx_update(s, &r, err);
 }
 
 static void change_done(void *arg, int rc, const error *err)
@@ -770,7 +770,7 @@ int request_process(core *c, const cat_tenant *t, const char *reference,
         arena_init(&a, 0);
         store_request r;
         int found = 0;
-        if (c->store->ops->request_get(c->store, t->rec.id, reference, &a, &r, &found, err) == 0 &&
+        if (c->store->ops->requests.get(c->store, t->rec.id, reference, &a, &r, &found, err) == 0 &&
             found) {
             const cat_procedure *proc = catalogue_procedure_by_id(t, r.procedure_id);
             j->procedure_name = proc ? arena_strdup(&j->arena, proc->rec.name) : NULL;
@@ -907,13 +907,13 @@ static int support_apply(store *s, void *arg, error *err)
     arena_init(&a, 0);
     store_request r;
     int found = 0, rc = -1;
-    if (s->ops->tx_request_get(s, sa->tenant_id, sa->reference, &a, &r, &found, err) != 0)
+    if (s->ops->requests.tx_get(s, sa->tenant_id, sa->reference, &a, &r, &found, err) != 0)
         goto cleanup;
     if (!found || !r.is_public) {
         error_set(err, ERR_NOT_FOUND, "reference", "no such public request");
         goto cleanup;
     }
-    rc = s->ops->tx_request_support(s, sa->tenant_id, r.id, sa->keys, sa->n_keys, time_now(),
+    rc = s->ops->requests.tx_support(s, sa->tenant_id, r.id, sa->keys, sa->n_keys, time_now(),
                                     &sa->added, err);
 cleanup:
     arena_free(&a);

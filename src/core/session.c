@@ -26,7 +26,7 @@ typedef struct insert_arg {
 static int apply_insert(store *s, void *arg, error *err)
 {
     insert_arg *ia = arg;
-    return s->ops->tx_session_insert(s, &ia->se, &ia->id, err);
+    return s->ops->sessions.tx_insert(s, &ia->se, &ia->id, err);
 }
 
 int session_create(core *c, int64_t tenant_id, int64_t account_id,
@@ -60,13 +60,13 @@ typedef struct bg_job {
 static int apply_touch(store *s, void *arg, error *err)
 {
     bg_job *b = arg;
-    return s->ops->tx_session_touch(s, b->id, b->when, err);
+    return s->ops->sessions.tx_touch(s, b->id, b->when, err);
 }
 
 static int apply_delete_bg(store *s, void *arg, error *err)
 {
     bg_job *b = arg;
-    return s->ops->tx_session_delete(s, b->tenant_id, b->hash, err);
+    return s->ops->sessions.tx_delete(s, b->tenant_id, b->hash, err);
 }
 
 static void bg_done(void *arg, int rc, const error *err)
@@ -112,7 +112,7 @@ int session_find_live(core *c, int64_t tenant_id, const char *token, int64_t idl
     char hash[65];
     core_hash_secret(c, token, hash);
     int found = 0;
-    if (c->store->ops->session_find(c->store, tenant_id, hash, a, out, &found, err) != 0)
+    if (c->store->ops->sessions.find(c->store, tenant_id, hash, a, out, &found, err) != 0)
         return -1;
     if (!found)
         return error_set(err, ERR_UNAUTHORIZED, NULL, "no session");
@@ -137,7 +137,7 @@ int session_lookup(core *c, int64_t tenant_id, const char *token, arena *a, stor
     if (session_find_live(c, tenant_id, token, SESSION_IDLE_SECONDS, a, out, err) != 0)
         return -1;
     int acc_found = 0;
-    if (c->store->ops->account_get(c->store, tenant_id, out->account_id, a, account, &acc_found,
+    if (c->store->ops->accounts.get(c->store, tenant_id, out->account_id, a, account, &acc_found,
                                    err) != 0)
         return -1;
     if (!acc_found)
@@ -154,7 +154,7 @@ typedef struct delete_arg {
 static int apply_delete(store *s, void *arg, error *err)
 {
     delete_arg *da = arg;
-    return s->ops->tx_session_delete(s, da->tenant_id, da->hash, err);
+    return s->ops->sessions.tx_delete(s, da->tenant_id, da->hash, err);
 }
 
 int session_destroy(core *c, int64_t tenant_id, const char *token, error *err)

@@ -513,7 +513,7 @@ static void test_secret_file(void **state)
     arena a;
     arena_init(&a, 0);
     const char *stored = "";
-    assert_int_equal(f->store->ops->setting_get(f->store, "instance_secret", &a, &stored, &err),
+    assert_int_equal(f->store->ops->settings.get(f->store, "instance_secret", &a, &stored, &err),
                      0);
     assert_null(stored); /* gone from the database */
     core_close(moved);
@@ -604,7 +604,7 @@ static void test_request_process_atomic(void **state)
     /* The citizen gave an e-mail: the reply e-mail is queued with the change. */
     store_outbox *mails = NULL;
     size_t n_mails = 0;
-    assert_int_equal(f->store->ops->outbox_list(f->store, f->tenant_id, r.id, &a, &mails,
+    assert_int_equal(f->store->ops->outbox.list(f->store, f->tenant_id, r.id, &a, &mails,
                                                 &n_mails, &err),
                      0);
     assert_int_equal(n_mails, 1);
@@ -619,7 +619,7 @@ static void test_request_process_atomic(void **state)
     assert_int_equal(err.code, ERR_CONFLICT);
     assert_int_equal(request_timeline(f->core, in.tenant, r.id, 0, &a, &ev, &n, &err), 0);
     assert_int_equal(n, 4);
-    assert_int_equal(f->store->ops->outbox_list(f->store, f->tenant_id, r.id, &a, &mails,
+    assert_int_equal(f->store->ops->outbox.list(f->store, f->tenant_id, r.id, &a, &mails,
                                                 &n_mails, &err),
                      0);
     assert_int_equal(n_mails, 1);

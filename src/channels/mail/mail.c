@@ -206,8 +206,8 @@ static int apply_outcome(store *s, void *arg, error *err)
 {
     outcome_job *j = arg;
     if (j->sent)
-        return s->ops->tx_outbox_sent(s, j->id, j->when, err);
-    return s->ops->tx_outbox_retry(s, j->id, j->attempts, j->next_attempt_at, j->failed,
+        return s->ops->outbox.tx_sent(s, j->id, j->when, err);
+    return s->ops->outbox.tx_retry(s, j->id, j->attempts, j->next_attempt_at, j->failed,
                                    j->last_error, err);
 }
 
@@ -349,7 +349,7 @@ static size_t run_pass(mailer *m)
     store_outbox *msgs = NULL;
     size_t n = 0, handled = 0;
     error err = {0};
-    if (s->ops->outbox_due(s, time_now(), MAIL_BATCH, &a, &msgs, &n, &err) != 0) {
+    if (s->ops->outbox.due(s, time_now(), MAIL_BATCH, &a, &msgs, &n, &err) != 0) {
         log_error("mail: reading the outbox failed: %s", err.detail);
         arena_free(&a);
         return 0;

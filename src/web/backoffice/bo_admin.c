@@ -210,7 +210,7 @@ static void overview_get(http_req *rq)
     error e;
     store *s = core_store(rq->core);
     if (agent_list(rq->core, tenant_id(rq), rq->arena, &agents, &n_agents, &e) != 0 ||
-        s->ops->apikey_list(s, tenant_id(rq), rq->arena, &keys, &n_keys, &e) != 0) {
+        s->ops->apikeys.list(s, tenant_id(rq), rq->arena, &keys, &n_keys, &e) != 0) {
         bo_page_fail(&p, &e);
         return;
     }
@@ -827,7 +827,7 @@ static void apikeys_render(bo_page *p, int status, const char *scope)
     store_apikey *keys = NULL;
     size_t n = 0;
     error e;
-    if (s->ops->apikey_list(s, tenant_id(rq), rq->arena, &keys, &n, &e) != 0) {
+    if (s->ops->apikeys.list(s, tenant_id(rq), rq->arena, &keys, &n, &e) != 0) {
         bo_page_fail(p, &e);
         return;
     }
@@ -1021,7 +1021,7 @@ static void audit_render(bo_page *p, int status)
          * lower bound that shows at most a page of this tenant's latest entries. */
         store_audit last;
         int found = 0;
-        if (s->ops->audit_last(s, tenant_id(rq), rq->arena, &last, &found, &e) != 0) {
+        if (s->ops->audit.last(s, tenant_id(rq), rq->arena, &last, &found, &e) != 0) {
             bo_page_fail(p, &e);
             return;
         }
@@ -1031,7 +1031,7 @@ static void audit_render(bo_page *p, int status)
     size_t n = 0;
     store_agent *agents = NULL;
     size_t n_agents = 0;
-    if (s->ops->audit_list(s, tenant_id(rq), after, AUDIT_PAGE + 1, rq->arena, &list, &n, &e) !=
+    if (s->ops->audit.list(s, tenant_id(rq), after, AUDIT_PAGE + 1, rq->arena, &list, &n, &e) !=
             0 ||
         agent_list(rq->core, tenant_id(rq), rq->arena, &agents, &n_agents, &e) != 0) {
         bo_page_fail(p, &e);

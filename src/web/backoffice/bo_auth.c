@@ -158,7 +158,7 @@ static void audit_failed(http_req *rq, const char *email)
     int found = 0;
     error e;
     if (email && *email &&
-        s->ops->agent_find_email(s, tenant_id(rq), email, rq->arena, &a, &found, &e) != 0)
+        s->ops->agents.find_email(s, tenant_id(rq), email, rq->arena, &a, &found, &e) != 0)
         found = 0;
     if (found)
         bo_audit_wait(rq, &a, "login_failed", "agent", &a.id, 1);

@@ -419,7 +419,7 @@ static void inbox(http_req *rq)
     store *s = core_store(rq->core);
     store_saved_filter *sf = NULL;
     size_t n_sf = 0;
-    if (s->ops->saved_filter_list(s, t->rec.id, a.id, rq->arena, &sf, &n_sf, &err) != 0)
+    if (s->ops->saved_filters.list(s, t->rec.id, a.id, rq->arena, &sf, &n_sf, &err) != 0)
         log_warn("saved filters: %s", err.detail);
     json_t *sfj = json_array();
     for (size_t i = 0; i < n_sf; i++) {
@@ -482,13 +482,13 @@ typedef struct filter_job {
 static int filter_insert_apply(store *s, void *arg, error *err)
 {
     filter_job *j = arg;
-    return s->ops->tx_saved_filter_insert(s, &j->f, &j->id, err);
+    return s->ops->saved_filters.tx_insert(s, &j->f, &j->id, err);
 }
 
 static int filter_delete_apply(store *s, void *arg, error *err)
 {
     filter_job *j = arg;
-    return s->ops->tx_saved_filter_delete(s, j->f.tenant_id, j->agent_id, j->id, err);
+    return s->ops->saved_filters.tx_delete(s, j->f.tenant_id, j->agent_id, j->id, err);
 }
 
 /* A saved query: only the inbox's own fields, re-encoded, so that a saved link cannot

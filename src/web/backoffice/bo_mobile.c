@@ -91,7 +91,7 @@ static void render(http_req *rq, const store_agent *a, const cat_tenant *t, int 
         store_request *rows = NULL;
         double *dist = NULL;
         size_t n = 0;
-        if (s->ops->requests_near(s, t->rec.id, lat, lon, radius, NEAR_MAX * 3, rq->arena, &rows,
+        if (s->ops->requests.near(s, t->rec.id, lat, lon, radius, NEAR_MAX * 3, rq->arena, &rows,
                                   &dist, &n, &err) != 0) {
             json_decref(ctx);
             json_decref(extra);
@@ -178,7 +178,7 @@ static int photo_apply(store *s, void *arg, error *err)
 {
     photo_job *j = arg;
     int64_t event_id = 0;
-    if (s->ops->tx_event_insert(s, &j->ev, &event_id, err) != 0)
+    if (s->ops->events.tx_insert(s, &j->ev, &event_id, err) != 0)
         return -1;
     return attachment_save_tx(s, j->ev.tenant_id, j->ev.request_id, event_id, j->atts, j->n, err);
 }

@@ -173,7 +173,7 @@ int bo_reply_templates(http_req *rq, const cat_tenant *t, store_reply_template *
     store *s = core_store(rq->core);
     *out = NULL;
     *n = 0;
-    if (s->ops->reply_template_list(s, t->rec.id, rq->arena, out, n, &err) != 0) {
+    if (s->ops->reply_templates.list(s, t->rec.id, rq->arena, out, n, &err) != 0) {
         log_error("reply templates: %s", err.detail);
         return -1;
     }
@@ -469,7 +469,7 @@ static json_t *show_context(http_req *rq, const store_agent *a, const cat_tenant
     store_agent *agents = NULL;
     size_t n_agents = 0;
     if (request_timeline(rq->core, t, r->id, 0, rq->arena, &events, &n_events, &err) != 0 ||
-        s->ops->attachments_list(s, t->rec.id, r->id, rq->arena, &atts, &n_atts, &err) != 0 ||
+        s->ops->attachments.list(s, t->rec.id, r->id, rq->arena, &atts, &n_atts, &err) != 0 ||
         agent_list(rq->core, t->rec.id, rq->arena, &agents, &n_agents, &err) != 0) {
         http_respond_error(rq, &err);
         return NULL;
@@ -913,13 +913,13 @@ typedef struct publish_job {
 static int publish_apply(store *s, void *arg, error *err)
 {
     publish_job *j = arg;
-    return s->ops->tx_request_set_public(s, j->tenant_id, j->request_id, j->is_public, err);
+    return s->ops->requests.tx_set_public(s, j->tenant_id, j->request_id, j->is_public, err);
 }
 
 static int moderate_apply(store *s, void *arg, error *err)
 {
     publish_job *j = arg;
-    return s->ops->tx_attachment_moderate(s, j->tenant_id, j->attachment_id, j->moderation, err);
+    return s->ops->attachments.tx_moderate(s, j->tenant_id, j->attachment_id, j->moderation, err);
 }
 
 void bo_request_publish(http_req *rq)
@@ -965,7 +965,7 @@ void bo_request_moderate(http_req *rq)
     store_attachment at;
     int found = 0;
     if (!end || *end || id <= 0 ||
-        s->ops->attachment_get(s, t->rec.id, id, rq->arena, &at, &found, &err) != 0 || !found ||
+        s->ops->attachments.get(s, t->rec.id, id, rq->arena, &at, &found, &err) != 0 || !found ||
         at.request_id != r.id || !at.is_photo) {
         bo_not_found(rq);
         return;

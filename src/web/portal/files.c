@@ -157,7 +157,7 @@ static int load_allowed(http_req *rq, const cat_tenant *t, store_request *r, sto
     }
     store *s = core_store(rq->core);
     int found = 0;
-    if (s->ops->attachment_get(s, t->rec.id, id, rq->arena, at, &found, &err) != 0) {
+    if (s->ops->attachments.get(s, t->rec.id, id, rq->arena, at, &found, &err) != 0) {
         http_respond_error(rq, &err);
         return -1;
     }

@@ -362,7 +362,7 @@ static void receipt(http_req *rq)
     store_attachment *atts = NULL;
     size_t n_atts = 0;
     error e;
-    if (s->ops->attachments_list(s, t->rec.id, r.id, rq->arena, &atts, &n_atts, &e) != 0) {
+    if (s->ops->attachments.list(s, t->rec.id, r.id, rq->arena, &atts, &n_atts, &e) != 0) {
         log_warn("receipt: attachments of %s could not be listed: %s", r.reference, e.detail);
         n_atts = 0;
     }

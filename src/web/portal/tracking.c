@@ -457,7 +457,7 @@ static json_t *show_context(http_req *rq, track_state *st)
     store *s = core_store(rq->core);
     if (request_timeline(rq->core, st->tenant, r->id, 1, rq->arena, &events, &n_events, &err) !=
             0 ||
-        s->ops->attachments_list(s, st->tenant->rec.id, r->id, rq->arena, &atts, &n_atts, &err) !=
+        s->ops->attachments.list(s, st->tenant->rec.id, r->id, rq->arena, &atts, &n_atts, &err) !=
             0) {
         http_respond_error(rq, &err);
         return NULL;

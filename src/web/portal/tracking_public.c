@@ -236,7 +236,7 @@ void tracking_public_show(http_req *rq)
     size_t n_atts = 0;
     store *s = core_store(rq->core);
     if (request_timeline(rq->core, t, r.id, 1, rq->arena, &events, &n_events, &err) != 0 ||
-        s->ops->attachments_list(s, t->rec.id, r.id, rq->arena, &atts, &n_atts, &err) != 0) {
+        s->ops->attachments.list(s, t->rec.id, r.id, rq->arena, &atts, &n_atts, &err) != 0) {
         http_respond_error(rq, &err);
         return;
     }
