@@ -8,8 +8,9 @@
 #ifndef GUICHET_STORE_H
 #define GUICHET_STORE_H
 
-#include <stdint.h>
+#include <pthread.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "store/records.h"
 #include "util/arena.h"
@@ -413,6 +414,24 @@ void store_write(store *s, store_job *job);
 /* Runs apply(arg) as one job and waits for its durable commit; 0 or -1 with err filled. */
 int store_write_sync(store *s, int (*apply)(store *s, void *arg, error *err), void *arg,
                      error *err);
+
+/* Waits for one asynchronous outcome (a job's done, or a core operation's callback): pass
+ * store_waiter_done as the callback and the waiter as its argument, then store_waiter_wait
+ * blocks until it has been called. The one waiter of the tree: store_write_sync and core's
+ * synchronous forms use it. */
+typedef struct store_waiter {
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    int finished; /* under lock */
+    int rc;
+    error err;
+} store_waiter;
+
+void store_waiter_init(store_waiter *w);
+/* The callback: records rc and err (copied) and wakes the waiter; arg is the waiter. */
+void store_waiter_done(void *arg, int rc, const error *err);
+/* Waits, copies the error into err (may be NULL), destroys the waiter, returns rc. */
+int store_waiter_wait(store_waiter *w, error *err);
 
 /* Statistics of the running writer, or of the last one stopped. */
 void store_writer_get_stats(store *s, store_writer_stats *out);
