@@ -13,6 +13,7 @@
 #include "core/request.h"
 #include "core/retention.h"
 #include "core/status.h"
+#include "store/store.h"
 
 #define CODE_MAX 64
 #define NAME_MAX_LEN 500

@@ -11,7 +11,7 @@
 #include <stdint.h>
 
 #include "core/core.h"
-#include "store/store.h"
+#include "store/records.h"
 #include "util/error.h"
 
 /* Requests written per write job by admin_import_requests: large enough that 100,000

@@ -13,7 +13,7 @@
 
 #include "core/core.h"
 #include "core/totp.h"
-#include "store/store.h"
+#include "store/records.h"
 #include "util/arena.h"
 #include "util/error.h"
 

@@ -10,7 +10,7 @@
 #include <stdint.h>
 
 #include "core/core.h"
-#include "store/store.h"
+#include "store/records.h"
 
 typedef enum apikey_scope { SCOPE_OPEN311 = 0, SCOPE_API, SCOPE_GATEWAY } apikey_scope;
 

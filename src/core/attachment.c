@@ -22,6 +22,7 @@
 #include <vips/vips.h>
 
 #include "core/antivirus.h"
+#include "store/store.h"
 #include "util/log.h"
 #include "util/utf8.h"
 

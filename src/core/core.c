@@ -231,40 +231,6 @@ void core_new_secret(const char *prefix, char *out, size_t out_size)
     sodium_memzero(raw, sizeof raw);
 }
 
-void core_waiter_init(core_waiter *w)
-{
-    pthread_mutex_init(&w->lock, NULL);
-    pthread_cond_init(&w->cond, NULL);
-    w->done = 0;
-    w->rc = 0;
-    error_clear(&w->err);
-}
-
-void core_waiter_done(void *ctx, int rc, const error *err)
-{
-    core_waiter *w = ctx;
-    pthread_mutex_lock(&w->lock);
-    w->rc = rc;
-    if (rc != 0 && err)
-        w->err = *err;
-    w->done = 1;
-    pthread_cond_signal(&w->cond);
-    pthread_mutex_unlock(&w->lock);
-}
-
-int core_waiter_wait(core_waiter *w, error *err)
-{
-    pthread_mutex_lock(&w->lock);
-    while (!w->done)
-        pthread_cond_wait(&w->cond, &w->lock);
-    pthread_mutex_unlock(&w->lock);
-    if (w->rc != 0 && err)
-        *err = w->err;
-    pthread_cond_destroy(&w->cond);
-    pthread_mutex_destroy(&w->lock);
-    return w->rc;
-}
-
 /* ---- administrators' settings ---- */
 
 const core_setting_info core_settings[] = {

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "store/store.h"
 #include "util/timeutil.h"
 
 #define OUTBOX_EMAIL_MAX 254 /* RFC 5321 path limit */
