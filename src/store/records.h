@@ -27,7 +27,7 @@ typedef struct store_tenant {
     const char *contact;  /* public contact shown in Open311 discovery */
     /* 1: requests past their retention wait on a bordereau d'élimination for the visa of the
      * archives service before they are anonymised. Read with the catalogue; written only by
-     * tx_tenant_set_archives_visa (tx_tenant_upsert leaves it as it is). */
+     * catalogue.tx_tenant_set_archives_visa (catalogue.tx_tenant_upsert leaves it as it is). */
     int archives_visa;
 } store_tenant;
 
@@ -73,7 +73,7 @@ typedef struct store_procedure {
 } store_procedure;
 
 /* Everything the catalogue cache needs, loaded in one call. Arrays and strings are owned by
- * the arena given to catalogue_load. */
+ * the arena given to catalogue.load. */
 typedef struct store_catalogue {
     store_tenant *tenants;
     size_t n_tenants;
@@ -165,7 +165,7 @@ typedef struct store_session {
     int64_t account_id;
     int64_t created_at, last_seen_at, expires_at; /* expires_at: absolute end */
     /* Exactly one of account_id (a citizen) and agent_id (a back-office agent) is set; the
-     * other is 0. tx_session_insert refuses anything else (ERR_INVALID_ARG). */
+     * other is 0. sessions.tx_insert refuses anything else (ERR_INVALID_ARG). */
     int64_t agent_id;
 } store_session;
 
@@ -228,7 +228,7 @@ typedef struct store_agent {
     int active;
     int64_t created_at, last_login_at; /* last_login_at 0: never */
     /* The agent's departments (ids), in the arena of the read; for writes, the caller's.
-     * tx_agent_update replaces the whole set. */
+     * agents.tx_update replaces the whole set. */
     const int64_t *department_ids;
     size_t n_departments;
 } store_agent;
@@ -277,7 +277,7 @@ typedef struct store_disposal_item {
 } store_disposal_item;
 
 /* What anonymisation keeps of a request's location and attributes, decided by core; every
- * other personal field is erased by tx_request_anonymise. */
+ * other personal field is erased by retention.tx_anonymise. */
 typedef struct store_anonymised {
     int has_location;       /* 0: the position is erased */
     double lat, lon;        /* the coarse position kept */
@@ -301,7 +301,7 @@ typedef struct store_reply_template {
     const char *body;
 } store_reply_template;
 
-/* request_search orders. Keyset paging (before_created_at/before_id) applies only to
+/* requests.search orders. Keyset paging (before_created_at/before_id) applies only to
  * STORE_SORT_CREATED_DESC; the others page with offset. */
 typedef enum store_request_sort {
     STORE_SORT_CREATED_DESC = 0, /* newest first (default) */
@@ -311,7 +311,7 @@ typedef enum store_request_sort {
     STORE_SORT_PRIORITY_DESC     /* most urgent first, then newest */
 } store_request_sort;
 
-/* Filter for request_search. Zero/NULL fields do not filter. */
+/* Filter for requests.search (and requests.count). Zero/NULL fields do not filter. */
 #define STORE_FILTER_MAX_LIST 32
 typedef struct store_request_filter {
     int64_t tenant_id;                 /* required */

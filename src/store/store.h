@@ -32,7 +32,8 @@ struct store_job {
     store_job *next;
 };
 
-/* Tenants, departments and procedures (read together as the catalogue) and the counter that says when they changed. */
+/* Tenants, departments and procedures (read together as the catalogue) and the counter that
+ * says when they changed. */
 typedef struct store_catalogue_ops {
     /* Cheap: a counter bumped by every change to tenants, departments, procedures, keys. */
     int (*config_version)(store *s, int64_t *version, error *err);
@@ -65,10 +66,10 @@ typedef struct store_requests_ops {
     int (*tx_insert)(store *s, const store_request *r, arena *a, int64_t *id_out,
                      const char **reference_out, error *err);
     /* Rewrites the mutable fields of request r->id (status, department, assignee, priority,
-     * status_notes, updated_at, closed_at, due_at). */
+     * status_notes, updated_at, closed_at, due_at), and the citizen's: citizen_id, notify,
+     * is_public, rating and rating_comment. */
     int (*tx_update)(store *s, const store_request *r, error *err);
-    /* Citizen's actions on a request. tx_request_update also writes citizen_id, notify,
-     * is_public, rating and rating_comment. A «moi aussi» names its supporter by keys[0..n)
+    /* A «moi aussi» names its supporter by keys[0..n)
      * (hashes of the account, the browser, the client's network): every key is recorded,
      * and the request counts one more supporter only when none of them was known for it
      * (*added 1), so that a new browser on a known network, or a known browser on a new
