@@ -141,18 +141,18 @@ static sq_stmt sq_accdel_events = SQ_STMT(
 
 /* Binds (tenant, account, e-mail or NULL, now, actor) as the two request statements take
  * them, and runs one; *changed gets the rows it touched. */
-static int run_account_requests(store_sqlite_conn *c, sq_stmt *id, int64_t tenant_id,
+static int run_account_requests(store_sqlite_conn *c, sq_stmt *def, int64_t tenant_id,
                                 int64_t account_id, const char *email, int64_t now,
                                 const char *actor, int64_t *changed, error *err)
 {
-    sqlite3_stmt *st = store_sqlite_stmt(c, id, err);
+    sqlite3_stmt *st = store_sqlite_stmt(c, def, err);
     if (!st)
         return -1;
     sqlite3_bind_int64(st, 1, tenant_id);
     sqlite3_bind_int64(st, 2, account_id);
     store_sqlite_bind_text(st, 3, email);
     sqlite3_bind_int64(st, 4, now);
-    if (id == &sq_accdel_events)
+    if (def == &sq_accdel_events)
         store_sqlite_bind_text(st, 5, actor ? actor : "system");
     if (store_sqlite_run_write(c, st, NULL, "account_delete", err) != 0)
         return -1;
@@ -162,10 +162,10 @@ static int run_account_requests(store_sqlite_conn *c, sq_stmt *id, int64_t tenan
 }
 
 /* Runs a delete taking (tenant, one text or id) as its parameters. */
-static int run_delete2(store_sqlite_conn *c, sq_stmt *id, int64_t tenant_id, const char *text,
+static int run_delete2(store_sqlite_conn *c, sq_stmt *def, int64_t tenant_id, const char *text,
                        int64_t num, error *err)
 {
-    sqlite3_stmt *st = store_sqlite_stmt(c, id, err);
+    sqlite3_stmt *st = store_sqlite_stmt(c, def, err);
     if (!st)
         return -1;
     sqlite3_bind_int64(st, 1, tenant_id);

@@ -33,7 +33,7 @@ static int store_sqlite_apikey_find(store *s, const char *key_hash, arena *a, st
     memset(out, 0, sizeof *out);
     if (!key_hash)
         return error_set(err, ERR_MISSING_ARG, "key", "key hash is required");
-    store_sqlite_conn *c = store_sqlite_read_conn((store_sqlite_store *)s, err);
+    store_sqlite_conn *c = store_sqlite_reader(s, err);
     if (!c)
         return -1;
     sqlite3_stmt *st = store_sqlite_stmt(c, &sq_apikey_find, err);
@@ -52,7 +52,7 @@ static int store_sqlite_apikey_list(store *s, int64_t tenant_id, arena *a, store
 {
     *out = NULL;
     *n = 0;
-    store_sqlite_conn *c = store_sqlite_read_conn((store_sqlite_store *)s, err);
+    store_sqlite_conn *c = store_sqlite_reader(s, err);
     if (!c)
         return -1;
     sqlite3_stmt *st = store_sqlite_stmt(c, &sq_apikey_list, err);
@@ -70,7 +70,7 @@ static sq_stmt sq_apikey_insert =
 static int store_sqlite_tx_apikey_insert(store *s, const store_apikey *k, int64_t *id_out,
                                          error *err)
 {
-    store_sqlite_conn *c = store_sqlite_write_conn((store_sqlite_store *)s, err);
+    store_sqlite_conn *c = store_sqlite_writer(s, err);
     if (!c)
         return -1;
     sqlite3_stmt *st = store_sqlite_stmt(c, &sq_apikey_insert, err);
@@ -98,7 +98,7 @@ static sq_stmt sq_apikey_revoke =
 static int store_sqlite_tx_apikey_revoke(store *s, int64_t tenant_id, int64_t id, int64_t when,
                                          error *err)
 {
-    store_sqlite_conn *c = store_sqlite_write_conn((store_sqlite_store *)s, err);
+    store_sqlite_conn *c = store_sqlite_writer(s, err);
     if (!c)
         return -1;
     sqlite3_stmt *st = store_sqlite_stmt(c, &sq_apikey_revoke, err);
@@ -126,7 +126,7 @@ static int store_sqlite_idempotency_find(store *s, int64_t tenant_id, int64_t ap
     *reference = NULL;
     if (!key)
         return error_set(err, ERR_MISSING_ARG, "idempotency_key", "key is required");
-    store_sqlite_conn *c = store_sqlite_read_conn((store_sqlite_store *)s, err);
+    store_sqlite_conn *c = store_sqlite_reader(s, err);
     if (!c)
         return -1;
     sqlite3_stmt *st = store_sqlite_stmt(c, &sq_idempotency_find, err);
@@ -146,7 +146,7 @@ static int store_sqlite_tx_idempotency_insert(store *s, int64_t tenant_id, int64
                                               const char *key, int64_t request_id,
                                               int64_t created_at, error *err)
 {
-    store_sqlite_conn *c = store_sqlite_write_conn((store_sqlite_store *)s, err);
+    store_sqlite_conn *c = store_sqlite_writer(s, err);
     if (!c)
         return -1;
     sqlite3_stmt *st = store_sqlite_stmt(c, &sq_idempotency_insert, err);

@@ -105,13 +105,9 @@ static int store_sqlite_attachment_file_known(store *s, const char *name, int *k
     if (!st)
         return -1;
     store_sqlite_bind_text(st, 1, name);
-    int rc = sqlite3_step(st), ret = 0;
-    if (rc == SQLITE_ROW)
-        *known = 1;
-    else if (rc != SQLITE_DONE)
-        ret = store_sqlite_fail(c->db, rc, "attachment_file_known", err);
-    store_sqlite_done(st);
-    return ret;
+    int64_t one;
+    return store_sqlite_read_one(c, st, store_sqlite_read_int64, NULL, &one, known,
+                                 "attachment_file_known", err);
 }
 
 static sq_stmt sq_attachments_list =

@@ -12,18 +12,16 @@ static sq_stmt sq_config_version = SQ_STMT("SELECT version FROM config_version W
 
 static int store_sqlite_config_version(store *s, int64_t *version, error *err)
 {
-    store_sqlite_conn *c = store_sqlite_read_conn((store_sqlite_store *)s, err);
+    store_sqlite_conn *c = store_sqlite_reader(s, err);
     if (!c)
         return -1;
     sqlite3_stmt *st = store_sqlite_stmt(c, &sq_config_version, err);
     if (!st)
         return -1;
-    int rc = sqlite3_step(st);
-    *version = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
-    store_sqlite_done(st);
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-        return store_sqlite_fail(c->db, rc, "config_version", err);
-    return 0;
+    *version = 0; /* no row yet: version 0 */
+    int found;
+    return store_sqlite_read_one(c, st, store_sqlite_read_int64, NULL, version, &found,
+                                 "config_version", err);
 }
 
 static sq_stmt sq_tenants_all = SQ_STMT(
@@ -106,7 +104,7 @@ static sq_stmt sq_begin_read = SQ_STMT("BEGIN");
  * consistent snapshot (a CLI command may change it meanwhile). */
 static int store_sqlite_catalogue_load(store *s, arena *a, store_catalogue *out, error *err)
 {
-    store_sqlite_conn *c = store_sqlite_read_conn((store_sqlite_store *)s, err);
+    store_sqlite_conn *c = store_sqlite_reader(s, err);
     if (!c)
         return -1;
     memset(out, 0, sizeof *out);
@@ -205,7 +203,7 @@ static sq_stmt sq_tenant_upsert =
 static int store_sqlite_tx_tenant_upsert(store *s, const store_tenant *t, int64_t *id_out,
                                          error *err)
 {
-    store_sqlite_conn *c = store_sqlite_write_conn((store_sqlite_store *)s, err);
+    store_sqlite_conn *c = store_sqlite_writer(s, err);
     if (!c)
         return -1;
     sqlite3_stmt *st = store_sqlite_stmt(c, &sq_tenant_upsert, err);
@@ -235,7 +233,7 @@ static sq_stmt sq_department_upsert =
 static int store_sqlite_tx_department_upsert(store *s, const store_department *d, int64_t *id_out,
                                              error *err)
 {
-    store_sqlite_conn *c = store_sqlite_write_conn((store_sqlite_store *)s, err);
+    store_sqlite_conn *c = store_sqlite_writer(s, err);
     if (!c)
         return -1;
     sqlite3_stmt *st = store_sqlite_stmt(c, &sq_department_upsert, err);
@@ -273,7 +271,7 @@ static sq_stmt sq_procedure_upsert = SQ_STMT(
 static int store_sqlite_tx_procedure_upsert(store *s, const store_procedure *p, int64_t *id_out,
                                             error *err)
 {
-    store_sqlite_conn *c = store_sqlite_write_conn((store_sqlite_store *)s, err);
+    store_sqlite_conn *c = store_sqlite_writer(s, err);
     if (!c)
         return -1;
     sqlite3_stmt *st = store_sqlite_stmt(c, &sq_procedure_upsert, err);

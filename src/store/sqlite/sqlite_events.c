@@ -40,7 +40,7 @@ static int store_sqlite_events_list(store *s, int64_t tenant_id, int64_t request
 {
     *out = NULL;
     *n = 0;
-    store_sqlite_conn *c = store_sqlite_read_conn((store_sqlite_store *)s, err);
+    store_sqlite_conn *c = store_sqlite_reader(s, err);
     if (!c)
         return -1;
     sqlite3_stmt *st = store_sqlite_stmt(c, &sq_events_list, err);
@@ -67,7 +67,7 @@ static int store_sqlite_events_list_many(store *s, int64_t tenant_id, const int6
     *n = 0;
     if (n_ids == 0)
         return 0;
-    store_sqlite_conn *c = store_sqlite_read_conn((store_sqlite_store *)s, err);
+    store_sqlite_conn *c = store_sqlite_reader(s, err);
     if (!c)
         return -1;
     /* The ids as a JSON array of integers, bound as one text parameter. */
@@ -103,7 +103,7 @@ static sq_stmt sq_event_insert =
 
 static int store_sqlite_tx_event_insert(store *s, const store_event *e, int64_t *id_out, error *err)
 {
-    store_sqlite_conn *c = store_sqlite_write_conn((store_sqlite_store *)s, err);
+    store_sqlite_conn *c = store_sqlite_writer(s, err);
     if (!c)
         return -1;
     sqlite3_stmt *st = store_sqlite_stmt(c, &sq_event_insert, err);

@@ -297,7 +297,7 @@ int store_sqlite_request_search(store *s, const store_request_filter *f, arena *
     *n = 0;
     if (f->limit == 0)
         return error_set(err, ERR_INVALID_ARG, "limit", "limit must be positive");
-    store_sqlite_conn *c = store_sqlite_read_conn((store_sqlite_store *)s, err);
+    store_sqlite_conn *c = store_sqlite_reader(s, err);
     if (!c)
         return -1;
     sqlbuild b;
@@ -324,7 +324,7 @@ int store_sqlite_request_search(store *s, const store_request_filter *f, arena *
 int store_sqlite_request_count(store *s, const store_request_filter *f, int64_t *count, error *err)
 {
     *count = 0;
-    store_sqlite_conn *c = store_sqlite_read_conn((store_sqlite_store *)s, err);
+    store_sqlite_conn *c = store_sqlite_reader(s, err);
     if (!c)
         return -1;
     sqlbuild b;
@@ -339,11 +339,7 @@ int store_sqlite_request_count(store *s, const store_request_filter *f, int64_t 
     sqlite3_stmt *st = prepare_built(c, &b, err);
     if (!st)
         return -1;
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW)
-        *count = sqlite3_column_int64(st, 0);
-    store_sqlite_done(st);
-    if (rc != SQLITE_ROW)
-        return store_sqlite_fail(c->db, rc, "request_count", err);
-    return 0;
+    int found; /* count(*) always gives its row */
+    return store_sqlite_read_one(c, st, store_sqlite_read_int64, NULL, count, &found,
+                                 "request_count", err);
 }

@@ -75,7 +75,7 @@ static int store_sqlite_request_get(store *s, int64_t tenant_id, const char *ref
     *found = 0;
     if (!reference)
         return error_set(err, ERR_MISSING_ARG, "reference", "reference is required");
-    store_sqlite_conn *c = store_sqlite_read_conn((store_sqlite_store *)s, err);
+    store_sqlite_conn *c = store_sqlite_reader(s, err);
     if (!c)
         return -1;
     sqlite3_stmt *st = store_sqlite_stmt(c, &sq_request_get, err);
@@ -279,7 +279,7 @@ static sq_stmt sq_request_insert =
 static int store_sqlite_tx_request_insert(store *s, const store_request *r, arena *a,
                                           int64_t *id_out, const char **reference_out, error *err)
 {
-    store_sqlite_conn *c = store_sqlite_write_conn((store_sqlite_store *)s, err);
+    store_sqlite_conn *c = store_sqlite_writer(s, err);
     if (!c)
         return -1;
     if (r->rating < 0 || r->rating > 5)
@@ -375,7 +375,7 @@ static sq_stmt sq_request_update =
 
 static int store_sqlite_tx_request_update(store *s, const store_request *r, error *err)
 {
-    store_sqlite_conn *c = store_sqlite_write_conn((store_sqlite_store *)s, err);
+    store_sqlite_conn *c = store_sqlite_writer(s, err);
     if (!c)
         return -1;
     if (r->rating < 0 || r->rating > 5)

@@ -69,13 +69,9 @@ static int store_sqlite_requests_retention_count(store *s, int64_t tenant_id, in
         sqlite3_bind_int64(st, 2, procedure_id);
         sqlite3_bind_int64(st, 3, closed_before);
     }
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW)
-        *count = sqlite3_column_int64(st, 0);
-    store_sqlite_done(st);
-    if (rc != SQLITE_ROW)
-        return store_sqlite_fail(c->db, rc, "requests_retention_count", err);
-    return 0;
+    int found; /* count(*) always gives its row */
+    return store_sqlite_read_one(c, st, store_sqlite_read_int64, NULL, count, &found,
+                                 "requests_retention_count", err);
 }
 
 static int read_removed(sqlite3_stmt *st, arena *a, void *out)
@@ -87,11 +83,11 @@ static int read_removed(sqlite3_stmt *st, arena *a, void *out)
     return oom ? -1 : 0;
 }
 
-/* Runs statement id with the request id as its only parameter. */
-static int run_on_request(store_sqlite_conn *c, sq_stmt *id, int64_t request_id, const char *what,
+/* Runs statement def with the request id as its only parameter. */
+static int run_on_request(store_sqlite_conn *c, sq_stmt *def, int64_t request_id, const char *what,
                           error *err)
 {
-    sqlite3_stmt *st = store_sqlite_stmt(c, id, err);
+    sqlite3_stmt *st = store_sqlite_stmt(c, def, err);
     if (!st)
         return -1;
     sqlite3_bind_int64(st, 1, request_id);

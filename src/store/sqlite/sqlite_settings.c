@@ -11,7 +11,7 @@ static int store_sqlite_setting_get(store *s, const char *name, arena *a, const 
     *value = NULL;
     if (!name)
         return error_set(err, ERR_MISSING_ARG, "name", "setting name is required");
-    store_sqlite_conn *c = store_sqlite_read_conn((store_sqlite_store *)s, err);
+    store_sqlite_conn *c = store_sqlite_reader(s, err);
     if (!c)
         return -1;
     sqlite3_stmt *st = store_sqlite_stmt(c, &sq_setting_get, err);
@@ -26,7 +26,7 @@ static sq_stmt sq_setting_set = SQ_STMT("INSERT INTO settings (name, value) VALU
 
 static int store_sqlite_tx_setting_set(store *s, const char *name, const char *value, error *err)
 {
-    store_sqlite_conn *c = store_sqlite_write_conn((store_sqlite_store *)s, err);
+    store_sqlite_conn *c = store_sqlite_writer(s, err);
     if (!c)
         return -1;
     if (!name)
@@ -43,7 +43,7 @@ static sq_stmt sq_setting_delete = SQ_STMT("DELETE FROM settings WHERE name = ?1
 
 static int store_sqlite_tx_setting_delete(store *s, const char *name, error *err)
 {
-    store_sqlite_conn *c = store_sqlite_write_conn((store_sqlite_store *)s, err);
+    store_sqlite_conn *c = store_sqlite_writer(s, err);
     if (!c)
         return -1;
     sqlite3_stmt *st = store_sqlite_stmt(c, &sq_setting_delete, err);
