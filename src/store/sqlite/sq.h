@@ -165,7 +165,7 @@ static inline int64_t store_sqlite_now_or(int64_t t)
 /* ---- what the table files share ---- */
 
 /* COMMIT and ROLLBACK (sqlite_tx.c), also ending the catalogue's read transaction. */
-extern sq_stmt sq_commit, sq_rollback;
+extern sq_stmt store_sqlite_commit, store_sqlite_rollback;
 
 /* Fills out from the current row of a statement selecting SQ_REQUEST_COLUMNS (in
  * sqlite_requests.c); a store_sqlite_row_reader. */

@@ -124,14 +124,14 @@ static int store_sqlite_catalogue_load(store *s, arena *a, store_catalogue *out,
         goto cleanup;
     if (began) {
         began = 0;
-        if (store_sqlite_exec_stmt(c, &sq_commit, "catalogue_load", err) != 0)
+        if (store_sqlite_exec_stmt(c, &store_sqlite_commit, "catalogue_load", err) != 0)
             goto cleanup;
     }
     ret = 0;
 cleanup:
     if (began) {
         error ignored;
-        store_sqlite_exec_stmt(c, &sq_rollback, "catalogue_load", &ignored);
+        store_sqlite_exec_stmt(c, &store_sqlite_rollback, "catalogue_load", &ignored);
     }
     if (ret != 0)
         memset(out, 0, sizeof *out);

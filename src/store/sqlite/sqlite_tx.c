@@ -31,7 +31,7 @@ static void tx_end(store_sqlite_store *s)
     pthread_mutex_unlock(&s->write_mu);
 }
 
-sq_stmt sq_commit = SQ_STMT("COMMIT");
+sq_stmt store_sqlite_commit = SQ_STMT("COMMIT");
 
 /* On failure the transaction stays open (unless SQLite already rolled it back) and the
  * caller must call tx_rollback, which ends it and releases the writer connection. */
@@ -41,20 +41,20 @@ static int store_sqlite_tx_commit(store *st, error *err)
     if (sqlite3_get_autocommit(s->wconn->db))
         return error_set(err, ERR_UNAVAILABLE, NULL,
                          "commit: the transaction was rolled back by an earlier error");
-    if (store_sqlite_exec_stmt(s->wconn, &sq_commit, "commit", err) != 0)
+    if (store_sqlite_exec_stmt(s->wconn, &store_sqlite_commit, "commit", err) != 0)
         return -1;
     tx_end(s);
     return 0;
 }
 
-sq_stmt sq_rollback = SQ_STMT("ROLLBACK");
+sq_stmt store_sqlite_rollback = SQ_STMT("ROLLBACK");
 
 static void store_sqlite_tx_rollback(store *st)
 {
     store_sqlite_store *s = (store_sqlite_store *)st;
     if (!sqlite3_get_autocommit(s->wconn->db)) {
         error e;
-        if (store_sqlite_exec_stmt(s->wconn, &sq_rollback, "rollback", &e) != 0)
+        if (store_sqlite_exec_stmt(s->wconn, &store_sqlite_rollback, "rollback", &e) != 0)
             log_error("store: rollback failed: %s", e.detail);
     }
     tx_end(s);
