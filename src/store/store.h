@@ -1,9 +1,11 @@
 /*
- * store — the one interface between core and persistent storage. Core sees records and
- * filters; each backend (sqlite now, postgres later) provides the function table below and
- * holds all of the SQL. Reads may be called from any thread; writes happen only inside a
- * write job run by the writer (store_write), which commits concurrent jobs together (group
- * commit) and reports each job's outcome only once its commit is durable.
+ * store — the one interface between core and persistent storage: the operations, which only
+ * core calls (and the command line, to open a database); the records and filters they
+ * exchange are in records.h. Each backend (sqlite now, postgres later) provides the
+ * function table below, one sub-table per area, and holds all of the SQL. Reads may be
+ * called from any thread; writes happen only inside a write job run by the writer
+ * (store_write), which commits concurrent jobs together (group commit) and reports each
+ * job's outcome only once its commit is durable.
  */
 #ifndef GUICHET_STORE_H
 #define GUICHET_STORE_H
