@@ -225,7 +225,7 @@ static int job_account_get(store *s, int64_t tenant_id, int64_t id, arena *a, st
                            error *err)
 {
     int found = 0;
-    if (s->ops->account_get(s, tenant_id, id, a, out, &found, err) != 0)
+    if (s->ops->accounts.get(s, tenant_id, id, a, out, &found, err) != 0)
         return -1;
     if (!found)
         return error_set(err, ERR_NOT_FOUND, NULL, "account %lld is gone", (long long)id);
@@ -257,7 +257,7 @@ static int apply_signup(store *s, core_op *op, error *err)
     int64_t id = 0;
     error e;
     error_clear(&e);
-    if (s->ops->tx_account_insert(s, &acc, &id, &e) != 0) {
+    if (s->ops->accounts.tx_insert(s, &acc, &id, &e) != 0) {
         if (e.code != ERR_CONFLICT) {
             if (err)
                 *err = e;
@@ -273,7 +273,7 @@ static int apply_signup(store *s, core_op *op, error *err)
                      .token_hash = sa->token_hash,
                      .created_at = sa->now,
                      .expires_at = sa->now + ACCOUNT_TOKEN_TTL_VERIFY};
-    if (s->ops->tx_token_insert(s, &t, err) != 0)
+    if (s->ops->tokens.tx_insert(s, &t, err) != 0)
         return -1;
     return queue_mail(s, sa->tenant_id, sa->email, "account_verify", sa->display_name,
                       sa->verify_link, sa->lang_code, err);
@@ -346,7 +346,7 @@ static int apply_consume(store *s, core_op *op, error *err)
     const char *new_hash = ca->new_hash[0] ? ca->new_hash : NULL;
     store_token tok;
     int found = 0;
-    if (s->ops->tx_token_consume(s, ca->tenant_id, ca->purpose, ca->token_hash, ca->now, &op->a,
+    if (s->ops->tokens.tx_consume(s, ca->tenant_id, ca->purpose, ca->token_hash, ca->now, &op->a,
                                  &tok, &found, err) != 0)
         return -1;
     if (!found)
@@ -364,9 +364,9 @@ static int apply_consume(store *s, core_op *op, error *err)
         acc.password_hash = new_hash;
         changed = 1;
     }
-    if (changed && s->ops->tx_account_update(s, &acc, err) != 0)
+    if (changed && s->ops->accounts.tx_update(s, &acc, err) != 0)
         return -1;
-    if (new_hash && s->ops->tx_session_delete_account(s, ca->tenant_id, tok.account_id, err) != 0)
+    if (new_hash && s->ops->sessions.tx_delete_account(s, ca->tenant_id, tok.account_id, err) != 0)
         return -1;
     /* The link logs its owner in: the session commits with the token it spends. */
     if (ca->open && session_open_tx(s, ca->tenant_id, ca->open, tok.account_id, 0,
@@ -448,7 +448,7 @@ int account_login(core *c, int64_t tenant_id, const char *email, const char *pas
     error e;
     int found = 0;
     if (email_normalise(email, addr, &e) == 0) {
-        if (c->store->ops->account_find_email(c->store, tenant_id, addr, a, out, &found, err) != 0)
+        if (c->store->ops->accounts.find_email(c->store, tenant_id, addr, a, out, &found, err) != 0)
             return -1;
     }
     int ok = password_verify(found ? out->password_hash : NULL, pw);
@@ -482,7 +482,7 @@ static int apply_link(store *s, core_op *op, error *err)
                      .token_hash = la->token_hash,
                      .created_at = la->now,
                      .expires_at = la->now + la->ttl};
-    if (s->ops->tx_token_insert(s, &t, err) != 0)
+    if (s->ops->tokens.tx_insert(s, &t, err) != 0)
         return -1;
     return queue_mail(s, la->tenant_id, la->email, la->tmpl, NULL, la->link, la->lang_code, err);
 }
@@ -527,7 +527,7 @@ int account_send_link(core *c, const store_tenant *t, const char *email, const c
     la->now = time_now();
     store_account acc;
     int found = 0;
-    if (c->store->ops->account_find_email(c->store, t->id, addr, &la->op.a, &acc, &found, err) !=
+    if (c->store->ops->accounts.find_email(c->store, t->id, addr, &la->op.a, &acc, &found, err) !=
         0) {
         core_op_free(la);
         return -1;
@@ -551,7 +551,7 @@ int account_send_link(core *c, const store_tenant *t, const char *email, const c
 int account_get(core *c, int64_t tenant_id, int64_t id, arena *a, store_account *out, error *err)
 {
     int found = 0;
-    if (c->store->ops->account_get(c->store, tenant_id, id, a, out, &found, err) != 0)
+    if (c->store->ops->accounts.get(c->store, tenant_id, id, a, out, &found, err) != 0)
         return -1;
     if (!found)
         return error_set(err, ERR_NOT_FOUND, NULL, "no such account");
@@ -565,7 +565,7 @@ int account_find(core *c, int64_t tenant_id, const char *email, arena *a, store_
     int found = 0;
     if (account_email_fold(email, addr) != 0 || !*addr)
         return error_set(err, ERR_NOT_FOUND, NULL, "no such account");
-    if (c->store->ops->account_find_email(c->store, tenant_id, addr, a, out, &found, err) != 0)
+    if (c->store->ops->accounts.find_email(c->store, tenant_id, addr, a, out, &found, err) != 0)
         return -1;
     if (!found)
         return error_set(err, ERR_NOT_FOUND, NULL, "no such account");
@@ -595,7 +595,7 @@ static int apply_prefs(store *s, core_op *op, error *err)
         acc.lang = pa->lang_code;
     if (acc.notify && strcmp(acc.notify, "sms") == 0 && (!acc.phone || !*acc.phone))
         return error_set(err, ERR_INVALID_ARG, "phone", "SMS notifications need a phone number");
-    return s->ops->tx_account_update(s, &acc, err);
+    return s->ops->accounts.tx_update(s, &acc, err);
 }
 
 static void finish_prefs(core_op *op, int *rc, error *err)
@@ -657,7 +657,7 @@ typedef struct delete_arg {
 static int apply_delete(store *s, void *arg, error *err)
 {
     delete_arg *da = arg;
-    if (s->ops->tx_account_delete(s, da->tenant_id, da->id, da->by_email, da->supporter_key,
+    if (s->ops->accounts.tx_delete(s, da->tenant_id, da->id, da->by_email, da->supporter_key,
                                   da->actor, time_now(), &da->n_requests, err) != 0)
         return -1;
     return audit_append_tx(s, da->tenant_id, 0, da->actor, "delete", "account", &da->id, 1,
@@ -686,7 +686,7 @@ static int erase_closed(core *c, const cat_tenant *t, const char *source, int64_
         int64_t *ids = NULL;
         size_t n = 0, done = 0;
         int rc =
-            s->ops->requests_retention_due(s, t->rec.id, 0, 0, RETENTION_BATCH, &a, &ids, &n, err);
+            s->ops->retention.due(s, t->rec.id, 0, 0, RETENTION_BATCH, &a, &ids, &n, err);
         if (rc == 0 && n)
             rc = request_anonymise(c, t, ids, n, 0, 0, "system", source, &done, err);
         arena_free(&a);
@@ -710,7 +710,7 @@ int account_delete(core *c, const cat_tenant *t, int64_t id, const char *passwor
     arena_init(&a, 4096);
     store_account acc;
     int found = 0, rc = -1;
-    if (c->store->ops->account_get(c->store, t->rec.id, id, &a, &acc, &found, err) != 0)
+    if (c->store->ops->accounts.get(c->store, t->rec.id, id, &a, &acc, &found, err) != 0)
         goto cleanup;
     if (password) {
         /* The same work found or not, as at login: the answer tells nothing. */

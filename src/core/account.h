@@ -17,7 +17,7 @@
 #include "core/catalogue.h"
 #include "core/core.h"
 #include "core/session.h"
-#include "store/store.h"
+#include "store/records.h"
 #include "util/error.h"
 
 #define ACCOUNT_PASSWORD_MIN 12   /* characters */

@@ -11,7 +11,7 @@
 
 #include <stdint.h>
 
-#include "store/store.h"
+#include "store/records.h"
 #include "util/arena.h"
 
 typedef enum actor_kind {

@@ -14,6 +14,7 @@
 #include "core/request.h"
 #include "core/retention.h"
 #include "core/status.h"
+#include "store/store.h"
 
 #define CODE_MAX 64
 #define NAME_MAX_LEN 500
@@ -56,17 +57,17 @@ static int apply_tenant(store *s, void *arg, int64_t *id, error *err)
     tenant_arg *ta = arg;
     if (ta->has_hosts)
         ta->rec.hosts = ta->hosts;
-    return s->ops->tx_tenant_upsert(s, &ta->rec, id, err);
+    return s->ops->catalogue.tx_tenant_upsert(s, &ta->rec, id, err);
 }
 
 static int apply_department(store *s, void *arg, int64_t *id, error *err)
 {
-    return s->ops->tx_department_upsert(s, arg, id, err);
+    return s->ops->catalogue.tx_department_upsert(s, arg, id, err);
 }
 
 static int apply_procedure(store *s, void *arg, int64_t *id, error *err)
 {
-    return s->ops->tx_procedure_upsert(s, arg, id, err);
+    return s->ops->catalogue.tx_procedure_upsert(s, arg, id, err);
 }
 
 /* Each reloads the catalogue after its commit, so that the next catalogue_acquire of this
@@ -77,7 +78,7 @@ static const change_def procedure_change = {"admin", "procedure", apply_procedur
 
 static int apply_reply_template(store *s, void *arg, int64_t *id, error *err)
 {
-    return s->ops->tx_reply_template_upsert(s, arg, id, err);
+    return s->ops->reply_templates.tx_upsert(s, arg, id, err);
 }
 
 /* Not in the catalogue: agents' pages read them when they answer. */
@@ -275,13 +276,13 @@ int admin_audit_list(core *c, int64_t tenant_id, int64_t after_id, size_t limit,
                      store_audit **out, size_t *n, error *err)
 {
     store *s = core_store(c);
-    return s->ops->audit_list(s, tenant_id, after_id, limit, a, out, n, err);
+    return s->ops->audit.list(s, tenant_id, after_id, limit, a, out, n, err);
 }
 
 int admin_audit_last(core *c, int64_t tenant_id, arena *a, store_audit *out, int *found, error *err)
 {
     store *s = core_store(c);
-    return s->ops->audit_last(s, tenant_id, a, out, found, err);
+    return s->ops->audit.last(s, tenant_id, a, out, found, err);
 }
 
 /* ---- history import ---- */
@@ -377,7 +378,7 @@ static int apply_import(store *s, void *arg, error *err)
         }
         int64_t id = 0;
         const char *ref = NULL;
-        if (s->ops->tx_request_insert(s, &r, &j->a, &id, &ref, err) != 0)
+        if (s->ops->requests.tx_insert(s, &r, &j->a, &id, &ref, err) != 0)
             return -1;
         for (size_t k = 0; k < q->n_events; k++) {
             const admin_import_event *ie = &q->events[k];
@@ -394,7 +395,7 @@ static int apply_import(store *s, void *arg, error *err)
                 .body = ie->body,
             };
             int64_t eid;
-            if (s->ops->tx_event_insert(s, &e, &eid, err) != 0)
+            if (s->ops->events.tx_insert(s, &e, &eid, err) != 0)
                 return -1;
         }
     }

@@ -13,7 +13,7 @@
 
 #include "core/actor.h"
 #include "core/core.h"
-#include "store/store.h"
+#include "store/records.h"
 #include "util/error.h"
 
 /* Requests written per write job by admin_import_requests: large enough that 100,000

@@ -176,7 +176,7 @@ static int apply_create(store *s, void *arg, int64_t *id, error *err)
     size_t n = 0;
     /* Requests name their assignee by the e-mail's local part: two agents sharing one (in
      * different domains) would share each other's work. */
-    if (s->ops->agent_list(s, ca->ag.tenant_id, &a, &all, &n, err) != 0)
+    if (s->ops->agents.list(s, ca->ag.tenant_id, &a, &all, &n, err) != 0)
         goto cleanup;
     for (size_t i = 0; i < n; i++) {
         char other[AGENT_ASSIGNEE_LEN];
@@ -195,7 +195,7 @@ static int apply_create(store *s, void *arg, int64_t *id, error *err)
             goto cleanup;
         }
     }
-    rc = s->ops->tx_agent_insert(s, &ca->ag, id, err);
+    rc = s->ops->agents.tx_insert(s, &ca->ag, id, err);
 cleanup:
     arena_free(&a);
     return rc;
@@ -266,7 +266,7 @@ int agent_authenticate(core *c, int64_t tenant_id, const char *email, const char
     if (strlen(pw) > AGENT_PASSWORD_MAX)
         pw = "";
     if (email_normalise(email, addr, &ignored) == 0 &&
-        c->store->ops->agent_find_email(c->store, tenant_id, addr, a, out, &found, err) != 0)
+        c->store->ops->agents.find_email(c->store, tenant_id, addr, a, out, &found, err) != 0)
         return -1;
     int ok = password_verify(found ? out->password_hash : NULL, pw);
     if (!ok || !found || !out->active) {
@@ -279,7 +279,7 @@ int agent_authenticate(core *c, int64_t tenant_id, const char *email, const char
 int agent_get(core *c, int64_t tenant_id, int64_t id, arena *a, store_agent *out, error *err)
 {
     int found = 0;
-    if (c->store->ops->agent_get(c->store, tenant_id, id, a, out, &found, err) != 0)
+    if (c->store->ops->agents.get(c->store, tenant_id, id, a, out, &found, err) != 0)
         return -1;
     if (!found)
         return error_set(err, ERR_NOT_FOUND, "agent", "no such agent");
@@ -288,7 +288,7 @@ int agent_get(core *c, int64_t tenant_id, int64_t id, arena *a, store_agent *out
 
 int agent_list(core *c, int64_t tenant_id, arena *a, store_agent **out, size_t *n, error *err)
 {
-    return c->store->ops->agent_list(c->store, tenant_id, a, out, n, err);
+    return c->store->ops->agents.list(c->store, tenant_id, a, out, n, err);
 }
 
 /* ---- updates: each job reads the agent on the writer's connection, changes some fields
@@ -319,7 +319,7 @@ static int apply_update(store *s, void *arg, error *err)
     int rc = -1;
     store_agent ag;
     int found = 0;
-    if (s->ops->agent_get(s, u->tenant_id, u->id, &a, &ag, &found, err) != 0)
+    if (s->ops->agents.get(s, u->tenant_id, u->id, &a, &ag, &found, err) != 0)
         goto cleanup;
     if (!found) {
         error_set(err, ERR_NOT_FOUND, "agent", "no such agent");
@@ -345,9 +345,9 @@ static int apply_update(store *s, void *arg, error *err)
         ag.totp_secret = u->totp_secret;
         ag.totp_enabled = u->totp_enabled;
     }
-    if (s->ops->tx_agent_update(s, &ag, err) != 0)
+    if (s->ops->agents.tx_update(s, &ag, err) != 0)
         goto cleanup;
-    if (u->end_sessions && s->ops->tx_session_delete_agent(s, u->tenant_id, u->id, err) != 0)
+    if (u->end_sessions && s->ops->sessions.tx_delete_agent(s, u->tenant_id, u->id, err) != 0)
         goto cleanup;
     rc = 0;
 cleanup:
@@ -599,7 +599,7 @@ int agent_totp_required(core *c, const store_agent *a, int *required, error *err
     arena ar;
     arena_init(&ar, 0);
     const char *value = NULL;
-    int rc = c->store->ops->setting_get(c->store, "agent_totp_required", &ar, &value, err);
+    int rc = c->store->ops->settings.get(c->store, "agent_totp_required", &ar, &value, err);
     if (rc == 0)
         *required = value && strcmp(value, "1") == 0;
     arena_free(&ar);

@@ -14,7 +14,7 @@
 #include "core/actor.h"
 #include "core/core.h"
 #include "core/totp.h"
-#include "store/store.h"
+#include "store/records.h"
 #include "util/arena.h"
 #include "util/error.h"
 

@@ -38,7 +38,7 @@ static int apply_login(store *s, core_op *op, error *err)
     store_agent ag;
     int found = 0;
     /* Read inside the job: an agent deactivated since the password step gets no session. */
-    if (s->ops->agent_get(s, j->tenant_id, j->agent_id, &op->a, &ag, &found, err) != 0)
+    if (s->ops->agents.get(s, j->tenant_id, j->agent_id, &op->a, &ag, &found, err) != 0)
         return -1;
     if (!found || !ag.active)
         return error_set(err, ERR_UNAUTHORIZED, NULL, "no such active agent");
@@ -48,7 +48,7 @@ static int apply_login(store *s, core_op *op, error *err)
         ag.totp_enabled = 1;
     }
     ag.last_login_at = j->o->now;
-    if (s->ops->tx_agent_update(s, &ag, err) != 0 ||
+    if (s->ops->agents.tx_update(s, &ag, err) != 0 ||
         session_open_tx(s, j->tenant_id, j->o, 0, j->agent_id, AGENT_SESSION_MAX_SECONDS, err) != 0)
         return -1;
     if (j->enrol_secret &&
@@ -126,7 +126,7 @@ int agent_login_failed(core *c, int64_t tenant_id, const core_actor *who, const 
         int found = 0;
         error ignored;
         if (account_email_fold(email, addr) == 0 &&
-            c->store->ops->agent_find_email(c->store, tenant_id, addr, &a, &ag, &found, &ignored) ==
+            c->store->ops->agents.find_email(c->store, tenant_id, addr, &a, &ag, &found, &ignored) ==
                 0 &&
             found)
             agent_id = ag.id;
@@ -159,7 +159,7 @@ typedef struct logout_op {
 static int apply_logout(store *s, core_op *op, error *err)
 {
     logout_op *j = (logout_op *)op;
-    if (j->hash[0] && s->ops->tx_session_delete(s, j->tenant_id, j->hash, err) != 0)
+    if (j->hash[0] && s->ops->sessions.tx_delete(s, j->tenant_id, j->hash, err) != 0)
         return -1;
     if (j->who.kind != ACTOR_AGENT)
         return 0;
@@ -191,7 +191,7 @@ int agent_session_lookup(core *c, int64_t tenant_id, const char *token, arena *a
     if (out->agent_id <= 0)
         return error_set(err, ERR_UNAUTHORIZED, NULL, "no session");
     int ag_found = 0;
-    if (c->store->ops->agent_get(c->store, tenant_id, out->agent_id, a, agent, &ag_found, err) != 0)
+    if (c->store->ops->agents.get(c->store, tenant_id, out->agent_id, a, agent, &ag_found, err) != 0)
         return -1;
     if (!ag_found || !agent->active)
         return error_set(err, ERR_UNAUTHORIZED, NULL, "no session");
@@ -206,7 +206,7 @@ typedef struct delete_arg {
 static int apply_delete_agent(store *s, void *arg, error *err)
 {
     delete_arg *da = arg;
-    return s->ops->tx_session_delete_agent(s, da->tenant_id, da->agent_id, err);
+    return s->ops->sessions.tx_delete_agent(s, da->tenant_id, da->agent_id, err);
 }
 
 int agent_session_destroy(core *c, int64_t tenant_id, const char *token, error *err)

@@ -15,7 +15,7 @@
 #include "core/agent.h"
 #include "core/core.h"
 #include "core/session.h"
-#include "store/store.h"
+#include "store/records.h"
 #include "util/arena.h"
 #include "util/error.h"
 

@@ -43,7 +43,7 @@ static int apply_insert(store *s, void *arg, int64_t *id, error *err)
     key_arg *ka = arg;
     ka->key.key_hash = ka->hash;
     ka->key.prefix = ka->prefix;
-    return s->ops->tx_apikey_insert(s, &ka->key, id, err);
+    return s->ops->apikeys.tx_insert(s, &ka->key, id, err);
 }
 
 static const change_def create_change = {"admin", "apikey", apply_insert, 0};
@@ -99,7 +99,7 @@ int apikey_authenticate(core *c, int64_t tenant_id, const char *key, apikey_scop
     char hash[65];
     core_hash_secret(c, key, hash);
     int found = 0;
-    if (c->store->ops->apikey_find(c->store, hash, a, out, &found, err) != 0)
+    if (c->store->ops->apikeys.find(c->store, hash, a, out, &found, err) != 0)
         return -1;
     if (!found || out->revoked_at || out->tenant_id != tenant_id)
         return error_set(err, ERR_FORBIDDEN, "api_key", "unknown API key");
@@ -116,7 +116,7 @@ static int apply_revoke(store *s, void *arg, int64_t *id, error *err)
 {
     revoke_arg *ra = arg;
     *id = ra->id;
-    return s->ops->tx_apikey_revoke(s, ra->tenant_id, ra->id, time_now(), err);
+    return s->ops->apikeys.tx_revoke(s, ra->tenant_id, ra->id, time_now(), err);
 }
 
 static const change_def revoke_change = {"admin", "apikey", apply_revoke, 0};
@@ -135,5 +135,5 @@ int apikey_revoke(core *c, int64_t tenant_id, int64_t id, error *err)
 
 int apikey_list(core *c, int64_t tenant_id, arena *a, store_apikey **out, size_t *n, error *err)
 {
-    return c->store->ops->apikey_list(c->store, tenant_id, a, out, n, err);
+    return c->store->ops->apikeys.list(c->store, tenant_id, a, out, n, err);
 }

@@ -11,7 +11,7 @@
 
 #include "core/actor.h"
 #include "core/core.h"
-#include "store/store.h"
+#include "store/records.h"
 
 typedef enum apikey_scope { SCOPE_OPEN311 = 0, SCOPE_API, SCOPE_GATEWAY } apikey_scope;
 

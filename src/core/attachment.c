@@ -22,6 +22,7 @@
 #include <vips/vips.h>
 
 #include "core/antivirus.h"
+#include "store/store.h"
 #include "util/log.h"
 #include "util/utf8.h"
 
@@ -573,7 +574,7 @@ int attachment_sweep(core *c, size_t *removed, error *err)
             continue;
         }
         int known = 1;
-        if (s->ops->attachment_file_known(s, name, &known, err) != 0) {
+        if (s->ops->attachments.file_known(s, name, &known, err) != 0) {
             rc = -1;
             break;
         }
@@ -625,14 +626,14 @@ int attachment_get(core *c, int64_t tenant_id, int64_t id, arena *a, store_attac
                    int *found, error *err)
 {
     store *s = core_store(c);
-    return s->ops->attachment_get(s, tenant_id, id, a, out, found, err);
+    return s->ops->attachments.get(s, tenant_id, id, a, out, found, err);
 }
 
 int attachment_list(core *c, int64_t tenant_id, int64_t request_id, arena *a,
                     store_attachment **out, size_t *n, error *err)
 {
     store *s = core_store(c);
-    return s->ops->attachments_list(s, tenant_id, request_id, a, out, n, err);
+    return s->ops->attachments.list(s, tenant_id, request_id, a, out, n, err);
 }
 
 int attachment_is_public_photo(const store_attachment *at)
@@ -652,7 +653,7 @@ int attachment_save_tx(store *s, int64_t tenant_id, int64_t request_id, int64_t 
         if (at[i].created_at == 0)
             at[i].created_at = (int64_t)time(NULL);
         int64_t id = 0;
-        if (s->ops->tx_attachment_insert(s, &at[i], &id, err) != 0)
+        if (s->ops->attachments.tx_insert(s, &at[i], &id, err) != 0)
             return -1;
         at[i].id = id;
     }

@@ -14,7 +14,7 @@
 #include <stdint.h>
 
 #include "core/core.h"
-#include "store/store.h"
+#include "store/records.h"
 #include "util/error.h"
 
 #define ATTACHMENT_MAX_BYTES (10 * 1024 * 1024) /* one file */

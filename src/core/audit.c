@@ -132,7 +132,7 @@ static int append_one(store *s, audit_job *j, const char *ids, char prev[AUDIT_H
     audit_entry_hash(&e, hash);
     e.hash = hash;
     int64_t id = 0;
-    if (s->ops->tx_audit_append(s, &e, &id, err) != 0)
+    if (s->ops->audit.tx_append(s, &e, &id, err) != 0)
         return -1;
     memcpy(prev, hash, AUDIT_HASH_LEN);
     return 0;
@@ -147,7 +147,7 @@ static int apply_append(store *s, void *arg, error *err)
     store_audit last;
     int found = 0;
     char prev[AUDIT_HASH_LEN];
-    if (s->ops->audit_last(s, j->tenant_id, &a, &last, &found, err) != 0)
+    if (s->ops->audit.last(s, j->tenant_id, &a, &last, &found, err) != 0)
         goto cleanup;
     if (found && last.hash && strlen(last.hash) == AUDIT_HASH_LEN - 1)
         memcpy(prev, last.hash, AUDIT_HASH_LEN);
@@ -341,7 +341,7 @@ static int read_anchor(store *s, int64_t tenant_id, int64_t *id, char prev[AUDIT
     const char *value = NULL;
     *id = 0;
     prev[0] = '\0';
-    int rc = s->ops->setting_get(s, name, &a, &value, err);
+    int rc = s->ops->settings.get(s, name, &a, &value, err);
     if (rc == 0 && value) {
         char *end = NULL;
         long long v = strtoll(value, &end, 10);
@@ -373,7 +373,7 @@ int audit_verify(core *c, int64_t tenant_id, int64_t *first_bad_id, int64_t *n_c
     for (;;) {
         store_audit *page = NULL;
         size_t n = 0;
-        if (s->ops->audit_list(s, tenant_id, after, AUDIT_VERIFY_PAGE, &a, &page, &n, err) != 0)
+        if (s->ops->audit.list(s, tenant_id, after, AUDIT_VERIFY_PAGE, &a, &page, &n, err) != 0)
             goto cleanup;
         for (size_t i = 0; i < n; i++) {
             const store_audit *e = &page[i];
@@ -419,7 +419,7 @@ typedef struct purge_arg {
 static int apply_purge(store *s, void *arg, error *err)
 {
     purge_arg *p = arg;
-    if (s->ops->tx_audit_purge_before(s, p->tenant_id, p->before, &p->purged, err) != 0)
+    if (s->ops->audit.tx_purge_before(s, p->tenant_id, p->before, &p->purged, err) != 0)
         return -1;
     if (p->purged == 0)
         return 0;
@@ -427,7 +427,7 @@ static int apply_purge(store *s, void *arg, error *err)
     arena_init(&a, 0);
     store_audit *first = NULL;
     size_t n = 0;
-    int rc = s->ops->audit_list(s, p->tenant_id, 0, 1, &a, &first, &n, err);
+    int rc = s->ops->audit.list(s, p->tenant_id, 0, 1, &a, &first, &n, err);
     if (rc == 0) {
         char name[64];
         snprintf(name, sizeof name, AUDIT_ANCHOR_SETTING "%" PRId64, p->tenant_id);
@@ -435,7 +435,7 @@ static int apply_purge(store *s, void *arg, error *err)
         if (n == 1 && first[0].prev_hash)
             snprintf(value, sizeof value, "%" PRId64 " %s", first[0].id, first[0].prev_hash);
         /* An empty log has no anchor: the next entry links to zeros again. */
-        rc = s->ops->tx_setting_set(s, name, value, err);
+        rc = s->ops->settings.tx_set(s, name, value, err);
     }
     arena_free(&a);
     return rc;
@@ -457,7 +457,7 @@ int audit_retention_days(core *c, int *days, error *err)
     arena_init(&a, 0);
     const char *value = NULL;
     *days = AUDIT_RETENTION_DAYS_DEFAULT;
-    int rc = c->store->ops->setting_get(c->store, "audit_retention_days", &a, &value, err);
+    int rc = c->store->ops->settings.get(c->store, "audit_retention_days", &a, &value, err);
     if (rc == 0 && value) {
         char *end = NULL;
         long v = strtol(value, &end, 10);

@@ -13,7 +13,7 @@
 
 #include "core/actor.h"
 #include "core/core.h"
-#include "store/store.h"
+#include "store/records.h"
 #include "util/error.h"
 
 #define AUDIT_MAX_IDS 1000   /* ids per entry; longer lists are split into entries */

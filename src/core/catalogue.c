@@ -50,7 +50,7 @@ static cat_snapshot *snapshot_load(core *c, error *err)
     arena *a = &snap->arena;
     store_catalogue raw;
     memset(&raw, 0, sizeof raw);
-    if (c->store->ops->catalogue_load(c->store, a, &raw, err) != 0)
+    if (c->store->ops->catalogue.load(c->store, a, &raw, err) != 0)
         goto fail;
     catalogue *cat = &snap->cat;
     cat->version = raw.version;
@@ -155,7 +155,7 @@ static void maybe_refresh(core *c)
         return;
     int64_t version = 0;
     error err;
-    if (c->store->ops->config_version(c->store, &version, &err) != 0) {
+    if (c->store->ops->catalogue.config_version(c->store, &version, &err) != 0) {
         log_warn("catalogue: cannot read config version: %s", err.detail);
         return;
     }

@@ -12,7 +12,7 @@
 
 #include "core/attrs.h"
 #include "core/core.h"
-#include "store/store.h"
+#include "store/records.h"
 
 typedef struct cat_department {
     store_department rec;

@@ -21,13 +21,13 @@
 
 static int apply_store_secret(store *s, void *arg, error *err)
 {
-    return s->ops->tx_setting_set(s, SECRET_SETTING, arg, err);
+    return s->ops->settings.tx_set(s, SECRET_SETTING, arg, err);
 }
 
 static int apply_drop_secret(store *s, void *arg, error *err)
 {
     (void)arg;
-    return s->ops->tx_setting_delete(s, SECRET_SETTING, err);
+    return s->ops->settings.tx_delete(s, SECRET_SETTING, err);
 }
 
 /* Decodes 64 hex digits (a final newline allowed) into c->secret. */
@@ -47,7 +47,7 @@ static int decode_secret(core *c, const char *hex, size_t len, const char *where
  * there is none. */
 static int stored_secret(core *c, arena *a, const char **hex, error *err)
 {
-    return c->store->ops->setting_get(c->store, SECRET_SETTING, a, hex, err);
+    return c->store->ops->settings.get(c->store, SECRET_SETTING, a, hex, err);
 }
 
 /* Reads the instance secret from the database, creating it on first use (unit tests). */
@@ -288,40 +288,6 @@ void core_new_secret(const char *prefix, char *out, size_t out_size)
     sodium_memzero(raw, sizeof raw);
 }
 
-void core_waiter_init(core_waiter *w)
-{
-    pthread_mutex_init(&w->lock, NULL);
-    pthread_cond_init(&w->cond, NULL);
-    w->done = 0;
-    w->rc = 0;
-    error_clear(&w->err);
-}
-
-void core_waiter_done(void *ctx, int rc, const error *err)
-{
-    core_waiter *w = ctx;
-    pthread_mutex_lock(&w->lock);
-    w->rc = rc;
-    if (rc != 0 && err)
-        w->err = *err;
-    w->done = 1;
-    pthread_cond_signal(&w->cond);
-    pthread_mutex_unlock(&w->lock);
-}
-
-int core_waiter_wait(core_waiter *w, error *err)
-{
-    pthread_mutex_lock(&w->lock);
-    while (!w->done)
-        pthread_cond_wait(&w->cond, &w->lock);
-    pthread_mutex_unlock(&w->lock);
-    if (w->rc != 0 && err)
-        *err = w->err;
-    pthread_cond_destroy(&w->cond);
-    pthread_mutex_destroy(&w->lock);
-    return w->rc;
-}
-
 /* ---- administrators' settings ---- */
 
 const core_setting_info core_settings[] = {
@@ -347,7 +313,7 @@ typedef struct setting_arg {
 static int apply_setting(store *s, void *arg, error *err)
 {
     setting_arg *sa = arg;
-    return s->ops->tx_setting_set(s, sa->name, sa->value, err);
+    return s->ops->settings.tx_set(s, sa->name, sa->value, err);
 }
 
 int core_setting_set(core *c, const char *name, const char *value, error *err)
@@ -370,5 +336,5 @@ int core_setting_get(core *c, const char *name, arena *a, const char **value, er
 {
     if (!setting_info(name))
         return error_set(err, ERR_INVALID_ARG, "name", "unknown setting");
-    return c->store->ops->setting_get(c->store, name, a, value, err);
+    return c->store->ops->settings.get(c->store, name, a, value, err);
 }

@@ -9,7 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "store/store.h"
+#include "store/records.h"
+#include "util/arena.h"
 #include "util/error.h"
 
 typedef struct core core;

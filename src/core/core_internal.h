@@ -10,6 +10,7 @@
 
 #include "core/catalogue.h"
 #include "core/core.h"
+#include "store/store.h"
 
 typedef struct cat_snapshot cat_snapshot;
 
@@ -38,19 +39,25 @@ int session_find_live(core *c, int64_t tenant_id, const char *token, int64_t idl
 void session_touch_later(core *c, const store_session *se, int64_t touch_seconds);
 
 /* Waits for one asynchronous write: pass core_waiter_done and the waiter as cb/ctx, then
- * core_waiter_wait returns the outcome. */
-typedef struct core_waiter {
-    pthread_mutex_t lock;
-    pthread_cond_t cond;
-    int done;
-    int rc;
-    error err;
-} core_waiter;
+ * core_waiter_wait returns the outcome. The store's waiter (store_waiter), under core's
+ * names for the core modules that use it. */
+typedef store_waiter core_waiter;
 
-void core_waiter_init(core_waiter *w);
-void core_waiter_done(void *ctx, int rc, const error *err);
+static inline void core_waiter_init(core_waiter *w)
+{
+    store_waiter_init(w);
+}
+
+static inline void core_waiter_done(void *ctx, int rc, const error *err)
+{
+    store_waiter_done(ctx, rc, err);
+}
+
 /* Waits, copies the error into err (may be NULL), destroys the waiter, returns rc. */
-int core_waiter_wait(core_waiter *w, error *err);
+static inline int core_waiter_wait(core_waiter *w, error *err)
+{
+    return store_waiter_wait(w, err);
+}
 
 /* Queues `job` (apply, done and arg set) on the writer. Its done function must end by
  * calling *job_cb(*job_ctx, rc, err), which core_write sets: to cb and ctx, so that the call

@@ -141,7 +141,7 @@ static int plan_list(store *s, export_plan *p, int64_t account_id, const char *e
         arena_init(&a, 0);
         store_request *rows = NULL;
         size_t n = 0;
-        if (s->ops->request_search(s, &f, &a, &rows, &n, err) != 0) {
+        if (s->ops->requests.search(s, &f, &a, &rows, &n, err) != 0) {
             arena_free(&a);
             return -1;
         }
@@ -208,7 +208,7 @@ static int agent_apply(store *s, void *arg, error *err)
         return error_set(err, ERR_INTERNAL, NULL, "out of memory");
     store_account acc;
     int found = 0;
-    if (s->ops->account_find_email(s, j->tenant_id, j->email, &p->a, &acc, &found, err) != 0)
+    if (s->ops->accounts.find_email(s, j->tenant_id, j->email, &p->a, &acc, &found, err) != 0)
         return -1;
     if (found && plan_set_account(p, &acc, err) != 0)
         return -1;
@@ -525,8 +525,8 @@ static int write_request(export_stream *s, const store_request *r)
     store_attachment *atts = NULL;
     size_t n_atts = 0;
     /* Public events only: internal notes and internal changes never leave the back office. */
-    if (st->ops->events_list(st, s->tenant->rec.id, r->id, 1, a, &ev, &n_ev, &err) != 0 ||
-        st->ops->attachments_list(st, s->tenant->rec.id, r->id, a, &atts, &n_atts, &err) != 0) {
+    if (st->ops->events.list(st, s->tenant->rec.id, r->id, 1, a, &ev, &n_ev, &err) != 0 ||
+        st->ops->attachments.list(st, s->tenant->rec.id, r->id, a, &atts, &n_atts, &err) != 0) {
         log_error("export: reading request %" PRId64 ": %s", r->id, err.detail);
         s->state = ST_FAILED;
         return -1;
@@ -685,7 +685,7 @@ static int step_request(export_stream *s)
         store_request r;
         int found = 0;
         error err;
-        if (st->ops->request_get_by_id(st, s->tenant->rec.id, id, &s->ra, &r, &found, &err) != 0) {
+        if (st->ops->requests.get_by_id(st, s->tenant->rec.id, id, &s->ra, &r, &found, &err) != 0) {
             log_error("export: reading request %" PRId64 ": %s", id, err.detail);
             s->state = ST_FAILED;
             return -1;

@@ -26,7 +26,7 @@
 #include <stdint.h>
 
 #include "core/core.h"
-#include "store/store.h"
+#include "store/records.h"
 #include "util/arena.h"
 #include "util/error.h"
 

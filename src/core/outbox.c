@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "core/core_internal.h"
+#include "store/store.h"
 #include "util/timeutil.h"
 
 #define OUTBOX_EMAIL_MAX 254 /* RFC 5321 path limit */
@@ -142,7 +143,7 @@ int outbox_add_tx(store *s, int64_t tenant_id, const char *channel, const char *
         .next_attempt_at = now,
     };
     int64_t id = 0;
-    int rc = s->ops->tx_outbox_insert(s, &m, &id, err);
+    int rc = s->ops->outbox.tx_insert(s, &m, &id, err);
     free(text);
     return rc;
 }
@@ -186,7 +187,7 @@ int outbox_add(core *c, int64_t tenant_id, const char *channel, const char *reci
 int outbox_due(core *c, int64_t now, size_t limit, arena *a, store_outbox **out, size_t *n,
                error *err)
 {
-    return c->store->ops->outbox_due(c->store, now, limit, a, out, n, err);
+    return c->store->ops->outbox.due(c->store, now, limit, a, out, n, err);
 }
 
 /* One outcome as a write job; owns its copy of the error text. */
@@ -202,8 +203,8 @@ static int apply_record(store *s, void *arg, error *err)
 {
     record_job *j = arg;
     if (j->o.sent)
-        return s->ops->tx_outbox_sent(s, j->o.id, j->o.when, err);
-    return s->ops->tx_outbox_retry(s, j->o.id, j->o.attempts, j->o.next_attempt_at, j->o.failed,
+        return s->ops->outbox.tx_sent(s, j->o.id, j->o.when, err);
+    return s->ops->outbox.tx_retry(s, j->o.id, j->o.attempts, j->o.next_attempt_at, j->o.failed,
                                    j->last_error, err);
 }
 

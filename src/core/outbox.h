@@ -13,7 +13,7 @@
 #include <stdint.h>
 
 #include "core/core.h"
-#include "store/store.h"
+#include "store/records.h"
 #include "util/error.h"
 
 /* Mail templates (templates/mail/NAME.txt and NAME.html, fr and en strings in the i18n

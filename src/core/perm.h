@@ -10,7 +10,7 @@
 #define GUICHET_CORE_PERM_H
 
 #include "core/agent.h"
-#include "store/store.h"
+#include "store/records.h"
 #include "util/error.h"
 
 /* Inbox tabs an agent sees (bit set). */

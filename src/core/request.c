@@ -226,13 +226,13 @@ static int create_apply(store *s, void *arg, error *err)
     create_job *j = arg;
     const char *reference = NULL;
     int64_t id = 0;
-    if (s->ops->tx_request_insert(s, &j->rec, &j->arena, &id, &reference, err) != 0)
+    if (s->ops->requests.tx_insert(s, &j->rec, &j->arena, &id, &reference, err) != 0)
         return -1;
     j->event.request_id = id;
-    if (s->ops->tx_event_insert(s, &j->event, NULL, err) != 0)
+    if (s->ops->events.tx_insert(s, &j->event, NULL, err) != 0)
         return -1;
     if (j->idempotency_key &&
-        s->ops->tx_idempotency_insert(s, j->rec.tenant_id, j->api_key_id, j->idempotency_key, id,
+        s->ops->idempotency.tx_insert(s, j->rec.tenant_id, j->api_key_id, j->idempotency_key, id,
                                       j->rec.created_at, err) != 0)
         return -1;
     if (j->n_attachments &&
@@ -255,7 +255,7 @@ static int find_replay(core *c, int64_t tenant_id, int64_t key_id, const char *k
     arena a;
     arena_init(&a, 0);
     const char *reference = NULL;
-    int rc = c->store->ops->idempotency_find(c->store, tenant_id, key_id, key, &a, &reference, err);
+    int rc = c->store->ops->idempotency.find(c->store, tenant_id, key_id, key, &a, &reference, err);
     if (rc == 0 && reference) {
         memset(out, 0, sizeof *out);
         snprintf(out->reference, sizeof out->reference, "%s", reference);
@@ -415,7 +415,7 @@ int request_get(core *c, const cat_tenant *t, const char *reference, arena *a, s
                 error *err)
 {
     int found = 0;
-    if (c->store->ops->request_get(c->store, t->rec.id, reference, a, out, &found, err) != 0)
+    if (c->store->ops->requests.get(c->store, t->rec.id, reference, a, out, &found, err) != 0)
         return -1;
     if (!found)
         return error_set(err, ERR_NOT_FOUND, "reference", "no such request");
@@ -435,24 +435,24 @@ int request_get_as(core *c, const cat_tenant *t, const core_actor *who, const ch
 int request_search(core *c, const store_request_filter *f, arena *a, store_request **out, size_t *n,
                    error *err)
 {
-    return c->store->ops->request_search(c->store, f, a, out, n, err);
+    return c->store->ops->requests.search(c->store, f, a, out, n, err);
 }
 
 int request_count(core *c, const store_request_filter *f, int64_t *count, error *err)
 {
-    return c->store->ops->request_count(c->store, f, count, err);
+    return c->store->ops->requests.count(c->store, f, count, err);
 }
 
 int request_timeline(core *c, const cat_tenant *t, int64_t request_id, int public_only, arena *a,
                      store_event **out, size_t *n, error *err)
 {
-    return c->store->ops->events_list(c->store, t->rec.id, request_id, public_only, a, out, n, err);
+    return c->store->ops->events.list(c->store, t->rec.id, request_id, public_only, a, out, n, err);
 }
 
 int request_timelines(core *c, const cat_tenant *t, const int64_t *ids, size_t n_ids,
                       int public_only, arena *a, store_event **out, size_t *n, error *err)
 {
-    return c->store->ops->events_list_many(c->store, t->rec.id, ids, n_ids, public_only, a, out, n,
+    return c->store->ops->events.list_many(c->store, t->rec.id, ids, n_ids, public_only, a, out, n,
                                            err);
 }
 
@@ -535,7 +535,7 @@ static int add_event_id(store *s, const change_job *j, int64_t request_id, int64
         .status_to = to,
         .body = body,
     };
-    return s->ops->tx_event_insert(s, &e, id_out, err);
+    return s->ops->events.tx_insert(s, &e, id_out, err);
 }
 
 static int add_event(store *s, const change_job *j, int64_t request_id, int64_t now,
@@ -601,7 +601,7 @@ static int citizen_apply(store *s, change_job *j, store_request *r, int64_t now,
         return error_set(err, ERR_INTERNAL, NULL, "not a citizen action");
     }
     r->updated_at = now;
-    return s->ops->tx_request_update(s, r, err);
+    return s->ops->requests.tx_update(s, r, err);
 }
 
 /* The access rules of an agent's change, read on the row the job is about to change. */
@@ -622,7 +622,7 @@ static int change_apply_one(store *s, change_job *j, error *err)
 {
     store_request r;
     int found = 0;
-    if (s->ops->tx_request_get(s, j->tenant_id, j->reference, &j->arena, &r, &found, err) != 0)
+    if (s->ops->requests.tx_get(s, j->tenant_id, j->reference, &j->arena, &r, &found, err) != 0)
         return -1;
     if (!found)
         return error_set(err, ERR_NOT_FOUND, "reference", "no such request");
@@ -638,7 +638,7 @@ static int change_apply_one(store *s, change_job *j, error *err)
         if (add_event(s, j, r.id, now, "note", j->is_public, NULL, NULL, j->body, err) != 0)
             return -1;
         r.updated_at = now;
-        return s->ops->tx_request_update(s, &r, err);
+        return s->ops->requests.tx_update(s, &r, err);
     }
     int changed = 0;
     if (j->reply) {
@@ -704,7 +704,7 @@ static int change_apply_one(store *s, change_job *j, error *err)
     if (!changed)
         return 0;
     r.updated_at = now;
-    return s->ops->tx_request_update(s, &r, err);
+    return s->ops->requests.tx_update(s, &r, err);
 }
 
 static int change_apply(store *s, void *arg, error *err)
@@ -835,7 +835,7 @@ static change_job *process_prepare(core *c, const cat_tenant *t, const char *ref
         arena_init(&a, 0);
         store_request r;
         int found = 0;
-        if (c->store->ops->request_get(c->store, t->rec.id, reference, &a, &r, &found, err) == 0 &&
+        if (c->store->ops->requests.get(c->store, t->rec.id, reference, &a, &r, &found, err) == 0 &&
             found) {
             const cat_procedure *proc = catalogue_procedure_by_id(t, r.procedure_id);
             j->procedure_name = proc ? arena_strdup(&j->arena, proc->rec.name) : NULL;
@@ -893,13 +893,13 @@ static int batch_apply(store *s, void *arg, error *err)
     for (size_t i = 0; i < b->n; i++) {
         error ierr;
         error_clear(&ierr);
-        if (s->ops->tx_savepoint(s, err) != 0)
+        if (s->ops->tx.savepoint(s, err) != 0)
             return -1;
-        if (change_apply_one(s, b->items[i], &ierr) == 0 && s->ops->tx_release(s, &ierr) == 0) {
+        if (change_apply_one(s, b->items[i], &ierr) == 0 && s->ops->tx.release(s, &ierr) == 0) {
             b->ids[b->n_done++] = b->items[i]->request_id;
             continue;
         }
-        s->ops->tx_rollback_to(s);
+        s->ops->tx.rollback_to(s);
         log_info("batch: request %s refused: %s", b->items[i]->reference, ierr.detail);
     }
     if (!b->n_done)
@@ -1118,13 +1118,13 @@ static int support_apply(store *s, void *arg, error *err)
     arena_init(&a, 0);
     store_request r;
     int found = 0, rc = -1;
-    if (s->ops->tx_request_get(s, sa->tenant_id, sa->reference, &a, &r, &found, err) != 0)
+    if (s->ops->requests.tx_get(s, sa->tenant_id, sa->reference, &a, &r, &found, err) != 0)
         goto cleanup;
     if (!found || !r.is_public) {
         error_set(err, ERR_NOT_FOUND, "reference", "no such public request");
         goto cleanup;
     }
-    rc = s->ops->tx_request_support(s, sa->tenant_id, r.id, sa->keys, sa->n_keys, time_now(),
+    rc = s->ops->requests.tx_support(s, sa->tenant_id, r.id, sa->keys, sa->n_keys, time_now(),
                                     &sa->added, err);
 cleanup:
     arena_free(&a);

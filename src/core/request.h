@@ -15,7 +15,7 @@
 #include "core/attrs.h"
 #include "core/catalogue.h"
 #include "core/core.h"
-#include "store/store.h"
+#include "store/records.h"
 
 typedef enum channel {
     CHANNEL_WEB = 0,

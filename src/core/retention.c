@@ -163,7 +163,7 @@ static int anon_one(store *s, anon_job *j, int64_t id, int64_t stamp, int *erase
     store_request r;
     int found = 0;
     /* Inside the job, reads see the writer's transaction: the request as it is now. */
-    if (s->ops->request_get_by_id(s, j->t->rec.id, id, &j->a, &r, &found, err) != 0)
+    if (s->ops->requests.get_by_id(s, j->t->rec.id, id, &j->a, &r, &found, err) != 0)
         return -1;
     *gone = found && r.anonymised_at != 0;
     if (!found || !is_due(j->t, &r, j->now))
@@ -173,7 +173,7 @@ static int anon_one(store *s, anon_job *j, int64_t id, int64_t stamp, int *erase
         return -1;
     store_attachment *removed = NULL;
     size_t n_removed = 0;
-    if (s->ops->tx_request_anonymise(s, j->t->rec.id, id, &keep, stamp, &j->a, &removed, &n_removed,
+    if (s->ops->retention.tx_anonymise(s, j->t->rec.id, id, &keep, stamp, &j->a, &removed, &n_removed,
                                      err) != 0)
         return -1;
     store_event e = {.tenant_id = j->t->rec.id,
@@ -182,7 +182,7 @@ static int anon_one(store *s, anon_job *j, int64_t id, int64_t stamp, int *erase
                      .kind = "anonymised",
                      .is_public = 0,
                      .actor = j->actor};
-    if (s->ops->tx_event_insert(s, &e, NULL, err) != 0 ||
+    if (s->ops->events.tx_insert(s, &e, NULL, err) != 0 ||
         add_files(j, removed, n_removed, err) != 0)
         return -1;
     *erased = *gone = 1;
@@ -201,7 +201,7 @@ static int anon_apply(store *s, void *arg, error *err)
             return -1;
         if (erased)
             j->done[j->n_done++] = j->ids[i];
-        if (j->disposal_id && s->ops->tx_disposal_item_set(s, j->disposal_id, j->ids[i],
+        if (j->disposal_id && s->ops->disposal.tx_item_set(s, j->disposal_id, j->ids[i],
                                                            gone ? "done" : "kept", err) != 0)
             return -1;
     }
@@ -210,7 +210,7 @@ static int anon_apply(store *s, void *arg, error *err)
         return -1;
     int finished = 0;
     if (j->disposal_id &&
-        s->ops->tx_disposal_finish(s, j->t->rec.id, j->disposal_id, stamp, &finished, err) != 0)
+        s->ops->disposal.tx_finish(s, j->t->rec.id, j->disposal_id, stamp, &finished, err) != 0)
         return -1;
     return 0;
 }
@@ -278,7 +278,7 @@ static int drain(pass *p, int64_t procedure_id, int64_t cutoff, int64_t *n_done,
         int64_t *ids = NULL;
         size_t n = 0, done = 0;
         size_t limit = p->budget < RETENTION_BATCH ? p->budget : RETENTION_BATCH;
-        int rc = s->ops->requests_retention_due(s, p->t->rec.id, procedure_id, cutoff, limit, &a,
+        int rc = s->ops->retention.due(s, p->t->rec.id, procedure_id, cutoff, limit, &a,
                                                 &ids, &n, err);
         if (rc == 0 && n > 0)
             rc = request_anonymise(p->c, p->t, ids, n, p->now, 0, "system", p->source, &done, err);
@@ -299,12 +299,12 @@ static int count_left(pass *p, int with_periods, error *err)
 {
     store *s = p->c->store;
     int64_t n = 0;
-    if (s->ops->requests_retention_count(s, p->t->rec.id, 0, 0, &n, err) != 0)
+    if (s->ops->retention.count(s, p->t->rec.id, 0, 0, &n, err) != 0)
         return -1;
     p->rep->left += n;
     for (size_t i = 0; with_periods && i < p->t->n_procedures; i++) {
         const store_procedure *pr = &p->t->procedures[i].rec;
-        if (s->ops->requests_retention_count(s, p->t->rec.id, pr->id, retention_cutoff(pr, p->now),
+        if (s->ops->retention.count(s, p->t->rec.id, pr->id, retention_cutoff(pr, p->now),
                                              &n, err) != 0)
             return -1;
         p->rep->left += n;
@@ -317,13 +317,13 @@ static int dry_run(pass *p, error *err)
 {
     store *s = p->c->store;
     int64_t n = 0, due = 0;
-    if (s->ops->requests_retention_count(s, p->t->rec.id, 0, 0, &n, err) != 0)
+    if (s->ops->retention.count(s, p->t->rec.id, 0, 0, &n, err) != 0)
         return -1;
     p->rep->anonymised += n;
     p->rep->on_request += n;
     for (size_t i = 0; i < p->t->n_procedures; i++) {
         const store_procedure *pr = &p->t->procedures[i].rec;
-        if (s->ops->requests_retention_count(s, p->t->rec.id, pr->id, retention_cutoff(pr, p->now),
+        if (s->ops->retention.count(s, p->t->rec.id, pr->id, retention_cutoff(pr, p->now),
                                              &n, err) != 0)
             return -1;
         due += n;
@@ -337,7 +337,7 @@ static int dry_run(pass *p, error *err)
     arena_init(&a, 0);
     store_disposal_list *lists = NULL;
     size_t nl = 0;
-    int rc = s->ops->disposal_list(s, p->t->rec.id, DISPOSAL_SCAN, &a, &lists, &nl, err);
+    int rc = s->ops->disposal.list(s, p->t->rec.id, DISPOSAL_SCAN, &a, &lists, &nl, err);
     int open = 0;
     for (size_t i = 0; rc == 0 && i < nl; i++) {
         if (strcmp(lists[i].status, "done") == 0)
@@ -366,7 +366,7 @@ static int process_approved(pass *p, int *open_list, error *err)
     arena_init(&a, 0);
     store_disposal_list *lists = NULL;
     size_t nl = 0;
-    int rc = s->ops->disposal_list(s, p->t->rec.id, DISPOSAL_SCAN, &a, &lists, &nl, err);
+    int rc = s->ops->disposal.list(s, p->t->rec.id, DISPOSAL_SCAN, &a, &lists, &nl, err);
     for (size_t i = 0; rc == 0 && i < nl; i++) {
         if (strcmp(lists[i].status, "pending") == 0) {
             *open_list = 1;
@@ -381,7 +381,7 @@ static int process_approved(pass *p, int *open_list, error *err)
             store_disposal_item *items = NULL;
             size_t n = 0;
             size_t limit = p->budget < RETENTION_BATCH ? p->budget : RETENTION_BATCH;
-            rc = s->ops->disposal_items(s, p->t->rec.id, lists[i].id, "due", 0, limit, &ia, &items,
+            rc = s->ops->disposal.items(s, p->t->rec.id, lists[i].id, "due", 0, limit, &ia, &items,
                                         &n, err);
             int64_t ids[RETENTION_BATCH];
             for (size_t k = 0; k < n; k++)
@@ -400,7 +400,7 @@ static int process_approved(pass *p, int *open_list, error *err)
         store_disposal_list now_l;
         int found = 0;
         if (rc == 0 &&
-            (rc = s->ops->disposal_get(s, p->t->rec.id, lists[i].id, &a, &now_l, &found, err)) ==
+            (rc = s->ops->disposal.get(s, p->t->rec.id, lists[i].id, &a, &now_l, &found, err)) ==
                 0 &&
             found && strcmp(now_l.status, "done") != 0)
             *open_list = 1;
@@ -420,7 +420,7 @@ typedef struct create_arg {
 static int create_apply(store *s, void *arg, error *err)
 {
     create_arg *ca = arg;
-    if (s->ops->tx_disposal_create(s, ca->t->rec.id, time_now(), ca->ids, ca->n, &ca->id, err) != 0)
+    if (s->ops->disposal.tx_create(s, ca->t->rec.id, time_now(), ca->ids, ca->n, &ca->id, err) != 0)
         return -1;
     return audit_append_tx(s, ca->t->rec.id, 0, "system", "disposal_create", "disposal", &ca->id, 1,
                            ca->source, err);
@@ -442,7 +442,7 @@ static int build_list(pass *p, error *err)
         const store_procedure *pr = &p->t->procedures[i].rec;
         int64_t *ids = NULL;
         size_t n = 0;
-        rc = s->ops->requests_retention_due(s, p->t->rec.id, pr->id, retention_cutoff(pr, p->now),
+        rc = s->ops->retention.due(s, p->t->rec.id, pr->id, retention_cutoff(pr, p->now),
                                             DISPOSAL_LIST_MAX - total, &a, &ids, &n, err);
         if (rc == 0 && n)
             memcpy(all + total, ids, n * sizeof *ids);
@@ -536,7 +536,7 @@ static int visa_apply(store *s, void *arg, int64_t *id, error *err)
 {
     visa_arg *va = arg;
     *id = va->tenant_id;
-    return s->ops->tx_tenant_set_archives_visa(s, va->tenant_id, va->on, err);
+    return s->ops->catalogue.tx_tenant_set_archives_visa(s, va->tenant_id, va->on, err);
 }
 
 /* The visa is the tenant's: the catalogue is read again after it. */
@@ -552,14 +552,14 @@ int retention_set_archives_visa(core *c, const core_actor *who, int64_t tenant_i
 int disposal_lists(core *c, int64_t tenant_id, size_t limit, arena *a, store_disposal_list **out,
                    size_t *n, error *err)
 {
-    return c->store->ops->disposal_list(c->store, tenant_id, limit, a, out, n, err);
+    return c->store->ops->disposal.list(c->store, tenant_id, limit, a, out, n, err);
 }
 
 int disposal_get(core *c, int64_t tenant_id, int64_t id, arena *a, store_disposal_list *out,
                  error *err)
 {
     int found = 0;
-    if (c->store->ops->disposal_get(c->store, tenant_id, id, a, out, &found, err) != 0)
+    if (c->store->ops->disposal.get(c->store, tenant_id, id, a, out, &found, err) != 0)
         return -1;
     if (!found)
         return error_set(err, ERR_NOT_FOUND, "bordereau", "no such bordereau");
@@ -569,7 +569,7 @@ int disposal_get(core *c, int64_t tenant_id, int64_t id, arena *a, store_disposa
 int disposal_items(core *c, int64_t tenant_id, int64_t id, int64_t after_request_id, size_t limit,
                    arena *a, store_disposal_item **out, size_t *n, error *err)
 {
-    return c->store->ops->disposal_items(c->store, tenant_id, id, NULL, after_request_id, limit, a,
+    return c->store->ops->disposal.items(c->store, tenant_id, id, NULL, after_request_id, limit, a,
                                          out, n, err);
 }
 
@@ -581,7 +581,7 @@ static int approve_apply(store *s, void *arg, int64_t *id, error *err)
 {
     approve_arg *aa = arg;
     *id = aa->id;
-    return s->ops->tx_disposal_approve(s, aa->tenant_id, aa->id, aa->agent_id, time_now(), err);
+    return s->ops->disposal.tx_approve(s, aa->tenant_id, aa->id, aa->agent_id, time_now(), err);
 }
 
 static const change_def approve_change = {"approve", "disposal", approve_apply, 0};

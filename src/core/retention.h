@@ -24,7 +24,7 @@
 #include "core/actor.h"
 #include "core/catalogue.h"
 #include "core/core.h"
-#include "store/store.h"
+#include "store/records.h"
 #include "util/error.h"
 
 #define RETENTION_MONTHS_INCIDENT 24 /* default of an incident procedure */

@@ -181,7 +181,7 @@ int ropa_build(core *c, const cat_tenant *t, json_t **out, error *err)
     store_apikey *keys = NULL;
     size_t n_keys = 0;
     int days = AUDIT_RETENTION_DAYS_DEFAULT;
-    if (s->ops->apikey_list(s, t->rec.id, &a, &keys, &n_keys, err) != 0 ||
+    if (s->ops->apikeys.list(s, t->rec.id, &a, &keys, &n_keys, err) != 0 ||
         audit_retention_days(c, &days, err) != 0) {
         arena_free(&a);
         return -1;

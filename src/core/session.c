@@ -40,7 +40,7 @@ int session_open_tx(store *s, int64_t tenant_id, const session_opening *o, int64
 {
     /* Citizens' and agents' sessions share the table: the old cookie names one row either
      * way, and ending it here means a login never leaves the previous session usable. */
-    if (o->old_hash[0] && s->ops->tx_session_delete(s, tenant_id, o->old_hash, err) != 0)
+    if (o->old_hash[0] && s->ops->sessions.tx_delete(s, tenant_id, o->old_hash, err) != 0)
         return -1;
     store_session se = {.tenant_id = tenant_id,
                         .token_hash = o->hash,
@@ -50,7 +50,7 @@ int session_open_tx(store *s, int64_t tenant_id, const session_opening *o, int64
                         .last_seen_at = o->now,
                         .expires_at = o->now + max_seconds};
     int64_t id = 0;
-    return s->ops->tx_session_insert(s, &se, &id, err);
+    return s->ops->sessions.tx_insert(s, &se, &id, err);
 }
 
 typedef struct open_op {
@@ -100,13 +100,13 @@ typedef struct bg_job {
 static int apply_touch(store *s, void *arg, error *err)
 {
     bg_job *b = arg;
-    return s->ops->tx_session_touch(s, b->id, b->when, err);
+    return s->ops->sessions.tx_touch(s, b->id, b->when, err);
 }
 
 static int apply_delete_bg(store *s, void *arg, error *err)
 {
     bg_job *b = arg;
-    return s->ops->tx_session_delete(s, b->tenant_id, b->hash, err);
+    return s->ops->sessions.tx_delete(s, b->tenant_id, b->hash, err);
 }
 
 static void bg_done(void *arg, int rc, const error *err)
@@ -152,7 +152,7 @@ int session_find_live(core *c, int64_t tenant_id, const char *token, int64_t idl
     char hash[65];
     core_hash_secret(c, token, hash);
     int found = 0;
-    if (c->store->ops->session_find(c->store, tenant_id, hash, a, out, &found, err) != 0)
+    if (c->store->ops->sessions.find(c->store, tenant_id, hash, a, out, &found, err) != 0)
         return -1;
     if (!found)
         return error_set(err, ERR_UNAUTHORIZED, NULL, "no session");
@@ -177,7 +177,7 @@ int session_lookup(core *c, int64_t tenant_id, const char *token, arena *a, stor
     if (session_find_live(c, tenant_id, token, SESSION_IDLE_SECONDS, a, out, err) != 0)
         return -1;
     int acc_found = 0;
-    if (c->store->ops->account_get(c->store, tenant_id, out->account_id, a, account, &acc_found,
+    if (c->store->ops->accounts.get(c->store, tenant_id, out->account_id, a, account, &acc_found,
                                    err) != 0)
         return -1;
     if (!acc_found)
@@ -195,7 +195,7 @@ typedef struct destroy_op {
 static int apply_destroy(store *s, core_op *op, error *err)
 {
     destroy_op *j = (destroy_op *)op;
-    return s->ops->tx_session_delete(s, j->tenant_id, j->hash, err);
+    return s->ops->sessions.tx_delete(s, j->tenant_id, j->hash, err);
 }
 
 int session_destroy(core *c, int64_t tenant_id, const char *token, core_done_fn cb, void *ctx,

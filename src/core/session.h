@@ -12,7 +12,7 @@
 #include <stdint.h>
 
 #include "core/core.h"
-#include "store/store.h"
+#include "store/records.h"
 #include "util/error.h"
 
 #define SESSION_IDLE_SECONDS (2 * 3600)

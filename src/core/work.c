@@ -71,7 +71,7 @@ static void work_free(work_job *j)
 static int open_request(store *s, work_job *j, store_request *r, error *err)
 {
     int found = 0;
-    if (s->ops->tx_request_get(s, j->tenant_id, j->reference, &j->arena, r, &found, err) != 0)
+    if (s->ops->requests.tx_get(s, j->tenant_id, j->reference, &j->arena, r, &found, err) != 0)
         return -1;
     if (!found)
         return error_set(err, ERR_NOT_FOUND, "reference", "no such request");
@@ -97,7 +97,7 @@ static int internal_event(store *s, work_job *j, const store_request *r, const c
                      .body = body};
     if (!e.actor)
         return error_set(err, ERR_INTERNAL, NULL, "out of memory");
-    return s->ops->tx_event_insert(s, &e, NULL, err);
+    return s->ops->events.tx_insert(s, &e, NULL, err);
 }
 
 static int work_apply(store *s, void *arg, error *err)
@@ -107,23 +107,23 @@ static int work_apply(store *s, void *arg, error *err)
     switch (j->kind) {
     case WORK_PUBLISH:
         if (open_request(s, j, &r, err) != 0 ||
-            s->ops->tx_request_set_public(s, j->tenant_id, r.id, j->is_public, err) != 0 ||
+            s->ops->requests.tx_set_public(s, j->tenant_id, r.id, j->is_public, err) != 0 ||
             internal_event(s, j, &r, "publication", j->is_public ? "1" : "0", err) != 0)
             return -1;
         return audit_change_tx(s, j->tenant_id, &j->who, "change", "request", &r.id, 1, err);
     case WORK_MODERATE:
         if (open_request(s, j, &r, err) != 0 ||
-            s->ops->tx_attachment_moderate(s, j->tenant_id, j->id, j->text, err) != 0 ||
+            s->ops->attachments.tx_moderate(s, j->tenant_id, j->id, j->text, err) != 0 ||
             internal_event(s, j, &r, "moderation", j->text, err) != 0)
             return -1;
         return audit_change_tx(s, j->tenant_id, &j->who, "change", "request", &r.id, 1, err);
     case WORK_FILTER_SAVE: {
         store_saved_filter f = {
             .tenant_id = j->tenant_id, .agent_id = j->who.id, .name = j->text, .query = j->query};
-        return s->ops->tx_saved_filter_insert(s, &f, &j->id, err);
+        return s->ops->saved_filters.tx_insert(s, &f, &j->id, err);
     }
     case WORK_FILTER_DELETE:
-        return s->ops->tx_saved_filter_delete(s, j->tenant_id, j->who.id, j->id, err);
+        return s->ops->saved_filters.tx_delete(s, j->tenant_id, j->who.id, j->id, err);
     }
     return error_set(err, ERR_INTERNAL, NULL, "unknown work job");
 }
@@ -156,7 +156,7 @@ static int read_request(core *c, const cat_tenant *t, const char *reference, are
 {
     int found = 0;
     if (!reference ||
-        c->store->ops->request_get(c->store, t->rec.id, reference, a, r, &found, err) != 0)
+        c->store->ops->requests.get(c->store, t->rec.id, reference, a, r, &found, err) != 0)
         return reference ? -1 : error_set(err, ERR_MISSING_ARG, "reference", "no reference");
     return found ? 0 : error_set(err, ERR_NOT_FOUND, "reference", "no such request");
 }
@@ -193,7 +193,7 @@ int work_moderate_photo(core *c, const cat_tenant *t, const char *reference, int
     int rc = read_request(c, t, reference, &a, &r, err);
     if (rc == 0 && attachment_id > 0)
         rc =
-            c->store->ops->attachment_get(c->store, t->rec.id, attachment_id, &a, &at, &found, err);
+            c->store->ops->attachments.get(c->store, t->rec.id, attachment_id, &a, &at, &found, err);
     int is_ours = rc == 0 && found && at.request_id == r.id && at.is_photo;
     arena_free(&a);
     if (rc != 0)
@@ -213,7 +213,7 @@ int work_moderate_photo(core *c, const cat_tenant *t, const char *reference, int
 int work_filters(core *c, const cat_tenant *t, int64_t agent_id, arena *a, store_saved_filter **out,
                  size_t *n, error *err)
 {
-    return c->store->ops->saved_filter_list(c->store, t->rec.id, agent_id, a, out, n, err);
+    return c->store->ops->saved_filters.list(c->store, t->rec.id, agent_id, a, out, n, err);
 }
 
 int work_filter_save(core *c, const cat_tenant *t, const core_actor *who, const char *name,
@@ -253,19 +253,19 @@ int work_filter_delete(core *c, const cat_tenant *t, const core_actor *who, int6
 int work_reply_templates(core *c, const cat_tenant *t, arena *a, store_reply_template **out,
                          size_t *n, error *err)
 {
-    return c->store->ops->reply_template_list(c->store, t->rec.id, a, out, n, err);
+    return c->store->ops->reply_templates.list(c->store, t->rec.id, a, out, n, err);
 }
 
 int work_requests_near(core *c, const cat_tenant *t, double lat, double lon, double radius_m,
                        size_t limit, arena *a, store_request **out, double **distance_m, size_t *n,
                        error *err)
 {
-    return c->store->ops->requests_near(c->store, t->rec.id, lat, lon, radius_m, limit, a, out,
+    return c->store->ops->requests.near(c->store, t->rec.id, lat, lon, radius_m, limit, a, out,
                                         distance_m, n, err);
 }
 
 int work_attachments(core *c, const cat_tenant *t, int64_t request_id, arena *a,
                      store_attachment **out, size_t *n, error *err)
 {
-    return c->store->ops->attachments_list(c->store, t->rec.id, request_id, a, out, n, err);
+    return c->store->ops->attachments.list(c->store, t->rec.id, request_id, a, out, n, err);
 }

@@ -14,7 +14,7 @@
 #include "core/actor.h"
 #include "core/catalogue.h"
 #include "core/core.h"
-#include "store/store.h"
+#include "store/records.h"
 #include "util/error.h"
 
 /* Changes follow request_create's form: with cb they return at once and cb(ctx, rc, err)

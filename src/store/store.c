@@ -62,7 +62,7 @@ static int run_batch(store *s, store_job *jobs)
         j->rc = 0;
         error_clear(&j->err);
     }
-    if (ops->tx_begin(s, &terr) != 0) {
+    if (ops->tx.begin(s, &terr) != 0) {
         for (store_job *j = jobs; j; j = j->next) {
             j->rc = -1;
             j->err = terr;
@@ -70,21 +70,21 @@ static int run_batch(store *s, store_job *jobs)
         return -1;
     }
     for (store_job *j = jobs; j; j = j->next) {
-        if (ops->tx_savepoint(s, &j->err) != 0) {
+        if (ops->tx.savepoint(s, &j->err) != 0) {
             j->rc = -1;
             continue;
         }
         if (j->apply(s, j->arg, &j->err) == 0) {
-            if (ops->tx_release(s, &j->err) == 0)
+            if (ops->tx.release(s, &j->err) == 0)
                 continue;
         } else if (j->err.code == ERR_NONE) {
             error_set(&j->err, ERR_INTERNAL, NULL, "write job failed without an error");
         }
-        ops->tx_rollback_to(s);
+        ops->tx.rollback_to(s);
         j->rc = -1;
     }
-    if (ops->tx_commit(s, &terr) != 0) {
-        ops->tx_rollback(s);
+    if (ops->tx.commit(s, &terr) != 0) {
+        ops->tx.rollback(s);
         log_error("store: batch commit failed: %s", terr.detail);
         for (store_job *j = jobs; j; j = j->next) {
             if (j->rc == 0) {
@@ -216,29 +216,43 @@ void store_write(store *s, store_job *job)
     finish_jobs(job);
 }
 
-typedef struct sync_wait {
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    int finished;
-    int rc;
-    error err;
-} sync_wait;
-
-static void sync_done(void *arg, int rc, const error *err)
+void store_waiter_init(store_waiter *w)
 {
-    sync_wait *sw = arg;
-    pthread_mutex_lock(&sw->mu);
-    sw->rc = rc;
-    if (rc != 0 && err)
-        sw->err = *err;
-    sw->finished = 1;
-    pthread_cond_signal(&sw->cv);
-    pthread_mutex_unlock(&sw->mu);
+    pthread_mutex_init(&w->lock, NULL);
+    pthread_cond_init(&w->cond, NULL);
+    w->finished = 0;
+    w->rc = 0;
+    error_clear(&w->err);
 }
 
-/* The job's arg is the sync_wait; the caller's apply and arg travel in this wrapper. */
+void store_waiter_done(void *arg, int rc, const error *err)
+{
+    store_waiter *w = arg;
+    pthread_mutex_lock(&w->lock);
+    w->rc = rc;
+    if (rc != 0 && err)
+        w->err = *err;
+    w->finished = 1;
+    pthread_cond_signal(&w->cond);
+    pthread_mutex_unlock(&w->lock);
+}
+
+int store_waiter_wait(store_waiter *w, error *err)
+{
+    pthread_mutex_lock(&w->lock);
+    while (!w->finished)
+        pthread_cond_wait(&w->cond, &w->lock);
+    pthread_mutex_unlock(&w->lock);
+    if (w->rc != 0 && err)
+        *err = w->err;
+    pthread_cond_destroy(&w->cond);
+    pthread_mutex_destroy(&w->lock);
+    return w->rc;
+}
+
+/* The job's arg; the caller's apply and arg travel beside the waiter. */
 typedef struct sync_call {
-    sync_wait wait; /* first: done() receives the sync_call as a sync_wait */
+    store_waiter wait; /* first: store_waiter_done receives the sync_call as a store_waiter */
     int (*apply)(store *s, void *arg, error *err);
     void *arg;
 } sync_call;
@@ -252,26 +266,16 @@ static int sync_apply(store *s, void *arg, error *err)
 int store_write_sync(store *s, int (*apply)(store *s, void *arg, error *err), void *arg, error *err)
 {
     sync_call call;
-    memset(&call, 0, sizeof call);
-    pthread_mutex_init(&call.wait.mu, NULL);
-    pthread_cond_init(&call.wait.cv, NULL);
+    store_waiter_init(&call.wait);
     call.apply = apply;
     call.arg = arg;
     store_job job;
     memset(&job, 0, sizeof job);
     job.apply = sync_apply;
-    job.done = sync_done;
+    job.done = store_waiter_done;
     job.arg = &call;
     store_write(s, &job);
-    pthread_mutex_lock(&call.wait.mu);
-    while (!call.wait.finished)
-        pthread_cond_wait(&call.wait.cv, &call.wait.mu);
-    pthread_mutex_unlock(&call.wait.mu);
-    pthread_cond_destroy(&call.wait.cv);
-    pthread_mutex_destroy(&call.wait.mu);
-    if (call.wait.rc != 0 && err)
-        *err = call.wait.err;
-    return call.wait.rc;
+    return store_waiter_wait(&call.wait, err);
 }
 
 void store_writer_get_stats(store *s, store_writer_stats *out)

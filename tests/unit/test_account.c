@@ -82,7 +82,7 @@ static size_t outbox(fixture *f, store_outbox **rows)
 {
     size_t n = 0;
     error err;
-    assert_int_equal(f->store->ops->outbox_list(f->store, f->tenant.id, 0, &f->a, rows, &n, &err),
+    assert_int_equal(f->store->ops->outbox.list(f->store, f->tenant.id, 0, &f->a, rows, &n, &err),
                      0);
     return n;
 }
@@ -153,19 +153,19 @@ typedef struct raw_write {
 static int apply_session_insert(store *s, void *arg, error *err)
 {
     raw_write *w = arg;
-    return s->ops->tx_session_insert(s, &w->se, &w->id, err);
+    return s->ops->sessions.tx_insert(s, &w->se, &w->id, err);
 }
 
 static int apply_session_touch(store *s, void *arg, error *err)
 {
     raw_write *w = arg;
-    return s->ops->tx_session_touch(s, w->touch_id, w->touch_at, err);
+    return s->ops->sessions.tx_touch(s, w->touch_id, w->touch_at, err);
 }
 
 static int apply_token_insert(store *s, void *arg, error *err)
 {
     raw_write *w = arg;
-    return s->ops->tx_token_insert(s, &w->tok, err);
+    return s->ops->tokens.tx_insert(s, &w->tok, err);
 }
 
 /* ---- tests ---- */
@@ -177,7 +177,7 @@ static void test_signup_creates_unverified(void **state)
     store_account acc;
     int found = 0;
     error err;
-    assert_int_equal(f->store->ops->account_find_email(f->store, f->tenant.id,
+    assert_int_equal(f->store->ops->accounts.find_email(f->store, f->tenant.id,
                                                        "jeanne.martin@exemple.fr", &f->a, &acc,
                                                        &found, &err),
                      0);
@@ -210,7 +210,7 @@ static void test_signup_duplicate(void **state)
                      0);
     store_account acc;
     int found = 0;
-    assert_int_equal(f->store->ops->account_find_email(f->store, f->tenant.id, "paul@exemple.fr",
+    assert_int_equal(f->store->ops->accounts.find_email(f->store, f->tenant.id, "paul@exemple.fr",
                                                        &f->a, &acc, &found, &err),
                      0);
     assert_int_equal(found, 1);
@@ -504,7 +504,7 @@ static void test_sessions(void **state)
     int found = 1;
     core_hash_secret(f->core, other, hash);
     assert_int_equal(
-        f->store->ops->session_find(f->store, f->tenant.id, hash, &f->a, &se, &found, &err), 0);
+        f->store->ops->sessions.find(f->store, f->tenant.id, hash, &f->a, &se, &found, &err), 0);
     assert_int_equal(found, 0);
 
     /* Absolute: used a minute ago, but past its end of life. */
@@ -528,7 +528,7 @@ static void test_sessions(void **state)
     assert_int_equal(store_write_sync(f->store, apply_session_insert, &s, &err), 0);
     assert_int_equal(session_lookup(f->core, f->tenant.id, secret, &f->a, &se, &acc, &err), 0);
     assert_int_equal(
-        f->store->ops->session_find(f->store, f->tenant.id, hash, &f->a, &se, &found, &err), 0);
+        f->store->ops->sessions.find(f->store, f->tenant.id, hash, &f->a, &se, &found, &err), 0);
     assert_int_equal(found, 1);
     assert_true(se.last_seen_at >= now);
 }

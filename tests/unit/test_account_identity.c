@@ -89,7 +89,7 @@ static const char *last_token(fixture *f, const char *tmpl)
     store_outbox *rows;
     size_t n = 0;
     error err;
-    assert_int_equal(f->store->ops->outbox_list(f->store, f->tenant.id, 0, &f->a, &rows, &n, &err),
+    assert_int_equal(f->store->ops->outbox.list(f->store, f->tenant.id, 0, &f->a, &rows, &n, &err),
                      0);
     const char *token = NULL;
     for (size_t i = 0; i < n; i++) {

@@ -138,7 +138,7 @@ static size_t entries(fixture *f, store_audit **out, arena *a)
 {
     error err;
     size_t n = 0;
-    assert_int_equal(f->store->ops->audit_list(f->store, f->tenant, 0, 100, a, out, &n, &err), 0);
+    assert_int_equal(f->store->ops->audit.list(f->store, f->tenant, 0, 100, a, out, &n, &err), 0);
     return n;
 }
 

@@ -366,7 +366,7 @@ static void test_reply_templates(void **state)
     arena_init(&a, 0);
     store_reply_template *list = NULL;
     size_t n = 0;
-    assert_int_equal(f->store->ops->reply_template_list(f->store, f->tenant, &a, &list, &n, &err),
+    assert_int_equal(f->store->ops->reply_templates.list(f->store, f->tenant, &a, &list, &n, &err),
                      0);
     assert_int_equal(n, 1);
     assert_string_equal(list[0].body, "Bonjour à vous");

@@ -327,7 +327,7 @@ static void test_totp_required(void **state)
 
 static int apply_setting(store *s, void *arg, error *err)
 {
-    return s->ops->tx_setting_set(s, "agent_totp_required", arg, err);
+    return s->ops->settings.tx_set(s, "agent_totp_required", arg, err);
 }
 
 static void test_totp_required_setting(void **state)
@@ -434,7 +434,7 @@ typedef struct move_arg {
 static int apply_agent_update(store *s, void *arg, error *err)
 {
     move_arg *m = arg;
-    return s->ops->tx_agent_update(s, &m->ag, err);
+    return s->ops->agents.tx_update(s, &m->ag, err);
 }
 
 static void test_sealed_secret_bound_to_row(void **state)
@@ -484,7 +484,7 @@ static int64_t touched_id, touched_at;
 static int apply_touch(store *s, void *arg, error *err)
 {
     (void)arg;
-    return s->ops->tx_session_touch(s, touched_id, touched_at, err);
+    return s->ops->sessions.tx_touch(s, touched_id, touched_at, err);
 }
 
 static void test_sessions(void **state)

@@ -103,7 +103,7 @@ static store_audit *entries(fixture *f, size_t *n)
 {
     store_audit *rows = NULL;
     error err;
-    assert_int_equal(f->store->ops->audit_list(f->store, f->tenant, 0, 1000, &f->a, &rows, n, &err),
+    assert_int_equal(f->store->ops->audit.list(f->store, f->tenant, 0, 1000, &f->a, &rows, n, &err),
                      0);
     return rows;
 }

@@ -723,7 +723,7 @@ static void test_save_tx(void **state)
 
     store_attachment *list = NULL;
     size_t n = 0;
-    assert_int_equal(s->ops->attachments_list(s, tenant_id, created.id, &a, &list, &n, &err), 0);
+    assert_int_equal(s->ops->attachments.list(s, tenant_id, created.id, &a, &list, &n, &err), 0);
     assert_int_equal(n, 2);
     assert_string_equal(list[0].filename, "a.pdf");
     assert_string_equal(list[0].content_type, "application/pdf");
@@ -736,11 +736,11 @@ static void test_save_tx(void **state)
     assert_int_equal(list[1].event_id, 0);
     store_attachment got;
     int found = 0;
-    assert_int_equal(s->ops->attachment_get(s, tenant_id, at[1].id, &a, &got, &found, &err), 0);
+    assert_int_equal(s->ops->attachments.get(s, tenant_id, at[1].id, &a, &got, &found, &err), 0);
     assert_int_equal(found, 1);
     assert_int_equal(got.size, at[1].size);
     /* another tenant's id space: not found */
-    assert_int_equal(s->ops->attachment_get(s, tenant_id + 1, at[1].id, &a, &got, &found, &err), 0);
+    assert_int_equal(s->ops->attachments.get(s, tenant_id + 1, at[1].id, &a, &got, &found, &err), 0);
     assert_int_equal(found, 0);
 
     /* A photo prepared but never saved, as a crash before the commit leaves it (file and

@@ -103,7 +103,7 @@ static store_audit *all_entries(fixture *f, int64_t tenant, arena *a, size_t *n)
 {
     store_audit *rows = NULL;
     error err;
-    assert_int_equal(f->store->ops->audit_list(f->store, tenant, 0, 10000, a, &rows, n, &err), 0);
+    assert_int_equal(f->store->ops->audit.list(f->store, tenant, 0, 10000, a, &rows, n, &err), 0);
     return rows;
 }
 

@@ -620,7 +620,7 @@ static void test_secret_file(void **state)
     arena a;
     arena_init(&a, 0);
     const char *stored = "";
-    assert_int_equal(f->store->ops->setting_get(f->store, "instance_secret", &a, &stored, &err),
+    assert_int_equal(f->store->ops->settings.get(f->store, "instance_secret", &a, &stored, &err),
                      0);
     assert_null(stored); /* gone from the database */
     core_close(moved);
@@ -713,7 +713,7 @@ static void test_request_process_atomic(void **state)
     /* The citizen gave an e-mail: the reply e-mail is queued with the change. */
     store_outbox *mails = NULL;
     size_t n_mails = 0;
-    assert_int_equal(f->store->ops->outbox_list(f->store, f->tenant_id, r.id, &a, &mails,
+    assert_int_equal(f->store->ops->outbox.list(f->store, f->tenant_id, r.id, &a, &mails,
                                                 &n_mails, &err),
                      0);
     assert_int_equal(n_mails, 1);
@@ -729,7 +729,7 @@ static void test_request_process_atomic(void **state)
     assert_int_equal(err.code, ERR_CONFLICT);
     assert_int_equal(request_timeline(f->core, in.tenant, r.id, 0, &a, &ev, &n, &err), 0);
     assert_int_equal(n, 4);
-    assert_int_equal(f->store->ops->outbox_list(f->store, f->tenant_id, r.id, &a, &mails,
+    assert_int_equal(f->store->ops->outbox.list(f->store, f->tenant_id, r.id, &a, &mails,
                                                 &n_mails, &err),
                      0);
     assert_int_equal(n_mails, 1);
@@ -853,7 +853,7 @@ static int make_public_apply(store *s, void *arg, error *err)
 {
     store_request *r = arg;
     r->is_public = 1;
-    return s->ops->tx_request_update(s, r, err);
+    return s->ops->requests.tx_update(s, r, err);
 }
 
 /* Runs one «moi aussi» in the callback form with fresh copies of keys k0, k1 that the caller

@@ -90,7 +90,7 @@ static const char *params_of(fixture *f, const char *tmpl)
     store_outbox *rows = NULL;
     size_t n = 0;
     error err;
-    assert_int_equal(f->store->ops->outbox_list(f->store, f->tenant.id, 0, &f->a, &rows, &n, &err),
+    assert_int_equal(f->store->ops->outbox.list(f->store, f->tenant.id, 0, &f->a, &rows, &n, &err),
                      0);
     const char *found = NULL;
     for (size_t i = 0; i < n; i++)
@@ -213,7 +213,7 @@ static void test_outbox_through_core(void **state)
     assert_string_equal(due[0].last_error, "smtp 451: try later");
 
     store_outbox *rows = NULL;
-    assert_int_equal(f->store->ops->outbox_list(f->store, f->tenant.id, 0, &f->a, &rows, &n, &err),
+    assert_int_equal(f->store->ops->outbox.list(f->store, f->tenant.id, 0, &f->a, &rows, &n, &err),
                      0);
     assert_int_equal(n, 3);
     for (size_t i = 0; i < n; i++) {

@@ -613,7 +613,7 @@ static void test_backoffice(void **state)
 
     store_reply_template *tpl = NULL;
     size_t n_tpl = 0;
-    assert_int_equal(s->ops->reply_template_list(s, t->rec.id, &a, &tpl, &n_tpl, &err), 0);
+    assert_int_equal(s->ops->reply_templates.list(s, t->rec.id, &a, &tpl, &n_tpl, &err), 0);
     assert_true(demo_n_reply_templates >= 5 && demo_n_reply_templates <= 8);
     assert_int_equal(n_tpl, demo_n_reply_templates);
     int scheduled = 0;
@@ -632,7 +632,7 @@ static void test_backoffice(void **state)
 
     store_agent *agents = NULL;
     size_t n_agents = 0;
-    assert_int_equal(s->ops->agent_list(s, t->rec.id, &a, &agents, &n_agents, &err), 0);
+    assert_int_equal(s->ops->agents.list(s, t->rec.id, &a, &agents, &n_agents, &err), 0);
     assert_true(n_agents >= demo_n_departments);
     store_request *rs = NULL;
     size_t n = all_requests(loaded.core, t, &a, &rs);
@@ -662,9 +662,9 @@ static void test_backoffice(void **state)
     /* a second load keeps templates and agents as they are */
     assert_int_equal(demo_load(loaded.core, N_REQUESTS, SEED, NULL, &err), 0);
     size_t n2 = 0;
-    assert_int_equal(s->ops->reply_template_list(s, t->rec.id, &a, &tpl, &n2, &err), 0);
+    assert_int_equal(s->ops->reply_templates.list(s, t->rec.id, &a, &tpl, &n2, &err), 0);
     assert_int_equal(n2, n_tpl);
-    assert_int_equal(s->ops->agent_list(s, t->rec.id, &a, &agents, &n2, &err), 0);
+    assert_int_equal(s->ops->agents.list(s, t->rec.id, &a, &agents, &n2, &err), 0);
     assert_int_equal(n2, n_agents);
     arena_free(&a);
     catalogue_release(loaded.core, cat);

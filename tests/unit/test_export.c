@@ -68,7 +68,7 @@ typedef struct account_job {
 static int insert_account(store *s, void *arg, error *err)
 {
     account_job *j = arg;
-    return s->ops->tx_account_insert(s, &j->acc, &j->id, err);
+    return s->ops->accounts.tx_insert(s, &j->acc, &j->id, err);
 }
 
 /* A request of the fixture's incident procedure; reference into ref. */
@@ -160,7 +160,7 @@ static void load_account(fixture *f, arena *a, store_account *acc)
     int found = 0;
     error err;
     assert_int_equal(
-        f->store->ops->account_get(f->store, f->tenant, f->account, a, acc, &found, &err), 0);
+        f->store->ops->accounts.get(f->store, f->tenant, f->account, a, acc, &found, &err), 0);
     assert_true(found);
 }
 
@@ -199,10 +199,10 @@ static int mark_verified(store *s, void *arg, error *err)
     arena_init(&a, 0);
     store_account acc;
     int found = 0;
-    int rc = s->ops->account_get(s, j->tenant, j->account, &a, &acc, &found, err);
+    int rc = s->ops->accounts.get(s, j->tenant, j->account, &a, &acc, &found, err);
     if (rc == 0) {
         acc.email_verified_at = time_now();
-        rc = s->ops->tx_account_update(s, &acc, err);
+        rc = s->ops->accounts.tx_update(s, &acc, err);
     }
     arena_free(&a);
     return rc;
@@ -253,7 +253,7 @@ static void audit_lines(fixture *f, int64_t after, char *out, size_t size)
     store_audit *e = NULL;
     size_t n = 0;
     error err;
-    assert_int_equal(f->store->ops->audit_list(f->store, f->tenant, after, 100, &a, &e, &n, &err),
+    assert_int_equal(f->store->ops->audit.list(f->store, f->tenant, after, 100, &a, &e, &n, &err),
                      0);
     size_t len = 0;
     out[0] = '\0';
@@ -339,7 +339,7 @@ static int internal_with_file(store *s, void *arg, error *err)
                      .actor = "agent:3",
                      .body = "Photo interne du chantier"};
     int64_t id = 0;
-    return s->ops->tx_event_insert(s, &e, &id, err) != 0
+    return s->ops->events.tx_insert(s, &e, &id, err) != 0
                ? -1
                : attachment_save_tx(s, j->tenant, j->request, id, j->at, 1, err);
 }

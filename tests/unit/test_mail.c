@@ -284,7 +284,7 @@ static int capture_insert(store *s, const store_outbox *m, int64_t *id_out, erro
     return 0;
 }
 
-static const store_ops capture_ops = {.name = "capture", .tx_outbox_insert = capture_insert};
+static const store_ops capture_ops = {.name = "capture", .outbox.tx_insert = capture_insert};
 
 static void test_outbox_add_tx(void **state)
 {

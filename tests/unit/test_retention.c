@@ -359,7 +359,7 @@ static store_request get(fixture *f, arena *a, const char *ref)
     store_request r;
     int found = 0;
     error err;
-    assert_int_equal(f->store->ops->request_get(f->store, f->tenant_id, ref, a, &r, &found, &err),
+    assert_int_equal(f->store->ops->requests.get(f->store, f->tenant_id, ref, a, &r, &found, &err),
                      0);
     assert_int_equal(found, 1);
     return r;
@@ -382,7 +382,7 @@ static size_t audit_entries(fixture *f, const char *action, size_t *max_ids)
     store_audit *e = NULL;
     size_t n = 0, hits = 0;
     error err;
-    assert_int_equal(f->store->ops->audit_list(f->store, f->tenant_id, 0, 10000, &a, &e, &n, &err),
+    assert_int_equal(f->store->ops->audit.list(f->store, f->tenant_id, 0, 10000, &a, &e, &n, &err),
                      0);
     if (max_ids)
         *max_ids = 0;
@@ -499,7 +499,7 @@ static void test_anonymise_erases_everything_personal(void **state)
     store_event *ev = NULL;
     size_t n = 0;
     error err;
-    assert_int_equal(f->store->ops->events_list(f->store, f->tenant_id, r.id, 0, &a, &ev, &n, &err),
+    assert_int_equal(f->store->ops->events.list(f->store, f->tenant_id, r.id, 0, &a, &ev, &n, &err),
                      0);
     int anonymised_events = 0;
     for (size_t i = 0; i < n; i++) {
@@ -526,7 +526,7 @@ static void test_anonymise_erases_everything_personal(void **state)
     flt.text = "Nomzorg";
     store_request *found = NULL;
     size_t nf = 9;
-    assert_int_equal(f->store->ops->request_search(f->store, &flt, &a, &found, &nf, &err), 0);
+    assert_int_equal(f->store->ops->requests.search(f->store, &flt, &a, &found, &nf, &err), 0);
     assert_int_equal(nf, 0);
     /* One audit entry names it; the entry itself holds no personal data. */
     size_t ids = 0;
@@ -773,7 +773,7 @@ static int64_t verified_account(fixture *f, const char *email)
     arena_init(&a, 0);
     store_outbox *rows = NULL;
     size_t n = 0;
-    assert_int_equal(f->store->ops->outbox_list(f->store, f->tenant_id, 0, &a, &rows, &n, &err), 0);
+    assert_int_equal(f->store->ops->outbox.list(f->store, f->tenant_id, 0, &a, &rows, &n, &err), 0);
     const char *token = NULL;
     for (size_t i = 0; i < n; i++)
         if (strcmp(rows[i].template, "account_verify") == 0 && rows[i].params)

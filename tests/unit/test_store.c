@@ -60,16 +60,16 @@ static int apply_catalogue(store *s, void *arg, error *err)
                       .timezone = "Europe/Paris",
                       .contact = "mairie@demo.test"};
     store_tenant t2 = {.slug = "autre", .name = "Autre commune"};
-    if (o->tx_tenant_upsert(s, &t, &fx->tenant, err) != 0 ||
-        o->tx_tenant_upsert(s, &t2, &fx->tenant2, err) != 0)
+    if (o->catalogue.tx_tenant_upsert(s, &t, &fx->tenant, err) != 0 ||
+        o->catalogue.tx_tenant_upsert(s, &t2, &fx->tenant2, err) != 0)
         return -1;
     store_department d1 = {.tenant_id = fx->tenant, .code = "voirie", .name = "Voirie"};
     store_department d2 = {.tenant_id = fx->tenant,
                            .code = "proprete",
                            .name = "Propreté",
                            .email = "proprete@demo.test"};
-    if (o->tx_department_upsert(s, &d1, &fx->dep_voirie, err) != 0 ||
-        o->tx_department_upsert(s, &d2, &fx->dep_proprete, err) != 0)
+    if (o->catalogue.tx_department_upsert(s, &d1, &fx->dep_voirie, err) != 0 ||
+        o->catalogue.tx_department_upsert(s, &d2, &fx->dep_proprete, err) != 0)
         return -1;
     store_procedure p1 = {.tenant_id = fx->tenant,
                           .code = "trou",
@@ -99,10 +99,10 @@ static int apply_catalogue(store *s, void *arg, error *err)
                           .open311 = 0,
                           .active = 0};
     store_procedure p4 = {.tenant_id = fx->tenant2, .code = "trou", .name = "Trou", .active = 1};
-    if (o->tx_procedure_upsert(s, &p1, &fx->proc_trou, err) != 0 ||
-        o->tx_procedure_upsert(s, &p2, &fx->proc_tag, err) != 0 ||
-        o->tx_procedure_upsert(s, &p3, &fx->proc_hidden, err) != 0 ||
-        o->tx_procedure_upsert(s, &p4, &fx->proc_t2, err) != 0)
+    if (o->catalogue.tx_procedure_upsert(s, &p1, &fx->proc_trou, err) != 0 ||
+        o->catalogue.tx_procedure_upsert(s, &p2, &fx->proc_tag, err) != 0 ||
+        o->catalogue.tx_procedure_upsert(s, &p3, &fx->proc_hidden, err) != 0 ||
+        o->catalogue.tx_procedure_upsert(s, &p4, &fx->proc_t2, err) != 0)
         return -1;
     return 0;
 }
@@ -119,7 +119,7 @@ typedef struct insert_arg {
 static int apply_insert(store *s, void *arg, error *err)
 {
     insert_arg *ia = arg;
-    if (s->ops->tx_request_insert(s, &ia->r, &ia->a, &ia->id, &ia->ref, err) != 0)
+    if (s->ops->requests.tx_insert(s, &ia->r, &ia->a, &ia->id, &ia->ref, err) != 0)
         return -1;
     store_event e = {.tenant_id = ia->r.tenant_id,
                      .request_id = ia->id,
@@ -129,7 +129,7 @@ static int apply_insert(store *s, void *arg, error *err)
                      .actor = "citizen",
                      .channel = ia->r.channel,
                      .status_to = ia->r.status};
-    if (s->ops->tx_event_insert(s, &e, NULL, err) != 0)
+    if (s->ops->events.tx_insert(s, &e, NULL, err) != 0)
         return -1;
     if (ia->fail)
         return error_set(err, ERR_CONFLICT, NULL, "refused on purpose");
@@ -250,7 +250,7 @@ static void test_open_and_migrate(void **state)
     assert_int_equal(s->ops->schema_version(s, &v, &err), 0);
     assert_int_equal(v, v1);
     int64_t cv = 0;
-    assert_int_equal(s->ops->config_version(s, &cv, &err), 0);
+    assert_int_equal(s->ops->catalogue.config_version(s, &cv, &err), 0);
     assert_int_equal(cv, 1);
     store_close(s);
 
@@ -274,7 +274,7 @@ static void test_catalogue(void **state)
     arena a;
     arena_init(&a, 0);
     int64_t v0 = 0, v1 = 0;
-    assert_int_equal(s->ops->config_version(s, &v0, &err), 0);
+    assert_int_equal(s->ops->catalogue.config_version(s, &v0, &err), 0);
     assert_true(v0 > 1);
 
     /* Upserting again keeps the ids and updates the values. */
@@ -284,11 +284,11 @@ static void test_catalogue(void **state)
     assert_int_equal(again.dep_proprete, fx->dep_proprete);
     assert_int_equal(again.proc_trou, fx->proc_trou);
     assert_int_equal(again.proc_t2, fx->proc_t2);
-    assert_int_equal(s->ops->config_version(s, &v1, &err), 0);
+    assert_int_equal(s->ops->catalogue.config_version(s, &v1, &err), 0);
     assert_true(v1 > v0);
 
     store_catalogue cat;
-    assert_int_equal(s->ops->catalogue_load(s, &a, &cat, &err), 0);
+    assert_int_equal(s->ops->catalogue.load(s, &a, &cat, &err), 0);
     assert_int_equal(cat.version, v1);
     assert_int_equal(cat.n_tenants, 2);
     assert_int_equal(cat.n_departments, 2);
@@ -335,12 +335,12 @@ typedef struct proc_arg {
 static int apply_procedure(store *s, void *arg, error *err)
 {
     proc_arg *pa = arg;
-    return s->ops->tx_procedure_upsert(s, &pa->p, &pa->id, err);
+    return s->ops->catalogue.tx_procedure_upsert(s, &pa->p, &pa->id, err);
 }
 
 static int apply_tenant(store *s, void *arg, error *err)
 {
-    return s->ops->tx_tenant_upsert(s, arg, NULL, err);
+    return s->ops->catalogue.tx_tenant_upsert(s, arg, NULL, err);
 }
 
 static void test_config_version_bumps(void **state)
@@ -349,22 +349,22 @@ static void test_config_version_bumps(void **state)
     store *s = fx->s;
     error err;
     int64_t v0, v1, v2;
-    assert_int_equal(s->ops->config_version(s, &v0, &err), 0);
+    assert_int_equal(s->ops->catalogue.config_version(s, &v0, &err), 0);
     proc_arg pa = {.p = {.tenant_id = fx->tenant, .code = "tag", .name = "Graffiti", .active = 0}};
     assert_int_equal(store_write_sync(s, apply_procedure, &pa, &err), 0);
     assert_int_equal(pa.id, fx->proc_tag);
-    assert_int_equal(s->ops->config_version(s, &v1, &err), 0);
+    assert_int_equal(s->ops->catalogue.config_version(s, &v1, &err), 0);
     assert_true(v1 > v0);
     /* A request insert is not a configuration change. */
     quick_insert(fx, fx->proc_trou, day(2026, 1, 5), NULL, 0);
-    assert_int_equal(s->ops->config_version(s, &v2, &err), 0);
+    assert_int_equal(s->ops->catalogue.config_version(s, &v2, &err), 0);
     assert_int_equal(v2, v1);
     /* An upsert referring to an unknown tenant is a conflict, and changes nothing. */
     proc_arg bad = {.p = {.tenant_id = 9999, .code = "x", .name = "X", .active = 1}};
     error_clear(&err);
     assert_int_equal(store_write_sync(s, apply_procedure, &bad, &err), -1);
     assert_int_equal(err.code, ERR_CONFLICT);
-    assert_int_equal(s->ops->config_version(s, &v2, &err), 0);
+    assert_int_equal(s->ops->catalogue.config_version(s, &v2, &err), 0);
     assert_int_equal(v2, v1);
 }
 
@@ -440,7 +440,7 @@ static void test_request_get(void **state)
 
     store_request r;
     int found = -1;
-    assert_int_equal(s->ops->request_get(s, fx->tenant, ref, &a, &r, &found, &err), 0);
+    assert_int_equal(s->ops->requests.get(s, fx->tenant, ref, &a, &r, &found, &err), 0);
     assert_int_equal(found, 1);
     assert_int_equal(r.id, id);
     assert_int_equal(r.tenant_id, fx->tenant);
@@ -471,14 +471,14 @@ static void test_request_get(void **state)
     assert_int_equal(r.api_key_id, 0);
 
     /* Another tenant does not see it; an unknown reference is not found. */
-    assert_int_equal(s->ops->request_get(s, fx->tenant2, ref, &a, &r, &found, &err), 0);
+    assert_int_equal(s->ops->requests.get(s, fx->tenant2, ref, &a, &r, &found, &err), 0);
     assert_int_equal(found, 0);
-    assert_int_equal(s->ops->request_get(s, fx->tenant, "2026-999999", &a, &r, &found, &err), 0);
+    assert_int_equal(s->ops->requests.get(s, fx->tenant, "2026-999999", &a, &r, &found, &err), 0);
     assert_int_equal(found, 0);
 
     /* A request without location reads back without one. */
     quick_insert(fx, fx->proc_tag, day(2026, 3, 2), ref, sizeof ref);
-    assert_int_equal(s->ops->request_get(s, fx->tenant, ref, &a, &r, &found, &err), 0);
+    assert_int_equal(s->ops->requests.get(s, fx->tenant, ref, &a, &r, &found, &err), 0);
     assert_int_equal(found, 1);
     assert_int_equal(r.has_location, 0);
     assert_null(r.token_hash);
@@ -492,7 +492,7 @@ typedef struct update_arg {
 static int apply_update(store *s, void *arg, error *err)
 {
     update_arg *ua = arg;
-    return s->ops->tx_request_update(s, &ua->r, err);
+    return s->ops->requests.tx_update(s, &ua->r, err);
 }
 
 static void test_request_update(void **state)
@@ -516,7 +516,7 @@ static void test_request_update(void **state)
     assert_int_equal(store_write_sync(s, apply_update, &ua, &err), 0);
     store_request r;
     int found;
-    assert_int_equal(s->ops->request_get(s, fx->tenant, ref, &a, &r, &found, &err), 0);
+    assert_int_equal(s->ops->requests.get(s, fx->tenant, ref, &a, &r, &found, &err), 0);
     assert_int_equal(found, 1);
     assert_string_equal(r.status, "closed");
     assert_int_equal(r.department_id, fx->dep_proprete);
@@ -547,12 +547,12 @@ static size_t search(fixture *fx, const store_request_filter *f, arena *a, store
 {
     error err;
     size_t n = 0;
-    int rc = fx->s->ops->request_search(fx->s, f, a, out, &n, &err);
+    int rc = fx->s->ops->requests.search(fx->s, f, a, out, &n, &err);
     if (rc != 0)
         fprintf(stderr, "search: %s\n", err.detail);
     assert_int_equal(rc, 0);
     int64_t count = -1;
-    assert_int_equal(fx->s->ops->request_count(fx->s, f, &count, &err), 0);
+    assert_int_equal(fx->s->ops->requests.count(fx->s, f, &count, &err), 0);
     if (f->offset == 0 && !f->before_id && n < f->limit)
         assert_int_equal(count, (int64_t)n);
     return n;
@@ -697,7 +697,7 @@ static void test_search(void **state)
     for (;;) {
         n = search(fx, &f, &a, &rs);
         int64_t count = 0;
-        assert_int_equal(s->ops->request_count(s, &f, &count, &err), 0);
+        assert_int_equal(s->ops->requests.count(s, &f, &count, &err), 0);
         assert_int_equal(count, 12);
         if (n == 0)
             break;
@@ -727,11 +727,11 @@ static void test_search(void **state)
     /* A zero limit and oversized lists are refused. */
     f = base_filter(fx, 0);
     error_clear(&err);
-    assert_int_equal(s->ops->request_search(s, &f, &a, &rs, &n, &err), -1);
+    assert_int_equal(s->ops->requests.search(s, &f, &a, &rs, &n, &err), -1);
     assert_int_equal(err.code, ERR_INVALID_ARG);
     f = base_filter(fx, 10);
     f.n_statuses = STORE_FILTER_MAX_LIST + 1;
-    assert_int_equal(s->ops->request_search(s, &f, &a, &rs, &n, &err), -1);
+    assert_int_equal(s->ops->requests.search(s, &f, &a, &rs, &n, &err), -1);
     assert_int_equal(err.code, ERR_INVALID_ARG);
     arena_free(&a);
 }
@@ -744,7 +744,7 @@ typedef struct event_arg {
 static int apply_event(store *s, void *arg, error *err)
 {
     event_arg *ea = arg;
-    return s->ops->tx_event_insert(s, &ea->e, &ea->id, err);
+    return s->ops->events.tx_insert(s, &ea->e, &ea->id, err);
 }
 
 static void test_events(void **state)
@@ -774,7 +774,7 @@ static void test_events(void **state)
 
     store_event *ev;
     size_t n;
-    assert_int_equal(s->ops->events_list(s, fx->tenant, r1, 0, &a, &ev, &n, &err), 0);
+    assert_int_equal(s->ops->events.list(s, fx->tenant, r1, 0, &a, &ev, &n, &err), 0);
     assert_int_equal(n, 3);
     assert_string_equal(ev[0].kind, "created");
     assert_string_equal(ev[1].kind, "note");
@@ -783,22 +783,22 @@ static void test_events(void **state)
     assert_string_equal(ev[2].status_to, "open");
     assert_null(ev[2].body);
     assert_true(ev[0].id < ev[1].id && ev[1].id < ev[2].id);
-    assert_int_equal(s->ops->events_list(s, fx->tenant, r1, 1, &a, &ev, &n, &err), 0);
+    assert_int_equal(s->ops->events.list(s, fx->tenant, r1, 1, &a, &ev, &n, &err), 0);
     assert_int_equal(n, 2);
     assert_string_equal(ev[1].kind, "status");
     /* Tenant isolation. */
-    assert_int_equal(s->ops->events_list(s, fx->tenant2, r1, 0, &a, &ev, &n, &err), 0);
+    assert_int_equal(s->ops->events.list(s, fx->tenant2, r1, 0, &a, &ev, &n, &err), 0);
     assert_int_equal(n, 0);
 
     int64_t ids[3] = {r2, r1, 123456};
-    assert_int_equal(s->ops->events_list_many(s, fx->tenant, ids, 3, 0, &a, &ev, &n, &err), 0);
+    assert_int_equal(s->ops->events.list_many(s, fx->tenant, ids, 3, 0, &a, &ev, &n, &err), 0);
     assert_int_equal(n, 4);
     assert_int_equal(ev[0].request_id, r1);
     assert_int_equal(ev[2].request_id, r1);
     assert_int_equal(ev[3].request_id, r2);
-    assert_int_equal(s->ops->events_list_many(s, fx->tenant, ids, 3, 1, &a, &ev, &n, &err), 0);
+    assert_int_equal(s->ops->events.list_many(s, fx->tenant, ids, 3, 1, &a, &ev, &n, &err), 0);
     assert_int_equal(n, 3);
-    assert_int_equal(s->ops->events_list_many(s, fx->tenant, ids, 0, 0, &a, &ev, &n, &err), 0);
+    assert_int_equal(s->ops->events.list_many(s, fx->tenant, ids, 0, 0, &a, &ev, &n, &err), 0);
     assert_int_equal(n, 0);
     arena_free(&a);
 }
@@ -813,8 +813,8 @@ static int apply_key(store *s, void *arg, error *err)
 {
     key_arg *ka = arg;
     if (ka->revoke)
-        return s->ops->tx_apikey_revoke(s, ka->k.tenant_id, ka->id, 1800000000, err);
-    return s->ops->tx_apikey_insert(s, &ka->k, &ka->id, err);
+        return s->ops->apikeys.tx_revoke(s, ka->k.tenant_id, ka->id, 1800000000, err);
+    return s->ops->apikeys.tx_insert(s, &ka->k, &ka->id, err);
 }
 
 static void test_apikeys(void **state)
@@ -835,11 +835,11 @@ static void test_apikeys(void **state)
     assert_int_equal(store_write_sync(s, apply_key, &k1, &err), 0);
     assert_int_equal(store_write_sync(s, apply_key, &k2, &err), 0);
     int64_t v0, v1;
-    assert_int_equal(s->ops->config_version(s, &v0, &err), 0);
+    assert_int_equal(s->ops->catalogue.config_version(s, &v0, &err), 0);
 
     store_apikey k;
     int found = 0;
-    assert_int_equal(s->ops->apikey_find(s, "hash-one", &a, &k, &found, &err), 0);
+    assert_int_equal(s->ops->apikeys.find(s, "hash-one", &a, &k, &found, &err), 0);
     assert_int_equal(found, 1);
     assert_int_equal(k.id, k1.id);
     assert_int_equal(k.tenant_id, fx->tenant);
@@ -848,7 +848,7 @@ static void test_apikeys(void **state)
     assert_string_equal(k.prefix, "g311_ab");
     assert_int_equal(k.created_at, 1700000000);
     assert_int_equal(k.revoked_at, 0);
-    assert_int_equal(s->ops->apikey_find(s, "nope", &a, &k, &found, &err), 0);
+    assert_int_equal(s->ops->apikeys.find(s, "nope", &a, &k, &found, &err), 0);
     assert_int_equal(found, 0);
 
     /* Bad scope, duplicate hash: conflicts. */
@@ -863,19 +863,19 @@ static void test_apikeys(void **state)
 
     k1.revoke = 1;
     assert_int_equal(store_write_sync(s, apply_key, &k1, &err), 0);
-    assert_int_equal(s->ops->config_version(s, &v1, &err), 0);
+    assert_int_equal(s->ops->catalogue.config_version(s, &v1, &err), 0);
     assert_true(v1 > v0);
-    assert_int_equal(s->ops->apikey_find(s, "hash-one", &a, &k, &found, &err), 0);
+    assert_int_equal(s->ops->apikeys.find(s, "hash-one", &a, &k, &found, &err), 0);
     assert_int_equal(found, 1);
     assert_int_equal(k.revoked_at, 1800000000);
 
     store_apikey *list;
     size_t n;
-    assert_int_equal(s->ops->apikey_list(s, fx->tenant, &a, &list, &n, &err), 0);
+    assert_int_equal(s->ops->apikeys.list(s, fx->tenant, &a, &list, &n, &err), 0);
     assert_int_equal(n, 2);
     assert_string_equal(list[1].name, "mail");
     assert_int_equal(list[1].revoked_at, 0);
-    assert_int_equal(s->ops->apikey_list(s, fx->tenant2, &a, &list, &n, &err), 0);
+    assert_int_equal(s->ops->apikeys.list(s, fx->tenant2, &a, &list, &n, &err), 0);
     assert_int_equal(n, 0);
 
     /* Revoking another tenant's key: not found. */
@@ -899,7 +899,7 @@ static int apply_idem(store *s, void *arg, error *err)
     idem_arg *ia = arg;
     if (apply_insert(s, &ia->ins, err) != 0)
         return -1;
-    return s->ops->tx_idempotency_insert(s, ia->ins.r.tenant_id, ia->key_id, ia->key, ia->ins.id,
+    return s->ops->idempotency.tx_insert(s, ia->ins.r.tenant_id, ia->key_id, ia->key, ia->ins.id,
                                          ia->ins.r.created_at, err);
 }
 
@@ -914,7 +914,7 @@ static void test_idempotency(void **state)
     assert_int_equal(store_write_sync(s, apply_key, &k, &err), 0);
 
     const char *ref = "x";
-    assert_int_equal(s->ops->idempotency_find(s, fx->tenant, k.id, "abc", &a, &ref, &err), 0);
+    assert_int_equal(s->ops->idempotency.find(s, fx->tenant, k.id, "abc", &a, &ref, &err), 0);
     assert_null(ref);
 
     idem_arg ia;
@@ -925,10 +925,10 @@ static void test_idempotency(void **state)
     char first[32];
     snprintf(first, sizeof first, "%s", ia.ins.ref);
     arena_free(&ia.ins.a);
-    assert_int_equal(s->ops->idempotency_find(s, fx->tenant, k.id, "abc", &a, &ref, &err), 0);
+    assert_int_equal(s->ops->idempotency.find(s, fx->tenant, k.id, "abc", &a, &ref, &err), 0);
     assert_non_null(ref);
     assert_string_equal(ref, first);
-    assert_int_equal(s->ops->idempotency_find(s, fx->tenant, k.id + 1, "abc", &a, &ref, &err), 0);
+    assert_int_equal(s->ops->idempotency.find(s, fx->tenant, k.id + 1, "abc", &a, &ref, &err), 0);
     assert_null(ref);
 
     /* The same key again: conflict, and the second request is not kept either. */
@@ -939,7 +939,7 @@ static void test_idempotency(void **state)
     arena_free(&ia.ins.a);
     store_request_filter f = base_filter(fx, 10);
     int64_t count = 0;
-    assert_int_equal(s->ops->request_count(s, &f, &count, &err), 0);
+    assert_int_equal(s->ops->requests.count(s, &f, &count, &err), 0);
     assert_int_equal(count, 1);
     arena_free(&a);
 }
@@ -951,7 +951,7 @@ typedef struct setting_arg {
 static int apply_setting(store *s, void *arg, error *err)
 {
     setting_arg *sa = arg;
-    return s->ops->tx_setting_set(s, sa->name, sa->value, err);
+    return s->ops->settings.tx_set(s, sa->name, sa->value, err);
 }
 
 static void test_settings(void **state)
@@ -962,15 +962,15 @@ static void test_settings(void **state)
     arena a;
     arena_init(&a, 0);
     const char *v = "x";
-    assert_int_equal(s->ops->setting_get(s, "instance_secret", &a, &v, &err), 0);
+    assert_int_equal(s->ops->settings.get(s, "instance_secret", &a, &v, &err), 0);
     assert_null(v);
     setting_arg sa = {"instance_secret", "s3cr3t"};
     assert_int_equal(store_write_sync(s, apply_setting, &sa, &err), 0);
-    assert_int_equal(s->ops->setting_get(s, "instance_secret", &a, &v, &err), 0);
+    assert_int_equal(s->ops->settings.get(s, "instance_secret", &a, &v, &err), 0);
     assert_string_equal(v, "s3cr3t");
     sa.value = "other";
     assert_int_equal(store_write_sync(s, apply_setting, &sa, &err), 0);
-    assert_int_equal(s->ops->setting_get(s, "instance_secret", &a, &v, &err), 0);
+    assert_int_equal(s->ops->settings.get(s, "instance_secret", &a, &v, &err), 0);
     assert_string_equal(v, "other");
     arena_free(&a);
 }
@@ -980,7 +980,7 @@ static void test_write_outside_job_refused(void **state)
     fixture *fx = *state;
     error err;
     error_clear(&err);
-    assert_int_equal(fx->s->ops->tx_setting_set(fx->s, "a", "b", &err), -1);
+    assert_int_equal(fx->s->ops->settings.tx_set(fx->s, "a", "b", &err), -1);
     assert_int_equal(err.code, ERR_INTERNAL);
 }
 
@@ -997,7 +997,7 @@ static int apply_insert_then_read(store *s, void *arg, error *err)
     if (apply_insert(s, &oa->ins, err) != 0)
         return -1;
     store_request r;
-    if (s->ops->request_get(s, oa->ins.r.tenant_id, oa->ins.ref, &oa->ins.a, &r, &oa->found, err) !=
+    if (s->ops->requests.get(s, oa->ins.r.tenant_id, oa->ins.ref, &oa->ins.a, &r, &oa->found, err) !=
         0)
         return -1;
     oa->seen_id = r.id;
@@ -1119,7 +1119,7 @@ static void test_batch_isolates_failing_job(void **state)
     store_request_filter f = base_filter(fx, 10);
     store_request *rs;
     size_t n = 0;
-    assert_int_equal(s->ops->request_search(s, &f, &a, &rs, &n, &err), 0);
+    assert_int_equal(s->ops->requests.search(s, &f, &a, &rs, &n, &err), 0);
     assert_int_equal(n, 2);
     assert_int_equal(rs[0].id, jobs[2].ins.id);
     assert_int_equal(rs[1].id, jobs[0].ins.id);
@@ -1128,7 +1128,7 @@ static void test_batch_isolates_failing_job(void **state)
     store_event *ev;
     assert_int_equal(jobs[1].ins.id, jobs[2].ins.id);
     int64_t both[2] = {jobs[0].ins.id, jobs[2].ins.id};
-    assert_int_equal(s->ops->events_list_many(s, fx->tenant, both, 2, 0, &a, &ev, &n, &err), 0);
+    assert_int_equal(s->ops->events.list_many(s, fx->tenant, both, 2, 0, &a, &ev, &n, &err), 0);
     assert_int_equal(n, 2);
     assert_int_equal(ev[0].created_at, day(2026, 10, 1));
     assert_int_equal(ev[1].created_at, day(2026, 10, 3));
@@ -1202,16 +1202,16 @@ static void test_group_commit_under_concurrency(void **state)
 
     store_request_filter f = base_filter(fx, 10);
     int64_t count = 0;
-    assert_int_equal(s->ops->request_count(s, &f, &count, &err), 0);
+    assert_int_equal(s->ops->requests.count(s, &f, &count, &err), 0);
     assert_int_equal(count, N_THREADS * PER_THREAD);
     /* Every number was handed out exactly once. */
     arena a;
     arena_init(&a, 0);
     store_request r;
     int found = 0;
-    assert_int_equal(s->ops->request_get(s, fx->tenant, "2026-000320", &a, &r, &found, &err), 0);
+    assert_int_equal(s->ops->requests.get(s, fx->tenant, "2026-000320", &a, &r, &found, &err), 0);
     assert_int_equal(found, 1);
-    assert_int_equal(s->ops->request_get(s, fx->tenant, "2026-000321", &a, &r, &found, &err), 0);
+    assert_int_equal(s->ops->requests.get(s, fx->tenant, "2026-000321", &a, &r, &found, &err), 0);
     assert_int_equal(found, 0);
     arena_free(&a);
 }
@@ -1281,7 +1281,7 @@ static void test_busy_database(void **state)
 
     /* Reads still work while another process writes (WAL). */
     int64_t v = 0;
-    assert_int_equal(s1->ops->config_version(s1, &v, &err), 0);
+    assert_int_equal(s1->ops->catalogue.config_version(s1, &v, &err), 0);
     assert_true(v > 0);
 
     pthread_mutex_lock(&gate_mu);
@@ -1299,7 +1299,7 @@ static void test_busy_database(void **state)
     arena a;
     arena_init(&a, 0);
     const char *held = NULL;
-    assert_int_equal(s1->ops->setting_get(s1, "held", &a, &held, &err), 0);
+    assert_int_equal(s1->ops->settings.get(s1, "held", &a, &held, &err), 0);
     assert_non_null(held);
     assert_string_equal(held, "1");
     arena_free(&a);
@@ -1318,7 +1318,7 @@ static void *reader_main(void *arg)
         store_request r;
         int found = 0;
         error err;
-        if (fx->s->ops->request_get(fx->s, fx->tenant, "2026-000001", &a, &r, &found, &err) == 0 &&
+        if (fx->s->ops->requests.get(fx->s, fx->tenant, "2026-000001", &a, &r, &found, &err) == 0 &&
             found && r.procedure_id == fx->proc_trou)
             ok++;
     }
@@ -1354,87 +1354,87 @@ static void test_ops_complete(void **state)
     assert_non_null(o->close);
     assert_non_null(o->migrate);
     assert_non_null(o->schema_version);
-    assert_non_null(o->config_version);
-    assert_non_null(o->catalogue_load);
-    assert_non_null(o->request_get);
-    assert_non_null(o->request_search);
-    assert_non_null(o->request_count);
-    assert_non_null(o->events_list);
-    assert_non_null(o->events_list_many);
-    assert_non_null(o->apikey_find);
-    assert_non_null(o->apikey_list);
-    assert_non_null(o->idempotency_find);
-    assert_non_null(o->setting_get);
-    assert_non_null(o->tx_request_get);
-    assert_non_null(o->tx_request_insert);
-    assert_non_null(o->tx_request_update);
-    assert_non_null(o->tx_event_insert);
-    assert_non_null(o->tx_idempotency_insert);
-    assert_non_null(o->tx_tenant_upsert);
-    assert_non_null(o->tx_department_upsert);
-    assert_non_null(o->tx_procedure_upsert);
-    assert_non_null(o->tx_apikey_insert);
-    assert_non_null(o->tx_apikey_revoke);
-    assert_non_null(o->tx_setting_set);
-    assert_non_null(o->account_get);
-    assert_non_null(o->account_find_email);
-    assert_non_null(o->tx_account_insert);
-    assert_non_null(o->tx_account_update);
-    assert_non_null(o->session_find);
-    assert_non_null(o->tx_session_insert);
-    assert_non_null(o->tx_session_touch);
-    assert_non_null(o->tx_session_delete);
-    assert_non_null(o->tx_session_delete_account);
-    assert_non_null(o->tx_token_insert);
-    assert_non_null(o->tx_token_consume);
-    assert_non_null(o->tx_outbox_insert);
-    assert_non_null(o->outbox_due);
-    assert_non_null(o->tx_outbox_sent);
-    assert_non_null(o->tx_outbox_retry);
-    assert_non_null(o->outbox_list);
-    assert_non_null(o->tx_attachment_insert);
-    assert_non_null(o->attachment_get);
-    assert_non_null(o->attachments_list);
-    assert_non_null(o->tx_attachment_moderate);
-    assert_non_null(o->tx_request_support);
-    assert_non_null(o->agent_get);
-    assert_non_null(o->agent_find_email);
-    assert_non_null(o->agent_list);
-    assert_non_null(o->tx_agent_insert);
-    assert_non_null(o->tx_agent_update);
-    assert_non_null(o->tx_session_delete_agent);
-    assert_non_null(o->tx_audit_append);
-    assert_non_null(o->audit_last);
-    assert_non_null(o->audit_list);
-    assert_non_null(o->tx_audit_purge_before);
-    assert_non_null(o->saved_filter_list);
-    assert_non_null(o->tx_saved_filter_insert);
-    assert_non_null(o->tx_saved_filter_delete);
-    assert_non_null(o->reply_template_list);
-    assert_non_null(o->tx_reply_template_upsert);
-    assert_non_null(o->tx_reply_template_delete);
-    assert_non_null(o->tx_request_set_public);
-    assert_non_null(o->request_get_by_id);
-    assert_non_null(o->requests_near);
-    assert_non_null(o->requests_retention_due);
-    assert_non_null(o->requests_retention_count);
-    assert_non_null(o->tx_request_anonymise);
-    assert_non_null(o->tx_tenant_set_archives_visa);
-    assert_non_null(o->tx_account_delete);
-    assert_non_null(o->tx_disposal_create);
-    assert_non_null(o->disposal_list);
-    assert_non_null(o->disposal_get);
-    assert_non_null(o->disposal_items);
-    assert_non_null(o->tx_disposal_approve);
-    assert_non_null(o->tx_disposal_item_set);
-    assert_non_null(o->tx_disposal_finish);
+    assert_non_null(o->catalogue.config_version);
+    assert_non_null(o->catalogue.load);
+    assert_non_null(o->requests.get);
+    assert_non_null(o->requests.search);
+    assert_non_null(o->requests.count);
+    assert_non_null(o->events.list);
+    assert_non_null(o->events.list_many);
+    assert_non_null(o->apikeys.find);
+    assert_non_null(o->apikeys.list);
+    assert_non_null(o->idempotency.find);
+    assert_non_null(o->settings.get);
+    assert_non_null(o->requests.tx_get);
+    assert_non_null(o->requests.tx_insert);
+    assert_non_null(o->requests.tx_update);
+    assert_non_null(o->events.tx_insert);
+    assert_non_null(o->idempotency.tx_insert);
+    assert_non_null(o->catalogue.tx_tenant_upsert);
+    assert_non_null(o->catalogue.tx_department_upsert);
+    assert_non_null(o->catalogue.tx_procedure_upsert);
+    assert_non_null(o->apikeys.tx_insert);
+    assert_non_null(o->apikeys.tx_revoke);
+    assert_non_null(o->settings.tx_set);
+    assert_non_null(o->accounts.get);
+    assert_non_null(o->accounts.find_email);
+    assert_non_null(o->accounts.tx_insert);
+    assert_non_null(o->accounts.tx_update);
+    assert_non_null(o->sessions.find);
+    assert_non_null(o->sessions.tx_insert);
+    assert_non_null(o->sessions.tx_touch);
+    assert_non_null(o->sessions.tx_delete);
+    assert_non_null(o->sessions.tx_delete_account);
+    assert_non_null(o->tokens.tx_insert);
+    assert_non_null(o->tokens.tx_consume);
+    assert_non_null(o->outbox.tx_insert);
+    assert_non_null(o->outbox.due);
+    assert_non_null(o->outbox.tx_sent);
+    assert_non_null(o->outbox.tx_retry);
+    assert_non_null(o->outbox.list);
+    assert_non_null(o->attachments.tx_insert);
+    assert_non_null(o->attachments.get);
+    assert_non_null(o->attachments.list);
+    assert_non_null(o->attachments.tx_moderate);
+    assert_non_null(o->requests.tx_support);
+    assert_non_null(o->agents.get);
+    assert_non_null(o->agents.find_email);
+    assert_non_null(o->agents.list);
+    assert_non_null(o->agents.tx_insert);
+    assert_non_null(o->agents.tx_update);
+    assert_non_null(o->sessions.tx_delete_agent);
+    assert_non_null(o->audit.tx_append);
+    assert_non_null(o->audit.last);
+    assert_non_null(o->audit.list);
+    assert_non_null(o->audit.tx_purge_before);
+    assert_non_null(o->saved_filters.list);
+    assert_non_null(o->saved_filters.tx_insert);
+    assert_non_null(o->saved_filters.tx_delete);
+    assert_non_null(o->reply_templates.list);
+    assert_non_null(o->reply_templates.tx_upsert);
+    assert_non_null(o->reply_templates.tx_delete);
+    assert_non_null(o->requests.tx_set_public);
+    assert_non_null(o->requests.get_by_id);
+    assert_non_null(o->requests.near);
+    assert_non_null(o->retention.due);
+    assert_non_null(o->retention.count);
+    assert_non_null(o->retention.tx_anonymise);
+    assert_non_null(o->catalogue.tx_tenant_set_archives_visa);
+    assert_non_null(o->accounts.tx_delete);
+    assert_non_null(o->disposal.tx_create);
+    assert_non_null(o->disposal.list);
+    assert_non_null(o->disposal.get);
+    assert_non_null(o->disposal.items);
+    assert_non_null(o->disposal.tx_approve);
+    assert_non_null(o->disposal.tx_item_set);
+    assert_non_null(o->disposal.tx_finish);
     assert_non_null(o->compact);
-    assert_non_null(o->tx_begin);
-    assert_non_null(o->tx_commit);
-    assert_non_null(o->tx_rollback);
-    assert_non_null(o->tx_savepoint);
-    assert_non_null(o->tx_release);
-    assert_non_null(o->tx_rollback_to);
+    assert_non_null(o->tx.begin);
+    assert_non_null(o->tx.commit);
+    assert_non_null(o->tx.rollback);
+    assert_non_null(o->tx.savepoint);
+    assert_non_null(o->tx.release);
+    assert_non_null(o->tx.rollback_to);
 }
 
 
@@ -1494,12 +1494,12 @@ static void test_migrate_1_to_2(void **state)
     assert_int_equal(s->ops->schema_version(s, &v, &err), 0);
     assert_int_equal(v, 1);
     int64_t cv0 = 0, cv1 = 0;
-    assert_int_equal(s->ops->config_version(s, &cv0, &err), 0);
+    assert_int_equal(s->ops->catalogue.config_version(s, &cv0, &err), 0);
     assert_int_equal(s->ops->migrate(s, &err), 0);
     assert_int_equal(s->ops->migrate(s, &err), 0); /* idempotent */
     assert_int_equal(s->ops->schema_version(s, &v, &err), 0);
     assert_int_equal(v, store_sqlite_migration_count);
-    assert_int_equal(s->ops->config_version(s, &cv1, &err), 0);
+    assert_int_equal(s->ops->catalogue.config_version(s, &cv1, &err), 0);
     /* Only migrations 6 and 7 change the catalogue: 6 gives the public procedure its
      * Open311 level (what it showed so far, everything), 7 the démarche its retention. */
     assert_int_equal(cv1, cv0 + 2);
@@ -1508,7 +1508,7 @@ static void test_migrate_1_to_2(void **state)
     arena_init(&a, 0);
     store_request r;
     int found = 0;
-    assert_int_equal(s->ops->request_get(s, 1, "2025-000001", &a, &r, &found, &err), 0);
+    assert_int_equal(s->ops->requests.get(s, 1, "2025-000001", &a, &r, &found, &err), 0);
     assert_int_equal(found, 1);
     assert_int_equal(r.citizen_id, 0);
     assert_null(r.notify);
@@ -1517,7 +1517,7 @@ static void test_migrate_1_to_2(void **state)
     assert_null(r.rating_comment);
     assert_int_equal(r.supporters, 0);
     store_catalogue cat;
-    assert_int_equal(s->ops->catalogue_load(s, &a, &cat, &err), 0);
+    assert_int_equal(s->ops->catalogue.load(s, &a, &cat, &err), 0);
     assert_int_equal(cat.n_procedures, 2);
     assert_int_equal(cat.procedures[0].is_public, 1);
     assert_int_equal(cat.procedures[0].open311_detail, OPEN311_DETAIL_FULL);
@@ -1537,7 +1537,7 @@ static void test_migrate_1_to_2(void **state)
     f.limit = 10;
     store_request *list = NULL;
     size_t n = 0;
-    assert_int_equal(s->ops->request_search(s, &f, &a, &list, &n, &err), 0);
+    assert_int_equal(s->ops->requests.search(s, &f, &a, &list, &n, &err), 0);
     assert_int_equal(n, 1);
     arena_free(&a);
     store_close(s);
@@ -1557,8 +1557,8 @@ static int apply_account(store *s, void *arg, error *err)
 {
     account_arg *aa = arg;
     if (aa->update)
-        return s->ops->tx_account_update(s, &aa->acc, err);
-    return s->ops->tx_account_insert(s, &aa->acc, &aa->id, err);
+        return s->ops->accounts.tx_update(s, &aa->acc, err);
+    return s->ops->accounts.tx_insert(s, &aa->acc, &aa->id, err);
 }
 
 static int64_t make_account(fixture *fx, int64_t tenant, const char *email)
@@ -1582,7 +1582,7 @@ static void test_accounts(void **state)
     arena a;
     arena_init(&a, 0);
     int64_t cv0 = 0, cv1 = 0;
-    assert_int_equal(s->ops->config_version(s, &cv0, &err), 0);
+    assert_int_equal(s->ops->catalogue.config_version(s, &cv0, &err), 0);
 
     account_arg aa = {.acc = {.tenant_id = fx->tenant,
                               .email = "Camille.Martin@Example.ORG",
@@ -1594,12 +1594,12 @@ static void test_accounts(void **state)
                               .created_at = 1000}};
     assert_int_equal(store_write_sync(s, apply_account, &aa, &err), 0);
     assert_true(aa.id > 0);
-    assert_int_equal(s->ops->config_version(s, &cv1, &err), 0);
+    assert_int_equal(s->ops->catalogue.config_version(s, &cv1, &err), 0);
     assert_int_equal(cv1, cv0); /* accounts are not configuration */
 
     store_account acc;
     int found = 0;
-    assert_int_equal(s->ops->account_get(s, fx->tenant, aa.id, &a, &acc, &found, &err), 0);
+    assert_int_equal(s->ops->accounts.get(s, fx->tenant, aa.id, &a, &acc, &found, &err), 0);
     assert_int_equal(found, 1);
     assert_int_equal(acc.id, aa.id);
     assert_int_equal(acc.tenant_id, fx->tenant);
@@ -1614,20 +1614,20 @@ static void test_accounts(void **state)
 
     /* Found by e-mail whatever its case; not in another tenant; not an unknown address. */
     found = 0;
-    assert_int_equal(s->ops->account_find_email(s, fx->tenant, "CAMILLE.martin@example.org", &a,
+    assert_int_equal(s->ops->accounts.find_email(s, fx->tenant, "CAMILLE.martin@example.org", &a,
                                                 &acc, &found, &err),
                      0);
     assert_int_equal(found, 1);
     assert_int_equal(acc.id, aa.id);
-    assert_int_equal(s->ops->account_find_email(s, fx->tenant2, "camille.martin@example.org", &a,
+    assert_int_equal(s->ops->accounts.find_email(s, fx->tenant2, "camille.martin@example.org", &a,
                                                 &acc, &found, &err),
                      0);
     assert_int_equal(found, 0);
     assert_int_equal(
-        s->ops->account_find_email(s, fx->tenant, "camille@example.org", &a, &acc, &found, &err),
+        s->ops->accounts.find_email(s, fx->tenant, "camille@example.org", &a, &acc, &found, &err),
         0);
     assert_int_equal(found, 0);
-    assert_int_equal(s->ops->account_get(s, fx->tenant2, aa.id, &a, &acc, &found, &err), 0);
+    assert_int_equal(s->ops->accounts.get(s, fx->tenant2, aa.id, &a, &acc, &found, &err), 0);
     assert_int_equal(found, 0);
 
     /* The same address in another case is taken; in another tenant it is free. */
@@ -1640,7 +1640,7 @@ static void test_accounts(void **state)
     assert_true(dup.id > 0 && dup.id != aa.id);
 
     /* Defaults: notify e-mail, French. */
-    assert_int_equal(s->ops->account_get(s, fx->tenant2, dup.id, &a, &acc, &found, &err), 0);
+    assert_int_equal(s->ops->accounts.get(s, fx->tenant2, dup.id, &a, &acc, &found, &err), 0);
     assert_string_equal(acc.notify, "email");
     assert_string_equal(acc.lang, "fr");
     assert_null(acc.password_hash);
@@ -1656,7 +1656,7 @@ static void test_accounts(void **state)
                               .lang = "fr",
                               .email_verified_at = 2000}};
     assert_int_equal(store_write_sync(s, apply_account, &up, &err), 0);
-    assert_int_equal(s->ops->account_get(s, fx->tenant, aa.id, &a, &acc, &found, &err), 0);
+    assert_int_equal(s->ops->accounts.get(s, fx->tenant, aa.id, &a, &acc, &found, &err), 0);
     assert_string_equal(acc.email, "camille.martin@example.org");
     assert_string_equal(acc.password_hash, "$argon2id$v=19$y");
     assert_string_equal(acc.display_name, "C. Martin");
@@ -1677,7 +1677,7 @@ static void test_accounts(void **state)
     assert_int_equal(err.code, ERR_NOT_FOUND);
     /* Writes outside a job are refused. */
     error_clear(&err);
-    assert_int_equal(s->ops->tx_account_insert(s, &dup.acc, NULL, &err), -1);
+    assert_int_equal(s->ops->accounts.tx_insert(s, &dup.acc, NULL, &err), -1);
     assert_int_equal(err.code, ERR_INTERNAL);
     arena_free(&a);
 }
@@ -1695,13 +1695,13 @@ static int apply_session(store *s, void *arg, error *err)
     session_arg *sa = arg;
     switch (sa->op) {
     case 0:
-        return s->ops->tx_session_insert(s, &sa->se, &sa->id, err);
+        return s->ops->sessions.tx_insert(s, &sa->se, &sa->id, err);
     case 1:
-        return s->ops->tx_session_touch(s, sa->se.id, sa->se.last_seen_at, err);
+        return s->ops->sessions.tx_touch(s, sa->se.id, sa->se.last_seen_at, err);
     case 2:
-        return s->ops->tx_session_delete(s, sa->se.tenant_id, sa->se.token_hash, err);
+        return s->ops->sessions.tx_delete(s, sa->se.tenant_id, sa->se.token_hash, err);
     default:
-        return s->ops->tx_session_delete_account(s, sa->se.tenant_id, sa->se.account_id, err);
+        return s->ops->sessions.tx_delete_account(s, sa->se.tenant_id, sa->se.account_id, err);
     }
 }
 
@@ -1723,7 +1723,7 @@ static int session_exists(fixture *fx, int64_t tenant, const char *hash, store_s
 {
     error err;
     int found = -1;
-    assert_int_equal(fx->s->ops->session_find(fx->s, tenant, hash, a, out, &found, &err), 0);
+    assert_int_equal(fx->s->ops->sessions.find(fx->s, tenant, hash, a, out, &found, &err), 0);
     return found;
 }
 
@@ -1801,8 +1801,8 @@ static int apply_token(store *s, void *arg, error *err)
 {
     token_arg *ta = arg;
     if (!ta->consume)
-        return s->ops->tx_token_insert(s, &ta->t, err);
-    return s->ops->tx_token_consume(s, ta->tenant_id, ta->purpose, ta->hash, ta->now, &ta->a,
+        return s->ops->tokens.tx_insert(s, &ta->t, err);
+    return s->ops->tokens.tx_consume(s, ta->tenant_id, ta->purpose, ta->hash, ta->now, &ta->a,
                                     &ta->out, &ta->found, err);
 }
 
@@ -1891,11 +1891,11 @@ static int apply_outbox(store *s, void *arg, error *err)
     outbox_arg *oa = arg;
     switch (oa->op) {
     case 0:
-        return s->ops->tx_outbox_insert(s, &oa->m, &oa->id, err);
+        return s->ops->outbox.tx_insert(s, &oa->m, &oa->id, err);
     case 1:
-        return s->ops->tx_outbox_sent(s, oa->m.id, oa->m.sent_at, err);
+        return s->ops->outbox.tx_sent(s, oa->m.id, oa->m.sent_at, err);
     default:
-        return s->ops->tx_outbox_retry(s, oa->m.id, oa->m.attempts, oa->m.next_attempt_at,
+        return s->ops->outbox.tx_retry(s, oa->m.id, oa->m.attempts, oa->m.next_attempt_at,
                                        oa->m.failed, oa->m.last_error, err);
     }
 }
@@ -1921,7 +1921,7 @@ static size_t due(fixture *fx, int64_t now, size_t limit, arena *a, store_outbox
 {
     error err;
     size_t n = 0;
-    assert_int_equal(fx->s->ops->outbox_due(fx->s, now, limit, a, out, &n, &err), 0);
+    assert_int_equal(fx->s->ops->outbox.due(fx->s, now, limit, a, out, &n, &err), 0);
     return n;
 }
 
@@ -1964,7 +1964,7 @@ static void test_outbox(void **state)
     assert_int_equal(list[1].id, m2);
     assert_int_equal(due(fx, 129, 10, &a, &list), 0);
     error_clear(&err);
-    assert_int_equal(fx->s->ops->outbox_due(fx->s, 300, 0, &a, &list, &n, &err), -1);
+    assert_int_equal(fx->s->ops->outbox.due(fx->s, 300, 0, &a, &list, &n, &err), -1);
     assert_int_equal(err.code, ERR_INVALID_ARG);
 
     /* Sent: out of the due list, params cleared. */
@@ -1999,11 +1999,11 @@ static void test_outbox(void **state)
 
     /* The request's messages, oldest first; the tenant's, with sent and failed ones. */
     n = 0;
-    assert_int_equal(fx->s->ops->outbox_list(fx->s, fx->tenant, req, &a, &list, &n, &err), 0);
+    assert_int_equal(fx->s->ops->outbox.list(fx->s, fx->tenant, req, &a, &list, &n, &err), 0);
     assert_int_equal(n, 2);
     assert_int_equal(list[0].id, m1);
     assert_int_equal(list[1].id, m3);
-    assert_int_equal(fx->s->ops->outbox_list(fx->s, fx->tenant, 0, &a, &list, &n, &err), 0);
+    assert_int_equal(fx->s->ops->outbox.list(fx->s, fx->tenant, 0, &a, &list, &n, &err), 0);
     assert_int_equal(n, 5);
     assert_int_equal(list[3].id, m4);
     assert_int_equal(list[3].sent_at, 310);
@@ -2011,7 +2011,7 @@ static void test_outbox(void **state)
     assert_int_equal(list[4].id, m5);
     assert_int_equal(list[4].failed, 1);
     assert_string_equal(list[4].last_error, "550 mailbox unavailable");
-    assert_int_equal(fx->s->ops->outbox_list(fx->s, fx->tenant2, req, &a, &list, &n, &err), 0);
+    assert_int_equal(fx->s->ops->outbox.list(fx->s, fx->tenant2, req, &a, &list, &n, &err), 0);
     assert_int_equal(n, 0);
     arena_free(&a);
 }
@@ -2028,9 +2028,9 @@ static int apply_attach(store *s, void *arg, error *err)
 {
     attach_arg *aa = arg;
     if (aa->moderate)
-        return s->ops->tx_attachment_moderate(s, aa->at.tenant_id, aa->at.id, aa->at.moderation,
+        return s->ops->attachments.tx_moderate(s, aa->at.tenant_id, aa->at.id, aa->at.moderation,
                                               err);
-    return s->ops->tx_attachment_insert(s, &aa->at, &aa->id, err);
+    return s->ops->attachments.tx_insert(s, &aa->at, &aa->id, err);
 }
 
 static void test_attachments(void **state)
@@ -2075,7 +2075,7 @@ static void test_attachments(void **state)
 
     store_attachment *list = NULL;
     size_t n = 0;
-    assert_int_equal(fx->s->ops->attachments_list(fx->s, fx->tenant, req, &a, &list, &n, &err), 0);
+    assert_int_equal(fx->s->ops->attachments.list(fx->s, fx->tenant, req, &a, &list, &n, &err), 0);
     assert_int_equal(n, 2);
     assert_int_equal(list[0].id, photo.id);
     assert_int_equal(list[1].id, pdf.id);
@@ -2083,12 +2083,12 @@ static void test_attachments(void **state)
     assert_string_equal(list[1].moderation, "approved");
     assert_int_equal(list[0].event_id, 0);
     assert_null(list[1].thumb_name);
-    assert_int_equal(fx->s->ops->attachments_list(fx->s, fx->tenant2, req, &a, &list, &n, &err), 0);
+    assert_int_equal(fx->s->ops->attachments.list(fx->s, fx->tenant2, req, &a, &list, &n, &err), 0);
     assert_int_equal(n, 0);
 
     store_attachment at;
     int found = 0;
-    assert_int_equal(fx->s->ops->attachment_get(fx->s, fx->tenant, photo.id, &a, &at, &found, &err),
+    assert_int_equal(fx->s->ops->attachments.get(fx->s, fx->tenant, photo.id, &a, &at, &found, &err),
                      0);
     assert_int_equal(found, 1);
     assert_int_equal(at.tenant_id, fx->tenant);
@@ -2101,13 +2101,13 @@ static void test_attachments(void **state)
     assert_int_equal(at.is_photo, 1);
     assert_int_equal(at.created_at, 50);
     assert_int_equal(
-        fx->s->ops->attachment_get(fx->s, fx->tenant2, photo.id, &a, &at, &found, &err), 0);
+        fx->s->ops->attachments.get(fx->s, fx->tenant2, photo.id, &a, &at, &found, &err), 0);
     assert_int_equal(found, 0);
 
     attach_arg mod = {.moderate = 1,
                       .at = {.tenant_id = fx->tenant, .id = photo.id, .moderation = "approved"}};
     assert_int_equal(store_write_sync(fx->s, apply_attach, &mod, &err), 0);
-    assert_int_equal(fx->s->ops->attachment_get(fx->s, fx->tenant, photo.id, &a, &at, &found, &err),
+    assert_int_equal(fx->s->ops->attachments.get(fx->s, fx->tenant, photo.id, &a, &at, &found, &err),
                      0);
     assert_string_equal(at.moderation, "approved");
     mod.at.moderation = "maybe";
@@ -2119,7 +2119,7 @@ static void test_attachments(void **state)
     error_clear(&err);
     assert_int_equal(store_write_sync(fx->s, apply_attach, &mod, &err), -1);
     assert_int_equal(err.code, ERR_NOT_FOUND);
-    assert_int_equal(fx->s->ops->attachment_get(fx->s, fx->tenant, photo.id, &a, &at, &found, &err),
+    assert_int_equal(fx->s->ops->attachments.get(fx->s, fx->tenant, photo.id, &a, &at, &found, &err),
                      0);
     assert_string_equal(at.moderation, "approved");
     arena_free(&a);
@@ -2145,7 +2145,7 @@ static void test_request_portal_columns(void **state)
     int64_t id = insert_one(fx, &ia, ref, sizeof ref);
     store_request r;
     int found = 0;
-    assert_int_equal(s->ops->request_get(s, fx->tenant, ref, &a, &r, &found, &err), 0);
+    assert_int_equal(s->ops->requests.get(s, fx->tenant, ref, &a, &r, &found, &err), 0);
     assert_int_equal(found, 1);
     assert_int_equal(r.citizen_id, acc);
     assert_string_equal(r.notify, "sms");
@@ -2166,7 +2166,7 @@ static void test_request_portal_columns(void **state)
     ua.r.rating_comment = "Réparé en deux jours, merci !";
     ua.r.supporters = 99;
     assert_int_equal(store_write_sync(s, apply_update, &ua, &err), 0);
-    assert_int_equal(s->ops->request_get(s, fx->tenant, ref, &a, &r, &found, &err), 0);
+    assert_int_equal(s->ops->requests.get(s, fx->tenant, ref, &a, &r, &found, &err), 0);
     assert_int_equal(r.id, id);
     assert_int_equal(r.citizen_id, acc);
     assert_string_equal(r.notify, "none");
@@ -2264,7 +2264,7 @@ static void test_citizen_filter(void **state)
     assert_int_equal(list[0].id, rb);
     int64_t count = 0;
     error err;
-    assert_int_equal(fx->s->ops->request_count(fx->s, &f, &count, &err), 0);
+    assert_int_equal(fx->s->ops->requests.count(fx->s, &f, &count, &err), 0);
     assert_int_equal(count, 3);
 
     /* A lookup by reference stays within the citizen's requests. */
@@ -2335,7 +2335,7 @@ typedef struct support_arg {
 static int apply_support(store *s, void *arg, error *err)
 {
     support_arg *sa = arg;
-    return s->ops->tx_request_support(s, sa->tenant_id, sa->request_id, sa->keys, sa->n_keys, 77,
+    return s->ops->requests.tx_support(s, sa->tenant_id, sa->request_id, sa->keys, sa->n_keys, 77,
                                       &sa->added, err);
 }
 
@@ -2362,7 +2362,7 @@ static int supporters_of(fixture *fx, const char *ref)
     error err;
     store_request r;
     int found = 0;
-    assert_int_equal(fx->s->ops->request_get(fx->s, fx->tenant, ref, &a, &r, &found, &err), 0);
+    assert_int_equal(fx->s->ops->requests.get(fx->s, fx->tenant, ref, &a, &r, &found, &err), 0);
     assert_int_equal(found, 1);
     arena_free(&a);
     return r.supporters;
@@ -2578,12 +2578,12 @@ static void test_fts_hostile_input(void **state)
         f.text = hostile[i];
         error err;
         size_t n = 0;
-        int rc = fx->s->ops->request_search(fx->s, &f, &a, &rs, &n, &err);
+        int rc = fx->s->ops->requests.search(fx->s, &f, &a, &rs, &n, &err);
         if (rc != 0)
             fprintf(stderr, "hostile %zu (%s): %s\n", i, hostile[i], err.detail);
         assert_int_equal(rc, 0);
         int64_t count = -1;
-        assert_int_equal(fx->s->ops->request_count(fx->s, &f, &count, &err), 0);
+        assert_int_equal(fx->s->ops->requests.count(fx->s, &f, &count, &err), 0);
         assert_int_equal(count, (int64_t)n);
     }
     /* Operators are searched as words: "NEAR", "AND", "OR" and "not" are in the first text. */
@@ -2606,7 +2606,7 @@ static void test_fts_hostile_input(void **state)
     f.text = big;
     error err;
     size_t n = 0;
-    assert_int_equal(fx->s->ops->request_search(fx->s, &f, &a, &rs, &n, &err), -1);
+    assert_int_equal(fx->s->ops->requests.search(fx->s, &f, &a, &rs, &n, &err), -1);
     assert_int_equal(err.code, ERR_INVALID_ARG);
     arena_free(&a);
 }
@@ -2681,7 +2681,7 @@ static void test_backoffice_filters(void **state)
     f.n_department_ids = STORE_FILTER_MAX_LIST + 1;
     error err;
     size_t n;
-    assert_int_equal(fx->s->ops->request_search(fx->s, &f, &a, &rs, &n, &err), -1);
+    assert_int_equal(fx->s->ops->requests.search(fx->s, &f, &a, &rs, &n, &err), -1);
     assert_int_equal(err.code, ERR_INVALID_ARG);
     arena_free(&a);
 }
@@ -2703,7 +2703,7 @@ static void expect_order(fixture *fx, int sort, const int64_t *expected, size_t 
         store_request *page;
         error err;
         size_t k = 0;
-        assert_int_equal(fx->s->ops->request_search(fx->s, &f, a, &page, &k, &err), 0);
+        assert_int_equal(fx->s->ops->requests.search(fx->s, &f, a, &page, &k, &err), 0);
         for (size_t i = 0; i < k; i++)
             assert_int_equal(page[i].id, expected[off + i]);
     }
@@ -2770,8 +2770,8 @@ static int apply_agent(store *s, void *arg, error *err)
 {
     agent_arg *aa = arg;
     if (aa->update)
-        return s->ops->tx_agent_update(s, &aa->ag, err);
-    return s->ops->tx_agent_insert(s, &aa->ag, &aa->id, err);
+        return s->ops->agents.tx_update(s, &aa->ag, err);
+    return s->ops->agents.tx_insert(s, &aa->ag, &aa->id, err);
 }
 
 static int64_t make_agent(fixture *fx, int64_t tenant, const char *email, const char *name,
@@ -2813,7 +2813,7 @@ static void test_agents(void **state)
 
     store_agent ag;
     int found = -1;
-    assert_int_equal(s->ops->agent_get(s, fx->tenant, martin, &a, &ag, &found, &err), 0);
+    assert_int_equal(s->ops->agents.get(s, fx->tenant, martin, &a, &ag, &found, &err), 0);
     assert_int_equal(found, 1);
     assert_string_equal(ag.email, "martin.durand@ville-demo.test"); /* lowercased */
     assert_string_equal(ag.name, "Martin Durand");
@@ -2828,23 +2828,23 @@ static void test_agents(void **state)
     int64_t lo = fx->dep_voirie < fx->dep_proprete ? fx->dep_voirie : fx->dep_proprete;
     assert_int_equal(ag.department_ids[0], lo); /* ordered by id */
     /* another tenant's id is not found */
-    assert_int_equal(s->ops->agent_get(s, fx->tenant2, martin, &a, &ag, &found, &err), 0);
+    assert_int_equal(s->ops->agents.get(s, fx->tenant2, martin, &a, &ag, &found, &err), 0);
     assert_int_equal(found, 0);
 
-    assert_int_equal(s->ops->agent_find_email(s, fx->tenant, "MARTIN.durand@ville-demo.TEST", &a,
+    assert_int_equal(s->ops->agents.find_email(s, fx->tenant, "MARTIN.durand@ville-demo.TEST", &a,
                                               &ag, &found, &err),
                      0);
     assert_int_equal(found, 1);
     assert_int_equal(ag.id, martin);
     assert_int_equal(
-        s->ops->agent_find_email(s, fx->tenant, "nobody@ville-demo.test", &a, &ag, &found, &err),
+        s->ops->agents.find_email(s, fx->tenant, "nobody@ville-demo.test", &a, &ag, &found, &err),
         0);
     assert_int_equal(found, 0);
 
     /* list: by name, case-insensitively, with departments, this tenant only */
     store_agent *list = NULL;
     size_t n = 0;
-    assert_int_equal(s->ops->agent_list(s, fx->tenant, &a, &list, &n, &err), 0);
+    assert_int_equal(s->ops->agents.list(s, fx->tenant, &a, &list, &n, &err), 0);
     assert_int_equal(n, 3);
     assert_int_equal(list[0].id, alice);
     assert_int_equal(list[1].id, martin);
@@ -2874,7 +2874,7 @@ static void test_agents(void **state)
     assert_int_equal(err.code, ERR_INVALID_ARG);
     /* nothing of the refused agent was kept */
     assert_int_equal(
-        s->ops->agent_find_email(s, fx->tenant, "new@ville-demo.test", &a, &ag, &found, &err), 0);
+        s->ops->agents.find_email(s, fx->tenant, "new@ville-demo.test", &a, &ag, &found, &err), 0);
     assert_int_equal(found, 0);
 
     /* update: every mutable field, departments replaced */
@@ -2891,7 +2891,7 @@ static void test_agents(void **state)
                            .department_ids = &fx->dep_proprete,
                            .n_departments = 1}};
     assert_int_equal(store_write_sync(s, apply_agent, &up, &err), 0);
-    assert_int_equal(s->ops->agent_get(s, fx->tenant, martin, &a, &ag, &found, &err), 0);
+    assert_int_equal(s->ops->agents.get(s, fx->tenant, martin, &a, &ag, &found, &err), 0);
     assert_string_equal(ag.name, "Martin Durand-Roux");
     assert_string_equal(ag.role, "manager");
     assert_string_equal(ag.password_hash, "$argon2id$new");
@@ -2907,7 +2907,7 @@ static void test_agents(void **state)
     up.ag.department_ids = &foreign;
     assert_int_equal(store_write_sync(s, apply_agent, &up, &err), -1);
     assert_int_equal(err.code, ERR_INVALID_ARG);
-    assert_int_equal(s->ops->agent_get(s, fx->tenant, martin, &a, &ag, &found, &err), 0);
+    assert_int_equal(s->ops->agents.get(s, fx->tenant, martin, &a, &ag, &found, &err), 0);
     assert_string_equal(ag.name, "Martin Durand-Roux");
     assert_int_equal(ag.n_departments, 1);
     /* no departments at all; another tenant cannot update it; unknown id */
@@ -2916,7 +2916,7 @@ static void test_agents(void **state)
     up.ag.n_departments = 0;
     up.ag.totp_secret = NULL;
     assert_int_equal(store_write_sync(s, apply_agent, &up, &err), 0);
-    assert_int_equal(s->ops->agent_get(s, fx->tenant, martin, &a, &ag, &found, &err), 0);
+    assert_int_equal(s->ops->agents.get(s, fx->tenant, martin, &a, &ag, &found, &err), 0);
     assert_int_equal(ag.n_departments, 0);
     assert_null(ag.totp_secret);
     up.ag.tenant_id = fx->tenant2;
@@ -2939,8 +2939,8 @@ static int apply_agent_session(store *s, void *arg, error *err)
 {
     agent_session_arg *sa = arg;
     if (sa->delete_agent)
-        return s->ops->tx_session_delete_agent(s, sa->se.tenant_id, sa->se.agent_id, err);
-    return s->ops->tx_session_insert(s, &sa->se, &sa->id, err);
+        return s->ops->sessions.tx_delete_agent(s, sa->se.tenant_id, sa->se.agent_id, err);
+    return s->ops->sessions.tx_insert(s, &sa->se, &sa->id, err);
 }
 
 static void test_agent_sessions(void **state)
@@ -3014,8 +3014,8 @@ static int apply_audit(store *s, void *arg, error *err)
 {
     audit_arg *aa = arg;
     if (aa->purge)
-        return s->ops->tx_audit_purge_before(s, aa->e.tenant_id, aa->before, &aa->purged, err);
-    return s->ops->tx_audit_append(s, &aa->e, &aa->id, err);
+        return s->ops->audit.tx_purge_before(s, aa->e.tenant_id, aa->before, &aa->purged, err);
+    return s->ops->audit.tx_append(s, &aa->e, &aa->id, err);
 }
 
 static int64_t audit_add(fixture *fx, int64_t tenant, int64_t at, int64_t agent, const char *action,
@@ -3049,7 +3049,7 @@ static void test_audit(void **state)
     int64_t agent = make_agent(fx, fx->tenant, "audit@ville-demo.test", "A", "admin", NULL, 0);
     store_audit last;
     int found = -1;
-    assert_int_equal(s->ops->audit_last(s, fx->tenant, &a, &last, &found, &err), 0);
+    assert_int_equal(s->ops->audit.last(s, fx->tenant, &a, &last, &found, &err), 0);
     assert_int_equal(found, 0);
 
     int64_t e1 = audit_add(fx, fx->tenant, 1000, agent, "view", "12", "", "aa01");
@@ -3058,7 +3058,7 @@ static void test_audit(void **state)
     int64_t e3 = audit_add(fx, fx->tenant, 3000, agent, "export", "15", "aa02", "aa03");
     assert_true(e1 < e2 && e2 < other && other < e3);
 
-    assert_int_equal(s->ops->audit_last(s, fx->tenant, &a, &last, &found, &err), 0);
+    assert_int_equal(s->ops->audit.last(s, fx->tenant, &a, &last, &found, &err), 0);
     assert_int_equal(found, 1);
     assert_int_equal(last.id, e3);
     assert_string_equal(last.hash, "aa03");
@@ -3073,19 +3073,19 @@ static void test_audit(void **state)
 
     store_audit *list = NULL;
     size_t n = 0;
-    assert_int_equal(s->ops->audit_list(s, fx->tenant, 0, 100, &a, &list, &n, &err), 0);
+    assert_int_equal(s->ops->audit.list(s, fx->tenant, 0, 100, &a, &list, &n, &err), 0);
     assert_int_equal(n, 3);
     assert_int_equal(list[0].id, e1);
     assert_int_equal(list[1].id, e2);
     assert_int_equal(list[2].id, e3);
     assert_int_equal(list[1].agent_id, 0);
     assert_string_equal(list[1].object_ids, "12,13,14");
-    assert_int_equal(s->ops->audit_list(s, fx->tenant, e1, 1, &a, &list, &n, &err), 0);
+    assert_int_equal(s->ops->audit.list(s, fx->tenant, e1, 1, &a, &list, &n, &err), 0);
     assert_int_equal(n, 1);
     assert_int_equal(list[0].id, e2);
-    assert_int_equal(s->ops->audit_list(s, fx->tenant, e3, 10, &a, &list, &n, &err), 0);
+    assert_int_equal(s->ops->audit.list(s, fx->tenant, e3, 10, &a, &list, &n, &err), 0);
     assert_int_equal(n, 0);
-    assert_int_equal(s->ops->audit_list(s, fx->tenant, 0, 0, &a, &list, &n, &err), -1);
+    assert_int_equal(s->ops->audit.list(s, fx->tenant, 0, 0, &a, &list, &n, &err), -1);
     assert_int_equal(err.code, ERR_INVALID_ARG);
 
     /* a hash is required */
@@ -3104,7 +3104,7 @@ static void test_audit(void **state)
     assert_non_null(msg);
     assert_non_null(strstr(msg, "append-only"));
     sqlite3_free(msg);
-    assert_int_equal(s->ops->audit_last(s, fx->tenant, &a, &last, &found, &err), 0);
+    assert_int_equal(s->ops->audit.last(s, fx->tenant, &a, &last, &found, &err), 0);
     assert_string_equal(last.object_ids, "15");
     /* ...but someone with the file can drop it: that is what the hash chain is for. */
     assert_int_equal(sqlite3_exec(db,
@@ -3113,7 +3113,7 @@ static void test_audit(void **state)
                                   NULL, NULL, NULL),
                      SQLITE_OK);
     sqlite3_close(db);
-    assert_int_equal(s->ops->audit_last(s, fx->tenant, &a, &last, &found, &err), 0);
+    assert_int_equal(s->ops->audit.last(s, fx->tenant, &a, &last, &found, &err), 0);
     assert_string_equal(last.object_ids, "99");
     assert_string_equal(last.hash, "aa03"); /* the hash no longer matches the row */
 
@@ -3121,10 +3121,10 @@ static void test_audit(void **state)
     audit_arg purge = {.purge = 1, .e = {.tenant_id = fx->tenant}, .before = 2500};
     assert_int_equal(store_write_sync(s, apply_audit, &purge, &err), 0);
     assert_int_equal(purge.purged, 2);
-    assert_int_equal(s->ops->audit_list(s, fx->tenant, 0, 100, &a, &list, &n, &err), 0);
+    assert_int_equal(s->ops->audit.list(s, fx->tenant, 0, 100, &a, &list, &n, &err), 0);
     assert_int_equal(n, 1);
     assert_int_equal(list[0].id, e3);
-    assert_int_equal(s->ops->audit_list(s, fx->tenant2, 0, 100, &a, &list, &n, &err), 0);
+    assert_int_equal(s->ops->audit.list(s, fx->tenant2, 0, 100, &a, &list, &n, &err), 0);
     assert_int_equal(n, 1);
     purge.before = 10000;
     assert_int_equal(store_write_sync(s, apply_audit, &purge, &err), 0);
@@ -3154,15 +3154,15 @@ static int apply_bo(store *s, void *arg, error *err)
     bo_arg *b = arg;
     switch (b->op) {
     case 0:
-        return s->ops->tx_saved_filter_insert(s, &b->f, &b->id_out, err);
+        return s->ops->saved_filters.tx_insert(s, &b->f, &b->id_out, err);
     case 1:
-        return s->ops->tx_saved_filter_delete(s, b->tenant, b->agent, b->id, err);
+        return s->ops->saved_filters.tx_delete(s, b->tenant, b->agent, b->id, err);
     case 2:
-        return s->ops->tx_reply_template_upsert(s, &b->t, &b->id_out, err);
+        return s->ops->reply_templates.tx_upsert(s, &b->t, &b->id_out, err);
     case 3:
-        return s->ops->tx_reply_template_delete(s, b->tenant, b->id, err);
+        return s->ops->reply_templates.tx_delete(s, b->tenant, b->id, err);
     default:
-        return s->ops->tx_request_set_public(s, b->tenant, b->id, b->is_public, err);
+        return s->ops->requests.tx_set_public(s, b->tenant, b->id, b->is_public, err);
     }
 }
 
@@ -3204,7 +3204,7 @@ static void test_saved_filters(void **state)
 
     store_saved_filter *list = NULL;
     size_t n = 0;
-    assert_int_equal(s->ops->saved_filter_list(s, fx->tenant, ag1, &a, &list, &n, &err), 0);
+    assert_int_equal(s->ops->saved_filters.list(s, fx->tenant, ag1, &a, &list, &n, &err), 0);
     assert_int_equal(n, 2);
     assert_int_equal(list[0].id, f2); /* by name */
     assert_string_equal(list[0].name, "En retard");
@@ -3219,10 +3219,10 @@ static void test_saved_filters(void **state)
     assert_int_equal(err.code, ERR_NOT_FOUND);
     del.agent = ag1;
     assert_int_equal(store_write_sync(s, apply_bo, &del, &err), 0);
-    assert_int_equal(s->ops->saved_filter_list(s, fx->tenant, ag1, &a, &list, &n, &err), 0);
+    assert_int_equal(s->ops->saved_filters.list(s, fx->tenant, ag1, &a, &list, &n, &err), 0);
     assert_int_equal(n, 1);
     assert_int_equal(list[0].id, f2);
-    assert_int_equal(s->ops->saved_filter_list(s, fx->tenant, ag2, &a, &list, &n, &err), 0);
+    assert_int_equal(s->ops->saved_filters.list(s, fx->tenant, ag2, &a, &list, &n, &err), 0);
     assert_int_equal(n, 1);
     arena_free(&a);
 }
@@ -3256,7 +3256,7 @@ static void test_reply_templates(void **state)
 
     store_reply_template *list = NULL;
     size_t n = 0;
-    assert_int_equal(s->ops->reply_template_list(s, fx->tenant, &a, &list, &n, &err), 0);
+    assert_int_equal(s->ops->reply_templates.list(s, fx->tenant, &a, &list, &n, &err), 0);
     assert_int_equal(n, 2);
     assert_int_equal(list[0].id, t2);
     assert_string_equal(list[0].body, "Nous avons bien reçu votre demande {{reference}}.");
@@ -3288,7 +3288,7 @@ static void test_reply_templates(void **state)
     assert_int_equal(err.code, ERR_NOT_FOUND);
     del.tenant = fx->tenant;
     assert_int_equal(store_write_sync(s, apply_bo, &del, &err), 0);
-    assert_int_equal(s->ops->reply_template_list(s, fx->tenant, &a, &list, &n, &err), 0);
+    assert_int_equal(s->ops->reply_templates.list(s, fx->tenant, &a, &list, &n, &err), 0);
     assert_int_equal(n, 1);
     assert_string_equal(list[0].name, "Accusé de réception");
     arena_free(&a);
@@ -3310,21 +3310,21 @@ static void test_request_by_id_and_public(void **state)
 
     store_request r;
     int found = -1;
-    assert_int_equal(s->ops->request_get_by_id(s, fx->tenant, id, &a, &r, &found, &err), 0);
+    assert_int_equal(s->ops->requests.get_by_id(s, fx->tenant, id, &a, &r, &found, &err), 0);
     assert_int_equal(found, 1);
     assert_int_equal(r.id, id);
     assert_string_equal(r.reference, ref);
     assert_string_equal(r.description, "Trou");
     assert_string_equal(r.email, "x@example.org");
     assert_int_equal(r.is_public, 0);
-    assert_int_equal(s->ops->request_get_by_id(s, fx->tenant2, id, &a, &r, &found, &err), 0);
+    assert_int_equal(s->ops->requests.get_by_id(s, fx->tenant2, id, &a, &r, &found, &err), 0);
     assert_int_equal(found, 0);
-    assert_int_equal(s->ops->request_get_by_id(s, fx->tenant, id + 1000, &a, &r, &found, &err), 0);
+    assert_int_equal(s->ops->requests.get_by_id(s, fx->tenant, id + 1000, &a, &r, &found, &err), 0);
     assert_int_equal(found, 0);
 
     bo_arg b = {.op = 4, .tenant = fx->tenant, .id = id, .is_public = 1};
     assert_int_equal(store_write_sync(s, apply_bo, &b, &err), 0);
-    assert_int_equal(s->ops->request_get_by_id(s, fx->tenant, id, &a, &r, &found, &err), 0);
+    assert_int_equal(s->ops->requests.get_by_id(s, fx->tenant, id, &a, &r, &found, &err), 0);
     assert_int_equal(r.is_public, 1);
     store_request *rs;
     store_request_filter f = base_filter(fx, 10);
@@ -3384,7 +3384,7 @@ static void test_requests_near(void **state)
     double *dist = NULL;
     size_t n = 0;
     assert_int_equal(
-        s->ops->requests_near(s, fx->tenant, lat0, lon0, 500, 10, &a, &rs, &dist, &n, &err), 0);
+        s->ops->requests.near(s, fx->tenant, lat0, lon0, 500, 10, &a, &rs, &dist, &n, &err), 0);
     assert_int_equal(n, 3);
     assert_int_equal(rs[0].id, id[1]);
     assert_int_equal(rs[1].id, id[2]);
@@ -3395,30 +3395,30 @@ static void test_requests_near(void **state)
     assert_true(dist[0] <= dist[1] && dist[1] <= dist[2]);
     /* the limit keeps the nearest; distances are optional */
     assert_int_equal(
-        s->ops->requests_near(s, fx->tenant, lat0, lon0, 500, 2, &a, &rs, NULL, &n, &err), 0);
+        s->ops->requests.near(s, fx->tenant, lat0, lon0, 500, 2, &a, &rs, NULL, &n, &err), 0);
     assert_int_equal(n, 2);
     assert_int_equal(rs[0].id, id[1]);
     assert_int_equal(rs[1].id, id[2]);
     /* a wider radius reaches the corner point and the far one */
     assert_int_equal(
-        s->ops->requests_near(s, fx->tenant, lat0, lon0, 2000, 10, &a, &rs, &dist, &n, &err), 0);
+        s->ops->requests.near(s, fx->tenant, lat0, lon0, 2000, 10, &a, &rs, &dist, &n, &err), 0);
     assert_int_equal(n, 5);
     assert_int_equal(rs[3].id, id[7]);
     assert_int_equal(rs[4].id, id[6]);
     /* nothing near elsewhere */
     assert_int_equal(
-        s->ops->requests_near(s, fx->tenant, 48.85, 2.35, 1000, 10, &a, &rs, &dist, &n, &err), 0);
+        s->ops->requests.near(s, fx->tenant, 48.85, 2.35, 1000, 10, &a, &rs, &dist, &n, &err), 0);
     assert_int_equal(n, 0);
     /* bad arguments */
     assert_int_equal(
-        s->ops->requests_near(s, fx->tenant, 91, lon0, 500, 10, &a, &rs, &dist, &n, &err), -1);
+        s->ops->requests.near(s, fx->tenant, 91, lon0, 500, 10, &a, &rs, &dist, &n, &err), -1);
     assert_int_equal(err.code, ERR_INVALID_ARG);
     assert_int_equal(
-        s->ops->requests_near(s, fx->tenant, lat0, lon0, 0, 10, &a, &rs, &dist, &n, &err), -1);
+        s->ops->requests.near(s, fx->tenant, lat0, lon0, 0, 10, &a, &rs, &dist, &n, &err), -1);
     assert_int_equal(
-        s->ops->requests_near(s, fx->tenant, lat0, lon0, 500, 0, &a, &rs, &dist, &n, &err), -1);
+        s->ops->requests.near(s, fx->tenant, lat0, lon0, 500, 0, &a, &rs, &dist, &n, &err), -1);
     assert_int_equal(
-        s->ops->requests_near(s, fx->tenant, lat0, lon0, 1e9, 10, &a, &rs, &dist, &n, &err), -1);
+        s->ops->requests.near(s, fx->tenant, lat0, lon0, 1e9, 10, &a, &rs, &dist, &n, &err), -1);
     arena_free(&a);
 }
 
@@ -3457,7 +3457,7 @@ static void test_migrate_2_to_3(void **state)
     arena_init(&a, 0);
     store_session se;
     int found = 0;
-    assert_int_equal(s->ops->session_find(s, 1, "old-session", &a, &se, &found, &err), 0);
+    assert_int_equal(s->ops->sessions.find(s, 1, "old-session", &a, &se, &found, &err), 0);
     assert_int_equal(found, 1);
     assert_int_equal(se.account_id, 7);
     assert_int_equal(se.agent_id, 0);
@@ -3470,20 +3470,20 @@ static void test_migrate_2_to_3(void **state)
     f.text = "reverbere helene";
     store_request *list = NULL;
     size_t n = 0;
-    assert_int_equal(s->ops->request_search(s, &f, &a, &list, &n, &err), 0);
+    assert_int_equal(s->ops->requests.search(s, &f, &a, &list, &n, &err), 0);
     assert_int_equal(n, 1);
     memset(&f, 0, sizeof f);
     f.tenant_id = 1;
     f.limit = 10;
     f.overdue = 1;
     f.now = 100;
-    assert_int_equal(s->ops->request_search(s, &f, &a, &list, &n, &err), 0);
+    assert_int_equal(s->ops->requests.search(s, &f, &a, &list, &n, &err), 0);
     assert_int_equal(n, 1);
     double *dist = NULL;
-    assert_int_equal(s->ops->requests_near(s, 1, 45.0, 4.0, 100, 5, &a, &list, &dist, &n, &err), 0);
+    assert_int_equal(s->ops->requests.near(s, 1, 45.0, 4.0, 100, 5, &a, &list, &dist, &n, &err), 0);
     assert_int_equal(n, 1);
     store_agent *agents = NULL;
-    assert_int_equal(s->ops->agent_list(s, 1, &a, &agents, &n, &err), 0);
+    assert_int_equal(s->ops->agents.list(s, 1, &a, &agents, &n, &err), 0);
     assert_int_equal(n, 0);
     arena_free(&a);
     store_close(s);

@@ -143,7 +143,7 @@ static size_t audit_entries(fixture *f, store_audit **out)
     size_t n = 0;
     error err;
     assert_int_equal(
-        f->store->ops->audit_list(f->store, f->tenant_id, 0, 1000, &f->a, out, &n, &err), 0);
+        f->store->ops->audit.list(f->store, f->tenant_id, 0, 1000, &f->a, out, &n, &err), 0);
     return n;
 }
 

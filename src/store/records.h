@@ -1,0 +1,359 @@
+/*
+ * records — the records, filters and enumerations the store reads and writes: what pages,
+ * dispatchers and core may hold and read. The operations that fill them (store.h) are
+ * core's alone; this header carries no operation, so that including it grants none.
+ */
+#ifndef GUICHET_STORE_RECORDS_H
+#define GUICHET_STORE_RECORDS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* The opaque handle of an open store: records.h users may pass it along, only store.h
+ * users may call its operations. */
+typedef struct store store;
+
+/* ---- Records. Strings are owned by the arena passed to the read that filled them (or by
+ * the caller for writes); NULL means SQL NULL. ---- */
+
+typedef struct store_tenant {
+    int64_t id;
+    const char *slug;     /* "ville-demo": Open311 jurisdiction_id */
+    const char *name;     /* "Ville de Démo" */
+    const char *hosts;    /* host names it answers on, lowercase, one space apart; the
+                             first one builds the links of its e-mails. Each name belongs to
+                             one tenant only (the tenant_hosts table) */
+    const char *timezone; /* IANA zone, e.g. "Europe/Paris" */
+    const char *contact;  /* public contact shown in Open311 discovery */
+    /* 1: requests past their retention wait on a bordereau d'élimination for the visa of the
+     * archives service before they are anonymised. Read with the catalogue; written only by
+     * catalogue.tx_tenant_set_archives_visa (catalogue.tx_tenant_upsert leaves it as it is). */
+    int archives_visa;
+} store_tenant;
+
+typedef struct store_department {
+    int64_t id;
+    int64_t tenant_id;
+    const char *code; /* "voirie" */
+    const char *name; /* "Voirie" */
+    const char *email;
+} store_department;
+
+typedef enum procedure_kind { PROCEDURE_INCIDENT = 0, PROCEDURE_DEMARCHE = 1 } procedure_kind;
+
+/* How much of a procedure's requests the Open311 GET endpoints show. A procedure exposed on
+ * Open311 takes POSTs whatever its level; the level only governs what is read back. */
+typedef enum open311_detail {
+    OPEN311_DETAIL_NONE = 0,   /* in no GET answer at all */
+    OPEN311_DETAIL_STATUS = 1, /* reference, service, department, status and dates only */
+    OPEN311_DETAIL_FULL = 2,   /* also description, location, media, attributes, public notes */
+} open311_detail;
+
+typedef struct store_procedure {
+    int64_t id;
+    int64_t tenant_id;
+    const char *code;        /* Open311 service_code */
+    const char *name;        /* Open311 service_name */
+    const char *group_name;  /* Open311 group */
+    const char *description;
+    const char *keywords;    /* comma separated */
+    const char *attributes;  /* JSON array of attribute definitions (see core/attrs.h) */
+    const char *service_notice; /* what happens next, shown after filing */
+    int64_t department_id;   /* 0: none */
+    int kind;                /* procedure_kind */
+    int is_public;           /* requests may be shown publicly (after moderation) */
+    int auto_public;         /* public at once, without an agent's acceptance */
+    int allow_anonymous;     /* may be filed without any contact detail */
+    int open311;             /* exposed on Open311 */
+    int open311_detail;      /* open311_detail: what Open311 GETs show of its requests */
+    int delay_days;          /* expected processing time; 0: none */
+    int active;
+    int retention_months;    /* months a closed request is kept before it is anonymised
+                                (1-1200); 0 on an upsert: the default of its kind */
+} store_procedure;
+
+/* Everything the catalogue cache needs, loaded in one call. Arrays and strings are owned by
+ * the arena given to catalogue.load. */
+typedef struct store_catalogue {
+    store_tenant *tenants;
+    size_t n_tenants;
+    store_department *departments;
+    size_t n_departments;
+    store_procedure *procedures;
+    size_t n_procedures;
+    int64_t version; /* the config_version it was loaded at */
+} store_catalogue;
+
+typedef struct store_request {
+    int64_t id;
+    int64_t tenant_id;
+    const char *reference;   /* "2026-000123": unique per tenant, Open311 service_request_id */
+    const char *token_hash;  /* hex keyed hash of the citizen's tracking token */
+    int64_t procedure_id;
+    const char *status;      /* status code, see core/status.h */
+    const char *channel;     /* web, mobile, email, sms, phone, counter, post, api */
+    const char *description;
+    int has_location;        /* lat/lon valid */
+    double lat, lon;
+    const char *address;
+    const char *address_id;
+    const char *zipcode;
+    const char *attributes;  /* JSON object code -> string or array of strings */
+    const char *first_name, *last_name, *email, *phone; /* personal data */
+    const char *device_id, *account_id;
+    const char *media_url;
+    int64_t department_id;   /* 0: none */
+    const char *assignee;    /* agent identifier; NULL: unassigned */
+    int priority;            /* 0 low, 1 normal, 2 high, 3 urgent */
+    const char *status_notes; /* last public note on the status */
+    int64_t created_at, updated_at, closed_at, due_at; /* unix seconds; 0: none */
+    int64_t api_key_id;      /* key that filed it; 0: none */
+    int64_t citizen_id;      /* account of the citizen who filed it; 0: none */
+    const char *notify;      /* channel the citizen chose for news: email, sms, none */
+    int is_public;           /* shown on the public incidents list (accepted by an agent or
+                                automatically) */
+    int rating;              /* 1-5 once the citizen rated the answer; 0: not rated */
+    const char *rating_comment;
+    int supporters;          /* "moi aussi" count */
+    int64_t anonymised_at;   /* when its personal data were erased; 0: not yet */
+    int64_t erase_requested_at; /* its citizen deleted their account: anonymised once closed,
+                                   whatever the retention; 0: no */
+} store_request;
+
+typedef struct store_event {
+    int64_t id;
+    int64_t tenant_id;
+    int64_t request_id;
+    int64_t created_at;
+    const char *kind;        /* created, status, note, assign, priority, department */
+    int is_public;           /* shown to the citizen and on Open311 extensions */
+    const char *actor;       /* "citizen", "api:<key name>", "agent:<id>", "system" */
+    const char *channel;
+    const char *status_from, *status_to;
+    const char *body;
+} store_event;
+
+typedef struct store_apikey {
+    int64_t id;
+    int64_t tenant_id;
+    const char *name;
+    const char *scope;       /* open311, api, gateway */
+    const char *key_hash;    /* hex keyed BLAKE2b of the key */
+    const char *prefix;      /* first characters of the key, to recognise it in lists */
+    int64_t created_at, revoked_at;
+} store_apikey;
+
+/* A citizen's account on the portal (personal data). */
+typedef struct store_account {
+    int64_t id;
+    int64_t tenant_id;
+    const char *email;          /* lowercased; unique per tenant */
+    const char *password_hash;  /* Argon2id (libsodium crypto_pwhash_str); NULL: none set */
+    const char *display_name;
+    const char *phone;
+    const char *notify;         /* email, sms, none */
+    const char *lang;           /* fr, en */
+    int64_t email_verified_at;  /* 0: not verified */
+    int64_t created_at;
+} store_account;
+
+/* A logged-in session; only the keyed hash of its cookie is stored. */
+typedef struct store_session {
+    int64_t id;
+    int64_t tenant_id;
+    const char *token_hash;
+    int64_t account_id;
+    int64_t created_at, last_seen_at, expires_at; /* expires_at: absolute end */
+    /* Exactly one of account_id (a citizen) and agent_id (a back-office agent) is set; the
+     * other is 0. sessions.tx_insert refuses anything else (ERR_INVALID_ARG). */
+    int64_t agent_id;
+} store_session;
+
+/* A single-use secret sent by e-mail: verify (sign-up), reset (password), login (link). */
+typedef struct store_token {
+    int64_t id;
+    int64_t tenant_id;
+    int64_t account_id;
+    const char *purpose;
+    const char *token_hash;
+    int64_t created_at, expires_at, used_at;
+} store_token;
+
+/* A message waiting to be sent, written in the same transaction as the change that causes
+ * it. The text is made at sending time from `template` and `params`. */
+typedef struct store_outbox {
+    int64_t id;
+    int64_t tenant_id;
+    const char *channel;    /* email, sms */
+    const char *recipient;  /* address or number (personal data) */
+    const char *template;   /* e.g. "request_ack" -> templates/mail/request_ack.{txt,html} */
+    const char *params;     /* JSON object for the template; cleared once sent */
+    const char *lang;       /* fr, en */
+    int64_t request_id;     /* 0: none */
+    int attempts;
+    int64_t created_at, next_attempt_at, sent_at; /* sent_at 0: not yet */
+    int failed;             /* 1: given up after too many attempts */
+    const char *last_error; /* no personal data */
+} store_outbox;
+
+/* A file attached to a request (photo, scanned letter, PDF). */
+typedef struct store_attachment {
+    int64_t id;
+    int64_t tenant_id;
+    int64_t request_id;
+    int64_t event_id;         /* the message it came with; 0: filed with the request */
+    const char *filename;     /* the sender's name for it, sanitised */
+    const char *content_type; /* from the content (libmagic), never from the client */
+    int64_t size;
+    const char *storage_name; /* random name in the uploads directory */
+    const char *thumb_name;   /* thumbnail's storage name; NULL: none */
+    int is_photo;
+    const char *moderation;   /* pending, approved, rejected (photos shown publicly only once
+                                 approved) */
+    int64_t created_at;
+} store_attachment;
+
+/* ---- Back office (agents). ---- */
+
+/* An agent of the collectivité (personal data). */
+typedef struct store_agent {
+    int64_t id;
+    int64_t tenant_id;
+    const char *email;         /* lowercased by the store; unique per tenant */
+    const char *name;
+    const char *role;          /* agent, manager, elected, admin */
+    const char *password_hash; /* Argon2id (crypto_pwhash_str); NULL: none set */
+    const char *totp_secret;   /* sealed by core, opaque here; NULL until enrolled */
+    int totp_enabled;
+    int active;
+    int64_t created_at, last_login_at; /* last_login_at 0: never */
+    /* The agent's departments (ids), in the arena of the read; for writes, the caller's.
+     * agents.tx_update replaces the whole set. */
+    const int64_t *department_ids;
+    size_t n_departments;
+} store_agent;
+
+/* One entry of the append-only, hash-chained audit log. It holds ids, never personal data,
+ * so that anonymising a request never touches the chain. prev_hash and hash are computed by
+ * core; the store only keeps them. */
+typedef struct store_audit {
+    int64_t id;
+    int64_t tenant_id;
+    int64_t at;               /* unix seconds */
+    int64_t agent_id;         /* 0: none (API key, system) */
+    const char *actor;        /* "agent:12", "api:3", "system" */
+    const char *action;       /* view, search, list, export, change, login, login_failed, admin */
+    const char *object_kind;  /* request, agent, account, apikey, ... */
+    const char *object_ids;   /* comma-separated ids; NULL: none */
+    const char *source;       /* client address; NULL: unknown */
+    const char *prev_hash;    /* hex; the previous entry's hash ("" or NULL for the first) */
+    const char *hash;         /* hex */
+} store_audit;
+
+/* A bordereau d'élimination: the requests a retention pass found past their retention in a
+ * collectivité that requires the visa of its archives service. pending: waiting for the
+ * visa; approved: visa recorded (approved_by, approved_at), its requests are being
+ * anonymised; done: none left to do. */
+typedef struct store_disposal_list {
+    int64_t id;
+    int64_t tenant_id;
+    int64_t created_at;
+    const char *status;  /* pending, approved, done */
+    int64_t n_requests;
+    int64_t approved_by; /* agent id; 0: none */
+    int64_t approved_at, done_at;
+    int64_t n_done, n_kept; /* items anonymised, items kept (reopened, or no longer due) */
+} store_disposal_list;
+
+/* One request of a bordereau, with what the bordereau shows of it (never personal data). */
+typedef struct store_disposal_item {
+    int64_t request_id;
+    const char *reference;
+    int64_t procedure_id;
+    int64_t department_id;
+    const char *status;
+    int64_t created_at, closed_at, anonymised_at;
+    const char *state; /* due, done (anonymised), kept (not destroyed after all) */
+} store_disposal_item;
+
+/* What anonymisation keeps of a request's location and attributes, decided by core; every
+ * other personal field is erased by retention.tx_anonymise. */
+typedef struct store_anonymised {
+    int has_location;       /* 0: the position is erased */
+    double lat, lon;        /* the coarse position kept */
+    const char *attributes; /* the attribute values kept (JSON object; NULL: none) */
+} store_anonymised;
+
+/* An inbox query an agent saved under a name. */
+typedef struct store_saved_filter {
+    int64_t id;
+    int64_t tenant_id;
+    int64_t agent_id;
+    const char *name;  /* unique per agent */
+    const char *query; /* the inbox query string, as in the URL */
+} store_saved_filter;
+
+/* A reply template; its body holds {{variables}} filled in by core. */
+typedef struct store_reply_template {
+    int64_t id;
+    int64_t tenant_id;
+    const char *name; /* unique per tenant */
+    const char *body;
+} store_reply_template;
+
+/* requests.search orders. Keyset paging (before_created_at/before_id) applies only to
+ * STORE_SORT_CREATED_DESC; the others page with offset. */
+typedef enum store_request_sort {
+    STORE_SORT_CREATED_DESC = 0, /* newest first (default) */
+    STORE_SORT_CREATED_ASC,      /* oldest first */
+    STORE_SORT_UPDATED_DESC,     /* last changed first */
+    STORE_SORT_DUE_ASC,          /* nearest due date first; no due date last */
+    STORE_SORT_PRIORITY_DESC     /* most urgent first, then newest */
+} store_request_sort;
+
+/* Filter for requests.search (and requests.count). Zero/NULL fields do not filter. */
+#define STORE_FILTER_MAX_LIST 32
+typedef struct store_request_filter {
+    int64_t tenant_id;                 /* required */
+    const char *references[STORE_FILTER_MAX_LIST];
+    size_t n_references;               /* when > 0, the other filters are ignored, except
+                                          citizen_id/citizen_email and only_public, which
+                                          always restrict */
+    int64_t procedure_ids[STORE_FILTER_MAX_LIST];
+    size_t n_procedure_ids;
+    int only_open311;                  /* only procedures exposed on Open311 whose requests its
+                                          GETs show (open311_detail above NONE) */
+    const char *statuses[STORE_FILTER_MAX_LIST];
+    size_t n_statuses;
+    const char *channel;
+    int64_t department_id;
+    const char *assignee;
+    int by_priority;                   /* 1: only requests of `priority` */
+    int priority;
+    int64_t created_from, created_to;  /* inclusive bounds on created_at; 0: open */
+    int64_t updated_since;             /* 0: any */
+    /* A citizen's requests: citizen_id matches, or (when citizen_email is set) the e-mail
+     * address matches, case-insensitively. Both 0/NULL: no such filter. */
+    int64_t citizen_id;
+    const char *citizen_email;
+    int only_public;                   /* only requests shown publicly */
+    /* Paging: newest first. Either offset paging (offset) or keyset paging after a cursor
+     * (before_created_at, before_id: rows strictly older than that pair). */
+    size_t offset;
+    int64_t before_created_at, before_id;
+    size_t limit;                      /* required, > 0 */
+    /* ---- back office ---- */
+    /* Full-text search over reference, description, address, first and last name, e-mail
+     * and phone: every word must match (accents and case ignored), the last one as a
+     * prefix. User input is quoted word by word: it is never FTS5 syntax. Blank: no filter. */
+    const char *text;
+    /* Only requests of one of these departments (an agent's departments). */
+    int64_t department_ids[STORE_FILTER_MAX_LIST];
+    size_t n_department_ids;
+    int overdue;       /* 1: due_at < now and not closed */
+    int64_t now;       /* the instant `overdue` compares with */
+    int unassigned;    /* 1: only requests without an assignee */
+    int sort;          /* store_request_sort; 0: newest first */
+} store_request_filter;
+
+#endif

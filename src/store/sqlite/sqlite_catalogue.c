@@ -1,0 +1,328 @@
+/*
+ * sqlite_catalogue — tenants, departments and procedures: the catalogue read in one snapshot
+ * with its config_version, and the upserts of the command line and the administration
+ * pages (a tenant's host names are kept in tenant_hosts, one tenant per name).
+ */
+#include "store/sqlite/sq.h"
+
+#include <string.h>
+#include <time.h>
+
+static sq_stmt sq_config_version = SQ_STMT("SELECT version FROM config_version WHERE id = 1");
+
+static int store_sqlite_config_version(store *s, int64_t *version, error *err)
+{
+    store_sqlite_conn *c = store_sqlite_reader(s, err);
+    if (!c)
+        return -1;
+    sqlite3_stmt *st = store_sqlite_stmt(c, &sq_config_version, err);
+    if (!st)
+        return -1;
+    *version = 0; /* no row yet: version 0 */
+    int found;
+    return store_sqlite_read_one(c, st, store_sqlite_read_int64, NULL, version, &found,
+                                 "config_version", err);
+}
+
+static sq_stmt sq_tenants_all = SQ_STMT(
+    "SELECT id, slug, name, hosts, timezone, contact, archives_visa FROM tenants ORDER BY id");
+
+static int read_tenant(sqlite3_stmt *st, arena *a, void *p)
+{
+    store_tenant *t = p;
+    int oom = 0;
+    t->id = sqlite3_column_int64(st, 0);
+    t->slug = store_sqlite_col_text(st, 1, a, &oom);
+    t->name = store_sqlite_col_text(st, 2, a, &oom);
+    t->hosts = store_sqlite_col_text(st, 3, a, &oom);
+    t->timezone = store_sqlite_col_text(st, 4, a, &oom);
+    t->contact = store_sqlite_col_text(st, 5, a, &oom);
+    t->archives_visa = sqlite3_column_int(st, 6);
+    return oom ? -1 : 0;
+}
+
+static sq_stmt sq_departments_all =
+    SQ_STMT("SELECT id, tenant_id, code, name, email FROM departments ORDER BY tenant_id, id");
+
+static int read_department(sqlite3_stmt *st, arena *a, void *p)
+{
+    store_department *d = p;
+    int oom = 0;
+    d->id = sqlite3_column_int64(st, 0);
+    d->tenant_id = sqlite3_column_int64(st, 1);
+    d->code = store_sqlite_col_text(st, 2, a, &oom);
+    d->name = store_sqlite_col_text(st, 3, a, &oom);
+    d->email = store_sqlite_col_text(st, 4, a, &oom);
+    return oom ? -1 : 0;
+}
+
+static sq_stmt sq_procedures_all =
+    SQ_STMT("SELECT id, tenant_id, code, name, group_name, description, keywords, attributes, "
+            "service_notice, department_id, kind, is_public, open311, delay_days, active, "
+            "auto_public, allow_anonymous, open311_detail, retention_months FROM procedures "
+            "ORDER BY tenant_id, id");
+
+static int read_procedure(sqlite3_stmt *st, arena *a, void *q)
+{
+    store_procedure *p = q;
+    int oom = 0;
+    p->id = sqlite3_column_int64(st, 0);
+    p->tenant_id = sqlite3_column_int64(st, 1);
+    p->code = store_sqlite_col_text(st, 2, a, &oom);
+    p->name = store_sqlite_col_text(st, 3, a, &oom);
+    p->group_name = store_sqlite_col_text(st, 4, a, &oom);
+    p->description = store_sqlite_col_text(st, 5, a, &oom);
+    p->keywords = store_sqlite_col_text(st, 6, a, &oom);
+    p->attributes = store_sqlite_col_text(st, 7, a, &oom);
+    p->service_notice = store_sqlite_col_text(st, 8, a, &oom);
+    p->department_id = sqlite3_column_int64(st, 9);
+    p->kind = sqlite3_column_int(st, 10);
+    p->is_public = sqlite3_column_int(st, 11);
+    p->open311 = sqlite3_column_int(st, 12);
+    p->delay_days = sqlite3_column_int(st, 13);
+    p->active = sqlite3_column_int(st, 14);
+    p->auto_public = sqlite3_column_int(st, 15);
+    p->allow_anonymous = sqlite3_column_int(st, 16);
+    p->open311_detail = sqlite3_column_int(st, 17);
+    p->retention_months = sqlite3_column_int(st, 18);
+    return oom ? -1 : 0;
+}
+
+/* Every row of one of the catalogue's tables (no parameter) into an arena array. */
+static int load_all(store_sqlite_conn *c, sq_stmt *def, store_sqlite_row_reader rd, size_t size,
+                    arena *a, void **out, size_t *n, error *err)
+{
+    sqlite3_stmt *st = store_sqlite_stmt(c, def, err);
+    if (!st)
+        return -1;
+    return store_sqlite_read_all(c, st, rd, a, size, out, n, "catalogue_load", err);
+}
+
+static sq_stmt sq_begin_read = SQ_STMT("BEGIN");
+
+/* The four reads run in one read transaction so that the catalogue and its version are one
+ * consistent snapshot (a CLI command may change it meanwhile). */
+static int store_sqlite_catalogue_load(store *s, arena *a, store_catalogue *out, error *err)
+{
+    store_sqlite_conn *c = store_sqlite_reader(s, err);
+    if (!c)
+        return -1;
+    memset(out, 0, sizeof *out);
+    int began = 0, ret = -1;
+    if (sqlite3_get_autocommit(c->db)) {
+        if (store_sqlite_exec_stmt(c, &sq_begin_read, "catalogue_load", err) != 0)
+            return -1;
+        began = 1;
+    }
+    if (load_all(c, &sq_tenants_all, read_tenant, sizeof(store_tenant), a, (void **)&out->tenants,
+                 &out->n_tenants, err) != 0 ||
+        load_all(c, &sq_departments_all, read_department, sizeof(store_department), a,
+                 (void **)&out->departments, &out->n_departments, err) != 0 ||
+        load_all(c, &sq_procedures_all, read_procedure, sizeof(store_procedure), a,
+                 (void **)&out->procedures, &out->n_procedures, err) != 0 ||
+        store_sqlite_config_version(s, &out->version, err) != 0)
+        goto cleanup;
+    if (began) {
+        began = 0;
+        if (store_sqlite_exec_stmt(c, &store_sqlite_commit, "catalogue_load", err) != 0)
+            goto cleanup;
+    }
+    ret = 0;
+cleanup:
+    if (began) {
+        error ignored;
+        store_sqlite_exec_stmt(c, &store_sqlite_rollback, "catalogue_load", &ignored);
+    }
+    if (ret != 0)
+        memset(out, 0, sizeof *out);
+    return ret;
+}
+
+static sq_stmt sq_tenant_hosts_clear = SQ_STMT("DELETE FROM tenant_hosts WHERE tenant_id = ?1");
+
+static sq_stmt sq_tenant_host_owner =
+    SQ_STMT("SELECT t.slug FROM tenant_hosts h JOIN tenants t ON t.id = "
+            "h.tenant_id WHERE h.host = ?1 AND h.tenant_id <> ?2");
+
+static sq_stmt sq_tenant_host_add =
+    SQ_STMT("INSERT INTO tenant_hosts (host, tenant_id, position) VALUES (?1, ?2, ?3)");
+
+/* Replaces the rows of tenant_hosts of tenant `id` with the names of `hosts` (one space
+ * apart). A name is the key of that table: another tenant's name is refused here with its
+ * owner named, before the key would refuse it with a bare constraint message. */
+static int set_tenant_hosts(store_sqlite_conn *c, int64_t id, const char *hosts, error *err)
+{
+    sqlite3_stmt *st = store_sqlite_stmt(c, &sq_tenant_hosts_clear, err);
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, id);
+    if (store_sqlite_run_write(c, st, NULL, "tenant_hosts", err) != 0)
+        return -1;
+    int position = 0;
+    for (const char *p = hosts; *p;) {
+        size_t n = strcspn(p, " ");
+        if (n == 0) {
+            p++;
+            continue;
+        }
+        st = store_sqlite_stmt(c, &sq_tenant_host_owner, err);
+        if (!st)
+            return -1;
+        sqlite3_bind_text(st, 1, p, (int)n, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 2, id);
+        int rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW) {
+            error_set(err, ERR_CONFLICT, "hosts",
+                      "host name '%.*s' already belongs to collectivité %s", (int)(n > 80 ? 80 : n),
+                      p, (const char *)sqlite3_column_text(st, 0));
+            store_sqlite_done(st);
+            return -1;
+        }
+        store_sqlite_done(st);
+        if (rc != SQLITE_DONE)
+            return store_sqlite_fail(c->db, rc, "tenant_hosts", err);
+        st = store_sqlite_stmt(c, &sq_tenant_host_add, err);
+        if (!st)
+            return -1;
+        sqlite3_bind_text(st, 1, p, (int)n, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 2, id);
+        sqlite3_bind_int(st, 3, position++);
+        if (store_sqlite_run_write(c, st, NULL, "tenant_hosts", err) != 0)
+            return -1;
+        p += n;
+    }
+    return 0;
+}
+
+static sq_stmt sq_tenant_upsert =
+    SQ_STMT("INSERT INTO tenants (slug, name, hosts, timezone, contact, created_at) "
+            "VALUES (?1, ?2, coalesce(?3, ''), coalesce(?4, 'Europe/Paris'), ?5, ?6) "
+            "ON CONFLICT (slug) DO UPDATE SET name = excluded.name, hosts = coalesce(?3, hosts), "
+            "timezone = excluded.timezone, contact = excluded.contact RETURNING id");
+
+static int store_sqlite_tx_tenant_upsert(store *s, const store_tenant *t, int64_t *id_out,
+                                         error *err)
+{
+    store_sqlite_conn *c = store_sqlite_writer(s, err);
+    if (!c)
+        return -1;
+    sqlite3_stmt *st = store_sqlite_stmt(c, &sq_tenant_upsert, err);
+    if (!st)
+        return -1;
+    store_sqlite_bind_text(st, 1, t->slug);
+    store_sqlite_bind_text(st, 2, t->name);
+    store_sqlite_bind_text(st, 3, t->hosts);
+    store_sqlite_bind_text(st, 4, t->timezone);
+    store_sqlite_bind_text(st, 5, t->contact);
+    sqlite3_bind_int64(st, 6, (int64_t)time(NULL));
+    int64_t id = 0;
+    if (store_sqlite_run_write(c, st, &id, "tenant_upsert", err) != 0)
+        return -1;
+    if (t->hosts && set_tenant_hosts(c, id, t->hosts, err) != 0)
+        return -1;
+    if (id_out)
+        *id_out = id;
+    return 0;
+}
+
+static sq_stmt sq_department_upsert =
+    SQ_STMT("INSERT INTO departments (tenant_id, code, name, email) VALUES (?1, ?2, ?3, ?4) "
+            "ON CONFLICT (tenant_id, code) DO UPDATE SET name = excluded.name, "
+            "email = excluded.email RETURNING id");
+
+static int store_sqlite_tx_department_upsert(store *s, const store_department *d, int64_t *id_out,
+                                             error *err)
+{
+    store_sqlite_conn *c = store_sqlite_writer(s, err);
+    if (!c)
+        return -1;
+    sqlite3_stmt *st = store_sqlite_stmt(c, &sq_department_upsert, err);
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, d->tenant_id);
+    store_sqlite_bind_text(st, 2, d->code);
+    store_sqlite_bind_text(st, 3, d->name);
+    store_sqlite_bind_text(st, 4, d->email);
+    int64_t id = 0;
+    if (store_sqlite_run_write(c, st, &id, "department_upsert", err) != 0)
+        return -1;
+    if (id_out)
+        *id_out = id;
+    return 0;
+}
+
+static sq_stmt sq_procedure_upsert = SQ_STMT(
+    "INSERT INTO procedures (tenant_id, code, name, group_name, description, keywords, "
+    "attributes, service_notice, department_id, kind, is_public, open311, delay_days, "
+    "active, auto_public, allow_anonymous, open311_detail, retention_months) VALUES (?1, ?2, "
+    "?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, "
+    /* 0: the default of its kind, as migration 7 gave existing procedures */
+    "CASE WHEN ?18 BETWEEN 1 AND 1200 THEN ?18 WHEN ?10 = 1 THEN 36 ELSE 24 END) "
+    "ON CONFLICT (tenant_id, code) DO UPDATE SET name = excluded.name, "
+    "group_name = excluded.group_name, description = excluded.description, "
+    "keywords = excluded.keywords, attributes = excluded.attributes, "
+    "service_notice = excluded.service_notice, department_id = excluded.department_id, "
+    "kind = excluded.kind, is_public = excluded.is_public, open311 = excluded.open311, "
+    "delay_days = excluded.delay_days, active = excluded.active, "
+    "auto_public = excluded.auto_public, allow_anonymous = excluded.allow_anonymous, "
+    "open311_detail = excluded.open311_detail, "
+    "retention_months = excluded.retention_months RETURNING id");
+
+static int store_sqlite_tx_procedure_upsert(store *s, const store_procedure *p, int64_t *id_out,
+                                            error *err)
+{
+    store_sqlite_conn *c = store_sqlite_writer(s, err);
+    if (!c)
+        return -1;
+    sqlite3_stmt *st = store_sqlite_stmt(c, &sq_procedure_upsert, err);
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, p->tenant_id);
+    store_sqlite_bind_text(st, 2, p->code);
+    store_sqlite_bind_text(st, 3, p->name);
+    store_sqlite_bind_text(st, 4, p->group_name);
+    store_sqlite_bind_text(st, 5, p->description);
+    store_sqlite_bind_text(st, 6, p->keywords);
+    store_sqlite_bind_text(st, 7, p->attributes);
+    store_sqlite_bind_text(st, 8, p->service_notice);
+    store_sqlite_bind_id(st, 9, p->department_id);
+    sqlite3_bind_int(st, 10, p->kind);
+    sqlite3_bind_int(st, 11, p->is_public ? 1 : 0);
+    sqlite3_bind_int(st, 12, p->open311 ? 1 : 0);
+    sqlite3_bind_int(st, 13, p->delay_days);
+    sqlite3_bind_int(st, 14, p->active ? 1 : 0);
+    sqlite3_bind_int(st, 15, p->auto_public ? 1 : 0);
+    sqlite3_bind_int(st, 16, p->allow_anonymous ? 1 : 0);
+    sqlite3_bind_int(st, 17, p->open311_detail);
+    sqlite3_bind_int(st, 18, p->retention_months);
+    int64_t id = 0;
+    if (store_sqlite_run_write(c, st, &id, "procedure_upsert", err) != 0)
+        return -1;
+    if (id_out)
+        *id_out = id;
+    return 0;
+}
+
+static sq_stmt sq_tenant_set_visa = SQ_STMT("UPDATE tenants SET archives_visa = ?2 WHERE id = ?1");
+
+static int store_sqlite_tx_tenant_set_archives_visa(store *s, int64_t tenant_id, int on, error *err)
+{
+    store_sqlite_conn *c = store_sqlite_writer(s, err);
+    if (!c)
+        return -1;
+    sqlite3_stmt *st = store_sqlite_stmt(c, &sq_tenant_set_visa, err);
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, tenant_id);
+    sqlite3_bind_int(st, 2, on ? 1 : 0);
+    return store_sqlite_run_update(c, st, "tenant_set_archives_visa", "tenant", err);
+}
+
+const store_catalogue_ops store_sqlite_catalogue_ops = {
+    .config_version = store_sqlite_config_version,
+    .load = store_sqlite_catalogue_load,
+    .tx_tenant_upsert = store_sqlite_tx_tenant_upsert,
+    .tx_department_upsert = store_sqlite_tx_department_upsert,
+    .tx_procedure_upsert = store_sqlite_tx_procedure_upsert,
+    .tx_tenant_set_archives_visa = store_sqlite_tx_tenant_set_archives_visa,
+};

@@ -1,0 +1,167 @@
+/*
+ * sqlite_outbox — messages waiting to be sent (outbox), written in the transaction of the
+ * change that causes them, and the dispatcher's due list, sent and retry marks.
+ */
+#include "store/sqlite/sq.h"
+
+#include <string.h>
+
+/* The columns the row reader below reads, in its order. */
+#define SQ_OUTBOX_COLUMNS                                                                          \
+    "id, tenant_id, channel, recipient, template, params, lang, request_id, attempts, "            \
+    "created_at, next_attempt_at, sent_at, failed, last_error"
+
+static int read_outbox(sqlite3_stmt *st, arena *a, void *p)
+{
+    store_outbox *m = p;
+    int oom = 0;
+    memset(m, 0, sizeof *m);
+    m->id = sqlite3_column_int64(st, 0);
+    m->tenant_id = sqlite3_column_int64(st, 1);
+    m->channel = store_sqlite_col_text(st, 2, a, &oom);
+    m->recipient = store_sqlite_col_text(st, 3, a, &oom);
+    m->template = store_sqlite_col_text(st, 4, a, &oom);
+    m->params = store_sqlite_col_text(st, 5, a, &oom);
+    m->lang = store_sqlite_col_text(st, 6, a, &oom);
+    m->request_id = sqlite3_column_int64(st, 7);
+    m->attempts = sqlite3_column_int(st, 8);
+    m->created_at = sqlite3_column_int64(st, 9);
+    m->next_attempt_at = sqlite3_column_int64(st, 10);
+    m->sent_at = sqlite3_column_int64(st, 11);
+    m->failed = sqlite3_column_int(st, 12);
+    m->last_error = store_sqlite_col_text(st, 13, a, &oom);
+    return oom ? -1 : 0;
+}
+
+static sq_stmt sq_outbox_insert = SQ_STMT(
+    "INSERT INTO outbox (tenant_id, channel, recipient, template, params, lang, request_id, "
+    "attempts, created_at, next_attempt_at, sent_at, failed, last_error) VALUES (?1, ?2, "
+    "?3, ?4, ?5, coalesce(?6, 'fr'), ?7, ?8, ?9, ?10, ?11, ?12, ?13)");
+
+static int store_sqlite_tx_outbox_insert(store *s, const store_outbox *m, int64_t *id_out,
+                                         error *err)
+{
+    store_sqlite_conn *c = store_sqlite_writer(s, err);
+    if (!c)
+        return -1;
+    sqlite3_stmt *st = store_sqlite_stmt(c, &sq_outbox_insert, err);
+    if (!st)
+        return -1;
+    int64_t created = store_sqlite_now_or(m->created_at);
+    sqlite3_bind_int64(st, 1, m->tenant_id);
+    store_sqlite_bind_text(st, 2, m->channel);
+    store_sqlite_bind_text(st, 3, m->recipient);
+    store_sqlite_bind_text(st, 4, m->template);
+    store_sqlite_bind_text(st, 5, m->params);
+    store_sqlite_bind_text(st, 6, m->lang);
+    store_sqlite_bind_id(st, 7, m->request_id);
+    sqlite3_bind_int(st, 8, m->attempts);
+    sqlite3_bind_int64(st, 9, created);
+    /* Due at once unless the caller delays it. */
+    sqlite3_bind_int64(st, 10, m->next_attempt_at ? m->next_attempt_at : created);
+    store_sqlite_bind_id(st, 11, m->sent_at);
+    sqlite3_bind_int(st, 12, m->failed ? 1 : 0);
+    store_sqlite_bind_text(st, 13, m->last_error);
+    if (store_sqlite_run_write(c, st, NULL, "outbox_insert", err) != 0)
+        return -1;
+    if (id_out)
+        *id_out = sqlite3_last_insert_rowid(c->db);
+    return 0;
+}
+
+/* Its conditions are those of the partial index outbox_due, which it then walks in order. */
+static sq_stmt sq_outbox_due =
+    SQ_STMT("SELECT " SQ_OUTBOX_COLUMNS " FROM outbox WHERE sent_at IS NULL AND "
+            "failed = 0 AND next_attempt_at <= ?1 ORDER BY next_attempt_at, id "
+            "LIMIT ?2");
+
+static int store_sqlite_outbox_due(store *s, int64_t now, size_t limit, arena *a,
+                                   store_outbox **out, size_t *n, error *err)
+{
+    *out = NULL;
+    *n = 0;
+    if (limit == 0)
+        return error_set(err, ERR_INVALID_ARG, "limit", "limit must be positive");
+    store_sqlite_conn *c = store_sqlite_reader(s, err);
+    if (!c)
+        return -1;
+    sqlite3_stmt *st = store_sqlite_stmt(c, &sq_outbox_due, err);
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, now);
+    sqlite3_bind_int64(st, 2, limit > INT64_MAX ? INT64_MAX : (int64_t)limit);
+    return store_sqlite_read_all(c, st, read_outbox, a, sizeof **out, (void **)out, n, "outbox_due",
+                                 err);
+}
+
+static sq_stmt sq_outbox_sent =
+    SQ_STMT("UPDATE outbox SET sent_at = ?2, params = NULL WHERE id = ?1");
+
+static int store_sqlite_tx_outbox_sent(store *s, int64_t id, int64_t when, error *err)
+{
+    store_sqlite_conn *c = store_sqlite_writer(s, err);
+    if (!c)
+        return -1;
+    sqlite3_stmt *st = store_sqlite_stmt(c, &sq_outbox_sent, err);
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_int64(st, 2, store_sqlite_now_or(when));
+    return store_sqlite_run_update(c, st, "outbox_sent", "message", err);
+}
+
+static sq_stmt sq_outbox_retry =
+    SQ_STMT("UPDATE outbox SET attempts = ?2, next_attempt_at = ?3, failed = ?4, "
+            "last_error = ?5 WHERE id = ?1");
+
+static int store_sqlite_tx_outbox_retry(store *s, int64_t id, int attempts, int64_t next_attempt_at,
+                                        int failed, const char *last_error, error *err)
+{
+    store_sqlite_conn *c = store_sqlite_writer(s, err);
+    if (!c)
+        return -1;
+    sqlite3_stmt *st = store_sqlite_stmt(c, &sq_outbox_retry, err);
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_int(st, 2, attempts);
+    sqlite3_bind_int64(st, 3, next_attempt_at);
+    sqlite3_bind_int(st, 4, failed ? 1 : 0);
+    store_sqlite_bind_text(st, 5, last_error);
+    return store_sqlite_run_update(c, st, "outbox_retry", "message", err);
+}
+
+static sq_stmt sq_outbox_list_request =
+    SQ_STMT("SELECT " SQ_OUTBOX_COLUMNS " FROM outbox WHERE request_id = ?2 "
+            "AND tenant_id = ?1 ORDER BY id");
+
+static sq_stmt sq_outbox_list_tenant =
+    SQ_STMT("SELECT " SQ_OUTBOX_COLUMNS " FROM outbox WHERE tenant_id = ?1 ORDER BY id");
+
+/* request_id 0 lists every message of the tenant (account mail has no request). */
+static int store_sqlite_outbox_list(store *s, int64_t tenant_id, int64_t request_id, arena *a,
+                                    store_outbox **out, size_t *n, error *err)
+{
+    *out = NULL;
+    *n = 0;
+    store_sqlite_conn *c = store_sqlite_reader(s, err);
+    if (!c)
+        return -1;
+    sqlite3_stmt *st =
+        store_sqlite_stmt(c, request_id ? &sq_outbox_list_request : &sq_outbox_list_tenant, err);
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, tenant_id);
+    if (request_id)
+        sqlite3_bind_int64(st, 2, request_id);
+    return store_sqlite_read_all(c, st, read_outbox, a, sizeof **out, (void **)out, n,
+                                 "outbox_list", err);
+}
+
+const store_outbox_ops store_sqlite_outbox_ops = {
+    .tx_insert = store_sqlite_tx_outbox_insert,
+    .due = store_sqlite_outbox_due,
+    .tx_sent = store_sqlite_tx_outbox_sent,
+    .tx_retry = store_sqlite_tx_outbox_retry,
+    .list = store_sqlite_outbox_list,
+};

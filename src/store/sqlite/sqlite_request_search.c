@@ -1,0 +1,345 @@
+/*
+ * sqlite_request_search — the filtered request search and count (inbox, Open311 lists,
+ * «Mes demandes»): the statement text is assembled from fixed fragments only; every value
+ * goes through a bound parameter, recorded alongside while the text is built.
+ */
+#include "store/sqlite/sq.h"
+
+#include <string.h>
+
+/* ---- request_search: the statement text is assembled from fixed fragments only; every
+ * value goes through a bound parameter, recorded alongside while the text is built. ---- */
+#define MAX_BINDS (3 * STORE_FILTER_MAX_LIST + 16)
+
+/* The FTS5 query made from a search text: at most this many words and bytes. */
+#define FTS_MAX_WORDS 16
+
+#define FTS_MAX_LEN 1024
+
+typedef struct sqlbuild {
+    char fts[FTS_MAX_LEN]; /* the bound MATCH expression, when there is one */
+    char sql[4096];
+    size_t len;
+    int overflow;
+    struct {
+        const char *text; /* NULL: integer */
+        int64_t i;
+    } binds[MAX_BINDS];
+    int n_binds;
+} sqlbuild;
+
+static void sb_add(sqlbuild *b, const char *fragment)
+{
+    size_t n = strlen(fragment);
+    if (b->len + n >= sizeof b->sql) {
+        b->overflow = 1;
+        return;
+    }
+    memcpy(b->sql + b->len, fragment, n + 1);
+    b->len += n;
+}
+
+static void sb_int(sqlbuild *b, int64_t v)
+{
+    if (b->n_binds >= MAX_BINDS) {
+        b->overflow = 1;
+        return;
+    }
+    b->binds[b->n_binds].text = NULL;
+    b->binds[b->n_binds++].i = v;
+}
+
+static void sb_text(sqlbuild *b, const char *v)
+{
+    if (b->n_binds >= MAX_BINDS) {
+        b->overflow = 1;
+        return;
+    }
+    b->binds[b->n_binds].text = v;
+    b->binds[b->n_binds++].i = 0;
+}
+
+/* " AND <column> IN (?, ?, ...)" with n placeholders. */
+static void sb_in_list(sqlbuild *b, const char *column, size_t n)
+{
+    sb_add(b, " AND ");
+    sb_add(b, column);
+    sb_add(b, " IN (");
+    for (size_t i = 0; i < n; i++)
+        sb_add(b, i ? ", ?" : "?");
+    sb_add(b, ")");
+}
+
+/* The first condition after WHERE: the tenant and, for a citizen's requests, which ones.
+ * A citizen's requests are those of their account OR of their e-mail address: written as a
+ * UNION of two index lookups (requests_citizen, requests_email) feeding a rowid IN, with the
+ * tenant test made unindexable (+), because without statistics the planner would otherwise
+ * walk the whole tenant through requests_created rather than use the OR optimisation. The
+ * email index is NOCASE, so the comparison must be too. */
+static void sb_tenant(sqlbuild *b, const store_request_filter *f)
+{
+    if (!f->citizen_id && !f->citizen_email) {
+        sb_add(b, "r.tenant_id = ?");
+        sb_int(b, f->tenant_id);
+        return;
+    }
+    sb_add(b, "+r.tenant_id = ? AND r.id IN (");
+    sb_int(b, f->tenant_id);
+    if (f->citizen_id) {
+        sb_add(b, "SELECT id FROM requests WHERE tenant_id = ? AND citizen_id = ?");
+        sb_int(b, f->tenant_id);
+        sb_int(b, f->citizen_id);
+    }
+    if (f->citizen_id && f->citizen_email)
+        sb_add(b, " UNION ");
+    if (f->citizen_email) {
+        sb_add(b, "SELECT id FROM requests WHERE tenant_id = ? AND email = ? COLLATE NOCASE");
+        sb_int(b, f->tenant_id);
+        sb_text(b, f->citizen_email);
+    }
+    sb_add(b, ")");
+}
+
+/* Whether a word holds something the tokenizer indexes: an ASCII letter or digit, or any
+ * non-ASCII character (accented letters). A word of punctuation only would be an empty
+ * phrase. */
+static int fts_word_useful(const char *w, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        unsigned char ch = (unsigned char)w[i];
+        if (ch >= 0x80 || (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'z') ||
+            (ch >= 'A' && ch <= 'Z'))
+            return 1;
+    }
+    return 0;
+}
+
+/* Turns the user's text into an FTS5 expression in out: each word becomes a quoted string
+ * (inner double quotes doubled), so that no character of the input is FTS5 syntax; words are
+ * ANDed; the last one matches as a prefix. Returns the number of words (0: nothing to search
+ * for) or -1 when the expression would not fit. */
+static int fts_query(const char *text, char *out, size_t cap)
+{
+    size_t len = 0;
+    int words = 0;
+    const char *p = text;
+    out[0] = '\0';
+    while (*p && words < FTS_MAX_WORDS) {
+        while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r' || *p == '\f' || *p == '\v')
+            p++;
+        const char *w = p;
+        while (*p && *p != ' ' && *p != '\t' && *p != '\n' && *p != '\r' && *p != '\f' &&
+               *p != '\v')
+            p++;
+        size_t wn = (size_t)(p - w);
+        if (wn == 0 || !fts_word_useful(w, wn))
+            continue;
+        /* room for a space, two quotes, every character doubled, '*' and the NUL */
+        if (len + 2 * wn + 5 > cap)
+            return -1;
+        if (words)
+            out[len++] = ' ';
+        out[len++] = '"';
+        for (size_t i = 0; i < wn; i++) {
+            if (w[i] == '"')
+                out[len++] = '"';
+            out[len++] = w[i];
+        }
+        out[len++] = '"';
+        words++;
+    }
+    if (words) {
+        out[len++] = '*';
+        out[len] = '\0';
+    }
+    return words;
+}
+
+/* The FROM and WHERE clauses for a filter; `paging` adds the keyset cursor condition. */
+static int build_where(sqlbuild *b, const store_request_filter *f, int paging, error *err)
+{
+    if (f->n_department_ids > STORE_FILTER_MAX_LIST)
+        return error_set(err, ERR_INVALID_ARG, "department", "too many departments");
+    if (f->n_references > STORE_FILTER_MAX_LIST)
+        return error_set(err, ERR_INVALID_ARG, "service_request_id", "too many references");
+    if (f->n_procedure_ids > STORE_FILTER_MAX_LIST)
+        return error_set(err, ERR_INVALID_ARG, "service_code", "too many procedures");
+    if (f->n_statuses > STORE_FILTER_MAX_LIST)
+        return error_set(err, ERR_INVALID_ARG, "status", "too many statuses");
+    if (f->n_references > 0) {
+        sb_add(b, " FROM requests r WHERE ");
+        sb_tenant(b, f);
+        sb_in_list(b, "r.reference", f->n_references);
+        for (size_t i = 0; i < f->n_references; i++)
+            sb_text(b, f->references[i]);
+        /* the privacy conditions apply even to a lookup by reference */
+        if (f->only_public)
+            sb_add(b, " AND r.is_public = 1");
+        return 0;
+    }
+    if (f->only_open311)
+        sb_add(b, " FROM requests r JOIN procedures p ON p.id = r.procedure_id AND p.open311 = 1"
+                  " AND p.open311_detail > 0 WHERE ");
+    else
+        sb_add(b, " FROM requests r WHERE ");
+    sb_tenant(b, f);
+    if (f->only_public)
+        sb_add(b, " AND r.is_public = 1");
+    if (f->n_procedure_ids > 0) {
+        sb_in_list(b, "r.procedure_id", f->n_procedure_ids);
+        for (size_t i = 0; i < f->n_procedure_ids; i++)
+            sb_int(b, f->procedure_ids[i]);
+    }
+    if (f->n_statuses > 0) {
+        sb_in_list(b, "r.status", f->n_statuses);
+        for (size_t i = 0; i < f->n_statuses; i++)
+            sb_text(b, f->statuses[i]);
+    }
+    if (f->channel) {
+        sb_add(b, " AND r.channel = ?");
+        sb_text(b, f->channel);
+    }
+    if (f->department_id) {
+        sb_add(b, " AND r.department_id = ?");
+        sb_int(b, f->department_id);
+    }
+    if (f->assignee) {
+        sb_add(b, " AND r.assignee = ?");
+        sb_text(b, f->assignee);
+    }
+    if (f->by_priority) {
+        sb_add(b, " AND r.priority = ?");
+        sb_int(b, f->priority);
+    }
+    if (f->created_from) {
+        sb_add(b, " AND r.created_at >= ?");
+        sb_int(b, f->created_from);
+    }
+    if (f->created_to) {
+        sb_add(b, " AND r.created_at <= ?");
+        sb_int(b, f->created_to);
+    }
+    if (f->updated_since) {
+        sb_add(b, " AND r.updated_at >= ?");
+        sb_int(b, f->updated_since);
+    }
+    if (f->n_department_ids > 0) {
+        sb_in_list(b, "r.department_id", f->n_department_ids);
+        for (size_t i = 0; i < f->n_department_ids; i++)
+            sb_int(b, f->department_ids[i]);
+    }
+    if (f->unassigned)
+        sb_add(b, " AND r.assignee IS NULL");
+    if (f->overdue) {
+        sb_add(b, " AND r.due_at < ? AND r.closed_at IS NULL");
+        sb_int(b, f->now);
+    }
+    if (f->text) {
+        int words = fts_query(f->text, b->fts, sizeof b->fts);
+        if (words < 0)
+            return error_set(err, ERR_INVALID_ARG, "q", "search text too long");
+        if (words > 0) {
+            sb_add(b, " AND r.id IN (SELECT rowid FROM requests_fts WHERE requests_fts MATCH ?)");
+            sb_text(b, b->fts);
+        }
+    }
+    if (paging && (f->before_created_at || f->before_id)) {
+        sb_add(b, " AND (r.created_at, r.id) < (?, ?)");
+        sb_int(b, f->before_created_at);
+        sb_int(b, f->before_id);
+    }
+    return 0;
+}
+
+static sqlite3_stmt *prepare_built(store_sqlite_conn *c, sqlbuild *b, error *err)
+{
+    if (b->overflow) {
+        error_set(err, ERR_INTERNAL, NULL, "request filter statement too long");
+        return NULL;
+    }
+    sqlite3_stmt *st = store_sqlite_stmt_dyn(c, b->sql, err);
+    if (!st)
+        return NULL;
+    for (int i = 0; i < b->n_binds; i++) {
+        int rc = b->binds[i].text
+                     ? sqlite3_bind_text(st, i + 1, b->binds[i].text, -1, SQLITE_STATIC)
+                     : sqlite3_bind_int64(st, i + 1, b->binds[i].i);
+        if (rc != SQLITE_OK) {
+            store_sqlite_done(st);
+            store_sqlite_fail(c->db, rc, "bind", err);
+            return NULL;
+        }
+    }
+    return st;
+}
+
+/* The ORDER BY of each sort, ending on the id so that the order is total (stable pages). */
+static const char *sort_clause(int sort)
+{
+    switch (sort) {
+    case STORE_SORT_CREATED_ASC:
+        return " ORDER BY r.created_at ASC, r.id ASC";
+    case STORE_SORT_UPDATED_DESC:
+        return " ORDER BY r.updated_at DESC, r.id DESC";
+    case STORE_SORT_DUE_ASC:
+        return " ORDER BY r.due_at IS NULL, r.due_at ASC, r.id ASC";
+    case STORE_SORT_PRIORITY_DESC:
+        return " ORDER BY r.priority DESC, r.created_at DESC, r.id DESC";
+    default:
+        return " ORDER BY r.created_at DESC, r.id DESC";
+    }
+}
+
+int store_sqlite_request_search(store *s, const store_request_filter *f, arena *a,
+                                store_request **out, size_t *n, error *err)
+{
+    *out = NULL;
+    *n = 0;
+    if (f->limit == 0)
+        return error_set(err, ERR_INVALID_ARG, "limit", "limit must be positive");
+    store_sqlite_conn *c = store_sqlite_reader(s, err);
+    if (!c)
+        return -1;
+    sqlbuild b;
+    b.len = 0;
+    b.overflow = 0;
+    b.n_binds = 0;
+    b.sql[0] = '\0';
+    sb_add(&b, "SELECT " SQ_REQUEST_COLUMNS);
+    /* Keyset paging only for the default order, whose index it follows. */
+    int keyset = f->n_references == 0 && f->sort == STORE_SORT_CREATED_DESC;
+    if (build_where(&b, f, keyset, err) != 0)
+        return -1;
+    sb_add(&b, sort_clause(f->n_references ? STORE_SORT_CREATED_DESC : f->sort));
+    sb_add(&b, " LIMIT ? OFFSET ?");
+    sb_int(&b, f->limit > INT64_MAX ? INT64_MAX : (int64_t)f->limit);
+    sb_int(&b, f->n_references || f->offset > INT64_MAX ? 0 : (int64_t)f->offset);
+    sqlite3_stmt *st = prepare_built(c, &b, err);
+    if (!st)
+        return -1;
+    return store_sqlite_read_all(c, st, store_sqlite_read_request, a, sizeof **out, (void **)out, n,
+                                 "request_search", err);
+}
+
+int store_sqlite_request_count(store *s, const store_request_filter *f, int64_t *count, error *err)
+{
+    *count = 0;
+    store_sqlite_conn *c = store_sqlite_reader(s, err);
+    if (!c)
+        return -1;
+    sqlbuild b;
+    b.len = 0;
+    b.overflow = 0;
+    b.n_binds = 0;
+    b.sql[0] = '\0';
+    sb_add(&b, "SELECT count(*)");
+    /* A count is the size of the whole result: the paging cursor does not apply. */
+    if (build_where(&b, f, 0, err) != 0)
+        return -1;
+    sqlite3_stmt *st = prepare_built(c, &b, err);
+    if (!st)
+        return -1;
+    int found; /* count(*) always gives its row */
+    return store_sqlite_read_one(c, st, store_sqlite_read_int64, NULL, count, &found,
+                                 "request_count", err);
+}
