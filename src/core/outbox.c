@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "core/core_internal.h"
+#include "core/core_op.h"
 #include "store/store.h"
 #include "util/timeutil.h"
 
@@ -190,61 +191,30 @@ int outbox_due(core *c, int64_t now, size_t limit, arena *a, store_outbox **out,
     return c->store->ops->outbox.due(c->store, now, limit, a, out, n, err);
 }
 
-/* One outcome as a write job; owns its copy of the error text. */
+/* One outcome as a write job; its copy of the error text is in the op's arena. */
 typedef struct record_job {
-    store_job job;
+    core_op op; /* first: the write job (core/core_op.h) */
     outbox_outcome o;
-    char *last_error;
-    core_done_fn cb;
-    void *ctx;
 } record_job;
 
-static int apply_record(store *s, void *arg, error *err)
+static int apply_record(store *s, core_op *op, error *err)
 {
-    record_job *j = arg;
+    record_job *j = (record_job *)op;
     if (j->o.sent)
         return s->ops->outbox.tx_sent(s, j->o.id, j->o.when, err);
     return s->ops->outbox.tx_retry(s, j->o.id, j->o.attempts, j->o.next_attempt_at, j->o.failed,
-                                   j->last_error, err);
-}
-
-static void record_done(void *arg, int rc, const error *err)
-{
-    record_job *j = arg;
-    error local;
-    error_clear(&local);
-    if (rc != 0 && err)
-        local = *err;
-    core_done_fn cb = j->cb;
-    void *ctx = j->ctx;
-    free(j->last_error);
-    free(j);
-    cb(ctx, rc, rc != 0 ? &local : NULL);
+                                   j->o.last_error, err);
 }
 
 int outbox_record(core *c, const outbox_outcome *o, core_done_fn cb, void *ctx, error *err)
 {
-    record_job *j = calloc(1, sizeof *j);
+    record_job *j = core_op_new(sizeof *j, apply_record);
     if (!j)
         return error_set(err, ERR_INTERNAL, NULL, "out of memory recording a message's outcome");
     j->o = *o;
-    if (o->last_error && !(j->last_error = strdup(o->last_error))) {
-        free(j);
+    if (o->last_error && !(j->o.last_error = arena_strdup(&j->op.a, o->last_error))) {
+        core_op_free(j);
         return error_set(err, ERR_INTERNAL, NULL, "out of memory recording a message's outcome");
     }
-    j->o.last_error = NULL; /* j->last_error is the owned copy */
-    core_waiter waiter;
-    if (!cb) {
-        core_waiter_init(&waiter);
-        j->cb = core_waiter_done;
-        j->ctx = &waiter;
-    } else {
-        j->cb = cb;
-        j->ctx = ctx;
-    }
-    j->job.apply = apply_record;
-    j->job.done = record_done;
-    j->job.arg = j;
-    store_write(c->store, &j->job);
-    return cb ? 0 : core_waiter_wait(&waiter, err);
+    return core_op_submit(c, j, cb, ctx, err);
 }

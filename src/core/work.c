@@ -11,6 +11,7 @@
 
 #include "core/audit.h"
 #include "core/core_internal.h"
+#include "core/core_op.h"
 #include "core/perm.h"
 #include "util/timeutil.h"
 
@@ -22,8 +23,7 @@ typedef enum work_kind {
 } work_kind;
 
 typedef struct work_job {
-    store_job job;
-    arena arena; /* the job's copies */
+    core_op op; /* first: the write job and its arena (core/core_op.h) */
     work_kind kind;
     int64_t tenant_id;
     core_actor who;
@@ -33,37 +33,27 @@ typedef struct work_job {
     int64_t id;       /* WORK_MODERATE: the attachment; WORK_FILTER_DELETE: the filter */
     const char *text; /* WORK_MODERATE: the decision; WORK_FILTER_SAVE: the name */
     const char *query;
-    core_done_fn cb;
-    void *ctx;
 } work_job;
+
+static int work_apply(store *s, core_op *op, error *err);
 
 static work_job *work_new(const cat_tenant *t, work_kind kind, const char *reference,
                           const core_actor *who, error *err)
 {
-    work_job *j = calloc(1, sizeof *j);
+    work_job *j = core_op_new(sizeof *j, work_apply);
     if (!j) {
         error_set(err, ERR_INTERNAL, NULL, "out of memory");
         return NULL;
     }
-    arena_init(&j->arena, 0);
     j->kind = kind;
     j->tenant_id = t->rec.id;
-    if (actor_copy(&j->arena, who, &actor_system, &j->who, &j->who_agent) != 0 ||
-        (reference && !(j->reference = arena_strdup(&j->arena, reference)))) {
-        arena_free(&j->arena);
-        free(j);
+    if (actor_copy(&j->op.a, who, &actor_system, &j->who, &j->who_agent) != 0 ||
+        (reference && !(j->reference = arena_strdup(&j->op.a, reference)))) {
+        core_op_free(j);
         error_set(err, ERR_INTERNAL, NULL, "out of memory");
         return NULL;
     }
     return j;
-}
-
-static void work_free(work_job *j)
-{
-    if (!j)
-        return;
-    arena_free(&j->arena);
-    free(j);
 }
 
 /* The request the job is about, read on the writer's connection, after the access rules of
@@ -71,7 +61,7 @@ static void work_free(work_job *j)
 static int open_request(store *s, work_job *j, store_request *r, error *err)
 {
     int found = 0;
-    if (s->ops->requests.tx_get(s, j->tenant_id, j->reference, &j->arena, r, &found, err) != 0)
+    if (s->ops->requests.tx_get(s, j->tenant_id, j->reference, &j->op.a, r, &found, err) != 0)
         return -1;
     if (!found)
         return error_set(err, ERR_NOT_FOUND, "reference", "no such request");
@@ -92,7 +82,7 @@ static int internal_event(store *s, work_job *j, const store_request *r, const c
                      .created_at = now,
                      .kind = kind,
                      .is_public = 0,
-                     .actor = actor_event_label(&j->who, &j->arena),
+                     .actor = actor_event_label(&j->who, &j->op.a),
                      .channel = "web",
                      .body = body};
     if (!e.actor)
@@ -100,9 +90,9 @@ static int internal_event(store *s, work_job *j, const store_request *r, const c
     return s->ops->events.tx_insert(s, &e, NULL, err);
 }
 
-static int work_apply(store *s, void *arg, error *err)
+static int work_apply(store *s, core_op *op, error *err)
 {
-    work_job *j = arg;
+    work_job *j = (work_job *)op;
     store_request r;
     switch (j->kind) {
     case WORK_PUBLISH:
@@ -126,28 +116,6 @@ static int work_apply(store *s, void *arg, error *err)
         return s->ops->saved_filters.tx_delete(s, j->tenant_id, j->who.id, j->id, err);
     }
     return error_set(err, ERR_INTERNAL, NULL, "unknown work job");
-}
-
-static void work_done(void *arg, int rc, const error *err)
-{
-    work_job *j = arg;
-    error local;
-    error_clear(&local);
-    if (rc != 0 && err)
-        local = *err;
-    core_done_fn cb = j->cb;
-    void *ctx = j->ctx;
-    work_free(j);
-    cb(ctx, rc, rc != 0 ? &local : NULL);
-}
-
-/* Queues j (or, with cb NULL, runs it and waits). */
-static int work_submit(core *c, work_job *j, core_done_fn cb, void *ctx, error *err)
-{
-    j->job.apply = work_apply;
-    j->job.done = work_done;
-    j->job.arg = j;
-    return core_write(c, &j->job, &j->cb, &j->ctx, cb, ctx, err);
 }
 
 /* Request `reference` as the caller's thread reads it (strings in a). */
@@ -178,7 +146,7 @@ int work_set_public(core *c, const cat_tenant *t, const char *reference, int is_
     if (!j)
         return -1;
     j->is_public = is_public ? 1 : 0;
-    return work_submit(c, j, cb, ctx, err);
+    return core_op_submit(c, j, cb, ctx, err);
 }
 
 int work_moderate_photo(core *c, const cat_tenant *t, const char *reference, int64_t attachment_id,
@@ -207,7 +175,7 @@ int work_moderate_photo(core *c, const cat_tenant *t, const char *reference, int
         return -1;
     j->id = attachment_id;
     j->text = decision[0] == 'a' ? "approved" : "rejected";
-    return work_submit(c, j, cb, ctx, err);
+    return core_op_submit(c, j, cb, ctx, err);
 }
 
 int work_filters(core *c, const cat_tenant *t, int64_t agent_id, arena *a, store_saved_filter **out,
@@ -227,13 +195,13 @@ int work_filter_save(core *c, const cat_tenant *t, const core_actor *who, const 
     work_job *j = work_new(t, WORK_FILTER_SAVE, NULL, who, err);
     if (!j)
         return -1;
-    j->text = arena_strdup(&j->arena, name);
-    j->query = arena_strdup(&j->arena, query);
+    j->text = arena_strdup(&j->op.a, name);
+    j->query = arena_strdup(&j->op.a, query);
     if (!j->text || !j->query) {
-        work_free(j);
+        core_op_free(j);
         return error_set(err, ERR_INTERNAL, NULL, "out of memory");
     }
-    return work_submit(c, j, cb, ctx, err);
+    return core_op_submit(c, j, cb, ctx, err);
 }
 
 int work_filter_delete(core *c, const cat_tenant *t, const core_actor *who, int64_t id,
@@ -247,7 +215,7 @@ int work_filter_delete(core *c, const cat_tenant *t, const core_actor *who, int6
     if (!j)
         return -1;
     j->id = id;
-    return work_submit(c, j, cb, ctx, err);
+    return core_op_submit(c, j, cb, ctx, err);
 }
 
 int work_reply_templates(core *c, const cat_tenant *t, arena *a, store_reply_template **out,
@@ -264,8 +232,3 @@ int work_requests_near(core *c, const cat_tenant *t, double lat, double lon, dou
                                         distance_m, n, err);
 }
 
-int work_attachments(core *c, const cat_tenant *t, int64_t request_id, arena *a,
-                     store_attachment **out, size_t *n, error *err)
-{
-    return c->store->ops->attachments.list(c->store, t->rec.id, request_id, a, out, n, err);
-}

@@ -55,8 +55,5 @@ int work_reply_templates(core *c, const cat_tenant *t, arena *a, store_reply_tem
 int work_requests_near(core *c, const cat_tenant *t, double lat, double lon, double radius_m,
                        size_t limit, arena *a, store_request **out, double **distance_m, size_t *n,
                        error *err);
-/* The files of request `request_id`, oldest first (in a). */
-int work_attachments(core *c, const cat_tenant *t, int64_t request_id, arena *a,
-                     store_attachment **out, size_t *n, error *err);
 
 #endif

@@ -21,6 +21,7 @@
 
 #include "core/admin.h"
 #include "core/agent.h"
+#include "core/attachment.h"
 #include "core/catalogue.h"
 #include "core/core.h"
 #include "core/request.h"
@@ -386,7 +387,7 @@ static void test_field_photos_and_moderation(void **state)
     int64_t note_event = ev[n - 2].id;
     store_attachment *atts = NULL;
     size_t n_atts = 0;
-    assert_int_equal(work_attachments(f->core, f->t, c.id, &f->a, &atts, &n_atts, &err), 0);
+    assert_int_equal(attachment_list(f->core, f->t->rec.id, c.id, &f->a, &atts, &n_atts, &err), 0);
     assert_int_equal(n_atts, 1);
     assert_int_equal(atts[0].event_id, note_event);
     assert_int_equal(audit_entries(f, &e), 1);
@@ -398,7 +399,7 @@ static void test_field_photos_and_moderation(void **state)
     assert_int_equal(request_process(f->core, f->t, c.reference, &p, NULL, NULL, &err), -1);
     assert_int_equal(err.code, ERR_CONFLICT);
     assert_int_equal(timeline(f, c.id, 0, &ev), n);
-    assert_int_equal(work_attachments(f->core, f->t, c.id, &f->a, &atts, &n_atts, &err), 0);
+    assert_int_equal(attachment_list(f->core, f->t->rec.id, c.id, &f->a, &atts, &n_atts, &err), 0);
     assert_int_equal(n_atts, 1);
     assert_int_equal(audit_entries(f, &e), 1);
 
@@ -410,7 +411,7 @@ static void test_field_photos_and_moderation(void **state)
     assert_int_equal(work_moderate_photo(f->core, f->t, c.reference, atts[0].id, "approved",
                                          &f->who_voirie, NULL, NULL, &err),
                      0);
-    assert_int_equal(work_attachments(f->core, f->t, c.id, &f->a, &atts, &n_atts, &err), 0);
+    assert_int_equal(attachment_list(f->core, f->t->rec.id, c.id, &f->a, &atts, &n_atts, &err), 0);
     assert_string_equal(atts[0].moderation, "approved");
     n = timeline(f, c.id, 0, &ev);
     assert_string_equal(ev[n - 1].kind, "moderation");

@@ -14,6 +14,7 @@
 #include <strings.h>
 
 #include "core/agent.h"
+#include "core/attachment.h"
 #include "util/form.h"
 #include "core/outbox.h"
 #include "core/perm.h"
@@ -263,7 +264,7 @@ static json_t *show_context(http_req *rq, const store_agent *a, const cat_tenant
     store_agent *agents = NULL;
     size_t n_agents = 0;
     if (request_timeline(rq->core, t, r->id, 0, rq->arena, &events, &n_events, &err) != 0 ||
-        work_attachments(rq->core, t, r->id, rq->arena, &atts, &n_atts, &err) != 0 ||
+        attachment_list(rq->core, t->rec.id, r->id, rq->arena, &atts, &n_atts, &err) != 0 ||
         agent_list(rq->core, t->rec.id, rq->arena, &agents, &n_agents, &err) != 0) {
         http_respond_error(rq, &err);
         return NULL;
