@@ -26,7 +26,6 @@
 #include "http/cache.h"
 #include "http/conns.h"
 #include "http/ratelimit.h"
-#include "store/store.h"
 #include "util/log.h"
 #include "util/timeutil.h"
 #include "util/utf8.h"

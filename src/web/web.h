@@ -24,7 +24,7 @@
 #include "core/session.h"
 #include "http/http.h"
 #include "present/present.h"
-#include "store/store.h"
+#include "store/records.h"
 #include "util/tmpl.h"
 
 /* The session cookie's name: the server never answers a request carrying it from the

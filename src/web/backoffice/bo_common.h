@@ -15,7 +15,7 @@
 #include <stdint.h>
 
 #include "http/http.h"
-#include "store/store.h"
+#include "store/records.h"
 #include "util/error.h"
 #include "util/form.h"
 #include "web/web.h"

@@ -17,7 +17,7 @@
 #include "core/catalogue.h"
 #include "http/http.h"
 #include "present/present.h"
-#include "store/store.h"
+#include "store/records.h"
 
 #define BO_REFERENCE_MAX 23
 #define BO_REPLY_MAX 10000 /* characters of a reply or a note */
