@@ -111,6 +111,11 @@ int web_limit_login(http_req *rq, const char *name, const char *email);
  * request's arena. */
 const char *web_email_key(http_req *rq, const char *email);
 
+/* Where this request comes from, as core's audit log writes it: "web <client address>"
+ * ("web unknown" without one), in rq's arena; "web" when the arena is full. The one
+ * spelling of a web entrance's source, for the portal and the back office alike. */
+const char *web_audit_source(http_req *rq);
+
 /* The CSRF token of this browser (sets its cookie on first use). */
 const char *web_csrf_token(http_req *rq);
 /* 0 when form's "csrf_token" matches this browser's; otherwise answers 403 with a clear

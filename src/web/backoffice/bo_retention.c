@@ -40,14 +40,6 @@ static int64_t tenant_id(http_req *rq)
     return rq->host_tenant->rec.id;
 }
 
-/* Agent a's read of personal data, recorded in the background as core's audit policy says. */
-static void audit_read(http_req *rq, const store_agent *a, const char *action, const char *kind,
-                       int64_t id)
-{
-    core_actor who = bo_admin_actor(rq, a);
-    audit_record_access(rq->core, tenant_id(rq), &who, action, kind, &id, 1);
-}
-
 /* "2026-03-12": dates of the CSV, sortable whatever the reader's locale. */
 static const char *iso_day(http_req *rq, int64_t t)
 {
@@ -318,7 +310,7 @@ static void disposal_get_page(http_req *rq)
     bo_page p;
     if (bo_admin_page(rq, &a, &p, RETENTION_TAB) != 0)
         return;
-    audit_read(rq, &a, "view", "disposal", l.id);
+    bo_record_access(rq, &a, "view", "disposal", &l.id, 1);
     disposal_render(&p, 200, &l);
 }
 
@@ -454,7 +446,7 @@ static void disposal_csv(http_req *rq)
         web_write_error(rq, &e);
         return;
     }
-    audit_read(rq, &a, "export", "disposal", l.id);
+    bo_record_access(rq, &a, "export", "disposal", &l.id, 1);
     http_add_header(
         rq, "Content-Disposition",
         arena_printf(rq->arena, "attachment; filename=\"bordereau-%lld.csv\"", (long long)l.id));
@@ -537,7 +529,7 @@ static void accounts_get(http_req *rq)
         return;
     }
     /* Personal data shown to an agent: audited (the id, never the address searched). */
-    audit_read(rq, &a, "view", "account", acc.id);
+    bo_record_access(rq, &a, "view", "account", &acc.id, 1);
     accounts_render(&p, 200, &acc);
 }
 
@@ -568,7 +560,7 @@ static void account_delete_post(http_req *rq)
         return;
     }
     /* account_delete takes who acts as the audit log writes it. */
-    core_actor who = bo_admin_actor(rq, &a);
+    core_actor who = bo_who(rq, &a);
     const char *actor = actor_audit_label(&who, rq->arena);
     account_deletion out;
     if (account_delete(rq->core, rq->host_tenant, id, NULL, actor ? actor : "system", who.source,

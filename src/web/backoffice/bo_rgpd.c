@@ -227,7 +227,7 @@ static void export_post(http_req *rq)
     st->email = form_get(&f, "email");
     rq->user = st;
     /* export_plan_agent takes who acts as the audit log writes it. */
-    core_actor who = bo_admin_actor(rq, &a);
+    core_actor who = bo_who(rq, &a);
     const char *actor = actor_audit_label(&who, rq->arena);
     error err;
     error_clear(&err);
