@@ -533,6 +533,31 @@ static void accounts_get(http_req *rq)
     accounts_render(&p, 200, &acc);
 }
 
+/* The deletion is durable (or failed): back to the accounts' tab. */
+static void account_deleted(http_req *rq)
+{
+    bo_admin_write *st = bo_admin_write_of(rq);
+    account_deletion *out = st->page;
+    const http_wait *w = http_wait_result(rq);
+    if (!w || w->rc != 0) {
+        if (w && w->err.code == ERR_NOT_FOUND) {
+            bo_not_found(rq);
+        } else {
+            error e;
+            if (w)
+                e = w->err;
+            else
+                error_set(&e, ERR_INTERNAL, NULL, "no write was waited for");
+            web_write_error(rq, &e);
+        }
+        return;
+    }
+    log_info("backoffice: agent %lld deleted account %lld (%lld request(s), %lld anonymised)",
+             (long long)st->agent.id, (long long)st->id, (long long)out->n_requests,
+             (long long)out->n_anonymised);
+    bo_admin_done(rq, ACCOUNTS_TAB, "account_deleted");
+}
+
 static void account_delete_post(http_req *rq)
 {
     store_agent a;
@@ -559,22 +584,21 @@ static void account_delete_post(http_req *rq)
         accounts_render(&p, 400, &acc);
         return;
     }
-    /* account_delete takes who acts as the audit log writes it. */
-    core_actor who = bo_who(rq, &a);
-    const char *actor = actor_audit_label(&who, rq->arena);
-    account_deletion out;
-    if (account_delete(rq->core, rq->host_tenant, id, NULL, actor ? actor : "system", who.source,
-                       &out, &e) != 0) {
-        if (e.code == ERR_NOT_FOUND)
-            bo_not_found(rq);
-        else
-            web_write_error(rq, &e);
+    bo_admin_write *st = bo_admin_write_new(rq, &a, &f);
+    account_deletion *out = st ? arena_alloc(rq->arena, sizeof *out) : NULL;
+    if (!st)
+        return;
+    if (!out) {
+        error_set(&e, ERR_UNAVAILABLE, NULL, "out of memory");
+        web_write_error(rq, &e);
         return;
     }
-    log_info("backoffice: agent %lld deleted account %lld (%lld request(s), %lld anonymised)",
-             (long long)a.id, (long long)id, (long long)out.n_requests,
-             (long long)out.n_anonymised);
-    bo_admin_done(rq, ACCOUNTS_TAB, "account_deleted");
+    st->id = id;
+    st->page = out;
+    http_wait *w = http_wait_begin(rq, account_deleted);
+    int rc = account_delete(rq->core, rq->host_tenant, id, NULL, &st->who, out, http_wait_done, w,
+                            &e);
+    http_wait_started(w, rc, &e);
 }
 
 const http_route bo_retention_routes[] = {
