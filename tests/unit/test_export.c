@@ -275,8 +275,22 @@ static void test_plan_agent_audited(void **state)
                      0);
     char actor[32];
     snprintf(actor, sizeof actor, "agent:%" PRId64, agent);
-    int rc = export_plan_agent(f->core, f->tenant, " JEANNE@exemple.fr ", actor, "web 192.0.2.1",
-                               &p, NULL, NULL, &err);
+    store_agent admin = {.id = agent, .tenant_id = f->tenant, .role = "admin", .active = 1};
+    core_actor who = actor_of_agent(&admin, "web 192.0.2.1");
+    /* Core applies the rule: an agent whose role may not export is refused, nothing read. */
+    store_agent plain = {.id = agent, .tenant_id = f->tenant, .role = "agent", .active = 1};
+    core_actor not_allowed = actor_of_agent(&plain, "web 192.0.2.1");
+    assert_int_equal(export_plan_agent(f->core, f->tenant, "jeanne@exemple.fr", &not_allowed, &p,
+                                       NULL, NULL, &err),
+                     -1);
+    assert_int_equal(err.code, ERR_FORBIDDEN);
+    assert_null(p);
+    assert_int_equal(export_plan_agent(f->core, f->tenant, "jeanne@exemple.fr", &actor_citizen, &p,
+                                       NULL, NULL, &err),
+                     -1);
+    assert_int_equal(err.code, ERR_FORBIDDEN);
+    int rc = export_plan_agent(f->core, f->tenant, " JEANNE@exemple.fr ", &who, &p, NULL, NULL,
+                               &err);
     if (rc != 0)
         fprintf(stderr, "export_plan_agent: %s\n", err.detail);
     assert_int_equal(rc, 0);
@@ -297,9 +311,8 @@ static void test_plan_agent_audited(void **state)
     export_plan_free(p);
 
     /* Nobody: answered (an empty plan) and audited without ids. */
-    assert_int_equal(export_plan_agent(f->core, f->tenant, "personne@exemple.fr", actor,
-                                       "web 192.0.2.1", &p, NULL, NULL, &err),
-                     0);
+    assert_int_equal(
+        export_plan_agent(f->core, f->tenant, "personne@exemple.fr", &who, &p, NULL, NULL, &err), 0);
     assert_true(export_plan_empty(p));
     export_plan_free(p);
     audit_lines(f, 0, lines, sizeof lines);
@@ -309,7 +322,7 @@ static void test_plan_agent_audited(void **state)
     /* Not an address: refused at once, nothing audited. */
     p = (export_plan *)&err; /* must be reset to NULL */
     assert_int_equal(
-        export_plan_agent(f->core, f->tenant, "pas une adresse", actor, NULL, &p, NULL, NULL, &err),
+        export_plan_agent(f->core, f->tenant, "pas une adresse", &who, &p, NULL, NULL, &err),
         -1);
     assert_null(p);
     assert_int_equal(err.code, ERR_INVALID_ARG);
