@@ -440,7 +440,7 @@ static void test_archive(void **state)
     /* attachment_prepare keeps only a base name; a row written otherwise (an import) must
      * still not lead out of the request's folder. */
     mine.filename = "../../etc/passwd.pdf";
-    assert_int_equal(request_citizen_message(f->core, t, f->mine_acct, "Voici le justificatif",
+    assert_int_equal(request_citizen_message(f->core, t, f->mine_acct, NULL, "Voici le justificatif",
                                              &mine, 1, CHANNEL_WEB, NULL, NULL, &err),
                      0);
     assert_int_equal(request_add_note(f->core, t, f->mine_acct, "Réponse publique", 1,
@@ -535,7 +535,8 @@ static void test_missing_file_fails(void **state)
     store_attachment at;
     prepare_pdf(&a, "perdu.pdf", &at);
     assert_int_equal(request_citizen_message(f->core, catalogue_tenant_by_slug(cat, "ville-test"),
-                                             f->mine_acct, "Pièce", &at, 1, CHANNEL_WEB, NULL, NULL,
+                                             f->mine_acct, NULL, "Pièce", &at, 1, CHANNEL_WEB, NULL,
+                                             NULL,
                                              &err),
                      0);
     catalogue_release(f->core, cat);

@@ -249,7 +249,7 @@ static void file_full(fixture *f, const char *code, int closed, int64_t citizen_
                                  .size = 11,
                                  .storage_name = new_file(f, a, ".pdf")};
     out->files[out->n_files++] = msg_file.storage_name;
-    assert_int_equal(request_citizen_message(f->core, t, rc.reference, "Messagezorg encore",
+    assert_int_equal(request_citizen_message(f->core, t, rc.reference, NULL, "Messagezorg encore",
                                              &msg_file, 1, CHANNEL_WEB, NULL, NULL, &err),
                      0);
     assert_int_equal(request_add_note(f->core, t, rc.reference, "Notezorg interne", 0,
@@ -267,7 +267,7 @@ static void file_full(fixture *f, const char *code, int closed, int64_t citizen_
     assert_int_equal(request_process(f->core, t, rc.reference, &pr, NULL, NULL, &err), 0);
     if (closed)
         assert_int_equal(
-            request_rate(f->core, t, rc.reference, 4, "Avisgzorg merci", NULL, NULL, &err), 0);
+            request_rate(f->core, t, rc.reference, NULL, 4, "Avisgzorg merci", NULL, NULL, &err), 0);
     if (strcmp(code, "trou") == 0) { /* only public requests take a «moi aussi» */
         const char *keys[] = {"supportzorgkey1", "supportzorgkey2"};
         int added = 0;
@@ -710,7 +710,8 @@ static void test_bordereau(void **state)
     /* r2 is reopened meanwhile: kept, not destroyed. */
     const catalogue *cat = catalogue_acquire(f->core);
     assert_int_equal(
-        request_reopen(f->core, tenant(cat), r2.reference, "Toujours là", NULL, NULL, &err), 0);
+        request_reopen(f->core, tenant(cat), r2.reference, NULL, "Toujours là", NULL, NULL, &err),
+        0);
     catalogue_release(f->core, cat);
     rep = pass_at(f, at, 0);
     assert_int_equal(rep.anonymised, 1);

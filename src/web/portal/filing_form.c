@@ -20,6 +20,7 @@
 #include "util/timeutil.h"
 #include "util/utf8.h"
 #include "web/portal/filing_internal.h"
+#include "web/portal/portal.h"
 #include "web/web.h"
 
 /* Map centre until tenants carry their own: the demo commune. */
@@ -1196,7 +1197,8 @@ static void submit(filing *fl)
     in->phone = cv[3];
     const char *notify = value(fl, "notify");
     in->notify = *notify ? notify : (cv[2] ? "email" : cv[3] ? "sms" : "none");
-    in->who = &actor_citizen;
+    core_actor who = portal_citizen(rq, fl->logged_in ? fl->acc.id : 0);
+    in->who = &who; /* copied by request_create */
     in->citizen_id = fl->logged_in ? fl->acc.id : 0;
     in->attachments = fl->atts;
     in->n_attachments = fl->n_atts;

@@ -676,8 +676,9 @@ static void post_message(http_req *rq)
     json_decref(extra);
     st->done_flag = "envoye=1";
     http_wait *w = http_wait_begin(rq, write_cont);
-    int rc = request_citizen_message(rq->core, st->tenant, st->req.reference, st->text, st->atts,
-                                     st->n_atts, CHANNEL_WEB, http_wait_done, w, &err);
+    core_actor who = portal_citizen(rq, st->has_account ? st->acc.id : 0);
+    int rc = request_citizen_message(rq->core, st->tenant, st->req.reference, &who, st->text,
+                                     st->atts, st->n_atts, CHANNEL_WEB, http_wait_done, w, &err);
     http_wait_started(w, rc, &err);
 }
 
@@ -716,7 +717,8 @@ static void post_rating(http_req *rq)
     json_decref(extra);
     st->done_flag = "avis=1";
     http_wait *w = http_wait_begin(rq, write_cont);
-    int rc = request_rate(rq->core, st->tenant, st->req.reference, st->rating, st->comment,
+    core_actor who = portal_citizen(rq, st->has_account ? st->acc.id : 0);
+    int rc = request_rate(rq->core, st->tenant, st->req.reference, &who, st->rating, st->comment,
                           http_wait_done, w, &err);
     http_wait_started(w, rc, &err);
 }
@@ -749,8 +751,9 @@ static void post_reopen(http_req *rq)
     }
     st->done_flag = "rouvert=1";
     http_wait *w = http_wait_begin(rq, write_cont);
-    int rc =
-        request_reopen(rq->core, st->tenant, st->req.reference, st->text, http_wait_done, w, &err);
+    core_actor who = portal_citizen(rq, st->has_account ? st->acc.id : 0);
+    int rc = request_reopen(rq->core, st->tenant, st->req.reference, &who, st->text,
+                            http_wait_done, w, &err);
     http_wait_started(w, rc, &err);
 }
 
