@@ -500,9 +500,9 @@ static const char *attachment_entry(arena *a, const char *dir, const store_attac
 }
 
 /* The file's size on disk, or -1 when it is missing or not a regular file. */
-static int64_t stored_size(arena *a, const char *storage_name)
+static int64_t stored_size(const attachment_dir *d, arena *a, const char *storage_name)
 {
-    const char *path = attachment_path(a, storage_name);
+    const char *path = attachment_path(d, a, storage_name);
     struct stat st;
     if (!path || stat(path, &st) != 0 || !S_ISREG(st.st_mode))
         return -1;
@@ -544,7 +544,7 @@ static int write_request(export_stream *s, const store_request *r)
             visible = ev[k].id == atts[i].event_id;
         if (!visible)
             continue;
-        int64_t size = stored_size(a, atts[i].storage_name);
+        int64_t size = stored_size(core_uploads(s->c), a, atts[i].storage_name);
         if (size < 0) {
             log_error("export: the file of attachment %" PRId64 " is missing", atts[i].id);
             s->state = ST_FAILED;
@@ -705,7 +705,7 @@ static int step_file(export_stream *s)
             return 0;
         }
         const file_item *f = &s->files[s->file_i];
-        const char *path = attachment_path(&s->ra, f->storage_name);
+        const char *path = attachment_path(core_uploads(s->c), &s->ra, f->storage_name);
         s->fd = path ? open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW) : -1;
         if (s->fd < 0) {
             log_error("export: cannot open stored file %s: %s", f->storage_name, strerror(errno));

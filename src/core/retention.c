@@ -127,6 +127,7 @@ static int is_due(const cat_tenant *t, const store_request *r, int64_t now)
 typedef struct anon_op {
     core_op op;
     const cat_tenant *t; /* the caller's, valid until the op's outcome is reported */
+    const attachment_dir *uploads; /* core's */
     int64_t ids[RETENTION_BATCH];
     size_t n;
     const erase_scope *due; /* non-NULL: due mode, ids found inside the job */
@@ -249,21 +250,22 @@ static void anon_finish(core_op *op, int *rc, error *err)
         return;
     /* Durable: the rows are gone, so are the files now. */
     for (size_t i = 0; i < j->n_files; i++)
-        attachment_discard(&j->files[i]);
+        attachment_discard(j->uploads, &j->files[i]);
     if (j->n_done_out)
         *j->n_done_out += j->n_done;
     if (j->n_found_out)
         *j->n_found_out = j->n;
 }
 
-/* A new anonymisation op for t by who (NULL: the system), not yet given its requests;
+/* A new anonymisation op of core c for t by who (NULL: the system), not yet given its requests;
  * NULL when out of memory. */
-static anon_op *anon_new(const cat_tenant *t, int64_t now, const core_actor *who)
+static anon_op *anon_new(core *c, const cat_tenant *t, int64_t now, const core_actor *who)
 {
     anon_op *j = core_op_new(sizeof *j, anon_apply);
     if (!j)
         return NULL;
     j->op.finish = anon_finish;
+    j->uploads = core_uploads(c);
     j->t = t;
     j->now = now ? now : time_now();
     if (actor_copy(&j->op.a, who, &actor_system, &j->who, &j->agent_room) != 0 ||
@@ -282,7 +284,7 @@ int request_anonymise(core *c, const cat_tenant *t, const int64_t *ids, size_t n
     if (!t || (n && !ids))
         return error_set(err, ERR_INVALID_ARG, "ids", "request_anonymise: nothing to do");
     for (size_t off = 0; off < n; off += RETENTION_BATCH) {
-        anon_op *j = anon_new(t, now, who);
+        anon_op *j = anon_new(c, t, now, who);
         if (!j)
             return error_set(err, ERR_UNAVAILABLE, NULL, "out of memory");
         j->n = n - off < RETENTION_BATCH ? n - off : RETENTION_BATCH;
@@ -331,7 +333,7 @@ static void erase_run_step(void *ctx, int rc, const error *err);
 /* Queues the next job: 0, or -1 with err (nothing queued). */
 static int erase_run_next(erase_run *r, error *err)
 {
-    anon_op *j = anon_new(r->t, r->scope.now, &r->who);
+    anon_op *j = anon_new(r->c, r->t, r->scope.now, &r->who);
     if (!j)
         return error_set(err, ERR_UNAVAILABLE, NULL, "out of memory");
     size_t left = r->scope.max - r->n_done;

@@ -106,11 +106,10 @@ static int setup(void **state)
     snprintf(f->path, sizeof f->path, "%s/t.db", f->dir);
     snprintf(f->uploads, sizeof f->uploads, "%s/uploads", f->dir);
     error err;
-    assert_int_equal(attachment_set_dir(f->uploads, &err), 0);
     f->store = store_open(f->path, &err);
     assert_non_null(f->store);
     assert_int_equal(f->store->ops->migrate(f->store, &err), 0);
-    f->core = core_open(f->store, NULL, &err);
+    f->core = core_open_config(f->store, &(core_config){.uploads_dir = f->uploads}, &err);
     assert_non_null(f->core);
     store_tenant t = {.slug = "ville-test",
                       .name = "Ville Test",
@@ -357,11 +356,11 @@ static int internal_with_file(store *s, void *arg, error *err)
                : attachment_save_tx(s, j->tenant, j->request, id, j->at, 1, err);
 }
 
-static void prepare_pdf(arena *a, const char *name, store_attachment *at)
+static void prepare_pdf(fixture *f, arena *a, const char *name, store_attachment *at)
 {
     attachment_upload up = {"fichiers", name, PDF, sizeof PDF - 1};
     error err;
-    assert_int_equal(attachment_prepare(&up, a, at, &err), 0);
+    assert_int_equal(attachment_prepare(core_uploads(f->core), &up, a, at, &err), 0);
 }
 
 /* The archive's entries read back with libarchive: names and contents, in order. */
@@ -436,7 +435,7 @@ static void test_archive(void **state)
     /* Her message with a PDF whose name tries to leave the archive's folder; the mairie's
      * public reply; an internal note; an internal photo. */
     store_attachment mine;
-    prepare_pdf(&a, "justificatif.pdf", &mine);
+    prepare_pdf(f, &a, "justificatif.pdf", &mine);
     /* attachment_prepare keeps only a base name; a row written otherwise (an import) must
      * still not lead out of the request's folder. */
     mine.filename = "../../etc/passwd.pdf";
@@ -450,7 +449,7 @@ static void test_archive(void **state)
                                       &test_agent_3, CHANNEL_WEB, NULL, NULL, &err),
                      0);
     store_attachment internal;
-    prepare_pdf(&a, "interne.pdf", &internal);
+    prepare_pdf(f, &a, "interne.pdf", &internal);
     internal_job ij = {f->tenant, request_id(f, f->mine_acct), &internal};
     assert_int_equal(store_write_sync(f->store, internal_with_file, &ij, &err), 0);
     catalogue_release(f->core, cat);
@@ -533,14 +532,14 @@ static void test_missing_file_fails(void **state)
     arena_init(&a, 0);
     const catalogue *cat = catalogue_acquire(f->core);
     store_attachment at;
-    prepare_pdf(&a, "perdu.pdf", &at);
+    prepare_pdf(f, &a, "perdu.pdf", &at);
     assert_int_equal(request_citizen_message(f->core, catalogue_tenant_by_slug(cat, "ville-test"),
                                              f->mine_acct, NULL, "Pièce", &at, 1, CHANNEL_WEB, NULL,
                                              NULL,
                                              &err),
                      0);
     catalogue_release(f->core, cat);
-    const char *path = attachment_path(&a, at.storage_name);
+    const char *path = attachment_path(core_uploads(f->core), &a, at.storage_name);
     assert_int_equal(unlink(path), 0);
     store_account acc;
     load_account(f, &a, &acc);

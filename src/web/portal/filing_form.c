@@ -1059,7 +1059,7 @@ static void render_first_faulty(filing *fl)
 static void discard_attachments(filing *fl)
 {
     for (size_t i = 0; i < fl->n_atts; i++)
-        attachment_discard(&fl->atts[i]);
+        attachment_discard(core_uploads(fl->rq->core), &fl->atts[i]);
     fl->n_atts = 0;
 }
 
@@ -1133,7 +1133,7 @@ static void submit(filing *fl)
     for (size_t i = 0; i < fl->n_files; i++) {
         attachment_upload up = {fl->files[i].field, fl->files[i].filename, fl->files[i].data,
                                 fl->files[i].len};
-        if (attachment_prepare(&up, a, &fl->atts[fl->n_atts], &e) != 0) {
+        if (attachment_prepare(core_uploads(rq->core), &up, a, &fl->atts[fl->n_atts], &e) != 0) {
             discard_attachments(fl);
             const char *key;
             int status = web_file_refusal(rq, "procedure.err_file", &e, &key);

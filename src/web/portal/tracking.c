@@ -579,7 +579,7 @@ static void write_cont(http_req *rq)
         return;
     }
     for (size_t i = 0; i < st->n_atts; i++)
-        attachment_discard(&st->atts[i]);
+        attachment_discard(core_uploads(rq->core), &st->atts[i]);
     const char *key;
     switch (outcome->err.code) {
     case ERR_CONFLICT:
@@ -643,7 +643,7 @@ static void post_message(http_req *rq)
         attachment_upload up = {files[i].field, files[i].filename, files[i].data, files[i].len};
         error aerr;
         error_clear(&aerr);
-        if (attachment_prepare(&up, rq->arena, &st->atts[st->n_atts], &aerr) == 0) {
+        if (attachment_prepare(core_uploads(rq->core), &up, rq->arena, &st->atts[st->n_atts], &aerr) == 0) {
             st->n_atts++;
             continue;
         }
@@ -651,7 +651,7 @@ static void post_message(http_req *rq)
         int file_status = web_file_refusal(rq, "track.error_file", &aerr, &key);
         if (!file_status) {
             for (size_t k = 0; k < st->n_atts; k++)
-                attachment_discard(&st->atts[k]);
+                attachment_discard(core_uploads(rq->core), &st->atts[k]);
             json_decref(extra);
             http_respond_error(rq, &aerr);
             return;
@@ -667,7 +667,7 @@ static void post_message(http_req *rq)
     }
     if (json_object_get(extra, "errors")) {
         for (size_t k = 0; k < st->n_atts; k++)
-            attachment_discard(&st->atts[k]);
+            attachment_discard(core_uploads(rq->core), &st->atts[k]);
         st->n_atts = 0;
         tracking_set_str(extra, "message_value", raw);
         show_render(rq, st, http_status, extra);
