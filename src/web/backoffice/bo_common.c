@@ -53,12 +53,6 @@ static const char *retour_of(http_req *rq)
     return r ? r : path;
 }
 
-int bo_current_agent(http_req *rq, store_agent *out)
-{
-    int had_cookie;
-    return web_agent(rq, out, &had_cookie);
-}
-
 int bo_agent(http_req *rq, store_agent *out)
 {
     if (!web_tenant(rq))

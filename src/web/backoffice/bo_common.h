@@ -28,9 +28,6 @@
  * 303 to /agent/connexion?retour=<this path> (with &expiree=1 when the browser's session
  * ran out: 30 minutes idle or 12 hours) and returns 0: the handler must return at once. */
 int bo_agent(http_req *rq, store_agent *out);
-/* The logged-in agent, if any, without answering anything: 1 and *out, or 0 (pages outside
- * /agent/ that agents may also use, e.g. attachments). */
-int bo_current_agent(http_req *rq, store_agent *out);
 /* Like bo_agent, and the agent must be an admin: otherwise answers 403 and returns 0. */
 int bo_admin(http_req *rq, store_agent *out);
 
