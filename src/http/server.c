@@ -359,6 +359,13 @@ static int local_host(const char *h, size_t n)
     return 1;
 }
 
+const char *http_audit_source(http_req *rq, const char *entrance)
+{
+    const char *source =
+        arena_printf(rq->arena, "%s %s", entrance, rq->client_ip ? rq->client_ip : "unknown");
+    return source ? source : entrance;
+}
+
 const char *http_base_url(http_req *rq, const cat_tenant *t)
 {
     conn_ctx *ctx = rq->priv;

@@ -374,9 +374,7 @@ static int take(http_req *rq, const char *bucket, double rate, double burst)
 
 const char *web_audit_source(http_req *rq)
 {
-    const char *source =
-        arena_printf(rq->arena, "web %s", rq->client_ip ? rq->client_ip : "unknown");
-    return source ? source : "web";
+    return http_audit_source(rq, "web");
 }
 
 int web_limit(http_req *rq, const char *name, const char *extra, double rate, double burst)

@@ -112,8 +112,7 @@ int web_limit_login(http_req *rq, const char *name, const char *email);
 const char *web_email_key(http_req *rq, const char *email);
 
 /* Where this request comes from, as core's audit log writes it: "web <client address>"
- * ("web unknown" without one), in rq's arena; "web" when the arena is full. The one
- * spelling of a web entrance's source, for the portal and the back office alike. */
+ * (http_audit_source), for the portal and the back office alike. */
 const char *web_audit_source(http_req *rq);
 
 /* The CSRF token of this browser (sets its cookie on first use). */
