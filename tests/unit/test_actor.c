@@ -1,6 +1,6 @@
 /*
  * Unit tests of core/actor and of the audit policy core applies for every entrance: the
- * timeline and audit labels each kind of actor gets (the ones stored before core_actor
+ * timeline and audit labels each kind of actor is given (the ones stored before core_actor
  * existed), which actors are audited, and audit_change_tx inside a write job — an entry for
  * an agent or a key, none for a citizen, the command line or the system, and no entry left
  * when the job fails after appending it (the change and its entry commit together or not at
