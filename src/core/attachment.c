@@ -367,8 +367,8 @@ static const char *expected_loader(const char *type)
     return "webpload";
 }
 
-static int prepare_photo(const attachment_dir *d, const attachment_upload *up, const char *type, arena *a,
-                         store_attachment *out, error *err)
+static int prepare_photo(const attachment_dir *d, const attachment_upload *up, const char *type,
+                         arena *a, store_attachment *out, error *err)
 {
     VipsImage *head = NULL;
     void *main_jpeg = NULL, *thumb_jpeg = NULL;
@@ -441,7 +441,8 @@ cleanup:
 
 /* ---- PDF ---- */
 
-static int prepare_pdf(const attachment_dir *d, const attachment_upload *up, arena *a, store_attachment *out, error *err)
+static int prepare_pdf(const attachment_dir *d, const attachment_upload *up, arena *a,
+                       store_attachment *out, error *err)
 {
     /* A PDF ends with %%EOF, possibly followed by a few line ends or padding. */
     size_t tail = up->len < 1024 ? up->len : 1024;
@@ -532,8 +533,7 @@ int attachment_prepare(const attachment_dir *d, const attachment_upload *up, are
     if (is_photo && !g_vips_ok)
         return error_set(err, ERR_INTERNAL, NULL, "libvips unavailable");
 
-    int rc = is_photo ? prepare_photo(d, &u, type, a, out, err)
-                      : prepare_pdf(d, &u, a, out, err);
+    int rc = is_photo ? prepare_photo(d, &u, type, a, out, err) : prepare_pdf(d, &u, a, out, err);
     if (rc != 0)
         return -1;
     out->filename = clean_filename(a, u.filename, is_photo);

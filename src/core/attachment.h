@@ -50,8 +50,8 @@ typedef struct attachment_upload {
     size_t len;
 } attachment_upload;
 
-/* Checks and prepares a file for directory d: size, antivirus scan (when configured), type from content,
- * re-encoding of photos. On success the prepared file is written under a random name and
+/* Checks and prepares a file for directory d: size, antivirus scan (when configured), type from
+ * content, re-encoding of photos. On success the prepared file is written under a random name and
  * *out is filled (strings in a) ready for attachment_save; -1 with ERR_INVALID_ARG naming
  * the field ("le fichier n'est ni une image ni un PDF", too big, unreadable image, infected),
  * ERR_UNSUPPORTED, or ERR_UNAVAILABLE (the antivirus could not scan it, the disk is full).

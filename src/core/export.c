@@ -217,11 +217,11 @@ static int agent_apply(store *s, core_op *op, error *err)
     /* Who exported whose data, by ids only, in this transaction, whoever asked. An export
      * that found nothing is recorded too: asking whether an address is known is itself a
      * look-up. */
-    if (found && audit_append_who_tx(s, j->tenant_id, &j->who, "export", "account", &acc.id, 1,
-                                     err) != 0)
+    if (found &&
+        audit_append_who_tx(s, j->tenant_id, &j->who, "export", "account", &acc.id, 1, err) != 0)
         return -1;
-    if ((p->n > 0 || !found) && audit_append_who_tx(s, j->tenant_id, &j->who, "export",
-                                                    "request", p->ids, p->n, err) != 0)
+    if ((p->n > 0 || !found) &&
+        audit_append_who_tx(s, j->tenant_id, &j->who, "export", "request", p->ids, p->n, err) != 0)
         return -1;
     return 0;
 }

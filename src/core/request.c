@@ -1039,9 +1039,8 @@ static const core_actor *citizen_of(const core_actor *who)
 }
 
 int request_citizen_message(core *c, const cat_tenant *t, const char *reference,
-                            const core_actor *who, const char *body,
-                            store_attachment *attachments, size_t n, channel ch, core_done_fn cb,
-                            void *ctx, error *err)
+                            const core_actor *who, const char *body, store_attachment *attachments,
+                            size_t n, channel ch, core_done_fn cb, void *ctx, error *err)
 {
     if (!citizen_of(who))
         return error_set(err, ERR_FORBIDDEN, NULL, "a citizen's message");

@@ -193,9 +193,8 @@ int request_token_matches(core *c, const store_request *r, const char *token);
 /* A message from the citizen on their request (public event "message"), with prepared
  * attachments; a closed request stays closed. Asynchronous as request_create. */
 int request_citizen_message(core *c, const cat_tenant *t, const char *reference,
-                            const core_actor *who, const char *body,
-                            store_attachment *attachments, size_t n, channel ch, core_done_fn cb,
-                            void *ctx, error *err);
+                            const core_actor *who, const char *body, store_attachment *attachments,
+                            size_t n, channel ch, core_done_fn cb, void *ctx, error *err);
 /* Rates the answer to a closed request (1-5, optional comment); once only (ERR_CONFLICT). */
 int request_rate(core *c, const cat_tenant *t, const char *reference, const core_actor *who,
                  int rating, const char *comment, core_done_fn cb, void *ctx, error *err);

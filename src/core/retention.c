@@ -126,7 +126,7 @@ static int is_due(const cat_tenant *t, const store_request *r, int64_t now)
  * finds due in its own transaction. A core_op, freed once its outcome is reported. */
 typedef struct anon_op {
     core_op op;
-    const cat_tenant *t; /* the caller's, valid until the op's outcome is reported */
+    const cat_tenant *t;           /* the caller's, valid until the op's outcome is reported */
     const attachment_dir *uploads; /* core's */
     int64_t ids[RETENTION_BATCH];
     size_t n;
@@ -135,8 +135,8 @@ typedef struct anon_op {
     int64_t now, disposal_id;
     core_actor who; /* the erasure's actor; strings in op.a */
     store_agent agent_room;
-    const char *event_actor;  /* who's timeline label */
-    store_attachment *files;  /* of the erased requests: deleted once durable */
+    const char *event_actor; /* who's timeline label */
+    store_attachment *files; /* of the erased requests: deleted once durable */
     size_t n_files, cap_files;
     int64_t done[RETENTION_BATCH]; /* the erased requests' ids */
     size_t n_done;
@@ -232,8 +232,8 @@ static int anon_apply(store *s, core_op *op, error *err)
             return -1;
     }
     /* An erasure is audited whoever acts (the system, mostly). */
-    if (j->n_done && audit_append_who_tx(s, j->t->rec.id, &j->who, "anonymise", "request",
-                                         j->done, j->n_done, err) != 0)
+    if (j->n_done && audit_append_who_tx(s, j->t->rec.id, &j->who, "anonymise", "request", j->done,
+                                         j->n_done, err) != 0)
         return -1;
     int finished = 0;
     if (j->disposal_id &&
@@ -368,9 +368,8 @@ static void erase_run_step(void *ctx, int rc, const error *err)
         erase_run_end(r, 0, NULL);
 }
 
-int request_erase_due(core *c, const cat_tenant *t, const erase_scope *scope,
-                      const core_actor *who, size_t *n_done, core_done_fn cb, void *ctx,
-                      error *err)
+int request_erase_due(core *c, const cat_tenant *t, const erase_scope *scope, const core_actor *who,
+                      size_t *n_done, core_done_fn cb, void *ctx, error *err)
 {
     if (n_done)
         *n_done = 0;
@@ -537,8 +536,8 @@ static int process_approved(pass *p, int *open_list, error *err)
                 ids[k] = items[k].request_id;
             size_t done = 0;
             if (rc == 0 && n > 0)
-                rc = request_anonymise(p->c, p->t, ids, n, p->now, lists[i].id, &p->who, &done,
-                                       err);
+                rc =
+                    request_anonymise(p->c, p->t, ids, n, p->now, lists[i].id, &p->who, &done, err);
             arena_free(&ia);
             p->rep->anonymised += (int64_t)done;
             p->budget -= done < p->budget ? done : p->budget;
@@ -571,8 +570,8 @@ static int create_apply(store *s, void *arg, error *err)
     create_arg *ca = arg;
     if (s->ops->disposal.tx_create(s, ca->t->rec.id, time_now(), ca->ids, ca->n, &ca->id, err) != 0)
         return -1;
-    return audit_append_who_tx(s, ca->t->rec.id, ca->who, "disposal_create", "disposal", &ca->id,
-                               1, err);
+    return audit_append_who_tx(s, ca->t->rec.id, ca->who, "disposal_create", "disposal", &ca->id, 1,
+                               err);
 }
 
 /* A new bordereau of what is due now (at most DISPOSAL_LIST_MAX requests), oldest closures

@@ -84,9 +84,8 @@ typedef struct erase_scope {
  * the first job is queued and cb(ctx, rc, err) after the last (from the writer's thread);
  * *n_done (may be NULL; the caller's, valid until then) gets how many were erased, also when
  * a job failed. t must stay valid until then. */
-int request_erase_due(core *c, const cat_tenant *t, const erase_scope *scope,
-                      const core_actor *who, size_t *n_done, core_done_fn cb, void *ctx,
-                      error *err);
+int request_erase_due(core *c, const cat_tenant *t, const erase_scope *scope, const core_actor *who,
+                      size_t *n_done, core_done_fn cb, void *ctx, error *err);
 
 typedef struct retention_opts {
     int64_t now;           /* 0: the current time */

@@ -288,8 +288,8 @@ static void test_plan_agent_audited(void **state)
                                        NULL, NULL, &err),
                      -1);
     assert_int_equal(err.code, ERR_FORBIDDEN);
-    int rc = export_plan_agent(f->core, f->tenant, " JEANNE@exemple.fr ", &who, &p, NULL, NULL,
-                               &err);
+    int rc =
+        export_plan_agent(f->core, f->tenant, " JEANNE@exemple.fr ", &who, &p, NULL, NULL, &err);
     if (rc != 0)
         fprintf(stderr, "export_plan_agent: %s\n", err.detail);
     assert_int_equal(rc, 0);
@@ -311,7 +311,8 @@ static void test_plan_agent_audited(void **state)
 
     /* Nobody: answered (an empty plan) and audited without ids. */
     assert_int_equal(
-        export_plan_agent(f->core, f->tenant, "personne@exemple.fr", &who, &p, NULL, NULL, &err), 0);
+        export_plan_agent(f->core, f->tenant, "personne@exemple.fr", &who, &p, NULL, NULL, &err),
+        0);
     assert_true(export_plan_empty(p));
     export_plan_free(p);
     audit_lines(f, 0, lines, sizeof lines);
@@ -321,8 +322,7 @@ static void test_plan_agent_audited(void **state)
     /* Not an address: refused at once, nothing audited. */
     p = (export_plan *)&err; /* must be reset to NULL */
     assert_int_equal(
-        export_plan_agent(f->core, f->tenant, "pas une adresse", &who, &p, NULL, NULL, &err),
-        -1);
+        export_plan_agent(f->core, f->tenant, "pas une adresse", &who, &p, NULL, NULL, &err), -1);
     assert_null(p);
     assert_int_equal(err.code, ERR_INVALID_ARG);
     assert_string_equal(err.arg, "email");
@@ -439,8 +439,9 @@ static void test_archive(void **state)
     /* attachment_prepare keeps only a base name; a row written otherwise (an import) must
      * still not lead out of the request's folder. */
     mine.filename = "../../etc/passwd.pdf";
-    assert_int_equal(request_citizen_message(f->core, t, f->mine_acct, NULL, "Voici le justificatif",
-                                             &mine, 1, CHANNEL_WEB, NULL, NULL, &err),
+    assert_int_equal(request_citizen_message(f->core, t, f->mine_acct, NULL,
+                                             "Voici le justificatif", &mine, 1, CHANNEL_WEB, NULL,
+                                             NULL, &err),
                      0);
     assert_int_equal(request_add_note(f->core, t, f->mine_acct, "Réponse publique", 1,
                                       &test_agent_3, CHANNEL_WEB, NULL, NULL, &err),
@@ -535,8 +536,7 @@ static void test_missing_file_fails(void **state)
     prepare_pdf(f, &a, "perdu.pdf", &at);
     assert_int_equal(request_citizen_message(f->core, catalogue_tenant_by_slug(cat, "ville-test"),
                                              f->mine_acct, NULL, "Pièce", &at, 1, CHANNEL_WEB, NULL,
-                                             NULL,
-                                             &err),
+                                             NULL, &err),
                      0);
     catalogue_release(f->core, cat);
     const char *path = attachment_path(core_uploads(f->core), &a, at.storage_name);

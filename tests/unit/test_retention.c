@@ -267,7 +267,8 @@ static void file_full(fixture *f, const char *code, int closed, int64_t citizen_
     assert_int_equal(request_process(f->core, t, rc.reference, &pr, NULL, NULL, &err), 0);
     if (closed)
         assert_int_equal(
-            request_rate(f->core, t, rc.reference, NULL, 4, "Avisgzorg merci", NULL, NULL, &err), 0);
+            request_rate(f->core, t, rc.reference, NULL, 4, "Avisgzorg merci", NULL, NULL, &err),
+            0);
     if (strcmp(code, "trou") == 0) { /* only public requests take a «moi aussi» */
         const char *keys[] = {"supportzorgkey1", "supportzorgkey2"};
         int added = 0;
@@ -592,8 +593,7 @@ static void test_idempotent_and_selective(void **state)
     int64_t ids[] = {old_incident.id, open_incident.id, old_demarche.id};
     size_t done = 9;
     error err;
-    assert_int_equal(
-        request_anonymise(f->core, tenant(cat), ids, 3, at, 0, NULL, &done, &err), 0);
+    assert_int_equal(request_anonymise(f->core, tenant(cat), ids, 3, at, 0, NULL, &done, &err), 0);
     catalogue_release(f->core, cat);
     assert_int_equal(done, 0);
     assert_int_equal(scalar(f, "SELECT count(*) FROM request_events"), events);
@@ -944,8 +944,8 @@ static void test_account_delete_callback(void **state)
              "object_ids = ?",
              (long long)f->agent_id);
     assert_int_equal(count_where(f, "audit_log", where, id), 1);
-    assert_int_equal(count_where(f, "request_events",
-                                 "kind = 'account_deleted' AND request_id = ?", open_mine.id),
+    assert_int_equal(count_where(f, "request_events", "kind = 'account_deleted' AND request_id = ?",
+                                 open_mine.id),
                      1);
 
     /* Gone: the job finds nothing and says so through the callback. */

@@ -170,13 +170,11 @@ static void test_change_audited_in_its_job(void **state)
                                              0, CHANNEL_WEB, NULL, NULL, &err),
                      -1);
     assert_int_equal(err.code, ERR_FORBIDDEN);
-    assert_int_equal(request_rate(f->core, f->t, c.reference, &actor_system, 5, NULL, NULL, NULL,
-                                  &err),
-                     -1);
+    assert_int_equal(
+        request_rate(f->core, f->t, c.reference, &actor_system, 5, NULL, NULL, NULL, &err), -1);
     assert_int_equal(err.code, ERR_FORBIDDEN);
-    assert_int_equal(request_reopen(f->core, f->t, c.reference, &actor_cli, "Non", NULL, NULL,
-                                    &err),
-                     -1);
+    assert_int_equal(
+        request_reopen(f->core, f->t, c.reference, &actor_cli, "Non", NULL, NULL, &err), -1);
     assert_int_equal(err.code, ERR_FORBIDDEN);
     core_actor citizen = actor_citizen;
     citizen.id = 77;

@@ -596,8 +596,8 @@ static void account_delete_post(http_req *rq)
     st->id = id;
     st->page = out;
     http_wait *w = http_wait_begin(rq, account_deleted);
-    int rc = account_delete(rq->core, rq->host_tenant, id, NULL, &st->who, out, http_wait_done, w,
-                            &e);
+    int rc =
+        account_delete(rq->core, rq->host_tenant, id, NULL, &st->who, out, http_wait_done, w, &e);
     http_wait_started(w, rc, &e);
 }
 

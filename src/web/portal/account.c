@@ -881,8 +881,8 @@ static void delete_post(http_req *rq)
     /* account_delete checks the password (Argon2id) on this thread before it queues
      * anything; the answer follows the durable commit. */
     http_wait *w = http_wait_begin(rq, delete_done);
-    int rc = account_delete(rq->core, p.tenant, acc.id, pw, &st->who, &st->deletion,
-                            http_wait_done, w, &e);
+    int rc = account_delete(rq->core, p.tenant, acc.id, pw, &st->who, &st->deletion, http_wait_done,
+                            w, &e);
     http_wait_started(w, rc, &e);
 }
 

@@ -643,7 +643,8 @@ static void post_message(http_req *rq)
         attachment_upload up = {files[i].field, files[i].filename, files[i].data, files[i].len};
         error aerr;
         error_clear(&aerr);
-        if (attachment_prepare(core_uploads(rq->core), &up, rq->arena, &st->atts[st->n_atts], &aerr) == 0) {
+        if (attachment_prepare(core_uploads(rq->core), &up, rq->arena, &st->atts[st->n_atts],
+                               &aerr) == 0) {
             st->n_atts++;
             continue;
         }
@@ -752,8 +753,8 @@ static void post_reopen(http_req *rq)
     st->done_flag = "rouvert=1";
     http_wait *w = http_wait_begin(rq, write_cont);
     core_actor who = portal_citizen(rq, st->has_account ? st->acc.id : 0);
-    int rc = request_reopen(rq->core, st->tenant, st->req.reference, &who, st->text,
-                            http_wait_done, w, &err);
+    int rc = request_reopen(rq->core, st->tenant, st->req.reference, &who, st->text, http_wait_done,
+                            w, &err);
     http_wait_started(w, rc, &err);
 }
 
