@@ -718,7 +718,8 @@ static int server_start(const opt_values *v, cli_server **out)
     else if (swept)
         log_info("uploads directory: %zu orphan file(s) removed", swept);
     /* File parts stream next to where they will be kept: same file system, no /tmp limit. */
-    cfg.upload_tmp_dir = attachment_dir();
+    const char *uploads = core_uploads(cs->s.core)->path;
+    cfg.upload_tmp_dir = *uploads ? uploads : NULL;
     if (!(cs->present = present_open(&pcfg, &err)) || web_init(cs->present, &err) != 0) {
         fprintf(stderr, "guichet serve: templates: %s\n", err.detail);
         goto fail;

@@ -8,6 +8,7 @@
 
 #include <sodium.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/audit.h"
@@ -647,21 +648,39 @@ int account_update_prefs(core *c, int64_t tenant_id, int64_t id, const char *dis
 
 /* ---- deletion ---- */
 
-typedef struct delete_arg {
-    int64_t tenant_id, id;
-    int by_email;
-    const char *supporter_key, *actor, *source;
+/* The deletion's write job, then (account_delete_step) the erasure of what it left due. */
+typedef struct delete_op {
+    core_op op;
+    core *c;
+    const cat_tenant *t; /* the caller's, valid until cb */
+    int64_t id;
+    char supporter_key[65];
+    core_actor who; /* strings in op.a */
+    store_agent agent_room;
+    const char *event_actor; /* who's timeline label */
     int64_t n_requests;
-} delete_arg;
+    account_deletion *out; /* the caller's, valid until cb; may be NULL */
+    core_done_fn cb;
+    void *ctx;
+} delete_op;
 
-static int apply_delete(store *s, void *arg, error *err)
+/* Inside the job: the account as it is now (gone since the password was checked: not
+ * found), removed with what hangs on it, and the entry the deletion always has. */
+static int apply_delete(store *s, core_op *op, error *err)
 {
-    delete_arg *da = arg;
-    if (s->ops->accounts.tx_delete(s, da->tenant_id, da->id, da->by_email, da->supporter_key,
-                                  da->actor, time_now(), &da->n_requests, err) != 0)
+    delete_op *d = (delete_op *)op;
+    store_account acc;
+    int found = 0;
+    if (s->ops->accounts.get(s, d->t->rec.id, d->id, &op->a, &acc, &found, err) != 0)
         return -1;
-    return audit_append_tx(s, da->tenant_id, 0, da->actor, "delete", "account", &da->id, 1,
-                           da->source, err);
+    if (!found)
+        return error_set(err, ERR_NOT_FOUND, NULL, "no such account");
+    if (s->ops->accounts.tx_delete(s, d->t->rec.id, d->id, acc.email_verified_at != 0,
+                                   d->supporter_key, d->event_actor, time_now(), &d->n_requests,
+                                   err) != 0)
+        return -1;
+    /* Deleting an account is audited whoever asks, the citizen as well as an agent. */
+    return audit_append_who_tx(s, d->t->rec.id, &d->who, "delete", "account", &d->id, 1, err);
 }
 
 void account_support_secret(int64_t id, char *out, size_t size)
@@ -669,85 +688,134 @@ void account_support_secret(int64_t id, char *out, size_t size)
     snprintf(out, size, "support:account:%lld", (long long)id);
 }
 
-/* The account's closed requests, detached and marked by the deletion: erased now, by the
- * system (the erasure is the deletion's consequence; the deletion itself is audited under
- * its actor). It takes every closed request marked so, which may include another deleted
- * account's that closed since the last pass: they are due as well. What is still open waits
- * for its closure and the next retention pass. At most `max` requests (the deleted account's
- * count, rounded up to a batch): the citizen's answer never waits for a backlog of others'. */
-static int erase_closed(core *c, const cat_tenant *t, const char *source, int64_t max,
-                        int64_t *n_done, error *err)
+/* What the chain tells its caller once the deletion (and the erasure it leads to) is over. */
+typedef struct delete_chain {
+    int64_t id;
+    size_t erased;
+    account_deletion *out;
+    core_done_fn cb;
+    void *ctx;
+} delete_chain;
+
+/* The erasure's outcome (writer thread): the account is gone whatever it was; a failure
+ * leaves the closed requests marked, and the next retention pass erases them. */
+static void delete_erased(void *ctx, int rc, const error *err)
 {
-    store *s = c->store;
-    *n_done = 0;
-    while (*n_done < max) {
-        arena a;
-        arena_init(&a, 0);
-        int64_t *ids = NULL;
-        size_t n = 0, done = 0;
-        int rc =
-            s->ops->retention.due(s, t->rec.id, 0, 0, RETENTION_BATCH, &a, &ids, &n, err);
-        if (rc == 0 && n)
-            rc = request_anonymise(c, t, ids, n, 0, 0, "system", source, &done, err);
-        arena_free(&a);
-        if (rc != 0)
-            return -1;
-        *n_done += (int64_t)done;
-        if (n < RETENTION_BATCH || done == 0)
-            return 0;
+    delete_chain *ch = ctx;
+    if (rc != 0)
+        log_warn("account: deleted account %lld's closed requests wait for the next retention "
+                 "pass: %s",
+                 (long long)ch->id, err ? err->detail : "");
+    if (ch->out)
+        ch->out->n_anonymised = (int64_t)ch->erased;
+    core_done_fn cb = ch->cb;
+    void *cb_ctx = ch->ctx;
+    free(ch);
+    cb(cb_ctx, 0, NULL);
+}
+
+/* The report of a deletion op whose erasure took over telling the caller. */
+static void report_dropped(void *ctx, int rc, const error *err)
+{
+    (void)ctx;
+    (void)rc;
+    (void)err;
+}
+
+/* The deletion is durable (writer thread): the account's closed requests, detached and
+ * marked by it, are erased now, by the system (the erasure is the deletion's consequence;
+ * the deletion itself is audited under who). It takes every closed request marked so,
+ * which may include another deleted account's that closed since the last pass: they are
+ * due as well. What is still open waits for its closure and the next retention pass. At
+ * most the deleted account's count, rounded up to a batch: the answer never waits for a
+ * backlog of others'. */
+static void finish_delete(core_op *op, int *rc, error *err)
+{
+    delete_op *d = (delete_op *)op;
+    if (*rc != 0)
+        return;
+    if (d->out)
+        d->out->n_requests = d->n_requests;
+    if (d->n_requests <= 0)
+        return;
+    delete_chain *ch = calloc(1, sizeof *ch);
+    if (!ch) {
+        log_warn("account: deleted account %lld's closed requests wait for the next retention "
+                 "pass: out of memory",
+                 (long long)d->id);
+        return;
     }
-    return 0;
+    ch->id = d->id;
+    ch->out = d->out;
+    ch->cb = d->cb;
+    ch->ctx = d->ctx;
+    size_t max = ((size_t)d->n_requests + RETENTION_BATCH - 1) / RETENTION_BATCH * RETENTION_BATCH;
+    erase_scope scope = {.max = max};
+    core_actor sys = actor_system;
+    sys.source = d->who.source;
+    error e;
+    if (request_erase_due(d->c, d->t, &scope, &sys, &ch->erased, delete_erased, ch, &e) != 0) {
+        free(ch);
+        log_warn("account: deleted account %lld's closed requests wait for the next retention "
+                 "pass: %s",
+                 (long long)d->id, e.detail);
+        return;
+    }
+    /* The chain tells the caller: this op's own report goes nowhere. */
+    d->op.cb = report_dropped;
+    (void)err;
 }
 
 int account_delete(core *c, const cat_tenant *t, int64_t id, const char *password,
-                   const char *actor, const char *source, account_deletion *out, error *err)
+                   const core_actor *who, account_deletion *out, core_done_fn cb, void *ctx,
+                   error *err)
 {
     if (out)
         memset(out, 0, sizeof *out);
     if (!t || id <= 0)
         return error_set(err, ERR_NOT_FOUND, NULL, "no such account");
-    arena a;
-    arena_init(&a, 4096);
-    store_account acc;
-    int found = 0, rc = -1;
-    if (c->store->ops->accounts.get(c->store, t->rec.id, id, &a, &acc, &found, err) != 0)
-        goto cleanup;
     if (password) {
-        /* The same work found or not, as at login: the answer tells nothing. */
+        /* The same work found or not, as at login: the answer tells nothing. The Argon2id
+         * work stays on the caller's thread, never the writer's. */
+        arena a;
+        arena_init(&a, 4096);
+        store_account acc;
+        int found = 0;
+        int rc = c->store->ops->accounts.get(c->store, t->rec.id, id, &a, &acc, &found, err);
         const char *pw = strlen(password) > ACCOUNT_PASSWORD_MAX ? "" : password;
-        int ok = password_verify(found ? acc.password_hash : NULL, pw);
-        if (!found || !ok || !*pw) {
-            error_set(err, ERR_UNAUTHORIZED, "password", "wrong password");
-            goto cleanup;
-        }
-    } else if (!found) {
-        error_set(err, ERR_NOT_FOUND, NULL, "no such account");
-        goto cleanup;
+        int ok = rc == 0 && password_verify(found ? acc.password_hash : NULL, pw);
+        arena_free(&a);
+        if (rc != 0)
+            return -1;
+        if (!found || !ok || !*pw)
+            return error_set(err, ERR_UNAUTHORIZED, "password", "wrong password");
     }
-    char secret[64], key[65];
+    core_waiter waiter;
+    delete_op *d = core_op_new(sizeof *d, apply_delete);
+    if (!d)
+        return error_set(err, ERR_UNAVAILABLE, NULL, "out of memory");
+    d->op.finish = finish_delete;
+    d->c = c;
+    d->t = t;
+    d->id = id;
+    d->out = out;
+    if (cb) {
+        d->cb = cb;
+        d->ctx = ctx;
+    } else {
+        core_waiter_init(&waiter);
+        d->cb = core_waiter_done;
+        d->ctx = &waiter;
+    }
+    char secret[64];
     account_support_secret(id, secret, sizeof secret);
-    core_hash_secret(c, secret, key);
-    delete_arg da = {.tenant_id = t->rec.id,
-                     .id = id,
-                     .by_email = acc.email_verified_at != 0,
-                     .supporter_key = key,
-                     .actor = actor ? actor : "citizen",
-                     .source = source};
-    if (store_write_sync(c->store, apply_delete, &da, err) != 0)
-        goto cleanup;
-    int64_t erased = 0;
-    if (out)
-        out->n_requests = da.n_requests;
-    /* The account is gone whatever follows: a failure here leaves the closed requests
-     * marked, and the next retention pass erases them. */
-    if (da.n_requests > 0 && erase_closed(c, t, source, da.n_requests, &erased, err) != 0)
-        log_warn("account: deleted account %lld's closed requests wait for the next retention "
-                 "pass: %s",
-                 (long long)id, err ? err->detail : "");
-    if (out)
-        out->n_anonymised = erased;
-    rc = 0;
-cleanup:
-    arena_free(&a);
-    return rc;
+    core_hash_secret(c, secret, d->supporter_key);
+    if (actor_copy(&d->op.a, who, &actor_citizen, &d->who, &d->agent_room) != 0 ||
+        !(d->event_actor = actor_event_label(&d->who, &d->op.a))) {
+        core_op_free(d);
+        return error_set(err, ERR_UNAVAILABLE, NULL, "out of memory");
+    }
+    if (core_op_submit(c, d, d->cb, d->ctx, err) != 0)
+        return -1;
+    return cb ? 0 : core_waiter_wait(&waiter, err);
 }

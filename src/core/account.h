@@ -14,6 +14,7 @@
 
 #include <stdint.h>
 
+#include "core/actor.h"
 #include "core/catalogue.h"
 #include "core/core.h"
 #include "core/session.h"
@@ -87,21 +88,28 @@ typedef struct account_deletion {
     int64_t n_anonymised; /* of those, the closed ones, anonymised at once */
 } account_deletion;
 
-/* Deletes account id of collectivité t. password: the citizen's own, checked first with
- * the same Argon2id work as a login (wrong or missing: ERR_UNAUTHORIZED, nothing changes);
- * NULL when an administrator does it on the citizen's request. actor ("citizen" or
- * "agent:<id>") and source go to the timeline and the audit log. One write job removes the
- * account, its sessions, tokens, «moi aussi» key and the e-mails addressed to it alone,
- * detaches its requests (those of its id, and those filed with its address once verified)
- * marking each for erasure with an internal «account_deleted» event, and records the audit
- * entry (action "delete", kind "account"); then the closed ones are anonymised at once
- * (request_anonymise). The open ones keep their contact details, so that the mairie can
- * still answer, and are anonymised by the first retention pass after they are closed.
- * *out may be NULL. ERR_NOT_FOUND when no such account. */
 /* The secret whose keyed hash marks the «moi aussi» supports of account `id` (the portal
  * counts them with it; deleting the account removes them with it), in out. */
 void account_support_secret(int64_t id, char *out, size_t size);
+
+/* Deletes account id of collectivité t for `who`: the citizen themselves (ACTOR_CITIZEN
+ * with their account id) or an agent on the citizen's request; who's labels and source go
+ * to the timeline and the audit log (NULL: an anonymous citizen). password: the citizen's
+ * own, checked first on the caller's thread with the same Argon2id work as a login (wrong
+ * or missing: ERR_UNAUTHORIZED, nothing queued); NULL when an administrator does it. One
+ * write job reads the account again (gone meanwhile: ERR_NOT_FOUND), removes it, its
+ * sessions, tokens, «moi aussi» key and the e-mails addressed to it alone, detaches its
+ * requests (those of its id, and those filed with its address once verified) marking each
+ * for erasure with an internal «account_deleted» event, and records the audit entry
+ * (action "delete", kind "account") in the same transaction; then the closed ones are
+ * erased by the system (request_erase_due; a failure there is logged and left to the next
+ * retention pass: the deletion still succeeds). The open ones keep their contact details,
+ * so that the mairie can still answer, and are anonymised by the first retention pass
+ * after they are closed. cb NULL waits (command line, tests); otherwise 0 once queued and
+ * cb(ctx, rc, err) once the deletion and the erasure are durable (writer thread). *out (may
+ * be NULL) and t must stay valid until then. */
 int account_delete(core *c, const cat_tenant *t, int64_t id, const char *password,
-                   const char *actor, const char *source, account_deletion *out, error *err);
+                   const core_actor *who, account_deletion *out, core_done_fn cb, void *ctx,
+                   error *err);
 
 #endif

@@ -21,6 +21,15 @@ core_actor actor_of_agent(const store_agent *agent, const char *source)
     return who;
 }
 
+core_actor actor_of_key(const store_apikey *k, const char *source, int open311)
+{
+    return (core_actor){.kind = ACTOR_KEY,
+                        .id = k->id,
+                        .name = k->name ? k->name : "",
+                        .source = source,
+                        .open311 = open311 ? 1 : 0};
+}
+
 const char *actor_event_label(const core_actor *who, arena *a)
 {
     switch (who ? who->kind : ACTOR_SYSTEM) {

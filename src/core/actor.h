@@ -44,6 +44,11 @@ extern const core_actor actor_citizen; /* anonymous citizen */
  * login, which the audit names "system"). */
 core_actor actor_of_agent(const store_agent *agent, const char *source);
 
+/* The actor of a request made with API key k (scope "api" or "open311") from `source`:
+ * ACTOR_KEY with the key's id and name (its timeline label); open311 1 for an Open311
+ * client's key, whose reports are filed like a citizen's. Points to k's strings. */
+core_actor actor_of_key(const store_apikey *k, const char *source, int open311);
+
 /* The label of the timeline events it writes: "citizen", "agent:12", "api:<key name>",
  * "gateway:<key name>", "cli", "system". In a (or a static string); NULL when a is out of
  * memory. */

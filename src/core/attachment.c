@@ -46,9 +46,7 @@
 
 /* ---- the uploads directory ---- */
 
-/* Room is left for "/<32 hex>.jpg" after it in PATH_MAX. */
-static char g_dir[PATH_MAX - 64];
-#define FILE_PATH_MAX (sizeof g_dir + 64)
+#define FILE_PATH_MAX (ATTACHMENT_DIR_MAX + 64)
 
 /* mkdir -p with mode 0700 for what it creates. */
 static int make_dirs(const char *dir)
@@ -71,14 +69,15 @@ static int make_dirs(const char *dir)
     return 0;
 }
 
-int attachment_set_dir(const char *dir, error *err)
+int attachment_dir_open(attachment_dir *d, const char *dir, error *err)
 {
+    d->path[0] = '\0';
     if (!dir || !*dir)
         return error_set(err, ERR_INVALID_ARG, "uploads-dir", "empty uploads directory");
     size_t len = strlen(dir);
     while (len > 1 && dir[len - 1] == '/')
         len--;
-    if (len >= sizeof g_dir)
+    if (len >= sizeof d->path)
         return error_set(err, ERR_INVALID_ARG, "uploads-dir", "uploads directory path too long");
     char path[PATH_MAX];
     memcpy(path, dir, len);
@@ -94,13 +93,14 @@ int attachment_set_dir(const char *dir, error *err)
     /* Files hold citizens' personal data: nobody but the server's user reads them. */
     if ((st.st_mode & 077) != 0 && chmod(path, 0700) != 0)
         log_warn("attachment: uploads directory %s is readable by others and chmod failed", path);
-    memcpy(g_dir, path, len + 1);
+    memcpy(d->path, path, len + 1);
     return 0;
 }
 
-const char *attachment_dir(void)
+/* 1 when d names a directory (core was given one). */
+static int dir_set(const attachment_dir *d)
 {
-    return g_dir[0] ? g_dir : NULL;
+    return d && d->path[0];
 }
 
 /* ---- libraries, set up once ---- */
@@ -230,17 +230,17 @@ static int valid_storage_name(const char *name)
     return strcmp(ext, ".jpg") == 0 || strcmp(ext, ".pdf") == 0;
 }
 
-const char *attachment_path(arena *a, const char *storage_name)
+const char *attachment_path(const attachment_dir *d, arena *a, const char *storage_name)
 {
-    if (!g_dir[0] || !valid_storage_name(storage_name))
+    if (!dir_set(d) || !valid_storage_name(storage_name))
         return NULL;
-    return arena_printf(a, "%s/%s", g_dir, storage_name);
+    return arena_printf(a, "%s/%s", d->path, storage_name);
 }
 
 /* Writes data durably to a new file under a fresh random name with extension ext; the name
  * goes to name_out. The file and its directory entry are synced: the row that points to it
  * is committed later, and a 2xx promises both survive a crash. */
-static int write_new_file(const char *ext, const void *data, size_t len,
+static int write_new_file(const attachment_dir *d, const char *ext, const void *data, size_t len,
                           char name_out[RANDOM_NAME_BYTES * 2 + 5], error *err)
 {
     char path[FILE_PATH_MAX];
@@ -249,7 +249,7 @@ static int write_new_file(const char *ext, const void *data, size_t len,
         char hex[RANDOM_NAME_BYTES * 2 + 1];
         random_name(hex);
         snprintf(name_out, RANDOM_NAME_BYTES * 2 + 5, "%s%s", hex, ext);
-        snprintf(path, sizeof path, "%s/%s", g_dir, name_out);
+        snprintf(path, sizeof path, "%s/%s", d->path, name_out);
         fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
         if (fd < 0 && errno != EEXIST)
             break;
@@ -286,9 +286,9 @@ fail:;
                      strerror(saved));
 }
 
-static int sync_dir(error *err)
+static int sync_dir(const attachment_dir *d, error *err)
 {
-    int fd = open(g_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    int fd = open(d->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0 || fsync(fd) != 0) {
         int saved = errno;
         if (fd >= 0)
@@ -300,12 +300,12 @@ static int sync_dir(error *err)
     return 0;
 }
 
-static void remove_stored(const char *name)
+static void remove_stored(const attachment_dir *d, const char *name)
 {
     char path[FILE_PATH_MAX];
-    if (!name || !valid_storage_name(name) || !g_dir[0])
+    if (!name || !valid_storage_name(name) || !dir_set(d))
         return;
-    snprintf(path, sizeof path, "%s/%s", g_dir, name);
+    snprintf(path, sizeof path, "%s/%s", d->path, name);
     if (unlink(path) != 0 && errno != ENOENT)
         log_warn("attachment: cannot remove %s: %s", name, strerror(errno));
 }
@@ -367,8 +367,8 @@ static const char *expected_loader(const char *type)
     return "webpload";
 }
 
-static int prepare_photo(const attachment_upload *up, const char *type, arena *a,
-                         store_attachment *out, error *err)
+static int prepare_photo(const attachment_dir *d, const attachment_upload *up, const char *type,
+                         arena *a, store_attachment *out, error *err)
 {
     VipsImage *head = NULL;
     void *main_jpeg = NULL, *thumb_jpeg = NULL;
@@ -409,11 +409,11 @@ static int prepare_photo(const attachment_upload *up, const char *type, arena *a
         error_set(err, ERR_INTERNAL, NULL, "thumbnail of a re-encoded photo failed");
         goto cleanup;
     }
-    if (write_new_file(".jpg", main_jpeg, main_len, main_name, err) != 0)
+    if (write_new_file(d, ".jpg", main_jpeg, main_len, main_name, err) != 0)
         goto cleanup;
-    if (write_new_file(".jpg", thumb_jpeg, thumb_len, thumb_name, err) != 0)
+    if (write_new_file(d, ".jpg", thumb_jpeg, thumb_len, thumb_name, err) != 0)
         goto cleanup;
-    if (sync_dir(err) != 0)
+    if (sync_dir(d, err) != 0)
         goto cleanup;
     out->content_type = "image/jpeg";
     out->size = (int64_t)main_len;
@@ -428,9 +428,9 @@ static int prepare_photo(const attachment_upload *up, const char *type, arena *a
 cleanup:
     if (rc != 0) {
         if (main_name[0])
-            remove_stored(main_name);
+            remove_stored(d, main_name);
         if (thumb_name[0])
-            remove_stored(thumb_name);
+            remove_stored(d, thumb_name);
     }
     g_free(thumb_jpeg);
     g_free(main_jpeg);
@@ -441,7 +441,8 @@ cleanup:
 
 /* ---- PDF ---- */
 
-static int prepare_pdf(const attachment_upload *up, arena *a, store_attachment *out, error *err)
+static int prepare_pdf(const attachment_dir *d, const attachment_upload *up, arena *a,
+                       store_attachment *out, error *err)
 {
     /* A PDF ends with %%EOF, possibly followed by a few line ends or padding. */
     size_t tail = up->len < 1024 ? up->len : 1024;
@@ -449,10 +450,10 @@ static int prepare_pdf(const attachment_upload *up, arena *a, store_attachment *
         !memmem(up->data + up->len - tail, tail, "%%EOF", 5))
         return error_set(err, ERR_INVALID_ARG, up->field, DAMAGED);
     char name[RANDOM_NAME_BYTES * 2 + 5];
-    if (write_new_file(".pdf", up->data, up->len, name, err) != 0)
+    if (write_new_file(d, ".pdf", up->data, up->len, name, err) != 0)
         return -1;
-    if (sync_dir(err) != 0) {
-        remove_stored(name);
+    if (sync_dir(d, err) != 0) {
+        remove_stored(d, name);
         return -1;
     }
     out->content_type = "application/pdf";
@@ -461,7 +462,7 @@ static int prepare_pdf(const attachment_upload *up, arena *a, store_attachment *
     out->thumb_name = NULL;
     out->is_photo = 0;
     if (!out->storage_name) {
-        remove_stored(name);
+        remove_stored(d, name);
         return error_set(err, ERR_INTERNAL, NULL, "out of memory");
     }
     return 0;
@@ -496,13 +497,14 @@ static int scan(const attachment_upload *up, error *err)
 
 /* ---- public ---- */
 
-int attachment_prepare(const attachment_upload *up, arena *a, store_attachment *out, error *err)
+int attachment_prepare(const attachment_dir *d, const attachment_upload *up, arena *a,
+                       store_attachment *out, error *err)
 {
     memset(out, 0, sizeof *out);
     const char *field = up->field ? up->field : "file";
     attachment_upload u = *up;
     u.field = field;
-    if (!g_dir[0])
+    if (!dir_set(d))
         return error_set(err, ERR_INTERNAL, NULL, "uploads directory not set");
     if (u.len > ATTACHMENT_MAX_BYTES)
         return error_set(err, ERR_INVALID_ARG, field,
@@ -531,14 +533,14 @@ int attachment_prepare(const attachment_upload *up, arena *a, store_attachment *
     if (is_photo && !g_vips_ok)
         return error_set(err, ERR_INTERNAL, NULL, "libvips unavailable");
 
-    int rc = is_photo ? prepare_photo(&u, type, a, out, err) : prepare_pdf(&u, a, out, err);
+    int rc = is_photo ? prepare_photo(d, &u, type, a, out, err) : prepare_pdf(d, &u, a, out, err);
     if (rc != 0)
         return -1;
     out->filename = clean_filename(a, u.filename, is_photo);
     out->moderation = "pending";
     out->created_at = (int64_t)time(NULL);
     if (!out->filename) {
-        attachment_discard(out);
+        attachment_discard(d, out);
         return error_set(err, ERR_INTERNAL, NULL, "out of memory");
     }
     return 0;
@@ -548,11 +550,12 @@ int attachment_sweep(core *c, size_t *removed, error *err)
 {
     if (removed)
         *removed = 0;
-    if (!g_dir[0])
+    const attachment_dir *up = core_uploads(c);
+    if (!dir_set(up))
         return error_set(err, ERR_INTERNAL, NULL, "uploads directory not set");
-    DIR *d = opendir(g_dir);
+    DIR *d = opendir(up->path);
     if (!d)
-        return error_set(err, ERR_INTERNAL, "uploads-dir", "cannot read %.150s: %s", g_dir,
+        return error_set(err, ERR_INTERNAL, "uploads-dir", "cannot read %.150s: %s", up->path,
                          strerror(errno));
     store *s = core_store(c);
     size_t n_removed = 0, foreign = 0;
@@ -614,12 +617,12 @@ int attachment_is_unscanned(const error *err)
            strncmp(err->detail, UNSCANNED, sizeof UNSCANNED - 1) == 0;
 }
 
-void attachment_discard(const store_attachment *at)
+void attachment_discard(const attachment_dir *d, const store_attachment *at)
 {
     if (!at)
         return;
-    remove_stored(at->storage_name);
-    remove_stored(at->thumb_name);
+    remove_stored(d, at->storage_name);
+    remove_stored(d, at->thumb_name);
 }
 
 int attachment_get(core *c, int64_t tenant_id, int64_t id, arena *a, store_attachment *out,

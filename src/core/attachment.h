@@ -24,13 +24,23 @@
  * and its unlinking leaves one behind, for attachment_sweep. */
 #define ATTACHMENT_PARTIAL_PREFIX ".upload-"
 
-/* Sets the directory files go to (created when absent, mode 0700); -1 when it cannot be
- * created or written. core_open_config calls it with core_config.uploads_dir: entrances
- * and commands give the directory to core, never here (only the attachment module's own
- * unit tests, which run without core, call it directly). */
-int attachment_set_dir(const char *dir, error *err);
-/* The directory set, or NULL (the server streams file parts there: same file system). */
-const char *attachment_dir(void);
+/* Room is left for "/<32 hex>.jpg" after the directory in PATH_MAX. */
+#define ATTACHMENT_DIR_MAX 4000
+
+/* The uploads directory: where prepared files are written, read and removed. A value core
+ * makes at open from core_config.uploads_dir and gives to whoever handles files
+ * (core_uploads), so that no module keeps it in a global; the attachment module's own unit
+ * tests, which run without core, open one themselves. */
+typedef struct attachment_dir {
+    char path[ATTACHMENT_DIR_MAX]; /* "" when none was given */
+} attachment_dir;
+
+/* Opens *d on `dir` (created when absent, mode 0700); -1 (and d->path empty) when it cannot
+ * be created or written. */
+int attachment_dir_open(attachment_dir *d, const char *dir, error *err);
+/* Core's uploads directory (path "" when core was opened without one). Valid while c is
+ * open. The server streams file parts there too (same file system). */
+const attachment_dir *core_uploads(const core *c);
 
 /* A file received with a form, before it is checked. */
 typedef struct attachment_upload {
@@ -40,15 +50,15 @@ typedef struct attachment_upload {
     size_t len;
 } attachment_upload;
 
-/* Checks and prepares a file: size, antivirus scan (when configured), type from content,
- * re-encoding of photos. On success the prepared file is written under a random name and
+/* Checks and prepares a file for directory d: size, antivirus scan (when configured), type from
+ * content, re-encoding of photos. On success the prepared file is written under a random name and
  * *out is filled (strings in a) ready for attachment_save; -1 with ERR_INVALID_ARG naming
  * the field ("le fichier n'est ni une image ni un PDF", too big, unreadable image, infected),
  * ERR_UNSUPPORTED, or ERR_UNAVAILABLE (the antivirus could not scan it, the disk is full).
  * Runs on the caller's thread (CPU work and a local scanner, not storage); a scan waits for
  * clamd up to its timeout. */
-int attachment_prepare(const attachment_upload *up, arena *a, store_attachment *out,
-                       error *err);
+int attachment_prepare(const attachment_dir *d, const attachment_upload *up, arena *a,
+                       store_attachment *out, error *err);
 /* 1 when err is attachment_prepare refusing a photo or PDF that does not decode whole (cut
  * off during the transfer, corrupt): the visitor should send the file again rather than
  * another type. 0 for any other error. */
@@ -60,7 +70,7 @@ int attachment_is_infected(const error *err);
  * not scan it (ERR_UNAVAILABLE): nothing is accepted unscanned; the visitor retries later. */
 int attachment_is_unscanned(const error *err);
 /* Removes a prepared file that will not be saved (e.g. the form had another error). */
-void attachment_discard(const store_attachment *at);
+void attachment_discard(const attachment_dir *d, const store_attachment *at);
 /* Records prepared attachments for request_id (event_id 0: filed with the request) from
  * inside a write job. */
 int attachment_save_tx(store *s, int64_t tenant_id, int64_t request_id, int64_t event_id,
@@ -83,6 +93,6 @@ int attachment_list(core *c, int64_t tenant_id, int64_t request_id, arena *a,
  * (of a request that is itself public). */
 int attachment_is_public_photo(const store_attachment *at);
 /* Full path of a stored file (in a). */
-const char *attachment_path(arena *a, const char *storage_name);
+const char *attachment_path(const attachment_dir *d, arena *a, const char *storage_name);
 
 #endif

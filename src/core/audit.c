@@ -304,6 +304,12 @@ int audit_change_tx(store *s, int64_t tenant_id, const core_actor *who, const ch
 {
     if (!actor_audited(who))
         return 0;
+    return audit_append_who_tx(s, tenant_id, who, action, object_kind, ids, n, err);
+}
+
+int audit_append_who_tx(store *s, int64_t tenant_id, const core_actor *who, const char *action,
+                        const char *object_kind, const int64_t *ids, size_t n, error *err)
+{
     arena a;
     arena_init(&a, 0);
     const char *label = actor_audit_label(who, &a);

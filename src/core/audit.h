@@ -53,6 +53,11 @@ int audit_append_tx(store *s, int64_t tenant_id, int64_t at, const char *actor, 
  * actor, agent id and source come from `who`. Same checks and errors as audit_append_tx. */
 int audit_change_tx(store *s, int64_t tenant_id, const core_actor *who, const char *action,
                     const char *object_kind, const int64_t *ids, size_t n, error *err);
+/* The same whoever acts, for the operations that are audited whatever the actor's kind (an
+ * account deleted, an export, an erasure, a bordereau built by the system): appends the
+ * entry with who's audit label and source. Same checks and errors as audit_append_tx. */
+int audit_append_who_tx(store *s, int64_t tenant_id, const core_actor *who, const char *action,
+                        const char *object_kind, const int64_t *ids, size_t n, error *err);
 /* A read of personal data by `who` (view, list, search, export): recorded in the background
  * when `who` is audited (a failure is logged loudly); nothing otherwise. Reads do not wait
  * for their entry: the page is already on its way. */

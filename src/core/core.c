@@ -230,9 +230,7 @@ core *core_open_config(store *s, const core_config *cfg, error *err)
         core_close(c);
         return NULL;
     }
-    /* The attachment module has no core handle to read it from (yet): core hands it over,
-     * so that nothing outside core sets it. */
-    if (cfg->uploads_dir && attachment_set_dir(cfg->uploads_dir, err) != 0) {
+    if (cfg->uploads_dir && attachment_dir_open(&c->uploads, cfg->uploads_dir, err) != 0) {
         core_close(c);
         return NULL;
     }
@@ -263,6 +261,11 @@ store *core_store(core *c)
 const core_links *core_links_get(const core *c)
 {
     return &c->links;
+}
+
+const attachment_dir *core_uploads(const core *c)
+{
+    return &c->uploads;
 }
 
 uint64_t core_generation(core *c)

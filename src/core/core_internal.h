@@ -8,6 +8,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 
+#include "core/attachment.h"
 #include "core/catalogue.h"
 #include "core/core.h"
 #include "store/store.h"
@@ -21,6 +22,7 @@ struct core {
     cat_snapshot *current;
     _Atomic int64_t next_check_ms; /* when to look at the store's config_version again */
     core_links links;              /* strings owned (core_open_config's copies) */
+    attachment_dir uploads;        /* core_config.uploads_dir, opened */
 };
 
 /* Loads the first catalogue snapshot; 0 or -1. */

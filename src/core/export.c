@@ -22,6 +22,8 @@
 #include "core/audit.h"
 #include "core/catalogue.h"
 #include "core/core_internal.h"
+#include "core/core_op.h"
+#include "core/perm.h"
 #include "core/request.h"
 #include "util/buf.h"
 #include "util/jsonw.h"
@@ -182,21 +184,19 @@ int export_plan_citizen(core *c, int64_t tenant_id, const store_account *acc, ex
 }
 
 /* An agent's export: the job that reads and audits in one transaction. */
-typedef struct agent_job {
-    store_job job;
+typedef struct agent_op {
+    core_op op;
     int64_t tenant_id;
     char email[ACCOUNT_EMAIL_MAX + 1];
-    char actor[AUDIT_FIELD_MAX];
-    char source[AUDIT_SOURCE_MAX];
+    core_actor who; /* strings in op.a */
+    store_agent agent_room;
     export_plan *plan;
-    export_plan **out;
-    core_done_fn cb;
-    void *ctx;
-} agent_job;
+    export_plan **out; /* the caller's, valid until the outcome */
+} agent_op;
 
-static int agent_apply(store *s, void *arg, error *err)
+static int agent_apply(store *s, core_op *op, error *err)
 {
-    agent_job *j = arg;
+    agent_op *j = (agent_op *)op;
     /* A batch that failed may run its jobs again: start afresh. */
     export_plan_free(j->plan);
     j->plan = plan_new(j->tenant_id);
@@ -214,29 +214,28 @@ static int agent_apply(store *s, void *arg, error *err)
         return -1;
     if (plan_list(s, p, found ? acc.id : 0, j->email, err) != 0)
         return -1;
-    /* Who exported whose data, by ids only, in this transaction. An export that found
-     * nothing is recorded too: asking whether an address is known is itself a look-up. */
-    if (found && audit_append_tx(s, j->tenant_id, 0, j->actor, "export", "account", &acc.id, 1,
-                                 j->source, err) != 0)
+    /* Who exported whose data, by ids only, in this transaction, whoever asked. An export
+     * that found nothing is recorded too: asking whether an address is known is itself a
+     * look-up. */
+    if (found &&
+        audit_append_who_tx(s, j->tenant_id, &j->who, "export", "account", &acc.id, 1, err) != 0)
         return -1;
-    if ((p->n > 0 || !found) && audit_append_tx(s, j->tenant_id, 0, j->actor, "export", "request",
-                                                p->ids, p->n, j->source, err) != 0)
+    if ((p->n > 0 || !found) &&
+        audit_append_who_tx(s, j->tenant_id, &j->who, "export", "request", p->ids, p->n, err) != 0)
         return -1;
     return 0;
 }
 
-static void agent_done(void *arg, int rc, const error *err)
+static void agent_finish(core_op *op, int *rc, error *err)
 {
-    agent_job *j = arg;
-    if (rc == 0) {
+    (void)err;
+    agent_op *j = (agent_op *)op;
+    if (*rc == 0) {
         *j->out = j->plan;
         j->plan = NULL;
     }
     export_plan_free(j->plan);
-    core_done_fn cb = j->cb;
-    void *ctx = j->ctx;
-    free(j);
-    cb(ctx, rc, err);
+    j->plan = NULL;
 }
 
 /* Folds email as look-ups do and checks it looks like an address: one '@' inside, printable
@@ -254,44 +253,40 @@ static int email_key(const char *email, char out[ACCOUNT_EMAIL_MAX + 1], error *
     return 0;
 }
 
-int export_plan_agent(core *c, int64_t tenant_id, const char *email, const char *actor,
-                      const char *source, export_plan **out, core_done_fn cb, void *ctx, error *err)
+/* Who may export a citizen's data for an address: an agent whose role allows it
+ * (perm_can_export_citizen), the command line or the system. */
+static int may_export(const core_actor *who)
+{
+    if (!who)
+        return 0;
+    if (who->kind == ACTOR_AGENT)
+        return who->agent && perm_can_export_citizen(who->agent);
+    return who->kind == ACTOR_CLI || who->kind == ACTOR_SYSTEM;
+}
+
+int export_plan_agent(core *c, int64_t tenant_id, const char *email, const core_actor *who,
+                      export_plan **out, core_done_fn cb, void *ctx, error *err)
 {
     *out = NULL;
+    if (!may_export(who))
+        return error_set(err, ERR_FORBIDDEN, NULL, "export: not allowed");
     char key[ACCOUNT_EMAIL_MAX + 1];
     if (email_key(email, key, err) != 0)
         return -1;
-    if (!actor || strlen(actor) >= AUDIT_FIELD_MAX ||
-        (source && strlen(source) >= AUDIT_SOURCE_MAX))
-        return error_set(err, ERR_INVALID_ARG, "actor", "export: invalid actor or source");
-    core_waiter w;
-    if (!cb) {
-        core_waiter_init(&w);
-        cb = core_waiter_done;
-        ctx = &w;
-    }
-    agent_job *j = calloc(1, sizeof *j);
-    if (!j) {
-        error_set(err, ERR_INTERNAL, NULL, "out of memory");
-        if (ctx == &w) {
-            core_waiter_done(&w, -1, err);
-            core_waiter_wait(&w, NULL);
-        }
-        return -1;
-    }
+    if (who->source && strlen(who->source) >= AUDIT_SOURCE_MAX)
+        return error_set(err, ERR_INVALID_ARG, "source", "export: invalid source");
+    agent_op *j = core_op_new(sizeof *j, agent_apply);
+    if (!j)
+        return error_set(err, ERR_UNAVAILABLE, NULL, "out of memory");
+    j->op.finish = agent_finish;
     j->tenant_id = tenant_id;
     snprintf(j->email, sizeof j->email, "%s", key);
-    snprintf(j->actor, sizeof j->actor, "%s", actor);
-    snprintf(j->source, sizeof j->source, "%s", source ? source : "");
     j->out = out;
-    j->cb = cb;
-    j->ctx = ctx;
-    j->job.apply = agent_apply;
-    j->job.done = agent_done;
-    j->job.arg = j;
-    int waiting = ctx == &w;
-    store_write(c->store, &j->job);
-    return waiting ? core_waiter_wait(&w, err) : 0;
+    if (actor_copy(&j->op.a, who, NULL, &j->who, &j->agent_room) != 0) {
+        core_op_free(j);
+        return error_set(err, ERR_UNAVAILABLE, NULL, "out of memory");
+    }
+    return core_op_submit(c, j, cb, ctx, err);
 }
 
 /* ---- the archive ---- */
@@ -505,9 +500,9 @@ static const char *attachment_entry(arena *a, const char *dir, const store_attac
 }
 
 /* The file's size on disk, or -1 when it is missing or not a regular file. */
-static int64_t stored_size(arena *a, const char *storage_name)
+static int64_t stored_size(const attachment_dir *d, arena *a, const char *storage_name)
 {
-    const char *path = attachment_path(a, storage_name);
+    const char *path = attachment_path(d, a, storage_name);
     struct stat st;
     if (!path || stat(path, &st) != 0 || !S_ISREG(st.st_mode))
         return -1;
@@ -549,7 +544,7 @@ static int write_request(export_stream *s, const store_request *r)
             visible = ev[k].id == atts[i].event_id;
         if (!visible)
             continue;
-        int64_t size = stored_size(a, atts[i].storage_name);
+        int64_t size = stored_size(core_uploads(s->c), a, atts[i].storage_name);
         if (size < 0) {
             log_error("export: the file of attachment %" PRId64 " is missing", atts[i].id);
             s->state = ST_FAILED;
@@ -710,7 +705,7 @@ static int step_file(export_stream *s)
             return 0;
         }
         const file_item *f = &s->files[s->file_i];
-        const char *path = attachment_path(&s->ra, f->storage_name);
+        const char *path = attachment_path(core_uploads(s->c), &s->ra, f->storage_name);
         s->fd = path ? open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW) : -1;
         if (s->fd < 0) {
             log_error("export: cannot open stored file %s: %s", f->storage_name, strerror(errno));

@@ -25,6 +25,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/actor.h"
 #include "core/core.h"
 #include "store/records.h"
 #include "util/arena.h"
@@ -45,17 +46,17 @@ typedef struct export_plan export_plan;
 int export_plan_citizen(core *c, int64_t tenant_id, const store_account *acc, export_plan **out,
                         error *err);
 
-/* For an agent answering a citizen's request of access: the account of `email` (if any) and
- * every request of that account or carrying that address, read in one write job that also
- * appends who exported whose data to the audit log (actor, action "export", kind "account"
- * with the account's id, kind "request" with the requests' ids; one entry with no id when
- * nothing was found), so that the read and its audit entries commit together or not at all.
- * actor "agent:<id>"; source as audit_record. Asynchronous: *out is set before cb(ctx, 0,
+/* For `who`, an agent answering a citizen's request of access (perm_can_export_citizen; the
+ * command line and the system may too; anyone else: ERR_FORBIDDEN at once): the account of
+ * `email` (if any) and every request of that account or carrying that address, read in one
+ * write job that also appends who exported whose data to the audit log (who's audit label
+ * and source, action "export", kind "account" with the account's id, kind "request" with
+ * the requests' ids; one entry with no id when nothing was found), so that the read and its
+ * audit entries commit together or not at all. Asynchronous: *out is set before cb(ctx, 0,
  * NULL) (and left NULL on a failure); with cb NULL, waits and returns the outcome. -1 at once
  * with ERR_INVALID_ARG "email" when email is not an address. */
-int export_plan_agent(core *c, int64_t tenant_id, const char *email, const char *actor,
-                      const char *source, export_plan **out, core_done_fn cb, void *ctx,
-                      error *err);
+int export_plan_agent(core *c, int64_t tenant_id, const char *email, const core_actor *who,
+                      export_plan **out, core_done_fn cb, void *ctx, error *err);
 
 /* 1 when the plan found neither an account nor a request. */
 int export_plan_empty(const export_plan *p);

@@ -1029,17 +1029,28 @@ int request_token_matches(core *c, const store_request *r, const char *token)
     return strlen(r->token_hash) == 64 && sodium_memcmp(hash, r->token_hash, 64) == 0;
 }
 
-int request_citizen_message(core *c, const cat_tenant *t, const char *reference, const char *body,
-                            store_attachment *attachments, size_t n, channel ch, core_done_fn cb,
-                            void *ctx, error *err)
+/* The citizen acting on their request: who, or an anonymous citizen when NULL; NULL for any
+ * other kind of actor (the caller refuses). */
+static const core_actor *citizen_of(const core_actor *who)
 {
+    if (!who)
+        return &actor_citizen;
+    return who->kind == ACTOR_CITIZEN ? who : NULL;
+}
+
+int request_citizen_message(core *c, const cat_tenant *t, const char *reference,
+                            const core_actor *who, const char *body, store_attachment *attachments,
+                            size_t n, channel ch, core_done_fn cb, void *ctx, error *err)
+{
+    if (!citizen_of(who))
+        return error_set(err, ERR_FORBIDDEN, NULL, "a citizen's message");
     if (!body || !*body)
         return error_set(err, ERR_MISSING_ARG, "message", "the message is empty");
     if (check_text(body, "message", 10000, 1, err) != 0)
         return -1;
     if (n > ATTACHMENT_MAX_FILES)
         return error_set(err, ERR_INVALID_ARG, "files", "at most %d files", ATTACHMENT_MAX_FILES);
-    change_job *j = change_new(t, reference, &actor_citizen, ch);
+    change_job *j = change_new(t, reference, citizen_of(who), ch);
     if (!j)
         return error_set(err, ERR_INTERNAL, NULL, "out of memory");
     j->kind = CHANGE_MESSAGE;
@@ -1061,14 +1072,16 @@ int request_citizen_message(core *c, const cat_tenant *t, const char *reference,
     return change_submit(c, j, cb, ctx, err);
 }
 
-int request_rate(core *c, const cat_tenant *t, const char *reference, int rating,
-                 const char *comment, core_done_fn cb, void *ctx, error *err)
+int request_rate(core *c, const cat_tenant *t, const char *reference, const core_actor *who,
+                 int rating, const char *comment, core_done_fn cb, void *ctx, error *err)
 {
+    if (!citizen_of(who))
+        return error_set(err, ERR_FORBIDDEN, NULL, "a citizen's rating");
     if (rating < 1 || rating > 5)
         return error_set(err, ERR_INVALID_ARG, "rating", "a rating from 1 to 5");
     if (check_text(comment, "comment", 2000, 1, err) != 0)
         return -1;
-    change_job *j = change_new(t, reference, &actor_citizen, CHANNEL_WEB);
+    change_job *j = change_new(t, reference, citizen_of(who), CHANNEL_WEB);
     if (!j)
         return error_set(err, ERR_INTERNAL, NULL, "out of memory");
     j->kind = CHANGE_RATE;
@@ -1077,14 +1090,16 @@ int request_rate(core *c, const cat_tenant *t, const char *reference, int rating
     return change_submit(c, j, cb, ctx, err);
 }
 
-int request_reopen(core *c, const cat_tenant *t, const char *reference, const char *body,
-                   core_done_fn cb, void *ctx, error *err)
+int request_reopen(core *c, const cat_tenant *t, const char *reference, const core_actor *who,
+                   const char *body, core_done_fn cb, void *ctx, error *err)
 {
+    if (!citizen_of(who))
+        return error_set(err, ERR_FORBIDDEN, NULL, "a citizen's reopening");
     if (!body || !*body)
         return error_set(err, ERR_MISSING_ARG, "message", "say in a few words what is still wrong");
     if (check_text(body, "message", 10000, 1, err) != 0)
         return -1;
-    change_job *j = change_new(t, reference, &actor_citizen, CHANNEL_WEB);
+    change_job *j = change_new(t, reference, citizen_of(who), CHANNEL_WEB);
     if (!j)
         return error_set(err, ERR_INTERNAL, NULL, "out of memory");
     j->kind = CHANGE_REOPEN;

@@ -185,18 +185,23 @@ void request_filter_owned_by(store_request_filter *f, const store_account *acc);
 /* 1 when `token` is the tracking token of r (constant-time comparison of keyed hashes). */
 int request_token_matches(core *c, const store_request *r, const char *token);
 
-/* A message from the citizen on their request (public event "message", actor "citizen"),
- * with prepared attachments; a closed request stays closed. Asynchronous as request_create. */
+/* The citizen's operations on their request (the portal checked the tracking token or the
+ * account's ownership). who: the citizen (ACTOR_CITIZEN, with their account's id when
+ * logged in; NULL: anonymous), whose timeline label the event carries ("citizen"); anyone
+ * else is refused with ERR_FORBIDDEN, nothing queued. who is copied. */
+
+/* A message from the citizen on their request (public event "message"), with prepared
+ * attachments; a closed request stays closed. Asynchronous as request_create. */
 int request_citizen_message(core *c, const cat_tenant *t, const char *reference,
-                            const char *body, store_attachment *attachments, size_t n,
-                            channel ch, core_done_fn cb, void *ctx, error *err);
+                            const core_actor *who, const char *body, store_attachment *attachments,
+                            size_t n, channel ch, core_done_fn cb, void *ctx, error *err);
 /* Rates the answer to a closed request (1-5, optional comment); once only (ERR_CONFLICT). */
-int request_rate(core *c, const cat_tenant *t, const char *reference, int rating,
-                 const char *comment, core_done_fn cb, void *ctx, error *err);
+int request_rate(core *c, const cat_tenant *t, const char *reference, const core_actor *who,
+                 int rating, const char *comment, core_done_fn cb, void *ctx, error *err);
 /* «Le problème n'est pas réglé»: reopens a resolved incident (in_progress, public event with
  * the citizen's words). ERR_CONFLICT unless it is resolved. */
-int request_reopen(core *c, const cat_tenant *t, const char *reference, const char *body,
-                   core_done_fn cb, void *ctx, error *err);
+int request_reopen(core *c, const cat_tenant *t, const char *reference, const core_actor *who,
+                   const char *body, core_done_fn cb, void *ctx, error *err);
 /* Most keys one «moi aussi» may name its supporter by. */
 #define REQUEST_SUPPORT_MAX_KEYS 4
 

@@ -19,6 +19,7 @@
 #include "core/audit.h"
 #include "core/change.h"
 #include "core/core_internal.h"
+#include "core/core_op.h"
 #include "util/log.h"
 #include "util/timeutil.h"
 
@@ -121,26 +122,35 @@ static int is_due(const cat_tenant *t, const store_request *r, int64_t now)
 
 /* ---- anonymising, one job per RETENTION_BATCH requests ---- */
 
-typedef struct anon_job {
-    const cat_tenant *t;
-    const int64_t *ids;
+/* One anonymisation job: the requests ids[n] given, or (due mode) those the job itself
+ * finds due in its own transaction. A core_op, freed once its outcome is reported. */
+typedef struct anon_op {
+    core_op op;
+    const cat_tenant *t;           /* the caller's, valid until the op's outcome is reported */
+    const attachment_dir *uploads; /* core's */
+    int64_t ids[RETENTION_BATCH];
     size_t n;
+    const erase_scope *due; /* non-NULL: due mode, ids found inside the job */
+    size_t limit;           /* due mode: requests at most */
     int64_t now, disposal_id;
-    const char *actor, *source;
-    arena a;
+    core_actor who; /* the erasure's actor; strings in op.a */
+    store_agent agent_room;
+    const char *event_actor; /* who's timeline label */
     store_attachment *files; /* of the erased requests: deleted once durable */
     size_t n_files, cap_files;
-    int64_t *done; /* the erased requests' ids */
+    int64_t done[RETENTION_BATCH]; /* the erased requests' ids */
     size_t n_done;
-} anon_job;
+    size_t *n_done_out;  /* added to once durable; may be NULL */
+    size_t *n_found_out; /* set once durable: requests looked at; may be NULL */
+} anon_op;
 
-static int add_files(anon_job *j, const store_attachment *at, size_t n, error *err)
+static int add_files(anon_op *j, const store_attachment *at, size_t n, error *err)
 {
     if (n == 0)
         return 0; /* at may be NULL then */
     if (j->n_files + n > j->cap_files) {
         size_t cap = (j->cap_files ? j->cap_files * 2 : 16) + n;
-        store_attachment *grown = arena_alloc(&j->a, cap * sizeof *grown);
+        store_attachment *grown = arena_alloc(&j->op.a, cap * sizeof *grown);
         if (!grown)
             return error_set(err, ERR_INTERNAL, NULL, "out of memory");
         if (j->n_files)
@@ -156,32 +166,32 @@ static int add_files(anon_job *j, const store_attachment *at, size_t n, error *e
 /* Anonymises one request if it is still due; *erased says whether it was, *gone whether it
  * is anonymised now (by this job or earlier: a bordereau's item anonymised meanwhile, e.g.
  * while the visa was no longer required, is destroyed, not kept). */
-static int anon_one(store *s, anon_job *j, int64_t id, int64_t stamp, int *erased, int *gone,
+static int anon_one(store *s, anon_op *j, int64_t id, int64_t stamp, int *erased, int *gone,
                     error *err)
 {
     *erased = *gone = 0;
     store_request r;
     int found = 0;
     /* Inside the job, reads see the writer's transaction: the request as it is now. */
-    if (s->ops->requests.get_by_id(s, j->t->rec.id, id, &j->a, &r, &found, err) != 0)
+    if (s->ops->requests.get_by_id(s, j->t->rec.id, id, &j->op.a, &r, &found, err) != 0)
         return -1;
     *gone = found && r.anonymised_at != 0;
     if (!found || !is_due(j->t, &r, j->now))
         return 0;
     store_anonymised keep;
-    if (keep_of(&j->a, catalogue_procedure_by_id(j->t, r.procedure_id), &r, &keep, err) != 0)
+    if (keep_of(&j->op.a, catalogue_procedure_by_id(j->t, r.procedure_id), &r, &keep, err) != 0)
         return -1;
     store_attachment *removed = NULL;
     size_t n_removed = 0;
-    if (s->ops->retention.tx_anonymise(s, j->t->rec.id, id, &keep, stamp, &j->a, &removed, &n_removed,
-                                     err) != 0)
+    if (s->ops->retention.tx_anonymise(s, j->t->rec.id, id, &keep, stamp, &j->op.a, &removed,
+                                       &n_removed, err) != 0)
         return -1;
     store_event e = {.tenant_id = j->t->rec.id,
                      .request_id = id,
                      .created_at = stamp > r.updated_at ? stamp : r.updated_at,
                      .kind = "anonymised",
                      .is_public = 0,
-                     .actor = j->actor};
+                     .actor = j->event_actor};
     if (s->ops->events.tx_insert(s, &e, NULL, err) != 0 ||
         add_files(j, removed, n_removed, err) != 0)
         return -1;
@@ -189,11 +199,27 @@ static int anon_one(store *s, anon_job *j, int64_t id, int64_t stamp, int *erase
     return 0;
 }
 
-static int anon_apply(store *s, void *arg, error *err)
+/* In due mode, what is due now as the job's transaction sees it, into j->ids. */
+static int anon_find_due(store *s, anon_op *j, error *err)
 {
-    anon_job *j = arg;
+    int64_t *found = NULL;
+    size_t n = 0;
+    if (s->ops->retention.due(s, j->t->rec.id, j->due->procedure_id, j->due->cutoff, j->limit,
+                              &j->op.a, &found, &n, err) != 0)
+        return -1;
+    j->n = n < RETENTION_BATCH ? n : RETENTION_BATCH;
+    if (j->n)
+        memcpy(j->ids, found, j->n * sizeof *found);
+    return 0;
+}
+
+static int anon_apply(store *s, core_op *op, error *err)
+{
+    anon_op *j = (anon_op *)op;
     j->n_files = 0;
     j->n_done = 0;
+    if (j->due && anon_find_due(s, j, err) != 0)
+        return -1;
     int64_t stamp = time_now();
     for (size_t i = 0; i < j->n; i++) {
         int erased = 0, gone = 0;
@@ -205,8 +231,9 @@ static int anon_apply(store *s, void *arg, error *err)
                                                            gone ? "done" : "kept", err) != 0)
             return -1;
     }
-    if (j->n_done && audit_append_tx(s, j->t->rec.id, 0, j->actor, "anonymise", "request", j->done,
-                                     j->n_done, j->source, err) != 0)
+    /* An erasure is audited whoever acts (the system, mostly). */
+    if (j->n_done && audit_append_who_tx(s, j->t->rec.id, &j->who, "anonymise", "request", j->done,
+                                         j->n_done, err) != 0)
         return -1;
     int finished = 0;
     if (j->disposal_id &&
@@ -215,38 +242,170 @@ static int anon_apply(store *s, void *arg, error *err)
     return 0;
 }
 
+static void anon_finish(core_op *op, int *rc, error *err)
+{
+    (void)err;
+    anon_op *j = (anon_op *)op;
+    if (*rc != 0)
+        return;
+    /* Durable: the rows are gone, so are the files now. */
+    for (size_t i = 0; i < j->n_files; i++)
+        attachment_discard(j->uploads, &j->files[i]);
+    if (j->n_done_out)
+        *j->n_done_out += j->n_done;
+    if (j->n_found_out)
+        *j->n_found_out = j->n;
+}
+
+/* A new anonymisation op of core c for t by who (NULL: the system), not yet given its requests;
+ * NULL when out of memory. */
+static anon_op *anon_new(core *c, const cat_tenant *t, int64_t now, const core_actor *who)
+{
+    anon_op *j = core_op_new(sizeof *j, anon_apply);
+    if (!j)
+        return NULL;
+    j->op.finish = anon_finish;
+    j->uploads = core_uploads(c);
+    j->t = t;
+    j->now = now ? now : time_now();
+    if (actor_copy(&j->op.a, who, &actor_system, &j->who, &j->agent_room) != 0 ||
+        !(j->event_actor = actor_event_label(&j->who, &j->op.a))) {
+        core_op_free(j);
+        return NULL;
+    }
+    return j;
+}
+
 int request_anonymise(core *c, const cat_tenant *t, const int64_t *ids, size_t n, int64_t now,
-                      int64_t disposal_id, const char *actor, const char *source, size_t *n_done,
-                      error *err)
+                      int64_t disposal_id, const core_actor *who, size_t *n_done, error *err)
 {
     if (n_done)
         *n_done = 0;
     if (!t || (n && !ids))
         return error_set(err, ERR_INVALID_ARG, "ids", "request_anonymise: nothing to do");
-    int64_t done_ids[RETENTION_BATCH];
     for (size_t off = 0; off < n; off += RETENTION_BATCH) {
-        anon_job j = {.t = t,
-                      .ids = ids + off,
-                      .n = n - off < RETENTION_BATCH ? n - off : RETENTION_BATCH,
-                      .now = now ? now : time_now(),
-                      .disposal_id = disposal_id,
-                      .actor = actor ? actor : "system",
-                      .source = source,
-                      .done = done_ids};
-        arena_init(&j.a, 64 * 1024);
-        int rc = store_write_sync(c->store, anon_apply, &j, err);
-        if (rc == 0) {
-            /* Durable: the rows are gone, so are the files now. */
-            for (size_t i = 0; i < j.n_files; i++)
-                attachment_discard(&j.files[i]);
-            if (n_done)
-                *n_done += j.n_done;
-        }
-        arena_free(&j.a);
-        if (rc != 0)
+        anon_op *j = anon_new(c, t, now, who);
+        if (!j)
+            return error_set(err, ERR_UNAVAILABLE, NULL, "out of memory");
+        j->n = n - off < RETENTION_BATCH ? n - off : RETENTION_BATCH;
+        memcpy(j->ids, ids + off, j->n * sizeof *ids);
+        j->disposal_id = disposal_id;
+        j->n_done_out = n_done;
+        if (core_op_submit(c, j, NULL, NULL, err) != 0)
             return -1;
     }
     return 0;
+}
+
+/* ---- erasing what is due, job after job ---- */
+
+/* The state of request_erase_due across its jobs: each job's outcome decides, on the
+ * writer's thread, whether another is queued. Heap, freed when the caller is told. */
+typedef struct erase_run {
+    core *c;
+    const cat_tenant *t;
+    erase_scope scope;
+    core_actor who; /* strings in a */
+    store_agent agent_room;
+    arena a;
+    size_t n_done;      /* erased so far */
+    size_t done_before; /* erased before the last job */
+    size_t batch_found; /* requests the last job looked at */
+    size_t limit;       /* what the last job could take */
+    size_t *n_done_out;
+    core_done_fn cb;
+    void *ctx;
+} erase_run;
+
+static void erase_run_end(erase_run *r, int rc, const error *err)
+{
+    if (r->n_done_out)
+        *r->n_done_out = r->n_done;
+    core_done_fn cb = r->cb;
+    void *ctx = r->ctx;
+    arena_free(&r->a);
+    free(r);
+    cb(ctx, rc, err);
+}
+
+static void erase_run_step(void *ctx, int rc, const error *err);
+
+/* Queues the next job: 0, or -1 with err (nothing queued). */
+static int erase_run_next(erase_run *r, error *err)
+{
+    anon_op *j = anon_new(r->c, r->t, r->scope.now, &r->who);
+    if (!j)
+        return error_set(err, ERR_UNAVAILABLE, NULL, "out of memory");
+    size_t left = r->scope.max - r->n_done;
+    j->due = &r->scope;
+    j->limit = left < RETENTION_BATCH ? left : RETENTION_BATCH;
+    r->limit = j->limit;
+    r->done_before = r->n_done;
+    r->batch_found = 0;
+    j->n_done_out = &r->n_done;
+    j->n_found_out = &r->batch_found;
+    return core_op_submit(r->c, j, erase_run_step, r, err);
+}
+
+/* The outcome of one job (writer thread): the next one, or the end. */
+static void erase_run_step(void *ctx, int rc, const error *err)
+{
+    erase_run *r = ctx;
+    if (rc != 0) {
+        erase_run_end(r, rc, err);
+        return;
+    }
+    /* Nothing found, or nothing of it erasable any more (changed meanwhile), the cap
+     * reached or the pass stopping: done. */
+    int more = r->batch_found >= r->limit && r->n_done < r->scope.max &&
+               r->n_done > r->done_before && !(r->scope.stop && r->scope.stop(r->scope.stop_ctx));
+    error e;
+    if (more && erase_run_next(r, &e) != 0) {
+        erase_run_end(r, -1, &e);
+        return;
+    }
+    if (!more)
+        erase_run_end(r, 0, NULL);
+}
+
+int request_erase_due(core *c, const cat_tenant *t, const erase_scope *scope, const core_actor *who,
+                      size_t *n_done, core_done_fn cb, void *ctx, error *err)
+{
+    if (n_done)
+        *n_done = 0;
+    if (!t || !scope)
+        return error_set(err, ERR_INVALID_ARG, NULL, "request_erase_due: nothing to do");
+    if (scope->max == 0 || (scope->stop && scope->stop(scope->stop_ctx)))
+        return cb ? (cb(ctx, 0, NULL), 0) : 0;
+    core_waiter waiter;
+    erase_run *r = calloc(1, sizeof *r);
+    if (!r)
+        return error_set(err, ERR_UNAVAILABLE, NULL, "out of memory");
+    arena_init(&r->a, 0);
+    r->c = c;
+    r->t = t;
+    r->scope = *scope;
+    r->scope.now = scope->now ? scope->now : time_now();
+    r->n_done_out = n_done;
+    if (cb) {
+        r->cb = cb;
+        r->ctx = ctx;
+    } else {
+        core_waiter_init(&waiter);
+        r->cb = core_waiter_done;
+        r->ctx = &waiter;
+    }
+    if (actor_copy(&r->a, who, &actor_system, &r->who, &r->agent_room) != 0) {
+        arena_free(&r->a);
+        free(r);
+        return error_set(err, ERR_UNAVAILABLE, NULL, "out of memory");
+    }
+    if (erase_run_next(r, err) != 0) {
+        arena_free(&r->a);
+        free(r);
+        return -1;
+    }
+    return cb ? 0 : core_waiter_wait(&waiter, err);
 }
 
 /* ---- the pass ---- */
@@ -258,7 +417,7 @@ typedef struct pass {
     const cat_tenant *t;
     int64_t now;
     size_t budget; /* requests this collectivité may still have anonymised in this pass */
-    const char *source;
+    core_actor who; /* the system, from the pass's source */
 } pass;
 
 static int stopped(const pass *p)
@@ -266,32 +425,21 @@ static int stopped(const pass *p)
     return p->o->stop && p->o->stop(p->o->stop_ctx);
 }
 
-/* Anonymises, batch by batch, what the store finds due (procedure_id > 0: past the retention of
- * that procedure; 0: asked by their citizen), within the budget. *n_done: how many. */
+/* Anonymises, job by job, what is due (procedure_id > 0: past the retention of that
+ * procedure; 0: asked by their citizen), within the budget. *n_done: how many. */
 static int drain(pass *p, int64_t procedure_id, int64_t cutoff, int64_t *n_done, error *err)
 {
-    store *s = p->c->store;
-    *n_done = 0;
-    while (p->budget > 0 && !stopped(p)) {
-        arena a;
-        arena_init(&a, 0);
-        int64_t *ids = NULL;
-        size_t n = 0, done = 0;
-        size_t limit = p->budget < RETENTION_BATCH ? p->budget : RETENTION_BATCH;
-        int rc = s->ops->retention.due(s, p->t->rec.id, procedure_id, cutoff, limit, &a,
-                                                &ids, &n, err);
-        if (rc == 0 && n > 0)
-            rc = request_anonymise(p->c, p->t, ids, n, p->now, 0, "system", p->source, &done, err);
-        arena_free(&a);
-        if (rc != 0)
-            return -1;
-        *n_done += (int64_t)done;
-        p->budget -= done < p->budget ? done : p->budget;
-        /* Nothing found, or nothing of it erasable any more (changed meanwhile): done. */
-        if (n < limit || done == 0)
-            break;
-    }
-    return 0;
+    erase_scope scope = {.procedure_id = procedure_id,
+                         .cutoff = cutoff,
+                         .now = p->now,
+                         .max = p->budget,
+                         .stop = p->o->stop,
+                         .stop_ctx = p->o->stop_ctx};
+    size_t done = 0;
+    int rc = request_erase_due(p->c, p->t, &scope, &p->who, &done, NULL, NULL, err);
+    *n_done = (int64_t)done;
+    p->budget -= done < p->budget ? done : p->budget;
+    return rc;
 }
 
 /* Requests still due after the pass, for the report. */
@@ -388,8 +536,8 @@ static int process_approved(pass *p, int *open_list, error *err)
                 ids[k] = items[k].request_id;
             size_t done = 0;
             if (rc == 0 && n > 0)
-                rc = request_anonymise(p->c, p->t, ids, n, p->now, lists[i].id, "system", p->source,
-                                       &done, err);
+                rc =
+                    request_anonymise(p->c, p->t, ids, n, p->now, lists[i].id, &p->who, &done, err);
             arena_free(&ia);
             p->rep->anonymised += (int64_t)done;
             p->budget -= done < p->budget ? done : p->budget;
@@ -413,7 +561,7 @@ typedef struct create_arg {
     const cat_tenant *t;
     const int64_t *ids;
     size_t n;
-    const char *source;
+    const core_actor *who;
     int64_t id;
 } create_arg;
 
@@ -422,8 +570,8 @@ static int create_apply(store *s, void *arg, error *err)
     create_arg *ca = arg;
     if (s->ops->disposal.tx_create(s, ca->t->rec.id, time_now(), ca->ids, ca->n, &ca->id, err) != 0)
         return -1;
-    return audit_append_tx(s, ca->t->rec.id, 0, "system", "disposal_create", "disposal", &ca->id, 1,
-                           ca->source, err);
+    return audit_append_who_tx(s, ca->t->rec.id, ca->who, "disposal_create", "disposal", &ca->id, 1,
+                               err);
 }
 
 /* A new bordereau of what is due now (at most DISPOSAL_LIST_MAX requests), oldest closures
@@ -449,7 +597,7 @@ static int build_list(pass *p, error *err)
         total += rc == 0 ? n : 0;
     }
     if (rc == 0 && total > 0) {
-        create_arg ca = {.t = p->t, .ids = all, .n = total, .source = p->source};
+        create_arg ca = {.t = p->t, .ids = all, .n = total, .who = &p->who};
         rc = store_write_sync(s, create_apply, &ca, err);
         if (rc == 0) {
             p->rep->lists_created++;
@@ -513,7 +661,8 @@ int retention_run(core *c, const retention_opts *opts, retention_report *rep, er
                   .t = t,
                   .now = opts->now ? opts->now : time_now(),
                   .budget = opts->max_per_tenant ? opts->max_per_tenant : RETENTION_PASS_MAX,
-                  .source = opts->source ? opts->source : "system"};
+                  .who = actor_system};
+        p.who.source = opts->source ? opts->source : "system";
         if (stopped(&p))
             break;
         if (run_tenant(&p, err) != 0) {

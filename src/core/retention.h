@@ -57,12 +57,35 @@ int64_t retention_cutoff(const store_procedure *p, int64_t now);
  * "anonymise", kind "request", the erased ids, `source`) for the job, in the same
  * transaction; once it is durable, the request's files leave the uploads directory.
  * disposal_id > 0: the ids are items of that approved bordereau, whose states follow (done,
- * or kept when left as they are) and which is closed once none is left. actor: "system",
- * "citizen" or "agent:<id>". *n_done (may be NULL) gets how many were erased. t must stay
- * valid until this returns (it waits for each job). */
+ * or kept when left as they are) and which is closed once none is left. who: the erasure's
+ * actor (NULL: the system), whose labels the events and the entry carry (actor_event_label,
+ * actor_audit_label) with its source. *n_done (may be NULL) gets how many were erased. t
+ * must stay valid until this returns (it waits for each job): the command line and the
+ * retention pass. */
 int request_anonymise(core *c, const cat_tenant *t, const int64_t *ids, size_t n, int64_t now,
-                      int64_t disposal_id, const char *actor, const char *source, size_t *n_done,
-                      error *err);
+                      int64_t disposal_id, const core_actor *who, size_t *n_done, error *err);
+
+/* Which requests request_erase_due erases. */
+typedef struct erase_scope {
+    int64_t procedure_id; /* > 0: that procedure's, closed before cutoff; 0: those whose
+                             citizen asked for their erasure (erase_requested_at) */
+    int64_t cutoff;
+    int64_t now; /* the instant is_due ages requests at; 0: the current time */
+    size_t max;  /* requests at most */
+    /* Asked between jobs (on the writer's thread): 1 ends there. May be NULL. */
+    int (*stop)(void *ctx);
+    void *stop_ctx;
+} erase_scope;
+
+/* Erases what is due in *scope for collectivité t, as request_anonymise does, one job after
+ * the other: each job finds, in its own transaction, up to RETENTION_BATCH requests due and
+ * erases them; the next is queued once it is durable, until nothing erasable is left, max
+ * is reached or stop says so. who as for request_anonymise. cb NULL waits; otherwise 0 once
+ * the first job is queued and cb(ctx, rc, err) after the last (from the writer's thread);
+ * *n_done (may be NULL; the caller's, valid until then) gets how many were erased, also when
+ * a job failed. t must stay valid until then. */
+int request_erase_due(core *c, const cat_tenant *t, const erase_scope *scope, const core_actor *who,
+                      size_t *n_done, core_done_fn cb, void *ctx, error *err);
 
 typedef struct retention_opts {
     int64_t now;           /* 0: the current time */

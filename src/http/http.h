@@ -227,6 +227,12 @@ int http_ratelimit(http_req *rq, const char *bucket, double rate, double burst, 
  * The string lives in the arena or the configuration. */
 const char *http_base_url(http_req *rq, const cat_tenant *t);
 
+/* Where this request comes from, as core's audit log writes it: "<entrance> <client
+ * address>" ("web 192.0.2.1", "api 2001:db8::1"; "unknown" without an address), in rq's
+ * arena; the entrance alone when the arena is full. The one spelling of a source for every
+ * entrance served over HTTP. */
+const char *http_audit_source(http_req *rq, const char *entrance);
+
 /* Marks a GET response as cacheable: public data whose bytes depend only on the Host, the
  * language and the URI (path and query). The server keeps it until the next write, a
  * catalogue change or the TTL, whichever comes first. */

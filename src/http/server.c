@@ -26,7 +26,6 @@
 #include "http/cache.h"
 #include "http/conns.h"
 #include "http/ratelimit.h"
-#include "store/store.h"
 #include "util/log.h"
 #include "util/timeutil.h"
 #include "util/utf8.h"
@@ -358,6 +357,13 @@ static int local_host(const char *h, size_t n)
         if (!((h[i] >= '0' && h[i] <= '9') || h[i] == '.'))
             return 0;
     return 1;
+}
+
+const char *http_audit_source(http_req *rq, const char *entrance)
+{
+    const char *source =
+        arena_printf(rq->arena, "%s %s", entrance, rq->client_ip ? rq->client_ip : "unknown");
+    return source ? source : entrance;
 }
 
 const char *http_base_url(http_req *rq, const cat_tenant *t)

@@ -372,6 +372,11 @@ static int take(http_req *rq, const char *bucket, double rate, double burst)
     return -1;
 }
 
+const char *web_audit_source(http_req *rq)
+{
+    return http_audit_source(rq, "web");
+}
+
 int web_limit(http_req *rq, const char *name, const char *extra, double rate, double burst)
 {
     const char *bucket =

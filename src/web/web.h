@@ -24,7 +24,7 @@
 #include "core/session.h"
 #include "http/http.h"
 #include "present/present.h"
-#include "store/store.h"
+#include "store/records.h"
 #include "util/tmpl.h"
 
 /* The session cookie's name: the server never answers a request carrying it from the
@@ -110,6 +110,10 @@ int web_limit_login(http_req *rq, const char *name, const char *email);
  * for citizens and agents), so that " Alice@x" and "alice@x" share a bucket. In the
  * request's arena. */
 const char *web_email_key(http_req *rq, const char *email);
+
+/* Where this request comes from, as core's audit log writes it: "web <client address>"
+ * (http_audit_source), for the portal and the back office alike. */
+const char *web_audit_source(http_req *rq);
 
 /* The CSRF token of this browser (sets its cookie on first use). */
 const char *web_csrf_token(http_req *rq);

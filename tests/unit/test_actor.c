@@ -1,6 +1,6 @@
 /*
  * Unit tests of core/actor and of the audit policy core applies for every entrance: the
- * timeline and audit labels each kind of actor gets (the ones stored before core_actor
+ * timeline and audit labels each kind of actor is given (the ones stored before core_actor
  * existed), which actors are audited, and audit_change_tx inside a write job — an entry for
  * an agent or a key, none for a citizen, the command line or the system, and no entry left
  * when the job fails after appending it (the change and its entry commit together or not at
@@ -98,6 +98,19 @@ static void test_labels(void **state)
     assert_string_equal(nobody.source, "web 192.0.2.7");
     assert_int_equal(actor_agent_id(&agent), 12);
     assert_int_equal(actor_agent_id(&key), 0);
+    /* A key's actor as the JSON API and Open311 build it: its name labels the events, its
+     * id the entries. */
+    store_apikey k = {.id = 3, .name = "appli-voirie"};
+    core_actor api = actor_of_key(&k, "api ::1", 0);
+    assert_int_equal(api.kind, ACTOR_KEY);
+    assert_int_equal(api.open311, 0);
+    assert_string_equal(actor_event_label(&api, &a), "api:appli-voirie");
+    assert_string_equal(actor_audit_label(&api, &a), "api:3");
+    assert_string_equal(api.source, "api ::1");
+    core_actor o311 = actor_of_key(&k, "api ::1", 1);
+    assert_int_equal(o311.open311, 1);
+    store_apikey unnamed = {.id = 5};
+    assert_string_equal(actor_of_key(&unnamed, NULL, 0).name, "");
     arena_free(&a);
 }
 
@@ -121,13 +134,15 @@ typedef struct change_job {
     int64_t tenant;
     const core_actor *who;
     int fail_after; /* 1: the change fails after its entry was appended */
+    int always;     /* 1: an operation audited whoever acts (audit_append_who_tx) */
 } change_job;
 
 static int apply_change(store *s, void *arg, error *err)
 {
     change_job *j = arg;
     int64_t ids[] = {42};
-    if (audit_change_tx(s, j->tenant, j->who, "change", "request", ids, 1, err) != 0)
+    if ((j->always ? audit_append_who_tx(s, j->tenant, j->who, "delete", "account", ids, 1, err)
+                   : audit_change_tx(s, j->tenant, j->who, "change", "request", ids, 1, err)) != 0)
         return -1;
     if (j->fail_after)
         return error_set(err, ERR_CONFLICT, NULL, "the change itself failed");
@@ -178,9 +193,27 @@ static void test_change_tx(void **state)
     assert_int_equal(err.code, ERR_CONFLICT);
     assert_int_equal(entries(f, &got, &a), 1);
 
+    /* An operation audited whoever acts (an account deleted): the citizen's entry is written
+     * too, with their label and source. */
+    core_actor citizen = actor_citizen;
+    citizen.id = 9;
+    citizen.source = "web 198.51.100.2";
+    change_job always = {.tenant = f->tenant, .who = &citizen, .always = 1};
+    assert_int_equal(store_write_sync(f->store, apply_change, &always, &err), 0);
+    assert_int_equal(entries(f, &got, &a), 2);
+    int found = 0;
+    for (size_t i = 0; i < 2; i++)
+        if (strcmp(got[i].action, "delete") == 0) {
+            found = 1;
+            assert_string_equal(got[i].actor, "citizen");
+            assert_int_equal(got[i].agent_id, 0);
+            assert_string_equal(got[i].source, "web 198.51.100.2");
+        }
+    assert_true(found);
+
     int64_t bad = 0, checked = 0;
     assert_int_equal(audit_verify(f->core, f->tenant, &bad, &checked, &err), 0);
-    assert_int_equal(checked, 1);
+    assert_int_equal(checked, 2);
     arena_free(&a);
 }
 

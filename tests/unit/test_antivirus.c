@@ -33,6 +33,7 @@
 
 static char g_tmp[64];
 static char g_uploads[96];
+static attachment_dir g_dir; /* opened on g_uploads by main, as core opens its own */
 
 /* ---- a fake clamd: one connection, scripted ---- */
 
@@ -581,7 +582,7 @@ static int prepare_with(const char *reply, size_t reply_len, store_attachment *a
     attachment_upload up = {
         .field = "justificatif", .filename = "facture.pdf", .data = PDF, .len = sizeof PDF - 1};
     error_clear(err);
-    int rc = attachment_prepare(&up, a, at, err);
+    int rc = attachment_prepare(&g_dir, &up, a, at, err);
     if (reply) {
         fake_stop(&f);
         /* the scanner got the file as sent */
@@ -603,7 +604,7 @@ static void test_attachment_scanned(void **state)
     assert_int_equal(prepare_with(REPLY("stream: OK\0"), &at, &a, &err), 0);
     assert_string_equal(at.content_type, "application/pdf");
     assert_int_equal(count_files(), before + 1);
-    attachment_discard(&at);
+    attachment_discard(&g_dir, &at);
 
     assert_int_equal(
         prepare_with(REPLY("stream: Guichet.Test.Payload.UNOFFICIAL FOUND\0"), &at, &a, &err), -1);
@@ -638,8 +639,8 @@ static void test_attachment_scanned(void **state)
     /* without an antivirus, nothing is scanned */
     assert_int_equal(antivirus_configure(NULL, NULL, 0, &err), 0);
     attachment_upload up = {.field = "f", .filename = "a.pdf", .data = PDF, .len = sizeof PDF - 1};
-    assert_int_equal(attachment_prepare(&up, &a, &at, &err), 0);
-    attachment_discard(&at);
+    assert_int_equal(attachment_prepare(&g_dir, &up, &a, &at, &err), 0);
+    attachment_discard(&g_dir, &at);
     assert_int_equal(count_files(), before);
     arena_free(&a);
 }
@@ -651,7 +652,7 @@ int main(void)
         return 1;
     snprintf(g_uploads, sizeof g_uploads, "%s/uploads", g_tmp);
     error err;
-    if (attachment_set_dir(g_uploads, &err) != 0)
+    if (attachment_dir_open(&g_dir, g_uploads, &err) != 0)
         return 1;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_configure),       cmocka_unit_test(test_framing),

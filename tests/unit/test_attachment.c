@@ -32,6 +32,7 @@
 
 static char g_tmp[64];
 static char g_uploads[96];
+static attachment_dir g_dir; /* opened on g_uploads by main, as core opens its own */
 
 /* ---- helpers ---- */
 
@@ -200,7 +201,7 @@ static blob read_stored(const char *storage_name)
 {
     arena a;
     arena_init(&a, 0);
-    const char *path = attachment_path(&a, storage_name);
+    const char *path = attachment_path(&g_dir, &a, storage_name);
     assert_non_null(path);
     gchar *data = NULL;
     gsize len = 0;
@@ -255,7 +256,7 @@ static void expect_refused(const void *data, size_t len, err_code code, const ch
     store_attachment at;
     error err;
     error_clear(&err);
-    int rc = attachment_prepare(&up, &a, &at, &err);
+    int rc = attachment_prepare(&g_dir, &up, &a, &at, &err);
     if (rc == 0)
         fail_msg("%s: accepted as %s", why, at.content_type);
     assert_int_equal(err.code, code);
@@ -274,9 +275,11 @@ static void test_set_dir(void **state)
     assert_int_equal(stat(g_uploads, &st), 0);
     assert_true(S_ISDIR(st.st_mode));
     assert_int_equal(st.st_mode & 0777, 0700);
-    assert_string_equal(attachment_dir(), g_uploads);
+    assert_string_equal(g_dir.path, g_uploads);
     error err;
-    assert_int_equal(attachment_set_dir("", &err), -1);
+    attachment_dir other;
+    assert_int_equal(attachment_dir_open(&other, "", &err), -1);
+    assert_string_equal(other.path, "");
     /* a path under a regular file cannot be created */
     char bad[160];
     snprintf(bad, sizeof bad, "%s/file", g_tmp);
@@ -284,8 +287,13 @@ static void test_set_dir(void **state)
     assert_non_null(fp);
     fclose(fp);
     snprintf(bad, sizeof bad, "%s/file/uploads", g_tmp);
-    assert_int_equal(attachment_set_dir(bad, &err), -1);
-    assert_string_equal(attachment_dir(), g_uploads); /* unchanged */
+    assert_int_equal(attachment_dir_open(&other, bad, &err), -1);
+    assert_string_equal(other.path, "");
+    /* A trailing slash is dropped: files are named "<dir>/<name>". */
+    char slashed[128];
+    snprintf(slashed, sizeof slashed, "%s/", g_uploads);
+    assert_int_equal(attachment_dir_open(&other, slashed, &err), 0);
+    assert_string_equal(other.path, g_uploads);
 }
 
 static void test_jpeg_gps_removed_and_rotated(void **state)
@@ -307,7 +315,7 @@ static void test_jpeg_gps_removed_and_rotated(void **state)
         .field = "photos", .filename = "IMG_0001.JPG", .data = (char *)in.data, .len = in.len};
     store_attachment at;
     error err;
-    assert_int_equal(attachment_prepare(&up, &a, &at, &err), 0);
+    assert_int_equal(attachment_prepare(&g_dir, &up, &a, &at, &err), 0);
     assert_int_equal(at.is_photo, 1);
     assert_string_equal(at.content_type, "image/jpeg");
     assert_string_equal(at.moderation, "pending");
@@ -340,7 +348,7 @@ static void test_jpeg_gps_removed_and_rotated(void **state)
     assert_int_equal(h, 300); /* smaller than 400: never enlarged */
     assert_int_equal(w, 200);
 
-    attachment_discard(&at);
+    attachment_discard(&g_dir, &at);
     assert_int_equal(count_files(), 0);
     blob_free(&th);
     blob_free(&out);
@@ -360,7 +368,7 @@ static void test_png_resized_and_flattened(void **state)
                             .len = in.len};
     store_attachment at;
     error err;
-    assert_int_equal(attachment_prepare(&up, &a, &at, &err), 0);
+    assert_int_equal(attachment_prepare(&g_dir, &up, &a, &at, &err), 0);
     assert_string_equal(at.content_type, "image/jpeg");
     assert_string_equal(at.filename, "plan du quartier.jpg");
     blob out = read_stored(at.storage_name);
@@ -375,7 +383,7 @@ static void test_png_resized_and_flattened(void **state)
     image_size(&th, &w, &h);
     assert_int_equal(w, 400);
     assert_int_equal(h, 125);
-    attachment_discard(&at);
+    attachment_discard(&g_dir, &at);
     blob_free(&th);
     blob_free(&out);
     blob_free(&in);
@@ -392,7 +400,7 @@ static void test_webp_accepted(void **state)
         .field = "photos", .filename = "chaussee.webp", .data = (char *)in.data, .len = in.len};
     store_attachment at;
     error err;
-    assert_int_equal(attachment_prepare(&up, &a, &at, &err), 0);
+    assert_int_equal(attachment_prepare(&g_dir, &up, &a, &at, &err), 0);
     assert_int_equal(at.is_photo, 1);
     assert_string_equal(at.filename, "chaussee.jpg");
     blob out = read_stored(at.storage_name);
@@ -401,7 +409,7 @@ static void test_webp_accepted(void **state)
     image_size(&out, &w, &h);
     assert_int_equal(w, 640);
     assert_int_equal(h, 480);
-    attachment_discard(&at);
+    attachment_discard(&g_dir, &at);
     blob_free(&out);
     blob_free(&in);
     arena_free(&a);
@@ -427,7 +435,7 @@ static void test_pdf_kept_as_is(void **state)
                             .len = sizeof PDF - 1};
     store_attachment at;
     error err;
-    assert_int_equal(attachment_prepare(&up, &a, &at, &err), 0);
+    assert_int_equal(attachment_prepare(&g_dir, &up, &a, &at, &err), 0);
     assert_int_equal(at.is_photo, 0);
     assert_string_equal(at.content_type, "application/pdf");
     assert_string_equal(at.filename, "facture.PDF");
@@ -437,7 +445,7 @@ static void test_pdf_kept_as_is(void **state)
     blob out = read_stored(at.storage_name);
     assert_int_equal(out.len, sizeof PDF - 1);
     assert_memory_equal(out.data, PDF, out.len);
-    attachment_discard(&at);
+    attachment_discard(&g_dir, &at);
     assert_int_equal(count_files(), 0);
     blob_free(&out);
     arena_free(&a);
@@ -509,9 +517,9 @@ static void test_size_limit(void **state)
     memcpy(big + ATTACHMENT_MAX_BYTES - 6, "%%EOF\n", 6);
     store_attachment at;
     error err;
-    assert_int_equal(attachment_prepare(&up, &a, &at, &err), 0);
+    assert_int_equal(attachment_prepare(&g_dir, &up, &a, &at, &err), 0);
     assert_int_equal(at.size, ATTACHMENT_MAX_BYTES);
-    attachment_discard(&at);
+    attachment_discard(&g_dir, &at);
     arena_free(&a);
     free(big);
 }
@@ -555,13 +563,13 @@ static void test_pixel_limit(void **state)
         .field = "photos", .filename = "grand.jpg", .data = (char *)ok.data, .len = ok.len};
     store_attachment at;
     error err;
-    assert_int_equal(attachment_prepare(&up, &a, &at, &err), 0);
+    assert_int_equal(attachment_prepare(&g_dir, &up, &a, &at, &err), 0);
     blob out = read_stored(at.storage_name);
     int w, h;
     image_size(&out, &w, &h);
     assert_int_equal(w, 2560);
     assert_int_equal(h, 1920);
-    attachment_discard(&at);
+    attachment_discard(&g_dir, &at);
     blob_free(&out);
     blob_free(&ok);
     arena_free(&a);
@@ -582,11 +590,11 @@ static void test_truncated_refused(void **state)
         store_attachment at;
         error err;
         error_clear(&err);
-        assert_int_equal(attachment_prepare(&up, &a, &at, &err), -1);
+        assert_int_equal(attachment_prepare(&g_dir, &up, &a, &at, &err), -1);
         assert_true(attachment_is_damaged(&err));
         up.len = in.len;
-        assert_int_equal(attachment_prepare(&up, &a, &at, &err), 0);
-        attachment_discard(&at);
+        assert_int_equal(attachment_prepare(&g_dir, &up, &a, &at, &err), 0);
+        attachment_discard(&g_dir, &at);
         arena_free(&a);
         blob_free(&in);
     }
@@ -605,8 +613,8 @@ static const char *name_for(arena *a, const char *name)
         .field = "photos", .filename = name, .data = (char *)png.data, .len = png.len};
     store_attachment at;
     error err;
-    assert_int_equal(attachment_prepare(&up, a, &at, &err), 0);
-    attachment_discard(&at);
+    assert_int_equal(attachment_prepare(&g_dir, &up, a, &at, &err), 0);
+    attachment_discard(&g_dir, &at);
     return at.filename;
 }
 
@@ -648,14 +656,14 @@ static void test_path(void **state)
     arena a;
     arena_init(&a, 0);
     const char *good = "0123456789abcdef0123456789abcdef.jpg";
-    const char *p = attachment_path(&a, good);
+    const char *p = attachment_path(&g_dir, &a, good);
     assert_non_null(p);
     assert_true(strncmp(p, g_uploads, strlen(g_uploads)) == 0);
     assert_string_equal(p + strlen(g_uploads), "/0123456789abcdef0123456789abcdef.jpg");
-    assert_null(attachment_path(&a, "../../../../etc/passwd"));
-    assert_null(attachment_path(&a, "0123456789abcdef0123456789abcdef.html"));
-    assert_null(attachment_path(&a, "0123456789ABCDEF0123456789abcdef.jpg"));
-    assert_null(attachment_path(&a, NULL));
+    assert_null(attachment_path(&g_dir, &a, "../../../../etc/passwd"));
+    assert_null(attachment_path(&g_dir, &a, "0123456789abcdef0123456789abcdef.html"));
+    assert_null(attachment_path(&g_dir, &a, "0123456789ABCDEF0123456789abcdef.jpg"));
+    assert_null(attachment_path(&g_dir, &a, NULL));
     arena_free(&a);
 }
 
@@ -680,7 +688,8 @@ static void test_save_tx(void **state)
     store *s = store_open(db, &err);
     assert_non_null(s);
     assert_int_equal(s->ops->migrate(s, &err), 0);
-    core *c = core_open(s, NULL, &err);
+    /* The sweep reads core's directory: the same one the files were prepared in. */
+    core *c = core_open_config(s, &(core_config){.uploads_dir = g_uploads}, &err);
     assert_non_null(c);
     store_tenant t = {.slug = "ville-test",
                       .name = "Ville Test",
@@ -713,8 +722,8 @@ static void test_save_tx(void **state)
     blob png = make_image(32, 16, "png", 0);
     attachment_upload up2 = {
         .field = "f", .filename = "b.png", .data = (char *)png.data, .len = png.len};
-    assert_int_equal(attachment_prepare(&up1, &a, &at[0], &err), 0);
-    assert_int_equal(attachment_prepare(&up2, &a, &at[1], &err), 0);
+    assert_int_equal(attachment_prepare(&g_dir, &up1, &a, &at[0], &err), 0);
+    assert_int_equal(attachment_prepare(&g_dir, &up2, &a, &at[1], &err), 0);
 
     save_job j = {tenant_id, created.id, at, 2};
     assert_int_equal(store_write_sync(s, save_apply, &j, &err), 0);
@@ -746,7 +755,7 @@ static void test_save_tx(void **state)
     /* A photo prepared but never saved, as a crash before the commit leaves it (file and
      * thumbnail), and a file guichet did not name: the sweep removes the first two only. */
     store_attachment orphan;
-    assert_int_equal(attachment_prepare(&up2, &a, &orphan, &err), 0);
+    assert_int_equal(attachment_prepare(&g_dir, &up2, &a, &orphan, &err), 0);
     char foreign[256];
     snprintf(foreign, sizeof foreign, "%s/LISEZMOI.txt", g_uploads);
     FILE *f = fopen(foreign, "w");
@@ -755,18 +764,18 @@ static void test_save_tx(void **state)
     size_t removed = 0;
     assert_int_equal(attachment_sweep(c, &removed, &err), 0);
     assert_int_equal(removed, 2);
-    assert_int_equal(access(attachment_path(&a, orphan.storage_name), F_OK), -1);
-    assert_int_equal(access(attachment_path(&a, orphan.thumb_name), F_OK), -1);
+    assert_int_equal(access(attachment_path(&g_dir, &a, orphan.storage_name), F_OK), -1);
+    assert_int_equal(access(attachment_path(&g_dir, &a, orphan.thumb_name), F_OK), -1);
     for (size_t i = 0; i < 2; i++)
-        assert_int_equal(access(attachment_path(&a, at[i].storage_name), F_OK), 0);
-    assert_int_equal(access(attachment_path(&a, at[1].thumb_name), F_OK), 0);
+        assert_int_equal(access(attachment_path(&g_dir, &a, at[i].storage_name), F_OK), 0);
+    assert_int_equal(access(attachment_path(&g_dir, &a, at[1].thumb_name), F_OK), 0);
     assert_int_equal(access(foreign, F_OK), 0);
     assert_int_equal(attachment_sweep(c, &removed, &err), 0);
     assert_int_equal(removed, 0);
     unlink(foreign);
 
-    attachment_discard(&at[0]);
-    attachment_discard(&at[1]);
+    attachment_discard(&g_dir, &at[0]);
+    attachment_discard(&g_dir, &at[1]);
     blob_free(&png);
     arena_free(&a);
     catalogue_release(c, cat);
@@ -795,16 +804,16 @@ static void *worker_run(void *arg)
                                 .filename = "p.jpg",
                                 .data = (char *)w->jpeg->data,
                                 .len = w->jpeg->len};
-        w->rc_photo |= attachment_prepare(&up, &w->a, &w->photo, &err);
+        w->rc_photo |= attachment_prepare(&g_dir, &up, &w->a, &w->photo, &err);
         if (w->rc_photo == 0 && w->photo.is_photo)
             w->photo_ok++;
-        attachment_discard(&w->photo);
+        attachment_discard(&g_dir, &w->photo);
         attachment_upload pdf = {
             .field = "f", .filename = "d.pdf", .data = PDF, .len = sizeof PDF - 1};
-        w->rc_pdf |= attachment_prepare(&pdf, &w->a, &w->pdf, &err);
+        w->rc_pdf |= attachment_prepare(&g_dir, &pdf, &w->a, &w->pdf, &err);
         if (w->rc_pdf == 0 && !w->pdf.is_photo)
             w->pdf_ok++;
-        attachment_discard(&w->pdf);
+        attachment_discard(&g_dir, &w->pdf);
     }
     return NULL;
 }
@@ -839,7 +848,7 @@ int main(void)
         return 1;
     snprintf(g_uploads, sizeof g_uploads, "%s/deep/uploads", g_tmp);
     error err;
-    if (attachment_set_dir(g_uploads, &err) != 0 || VIPS_INIT("test_attachment") != 0)
+    if (attachment_dir_open(&g_dir, g_uploads, &err) != 0 || VIPS_INIT("test_attachment") != 0)
         return 1;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_set_dir),

@@ -137,7 +137,7 @@ static void test_uploads_dir_through_core(void **state)
     error err;
     core *c = core_open_config(f->store, &(core_config){.uploads_dir = dir}, &err);
     assert_non_null(c);
-    assert_string_equal(attachment_dir(), dir);
+    assert_string_equal(core_uploads(c)->path, dir);
     struct stat st;
     assert_int_equal(stat(dir, &st), 0);
     assert_int_equal(st.st_mode & 0777, 0700);
@@ -149,7 +149,15 @@ static void test_uploads_dir_through_core(void **state)
     error_clear(&err);
     assert_null(core_open_config(f->store, &(core_config){.uploads_dir = bad}, &err));
     assert_string_equal(err.arg, "uploads-dir");
-    assert_string_equal(attachment_dir(), dir); /* unchanged */
+    /* Without one, core has none: a file cannot be prepared, nothing is written anywhere. */
+    c = core_open_config(f->store, &(core_config){0}, &err);
+    assert_non_null(c);
+    assert_string_equal(core_uploads(c)->path, "");
+    store_attachment at;
+    attachment_upload up = {"photo", "x.pdf", "%PDF-1.4", 8};
+    assert_int_equal(attachment_prepare(core_uploads(c), &up, NULL, &at, &err), -1);
+    assert_int_equal(err.code, ERR_INTERNAL);
+    core_close(c);
 }
 
 typedef struct cb_state {

@@ -106,11 +106,10 @@ static int setup(void **state)
     snprintf(f->path, sizeof f->path, "%s/t.db", f->dir);
     snprintf(f->uploads, sizeof f->uploads, "%s/uploads", f->dir);
     error err;
-    assert_int_equal(attachment_set_dir(f->uploads, &err), 0);
     f->store = store_open(f->path, &err);
     assert_non_null(f->store);
     assert_int_equal(f->store->ops->migrate(f->store, &err), 0);
-    f->core = core_open(f->store, NULL, &err);
+    f->core = core_open_config(f->store, &(core_config){.uploads_dir = f->uploads}, &err);
     assert_non_null(f->core);
     store_tenant t = {.slug = "ville-test",
                       .name = "Ville Test",
@@ -275,8 +274,22 @@ static void test_plan_agent_audited(void **state)
                      0);
     char actor[32];
     snprintf(actor, sizeof actor, "agent:%" PRId64, agent);
-    int rc = export_plan_agent(f->core, f->tenant, " JEANNE@exemple.fr ", actor, "web 192.0.2.1",
-                               &p, NULL, NULL, &err);
+    store_agent admin = {.id = agent, .tenant_id = f->tenant, .role = "admin", .active = 1};
+    core_actor who = actor_of_agent(&admin, "web 192.0.2.1");
+    /* Core applies the rule: an agent whose role may not export is refused, nothing read. */
+    store_agent plain = {.id = agent, .tenant_id = f->tenant, .role = "agent", .active = 1};
+    core_actor not_allowed = actor_of_agent(&plain, "web 192.0.2.1");
+    assert_int_equal(export_plan_agent(f->core, f->tenant, "jeanne@exemple.fr", &not_allowed, &p,
+                                       NULL, NULL, &err),
+                     -1);
+    assert_int_equal(err.code, ERR_FORBIDDEN);
+    assert_null(p);
+    assert_int_equal(export_plan_agent(f->core, f->tenant, "jeanne@exemple.fr", &actor_citizen, &p,
+                                       NULL, NULL, &err),
+                     -1);
+    assert_int_equal(err.code, ERR_FORBIDDEN);
+    int rc =
+        export_plan_agent(f->core, f->tenant, " JEANNE@exemple.fr ", &who, &p, NULL, NULL, &err);
     if (rc != 0)
         fprintf(stderr, "export_plan_agent: %s\n", err.detail);
     assert_int_equal(rc, 0);
@@ -297,9 +310,9 @@ static void test_plan_agent_audited(void **state)
     export_plan_free(p);
 
     /* Nobody: answered (an empty plan) and audited without ids. */
-    assert_int_equal(export_plan_agent(f->core, f->tenant, "personne@exemple.fr", actor,
-                                       "web 192.0.2.1", &p, NULL, NULL, &err),
-                     0);
+    assert_int_equal(
+        export_plan_agent(f->core, f->tenant, "personne@exemple.fr", &who, &p, NULL, NULL, &err),
+        0);
     assert_true(export_plan_empty(p));
     export_plan_free(p);
     audit_lines(f, 0, lines, sizeof lines);
@@ -309,8 +322,7 @@ static void test_plan_agent_audited(void **state)
     /* Not an address: refused at once, nothing audited. */
     p = (export_plan *)&err; /* must be reset to NULL */
     assert_int_equal(
-        export_plan_agent(f->core, f->tenant, "pas une adresse", actor, NULL, &p, NULL, NULL, &err),
-        -1);
+        export_plan_agent(f->core, f->tenant, "pas une adresse", &who, &p, NULL, NULL, &err), -1);
     assert_null(p);
     assert_int_equal(err.code, ERR_INVALID_ARG);
     assert_string_equal(err.arg, "email");
@@ -344,11 +356,11 @@ static int internal_with_file(store *s, void *arg, error *err)
                : attachment_save_tx(s, j->tenant, j->request, id, j->at, 1, err);
 }
 
-static void prepare_pdf(arena *a, const char *name, store_attachment *at)
+static void prepare_pdf(fixture *f, arena *a, const char *name, store_attachment *at)
 {
     attachment_upload up = {"fichiers", name, PDF, sizeof PDF - 1};
     error err;
-    assert_int_equal(attachment_prepare(&up, a, at, &err), 0);
+    assert_int_equal(attachment_prepare(core_uploads(f->core), &up, a, at, &err), 0);
 }
 
 /* The archive's entries read back with libarchive: names and contents, in order. */
@@ -423,12 +435,13 @@ static void test_archive(void **state)
     /* Her message with a PDF whose name tries to leave the archive's folder; the mairie's
      * public reply; an internal note; an internal photo. */
     store_attachment mine;
-    prepare_pdf(&a, "justificatif.pdf", &mine);
+    prepare_pdf(f, &a, "justificatif.pdf", &mine);
     /* attachment_prepare keeps only a base name; a row written otherwise (an import) must
      * still not lead out of the request's folder. */
     mine.filename = "../../etc/passwd.pdf";
-    assert_int_equal(request_citizen_message(f->core, t, f->mine_acct, "Voici le justificatif",
-                                             &mine, 1, CHANNEL_WEB, NULL, NULL, &err),
+    assert_int_equal(request_citizen_message(f->core, t, f->mine_acct, NULL,
+                                             "Voici le justificatif", &mine, 1, CHANNEL_WEB, NULL,
+                                             NULL, &err),
                      0);
     assert_int_equal(request_add_note(f->core, t, f->mine_acct, "Réponse publique", 1,
                                       &test_agent_3, CHANNEL_WEB, NULL, NULL, &err),
@@ -437,7 +450,7 @@ static void test_archive(void **state)
                                       &test_agent_3, CHANNEL_WEB, NULL, NULL, &err),
                      0);
     store_attachment internal;
-    prepare_pdf(&a, "interne.pdf", &internal);
+    prepare_pdf(f, &a, "interne.pdf", &internal);
     internal_job ij = {f->tenant, request_id(f, f->mine_acct), &internal};
     assert_int_equal(store_write_sync(f->store, internal_with_file, &ij, &err), 0);
     catalogue_release(f->core, cat);
@@ -520,13 +533,13 @@ static void test_missing_file_fails(void **state)
     arena_init(&a, 0);
     const catalogue *cat = catalogue_acquire(f->core);
     store_attachment at;
-    prepare_pdf(&a, "perdu.pdf", &at);
+    prepare_pdf(f, &a, "perdu.pdf", &at);
     assert_int_equal(request_citizen_message(f->core, catalogue_tenant_by_slug(cat, "ville-test"),
-                                             f->mine_acct, "Pièce", &at, 1, CHANNEL_WEB, NULL, NULL,
-                                             &err),
+                                             f->mine_acct, NULL, "Pièce", &at, 1, CHANNEL_WEB, NULL,
+                                             NULL, &err),
                      0);
     catalogue_release(f->core, cat);
-    const char *path = attachment_path(&a, at.storage_name);
+    const char *path = attachment_path(core_uploads(f->core), &a, at.storage_name);
     assert_int_equal(unlink(path), 0);
     store_account acc;
     load_account(f, &a, &acc);

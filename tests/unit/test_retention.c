@@ -21,6 +21,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <math.h>
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -248,7 +249,7 @@ static void file_full(fixture *f, const char *code, int closed, int64_t citizen_
                                  .size = 11,
                                  .storage_name = new_file(f, a, ".pdf")};
     out->files[out->n_files++] = msg_file.storage_name;
-    assert_int_equal(request_citizen_message(f->core, t, rc.reference, "Messagezorg encore",
+    assert_int_equal(request_citizen_message(f->core, t, rc.reference, NULL, "Messagezorg encore",
                                              &msg_file, 1, CHANNEL_WEB, NULL, NULL, &err),
                      0);
     assert_int_equal(request_add_note(f->core, t, rc.reference, "Notezorg interne", 0,
@@ -266,7 +267,8 @@ static void file_full(fixture *f, const char *code, int closed, int64_t citizen_
     assert_int_equal(request_process(f->core, t, rc.reference, &pr, NULL, NULL, &err), 0);
     if (closed)
         assert_int_equal(
-            request_rate(f->core, t, rc.reference, 4, "Avisgzorg merci", NULL, NULL, &err), 0);
+            request_rate(f->core, t, rc.reference, NULL, 4, "Avisgzorg merci", NULL, NULL, &err),
+            0);
     if (strcmp(code, "trou") == 0) { /* only public requests take a «moi aussi» */
         const char *keys[] = {"supportzorgkey1", "supportzorgkey2"};
         int added = 0;
@@ -591,8 +593,7 @@ static void test_idempotent_and_selective(void **state)
     int64_t ids[] = {old_incident.id, open_incident.id, old_demarche.id};
     size_t done = 9;
     error err;
-    assert_int_equal(
-        request_anonymise(f->core, tenant(cat), ids, 3, at, 0, "system", "test", &done, &err), 0);
+    assert_int_equal(request_anonymise(f->core, tenant(cat), ids, 3, at, 0, NULL, &done, &err), 0);
     catalogue_release(f->core, cat);
     assert_int_equal(done, 0);
     assert_int_equal(scalar(f, "SELECT count(*) FROM request_events"), events);
@@ -709,7 +710,8 @@ static void test_bordereau(void **state)
     /* r2 is reopened meanwhile: kept, not destroyed. */
     const catalogue *cat = catalogue_acquire(f->core);
     assert_int_equal(
-        request_reopen(f->core, tenant(cat), r2.reference, "Toujours là", NULL, NULL, &err), 0);
+        request_reopen(f->core, tenant(cat), r2.reference, NULL, "Toujours là", NULL, NULL, &err),
+        0);
     catalogue_release(f->core, cat);
     rep = pass_at(f, at, 0);
     assert_int_equal(rep.anonymised, 1);
@@ -803,19 +805,35 @@ static void test_account_delete(void **state)
     const catalogue *cat = catalogue_acquire(f->core);
     const cat_tenant *t = tenant(cat);
     account_deletion out;
+    core_actor citizen = actor_citizen;
+    citizen.id = id;
+    citizen.source = "web 192.0.2.1";
     /* A wrong password changes nothing. */
-    assert_int_equal(account_delete(f->core, t, id, "pas le bon mot de passe", "citizen",
-                                    "web 192.0.2.1", &out, &err),
-                     -1);
+    assert_int_equal(
+        account_delete(f->core, t, id, "pas le bon mot de passe", &citizen, &out, NULL, NULL, &err),
+        -1);
     assert_int_equal(err.code, ERR_UNAUTHORIZED);
     assert_int_equal(count_where(f, "accounts", "id = ?", id), 1);
-    assert_int_equal(
-        account_delete(f->core, t, id, PASSWORD, "citizen", "web 192.0.2.1", &out, &err), 0);
+    assert_int_equal(account_delete(f->core, t, id, PASSWORD, &citizen, &out, NULL, NULL, &err), 0);
     assert_int_equal(out.n_requests, 3);
     assert_int_equal(out.n_anonymised, 2);
-    /* Deleted twice: not found. */
-    assert_int_equal(account_delete(f->core, t, id, NULL, "agent:1", "test", NULL, &err), -1);
+    /* Deleted twice: not found, as the job reads it; with a password, the same answer as a
+     * wrong one. */
+    assert_int_equal(account_delete(f->core, t, id, NULL, &test_agent_1, NULL, NULL, NULL, &err),
+                     -1);
     assert_int_equal(err.code, ERR_NOT_FOUND);
+    assert_int_equal(account_delete(f->core, t, id, PASSWORD, &citizen, NULL, NULL, NULL, &err),
+                     -1);
+    assert_int_equal(err.code, ERR_UNAUTHORIZED);
+    /* The deletion's entry names the citizen and where from; the erasure's, the system. */
+    assert_int_equal(count_where(f, "audit_log",
+                                 "action = 'delete' AND actor = 'citizen' AND "
+                                 "source = 'web 192.0.2.1' AND object_ids = ?",
+                                 id),
+                     1);
+    assert_int_equal(scalar(f, "SELECT count(*) FROM audit_log WHERE action = 'anonymise' AND "
+                               "actor = 'system' AND source = 'web 192.0.2.1'"),
+                     1);
 
     assert_int_equal(count_where(f, "accounts", "id = ?", id), 0);
     assert_int_equal(count_where(f, "sessions", "account_id = ?", id), 0);
@@ -854,6 +872,95 @@ static void test_account_delete(void **state)
     arena_free(&a);
 }
 
+/* The outcome of an asynchronous core call, waited for. */
+typedef struct outcome {
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    int done, calls, rc;
+    error err;
+    fixture *f;
+    int64_t account_id;
+    int64_t rows_at_callback; /* the account's rows when the callback came */
+} outcome;
+
+static void on_done(void *ctx, int rc, const error *err)
+{
+    outcome *o = ctx;
+    /* Called once everything is durable: another connection no longer sees the account. */
+    int64_t rows = count_where(o->f, "accounts", "id = ?", o->account_id);
+    pthread_mutex_lock(&o->lock);
+    o->rc = rc;
+    if (err)
+        o->err = *err;
+    o->rows_at_callback = rows;
+    o->calls++;
+    o->done = 1;
+    pthread_cond_signal(&o->cond);
+    pthread_mutex_unlock(&o->lock);
+}
+
+static void wait_for(outcome *o)
+{
+    pthread_mutex_lock(&o->lock);
+    while (!o->done)
+        pthread_cond_wait(&o->cond, &o->lock);
+    pthread_mutex_unlock(&o->lock);
+}
+
+/* The callback form the back office uses: an agent deletes an account on the citizen's
+ * request; the callback comes once, after the deletion and the erasure are durable, with
+ * what was done; the entry names the agent. Refused inside the job (no such account), the
+ * callback carries the error. */
+static void test_account_delete_callback(void **state)
+{
+    fixture *f = *state;
+    arena a;
+    arena_init(&a, 0);
+    int64_t id = verified_account(f, "rendu.usager@exemple.fr");
+    filed closed_mine, open_mine;
+    file_full(f, "trou", 1, id, &a, &closed_mine);
+    file_full(f, "trou", 0, id, &a, &open_mine);
+    const catalogue *cat = catalogue_acquire(f->core);
+    const cat_tenant *t = tenant(cat);
+    store_agent rec;
+    core_actor agent = admin_of(f, f->tenant_id, &rec, "web 198.51.100.7");
+    account_deletion out;
+    outcome o = {.f = f, .account_id = id};
+    pthread_mutex_init(&o.lock, NULL);
+    pthread_cond_init(&o.cond, NULL);
+    error err;
+    assert_int_equal(account_delete(f->core, t, id, NULL, &agent, &out, on_done, &o, &err), 0);
+    wait_for(&o);
+    assert_int_equal(o.rc, 0);
+    assert_int_equal(o.calls, 1);
+    assert_int_equal(o.rows_at_callback, 0);
+    assert_int_equal(out.n_requests, 2);
+    assert_int_equal(out.n_anonymised, 1);
+    assert_true(get(f, &a, closed_mine.reference).anonymised_at > 0);
+    assert_int_equal(get(f, &a, open_mine.reference).anonymised_at, 0);
+    char where[160];
+    snprintf(where, sizeof where,
+             "action = 'delete' AND actor = 'agent:%lld' AND source = 'web 198.51.100.7' AND "
+             "object_ids = ?",
+             (long long)f->agent_id);
+    assert_int_equal(count_where(f, "audit_log", where, id), 1);
+    assert_int_equal(count_where(f, "request_events", "kind = 'account_deleted' AND request_id = ?",
+                                 open_mine.id),
+                     1);
+
+    /* Gone: the job finds nothing and says so through the callback. */
+    o.done = 0;
+    assert_int_equal(account_delete(f->core, t, id, NULL, &agent, &out, on_done, &o, &err), 0);
+    wait_for(&o);
+    assert_int_equal(o.rc, -1);
+    assert_int_equal(o.err.code, ERR_NOT_FOUND);
+    assert_int_equal(o.calls, 2);
+    catalogue_release(f->core, cat);
+    pthread_cond_destroy(&o.cond);
+    pthread_mutex_destroy(&o.lock);
+    arena_free(&a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -864,6 +971,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_bordereau, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bordereau_visa_dropped, setup, teardown),
         cmocka_unit_test_setup_teardown(test_account_delete, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_account_delete_callback, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

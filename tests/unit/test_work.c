@@ -165,9 +165,28 @@ static void test_change_audited_in_its_job(void **state)
 
     /* A citizen's filing and message: no audit entry. */
     request_created c = file(f, "nid-de-poule", NULL);
-    assert_int_equal(request_citizen_message(f->core, f->t, c.reference, "Merci", NULL, 0,
+    /* The citizen's operations are a citizen's: anyone else is refused before anything is
+     * queued. */
+    assert_int_equal(request_citizen_message(f->core, f->t, c.reference, &actor_cli, "Merci", NULL,
+                                             0, CHANNEL_WEB, NULL, NULL, &err),
+                     -1);
+    assert_int_equal(err.code, ERR_FORBIDDEN);
+    assert_int_equal(
+        request_rate(f->core, f->t, c.reference, &actor_system, 5, NULL, NULL, NULL, &err), -1);
+    assert_int_equal(err.code, ERR_FORBIDDEN);
+    assert_int_equal(
+        request_reopen(f->core, f->t, c.reference, &actor_cli, "Non", NULL, NULL, &err), -1);
+    assert_int_equal(err.code, ERR_FORBIDDEN);
+    core_actor citizen = actor_citizen;
+    citizen.id = 77;
+    citizen.source = "web 192.0.2.9";
+    assert_int_equal(request_citizen_message(f->core, f->t, c.reference, &citizen, "Merci", NULL, 0,
                                              CHANNEL_WEB, NULL, NULL, &err),
                      0);
+    /* Logged in or not, the timeline says "citizen", as it always has. */
+    size_t n_msg = timeline(f, c.id, 0, &ev);
+    assert_string_equal(ev[n_msg - 1].kind, "message");
+    assert_string_equal(ev[n_msg - 1].actor, "citizen");
     assert_int_equal(audit_entries(f, &e), 0);
 
     /* An agent's processing: its event names the agent, its entry is written with it. */

@@ -812,12 +812,7 @@ static void post_requests(http_req *rq, docw_format fmt)
     in.account_id = p.account_id;
     in.media_url = p.media_url;
     /* An Open311 client's key: its reports are filed like a citizen's, not audited. */
-    core_actor who = {
-        .kind = ACTOR_KEY,
-        .id = k.id,
-        .name = k.name != NULL ? k.name : "",
-        .source = arena_printf(rq->arena, "api %s", rq->client_ip != NULL ? rq->client_ip : ""),
-        .open311 = 1};
+    core_actor who = actor_of_key(&k, http_audit_source(rq, "api"), 1);
     in.who = &who;
     in.api_key_id = k.id;
     in.idempotency_key = idem;

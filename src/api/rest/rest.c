@@ -831,13 +831,7 @@ static int authenticate(http_req *rq, rest_state *st, error *err)
     if (apikey_authenticate(rq->core, st->tenant->rec.id, key, SCOPE_API, rq->arena, &st->key,
                             err) != 0)
         return -1;
-    st->who = (core_actor){
-        .kind = ACTOR_KEY,
-        .id = st->key.id,
-        .name = st->key.name ? st->key.name : "",
-        .source = arena_printf(rq->arena, "api %s", rq->client_ip ? rq->client_ip : "")};
-    if (!st->who.source)
-        return error_set(err, ERR_INTERNAL, NULL, "out of memory");
+    st->who = actor_of_key(&st->key, http_audit_source(rq, "api"), 0);
     return 0;
 }
 

@@ -142,13 +142,6 @@ const char *bo_admin_error_field(const error *e, const char *const *known, const
     return fallback;
 }
 
-core_actor bo_admin_actor(http_req *rq, const store_agent *a)
-{
-    const char *source =
-        arena_printf(rq->arena, "web %s", rq->client_ip ? rq->client_ip : "unknown");
-    return actor_of_agent(a, source ? source : "web");
-}
-
 bo_admin_write *bo_admin_write_new(http_req *rq, const store_agent *a, const form *f)
 {
     bo_admin_write *st = arena_alloc(rq->arena, sizeof *st);
@@ -160,7 +153,7 @@ bo_admin_write *bo_admin_write_new(http_req *rq, const store_agent *a, const for
     }
     memset(st, 0, sizeof *st);
     st->agent = *a;
-    st->who = bo_admin_actor(rq, &st->agent);
+    st->who = bo_who(rq, &st->agent);
     st->f = *f;
     rq->user = st;
     return st;

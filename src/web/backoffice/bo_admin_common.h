@@ -32,10 +32,6 @@ const char *bo_admin_iso(http_req *rq, int64_t t);
  * else fallback. */
 const char *bo_admin_error_field(const error *e, const char *const *known, const char *fallback);
 
-/* Agent a acting from this request ("web <client address>"), for core: a and the source
- * string must outlive the call (the handler's stack while it runs, rq->arena when suspended). */
-core_actor bo_admin_actor(http_req *rq, const store_agent *a);
-
 /* What an administrative POST keeps in rq->user while its write commits: the admin (copied,
  * so that `who` stays valid once the handler has returned), the form, and what core writes
  * back. */

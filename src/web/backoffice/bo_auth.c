@@ -63,15 +63,6 @@ static auth_state *auth_state_new(http_req *rq)
     return st;
 }
 
-/* Who acts at this step: the agent a (NULL: an address that names none yet), from this
- * client's address. */
-static core_actor who_of(http_req *rq, const store_agent *a)
-{
-    const char *actor, *source;
-    bo_audit_who(rq, a, &actor, &source);
-    return actor_of_agent(a, source);
-}
-
 static void out_of_memory(http_req *rq)
 {
     error e;
@@ -177,7 +168,7 @@ static void finish_login(http_req *rq, auth_state *st, const char *enrol_secret)
     }
     session_opening_prepare(rq->core, http_cookie(rq, BO_SESSION_COOKIE), st->open);
     st->enrolling = enrol_secret != NULL;
-    core_actor who = who_of(rq, &st->agent);
+    core_actor who = bo_who(rq, &st->agent);
     error e;
     http_wait *w = http_wait_begin(rq, login_opened);
     int rc = agent_login_open(rq->core, tenant_id(rq), &who, enrol_secret, st->open, http_wait_done,
@@ -209,7 +200,7 @@ static void failure_recorded(http_req *rq)
  * before failure_recorded answers with the page kept in rq->user. */
 static void record_failure(http_req *rq, const store_agent *a, const char *email)
 {
-    core_actor who = who_of(rq, a);
+    core_actor who = bo_who(rq, a);
     error e;
     http_wait *w = http_wait_begin(rq, failure_recorded);
     int rc = agent_login_failed(rq->core, tenant_id(rq), &who, email, http_wait_done, w, &e);
@@ -620,7 +611,7 @@ static void logout_post(http_req *rq)
     store_session se;
     error e;
     int live = agent_session_lookup(rq->core, tenant_id(rq), tok, rq->arena, &se, &a, &e) == 0;
-    core_actor who = who_of(rq, live ? &a : NULL);
+    core_actor who = bo_who(rq, live ? &a : NULL);
     http_wait *w = http_wait_begin(rq, logged_out);
     int rc = agent_logout(rq->core, tenant_id(rq), &who, tok, http_wait_done, w, &e);
     http_wait_started(w, rc, &e);

@@ -53,12 +53,6 @@ static const char *retour_of(http_req *rq)
     return r ? r : path;
 }
 
-int bo_current_agent(http_req *rq, store_agent *out)
-{
-    int had_cookie;
-    return web_agent(rq, out, &had_cookie);
-}
-
 int bo_agent(http_req *rq, store_agent *out)
 {
     if (!web_tenant(rq))
@@ -236,50 +230,18 @@ int bo_form(http_req *rq, form *out)
     return web_check_csrf(rq, out);
 }
 
-/* The audit entry's actor and source for agent a. Without an agent (a failed login with an
- * unknown address) core only knows "system"; the source still says where it came from. */
-static void audit_who(http_req *rq, const store_agent *a, const char **actor, const char **source)
+core_actor bo_who(http_req *rq, const store_agent *a)
 {
-    *actor = a ? arena_printf(rq->arena, "agent:%lld", (long long)a->id) : NULL;
-    if (!*actor)
-        *actor = "system";
-    *source = arena_printf(rq->arena, "web %s", rq->client_ip ? rq->client_ip : "unknown");
-    if (!*source)
-        *source = "web";
+    return actor_of_agent(a, web_audit_source(rq));
 }
 
-void bo_audit_who(http_req *rq, const store_agent *a, const char **actor, const char **source)
-{
-    audit_who(rq, a, actor, source);
-}
-
-void bo_audit(http_req *rq, const store_agent *a, const char *action, const char *kind,
-              const int64_t *ids, size_t n)
+void bo_record_access(http_req *rq, const store_agent *a, const char *action, const char *kind,
+                      const int64_t *ids, size_t n)
 {
     if (!rq->host_tenant)
         return;
-    const char *actor, *source;
-    audit_who(rq, a, &actor, &source);
-    error e;
-    if (audit_record_async(rq->core, rq->host_tenant->rec.id, actor, action, kind, ids, n, source,
-                           NULL, NULL, &e) != 0)
-        log_error("audit: could not record %s %s by %s: %s", action, kind, actor, e.detail);
-}
-
-int bo_audit_wait(http_req *rq, const store_agent *a, const char *action, const char *kind,
-                  const int64_t *ids, size_t n)
-{
-    if (!rq->host_tenant)
-        return -1;
-    const char *actor, *source;
-    audit_who(rq, a, &actor, &source);
-    error e;
-    if (audit_record(rq->core, rq->host_tenant->rec.id, actor, action, kind, ids, n, source, &e) !=
-        0) {
-        log_error("audit: could not record %s %s by %s: %s", action, kind, actor, e.detail);
-        return -1;
-    }
-    return 0;
+    core_actor who = bo_who(rq, a);
+    audit_record_access(rq->core, rq->host_tenant->rec.id, &who, action, kind, ids, n);
 }
 
 /* ---- form pages ---- */

@@ -1,7 +1,7 @@
 /*
  * bo_common — what every back-office page shares: the logged-in agent (or a redirect to the
  * login page), the page context with the agent and the navigation, rendering with the agent
- * layout, the 403/404 pages, CSRF-checked form bodies and the audit hook.
+ * layout, the 403/404 pages, CSRF-checked form bodies and who acts (bo_who) for core.
  *
  * Every handler under /agent/ (but the login pages) starts with bo_agent(): nothing there is
  * readable without a session that passed the second factor. Permissions on objects are core's
@@ -14,8 +14,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/actor.h"
 #include "http/http.h"
-#include "store/store.h"
+#include "store/records.h"
 #include "util/error.h"
 #include "util/form.h"
 #include "web/web.h"
@@ -27,9 +28,6 @@
  * 303 to /agent/connexion?retour=<this path> (with &expiree=1 when the browser's session
  * ran out: 30 minutes idle or 12 hours) and returns 0: the handler must return at once. */
 int bo_agent(http_req *rq, store_agent *out);
-/* The logged-in agent, if any, without answering anything: 1 and *out, or 0 (pages outside
- * /agent/ that agents may also use, e.g. attachments). */
-int bo_current_agent(http_req *rq, store_agent *out);
 /* Like bo_agent, and the agent must be an admin: otherwise answers 403 and returns 0. */
 int bo_admin(http_req *rq, store_agent *out);
 
@@ -52,22 +50,16 @@ void bo_not_found(http_req *rq);
  * malformed body, 403 for a wrong token); the handler must then return at once. */
 int bo_form(http_req *rq, form *out);
 
-/* Writes one audit entry for agent a (actor "agent:<id>", or "system" when a is NULL, e.g. a
- * failed login with an unknown address; source "web <client address>"):
- * action ("view", "search", "list", "export", "change", "login", "admin"…), kind of record
- * ("request", "contact", "agent"…), the records' ids (never personal data; n may be 0).
- * Does not wait for the commit (reads must stay fast); failures are logged loudly. */
-void bo_audit(http_req *rq, const store_agent *a, const char *action, const char *kind,
-              const int64_t *ids, size_t n);
-/* The same, waiting until the entry is durable: for changes, so that a change is never
- * answered as done while its audit entry could still be lost. 0, or -1 (logged). */
-int bo_audit_wait(http_req *rq, const store_agent *a, const char *action, const char *kind,
-                  const int64_t *ids, size_t n);
-
-/* The actor ("agent:<id>", "system" when a is NULL) and source ("web <address>") bo_audit
- * writes, in rq's arena: for a core operation that appends its own audit entry in the
- * transaction of the access it records (an export). */
-void bo_audit_who(http_req *rq, const store_agent *a, const char **actor, const char **source);
+/* Agent a acting from this request's address (web_audit_source): what every back-office
+ * page tells core of who acts. a may be NULL (a login with an address that names no agent:
+ * the audit log says "system"). Points to a and to rq->arena: a must outlive the call (the
+ * handler's stack while it runs; a copy in rq->arena when the handler suspends). */
+core_actor bo_who(http_req *rq, const store_agent *a);
+/* Records agent a's read of personal data (action "view", "list", "search", "export"; kind
+ * of record "request", "account"…; the records' ids, never personal data) in the
+ * background, through core's audit policy (audit_record_access). */
+void bo_record_access(http_req *rq, const store_agent *a, const char *action, const char *kind,
+                      const int64_t *ids, size_t n);
 
 /* ---- form pages: context, error summary, values typed, notice ---- */
 

@@ -421,7 +421,7 @@ static void bo_intake_post(http_req *rq)
         attachment_upload up = {files[i].field, files[i].filename, files[i].data, files[i].len};
         error aerr;
         error_clear(&aerr);
-        if (attachment_prepare(&up, rq->arena, &atts[n_atts], &aerr) == 0) {
+        if (attachment_prepare(core_uploads(rq->core), &up, rq->arena, &atts[n_atts], &aerr) == 0) {
             n_atts++;
             continue;
         }
@@ -429,7 +429,7 @@ static void bo_intake_post(http_req *rq)
         int file_status = web_file_refusal(rq, "intake.error_file", &aerr, &key);
         if (!file_status) {
             for (size_t k = 0; k < n_atts; k++)
-                attachment_discard(&atts[k]);
+                attachment_discard(core_uploads(rq->core), &atts[k]);
             json_decref(extra);
             http_respond_error(rq, &aerr);
             return;
@@ -442,7 +442,7 @@ static void bo_intake_post(http_req *rq)
     }
     if (json_object_get(extra, "errors")) {
         for (size_t k = 0; k < n_atts; k++)
-            attachment_discard(&atts[k]);
+            attachment_discard(core_uploads(rq->core), &atts[k]);
         render_form(rq, &a, t, &f, http_status, extra);
         return;
     }
@@ -451,7 +451,7 @@ static void bo_intake_post(http_req *rq)
     intake_state *is = arena_alloc(rq->arena, sizeof *is);
     if (!is) {
         for (size_t k = 0; k < n_atts; k++)
-            attachment_discard(&atts[k]);
+            attachment_discard(core_uploads(rq->core), &atts[k]);
         json_decref(extra);
         error_set(&err, ERR_INTERNAL, NULL, "out of memory");
         http_respond_error(rq, &err);
@@ -490,7 +490,7 @@ static void intake_done(http_req *rq)
     error err = outcome->err;
     if (outcome->rc != 0) {
         for (size_t k = 0; k < n_atts; k++)
-            attachment_discard(&atts[k]);
+            attachment_discard(core_uploads(rq->core), &atts[k]);
         if (err.code != ERR_INVALID_ARG && err.code != ERR_MISSING_ARG) {
             json_decref(extra);
             http_respond_error(rq, &err);

@@ -203,7 +203,7 @@ static void field_done(http_req *rq)
         return;
     }
     for (size_t k = 0; k < fs->n_atts; k++)
-        attachment_discard(&fs->atts[k]);
+        attachment_discard(core_uploads(rq->core), &fs->atts[k]);
     if (w->err.code == ERR_CONFLICT)
         field_error(rq, &fs->a, fs->t, fs->reference, "request_bo.error_conflict", 409);
     else
@@ -248,7 +248,7 @@ static void bo_mobile_post(http_req *rq)
         attachment_upload up = {files[i].field, files[i].filename, files[i].data, files[i].len};
         error aerr;
         error_clear(&aerr);
-        if (attachment_prepare(&up, rq->arena, &atts[n_atts], &aerr) == 0) {
+        if (attachment_prepare(core_uploads(rq->core), &up, rq->arena, &atts[n_atts], &aerr) == 0) {
             n_atts++;
             continue;
         }
@@ -256,7 +256,7 @@ static void bo_mobile_post(http_req *rq)
         int file_status = web_file_refusal(rq, "request_bo.terrain_error_photo", &aerr, &key);
         if (!file_status) {
             for (size_t k = 0; k < n_atts; k++)
-                attachment_discard(&atts[k]);
+                attachment_discard(core_uploads(rq->core), &atts[k]);
             http_respond_error(rq, &aerr);
             return;
         }
@@ -269,7 +269,7 @@ static void bo_mobile_post(http_req *rq)
     }
     if (msg || file_key || (!resolve && n_atts == 0)) {
         for (size_t k = 0; k < n_atts; k++)
-            attachment_discard(&atts[k]);
+            attachment_discard(core_uploads(rq->core), &atts[k]);
         field_error(rq, &a, t, r.reference,
                     msg        ? msg
                     : file_key ? file_key
@@ -282,7 +282,7 @@ static void bo_mobile_post(http_req *rq)
     field_state *fs = arena_alloc(rq->arena, sizeof *fs);
     if (!fs) {
         for (size_t k = 0; k < n_atts; k++)
-            attachment_discard(&atts[k]);
+            attachment_discard(core_uploads(rq->core), &atts[k]);
         error_set(&err, ERR_INTERNAL, NULL, "out of memory");
         http_respond_error(rq, &err);
         return;

@@ -40,14 +40,6 @@ static int64_t tenant_id(http_req *rq)
     return rq->host_tenant->rec.id;
 }
 
-/* Agent a's read of personal data, recorded in the background as core's audit policy says. */
-static void audit_read(http_req *rq, const store_agent *a, const char *action, const char *kind,
-                       int64_t id)
-{
-    core_actor who = bo_admin_actor(rq, a);
-    audit_record_access(rq->core, tenant_id(rq), &who, action, kind, &id, 1);
-}
-
 /* "2026-03-12": dates of the CSV, sortable whatever the reader's locale. */
 static const char *iso_day(http_req *rq, int64_t t)
 {
@@ -318,7 +310,7 @@ static void disposal_get_page(http_req *rq)
     bo_page p;
     if (bo_admin_page(rq, &a, &p, RETENTION_TAB) != 0)
         return;
-    audit_read(rq, &a, "view", "disposal", l.id);
+    bo_record_access(rq, &a, "view", "disposal", &l.id, 1);
     disposal_render(&p, 200, &l);
 }
 
@@ -454,7 +446,7 @@ static void disposal_csv(http_req *rq)
         web_write_error(rq, &e);
         return;
     }
-    audit_read(rq, &a, "export", "disposal", l.id);
+    bo_record_access(rq, &a, "export", "disposal", &l.id, 1);
     http_add_header(
         rq, "Content-Disposition",
         arena_printf(rq->arena, "attachment; filename=\"bordereau-%lld.csv\"", (long long)l.id));
@@ -537,8 +529,33 @@ static void accounts_get(http_req *rq)
         return;
     }
     /* Personal data shown to an agent: audited (the id, never the address searched). */
-    audit_read(rq, &a, "view", "account", acc.id);
+    bo_record_access(rq, &a, "view", "account", &acc.id, 1);
     accounts_render(&p, 200, &acc);
+}
+
+/* The deletion is durable (or failed): back to the accounts' tab. */
+static void account_deleted(http_req *rq)
+{
+    bo_admin_write *st = bo_admin_write_of(rq);
+    account_deletion *out = st->page;
+    const http_wait *w = http_wait_result(rq);
+    if (!w || w->rc != 0) {
+        if (w && w->err.code == ERR_NOT_FOUND) {
+            bo_not_found(rq);
+        } else {
+            error e;
+            if (w)
+                e = w->err;
+            else
+                error_set(&e, ERR_INTERNAL, NULL, "no write was waited for");
+            web_write_error(rq, &e);
+        }
+        return;
+    }
+    log_info("backoffice: agent %lld deleted account %lld (%lld request(s), %lld anonymised)",
+             (long long)st->agent.id, (long long)st->id, (long long)out->n_requests,
+             (long long)out->n_anonymised);
+    bo_admin_done(rq, ACCOUNTS_TAB, "account_deleted");
 }
 
 static void account_delete_post(http_req *rq)
@@ -567,22 +584,21 @@ static void account_delete_post(http_req *rq)
         accounts_render(&p, 400, &acc);
         return;
     }
-    /* account_delete takes who acts as the audit log writes it. */
-    core_actor who = bo_admin_actor(rq, &a);
-    const char *actor = actor_audit_label(&who, rq->arena);
-    account_deletion out;
-    if (account_delete(rq->core, rq->host_tenant, id, NULL, actor ? actor : "system", who.source,
-                       &out, &e) != 0) {
-        if (e.code == ERR_NOT_FOUND)
-            bo_not_found(rq);
-        else
-            web_write_error(rq, &e);
+    bo_admin_write *st = bo_admin_write_new(rq, &a, &f);
+    account_deletion *out = st ? arena_alloc(rq->arena, sizeof *out) : NULL;
+    if (!st)
+        return;
+    if (!out) {
+        error_set(&e, ERR_UNAVAILABLE, NULL, "out of memory");
+        web_write_error(rq, &e);
         return;
     }
-    log_info("backoffice: agent %lld deleted account %lld (%lld request(s), %lld anonymised)",
-             (long long)a.id, (long long)id, (long long)out.n_requests,
-             (long long)out.n_anonymised);
-    bo_admin_done(rq, ACCOUNTS_TAB, "account_deleted");
+    st->id = id;
+    st->page = out;
+    http_wait *w = http_wait_begin(rq, account_deleted);
+    int rc =
+        account_delete(rq->core, rq->host_tenant, id, NULL, &st->who, out, http_wait_done, w, &e);
+    http_wait_started(w, rc, &e);
 }
 
 const http_route bo_retention_routes[] = {

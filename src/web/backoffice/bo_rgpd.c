@@ -226,15 +226,12 @@ static void export_post(http_req *rq)
     st->agent = a;
     st->email = form_get(&f, "email");
     rq->user = st;
-    /* export_plan_agent takes who acts as the audit log writes it. */
-    core_actor who = bo_admin_actor(rq, &a);
-    const char *actor = actor_audit_label(&who, rq->arena);
+    core_actor who = bo_who(rq, &st->agent);
     error err;
     error_clear(&err);
     http_wait *w = http_wait_begin(rq, export_done);
-    int rc =
-        export_plan_agent(rq->core, rq->host_tenant->rec.id, st->email, actor ? actor : "system",
-                          who.source, &st->plan, http_wait_done, w, &err);
+    int rc = export_plan_agent(rq->core, rq->host_tenant->rec.id, st->email, &who, &st->plan,
+                               http_wait_done, w, &err);
     http_wait_started(w, rc, &err);
 }
 

@@ -107,13 +107,6 @@ const char *bo_text(http_req *rq, const char *s, size_t max_chars, int required,
     return NULL;
 }
 
-core_actor bo_who(http_req *rq, const store_agent *a)
-{
-    const char *label = NULL, *source = NULL;
-    bo_audit_who(rq, a, &label, &source);
-    return actor_of_agent(a, source);
-}
-
 const char *bo_citizen_name(http_req *rq, const store_request *r)
 {
     const char *f = r->first_name && *r->first_name ? r->first_name : NULL;
@@ -206,15 +199,6 @@ const char *bo_reply_fill(http_req *rq, const cat_tenant *t, const store_reply_t
     const char *out = arena_strdup(rq->arena, buf_cstr(&b));
     buf_free(&b);
     return out;
-}
-
-void bo_record_access(http_req *rq, const store_agent *a, const char *action, const char *kind,
-                      const int64_t *ids, size_t n)
-{
-    if (!rq->host_tenant)
-        return;
-    core_actor who = bo_who(rq, a);
-    audit_record_access(rq->core, rq->host_tenant->rec.id, &who, action, kind, ids, n);
 }
 
 /* The continuation of bo_wait_redirect: rq->user is the address to go to. */

@@ -17,7 +17,7 @@
 #include "core/catalogue.h"
 #include "http/http.h"
 #include "present/present.h"
-#include "store/store.h"
+#include "store/records.h"
 
 #define BO_REFERENCE_MAX 23
 #define BO_REPLY_MAX 10000 /* characters of a reply or a note */
@@ -47,13 +47,6 @@ int bo_reference_ok(const char *s);
  * long or holding control characters other than line breaks and tabs. */
 const char *bo_text(http_req *rq, const char *s, size_t max_chars, int required,
                     const char **msg_key);
-/* Agent a acting from this request's address: what core is told of who acts. Points to a
- * and to rq->arena: valid for the request. */
-core_actor bo_who(http_req *rq, const store_agent *a);
-/* Records agent a's read of personal data (view, list, search) in the background, through
- * core's audit policy. */
-void bo_record_access(http_req *rq, const store_agent *a, const char *action, const char *kind,
-                      const int64_t *ids, size_t n);
 /* The citizen's name as given, or NULL. */
 const char *bo_citizen_name(http_req *rq, const store_request *r);
 

@@ -273,6 +273,8 @@ typedef struct acct_state {
     const link_kind *kind; /* the link form */
     store_account acc;     /* the preferences' account */
     const char *notify, *lang_code;
+    core_actor who;            /* the citizen deleting their account */
+    account_deletion deletion; /* what account_delete did */
 } acct_state;
 
 /* A state for p's handler, or NULL after answering (out of memory). With login, the session
@@ -745,6 +747,14 @@ int portal_require_login(http_req *rq, store_account *acc, const char *back)
     return -1;
 }
 
+core_actor portal_citizen(http_req *rq, int64_t account_id)
+{
+    core_actor who = actor_citizen;
+    who.id = account_id > 0 ? account_id : 0;
+    who.source = web_audit_source(rq);
+    return who;
+}
+
 static void prefs_get(http_req *rq)
 {
     store_account acc;
@@ -820,6 +830,30 @@ static void delete_get(http_req *rq)
     page_render(&p, 200, "account/delete", "account.delete.title");
 }
 
+/* The deletion is durable (or refused): the farewell page, or the form again. */
+static void delete_done(http_req *rq)
+{
+    acct_state *st = rq->user;
+    page *p = &st->p;
+    error e;
+    if (outcome(rq, &e) != 0) {
+        if (e.code == ERR_UNAUTHORIZED) {
+            page_error(p, "password", "account.errors.password_wrong");
+            page_render(p, 400, "account/delete", "account.delete.title");
+        } else {
+            page_fail(p, &e);
+        }
+        return;
+    }
+    /* The session row went with the account: what is left is the browser's side, the cookie
+     * and the CSRF secret; the page is then built for a visitor. */
+    web_logout_cookies(rq);
+    json_decref(p->ctx);
+    p->ctx = web_context(rq);
+    static const char *const actions[] = {"/", "account.actions.home", NULL};
+    message_page(p, 200, "deleted", "success", actions);
+}
+
 static void delete_post(http_req *rq)
 {
     form f;
@@ -839,27 +873,17 @@ static void delete_post(http_req *rq)
         page_render(&p, 400, "account/delete", "account.delete.title");
         return;
     }
-    const char *source =
-        arena_printf(rq->arena, "web %s", rq->client_ip ? rq->client_ip : "unknown");
-    account_deletion out;
-    error e;
-    if (account_delete(rq->core, p.tenant, acc.id, pw, "citizen", source ? source : "web", &out,
-                       &e) != 0) {
-        if (e.code == ERR_UNAUTHORIZED) {
-            page_error(&p, "password", "account.errors.password_wrong");
-            page_render(&p, 400, "account/delete", "account.delete.title");
-        } else {
-            page_fail(&p, &e);
-        }
+    acct_state *st = state_new(&p, 0);
+    if (!st)
         return;
-    }
-    /* The session row went with the account: what is left is the browser's side, the cookie
-     * and the CSRF secret; the page is then built for a visitor. */
-    web_logout_cookies(rq);
-    json_decref(p.ctx);
-    p.ctx = web_context(rq);
-    static const char *const actions[] = {"/", "account.actions.home", NULL};
-    message_page(&p, 200, "deleted", "success", actions);
+    st->who = portal_citizen(rq, acc.id);
+    error e;
+    /* account_delete checks the password (Argon2id) on this thread before it queues
+     * anything; the answer follows the durable commit. */
+    http_wait *w = http_wait_begin(rq, delete_done);
+    int rc = account_delete(rq->core, p.tenant, acc.id, pw, &st->who, &st->deletion, http_wait_done,
+                            w, &e);
+    http_wait_started(w, rc, &e);
 }
 
 const http_route portal_account_routes[] = {

@@ -97,7 +97,7 @@ static const char *ascii_fallback(arena *a, const char *s)
 /* Reads the stored file into the response body; -1 when it cannot (logged). */
 static int read_stored(http_req *rq, const char *storage_name)
 {
-    const char *path = attachment_path(rq->arena, storage_name);
+    const char *path = attachment_path(core_uploads(rq->core), rq->arena, storage_name);
     if (!path) {
         log_error("files: attachment with an invalid storage name or no uploads directory");
         return -1;

@@ -20,6 +20,7 @@
 #include "util/timeutil.h"
 #include "util/utf8.h"
 #include "web/portal/filing_internal.h"
+#include "web/portal/portal.h"
 #include "web/web.h"
 
 /* Map centre until tenants carry their own: the demo commune. */
@@ -1058,7 +1059,7 @@ static void render_first_faulty(filing *fl)
 static void discard_attachments(filing *fl)
 {
     for (size_t i = 0; i < fl->n_atts; i++)
-        attachment_discard(&fl->atts[i]);
+        attachment_discard(core_uploads(fl->rq->core), &fl->atts[i]);
     fl->n_atts = 0;
 }
 
@@ -1132,7 +1133,7 @@ static void submit(filing *fl)
     for (size_t i = 0; i < fl->n_files; i++) {
         attachment_upload up = {fl->files[i].field, fl->files[i].filename, fl->files[i].data,
                                 fl->files[i].len};
-        if (attachment_prepare(&up, a, &fl->atts[fl->n_atts], &e) != 0) {
+        if (attachment_prepare(core_uploads(rq->core), &up, a, &fl->atts[fl->n_atts], &e) != 0) {
             discard_attachments(fl);
             const char *key;
             int status = web_file_refusal(rq, "procedure.err_file", &e, &key);
@@ -1196,7 +1197,8 @@ static void submit(filing *fl)
     in->phone = cv[3];
     const char *notify = value(fl, "notify");
     in->notify = *notify ? notify : (cv[2] ? "email" : cv[3] ? "sms" : "none");
-    in->who = &actor_citizen;
+    core_actor who = portal_citizen(rq, fl->logged_in ? fl->acc.id : 0);
+    in->who = &who; /* copied by request_create */
     in->citizen_id = fl->logged_in ? fl->acc.id : 0;
     in->attachments = fl->atts;
     in->n_attachments = fl->n_atts;

@@ -13,6 +13,7 @@
 #ifndef GUICHET_WEB_PORTAL_H
 #define GUICHET_WEB_PORTAL_H
 
+#include "core/actor.h"
 #include "http/http.h"
 #include "web/web.h"
 
@@ -25,5 +26,9 @@ extern const http_route portal_data_routes[];
 /* The logged-in citizen: 0 and *acc (strings in rq's arena). Otherwise -1 after answering: the
  * visitor is sent to the login page, which brings them back to `back` (a local path). */
 int portal_require_login(http_req *rq, store_account *acc, const char *back);
+/* The citizen acting from this request, as core is told: with their account's id when they
+ * are logged in (account_id > 0), anonymous otherwise; source web_audit_source. Strings in
+ * rq->arena: valid for the request. */
+core_actor portal_citizen(http_req *rq, int64_t account_id);
 
 #endif

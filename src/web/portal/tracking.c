@@ -579,7 +579,7 @@ static void write_cont(http_req *rq)
         return;
     }
     for (size_t i = 0; i < st->n_atts; i++)
-        attachment_discard(&st->atts[i]);
+        attachment_discard(core_uploads(rq->core), &st->atts[i]);
     const char *key;
     switch (outcome->err.code) {
     case ERR_CONFLICT:
@@ -643,7 +643,8 @@ static void post_message(http_req *rq)
         attachment_upload up = {files[i].field, files[i].filename, files[i].data, files[i].len};
         error aerr;
         error_clear(&aerr);
-        if (attachment_prepare(&up, rq->arena, &st->atts[st->n_atts], &aerr) == 0) {
+        if (attachment_prepare(core_uploads(rq->core), &up, rq->arena, &st->atts[st->n_atts],
+                               &aerr) == 0) {
             st->n_atts++;
             continue;
         }
@@ -651,7 +652,7 @@ static void post_message(http_req *rq)
         int file_status = web_file_refusal(rq, "track.error_file", &aerr, &key);
         if (!file_status) {
             for (size_t k = 0; k < st->n_atts; k++)
-                attachment_discard(&st->atts[k]);
+                attachment_discard(core_uploads(rq->core), &st->atts[k]);
             json_decref(extra);
             http_respond_error(rq, &aerr);
             return;
@@ -667,7 +668,7 @@ static void post_message(http_req *rq)
     }
     if (json_object_get(extra, "errors")) {
         for (size_t k = 0; k < st->n_atts; k++)
-            attachment_discard(&st->atts[k]);
+            attachment_discard(core_uploads(rq->core), &st->atts[k]);
         st->n_atts = 0;
         tracking_set_str(extra, "message_value", raw);
         show_render(rq, st, http_status, extra);
@@ -676,8 +677,9 @@ static void post_message(http_req *rq)
     json_decref(extra);
     st->done_flag = "envoye=1";
     http_wait *w = http_wait_begin(rq, write_cont);
-    int rc = request_citizen_message(rq->core, st->tenant, st->req.reference, st->text, st->atts,
-                                     st->n_atts, CHANNEL_WEB, http_wait_done, w, &err);
+    core_actor who = portal_citizen(rq, st->has_account ? st->acc.id : 0);
+    int rc = request_citizen_message(rq->core, st->tenant, st->req.reference, &who, st->text,
+                                     st->atts, st->n_atts, CHANNEL_WEB, http_wait_done, w, &err);
     http_wait_started(w, rc, &err);
 }
 
@@ -716,7 +718,8 @@ static void post_rating(http_req *rq)
     json_decref(extra);
     st->done_flag = "avis=1";
     http_wait *w = http_wait_begin(rq, write_cont);
-    int rc = request_rate(rq->core, st->tenant, st->req.reference, st->rating, st->comment,
+    core_actor who = portal_citizen(rq, st->has_account ? st->acc.id : 0);
+    int rc = request_rate(rq->core, st->tenant, st->req.reference, &who, st->rating, st->comment,
                           http_wait_done, w, &err);
     http_wait_started(w, rc, &err);
 }
@@ -749,8 +752,9 @@ static void post_reopen(http_req *rq)
     }
     st->done_flag = "rouvert=1";
     http_wait *w = http_wait_begin(rq, write_cont);
-    int rc =
-        request_reopen(rq->core, st->tenant, st->req.reference, st->text, http_wait_done, w, &err);
+    core_actor who = portal_citizen(rq, st->has_account ? st->acc.id : 0);
+    int rc = request_reopen(rq->core, st->tenant, st->req.reference, &who, st->text, http_wait_done,
+                            w, &err);
     http_wait_started(w, rc, &err);
 }
 
