@@ -720,7 +720,7 @@ static int server_start(const opt_values *v, cli_server **out)
     /* File parts stream next to where they will be kept: same file system, no /tmp limit. */
     const char *uploads = core_uploads(cs->s.core)->path;
     cfg.upload_tmp_dir = *uploads ? uploads : NULL;
-    if (!(cs->present = present_open(&pcfg, &err)) || web_init(cs->present, &err) != 0) {
+    if (!(cs->present = present_open(&pcfg, &err))) {
         fprintf(stderr, "guichet serve: templates: %s\n", err.detail);
         goto fail;
     }

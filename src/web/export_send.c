@@ -23,20 +23,20 @@ static const char *readme(http_req *rq, const cat_tenant *t)
     date[10] = '\0';
     buf b;
     buf_init(&b, README_MAX);
-    buf_printf(&b, "%s %s\n%s %s\n\n%s\n\n", web_string(l, "rgpd.readme.title"), t->rec.name,
-               web_string(l, "rgpd.readme.generated"), date, web_string(l, "rgpd.readme.intro"));
+    buf_printf(&b, "%s %s\n%s %s\n\n%s\n\n", present_string(rq->present, l, "rgpd.readme.title"), t->rec.name,
+               present_string(rq->present, l, "rgpd.readme.generated"), date, present_string(rq->present, l, "rgpd.readme.intro"));
     static const char *const parts[] = {"account", "request", "files"};
     for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) {
         char key[64];
         snprintf(key, sizeof key, "rgpd.readme.%s", parts[i]);
-        buf_printf(&b, "- %s\n", web_string(l, key));
+        buf_printf(&b, "- %s\n", present_string(rq->present, l, key));
     }
-    buf_printf(&b, "\n%s", web_string(l, "rgpd.readme.codes"));
+    buf_printf(&b, "\n%s", present_string(rq->present, l, "rgpd.readme.codes"));
     for (int s = 0; s < STATUS_COUNT; s++)
         buf_printf(&b, "%s %s (%s)", s ? "," : "", status_code((status)s),
                    status_label((status)s, l));
-    buf_printf(&b, ".\n%s\n\n%s\n%s\n", web_string(l, "rgpd.readme.by"),
-               web_string(l, "rgpd.readme.contact"), t->rec.contact ? t->rec.contact : "");
+    buf_printf(&b, ".\n%s\n\n%s\n%s\n", present_string(rq->present, l, "rgpd.readme.by"),
+               present_string(rq->present, l, "rgpd.readme.contact"), t->rec.contact ? t->rec.contact : "");
     const char *out = b.failed ? NULL : arena_strdup(rq->arena, buf_cstr(&b));
     buf_free(&b);
     return out;

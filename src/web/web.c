@@ -49,30 +49,9 @@ const core_links web_portal_links = {
     .login_link = "/compte/lien?jeton=",
 };
 
-/* ---- the presentation handle ---- */
-
-/* Transition only: web_string(lang, key) has no request to read the handle from, and its
- * call sites are many. Set once by web_init before serving, read-only afterwards. Every
- * other use reads rq->present. */
-static const present *string_source;
-
-int web_init(const present *p, error *err)
-{
-    if (!p)
-        return error_set(err, ERR_INVALID_ARG, "present", "the web layer needs a presentation");
-    string_source = p;
-    return 0;
-}
-
 void web_shutdown(void)
 {
     web_shared_pages_free();
-    string_source = NULL;
-}
-
-const char *web_string(lang l, const char *key)
-{
-    return present_string(string_source, l, key);
 }
 
 /* ---- cookies of this request ---- */
@@ -662,9 +641,4 @@ void web_shared_pages_free(void)
         memset(&shared.slots[i], 0, sizeof shared.slots[i]);
     }
     pthread_mutex_unlock(&shared.lock);
-}
-
-json_t *web_paragraphs(const char *s)
-{
-    return present_paragraphs(s);
 }

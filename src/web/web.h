@@ -38,19 +38,9 @@
  * and for the pages agents share with citizens (attachments). */
 int web_agent(http_req *rq, store_agent *out, int *had_cookie);
 
-/* Gives the web layer the presentation handle (templates, strings, view settings) that
- * pages render with; p is borrowed and must outlive the server. Pages read it from their
- * request (rq->present, which the server carries from http_config.present); web_init keeps
- * it only for web_string, whose call sites have no request at hand. -1 with err when p is
- * NULL. Call once before serving. */
-int web_init(const present *p, error *err);
-/* Forgets the handle and frees the shared pages (at shutdown, once no page is served). */
+/* Frees the shared pages (at shutdown, once no page is served). Pages render with the
+ * presentation handle their request carries (rq->present, from http_config.present). */
 void web_shutdown(void);
-
-/* A string of the i18n files by dotted key ("form.errors.title"), for C code (flash
- * messages, labels); the key itself when missing. Transition: reads the handle web_init
- * was given; new code says present_string(rq->present, rq->lang, key). */
-const char *web_string(lang l, const char *key);
 
 /* The portal's pages that core's e-mails link to (the tracking page, the account's
  * verification, login, reset and login-link pages): the server and the CLI give them to
@@ -88,9 +78,6 @@ void web_render_shared(http_req *rq, const char *key, int status, const char *na
                        json_t *ctx);
 /* Frees the shared pages (at shutdown). */
 void web_shared_pages_free(void);
-/* A text as the paragraphs a template shows one by one: present_paragraphs (kept under
- * this name for its callers). A new JSON array (empty for NULL). */
-json_t *web_paragraphs(const char *text);
 /* 303 to a local path, adding nothing else. */
 void web_redirect(http_req *rq, const char *path);
 

@@ -2,8 +2,7 @@
  * test_present — unit tests of the presentation handle: built from the embedded files
  * (every template compiled under its name, both languages' strings, the view settings
  * copied), built from given files (refusals), rendering, the view helpers, two handles side
- * by side (no hidden global), the web layer's web_string reading the handle it was given,
- * and an e-mail rendered through the handle alone, without the web layer.
+ * by side (no hidden global), and an e-mail rendered through the handle alone, without the web layer.
  * Runs from the repository root.
  */
 #include <stdarg.h>
@@ -212,32 +211,9 @@ static void test_month_names_and_paragraphs(void **state)
     p = present_paragraphs(NULL);
     assert_int_equal(json_array_size(p), 0);
     json_decref(p);
-    /* The web layer's name for it says the same. */
-    p = web_paragraphs("a\n\nb");
-    assert_int_equal(json_array_size(p), 2);
-    json_decref(p);
 }
 
-/* The web layer reads the handle it was given; without one it refuses to start. */
-static void test_web_string_reads_the_handle(void **state)
-{
-    (void)state;
-    error e;
-    error_clear(&e);
-    assert_int_equal(web_init(NULL, &e), -1);
-    assert_int_equal(e.code, ERR_INVALID_ARG);
-    assert_string_equal(web_string(LANG_FR, "common.hello"), "common.hello");
-    present *p = present_open_files(NULL, small_files, N_SMALL, &e);
-    assert_non_null(p);
-    assert_int_equal(web_init(p, &e), 0);
-    assert_string_equal(web_string(LANG_FR, "common.hello"), "Bonjour");
-    assert_string_equal(web_string(LANG_EN, "common.hello"), "Hello");
-    web_shutdown();
-    assert_string_equal(web_string(LANG_FR, "common.hello"), "common.hello");
-    present_close(p);
-}
-
-/* An e-mail renders with the handle alone: no web_init anywhere in this test. */
+/* An e-mail renders with the handle alone: nothing of the web layer in this test. */
 static void test_mail_renders_without_the_web_layer(void **state)
 {
     (void)state;
@@ -285,7 +261,6 @@ int main(void)
         cmocka_unit_test(test_two_handles),
         cmocka_unit_test(test_set_str),
         cmocka_unit_test(test_month_names_and_paragraphs),
-        cmocka_unit_test(test_web_string_reads_the_handle),
         cmocka_unit_test(test_mail_renders_without_the_web_layer),
         cmocka_unit_test(test_mailer_needs_a_presentation),
     };

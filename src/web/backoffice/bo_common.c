@@ -96,7 +96,6 @@ const char *bo_role_label(http_req *rq, const char *role)
 }
 
 /* Transition alias: the one implementation is present_set_str (present/present.h). */
-#define set_str present_set_str
 
 /* The navigation entries: path, label key, who sees them. */
 typedef struct nav_entry {
@@ -145,8 +144,8 @@ static json_t *nav_json(http_req *rq, const store_agent *a)
         if (!nav_entries[i].allowed(a))
             continue;
         json_t *e = json_object();
-        set_str(e, "href", arena_printf(rq->arena, "%s%s", nav_entries[i].href, lq));
-        set_str(e, "label", web_string(lang_of(rq), nav_entries[i].label_key));
+        present_set_str(e, "href", arena_printf(rq->arena, "%s%s", nav_entries[i].href, lq));
+        present_set_str(e, "label", present_string(rq->present, lang_of(rq), nav_entries[i].label_key));
         if (i == best)
             json_object_set_new(e, "current", json_true());
         json_array_append_new(nav, e);
@@ -162,15 +161,15 @@ json_t *bo_context(http_req *rq, const store_agent *a)
     /* A citizen session in the same browser has nothing to do with the back office. */
     json_object_del(ctx, "user");
     if (lang_of(rq) == LANG_EN)
-        set_str(ctx, "lang_q", "?lang=en");
+        present_set_str(ctx, "lang_q", "?lang=en");
     if (!a)
         return ctx;
     json_t *ag = json_object();
     json_object_set_new(ag, "id", json_integer(a->id));
-    set_str(ag, "name", a->name && *a->name ? a->name : a->email);
-    set_str(ag, "email", a->email);
-    set_str(ag, "role", a->role);
-    set_str(ag, "role_label", bo_role_label(rq, a->role));
+    present_set_str(ag, "name", a->name && *a->name ? a->name : a->email);
+    present_set_str(ag, "email", a->email);
+    present_set_str(ag, "role", a->role);
+    present_set_str(ag, "role_label", bo_role_label(rq, a->role));
     json_object_set_new(ag, "is_admin", json_boolean(perm_can_admin(a)));
     json_object_set_new(ag, "is_manager", json_boolean(a->role && !strcmp(a->role, "manager")));
     json_object_set_new(ag, "is_elected", json_boolean(a->role && !strcmp(a->role, "elected")));
@@ -200,10 +199,10 @@ static void error_page(http_req *rq, int status, const char *title_key, const ch
         web_write_error(rq, &e);
         return;
     }
-    const char *title = web_string(lang_of(rq), title_key);
-    set_str(ctx, "title", title);
-    set_str(ctx, "heading", title);
-    set_str(ctx, "message", web_string(lang_of(rq), text_key));
+    const char *title = present_string(rq->present, lang_of(rq), title_key);
+    present_set_str(ctx, "title", title);
+    present_set_str(ctx, "heading", title);
+    present_set_str(ctx, "message", present_string(rq->present, lang_of(rq), text_key));
     json_object_set_new(ctx, "status", json_integer(status));
     buf_reset(&rq->out);
     bo_render(rq, status, "agent/partials/error_page", ctx);
@@ -270,7 +269,7 @@ int bo_page_start(bo_page *p, http_req *rq, const store_agent *a)
 
 const char *bo_page_str(const bo_page *p, const char *key)
 {
-    return web_string(p->l, key);
+    return present_string(p->rq->present, p->l, key);
 }
 
 void bo_page_error(bo_page *p, const char *field, const char *message)

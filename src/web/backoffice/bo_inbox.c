@@ -179,8 +179,8 @@ static const char *query_base(http_req *rq, const char *tab, int keep_tab)
 static json_t *option(const char *value, const char *label, const char *current)
 {
     json_t *o = json_object();
-    bo_set_str(o, "value", value);
-    bo_set_str(o, "label", label);
+    present_set_str_opt(o, "value", value);
+    present_set_str_opt(o, "label", label);
     json_object_set_new(o, "selected", json_boolean(current && strcmp(value, current) == 0));
     return o;
 }
@@ -190,7 +190,7 @@ static void filter_options(http_req *rq, const cat_tenant *t, const store_agent 
 {
     json_t *sts = json_array();
     json_array_append_new(
-        sts, option("ouvertes", web_string(rq->lang, "inbox.status_open"), qget(rq, "statut")));
+        sts, option("ouvertes", present_string(rq->present, rq->lang, "inbox.status_open"), qget(rq, "statut")));
     for (int s = 0; s < STATUS_COUNT; s++)
         json_array_append_new(sts, option(status_code((status)s),
                                           bo_status_label(rq, status_code((status)s)),
@@ -205,7 +205,7 @@ static void filter_options(http_req *rq, const cat_tenant *t, const store_agent 
         const char *g = p->rec.group_name ? p->rec.group_name : "";
         if (!group || strcmp(g, gname) != 0) {
             group = json_object();
-            bo_set_str(group, "label", g);
+            present_set_str_opt(group, "label", g);
             json_object_set_new(group, "options", json_array());
             json_array_append_new(groups, group);
             gname = g;
@@ -230,9 +230,9 @@ static void filter_options(http_req *rq, const cat_tenant *t, const store_agent 
 
     json_t *ags = json_array();
     json_array_append_new(
-        ags, option("moi", web_string(rq->lang, "inbox.assignee_me"), qget(rq, "agent")));
+        ags, option("moi", present_string(rq->present, rq->lang, "inbox.assignee_me"), qget(rq, "agent")));
     json_array_append_new(
-        ags, option("aucun", web_string(rq->lang, "inbox.assignee_none"), qget(rq, "agent")));
+        ags, option("aucun", present_string(rq->present, rq->lang, "inbox.assignee_none"), qget(rq, "agent")));
     json_t *bulk_agents = json_array();
     for (size_t i = 0; i < n_agents; i++) {
         if (!agents[i].active || (agents[i].role && strcmp(agents[i].role, "elected") == 0))
@@ -255,12 +255,12 @@ static void filter_options(http_req *rq, const cat_tenant *t, const store_agent 
     json_t *so = json_array();
     for (size_t i = 0; i < sizeof sorts / sizeof sorts[0]; i++)
         json_array_append_new(
-            so, option(sorts[i].key, web_string(rq->lang, sorts[i].label_key), qget(rq, "tri")));
+            so, option(sorts[i].key, present_string(rq->present, rq->lang, sorts[i].label_key), qget(rq, "tri")));
     json_object_set_new(ctx, "sorts", so);
 
     static const char *const values[] = {"q", "du", "au"};
     for (size_t i = 0; i < sizeof values / sizeof values[0]; i++)
-        bo_set_str(ctx, arena_printf(rq->arena, "%s_value", values[i]), qget(rq, values[i]));
+        present_set_str_opt(ctx, arena_printf(rq->arena, "%s_value", values[i]), qget(rq, values[i]));
     json_object_set_new(ctx, "overdue_checked",
                         json_boolean(qget(rq, "retard") != NULL ||
                                      (qget(rq, "vue") && strcmp(qget(rq, "vue"), "retard") == 0)));
@@ -318,10 +318,10 @@ static void inbox(http_req *rq)
         return;
     }
     int overdue_view = qget(rq, "vue") && strcmp(qget(rq, "vue"), "retard") == 0;
-    bo_set_str(ctx, "title",
-               web_string(rq->lang, overdue_view ? "inbox.title_overdue" : "inbox.title"));
+    present_set_str_opt(ctx, "title",
+               present_string(rq->present, rq->lang, overdue_view ? "inbox.title_overdue" : "inbox.title"));
     json_object_set_new(ctx, "overdue_view", json_boolean(overdue_view));
-    bo_set_str(ctx, "tab", tab);
+    present_set_str_opt(ctx, "tab", tab);
 
     /* Tabs with their counts (the other filters apply to every tab). */
     json_t *tj = json_array();
@@ -338,10 +338,10 @@ static void inbox(http_req *rq)
             return;
         }
         json_t *o = json_object();
-        bo_set_str(o, "key", tabs[i].key);
-        bo_set_str(o, "label", web_string(rq->lang, tabs[i].label_key));
+        present_set_str_opt(o, "key", tabs[i].key);
+        present_set_str_opt(o, "label", present_string(rq->present, rq->lang, tabs[i].label_key));
         json_object_set_new(o, "count", json_integer(count));
-        bo_set_str(o, "href",
+        present_set_str_opt(o, "href",
                    arena_printf(rq->arena, "/agent/?onglet=%s&%s", tabs[i].key,
                                 query_base(rq, tabs[i].key, 0)));
         int cur = strcmp(tabs[i].key, tab) == 0;
@@ -373,22 +373,22 @@ static void inbox(http_req *rq)
         status st;
         int closed = status_parse(r->status, &st) == 0 && status_is_closed(st);
         json_t *o = json_object();
-        bo_set_str(o, "reference", r->reference);
-        bo_set_str(o, "url",
+        present_set_str_opt(o, "reference", r->reference);
+        present_set_str_opt(o, "url",
                    arena_printf(rq->arena, "/agent/demandes/%s", bo_url(rq, r->reference)));
-        bo_set_str(o, "procedure", p ? p->rec.name : "");
-        bo_set_str(o, "status", r->status);
-        bo_set_str(o, "status_label", bo_status_label(rq, r->status));
-        bo_set_str(o, "channel", bo_channel_label(rq, r->channel));
-        bo_set_str(o, "created", bo_date(rq, t, r->created_at, 0));
-        bo_set_str(o, "due", bo_date(rq, t, r->due_at, 0));
+        present_set_str_opt(o, "procedure", p ? p->rec.name : "");
+        present_set_str_opt(o, "status", r->status);
+        present_set_str_opt(o, "status_label", bo_status_label(rq, r->status));
+        present_set_str_opt(o, "channel", bo_channel_label(rq, r->channel));
+        present_set_str_opt(o, "created", bo_date(rq, t, r->created_at, 0));
+        present_set_str_opt(o, "due", bo_date(rq, t, r->due_at, 0));
         json_object_set_new(o, "overdue",
                             json_boolean(!closed && r->due_at > 0 && r->due_at < now));
         json_object_set_new(o, "urgent", json_boolean(r->priority >= 2));
-        bo_set_str(o, "priority_label", bo_priority_label(rq, r->priority));
-        bo_set_str(o, "assignee", assignee_name(agents, n_agents, r->assignee));
-        bo_set_str(o, "citizen", bo_citizen_name(rq, r));
-        bo_set_str(o, "address", r->address && *r->address ? r->address : NULL);
+        present_set_str_opt(o, "priority_label", bo_priority_label(rq, r->priority));
+        present_set_str_opt(o, "assignee", assignee_name(agents, n_agents, r->assignee));
+        present_set_str_opt(o, "citizen", bo_citizen_name(rq, r));
+        present_set_str_opt(o, "address", r->address && *r->address ? r->address : NULL);
         json_array_append_new(list, o);
     }
     json_object_set_new(ctx, "requests", list);
@@ -398,8 +398,8 @@ static void inbox(http_req *rq)
         bo_record_access(rq, &a, "search", "request", ids, n);
 
     const char *base = query_base(rq, tab, 1);
-    bo_set_str(ctx, "current_url", arena_printf(rq->arena, "/agent/?%s", base));
-    bo_set_str(ctx, "current_query", base);
+    present_set_str_opt(ctx, "current_url", arena_printf(rq->arena, "/agent/?%s", base));
+    present_set_str_opt(ctx, "current_query", base);
     int64_t total = json_integer_value(json_object_get(ctx, "total"));
     long pages = (long)((total + PER_PAGE - 1) / PER_PAGE);
     if (pages > 1) {
@@ -407,10 +407,10 @@ static void inbox(http_req *rq)
         json_object_set_new(pj, "current", json_integer(page));
         json_object_set_new(pj, "total", json_integer(pages));
         if (page > 1)
-            bo_set_str(pj, "prev_url",
+            present_set_str_opt(pj, "prev_url",
                        arena_printf(rq->arena, "/agent/?%spage=%ld", base, page - 1));
         if (page < pages)
-            bo_set_str(pj, "next_url",
+            present_set_str_opt(pj, "next_url",
                        arena_printf(rq->arena, "/agent/?%spage=%ld", base, page + 1));
         json_object_set_new(ctx, "pages", pj);
     }
@@ -424,9 +424,9 @@ static void inbox(http_req *rq)
     json_t *sfj = json_array();
     for (size_t i = 0; i < n_sf; i++) {
         json_t *o = json_object();
-        bo_set_str(o, "name", sf[i].name);
-        bo_set_str(o, "url", arena_printf(rq->arena, "/agent/?%s", sf[i].query ? sf[i].query : ""));
-        bo_set_str(o, "delete_url",
+        present_set_str_opt(o, "name", sf[i].name);
+        present_set_str_opt(o, "url", arena_printf(rq->arena, "/agent/?%s", sf[i].query ? sf[i].query : ""));
+        present_set_str_opt(o, "delete_url",
                    arena_printf(rq->arena, "/agent/filtres/%" PRId64 "/supprimer", sf[i].id));
         json_array_append_new(sfj, o);
     }
@@ -456,16 +456,16 @@ static void inbox(http_req *rq)
     if (done) {
         const char *text = NULL;
         if (strcmp(done, "traite") == 0)
-            text = web_string(rq->lang, "inbox.done_processed");
+            text = present_string(rq->present, rq->lang, "inbox.done_processed");
         else if (strcmp(done, "filtre") == 0)
-            text = web_string(rq->lang, "inbox.done_filter");
+            text = present_string(rq->present, rq->lang, "inbox.done_filter");
         else if (strcmp(done, "lot") == 0 && qget(rq, "n"))
-            text = arena_printf(rq->arena, "%s %ld", web_string(rq->lang, "inbox.done_bulk"),
+            text = arena_printf(rq->arena, "%s %ld", present_string(rq->present, rq->lang, "inbox.done_bulk"),
                                 strtol(qget(rq, "n"), NULL, 10));
         if (text) {
             json_t *nt = json_object();
-            bo_set_str(nt, "kind", "success");
-            bo_set_str(nt, "text", text);
+            present_set_str_opt(nt, "kind", "success");
+            present_set_str_opt(nt, "text", text);
             json_object_set_new(ctx, "notice", nt);
         }
     }

@@ -62,20 +62,20 @@ static json_t *attr_fields(http_req *rq, const cat_procedure *p, const form *f, 
             continue;
         const char *name = arena_printf(rq->arena, "attr_%s", d->code);
         json_t *o = json_object();
-        bo_set_str(o, "id", arena_printf(rq->arena, "attr-%s", d->code));
-        bo_set_str(o, "name", name);
-        bo_set_str(o, "label", d->description ? d->description : d->code);
-        bo_set_str(o, "hint", d->datatype_description);
+        present_set_str_opt(o, "id", arena_printf(rq->arena, "attr-%s", d->code));
+        present_set_str_opt(o, "name", name);
+        present_set_str_opt(o, "label", d->description ? d->description : d->code);
+        present_set_str_opt(o, "hint", d->datatype_description);
         json_object_set_new(o, "required", json_boolean(d->required));
-        bo_set_str(o, "value", val(f, name));
+        present_set_str_opt(o, "value", val(f, name));
         if (bad && strcmp(bad, d->code) == 0)
-            bo_set_str(o, "error", web_string(rq->lang, "intake.error_attribute"));
+            present_set_str_opt(o, "error", present_string(rq->present, rq->lang, "intake.error_attribute"));
         const char *kind = "k_input";
         const char *type = "text";
         switch (d->type) {
         case ATTR_NUMBER:
             type = "text";
-            bo_set_str(o, "inputmode", "decimal");
+            present_set_str_opt(o, "inputmode", "decimal");
             break;
         case ATTR_DATETIME:
             type = "datetime-local";
@@ -93,13 +93,13 @@ static json_t *attr_fields(http_req *rq, const cat_procedure *p, const form *f, 
             break;
         }
         json_object_set_new(o, kind, json_true());
-        bo_set_str(o, "type", type);
+        present_set_str_opt(o, "type", type);
         json_t *opts = json_array();
         for (size_t k = 0; k < d->n_values; k++) {
             json_t *op = json_object();
-            bo_set_str(op, "value", d->values[k].key);
-            bo_set_str(op, "label", d->values[k].name);
-            bo_set_str(op, "id", arena_printf(rq->arena, "attr-%s-%zu", d->code, k));
+            present_set_str_opt(op, "value", d->values[k].key);
+            present_set_str_opt(op, "label", d->values[k].name);
+            present_set_str_opt(op, "id", arena_printf(rq->arena, "attr-%s-%zu", d->code, k));
             json_object_set_new(op, "selected", json_boolean(has_value(f, name, d->values[k].key)));
             json_array_append_new(opts, op);
         }
@@ -145,12 +145,12 @@ static json_t *contacts(http_req *rq, const store_agent *a, const cat_tenant *t,
         if (dup)
             continue;
         json_t *c = json_object();
-        bo_set_str(c, "name", name);
-        bo_set_str(c, "email", r->email && *r->email ? r->email : NULL);
-        bo_set_str(c, "phone", r->phone && *r->phone ? r->phone : NULL);
-        bo_set_str(c, "last_reference", r->reference);
+        present_set_str_opt(c, "name", name);
+        present_set_str_opt(c, "email", r->email && *r->email ? r->email : NULL);
+        present_set_str_opt(c, "phone", r->phone && *r->phone ? r->phone : NULL);
+        present_set_str_opt(c, "last_reference", r->reference);
         /* A GET link that fills the form: nothing is written until the agent files. */
-        bo_set_str(c, "use_url",
+        present_set_str_opt(c, "use_url",
                    arena_printf(rq->arena, "&prenom=%s&nom=%s&email=%s&tel=%s",
                                 bo_url(rq, r->first_name), bo_url(rq, r->last_name),
                                 bo_url(rq, r->email), bo_url(rq, r->phone)));
@@ -170,22 +170,22 @@ static void render_form(http_req *rq, const store_agent *a, const cat_tenant *t,
         http_respond_error(rq, &err);
         return;
     }
-    bo_set_str(ctx, "title", web_string(rq->lang, "intake.title"));
+    present_set_str_opt(ctx, "title", present_string(rq->present, rq->lang, "intake.title"));
     const char *canal = val(f, "canal");
     if (!intake_channel_ok(canal))
         canal = "phone";
     json_t *chs = json_array();
     for (size_t i = 0; i < sizeof intake_channels / sizeof intake_channels[0]; i++) {
         json_t *o = json_object();
-        bo_set_str(o, "value", intake_channels[i]);
-        bo_set_str(o, "label", bo_channel_label(rq, intake_channels[i]));
-        bo_set_str(o, "id", arena_printf(rq->arena, "canal-%s", intake_channels[i]));
+        present_set_str_opt(o, "value", intake_channels[i]);
+        present_set_str_opt(o, "label", bo_channel_label(rq, intake_channels[i]));
+        present_set_str_opt(o, "id", arena_printf(rq->arena, "canal-%s", intake_channels[i]));
         json_object_set_new(o, "checked", json_boolean(strcmp(canal, intake_channels[i]) == 0));
         json_array_append_new(chs, o);
     }
     json_object_set_new(ctx, "channels", chs);
-    bo_set_str(ctx, "canal", canal);
-    bo_set_str(ctx, "canal_label", bo_channel_label(rq, canal));
+    present_set_str_opt(ctx, "canal", canal);
+    present_set_str_opt(ctx, "canal_label", bo_channel_label(rq, canal));
 
     const cat_procedure *chosen =
         val(f, "demarche") ? catalogue_procedure(t, val(f, "demarche")) : NULL;
@@ -201,14 +201,14 @@ static void render_form(http_req *rq, const store_agent *a, const cat_tenant *t,
         const char *g = p->rec.group_name ? p->rec.group_name : "";
         if (!group || strcmp(g, gname) != 0) {
             group = json_object();
-            bo_set_str(group, "label", g);
+            present_set_str_opt(group, "label", g);
             json_object_set_new(group, "options", json_array());
             json_array_append_new(groups, group);
             gname = g;
         }
         json_t *o = json_object();
-        bo_set_str(o, "value", p->rec.code);
-        bo_set_str(o, "label", p->rec.name);
+        present_set_str_opt(o, "value", p->rec.code);
+        present_set_str_opt(o, "label", p->rec.name);
         json_object_set_new(o, "selected", json_boolean(p == chosen));
         json_array_append_new(json_object_get(group, "options"), o);
     }
@@ -224,19 +224,19 @@ static void render_form(http_req *rq, const store_agent *a, const cat_tenant *t,
         json_t *c;
         json_array_foreach(cs, k, c)
         {
-            bo_set_str(c, "use_url",
+            present_set_str_opt(c, "use_url",
                        arena_printf(rq->arena, "%s%s", prefix,
                                     json_string_value(json_object_get(c, "use_url"))));
         }
         json_object_set_new(ctx, "searched", json_true());
         json_object_set_new(ctx, "has_contacts", json_boolean(json_array_size(cs) > 0));
         json_object_set_new(ctx, "contacts", cs);
-        bo_set_str(ctx, "cherche_value", search);
+        present_set_str_opt(ctx, "cherche_value", search);
     }
     if (chosen) {
         json_t *p = json_object();
-        bo_set_str(p, "code", chosen->rec.code);
-        bo_set_str(p, "name", chosen->rec.name);
+        present_set_str_opt(p, "code", chosen->rec.code);
+        present_set_str_opt(p, "name", chosen->rec.name);
         json_object_set_new(p, "is_incident", json_boolean(chosen->rec.kind == PROCEDURE_INCIDENT));
         const char *bad = extra ? json_string_value(json_object_get(extra, "bad_attribute")) : NULL;
         json_t *fields = attr_fields(rq, chosen, f, bad);
@@ -246,7 +246,7 @@ static void render_form(http_req *rq, const store_agent *a, const cat_tenant *t,
         static const char *const names[] = {"prenom",      "nom",     "email", "tel",
                                             "description", "adresse", "lat",   "long"};
         for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-            bo_set_str(ctx, arena_printf(rq->arena, "%s_value", names[i]), val(f, names[i]));
+            present_set_str_opt(ctx, arena_printf(rq->arena, "%s_value", names[i]), val(f, names[i]));
     }
     if (extra) {
         json_object_del(extra, "bad_attribute");
@@ -254,9 +254,9 @@ static void render_form(http_req *rq, const store_agent *a, const cat_tenant *t,
         json_decref(extra);
     }
     if (json_object_get(ctx, "has_errors"))
-        bo_set_str(ctx, "title",
-                   arena_printf(rq->arena, "%s %s", web_string(rq->lang, "common.error_prefix"),
-                                web_string(rq->lang, "intake.title")));
+        present_set_str_opt(ctx, "title",
+                   arena_printf(rq->arena, "%s %s", present_string(rq->present, rq->lang, "common.error_prefix"),
+                                present_string(rq->present, rq->lang, "intake.title")));
     bo_render(rq, http_status, "agent/intake", ctx);
 }
 
@@ -283,13 +283,13 @@ static void add_error(json_t *ctx, const char *field, const char *text)
         json_object_set_new(ctx, "errors", errors);
     }
     json_t *e = json_object();
-    bo_set_str(e, "field", field);
-    bo_set_str(e, "message", text);
+    present_set_str_opt(e, "field", field);
+    present_set_str_opt(e, "message", text);
     json_array_append_new(errors, e);
     json_object_set_new(ctx, "has_errors", json_true());
     char k[80];
     snprintf(k, sizeof k, "%s_error", field);
-    bo_set_str(ctx, k, text);
+    present_set_str_opt(ctx, k, text);
 }
 
 /* The offset suffix ("+01:00") of the tenant's zone now: datetime-local inputs carry none. */
@@ -371,16 +371,16 @@ static void bo_intake_post(http_req *rq)
         val(&f, "demarche") ? catalogue_procedure(t, val(&f, "demarche")) : NULL;
     json_t *extra = json_object();
     if (!intake_channel_ok(canal))
-        add_error(extra, "canal-phone", web_string(rq->lang, "intake.error_channel"));
+        add_error(extra, "canal-phone", present_string(rq->present, rq->lang, "intake.error_channel"));
     if (!p || !p->rec.active) {
-        add_error(extra, "demarche", web_string(rq->lang, "intake.error_procedure"));
+        add_error(extra, "demarche", present_string(rq->present, rq->lang, "intake.error_procedure"));
         render_form(rq, &a, t, &f, 400, extra);
         return;
     }
     const char *msg = NULL;
     const char *desc = bo_text(rq, val(&f, "description"), REQUEST_DESCRIPTION_MAX, 0, &msg);
     if (msg)
-        add_error(extra, "description", web_string(rq->lang, msg));
+        add_error(extra, "description", present_string(rq->present, rq->lang, msg));
     request_input in;
     memset(&in, 0, sizeof in);
     in.tenant = t;
@@ -397,7 +397,7 @@ static void bo_intake_post(http_req *rq)
         in.lat = strtod(lat, &e1);
         in.lon = strtod(lon, &e2);
         if (*e1 || *e2 || in.lat < -90 || in.lat > 90 || in.lon < -180 || in.lon > 180)
-            add_error(extra, "lat", web_string(rq->lang, "intake.error_coordinates"));
+            add_error(extra, "lat", present_string(rq->present, rq->lang, "intake.error_coordinates"));
         else
             in.has_location = 1;
     }
@@ -436,7 +436,7 @@ static void bo_intake_post(http_req *rq)
         }
         if (file_status > http_status)
             http_status = file_status;
-        add_error(extra, "fichiers", web_string(rq->lang, key));
+        add_error(extra, "fichiers", present_string(rq->present, rq->lang, key));
         if (file_status == 503)
             break; /* the next files would wait for the antivirus as long */
     }
@@ -500,7 +500,7 @@ static void intake_done(http_req *rq)
         if (strncmp(err.arg, "attribute[", 10) == 0) {
             char code[64];
             snprintf(code, sizeof code, "%.*s", (int)strcspn(err.arg + 10, "]"), err.arg + 10);
-            bo_set_str(extra, "bad_attribute", code);
+            present_set_str_opt(extra, "bad_attribute", code);
             field = arena_printf(rq->arena, "attr-%s", code);
         } else if (strcmp(err.arg, "lat") == 0 || strcmp(err.arg, "address") == 0 ||
                    strcmp(err.arg, "address_string") == 0) {
@@ -511,7 +511,7 @@ static void intake_done(http_req *rq)
             field = "tel";
         }
         add_error(extra, field,
-                  web_string(rq->lang, strncmp(field, "attr-", 5) == 0 ? "intake.error_attribute"
+                  present_string(rq->present, rq->lang, strncmp(field, "attr-", 5) == 0 ? "intake.error_attribute"
                                        : strcmp(field, "adresse") == 0 ? "intake.error_location"
                                                                        : "intake.error_invalid"));
         render_form(rq, &a, t, &f, 400, extra);
@@ -524,15 +524,15 @@ static void intake_done(http_req *rq)
         http_respond_error(rq, &err);
         return;
     }
-    bo_set_str(ctx, "title", web_string(rq->lang, "intake.done_title"));
-    bo_set_str(ctx, "reference", out.reference);
-    bo_set_str(ctx, "token", out.token);
-    bo_set_str(ctx, "procedure", p->rec.name);
-    bo_set_str(ctx, "channel_label", bo_channel_label(rq, channel_name(ch)));
-    bo_set_str(ctx, "request_url",
+    present_set_str_opt(ctx, "title", present_string(rq->present, rq->lang, "intake.done_title"));
+    present_set_str_opt(ctx, "reference", out.reference);
+    present_set_str_opt(ctx, "token", out.token);
+    present_set_str_opt(ctx, "procedure", p->rec.name);
+    present_set_str_opt(ctx, "channel_label", bo_channel_label(rq, channel_name(ch)));
+    present_set_str_opt(ctx, "request_url",
                arena_printf(rq->arena, "/agent/demandes/%s", bo_url(rq, out.reference)));
-    bo_set_str(ctx, "tracking_url", arena_printf(rq->arena, "%s/suivi", http_base_url(rq, t)));
-    bo_set_str(ctx, "again_url",
+    present_set_str_opt(ctx, "tracking_url", arena_printf(rq->arena, "%s/suivi", http_base_url(rq, t)));
+    present_set_str_opt(ctx, "again_url",
                arena_printf(rq->arena, "/agent/saisie?canal=%s", channel_name(ch)));
     bo_render(rq, 201, "agent/intake_done", ctx);
 }

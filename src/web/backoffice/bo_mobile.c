@@ -55,11 +55,11 @@ static void render(http_req *rq, const store_agent *a, const cat_tenant *t, int 
         http_respond_error(rq, &err);
         return;
     }
-    bo_set_str(ctx, "title", web_string(rq->lang, "request_bo.terrain_title"));
+    present_set_str_opt(ctx, "title", present_string(rq->present, rq->lang, "request_bo.terrain_title"));
     const char *lat_s = form_get(&rq->query, "lat"), *lon_s = form_get(&rq->query, "long");
     const char *rad_s = form_get(&rq->query, "rayon");
-    bo_set_str(ctx, "lat_value", lat_s);
-    bo_set_str(ctx, "long_value", lon_s);
+    present_set_str_opt(ctx, "lat_value", lat_s);
+    present_set_str_opt(ctx, "long_value", lon_s);
     double lat, lon, radius = RADIUS_DEFAULT;
     if (rad_s && *rad_s && parse_coord(rad_s, 50, RADIUS_MAX, &radius) != 0)
         radius = RADIUS_DEFAULT;
@@ -68,7 +68,7 @@ static void render(http_req *rq, const store_agent *a, const cat_tenant *t, int 
     for (size_t i = 0; i < sizeof choices / sizeof choices[0]; i++) {
         json_t *o = json_object();
         json_object_set_new(o, "value", json_integer(choices[i]));
-        bo_set_str(o, "label",
+        present_set_str_opt(o, "label",
                    choices[i] >= 1000 ? arena_printf(rq->arena, "%d km", choices[i] / 1000)
                                       : arena_printf(rq->arena, "%d m", choices[i]));
         json_object_set_new(o, "selected", json_boolean((int)radius == choices[i]));
@@ -80,8 +80,8 @@ static void render(http_req *rq, const store_agent *a, const cat_tenant *t, int 
         (parse_coord(lat_s, -90, 90, &lat) != 0 || parse_coord(lon_s, -180, 180, &lon) != 0)) {
         json_t *errors = json_array();
         json_t *e = json_object();
-        bo_set_str(e, "field", "lat");
-        bo_set_str(e, "message", web_string(rq->lang, "request_bo.terrain_error_position"));
+        present_set_str_opt(e, "field", "lat");
+        present_set_str_opt(e, "message", present_string(rq->present, rq->lang, "request_bo.terrain_error_position"));
         json_array_append_new(errors, e);
         json_object_set_new(ctx, "errors", errors);
         json_object_set_new(ctx, "has_errors", json_true());
@@ -110,18 +110,18 @@ static void render(http_req *rq, const store_agent *a, const cat_tenant *t, int 
             ids[n_ids++] = r->id;
             const cat_procedure *p = catalogue_procedure_by_id(t, r->procedure_id);
             json_t *o = json_object();
-            bo_set_str(o, "reference", r->reference);
-            bo_set_str(o, "url",
+            present_set_str_opt(o, "reference", r->reference);
+            present_set_str_opt(o, "url",
                        arena_printf(rq->arena, "/agent/demandes/%s", bo_url(rq, r->reference)));
-            bo_set_str(o, "action",
+            present_set_str_opt(o, "action",
                        arena_printf(rq->arena, "/agent/terrain/%s", bo_url(rq, r->reference)));
-            bo_set_str(o, "procedure", p ? p->rec.name : "");
-            bo_set_str(o, "status_label", bo_status_label(rq, r->status));
-            bo_set_str(o, "status", r->status);
-            bo_set_str(o, "address", r->address && *r->address ? r->address : NULL);
-            bo_set_str(o, "distance", arena_printf(rq->arena, "%.0f m", dist ? dist[i] : 0.0));
-            bo_set_str(o, "geo_url", arena_printf(rq->arena, "geo:%.6f,%.6f", r->lat, r->lon));
-            bo_set_str(
+            present_set_str_opt(o, "procedure", p ? p->rec.name : "");
+            present_set_str_opt(o, "status_label", bo_status_label(rq, r->status));
+            present_set_str_opt(o, "status", r->status);
+            present_set_str_opt(o, "address", r->address && *r->address ? r->address : NULL);
+            present_set_str_opt(o, "distance", arena_printf(rq->arena, "%.0f m", dist ? dist[i] : 0.0));
+            present_set_str_opt(o, "geo_url", arena_printf(rq->arena, "geo:%.6f,%.6f", r->lat, r->lon));
+            present_set_str_opt(
                 o, "osm_url",
                 arena_printf(rq->arena,
                              "https://www.openstreetmap.org/?mlat=%.6f&mlon=%.6f#map=19/%.6f/%.6f",
@@ -131,24 +131,24 @@ static void render(http_req *rq, const store_agent *a, const cat_tenant *t, int 
             json_object_set_new(o, "can_resolve",
                                 json_boolean(status_parse(r->status, &st) == 0 &&
                                              status_transition_allowed(st, STATUS_RESOLVED)));
-            bo_set_str(o, "id", arena_printf(rq->arena, "d-%s", r->reference));
+            present_set_str_opt(o, "id", arena_printf(rq->arena, "d-%s", r->reference));
             json_array_append_new(list, o);
         }
         bo_record_access(rq, a, "list", "request", ids, n_ids);
         json_object_set_new(ctx, "searched", json_true());
         json_object_set_new(ctx, "requests", list);
         json_object_set_new(ctx, "has_requests", json_boolean(n_ids > 0));
-        bo_set_str(ctx, "back_query",
+        present_set_str_opt(ctx, "back_query",
                    arena_printf(rq->arena, "lat=%s&long=%s&rayon=%.0f", bo_url(rq, lat_s),
                                 bo_url(rq, lon_s), radius));
     }
     const char *done = form_get(&rq->query, "fait");
     if (done && (strcmp(done, "photo") == 0 || strcmp(done, "resolu") == 0)) {
         json_t *nt = json_object();
-        bo_set_str(nt, "kind", "success");
-        bo_set_str(
+        present_set_str_opt(nt, "kind", "success");
+        present_set_str_opt(
             nt, "text",
-            web_string(rq->lang, arena_printf(rq->arena, "request_bo.terrain_done_%s", done)));
+            present_string(rq->present, rq->lang, arena_printf(rq->arena, "request_bo.terrain_done_%s", done)));
         json_object_set_new(ctx, "notice", nt);
     }
     if (extra) {
@@ -186,8 +186,8 @@ static void field_error(http_req *rq, store_agent *a, const cat_tenant *t, const
     json_t *extra = json_object();
     json_t *errors = json_array();
     json_t *e = json_object();
-    bo_set_str(e, "field", arena_printf(rq->arena, "photo-%s", reference));
-    bo_set_str(e, "message", web_string(rq->lang, msg_key));
+    present_set_str_opt(e, "field", arena_printf(rq->arena, "photo-%s", reference));
+    present_set_str_opt(e, "message", present_string(rq->present, rq->lang, msg_key));
     json_array_append_new(errors, e);
     json_object_set_new(extra, "errors", errors);
     json_object_set_new(extra, "has_errors", json_true());
@@ -304,7 +304,7 @@ static void bo_mobile_post(http_req *rq)
     p.change.who = &who;
     p.change.ch = CHANNEL_MOBILE;
     if (n_atts) {
-        p.internal_note = web_string(rq->lang, "request_bo.terrain_photo_event");
+        p.internal_note = present_string(rq->present, rq->lang, "request_bo.terrain_photo_event");
         p.note_attachments = atts;
         p.n_note_attachments = n_atts;
     }

@@ -66,8 +66,8 @@ static json_t *attributes_json(const cat_procedure *p, const store_request *r)
         }
         if (text.len) {
             json_t *o = json_object();
-            bo_set_str(o, "label", d->description ? d->description : d->code);
-            bo_set_str(o, "value", buf_cstr(&text));
+            present_set_str_opt(o, "label", d->description ? d->description : d->code);
+            present_set_str_opt(o, "value", buf_cstr(&text));
             json_array_append_new(out, o);
         }
         buf_free(&text);
@@ -90,9 +90,9 @@ static const char *actor_name(http_req *rq, const char *actor, const store_agent
                     return agents[i].name;
     }
     if (strncmp(actor, "citizen", 7) == 0)
-        return web_string(rq->lang, "request_bo.who_citizen");
+        return present_string(rq->present, rq->lang, "request_bo.who_citizen");
     if (strcmp(actor, "system") == 0)
-        return web_string(rq->lang, "request_bo.who_system");
+        return present_string(rq->present, rq->lang, "request_bo.who_system");
     return actor;
 }
 
@@ -116,32 +116,32 @@ static json_t *event_json(http_req *rq, const cat_tenant *t, const store_event *
 {
     json_t *o = json_object();
     const char *kind = e->kind ? e->kind : "";
-    bo_set_str(o, "date", bo_date(rq, t, e->created_at, 1));
-    bo_set_str(o, "who", actor_name(rq, e->actor, agents, n_agents));
+    present_set_str_opt(o, "date", bo_date(rq, t, e->created_at, 1));
+    present_set_str_opt(o, "who", actor_name(rq, e->actor, agents, n_agents));
     json_object_set_new(o, "is_public", json_boolean(e->is_public));
-    bo_set_str(o, "visibility",
-               web_string(rq->lang, e->is_public ? "request_bo.public" : "request_bo.internal"));
+    present_set_str_opt(o, "visibility",
+               present_string(rq->present, rq->lang, e->is_public ? "request_bo.public" : "request_bo.internal"));
     const char *title;
     /* Publication and moderation say what was decided in their title: their body is a code
      * ("1"/"0", "approved"/"rejected"), not words to show. */
     int coded = strcmp(kind, "publication") == 0 || strcmp(kind, "moderation") == 0;
     if (coded)
-        title = web_string(rq->lang, arena_printf(rq->arena, "request_bo.event_%s_%s", kind,
+        title = present_string(rq->present, rq->lang, arena_printf(rq->arena, "request_bo.event_%s_%s", kind,
                                                   e->body ? e->body : ""));
     else if (strcmp(kind, "status") == 0 && e->status_to)
-        title = arena_printf(rq->arena, "%s %s", web_string(rq->lang, "request_bo.event_status"),
+        title = arena_printf(rq->arena, "%s %s", present_string(rq->present, rq->lang, "request_bo.event_status"),
                              bo_status_label(rq, e->status_to));
     else
-        title = web_string(rq->lang,
+        title = present_string(rq->present, rq->lang,
                            arena_printf(rq->arena, "request_bo.event_%s", *kind ? kind : "other"));
     if (strncmp(title, "request_bo.", 11) == 0)
         title = kind;
-    bo_set_str(o, "title", title);
+    present_set_str_opt(o, "title", title);
     if (strcmp(kind, "assign") == 0 && e->body) {
         const store_agent *ag = agent_by_assignee(agents, n_agents, e->body);
-        json_object_set_new(o, "paragraphs", web_paragraphs(ag ? ag->name : e->body));
+        json_object_set_new(o, "paragraphs", present_paragraphs(ag ? ag->name : e->body));
     } else if (strcmp(kind, "created") != 0 && !coded) {
-        json_object_set_new(o, "paragraphs", web_paragraphs(e->body));
+        json_object_set_new(o, "paragraphs", present_paragraphs(e->body));
     }
     return o;
 }
@@ -157,8 +157,8 @@ static json_t *next_statuses(http_req *rq, const store_request *r)
         if (!status_transition_allowed(from, (status)s))
             continue;
         json_t *o = json_object();
-        bo_set_str(o, "code", status_code((status)s));
-        bo_set_str(o, "label", bo_status_label(rq, status_code((status)s)));
+        present_set_str_opt(o, "code", status_code((status)s));
+        present_set_str_opt(o, "label", bo_status_label(rq, status_code((status)s)));
         json_array_append_new(out, o);
     }
     return out;
@@ -205,14 +205,14 @@ static json_t *others_json(http_req *rq, const store_agent *a, const cat_tenant 
             seen[n_seen++] = rows[i].id;
             const cat_procedure *p = catalogue_procedure_by_id(t, rows[i].procedure_id);
             json_t *o = json_object();
-            bo_set_str(o, "reference", rows[i].reference);
-            bo_set_str(
+            present_set_str_opt(o, "reference", rows[i].reference);
+            present_set_str_opt(
                 o, "url",
                 arena_printf(rq->arena, "/agent/demandes/%s", bo_url(rq, rows[i].reference)));
-            bo_set_str(o, "procedure", p ? p->rec.name : "");
-            bo_set_str(o, "status", rows[i].status);
-            bo_set_str(o, "status_label", bo_status_label(rq, rows[i].status));
-            bo_set_str(o, "created", bo_date(rq, t, rows[i].created_at, 0));
+            present_set_str_opt(o, "procedure", p ? p->rec.name : "");
+            present_set_str_opt(o, "status", rows[i].status);
+            present_set_str_opt(o, "status_label", bo_status_label(rq, rows[i].status));
+            present_set_str_opt(o, "created", bo_date(rq, t, rows[i].created_at, 0));
             json_array_append_new(out, o);
         }
     }
@@ -225,26 +225,26 @@ static json_t *attachment_json(http_req *rq, const store_request *r, const store
     json_t *o = json_object();
     const char *base =
         arena_printf(rq->arena, "/pieces-jointes/%s/%" PRId64, bo_url(rq, r->reference), at->id);
-    bo_set_str(o, "url", base);
+    present_set_str_opt(o, "url", base);
     if (at->is_photo)
-        bo_set_str(o, "thumb_url", arena_printf(rq->arena, "%s?miniature=1", base));
+        present_set_str_opt(o, "thumb_url", arena_printf(rq->arena, "%s?miniature=1", base));
     json_object_set_new(o, "id", json_integer(at->id));
-    bo_set_str(o, "filename",
+    present_set_str_opt(o, "filename",
                at->filename && *at->filename
                    ? at->filename
-                   : web_string(rq->lang, "request_bo.attachment_unnamed"));
+                   : present_string(rq->present, rq->lang, "request_bo.attachment_unnamed"));
     json_object_set_new(o, "is_photo", json_boolean(at->is_photo));
     json_object_set_new(
         o, "is_pdf",
         json_boolean(at->content_type && strcmp(at->content_type, "application/pdf") == 0));
-    bo_set_str(o, "size", arena_printf(rq->arena, "%" PRId64 " Ko", (at->size + 1023) / 1024));
+    present_set_str_opt(o, "size", arena_printf(rq->arena, "%" PRId64 " Ko", (at->size + 1023) / 1024));
     if (at->is_photo) {
         const char *m = at->moderation ? at->moderation : "pending";
-        bo_set_str(o, "moderation", m);
-        bo_set_str(o, "moderation_label",
-                   web_string(rq->lang, arena_printf(rq->arena, "request_bo.moderation_%s", m)));
+        present_set_str_opt(o, "moderation", m);
+        present_set_str_opt(o, "moderation_label",
+                   present_string(rq->present, rq->lang, arena_printf(rq->arena, "request_bo.moderation_%s", m)));
         json_object_set_new(o, "can_moderate", json_boolean(can_moderate));
-        bo_set_str(o, "action",
+        present_set_str_opt(o, "action",
                    arena_printf(rq->arena, "/agent/demandes/%s/photos/%" PRId64,
                                 bo_url(rq, r->reference), at->id));
     }
@@ -279,59 +279,59 @@ static json_t *show_context(http_req *rq, const store_agent *a, const cat_tenant
     const cat_department *d = catalogue_department_by_id(t, r->department_id);
     int can_change = perm_can_change(a, r);
     int can_assign = perm_can_assign(a, r);
-    bo_set_str(
+    present_set_str_opt(
         ctx, "title",
-        arena_printf(rq->arena, "%s %s", web_string(rq->lang, "request_bo.title"), r->reference));
-    bo_set_str(ctx, "base",
+        arena_printf(rq->arena, "%s %s", present_string(rq->present, rq->lang, "request_bo.title"), r->reference));
+    present_set_str_opt(ctx, "base",
                arena_printf(rq->arena, "/agent/demandes/%s", bo_url(rq, r->reference)));
 
     json_t *q = json_object();
     status st = STATUS_NEW;
     int closed = status_parse(r->status, &st) == 0 && status_is_closed(st);
-    bo_set_str(q, "reference", r->reference);
-    bo_set_str(q, "procedure", p ? p->rec.name : "");
-    bo_set_str(q, "status", r->status);
-    bo_set_str(q, "status_label", bo_status_label(rq, r->status));
+    present_set_str_opt(q, "reference", r->reference);
+    present_set_str_opt(q, "procedure", p ? p->rec.name : "");
+    present_set_str_opt(q, "status", r->status);
+    present_set_str_opt(q, "status_label", bo_status_label(rq, r->status));
     json_object_set_new(q, "closed", json_boolean(closed));
     /* Retention (core/retention.h): what is left of an anonymised request, and a request
      * whose citizen deleted their account. */
-    bo_set_str(q, "anonymised", bo_date(rq, t, r->anonymised_at, 0));
+    present_set_str_opt(q, "anonymised", bo_date(rq, t, r->anonymised_at, 0));
     json_object_set_new(q, "erase_requested",
                         json_boolean(r->erase_requested_at && !r->anonymised_at));
-    bo_set_str(q, "channel", bo_channel_label(rq, r->channel));
-    bo_set_str(q, "created", bo_date(rq, t, r->created_at, 1));
-    bo_set_str(q, "due", bo_date(rq, t, r->due_at, 0));
+    present_set_str_opt(q, "channel", bo_channel_label(rq, r->channel));
+    present_set_str_opt(q, "created", bo_date(rq, t, r->created_at, 1));
+    present_set_str_opt(q, "due", bo_date(rq, t, r->due_at, 0));
     json_object_set_new(q, "overdue",
                         json_boolean(!closed && r->due_at > 0 && r->due_at < time_now()));
-    bo_set_str(q, "priority_label", bo_priority_label(rq, r->priority));
-    bo_set_str(q, "department", d ? d->rec.name : NULL);
+    present_set_str_opt(q, "priority_label", bo_priority_label(rq, r->priority));
+    present_set_str_opt(q, "department", d ? d->rec.name : NULL);
     const store_agent *assignee = agent_by_assignee(agents, n_agents, r->assignee);
-    bo_set_str(q, "assignee", assignee ? assignee->name : r->assignee);
-    json_object_set_new(q, "description", web_paragraphs(r->description));
-    bo_set_str(q, "address", r->address && *r->address ? r->address : NULL);
+    present_set_str_opt(q, "assignee", assignee ? assignee->name : r->assignee);
+    json_object_set_new(q, "description", present_paragraphs(r->description));
+    present_set_str_opt(q, "address", r->address && *r->address ? r->address : NULL);
     if (r->has_location) {
-        bo_set_str(q, "geo_url", arena_printf(rq->arena, "geo:%.6f,%.6f", r->lat, r->lon));
-        bo_set_str(
+        present_set_str_opt(q, "geo_url", arena_printf(rq->arena, "geo:%.6f,%.6f", r->lat, r->lon));
+        present_set_str_opt(
             q, "osm_url",
             arena_printf(rq->arena,
                          "https://www.openstreetmap.org/?mlat=%.6f&mlon=%.6f#map=18/%.6f/%.6f",
                          r->lat, r->lon, r->lat, r->lon));
-        bo_set_str(q, "coordinates", arena_printf(rq->arena, "%.6f, %.6f", r->lat, r->lon));
+        present_set_str_opt(q, "coordinates", arena_printf(rq->arena, "%.6f, %.6f", r->lat, r->lon));
     }
     json_t *attrs = attributes_json(p, r);
     json_object_set_new(q, "has_attributes", json_boolean(json_array_size(attrs) > 0));
     json_object_set_new(q, "attributes", attrs);
     json_t *c = json_object();
-    bo_set_str(c, "name", bo_citizen_name(rq, r));
-    bo_set_str(c, "email", r->email && *r->email ? r->email : NULL);
-    bo_set_str(c, "phone", r->phone && *r->phone ? r->phone : NULL);
+    present_set_str_opt(c, "name", bo_citizen_name(rq, r));
+    present_set_str_opt(c, "email", r->email && *r->email ? r->email : NULL);
+    present_set_str_opt(c, "phone", r->phone && *r->phone ? r->phone : NULL);
     if (r->email && *r->email)
-        bo_set_str(c, "mailto", arena_printf(rq->arena, "mailto:%s", r->email));
+        present_set_str_opt(c, "mailto", arena_printf(rq->arena, "mailto:%s", r->email));
     if (r->phone && *r->phone)
-        bo_set_str(c, "tel", arena_printf(rq->arena, "tel:%s", r->phone));
+        present_set_str_opt(c, "tel", arena_printf(rq->arena, "tel:%s", r->phone));
     json_object_set_new(c, "has_account", json_boolean(r->citizen_id != 0));
-    bo_set_str(c, "notify",
-               web_string(rq->lang, arena_printf(rq->arena, "request_bo.notify_%s",
+    present_set_str_opt(c, "notify",
+               present_string(rq->present, rq->lang, arena_printf(rq->arena, "request_bo.notify_%s",
                                                  r->notify ? r->notify : "email")));
     json_object_set_new(q, "contact", c);
     json_object_set_new(q, "is_public", json_boolean(r->is_public));
@@ -343,8 +343,8 @@ static json_t *show_context(http_req *rq, const store_agent *a, const cat_tenant
         json_t *m = json_object();
         json_object_set_new(m, "lat", json_real(r->lat));
         json_object_set_new(m, "lon", json_real(r->lon));
-        bo_set_str(m, "title", r->reference);
-        bo_set_str(m, "address", r->address);
+        present_set_str_opt(m, "title", r->reference);
+        present_set_str_opt(m, "address", r->address);
         json_t *markers = json_array();
         json_array_append_new(markers, m);
         json_object_set_new(ctx, "map_data", json_pack("{s:o}", "markers", markers));
@@ -375,7 +375,7 @@ static json_t *show_context(http_req *rq, const store_agent *a, const cat_tenant
         for (int i = 0; i <= 3; i++) {
             json_t *o = json_object();
             json_object_set_new(o, "value", json_integer(i));
-            bo_set_str(o, "label", bo_priority_label(rq, i));
+            present_set_str_opt(o, "label", bo_priority_label(rq, i));
             json_object_set_new(o, "selected", json_boolean(i == r->priority));
             json_array_append_new(prios, o);
         }
@@ -387,8 +387,8 @@ static json_t *show_context(http_req *rq, const store_agent *a, const cat_tenant
         for (size_t i = 0; i < n_tpl; i++) {
             json_t *o = json_object();
             json_object_set_new(o, "id", json_integer(tpl[i].id));
-            bo_set_str(o, "name", tpl[i].name);
-            bo_set_str(o, "body", bo_reply_fill(rq, t, tpl, n_tpl, tpl[i].id, r, a));
+            present_set_str_opt(o, "name", tpl[i].name);
+            present_set_str_opt(o, "body", bo_reply_fill(rq, t, tpl, n_tpl, tpl[i].id, r, a));
             json_array_append_new(tj, o);
         }
         json_object_set_new(ctx, "has_templates", json_boolean(n_tpl > 0));
@@ -402,8 +402,8 @@ static json_t *show_context(http_req *rq, const store_agent *a, const cat_tenant
             char id[AGENT_ASSIGNEE_LEN];
             agent_assignee_id(&agents[i], id);
             json_t *o = json_object();
-            bo_set_str(o, "value", id);
-            bo_set_str(o, "label", agents[i].name);
+            present_set_str_opt(o, "value", id);
+            present_set_str_opt(o, "label", agents[i].name);
             json_object_set_new(o, "selected",
                                 json_boolean(r->assignee && strcmp(r->assignee, id) == 0));
             json_array_append_new(ags, o);
@@ -412,8 +412,8 @@ static json_t *show_context(http_req *rq, const store_agent *a, const cat_tenant
         json_t *deps = json_array();
         for (size_t i = 0; i < t->n_departments; i++) {
             json_t *o = json_object();
-            bo_set_str(o, "value", t->departments[i].rec.code);
-            bo_set_str(o, "label", t->departments[i].rec.name);
+            present_set_str_opt(o, "value", t->departments[i].rec.code);
+            present_set_str_opt(o, "label", t->departments[i].rec.name);
             json_object_set_new(o, "selected",
                                 json_boolean(t->departments[i].rec.id == r->department_id));
             json_array_append_new(deps, o);
@@ -424,9 +424,9 @@ static json_t *show_context(http_req *rq, const store_agent *a, const cat_tenant
     if (done && (strcmp(done, "1") == 0 || strcmp(done, "doublon") == 0 ||
                  strcmp(done, "publication") == 0 || strcmp(done, "photo") == 0)) {
         json_t *n = json_object();
-        bo_set_str(n, "kind", "success");
-        bo_set_str(n, "text",
-                   web_string(rq->lang, arena_printf(rq->arena, "request_bo.done_%s", done)));
+        present_set_str_opt(n, "kind", "success");
+        present_set_str_opt(n, "text",
+                   present_string(rq->present, rq->lang, arena_printf(rq->arena, "request_bo.done_%s", done)));
         json_object_set_new(ctx, "notice", n);
     }
     return ctx;
@@ -445,8 +445,8 @@ static void show_render(http_req *rq, const store_agent *a, const cat_tenant *t,
         json_decref(extra);
     }
     if (json_object_get(ctx, "has_errors"))
-        bo_set_str(ctx, "title",
-                   arena_printf(rq->arena, "%s %s", web_string(rq->lang, "common.error_prefix"),
+        present_set_str_opt(ctx, "title",
+                   arena_printf(rq->arena, "%s %s", present_string(rq->present, rq->lang, "common.error_prefix"),
                                 json_string_value(json_object_get(ctx, "title"))));
     bo_render(rq, http_status, "agent/request", ctx);
 }
@@ -474,13 +474,13 @@ static void add_error(json_t *ctx, const char *field, const char *text)
         json_object_set_new(ctx, "errors", errors);
     }
     json_t *e = json_object();
-    bo_set_str(e, "field", field);
-    bo_set_str(e, "message", text);
+    present_set_str_opt(e, "field", field);
+    present_set_str_opt(e, "message", text);
     json_array_append_new(errors, e);
     json_object_set_new(ctx, "has_errors", json_true());
     char k[64];
     snprintf(k, sizeof k, "%s_error", field);
-    bo_set_str(ctx, k, text);
+    present_set_str_opt(ctx, k, text);
 }
 
 /* The common start of the POST actions: the agent, the form, the request and the right to
@@ -541,7 +541,7 @@ static void process_done(http_req *rq)
         if (request_get(rq->core, ps->t, ps->r.reference, rq->arena, &fresh, &err) == 0)
             ps->r = fresh;
         json_t *e = json_object();
-        add_error(e, "statut", web_string(rq->lang, "request_bo.error_conflict"));
+        add_error(e, "statut", present_string(rq->present, rq->lang, "request_bo.error_conflict"));
         show_render(rq, &ps->a, ps->t, &ps->r, 409, e);
         return;
     }
@@ -562,7 +562,7 @@ static void bo_request_process(http_req *rq)
     const char *msg = NULL;
     const char *reply = bo_text(rq, form_get(&f, "reponse"), BO_REPLY_MAX, 0, &msg);
     if (msg)
-        add_error(extra, "reponse", web_string(rq->lang, msg));
+        add_error(extra, "reponse", present_string(rq->present, rq->lang, msg));
     msg = NULL;
     const char *tpl_s = form_get(&f, "modele");
     if (!reply && !json_object_get(extra, "reponse_error") && tpl_s && *tpl_s) {
@@ -571,11 +571,11 @@ static void bo_request_process(http_req *rq)
         bo_reply_templates(rq, t, &tpl, &n_tpl);
         reply = bo_reply_fill(rq, t, tpl, n_tpl, strtoll(tpl_s, NULL, 10), &r, &a);
         if (!reply)
-            add_error(extra, "modele", web_string(rq->lang, "request_bo.error_template"));
+            add_error(extra, "modele", present_string(rq->present, rq->lang, "request_bo.error_template"));
     }
     const char *note = bo_text(rq, form_get(&f, "note"), BO_REPLY_MAX, 0, &msg);
     if (msg)
-        add_error(extra, "note", web_string(rq->lang, msg));
+        add_error(extra, "note", present_string(rq->present, rq->lang, msg));
 
     request_change ch;
     memset(&ch, 0, sizeof ch);
@@ -589,7 +589,7 @@ static void bo_request_process(http_req *rq)
     if (st && *st) {
         if (status_parse(st, &to) != 0 || status_parse(r.status, &from) != 0 ||
             !status_transition_allowed(from, to))
-            add_error(extra, "statut", web_string(rq->lang, "request_bo.error_status"));
+            add_error(extra, "statut", present_string(rq->present, rq->lang, "request_bo.error_status"));
         else {
             ch.status = st;
             changed = 1;
@@ -598,7 +598,7 @@ static void bo_request_process(http_req *rq)
     const char *pr = form_get(&f, "priorite");
     if (pr && *pr) {
         if (pr[0] < '0' || pr[0] > '3' || pr[1] != '\0')
-            add_error(extra, "priorite", web_string(rq->lang, "request_bo.error_priority"));
+            add_error(extra, "priorite", present_string(rq->present, rq->lang, "request_bo.error_priority"));
         else if (pr[0] - '0' != r.priority) {
             ch.priority = pr[0] - '0';
             changed = 1;
@@ -621,15 +621,15 @@ static void bo_request_process(http_req *rq)
     }
     if (wants_transfer) {
         if (!dd)
-            add_error(extra, "service", web_string(rq->lang, "request_bo.error_department"));
+            add_error(extra, "service", present_string(rq->present, rq->lang, "request_bo.error_department"));
         ch.department = dep;
         changed = 1;
     }
     if (!json_object_get(extra, "errors") && !reply && !note && !changed)
-        add_error(extra, "reponse", web_string(rq->lang, "request_bo.error_nothing"));
+        add_error(extra, "reponse", present_string(rq->present, rq->lang, "request_bo.error_nothing"));
     if (json_object_get(extra, "errors")) {
-        bo_set_str(extra, "reponse_value", form_get(&f, "reponse"));
-        bo_set_str(extra, "note_value", form_get(&f, "note"));
+        present_set_str_opt(extra, "reponse_value", form_get(&f, "reponse"));
+        present_set_str_opt(extra, "note_value", form_get(&f, "note"));
         show_render(rq, &a, t, &r, 400, extra);
         return;
     }
@@ -677,8 +677,8 @@ static void bo_request_duplicate(http_req *rq)
              status_transition_allowed(from, STATUS_DUPLICATE);
     if (!ok) {
         json_t *e = json_object();
-        add_error(e, "original", web_string(rq->lang, "request_bo.error_duplicate"));
-        bo_set_str(e, "original_value", orig);
+        add_error(e, "original", present_string(rq->present, rq->lang, "request_bo.error_duplicate"));
+        present_set_str_opt(e, "original_value", orig);
         show_render(rq, &a, t, &r, 400, e);
         return;
     }
@@ -686,7 +686,7 @@ static void bo_request_duplicate(http_req *rq)
     memset(&ch, 0, sizeof ch);
     ch.priority = -1;
     ch.status = status_code(STATUS_DUPLICATE);
-    ch.note = arena_printf(rq->arena, "%s %s", web_string(rq->lang, "request_bo.duplicate_note"),
+    ch.note = arena_printf(rq->arena, "%s %s", present_string(rq->present, rq->lang, "request_bo.duplicate_note"),
                            o.reference);
     ch.who = &who;
     ch.ch = CHANNEL_WEB;

@@ -81,9 +81,9 @@ static void retention_render(bo_page *p, int http_status)
     for (size_t i = 0; i < t->n_procedures; i++) {
         const cat_procedure *cp = &t->procedures[i];
         json_t *o = json_object();
-        bo_set_str(o, "code", cp->rec.code);
-        bo_set_str(o, "name", cp->rec.name);
-        bo_set_str(o, "kind",
+        present_set_str_opt(o, "code", cp->rec.code);
+        present_set_str_opt(o, "name", cp->rec.name);
+        present_set_str_opt(o, "kind",
                    S(p, cp->rec.kind == PROCEDURE_DEMARCHE ? "admin.procedure.kind_demarche"
                                                            : "admin.procedure.kind_incident"));
         json_object_set_new(o, "months", json_integer(retention_months_of(&cp->rec)));
@@ -103,11 +103,11 @@ static void retention_render(bo_page *p, int http_status)
     for (size_t i = 0; i < n; i++) {
         json_t *o = json_object();
         json_object_set_new(o, "id", json_integer(lists[i].id));
-        bo_set_str(o, "created", bo_date(rq, t, lists[i].created_at, 0));
+        present_set_str_opt(o, "created", bo_date(rq, t, lists[i].created_at, 0));
         json_object_set_new(o, "n_requests", json_integer(lists[i].n_requests));
-        bo_set_str(o, "status", status_label_of(p, lists[i].status));
+        present_set_str_opt(o, "status", status_label_of(p, lists[i].status));
         if (lists[i].approved_at)
-            bo_set_str(o, "visa",
+            present_set_str_opt(o, "visa",
                        arena_printf(rq->arena, "%s, %s",
                                     agent_name(agents, n_agents, lists[i].approved_by)
                                         ? agent_name(agents, n_agents, lists[i].approved_by)
@@ -201,12 +201,12 @@ static json_t *item_json(bo_page *p, const store_disposal_item *it)
     const cat_procedure *cp = catalogue_procedure_by_id(t, it->procedure_id);
     const cat_department *d = catalogue_department_by_id(t, it->department_id);
     json_t *o = json_object();
-    bo_set_str(o, "reference", it->reference);
-    bo_set_str(o, "procedure", cp ? cp->rec.name : "");
-    bo_set_str(o, "department", d ? d->rec.name : "");
-    bo_set_str(o, "filed", bo_date(rq, t, it->created_at, 0));
-    bo_set_str(o, "closed", bo_date(rq, t, it->closed_at, 0));
-    bo_set_str(o, "state", state_label(p, it->state));
+    present_set_str_opt(o, "reference", it->reference);
+    present_set_str_opt(o, "procedure", cp ? cp->rec.name : "");
+    present_set_str_opt(o, "department", d ? d->rec.name : "");
+    present_set_str_opt(o, "filed", bo_date(rq, t, it->created_at, 0));
+    present_set_str_opt(o, "closed", bo_date(rq, t, it->closed_at, 0));
+    present_set_str_opt(o, "state", state_label(p, it->state));
     return o;
 }
 
@@ -250,30 +250,30 @@ static void disposal_render(bo_page *p, int http_status, const store_disposal_li
     for (size_t k = 0; k < n_sums; k++) {
         const cat_procedure *cp = catalogue_procedure_by_id(t, sums[k].procedure_id);
         json_t *o = json_object();
-        bo_set_str(o, "procedure", cp ? cp->rec.name : "");
+        present_set_str_opt(o, "procedure", cp ? cp->rec.name : "");
         json_object_set_new(o, "n", json_integer(sums[k].n));
-        bo_set_str(o, "filed_from", bo_date(rq, t, sums[k].filed_min, 0));
-        bo_set_str(o, "filed_to", bo_date(rq, t, sums[k].filed_max, 0));
-        bo_set_str(o, "closed_from", bo_date(rq, t, sums[k].closed_min, 0));
-        bo_set_str(o, "closed_to", bo_date(rq, t, sums[k].closed_max, 0));
+        present_set_str_opt(o, "filed_from", bo_date(rq, t, sums[k].filed_min, 0));
+        present_set_str_opt(o, "filed_to", bo_date(rq, t, sums[k].filed_max, 0));
+        present_set_str_opt(o, "closed_from", bo_date(rq, t, sums[k].closed_min, 0));
+        present_set_str_opt(o, "closed_to", bo_date(rq, t, sums[k].closed_max, 0));
         json_array_append_new(summary, o);
     }
     json_t *info = json_object();
     json_object_set_new(info, "id", json_integer(l->id));
-    bo_set_str(info, "created", bo_date(rq, t, l->created_at, 1));
+    present_set_str_opt(info, "created", bo_date(rq, t, l->created_at, 1));
     json_object_set_new(info, "n_requests", json_integer(l->n_requests));
     json_object_set_new(info, "n_done", json_integer(l->n_done));
     json_object_set_new(info, "n_kept", json_integer(l->n_kept));
-    bo_set_str(info, "status", status_label_of(p, l->status));
+    present_set_str_opt(info, "status", status_label_of(p, l->status));
     if (strcmp(l->status, "pending") == 0)
         json_object_set_new(info, "pending", json_true());
     if (l->approved_at) {
         store_agent ag;
-        bo_set_str(info, "approved_by",
+        present_set_str_opt(info, "approved_by",
                    agent_get(rq->core, tenant_id(rq), l->approved_by, rq->arena, &ag, &e) == 0
                        ? ag.name
                        : "?");
-        bo_set_str(info, "approved_on", bo_date(rq, t, l->approved_at, 1));
+        present_set_str_opt(info, "approved_on", bo_date(rq, t, l->approved_at, 1));
     }
     bo_page_set(p, "list", info);
     bo_page_set(p, "summary", summary);
@@ -406,7 +406,7 @@ static void disposal_csv(http_req *rq)
     buf *b = &rq->out; /* bounded by the server: DISPOSAL_LIST_MAX rows fit many times */
     buf_puts(b, "\xEF\xBB\xBF");
     for (size_t i = 0; i < sizeof head / sizeof *head; i++)
-        csv_cell(b, web_string(lg, arena_printf(rq->arena, "admin.disposal.%s", head[i])),
+        csv_cell(b, present_string(rq->present, lg, arena_printf(rq->arena, "admin.disposal.%s", head[i])),
                  i + 1 == sizeof head / sizeof *head);
     int64_t after = 0;
     error e;
@@ -431,7 +431,7 @@ static void disposal_csv(http_req *rq)
             csv_cell(b, iso_day(rq, it[i].created_at), 0);
             csv_cell(b, iso_day(rq, it[i].closed_at), 0);
             csv_cell(b,
-                     web_string(lg, arena_printf(rq->arena, "admin.disposal.state_%s",
+                     present_string(rq->present, lg, arena_printf(rq->arena, "admin.disposal.state_%s",
                                                  it[i].state ? it[i].state : "due")),
                      1);
             after = it[i].request_id;
@@ -488,9 +488,9 @@ static void accounts_render(bo_page *p, int http_status, const store_account *ac
         }
         json_t *o = json_object();
         json_object_set_new(o, "id", json_integer(acc->id));
-        bo_set_str(o, "email", acc->email);
-        bo_set_str(o, "name", acc->display_name);
-        bo_set_str(o, "created", bo_date(rq, rq->host_tenant, acc->created_at, 0));
+        present_set_str_opt(o, "email", acc->email);
+        present_set_str_opt(o, "name", acc->display_name);
+        present_set_str_opt(o, "created", bo_date(rq, rq->host_tenant, acc->created_at, 0));
         if (acc->email_verified_at)
             json_object_set_new(o, "verified", json_true());
         json_object_set_new(o, "requests_open", json_integer(open));

@@ -22,12 +22,6 @@
 #define BO_REFERENCE_MAX 23
 #define BO_REPLY_MAX 10000 /* characters of a reply or a note */
 
-/* obj[key] = s when s is not NULL (and valid UTF-8; "" otherwise). Transition alias of
- * present_set_str_opt, the one implementation, until the call sites are renamed. */
-static inline void bo_set_str(json_t *obj, const char *key, const char *s)
-{
-    present_set_str_opt(obj, key, s);
-}
 /* Percent-encoding of a path segment or query value, in rq->arena ("" for NULL). */
 const char *bo_url(http_req *rq, const char *s);
 /* "12/03/2026" (with_time: "12/03/2026 14:30") in the tenant's zone, in rq->arena; NULL for

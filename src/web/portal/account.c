@@ -47,7 +47,7 @@ typedef struct page {
 
 static const char *S(const page *p, const char *key)
 {
-    return web_string(p->l, key);
+    return present_string(p->rq->present, p->l, key);
 }
 
 /* Starts a page: 0, or -1 when the host has no tenant (answered already). */

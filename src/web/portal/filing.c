@@ -108,18 +108,18 @@ static json_t *catalogue_groups(http_req *rq, const cat_tenant *t, const char *f
             json_t *g = json_object();
             const char *group = p->group_name && *p->group_name
                                     ? p->group_name
-                                    : web_string(page_lang(rq), "home.catalogue_title");
-            filing_set_str(g, "name", group);
-            filing_set_str(g, "slug", group_slug(a, group));
+                                    : present_string(rq->present, page_lang(rq), "home.catalogue_title");
+            present_set_str(g, "name", group);
+            present_set_str(g, "slug", group_slug(a, group));
             current = json_array();
             json_object_set_new(g, "procedures", current);
             json_array_append_new(groups, g);
             current_group = l[i].group;
         }
         json_t *o = json_object();
-        filing_set_str(o, "code", p->code);
-        filing_set_str(o, "name", p->name);
-        filing_set_str(o, "description", p->description);
+        present_set_str(o, "code", p->code);
+        present_set_str(o, "name", p->name);
+        present_set_str(o, "description", p->description);
         json_array_append_new(current, o);
         (*count)++;
     }
@@ -146,13 +146,13 @@ static json_t *my_requests(http_req *rq, const cat_tenant *t, const store_accoun
     for (size_t i = 0; i < n; i++) {
         const cat_procedure *p = catalogue_procedure_by_id(t, list[i].procedure_id);
         json_t *o = json_object();
-        filing_set_str(o, "reference", list[i].reference);
-        filing_set_str(o, "procedure", p ? p->rec.name : "");
-        filing_set_str(
+        present_set_str(o, "reference", list[i].reference);
+        present_set_str(o, "procedure", p ? p->rec.name : "");
+        present_set_str(
             o, "date",
             filing_date_long(rq->arena, list[i].created_at, t->rec.timezone, page_lang(rq)));
-        filing_set_str(o, "status", list[i].status);
-        filing_set_str(o, "status_label", status_code_label(list[i].status, page_lang(rq)));
+        present_set_str(o, "status", list[i].status);
+        present_set_str(o, "status_label", status_code_label(list[i].status, page_lang(rq)));
         json_array_append_new(items, o);
     }
     json_object_set_new(obj, "has_items", json_boolean(n > 0));
@@ -184,18 +184,18 @@ static void home(http_req *rq)
             (unsigned char)*c >= 0x80 || (*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9');
     size_t count = 0;
     json_object_set_new(ctx, "groups", catalogue_groups(rq, t, searching ? fq : NULL, &count));
-    filing_set_str(ctx, "q", q ? q : "");
-    filing_set_str(ctx, "title",
-                   searching ? web_string(l, "home.results_title") : web_string(l, "home.title"));
+    present_set_str(ctx, "q", q ? q : "");
+    present_set_str(ctx, "title",
+                   searching ? present_string(rq->present, l, "home.results_title") : present_string(rq->present, l, "home.title"));
     if (searching) {
         json_object_set_new(ctx, "searching", json_true());
         char n[24];
         snprintf(n, sizeof n, "%zu", count);
         const char *text =
-            count == 0   ? web_string(l, "home.result_none")
-            : count == 1 ? web_string(l, "home.result_one")
-                         : filing_subst1(rq->arena, web_string(l, "home.result_many"), "n", n);
-        filing_set_str(ctx, "result_text", text);
+            count == 0   ? present_string(rq->present, l, "home.result_none")
+            : count == 1 ? present_string(rq->present, l, "home.result_one")
+                         : filing_subst1(rq->arena, present_string(rq->present, l, "home.result_many"), "n", n);
+        present_set_str(ctx, "result_text", text);
     }
     store_account acc;
     if (json_object_get(ctx, "user") && web_account(rq, &acc))
@@ -283,11 +283,11 @@ static json_t *request_context(http_req *rq, const cat_tenant *t, const store_re
     filing_lang_q(rq, ctx);
     const char *ref = filing_url_encode(a, r->reference);
     const char *tok = filing_url_encode(a, token);
-    filing_set_str(ctx, "reference", r->reference);
-    filing_set_str(ctx, "procedure_name", p ? p->rec.name : "");
-    filing_set_str(ctx, "track_path", arena_printf(a, "/suivi/%s?jeton=%s", ref, tok));
-    filing_set_str(ctx, "receipt_path", arena_printf(a, "/recu/%s?jeton=%s", ref, tok));
-    filing_set_str(ctx, "lang_switch_url",
+    present_set_str(ctx, "reference", r->reference);
+    present_set_str(ctx, "procedure_name", p ? p->rec.name : "");
+    present_set_str(ctx, "track_path", arena_printf(a, "/suivi/%s?jeton=%s", ref, tok));
+    present_set_str(ctx, "receipt_path", arena_printf(a, "/recu/%s?jeton=%s", ref, tok));
+    present_set_str(ctx, "lang_switch_url",
                    arena_printf(a, "/%s/%s?jeton=%s&lang=%s", page, ref, tok,
                                 page_lang(rq) == LANG_EN ? "fr" : "en"));
     (void)t;
@@ -313,17 +313,17 @@ static void confirmation(http_req *rq)
         fail_internal(rq, "out of memory");
         return;
     }
-    filing_set_str(ctx, "title", web_string(l, "procedure.confirmation_title"));
+    present_set_str(ctx, "title", present_string(rq->present, l, "procedure.confirmation_title"));
     if (p && p->rec.service_notice)
-        filing_set_str(ctx, "service_notice", p->rec.service_notice);
+        present_set_str(ctx, "service_notice", p->rec.service_notice);
     int64_t due = r.due_at;
     if (!due && p && p->rec.delay_days > 0)
         due = r.created_at + (int64_t)p->rec.delay_days * 86400;
     if (due)
-        filing_set_str(ctx, "due_date", filing_date_long(rq->arena, due, t->rec.timezone, l));
+        present_set_str(ctx, "due_date", filing_date_long(rq->arena, due, t->rec.timezone, l));
     if (r.email && *r.email)
-        filing_set_str(ctx, "email", r.email);
-    filing_set_str(ctx, "track_url",
+        present_set_str(ctx, "email", r.email);
+    present_set_str(ctx, "track_url",
                    arena_printf(rq->arena, "%s%s", http_base_url(rq, t),
                                 json_string_value(json_object_get(ctx, "track_path"))));
     web_render(rq, 200, "confirmation", ctx);
@@ -345,12 +345,12 @@ static void receipt(http_req *rq)
         fail_internal(rq, "out of memory");
         return;
     }
-    filing_set_str(
+    present_set_str(
         ctx, "title",
-        arena_printf(rq->arena, "%s %s", web_string(l, "procedure.receipt_title"), r.reference));
-    filing_set_str(ctx, "created", filing_datetime(rq->arena, r.created_at, t->rec.timezone, l));
-    filing_set_str(ctx, "status", r.status);
-    filing_set_str(ctx, "status_label", status_code_label(r.status, l));
+        arena_printf(rq->arena, "%s %s", present_string(rq->present, l, "procedure.receipt_title"), r.reference));
+    present_set_str(ctx, "created", filing_datetime(rq->arena, r.created_at, t->rec.timezone, l));
+    present_set_str(ctx, "status", r.status);
+    present_set_str(ctx, "status_label", status_code_label(r.status, l));
     json_object_set_new(ctx, "sections", filing_request_sections(rq, t, p, &r));
     store_attachment *atts = NULL;
     size_t n_atts = 0;
@@ -378,7 +378,7 @@ static void info_page(http_req *rq, const char *tmpl, const char *title_key,
         fail_internal(rq, "out of memory");
         return;
     }
-    filing_set_str(ctx, "title", web_string(page_lang(rq), title_key));
+    present_set_str(ctx, "title", present_string(rq->present, page_lang(rq), title_key));
     if (extra)
         extra(rq, ctx);
     if (cacheable)
@@ -401,7 +401,7 @@ static void legal_retention(http_req *rq, json_t *ctx)
         if (!t->procedures[i].rec.active)
             continue;
         json_t *o = json_object();
-        filing_set_str(o, "name", t->procedures[i].rec.name);
+        present_set_str(o, "name", t->procedures[i].rec.name);
         json_object_set_new(o, "months", json_integer(t->procedures[i].rec.retention_months));
         json_array_append_new(list, o);
     }

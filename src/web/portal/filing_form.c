@@ -118,7 +118,7 @@ typedef struct filing {
 
 static const char *S(filing *fl, const char *key)
 {
-    return web_string(fl->l, key);
+    return present_string(fl->rq->present, fl->l, key);
 }
 
 /* ---- the fields of each step ---- */
@@ -667,9 +667,9 @@ static json_t *option(arena *a, const char *id, size_t i, const char *val, const
                       int checked)
 {
     json_t *o = json_object();
-    filing_set_str(o, "id", arena_printf(a, "%s-%zu", id, i));
-    filing_set_str(o, "value", val);
-    filing_set_str(o, "label", label);
+    present_set_str(o, "id", arena_printf(a, "%s-%zu", id, i));
+    present_set_str(o, "value", val);
+    present_set_str(o, "label", label);
     json_object_set_new(o, "checked", json_boolean(checked));
     return o;
 }
@@ -683,18 +683,18 @@ static json_t *field_json(filing *fl, const fspec *s)
 {
     arena *a = fl->rq->arena;
     json_t *o = json_object();
-    filing_set_str(o, "id", s->id);
-    filing_set_str(o, "name", s->name);
-    filing_set_str(o, "label", s->label);
+    present_set_str(o, "id", s->id);
+    present_set_str(o, "name", s->name);
+    present_set_str(o, "label", s->label);
     if (s->kind == K_NOTICE) {
         json_object_set_new(o, "k_notice", json_true());
         return o;
     }
     const char *err = error_of(fl, s->name);
     if (s->hint && *s->hint)
-        filing_set_str(o, "hint", s->hint);
+        present_set_str(o, "hint", s->hint);
     if (err)
-        filing_set_str(o, "error", err);
+        present_set_str(o, "error", err);
     const char *described = NULL;
     if (s->hint && *s->hint && err)
         described = arena_printf(a, "%s-hint %s-error", s->id, s->id);
@@ -703,28 +703,28 @@ static json_t *field_json(filing *fl, const fspec *s)
     else if (err)
         described = arena_printf(a, "%s-error", s->id);
     if (described)
-        filing_set_str(o, "describedby", described);
+        present_set_str(o, "describedby", described);
     json_object_set_new(o, "required", json_boolean(s->required));
     const char *v = raw_value(fl, s->name);
     switch (s->kind) {
     case K_INPUT:
         json_object_set_new(o, "k_input", json_true());
-        filing_set_str(o, "input_type", s->input_type ? s->input_type : "text");
+        present_set_str(o, "input_type", s->input_type ? s->input_type : "text");
         if (s->inputmode)
-            filing_set_str(o, "inputmode", s->inputmode);
+            present_set_str(o, "inputmode", s->inputmode);
         if (s->autocomplete)
-            filing_set_str(o, "autocomplete", s->autocomplete);
+            present_set_str(o, "autocomplete", s->autocomplete);
         json_object_set_new(o, "short", json_boolean(s->is_short));
-        filing_set_str(o, "value", v);
+        present_set_str(o, "value", v);
         break;
     case K_TEXTAREA:
         json_object_set_new(o, "k_textarea", json_true());
-        filing_set_str(o, "value", v);
+        present_set_str(o, "value", v);
         break;
     case K_SELECT:
     case K_CHOICES: {
         json_object_set_new(o, s->kind == K_SELECT ? "k_select" : "k_choices", json_true());
-        filing_set_str(o, "choice_type", s->multi ? "checkbox" : "radio");
+        present_set_str(o, "choice_type", s->multi ? "checkbox" : "radio");
         json_object_set_new(o, "radio_required", json_boolean(s->required && !s->multi));
         json_t *opts = json_array();
         if (s->attr) {
@@ -767,8 +767,8 @@ static json_t *hidden_fields(filing *fl, step_id shown)
                 if (strcmp(ff->name, specs[i].name) != 0 || !*ff->value)
                     continue;
                 json_t *h = json_object();
-                filing_set_str(h, "name", ff->name);
-                filing_set_str(h, "value", ff->value);
+                present_set_str(h, "name", ff->name);
+                present_set_str(h, "value", ff->value);
                 json_array_append_new(list, h);
             }
         }
@@ -820,13 +820,13 @@ static json_t *review_sections(filing *fl)
                 continue;
             const char *v = answer_text(fl, &specs[i]);
             json_t *o = json_object();
-            filing_set_str(o, "label", specs[i].label);
-            filing_set_str(o, "value", *v ? v : S(fl, "procedure.none_given"));
+            present_set_str(o, "label", specs[i].label);
+            present_set_str(o, "value", *v ? v : S(fl, "procedure.none_given"));
             json_array_append_new(answers, o);
         }
         json_t *sec = json_object();
-        filing_set_str(sec, "code", step_info[steps[k]].code);
-        filing_set_str(sec, "label", S(fl, step_info[steps[k]].label_key));
+        present_set_str(sec, "code", step_info[steps[k]].code);
+        present_set_str(sec, "label", S(fl, step_info[steps[k]].label_key));
         json_object_set_new(sec, "answers", answers);
         json_array_append_new(sections, sec);
     }
@@ -865,8 +865,8 @@ static void render_step(filing *fl, step_id st, int status)
         const char *err = specs[i].kind == K_NOTICE ? NULL : error_of(fl, specs[i].name);
         if (err) {
             json_t *it = json_object();
-            filing_set_str(it, "anchor", anchor_of(&specs[i], a));
-            filing_set_str(it, "message", err);
+            present_set_str(it, "anchor", anchor_of(&specs[i], a));
+            present_set_str(it, "message", err);
             json_array_append_new(items, it);
         }
         json_array_append_new(specs[i].after ? after : fields, field_json(fl, &specs[i]));
@@ -885,8 +885,8 @@ static void render_step(filing *fl, step_id st, int status)
         json_object_set_new(ctx, "file_field", fj);
         if (err) {
             json_t *it = json_object();
-            filing_set_str(it, "anchor", "files");
-            filing_set_str(it, "message", err);
+            present_set_str(it, "anchor", "files");
+            present_set_str(it, "message", err);
             json_array_append_new(items, it);
         }
         json_object_set_new(ctx, "sections", review_sections(fl));
@@ -906,7 +906,7 @@ static void render_step(filing *fl, step_id st, int status)
     json_t *sitems = json_array();
     for (size_t i = 0; i < n_steps; i++) {
         json_t *it = json_object();
-        filing_set_str(it, "label", S(fl, step_info[steps[i]].label_key));
+        present_set_str(it, "label", S(fl, step_info[steps[i]].label_key));
         json_object_set_new(it, "current", json_boolean((int)i == idx));
         json_object_set_new(it, "done", json_boolean((int)i < idx));
         json_array_append_new(sitems, it);
@@ -920,26 +920,26 @@ static void render_step(filing *fl, step_id st, int status)
     const char *keys[] = {"n", "total", "label"};
     const char *vals[] = {n_s, total_s, S(fl, step_info[st].label_key)};
     const char *heading = filing_subst(a, S(fl, "procedure.step_of"), keys, vals, 3);
-    filing_set_str(ctx, "step_heading", heading);
+    present_set_str(ctx, "step_heading", heading);
     const char *title =
         arena_printf(a, "%s%s%s – %s", has_errors ? S(fl, "common.error_prefix") : "",
                      has_errors ? " " : "", heading, fl->p->rec.name);
-    filing_set_str(ctx, "title", title);
+    present_set_str(ctx, "title", title);
 
     json_t *proc = json_object();
-    filing_set_str(proc, "code", fl->p->rec.code);
-    filing_set_str(proc, "name", fl->p->rec.name);
-    filing_set_str(proc, "description", fl->p->rec.description);
+    present_set_str(proc, "code", fl->p->rec.code);
+    present_set_str(proc, "name", fl->p->rec.name);
+    present_set_str(proc, "description", fl->p->rec.description);
     json_object_set_new(ctx, "procedure", proc);
     json_object_set_new(ctx, "first_step", json_boolean(idx == 0));
     json_object_set_new(ctx, "anonymous_ok", json_boolean(fl->p->rec.allow_anonymous != 0));
-    filing_set_str(ctx, "step", step_info[st].code);
-    filing_set_str(ctx, "action", form_action(fl));
+    present_set_str(ctx, "step", step_info[st].code);
+    present_set_str(ctx, "action", form_action(fl));
     json_object_set_new(ctx, "hidden", hidden_fields(fl, st));
     if (idx > 0 && st != STEP_REVIEW)
-        filing_set_str(ctx, "prev_step", step_info[steps[idx - 1]].code);
+        present_set_str(ctx, "prev_step", step_info[steps[idx - 1]].code);
     if ((st == STEP_CONTACT || st == STEP_FORM) && !fl->p->rec.allow_anonymous)
-        filing_set_str(ctx, "step_intro", S(fl, "procedure.contact_needed_hint"));
+        present_set_str(ctx, "step_intro", S(fl, "procedure.contact_needed_hint"));
     if (st == STEP_LOCATION) {
         double lat, lon;
         int known = parse_decimal(a, value(fl, "lat"), &lat) == 0 &&
@@ -947,8 +947,8 @@ static void render_step(filing *fl, step_id st, int status)
                     fabs(lon) <= 180;
         json_object_set_new(ctx, "is_location", json_true());
         json_object_set_new(ctx, "use_map", json_true());
-        filing_set_str(ctx, "map_lat", known ? arena_printf(a, "%.6f", lat) : DEFAULT_MAP_LAT);
-        filing_set_str(ctx, "map_lon", known ? arena_printf(a, "%.6f", lon) : DEFAULT_MAP_LON);
+        present_set_str(ctx, "map_lat", known ? arena_printf(a, "%.6f", lat) : DEFAULT_MAP_LAT);
+        present_set_str(ctx, "map_lon", known ? arena_printf(a, "%.6f", lon) : DEFAULT_MAP_LON);
         json_object_set_new(ctx, "map_marker", json_boolean(known));
     }
     const char *name = st == STEP_REVIEW ? "procedure_review" : "procedure";

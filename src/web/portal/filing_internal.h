@@ -33,13 +33,6 @@ char *filing_subst(arena *a, const char *tmpl, const char *const *keys, const ch
 /* The same with one placeholder. */
 char *filing_subst1(arena *a, const char *tmpl, const char *key, const char *val);
 
-/* Sets obj[key] to s when it is valid UTF-8 (text from outside may not be), else "".
- * Transition alias of present_set_str, the one implementation, until the call sites are
- * renamed. */
-static inline void filing_set_str(json_t *obj, const char *key, const char *s)
-{
-    present_set_str(obj, key, s);
-}
 /* Percent-encoding of a path segment or query value (RFC 3986 unreserved kept), in a. */
 char *filing_url_encode(arena *a, const char *s);
 

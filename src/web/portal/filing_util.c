@@ -235,8 +235,8 @@ static void add_answer(json_t *list, const char *label, const char *value)
     if (!value || !*value)
         return;
     json_t *o = json_object();
-    filing_set_str(o, "label", label);
-    filing_set_str(o, "value", value);
+    present_set_str(o, "label", label);
+    present_set_str(o, "value", value);
     json_array_append_new(list, o);
 }
 
@@ -255,8 +255,8 @@ static void add_section(json_t *sections, const char *code, const char *label, j
         return;
     }
     json_t *s = json_object();
-    filing_set_str(s, "code", code);
-    filing_set_str(s, "label", label);
+    present_set_str(s, "code", code);
+    present_set_str(s, "label", label);
     json_object_set_new(s, "answers", answers);
     json_array_append_new(sections, s);
 }
@@ -302,27 +302,27 @@ json_t *filing_request_sections(http_req *rq, const cat_tenant *t, const cat_pro
         add_answer(answers, d->description, text);
     }
     json_decref(values);
-    add_answer(answers, web_string(l, "procedure.description"), r->description);
-    add_section(sections, "answers", web_string(l, "procedure.section_answers"), answers);
+    add_answer(answers, present_string(rq->present, l, "procedure.description"), r->description);
+    add_section(sections, "answers", present_string(rq->present, l, "procedure.section_answers"), answers);
 
     answers = json_array();
-    add_answer(answers, web_string(l, "procedure.address"), r->address);
+    add_answer(answers, present_string(rq->present, l, "procedure.address"), r->address);
     if (r->has_location)
-        add_answer(answers, web_string(l, "procedure.coordinates_legend"),
+        add_answer(answers, present_string(rq->present, l, "procedure.coordinates_legend"),
                    arena_printf(rq->arena, "%.6f, %.6f", r->lat, r->lon));
-    add_section(sections, "location", web_string(l, "procedure.step_location"), answers);
+    add_section(sections, "location", present_string(rq->present, l, "procedure.step_location"), answers);
 
     answers = json_array();
-    add_answer(answers, web_string(l, "procedure.first_name"), r->first_name);
-    add_answer(answers, web_string(l, "procedure.last_name"), r->last_name);
-    add_answer(answers, web_string(l, "procedure.email"), r->email);
-    add_answer(answers, web_string(l, "procedure.phone"), r->phone);
+    add_answer(answers, present_string(rq->present, l, "procedure.first_name"), r->first_name);
+    add_answer(answers, present_string(rq->present, l, "procedure.last_name"), r->last_name);
+    add_answer(answers, present_string(rq->present, l, "procedure.email"), r->email);
+    add_answer(answers, present_string(rq->present, l, "procedure.phone"), r->phone);
     if (r->notify && *r->notify) {
         const char *key = strcmp(r->notify, "sms") == 0    ? "procedure.notify_sms"
                           : strcmp(r->notify, "none") == 0 ? "procedure.notify_none"
                                                            : "procedure.notify_email";
-        add_answer(answers, web_string(l, "procedure.notify"), web_string(l, key));
+        add_answer(answers, present_string(rq->present, l, "procedure.notify"), present_string(rq->present, l, key));
     }
-    add_section(sections, "contact", web_string(l, "procedure.section_contact"), answers);
+    add_section(sections, "contact", present_string(rq->present, l, "procedure.section_contact"), answers);
     return sections;
 }

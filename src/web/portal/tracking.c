@@ -49,7 +49,7 @@ static int format_date(http_req *rq, const cat_tenant *t, int64_t when, const ch
         return -1;
     char key[32];
     snprintf(key, sizeof key, "track.month_%d", mo);
-    const char *month = web_string(rq->lang, key);
+    const char *month = present_string(rq->present, rq->lang, key);
     if (rq->lang == LANG_FR && d == 1)
         *words = arena_printf(rq->arena, "1er %s %d", month, y);
     else
@@ -69,12 +69,12 @@ void tracking_set_date(http_req *rq, const cat_tenant *t, json_t *ctx, const cha
     if (when <= 0 || format_date(rq, t, when, &words, &iso, &clock) != 0)
         return;
     char k[64];
-    tracking_set_str(ctx, key, words);
+    present_set_str_opt(ctx, key, words);
     snprintf(k, sizeof k, "%s_iso", key);
-    tracking_set_str(ctx, k, iso);
+    present_set_str_opt(ctx, k, iso);
     if (with_time) {
         snprintf(k, sizeof k, "%s_time", key);
-        tracking_set_str(ctx, k, clock);
+        present_set_str_opt(ctx, k, clock);
     }
 }
 
@@ -106,9 +106,9 @@ void tracking_set_pages(http_req *rq, json_t *ctx, long page, int64_t total, lon
     json_object_set_new(p, "current", json_integer(page));
     json_object_set_new(p, "total", json_integer(pages));
     if (page > 1)
-        tracking_set_str(p, "prev_url", arena_printf(rq->arena, "%spage=%ld", base_url, page - 1));
+        present_set_str_opt(p, "prev_url", arena_printf(rq->arena, "%spage=%ld", base_url, page - 1));
     if (page < pages)
-        tracking_set_str(p, "next_url", arena_printf(rq->arena, "%spage=%ld", base_url, page + 1));
+        present_set_str_opt(p, "next_url", arena_printf(rq->arena, "%spage=%ld", base_url, page + 1));
     json_object_set_new(ctx, "pages", p);
 }
 
@@ -180,14 +180,14 @@ static void add_error(json_t *ctx, const char *field, const char *href, const ch
         json_object_set_new(ctx, "errors", errors);
     }
     json_t *e = json_object();
-    tracking_set_str(e, "href", href);
-    tracking_set_str(e, "text", text);
+    present_set_str_opt(e, "href", href);
+    present_set_str_opt(e, "text", text);
     json_array_append_new(errors, e);
     json_object_set_new(ctx, "has_errors", json_true());
     if (field) {
         char k[64];
         snprintf(k, sizeof k, "%s_error", field);
-        tracking_set_str(ctx, k, text);
+        present_set_str_opt(ctx, k, text);
     }
 }
 
@@ -198,9 +198,9 @@ static void prefix_title_on_error(http_req *rq, json_t *ctx)
     const char *title = json_string_value(json_object_get(ctx, "title"));
     if (!json_object_get(ctx, "has_errors") || !title)
         return;
-    tracking_set_str(
+    present_set_str_opt(
         ctx, "title",
-        arena_printf(rq->arena, "%s %s", web_string(rq->lang, "track.title_error_prefix"), title));
+        arena_printf(rq->arena, "%s %s", present_string(rq->present, rq->lang, "track.title_error_prefix"), title));
 }
 
 static void not_found(http_req *rq)
@@ -214,14 +214,14 @@ static const char *human_size(http_req *rq, int64_t size)
 {
     if (size < 1024)
         return arena_printf(rq->arena, "%" PRId64 " %s", size,
-                            web_string(rq->lang, "track.size_b"));
+                            present_string(rq->present, rq->lang, "track.size_b"));
     if (size < 1024 * 1024)
         return arena_printf(rq->arena, "%" PRId64 " %s", (size + 1023) / 1024,
-                            web_string(rq->lang, "track.size_kb"));
+                            present_string(rq->present, rq->lang, "track.size_kb"));
     int64_t tenths = (size * 10 + 512 * 1024) / (1024 * 1024);
     return arena_printf(rq->arena, "%" PRId64 "%c%" PRId64 " %s", tenths / 10,
                         rq->lang == LANG_FR ? ',' : '.', tenths % 10,
-                        web_string(rq->lang, "track.size_mb"));
+                        present_string(rq->present, rq->lang, "track.size_mb"));
 }
 
 /* ---- access ---- */
@@ -352,8 +352,8 @@ static json_t *attributes_json(http_req *rq, const track_state *st)
         }
         if (text.len) {
             json_t *a = json_object();
-            tracking_set_str(a, "label", d->description ? d->description : d->code);
-            json_object_set_new(a, "paragraphs", web_paragraphs(buf_cstr(&text)));
+            present_set_str_opt(a, "label", d->description ? d->description : d->code);
+            json_object_set_new(a, "paragraphs", present_paragraphs(buf_cstr(&text)));
             json_array_append_new(out, a);
         }
         buf_free(&text);
@@ -367,18 +367,18 @@ static json_t *attachment_json(http_req *rq, const track_state *st, const store_
     json_t *o = json_object();
     const char *q =
         st->token ? arena_printf(rq->arena, "?jeton=%s", tracking_url_encode(rq, st->token)) : "";
-    tracking_set_str(o, "url",
+    present_set_str_opt(o, "url",
                      arena_printf(rq->arena, "/pieces-jointes/%s/%" PRId64 "%s",
                                   tracking_url_encode(rq, st->req.reference), at->id, q));
-    tracking_set_str(o, "filename",
+    present_set_str_opt(o, "filename",
                      at->filename && *at->filename
                          ? at->filename
-                         : web_string(rq->lang, "track.attachment_unnamed"));
-    tracking_set_str(o, "size", human_size(rq, at->size));
+                         : present_string(rq->present, rq->lang, "track.attachment_unnamed"));
+    present_set_str_opt(o, "size", human_size(rq, at->size));
     json_object_set_new(o, "is_photo", json_boolean(at->is_photo));
-    tracking_set_str(
+    present_set_str_opt(
         o, "kind",
-        web_string(rq->lang, at->is_photo ? "track.attachment_photo" : "track.attachment_pdf"));
+        present_string(rq->present, rq->lang, at->is_photo ? "track.attachment_photo" : "track.attachment_pdf"));
     return o;
 }
 
@@ -390,29 +390,29 @@ static json_t *event_json(http_req *rq, const track_state *st, const store_event
     const char *kind = e->kind ? e->kind : "";
     const char *title;
     if (strcmp(kind, "created") == 0) {
-        title = web_string(rq->lang, "track.event_created");
+        title = present_string(rq->present, rq->lang, "track.event_created");
     } else if (strcmp(kind, "status") == 0 && e->status_to) {
-        title = arena_printf(rq->arena, "%s %s", web_string(rq->lang, "track.event_status"),
+        title = arena_printf(rq->arena, "%s %s", present_string(rq->present, rq->lang, "track.event_status"),
                              tracking_status_label(rq, e->status_to));
-        tracking_set_str(o, "status", e->status_to);
+        present_set_str_opt(o, "status", e->status_to);
     } else if (strcmp(kind, "reopened") == 0) {
-        title = web_string(rq->lang, "track.event_reopened");
+        title = present_string(rq->present, rq->lang, "track.event_reopened");
     } else if (strcmp(kind, "rating") == 0) {
-        title = web_string(rq->lang, "track.event_rating");
+        title = present_string(rq->present, rq->lang, "track.event_rating");
     } else if (strcmp(kind, "message") == 0 || strcmp(kind, "note") == 0) {
-        title = web_string(rq->lang,
+        title = present_string(rq->present, rq->lang,
                            citizen ? "track.event_message_citizen" : "track.event_message_mairie");
     } else {
-        title = web_string(rq->lang, "track.event_other");
+        title = present_string(rq->present, rq->lang, "track.event_other");
     }
-    tracking_set_str(o, "title", title);
-    tracking_set_str(o, "who",
-                     web_string(rq->lang, citizen ? "track.who_you" : "track.who_mairie"));
+    present_set_str_opt(o, "title", title);
+    present_set_str_opt(o, "who",
+                     present_string(rq->present, rq->lang, citizen ? "track.who_you" : "track.who_mairie"));
     json_object_set_new(o, "by_citizen", json_boolean(citizen));
     tracking_set_date(rq, st->tenant, o, "date", e->created_at, 1);
     /* The creation event repeats the description, shown above already. */
     json_object_set_new(o, "paragraphs",
-                        web_paragraphs(strcmp(kind, "created") != 0 ? e->body : NULL));
+                        present_paragraphs(strcmp(kind, "created") != 0 ? e->body : NULL));
     json_t *files = json_array();
     for (size_t i = 0; i < n_atts; i++)
         if (atts[i].event_id != 0 && atts[i].event_id == e->id)
@@ -441,25 +441,25 @@ static json_t *show_context(http_req *rq, track_state *st)
         return NULL;
     }
     json_t *ctx = web_context(rq);
-    tracking_set_str(ctx, "title",
-                     arena_printf(rq->arena, "%s %s", web_string(rq->lang, "track.title_request"),
+    present_set_str_opt(ctx, "title",
+                     arena_printf(rq->arena, "%s %s", present_string(rq->present, rq->lang, "track.title_request"),
                                   r->reference));
-    tracking_set_str(ctx, "jeton", st->token);
-    tracking_set_str(ctx, "self_url", self_url(rq, st, NULL));
-    tracking_set_str(ctx, "form_base",
+    present_set_str_opt(ctx, "jeton", st->token);
+    present_set_str_opt(ctx, "self_url", self_url(rq, st, NULL));
+    present_set_str_opt(ctx, "form_base",
                      arena_printf(rq->arena, "/suivi/%s", tracking_url_encode(rq, r->reference)));
 
     json_t *req = json_object();
     status code = STATUS_NEW; /* stays new when the stored code is unknown */
     int known = status_parse(r->status, &code) == 0;
     int closed = known && status_is_closed(code);
-    tracking_set_str(req, "reference", r->reference);
-    tracking_set_str(req, "status", r->status);
-    tracking_set_str(req, "status_label", tracking_status_label(rq, r->status));
-    tracking_set_str(
+    present_set_str_opt(req, "reference", r->reference);
+    present_set_str_opt(req, "status", r->status);
+    present_set_str_opt(req, "status_label", tracking_status_label(rq, r->status));
+    present_set_str_opt(
         req, "status_text",
-        web_string(rq->lang, arena_printf(rq->arena, "track.status_text_%s", status_code(code))));
-    tracking_set_str(req, "procedure", st->proc ? st->proc->rec.name : "");
+        present_string(rq->present, rq->lang, arena_printf(rq->arena, "track.status_text_%s", status_code(code))));
+    present_set_str_opt(req, "procedure", st->proc ? st->proc->rec.name : "");
     json_object_set_new(req, "closed", json_boolean(closed));
     tracking_set_date(rq, st->tenant, req, "filed", r->created_at, 1);
     if (closed) {
@@ -470,13 +470,13 @@ static json_t *show_context(http_req *rq, track_state *st)
             due = r->created_at + (int64_t)st->proc->rec.delay_days * 86400;
         tracking_set_date(rq, st->tenant, req, "expected", due, 0);
     }
-    tracking_set_str(req, "channel",
-                     web_string(rq->lang, arena_printf(rq->arena, "track.channel_%s",
+    present_set_str_opt(req, "channel",
+                     present_string(rq->present, rq->lang, arena_printf(rq->arena, "track.channel_%s",
                                                        r->channel ? r->channel : "web")));
-    json_t *desc = web_paragraphs(r->description);
+    json_t *desc = present_paragraphs(r->description);
     json_object_set_new(ctx, "has_description", json_boolean(json_array_size(desc) > 0));
     json_object_set_new(req, "description", desc);
-    tracking_set_str(req, "address", r->address && *r->address ? r->address : NULL);
+    present_set_str_opt(req, "address", r->address && *r->address ? r->address : NULL);
     json_t *attrs = attributes_json(rq, st);
     json_object_set_new(ctx, "has_attributes", json_boolean(json_array_size(attrs) > 0));
     json_object_set_new(req, "attributes", attrs);
@@ -498,15 +498,15 @@ static json_t *show_context(http_req *rq, track_state *st)
     if (closed) {
         if (r->rating > 0) {
             json_object_set_new(ctx, "rated", json_integer(r->rating));
-            json_object_set_new(ctx, "rated_comment", web_paragraphs(r->rating_comment));
+            json_object_set_new(ctx, "rated_comment", present_paragraphs(r->rating_comment));
         } else {
             json_t *opts = json_array();
             for (int v = 1; v <= 5; v++) {
                 json_t *o = json_object();
                 json_object_set_new(o, "value", json_integer(v));
-                tracking_set_str(
+                present_set_str_opt(
                     o, "label",
-                    web_string(rq->lang, arena_printf(rq->arena, "track.rating_%d", v)));
+                    present_string(rq->present, rq->lang, arena_printf(rq->arena, "track.rating_%d", v)));
                 json_array_append_new(opts, o);
             }
             json_object_set_new(ctx, "rating_options", opts);
@@ -515,9 +515,9 @@ static json_t *show_context(http_req *rq, track_state *st)
     }
     if (known && code == STATUS_RESOLVED && st->proc && st->proc->rec.kind == PROCEDURE_INCIDENT) {
         json_t *q = json_object();
-        tracking_set_str(q, "yes_url",
+        present_set_str_opt(q, "yes_url",
                          arena_printf(rq->arena, "%s#avis", self_url(rq, st, "regle=oui")));
-        tracking_set_str(q, "no_url",
+        present_set_str_opt(q, "no_url",
                          arena_printf(rq->arena, "%s#rouvrir", self_url(rq, st, "regle=non")));
         const char *answer = form_get(&rq->query, "regle");
         if (answer && strcmp(answer, "non") == 0)
@@ -536,7 +536,7 @@ static json_t *show_context(http_req *rq, track_state *st)
     for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++) {
         const char *v = form_get(&rq->query, flags[i][0]);
         if (v && strcmp(v, "1") == 0)
-            tracking_set_str(ctx, "notice", web_string(rq->lang, flags[i][1]));
+            present_set_str_opt(ctx, "notice", present_string(rq->present, rq->lang, flags[i][1]));
     }
     return ctx;
 }
@@ -601,9 +601,9 @@ static void write_cont(http_req *rq)
                                                                 : "message";
     add_error(extra, field,
               arena_printf(rq->arena, "#%s", strcmp(field, "note") == 0 ? "note-1" : field),
-              web_string(rq->lang, key));
-    tracking_set_str(extra, arena_printf(rq->arena, "%s_value", field), st->text);
-    tracking_set_str(extra, "commentaire_value", st->comment);
+              present_string(rq->present, rq->lang, key));
+    present_set_str_opt(extra, arena_printf(rq->arena, "%s_value", field), st->text);
+    present_set_str_opt(extra, "commentaire_value", st->comment);
     show_render(rq, st, err_http_status(outcome->err.code), extra);
 }
 
@@ -630,7 +630,7 @@ static void post_message(http_req *rq)
     st->form_name = "message";
     st->text = check_text(rq, raw, MESSAGE_MAX_CHARS, 1, &msg_key);
     if (!st->text)
-        add_error(extra, "message", "#message", web_string(rq->lang, msg_key));
+        add_error(extra, "message", "#message", present_string(rq->present, rq->lang, msg_key));
     st->atts = n_files ? arena_alloc(rq->arena, n_files * sizeof *st->atts) : NULL;
     if (n_files && !st->atts) {
         json_decref(extra);
@@ -662,7 +662,7 @@ static void post_message(http_req *rq)
         const char *name = files[i].filename && *files[i].filename ? files[i].filename : "";
         add_error(
             extra, "fichiers", "#fichiers",
-            arena_printf(rq->arena, "%s%s%s", name, *name ? " — " : "", web_string(rq->lang, key)));
+            arena_printf(rq->arena, "%s%s%s", name, *name ? " — " : "", present_string(rq->present, rq->lang, key)));
         if (file_status == 503)
             break; /* the next files would wait for the antivirus as long */
     }
@@ -670,7 +670,7 @@ static void post_message(http_req *rq)
         for (size_t k = 0; k < st->n_atts; k++)
             attachment_discard(core_uploads(rq->core), &st->atts[k]);
         st->n_atts = 0;
-        tracking_set_str(extra, "message_value", raw);
+        present_set_str_opt(extra, "message_value", raw);
         show_render(rq, st, http_status, extra);
         return;
     }
@@ -704,14 +704,14 @@ static void post_rating(http_req *rq)
     if (note && note[0] >= '1' && note[0] <= '5' && note[1] == '\0')
         st->rating = note[0] - '0';
     else
-        add_error(extra, "note", "#note-1", web_string(rq->lang, "track.error_rating"));
+        add_error(extra, "note", "#note-1", present_string(rq->present, rq->lang, "track.error_rating"));
     const char *msg_key = NULL;
     const char *raw = form_get(&f, "commentaire");
     st->comment = check_text(rq, raw, COMMENT_MAX_CHARS, 0, &msg_key);
     if (msg_key)
-        add_error(extra, "commentaire", "#commentaire", web_string(rq->lang, msg_key));
+        add_error(extra, "commentaire", "#commentaire", present_string(rq->present, rq->lang, msg_key));
     if (json_object_get(extra, "errors")) {
-        tracking_set_str(extra, "commentaire_value", raw);
+        present_set_str_opt(extra, "commentaire_value", raw);
         show_render(rq, st, 400, extra);
         return;
     }
@@ -745,8 +745,8 @@ static void post_reopen(http_req *rq)
     st->text = check_text(rq, raw, REOPEN_MAX_CHARS, 1, &msg_key);
     if (!st->text) {
         json_t *extra = json_object();
-        add_error(extra, "explication", "#explication", web_string(rq->lang, msg_key));
-        tracking_set_str(extra, "explication_value", raw);
+        add_error(extra, "explication", "#explication", present_string(rq->present, rq->lang, msg_key));
+        present_set_str_opt(extra, "explication_value", raw);
         show_render(rq, st, 400, extra);
         return;
     }
@@ -763,7 +763,7 @@ static void post_reopen(http_req *rq)
 static void lookup_render(http_req *rq, int http_status, json_t *extra)
 {
     json_t *ctx = web_context(rq);
-    tracking_set_str(ctx, "title", web_string(rq->lang, "track.lookup_title"));
+    present_set_str_opt(ctx, "title", present_string(rq->present, rq->lang, "track.lookup_title"));
     store_account acc;
     if (web_account(rq, &acc))
         json_object_set_new(ctx, "logged_in", json_true());
@@ -806,11 +806,11 @@ static void lookup_post(http_req *rq)
     const char *ref = trim(rq, form_get(&f, "reference"));
     const char *code = trim(rq, form_get(&f, "code"));
     json_t *extra = json_object();
-    tracking_set_str(extra, "reference_value", ref);
+    present_set_str_opt(extra, "reference_value", ref);
     if (!ref || !*ref)
-        add_error(extra, "reference", "#reference", web_string(rq->lang, "track.error_reference"));
+        add_error(extra, "reference", "#reference", present_string(rq->present, rq->lang, "track.error_reference"));
     if (!code || !*code)
-        add_error(extra, "code", "#code", web_string(rq->lang, "track.error_code"));
+        add_error(extra, "code", "#code", present_string(rq->present, rq->lang, "track.error_code"));
     if (json_object_get(extra, "errors")) {
         lookup_render(rq, 400, extra);
         return;
@@ -833,7 +833,7 @@ static void lookup_post(http_req *rq)
         return;
     }
     /* The same answer whether the reference exists or not. */
-    add_error(extra, NULL, "#reference", web_string(rq->lang, "track.error_no_match"));
+    add_error(extra, NULL, "#reference", present_string(rq->present, rq->lang, "track.error_no_match"));
     json_object_set_new(extra, "no_match", json_true());
     lookup_render(rq, 400, extra);
 }
@@ -868,20 +868,20 @@ static void mine(http_req *rq)
         return;
     }
     json_t *ctx = web_context(rq);
-    tracking_set_str(ctx, "title", web_string(rq->lang, "mine.title"));
+    present_set_str_opt(ctx, "title", present_string(rq->present, rq->lang, "mine.title"));
     json_t *list = json_array();
     for (size_t i = 0; i < n; i++) {
         const store_request *r = &rows[i];
         const cat_procedure *p = catalogue_procedure_by_id(t, r->procedure_id);
         json_t *o = json_object();
-        tracking_set_str(o, "reference", r->reference);
-        tracking_set_str(
+        present_set_str_opt(o, "reference", r->reference);
+        present_set_str_opt(
             o, "url", arena_printf(rq->arena, "/suivi/%s", tracking_url_encode(rq, r->reference)));
-        tracking_set_str(o, "procedure", p ? p->rec.name : "");
-        tracking_set_str(o, "status", r->status);
-        tracking_set_str(o, "status_label", tracking_status_label(rq, r->status));
-        tracking_set_str(o, "channel",
-                         web_string(rq->lang, arena_printf(rq->arena, "track.channel_%s",
+        present_set_str_opt(o, "procedure", p ? p->rec.name : "");
+        present_set_str_opt(o, "status", r->status);
+        present_set_str_opt(o, "status_label", tracking_status_label(rq, r->status));
+        present_set_str_opt(o, "channel",
+                         present_string(rq->present, rq->lang, arena_printf(rq->arena, "track.channel_%s",
                                                            r->channel ? r->channel : "web")));
         tracking_set_date(rq, t, o, "filed", r->created_at, 0);
         tracking_set_date(rq, t, o, "updated", r->updated_at, 0);

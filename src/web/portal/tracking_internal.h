@@ -13,12 +13,6 @@
 #include "http/http.h"
 #include "present/present.h"
 
-/* Sets ctx[key] to the string s; does nothing when s is NULL. Transition alias of
- * present_set_str_opt, the one implementation, until the call sites are renamed. */
-static inline void tracking_set_str(json_t *ctx, const char *key, const char *s)
-{
-    present_set_str_opt(ctx, key, s);
-}
 /* Sets ctx[key] (e.g. "filed") to the date of t in words ("3 mars 2026") in the tenant's
  * zone and ctx[key + "_iso"] to its RFC 3339 form for <time datetime>; with_time adds
  * ctx[key + "_time"] ("08:30"). Nothing when t is 0. */

@@ -79,14 +79,14 @@ static json_t *incident_json(http_req *rq, const cat_tenant *t, const store_requ
                              const cat_procedure *p)
 {
     json_t *o = json_object();
-    tracking_set_str(o, "reference", r->reference);
-    tracking_set_str(
+    present_set_str_opt(o, "reference", r->reference);
+    present_set_str_opt(
         o, "url",
         arena_printf(rq->arena, "/signalements/%s", tracking_url_encode(rq, r->reference)));
-    tracking_set_str(o, "procedure", p->rec.name);
-    tracking_set_str(o, "address", r->address && *r->address ? r->address : NULL);
-    tracking_set_str(o, "status", r->status);
-    tracking_set_str(o, "status_label", tracking_status_label(rq, r->status));
+    present_set_str_opt(o, "procedure", p->rec.name);
+    present_set_str_opt(o, "address", r->address && *r->address ? r->address : NULL);
+    present_set_str_opt(o, "status", r->status);
+    present_set_str_opt(o, "status_label", tracking_status_label(rq, r->status));
     tracking_set_date(rq, t, o, "filed", r->created_at, 0);
     set_reported(o, r);
     return o;
@@ -97,10 +97,10 @@ static json_t *marker_json(http_req *rq, const store_request *r, const cat_proce
     json_t *m = json_object();
     json_object_set_new(m, "lat", json_real(r->lat));
     json_object_set_new(m, "lon", json_real(r->lon));
-    tracking_set_str(m, "title", p->rec.name);
-    tracking_set_str(m, "status", tracking_status_label(rq, r->status));
-    tracking_set_str(m, "address", r->address && *r->address ? r->address : NULL);
-    tracking_set_str(
+    present_set_str_opt(m, "title", p->rec.name);
+    present_set_str_opt(m, "status", tracking_status_label(rq, r->status));
+    present_set_str_opt(m, "address", r->address && *r->address ? r->address : NULL);
+    present_set_str_opt(
         m, "url",
         arena_printf(rq->arena, "/signalements/%s", tracking_url_encode(rq, r->reference)));
     return m;
@@ -126,7 +126,7 @@ void tracking_public_list(http_req *rq)
     flt.tenant_id = t->rec.id;
     flt.only_public = 1;
     json_t *ctx = web_context(rq);
-    tracking_set_str(ctx, "title", web_string(rq->lang, "public.title"));
+    present_set_str_opt(ctx, "title", present_string(rq->present, rq->lang, "public.title"));
     json_t *options = json_array();
     for (size_t i = 0; i < t->n_procedures; i++) {
         const cat_procedure *p = &t->procedures[i];
@@ -134,8 +134,8 @@ void tracking_public_list(http_req *rq)
             continue;
         int chosen = want && strcmp(want, p->rec.code) == 0;
         json_t *o = json_object();
-        tracking_set_str(o, "code", p->rec.code);
-        tracking_set_str(o, "name", p->rec.name);
+        present_set_str_opt(o, "code", p->rec.code);
+        present_set_str_opt(o, "name", p->rec.name);
         json_object_set_new(o, "selected", json_boolean(chosen));
         json_array_append_new(options, o);
         if ((!want || chosen) && flt.n_procedure_ids < STORE_FILTER_MAX_LIST)
@@ -236,9 +236,9 @@ void tracking_public_show(http_req *rq)
         return;
     }
     json_t *ctx = web_context(rq);
-    tracking_set_str(
+    present_set_str_opt(
         ctx, "title",
-        arena_printf(rq->arena, "%s — %s", p->rec.name, web_string(rq->lang, "public.title_one")));
+        arena_printf(rq->arena, "%s — %s", p->rec.name, present_string(rq->present, rq->lang, "public.title_one")));
     json_object_set_new(ctx, "incident", incident_json(rq, t, &r, p));
 
     /* Status changes only: their notes and every message may name someone. */
@@ -249,8 +249,8 @@ void tracking_public_show(http_req *rq)
             !e->status_to)
             continue;
         json_t *h = json_object();
-        tracking_set_str(h, "status", e->status_to);
-        tracking_set_str(h, "status_label", tracking_status_label(rq, e->status_to));
+        present_set_str_opt(h, "status", e->status_to);
+        present_set_str_opt(h, "status_label", tracking_status_label(rq, e->status_to));
         tracking_set_date(rq, t, h, "date", e->created_at, 0);
         json_array_append_new(history, h);
     }
@@ -264,8 +264,8 @@ void tracking_public_show(http_req *rq)
         json_t *ph = json_object();
         const char *base = arena_printf(rq->arena, "/pieces-jointes/%s/%" PRId64,
                                         tracking_url_encode(rq, r.reference), at->id);
-        tracking_set_str(ph, "url", base);
-        tracking_set_str(ph, "thumb_url", arena_printf(rq->arena, "%s?miniature=1", base));
+        present_set_str_opt(ph, "url", base);
+        present_set_str_opt(ph, "thumb_url", arena_printf(rq->arena, "%s?miniature=1", base));
         json_object_set_new(ph, "number", json_integer((json_int_t)json_array_size(photos) + 1));
         json_array_append_new(photos, ph);
     }
@@ -283,15 +283,15 @@ void tracking_public_show(http_req *rq)
     json_object_set_new(
         ctx, "can_support",
         json_boolean(status_parse(r.status, &code) == 0 && !status_is_closed(code)));
-    tracking_set_str(ctx, "support_url",
+    present_set_str_opt(ctx, "support_url",
                      arena_printf(rq->arena, "/signalements/%s/moi-aussi",
                                   tracking_url_encode(rq, r.reference)));
     const char *merci = form_get(&rq->query, "merci");
     const char *deja = form_get(&rq->query, "deja");
     if (merci && strcmp(merci, "1") == 0)
-        tracking_set_str(ctx, "notice", web_string(rq->lang, "public.notice_thanks"));
+        present_set_str_opt(ctx, "notice", present_string(rq->present, rq->lang, "public.notice_thanks"));
     else if (deja && strcmp(deja, "1") == 0)
-        tracking_set_str(ctx, "notice", web_string(rq->lang, "public.notice_already"));
+        present_set_str_opt(ctx, "notice", present_string(rq->present, rq->lang, "public.notice_already"));
     web_render(rq, 200, "public/show", ctx);
 }
 
