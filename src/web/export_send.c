@@ -23,8 +23,9 @@ static const char *readme(http_req *rq, const cat_tenant *t)
     date[10] = '\0';
     buf b;
     buf_init(&b, README_MAX);
-    buf_printf(&b, "%s %s\n%s %s\n\n%s\n\n", present_string(rq->present, l, "rgpd.readme.title"), t->rec.name,
-               present_string(rq->present, l, "rgpd.readme.generated"), date, present_string(rq->present, l, "rgpd.readme.intro"));
+    buf_printf(&b, "%s %s\n%s %s\n\n%s\n\n", present_string(rq->present, l, "rgpd.readme.title"),
+               t->rec.name, present_string(rq->present, l, "rgpd.readme.generated"), date,
+               present_string(rq->present, l, "rgpd.readme.intro"));
     static const char *const parts[] = {"account", "request", "files"};
     for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) {
         char key[64];
@@ -36,7 +37,8 @@ static const char *readme(http_req *rq, const cat_tenant *t)
         buf_printf(&b, "%s %s (%s)", s ? "," : "", status_code((status)s),
                    status_label((status)s, l));
     buf_printf(&b, ".\n%s\n\n%s\n%s\n", present_string(rq->present, l, "rgpd.readme.by"),
-               present_string(rq->present, l, "rgpd.readme.contact"), t->rec.contact ? t->rec.contact : "");
+               present_string(rq->present, l, "rgpd.readme.contact"),
+               t->rec.contact ? t->rec.contact : "");
     const char *out = b.failed ? NULL : arena_strdup(rq->arena, buf_cstr(&b));
     buf_free(&b);
     return out;

@@ -2,8 +2,8 @@
  * test_present — unit tests of the presentation handle: built from the embedded files
  * (every template compiled under its name, both languages' strings, the view settings
  * copied), built from given files (refusals), rendering, the view helpers, two handles side
- * by side (no hidden global), and an e-mail rendered through the handle alone, without the web layer.
- * Runs from the repository root.
+ * by side (no hidden global), and an e-mail rendered through the handle alone, without the web
+ * layer. Runs from the repository root.
  */
 #include <stdarg.h>
 #include <stddef.h>

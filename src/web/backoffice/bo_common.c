@@ -145,7 +145,8 @@ static json_t *nav_json(http_req *rq, const store_agent *a)
             continue;
         json_t *e = json_object();
         present_set_str(e, "href", arena_printf(rq->arena, "%s%s", nav_entries[i].href, lq));
-        present_set_str(e, "label", present_string(rq->present, lang_of(rq), nav_entries[i].label_key));
+        present_set_str(e, "label",
+                        present_string(rq->present, lang_of(rq), nav_entries[i].label_key));
         if (i == best)
             json_object_set_new(e, "current", json_true());
         json_array_append_new(nav, e);

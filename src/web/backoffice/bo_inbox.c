@@ -189,8 +189,9 @@ static void filter_options(http_req *rq, const cat_tenant *t, const store_agent 
                            size_t n_agents, json_t *ctx)
 {
     json_t *sts = json_array();
-    json_array_append_new(
-        sts, option("ouvertes", present_string(rq->present, rq->lang, "inbox.status_open"), qget(rq, "statut")));
+    json_array_append_new(sts, option("ouvertes",
+                                      present_string(rq->present, rq->lang, "inbox.status_open"),
+                                      qget(rq, "statut")));
     for (int s = 0; s < STATUS_COUNT; s++)
         json_array_append_new(sts, option(status_code((status)s),
                                           bo_status_label(rq, status_code((status)s)),
@@ -229,10 +230,12 @@ static void filter_options(http_req *rq, const cat_tenant *t, const store_agent 
     json_object_set_new(ctx, "channels", chs);
 
     json_t *ags = json_array();
-    json_array_append_new(
-        ags, option("moi", present_string(rq->present, rq->lang, "inbox.assignee_me"), qget(rq, "agent")));
-    json_array_append_new(
-        ags, option("aucun", present_string(rq->present, rq->lang, "inbox.assignee_none"), qget(rq, "agent")));
+    json_array_append_new(ags,
+                          option("moi", present_string(rq->present, rq->lang, "inbox.assignee_me"),
+                                 qget(rq, "agent")));
+    json_array_append_new(ags, option("aucun",
+                                      present_string(rq->present, rq->lang, "inbox.assignee_none"),
+                                      qget(rq, "agent")));
     json_t *bulk_agents = json_array();
     for (size_t i = 0; i < n_agents; i++) {
         if (!agents[i].active || (agents[i].role && strcmp(agents[i].role, "elected") == 0))
@@ -254,13 +257,15 @@ static void filter_options(http_req *rq, const cat_tenant *t, const store_agent 
 
     json_t *so = json_array();
     for (size_t i = 0; i < sizeof sorts / sizeof sorts[0]; i++)
-        json_array_append_new(
-            so, option(sorts[i].key, present_string(rq->present, rq->lang, sorts[i].label_key), qget(rq, "tri")));
+        json_array_append_new(so, option(sorts[i].key,
+                                         present_string(rq->present, rq->lang, sorts[i].label_key),
+                                         qget(rq, "tri")));
     json_object_set_new(ctx, "sorts", so);
 
     static const char *const values[] = {"q", "du", "au"};
     for (size_t i = 0; i < sizeof values / sizeof values[0]; i++)
-        present_set_str_opt(ctx, arena_printf(rq->arena, "%s_value", values[i]), qget(rq, values[i]));
+        present_set_str_opt(ctx, arena_printf(rq->arena, "%s_value", values[i]),
+                            qget(rq, values[i]));
     json_object_set_new(ctx, "overdue_checked",
                         json_boolean(qget(rq, "retard") != NULL ||
                                      (qget(rq, "vue") && strcmp(qget(rq, "vue"), "retard") == 0)));
@@ -319,7 +324,8 @@ static void inbox(http_req *rq)
     }
     int overdue_view = qget(rq, "vue") && strcmp(qget(rq, "vue"), "retard") == 0;
     present_set_str_opt(ctx, "title",
-               present_string(rq->present, rq->lang, overdue_view ? "inbox.title_overdue" : "inbox.title"));
+                        present_string(rq->present, rq->lang,
+                                       overdue_view ? "inbox.title_overdue" : "inbox.title"));
     json_object_set_new(ctx, "overdue_view", json_boolean(overdue_view));
     present_set_str_opt(ctx, "tab", tab);
 
@@ -342,8 +348,8 @@ static void inbox(http_req *rq)
         present_set_str_opt(o, "label", present_string(rq->present, rq->lang, tabs[i].label_key));
         json_object_set_new(o, "count", json_integer(count));
         present_set_str_opt(o, "href",
-                   arena_printf(rq->arena, "/agent/?onglet=%s&%s", tabs[i].key,
-                                query_base(rq, tabs[i].key, 0)));
+                            arena_printf(rq->arena, "/agent/?onglet=%s&%s", tabs[i].key,
+                                         query_base(rq, tabs[i].key, 0)));
         int cur = strcmp(tabs[i].key, tab) == 0;
         json_object_set_new(o, "current", json_boolean(cur));
         if (cur)
@@ -374,8 +380,8 @@ static void inbox(http_req *rq)
         int closed = status_parse(r->status, &st) == 0 && status_is_closed(st);
         json_t *o = json_object();
         present_set_str_opt(o, "reference", r->reference);
-        present_set_str_opt(o, "url",
-                   arena_printf(rq->arena, "/agent/demandes/%s", bo_url(rq, r->reference)));
+        present_set_str_opt(
+            o, "url", arena_printf(rq->arena, "/agent/demandes/%s", bo_url(rq, r->reference)));
         present_set_str_opt(o, "procedure", p ? p->rec.name : "");
         present_set_str_opt(o, "status", r->status);
         present_set_str_opt(o, "status_label", bo_status_label(rq, r->status));
@@ -408,10 +414,10 @@ static void inbox(http_req *rq)
         json_object_set_new(pj, "total", json_integer(pages));
         if (page > 1)
             present_set_str_opt(pj, "prev_url",
-                       arena_printf(rq->arena, "/agent/?%spage=%ld", base, page - 1));
+                                arena_printf(rq->arena, "/agent/?%spage=%ld", base, page - 1));
         if (page < pages)
             present_set_str_opt(pj, "next_url",
-                       arena_printf(rq->arena, "/agent/?%spage=%ld", base, page + 1));
+                                arena_printf(rq->arena, "/agent/?%spage=%ld", base, page + 1));
         json_object_set_new(ctx, "pages", pj);
     }
     filter_options(rq, t, agents, n_agents, ctx);
@@ -425,9 +431,11 @@ static void inbox(http_req *rq)
     for (size_t i = 0; i < n_sf; i++) {
         json_t *o = json_object();
         present_set_str_opt(o, "name", sf[i].name);
-        present_set_str_opt(o, "url", arena_printf(rq->arena, "/agent/?%s", sf[i].query ? sf[i].query : ""));
-        present_set_str_opt(o, "delete_url",
-                   arena_printf(rq->arena, "/agent/filtres/%" PRId64 "/supprimer", sf[i].id));
+        present_set_str_opt(o, "url",
+                            arena_printf(rq->arena, "/agent/?%s", sf[i].query ? sf[i].query : ""));
+        present_set_str_opt(
+            o, "delete_url",
+            arena_printf(rq->arena, "/agent/filtres/%" PRId64 "/supprimer", sf[i].id));
         json_array_append_new(sfj, o);
     }
     json_object_set_new(ctx, "saved_filters", sfj);
@@ -460,7 +468,8 @@ static void inbox(http_req *rq)
         else if (strcmp(done, "filtre") == 0)
             text = present_string(rq->present, rq->lang, "inbox.done_filter");
         else if (strcmp(done, "lot") == 0 && qget(rq, "n"))
-            text = arena_printf(rq->arena, "%s %ld", present_string(rq->present, rq->lang, "inbox.done_bulk"),
+            text = arena_printf(rq->arena, "%s %ld",
+                                present_string(rq->present, rq->lang, "inbox.done_bulk"),
                                 strtol(qget(rq, "n"), NULL, 10));
         if (text) {
             json_t *nt = json_object();

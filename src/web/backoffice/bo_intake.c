@@ -69,7 +69,8 @@ static json_t *attr_fields(http_req *rq, const cat_procedure *p, const form *f, 
         json_object_set_new(o, "required", json_boolean(d->required));
         present_set_str_opt(o, "value", val(f, name));
         if (bad && strcmp(bad, d->code) == 0)
-            present_set_str_opt(o, "error", present_string(rq->present, rq->lang, "intake.error_attribute"));
+            present_set_str_opt(o, "error",
+                                present_string(rq->present, rq->lang, "intake.error_attribute"));
         const char *kind = "k_input";
         const char *type = "text";
         switch (d->type) {
@@ -151,9 +152,9 @@ static json_t *contacts(http_req *rq, const store_agent *a, const cat_tenant *t,
         present_set_str_opt(c, "last_reference", r->reference);
         /* A GET link that fills the form: nothing is written until the agent files. */
         present_set_str_opt(c, "use_url",
-                   arena_printf(rq->arena, "&prenom=%s&nom=%s&email=%s&tel=%s",
-                                bo_url(rq, r->first_name), bo_url(rq, r->last_name),
-                                bo_url(rq, r->email), bo_url(rq, r->phone)));
+                            arena_printf(rq->arena, "&prenom=%s&nom=%s&email=%s&tel=%s",
+                                         bo_url(rq, r->first_name), bo_url(rq, r->last_name),
+                                         bo_url(rq, r->email), bo_url(rq, r->phone)));
         json_array_append_new(out, c);
     }
     return out;
@@ -225,8 +226,8 @@ static void render_form(http_req *rq, const store_agent *a, const cat_tenant *t,
         json_array_foreach(cs, k, c)
         {
             present_set_str_opt(c, "use_url",
-                       arena_printf(rq->arena, "%s%s", prefix,
-                                    json_string_value(json_object_get(c, "use_url"))));
+                                arena_printf(rq->arena, "%s%s", prefix,
+                                             json_string_value(json_object_get(c, "use_url"))));
         }
         json_object_set_new(ctx, "searched", json_true());
         json_object_set_new(ctx, "has_contacts", json_boolean(json_array_size(cs) > 0));
@@ -246,7 +247,8 @@ static void render_form(http_req *rq, const store_agent *a, const cat_tenant *t,
         static const char *const names[] = {"prenom",      "nom",     "email", "tel",
                                             "description", "adresse", "lat",   "long"};
         for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-            present_set_str_opt(ctx, arena_printf(rq->arena, "%s_value", names[i]), val(f, names[i]));
+            present_set_str_opt(ctx, arena_printf(rq->arena, "%s_value", names[i]),
+                                val(f, names[i]));
     }
     if (extra) {
         json_object_del(extra, "bad_attribute");
@@ -254,9 +256,11 @@ static void render_form(http_req *rq, const store_agent *a, const cat_tenant *t,
         json_decref(extra);
     }
     if (json_object_get(ctx, "has_errors"))
-        present_set_str_opt(ctx, "title",
-                   arena_printf(rq->arena, "%s %s", present_string(rq->present, rq->lang, "common.error_prefix"),
-                                present_string(rq->present, rq->lang, "intake.title")));
+        present_set_str_opt(
+            ctx, "title",
+            arena_printf(rq->arena, "%s %s",
+                         present_string(rq->present, rq->lang, "common.error_prefix"),
+                         present_string(rq->present, rq->lang, "intake.title")));
     bo_render(rq, http_status, "agent/intake", ctx);
 }
 
@@ -371,9 +375,11 @@ static void bo_intake_post(http_req *rq)
         val(&f, "demarche") ? catalogue_procedure(t, val(&f, "demarche")) : NULL;
     json_t *extra = json_object();
     if (!intake_channel_ok(canal))
-        add_error(extra, "canal-phone", present_string(rq->present, rq->lang, "intake.error_channel"));
+        add_error(extra, "canal-phone",
+                  present_string(rq->present, rq->lang, "intake.error_channel"));
     if (!p || !p->rec.active) {
-        add_error(extra, "demarche", present_string(rq->present, rq->lang, "intake.error_procedure"));
+        add_error(extra, "demarche",
+                  present_string(rq->present, rq->lang, "intake.error_procedure"));
         render_form(rq, &a, t, &f, 400, extra);
         return;
     }
@@ -397,7 +403,8 @@ static void bo_intake_post(http_req *rq)
         in.lat = strtod(lat, &e1);
         in.lon = strtod(lon, &e2);
         if (*e1 || *e2 || in.lat < -90 || in.lat > 90 || in.lon < -180 || in.lon > 180)
-            add_error(extra, "lat", present_string(rq->present, rq->lang, "intake.error_coordinates"));
+            add_error(extra, "lat",
+                      present_string(rq->present, rq->lang, "intake.error_coordinates"));
         else
             in.has_location = 1;
     }
@@ -511,9 +518,10 @@ static void intake_done(http_req *rq)
             field = "tel";
         }
         add_error(extra, field,
-                  present_string(rq->present, rq->lang, strncmp(field, "attr-", 5) == 0 ? "intake.error_attribute"
-                                       : strcmp(field, "adresse") == 0 ? "intake.error_location"
-                                                                       : "intake.error_invalid"));
+                  present_string(rq->present, rq->lang,
+                                 strncmp(field, "attr-", 5) == 0 ? "intake.error_attribute"
+                                 : strcmp(field, "adresse") == 0 ? "intake.error_location"
+                                                                 : "intake.error_invalid"));
         render_form(rq, &a, t, &f, 400, extra);
         return;
     }
@@ -530,10 +538,11 @@ static void intake_done(http_req *rq)
     present_set_str_opt(ctx, "procedure", p->rec.name);
     present_set_str_opt(ctx, "channel_label", bo_channel_label(rq, channel_name(ch)));
     present_set_str_opt(ctx, "request_url",
-               arena_printf(rq->arena, "/agent/demandes/%s", bo_url(rq, out.reference)));
-    present_set_str_opt(ctx, "tracking_url", arena_printf(rq->arena, "%s/suivi", http_base_url(rq, t)));
+                        arena_printf(rq->arena, "/agent/demandes/%s", bo_url(rq, out.reference)));
+    present_set_str_opt(ctx, "tracking_url",
+                        arena_printf(rq->arena, "%s/suivi", http_base_url(rq, t)));
     present_set_str_opt(ctx, "again_url",
-               arena_printf(rq->arena, "/agent/saisie?canal=%s", channel_name(ch)));
+                        arena_printf(rq->arena, "/agent/saisie?canal=%s", channel_name(ch)));
     bo_render(rq, 201, "agent/intake_done", ctx);
 }
 

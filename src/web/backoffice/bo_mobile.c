@@ -55,7 +55,8 @@ static void render(http_req *rq, const store_agent *a, const cat_tenant *t, int 
         http_respond_error(rq, &err);
         return;
     }
-    present_set_str_opt(ctx, "title", present_string(rq->present, rq->lang, "request_bo.terrain_title"));
+    present_set_str_opt(ctx, "title",
+                        present_string(rq->present, rq->lang, "request_bo.terrain_title"));
     const char *lat_s = form_get(&rq->query, "lat"), *lon_s = form_get(&rq->query, "long");
     const char *rad_s = form_get(&rq->query, "rayon");
     present_set_str_opt(ctx, "lat_value", lat_s);
@@ -69,8 +70,8 @@ static void render(http_req *rq, const store_agent *a, const cat_tenant *t, int 
         json_t *o = json_object();
         json_object_set_new(o, "value", json_integer(choices[i]));
         present_set_str_opt(o, "label",
-                   choices[i] >= 1000 ? arena_printf(rq->arena, "%d km", choices[i] / 1000)
-                                      : arena_printf(rq->arena, "%d m", choices[i]));
+                            choices[i] >= 1000 ? arena_printf(rq->arena, "%d km", choices[i] / 1000)
+                                               : arena_printf(rq->arena, "%d m", choices[i]));
         json_object_set_new(o, "selected", json_boolean((int)radius == choices[i]));
         json_array_append_new(radii, o);
     }
@@ -81,7 +82,9 @@ static void render(http_req *rq, const store_agent *a, const cat_tenant *t, int 
         json_t *errors = json_array();
         json_t *e = json_object();
         present_set_str_opt(e, "field", "lat");
-        present_set_str_opt(e, "message", present_string(rq->present, rq->lang, "request_bo.terrain_error_position"));
+        present_set_str_opt(
+            e, "message",
+            present_string(rq->present, rq->lang, "request_bo.terrain_error_position"));
         json_array_append_new(errors, e);
         json_object_set_new(ctx, "errors", errors);
         json_object_set_new(ctx, "has_errors", json_true());
@@ -111,16 +114,19 @@ static void render(http_req *rq, const store_agent *a, const cat_tenant *t, int 
             const cat_procedure *p = catalogue_procedure_by_id(t, r->procedure_id);
             json_t *o = json_object();
             present_set_str_opt(o, "reference", r->reference);
-            present_set_str_opt(o, "url",
-                       arena_printf(rq->arena, "/agent/demandes/%s", bo_url(rq, r->reference)));
-            present_set_str_opt(o, "action",
-                       arena_printf(rq->arena, "/agent/terrain/%s", bo_url(rq, r->reference)));
+            present_set_str_opt(
+                o, "url", arena_printf(rq->arena, "/agent/demandes/%s", bo_url(rq, r->reference)));
+            present_set_str_opt(
+                o, "action",
+                arena_printf(rq->arena, "/agent/terrain/%s", bo_url(rq, r->reference)));
             present_set_str_opt(o, "procedure", p ? p->rec.name : "");
             present_set_str_opt(o, "status_label", bo_status_label(rq, r->status));
             present_set_str_opt(o, "status", r->status);
             present_set_str_opt(o, "address", r->address && *r->address ? r->address : NULL);
-            present_set_str_opt(o, "distance", arena_printf(rq->arena, "%.0f m", dist ? dist[i] : 0.0));
-            present_set_str_opt(o, "geo_url", arena_printf(rq->arena, "geo:%.6f,%.6f", r->lat, r->lon));
+            present_set_str_opt(o, "distance",
+                                arena_printf(rq->arena, "%.0f m", dist ? dist[i] : 0.0));
+            present_set_str_opt(o, "geo_url",
+                                arena_printf(rq->arena, "geo:%.6f,%.6f", r->lat, r->lon));
             present_set_str_opt(
                 o, "osm_url",
                 arena_printf(rq->arena,
@@ -139,8 +145,8 @@ static void render(http_req *rq, const store_agent *a, const cat_tenant *t, int 
         json_object_set_new(ctx, "requests", list);
         json_object_set_new(ctx, "has_requests", json_boolean(n_ids > 0));
         present_set_str_opt(ctx, "back_query",
-                   arena_printf(rq->arena, "lat=%s&long=%s&rayon=%.0f", bo_url(rq, lat_s),
-                                bo_url(rq, lon_s), radius));
+                            arena_printf(rq->arena, "lat=%s&long=%s&rayon=%.0f", bo_url(rq, lat_s),
+                                         bo_url(rq, lon_s), radius));
     }
     const char *done = form_get(&rq->query, "fait");
     if (done && (strcmp(done, "photo") == 0 || strcmp(done, "resolu") == 0)) {
@@ -148,7 +154,8 @@ static void render(http_req *rq, const store_agent *a, const cat_tenant *t, int 
         present_set_str_opt(nt, "kind", "success");
         present_set_str_opt(
             nt, "text",
-            present_string(rq->present, rq->lang, arena_printf(rq->arena, "request_bo.terrain_done_%s", done)));
+            present_string(rq->present, rq->lang,
+                           arena_printf(rq->arena, "request_bo.terrain_done_%s", done)));
         json_object_set_new(ctx, "notice", nt);
     }
     if (extra) {

@@ -120,19 +120,23 @@ static json_t *event_json(http_req *rq, const cat_tenant *t, const store_event *
     present_set_str_opt(o, "who", actor_name(rq, e->actor, agents, n_agents));
     json_object_set_new(o, "is_public", json_boolean(e->is_public));
     present_set_str_opt(o, "visibility",
-               present_string(rq->present, rq->lang, e->is_public ? "request_bo.public" : "request_bo.internal"));
+                        present_string(rq->present, rq->lang,
+                                       e->is_public ? "request_bo.public" : "request_bo.internal"));
     const char *title;
     /* Publication and moderation say what was decided in their title: their body is a code
      * ("1"/"0", "approved"/"rejected"), not words to show. */
     int coded = strcmp(kind, "publication") == 0 || strcmp(kind, "moderation") == 0;
     if (coded)
-        title = present_string(rq->present, rq->lang, arena_printf(rq->arena, "request_bo.event_%s_%s", kind,
-                                                  e->body ? e->body : ""));
+        title = present_string(
+            rq->present, rq->lang,
+            arena_printf(rq->arena, "request_bo.event_%s_%s", kind, e->body ? e->body : ""));
     else if (strcmp(kind, "status") == 0 && e->status_to)
-        title = arena_printf(rq->arena, "%s %s", present_string(rq->present, rq->lang, "request_bo.event_status"),
+        title = arena_printf(rq->arena, "%s %s",
+                             present_string(rq->present, rq->lang, "request_bo.event_status"),
                              bo_status_label(rq, e->status_to));
     else
-        title = present_string(rq->present, rq->lang,
+        title =
+            present_string(rq->present, rq->lang,
                            arena_printf(rq->arena, "request_bo.event_%s", *kind ? kind : "other"));
     if (strncmp(title, "request_bo.", 11) == 0)
         title = kind;
@@ -229,24 +233,27 @@ static json_t *attachment_json(http_req *rq, const store_request *r, const store
     if (at->is_photo)
         present_set_str_opt(o, "thumb_url", arena_printf(rq->arena, "%s?miniature=1", base));
     json_object_set_new(o, "id", json_integer(at->id));
-    present_set_str_opt(o, "filename",
-               at->filename && *at->filename
-                   ? at->filename
-                   : present_string(rq->present, rq->lang, "request_bo.attachment_unnamed"));
+    present_set_str_opt(
+        o, "filename",
+        at->filename && *at->filename
+            ? at->filename
+            : present_string(rq->present, rq->lang, "request_bo.attachment_unnamed"));
     json_object_set_new(o, "is_photo", json_boolean(at->is_photo));
     json_object_set_new(
         o, "is_pdf",
         json_boolean(at->content_type && strcmp(at->content_type, "application/pdf") == 0));
-    present_set_str_opt(o, "size", arena_printf(rq->arena, "%" PRId64 " Ko", (at->size + 1023) / 1024));
+    present_set_str_opt(o, "size",
+                        arena_printf(rq->arena, "%" PRId64 " Ko", (at->size + 1023) / 1024));
     if (at->is_photo) {
         const char *m = at->moderation ? at->moderation : "pending";
         present_set_str_opt(o, "moderation", m);
         present_set_str_opt(o, "moderation_label",
-                   present_string(rq->present, rq->lang, arena_printf(rq->arena, "request_bo.moderation_%s", m)));
+                            present_string(rq->present, rq->lang,
+                                           arena_printf(rq->arena, "request_bo.moderation_%s", m)));
         json_object_set_new(o, "can_moderate", json_boolean(can_moderate));
         present_set_str_opt(o, "action",
-                   arena_printf(rq->arena, "/agent/demandes/%s/photos/%" PRId64,
-                                bo_url(rq, r->reference), at->id));
+                            arena_printf(rq->arena, "/agent/demandes/%s/photos/%" PRId64,
+                                         bo_url(rq, r->reference), at->id));
     }
     return o;
 }
@@ -279,11 +286,12 @@ static json_t *show_context(http_req *rq, const store_agent *a, const cat_tenant
     const cat_department *d = catalogue_department_by_id(t, r->department_id);
     int can_change = perm_can_change(a, r);
     int can_assign = perm_can_assign(a, r);
-    present_set_str_opt(
-        ctx, "title",
-        arena_printf(rq->arena, "%s %s", present_string(rq->present, rq->lang, "request_bo.title"), r->reference));
+    present_set_str_opt(ctx, "title",
+                        arena_printf(rq->arena, "%s %s",
+                                     present_string(rq->present, rq->lang, "request_bo.title"),
+                                     r->reference));
     present_set_str_opt(ctx, "base",
-               arena_printf(rq->arena, "/agent/demandes/%s", bo_url(rq, r->reference)));
+                        arena_printf(rq->arena, "/agent/demandes/%s", bo_url(rq, r->reference)));
 
     json_t *q = json_object();
     status st = STATUS_NEW;
@@ -316,7 +324,8 @@ static json_t *show_context(http_req *rq, const store_agent *a, const cat_tenant
             arena_printf(rq->arena,
                          "https://www.openstreetmap.org/?mlat=%.6f&mlon=%.6f#map=18/%.6f/%.6f",
                          r->lat, r->lon, r->lat, r->lon));
-        present_set_str_opt(q, "coordinates", arena_printf(rq->arena, "%.6f, %.6f", r->lat, r->lon));
+        present_set_str_opt(q, "coordinates",
+                            arena_printf(rq->arena, "%.6f, %.6f", r->lat, r->lon));
     }
     json_t *attrs = attributes_json(p, r);
     json_object_set_new(q, "has_attributes", json_boolean(json_array_size(attrs) > 0));
@@ -331,8 +340,9 @@ static json_t *show_context(http_req *rq, const store_agent *a, const cat_tenant
         present_set_str_opt(c, "tel", arena_printf(rq->arena, "tel:%s", r->phone));
     json_object_set_new(c, "has_account", json_boolean(r->citizen_id != 0));
     present_set_str_opt(c, "notify",
-               present_string(rq->present, rq->lang, arena_printf(rq->arena, "request_bo.notify_%s",
-                                                 r->notify ? r->notify : "email")));
+                        present_string(rq->present, rq->lang,
+                                       arena_printf(rq->arena, "request_bo.notify_%s",
+                                                    r->notify ? r->notify : "email")));
     json_object_set_new(q, "contact", c);
     json_object_set_new(q, "is_public", json_boolean(r->is_public));
     json_object_set_new(q, "can_publish", json_boolean(p && p->rec.is_public && can_change));
@@ -426,7 +436,8 @@ static json_t *show_context(http_req *rq, const store_agent *a, const cat_tenant
         json_t *n = json_object();
         present_set_str_opt(n, "kind", "success");
         present_set_str_opt(n, "text",
-                   present_string(rq->present, rq->lang, arena_printf(rq->arena, "request_bo.done_%s", done)));
+                            present_string(rq->present, rq->lang,
+                                           arena_printf(rq->arena, "request_bo.done_%s", done)));
         json_object_set_new(ctx, "notice", n);
     }
     return ctx;
@@ -445,9 +456,11 @@ static void show_render(http_req *rq, const store_agent *a, const cat_tenant *t,
         json_decref(extra);
     }
     if (json_object_get(ctx, "has_errors"))
-        present_set_str_opt(ctx, "title",
-                   arena_printf(rq->arena, "%s %s", present_string(rq->present, rq->lang, "common.error_prefix"),
-                                json_string_value(json_object_get(ctx, "title"))));
+        present_set_str_opt(
+            ctx, "title",
+            arena_printf(rq->arena, "%s %s",
+                         present_string(rq->present, rq->lang, "common.error_prefix"),
+                         json_string_value(json_object_get(ctx, "title"))));
     bo_render(rq, http_status, "agent/request", ctx);
 }
 
@@ -571,7 +584,8 @@ static void bo_request_process(http_req *rq)
         bo_reply_templates(rq, t, &tpl, &n_tpl);
         reply = bo_reply_fill(rq, t, tpl, n_tpl, strtoll(tpl_s, NULL, 10), &r, &a);
         if (!reply)
-            add_error(extra, "modele", present_string(rq->present, rq->lang, "request_bo.error_template"));
+            add_error(extra, "modele",
+                      present_string(rq->present, rq->lang, "request_bo.error_template"));
     }
     const char *note = bo_text(rq, form_get(&f, "note"), BO_REPLY_MAX, 0, &msg);
     if (msg)
@@ -589,7 +603,8 @@ static void bo_request_process(http_req *rq)
     if (st && *st) {
         if (status_parse(st, &to) != 0 || status_parse(r.status, &from) != 0 ||
             !status_transition_allowed(from, to))
-            add_error(extra, "statut", present_string(rq->present, rq->lang, "request_bo.error_status"));
+            add_error(extra, "statut",
+                      present_string(rq->present, rq->lang, "request_bo.error_status"));
         else {
             ch.status = st;
             changed = 1;
@@ -598,7 +613,8 @@ static void bo_request_process(http_req *rq)
     const char *pr = form_get(&f, "priorite");
     if (pr && *pr) {
         if (pr[0] < '0' || pr[0] > '3' || pr[1] != '\0')
-            add_error(extra, "priorite", present_string(rq->present, rq->lang, "request_bo.error_priority"));
+            add_error(extra, "priorite",
+                      present_string(rq->present, rq->lang, "request_bo.error_priority"));
         else if (pr[0] - '0' != r.priority) {
             ch.priority = pr[0] - '0';
             changed = 1;
@@ -621,12 +637,14 @@ static void bo_request_process(http_req *rq)
     }
     if (wants_transfer) {
         if (!dd)
-            add_error(extra, "service", present_string(rq->present, rq->lang, "request_bo.error_department"));
+            add_error(extra, "service",
+                      present_string(rq->present, rq->lang, "request_bo.error_department"));
         ch.department = dep;
         changed = 1;
     }
     if (!json_object_get(extra, "errors") && !reply && !note && !changed)
-        add_error(extra, "reponse", present_string(rq->present, rq->lang, "request_bo.error_nothing"));
+        add_error(extra, "reponse",
+                  present_string(rq->present, rq->lang, "request_bo.error_nothing"));
     if (json_object_get(extra, "errors")) {
         present_set_str_opt(extra, "reponse_value", form_get(&f, "reponse"));
         present_set_str_opt(extra, "note_value", form_get(&f, "note"));
@@ -677,7 +695,8 @@ static void bo_request_duplicate(http_req *rq)
              status_transition_allowed(from, STATUS_DUPLICATE);
     if (!ok) {
         json_t *e = json_object();
-        add_error(e, "original", present_string(rq->present, rq->lang, "request_bo.error_duplicate"));
+        add_error(e, "original",
+                  present_string(rq->present, rq->lang, "request_bo.error_duplicate"));
         present_set_str_opt(e, "original_value", orig);
         show_render(rq, &a, t, &r, 400, e);
         return;
@@ -686,7 +705,8 @@ static void bo_request_duplicate(http_req *rq)
     memset(&ch, 0, sizeof ch);
     ch.priority = -1;
     ch.status = status_code(STATUS_DUPLICATE);
-    ch.note = arena_printf(rq->arena, "%s %s", present_string(rq->present, rq->lang, "request_bo.duplicate_note"),
+    ch.note = arena_printf(rq->arena, "%s %s",
+                           present_string(rq->present, rq->lang, "request_bo.duplicate_note"),
                            o.reference);
     ch.who = &who;
     ch.ch = CHANNEL_WEB;

@@ -84,8 +84,9 @@ static void retention_render(bo_page *p, int http_status)
         present_set_str_opt(o, "code", cp->rec.code);
         present_set_str_opt(o, "name", cp->rec.name);
         present_set_str_opt(o, "kind",
-                   S(p, cp->rec.kind == PROCEDURE_DEMARCHE ? "admin.procedure.kind_demarche"
-                                                           : "admin.procedure.kind_incident"));
+                            S(p, cp->rec.kind == PROCEDURE_DEMARCHE
+                                     ? "admin.procedure.kind_demarche"
+                                     : "admin.procedure.kind_incident"));
         json_object_set_new(o, "months", json_integer(retention_months_of(&cp->rec)));
         json_array_append_new(procs, o);
     }
@@ -107,12 +108,13 @@ static void retention_render(bo_page *p, int http_status)
         json_object_set_new(o, "n_requests", json_integer(lists[i].n_requests));
         present_set_str_opt(o, "status", status_label_of(p, lists[i].status));
         if (lists[i].approved_at)
-            present_set_str_opt(o, "visa",
-                       arena_printf(rq->arena, "%s, %s",
-                                    agent_name(agents, n_agents, lists[i].approved_by)
-                                        ? agent_name(agents, n_agents, lists[i].approved_by)
-                                        : "?",
-                                    bo_date(rq, t, lists[i].approved_at, 0)));
+            present_set_str_opt(
+                o, "visa",
+                arena_printf(rq->arena, "%s, %s",
+                             agent_name(agents, n_agents, lists[i].approved_by)
+                                 ? agent_name(agents, n_agents, lists[i].approved_by)
+                                 : "?",
+                             bo_date(rq, t, lists[i].approved_at, 0)));
         json_array_append_new(arr, o);
     }
     bo_page_set(p, "lists", arr);
@@ -269,10 +271,10 @@ static void disposal_render(bo_page *p, int http_status, const store_disposal_li
         json_object_set_new(info, "pending", json_true());
     if (l->approved_at) {
         store_agent ag;
-        present_set_str_opt(info, "approved_by",
-                   agent_get(rq->core, tenant_id(rq), l->approved_by, rq->arena, &ag, &e) == 0
-                       ? ag.name
-                       : "?");
+        present_set_str_opt(
+            info, "approved_by",
+            agent_get(rq->core, tenant_id(rq), l->approved_by, rq->arena, &ag, &e) == 0 ? ag.name
+                                                                                        : "?");
         present_set_str_opt(info, "approved_on", bo_date(rq, t, l->approved_at, 1));
     }
     bo_page_set(p, "list", info);
@@ -406,8 +408,10 @@ static void disposal_csv(http_req *rq)
     buf *b = &rq->out; /* bounded by the server: DISPOSAL_LIST_MAX rows fit many times */
     buf_puts(b, "\xEF\xBB\xBF");
     for (size_t i = 0; i < sizeof head / sizeof *head; i++)
-        csv_cell(b, present_string(rq->present, lg, arena_printf(rq->arena, "admin.disposal.%s", head[i])),
-                 i + 1 == sizeof head / sizeof *head);
+        csv_cell(
+            b,
+            present_string(rq->present, lg, arena_printf(rq->arena, "admin.disposal.%s", head[i])),
+            i + 1 == sizeof head / sizeof *head);
     int64_t after = 0;
     error e;
     for (;;) {
@@ -431,7 +435,8 @@ static void disposal_csv(http_req *rq)
             csv_cell(b, iso_day(rq, it[i].created_at), 0);
             csv_cell(b, iso_day(rq, it[i].closed_at), 0);
             csv_cell(b,
-                     present_string(rq->present, lg, arena_printf(rq->arena, "admin.disposal.state_%s",
+                     present_string(rq->present, lg,
+                                    arena_printf(rq->arena, "admin.disposal.state_%s",
                                                  it[i].state ? it[i].state : "due")),
                      1);
             after = it[i].request_id;

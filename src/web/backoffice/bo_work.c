@@ -58,14 +58,16 @@ const char *bo_channel_label(http_req *rq, const char *code)
     channel ch;
     if (!code || channel_parse(code, &ch) != 0)
         return code ? code : "";
-    return present_string(rq->present, rq->lang, arena_printf(rq->arena, "request_bo.channel_%s", code));
+    return present_string(rq->present, rq->lang,
+                          arena_printf(rq->arena, "request_bo.channel_%s", code));
 }
 
 const char *bo_priority_label(http_req *rq, int priority)
 {
     if (priority < 0 || priority > 3)
         priority = 1;
-    return present_string(rq->present, rq->lang, arena_printf(rq->arena, "request_bo.priority_%d", priority));
+    return present_string(rq->present, rq->lang,
+                          arena_printf(rq->arena, "request_bo.priority_%d", priority));
 }
 
 const char *bo_trim(http_req *rq, const char *s)
@@ -162,9 +164,10 @@ const char *bo_reply_fill(http_req *rq, const cat_tenant *t, const store_reply_t
     const char *citizen = bo_citizen_name(rq, r);
     const char *date = bo_date(rq, t, time_now(), 0);
     const char *const keys[] = {"reference", "procedure", "citizen", "agent", "date"};
-    const char *const vals[] = {r->reference, p ? p->rec.name : "",
-                                citizen ? citizen : present_string(rq->present, rq->lang, "request_bo.madam_sir"),
-                                a->name ? a->name : "", date ? date : ""};
+    const char *const vals[] = {
+        r->reference, p ? p->rec.name : "",
+        citizen ? citizen : present_string(rq->present, rq->lang, "request_bo.madam_sir"),
+        a->name ? a->name : "", date ? date : ""};
     buf b;
     buf_init(&b, 64 * 1024);
     const char *s = found->body;

@@ -27,7 +27,8 @@ static void data_get(http_req *rq)
         web_write_error(rq, &e);
         return;
     }
-    json_object_set_new(ctx, "title", json_string(present_string(rq->present, rq->lang, "rgpd.data.title")));
+    json_object_set_new(ctx, "title",
+                        json_string(present_string(rq->present, rq->lang, "rgpd.data.title")));
     json_object_set_new(ctx, "verified", json_boolean(acc.email_verified_at != 0));
     web_render(rq, 200, "account/data", ctx);
 }

@@ -106,9 +106,10 @@ static json_t *catalogue_groups(http_req *rq, const cat_tenant *t, const char *f
         const store_procedure *p = l[i].p;
         if (!current_group || strcmp(current_group, l[i].group) != 0) {
             json_t *g = json_object();
-            const char *group = p->group_name && *p->group_name
-                                    ? p->group_name
-                                    : present_string(rq->present, page_lang(rq), "home.catalogue_title");
+            const char *group =
+                p->group_name && *p->group_name
+                    ? p->group_name
+                    : present_string(rq->present, page_lang(rq), "home.catalogue_title");
             present_set_str(g, "name", group);
             present_set_str(g, "slug", group_slug(a, group));
             current = json_array();
@@ -186,15 +187,18 @@ static void home(http_req *rq)
     json_object_set_new(ctx, "groups", catalogue_groups(rq, t, searching ? fq : NULL, &count));
     present_set_str(ctx, "q", q ? q : "");
     present_set_str(ctx, "title",
-                   searching ? present_string(rq->present, l, "home.results_title") : present_string(rq->present, l, "home.title"));
+                    searching ? present_string(rq->present, l, "home.results_title")
+                              : present_string(rq->present, l, "home.title"));
     if (searching) {
         json_object_set_new(ctx, "searching", json_true());
         char n[24];
         snprintf(n, sizeof n, "%zu", count);
         const char *text =
-            count == 0   ? present_string(rq->present, l, "home.result_none")
-            : count == 1 ? present_string(rq->present, l, "home.result_one")
-                         : filing_subst1(rq->arena, present_string(rq->present, l, "home.result_many"), "n", n);
+            count == 0 ? present_string(rq->present, l, "home.result_none")
+            : count == 1
+                ? present_string(rq->present, l, "home.result_one")
+                : filing_subst1(rq->arena, present_string(rq->present, l, "home.result_many"), "n",
+                                n);
         present_set_str(ctx, "result_text", text);
     }
     store_account acc;
@@ -288,8 +292,8 @@ static json_t *request_context(http_req *rq, const cat_tenant *t, const store_re
     present_set_str(ctx, "track_path", arena_printf(a, "/suivi/%s?jeton=%s", ref, tok));
     present_set_str(ctx, "receipt_path", arena_printf(a, "/recu/%s?jeton=%s", ref, tok));
     present_set_str(ctx, "lang_switch_url",
-                   arena_printf(a, "/%s/%s?jeton=%s&lang=%s", page, ref, tok,
-                                page_lang(rq) == LANG_EN ? "fr" : "en"));
+                    arena_printf(a, "/%s/%s?jeton=%s&lang=%s", page, ref, tok,
+                                 page_lang(rq) == LANG_EN ? "fr" : "en"));
     (void)t;
     /* The token is in the URL: keep the page out of shared caches and browser history
      * caches. */
@@ -324,8 +328,8 @@ static void confirmation(http_req *rq)
     if (r.email && *r.email)
         present_set_str(ctx, "email", r.email);
     present_set_str(ctx, "track_url",
-                   arena_printf(rq->arena, "%s%s", http_base_url(rq, t),
-                                json_string_value(json_object_get(ctx, "track_path"))));
+                    arena_printf(rq->arena, "%s%s", http_base_url(rq, t),
+                                 json_string_value(json_object_get(ctx, "track_path"))));
     web_render(rq, 200, "confirmation", ctx);
 }
 
@@ -345,9 +349,10 @@ static void receipt(http_req *rq)
         fail_internal(rq, "out of memory");
         return;
     }
-    present_set_str(
-        ctx, "title",
-        arena_printf(rq->arena, "%s %s", present_string(rq->present, l, "procedure.receipt_title"), r.reference));
+    present_set_str(ctx, "title",
+                    arena_printf(rq->arena, "%s %s",
+                                 present_string(rq->present, l, "procedure.receipt_title"),
+                                 r.reference));
     present_set_str(ctx, "created", filing_datetime(rq->arena, r.created_at, t->rec.timezone, l));
     present_set_str(ctx, "status", r.status);
     present_set_str(ctx, "status_label", status_code_label(r.status, l));

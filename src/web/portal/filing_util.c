@@ -303,14 +303,16 @@ json_t *filing_request_sections(http_req *rq, const cat_tenant *t, const cat_pro
     }
     json_decref(values);
     add_answer(answers, present_string(rq->present, l, "procedure.description"), r->description);
-    add_section(sections, "answers", present_string(rq->present, l, "procedure.section_answers"), answers);
+    add_section(sections, "answers", present_string(rq->present, l, "procedure.section_answers"),
+                answers);
 
     answers = json_array();
     add_answer(answers, present_string(rq->present, l, "procedure.address"), r->address);
     if (r->has_location)
         add_answer(answers, present_string(rq->present, l, "procedure.coordinates_legend"),
                    arena_printf(rq->arena, "%.6f, %.6f", r->lat, r->lon));
-    add_section(sections, "location", present_string(rq->present, l, "procedure.step_location"), answers);
+    add_section(sections, "location", present_string(rq->present, l, "procedure.step_location"),
+                answers);
 
     answers = json_array();
     add_answer(answers, present_string(rq->present, l, "procedure.first_name"), r->first_name);
@@ -321,8 +323,10 @@ json_t *filing_request_sections(http_req *rq, const cat_tenant *t, const cat_pro
         const char *key = strcmp(r->notify, "sms") == 0    ? "procedure.notify_sms"
                           : strcmp(r->notify, "none") == 0 ? "procedure.notify_none"
                                                            : "procedure.notify_email";
-        add_answer(answers, present_string(rq->present, l, "procedure.notify"), present_string(rq->present, l, key));
+        add_answer(answers, present_string(rq->present, l, "procedure.notify"),
+                   present_string(rq->present, l, key));
     }
-    add_section(sections, "contact", present_string(rq->present, l, "procedure.section_contact"), answers);
+    add_section(sections, "contact", present_string(rq->present, l, "procedure.section_contact"),
+                answers);
     return sections;
 }

@@ -106,9 +106,11 @@ void tracking_set_pages(http_req *rq, json_t *ctx, long page, int64_t total, lon
     json_object_set_new(p, "current", json_integer(page));
     json_object_set_new(p, "total", json_integer(pages));
     if (page > 1)
-        present_set_str_opt(p, "prev_url", arena_printf(rq->arena, "%spage=%ld", base_url, page - 1));
+        present_set_str_opt(p, "prev_url",
+                            arena_printf(rq->arena, "%spage=%ld", base_url, page - 1));
     if (page < pages)
-        present_set_str_opt(p, "next_url", arena_printf(rq->arena, "%spage=%ld", base_url, page + 1));
+        present_set_str_opt(p, "next_url",
+                            arena_printf(rq->arena, "%spage=%ld", base_url, page + 1));
     json_object_set_new(ctx, "pages", p);
 }
 
@@ -200,7 +202,8 @@ static void prefix_title_on_error(http_req *rq, json_t *ctx)
         return;
     present_set_str_opt(
         ctx, "title",
-        arena_printf(rq->arena, "%s %s", present_string(rq->present, rq->lang, "track.title_error_prefix"), title));
+        arena_printf(rq->arena, "%s %s",
+                     present_string(rq->present, rq->lang, "track.title_error_prefix"), title));
 }
 
 static void not_found(http_req *rq)
@@ -368,17 +371,18 @@ static json_t *attachment_json(http_req *rq, const track_state *st, const store_
     const char *q =
         st->token ? arena_printf(rq->arena, "?jeton=%s", tracking_url_encode(rq, st->token)) : "";
     present_set_str_opt(o, "url",
-                     arena_printf(rq->arena, "/pieces-jointes/%s/%" PRId64 "%s",
-                                  tracking_url_encode(rq, st->req.reference), at->id, q));
+                        arena_printf(rq->arena, "/pieces-jointes/%s/%" PRId64 "%s",
+                                     tracking_url_encode(rq, st->req.reference), at->id, q));
     present_set_str_opt(o, "filename",
-                     at->filename && *at->filename
-                         ? at->filename
-                         : present_string(rq->present, rq->lang, "track.attachment_unnamed"));
+                        at->filename && *at->filename
+                            ? at->filename
+                            : present_string(rq->present, rq->lang, "track.attachment_unnamed"));
     present_set_str_opt(o, "size", human_size(rq, at->size));
     json_object_set_new(o, "is_photo", json_boolean(at->is_photo));
     present_set_str_opt(
         o, "kind",
-        present_string(rq->present, rq->lang, at->is_photo ? "track.attachment_photo" : "track.attachment_pdf"));
+        present_string(rq->present, rq->lang,
+                       at->is_photo ? "track.attachment_photo" : "track.attachment_pdf"));
     return o;
 }
 
@@ -392,7 +396,8 @@ static json_t *event_json(http_req *rq, const track_state *st, const store_event
     if (strcmp(kind, "created") == 0) {
         title = present_string(rq->present, rq->lang, "track.event_created");
     } else if (strcmp(kind, "status") == 0 && e->status_to) {
-        title = arena_printf(rq->arena, "%s %s", present_string(rq->present, rq->lang, "track.event_status"),
+        title = arena_printf(rq->arena, "%s %s",
+                             present_string(rq->present, rq->lang, "track.event_status"),
                              tracking_status_label(rq, e->status_to));
         present_set_str_opt(o, "status", e->status_to);
     } else if (strcmp(kind, "reopened") == 0) {
@@ -400,14 +405,16 @@ static json_t *event_json(http_req *rq, const track_state *st, const store_event
     } else if (strcmp(kind, "rating") == 0) {
         title = present_string(rq->present, rq->lang, "track.event_rating");
     } else if (strcmp(kind, "message") == 0 || strcmp(kind, "note") == 0) {
-        title = present_string(rq->present, rq->lang,
+        title =
+            present_string(rq->present, rq->lang,
                            citizen ? "track.event_message_citizen" : "track.event_message_mairie");
     } else {
         title = present_string(rq->present, rq->lang, "track.event_other");
     }
     present_set_str_opt(o, "title", title);
-    present_set_str_opt(o, "who",
-                     present_string(rq->present, rq->lang, citizen ? "track.who_you" : "track.who_mairie"));
+    present_set_str_opt(
+        o, "who",
+        present_string(rq->present, rq->lang, citizen ? "track.who_you" : "track.who_mairie"));
     json_object_set_new(o, "by_citizen", json_boolean(citizen));
     tracking_set_date(rq, st->tenant, o, "date", e->created_at, 1);
     /* The creation event repeats the description, shown above already. */
@@ -442,12 +449,14 @@ static json_t *show_context(http_req *rq, track_state *st)
     }
     json_t *ctx = web_context(rq);
     present_set_str_opt(ctx, "title",
-                     arena_printf(rq->arena, "%s %s", present_string(rq->present, rq->lang, "track.title_request"),
-                                  r->reference));
+                        arena_printf(rq->arena, "%s %s",
+                                     present_string(rq->present, rq->lang, "track.title_request"),
+                                     r->reference));
     present_set_str_opt(ctx, "jeton", st->token);
     present_set_str_opt(ctx, "self_url", self_url(rq, st, NULL));
-    present_set_str_opt(ctx, "form_base",
-                     arena_printf(rq->arena, "/suivi/%s", tracking_url_encode(rq, r->reference)));
+    present_set_str_opt(
+        ctx, "form_base",
+        arena_printf(rq->arena, "/suivi/%s", tracking_url_encode(rq, r->reference)));
 
     json_t *req = json_object();
     status code = STATUS_NEW; /* stays new when the stored code is unknown */
@@ -458,7 +467,8 @@ static json_t *show_context(http_req *rq, track_state *st)
     present_set_str_opt(req, "status_label", tracking_status_label(rq, r->status));
     present_set_str_opt(
         req, "status_text",
-        present_string(rq->present, rq->lang, arena_printf(rq->arena, "track.status_text_%s", status_code(code))));
+        present_string(rq->present, rq->lang,
+                       arena_printf(rq->arena, "track.status_text_%s", status_code(code))));
     present_set_str_opt(req, "procedure", st->proc ? st->proc->rec.name : "");
     json_object_set_new(req, "closed", json_boolean(closed));
     tracking_set_date(rq, st->tenant, req, "filed", r->created_at, 1);
@@ -471,8 +481,9 @@ static json_t *show_context(http_req *rq, track_state *st)
         tracking_set_date(rq, st->tenant, req, "expected", due, 0);
     }
     present_set_str_opt(req, "channel",
-                     present_string(rq->present, rq->lang, arena_printf(rq->arena, "track.channel_%s",
-                                                       r->channel ? r->channel : "web")));
+                        present_string(rq->present, rq->lang,
+                                       arena_printf(rq->arena, "track.channel_%s",
+                                                    r->channel ? r->channel : "web")));
     json_t *desc = present_paragraphs(r->description);
     json_object_set_new(ctx, "has_description", json_boolean(json_array_size(desc) > 0));
     json_object_set_new(req, "description", desc);
@@ -504,9 +515,9 @@ static json_t *show_context(http_req *rq, track_state *st)
             for (int v = 1; v <= 5; v++) {
                 json_t *o = json_object();
                 json_object_set_new(o, "value", json_integer(v));
-                present_set_str_opt(
-                    o, "label",
-                    present_string(rq->present, rq->lang, arena_printf(rq->arena, "track.rating_%d", v)));
+                present_set_str_opt(o, "label",
+                                    present_string(rq->present, rq->lang,
+                                                   arena_printf(rq->arena, "track.rating_%d", v)));
                 json_array_append_new(opts, o);
             }
             json_object_set_new(ctx, "rating_options", opts);
@@ -516,9 +527,9 @@ static json_t *show_context(http_req *rq, track_state *st)
     if (known && code == STATUS_RESOLVED && st->proc && st->proc->rec.kind == PROCEDURE_INCIDENT) {
         json_t *q = json_object();
         present_set_str_opt(q, "yes_url",
-                         arena_printf(rq->arena, "%s#avis", self_url(rq, st, "regle=oui")));
+                            arena_printf(rq->arena, "%s#avis", self_url(rq, st, "regle=oui")));
         present_set_str_opt(q, "no_url",
-                         arena_printf(rq->arena, "%s#rouvrir", self_url(rq, st, "regle=non")));
+                            arena_printf(rq->arena, "%s#rouvrir", self_url(rq, st, "regle=non")));
         const char *answer = form_get(&rq->query, "regle");
         if (answer && strcmp(answer, "non") == 0)
             json_object_set_new(q, "reopen_form", json_true());
@@ -660,9 +671,9 @@ static void post_message(http_req *rq)
         if (file_status > http_status)
             http_status = file_status;
         const char *name = files[i].filename && *files[i].filename ? files[i].filename : "";
-        add_error(
-            extra, "fichiers", "#fichiers",
-            arena_printf(rq->arena, "%s%s%s", name, *name ? " — " : "", present_string(rq->present, rq->lang, key)));
+        add_error(extra, "fichiers", "#fichiers",
+                  arena_printf(rq->arena, "%s%s%s", name, *name ? " — " : "",
+                               present_string(rq->present, rq->lang, key)));
         if (file_status == 503)
             break; /* the next files would wait for the antivirus as long */
     }
@@ -704,12 +715,14 @@ static void post_rating(http_req *rq)
     if (note && note[0] >= '1' && note[0] <= '5' && note[1] == '\0')
         st->rating = note[0] - '0';
     else
-        add_error(extra, "note", "#note-1", present_string(rq->present, rq->lang, "track.error_rating"));
+        add_error(extra, "note", "#note-1",
+                  present_string(rq->present, rq->lang, "track.error_rating"));
     const char *msg_key = NULL;
     const char *raw = form_get(&f, "commentaire");
     st->comment = check_text(rq, raw, COMMENT_MAX_CHARS, 0, &msg_key);
     if (msg_key)
-        add_error(extra, "commentaire", "#commentaire", present_string(rq->present, rq->lang, msg_key));
+        add_error(extra, "commentaire", "#commentaire",
+                  present_string(rq->present, rq->lang, msg_key));
     if (json_object_get(extra, "errors")) {
         present_set_str_opt(extra, "commentaire_value", raw);
         show_render(rq, st, 400, extra);
@@ -745,7 +758,8 @@ static void post_reopen(http_req *rq)
     st->text = check_text(rq, raw, REOPEN_MAX_CHARS, 1, &msg_key);
     if (!st->text) {
         json_t *extra = json_object();
-        add_error(extra, "explication", "#explication", present_string(rq->present, rq->lang, msg_key));
+        add_error(extra, "explication", "#explication",
+                  present_string(rq->present, rq->lang, msg_key));
         present_set_str_opt(extra, "explication_value", raw);
         show_render(rq, st, 400, extra);
         return;
@@ -808,9 +822,11 @@ static void lookup_post(http_req *rq)
     json_t *extra = json_object();
     present_set_str_opt(extra, "reference_value", ref);
     if (!ref || !*ref)
-        add_error(extra, "reference", "#reference", present_string(rq->present, rq->lang, "track.error_reference"));
+        add_error(extra, "reference", "#reference",
+                  present_string(rq->present, rq->lang, "track.error_reference"));
     if (!code || !*code)
-        add_error(extra, "code", "#code", present_string(rq->present, rq->lang, "track.error_code"));
+        add_error(extra, "code", "#code",
+                  present_string(rq->present, rq->lang, "track.error_code"));
     if (json_object_get(extra, "errors")) {
         lookup_render(rq, 400, extra);
         return;
@@ -833,7 +849,8 @@ static void lookup_post(http_req *rq)
         return;
     }
     /* The same answer whether the reference exists or not. */
-    add_error(extra, NULL, "#reference", present_string(rq->present, rq->lang, "track.error_no_match"));
+    add_error(extra, NULL, "#reference",
+              present_string(rq->present, rq->lang, "track.error_no_match"));
     json_object_set_new(extra, "no_match", json_true());
     lookup_render(rq, 400, extra);
 }
@@ -881,8 +898,9 @@ static void mine(http_req *rq)
         present_set_str_opt(o, "status", r->status);
         present_set_str_opt(o, "status_label", tracking_status_label(rq, r->status));
         present_set_str_opt(o, "channel",
-                         present_string(rq->present, rq->lang, arena_printf(rq->arena, "track.channel_%s",
-                                                           r->channel ? r->channel : "web")));
+                            present_string(rq->present, rq->lang,
+                                           arena_printf(rq->arena, "track.channel_%s",
+                                                        r->channel ? r->channel : "web")));
         tracking_set_date(rq, t, o, "filed", r->created_at, 0);
         tracking_set_date(rq, t, o, "updated", r->updated_at, 0);
         json_array_append_new(list, o);

@@ -236,9 +236,9 @@ void tracking_public_show(http_req *rq)
         return;
     }
     json_t *ctx = web_context(rq);
-    present_set_str_opt(
-        ctx, "title",
-        arena_printf(rq->arena, "%s — %s", p->rec.name, present_string(rq->present, rq->lang, "public.title_one")));
+    present_set_str_opt(ctx, "title",
+                        arena_printf(rq->arena, "%s — %s", p->rec.name,
+                                     present_string(rq->present, rq->lang, "public.title_one")));
     json_object_set_new(ctx, "incident", incident_json(rq, t, &r, p));
 
     /* Status changes only: their notes and every message may name someone. */
@@ -284,14 +284,16 @@ void tracking_public_show(http_req *rq)
         ctx, "can_support",
         json_boolean(status_parse(r.status, &code) == 0 && !status_is_closed(code)));
     present_set_str_opt(ctx, "support_url",
-                     arena_printf(rq->arena, "/signalements/%s/moi-aussi",
-                                  tracking_url_encode(rq, r.reference)));
+                        arena_printf(rq->arena, "/signalements/%s/moi-aussi",
+                                     tracking_url_encode(rq, r.reference)));
     const char *merci = form_get(&rq->query, "merci");
     const char *deja = form_get(&rq->query, "deja");
     if (merci && strcmp(merci, "1") == 0)
-        present_set_str_opt(ctx, "notice", present_string(rq->present, rq->lang, "public.notice_thanks"));
+        present_set_str_opt(ctx, "notice",
+                            present_string(rq->present, rq->lang, "public.notice_thanks"));
     else if (deja && strcmp(deja, "1") == 0)
-        present_set_str_opt(ctx, "notice", present_string(rq->present, rq->lang, "public.notice_already"));
+        present_set_str_opt(ctx, "notice",
+                            present_string(rq->present, rq->lang, "public.notice_already"));
     web_render(rq, 200, "public/show", ctx);
 }
 
