@@ -22,6 +22,7 @@
 #include "core/attachment.h"
 #include "core/session.h"
 #include "util/log.h"
+#include "util/text.h"
 
 #define COOKIE_SESSION WEB_SESSION_COOKIE
 #define COOKIE_CSRF "guichet_csrf"
@@ -354,6 +355,28 @@ static int take(http_req *rq, const char *bucket, double rate, double burst)
 const char *web_audit_source(http_req *rq)
 {
     return http_audit_source(rq, "web");
+}
+
+const char *web_text_field(http_req *rq, const char *s, size_t max_chars, int required,
+                           const web_text_messages *m, const char **msg_key)
+{
+    const char *out = NULL;
+    switch (text_field(rq->arena, s, max_chars, &out)) {
+    case TEXT_OK:
+        return out;
+    case TEXT_EMPTY:
+        if (required)
+            *msg_key = m->empty;
+        return NULL;
+    case TEXT_BAD_CHARACTERS:
+        *msg_key = m->characters;
+        return NULL;
+    case TEXT_TOO_LONG:
+    case TEXT_NO_MEMORY:
+        break;
+    }
+    *msg_key = m->too_long;
+    return NULL;
 }
 
 int web_limit(http_req *rq, const char *name, const char *extra, double rate, double burst)

@@ -102,6 +102,18 @@ const char *web_email_key(http_req *rq, const char *email);
  * (http_audit_source), for the portal and the back office alike. */
 const char *web_audit_source(http_req *rq);
 
+/* The message keys of a typed text's refusals, in the strings of one area. */
+typedef struct web_text_messages {
+    const char *empty, *characters, *too_long;
+} web_text_messages;
+
+/* A text typed into a form (util/text's one check: trimmed, valid UTF-8, no control
+ * characters but line breaks and tabs, at most max_chars): the text in rq's arena, or NULL
+ * with *msg_key set to m's key for the refusal (nothing set when it is empty and not
+ * required). */
+const char *web_text_field(http_req *rq, const char *s, size_t max_chars, int required,
+                           const web_text_messages *m, const char **msg_key);
+
 /* The CSRF token of this browser (sets its cookie on first use). */
 const char *web_csrf_token(http_req *rq);
 /* 0 when form's "csrf_token" matches this browser's; otherwise answers 403 with a clear

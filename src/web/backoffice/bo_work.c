@@ -90,23 +90,9 @@ int bo_reference_ok(const char *s)
 const char *bo_text(http_req *rq, const char *s, size_t max_chars, int required,
                     const char **msg_key)
 {
-    const char *out = NULL;
-    switch (text_field(rq->arena, s, max_chars, &out)) {
-    case TEXT_OK:
-        return out;
-    case TEXT_EMPTY:
-        if (required)
-            *msg_key = "request_bo.error_empty";
-        return NULL;
-    case TEXT_BAD_CHARACTERS:
-        *msg_key = "request_bo.error_characters";
-        return NULL;
-    case TEXT_TOO_LONG:
-    case TEXT_NO_MEMORY:
-        break;
-    }
-    *msg_key = "request_bo.error_too_long";
-    return NULL;
+    static const web_text_messages m = {"request_bo.error_empty", "request_bo.error_characters",
+                                        "request_bo.error_too_long"};
+    return web_text_field(rq, s, max_chars, required, &m, msg_key);
 }
 
 const char *bo_citizen_name(http_req *rq, const store_request *r)

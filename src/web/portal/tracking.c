@@ -155,23 +155,9 @@ static int reference_ok(const char *s)
 static const char *check_text(http_req *rq, const char *s, size_t max_chars, int required,
                               const char **msg_key)
 {
-    const char *out = NULL;
-    switch (text_field(rq->arena, s, max_chars, &out)) {
-    case TEXT_OK:
-        return out;
-    case TEXT_EMPTY:
-        if (required)
-            *msg_key = "track.error_empty";
-        return NULL;
-    case TEXT_BAD_CHARACTERS:
-        *msg_key = "track.error_characters";
-        return NULL;
-    case TEXT_TOO_LONG:
-    case TEXT_NO_MEMORY:
-        break;
-    }
-    *msg_key = "track.error_too_long";
-    return NULL;
+    static const web_text_messages m = {"track.error_empty", "track.error_characters",
+                                        "track.error_too_long"};
+    return web_text_field(rq, s, max_chars, required, &m, msg_key);
 }
 
 static void add_error(json_t *ctx, const char *field, const char *href, const char *text)
