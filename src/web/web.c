@@ -357,6 +357,19 @@ const char *web_audit_source(http_req *rq)
     return http_audit_source(rq, "web");
 }
 
+int web_form_with_files(http_req *rq, form *f, http_file **files, size_t *n_files)
+{
+    error e;
+    error_clear(&e);
+    if (http_form_files(rq, f, files, n_files, ATTACHMENT_MAX_FILES, &e) != 0) {
+        if (e.code == ERR_INVALID_ARG && strcmp(e.arg, "files") == 0)
+            error_set(&e, ERR_INVALID_ARG, "files", "more than %d files", ATTACHMENT_MAX_FILES);
+        web_write_error(rq, &e);
+        return -1;
+    }
+    return web_check_csrf(rq, f);
+}
+
 const char *web_text_field(http_req *rq, const char *s, size_t max_chars, int required,
                            const web_text_messages *m, const char **msg_key)
 {

@@ -114,6 +114,11 @@ typedef struct web_text_messages {
 const char *web_text_field(http_req *rq, const char *s, size_t max_chars, int required,
                            const web_text_messages *m, const char **msg_key);
 
+/* The form of a page that takes files (a route flagged HTTP_ROUTE_FILES): its fields in *f
+ * and its files in *files and *n_files (at most ATTACHMENT_MAX_FILES, refused past that with a
+ * message naming the limit), after the CSRF check. 0, or -1 once the refusal is answered. */
+int web_form_with_files(http_req *rq, form *f, http_file **files, size_t *n_files);
+
 /* The CSRF token of this browser (sets its cookie on first use). */
 const char *web_csrf_token(http_req *rq);
 /* 0 when form's "csrf_token" matches this browser's; otherwise answers 403 with a clear

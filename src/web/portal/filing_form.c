@@ -1222,14 +1222,7 @@ void filing_form_post(http_req *rq)
     }
     if (setup(fl, rq) != 0)
         return;
-    error e;
-    if (http_form_files(rq, &fl->f, &fl->files, &fl->n_files, ATTACHMENT_MAX_FILES, &e) != 0) {
-        if (e.code == ERR_INVALID_ARG && strcmp(e.arg, "files") == 0)
-            error_set(&e, ERR_INVALID_ARG, "files", "more than %d files", ATTACHMENT_MAX_FILES);
-        web_write_error(rq, &e);
-        return;
-    }
-    if (web_check_csrf(rq, &fl->f) != 0)
+    if (web_form_with_files(rq, &fl->f, &fl->files, &fl->n_files) != 0)
         return;
     size_t n_steps;
     const step_id *steps = steps_of(fl, &n_steps);

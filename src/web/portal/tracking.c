@@ -612,11 +612,7 @@ static void post_message(http_req *rq)
     form f;
     http_file *files = NULL;
     size_t n_files = 0;
-    if (http_form_files(rq, &f, &files, &n_files, ATTACHMENT_MAX_FILES, &err) != 0) {
-        http_respond_error(rq, &err);
-        return;
-    }
-    if (web_check_csrf(rq, &f) != 0)
+    if (web_form_with_files(rq, &f, &files, &n_files) != 0)
         return;
     track_state *st = track_open(rq, form_get(&f, "jeton"));
     if (!st)
