@@ -188,7 +188,7 @@ static void agents_post(http_req *rq)
         agents_refused(rq, &a, &f, &e);
         return;
     }
-    bo_admin_write *st = bo_admin_write_new(rq, &a, &f);
+    bo_admin_write *st = bo_admin_write_new(rq, &a, &f, 0);
     if (!st)
         return;
     error_clear(&e);
@@ -325,18 +325,12 @@ static void agent_post_page(http_req *rq)
         web_write_error(rq, &e);
         return;
     }
-    bo_admin_write *st = bo_admin_write_new(rq, &a, &f);
-    agent_page_state *ps = st ? arena_alloc(rq->arena, sizeof *ps) : NULL;
-    if (!ps) {
-        if (st) {
-            error_set(&e, ERR_INTERNAL, NULL, "out of memory");
-            web_write_error(rq, &e);
-        }
+    bo_admin_write *st = bo_admin_write_new(rq, &a, &f, sizeof(agent_page_state));
+    if (!st)
         return;
-    }
+    agent_page_state *ps = st->page;
     ps->target = ag;
     ps->done = done;
-    st->page = ps;
     http_wait *w = http_wait_begin(rq, agent_saved);
     int rc =
         agent_update_as(rq->core, &st->who, bo_admin_tenant(rq), ag.id, &ch, http_wait_done, w, &e);

@@ -142,16 +142,22 @@ const char *bo_admin_error_field(const error *e, const char *const *known, const
     return fallback;
 }
 
-bo_admin_write *bo_admin_write_new(http_req *rq, const store_agent *a, const form *f)
+bo_admin_write *bo_admin_write_new(http_req *rq, const store_agent *a, const form *f,
+                                   size_t page_size)
 {
     bo_admin_write *st = arena_alloc(rq->arena, sizeof *st);
-    if (!st) {
+    void *page = st && page_size ? arena_alloc(rq->arena, page_size) : NULL;
+    if (!st || (page_size && !page)) {
         error e;
         error_set(&e, ERR_INTERNAL, NULL, "out of memory");
         web_write_error(rq, &e);
         return NULL;
     }
     memset(st, 0, sizeof *st);
+    if (page) {
+        memset(page, 0, page_size);
+        st->page = page;
+    }
     st->agent = *a;
     st->who = bo_who(rq, &st->agent);
     st->f = *f;

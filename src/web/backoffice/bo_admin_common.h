@@ -43,8 +43,10 @@ typedef struct bo_admin_write {
     void *page; /* the handler's own state, if any (rq->arena) */
 } bo_admin_write;
 
-/* Allocates the state in rq->arena and sets rq->user: NULL after answering 500. */
-bo_admin_write *bo_admin_write_new(http_req *rq, const store_agent *a, const form *f);
+/* Allocates the state in rq->arena, with page_size zeroed bytes of the handler's own in
+ * ->page when page_size > 0, and sets rq->user: NULL after answering 500. */
+bo_admin_write *bo_admin_write_new(http_req *rq, const store_agent *a, const form *f,
+                                   size_t page_size);
 /* In the continuation: the state and the outcome of the write (see http_wait_result). */
 bo_admin_write *bo_admin_write_of(http_req *rq);
 

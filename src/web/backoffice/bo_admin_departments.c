@@ -99,7 +99,7 @@ static void departments_post(http_req *rq)
         departments_refused(rq, &a, &f, &e);
         return;
     }
-    bo_admin_write *st = bo_admin_write_new(rq, &a, &f);
+    bo_admin_write *st = bo_admin_write_new(rq, &a, &f, 0);
     if (!st)
         return;
     store_department d = {.tenant_id = bo_admin_tenant(rq),

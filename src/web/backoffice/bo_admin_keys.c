@@ -119,17 +119,11 @@ static void apikeys_post(http_req *rq)
         apikeys_render(&p, 400, scope_s);
         return;
     }
-    bo_admin_write *st = bo_admin_write_new(rq, &a, &f);
-    key_state *ks = st ? arena_alloc(rq->arena, sizeof *ks) : NULL;
-    error e;
-    if (!ks) {
-        if (st) {
-            error_set(&e, ERR_INTERNAL, NULL, "out of memory");
-            web_write_error(rq, &e);
-        }
+    bo_admin_write *st = bo_admin_write_new(rq, &a, &f, sizeof(key_state));
+    if (!st)
         return;
-    }
-    st->page = ks;
+    key_state *ks = st->page;
+    error e;
     error_clear(&e);
     http_wait *w = http_wait_begin(rq, apikey_created);
     int rc = apikey_create_as(rq->core, &st->who, bo_admin_tenant(rq), name, scope, ks->key,
@@ -161,7 +155,7 @@ static void apikey_revoke_post(http_req *rq)
         bo_not_found(rq);
         return;
     }
-    bo_admin_write *st = bo_admin_write_new(rq, &a, &f);
+    bo_admin_write *st = bo_admin_write_new(rq, &a, &f, 0);
     if (!st)
         return;
     error e;

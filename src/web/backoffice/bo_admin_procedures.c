@@ -267,19 +267,13 @@ static void procedure_save(http_req *rq, const char *code)
         return;
     }
     bo_page_discard(&p);
-    bo_admin_write *st = bo_admin_write_new(rq, &a, &f);
-    procedure_state *ps = st ? arena_alloc(rq->arena, sizeof *ps) : NULL;
-    error e;
-    if (!ps) {
-        if (st) {
-            error_set(&e, ERR_INTERNAL, NULL, "out of memory");
-            web_write_error(rq, &e);
-        }
+    bo_admin_write *st = bo_admin_write_new(rq, &a, &f, sizeof(procedure_state));
+    if (!st)
         return;
-    }
+    procedure_state *ps = st->page;
     ps->code = code;
     ps->saved_code = r.code;
-    st->page = ps;
+    error e;
     error_clear(&e);
     http_wait *w = http_wait_begin(rq, procedure_saved);
     int rc = admin_procedure_upsert_as(rq->core, &st->who, &r, &st->id, http_wait_done, w, &e);

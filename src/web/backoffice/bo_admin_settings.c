@@ -88,7 +88,7 @@ static void branding_post(http_req *rq)
         return;
     }
     bo_page_discard(&p);
-    bo_admin_write *st = bo_admin_write_new(rq, &a, &f);
+    bo_admin_write *st = bo_admin_write_new(rq, &a, &f, 0);
     if (!st)
         return;
     error e;

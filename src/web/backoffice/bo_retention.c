@@ -148,7 +148,7 @@ static void retention_post(http_req *rq)
     form f;
     if (bo_admin_form(rq, &a, &f) != 0)
         return;
-    bo_admin_write *st = bo_admin_write_new(rq, &a, &f);
+    bo_admin_write *st = bo_admin_write_new(rq, &a, &f, 0);
     if (!st)
         return;
     error e;
@@ -365,18 +365,11 @@ static void disposal_approve_post(http_req *rq)
         disposal_refused(rq, &a, &l, "admin.disposal.error_confirm", 400);
         return;
     }
-    bo_admin_write *st = bo_admin_write_new(rq, &a, &f);
-    store_disposal_list *kept = st ? arena_alloc(rq->arena, sizeof *kept) : NULL;
-    error e;
-    if (!kept) {
-        if (st) {
-            error_set(&e, ERR_INTERNAL, NULL, "out of memory");
-            web_write_error(rq, &e);
-        }
+    bo_admin_write *st = bo_admin_write_new(rq, &a, &f, sizeof(store_disposal_list));
+    if (!st)
         return;
-    }
-    *kept = l;
-    st->page = kept;
+    *(store_disposal_list *)st->page = l;
+    error e;
     error_clear(&e);
     http_wait *w = http_wait_begin(rq, disposal_approved);
     int rc = disposal_approve(rq->core, &st->who, tenant_id(rq), l.id, http_wait_done, w, &e);
@@ -589,17 +582,11 @@ static void account_delete_post(http_req *rq)
         accounts_render(&p, 400, &acc);
         return;
     }
-    bo_admin_write *st = bo_admin_write_new(rq, &a, &f);
-    account_deletion *out = st ? arena_alloc(rq->arena, sizeof *out) : NULL;
+    bo_admin_write *st = bo_admin_write_new(rq, &a, &f, sizeof(account_deletion));
     if (!st)
         return;
-    if (!out) {
-        error_set(&e, ERR_UNAVAILABLE, NULL, "out of memory");
-        web_write_error(rq, &e);
-        return;
-    }
+    account_deletion *out = st->page;
     st->id = id;
-    st->page = out;
     http_wait *w = http_wait_begin(rq, account_deleted);
     int rc =
         account_delete(rq->core, rq->host_tenant, id, NULL, &st->who, out, http_wait_done, w, &e);
