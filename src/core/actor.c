@@ -68,6 +68,24 @@ const char *actor_audit_label(const core_actor *who, arena *a)
     return "system";
 }
 
+int64_t actor_label_agent_id(const char *label)
+{
+    if (!label || strncmp(label, "agent:", 6) != 0 || !label[6])
+        return 0;
+    int64_t id = 0;
+    for (const char *p = label + 6; *p; p++) {
+        if (*p < '0' || *p > '9' || id > (INT64_MAX - 9) / 10)
+            return 0;
+        id = id * 10 + (*p - '0');
+    }
+    return id;
+}
+
+int actor_label_is_citizen(const char *label)
+{
+    return label && strncmp(label, "citizen", 7) == 0 && (label[7] == '\0' || label[7] == ':');
+}
+
 int64_t actor_agent_id(const core_actor *who)
 {
     return who && who->kind == ACTOR_AGENT ? who->id : 0;

@@ -56,6 +56,12 @@ const char *actor_event_label(const core_actor *who, arena *a);
 /* The label of its audit entries (ids, never names): "agent:12", "api:3", "gateway:3",
  * "citizen", "cli", "system". */
 const char *actor_audit_label(const core_actor *who, arena *a);
+/* Reading a stored label back (a timeline event's or an audit entry's actor): the agent's id
+ * of "agent:<id>", 0 for any other label (or a malformed one). */
+int64_t actor_label_agent_id(const char *label);
+/* 1 for the labels of a citizen's own actions ("citizen", "citizen:…"). */
+int actor_label_is_citizen(const char *label);
+
 /* The agent id an audit entry carries (0 for everyone but agents). */
 int64_t actor_agent_id(const core_actor *who);
 /* The audit policy for changes and accesses to personal data: 1 for agents and keys (JSON

@@ -114,6 +114,23 @@ static void test_labels(void **state)
     arena_free(&a);
 }
 
+/* Stored labels read back: what the request page and the audit page show for an actor. */
+static void test_labels_read_back(void **state)
+{
+    (void)state;
+    assert_int_equal(actor_label_agent_id("agent:12"), 12);
+    assert_int_equal(actor_label_agent_id("agent:"), 0);
+    assert_int_equal(actor_label_agent_id("agent:12x"), 0);
+    assert_int_equal(actor_label_agent_id("agent:99999999999999999999"), 0);
+    assert_int_equal(actor_label_agent_id("api:12"), 0);
+    assert_int_equal(actor_label_agent_id(NULL), 0);
+    assert_true(actor_label_is_citizen("citizen"));
+    assert_true(actor_label_is_citizen("citizen:compte"));
+    assert_false(actor_label_is_citizen("citizenship"));
+    assert_false(actor_label_is_citizen("agent:1"));
+    assert_false(actor_label_is_citizen(NULL));
+}
+
 static void test_policy(void **state)
 {
     (void)state;
@@ -221,6 +238,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_labels),
+        cmocka_unit_test(test_labels_read_back),
         cmocka_unit_test(test_policy),
         cmocka_unit_test_setup_teardown(test_change_tx, setup, teardown),
     };

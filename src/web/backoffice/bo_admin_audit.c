@@ -18,12 +18,10 @@
 /* "agent:12" → the agent's name when known. */
 static const char *actor_label(http_req *rq, const char *actor, const store_agent *agents, size_t n)
 {
-    if (actor && strncmp(actor, "agent:", 6) == 0) {
-        int64_t id = bo_admin_id(actor + 6);
-        for (size_t i = 0; i < n; i++)
-            if (agents[i].id == id)
-                return arena_printf(rq->arena, "%s (%s)", agents[i].name, actor);
-    }
+    int64_t id = actor_label_agent_id(actor);
+    for (size_t i = 0; id && i < n; i++)
+        if (agents[i].id == id)
+            return arena_printf(rq->arena, "%s (%s)", agents[i].name, actor);
     return actor ? actor : "";
 }
 

@@ -81,15 +81,11 @@ static const char *actor_name(http_req *rq, const char *actor, const store_agent
 {
     if (!actor)
         return "";
-    if (strncmp(actor, "agent:", 6) == 0) {
-        char *end = NULL;
-        long long id = strtoll(actor + 6, &end, 10);
-        if (end && *end == '\0')
-            for (size_t i = 0; i < n; i++)
-                if (agents[i].id == id)
-                    return agents[i].name;
-    }
-    if (strncmp(actor, "citizen", 7) == 0)
+    int64_t id = actor_label_agent_id(actor);
+    for (size_t i = 0; id && i < n; i++)
+        if (agents[i].id == id)
+            return agents[i].name;
+    if (actor_label_is_citizen(actor))
         return present_string(rq->present, rq->lang, "request_bo.who_citizen");
     if (strcmp(actor, "system") == 0)
         return present_string(rq->present, rq->lang, "request_bo.who_system");
