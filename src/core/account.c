@@ -766,6 +766,13 @@ static void finish_delete(core_op *op, int *rc, error *err)
     (void)err;
 }
 
+/* The chain's first job: the deletion, which reports to the chain's end (d->cb). */
+static int delete_start(void *arg, error *err)
+{
+    delete_op *d = arg;
+    return core_op_submit(d->c, d, d->cb, d->ctx, err);
+}
+
 int account_delete(core *c, const cat_tenant *t, int64_t id, const char *password,
                    const core_actor *who, account_deletion *out, core_done_fn cb, void *ctx,
                    error *err)
@@ -790,7 +797,6 @@ int account_delete(core *c, const cat_tenant *t, int64_t id, const char *passwor
         if (!found || !ok || !*pw)
             return error_set(err, ERR_UNAUTHORIZED, "password", "wrong password");
     }
-    core_waiter waiter;
     delete_op *d = core_op_new(sizeof *d, apply_delete);
     if (!d)
         return error_set(err, ERR_UNAVAILABLE, NULL, "out of memory");
@@ -799,14 +805,6 @@ int account_delete(core *c, const cat_tenant *t, int64_t id, const char *passwor
     d->t = t;
     d->id = id;
     d->out = out;
-    if (cb) {
-        d->cb = cb;
-        d->ctx = ctx;
-    } else {
-        core_waiter_init(&waiter);
-        d->cb = core_waiter_done;
-        d->ctx = &waiter;
-    }
     char secret[64];
     account_support_secret(id, secret, sizeof secret);
     core_hash_secret(c, secret, d->supporter_key);
@@ -815,7 +813,5 @@ int account_delete(core *c, const cat_tenant *t, int64_t id, const char *passwor
         core_op_free(d);
         return error_set(err, ERR_UNAVAILABLE, NULL, "out of memory");
     }
-    if (core_op_submit(c, d, d->cb, d->ctx, err) != 0)
-        return -1;
-    return cb ? 0 : core_waiter_wait(&waiter, err);
+    return core_op_chain(&d->cb, &d->ctx, cb, ctx, delete_start, d, err);
 }

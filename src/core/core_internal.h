@@ -61,11 +61,4 @@ static inline int core_waiter_wait(core_waiter *w, error *err)
     return store_waiter_wait(w, err);
 }
 
-/* Queues `job` (apply, done and arg set) on the writer. Its done function must end by
- * calling *job_cb(*job_ctx, rc, err), which core_write sets: to cb and ctx, so that the call
- * returns 0 at once; or, with cb NULL, to a waiter, and core_write returns the outcome once
- * the job is durable or failed (write.c). */
-int core_write(core *c, store_job *job, core_done_fn *job_cb, void **job_ctx, core_done_fn cb,
-               void *ctx, error *err);
-
 #endif

@@ -38,4 +38,13 @@ void core_op_free(void *op);
  * commit; without cb, waits and returns the outcome (-1 with err). */
 int core_op_submit(core *c, void *op, core_done_fn cb, void *ctx, error *err);
 
+/* Runs a chain of write jobs (one op, or an op whose outcome queues the next) that reports
+ * its end once, on the writer thread, by calling *chain_cb(*chain_ctx, rc, err). Sets those
+ * first: to cb and ctx, then returns start's outcome at once; or, with cb NULL, to a
+ * waiter, and returns the chain's outcome once it is over. start(arg, err) queues the first
+ * job: 0, or -1 with err when nothing was queued (it then frees what the chain held, and
+ * the end is never reported). */
+int core_op_chain(core_done_fn *chain_cb, void **chain_ctx, core_done_fn cb, void *ctx,
+                  int (*start)(void *arg, error *err), void *arg, error *err);
+
 #endif

@@ -17,6 +17,7 @@
 #include "core/attachment.h"
 #include "core/audit.h"
 #include "core/core_internal.h"
+#include "core/core_op.h"
 #include "core/perm.h"
 #include "core/outbox.h"
 #include "core/status.h"
@@ -163,8 +164,7 @@ static int validate_input(const request_input *in, error *err)
 /* ---- creation ---- */
 
 typedef struct create_job {
-    store_job job;
-    arena arena; /* copies of every input string */
+    core_op op; /* first: the write job; op.a holds copies of every input string */
     core *core;
     store_request rec;
     store_event event;
@@ -179,9 +179,9 @@ typedef struct create_job {
     const char *procedure_name;
     const char *service_notice;
     const char *timezone;
+    int64_t id;            /* set by create_apply */
+    const char *reference; /* set by create_apply, in op.a */
     request_created *out;
-    core_done_fn cb;
-    void *ctx;
 } create_job;
 
 static const char *dup_opt(arena *a, const char *s)
@@ -221,12 +221,12 @@ static int queue_ack(store *s, const create_job *j, int64_t id, const char *refe
     return rc;
 }
 
-static int create_apply(store *s, void *arg, error *err)
+static int create_apply(store *s, core_op *op, error *err)
 {
-    create_job *j = arg;
+    create_job *j = (create_job *)op;
     const char *reference = NULL;
     int64_t id = 0;
-    if (s->ops->requests.tx_insert(s, &j->rec, &j->arena, &id, &reference, err) != 0)
+    if (s->ops->requests.tx_insert(s, &j->rec, &op->a, &id, &reference, err) != 0)
         return -1;
     j->event.request_id = id;
     if (s->ops->events.tx_insert(s, &j->event, NULL, err) != 0)
@@ -243,8 +243,8 @@ static int create_apply(store *s, void *arg, error *err)
     /* The audit entry in the creation's own transaction: a crash keeps both or neither. */
     if (audit_change_tx(s, j->rec.tenant_id, &j->who, "create", "request", &id, 1, err) != 0)
         return -1;
-    j->out->id = id;
-    snprintf(j->out->reference, sizeof j->out->reference, "%s", reference ? reference : "");
+    j->id = id;
+    j->reference = reference;
     return 0;
 }
 
@@ -266,26 +266,22 @@ static int find_replay(core *c, int64_t tenant_id, int64_t key_id, const char *k
     return rc;
 }
 
-static void create_done(void *arg, int rc, const error *err)
+static void create_finish(core_op *op, int *rc, error *err)
 {
-    create_job *j = arg;
-    error local;
-    error_clear(&local);
-    if (rc != 0 && err)
-        local = *err;
+    create_job *j = (create_job *)op;
+    if (*rc == 0) {
+        j->out->id = j->id;
+        snprintf(j->out->reference, sizeof j->out->reference, "%s",
+                 j->reference ? j->reference : "");
+        return;
+    }
     /* Two retries of the same POST in one batch: the second hits the idempotency key's
      * uniqueness; answer it with the first one's result. */
-    if (rc != 0 && local.code == ERR_CONFLICT && j->idempotency_key &&
-        find_replay(j->core, j->rec.tenant_id, j->api_key_id, j->idempotency_key, j->out, &local) ==
-            1)
-        rc = 0;
-    if (rc != 0)
+    if (err->code == ERR_CONFLICT && j->idempotency_key &&
+        find_replay(j->core, j->rec.tenant_id, j->api_key_id, j->idempotency_key, j->out, err) == 1)
+        *rc = 0;
+    if (*rc != 0)
         memset(j->out->token, 0, sizeof j->out->token);
-    core_done_fn cb = j->cb;
-    void *ctx = j->ctx;
-    arena_free(&j->arena);
-    free(j);
-    cb(ctx, rc, rc != 0 ? &local : NULL);
 }
 
 int request_create(core *c, const request_input *in, request_created *out, core_done_fn cb,
@@ -308,11 +304,11 @@ int request_create(core *c, const request_input *in, request_created *out, core_
         }
     }
 
-    create_job *j = calloc(1, sizeof *j);
+    create_job *j = core_op_new(sizeof *j, create_apply);
     if (!j)
         return error_set(err, ERR_INTERNAL, NULL, "out of memory");
-    arena_init(&j->arena, 0);
-    arena *a = &j->arena;
+    j->op.finish = create_finish;
+    arena *a = &j->op.a;
     int64_t now = in->created_at ? in->created_at : time_now();
 
     /* Attribute values are validated into their stored JSON form. */
@@ -398,14 +394,10 @@ int request_create(core *c, const request_input *in, request_created *out, core_
         goto fail;
     }
 
-    j->job.apply = create_apply;
-    j->job.done = create_done;
-    j->job.arg = j;
-    return core_write(c, &j->job, &j->cb, &j->ctx, cb, ctx, err);
+    return core_op_submit(c, j, cb, ctx, err);
 fail:
     memset(out->token, 0, sizeof out->token);
-    arena_free(&j->arena);
-    free(j);
+    core_op_free(j);
     return -1;
 }
 
@@ -487,8 +479,7 @@ typedef enum change_kind {
 } change_kind;
 
 typedef struct change_job {
-    store_job job;
-    arena arena;
+    core_op op; /* first: the write job and its arena (core/core_op.h) */
     change_kind kind;
     int64_t tenant_id;
     const char *reference;
@@ -515,8 +506,6 @@ typedef struct change_job {
     int64_t also_id;    /* another request named by the audit entry; 0: none */
     int64_t request_id; /* set by change_apply_one */
     const char *channel;
-    core_done_fn cb;
-    void *ctx;
 } change_job;
 
 static int add_event_id(store *s, const change_job *j, int64_t request_id, int64_t now,
@@ -622,7 +611,7 @@ static int change_apply_one(store *s, change_job *j, error *err)
 {
     store_request r;
     int found = 0;
-    if (s->ops->requests.tx_get(s, j->tenant_id, j->reference, &j->arena, &r, &found, err) != 0)
+    if (s->ops->requests.tx_get(s, j->tenant_id, j->reference, &j->op.a, &r, &found, err) != 0)
         return -1;
     if (!found)
         return error_set(err, ERR_NOT_FOUND, "reference", "no such request");
@@ -707,9 +696,9 @@ static int change_apply_one(store *s, change_job *j, error *err)
     return s->ops->requests.tx_update(s, &r, err);
 }
 
-static int change_apply(store *s, void *arg, error *err)
+static int change_apply(store *s, core_op *op, error *err)
 {
-    change_job *j = arg;
+    change_job *j = (change_job *)op;
     if (change_apply_one(s, j, err) != 0)
         return -1;
     int64_t ids[2] = {j->request_id, j->also_id};
@@ -717,56 +706,24 @@ static int change_apply(store *s, void *arg, error *err)
                            err);
 }
 
-static void change_done(void *arg, int rc, const error *err)
-{
-    change_job *j = arg;
-    error local;
-    error_clear(&local);
-    if (rc != 0 && err)
-        local = *err;
-    core_done_fn cb = j->cb;
-    void *ctx = j->ctx;
-    arena_free(&j->arena);
-    free(j);
-    cb(ctx, rc, rc != 0 ? &local : NULL);
-}
-
-/* Queues (or, without cb, runs and waits for) a prepared change job. */
-static int change_submit(core *c, change_job *j, core_done_fn cb, void *ctx, error *err)
-{
-    j->job.apply = change_apply;
-    j->job.done = change_done;
-    j->job.arg = j;
-    return core_write(c, &j->job, &j->cb, &j->ctx, cb, ctx, err);
-}
-
 static change_job *change_new(const cat_tenant *t, const char *reference, const core_actor *who,
                               channel ch)
 {
-    change_job *j = calloc(1, sizeof *j);
+    /* Its apply runs it alone; a batch's items are run by batch_apply and never submitted. */
+    change_job *j = core_op_new(sizeof *j, change_apply);
     if (!j)
         return NULL;
-    arena_init(&j->arena, 0);
     j->tenant_id = t->rec.id;
-    j->reference = arena_strdup(&j->arena, reference);
-    if (actor_copy(&j->arena, who, &actor_system, &j->who, &j->who_agent) == 0)
-        j->actor = actor_event_label(&j->who, &j->arena);
+    j->reference = arena_strdup(&j->op.a, reference);
+    if (actor_copy(&j->op.a, who, &actor_system, &j->who, &j->who_agent) == 0)
+        j->actor = actor_event_label(&j->who, &j->op.a);
     j->channel = channel_name(ch);
     j->priority = -1;
     if (!j->reference || !j->actor) {
-        arena_free(&j->arena);
-        free(j);
+        core_op_free(j);
         return NULL;
     }
     return j;
-}
-
-static void change_free(change_job *j)
-{
-    if (!j)
-        return;
-    arena_free(&j->arena);
-    free(j);
 }
 
 /* A prepared processing job for `reference` (NULL with err when refused at once). */
@@ -804,28 +761,28 @@ static change_job *process_prepare(core *c, const cat_tenant *t, const char *ref
     }
     j->also_id = ch->audit_also_id;
     if (p->n_note_attachments) {
-        j->attachments = arena_alloc(&j->arena, sizeof *j->attachments * p->n_note_attachments);
+        j->attachments = arena_alloc(&j->op.a, sizeof *j->attachments * p->n_note_attachments);
         if (!j->attachments) {
-            change_free(j);
+            core_op_free(j);
             error_set(err, ERR_INTERNAL, NULL, "out of memory");
             return NULL;
         }
         for (size_t i = 0; i < p->n_note_attachments; i++)
-            copy_attachment(&j->arena, &j->attachments[i], &p->note_attachments[i]);
+            copy_attachment(&j->op.a, &j->attachments[i], &p->note_attachments[i]);
         j->n_attachments = p->n_note_attachments;
     }
     j->kind = CHANGE_FIELDS;
     j->status = ch->status ? status_code(st) : NULL;
-    j->note = dup_opt(&j->arena, ch->note);
-    j->assignee = ch->assignee ? arena_strdup(&j->arena, ch->assignee) : NULL;
+    j->note = dup_opt(&j->op.a, ch->note);
+    j->assignee = ch->assignee ? arena_strdup(&j->op.a, ch->assignee) : NULL;
     j->priority = ch->priority;
     j->department_id = dep ? dep->rec.id : 0;
-    j->department_code = dep ? arena_strdup(&j->arena, dep->rec.code) : NULL;
-    j->reply = dup_opt(&j->arena, p->reply);
-    j->internal_note = dup_opt(&j->arena, p->internal_note);
-    j->reply_url = dup_opt(&j->arena, p->reply_url);
+    j->department_code = dep ? arena_strdup(&j->op.a, dep->rec.code) : NULL;
+    j->reply = dup_opt(&j->op.a, p->reply);
+    j->internal_note = dup_opt(&j->op.a, p->internal_note);
+    j->reply_url = dup_opt(&j->op.a, p->reply_url);
     if ((ch->assignee && !j->assignee) || (dep && !j->department_code)) {
-        change_free(j);
+        core_op_free(j);
         error_set(err, ERR_INTERNAL, NULL, "out of memory");
         return NULL;
     }
@@ -838,7 +795,7 @@ static change_job *process_prepare(core *c, const cat_tenant *t, const char *ref
         if (c->store->ops->requests.get(c->store, t->rec.id, reference, &a, &r, &found, err) == 0 &&
             found) {
             const cat_procedure *proc = catalogue_procedure_by_id(t, r.procedure_id);
-            j->procedure_name = proc ? arena_strdup(&j->arena, proc->rec.name) : NULL;
+            j->procedure_name = proc ? arena_strdup(&j->op.a, proc->rec.name) : NULL;
         }
         arena_free(&a);
     }
@@ -851,44 +808,47 @@ int request_process(core *c, const cat_tenant *t, const char *reference,
     change_job *j = process_prepare(c, t, reference, p, p->change.who, err);
     if (!j)
         return -1;
-    return change_submit(c, j, cb, ctx, err);
+    return core_op_submit(c, j, cb, ctx, err);
 }
 
 /* ---- several requests in one job ---- */
 
 typedef struct batch_job {
-    store_job job;
+    core_op op; /* first: the write job and its arena (core/core_op.h) */
     int64_t tenant_id;
     core_actor who; /* the batch's actor, for its one audit entry */
     store_agent who_agent;
-    arena arena;
     change_job **items;
     size_t n;
     int64_t *ids; /* the ids changed, n_done of them */
     size_t n_done;
     size_t *n_done_out;
     int64_t *ids_out;
-    core_done_fn cb;
-    void *ctx;
 } batch_job;
+
+/* Frees what the batch holds outside its arena: its items and its ids. */
+static void batch_release(batch_job *b)
+{
+    for (size_t i = 0; i < b->n; i++)
+        core_op_free(b->items[i]);
+    free(b->items);
+    free(b->ids);
+    b->items = NULL;
+    b->ids = NULL;
+    b->n = 0;
+}
 
 static void batch_free(batch_job *b)
 {
-    if (!b)
-        return;
-    for (size_t i = 0; i < b->n; i++)
-        change_free(b->items[i]);
-    free(b->items);
-    free(b->ids);
-    arena_free(&b->arena);
-    free(b);
+    batch_release(b);
+    core_op_free(b);
 }
 
 /* Each item in a savepoint nested in the job's own (SQLite nests savepoints of the same
  * name: ROLLBACK TO and RELEASE act on the innermost), so a refused item is undone alone. */
-static int batch_apply(store *s, void *arg, error *err)
+static int batch_apply(store *s, core_op *op, error *err)
 {
-    batch_job *b = arg;
+    batch_job *b = (batch_job *)op;
     b->n_done = 0;
     for (size_t i = 0; i < b->n; i++) {
         error ierr;
@@ -907,23 +867,18 @@ static int batch_apply(store *s, void *arg, error *err)
     return audit_change_tx(s, b->tenant_id, &b->who, "change", "request", b->ids, b->n_done, err);
 }
 
-static void batch_done(void *arg, int rc, const error *err)
+/* Copies the outcome out and frees the items (core_op_free then frees the batch). */
+static void batch_finish(core_op *op, int *rc, error *err)
 {
-    batch_job *b = arg;
-    error local;
-    error_clear(&local);
-    if (rc != 0 && err)
-        local = *err;
-    if (rc == 0) {
+    (void)err;
+    batch_job *b = (batch_job *)op;
+    if (*rc == 0) {
         if (b->n_done_out)
             *b->n_done_out = b->n_done;
         if (b->ids_out)
             memcpy(b->ids_out, b->ids, b->n_done * sizeof *b->ids);
     }
-    core_done_fn cb = b->cb;
-    void *ctx = b->ctx;
-    batch_free(b);
-    cb(ctx, rc, rc != 0 ? &local : NULL);
+    batch_release(b);
 }
 
 int request_process_many(core *c, const cat_tenant *t, const core_actor *who,
@@ -932,15 +887,15 @@ int request_process_many(core *c, const cat_tenant *t, const core_actor *who,
 {
     if (n_done)
         *n_done = 0;
-    batch_job *b = calloc(1, sizeof *b);
+    batch_job *b = core_op_new(sizeof *b, batch_apply);
     if (!b)
         return error_set(err, ERR_INTERNAL, NULL, "out of memory");
-    arena_init(&b->arena, 0);
+    b->op.finish = batch_finish;
     b->tenant_id = t->rec.id;
     b->items = calloc(n ? n : 1, sizeof *b->items);
     b->ids = calloc(n ? n : 1, sizeof *b->ids);
     if (!b->items || !b->ids ||
-        actor_copy(&b->arena, who, &actor_system, &b->who, &b->who_agent) != 0) {
+        actor_copy(&b->op.a, who, &actor_system, &b->who, &b->who_agent) != 0) {
         batch_free(b);
         return error_set(err, ERR_INTERNAL, NULL, "out of memory");
     }
@@ -962,10 +917,7 @@ int request_process_many(core *c, const cat_tenant *t, const core_actor *who,
     }
     b->n_done_out = n_done;
     b->ids_out = done_ids;
-    b->job.apply = batch_apply;
-    b->job.done = batch_done;
-    b->job.arg = b;
-    return core_write(c, &b->job, &b->cb, &b->ctx, cb, ctx, err);
+    return core_op_submit(c, b, cb, ctx, err);
 }
 
 int request_update(core *c, const cat_tenant *t, const char *reference, const request_change *ch,
@@ -987,13 +939,13 @@ int request_add_note(core *c, const cat_tenant *t, const char *reference, const 
     if (!j)
         return error_set(err, ERR_INTERNAL, NULL, "out of memory");
     j->kind = CHANGE_NOTE;
-    j->body = arena_strdup(&j->arena, body);
+    j->body = arena_strdup(&j->op.a, body);
     j->is_public = is_public ? 1 : 0;
     if (!j->body) {
-        change_free(j);
+        core_op_free(j);
         return error_set(err, ERR_INTERNAL, NULL, "out of memory");
     }
-    return change_submit(c, j, cb, ctx, err);
+    return core_op_submit(c, j, cb, ctx, err);
 }
 
 /* ---- the citizen's side ---- */
@@ -1054,22 +1006,22 @@ int request_citizen_message(core *c, const cat_tenant *t, const char *reference,
     if (!j)
         return error_set(err, ERR_INTERNAL, NULL, "out of memory");
     j->kind = CHANGE_MESSAGE;
-    j->body = arena_strdup(&j->arena, body);
+    j->body = arena_strdup(&j->op.a, body);
     if (n) {
-        j->attachments = arena_alloc(&j->arena, sizeof *j->attachments * n);
+        j->attachments = arena_alloc(&j->op.a, sizeof *j->attachments * n);
         if (!j->attachments) {
-            change_free(j);
+            core_op_free(j);
             return error_set(err, ERR_INTERNAL, NULL, "out of memory");
         }
         for (size_t i = 0; i < n; i++)
-            copy_attachment(&j->arena, &j->attachments[i], &attachments[i]);
+            copy_attachment(&j->op.a, &j->attachments[i], &attachments[i]);
         j->n_attachments = n;
     }
     if (!j->body) {
-        change_free(j);
+        core_op_free(j);
         return error_set(err, ERR_INTERNAL, NULL, "out of memory");
     }
-    return change_submit(c, j, cb, ctx, err);
+    return core_op_submit(c, j, cb, ctx, err);
 }
 
 int request_rate(core *c, const cat_tenant *t, const char *reference, const core_actor *who,
@@ -1086,8 +1038,8 @@ int request_rate(core *c, const cat_tenant *t, const char *reference, const core
         return error_set(err, ERR_INTERNAL, NULL, "out of memory");
     j->kind = CHANGE_RATE;
     j->rating = rating;
-    j->body = dup_opt(&j->arena, comment);
-    return change_submit(c, j, cb, ctx, err);
+    j->body = dup_opt(&j->op.a, comment);
+    return core_op_submit(c, j, cb, ctx, err);
 }
 
 int request_reopen(core *c, const cat_tenant *t, const char *reference, const core_actor *who,
@@ -1103,32 +1055,29 @@ int request_reopen(core *c, const cat_tenant *t, const char *reference, const co
     if (!j)
         return error_set(err, ERR_INTERNAL, NULL, "out of memory");
     j->kind = CHANGE_REOPEN;
-    j->body = arena_strdup(&j->arena, body);
+    j->body = arena_strdup(&j->op.a, body);
     if (!j->body) {
-        change_free(j);
+        core_op_free(j);
         return error_set(err, ERR_INTERNAL, NULL, "out of memory");
     }
-    return change_submit(c, j, cb, ctx, err);
+    return core_op_submit(c, j, cb, ctx, err);
 }
 
 /* A «moi aussi» write. It owns copies of the reference and the keys: in the callback form
  * the caller's strings may be gone before the writer runs it. */
 typedef struct support_job {
-    store_job job;
-    arena arena;
+    core_op op; /* first: the write job and its arena (core/core_op.h) */
     int64_t tenant_id;
     const char *reference;
     const char *keys[REQUEST_SUPPORT_MAX_KEYS];
     size_t n_keys;
     int added;
     int *added_out; /* the caller's, filled before cb */
-    core_done_fn cb;
-    void *ctx;
 } support_job;
 
-static int support_apply(store *s, void *arg, error *err)
+static int support_apply(store *s, core_op *op, error *err)
 {
-    support_job *sa = arg;
+    support_job *sa = (support_job *)op;
     arena a;
     arena_init(&a, 0);
     store_request r;
@@ -1146,20 +1095,12 @@ cleanup:
     return rc;
 }
 
-static void support_done(void *arg, int rc, const error *err)
+static void support_finish(core_op *op, int *rc, error *err)
 {
-    support_job *j = arg;
-    error local;
-    error_clear(&local);
-    if (rc != 0 && err)
-        local = *err;
-    if (rc == 0 && j->added_out)
+    (void)err;
+    support_job *j = (support_job *)op;
+    if (*rc == 0 && j->added_out)
         *j->added_out = j->added;
-    core_done_fn cb = j->cb;
-    void *ctx = j->ctx;
-    arena_free(&j->arena);
-    free(j);
-    cb(ctx, rc, rc != 0 ? &local : NULL);
 }
 
 int request_support(core *c, const cat_tenant *t, const char *reference, const char *const *keys,
@@ -1170,34 +1111,20 @@ int request_support(core *c, const cat_tenant *t, const char *reference, const c
     for (size_t i = 0; i < n_keys; i++)
         if (!keys[i] || !*keys[i] || strlen(keys[i]) > 128)
             return error_set(err, ERR_INVALID_ARG, "supporter", "no supporter key");
-    support_job *j = calloc(1, sizeof *j);
+    support_job *j = core_op_new(sizeof *j, support_apply);
     if (!j)
         return error_set(err, ERR_INTERNAL, NULL, "out of memory");
-    arena_init(&j->arena, 0);
+    j->op.finish = support_finish;
     j->tenant_id = t->rec.id;
-    j->reference = arena_strdup(&j->arena, reference);
+    j->reference = arena_strdup(&j->op.a, reference);
     int ok = j->reference != NULL;
     for (size_t i = 0; ok && i < n_keys; i++)
-        ok = (j->keys[i] = arena_strdup(&j->arena, keys[i])) != NULL;
+        ok = (j->keys[i] = arena_strdup(&j->op.a, keys[i])) != NULL;
     if (!ok) {
-        arena_free(&j->arena);
-        free(j);
+        core_op_free(j);
         return error_set(err, ERR_INTERNAL, NULL, "out of memory");
     }
     j->n_keys = n_keys;
     j->added_out = added;
-    core_waiter waiter;
-    if (!cb) {
-        core_waiter_init(&waiter);
-        j->cb = core_waiter_done;
-        j->ctx = &waiter;
-    } else {
-        j->cb = cb;
-        j->ctx = ctx;
-    }
-    j->job.apply = support_apply;
-    j->job.done = support_done;
-    j->job.arg = j;
-    store_write(c->store, &j->job);
-    return cb ? 0 : core_waiter_wait(&waiter, err);
+    return core_op_submit(c, j, cb, ctx, err);
 }

@@ -368,6 +368,17 @@ static void erase_run_step(void *ctx, int rc, const error *err)
         erase_run_end(r, 0, NULL);
 }
 
+/* The chain's first job; on failure frees the run. */
+static int erase_run_start(void *arg, error *err)
+{
+    erase_run *r = arg;
+    if (erase_run_next(r, err) == 0)
+        return 0;
+    arena_free(&r->a);
+    free(r);
+    return -1;
+}
+
 int request_erase_due(core *c, const cat_tenant *t, const erase_scope *scope, const core_actor *who,
                       size_t *n_done, core_done_fn cb, void *ctx, error *err)
 {
@@ -377,7 +388,6 @@ int request_erase_due(core *c, const cat_tenant *t, const erase_scope *scope, co
         return error_set(err, ERR_INVALID_ARG, NULL, "request_erase_due: nothing to do");
     if (scope->max == 0 || (scope->stop && scope->stop(scope->stop_ctx)))
         return cb ? (cb(ctx, 0, NULL), 0) : 0;
-    core_waiter waiter;
     erase_run *r = calloc(1, sizeof *r);
     if (!r)
         return error_set(err, ERR_UNAVAILABLE, NULL, "out of memory");
@@ -387,25 +397,12 @@ int request_erase_due(core *c, const cat_tenant *t, const erase_scope *scope, co
     r->scope = *scope;
     r->scope.now = scope->now ? scope->now : time_now();
     r->n_done_out = n_done;
-    if (cb) {
-        r->cb = cb;
-        r->ctx = ctx;
-    } else {
-        core_waiter_init(&waiter);
-        r->cb = core_waiter_done;
-        r->ctx = &waiter;
-    }
     if (actor_copy(&r->a, who, &actor_system, &r->who, &r->agent_room) != 0) {
         arena_free(&r->a);
         free(r);
         return error_set(err, ERR_UNAVAILABLE, NULL, "out of memory");
     }
-    if (erase_run_next(r, err) != 0) {
-        arena_free(&r->a);
-        free(r);
-        return -1;
-    }
-    return cb ? 0 : core_waiter_wait(&waiter, err);
+    return core_op_chain(&r->cb, &r->ctx, cb, ctx, erase_run_start, r, err);
 }
 
 /* ---- the pass ---- */
