@@ -1,0 +1,462 @@
+/*
+ * request_change — the changes of a request by agents and API clients (status, assignee,
+ * priority, department, notes, replies), alone or several requests in one job, each with its
+ * timeline events and its audit entry in the change's own transaction; and the apply of every
+ * change job, the citizen's included (request_citizen.c prepares those).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "core/attachment.h"
+#include "core/audit.h"
+#include "core/core_internal.h"
+#include "core/outbox.h"
+#include "core/perm.h"
+#include "core/request_internal.h"
+#include "core/status.h"
+#include "store/store.h"
+#include "util/log.h"
+#include "util/timeutil.h"
+
+static int add_event_id(store *s, const change_job *j, int64_t request_id, int64_t now,
+                        const char *kind, int is_public, const char *from, const char *to,
+                        const char *body, int64_t *id_out, error *err)
+{
+    store_event e = {
+        .tenant_id = j->tenant_id,
+        .request_id = request_id,
+        .created_at = now,
+        .kind = kind,
+        .is_public = is_public,
+        .actor = j->actor,
+        .channel = j->channel,
+        .status_from = from,
+        .status_to = to,
+        .body = body,
+    };
+    return s->ops->events.tx_insert(s, &e, id_out, err);
+}
+
+static int add_event(store *s, const change_job *j, int64_t request_id, int64_t now,
+                     const char *kind, int is_public, const char *from, const char *to,
+                     const char *body, error *err)
+{
+    return add_event_id(s, j, request_id, now, kind, is_public, from, to, body, NULL, err);
+}
+
+/* The e-mail telling the citizen a reply is waiting, when they chose news by e-mail; queued
+ * in the reply's own transaction. */
+static int queue_reply(store *s, const change_job *j, const store_request *r, error *err)
+{
+    if (!r->email || !*r->email || (r->notify && strcmp(r->notify, "email") != 0))
+        return 0;
+    json_t *params = json_pack("{s:s, s:s, s:s, s:s}", "reference", r->reference, "procedure",
+                               j->procedure_name ? j->procedure_name : "", "message", j->reply,
+                               "tracking_url", j->reply_url ? j->reply_url : "");
+    if (!params)
+        return error_set(err, ERR_INTERNAL, NULL, "cannot build the reply e-mail");
+    int rc = outbox_add_tx(s, j->tenant_id, "email", r->email, "request_reply", params, "fr", r->id,
+                           err);
+    json_decref(params);
+    return rc;
+}
+
+/* The citizen's own actions: a message, a rating, a reopening. */
+static int citizen_apply(store *s, change_job *j, store_request *r, int64_t now, error *err)
+{
+    status st = STATUS_NEW;
+    status_parse(r->status, &st);
+    switch (j->kind) {
+    case CHANGE_MESSAGE: {
+        int64_t event_id = 0;
+        if (add_event_id(s, j, r->id, now, "message", 1, NULL, NULL, j->body, &event_id, err) !=
+                0 ||
+            (j->n_attachments && attachment_save_tx(s, j->tenant_id, r->id, event_id,
+                                                    j->attachments, j->n_attachments, err) != 0))
+            return -1;
+        break;
+    }
+    case CHANGE_RATE:
+        if (!status_is_closed(st))
+            return error_set(err, ERR_CONFLICT, "rating", "only a closed request can be rated");
+        if (r->rating)
+            return error_set(err, ERR_CONFLICT, "rating", "this request was already rated");
+        if (add_event(s, j, r->id, now, "rating", 1, NULL, NULL, j->body, err) != 0)
+            return -1;
+        r->rating = j->rating;
+        r->rating_comment = j->body;
+        break;
+    case CHANGE_REOPEN:
+        if (st != STATUS_RESOLVED)
+            return error_set(err, ERR_CONFLICT, "status",
+                             "only a resolved request can be reopened");
+        if (add_event(s, j, r->id, now, "reopened", 1, r->status, status_code(STATUS_IN_PROGRESS),
+                      j->body, err) != 0)
+            return -1;
+        r->status = status_code(STATUS_IN_PROGRESS);
+        r->closed_at = 0;
+        break;
+    default:
+        return error_set(err, ERR_INTERNAL, NULL, "not a citizen action");
+    }
+    r->updated_at = now;
+    return s->ops->requests.tx_update(s, r, err);
+}
+
+/* The access rules of an agent's change, read on the row the job is about to change. */
+static int change_allowed(const change_job *j, const store_request *r, error *err)
+{
+    const store_agent *a = j->who.kind == ACTOR_AGENT ? j->who.agent : NULL;
+    if (!a)
+        return 0;
+    if (!perm_can_change(a, r))
+        return error_set(err, ERR_FORBIDDEN, NULL, "this agent may not change this request");
+    if ((j->assignee || j->department_id) && !perm_can_assign(a, r))
+        return error_set(err, ERR_FORBIDDEN, NULL, "this agent may not assign this request");
+    return 0;
+}
+
+/* One change, without its audit entry (change_apply and the batch add it). */
+static int change_apply_one(store *s, change_job *j, error *err)
+{
+    store_request r;
+    int found = 0;
+    if (s->ops->requests.tx_get(s, j->tenant_id, j->reference, &j->op.a, &r, &found, err) != 0)
+        return -1;
+    if (!found)
+        return error_set(err, ERR_NOT_FOUND, "reference", "no such request");
+    j->request_id = r.id;
+    if (change_allowed(j, &r, err) != 0)
+        return -1;
+    int64_t now = time_now();
+    if (now < r.updated_at) /* keep the timeline ordered even if the clock stepped back */
+        now = r.updated_at;
+    if (j->kind == CHANGE_MESSAGE || j->kind == CHANGE_RATE || j->kind == CHANGE_REOPEN)
+        return citizen_apply(s, j, &r, now, err);
+    if (j->kind == CHANGE_NOTE) {
+        if (add_event(s, j, r.id, now, "note", j->is_public, NULL, NULL, j->body, err) != 0)
+            return -1;
+        r.updated_at = now;
+        return s->ops->requests.tx_update(s, &r, err);
+    }
+    int changed = 0;
+    if (j->reply) {
+        /* A public note: what the citizen, Open311 and the JSON API show as the mairie's. */
+        if (add_event(s, j, r.id, now, "note", 1, NULL, NULL, j->reply, err) != 0 ||
+            queue_reply(s, j, &r, err) != 0)
+            return -1;
+        changed = 1;
+    }
+    if (j->internal_note) {
+        int64_t event_id = 0;
+        if (add_event_id(s, j, r.id, now, "note", 0, NULL, NULL, j->internal_note, &event_id,
+                         err) != 0 ||
+            (j->n_attachments && attachment_save_tx(s, j->tenant_id, r.id, event_id, j->attachments,
+                                                    j->n_attachments, err) != 0))
+            return -1;
+        changed = 1;
+    }
+    if (j->status && strcmp(j->status, r.status) != 0) {
+        status from, to;
+        if (status_parse(r.status, &from) != 0)
+            from = STATUS_NEW;
+        status_parse(j->status, &to);
+        if (!status_transition_allowed(from, to))
+            return error_set(err, ERR_CONFLICT, "status", "a request cannot go from %s to %s",
+                             status_code(from), status_code(to));
+        if (add_event(s, j, r.id, now, "status", 1, r.status, j->status, j->note, err) != 0)
+            return -1;
+        r.status = j->status;
+        r.closed_at = status_is_closed(to) ? now : 0;
+        if (j->note)
+            r.status_notes = j->note;
+        changed = 1;
+    } else if (j->note) {
+        if (add_event(s, j, r.id, now, "note", 1, NULL, NULL, j->note, err) != 0)
+            return -1;
+        r.status_notes = j->note;
+        changed = 1;
+    }
+    if (j->assignee) {
+        const char *to = *j->assignee ? j->assignee : NULL;
+        if (!(to == NULL && r.assignee == NULL) &&
+            !(to && r.assignee && strcmp(to, r.assignee) == 0)) {
+            if (add_event(s, j, r.id, now, "assign", 0, NULL, NULL, to ? to : "", err) != 0)
+                return -1;
+            r.assignee = to;
+            changed = 1;
+        }
+    }
+    if (j->priority >= 0 && j->priority != r.priority) {
+        if (add_event(s, j, r.id, now, "priority", 0, NULL, NULL,
+                      request_priority_name(j->priority), err) != 0)
+            return -1;
+        r.priority = j->priority;
+        changed = 1;
+    }
+    if (j->department_id && j->department_id != r.department_id) {
+        if (add_event(s, j, r.id, now, "department", 0, NULL, NULL, j->department_code, err) != 0)
+            return -1;
+        r.department_id = j->department_id;
+        changed = 1;
+    }
+    if (!changed)
+        return 0;
+    r.updated_at = now;
+    return s->ops->requests.tx_update(s, &r, err);
+}
+
+static int change_apply(store *s, core_op *op, error *err)
+{
+    change_job *j = (change_job *)op;
+    if (change_apply_one(s, j, err) != 0)
+        return -1;
+    int64_t ids[2] = {j->request_id, j->also_id};
+    return audit_change_tx(s, j->tenant_id, &j->who, "change", "request", ids, j->also_id ? 2 : 1,
+                           err);
+}
+
+change_job *request_change_new(const cat_tenant *t, const char *reference, const core_actor *who,
+                               channel ch)
+{
+    /* Its apply runs it alone; a batch's items are run by batch_apply and never submitted. */
+    change_job *j = core_op_new(sizeof *j, change_apply);
+    if (!j)
+        return NULL;
+    j->tenant_id = t->rec.id;
+    j->reference = arena_strdup(&j->op.a, reference);
+    if (actor_copy(&j->op.a, who, &actor_system, &j->who, &j->who_agent) == 0)
+        j->actor = actor_event_label(&j->who, &j->op.a);
+    j->channel = channel_name(ch);
+    j->priority = -1;
+    if (!j->reference || !j->actor) {
+        core_op_free(j);
+        return NULL;
+    }
+    return j;
+}
+
+/* A prepared processing job for `reference` (NULL with err when refused at once). */
+static change_job *process_prepare(core *c, const cat_tenant *t, const char *reference,
+                                   const request_processing *p, const core_actor *who, error *err)
+{
+    const request_change *ch = &p->change;
+    status st;
+    if (ch->status && status_parse(ch->status, &st) != 0) {
+        error_set(err, ERR_INVALID_ARG, "status", "unknown status");
+        return NULL;
+    }
+    if (ch->priority < -1 || ch->priority > 3) {
+        error_set(err, ERR_INVALID_ARG, "priority", "unknown priority");
+        return NULL;
+    }
+    const cat_department *dep = NULL;
+    if (ch->department && !(dep = catalogue_department(t, ch->department))) {
+        error_set(err, ERR_INVALID_ARG, "department", "unknown department");
+        return NULL;
+    }
+    if (request_check_text(ch->note, "note", REQUEST_DESCRIPTION_MAX, 1, err) != 0 ||
+        request_check_text(ch->assignee, "assignee", REQUEST_FIELD_MAX, 0, err) != 0 ||
+        request_check_text(p->reply, "reply", 10000, 1, err) != 0 ||
+        request_check_text(p->internal_note, "internal_note", 10000, 1, err) != 0)
+        return NULL;
+    if (p->n_note_attachments && !p->internal_note) {
+        error_set(err, ERR_MISSING_ARG, "internal_note", "files go with an internal note");
+        return NULL;
+    }
+    change_job *j = request_change_new(t, reference, who, ch->ch);
+    if (!j) {
+        error_set(err, ERR_INTERNAL, NULL, "out of memory");
+        return NULL;
+    }
+    j->also_id = ch->audit_also_id;
+    if (p->n_note_attachments) {
+        j->attachments = arena_alloc(&j->op.a, sizeof *j->attachments * p->n_note_attachments);
+        if (!j->attachments) {
+            core_op_free(j);
+            error_set(err, ERR_INTERNAL, NULL, "out of memory");
+            return NULL;
+        }
+        for (size_t i = 0; i < p->n_note_attachments; i++)
+            request_copy_attachment(&j->op.a, &j->attachments[i], &p->note_attachments[i]);
+        j->n_attachments = p->n_note_attachments;
+    }
+    j->kind = CHANGE_FIELDS;
+    j->status = ch->status ? status_code(st) : NULL;
+    j->note = request_dup_opt(&j->op.a, ch->note);
+    j->assignee = ch->assignee ? arena_strdup(&j->op.a, ch->assignee) : NULL;
+    j->priority = ch->priority;
+    j->department_id = dep ? dep->rec.id : 0;
+    j->department_code = dep ? arena_strdup(&j->op.a, dep->rec.code) : NULL;
+    j->reply = request_dup_opt(&j->op.a, p->reply);
+    j->internal_note = request_dup_opt(&j->op.a, p->internal_note);
+    j->reply_url = request_dup_opt(&j->op.a, p->reply_url);
+    if ((ch->assignee && !j->assignee) || (dep && !j->department_code)) {
+        core_op_free(j);
+        error_set(err, ERR_INTERNAL, NULL, "out of memory");
+        return NULL;
+    }
+    if (j->reply) {
+        /* The procedure's name for the e-mail, copied: the job may outlive the snapshot. */
+        arena a;
+        arena_init(&a, 0);
+        store_request r;
+        int found = 0;
+        if (c->store->ops->requests.get(c->store, t->rec.id, reference, &a, &r, &found, err) == 0 &&
+            found) {
+            const cat_procedure *proc = catalogue_procedure_by_id(t, r.procedure_id);
+            j->procedure_name = proc ? arena_strdup(&j->op.a, proc->rec.name) : NULL;
+        }
+        arena_free(&a);
+    }
+    return j;
+}
+
+int request_process(core *c, const cat_tenant *t, const char *reference,
+                    const request_processing *p, core_done_fn cb, void *ctx, error *err)
+{
+    change_job *j = process_prepare(c, t, reference, p, p->change.who, err);
+    if (!j)
+        return -1;
+    return core_op_submit(c, j, cb, ctx, err);
+}
+
+/* ---- several requests in one job ---- */
+
+typedef struct batch_job {
+    core_op op; /* first: the write job and its arena (core/core_op.h) */
+    int64_t tenant_id;
+    core_actor who; /* the batch's actor, for its one audit entry */
+    store_agent who_agent;
+    change_job **items;
+    size_t n;
+    int64_t *ids; /* the ids changed, n_done of them */
+    size_t n_done;
+    size_t *n_done_out;
+    int64_t *ids_out;
+} batch_job;
+
+/* Frees what the batch holds outside its arena: its items and its ids. */
+static void batch_release(batch_job *b)
+{
+    for (size_t i = 0; i < b->n; i++)
+        core_op_free(b->items[i]);
+    free(b->items);
+    free(b->ids);
+    b->items = NULL;
+    b->ids = NULL;
+    b->n = 0;
+}
+
+static void batch_free(batch_job *b)
+{
+    batch_release(b);
+    core_op_free(b);
+}
+
+/* Each item in a savepoint nested in the job's own (SQLite nests savepoints of the same
+ * name: ROLLBACK TO and RELEASE act on the innermost), so a refused item is undone alone. */
+static int batch_apply(store *s, core_op *op, error *err)
+{
+    batch_job *b = (batch_job *)op;
+    b->n_done = 0;
+    for (size_t i = 0; i < b->n; i++) {
+        error ierr;
+        error_clear(&ierr);
+        if (s->ops->tx.savepoint(s, err) != 0)
+            return -1;
+        if (change_apply_one(s, b->items[i], &ierr) == 0 && s->ops->tx.release(s, &ierr) == 0) {
+            b->ids[b->n_done++] = b->items[i]->request_id;
+            continue;
+        }
+        s->ops->tx.rollback_to(s);
+        log_info("batch: request %s refused: %s", b->items[i]->reference, ierr.detail);
+    }
+    if (!b->n_done)
+        return 0;
+    return audit_change_tx(s, b->tenant_id, &b->who, "change", "request", b->ids, b->n_done, err);
+}
+
+/* Copies the outcome out and frees the items (core_op_free then frees the batch). */
+static void batch_finish(core_op *op, int *rc, error *err)
+{
+    (void)err;
+    batch_job *b = (batch_job *)op;
+    if (*rc == 0) {
+        if (b->n_done_out)
+            *b->n_done_out = b->n_done;
+        if (b->ids_out)
+            memcpy(b->ids_out, b->ids, b->n_done * sizeof *b->ids);
+    }
+    batch_release(b);
+}
+
+int request_process_many(core *c, const cat_tenant *t, const core_actor *who,
+                         const request_batch_item *items, size_t n, size_t *n_done,
+                         int64_t *done_ids, core_done_fn cb, void *ctx, error *err)
+{
+    if (n_done)
+        *n_done = 0;
+    batch_job *b = core_op_new(sizeof *b, batch_apply);
+    if (!b)
+        return error_set(err, ERR_INTERNAL, NULL, "out of memory");
+    b->op.finish = batch_finish;
+    b->tenant_id = t->rec.id;
+    b->items = calloc(n ? n : 1, sizeof *b->items);
+    b->ids = calloc(n ? n : 1, sizeof *b->ids);
+    if (!b->items || !b->ids ||
+        actor_copy(&b->op.a, who, &actor_system, &b->who, &b->who_agent) != 0) {
+        batch_free(b);
+        return error_set(err, ERR_INTERNAL, NULL, "out of memory");
+    }
+    for (size_t i = 0; i < n; i++) {
+        error ierr;
+        error_clear(&ierr);
+        change_job *j = process_prepare(c, t, items[i].reference, &items[i].p, who, &ierr);
+        if (!j) {
+            /* Refused at once (a bad value): skipped like one refused in the job. */
+            if (ierr.code == ERR_INTERNAL) {
+                *err = ierr;
+                batch_free(b);
+                return -1;
+            }
+            log_info("batch: request %s refused: %s", items[i].reference, ierr.detail);
+            continue;
+        }
+        b->items[b->n++] = j;
+    }
+    b->n_done_out = n_done;
+    b->ids_out = done_ids;
+    return core_op_submit(c, b, cb, ctx, err);
+}
+
+int request_update(core *c, const cat_tenant *t, const char *reference, const request_change *ch,
+                   core_done_fn cb, void *ctx, error *err)
+{
+    request_processing p = {.change = *ch};
+    return request_process(c, t, reference, &p, cb, ctx, err);
+}
+
+int request_add_note(core *c, const cat_tenant *t, const char *reference, const char *body,
+                     int is_public, const core_actor *who, channel ch, core_done_fn cb, void *ctx,
+                     error *err)
+{
+    if (!body || !*body)
+        return error_set(err, ERR_MISSING_ARG, "body", "the note is empty");
+    if (request_check_text(body, "body", 10000, 1, err) != 0)
+        return -1;
+    change_job *j = request_change_new(t, reference, who, ch);
+    if (!j)
+        return error_set(err, ERR_INTERNAL, NULL, "out of memory");
+    j->kind = CHANGE_NOTE;
+    j->body = arena_strdup(&j->op.a, body);
+    j->is_public = is_public ? 1 : 0;
+    if (!j->body) {
+        core_op_free(j);
+        return error_set(err, ERR_INTERNAL, NULL, "out of memory");
+    }
+    return core_op_submit(c, j, cb, ctx, err);
+}

@@ -1,0 +1,67 @@
+/*
+ * request_internal — what request.c, request_change.c and request_citizen.c share, private to
+ * those three: the change job (one job for every change of one request, whoever makes it)
+ * and the checks and copies every request operation uses.
+ */
+#ifndef GUICHET_CORE_REQUEST_INTERNAL_H
+#define GUICHET_CORE_REQUEST_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/actor.h"
+#include "core/core_op.h"
+#include "core/request.h"
+
+typedef enum change_kind {
+    CHANGE_FIELDS,  /* agent or API: status, assignee, priority, department */
+    CHANGE_NOTE,    /* a note, public or internal */
+    CHANGE_MESSAGE, /* the citizen writes, maybe with files */
+    CHANGE_RATE,    /* the citizen rates the answer */
+    CHANGE_REOPEN,  /* the citizen says the problem is still there */
+} change_kind;
+
+typedef struct change_job {
+    core_op op; /* first: the write job and its arena (core/core_op.h) */
+    change_kind kind;
+    int64_t tenant_id;
+    const char *reference;
+    /* CHANGE_FIELDS */
+    const char *status;
+    const char *note;
+    const char *assignee; /* "" unassigns */
+    int priority;
+    int64_t department_id; /* 0: unchanged; copied so the job outlives the snapshot */
+    const char *department_code;
+    const char *reply; /* a public answer to the citizen */
+    const char *internal_note;
+    const char *reply_url;
+    const char *procedure_name;
+    /* CHANGE_NOTE, CHANGE_MESSAGE, CHANGE_REOPEN, CHANGE_RATE (comment) */
+    const char *body;
+    int is_public;
+    int rating;
+    store_attachment *attachments; /* CHANGE_MESSAGE; CHANGE_FIELDS: the internal note's */
+    size_t n_attachments;
+    core_actor who; /* copied: strings and agent in the arena */
+    store_agent who_agent;
+    const char *actor;  /* who's timeline label */
+    int64_t also_id;    /* another request named by the audit entry; 0: none */
+    int64_t request_id; /* set by change_apply_one */
+    const char *channel;
+} change_job;
+
+/* A change job for request `reference` of t by who (copied), on channel ch, with nothing to
+ * change yet (priority -1); NULL when out of memory. Its apply is the one every change runs. */
+change_job *request_change_new(const cat_tenant *t, const char *reference, const core_actor *who,
+                               channel ch);
+
+/* An optional text field: valid UTF-8, no control characters (multi_line allows newlines
+ * and tabs), at most max characters. -1 with ERR_INVALID_ARG naming arg otherwise. */
+int request_check_text(const char *value, const char *arg, size_t max, int multi_line, error *err);
+/* A copy of s in a; NULL for NULL or "". */
+const char *request_dup_opt(arena *a, const char *s);
+/* A prepared attachment whose strings the job owns (copied into a). */
+void request_copy_attachment(arena *a, store_attachment *dst, const store_attachment *src);
+
+#endif
