@@ -403,6 +403,18 @@ fail:
 
 /* ---- reads ---- */
 
+int request_reference_ok(const char *s)
+{
+    size_t n = s ? strlen(s) : 0;
+    if (n == 0 || n > REQUEST_REFERENCE_MAX)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'A' && s[i] <= 'Z') ||
+              (s[i] >= 'a' && s[i] <= 'z') || s[i] == '-'))
+            return 0;
+    return 1;
+}
+
 int request_get(core *c, const cat_tenant *t, const char *reference, arena *a, store_request *out,
                 error *err)
 {

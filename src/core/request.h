@@ -85,6 +85,12 @@ typedef struct request_created {
 int request_create(core *c, const request_input *in, request_created *out, core_done_fn cb,
                    void *ctx, error *err);
 
+/* Longest reference a request may have (request_created.reference holds it and its NUL). */
+#define REQUEST_REFERENCE_MAX 23
+/* 1 when s has the shape of a reference (1 to REQUEST_REFERENCE_MAX letters, digits and
+ * dashes): what entrances check before asking for it, so that nothing else reaches a lookup. */
+int request_reference_ok(const char *s);
+
 /* The request `reference` of tenant t (strings in a); -1 with ERR_NOT_FOUND when absent. */
 int request_get(core *c, const cat_tenant *t, const char *reference, arena *a,
                 store_request *out, error *err);

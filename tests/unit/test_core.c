@@ -929,6 +929,21 @@ static void test_support_async(void **state)
     catalogue_release(f->core, cat);
 }
 
+/* The shape every entrance checks before looking a reference up. */
+static void test_reference_shape(void **state)
+{
+    (void)state;
+    assert_true(request_reference_ok("2026-000123"));
+    assert_true(request_reference_ok("A"));
+    assert_true(request_reference_ok("12345678901234567890123")); /* 23: the longest */
+    assert_false(request_reference_ok("123456789012345678901234"));
+    assert_false(request_reference_ok(""));
+    assert_false(request_reference_ok(NULL));
+    assert_false(request_reference_ok("2026 000123"));
+    assert_false(request_reference_ok("2026-00012%"));
+    assert_false(request_reference_ok("../etc"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -950,6 +965,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_async_with_writer, setup, teardown),
         cmocka_unit_test_setup_teardown(test_attachment_reads_and_generation, setup, teardown),
         cmocka_unit_test_setup_teardown(test_support_async, setup, teardown),
+        cmocka_unit_test(test_reference_shape),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

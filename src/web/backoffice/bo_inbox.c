@@ -641,7 +641,7 @@ static void bulk(http_req *rq)
         store_request r;
         const char *ref = f.fields[i].value;
         /* Out of scope and unknown are skipped alike (core checks the rules again in the job). */
-        if (!bo_reference_ok(ref) ||
+        if (!request_reference_ok(ref) ||
             request_get_as(rq->core, t, &who, ref, rq->arena, &r, &err) != 0 ||
             !perm_can_change(&a, &r))
             continue;

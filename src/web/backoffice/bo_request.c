@@ -685,7 +685,7 @@ static void bo_request_duplicate(http_req *rq)
     store_request o;
     status from;
     core_actor who = bo_who(rq, &a);
-    int ok = orig && bo_reference_ok(orig) && strcmp(orig, r.reference) != 0 &&
+    int ok = orig && request_reference_ok(orig) && strcmp(orig, r.reference) != 0 &&
              request_get_as(rq->core, t, &who, orig, rq->arena, &o, &err) == 0 &&
              status_parse(r.status, &from) == 0 &&
              status_transition_allowed(from, STATUS_DUPLICATE);

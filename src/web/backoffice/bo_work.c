@@ -75,18 +75,6 @@ const char *bo_trim(http_req *rq, const char *s)
     return text_trim(rq->arena, s);
 }
 
-int bo_reference_ok(const char *s)
-{
-    size_t n = s ? strlen(s) : 0;
-    if (n == 0 || n > BO_REFERENCE_MAX)
-        return 0;
-    for (size_t i = 0; i < n; i++)
-        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'A' && s[i] <= 'Z') ||
-              (s[i] >= 'a' && s[i] <= 'z') || s[i] == '-'))
-            return 0;
-    return 1;
-}
-
 const char *bo_text(http_req *rq, const char *s, size_t max_chars, int required,
                     const char **msg_key)
 {
@@ -109,7 +97,7 @@ int bo_open_request(http_req *rq, const store_agent *a, const cat_tenant *t, con
 {
     error err;
     error_clear(&err);
-    if (!bo_reference_ok(reference)) {
+    if (!request_reference_ok(reference)) {
         bo_not_found(rq);
         return 0;
     }

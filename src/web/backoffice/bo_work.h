@@ -19,7 +19,6 @@
 #include "present/present.h"
 #include "store/records.h"
 
-#define BO_REFERENCE_MAX 23
 #define BO_REPLY_MAX 10000 /* characters of a reply or a note */
 
 /* Percent-encoding of a path segment or query value, in rq->arena ("" for NULL). */
@@ -35,8 +34,6 @@ const char *bo_channel_label(http_req *rq, const char *code);
 const char *bo_priority_label(http_req *rq, int priority);
 /* s without surrounding blanks, in the arena; NULL stays NULL. */
 const char *bo_trim(http_req *rq, const char *s);
-/* 1 when s looks like a reference the store makes. */
-int bo_reference_ok(const char *s);
 /* Checks a text typed by an agent: NULL with *msg_key set when required and missing, too
  * long or holding control characters other than line breaks and tabs. */
 const char *bo_text(http_req *rq, const char *s, size_t max_chars, int required,

@@ -28,7 +28,6 @@
 /* POST /suivi: enough for a citizen who mistypes, far too few to guess anything. */
 #define LOOKUP_RATE (10.0 / 60.0)
 #define LOOKUP_BURST 20.0
-#define REFERENCE_MAX 23
 #define TOKEN_MAX 128
 #define MESSAGE_MAX_CHARS 10000
 #define COMMENT_MAX_CHARS 2000
@@ -137,19 +136,6 @@ static const char *trim(http_req *rq, const char *s)
     return text_trim(rq->arena, s);
 }
 
-/* A reference as the store makes them ("2026-000123"): anything else cannot exist. */
-static int reference_ok(const char *s)
-{
-    size_t n = s ? strlen(s) : 0;
-    if (n == 0 || n > REFERENCE_MAX)
-        return 0;
-    for (size_t i = 0; i < n; i++)
-        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'A' && s[i] <= 'Z') ||
-              (s[i] >= 'a' && s[i] <= 'z') || s[i] == '-'))
-            return 0;
-    return 1;
-}
-
 /* The text of a citizen's field: NULL with *msg_key set when it is missing, too long or
  * holds control characters. */
 static const char *check_text(http_req *rq, const char *s, size_t max_chars, int required,
@@ -252,7 +238,7 @@ static track_state *track_open(http_req *rq, const char *token)
     st->tenant = t;
     st->has_account = web_account(rq, &st->acc);
     const char *ref = rq->params[0];
-    if (!reference_ok(ref)) {
+    if (!request_reference_ok(ref)) {
         not_found(rq);
         return NULL;
     }
@@ -814,7 +800,7 @@ static void lookup_post(http_req *rq)
         return;
     }
     store_request r;
-    int ok = reference_ok(ref) && strlen(code) <= TOKEN_MAX;
+    int ok = request_reference_ok(ref) && strlen(code) <= TOKEN_MAX;
     if (ok && request_get(rq->core, t, ref, rq->arena, &r, &err) != 0) {
         if (err.code != ERR_NOT_FOUND) {
             json_decref(extra);

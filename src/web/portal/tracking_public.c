@@ -22,7 +22,6 @@
 #define PUBLIC_PER_PAGE 30
 #define SUPPORT_RATE (10.0 / 60.0)
 #define SUPPORT_BURST 20.0
-#define REFERENCE_MAX 23
 
 /* 1 for a procedure whose requests may appear on the public pages. */
 static int procedure_public(const cat_procedure *p)
@@ -197,7 +196,7 @@ static int load_public(http_req *rq, const cat_tenant *t, store_request *r, cons
     error err;
     error_clear(&err);
     const char *ref = rq->params[0];
-    if (!ref || strlen(ref) > REFERENCE_MAX) {
+    if (!ref || strlen(ref) > REQUEST_REFERENCE_MAX) {
         not_found(rq);
         return 0;
     }
