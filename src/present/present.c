@@ -10,7 +10,6 @@
 #include <string.h>
 
 #include "present/i18n.h"
-#include "util/utf8.h"
 
 #define TEMPLATES_PREFIX "templates/"
 #define TEMPLATE_NAME_MAX 256
@@ -144,9 +143,10 @@ int present_render(const present *p, const char *name, json_t *ctx, buf *out, er
 
 void present_set_str(json_t *obj, const char *key, const char *s)
 {
-    if (!s || !utf8_valid(s, strlen(s)))
-        s = "";
-    json_object_set_new(obj, key, json_string(s));
+    /* json_string checks the UTF-8 itself (NULL when invalid): one pass over the text, on
+     * every string of every page. */
+    json_t *v = s ? json_string(s) : NULL;
+    json_object_set_new(obj, key, v ? v : json_string(""));
 }
 
 void present_set_str_opt(json_t *obj, const char *key, const char *s)
