@@ -406,6 +406,13 @@ int web_limit_shared(http_req *rq, const char *name, const char *extra, double r
     return take(rq, bucket ? bucket : name, rate, burst);
 }
 
+int web_limit_id(http_req *rq, const char *name, int64_t id, double rate, double burst)
+{
+    char key[24];
+    snprintf(key, sizeof key, "%lld", (long long)id);
+    return web_limit_shared(rq, name, key, rate, burst);
+}
+
 /* The login forms' limits (tokens per second, burst), the portal's and the back office's:
  * per client address whatever the e-mail, and per address and e-mail. */
 #define RATE_LOGIN_IP (30.0 / 60), 30

@@ -89,6 +89,9 @@ int web_limit(http_req *rq, const char *name, const char *extra, double rate, do
  * sent, whoever asks for them. */
 int web_limit_shared(http_req *rq, const char *name, const char *extra, double rate,
                      double burst);
+/* The same for a bucket of one account or one agent, "name:<id>" (an export, a deletion):
+ * from any address, so that a stolen session does not multiply the allowance. */
+int web_limit_id(http_req *rq, const char *name, int64_t id, double rate, double burst);
 /* The limits of a login form, the same for the portal and the back office: a bucket per
  * client address ("<name>-ip") and one per address and e-mail as typed ("<name>", folded by
  * web_email_key). When one is empty, answers 429 and returns -1: the handler must return. */

@@ -212,9 +212,7 @@ static void export_post(http_req *rq)
     form f;
     if (bo_form(rq, &f) != 0)
         return;
-    char key[32];
-    snprintf(key, sizeof key, "%lld", (long long)a.id);
-    if (web_limit_shared(rq, "agent-export", key, RATE_AGENT_EXPORT) != 0)
+    if (web_limit_id(rq, "agent-export", a.id, RATE_AGENT_EXPORT) != 0)
         return;
     export_state *st = arena_alloc(rq->arena, sizeof *st);
     if (!st) {

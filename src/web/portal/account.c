@@ -863,9 +863,7 @@ static void delete_post(http_req *rq)
         return;
     /* As many guesses as a login allows, per account from any address: a stolen session
      * does not give the password. */
-    char key[32];
-    snprintf(key, sizeof key, "%lld", (long long)acc.id);
-    if (web_limit_shared(rq, "account-delete", key, RATE_DELETE) != 0 || page_start(&p, rq) != 0)
+    if (web_limit_id(rq, "account-delete", acc.id, RATE_DELETE) != 0 || page_start(&p, rq) != 0)
         return;
     const char *pw = field(&f, "password");
     if (!*pw) {

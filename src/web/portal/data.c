@@ -48,9 +48,7 @@ static void data_post(http_req *rq)
     if (portal_require_login(rq, &acc, PATH) != 0)
         return;
     const cat_tenant *t = web_tenant(rq);
-    char key[32];
-    snprintf(key, sizeof key, "%lld", (long long)acc.id);
-    if (web_limit_shared(rq, "export", key, RATE_EXPORT) != 0)
+    if (web_limit_id(rq, "export", acc.id, RATE_EXPORT) != 0)
         return;
     export_plan *plan = NULL;
     if (export_plan_citizen(rq->core, t->rec.id, &acc, &plan, &err) != 0) {
