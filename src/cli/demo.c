@@ -933,7 +933,7 @@ static int gen_request(demo_gen *g, const slot *s, size_t index, admin_import_re
     const char *json = NULL;
     error verr;
     error_clear(&verr);
-    if (attrs_validate(a, p->attrs, p->n_attrs, v.in, v.n, &json, &verr) != 0)
+    if (attrs_validate(a, p->attrs, p->n_attrs, v.in, v.n, NULL, &json, &verr) != 0)
         return error_set(err, ERR_INTERNAL, verr.arg,
                          "demo tables: %s fails validation (request %zu: %s)", dp->code, index,
                          verr.detail);

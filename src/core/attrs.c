@@ -10,6 +10,7 @@
 
 #include "util/buf.h"
 #include "util/jsonw.h"
+#include "util/log.h"
 #include "util/timeutil.h"
 #include "util/utf8.h"
 
@@ -168,9 +169,32 @@ static int is_decimal(const char *s)
     return 1;
 }
 
-static int check_value(const attr_def *d, const char *value, char *argname, error *err)
+/* A datetime value into *stored: RFC 3339 as given, or a local time in tz (NULL: none is
+ * accepted) written as RFC 3339 with the zone's offset then, as the portal stores it. */
+static int check_datetime(arena *a, const char *value, const char *tz, const char **stored,
+                          const char *argname, error *err)
+{
+    int64_t t;
+    if (time_parse_rfc3339(value, &t) == 0)
+        return 0;
+    if (tz == NULL || time_parse_local(value, tz, &t) != 0)
+        return error_set(err, ERR_INVALID_ARG, argname,
+                         "must be a date-time such as 2026-03-01T14:30:00+01:00");
+    char *text = arena_alloc(a, TIME_RFC3339_LEN);
+    if (text == NULL)
+        return error_set(err, ERR_INTERNAL, argname, "out of memory");
+    time_format_rfc3339(t, tz, text);
+    *stored = text;
+    return 0;
+}
+
+/* Checks one value of d; *stored is what is kept of it (the value itself, or a datetime
+ * normalised). */
+static int check_value(arena *a, const attr_def *d, const attrs_policy *policy,
+                       const char *value, const char **stored, char *argname, error *err)
 {
     size_t len = strlen(value);
+    *stored = value;
     if (!utf8_valid(value, len))
         return error_set(err, ERR_INVALID_ARG, argname, "not valid UTF-8");
     size_t chars = utf8_length(value, len);
@@ -188,13 +212,9 @@ static int check_value(const attr_def *d, const char *value, char *argname, erro
     case ATTR_NUMBER:
         return is_decimal(value) ? 0
                                  : error_set(err, ERR_INVALID_ARG, argname, "must be a number");
-    case ATTR_DATETIME: {
-        int64_t t;
-        return time_parse_rfc3339(value, &t) == 0
-                   ? 0
-                   : error_set(err, ERR_INVALID_ARG, argname,
-                               "must be a date-time such as 2026-03-01T14:30:00+01:00");
-    }
+    case ATTR_DATETIME:
+        return check_datetime(a, value, policy != NULL ? policy->tz : NULL, stored, argname,
+                              err);
     case ATTR_SINGLEVALUELIST:
     case ATTR_MULTIVALUELIST:
         return list_has_key(d, value)
@@ -206,20 +226,30 @@ static int check_value(const attr_def *d, const char *value, char *argname, erro
 }
 
 int attrs_validate(arena *a, const attr_def *defs, size_t n, const attr_input *in, size_t n_in,
-                   const char **json_out, error *err)
+                   const attrs_policy *policy, const char **json_out, error *err)
 {
     char argname[sizeof err->arg];
+    const char **stored = arena_alloc(a, (n_in > 0 ? n_in : 1) * sizeof *stored);
+    if (stored == NULL)
+        return error_set(err, ERR_INTERNAL, NULL, "out of memory");
     /* Unknown codes, repeated single values and datatypes first, in input order. */
     for (size_t i = 0; i < n_in; i++) {
         snprintf(argname, sizeof argname, "attribute[%s]", in[i].code);
         const attr_def *d = find_def(defs, n, in[i].code);
+        stored[i] = NULL;
+        if (d == NULL && policy != NULL && policy->ignore_unknown) {
+            /* The code only: values may be personal data. Nothing below writes it, since
+             * the stored object is built from the definitions. */
+            log_info("attrs: %s ignored, the procedure does not define it", argname);
+            continue;
+        }
         if (!d || !d->variable)
             return error_set(err, ERR_INVALID_ARG, argname, "unknown attribute");
         if (d->type != ATTR_MULTIVALUELIST)
             for (size_t j = 0; j < i; j++)
                 if (strcmp(in[j].code, in[i].code) == 0)
                     return error_set(err, ERR_INVALID_ARG, argname, "given more than once");
-        if (check_value(d, in[i].value, argname, err) != 0)
+        if (check_value(a, d, policy, in[i].value, &stored[i], argname, err) != 0)
             return -1;
     }
     buf out;
@@ -244,7 +274,7 @@ int attrs_validate(arena *a, const attr_def *defs, size_t n, const attr_input *i
             jsonw_array_begin(&w, d->code);
         for (size_t i = 0; i < n_in; i++)
             if (strcmp(in[i].code, d->code) == 0 && in[i].value[0] != '\0')
-                jsonw_string(&w, d->type == ATTR_MULTIVALUELIST ? NULL : d->code, in[i].value);
+                jsonw_string(&w, d->type == ATTR_MULTIVALUELIST ? NULL : d->code, stored[i]);
         if (d->type == ATTR_MULTIVALUELIST)
             jsonw_array_end(&w);
     }

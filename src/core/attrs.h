@@ -63,11 +63,24 @@ int attr_type_parse(const char *name, attr_type *out);
 int attrs_parse_definitions(arena *a, const char *json, attr_def **defs, size_t *n,
                             error *err);
 
+/* How far attrs_validate goes beyond the letter of the definitions. */
+typedef struct attrs_policy {
+    /* The collectivité's zone: a datetime without offset ("2026-12-05T14:30", what an HTML
+     * datetime-local sends) is the time its clocks show, stored as RFC 3339 with its offset.
+     * NULL: such a value is refused. */
+    const char *tz;
+    /* 1: a code no definition has is dropped and logged (Open311 clients send their own extra
+     * fields) instead of refused. Defined codes are checked as strictly either way. */
+    int ignore_unknown;
+} attrs_policy;
+
 /* Checks inputs against defs: unknown or non-variable codes, datatypes (number: decimal;
- * datetime: RFC 3339; string: one line; list keys), lengths, required ones present. On
- * success returns the normalised JSON object text in *json_out (allocated in a; "{}" when
- * none). On failure -1 with ERR_MISSING_ARG/ERR_INVALID_ARG and err->arg "attribute[CODE]". */
+ * datetime: RFC 3339, or a local time in policy->tz; string: one line; list keys), lengths,
+ * required ones present. policy may be NULL (strict). On success returns the normalised JSON
+ * object text in *json_out (allocated in a; "{}" when none). On failure -1 with
+ * ERR_MISSING_ARG/ERR_INVALID_ARG and err->arg "attribute[CODE]". */
 int attrs_validate(arena *a, const attr_def *defs, size_t n, const attr_input *in,
-                   size_t n_in, const char **json_out, error *err);
+                   size_t n_in, const attrs_policy *policy, const char **json_out,
+                   error *err);
 
 #endif

@@ -311,9 +311,13 @@ int request_create(core *c, const request_input *in, request_created *out, core_
     arena *a = &j->op.a;
     int64_t now = in->created_at ? in->created_at : time_now();
 
-    /* Attribute values are validated into their stored JSON form. */
+    /* Attribute values are validated into their stored JSON form; a time without offset is
+     * the collectivité's. */
     const char *attrs_json = "{}";
-    if (attrs_validate(a, p->attrs, p->n_attrs, in->attrs, in->n_attrs, &attrs_json, err) != 0)
+    attrs_policy policy = {.tz = in->tenant->rec.timezone,
+                           .ignore_unknown = in->ignore_unknown_attrs};
+    if (attrs_validate(a, p->attrs, p->n_attrs, in->attrs, in->n_attrs, &policy, &attrs_json,
+                       err) != 0)
         goto fail;
 
     core_new_secret("", out->token, sizeof out->token);

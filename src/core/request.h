@@ -46,6 +46,7 @@ typedef struct request_input {
     const char *address, *address_id, *zipcode;
     const attr_input *attrs;
     size_t n_attrs;
+    int ignore_unknown_attrs; /* 1: codes the procedure does not define are dropped, logged */
     const char *first_name, *last_name, *email, *phone;
     const char *device_id, *account_id, *media_url;
     const core_actor *who;       /* who files it (creation event, audit); NULL: a citizen */

@@ -558,11 +558,13 @@ static int digits(const char **p, int n)
     return v;
 }
 
-int time_parse_rfc3339(const char *s, int64_t *out)
+/* A wall-clock date and time at *p: "YYYY-MM-DD", then optionally "THH:MM:SS[.frac]" (T, t
+ * or space; the fraction is ignored; :60 is the next second), with ":SS" optional when
+ * seconds_optional. *wall is the seconds since the epoch as if that clock showed UTC; *has_time
+ * says whether a time followed the date. -1 when a field is missing or out of range. */
+static int parse_wall(const char **pp, int seconds_optional, int64_t *wall, int *has_time)
 {
-    if (!s || !out)
-        return -1;
-    const char *p = s;
+    const char *p = *pp;
     int y = digits(&p, 4);
     if (y < 0 || *p++ != '-')
         return -1;
@@ -572,29 +574,55 @@ int time_parse_rfc3339(const char *s, int64_t *out)
     int d = digits(&p, 2);
     if (d < 1 || d > (int)month_days(y, (unsigned)mo))
         return -1;
-    int64_t days = days_from_civil(y, (unsigned)mo, (unsigned)d);
-    if (*p == '\0') {
-        *out = days * 86400;
+    *wall = days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400;
+    *has_time = *p == 'T' || *p == 't' || *p == ' ';
+    if (!*has_time) {
+        *pp = p;
         return 0;
     }
-    if (*p != 'T' && *p != 't' && *p != ' ')
-        return -1;
     p++;
     int h = digits(&p, 2);
     if (h < 0 || h > 23 || *p++ != ':')
         return -1;
     int mi = digits(&p, 2);
-    if (mi < 0 || mi > 59 || *p++ != ':')
+    if (mi < 0 || mi > 59)
         return -1;
-    int se = digits(&p, 2);
-    if (se < 0 || se > 60)
-        return -1;
-    if (*p == '.') {
-        p++;
-        if (*p < '0' || *p > '9')
+    int se = 0;
+    if (*p == ':' || !seconds_optional) {
+        if (*p++ != ':')
             return -1;
-        while (*p >= '0' && *p <= '9')
+        se = digits(&p, 2);
+        if (se < 0 || se > 60)
+            return -1;
+        if (*p == '.') {
             p++;
+            if (*p < '0' || *p > '9')
+                return -1;
+            while (*p >= '0' && *p <= '9')
+                p++;
+        }
+    }
+    /* A leap second (:60) becomes the first second of the next minute: unix time has no
+     * leap seconds. */
+    *wall += h * 3600 + mi * 60 + se;
+    *pp = p;
+    return 0;
+}
+
+int time_parse_rfc3339(const char *s, int64_t *out)
+{
+    if (!s || !out)
+        return -1;
+    const char *p = s;
+    int64_t wall;
+    int has_time;
+    if (parse_wall(&p, 0, &wall, &has_time) < 0)
+        return -1;
+    if (!has_time) {
+        if (*p != '\0')
+            return -1;
+        *out = wall;
+        return 0;
     }
     int off = 0;
     if (*p == 'Z' || *p == 'z') {
@@ -615,8 +643,28 @@ int time_parse_rfc3339(const char *s, int64_t *out)
     }
     if (*p != '\0')
         return -1;
-    /* A leap second (:60) becomes the first second of the next minute: unix time has no
-     * leap seconds. */
-    *out = days * 86400 + h * 3600 + mi * 60 + se - off;
+    *out = wall - off;
+    return 0;
+}
+
+int64_t time_from_local(int64_t wall, const char *tz)
+{
+    /* The offset depends on the instant, which depends on the offset: two rounds settle it
+     * (in the hour skipped or repeated when clocks change, either offset is kept). Offsets
+     * are cut to whole minutes as time_format_rfc3339 writes them. */
+    int64_t guess = wall - zone_offset(tz, wall) / 60 * 60;
+    return wall - zone_offset(tz, guess) / 60 * 60;
+}
+
+int time_parse_local(const char *s, const char *tz, int64_t *out)
+{
+    if (!s || !out)
+        return -1;
+    const char *p = s;
+    int64_t wall;
+    int has_time;
+    if (parse_wall(&p, 1, &wall, &has_time) < 0 || !has_time || *p != '\0')
+        return -1;
+    *out = time_from_local(wall, tz);
     return 0;
 }

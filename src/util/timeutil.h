@@ -23,6 +23,14 @@ void time_format_rfc3339(int64_t t, const char *tz, char *out);
  * Returns 0 and *out, or -1 when the text is not exactly one of those or a field is out of
  * range. */
 int time_parse_rfc3339(const char *s, int64_t *out);
+/* Parses a wall-clock time without offset, "YYYY-MM-DDTHH:MM[:SS[.frac]]" (T, t or space: what
+ * <input type=datetime-local> sends), as the time shown by clocks in zone tz (NULL or "": UTC).
+ * Returns 0 and *out, or -1 when the text is not exactly that (an offset included: that is
+ * time_parse_rfc3339's). */
+int time_parse_local(const char *s, const char *tz, int64_t *out);
+/* The instant at which clocks in zone tz show `wall` (seconds since the epoch as if the clock
+ * showed UTC). In the hour skipped or repeated when clocks change, one of the two offsets. */
+int64_t time_from_local(int64_t wall, const char *tz);
 /* Year (e.g. 2026) of t in zone tz. */
 int time_year(int64_t t, const char *tz);
 

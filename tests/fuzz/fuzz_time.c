@@ -1,7 +1,8 @@
 /*
- * fuzz_time — time_parse_rfc3339 on arbitrary text and time_format_rfc3339 on arbitrary
- * instants. Whatever parses must format back to text that parses to the same instant, in UTC
- * and in Europe/Paris; formatting never writes past TIME_RFC3339_LEN.
+ * fuzz_time — time_parse_rfc3339 and time_parse_local on arbitrary text and
+ * time_format_rfc3339 on arbitrary instants. Whatever parses must format back to text that
+ * parses to the same instant, in UTC and in Europe/Paris; a text never parses both with and
+ * without an offset; formatting never writes past TIME_RFC3339_LEN.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -43,6 +44,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (time_parse_rfc3339(s, &t) == 0) {
         CHECK(t >= T_MIN - 86400 && t <= T_MAX + 86400);
         roundtrip(t, NULL);
+        roundtrip(t, "Europe/Paris");
+        CHECK(time_parse_local(s, "Europe/Paris", &t) == -1);
+    }
+    if (time_parse_local(s, "Europe/Paris", &t) == 0) {
+        CHECK(t >= T_MIN - 2 * 86400 && t <= T_MAX + 2 * 86400);
         roundtrip(t, "Europe/Paris");
     }
     free(s);

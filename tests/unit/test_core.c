@@ -255,7 +255,7 @@ static void test_attrs(void **state)
     const char *json = NULL;
     attr_input ok[] = {{"taille", "petit"}, {"quand", "2026-03-01T14:30:00+01:00"},
                        {"dechets", "bois"}, {"dechets", "verre"}, {"details", "ligne 1\nligne 2"}};
-    assert_int_equal(attrs_validate(&a, defs, n, ok, 5, &json, &err), 0);
+    assert_int_equal(attrs_validate(&a, defs, n, ok, 5, NULL, &json, &err), 0);
     assert_string_equal(json, "{\"taille\":\"petit\",\"quand\":\"2026-03-01T14:30:00+01:00\","
                               "\"details\":\"ligne 1\\nligne 2\",\"dechets\":[\"bois\",\"verre\"]}");
 
@@ -275,16 +275,16 @@ static void test_attrs(void **state)
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         attr_input in[2] = {{"taille", "petit"}, bad[i].in};
         error_clear(&err);
-        assert_int_equal(attrs_validate(&a, defs, n, in, 2, &json, &err), -1);
+        assert_int_equal(attrs_validate(&a, defs, n, in, 2, NULL, &json, &err), -1);
         assert_int_equal(err.code, bad[i].code);
         assert_string_equal(err.arg, bad[i].arg);
     }
     attr_input missing[] = {{"nombre", "2"}};
-    assert_int_equal(attrs_validate(&a, defs, n, missing, 1, &json, &err), -1);
+    assert_int_equal(attrs_validate(&a, defs, n, missing, 1, NULL, &json, &err), -1);
     assert_int_equal(err.code, ERR_MISSING_ARG);
     assert_string_equal(err.arg, "attribute[taille]");
     attr_input twice[] = {{"taille", "petit"}, {"taille", "grand"}};
-    assert_int_equal(attrs_validate(&a, defs, n, twice, 2, &json, &err), -1);
+    assert_int_equal(attrs_validate(&a, defs, n, twice, 2, NULL, &json, &err), -1);
 
     assert_int_equal(attrs_parse_definitions(&a, "{\"not\":\"an array\"}", &defs, &n, &err), -1);
     assert_int_equal(attrs_parse_definitions(&a, "[{\"code\":\"x\",\"datatype\":\"color\"}]",
@@ -294,6 +294,87 @@ static void test_attrs(void **state)
                          &a, "[{\"code\":\"x\",\"datatype\":\"singlevaluelist\"}]", &defs, &n,
                          &err),
                      -1);
+    arena_free(&a);
+}
+
+/* Open311's tolerances (issue 11): a datetime without offset is the collectivité's local
+ * time, stored with its offset; codes no definition has are dropped; defined codes are still
+ * checked as strictly. */
+static void test_attrs_policy(void **state)
+{
+    (void)state;
+    arena a;
+    arena_init(&a, 0);
+    attr_def *defs = NULL;
+    size_t n = 0;
+    error err;
+    assert_int_equal(attrs_parse_definitions(&a, ATTRS, &defs, &n, &err), 0);
+    const attrs_policy policy = {.tz = "Europe/Paris", .ignore_unknown = 1};
+    const char *json = NULL;
+
+    struct {
+        const char *given, *stored;
+    } local[] = {
+        {"2026-12-05T14:30", "2026-12-05T14:30:00+01:00"},    /* datetime-local */
+        {"2026-12-05T14:30:15", "2026-12-05T14:30:15+01:00"}, /* with seconds */
+        {"2026-07-05 09:05", "2026-07-05T09:05:00+02:00"},    /* summer time */
+        {"2026-12-05T14:30:00Z", "2026-12-05T14:30:00Z"},     /* an offset: as given */
+        {"2026-12-05T14:30:00+05:00", "2026-12-05T14:30:00+05:00"},
+    };
+    for (size_t i = 0; i < sizeof local / sizeof local[0]; i++) {
+        attr_input in[] = {{"taille", "petit"}, {"quand", local[i].given}};
+        char want[128];
+        snprintf(want, sizeof want, "{\"taille\":\"petit\",\"quand\":\"%s\"}",
+                 local[i].stored);
+        assert_int_equal(attrs_validate(&a, defs, n, in, 2, &policy, &json, &err), 0);
+        assert_string_equal(json, want);
+        /* Without a zone, a time without offset means nothing: refused as before. */
+        int has_offset = strcmp(local[i].given, local[i].stored) == 0;
+        error_clear(&err);
+        assert_int_equal(attrs_validate(&a, defs, n, in, 2, NULL, &json, &err),
+                         has_offset ? 0 : -1);
+    }
+    const char *not_times[] = {"2026-12-05T14", "2026-12-05T25:00", "2026-02-30T10:00",
+                               "2026-12-05T14:30+", "14:30", "2026-12-05T14:30:00 CET"};
+    for (size_t i = 0; i < sizeof not_times / sizeof not_times[0]; i++) {
+        attr_input in[] = {{"taille", "petit"}, {"quand", not_times[i]}};
+        error_clear(&err);
+        assert_int_equal(attrs_validate(&a, defs, n, in, 2, &policy, &json, &err), -1);
+        assert_string_equal(err.arg, "attribute[quand]");
+    }
+
+    /* An undefined code is dropped, wherever it comes; the defined ones are kept. */
+    attr_input extra[] = {{"fms_extra", "x"}, {"taille", "grand"}, {"fms_extra", "y"}};
+    assert_int_equal(attrs_validate(&a, defs, n, extra, 3, &policy, &json, &err), 0);
+    assert_string_equal(json, "{\"taille\":\"grand\"}");
+    attr_input only_extra[] = {{"taille", "petit"}, {"inconnu", "x"}};
+    error_clear(&err);
+    assert_int_equal(attrs_validate(&a, defs, n, only_extra, 2, NULL, &json, &err), -1);
+    assert_string_equal(err.arg, "attribute[inconnu]");
+
+    /* Defined attributes stay strict under the policy. */
+    struct {
+        attr_input in;
+        err_code code;
+        const char *arg;
+    } bad[] = {
+        {{"taille", "moyen"}, ERR_INVALID_ARG, "attribute[taille]"},
+        {{"nombre", "trois"}, ERR_INVALID_ARG, "attribute[nombre]"},
+        {{"info", "x"}, ERR_INVALID_ARG, "attribute[info]"}, /* defined, not an input */
+        {{"dechets", "plastique"}, ERR_INVALID_ARG, "attribute[dechets]"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        attr_input in[] = {{"inconnu", "x"}, {"taille", "petit"}, bad[i].in};
+        error_clear(&err);
+        assert_int_equal(attrs_validate(&a, defs, n, in, 3, &policy, &json, &err), -1);
+        assert_int_equal(err.code, bad[i].code);
+        assert_string_equal(err.arg, bad[i].arg);
+    }
+    attr_input no_taille[] = {{"inconnu", "x"}, {"nombre", "2"}};
+    error_clear(&err);
+    assert_int_equal(attrs_validate(&a, defs, n, no_taille, 2, &policy, &json, &err), -1);
+    assert_int_equal(err.code, ERR_MISSING_ARG);
+    assert_string_equal(err.arg, "attribute[taille]");
     arena_free(&a);
 }
 
@@ -952,6 +1033,7 @@ int main(void)
         cmocka_unit_test(test_request_owned_by),
         cmocka_unit_test(test_attachment_is_public_photo),
         cmocka_unit_test(test_attrs),
+        cmocka_unit_test(test_attrs_policy),
         cmocka_unit_test_setup_teardown(test_catalogue, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tenant_hosts_unique, setup, teardown),
         cmocka_unit_test_setup_teardown(test_catalogue_notices_other_process, setup, teardown),

@@ -411,7 +411,7 @@ static void test_attributes_valid(void **state)
         }
         const char *again = NULL;
         error err;
-        assert_int_equal(attrs_validate(&a, p->attrs, p->n_attrs, in, n_in, &again, &err), 0);
+        assert_int_equal(attrs_validate(&a, p->attrs, p->n_attrs, in, n_in, NULL, &again, &err), 0);
         json_t *back = json_loads(again, 0, NULL);
         assert_true(json_equal(root, back));
         json_decref(back);

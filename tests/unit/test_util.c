@@ -409,6 +409,49 @@ static void test_time_parse(void **state)
     parse_bad("２０２６-11-29");
 }
 
+static void local_ok(const char *s, const char *tz, int64_t want)
+{
+    int64_t t = -12345;
+    assert_int_equal(time_parse_local(s, tz, &t), 0);
+    assert_int_equal(t, want);
+}
+
+/* Wall-clock times without offset (an HTML datetime-local value) read in a zone. */
+static void test_time_parse_local(void **state)
+{
+    (void)state;
+    local_ok("2026-11-29T09:30", "Europe/Paris", 1795941000);
+    local_ok("2026-11-29T09:30:15", "Europe/Paris", 1795941015);
+    local_ok("2026-11-29 09:30:00.250", "Europe/Paris", 1795941000);
+    local_ok("2026-06-30T08:30", "Europe/Paris", 1782801000); /* summer time */
+    local_ok("2026-11-29T03:30", "America/New_York", 1795941000);
+    local_ok("2026-11-29T08:30", NULL, 1795941000);
+    local_ok("2026-11-29T08:30", "", 1795941000);
+    /* 02:30 on the night clocks go forward does not exist: either offset will do. */
+    int64_t t;
+    assert_int_equal(time_parse_local("2026-03-29T02:30", "Europe/Paris", &t), 0);
+    assert_true(t == 1774751400 - 3600 || t == 1774751400 - 7200);
+
+    const char *bad[] = {NULL,
+                         "",
+                         "2026-11-29",          /* a date alone: time_parse_rfc3339's */
+                         "2026-11-29T09:30Z",   /* an offset: time_parse_rfc3339's */
+                         "2026-11-29T09:30:00+01:00",
+                         "2026-11-29T9:30",
+                         "2026-11-29T09",
+                         "2026-11-29T09:30:",
+                         "2026-11-29T24:00",
+                         "2026-11-29T09:60",
+                         "2026-02-29T09:30",
+                         "2026-11-29T09:30 ",
+                         "29/11/2026 09:30"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        t = -12345;
+        assert_int_equal(time_parse_local(bad[i], "Europe/Paris", &t), -1);
+        assert_int_equal(t, -12345);
+    }
+}
+
 static void test_time_roundtrip_year_clock(void **state)
 {
     (void)state;
@@ -950,6 +993,7 @@ int main(void)
         cmocka_unit_test(test_utf8_length_prefix_control),
         cmocka_unit_test(test_time_format),
         cmocka_unit_test(test_time_parse),
+        cmocka_unit_test(test_time_parse_local),
         cmocka_unit_test(test_time_roundtrip_year_clock),
         cmocka_unit_test(test_time_threads),
         cmocka_unit_test_setup_teardown(test_form_basic, fx_setup, fx_teardown),

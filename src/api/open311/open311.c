@@ -796,7 +796,8 @@ static void post_requests(http_req *rq, docw_format fmt)
     in.procedure = proc;
     in.ch = CHANNEL_API;
     in.description = p.description;
-    in.description_max = O311_DESCRIPTION_MAX;
+    in.description_max = O311_POST_DESCRIPTION_MAX;
+    in.ignore_unknown_attrs = 1; /* clients send their own extra fields */
     in.has_location = p.has_location;
     in.lat = p.lat;
     in.lon = p.lon;

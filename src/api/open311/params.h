@@ -12,16 +12,20 @@
 #include <stdint.h>
 
 #include "core/attrs.h"
+#include "core/request.h"
 #include "util/arena.h"
 #include "util/error.h"
 #include "util/form.h"
 
-#define O311_DESCRIPTION_MAX 4000 /* characters, from the spec */
+#define O311_DESCRIPTION_MAX 4000 /* characters, from the spec: what answers write at most */
+/* What POST keeps: guichet's own maximum, since clients (FixMyStreet) do not cap their text
+ * at the spec's 4,000 characters and a report cut on the way in is lost. */
+#define O311_POST_DESCRIPTION_MAX REQUEST_DESCRIPTION_MAX
 #define O311_FIELD_MAX 500        /* characters: address, names, ids, URL */
 #define O311_MAX_RESULTS 1000     /* the spec's "first 1000 requests" */
 #define O311_MAX_IDS O311_MAX_RESULTS
 #define O311_MAX_CODES 32
-#define O311_RANGE_DAYS 90
+#define O311_RANGE_DAYS 90 /* the window a missing start_date or end_date stands for */
 #define O311_IDEMPOTENCY_KEY_MAX 128
 
 /* POST /requests: every string is NULL when absent or empty (the spec's "Optional": an empty
@@ -34,7 +38,7 @@ typedef struct o311_post {
     double lat, lon;
     const char *address_string, *address_id;
     const char *email, *device_id, *account_id, *first_name, *last_name, *phone;
-    const char *description; /* at most O311_DESCRIPTION_MAX characters */
+    const char *description; /* at most O311_POST_DESCRIPTION_MAX characters */
     const char *media_url;   /* http or https */
     attr_input *attrs;       /* attribute[CODE]=v and attribute[CODE][]=v, in input order */
     size_t n_attrs;
@@ -62,10 +66,10 @@ typedef struct o311_query {
     int extensions;
 } o311_query;
 
-/* Reads and checks the filters of f, `now` giving the default 90-day window. -1 with
- * ERR_INVALID_ARG naming the argument (bad date, end before start, a span over 90 days,
- * unknown status, page or page_size out of range, too many ids or codes, extensions not a
- * boolean). */
+/* Reads and checks the filters of f, `now` giving the default 90-day window. Both dates given
+ * may span any length (clients' back-fills): page_size bounds the answer. -1 with
+ * ERR_INVALID_ARG naming the argument (bad date, end before start, unknown status, page or
+ * page_size out of range, too many ids or codes, extensions not a boolean). */
 int o311_params_query(arena *a, const form *f, int64_t now, o311_query *out, error *err);
 
 /* Only jurisdiction_id (GET endpoints other than /requests): NULL when absent or empty;

@@ -443,10 +443,7 @@ static const char *local_to_rfc3339(arena *a, const char *v, const char *tz)
         return NULL;
     int64_t local =
         days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400 + h * 3600 + mi * 60 + sec;
-    /* The offset depends on the instant, which depends on the offset: two rounds settle it
-     * (except in the hour skipped or repeated when clocks change, where either is fine). */
-    int64_t guess = local - filing_tz_offset(local, tz);
-    t = local - filing_tz_offset(guess, tz);
+    t = time_from_local(local, tz);
     char *out = arena_alloc(a, TIME_RFC3339_LEN);
     if (!out)
         return NULL;
@@ -547,7 +544,7 @@ static void check_attr(filing *fl, const fspec *s)
     }
     const char *json;
     error e;
-    if (attrs_validate(fl->rq->arena, s->attr, 1, in, n, &json, &e) == 0)
+    if (attrs_validate(fl->rq->arena, s->attr, 1, in, n, NULL, &json, &e) == 0)
         return;
     if (e.code == ERR_MISSING_ARG) {
         field_error(fl, s,

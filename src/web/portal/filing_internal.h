@@ -40,8 +40,6 @@ char *filing_url_encode(arena *a, const char *s);
 char *filing_date_long(arena *a, int64_t t, const char *tz, lang l);
 /* "28/11/2026 à 14:30" / "28 November 2026, 14:30": date and time in zone tz, in a. */
 char *filing_datetime(arena *a, int64_t t, const char *tz, lang l);
-/* The UTC offset of zone tz at instant t, in seconds. */
-long filing_tz_offset(int64_t t, const char *tz);
 
 /* The page context of web_context() for a page that holds no form: when nobody is logged
  * in, the CSRF cookie web_context prepared is dropped again (nothing on the page uses it),

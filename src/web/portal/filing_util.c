@@ -184,13 +184,6 @@ static void local_fields(int64_t t, const char *tz, local_time *lt)
         lt->month = 1;
 }
 
-long filing_tz_offset(int64_t t, const char *tz)
-{
-    local_time lt;
-    local_fields(t, tz, &lt);
-    return lt.offset;
-}
-
 char *filing_date_long(arena *a, int64_t t, const char *tz, lang l)
 {
     local_time lt;

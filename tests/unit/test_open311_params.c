@@ -1,0 +1,147 @@
+/*
+ * test_open311_params — the Open311 argument checks (src/api/open311/params) on urlencoded
+ * bodies and query strings, for what issue 11 relaxed: long descriptions, date ranges of any
+ * length, attribute codes left for core to sort out; and what stays refused.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <string.h>
+
+#include "api/open311/params.h"
+#include "util/arena.h"
+#include "util/buf.h"
+#include "util/error.h"
+#include "util/form.h"
+
+#define NOW ((int64_t)1795941000) /* 2026-11-29T08:30:00Z */
+#define DAY ((int64_t)86400)
+
+static int post(arena *a, const char *body, o311_post *p, error *err)
+{
+    form f;
+    assert_int_equal(form_parse(a, body, strlen(body), &f, err), 0);
+    error_clear(err);
+    return o311_params_post(a, &f, p, err);
+}
+
+static int query(arena *a, const char *qs, o311_query *q, error *err)
+{
+    form f;
+    assert_int_equal(form_parse(a, qs, strlen(qs), &f, err), 0);
+    error_clear(err);
+    return o311_params_query(a, &f, NOW, q, err);
+}
+
+/* "service_code=x&description=" followed by n times "%C3%A9" (é, one character). */
+static const char *body_with_description(buf *b, size_t n)
+{
+    buf_reset(b);
+    buf_puts(b, "service_code=nid-de-poule&description=");
+    for (size_t i = 0; i < n; i++)
+        buf_puts(b, "%C3%A9");
+    return buf_cstr(b);
+}
+
+static void test_description_up_to_request_max(void **state)
+{
+    (void)state;
+    arena a;
+    arena_init(&a, 0);
+    buf b;
+    buf_init(&b, 1 << 20);
+    o311_post p;
+    error err;
+    /* Over the spec's 4,000 characters: kept whole (FixMyStreet does not cap its text). */
+    assert_int_equal(post(&a, body_with_description(&b, O311_DESCRIPTION_MAX + 1), &p, &err), 0);
+    assert_int_equal(strlen(p.description), 2 * (O311_DESCRIPTION_MAX + 1));
+    assert_int_equal(post(&a, body_with_description(&b, REQUEST_DESCRIPTION_MAX), &p, &err), 0);
+    assert_int_equal(strlen(p.description), 2 * REQUEST_DESCRIPTION_MAX);
+    /* Over guichet's own maximum: refused, naming the argument and the limit. */
+    assert_int_equal(post(&a, body_with_description(&b, REQUEST_DESCRIPTION_MAX + 1), &p, &err),
+                     -1);
+    assert_int_equal(err.code, ERR_INVALID_ARG);
+    assert_string_equal(err.arg, "description");
+    assert_string_equal(err.detail, "description: longer than 20000 characters");
+    buf_free(&b);
+    arena_free(&a);
+}
+
+/* params reads attribute[CODE] for any code: which ones a service defines is core's call
+ * (attrs_validate with ignore_unknown); only malformed names are refused here. */
+static void test_attribute_codes_pass_through(void **state)
+{
+    (void)state;
+    arena a;
+    arena_init(&a, 0);
+    o311_post p;
+    error err;
+    assert_int_equal(post(&a,
+                          "service_code=x&attribute%5Bfms_extra%5D=1&attribute%5Btaille%5D=petit"
+                          "&attribute%5Bquand%5D=2026-12-05T14%3A30",
+                          &p, &err),
+                     0);
+    assert_int_equal(p.n_attrs, 3);
+    assert_string_equal(p.attrs[0].code, "fms_extra");
+    assert_string_equal(p.attrs[2].value, "2026-12-05T14:30");
+    assert_int_equal(post(&a, "service_code=x&attribute%5Bfms_extra=1", &p, &err), -1);
+    assert_string_equal(err.arg, "attribute");
+    arena_free(&a);
+}
+
+static void test_date_ranges_any_length(void **state)
+{
+    (void)state;
+    arena a;
+    arena_init(&a, 0);
+    o311_query q;
+    error err;
+    /* A back-fill of several years: accepted as given, the page bounds the answer. */
+    assert_int_equal(
+        query(&a, "start_date=2020-01-01T00:00:00Z&end_date=2026-11-29T00:00:00Z", &q, &err), 0);
+    assert_int_equal(q.created_from, 1577836800);
+    assert_int_equal(q.created_to, 1795910400);
+    assert_int_equal(q.page, 1);
+    assert_int_equal(q.page_size, O311_MAX_RESULTS);
+    assert_int_equal(
+        query(&a, "start_date=2020-01-01&end_date=2026-11-29&page_size=50&page=3", &q, &err), 0);
+    assert_int_equal(q.page_size, 50);
+    assert_int_equal(q.page, 3);
+    /* One day more than the spec's 90, the case clients hit first. */
+    assert_int_equal(
+        query(&a, "start_date=2026-08-30T00:00:00Z&end_date=2026-11-29T00:00:00Z", &q, &err), 0);
+    assert_int_equal(q.created_to - q.created_from, 91 * DAY);
+
+    /* Without both dates the window is still the spec's 90 days. */
+    assert_int_equal(query(&a, "", &q, &err), 0);
+    assert_int_equal(q.created_from, NOW - O311_RANGE_DAYS * DAY);
+    assert_int_equal(q.created_to, NOW);
+    assert_int_equal(query(&a, "start_date=2020-01-01", &q, &err), 0);
+    assert_int_equal(q.created_to - q.created_from, O311_RANGE_DAYS * DAY);
+    assert_int_equal(query(&a, "end_date=2020-01-01", &q, &err), 0);
+    assert_int_equal(q.created_to - q.created_from, O311_RANGE_DAYS * DAY);
+
+    /* Still refused: a reversed range, a bad date, a page too large. */
+    assert_int_equal(query(&a, "start_date=2026-11-29&end_date=2020-01-01", &q, &err), -1);
+    assert_string_equal(err.arg, "end_date");
+    assert_int_equal(query(&a, "start_date=2026-11-29T14:30&end_date=2020-01-01", &q, &err), -1);
+    assert_string_equal(err.arg, "start_date");
+    assert_int_equal(
+        query(&a, "start_date=2020-01-01&end_date=2026-11-29&page_size=1001", &q, &err), -1);
+    assert_string_equal(err.arg, "page_size");
+    arena_free(&a);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_description_up_to_request_max),
+        cmocka_unit_test(test_attribute_codes_pass_through),
+        cmocka_unit_test(test_date_ranges_any_length),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
