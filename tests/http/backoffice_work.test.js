@@ -103,14 +103,16 @@ async function intake(srv, desk, proc, contact) {
         if (!fields.some(([k]) => k === m[1])) fields.push([m[1], m[2]]);
     }
     for (const m of form.text.matchAll(/<input type="(text|datetime-local)" id="attr-[^"]+" name="(attr_[^"]+)"( inputmode="decimal")?/g)) {
-        fields.push([m[2], m[3] ? '2' : m[1] === 'datetime-local' ? '2026-01-15T10:30' : 'Valeur']);
+        /* A summer date typed in any season: read in the collectivité's zone at that date. */
+        fields.push([m[2], m[3] ? '2' : m[1] === 'datetime-local' ? '2026-07-15T10:30' : 'Valeur']);
     }
+    const sentDatetime = fields.some(([, v]) => v === '2026-07-15T10:30');
     const r = await desk.post('/agent/saisie', fields, []);
     assert.equal(r.status, 201, r.text.slice(0, 2000));
     const ref = r.text.match(/<span class="reference">([0-9-]+)<\/span>/);
     const tok = r.text.match(/<dd class="mono bo-secret">([^<]+)<\/dd>/);
     assert.ok(ref && tok, 'the reference and the tracking code are shown');
-    return { reference: ref[1], token: tok[1] };
+    return { reference: ref[1], token: tok[1], sentDatetime };
 }
 
 test('the agents\' work: inbox, triage, bulk, intake, scope and audit', async (t) => {
@@ -130,11 +132,23 @@ test('the agents\' work: inbox, triage, bulk, intake, scope and audit', async (t
     const agent = await login(srv, 'agnes.voirie@ville-demo.test');
     const chef = await login(srv, 'chef.voirie@ville-demo.test');
 
+    await t.test('intake: a date and time typed without offset is read in the collectivité\'s zone at that date', async () => {
+        const dated = srv.sql("SELECT code FROM procedures WHERE active=1 AND attributes LIKE '%date_constat%' ORDER BY code LIMIT 1").trim();
+        assert.ok(dated, 'the demo has a procedure with a date and time');
+        const f = await intake(srv, desk, dated, { first: 'Jean', last: 'Été', phone: '0612345679', email: '' });
+        assert.ok(f.sentDatetime, 'the intake form offers the date and time');
+        /* Summer time in Paris whatever the season of filing: the offset of the date typed,
+         * not of today. */
+        const attrs = srv.sql(`SELECT attributes FROM requests WHERE reference='${f.reference}'`).trim();
+        assert.match(attrs, /"2026-07-15T10:30:00\+02:00"/, attrs);
+    });
+
     await t.test('phone intake: channel phone, actor agent, same tracking as online', async () => {
         const row = srv.sql(`SELECT channel, phone, department_id FROM requests WHERE reference='${ref}'`).trim();
         assert.equal(row, `phone|0612345678|${voirieId}`);
         const actor = srv.sql(`SELECT actor FROM request_events WHERE kind='created' AND request_id=(SELECT id FROM requests WHERE reference='${ref}')`).trim();
         assert.match(actor, /^agent:\d+$/);
+
         const tracking = await fetch(`${srv.url}/suivi/${ref}?jeton=${encodeURIComponent(filed.token)}`);
         assert.equal(tracking.status, 200, 'the citizen opens it with the tracking code');
         await tracking.text();

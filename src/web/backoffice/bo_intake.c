@@ -296,20 +296,9 @@ static void add_error(json_t *ctx, const char *field, const char *text)
     present_set_str_opt(ctx, k, text);
 }
 
-/* The offset suffix ("+01:00") of the tenant's zone now: datetime-local inputs carry none. */
-static const char *tz_suffix(http_req *rq, const cat_tenant *t)
-{
-    char s[TIME_RFC3339_LEN];
-    time_format_rfc3339(time_now(), t->rec.timezone, s);
-    size_t n = strlen(s);
-    if (n >= 6 && (s[n - 6] == '+' || s[n - 6] == '-'))
-        return arena_strdup(rq->arena, s + n - 6);
-    return "Z";
-}
-
-/* Attribute inputs from the form; datetime-local values get seconds and the zone. */
-static attr_input *attr_inputs(http_req *rq, const cat_tenant *t, const cat_procedure *p,
-                               const form *f, size_t *n)
+/* Attribute inputs from the form, as typed: a datetime-local value carries no offset, and
+ * core reads it in the collectivité's zone at that date (summer or winter time alike). */
+static attr_input *attr_inputs(http_req *rq, const form *f, size_t *n)
 {
     *n = 0;
     attr_input *in = f->count ? arena_alloc(rq->arena, f->count * sizeof *in) : NULL;
@@ -320,13 +309,8 @@ static attr_input *attr_inputs(http_req *rq, const cat_tenant *t, const cat_proc
         if (strncmp(name, "attr_", 5) != 0 || !*f->fields[i].value)
             continue;
         const char *code = name + 5;
-        const char *v = f->fields[i].value;
-        for (size_t k = 0; k < p->n_attrs; k++)
-            if (strcmp(p->attrs[k].code, code) == 0 && p->attrs[k].type == ATTR_DATETIME &&
-                strlen(v) == 16 && v[10] == 'T')
-                v = arena_printf(rq->arena, "%s:00%s", v, tz_suffix(rq, t));
         in[*n].code = code;
-        in[*n].value = v;
+        in[*n].value = f->fields[i].value;
         (*n)++;
     }
     return in;
@@ -408,7 +392,7 @@ static void bo_intake_post(http_req *rq)
     in.last_name = bo_trim(rq, val(&f, "nom"));
     in.email = bo_trim(rq, val(&f, "email"));
     in.phone = bo_trim(rq, val(&f, "tel"));
-    in.attrs = attr_inputs(rq, t, p, &f, &in.n_attrs);
+    in.attrs = attr_inputs(rq, &f, &in.n_attrs);
     in.require_location = p->rec.kind == PROCEDURE_INCIDENT;
     in.notify = in.email && *in.email ? "email" : "none";
     in.ack_base_url = http_base_url(rq, t);
