@@ -66,9 +66,12 @@ $(BUILD)/obj/gen/assets.o: $(BUILD)/gen/assets.c
 $(BUILD)/guichet: $(BUILD)/obj/src/main.o $(BUILD)/libguichet.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libguichet.a
+# The unit tests' shared fixture (a migrated store and core in a temporary directory).
+UNIT_SUPPORT := tests/support/test_db.c tests/support/test_db.h
+$(BUILD)/tests/%: tests/unit/%.c $(UNIT_SUPPORT) $(BUILD)/libguichet.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Itests/unit -o $@ $< $(BUILD)/libguichet.a $(LDLIBS) -lcmocka
+	$(CC) $(CFLAGS) -Itests/unit -Itests/support -o $@ $< tests/support/test_db.c \
+	  $(BUILD)/libguichet.a $(LDLIBS) -lcmocka
 
 # Fuzz targets replayed over their committed corpora by a plain main() (gcc, no libFuzzer).
 # tests/support/ holds what several test programs share (an embedded server).

@@ -25,6 +25,7 @@
 #include "core/password.h"
 #include "core/session.h"
 #include "store/store.h"
+#include "test_db.h"
 #include "web/web.h"
 
 #define PASSWORD "une phrase de passe solide"
@@ -38,10 +39,7 @@
 #define STORED_PASSWORD "une phrase de passe de 2025"
 
 typedef struct fixture {
-    char dir[64];
-    char path[96];
-    store *store;
-    core *core;
+    test_db db;
     store_tenant tenant;
     arena a;
 } fixture;
@@ -49,21 +47,15 @@ typedef struct fixture {
 static int setup(void **state)
 {
     fixture *f = calloc(1, sizeof *f);
-    snprintf(f->dir, sizeof f->dir, "/tmp/guichet-identity-XXXXXX");
-    assert_non_null(mkdtemp(f->dir));
-    snprintf(f->path, sizeof f->path, "%s/t.db", f->dir);
+    assert_int_equal(test_db_open(&f->db, "identity", &(core_config){.links = web_portal_links}),
+                     0);
     error err;
-    f->store = store_open(f->path, &err);
-    assert_non_null(f->store);
-    assert_int_equal(f->store->ops->migrate(f->store, &err), 0);
-    f->core = core_open_config(f->store, &(core_config){.links = web_portal_links}, &err);
-    assert_non_null(f->core);
     f->tenant = (store_tenant){.slug = "ville-test",
                                .name = "Ville Test",
                                .hosts = "ville-test.fr",
                                .timezone = "Europe/Paris",
                                .contact = "mairie"};
-    assert_int_equal(admin_tenant_upsert(f->core, &f->tenant, &f->tenant.id, &err), 0);
+    assert_int_equal(admin_tenant_upsert(f->db.core, &f->tenant, &f->tenant.id, &err), 0);
     arena_init(&f->a, 0);
     *state = f;
     return 0;
@@ -73,12 +65,7 @@ static int teardown(void **state)
 {
     fixture *f = *state;
     arena_free(&f->a);
-    core_close(f->core);
-    store_close(f->store);
-    char cmd[160];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "could not remove %s\n", f->dir);
+    test_db_close(&f->db);
     free(f);
     return 0;
 }
@@ -89,8 +76,8 @@ static const char *last_token(fixture *f, const char *tmpl)
     store_outbox *rows;
     size_t n = 0;
     error err;
-    assert_int_equal(f->store->ops->outbox.list(f->store, f->tenant.id, 0, &f->a, &rows, &n, &err),
-                     0);
+    assert_int_equal(
+        f->db.store->ops->outbox.list(f->db.store, f->tenant.id, 0, &f->a, &rows, &n, &err), 0);
     const char *token = NULL;
     for (size_t i = 0; i < n; i++) {
         if (strcmp(rows[i].template, tmpl) != 0)
@@ -109,11 +96,11 @@ static const char *last_token(fixture *f, const char *tmpl)
 static int64_t verified_account(fixture *f, const char *email)
 {
     error err;
-    assert_int_equal(account_signup(f->core, &f->tenant, email, PASSWORD, "Jeanne Martin", LANG_FR,
-                                    BASE, NULL, NULL, &err),
+    assert_int_equal(account_signup(f->db.core, &f->tenant, email, PASSWORD, "Jeanne Martin",
+                                    LANG_FR, BASE, NULL, NULL, &err),
                      0);
     int64_t id = 0;
-    assert_int_equal(account_verify(f->core, f->tenant.id, last_token(f, "account_verify"), NULL,
+    assert_int_equal(account_verify(f->db.core, f->tenant.id, last_token(f, "account_verify"), NULL,
                                     &id, NULL, NULL, &err),
                      0);
     return id;
@@ -124,7 +111,7 @@ static int session_of(fixture *f, const char *token, int64_t *account_id)
     store_session se;
     store_account acc;
     error err;
-    if (session_lookup(f->core, f->tenant.id, token, &f->a, &se, &acc, &err) != 0)
+    if (session_lookup(f->db.core, f->tenant.id, token, &f->a, &se, &acc, &err) != 0)
         return 0;
     *account_id = acc.id;
     return 1;
@@ -159,13 +146,13 @@ static void test_login_ends_previous_session(void **state)
     int64_t id = verified_account(f, "ana@exemple.fr");
     error err;
     char old[SESSION_TOKEN_LEN];
-    assert_int_equal(session_create(f->core, f->tenant.id, id, old, &err), 0);
+    assert_int_equal(session_create(f->db.core, f->tenant.id, id, old, &err), 0);
     int64_t who = 0;
     assert_true(session_of(f, old, &who));
 
     session_opening o;
-    session_opening_prepare(f->core, old, &o);
-    assert_int_equal(session_open_account(f->core, f->tenant.id, id, &o, NULL, NULL, &err), 0);
+    session_opening_prepare(f->db.core, old, &o);
+    assert_int_equal(session_open_account(f->db.core, f->tenant.id, id, &o, NULL, NULL, &err), 0);
     assert_true(session_of(f, o.token, &who));
     assert_int_equal(who, id);
     assert_false(session_of(f, old, &who));
@@ -178,26 +165,26 @@ static void test_link_and_session_commit_together(void **state)
     fixture *f = *state;
     int64_t id = verified_account(f, "bruno@exemple.fr");
     error err;
-    assert_int_equal(account_send_link(f->core, &f->tenant, "bruno@exemple.fr", "login", LANG_FR,
+    assert_int_equal(account_send_link(f->db.core, &f->tenant, "bruno@exemple.fr", "login", LANG_FR,
                                        BASE, NULL, NULL, &err),
                      0);
     const char *token = last_token(f, "account_login");
 
     session_opening o;
-    session_opening_prepare(f->core, NULL, &o);
+    session_opening_prepare(f->db.core, NULL, &o);
     int64_t got = 0, who = 0;
     assert_int_equal(
-        account_consume_login(f->core, f->tenant.id, token, &o, &got, NULL, NULL, &err), 0);
+        account_consume_login(f->db.core, f->tenant.id, token, &o, &got, NULL, NULL, &err), 0);
     assert_int_equal(got, id);
     assert_true(session_of(f, o.token, &who));
     assert_int_equal(who, id);
 
     /* Spent already: the job fails, and the session it would have opened does not exist. */
     session_opening o2;
-    session_opening_prepare(f->core, o.token, &o2);
+    session_opening_prepare(f->db.core, o.token, &o2);
     got = 0;
     assert_int_equal(
-        account_consume_login(f->core, f->tenant.id, token, &o2, &got, NULL, NULL, &err), -1);
+        account_consume_login(f->db.core, f->tenant.id, token, &o2, &got, NULL, NULL, &err), -1);
     assert_int_equal(err.code, ERR_NOT_FOUND);
     assert_int_equal(got, 0);
     assert_false(session_of(f, o2.token, &who));
@@ -229,33 +216,33 @@ static void test_prefs_concurrent(void **state)
     fixture *f = *state;
     int64_t id = verified_account(f, "chloe@exemple.fr");
     error err;
-    assert_int_equal(store_writer_start(f->store, &err), 0);
+    assert_int_equal(store_writer_start(f->db.store, &err), 0);
     waits w = {.left = 2};
     pthread_mutex_init(&w.mu, NULL);
     pthread_cond_init(&w.cv, NULL);
     /* Queued one after the other without waiting: they commit in one batch or two, and
      * each job reads the account as the one before it left it. */
-    assert_int_equal(account_update_prefs(f->core, f->tenant.id, id, "Chloé Durand", NULL, NULL,
+    assert_int_equal(account_update_prefs(f->db.core, f->tenant.id, id, "Chloé Durand", NULL, NULL,
                                           NULL, on_done, &w, &err),
                      0);
-    assert_int_equal(account_update_prefs(f->core, f->tenant.id, id, NULL, "06 12 34 56 78", "sms",
-                                          "en", on_done, &w, &err),
+    assert_int_equal(account_update_prefs(f->db.core, f->tenant.id, id, NULL, "06 12 34 56 78",
+                                          "sms", "en", on_done, &w, &err),
                      0);
     pthread_mutex_lock(&w.mu);
     while (w.left > 0)
         pthread_cond_wait(&w.cv, &w.mu);
     pthread_mutex_unlock(&w.mu);
-    store_writer_stop(f->store);
+    store_writer_stop(f->db.store);
     assert_int_equal(w.failures, 0);
     store_account acc;
-    assert_int_equal(account_get(f->core, f->tenant.id, id, &f->a, &acc, &err), 0);
+    assert_int_equal(account_get(f->db.core, f->tenant.id, id, &f->a, &acc, &err), 0);
     assert_string_equal(acc.display_name, "Chloé Durand");
     assert_string_equal(acc.phone, "0612345678");
     assert_string_equal(acc.notify, "sms");
     assert_string_equal(acc.lang, "en");
     /* A refused value is refused at once: nothing queued, no callback. */
     w.left = 0;
-    assert_int_equal(account_update_prefs(f->core, f->tenant.id, id, NULL, NULL, "pigeon", NULL,
+    assert_int_equal(account_update_prefs(f->db.core, f->tenant.id, id, NULL, NULL, "pigeon", NULL,
                                           on_done, &w, &err),
                      -1);
     assert_int_equal(w.left, 0);

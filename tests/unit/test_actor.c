@@ -22,12 +22,10 @@
 #include "core/audit.h"
 #include "core/core.h"
 #include "store/store.h"
+#include "test_db.h"
 
 typedef struct fixture {
-    char dir[64];
-    char path[96];
-    store *store;
-    core *core;
+    test_db db;
     int64_t tenant;
     int64_t agent; /* a real agent: audit entries reference agents */
 } fixture;
@@ -35,22 +33,15 @@ typedef struct fixture {
 static int setup(void **state)
 {
     fixture *f = calloc(1, sizeof *f);
-    snprintf(f->dir, sizeof f->dir, "/tmp/guichet-actor-XXXXXX");
-    assert_non_null(mkdtemp(f->dir));
-    snprintf(f->path, sizeof f->path, "%s/t.db", f->dir);
+    assert_int_equal(test_db_open(&f->db, "actor", NULL), 0);
     error err;
-    f->store = store_open(f->path, &err);
-    assert_non_null(f->store);
-    assert_int_equal(f->store->ops->migrate(f->store, &err), 0);
-    f->core = core_open(f->store, NULL, &err);
-    assert_non_null(f->core);
     store_tenant t = {.slug = "ville-test",
                       .name = "Ville Test",
                       .hosts = "a.test",
                       .timezone = "Europe/Paris",
                       .contact = "mairie"};
-    assert_int_equal(admin_tenant_upsert(f->core, &t, &f->tenant, &err), 0);
-    assert_int_equal(agent_create(f->core, f->tenant, "claire@ville-test.fr", "Claire",
+    assert_int_equal(admin_tenant_upsert(f->db.core, &t, &f->tenant, &err), 0);
+    assert_int_equal(agent_create(f->db.core, f->tenant, "claire@ville-test.fr", "Claire",
                                   AGENT_ROLE_AGENT, NULL, 0, "un mot de passe long", &f->agent,
                                   &err),
                      0);
@@ -61,12 +52,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     fixture *f = *state;
-    core_close(f->core);
-    store_close(f->store);
-    char cmd[160];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "could not remove %s\n", f->dir);
+    test_db_close(&f->db);
     free(f);
     return 0;
 }
@@ -170,7 +156,8 @@ static size_t entries(fixture *f, store_audit **out, arena *a)
 {
     error err;
     size_t n = 0;
-    assert_int_equal(f->store->ops->audit.list(f->store, f->tenant, 0, 100, a, out, &n, &err), 0);
+    assert_int_equal(f->db.store->ops->audit.list(f->db.store, f->tenant, 0, 100, a, out, &n, &err),
+                     0);
     return n;
 }
 
@@ -190,13 +177,13 @@ static void test_change_tx(void **state)
     const core_actor *unaudited[] = {&actor_citizen, &actor_cli, &actor_system};
     for (size_t i = 0; i < 3; i++) {
         change_job j = {.tenant = f->tenant, .who = unaudited[i]};
-        assert_int_equal(store_write_sync(f->store, apply_change, &j, &err), 0);
+        assert_int_equal(store_write_sync(f->db.store, apply_change, &j, &err), 0);
     }
     assert_int_equal(entries(f, &got, &a), 0);
 
     /* An agent's change: one entry, with the agent, the ids and the source. */
     change_job j = {.tenant = f->tenant, .who = &agent};
-    assert_int_equal(store_write_sync(f->store, apply_change, &j, &err), 0);
+    assert_int_equal(store_write_sync(f->db.store, apply_change, &j, &err), 0);
     assert_int_equal(entries(f, &got, &a), 1);
     assert_string_equal(got[0].actor, label);
     assert_int_equal(got[0].agent_id, f->agent);
@@ -206,7 +193,7 @@ static void test_change_tx(void **state)
 
     /* The change fails after its entry: neither is kept. */
     change_job failing = {.tenant = f->tenant, .who = &agent, .fail_after = 1};
-    assert_int_equal(store_write_sync(f->store, apply_change, &failing, &err), -1);
+    assert_int_equal(store_write_sync(f->db.store, apply_change, &failing, &err), -1);
     assert_int_equal(err.code, ERR_CONFLICT);
     assert_int_equal(entries(f, &got, &a), 1);
 
@@ -216,7 +203,7 @@ static void test_change_tx(void **state)
     citizen.id = 9;
     citizen.source = "web 198.51.100.2";
     change_job always = {.tenant = f->tenant, .who = &citizen, .always = 1};
-    assert_int_equal(store_write_sync(f->store, apply_change, &always, &err), 0);
+    assert_int_equal(store_write_sync(f->db.store, apply_change, &always, &err), 0);
     assert_int_equal(entries(f, &got, &a), 2);
     int found = 0;
     for (size_t i = 0; i < 2; i++)
@@ -229,7 +216,7 @@ static void test_change_tx(void **state)
     assert_true(found);
 
     int64_t bad = 0, checked = 0;
-    assert_int_equal(audit_verify(f->core, f->tenant, &bad, &checked, &err), 0);
+    assert_int_equal(audit_verify(f->db.core, f->tenant, &bad, &checked, &err), 0);
     assert_int_equal(checked, 2);
     arena_free(&a);
 }

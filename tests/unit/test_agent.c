@@ -25,16 +25,14 @@
 #include "core/perm.h"
 #include "core/totp.h"
 #include "store/store.h"
+#include "test_db.h"
 #include "util/timeutil.h"
 
 #define PW "une phrase de passe assez longue"
 #define PW2 "une autre phrase, tout aussi longue"
 
 typedef struct fixture {
-    char dir[64];
-    char path[96];
-    store *store;
-    core *core;
+    test_db db;
     int64_t tenant, tenant2;
     int64_t voirie, proprete;
     arena a;
@@ -43,27 +41,20 @@ typedef struct fixture {
 static int setup(void **state)
 {
     fixture *f = calloc(1, sizeof *f);
-    snprintf(f->dir, sizeof f->dir, "/tmp/guichet-agent-XXXXXX");
-    assert_non_null(mkdtemp(f->dir));
-    snprintf(f->path, sizeof f->path, "%s/t.db", f->dir);
+    assert_int_equal(test_db_open(&f->db, "agent", NULL), 0);
     error err;
-    f->store = store_open(f->path, &err);
-    assert_non_null(f->store);
-    assert_int_equal(f->store->ops->migrate(f->store, &err), 0);
-    f->core = core_open(f->store, NULL, &err);
-    assert_non_null(f->core);
     store_tenant t = {.slug = "ville-demo",
                       .name = "Ville de Démo",
                       .hosts = "a.test",
                       .timezone = "Europe/Paris",
                       .contact = "mairie"};
-    assert_int_equal(admin_tenant_upsert(f->core, &t, &f->tenant, &err), 0);
+    assert_int_equal(admin_tenant_upsert(f->db.core, &t, &f->tenant, &err), 0);
     store_tenant t2 = {.slug = "autre",
                        .name = "Autre",
                        .hosts = "b.test",
                        .timezone = "Europe/Paris",
                        .contact = "mairie"};
-    assert_int_equal(admin_tenant_upsert(f->core, &t2, &f->tenant2, &err), 0);
+    assert_int_equal(admin_tenant_upsert(f->db.core, &t2, &f->tenant2, &err), 0);
     static const char *const codes[][2] = {{"voirie", "Voirie"},
                                            {"proprete", "Propreté"},
                                            {"eclairage", "Éclairage public"},
@@ -77,7 +68,7 @@ static int setup(void **state)
         store_department d = {
             .tenant_id = f->tenant, .code = codes[i][0], .name = codes[i][1], .email = "x@a.test"};
         int64_t id = 0;
-        assert_int_equal(admin_department_upsert(f->core, &d, &id, &err), 0);
+        assert_int_equal(admin_department_upsert(f->db.core, &d, &id, &err), 0);
         if (i == 0)
             f->voirie = id;
         if (i == 1)
@@ -86,7 +77,7 @@ static int setup(void **state)
     store_department other = {
         .tenant_id = f->tenant2, .code = "voirie", .name = "Voirie", .email = "x@b.test"};
     int64_t oid;
-    assert_int_equal(admin_department_upsert(f->core, &other, &oid, &err), 0);
+    assert_int_equal(admin_department_upsert(f->db.core, &other, &oid, &err), 0);
     arena_init(&f->a, 0);
     *state = f;
     return 0;
@@ -96,12 +87,7 @@ static int teardown(void **state)
 {
     fixture *f = *state;
     arena_free(&f->a);
-    core_close(f->core);
-    store_close(f->store);
-    char cmd[160];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "could not remove %s\n", f->dir);
+    test_db_close(&f->db);
     free(f);
     return 0;
 }
@@ -111,8 +97,8 @@ static int64_t add(fixture *f, const char *email, agent_role role, const char *d
     const char *deps[1] = {dep};
     int64_t id = 0;
     error err;
-    assert_int_equal(agent_create(f->core, f->tenant, email, "Nom Prénom", role, deps, dep ? 1 : 0,
-                                  PW, &id, &err),
+    assert_int_equal(agent_create(f->db.core, f->tenant, email, "Nom Prénom", role, deps,
+                                  dep ? 1 : 0, PW, &id, &err),
                      0);
     return id;
 }
@@ -125,11 +111,11 @@ static void test_create_and_get(void **state)
     const char *deps[] = {"voirie", "proprete"};
     int64_t id = 0;
     error err;
-    assert_int_equal(agent_create(f->core, f->tenant, "Martin.Durand@Ville-Demo.test",
+    assert_int_equal(agent_create(f->db.core, f->tenant, "Martin.Durand@Ville-Demo.test",
                                   "Martin Durand", AGENT_ROLE_MANAGER, deps, 2, PW, &id, &err),
                      0);
     store_agent ag;
-    assert_int_equal(agent_get(f->core, f->tenant, id, &f->a, &ag, &err), 0);
+    assert_int_equal(agent_get(f->db.core, f->tenant, id, &f->a, &ag, &err), 0);
     assert_string_equal(ag.email, "martin.durand@ville-demo.test");
     assert_string_equal(ag.role, "manager");
     assert_int_equal(ag.active, 1);
@@ -141,11 +127,11 @@ static void test_create_and_get(void **state)
     agent_assignee_id(&ag, who);
     assert_string_equal(who, "agent:martin.durand");
     /* Another tenant does not see it. */
-    assert_int_equal(agent_get(f->core, f->tenant2, id, &f->a, &ag, &err), -1);
+    assert_int_equal(agent_get(f->db.core, f->tenant2, id, &f->a, &ag, &err), -1);
     assert_int_equal(err.code, ERR_NOT_FOUND);
     store_agent *all = NULL;
     size_t n = 0;
-    assert_int_equal(agent_list(f->core, f->tenant, &f->a, &all, &n, &err), 0);
+    assert_int_equal(agent_list(f->db.core, f->tenant, &f->a, &all, &n, &err), 0);
     assert_int_equal(n, 1);
 }
 
@@ -170,7 +156,7 @@ static void test_create_refusals(void **state)
         {"a@c.test", "N", PW, 9, "role"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        assert_int_equal(agent_create(f->core, f->tenant, cases[i].email, cases[i].name,
+        assert_int_equal(agent_create(f->db.core, f->tenant, cases[i].email, cases[i].name,
                                       (agent_role)cases[i].role, NULL, 0, cases[i].pw, &id, &err),
                          -1);
         assert_int_equal(err.code, ERR_INVALID_ARG);
@@ -179,28 +165,28 @@ static void test_create_refusals(void **state)
     char longpw[AGENT_PASSWORD_MAX + 2];
     memset(longpw, 'x', sizeof longpw - 1);
     longpw[sizeof longpw - 1] = '\0';
-    assert_int_equal(agent_create(f->core, f->tenant, "a@c.test", "N", AGENT_ROLE_AGENT, NULL, 0,
+    assert_int_equal(agent_create(f->db.core, f->tenant, "a@c.test", "N", AGENT_ROLE_AGENT, NULL, 0,
                                   longpw, &id, &err),
                      -1);
     /* 12 characters, accented: counted in characters, not bytes. */
-    assert_int_equal(agent_create(f->core, f->tenant, "ok@c.test", "N", AGENT_ROLE_AGENT, NULL, 0,
-                                  "éééééééééééé", &id, &err),
+    assert_int_equal(agent_create(f->db.core, f->tenant, "ok@c.test", "N", AGENT_ROLE_AGENT, NULL,
+                                  0, "éééééééééééé", &id, &err),
                      0);
-    assert_int_equal(agent_create(f->core, f->tenant, "a@c.test", "N", AGENT_ROLE_AGENT, bad_dep, 1,
-                                  PW, &id, &err),
+    assert_int_equal(agent_create(f->db.core, f->tenant, "a@c.test", "N", AGENT_ROLE_AGENT, bad_dep,
+                                  1, PW, &id, &err),
                      -1);
     assert_string_equal(err.arg, "department");
     /* A department code of another tenant's catalogue resolves in this tenant's only. */
-    assert_int_equal(agent_create(f->core, f->tenant2, "a@c.test", "N", AGENT_ROLE_AGENT,
+    assert_int_equal(agent_create(f->db.core, f->tenant2, "a@c.test", "N", AGENT_ROLE_AGENT,
                                   other_tenant_dep, 1, PW, &id, &err),
                      0);
     /* Duplicates: same address, or same local part (same assignee identifier). */
-    assert_int_equal(agent_create(f->core, f->tenant, "OK@c.test", "N", AGENT_ROLE_AGENT, NULL, 0,
-                                  PW, &id, &err),
+    assert_int_equal(agent_create(f->db.core, f->tenant, "OK@c.test", "N", AGENT_ROLE_AGENT, NULL,
+                                  0, PW, &id, &err),
                      -1);
     assert_int_equal(err.code, ERR_CONFLICT);
-    assert_int_equal(agent_create(f->core, f->tenant, "ok@autre.test", "N", AGENT_ROLE_AGENT, NULL,
-                                  0, PW, &id, &err),
+    assert_int_equal(agent_create(f->db.core, f->tenant, "ok@autre.test", "N", AGENT_ROLE_AGENT,
+                                  NULL, 0, PW, &id, &err),
                      -1);
     assert_int_equal(err.code, ERR_CONFLICT);
 }
@@ -212,27 +198,32 @@ static void test_authenticate(void **state)
     store_agent ag;
     error err;
     assert_int_equal(
-        agent_authenticate(f->core, f->tenant, "Sophie@ville-demo.test", PW, &f->a, &ag, &err), 0);
+        agent_authenticate(f->db.core, f->tenant, "Sophie@ville-demo.test", PW, &f->a, &ag, &err),
+        0);
     assert_int_equal(ag.id, id);
     /* Wrong password, unknown address, other tenant, inactive: the same answer. */
     error e1, e2, e3, e4;
     assert_int_equal(
-        agent_authenticate(f->core, f->tenant, "sophie@ville-demo.test", PW2, &f->a, &ag, &e1), -1);
+        agent_authenticate(f->db.core, f->tenant, "sophie@ville-demo.test", PW2, &f->a, &ag, &e1),
+        -1);
     assert_int_equal(ag.id, 0);
     assert_int_equal(
-        agent_authenticate(f->core, f->tenant, "nobody@ville-demo.test", PW, &f->a, &ag, &e2), -1);
+        agent_authenticate(f->db.core, f->tenant, "nobody@ville-demo.test", PW, &f->a, &ag, &e2),
+        -1);
     assert_int_equal(
-        agent_authenticate(f->core, f->tenant2, "sophie@ville-demo.test", PW, &f->a, &ag, &e3), -1);
+        agent_authenticate(f->db.core, f->tenant2, "sophie@ville-demo.test", PW, &f->a, &ag, &e3),
+        -1);
     agent_changes ch = {.role = -1, .active = 0};
-    assert_int_equal(agent_update(f->core, f->tenant, id, &ch, &err), 0);
+    assert_int_equal(agent_update(f->db.core, f->tenant, id, &ch, &err), 0);
     assert_int_equal(
-        agent_authenticate(f->core, f->tenant, "sophie@ville-demo.test", PW, &f->a, &ag, &e4), -1);
+        agent_authenticate(f->db.core, f->tenant, "sophie@ville-demo.test", PW, &f->a, &ag, &e4),
+        -1);
     const error *all[] = {&e1, &e2, &e3, &e4};
     for (int i = 0; i < 4; i++) {
         assert_int_equal(all[i]->code, ERR_UNAUTHORIZED);
         assert_string_equal(all[i]->detail, e1.detail);
     }
-    assert_int_equal(agent_authenticate(f->core, f->tenant, NULL, NULL, &f->a, &ag, &err), -1);
+    assert_int_equal(agent_authenticate(f->db.core, f->tenant, NULL, NULL, &f->a, &ag, &err), -1);
 }
 
 static void test_update_and_password(void **state)
@@ -241,36 +232,38 @@ static void test_update_and_password(void **state)
     int64_t id = add(f, "karim@ville-demo.test", AGENT_ROLE_AGENT, "voirie");
     error err;
     char token[AGENT_SESSION_TOKEN_LEN];
-    assert_int_equal(agent_session_create(f->core, f->tenant, id, token, &err), 0);
+    assert_int_equal(agent_session_create(f->db.core, f->tenant, id, token, &err), 0);
     const char *deps[] = {"proprete"};
     agent_changes ch = {.name = "Karim Benali",
                         .role = AGENT_ROLE_MANAGER,
                         .department_codes = deps,
                         .n_departments = 1,
                         .active = -1};
-    assert_int_equal(agent_update(f->core, f->tenant, id, &ch, &err), 0);
+    assert_int_equal(agent_update(f->db.core, f->tenant, id, &ch, &err), 0);
     store_agent ag;
     store_session se;
-    assert_int_equal(agent_get(f->core, f->tenant, id, &f->a, &ag, &err), 0);
+    assert_int_equal(agent_get(f->db.core, f->tenant, id, &f->a, &ag, &err), 0);
     assert_string_equal(ag.name, "Karim Benali");
     assert_string_equal(ag.role, "manager");
     assert_int_equal(ag.n_departments, 1);
     assert_int_equal(ag.department_ids[0], f->proprete);
     /* The session survives an update of the role... */
-    assert_int_equal(agent_session_lookup(f->core, f->tenant, token, &f->a, &se, &ag, &err), 0);
+    assert_int_equal(agent_session_lookup(f->db.core, f->tenant, token, &f->a, &se, &ag, &err), 0);
     /* ...not a password change. */
-    assert_int_equal(agent_set_password(f->core, f->tenant, id, "court", &err), -1);
+    assert_int_equal(agent_set_password(f->db.core, f->tenant, id, "court", &err), -1);
     assert_string_equal(err.arg, "password");
-    assert_int_equal(agent_set_password(f->core, f->tenant, id, PW2, &err), 0);
-    assert_int_equal(agent_session_lookup(f->core, f->tenant, token, &f->a, &se, &ag, &err), -1);
+    assert_int_equal(agent_set_password(f->db.core, f->tenant, id, PW2, &err), 0);
+    assert_int_equal(agent_session_lookup(f->db.core, f->tenant, token, &f->a, &se, &ag, &err), -1);
     assert_int_equal(
-        agent_authenticate(f->core, f->tenant, "karim@ville-demo.test", PW2, &f->a, &ag, &err), 0);
+        agent_authenticate(f->db.core, f->tenant, "karim@ville-demo.test", PW2, &f->a, &ag, &err),
+        0);
     assert_int_equal(
-        agent_authenticate(f->core, f->tenant, "karim@ville-demo.test", PW, &f->a, &ag, &err), -1);
+        agent_authenticate(f->db.core, f->tenant, "karim@ville-demo.test", PW, &f->a, &ag, &err),
+        -1);
     ch = (agent_changes){.role = 7, .active = -1};
-    assert_int_equal(agent_update(f->core, f->tenant, id, &ch, &err), -1);
+    assert_int_equal(agent_update(f->db.core, f->tenant, id, &ch, &err), -1);
     ch = (agent_changes){.role = -1, .active = -1};
-    assert_int_equal(agent_update(f->core, f->tenant, 9999, &ch, &err), -1);
+    assert_int_equal(agent_update(f->db.core, f->tenant, 9999, &ch, &err), -1);
     assert_int_equal(err.code, ERR_NOT_FOUND);
 }
 
@@ -294,11 +287,11 @@ static int64_t enrol(fixture *f, const char *email, agent_role role, char b32[TO
 {
     int64_t id = add(f, email, role, "voirie");
     error err;
-    assert_int_equal(agent_totp_begin(f->core, f->tenant, id, b32, NULL, NULL, &err), 0);
+    assert_int_equal(agent_totp_begin(f->db.core, f->tenant, id, b32, NULL, NULL, &err), 0);
     assert_int_equal(strlen(b32), 32);
     char code[7];
     current_code(b32, 0, code);
-    assert_int_equal(agent_totp_confirm(f->core, f->tenant, id, code, &err), 0);
+    assert_int_equal(agent_totp_confirm(f->db.core, f->tenant, id, code, &err), 0);
     return id;
 }
 
@@ -319,8 +312,8 @@ static void test_totp_required(void **state)
     for (size_t i = 0; i < 4; i++) {
         snprintf(email, sizeof email, "r%zu@ville-demo.test", i);
         int64_t id = add(f, email, cases[i].role, NULL);
-        assert_int_equal(agent_get(f->core, f->tenant, id, &f->a, &ag, &err), 0);
-        assert_int_equal(agent_totp_required(f->core, &ag, &req, &err), 0);
+        assert_int_equal(agent_get(f->db.core, f->tenant, id, &f->a, &ag, &err), 0);
+        assert_int_equal(agent_totp_required(f->db.core, &ag, &req, &err), 0);
         assert_int_equal(req, cases[i].required_default);
     }
 }
@@ -337,18 +330,18 @@ static void test_totp_required_setting(void **state)
     store_agent ag;
     int req = -1;
     int64_t id = add(f, "agent@ville-demo.test", AGENT_ROLE_AGENT, NULL);
-    assert_int_equal(agent_get(f->core, f->tenant, id, &f->a, &ag, &err), 0);
-    assert_int_equal(store_write_sync(f->store, apply_setting, "1", &err), 0);
-    assert_int_equal(agent_totp_required(f->core, &ag, &req, &err), 0);
+    assert_int_equal(agent_get(f->db.core, f->tenant, id, &f->a, &ag, &err), 0);
+    assert_int_equal(store_write_sync(f->db.store, apply_setting, "1", &err), 0);
+    assert_int_equal(agent_totp_required(f->db.core, &ag, &req, &err), 0);
     assert_int_equal(req, 1);
-    assert_int_equal(store_write_sync(f->store, apply_setting, "0", &err), 0);
-    assert_int_equal(agent_totp_required(f->core, &ag, &req, &err), 0);
+    assert_int_equal(store_write_sync(f->db.store, apply_setting, "0", &err), 0);
+    assert_int_equal(agent_totp_required(f->db.core, &ag, &req, &err), 0);
     assert_int_equal(req, 0);
     /* Once enrolled, an agent always passes the step. */
     char b32[TOTP_SECRET_B32_LEN];
     int64_t id2 = enrol(f, "enrolled@ville-demo.test", AGENT_ROLE_AGENT, b32);
-    assert_int_equal(agent_get(f->core, f->tenant, id2, &f->a, &ag, &err), 0);
-    assert_int_equal(agent_totp_required(f->core, &ag, &req, &err), 0);
+    assert_int_equal(agent_get(f->db.core, f->tenant, id2, &f->a, &ag, &err), 0);
+    assert_int_equal(agent_totp_required(f->db.core, &ag, &req, &err), 0);
     assert_int_equal(req, 1);
 }
 
@@ -359,11 +352,11 @@ static void test_totp_enrol_and_check(void **state)
     char b32[TOTP_SECRET_B32_LEN];
     int64_t id = add(f, "admin@ville-demo.test", AGENT_ROLE_ADMIN, NULL);
     /* Confirm without a pending enrolment. */
-    assert_int_equal(agent_totp_confirm(f->core, f->tenant, id, "123456", &err), -1);
+    assert_int_equal(agent_totp_confirm(f->db.core, f->tenant, id, "123456", &err), -1);
     assert_int_equal(err.code, ERR_CONFLICT);
-    assert_int_equal(agent_totp_begin(f->core, f->tenant, id, b32, NULL, NULL, &err), 0);
+    assert_int_equal(agent_totp_begin(f->db.core, f->tenant, id, b32, NULL, NULL, &err), 0);
     store_agent ag;
-    assert_int_equal(agent_get(f->core, f->tenant, id, &f->a, &ag, &err), 0);
+    assert_int_equal(agent_get(f->db.core, f->tenant, id, &f->a, &ag, &err), 0);
     assert_int_equal(ag.totp_enabled, 0);
     /* Sealed at rest: neither the base32 nor the raw secret appears in the row. */
     assert_non_null(ag.totp_secret);
@@ -372,37 +365,37 @@ static void test_totp_enrol_and_check(void **state)
     /* A pending factor does not log in. */
     char code[7];
     current_code(b32, 0, code);
-    assert_int_equal(agent_totp_check(f->core, &ag, code, &err), -1);
+    assert_int_equal(agent_totp_check(f->db.core, &ag, code, &err), -1);
     /* A wrong code does not confirm; the right one does. */
     char wrong[7];
     memcpy(wrong, code, 7);
     wrong[0] = wrong[0] == '9' ? '0' : (char)(wrong[0] + 1);
-    assert_int_equal(agent_totp_confirm(f->core, f->tenant, id, wrong, &err), -1);
+    assert_int_equal(agent_totp_confirm(f->db.core, f->tenant, id, wrong, &err), -1);
     assert_int_equal(err.code, ERR_UNAUTHORIZED);
-    assert_int_equal(agent_totp_confirm(f->core, f->tenant, id, code, &err), 0);
-    assert_int_equal(agent_get(f->core, f->tenant, id, &f->a, &ag, &err), 0);
+    assert_int_equal(agent_totp_confirm(f->db.core, f->tenant, id, code, &err), 0);
+    assert_int_equal(agent_get(f->db.core, f->tenant, id, &f->a, &ag, &err), 0);
     assert_int_equal(ag.totp_enabled, 1);
     /* An enabled factor is not replaced by a new enrolment. */
     char other[TOTP_SECRET_B32_LEN];
-    assert_int_equal(agent_totp_begin(f->core, f->tenant, id, other, NULL, NULL, &err), -1);
+    assert_int_equal(agent_totp_begin(f->db.core, f->tenant, id, other, NULL, NULL, &err), -1);
     assert_int_equal(err.code, ERR_CONFLICT);
     /* The code used to confirm is spent (replay); the next step's code passes once. */
-    assert_int_equal(agent_totp_check(f->core, &ag, code, &err), -1);
+    assert_int_equal(agent_totp_check(f->db.core, &ag, code, &err), -1);
     char next[7];
     current_code(b32, TOTP_STEP_SECONDS, next);
-    assert_int_equal(agent_totp_check(f->core, &ag, next, &err), 0);
-    assert_int_equal(agent_totp_check(f->core, &ag, next, &err), -1);
+    assert_int_equal(agent_totp_check(f->db.core, &ag, next, &err), 0);
+    assert_int_equal(agent_totp_check(f->db.core, &ag, next, &err), -1);
     assert_int_equal(err.code, ERR_UNAUTHORIZED);
     /* Two steps ahead is outside the window. */
     char far[7];
     current_code(b32, 2 * TOTP_STEP_SECONDS + 1, far);
-    assert_int_equal(agent_totp_check(f->core, &ag, far, &err), -1);
+    assert_int_equal(agent_totp_check(f->db.core, &ag, far, &err), -1);
     /* Reset: the factor is gone and a new enrolment may start. */
-    assert_int_equal(agent_totp_reset(f->core, f->tenant, id, &err), 0);
-    assert_int_equal(agent_get(f->core, f->tenant, id, &f->a, &ag, &err), 0);
+    assert_int_equal(agent_totp_reset(f->db.core, f->tenant, id, &err), 0);
+    assert_int_equal(agent_get(f->db.core, f->tenant, id, &f->a, &ag, &err), 0);
     assert_int_equal(ag.totp_enabled, 0);
     assert_null(ag.totp_secret);
-    assert_int_equal(agent_totp_begin(f->core, f->tenant, id, other, NULL, NULL, &err), 0);
+    assert_int_equal(agent_totp_begin(f->db.core, f->tenant, id, other, NULL, NULL, &err), 0);
     assert_string_not_equal(other, b32);
 }
 
@@ -413,17 +406,17 @@ static void test_totp_lock_after_failures(void **state)
     char b32[TOTP_SECRET_B32_LEN];
     int64_t id = enrol(f, "elu@ville-demo.test", AGENT_ROLE_ELECTED, b32);
     store_agent ag;
-    assert_int_equal(agent_get(f->core, f->tenant, id, &f->a, &ag, &err), 0);
+    assert_int_equal(agent_get(f->db.core, f->tenant, id, &f->a, &ag, &err), 0);
     char next[7], wrong[7];
     current_code(b32, TOTP_STEP_SECONDS, next);
     memcpy(wrong, next, 7);
     wrong[2] = wrong[2] == '9' ? '0' : (char)(wrong[2] + 1);
     for (int i = 0; i < 5; i++) {
-        assert_int_equal(agent_totp_check(f->core, &ag, wrong, &err), -1);
+        assert_int_equal(agent_totp_check(f->db.core, &ag, wrong, &err), -1);
         assert_int_equal(err.code, ERR_UNAUTHORIZED);
     }
     /* Locked: even the right code is refused for a while. */
-    assert_int_equal(agent_totp_check(f->core, &ag, next, &err), -1);
+    assert_int_equal(agent_totp_check(f->db.core, &ag, next, &err), -1);
     assert_int_equal(err.code, ERR_RATE_LIMITED);
 }
 
@@ -445,19 +438,19 @@ static void test_sealed_secret_bound_to_row(void **state)
     int64_t a_id = enrol(f, "a@ville-demo.test", AGENT_ROLE_AGENT, b32);
     int64_t b_id = add(f, "b@ville-demo.test", AGENT_ROLE_AGENT, "voirie");
     store_agent a, b;
-    assert_int_equal(agent_get(f->core, f->tenant, a_id, &f->a, &a, &err), 0);
-    assert_int_equal(agent_get(f->core, f->tenant, b_id, &f->a, &b, &err), 0);
+    assert_int_equal(agent_get(f->db.core, f->tenant, a_id, &f->a, &a, &err), 0);
+    assert_int_equal(agent_get(f->db.core, f->tenant, b_id, &f->a, &b, &err), 0);
     /* Someone with write access copies A's sealed secret into B's row. */
     move_arg m = {b};
     m.ag.totp_secret = a.totp_secret;
     m.ag.totp_enabled = 1;
-    assert_int_equal(store_write_sync(f->store, apply_agent_update, &m, &err), 0);
-    assert_int_equal(agent_get(f->core, f->tenant, b_id, &f->a, &b, &err), 0);
+    assert_int_equal(store_write_sync(f->db.store, apply_agent_update, &m, &err), 0);
+    assert_int_equal(agent_get(f->db.core, f->tenant, b_id, &f->a, &b, &err), 0);
     char next[7];
     current_code(b32, TOTP_STEP_SECONDS, next);
-    assert_int_equal(agent_totp_check(f->core, &b, next, &err), -1);
+    assert_int_equal(agent_totp_check(f->db.core, &b, next, &err), -1);
     /* A itself still works. */
-    assert_int_equal(agent_totp_check(f->core, &a, next, &err), 0);
+    assert_int_equal(agent_totp_check(f->db.core, &a, next, &err), 0);
 }
 
 static void test_enrolment_svg(void **state)
@@ -493,47 +486,50 @@ static void test_sessions(void **state)
     error err;
     int64_t id = add(f, "lea@ville-demo.test", AGENT_ROLE_AGENT, "voirie");
     char token[AGENT_SESSION_TOKEN_LEN];
-    assert_int_equal(agent_session_create(f->core, f->tenant, id, token, &err), 0);
+    assert_int_equal(agent_session_create(f->db.core, f->tenant, id, token, &err), 0);
     assert_true(strlen(token) >= 43);
     store_session se;
     store_agent ag;
-    assert_int_equal(agent_session_lookup(f->core, f->tenant, token, &f->a, &se, &ag, &err), 0);
+    assert_int_equal(agent_session_lookup(f->db.core, f->tenant, token, &f->a, &se, &ag, &err), 0);
     assert_int_equal(ag.id, id);
     assert_int_equal(se.agent_id, id);
     assert_int_equal(se.account_id, 0);
     assert_int_equal(se.expires_at - se.created_at, AGENT_SESSION_MAX_SECONDS);
     assert_true(ag.last_login_at >= se.created_at);
     /* Other tenant, garbage, unknown. */
-    assert_int_equal(agent_session_lookup(f->core, f->tenant2, token, &f->a, &se, &ag, &err), -1);
-    assert_int_equal(agent_session_lookup(f->core, f->tenant, "x'--", &f->a, &se, &ag, &err), -1);
-    assert_int_equal(agent_session_lookup(f->core, f->tenant, "AAAA", &f->a, &se, &ag, &err), -1);
+    assert_int_equal(agent_session_lookup(f->db.core, f->tenant2, token, &f->a, &se, &ag, &err),
+                     -1);
+    assert_int_equal(agent_session_lookup(f->db.core, f->tenant, "x'--", &f->a, &se, &ag, &err),
+                     -1);
+    assert_int_equal(agent_session_lookup(f->db.core, f->tenant, "AAAA", &f->a, &se, &ag, &err),
+                     -1);
     assert_int_equal(err.code, ERR_UNAUTHORIZED);
     /* Idle for 30 minutes: ended. */
-    assert_int_equal(agent_session_lookup(f->core, f->tenant, token, &f->a, &se, &ag, &err), 0);
+    assert_int_equal(agent_session_lookup(f->db.core, f->tenant, token, &f->a, &se, &ag, &err), 0);
     touched_id = se.id;
     touched_at = time_now() - AGENT_SESSION_IDLE_SECONDS - 1;
-    assert_int_equal(store_write_sync(f->store, apply_touch, NULL, &err), 0);
-    assert_int_equal(agent_session_lookup(f->core, f->tenant, token, &f->a, &se, &ag, &err), -1);
+    assert_int_equal(store_write_sync(f->db.store, apply_touch, NULL, &err), 0);
+    assert_int_equal(agent_session_lookup(f->db.core, f->tenant, token, &f->a, &se, &ag, &err), -1);
     /* Logout, deactivation. */
-    assert_int_equal(agent_session_create(f->core, f->tenant, id, token, &err), 0);
-    assert_int_equal(agent_session_destroy(f->core, f->tenant, token, &err), 0);
-    assert_int_equal(agent_session_lookup(f->core, f->tenant, token, &f->a, &se, &ag, &err), -1);
-    assert_int_equal(agent_session_destroy(f->core, f->tenant, "unknown", &err), 0);
+    assert_int_equal(agent_session_create(f->db.core, f->tenant, id, token, &err), 0);
+    assert_int_equal(agent_session_destroy(f->db.core, f->tenant, token, &err), 0);
+    assert_int_equal(agent_session_lookup(f->db.core, f->tenant, token, &f->a, &se, &ag, &err), -1);
+    assert_int_equal(agent_session_destroy(f->db.core, f->tenant, "unknown", &err), 0);
     char t2[AGENT_SESSION_TOKEN_LEN];
-    assert_int_equal(agent_session_create(f->core, f->tenant, id, token, &err), 0);
-    assert_int_equal(agent_session_create(f->core, f->tenant, id, t2, &err), 0);
+    assert_int_equal(agent_session_create(f->db.core, f->tenant, id, token, &err), 0);
+    assert_int_equal(agent_session_create(f->db.core, f->tenant, id, t2, &err), 0);
     assert_string_not_equal(token, t2);
     agent_changes ch = {.role = -1, .active = 0};
-    assert_int_equal(agent_update(f->core, f->tenant, id, &ch, &err), 0);
-    assert_int_equal(agent_session_lookup(f->core, f->tenant, token, &f->a, &se, &ag, &err), -1);
-    assert_int_equal(agent_session_lookup(f->core, f->tenant, t2, &f->a, &se, &ag, &err), -1);
+    assert_int_equal(agent_update(f->db.core, f->tenant, id, &ch, &err), 0);
+    assert_int_equal(agent_session_lookup(f->db.core, f->tenant, token, &f->a, &se, &ag, &err), -1);
+    assert_int_equal(agent_session_lookup(f->db.core, f->tenant, t2, &f->a, &se, &ag, &err), -1);
     /* No session for an inactive agent. */
-    assert_int_equal(agent_session_create(f->core, f->tenant, id, token, &err), -1);
+    assert_int_equal(agent_session_create(f->db.core, f->tenant, id, token, &err), -1);
     /* destroy_agent ends every session. */
     int64_t id2 = add(f, "paul@ville-demo.test", AGENT_ROLE_AGENT, "voirie");
-    assert_int_equal(agent_session_create(f->core, f->tenant, id2, token, &err), 0);
-    assert_int_equal(agent_session_destroy_agent(f->core, f->tenant, id2, &err), 0);
-    assert_int_equal(agent_session_lookup(f->core, f->tenant, token, &f->a, &se, &ag, &err), -1);
+    assert_int_equal(agent_session_create(f->db.core, f->tenant, id2, token, &err), 0);
+    assert_int_equal(agent_session_destroy_agent(f->db.core, f->tenant, id2, &err), 0);
+    assert_int_equal(agent_session_lookup(f->db.core, f->tenant, token, &f->a, &se, &ag, &err), -1);
 }
 
 static void test_login_floor_survives_restart(void **state)
@@ -544,9 +540,9 @@ static void test_login_floor_survives_restart(void **state)
     int64_t id = enrol(f, "floor@ville-demo.test", AGENT_ROLE_ADMIN, b32);
     /* A session records the login time in the row. */
     char token[AGENT_SESSION_TOKEN_LEN];
-    assert_int_equal(agent_session_create(f->core, f->tenant, id, token, &err), 0);
+    assert_int_equal(agent_session_create(f->db.core, f->tenant, id, token, &err), 0);
     store_agent ag;
-    assert_int_equal(agent_get(f->core, f->tenant, id, &f->a, &ag, &err), 0);
+    assert_int_equal(agent_get(f->db.core, f->tenant, id, &f->a, &ag, &err), 0);
     assert_true(ag.last_login_at > 0);
     /* The memory only knows the confirmation's step; a last login one step later (as after
      * a login with the next code, then a restart) refuses that next code through the row. */
@@ -554,8 +550,8 @@ static void test_login_floor_survives_restart(void **state)
     code_at_time(b32, ag.last_login_at + TOTP_STEP_SECONDS, next);
     store_agent later = ag;
     later.last_login_at = ag.last_login_at + TOTP_STEP_SECONDS;
-    assert_int_equal(agent_totp_check(f->core, &later, next, &err), -1);
-    assert_int_equal(agent_totp_check(f->core, &ag, next, &err), 0);
+    assert_int_equal(agent_totp_check(f->db.core, &later, next, &err), -1);
+    assert_int_equal(agent_totp_check(f->db.core, &ag, next, &err), 0);
 }
 
 static void test_pending(void **state)
@@ -564,30 +560,32 @@ static void test_pending(void **state)
     error err;
     char v[AGENT_PENDING_LEN];
     int64_t now = time_now(), id = 0;
-    agent_pending_make(f->core, f->tenant, 42, "totp", now, v);
-    assert_int_equal(agent_pending_check(f->core, f->tenant, v, "totp", now + 10, &id, &err), 0);
+    agent_pending_make(f->db.core, f->tenant, 42, "totp", now, v);
+    assert_int_equal(agent_pending_check(f->db.core, f->tenant, v, "totp", now + 10, &id, &err), 0);
     assert_int_equal(id, 42);
     /* Other purpose, other tenant, expired, forged id or expiry, garbage. */
-    assert_int_equal(agent_pending_check(f->core, f->tenant, v, "enrol", now, &id, &err), -1);
-    assert_int_equal(agent_pending_check(f->core, f->tenant2, v, "totp", now, &id, &err), -1);
-    assert_int_equal(
-        agent_pending_check(f->core, f->tenant, v, "totp", now + AGENT_PENDING_SECONDS, &id, &err),
-        -1);
+    assert_int_equal(agent_pending_check(f->db.core, f->tenant, v, "enrol", now, &id, &err), -1);
+    assert_int_equal(agent_pending_check(f->db.core, f->tenant2, v, "totp", now, &id, &err), -1);
+    assert_int_equal(agent_pending_check(f->db.core, f->tenant, v, "totp",
+                                         now + AGENT_PENDING_SECONDS, &id, &err),
+                     -1);
     assert_int_equal(err.code, ERR_UNAUTHORIZED);
     char forged[AGENT_PENDING_LEN];
     snprintf(forged, sizeof forged, "43%s", strchr(v, '.'));
-    assert_int_equal(agent_pending_check(f->core, f->tenant, forged, "totp", now, &id, &err), -1);
+    assert_int_equal(agent_pending_check(f->db.core, f->tenant, forged, "totp", now, &id, &err),
+                     -1);
     char longer[AGENT_PENDING_LEN];
     const char *mac = strrchr(v, '.');
     snprintf(longer, sizeof longer, "42.%" PRId64 "%s", now + 100000, mac);
-    assert_int_equal(agent_pending_check(f->core, f->tenant, longer, "totp", now, &id, &err), -1);
+    assert_int_equal(agent_pending_check(f->db.core, f->tenant, longer, "totp", now, &id, &err),
+                     -1);
     const char *junk[] = {"", "42", "42.1.", "x.y.z", "-1.5.abc", NULL};
     for (int i = 0; junk[i]; i++)
-        assert_int_equal(agent_pending_check(f->core, f->tenant, junk[i], "totp", now, &id, &err),
-                         -1);
-    assert_int_equal(agent_pending_check(f->core, f->tenant, NULL, "totp", now, &id, &err), -1);
-    agent_pending_make(f->core, f->tenant, 42, "enrol", now, v);
-    assert_int_equal(agent_pending_check(f->core, f->tenant, v, "enrol", now, &id, &err), 0);
+        assert_int_equal(
+            agent_pending_check(f->db.core, f->tenant, junk[i], "totp", now, &id, &err), -1);
+    assert_int_equal(agent_pending_check(f->db.core, f->tenant, NULL, "totp", now, &id, &err), -1);
+    agent_pending_make(f->db.core, f->tenant, 42, "enrol", now, v);
+    assert_int_equal(agent_pending_check(f->db.core, f->tenant, v, "enrol", now, &id, &err), 0);
 }
 
 /* ---- permissions ---- */
@@ -772,15 +770,15 @@ static void test_demo_agents(void **state)
     error err;
     char report[1024] = "";
     FILE *out = fmemopen(report, sizeof report, "w");
-    assert_int_equal(agent_demo_load(f->core, f->tenant, out, &err), 0);
+    assert_int_equal(agent_demo_load(f->db.core, f->tenant, out, &err), 0);
     fclose(out);
     assert_non_null(strstr(report, AGENT_DEMO_PASSWORD));
     store_agent *all = NULL;
     size_t n = 0;
-    assert_int_equal(agent_list(f->core, f->tenant, &f->a, &all, &n, &err), 0);
+    assert_int_equal(agent_list(f->db.core, f->tenant, &f->a, &all, &n, &err), 0);
     assert_true(n >= 25);
     store_agent ag;
-    assert_int_equal(agent_authenticate(f->core, f->tenant, "martin.durand@ville-demo.test",
+    assert_int_equal(agent_authenticate(f->db.core, f->tenant, "martin.durand@ville-demo.test",
                                         AGENT_DEMO_PASSWORD, &f->a, &ag, &err),
                      0);
     assert_string_equal(ag.role, "agent");
@@ -788,21 +786,21 @@ static void test_demo_agents(void **state)
     char who[AGENT_ASSIGNEE_LEN];
     agent_assignee_id(&ag, who);
     assert_string_equal(who, "agent:martin.durand");
-    assert_int_equal(agent_authenticate(f->core, f->tenant, "admin@ville-demo.test",
+    assert_int_equal(agent_authenticate(f->db.core, f->tenant, "admin@ville-demo.test",
                                         AGENT_DEMO_PASSWORD, &f->a, &ag, &err),
                      0);
     assert_string_equal(ag.role, "admin");
     int req = 0;
-    assert_int_equal(agent_totp_required(f->core, &ag, &req, &err), 0);
+    assert_int_equal(agent_totp_required(f->db.core, &ag, &req, &err), 0);
     assert_int_equal(req, 1);
-    assert_int_equal(agent_authenticate(f->core, f->tenant, "elu@ville-demo.test",
+    assert_int_equal(agent_authenticate(f->db.core, f->tenant, "elu@ville-demo.test",
                                         AGENT_DEMO_PASSWORD, &f->a, &ag, &err),
                      0);
     assert_string_equal(ag.role, "elected");
     /* A second run changes nothing. */
-    assert_int_equal(agent_demo_load(f->core, f->tenant, NULL, &err), 0);
+    assert_int_equal(agent_demo_load(f->db.core, f->tenant, NULL, &err), 0);
     size_t n2 = 0;
-    assert_int_equal(agent_list(f->core, f->tenant, &f->a, &all, &n2, &err), 0);
+    assert_int_equal(agent_list(f->db.core, f->tenant, &f->a, &all, &n2, &err), 0);
     assert_int_equal(n2, n);
 }
 

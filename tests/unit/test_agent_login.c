@@ -24,16 +24,14 @@
 #include "core/session.h"
 #include "core/totp.h"
 #include "store/store.h"
+#include "test_db.h"
 #include "util/timeutil.h"
 
 #define PW "une phrase de passe assez longue"
 #define SOURCE "web 192.0.2.7"
 
 typedef struct fixture {
-    char dir[64];
-    char path[96];
-    store *store;
-    core *core;
+    test_db db;
     int64_t tenant;
     arena a;
 } fixture;
@@ -41,25 +39,18 @@ typedef struct fixture {
 static int setup(void **state)
 {
     fixture *f = calloc(1, sizeof *f);
-    snprintf(f->dir, sizeof f->dir, "/tmp/guichet-agent-login-XXXXXX");
-    assert_non_null(mkdtemp(f->dir));
-    snprintf(f->path, sizeof f->path, "%s/t.db", f->dir);
+    assert_int_equal(test_db_open(&f->db, "agent-login", NULL), 0);
     error err;
-    f->store = store_open(f->path, &err);
-    assert_non_null(f->store);
-    assert_int_equal(f->store->ops->migrate(f->store, &err), 0);
-    f->core = core_open(f->store, NULL, &err);
-    assert_non_null(f->core);
     store_tenant t = {.slug = "ville-demo",
                       .name = "Ville de Démo",
                       .hosts = "a.test",
                       .timezone = "Europe/Paris",
                       .contact = "mairie"};
-    assert_int_equal(admin_tenant_upsert(f->core, &t, &f->tenant, &err), 0);
+    assert_int_equal(admin_tenant_upsert(f->db.core, &t, &f->tenant, &err), 0);
     store_department d = {
         .tenant_id = f->tenant, .code = "voirie", .name = "Voirie", .email = "x@a.test"};
     int64_t id = 0;
-    assert_int_equal(admin_department_upsert(f->core, &d, &id, &err), 0);
+    assert_int_equal(admin_department_upsert(f->db.core, &d, &id, &err), 0);
     arena_init(&f->a, 0);
     *state = f;
     return 0;
@@ -69,12 +60,7 @@ static int teardown(void **state)
 {
     fixture *f = *state;
     arena_free(&f->a);
-    core_close(f->core);
-    store_close(f->store);
-    char cmd[160];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "could not remove %s\n", f->dir);
+    test_db_close(&f->db);
     free(f);
     return 0;
 }
@@ -84,8 +70,8 @@ static int64_t add(fixture *f, const char *email)
     const char *deps[1] = {"voirie"};
     int64_t id = 0;
     error err;
-    assert_int_equal(agent_create(f->core, f->tenant, email, "Nom Prénom", AGENT_ROLE_AGENT, deps,
-                                  1, PW, &id, &err),
+    assert_int_equal(agent_create(f->db.core, f->tenant, email, "Nom Prénom", AGENT_ROLE_AGENT,
+                                  deps, 1, PW, &id, &err),
                      0);
     return id;
 }
@@ -94,7 +80,7 @@ static store_agent get(fixture *f, int64_t id)
 {
     store_agent ag;
     error err;
-    assert_int_equal(agent_get(f->core, f->tenant, id, &f->a, &ag, &err), 0);
+    assert_int_equal(agent_get(f->db.core, f->tenant, id, &f->a, &ag, &err), 0);
     return ag;
 }
 
@@ -103,8 +89,8 @@ static store_audit *entries(fixture *f, size_t *n)
 {
     store_audit *rows = NULL;
     error err;
-    assert_int_equal(f->store->ops->audit.list(f->store, f->tenant, 0, 1000, &f->a, &rows, n, &err),
-                     0);
+    assert_int_equal(
+        f->db.store->ops->audit.list(f->db.store, f->tenant, 0, 1000, &f->a, &rows, n, &err), 0);
     return rows;
 }
 
@@ -113,7 +99,7 @@ static int session_live(fixture *f, const char *token)
     store_session se;
     store_agent ag;
     error err;
-    return agent_session_lookup(f->core, f->tenant, token, &f->a, &se, &ag, &err) == 0;
+    return agent_session_lookup(f->db.core, f->tenant, token, &f->a, &se, &ag, &err) == 0;
 }
 
 static void test_login_opens_session_and_audits(void **state)
@@ -122,7 +108,7 @@ static void test_login_opens_session_and_audits(void **state)
     int64_t id = add(f, "lea@ville-demo.test");
     error err;
     char old[AGENT_SESSION_TOKEN_LEN];
-    assert_int_equal(agent_session_create(f->core, f->tenant, id, old, &err), 0);
+    assert_int_equal(agent_session_create(f->db.core, f->tenant, id, old, &err), 0);
     size_t n0 = 0;
     entries(f, &n0);
     assert_int_equal(n0, 0); /* agent_session_create writes no entry */
@@ -130,8 +116,8 @@ static void test_login_opens_session_and_audits(void **state)
     store_agent ag = get(f, id);
     core_actor who = actor_of_agent(&ag, SOURCE);
     session_opening o;
-    session_opening_prepare(f->core, old, &o);
-    assert_int_equal(agent_login_open(f->core, f->tenant, &who, NULL, &o, NULL, NULL, &err), 0);
+    session_opening_prepare(f->db.core, old, &o);
+    assert_int_equal(agent_login_open(f->db.core, f->tenant, &who, NULL, &o, NULL, NULL, &err), 0);
     assert_true(session_live(f, o.token));
     assert_false(session_live(f, old)); /* the browser's previous session ended */
     assert_int_equal(get(f, id).last_login_at, o.now);
@@ -153,12 +139,12 @@ static void test_login_refused_writes_nothing(void **state)
     store_agent ag = get(f, id);
     error err;
     agent_changes off = {.role = -1, .active = 0};
-    assert_int_equal(agent_update(f->core, f->tenant, id, &off, &err), 0);
+    assert_int_equal(agent_update(f->db.core, f->tenant, id, &off, &err), 0);
     /* The password step passed before the deactivation: the job reads the agent again. */
     core_actor who = actor_of_agent(&ag, SOURCE);
     session_opening o;
-    session_opening_prepare(f->core, NULL, &o);
-    assert_int_equal(agent_login_open(f->core, f->tenant, &who, NULL, &o, NULL, NULL, &err), -1);
+    session_opening_prepare(f->db.core, NULL, &o);
+    assert_int_equal(agent_login_open(f->db.core, f->tenant, &who, NULL, &o, NULL, NULL, &err), -1);
     assert_int_equal(err.code, ERR_UNAUTHORIZED);
     assert_false(session_live(f, o.token));
     size_t n = 0;
@@ -166,7 +152,7 @@ static void test_login_refused_writes_nothing(void **state)
     assert_int_equal(n, 0);
     /* Only agents log in. */
     assert_int_equal(
-        agent_login_open(f->core, f->tenant, &actor_system, NULL, &o, NULL, NULL, &err), -1);
+        agent_login_open(f->db.core, f->tenant, &actor_system, NULL, &o, NULL, NULL, &err), -1);
     session_opening_wipe(&o);
 }
 
@@ -176,7 +162,7 @@ static void test_login_confirms_enrolment(void **state)
     int64_t id = add(f, "ines@ville-demo.test");
     error err;
     char b32[TOTP_SECRET_B32_LEN];
-    assert_int_equal(agent_totp_begin(f->core, f->tenant, id, b32, NULL, NULL, &err), 0);
+    assert_int_equal(agent_totp_begin(f->db.core, f->tenant, id, b32, NULL, NULL, &err), 0);
     unsigned char key[TOTP_SECRET_BYTES];
     size_t klen = 0;
     assert_int_equal(totp_base32_decode(b32, key, sizeof key, &klen), 0);
@@ -184,15 +170,17 @@ static void test_login_confirms_enrolment(void **state)
     assert_int_equal(totp_code(key, klen, time_now(), code), 0);
 
     const char *sealed = NULL;
-    assert_int_equal(agent_totp_enrol_check(f->core, f->tenant, id, code, &f->a, &sealed, &err), 0);
+    assert_int_equal(agent_totp_enrol_check(f->db.core, f->tenant, id, code, &f->a, &sealed, &err),
+                     0);
     assert_non_null(sealed);
     assert_false(get(f, id).totp_enabled); /* checking writes nothing */
 
     store_agent ag = get(f, id);
     core_actor who = actor_of_agent(&ag, SOURCE);
     session_opening o;
-    session_opening_prepare(f->core, NULL, &o);
-    assert_int_equal(agent_login_open(f->core, f->tenant, &who, sealed, &o, NULL, NULL, &err), 0);
+    session_opening_prepare(f->db.core, NULL, &o);
+    assert_int_equal(agent_login_open(f->db.core, f->tenant, &who, sealed, &o, NULL, NULL, &err),
+                     0);
     assert_true(get(f, id).totp_enabled);
     size_t n = 0;
     store_audit *e = entries(f, &n);
@@ -204,8 +192,9 @@ static void test_login_confirms_enrolment(void **state)
     /* The same confirmation again: the enrolment is no longer pending, and the refusal
      * leaves neither a session nor an entry behind. */
     session_opening o2;
-    session_opening_prepare(f->core, NULL, &o2);
-    assert_int_equal(agent_login_open(f->core, f->tenant, &who, sealed, &o2, NULL, NULL, &err), -1);
+    session_opening_prepare(f->db.core, NULL, &o2);
+    assert_int_equal(agent_login_open(f->db.core, f->tenant, &who, sealed, &o2, NULL, NULL, &err),
+                     -1);
     assert_int_equal(err.code, ERR_CONFLICT);
     assert_false(session_live(f, o2.token));
     entries(f, &n);
@@ -236,19 +225,19 @@ static void test_login_failed_entries(void **state)
     core_actor nobody = actor_of_agent(NULL, SOURCE);
     /* An address that names an agent, however it was typed: the entry names the agent. */
     outcome out = {0};
-    assert_int_equal(agent_login_failed(f->core, f->tenant, &nobody, " Karim@Ville-Demo.test",
+    assert_int_equal(agent_login_failed(f->db.core, f->tenant, &nobody, " Karim@Ville-Demo.test",
                                         on_done, &out, &err),
                      0);
     assert_int_equal(out.calls, 1);
     assert_int_equal(out.rc, 0);
     /* An unknown address: "system", no id (never the address). */
-    assert_int_equal(agent_login_failed(f->core, f->tenant, &nobody, "personne@ville-demo.test",
+    assert_int_equal(agent_login_failed(f->db.core, f->tenant, &nobody, "personne@ville-demo.test",
                                         NULL, NULL, &err),
                      0);
     /* A wrong code: the agent who acts. */
     store_agent ag = get(f, id);
     core_actor who = actor_of_agent(&ag, SOURCE);
-    assert_int_equal(agent_login_failed(f->core, f->tenant, &who, NULL, NULL, NULL, &err), 0);
+    assert_int_equal(agent_login_failed(f->db.core, f->tenant, &who, NULL, NULL, NULL, &err), 0);
 
     size_t n = 0;
     store_audit *e = entries(f, &n);
@@ -271,11 +260,11 @@ static void test_logout(void **state)
     int64_t id = add(f, "sylvie@ville-demo.test");
     error err;
     char token[AGENT_SESSION_TOKEN_LEN];
-    assert_int_equal(agent_session_create(f->core, f->tenant, id, token, &err), 0);
+    assert_int_equal(agent_session_create(f->db.core, f->tenant, id, token, &err), 0);
     store_agent ag = get(f, id);
     core_actor who = actor_of_agent(&ag, SOURCE);
     outcome out = {0};
-    assert_int_equal(agent_logout(f->core, f->tenant, &who, token, on_done, &out, &err), 0);
+    assert_int_equal(agent_logout(f->db.core, f->tenant, &who, token, on_done, &out, &err), 0);
     assert_int_equal(out.calls, 1);
     assert_int_equal(out.rc, 0);
     assert_false(session_live(f, token));
@@ -286,9 +275,9 @@ static void test_logout(void **state)
     assert_int_equal(e[0].agent_id, id);
 
     /* A session that was no longer live: ended, and no entry names anyone. */
-    assert_int_equal(agent_session_create(f->core, f->tenant, id, token, &err), 0);
+    assert_int_equal(agent_session_create(f->db.core, f->tenant, id, token, &err), 0);
     core_actor nobody = actor_of_agent(NULL, SOURCE);
-    assert_int_equal(agent_logout(f->core, f->tenant, &nobody, token, NULL, NULL, &err), 0);
+    assert_int_equal(agent_logout(f->db.core, f->tenant, &nobody, token, NULL, NULL, &err), 0);
     assert_false(session_live(f, token));
     entries(f, &n);
     assert_int_equal(n, 1);

@@ -23,15 +23,13 @@
 #include "core/audit.h"
 #include "core/core.h"
 #include "store/store.h"
+#include "test_db.h"
 #include "util/timeutil.h"
 
 #define ZERO64 "0000000000000000000000000000000000000000000000000000000000000000"
 
 typedef struct fixture {
-    char dir[64];
-    char path[96];
-    store *store;
-    core *core;
+    test_db db;
     int64_t tenant, tenant2;
     int64_t agent;  /* an agent of tenant: audit entries reference real agents */
     char actor[32]; /* "agent:<id>" */
@@ -40,28 +38,21 @@ typedef struct fixture {
 static int setup(void **state)
 {
     fixture *f = calloc(1, sizeof *f);
-    snprintf(f->dir, sizeof f->dir, "/tmp/guichet-audit-XXXXXX");
-    assert_non_null(mkdtemp(f->dir));
-    snprintf(f->path, sizeof f->path, "%s/t.db", f->dir);
+    assert_int_equal(test_db_open(&f->db, "audit", NULL), 0);
     error err;
-    f->store = store_open(f->path, &err);
-    assert_non_null(f->store);
-    assert_int_equal(f->store->ops->migrate(f->store, &err), 0);
-    f->core = core_open(f->store, NULL, &err);
-    assert_non_null(f->core);
     store_tenant t = {.slug = "ville-test",
                       .name = "Ville Test",
                       .hosts = "a.test",
                       .timezone = "Europe/Paris",
                       .contact = "mairie"};
-    assert_int_equal(admin_tenant_upsert(f->core, &t, &f->tenant, &err), 0);
+    assert_int_equal(admin_tenant_upsert(f->db.core, &t, &f->tenant, &err), 0);
     store_tenant t2 = {.slug = "autre",
                        .name = "Autre",
                        .hosts = "b.test",
                        .timezone = "Europe/Paris",
                        .contact = "mairie"};
-    assert_int_equal(admin_tenant_upsert(f->core, &t2, &f->tenant2, &err), 0);
-    assert_int_equal(agent_create(f->core, f->tenant, "claire@ville-test.fr", "Claire",
+    assert_int_equal(admin_tenant_upsert(f->db.core, &t2, &f->tenant2, &err), 0);
+    assert_int_equal(agent_create(f->db.core, f->tenant, "claire@ville-test.fr", "Claire",
                                   AGENT_ROLE_AGENT, NULL, 0, "un mot de passe long", &f->agent,
                                   &err),
                      0);
@@ -73,12 +64,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     fixture *f = *state;
-    core_close(f->core);
-    store_close(f->store);
-    char cmd[160];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "could not remove %s\n", f->dir);
+    test_db_close(&f->db);
     free(f);
     return 0;
 }
@@ -87,23 +73,24 @@ static int teardown(void **state)
 static void shell(fixture *f, const char *sql)
 {
     char cmd[512];
-    snprintf(cmd, sizeof cmd, "sqlite3 '%s' \"%s\"", f->path, sql);
+    snprintf(cmd, sizeof cmd, "sqlite3 '%s' \"%s\"", f->db.path, sql);
     assert_int_equal(system(cmd), 0);
 }
 
 static void record(fixture *f, int64_t tenant, const char *action, int64_t id)
 {
     error err;
-    assert_int_equal(
-        audit_record(f->core, tenant, f->actor, action, "request", &id, 1, "web 192.0.2.1", &err),
-        0);
+    assert_int_equal(audit_record(f->db.core, tenant, f->actor, action, "request", &id, 1,
+                                  "web 192.0.2.1", &err),
+                     0);
 }
 
 static store_audit *all_entries(fixture *f, int64_t tenant, arena *a, size_t *n)
 {
     store_audit *rows = NULL;
     error err;
-    assert_int_equal(f->store->ops->audit.list(f->store, tenant, 0, 10000, a, &rows, n, &err), 0);
+    assert_int_equal(f->db.store->ops->audit.list(f->db.store, tenant, 0, 10000, a, &rows, n, &err),
+                     0);
     return rows;
 }
 
@@ -111,7 +98,7 @@ static void assert_intact(fixture *f, int64_t tenant, int64_t expect_n)
 {
     int64_t bad = -1, n = -1;
     error err;
-    assert_int_equal(audit_verify(f->core, tenant, &bad, &n, &err), 0);
+    assert_int_equal(audit_verify(f->db.core, tenant, &bad, &n, &err), 0);
     assert_int_equal(bad, 0);
     assert_int_equal(n, expect_n);
 }
@@ -120,7 +107,7 @@ static void assert_broken_at(fixture *f, int64_t tenant, int64_t id)
 {
     int64_t bad = 0;
     error err;
-    assert_int_equal(audit_verify(f->core, tenant, &bad, NULL, &err), -1);
+    assert_int_equal(audit_verify(f->db.core, tenant, &bad, NULL, &err), -1);
     assert_int_equal(err.code, ERR_CONFLICT);
     assert_int_equal(bad, id);
 }
@@ -134,11 +121,11 @@ static void test_chain(void **state)
     record(f, f->tenant, "change", 11);
     int64_t ids[] = {3, 5, 8};
     error err;
-    assert_int_equal(audit_record(f->core, f->tenant, "api:2", "list", "request", ids, 3,
+    assert_int_equal(audit_record(f->db.core, f->tenant, "api:2", "list", "request", ids, 3,
                                   "api 2001:db8::1", &err),
                      0);
-    assert_int_equal(audit_record(f->core, f->tenant, "system", "purge", NULL, NULL, 0, NULL, &err),
-                     0);
+    assert_int_equal(
+        audit_record(f->db.core, f->tenant, "system", "purge", NULL, NULL, 0, NULL, &err), 0);
     arena a;
     arena_init(&a, 0);
     size_t n = 0;
@@ -179,7 +166,7 @@ static void test_split_long_lists(void **state)
     for (size_t i = 0; i < total; i++)
         ids[i] = (int64_t)i + 1;
     error err;
-    assert_int_equal(audit_record(f->core, f->tenant, f->actor, "export", "request", ids, total,
+    assert_int_equal(audit_record(f->db.core, f->tenant, f->actor, "export", "request", ids, total,
                                   "web ::1", &err),
                      0);
     free(ids);
@@ -213,16 +200,17 @@ static void test_field_checks(void **state)
         {"agent:1", "view", "request", "line\nbreak", "source"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        assert_int_equal(audit_record(f->core, f->tenant, bad[i].actor, bad[i].action, bad[i].kind,
-                                      &id, 1, bad[i].source, &err),
+        assert_int_equal(audit_record(f->db.core, f->tenant, bad[i].actor, bad[i].action,
+                                      bad[i].kind, &id, 1, bad[i].source, &err),
                          -1);
         assert_int_equal(err.code, ERR_INVALID_ARG);
         assert_string_equal(err.arg, bad[i].arg);
     }
     assert_int_equal(
-        audit_record(f->core, f->tenant, "agent:1", "view", "request", &zero, 1, NULL, &err), -1);
+        audit_record(f->db.core, f->tenant, "agent:1", "view", "request", &zero, 1, NULL, &err),
+        -1);
     assert_string_equal(err.arg, "ids");
-    assert_int_equal(audit_record(f->core, 0, "agent:1", "view", "request", &id, 1, NULL, &err),
+    assert_int_equal(audit_record(f->db.core, 0, "agent:1", "view", "request", &id, 1, NULL, &err),
                      -1);
     assert_intact(f, f->tenant, 0);
 }
@@ -237,7 +225,7 @@ static void test_tampered_row(void **state)
     char cmd[512];
     snprintf(cmd, sizeof cmd,
              "sqlite3 '%s' \"UPDATE audit_log SET object_ids = '999' WHERE id = 3\" 2>/dev/null",
-             f->path);
+             f->db.path);
     assert_int_not_equal(system(cmd), 0);
     assert_intact(f, f->tenant, 5);
     /* ...so someone determined drops it first: the chain tells. */
@@ -299,7 +287,7 @@ static void test_purge_anchor(void **state)
     arena_free(&a);
     int64_t deleted = 0;
     error err;
-    assert_int_equal(audit_purge(f->core, f->tenant, before, &deleted, &err), 0);
+    assert_int_equal(audit_purge(f->db.core, f->tenant, before, &deleted, &err), 0);
     assert_int_equal(deleted, 2);
     assert_intact(f, f->tenant, 2);
     assert_intact(f, f->tenant2, 1);
@@ -319,14 +307,14 @@ static void test_purge_everything(void **state)
     record(f, f->tenant, "view", 1);
     int64_t deleted = 0;
     error err;
-    assert_int_equal(audit_purge(f->core, f->tenant, time_now() + 10, &deleted, &err), 0);
+    assert_int_equal(audit_purge(f->db.core, f->tenant, time_now() + 10, &deleted, &err), 0);
     assert_int_equal(deleted, 1);
     assert_intact(f, f->tenant, 0);
     /* An emptied log starts a chain again from zeros (the old hash is not required). */
     record(f, f->tenant, "view", 2);
     assert_intact(f, f->tenant, 1);
     /* Nothing to purge: nothing changes. */
-    assert_int_equal(audit_purge(f->core, f->tenant, 1, &deleted, &err), 0);
+    assert_int_equal(audit_purge(f->db.core, f->tenant, 1, &deleted, &err), 0);
     assert_int_equal(deleted, 0);
     assert_intact(f, f->tenant, 1);
 }
@@ -343,7 +331,7 @@ static void *appender(void *p)
     for (int64_t i = 0; i < 25; i++) {
         int64_t id = t->base + i;
         error err;
-        if (audit_record(t->f->core, t->f->tenant, t->f->actor, "view", "request", &id, 1,
+        if (audit_record(t->f->db.core, t->f->tenant, t->f->actor, "view", "request", &id, 1,
                          "web ::1", &err) != 0)
             t->failures++;
     }
@@ -354,7 +342,7 @@ static void test_concurrent_appends(void **state)
 {
     fixture *f = *state;
     error err;
-    assert_int_equal(store_writer_start(f->store, &err), 0);
+    assert_int_equal(store_writer_start(f->db.store, &err), 0);
     pthread_t th[4];
     thread_arg args[4];
     for (int i = 0; i < 4; i++) {
@@ -364,14 +352,14 @@ static void test_concurrent_appends(void **state)
     /* Asynchronous entries too, drained by the writer before it stops. */
     int64_t id = 7;
     for (int i = 0; i < 10; i++)
-        assert_int_equal(audit_record_async(f->core, f->tenant, "api:1", "view", "request", &id, 1,
-                                            "api ::1", NULL, NULL, &err),
+        assert_int_equal(audit_record_async(f->db.core, f->tenant, "api:1", "view", "request", &id,
+                                            1, "api ::1", NULL, NULL, &err),
                          0);
     for (int i = 0; i < 4; i++) {
         pthread_join(th[i], NULL);
         assert_int_equal(args[i].failures, 0);
     }
-    store_writer_stop(f->store);
+    store_writer_stop(f->db.store);
     assert_intact(f, f->tenant, 110);
 }
 

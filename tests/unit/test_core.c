@@ -24,6 +24,7 @@
 #include "core/request.h"
 #include "core/status.h"
 #include "store/store.h"
+#include "test_db.h"
 
 /* The agents' software acting through an API key (audited: the audit log names no agent that
  * the database does not hold). */
@@ -43,42 +44,32 @@ static const char *ATTRS =
     "\"description\":\"Pour information\"}]";
 
 typedef struct fixture {
-    char dir[64];
-    char path[96];
-    store *store;
-    core *core;
+    test_db db;
     int64_t tenant_id;
 } fixture;
 
 static int setup(void **state)
 {
     fixture *f = calloc(1, sizeof *f);
-    snprintf(f->dir, sizeof f->dir, "/tmp/guichet-core-XXXXXX");
-    assert_non_null(mkdtemp(f->dir));
-    snprintf(f->path, sizeof f->path, "%s/t.db", f->dir);
+    assert_int_equal(test_db_open(&f->db, "core", NULL), 0);
     error err;
-    f->store = store_open(f->path, &err);
-    assert_non_null(f->store);
-    assert_int_equal(f->store->ops->migrate(f->store, &err), 0);
-    f->core = core_open(f->store, NULL, &err);
-    assert_non_null(f->core);
     store_tenant t = {.slug = "ville-test", .name = "Ville Test", .hosts = "ville-test.fr",
                       .timezone = "Europe/Paris", .contact = "mairie"};
-    assert_int_equal(admin_tenant_upsert(f->core, &t, &f->tenant_id, &err), 0);
+    assert_int_equal(admin_tenant_upsert(f->db.core, &t, &f->tenant_id, &err), 0);
     store_department d = {.tenant_id = f->tenant_id, .code = "voirie", .name = "Voirie"};
     int64_t dep_id = 0;
-    assert_int_equal(admin_department_upsert(f->core, &d, &dep_id, &err), 0);
+    assert_int_equal(admin_department_upsert(f->db.core, &d, &dep_id, &err), 0);
     store_department d2 = {.tenant_id = f->tenant_id, .code = "proprete", .name = "Propreté"};
-    assert_int_equal(admin_department_upsert(f->core, &d2, NULL, &err), 0);
+    assert_int_equal(admin_department_upsert(f->db.core, &d2, NULL, &err), 0);
     store_procedure p = {.tenant_id = f->tenant_id, .code = "nid-de-poule", .name = "Nid de poule",
                          .group_name = "Signaler un problème", .attributes = ATTRS,
                          .department_id = dep_id, .kind = PROCEDURE_INCIDENT, .is_public = 1,
                          .open311 = 1, .delay_days = 7, .active = 1};
-    assert_int_equal(admin_procedure_upsert(f->core, &p, NULL, &err), 0);
+    assert_int_equal(admin_procedure_upsert(f->db.core, &p, NULL, &err), 0);
     store_procedure q = {.tenant_id = f->tenant_id, .code = "question", .name = "Question",
                          .group_name = "Vie quotidienne", .kind = PROCEDURE_DEMARCHE,
                          .active = 1};
-    assert_int_equal(admin_procedure_upsert(f->core, &q, NULL, &err), 0);
+    assert_int_equal(admin_procedure_upsert(f->db.core, &q, NULL, &err), 0);
     *state = f;
     return 0;
 }
@@ -86,12 +77,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     fixture *f = *state;
-    core_close(f->core);
-    store_close(f->store);
-    char cmd[160];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "could not remove %s\n", f->dir);
+    test_db_close(&f->db);
     free(f);
     return 0;
 }
@@ -381,7 +367,7 @@ static void test_attrs_policy(void **state)
 static void test_catalogue(void **state)
 {
     fixture *f = *state;
-    const catalogue *cat = catalogue_acquire(f->core);
+    const catalogue *cat = catalogue_acquire(f->db.core);
     assert_int_equal(cat->n_tenants, 1);
     /* A single tenant answers on any host. */
     assert_non_null(catalogue_tenant_for_host(cat, "anything.example:8080"));
@@ -393,20 +379,20 @@ static void test_catalogue(void **state)
     assert_non_null(p->department);
     assert_string_equal(p->department->rec.code, "voirie");
     assert_null(catalogue_procedure(t, "absent"));
-    catalogue_release(f->core, cat);
+    catalogue_release(f->db.core, cat);
 
     /* A second tenant: hosts now decide. */
     error err;
     store_tenant t2 = {.slug = "autre", .name = "Autre", .hosts = "autre.fr www.autre.fr",
                        .timezone = "Europe/Paris"};
-    assert_int_equal(admin_tenant_upsert(f->core, &t2, NULL, &err), 0);
-    cat = catalogue_acquire(f->core);
+    assert_int_equal(admin_tenant_upsert(f->db.core, &t2, NULL, &err), 0);
+    cat = catalogue_acquire(f->db.core);
     assert_int_equal(cat->n_tenants, 2);
     assert_string_equal(catalogue_tenant_for_host(cat, "WWW.Autre.fr:443")->rec.slug, "autre");
     assert_string_equal(catalogue_tenant_for_host(cat, "ville-test.fr")->rec.slug, "ville-test");
     assert_null(catalogue_tenant_for_host(cat, "unknown.fr"));
     assert_null(catalogue_tenant_for_host(cat, "autre"));
-    catalogue_release(f->core, cat);
+    catalogue_release(f->db.core, cat);
 }
 
 /* Host names choose the collectivité, so one name belongs to one collectivité only: a second
@@ -417,9 +403,9 @@ static void test_tenant_hosts_unique(void **state)
     fixture *f = *state;
     error err;
     store_tenant t2 = {.slug = "autre", .name = "Autre", .hosts = "Autre.fr  www.autre.fr"};
-    assert_int_equal(admin_tenant_upsert(f->core, &t2, NULL, &err), 0);
+    assert_int_equal(admin_tenant_upsert(f->db.core, &t2, NULL, &err), 0);
     store_tenant thief = {.slug = "voleuse", .name = "Voleuse", .hosts = "voleuse.fr AUTRE.fr"};
-    assert_int_equal(admin_tenant_upsert(f->core, &thief, NULL, &err), -1);
+    assert_int_equal(admin_tenant_upsert(f->db.core, &thief, NULL, &err), -1);
     assert_int_equal(err.code, ERR_CONFLICT);
     assert_string_equal(err.arg, "hosts");
     assert_non_null(strstr(err.detail, "autre.fr"));
@@ -427,39 +413,39 @@ static void test_tenant_hosts_unique(void **state)
     /* The existing collectivité taking it is refused the same way. */
     store_tenant t1 = {
         .slug = "ville-test", .name = "Ville Test", .hosts = "ville-test.fr autre.fr"};
-    assert_int_equal(admin_tenant_upsert(f->core, &t1, NULL, &err), -1);
+    assert_int_equal(admin_tenant_upsert(f->db.core, &t1, NULL, &err), -1);
     assert_int_equal(err.code, ERR_CONFLICT);
-    const catalogue *cat = catalogue_acquire(f->core);
+    const catalogue *cat = catalogue_acquire(f->db.core);
     assert_null(catalogue_tenant_by_slug(cat, "voleuse"));
     assert_string_equal(catalogue_tenant_by_slug(cat, "ville-test")->rec.hosts, "ville-test.fr");
     assert_string_equal(catalogue_tenant_by_slug(cat, "autre")->rec.hosts, "autre.fr www.autre.fr");
     assert_string_equal(catalogue_tenant_for_host(cat, "autre.fr")->rec.slug, "autre");
-    catalogue_release(f->core, cat);
+    catalogue_release(f->db.core, cat);
 
     /* Saving again with its own names, or without touching them, is fine; giving one up
      * frees it for another collectivité. */
-    assert_int_equal(admin_tenant_upsert(f->core, &t2, NULL, &err), 0);
+    assert_int_equal(admin_tenant_upsert(f->db.core, &t2, NULL, &err), 0);
     store_tenant rename = {.slug = "autre", .name = "Autre Commune", .hosts = NULL};
-    assert_int_equal(admin_tenant_upsert(f->core, &rename, NULL, &err), 0);
-    cat = catalogue_acquire(f->core);
+    assert_int_equal(admin_tenant_upsert(f->db.core, &rename, NULL, &err), 0);
+    cat = catalogue_acquire(f->db.core);
     assert_string_equal(catalogue_tenant_by_slug(cat, "autre")->rec.name, "Autre Commune");
     assert_string_equal(catalogue_tenant_by_slug(cat, "autre")->rec.hosts, "autre.fr www.autre.fr");
-    catalogue_release(f->core, cat);
+    catalogue_release(f->db.core, cat);
     store_tenant give_up = {.slug = "autre", .name = "Autre", .hosts = "www.autre.fr"};
-    assert_int_equal(admin_tenant_upsert(f->core, &give_up, NULL, &err), 0);
-    assert_int_equal(admin_tenant_upsert(f->core, &thief, NULL, &err), 0);
+    assert_int_equal(admin_tenant_upsert(f->db.core, &give_up, NULL, &err), 0);
+    assert_int_equal(admin_tenant_upsert(f->db.core, &thief, NULL, &err), 0);
 
     /* Only host names: no port, path, scheme or space inside. */
     const char *bad[] = {"ville.fr:8080", "ville.fr/x", "https://ville.fr", "ville_fr", "-ville.fr",
                          "ville..fr", "[::1", "evil.test\\x"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         store_tenant b = {.slug = "mauvaise", .name = "Mauvaise", .hosts = bad[i]};
-        assert_int_equal(admin_tenant_upsert(f->core, &b, NULL, &err), -1);
+        assert_int_equal(admin_tenant_upsert(f->db.core, &b, NULL, &err), -1);
         assert_int_equal(err.code, ERR_INVALID_ARG);
         assert_string_equal(err.arg, "hosts");
     }
     store_tenant ok = {.slug = "bonne", .name = "Bonne", .hosts = "127.0.0.1 [::1] localhost"};
-    assert_int_equal(admin_tenant_upsert(f->core, &ok, NULL, &err), 0);
+    assert_int_equal(admin_tenant_upsert(f->db.core, &ok, NULL, &err), 0);
 }
 
 static void test_catalogue_notices_other_process(void **state)
@@ -467,7 +453,7 @@ static void test_catalogue_notices_other_process(void **state)
     fixture *f = *state;
     error err;
     /* Another handle on the same file stands for a CLI command run next to the server. */
-    store *other = store_open(f->path, &err);
+    store *other = store_open(f->db.path, &err);
     assert_non_null(other);
     core *c2 = core_open(other, NULL, &err);
     assert_non_null(c2);
@@ -479,9 +465,9 @@ static void test_catalogue_notices_other_process(void **state)
     /* The server side checks the config version at most once a second. */
     int seen = 0;
     for (int i = 0; i < 30 && !seen; i++) {
-        const catalogue *cat = catalogue_acquire(f->core);
+        const catalogue *cat = catalogue_acquire(f->db.core);
         seen = catalogue_procedure(catalogue_tenant_by_slug(cat, "ville-test"), "graffiti") != NULL;
-        catalogue_release(f->core, cat);
+        catalogue_release(f->db.core, cat);
         if (!seen)
             usleep(100 * 1000);
     }
@@ -491,15 +477,15 @@ static void test_catalogue_notices_other_process(void **state)
 static void test_request_create(void **state)
 {
     fixture *f = *state;
-    const catalogue *cat = catalogue_acquire(f->core);
+    const catalogue *cat = catalogue_acquire(f->db.core);
     request_input in = incident(cat);
     request_created out, out2;
     error err;
-    assert_int_equal(request_create(f->core, &in, &out, NULL, NULL, &err), 0);
+    assert_int_equal(request_create(f->db.core, &in, &out, NULL, NULL, &err), 0);
     assert_int_equal(strlen(out.reference), 11);
     assert_int_equal(out.reference[4], '-');
     assert_true(strlen(out.token) >= 40);
-    assert_int_equal(request_create(f->core, &in, &out2, NULL, NULL, &err), 0);
+    assert_int_equal(request_create(f->db.core, &in, &out2, NULL, NULL, &err), 0);
     /* References follow each other within the year. */
     assert_int_equal(strncmp(out.reference, out2.reference, 5), 0);
     assert_int_equal(strtol(out2.reference + 5, NULL, 10), strtol(out.reference + 5, NULL, 10) + 1);
@@ -508,7 +494,7 @@ static void test_request_create(void **state)
     arena a;
     arena_init(&a, 0);
     store_request r;
-    assert_int_equal(request_get(f->core, in.tenant, out.reference, &a, &r, &err), 0);
+    assert_int_equal(request_get(f->db.core, in.tenant, out.reference, &a, &r, &err), 0);
     assert_string_equal(r.status, "new");
     assert_string_equal(r.channel, "web");
     assert_string_equal(r.email, "jeanne@exemple.fr");
@@ -518,47 +504,47 @@ static void test_request_create(void **state)
     assert_true(r.due_at == r.created_at + 7 * 86400);
     /* The token is stored hashed, never in clear. */
     char hash[65];
-    core_hash_secret(f->core, out.token, hash);
+    core_hash_secret(f->db.core, out.token, hash);
     assert_string_equal(r.token_hash, hash);
     store_event *ev = NULL;
     size_t n = 0;
-    assert_int_equal(request_timeline(f->core, in.tenant, r.id, 0, &a, &ev, &n, &err), 0);
+    assert_int_equal(request_timeline(f->db.core, in.tenant, r.id, 0, &a, &ev, &n, &err), 0);
     assert_int_equal(n, 1);
     assert_string_equal(ev[0].kind, "created");
-    assert_int_equal(request_get(f->core, in.tenant, "2026-999999", &a, &r, &err), -1);
+    assert_int_equal(request_get(f->db.core, in.tenant, "2026-999999", &a, &r, &err), -1);
     assert_int_equal(err.code, ERR_NOT_FOUND);
     arena_free(&a);
-    catalogue_release(f->core, cat);
+    catalogue_release(f->db.core, cat);
 }
 
 static void test_request_validation(void **state)
 {
     fixture *f = *state;
-    const catalogue *cat = catalogue_acquire(f->core);
+    const catalogue *cat = catalogue_acquire(f->db.core);
     request_created out;
     error err;
     request_input in = incident(cat);
     in.lat = 91;
-    assert_int_equal(request_create(f->core, &in, &out, NULL, NULL, &err), -1);
+    assert_int_equal(request_create(f->db.core, &in, &out, NULL, NULL, &err), -1);
     assert_string_equal(err.arg, "lat");
     in = incident(cat);
     in.lon = -181;
-    assert_int_equal(request_create(f->core, &in, &out, NULL, NULL, &err), -1);
+    assert_int_equal(request_create(f->db.core, &in, &out, NULL, NULL, &err), -1);
     assert_string_equal(err.arg, "long");
     in = incident(cat);
     in.has_location = 0;
-    assert_int_equal(request_create(f->core, &in, &out, NULL, NULL, &err), -1);
+    assert_int_equal(request_create(f->db.core, &in, &out, NULL, NULL, &err), -1);
     assert_int_equal(err.code, ERR_MISSING_ARG);
     assert_string_equal(err.arg, "location");
     in.address = "3 rue Victor Hugo";
-    assert_int_equal(request_create(f->core, &in, &out, NULL, NULL, &err), 0);
+    assert_int_equal(request_create(f->db.core, &in, &out, NULL, NULL, &err), 0);
     in = incident(cat);
     in.email = "pas-une-adresse";
-    assert_int_equal(request_create(f->core, &in, &out, NULL, NULL, &err), -1);
+    assert_int_equal(request_create(f->db.core, &in, &out, NULL, NULL, &err), -1);
     assert_string_equal(err.arg, "email");
     in = incident(cat);
     in.description = "caf\xc3";
-    assert_int_equal(request_create(f->core, &in, &out, NULL, NULL, &err), -1);
+    assert_int_equal(request_create(f->db.core, &in, &out, NULL, NULL, &err), -1);
     assert_string_equal(err.arg, "description");
     in = incident(cat);
     char *longtext = malloc(4002);
@@ -566,21 +552,21 @@ static void test_request_validation(void **state)
     longtext[4001] = '\0';
     in.description = longtext;
     in.description_max = 4000;
-    assert_int_equal(request_create(f->core, &in, &out, NULL, NULL, &err), -1);
+    assert_int_equal(request_create(f->db.core, &in, &out, NULL, NULL, &err), -1);
     assert_string_equal(err.arg, "description");
     in.description_max = 0; /* other channels take longer texts */
-    assert_int_equal(request_create(f->core, &in, &out, NULL, NULL, &err), 0);
+    assert_int_equal(request_create(f->db.core, &in, &out, NULL, NULL, &err), 0);
     free(longtext);
     in = incident(cat);
     in.media_url = "javascript:alert(1)";
-    assert_int_equal(request_create(f->core, &in, &out, NULL, NULL, &err), -1);
+    assert_int_equal(request_create(f->db.core, &in, &out, NULL, NULL, &err), -1);
     assert_string_equal(err.arg, "media_url");
     in = incident(cat);
     in.n_attrs = 1;
     in.attrs = (const attr_input[]){{"nombre", "2"}};
-    assert_int_equal(request_create(f->core, &in, &out, NULL, NULL, &err), -1);
+    assert_int_equal(request_create(f->db.core, &in, &out, NULL, NULL, &err), -1);
     assert_string_equal(err.arg, "attribute[taille]");
-    catalogue_release(f->core, cat);
+    catalogue_release(f->db.core, cat);
 }
 
 static void test_idempotency(void **state)
@@ -589,33 +575,33 @@ static void test_idempotency(void **state)
     error err;
     char key[APIKEY_LEN];
     int64_t key_id = 0;
-    assert_int_equal(apikey_create(f->core, f->tenant_id, "app", SCOPE_OPEN311, key, &key_id, &err),
-                     0);
-    const catalogue *cat = catalogue_acquire(f->core);
+    assert_int_equal(
+        apikey_create(f->db.core, f->tenant_id, "app", SCOPE_OPEN311, key, &key_id, &err), 0);
+    const catalogue *cat = catalogue_acquire(f->db.core);
     request_input in = incident(cat);
     in.api_key_id = key_id;
     in.idempotency_key = "retry-42";
     request_created first, again;
-    assert_int_equal(request_create(f->core, &in, &first, NULL, NULL, &err), 0);
+    assert_int_equal(request_create(f->db.core, &in, &first, NULL, NULL, &err), 0);
     assert_false(first.replayed);
-    assert_int_equal(request_create(f->core, &in, &again, NULL, NULL, &err), 0);
+    assert_int_equal(request_create(f->db.core, &in, &again, NULL, NULL, &err), 0);
     assert_true(again.replayed);
     assert_string_equal(first.reference, again.reference);
     assert_string_equal(again.token, "");
     in.idempotency_key = "retry-43";
-    assert_int_equal(request_create(f->core, &in, &again, NULL, NULL, &err), 0);
+    assert_int_equal(request_create(f->db.core, &in, &again, NULL, NULL, &err), 0);
     assert_string_not_equal(first.reference, again.reference);
-    catalogue_release(f->core, cat);
+    catalogue_release(f->db.core, cat);
 }
 
 static void test_request_update(void **state)
 {
     fixture *f = *state;
-    const catalogue *cat = catalogue_acquire(f->core);
+    const catalogue *cat = catalogue_acquire(f->db.core);
     request_input in = incident(cat);
     request_created out;
     error err;
-    assert_int_equal(request_create(f->core, &in, &out, NULL, NULL, &err), 0);
+    assert_int_equal(request_create(f->db.core, &in, &out, NULL, NULL, &err), 0);
     request_change ch = {.status = "in_progress",
                          .note = "Une équipe passe demain.",
                          .assignee = "agent:durand",
@@ -623,11 +609,12 @@ static void test_request_update(void **state)
                          .department = "proprete",
                          .who = &test_agent_durand,
                          .ch = CHANNEL_API};
-    assert_int_equal(request_update(f->core, in.tenant, out.reference, &ch, NULL, NULL, &err), 0);
+    assert_int_equal(request_update(f->db.core, in.tenant, out.reference, &ch, NULL, NULL, &err),
+                     0);
     arena a;
     arena_init(&a, 0);
     store_request r;
-    assert_int_equal(request_get(f->core, in.tenant, out.reference, &a, &r, &err), 0);
+    assert_int_equal(request_get(f->db.core, in.tenant, out.reference, &a, &r, &err), 0);
     assert_string_equal(r.status, "in_progress");
     assert_string_equal(r.assignee, "agent:durand");
     assert_int_equal(r.priority, 2);
@@ -635,49 +622,49 @@ static void test_request_update(void **state)
     assert_int_equal(r.department_id, catalogue_department(in.tenant, "proprete")->rec.id);
     store_event *ev = NULL;
     size_t n = 0;
-    assert_int_equal(request_timeline(f->core, in.tenant, r.id, 0, &a, &ev, &n, &err), 0);
+    assert_int_equal(request_timeline(f->db.core, in.tenant, r.id, 0, &a, &ev, &n, &err), 0);
     assert_int_equal(n, 5); /* created, status, assign, priority, department */
     assert_string_equal(ev[1].kind, "status");
     assert_string_equal(ev[1].status_from, "new");
     assert_string_equal(ev[1].status_to, "in_progress");
     assert_true(ev[1].is_public);
     assert_false(ev[2].is_public);
-    assert_int_equal(request_timeline(f->core, in.tenant, r.id, 1, &a, &ev, &n, &err), 0);
+    assert_int_equal(request_timeline(f->db.core, in.tenant, r.id, 1, &a, &ev, &n, &err), 0);
     assert_int_equal(n, 2);
 
     request_change close = {.status = "resolved", .priority = -1, .who = &test_agent_durand};
-    assert_int_equal(request_update(f->core, in.tenant, out.reference, &close, NULL, NULL, &err),
+    assert_int_equal(request_update(f->db.core, in.tenant, out.reference, &close, NULL, NULL, &err),
                      0);
-    assert_int_equal(request_get(f->core, in.tenant, out.reference, &a, &r, &err), 0);
+    assert_int_equal(request_get(f->db.core, in.tenant, out.reference, &a, &r, &err), 0);
     assert_true(r.closed_at > 0);
     request_change back = {.status = "new", .priority = -1};
-    assert_int_equal(request_update(f->core, in.tenant, out.reference, &back, NULL, NULL, &err),
+    assert_int_equal(request_update(f->db.core, in.tenant, out.reference, &back, NULL, NULL, &err),
                      -1);
     assert_int_equal(err.code, ERR_CONFLICT);
     request_change unknown = {.status = "lost", .priority = -1};
     assert_int_equal(
-        request_update(f->core, in.tenant, out.reference, &unknown, NULL, NULL, &err), -1);
+        request_update(f->db.core, in.tenant, out.reference, &unknown, NULL, NULL, &err), -1);
     assert_int_equal(err.code, ERR_INVALID_ARG);
     request_change nodep = {.department = "cuisine", .priority = -1};
-    assert_int_equal(request_update(f->core, in.tenant, out.reference, &nodep, NULL, NULL, &err),
+    assert_int_equal(request_update(f->db.core, in.tenant, out.reference, &nodep, NULL, NULL, &err),
                      -1);
     assert_string_equal(err.arg, "department");
-    assert_int_equal(request_update(f->core, in.tenant, "2000-000001", &close, NULL, NULL, &err),
+    assert_int_equal(request_update(f->db.core, in.tenant, "2000-000001", &close, NULL, NULL, &err),
                      -1);
     assert_int_equal(err.code, ERR_NOT_FOUND);
 
-    assert_int_equal(request_add_note(f->core, in.tenant, out.reference, "Vu sur place", 0,
+    assert_int_equal(request_add_note(f->db.core, in.tenant, out.reference, "Vu sur place", 0,
                                       &test_agent_durand, CHANNEL_COUNTER, NULL, NULL, &err),
                      0);
-    assert_int_equal(request_add_note(f->core, in.tenant, out.reference, "", 1, &test_agent_durand,
-                                      CHANNEL_COUNTER, NULL, NULL, &err),
+    assert_int_equal(request_add_note(f->db.core, in.tenant, out.reference, "", 1,
+                                      &test_agent_durand, CHANNEL_COUNTER, NULL, NULL, &err),
                      -1);
-    assert_int_equal(request_timeline(f->core, in.tenant, r.id, 0, &a, &ev, &n, &err), 0);
+    assert_int_equal(request_timeline(f->db.core, in.tenant, r.id, 0, &a, &ev, &n, &err), 0);
     assert_string_equal(ev[n - 1].kind, "note");
     assert_string_equal(ev[n - 1].body, "Vu sur place");
     assert_false(ev[n - 1].is_public);
     arena_free(&a);
-    catalogue_release(f->core, cat);
+    catalogue_release(f->db.core, cat);
 }
 
 /* The instance secret leaves the database for its own file, unchanged (tokens hashed with it
@@ -687,11 +674,11 @@ static void test_secret_file(void **state)
     fixture *f = *state;
     error err;
     char before[65], after[65], again[65];
-    core_hash_secret(f->core, "un jeton", before);
+    core_hash_secret(f->db.core, "un jeton", before);
     char key[128];
-    snprintf(key, sizeof key, "%s/t.db.key", f->dir);
+    snprintf(key, sizeof key, "%s/t.db.key", f->db.dir);
 
-    core *moved = core_open(f->store, key, &err);
+    core *moved = core_open(f->db.store, key, &err);
     assert_non_null(moved);
     core_hash_secret(moved, "un jeton", after);
     assert_string_equal(before, after);
@@ -701,12 +688,12 @@ static void test_secret_file(void **state)
     arena a;
     arena_init(&a, 0);
     const char *stored = "";
-    assert_int_equal(f->store->ops->settings.get(f->store, "instance_secret", &a, &stored, &err),
-                     0);
+    assert_int_equal(
+        f->db.store->ops->settings.get(f->db.store, "instance_secret", &a, &stored, &err), 0);
     assert_null(stored); /* gone from the database */
     core_close(moved);
 
-    core *reopened = core_open(f->store, key, &err);
+    core *reopened = core_open(f->db.store, key, &err);
     assert_non_null(reopened);
     core_hash_secret(reopened, "un jeton", again);
     assert_string_equal(before, again);
@@ -714,8 +701,8 @@ static void test_secret_file(void **state)
 
     /* A new database gets a fresh secret straight into its file. */
     char other[128];
-    snprintf(other, sizeof other, "%s/other.key", f->dir);
-    core *fresh = core_open(f->store, other, &err);
+    snprintf(other, sizeof other, "%s/other.key", f->db.dir);
+    core *fresh = core_open(f->db.store, other, &err);
     assert_non_null(fresh);
     char h[65];
     core_hash_secret(fresh, "un jeton", h);
@@ -727,7 +714,7 @@ static void test_secret_file(void **state)
     assert_non_null(bad);
     fputs("not hex\n", bad);
     fclose(bad);
-    assert_null(core_open(f->store, other, &err));
+    assert_null(core_open(f->db.store, other, &err));
     assert_non_null(strstr(err.detail, "malformed"));
     arena_free(&a);
 }
@@ -738,37 +725,41 @@ static void test_apikey(void **state)
     error err;
     char key[APIKEY_LEN];
     int64_t id = 0;
-    assert_int_equal(apikey_create(f->core, f->tenant_id, "agents", SCOPE_API, key, &id, &err), 0);
+    assert_int_equal(apikey_create(f->db.core, f->tenant_id, "agents", SCOPE_API, key, &id, &err),
+                     0);
     assert_int_equal(strncmp(key, "gk_", 3), 0);
     arena a;
     arena_init(&a, 0);
     store_apikey k;
-    assert_int_equal(apikey_authenticate(f->core, f->tenant_id, key, SCOPE_API, &a, &k, &err), 0);
+    assert_int_equal(apikey_authenticate(f->db.core, f->tenant_id, key, SCOPE_API, &a, &k, &err),
+                     0);
     assert_int_equal(k.id, id);
     /* An api key may do what an open311 key may, not the reverse. */
-    assert_int_equal(apikey_authenticate(f->core, f->tenant_id, key, SCOPE_OPEN311, &a, &k, &err),
-                     0);
-    assert_int_equal(apikey_authenticate(f->core, f->tenant_id, key, SCOPE_GATEWAY, &a, &k, &err),
-                     -1);
-    assert_int_equal(apikey_authenticate(f->core, f->tenant_id + 1, key, SCOPE_API, &a, &k, &err),
-                     -1);
+    assert_int_equal(
+        apikey_authenticate(f->db.core, f->tenant_id, key, SCOPE_OPEN311, &a, &k, &err), 0);
+    assert_int_equal(
+        apikey_authenticate(f->db.core, f->tenant_id, key, SCOPE_GATEWAY, &a, &k, &err), -1);
+    assert_int_equal(
+        apikey_authenticate(f->db.core, f->tenant_id + 1, key, SCOPE_API, &a, &k, &err), -1);
     assert_int_equal(err.code, ERR_FORBIDDEN);
-    assert_int_equal(apikey_authenticate(f->core, f->tenant_id, "gk_wrong", SCOPE_API, &a, &k, &err),
+    assert_int_equal(
+        apikey_authenticate(f->db.core, f->tenant_id, "gk_wrong", SCOPE_API, &a, &k, &err), -1);
+    assert_int_equal(apikey_authenticate(f->db.core, f->tenant_id, "", SCOPE_API, &a, &k, &err),
                      -1);
-    assert_int_equal(apikey_authenticate(f->core, f->tenant_id, "", SCOPE_API, &a, &k, &err), -1);
-    assert_int_equal(apikey_revoke(f->core, f->tenant_id, id, &err), 0);
-    assert_int_equal(apikey_authenticate(f->core, f->tenant_id, key, SCOPE_API, &a, &k, &err), -1);
+    assert_int_equal(apikey_revoke(f->db.core, f->tenant_id, id, &err), 0);
+    assert_int_equal(apikey_authenticate(f->db.core, f->tenant_id, key, SCOPE_API, &a, &k, &err),
+                     -1);
     arena_free(&a);
 }
 
 static void test_request_process_atomic(void **state)
 {
     fixture *f = *state;
-    const catalogue *cat = catalogue_acquire(f->core);
+    const catalogue *cat = catalogue_acquire(f->db.core);
     request_input in = incident(cat);
     request_created out;
     error err;
-    assert_int_equal(request_create(f->core, &in, &out, NULL, NULL, &err), 0);
+    assert_int_equal(request_create(f->db.core, &in, &out, NULL, NULL, &err), 0);
     arena a;
     arena_init(&a, 0);
     store_request r;
@@ -783,10 +774,11 @@ static void test_request_process_atomic(void **state)
                              .reply = "Le trou a été rebouché ce matin.",
                              .internal_note = "Enrobé à froid, à reprendre au printemps.",
                              .reply_url = "https://grc.example/suivi"};
-    assert_int_equal(request_process(f->core, in.tenant, out.reference, &ok, NULL, NULL, &err), 0);
-    assert_int_equal(request_get(f->core, in.tenant, out.reference, &a, &r, &err), 0);
+    assert_int_equal(request_process(f->db.core, in.tenant, out.reference, &ok, NULL, NULL, &err),
+                     0);
+    assert_int_equal(request_get(f->db.core, in.tenant, out.reference, &a, &r, &err), 0);
     assert_string_equal(r.status, "resolved");
-    assert_int_equal(request_timeline(f->core, in.tenant, r.id, 0, &a, &ev, &n, &err), 0);
+    assert_int_equal(request_timeline(f->db.core, in.tenant, r.id, 0, &a, &ev, &n, &err), 0);
     assert_int_equal(n, 4); /* created, reply, internal note, status */
     assert_string_equal(ev[1].body, "Le trou a été rebouché ce matin.");
     assert_true(ev[1].is_public);
@@ -794,9 +786,9 @@ static void test_request_process_atomic(void **state)
     /* The citizen gave an e-mail: the reply e-mail is queued with the change. */
     store_outbox *mails = NULL;
     size_t n_mails = 0;
-    assert_int_equal(f->store->ops->outbox.list(f->store, f->tenant_id, r.id, &a, &mails,
-                                                &n_mails, &err),
-                     0);
+    assert_int_equal(
+        f->db.store->ops->outbox.list(f->db.store, f->tenant_id, r.id, &a, &mails, &n_mails, &err),
+        0);
     assert_int_equal(n_mails, 1);
     assert_string_equal(mails[0].template, "request_reply");
 
@@ -805,17 +797,17 @@ static void test_request_process_atomic(void **state)
         .change = {.status = "new", .priority = -1, .who = &test_agent_durand},
         .reply = "Ceci ne doit pas partir.",
         .internal_note = "Ni ceci."};
-    assert_int_equal(request_process(f->core, in.tenant, out.reference, &bad, NULL, NULL, &err),
+    assert_int_equal(request_process(f->db.core, in.tenant, out.reference, &bad, NULL, NULL, &err),
                      -1);
     assert_int_equal(err.code, ERR_CONFLICT);
-    assert_int_equal(request_timeline(f->core, in.tenant, r.id, 0, &a, &ev, &n, &err), 0);
+    assert_int_equal(request_timeline(f->db.core, in.tenant, r.id, 0, &a, &ev, &n, &err), 0);
     assert_int_equal(n, 4);
-    assert_int_equal(f->store->ops->outbox.list(f->store, f->tenant_id, r.id, &a, &mails,
-                                                &n_mails, &err),
-                     0);
+    assert_int_equal(
+        f->db.store->ops->outbox.list(f->db.store, f->tenant_id, r.id, &a, &mails, &n_mails, &err),
+        0);
     assert_int_equal(n_mails, 1);
     arena_free(&a);
-    catalogue_release(f->core, cat);
+    catalogue_release(f->db.core, cat);
 }
 
 typedef struct async_result {
@@ -834,17 +826,18 @@ static void test_async_with_writer(void **state)
 {
     fixture *f = *state;
     error err;
-    assert_int_equal(store_writer_start(f->store, &err), 0);
-    const catalogue *cat = catalogue_acquire(f->core);
+    assert_int_equal(store_writer_start(f->db.store, &err), 0);
+    const catalogue *cat = catalogue_acquire(f->db.core);
     enum { N = 50 };
     static request_created outs[N];
     static async_result results[N];
     memset(results, 0, sizeof results);
     for (int i = 0; i < N; i++) {
         request_input in = incident(cat);
-        assert_int_equal(request_create(f->core, &in, &outs[i], async_done, &results[i], &err), 0);
+        assert_int_equal(request_create(f->db.core, &in, &outs[i], async_done, &results[i], &err),
+                         0);
     }
-    store_writer_stop(f->store); /* drains the queue */
+    store_writer_stop(f->db.store); /* drains the queue */
     for (int i = 0; i < N; i++) {
         assert_int_equal(results[i].calls, 1);
         assert_int_equal(results[i].rc, 0);
@@ -852,10 +845,10 @@ static void test_async_with_writer(void **state)
             assert_string_not_equal(outs[i].reference, outs[j].reference);
     }
     store_writer_stats st;
-    store_writer_get_stats(f->store, &st);
+    store_writer_get_stats(f->db.store, &st);
     assert_true(st.jobs >= N);
     assert_true(st.batches <= st.jobs);
-    catalogue_release(f->core, cat);
+    catalogue_release(f->db.core, cat);
 }
 
 typedef struct attach_job {
@@ -876,22 +869,22 @@ static void test_attachment_reads_and_generation(void **state)
 {
     fixture *f = *state;
     error err;
-    assert_int_equal(store_writer_start(f->store, &err), 0);
-    const catalogue *cat = catalogue_acquire(f->core);
+    assert_int_equal(store_writer_start(f->db.store, &err), 0);
+    const catalogue *cat = catalogue_acquire(f->db.core);
     request_input in = incident(cat);
     request_created created;
-    uint64_t g0 = core_generation(f->core);
-    assert_int_equal(request_create(f->core, &in, &created, NULL, NULL, &err), 0);
-    uint64_t g1 = core_generation(f->core);
+    uint64_t g0 = core_generation(f->db.core);
+    assert_int_equal(request_create(f->db.core, &in, &created, NULL, NULL, &err), 0);
+    uint64_t g1 = core_generation(f->db.core);
     assert_true(g1 > g0);
 
     arena a;
     arena_init(&a, 0);
     store_request r;
-    assert_int_equal(request_get(f->core, in.tenant, created.reference, &a, &r, &err), 0);
+    assert_int_equal(request_get(f->db.core, in.tenant, created.reference, &a, &r, &err), 0);
     store_attachment *list = NULL;
     size_t n = 99;
-    assert_int_equal(attachment_list(f->core, f->tenant_id, r.id, &a, &list, &n, &err), 0);
+    assert_int_equal(attachment_list(f->db.core, f->tenant_id, r.id, &a, &list, &n, &err), 0);
     assert_int_equal(n, 0);
 
     attach_job j = {.tenant_id = f->tenant_id, .request_id = r.id};
@@ -901,10 +894,10 @@ static void test_attachment_reads_and_generation(void **state)
     j.at[1] = (store_attachment){.filename = "plan.pdf", .content_type = "application/pdf",
                                  .size = 20, .storage_name = "fedcba9876543210fedcba9876543210.pdf",
                                  .created_at = 101};
-    assert_int_equal(store_write_sync(f->store, attach_apply, &j, &err), 0);
-    assert_true(core_generation(f->core) > g1);
+    assert_int_equal(store_write_sync(f->db.store, attach_apply, &j, &err), 0);
+    assert_true(core_generation(f->db.core) > g1);
 
-    assert_int_equal(attachment_list(f->core, f->tenant_id, r.id, &a, &list, &n, &err), 0);
+    assert_int_equal(attachment_list(f->db.core, f->tenant_id, r.id, &a, &list, &n, &err), 0);
     assert_int_equal(n, 2);
     assert_string_equal(list[0].filename, "trou.jpg");
     assert_string_equal(list[1].filename, "plan.pdf");
@@ -912,22 +905,23 @@ static void test_attachment_reads_and_generation(void **state)
 
     store_attachment one;
     int found = 0;
-    assert_int_equal(attachment_get(f->core, f->tenant_id, j.at[1].id, &a, &one, &found, &err), 0);
+    assert_int_equal(attachment_get(f->db.core, f->tenant_id, j.at[1].id, &a, &one, &found, &err),
+                     0);
     assert_true(found);
     assert_int_equal(one.request_id, r.id);
     assert_string_equal(one.content_type, "application/pdf");
     /* another tenant's id finds nothing */
     found = 1;
     assert_int_equal(
-        attachment_get(f->core, f->tenant_id + 1, j.at[1].id, &a, &one, &found, &err), 0);
+        attachment_get(f->db.core, f->tenant_id + 1, j.at[1].id, &a, &one, &found, &err), 0);
     assert_false(found);
     found = 1;
-    assert_int_equal(attachment_get(f->core, f->tenant_id, 999999, &a, &one, &found, &err), 0);
+    assert_int_equal(attachment_get(f->db.core, f->tenant_id, 999999, &a, &one, &found, &err), 0);
     assert_false(found);
 
     arena_free(&a);
-    catalogue_release(f->core, cat);
-    store_writer_stop(f->store);
+    catalogue_release(f->db.core, cat);
+    store_writer_stop(f->db.store);
 }
 
 static int make_public_apply(store *s, void *arg, error *err)
@@ -948,7 +942,7 @@ static void support_queue(fixture *f, const cat_tenant *t, const char *reference
     const char *keys[] = {k0, k1};
     error err;
     assert_int_equal(
-        request_support(f->core, t, reference, keys, 2, added, async_done, res, &err), 0);
+        request_support(f->db.core, t, reference, keys, 2, added, async_done, res, &err), 0);
     memset(k0, 'x', sizeof k0 - 1);
     memset(k1, 'x', sizeof k1 - 1);
 }
@@ -960,34 +954,34 @@ static void test_support_async(void **state)
 {
     fixture *f = *state;
     error err;
-    const catalogue *cat = catalogue_acquire(f->core);
+    const catalogue *cat = catalogue_acquire(f->db.core);
     request_input in = incident(cat);
     request_created created;
-    assert_int_equal(request_create(f->core, &in, &created, NULL, NULL, &err), 0);
+    assert_int_equal(request_create(f->db.core, &in, &created, NULL, NULL, &err), 0);
     arena a;
     arena_init(&a, 0);
     store_request r;
-    assert_int_equal(request_get(f->core, in.tenant, created.reference, &a, &r, &err), 0);
+    assert_int_equal(request_get(f->db.core, in.tenant, created.reference, &a, &r, &err), 0);
     assert_false(r.is_public);
 
-    assert_int_equal(store_writer_start(f->store, &err), 0);
+    assert_int_equal(store_writer_start(f->db.store, &err), 0);
     int refused = -1;
     async_result res_refused = {0, 0};
     support_queue(f, in.tenant, created.reference, 0, &refused, &res_refused);
-    store_writer_stop(f->store);
+    store_writer_stop(f->db.store);
     assert_int_equal(res_refused.calls, 1);
     assert_int_equal(res_refused.rc, -1);
     assert_int_equal(refused, -1); /* untouched */
 
-    assert_int_equal(store_write_sync(f->store, make_public_apply, &r, &err), 0);
-    assert_int_equal(store_writer_start(f->store, &err), 0);
+    assert_int_equal(store_write_sync(f->db.store, make_public_apply, &r, &err), 0);
+    assert_int_equal(store_writer_start(f->db.store, &err), 0);
     int added[3] = {-1, -1, -1};
     async_result res[3];
     memset(res, 0, sizeof res);
     support_queue(f, in.tenant, created.reference, 1, &added[0], &res[0]);
     support_queue(f, in.tenant, created.reference, 2, &added[1], &res[1]);
     support_queue(f, in.tenant, created.reference, 1, &added[2], &res[2]); /* again */
-    store_writer_stop(f->store); /* drains the queue */
+    store_writer_stop(f->db.store);                                        /* drains the queue */
     for (int i = 0; i < 3; i++) {
         assert_int_equal(res[i].calls, 1);
         assert_int_equal(res[i].rc, 0);
@@ -995,19 +989,19 @@ static void test_support_async(void **state)
     assert_int_equal(added[0], 1);
     assert_int_equal(added[1], 1);
     assert_int_equal(added[2], 0);
-    assert_int_equal(request_get(f->core, in.tenant, created.reference, &a, &r, &err), 0);
+    assert_int_equal(request_get(f->db.core, in.tenant, created.reference, &a, &r, &err), 0);
     assert_int_equal(r.supporters, 2);
 
     /* Refused at once, without a callback to come: no key. */
     async_result none = {0, 0};
     const char *no_keys[] = {""};
-    assert_int_equal(request_support(f->core, in.tenant, created.reference, no_keys, 1, NULL,
+    assert_int_equal(request_support(f->db.core, in.tenant, created.reference, no_keys, 1, NULL,
                                      async_done, &none, &err),
                      -1);
     assert_int_equal(err.code, ERR_INVALID_ARG);
     assert_int_equal(none.calls, 0);
     arena_free(&a);
-    catalogue_release(f->core, cat);
+    catalogue_release(f->db.core, cat);
 }
 
 /* The shape every entrance checks before looking a reference up. */

@@ -26,6 +26,7 @@
 #include "core/retention.h"
 #include "core/ropa.h"
 #include "store/store.h"
+#include "test_db.h"
 
 #define ATTRS                                                                                      \
     "[{\"code\":\"taille\",\"datatype\":\"singlevaluelist\",\"required\":true,\"order\":1,"        \
@@ -35,34 +36,24 @@
     "\"description\":\"Pour information\"}]"
 
 typedef struct fixture {
-    char dir[64];
-    char path[96];
-    store *store;
-    core *core;
+    test_db db;
     int64_t tenant;
 } fixture;
 
 static int setup(void **state)
 {
     fixture *f = calloc(1, sizeof *f);
-    snprintf(f->dir, sizeof f->dir, "/tmp/guichet-ropa-XXXXXX");
-    assert_non_null(mkdtemp(f->dir));
-    snprintf(f->path, sizeof f->path, "%s/t.db", f->dir);
+    assert_int_equal(test_db_open(&f->db, "ropa", NULL), 0);
     error err;
-    f->store = store_open(f->path, &err);
-    assert_non_null(f->store);
-    assert_int_equal(f->store->ops->migrate(f->store, &err), 0);
-    f->core = core_open(f->store, NULL, &err);
-    assert_non_null(f->core);
     store_tenant t = {.slug = "ville-test",
                       .name = "Ville Test",
                       .hosts = "ville-test.fr",
                       .timezone = "Europe/Paris",
                       .contact = "mairie@ville-test.fr"};
-    assert_int_equal(admin_tenant_upsert(f->core, &t, &f->tenant, &err), 0);
+    assert_int_equal(admin_tenant_upsert(f->db.core, &t, &f->tenant, &err), 0);
     store_department d = {.tenant_id = f->tenant, .code = "voirie", .name = "Voirie"};
     int64_t dep = 0;
-    assert_int_equal(admin_department_upsert(f->core, &d, &dep, &err), 0);
+    assert_int_equal(admin_department_upsert(f->db.core, &d, &dep, &err), 0);
     store_procedure p = {.tenant_id = f->tenant,
                          .code = "nid-de-poule",
                          .name = "Nid de poule",
@@ -76,24 +67,25 @@ static int setup(void **state)
                          .open311 = 1,
                          .open311_detail = OPEN311_DETAIL_STATUS,
                          .active = 1};
-    assert_int_equal(admin_procedure_upsert(f->core, &p, NULL, &err), 0);
+    assert_int_equal(admin_procedure_upsert(f->db.core, &p, NULL, &err), 0);
     store_procedure q = {.tenant_id = f->tenant,
                          .code = "question",
                          .name = "Question",
                          .kind = PROCEDURE_DEMARCHE,
                          .active = 0};
-    assert_int_equal(admin_procedure_upsert(f->core, &q, NULL, &err), 0);
+    assert_int_equal(admin_procedure_upsert(f->db.core, &q, NULL, &err), 0);
     char key[APIKEY_LEN];
     int64_t revoked = 0;
     assert_int_equal(
-        apikey_create(f->core, f->tenant, "Logiciel métier", SCOPE_API, key, NULL, &err), 0);
-    assert_int_equal(apikey_create(f->core, f->tenant, "Ancien", SCOPE_API, key, &revoked, &err),
+        apikey_create(f->db.core, f->tenant, "Logiciel métier", SCOPE_API, key, NULL, &err), 0);
+    assert_int_equal(apikey_create(f->db.core, f->tenant, "Ancien", SCOPE_API, key, &revoked, &err),
                      0);
-    assert_int_equal(apikey_revoke(f->core, f->tenant, revoked, &err), 0);
+    assert_int_equal(apikey_revoke(f->db.core, f->tenant, revoked, &err), 0);
     assert_int_equal(
-        apikey_create(f->core, f->tenant, "Passerelle SMS", SCOPE_GATEWAY, key, NULL, &err), 0);
-    assert_int_equal(apikey_create(f->core, f->tenant, "Appli", SCOPE_OPEN311, key, NULL, &err), 0);
-    assert_int_equal(core_setting_set(f->core, "audit_retention_days", "200", &err), 0);
+        apikey_create(f->db.core, f->tenant, "Passerelle SMS", SCOPE_GATEWAY, key, NULL, &err), 0);
+    assert_int_equal(apikey_create(f->db.core, f->tenant, "Appli", SCOPE_OPEN311, key, NULL, &err),
+                     0);
+    assert_int_equal(core_setting_set(f->db.core, "audit_retention_days", "200", &err), 0);
     *state = f;
     return 0;
 }
@@ -101,24 +93,19 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     fixture *f = *state;
-    core_close(f->core);
-    store_close(f->store);
-    char cmd[160];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "could not remove %s\n", f->dir);
+    test_db_close(&f->db);
     free(f);
     return 0;
 }
 
 static json_t *build(fixture *f)
 {
-    const catalogue *cat = catalogue_acquire(f->core);
+    const catalogue *cat = catalogue_acquire(f->db.core);
     json_t *model = NULL;
     error err;
-    assert_int_equal(ropa_build(f->core, catalogue_tenant_by_slug(cat, "ville-test"), &model, &err),
-                     0);
-    catalogue_release(f->core, cat);
+    assert_int_equal(
+        ropa_build(f->db.core, catalogue_tenant_by_slug(cat, "ville-test"), &model, &err), 0);
+    catalogue_release(f->db.core, cat);
     return model;
 }
 

@@ -27,14 +27,12 @@
 #include "core/request.h"
 #include "core/work.h"
 #include "store/store.h"
+#include "test_db.h"
 
 #define PASSWORD "un-mot-de-passe-solide"
 
 typedef struct fixture {
-    char dir[64];
-    char path[96];
-    store *store;
-    core *core;
+    test_db db;
     int64_t tenant_id;
     arena a;
     store_agent voirie;   /* an agent of the roads department */
@@ -49,36 +47,29 @@ static void add_agent(fixture *f, const char *email, const char *dep, store_agen
     error err;
     const char *deps[] = {dep};
     int64_t id = 0;
-    assert_int_equal(agent_create(f->core, f->tenant_id, email, email, AGENT_ROLE_AGENT, deps, 1,
+    assert_int_equal(agent_create(f->db.core, f->tenant_id, email, email, AGENT_ROLE_AGENT, deps, 1,
                                   PASSWORD, &id, &err),
                      0);
-    assert_int_equal(agent_get(f->core, f->tenant_id, id, &f->a, out, &err), 0);
+    assert_int_equal(agent_get(f->db.core, f->tenant_id, id, &f->a, out, &err), 0);
 }
 
 static int setup(void **state)
 {
     fixture *f = calloc(1, sizeof *f);
-    snprintf(f->dir, sizeof f->dir, "/tmp/guichet-work-XXXXXX");
-    assert_non_null(mkdtemp(f->dir));
-    snprintf(f->path, sizeof f->path, "%s/t.db", f->dir);
+    assert_int_equal(test_db_open(&f->db, "work", NULL), 0);
     error err;
-    f->store = store_open(f->path, &err);
-    assert_non_null(f->store);
-    assert_int_equal(f->store->ops->migrate(f->store, &err), 0);
-    f->core = core_open(f->store, NULL, &err);
-    assert_non_null(f->core);
     arena_init(&f->a, 0);
     store_tenant t = {.slug = "ville-test",
                       .name = "Ville Test",
                       .hosts = "ville-test.fr",
                       .timezone = "Europe/Paris",
                       .contact = "mairie"};
-    assert_int_equal(admin_tenant_upsert(f->core, &t, &f->tenant_id, &err), 0);
+    assert_int_equal(admin_tenant_upsert(f->db.core, &t, &f->tenant_id, &err), 0);
     store_department d = {.tenant_id = f->tenant_id, .code = "voirie", .name = "Voirie"};
     int64_t dep_id = 0;
-    assert_int_equal(admin_department_upsert(f->core, &d, &dep_id, &err), 0);
+    assert_int_equal(admin_department_upsert(f->db.core, &d, &dep_id, &err), 0);
     store_department d2 = {.tenant_id = f->tenant_id, .code = "proprete", .name = "Propreté"};
-    assert_int_equal(admin_department_upsert(f->core, &d2, NULL, &err), 0);
+    assert_int_equal(admin_department_upsert(f->db.core, &d2, NULL, &err), 0);
     store_procedure p = {.tenant_id = f->tenant_id,
                          .code = "nid-de-poule",
                          .name = "Nid de poule",
@@ -88,7 +79,7 @@ static int setup(void **state)
                          .is_public = 1,
                          .open311 = 1,
                          .active = 1};
-    assert_int_equal(admin_procedure_upsert(f->core, &p, NULL, &err), 0);
+    assert_int_equal(admin_procedure_upsert(f->db.core, &p, NULL, &err), 0);
     store_procedure q = {.tenant_id = f->tenant_id,
                          .code = "question",
                          .name = "Question",
@@ -96,12 +87,12 @@ static int setup(void **state)
                          .department_id = dep_id,
                          .kind = PROCEDURE_DEMARCHE,
                          .active = 1};
-    assert_int_equal(admin_procedure_upsert(f->core, &q, NULL, &err), 0);
+    assert_int_equal(admin_procedure_upsert(f->db.core, &q, NULL, &err), 0);
     add_agent(f, "agnes@ville-test.fr", "voirie", &f->voirie);
     add_agent(f, "paul@ville-test.fr", "proprete", &f->proprete);
     f->who_voirie = actor_of_agent(&f->voirie, "web 192.0.2.1");
     f->who_proprete = actor_of_agent(&f->proprete, "web 192.0.2.2");
-    f->cat = catalogue_acquire(f->core);
+    f->cat = catalogue_acquire(f->db.core);
     f->t = catalogue_tenant_by_slug(f->cat, "ville-test");
     assert_non_null(f->t);
     *state = f;
@@ -111,14 +102,9 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     fixture *f = *state;
-    catalogue_release(f->core, f->cat);
+    catalogue_release(f->db.core, f->cat);
     arena_free(&f->a);
-    core_close(f->core);
-    store_close(f->store);
-    char cmd[160];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "could not remove %s\n", f->dir);
+    test_db_close(&f->db);
     free(f);
     return 0;
 }
@@ -134,7 +120,7 @@ static request_created file(fixture *f, const char *procedure, const core_actor 
     assert_non_null(in.procedure);
     request_created out;
     error err;
-    assert_int_equal(request_create(f->core, &in, &out, NULL, NULL, &err), 0);
+    assert_int_equal(request_create(f->db.core, &in, &out, NULL, NULL, &err), 0);
     return out;
 }
 
@@ -144,7 +130,7 @@ static size_t audit_entries(fixture *f, store_audit **out)
     size_t n = 0;
     error err;
     assert_int_equal(
-        f->store->ops->audit.list(f->store, f->tenant_id, 0, 1000, &f->a, out, &n, &err), 0);
+        f->db.store->ops->audit.list(f->db.store, f->tenant_id, 0, 1000, &f->a, out, &n, &err), 0);
     return n;
 }
 
@@ -152,7 +138,7 @@ static size_t timeline(fixture *f, int64_t id, int public_only, store_event **ev
 {
     size_t n = 0;
     error err;
-    assert_int_equal(request_timeline(f->core, f->t, id, public_only, &f->a, ev, &n, &err), 0);
+    assert_int_equal(request_timeline(f->db.core, f->t, id, public_only, &f->a, ev, &n, &err), 0);
     return n;
 }
 
@@ -167,21 +153,21 @@ static void test_change_audited_in_its_job(void **state)
     request_created c = file(f, "nid-de-poule", NULL);
     /* The citizen's operations are a citizen's: anyone else is refused before anything is
      * queued. */
-    assert_int_equal(request_citizen_message(f->core, f->t, c.reference, &actor_cli, "Merci", NULL,
-                                             0, CHANNEL_WEB, NULL, NULL, &err),
+    assert_int_equal(request_citizen_message(f->db.core, f->t, c.reference, &actor_cli, "Merci",
+                                             NULL, 0, CHANNEL_WEB, NULL, NULL, &err),
                      -1);
     assert_int_equal(err.code, ERR_FORBIDDEN);
     assert_int_equal(
-        request_rate(f->core, f->t, c.reference, &actor_system, 5, NULL, NULL, NULL, &err), -1);
+        request_rate(f->db.core, f->t, c.reference, &actor_system, 5, NULL, NULL, NULL, &err), -1);
     assert_int_equal(err.code, ERR_FORBIDDEN);
     assert_int_equal(
-        request_reopen(f->core, f->t, c.reference, &actor_cli, "Non", NULL, NULL, &err), -1);
+        request_reopen(f->db.core, f->t, c.reference, &actor_cli, "Non", NULL, NULL, &err), -1);
     assert_int_equal(err.code, ERR_FORBIDDEN);
     core_actor citizen = actor_citizen;
     citizen.id = 77;
     citizen.source = "web 192.0.2.9";
-    assert_int_equal(request_citizen_message(f->core, f->t, c.reference, &citizen, "Merci", NULL, 0,
-                                             CHANNEL_WEB, NULL, NULL, &err),
+    assert_int_equal(request_citizen_message(f->db.core, f->t, c.reference, &citizen, "Merci", NULL,
+                                             0, CHANNEL_WEB, NULL, NULL, &err),
                      0);
     /* Logged in or not, the timeline says "citizen", as it always has. */
     size_t n_msg = timeline(f, c.id, 0, &ev);
@@ -192,7 +178,7 @@ static void test_change_audited_in_its_job(void **state)
     /* An agent's processing: its event names the agent, its entry is written with it. */
     request_processing p = {.change = {.priority = -1, .who = &f->who_voirie, .ch = CHANNEL_WEB},
                             .internal_note = "Vu"};
-    assert_int_equal(request_process(f->core, f->t, c.reference, &p, NULL, NULL, &err), 0);
+    assert_int_equal(request_process(f->db.core, f->t, c.reference, &p, NULL, NULL, &err), 0);
     size_t n = timeline(f, c.id, 0, &ev);
     char label[32];
     snprintf(label, sizeof label, "agent:%" PRId64, f->voirie.id);
@@ -211,7 +197,7 @@ static void test_change_audited_in_its_job(void **state)
     request_created o = file(f, "nid-de-poule", NULL);
     request_change dup = {
         .status = "duplicate", .priority = -1, .who = &f->who_voirie, .audit_also_id = o.id};
-    assert_int_equal(request_update(f->core, f->t, c.reference, &dup, NULL, NULL, &err), 0);
+    assert_int_equal(request_update(f->db.core, f->t, c.reference, &dup, NULL, NULL, &err), 0);
     assert_int_equal(audit_entries(f, &e), 2);
     snprintf(ids, sizeof ids, "%" PRId64 ",%" PRId64, c.id, o.id);
     assert_string_equal(e[1].object_ids, ids);
@@ -229,8 +215,8 @@ static void test_change_audited_in_its_job(void **state)
     assert_int_equal(audit_entries(f, &e), 3);
     /* The JSON API's key is audited by its id. */
     core_actor key = {.kind = ACTOR_KEY, .id = 4, .name = "appli", .source = "api 192.0.2.9"};
-    assert_int_equal(request_add_note(f->core, f->t, by311.reference, "Noté", 0, &key, CHANNEL_API,
-                                      NULL, NULL, &err),
+    assert_int_equal(request_add_note(f->db.core, f->t, by311.reference, "Noté", 0, &key,
+                                      CHANNEL_API, NULL, NULL, &err),
                      0);
     assert_int_equal(audit_entries(f, &e), 4);
     assert_string_equal(e[3].actor, "api:4");
@@ -247,20 +233,20 @@ static void test_change_outside_scope_refused(void **state)
     size_t before = timeline(f, c.id, 0, &ev);
     request_processing p = {.change = {.priority = -1, .who = &f->who_proprete},
                             .reply = "Nous passons demain"};
-    assert_int_equal(request_process(f->core, f->t, c.reference, &p, NULL, NULL, &err), -1);
+    assert_int_equal(request_process(f->db.core, f->t, c.reference, &p, NULL, NULL, &err), -1);
     assert_int_equal(err.code, ERR_FORBIDDEN);
     assert_int_equal(timeline(f, c.id, 0, &ev), before);
     assert_int_equal(audit_entries(f, &e), 0);
     assert_int_equal(
-        work_set_public(f->core, f->t, c.reference, 1, &f->who_proprete, NULL, NULL, &err), -1);
+        work_set_public(f->db.core, f->t, c.reference, 1, &f->who_proprete, NULL, NULL, &err), -1);
     assert_int_equal(err.code, ERR_FORBIDDEN);
     assert_int_equal(audit_entries(f, &e), 0);
     /* Read as that agent: the same answer as for an unknown request; as its own, the request. */
     store_request r;
-    assert_int_equal(request_get_as(f->core, f->t, &f->who_proprete, c.reference, &f->a, &r, &err),
-                     -1);
+    assert_int_equal(
+        request_get_as(f->db.core, f->t, &f->who_proprete, c.reference, &f->a, &r, &err), -1);
     assert_int_equal(err.code, ERR_NOT_FOUND);
-    assert_int_equal(request_get_as(f->core, f->t, &f->who_voirie, c.reference, &f->a, &r, &err),
+    assert_int_equal(request_get_as(f->db.core, f->t, &f->who_voirie, c.reference, &f->a, &r, &err),
                      0);
     assert_int_equal(r.id, c.id);
 }
@@ -275,7 +261,7 @@ static void test_batch_savepoints(void **state)
     request_created b = file(f, "nid-de-poule", NULL);
     request_created c = file(f, "nid-de-poule", NULL);
     request_change close = {.status = "resolved", .priority = -1};
-    assert_int_equal(request_update(f->core, f->t, b.reference, &close, NULL, NULL, &err), 0);
+    assert_int_equal(request_update(f->db.core, f->t, b.reference, &close, NULL, NULL, &err), 0);
     size_t b_before = timeline(f, b.id, 0, &ev);
 
     request_batch_item items[4];
@@ -295,7 +281,7 @@ static void test_batch_savepoints(void **state)
     items[3].p.internal_note = "Vu";
     size_t n_done = 99;
     int64_t done[4] = {0};
-    assert_int_equal(request_process_many(f->core, f->t, &f->who_voirie, items, 4, &n_done, done,
+    assert_int_equal(request_process_many(f->db.core, f->t, &f->who_voirie, items, 4, &n_done, done,
                                           NULL, NULL, &err),
                      0);
     assert_int_equal(n_done, 2);
@@ -303,9 +289,9 @@ static void test_batch_savepoints(void **state)
     assert_int_equal(done[1], c.id);
     assert_int_equal(timeline(f, b.id, 0, &ev), b_before);
     store_request r;
-    assert_int_equal(request_get(f->core, f->t, b.reference, &f->a, &r, &err), 0);
+    assert_int_equal(request_get(f->db.core, f->t, b.reference, &f->a, &r, &err), 0);
     assert_string_equal(r.status, "resolved");
-    assert_int_equal(request_get(f->core, f->t, a.reference, &f->a, &r, &err), 0);
+    assert_int_equal(request_get(f->db.core, f->t, a.reference, &f->a, &r, &err), 0);
     assert_string_equal(r.status, "resolved");
     /* One entry for the lot, naming only what changed. */
     assert_int_equal(audit_entries(f, &e), 1);
@@ -316,7 +302,7 @@ static void test_batch_savepoints(void **state)
     /* Nothing changed: no entry at all. */
     request_batch_item none = {.reference = b.reference,
                                .p = {.change = {.status = "new", .priority = -1}}};
-    assert_int_equal(request_process_many(f->core, f->t, &f->who_voirie, &none, 1, &n_done, NULL,
+    assert_int_equal(request_process_many(f->db.core, f->t, &f->who_voirie, &none, 1, &n_done, NULL,
                                           NULL, NULL, &err),
                      0);
     assert_int_equal(n_done, 0);
@@ -332,9 +318,9 @@ static void test_publication(void **state)
     request_created c = file(f, "nid-de-poule", NULL);
     size_t public_before = timeline(f, c.id, 1, &ev);
     assert_int_equal(
-        work_set_public(f->core, f->t, c.reference, 1, &f->who_voirie, NULL, NULL, &err), 0);
+        work_set_public(f->db.core, f->t, c.reference, 1, &f->who_voirie, NULL, NULL, &err), 0);
     store_request r;
-    assert_int_equal(request_get(f->core, f->t, c.reference, &f->a, &r, &err), 0);
+    assert_int_equal(request_get(f->db.core, f->t, c.reference, &f->a, &r, &err), 0);
     assert_true(r.is_public);
     size_t n = timeline(f, c.id, 0, &ev);
     assert_string_equal(ev[n - 1].kind, "publication");
@@ -346,8 +332,8 @@ static void test_publication(void **state)
     assert_string_equal(e[0].action, "change");
 
     assert_int_equal(
-        work_set_public(f->core, f->t, c.reference, 0, &f->who_voirie, NULL, NULL, &err), 0);
-    assert_int_equal(request_get(f->core, f->t, c.reference, &f->a, &r, &err), 0);
+        work_set_public(f->db.core, f->t, c.reference, 0, &f->who_voirie, NULL, NULL, &err), 0);
+    assert_int_equal(request_get(f->db.core, f->t, c.reference, &f->a, &r, &err), 0);
     assert_false(r.is_public);
     n = timeline(f, c.id, 0, &ev);
     assert_string_equal(ev[n - 1].body, "0");
@@ -355,13 +341,13 @@ static void test_publication(void **state)
     /* A procedure without a public list, an unknown request. */
     request_created q = file(f, "question", NULL);
     assert_int_equal(
-        work_set_public(f->core, f->t, q.reference, 1, &f->who_voirie, NULL, NULL, &err), -1);
+        work_set_public(f->db.core, f->t, q.reference, 1, &f->who_voirie, NULL, NULL, &err), -1);
     assert_int_equal(err.code, ERR_FORBIDDEN);
     assert_int_equal(
-        work_set_public(f->core, f->t, "2026-999999", 1, &f->who_voirie, NULL, NULL, &err), -1);
+        work_set_public(f->db.core, f->t, "2026-999999", 1, &f->who_voirie, NULL, NULL, &err), -1);
     assert_int_equal(err.code, ERR_NOT_FOUND);
     /* A photo that is not one of the request's. */
-    assert_int_equal(work_moderate_photo(f->core, f->t, c.reference, 12345, "approved",
+    assert_int_equal(work_moderate_photo(f->db.core, f->t, c.reference, 12345, "approved",
                                          &f->who_voirie, NULL, NULL, &err),
                      -1);
     assert_int_equal(err.code, ERR_NOT_FOUND);
@@ -397,7 +383,7 @@ static void test_field_photos_and_moderation(void **state)
                             .internal_note = "Photo des travaux",
                             .note_attachments = &taken,
                             .n_note_attachments = 1};
-    assert_int_equal(request_process(f->core, f->t, c.reference, &p, NULL, NULL, &err), 0);
+    assert_int_equal(request_process(f->db.core, f->t, c.reference, &p, NULL, NULL, &err), 0);
     size_t n = timeline(f, c.id, 0, &ev);
     assert_string_equal(ev[n - 2].kind, "note");
     assert_false(ev[n - 2].is_public);
@@ -406,7 +392,8 @@ static void test_field_photos_and_moderation(void **state)
     int64_t note_event = ev[n - 2].id;
     store_attachment *atts = NULL;
     size_t n_atts = 0;
-    assert_int_equal(attachment_list(f->core, f->t->rec.id, c.id, &f->a, &atts, &n_atts, &err), 0);
+    assert_int_equal(attachment_list(f->db.core, f->t->rec.id, c.id, &f->a, &atts, &n_atts, &err),
+                     0);
     assert_int_equal(n_atts, 1);
     assert_int_equal(atts[0].event_id, note_event);
     assert_int_equal(audit_entries(f, &e), 1);
@@ -415,22 +402,24 @@ static void test_field_photos_and_moderation(void **state)
     store_attachment again = photo("terrain-2");
     p.change.status = "new";
     p.note_attachments = &again;
-    assert_int_equal(request_process(f->core, f->t, c.reference, &p, NULL, NULL, &err), -1);
+    assert_int_equal(request_process(f->db.core, f->t, c.reference, &p, NULL, NULL, &err), -1);
     assert_int_equal(err.code, ERR_CONFLICT);
     assert_int_equal(timeline(f, c.id, 0, &ev), n);
-    assert_int_equal(attachment_list(f->core, f->t->rec.id, c.id, &f->a, &atts, &n_atts, &err), 0);
+    assert_int_equal(attachment_list(f->db.core, f->t->rec.id, c.id, &f->a, &atts, &n_atts, &err),
+                     0);
     assert_int_equal(n_atts, 1);
     assert_int_equal(audit_entries(f, &e), 1);
 
     /* Moderation: the decision, its internal event and its entry; only two decisions. */
-    assert_int_equal(work_moderate_photo(f->core, f->t, c.reference, atts[0].id, "maybe",
+    assert_int_equal(work_moderate_photo(f->db.core, f->t, c.reference, atts[0].id, "maybe",
                                          &f->who_voirie, NULL, NULL, &err),
                      -1);
     assert_int_equal(err.code, ERR_INVALID_ARG);
-    assert_int_equal(work_moderate_photo(f->core, f->t, c.reference, atts[0].id, "approved",
+    assert_int_equal(work_moderate_photo(f->db.core, f->t, c.reference, atts[0].id, "approved",
                                          &f->who_voirie, NULL, NULL, &err),
                      0);
-    assert_int_equal(attachment_list(f->core, f->t->rec.id, c.id, &f->a, &atts, &n_atts, &err), 0);
+    assert_int_equal(attachment_list(f->db.core, f->t->rec.id, c.id, &f->a, &atts, &n_atts, &err),
+                     0);
     assert_string_equal(atts[0].moderation, "approved");
     n = timeline(f, c.id, 0, &ev);
     assert_string_equal(ev[n - 1].kind, "moderation");
@@ -439,12 +428,12 @@ static void test_field_photos_and_moderation(void **state)
     assert_int_equal(audit_entries(f, &e), 2);
     /* Not a photo of this request: of another one. */
     request_created other = file(f, "nid-de-poule", NULL);
-    assert_int_equal(work_moderate_photo(f->core, f->t, other.reference, atts[0].id, "rejected",
+    assert_int_equal(work_moderate_photo(f->db.core, f->t, other.reference, atts[0].id, "rejected",
                                          &f->who_voirie, NULL, NULL, &err),
                      -1);
     assert_int_equal(err.code, ERR_NOT_FOUND);
     /* Out of the agent's scope. */
-    assert_int_equal(work_moderate_photo(f->core, f->t, c.reference, atts[0].id, "rejected",
+    assert_int_equal(work_moderate_photo(f->db.core, f->t, c.reference, atts[0].id, "rejected",
                                          &f->who_proprete, NULL, NULL, &err),
                      -1);
     assert_int_equal(err.code, ERR_FORBIDDEN);
@@ -455,30 +444,32 @@ static void test_saved_filters(void **state)
 {
     fixture *f = *state;
     error err;
-    assert_int_equal(
-        work_filter_save(f->core, f->t, &f->who_voirie, "Urgent", "priorite=3", NULL, NULL, &err),
-        0);
-    assert_int_equal(
-        work_filter_save(f->core, f->t, &f->who_voirie, "Urgent", "priorite=2", NULL, NULL, &err),
-        -1);
+    assert_int_equal(work_filter_save(f->db.core, f->t, &f->who_voirie, "Urgent", "priorite=3",
+                                      NULL, NULL, &err),
+                     0);
+    assert_int_equal(work_filter_save(f->db.core, f->t, &f->who_voirie, "Urgent", "priorite=2",
+                                      NULL, NULL, &err),
+                     -1);
     assert_int_equal(err.code, ERR_CONFLICT);
     store_saved_filter *sf = NULL;
     size_t n = 0;
-    assert_int_equal(work_filters(f->core, f->t, f->voirie.id, &f->a, &sf, &n, &err), 0);
+    assert_int_equal(work_filters(f->db.core, f->t, f->voirie.id, &f->a, &sf, &n, &err), 0);
     assert_int_equal(n, 1);
     assert_string_equal(sf[0].query, "priorite=3");
-    assert_int_equal(work_filters(f->core, f->t, f->proprete.id, &f->a, &sf, &n, &err), 0);
+    assert_int_equal(work_filters(f->db.core, f->t, f->proprete.id, &f->a, &sf, &n, &err), 0);
     assert_int_equal(n, 0);
-    assert_int_equal(work_filters(f->core, f->t, f->voirie.id, &f->a, &sf, &n, &err), 0);
+    assert_int_equal(work_filters(f->db.core, f->t, f->voirie.id, &f->a, &sf, &n, &err), 0);
     int64_t id = sf[0].id;
     /* Another agent's filter is not theirs to delete. */
-    assert_int_equal(work_filter_delete(f->core, f->t, &f->who_proprete, id, NULL, NULL, &err), -1);
+    assert_int_equal(work_filter_delete(f->db.core, f->t, &f->who_proprete, id, NULL, NULL, &err),
+                     -1);
     assert_int_equal(err.code, ERR_NOT_FOUND);
-    assert_int_equal(work_filter_delete(f->core, f->t, &f->who_voirie, id, NULL, NULL, &err), 0);
-    assert_int_equal(work_filters(f->core, f->t, f->voirie.id, &f->a, &sf, &n, &err), 0);
+    assert_int_equal(work_filter_delete(f->db.core, f->t, &f->who_voirie, id, NULL, NULL, &err), 0);
+    assert_int_equal(work_filters(f->db.core, f->t, f->voirie.id, &f->a, &sf, &n, &err), 0);
     assert_int_equal(n, 0);
     /* Only agents have filters. */
-    assert_int_equal(work_filter_save(f->core, f->t, &actor_system, "x", "", NULL, NULL, &err), -1);
+    assert_int_equal(work_filter_save(f->db.core, f->t, &actor_system, "x", "", NULL, NULL, &err),
+                     -1);
     assert_int_equal(err.code, ERR_FORBIDDEN);
 }
 

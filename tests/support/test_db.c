@@ -1,0 +1,46 @@
+/*
+ * test_db — a migrated store and core in a temporary directory (see test_db.h).
+ */
+#include "test_db.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int test_db_open(test_db *db, const char *name, const core_config *cfg)
+{
+    memset(db, 0, sizeof *db);
+    snprintf(db->dir, sizeof db->dir, "/tmp/guichet-%.20s-XXXXXX", name);
+    if (!mkdtemp(db->dir)) {
+        perror("test_db: mkdtemp");
+        return -1;
+    }
+    snprintf(db->path, sizeof db->path, "%s/t.db", db->dir);
+    error err;
+    error_clear(&err);
+    db->store = store_open(db->path, &err);
+    if (!db->store || db->store->ops->migrate(db->store, &err) != 0 ||
+        !(db->core = core_open_config(db->store, cfg, &err))) {
+        fprintf(stderr, "test_db: %s\n", err.detail);
+        test_db_close(db);
+        return -1;
+    }
+    return 0;
+}
+
+void test_db_close(test_db *db)
+{
+    if (db->core)
+        core_close(db->core);
+    if (db->store)
+        store_close(db->store);
+    db->core = NULL;
+    db->store = NULL;
+    if (db->dir[0]) {
+        char cmd[128];
+        snprintf(cmd, sizeof cmd, "rm -rf '%s'", db->dir);
+        if (system(cmd) != 0)
+            fprintf(stderr, "test_db: could not remove %s\n", db->dir);
+        db->dir[0] = '\0';
+    }
+}

@@ -1,0 +1,26 @@
+/*
+ * test_db — the database every core unit test starts from: a temporary directory holding a
+ * migrated SQLite store and core opened over it, removed again at the end. One fixture so
+ * that each test file says only what is particular to it (its tenant, its agents).
+ */
+#ifndef GUICHET_TESTS_TEST_DB_H
+#define GUICHET_TESTS_TEST_DB_H
+
+#include "core/core.h"
+#include "store/store.h"
+
+typedef struct test_db {
+    char dir[64];  /* /tmp/guichet-NAME-XXXXXX */
+    char path[96]; /* dir/t.db */
+    store *store;
+    core *core;
+} test_db;
+
+/* Creates the directory (name in its name, for whoever finds one left behind), opens and
+ * migrates the store, opens core with cfg (NULL: the defaults — the instance secret in the
+ * database, no links, no uploads directory). 0, or -1 after saying why on stderr. */
+int test_db_open(test_db *db, const char *name, const core_config *cfg);
+/* Closes core and the store and removes the directory. */
+void test_db_close(test_db *db);
+
+#endif
