@@ -106,7 +106,7 @@ static int send_request(const scenario *sc, char *created, size_t size)
 static int probe_ok(void)
 {
     size_t n = 0;
-    char *answer = embedded_exchange(&srv, probe, sizeof probe - 1, &n);
+    char *answer = embedded_fetch(&srv, probe, sizeof probe - 1, &n);
     int ok = embedded_status(answer) == 200;
     free(answer);
     return ok;
@@ -121,7 +121,7 @@ static int readable(const char *id)
                      "Authorization: Bearer %s\r\n\r\n",
                      id, srv.api_key);
     size_t n = 0;
-    char *answer = embedded_exchange(&srv, req, (size_t)l, &n);
+    char *answer = embedded_fetch(&srv, req, (size_t)l, &n);
     int ok = embedded_status(answer) == 200;
     free(answer);
     return ok;

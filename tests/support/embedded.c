@@ -30,7 +30,12 @@
  * is not the end of the stream. So the exchange ends when the server has no request in
  * flight and there was nothing to read for QUIET_MS after an answer began, or for
  * SILENT_MS when none came (the server may not have read the request yet). */
-char *embedded_exchange(const embedded *e, const char *data, size_t len, size_t *out_len)
+/* Sends data on a new connection and reads the answer. until_close: read until the server
+ * closes the connection (a well-formed request with "Connection: close", which always gets
+ * a whole answer: a loaded machine may take longer than SILENT_MS to start it). Otherwise
+ * the quiet rule above, for arbitrary bytes that may never make a request. */
+static char *exchange(const embedded *e, const char *data, size_t len, size_t *out_len,
+                      int until_close)
 {
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     REQUIRE(fd >= 0);
@@ -55,7 +60,8 @@ char *embedded_exchange(const embedded *e, const char *data, size_t len, size_t 
         int ready = poll(&p, 1, QUIET_MS);
         if (ready == 0) {
             waited += QUIET_MS;
-            if (cli_server_in_flight(e->server) == 0 && (n > 0 || waited >= SILENT_MS))
+            if (!until_close && cli_server_in_flight(e->server) == 0 &&
+                (n > 0 || waited >= SILENT_MS))
                 break;
             continue;
         }
@@ -75,6 +81,16 @@ char *embedded_exchange(const embedded *e, const char *data, size_t len, size_t 
     buf[n] = '\0';
     *out_len = n;
     return buf;
+}
+
+char *embedded_exchange(const embedded *e, const char *data, size_t len, size_t *out_len)
+{
+    return exchange(e, data, len, out_len, 0);
+}
+
+char *embedded_fetch(const embedded *e, const char *request, size_t len, size_t *out_len)
+{
+    return exchange(e, request, len, out_len, 1);
 }
 
 int embedded_status(const char *answer)
@@ -167,7 +183,7 @@ void embedded_start(embedded *e, unsigned n_requests, char **extra, int n_extra)
     static const char get_form[] = "GET /demarches/question-generale HTTP/1.1\r\nHost: "
                                    "127.0.0.1\r\nConnection: close\r\n\r\n";
     size_t len = 0;
-    char *page = embedded_exchange(e, get_form, sizeof get_form - 1, &len);
+    char *page = embedded_fetch(e, get_form, sizeof get_form - 1, &len);
     REQUIRE(page && embedded_status(page) == 200);
     extract(page, "Set-Cookie: ", ";\r\n", e->csrf_cookie, sizeof e->csrf_cookie);
     extract(page, "name=\"csrf_token\" value=\"", "\"", e->csrf_token, sizeof e->csrf_token);

@@ -37,6 +37,10 @@ char *embedded_expand(const embedded *e, const char *data, size_t size, size_t *
  * to read for a moment and no request in flight. What was read, NUL-terminated (caller
  * frees), length in *out_len; NULL when the connection could not be made. */
 char *embedded_exchange(const embedded *e, const char *data, size_t len, size_t *out_len);
+/* Sends a well-formed request that asks "Connection: close" and reads its whole answer, up
+ * to the server's close (or 10 s): for probes, which must not mistake a slow start under
+ * load for no answer. Same ownership as embedded_exchange. */
+char *embedded_fetch(const embedded *e, const char *request, size_t len, size_t *out_len);
 /* The status code of a raw answer, 0 when it has none. */
 int embedded_status(const char *answer);
 
