@@ -86,6 +86,11 @@ int actor_label_is_citizen(const char *label)
     return label && strncmp(label, "citizen", 7) == 0 && (label[7] == '\0' || label[7] == ':');
 }
 
+int actor_label_is_key(const char *label)
+{
+    return label && strncmp(label, "api:", 4) == 0;
+}
+
 int64_t actor_agent_id(const core_actor *who)
 {
     return who && who->kind == ACTOR_AGENT ? who->id : 0;

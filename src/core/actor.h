@@ -61,6 +61,9 @@ const char *actor_audit_label(const core_actor *who, arena *a);
 int64_t actor_label_agent_id(const char *label);
 /* 1 for the labels of a citizen's own actions ("citizen", "citizen:…"). */
 int actor_label_is_citizen(const char *label);
+/* 1 for the labels of an API key's actions ("api:<key name>"): an Open311 client relaying a
+ * citizen, or an application of the mairie. */
+int actor_label_is_key(const char *label);
 
 /* The agent id an audit entry carries (0 for everyone but agents). */
 int64_t actor_agent_id(const core_actor *who);

@@ -221,6 +221,49 @@ int request_support(core *c, const cat_tenant *t, const char *reference,
                     const char *const *keys, size_t n_keys, int *added, core_done_fn cb,
                     void *ctx, error *err);
 
+/* 1 when a citizen may reopen a request of procedure p in status `status` («le problème
+ * n'est pas réglé»): a resolved incident (status_now: its status code). The portal and Open311
+ * updates ask the same. */
+int request_reopen_allowed(const cat_procedure *p, const char *status_now);
+
+/* ---- Open311 service request updates (mySociety's GeoReport v2 extension) ---- */
+
+/* A comment an Open311 client (FixMyStreet…) relays from a citizen. Strings are copied. */
+typedef struct request_client_update {
+    const cat_tenant *tenant;
+    const cat_procedure *procedure; /* the request's (the caller read it) */
+    const char *reference;
+    const core_actor *who; /* the client's key (ACTOR_KEY): the event's author label */
+    int64_t api_key_id;
+    const char *client_update_id; /* the client's id: sent again, it is the same update */
+    const char *client_status;    /* OPEN, CLOSED, FIXED, …, REOPEN, as the client sent it */
+    int64_t client_datetime;
+    const char *description; /* required */
+    const char *media_url;
+    const char *first_name, *last_name, *email, *phone; /* the author: for agents only */
+} request_client_update;
+
+/* Records u on the request's timeline as a public event: "reopened" when REOPEN, or OPEN on a
+ * request closed before client_datetime, finds it reopenable (request_reopen_allowed: it
+ * goes back to in_progress), else "comment" (the status stays: clients send their own view
+ * of it, which is kept beside the event). The key's update id seen before writes nothing
+ * and gives the same *update_id (the event's id, set before cb; it must stay valid until
+ * then). ERR_NOT_FOUND for an unknown request, ERR_CONFLICT when the key used the update id
+ * for another request, ERR_INVALID_ARG for a bad text. Asynchronous as request_create. */
+int request_client_update_add(core *c, const request_client_update *u, int64_t *update_id,
+                              core_done_fn cb, void *ctx, error *err);
+
+/* The event kinds the updates feed lists: status changes, reopenings, the mairie's public
+ * replies and clients' comments (never internal notes, citizens' own portal messages or
+ * ratings). */
+extern const char *const request_update_kinds[];
+extern const size_t request_update_n_kinds;
+
+/* The updates feed of t: public events of request_update_kinds created in [from, to] on
+ * requests of Open311-exposed procedures, oldest first, page by offset and limit. */
+int request_public_updates(core *c, const cat_tenant *t, int64_t from, int64_t to, size_t offset,
+                           size_t limit, arena *a, store_update **out, size_t *n, error *err);
+
 /* Priority names: "low", "normal", "high", "urgent"; parse returns -1 when unknown. */
 const char *request_priority_name(int priority);
 int request_priority_parse(const char *name);

@@ -131,7 +131,33 @@ typedef struct store_event {
     const char *channel;
     const char *status_from, *status_to;
     const char *body;
+    /* Read only, from an Open311 client's update (open311_updates), else NULL: the author's
+     * name as the client gave it (personal data: for agents only) and its media URL. */
+    const char *author;
+    const char *media_url;
 } store_event;
+
+/* One entry of the Open311 updates feed: a public event, its request's reference and
+ * procedure, and the request's status just after the event. */
+typedef struct store_update {
+    store_event ev;
+    const char *reference;
+    int64_t procedure_id;
+    const char *status_after;
+} store_update;
+
+/* What an Open311 client's update brings beside its timeline event. */
+typedef struct store_client_update {
+    int64_t event_id;
+    int64_t tenant_id;
+    int64_t request_id;
+    int64_t api_key_id;
+    const char *client_update_id;
+    const char *client_status;
+    int64_t client_datetime;
+    const char *media_url;
+    const char *first_name, *last_name, *email, *phone;
+} store_client_update;
 
 typedef struct store_apikey {
     int64_t id;

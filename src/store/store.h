@@ -103,6 +103,16 @@ typedef struct store_events_ops {
                      size_t n_ids, int public_only, arena *a, store_event **out,
                      size_t *n, error *err);
     int (*tx_insert)(store *s, const store_event *e, int64_t *id_out, error *err);
+    /* The updates feed: public events of kinds[n_kinds] created in [from, to] on requests
+     * of Open311-exposed procedures, oldest first (then by id), offset/limit applied. */
+    int (*updates)(store *s, int64_t tenant_id, int64_t from, int64_t to, const char *const *kinds,
+                   size_t n_kinds, size_t offset, size_t limit, arena *a, store_update **out,
+                   size_t *n, error *err);
+    /* The event an Open311 key's update id already made, in the write transaction: *found
+     * 0 when none; else *event_id and *request_id. */
+    int (*tx_client_update_find)(store *s, int64_t api_key_id, const char *client_update_id,
+                                 int64_t *event_id, int64_t *request_id, int *found, error *err);
+    int (*tx_client_update_insert)(store *s, const store_client_update *u, error *err);
 } store_events_ops;
 
 /* Files attached to requests. */

@@ -76,7 +76,7 @@ static void check_query(arena *a, const form *f)
     o311_query q;
     error e;
     error_clear(&e);
-    if (o311_params_query(a, f, FUZZ_NOW, &q, &e) != 0) {
+    if (o311_params_query(a, f, FUZZ_NOW, "Europe/Paris", &q, &e) != 0) {
         check_refusal(&e);
         return;
     }
@@ -91,6 +91,38 @@ static void check_query(arena *a, const form *f)
     CHECK(q.created_from <= q.created_to);
 }
 
+static void check_updates(const form *f)
+{
+    o311_updates_query q;
+    error e;
+    error_clear(&e);
+    if (o311_params_updates(f, FUZZ_NOW, "Europe/Paris", &q, &e) != 0) {
+        check_refusal(&e);
+        return;
+    }
+    CHECK(q.page >= 1);
+    CHECK(q.page_size >= 1 && q.page_size <= O311_MAX_RESULTS);
+    CHECK(q.from <= q.to);
+}
+
+static void check_update_post(const form *f)
+{
+    o311_update_post u;
+    error e;
+    error_clear(&e);
+    if (o311_params_update_post(f, "Europe/Paris", &u, &e) != 0) {
+        check_refusal(&e);
+        return;
+    }
+    CHECK(u.service_request_id != NULL && u.update_id != NULL && u.status != NULL);
+    check_text(u.update_id, O311_UPDATE_ID_MAX);
+    check_text(u.description, O311_POST_DESCRIPTION_MAX);
+    check_text(u.media_url, O311_FIELD_MAX);
+    if (u.media_url != NULL)
+        CHECK(strncasecmp(u.media_url, "http", 4) == 0);
+    CHECK(u.first_name == NULL || strcmp(u.first_name, "-") != 0);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     arena a;
@@ -101,6 +133,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (form_parse(&a, (const char *)data, size, &f, &e) == 0) {
         check_post(&a, &f);
         check_query(&a, &f);
+        check_updates(&f);
+        check_update_post(&f);
         const char *j = NULL;
         if (o311_params_jurisdiction(&f, &j, &e) == 0 && j != NULL)
             CHECK(j[0] != '\0');

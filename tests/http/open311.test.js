@@ -158,9 +158,13 @@ test('Open311 GeoReport v2', async (t) => {
     await t.test('discovery in JSON and XML', async () => {
         const d = expectJson(await get(srv, `${BASE}/discovery.json`));
         for (const k of ['changeset', 'contact', 'key_service']) assert.equal(typeof d[k], 'string', k);
-        assert.equal(d.endpoints.length, 1);
+        assert.deepEqual(d.endpoints.map((e) => e.specification), [
+            'http://wiki.open311.org/GeoReport_v2',
+            'https://github.com/mysociety/fixmystreet/wiki/Open311-FMS---Proposed-differences-to-Open311'
+        ]);
+        assert.equal(d.endpoints[1].url, d.endpoints[0].url,
+                     'the updates are served by the same endpoint');
         const ep = d.endpoints[0];
-        assert.equal(ep.specification, 'http://wiki.open311.org/GeoReport_v2');
         assert.equal(ep.url, `${srv.url}${BASE}`);
         assert.equal(ep.type, 'production');
         assert.deepEqual([...ep.formats].sort(), ['application/json', 'text/xml']);

@@ -34,7 +34,7 @@ static int query(arena *a, const char *qs, o311_query *q, error *err)
     form f;
     assert_int_equal(form_parse(a, qs, strlen(qs), &f, err), 0);
     error_clear(err);
-    return o311_params_query(a, &f, NOW, q, err);
+    return o311_params_query(a, &f, NOW, "Europe/Paris", q, err);
 }
 
 /* "service_code=x&description=" followed by n times "%C3%A9" (é, one character). */
@@ -128,11 +128,114 @@ static void test_date_ranges_any_length(void **state)
     /* Still refused: a reversed range, a bad date, a page too large. */
     assert_int_equal(query(&a, "start_date=2026-11-29&end_date=2020-01-01", &q, &err), -1);
     assert_string_equal(err.arg, "end_date");
-    assert_int_equal(query(&a, "start_date=2026-11-29T14:30&end_date=2020-01-01", &q, &err), -1);
+    assert_int_equal(query(&a, "start_date=hier&end_date=2020-01-01", &q, &err), -1);
     assert_string_equal(err.arg, "start_date");
+    /* A local time without offset is the collectivité's (Paris: +01:00 in November). */
+    assert_int_equal(
+        query(&a, "start_date=2026-11-29T09:30&end_date=2026-11-29T10:30:00", &q, &err), 0);
+    assert_int_equal(q.created_from, NOW);
+    assert_int_equal(q.created_to, NOW + 3600);
     assert_int_equal(
         query(&a, "start_date=2020-01-01&end_date=2026-11-29&page_size=1001", &q, &err), -1);
     assert_string_equal(err.arg, "page_size");
+    arena_free(&a);
+}
+
+static int update_post(arena *a, const char *body, o311_update_post *u, error *err)
+{
+    form f;
+    assert_int_equal(form_parse(a, body, strlen(body), &f, err), 0);
+    error_clear(err);
+    return o311_params_update_post(&f, "Europe/Paris", u, err);
+}
+
+#define UPDATE_BASE                                                                                \
+    "service_request_id=2026-000001&update_id=42&updated_datetime=2026-11-29T09:30:00%2B01:00&"    \
+    "description=Toujours+l%C3%A0"
+
+static void test_update_post(void **state)
+{
+    (void)state;
+    arena a;
+    arena_init(&a, 0);
+    o311_update_post u;
+    error err;
+    /* What FixMyStreet sends: "-" for a name it lacks, an extended status, extra fields. */
+    assert_int_equal(update_post(&a,
+                                 UPDATE_BASE "&status=fixed&first_name=-&last_name=Martin&"
+                                             "service_code=nid&email_alerts_requested=1",
+                                 &u, &err),
+                     0);
+    assert_string_equal(u.status, "FIXED");
+    assert_null(u.first_name);
+    assert_string_equal(u.last_name, "Martin");
+    assert_int_equal(u.updated_at, NOW);
+    assert_string_equal(u.update_id, "42");
+    /* Several photos: each URL checked, the first kept. */
+    assert_int_equal(update_post(&a,
+                                 UPDATE_BASE "&status=OPEN&media_url=https://a.example/1.jpeg&"
+                                             "media_url=https://a.example/2.jpeg",
+                                 &u, &err),
+                     0);
+    assert_string_equal(u.media_url, "https://a.example/1.jpeg");
+    assert_int_equal(update_post(&a,
+                                 UPDATE_BASE "&status=OPEN&media_url=https://a.example/1.jpeg&"
+                                             "media_url=javascript:alert(1)",
+                                 &u, &err),
+                     -1);
+    assert_string_equal(err.arg, "media_url");
+    /* Local time: the collectivité's. */
+    assert_int_equal(update_post(&a,
+                                 "service_request_id=2026-000001&update_id=42&status=REOPEN&"
+                                 "updated_datetime=2026-11-29T09:30&description=x",
+                                 &u, &err),
+                     0);
+    assert_int_equal(u.updated_at, NOW);
+    assert_string_equal(u.status, "REOPEN");
+    /* Each required field named when missing; an unknown status refused. */
+    static const char *const required[] = {"service_request_id", "update_id", "updated_datetime",
+                                           "status", "description"};
+    static const char *const bodies[] = {
+        "update_id=1&updated_datetime=2026-11-29&status=OPEN&description=x",
+        "service_request_id=a&updated_datetime=2026-11-29&status=OPEN&description=x",
+        "service_request_id=a&update_id=1&status=OPEN&description=x",
+        "service_request_id=a&update_id=1&updated_datetime=2026-11-29&description=x",
+        "service_request_id=a&update_id=1&updated_datetime=2026-11-29&status=OPEN"};
+    for (size_t i = 0; i < 5; i++) {
+        assert_int_equal(update_post(&a, bodies[i], &u, &err), -1);
+        assert_int_equal(err.code, ERR_MISSING_ARG);
+        assert_string_equal(err.arg, required[i]);
+    }
+    assert_int_equal(update_post(&a, UPDATE_BASE "&status=SOLVED", &u, &err), -1);
+    assert_string_equal(err.arg, "status");
+    assert_int_equal(update_post(&a, UPDATE_BASE "&status=OPEN&update_id=43", &u, &err), -1);
+    assert_string_equal(err.arg, "update_id"); /* given twice */
+    arena_free(&a);
+}
+
+static void test_updates_query(void **state)
+{
+    (void)state;
+    arena a;
+    arena_init(&a, 0);
+    form f;
+    error err;
+    o311_updates_query q;
+    const char *qs = "api_key=&start_date=2026-11-29T09:30&end_date=2026-11-30T00:00:00Z&page=2";
+    assert_int_equal(form_parse(&a, qs, strlen(qs), &f, &err), 0);
+    assert_int_equal(o311_params_updates(&f, NOW, "Europe/Paris", &q, &err), 0);
+    assert_null(q.api_key); /* FixMyStreet sends an empty one: no key */
+    assert_int_equal(q.from, NOW);
+    assert_int_equal(q.to, 1795996800);
+    assert_int_equal(q.page, 2);
+    assert_int_equal(q.page_size, O311_MAX_RESULTS);
+    assert_int_equal(form_parse(&a, "", 0, &f, &err), 0);
+    assert_int_equal(o311_params_updates(&f, NOW, "Europe/Paris", &q, &err), 0);
+    assert_int_equal(q.to - q.from, O311_RANGE_DAYS * DAY);
+    qs = "start_date=2026-11-30&end_date=2026-11-29";
+    assert_int_equal(form_parse(&a, qs, strlen(qs), &f, &err), 0);
+    assert_int_equal(o311_params_updates(&f, NOW, "Europe/Paris", &q, &err), -1);
+    assert_string_equal(err.arg, "end_date");
     arena_free(&a);
 }
 
@@ -142,6 +245,8 @@ int main(void)
         cmocka_unit_test(test_description_up_to_request_max),
         cmocka_unit_test(test_attribute_codes_pass_through),
         cmocka_unit_test(test_date_ranges_any_length),
+        cmocka_unit_test(test_update_post),
+        cmocka_unit_test(test_updates_query),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

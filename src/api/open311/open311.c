@@ -7,6 +7,7 @@
  */
 #include "api/open311/open311.h"
 
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,6 +23,9 @@
 #include "util/utf8.h"
 
 #define SPEC_URL "http://wiki.open311.org/GeoReport_v2"
+/* Where mySociety describes the servicerequestupdates extension FixMyStreet speaks. */
+#define UPDATES_SPEC_URL                                                                           \
+    "https://github.com/mysociety/fixmystreet/wiki/Open311-FMS---Proposed-differences-to-Open311"
 #define ELLIPSIS "\xE2\x80\xA6" /* U+2026, one character */
 
 /* ---- errors ---- */
@@ -202,17 +206,23 @@ static void h_discovery(http_req *rq)
                 arena_printf(rq->arena,
                              "API keys for posting requests are issued by %s on request: %s",
                              t->rec.name, contact));
+    /* GeoReport v2 itself, then the same endpoint again for mySociety's service request
+     * updates: a client looks for the specification it speaks. */
+    const char *url = arena_printf(rq->arena, "%s/open311/v2", http_base_url(rq, t));
+    static const char *const specifications[] = {SPEC_URL, UPDATES_SPEC_URL};
     docw_list_begin(&w, "endpoints");
-    docw_object_begin(&w, "endpoint");
-    docw_string(&w, "specification", SPEC_URL);
-    docw_string(&w, "url", arena_printf(rq->arena, "%s/open311/v2", http_base_url(rq, t)));
-    docw_string(&w, "changeset", OPEN311_CHANGESET);
-    docw_string(&w, "type", "production");
-    docw_list_begin(&w, "formats");
-    docw_string(&w, "format", "text/xml");
-    docw_string(&w, "format", "application/json");
-    docw_list_end(&w);
-    docw_object_end(&w);
+    for (size_t i = 0; i < sizeof specifications / sizeof specifications[0]; i++) {
+        docw_object_begin(&w, "endpoint");
+        docw_string(&w, "specification", specifications[i]);
+        docw_string(&w, "url", url);
+        docw_string(&w, "changeset", OPEN311_CHANGESET);
+        docw_string(&w, "type", "production");
+        docw_list_begin(&w, "formats");
+        docw_string(&w, "format", "text/xml");
+        docw_string(&w, "format", "application/json");
+        docw_list_end(&w);
+        docw_object_end(&w);
+    }
     docw_list_end(&w);
     docw_object_end(&w);
     respond_doc(rq, &w, 200);
@@ -657,12 +667,12 @@ static void get_requests(http_req *rq, docw_format fmt)
 {
     error err;
     o311_query q;
-    if (o311_params_query(rq->arena, &rq->query, time_now(), &q, &err) < 0) {
-        respond_error(rq, fmt, &err);
-        return;
-    }
-    const cat_tenant *t = pick_tenant(rq, q.jurisdiction_id, &err);
-    if (t == NULL) {
+    const char *jurisdiction = NULL;
+    const cat_tenant *t = NULL;
+    /* The tenant first: dates without an offset are read in its time zone. */
+    if (o311_params_jurisdiction(&rq->query, &jurisdiction, &err) < 0 ||
+        (t = pick_tenant(rq, jurisdiction, &err)) == NULL ||
+        o311_params_query(rq->arena, &rq->query, time_now(), t->rec.timezone, &q, &err) < 0) {
         respond_error(rq, fmt, &err);
         return;
     }
@@ -725,6 +735,30 @@ static void post_finish(http_req *rq)
     respond_doc(rq, &w, 200);
 }
 
+/* The Open311 key named by `key` (a form value, maybe NULL), within its rate limit; -1
+ * after answering 403 (the spec's status for any api_key problem) or the limiter's 429. */
+static int authenticate(http_req *rq, docw_format fmt, const cat_tenant *t, const char *key,
+                        store_apikey *k)
+{
+    error err;
+    if (key == NULL || key[0] == '\0') {
+        fail(rq, fmt, ERR_FORBIDDEN, "api_key", "api_key: missing");
+        return -1;
+    }
+    if (apikey_authenticate(rq->core, t->rec.id, key, SCOPE_OPEN311, rq->arena, k, &err) < 0) {
+        if (err.code == ERR_FORBIDDEN || err.code == ERR_UNAUTHORIZED)
+            fail(rq, fmt, ERR_FORBIDDEN, "api_key", "api_key: invalid");
+        else
+            respond_error(rq, fmt, &err);
+        return -1;
+    }
+    if (http_ratelimit_key(rq, k->id, &err) < 0) {
+        respond_error(rq, fmt, &err);
+        return -1;
+    }
+    return 0;
+}
+
 /* jurisdiction_id from the body, else from the query string. */
 static int post_jurisdiction(http_req *rq, const form *body, const char **out, error *err)
 {
@@ -750,23 +784,9 @@ static void post_requests(http_req *rq, docw_format fmt)
         respond_error(rq, fmt, &err);
         return;
     }
-    const char *key = form_get(&body, "api_key");
-    if (key == NULL || key[0] == '\0') {
-        fail(rq, fmt, ERR_FORBIDDEN, "api_key", "api_key: missing");
-        return;
-    }
     store_apikey k;
-    if (apikey_authenticate(rq->core, t->rec.id, key, SCOPE_OPEN311, rq->arena, &k, &err) < 0) {
-        if (err.code == ERR_FORBIDDEN || err.code == ERR_UNAUTHORIZED)
-            fail(rq, fmt, ERR_FORBIDDEN, "api_key", "api_key: invalid");
-        else
-            respond_error(rq, fmt, &err);
+    if (authenticate(rq, fmt, t, form_get(&body, "api_key"), &k) < 0)
         return;
-    }
-    if (http_ratelimit_key(rq, k.id, &err) < 0) {
-        respond_error(rq, fmt, &err);
-        return;
-    }
     o311_post p;
     if (o311_params_post(rq->arena, &body, &p, &err) < 0) {
         respond_error(rq, fmt, &err);
@@ -836,6 +856,201 @@ static void h_requests(http_req *rq)
         get_requests(rq, fmt);
 }
 
+/* ---- service request updates (mySociety's extension) ---- */
+
+/* The status an update shows for a guichet status: the extended values FixMyStreet reads
+ * (docs/open311.md «Service request updates»); an unknown code (a future workflow's) is
+ * OPEN or CLOSED by its Open311 mapping. */
+static const char *update_status_of(const char *code)
+{
+    static const struct {
+        status s;
+        const char *word;
+    } words[] = {
+        {STATUS_NEW, "OPEN"},
+        {STATUS_ACKNOWLEDGED, "INVESTIGATING"},
+        {STATUS_IN_PROGRESS, "IN_PROGRESS"},
+        {STATUS_RESOLVED, "FIXED"},
+        {STATUS_REJECTED, "NO_FURTHER_ACTION"},
+        {STATUS_DUPLICATE, "DUPLICATE"},
+    };
+    status st;
+    if (code != NULL && status_parse(code, &st) == 0)
+        for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
+            if (words[i].s == st)
+                return words[i].word;
+    return strcmp(status_open311_of(code), "closed") == 0 ? "CLOSED" : "OPEN";
+}
+
+/* One <request_update>. With status_only (the procedure shows its status alone), only status
+ * changes, labelled by their status: the text with them may name someone. NULL-free output
+ * for events the caller must skip: returns 0 when nothing was written. */
+static int write_update(http_req *rq, docw *w, const cat_tenant *t, const store_update *u,
+                        int status_only)
+{
+    const store_event *e = &u->ev;
+    int is_status = e->status_to != NULL;
+    if (status_only && !is_status)
+        return 0;
+    status st;
+    const char *text = status_only && status_parse(e->status_to, &st) == 0
+                           ? status_label(st, rq->lang)
+                           : note_text(rq, e);
+    docw_object_begin(w, "request_update");
+    docw_string(w, "update_id", arena_printf(rq->arena, "%" PRId64, e->id));
+    docw_string(w, "service_request_id", u->reference);
+    docw_string(w, "status", update_status_of(u->status_after));
+    write_time(w, "updated_datetime", e->created_at, t->rec.timezone);
+    write_description(w, text);
+    docw_string(w, "media_url", status_only ? NULL : e->media_url);
+    docw_string(w, "external_status_code", u->status_after);
+    docw_object_end(w);
+    return 1;
+}
+
+static void get_updates(http_req *rq, docw_format fmt)
+{
+    error err;
+    o311_updates_query q;
+    const char *jurisdiction = NULL;
+    const cat_tenant *t = NULL;
+    if (o311_params_jurisdiction(&rq->query, &jurisdiction, &err) < 0 ||
+        (t = pick_tenant(rq, jurisdiction, &err)) == NULL ||
+        o311_params_updates(&rq->query, time_now(), t->rec.timezone, &q, &err) < 0) {
+        respond_error(rq, fmt, &err);
+        return;
+    }
+    /* api_key is optional: the feed is public, but a key given must be a valid one. */
+    store_apikey k;
+    if (q.api_key != NULL && authenticate(rq, fmt, t, q.api_key, &k) < 0)
+        return;
+    store_update *ups = NULL;
+    size_t n = 0;
+    if (request_public_updates(rq->core, t, q.from, q.to, (q.page - 1) * q.page_size, q.page_size,
+                               rq->arena, &ups, &n, &err) < 0) {
+        respond_error(rq, fmt, &err);
+        return;
+    }
+    docw w;
+    if (docw_begin(&w, fmt, &rq->out) < 0) {
+        fail(rq, fmt, ERR_INTERNAL, NULL, "xml writer");
+        return;
+    }
+    docw_list_begin(&w, "service_request_updates");
+    for (size_t i = 0; i < n; i++) {
+        open311_detail d = detail_of(catalogue_procedure_by_id(t, ups[i].procedure_id));
+        if (d != OPEN311_DETAIL_NONE) /* the store filtered; never trust one layer alone */
+            write_update(rq, &w, t, &ups[i], d != OPEN311_DETAIL_FULL);
+    }
+    docw_list_end(&w);
+    /* Not cacheable by URI alone as other reads are: without dates the window moves with
+     * the clock. The default window is the common case, so no caching at all. */
+    if (docw_finish(&w) < 0) {
+        fail(rq, fmt, ERR_INTERNAL, NULL, "response document could not be written");
+        return;
+    }
+    http_respond(rq, 200, docw_content_type(fmt));
+}
+
+typedef struct update_state {
+    docw_format fmt;
+    int64_t update_id;
+} update_state;
+
+static void update_finish(http_req *rq)
+{
+    update_state *st = rq->user;
+    const http_wait *outcome = http_wait_result(rq);
+    if (outcome->rc < 0) {
+        respond_error(rq, st->fmt, &outcome->err);
+        return;
+    }
+    docw w;
+    if (docw_begin(&w, st->fmt, &rq->out) < 0) {
+        fail(rq, st->fmt, ERR_INTERNAL, NULL, "xml writer");
+        return;
+    }
+    docw_list_begin(&w, "service_request_updates");
+    docw_object_begin(&w, "request_update");
+    docw_string(&w, "update_id", arena_printf(rq->arena, "%" PRId64, st->update_id));
+    docw_object_end(&w);
+    docw_list_end(&w);
+    respond_doc(rq, &w, 200); /* the same answer when the client sends the update again */
+}
+
+static void post_updates(http_req *rq, docw_format fmt)
+{
+    error err;
+    form body;
+    const char *jurisdiction = NULL;
+    const cat_tenant *t = NULL;
+    if (http_form_body(rq, &body, &err) < 0 ||
+        post_jurisdiction(rq, &body, &jurisdiction, &err) < 0 ||
+        (t = pick_tenant(rq, jurisdiction, &err)) == NULL) {
+        respond_error(rq, fmt, &err);
+        return;
+    }
+    store_apikey k;
+    if (authenticate(rq, fmt, t, form_get(&body, "api_key"), &k) < 0)
+        return;
+    o311_update_post p;
+    if (o311_params_update_post(&body, t->rec.timezone, &p, &err) < 0) {
+        respond_error(rq, fmt, &err);
+        return;
+    }
+    store_request r;
+    const cat_procedure *proc = NULL;
+    if (request_get(rq->core, t, p.service_request_id, rq->arena, &r, &err) < 0 ||
+        detail_of(proc = catalogue_procedure_by_id(t, r.procedure_id)) == OPEN311_DETAIL_NONE) {
+        /* A request Open311 may not show is answered like one that does not exist. */
+        if (proc != NULL || err.code == ERR_NOT_FOUND)
+            fail(rq, fmt, ERR_NOT_FOUND, "service_request_id", "service_request_id: not found");
+        else
+            respond_error(rq, fmt, &err);
+        return;
+    }
+    update_state *st = arena_alloc(rq->arena, sizeof *st);
+    if (st == NULL) {
+        fail(rq, fmt, ERR_INTERNAL, NULL, "out of memory");
+        return;
+    }
+    st->fmt = fmt;
+    st->update_id = 0;
+    /* An Open311 client's key: it relays a citizen's words, not audited (as its reports). */
+    core_actor who = actor_of_key(&k, http_audit_source(rq, "api"), 1);
+    request_client_update u = {
+        .tenant = t,
+        .procedure = proc,
+        .reference = r.reference,
+        .who = &who,
+        .api_key_id = k.id,
+        .client_update_id = p.update_id,
+        .client_status = p.status,
+        .client_datetime = p.updated_at,
+        .description = p.description,
+        .media_url = p.media_url,
+        .first_name = p.first_name,
+        .last_name = p.last_name,
+        .email = p.email,
+        .phone = p.phone,
+    };
+    rq->user = st;
+    http_wait *w = http_wait_begin(rq, update_finish); /* before queuing: see post_requests */
+    int rc = request_client_update_add(rq->core, &u, &st->update_id, http_wait_done, w, &err);
+    http_wait_started(w, rc, &err);
+}
+
+static void h_updates(http_req *rq)
+{
+    docw_format fmt;
+    if (get_format(rq, &fmt) < 0)
+        return;
+    if (rq->method == HTTP_POST)
+        post_updates(rq, fmt);
+    else
+        get_updates(rq, fmt);
+}
+
 const http_route open311_routes[] = {
     {HTTP_GET | HTTP_HEAD, "/open311/discovery.{fmt}", h_discovery},
     {HTTP_GET | HTTP_HEAD, "/open311/v2/discovery.{fmt}", h_discovery},
@@ -844,5 +1059,6 @@ const http_route open311_routes[] = {
     {HTTP_GET | HTTP_HEAD | HTTP_POST, "/open311/v2/requests.{fmt}", h_requests},
     {HTTP_GET | HTTP_HEAD, "/open311/v2/requests/{}.{fmt}", h_request_one},
     {HTTP_GET | HTTP_HEAD, "/open311/v2/tokens/{}.{fmt}", h_token},
+    {HTTP_GET | HTTP_HEAD | HTTP_POST, "/open311/v2/servicerequestupdates.{fmt}", h_updates},
     {0, NULL, NULL},
 };

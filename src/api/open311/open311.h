@@ -11,7 +11,7 @@
 
 /* Version stamp announced as the discovery "changeset": the date this API's behaviour last
  * changed (sortable, as Service Discovery asks). */
-#define OPEN311_CHANGESET "2026-12-06T00:00:00Z"
+#define OPEN311_CHANGESET "2026-12-06T12:00:00Z"
 
 /* The Open311 routes, terminated by {0, NULL, NULL}; mounted under "/open311/". */
 extern const http_route open311_routes[];

@@ -23,9 +23,11 @@ typedef enum field_kind {
     FK_KEY, /* printable ASCII without spaces */
 } field_kind;
 
+/* One named argument stored as a const char * member of a parsed struct (o311_post,
+ * o311_update_post). */
 typedef struct post_field {
     const char *name;
-    size_t offset; /* of the const char * member in o311_post */
+    size_t offset; /* of the const char * member */
     field_kind kind;
     size_t max_chars;
 } post_field;
@@ -33,6 +35,10 @@ typedef struct post_field {
 #define POST_FIELD(n, member, kind, max)                                                           \
     {                                                                                              \
         n, offsetof(o311_post, member), kind, max                                                  \
+    }
+#define UPDATE_FIELD(n, member, kind, max)                                                         \
+    {                                                                                              \
+        n, offsetof(o311_update_post, member), kind, max                                           \
     }
 
 static const post_field post_fields[] = {
@@ -51,6 +57,23 @@ static const post_field post_fields[] = {
     POST_FIELD("phone", phone, FK_LINE, 50),
     POST_FIELD("description", description, FK_TEXT, O311_POST_DESCRIPTION_MAX),
     POST_FIELD("media_url", media_url, FK_URL, O311_FIELD_MAX),
+};
+
+/* POST /servicerequestupdates: the fields mySociety's extension names. */
+static const post_field update_fields[] = {
+    UPDATE_FIELD("jurisdiction_id", jurisdiction_id, FK_LINE, 200),
+    UPDATE_FIELD("api_key", api_key, FK_KEY, 200),
+    UPDATE_FIELD("service_request_id", service_request_id, FK_LINE, 200),
+    UPDATE_FIELD("update_id", update_id, FK_KEY, O311_UPDATE_ID_MAX),
+    UPDATE_FIELD("updated_datetime", updated_datetime, FK_LINE, 64),
+    UPDATE_FIELD("status", status_text, FK_LINE, 64),
+    UPDATE_FIELD("description", description, FK_TEXT, O311_POST_DESCRIPTION_MAX),
+    UPDATE_FIELD("media_url", media_url, FK_URL, O311_FIELD_MAX),
+    UPDATE_FIELD("first_name", first_name, FK_LINE, O311_FIELD_MAX),
+    UPDATE_FIELD("last_name", last_name, FK_LINE, O311_FIELD_MAX),
+    UPDATE_FIELD("email", email, FK_EMAIL, 254),
+    UPDATE_FIELD("phone", phone, FK_LINE, 50),
+    UPDATE_FIELD("account_id", account_id, FK_LINE, O311_FIELD_MAX),
 };
 
 #define ATTR_PREFIX "attribute"
@@ -156,12 +179,27 @@ static int check_field(const post_field *pf, const char *v, size_t len, error *e
     return 0;
 }
 
-static const post_field *find_post_field(const char *name)
+/* Stores ff in its member of base when table[0..n) names it: 1 stored (or empty, which
+ * counts as not passed), 0 not a field of the table (clients add their own: ignored), -1 a
+ * field given twice or failing its check (err set). */
+static int store_field(const post_field *table, size_t n, const form_field *ff, void *base,
+                       error *err)
 {
-    for (size_t i = 0; i < sizeof post_fields / sizeof post_fields[0]; i++)
-        if (strcmp(post_fields[i].name, name) == 0)
-            return &post_fields[i];
-    return NULL;
+    const post_field *pf = NULL;
+    for (size_t i = 0; i < n && pf == NULL; i++)
+        if (strcmp(table[i].name, ff->name) == 0)
+            pf = &table[i];
+    if (pf == NULL)
+        return 0;
+    const char **slot = (const char **)((char *)base + pf->offset);
+    if (ff->value_len == 0)
+        return 1;
+    if (*slot != NULL)
+        return error_set(err, ERR_INVALID_ARG, pf->name, "%s: given more than once", pf->name);
+    if (check_field(pf, ff->value, ff->value_len, err) < 0)
+        return -1;
+    *slot = ff->value;
+    return 1;
 }
 
 /* "attribute[CODE]" or "attribute[CODE][]" → CODE (in a). 0: not an attribute field,
@@ -231,17 +269,8 @@ int o311_params_post(arena *a, const form *f, o311_post *out, error *err)
             out->n_attrs++;
             continue;
         }
-        const post_field *pf = find_post_field(ff->name);
-        if (pf == NULL)
-            continue; /* other arguments are ignored, as clients add their own */
-        const char **slot = (const char **)((char *)out + pf->offset);
-        if (ff->value_len == 0)
-            continue;
-        if (*slot != NULL)
-            return error_set(err, ERR_INVALID_ARG, pf->name, "%s: given more than once", pf->name);
-        if (check_field(pf, ff->value, ff->value_len, err) < 0)
+        if (store_field(post_fields, sizeof post_fields / sizeof post_fields[0], ff, out, err) < 0)
             return -1;
-        *slot = ff->value;
     }
     if (out->service_code == NULL)
         return error_set(err, ERR_MISSING_ARG, "service_code", "service_code: missing");
@@ -398,37 +427,61 @@ static int parse_status(arena *a, const form *f, o311_query *q, error *err)
     return 0;
 }
 
-static int parse_dates(const char *const *v, int64_t now, o311_query *q, error *err)
+/* An instant: RFC 3339 with its offset (or a bare date), or a wall-clock time without
+ * offset read in zone tz, as clients that fill it from a local clock send. */
+static int parse_instant(const char *name, const char *text, const char *tz, int64_t *out,
+                         error *err)
+{
+    if (time_parse_rfc3339(text, out) == 0 || time_parse_local(text, tz, out) == 0)
+        return 0;
+    return error_set(err, ERR_INVALID_ARG, name,
+                     "%s: invalid, expected e.g. 2026-12-05T14:30:00+01:00", name);
+}
+
+/* The window [from, to] that start_date and end_date (either may be NULL) describe; `now`
+ * gives the default 90 days. */
+static int parse_window(const char *start_text, const char *end_text, int64_t now, const char *tz,
+                        int64_t *from, int64_t *to, error *err)
 {
     const int64_t span = (int64_t)O311_RANGE_DAYS * 86400;
     int64_t start = 0, end = 0;
-    if (v[QS_START] != NULL && time_parse_rfc3339(v[QS_START], &start) < 0)
-        return error_set(err, ERR_INVALID_ARG, "start_date",
-                         "start_date: invalid, expected e.g. 2010-01-01T00:00:00Z");
-    if (v[QS_END] != NULL && time_parse_rfc3339(v[QS_END], &end) < 0)
-        return error_set(err, ERR_INVALID_ARG, "end_date",
-                         "end_date: invalid, expected e.g. 2010-01-01T00:00:00Z");
-    if (v[QS_START] != NULL && v[QS_END] != NULL) {
+    if ((start_text != NULL && parse_instant("start_date", start_text, tz, &start, err) < 0) ||
+        (end_text != NULL && parse_instant("end_date", end_text, tz, &end, err) < 0))
+        return -1;
+    if (start_text != NULL && end_text != NULL) {
         /* Any length: the spec's 90 days would refuse clients' back-fills, and the answer is
-         * bounded by page_size anyway (newest first, through the created_at index). */
+         * bounded by page_size anyway. */
         if (end < start)
             return error_set(err, ERR_INVALID_ARG, "end_date", "end_date: before start_date");
-        q->created_from = start;
-        q->created_to = end;
-    } else if (v[QS_START] != NULL) {
-        q->created_from = start;
-        q->created_to = start + span;
-    } else if (v[QS_END] != NULL) {
-        q->created_from = end - span;
-        q->created_to = end;
+        *from = start;
+        *to = end;
+    } else if (start_text != NULL) {
+        *from = start;
+        *to = start + span;
+    } else if (end_text != NULL) {
+        *from = end - span;
+        *to = end;
     } else {
-        q->created_from = now - span;
-        q->created_to = now;
+        *from = now - span;
+        *to = now;
     }
     return 0;
 }
 
-int o311_params_query(arena *a, const form *f, int64_t now, o311_query *out, error *err)
+/* page and page_size, when given. */
+static int parse_paging(const char *page_text, const char *size_text, size_t *page,
+                        size_t *page_size, error *err)
+{
+    if (page_text != NULL && parse_uint("page", page_text, 1, 1000000, page, err) < 0)
+        return -1;
+    if (size_text != NULL &&
+        parse_uint("page_size", size_text, 1, O311_MAX_RESULTS, page_size, err) < 0)
+        return -1;
+    return 0;
+}
+
+int o311_params_query(arena *a, const form *f, int64_t now, const char *tz, o311_query *out,
+                      error *err)
 {
     memset(out, 0, sizeof *out);
     out->page = 1;
@@ -450,18 +503,109 @@ int o311_params_query(arena *a, const form *f, int64_t now, o311_query *out, err
                              "%s: must be true or false", query_scalars[i].name);
         out->extensions = bool_words[k].value;
     }
-    if (v[QS_PAGE] != NULL && parse_uint("page", v[QS_PAGE], 1, 1000000, &out->page, err) < 0)
-        return -1;
-    if (v[QS_PAGE_SIZE] != NULL &&
-        parse_uint("page_size", v[QS_PAGE_SIZE], 1, O311_MAX_RESULTS, &out->page_size, err) < 0)
+    if (parse_paging(v[QS_PAGE], v[QS_PAGE_SIZE], &out->page, &out->page_size, err) < 0)
         return -1;
     if (comma_list(a, f, "service_request_id", O311_MAX_IDS, &out->ids, &out->n_ids, err) < 0)
         return -1;
     if (out->n_ids > 0)
         return 0; /* "This overrides all other arguments." */
     if (comma_list(a, f, "service_code", O311_MAX_CODES, &out->codes, &out->n_codes, err) < 0 ||
-        parse_status(a, f, out, err) < 0 || parse_dates(v, now, out, err) < 0)
+        parse_status(a, f, out, err) < 0 ||
+        parse_window(v[QS_START], v[QS_END], now, tz, &out->created_from, &out->created_to, err) <
+            0)
         return -1;
+    return 0;
+}
+
+/* ---- service request updates ---- */
+
+int o311_params_updates(const form *f, int64_t now, const char *tz, o311_updates_query *out,
+                        error *err)
+{
+    memset(out, 0, sizeof *out);
+    out->page = 1;
+    out->page_size = O311_MAX_RESULTS;
+    const char *start = NULL, *end = NULL, *page = NULL, *size = NULL;
+    if (single_value(f, "jurisdiction_id", &out->jurisdiction_id, err) < 0 ||
+        single_value(f, "api_key", &out->api_key, err) < 0 ||
+        single_value(f, "start_date", &start, err) < 0 ||
+        single_value(f, "end_date", &end, err) < 0 || single_value(f, "page", &page, err) < 0 ||
+        single_value(f, "page_size", &size, err) < 0)
+        return -1;
+    if (parse_paging(page, size, &out->page, &out->page_size, err) < 0)
+        return -1;
+    return parse_window(start, end, now, tz, &out->from, &out->to, err);
+}
+
+/* The statuses clients send with an update: the two of GeoReport v2 and the extended ones of
+ * mySociety's extension (FixMyStreet), and REOPEN. */
+static const char *const update_statuses[] = {"OPEN",
+                                              "CLOSED",
+                                              "FIXED",
+                                              "IN_PROGRESS",
+                                              "ACTION_SCHEDULED",
+                                              "INVESTIGATING",
+                                              "DUPLICATE",
+                                              "NOT_COUNCILS_RESPONSIBILITY",
+                                              "NO_FURTHER_ACTION",
+                                              "INTERNAL_REFERRAL",
+                                              "FOR_TRIAGE",
+                                              "CANCELLED",
+                                              "REOPEN"};
+
+static int required(const char *value, const char *name, error *err)
+{
+    if (value != NULL)
+        return 0;
+    return error_set(err, ERR_MISSING_ARG, name, "%s: missing", name);
+}
+
+/* FixMyStreet sends "-" for a name it does not have: that is no name. */
+static const char *no_dash(const char *name)
+{
+    return name != NULL && strcmp(name, "-") == 0 ? NULL : name;
+}
+
+int o311_params_update_post(const form *f, const char *tz, o311_update_post *out, error *err)
+{
+    memset(out, 0, sizeof *out);
+    for (size_t i = 0; i < f->count; i++) {
+        const form_field *ff = &f->fields[i];
+        /* FixMyStreet sends media_url once per photo when it has several: each is checked,
+         * the first is kept. */
+        if (strcmp(ff->name, "media_url") == 0 && out->media_url != NULL) {
+            const char *first = out->media_url;
+            out->media_url = NULL;
+            int rc = store_field(update_fields, sizeof update_fields / sizeof update_fields[0], ff,
+                                 out, err);
+            out->media_url = first;
+            if (rc < 0)
+                return -1;
+            continue;
+        }
+        if (store_field(update_fields, sizeof update_fields / sizeof update_fields[0], ff, out,
+                        err) < 0)
+            return -1;
+    }
+    if (required(out->service_request_id, "service_request_id", err) < 0 ||
+        required(out->update_id, "update_id", err) < 0 ||
+        required(out->status_text, "status", err) < 0 ||
+        required(out->updated_datetime, "updated_datetime", err) < 0 ||
+        required(out->description, "description", err) < 0)
+        return -1;
+    size_t n = sizeof update_statuses / sizeof update_statuses[0];
+    for (size_t k = 0; k < n && out->status == NULL; k++)
+        if (strcasecmp(out->status_text, update_statuses[k]) == 0)
+            out->status = update_statuses[k];
+    if (out->status == NULL)
+        return error_set(err, ERR_INVALID_ARG, "status",
+                         "status: must be OPEN, CLOSED, FIXED, IN_PROGRESS, ACTION_SCHEDULED, "
+                         "INVESTIGATING, DUPLICATE, NOT_COUNCILS_RESPONSIBILITY, "
+                         "NO_FURTHER_ACTION, INTERNAL_REFERRAL, FOR_TRIAGE, CANCELLED or REOPEN");
+    if (parse_instant("updated_datetime", out->updated_datetime, tz, &out->updated_at, err) < 0)
+        return -1;
+    out->first_name = no_dash(out->first_name);
+    out->last_name = no_dash(out->last_name);
     return 0;
 }
 

@@ -27,6 +27,7 @@
 #define O311_MAX_CODES 32
 #define O311_RANGE_DAYS 90 /* the window a missing start_date or end_date stands for */
 #define O311_IDEMPOTENCY_KEY_MAX 128
+#define O311_UPDATE_ID_MAX 128 /* characters of a client's own update_id */
 
 /* POST /requests: every string is NULL when absent or empty (the spec's "Optional": an empty
  * argument counts as not passed); strings point into the form's arena. */
@@ -67,10 +68,49 @@ typedef struct o311_query {
 } o311_query;
 
 /* Reads and checks the filters of f, `now` giving the default 90-day window. Both dates given
- * may span any length (clients' back-fills): page_size bounds the answer. -1 with
- * ERR_INVALID_ARG naming the argument (bad date, end before start, unknown status, page or
- * page_size out of range, too many ids or codes, extensions not a boolean). */
-int o311_params_query(arena *a, const form *f, int64_t now, o311_query *out, error *err);
+ * may span any length (clients' back-fills): page_size bounds the answer. A date without
+ * offset is read in zone tz (the collectivité's). -1 with ERR_INVALID_ARG naming the
+ * argument (bad date, end before start, unknown status, page or page_size out of range, too
+ * many ids or codes, extensions not a boolean). */
+int o311_params_query(arena *a, const form *f, int64_t now, const char *tz, o311_query *out,
+                      error *err);
+
+/* GET /servicerequestupdates. */
+typedef struct o311_updates_query {
+    const char *jurisdiction_id;
+    const char *api_key; /* optional on GET; checked when given */
+    int64_t from, to;    /* inclusive unix seconds: start_date, end_date, or the last 90 days */
+    size_t page;         /* 1-based */
+    size_t page_size;    /* 1..O311_MAX_RESULTS, default O311_MAX_RESULTS */
+} o311_updates_query;
+
+/* Reads and checks start_date, end_date (as o311_params_query), page, page_size,
+ * jurisdiction_id and api_key. -1 with ERR_INVALID_ARG naming the argument. */
+int o311_params_updates(const form *f, int64_t now, const char *tz, o311_updates_query *out,
+                        error *err);
+
+/* POST /servicerequestupdates: a comment a client sends on a citizen's behalf. Strings as in
+ * o311_post (NULL when absent or empty, pointing into the form). */
+typedef struct o311_update_post {
+    const char *jurisdiction_id;
+    const char *api_key;
+    const char *service_request_id;
+    const char *update_id; /* the client's own id: the same one again is the same update */
+    const char *updated_datetime;
+    int64_t updated_at; /* updated_datetime read (no offset: in zone tz) */
+    const char *status_text;
+    const char *status; /* status_text upper-cased to one of the known words (static) */
+    const char *description;
+    const char *media_url;
+    const char *first_name, *last_name; /* "-" (FixMyStreet's "none") counts as absent */
+    const char *email, *phone, *account_id;
+} o311_update_post;
+
+/* Reads and checks the POST arguments of f. -1 with err: ERR_MISSING_ARG for
+ * service_request_id, update_id, status, updated_datetime or description; ERR_INVALID_ARG
+ * naming the field (unknown status, bad date, syntax, length, control characters, URL
+ * scheme, a field given twice). */
+int o311_params_update_post(const form *f, const char *tz, o311_update_post *out, error *err);
 
 /* Only jurisdiction_id (GET endpoints other than /requests): NULL when absent or empty;
  * -1 with ERR_INVALID_ARG when given twice. */

@@ -472,7 +472,32 @@ static const char migration_7[] =
     "INSERT INTO accounts_retired (id, last) VALUES (1, old.id) "
     "ON CONFLICT (id) DO UPDATE SET last = max(last, excluded.last); END;\n";
 
+/* Version 8: Open311 service request updates. A comment an Open311 client posts is a public
+ * timeline event; the row beside it keeps what only that channel brings (the client's own
+ * update id, which makes a repeated POST the same update, the status it sent, its date, the
+ * author's name and contact, a media URL). The partial index serves the updates feed, which
+ * lists a collectivité's public events by date. */
+static const char migration_8[] =
+    "CREATE TABLE open311_updates (\n"
+    "  event_id INTEGER PRIMARY KEY REFERENCES request_events(id),\n"
+    "  tenant_id INTEGER NOT NULL REFERENCES tenants(id),\n"
+    "  request_id INTEGER NOT NULL REFERENCES requests(id),\n"
+    "  api_key_id INTEGER NOT NULL REFERENCES api_keys(id),\n"
+    "  client_update_id TEXT NOT NULL,\n"
+    "  client_status TEXT NOT NULL,\n"
+    "  client_datetime INTEGER NOT NULL,\n"
+    "  media_url TEXT,\n"
+    "  first_name TEXT,\n"
+    "  last_name TEXT,\n"
+    "  email TEXT,\n"
+    "  phone TEXT,\n"
+    "  UNIQUE (api_key_id, client_update_id)\n"
+    ") STRICT;\n"
+    "CREATE INDEX open311_updates_request ON open311_updates (request_id);\n"
+    "CREATE INDEX request_events_public_time ON request_events (tenant_id, created_at, id)"
+    " WHERE is_public = 1;\n";
+
 const char *const store_sqlite_migrations[] = {migration_1, migration_2, migration_3, migration_4,
-                                               migration_5, migration_6, migration_7};
+                                               migration_5, migration_6, migration_7, migration_8};
 const int store_sqlite_migration_count =
     (int)(sizeof store_sqlite_migrations / sizeof store_sqlite_migrations[0]);

@@ -107,6 +107,11 @@ static sq_stmt sq_anon_events =
     SQ_STMT("UPDATE request_events SET body = NULL WHERE request_id = ?1 AND body IS "
             "NOT NULL AND kind NOT IN ('assign', 'priority', 'department')");
 
+/* What an Open311 client told about the author of its updates. */
+static sq_stmt sq_anon_client_updates =
+    SQ_STMT("UPDATE open311_updates SET first_name = NULL, last_name = NULL, email = NULL, "
+            "phone = NULL, media_url = NULL WHERE request_id = ?1");
+
 static sq_stmt sq_anon_supports = SQ_STMT("DELETE FROM request_supports WHERE request_id = ?1");
 
 static sq_stmt sq_anon_outbox = SQ_STMT("DELETE FROM outbox WHERE request_id = ?1");
@@ -142,6 +147,7 @@ static int store_sqlite_tx_request_anonymise(store *s, int64_t tenant_id, int64_
     if (store_sqlite_run_update(c, st, "request_anonymise", "request", err) != 0)
         return -1;
     if (run_on_request(c, &sq_anon_events, request_id, "request_anonymise", err) != 0 ||
+        run_on_request(c, &sq_anon_client_updates, request_id, "request_anonymise", err) != 0 ||
         run_on_request(c, &sq_anon_supports, request_id, "request_anonymise", err) != 0 ||
         run_on_request(c, &sq_anon_outbox, request_id, "request_anonymise", err) != 0)
         return -1;

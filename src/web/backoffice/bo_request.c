@@ -113,7 +113,12 @@ static json_t *event_json(http_req *rq, const cat_tenant *t, const store_event *
     json_t *o = json_object();
     const char *kind = e->kind ? e->kind : "";
     present_set_str_opt(o, "date", bo_date(rq, t, e->created_at, 1));
-    present_set_str_opt(o, "who", actor_name(rq, e->actor, agents, n_agents));
+    const char *who = actor_name(rq, e->actor, agents, n_agents);
+    /* An Open311 client's comment: the author it named, then the client. */
+    if (e->author)
+        who = arena_printf(rq->arena, "%s (%s)", e->author, who);
+    present_set_str_opt(o, "who", who);
+    present_set_str_opt(o, "media_url", e->media_url);
     json_object_set_new(o, "is_public", json_boolean(e->is_public));
     present_set_str_opt(o, "visibility",
                         present_string(rq->present, rq->lang,

@@ -363,6 +363,8 @@ static json_t *event_json(http_req *rq, const track_state *st, const store_event
 {
     json_t *o = json_object();
     int citizen = request_event_by_citizen(e);
+    /* An Open311 client (FixMyStreet…) relaying someone's words: not «vous», not the mairie. */
+    int partner = actor_label_is_key(e->actor);
     const char *kind = e->kind ? e->kind : "";
     const char *title;
     if (strcmp(kind, "created") == 0) {
@@ -373,7 +375,10 @@ static json_t *event_json(http_req *rq, const track_state *st, const store_event
                              tracking_status_label(rq, e->status_to));
         present_set_str_opt(o, "status", e->status_to);
     } else if (strcmp(kind, "reopened") == 0) {
-        title = present_string(rq->present, rq->lang, "track.event_reopened");
+        title = present_string(rq->present, rq->lang,
+                               partner ? "track.event_reopened_partner" : "track.event_reopened");
+    } else if (strcmp(kind, "comment") == 0) {
+        title = present_string(rq->present, rq->lang, "track.event_comment");
     } else if (strcmp(kind, "rating") == 0) {
         title = present_string(rq->present, rq->lang, "track.event_rating");
     } else if (strcmp(kind, "message") == 0 || strcmp(kind, "note") == 0) {
@@ -384,9 +389,11 @@ static json_t *event_json(http_req *rq, const track_state *st, const store_event
         title = present_string(rq->present, rq->lang, "track.event_other");
     }
     present_set_str_opt(o, "title", title);
-    present_set_str_opt(
-        o, "who",
-        present_string(rq->present, rq->lang, citizen ? "track.who_you" : "track.who_mairie"));
+    present_set_str_opt(o, "who",
+                        present_string(rq->present, rq->lang,
+                                       citizen   ? "track.who_you"
+                                       : partner ? "track.who_partner"
+                                                 : "track.who_mairie"));
     json_object_set_new(o, "by_citizen", json_boolean(citizen));
     tracking_set_date(rq, st->tenant, o, "date", e->created_at, 1);
     /* The creation event repeats the description, shown above already. */
@@ -496,7 +503,7 @@ static json_t *show_context(http_req *rq, track_state *st)
             json_object_set_new(ctx, "can_rate", json_true());
         }
     }
-    if (known && code == STATUS_RESOLVED && st->proc && st->proc->rec.kind == PROCEDURE_INCIDENT) {
+    if (known && request_reopen_allowed(st->proc, r->status)) {
         json_t *q = json_object();
         present_set_str_opt(q, "yes_url",
                             arena_printf(rq->arena, "%s#avis", self_url(rq, st, "regle=oui")));
