@@ -363,9 +363,11 @@ static json_t *event_json(http_req *rq, const track_state *st, const store_event
 {
     json_t *o = json_object();
     int citizen = request_event_by_citizen(e);
-    /* An Open311 client (FixMyStreet…) relaying someone's words: not «vous», not the mairie. */
-    int partner = actor_label_is_key(e->actor);
     const char *kind = e->kind ? e->kind : "";
+    /* An Open311 client (FixMyStreet…) relaying someone's words: not «vous», not the mairie.
+     * Only its comments and reopenings: a key of the JSON API is the mairie's own software. */
+    int partner = actor_label_is_key(e->actor) &&
+                  (strcmp(kind, "comment") == 0 || strcmp(kind, "reopened") == 0);
     const char *title;
     if (strcmp(kind, "created") == 0) {
         title = present_string(rq->present, rq->lang, "track.event_created");
