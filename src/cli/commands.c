@@ -55,7 +55,9 @@ typedef struct command {
 static const opt_spec init_opts[] = {OPT_DB, {0}};
 static const opt_spec demo_opts[] = {
     OPT_DB,
-    {"requests", NULL, OPT_UINT, "500", 0, 0, 1000000, "number of demo requests"},
+    {"requests", NULL, OPT_UINT, "500", 0, 0, 20000000, "number of demo requests"},
+    {"years", NULL, OPT_UINT, "1", 0, 1, 20,
+     "years the requests are spread over, ending today (a metropolis keeps ten)"},
     {"seed", NULL, OPT_UINT, "1", 0, 0, 4294967295.0, "random seed (same seed, same data)"},
     {0}};
 static const opt_spec serve_opts[] = {
@@ -229,8 +231,8 @@ static int cmd_demo(const opt_values *v)
         return 1;
     error err;
     error_clear(&err);
-    int rc = demo_load(s.core, (unsigned)opt_uint(v, "requests"), (unsigned)opt_uint(v, "seed"),
-                       stdout, &err);
+    int rc = demo_load(s.core, (unsigned)opt_uint(v, "requests"), (unsigned)opt_uint(v, "years"),
+                       (unsigned)opt_uint(v, "seed"), stdout, &err);
     if (rc != 0)
         fprintf(stderr, "guichet demo: %s\n", err.detail[0] ? err.detail : err_name(err.code));
     session_close(&s);

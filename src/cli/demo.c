@@ -1161,7 +1161,7 @@ static void report_summary(FILE *out, const demo_gen *g, int64_t ms)
     fputc('\n', out);
 }
 
-int demo_load(core *c, unsigned requests, unsigned seed, FILE *report, error *err)
+int demo_load(core *c, unsigned requests, unsigned years, unsigned seed, FILE *report, error *err)
 {
     if (requests > DEMO_MAX_REQUESTS)
         return error_set(err, ERR_INVALID_ARG, "requests", "at most %u requests",
@@ -1201,21 +1201,24 @@ int demo_load(core *c, unsigned requests, unsigned seed, FILE *report, error *er
     arena_init(&g->a, 0);
     if (bind_catalogue(g, cat, err) != 0)
         goto cleanup;
-    size_t per_day_max = requests / DEMO_DAYS + 2;
+    if (years < 1)
+        years = 1;
+    unsigned days = DEMO_DAYS * years;
+    size_t per_day_max = requests / days + 2;
     slots = calloc(per_day_max, sizeof *slots);
     g->batch = calloc(ADMIN_IMPORT_BATCH, sizeof *g->batch);
     if (!slots || !g->batch) {
         error_set(err, ERR_INTERNAL, NULL, "out of memory");
         goto cleanup;
     }
-    /* Day 0 is a year ago, day DEMO_DAYS-1 today; each day gets its share of the requests,
+    /* Day 0 is `years` years ago, day days-1 today; each day gets its share of the requests,
      * sorted by time so that references follow the order of creation. */
     int64_t today = (g->now + LOCAL_OFFSET) / DAY * DAY - LOCAL_OFFSET;
     size_t index = 0;
-    for (unsigned d = 0; d < DEMO_DAYS; d++) {
-        size_t k = (size_t)(((uint64_t)(d + 1) * requests) / DEMO_DAYS -
-                            ((uint64_t)d * requests) / DEMO_DAYS);
-        int64_t day_start = today - (int64_t)(DEMO_DAYS - 1 - d) * DAY;
+    for (unsigned d = 0; d < days; d++) {
+        size_t k =
+            (size_t)(((uint64_t)(d + 1) * requests) / days - ((uint64_t)d * requests) / days);
+        int64_t day_start = today - (int64_t)(days - 1 - d) * DAY;
         g->r = rng_stream(g->seed, 1, d);
         for (size_t i = 0; i < k; i++)
             gen_slot(g, day_start, &slots[i]);

@@ -380,6 +380,9 @@ typedef struct store_request_filter {
     int64_t now;       /* the instant `overdue` compares with */
     int unassigned;    /* 1: only requests without an assignee */
     int sort;          /* store_request_sort; 0: newest first */
+    /* Counting: stop at this many (the count is then "at least count_cap"); 0: exact. Counts
+     * by status, department and assignee alone are exact and cheap whatever the cap. */
+    int64_t count_cap;
 } store_request_filter;
 
 #endif

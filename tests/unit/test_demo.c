@@ -73,7 +73,7 @@ static int group_setup(void **state)
     FILE *report = tmpfile();
     if (!report)
         return -1;
-    int rc = demo_load(loaded.core, N_REQUESTS, SEED, report, &err);
+    int rc = demo_load(loaded.core, N_REQUESTS, 1, SEED, report, &err);
     if (rc != 0)
         fprintf(stderr, "demo_load: %s %s\n", err.arg, err.detail);
     fclose(report);
@@ -474,7 +474,7 @@ static void test_idempotent(void **state)
     char text[512] = "";
     FILE *report = tmpfile();
     assert_non_null(report);
-    assert_int_equal(demo_load(loaded.core, N_REQUESTS, SEED + 1, report, &err), 0);
+    assert_int_equal(demo_load(loaded.core, N_REQUESTS, 1, SEED + 1, report, &err), 0);
     rewind(report);
     size_t got = fread(text, 1, sizeof text - 1, report);
     text[got] = '\0';
@@ -495,8 +495,8 @@ static void test_deterministic(void **state)
     db_open(&d1, "same.db");
     db_open(&d2, "other.db");
     error err;
-    assert_int_equal(demo_load(d1.core, N_REQUESTS, SEED, NULL, &err), 0);
-    assert_int_equal(demo_load(d2.core, N_REQUESTS, SEED + 7, NULL, &err), 0);
+    assert_int_equal(demo_load(d1.core, N_REQUESTS, 1, SEED, NULL, &err), 0);
+    assert_int_equal(demo_load(d2.core, N_REQUESTS, 1, SEED + 7, NULL, &err), 0);
     arena a;
     arena_init(&a, 0);
     store_request *r0 = NULL, *r1 = NULL, *r2 = NULL;
@@ -548,7 +548,7 @@ static void test_import_checks(void **state)
     db d;
     db_open(&d, "empty.db");
     error err;
-    assert_int_equal(demo_load(d.core, 0, SEED, NULL, &err), 0);
+    assert_int_equal(demo_load(d.core, 0, 1, SEED, NULL, &err), 0);
     const catalogue *cat = catalogue_acquire(d.core);
     const cat_tenant *t = catalogue_tenant_by_slug(cat, "ville-demo");
     assert_non_null(t);
@@ -660,12 +660,81 @@ static void test_backoffice(void **state)
     assert_true(assigned > N_REQUESTS / 4);
 
     /* a second load keeps templates and agents as they are */
-    assert_int_equal(demo_load(loaded.core, N_REQUESTS, SEED, NULL, &err), 0);
+    assert_int_equal(demo_load(loaded.core, N_REQUESTS, 1, SEED, NULL, &err), 0);
     size_t n2 = 0;
     assert_int_equal(s->ops->reply_templates.list(s, t->rec.id, &a, &tpl, &n2, &err), 0);
     assert_int_equal(n2, n_tpl);
     assert_int_equal(s->ops->agents.list(s, t->rec.id, &a, &agents, &n2, &err), 0);
     assert_int_equal(n2, n_agents);
+    arena_free(&a);
+    catalogue_release(loaded.core, cat);
+}
+
+/* The same filter counted by the store's counters and by walking the requests (a created_at
+ * bound that every request meets sends the count the long way). */
+static void assert_counts_agree(const store_request_filter *f)
+{
+    store_request_filter walked = *f;
+    walked.created_from = 1;
+    assert_int_equal(count(loaded.core, f), count(loaded.core, &walked));
+}
+
+/* The inbox's counters (request_counts, kept by triggers) equal the rows they count, after the
+ * import and after changes of status, assignee and department. */
+static void test_counters_follow_changes(void **state)
+{
+    (void)state;
+    const catalogue *cat = catalogue_acquire(loaded.core);
+    const cat_tenant *t = catalogue_tenant_by_slug(cat, "ville-demo");
+    arena a;
+    arena_init(&a, 0);
+    store_request *all = NULL;
+    size_t n = all_requests(loaded.core, t, &a, &all);
+    assert_true(n > 100);
+    for (int round = 0; round < 2; round++) {
+        store_request_filter f = tenant_filter(t);
+        assert_int_equal(count(loaded.core, &f), (int64_t)n); /* changes never add nor remove */
+        assert_counts_agree(&f);
+        for (int s = 0; s < STATUS_COUNT; s++) {
+            f = tenant_filter(t);
+            f.statuses[0] = status_code((status)s);
+            f.n_statuses = 1;
+            assert_counts_agree(&f);
+            for (size_t d = 0; d < t->n_departments; d++) {
+                f.department_ids[0] = t->departments[d].rec.id;
+                f.n_department_ids = 1;
+                assert_counts_agree(&f);
+            }
+        }
+        f = tenant_filter(t);
+        f.unassigned = 1;
+        assert_counts_agree(&f);
+        for (size_t i = 0; i < n && i < 200; i++) {
+            if (!all[i].assignee)
+                continue;
+            f = tenant_filter(t);
+            f.assignee = all[i].assignee;
+            assert_counts_agree(&f);
+        }
+        /* Changes through core: a status, an assignee, a department, for 30 requests. */
+        for (size_t i = 0; round == 0 && i < 30; i++) {
+            status from;
+            assert_int_equal(status_parse(all[i].status, &from), 0);
+            request_change ch;
+            memset(&ch, 0, sizeof ch);
+            ch.priority = -1;
+            ch.assignee = i % 3 == 0 ? "" : all[(i * 7) % n].assignee;
+            ch.department = t->departments[i % t->n_departments].rec.code;
+            for (int to = 0; to < STATUS_COUNT; to++)
+                if (status_transition_allowed(from, (status)to)) {
+                    ch.status = status_code((status)to);
+                    break;
+                }
+            error err;
+            assert_int_equal(
+                request_update(loaded.core, t, all[i].reference, &ch, NULL, NULL, &err), 0);
+        }
+    }
     arena_free(&a);
     catalogue_release(loaded.core, cat);
 }
@@ -683,6 +752,7 @@ int main(void)
         cmocka_unit_test(test_deterministic),
         cmocka_unit_test(test_import_checks),
         cmocka_unit_test(test_backoffice),
+        cmocka_unit_test(test_counters_follow_changes),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -497,7 +497,44 @@ static const char migration_8[] =
     "CREATE INDEX request_events_public_time ON request_events (tenant_id, created_at, id)"
     " WHERE is_public = 1;\n";
 
-const char *const store_sqlite_migrations[] = {migration_1, migration_2, migration_3, migration_4,
-                                               migration_5, migration_6, migration_7, migration_8};
+/* Version 9: the inbox's counts kept up to date. Each tab of the back office's inbox counts
+ * requests by status, department and assignee; at ten million requests a count(*) walks
+ * hundreds of thousands of index entries per tab and page load. These counters, maintained
+ * by triggers in the writing transaction itself (so they can never drift from the rows),
+ * answer those counts by summing a few dozen rows. NULL department and assignee count as 0
+ * and '' (no department, nobody). */
+static const char migration_9[] =
+    "CREATE TABLE request_counts (\n"
+    "  tenant_id INTEGER NOT NULL,\n"
+    "  department_id INTEGER NOT NULL,\n"
+    "  status TEXT NOT NULL,\n"
+    "  assignee TEXT NOT NULL,\n"
+    "  n INTEGER NOT NULL,\n"
+    "  PRIMARY KEY (tenant_id, status, department_id, assignee)\n"
+    ") STRICT, WITHOUT ROWID;\n"
+    "INSERT INTO request_counts (tenant_id, department_id, status, assignee, n) "
+    "SELECT tenant_id, coalesce(department_id, 0), status, coalesce(assignee, ''), count(*) "
+    "FROM requests GROUP BY 1, 2, 3, 4;\n"
+    "CREATE TRIGGER requests_count_insert AFTER INSERT ON requests BEGIN "
+    "INSERT INTO request_counts (tenant_id, department_id, status, assignee, n) VALUES "
+    "(new.tenant_id, coalesce(new.department_id, 0), new.status, coalesce(new.assignee, ''), 1) "
+    "ON CONFLICT DO UPDATE SET n = n + 1; END;\n"
+    "CREATE TRIGGER requests_count_delete AFTER DELETE ON requests BEGIN "
+    "UPDATE request_counts SET n = n - 1 WHERE tenant_id = old.tenant_id AND "
+    "department_id = coalesce(old.department_id, 0) AND status = old.status AND "
+    "assignee = coalesce(old.assignee, ''); END;\n"
+    "CREATE TRIGGER requests_count_update AFTER UPDATE OF tenant_id, department_id, status, "
+    "assignee ON requests WHEN old.tenant_id IS NOT new.tenant_id OR old.department_id IS NOT "
+    "new.department_id OR old.status IS NOT new.status OR old.assignee IS NOT new.assignee BEGIN "
+    "UPDATE request_counts SET n = n - 1 WHERE tenant_id = old.tenant_id AND "
+    "department_id = coalesce(old.department_id, 0) AND status = old.status AND "
+    "assignee = coalesce(old.assignee, ''); "
+    "INSERT INTO request_counts (tenant_id, department_id, status, assignee, n) VALUES "
+    "(new.tenant_id, coalesce(new.department_id, 0), new.status, coalesce(new.assignee, ''), 1) "
+    "ON CONFLICT DO UPDATE SET n = n + 1; END;\n";
+
+const char *const store_sqlite_migrations[] = {migration_1, migration_2, migration_3,
+                                               migration_4, migration_5, migration_6,
+                                               migration_7, migration_8, migration_9};
 const int store_sqlite_migration_count =
     (int)(sizeof store_sqlite_migrations / sizeof store_sqlite_migrations[0]);

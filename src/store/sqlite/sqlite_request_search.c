@@ -26,7 +26,17 @@ typedef struct sqlbuild {
         int64_t i;
     } binds[MAX_BINDS];
     int n_binds;
+    int fts_driven; /* build_where made the full-text index the outer loop */
 } sqlbuild;
+
+static void sb_init(sqlbuild *b)
+{
+    b->len = 0;
+    b->overflow = 0;
+    b->n_binds = 0;
+    b->fts_driven = 0;
+    b->sql[0] = '\0';
+}
 
 static void sb_add(sqlbuild *b, const char *fragment)
 {
@@ -177,11 +187,23 @@ static int build_where(sqlbuild *b, const store_request_filter *f, int paging, e
             sb_add(b, " AND r.is_public = 1");
         return 0;
     }
+    int words = 0;
+    if (f->text && (words = fts_query(f->text, b->fts, sizeof b->fts)) < 0)
+        return error_set(err, ERR_INVALID_ARG, "q", "search text too long");
+    /* A text search is driven by the full-text index, newest match first (its rowids are the
+     * requests' ids): the page's LIMIT stops the walk after a few matches even for a word in
+     * half the requests, where an IN (matches) would first collect every one of them. */
+    b->fts_driven = words > 0;
+    sb_add(b, b->fts_driven ? " FROM requests_fts JOIN requests r ON r.id = requests_fts.rowid"
+                            : " FROM requests r");
     if (f->only_open311)
-        sb_add(b, " FROM requests r JOIN procedures p ON p.id = r.procedure_id AND p.open311 = 1"
-                  " AND p.open311_detail > 0 WHERE ");
-    else
-        sb_add(b, " FROM requests r WHERE ");
+        sb_add(b, " JOIN procedures p ON p.id = r.procedure_id AND p.open311 = 1"
+                  " AND p.open311_detail > 0");
+    sb_add(b, " WHERE ");
+    if (b->fts_driven) {
+        sb_add(b, "requests_fts MATCH ? AND ");
+        sb_text(b, b->fts);
+    }
     sb_tenant(b, f);
     if (f->only_public)
         sb_add(b, " AND r.is_public = 1");
@@ -233,15 +255,6 @@ static int build_where(sqlbuild *b, const store_request_filter *f, int paging, e
     if (f->overdue) {
         sb_add(b, " AND r.due_at < ? AND r.closed_at IS NULL");
         sb_int(b, f->now);
-    }
-    if (f->text) {
-        int words = fts_query(f->text, b->fts, sizeof b->fts);
-        if (words < 0)
-            return error_set(err, ERR_INVALID_ARG, "q", "search text too long");
-        if (words > 0) {
-            sb_add(b, " AND r.id IN (SELECT rowid FROM requests_fts WHERE requests_fts MATCH ?)");
-            sb_text(b, b->fts);
-        }
     }
     if (paging && (f->before_created_at || f->before_id)) {
         sb_add(b, " AND (r.created_at, r.id) < (?, ?)");
@@ -301,16 +314,19 @@ int store_sqlite_request_search(store *s, const store_request_filter *f, arena *
     if (!c)
         return -1;
     sqlbuild b;
-    b.len = 0;
-    b.overflow = 0;
-    b.n_binds = 0;
-    b.sql[0] = '\0';
+    sb_init(&b);
     sb_add(&b, "SELECT " SQ_REQUEST_COLUMNS);
     /* Keyset paging only for the default order, whose index it follows. */
     int keyset = f->n_references == 0 && f->sort == STORE_SORT_CREATED_DESC;
     if (build_where(&b, f, keyset, err) != 0)
         return -1;
-    sb_add(&b, sort_clause(f->n_references ? STORE_SORT_CREATED_DESC : f->sort));
+    /* A text search in the default order follows the full-text index (ids grow with
+     * creation), unless a keyset cursor asks for the created_at order it was taken in. */
+    if (b.fts_driven && f->sort == STORE_SORT_CREATED_DESC && !f->before_created_at &&
+        !f->before_id)
+        sb_add(&b, " ORDER BY requests_fts.rowid DESC");
+    else
+        sb_add(&b, sort_clause(f->n_references ? STORE_SORT_CREATED_DESC : f->sort));
     sb_add(&b, " LIMIT ? OFFSET ?");
     sb_int(&b, f->limit > INT64_MAX ? INT64_MAX : (int64_t)f->limit);
     sb_int(&b, f->n_references || f->offset > INT64_MAX ? 0 : (int64_t)f->offset);
@@ -321,21 +337,73 @@ int store_sqlite_request_search(store *s, const store_request_filter *f, arena *
                                  "request_search", err);
 }
 
+/* Whether f asks only for what request_counts keeps (tenant, statuses, departments,
+ * assignee): then its count is a sum of counters, not a walk over the requests. */
+static int counted_by_counters(const store_request_filter *f)
+{
+    return f->n_references == 0 && f->n_procedure_ids == 0 && !f->only_open311 && !f->channel &&
+           !f->by_priority && !f->created_from && !f->created_to && !f->updated_since &&
+           !f->citizen_id && !f->citizen_email && !f->only_public && !f->overdue &&
+           !(f->text && f->text[strspn(f->text, " \t\r\n")] != '\0');
+}
+
+static int count_by_counters(store_sqlite_conn *c, const store_request_filter *f, int64_t *count,
+                             error *err)
+{
+    sqlbuild b;
+    sb_init(&b);
+    sb_add(&b, "SELECT coalesce(sum(n), 0) FROM request_counts r WHERE r.tenant_id = ?");
+    sb_int(&b, f->tenant_id);
+    if (f->n_statuses > 0) {
+        sb_in_list(&b, "r.status", f->n_statuses);
+        for (size_t i = 0; i < f->n_statuses; i++)
+            sb_text(&b, f->statuses[i]);
+    }
+    if (f->department_id) {
+        sb_add(&b, " AND r.department_id = ?");
+        sb_int(&b, f->department_id);
+    }
+    if (f->n_department_ids > 0) {
+        sb_in_list(&b, "r.department_id", f->n_department_ids);
+        for (size_t i = 0; i < f->n_department_ids; i++)
+            sb_int(&b, f->department_ids[i]);
+    }
+    /* Requests without an assignee are counted under '', which no agent id is. */
+    if (f->assignee) {
+        sb_add(&b, " AND r.assignee = ?");
+        sb_text(&b, f->assignee);
+    }
+    if (f->unassigned)
+        sb_add(&b, " AND r.assignee = ''");
+    sqlite3_stmt *st = prepare_built(c, &b, err);
+    if (!st)
+        return -1;
+    int found;
+    return store_sqlite_read_one(c, st, store_sqlite_read_int64, NULL, count, &found,
+                                 "request_count", err);
+}
+
 int store_sqlite_request_count(store *s, const store_request_filter *f, int64_t *count, error *err)
 {
     *count = 0;
+    if (f->n_department_ids > STORE_FILTER_MAX_LIST || f->n_statuses > STORE_FILTER_MAX_LIST)
+        return error_set(err, ERR_INVALID_ARG, "filter", "too many values");
     store_sqlite_conn *c = store_sqlite_reader(s, err);
     if (!c)
         return -1;
+    if (counted_by_counters(f))
+        return count_by_counters(c, f, count, err);
     sqlbuild b;
-    b.len = 0;
-    b.overflow = 0;
-    b.n_binds = 0;
-    b.sql[0] = '\0';
-    sb_add(&b, "SELECT count(*)");
+    sb_init(&b);
+    /* A capped count stops walking at the cap: "at least count_cap" is all a page shows. */
+    sb_add(&b, f->count_cap > 0 ? "SELECT count(*) FROM (SELECT 1" : "SELECT count(*)");
     /* A count is the size of the whole result: the paging cursor does not apply. */
     if (build_where(&b, f, 0, err) != 0)
         return -1;
+    if (f->count_cap > 0) {
+        sb_add(&b, " LIMIT ?)");
+        sb_int(&b, f->count_cap);
+    }
     sqlite3_stmt *st = prepare_built(c, &b, err);
     if (!st)
         return -1;

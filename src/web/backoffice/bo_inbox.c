@@ -28,6 +28,10 @@
 
 #define PER_PAGE 50
 #define PAGE_MAX 10000
+/* Tab counts stop here when other filters than the tab's own apply (a search, a procedure,
+ * dates…): such counts walk the matching requests, and «1000+» says enough. The tabs' own
+ * counts (status, department, assignee) are exact whatever their size (store counters). */
+#define COUNT_CAP 1000
 #define QUERY_MAX 2000
 #define FILTER_NAME_MAX 80
 #define BULK_MAX 100
@@ -337,6 +341,7 @@ static void inbox(http_req *rq)
             continue;
         int64_t count = 0;
         filter_from_query(rq, &a, t, tabs[i].key, &f);
+        f.count_cap = COUNT_CAP;
         if (perm_scope(&a, &f, &err) != 0 || request_count(rq->core, &f, &count, &err) != 0) {
             json_decref(ctx);
             json_decref(tj);
@@ -347,13 +352,16 @@ static void inbox(http_req *rq)
         present_set_str_opt(o, "key", tabs[i].key);
         present_set_str_opt(o, "label", present_string(rq->present, rq->lang, tabs[i].label_key));
         json_object_set_new(o, "count", json_integer(count));
+        json_object_set_new(o, "capped", json_boolean(count == COUNT_CAP));
         present_set_str_opt(o, "href",
                             arena_printf(rq->arena, "/agent/?onglet=%s&%s", tabs[i].key,
                                          query_base(rq, tabs[i].key, 0)));
         int cur = strcmp(tabs[i].key, tab) == 0;
         json_object_set_new(o, "current", json_boolean(cur));
-        if (cur)
+        if (cur) {
             json_object_set_new(ctx, "total", json_integer(count));
+            json_object_set_new(ctx, "total_capped", json_boolean(count == COUNT_CAP));
+        }
         json_array_append_new(tj, o);
     }
     json_object_set_new(ctx, "tabs", tj);
