@@ -196,7 +196,7 @@ test('Open311 GeoReport v2', async (t) => {
     await t.test('service definitions: all six datatypes, JSON and XML, 404s', async () => {
         const seen = new Set();
         for (const code of codes) {
-            validate('service-definition', defs[code]);
+            validate('service_definition', defs[code]);
             assert.equal(defs[code].service_code, code);
             for (const a of defs[code].attributes) {
                 seen.add(a.datatype);
@@ -244,7 +244,7 @@ test('Open311 GeoReport v2', async (t) => {
         }, { allAttributes: true });
         const id = createdId(await post(srv, 'json', body));
         const list = expectJson(await get(srv, `${BASE}/requests/${id}.json`));
-        validate('requests', list);
+        validate('service_requests', list);
         assert.equal(list.length, 1);
         const r = list[0];
         assert.equal(r.service_request_id, id);
@@ -352,7 +352,7 @@ test('Open311 GeoReport v2', async (t) => {
 
     await t.test('GET requests: defaults, filters, paging', async () => {
         const all = expectJson(await get(srv, `${BASE}/requests.json`));
-        validate('requests', all);
+        validate('service_requests', all);
         assert.ok(all.length > 5 && all.length <= 1000);
         const since = Date.now() - 90 * DAY - 60000;
         for (const r of all) {
@@ -387,7 +387,7 @@ test('Open311 GeoReport v2', async (t) => {
         const iso = (d) => d.toISOString().replace(/\.\d{3}Z$/, 'Z');
         const ranged = expectJson(await get(srv,
             `${BASE}/requests.json?start_date=${iso(start)}&end_date=${iso(end)}`));
-        validate('requests', ranged);
+        validate('service_requests', ranged);
         assert.ok(ranged.length > 0, 'the demo spreads requests over the past year');
         for (const r of ranged) {
             const tms = Date.parse(r.requested_datetime);
@@ -409,7 +409,7 @@ test('Open311 GeoReport v2', async (t) => {
         assert.equal(old.length, 2);
         const ids = expectJson(await get(srv, `${BASE}/requests.json?service_request_id=${old[0]},${old[1]}` +
                                                    '&service_code=no-such&status=pending&start_date=bad'));
-        validate('requests', ids);
+        validate('service_requests', ids);
         assert.deepEqual(ids.map((r) => r.service_request_id).sort(), [...old].sort());
 
         const p1 = expectJson(await get(srv, `${BASE}/requests.json?page_size=5&page=1`));
@@ -443,7 +443,7 @@ test('Open311 GeoReport v2', async (t) => {
         for (const path of [`${BASE}/requests/${id}.json?extensions=true`,
                             `${BASE}/requests.json?extensions=true&service_request_id=${id}`]) {
             const list = expectJson(await get(srv, path));
-            validate('requests', list);
+            validate('service_requests', list);
             const r = list[0];
             assert.equal(r.extended_attributes.channel, 'api');
             assert.ok(Array.isArray(r.attributes) && r.attributes.length > 0);
@@ -463,7 +463,7 @@ test('Open311 GeoReport v2', async (t) => {
         const listX = await get(srv, `${BASE}/requests.xml?extensions=true&page_size=50`);
         expectXml(listX, 'service_requests');
         const listJ = expectJson(await get(srv, `${BASE}/requests.json?extensions=true&page_size=50`));
-        validate('requests', listJ);
+        validate('service_requests', listJ);
         assert.ok(listJ.every((r) => Array.isArray(r.notes)));
     });
 
@@ -560,7 +560,7 @@ test('Open311 GeoReport v2', async (t) => {
         assert.ok(seen.has(oldest), 'the oldest request of a 250-day range is on one of its pages');
         const five = expectJson(await get(srv, `${BASE}/requests.json?${range}&page_size=5`));
         assert.equal(five.length, 5);
-        validate('requests', five);
+        validate('service_requests', five);
         const decade = expectJson(await get(srv,
             `${BASE}/requests.json?start_date=2020-01-01&end_date=2030-01-01T00:00:00Z&page_size=7`));
         assert.equal(decade.length, 7);
@@ -596,7 +596,7 @@ test('Open311 GeoReport v2', async (t) => {
             'r.procedure_id WHERE p.open311 = 1 AND p.open311_detail = 2 AND length(r.description) > 4000 LIMIT 1;')[0];
         assert.ok(ref, 'the demo holds a long e-mail request on an Open311 service');
         const list = expectJson(await get(srv, `${BASE}/requests/${ref}.json`));
-        validate('requests', list);
+        validate('service_requests', list);
         const d = list[0].description;
         assert.equal([...d].length, 4000);
         assert.ok(d.endsWith('…'));
