@@ -187,7 +187,8 @@ const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'tr
 
 /*
  * docs/openapi.yaml read once: {doc, defs (the JSON Schema of components.schemas),
- * operations: [{operationId, method, template, re, responses: {status: schema|null}}]}.
+ * operations: [{operationId, method, template, re, responses: {status: schema|null},
+ * headers: {status: [names of the headers the answer declares]}}]}.
  */
 function openapi() {
     if (openapiCache) return openapiCache;
@@ -204,12 +205,14 @@ function openapi() {
             if (!op) continue;
             if (!op.operationId) throw new Error(`openapi.yaml: ${method} ${template} has no operationId`);
             const responses = {};
-            for (const [status, resp] of Object.entries(op.responses || {})) {
-                const content = deref(doc, resp).content || {};
-                const media = content['application/json'];
+            const headers = {};
+            for (const [status, ref] of Object.entries(op.responses || {})) {
+                const resp = deref(doc, ref);
+                const media = (resp.content || {})['application/json'];
                 responses[status] = media && media.schema ? toJsonSchema(media.schema) : null;
+                headers[status] = Object.keys(resp.headers || {});
             }
-            operations.push({ operationId: op.operationId, method: method.toUpperCase(), template, re, responses });
+            operations.push({ operationId: op.operationId, method: method.toUpperCase(), template, re, responses, headers });
         }
     }
     openapiCache = { doc, defs, operations };
@@ -231,8 +234,8 @@ const ERROR_SCHEMA = { $ref: `${OPENAPI_ID}#/$defs/Error` };
 
 /*
  * Checks an answer {status, headers, text, json} to method+path (path with its query)
- * under /api/v1/ against docs/openapi.yaml: the operation must declare r.status, and the body
- * must be JSON matching the schema it declares for it. An unknown path must answer 404 and
+ * under /api/v1/ against docs/openapi.yaml: the operation must declare r.status, the answer
+ * carry the headers declared for it, and the body be JSON matching the schema declared. An unknown path must answer 404 and
  * a method the path does not have 405, both with the Error schema.
  */
 function checkApiAnswer(method, target, r) {
@@ -259,6 +262,9 @@ function checkApiAnswer(method, target, r) {
         }
         key = `${op.operationId} ${status}`;
         schema = op.responses[status];
+        for (const h of op.headers[status]) {
+            if (!r.headers.has(h)) throw new Error(`${method} ${p}: ${key} declares the header ${h}, absent`);
+        }
     }
     if (method === 'HEAD') {
         apiCovered.add(key);
