@@ -1,10 +1,11 @@
 'use strict';
 /*
  * Open311 GeoReport v2 at /open311/v2/ against a real `guichet serve` on the demo commune:
- * every endpoint in .json and .xml, every JSON answer validated against the community's
- * schemas, every error as an <errors> list with the HTTP status as code, the POST arguments
- * one by one, idempotent retries, the GET filters and extensions, and what must never leave
- * the server (personal data, internal notes, the citizen's tracking token).
+ * every endpoint in .json and .xml, every JSON answer validated against the project's JSON
+ * Schemas (docs/schemas/open311/, by harness.request() and explicitly), every error as an
+ * <errors> list with the HTTP status as code, the POST arguments one by one, idempotent
+ * retries, the GET filters and extensions, and what must never leave the server (personal
+ * data, internal notes, the citizen's tracking token).
  */
 
 const test = require('node:test');
