@@ -277,6 +277,26 @@ test('Open311 GeoReport v2', async (t) => {
         assert.equal(child(created, 'token'), undefined);
     });
 
+    await t.test('media_url is written as a URI: an IRI or characters no URI has are percent-encoded', async () => {
+        const cases = [
+            ['https://photos.example.org/façade|1.jpg?t={x}', 'https://photos.example.org/fa%C3%A7ade%7C1.jpg?t=%7Bx%7D'],
+            ['https://photos.example.org/100%/a#b#c', 'https://photos.example.org/100%25/a#b%23c'],
+            ['https://[2001:db8::1]/a[1].jpg', 'https://[2001:db8::1]/a%5B1%5D.jpg'],
+            ['https://photos.example.org/d%C3%A9j%C3%A0.jpg', 'https://photos.example.org/d%C3%A9j%C3%A0.jpg'],
+        ];
+        for (const [given, written] of cases) {
+            const body = await validPostBody(srv, incident, { media_url: given });
+            const id = createdId(await post(srv, 'json', body));
+            /* request() validated the answer: media_url has format uri. */
+            const list = expectJson(await get(srv, `${BASE}/requests/${id}.json`));
+            assert.equal(list[0].media_url, written, given);
+            const xml = await get(srv, `${BASE}/requests/${id}.xml`);
+            assert.ok(xml.text.includes(`<media_url>${written.replace(/&/g, '&amp;')}</media_url>`), xml.text);
+            /* Stored as given: the JSON API, for agents, shows it unchanged. */
+            assert.equal(srv.sql(`SELECT media_url FROM requests WHERE reference = '${id}';`).trim(), given);
+        }
+    });
+
     await t.test('Idempotency-Key: a retried POST returns the first result', async () => {
         const body = await validPostBody(srv, incident);
         const key = `retry-${Date.now()}`;
