@@ -973,7 +973,10 @@ static int write_update(http_req *rq, docw *w, const cat_tenant *t, const store_
     docw_string(w, "status", update_status_of(u->status_after));
     write_time(w, "updated_datetime", e->created_at, t->rec.timezone);
     write_description(w, text);
-    docw_string(w, "media_url", status_only ? NULL : e->media_url);
+    const char *media = status_only ? NULL : uri_of(rq->arena, e->media_url);
+    if (!status_only && e->media_url != NULL && media == NULL)
+        w->failed = 1; /* arena full: a 500 rather than an update without its media */
+    docw_string(w, "media_url", media);
     docw_string(w, "external_status_code", u->status_after);
     docw_object_end(w);
     return 1;
