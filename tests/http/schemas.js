@@ -84,6 +84,7 @@ const OPEN311_ROUTES = [
     { re: /^\/open311\/v2\/services\/[^/]+\.json$/, GET: 'service_definition' },
     { re: /^\/open311\/v2\/requests\.json$/, GET: 'service_requests', POST: 'post_service_request' },
     { re: /^\/open311\/v2\/requests\/[^/]+\.json$/, GET: 'service_requests' },
+    { re: /^\/open311\/v2\/servicerequestupdates\.json$/, GET: 'service_request_updates', POST: 'post_service_request_update' },
 ];
 
 /* A request target as error messages show it (some tests send 9,000 bytes). */

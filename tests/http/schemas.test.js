@@ -33,6 +33,8 @@ const NEGATIVE = {
         { why: 'an endpoint type other than production and test', keyword: 'enum', mutate: (d) => { d.endpoints[0].type = 'staging'; } },
         { why: 'a changeset that is not RFC 3339', keyword: 'format', mutate: (d) => { d.changeset = '2026-12-06 00:00'; } },
         { why: 'an endpoint url not ending in /open311/v2', keyword: 'pattern', mutate: (d) => { d.endpoints[0].url = 'https://grc.ville-demo.test/'; } },
+        { why: 'an unknown specification', keyword: 'enum', mutate: (d) => { d.endpoints[1].specification = 'http://example.org/spec'; } },
+        { why: 'no GeoReport v2 endpoint', keyword: 'contains', mutate: (d) => { d.endpoints.shift(); } },
     ],
     services: [
         { why: 'a batch service (guichet answers every POST at once)', keyword: 'const', mutate: (d) => { d[0].type = 'batch'; } },
@@ -83,6 +85,8 @@ const NEGATIVE = {
         { why: 'a status outside the extension', keyword: 'enum', mutate: (d) => { d[0].status = 'REOPEN'; } },
         { why: 'no update_id', keyword: 'required', mutate: (d) => { delete d[0].update_id; } },
         { why: 'description left out instead of null', keyword: 'required', mutate: (d) => { delete d[1].description; } },
+        { why: 'external_status_code left out', keyword: 'required', mutate: (d) => { delete d[0].external_status_code; } },
+        { why: 'an update_id that is no event id', keyword: 'pattern', mutate: (d) => { d[0].update_id = 'abc'; } },
         { why: 'a description over 4,000 characters', keyword: 'maxLength', mutate: (d) => { d[0].description = 'x'.repeat(4001); } },
         { why: 'a date without offset', keyword: 'format', mutate: (d) => { d[0].updated_datetime = '2026-11-24 08:46'; } },
         { why: 'a member the schema does not know', keyword: 'additionalProperties', mutate: (d) => { d[0].email = 'a@b.c'; } },
