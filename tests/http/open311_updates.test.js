@@ -273,6 +273,15 @@ test('Open311 service request updates', async (t) => {
         const mine = feed.find((u) => u.update_id === res[0].update_id);
         assert.ok(mine, 'listed');
         assert.equal(mine.media_url, `https://fms.example/photo/fa%C3%A7ade%7C${stamp}.jpeg`);
+        /* The comment is a timeline event of its own kind: Open311's notes and the JSON API's
+         * timeline show it, each answer validated against its schema by request(). */
+        const ref = mine.service_request_id;
+        const one311 = jsonOk(await request(srv, 'GET', `/open311/v2/requests/${ref}.json?extensions=true`));
+        assert.equal(one311[0].notes.at(-1).type, 'comment');
+        const api = await request(srv, 'GET', `/api/v1/requests/${ref}`,
+                                  {headers : {Authorization : `Bearer ${srv.keys.api}`}});
+        assert.equal(api.status, 200, api.text);
+        assert.equal(api.json.timeline.at(-1).kind, 'comment');
     });
 
     await t.test('POST: REOPEN, or OPEN after the closing, reopens a resolved incident', async () => {
