@@ -255,6 +255,7 @@ function checkApiAnswer(method, target, r) {
         }
         key = `${ops.length ? `${method} ${ops[0].template}` : '(unknown path)'} ${r.status}`;
         schema = ERROR_SCHEMA;
+        if (r.status === 405 && !r.headers.has('Allow')) throw new Error(`${method} ${p}: 405 without Allow`);
     } else {
         const status = String(r.status);
         if (!(status in op.responses)) {
