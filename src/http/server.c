@@ -1138,7 +1138,14 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
     arena_init(&ctx->arena, ARENA_MAX);
     size_t len = strnlen(uri, URI_MAX + 1);
     ctx->uri_too_long = len > URI_MAX;
-    ctx->raw_uri = arena_strndup(&ctx->arena, uri, ctx->uri_too_long ? 0 : len);
+    size_t keep = len;
+    if (ctx->uri_too_long) {
+        /* The refusal is written by the mount the client addressed (an Open311 errors
+         * document, the JSON API's error object): keep the path when it fits, drop the query. */
+        const char *qm = memchr(uri, '?', len);
+        keep = qm ? (size_t)(qm - uri) : 0;
+    }
+    ctx->raw_uri = arena_strndup(&ctx->arena, uri, keep);
     /* guichet parses the query string itself (strictly, from raw_uri). libmicrohttpd would
      * parse it too, into the connection's small memory pool: about a thousand arguments
      * exhaust the pool, and libmicrohttpd 0.9.75 then neither answers nor calls the handler

@@ -77,7 +77,7 @@ test('kill -9 during a burst of POSTs loses no acknowledged request', async () =
         }
         /* The restarted server serves reads and writes. */
         const one = await request(srv, 'GET', `/open311/v2/requests/${encodeURIComponent(all[0])}.json`);
-        validate('requests', one.json);
+        validate('service_requests', one.json);
         const w = await request(srv, 'POST', '/open311/v2/requests.json', { form: body });
         assert.ok(w.status === 200 || w.status === 201, `${w.status} ${w.text}`);
         assert.equal(await srv.stop('SIGTERM', { keep: true }), 0);

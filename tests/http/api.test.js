@@ -4,12 +4,15 @@
  * scopes, every list filter checked against a count made directly in the database, cursor
  * paging without duplicates or gaps, a request with its whole timeline, PATCH of status,
  * assignee, priority and department, public and internal notes (and that Open311 shows the
- * public ones only), the limits (413, 415, 429) and the one error format.
+ * public ones only), the limits (413, 415, 429) and the one error format. Every answer is
+ * validated against docs/openapi.yaml by harness.request(); the last test checks that every
+ * operation the document declares was called.
  */
 
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const { startServer, request } = require('./harness');
+const { apiCovered, openapi } = require('./schemas');
 
 const JSON_CTYPE = 'application/json; charset=utf-8';
 const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
@@ -512,4 +515,14 @@ test('JSON API limits: 413 over GUICHET_MAX_BODY, 429 per key for writes', async
             assert.equal(r.status, 200, r.text);
         }
     });
+});
+
+test('every operation of docs/openapi.yaml was called here, its answers validated against it', () => {
+    /* harness.request() validated each answer above; this proves none was left out. */
+    const called = new Set([...apiCovered].map((k) => k.split(' ')[0]));
+    for (const op of openapi().operations) {
+        assert.ok(called.has(op.operationId), `${op.operationId} (${op.method} ${op.template}) is never called`);
+        const ok = Object.keys(op.responses).find((s) => /^2/.test(s));
+        assert.ok(apiCovered.has(`${op.operationId} ${ok}`), `${op.operationId} never answered ${ok}`);
+    }
 });

@@ -89,8 +89,20 @@ test('query strings and request targets', async (t) => {
 
     await t.test('a request target over 8,192 bytes is refused with 414, not cut', async () => {
         const long = 'x'.repeat(9000);
+        /* Refused in the format of the path addressed (request() validates each answer). */
         const r = await request(srv, 'GET', `/open311/v2/requests.json?service_code=${long}`);
         assert.equal(r.status, 414, r.text);
+        assert.equal(r.json[0].code, 414);
+        const x = await request(srv, 'GET', `/open311/v2/requests.xml?service_code=${long}`);
+        assert.equal(x.status, 414);
+        assert.match(x.text, /^<\?xml[^>]*\?>\s*<errors><error><code>414<\/code>/);
+        const api = await request(srv, 'GET', `/api/v1/requests?status=${long}`,
+                                  { headers: { Authorization: `Bearer ${srv.keys.api}` } });
+        assert.equal(api.status, 414, api.text);
+        assert.equal(api.json.error.code, 'uri_too_long');
+        const page = await request(srv, 'GET', `/signalements?q=${long}`);
+        assert.equal(page.status, 414);
+        assert.match(page.headers.get('content-type'), /^text\/html/);
         const ok = await request(srv, 'GET', `/open311/v2/requests.json?service_code=${'x'.repeat(7000)}`);
         assert.equal(ok.status, 200, 'a long target under the limit is served');
     });

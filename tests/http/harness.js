@@ -1,14 +1,15 @@
 'use strict';
 /*
  * harness — starts a real `guichet serve` on a fresh database and a free loopback port for
- * the HTTP, crash and fault tests, and validates responses against JSON Schemas of Open311
- * GeoReport v2 written from the specification (open311_schemas.js). Every test file builds on it:
+ * the HTTP, crash and fault tests, and sends their requests: every JSON answer under /open311/
+ * is validated against the project's Open311 JSON Schemas (docs/schemas/open311/) and every
+ * answer under /api/v1/ against docs/openapi.yaml (schemas.js). Every test file builds on it:
  *
  *   const { startServer, validate, freePort, validPostBody, request } = require('./harness');
  *   const srv = await startServer({ env: { GUICHET_MAX_BODY: '1000' }, demo: true, requests: 50 });
  *   const r = await request(srv, 'POST', '/open311/v2/requests.json',
  *                           { form: await validPostBody(srv, 'nid-de-poule') });
- *   validate('requests', r.json);
+ *   validate('post_service_request', r.json); // request() checked it too
  *   await srv.stop();
  *
  * The binary is $GUICHET_BIN (relative paths from the repository root) or build/guichet, so
@@ -21,6 +22,7 @@ const os = require('node:os');
 const path = require('node:path');
 const net = require('node:net');
 const { spawn, spawnSync, execFileSync } = require('node:child_process');
+const { validate, checkOpen311Answer, checkApiAnswer } = require('./schemas');
 
 const REPO = path.resolve(__dirname, '..', '..');
 const BIN = path.resolve(REPO, process.env.GUICHET_BIN || 'build/guichet');
@@ -259,44 +261,15 @@ async function startServer(opts = {}) {
     return srv;
 }
 
-/* ---- Open311 JSON Schemas ---- */
-
-let ajv = null;
-const SCHEMAS = ['services', 'service', 'service-definition', 'requests', 'request'];
-
-function getAjv() {
-    if (ajv) return ajv;
-    const Ajv = require('ajv');
-    const addFormats = require('ajv-formats');
-    ajv = new Ajv({ strict: false, allErrors: true });
-    addFormats(ajv);
-    const schemas = require('./open311_schemas');
-    for (const name of SCHEMAS) ajv.addSchema(schemas[name]);
-    return ajv;
-}
-
-/* Validates data against the Open311 schema `name` (services, service, service-definition,
- * requests, request); throws an Error listing every violation. Returns true. */
-function validate(name, data) {
-    if (!SCHEMAS.includes(name)) throw new Error(`validate: unknown schema ${name}`);
-    const a = getAjv();
-    const fn = a.getSchema(`${name}.json`);
-    if (!fn(data)) {
-        const list = fn.errors.map((e) => `  ${e.instancePath || '/'} ${e.message}` +
-                                          (e.params ? ' ' + JSON.stringify(e.params) : ''));
-        throw new Error(`response does not match Open311 schema ${name}.json:\n${list.join('\n')}\n` +
-                        `data: ${JSON.stringify(data).slice(0, 2000)}`);
-    }
-    return true;
-}
-
 /* ---- HTTP helpers ---- */
 
 /*
- * request(srv, method, path, {headers, body, form, json, timeoutMs}) → {status, headers, text, json}
+ * request(srv, method, path, {headers, body, form, json, timeoutMs, schema}) → {status, headers, text, json}
  * form: object or URLSearchParams or string, sent as application/x-www-form-urlencoded;
  * json: any value, sent as application/json. `json` in the result is the parsed body or
- * undefined when it is not JSON.
+ * undefined when it is not JSON. Answers under /open311/ and /api/v1/ are checked against
+ * their schema (schemas.js) before they are returned; schema: false skips that, for the few
+ * calls that look at a broken answer on purpose.
  */
 async function request(srv, method, p, opts = {}) {
     const headers = Object.assign({}, opts.headers || {});
@@ -324,7 +297,13 @@ async function request(srv, method, p, opts = {}) {
     } catch (e) {
         json = undefined;
     }
-    return { status: r.status, headers: r.headers, text, json };
+    const res = { status: r.status, headers: r.headers, text, json };
+    if (opts.schema !== false) {
+        const pathname = p.split('?')[0];
+        if (pathname.startsWith('/open311/')) checkOpen311Answer(method, p, res);
+        else if (pathname === '/api/v1' || pathname.startsWith('/api/v1/')) checkApiAnswer(method, p, res);
+    }
+    return res;
 }
 
 /* A value the demo's validation accepts for one attribute definition. */

@@ -1,10 +1,11 @@
 'use strict';
 /*
  * Open311 GeoReport v2 at /open311/v2/ against a real `guichet serve` on the demo commune:
- * every endpoint in .json and .xml, every JSON answer validated against the community's
- * schemas, every error as an <errors> list with the HTTP status as code, the POST arguments
- * one by one, idempotent retries, the GET filters and extensions, and what must never leave
- * the server (personal data, internal notes, the citizen's tracking token).
+ * every endpoint in .json and .xml, every JSON answer validated against the project's JSON
+ * Schemas (docs/schemas/open311/, by harness.request() and explicitly), every error as an
+ * <errors> list with the HTTP status as code, the POST arguments one by one, idempotent
+ * retries, the GET filters and extensions, and what must never leave the server (personal
+ * data, internal notes, the citizen's tracking token).
  */
 
 const test = require('node:test');
@@ -196,7 +197,7 @@ test('Open311 GeoReport v2', async (t) => {
     await t.test('service definitions: all six datatypes, JSON and XML, 404s', async () => {
         const seen = new Set();
         for (const code of codes) {
-            validate('service-definition', defs[code]);
+            validate('service_definition', defs[code]);
             assert.equal(defs[code].service_code, code);
             for (const a of defs[code].attributes) {
                 seen.add(a.datatype);
@@ -244,7 +245,7 @@ test('Open311 GeoReport v2', async (t) => {
         }, { allAttributes: true });
         const id = createdId(await post(srv, 'json', body));
         const list = expectJson(await get(srv, `${BASE}/requests/${id}.json`));
-        validate('requests', list);
+        validate('service_requests', list);
         assert.equal(list.length, 1);
         const r = list[0];
         assert.equal(r.service_request_id, id);
@@ -274,6 +275,26 @@ test('Open311 GeoReport v2', async (t) => {
         assert.match(childText(created, 'service_request_id'), /^\d{4}-\d{6}$/);
         assert.ok(child(created, 'account_id'), '<account_id/> is present');
         assert.equal(child(created, 'token'), undefined);
+    });
+
+    await t.test('media_url is written as a URI: an IRI or characters no URI has are percent-encoded', async () => {
+        const cases = [
+            ['https://photos.example.org/façade|1.jpg?t={x}', 'https://photos.example.org/fa%C3%A7ade%7C1.jpg?t=%7Bx%7D'],
+            ['https://photos.example.org/100%/a#b#c', 'https://photos.example.org/100%25/a#b%23c'],
+            ['https://[2001:db8::1]/a[1].jpg', 'https://[2001:db8::1]/a%5B1%5D.jpg'],
+            ['https://photos.example.org/d%C3%A9j%C3%A0.jpg', 'https://photos.example.org/d%C3%A9j%C3%A0.jpg'],
+        ];
+        for (const [given, written] of cases) {
+            const body = await validPostBody(srv, incident, { media_url: given });
+            const id = createdId(await post(srv, 'json', body));
+            /* request() validated the answer: media_url has format uri. */
+            const list = expectJson(await get(srv, `${BASE}/requests/${id}.json`));
+            assert.equal(list[0].media_url, written, given);
+            const xml = await get(srv, `${BASE}/requests/${id}.xml`);
+            assert.ok(xml.text.includes(`<media_url>${written.replace(/&/g, '&amp;')}</media_url>`), xml.text);
+            /* Stored as given: the JSON API, for agents, shows it unchanged. */
+            assert.equal(srv.sql(`SELECT media_url FROM requests WHERE reference = '${id}';`).trim(), given);
+        }
     });
 
     await t.test('Idempotency-Key: a retried POST returns the first result', async () => {
@@ -352,7 +373,7 @@ test('Open311 GeoReport v2', async (t) => {
 
     await t.test('GET requests: defaults, filters, paging', async () => {
         const all = expectJson(await get(srv, `${BASE}/requests.json`));
-        validate('requests', all);
+        validate('service_requests', all);
         assert.ok(all.length > 5 && all.length <= 1000);
         const since = Date.now() - 90 * DAY - 60000;
         for (const r of all) {
@@ -387,7 +408,7 @@ test('Open311 GeoReport v2', async (t) => {
         const iso = (d) => d.toISOString().replace(/\.\d{3}Z$/, 'Z');
         const ranged = expectJson(await get(srv,
             `${BASE}/requests.json?start_date=${iso(start)}&end_date=${iso(end)}`));
-        validate('requests', ranged);
+        validate('service_requests', ranged);
         assert.ok(ranged.length > 0, 'the demo spreads requests over the past year');
         for (const r of ranged) {
             const tms = Date.parse(r.requested_datetime);
@@ -409,7 +430,7 @@ test('Open311 GeoReport v2', async (t) => {
         assert.equal(old.length, 2);
         const ids = expectJson(await get(srv, `${BASE}/requests.json?service_request_id=${old[0]},${old[1]}` +
                                                    '&service_code=no-such&status=pending&start_date=bad'));
-        validate('requests', ids);
+        validate('service_requests', ids);
         assert.deepEqual(ids.map((r) => r.service_request_id).sort(), [...old].sort());
 
         const p1 = expectJson(await get(srv, `${BASE}/requests.json?page_size=5&page=1`));
@@ -443,7 +464,7 @@ test('Open311 GeoReport v2', async (t) => {
         for (const path of [`${BASE}/requests/${id}.json?extensions=true`,
                             `${BASE}/requests.json?extensions=true&service_request_id=${id}`]) {
             const list = expectJson(await get(srv, path));
-            validate('requests', list);
+            validate('service_requests', list);
             const r = list[0];
             assert.equal(r.extended_attributes.channel, 'api');
             assert.ok(Array.isArray(r.attributes) && r.attributes.length > 0);
@@ -463,7 +484,7 @@ test('Open311 GeoReport v2', async (t) => {
         const listX = await get(srv, `${BASE}/requests.xml?extensions=true&page_size=50`);
         expectXml(listX, 'service_requests');
         const listJ = expectJson(await get(srv, `${BASE}/requests.json?extensions=true&page_size=50`));
-        validate('requests', listJ);
+        validate('service_requests', listJ);
         assert.ok(listJ.every((r) => Array.isArray(r.notes)));
     });
 
@@ -560,7 +581,7 @@ test('Open311 GeoReport v2', async (t) => {
         assert.ok(seen.has(oldest), 'the oldest request of a 250-day range is on one of its pages');
         const five = expectJson(await get(srv, `${BASE}/requests.json?${range}&page_size=5`));
         assert.equal(five.length, 5);
-        validate('requests', five);
+        validate('service_requests', five);
         const decade = expectJson(await get(srv,
             `${BASE}/requests.json?start_date=2020-01-01&end_date=2030-01-01T00:00:00Z&page_size=7`));
         assert.equal(decade.length, 7);
@@ -596,7 +617,7 @@ test('Open311 GeoReport v2', async (t) => {
             'r.procedure_id WHERE p.open311 = 1 AND p.open311_detail = 2 AND length(r.description) > 4000 LIMIT 1;')[0];
         assert.ok(ref, 'the demo holds a long e-mail request on an Open311 service');
         const list = expectJson(await get(srv, `${BASE}/requests/${ref}.json`));
-        validate('requests', list);
+        validate('service_requests', list);
         const d = list[0].description;
         assert.equal([...d].length, 4000);
         assert.ok(d.endsWith('…'));

@@ -4,14 +4,17 @@
  * against a real `guichet serve` on the demo commune: the feed of public updates (GET), the
  * comments a client posts on a citizen's behalf (POST) and what they do to the request, the
  * same client update id sent twice, every argument's error, and what never leaves the server
- * (internal notes, the author's name and contact).
+ * (internal notes, the author's name and contact). harness.request() validates every JSON
+ * answer against docs/schemas/open311/ (service_request_updates.json,
+ * post_service_request_update.json, errors.json); the feed and a POST answer are validated
+ * here explicitly as well.
  */
 
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const {execFileSync} = require('node:child_process');
 const path = require('node:path');
-const {startServer, request} = require('./harness');
+const {startServer, request, validate} = require('./harness');
 const {Browser, parseForms} = require('./portal_client');
 
 const UPDATES = '/open311/v2/servicerequestupdates';
@@ -82,6 +85,7 @@ test('Open311 service request updates', async (t) => {
         'the feed: public status changes and replies of the last 90 days, oldest first',
         async () => {
             const feed = jsonOk(await get());
+            validate('service_request_updates', feed);
             assert.ok(feed.length > 20, `the demo's last 90 days hold updates (${feed.length})`);
             const since = Math.floor(Date.now() / 1000) - 90 * 86400 - 60;
             let last = '';
@@ -200,6 +204,7 @@ test('Open311 service request updates', async (t) => {
                 media_url : `https://fms.example/photo/${stamp}.jpeg`
             };
             const first = jsonOk(await post(fields));
+            validate('post_service_request_update', first);
             assert.equal(first.length, 1);
             assert.deepEqual(Object.keys(first[0]), [ 'update_id' ]);
             const id = first[0].update_id;
@@ -252,6 +257,32 @@ test('Open311 service request updates', async (t) => {
                 await post(Object.assign({}, fields, {service_request_id : pick('acknowledged')})),
                 409, 'update_id');
         });
+
+    await t.test('the feed writes media_url as a URI (an IRI is percent-encoded)', async () => {
+        const stamp = Date.now();
+        const res = jsonOk(await post({
+            service_request_id : pick('in_progress'),
+            update_id : `iri-${stamp}`,
+            updated_datetime : nowIso(),
+            status : 'IN_PROGRESS',
+            description : `Photo de la façade ${stamp}`,
+            media_url : `https://fms.example/photo/façade|${stamp}.jpeg`
+        }));
+        const feed = jsonOk(await get(
+            `?start_date=${encodeURIComponent(new Date(stamp - 60000).toISOString())}`));
+        const mine = feed.find((u) => u.update_id === res[0].update_id);
+        assert.ok(mine, 'listed');
+        assert.equal(mine.media_url, `https://fms.example/photo/fa%C3%A7ade%7C${stamp}.jpeg`);
+        /* The comment is a timeline event of its own kind: Open311's notes and the JSON API's
+         * timeline show it, each answer validated against its schema by request(). */
+        const ref = mine.service_request_id;
+        const one311 = jsonOk(await request(srv, 'GET', `/open311/v2/requests/${ref}.json?extensions=true`));
+        assert.equal(one311[0].notes.at(-1).type, 'comment');
+        const api = await request(srv, 'GET', `/api/v1/requests/${ref}`,
+                                  {headers : {Authorization : `Bearer ${srv.keys.api}`}});
+        assert.equal(api.status, 200, api.text);
+        assert.equal(api.json.timeline.at(-1).kind, 'comment');
+    });
 
     await t.test('POST: REOPEN, or OPEN after the closing, reopens a resolved incident', async () => {
         const resolved = rows(

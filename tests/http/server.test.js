@@ -151,7 +151,7 @@ test('server basics: headers, 404, 413, request log, CLI keys picked up live', a
         const id = createdId(last);
         const g = await getRequest(srv, id);
         assert.equal(g.status, 200);
-        validate('requests', g.json);
+        validate('service_requests', g.json);
     });
 });
 
@@ -230,7 +230,7 @@ test('SIGTERM during concurrent GETs: every answered request is complete, exit 0
                 continue;
             }
             assert.equal(r.status, 200);
-            validate('requests', r.json);
+            validate('service_requests', r.json);
         }
         assert.ok(results.some((r) => r.status === 200));
     } finally {
@@ -327,7 +327,7 @@ test('database busy: 503 with Retry-After, then service resumes, database intact
         const id = createdId(ok);
         const g = await getRequest(srv, id);
         assert.equal(g.status, 200, g.text);
-        validate('requests', g.json);
+        validate('service_requests', g.json);
         assert.equal(g.json[0].service_request_id, id);
         const list = await request(srv, 'GET', '/open311/v2/requests.json');
         assert.equal(list.status, 200);

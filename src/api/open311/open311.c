@@ -376,6 +376,74 @@ static void write_description(docw *w, const char *d)
     free(tmp);
 }
 
+static int is_hex(unsigned char c)
+{
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
+/* 1 when the byte at p may stay as it is in a URI (RFC 3986): an unreserved or reserved
+ * character, or a '%' that starts an escape. `[` and `]` only in the authority (an IPv6
+ * literal), `#` only once. */
+static int uri_byte_ok(const unsigned char *p, int in_authority, int seen_hash)
+{
+    unsigned char c = *p;
+    if (c == '%')
+        return is_hex(p[1]) && is_hex(p[2]);
+    if (c <= 0x20 || c >= 0x7F)
+        return 0;
+    if (c == '[' || c == ']')
+        return in_authority;
+    if (c == '#')
+        return !seen_hash;
+    return strchr("\"<>\\^`{|}", c) == NULL;
+}
+
+/* media_url as a URI. It is stored as the client gave it, which core only checks to start
+ * with http:// or https://: it may be an IRI («…/façade.jpg») or hold characters no URI
+ * has («|», «{»). Those bytes are percent-encoded (RFC 3987, 3.1), a '%' that starts no
+ * escape included, so that the answer holds a URI as the spec and the schemas say. url
+ * itself when nothing needs encoding; NULL for NULL, or when the arena is full. */
+static const char *uri_of(arena *a, const char *url)
+{
+    if (url == NULL)
+        return NULL;
+    size_t len = 0, extra = 0;
+    int slashes = 0, hash = 0;
+    for (const unsigned char *p = (const unsigned char *)url; *p; p++, len++) {
+        int in_authority = slashes == 2;
+        if (!uri_byte_ok(p, in_authority, hash))
+            extra += 2;
+        if (*p == '/' && slashes < 3)
+            slashes++;
+        if (*p == '#')
+            hash = 1;
+    }
+    if (extra == 0)
+        return url;
+    char *out = arena_alloc(a, len + extra + 1);
+    if (out == NULL)
+        return NULL;
+    static const char hexdigits[] = "0123456789ABCDEF";
+    size_t o = 0;
+    slashes = 0;
+    hash = 0;
+    for (const unsigned char *p = (const unsigned char *)url; *p; p++) {
+        if (uri_byte_ok(p, slashes == 2, hash)) {
+            out[o++] = (char)*p;
+        } else {
+            out[o++] = '%';
+            out[o++] = hexdigits[*p >> 4];
+            out[o++] = hexdigits[*p & 0x0F];
+        }
+        if (*p == '/' && slashes < 3)
+            slashes++;
+        if (*p == '#')
+            hash = 1;
+    }
+    out[o] = '\0';
+    return out;
+}
+
 static const attr_def *find_attr(const cat_procedure *p, const char *code)
 {
     for (size_t i = 0; i < p->n_attrs; i++)
@@ -501,7 +569,10 @@ static void write_request(http_req *rq, docw *w, const cat_tenant *t, const cat_
         docw_null(w, "lat");
         docw_null(w, "long");
     }
-    docw_string(w, "media_url", full ? r->media_url : NULL);
+    const char *media = full ? uri_of(rq->arena, r->media_url) : NULL;
+    if (full && r->media_url != NULL && media == NULL)
+        w->failed = 1; /* arena full: a 500 rather than a request without its media */
+    docw_string(w, "media_url", media);
     if (ns != NULL) {
         write_attr_values(w, p, full ? r->attributes : NULL);
         docw_object_begin(w, "extended_attributes");
@@ -902,7 +973,10 @@ static int write_update(http_req *rq, docw *w, const cat_tenant *t, const store_
     docw_string(w, "status", update_status_of(u->status_after));
     write_time(w, "updated_datetime", e->created_at, t->rec.timezone);
     write_description(w, text);
-    docw_string(w, "media_url", status_only ? NULL : e->media_url);
+    const char *media = status_only ? NULL : uri_of(rq->arena, e->media_url);
+    if (!status_only && e->media_url != NULL && media == NULL)
+        w->failed = 1; /* arena full: a 500 rather than an update without its media */
+    docw_string(w, "media_url", media);
     docw_string(w, "external_status_code", u->status_after);
     docw_object_end(w);
     return 1;
