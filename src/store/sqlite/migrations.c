@@ -497,7 +497,19 @@ static const char migration_8[] =
     "CREATE INDEX request_events_public_time ON request_events (tenant_id, created_at, id)"
     " WHERE is_public = 1;\n";
 
-const char *const store_sqlite_migrations[] = {migration_1, migration_2, migration_3, migration_4,
-                                               migration_5, migration_6, migration_7, migration_8};
+/* Version 9: the language of a request (issue 11): every message about it (acknowledgement, replies)
+ * is written in the language its citizen used when filing, not in French whatever they
+ * read. Requests filed before had no such column: their acknowledgement, queued in the
+ * language of the form, is the best witness left of it (its row keeps its language after
+ * being sent), so requests acknowledged in English become English ones. */
+static const char migration_9[] =
+    "ALTER TABLE requests ADD COLUMN lang TEXT NOT NULL DEFAULT 'fr'"
+    " CHECK (lang IN ('fr', 'en'));\n"
+    "UPDATE requests SET lang = 'en' WHERE id IN (SELECT request_id FROM outbox"
+    " WHERE template = 'request_ack' AND lang = 'en' AND request_id IS NOT NULL);\n";
+
+const char *const store_sqlite_migrations[] = {migration_1, migration_2, migration_3,
+                                               migration_4, migration_5, migration_6,
+                                               migration_7, migration_8, migration_9};
 const int store_sqlite_migration_count =
     (int)(sizeof store_sqlite_migrations / sizeof store_sqlite_migrations[0]);
