@@ -135,8 +135,7 @@ test.before(async () => {
     });
     assert.equal(su.status, 200, F.textOf(su.text).slice(0, 300));
     const params = JSON.parse(srv.sql(`SELECT params FROM outbox WHERE template = 'account_verify' AND recipient = ${sqlq(a1.email)} ORDER BY id DESC LIMIT 1`).trim());
-    const link = new URL(params.link);
-    const v = await citizen.get(link.pathname + link.search);
+    const v = await citizen.useLink(params.link);
     assert.equal(v.status, 200, F.textOf(v.text).slice(0, 300));
     accountId = Number(srv.sql(`SELECT id FROM accounts WHERE email = ${sqlq(a1.email)}`).trim());
     assert.ok(accountId > 0);
