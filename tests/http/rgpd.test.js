@@ -207,6 +207,7 @@ test('the citizen\'s archive holds exactly their data: account, both requests, p
     assert.equal(d1.description, a1.description);
     assert.equal(d1.contact.email, a1.email);
     assert.equal(d1.contact.last_name, a1.last);
+    assert.equal(d1.contact.lang, 'fr', 'the language of the messages about it');
     assert.ok(d1.location.lat && d1.location.long, 'no location');
     assert.ok(d1.attributes.length > 0 && d1.attributes.every((x) => x.code && x.label), 'attributes without labels');
     const texts = d1.timeline.map((e) => e.text).filter(Boolean);
