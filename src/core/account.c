@@ -180,7 +180,7 @@ static int phone_normalise(const char *phone, char out[PHONE_MAX + 1], error *er
     return 0;
 }
 
-static int token_ok(const char *token)
+int account_token_ok(const char *token)
 {
     if (!token || !*token || strlen(token) > TOKEN_MAX)
         return 0;
@@ -341,6 +341,20 @@ typedef struct consume_op {
     int64_t *account_id_out; /* the caller's; may be NULL */
 } consume_op;
 
+/* Why a token could not be spent: ERR_CONFLICT when it was already (the citizen is told
+ * that the link served, perhaps not by them), ERR_NOT_FOUND when it is unknown or expired. */
+static int token_refusal(store *s, consume_op *ca, error *err)
+{
+    store_token tok;
+    int found = 0;
+    if (s->ops->tokens.tx_find(s, ca->tenant_id, ca->purpose, ca->token_hash, &ca->op.a, &tok,
+                               &found, err) != 0)
+        return -1;
+    if (found && tok.used_at)
+        return error_set(err, ERR_CONFLICT, "token", "token already used");
+    return error_set(err, ERR_NOT_FOUND, "token", "unknown or expired token");
+}
+
 static int apply_consume(store *s, core_op *op, error *err)
 {
     consume_op *ca = (consume_op *)op;
@@ -351,7 +365,7 @@ static int apply_consume(store *s, core_op *op, error *err)
                                  &tok, &found, err) != 0)
         return -1;
     if (!found)
-        return error_set(err, ERR_NOT_FOUND, "token", "unknown, used or expired token");
+        return token_refusal(s, ca, err);
     store_account acc;
     if (job_account_get(s, ca->tenant_id, tok.account_id, &op->a, &acc, err) != 0)
         return -1;
@@ -390,7 +404,7 @@ static int consume(core *c, int64_t tenant_id, const char *purpose, const char *
                    const char *new_hash, session_opening *open, int64_t *account_id_out,
                    core_done_fn cb, void *ctx, error *err)
 {
-    if (!token_ok(token))
+    if (!account_token_ok(token))
         return error_set(err, ERR_NOT_FOUND, "token", "unknown, used or expired token");
     consume_op *ca = core_op_new(sizeof *ca, apply_consume);
     if (!ca)
@@ -419,7 +433,7 @@ int account_reset_password(core *c, int64_t tenant_id, const char *token, const 
 {
     if (password_check(password, err) != 0)
         return -1;
-    if (!token_ok(token))
+    if (!account_token_ok(token))
         return error_set(err, ERR_NOT_FOUND, "token", "unknown, used or expired token");
     /* Argon2id on the caller's thread, before the write is queued. */
     char hash[PASSWORD_HASH_LEN];

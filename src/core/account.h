@@ -35,6 +35,11 @@
  * else is checked: "ALICE@x " and "alice@x" fold alike, and so count as one address. */
 int account_email_fold(const char *in, char out[ACCOUNT_EMAIL_MAX + 1]);
 
+/* 1 when token has the shape of a token this module e-mails (base64url, at most 128
+ * characters), which is all a page may echo of one; 0 otherwise. Says nothing of whether it
+ * exists. */
+int account_token_ok(const char *token);
+
 /* Signs up `email` for tenant t: a new unverified account and an e-mail (outbox, in the same
  * transaction) with its verification link. When the address already has an account,
  * nothing is created and that account's owner gets an e-mail saying someone tried (so the
@@ -46,7 +51,9 @@ int account_signup(core *c, const store_tenant *t, const char *email, const char
 /* Consumes a verification token: the account becomes verified. *account_id_out set (may be
  * NULL). With open (session_opening_prepare; may be NULL), the same job logs the account in
  * (session_open_tx), so that the spent link and the session commit together. ERR_NOT_FOUND
- * when the token is unknown, used or expired. */
+ * when the token is unknown or expired, ERR_CONFLICT (arg "token") when it was used already;
+ * the same for every token consumed below. Entrances spend tokens only on a POST the person
+ * sends, never on the GET of the e-mailed link, which mail scanners follow. */
 int account_verify(core *c, int64_t tenant_id, const char *token, session_opening *open,
                    int64_t *account_id_out, core_done_fn cb, void *ctx, error *err);
 /* Checks email + password (always spending the Argon2id time, found or not), reading only:

@@ -594,6 +594,7 @@ static int write_request(export_stream *s, const store_request *r)
     jsonw_string(&w, "email", r->email);
     jsonw_string(&w, "phone", r->phone);
     jsonw_string(&w, "notify", r->notify);
+    jsonw_string(&w, "lang", r->lang); /* the language of the messages about the request */
     jsonw_object_end(&w);
     /* What an application filing through Open311 said about the citizen. */
     jsonw_string(&w, "device_id", r->device_id);

@@ -175,7 +175,6 @@ typedef struct create_job {
     store_attachment *attachments; /* copies, in the job's arena */
     size_t n_attachments;
     const char *ack_base_url; /* set: queue the acknowledgement e-mail */
-    const char *lang_code;
     const char *procedure_name;
     const char *service_notice;
     const char *timezone;
@@ -216,7 +215,7 @@ static int queue_ack(store *s, const create_job *j, int64_t id, const char *refe
     if (!params)
         return error_set(err, ERR_INTERNAL, NULL, "cannot build the acknowledgement");
     int rc = outbox_add_tx(s, j->rec.tenant_id, "email", j->rec.email, "request_ack", params,
-                           j->lang_code, id, err);
+                           j->rec.lang, id, err);
     json_decref(params);
     return rc;
 }
@@ -357,6 +356,7 @@ int request_create(core *c, const request_input *in, request_created *out, core_
     r->citizen_id = in->citizen_id;
     r->notify = in->notify ? arena_strdup(a, in->notify) : (r->email ? "email" : "none");
     r->is_public = p->rec.is_public && p->rec.auto_public;
+    r->lang = in->lang_code && strcmp(in->lang_code, "en") == 0 ? "en" : "fr";
 
     if (in->n_attachments) {
         j->attachments = arena_alloc(a, sizeof *j->attachments * in->n_attachments);
@@ -370,7 +370,6 @@ int request_create(core *c, const request_input *in, request_created *out, core_
     }
     if (in->ack_base_url && r->email) {
         j->ack_base_url = arena_strdup(a, in->ack_base_url);
-        j->lang_code = in->lang_code && strcmp(in->lang_code, "en") == 0 ? "en" : "fr";
         j->procedure_name = arena_strdup(a, p->rec.name);
         j->service_notice = request_dup_opt(a, p->rec.service_notice);
         j->timezone = request_dup_opt(a, in->tenant->rec.timezone);

@@ -57,12 +57,14 @@ typedef struct request_input {
      * NULL: email when an e-mail is given), prepared attachments (core/attachment.h) saved
      * with the request, and — when ack_base_url is set and an e-mail given — an
      * acknowledgement e-mail queued in the same transaction, whose tracking link starts with
-     * ack_base_url, in lang_code (fr, en). */
+     * ack_base_url. */
     int64_t citizen_id;
     const char *notify;
     store_attachment *attachments;
     size_t n_attachments;
     const char *ack_base_url;
+    /* The request's language, kept with it: every message about it (the acknowledgement,
+     * replies) is written in it. "en" for English; anything else, NULL included, French. */
     const char *lang_code;
     /* Imports and the demo only: history. 0/NULL for "now" and the defaults. */
     int64_t created_at;

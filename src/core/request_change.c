@@ -48,7 +48,7 @@ static int add_event(store *s, const change_job *j, int64_t request_id, int64_t 
 }
 
 /* The e-mail telling the citizen a reply is waiting, when they chose news by e-mail; queued
- * in the reply's own transaction. */
+ * in the reply's own transaction, in the language the request was filed in. */
 static int queue_reply(store *s, const change_job *j, const store_request *r, error *err)
 {
     if (!r->email || !*r->email || (r->notify && strcmp(r->notify, "email") != 0))
@@ -58,8 +58,8 @@ static int queue_reply(store *s, const change_job *j, const store_request *r, er
                                "tracking_url", j->reply_url ? j->reply_url : "");
     if (!params)
         return error_set(err, ERR_INTERNAL, NULL, "cannot build the reply e-mail");
-    int rc = outbox_add_tx(s, j->tenant_id, "email", r->email, "request_reply", params, "fr", r->id,
-                           err);
+    int rc = outbox_add_tx(s, j->tenant_id, "email", r->email, "request_reply", params, r->lang,
+                           r->id, err);
     json_decref(params);
     return rc;
 }

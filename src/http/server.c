@@ -261,7 +261,9 @@ void http_respond_error(http_req *rq, const error *err)
 }
 
 /* Headers every response carries (docs/security.md, V14.4), with the Content-Security-Policy
- * from the configuration (it names the map tile server when there is one). */
+ * from the configuration (it names the map tile server when there is one). A handler may
+ * set a stricter value of its own (a page holding an e-mailed token says
+ * Referrer-Policy: no-referrer): its value then replaces the default one. */
 static const char *const security_headers[][2] = {
     {"X-Content-Type-Options", "nosniff"},
     {"X-Frame-Options", "DENY"},
@@ -271,6 +273,15 @@ static const char *const security_headers[][2] = {
 #define DEFAULT_CSP                                                                                \
     "default-src 'self'; img-src 'self' data:; object-src 'none'; frame-ancestors 'none'; "        \
     "base-uri 'self'; form-action 'self'"
+
+/* 1 when the handler set header `name` itself. */
+static int handler_header(const http_req *rq, const char *name)
+{
+    for (size_t i = 0; i < rq->n_headers_out; i++)
+        if (strcasecmp(rq->headers_out[i][0], name) == 0)
+            return 1;
+    return 0;
+}
 
 static enum MHD_Result queue(conn_ctx *ctx)
 {
@@ -319,7 +330,8 @@ static enum MHD_Result queue(conn_ctx *ctx)
     if (rq->content_type)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, rq->content_type);
     for (size_t i = 0; i < sizeof security_headers / sizeof security_headers[0]; i++)
-        MHD_add_response_header(resp, security_headers[i][0], security_headers[i][1]);
+        if (!handler_header(rq, security_headers[i][0]))
+            MHD_add_response_header(resp, security_headers[i][0], security_headers[i][1]);
     MHD_add_response_header(resp, "Content-Security-Policy",
                             ctx->srv->cfg.csp ? ctx->srv->cfg.csp : DEFAULT_CSP);
     for (size_t i = 0; i < rq->n_headers_out; i++)

@@ -118,6 +118,8 @@ typedef struct store_request {
     int64_t anonymised_at;   /* when its personal data were erased; 0: not yet */
     int64_t erase_requested_at; /* its citizen deleted their account: anonymised once closed,
                                    whatever the retention; 0: no */
+    const char *lang;           /* fr, en: the language of every message about it, chosen at
+                                   filing; NULL on insert: fr. Never changed afterwards */
 } store_request;
 
 typedef struct store_event {

@@ -194,6 +194,10 @@ typedef struct store_tokens_ops {
     int (*tx_consume)(store *s, int64_t tenant_id, const char *purpose,
                       const char *token_hash, int64_t now, arena *a, store_token *out,
                       int *found, error *err);
+    /* The token of that purpose and hash whatever its state (its used_at and expires_at
+     * tell), read inside a job: why tx_consume found nothing. *found 0: no such token. */
+    int (*tx_find)(store *s, int64_t tenant_id, const char *purpose, const char *token_hash,
+                   arena *a, store_token *out, int *found, error *err);
 } store_tokens_ops;
 
 /* Agents of the collectivité, with their departments. */

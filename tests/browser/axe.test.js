@@ -172,6 +172,8 @@ describe('axe-core: zero WCAG 2.1 A/AA violations on every page', () => {
         await check(citizen, 'sign-up sent');
         const mail = await F.waitMail(env.srv, email, 'account_verify');
         last = await B.goto(citizen, B.linkFromMail(env.srv, mail, '/compte/verifier'));
+        await check(citizen, 'the e-mailed verification link: its button');
+        await submit(citizen);
         await check(citizen, 'account verified');
         if (!(await F.isLoggedIn(citizen))) await F.logIn(citizen, env.srv, email);
         await go(citizen, '/mes-demandes');
@@ -211,6 +213,15 @@ describe('axe-core: zero WCAG 2.1 A/AA violations on every page', () => {
         await F.fillForm(p, { email });
         await submit(p);
         await check(p, 'login link sent');
+        const link = B.linkFromMail(env.srv, await F.waitMail(env.srv, email, 'account_login'), '/compte/lien');
+        last = await B.goto(p, `${link}&lang=en`);
+        await check(p, 'the e-mailed login link: its button, in English', { lang: 'en' });
+        await submit(p);
+        assert.ok(await F.isLoggedIn(p), 'the login link\'s button logs in');
+        last = await B.goto(p, link);
+        await submit(p);
+        assert.equal(last.status(), 400);
+        await check(p, 'a login link used twice');
     });
 
     it('forgot password, new password and its error state', async () => {

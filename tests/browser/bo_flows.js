@@ -184,6 +184,18 @@ class Client {
         return this.req('POST', p, { form: Object.assign({ csrf_token: this.csrf || '' }, fields) });
     }
 
+    /* Uses an e-mailed link (verification, login) as a person does: its GET shows a page
+     * with one button, whose POST spends the token. Returns the POST's answer. */
+    async useLink(link) {
+        const u = new URL(link, this.srv.url);
+        const page = await this.get(u.pathname + u.search);
+        assert.equal(page.status, 200, `GET ${u.pathname}: ${page.status}`);
+        const action = /<form method="post" action="([^"]+)">/.exec(page.text);
+        const jeton = /name="jeton" value="([^"]*)"/.exec(page.text);
+        assert.ok(action && jeton, `no button on the page of ${u.pathname}`);
+        return this.req('POST', unescapeHtml(action[1]), { form: { csrf_token: this.csrf, jeton: jeton[1] } });
+    }
+
     /* Follows 303/302 redirects from r (GET), at most 5; returns the last response. */
     async follow(r) {
         for (let i = 0; i < 5 && r.status >= 300 && r.status < 400 && r.location; i++) {

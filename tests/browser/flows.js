@@ -243,8 +243,9 @@ async function confirmationOf(page) {
     return { reference, token, url: page.url() };
 }
 
-/* Signs up with email (and PASSWORD), follows the verification link from the outbox; the
- * browser is logged in afterwards (logging in when the verification does not). */
+/* Signs up with email (and PASSWORD), follows the verification link from the outbox and
+ * presses the button of its page (the link's GET spends nothing); the browser is logged in
+ * afterwards (logging in when the verification does not). */
 async function signUp(page, srv, email) {
     await B.goto(page, `${srv.url}/compte/inscription`);
     await fillForm(page, { email });
@@ -254,6 +255,7 @@ async function signUp(page, srv, email) {
     const mail = await waitMail(srv, email);
     const link = B.linkFromMail(srv, mail, '/compte/verifier');
     await B.goto(page, link);
+    await submitForward(page);
     if (!(await isLoggedIn(page))) await logIn(page, srv, email);
     return { email };
 }

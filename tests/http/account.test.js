@@ -53,6 +53,18 @@ class Browser {
         return this.req('GET', p);
     }
 
+    /* Opens an e-mailed link as a person does: its GET shows a page with one button, whose
+     * POST (with the page's CSRF token and the link's token) spends it. Returns both answers. */
+    async useLink(link) {
+        const page = await this.get(localPath(link));
+        assert.equal(page.status, 200, `GET ${localPath(link)}: ${page.status}`);
+        const m = page.text.match(/<form method="post" action="([^"]+)">/);
+        assert.ok(m, 'the link\'s page has a form');
+        const jeton = page.text.match(/name="jeton" value="([^"]*)"/)[1];
+        const result = await this.req('POST', unescape(m[1]), { form: { csrf_token: csrfOf(page.text), jeton } });
+        return { page, result };
+    }
+
     /* GETs the form page, then POSTs fields with the page's CSRF token. */
     async submit(pagePath, fields, postPath = pagePath) {
         const page = await this.get(pagePath);
@@ -108,8 +120,8 @@ async function verifiedCitizen(srv, email) {
     const r = await signUp(b, email);
     assert.equal(r.status, 200, r.text);
     const { link } = lastMail(srv, 'account_verify', email);
-    const v = await b.get(localPath(link));
-    assert.equal(v.status, 200, v.text);
+    const { result } = await b.useLink(link);
+    assert.equal(result.status, 200, result.text);
     return b;
 }
 
@@ -145,7 +157,8 @@ test('sign-up, verification link, logged in, logout, login, wrong password', asy
     const mail = lastMail(srv, 'account_verify', email);
     assert.equal(mail.name, 'Jeanne Martin');
     assert.match(mail.link, /^http:\/\/127\.0\.0\.1:\d+\/compte\/verifier\?jeton=[A-Za-z0-9_-]{43}$/);
-    const v = await b.get(localPath(mail.link));
+    const { page, result: v } = await b.useLink(mail.link);
+    assert.match(unescape(page.text), /Confirmer votre adresse e-mail/);
     assert.equal(v.status, 200, v.text);
     assert.match(unescape(v.text), /Votre adresse e-mail est confirmée/);
     assert.match(v.text, /class="notice notice--success"/);
@@ -161,10 +174,11 @@ test('sign-up, verification link, logged in, logout, login, wrong password', asy
     assert.match(prefs.text, /action="\/compte\/deconnexion"/);
     assert.match(prefs.text, /jeanne.martin@exemple.fr/);
 
-    /* The link served once. */
-    const again = await new Browser(srv).get(localPath(mail.link));
-    assert.equal(again.status, 400);
-    assert.match(unescape(again.text), /Ce lien n'est plus valable/);
+    /* The link served once: its page still shows (it reads nothing), its button says so. */
+    const again = await new Browser(srv).useLink(mail.link);
+    assert.equal(again.result.status, 400);
+    assert.match(unescape(again.result.text), /Ce lien a déjà servi/);
+    assert.match(again.result.text, /href="\/compte\/lien-connexion"/);
 
     /* Logout: POST with the token, the session ends on the server too. */
     const session = b.jar.get('guichet_session');
@@ -284,6 +298,102 @@ test('CSRF: a POST without a valid token is refused with a 403 page', async () =
     assert.equal(retry.status, 200);
 });
 
+test('e-mailed links are spent by the button\'s POST, never by a GET a mail scanner makes', async () => {
+    const srv = srvB;
+    const email = 'scanner@exemple.fr';
+    const b = new Browser(srv);
+    assert.equal((await signUp(b, email)).status, 200);
+    const { link } = lastMail(srv, 'account_verify', email);
+    const path = localPath(link);
+    const jeton = new URL(link).searchParams.get('jeton');
+
+    /* A scanner: GET and HEAD, with and without cookies, several times. */
+    for (let i = 0; i < 3; i++) {
+        const scan = await new Browser(srv).get(path);
+        assert.equal(scan.status, 200);
+        assert.equal(scan.headers.get('referrer-policy'), 'no-referrer');
+        assert.equal(scan.headers.get('cache-control'), 'no-store');
+        assert.ok(!scan.setCookies.some((c) => c.startsWith('guichet_session=')), 'a GET logs nobody in');
+        assert.doesNotMatch(scan.text, /scanner@exemple\.fr/, 'the page reveals nothing of the account');
+        /* One button, posting the token back with the CSRF token; the language switch keeps
+         * the token and shows the same page in English. */
+        assert.match(scan.text, /<form method="post" action="\/compte\/verifier\?lang=fr">/);
+        assert.match(scan.text, new RegExp(`name="jeton" value="${jeton}"`));
+        assert.match(scan.text, /name="csrf_token" value="[0-9a-f]{64}"/);
+        assert.equal((scan.text.match(/<button/g) || []).length, 1);
+        assert.match(scan.text, new RegExp(`href="/compte/verifier\\?jeton=${jeton}&amp;lang=en"`));
+    }
+    const head = await b.req('HEAD', path);
+    assert.equal(head.status, 200);
+    const en = await new Browser(srv).get(`${path}&lang=en`);
+    assert.match(en.text, /<html lang="en">/);
+    assert.match(en.text, /Confirm my e-mail address/);
+    assert.match(en.text, /action="\/compte\/verifier\?lang=en"/);
+    assert.equal(srv.sql(`SELECT count(*) FROM account_tokens WHERE used_at IS NOT NULL AND account_id =
+        (SELECT id FROM accounts WHERE email = ${sqlq(email)})`).trim(), '0', 'no GET spent the token');
+    assert.equal(srv.sql(`SELECT email_verified_at IS NULL FROM accounts WHERE email = ${sqlq(email)}`).trim(), '1');
+
+    /* The button's POST without the CSRF token, or with another browser's: refused, unspent. */
+    const page = await b.get(path);
+    const noCsrf = await b.req('POST', '/compte/verifier', { form: { jeton } });
+    assert.equal(noCsrf.status, 403);
+    const other = await new Browser(srv).get(path);
+    const forged = await b.req('POST', '/compte/verifier', { form: { csrf_token: csrfOf(other.text), jeton } });
+    assert.equal(forged.status, 403);
+    const bare = await new Browser(srv).req('POST', '/compte/verifier', { form: { csrf_token: csrfOf(page.text), jeton } });
+    assert.equal(bare.status, 403, 'no CSRF cookie: refused before the body is read');
+    assert.equal(b.jar.has('guichet_session'), false);
+
+    /* The button: spent, logged in. */
+    const ok = await b.req('POST', '/compte/verifier', { form: { csrf_token: csrfOf(page.text), jeton } });
+    assert.equal(ok.status, 200, ok.text);
+    assert.match(unescape(ok.text), /Votre adresse e-mail est confirmée/);
+    assert.ok(await isLoggedIn(b));
+    /* A second POST: the link was already used. */
+    const second = await new Browser(srv).useLink(link);
+    assert.equal(second.result.status, 400);
+    assert.match(unescape(second.result.text), /Ce lien a déjà servi/);
+    assert.match(unescape(second.result.text), /choisissez un nouveau mot de passe/);
+
+    /* The login link the same way, in English. */
+    const l = new Browser(srv);
+    assert.equal((await l.submit('/compte/lien-connexion?lang=en', { email })).status, 200);
+    const login = lastMail(srv, 'account_login', email).link;
+    const lscan = await new Browser(srv).get(`${localPath(login)}&lang=en`);
+    assert.equal(lscan.status, 200);
+    assert.equal(lscan.headers.get('referrer-policy'), 'no-referrer');
+    assert.match(lscan.text, /Log me in/);
+    assert.ok(!lscan.setCookies.some((c) => c.startsWith('guichet_session=')));
+    const lpage = await l.get(`${localPath(login)}&lang=en`);
+    const lnoCsrf = await l.req('POST', '/compte/lien?lang=en', { form: { jeton: new URL(login).searchParams.get('jeton') } });
+    assert.equal(lnoCsrf.status, 403);
+    const lok = await l.req('POST', '/compte/lien?lang=en',
+                            { form: { csrf_token: csrfOf(lpage.text), jeton: new URL(login).searchParams.get('jeton') } });
+    assert.equal(lok.status, 303);
+    assert.ok(await isLoggedIn(l));
+    const lagain = await new Browser(srv).req('POST', '/compte/lien?lang=en',
+                                              { form: { csrf_token: csrfOf(lpage.text), jeton: 'x' } });
+    assert.equal(lagain.status, 403, 'a CSRF token from another browser');
+    const lused = await new Browser(srv).useLink(`${login}&lang=en`);
+    assert.equal(lused.result.status, 400);
+    assert.match(lused.result.text, /This link has already been used/);
+
+    /* A link without a token, or a mangled one: the invalid-link page, nothing else echoed. */
+    const none = await new Browser(srv).get('/compte/lien');
+    assert.equal(none.status, 400);
+    assert.match(unescape(none.text), /Ce lien n'est plus valable/);
+    const mangled = await new Browser(srv).get('/compte/verifier?jeton=%22%3E%3Cscript%3E');
+    assert.equal(mangled.status, 400);
+    assert.doesNotMatch(mangled.text, /<script>/);
+    /* The reset page holds its token too. */
+    const reset = await new Browser(srv).get(`/compte/nouveau-mot-de-passe?jeton=${jeton}`);
+    assert.equal(reset.headers.get('referrer-policy'), 'no-referrer');
+    assert.equal(reset.headers.get('cache-control'), 'no-store');
+    /* Other pages keep the site's policy. */
+    const home = await new Browser(srv).get('/compte/connexion');
+    assert.equal(home.headers.get('referrer-policy'), 'same-origin');
+});
+
 test('no session fixation: login replaces a session cookie set before it', async () => {
     const srv = srvB;
     await verifiedCitizen(srv, 'fixation@exemple.fr');
@@ -349,7 +459,15 @@ test('password reset: link by e-mail, new password, other sessions ended', async
                 password: 'encore une autre phrase', password_confirm: 'encore une autre phrase' },
     });
     assert.equal(reuse.status, 400);
-    assert.match(unescape(reuse.text), /Ce lien n'est plus valable/);
+    assert.match(unescape(reuse.text), /Ce lien a déjà servi/);
+    /* An unknown token: no longer valid, with the ways to a new link. */
+    const unknown = await b.req('POST', '/compte/nouveau-mot-de-passe', {
+        form: { csrf_token: csrfOf(reuse.text), jeton: 'A'.repeat(43),
+                password: 'encore une autre phrase', password_confirm: 'encore une autre phrase' },
+    });
+    assert.equal(unknown.status, 400);
+    assert.match(unescape(unknown.text), /Ce lien n'est plus valable/);
+    assert.match(unknown.text, /href="\/compte\/mot-de-passe-oublie"/);
 });
 
 test('one-time login link and preferences', async () => {
@@ -361,12 +479,14 @@ test('one-time login link and preferences', async () => {
     assert.equal(r.status, 200);
     const { link } = lastMail(srv, 'account_login', email);
     assert.match(link, /\/compte\/lien\?jeton=/);
-    const l = await b.get(localPath(link));
+    const { page: lp, result: l } = await b.useLink(link);
+    assert.match(unescape(lp.text), /Vous connecter avec ce lien/);
     assert.equal(l.status, 303);
     assert.equal(l.headers.get('location'), '/mes-demandes');
     assert.ok(await isLoggedIn(b));
-    const twice = await new Browser(srv).get(localPath(link));
-    assert.equal(twice.status, 400);
+    const twice = await new Browser(srv).useLink(link);
+    assert.equal(twice.result.status, 400);
+    assert.match(unescape(twice.result.text), /Ce lien a déjà servi/);
 
     /* Preferences: radios in a fieldset, SMS needs a phone, then saved. */
     const page = await b.get('/compte/preferences');

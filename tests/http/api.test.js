@@ -18,7 +18,7 @@ const JSON_CTYPE = 'application/json; charset=utf-8';
 const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
 const STATUSES = ['new', 'acknowledged', 'in_progress', 'resolved', 'rejected', 'duplicate'];
 const ITEM_KEYS = [
-    'reference', 'status', 'status_label', 'procedure', 'department', 'channel', 'description',
+    'reference', 'status', 'status_label', 'procedure', 'department', 'channel', 'lang', 'description',
     'location', 'address', 'address_id', 'zipcode', 'media_url', 'attributes', 'contact',
     'assignee', 'priority', 'created_at', 'updated_at', 'closed_at', 'due_at', 'status_notes',
 ];
@@ -185,7 +185,7 @@ test('JSON API on the demo commune', async (t) => {
         }
         const first = r.json.data[0];
         const row = sqlRows(srv, `SELECT r.created_at, r.updated_at, r.status, r.channel, p.code, r.priority,
-                                         coalesce(r.email, ''), coalesce(r.assignee, '')
+                                         coalesce(r.email, ''), coalesce(r.assignee, ''), r.lang
                                   FROM requests r JOIN procedures p ON p.id = r.procedure_id
                                   WHERE r.reference = ${q(first.reference)};`)[0].split('|');
         assert.equal(Date.parse(first.created_at) / 1000, Number(row[0]));
@@ -196,6 +196,7 @@ test('JSON API on the demo commune', async (t) => {
         assert.equal(first.priority, ['low', 'normal', 'high', 'urgent'][Number(row[5])]);
         assert.equal(first.contact.email || '', row[6]);
         assert.equal(first.assignee || '', row[7]);
+        assert.equal(first.lang, row[8]);
         /* The demo tenant is in Europe/Paris: +01:00 or +02:00, never Z. */
         assert.match(first.created_at, /\+0[12]:00$/);
         /* Newest first, as the index orders them. */

@@ -92,9 +92,12 @@ async function intake(srv, desk, proc, contact) {
     const form = await desk.get(`/agent/saisie?canal=phone&demarche=${proc}`);
     assert.equal(form.status, 200);
     assert.match(form.text, new RegExp(`name="demarche" value="${proc}"`));
+    /* The language of the e-mails: French unless the agent says otherwise. */
+    assert.match(form.text, /<input type="radio" id="langue-fr" name="langue" value="fr" checked>/);
+    assert.match(form.text, /<input type="radio" id="langue-en" name="langue" value="en">/);
     const fields = [['csrf_token', csrfOf(form.text)], ['canal', 'phone'], ['demarche', proc],
                     ['prenom', contact.first], ['nom', contact.last], ['tel', contact.phone],
-                    ['email', contact.email || ''],
+                    ['email', contact.email || ''], ['langue', contact.lang || 'fr'],
                     ['description', 'Appel téléphonique : chaussée abîmée devant la mairie.'],
                     ['adresse', '1 place de la Mairie'], ['lat', '45.764'], ['long', '4.8357']];
     /* Every attribute field with its first choice or a simple value. */
@@ -135,12 +138,15 @@ test('the agents\' work: inbox, triage, bulk, intake, scope and audit', async (t
     await t.test('intake: a date and time typed without offset is read in the collectivité\'s zone at that date', async () => {
         const dated = srv.sql("SELECT code FROM procedures WHERE active=1 AND attributes LIKE '%date_constat%' ORDER BY code LIMIT 1").trim();
         assert.ok(dated, 'the demo has a procedure with a date and time');
-        const f = await intake(srv, desk, dated, { first: 'Jean', last: 'Été', phone: '0612345679', email: '' });
+        const f = await intake(srv, desk, dated, { first: 'Jean', last: 'Été', phone: '0612345679', email: '', lang: 'en' });
         assert.ok(f.sentDatetime, 'the intake form offers the date and time');
         /* Summer time in Paris whatever the season of filing: the offset of the date typed,
          * not of today. */
         const attrs = srv.sql(`SELECT attributes FROM requests WHERE reference='${f.reference}'`).trim();
         assert.match(attrs, /"2026-07-15T10:30:00\+02:00"/, attrs);
+        /* Said to want English: the request keeps it, the others are French. */
+        assert.equal(srv.sql(`SELECT lang FROM requests WHERE reference='${f.reference}'`).trim(), 'en');
+        assert.equal(srv.sql(`SELECT lang FROM requests WHERE reference='${ref}'`).trim(), 'fr');
     });
 
     await t.test('phone intake: channel phone, actor agent, same tracking as online', async () => {

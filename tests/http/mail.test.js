@@ -11,6 +11,7 @@ const test = require('node:test');
 const assert = require('node:assert/strict');
 const { startServer, request, sleep } = require('./harness');
 const { startMta, mtaAvailable } = require('./mta');
+const F = require('../browser/bo_flows');
 
 const FORM = '/demarches/question-generale';
 const FROM = 'ne-pas-repondre@ville-demo.test';
@@ -64,10 +65,11 @@ function formFields(html, values) {
 /* Files a «question générale» with this e-mail address through the portal's pages (form,
  * then review, as a browser would); returns its reference, read from the database whatever
  * page the portal answers with. */
-async function fileRequest(srv, email, description) {
+async function fileRequest(srv, email, description, query = '') {
     const jar = new Map();
     const values = { description, email, notify: 'email' };
-    let r = await request(srv, 'GET', FORM);
+    const form = FORM + query;
+    let r = await request(srv, 'GET', form);
     assert.equal(r.status, 200, `GET ${FORM}: ${r.status} ${r.text.slice(0, 300)}`);
     const lookup = () => srv.sql(
         `SELECT reference FROM requests WHERE email = '${email}' ORDER BY id DESC LIMIT 1;`).trim();
@@ -84,8 +86,8 @@ async function fileRequest(srv, email, description) {
         }
         const headers = { Cookie: cookie };
         if (!multipart) headers['Content-Type'] = 'application/x-www-form-urlencoded';
-        r = await request(srv, 'POST', FORM, { body, headers });
-        assert.ok(r.status < 400, `POST ${FORM}: ${r.status} ${r.text.slice(0, 500)}`);
+        r = await request(srv, 'POST', form, { body, headers });
+        assert.ok(r.status < 400, `POST ${form}: ${r.status} ${r.text.slice(0, 500)}`);
     }
     const ref = lookup();
     assert.match(ref, /^\d{4}-\d{6}$/, `a request was stored for ${email}`);
@@ -165,6 +167,44 @@ test('outgoing e-mail through a real relay', { skip }, async (t) => {
         assert.equal(rows[0].template, 'request_ack');
         assert.equal(rows[0].attempts, 0);
         assert.ok(!rows[0].params || rows[0].params === '{}' || !rows[0].params.includes('jeton'));
+    });
+
+    await t.test('a request filed in English: its acknowledgement and the agent\'s reply come in English', async () => {
+        const email = 'sam.taylor@exemple.test';
+        addresses.push(email);
+        const ref = await fileRequest(srv, email, 'Hello, when does the library open on Saturdays?', '?lang=en');
+        assert.equal(srv.sql(`SELECT lang FROM requests WHERE reference = '${ref}';`).trim(), 'en');
+        const [ack] = await mta.waitFor((x) => x.to === email && x.subject.includes(ref), 20000);
+        assert.equal(ack.subject, `Acknowledgement of your request – ${ref}`);
+        assert.match(ack.text, /We have received your request/);
+        assert.match(ack.html, /<html lang="en">/);
+
+        /* An agent of the reception desk answers from the back office, which shows the
+         * language the messages go out in. */
+        const agent = await F.login(srv, F.addAgent(srv, { email: 'accueil.mail@ville-demo.test',
+                                                           name: 'Accueil Courriel', role: 'agent',
+                                                           departments: ['accueil'] }));
+        const page = await agent.get(`/agent/demandes/${ref}`);
+        assert.equal(page.status, 200);
+        assert.match(page.text, /<dt>Langue des messages<\/dt><dd>anglais<\/dd>/);
+        const r = await agent.post(`/agent/demandes/${ref}/traiter`,
+                                   { reponse: 'The library opens at 10 am on Saturdays.' });
+        assert.equal(r.status, 303, r.text.slice(0, 500));
+        const [reply] = await mta.waitFor((x) => x.to === email && x.subject.startsWith('New answer'), 20000);
+        assert.equal(reply.subject, `New answer to your request – ${ref}`);
+        assert.match(reply.text, /Our services have answered your request\./);
+        assert.ok(reply.text.includes('The library opens at 10 am on Saturdays.'));
+        assert.match(reply.html, /<html lang="en">/);
+        /* A French request's reply stays in French. */
+        const frRef = await fileRequest(srv, 'claire.dupuis@exemple.test', 'Une question en français.');
+        addresses.push('claire.dupuis@exemple.test');
+        const frPage = await agent.get(`/agent/demandes/${frRef}`);
+        assert.match(frPage.text, /<dt>Langue des messages<\/dt><dd>français<\/dd>/);
+        const fr = await agent.post(`/agent/demandes/${frRef}/traiter`, { reponse: 'Voici notre réponse.' });
+        assert.equal(fr.status, 303);
+        const [frReply] = await mta.waitFor((x) => x.to === 'claire.dupuis@exemple.test' &&
+            x.subject.startsWith('Nouvelle réponse'), 20000);
+        assert.match(frReply.html, /<html lang="fr">/);
     });
 
     await t.test('a recipient refused with 550 is given up at once', async () => {

@@ -557,6 +557,19 @@ test('Open311 GeoReport v2', async (t) => {
                         'description: longer than 20000 characters');
     });
 
+    await t.test('the language of the messages: the lang argument, then ?lang=, then Accept-Language, else French', async () => {
+        const langOf = (id) => srv.sql(`SELECT lang FROM requests WHERE reference = '${id}';`).trim();
+        const filed = async (extra, headers = {}, query = '') => createdId(await request(srv, 'POST',
+            `${BASE}/requests.json${query}`, { form: await validPostBody(srv, incident, extra), headers }));
+        assert.equal(langOf(await filed({ lang: 'en' })), 'en');
+        assert.equal(langOf(await filed({ lang: 'EN-gb' }, { 'Accept-Language': 'fr' })), 'en');
+        assert.equal(langOf(await filed({ lang: 'de' }, { 'Accept-Language': 'en' })), 'fr');
+        assert.equal(langOf(await filed({}, {}, '?lang=en')), 'en');
+        assert.equal(langOf(await filed({}, { 'Accept-Language': 'en-GB,en;q=0.8' })), 'en');
+        assert.equal(langOf(await filed({})), 'fr');
+        expectJsonError(await post(srv, 'json', await validPostBody(srv, incident, { lang: 'en GB' })), 400, 'lang');
+    });
+
     await t.test('tolerances: date ranges over 90 days are paged, not refused', async () => {
         const iso = (d) => d.toISOString().replace(/\.\d{3}Z$/, 'Z');
         const nowS = Math.floor(Date.now() / 1000);

@@ -83,8 +83,7 @@ async function citizen(email) {
     assert.equal(r.status, 200, r.text.slice(0, 500));
     const params = JSON.parse(srv.sql('SELECT params FROM outbox WHERE template = \'account_verify\' AND ' +
         `recipient = ${sqlq(email)} ORDER BY id DESC LIMIT 1`).trim());
-    const link = new URL(params.link);
-    const v = await b.get(link.pathname + link.search);
+    const v = await b.useLink(params.link);
     assert.equal(v.status, 200, v.text.slice(0, 500));
     return b;
 }

@@ -135,8 +135,7 @@ test.before(async () => {
     });
     assert.equal(su.status, 200, F.textOf(su.text).slice(0, 300));
     const params = JSON.parse(srv.sql(`SELECT params FROM outbox WHERE template = 'account_verify' AND recipient = ${sqlq(a1.email)} ORDER BY id DESC LIMIT 1`).trim());
-    const link = new URL(params.link);
-    const v = await citizen.get(link.pathname + link.search);
+    const v = await citizen.useLink(params.link);
     assert.equal(v.status, 200, F.textOf(v.text).slice(0, 300));
     accountId = Number(srv.sql(`SELECT id FROM accounts WHERE email = ${sqlq(a1.email)}`).trim());
     assert.ok(accountId > 0);
@@ -208,6 +207,7 @@ test('the citizen\'s archive holds exactly their data: account, both requests, p
     assert.equal(d1.description, a1.description);
     assert.equal(d1.contact.email, a1.email);
     assert.equal(d1.contact.last_name, a1.last);
+    assert.equal(d1.contact.lang, 'fr', 'the language of the messages about it');
     assert.ok(d1.location.lat && d1.location.long, 'no location');
     assert.ok(d1.attributes.length > 0 && d1.attributes.every((x) => x.code && x.label), 'attributes without labels');
     const texts = d1.timeline.map((e) => e.text).filter(Boolean);

@@ -163,8 +163,12 @@ async function loggedIn(srv, email) {
     assert.ok(signup.status === 200 || signup.status === 303, `sign-up: ${signup.status}`);
     const params = srv.sql(`SELECT params FROM outbox WHERE template = 'account_verify' AND recipient = '${email}'`).trim();
     assert.ok(params, 'a verification e-mail is queued');
+    /* The link's page, then its button, which spends the token. */
     const link = new URL(JSON.parse(params.split('\n')[0]).link);
-    const verified = await b.get(link.pathname + link.search);
+    const confirm = await b.get(link.pathname + link.search);
+    assert.equal(confirm.status, 200, `verification page: ${confirm.status}`);
+    const jeton = /name="jeton" value="([^"]*)"/.exec(confirm.text)[1];
+    const verified = await b.post('/compte/verifier', { csrf_token: csrfOf(confirm.text), jeton });
     assert.ok(verified.status < 400, `verification: ${verified.status}`);
     const page = await b.get('/compte/connexion');
     const login = await b.post('/compte/connexion', { csrf_token: csrfOf(page.text), email, password });

@@ -288,7 +288,8 @@ static void test_verify_once(void **state)
     assert_string_equal(acc.email, "lea@exemple.fr");
     /* Used once: a second use fails, as do forged, empty and other tenants' tokens. */
     assert_int_equal(account_verify(f->core, f->tenant.id, token, NULL, &id, NULL, NULL, &err), -1);
-    assert_int_equal(err.code, ERR_NOT_FOUND);
+    assert_int_equal(err.code, ERR_CONFLICT);
+    assert_string_equal(err.arg, "token"); /* used: told apart from unknown */
     assert_int_equal(account_verify(f->core, f->tenant.id,
                                     "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
                                     "AAAAAAA",
@@ -395,7 +396,8 @@ static void test_reset_flow(void **state)
                                             "encore un autre mot de passe", NULL, &got, NULL, NULL,
                                             &err),
                      -1);
-    assert_int_equal(err.code, ERR_NOT_FOUND);
+    assert_int_equal(err.code, ERR_CONFLICT);
+    assert_string_equal(err.arg, "token"); /* used: told apart from unknown */
     /* Invalid addresses are the caller's mistake, said as such. */
     assert_int_equal(account_send_link(f->core, &f->tenant, "pas une adresse", "reset", LANG_FR,
                                        BASE, NULL, NULL, &err),
@@ -421,7 +423,8 @@ static void test_login_link(void **state)
     assert_true(acc.email_verified_at > 0);
     assert_int_equal(
         account_consume_login(f->core, f->tenant.id, token, NULL, &id, NULL, NULL, &err), -1);
-    assert_int_equal(err.code, ERR_NOT_FOUND);
+    assert_int_equal(err.code, ERR_CONFLICT);
+    assert_string_equal(err.arg, "token"); /* used: told apart from unknown */
     /* A login token is not a reset token. */
     assert_int_equal(account_send_link(f->core, &f->tenant, "ines@exemple.fr", "login", LANG_EN,
                                        BASE, NULL, NULL, &err),

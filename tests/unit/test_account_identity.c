@@ -185,7 +185,7 @@ static void test_link_and_session_commit_together(void **state)
     got = 0;
     assert_int_equal(
         account_consume_login(f->db.core, f->tenant.id, token, &o2, &got, NULL, NULL, &err), -1);
-    assert_int_equal(err.code, ERR_NOT_FOUND);
+    assert_int_equal(err.code, ERR_CONFLICT);
     assert_int_equal(got, 0);
     assert_false(session_of(f, o2.token, &who));
     assert_true(session_of(f, o.token, &who)); /* nor did it end the previous one */

@@ -810,6 +810,50 @@ static void test_request_process_atomic(void **state)
     catalogue_release(f->db.core, cat);
 }
 
+/* The language a request is filed in is kept with it, and every message about it (the
+ * acknowledgement at creation, a reply later) is queued in it; French when none is given or
+ * for a language guichet has no texts in. */
+static void test_request_lang_messages(void **state)
+{
+    fixture *f = *state;
+    const catalogue *cat = catalogue_acquire(f->db.core);
+    static const struct {
+        const char *given, *kept;
+    } cases[] = {{"en", "en"}, {NULL, "fr"}, {"fr", "fr"}, {"de", "fr"}};
+    arena a;
+    arena_init(&a, 0);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        request_input in = incident(cat);
+        in.ack_base_url = "https://grc.example";
+        in.lang_code = cases[i].given;
+        request_created out;
+        error err;
+        assert_int_equal(request_create(f->db.core, &in, &out, NULL, NULL, &err), 0);
+        store_request r;
+        assert_int_equal(request_get(f->db.core, in.tenant, out.reference, &a, &r, &err), 0);
+        assert_string_equal(r.lang, cases[i].kept);
+        request_processing reply = {
+            .change = {.priority = -1, .who = &test_agent_durand, .ch = CHANNEL_WEB},
+            .reply = "Le trou a été rebouché ce matin.",
+            .reply_url = "https://grc.example/suivi"};
+        assert_int_equal(
+            request_process(f->db.core, in.tenant, out.reference, &reply, NULL, NULL, &err), 0);
+        store_outbox *mails = NULL;
+        size_t n = 0;
+        assert_int_equal(
+            f->db.store->ops->outbox.list(f->db.store, f->tenant_id, r.id, &a, &mails, &n, &err),
+            0);
+        assert_int_equal(n, 2);
+        for (size_t m = 0; m < n; m++) {
+            assert_true(strcmp(mails[m].template, "request_ack") == 0 ||
+                        strcmp(mails[m].template, "request_reply") == 0);
+            assert_string_equal(mails[m].lang, cases[i].kept);
+        }
+    }
+    arena_free(&a);
+    catalogue_release(f->db.core, cat);
+}
+
 typedef struct async_result {
     int calls, rc;
 } async_result;
@@ -1036,6 +1080,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_idempotency, setup, teardown),
         cmocka_unit_test_setup_teardown(test_request_update, setup, teardown),
         cmocka_unit_test_setup_teardown(test_request_process_atomic, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_request_lang_messages, setup, teardown),
         cmocka_unit_test_setup_teardown(test_apikey, setup, teardown),
         cmocka_unit_test_setup_teardown(test_secret_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_async_with_writer, setup, teardown),

@@ -3553,6 +3553,56 @@ static void test_migrate_4_to_5(void **state)
     rmdir(dir);
 }
 
+/* The migration that gives requests their language (MIGRATION_REQUEST_LANG): requests
+ * already filed become English when their acknowledgement went out in English, French
+ * otherwise; only fr and en are stored. */
+#define MIGRATION_REQUEST_LANG 10
+static void test_migrate_request_lang(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/guichet-store-XXXXXX";
+    char path[128];
+    sqlite3 *db = db_at_version(dir, path, sizeof path, MIGRATION_REQUEST_LANG - 1);
+    exec_ok(db, "INSERT INTO tenants (id, slug, name, created_at) VALUES (1, 'v', 'V', 0);"
+                "INSERT INTO procedures (id, tenant_id, code, name) VALUES (1, 1, 'p', 'P');"
+                "INSERT INTO requests (id, tenant_id, reference, procedure_id, status, channel, "
+                "created_at, updated_at) VALUES (1, 1, '2025-000001', 1, 'new', 'web', 1, 1), "
+                "(2, 1, '2025-000002', 1, 'new', 'web', 1, 1), "
+                "(3, 1, '2025-000003', 1, 'new', 'api', 1, 1);"
+                "INSERT INTO outbox (tenant_id, channel, recipient, template, lang, request_id, "
+                "created_at, next_attempt_at, sent_at) VALUES "
+                "(1, 'email', 'a@example.org', 'request_ack', 'en', 1, 1, 1, 2), "
+                "(1, 'email', 'b@example.org', 'request_ack', 'fr', 2, 1, 1, NULL), "
+                "(1, 'email', 'c@example.org', 'request_reply', 'en', 3, 1, 1, NULL);");
+    sqlite3_close(db);
+
+    error err;
+    error_clear(&err);
+    store *s = store_open(path, &err);
+    assert_non_null(s);
+    assert_int_equal(s->ops->migrate(s, &err), 0);
+    arena a;
+    arena_init(&a, 0);
+    static const char *const want[] = {"en", "fr", "fr"};
+    for (int id = 1; id <= 3; id++) {
+        store_request r;
+        int found = 0;
+        assert_int_equal(s->ops->requests.get_by_id(s, 1, id, &a, &r, &found, &err), 0);
+        assert_int_equal(found, 1);
+        assert_string_equal(r.lang, want[id - 1]);
+    }
+    arena_free(&a);
+    store_close(s);
+
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(
+        sqlite3_exec(db, "UPDATE requests SET lang = 'de' WHERE id = 1", NULL, NULL, NULL),
+        SQLITE_CONSTRAINT);
+    sqlite3_close(db);
+    remove_db(path);
+    rmdir(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -3597,6 +3647,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_requests_near, setup, teardown),
         cmocka_unit_test(test_migrate_2_to_3),
         cmocka_unit_test(test_migrate_4_to_5),
+        cmocka_unit_test(test_migrate_request_lang),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

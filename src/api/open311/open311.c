@@ -903,6 +903,9 @@ static void post_requests(http_req *rq, docw_format fmt)
     in.device_id = p.device_id;
     in.account_id = p.account_id;
     in.media_url = p.media_url;
+    /* The language of the messages about it: the body's lang, else the request's own
+     * (?lang=, then Accept-Language), French by default. */
+    in.lang_code = p.lang_code ? p.lang_code : rq->lang == LANG_EN ? "en" : "fr";
     /* An Open311 client's key: its reports are filed like a citizen's, not audited. */
     core_actor who = actor_of_key(&k, http_audit_source(rq, "api"), 1);
     in.who = &who;

@@ -20,7 +20,8 @@ typedef enum field_kind {
     FK_DECIMAL,  /* [+-]digits[.digits] */
     FK_URL,      /* http:// or https:// */
     FK_EMAIL,
-    FK_KEY, /* printable ASCII without spaces */
+    FK_KEY,  /* printable ASCII without spaces */
+    FK_LANG, /* a language tag: letters, digits and "-", starting with a letter */
 } field_kind;
 
 /* One named argument stored as a const char * member of a parsed struct (o311_post,
@@ -57,6 +58,9 @@ static const post_field post_fields[] = {
     POST_FIELD("phone", phone, FK_LINE, 50),
     POST_FIELD("description", description, FK_TEXT, O311_POST_DESCRIPTION_MAX),
     POST_FIELD("media_url", media_url, FK_URL, O311_FIELD_MAX),
+    /* Not in GeoReport v2: guichet's extension for the language of the messages about the
+     * request (a language tag, RFC 5646's 35 characters at most). */
+    POST_FIELD("lang", lang_tag, FK_LANG, 35),
 };
 
 /* POST /servicerequestupdates: the fields mySociety's extension names. */
@@ -145,6 +149,25 @@ static int is_email(const char *s)
     return 1;
 }
 
+/* A language tag's shape (RFC 5646, loosely): a letter first, then letters, digits and
+ * hyphens. */
+static int is_lang_tag(const char *s)
+{
+    if (!isalpha((unsigned char)*s))
+        return 0;
+    for (; *s != '\0'; s++)
+        if (!isalnum((unsigned char)*s) && *s != '-')
+            return 0;
+    return 1;
+}
+
+/* The language of the messages for a tag: English when its primary subtag is "en" ("en",
+ * "en-GB"), French for any other, the collectivité's own language. */
+static const char *lang_code_of_tag(const char *tag)
+{
+    return strncasecmp(tag, "en", 2) == 0 && (tag[2] == '\0' || tag[2] == '-') ? "en" : "fr";
+}
+
 static int check_field(const post_field *pf, const char *v, size_t len, error *err)
 {
     if (!utf8_valid(v, len))
@@ -172,6 +195,9 @@ static int check_field(const post_field *pf, const char *v, size_t len, error *e
         break;
     case FK_KEY:
         ok = is_printable_key(v);
+        break;
+    case FK_LANG:
+        ok = is_lang_tag(v);
         break;
     }
     if (!ok)
@@ -285,6 +311,8 @@ int o311_params_post(arena *a, const form *f, o311_post *out, error *err)
             return -1;
         out->has_location = 1;
     }
+    if (out->lang_tag != NULL)
+        out->lang_code = lang_code_of_tag(out->lang_tag);
     return 0;
 }
 

@@ -41,6 +41,11 @@ typedef struct o311_post {
     const char *email, *device_id, *account_id, *first_name, *last_name, *phone;
     const char *description; /* at most O311_POST_DESCRIPTION_MAX characters */
     const char *media_url;   /* http or https */
+    /* lang (guichet's extension): the tag as given, and the language of the messages about
+     * the request it stands for: "en" when its primary subtag is en, "fr" for any other;
+     * both NULL when not given (the entrance then takes the request's ?lang= or
+     * Accept-Language). */
+    const char *lang_tag, *lang_code;
     attr_input *attrs;       /* attribute[CODE]=v and attribute[CODE][]=v, in input order */
     size_t n_attrs;
     /* internal: raw coordinates before they are checked */

@@ -148,6 +148,7 @@ static void write_request(jsonw *w, lang l, const cat_tenant *t, const store_req
         jsonw_null(w, "department");
     }
     jsonw_string(w, "channel", r->channel);
+    jsonw_string(w, "lang", r->lang && strcmp(r->lang, "en") == 0 ? "en" : "fr");
     jsonw_string(w, "description", r->description);
     if (r->has_location) {
         jsonw_object_begin(w, "location");

@@ -533,8 +533,20 @@ static const char migration_9[] =
     "(new.tenant_id, coalesce(new.department_id, 0), new.status, coalesce(new.assignee, ''), 1) "
     "ON CONFLICT DO UPDATE SET n = n + 1; END;\n";
 
+/* Version 10: the language of a request (issue 11): every message about it (acknowledgement,
+ * replies) is written in the language its citizen used when filing, not in French whatever
+ * they read. Requests filed before had no such column: their acknowledgement, queued in the
+ * language of the form, is the best witness left of it (its row keeps its language after
+ * being sent), so requests acknowledged in English become English ones. */
+static const char migration_10[] =
+    "ALTER TABLE requests ADD COLUMN lang TEXT NOT NULL DEFAULT 'fr'"
+    " CHECK (lang IN ('fr', 'en'));\n"
+    "UPDATE requests SET lang = 'en' WHERE id IN (SELECT request_id FROM outbox"
+    " WHERE template = 'request_ack' AND lang = 'en' AND request_id IS NOT NULL);\n";
+
 const char *const store_sqlite_migrations[] = {migration_1, migration_2, migration_3,
                                                migration_4, migration_5, migration_6,
-                                               migration_7, migration_8, migration_9};
+                                               migration_7, migration_8, migration_9,
+                                               migration_10};
 const int store_sqlite_migration_count =
     (int)(sizeof store_sqlite_migrations / sizeof store_sqlite_migrations[0]);

@@ -226,6 +226,31 @@ static int store_sqlite_tx_token_consume(store *s, int64_t tenant_id, const char
     return 0;
 }
 
+static sq_stmt sq_token_find =
+    SQ_STMT("SELECT id, tenant_id, account_id, purpose, token_hash, created_at, expires_at, "
+            "used_at FROM account_tokens WHERE tenant_id = ?1 AND purpose = ?2 AND "
+            "token_hash = ?3");
+
+static int store_sqlite_tx_token_find(store *s, int64_t tenant_id, const char *purpose,
+                                      const char *token_hash, arena *a, store_token *out,
+                                      int *found, error *err)
+{
+    *found = 0;
+    memset(out, 0, sizeof *out);
+    store_sqlite_conn *c = store_sqlite_writer(s, err);
+    if (!c)
+        return -1;
+    if (!purpose || !token_hash)
+        return error_set(err, ERR_MISSING_ARG, "token", "token purpose and hash are required");
+    sqlite3_stmt *st = store_sqlite_stmt(c, &sq_token_find, err);
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, tenant_id);
+    sqlite3_bind_text(st, 2, purpose, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, token_hash, -1, SQLITE_STATIC);
+    return store_sqlite_read_one(c, st, read_token, a, out, found, "token_find", err);
+}
+
 const store_sessions_ops store_sqlite_sessions_ops = {
     .find = store_sqlite_session_find,
     .tx_insert = store_sqlite_tx_session_insert,
@@ -238,4 +263,5 @@ const store_sessions_ops store_sqlite_sessions_ops = {
 const store_tokens_ops store_sqlite_tokens_ops = {
     .tx_insert = store_sqlite_tx_token_insert,
     .tx_consume = store_sqlite_tx_token_consume,
+    .tx_find = store_sqlite_tx_token_find,
 };

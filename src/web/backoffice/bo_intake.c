@@ -185,6 +185,22 @@ static void render_form(http_req *rq, const store_agent *a, const cat_tenant *t,
         json_array_append_new(chs, o);
     }
     json_object_set_new(ctx, "channels", chs);
+    /* The language of the messages the citizen will get (acknowledgement, replies). */
+    static const char *const langs[] = {"fr", "en"};
+    const char *langue = val(f, "langue");
+    json_t *ls = json_array();
+    for (size_t i = 0; i < sizeof langs / sizeof langs[0]; i++) {
+        json_t *o = json_object();
+        present_set_str_opt(o, "value", langs[i]);
+        present_set_str_opt(
+            o, "label",
+            present_string(rq->present, rq->lang, i ? "request_bo.lang_en" : "request_bo.lang_fr"));
+        present_set_str_opt(o, "id", arena_printf(rq->arena, "langue-%s", langs[i]));
+        json_object_set_new(o, "checked",
+                            json_boolean(langue && strcmp(langue, "en") == 0 ? i == 1 : i == 0));
+        json_array_append_new(ls, o);
+    }
+    json_object_set_new(ctx, "langs", ls);
     present_set_str_opt(ctx, "canal", canal);
     present_set_str_opt(ctx, "canal_label", bo_channel_label(rq, canal));
 
@@ -396,7 +412,9 @@ static void bo_intake_post(http_req *rq)
     in.require_location = p->rec.kind == PROCEDURE_INCIDENT;
     in.notify = in.email && *in.email ? "email" : "none";
     in.ack_base_url = http_base_url(rq, t);
-    in.lang_code = "fr";
+    /* The language the messages about it go out in: French unless the agent says the
+     * citizen wants English (core takes "en" or French). */
+    in.lang_code = val(&f, "langue");
     if (json_object_get(extra, "errors")) {
         render_form(rq, &a, t, &f, 400, extra);
         return;

@@ -344,6 +344,12 @@ static json_t *show_context(http_req *rq, const store_agent *a, const cat_tenant
                         present_string(rq->present, rq->lang,
                                        arena_printf(rq->arena, "request_bo.notify_%s",
                                                     r->notify ? r->notify : "email")));
+    /* The language its messages go out in: an agent answers in it too. */
+    present_set_str_opt(c, "message_lang",
+                        present_string(rq->present, rq->lang,
+                                       r->lang && strcmp(r->lang, "en") == 0
+                                           ? "request_bo.lang_en"
+                                           : "request_bo.lang_fr"));
     json_object_set_new(q, "contact", c);
     json_object_set_new(q, "is_public", json_boolean(r->is_public));
     json_object_set_new(q, "can_publish", json_boolean(p && p->rec.is_public && can_change));

@@ -379,6 +379,80 @@ static const char *const invalid_link_actions[] = {"/compte/lien-connexion",
                                                    "account.actions.login",
                                                    NULL};
 
+/* The page of a link core would not spend: already used (ERR_CONFLICT), or unknown or
+ * expired (ERR_NOT_FOUND), each with the ways to a new one. 0 when err is neither: the
+ * caller answers it. */
+static int link_refused(page *p, const error *err)
+{
+    if (err->code == ERR_CONFLICT && strcmp(err->arg, "token") == 0)
+        message_page(p, 400, "link_used", "info", invalid_link_actions);
+    else if (err->code == ERR_NOT_FOUND)
+        message_page(p, 400, "link_invalid", "info", invalid_link_actions);
+    else
+        return 0;
+    return 1;
+}
+
+/* ---- e-mailed links: shown by GET, spent by POST ----
+ *
+ * Mail scanners, link previews and prefetching browsers open the links of an e-mail before
+ * the citizen does. So the GET of a link only shows a page with one button; the POST it
+ * sends, with the CSRF token, is what spends the token. The GET reads nothing of the token
+ * (neither its validity nor its account) and logs nobody in. */
+
+/* The token of an e-mailed link (?jeton= or the form's field) when it has a token's shape
+ * (account_token_ok), so that nothing else is echoed into a page or a link; NULL otherwise. */
+static const char *link_token(const char *t)
+{
+    return account_token_ok(t) ? t : NULL;
+}
+
+/* Prepares a page that holds the token of an e-mailed link (in its address, its form): no
+ * Referer may carry the address to another site, nor to this one, and no cache may keep
+ * the page; the language switch shows the same page in the other language, token kept. */
+static void link_page(page *p, const char *path, const char *token)
+{
+    http_add_header(p->rq, "Referrer-Policy", "no-referrer");
+    http_add_header(p->rq, "Cache-Control", "no-store");
+    page_value(p, "jeton", token);
+    set(p, "lang_switch_url",
+        json_string(arena_printf(p->rq->arena, "%s?jeton=%s&lang=%s", path, token ? token : "",
+                                 p->l == LANG_EN ? "fr" : "en")));
+}
+
+/* A link whose GET asks for the citizen's go-ahead: its strings (account.<key>.title,
+ * .intro, .submit) and its path, which the button posts back to. */
+typedef struct confirm_kind {
+    const char *key;
+    const char *path;
+} confirm_kind;
+
+static const confirm_kind verify_confirm = {"verify_confirm", "/compte/verifier"};
+static const confirm_kind login_confirm = {"login_confirm", "/compte/lien"};
+
+static void confirm_get(http_req *rq, const confirm_kind *k)
+{
+    page p;
+    if (page_start(&p, rq) != 0)
+        return;
+    const char *token = link_token(form_get(&rq->query, "jeton"));
+    if (!token) {
+        message_page(&p, 400, "link_invalid", "info", invalid_link_actions);
+        return;
+    }
+    link_page(&p, k->path, token);
+    char key[64];
+    snprintf(key, sizeof key, "account.%s.intro", k->key);
+    set(&p, "intro", json_string(S(&p, key)));
+    snprintf(key, sizeof key, "account.%s.submit", k->key);
+    set(&p, "submit", json_string(S(&p, key)));
+    set(&p, "action",
+        json_string(arena_printf(rq->arena, "%s?lang=%s", k->path, p.l == LANG_EN ? "en" : "fr")));
+    snprintf(key, sizeof key, "account.%s.title", k->key);
+    set(&p, "heading", json_string(S(&p, key)));
+    page_render(&p, 200, "account/confirm_link", key);
+}
+
 static void verify_done(http_req *rq)
 {
     acct_state *st = rq->user;
@@ -386,11 +460,8 @@ static void verify_done(http_req *rq)
     int rc = outcome(rq, &e);
     web_login_done(rq, st->open, rc == 0);
     if (rc != 0) {
-        if (e.code == ERR_NOT_FOUND) {
-            message_page(&st->p, 400, "link_invalid", "info", invalid_link_actions);
-            return;
-        }
-        page_fail(&st->p, &e);
+        if (!link_refused(&st->p, &e))
+            page_fail(&st->p, &e);
         return;
     }
     /* The context was made before the login: rebuild it so the page shows the citizen
@@ -404,15 +475,21 @@ static void verify_done(http_req *rq)
 
 static void verify_get(http_req *rq)
 {
+    confirm_get(rq, &verify_confirm);
+}
+
+static void verify_post(http_req *rq)
+{
+    form f;
     page p;
-    if (page_start(&p, rq) != 0)
+    if (read_form(rq, &f) != 0 || page_start(&p, rq) != 0)
         return;
     acct_state *st = state_new(&p, 1);
     if (!st)
         return;
     error e;
     http_wait *w = http_wait_begin(rq, verify_done);
-    int rc = account_verify(rq->core, p.tenant->rec.id, form_get(&rq->query, "jeton"), st->open,
+    int rc = account_verify(rq->core, p.tenant->rec.id, form_get(&f, "jeton"), st->open,
                             &st->account_id, http_wait_done, w, &e);
     http_wait_started(w, rc, &e);
 }
@@ -593,22 +670,7 @@ static void link_request_post(http_req *rq)
  * language switch keeps it too. */
 static void reset_render(page *p, int status, const char *token)
 {
-    page_value(p, "jeton", token);
-    const char *enc = NULL;
-    if (token && utf8_valid(token, strlen(token))) {
-        buf b;
-        buf_init(&b, 1024);
-        for (const char *c = token; *c && !b.failed; c++) {
-            if ((*c >= 'A' && *c <= 'Z') || (*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') ||
-                *c == '-' || *c == '_')
-                buf_putc(&b, *c);
-        }
-        enc = arena_strdup(p->rq->arena, buf_cstr(&b));
-        buf_free(&b);
-    }
-    set(p, "lang_switch_url",
-        json_string(arena_printf(p->rq->arena, "/compte/nouveau-mot-de-passe?jeton=%s&lang=%s",
-                                 enc ? enc : "", p->l == LANG_EN ? "fr" : "en")));
+    link_page(p, "/compte/nouveau-mot-de-passe", link_token(token));
     page_render(p, status, "account/reset", "account.reset.title");
 }
 
@@ -627,13 +689,12 @@ static void reset_done(http_req *rq)
     int rc = outcome(rq, &e);
     web_login_done(rq, st->open, rc == 0);
     if (rc != 0) {
-        if (e.code == ERR_NOT_FOUND) {
-            message_page(&st->p, 400, "link_invalid", "info", invalid_link_actions);
-        } else if (core_field_error(&st->p, &e)) {
+        if (link_refused(&st->p, &e))
+            return;
+        if (core_field_error(&st->p, &e))
             reset_render(&st->p, 400, st->token);
-        } else {
+        else
             page_fail(&st->p, &e);
-        }
         return;
     }
     json_decref(st->p.ctx);
@@ -674,31 +735,31 @@ static void consume_done(http_req *rq)
     int rc = outcome(rq, &e);
     web_login_done(rq, st->open, rc == 0);
     if (rc != 0) {
-        if (e.code != ERR_NOT_FOUND) {
-            web_write_error(rq, &e);
-            return;
-        }
-        if (page_start(&st->p, rq) != 0)
-            return;
-        message_page(&st->p, 400, "link_invalid", "info", invalid_link_actions);
+        if (!link_refused(&st->p, &e))
+            page_fail(&st->p, &e);
         return;
     }
+    page_discard(&st->p);
     web_redirect(rq, DEFAULT_AFTER_LOGIN);
 }
 
 static void link_consume_get(http_req *rq)
 {
-    /* The page is made only when the link fails: a spent link goes straight on. */
-    const cat_tenant *t = web_tenant(rq);
-    if (!t)
+    confirm_get(rq, &login_confirm);
+}
+
+static void link_consume_post(http_req *rq)
+{
+    form f;
+    page p;
+    if (read_form(rq, &f) != 0 || page_start(&p, rq) != 0)
         return;
-    page p = {.rq = rq, .tenant = t};
     acct_state *st = state_new(&p, 1);
     if (!st)
         return;
     error e;
     http_wait *w = http_wait_begin(rq, consume_done);
-    int rc = account_consume_login(rq->core, t->rec.id, form_get(&rq->query, "jeton"), st->open,
+    int rc = account_consume_login(rq->core, p.tenant->rec.id, form_get(&f, "jeton"), st->open,
                                    &st->account_id, http_wait_done, w, &e);
     http_wait_started(w, rc, &e);
 }
@@ -887,7 +948,8 @@ static void delete_post(http_req *rq)
 const http_route portal_account_routes[] = {
     {HTTP_GET | HTTP_HEAD, "/compte/inscription", signup_get},
     {HTTP_POST, "/compte/inscription", signup_post},
-    {HTTP_GET, "/compte/verifier", verify_get},
+    {HTTP_GET | HTTP_HEAD, "/compte/verifier", verify_get},
+    {HTTP_POST, "/compte/verifier", verify_post},
     {HTTP_GET | HTTP_HEAD, "/compte/connexion", login_get},
     {HTTP_POST, "/compte/connexion", login_post},
     {HTTP_POST, "/compte/deconnexion", logout_post},
@@ -897,7 +959,8 @@ const http_route portal_account_routes[] = {
     {HTTP_POST, "/compte/nouveau-mot-de-passe", reset_post},
     {HTTP_GET | HTTP_HEAD, "/compte/lien-connexion", link_request_get},
     {HTTP_POST, "/compte/lien-connexion", link_request_post},
-    {HTTP_GET, "/compte/lien", link_consume_get},
+    {HTTP_GET | HTTP_HEAD, "/compte/lien", link_consume_get},
+    {HTTP_POST, "/compte/lien", link_consume_post},
     {HTTP_GET | HTTP_HEAD, "/compte/preferences", prefs_get},
     {HTTP_POST, "/compte/preferences", prefs_post},
     {HTTP_GET | HTTP_HEAD, "/compte/supprimer", delete_get},
