@@ -4,8 +4,9 @@
  * a server thread: a caller queues a job (hash a password, or verify one against a hash)
  * and is called back. The queue is bounded: when it is full, a job is refused at once with
  * ERR_UNAVAILABLE (entrances answer 503 with Retry-After) rather than left to wait for
- * seconds. Without a started pool (the command line, unit tests) a job runs at once on its
- * caller's thread, through the same code.
+ * seconds. Its threads run a little nicer than the server's, so that on busy cores reads
+ * keep the larger share. Without a started pool (the command line, unit tests) a job runs at
+ * once on its caller's thread, through the same code.
  */
 #ifndef GUICHET_CORE_HASHER_H
 #define GUICHET_CORE_HASHER_H
