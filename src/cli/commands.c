@@ -23,6 +23,7 @@
 #include "core/apikey.h"
 #include "core/catalogue.h"
 #include "core/core.h"
+#include "core/hasher.h"
 #include "channels/mail/mail.h"
 #include "core/attachment.h"
 #include "core/retention.h"
@@ -64,6 +65,12 @@ static const opt_spec serve_opts[] = {
     OPT_DB,
     {"listen", "GUICHET_LISTEN", OPT_STRING, "127.0.0.1:8080", 1, 0, 0, "ADDRESS:PORT to serve"},
     {"threads", "GUICHET_THREADS", OPT_UINT, "0", 0, 0, 256, "server threads (0: one per core)"},
+    {"hash-threads", "GUICHET_HASH_THREADS", OPT_UINT, "1", 0, 1, HASHER_THREADS_MAX,
+     "threads hashing and checking passwords (Argon2id: about 75 ms and 64 MiB each), apart "
+     "from the server threads so that a burst of logins does not stall page reads"},
+    {"hash-queue", "GUICHET_HASH_QUEUE", OPT_UINT, "16", 0, 1, HASHER_QUEUE_MAX,
+     "passwords waiting for a hashing thread at most; beyond, logins answer 503 with "
+     "Retry-After (16 at 75 ms each: a login waits at most about 1.2 s per thread)"},
     {"max-body", "GUICHET_MAX_BODY", OPT_UINT, "1048576", 0, 256, 1073741824.0,
      "largest urlencoded or JSON body, in bytes"},
     {"rate-ip", "GUICHET_RATE_IP", OPT_DOUBLE, "50", 0, 0, 1e9,
@@ -606,6 +613,10 @@ void cli_server_stop(cli_server *cs, int timeout_ms)
     if (!cs)
         return;
     http_server_stop(cs->srv, timeout_ms);
+    /* Every connection waiting for a password check has been answered: what may be left
+     * queued is failed; the writer still takes the writes of those that finish. */
+    if (cs->opened)
+        core_hasher_stop(cs->s.core);
     /* The mailer and the scheduler write through the writer: stop them first. */
     scheduler_stop(cs->sched);
     mailer_stop(cs->mail);
@@ -733,6 +744,11 @@ static int server_start(const opt_values *v, cli_server **out)
         goto fail;
     }
     cs->writer_started = 1;
+    if (core_hasher_start(cs->s.core, (unsigned)opt_uint(v, "hash-threads"),
+                          (size_t)opt_uint(v, "hash-queue"), &err) != 0) {
+        fprintf(stderr, "guichet serve: password hashing: %s\n", err.detail);
+        goto fail;
+    }
     mailer_config mcfg = {.smtp_url = opt_str(v, "smtp-url"),
                           .from_addr = opt_str(v, "mail-from"),
                           .backoff_s = (int)opt_uint(v, "mail-backoff")};

@@ -302,12 +302,6 @@ int account_signup(core *c, const store_tenant *t, const char *email, const char
     if (!sa)
         return error_set(err, ERR_UNAVAILABLE, NULL, "out of memory");
     sa->op.finish = finish_signup;
-    /* Argon2id runs here, on the caller's thread, before the write is queued: the writer
-     * never spends its time hashing. */
-    if (password_hash(password, sa->hash, err) != 0) {
-        core_op_free(sa);
-        return -1;
-    }
     char token[64];
     core_new_secret("", token, sizeof token);
     core_hash_secret(c, token, sa->token_hash);
@@ -324,7 +318,9 @@ int account_signup(core *c, const store_tenant *t, const char *email, const char
         core_op_free(sa);
         return error_set(err, ERR_UNAVAILABLE, NULL, "out of memory");
     }
-    return core_op_submit(c, sa, cb, ctx, err);
+    /* Argon2id on the password pool, then the write: neither a server thread nor the writer
+     * spends its time hashing. */
+    return core_op_submit_hashed(c, sa, password, sa->hash, cb, ctx, err);
 }
 
 /* ---- token consumption: verify, reset, login link ---- */
@@ -400,8 +396,10 @@ static void finish_consume(core_op *op, int *rc, error *err)
     sodium_memzero(ca->new_hash, sizeof ca->new_hash);
 }
 
+/* new_password (reset only; NULL otherwise) is hashed on the password pool before the job
+ * is queued. */
 static int consume(core *c, int64_t tenant_id, const char *purpose, const char *token,
-                   const char *new_hash, session_opening *open, int64_t *account_id_out,
+                   const char *new_password, session_opening *open, int64_t *account_id_out,
                    core_done_fn cb, void *ctx, error *err)
 {
     if (!account_token_ok(token))
@@ -413,11 +411,11 @@ static int consume(core *c, int64_t tenant_id, const char *purpose, const char *
     ca->tenant_id = tenant_id;
     ca->purpose = purpose; /* a literal */
     core_hash_secret(c, token, ca->token_hash);
-    if (new_hash)
-        snprintf(ca->new_hash, sizeof ca->new_hash, "%s", new_hash);
     ca->now = time_now();
     ca->open = open;
     ca->account_id_out = account_id_out;
+    if (new_password)
+        return core_op_submit_hashed(c, ca, new_password, ca->new_hash, cb, ctx, err);
     return core_op_submit(c, ca, cb, ctx, err);
 }
 
@@ -433,15 +431,7 @@ int account_reset_password(core *c, int64_t tenant_id, const char *token, const 
 {
     if (password_check(password, err) != 0)
         return -1;
-    if (!account_token_ok(token))
-        return error_set(err, ERR_NOT_FOUND, "token", "unknown, used or expired token");
-    /* Argon2id on the caller's thread, before the write is queued. */
-    char hash[PASSWORD_HASH_LEN];
-    if (password_hash(password, hash, err) != 0)
-        return -1;
-    int rc = consume(c, tenant_id, "reset", token, hash, open, account_id_out, cb, ctx, err);
-    sodium_memzero(hash, sizeof hash);
-    return rc;
+    return consume(c, tenant_id, "reset", token, password, open, account_id_out, cb, ctx, err);
 }
 
 int account_consume_login(core *c, int64_t tenant_id, const char *token, session_opening *open,
@@ -452,28 +442,52 @@ int account_consume_login(core *c, int64_t tenant_id, const char *token, session
 
 /* ---- login ---- */
 
+/* A login's check while its Argon2id work runs on the pool. */
+typedef struct login_check {
+    store_account *out; /* the caller's, read before the check */
+    int found, empty;
+} login_check;
+
+static void login_checked(void *arg, int rc, int match, const error *err, core_done_fn cb,
+                          void *ctx)
+{
+    login_check *lc = arg;
+    error e;
+    error_clear(&e);
+    if (rc != 0)
+        e = *err;
+    else if (!lc->found || !match || lc->empty)
+        rc = error_set(&e, ERR_UNAUTHORIZED, "email", "wrong e-mail address or password");
+    else if (!lc->out->email_verified_at)
+        rc = error_set(&e, ERR_FORBIDDEN, "email", "the address is not verified yet");
+    if (rc != 0 && e.code != ERR_FORBIDDEN)
+        memset(lc->out, 0, sizeof *lc->out);
+    free(lc);
+    cb(ctx, rc, rc != 0 ? &e : NULL);
+}
+
 int account_login(core *c, int64_t tenant_id, const char *email, const char *password, arena *a,
-                  store_account *out, error *err)
+                  store_account *out, core_done_fn cb, void *ctx, error *err)
 {
     char addr[EMAIL_MAX + 1];
     _Static_assert(ACCOUNT_PASSWORD_MAX == PASSWORD_MAX, "one bound on what is hashed");
     const char *pw = password ? password : "";
-    if (strlen(pw) > ACCOUNT_PASSWORD_MAX)
-        pw = "";
     error e;
     int found = 0;
+    memset(out, 0, sizeof *out);
     if (email_normalise(email, addr, &e) == 0) {
         if (c->store->ops->accounts.find_email(c->store, tenant_id, addr, a, out, &found, err) != 0)
             return -1;
     }
-    int ok = password_verify(found ? out->password_hash : NULL, pw);
-    if (!found || !ok || !*pw) {
-        memset(out, 0, sizeof *out);
-        return error_set(err, ERR_UNAUTHORIZED, "email", "wrong e-mail address or password");
-    }
-    if (!out->email_verified_at)
-        return error_set(err, ERR_FORBIDDEN, "email", "the address is not verified yet");
-    return 0;
+    login_check *lc = calloc(1, sizeof *lc);
+    if (!lc)
+        return error_set(err, ERR_UNAVAILABLE, NULL, "out of memory");
+    lc->out = out;
+    lc->found = found;
+    lc->empty = !*pw;
+    /* An over-long password is checked as "" by the pool: the same bounded work, no match. */
+    return core_verify_then(c, found ? out->password_hash : NULL, pw, login_checked, lc, cb, ctx,
+                            err);
 }
 
 /* ---- links sent on request: reset, login ---- */
@@ -674,6 +688,7 @@ typedef struct delete_op {
     const char *event_actor; /* who's timeline label */
     int64_t n_requests;
     account_deletion *out; /* the caller's, valid until cb; may be NULL */
+    int found, empty_password; /* the account and the password the citizen typed */
     core_done_fn cb;
     void *ctx;
 } delete_op;
@@ -787,6 +802,29 @@ static int delete_start(void *arg, error *err)
     return core_op_submit(d->c, d, d->cb, d->ctx, err);
 }
 
+/* The citizen's password is checked (the pool's thread): the deletion's chain goes on, its
+ * end being the check's (cb). */
+static void delete_verified(void *arg, int rc, int match, const error *err, core_done_fn cb,
+                            void *ctx)
+{
+    delete_op *d = arg;
+    error e;
+    error_clear(&e);
+    if (rc != 0)
+        e = *err;
+    else if (!match || !d->found || d->empty_password)
+        rc = error_set(&e, ERR_UNAUTHORIZED, "password", "wrong password");
+    if (rc != 0) {
+        core_op_free(d);
+        cb(ctx, rc, &e);
+        return;
+    }
+    d->cb = cb;
+    d->ctx = ctx;
+    if (delete_start(d, &e) != 0)
+        cb(ctx, -1, &e);
+}
+
 int account_delete(core *c, const cat_tenant *t, int64_t id, const char *password,
                    const core_actor *who, account_deletion *out, core_done_fn cb, void *ctx,
                    error *err)
@@ -795,22 +833,6 @@ int account_delete(core *c, const cat_tenant *t, int64_t id, const char *passwor
         memset(out, 0, sizeof *out);
     if (!t || id <= 0)
         return error_set(err, ERR_NOT_FOUND, NULL, "no such account");
-    if (password) {
-        /* The same work found or not, as at login: the answer tells nothing. The Argon2id
-         * work stays on the caller's thread, never the writer's. */
-        arena a;
-        arena_init(&a, 4096);
-        store_account acc;
-        int found = 0;
-        int rc = c->store->ops->accounts.get(c->store, t->rec.id, id, &a, &acc, &found, err);
-        const char *pw = strlen(password) > ACCOUNT_PASSWORD_MAX ? "" : password;
-        int ok = rc == 0 && password_verify(found ? acc.password_hash : NULL, pw);
-        arena_free(&a);
-        if (rc != 0)
-            return -1;
-        if (!found || !ok || !*pw)
-            return error_set(err, ERR_UNAUTHORIZED, "password", "wrong password");
-    }
     delete_op *d = core_op_new(sizeof *d, apply_delete);
     if (!d)
         return error_set(err, ERR_UNAVAILABLE, NULL, "out of memory");
@@ -827,5 +849,18 @@ int account_delete(core *c, const cat_tenant *t, int64_t id, const char *passwor
         core_op_free(d);
         return error_set(err, ERR_UNAVAILABLE, NULL, "out of memory");
     }
-    return core_op_chain(&d->cb, &d->ctx, cb, ctx, delete_start, d, err);
+    if (!password)
+        return core_op_chain(&d->cb, &d->ctx, cb, ctx, delete_start, d, err);
+    /* The same work found or not, as at login: the answer tells nothing. The Argon2id work
+     * runs on the password pool, never on the caller's thread nor the writer's. */
+    store_account acc;
+    int found = 0;
+    if (c->store->ops->accounts.get(c->store, t->rec.id, id, &d->op.a, &acc, &found, err) != 0) {
+        core_op_free(d);
+        return -1;
+    }
+    d->empty_password = !*password;
+    d->found = found;
+    return core_verify_then(c, found ? acc.password_hash : NULL, password, delete_verified, d, cb,
+                            ctx, err);
 }

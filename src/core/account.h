@@ -6,7 +6,8 @@
  *
  * Writes take a callback: with cb, the call returns 0 at once and cb(ctx, rc, err) follows
  * the durable commit (entrances suspend meanwhile); with cb NULL, it waits. A -1 returned at
- * once (a refused argument) queued nothing and no cb follows. Inputs are copied; outputs
+ * once (a refused argument; ERR_UNAVAILABLE when the password pool's queue is full) queued
+ * nothing and no cb follows. Inputs are copied; outputs
  * (account_id_out, open) must stay valid until the outcome.
  */
 #ifndef GUICHET_CORE_ACCOUNT_H
@@ -44,7 +45,8 @@ int account_token_ok(const char *token);
  * transaction) with its verification link. When the address already has an account,
  * nothing is created and that account's owner gets an e-mail saying someone tried (so the
  * answer to the visitor is the same). -1 with ERR_INVALID_ARG naming "email", "password"
- * (too short, too long, too common) or "display_name". base_url prefixes links. */
+ * (too short, too long, too common) or "display_name". base_url prefixes links. The password
+ * is hashed on the password pool (core/hasher.h) before the write is queued. */
 int account_signup(core *c, const store_tenant *t, const char *email, const char *password,
                    const char *display_name, lang l, const char *base_url, core_done_fn cb,
                    void *ctx, error *err);
@@ -56,19 +58,22 @@ int account_signup(core *c, const store_tenant *t, const char *email, const char
  * sends, never on the GET of the e-mailed link, which mail scanners follow. */
 int account_verify(core *c, int64_t tenant_id, const char *token, session_opening *open,
                    int64_t *account_id_out, core_done_fn cb, void *ctx, error *err);
-/* Checks email + password (always spending the Argon2id time, found or not), reading only:
- * the session that follows is session_open_account's write. 0 and *out
- * (strings in a) on success; -1 with ERR_UNAUTHORIZED otherwise, or ERR_FORBIDDEN when the
- * address is not verified yet. */
+/* Checks email + password (always spending the Argon2id time, found or not, on the password
+ * pool: core/hasher.h), reading only: the session that follows is session_open_account's
+ * write. The account is read at once into *out (strings in a); the check follows: cb NULL
+ * waits and returns the outcome; otherwise 0 once queued and cb(ctx, rc, err) from the
+ * pool's thread, *out and a staying valid until then. Outcome: 0 and *out on success; -1
+ * with ERR_UNAUTHORIZED otherwise, or ERR_FORBIDDEN when the address is not verified yet;
+ * -1 at once with ERR_UNAVAILABLE (no cb follows) when the pool's queue is full. */
 int account_login(core *c, int64_t tenant_id, const char *email, const char *password, arena *a,
-                  store_account *out, error *err);
+                  store_account *out, core_done_fn cb, void *ctx, error *err);
 /* Sends a reset link (purpose "reset") or a one-time login link (purpose "login") when the
  * address has an account; does nothing visible otherwise. */
 int account_send_link(core *c, const store_tenant *t, const char *email, const char *purpose,
                       lang l, const char *base_url, core_done_fn cb, void *ctx, error *err);
 /* Consumes a reset token and sets a new password; every session of the account ends (and
  * open's, when given, begins). ERR_NOT_FOUND (bad token) or ERR_INVALID_ARG "password". The
- * Argon2id hash is made on the caller's thread before the write is queued. */
+ * Argon2id hash is made on the password pool before the write is queued. */
 int account_reset_password(core *c, int64_t tenant_id, const char *token, const char *password,
                            session_opening *open, int64_t *account_id_out, core_done_fn cb,
                            void *ctx, error *err);
@@ -102,8 +107,8 @@ void account_support_secret(int64_t id, char *out, size_t size);
 /* Deletes account id of collectivité t for `who`: the citizen themselves (ACTOR_CITIZEN
  * with their account id) or an agent on the citizen's request; who's labels and source go
  * to the timeline and the audit log (NULL: an anonymous citizen). password: the citizen's
- * own, checked first on the caller's thread with the same Argon2id work as a login (wrong
- * or missing: ERR_UNAUTHORIZED, nothing queued); NULL when an administrator does it. One
+ * own, checked first on the password pool with the same Argon2id work as a login (wrong
+ * or missing: ERR_UNAUTHORIZED, nothing written); NULL when an administrator does it. One
  * write job reads the account again (gone meanwhile: ERR_NOT_FOUND), removes it, its
  * sessions, tokens, «moi aussi» key and the e-mails addressed to it alone, detaches its
  * requests (those of its id, and those filed with its address once verified) marking each

@@ -203,21 +203,22 @@ cleanup:
 
 static const change_def create_change = {"admin", "agent", apply_create, 0};
 
-static int create_with_hash(core *c, const core_actor *who, int64_t tenant_id, const char *email,
+/* The creation's job with every check done, its hash not set yet: the op, and *ca its copy
+ * of the new agent (whose hash the caller fills). NULL with err when refused. */
+static void *create_prepare(core *c, const core_actor *who, int64_t tenant_id, const char *email,
                             const char *name, agent_role role, const char *const *codes, size_t n,
-                            const char *hash, int keep_existing, int64_t *id_out, int *existed,
-                            core_done_fn cb, void *ctx, error *err)
+                            int keep_existing, int64_t *id_out, int *existed, create_arg **ca_out,
+                            error *err)
 {
     create_arg ca = {.keep_existing = keep_existing, .existed = existed};
     if (email_normalise(email, ca.email, err) != 0 || name_check(name, err) != 0)
-        return -1;
-    if (!agent_role_name(role))
-        return error_set(err, ERR_INVALID_ARG, "role",
-                         "role must be agent, manager, elected or "
-                         "admin");
+        return NULL;
+    if (!agent_role_name(role)) {
+        error_set(err, ERR_INVALID_ARG, "role", "role must be agent, manager, elected or admin");
+        return NULL;
+    }
     if (departments_resolve(c, tenant_id, codes, n, ca.dep_ids, err) != 0)
-        return -1;
-    snprintf(ca.hash, sizeof ca.hash, "%s", hash);
+        return NULL;
     ca.ag = (store_agent){.tenant_id = tenant_id,
                           .email = ca.email,
                           .name = name,
@@ -228,7 +229,11 @@ static int create_with_hash(core *c, const core_actor *who, int64_t tenant_id, c
     agent_assignee_id(&ca.ag, ca.assignee);
     if (existed)
         *existed = 0;
-    return change_run(c, who, tenant_id, &create_change, &ca, sizeof ca, id_out, cb, ctx, err);
+    void *copy = NULL;
+    void *op =
+        change_prepare(c, who, tenant_id, &create_change, &ca, sizeof ca, id_out, &copy, err);
+    *ca_out = copy;
+    return op;
 }
 
 int agent_create_as(core *c, const core_actor *who, int64_t tenant_id, const char *email,
@@ -236,13 +241,13 @@ int agent_create_as(core *c, const core_actor *who, int64_t tenant_id, const cha
                     size_t n, const char *password, int64_t *id_out, core_done_fn cb, void *ctx,
                     error *err)
 {
-    char hash[PASSWORD_HASH_LEN];
-    if (password_check(password, err) != 0 || password_hash(password, hash, err) != 0)
+    create_arg *ca;
+    void *op;
+    if (password_check(password, err) != 0 ||
+        !(op = create_prepare(c, who, tenant_id, email, name, role, department_codes, n, 0, id_out,
+                              NULL, &ca, err)))
         return -1;
-    int rc = create_with_hash(c, who, tenant_id, email, name, role, department_codes, n, hash, 0,
-                              id_out, NULL, cb, ctx, err);
-    sodium_memzero(hash, sizeof hash);
-    return rc;
+    return core_op_submit_hashed(c, op, password, ca->hash, cb, ctx, err);
 }
 
 int agent_create(core *c, int64_t tenant_id, const char *email, const char *name, agent_role role,
@@ -255,25 +260,46 @@ int agent_create(core *c, int64_t tenant_id, const char *email, const char *name
 
 /* ---- reads ---- */
 
+/* A login's check while its Argon2id work runs on the pool. */
+typedef struct auth_check {
+    store_agent *out; /* the caller's, read before the check */
+    int found;
+} auth_check;
+
+static void auth_checked(void *arg, int rc, int match, const error *err, core_done_fn cb, void *ctx)
+{
+    auth_check *ac = arg;
+    error e;
+    error_clear(&e);
+    if (rc != 0)
+        e = *err;
+    else if (!match || !ac->found || !ac->out->active)
+        rc = error_set(&e, ERR_UNAUTHORIZED, "email", "wrong e-mail address or password");
+    if (rc != 0)
+        memset(ac->out, 0, sizeof *ac->out);
+    free(ac);
+    cb(ctx, rc, rc != 0 ? &e : NULL);
+}
+
 int agent_authenticate(core *c, int64_t tenant_id, const char *email, const char *password,
-                       arena *a, store_agent *out, error *err)
+                       arena *a, store_agent *out, core_done_fn cb, void *ctx, error *err)
 {
     char addr[AGENT_EMAIL_MAX + 1];
-    const char *pw = password ? password : "";
     int found = 0;
     error ignored;
     memset(out, 0, sizeof *out);
-    if (strlen(pw) > AGENT_PASSWORD_MAX)
-        pw = "";
     if (email_normalise(email, addr, &ignored) == 0 &&
         c->store->ops->agents.find_email(c->store, tenant_id, addr, a, out, &found, err) != 0)
         return -1;
-    int ok = password_verify(found ? out->password_hash : NULL, pw);
-    if (!ok || !found || !out->active) {
-        memset(out, 0, sizeof *out);
-        return error_set(err, ERR_UNAUTHORIZED, "email", "wrong e-mail address or password");
-    }
-    return 0;
+    auth_check *ac = calloc(1, sizeof *ac);
+    if (!ac)
+        return error_set(err, ERR_UNAVAILABLE, NULL, "out of memory");
+    ac->out = out;
+    ac->found = found;
+    /* Over AGENT_PASSWORD_MAX, the pool checks "" instead: the same bounded work, no match. */
+    _Static_assert(AGENT_PASSWORD_MAX == PASSWORD_MAX, "one bound on what is hashed");
+    return core_verify_then(c, found ? out->password_hash : NULL, password, auth_checked, ac, cb,
+                            ctx, err);
 }
 
 int agent_get(core *c, int64_t tenant_id, int64_t id, arena *a, store_agent *out, error *err)
@@ -402,7 +428,7 @@ int agent_update_as(core *c, const core_actor *who, int64_t tenant_id, int64_t i
         u->end_sessions = !u->active;
     }
     if (ch->password) {
-        if (password_check(ch->password, err) != 0 || password_hash(ch->password, x.hash, err) != 0)
+        if (password_check(ch->password, err) != 0)
             return -1;
         u->end_sessions = 1;
     }
@@ -412,9 +438,13 @@ int agent_update_as(core *c, const core_actor *who, int64_t tenant_id, int64_t i
         u->totp_enabled = 0;
         u->end_sessions = 1;
     }
-    int rc = change_run(c, who, tenant_id, &update_change, &x, sizeof x, NULL, cb, ctx, err);
-    sodium_memzero(x.hash, sizeof x.hash);
-    return rc;
+    if (!ch->password)
+        return change_run(c, who, tenant_id, &update_change, &x, sizeof x, NULL, cb, ctx, err);
+    void *copy;
+    void *op = change_prepare(c, who, tenant_id, &update_change, &x, sizeof x, NULL, &copy, err);
+    return op ? core_op_submit_hashed(c, op, ch->password, ((admin_update_arg *)copy)->hash, cb,
+                                      ctx, err)
+              : -1;
 }
 
 int agent_update(core *c, int64_t tenant_id, int64_t id, const agent_changes *ch, error *err)
@@ -424,12 +454,8 @@ int agent_update(core *c, int64_t tenant_id, int64_t id, const agent_changes *ch
 
 int agent_set_password(core *c, int64_t tenant_id, int64_t id, const char *password, error *err)
 {
-    char hash[PASSWORD_HASH_LEN];
-    if (password_check(password, err) != 0 || password_hash(password, hash, err) != 0)
-        return -1;
-    update_arg u = {
-        .tenant_id = tenant_id, .id = id, .active = -1, .password_hash = hash, .end_sessions = 1};
-    return store_write_sync(c->store, apply_update, &u, err);
+    agent_changes ch = {.role = -1, .active = -1, .password = password};
+    return agent_update(c, tenant_id, id, &ch, err);
 }
 
 /* ---- TOTP secret sealing ---- */
@@ -779,7 +805,7 @@ int agent_demo_load(core *c, int64_t tenant_id, FILE *report, error *err)
     /* One Argon2id hash for every demo agent: the password is public anyway, and thirty
      * hashes would slow the demo load by seconds. */
     char hash[PASSWORD_HASH_LEN];
-    if (password_hash(AGENT_DEMO_PASSWORD, hash, err) != 0)
+    if (core_password_hash_wait(c, AGENT_DEMO_PASSWORD, hash, err) != 0)
         return -1;
     size_t created = 0, kept = 0;
     for (size_t i = 0; i < sizeof demo_agents / sizeof demo_agents[0]; i++) {
@@ -790,8 +816,12 @@ int agent_demo_load(core *c, int64_t tenant_id, FILE *report, error *err)
         while (n < 3 && d->departments[n])
             n++;
         int existed = 0;
-        if (create_with_hash(c, &actor_cli, tenant_id, email, d->name, d->role, d->departments, n,
-                             hash, 1, NULL, &existed, NULL, NULL, err) != 0) {
+        create_arg *ca;
+        void *op = create_prepare(c, &actor_cli, tenant_id, email, d->name, d->role, d->departments,
+                                  n, 1, NULL, &existed, &ca, err);
+        if (op)
+            memcpy(ca->hash, hash, sizeof hash);
+        if (!op || core_op_submit(c, op, NULL, NULL, err) != 0) {
             char detail[sizeof err->detail];
             snprintf(detail, sizeof detail, "%s", err->detail);
             return error_set(err, err->code, err->arg, "demo agent %s: %s", email, detail);

@@ -49,9 +49,10 @@ int agent_role_parse(const char *name, agent_role *out);
 void agent_assignee_id(const store_agent *a, char out[AGENT_ASSIGNEE_LEN]);
 
 /* Creates an active agent, made by `who`: its "admin" entry is written in the same
- * transaction when who is audited. cb NULL waits; otherwise 0 once queued and
- * cb(ctx, rc, err) once durable or failed, name, codes, who's strings and id_out staying
- * valid until then (core/change.h); refusals found before the write return -1 at once,
+ * transaction when who is audited. The password is hashed on the password pool first
+ * (core/hasher.h: -1 at once with ERR_UNAVAILABLE when its queue is full). cb NULL waits; otherwise
+ * 0 once queued and cb(ctx, rc, err) once durable or failed, name, codes, who's strings and id_out
+ * staying valid until then (core/change.h); refusals found before the write return -1 at once,
  * without a callback. email is lowercased; department_codes[n] name existing
  * departments of the tenant (n <= AGENT_MAX_DEPARTMENTS). -1 with ERR_INVALID_ARG naming
  * "email", "name", "role", "department" or "password" (12-256 characters), ERR_CONFLICT when
@@ -64,12 +65,16 @@ int agent_create_as(core *c, const core_actor *who, int64_t tenant_id, const cha
 int agent_create(core *c, int64_t tenant_id, const char *email, const char *name, agent_role role,
                  const char *const *department_codes, size_t n, const char *password,
                  int64_t *id_out, error *err);
-/* Checks e-mail + password. Always spends one Argon2id verification, whether the address is
- * known or not. 0 and *out (strings in a) on success; -1 with ERR_UNAUTHORIZED (one generic
- * answer for unknown, wrong password and inactive). The second factor is not checked here:
- * see agent_totp_needed. */
+/* Checks e-mail + password. Always spends one Argon2id verification (on the password pool,
+ * core/hasher.h), whether the address is known or not. The agent is read at once into *out
+ * (strings in a); the check follows: cb NULL waits and returns the outcome; otherwise 0
+ * once queued and cb(ctx, rc, err) from the pool's thread, *out and a staying valid until
+ * then. Outcome: 0 with *out, or -1 with ERR_UNAUTHORIZED (one generic answer for unknown,
+ * wrong password and inactive; *out zeroed); -1 at once with ERR_UNAVAILABLE when the
+ * pool's queue is full (no cb follows). The second factor is not checked here: see
+ * agent_totp_needed. */
 int agent_authenticate(core *c, int64_t tenant_id, const char *email, const char *password,
-                       arena *a, store_agent *out, error *err);
+                       arena *a, store_agent *out, core_done_fn cb, void *ctx, error *err);
 /* An agent by id (strings in a); -1 with ERR_NOT_FOUND. */
 int agent_get(core *c, int64_t tenant_id, int64_t id, arena *a, store_agent *out, error *err);
 /* Every agent of the tenant, active or not, ordered by name; array and strings in a. */

@@ -63,16 +63,19 @@ static int may_administer(const core_actor *who, int64_t tenant_id)
     return 0;
 }
 
-int change_run(core *c, const core_actor *who, int64_t tenant_id, const change_def *def,
-               const void *arg, size_t arg_size, int64_t *id_out, core_done_fn cb, void *ctx,
-               error *err)
+void *change_prepare(core *c, const core_actor *who, int64_t tenant_id, const change_def *def,
+                     const void *arg, size_t arg_size, int64_t *id_out, void **arg_copy, error *err)
 {
-    if (!may_administer(who, tenant_id))
-        return error_set(err, ERR_FORBIDDEN, NULL,
-                         "only an administrator of the collectivité may make this change");
+    if (!may_administer(who, tenant_id)) {
+        error_set(err, ERR_FORBIDDEN, NULL,
+                  "only an administrator of the collectivité may make this change");
+        return NULL;
+    }
     change_op *ch = core_op_new(sizeof *ch + arg_size, change_apply);
-    if (!ch)
-        return error_set(err, ERR_INTERNAL, NULL, "out of memory");
+    if (!ch) {
+        error_set(err, ERR_INTERNAL, NULL, "out of memory");
+        return NULL;
+    }
     memcpy(ch->arg, arg, arg_size);
     ch->c = c;
     ch->who = who ? *who : actor_system;
@@ -85,5 +88,15 @@ int change_run(core *c, const core_actor *who, int64_t tenant_id, const change_d
     ch->def = def;
     ch->id_out = id_out;
     ch->op.finish = change_finish;
-    return core_op_submit(c, ch, cb, ctx, err);
+    if (arg_copy)
+        *arg_copy = ch->arg;
+    return ch;
+}
+
+int change_run(core *c, const core_actor *who, int64_t tenant_id, const change_def *def,
+               const void *arg, size_t arg_size, int64_t *id_out, core_done_fn cb, void *ctx,
+               error *err)
+{
+    change_op *ch = change_prepare(c, who, tenant_id, def, arg, arg_size, id_out, NULL, err);
+    return ch ? core_op_submit(c, ch, cb, ctx, err) : -1;
 }

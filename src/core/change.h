@@ -44,4 +44,12 @@ int change_run(core *c, const core_actor *who, int64_t tenant_id, const change_d
                const void *arg, size_t arg_size, int64_t *id_out, core_done_fn cb, void *ctx,
                error *err);
 
+/* change_run's checks and job, not queued yet, for a change that needs work first (a password
+ * hashed on the pool: core_op_submit_hashed): the op, and in *arg_copy (may be NULL) its
+ * copy of arg, which the caller may complete until it submits the op (core_op_submit*) or
+ * frees it (core_op_free). NULL with err when refused. */
+void *change_prepare(core *c, const core_actor *who, int64_t tenant_id, const change_def *def,
+                     const void *arg, size_t arg_size, int64_t *id_out, void **arg_copy,
+                     error *err);
+
 #endif

@@ -242,10 +242,27 @@ core *core_open_config(store *s, const core_config *cfg, error *err)
     return c;
 }
 
+int core_hasher_start(core *c, unsigned threads, size_t queue, error *err)
+{
+    if (c->hasher)
+        return error_set(err, ERR_INTERNAL, NULL, "password hashing already running");
+    c->hasher = hasher_start(threads, queue, err);
+    return c->hasher ? 0 : -1;
+}
+
+void core_hasher_stop(core *c)
+{
+    if (!c)
+        return;
+    hasher_stop(c->hasher);
+    c->hasher = NULL;
+}
+
 void core_close(core *c)
 {
     if (!c)
         return;
+    core_hasher_stop(c);
     catalogue_shutdown(c);
     pthread_mutex_destroy(&c->cat_lock);
     sodium_memzero(c->secret, sizeof c->secret);

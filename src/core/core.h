@@ -53,6 +53,16 @@ core *core_open_config(store *s, const core_config *cfg, error *err);
 /* core_open_config with only the secret file set (see core_config.secret_file). */
 core *core_open(store *s, const char *secret_file, error *err);
 void core_close(core *c);
+/* Starts the pool where every password is hashed and verified (core/hasher.h): `threads`
+ * threads and room for `queue` jobs waiting; a job beyond that is refused with
+ * ERR_UNAVAILABLE. Without it (the command line, tests) each hash runs on its caller's
+ * thread. -1 with err (ERR_INVALID_ARG naming "hash-threads" or "hash-queue" when out of
+ * range). Call it before serving, and core_hasher_stop once nothing submits any more. */
+int core_hasher_start(core *c, unsigned threads, size_t queue, error *err);
+/* Stops the pool: jobs still queued fail with ERR_UNAVAILABLE (their callers are told), the
+ * running ones finish. core_close does it too. */
+void core_hasher_stop(core *c);
+
 /* The links core was opened with (see core_links): its own copies, never NULL; their
  * fields NULL when not given. */
 const core_links *core_links_get(const core *c);

@@ -11,6 +11,7 @@
 #include "core/attachment.h"
 #include "core/catalogue.h"
 #include "core/core.h"
+#include "core/hasher.h"
 #include "store/store.h"
 
 typedef struct cat_snapshot cat_snapshot;
@@ -23,6 +24,7 @@ struct core {
     _Atomic int64_t next_check_ms; /* when to look at the store's config_version again */
     core_links links;              /* strings owned (core_open_config's copies) */
     attachment_dir uploads;        /* core_config.uploads_dir, opened */
+    hasher *hasher;                /* core_hasher_start's pool; NULL: on the caller's thread */
 };
 
 /* Loads the first catalogue snapshot; 0 or -1. */

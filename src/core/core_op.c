@@ -3,7 +3,9 @@
  */
 #include "core/core_op.h"
 
+#include <sodium.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "core/core_internal.h"
 
@@ -93,4 +95,163 @@ int core_op_chain(core_done_fn *chain_cb, void **chain_ctx, core_done_fn cb, voi
         return -1;
     }
     return cb ? 0 : core_waiter_wait(&waiter, err);
+}
+
+/* ---- chains starting on the password pool ---- */
+
+/* A pool job and where the chain goes next. */
+typedef struct pw_link {
+    hasher_job job;
+    core *c;
+    core_op *op;           /* core_op_submit_hashed: the op the hash goes into */
+    char *hash;            /* inside op */
+    core_verified_fn then; /* core_verify_then */
+    void *arg;
+    core_done_fn cb; /* the chain's end, set by core_op_chain */
+    void *ctx;
+} pw_link;
+
+static void link_free(pw_link *l)
+{
+    hasher_job_wipe(&l->job);
+    free(l);
+}
+
+static void ignore_done(void *ctx, int rc, const error *err)
+{
+    (void)ctx;
+    (void)rc;
+    (void)err;
+}
+
+/* Queues the link's job; refused (the pool is full), frees everything the chain holds, as
+ * core_op_chain's start must: the refusal itself is the caller's return value. */
+static int link_start(void *arg, error *err)
+{
+    pw_link *l = arg;
+    error e;
+    error_clear(&e);
+    if (hasher_submit(l->c->hasher, &l->job, &e) == 0)
+        return 0;
+    if (err)
+        *err = e;
+    if (l->op) {
+        int rc = -1;
+        if (l->op->finish)
+            l->op->finish(l->op, &rc, &e);
+        core_op_free(l->op);
+    } else {
+        l->then(l->arg, -1, 0, &e, ignore_done, NULL);
+    }
+    link_free(l);
+    return -1;
+}
+
+static void hashed(hasher_job *job)
+{
+    pw_link *l = job->ctx;
+    core *c = l->c;
+    core_op *op = l->op;
+    core_done_fn cb = l->cb;
+    void *ctx = l->ctx;
+    int rc = job->rc;
+    error e = job->err;
+    if (rc == 0)
+        memcpy(l->hash, job->hash, PASSWORD_HASH_LEN);
+    link_free(l);
+    if (rc == 0 && core_op_submit(c, op, cb, ctx, &e) == 0)
+        return;
+    if (rc == 0) { /* not queued (cannot happen today: the writer takes every job) */
+        cb(ctx, -1, &e);
+        return;
+    }
+    /* The op never ran: its finish, which wipes what it holds, runs now. */
+    if (op->finish)
+        op->finish(op, &rc, &e);
+    core_op_free(op);
+    cb(ctx, -1, &e);
+}
+
+int core_op_submit_hashed(core *c, void *op, const char *password, char *hash, core_done_fn cb,
+                          void *ctx, error *err)
+{
+    pw_link *l = calloc(1, sizeof *l);
+    if (!l) {
+        int rc = -1;
+        core_op *o = op;
+        error e;
+        error_set(&e, ERR_UNAVAILABLE, NULL, "out of memory");
+        if (o->finish)
+            o->finish(o, &rc, &e);
+        core_op_free(op);
+        if (err)
+            *err = e;
+        return -1;
+    }
+    l->c = c;
+    l->op = op;
+    l->hash = hash;
+    hasher_job_hash(&l->job, password, hashed, l);
+    return core_op_chain(&l->cb, &l->ctx, cb, ctx, link_start, l, err);
+}
+
+static void verified(hasher_job *job)
+{
+    pw_link *l = job->ctx;
+    core_verified_fn then = l->then;
+    void *arg = l->arg;
+    core_done_fn cb = l->cb;
+    void *ctx = l->ctx;
+    int rc = job->rc, match = job->match;
+    error e = job->err;
+    link_free(l);
+    then(arg, rc, match, rc != 0 ? &e : NULL, cb, ctx);
+}
+
+int core_verify_then(core *c, const char *hash, const char *password, core_verified_fn then,
+                     void *arg, core_done_fn cb, void *ctx, error *err)
+{
+    pw_link *l = calloc(1, sizeof *l);
+    if (!l) {
+        error e;
+        error_set(&e, ERR_UNAVAILABLE, NULL, "out of memory");
+        then(arg, -1, 0, &e, ignore_done, NULL);
+        if (err)
+            *err = e;
+        return -1;
+    }
+    l->c = c;
+    l->then = then;
+    l->arg = arg;
+    hasher_job_verify(&l->job, hash, password, verified, l);
+    return core_op_chain(&l->cb, &l->ctx, cb, ctx, link_start, l, err);
+}
+
+/* The job and the waiter of core_password_hash_wait. */
+typedef struct hash_wait {
+    hasher_job job;
+    core_waiter w;
+} hash_wait;
+
+static void hash_waited(hasher_job *job)
+{
+    hash_wait *hw = job->ctx;
+    core_waiter_done(&hw->w, job->rc, &job->err);
+}
+
+int core_password_hash_wait(core *c, const char *password, char out[PASSWORD_HASH_LEN], error *err)
+{
+    hash_wait hw;
+    core_waiter_init(&hw.w);
+    hasher_job_hash(&hw.job, password, hash_waited, &hw);
+    if (hasher_submit(c->hasher, &hw.job, err) != 0) {
+        core_waiter_done(&hw.w, -1, err); /* never told: told now, only to be destroyed */
+        core_waiter_wait(&hw.w, NULL);
+        return -1;
+    }
+    int rc = core_waiter_wait(&hw.w, err);
+    if (rc == 0)
+        memcpy(out, hw.job.hash, PASSWORD_HASH_LEN);
+    hasher_job_wipe(&hw.job);
+    return rc;
 }

@@ -11,6 +11,7 @@
 #include <stddef.h>
 
 #include "core/core.h"
+#include "core/hasher.h"
 #include "store/store.h"
 #include "util/arena.h"
 #include "util/error.h"
@@ -46,5 +47,29 @@ int core_op_submit(core *c, void *op, core_done_fn cb, void *ctx, error *err);
  * the end is never reported). */
 int core_op_chain(core_done_fn *chain_cb, void **chain_ctx, core_done_fn cb, void *ctx,
                   int (*start)(void *arg, error *err), void *arg, error *err);
+
+/* ---- chains that start with Argon2id on the password pool (core/hasher.h) ----
+ * The hash or the check runs on the pool, never on the caller's thread (a server thread)
+ * nor on the writer's; both return as core_op_chain does, and -1 at once with
+ * ERR_UNAVAILABLE when the pool's queue is full. */
+
+/* Hashes password into hash (PASSWORD_HASH_LEN bytes inside op), then submits op, which it
+ * takes whatever happens (an op that never runs gets its finish with rc -1, then is freed). */
+int core_op_submit_hashed(core *c, void *op, const char *password, char *hash, core_done_fn cb,
+                          void *ctx, error *err);
+
+/* What follows a password check, on the pool's thread: rc 0 and match (1 when the password
+ * matches), or rc -1 and err (the pool stopped, or refused the check at once: then cb is a
+ * no-op, the refusal being core_verify_then's return value). It ends the chain by calling
+ * cb(ctx, …) once, itself or through a job it queues, and frees arg. */
+typedef void (*core_verified_fn)(void *arg, int rc, int match, const error *err, core_done_fn cb,
+                                 void *ctx);
+/* Checks password against hash (NULL: no account; the dummy hash makes it cost the same),
+ * then calls then(arg, …), exactly once whatever happens. */
+int core_verify_then(core *c, const char *hash, const char *password, core_verified_fn then,
+                     void *arg, core_done_fn cb, void *ctx, error *err);
+
+/* Hashes password into out through the pool, waiting (the command line: the demo's agents). */
+int core_password_hash_wait(core *c, const char *password, char out[PASSWORD_HASH_LEN], error *err);
 
 #endif

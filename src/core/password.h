@@ -12,8 +12,10 @@
 #define PASSWORD_HASH_LEN 128 /* crypto_pwhash_STRBYTES: the encoded hash and its NUL */
 #define PASSWORD_MAX 256      /* bytes: longer passwords are never hashed */
 
-/* Hashes pw into out. -1 with ERR_UNAVAILABLE when memory is short. Spends the Argon2id
- * time on the calling thread (entrances call it before queuing their write). */
+/* Both spend the Argon2id time on the calling thread: only the password pool calls them
+ * (core/hasher.h), which every hash and check of core goes through. */
+
+/* Hashes pw into out. -1 with ERR_UNAVAILABLE when memory is short. */
 int password_hash(const char *pw, char out[PASSWORD_HASH_LEN], error *err);
 /* 1 when pw (NULL counts as "") matches hash. With hash NULL (no such account), spends the
  * same time against a hash of a random password and answers 0, so that neither the answer

@@ -481,13 +481,27 @@ static int has_header(http_req *rq, const char *name)
     return 0;
 }
 
+/* Retry-After for the errors that pass by themselves, unless the answer has one already. */
+static void retry_after(http_req *rq, const error *err)
+{
+    if ((err->code == ERR_RATE_LIMITED || err->code == ERR_UNAVAILABLE) &&
+        !has_header(rq, "Retry-After"))
+        http_add_header(rq, "Retry-After", err->code == ERR_UNAVAILABLE ? "2" : "60");
+}
+
+int web_busy(http_req *rq, const error *err)
+{
+    if (err->code != ERR_UNAVAILABLE)
+        return 0;
+    retry_after(rq, err);
+    return 1;
+}
+
 void web_write_error(http_req *rq, const error *err)
 {
     int status = err_http_status(err->code);
     lang l = rq->lang == LANG_EN ? LANG_EN : LANG_FR;
-    if ((err->code == ERR_RATE_LIMITED || err->code == ERR_UNAVAILABLE) &&
-        !has_header(rq, "Retry-After"))
-        http_add_header(rq, "Retry-After", err->code == ERR_UNAVAILABLE ? "2" : "60");
+    retry_after(rq, err);
     if (status == 405 && !has_header(rq, "Allow"))
         http_add_header(rq, "Allow", "GET, HEAD, POST");
     rq->cacheable = 0;

@@ -52,6 +52,13 @@ extern const http_route web_static_routes[];
 /* The "/" mount's error writer: an HTML error page in the visitor's language. */
 void web_write_error(http_req *rq, const error *err);
 
+/* A form refused for now, its work not done (ERR_UNAVAILABLE: the password pool's queue is
+ * full, the database is busy): 1 after adding Retry-After, and the caller shows the form
+ * again with status 503, what was typed but never a password, and the message
+ * "errors.busy_form" on the password field, which must be typed again; 0 for any other
+ * error. */
+int web_busy(http_req *rq, const error *err);
+
 /* How a form tells about a file attachment_prepare refused. 0 when err is not about the
  * file (our fault, the disk): the caller answers it as an error page. Otherwise the status
  * of the form shown again with what was typed (400; 503 with Retry-After when the antivirus

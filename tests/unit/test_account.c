@@ -225,10 +225,12 @@ static void test_signup_duplicate(void **state)
     /* The original password still works, the intruder's does not. */
     account_verify(f->core, f->tenant.id, last_token(f, "account_verify", "jeton="), NULL, NULL,
                    NULL, NULL, &err);
-    assert_int_equal(
-        account_login(f->core, f->tenant.id, "paul@exemple.fr", PASSWORD, &f->a, &acc, &err), 0);
-    assert_int_equal(
-        account_login(f->core, f->tenant.id, "paul@exemple.fr", PASSWORD2, &f->a, &acc, &err), -1);
+    assert_int_equal(account_login(f->core, f->tenant.id, "paul@exemple.fr", PASSWORD, &f->a, &acc,
+                                   NULL, NULL, &err),
+                     0);
+    assert_int_equal(account_login(f->core, f->tenant.id, "paul@exemple.fr", PASSWORD2, &f->a, &acc,
+                                   NULL, NULL, &err),
+                     -1);
 }
 
 static void test_signup_invalid(void **state)
@@ -319,34 +321,40 @@ static void test_login(void **state)
     store_account acc;
     error err;
     /* Right password, address not verified yet. */
-    assert_int_equal(
-        account_login(f->core, f->tenant.id, "zoe@exemple.fr", PASSWORD, &f->a, &acc, &err), -1);
+    assert_int_equal(account_login(f->core, f->tenant.id, "zoe@exemple.fr", PASSWORD, &f->a, &acc,
+                                   NULL, NULL, &err),
+                     -1);
     assert_int_equal(err.code, ERR_FORBIDDEN);
     assert_int_equal(account_verify(f->core, f->tenant.id,
                                     last_token(f, "account_verify", "jeton="), NULL, NULL, NULL,
                                     NULL, &err),
                      0);
-    assert_int_equal(
-        account_login(f->core, f->tenant.id, "Zoe@Exemple.fr", PASSWORD, &f->a, &acc, &err), 0);
+    assert_int_equal(account_login(f->core, f->tenant.id, "Zoe@Exemple.fr", PASSWORD, &f->a, &acc,
+                                   NULL, NULL, &err),
+                     0);
     assert_string_equal(acc.email, "zoe@exemple.fr");
     assert_true(acc.id > 0);
     /* Wrong password and unknown address: the same error. */
-    assert_int_equal(
-        account_login(f->core, f->tenant.id, "zoe@exemple.fr", PASSWORD2, &f->a, &acc, &err), -1);
+    assert_int_equal(account_login(f->core, f->tenant.id, "zoe@exemple.fr", PASSWORD2, &f->a, &acc,
+                                   NULL, NULL, &err),
+                     -1);
     assert_int_equal(err.code, ERR_UNAUTHORIZED);
-    assert_int_equal(
-        account_login(f->core, f->tenant.id, "nobody@exemple.fr", PASSWORD, &f->a, &acc, &err), -1);
-    assert_int_equal(err.code, ERR_UNAUTHORIZED);
-    assert_int_equal(account_login(f->core, f->tenant.id, "zoe@exemple.fr", "", &f->a, &acc, &err),
+    assert_int_equal(account_login(f->core, f->tenant.id, "nobody@exemple.fr", PASSWORD, &f->a,
+                                   &acc, NULL, NULL, &err),
                      -1);
     assert_int_equal(err.code, ERR_UNAUTHORIZED);
     assert_int_equal(
-        account_login(f->core, f->tenant.id, "n'importe quoi", PASSWORD, &f->a, &acc, &err), -1);
+        account_login(f->core, f->tenant.id, "zoe@exemple.fr", "", &f->a, &acc, NULL, NULL, &err),
+        -1);
+    assert_int_equal(err.code, ERR_UNAUTHORIZED);
+    assert_int_equal(account_login(f->core, f->tenant.id, "n'importe quoi", PASSWORD, &f->a, &acc,
+                                   NULL, NULL, &err),
+                     -1);
     assert_int_equal(err.code, ERR_UNAUTHORIZED);
     /* Accounts belong to their tenant. */
-    assert_int_equal(
-        account_login(f->core, f->tenant.id + 1000, "zoe@exemple.fr", PASSWORD, &f->a, &acc, &err),
-        -1);
+    assert_int_equal(account_login(f->core, f->tenant.id + 1000, "zoe@exemple.fr", PASSWORD, &f->a,
+                                   &acc, NULL, NULL, &err),
+                     -1);
     assert_int_equal(err.code, ERR_UNAUTHORIZED);
 }
 
@@ -387,10 +395,12 @@ static void test_reset_flow(void **state)
     /* Every session ended; the old password is dead, the new one works. */
     assert_int_equal(session_lookup(f->core, f->tenant.id, session, &f->a, &se, &acc, &err), -1);
     assert_int_equal(err.code, ERR_UNAUTHORIZED);
-    assert_int_equal(
-        account_login(f->core, f->tenant.id, "remi@exemple.fr", PASSWORD, &f->a, &acc, &err), -1);
-    assert_int_equal(
-        account_login(f->core, f->tenant.id, "remi@exemple.fr", PASSWORD2, &f->a, &acc, &err), 0);
+    assert_int_equal(account_login(f->core, f->tenant.id, "remi@exemple.fr", PASSWORD, &f->a, &acc,
+                                   NULL, NULL, &err),
+                     -1);
+    assert_int_equal(account_login(f->core, f->tenant.id, "remi@exemple.fr", PASSWORD2, &f->a, &acc,
+                                   NULL, NULL, &err),
+                     0);
     /* Single use. */
     assert_int_equal(account_reset_password(f->core, f->tenant.id, token,
                                             "encore un autre mot de passe", NULL, &got, NULL, NULL,
@@ -559,8 +569,9 @@ static void test_prefs(void **state)
     assert_string_equal(acc.display_name, "Eva Durand");
     assert_string_equal(acc.notify, "none");
     assert_string_equal(acc.phone, "0612345678");
-    assert_int_equal(
-        account_login(f->core, f->tenant.id, "eva@exemple.fr", PASSWORD, &f->a, &acc, &err), 0);
+    assert_int_equal(account_login(f->core, f->tenant.id, "eva@exemple.fr", PASSWORD, &f->a, &acc,
+                                   NULL, NULL, &err),
+                     0);
     /* Refusals. */
     assert_int_equal(
         account_update_prefs(f->core, f->tenant.id, id, NULL, "", "sms", NULL, NULL, NULL, &err),

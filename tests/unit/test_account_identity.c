@@ -3,8 +3,9 @@
  * callback form: the one Argon2id (a hash stored by earlier versions still verifies; an
  * unknown account and an over-long password never match), the one session-opening path (a
  * login ends the browser's previous session; a spent link and its session commit together
- * or not at all), and preferences read inside their job (two forms sent at once, each
- * changing its own field, both kept).
+ * or not at all), preferences read inside their job (two forms sent at once, each
+ * changing its own field, both kept), and logins checked on the password pool (told from its
+ * thread; refused at once when its queue is full).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -250,6 +251,89 @@ static void test_prefs_concurrent(void **state)
     pthread_mutex_destroy(&w.mu);
 }
 
+/* One login's outcome, told by the password pool's thread. */
+typedef struct login_outcome {
+    waits *w;
+    int calls, rc;
+    err_code code;
+    store_account acc;
+} login_outcome;
+
+static void on_login(void *ctx, int rc, const error *err)
+{
+    login_outcome *o = ctx;
+    pthread_mutex_lock(&o->w->mu);
+    o->calls++;
+    o->rc = rc;
+    o->code = rc != 0 && err ? err->code : ERR_NONE;
+    o->w->left--;
+    pthread_cond_signal(&o->w->cv);
+    pthread_mutex_unlock(&o->w->mu);
+}
+
+/* With the pool started (one thread, room for one waiting check), logins are told from its
+ * thread: the right password logs in, an unknown address does not; checks beyond the queue
+ * are refused at once with ERR_UNAVAILABLE and never told. */
+static void test_login_through_pool(void **state)
+{
+    fixture *f = *state;
+    verified_account(f, "pool@exemple.fr");
+    error err;
+    assert_int_equal(core_hasher_start(f->db.core, 1, 1, &err), 0);
+    waits w = {.left = 0};
+    pthread_mutex_init(&w.mu, NULL);
+    pthread_cond_init(&w.cv, NULL);
+    enum { N = 12 };
+    login_outcome o[N];
+    memset(o, 0, sizeof o);
+    int queued = 0, refused = 0;
+    /* One check runs, one waits: twelve sent at once (each takes tens of milliseconds)
+     * cannot all find room. */
+    for (int i = 0; i < N; i++) {
+        o[i].w = &w;
+        const char *email = i == 0 ? "pool@exemple.fr" : "personne@exemple.fr";
+        pthread_mutex_lock(&w.mu);
+        w.left++;
+        pthread_mutex_unlock(&w.mu);
+        error_clear(&err);
+        if (account_login(f->db.core, f->tenant.id, email, PASSWORD, &f->a, &o[i].acc, on_login,
+                          &o[i], &err) == 0) {
+            queued++;
+            continue;
+        }
+        assert_int_equal(err.code, ERR_UNAVAILABLE);
+        refused++;
+        pthread_mutex_lock(&w.mu);
+        w.left--;
+        o[i].calls = -1; /* refused: must stay so */
+        pthread_mutex_unlock(&w.mu);
+    }
+    assert_true(queued >= 1);
+    assert_true(refused >= 1);
+    pthread_mutex_lock(&w.mu);
+    while (w.left > 0)
+        pthread_cond_wait(&w.cv, &w.mu);
+    pthread_mutex_unlock(&w.mu);
+    core_hasher_stop(f->db.core);
+    assert_int_equal(o[0].calls, 1); /* the first one always finds the queue empty */
+    assert_int_equal(o[0].rc, 0);
+    assert_string_equal(o[0].acc.email, "pool@exemple.fr");
+    for (int i = 1; i < N; i++) {
+        if (o[i].calls == -1)
+            continue;
+        assert_int_equal(o[i].calls, 1);
+        assert_int_equal(o[i].rc, -1);
+        assert_int_equal(o[i].code, ERR_UNAUTHORIZED);
+    }
+    /* Stopped: the caller's thread hashes again, as the command line does. */
+    store_account acc;
+    assert_int_equal(account_login(f->db.core, f->tenant.id, "pool@exemple.fr", PASSWORD, &f->a,
+                                   &acc, NULL, NULL, &err),
+                     0);
+    pthread_cond_destroy(&w.cv);
+    pthread_mutex_destroy(&w.mu);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -257,6 +341,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_login_ends_previous_session, setup, teardown),
         cmocka_unit_test_setup_teardown(test_link_and_session_commit_together, setup, teardown),
         cmocka_unit_test_setup_teardown(test_prefs_concurrent, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_login_through_pool, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -148,7 +148,7 @@ static void test_agent_change_audited(void **state)
     arena_init(&a2, 0);
     store_agent out;
     assert_int_equal(agent_authenticate(f->db.core, f->tenant, "nina@ville-test.fr",
-                                        "un autre mot de passe", &a2, &out, &err),
+                                        "un autre mot de passe", &a2, &out, NULL, NULL, &err),
                      0);
     arena_free(&a2);
     assert_int_equal(

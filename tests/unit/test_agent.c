@@ -197,33 +197,34 @@ static void test_authenticate(void **state)
     int64_t id = add(f, "sophie@ville-demo.test", AGENT_ROLE_AGENT, "proprete");
     store_agent ag;
     error err;
-    assert_int_equal(
-        agent_authenticate(f->db.core, f->tenant, "Sophie@ville-demo.test", PW, &f->a, &ag, &err),
-        0);
+    assert_int_equal(agent_authenticate(f->db.core, f->tenant, "Sophie@ville-demo.test", PW, &f->a,
+                                        &ag, NULL, NULL, &err),
+                     0);
     assert_int_equal(ag.id, id);
     /* Wrong password, unknown address, other tenant, inactive: the same answer. */
     error e1, e2, e3, e4;
-    assert_int_equal(
-        agent_authenticate(f->db.core, f->tenant, "sophie@ville-demo.test", PW2, &f->a, &ag, &e1),
-        -1);
+    assert_int_equal(agent_authenticate(f->db.core, f->tenant, "sophie@ville-demo.test", PW2, &f->a,
+                                        &ag, NULL, NULL, &e1),
+                     -1);
     assert_int_equal(ag.id, 0);
-    assert_int_equal(
-        agent_authenticate(f->db.core, f->tenant, "nobody@ville-demo.test", PW, &f->a, &ag, &e2),
-        -1);
-    assert_int_equal(
-        agent_authenticate(f->db.core, f->tenant2, "sophie@ville-demo.test", PW, &f->a, &ag, &e3),
-        -1);
+    assert_int_equal(agent_authenticate(f->db.core, f->tenant, "nobody@ville-demo.test", PW, &f->a,
+                                        &ag, NULL, NULL, &e2),
+                     -1);
+    assert_int_equal(agent_authenticate(f->db.core, f->tenant2, "sophie@ville-demo.test", PW, &f->a,
+                                        &ag, NULL, NULL, &e3),
+                     -1);
     agent_changes ch = {.role = -1, .active = 0};
     assert_int_equal(agent_update(f->db.core, f->tenant, id, &ch, &err), 0);
-    assert_int_equal(
-        agent_authenticate(f->db.core, f->tenant, "sophie@ville-demo.test", PW, &f->a, &ag, &e4),
-        -1);
+    assert_int_equal(agent_authenticate(f->db.core, f->tenant, "sophie@ville-demo.test", PW, &f->a,
+                                        &ag, NULL, NULL, &e4),
+                     -1);
     const error *all[] = {&e1, &e2, &e3, &e4};
     for (int i = 0; i < 4; i++) {
         assert_int_equal(all[i]->code, ERR_UNAUTHORIZED);
         assert_string_equal(all[i]->detail, e1.detail);
     }
-    assert_int_equal(agent_authenticate(f->db.core, f->tenant, NULL, NULL, &f->a, &ag, &err), -1);
+    assert_int_equal(
+        agent_authenticate(f->db.core, f->tenant, NULL, NULL, &f->a, &ag, NULL, NULL, &err), -1);
 }
 
 static void test_update_and_password(void **state)
@@ -254,12 +255,12 @@ static void test_update_and_password(void **state)
     assert_string_equal(err.arg, "password");
     assert_int_equal(agent_set_password(f->db.core, f->tenant, id, PW2, &err), 0);
     assert_int_equal(agent_session_lookup(f->db.core, f->tenant, token, &f->a, &se, &ag, &err), -1);
-    assert_int_equal(
-        agent_authenticate(f->db.core, f->tenant, "karim@ville-demo.test", PW2, &f->a, &ag, &err),
-        0);
-    assert_int_equal(
-        agent_authenticate(f->db.core, f->tenant, "karim@ville-demo.test", PW, &f->a, &ag, &err),
-        -1);
+    assert_int_equal(agent_authenticate(f->db.core, f->tenant, "karim@ville-demo.test", PW2, &f->a,
+                                        &ag, NULL, NULL, &err),
+                     0);
+    assert_int_equal(agent_authenticate(f->db.core, f->tenant, "karim@ville-demo.test", PW, &f->a,
+                                        &ag, NULL, NULL, &err),
+                     -1);
     ch = (agent_changes){.role = 7, .active = -1};
     assert_int_equal(agent_update(f->db.core, f->tenant, id, &ch, &err), -1);
     ch = (agent_changes){.role = -1, .active = -1};
@@ -779,7 +780,7 @@ static void test_demo_agents(void **state)
     assert_true(n >= 25);
     store_agent ag;
     assert_int_equal(agent_authenticate(f->db.core, f->tenant, "martin.durand@ville-demo.test",
-                                        AGENT_DEMO_PASSWORD, &f->a, &ag, &err),
+                                        AGENT_DEMO_PASSWORD, &f->a, &ag, NULL, NULL, &err),
                      0);
     assert_string_equal(ag.role, "agent");
     assert_true(perm_in_department(&ag, f->voirie));
@@ -787,14 +788,14 @@ static void test_demo_agents(void **state)
     agent_assignee_id(&ag, who);
     assert_string_equal(who, "agent:martin.durand");
     assert_int_equal(agent_authenticate(f->db.core, f->tenant, "admin@ville-demo.test",
-                                        AGENT_DEMO_PASSWORD, &f->a, &ag, &err),
+                                        AGENT_DEMO_PASSWORD, &f->a, &ag, NULL, NULL, &err),
                      0);
     assert_string_equal(ag.role, "admin");
     int req = 0;
     assert_int_equal(agent_totp_required(f->db.core, &ag, &req, &err), 0);
     assert_int_equal(req, 1);
     assert_int_equal(agent_authenticate(f->db.core, f->tenant, "elu@ville-demo.test",
-                                        AGENT_DEMO_PASSWORD, &f->a, &ag, &err),
+                                        AGENT_DEMO_PASSWORD, &f->a, &ag, NULL, NULL, &err),
                      0);
     assert_string_equal(ag.role, "elected");
     /* A second run changes nothing. */

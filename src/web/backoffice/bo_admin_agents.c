@@ -149,17 +149,21 @@ static void agents_refused(http_req *rq, const store_agent *a, const form *f, co
     bo_page p;
     if (bo_page_start(&p, rq, a) != 0)
         return;
-    if (e->code != ERR_INVALID_ARG && e->code != ERR_CONFLICT) {
+    int busy = web_busy(rq, e);
+    if (!busy && e->code != ERR_INVALID_ARG && e->code != ERR_CONFLICT) {
         bo_page_fail(&p, e);
         return;
     }
     bo_admin_tabs(&p, TAB);
-    agent_error(&p, e);
+    if (busy)
+        bo_page_error_key(&p, "password", "errors.busy_form");
+    else
+        agent_error(&p, e);
     bo_page_value(&p, "email", bo_admin_field(f, "email"));
     bo_page_value(&p, "name", bo_admin_field(f, "name"));
     const char *codes[MAX_DEPT_CODES];
     size_t n = form_departments(f, codes);
-    agents_render(&p, 400, bo_admin_field(f, "role"), codes, n);
+    agents_render(&p, busy ? 503 : 400, bo_admin_field(f, "role"), codes, n);
 }
 
 static void agents_created(http_req *rq)
@@ -250,7 +254,8 @@ typedef struct agent_page_state {
 static void agent_refused(http_req *rq, const store_agent *a, const store_agent *ag, const form *f,
                           const char *err_field, const char *err_key, const error *e)
 {
-    if (!err_field && e->code != ERR_INVALID_ARG && e->code != ERR_CONFLICT) {
+    int busy = !err_field && web_busy(rq, e);
+    if (!err_field && !busy && e->code != ERR_INVALID_ARG && e->code != ERR_CONFLICT) {
         web_write_error(rq, e);
         return;
     }
@@ -260,10 +265,12 @@ static void agent_refused(http_req *rq, const store_agent *a, const store_agent 
     bo_admin_tabs(&p, TAB);
     if (err_field)
         bo_page_error_key(&p, err_field, err_key);
+    else if (busy)
+        bo_page_error_key(&p, "password", "errors.busy_form");
     else
         agent_error(&p, e);
     bo_page_value(&p, "name", bo_admin_field(f, "name"));
-    agent_page_render(&p, 400, ag, a);
+    agent_page_render(&p, busy ? 503 : 400, ag, a);
 }
 
 static void agent_saved(http_req *rq)

@@ -7,8 +7,10 @@
  *
  * Each step's write is a core operation told who acts (core/agent_session.h): the session,
  * the enrolment and their audit entries commit in one job, and the handler suspends until
- * that job is durable (http_wait) rather than holding a pool thread. Argon2id and the code
- * check still run on the pool thread, before the write is queued.
+ * that job is durable (http_wait) rather than holding a pool thread. Argon2id runs on core's
+ * password pool, the handler suspended the same way (a full pool: the form again with 503 and
+ * Retry-After, the e-mail kept); the code check runs on the server thread, before the write
+ * is queued.
  */
 #include <sodium.h>
 #include <string.h>
@@ -43,6 +45,7 @@ static int64_t tenant_id(http_req *rq)
 /* What a step keeps while its write commits (rq->user, in rq's arena). */
 typedef struct auth_state {
     store_agent agent;
+    const char *email; /* as typed at the password step */
     const char *retour;
     session_opening *open; /* the session a login opens */
     int enrolling;         /* the login confirms a first enrolment */
@@ -209,11 +212,11 @@ static void record_failure(http_req *rq, const store_agent *a, const char *email
 
 /* ---- /agent/connexion ---- */
 
-static void login_page(bo_page *p, const char *retour)
+static void login_page(bo_page *p, const char *retour, int status)
 {
     if (retour && strcmp(retour, HOME) != 0)
         bo_page_value(p, "retour", retour);
-    bo_page_render(p, 200, "agent/login", bo_page_str(p, "agent.login.title"));
+    bo_page_render(p, status, "agent/login", bo_page_str(p, "agent.login.title"));
 }
 
 static void login_get(http_req *rq)
@@ -239,7 +242,52 @@ static void login_get(http_req *rq)
         bo_page_notice(&p, "success", bo_page_str(&p, "agent.login.logged_out"));
     else if (form_get(&rq->query, "recommencer"))
         bo_page_notice(&p, "info", bo_page_str(&p, "agent.login.restart"));
-    login_page(&p, retour);
+    login_page(&p, retour, 200);
+}
+
+/* The password step's check is over (core's pool): the form again, or the next step. */
+static void login_checked(http_req *rq)
+{
+    auth_state *st = rq->user;
+    const http_wait *w = http_wait_result(rq);
+    error e = w->err;
+    if (w->rc != 0) {
+        if (web_busy(rq, &e)) {
+            bo_page_error_key(&st->page, "password", "errors.busy_form");
+            login_page(&st->page, st->retour, 503);
+            return;
+        }
+        if (e.code != ERR_UNAUTHORIZED && e.code != ERR_INVALID_ARG) {
+            bo_page_discard(&st->page);
+            web_write_error(rq, &e);
+            return;
+        }
+        bo_page_error_key(&st->page, "email", "agent.login.error_failed");
+        record_failure(rq, NULL, st->email);
+        return;
+    }
+    bo_page_discard(&st->page);
+    const store_agent *a = &st->agent;
+    int required = 1;
+    if (agent_totp_required(rq->core, a, &required, &e) != 0) {
+        web_write_error(rq, &e);
+        return;
+    }
+    const char *retour = st->retour;
+    char pending[AGENT_PENDING_LEN];
+    if (a->totp_enabled) {
+        agent_pending_make(rq->core, tenant_id(rq), a->id, "totp", time_now(), pending);
+        http_set_cookie(rq, PENDING_COOKIE, pending, AGENT_PENDING_SECONDS, 1);
+        web_redirect(rq, step_path(rq, "/agent/connexion/code", retour));
+        return;
+    }
+    if (required) {
+        agent_pending_make(rq->core, tenant_id(rq), a->id, "enrol", time_now(), pending);
+        http_set_cookie(rq, PENDING_COOKIE, pending, AGENT_PENDING_SECONDS, 1);
+        web_redirect(rq, step_path(rq, "/agent/totp", retour));
+        return;
+    }
+    finish_login(rq, st, NULL);
 }
 
 static void login_post(http_req *rq)
@@ -263,7 +311,7 @@ static void login_post(http_req *rq)
     if (!password || !*password)
         bo_page_error_key(&p, "password", "agent.login.error_password");
     if (json_array_size(p.errors) > 0) {
-        login_page(&p, retour);
+        login_page(&p, retour, 200);
         return;
     }
     auth_state *st = auth_state_new(rq);
@@ -273,42 +321,15 @@ static void login_post(http_req *rq)
         return;
     }
     st->retour = retour;
+    st->email = email;
+    st->page = p;
+    st->tmpl = "agent/login";
     error e;
-    /* Argon2id here, on the pool thread: a read and a hash, no write. */
-    if (agent_authenticate(rq->core, tenant_id(rq), email, password, rq->arena, &st->agent, &e) !=
-        0) {
-        if (e.code != ERR_UNAUTHORIZED && e.code != ERR_INVALID_ARG) {
-            bo_page_discard(&p);
-            web_write_error(rq, &e);
-            return;
-        }
-        bo_page_error_key(&p, "email", "agent.login.error_failed");
-        st->page = p;
-        st->tmpl = "agent/login";
-        record_failure(rq, NULL, email);
-        return;
-    }
-    bo_page_discard(&p);
-    const store_agent *a = &st->agent;
-    int required = 1;
-    if (agent_totp_required(rq->core, a, &required, &e) != 0) {
-        web_write_error(rq, &e);
-        return;
-    }
-    char pending[AGENT_PENDING_LEN];
-    if (a->totp_enabled) {
-        agent_pending_make(rq->core, tenant_id(rq), a->id, "totp", time_now(), pending);
-        http_set_cookie(rq, PENDING_COOKIE, pending, AGENT_PENDING_SECONDS, 1);
-        web_redirect(rq, step_path(rq, "/agent/connexion/code", retour));
-        return;
-    }
-    if (required) {
-        agent_pending_make(rq->core, tenant_id(rq), a->id, "enrol", time_now(), pending);
-        http_set_cookie(rq, PENDING_COOKIE, pending, AGENT_PENDING_SECONDS, 1);
-        web_redirect(rq, step_path(rq, "/agent/totp", retour));
-        return;
-    }
-    finish_login(rq, st, NULL);
+    /* A read here, then Argon2id on core's pool while the connection is suspended. */
+    http_wait *w = http_wait_begin(rq, login_checked);
+    int rc = agent_authenticate(rq->core, tenant_id(rq), email, password, rq->arena, &st->agent,
+                                http_wait_done, w, &e);
+    http_wait_started(w, rc, &e);
 }
 
 /* ---- /agent/connexion/code ---- */

@@ -8,7 +8,9 @@
  * Every write (a sign-up, a link spent, a session opened or ended, preferences) is a core
  * operation in callback form: the handler suspends until its job is durable (http_wait) and
  * a continuation answers, so no pool thread waits for the disk. Argon2id (sign-up, login,
- * reset) runs on the pool thread before the write is queued.
+ * reset, deletion) runs on core's password pool, the handler suspended the same way; when
+ * that pool's queue is full, the form comes back with 503 and Retry-After, keeping what was
+ * typed but the password (web_busy).
  */
 #include <string.h>
 
@@ -271,7 +273,7 @@ typedef struct acct_state {
     const char *back;      /* where a login goes next */
     const char *token;     /* the reset form's token, shown again */
     const link_kind *kind; /* the link form */
-    store_account acc;     /* the preferences' account */
+    store_account acc;     /* the preferences' account; the login's */
     const char *notify, *lang_code;
     core_actor who;            /* the citizen deleting their account */
     account_deletion deletion; /* what account_delete did */
@@ -312,6 +314,16 @@ static int outcome(http_req *rq, error *e)
     return -1;
 }
 
+/* When e says the server is busy (web_busy): the form's message on the password field, to
+ * be typed again, and 1: the caller renders the form with 503. */
+static int busy_form(page *p, const error *e)
+{
+    if (!web_busy(p->rq, e))
+        return 0;
+    page_error(p, "password", "errors.busy_form");
+    return 1;
+}
+
 /* ---- sign-up and verification ---- */
 
 static void signup_get(http_req *rq)
@@ -327,8 +339,9 @@ static void signup_done(http_req *rq)
     acct_state *st = rq->user;
     error e;
     if (outcome(rq, &e) != 0) {
-        if (core_field_error(&st->p, &e)) {
-            page_render(&st->p, 400, "account/signup", "account.signup.title");
+        if (core_field_error(&st->p, &e) || busy_form(&st->p, &e)) {
+            page_render(&st->p, e.code == ERR_UNAVAILABLE ? 503 : 400, "account/signup",
+                        "account.signup.title");
             return;
         }
         page_fail(&st->p, &e);
@@ -523,6 +536,37 @@ static void login_done(http_req *rq)
     web_redirect(rq, st->back ? st->back : DEFAULT_AFTER_LOGIN);
 }
 
+/* The password is checked (core's pool): the form again, or the session's write. */
+static void login_checked(http_req *rq)
+{
+    acct_state *st = rq->user;
+    error e;
+    if (outcome(rq, &e) != 0) {
+        if (e.code == ERR_UNAUTHORIZED) {
+            page_error(&st->p, "email", "account.errors.login_failed");
+            login_render(&st->p, 400);
+        } else if (e.code == ERR_FORBIDDEN) {
+            page_error(&st->p, "email", "account.errors.not_verified");
+            login_render(&st->p, 400);
+        } else if (busy_form(&st->p, &e)) {
+            login_render(&st->p, 503);
+        } else {
+            page_fail(&st->p, &e);
+        }
+        return;
+    }
+    page_discard(&st->p);
+    if (!(st->open = web_login_prepare(rq))) {
+        error_set(&e, ERR_UNAVAILABLE, NULL, "out of memory");
+        web_write_error(rq, &e);
+        return;
+    }
+    http_wait *w = http_wait_begin(rq, login_done);
+    int rc = session_open_account(rq->core, st->p.tenant->rec.id, st->acc.id, st->open,
+                                  http_wait_done, w, &e);
+    http_wait_started(w, rc, &e);
+}
+
 static void login_post(http_req *rq)
 {
     form f;
@@ -545,29 +589,16 @@ static void login_post(http_req *rq)
         login_render(&p, 400);
         return;
     }
-    store_account acc;
-    error e;
-    /* Argon2id here, on the pool thread: a read and a hash; the session is the write. */
-    if (account_login(rq->core, p.tenant->rec.id, email, pw, rq->arena, &acc, &e) != 0) {
-        if (e.code == ERR_UNAUTHORIZED) {
-            page_error(&p, "email", "account.errors.login_failed");
-            login_render(&p, 400);
-        } else if (e.code == ERR_FORBIDDEN) {
-            page_error(&p, "email", "account.errors.not_verified");
-            login_render(&p, 400);
-        } else {
-            page_fail(&p, &e);
-        }
-        return;
-    }
-    page_discard(&p);
-    acct_state *st = state_new(&p, 1);
+    acct_state *st = state_new(&p, 0);
     if (!st)
         return;
     st->back = back;
-    http_wait *w = http_wait_begin(rq, login_done);
-    int rc =
-        session_open_account(rq->core, p.tenant->rec.id, acc.id, st->open, http_wait_done, w, &e);
+    error e;
+    /* A read here, then Argon2id on core's pool while the connection is suspended; the
+     * session is the write that follows. */
+    http_wait *w = http_wait_begin(rq, login_checked);
+    int rc = account_login(rq->core, p.tenant->rec.id, email, pw, rq->arena, &st->acc,
+                           http_wait_done, w, &e);
     http_wait_started(w, rc, &e);
 }
 
@@ -693,6 +724,8 @@ static void reset_done(http_req *rq)
             return;
         if (core_field_error(&st->p, &e))
             reset_render(&st->p, 400, st->token);
+        else if (busy_form(&st->p, &e))
+            reset_render(&st->p, 503, st->token);
         else
             page_fail(&st->p, &e);
         return;
@@ -901,6 +934,8 @@ static void delete_done(http_req *rq)
         if (e.code == ERR_UNAUTHORIZED) {
             page_error(p, "password", "account.errors.password_wrong");
             page_render(p, 400, "account/delete", "account.delete.title");
+        } else if (busy_form(p, &e)) {
+            page_render(p, 503, "account/delete", "account.delete.title");
         } else {
             page_fail(p, &e);
         }
@@ -937,8 +972,8 @@ static void delete_post(http_req *rq)
         return;
     st->who = portal_citizen(rq, acc.id);
     error e;
-    /* account_delete checks the password (Argon2id) on this thread before it queues
-     * anything; the answer follows the durable commit. */
+    /* account_delete checks the password (Argon2id, on core's pool) before it queues the
+     * deletion; the answer follows the durable commit. */
     http_wait *w = http_wait_begin(rq, delete_done);
     int rc = account_delete(rq->core, p.tenant, acc.id, pw, &st->who, &st->deletion, http_wait_done,
                             w, &e);
