@@ -193,15 +193,23 @@ static int build_where(sqlbuild *b, const store_request_filter *f, int paging, e
     /* A text search is driven by the full-text index, newest match first (its rowids are the
      * requests' ids): the page's LIMIT stops the walk after a few matches even for a word in
      * half the requests, where an IN (matches) would first collect every one of them. */
-    b->fts_driven = words > 0;
-    sb_add(b, b->fts_driven ? " FROM requests_fts JOIN requests r ON r.id = requests_fts.rowid"
-                            : " FROM requests r");
+    /* …except for one agent's requests: those are few, found through requests_assignee, and
+     * each is checked against the set of matches instead. */
+    b->fts_driven = words > 0 && !f->assignee;
+    /* CROSS JOIN fixes the order (SQLite never reorders it): left to itself the planner may
+     * walk the requests and ask the full-text index about each, a full index query per row. */
+    sb_add(b, b->fts_driven
+                  ? " FROM requests_fts CROSS JOIN requests r ON r.id = requests_fts.rowid"
+                  : " FROM requests r");
     if (f->only_open311)
         sb_add(b, " JOIN procedures p ON p.id = r.procedure_id AND p.open311 = 1"
                   " AND p.open311_detail > 0");
     sb_add(b, " WHERE ");
     if (b->fts_driven) {
         sb_add(b, "requests_fts MATCH ? AND ");
+        sb_text(b, b->fts);
+    } else if (words > 0) {
+        sb_add(b, "r.id IN (SELECT rowid FROM requests_fts WHERE requests_fts MATCH ?) AND ");
         sb_text(b, b->fts);
     }
     sb_tenant(b, f);
@@ -401,6 +409,9 @@ int store_sqlite_request_count(store *s, const store_request_filter *f, int64_t 
     if (build_where(&b, f, 0, err) != 0)
         return -1;
     if (f->count_cap > 0) {
+        /* Newest matches first: what a capped count looks for (open requests) is recent. */
+        if (b.fts_driven)
+            sb_add(&b, " ORDER BY requests_fts.rowid DESC");
         sb_add(&b, " LIMIT ?)");
         sb_int(&b, f->count_cap);
     }

@@ -340,9 +340,14 @@ static void inbox(http_req *rq)
         if (!(allowed & tabs[i].bit))
             continue;
         int64_t count = 0;
+        int cur = strcmp(tabs[i].key, tab) == 0;
         filter_from_query(rq, &a, t, tabs[i].key, &f);
         f.count_cap = COUNT_CAP;
-        if (perm_scope(&a, &f, &err) != 0 || request_count(rq->core, &f, &count, &err) != 0) {
+        /* Under a text search each count walks the matches: only the open tab's is worth
+         * its time; the others keep their link without a figure. */
+        int counted = cur || !(f.text && *f.text);
+        if (perm_scope(&a, &f, &err) != 0 ||
+            (counted && request_count(rq->core, &f, &count, &err) != 0)) {
             json_decref(ctx);
             json_decref(tj);
             http_respond_error(rq, &err);
@@ -351,12 +356,12 @@ static void inbox(http_req *rq)
         json_t *o = json_object();
         present_set_str_opt(o, "key", tabs[i].key);
         present_set_str_opt(o, "label", present_string(rq->present, rq->lang, tabs[i].label_key));
+        json_object_set_new(o, "counted", json_boolean(counted));
         json_object_set_new(o, "count", json_integer(count));
         json_object_set_new(o, "capped", json_boolean(count == COUNT_CAP));
         present_set_str_opt(o, "href",
                             arena_printf(rq->arena, "/agent/?onglet=%s&%s", tabs[i].key,
                                          query_base(rq, tabs[i].key, 0)));
-        int cur = strcmp(tabs[i].key, tab) == 0;
         json_object_set_new(o, "current", json_boolean(cur));
         if (cur) {
             json_object_set_new(ctx, "total", json_integer(count));
