@@ -489,6 +489,34 @@ subtest 'POST requests.xml as send_service_request sends it' => sub {
     });
     like($ids{notpinpointed}, qr/^\d{4}-\d{6}$/, 'address_id #NOTPINPOINTED#')
         or diag $fms->{error};
+
+    # Extra fields as FixMyStreet's form renders them: a number in a text input (typed
+    # with a French decimal comma), a text in a textarea (line breaks), a datetime from a
+    # datetime-local input (no offset).
+    $ids{typed} = $fms->send_request({
+        description => "Tag\n\nSur la façade de la médiathèque.\n\n$url/6\n",
+        service_code => 'graffiti', first_name => 'Sacha', last_name => 'Leroy',
+        lat => '45.7602', long => '4.8311',
+        'attribute[support]' => 'batiment-public', 'attribute[injurieux]' => 'oui',
+        'attribute[surface_m2]' => '2,5',
+    });
+    like($ids{typed}, qr/^\d{4}-\d{6}$/, 'a number typed with a decimal comma')
+        or diag $fms->{error};
+    $ids{textarea} = $fms->send_request({
+        description => "Arbre\n\nBranche pendante.\n\n$url/7\n",
+        service_code => 'arbre-dangereux', first_name => 'Sacha', last_name => 'Leroy',
+        lat => '45.7655', long => '4.8420',
+        'attribute[risque]' => 'branche-cassee',
+        'attribute[circonstances]' => "Depuis le coup de vent de mardi.\nElle oscille.",
+    });
+    like($ids{textarea}, qr/^\d{4}-\d{6}$/, 'a text attribute with a line break')
+        or diag $fms->{error};
+    $ids{local_time} = $fms->send_request({
+        %report, description => "Constat daté\n\nVu hier soir.\n\n$url/8\n",
+        'attribute[date_constat]' => '2026-12-05T18:30',
+    });
+    like($ids{local_time}, qr/^\d{4}-\d{6}$/, 'a datetime without offset (datetime-local)')
+        or diag $fms->{error};
 };
 
 subtest 'GET requests.xml by ids as GetServiceRequests reads it' => sub {
@@ -545,7 +573,7 @@ subtest 'GET requests.xml by dates as GetServiceRequests reads it' => sub {
        'a window that ends before the report does not list it');
 };
 
-subtest 'the multivaluelist values are both stored' => sub {
+subtest 'what the council reads of those reports' => sub {
     my ($code, $data) = council(GET => "/requests/" . ($ids{multi} // 'none'));
     is($code, 200, 'the council reads the report');
     is_deeply($data && $data->{attributes}{types_dechets}, [qw(gravats pneus)],
@@ -557,6 +585,14 @@ subtest 'the multivaluelist values are both stored' => sub {
     is($main && $main->{contact}{last_name}, 'Martin-Dupont', 'last_name stored');
     is($main && $main->{attributes}{taille}, 'grand', 'attribute taille stored');
     is($main && $main->{channel}, 'api', 'filed on channel api');
+    my (undef, $typed) = council(GET => "/requests/" . ($ids{typed} // 'none'));
+    is($typed && $typed->{attributes}{surface_m2}, '2.5', 'the number "2,5" stored as 2.5');
+    my (undef, $textarea) = council(GET => "/requests/" . ($ids{textarea} // 'none'));
+    is($textarea && $textarea->{attributes}{circonstances},
+       "Depuis le coup de vent de mardi.\r\nElle oscille.", 'the text attribute, line break as sent');
+    my (undef, $dated) = council(GET => "/requests/" . ($ids{local_time} // 'none'));
+    is($dated && $dated->{attributes}{date_constat}, '2026-12-05T18:30:00+01:00',
+       'the local datetime read in the commune\'s zone');
 };
 
 # ---------------------------------------------------------------------------------------
