@@ -669,7 +669,7 @@ subtest 'GET servicerequestupdates.xml as GetServiceRequestUpdates reads it' => 
 sub fms_comment {
     my (%o) = @_;
     return {
-        updated_datetime => $o{updated_datetime} // w3c_offset(time - 5, 60),
+        updated_datetime => $o{updated_datetime} // w3c_offset(time, 60),
         service_request_id => $o{service_request_id},
         status => $o{status},
         description => $o{description},
@@ -715,8 +715,9 @@ subtest 'POST servicerequestupdates.xml as PostServiceRequestUpdates sends it' =
 
     # With extended statuses: every status FixMyStreet may send for a comment.
     my $n = 7010;
-    for my $status (qw(IN_PROGRESS ACTION_SCHEDULED INVESTIGATING INTERNAL_REFERRAL DUPLICATE
-                       NOT_COUNCILS_RESPONSIBILITY NO_FURTHER_ACTION CLOSED FIXED)) {
+    for my $status (qw(IN_PROGRESS ACTION_SCHEDULED INVESTIGATING INTERNAL_REFERRAL FOR_TRIAGE
+                       DUPLICATE NOT_COUNCILS_RESPONSIBILITY NO_FURTHER_ACTION CANCELLED CLOSED
+                       FIXED)) {
         $n++;
         $posted{$n} = $fms->post_update(fms_comment(
             service_request_id => $ids{photos}, status => $status, update_id => $n,
