@@ -712,6 +712,11 @@ subtest 'POST servicerequestupdates.xml as PostServiceRequestUpdates sends it' =
         first_name => 'Dominique', last_name => '-',
         description => 'Les pneus sont toujours là.'));
     ok($posted{7002}, 'OPEN, last_name "-"') or diag $fms->{error};
+    # A comment whose author has no name at all: first_name empty, last_name "-".
+    $posted{7003} = $fms->post_update(fms_comment(
+        service_request_id => $ids{multi}, status => 'OPEN', update_id => 7003,
+        first_name => '', last_name => '-', description => 'Sans nom.'));
+    ok($posted{7003}, 'OPEN, first_name empty and last_name "-"') or diag $fms->{error};
 
     # With extended statuses: every status FixMyStreet may send for a comment.
     my $n = 7010;
