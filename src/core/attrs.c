@@ -169,6 +169,31 @@ static int is_decimal(const char *s)
     return 1;
 }
 
+/* A number as people type it into a text field, as FixMyStreet renders the number datatype:
+ * blanks around it, and in French a decimal comma ("2,5"). Written back as the strict form
+ * into *stored; 0 when nothing but those differs from is_decimal, -1 otherwise, -2 out of
+ * memory. Thousands separators are not guessed: "1.234,5" and "1 234" stay refused. */
+static int read_typed_number(arena *a, const char *value, const char **stored)
+{
+    size_t len = strlen(value);
+    while (len > 0 && (value[len - 1] == ' ' || value[len - 1] == '\t'))
+        len--;
+    while (len > 0 && (*value == ' ' || *value == '\t')) {
+        value++;
+        len--;
+    }
+    char *text = arena_strndup(a, value, len);
+    if (text == NULL)
+        return -2;
+    char *comma = strchr(text, ',');
+    if (comma != NULL && strchr(comma + 1, ',') == NULL && strchr(text, '.') == NULL)
+        *comma = '.';
+    if (!is_decimal(text))
+        return -1;
+    *stored = text;
+    return 0;
+}
+
 /* A datetime value into *stored: RFC 3339 as given, or a local time in tz (NULL: none is
  * accepted) written as RFC 3339 with the zone's offset then, as the portal stores it. */
 static int check_datetime(arena *a, const char *value, const char *tz, const char **stored,
@@ -209,9 +234,14 @@ static int check_value(arena *a, const attr_def *d, const attrs_policy *policy,
             return error_set(err, ERR_INVALID_ARG, argname, "longer than %d characters",
                              ATTR_TEXT_MAX);
         return 0;
-    case ATTR_NUMBER:
-        return is_decimal(value) ? 0
-                                 : error_set(err, ERR_INVALID_ARG, argname, "must be a number");
+    case ATTR_NUMBER: {
+        if (is_decimal(value))
+            return 0;
+        int r = policy != NULL ? read_typed_number(a, value, stored) : -1;
+        if (r == -2)
+            return error_set(err, ERR_INTERNAL, argname, "out of memory");
+        return r == 0 ? 0 : error_set(err, ERR_INVALID_ARG, argname, "must be a number");
+    }
     case ATTR_DATETIME:
         return check_datetime(a, value, policy != NULL ? policy->tz : NULL, stored, argname,
                               err);

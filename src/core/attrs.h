@@ -74,8 +74,9 @@ typedef struct attrs_policy {
     int ignore_unknown;
 } attrs_policy;
 
-/* Checks inputs against defs: unknown or non-variable codes, datatypes (number: decimal;
- * datetime: RFC 3339, or a local time in policy->tz; string: one line; list keys), lengths,
+/* Checks inputs against defs: unknown or non-variable codes, datatypes (number: decimal, and
+ * with a policy also with blanks around it or a decimal comma, stored as "2.5"; datetime:
+ * RFC 3339, or a local time in policy->tz; string: one line; list keys), lengths,
  * required ones present. policy may be NULL (strict). On success returns the normalised JSON
  * object text in *json_out (allocated in a; "{}" when none). On failure -1 with
  * ERR_MISSING_ARG/ERR_INVALID_ARG and err->arg "attribute[CODE]". */

@@ -93,6 +93,38 @@ static void test_attribute_codes_pass_through(void **state)
     arena_free(&a);
 }
 
+/* FixMyStreet's multi_photos sends every photo as media_url: each is checked, the first is
+ * kept. Other arguments given twice stay refused. */
+static void test_media_url_repeated(void **state)
+{
+    (void)state;
+    arena a;
+    arena_init(&a, 0);
+    o311_post p;
+    error err;
+    assert_int_equal(post(&a,
+                          "service_code=x&media_url=https%3A%2F%2Ff.example%2F1.jpeg"
+                          "&media_url=https%3A%2F%2Ff.example%2F2.jpeg&media_url=",
+                          &p, &err),
+                     0);
+    assert_string_equal(p.media_url, "https://f.example/1.jpeg");
+    /* An empty first one is "not passed": the next is the first. */
+    assert_int_equal(
+        post(&a, "service_code=x&media_url=&media_url=https%3A%2F%2Ff.example%2F2", &p, &err), 0);
+    assert_string_equal(p.media_url, "https://f.example/2");
+    assert_int_equal(post(&a, "service_code=x&media_url=javascript%3Aalert(1)", &p, &err), -1);
+    assert_string_equal(err.arg, "media_url");
+    /* Each one is checked. */
+    assert_int_equal(post(&a,
+                          "service_code=x&media_url=https%3A%2F%2Ff.example%2F1&media_url=data%3Ax",
+                          &p, &err),
+                     -1);
+    assert_string_equal(err.arg, "media_url");
+    assert_int_equal(post(&a, "service_code=x&email=a%40b.fr&email=c%40d.fr", &p, &err), -1);
+    assert_string_equal(err.arg, "email");
+    arena_free(&a);
+}
+
 static void test_date_ranges_any_length(void **state)
 {
     (void)state;
@@ -244,6 +276,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_description_up_to_request_max),
         cmocka_unit_test(test_attribute_codes_pass_through),
+        cmocka_unit_test(test_media_url_repeated),
         cmocka_unit_test(test_date_ranges_any_length),
         cmocka_unit_test(test_update_post),
         cmocka_unit_test(test_updates_query),

@@ -31,15 +31,18 @@ typedef struct post_field {
     size_t offset; /* of the const char * member */
     field_kind kind;
     size_t max_chars;
+    /* 1: given again, each value is checked and the first is kept (FixMyStreet's
+     * multi_photos sends every photo's URL as media_url); 0: given twice is refused. */
+    int keep_first;
 } post_field;
 
 #define POST_FIELD(n, member, kind, max)                                                           \
     {                                                                                              \
-        n, offsetof(o311_post, member), kind, max                                                  \
+        n, offsetof(o311_post, member), kind, max, 0                                               \
     }
 #define UPDATE_FIELD(n, member, kind, max)                                                         \
     {                                                                                              \
-        n, offsetof(o311_update_post, member), kind, max                                           \
+        n, offsetof(o311_update_post, member), kind, max, 0                                        \
     }
 
 static const post_field post_fields[] = {
@@ -57,7 +60,7 @@ static const post_field post_fields[] = {
     POST_FIELD("last_name", last_name, FK_LINE, O311_FIELD_MAX),
     POST_FIELD("phone", phone, FK_LINE, 50),
     POST_FIELD("description", description, FK_TEXT, O311_POST_DESCRIPTION_MAX),
-    POST_FIELD("media_url", media_url, FK_URL, O311_FIELD_MAX),
+    {"media_url", offsetof(o311_post, media_url), FK_URL, O311_FIELD_MAX, 1},
     /* Not in GeoReport v2: guichet's extension for the language of the messages about the
      * request (a language tag, RFC 5646's 35 characters at most). */
     POST_FIELD("lang", lang_tag, FK_LANG, 35),
@@ -72,7 +75,7 @@ static const post_field update_fields[] = {
     UPDATE_FIELD("updated_datetime", updated_datetime, FK_LINE, 64),
     UPDATE_FIELD("status", status_text, FK_LINE, 64),
     UPDATE_FIELD("description", description, FK_TEXT, O311_POST_DESCRIPTION_MAX),
-    UPDATE_FIELD("media_url", media_url, FK_URL, O311_FIELD_MAX),
+    {"media_url", offsetof(o311_update_post, media_url), FK_URL, O311_FIELD_MAX, 1},
     UPDATE_FIELD("first_name", first_name, FK_LINE, O311_FIELD_MAX),
     UPDATE_FIELD("last_name", last_name, FK_LINE, O311_FIELD_MAX),
     UPDATE_FIELD("email", email, FK_EMAIL, 254),
@@ -206,8 +209,9 @@ static int check_field(const post_field *pf, const char *v, size_t len, error *e
 }
 
 /* Stores ff in its member of base when table[0..n) names it: 1 stored (or empty, which
- * counts as not passed), 0 not a field of the table (clients add their own: ignored), -1 a
- * field given twice or failing its check (err set). */
+ * counts as not passed, or a later value of a keep_first field, checked and dropped), 0 not a
+ * field of the table (clients add their own: ignored), -1 a field given twice or failing its
+ * check (err set). */
 static int store_field(const post_field *table, size_t n, const form_field *ff, void *base,
                        error *err)
 {
@@ -220,11 +224,12 @@ static int store_field(const post_field *table, size_t n, const form_field *ff, 
     const char **slot = (const char **)((char *)base + pf->offset);
     if (ff->value_len == 0)
         return 1;
-    if (*slot != NULL)
+    if (*slot != NULL && !pf->keep_first)
         return error_set(err, ERR_INVALID_ARG, pf->name, "%s: given more than once", pf->name);
     if (check_field(pf, ff->value, ff->value_len, err) < 0)
         return -1;
-    *slot = ff->value;
+    if (*slot == NULL)
+        *slot = ff->value;
     return 1;
 }
 
@@ -597,24 +602,10 @@ static const char *no_dash(const char *name)
 int o311_params_update_post(const form *f, const char *tz, o311_update_post *out, error *err)
 {
     memset(out, 0, sizeof *out);
-    for (size_t i = 0; i < f->count; i++) {
-        const form_field *ff = &f->fields[i];
-        /* FixMyStreet sends media_url once per photo when it has several: each is checked,
-         * the first is kept. */
-        if (strcmp(ff->name, "media_url") == 0 && out->media_url != NULL) {
-            const char *first = out->media_url;
-            out->media_url = NULL;
-            int rc = store_field(update_fields, sizeof update_fields / sizeof update_fields[0], ff,
-                                 out, err);
-            out->media_url = first;
-            if (rc < 0)
-                return -1;
-            continue;
-        }
-        if (store_field(update_fields, sizeof update_fields / sizeof update_fields[0], ff, out,
-                        err) < 0)
+    for (size_t i = 0; i < f->count; i++)
+        if (store_field(update_fields, sizeof update_fields / sizeof update_fields[0],
+                        &f->fields[i], out, err) < 0)
             return -1;
-    }
     if (required(out->service_request_id, "service_request_id", err) < 0 ||
         required(out->update_id, "update_id", err) < 0 ||
         required(out->status_text, "status", err) < 0 ||
