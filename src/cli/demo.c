@@ -23,6 +23,7 @@
 #include "core/status.h"
 #include "util/arena.h"
 #include "util/buf.h"
+#include "util/log.h"
 #include "util/timeutil.h"
 
 #define DAY 86400
@@ -1036,12 +1037,39 @@ static open311_detail demo_open311_detail(const demo_procedure *dp)
     return dp->is_public ? OPEN311_DETAIL_FULL : OPEN311_DETAIL_STATUS;
 }
 
+/* The commune's colours, hours, contact details and map, then its logo: what `make run`
+ * shows in every header and footer. A logo libvips cannot draw (no SVG loader) is left out,
+ * with a warning: the demo works without. */
+static int load_branding(core *c, int64_t tenant_id, error *err)
+{
+    store_tenant t = demo_tenant;
+    t.id = tenant_id;
+    arena a;
+    arena_init(&a, 0);
+    int rc = branding_settings_set_as(c, &actor_cli, &t, &demo_branding, &a, NULL, NULL, err);
+    store_logo logo;
+    branding_logo_problem problem;
+    error lerr;
+    error_clear(&lerr);
+    if (rc == 0) {
+        if (branding_logo_prepare(demo_logo_svg, strlen(demo_logo_svg), &a, &logo, &problem,
+                                  &lerr) == 0)
+            rc = branding_logo_set_as(c, &actor_cli, tenant_id, &logo, NULL, NULL, err);
+        else
+            log_warn("demo: no logo (%s)", lerr.detail);
+    }
+    arena_free(&a);
+    return rc;
+}
+
 static int load_catalogue(core *c, int64_t *tenant_out, error *err)
 {
     int64_t tenant_id = 0;
     if (admin_tenant_upsert_as(c, &actor_cli, &demo_tenant, &tenant_id, NULL, NULL, err) != 0)
         return -1;
     *tenant_out = tenant_id;
+    if (load_branding(c, tenant_id, err) != 0)
+        return -1;
     int64_t dept_ids[MAX_PROCEDURES] = {0};
     for (size_t i = 0; i < demo_n_departments; i++) {
         const demo_department *dd = &demo_departments[i];

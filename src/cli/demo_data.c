@@ -17,6 +17,33 @@ const store_tenant demo_tenant = {
                "contact@ville-demo.test",
 };
 
+const branding_input demo_branding = {
+    .name = "Ville de Démo",
+    .contact = "Mairie de Ville de Démo, 1 place de la Mairie, 01 23 45 67 89, "
+               "contact@ville-demo.test",
+    .colour_primary = "#005a70",
+    .colour_secondary = "#263846",
+    .hours_day = {"8:30-12:00, 13:30-17:30", "8:30-12:00, 13:30-17:30", "8:30-12:00, 13:30-17:30",
+                  "8:30-12:00, 13:30-17:30", "8:30-12:00, 13:30-16:30", "9:00-12:00", ""},
+    .hours_notes = "Fermé les jours fériés.\nLe 24 décembre, fermeture à 16 h.",
+    .address = "Hôtel de ville\n1 place de la Mairie\n69999 Ville-de-Démo",
+    .phone = "01 23 45 67 89",
+    .email = "contact@ville-demo.test",
+    .website = "https://www.ville-demo.test",
+    .map_lat = "45.7640",
+    .map_lon = "4.8357",
+    .map_zoom = "14",
+};
+
+/* A shield with a tower: the demo's coat of arms, drawn for guichet. */
+const char demo_logo_svg[] =
+    "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 64 72\" width=\"64\" "
+    "height=\"72\">"
+    "<path d=\"M4 4h56v30c0 18-14 30-28 36C18 64 4 52 4 34z\" fill=\"#005a70\" "
+    "stroke=\"#f2c94c\" stroke-width=\"4\"/>"
+    "<path d=\"M18 50V30h6v-6h5v6h6v-6h5v6h6v20h-10v-8a4 4 0 0 0-8 0v8z\" fill=\"#f2c94c\"/>"
+    "</svg>";
+
 /* ---- departments and their agents ---- */
 
 static const char *const agents_voirie[] = {"agent:martin.durand", "agent:karim.benali",

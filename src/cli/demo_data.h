@@ -11,6 +11,7 @@
 
 /* The record types (store_tenant, the procedure kinds) as the loader hands them to core. */
 #include "core/admin.h"
+#include "core/branding.h"
 
 /* The commune is fictional. Its area is the square centred on 45.7640 N, 4.8357 E with
  * half-sides of 0.02 degrees (about 2.2 km north-south, 1.6 km east-west); every incident
@@ -21,6 +22,11 @@
 #define DEMO_ZIPCODE "69999"
 
 extern const store_tenant demo_tenant;
+/* Its branding and settings (colours, opening hours, contact details, map centre), as an
+ * administrator would type them, and its logo: an SVG drawn for the demo, which core turns
+ * into a PNG like any uploaded one. */
+extern const branding_input demo_branding;
+extern const char demo_logo_svg[];
 
 typedef struct demo_department {
     const char *code, *name, *email;

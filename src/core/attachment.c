@@ -497,6 +497,20 @@ static int scan(const attachment_upload *up, error *err)
 
 /* ---- public ---- */
 
+int attachment_sniff(const void *data, size_t len, char *type, size_t size)
+{
+    pthread_once(&g_once, libs_init);
+    if (!g_vips_ok)
+        return -1;
+    return sniff_type(data, len, type, size);
+}
+
+int attachment_scan(const void *data, size_t len, const char *field, error *err)
+{
+    attachment_upload up = {field, NULL, data, len};
+    return scan(&up, err);
+}
+
 int attachment_prepare(const attachment_dir *d, const attachment_upload *up, arena *a,
                        store_attachment *out, error *err)
 {

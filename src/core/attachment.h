@@ -69,6 +69,13 @@ int attachment_is_infected(const error *err);
 /* 1 when err is attachment_prepare refusing a file because the configured antivirus could
  * not scan it (ERR_UNAVAILABLE): nothing is accepted unscanned; the visitor retries later. */
 int attachment_is_unscanned(const error *err);
+/* The scan attachment_prepare makes, for another kind of upload (a collectivité's logo): 0
+ * when clean or no antivirus is configured; -1 as attachment_prepare (attachment_is_infected,
+ * attachment_is_unscanned tell which), err naming field. */
+int attachment_scan(const void *data, size_t len, const char *field, error *err);
+/* The MIME type libmagic reads from the content into type ("" when unknown), libvips and
+ * libmagic started once for the process: 0, or -1 when they could not start. */
+int attachment_sniff(const void *data, size_t len, char *type, size_t size);
 /* Removes a prepared file that will not be saved (e.g. the form had another error). */
 void attachment_discard(const attachment_dir *d, const store_attachment *at);
 /* Records prepared attachments for request_id (event_id 0: filed with the request) from

@@ -61,6 +61,10 @@ static cat_snapshot *snapshot_load(core *c, error *err)
     for (size_t i = 0; i < raw.n_tenants; i++) {
         cat_tenant *t = &cat->tenants[i];
         t->rec = raw.tenants[i];
+        t->branding.tenant_id = t->rec.id;
+        for (size_t j = 0; j < raw.n_brandings; j++)
+            if (raw.brandings[j].tenant_id == t->rec.id)
+                t->branding = raw.brandings[j];
         size_t nd = 0, np = 0;
         for (size_t j = 0; j < raw.n_departments; j++)
             nd += raw.departments[j].tenant_id == t->rec.id;

@@ -31,6 +31,9 @@ typedef struct cat_tenant {
     size_t n_departments;
     cat_procedure *procedures; /* sorted by group then name */
     size_t n_procedures;
+    /* Its branding and public settings (core/branding.h); every field unset (tenant_id
+     * still set) when the administrator set none. */
+    store_branding branding;
 } cat_tenant;
 
 typedef struct catalogue catalogue;

@@ -54,7 +54,7 @@ static int domain_ok(const char *d)
     return dots > 0 && prev != '.' && prev != '-';
 }
 
-static int email_ok(const char *addr)
+int outbox_email_ok(const char *addr)
 {
     size_t len = strlen(addr);
     const char *at = strchr(addr, '@');
@@ -100,7 +100,7 @@ static int check_args(const char *channel, const char *recipient, const char *te
         return error_set(err, ERR_INVALID_ARG, "channel", "outbox channel must be email or sms");
     if (!recipient || !*recipient)
         return error_set(err, ERR_MISSING_ARG, "recipient", "a message needs a recipient");
-    if (strcmp(channel, "email") == 0 ? !email_ok(recipient) : !phone_ok(recipient))
+    if (strcmp(channel, "email") == 0 ? !outbox_email_ok(recipient) : !phone_ok(recipient))
         return error_set(err, ERR_INVALID_ARG, "recipient", "recipient is not a valid %s",
                          strcmp(channel, "email") == 0 ? "e-mail address" : "phone number");
     if (!template_name || !template_ok(template_name))

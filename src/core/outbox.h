@@ -27,6 +27,10 @@
  *   request_status reference, procedure, status_label, note, tracking_url
  * Every template also receives "tenant" (name, contact) from the dispatcher. */
 
+/* 1 when addr is an e-mail address the outbox would send to (the one check, for every
+ * address guichet keeps: recipients, a collectivité's public address). */
+int outbox_email_ok(const char *addr);
+
 /* Queues a message from inside a write job (same transaction as the change). params is
  * copied (serialised); the caller keeps its reference. */
 int outbox_add_tx(store *s, int64_t tenant_id, const char *channel, const char *recipient,

@@ -6,6 +6,7 @@
  */
 #include "present/present.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -153,6 +154,19 @@ void present_set_str_opt(json_t *obj, const char *key, const char *s)
 {
     if (s)
         present_set_str(obj, key, s);
+}
+
+void present_fill(char *out, size_t size, const char *pattern, const char *name, const char *value)
+{
+    char key[40];
+    snprintf(key, sizeof key, "{%s}", name);
+    const char *at = pattern ? strstr(pattern, key) : NULL;
+    if (!at) {
+        snprintf(out, size, "%s", pattern ? pattern : "");
+        return;
+    }
+    snprintf(out, size, "%.*s%s%s", (int)(at - pattern), pattern, value ? value : "",
+             at + strlen(key));
 }
 
 static const char *const month_names[2][12] = {

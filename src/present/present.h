@@ -60,6 +60,9 @@ int present_render(const present *p, const char *name, json_t *ctx, buf *out, er
 void present_set_str(json_t *obj, const char *key, const char *s);
 /* The same, but s NULL leaves obj[key] unset, for templates that test the key's presence. */
 void present_set_str_opt(json_t *obj, const char *key, const char *s);
+/* pattern with its first "{name}" replaced by value, into out (cut to size - 1 bytes): the
+ * one way strings with a blank are filled («Du {from} au {to}»). */
+void present_fill(char *out, size_t size, const char *pattern, const char *name, const char *value);
 /* The name of month 1..12 as written in a date in words ("décembre", "December"), so that
  * no reader misreads 03/04; "" out of range. Static storage. */
 const char *present_month_name(lang l, int month);

@@ -31,6 +31,36 @@ typedef struct store_tenant {
     int archives_visa;
 } store_tenant;
 
+/* A collectivité's branding and public settings (table tenant_branding, at most one row per
+ * tenant), read with the catalogue; core checks every field before it is written
+ * (core/branding.h). NULL strings and has_map 0 mean "not set": pages then show guichet's
+ * defaults or nothing. The logo's bytes are not here (they stay out of the catalogue's
+ * memory): only what names and sizes it (store_logo holds the bytes). */
+typedef struct store_branding {
+    int64_t tenant_id;
+    const char *colour_primary;   /* "#rrggbb", lowercase: headers, buttons, links */
+    const char *colour_secondary; /* "#rrggbb", lowercase: the navigation bar */
+    const char *hours;            /* weekly opening hours, canonical (core/hours.h) */
+    const char *hours_notes;      /* exceptions as typed: «Fermé le 25 décembre» */
+    const char *address;          /* postal address, one line per line */
+    const char *phone;            /* as typed: "04 72 00 00 00" */
+    const char *email;
+    const char *website; /* http:// or https:// URL */
+    int has_map;         /* 1: map_lat, map_lon and map_zoom are set */
+    double map_lat, map_lon;
+    int map_zoom;
+    const char *logo_hash; /* hex digest of the stored PNG (its URL's version); NULL: no logo */
+    int logo_width, logo_height; /* pixels of the stored PNG */
+} store_branding;
+
+/* A collectivité's logo as served: a PNG guichet encoded itself (core/branding.h). */
+typedef struct store_logo {
+    const void *data;
+    size_t size;
+    const char *hash; /* hex digest of data */
+    int width, height;
+} store_logo;
+
 typedef struct store_department {
     int64_t id;
     int64_t tenant_id;
@@ -81,6 +111,8 @@ typedef struct store_catalogue {
     size_t n_departments;
     store_procedure *procedures;
     size_t n_procedures;
+    store_branding *brandings; /* one per tenant that has a row, any order */
+    size_t n_brandings;
     int64_t version; /* the config_version it was loaded at */
 } store_catalogue;
 

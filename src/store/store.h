@@ -49,6 +49,13 @@ typedef struct store_catalogue_ops {
     int (*tx_procedure_upsert)(store *s, const store_procedure *p, int64_t *id_out, error *err);
     /* Sets the tenant's archives_visa (0 or 1); ERR_NOT_FOUND when no such tenant. */
     int (*tx_tenant_set_archives_visa)(store *s, int64_t tenant_id, int on, error *err);
+    /* Writes b->tenant_id's branding and settings (every field of b but the logo's, which
+     * stay as they are). */
+    int (*tx_branding_set)(store *s, const store_branding *b, error *err);
+    /* Replaces tenant_id's logo; logo NULL removes it. */
+    int (*tx_logo_set)(store *s, int64_t tenant_id, const store_logo *logo, error *err);
+    /* tenant_id's logo (bytes and hash in a); *found 0 when it has none. */
+    int (*logo_get)(store *s, int64_t tenant_id, arena *a, store_logo *out, int *found, error *err);
 } store_catalogue_ops;
 
 /* Requests: the citizens' and agents' reads, and the changes core makes to them. */

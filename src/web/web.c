@@ -21,6 +21,7 @@
 #include "core/account.h"
 #include "core/attachment.h"
 #include "core/session.h"
+#include "present/tenant.h"
 #include "util/log.h"
 #include "util/text.h"
 
@@ -28,16 +29,6 @@
 #define COOKIE_CSRF "guichet_csrf"
 #define CSRF_SECRET_LEN 43 /* core_new_secret without prefix: 43 base64url characters */
 #define CSRF_TOKEN_LEN 64  /* hex keyed hash */
-
-/* Default branding until tenants carry their own: the CSS component set's blue, whose white
- * text contrasts at 8.3:1 (WCAG AA asks 4.5:1). */
-#define DEFAULT_COLOUR "#1f4e8c"
-#define DEFAULT_COLOUR_TEXT "#ffffff"
-
-static const char *const default_hours[] = {
-    [LANG_FR] = "Du lundi au vendredi, 8 h 30 – 17 h 30 ; le samedi, 9 h – 12 h",
-    [LANG_EN] = "Monday to Friday, 8.30 am – 5.30 pm; Saturday, 9 am – 12 noon",
-};
 
 /* Kept beside the routes' tables in spirit: these are the portal's own paths (tracking.c,
  * account.c); a change of route there must change them here. */
@@ -223,17 +214,9 @@ const cat_tenant *web_tenant(http_req *rq)
 
 static json_t *tenant_json(http_req *rq)
 {
-    json_t *t = json_object();
     const cat_tenant *ct = rq->host_tenant;
-    present_set_str(t, "name", ct && ct->rec.name ? ct->rec.name : "guichet");
-    present_set_str(t, "slug", ct ? ct->rec.slug : "");
-    present_set_str(t, "contact", ct ? ct->rec.contact : "");
-    present_set_str(t, "hours", default_hours[rq->lang == LANG_EN ? LANG_EN : LANG_FR]);
-    /* No logo column yet: the layout shows the generic emblem when logo_url is empty. */
-    present_set_str(t, "logo_url", "");
-    present_set_str(t, "colour", DEFAULT_COLOUR);
-    present_set_str(t, "colour_text", DEFAULT_COLOUR_TEXT);
-    return t;
+    return present_tenant(rq->present, rq->lang == LANG_EN ? LANG_EN : LANG_FR,
+                          ct ? &ct->rec : NULL, ct ? &ct->branding : NULL);
 }
 
 /* The context of a page; with_csrf 0 leaves the CSRF token (and its cookie) out. */

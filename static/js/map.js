@@ -3,7 +3,8 @@
  * without network the citizen types an address or coordinates; with them, a click on the
  * map fills the latitude and longitude fields, and typing coordinates moves the marker.
  * Configuration comes from the map container's data attributes (tile URL, attribution,
- * centre, names of the coordinate inputs).
+ * centre and zoom — the collectivité's, set in the back office —, names of the coordinate
+ * inputs).
  */
 (function () {
   'use strict';
@@ -36,7 +37,11 @@
     help.hidden = false;
   }
 
-  var map = L.map(el, { scrollWheelZoom: false }).setView([lat, lon], 15);
+  var zoom = parseInt(el.getAttribute('data-zoom'), 10);
+  if (!(zoom >= 1 && zoom <= 19)) {
+    zoom = 15;
+  }
+  var map = L.map(el, { scrollWheelZoom: false }).setView([lat, lon], zoom);
   L.tileLayer(el.getAttribute('data-tiles'), {
     maxZoom: 19,
     attribution: el.getAttribute('data-attribution') || ''

@@ -17,6 +17,7 @@
 
 #include "core/catalogue.h"
 #include "core/outbox.h"
+#include "present/tenant.h"
 #include "util/arena.h"
 #include "util/log.h"
 #include "util/timeutil.h"
@@ -203,6 +204,7 @@ static int build_message(mailer *m, const store_outbox *msg, char **raw, size_t 
     json_t *params = NULL, *strings = NULL, *ctx = NULL;
     char *text = NULL, *html = NULL;
     char *tenant_name = NULL, *tenant_contact = NULL;
+    json_t *tenant = NULL;
     lang l = msg->lang && strcmp(msg->lang, "en") == 0 ? LANG_EN : LANG_FR;
 
     const catalogue *cat = catalogue_acquire(m->core);
@@ -210,6 +212,9 @@ static int build_message(mailer *m, const store_outbox *msg, char **raw, size_t 
     if (t) {
         tenant_name = dup_or_null(t->rec.name);
         tenant_contact = dup_or_null(t->rec.contact);
+        /* The signature says what the portal's footer says: address, phone, e-mail,
+         * website, opening hours (copied out of the snapshot). */
+        tenant = present_tenant(m->present, l, &t->rec, &t->branding);
     }
     catalogue_release(m->core, cat);
     if (!t) {
@@ -233,6 +238,10 @@ static int build_message(mailer *m, const store_outbox *msg, char **raw, size_t 
                              tenant_name, tenant_contact))) {
         error_set(err, ERR_INTERNAL, NULL, "out of memory building a mail context");
         goto cleanup;
+    }
+    if (tenant) {
+        json_object_set_new(ctx, "tenant", tenant);
+        tenant = NULL;
     }
     const tmpl_set *set = present_templates(m->present);
     if (!set) {
@@ -259,6 +268,7 @@ cleanup:
     json_decref(ctx);
     json_decref(strings);
     json_decref(params);
+    json_decref(tenant);
     free(tenant_contact);
     free(tenant_name);
     return rc;

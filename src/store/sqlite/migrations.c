@@ -544,9 +544,34 @@ static const char migration_10[] =
     "UPDATE requests SET lang = 'en' WHERE id IN (SELECT request_id FROM outbox"
     " WHERE template = 'request_ack' AND lang = 'en' AND request_id IS NOT NULL);\n";
 
-const char *const store_sqlite_migrations[] = {migration_1, migration_2, migration_3,
-                                               migration_4, migration_5, migration_6,
-                                               migration_7, migration_8, migration_9,
-                                               migration_10};
+/* Version 11: a collectivité's branding and public settings (issue 11): its colours (checked
+ * for contrast by core), opening hours, contact details, the centre of its maps and its logo.
+ * One row per tenant, none until an administrator sets something: every column may be NULL,
+ * which means guichet's default. The logo is a PNG guichet encoded itself, bounded by core;
+ * the catalogue reads every column but the logo's bytes. A change is configuration: it bumps
+ * config_version, so that every server process reloads its catalogue. */
+static const char migration_11[] = "CREATE TABLE tenant_branding (\n"
+                                   "  tenant_id INTEGER PRIMARY KEY REFERENCES tenants(id),\n"
+                                   "  colour_primary TEXT,\n"
+                                   "  colour_secondary TEXT,\n"
+                                   "  hours TEXT,\n"
+                                   "  hours_notes TEXT,\n"
+                                   "  address TEXT,\n"
+                                   "  phone TEXT,\n"
+                                   "  email TEXT,\n"
+                                   "  website TEXT,\n"
+                                   "  map_lat REAL CHECK (map_lat BETWEEN -90 AND 90),\n"
+                                   "  map_lon REAL CHECK (map_lon BETWEEN -180 AND 180),\n"
+                                   "  map_zoom INTEGER CHECK (map_zoom BETWEEN 1 AND 19),\n"
+                                   "  logo BLOB,\n"
+                                   "  logo_hash TEXT,\n"
+                                   "  logo_width INTEGER,\n"
+                                   "  logo_height INTEGER,\n"
+                                   "  updated_at INTEGER NOT NULL\n"
+                                   ") STRICT;\n" CONFIG_TRIGGERS("tenant_branding");
+
+const char *const store_sqlite_migrations[] = {migration_1, migration_2,  migration_3, migration_4,
+                                               migration_5, migration_6,  migration_7, migration_8,
+                                               migration_9, migration_10, migration_11};
 const int store_sqlite_migration_count =
     (int)(sizeof store_sqlite_migrations / sizeof store_sqlite_migrations[0]);

@@ -41,6 +41,36 @@ static int read_tenant(sqlite3_stmt *st, arena *a, void *p)
     return oom ? -1 : 0;
 }
 
+static sq_stmt sq_brandings_all =
+    SQ_STMT("SELECT tenant_id, colour_primary, colour_secondary, hours, hours_notes, address, "
+            "phone, email, website, map_lat, map_lon, map_zoom, logo_hash, logo_width, "
+            "logo_height FROM tenant_branding ORDER BY tenant_id");
+
+static int read_branding(sqlite3_stmt *st, arena *a, void *p)
+{
+    store_branding *b = p;
+    int oom = 0;
+    b->tenant_id = sqlite3_column_int64(st, 0);
+    b->colour_primary = store_sqlite_col_text(st, 1, a, &oom);
+    b->colour_secondary = store_sqlite_col_text(st, 2, a, &oom);
+    b->hours = store_sqlite_col_text(st, 3, a, &oom);
+    b->hours_notes = store_sqlite_col_text(st, 4, a, &oom);
+    b->address = store_sqlite_col_text(st, 5, a, &oom);
+    b->phone = store_sqlite_col_text(st, 6, a, &oom);
+    b->email = store_sqlite_col_text(st, 7, a, &oom);
+    b->website = store_sqlite_col_text(st, 8, a, &oom);
+    b->has_map = sqlite3_column_type(st, 9) != SQLITE_NULL &&
+                 sqlite3_column_type(st, 10) != SQLITE_NULL &&
+                 sqlite3_column_type(st, 11) != SQLITE_NULL;
+    b->map_lat = sqlite3_column_double(st, 9);
+    b->map_lon = sqlite3_column_double(st, 10);
+    b->map_zoom = sqlite3_column_int(st, 11);
+    b->logo_hash = store_sqlite_col_text(st, 12, a, &oom);
+    b->logo_width = sqlite3_column_int(st, 13);
+    b->logo_height = sqlite3_column_int(st, 14);
+    return oom ? -1 : 0;
+}
+
 static sq_stmt sq_departments_all =
     SQ_STMT("SELECT id, tenant_id, code, name, email FROM departments ORDER BY tenant_id, id");
 
@@ -100,7 +130,7 @@ static int load_all(store_sqlite_conn *c, sq_stmt *def, store_sqlite_row_reader 
 
 static sq_stmt sq_begin_read = SQ_STMT("BEGIN");
 
-/* The four reads run in one read transaction so that the catalogue and its version are one
+/* The reads run in one read transaction so that the catalogue and its version are one
  * consistent snapshot (a CLI command may change it meanwhile). */
 static int store_sqlite_catalogue_load(store *s, arena *a, store_catalogue *out, error *err)
 {
@@ -120,6 +150,8 @@ static int store_sqlite_catalogue_load(store *s, arena *a, store_catalogue *out,
                  (void **)&out->departments, &out->n_departments, err) != 0 ||
         load_all(c, &sq_procedures_all, read_procedure, sizeof(store_procedure), a,
                  (void **)&out->procedures, &out->n_procedures, err) != 0 ||
+        load_all(c, &sq_brandings_all, read_branding, sizeof(store_branding), a,
+                 (void **)&out->brandings, &out->n_brandings, err) != 0 ||
         store_sqlite_config_version(s, &out->version, err) != 0)
         goto cleanup;
     if (began) {
@@ -318,6 +350,111 @@ static int store_sqlite_tx_tenant_set_archives_visa(store *s, int64_t tenant_id,
     return store_sqlite_run_update(c, st, "tenant_set_archives_visa", "tenant", err);
 }
 
+/* The settings only: the logo's columns are tx_logo_set's. */
+static sq_stmt sq_branding_set = SQ_STMT(
+    "INSERT INTO tenant_branding (tenant_id, colour_primary, colour_secondary, hours, "
+    "hours_notes, address, phone, email, website, map_lat, map_lon, map_zoom, updated_at) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) "
+    "ON CONFLICT (tenant_id) DO UPDATE SET colour_primary = excluded.colour_primary, "
+    "colour_secondary = excluded.colour_secondary, hours = excluded.hours, "
+    "hours_notes = excluded.hours_notes, address = excluded.address, phone = excluded.phone, "
+    "email = excluded.email, website = excluded.website, map_lat = excluded.map_lat, "
+    "map_lon = excluded.map_lon, map_zoom = excluded.map_zoom, "
+    "updated_at = excluded.updated_at");
+
+static int store_sqlite_tx_branding_set(store *s, const store_branding *b, error *err)
+{
+    store_sqlite_conn *c = store_sqlite_writer(s, err);
+    if (!c)
+        return -1;
+    sqlite3_stmt *st = store_sqlite_stmt(c, &sq_branding_set, err);
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, b->tenant_id);
+    store_sqlite_bind_text(st, 2, b->colour_primary);
+    store_sqlite_bind_text(st, 3, b->colour_secondary);
+    store_sqlite_bind_text(st, 4, b->hours);
+    store_sqlite_bind_text(st, 5, b->hours_notes);
+    store_sqlite_bind_text(st, 6, b->address);
+    store_sqlite_bind_text(st, 7, b->phone);
+    store_sqlite_bind_text(st, 8, b->email);
+    store_sqlite_bind_text(st, 9, b->website);
+    if (b->has_map) {
+        sqlite3_bind_double(st, 10, b->map_lat);
+        sqlite3_bind_double(st, 11, b->map_lon);
+        sqlite3_bind_int(st, 12, b->map_zoom);
+    } else {
+        for (int i = 10; i <= 12; i++)
+            sqlite3_bind_null(st, i);
+    }
+    sqlite3_bind_int64(st, 13, (int64_t)time(NULL));
+    return store_sqlite_run_write(c, st, NULL, "branding_set", err);
+}
+
+static sq_stmt sq_logo_set = SQ_STMT(
+    "INSERT INTO tenant_branding (tenant_id, logo, logo_hash, logo_width, logo_height, "
+    "updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (tenant_id) DO UPDATE SET "
+    "logo = excluded.logo, logo_hash = excluded.logo_hash, logo_width = excluded.logo_width, "
+    "logo_height = excluded.logo_height, updated_at = excluded.updated_at");
+
+static int store_sqlite_tx_logo_set(store *s, int64_t tenant_id, const store_logo *logo, error *err)
+{
+    store_sqlite_conn *c = store_sqlite_writer(s, err);
+    if (!c)
+        return -1;
+    sqlite3_stmt *st = store_sqlite_stmt(c, &sq_logo_set, err);
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, tenant_id);
+    if (logo) {
+        sqlite3_bind_blob(st, 2, logo->data, (int)logo->size, SQLITE_STATIC);
+        store_sqlite_bind_text(st, 3, logo->hash);
+        sqlite3_bind_int(st, 4, logo->width);
+        sqlite3_bind_int(st, 5, logo->height);
+    } else {
+        for (int i = 2; i <= 5; i++)
+            sqlite3_bind_null(st, i);
+    }
+    sqlite3_bind_int64(st, 6, (int64_t)time(NULL));
+    return store_sqlite_run_write(c, st, NULL, "logo_set", err);
+}
+
+static sq_stmt sq_logo_get = SQ_STMT("SELECT logo, logo_hash, logo_width, logo_height FROM "
+                                     "tenant_branding WHERE tenant_id = ?1 AND logo IS NOT NULL");
+
+static int read_logo(sqlite3_stmt *st, arena *a, void *p)
+{
+    store_logo *l = p;
+    int oom = 0;
+    size_t n = (size_t)sqlite3_column_bytes(st, 0);
+    const void *blob = sqlite3_column_blob(st, 0);
+    void *copy = n ? arena_alloc(a, n) : NULL;
+    if (n && !copy)
+        return -1;
+    if (n)
+        memcpy(copy, blob, n);
+    l->data = copy;
+    l->size = n;
+    l->hash = store_sqlite_col_text(st, 1, a, &oom);
+    l->width = sqlite3_column_int(st, 2);
+    l->height = sqlite3_column_int(st, 3);
+    return oom ? -1 : 0;
+}
+
+static int store_sqlite_logo_get(store *s, int64_t tenant_id, arena *a, store_logo *out, int *found,
+                                 error *err)
+{
+    store_sqlite_conn *c = store_sqlite_reader(s, err);
+    if (!c)
+        return -1;
+    sqlite3_stmt *st = store_sqlite_stmt(c, &sq_logo_get, err);
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, tenant_id);
+    memset(out, 0, sizeof *out);
+    return store_sqlite_read_one(c, st, read_logo, a, out, found, "logo_get", err);
+}
+
 const store_catalogue_ops store_sqlite_catalogue_ops = {
     .config_version = store_sqlite_config_version,
     .load = store_sqlite_catalogue_load,
@@ -325,4 +462,7 @@ const store_catalogue_ops store_sqlite_catalogue_ops = {
     .tx_department_upsert = store_sqlite_tx_department_upsert,
     .tx_procedure_upsert = store_sqlite_tx_procedure_upsert,
     .tx_tenant_set_archives_visa = store_sqlite_tx_tenant_set_archives_visa,
+    .tx_branding_set = store_sqlite_tx_branding_set,
+    .tx_logo_set = store_sqlite_tx_logo_set,
+    .logo_get = store_sqlite_logo_get,
 };

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "core/attachment.h"
+#include "core/branding.h"
 #include "core/request.h"
 #include "core/status.h"
 #include "util/log.h"
@@ -211,45 +212,63 @@ static void home(http_req *rq)
 
 /* ---- the collectivité's colours ---- */
 
-static int hex_colour(const char *s, unsigned rgb[3])
+/* colour when it is "#rrggbb", else fallback: nothing else may reach a style sheet (core
+ * checked it when it was written; this is the last door before CSS). */
+static const char *css_colour(const char *colour, const char *fallback)
 {
-    if (!s || s[0] != '#' || strlen(s) != 7 || strspn(s + 1, "0123456789abcdefABCDEF") != 6)
-        return -1;
-    unsigned long v = strtoul(s + 1, NULL, 16);
-    rgb[0] = (unsigned)(v >> 16) & 255;
-    rgb[1] = (unsigned)(v >> 8) & 255;
-    rgb[2] = (unsigned)v & 255;
-    return 0;
+    unsigned rgb[3];
+    return branding_colour_parse(colour, rgb) == 0 ? colour : fallback;
 }
 
-/* GET /theme.css: the custom properties of guichet.css set from the tenant's colours. The
- * colours are checked to be "#rrggbb": nothing else may reach the style sheet. */
+/* GET /theme.css: the custom properties of guichet.css set from the collectivité's colours
+ * (docs/ui.md). A style sheet of its own rather than inline styles: the Content-Security-
+ * Policy allows styles from this site only. */
 static void theme_css(http_req *rq)
 {
     const cat_tenant *t = web_tenant(rq);
     if (!t)
         return;
-    int cacheable;
-    json_t *ctx = filing_public_context(rq, &cacheable);
-    json_t *tenant = json_object_get(ctx, "tenant");
-    unsigned brand[3], text[3];
-    if (hex_colour(json_string_value(json_object_get(tenant, "colour")), brand) != 0) {
-        brand[0] = 0x1f;
-        brand[1] = 0x4e;
-        brand[2] = 0x8c;
-    }
-    if (hex_colour(json_string_value(json_object_get(tenant, "colour_text")), text) != 0)
-        text[0] = text[1] = text[2] = 0xff;
-    json_decref(ctx);
+    const char *primary = css_colour(t->branding.colour_primary, BRANDING_DEFAULT_PRIMARY);
+    const char *secondary = css_colour(t->branding.colour_secondary, BRANDING_DEFAULT_SECONDARY);
+    char dark[8];
+    branding_colour_darker(primary, dark);
     buf_reset(&rq->out);
     buf_printf(&rq->out,
-               ":root {\n  --brand: #%02x%02x%02x;\n  --brand-text: #%02x%02x%02x;\n"
-               "  --brand-dark: #%02x%02x%02x;\n}\n",
-               brand[0], brand[1], brand[2], text[0], text[1], text[2], brand[0] * 3 / 4,
-               brand[1] * 3 / 4, brand[2] * 3 / 4);
-    if (cacheable)
-        http_cacheable(rq);
+               ":root {\n  --brand: %s;\n  --brand-text: " BRANDING_TEXT_ON_COLOUR ";\n"
+               "  --brand-dark: %s;\n  --brand-secondary: %s;\n}\n",
+               primary, dark, secondary);
+    http_cacheable(rq);
     http_respond(rq, 200, "text/css; charset=utf-8");
+}
+
+/* GET /logo.png: the collectivité's logo, a PNG guichet encoded itself. Its URL carries the
+ * logo's hash (?v=), so a browser may keep it for a year: a new logo has a new URL. */
+static void logo_png(http_req *rq)
+{
+    const cat_tenant *t = web_tenant(rq);
+    if (!t)
+        return;
+    store_logo logo;
+    int found = 0;
+    error e;
+    error_clear(&e);
+    if (branding_logo_get(rq->core, t->rec.id, rq->arena, &logo, &found, &e) != 0) {
+        web_write_error(rq, &e);
+        return;
+    }
+    if (!found) {
+        error_set(&e, ERR_NOT_FOUND, NULL, "no logo");
+        web_write_error(rq, &e);
+        return;
+    }
+    const char *v = form_get(&rq->query, "v");
+    http_add_header(rq, "Cache-Control",
+                    v && logo.hash && strcmp(v, logo.hash) == 0
+                        ? "public, max-age=31536000, immutable"
+                        : "no-cache");
+    buf_reset(&rq->out);
+    buf_append(&rq->out, logo.data, logo.size);
+    http_respond(rq, 200, "image/png");
 }
 
 /* ---- confirmation and receipt ---- */
@@ -423,6 +442,7 @@ static void legal(http_req *rq)
 const http_route portal_filing_routes[] = {
     {HTTP_GET | HTTP_HEAD, "/", home},
     {HTTP_GET | HTTP_HEAD, "/theme.css", theme_css},
+    {HTTP_GET | HTTP_HEAD, "/logo.png", logo_png},
     {HTTP_GET | HTTP_HEAD, "/demarches/{}", filing_form_get},
     {HTTP_POST | HTTP_ROUTE_FILES, "/demarches/{}", filing_form_post},
     {HTTP_GET | HTTP_HEAD, "/confirmation/{}", confirmation},

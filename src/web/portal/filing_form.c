@@ -23,9 +23,8 @@
 #include "web/portal/portal.h"
 #include "web/web.h"
 
-/* Map centre until tenants carry their own: the demo commune. */
-#define DEFAULT_MAP_LAT "45.7640"
-#define DEFAULT_MAP_LON "4.8357"
+/* The zoom of a map centred on a place the citizen already gave: the street. */
+#define MAP_ZOOM_PLACE "17"
 /* Submissions per client address: a burst for a family filing several requests, then one
  * every ten seconds. */
 #define SUBMIT_RATE 0.1
@@ -944,8 +943,16 @@ static void render_step(filing *fl, step_id st, int status)
                     fabs(lon) <= 180;
         json_object_set_new(ctx, "is_location", json_true());
         json_object_set_new(ctx, "use_map", json_true());
-        present_set_str(ctx, "map_lat", known ? arena_printf(a, "%.6f", lat) : DEFAULT_MAP_LAT);
-        present_set_str(ctx, "map_lon", known ? arena_printf(a, "%.6f", lon) : DEFAULT_MAP_LON);
+        /* Otherwise the collectivité's own centre and zoom (its settings, or guichet's). */
+        json_t *home = json_object_get(json_object_get(ctx, "tenant"), "map");
+        present_set_str(ctx, "map_lat",
+                        known ? arena_printf(a, "%.6f", lat)
+                              : json_string_value(json_object_get(home, "lat")));
+        present_set_str(ctx, "map_lon",
+                        known ? arena_printf(a, "%.6f", lon)
+                              : json_string_value(json_object_get(home, "lon")));
+        present_set_str(ctx, "map_zoom",
+                        known ? MAP_ZOOM_PLACE : json_string_value(json_object_get(home, "zoom")));
         json_object_set_new(ctx, "map_marker", json_boolean(known));
     }
     const char *name = st == STEP_REVIEW ? "procedure_review" : "procedure";
