@@ -2445,6 +2445,69 @@ static int has_id(const store_request *list, size_t n, int64_t id)
     return 0;
 }
 
+/* A text search within departments: the index's `scope` narrows the walk and the result is
+ * what the department filter alone gives; a department change moves the request with it; the
+ * scope tokens are never matched by the citizen's words. */
+static void test_fts_search_departments(void **state)
+{
+    fixture *fx = *state;
+    arena a;
+    arena_init(&a, 0);
+    int64_t deps[3] = {fx->dep_voirie, fx->dep_proprete, 0};
+    int64_t ids[3];
+    char ref[3][32];
+    for (int i = 0; i < 3; i++) {
+        insert_arg ia;
+        insert_init(&ia, fx, fx->proc_trou, day(2026, 6, 1 + i));
+        ia.r.description = "Lampadaire qui clignote";
+        ia.r.department_id = deps[i];
+        ids[i] = insert_one(fx, &ia, ref[i], sizeof ref[i]);
+    }
+    store_request *rs;
+    store_request_filter f = base_filter(fx, 50);
+    f.text = "lampadaire";
+    assert_int_equal(search(fx, &f, &a, &rs), 3);
+    f.department_ids[0] = fx->dep_voirie;
+    f.n_department_ids = 1;
+    assert_int_equal(search(fx, &f, &a, &rs), 1);
+    assert_int_equal(rs[0].id, ids[0]);
+    f.department_ids[1] = fx->dep_proprete;
+    f.n_department_ids = 2;
+    assert_int_equal(search(fx, &f, &a, &rs), 2);
+    f.department_ids[0] = -1; /* perm_scope's "no department": nothing */
+    f.n_department_ids = 1;
+    assert_int_equal(search(fx, &f, &a, &rs), 0);
+    /* One agent's requests (found by their index, checked against the matches). */
+    f = base_filter(fx, 50);
+    f.text = "clignote";
+    f.assignee = "agent:personne";
+    assert_int_equal(search(fx, &f, &a, &rs), 0);
+
+    /* The propreté one moves to the voirie. */
+    store_request r;
+    int found = 0;
+    error err;
+    assert_int_equal(fx->s->ops->requests.get(fx->s, fx->tenant, ref[1], &a, &r, &found, &err), 0);
+    assert_int_equal(found, 1);
+    update_arg ua = {.r = r};
+    ua.r.department_id = fx->dep_voirie;
+    assert_int_equal(store_write_sync(fx->s, apply_update, &ua, &err), 0);
+    f = base_filter(fx, 50);
+    f.text = "lampadaire";
+    f.department_ids[0] = fx->dep_voirie;
+    f.n_department_ids = 1;
+    assert_int_equal(search(fx, &f, &a, &rs), 2);
+    assert_true(has_id(rs, 2, ids[1]));
+    f.department_ids[0] = fx->dep_proprete;
+    assert_int_equal(search(fx, &f, &a, &rs), 0);
+
+    /* "d<id>" typed by an agent is a word like any other: no request holds it. */
+    char token[32];
+    snprintf(token, sizeof token, "d%lld", (long long)fx->dep_voirie);
+    assert_int_equal(text_search(fx, token, &a, &rs), 0);
+    arena_free(&a);
+}
+
 static void test_fts_search(void **state)
 {
     fixture *fx = *state;
@@ -3635,6 +3698,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_only_public, setup, teardown),
         cmocka_unit_test_setup_teardown(test_support, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fts_search, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_fts_search_departments, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fts_hostile_input, setup, teardown),
         cmocka_unit_test_setup_teardown(test_backoffice_filters, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sorts, setup, teardown),

@@ -570,8 +570,45 @@ static const char migration_11[] = "CREATE TABLE tenant_branding (\n"
                                    "  updated_at INTEGER NOT NULL\n"
                                    ") STRICT;\n" CONFIG_TRIGGERS("tenant_branding");
 
-const char *const store_sqlite_migrations[] = {migration_1, migration_2,  migration_3, migration_4,
-                                               migration_5, migration_6,  migration_7, migration_8,
-                                               migration_9, migration_10, migration_11};
+/* Version 12: the full-text index knows each request's department. A search within an
+ * agent's departments used to walk every match of its words and look each request up to
+ * test its department: a word common elsewhere («lampadaire» for the voirie) meant tens of
+ * thousands of lookups for a page. A `scope` column holding one token, "d<department id>"
+ * ("d0": none), lets the index intersect the two lists itself; request_search keeps the
+ * citizen's words to the other columns. The index is rebuilt from the rows as they are now
+ * (anonymised ones included, whose personal columns are already empty). */
+#define FTS_SCOPE(row) "'d' || coalesce(" row ".department_id, 0)"
+#define FTS_VALUES_SCOPED(row) FTS_VALUES(row) ", " FTS_SCOPE(row)
+#define FTS_COLUMNS_SCOPED FTS_COLUMNS ", scope"
+static const char migration_12[] =
+    "DROP TRIGGER requests_fts_ai;\n"
+    "DROP TRIGGER requests_fts_ad;\n"
+    "DROP TRIGGER requests_fts_au;\n"
+    "DROP TABLE requests_fts;\n"
+    "CREATE VIRTUAL TABLE requests_fts USING fts5 (reference, description, address, "
+    "first_name, last_name, email, phone, scope, content = '', "
+    "tokenize = 'unicode61 remove_diacritics 2');\n"
+    "INSERT INTO requests_fts (" FTS_COLUMNS_SCOPED ") SELECT " FTS_VALUES_SCOPED(
+        "r") " FROM requests r;\n"
+             "CREATE TRIGGER requests_fts_ai AFTER INSERT ON requests BEGIN "
+             "INSERT INTO requests_fts (" FTS_COLUMNS_SCOPED ") VALUES (" FTS_VALUES_SCOPED(
+                 "new") "); END;\n"
+                        "CREATE TRIGGER requests_fts_ad AFTER DELETE ON requests BEGIN "
+                        "INSERT INTO requests_fts (requests_fts, " FTS_COLUMNS_SCOPED
+                        ") VALUES ('delete', " FTS_VALUES_SCOPED(
+                            "old") "); END;\n"
+                                   "CREATE TRIGGER requests_fts_au AFTER UPDATE OF reference, "
+                                   "description, address, "
+                                   "first_name, last_name, email, phone, department_id ON requests "
+                                   "BEGIN "
+                                   "INSERT INTO requests_fts (requests_fts, " FTS_COLUMNS_SCOPED
+                                   ") VALUES ('delete', " FTS_VALUES_SCOPED(
+                                       "old") "); "
+                                              "INSERT INTO requests_fts (" FTS_COLUMNS_SCOPED
+                                              ") VALUES (" FTS_VALUES_SCOPED("new") "); END;\n";
+
+const char *const store_sqlite_migrations[] = {
+    migration_1, migration_2, migration_3, migration_4,  migration_5,  migration_6,
+    migration_7, migration_8, migration_9, migration_10, migration_11, migration_12};
 const int store_sqlite_migration_count =
     (int)(sizeof store_sqlite_migrations / sizeof store_sqlite_migrations[0]);

@@ -5,6 +5,7 @@
  */
 #include "store/sqlite/sq.h"
 
+#include <stdio.h>
 #include <string.h>
 
 /* ---- request_search: the statement text is assembled from fixed fragments only; every
@@ -14,7 +15,7 @@
 /* The FTS5 query made from a search text: at most this many words and bytes. */
 #define FTS_MAX_WORDS 16
 
-#define FTS_MAX_LEN 1024
+#define FTS_MAX_LEN 2048
 
 typedef struct sqlbuild {
     char fts[FTS_MAX_LEN]; /* the bound MATCH expression, when there is one */
@@ -165,6 +166,50 @@ static int fts_query(const char *text, char *out, size_t cap)
     return words;
 }
 
+/* The MATCH expression of f's text search into out: the citizen's words (fts_query) kept to
+ * the text columns, and, when f names departments, the index's own `scope` column ("d<id>")
+ * limited to them, so that the index intersects both lists before any request is read.
+ * Returns the number of words (0: no text search) or -1 when it would not fit. */
+static int fts_match(const store_request_filter *f, char *out, size_t cap)
+{
+    char words[FTS_MAX_LEN];
+    int n = fts_query(f->text, words, sizeof words);
+    if (n <= 0)
+        return n;
+    size_t len = 0;
+    int w = snprintf(
+        out, cap, "{reference description address first_name last_name email phone} : (%s)", words);
+    if (w < 0 || (size_t)w >= cap)
+        return -1;
+    len = (size_t)w;
+    int64_t ids[STORE_FILTER_MAX_LIST + 1];
+    size_t n_ids = 0;
+    for (size_t i = 0; i < f->n_department_ids && i < STORE_FILTER_MAX_LIST; i++)
+        ids[n_ids++] = f->department_ids[i];
+    if (f->department_id)
+        ids[n_ids++] = f->department_id;
+    if (n_ids == 0)
+        return n;
+    /* The SQL still tests department_id (ANDed lists, a single department): the scope only
+     * narrows the walk, it never decides alone. A negative id (nothing allowed) matches no
+     * token. */
+    w = snprintf(out + len, cap - len, " AND scope : (");
+    if (w < 0 || (size_t)w >= cap - len)
+        return -1;
+    len += (size_t)w;
+    for (size_t i = 0; i < n_ids; i++) {
+        w = snprintf(out + len, cap - len, "%s\"d%lld\"", i ? " OR " : "",
+                     (long long)(ids[i] > 0 ? ids[i] : -1));
+        if (w < 0 || (size_t)w >= cap - len)
+            return -1;
+        len += (size_t)w;
+    }
+    w = snprintf(out + len, cap - len, ")");
+    if (w < 0 || (size_t)w >= cap - len)
+        return -1;
+    return n;
+}
+
 /* The FROM and WHERE clauses for a filter; `paging` adds the keyset cursor condition. */
 static int build_where(sqlbuild *b, const store_request_filter *f, int paging, error *err)
 {
@@ -188,7 +233,7 @@ static int build_where(sqlbuild *b, const store_request_filter *f, int paging, e
         return 0;
     }
     int words = 0;
-    if (f->text && (words = fts_query(f->text, b->fts, sizeof b->fts)) < 0)
+    if (f->text && (words = fts_match(f, b->fts, sizeof b->fts)) < 0)
         return error_set(err, ERR_INVALID_ARG, "q", "search text too long");
     /* A text search is driven by the full-text index, newest match first (its rowids are the
      * requests' ids): the page's LIMIT stops the walk after a few matches even for a word in
