@@ -575,8 +575,12 @@ static const char migration_11[] = "CREATE TABLE tenant_branding (\n"
  * test its department: a word common elsewhere («lampadaire» for the voirie) meant tens of
  * thousands of lookups for a page. A `scope` column holding one token, "d<department id>"
  * ("d0": none), lets the index intersect the two lists itself; request_search keeps the
- * citizen's words to the other columns. The index is rebuilt from the rows as they are now
- * (anonymised ones included, whose personal columns are already empty). */
+ * citizen's words to the other columns. The last word of a search is a prefix: «rue» is
+ * also «ruelle», «rues»…, and FTS5 merges every such term's list at each search (30-70 ms for
+ * a three-letter word at a million requests); prefix indexes of 2 and 3 characters answer
+ * those at once, for 13 % more database (measured: 1.75 → 1.97 KB per request). The index is
+ * rebuilt from the rows as they are now (anonymised ones included, whose personal columns are
+ * already empty). */
 #define FTS_SCOPE(row) "'d' || coalesce(" row ".department_id, 0)"
 #define FTS_VALUES_SCOPED(row) FTS_VALUES(row) ", " FTS_SCOPE(row)
 #define FTS_COLUMNS_SCOPED FTS_COLUMNS ", scope"
@@ -586,7 +590,7 @@ static const char migration_12[] =
     "DROP TRIGGER requests_fts_au;\n"
     "DROP TABLE requests_fts;\n"
     "CREATE VIRTUAL TABLE requests_fts USING fts5 (reference, description, address, "
-    "first_name, last_name, email, phone, scope, content = '', "
+    "first_name, last_name, email, phone, scope, content = '', prefix = '2 3', "
     "tokenize = 'unicode61 remove_diacritics 2');\n"
     "INSERT INTO requests_fts (" FTS_COLUMNS_SCOPED ") SELECT " FTS_VALUES_SCOPED(
         "r") " FROM requests r;\n"
