@@ -16,6 +16,8 @@
 #define FTS_MAX_WORDS 16
 
 #define FTS_MAX_LEN 2048
+/* Most departments a search narrows inside the full-text index (see fts_match). */
+#define FTS_SCOPE_MAX 4
 
 typedef struct sqlbuild {
     char fts[FTS_MAX_LEN]; /* the bound MATCH expression, when there is one */
@@ -188,7 +190,9 @@ static int fts_match(const store_request_filter *f, char *out, size_t cap)
         ids[n_ids++] = f->department_ids[i];
     if (f->department_id)
         ids[n_ids++] = f->department_id;
-    if (n_ids == 0)
+    /* Many departments (a manager's) cover most requests: merging their lists in the index
+     * would cost more than testing the department of the newest matches. */
+    if (n_ids == 0 || n_ids > FTS_SCOPE_MAX)
         return n;
     /* The SQL still tests department_id (ANDed lists, a single department): the scope only
      * narrows the walk, it never decides alone. A negative id (nothing allowed) matches no
