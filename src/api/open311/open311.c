@@ -957,8 +957,8 @@ static const char *update_status_of(const char *code)
 }
 
 /* One <request_update>. With status_only (the procedure shows its status alone), only status
- * changes, labelled by their status: the text with them may name someone. NULL-free output
- * for events the caller must skip: returns 0 when nothing was written. */
+ * changes, labelled by their status: the text with them may name someone. Returns 1 when
+ * written, 0 when u is not for this procedure's eyes (nothing written). */
 static int write_update(http_req *rq, docw *w, const cat_tenant *t, const store_update *u,
                         int status_only)
 {
