@@ -160,6 +160,11 @@ static int change_apply_one(store *s, change_job *j, error *err)
         changed = 1;
     }
     if (j->status && strcmp(j->status, r.status) != 0) {
+        /* A merged duplicate's life goes on in the request it names: reopening it would
+         * leave two requests for one matter, one of them without its citizen's messages. */
+        if (r.merged_into)
+            return error_set(err, ERR_CONFLICT, "status",
+                             "this request was merged into another one");
         status from, to;
         if (status_parse(r.status, &from) != 0)
             from = STATUS_NEW;

@@ -152,6 +152,8 @@ typedef struct store_request {
                                    whatever the retention; 0: no */
     const char *lang;           /* fr, en: the language of every message about it, chosen at
                                    filing; NULL on insert: fr. Never changed afterwards */
+    int64_t merged_into;        /* the request this duplicate was merged into (request_merge);
+                                   0: not merged */
 } store_request;
 
 typedef struct store_event {
