@@ -64,6 +64,35 @@ static int queue_reply(store *s, const change_job *j, const store_request *r, er
     return rc;
 }
 
+/* A message on a merged request also reaches the agents of the request it was merged into,
+ * as the merge's copies did (request_copy_message_tx), and moves that request up their
+ * inbox; the citizen keeps writing where they always did. */
+static int forward_to_survivor(store *s, change_job *j, const store_request *r, int64_t event_id,
+                               int64_t now, error *err)
+{
+    store_request v;
+    int found = 0;
+    if (s->ops->requests.get_by_id(s, j->tenant_id, r->merged_into, &j->op.a, &v, &found, err) != 0)
+        return -1;
+    if (!found)
+        return 0; /* nothing to forward to: the message stays where it was written */
+    store_event msg = {.id = event_id,
+                       .tenant_id = j->tenant_id,
+                       .request_id = r->id,
+                       .created_at = now,
+                       .kind = "message",
+                       .is_public = 1,
+                       .actor = j->actor,
+                       .channel = j->channel,
+                       .body = j->body};
+    if (request_copy_message_tx(s, j->uploads, &j->op.a, v.id, &msg, j->attachments,
+                                j->n_attachments, &j->linked, err) != 0)
+        return -1;
+    if (v.updated_at < now)
+        v.updated_at = now;
+    return s->ops->requests.tx_update(s, &v, err);
+}
+
 /* The citizen's own actions: a message, a rating, a reopening. */
 static int citizen_apply(store *s, change_job *j, store_request *r, int64_t now, error *err)
 {
@@ -75,7 +104,8 @@ static int citizen_apply(store *s, change_job *j, store_request *r, int64_t now,
         if (add_event_id(s, j, r->id, now, "message", 1, NULL, NULL, j->body, &event_id, err) !=
                 0 ||
             (j->n_attachments && attachment_save_tx(s, j->tenant_id, r->id, event_id,
-                                                    j->attachments, j->n_attachments, err) != 0))
+                                                    j->attachments, j->n_attachments, err) != 0) ||
+            (r->merged_into && forward_to_survivor(s, j, r, event_id, now, err) != 0))
             return -1;
         break;
     }

@@ -32,8 +32,7 @@ typedef struct merge_job {
     const char *duplicate_procedure, *survivor_procedure; /* names, for the e-mails */
     /* Names linked for the survivor's copies of attachments, removed again if the job
      * fails (the rows that would have referred to them are rolled back). */
-    store_attachment *linked;
-    size_t n_linked, cap_linked;
+    request_linked linked;
     request_merge_result result;
     request_merge_result *result_out; /* the caller's, filled before cb */
 } merge_job;
@@ -89,25 +88,65 @@ static int merge_allowed(store *s, merge_job *j, const store_request *d, const s
     return 0;
 }
 
-static int add_linked(merge_job *j, const store_attachment *at, error *err)
+/* Remembers a linked copy in l (grown in a), for its removal if the job fails. */
+static int add_linked(request_linked *l, arena *a, const store_attachment *at, error *err)
 {
-    if (j->n_linked == j->cap_linked) {
-        size_t cap = j->cap_linked ? j->cap_linked * 2 : 8;
-        store_attachment *grown = arena_alloc(&j->op.a, cap * sizeof *grown);
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 8;
+        store_attachment *grown = arena_alloc(a, cap * sizeof *grown);
         if (!grown)
             return error_set(err, ERR_INTERNAL, NULL, "out of memory");
-        if (j->n_linked)
-            memcpy(grown, j->linked, j->n_linked * sizeof *grown);
-        j->linked = grown;
-        j->cap_linked = cap;
+        if (l->n)
+            memcpy(grown, l->files, l->n * sizeof *grown);
+        l->files = grown;
+        l->cap = cap;
     }
-    j->linked[j->n_linked++] = *at;
+    l->files[l->n++] = *at;
     return 0;
 }
 
+/* A copy of file `at` (hard links) saved for request_id with event_id. */
+static int link_save(store *s, const attachment_dir *d, arena *a, int64_t tenant_id,
+                     int64_t request_id, int64_t event_id, const store_attachment *at,
+                     request_linked *l, error *err)
+{
+    store_attachment copy;
+    return attachment_link(d, at, a, &copy, err) != 0 || add_linked(l, a, &copy, err) != 0 ||
+                   attachment_save_tx(s, tenant_id, request_id, event_id, &copy, 1, err) != 0
+               ? -1
+               : 0;
+}
+
+int request_copy_message_tx(store *s, const attachment_dir *d, arena *a, int64_t survivor_id,
+                            const store_event *msg, const store_attachment *atts, size_t n_atts,
+                            request_linked *l, error *err)
+{
+    store_event e = *msg; /* its author, channel and date: the copy says who and when */
+    e.id = 0;
+    e.request_id = survivor_id;
+    e.kind = "merged_message";
+    e.is_public = 0;
+    e.status_from = e.status_to = NULL;
+    int64_t id = 0;
+    if (s->ops->events.tx_insert(s, &e, &id, err) != 0)
+        return -1;
+    for (size_t i = 0; i < n_atts; i++)
+        if (atts[i].event_id == msg->id &&
+            link_save(s, d, a, msg->tenant_id, survivor_id, id, &atts[i], l, err) != 0)
+            return -1;
+    return 0;
+}
+
+void request_linked_discard(const attachment_dir *d, const request_linked *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        attachment_discard(d, &l->files[i]);
+}
+
 /* What the duplicate's citizen brought, copied to the survivor for its agents: the
- * citizen's messages (each an internal "merged_message" event), the files filed with the
- * request or with one of its public events, and the «moi aussi».
+ * citizen's messages (each an internal "merged_message" event, with its files), the files
+ * filed with the request or with another of its public events (with the merge's event),
+ * and the «moi aussi».
  *
  * Copied, not moved: the duplicate's timeline stays whole for its citizen, who keeps
  * reading their own messages and files on their tracking page (and in their data export),
@@ -117,6 +156,7 @@ static int add_linked(merge_job *j, const store_attachment *at, error *err)
 static int copy_to_survivor(store *s, merge_job *j, const store_request *d, const store_request *v,
                             int64_t here_id, error *err)
 {
+    const attachment_dir *dir = core_uploads(j->core);
     store_event *events = NULL;
     size_t n_events = 0;
     store_attachment *atts = NULL;
@@ -124,36 +164,28 @@ static int copy_to_survivor(store *s, merge_job *j, const store_request *d, cons
     if (s->ops->events.list(s, j->tenant_id, d->id, 1, &j->op.a, &events, &n_events, err) != 0 ||
         s->ops->attachments.list(s, j->tenant_id, d->id, &j->op.a, &atts, &n_atts, err) != 0)
         return -1;
-    int64_t *copy_of = arena_alloc(&j->op.a, (n_events ? n_events : 1) * sizeof *copy_of);
-    if (!copy_of)
-        return error_set(err, ERR_INTERNAL, NULL, "out of memory");
     for (size_t i = 0; i < n_events; i++) {
-        copy_of[i] = 0;
         if (strcmp(events[i].kind, "message") != 0 || !request_event_by_citizen(&events[i]))
             continue;
-        store_event e = events[i]; /* its author, channel and date: the copy says who and when */
-        e.id = 0;
-        e.request_id = v->id;
-        e.kind = "merged_message";
-        e.is_public = 0;
-        e.status_from = e.status_to = NULL;
-        if (s->ops->events.tx_insert(s, &e, &copy_of[i], err) != 0)
+        size_t before = j->linked.n;
+        if (request_copy_message_tx(s, dir, &j->op.a, v->id, &events[i], atts, n_atts, &j->linked,
+                                    err) != 0)
             return -1;
         j->result.messages++;
+        j->result.attachments += (int)(j->linked.n - before);
     }
     for (size_t k = 0; k < n_atts; k++) {
-        /* Filed with the request, or with a public event (an internal note's files are
-         * the services' own about the duplicate). */
-        int64_t target = atts[k].event_id == 0 ? here_id : -1;
-        for (size_t i = 0; i < n_events && target < 0; i++)
-            if (events[i].id == atts[k].event_id)
-                target = copy_of[i] ? copy_of[i] : here_id;
-        if (target < 0)
+        /* Filed with the request, or with a public event other than a citizen's message
+         * (copied above); an internal note's files are the services' own. */
+        int with_here = atts[k].event_id == 0;
+        for (size_t i = 0; i < n_events && !with_here; i++)
+            with_here =
+                events[i].id == atts[k].event_id &&
+                !(strcmp(events[i].kind, "message") == 0 && request_event_by_citizen(&events[i]));
+        if (!with_here)
             continue;
-        store_attachment copy;
-        if (attachment_link(core_uploads(j->core), &atts[k], &j->op.a, &copy, err) != 0 ||
-            add_linked(j, &copy, err) != 0 ||
-            attachment_save_tx(s, j->tenant_id, v->id, target, &copy, 1, err) != 0)
+        if (link_save(s, dir, &j->op.a, j->tenant_id, v->id, here_id, &atts[k], &j->linked, err) !=
+            0)
             return -1;
         j->result.attachments++;
     }
@@ -164,7 +196,6 @@ static int copy_to_survivor(store *s, merge_job *j, const store_request *d, cons
 static int merge_apply(store *s, core_op *op, error *err)
 {
     merge_job *j = (merge_job *)op;
-    j->n_linked = 0;
     memset(&j->result, 0, sizeof j->result);
     store_request d, v;
     int found_d = 0, found_v = 0;
@@ -239,8 +270,7 @@ static void merge_finish(core_op *op, int *rc, error *err)
     merge_job *j = (merge_job *)op;
     if (*rc != 0) {
         /* Rolled back: no row refers to the new names. */
-        for (size_t i = 0; i < j->n_linked; i++)
-            attachment_discard(core_uploads(j->core), &j->linked[i]);
+        request_linked_discard(core_uploads(j->core), &j->linked);
         return;
     }
     if (j->result_out)

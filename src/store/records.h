@@ -154,6 +154,7 @@ typedef struct store_request {
                                    filing; NULL on insert: fr. Never changed afterwards */
     int64_t merged_into;        /* the request this duplicate was merged into (request_merge);
                                    0: not merged */
+    const char *merged_into_reference; /* read only: that request's reference, else NULL */
 } store_request;
 
 typedef struct store_event {

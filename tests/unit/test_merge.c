@@ -316,12 +316,14 @@ static void test_merge_carries_everything_over(void **state)
     assert_int_equal(attachments(f, v.id, &vatts), 2);
     /* The file filed with the duplicate goes with the merge's event, the message's with its
      * copy: both internal, so the survivor's citizen never gets them. */
-    assert_int_equal(vatts[0].event_id, ev[n - 2].id);
-    assert_int_equal(vatts[1].event_id, ev[n - 1].id);
     for (size_t i = 0; i < 2; i++) {
-        assert_string_not_equal(vatts[i].storage_name, datts[i].storage_name);
-        assert_string_equal(vatts[i].filename, datts[i].filename);
-        assert_int_equal(vatts[i].size, datts[i].size);
+        const store_attachment *src =
+            strcmp(vatts[i].filename, datts[0].filename) == 0 ? &datts[0] : &datts[1];
+        assert_string_equal(vatts[i].filename, src->filename);
+        assert_int_equal(vatts[i].event_id,
+                         strcmp(src->filename, "plan.pdf") == 0 ? ev[n - 2].id : ev[n - 1].id);
+        assert_string_not_equal(vatts[i].storage_name, src->storage_name);
+        assert_int_equal(vatts[i].size, src->size);
         int visible = 1;
         assert_int_equal(
             request_attachment_for_citizen(f->db.core, f->t, &vr, &vatts[i], &f->a, &visible, &err),
@@ -330,9 +332,11 @@ static void test_merge_carries_everything_over(void **state)
     }
     /* The same bytes under a second name: removing the duplicate's leaves the survivor's. */
     assert_int_equal(files_in_uploads(f), files_before + 2);
+    const store_attachment *copy =
+        strcmp(vatts[0].filename, datts[0].filename) == 0 ? &vatts[0] : &vatts[1];
     unlink(attachment_path(core_uploads(f->db.core), &f->a, datts[0].storage_name));
     assert_int_equal(
-        access(attachment_path(core_uploads(f->db.core), &f->a, vatts[0].storage_name), R_OK), 0);
+        access(attachment_path(core_uploads(f->db.core), &f->a, copy->storage_name), R_OK), 0);
 
     /* Each citizen is told, in French, with a link to their own page and no token. */
     store_outbox *mail;
@@ -374,6 +378,20 @@ static void test_merge_carries_everything_over(void **state)
     assert_int_equal(request_merged_into(f->db.core, f->t, &dr, &f->a, &into, &err), 0);
     assert_string_equal(into.reference, v.reference);
     assert_int_equal(request_merged_into(f->db.core, f->t, &vr, &f->a, &into, &err), -1);
+
+    /* A message its citizen writes afterwards reaches the survivor's agents too. */
+    store_attachment later = prepared_pdf(f, "apres.pdf");
+    assert_int_equal(request_citizen_message(f->db.core, f->t, d.reference, NULL, "Et maintenant ?",
+                                             &later, 1, CHANNEL_WEB, NULL, NULL, &err),
+                     0);
+    n = timeline(f, v.id, 0, &ev);
+    assert_string_equal(ev[n - 1].kind, "merged_message");
+    assert_string_equal(ev[n - 1].body, "Et maintenant ?");
+    assert_false(ev[n - 1].is_public);
+    assert_int_equal(attachments(f, v.id, &vatts), 3);
+    assert_int_equal(vatts[2].event_id, ev[n - 1].id);
+    assert_string_equal(vatts[2].filename, "apres.pdf");
+    assert_int_equal(timeline(f, v.id, 1, &ev), surv_public_before);
 
     /* A merged duplicate is not reopened: its life goes on in the survivor. */
     request_change ch = {.status = "in_progress", .priority = -1, .who = &f->who_voirie};

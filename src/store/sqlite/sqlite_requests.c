@@ -58,6 +58,7 @@ int store_sqlite_read_request(sqlite3_stmt *st, arena *a, void *p)
     out->erase_requested_at = sqlite3_column_int64(st, 37);
     out->lang = store_sqlite_col_text(st, 38, a, &oom);
     out->merged_into = sqlite3_column_int64(st, 39);
+    out->merged_into_reference = store_sqlite_col_text(st, 40, a, &oom);
     return oom ? -1 : 0;
 }
 
