@@ -126,6 +126,7 @@ int request_copy_message_tx(store *s, const attachment_dir *d, arena *a, int64_t
     e.request_id = survivor_id;
     e.kind = "merged_message";
     e.is_public = 0;
+    e.copied_from = msg->request_id; /* erased with it (anonymisation) */
     e.status_from = e.status_to = NULL;
     int64_t id = 0;
     if (s->ops->events.tx_insert(s, &e, &id, err) != 0)
@@ -223,7 +224,8 @@ static int merge_apply(store *s, core_op *op, error *err)
                         .is_public = 0,
                         .actor = j->actor,
                         .channel = j->channel,
-                        .body = d.reference};
+                        .body = d.reference,
+                        .copied_from = d.id}; /* the duplicate's files go with it */
     int64_t here_id = 0;
     if (s->ops->events.tx_insert(s, &here, &here_id, err) != 0 ||
         copy_to_survivor(s, j, &d, &v, here_id, err) != 0)

@@ -172,6 +172,9 @@ typedef struct store_event {
      * name as the client gave it (personal data: for agents only) and its media URL. */
     const char *author;
     const char *media_url;
+    /* Written only: the request a merge copied this event (and its files) from, whose
+     * anonymisation erases the copy too (request_merge); 0: none. */
+    int64_t copied_from;
 } store_event;
 
 /* One entry of the Open311 updates feed: a public event, its request's reference and

@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/admin.h"
@@ -28,6 +29,7 @@
 #include "core/catalogue.h"
 #include "core/core.h"
 #include "core/request.h"
+#include "core/retention.h"
 #include "store/store.h"
 #include "test_db.h"
 
@@ -506,12 +508,52 @@ static void test_merge_is_one_transaction(void **state)
     assert_int_equal(files_in_uploads(f), files_before);
 }
 
+/* The copies follow their original: anonymising the duplicate (its retention is over, or
+ * its citizen deleted their account) erases their text on the survivor and removes the
+ * copied files, rows and bytes; the survivor's own timeline and files stay. */
+static void test_merge_copies_erased_with_the_duplicate(void **state)
+{
+    fixture *f = *state;
+    error err;
+    store_attachment own = prepared_pdf(f, "a-moi.pdf");
+    request_created v = file_with(f, "nid-de-poule", "v@example.org", &own, 1);
+    store_attachment filed = prepared_pdf(f, "plan.pdf");
+    request_created d = file_with(f, "nid-de-poule", "d@example.org", &filed, 1);
+    store_attachment sent = prepared_pdf(f, "photo.pdf");
+    assert_int_equal(request_citizen_message(f->db.core, f->t, d.reference, NULL,
+                                             "Mon numéro : 06 12 34 56 78", &sent, 1, CHANNEL_WEB,
+                                             NULL, NULL, &err),
+                     0);
+    assert_int_equal(merge(f, d.reference, v.reference, &f->who_voirie, NULL, &err), 0);
+    store_attachment *atts;
+    assert_int_equal(attachments(f, v.id, &atts), 3);
+    size_t files = files_in_uploads(f);
+
+    size_t n_done = 0;
+    int64_t ids[] = {d.id};
+    int64_t later = (int64_t)time(NULL) + 200LL * 366 * 86400;
+    assert_int_equal(request_anonymise(f->db.core, f->t, ids, 1, later, 0, NULL, &n_done, &err), 0);
+    assert_int_equal(n_done, 1);
+    store_event *ev;
+    size_t n = timeline(f, v.id, 0, &ev);
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(ev[i].kind, "merged_message") == 0 || strcmp(ev[i].kind, "merged_here") == 0)
+            assert_null(ev[i].body);
+    assert_int_equal(attachments(f, v.id, &atts), 1);
+    assert_string_equal(atts[0].filename, "a-moi.pdf");
+    /* The duplicate's two files and the survivor's two copies are gone. */
+    assert_int_equal(files_in_uploads(f), files - 4);
+    assert_int_equal(get(f, d.reference).merged_into, v.id);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_merge_carries_everything_over, setup, teardown),
         cmocka_unit_test_setup_teardown(test_merge_refusals, setup, teardown),
         cmocka_unit_test_setup_teardown(test_merge_is_one_transaction, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_merge_copies_erased_with_the_duplicate, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -616,10 +616,15 @@ static const char migration_12[] =
  * index holds only merged requests, for the survivor's list of them. A «moi aussi» now
  * marks the keys it records together with one random number (`supporter`), so that a
  * merge can tell the duplicate's supporters apart and count each one once on the survivor;
- * older rows have none and are told apart by their second. */
+ * older rows have none and are told apart by their second. The survivor's copies of what
+ * the duplicate's citizen wrote (events, and through them their files) name the request
+ * they were copied from (`copied_from`), so that erasing that request erases them too. */
 static const char migration_13[] =
     "ALTER TABLE requests ADD COLUMN merged_into INTEGER REFERENCES requests(id);\n"
     "ALTER TABLE request_supports ADD COLUMN supporter INTEGER;\n"
+    "ALTER TABLE request_events ADD COLUMN copied_from INTEGER REFERENCES requests(id);\n"
+    "CREATE INDEX request_events_copied_from ON request_events (copied_from)"
+    " WHERE copied_from IS NOT NULL;\n"
     "CREATE INDEX requests_merged_into ON requests (tenant_id, merged_into)"
     " WHERE merged_into IS NOT NULL;\n";
 
