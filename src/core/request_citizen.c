@@ -164,8 +164,10 @@ static int support_apply(store *s, core_op *op, error *err)
         error_set(err, ERR_NOT_FOUND, "reference", "no such public request");
         goto cleanup;
     }
-    rc = s->ops->requests.tx_support(s, sa->tenant_id, r.id, sa->keys, sa->n_keys, time_now(),
-                                     &sa->added, err);
+    /* A merged duplicate's supporters support the request its matter goes on in (its own
+     * page offers no «moi aussi» any more: it is closed). */
+    rc = s->ops->requests.tx_support(s, sa->tenant_id, r.merged_into ? r.merged_into : r.id,
+                                     sa->keys, sa->n_keys, time_now(), &sa->added, err);
 cleanup:
     arena_free(&a);
     return rc;

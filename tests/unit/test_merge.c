@@ -395,6 +395,12 @@ static void test_merge_carries_everything_over(void **state)
     assert_string_equal(vatts[2].filename, "apres.pdf");
     assert_int_equal(timeline(f, v.id, 1, &ev), surv_public_before);
 
+    /* A «moi aussi» sent to the duplicate counts for the survivor. */
+    const char *newcomer[] = {"k9"};
+    support(f, d.reference, newcomer, 1);
+    assert_int_equal(get(f, v.reference).supporters, 3);
+    assert_int_equal(get(f, d.reference).supporters, 2);
+
     /* A merged duplicate is not reopened: its life goes on in the survivor. */
     request_change ch = {.status = "in_progress", .priority = -1, .who = &f->who_voirie};
     assert_int_equal(request_update(f->db.core, f->t, d.reference, &ch, NULL, NULL, &err), -1);
