@@ -126,9 +126,6 @@ typedef struct request_change {
     const char *department;    /* department code */
     const core_actor *who;     /* who changes it (events, audit); NULL: the system */
     channel ch;
-    /* Another request the change names (a duplicate's original): its id goes in the audit
-     * entry too; 0: none. */
-    int64_t audit_also_id;
 } request_change;
 
 /* Applies `ch` to request `reference` atomically, one event per changed field, with the

@@ -249,9 +249,7 @@ static int change_apply(store *s, core_op *op, error *err)
     change_job *j = (change_job *)op;
     if (change_apply_one(s, j, err) != 0)
         return -1;
-    int64_t ids[2] = {j->request_id, j->also_id};
-    return audit_change_tx(s, j->tenant_id, &j->who, "change", "request", ids, j->also_id ? 2 : 1,
-                           err);
+    return audit_change_tx(s, j->tenant_id, &j->who, "change", "request", &j->request_id, 1, err);
 }
 
 change_job *request_change_new(const cat_tenant *t, const char *reference, const core_actor *who,
@@ -307,7 +305,6 @@ static change_job *process_prepare(core *c, const cat_tenant *t, const char *ref
         error_set(err, ERR_INTERNAL, NULL, "out of memory");
         return NULL;
     }
-    j->also_id = ch->audit_also_id;
     if (p->n_note_attachments) {
         j->attachments = arena_alloc(&j->op.a, sizeof *j->attachments * p->n_note_attachments);
         if (!j->attachments) {

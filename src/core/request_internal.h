@@ -47,7 +47,6 @@ typedef struct change_job {
     core_actor who; /* copied: strings and agent in the arena */
     store_agent who_agent;
     const char *actor;  /* who's timeline label */
-    int64_t also_id;    /* another request named by the audit entry; 0: none */
     int64_t request_id; /* set by change_apply_one */
     const char *channel;
     /* CHANGE_MESSAGE on a merged request: where the survivor's copies of the files are

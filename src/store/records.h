@@ -308,7 +308,7 @@ typedef struct store_audit {
     int64_t at;               /* unix seconds */
     int64_t agent_id;         /* 0: none (API key, system) */
     const char *actor;        /* "agent:12", "api:3", "system" */
-    const char *action;       /* view, search, list, export, change, login, login_failed, admin */
+    const char *action; /* view, search, list, export, change, merge, login, login_failed, admin */
     const char *object_kind;  /* request, agent, account, apikey, ... */
     const char *object_ids;   /* comma-separated ids; NULL: none */
     const char *source;       /* client address; NULL: unknown */
