@@ -190,8 +190,9 @@ typedef struct request_merge_result {
  * the survivor's reference, merged_into set); the survivor gets an internal "merged_here"
  * event naming the duplicate, then internal copies of the duplicate citizen's messages
  * ("merged_message") and of its files, and its «moi aussi»; each citizen who chose news by
- * e-mail is told ("request_merged", "request_merged_here"; links to their own tracking
- * page: base_url + core_links.tracking + reference; base_url NULL: no e-mail); one audit
+ * e-mail is told in their request's language ("request_merged", "request_merged_here";
+ * links to their own tracking page: base_url + core_links.tracking + reference; base_url
+ * NULL: no e-mail); one audit
  * entry ("merge" on "request") names both. Refused: ERR_INVALID_ARG (not a reference, the
  * same request), ERR_NOT_FOUND naming "duplicate" or "survivor" (unknown, or out of an
  * agent's sight), ERR_FORBIDDEN (an agent who may not change both), ERR_CONFLICT naming

@@ -54,8 +54,9 @@ static int queue_told(store *s, const merge_job *j, const store_request *r, cons
                   procedure ? procedure : "", "tracking_url", url, "survivor", survivor);
     if (!params)
         return error_set(err, ERR_INTERNAL, NULL, "cannot build the merge e-mail");
-    /* Requests do not record their citizen's language yet: French, the collectivité's. */
-    int rc = outbox_add_tx(s, j->tenant_id, "email", r->email, template, params, "fr", r->id, err);
+    /* In the language the request was filed in, as every message about it. */
+    int rc =
+        outbox_add_tx(s, j->tenant_id, "email", r->email, template, params, r->lang, r->id, err);
     json_decref(params);
     return rc;
 }

@@ -129,11 +129,10 @@ static int teardown(void **state)
     return 0;
 }
 
-static store_attachment prepared_pdf(fixture *f, const char *name);
-
-/* A request of `procedure` filed by a citizen with e-mail address `email`, with n files. */
-static request_created file_with(fixture *f, const char *procedure, const char *email,
-                                 store_attachment *atts, size_t n)
+/* A request of `procedure` filed by a citizen with e-mail address `email`, with n files, in
+ * language lang_code (NULL: French). */
+static request_created file_lang(fixture *f, const char *procedure, const char *email,
+                                 store_attachment *atts, size_t n, const char *lang_code)
 {
     request_input in = {.tenant = f->t,
                         .procedure = catalogue_procedure(f->t, procedure),
@@ -143,12 +142,19 @@ static request_created file_with(fixture *f, const char *procedure, const char *
                         .first_name = "Camille",
                         .email = email,
                         .attachments = atts,
-                        .n_attachments = n};
+                        .n_attachments = n,
+                        .lang_code = lang_code};
     assert_non_null(in.procedure);
     request_created out;
     error err;
     assert_int_equal(request_create(f->db.core, &in, &out, NULL, NULL, &err), 0);
     return out;
+}
+
+static request_created file_with(fixture *f, const char *procedure, const char *email,
+                                 store_attachment *atts, size_t n)
+{
+    return file_lang(f, procedure, email, atts, n, NULL);
 }
 
 static request_created file(fixture *f, const char *procedure, const char *email)
@@ -244,7 +250,7 @@ static void test_merge_carries_everything_over(void **state)
 {
     fixture *f = *state;
     error err;
-    request_created v = file(f, "nid-de-poule", "survivant@example.org");
+    request_created v = file_lang(f, "nid-de-poule", "survivant@example.org", NULL, 0, "en");
     /* The duplicate's citizen files a document, then writes with another; the mairie notes
      * internally. */
     store_attachment filed = prepared_pdf(f, "plan.pdf");
@@ -340,7 +346,8 @@ static void test_merge_carries_everything_over(void **state)
     assert_int_equal(
         access(attachment_path(core_uploads(f->db.core), &f->a, copy->storage_name), R_OK), 0);
 
-    /* Each citizen is told, in French, with a link to their own page and no token. */
+    /* Each citizen is told, in their request's language, with a link to their own page and no
+     * token. */
     store_outbox *mail;
     size_t nm = outbox(f, d.id, &mail);
     assert_string_equal(mail[nm - 1].template, "request_merged");
@@ -355,6 +362,7 @@ static void test_merge_carries_everything_over(void **state)
     nm = outbox(f, v.id, &mail);
     assert_string_equal(mail[nm - 1].template, "request_merged_here");
     assert_string_equal(mail[nm - 1].recipient, "survivant@example.org");
+    assert_string_equal(mail[nm - 1].lang, "en");
     assert_null(strstr(mail[nm - 1].params, d.reference));
     assert_null(strstr(mail[nm - 1].params, "doublon@example.org"));
 
