@@ -4,7 +4,6 @@
  * survivor; what its citizen brought reaches the survivor's agents; both citizens are told;
  * one audit entry names both requests.
  */
-#include <stdio.h>
 #include <string.h>
 
 #include <jansson.h>
@@ -40,15 +39,16 @@ typedef struct merge_job {
 /* The e-mail telling a citizen about the merge, when they chose news by e-mail; queued in
  * the merge's own transaction. Its link is their own request's tracking page without the
  * token (core never holds it in clear after the acknowledgement): the page asks for it. */
-static int queue_told(store *s, const merge_job *j, const store_request *r, const char *template,
+static int queue_told(store *s, merge_job *j, const store_request *r, const char *template,
                       const char *procedure, const char *survivor, error *err)
 {
     if (!j->base_url || !r->email || !*r->email || (r->notify && strcmp(r->notify, "email") != 0))
         return 0;
     const core_links *l = core_links_get(j->core);
-    char url[1024];
-    snprintf(url, sizeof url, "%s%s%s", j->base_url, l->tracking ? l->tracking : "",
-             l->tracking ? r->reference : "");
+    const char *url = arena_printf(&j->op.a, "%s%s%s", j->base_url, l->tracking ? l->tracking : "",
+                                   l->tracking ? r->reference : "");
+    if (!url)
+        return error_set(err, ERR_INTERNAL, NULL, "out of memory");
     json_t *params =
         json_pack("{s:s, s:s, s:s, s:s?}", "reference", r->reference, "procedure",
                   procedure ? procedure : "", "tracking_url", url, "survivor", survivor);

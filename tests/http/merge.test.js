@@ -177,7 +177,7 @@ test('«Fusionner»: a duplicate merged into the request kept', async (t) => {
     await t.test('Open311: closed, with the survivor in status_notes and extended_attributes', async () => {
         const r = await H.request(srv, 'GET', `/open311/v2/requests/${dup.reference}.json?extensions=true`);
         assert.equal(r.status, 200);
-        H.validate('requests', r.json);
+        H.validate('service_requests', r.json);
         const [o] = r.json;
         assert.equal(o.status, 'closed');
         assert.equal(o.status_notes, `Fusionnée avec la demande ${keep.reference}`);
