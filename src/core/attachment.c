@@ -310,6 +310,59 @@ static void remove_stored(const attachment_dir *d, const char *name)
         log_warn("attachment: cannot remove %s: %s", name, strerror(errno));
 }
 
+/* A second name for stored file `name` (a hard link in the same directory, the same ext),
+ * into name_out. The bytes are not copied: the file lives until its last name is removed,
+ * so either request may lose its copy (anonymisation, deletion) without the other. */
+static int link_new_name(const attachment_dir *d, const char *name,
+                         char name_out[RANDOM_NAME_BYTES * 2 + 5], error *err)
+{
+    char from[FILE_PATH_MAX], to[FILE_PATH_MAX];
+    snprintf(from, sizeof from, "%s/%s", d->path, name);
+    const char *ext = name + RANDOM_NAME_BYTES * 2;
+    for (int attempt = 0; attempt < 4; attempt++) {
+        char hex[RANDOM_NAME_BYTES * 2 + 1];
+        random_name(hex);
+        snprintf(name_out, RANDOM_NAME_BYTES * 2 + 5, "%s%s", hex, ext);
+        snprintf(to, sizeof to, "%s/%s", d->path, name_out);
+        if (link(from, to) == 0)
+            return 0;
+        if (errno != EEXIST)
+            break;
+    }
+    int saved = errno;
+    name_out[0] = '\0';
+    return error_set(err, ERR_UNAVAILABLE, NULL, "cannot link an attachment file: %s",
+                     strerror(saved));
+}
+
+int attachment_link(const attachment_dir *d, const store_attachment *src, arena *a,
+                    store_attachment *out, error *err)
+{
+    if (!dir_set(d) || !valid_storage_name(src->storage_name) ||
+        (src->thumb_name && !valid_storage_name(src->thumb_name)))
+        return error_set(err, ERR_INTERNAL, NULL, "attachment without a stored file");
+    char main_name[RANDOM_NAME_BYTES * 2 + 5] = "", thumb_name[RANDOM_NAME_BYTES * 2 + 5] = "";
+    if (link_new_name(d, src->storage_name, main_name, err) != 0)
+        return -1;
+    if ((src->thumb_name && link_new_name(d, src->thumb_name, thumb_name, err) != 0) ||
+        sync_dir(d, err) != 0)
+        goto fail;
+    *out = *src;
+    out->id = 0;
+    out->storage_name = arena_strdup(a, main_name);
+    out->thumb_name = thumb_name[0] ? arena_strdup(a, thumb_name) : NULL;
+    if (!out->storage_name || (thumb_name[0] && !out->thumb_name)) {
+        error_set(err, ERR_INTERNAL, NULL, "out of memory");
+        goto fail;
+    }
+    return 0;
+fail:
+    remove_stored(d, main_name);
+    if (thumb_name[0])
+        remove_stored(d, thumb_name);
+    return -1;
+}
+
 /* ---- photos ---- */
 
 /* Logs libvips' error text (about the image, never its content) and clears it. */

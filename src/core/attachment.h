@@ -78,6 +78,13 @@ int attachment_scan(const void *data, size_t len, const char *field, error *err)
 int attachment_sniff(const void *data, size_t len, char *type, size_t size);
 /* Removes a prepared file that will not be saved (e.g. the form had another error). */
 void attachment_discard(const attachment_dir *d, const store_attachment *at);
+/* A copy of stored attachment src for another request (a merge): the same file under new
+ * names of directory d (hard links: no bytes copied, and removing one name leaves the other
+ * whole), *out being src with those names and no id, ready for attachment_save_tx. Called
+ * from a write job: the caller discards *out (attachment_discard) when the job fails. -1 with
+ * ERR_UNAVAILABLE when the file system refuses. */
+int attachment_link(const attachment_dir *d, const store_attachment *src, arena *a,
+                    store_attachment *out, error *err);
 /* Records prepared attachments for request_id (event_id 0: filed with the request) from
  * inside a write job. */
 int attachment_save_tx(store *s, int64_t tenant_id, int64_t request_id, int64_t event_id,

@@ -25,6 +25,8 @@
  *   account_login  link
  *   request_reply  reference, procedure, message, tracking_url
  *   request_status reference, procedure, status_label, note, tracking_url
+ *   request_merged reference, procedure, survivor (the reference now followed), tracking_url
+ *   request_merged_here reference, procedure, tracking_url
  * Every template also receives "tenant" (name, contact) from the dispatcher. */
 
 /* 1 when addr is an e-mail address the outbox would send to (the one check, for every

@@ -126,9 +126,6 @@ typedef struct request_change {
     const char *department;    /* department code */
     const core_actor *who;     /* who changes it (events, audit); NULL: the system */
     channel ch;
-    /* Another request the change names (a duplicate's original): its id goes in the audit
-     * entry too; 0: none. */
-    int64_t audit_also_id;
 } request_change;
 
 /* Applies `ch` to request `reference` atomically, one event per changed field, with the
@@ -178,6 +175,40 @@ int request_process_many(core *c, const cat_tenant *t, const core_actor *who,
 int request_add_note(core *c, const cat_tenant *t, const char *reference, const char *body,
                      int is_public, const core_actor *who, channel ch, core_done_fn cb, void *ctx,
                      error *err);
+
+/* ---- merging a duplicate («Fusionner», request_merge.c) ---- */
+
+/* What a merge carried over to the survivor. */
+typedef struct request_merge_result {
+    int messages;    /* the duplicate's citizen messages, copied as internal events */
+    int attachments; /* its files (filed with it or with a public event), linked */
+    int supporters;  /* «moi aussi» the survivor counts more (keys already there not twice) */
+} request_merge_result;
+
+/* Merges request `duplicate` into request `survivor` of t, in ONE write job: the duplicate
+ * is closed as a duplicate (status duplicate, a public status event and status_notes naming
+ * the survivor's reference, merged_into set); the survivor gets an internal "merged_here"
+ * event naming the duplicate, then internal copies of the duplicate citizen's messages
+ * ("merged_message") and of its files, and its «moi aussi»; each citizen who chose news by
+ * e-mail is told in their request's language ("request_merged", "request_merged_here";
+ * links to their own tracking page: base_url + core_links.tracking + reference; base_url
+ * NULL: no e-mail); one audit
+ * entry ("merge" on "request") names both. Refused: ERR_INVALID_ARG (not a reference, the
+ * same request), ERR_NOT_FOUND naming "duplicate" or "survivor" (unknown, or out of an
+ * agent's sight), ERR_FORBIDDEN (an agent who may not change both), ERR_CONFLICT naming
+ * "duplicate" (already a duplicate, or others were merged into it: keep it instead) or
+ * "survivor" (itself a duplicate). *result (may be NULL; valid until cb) is set before
+ * cb(ctx, 0, NULL). Asynchronous as request_create. */
+int request_merge(core *c, const cat_tenant *t, const char *duplicate, const char *survivor,
+                  const core_actor *who, const char *base_url, request_merge_result *result,
+                  core_done_fn cb, void *ctx, error *err);
+/* The requests merged into request survivor_id, oldest first (array and strings in a). */
+int request_merged(core *c, const cat_tenant *t, int64_t survivor_id, arena *a, store_request **out,
+                   size_t *n, error *err);
+/* The request r was merged into (*out, strings in a); -1 with ERR_NOT_FOUND when r was not
+ * merged. Whoever shows it decides what of it r's reader may see. */
+int request_merged_into(core *c, const cat_tenant *t, const store_request *r, arena *a,
+                        store_request *out, error *err);
 
 /* ---- the citizen's side ---- */
 

@@ -64,6 +64,35 @@ static int queue_reply(store *s, const change_job *j, const store_request *r, er
     return rc;
 }
 
+/* A message on a merged request also reaches the agents of the request it was merged into,
+ * as the merge's copies did (request_copy_message_tx), and moves that request up their
+ * inbox; the citizen keeps writing where they always did. */
+static int forward_to_survivor(store *s, change_job *j, const store_request *r, int64_t event_id,
+                               int64_t now, error *err)
+{
+    store_request v;
+    int found = 0;
+    if (s->ops->requests.get_by_id(s, j->tenant_id, r->merged_into, &j->op.a, &v, &found, err) != 0)
+        return -1;
+    if (!found)
+        return 0; /* nothing to forward to: the message stays where it was written */
+    store_event msg = {.id = event_id,
+                       .tenant_id = j->tenant_id,
+                       .request_id = r->id,
+                       .created_at = now,
+                       .kind = "message",
+                       .is_public = 1,
+                       .actor = j->actor,
+                       .channel = j->channel,
+                       .body = j->body};
+    if (request_copy_message_tx(s, j->uploads, &j->op.a, v.id, &msg, j->attachments,
+                                j->n_attachments, &j->linked, err) != 0)
+        return -1;
+    if (v.updated_at < now)
+        v.updated_at = now;
+    return s->ops->requests.tx_update(s, &v, err);
+}
+
 /* The citizen's own actions: a message, a rating, a reopening. */
 static int citizen_apply(store *s, change_job *j, store_request *r, int64_t now, error *err)
 {
@@ -75,7 +104,8 @@ static int citizen_apply(store *s, change_job *j, store_request *r, int64_t now,
         if (add_event_id(s, j, r->id, now, "message", 1, NULL, NULL, j->body, &event_id, err) !=
                 0 ||
             (j->n_attachments && attachment_save_tx(s, j->tenant_id, r->id, event_id,
-                                                    j->attachments, j->n_attachments, err) != 0))
+                                                    j->attachments, j->n_attachments, err) != 0) ||
+            (r->merged_into && forward_to_survivor(s, j, r, event_id, now, err) != 0))
             return -1;
         break;
     }
@@ -160,6 +190,11 @@ static int change_apply_one(store *s, change_job *j, error *err)
         changed = 1;
     }
     if (j->status && strcmp(j->status, r.status) != 0) {
+        /* A merged duplicate's life goes on in the request it names: reopening it would
+         * leave two requests for one matter, one of them without its citizen's messages. */
+        if (r.merged_into)
+            return error_set(err, ERR_CONFLICT, "status",
+                             "this request was merged into another one");
         status from, to;
         if (status_parse(r.status, &from) != 0)
             from = STATUS_NEW;
@@ -214,9 +249,7 @@ static int change_apply(store *s, core_op *op, error *err)
     change_job *j = (change_job *)op;
     if (change_apply_one(s, j, err) != 0)
         return -1;
-    int64_t ids[2] = {j->request_id, j->also_id};
-    return audit_change_tx(s, j->tenant_id, &j->who, "change", "request", ids, j->also_id ? 2 : 1,
-                           err);
+    return audit_change_tx(s, j->tenant_id, &j->who, "change", "request", &j->request_id, 1, err);
 }
 
 change_job *request_change_new(const cat_tenant *t, const char *reference, const core_actor *who,
@@ -272,7 +305,6 @@ static change_job *process_prepare(core *c, const cat_tenant *t, const char *ref
         error_set(err, ERR_INTERNAL, NULL, "out of memory");
         return NULL;
     }
-    j->also_id = ch->audit_also_id;
     if (p->n_note_attachments) {
         j->attachments = arena_alloc(&j->op.a, sizeof *j->attachments * p->n_note_attachments);
         if (!j->attachments) {

@@ -55,6 +55,15 @@ static const core_actor *citizen_of(const core_actor *who)
     return who->kind == ACTOR_CITIZEN ? who : NULL;
 }
 
+/* A message's job failed: the files linked for a survivor's copy have no row. */
+static void message_finish(core_op *op, int *rc, error *err)
+{
+    (void)err;
+    change_job *j = (change_job *)op;
+    if (*rc != 0)
+        request_linked_discard(j->uploads, &j->linked);
+}
+
 int request_citizen_message(core *c, const cat_tenant *t, const char *reference,
                             const core_actor *who, const char *body, store_attachment *attachments,
                             size_t n, channel ch, core_done_fn cb, void *ctx, error *err)
@@ -71,6 +80,8 @@ int request_citizen_message(core *c, const cat_tenant *t, const char *reference,
     if (!j)
         return error_set(err, ERR_INTERNAL, NULL, "out of memory");
     j->kind = CHANGE_MESSAGE;
+    j->uploads = core_uploads(c);
+    j->op.finish = message_finish;
     j->body = arena_strdup(&j->op.a, body);
     if (n) {
         j->attachments = arena_alloc(&j->op.a, sizeof *j->attachments * n);
@@ -153,8 +164,10 @@ static int support_apply(store *s, core_op *op, error *err)
         error_set(err, ERR_NOT_FOUND, "reference", "no such public request");
         goto cleanup;
     }
-    rc = s->ops->requests.tx_support(s, sa->tenant_id, r.id, sa->keys, sa->n_keys, time_now(),
-                                     &sa->added, err);
+    /* A merged duplicate's supporters support the request its matter goes on in (its own
+     * page offers no «moi aussi» any more: it is closed). */
+    rc = s->ops->requests.tx_support(s, sa->tenant_id, r.merged_into ? r.merged_into : r.id,
+                                     sa->keys, sa->n_keys, time_now(), &sa->added, err);
 cleanup:
     arena_free(&a);
     return rc;

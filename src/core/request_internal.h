@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "core/actor.h"
+#include "core/attachment.h"
 #include "core/core_op.h"
 #include "core/request.h"
 
@@ -46,10 +47,18 @@ typedef struct change_job {
     core_actor who; /* copied: strings and agent in the arena */
     store_agent who_agent;
     const char *actor;  /* who's timeline label */
-    int64_t also_id;    /* another request named by the audit entry; 0: none */
     int64_t request_id; /* set by change_apply_one */
     const char *channel;
+    /* CHANGE_MESSAGE on a merged request: where the survivor's copies of the files are
+     * linked, and those links (removed if the job fails). */
+    const attachment_dir *uploads;
+    struct request_linked {
+        store_attachment *files; /* in the job's arena */
+        size_t n, cap;
+    } linked;
 } change_job;
+
+typedef struct request_linked request_linked;
 
 /* A change job for request `reference` of t by who (copied), on channel ch, with nothing to
  * change yet (priority -1); NULL when out of memory. Its apply is the one every change runs. */
@@ -59,6 +68,16 @@ change_job *request_change_new(const cat_tenant *t, const char *reference, const
 /* An optional text field: valid UTF-8, no control characters (multi_line allows newlines
  * and tabs), at most max characters. -1 with ERR_INVALID_ARG naming arg otherwise. */
 int request_check_text(const char *value, const char *arg, size_t max, int multi_line, error *err);
+/* Inside a write job: the internal copy, on request survivor_id, of message event msg of a
+ * request merged into it (request_merge.c): a "merged_message" event with the message's
+ * author, channel, date and text, and the files of atts[0..n_atts) that came with it,
+ * hard-linked (attachment_link) in d and saved with the copy; each link is added to *l. */
+int request_copy_message_tx(store *s, const attachment_dir *d, arena *a, int64_t survivor_id,
+                            const store_event *msg, const store_attachment *atts, size_t n_atts,
+                            request_linked *l, error *err);
+/* Removes the files linked in l (after its job failed: no row refers to them). */
+void request_linked_discard(const attachment_dir *d, const request_linked *l);
+
 /* A copy of s in a; NULL for NULL or "". */
 const char *request_dup_opt(arena *a, const char *s);
 /* A prepared attachment whose strings the job owns (copied into a). */

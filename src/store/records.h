@@ -152,6 +152,9 @@ typedef struct store_request {
                                    whatever the retention; 0: no */
     const char *lang;           /* fr, en: the language of every message about it, chosen at
                                    filing; NULL on insert: fr. Never changed afterwards */
+    int64_t merged_into;        /* the request this duplicate was merged into (request_merge);
+                                   0: not merged */
+    const char *merged_into_reference; /* read only: that request's reference, else NULL */
 } store_request;
 
 typedef struct store_event {
@@ -169,6 +172,9 @@ typedef struct store_event {
      * name as the client gave it (personal data: for agents only) and its media URL. */
     const char *author;
     const char *media_url;
+    /* Written only: the request a merge copied this event (and its files) from, whose
+     * anonymisation erases the copy too (request_merge); 0: none. */
+    int64_t copied_from;
 } store_event;
 
 /* One entry of the Open311 updates feed: a public event, its request's reference and
@@ -302,7 +308,7 @@ typedef struct store_audit {
     int64_t at;               /* unix seconds */
     int64_t agent_id;         /* 0: none (API key, system) */
     const char *actor;        /* "agent:12", "api:3", "system" */
-    const char *action;       /* view, search, list, export, change, login, login_failed, admin */
+    const char *action; /* view, search, list, export, change, merge, login, login_failed, admin */
     const char *object_kind;  /* request, agent, account, apikey, ... */
     const char *object_ids;   /* comma-separated ids; NULL: none */
     const char *source;       /* client address; NULL: unknown */

@@ -75,8 +75,8 @@ typedef struct store_requests_ops {
     int (*tx_insert)(store *s, const store_request *r, arena *a, int64_t *id_out,
                      const char **reference_out, error *err);
     /* Rewrites the mutable fields of request r->id (status, department, assignee, priority,
-     * status_notes, updated_at, closed_at, due_at), and the citizen's: citizen_id, notify,
-     * is_public, rating and rating_comment. */
+     * status_notes, updated_at, closed_at, due_at, merged_into), and the citizen's:
+     * citizen_id, notify, is_public, rating and rating_comment. */
     int (*tx_update)(store *s, const store_request *r, error *err);
     /* A «moi aussi» names its supporter by keys[0..n)
      * (hashes of the account, the browser, the client's network): every key is recorded,
@@ -86,6 +86,15 @@ typedef struct store_requests_ops {
     int (*tx_support)(store *s, int64_t tenant_id, int64_t request_id,
                       const char *const *keys, size_t n_keys, int64_t when, int *added,
                       error *err);
+    /* A merge's «moi aussi»: every supporter key of request from_id is recorded for to_id
+     * as well (from_id keeps its own), and to_id counts *added more supporters: those of
+     * from_id none of whose keys already supported to_id. A supporter is the keys one
+     * «moi aussi» recorded together; at most from_id's own count is added. */
+    int (*tx_support_copy)(store *s, int64_t tenant_id, int64_t from_id, int64_t to_id, int *added,
+                           error *err);
+    /* The requests merged into into_id (merged_into), oldest first; *out in a. */
+    int (*merged)(store *s, int64_t tenant_id, int64_t into_id, arena *a, store_request **out,
+                  size_t *n, error *err);
     /* Shows (1) or hides (0) a request on the public list; ERR_NOT_FOUND when absent. */
     int (*tx_set_public)(store *s, int64_t tenant_id, int64_t request_id, int is_public,
                          error *err);

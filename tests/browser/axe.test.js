@@ -12,6 +12,7 @@ const { describe, it, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const B = require('./browser');
 const F = require('./flows');
+const BO = require('./bo_flows');
 
 describe('axe-core: zero WCAG 2.1 A/AA violations on every page', () => {
     let env;
@@ -275,5 +276,17 @@ describe('axe-core: zero WCAG 2.1 A/AA violations on every page', () => {
         await check(p, 'sign-up (en)', { lang: 'en' });
         await go(p, '/nowhere?lang=en', 404);
         await check(p, '404 (en)', { lang: 'en' });
+    });
+
+    it('the tracking page of a request merged into another («Fusionner»)', async () => {
+        const agent = BO.addAgent(env.srv, { email: `axe.fusion.${process.pid}@ville-demo.test`, name: 'Axe Fusion',
+                                            role: 'agent', departments: ['voirie'] });
+        const desk = await BO.login(env.srv, agent);
+        const keep = await BO.fileRequest(env.srv, { service: 'nid-de-poule' });
+        const r = await desk.post(`/agent/demandes/${filed.reference}/fusionner`, { conserver: keep.reference, confirmer: '1' });
+        assert.equal(r.status, 303, r.text.slice(0, 500));
+        await go(page, `/suivi/${filed.reference}?jeton=${encodeURIComponent(filed.token)}`);
+        assert.ok(await page.locator('main #fusion').count(), 'the page does not say the request was merged');
+        await check(page, 'tracking page of a merged request');
     });
 });

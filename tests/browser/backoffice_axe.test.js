@@ -3,7 +3,8 @@
  * axe-core (wcag2a, wcag2aa, wcag21a, wcag21aa): zero violations on every back-office page and
  * state — login (and with errors), the code step, TOTP enrolment, the inbox (each tab, with
  * filters, with search results, with no result), a request's page (timeline and actions, and
- * an action answered with an error), intake (empty, with errors, done), the mobile view,
+ * an action answered with an error; «Fusionner» with an error, its confirmation, the request
+ * kept and the merged one afterwards), intake (empty, with errors, done), the mobile view,
  * every administration page (the RGPD register, its printable page and the data export, with
  * an error and with nothing found, included), the audit page, the 403 and 404 pages. One test
  * per page state, so that the count says how many were checked and a failure names the page;
@@ -130,6 +131,28 @@ describe('axe-core: zero WCAG 2.1 A/AA violations on every back-office page', ()
         await check(agentPage, 'request page after a change');
         await go(page, `/agent/demandes/${req.reference}`);
         await check(page, 'request page as an admin (assignment, transfer)');
+    });
+
+    it('«Fusionner»: an error, the confirmation, both requests after the merge', async () => {
+        const dup = await F.fileRequest(srv, { service: 'nid-de-poule' });
+        await go(agentPage, `/agent/demandes/${dup.reference}`);
+        const form = agentPage.locator('main form[action$="/fusionner"]');
+        [last] = await Promise.all([agentPage.waitForNavigation({ waitUntil: 'load' }), form.locator('button[type=submit]').click()]);
+        assert.equal(last.status(), 400);
+        assert.ok(await agentPage.locator('.error-summary a[href="#conserver"]').count(), 'no error summary for the merge');
+        await check(agentPage, 'request page with a merge error');
+        await agentPage.locator('#conserver').fill(req.reference);
+        [last] = await Promise.all([agentPage.waitForNavigation({ waitUntil: 'load' }), agentPage.locator('main form[action$="/fusionner"] button[type=submit]').last().click()]);
+        assert.equal(last.status(), 200);
+        assert.ok(await agentPage.locator('#confirmer-fusion').count(), 'no confirmation');
+        await check(agentPage, 'request page asking to confirm a merge');
+        [last] = await Promise.all([agentPage.waitForNavigation({ waitUntil: 'load' }), agentPage.locator('#confirmer-fusion button[type=submit]').click()]);
+        assert.equal(last.status(), 200);
+        assert.ok(await agentPage.locator('#fusionnees').count(), 'the request kept does not list the merged one');
+        await check(agentPage, 'request page listing a merged request');
+        await go(agentPage, `/agent/demandes/${dup.reference}`);
+        assert.ok(await agentPage.locator('#merged-notice').count());
+        await check(agentPage, 'a merged request\'s page');
     });
 
     it('intake: empty, with errors, done', async () => {

@@ -21,6 +21,7 @@ const ITEM_KEYS = [
     'reference', 'status', 'status_label', 'procedure', 'department', 'channel', 'lang', 'description',
     'location', 'address', 'address_id', 'zipcode', 'media_url', 'attributes', 'contact',
     'assignee', 'priority', 'created_at', 'updated_at', 'closed_at', 'due_at', 'status_notes',
+    'merged_into',
 ];
 const EVENT_KEYS = ['id', 'kind', 'public', 'actor', 'channel', 'status_from', 'status_to', 'body',
                     'created_at'];

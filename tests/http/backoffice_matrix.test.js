@@ -69,7 +69,7 @@ const ROUTES = [
     ['POST', (c, r) => `/agent/demandes/${r.reference}/traiter`, OBJ_CHANGE, { fresh: true, label: 'status', form: () => ({ statut: 'in_progress' }) }],
     ['POST', (c, r) => `/agent/demandes/${r.reference}/traiter`, OBJ_ASSIGN, { fresh: true, label: 'assign', form: (c) => ({ assigner: c.assignee.agentA }) }],
     ['POST', (c, r) => `/agent/demandes/${r.reference}/traiter`, OBJ_ASSIGN, { fresh: true, label: 'transfer', form: () => ({ service: 'proprete' }) }],
-    ['POST', (c, r) => `/agent/demandes/${r.reference}/doublon`, OBJ_CHANGE, { fresh: true, form: (c) => ({ original: c.reqA.reference }) }],
+    ['POST', (c, r) => `/agent/demandes/${r.reference}/fusionner`, OBJ_CHANGE, { fresh: true, form: (c) => ({ conserver: c.reqA.reference, confirmer: '1' }) }],
     ['POST', (c, r) => `/agent/demandes/${r.reference}/publication`, OBJ_CHANGE, { fresh: true, form: () => ({ public: '1' }) }],
     ['POST', (c, r) => `/agent/terrain/${r.reference}`, OBJ_CHANGE, { fresh: true, form: () => ({ action: 'resolu', note: 'Réparé sur place.' }) }],
     /* bulk actions: managers and admins */

@@ -185,7 +185,7 @@ test('docs/openapi.yaml', async (t) => {
             contact: { first_name: null, last_name: null, email: null, phone: null }, assignee: null,
             priority: 'normal', created_at: '2026-03-02T09:14:05+01:00',
             updated_at: '2026-03-03T16:40:00+01:00', closed_at: null, due_at: null, status_notes: null,
-            lang: 'fr',
+            lang: 'fr', merged_into: null,
         };
         const event = {
             id: 1812, kind: 'status', public: true, actor: 'api:x', channel: 'api',

@@ -193,34 +193,26 @@ static void test_change_audited_in_its_job(void **state)
     assert_string_equal(e[0].source, "web 192.0.2.1");
     assert_int_equal(e[0].agent_id, f->voirie.id);
 
-    /* A duplicate names its original too. */
-    request_created o = file(f, "nid-de-poule", NULL);
-    request_change dup = {
-        .status = "duplicate", .priority = -1, .who = &f->who_voirie, .audit_also_id = o.id};
-    assert_int_equal(request_update(f->db.core, f->t, c.reference, &dup, NULL, NULL, &err), 0);
-    assert_int_equal(audit_entries(f, &e), 2);
-    snprintf(ids, sizeof ids, "%" PRId64 ",%" PRId64, c.id, o.id);
-    assert_string_equal(e[1].object_ids, ids);
-
-    /* Filed by an agent: "create"; by an Open311 client's key: like a citizen, no entry. */
+    /* Filed by an agent: "create"; by an Open311 client's key: like a citizen, no entry. (A
+     * merge's one entry names both requests: tests/unit/test_merge.c.) */
     request_created byagent = file(f, "question", &f->who_voirie);
-    assert_int_equal(audit_entries(f, &e), 3);
-    assert_string_equal(e[2].action, "create");
+    assert_int_equal(audit_entries(f, &e), 2);
+    assert_string_equal(e[1].action, "create");
     snprintf(ids, sizeof ids, "%" PRId64, byagent.id);
-    assert_string_equal(e[2].object_ids, ids);
+    assert_string_equal(e[1].object_ids, ids);
     core_actor client = {.kind = ACTOR_KEY, .id = 4, .name = "appli", .open311 = 1};
     request_created by311 = file(f, "question", &client);
     n = timeline(f, by311.id, 0, &ev);
     assert_string_equal(ev[0].actor, "api:appli");
-    assert_int_equal(audit_entries(f, &e), 3);
+    assert_int_equal(audit_entries(f, &e), 2);
     /* The JSON API's key is audited by its id. */
     core_actor key = {.kind = ACTOR_KEY, .id = 4, .name = "appli", .source = "api 192.0.2.9"};
     assert_int_equal(request_add_note(f->db.core, f->t, by311.reference, "Noté", 0, &key,
                                       CHANNEL_API, NULL, NULL, &err),
                      0);
-    assert_int_equal(audit_entries(f, &e), 4);
-    assert_string_equal(e[3].actor, "api:4");
-    assert_int_equal(e[3].agent_id, 0);
+    assert_int_equal(audit_entries(f, &e), 3);
+    assert_string_equal(e[2].actor, "api:4");
+    assert_int_equal(e[2].agent_id, 0);
 }
 
 static void test_change_outside_scope_refused(void **state)

@@ -577,6 +577,10 @@ static void write_request(http_req *rq, docw *w, const cat_tenant *t, const cat_
         write_attr_values(w, p, full ? r->attributes : NULL);
         docw_object_begin(w, "extended_attributes");
         docw_string(w, "channel", r->channel);
+        /* A merged duplicate (closed): the request its matter goes on in. A reference is no
+         * personal data, and it says why the request closed, so every level shows it. */
+        if (r->merged_into_reference)
+            docw_string(w, "merged_into", r->merged_into_reference);
         docw_object_end(w);
         write_notes(rq, w, ns, r->id, tz, !full);
     }

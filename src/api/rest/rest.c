@@ -177,6 +177,8 @@ static void write_request(jsonw *w, lang l, const cat_tenant *t, const store_req
     write_time(w, "closed_at", r->closed_at, tz);
     write_time(w, "due_at", r->due_at, tz);
     jsonw_string(w, "status_notes", r->status_notes);
+    /* The reference of the request a merged duplicate's matter goes on in; null otherwise. */
+    jsonw_string(w, "merged_into", r->merged_into_reference);
     if (timeline) {
         jsonw_array_begin(w, "timeline");
         for (size_t i = 0; i < n_events; i++)

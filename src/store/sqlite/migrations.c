@@ -611,8 +611,25 @@ static const char migration_12[] =
                                               "INSERT INTO requests_fts (" FTS_COLUMNS_SCOPED
                                               ") VALUES (" FTS_VALUES_SCOPED("new") "); END;\n";
 
+/* Version 13: merging a duplicate into the request that goes on (request_merge). The
+ * duplicate keeps its own row and timeline, closed, and names the survivor; the partial
+ * index holds only merged requests, for the survivor's list of them. A «moi aussi» now
+ * marks the keys it records together with one random number (`supporter`), so that a
+ * merge can tell the duplicate's supporters apart and count each one once on the survivor;
+ * older rows have none and are told apart by their second. The survivor's copies of what
+ * the duplicate's citizen wrote (events, and through them their files) name the request
+ * they were copied from (`copied_from`), so that erasing that request erases them too. */
+static const char migration_13[] =
+    "ALTER TABLE requests ADD COLUMN merged_into INTEGER REFERENCES requests(id);\n"
+    "ALTER TABLE request_supports ADD COLUMN supporter INTEGER;\n"
+    "ALTER TABLE request_events ADD COLUMN copied_from INTEGER REFERENCES requests(id);\n"
+    "CREATE INDEX request_events_copied_from ON request_events (copied_from)"
+    " WHERE copied_from IS NOT NULL;\n"
+    "CREATE INDEX requests_merged_into ON requests (tenant_id, merged_into)"
+    " WHERE merged_into IS NOT NULL;\n";
+
 const char *const store_sqlite_migrations[] = {
-    migration_1, migration_2, migration_3, migration_4,  migration_5,  migration_6,
-    migration_7, migration_8, migration_9, migration_10, migration_11, migration_12};
+    migration_1, migration_2, migration_3,  migration_4,  migration_5,  migration_6,  migration_7,
+    migration_8, migration_9, migration_10, migration_11, migration_12, migration_13};
 const int store_sqlite_migration_count =
     (int)(sizeof store_sqlite_migrations / sizeof store_sqlite_migrations[0]);

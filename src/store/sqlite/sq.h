@@ -175,7 +175,9 @@ extern sq_stmt store_sqlite_commit, store_sqlite_rollback;
     "r.first_name, r.last_name, r.email, r.phone, r.device_id, r.account_id, r.media_url, "        \
     "r.department_id, r.assignee, r.priority, r.status_notes, r.created_at, r.updated_at, "        \
     "r.closed_at, r.due_at, r.api_key_id, r.citizen_id, r.notify, r.is_public, r.rating, "         \
-    "r.rating_comment, r.supporters, r.anonymised_at, r.erase_requested_at, r.lang"
+    "r.rating_comment, r.supporters, r.anonymised_at, r.erase_requested_at, r.lang, "             \
+    "r.merged_into, CASE WHEN r.merged_into IS NOT NULL THEN (SELECT mi.reference FROM "          \
+    "requests mi WHERE mi.id = r.merged_into) END"
 int store_sqlite_read_request(sqlite3_stmt *st, arena *a, void *out);
 
 /* Operations of the requests table defined in their own files (its table is in
@@ -187,6 +189,8 @@ int store_sqlite_request_count(store *s, const store_request_filter *f, int64_t 
 int store_sqlite_tx_request_support(store *s, int64_t tenant_id, int64_t request_id,
                                     const char *const *keys, size_t n_keys, int64_t when,
                                     int *added, error *err);
+int store_sqlite_tx_request_support_copy(store *s, int64_t tenant_id, int64_t from_id,
+                                         int64_t to_id, int *added, error *err);
 
 /* The migrations embedded in the binary, in order; version i+1 is store_sqlite_migrations[i]
  * (migrations.c), applied by sqlite_migrate.c. */

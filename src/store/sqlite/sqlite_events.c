@@ -109,8 +109,8 @@ static int store_sqlite_events_list_many(store *s, int64_t tenant_id, const int6
 
 static sq_stmt sq_event_insert =
     SQ_STMT("INSERT INTO request_events (tenant_id, request_id, created_at, kind, is_public, "
-            "actor, channel, status_from, status_to, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, "
-            "?8, ?9, ?10)");
+            "actor, channel, status_from, status_to, body, copied_from) VALUES (?1, ?2, ?3, ?4, "
+            "?5, ?6, ?7, ?8, ?9, ?10, ?11)");
 
 static int store_sqlite_tx_event_insert(store *s, const store_event *e, int64_t *id_out, error *err)
 {
@@ -130,6 +130,7 @@ static int store_sqlite_tx_event_insert(store *s, const store_event *e, int64_t 
     store_sqlite_bind_text(st, 8, e->status_from);
     store_sqlite_bind_text(st, 9, e->status_to);
     store_sqlite_bind_text(st, 10, e->body);
+    store_sqlite_bind_id(st, 11, e->copied_from);
     if (store_sqlite_run_write(c, st, NULL, "event_insert", err) != 0)
         return -1;
     if (id_out)

@@ -57,6 +57,8 @@ int store_sqlite_read_request(sqlite3_stmt *st, arena *a, void *p)
     out->anonymised_at = sqlite3_column_int64(st, 36);
     out->erase_requested_at = sqlite3_column_int64(st, 37);
     out->lang = store_sqlite_col_text(st, 38, a, &oom);
+    out->merged_into = sqlite3_column_int64(st, 39);
+    out->merged_into_reference = store_sqlite_col_text(st, 40, a, &oom);
     return oom ? -1 : 0;
 }
 
@@ -372,7 +374,7 @@ static int store_sqlite_tx_request_insert(store *s, const store_request *r, aren
 static sq_stmt sq_request_update =
     SQ_STMT("UPDATE requests SET status = ?3, department_id = ?4, assignee = ?5, priority = ?6, "
             "status_notes = ?7, updated_at = ?8, closed_at = ?9, due_at = ?10, citizen_id = ?11, "
-            "notify = ?12, is_public = ?13, rating = ?14, rating_comment = ?15 "
+            "notify = ?12, is_public = ?13, rating = ?14, rating_comment = ?15, merged_into = ?16 "
             "WHERE id = ?1 AND tenant_id = ?2");
 
 static int store_sqlite_tx_request_update(store *s, const store_request *r, error *err)
@@ -400,6 +402,7 @@ static int store_sqlite_tx_request_update(store *s, const store_request *r, erro
     sqlite3_bind_int(st, 13, r->is_public ? 1 : 0);
     sqlite3_bind_int(st, 14, r->rating);
     store_sqlite_bind_text(st, 15, r->rating_comment);
+    store_sqlite_bind_id(st, 16, r->merged_into);
     if (store_sqlite_run_write(c, st, NULL, "request_update", err) != 0)
         return -1;
     if (sqlite3_changes(c->db) == 0)
@@ -425,6 +428,28 @@ static int store_sqlite_tx_request_set_public(store *s, int64_t tenant_id, int64
     return store_sqlite_run_update(c, st, "request_set_public", "request", err);
 }
 
+/* The requests merged into one, by reference (the survivor's page lists them). */
+static sq_stmt sq_requests_merged =
+    SQ_STMT("SELECT " SQ_REQUEST_COLUMNS " FROM requests r WHERE r.tenant_id = ?1 AND "
+            "r.merged_into = ?2 ORDER BY r.id");
+
+static int store_sqlite_requests_merged(store *s, int64_t tenant_id, int64_t into_id, arena *a,
+                                        store_request **out, size_t *n, error *err)
+{
+    *out = NULL;
+    *n = 0;
+    store_sqlite_conn *c = store_sqlite_reader(s, err);
+    if (!c)
+        return -1;
+    sqlite3_stmt *st = store_sqlite_stmt(c, &sq_requests_merged, err);
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, tenant_id);
+    sqlite3_bind_int64(st, 2, into_id);
+    return store_sqlite_read_all(c, st, store_sqlite_read_request, a, sizeof **out, (void **)out, n,
+                                 "requests_merged", err);
+}
+
 const store_requests_ops store_sqlite_requests_ops = {
     .get = store_sqlite_request_get,
     .get_by_id = store_sqlite_request_get_by_id,
@@ -436,4 +461,6 @@ const store_requests_ops store_sqlite_requests_ops = {
     .tx_update = store_sqlite_tx_request_update,
     .tx_set_public = store_sqlite_tx_request_set_public,
     .tx_support = store_sqlite_tx_request_support,
+    .tx_support_copy = store_sqlite_tx_request_support_copy,
+    .merged = store_sqlite_requests_merged,
 };

@@ -5,6 +5,8 @@
  */
 #include "store/sqlite/sq.h"
 
+#include <string.h>
+
 /* Each search states the conditions of its partial index (requests_retention,
  * requests_erase), so that anonymised history is never scanned. */
 static sq_stmt sq_retention_due =
@@ -107,6 +109,10 @@ static sq_stmt sq_anon_events =
     SQ_STMT("UPDATE request_events SET body = NULL WHERE request_id = ?1 AND body IS "
             "NOT NULL AND kind NOT IN ('assign', 'priority', 'department')");
 
+/* The copies a merge made of its words on the request it was merged into. */
+static sq_stmt sq_anon_copies =
+    SQ_STMT("UPDATE request_events SET body = NULL WHERE copied_from = ?1 AND body IS NOT NULL");
+
 /* What an Open311 client told about the author of its updates. */
 static sq_stmt sq_anon_client_updates =
     SQ_STMT("UPDATE open311_updates SET first_name = NULL, last_name = NULL, email = NULL, "
@@ -119,6 +125,45 @@ static sq_stmt sq_anon_outbox = SQ_STMT("DELETE FROM outbox WHERE request_id = ?
 static sq_stmt sq_anon_attachments =
     SQ_STMT("DELETE FROM attachments WHERE request_id = ?2 AND tenant_id = ?1 "
             "RETURNING storage_name, thumb_name");
+
+/* The copies of its files a merge made on the request it was merged into (their events
+ * name it; by request first, which is indexed). */
+static sq_stmt sq_anon_copied_files =
+    SQ_STMT("DELETE FROM attachments WHERE tenant_id = ?1 AND request_id IN (SELECT request_id "
+            "FROM request_events WHERE copied_from = ?2) AND event_id IN (SELECT id FROM "
+            "request_events WHERE copied_from = ?2) RETURNING storage_name, thumb_name");
+
+/* Runs a DELETE … RETURNING storage_name, thumb_name of (tenant_id, request_id), adding the
+ * names to *removed (grown in a). */
+static int delete_files(store_sqlite_conn *c, sq_stmt *def, int64_t tenant_id, int64_t request_id,
+                        arena *a, store_attachment **removed, size_t *n_removed, error *err)
+{
+    sqlite3_stmt *st = store_sqlite_stmt(c, def, err);
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, tenant_id);
+    sqlite3_bind_int64(st, 2, request_id);
+    void *out = NULL;
+    size_t n = 0;
+    if (store_sqlite_read_all(c, st, read_removed, a, sizeof **removed, &out, &n,
+                              "request_anonymise", err) != 0)
+        return -1;
+    if (n == 0)
+        return 0;
+    if (*n_removed == 0) {
+        *removed = out;
+        *n_removed = n;
+        return 0;
+    }
+    store_attachment *all = arena_alloc(a, (*n_removed + n) * sizeof *all);
+    if (!all)
+        return error_set(err, ERR_INTERNAL, NULL, "out of memory");
+    memcpy(all, *removed, *n_removed * sizeof *all);
+    memcpy(all + *n_removed, out, n * sizeof *all);
+    *removed = all;
+    *n_removed += n;
+    return 0;
+}
 
 static int store_sqlite_tx_request_anonymise(store *s, int64_t tenant_id, int64_t request_id,
                                              const store_anonymised *keep, int64_t now, arena *a,
@@ -147,20 +192,17 @@ static int store_sqlite_tx_request_anonymise(store *s, int64_t tenant_id, int64_
     if (store_sqlite_run_update(c, st, "request_anonymise", "request", err) != 0)
         return -1;
     if (run_on_request(c, &sq_anon_events, request_id, "request_anonymise", err) != 0 ||
+        run_on_request(c, &sq_anon_copies, request_id, "request_anonymise", err) != 0 ||
         run_on_request(c, &sq_anon_client_updates, request_id, "request_anonymise", err) != 0 ||
         run_on_request(c, &sq_anon_supports, request_id, "request_anonymise", err) != 0 ||
         run_on_request(c, &sq_anon_outbox, request_id, "request_anonymise", err) != 0)
         return -1;
-    st = store_sqlite_stmt(c, &sq_anon_attachments, err);
-    if (!st)
+    /* Files are removed once the job is durable, by the caller (core/retention.c). */
+    if (delete_files(c, &sq_anon_attachments, tenant_id, request_id, a, removed, n_removed, err) !=
+            0 ||
+        delete_files(c, &sq_anon_copied_files, tenant_id, request_id, a, removed, n_removed, err) !=
+            0)
         return -1;
-    sqlite3_bind_int64(st, 1, tenant_id);
-    sqlite3_bind_int64(st, 2, request_id);
-    void *out = NULL;
-    if (store_sqlite_read_all(c, st, read_removed, a, sizeof **removed, &out, n_removed,
-                              "request_anonymise", err) != 0)
-        return -1;
-    *removed = out;
     return 0;
 }
 

@@ -259,6 +259,49 @@ static json_t *attachment_json(http_req *rq, const store_request *r, const store
     return o;
 }
 
+/* The merge's side of the page: the request r was merged into (merged_into) and the
+ * requests merged into r (merged, each linked when the agent may open it). -1 after
+ * answering an error. */
+static int merge_context(http_req *rq, const store_agent *a, const cat_tenant *t,
+                         const store_request *r, json_t *ctx)
+{
+    error err;
+    error_clear(&err);
+    store_request into, *merged = NULL;
+    size_t n = 0;
+    if (r->merged_into) {
+        if (request_merged_into(rq->core, t, r, rq->arena, &into, &err) != 0) {
+            http_respond_error(rq, &err);
+            return -1;
+        }
+        json_t *m = json_object();
+        present_set_str_opt(m, "reference", into.reference);
+        if (perm_can_view(a, &into))
+            present_set_str_opt(
+                m, "url",
+                arena_printf(rq->arena, "/agent/demandes/%s", bo_url(rq, into.reference)));
+        json_object_set_new(ctx, "merged_into", m);
+    }
+    if (request_merged(rq->core, t, r->id, rq->arena, &merged, &n, &err) != 0) {
+        http_respond_error(rq, &err);
+        return -1;
+    }
+    json_t *list = json_array();
+    for (size_t i = 0; i < n; i++) {
+        json_t *m = json_object();
+        present_set_str_opt(m, "reference", merged[i].reference);
+        if (perm_can_view(a, &merged[i]))
+            present_set_str_opt(
+                m, "url",
+                arena_printf(rq->arena, "/agent/demandes/%s", bo_url(rq, merged[i].reference)));
+        present_set_str_opt(m, "merged", bo_date(rq, t, merged[i].closed_at, 0));
+        json_array_append_new(list, m);
+    }
+    json_object_set_new(ctx, "has_merged", json_boolean(n > 0));
+    json_object_set_new(ctx, "merged", list);
+    return 0;
+}
+
 /* The page context of request r; NULL after answering an error. */
 static json_t *show_context(http_req *rq, const store_agent *a, const cat_tenant *t,
                             const store_request *r)
@@ -384,8 +427,17 @@ static json_t *show_context(http_req *rq, const store_agent *a, const cat_tenant
 
     json_object_set_new(ctx, "can_change", json_boolean(can_change));
     json_object_set_new(ctx, "can_assign", json_boolean(can_assign));
+    if (merge_context(rq, a, t, r, ctx) != 0) {
+        json_decref(ctx);
+        return NULL;
+    }
+    /* A merged request keeps its status (core refuses a change): its life goes on in the
+     * request it names. */
+    json_object_set_new(ctx, "can_merge",
+                        json_boolean(can_change && !r->merged_into &&
+                                     strcmp(r->status, status_code(STATUS_DUPLICATE)) != 0));
     if (can_change) {
-        json_t *sts = next_statuses(rq, r);
+        json_t *sts = r->merged_into ? json_array() : next_statuses(rq, r);
         json_object_set_new(ctx, "has_statuses", json_boolean(json_array_size(sts) > 0));
         json_object_set_new(ctx, "statuses", sts);
         json_t *prios = json_array();
@@ -438,7 +490,7 @@ static json_t *show_context(http_req *rq, const store_agent *a, const cat_tenant
         json_object_set_new(ctx, "departments", deps);
     }
     const char *done = form_get(&rq->query, "fait");
-    if (done && (strcmp(done, "1") == 0 || strcmp(done, "doublon") == 0 ||
+    if (done && (strcmp(done, "1") == 0 || strcmp(done, "fusion") == 0 ||
                  strcmp(done, "publication") == 0 || strcmp(done, "photo") == 0)) {
         json_t *n = json_object();
         present_set_str_opt(n, "kind", "success");
@@ -682,7 +734,78 @@ static void bo_request_process(http_req *rq)
     http_wait_started(w, rc, &err);
 }
 
-static void bo_request_duplicate(http_req *rq)
+/* ---- «Fusionner»: this request merged into the one to keep ---- */
+
+/* What the merge's continuation needs once the write is over. */
+typedef struct merge_state {
+    store_agent a;
+    const cat_tenant *t;
+    store_request r; /* the duplicate, this page's request */
+    const char *keep;
+} merge_state;
+
+/* The duplicate's page again with the merge's error on the reference field. */
+static void merge_refused(http_req *rq, const store_agent *a, const cat_tenant *t,
+                          const store_request *r, const char *keep, const char *msg_key,
+                          int http_status)
+{
+    json_t *e = json_object();
+    add_error(e, "conserver", present_string(rq->present, rq->lang, msg_key));
+    present_set_str_opt(e, "conserver_value", keep);
+    show_render(rq, a, t, r, http_status, e);
+}
+
+/* The message for a merge core refused (the checks run again on the rows it changes). */
+static const char *merge_error_key(const error *err)
+{
+    if (err->code == ERR_CONFLICT && strcmp(err->arg, "survivor") == 0)
+        return "request_bo.merge_error_survivor";
+    if (err->code == ERR_CONFLICT)
+        return "request_bo.merge_error_already";
+    if (err->code == ERR_FORBIDDEN)
+        return "request_bo.merge_error_forbidden";
+    if (err->code == ERR_INVALID_ARG)
+        return "request_bo.merge_error_same";
+    return NULL;
+}
+
+static void merge_done(http_req *rq)
+{
+    merge_state *ms = rq->user;
+    const http_wait *outcome = http_wait_result(rq);
+    if (outcome->rc == 0) {
+        /* The work goes on in the request kept: its page, with the merged one listed. */
+        http_redirect(
+            rq, arena_printf(rq->arena, "/agent/demandes/%s?fait=fusion", bo_url(rq, ms->keep)));
+        return;
+    }
+    const char *key = merge_error_key(&outcome->err);
+    if (!key && outcome->err.code == ERR_NOT_FOUND && strcmp(outcome->err.arg, "survivor") == 0)
+        key = "request_bo.merge_error_unknown";
+    if (!key) {
+        bo_write_refused(rq, &outcome->err);
+        return;
+    }
+    /* Nothing was written: the page shows the request as it now is, with the error. */
+    error err;
+    store_request fresh;
+    if (request_get(rq->core, ms->t, ms->r.reference, rq->arena, &fresh, &err) == 0)
+        ms->r = fresh;
+    merge_refused(rq, &ms->a, ms->t, &ms->r, ms->keep, key, 409);
+}
+
+/* 1 when requests were merged into r (it is kept: merge the other one into it). */
+static int has_merged(http_req *rq, const cat_tenant *t, const store_request *r, error *err)
+{
+    store_request *merged = NULL;
+    size_t n = 0;
+    return request_merged(rq->core, t, r->id, rq->arena, &merged, &n, err) == 0 && n > 0;
+}
+
+/* POST /agent/demandes/{}/fusionner: conserver (the reference of the request to keep);
+ * without confirmer=1, the page asks to confirm, saying what will happen; with it, the
+ * merge (core's request_merge, one write job). */
+static void bo_request_merge(http_req *rq)
 {
     store_agent a;
     const cat_tenant *t;
@@ -692,35 +815,61 @@ static void bo_request_duplicate(http_req *rq)
         return;
     error err;
     error_clear(&err);
-    const char *orig = bo_trim(rq, form_get(&f, "original"));
-    store_request o;
-    status from;
+    const char *keep = bo_trim(rq, form_get(&f, "conserver"));
     core_actor who = bo_who(rq, &a);
-    int ok = orig && request_reference_ok(orig) && strcmp(orig, r.reference) != 0 &&
-             request_get_as(rq->core, t, &who, orig, rq->arena, &o, &err) == 0 &&
-             status_parse(r.status, &from) == 0 &&
-             status_transition_allowed(from, STATUS_DUPLICATE);
-    if (!ok) {
-        json_t *e = json_object();
-        add_error(e, "original",
-                  present_string(rq->present, rq->lang, "request_bo.error_duplicate"));
-        present_set_str_opt(e, "original_value", orig);
-        show_render(rq, &a, t, &r, 400, e);
+    store_request o;
+    const char *msg = NULL;
+    if (!keep || !*keep)
+        msg = "request_bo.merge_error_empty";
+    else if (!request_reference_ok(keep) ||
+             request_get_as(rq->core, t, &who, keep, rq->arena, &o, &err) != 0)
+        msg = "request_bo.merge_error_unknown";
+    else if (o.id == r.id)
+        msg = "request_bo.merge_error_same";
+    else if (!perm_can_change(&a, &o))
+        msg = "request_bo.merge_error_forbidden";
+    else if (r.merged_into || strcmp(r.status, status_code(STATUS_DUPLICATE)) == 0)
+        msg = "request_bo.merge_error_already";
+    else if (o.merged_into || strcmp(o.status, status_code(STATUS_DUPLICATE)) == 0)
+        msg = "request_bo.merge_error_survivor";
+    else if (has_merged(rq, t, &r, &err))
+        msg = "request_bo.merge_error_has_merged";
+    if (msg) {
+        merge_refused(rq, &a, t, &r, keep, msg, 400);
         return;
     }
-    request_change ch;
-    memset(&ch, 0, sizeof ch);
-    ch.priority = -1;
-    ch.status = status_code(STATUS_DUPLICATE);
-    ch.note = arena_printf(rq->arena, "%s %s",
-                           present_string(rq->present, rq->lang, "request_bo.duplicate_note"),
-                           o.reference);
-    ch.who = &who;
-    ch.ch = CHANNEL_WEB;
-    ch.audit_also_id = o.id; /* the original is named by the audit entry too */
-    http_wait *w = bo_wait_redirect(
-        rq, arena_printf(rq->arena, "/agent/demandes/%s?fait=doublon", bo_url(rq, r.reference)));
-    int rc = request_update(rq->core, t, r.reference, &ch, http_wait_done, w, &err);
+    const char *confirmed = form_get(&f, "confirmer");
+    if (!confirmed || strcmp(confirmed, "1") != 0) {
+        /* The confirmation names the request kept (which the agent may see) and what the
+         * merge does, at the top of the page. */
+        const cat_procedure *p = catalogue_procedure_by_id(t, o.procedure_id);
+        json_t *e = json_object();
+        json_t *m = json_object();
+        present_set_str_opt(m, "reference", o.reference);
+        present_set_str_opt(m, "url",
+                            arena_printf(rq->arena, "/agent/demandes/%s", bo_url(rq, o.reference)));
+        present_set_str_opt(m, "procedure", p ? p->rec.name : "");
+        present_set_str_opt(m, "status_label", bo_status_label(rq, o.status));
+        present_set_str_opt(m, "created", bo_date(rq, t, o.created_at, 0));
+        json_object_set_new(e, "merge_confirm", m);
+        present_set_str_opt(e, "conserver_value", o.reference);
+        show_render(rq, &a, t, &r, 200, e);
+        return;
+    }
+    merge_state *ms = arena_alloc(rq->arena, sizeof *ms);
+    if (!ms) {
+        error_set(&err, ERR_INTERNAL, NULL, "out of memory");
+        http_respond_error(rq, &err);
+        return;
+    }
+    ms->a = a;
+    ms->t = t;
+    ms->r = r;
+    ms->keep = o.reference;
+    rq->user = ms;
+    http_wait *w = http_wait_begin(rq, merge_done);
+    int rc = request_merge(rq->core, t, r.reference, o.reference, &who, http_base_url(rq, t), NULL,
+                           http_wait_done, w, &err);
     http_wait_started(w, rc, &err);
 }
 
@@ -776,7 +925,7 @@ static void bo_request_moderate(http_req *rq)
 const http_route bo_request_routes[] = {
     {HTTP_GET | HTTP_HEAD, "/agent/demandes/{}", bo_request_show},
     {HTTP_POST, "/agent/demandes/{}/traiter", bo_request_process},
-    {HTTP_POST, "/agent/demandes/{}/doublon", bo_request_duplicate},
+    {HTTP_POST, "/agent/demandes/{}/fusionner", bo_request_merge},
     {HTTP_POST, "/agent/demandes/{}/publication", bo_request_publish},
     {HTTP_POST, "/agent/demandes/{}/photos/{}", bo_request_moderate},
     {0, NULL, NULL},

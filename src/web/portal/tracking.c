@@ -410,6 +410,32 @@ static json_t *event_json(http_req *rq, const track_state *st, const store_event
     return o;
 }
 
+/* A merged request: what its citizen may know of the request its matter goes on in — its
+ * reference, its status and when it last moved, and a link to its public page when it is
+ * on the public list anyway. Never its citizen, description, place, messages nor tracking
+ * token: they are another person's. Sets req.merged_into; nothing when it cannot be read. */
+static void merged_into_json(http_req *rq, const track_state *st, json_t *req)
+{
+    store_request m;
+    error err;
+    error_clear(&err);
+    if (request_merged_into(rq->core, st->tenant, &st->req, rq->arena, &m, &err) != 0) {
+        log_warn("tracking: the request %s was merged into cannot be read: %s", st->req.reference,
+                 err.detail);
+        return;
+    }
+    json_t *o = json_object();
+    present_set_str_opt(o, "reference", m.reference);
+    present_set_str_opt(o, "status", m.status);
+    present_set_str_opt(o, "status_label", tracking_status_label(rq, m.status));
+    tracking_set_date(rq, st->tenant, o, "updated", m.updated_at, 0);
+    if (tracking_on_public_list(st->tenant, &m))
+        present_set_str_opt(
+            o, "public_url",
+            arena_printf(rq->arena, "/signalements/%s", tracking_url_encode(rq, m.reference)));
+    json_object_set_new(req, "merged_into", o);
+}
+
 /* The context of the tracking page; forms' state is added by the caller. NULL after
  * answering an error. */
 static json_t *show_context(http_req *rq, track_state *st)
@@ -452,6 +478,8 @@ static json_t *show_context(http_req *rq, track_state *st)
                        arena_printf(rq->arena, "track.status_text_%s", status_code(code))));
     present_set_str_opt(req, "procedure", st->proc ? st->proc->rec.name : "");
     json_object_set_new(req, "closed", json_boolean(closed));
+    if (r->merged_into)
+        merged_into_json(rq, st, req);
     tracking_set_date(rq, st->tenant, req, "filed", r->created_at, 1);
     if (closed) {
         tracking_set_date(rq, st->tenant, req, "closed_on", r->closed_at, 0);

@@ -12,6 +12,7 @@
 #include "core/catalogue.h"
 #include "http/http.h"
 #include "present/present.h"
+#include "store/records.h"
 
 /* Sets ctx[key] (e.g. "filed") to the date of t in words ("3 mars 2026") in the tenant's
  * zone and ctx[key + "_iso"] to its RFC 3339 form for <time datetime>; with_time adds
@@ -29,6 +30,9 @@ void tracking_set_pages(http_req *rq, json_t *ctx, long page, int64_t total, lon
                         const char *base_url);
 /* The status label and the badge modifier of a stored status code ("in_progress"). */
 const char *tracking_status_label(http_req *rq, const char *code);
+
+/* 1 when request r is on the public incidents list (/signalements/{ref} shows it to anyone). */
+int tracking_on_public_list(const cat_tenant *t, const store_request *r);
 
 /* GET /signalements, GET /signalements/{ref}, POST /signalements/{ref}/moi-aussi. */
 void tracking_public_list(http_req *rq);

@@ -35,6 +35,12 @@ static int request_public(const cat_tenant *t, const store_request *r, const cat
     return r->is_public && procedure_public(*p);
 }
 
+int tracking_on_public_list(const cat_tenant *t, const store_request *r)
+{
+    const cat_procedure *p;
+    return request_public(t, r, &p);
+}
+
 /* The network a client address stands for: an IPv4 address itself (an IPv4-mapped IPv6
  * address too), an IPv6 address its /64, since one host may use a whole /64. In the arena;
  * the address as given when it does not parse. */
