@@ -91,7 +91,8 @@ typedef struct mp_state {
     const char *filename; /* NULL for a text field */
     int fd;               /* the file part being received, -1 when none */
     size_t file_len;
-    int failed; /* err says why */
+    int announced; /* the current part got only libmicrohttpd's empty first call so far */
+    int failed;    /* err says why */
     error err;
 } mp_state;
 
@@ -509,17 +510,30 @@ static enum MHD_Result mp_iterator(void *cls, enum MHD_ValueKind kind, const cha
         return MHD_NO;
     }
     if (off == 0) {
-        if (mp_flush(st) != 0) {
-            st->failed = 1;
-            return MHD_NO;
+        /* libmicrohttpd announces a part with an empty call (offset 0, no data) when its first
+         * bytes have not arrived yet, then calls again at offset 0 with them: the same part,
+         * not a second one. Taken as two, a slow client's field read as an empty value
+         * followed by the real one (form_get finds the empty one: a CSRF token lost, a
+         * choice ignored) and a file as an empty part plus the file. */
+        int repeated = st->key && st->announced && key && strcmp(st->key, key) == 0 &&
+                       (st->filename == NULL) == (filename == NULL) &&
+                       (!filename || strcmp(st->filename, filename) == 0);
+        if (!repeated) {
+            if (mp_flush(st) != 0) {
+                st->failed = 1;
+                return MHD_NO;
+            }
+            st->key = arena_strdup(st->arena, key);
+            st->filename = filename ? arena_strdup(st->arena, filename) : NULL;
+            if (!st->key || (filename && !st->filename)) {
+                error_set(&st->err, ERR_INTERNAL, NULL, "out of memory");
+                st->failed = 1;
+                return MHD_NO;
+            }
         }
-        st->key = arena_strdup(st->arena, key);
-        st->filename = filename ? arena_strdup(st->arena, filename) : NULL;
-        if (!st->key || (filename && !st->filename)) {
-            error_set(&st->err, ERR_INTERNAL, NULL, "out of memory");
-            st->failed = 1;
-            return MHD_NO;
-        }
+        st->announced = size == 0;
+    } else if (size > 0) {
+        st->announced = 0;
     }
     if (st->filename) {
         if (size == 0)
