@@ -108,19 +108,45 @@ static void fail(http_req *rq, docw_format fmt, err_code code, const char *arg, 
 }
 
 /* Sends the finished document, or a 500 when it could not be written whole. */
-static void respond_doc(http_req *rq, docw *w, int http_status)
+/* Sends the finished document, or a 500 when it could not be written whole; -1 then. */
+static int send_doc(http_req *rq, docw *w, int http_status)
 {
     if (docw_finish(w) < 0) {
         error err;
         error_set(&err, ERR_INTERNAL, NULL, "response document could not be written");
         respond_error(rq, w->fmt, &err);
-        return;
+        return -1;
     }
     http_respond(rq, http_status, docw_content_type(w->fmt));
-    /* Every Open311 read is public data that depends only on the URI, the host and the
-     * language: the server may answer it again from memory until the next write. */
-    if (rq->method == HTTP_GET && http_status == 200)
+    return 0;
+}
+
+/* send_doc for the reads the server may keep: every Open311 read but the updates feed is
+ * public data that depends only on the URI, the host and the language, so the server may
+ * answer it again from memory until the next write. */
+static void respond_doc(http_req *rq, docw *w, int http_status)
+{
+    if (send_doc(rq, w, http_status) == 0 && rq->method == HTTP_GET && http_status == 200)
         http_cacheable(rq);
+}
+
+/* Starts the answer's document; -1 after answering 500 when the writer cannot start. */
+static int begin_doc(http_req *rq, docw_format fmt, docw *w)
+{
+    if (docw_begin(w, fmt, &rq->out) == 0)
+        return 0;
+    fail(rq, fmt, ERR_INTERNAL, NULL, "xml writer");
+    return -1;
+}
+
+/* After a suspended write: -1 after answering its error, 0 when it succeeded. */
+static int write_succeeded(http_req *rq, docw_format fmt)
+{
+    const http_wait *outcome = http_wait_result(rq);
+    if (outcome->rc >= 0)
+        return 0;
+    respond_error(rq, fmt, &outcome->err);
+    return -1;
 }
 
 /* ---- common preamble ---- */
@@ -195,10 +221,8 @@ static void h_discovery(http_req *rq)
     const char *contact =
         t->rec.contact != NULL && t->rec.contact[0] != '\0' ? t->rec.contact : t->rec.name;
     docw w;
-    if (docw_begin(&w, fmt, &rq->out) < 0) {
-        fail(rq, fmt, ERR_INTERNAL, NULL, "xml writer");
+    if (begin_doc(rq, fmt, &w) < 0)
         return;
-    }
     docw_object_begin(&w, "discovery");
     docw_string(&w, "changeset", OPEN311_CHANGESET);
     docw_string(&w, "contact", contact);
@@ -237,10 +261,8 @@ static void h_services(http_req *rq)
     if (t == NULL)
         return;
     docw w;
-    if (docw_begin(&w, fmt, &rq->out) < 0) {
-        fail(rq, fmt, ERR_INTERNAL, NULL, "xml writer");
+    if (begin_doc(rq, fmt, &w) < 0)
         return;
-    }
     docw_list_begin(&w, "services");
     for (size_t i = 0; i < t->n_procedures; i++) {
         const cat_procedure *p = &t->procedures[i];
@@ -295,10 +317,8 @@ static void h_service_definition(http_req *rq)
         return;
     }
     docw w;
-    if (docw_begin(&w, fmt, &rq->out) < 0) {
-        fail(rq, fmt, ERR_INTERNAL, NULL, "xml writer");
+    if (begin_doc(rq, fmt, &w) < 0)
         return;
-    }
     docw_object_begin(&w, "service_definition");
     docw_string(&w, "service_code", p->rec.code);
     docw_list_begin(&w, "attributes");
@@ -654,10 +674,8 @@ static void h_request_one(http_req *rq)
         return;
     }
     docw w;
-    if (docw_begin(&w, fmt, &rq->out) < 0) {
-        fail(rq, fmt, ERR_INTERNAL, NULL, "xml writer");
+    if (begin_doc(rq, fmt, &w) < 0)
         return;
-    }
     docw_list_begin(&w, "service_requests"); /* one request is still a list */
     write_request(rq, &w, t, p, &r, ext ? &ns : NULL);
     docw_list_end(&w);
@@ -760,10 +778,8 @@ static void get_requests(http_req *rq, docw_format fmt)
         return;
     }
     docw w;
-    if (docw_begin(&w, fmt, &rq->out) < 0) {
-        fail(rq, fmt, ERR_INTERNAL, NULL, "xml writer");
+    if (begin_doc(rq, fmt, &w) < 0)
         return;
-    }
     docw_list_begin(&w, "service_requests");
     for (size_t i = 0; i < n; i++) {
         const cat_procedure *p = catalogue_procedure_by_id(t, reqs[i].procedure_id);
@@ -787,16 +803,11 @@ typedef struct post_state {
 static void post_finish(http_req *rq)
 {
     post_state *st = rq->user;
-    const http_wait *outcome = http_wait_result(rq);
-    if (outcome->rc < 0) {
-        respond_error(rq, st->fmt, &outcome->err);
+    if (write_succeeded(rq, st->fmt) < 0)
         return;
-    }
     docw w;
-    if (docw_begin(&w, st->fmt, &rq->out) < 0) {
-        fail(rq, st->fmt, ERR_INTERNAL, NULL, "xml writer");
+    if (begin_doc(rq, st->fmt, &w) < 0)
         return;
-    }
     /* The tracking token in st->created is the citizen's secret: it is not written here.
      * account_id is personal data, so it stays null. */
     docw_list_begin(&w, "service_requests");
@@ -1013,10 +1024,8 @@ static void get_updates(http_req *rq, docw_format fmt)
         return;
     }
     docw w;
-    if (docw_begin(&w, fmt, &rq->out) < 0) {
-        fail(rq, fmt, ERR_INTERNAL, NULL, "xml writer");
+    if (begin_doc(rq, fmt, &w) < 0)
         return;
-    }
     docw_list_begin(&w, "service_request_updates");
     for (size_t i = 0; i < n; i++) {
         open311_detail d = detail_of(catalogue_procedure_by_id(t, ups[i].procedure_id));
@@ -1026,11 +1035,7 @@ static void get_updates(http_req *rq, docw_format fmt)
     docw_list_end(&w);
     /* Not cacheable by URI alone as other reads are: without dates the window moves with
      * the clock. The default window is the common case, so no caching at all. */
-    if (docw_finish(&w) < 0) {
-        fail(rq, fmt, ERR_INTERNAL, NULL, "response document could not be written");
-        return;
-    }
-    http_respond(rq, 200, docw_content_type(fmt));
+    send_doc(rq, &w, 200);
 }
 
 typedef struct update_state {
@@ -1041,16 +1046,11 @@ typedef struct update_state {
 static void update_finish(http_req *rq)
 {
     update_state *st = rq->user;
-    const http_wait *outcome = http_wait_result(rq);
-    if (outcome->rc < 0) {
-        respond_error(rq, st->fmt, &outcome->err);
+    if (write_succeeded(rq, st->fmt) < 0)
         return;
-    }
     docw w;
-    if (docw_begin(&w, st->fmt, &rq->out) < 0) {
-        fail(rq, st->fmt, ERR_INTERNAL, NULL, "xml writer");
+    if (begin_doc(rq, st->fmt, &w) < 0)
         return;
-    }
     docw_list_begin(&w, "service_request_updates");
     docw_object_begin(&w, "request_update");
     docw_string(&w, "update_id", arena_printf(rq->arena, "%" PRId64, st->update_id));
