@@ -71,6 +71,10 @@ static const opt_spec serve_opts[] = {
     {"hash-queue", "GUICHET_HASH_QUEUE", OPT_UINT, "16", 0, 1, HASHER_QUEUE_MAX,
      "passwords waiting for a hashing thread at most; beyond, logins answer 503 with "
      "Retry-After (16 at 75 ms each: a login waits at most about 1.2 s per thread)"},
+    {"search-budget-ms", "GUICHET_SEARCH_BUDGET_MS", OPT_UINT, "25", 0, 0, SEARCH_BUDGET_MS_MAX,
+     "how long a back-office text search may go on into older years once the newest are "
+     "searched; beyond, the page says from which year it searched and offers the years "
+     "before (0: one year per page)"},
     {"max-body", "GUICHET_MAX_BODY", OPT_UINT, "1048576", 0, 256, 1073741824.0,
      "largest urlencoded or JSON body, in bytes"},
     {"rate-ip", "GUICHET_RATE_IP", OPT_DOUBLE, "50", 0, 0, 1e9,
@@ -744,6 +748,7 @@ static int server_start(const opt_values *v, cli_server **out)
         goto fail;
     }
     cs->writer_started = 1;
+    core_set_search_budget(cs->s.core, (int)opt_uint(v, "search-budget-ms"));
     if (core_hasher_start(cs->s.core, (unsigned)opt_uint(v, "hash-threads"),
                           (size_t)opt_uint(v, "hash-queue"), &err) != 0) {
         fprintf(stderr, "guichet serve: password hashing: %s\n", err.detail);

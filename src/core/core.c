@@ -223,6 +223,7 @@ core *core_open_config(store *s, const core_config *cfg, error *err)
         error_set(err, ERR_INTERNAL, NULL, "out of memory");
         return NULL;
     }
+    c->search_budget_ms = SEARCH_BUDGET_MS_DEFAULT;
     c->store = s;
     pthread_mutex_init(&c->cat_lock, NULL);
     if (copy_links(&c->links, &cfg->links) != 0) {

@@ -25,6 +25,7 @@ struct core {
     core_links links;              /* strings owned (core_open_config's copies) */
     attachment_dir uploads;        /* core_config.uploads_dir, opened */
     hasher *hasher;                /* core_hasher_start's pool; NULL: on the caller's thread */
+    _Atomic int search_budget_ms;  /* core_set_search_budget (request_search.c) */
 };
 
 /* Loads the first catalogue snapshot; 0 or -1. */

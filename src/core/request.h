@@ -104,6 +104,17 @@ int request_get_as(core *c, const cat_tenant *t, const core_actor *who, const ch
 int request_search(core *c, const store_request_filter *f, arena *a, store_request **out,
                    size_t *n, error *err);
 int request_count(core *c, const store_request_filter *f, int64_t *count, error *err);
+/* request_search and request_count for a text search in the default order (newest first,
+ * offset paging), walked year by year from the newest (request_search.c): they stop when the
+ * page is full (the count at its cap) or, between two years, once the core's search budget
+ * is spent (core_set_search_budget). *searched_from is then the instant from which requests
+ * were searched (the start of a year, UTC), 0 when every year was; the caller says so and
+ * may ask again with created_to before it. Other filters: request_search/request_count,
+ * *searched_from 0. */
+int request_search_text(core *c, const store_request_filter *f, arena *a, store_request **out,
+                        size_t *n, int64_t *searched_from, error *err);
+int request_count_text(core *c, const store_request_filter *f, int64_t *count,
+                       int64_t *searched_from, error *err);
 /* Timeline, oldest first; public_only hides internal events. */
 int request_timeline(core *c, const cat_tenant *t, int64_t request_id, int public_only,
                      arena *a, store_event **out, size_t *n, error *err);

@@ -410,8 +410,11 @@ typedef struct store_request_filter {
     size_t limit;                      /* required, > 0 */
     /* ---- back office ---- */
     /* Full-text search over reference, description, address, first and last name, e-mail
-     * and phone: every word must match (accents and case ignored), the last one as a
-     * prefix. User input is quoted word by word: it is never FTS5 syntax. Blank: no filter. */
+     * and phone: every word must match (accents and case ignored); a French word of four
+     * letters or more in its singular and plural, masculine and feminine forms, the last word
+     * otherwise as a prefix. User input is quoted word by word: it is never FTS5 syntax.
+     * Blank: no filter. With created_from and created_to within a few years, the index
+     * itself is narrowed to those years. */
     const char *text;
     /* Only requests of one of these departments (an agent's departments). */
     int64_t department_ids[STORE_FILTER_MAX_LIST];
@@ -419,6 +422,7 @@ typedef struct store_request_filter {
     int overdue;       /* 1: due_at < now and not closed */
     int64_t now;       /* the instant `overdue` compares with */
     int unassigned;    /* 1: only requests without an assignee */
+    int only_open;     /* 1: only requests not closed (closed_at unset) */
     int sort;          /* store_request_sort; 0: newest first */
     /* Counting: stop at this many (the count is then "at least count_cap"); 0: exact. Counts
      * by status, department and assignee alone are exact and cheap whatever the cap. */

@@ -84,7 +84,7 @@ test('agents\' views, lists, searches and changes are audited, with ids', async 
     assert.equal(list.status, 200);
     await rowsSince(mark, (r) => r.action === 'list' && Number(r.agent_id) === agentRow.id, 'the inbox list');
 
-    for (const term of [req.email, req.last, SEARCH_WORD]) {
+    for (const term of [req.email, req.last, `${SEARCH_WORD}${process.pid}`]) {
         mark = lastAuditId();
         const s = await agent.get(`/agent/?onglet=service&q=${encodeURIComponent(term)}`);
         assert.equal(s.status, 200);

@@ -365,3 +365,55 @@ test('the agents\' work: inbox, triage, bulk, intake, scope and audit', async (t
         for (const l of rows) assert.match(l.split('|')[2], /^[0-9,]*$/, 'object ids only');
     });
 });
+
+/*
+ * A text search walks the years from the newest and stops once its time budget is spent
+ * (here 0: one year per page): the page says from which year it searched and links to the
+ * years before, which go on from there, down to the oldest request, where no link is left.
+ */
+test('a search stopped by its time budget says from which year, and goes on before it', async (t) => {
+    const srv = await startServer({ requests: 120, years: 4, env: { GUICHET_SEARCH_BUDGET_MS: '0' } });
+    t.after(() => srv.stop());
+    /* An élu: the «Tout» tab, every request. */
+    const F = require('../browser/bo_flows');
+    const elu = await F.login(srv, F.addAgent(srv, { email: 'elu.annees@ville-demo.test', name: 'Élu Années', role: 'elected' }));
+    const now = new Date().getUTCFullYear();
+    /* One request of each of the last three years gets a word no other request has. */
+    const marked = [];
+    for (const y of [now, now - 1, now - 2]) {
+        const ref = srv.sql(`SELECT reference FROM requests WHERE strftime('%Y', created_at, 'unixepoch') = '${y}' ORDER BY id LIMIT 1`).trim();
+        assert.ok(ref, `a demo request filed in ${y}`);
+        srv.sql(`UPDATE requests SET description = 'Borne zorglubienne renversée' WHERE reference = '${ref}'`);
+        marked.push([y, ref]);
+    }
+    let url = '/agent/?onglet=tout&q=zorglubienne';
+    for (const [y, ref] of marked) {
+        const page = await elu.get(url);
+        assert.equal(page.status, 200);
+        assert.deepEqual(refsOf(page.text), [ref], `the ${y} request alone`);
+        assert.match(page.text, new RegExp(`depuis le 1er janvier ${y}\\.`), 'the page says where the search stopped');
+        assert.match(page.text, /tabs__count">1\+/, 'the count says «at least»');
+        const m = page.text.match(/<p class="hint" role="status" data-search-stopped>[^]*?<a href="([^"]+)">Chercher aussi dans les demandes déposées avant (\d{4})<\/a>/);
+        assert.ok(m, 'a link to the years before');
+        assert.equal(Number(m[2]), y);
+        url = m[1].replace(/&amp;/g, '&');
+        assert.match(url, new RegExp(`avant=${y}`));
+        assert.match(url, /q=zorglubienne/, 'the link keeps the search');
+    }
+    /* Before the oldest year that holds a match: the walk reaches the oldest request. */
+    const rest = await elu.get(url);
+    assert.equal(rest.status, 200);
+    const older = refsOf(rest.text);
+    assert.deepEqual(older, [], 'nothing older holds the word');
+    /* The walk still stops at each year on its way down: the oldest years are offered until
+     * the oldest request's year has been searched. */
+    const oldest = Number(srv.sql("SELECT strftime('%Y', min(created_at), 'unixepoch') FROM requests").trim());
+    let guard = 0;
+    let last = rest;
+    while (/data-search-stopped/.test(last.text) && guard++ < 10) {
+        const m = last.text.match(/data-search-stopped>[^]*?<a href="([^"]+)">/);
+        last = await elu.get(m[1].replace(/&amp;/g, '&'));
+        assert.deepEqual(refsOf(last.text), []);
+    }
+    assert.doesNotMatch(last.text, /data-search-stopped/, `no link once ${oldest} is searched`);
+});

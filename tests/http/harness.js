@@ -105,6 +105,7 @@ function removeDir(dir, opts) {
  * opts.env       extra environment for the server and the CLI (merged over the defaults)
  * opts.demo      load the demo commune (default true)
  * opts.requests  number of demo requests (default: the demo's own default)
+ * opts.years     years the demo requests are spread over (default: the demo's own, 1)
  * opts.dbFile    database path relative to the temp dir (default "g.db")
  * opts.beforeInit(dir)  called once the temp dir exists, before `init` (e.g. to mount a tmpfs)
  * opts.beforeCleanup(dir)  called before the temp dir is removed (e.g. to unmount); also when
@@ -130,6 +131,7 @@ async function startServer(opts = {}) {
         if (opts.demo !== false) {
             const args = ['demo', '--db', db];
             if (opts.requests !== undefined) args.push('--requests', String(opts.requests));
+            if (opts.years !== undefined) args.push('--years', String(opts.years));
             mustGuichet(args, env);
             for (const scope of SCOPES) keys[scope] = createKey(db, `test-${scope}`, scope, env);
         }

@@ -21,6 +21,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/core.h"
+#include "core/request.h"
 #include "store/store.h"
 
 typedef struct fixture {
@@ -2445,6 +2447,194 @@ static int has_id(const store_request *list, size_t n, int64_t id)
     return 0;
 }
 
+/* The forms a French word is searched in: singular and plural, masculine and feminine,
+ * «-al»/«-aux»; accents and case folded; a word never matches as a prefix, a short last word
+ * does. */
+static void test_fts_word_forms(void **state)
+{
+    fixture *fx = *state;
+    arena a;
+    arena_init(&a, 0);
+    const char *texts[] = {"Trottoir abîmé rue Victor Hugo", "Deux trottoirs abîmés",
+                           "Chaussée abîmée devant l'école", "Journaux jetés dans le square",
+                           "Un cheval dans le parc"};
+    int64_t ids[5];
+    for (int i = 0; i < 5; i++) {
+        insert_arg ia;
+        insert_init(&ia, fx, fx->proc_trou, day(2026, 5, 1 + i));
+        ia.r.description = texts[i];
+        ids[i] = insert_one(fx, &ia, NULL, 0);
+    }
+    store_request *rs;
+    assert_int_equal(text_search(fx, "trottoir abimé", &a, &rs), 2);
+    assert_true(has_id(rs, 2, ids[0]) && has_id(rs, 2, ids[1]));
+    assert_int_equal(text_search(fx, "TROTTOIRS", &a, &rs), 2);
+    assert_int_equal(text_search(fx, "abimee", &a, &rs), 3);
+    assert_int_equal(text_search(fx, "abîmées", &a, &rs), 3);
+    assert_int_equal(text_search(fx, "abîmés chaussée", &a, &rs), 1);
+    assert_int_equal(rs[0].id, ids[2]);
+    assert_int_equal(text_search(fx, "journal", &a, &rs), 1);
+    assert_int_equal(rs[0].id, ids[3]);
+    assert_int_equal(text_search(fx, "journaux", &a, &rs), 1);
+    assert_int_equal(text_search(fx, "chevaux", &a, &rs), 1);
+    assert_int_equal(rs[0].id, ids[4]);
+    assert_int_equal(text_search(fx, "trot", &a, &rs), 0);
+    assert_int_equal(text_search(fx, "ab", &a, &rs), 3);
+    assert_int_equal(text_search(fx, "squares", &a, &rs), 1);
+    arena_free(&a);
+}
+
+/* The index's "o1"/"o0" and "y<year>" tokens: a search of open requests follows a request
+ * closed and reopened (the index is updated when closed_at changes, and only then), and a
+ * search within creation dates finds exactly the requests of those dates, whether the range
+ * is narrowed in the index (three years or fewer) or not. */
+static void test_fts_open_and_years(void **state)
+{
+    fixture *fx = *state;
+    arena a;
+    arena_init(&a, 0);
+    int64_t ids[6];
+    char ref[6][32];
+    for (int i = 0; i < 6; i++) {
+        insert_arg ia;
+        insert_init(&ia, fx, fx->proc_trou, day(2021 + i, 12, 31));
+        ia.r.description = "Lampadaire éteint";
+        ia.r.department_id = fx->dep_voirie;
+        ids[i] = insert_one(fx, &ia, ref[i], sizeof ref[i]);
+    }
+    store_request *rs;
+    store_request_filter f = base_filter(fx, 50);
+    f.text = "lampadaire";
+    f.only_open = 1;
+    assert_int_equal(search(fx, &f, &a, &rs), 6);
+
+    /* Closed: out of the open requests; an update that leaves it closed changes nothing;
+     * reopened: back. */
+    error err;
+    store_request r;
+    int found = 0;
+    assert_int_equal(fx->s->ops->requests.get(fx->s, fx->tenant, ref[5], &a, &r, &found, &err), 0);
+    update_arg ua = {.r = r};
+    ua.r.status = "resolved";
+    ua.r.closed_at = day(2026, 6, 1);
+    assert_int_equal(store_write_sync(fx->s, apply_update, &ua, &err), 0);
+    assert_int_equal(search(fx, &f, &a, &rs), 5);
+    assert_false(has_id(rs, 5, ids[5]));
+    ua.r.priority = 2;
+    assert_int_equal(store_write_sync(fx->s, apply_update, &ua, &err), 0);
+    assert_int_equal(search(fx, &f, &a, &rs), 5);
+    f.only_open = 0;
+    assert_int_equal(search(fx, &f, &a, &rs), 6);
+    ua.r.status = "in_progress";
+    ua.r.closed_at = 0;
+    assert_int_equal(store_write_sync(fx->s, apply_update, &ua, &err), 0);
+    f.only_open = 1;
+    assert_int_equal(search(fx, &f, &a, &rs), 6);
+    f.department_ids[0] = fx->dep_voirie;
+    f.n_department_ids = 1;
+    assert_int_equal(search(fx, &f, &a, &rs), 6);
+
+    /* Creation dates: one year (the last second of 2023 included), three, six. */
+    f = base_filter(fx, 50);
+    f.text = "lampadaire";
+    f.created_from = day(2023, 1, 1) - 10 * 3600;
+    f.created_to = day(2024, 1, 1) - 10 * 3600 - 1;
+    assert_int_equal(search(fx, &f, &a, &rs), 1);
+    assert_int_equal(rs[0].id, ids[2]);
+    f.created_to = day(2025, 12, 31);
+    assert_int_equal(search(fx, &f, &a, &rs), 3);
+    f.created_from = day(2021, 12, 31);
+    f.created_to = day(2026, 12, 31);
+    assert_int_equal(search(fx, &f, &a, &rs), 6);
+    f.created_from = day(2024, 6, 1); /* from a date within a year: that year's token */
+    f.created_to = day(2025, 6, 1);
+    assert_int_equal(search(fx, &f, &a, &rs), 1);
+    assert_int_equal(rs[0].id, ids[3]);
+    arena_free(&a);
+}
+
+/* A text search walked year by year from the newest (core/request_search.c): the same rows,
+ * in the same order, as one search over every year, page after page; stopped by the time
+ * budget (0: one year), it says from which year it searched, and a search before that year
+ * goes on from there. Other filters are not walked. */
+static void test_search_text_by_year(void **state)
+{
+    fixture *fx = *state;
+    arena a;
+    arena_init(&a, 0);
+    error err;
+    core *c = core_open_config(fx->s, NULL, &err);
+    assert_non_null(c);
+    int64_t ids[15];
+    for (int i = 0; i < 15; i++) {
+        insert_arg ia;
+        insert_init(&ia, fx, fx->proc_trou, day(2022 + i / 3, 3 + i % 3, 10));
+        ia.r.description = i == 7 ? "Lampadaire cassé" : "Lampadaire éteint";
+        ids[i] = insert_one(fx, &ia, NULL, 0);
+    }
+    quick_insert(fx, fx->proc_trou, day(2020, 1, 1), NULL, 0); /* the oldest, no match */
+    store_request_filter f = base_filter(fx, 4);
+    f.text = "lampadaire";
+    store_request *rs = NULL;
+    size_t n = 0;
+    int64_t from = -1, count = 0;
+    for (size_t page = 0; page < 4; page++) {
+        f.offset = page * 4;
+        assert_int_equal(request_search_text(c, &f, &a, &rs, &n, &from, &err), 0);
+        assert_int_equal(from, 0);
+        assert_int_equal(n, page < 3 ? 4 : 3);
+        for (size_t i = 0; i < n; i++)
+            assert_int_equal(rs[i].id, ids[14 - (page * 4 + i)]);
+    }
+    f.offset = 0;
+    assert_int_equal(request_count_text(c, &f, &count, &from, &err), 0);
+    assert_int_equal(count, 15);
+    assert_int_equal(from, 0);
+    f.count_cap = 5;
+    assert_int_equal(request_count_text(c, &f, &count, &from, &err), 0);
+    assert_int_equal(count, 5);
+    f.count_cap = 0;
+    f.text = "casse";
+    f.limit = 10;
+    assert_int_equal(request_search_text(c, &f, &a, &rs, &n, &from, &err), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(rs[0].id, ids[7]);
+
+    /* No time for older years: one year per search, and the year it stopped at. */
+    core_set_search_budget(c, 0);
+    f.text = "lampadaire";
+    assert_int_equal(request_search_text(c, &f, &a, &rs, &n, &from, &err), 0);
+    assert_int_equal(n, 3);
+    assert_int_equal(rs[0].id, ids[14]);
+    assert_int_equal(from, day(2026, 1, 1) - 10 * 3600);
+    assert_int_equal(request_count_text(c, &f, &count, &from, &err), 0);
+    assert_int_equal(count, 3);
+    assert_int_equal(from, day(2026, 1, 1) - 10 * 3600);
+    f.created_to = from - 1;
+    assert_int_equal(request_search_text(c, &f, &a, &rs, &n, &from, &err), 0);
+    assert_int_equal(n, 3);
+    assert_int_equal(rs[0].id, ids[11]);
+    assert_int_equal(from, day(2025, 1, 1) - 10 * 3600);
+    /* Down to the oldest year that can hold a request: nothing more to offer. */
+    f.created_to = day(2022, 1, 1) - 10 * 3600 - 1;
+    assert_int_equal(request_search_text(c, &f, &a, &rs, &n, &from, &err), 0);
+    assert_int_equal(n, 0);
+    /* A page that is full stops there, with no year to offer. */
+    f.created_to = 0;
+    f.limit = 2;
+    assert_int_equal(request_search_text(c, &f, &a, &rs, &n, &from, &err), 0);
+    assert_int_equal(n, 2);
+    assert_int_equal(from, 0);
+    /* Not a text search: one search, whatever the budget. */
+    f.text = NULL;
+    f.limit = 50;
+    assert_int_equal(request_search_text(c, &f, &a, &rs, &n, &from, &err), 0);
+    assert_int_equal(n, 16);
+    assert_int_equal(from, 0);
+    core_close(c);
+    arena_free(&a);
+}
+
 /* A text search within departments: the index's `scope` narrows the walk and the result is
  * what the department filter alone gives; a department change moves the request with it; the
  * scope tokens are never matched by the citizen's words. */
@@ -2538,14 +2728,21 @@ static void test_fts_search(void **state)
     assert_int_equal(n, 1);
     n = text_search(fx, "Amelie", &a, &rs);
     assert_int_equal(n, 1);
-    /* prefix on the last word; the tenant's own requests only */
-    n = text_search(fx, "lampad", &a, &rs);
+    /* French words whole, singular or plural, masculine or feminine; the tenant's own
+     * requests only */
+    n = text_search(fx, "lampadaires", &a, &rs);
     assert_int_equal(n, 1);
     assert_int_equal(rs[0].id, r1);
-    n = text_search(fx, "nid poul", &a, &rs);
+    n = text_search(fx, "nid poul", &a, &rs); /* «poul»: poule, poules… */
     assert_int_equal(n, 1);
     assert_int_equal(rs[0].id, r2);
-    /* every word must match; only the last is a prefix */
+    n = text_search(fx, "lampad", &a, &rs); /* not a prefix: a word */
+    assert_int_equal(n, 0);
+    /* a short last word is a prefix («ni»: nid) */
+    n = text_search(fx, "profond ni", &a, &rs);
+    assert_int_equal(n, 1);
+    assert_int_equal(rs[0].id, r2);
+    /* every word must match */
     n = text_search(fx, "lampadaire chaussée", &a, &rs);
     assert_int_equal(n, 0);
     n = text_search(fx, "lamp eteint", &a, &rs);
@@ -3699,6 +3896,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_support, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fts_search, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fts_search_departments, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_fts_word_forms, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_fts_open_and_years, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_search_text_by_year, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fts_hostile_input, setup, teardown),
         cmocka_unit_test_setup_teardown(test_backoffice_filters, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sorts, setup, teardown),

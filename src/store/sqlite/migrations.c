@@ -628,8 +628,57 @@ static const char migration_13[] =
     "CREATE INDEX requests_merged_into ON requests (tenant_id, merged_into)"
     " WHERE merged_into IS NOT NULL;\n";
 
+/* Version 14: searches bounded at ten million requests. The index's `scope` column also
+ * holds "o1" for an open request and "o0" for a closed one (closed_at), and "y<year>" for
+ * the year it was filed (UTC), so that the index itself intersects a search with the open
+ * requests an inbox tab shows and with the years a search walks, newest first (an AND of
+ * lists ends when its shortest ends: a year's list bounds the walk even when nothing
+ * matches, which a rowid range does not). The update trigger now re-indexes a request only
+ * when an indexed value changes: the update statement sets every column, so the trigger
+ * used to re-index the whole row at each status change or assignment. */
+#define FTS_SCOPE_14(row)                                                                          \
+    "'d' || coalesce(" row ".department_id, 0) || ' o' || (" row ".closed_at IS NULL) || "         \
+    "' y' || strftime('%Y', " row ".created_at, 'unixepoch')"
+#define FTS_VALUES_14(row) FTS_VALUES(row) ", " FTS_SCOPE_14(row)
+static const char migration_14[] =
+    "DROP TRIGGER requests_fts_ai;\n"
+    "DROP TRIGGER requests_fts_ad;\n"
+    "DROP TRIGGER requests_fts_au;\n"
+    "DROP TABLE requests_fts;\n"
+    "CREATE VIRTUAL TABLE requests_fts USING fts5 (reference, description, address, "
+    "first_name, last_name, email, phone, scope, content = '', prefix = '2 3', "
+    "tokenize = 'unicode61 remove_diacritics 2');\n"
+    "INSERT INTO requests_fts (" FTS_COLUMNS_SCOPED ") SELECT " FTS_VALUES_14(
+        "r") " FROM requests r;\n"
+             "CREATE TRIGGER requests_fts_ai AFTER INSERT ON requests BEGIN "
+             "INSERT INTO requests_fts (" FTS_COLUMNS_SCOPED ") VALUES (" FTS_VALUES_14(
+                 "new") "); END;\n"
+                        "CREATE TRIGGER requests_fts_ad AFTER DELETE ON requests BEGIN "
+                        "INSERT INTO requests_fts (requests_fts, " FTS_COLUMNS_SCOPED
+                        ") VALUES ('delete', " FTS_VALUES_14(
+                            "old") "); END;\n"
+                                   "CREATE TRIGGER requests_fts_au AFTER UPDATE OF reference, "
+                                   "description, address, "
+                                   "first_name, last_name, email, phone, department_id, closed_at, "
+                                   "created_at ON requests "
+                                   "WHEN old.reference IS NOT new.reference OR old.description IS "
+                                   "NOT new.description "
+                                   "OR old.address IS NOT new.address OR old.first_name IS NOT "
+                                   "new.first_name "
+                                   "OR old.last_name IS NOT new.last_name OR old.email IS NOT "
+                                   "new.email "
+                                   "OR old.phone IS NOT new.phone OR old.department_id IS NOT "
+                                   "new.department_id "
+                                   "OR (old.closed_at IS NULL) IS NOT (new.closed_at IS NULL) "
+                                   "OR old.created_at IS NOT new.created_at BEGIN "
+                                   "INSERT INTO requests_fts (requests_fts, " FTS_COLUMNS_SCOPED
+                                   ") VALUES ('delete', " FTS_VALUES_14(
+                                       "old") "); "
+                                              "INSERT INTO requests_fts (" FTS_COLUMNS_SCOPED
+                                              ") VALUES (" FTS_VALUES_14("new") "); END;\n";
+
 const char *const store_sqlite_migrations[] = {
     migration_1, migration_2, migration_3,  migration_4,  migration_5,  migration_6,  migration_7,
-    migration_8, migration_9, migration_10, migration_11, migration_12, migration_13};
+    migration_8, migration_9, migration_10, migration_11, migration_12, migration_13, migration_14};
 const int store_sqlite_migration_count =
     (int)(sizeof store_sqlite_migrations / sizeof store_sqlite_migrations[0]);

@@ -65,7 +65,7 @@ static const sort_def sorts[] = {
 /* The query-string fields the filter form owns, in the order they are written back. */
 static const char *const filter_fields[] = {"onglet",  "vue",      "q",     "statut", "demarche",
                                             "service", "canal",    "agent", "du",     "au",
-                                            "retard",  "priorite", "tri"};
+                                            "retard",  "priorite", "tri",   "avant"};
 
 static const char *qget(http_req *rq, const char *name)
 {
@@ -75,6 +75,7 @@ static const char *qget(http_req *rq, const char *name)
 
 static void set_open_statuses(store_request_filter *f)
 {
+    f->only_open = 1; /* the same requests, and what the search index narrows on */
     f->n_statuses = 0;
     for (int s = 0; s < STATUS_COUNT; s++)
         if (!status_is_closed((status)s))
@@ -116,6 +117,7 @@ static void filter_from_query(http_req *rq, const store_agent *a, const cat_tena
         else if (status_parse(v, &s) == 0) {
             f->statuses[0] = status_code(s);
             f->n_statuses = 1;
+            f->only_open = !status_is_closed(s);
         }
     }
     if ((v = qget(rq, "demarche"))) {
@@ -145,6 +147,13 @@ static void filter_from_query(http_req *rq, const store_agent *a, const cat_tena
         f->created_from = when;
     if ((v = qget(rq, "au")) && parse_day(v, 1, &when) == 0)
         f->created_to = when;
+    /* «Chercher aussi avant 2024»: a search stopped by its time budget goes on from there. */
+    char new_year[16];
+    if ((v = qget(rq, "avant")) && strlen(v) == 4 && strspn(v, "0123456789") == 4 &&
+        snprintf(new_year, sizeof new_year, "%s-01-01", v) > 0 &&
+        parse_day(new_year, 0, &when) == 0 && when > 0 &&
+        (!f->created_to || when - 1 < f->created_to))
+        f->created_to = when - 1;
     if ((v = qget(rq, "priorite")) && v[0] >= '0' && v[0] <= '3' && v[1] == '\0') {
         f->by_priority = 1;
         f->priority = v[0] - '0';
@@ -164,7 +173,8 @@ static void filter_from_query(http_req *rq, const store_agent *a, const cat_tena
 
 /* The query string of this page with `tab` and without page/fait, "&" separated, ending
  * with "&" when not empty (so "…?<base>page=2" works). */
-static const char *query_base(http_req *rq, const char *tab, int keep_tab)
+static const char *query_base_except(http_req *rq, const char *tab, int keep_tab,
+                                     const char *except)
 {
     buf b;
     buf_init(&b, QUERY_MAX * 2);
@@ -172,12 +182,17 @@ static const char *query_base(http_req *rq, const char *tab, int keep_tab)
         buf_printf(&b, "onglet=%s&", tab);
     for (size_t i = 1; i < sizeof filter_fields / sizeof filter_fields[0]; i++) {
         const char *v = qget(rq, filter_fields[i]);
-        if (v)
+        if (v && (!except || strcmp(filter_fields[i], except) != 0))
             buf_printf(&b, "%s=%s&", filter_fields[i], bo_url(rq, v));
     }
     const char *out = arena_strdup(rq->arena, buf_cstr(&b));
     buf_free(&b);
     return out ? out : "";
+}
+
+static const char *query_base(http_req *rq, const char *tab, int keep_tab)
+{
+    return query_base_except(rq, tab, keep_tab, NULL);
 }
 
 static json_t *option(const char *value, const char *label, const char *current)
@@ -346,8 +361,9 @@ static void inbox(http_req *rq)
         /* Under a text search each count walks the matches: only the open tab's is worth
          * its time; the others keep their link without a figure. */
         int counted = cur || !(f.text && *f.text);
+        int64_t count_from = 0; /* the count stopped at this year (request_count_text) */
         if (perm_scope(&a, &f, &err) != 0 ||
-            (counted && request_count(rq->core, &f, &count, &err) != 0)) {
+            (counted && request_count_text(rq->core, &f, &count, &count_from, &err) != 0)) {
             json_decref(ctx);
             json_decref(tj);
             http_respond_error(rq, &err);
@@ -358,14 +374,15 @@ static void inbox(http_req *rq)
         present_set_str_opt(o, "label", present_string(rq->present, rq->lang, tabs[i].label_key));
         json_object_set_new(o, "counted", json_boolean(counted));
         json_object_set_new(o, "count", json_integer(count));
-        json_object_set_new(o, "capped", json_boolean(count == COUNT_CAP));
+        int capped = count == COUNT_CAP || count_from != 0;
+        json_object_set_new(o, "capped", json_boolean(capped));
         present_set_str_opt(o, "href",
                             arena_printf(rq->arena, "/agent/?onglet=%s&%s", tabs[i].key,
                                          query_base(rq, tabs[i].key, 0)));
         json_object_set_new(o, "current", json_boolean(cur));
         if (cur) {
             json_object_set_new(ctx, "total", json_integer(count));
-            json_object_set_new(ctx, "total_capped", json_boolean(count == COUNT_CAP));
+            json_object_set_new(ctx, "total_capped", json_boolean(capped));
         }
         json_array_append_new(tj, o);
     }
@@ -375,8 +392,9 @@ static void inbox(http_req *rq)
     f.offset = (size_t)(page - 1) * PER_PAGE;
     store_request *rows = NULL;
     size_t n = 0;
+    int64_t searched_from = 0;
     if (perm_scope(&a, &f, &err) != 0 ||
-        request_search(rq->core, &f, rq->arena, &rows, &n, &err) != 0) {
+        request_search_text(rq->core, &f, rq->arena, &rows, &n, &searched_from, &err) != 0) {
         json_decref(ctx);
         http_respond_error(rq, &err);
         return;
@@ -419,8 +437,19 @@ static void inbox(http_req *rq)
     const char *base = query_base(rq, tab, 1);
     present_set_str_opt(ctx, "current_url", arena_printf(rq->arena, "/agent/?%s", base));
     present_set_str_opt(ctx, "current_query", base);
+    if (searched_from) {
+        /* The search stopped at a year to stay fast: say so, and offer the years before. */
+        int year = time_year(searched_from, NULL);
+        present_set_str_opt(ctx, "searched_since", arena_printf(rq->arena, "%d", year));
+        present_set_str_opt(ctx, "search_older_url",
+                            arena_printf(rq->arena, "/agent/?%savant=%d",
+                                         query_base_except(rq, tab, 1, "avant"), year));
+    }
     int64_t total = json_integer_value(json_object_get(ctx, "total"));
     long pages = (long)((total + PER_PAGE - 1) / PER_PAGE);
+    /* A count that stopped early («12+») may hide further pages: a full page has a next. */
+    if (json_is_true(json_object_get(ctx, "total_capped")) && n == PER_PAGE && pages <= page)
+        pages = page + 1;
     if (pages > 1) {
         json_t *pj = json_object();
         json_object_set_new(pj, "current", json_integer(page));

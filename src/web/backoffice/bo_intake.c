@@ -123,8 +123,9 @@ static json_t *contacts(http_req *rq, const store_agent *a, const cat_tenant *t,
     error_clear(&err);
     store_request *rows = NULL;
     size_t n = 0;
+    int64_t searched_from; /* suggestions: the years searched within the budget are enough */
     if (perm_scope(a, &f, &err) != 0 ||
-        request_search(rq->core, &f, rq->arena, &rows, &n, &err) != 0) {
+        request_search_text(rq->core, &f, rq->arena, &rows, &n, &searched_from, &err) != 0) {
         log_warn("intake contact search: %s", err.detail);
         return out;
     }

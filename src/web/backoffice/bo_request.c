@@ -169,6 +169,22 @@ static json_t *next_statuses(http_req *rq, const store_request *r)
     return out;
 }
 
+/* A phone number as one search word: the digits the index also keeps it as (without spaces,
+ * dots, dashes, slashes or '+'), one rare term instead of «06», «12»… that half the numbers
+ * share. */
+static const char *phone_search_word(http_req *rq, const char *phone)
+{
+    char *w = arena_strdup(rq->arena, phone);
+    if (!w)
+        return phone;
+    size_t k = 0;
+    for (const char *p = phone; *p; p++)
+        if (!strchr(" .-+/", *p))
+            w[k++] = *p;
+    w[k] = '\0';
+    return w;
+}
+
 /* The citizen's other requests: same account, e-mail or phone, within the agent's scope. */
 static json_t *others_json(http_req *rq, const store_agent *a, const cat_tenant *t,
                            const store_request *r)
@@ -186,15 +202,16 @@ static json_t *others_json(http_req *rq, const store_agent *a, const cat_tenant 
         else if (pass == 1 && r->email && *r->email)
             f.citizen_email = r->email;
         else if (pass == 2 && r->phone && *r->phone)
-            f.text = r->phone;
+            f.text = phone_search_word(rq, r->phone);
         else
             continue;
         error err;
         error_clear(&err);
         store_request *rows = NULL;
         size_t n = 0;
+        int64_t searched_from; /* a glance: the years the search budget covers will do */
         if (perm_scope(a, &f, &err) != 0 ||
-            request_search(rq->core, &f, rq->arena, &rows, &n, &err) != 0) {
+            request_search_text(rq->core, &f, rq->arena, &rows, &n, &searched_from, &err) != 0) {
             log_warn("360 view: %s", err.detail);
             continue;
         }
