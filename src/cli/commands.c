@@ -71,7 +71,7 @@ static const opt_spec serve_opts[] = {
     {"hash-queue", "GUICHET_HASH_QUEUE", OPT_UINT, "16", 0, 1, HASHER_QUEUE_MAX,
      "passwords waiting for a hashing thread at most; beyond, logins answer 503 with "
      "Retry-After (16 at 75 ms each: a login waits at most about 1.2 s per thread)"},
-    {"search-budget-ms", "GUICHET_SEARCH_BUDGET_MS", OPT_UINT, "25", 0, 0, SEARCH_BUDGET_MS_MAX,
+    {"search-budget-ms", "GUICHET_SEARCH_BUDGET_MS", OPT_UINT, "10", 0, 0, SEARCH_BUDGET_MS_MAX,
      "how long a back-office text search may go on into older years once the newest are "
      "searched; beyond, the page says from which year it searched and offers the years "
      "before (0: one year per page)"},

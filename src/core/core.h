@@ -62,7 +62,7 @@ int core_hasher_start(core *c, unsigned threads, size_t queue, error *err);
 /* How long a text search may keep walking older years once the newest have been searched
  * (request_search_text): SEARCH_BUDGET_MS_DEFAULT unless set; 0 searches one year at a time
  * (each further year asked for by the caller). */
-#define SEARCH_BUDGET_MS_DEFAULT 25
+#define SEARCH_BUDGET_MS_DEFAULT 10
 #define SEARCH_BUDGET_MS_MAX 60000
 void core_set_search_budget(core *c, int ms);
 /* Stops the pool: jobs still queued fail with ERR_UNAVAILABLE (their callers are told), the
