@@ -82,3 +82,13 @@ test('a change that cannot be written (database held elsewhere): 503, neither th
     assert.equal(again.status, 303, F.textOf(again.text).slice(0, 500));
     assert.equal(count("action = 'admin'"), before + 1);
 });
+
+test('the agents list follows French order: accents and case folded («Éric» with the E), then exact', async () => {
+    const names = ['Zoé Zèbre', 'éric Ordinal', 'Émile Ancien', 'Eric Ordinal', 'Edmond Premier', 'Œdipe Roi', 'Octave Ocre'];
+    names.forEach((name, i) => F.addAgent(srv, { email: `ordre${i}.${process.pid}@ville-demo.test`, name, role: 'agent', departments: ['voirie'] }));
+    const page = await admin.get('/agent/admin/agents');
+    assert.equal(page.status, 200);
+    const listed = [...F.unescapeHtml(page.text).matchAll(/<a href="\/agent\/admin\/agents\/\d+[^"]*">([^<]+)<\/a>/g)]
+        .map((m) => m[1]).filter((n) => names.includes(n));
+    assert.deepEqual(listed, ['Edmond Premier', 'Émile Ancien', 'Eric Ordinal', 'éric Ordinal', 'Octave Ocre', 'Œdipe Roi', 'Zoé Zèbre']);
+});

@@ -15,6 +15,7 @@
 
 #include "util/arena.h"
 #include "util/buf.h"
+#include "util/collate.h"
 #include "util/error.h"
 #include "util/form.h"
 #include "util/jsonw.h"
@@ -976,6 +977,36 @@ static void test_form_local_path(void **state)
     assert_false(form_local_path(long_path));
 }
 
+static int fr_cmp(const void *x, const void *y)
+{
+    const char *a = *(const char *const *)x, *b = *(const char *const *)y;
+    return collate_fr(a, strlen(a), b, strlen(b));
+}
+
+/* French order: accents and case folded first («Éclairage» with the E, «Œuvre» as «oeuvre»;
+ * a space before any letter, as in a dictionary's «ça et là» before «cabane»), then the bytes (a
+ * total order: «Eric» and «Éric» are not equal); invalid UTF-8 compares without crashing. */
+static void test_collate_fr(void **state)
+{
+    (void)state;
+    const char *names[] = {"Zoé",  "éric",       "Voirie", "Éclairage",    "Emma",   "eve",
+                           "Eric", "Œuvres",     "Ocre",   "Çà et là",     "cabane", "Étienne",
+                           "état", "Etat civil", "Éric",   "Espaces verts"};
+    const char *sorted[] = {
+        "Çà et là", "cabane",     "Éclairage", "Emma", "Eric", "Éric",   "éric",   "Espaces verts",
+        "état",     "Etat civil", "Étienne",   "eve",  "Ocre", "Œuvres", "Voirie", "Zoé"};
+    size_t n = sizeof names / sizeof names[0];
+    qsort(names, n, sizeof names[0], fr_cmp);
+    for (size_t i = 0; i < n; i++)
+        assert_string_equal(names[i], sorted[i]);
+    assert_int_equal(collate_fr("abc", 3, "abc", 3), 0);
+    assert_true(collate_fr("ab", 2, "abc", 3) < 0);
+    assert_true(collate_fr("", 0, "a", 1) < 0);
+    assert_true(collate_fr("\xff", 1, "a", 1) > 0);
+    assert_true(collate_fr("a\xc3", 2, "a\xc3\xa9", 3) != 0); /* truncated sequence */
+    assert_true(collate_fr("\xc3\x97", 2, "x", 1) > 0);       /* «×» is not a letter */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1008,6 +1039,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_jsonw_misuse, jx_setup, jx_teardown),
         cmocka_unit_test_setup_teardown(test_jsonw_depth, jx_setup, jx_teardown),
         cmocka_unit_test(test_jsonw_buf_max),
+        cmocka_unit_test(test_collate_fr),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

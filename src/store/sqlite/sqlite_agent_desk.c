@@ -18,7 +18,7 @@ static int read_saved_filter(sqlite3_stmt *st, arena *a, void *p)
 
 static sq_stmt sq_saved_filter_list =
     SQ_STMT("SELECT id, tenant_id, agent_id, name, query FROM saved_filters "
-            "WHERE tenant_id = ?1 AND agent_id = ?2 ORDER BY name, id");
+            "WHERE tenant_id = ?1 AND agent_id = ?2 ORDER BY name COLLATE FR, id");
 
 static int store_sqlite_saved_filter_list(store *s, int64_t tenant_id, int64_t agent_id, arena *a,
                                           store_saved_filter **out, size_t *n, error *err)
@@ -101,7 +101,7 @@ static int read_template(sqlite3_stmt *st, arena *a, void *p)
 }
 
 static sq_stmt sq_template_list = SQ_STMT("SELECT id, tenant_id, name, body FROM reply_templates "
-                                          "WHERE tenant_id = ?1 ORDER BY name, id");
+                                          "WHERE tenant_id = ?1 ORDER BY name COLLATE FR, id");
 
 static int store_sqlite_reply_template_list(store *s, int64_t tenant_id, arena *a,
                                             store_reply_template **out, size_t *n, error *err)

@@ -177,7 +177,7 @@ static int list_departments(store_sqlite_conn *c, int64_t tenant_id, store_agent
 
 static sq_stmt sq_agent_list =
     SQ_STMT("SELECT " SQ_AGENT_COLUMNS " FROM agents WHERE tenant_id = ?1 "
-            "ORDER BY name COLLATE NOCASE, id");
+            "ORDER BY name COLLATE FR, id");
 
 static int store_sqlite_agent_list(store *s, int64_t tenant_id, arena *a, store_agent **out,
                                    size_t *n, error *err)

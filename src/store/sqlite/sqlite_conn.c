@@ -4,6 +4,7 @@
  * SQLite result codes to guichet errors.
  */
 #include "store/sqlite/sq.h"
+#include "util/collate.h"
 
 #include <pthread.h>
 #include <stdlib.h>
@@ -114,6 +115,12 @@ void store_sqlite_conn_close(store_sqlite_conn *c)
     free(c);
 }
 
+static int sqlite_collate_fr(void *unused, int an, const void *a, int bn, const void *b)
+{
+    (void)unused;
+    return collate_fr(a, (size_t)an, b, (size_t)bn);
+}
+
 /* Opens a connection with the pragmas every connection needs; the writer also sets the
  * database-wide ones (WAL) and the durability ones. */
 store_sqlite_conn *store_sqlite_conn_open(store_sqlite_store *s, int writer, error *err)
@@ -134,6 +141,13 @@ store_sqlite_conn *store_sqlite_conn_open(store_sqlite_store *s, int writer, err
     }
     sqlite3_extended_result_codes(c->db, 1);
     sqlite3_busy_timeout(c->db, s->busy_timeout_ms);
+    /* French order for lists of names (ORDER BY name COLLATE FR): util/collate.c. Only in
+     * queries, never in the schema, so that the sqlite3 shell still opens the database. */
+    rc = sqlite3_create_collation_v2(c->db, "FR", SQLITE_UTF8, NULL, sqlite_collate_fr, NULL);
+    if (rc != SQLITE_OK) {
+        store_sqlite_fail(c->db, rc, "collation", err);
+        goto cleanup;
+    }
     /* The writer gets the larger page cache: index pages it updates stay in memory between
      * batches. No memory map: remapping a growing file costs TLB shootdowns on every core,
      * and measured reads were no faster with it. */

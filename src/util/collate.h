@@ -1,0 +1,17 @@
+/*
+ * collate — French alphabetical order without a French locale: Debian's base system has
+ * none, and the C library's order puts «Éclairage» after «Voirie». Two texts compare by a
+ * key with accents and case folded («É» as «e», «œ» as «oe», «ç» as «c»), then, when the
+ * keys are equal, byte by byte, so that the order is total and stable. The store registers it
+ * with SQLite as the collation FR (ORDER BY name COLLATE FR).
+ */
+#ifndef GUICHET_UTIL_COLLATE_H
+#define GUICHET_UTIL_COLLATE_H
+
+#include <stddef.h>
+
+/* <0, 0 or >0 as a sorts before, with or after b (UTF-8, lengths in bytes; invalid bytes
+ * compare as themselves). */
+int collate_fr(const char *a, size_t an, const char *b, size_t bn);
+
+#endif
