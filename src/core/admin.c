@@ -279,6 +279,20 @@ int admin_audit_list(core *c, int64_t tenant_id, int64_t after_id, size_t limit,
     return s->ops->audit.list(s, tenant_id, after_id, limit, a, out, n, err);
 }
 
+int admin_audit_search(core *c, const store_audit_filter *f, arena *a, store_audit **out, size_t *n,
+                       error *err)
+{
+    store *s = core_store(c);
+    return s->ops->audit.search(s, f, a, out, n, err);
+}
+
+int admin_audit_request_names(core *c, int64_t tenant_id, const int64_t *ids, size_t n_ids,
+                              arena *a, store_request_name **out, size_t *n, error *err)
+{
+    store *s = core_store(c);
+    return s->ops->audit.request_names(s, tenant_id, ids, n_ids, a, out, n, err);
+}
+
 int admin_audit_last(core *c, int64_t tenant_id, arena *a, store_audit *out, int *found, error *err)
 {
     store *s = core_store(c);

@@ -66,6 +66,13 @@ int admin_procedure_upsert(core *c, const store_procedure *p, int64_t *id_out, e
  * strings in a). */
 int admin_audit_list(core *c, int64_t tenant_id, int64_t after_id, size_t limit, arena *a,
                      store_audit **out, size_t *n, error *err);
+/* The entries matching f (its tenant's), newest first (array and strings in a). */
+int admin_audit_search(core *c, const store_audit_filter *f, arena *a, store_audit **out, size_t *n,
+                       error *err);
+/* The references of the tenant's requests among ids (at most STORE_AUDIT_NAMES_MAX), to
+ * name the requests entries list; unknown (erased) ids are left out. */
+int admin_audit_request_names(core *c, int64_t tenant_id, const int64_t *ids, size_t n_ids,
+                              arena *a, store_request_name **out, size_t *n, error *err);
 /* The tenant's latest entry: *found 0 when it has none. */
 int admin_audit_last(core *c, int64_t tenant_id, arena *a, store_audit *out, int *found,
                      error *err);

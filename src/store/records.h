@@ -316,6 +316,24 @@ typedef struct store_audit {
     const char *hash;         /* hex */
 } store_audit;
 
+/* What the audit log's reader asks for, newest first. */
+typedef struct store_audit_filter {
+    int64_t tenant_id;  /* required */
+    int64_t agent_id;   /* 0: any actor */
+    int64_t request_id; /* 0: any; else the entries naming this request */
+    int64_t from, to;   /* inclusive bounds on `at`; 0: open */
+    int64_t before_id;  /* paging: entries older than this one; 0: from the newest */
+    size_t limit;       /* required, > 0 */
+} store_audit_filter;
+
+/* A request's reference by its id (to name the requests an audit entry lists); at most this
+ * many ids per read. */
+#define STORE_AUDIT_NAMES_MAX 4096
+typedef struct store_request_name {
+    int64_t id;
+    const char *reference;
+} store_request_name;
+
 /* A bordereau d'élimination: the requests a retention pass found past their retention in a
  * collectivité that requires the visa of its archives service. pending: waiting for the
  * visa; approved: visa recorded (approved_by, approved_at), its requests are being

@@ -302,6 +302,14 @@ typedef struct store_audit_ops {
     /* Entries with id > after_id, oldest first, at most limit (> 0). */
     int (*list)(store *s, int64_t tenant_id, int64_t after_id, size_t limit, arena *a,
                 store_audit **out, size_t *n, error *err);
+    /* Entries matching f, newest first (the requests an entry names are indexed apart, in
+     * audit_log_requests, so that a request's readers are found without a scan). */
+    int (*search)(store *s, const store_audit_filter *f, arena *a, store_audit **out, size_t *n,
+                  error *err);
+    /* The references of the tenant's requests among ids (n_ids at most
+     * STORE_AUDIT_NAMES_MAX), in no particular order; unknown ids are left out. */
+    int (*request_names)(store *s, int64_t tenant_id, const int64_t *ids, size_t n_ids, arena *a,
+                         store_request_name **out, size_t *n, error *err);
     /* Retention: deletes the tenant's entries with at < before; *purged their count. The
      * oldest remaining entry's prev_hash then names a deleted entry: verification starts
      * from it. */

@@ -146,6 +146,69 @@ test('no personal data in any column of any audit entry', () => {
     }
 });
 
+/* The entries of an audit page, in words, in page order, with their ids. */
+function entriesOf(html) {
+    return [...html.matchAll(/<td data-entry>([^]*?)<\/td><td class="mono">[^<]*<\/td><td class="num">(\d+)<\/td>/g)]
+        .map((m) => ({ text: F.textOf(m[1]).replace(/\s+/g, ' ').trim(), id: Number(m[2]), html: m[1] }));
+}
+
+test('the audit log in words: newest first, by agent, by request, by period', async () => {
+    const mark = lastAuditId();
+    assert.equal((await agent.get(`/agent/demandes/${req.reference}`)).status, 200);
+    await rowsSince(mark, (r) => r.action === 'view' && names(r, req.id), 'the view');
+
+    const page = await admin.get('/agent/admin/audit');
+    assert.equal(page.status, 200);
+    const all = entriesOf(page.text);
+    assert.ok(all.length > 2, 'the page lists entries');
+    for (let i = 1; i < all.length; i++) assert.ok(all[i - 1].id > all[i].id, 'newest first');
+    const view = all.find((e) => e.text === `Agent Audit a consulté la demande ${req.reference}`);
+    assert.ok(view, `the view in words among:\n${all.map((e) => e.text).join('\n')}`);
+    assert.match(view.html, new RegExp(`<a href="/agent/demandes/${req.reference}">`), 'the reference links to the request');
+
+    /* A request's readers: every entry names it, and every entry that names it is there. */
+    const byReq = entriesOf((await admin.get(`/agent/admin/audit?demande=${req.reference}`)).text);
+    const naming = auditRows(0).filter((r) => r.object_kind === 'request' && names(r, req.id));
+    assert.equal(byReq.length, Math.min(naming.length, 50));
+    assert.deepEqual(byReq.map((e) => e.id), naming.map((r) => Number(r.id)).reverse().slice(0, 50));
+    for (const e of byReq) assert.match(e.text, new RegExp(req.reference));
+
+    /* One agent's actions. */
+    const byAgent = entriesOf((await admin.get(`/agent/admin/audit?agent=${agentRow.id}`)).text);
+    const agentRows = auditRows(0).filter((r) => Number(r.agent_id) === agentRow.id);
+    assert.equal(byAgent.length, Math.min(agentRows.length, 50));
+    for (const e of byAgent) assert.match(e.text, /^Agent Audit /);
+    assert.ok(byAgent.some((e) => /a fait une recherche qui a trouvé|a affiché une liste de demandes/.test(e.text)));
+
+    /* A period: nothing tomorrow; today's entries today. */
+    const day = (d) => new Date(Date.now() + d * 86400000).toISOString().slice(0, 10);
+    assert.deepEqual(entriesOf((await admin.get(`/agent/admin/audit?du=${day(2)}`)).text), []);
+    assert.deepEqual(entriesOf((await admin.get(`/agent/admin/audit?au=${day(-2)}`)).text), []);
+    assert.ok(entriesOf((await admin.get(`/agent/admin/audit?du=${day(-1)}&au=${day(1)}&demande=${req.reference}`)).text).length > 0);
+
+    /* Mistakes are said, never a 500. */
+    const unknown = await admin.get('/agent/admin/audit?demande=1999-999999');
+    assert.equal(unknown.status, 200);
+    assert.match(F.textOf(unknown.text), /Aucune demande ne porte la référence 1999-999999/);
+    const badDate = await admin.get('/agent/admin/audit?du=2026-13-45');
+    assert.equal(badDate.status, 200);
+    assert.match(F.textOf(badDate.text), /La date de début n'est pas une date valide/);
+
+    /* Paging: «Entrées plus anciennes» goes on below the oldest shown, filters kept. */
+    const first = await admin.get(`/agent/admin/audit?agent=${agentRow.id}`);
+    const older = /<a href="([^"]+)" rel="next">/.exec(first.text);
+    if (agentRows.length > 50) {
+        assert.ok(older, 'a link to older entries');
+        const next = entriesOf((await admin.get(F.unescapeHtml(older[1]))).text);
+        assert.ok(next.length > 0 && next[0].id < byAgent[byAgent.length - 1].id);
+    } else {
+        assert.equal(older, null, 'no link to older entries when all are shown');
+    }
+    /* The English page says it in English. */
+    const en = entriesOf((await admin.get(`/agent/admin/audit?demande=${req.reference}&lang=en`)).text);
+    assert.ok(en.some((e) => e.text === `Agent Audit viewed request ${req.reference}`), en.map((e) => e.text).join('\n'));
+});
+
 test('audit verify: intact chain exits 0; a tampered row exits non-zero naming it; the admin page says so', async () => {
     const ok = verify();
     assert.equal(ok.status, 0, `audit verify on an intact chain exited ${ok.status}\n${ok.stdout}\n${ok.stderr}`);

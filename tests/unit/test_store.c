@@ -1409,6 +1409,8 @@ static void test_ops_complete(void **state)
     assert_non_null(o->audit.last);
     assert_non_null(o->audit.list);
     assert_non_null(o->audit.tx_purge_before);
+    assert_non_null(o->audit.search);
+    assert_non_null(o->audit.request_names);
     assert_non_null(o->saved_filters.list);
     assert_non_null(o->saved_filters.tx_insert);
     assert_non_null(o->saved_filters.tx_delete);
@@ -3348,6 +3350,45 @@ static void test_audit(void **state)
     assert_int_equal(s->ops->audit.list(s, fx->tenant, 0, 0, &a, &list, &n, &err), -1);
     assert_int_equal(err.code, ERR_INVALID_ARG);
 
+    /* Newest first, by request (through audit_log_requests), agent, period, page. */
+    store_audit_filter af = {.tenant_id = fx->tenant, .limit = 10};
+    assert_int_equal(s->ops->audit.search(s, &af, &a, &list, &n, &err), 0);
+    assert_int_equal(n, 3);
+    assert_int_equal(list[0].id, e3);
+    assert_int_equal(list[2].id, e1);
+    af.request_id = 12;
+    assert_int_equal(s->ops->audit.search(s, &af, &a, &list, &n, &err), 0);
+    assert_int_equal(n, 2);
+    assert_int_equal(list[0].id, e2);
+    assert_int_equal(list[1].id, e1);
+    af.request_id = 14;
+    assert_int_equal(s->ops->audit.search(s, &af, &a, &list, &n, &err), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(list[0].id, e2);
+    af.request_id = 0;
+    af.agent_id = agent;
+    assert_int_equal(s->ops->audit.search(s, &af, &a, &list, &n, &err), 0);
+    assert_int_equal(n, 2);
+    assert_int_equal(list[0].id, e3);
+    af.agent_id = 0;
+    af.from = 1500;
+    af.to = 2999;
+    assert_int_equal(s->ops->audit.search(s, &af, &a, &list, &n, &err), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(list[0].id, e2);
+    af.from = 4000; /* after every entry */
+    af.to = 0;
+    assert_int_equal(s->ops->audit.search(s, &af, &a, &list, &n, &err), 0);
+    assert_int_equal(n, 0);
+    af.from = 0;
+    af.before_id = e3;
+    af.limit = 1;
+    assert_int_equal(s->ops->audit.search(s, &af, &a, &list, &n, &err), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(list[0].id, e2);
+    af.limit = 0;
+    assert_int_equal(s->ops->audit.search(s, &af, &a, &list, &n, &err), -1);
+
     /* a hash is required */
     audit_arg bad = {.e = {.tenant_id = fx->tenant, .at = 1, .actor = "x", .action = "view"}};
     assert_int_equal(store_write_sync(s, apply_audit, &bad, &err), -1);
@@ -3394,6 +3435,31 @@ static void test_audit(void **state)
     assert_int_equal(purge.purged, 1);
     int64_t e4 = audit_add(fx, fx->tenant, 4000, 0, "login_failed", NULL, "aa03", "aa04");
     assert_true(e4 > e3);
+    /* The purged entries' request rows went with them. */
+    sqlite3 *db2 = NULL;
+    assert_int_equal(sqlite3_open(fx->path, &db2), SQLITE_OK);
+    sqlite3_stmt *q = NULL;
+    assert_int_equal(
+        sqlite3_prepare_v2(db2, "SELECT count(*) FROM audit_log_requests", -1, &q, NULL),
+        SQLITE_OK);
+    assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int(q, 0), 0);
+    sqlite3_finalize(q);
+    sqlite3_close(db2);
+
+    /* Requests named by reference: the tenant's only, unknown ids left out. */
+    char ref[32];
+    int64_t rid = quick_insert(fx, fx->proc_trou, day(2026, 1, 2), ref, sizeof ref);
+    int64_t ids[] = {rid, 999999};
+    store_request_name *names = NULL;
+    assert_int_equal(s->ops->audit.request_names(s, fx->tenant, ids, 2, &a, &names, &n, &err), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(names[0].id, rid);
+    assert_string_equal(names[0].reference, ref);
+    assert_int_equal(s->ops->audit.request_names(s, fx->tenant2, ids, 2, &a, &names, &n, &err), 0);
+    assert_int_equal(n, 0);
+    assert_int_equal(s->ops->audit.request_names(s, fx->tenant, ids, 0, &a, &names, &n, &err), 0);
+    assert_int_equal(n, 0);
     arena_free(&a);
 }
 
@@ -3684,6 +3750,46 @@ static void test_requests_near(void **state)
 
 /* A database at version 2 with data is upgraded in place: sessions kept, old requests
  * searchable, the new tables usable. */
+/* Migration 15 splits the request ids of the entries already in the audit log into
+ * audit_log_requests, so that a request's readers are found for the past too. */
+static void test_migrate_audit_requests(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/guichet-store-XXXXXX";
+    char path[128];
+    sqlite3 *db = db_at_version(dir, path, sizeof path, 14);
+    exec_ok(db, "INSERT INTO tenants (id, slug, name, created_at) VALUES (1, 'v', 'V', 0);"
+                "INSERT INTO audit_log (id, tenant_id, at, actor, action, object_kind, object_ids, "
+                "hash) VALUES (1, 1, 10, 'agent:1', 'list', 'request', '12,13,14', 'h1'),"
+                "(2, 1, 11, 'agent:1', 'view', 'request', '13', 'h2'),"
+                "(3, 1, 12, 'agent:1', 'admin', 'agent', '13', 'h3'),"
+                "(4, 1, 13, 'agent:1', 'search', 'request', '', 'h4'),"
+                "(5, 1, 14, 'agent:1', 'search', 'request', NULL, 'h5');");
+    sqlite3_close(db);
+    error err;
+    error_clear(&err);
+    store *s = store_open(path, &err);
+    assert_non_null(s);
+    assert_int_equal(s->ops->migrate(s, &err), 0);
+    arena a;
+    arena_init(&a, 0);
+    store_audit *list = NULL;
+    size_t n = 0;
+    store_audit_filter f = {.tenant_id = 1, .request_id = 13, .limit = 10};
+    assert_int_equal(s->ops->audit.search(s, &f, &a, &list, &n, &err), 0);
+    assert_int_equal(n, 2);
+    assert_int_equal(list[0].id, 2);
+    assert_int_equal(list[1].id, 1);
+    f.request_id = 14;
+    assert_int_equal(s->ops->audit.search(s, &f, &a, &list, &n, &err), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(list[0].id, 1);
+    arena_free(&a);
+    store_close(s);
+    remove_db(path);
+    rmdir(dir);
+}
+
 static void test_migrate_2_to_3(void **state)
 {
     (void)state;
@@ -3910,6 +4016,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_request_by_id_and_public, setup, teardown),
         cmocka_unit_test_setup_teardown(test_requests_near, setup, teardown),
         cmocka_unit_test(test_migrate_2_to_3),
+        cmocka_unit_test(test_migrate_audit_requests),
         cmocka_unit_test(test_migrate_4_to_5),
         cmocka_unit_test(test_migrate_request_lang),
     };

@@ -677,8 +677,32 @@ static const char migration_14[] =
                                               "INSERT INTO requests_fts (" FTS_COLUMNS_SCOPED
                                               ") VALUES (" FTS_VALUES_14("new") "); END;\n";
 
+/* Version 15: the audit log read by request and by agent. Who read a citizen's request is
+ * the question an RGPD access request asks; the entries name requests in a comma-separated
+ * list (a page of the inbox names 25), so each request an entry names also gets a row of its
+ * own, written with the entry (sqlite_audit.c) and deleted with it; the entries already
+ * there are split once here. */
+static const char migration_15[] =
+    "CREATE TABLE audit_log_requests (\n"
+    "  request_id INTEGER NOT NULL,\n"
+    "  audit_id INTEGER NOT NULL REFERENCES audit_log(id) ON DELETE CASCADE,\n"
+    "  PRIMARY KEY (request_id, audit_id)\n"
+    ") WITHOUT ROWID, STRICT;\n"
+    "CREATE INDEX audit_log_requests_audit ON audit_log_requests (audit_id);\n"
+    "CREATE INDEX audit_log_agent ON audit_log (tenant_id, agent_id, id);\n"
+    "WITH RECURSIVE split(audit_id, rest, id) AS (\n"
+    "  SELECT id, object_ids || ',', NULL FROM audit_log\n"
+    "   WHERE object_kind = 'request' AND object_ids IS NOT NULL AND object_ids <> ''\n"
+    "  UNION ALL\n"
+    "  SELECT audit_id, substr(rest, instr(rest, ',') + 1),\n"
+    "         CAST(substr(rest, 1, instr(rest, ',') - 1) AS INTEGER)\n"
+    "    FROM split WHERE rest <> '')\n"
+    "INSERT OR IGNORE INTO audit_log_requests (request_id, audit_id)\n"
+    "  SELECT id, audit_id FROM split WHERE id > 0;\n";
+
 const char *const store_sqlite_migrations[] = {
-    migration_1, migration_2, migration_3,  migration_4,  migration_5,  migration_6,  migration_7,
-    migration_8, migration_9, migration_10, migration_11, migration_12, migration_13, migration_14};
+    migration_1,  migration_2,  migration_3,  migration_4,  migration_5,
+    migration_6,  migration_7,  migration_8,  migration_9,  migration_10,
+    migration_11, migration_12, migration_13, migration_14, migration_15};
 const int store_sqlite_migration_count =
     (int)(sizeof store_sqlite_migrations / sizeof store_sqlite_migrations[0]);
