@@ -67,6 +67,16 @@ int perm_can_assign(const store_agent *a, const store_request *r)
            (role == AGENT_ROLE_MANAGER && perm_in_department(a, r->department_id));
 }
 
+int perm_can_take(const store_agent *a, const store_request *r)
+{
+    int role = role_of(a);
+    if (role != AGENT_ROLE_AGENT && role != AGENT_ROLE_MANAGER && role != AGENT_ROLE_ADMIN)
+        return 0;
+    if (!perm_can_change(a, r) || (r->assignee && *r->assignee) || r->closed_at)
+        return 0;
+    return role == AGENT_ROLE_ADMIN || perm_in_department(a, r->department_id);
+}
+
 int perm_can_bulk(const store_agent *a)
 {
     int role = role_of(a);

@@ -28,6 +28,9 @@ int perm_can_change(const store_agent *a, const store_request *r);
 /* Assign to an agent or transfer to another department: managers (their departments) and
  * admins. */
 int perm_can_assign(const store_agent *a, const store_request *r);
+/* «Je prends»: an agent, manager or admin taking an open, unassigned request of one of their
+ * departments (any department for an admin) for themselves. */
+int perm_can_take(const store_agent *a, const store_request *r);
 /* Bulk actions on a selection (each request is still checked with perm_can_change). */
 int perm_can_bulk(const store_agent *a);
 /* Phone, counter and post intake: everyone but élus. */

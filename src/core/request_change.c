@@ -10,6 +10,7 @@
 
 #include <jansson.h>
 
+#include "core/agent.h"
 #include "core/attachment.h"
 #include "core/audit.h"
 #include "core/core_internal.h"
@@ -136,6 +137,16 @@ static int citizen_apply(store *s, change_job *j, store_request *r, int64_t now,
     return s->ops->requests.tx_update(s, r, err);
 }
 
+/* «Je prends»: the change assigns the request to the agent themselves and nothing else of
+ * the kind, and they may take it — checked on the row as the writer sees it, so that of two
+ * agents taking the same request at once, the second is refused. */
+static int taking(const change_job *j, const store_agent *a, const store_request *r)
+{
+    char me[AGENT_ASSIGNEE_LEN];
+    agent_assignee_id(a, me);
+    return j->assignee && strcmp(j->assignee, me) == 0 && !j->department_id && perm_can_take(a, r);
+}
+
 /* The access rules of an agent's change, read on the row the job is about to change. */
 static int change_allowed(const change_job *j, const store_request *r, error *err)
 {
@@ -144,7 +155,7 @@ static int change_allowed(const change_job *j, const store_request *r, error *er
         return 0;
     if (!perm_can_change(a, r))
         return error_set(err, ERR_FORBIDDEN, NULL, "this agent may not change this request");
-    if ((j->assignee || j->department_id) && !perm_can_assign(a, r))
+    if ((j->assignee || j->department_id) && !perm_can_assign(a, r) && !taking(j, a, r))
         return error_set(err, ERR_FORBIDDEN, NULL, "this agent may not assign this request");
     return 0;
 }

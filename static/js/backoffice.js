@@ -73,7 +73,15 @@
             if (k === 'a') { openSelected('#assigner'); ev.preventDefault(); return; }
             if (k === 'r') { openSelected('#reponse'); ev.preventDefault(); return; }
             if (k === 'c') { openSelected('#cloturer'); ev.preventDefault(); return; }
+            if (k === 'p') {
+                /* «Je prends»: the selected row's button, when it has one. */
+                var row = rows[current >= 0 ? current : 0];
+                var takeRow = row && row.querySelector('[data-take]');
+                if (takeRow) { takeRow.click(); ev.preventDefault(); return; }
+            }
         }
+        var take = document.getElementById('prendre');
+        if (k === 'p' && take) { take.click(); ev.preventDefault(); return; }
         if (processForm) {
             if (k === 'r' && focusField('reponse')) { ev.preventDefault(); return; }
             if (k === 'a' && focusField('assigner')) { ev.preventDefault(); return; }

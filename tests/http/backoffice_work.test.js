@@ -417,3 +417,64 @@ test('a search stopped by its time budget says from which year, and goes on befo
     }
     assert.doesNotMatch(last.text, /data-search-stopped/, `no link once ${oldest} is searched`);
 });
+
+/*
+ * «Je prends»: an agent takes an open, unassigned request of their department from the inbox
+ * (one button per row, no JavaScript) or from its page, and comes back to the list told which
+ * request they took; a request already taken, or of another department, cannot be taken; a
+ * manager's assignment list shows the request's department's agents first.
+ */
+test('«Je prends» from the inbox and the request page; the department\'s agents first', async (t) => {
+    const F = require('../browser/bo_flows');
+    const srv = await startServer({ requests: 10 });
+    t.after(() => srv.stop());
+    const agentRow = F.addAgent(srv, { email: 'prend.voirie@ville-demo.test', name: 'Paul Voirie', role: 'agent', departments: ['voirie'] });
+    const otherRow = F.addAgent(srv, { email: 'prend.proprete@ville-demo.test', name: 'Anne Propreté', role: 'agent', departments: ['proprete'] });
+    const managerRow = F.addAgent(srv, { email: 'prend.manager@ville-demo.test', name: 'Marc Chef', role: 'manager', departments: ['voirie', 'proprete'] });
+    const mine = await F.fileRequest(srv, { service: 'nid-de-poule' });
+    const second = await F.fileRequest(srv, { service: 'nid-de-poule' });
+    assert.equal(mine.department, 'voirie');
+    const agent = await F.login(srv, agentRow);
+    const other = await F.login(srv, otherRow);
+
+    /* The inbox row of an unassigned voirie request has the button; posting it takes it. */
+    const inbox = await agent.get('/agent/?onglet=service');
+    assert.equal(inbox.status, 200);
+    const button = new RegExp(`formaction="/agent/demandes/${mine.reference}/traiter" formnovalidate data-take>Je prends`);
+    assert.match(inbox.text, button, 'a «Je prends» button on the row');
+    const back = '/agent/?onglet=service&';
+    const took = await agent.post(`/agent/demandes/${mine.reference}/traiter`, { prendre: '1', retour: back });
+    assert.equal(took.status, 303, took.text.slice(0, 300));
+    assert.equal(took.headers.get('location'), `${back}fait=pris&demande=${mine.reference}`);
+    const assignee = srv.sql(`SELECT assignee FROM requests WHERE reference = '${mine.reference}'`).trim();
+    assert.equal(assignee, 'agent:prend.voirie');
+    const after = await agent.get(`${back}fait=pris&demande=${mine.reference}`);
+    assert.match(F.textOf(after.text), new RegExp(`Vous avez pris la demande ${mine.reference}`));
+    assert.doesNotMatch(after.text, button, 'no button once taken');
+    /* Taken once: a second take (by anyone) is refused, and nothing changes. */
+    const again = await agent.post(`/agent/demandes/${mine.reference}/traiter`, { prendre: '1' });
+    assert.equal(again.status, 403);
+    /* Another department's request: not this agent's to take (not even to see). */
+    const foreign = await other.post(`/agent/demandes/${second.reference}/traiter`, { prendre: '1' });
+    assert.ok([403, 404].includes(foreign.status), `another department: ${foreign.status}`);
+    assert.equal(srv.sql(`SELECT ifnull(assignee, '') FROM requests WHERE reference = '${second.reference}'`).trim(), '');
+
+    /* From the request's page: its own button, back to the page. */
+    const page = await agent.get(`/agent/demandes/${second.reference}`);
+    assert.match(page.text, /id="prendre" aria-keyshortcuts="p">Je prends</);
+    const fromPage = await agent.post(`/agent/demandes/${second.reference}/traiter`, { prendre: '1' });
+    assert.equal(fromPage.status, 303);
+    assert.match(fromPage.headers.get('location'), new RegExp(`/agent/demandes/${second.reference}\\?fait=1`));
+    assert.equal(srv.sql(`SELECT assignee FROM requests WHERE reference = '${second.reference}'`).trim(), 'agent:prend.voirie');
+
+    /* The manager's assignment list: voirie's agents first, in their own group. */
+    const manager = await F.login(srv, managerRow);
+    const mpage = await manager.get(`/agent/demandes/${mine.reference}`);
+    const groups = [...mpage.text.matchAll(/<optgroup label="([^"]+)">([^]*?)<\/optgroup>/g)].map((m) => [F.unescapeHtml(m[1]), m[2]]);
+    assert.ok(groups.length >= 2, 'two groups of agents');
+    assert.match(groups[0][0], /^Agents du service Voirie/i);
+    assert.match(groups[0][1], /Paul Voirie/);
+    assert.doesNotMatch(groups[0][1], /Anne Propreté/);
+    assert.equal(groups[1][0], 'Autres agents');
+    assert.match(F.unescapeHtml(groups[1][1]), /Anne Propreté/);
+});

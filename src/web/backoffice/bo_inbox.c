@@ -436,6 +436,10 @@ static void inbox(http_req *rq)
         present_set_str_opt(o, "assignee", assignee_name(agents, n_agents, r->assignee));
         present_set_str_opt(o, "citizen", bo_citizen_name(rq, r));
         present_set_str_opt(o, "address", r->address && *r->address ? r->address : NULL);
+        if (perm_can_take(&a, r))
+            present_set_str_opt(
+                o, "take_url",
+                arena_printf(rq->arena, "/agent/demandes/%s/traiter", bo_url(rq, r->reference)));
         json_array_append_new(list, o);
     }
     json_object_set_new(ctx, "requests", list);
@@ -517,6 +521,11 @@ static void inbox(http_req *rq)
         const char *text = NULL;
         if (strcmp(done, "traite") == 0)
             text = present_string(rq->present, rq->lang, "inbox.done_processed");
+        else if (strcmp(done, "pris") == 0 && qget(rq, "demande") &&
+                 request_reference_ok(qget(rq, "demande")))
+            text = arena_printf(rq->arena, "%s %s",
+                                present_string(rq->present, rq->lang, "inbox.done_taken"),
+                                qget(rq, "demande"));
         else if (strcmp(done, "filtre") == 0)
             text = present_string(rq->present, rq->lang, "inbox.done_filter");
         else if (strcmp(done, "lot") == 0 && qget(rq, "n"))

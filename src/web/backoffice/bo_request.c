@@ -480,21 +480,45 @@ static json_t *show_context(http_req *rq, const store_agent *a, const cat_tenant
         json_object_set_new(ctx, "has_templates", json_boolean(n_tpl > 0));
         json_object_set_new(ctx, "templates", tj);
     }
+    json_object_set_new(ctx, "can_take", json_boolean(perm_can_take(a, r)));
     if (can_assign) {
-        json_t *ags = json_array();
-        for (size_t i = 0; i < n_agents; i++) {
-            if (!agents[i].active || (agents[i].role && strcmp(agents[i].role, "elected") == 0))
+        /* The request's department's agents first, then the others (French order in each). */
+        json_t *groups = json_array();
+        for (int own = 1; own >= 0; own--) {
+            json_t *ags = json_array();
+            for (size_t i = 0; i < n_agents; i++) {
+                if (!agents[i].active || (agents[i].role && strcmp(agents[i].role, "elected") == 0))
+                    continue;
+                int in_dep = 0;
+                for (size_t k = 0; k < agents[i].n_departments; k++)
+                    in_dep |= agents[i].department_ids[k] == r->department_id;
+                if (in_dep != own)
+                    continue;
+                char id[AGENT_ASSIGNEE_LEN];
+                agent_assignee_id(&agents[i], id);
+                json_t *o = json_object();
+                present_set_str_opt(o, "value", id);
+                present_set_str_opt(o, "label", agents[i].name);
+                json_object_set_new(o, "selected",
+                                    json_boolean(r->assignee && strcmp(r->assignee, id) == 0));
+                json_array_append_new(ags, o);
+            }
+            if (json_array_size(ags) == 0) {
+                json_decref(ags);
                 continue;
-            char id[AGENT_ASSIGNEE_LEN];
-            agent_assignee_id(&agents[i], id);
-            json_t *o = json_object();
-            present_set_str_opt(o, "value", id);
-            present_set_str_opt(o, "label", agents[i].name);
-            json_object_set_new(o, "selected",
-                                json_boolean(r->assignee && strcmp(r->assignee, id) == 0));
-            json_array_append_new(ags, o);
+            }
+            const cat_department *own_dep = catalogue_department_by_id(t, r->department_id);
+            json_t *g = json_object();
+            present_set_str_opt(
+                g, "label",
+                own ? arena_printf(rq->arena, "%s %s",
+                                   present_string(rq->present, rq->lang, "request_bo.agents_of"),
+                                   own_dep ? own_dep->rec.name : "")
+                    : present_string(rq->present, rq->lang, "request_bo.agents_other"));
+            json_object_set_new(g, "agents", ags);
+            json_array_append_new(groups, g);
         }
-        json_object_set_new(ctx, "agents", ags);
+        json_object_set_new(ctx, "agent_groups", groups);
         json_t *deps = json_array();
         for (size_t i = 0; i < t->n_departments; i++) {
             json_t *o = json_object();
@@ -609,6 +633,7 @@ typedef struct process_state {
     store_request r;
     const char *back;
     int closing;
+    int taken; /* «Je prends» from the inbox: back to it, saying which request */
 } process_state;
 
 static void process_done(http_req *rq)
@@ -616,6 +641,13 @@ static void process_done(http_req *rq)
     process_state *ps = rq->user;
     const http_wait *outcome = http_wait_result(rq);
     if (outcome->rc == 0) {
+        if (ps->taken) {
+            size_t len = strlen(ps->back);
+            http_redirect(rq, arena_printf(rq->arena, "%s%sfait=pris&demande=%s", ps->back,
+                                           strchr("?&", ps->back[len - 1]) ? "" : "&",
+                                           bo_url(rq, ps->r.reference)));
+            return;
+        }
         if (ps->closing)
             http_redirect(rq, ps->back ? ps->back : "/agent/?fait=traite");
         else
@@ -698,11 +730,24 @@ static void bo_request_process(http_req *rq)
     }
     const char *as = form_get(&f, "assigner");
     const char *dep = form_get(&f, "service");
+    /* «Je prends»: the agent assigns the request to themselves, from its page or the inbox. */
+    const char *take = form_get(&f, "prendre");
+    int taking = take && *take;
+    if (taking) {
+        if (!perm_can_take(&a, &r)) {
+            json_decref(extra);
+            bo_forbidden(rq);
+            return;
+        }
+        char me[AGENT_ASSIGNEE_LEN];
+        agent_assignee_id(&a, me);
+        as = arena_strdup(rq->arena, me);
+    }
     int wants_assign = (as && *as && !(r.assignee && strcmp(as, r.assignee) == 0) &&
                         !(strcmp(as, "-") == 0 && !r.assignee));
     const cat_department *dd = dep && *dep ? catalogue_department(t, dep) : NULL;
     int wants_transfer = dep && *dep && !(dd && dd->rec.id == r.department_id);
-    if ((wants_assign || wants_transfer) && !perm_can_assign(&a, &r)) {
+    if (((wants_assign && !taking) || wants_transfer) && !perm_can_assign(&a, &r)) {
         json_decref(extra);
         bo_forbidden(rq);
         return;
@@ -739,7 +784,9 @@ static void bo_request_process(http_req *rq)
     ps->t = t;
     ps->r = r;
     ps->back = inbox_return(&f);
+    /* Closing, or taking from the inbox: back to the list the agent came from. */
     ps->closing = ch.status && status_is_closed(to);
+    ps->taken = taking && ps->back && !ps->closing;
     rq->user = ps;
     request_processing proc = {.change = ch,
                                .reply = reply,
