@@ -122,10 +122,12 @@ int perm_tabs(const store_agent *a)
     int dep = a && a->n_departments > 0 ? PERM_TAB_DEPARTMENT : 0;
     switch (role) {
     case AGENT_ROLE_ADMIN:
-        return PERM_TAB_MINE | dep | PERM_TAB_ALL;
+        return PERM_TAB_MINE | dep | (dep ? PERM_TAB_TRIAGE : 0) | PERM_TAB_ALL;
     case AGENT_ROLE_ELECTED:
         return PERM_TAB_ALL;
     case AGENT_ROLE_MANAGER:
+        /* Managers dispatch their departments' requests: the triage tabs. */
+        return PERM_TAB_MINE | dep | (dep ? PERM_TAB_TRIAGE : 0);
     case AGENT_ROLE_AGENT:
         return PERM_TAB_MINE | dep;
     default:

@@ -17,7 +17,8 @@
 enum {
     PERM_TAB_MINE = 1,       /* «À traiter»: assigned to me */
     PERM_TAB_DEPARTMENT = 2, /* «Mon service»: my departments */
-    PERM_TAB_ALL = 4         /* «Tout»: every request of the tenant */
+    PERM_TAB_ALL = 4,        /* «Tout»: every request of the tenant */
+    PERM_TAB_TRIAGE = 8      /* «Nouvelles», «Non assignées»: my departments' triage */
 };
 
 /* Each returns 1 (allowed) or 0. A NULL agent, an inactive agent, or a request of another

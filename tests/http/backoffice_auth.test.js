@@ -500,7 +500,7 @@ test('back office: entrance and administration', async (t) => {
     await t.test('audit log page and chain verification', async () => {
         const page = await admin.get('/agent/admin/audit');
         assert.equal(page.status, 200);
-        assert.match(page.text, /<td class="mono">login<\/td>/);
+        assert.match(page.text, /<strong>Adam Admin<\/strong> a ouvert une session/);
         assert.match(page.text, /Adam Admin/);
         assert.doesNotMatch(page.text, /bo-agent@ville-demo\.test/, 'ids only, never e-mail addresses');
         const ok = await admin.req('POST', '/agent/admin/audit/verifier', { form: { csrf_token: csrfOf(page.text) } });

@@ -467,8 +467,25 @@ test('«Je prends» from the inbox and the request page; the department\'s agent
     assert.match(fromPage.headers.get('location'), new RegExp(`/agent/demandes/${second.reference}\\?fait=1`));
     assert.equal(srv.sql(`SELECT assignee FROM requests WHERE reference = '${second.reference}'`).trim(), 'agent:prend.voirie');
 
-    /* The manager's assignment list: voirie's agents first, in their own group. */
+    /* Landing on the tab that has work: the agent on «À traiter» (two requests taken), the
+     * other agent on «Mon service» (nothing assigned), the manager on «Nouvelles». */
+    const current = (html) => F.unescapeHtml((/href="\/agent\/\?onglet=[^"]*" aria-current="page">([^<]+?) ?</.exec(html) || [])[1] || '').trim();
+    assert.equal(current((await agent.get('/agent/')).text), 'À traiter');
+    assert.equal(current((await other.get('/agent/')).text), 'Mon service');
     const manager = await F.login(srv, managerRow);
+    const landing = await manager.get('/agent/');
+    assert.equal(current(landing.text), 'Nouvelles');
+    for (const r of refsOf(landing.text)) {
+        assert.equal(srv.sql(`SELECT status FROM requests WHERE reference = '${r}'`).trim(), 'new');
+    }
+    const unassigned = await manager.get('/agent/?onglet=non-assignees');
+    assert.ok(refsOf(unassigned.text).length > 0);
+    for (const r of refsOf(unassigned.text)) {
+        assert.equal(srv.sql(`SELECT ifnull(assignee, '') FROM requests WHERE reference = '${r}'`).trim(), '');
+    }
+    assert.ok(!refsOf(unassigned.text).includes(mine.reference), 'a taken request is not unassigned');
+
+    /* The manager's assignment list: voirie's agents first, in their own group. */
     const mpage = await manager.get(`/agent/demandes/${mine.reference}`);
     const groups = [...mpage.text.matchAll(/<optgroup label="([^"]+)">([^]*?)<\/optgroup>/g)].map((m) => [F.unescapeHtml(m[1]), m[2]]);
     assert.ok(groups.length >= 2, 'two groups of agents');

@@ -43,6 +43,8 @@ typedef struct tab_def {
 } tab_def;
 
 static const tab_def tabs[] = {
+    {"nouvelles", PERM_TAB_TRIAGE, "inbox.tab_new"},
+    {"non-assignees", PERM_TAB_TRIAGE, "inbox.tab_unassigned"},
     {"moi", PERM_TAB_MINE, "inbox.tab_mine"},
     {"service", PERM_TAB_DEPARTMENT, "inbox.tab_department"},
     {"tout", PERM_TAB_ALL, "inbox.tab_all"},
@@ -104,10 +106,17 @@ static void filter_from_query(http_req *rq, const store_agent *a, const cat_tena
         agent_assignee_id(a, id);
         f->assignee = arena_strdup(rq->arena, id);
         set_open_statuses(f);
-    } else if (strcmp(tab, "service") == 0) {
+    } else if (strcmp(tab, "service") == 0 || strcmp(tab, "nouvelles") == 0 ||
+               strcmp(tab, "non-assignees") == 0) {
         for (size_t i = 0; i < a->n_departments && i < STORE_FILTER_MAX_LIST; i++)
             f->department_ids[f->n_department_ids++] = a->department_ids[i];
         set_open_statuses(f);
+        if (strcmp(tab, "nouvelles") == 0) {
+            f->statuses[0] = status_code(STATUS_NEW);
+            f->n_statuses = 1;
+        } else if (strcmp(tab, "non-assignees") == 0) {
+            f->unassigned = 1;
+        }
     }
     const char *v;
     if ((v = qget(rq, "statut"))) {
@@ -303,6 +312,28 @@ static const char *assignee_name(const store_agent *agents, size_t n, const char
     return assignee;
 }
 
+/* The tab an agent lands on without asking for one: the first that has work, in the order
+ * of the tabs (a manager: the new requests to dispatch, then the unassigned ones, then their
+ * own; an agent: their own), else «Mon service», else the widest they may see. The counts
+ * come from the counters: a few rows each. */
+static const char *landing_tab(http_req *rq, const store_agent *a, const cat_tenant *t, int allowed)
+{
+    for (size_t i = 0; i < sizeof tabs / sizeof tabs[0]; i++) {
+        if (!(allowed & tabs[i].bit) || !(tabs[i].bit & (PERM_TAB_TRIAGE | PERM_TAB_MINE)))
+            continue;
+        store_request_filter f;
+        filter_from_query(rq, a, t, tabs[i].key, &f);
+        f.text = NULL; /* the landing ignores any other filter: counters only */
+        f.count_cap = 1;
+        int64_t n = 0;
+        error err;
+        error_clear(&err);
+        if (perm_scope(a, &f, &err) == 0 && request_count(rq->core, &f, &n, &err) == 0 && n > 0)
+            return tabs[i].key;
+    }
+    return (allowed & PERM_TAB_DEPARTMENT) ? "service" : (allowed & PERM_TAB_MINE) ? "moi" : "tout";
+}
+
 static void inbox(http_req *rq)
 {
     store_agent a;
@@ -318,12 +349,8 @@ static void inbox(http_req *rq)
     int tab_ok = 0;
     for (size_t i = 0; tab && i < sizeof tabs / sizeof tabs[0]; i++)
         tab_ok |= strcmp(tabs[i].key, tab) == 0 && (allowed & tabs[i].bit);
-    if (!tab_ok) {
-        /* Default: what the agent has to do; élus and others without that tab, the widest. */
-        tab = (allowed & PERM_TAB_MINE)         ? "moi"
-              : (allowed & PERM_TAB_DEPARTMENT) ? "service"
-                                                : "tout";
-    }
+    if (!tab_ok)
+        tab = landing_tab(rq, &a, t, allowed);
     const char *pg = qget(rq, "page");
     long page = pg ? strtol(pg, NULL, 10) : 1;
     if (page < 1 || page > PAGE_MAX)
