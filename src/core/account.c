@@ -440,6 +440,98 @@ int account_consume_login(core *c, int64_t tenant_id, const char *token, session
     return consume(c, tenant_id, "login", token, NULL, open, account_id_out, cb, ctx, err);
 }
 
+/* ---- a new password, from «Mon compte» ---- */
+
+typedef struct password_op {
+    core_op op;
+    core *c;
+    int64_t tenant_id, id;
+    int found, empty;
+    char *new_password; /* a copy, in op->a, wiped at the end */
+    char new_hash[PASSWORD_HASH_LEN];
+    session_opening *open;
+} password_op;
+
+static int apply_password(store *s, core_op *op, error *err)
+{
+    password_op *po = (password_op *)op;
+    store_account acc;
+    if (job_account_get(s, po->tenant_id, po->id, &op->a, &acc, err) != 0)
+        return -1;
+    acc.password_hash = po->new_hash;
+    /* Every session of the account ends (a thief's too); the browser that changed it gets a
+     * new one, in the same transaction. */
+    if (s->ops->accounts.tx_update(s, &acc, err) != 0 ||
+        s->ops->sessions.tx_delete_account(s, po->tenant_id, po->id, err) != 0)
+        return -1;
+    return po->open
+               ? session_open_tx(s, po->tenant_id, po->open, po->id, 0, SESSION_MAX_SECONDS, err)
+               : 0;
+}
+
+static void finish_password(core_op *op, int *rc, error *err)
+{
+    (void)rc;
+    (void)err;
+    password_op *po = (password_op *)op;
+    sodium_memzero(po->new_hash, sizeof po->new_hash);
+    if (po->new_password)
+        sodium_memzero(po->new_password, strlen(po->new_password));
+}
+
+/* The current password is checked (the pool's thread): then the new one is hashed there
+ * too, and the job queued. */
+static void password_verified(void *arg, int rc, int match, const error *err, core_done_fn cb,
+                              void *ctx)
+{
+    password_op *po = arg;
+    error e;
+    error_clear(&e);
+    if (rc != 0)
+        e = *err;
+    else if (!match || !po->found || po->empty)
+        rc = error_set(&e, ERR_UNAUTHORIZED, "current_password", "wrong password");
+    if (rc != 0) {
+        finish_password(&po->op, &rc, &e);
+        core_op_free(po);
+        cb(ctx, rc, &e);
+        return;
+    }
+    if (core_op_submit_hashed(po->c, po, po->new_password, po->new_hash, cb, ctx, &e) != 0)
+        cb(ctx, -1, &e);
+}
+
+int account_change_password(core *c, int64_t tenant_id, int64_t id, const char *current,
+                            const char *password, session_opening *open, core_done_fn cb, void *ctx,
+                            error *err)
+{
+    if (password_check(password, err) != 0)
+        return -1;
+    password_op *po = core_op_new(sizeof *po, apply_password);
+    if (!po)
+        return error_set(err, ERR_UNAVAILABLE, NULL, "out of memory");
+    po->op.finish = finish_password;
+    po->c = c;
+    po->tenant_id = tenant_id;
+    po->id = id;
+    po->open = open;
+    po->new_password = arena_strdup(&po->op.a, password);
+    store_account acc;
+    int found = 0;
+    if (!po->new_password ||
+        c->store->ops->accounts.get(c->store, tenant_id, id, &po->op.a, &acc, &found, err) != 0) {
+        if (!po->new_password)
+            error_set(err, ERR_UNAVAILABLE, NULL, "out of memory");
+        core_op_free(po);
+        return -1;
+    }
+    po->found = found;
+    po->empty = !current || !*current;
+    /* The same Argon2id work as a login, on the password pool: never this thread's. */
+    return core_verify_then(c, found ? acc.password_hash : NULL, current ? current : "",
+                            password_verified, po, cb, ctx, err);
+}
+
 /* ---- login ---- */
 
 /* A login's check while its Argon2id work runs on the pool. */

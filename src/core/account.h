@@ -94,6 +94,16 @@ int account_update_prefs(core *c, int64_t tenant_id, int64_t id, const char *dis
                          const char *phone, const char *notify, const char *lang_code,
                          core_done_fn cb, void *ctx, error *err);
 
+/* Changes account id's password from «Mon compte»: `current` is checked first on the
+ * password pool, with a login's Argon2id work (wrong or missing: ERR_UNAUTHORIZED naming
+ * "current_password", nothing written); the new one must pass the same rules as at sign-up
+ * (ERR_INVALID_ARG naming "password") and is hashed on the pool too. One write job sets it,
+ * ends every session of the account and opens `open` (may be NULL) for the browser that
+ * asked. cb(ctx, rc, err) once durable. */
+int account_change_password(core *c, int64_t tenant_id, int64_t id, const char *current,
+                            const char *password, session_opening *open, core_done_fn cb, void *ctx,
+                            error *err);
+
 /* What account_delete did. */
 typedef struct account_deletion {
     int64_t n_requests;   /* requests that were the account's (not yet anonymised) */

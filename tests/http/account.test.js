@@ -613,3 +613,39 @@ test('login: no open redirect, one rate-limit bucket per address however written
         assert.equal((await b.submit('/compte/mot-de-passe-oublie', { email: 'carole@example.org' })).status, 200);
     });
 });
+
+test('«Mon compte»: a new password, with the current one; other sessions ended; mistakes said', async () => {
+    const srv = srvB;
+    const email = 'nouveau.mdp@exemple.fr';
+    const b = await verifiedCitizen(srv, email);
+    const elsewhere = new Browser(srv);
+    assert.equal((await elsewhere.submit('/compte/connexion', { email, password: PASSWORD })).status, 303);
+    assert.ok(await isLoggedIn(elsewhere));
+    const prefs = await b.get('/compte/preferences');
+    assert.match(prefs.text, /href="\/compte\/mot-de-passe\?lang=fr">Changer de mot de passe</);
+    /* A wrong current password: the form again, said at the field, nothing changed. */
+    const wrong = await b.submit('/compte/mot-de-passe', { current_password: 'pas le bon du tout', password: PASSWORD2, password_confirm: PASSWORD2 });
+    assert.equal(wrong.status, 400);
+    assert.match(unescape(wrong.text), /Le mot de passe actuel n'est pas le bon/);
+    assert.match(wrong.text, /<a href="#current_password">/);
+    /* Missing, too short, not confirmed: each said at once. */
+    const bad = await b.submit('/compte/mot-de-passe', { current_password: '', password: 'court', password_confirm: 'autre' });
+    assert.equal(bad.status, 400);
+    for (const f of ['current_password', 'password', 'password_confirm']) assert.match(bad.text, new RegExp(`<a href="#${f}">`));
+    assert.ok(await isLoggedIn(elsewhere), 'a refused change ends no session');
+    /* The right one: saved, this browser still logged in, the other session ended. */
+    const ok = await b.submit('/compte/mot-de-passe', { current_password: PASSWORD, password: PASSWORD2, password_confirm: PASSWORD2 });
+    assert.equal(ok.status, 200, ok.text.slice(0, 500));
+    assert.match(unescape(ok.text), /Votre nouveau mot de passe est enregistré/);
+    assert.ok(await isLoggedIn(b), 'still logged in here');
+    assert.equal(await isLoggedIn(elsewhere), false, 'the other session ended');
+    assert.equal((await new Browser(srv).submit('/compte/connexion', { email, password: PASSWORD })).status, 400);
+    assert.equal((await new Browser(srv).submit('/compte/connexion', { email, password: PASSWORD2 })).status, 303);
+    /* Not logged in: to the login page. */
+    const anon = await new Browser(srv).get('/compte/mot-de-passe');
+    assert.equal(anon.status, 303);
+    assert.match(anon.headers.get('location'), /\/compte\/connexion\?retour=/);
+    /* In English. */
+    const en = await b.get('/compte/mot-de-passe?lang=en');
+    assert.match(en.text, /Change your password/);
+});

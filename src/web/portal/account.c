@@ -911,6 +911,71 @@ static void prefs_post(http_req *rq)
     http_wait_started(w, rc, &e);
 }
 
+/* ---- a new password ---- */
+
+/* The current password proves that the person at the keyboard owns the account, not merely
+ * its open session; every other session ends with the change. */
+static void password_get(http_req *rq)
+{
+    store_account acc;
+    page p;
+    if (portal_require_login(rq, &acc, "/compte/mot-de-passe") != 0 || page_start(&p, rq) != 0)
+        return;
+    page_render(&p, 200, "account/password", "account.password.title");
+}
+
+static void password_done(http_req *rq)
+{
+    acct_state *st = rq->user;
+    page *p = &st->p;
+    error e;
+    int rc = outcome(rq, &e);
+    web_login_done(rq, st->open, rc == 0);
+    if (rc != 0) {
+        if (e.code == ERR_UNAUTHORIZED)
+            page_error(p, "current_password", "account.errors.current_password_wrong");
+        if (e.code == ERR_UNAUTHORIZED || core_field_error(p, &e))
+            page_render(p, 400, "account/password", "account.password.title");
+        else if (busy_form(p, &e))
+            page_render(p, 503, "account/password", "account.password.title");
+        else
+            page_fail(p, &e);
+        return;
+    }
+    static const char *const actions[] = {"/compte/preferences", "account.actions.prefs",
+                                          DEFAULT_AFTER_LOGIN, "account.actions.my_requests", NULL};
+    message_page(p, 200, "password_done", "success", actions);
+}
+
+static void password_post(http_req *rq)
+{
+    form f;
+    store_account acc;
+    page p;
+    if (read_form(rq, &f) != 0 || portal_require_login(rq, &acc, "/compte/mot-de-passe") != 0)
+        return;
+    /* As many guesses of the current password as a login allows, per account. */
+    if (web_limit_id(rq, "account-password", acc.id, RATE_DELETE) != 0 || page_start(&p, rq) != 0)
+        return;
+    const char *current = field(&f, "current_password");
+    const char *pw = field(&f, "password"), *confirm = field(&f, "password_confirm");
+    if (!*current)
+        page_error(&p, "current_password", "account.errors.current_password_required");
+    check_new_password(&p, pw, confirm);
+    if (page_has_errors(&p)) {
+        page_render(&p, 400, "account/password", "account.password.title");
+        return;
+    }
+    acct_state *st = state_new(&p, 1);
+    if (!st)
+        return;
+    error e;
+    http_wait *w = http_wait_begin(rq, password_done);
+    int rc = account_change_password(rq->core, p.tenant->rec.id, acc.id, current, pw, st->open,
+                                     http_wait_done, w, &e);
+    http_wait_started(w, rc, &e);
+}
+
 /* ---- deletion ---- */
 
 /* What deletion erases and keeps is said on the page (account/delete); the password proves
@@ -996,6 +1061,8 @@ const http_route portal_account_routes[] = {
     {HTTP_POST, "/compte/lien-connexion", link_request_post},
     {HTTP_GET | HTTP_HEAD, "/compte/lien", link_consume_get},
     {HTTP_POST, "/compte/lien", link_consume_post},
+    {HTTP_GET | HTTP_HEAD, "/compte/mot-de-passe", password_get},
+    {HTTP_POST, "/compte/mot-de-passe", password_post},
     {HTTP_GET | HTTP_HEAD, "/compte/preferences", prefs_get},
     {HTTP_POST, "/compte/preferences", prefs_post},
     {HTTP_GET | HTTP_HEAD, "/compte/supprimer", delete_get},
