@@ -128,6 +128,14 @@ const char *present_string(const present *p, lang l, const char *key)
     return i18n_lookup(present_strings(p, l), key);
 }
 
+const char *present_plural(const present *p, lang l, int64_t n, const char *key)
+{
+    char k[128];
+    int one = l == LANG_FR ? (n == 0 || n == 1) : n == 1;
+    snprintf(k, sizeof k, "%s_%s", key, one ? "one" : "other");
+    return present_string(p, l, k);
+}
+
 const present_config *present_settings(const present *p)
 {
     return p ? &p->cfg : NULL;

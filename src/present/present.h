@@ -13,6 +13,7 @@
 #define GUICHET_PRESENT_PRESENT_H
 
 #include <jansson.h>
+#include <stdint.h>
 #include <stddef.h>
 
 #include "present/assets.h"
@@ -46,6 +47,10 @@ json_t *present_strings(const present *p, lang l);
 /* The string at a dotted key ("form.errors.title") in language l; the key itself when it is
  * missing or not a string, or when p is NULL. */
 const char *present_string(const present *p, lang l, const char *key);
+/* The word for n things in language l: key + "_one" or key + "_other" by the language's
+ * plural rule (French: 0 and 1 take the singular, «0 demande», «1 demande», «2 demandes»;
+ * English: 1 alone does), so that no string says «demande(s)». */
+const char *present_plural(const present *p, lang l, int64_t n, const char *key);
 /* The view settings present_open was given (copied, live as long as p); fields NULL when
  * not set. */
 const present_config *present_settings(const present *p);

@@ -251,6 +251,26 @@ static void test_mailer_needs_a_presentation(void **state)
     assert_string_equal(e.arg, "present");
 }
 
+/* Plural rules: French 0 and 1 singular, English 1 alone; the words from the embedded
+ * strings, never «demande(s)». */
+static void test_plural(void **state)
+{
+    (void)state;
+    error e;
+    error_clear(&e);
+    present *p = present_open(NULL, &e);
+    assert_non_null(p);
+    assert_string_equal(present_plural(p, LANG_FR, 0, "inbox.requests"), "demande");
+    assert_string_equal(present_plural(p, LANG_FR, 1, "inbox.requests"), "demande");
+    assert_string_equal(present_plural(p, LANG_FR, 2, "inbox.requests"), "demandes");
+    assert_string_equal(present_plural(p, LANG_EN, 0, "inbox.requests"), "requests");
+    assert_string_equal(present_plural(p, LANG_EN, 1, "inbox.requests"), "request");
+    assert_string_equal(present_plural(p, LANG_EN, 1000, "inbox.requests"), "requests");
+    assert_string_equal(present_plural(p, LANG_FR, 1, "public.results"), "signalement publié");
+    assert_string_equal(present_plural(p, LANG_FR, 3, "mine.requests"), "demandes");
+    present_close(p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -263,6 +283,7 @@ int main(void)
         cmocka_unit_test(test_month_names_and_paragraphs),
         cmocka_unit_test(test_mail_renders_without_the_web_layer),
         cmocka_unit_test(test_mailer_needs_a_presentation),
+        cmocka_unit_test(test_plural),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

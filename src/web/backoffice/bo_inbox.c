@@ -423,6 +423,10 @@ static void inbox(http_req *rq)
         json_object_set_new(o, "counted", json_boolean(counted));
         json_object_set_new(o, "count", json_integer(count));
         int capped = count == COUNT_CAP || count_from != 0;
+        /* «1+» is more than one: plural */
+        const char *word =
+            present_plural(rq->present, rq->lang, capped ? count + 1 : count, "inbox.requests");
+        present_set_str_opt(o, "count_word", word);
         json_object_set_new(o, "capped", json_boolean(capped));
         present_set_str_opt(o, "href",
                             arena_printf(rq->arena, "/agent/?onglet=%s&%s", tabs[i].key,
@@ -430,6 +434,7 @@ static void inbox(http_req *rq)
         json_object_set_new(o, "current", json_boolean(cur));
         if (cur) {
             json_object_set_new(ctx, "total", json_integer(count));
+            present_set_str_opt(ctx, "total_word", word);
             json_object_set_new(ctx, "total_capped", json_boolean(capped));
         }
         json_array_append_new(tj, o);

@@ -912,6 +912,8 @@ static void mine(http_req *rq)
     }
     json_object_set_new(ctx, "requests", list);
     json_object_set_new(ctx, "total", json_integer(total));
+    present_set_str_opt(ctx, "total_word",
+                        present_plural(rq->present, rq->lang, total, "mine.requests"));
     json_object_set_new(ctx, "verified", json_boolean(acc.email_verified_at != 0));
     tracking_set_pages(rq, ctx, page, total, MINE_PER_PAGE, "/mes-demandes?");
     web_render(rq, 200, "mine/list", ctx);

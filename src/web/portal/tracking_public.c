@@ -179,6 +179,8 @@ void tracking_public_list(http_req *rq)
             json_array_append_new(markers, marker_json(rq, &rows[i], p));
     }
     json_object_set_new(ctx, "total", json_integer(total));
+    present_set_str_opt(ctx, "total_word",
+                        present_plural(rq->present, rq->lang, total, "public.results"));
     json_object_set_new(ctx, "incidents", list);
     if (json_array_size(markers) > 0) {
         json_t *md = json_object();
