@@ -5,6 +5,7 @@
  * one handle without locks (jansson's reference counts are atomic).
  */
 #include "present/present.h"
+#include "util/timeutil.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -189,6 +190,39 @@ const char *present_month_name(lang l, int month)
     if (month < 1 || month > 12)
         return "";
     return month_names[l == LANG_EN ? LANG_EN : LANG_FR][month - 1];
+}
+
+/* The local fields of t in tz (from its RFC 3339 form): 0, or -1 when unreadable. */
+static int local_fields(int64_t t, const char *tz, int *y, int *mo, int *d, int *h, int *mi)
+{
+    char s[TIME_RFC3339_LEN];
+    time_format_rfc3339(t, tz, s);
+    if (sscanf(s, "%d-%d-%dT%d:%d", y, mo, d, h, mi) != 5 || *mo < 1 || *mo > 12)
+        return -1;
+    return 0;
+}
+
+const char *present_clock(arena *a, lang l, int64_t t, const char *tz)
+{
+    int y, mo, d, h, mi;
+    if (local_fields(t, tz, &y, &mo, &d, &h, &mi) != 0)
+        return "";
+    return l == LANG_EN ? arena_printf(a, "%02d:%02d", h, mi) : arena_printf(a, "%d h %02d", h, mi);
+}
+
+const char *present_date(arena *a, lang l, int64_t t, const char *tz, int with_time)
+{
+    int y, mo, d, h, mi;
+    if (local_fields(t, tz, &y, &mo, &d, &h, &mi) != 0)
+        return "";
+    if (l == LANG_EN)
+        return with_time ? arena_printf(a, "%d %s %d at %02d:%02d", d, present_month_name(l, mo), y,
+                                        h, mi)
+                         : arena_printf(a, "%d %s %d", d, present_month_name(l, mo), y);
+    const char *day = d == 1 ? "1er" : arena_printf(a, "%d", d);
+    return with_time
+               ? arena_printf(a, "%s %s %d à %d h %02d", day, present_month_name(l, mo), y, h, mi)
+               : arena_printf(a, "%s %s %d", day, present_month_name(l, mo), y);
 }
 
 json_t *present_paragraphs(const char *s)

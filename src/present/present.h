@@ -17,6 +17,7 @@
 #include <stddef.h>
 
 #include "present/assets.h"
+#include "util/arena.h"
 #include "util/buf.h"
 #include "util/error.h"
 #include "util/tmpl.h"
@@ -71,6 +72,13 @@ void present_fill(char *out, size_t size, const char *pattern, const char *name,
 /* The name of month 1..12 as written in a date in words ("décembre", "December"), so that
  * no reader misreads 03/04; "" out of range. Static storage. */
 const char *present_month_name(lang l, int month);
+/* Instant t as people write it, in zone tz (IANA; NULL: UTC), in a: «5 décembre 2026»,
+ * «1er décembre 2026» in French, «5 December 2026» in English; with_time adds the clock time,
+ * «5 décembre 2026 à 22 h 19», «5 December 2026 at 22:19». The one way every page and
+ * message writes a date. NULL when a is exhausted. */
+const char *present_date(arena *a, lang l, int64_t t, const char *tz, int with_time);
+/* The clock time of t alone: «22 h 19», «22:19». */
+const char *present_clock(arena *a, lang l, int64_t t, const char *tz);
 /* A text as the paragraphs a template shows one by one (no HTML ever comes from text): its
  * non-blank lines, trimmed; a line that is not valid UTF-8 is left out rather than
  * mangled. A new JSON array (empty for NULL; caller decrefs). */

@@ -291,7 +291,7 @@ test('portal: home, search, démarche, incident, confirmation, receipt, pages', 
         assertPage(rec, 'receipt');
         assert.match(rec.text, /<dt>Numéro de demande<\/dt><dd>\d{4}-\d{6}<\/dd>/);
         assert.match(rec.text, /<dt>Démarche<\/dt><dd>Demande d&#39;acte d&#39;état civil<\/dd>/);
-        assert.match(rec.text, /<dt>Date de l&#39;acte<\/dt><dd>14\/07\/1990 à 10:30<\/dd>/);
+        assert.match(rec.text, /<dt>Date de l&#39;acte<\/dt><dd>14 juillet 1990 à 10 h 30<\/dd>/);
         assert.match(rec.text, /<dt>Document souhaité<\/dt><dd>Copie intégrale<\/dd>/);
         assert.match(rec.text, /Mairie de Ville de Démo, 1 place de la Mairie/);
         assert.match(rec.text, /badge badge--new/);

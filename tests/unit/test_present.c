@@ -271,6 +271,29 @@ static void test_plural(void **state)
     present_close(p);
 }
 
+/* Dates the French way («5 décembre 2026 à 22 h 19», «1er») and the English way, in the
+ * collectivité's zone. */
+static void test_dates(void **state)
+{
+    (void)state;
+    arena a;
+    arena_init(&a, 0);
+    int64_t t = 1796505540; /* 2026-12-05T21:19:00Z */
+    assert_string_equal(present_date(&a, LANG_FR, t, "Europe/Paris", 1),
+                        "5 décembre 2026 à 22 h 19");
+    assert_string_equal(present_date(&a, LANG_FR, t, "Europe/Paris", 0), "5 décembre 2026");
+    assert_string_equal(present_date(&a, LANG_EN, t, "Europe/Paris", 1),
+                        "5 December 2026 at 22:19");
+    assert_string_equal(present_clock(&a, LANG_FR, t, "Europe/Paris"), "22 h 19");
+    assert_string_equal(present_clock(&a, LANG_EN, t, NULL), "21:19");
+    int64_t first = 1796083200; /* 2026-12-01T00:00:00Z */
+    assert_string_equal(present_date(&a, LANG_FR, first, NULL, 0), "1er décembre 2026");
+    assert_string_equal(present_date(&a, LANG_EN, first, NULL, 0), "1 December 2026");
+    assert_string_equal(present_date(&a, LANG_FR, first, "America/New_York", 1),
+                        "30 novembre 2026 à 19 h 00");
+    arena_free(&a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -284,6 +307,7 @@ int main(void)
         cmocka_unit_test(test_mail_renders_without_the_web_layer),
         cmocka_unit_test(test_mailer_needs_a_presentation),
         cmocka_unit_test(test_plural),
+        cmocka_unit_test(test_dates),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -37,7 +37,8 @@ static int human_date(const char *iso, const char *lang_code, char *out, size_t 
     if (y < 0 || mo < 1 || mo > 12 || d < 1 || d > 31)
         return -1;
     int en = lang_code && strcmp(lang_code, "en") == 0;
-    snprintf(out, size, "%d %s %d", d, present_month_name(en ? LANG_EN : LANG_FR, mo), y);
+    snprintf(out, size, "%d%s %s %d", d, !en && d == 1 ? "er" : "",
+             present_month_name(en ? LANG_EN : LANG_FR, mo), y);
     return 0;
 }
 

@@ -120,11 +120,7 @@ const char *bo_admin_when(http_req *rq, int64_t t)
 {
     if (t <= 0)
         return "";
-    char out[TIME_RFC3339_LEN];
-    time_format_rfc3339(t, rq->host_tenant->rec.timezone, out);
-    out[10] = ' ';
-    out[16] = '\0';
-    return arena_strdup(rq->arena, out);
+    return present_date(rq->arena, rq->lang, t, rq->host_tenant->rec.timezone, 1);
 }
 
 const char *bo_admin_iso(http_req *rq, int64_t t)

@@ -32,14 +32,7 @@ const char *bo_date(http_req *rq, const cat_tenant *t, int64_t when, int with_ti
 {
     if (when <= 0)
         return NULL;
-    char s[TIME_RFC3339_LEN];
-    time_format_rfc3339(when, t ? t->rec.timezone : NULL, s);
-    int y, mo, d, h, mi;
-    if (sscanf(s, "%d-%d-%dT%d:%d", &y, &mo, &d, &h, &mi) != 5)
-        return NULL;
-    if (with_time)
-        return arena_printf(rq->arena, "%02d/%02d/%04d %02d:%02d", d, mo, y, h, mi);
-    return arena_printf(rq->arena, "%02d/%02d/%04d", d, mo, y);
+    return present_date(rq->arena, rq->lang, when, t ? t->rec.timezone : NULL, with_time);
 }
 
 const char *bo_status_label(http_req *rq, const char *code)

@@ -150,60 +150,14 @@ char *filing_url_encode(arena *a, const char *s)
 
 /* ---- dates ---- */
 
-/* Local fields of t in tz, from its RFC 3339 form "YYYY-MM-DDTHH:MM:SS+HH:MM". */
-typedef struct local_time {
-    int year, month, day, hour, minute;
-    long offset; /* seconds east of UTC */
-} local_time;
-
-static int num(const char *s, size_t n)
-{
-    int v = 0;
-    for (size_t i = 0; i < n; i++)
-        v = v * 10 + (s[i] >= '0' && s[i] <= '9' ? s[i] - '0' : 0);
-    return v;
-}
-
-static void local_fields(int64_t t, const char *tz, local_time *lt)
-{
-    char s[TIME_RFC3339_LEN];
-    time_format_rfc3339(t, tz, s);
-    lt->year = num(s, 4);
-    lt->month = num(s + 5, 2);
-    lt->day = num(s + 8, 2);
-    lt->hour = num(s + 11, 2);
-    lt->minute = num(s + 14, 2);
-    const char *z = s + 19;
-    lt->offset = 0;
-    if (*z == '+' || *z == '-') {
-        lt->offset = (long)num(z + 1, 2) * 3600 + (long)num(z + 4, 2) * 60;
-        if (*z == '-')
-            lt->offset = -lt->offset;
-    }
-    if (lt->month < 1 || lt->month > 12)
-        lt->month = 1;
-}
-
 char *filing_date_long(arena *a, int64_t t, const char *tz, lang l)
 {
-    local_time lt;
-    local_fields(t, tz, &lt);
-    if (l == LANG_EN)
-        return arena_printf(a, "%d %s %d", lt.day, present_month_name(LANG_EN, lt.month),
-                            lt.year);
-    return arena_printf(a, "%d%s %s %d", lt.day, lt.day == 1 ? "er" : "",
-                        present_month_name(LANG_FR, lt.month), lt.year);
+    return (char *)present_date(a, l, t, tz, 0);
 }
 
 char *filing_datetime(arena *a, int64_t t, const char *tz, lang l)
 {
-    local_time lt;
-    local_fields(t, tz, &lt);
-    if (l == LANG_EN)
-        return arena_printf(a, "%d %s %d, %02d:%02d", lt.day,
-                            present_month_name(LANG_EN, lt.month), lt.year, lt.hour, lt.minute);
-    return arena_printf(a, "%02d/%02d/%d à %02d:%02d", lt.day, lt.month, lt.year, lt.hour,
-                        lt.minute);
+    return (char *)present_date(a, l, t, tz, 1);
 }
 
 /* ---- contexts ---- */

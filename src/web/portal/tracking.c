@@ -41,24 +41,13 @@
 static int format_date(http_req *rq, const cat_tenant *t, int64_t when, const char **words,
                        const char **iso, const char **clock)
 {
+    const char *tz = t ? t->rec.timezone : NULL;
     char s[TIME_RFC3339_LEN];
-    time_format_rfc3339(when, t ? t->rec.timezone : NULL, s);
-    int y, mo, d, h, mi;
-    if (sscanf(s, "%d-%d-%dT%d:%d", &y, &mo, &d, &h, &mi) != 5 || mo < 1 || mo > 12)
-        return -1;
-    char key[32];
-    snprintf(key, sizeof key, "track.month_%d", mo);
-    const char *month = present_string(rq->present, rq->lang, key);
-    if (rq->lang == LANG_FR && d == 1)
-        *words = arena_printf(rq->arena, "1er %s %d", month, y);
-    else
-        *words = arena_printf(rq->arena, "%d %s %d", d, month, y);
+    time_format_rfc3339(when, tz, s);
+    *words = present_date(rq->arena, rq->lang, when, tz, 0);
+    *clock = present_clock(rq->arena, rq->lang, when, tz);
     *iso = arena_strdup(rq->arena, s);
-    if (rq->lang == LANG_FR)
-        *clock = arena_printf(rq->arena, "%d h %02d", h, mi);
-    else
-        *clock = arena_printf(rq->arena, "%02d:%02d", h, mi);
-    return (*words && *iso && *clock) ? 0 : -1;
+    return (*words && **words && *iso && *clock) ? 0 : -1;
 }
 
 void tracking_set_date(http_req *rq, const cat_tenant *t, json_t *ctx, const char *key,
