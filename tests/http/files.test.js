@@ -328,7 +328,7 @@ test('a truncated photo is refused with a clear message, in French and in Englis
     assert.equal(ok.status, 303, ok.text.slice(0, 500));
 });
 
-test('a file over 10 MB gets a field error; a body over the upload limit gets 413', async () => {
+test('a file over 10 MB gets a field error; a body over the overall limit gets 413', async () => {
     const big = Buffer.concat([PDF.subarray(0, 9), Buffer.alloc(11 * 1024 * 1024, 0x20), Buffer.from('\n%%EOF\n')]);
     const r = await reply(b, demo.reference, demo.token, 'Le dossier complet.', [
         { name: 'dossier.pdf', type: 'application/pdf', data: big },
@@ -336,7 +336,9 @@ test('a file over 10 MB gets a field error; a body over the upload limit gets 41
     assert.equal(r.status, 400, `11 MB file: ${r.status}`);
     assert.match(r.text, /id="fichiers-error"/);
 
-    const huge = Buffer.concat([PDF.subarray(0, 9), Buffer.alloc(26 * 1024 * 1024, 0x20), Buffer.from('\n%%EOF\n')]);
+    /* Beyond every form's room: 5 files of 10 MiB and 1 MiB of text (max-upload × max-files
+     * + max-body). */
+    const huge = Buffer.concat([PDF.subarray(0, 9), Buffer.alloc(52 * 1024 * 1024, 0x20), Buffer.from('\n%%EOF\n')]);
     let status;
     try {
         status = (await reply(b, demo.reference, demo.token, 'Trop gros.', [

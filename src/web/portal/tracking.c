@@ -185,20 +185,6 @@ static void not_found(http_req *rq)
     http_respond_error(rq, &e);
 }
 
-static const char *human_size(http_req *rq, int64_t size)
-{
-    if (size < 1024)
-        return arena_printf(rq->arena, "%" PRId64 " %s", size,
-                            present_string(rq->present, rq->lang, "track.size_b"));
-    if (size < 1024 * 1024)
-        return arena_printf(rq->arena, "%" PRId64 " %s", (size + 1023) / 1024,
-                            present_string(rq->present, rq->lang, "track.size_kb"));
-    int64_t tenths = (size * 10 + 512 * 1024) / (1024 * 1024);
-    return arena_printf(rq->arena, "%" PRId64 "%c%" PRId64 " %s", tenths / 10,
-                        rq->lang == LANG_FR ? ',' : '.', tenths % 10,
-                        present_string(rq->present, rq->lang, "track.size_mb"));
-}
-
 /* ---- access ---- */
 
 /* Everything a tracking page needs, kept in rq->user across a suspension. */
@@ -349,7 +335,7 @@ static json_t *attachment_json(http_req *rq, const track_state *st, const store_
                         at->filename && *at->filename
                             ? at->filename
                             : present_string(rq->present, rq->lang, "track.attachment_unnamed"));
-    present_set_str_opt(o, "size", human_size(rq, at->size));
+    present_set_str_opt(o, "size", web_file_size(rq, at->size));
     json_object_set_new(o, "is_photo", json_boolean(at->is_photo));
     present_set_str_opt(
         o, "kind",
