@@ -383,6 +383,27 @@ const char *web_file_size(http_req *rq, int64_t bytes)
     return arena_strdup(rq->arena, text_file_size(out, sizeof out, bytes, &u));
 }
 
+web_upload_limits web_upload_limits_of(http_req *rq)
+{
+    const attachment_dir *d = core_uploads(rq->core);
+    web_upload_limits l = {
+        .files = max_files(rq),
+        .file_bytes = d->max_file_bytes ? d->max_file_bytes : ATTACHMENT_MAX_BYTES,
+    };
+    l.files_words = arena_printf(rq->arena, "%zu", l.files);
+    l.size_words = web_file_size(rq, (int64_t)l.file_bytes);
+    return l;
+}
+
+const char *web_upload_hint(http_req *rq, const char *pattern)
+{
+    web_upload_limits l = web_upload_limits_of(rq);
+    char counted[1024], out[1024];
+    present_fill(counted, sizeof counted, pattern, "count", l.files_words ? l.files_words : "");
+    present_fill(out, sizeof out, counted, "size", l.size_words ? l.size_words : "");
+    return arena_strdup(rq->arena, out);
+}
+
 int web_upload_owner(http_req *rq, const char *scope, char out[65])
 {
     const char *secret = http_cookie(rq, COOKIE_CSRF);

@@ -136,6 +136,16 @@ int web_form_with_files(http_req *rq, form *f, http_file **files, size_t *n_file
 /* A file's size in the page's language («2,3 Mo», «2.3 MB»; util/text's text_file_size with
  * the strings common.size_*), in rq's arena. */
 const char *web_file_size(http_req *rq, int64_t bytes);
+/* The limits of files sent with a form (--max-files, --max-upload, as core's uploads
+ * directory holds them), and how pages say them («5», «10 Mo»; in rq's arena). */
+typedef struct web_upload_limits {
+    size_t files, file_bytes;
+    const char *files_words, *size_words;
+} web_upload_limits;
+web_upload_limits web_upload_limits_of(http_req *rq);
+/* `pattern` (a string of the page's language, e.g. a file input's hint) with «{count}» and
+ * «{size}» replaced by the limits' words, in rq's arena. */
+const char *web_upload_hint(http_req *rq, const char *pattern);
 /* The owner of this browser's kept uploads for `scope` (core/upload_stash.h: e.g. the
  * collectivité and the procedure of a form), 64 hex characters into out: a keyed hash of
  * the browser's CSRF cookie, so that they follow the browser and no one else. -1 when the

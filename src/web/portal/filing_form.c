@@ -845,29 +845,6 @@ static json_t *review_sections(filing *fl)
     return sections;
 }
 
-/* The limits of the uploads directory: what the server streams and core accepts. */
-static size_t max_files(const filing *fl)
-{
-    size_t n = core_uploads(fl->rq->core)->max_files;
-    return n ? n : ATTACHMENT_MAX_FILES;
-}
-
-static size_t max_file_bytes(const filing *fl)
-{
-    size_t n = core_uploads(fl->rq->core)->max_file_bytes;
-    return n ? n : ATTACHMENT_MAX_BYTES;
-}
-
-/* The file input's hint with the limits as configured («Jusqu’à 5 fichiers… 10 Mo»). */
-static const char *files_hint(filing *fl)
-{
-    arena *a = fl->rq->arena;
-    const char *keys[] = {"count", "size"};
-    const char *vals[] = {arena_printf(a, "%zu", max_files(fl)),
-                          web_file_size(fl->rq, (int64_t)max_file_bytes(fl))};
-    return filing_subst(a, S(fl, "procedure.files_hint"), keys, vals, 2);
-}
-
 /* A visitor's file name fit for a page: "?" when it has none or it is not UTF-8. */
 static const char *shown_name(const char *name)
 {
@@ -934,7 +911,7 @@ static void render_step(filing *fl, step_id st, int status)
         file.name = FILES_FIELD;
         file.id = FILES_FIELD;
         file.label = S(fl, "procedure.files_label");
-        file.hint = files_hint(fl);
+        file.hint = web_upload_hint(rq, S(fl, "procedure.files_hint"));
         const char *err = error_of(fl, FILES_FIELD);
         json_t *fj = field_json(fl, &file);
         json_object_del(fj, "k_input");
@@ -1322,9 +1299,9 @@ static int keep_files(filing *fl)
         web_write_error(rq, &e);
         return -1;
     }
-    const char *max_size = web_file_size(rq, (int64_t)max_file_bytes(fl));
-    const char *max_count = arena_printf(a, "%zu", max_files(fl));
-    size_t room = fl->n_kept < max_files(fl) ? max_files(fl) - fl->n_kept : 0;
+    web_upload_limits limits = web_upload_limits_of(rq);
+    const char *max_size = limits.size_words, *max_count = limits.files_words;
+    size_t room = fl->n_kept < limits.files ? limits.files - fl->n_kept : 0;
     size_t added = 0;
     upload_kept *now_kept = arena_alloc(a, (fl->n_kept + fl->n_files) * sizeof *now_kept);
     if (!now_kept) {
