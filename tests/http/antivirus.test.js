@@ -247,6 +247,7 @@ test('the back office refuses it too: phone intake and field photo, what the age
     const b = await agent(srv, 'agent.av@ville-demo.test');
     const page = await b.get('/agent/saisie?canal=phone&demarche=nid-de-poule');
     assert.equal(page.status, 200);
+    assert.match(decodeEntities(page.text), /Images ou PDF, 10 Mo au plus chacun, 5 fichiers au plus\./); /* the limits as configured */
     const form = parseForms(page.text).find((f) => f.action === '/agent/saisie' && f.method === 'post');
     assert.ok(form, 'the intake form');
     const fields = fill(form, { '*': [INFECTED_PDF] }).filter(([k]) => k !== 'description');
