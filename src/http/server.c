@@ -570,8 +570,11 @@ static enum MHD_Result mp_iterator(void *cls, enum MHD_ValueKind kind, const cha
             /* Over the limit of one file: the rest of the part is read and dropped, so that
              * the form's other fields still arrive and the visitor is told which file. */
             st->file_refused = HTTP_FILE_TOO_LARGE;
-            close(st->fd);
-            st->fd = -1;
+            if (st->fd >= 0) {
+                close(st->fd);
+                st->fd = -1;
+                st->n_stored--; /* its place goes to the next file */
+            }
         }
         if (st->file_refused) {
             st->file_len += size;

@@ -145,6 +145,16 @@ test('six files: the sixth is refused by name, the five others kept, nothing typ
                      ['photo1.jpg', 'photo2.jpg', 'photo3.jpg', 'photo4.jpg', 'photo7.jpg']);
 });
 
+test('a file too large takes no place: with five photos, only it is refused', async () => {
+    const b = new Browser(srv);
+    const { form } = await reviewStep(b);
+    const files = [photo('p1.jpg'), photo('lourde.jpg', 11 * MiB), photo('p2.jpg'), photo('p3.jpg'), photo('p4.jpg'), photo('p5.jpg')];
+    const r = await b.submit(form, fill(form, { '*': files }));
+    assert.equal(r.status, 400);
+    assert.equal(fileError(r.text), 'Erreur : Le fichier « lourde.jpg » dépasse 10 Mo : choisissez une photo plus légère.');
+    assert.deepEqual(keptFiles(r.text).map((f) => f.name), ['p1.jpg', 'p2.jpg', 'p3.jpg', 'p4.jpg', 'p5.jpg']);
+});
+
 test('a file sent at one step is still attached at the end without being sent again', async () => {
     const b = new Browser(srv);
     const { form } = await reviewStep(b);
