@@ -687,7 +687,9 @@ static void purge_kept_uploads(core *c)
                            &err) != 0)
         log_warn("kept uploads not purged: %s", err.detail);
     else if (removed)
-        log_info("kept uploads: %zu file(s) of forms never sent removed", removed);
+        log_info("kept uploads: %zu file(s) of forms never sent removed, thumbnails and "
+                 "descriptions included",
+                 removed);
 }
 
 /* Starts what `guichet serve` runs: 0 and *out, 1 on a failure (printed), 2 on a wrong

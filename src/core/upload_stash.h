@@ -73,7 +73,8 @@ void upload_stash_clear(const upload_stash *st);
 /* Removes, in every stash of `uploads`, the files older than max_age_s before now (by their
  * modification time: a file whose description a crash never wrote goes too), then the
  * stashes left empty. For the scheduler and the server's start. *removed (may be NULL): the
- * files removed. -1 with err when the stash directory cannot be read. */
+ * entries removed (kept files, thumbnails and descriptions alike). -1 with err when the stash
+ * directory cannot be read. */
 int upload_stash_purge(const attachment_dir *uploads, int64_t now, int64_t max_age_s,
                        size_t *removed, error *err);
 

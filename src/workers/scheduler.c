@@ -78,7 +78,9 @@ static void purge_kept_uploads(scheduler *s)
         0)
         log_error("kept uploads: purge failed: %s", err.detail);
     else if (removed)
-        log_info("kept uploads: %zu file(s) of forms never sent removed", removed);
+        log_info("kept uploads: %zu file(s) of forms never sent removed, thumbnails and "
+                 "descriptions included",
+                 removed);
 }
 
 static void run_pass(scheduler *s)
