@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "api/open311/open311.h"
 #include "api/rest/rest.h"
@@ -27,6 +28,7 @@
 #include "channels/mail/mail.h"
 #include "core/attachment.h"
 #include "core/retention.h"
+#include "core/upload_stash.h"
 #include "http/http.h"
 #include "present/present.h"
 #include "web/backoffice/backoffice.h"
@@ -88,8 +90,11 @@ static const opt_spec serve_opts[] = {
      "collectivité's first host name; never the Host header)"},
     {"busy-timeout-ms", "GUICHET_BUSY_TIMEOUT_MS", OPT_UINT, "5000", 0, 0, 600000,
      "how long a write waits for a locked database before answering 503"},
-    {"max-upload", "GUICHET_MAX_UPLOAD", OPT_UINT, "26214400", 0, 1024, 1073741824.0,
-     "largest form with files (multipart), in bytes"},
+    {"max-upload", "GUICHET_MAX_UPLOAD", OPT_UINT, "10485760", 0, 1024, 1073741824.0,
+     "largest file a form may attach, in bytes (a form with files may be max-upload × "
+     "max-files + max-body long; a larger file is refused on the form, which keeps the rest)"},
+    {"max-files", "GUICHET_MAX_FILES", OPT_UINT, "5", 0, 1, 100,
+     "files one form or request may attach at most"},
     {"uploads-dir", "GUICHET_UPLOADS_DIR", OPT_STRING, NULL, 0, 0, 0,
      "where attached files are kept (default: uploads/ next to the database)"},
     {"map-tiles-url", "GUICHET_MAP_TILES_URL", OPT_STRING,
@@ -574,7 +579,7 @@ static int server_config(const opt_values *v, cli_server *cs, http_config *cfg)
     cfg->public_url = opt_str(v, "public-url");
     cfg->cache_bytes = (size_t)opt_uint(v, "cache-mb") * 1024 * 1024;
     cfg->max_upload = opt_uint(v, "max-upload");
-    cfg->max_files = ATTACHMENT_MAX_FILES;
+    cfg->max_files = opt_uint(v, "max-files");
     cfg->conn_per_address = (unsigned)opt_uint(v, "conn-per-ip");
     cfg->header_timeout_ms = (int)opt_uint(v, "header-timeout") * 1000;
     cfg->min_body_rate = opt_uint(v, "min-body-rate");
@@ -672,6 +677,21 @@ static void antivirus_log_state(void)
                   antivirus_target(), err.detail);
 }
 
+/* Files of forms never sent, kept past their day while the server was down. */
+static void purge_kept_uploads(core *c)
+{
+    size_t removed = 0;
+    error err;
+    error_clear(&err);
+    if (upload_stash_purge(core_uploads(c), (int64_t)time(NULL), UPLOAD_STASH_MAX_AGE_S, &removed,
+                           &err) != 0)
+        log_warn("kept uploads not purged: %s", err.detail);
+    else if (removed)
+        log_info("kept uploads: %zu file(s) of forms never sent removed, thumbnails and "
+                 "descriptions included",
+                 removed);
+}
+
 /* Starts what `guichet serve` runs: 0 and *out, 1 on a failure (printed), 2 on a wrong
  * option. */
 static int server_start(const opt_values *v, cli_server **out)
@@ -734,6 +754,8 @@ static int server_start(const opt_values *v, cli_server **out)
         log_warn("uploads directory not swept: %s", err.detail);
     else if (swept)
         log_info("uploads directory: %zu orphan file(s) removed", swept);
+    purge_kept_uploads(cs->s.core);
+    core_set_upload_limits(cs->s.core, cfg.max_upload, cfg.max_files);
     /* File parts stream next to where they will be kept: same file system, no /tmp limit. */
     const char *uploads = core_uploads(cs->s.core)->path;
     cfg.upload_tmp_dir = *uploads ? uploads : NULL;

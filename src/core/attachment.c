@@ -43,6 +43,8 @@
  * (attachment_is_unscanned); what follows them is for the log. */
 #define INFECTED "infected: refused by the antivirus"
 #define UNSCANNED "unscanned: the antivirus could not scan the file"
+/* The detail of a file over the size limit (attachment_is_too_large). */
+#define TOO_LARGE "too large: over the size limit of one file"
 
 /* ---- the uploads directory ---- */
 
@@ -72,6 +74,8 @@ static int make_dirs(const char *dir)
 int attachment_dir_open(attachment_dir *d, const char *dir, error *err)
 {
     d->path[0] = '\0';
+    d->max_file_bytes = ATTACHMENT_MAX_BYTES;
+    d->max_files = ATTACHMENT_MAX_FILES;
     if (!dir || !*dir)
         return error_set(err, ERR_INVALID_ARG, "uploads-dir", "empty uploads directory");
     size_t len = strlen(dir);
@@ -310,14 +314,15 @@ static void remove_stored(const attachment_dir *d, const char *name)
         log_warn("attachment: cannot remove %s: %s", name, strerror(errno));
 }
 
-/* A second name for stored file `name` (a hard link in the same directory, the same ext),
- * into name_out. The bytes are not copied: the file lives until its last name is removed,
- * so either request may lose its copy (anonymisation, deletion) without the other. */
-static int link_new_name(const attachment_dir *d, const char *name,
+/* A second name in directory d for file `name` of directory src (a hard link, the same
+ * ext), into name_out. The bytes are not copied: the file lives until its last name is
+ * removed, so either request may lose its copy (anonymisation, deletion) without the
+ * other. */
+static int link_new_name(const attachment_dir *src, const attachment_dir *d, const char *name,
                          char name_out[RANDOM_NAME_BYTES * 2 + 5], error *err)
 {
     char from[FILE_PATH_MAX], to[FILE_PATH_MAX];
-    snprintf(from, sizeof from, "%s/%s", d->path, name);
+    snprintf(from, sizeof from, "%s/%s", src->path, name);
     const char *ext = name + RANDOM_NAME_BYTES * 2;
     for (int attempt = 0; attempt < 4; attempt++) {
         char hex[RANDOM_NAME_BYTES * 2 + 1];
@@ -338,13 +343,19 @@ static int link_new_name(const attachment_dir *d, const char *name,
 int attachment_link(const attachment_dir *d, const store_attachment *src, arena *a,
                     store_attachment *out, error *err)
 {
-    if (!dir_set(d) || !valid_storage_name(src->storage_name) ||
+    return attachment_link_into(d, d, src, a, out, err);
+}
+
+int attachment_link_into(const attachment_dir *from, const attachment_dir *d,
+                         const store_attachment *src, arena *a, store_attachment *out, error *err)
+{
+    if (!dir_set(from) || !dir_set(d) || !valid_storage_name(src->storage_name) ||
         (src->thumb_name && !valid_storage_name(src->thumb_name)))
         return error_set(err, ERR_INTERNAL, NULL, "attachment without a stored file");
     char main_name[RANDOM_NAME_BYTES * 2 + 5] = "", thumb_name[RANDOM_NAME_BYTES * 2 + 5] = "";
-    if (link_new_name(d, src->storage_name, main_name, err) != 0)
+    if (link_new_name(from, d, src->storage_name, main_name, err) != 0)
         return -1;
-    if ((src->thumb_name && link_new_name(d, src->thumb_name, thumb_name, err) != 0) ||
+    if ((src->thumb_name && link_new_name(from, d, src->thumb_name, thumb_name, err) != 0) ||
         sync_dir(d, err) != 0)
         goto fail;
     *out = *src;
@@ -573,9 +584,10 @@ int attachment_prepare(const attachment_dir *d, const attachment_upload *up, are
     u.field = field;
     if (!dir_set(d))
         return error_set(err, ERR_INTERNAL, NULL, "uploads directory not set");
-    if (u.len > ATTACHMENT_MAX_BYTES)
-        return error_set(err, ERR_INVALID_ARG, field,
-                         "Le fichier dépasse la taille maximale de 10 Mo.");
+    size_t max = d->max_file_bytes ? d->max_file_bytes : ATTACHMENT_MAX_BYTES;
+    if (u.len > max)
+        return error_set(err, ERR_INVALID_ARG, field, TOO_LARGE " (%zu bytes, at most %zu)", u.len,
+                         max);
     if (!u.data || u.len == 0)
         return error_set(err, ERR_INVALID_ARG, field, "Le fichier est vide.");
     /* Before libmagic and libvips read a byte of it (their bugs are an attack surface too),
@@ -632,6 +644,8 @@ int attachment_sweep(core *c, size_t *removed, error *err)
         const char *name = e->d_name;
         if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
             continue;
+        if (strcmp(name, ATTACHMENT_STASH_DIR) == 0)
+            continue; /* forms not sent yet: upload_stash_purge's */
         if (strncmp(name, ATTACHMENT_PARTIAL_PREFIX, strlen(ATTACHMENT_PARTIAL_PREFIX)) == 0) {
             if (unlinkat(dirfd(d), name, 0) == 0) {
                 log_info("attachment: removed partial upload %s (left by a crash)", name);
@@ -665,6 +679,12 @@ int attachment_sweep(core *c, size_t *removed, error *err)
     if (removed)
         *removed = n_removed;
     return rc;
+}
+
+int attachment_is_too_large(const error *err)
+{
+    return err && err->code == ERR_INVALID_ARG &&
+           strncmp(err->detail, TOO_LARGE, sizeof TOO_LARGE - 1) == 0;
 }
 
 int attachment_is_damaged(const error *err)

@@ -17,8 +17,13 @@
 #include "store/records.h"
 #include "util/error.h"
 
+/* The defaults of the limits every entrance announces and core enforces (attachment_dir,
+ * core_set_upload_limits): --max-upload and --max-files. */
 #define ATTACHMENT_MAX_BYTES (10 * 1024 * 1024) /* one file */
 #define ATTACHMENT_MAX_FILES 5                  /* per submission */
+/* The subdirectory of the uploads directory where the files of forms not sent yet wait
+ * (core/upload_stash.h): not attachments yet, so attachment_sweep leaves it alone. */
+#define ATTACHMENT_STASH_DIR "stash"
 /* File parts of a form being received are streamed by the HTTP server into unlinked files
  * of the uploads directory named with this prefix; only a crash between a file's creation
  * and its unlinking leaves one behind, for attachment_sweep. */
@@ -33,11 +38,18 @@
  * tests, which run without core, open one themselves. */
 typedef struct attachment_dir {
     char path[ATTACHMENT_DIR_MAX]; /* "" when none was given */
+    size_t max_file_bytes;         /* one file at most (attachment_prepare refuses more) */
+    size_t max_files;              /* files of one submission at most */
 } attachment_dir;
 
-/* Opens *d on `dir` (created when absent, mode 0700); -1 (and d->path empty) when it cannot
- * be created or written. */
+/* Opens *d on `dir` (created when absent, mode 0700), with the default limits
+ * (ATTACHMENT_MAX_BYTES, ATTACHMENT_MAX_FILES); -1 (and d->path empty) when it cannot be
+ * created or written. */
 int attachment_dir_open(attachment_dir *d, const char *dir, error *err);
+/* Sets the limits of core's uploads directory (0 leaves one as it is): the server's
+ * --max-upload and --max-files, so that what the HTTP server streams, what the forms
+ * announce and what attachment_prepare accepts are the same numbers. Call before serving. */
+void core_set_upload_limits(core *c, size_t max_file_bytes, size_t max_files);
 /* Core's uploads directory (path "" when core was opened without one). Valid while c is
  * open. The server streams file parts there too (same file system). */
 const attachment_dir *core_uploads(const core *c);
@@ -59,6 +71,9 @@ typedef struct attachment_upload {
  * clamd up to its timeout. */
 int attachment_prepare(const attachment_dir *d, const attachment_upload *up, arena *a,
                        store_attachment *out, error *err);
+/* 1 when err is attachment_prepare refusing a file over d->max_file_bytes (ERR_INVALID_ARG):
+ * the visitor should choose a lighter file. 0 for any other error. */
+int attachment_is_too_large(const error *err);
 /* 1 when err is attachment_prepare refusing a photo or PDF that does not decode whole (cut
  * off during the transfer, corrupt): the visitor should send the file again rather than
  * another type. 0 for any other error. */
@@ -85,6 +100,11 @@ void attachment_discard(const attachment_dir *d, const store_attachment *at);
  * ERR_UNAVAILABLE when the file system refuses. */
 int attachment_link(const attachment_dir *d, const store_attachment *src, arena *a,
                     store_attachment *out, error *err);
+/* attachment_link from a file prepared in directory `from` to new names in directory `to`
+ * (the same file system: a kept upload joining the uploads directory); attachment_link is
+ * this with from == to. */
+int attachment_link_into(const attachment_dir *from, const attachment_dir *to,
+                         const store_attachment *src, arena *a, store_attachment *out, error *err);
 /* Records prepared attachments for request_id (event_id 0: filed with the request) from
  * inside a write job. */
 int attachment_save_tx(store *s, int64_t tenant_id, int64_t request_id, int64_t event_id,

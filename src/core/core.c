@@ -286,6 +286,14 @@ const attachment_dir *core_uploads(const core *c)
     return &c->uploads;
 }
 
+void core_set_upload_limits(core *c, size_t max_file_bytes, size_t max_files)
+{
+    if (max_file_bytes)
+        c->uploads.max_file_bytes = max_file_bytes;
+    if (max_files)
+        c->uploads.max_files = max_files;
+}
+
 uint64_t core_generation(core *c)
 {
     return store_generation(c->store);

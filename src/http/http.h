@@ -38,8 +38,10 @@ typedef enum http_method {
 } http_method;
 
 /* Or-ed into a route's methods: the route takes multipart/form-data with files. Its body
- * may reach max_upload, and file parts are streamed to temporary files as they arrive
- * (http_form_files). Other routes take max_body and no file. */
+ * may reach max_upload × max_files + max_body, and file parts are streamed to temporary
+ * files as they arrive (http_form_files); a part over max_upload, or beyond max_files, is
+ * read and dropped, and the form still reaches its handler. Other routes take max_body and
+ * no file. */
 #define HTTP_ROUTE_FILES (1u << 16)
 
 /* One route. Patterns are literal segments and "{}" captures; a last segment may end in
@@ -112,8 +114,9 @@ typedef struct http_config {
     double burst_key;
     const char *public_url; /* base URL of every link (http_base_url); NULL: from each
                                collectivité's first host name */
-    size_t max_upload;      /* multipart/form-data bodies on routes taking files; 25 MiB */
-    size_t max_files;       /* file parts streamed per request at most; default 5 */
+    size_t max_upload;      /* one file part of a form, on routes taking files; 10 MiB */
+    size_t max_files;       /* file parts kept per request at most; default 5. A form with
+                               files may be max_upload × max_files + max_body long */
     const char *upload_tmp_dir; /* where file parts are streamed (unlinked files); NULL:
                                    /tmp */
     unsigned conn_per_address;  /* open connections per client address; 0: no cap;
@@ -186,18 +189,32 @@ void http_respond_error(http_req *rq, const error *err);
  * body is of another type. multipart/form-data bodies are accepted too: their text fields
  * end up in the same form (file parts are refused with ERR_UNSUPPORTED for now). */
 int http_form_body(http_req *rq, form *out, error *err);
+/* Why a file part's bytes were not kept (http_file.refused). The form and the part's name
+ * still reach the handler, which tells the visitor. */
+typedef enum http_file_refusal {
+    HTTP_FILE_KEPT = 0,
+    HTTP_FILE_TOO_LARGE, /* over max_upload: read and dropped; len is the bytes that came */
+    HTTP_FILE_TOO_MANY,  /* beyond the files a request may keep: read and dropped */
+} http_file_refusal;
+
 /* A file part of a multipart/form-data body. It was streamed to an unlinked temporary file
- * while the body arrived (the heap never holds it); data maps that file read-only. */
+ * while the body arrived (the heap never holds it); data maps that file read-only. A part
+ * refused has data "" and len the bytes received. */
 typedef struct http_file {
     const char *field;    /* form field name */
     const char *filename; /* as sent by the client: untrusted, may be "" */
     const char *data;     /* valid until the response is done */
     size_t len;
+    http_file_refusal refused;
 } http_file;
 
-/* Like http_form_body, but file parts of a multipart body are returned in *files (at most
- * max_files, in the arena; more: ERR_INVALID_ARG naming the field) instead of refused. Empty
- * file inputs (no name, no data) are skipped. */
+/* The greatest number of file parts one body may name (kept or refused); a body with more is
+ * refused whole (ERR_INVALID_ARG naming the field): past a browser's use, not a citizen's. */
+#define HTTP_FILE_PARTS_MAX(max_files) ((max_files) + 16)
+
+/* Like http_form_body, but file parts of a multipart body are returned in *files (in the
+ * arena) instead of refused: the first max_files kept (unless over the size limit), the
+ * others marked HTTP_FILE_TOO_MANY. Empty file inputs (no name, no data) are skipped. */
 int http_form_files(http_req *rq, form *out, http_file **files, size_t *n_files,
                     size_t max_files, error *err);
 

@@ -70,8 +70,9 @@ typedef enum conn_state {
 typedef struct upload_part {
     const char *field;
     const char *filename;
-    int fd;
+    int fd; /* -1 when the part was refused (or empty) */
     size_t len;
+    http_file_refusal refused;
     void *map; /* mapped by http_form_files; unmapped when the request ends */
 } upload_part;
 
@@ -84,6 +85,9 @@ typedef struct mp_state {
     size_t count;
     upload_part *parts; /* NULL: files refused */
     size_t n_parts, max_parts;
+    size_t n_stored;       /* parts written to a file */
+    size_t max_stored;     /* parts written at most: max_files */
+    size_t max_file_bytes; /* one part at most: max_upload */
     const char *tmp_dir;
     size_t text_left; /* bytes of text fields still allowed */
     buf value;        /* the text field being received */
@@ -91,6 +95,7 @@ typedef struct mp_state {
     const char *filename; /* NULL for a text field */
     int fd;               /* the file part being received, -1 when none */
     size_t file_len;
+    http_file_refusal file_refused; /* the file part being received is being dropped */
     int announced; /* the current part got only libmicrohttpd's empty first call so far */
     int failed;    /* err says why */
     error err;
@@ -153,7 +158,7 @@ void http_config_defaults(http_config *cfg)
     cfg->burst_ip = 200;
     cfg->rate_key = 20;
     cfg->burst_key = 100;
-    cfg->max_upload = 25u * 1024 * 1024;
+    cfg->max_upload = 10u * 1024 * 1024;
     cfg->max_files = 5;
     cfg->conn_per_address = 128;
     cfg->header_timeout_ms = 20000;
@@ -437,19 +442,25 @@ static int mp_flush(mp_state *st)
         const char *name = st->filename;
         int fd = st->fd;
         size_t len = st->file_len;
+        http_file_refusal refused = st->file_refused;
         st->filename = NULL;
         st->fd = -1;
         st->file_len = 0;
-        if (fd < 0 && !*name)
+        st->file_refused = HTTP_FILE_KEPT;
+        if (fd < 0 && !*name && !refused)
             return 0; /* an empty file input (no name, no data) */
-        if (fd < 0 && st->n_parts >= st->max_parts)
+        if (st->n_parts >= st->max_parts) {
+            if (fd >= 0)
+                close(fd);
             return error_set(&st->err, ERR_INVALID_ARG, key, "at most %zu files at once",
                              st->max_parts);
+        }
         upload_part *p = &st->parts[st->n_parts++];
         p->field = key;
         p->filename = name;
         p->fd = fd;
         p->len = len;
+        p->refused = refused;
         return 0;
     }
     if (st->count >= FORM_MAX_FIELDS)
@@ -538,17 +549,36 @@ static enum MHD_Result mp_iterator(void *cls, enum MHD_ValueKind kind, const cha
     if (st->filename) {
         if (size == 0)
             return MHD_YES;
-        if (st->fd < 0) {
+        if (st->fd < 0 && !st->file_refused) {
             if (st->n_parts >= st->max_parts) {
                 error_set(&st->err, ERR_INVALID_ARG, st->key, "at most %zu files at once",
                           st->max_parts);
                 st->failed = 1;
                 return MHD_NO;
             }
-            if (mp_open_file(st) != 0) {
-                st->failed = 1;
-                return MHD_NO;
+            if (st->n_stored >= st->max_stored) {
+                st->file_refused = HTTP_FILE_TOO_MANY;
+            } else {
+                if (mp_open_file(st) != 0) {
+                    st->failed = 1;
+                    return MHD_NO;
+                }
+                st->n_stored++;
             }
+        }
+        if (!st->file_refused && st->file_len + size > st->max_file_bytes) {
+            /* Over the limit of one file: the rest of the part is read and dropped, so that
+             * the form's other fields still arrive and the visitor is told which file. */
+            st->file_refused = HTTP_FILE_TOO_LARGE;
+            if (st->fd >= 0) {
+                close(st->fd);
+                st->fd = -1;
+                st->n_stored--; /* its place goes to the next file */
+            }
+        }
+        if (st->file_refused) {
+            st->file_len += size;
+            return MHD_YES;
         }
         if (mp_write(st, data, size) != 0) {
             st->failed = 1;
@@ -570,16 +600,19 @@ static enum MHD_Result mp_iterator(void *cls, enum MHD_ValueKind kind, const cha
     return MHD_YES;
 }
 
-/* Prepares st for a body; parts: room for max_parts files, or NULL to refuse files. */
-static int mp_init(mp_state *st, arena *a, size_t text_max, upload_part *parts, size_t max_parts,
-                   const char *tmp_dir)
+/* Prepares st for a body; parts: room for HTTP_FILE_PARTS_MAX(max_files) parts, of which
+ * max_files are written (each up to max_file_bytes), or NULL to refuse files. */
+static int mp_init(mp_state *st, arena *a, size_t text_max, upload_part *parts, size_t max_files,
+                   size_t max_file_bytes, const char *tmp_dir)
 {
     memset(st, 0, sizeof *st);
     st->arena = a;
     st->fd = -1;
     st->text_left = text_max;
     st->parts = parts;
-    st->max_parts = max_parts;
+    st->max_parts = parts ? HTTP_FILE_PARTS_MAX(max_files) : 0;
+    st->max_stored = max_files;
+    st->max_file_bytes = max_file_bytes;
     st->tmp_dir = tmp_dir;
     buf_init(&st->value, text_max);
     st->fields = arena_alloc(a, sizeof *st->fields * FORM_MAX_FIELDS);
@@ -636,7 +669,7 @@ static int parse_buffered_form(http_req *rq, form *out, error *err)
         return error_set(err, ERR_UNSUPPORTED, NULL,
                          "send application/x-www-form-urlencoded or multipart/form-data");
     mp_state st;
-    if (mp_init(&st, rq->arena, ctx->srv->cfg.max_body, NULL, 0, NULL) != 0) {
+    if (mp_init(&st, rq->arena, ctx->srv->cfg.max_body, NULL, 0, 0, NULL) != 0) {
         *err = st.err;
         return -1;
     }
@@ -680,15 +713,22 @@ static int parse_form(http_req *rq, form *out, http_file **files, size_t *n_file
     }
     if (st->n_parts > 0 && !files)
         return error_set(err, ERR_UNSUPPORTED, "media", "file uploads are not accepted here");
-    if (st->n_parts > max_files)
-        return error_set(err, ERR_INVALID_ARG, st->parts[max_files].field,
-                         "at most %zu files at once", max_files);
     if (files && st->n_parts > 0) {
         http_file *f = arena_alloc(rq->arena, sizeof *f * st->n_parts);
         if (!f)
             return error_set(err, ERR_INTERNAL, NULL, "out of memory");
+        size_t kept = 0;
         for (size_t i = 0; i < st->n_parts; i++) {
             upload_part *p = &st->parts[i];
+            f[i].field = p->field;
+            f[i].filename = p->filename;
+            f[i].data = "";
+            f[i].len = p->len;
+            f[i].refused = p->refused;
+            if (!p->refused && kept++ >= max_files)
+                f[i].refused = HTTP_FILE_TOO_MANY; /* the caller takes fewer than the server */
+            if (f[i].refused || p->fd < 0)
+                continue;
             /* Mapped, not read: the pages stay in the page cache, not in the heap. */
             if (!p->map && p->len > 0) {
                 void *m = mmap(NULL, p->len, PROT_READ, MAP_PRIVATE, p->fd, 0);
@@ -696,10 +736,7 @@ static int parse_form(http_req *rq, form *out, http_file **files, size_t *n_file
                     return error_set(err, ERR_UNAVAILABLE, NULL, "cannot read an uploaded file");
                 p->map = m;
             }
-            f[i].field = p->field;
-            f[i].filename = p->filename;
             f[i].data = p->map ? p->map : "";
-            f[i].len = p->len;
         }
         *files = f;
         *n_files = st->n_parts;
@@ -1031,7 +1068,9 @@ static int prepare_body(conn_ctx *ctx, error *err)
     const char *ct = http_header(rq, MHD_HTTP_HEADER_CONTENT_TYPE);
     int multipart = ct && strncasecmp(ct, "multipart/form-data", 19) == 0;
     int files = multipart && (ctx->route->methods & HTTP_ROUTE_FILES);
-    size_t limit = files ? cfg->max_upload : cfg->max_body;
+    /* Every file at its largest, and the text fields: a form within the announced limits
+     * is never cut off, so that a file too many or too large is told about on the form. */
+    size_t limit = files ? cfg->max_upload * cfg->max_files + cfg->max_body : cfg->max_body;
     ctx->body.max = limit;
     const char *cl = http_header(rq, MHD_HTTP_HEADER_CONTENT_LENGTH);
     if (cl) {
@@ -1043,9 +1082,10 @@ static int prepare_body(conn_ctx *ctx, error *err)
     }
     if (!files)
         return 0;
-    upload_part *parts = arena_alloc(rq->arena, sizeof *parts * cfg->max_files);
+    upload_part *parts =
+        arena_alloc(rq->arena, sizeof *parts * HTTP_FILE_PARTS_MAX(cfg->max_files));
     if (!parts || mp_init(&ctx->mp, rq->arena, cfg->max_body, parts, cfg->max_files,
-                          cfg->upload_tmp_dir ? cfg->upload_tmp_dir : "/tmp") != 0)
+                          cfg->max_upload, cfg->upload_tmp_dir ? cfg->upload_tmp_dir : "/tmp") != 0)
         return error_set(err, ERR_INTERNAL, NULL, "out of memory");
     ctx->pp = MHD_create_post_processor(ctx->conn, 16 * 1024, mp_iterator, &ctx->mp);
     if (!ctx->pp)

@@ -3,6 +3,8 @@
  */
 #include "util/text.h"
 
+#include <inttypes.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "util/utf8.h"
@@ -43,4 +45,25 @@ text_verdict text_field(arena *a, const char *s, size_t max_chars, const char **
     if (out)
         *out = t;
     return TEXT_OK;
+}
+
+const char *text_file_size(char *out, size_t size, int64_t bytes, const text_size_units *u)
+{
+    if (size == 0)
+        return out;
+    if (bytes < 0)
+        bytes = 0;
+    if (bytes < 1024) {
+        snprintf(out, size, "%" PRId64 " %s", bytes, u->bytes);
+    } else if (bytes < 1024 * 1024) {
+        snprintf(out, size, "%" PRId64 " %s", (bytes + 1023) / 1024, u->kb);
+    } else {
+        int64_t tenths = (bytes / 1024 * 10 + 512) / 1024;
+        if (tenths % 10 == 0)
+            snprintf(out, size, "%" PRId64 " %s", tenths / 10, u->mb);
+        else
+            snprintf(out, size, "%" PRId64 "%c%" PRId64 " %s", tenths / 10, u->decimal_mark,
+                     tenths % 10, u->mb);
+    }
+    return out;
 }

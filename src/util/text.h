@@ -8,6 +8,7 @@
 #define GUICHET_UTIL_TEXT_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "util/arena.h"
 
@@ -26,5 +27,17 @@ const char *text_trim(arena *a, const char *s);
 /* Checks the field `s` as typed: *out (may be NULL) is the trimmed text, in a, when the
  * verdict is TEXT_OK, and NULL otherwise. */
 text_verdict text_field(arena *a, const char *s, size_t max_chars, const char **out);
+
+/* The words a file size is told with in one language ("octets", "Ko", "Mo", ','). */
+typedef struct text_size_units {
+    const char *bytes, *kb, *mb;
+    char decimal_mark;
+} text_size_units;
+
+/* A file's size as people read it, written into out (NUL-terminated, cut to size): under
+ * 1 KiB in bytes («512 octets»), under 1 MiB in whole KiB rounded up («850 Ko»: never
+ * «0 Ko»), above in MiB to one decimal, the decimal left out when it is 0 («2,3 Mo»,
+ * «10 Mo»: a limit reads as it is announced). Returns out. */
+const char *text_file_size(char *out, size_t size, int64_t bytes, const text_size_units *u);
 
 #endif

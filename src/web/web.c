@@ -340,17 +340,82 @@ const char *web_audit_source(http_req *rq)
     return http_audit_source(rq, "web");
 }
 
-int web_form_with_files(http_req *rq, form *f, http_file **files, size_t *n_files)
+/* The files one submission takes: --max-files, through core's uploads directory. */
+static size_t max_files(http_req *rq)
+{
+    size_t n = core_uploads(rq->core)->max_files;
+    return n ? n : ATTACHMENT_MAX_FILES;
+}
+
+int web_form_and_files(http_req *rq, form *f, http_file **files, size_t *n_files)
 {
     error e;
     error_clear(&e);
-    if (http_form_files(rq, f, files, n_files, ATTACHMENT_MAX_FILES, &e) != 0) {
-        if (e.code == ERR_INVALID_ARG && strcmp(e.arg, "files") == 0)
-            error_set(&e, ERR_INVALID_ARG, "files", "more than %d files", ATTACHMENT_MAX_FILES);
+    if (http_form_files(rq, f, files, n_files, max_files(rq), &e) != 0) {
         web_write_error(rq, &e);
         return -1;
     }
     return web_check_csrf(rq, f);
+}
+
+int web_form_with_files(http_req *rq, form *f, http_file **files, size_t *n_files)
+{
+    if (web_form_and_files(rq, f, files, n_files) != 0)
+        return -1;
+    for (size_t i = 0; i < *n_files; i++)
+        if ((*files)[i].refused == HTTP_FILE_TOO_MANY) {
+            error e;
+            error_set(&e, ERR_INVALID_ARG, "files", "more than %zu files", max_files(rq));
+            web_write_error(rq, &e);
+            return -1;
+        }
+    return 0;
+}
+
+const char *web_file_size(http_req *rq, int64_t bytes)
+{
+    lang l = rq->lang == LANG_EN ? LANG_EN : LANG_FR;
+    text_size_units u = {present_string(rq->present, l, "common.size_b"),
+                         present_string(rq->present, l, "common.size_kb"),
+                         present_string(rq->present, l, "common.size_mb"),
+                         l == LANG_EN ? '.' : ','};
+    char out[64];
+    return arena_strdup(rq->arena, text_file_size(out, sizeof out, bytes, &u));
+}
+
+web_upload_limits web_upload_limits_of(http_req *rq)
+{
+    const attachment_dir *d = core_uploads(rq->core);
+    web_upload_limits l = {
+        .files = max_files(rq),
+        .file_bytes = d->max_file_bytes ? d->max_file_bytes : ATTACHMENT_MAX_BYTES,
+    };
+    l.files_words = arena_printf(rq->arena, "%zu", l.files);
+    l.size_words = web_file_size(rq, (int64_t)l.file_bytes);
+    return l;
+}
+
+const char *web_upload_hint(http_req *rq, const char *pattern)
+{
+    web_upload_limits l = web_upload_limits_of(rq);
+    char counted[1024], out[1024];
+    present_fill(counted, sizeof counted, pattern, "count", l.files_words ? l.files_words : "");
+    present_fill(out, sizeof out, counted, "size", l.size_words ? l.size_words : "");
+    return arena_strdup(rq->arena, out);
+}
+
+int web_upload_owner(http_req *rq, const char *scope, char out[65])
+{
+    const char *secret = http_cookie(rq, COOKIE_CSRF);
+    if (!b64url_ok(secret, CSRF_SECRET_LEN) || !scope)
+        return -1;
+    /* Keyed with the instance secret and apart from the CSRF token's own hash ("csrf:"), so
+     * that the name of a stash on disk tells nothing of the cookie nor of the token. */
+    const char *in = arena_printf(rq->arena, "uploads:%s:%s", secret, scope);
+    if (!in)
+        return -1;
+    core_hash_secret(rq->core, in, out);
+    return 0;
 }
 
 const char *web_text_field(http_req *rq, const char *s, size_t max_chars, int required,

@@ -125,9 +125,32 @@ const char *web_text_field(http_req *rq, const char *s, size_t max_chars, int re
                            const web_text_messages *m, const char **msg_key);
 
 /* The form of a page that takes files (a route flagged HTTP_ROUTE_FILES): its fields in *f
- * and its files in *files and *n_files (at most ATTACHMENT_MAX_FILES, refused past that with a
- * message naming the limit), after the CSRF check. 0, or -1 once the refusal is answered. */
+ * and its files in *files and *n_files, after the CSRF check; files the server did not keep
+ * are listed with their reason (http_file.refused: over --max-upload, beyond --max-files),
+ * for the page to tell. 0, or -1 once the refusal is answered. */
+int web_form_and_files(http_req *rq, form *f, http_file **files, size_t *n_files);
+/* web_form_and_files for a page that does not tell about files beyond --max-files: such a
+ * form is answered with an error page (400 naming the limit). A file over --max-upload
+ * comes with data "" and its length, which attachment_prepare refuses as too large. */
 int web_form_with_files(http_req *rq, form *f, http_file **files, size_t *n_files);
+/* A file's size in the page's language («2,3 Mo», «2.3 MB»; util/text's text_file_size with
+ * the strings common.size_*), in rq's arena. */
+const char *web_file_size(http_req *rq, int64_t bytes);
+/* The limits of files sent with a form (--max-files, --max-upload, as core's uploads
+ * directory holds them), and how pages say them («5», «10 Mo»; in rq's arena). */
+typedef struct web_upload_limits {
+    size_t files, file_bytes;
+    const char *files_words, *size_words;
+} web_upload_limits;
+web_upload_limits web_upload_limits_of(http_req *rq);
+/* `pattern` (a string of the page's language, e.g. a file input's hint) with «{count}» and
+ * «{size}» replaced by the limits' words, in rq's arena. */
+const char *web_upload_hint(http_req *rq, const char *pattern);
+/* The owner of this browser's kept uploads for `scope` (core/upload_stash.h: e.g. the
+ * collectivité and the procedure of a form), 64 hex characters into out: a keyed hash of
+ * the browser's CSRF cookie, so that they follow the browser and no one else. -1 when the
+ * browser has no CSRF cookie. */
+int web_upload_owner(http_req *rq, const char *scope, char out[65]);
 
 /* The CSRF token of this browser (sets its cookie on first use). */
 const char *web_csrf_token(http_req *rq);

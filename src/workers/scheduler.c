@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "core/retention.h"
+#include "core/upload_stash.h"
 #include "util/log.h"
 
 #define COMPACT_EVERY_S (24 * 3600)
@@ -65,8 +66,26 @@ static int wait_or_stop(scheduler *s, unsigned long long ms)
     return stop;
 }
 
+/* Files kept for forms never sent (core/upload_stash.h): a day is all they are kept. */
+static void purge_kept_uploads(scheduler *s)
+{
+    const attachment_dir *uploads = core_uploads(s->core);
+    if (!uploads->path[0])
+        return;
+    size_t removed = 0;
+    error err = {0};
+    if (upload_stash_purge(uploads, (int64_t)time(NULL), UPLOAD_STASH_MAX_AGE_S, &removed, &err) !=
+        0)
+        log_error("kept uploads: purge failed: %s", err.detail);
+    else if (removed)
+        log_info("kept uploads: %zu file(s) of forms never sent removed, thumbnails and "
+                 "descriptions included",
+                 removed);
+}
+
 static void run_pass(scheduler *s)
 {
+    purge_kept_uploads(s);
     retention_opts o = {.source = "scheduler", .stop = stop_requested, .stop_ctx = s};
     retention_report rep = {0};
     error err = {0};

@@ -2,7 +2,8 @@
  * scheduler — the server's periodic work, one thread beside the mail dispatcher: every
  * interval it runs a retention pass (core/retention.h: requests past their retention, the
  * erasures citizens asked for, bordereaux with their visa, the audit log's purge) in
- * bounded write jobs, so that the mairie's duties are met without a cron job.
+ * bounded write jobs, so that the mairie's duties are met without a cron job; and it
+ * removes the files kept for forms never sent once their day is over (core/upload_stash.h).
  */
 #ifndef GUICHET_WORKERS_SCHEDULER_H
 #define GUICHET_WORKERS_SCHEDULER_H

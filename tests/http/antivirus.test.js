@@ -75,9 +75,11 @@ const EICAR_JPG = { name: 'vacances.jpg', type: 'image/jpeg', data: EICAR };
 /* ---- helpers ---- */
 
 const count = (srv) => Number(srv.sql('SELECT count(*) FROM attachments;').trim());
+/* Files of the uploads directory: attachments, not the files forms keep until they are sent
+ * (uploads/stash/). */
 const stored = (srv) => {
     const dir = path.join(srv.dir, 'uploads');
-    return fs.existsSync(dir) ? fs.readdirSync(dir).filter((n) => !n.startsWith('.')).length : 0;
+    return fs.existsSync(dir) ? fs.readdirSync(dir).filter((n) => !n.startsWith('.') && n !== 'stash').length : 0;
 };
 
 /* The message shown next to a file input (id "<id>-error"), decoded. */
@@ -171,7 +173,7 @@ test('the test payload in a PDF is refused on the portal form with the antivirus
     const b = new Browser(srv);
     const { form } = await reviewStep(b);
     const n0 = count(srv), files0 = stored(srv);
-    /* the clean photo comes first: prepared, then discarded with the rest */
+    /* the clean photo comes first: checked and kept for the form, the other one refused */
     const r = await b.submit(form, fill(form, { '*': [CLEAN_JPEG, INFECTED_PDF] }));
     assert.equal(r.status, 400, r.text.slice(0, 2000));
     const msg = fieldError(r.text, 'files');
@@ -183,6 +185,8 @@ test('the test payload in a PDF is refused on the portal form with the antivirus
     assert.match(r.headers.get('cache-control'), /no-store/);
     assert.equal(count(srv), n0, 'an attachment was recorded');
     assert.equal(stored(srv), files0, 'a file was kept on disk');
+    assert.match(r.text, /<li><span>trottoir\.jpg, [^<]*<\/span> — <button[^>]*name="retirer"/, 'the clean photo is not kept');
+    assert.doesNotMatch(r.text, /<li><span>facture-dupont/);
 
     /* the same review step, with every answer carried along */
     const again = parseForms(r.text).find((f) => f.action === form.action && f.method === 'post');
@@ -197,11 +201,11 @@ test('the test payload in a PDF is refused on the portal form with the antivirus
     assert.doesNotMatch(log, /jeanne\.test@exemple\.fr/);
     await clamd.waitLog(new RegExp(`${SIGNATURE} FOUND`));
 
-    /* another file on the page as it came back: filed with the kept answers */
+    /* another file on the page as it came back: filed with the kept answers and photo */
     const filed = await confirmation(b, await b.submit(again, fill(again, { '*': [CLEAN_PDF] })));
     const row = srv.sql(`SELECT description, email FROM requests WHERE reference = '${filed.reference}';`).trim();
     assert.match(row, /^Un trou profond devant le numéro 12.*\|jeanne\.test@exemple\.fr$/);
-    assert.equal(count(srv), n0 + 1);
+    assert.equal(count(srv), n0 + 2);
 });
 
 test('a photo carrying the payload in a JPEG comment is refused: the scan sees the bytes before re-encoding', async () => {
@@ -243,6 +247,7 @@ test('the back office refuses it too: phone intake and field photo, what the age
     const b = await agent(srv, 'agent.av@ville-demo.test');
     const page = await b.get('/agent/saisie?canal=phone&demarche=nid-de-poule');
     assert.equal(page.status, 200);
+    assert.match(decodeEntities(page.text), /Images ou PDF, 10 Mo au plus chacun, 5 fichiers au plus\./); /* the limits as configured */
     const form = parseForms(page.text).find((f) => f.action === '/agent/saisie' && f.method === 'post');
     assert.ok(form, 'the intake form');
     const fields = fill(form, { '*': [INFECTED_PDF] }).filter(([k]) => k !== 'description');

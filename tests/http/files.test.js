@@ -328,15 +328,30 @@ test('a truncated photo is refused with a clear message, in French and in Englis
     assert.equal(ok.status, 303, ok.text.slice(0, 500));
 });
 
-test('a file over 10 MB gets a field error; a body over the upload limit gets 413', async () => {
+test('a file over 10 MB or one too many gets a field error naming it; a body over the overall limit gets 413', async () => {
     const big = Buffer.concat([PDF.subarray(0, 9), Buffer.alloc(11 * 1024 * 1024, 0x20), Buffer.from('\n%%EOF\n')]);
     const r = await reply(b, demo.reference, demo.token, 'Le dossier complet.', [
         { name: 'dossier.pdf', type: 'application/pdf', data: big },
     ]);
     assert.equal(r.status, 400, `11 MB file: ${r.status}`);
-    assert.match(r.text, /id="fichiers-error"/);
+    const err = /id="fichiers-error"[^>]*>([\s\S]*?)<\/p>/.exec(r.text);
+    assert.ok(err, 'no error message next to the file input');
+    assert.match(decodeEntities(err[1]), /dossier\.pdf — ce fichier dépasse 10 Mo : choisissez-en un plus léger\./);
+    assert.match(r.text, /Le dossier complet\./, 'the message is kept');
+    assert.match(decodeEntities(r.text), /5 fichiers de 10 Mo au plus/);
 
-    const huge = Buffer.concat([PDF.subarray(0, 9), Buffer.alloc(26 * 1024 * 1024, 0x20), Buffer.from('\n%%EOF\n')]);
+    /* one file more than a message takes: named, the message kept (it was an error page) */
+    const six = [1, 2, 3, 4, 5, 6].map((i) => ({ name: `piece${i}.pdf`, type: 'application/pdf', data: PDF }));
+    const many = await reply(b, demo.reference, demo.token, 'Toutes les pièces.', six);
+    assert.equal(many.status, 400);
+    const errMany = /id="fichiers-error"[^>]*>([\s\S]*?)<\/p>/.exec(many.text);
+    assert.ok(errMany, 'no error message next to the file input');
+    assert.match(decodeEntities(errMany[1]), /piece6\.pdf — ce fichier n'a pas été joint : 5 fichiers au plus par message\./);
+    assert.match(many.text, /Toutes les pièces\./);
+
+    /* Beyond every form's room: 5 files of 10 MiB and 1 MiB of text (max-upload × max-files
+     * + max-body). */
+    const huge = Buffer.concat([PDF.subarray(0, 9), Buffer.alloc(52 * 1024 * 1024, 0x20), Buffer.from('\n%%EOF\n')]);
     let status;
     try {
         status = (await reply(b, demo.reference, demo.token, 'Trop gros.', [

@@ -2,7 +2,9 @@
  * Unit tests of core/attachment: type from content (photos and PDF accepted; HTML, EXE, ZIP
  * and HEIC refused naming the field), size and pixel limits, photos re-encoded upright
  * without EXIF/GPS and fitted into 2560 px with a 400 px thumbnail, file names sanitised,
- * stored files private (0600, random names) and recorded through the store. Test images are
+ * stored files private (0600, random names) and recorded through the store; the files a
+ * form keeps between its steps (upload_stash: kept, listed in order, removed, claimed for a
+ * request, purged after their day). Test images are
  * made here with libvips; the EXIF block with GPS coordinates is written by hand so that
  * the test knows exactly which bytes must disappear.
  */
@@ -17,7 +19,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <vips/vips.h>
 
@@ -26,6 +30,7 @@
 #include "core/catalogue.h"
 #include "core/core.h"
 #include "core/request.h"
+#include "core/upload_stash.h"
 #include "store/store.h"
 #include "util/arena.h"
 #include "util/utf8.h"
@@ -520,6 +525,17 @@ static void test_size_limit(void **state)
     assert_int_equal(attachment_prepare(&g_dir, &up, &a, &at, &err), 0);
     assert_int_equal(at.size, ATTACHMENT_MAX_BYTES);
     attachment_discard(&g_dir, &at);
+    /* the limit is the directory's (--max-upload), and the refusal says it is about size */
+    attachment_dir lower = g_dir;
+    lower.max_file_bytes = 1024 * 1024;
+    up.len = 1024 * 1024 + 1;
+    assert_int_equal(attachment_prepare(&lower, &up, &a, &at, &err), -1);
+    assert_int_equal(err.code, ERR_INVALID_ARG);
+    assert_true(attachment_is_too_large(&err));
+    assert_false(attachment_is_damaged(&err));
+    up.len = ATTACHMENT_MAX_BYTES + 1;
+    assert_int_equal(attachment_prepare(&g_dir, &up, &a, &at, &err), -1);
+    assert_true(attachment_is_too_large(&err));
     arena_free(&a);
     free(big);
 }
@@ -841,6 +857,131 @@ static void test_concurrent_prepares(void **state)
     blob_free(&jpeg);
 }
 
+/* Entries of directory path (0 when it does not exist). */
+static size_t count_in(const char *path)
+{
+    DIR *d = opendir(path);
+    if (!d)
+        return 0;
+    size_t n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL)
+        if (e->d_name[0] != '.')
+            n++;
+    closedir(d);
+    return n;
+}
+
+static void test_upload_stash(void **state)
+{
+    (void)state;
+    arena a;
+    arena_init(&a, 0);
+    error err;
+    error_clear(&err);
+    upload_stash st;
+    assert_int_equal(upload_stash_open(&g_dir, "../../etc", &st, &err), -1);
+    assert_int_equal(err.code, ERR_INVALID_ARG);
+    char owner[65];
+    memset(owner, 'a', 64);
+    owner[64] = '\0';
+    assert_int_equal(upload_stash_open(&g_dir, owner, &st, &err), 0);
+    upload_kept *kept;
+    size_t n;
+    int64_t now = (int64_t)time(NULL);
+    /* nothing kept yet, and nothing created by looking */
+    assert_int_equal(upload_stash_list(&st, now, &a, &kept, &n, &err), 0);
+    assert_int_equal(n, 0);
+    assert_int_equal(count_in(st.dir.path), 0);
+
+    blob photo = make_jpeg_with_gps(1200, 800, 1);
+    attachment_upload up1 = {"files", "premier.jpg", (const char *)photo.data, photo.len};
+    attachment_upload up2 = {"files", "second.pdf", PDF, sizeof PDF - 1};
+    attachment_upload bad = {"files", "page.html", "<html><body>x</body></html>", 27};
+    upload_kept k1, k2, k3;
+    assert_int_equal(upload_stash_add(&st, &up1, &a, &k1, &err), 0);
+    assert_int_equal(upload_stash_add(&st, &up2, &a, &k2, &err), 0);
+    /* refused as attachment_prepare refuses, nothing kept */
+    assert_int_equal(upload_stash_add(&st, &bad, &a, &k3, &err), -1);
+    assert_int_equal(err.code, ERR_INVALID_ARG);
+    assert_int_equal(k1.sent_bytes, (int64_t)photo.len);
+    assert_true(k1.at.is_photo && k1.at.thumb_name);
+    struct stat sb;
+    assert_int_equal(stat(st.dir.path, &sb), 0);
+    assert_int_equal(sb.st_mode & 0777, 0700);
+
+    assert_int_equal(upload_stash_list(&st, now, &a, &kept, &n, &err), 0);
+    assert_int_equal(n, 2);
+    assert_string_equal(kept[0].at.filename, "premier.jpg"); /* in the order sent */
+    assert_string_equal(kept[1].at.filename, "second.pdf");
+    assert_int_equal(kept[1].sent_bytes, (int64_t)(sizeof PDF - 1));
+    assert_string_equal(kept[0].at.content_type, "image/jpeg");
+
+    /* another owner sees nothing */
+    upload_stash other;
+    char owner2[65];
+    memset(owner2, 'b', 64);
+    owner2[64] = '\0';
+    assert_int_equal(upload_stash_open(&g_dir, owner2, &other, &err), 0);
+    assert_int_equal(upload_stash_list(&other, now, &a, &kept, &n, &err), 0);
+    assert_int_equal(n, 0);
+    assert_int_equal(upload_stash_remove(&other, k1.at.storage_name), 0);
+
+    /* claimed: linked into the uploads directory, the stash left as it is */
+    size_t before = count_files();
+    store_attachment *claimed;
+    assert_int_equal(upload_stash_claim(&st, &g_dir, now, &a, &claimed, &n, &err), 0);
+    assert_int_equal(n, 2);
+    assert_int_equal(count_files(), before + 3); /* photo, its thumbnail, the PDF */
+    assert_string_equal(claimed[0].filename, "premier.jpg");
+    assert_string_not_equal(claimed[0].storage_name, k1.at.storage_name);
+    blob back = read_stored(claimed[1].storage_name);
+    assert_int_equal(back.len, sizeof PDF - 1);
+    blob_free(&back);
+    for (size_t i = 0; i < n; i++)
+        attachment_discard(&g_dir, &claimed[i]);
+    assert_int_equal(count_files(), before);
+
+    /* removed by its identifier; a name not ours removes nothing */
+    assert_int_equal(upload_stash_remove(&st, "../../x.jpg"), 0);
+    assert_int_equal(upload_stash_remove(&st, k1.at.storage_name), 1);
+    assert_int_equal(upload_stash_list(&st, now, &a, &kept, &n, &err), 0);
+    assert_int_equal(n, 1);
+    /* a day later it is gone from the list, and from the disk */
+    assert_int_equal(upload_stash_list(&st, now + UPLOAD_STASH_MAX_AGE_S + 2, &a, &kept, &n, &err),
+                     0);
+    assert_int_equal(n, 0);
+    assert_int_equal(count_in(st.dir.path), 0);
+
+    /* cleared: files and directory */
+    assert_int_equal(upload_stash_add(&st, &up2, &a, &k3, &err), 0);
+    upload_stash_clear(&st);
+    assert_int_equal(stat(st.dir.path, &sb), -1);
+
+    /* purged: what a day left behind, and the stash once emptied; fresh ones stay */
+    assert_int_equal(upload_stash_add(&st, &up2, &a, &k3, &err), 0);
+    assert_int_equal(upload_stash_add(&other, &up2, &a, &k3, &err), 0);
+    struct timespec old[2] = {{.tv_sec = now - UPLOAD_STASH_MAX_AGE_S - 60},
+                              {.tv_sec = now - UPLOAD_STASH_MAX_AGE_S - 60}};
+    DIR *d = opendir(st.dir.path);
+    assert_non_null(d);
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL)
+        if (e->d_name[0] != '.')
+            assert_int_equal(utimensat(dirfd(d), e->d_name, old, 0), 0);
+    closedir(d);
+    assert_int_equal(utimensat(AT_FDCWD, st.dir.path, old, 0), 0);
+    size_t removed = 0;
+    assert_int_equal(upload_stash_purge(&g_dir, now, UPLOAD_STASH_MAX_AGE_S, &removed, &err), 0);
+    assert_int_equal(removed, 2); /* the PDF and its description */
+    assert_int_equal(stat(st.dir.path, &sb), -1);
+    assert_int_equal(upload_stash_list(&other, now, &a, &kept, &n, &err), 0);
+    assert_int_equal(n, 1);
+    upload_stash_clear(&other);
+    blob_free(&photo);
+    arena_free(&a);
+}
+
 int main(void)
 {
     snprintf(g_tmp, sizeof g_tmp, "/tmp/guichet-attach-XXXXXX");
@@ -864,6 +1005,7 @@ int main(void)
         cmocka_unit_test(test_path),
         cmocka_unit_test(test_concurrent_prepares),
         cmocka_unit_test(test_save_tx),
+        cmocka_unit_test(test_upload_stash),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     char cmd[160];

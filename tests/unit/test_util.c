@@ -266,6 +266,29 @@ static void test_text_field(void **state)
     arena_free(&a);
 }
 
+static void test_text_file_size(void **state)
+{
+    (void)state;
+    const text_size_units fr = {"octets", "Ko", "Mo", ','}, en = {"bytes", "KB", "MB", '.'};
+    char out[32];
+    assert_string_equal(text_file_size(out, sizeof out, 0, &fr), "0 octets");
+    assert_string_equal(text_file_size(out, sizeof out, 1023, &fr), "1023 octets");
+    assert_string_equal(text_file_size(out, sizeof out, 1024, &fr), "1 Ko");
+    assert_string_equal(text_file_size(out, sizeof out, 1025, &fr), "2 Ko"); /* rounded up */
+    assert_string_equal(text_file_size(out, sizeof out, 850 * 1024, &fr), "850 Ko");
+    /* 2.3 MiB and a limit of 10 MiB, as the form's messages show them */
+    assert_string_equal(text_file_size(out, sizeof out, 2411725, &fr), "2,3 Mo");
+    assert_string_equal(text_file_size(out, sizeof out, 2411725, &en), "2.3 MB");
+    assert_string_equal(text_file_size(out, sizeof out, 10 * 1024 * 1024, &fr), "10 Mo");
+    assert_string_equal(text_file_size(out, sizeof out, 10 * 1024 * 1024 - 1, &fr), "10 Mo");
+    assert_string_equal(text_file_size(out, sizeof out, 11 * 1024 * 1024 + 1, &en), "11 MB");
+    assert_string_equal(text_file_size(out, sizeof out, 1024 * 1024, &fr), "1 Mo");
+    assert_string_equal(text_file_size(out, sizeof out, 53477376, &fr), "51 Mo");
+    assert_string_equal(text_file_size(out, sizeof out, -5, &fr), "0 octets");
+    char small[4];
+    assert_string_equal(text_file_size(small, sizeof small, 123456789, &fr), "117"); /* cut */
+}
+
 static void test_utf8_length_prefix_control(void **state)
 {
     (void)state;
@@ -1022,6 +1045,7 @@ int main(void)
         cmocka_unit_test(test_error_set),
         cmocka_unit_test(test_utf8_valid),
         cmocka_unit_test(test_utf8_length_prefix_control),
+        cmocka_unit_test(test_text_file_size),
         cmocka_unit_test(test_time_format),
         cmocka_unit_test(test_time_parse),
         cmocka_unit_test(test_time_parse_local),

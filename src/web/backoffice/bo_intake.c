@@ -173,6 +173,9 @@ static void render_form(http_req *rq, const store_agent *a, const cat_tenant *t,
         return;
     }
     present_set_str_opt(ctx, "title", present_string(rq->present, rq->lang, "intake.title"));
+    present_set_str_opt(
+        ctx, "files_hint",
+        web_upload_hint(rq, present_string(rq->present, rq->lang, "intake.files_hint")));
     const char *canal = val(f, "canal");
     if (!intake_channel_ok(canal))
         canal = "phone";

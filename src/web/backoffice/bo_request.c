@@ -260,8 +260,7 @@ static json_t *attachment_json(http_req *rq, const store_request *r, const store
     json_object_set_new(
         o, "is_pdf",
         json_boolean(at->content_type && strcmp(at->content_type, "application/pdf") == 0));
-    present_set_str_opt(o, "size",
-                        arena_printf(rq->arena, "%" PRId64 " Ko", (at->size + 1023) / 1024));
+    present_set_str_opt(o, "size", web_file_size(rq, at->size));
     if (at->is_photo) {
         const char *m = at->moderation ? at->moderation : "pending";
         present_set_str_opt(o, "moderation", m);

@@ -3,19 +3,25 @@
  * definitions. Incidents go through four steps (location, description, contact details,
  * review) and démarches through two (the form, review). Without JavaScript every step is a
  * POST to the same URL naming the step it shows; the answers of the other steps travel in
- * hidden fields, so nothing is stored before the citizen sends. Each step is checked on the
+ * hidden fields, so no answer is stored before the citizen sends. Each step is checked on the
  * server: an error summary links to every faulty field and the values are kept. Files are
- * asked on the review step, just above «Envoyer», because they cannot travel in hidden
- * fields. Sending suspends the connection while request_create waits for its group commit.
+ * asked on the review step, just above «Envoyer»; whatever step a POST came from, the files
+ * it carries are checked and kept on the server (core/upload_stash.h, tied to the browser's
+ * CSRF cookie) rather than carried in the page, so that a refusal, a «Modifier» or a file
+ * too many never makes the visitor choose them again: the review step lists them, each with
+ * «retirer», and sending attaches them. Sending suspends the connection while
+ * request_create waits for its group commit.
  */
 #include <ctype.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/attachment.h"
 #include "core/attrs.h"
 #include "core/request.h"
+#include "core/upload_stash.h"
 #include "util/log.h"
 #include "util/timeutil.h"
 #include "util/utf8.h"
@@ -29,6 +35,11 @@
  * every ten seconds. */
 #define SUBMIT_RATE 0.1
 #define SUBMIT_BURST 20
+/* Posts carrying files per client address: each file is scanned, decoded and re-encoded. */
+#define UPLOAD_RATE 0.5
+#define UPLOAD_BURST 30
+/* The file input's name, and its error's. */
+#define FILES_FIELD "files"
 #define MAX_SPECS 64
 #define MAX_ERRORS 64
 #define SELECT_THRESHOLD 6 /* more values than this: a <select> instead of radio buttons */
@@ -108,6 +119,11 @@ typedef struct filing {
     store_account acc;
     int logged_in;
     const char *shared_key; /* set: the page may be shared (web_render_shared) */
+    /* files kept between the steps (POSTs only) */
+    upload_stash stash;
+    upload_kept *kept; /* in the order sent */
+    size_t n_kept;
+    int files_status; /* 400, or 503 when the antivirus could not scan one; 0: no refusal */
     /* sending */
     store_attachment *atts;
     size_t n_atts;
@@ -829,6 +845,28 @@ static json_t *review_sections(filing *fl)
     return sections;
 }
 
+/* A visitor's file name fit for a page: "?" when it has none or it is not UTF-8. */
+static const char *shown_name(const char *name)
+{
+    return name && *name && utf8_valid(name, strlen(name)) ? name : "?";
+}
+
+/* The files kept for this form, for the review step: name, size and the value of their
+ * «retirer» button. */
+static json_t *kept_files_json(filing *fl)
+{
+    json_t *list = json_array();
+    for (size_t i = 0; i < fl->n_kept; i++) {
+        json_t *o = json_object();
+        present_set_str(o, "id", fl->kept[i].at.storage_name);
+        present_set_str(o, "name", shown_name(fl->kept[i].at.filename));
+        /* As sent, which is how the visitor knows it (a photo is stored re-encoded). */
+        present_set_str(o, "size", web_file_size(fl->rq, fl->kept[i].sent_bytes));
+        json_array_append_new(list, o);
+    }
+    return list;
+}
+
 static const char *form_action(filing *fl)
 {
     return arena_printf(fl->rq->arena, "/demarches/%s?lang=%s",
@@ -870,20 +908,24 @@ static void render_step(filing *fl, step_id st, int status)
     if (st == STEP_REVIEW) {
         fspec file;
         memset(&file, 0, sizeof file);
-        file.name = "files";
-        file.id = "files";
+        file.name = FILES_FIELD;
+        file.id = FILES_FIELD;
         file.label = S(fl, "procedure.files_label");
-        file.hint = S(fl, "procedure.files_hint");
-        const char *err = error_of(fl, "files");
+        file.hint = web_upload_hint(rq, S(fl, "procedure.files_hint"));
+        const char *err = error_of(fl, FILES_FIELD);
         json_t *fj = field_json(fl, &file);
         json_object_del(fj, "k_input");
         json_object_set_new(fj, "k_file", json_true());
         json_object_set_new(ctx, "file_field", fj);
         if (err) {
             json_t *it = json_object();
-            present_set_str(it, "anchor", "files");
+            present_set_str(it, "anchor", FILES_FIELD);
             present_set_str(it, "message", err);
             json_array_append_new(items, it);
+        }
+        if (fl->n_kept) {
+            json_object_set_new(ctx, "has_kept_files", json_true());
+            json_object_set_new(ctx, "kept_files", kept_files_json(fl));
         }
         json_object_set_new(ctx, "sections", review_sections(fl));
     }
@@ -1072,6 +1114,7 @@ static void submit_finish(http_req *rq)
     filing *fl = rq->user;
     const http_wait *outcome = http_wait_result(rq);
     if (outcome->rc == 0) {
+        upload_stash_clear(&fl->stash); /* attached: the request holds them now */
         const char *loc = arena_printf(rq->arena, "/confirmation/%s?jeton=%s%s",
                                        filing_url_encode(rq->arena, fl->created.reference),
                                        filing_url_encode(rq->arena, fl->created.token),
@@ -1126,35 +1169,12 @@ static void submit(filing *fl)
         web_write_error(rq, &e);
         return;
     }
-    if (fl->n_files) {
-        fl->atts = arena_alloc(a, fl->n_files * sizeof *fl->atts);
-        if (!fl->atts) {
-            error_set(&e, ERR_INTERNAL, NULL, "out of memory");
-            web_write_error(rq, &e);
-            return;
-        }
-    }
-    for (size_t i = 0; i < fl->n_files; i++) {
-        attachment_upload up = {fl->files[i].field, fl->files[i].filename, fl->files[i].data,
-                                fl->files[i].len};
-        if (attachment_prepare(core_uploads(rq->core), &up, a, &fl->atts[fl->n_atts], &e) != 0) {
-            discard_attachments(fl);
-            const char *key;
-            int status = web_file_refusal(rq, "procedure.err_file", &e, &key);
-            if (!status) {
-                web_write_error(rq, &e);
-                return;
-            }
-            const char *name =
-                fl->files[i].filename && *fl->files[i].filename ? fl->files[i].filename : "?";
-            if (!utf8_valid(name, strlen(name)))
-                name = "?";
-            /* The review step again: every answer kept, only the files to choose again. */
-            add_error(fl, "files", filing_subst1(a, S(fl, key), "label", name));
-            render_step(fl, STEP_REVIEW, status);
-            return;
-        }
-        fl->n_atts++;
+    /* The files kept on the way, given their names in the uploads directory; the stash keeps
+     * them until the request is written, so that a refusal loses none. */
+    if (upload_stash_claim(&fl->stash, core_uploads(rq->core), (int64_t)time(NULL), a, &fl->atts,
+                           &fl->n_atts, &e) != 0) {
+        web_write_error(rq, &e);
+        return;
     }
 
     /* The request. */
@@ -1217,6 +1237,113 @@ static void submit(filing *fl)
     http_wait_started(w, rc, &err);
 }
 
+/* Adds message to the file input's error: a form may refuse several files at once, and each
+ * is named. */
+static void add_file_error(filing *fl, const char *message)
+{
+    for (size_t i = 0; i < fl->n_errors; i++)
+        if (strcmp(fl->errors[i].name, FILES_FIELD) == 0) {
+            const char *both = arena_printf(fl->rq->arena, "%s %s", fl->errors[i].message, message);
+            if (both)
+                fl->errors[i].message = both;
+            return;
+        }
+    add_error(fl, FILES_FIELD, message);
+}
+
+/* The message of a file refused by name: `key` of procedure.json with {label} its name and
+ * {max} the limit it broke. */
+static void refuse_file(filing *fl, const char *key, const char *name, const char *max, int status)
+{
+    const char *keys[] = {"label", "max"};
+    const char *vals[] = {shown_name(name), max ? max : ""};
+    add_file_error(fl, filing_subst(fl->rq->arena, S(fl, key), keys, vals, 2));
+    if (fl->files_status < status)
+        fl->files_status = status;
+}
+
+/* Reads the files kept for this browser and form into fl->kept, after removing the one its
+ * «retirer» names. */
+static int load_kept(filing *fl, error *err)
+{
+    const char *removed = form_get(&fl->f, "retirer");
+    if (removed)
+        upload_stash_remove(&fl->stash, removed);
+    return upload_stash_list(&fl->stash, (int64_t)time(NULL), fl->rq->arena, &fl->kept, &fl->n_kept,
+                             err);
+}
+
+/* Keeps the files this POST carries, whatever its step: each is checked and prepared
+ * (antivirus, type, re-encoding) into the stash, or refused by name with a message on the
+ * file input (fl->files_status set). 0, or -1 once an error page is answered. */
+static int keep_files(filing *fl)
+{
+    http_req *rq = fl->rq;
+    arena *a = rq->arena;
+    error e;
+    error_clear(&e);
+    char owner[65];
+    const char *scope = arena_printf(a, "%s/%s", fl->t->rec.slug, fl->p->rec.code);
+    if (web_upload_owner(rq, scope, owner) != 0 ||
+        upload_stash_open(core_uploads(rq->core), owner, &fl->stash, &e) != 0 ||
+        load_kept(fl, &e) != 0) {
+        if (!e.code)
+            error_set(&e, ERR_FORBIDDEN, "csrf_token", "no CSRF cookie to keep files for");
+        web_write_error(rq, &e);
+        return -1;
+    }
+    if (fl->n_files == 0)
+        return 0;
+    const char *bucket = arena_printf(a, "upload:%s", rq->client_ip ? rq->client_ip : "?");
+    if (http_ratelimit(rq, bucket, UPLOAD_RATE, UPLOAD_BURST, &e) != 0) {
+        web_write_error(rq, &e);
+        return -1;
+    }
+    web_upload_limits limits = web_upload_limits_of(rq);
+    const char *max_size = limits.size_words, *max_count = limits.files_words;
+    size_t room = fl->n_kept < limits.files ? limits.files - fl->n_kept : 0;
+    size_t added = 0;
+    upload_kept *now_kept = arena_alloc(a, (fl->n_kept + fl->n_files) * sizeof *now_kept);
+    if (!now_kept) {
+        error_set(&e, ERR_INTERNAL, NULL, "out of memory");
+        web_write_error(rq, &e);
+        return -1;
+    }
+    if (fl->n_kept)
+        memcpy(now_kept, fl->kept, fl->n_kept * sizeof *now_kept);
+    for (size_t i = 0; i < fl->n_files; i++) {
+        const http_file *f = &fl->files[i];
+        if (f->refused == HTTP_FILE_TOO_LARGE) {
+            refuse_file(fl, "procedure.err_file_too_large", f->filename, max_size, 400);
+            continue;
+        }
+        if (f->refused == HTTP_FILE_TOO_MANY || added >= room) {
+            refuse_file(fl, "procedure.err_files_count", f->filename, max_count, 400);
+            continue;
+        }
+        attachment_upload up = {FILES_FIELD, f->filename, f->data, f->len};
+        upload_kept k;
+        if (upload_stash_add(&fl->stash, &up, a, &k, &e) != 0) {
+            if (attachment_is_too_large(&e)) {
+                refuse_file(fl, "procedure.err_file_too_large", f->filename, max_size, 400);
+                continue;
+            }
+            const char *key;
+            int status = web_file_refusal(rq, "procedure.err_file", &e, &key);
+            if (!status) {
+                web_write_error(rq, &e);
+                return -1;
+            }
+            refuse_file(fl, key, f->filename, NULL, status);
+            continue;
+        }
+        now_kept[fl->n_kept + added++] = k;
+    }
+    fl->kept = now_kept;
+    fl->n_kept += added;
+    return 0;
+}
+
 void filing_form_post(http_req *rq)
 {
     filing *fl = arena_alloc(rq->arena, sizeof *fl);
@@ -1226,12 +1353,20 @@ void filing_form_post(http_req *rq)
     }
     if (setup(fl, rq) != 0)
         return;
-    if (web_form_with_files(rq, &fl->f, &fl->files, &fl->n_files) != 0)
+    if (web_form_and_files(rq, &fl->f, &fl->files, &fl->n_files) != 0)
+        return;
+    if (keep_files(fl) != 0)
         return;
     size_t n_steps;
     const step_id *steps = steps_of(fl, &n_steps);
     int st = step_parse(fl, form_get(&fl->f, "step"));
     int go = step_parse(fl, form_get(&fl->f, "goto"));
+    if (fl->files_status || form_get(&fl->f, "retirer")) {
+        /* A file refused or removed: the step where files are chosen again, every answer
+         * kept, the files kept listed. */
+        render_step(fl, STEP_REVIEW, fl->files_status ? fl->files_status : 200);
+        return;
+    }
     if (go >= 0) {
         /* «Modifier» or «Étape précédente»: no check, the answers are kept as they are. */
         fl->prefill = go != st;

@@ -174,20 +174,6 @@ static void not_found(http_req *rq)
     http_respond_error(rq, &e);
 }
 
-static const char *human_size(http_req *rq, int64_t size)
-{
-    if (size < 1024)
-        return arena_printf(rq->arena, "%" PRId64 " %s", size,
-                            present_string(rq->present, rq->lang, "track.size_b"));
-    if (size < 1024 * 1024)
-        return arena_printf(rq->arena, "%" PRId64 " %s", (size + 1023) / 1024,
-                            present_string(rq->present, rq->lang, "track.size_kb"));
-    int64_t tenths = (size * 10 + 512 * 1024) / (1024 * 1024);
-    return arena_printf(rq->arena, "%" PRId64 "%c%" PRId64 " %s", tenths / 10,
-                        rq->lang == LANG_FR ? ',' : '.', tenths % 10,
-                        present_string(rq->present, rq->lang, "track.size_mb"));
-}
-
 /* ---- access ---- */
 
 /* Everything a tracking page needs, kept in rq->user across a suspension. */
@@ -338,7 +324,7 @@ static json_t *attachment_json(http_req *rq, const track_state *st, const store_
                         at->filename && *at->filename
                             ? at->filename
                             : present_string(rq->present, rq->lang, "track.attachment_unnamed"));
-    present_set_str_opt(o, "size", human_size(rq, at->size));
+    present_set_str_opt(o, "size", web_file_size(rq, at->size));
     json_object_set_new(o, "is_photo", json_boolean(at->is_photo));
     present_set_str_opt(
         o, "kind",
@@ -450,6 +436,9 @@ static json_t *show_context(http_req *rq, track_state *st)
                                      r->reference));
     present_set_str_opt(ctx, "jeton", st->token);
     present_set_str_opt(ctx, "self_url", self_url(rq, st, NULL));
+    present_set_str_opt(
+        ctx, "files_hint",
+        web_upload_hint(rq, present_string(rq->present, rq->lang, "track.files_hint")));
     present_set_str_opt(
         ctx, "form_base",
         arena_printf(rq->arena, "/suivi/%s", tracking_url_encode(rq, r->reference)));
@@ -624,12 +613,13 @@ static void post_message(http_req *rq)
     form f;
     http_file *files = NULL;
     size_t n_files = 0;
-    if (web_form_with_files(rq, &f, &files, &n_files) != 0)
+    if (web_form_and_files(rq, &f, &files, &n_files) != 0)
         return;
     track_state *st = track_open(rq, form_get(&f, "jeton"));
     if (!st)
         return;
     json_t *extra = json_object();
+    web_upload_limits limits = web_upload_limits_of(rq);
     const char *msg_key = NULL;
     const char *raw = form_get(&f, "message");
     st->form_name = "message";
@@ -648,13 +638,21 @@ static void post_message(http_req *rq)
         attachment_upload up = {files[i].field, files[i].filename, files[i].data, files[i].len};
         error aerr;
         error_clear(&aerr);
-        if (attachment_prepare(core_uploads(rq->core), &up, rq->arena, &st->atts[st->n_atts],
-                               &aerr) == 0) {
+        const char *key = NULL, *max = NULL;
+        int file_status = 400;
+        if (files[i].refused == HTTP_FILE_TOO_MANY) {
+            key = "track.error_files_count"; /* told by name; the message is kept */
+            max = limits.files_words;
+        } else if (attachment_prepare(core_uploads(rq->core), &up, rq->arena, &st->atts[st->n_atts],
+                                      &aerr) == 0) {
             st->n_atts++;
             continue;
+        } else if (attachment_is_too_large(&aerr)) {
+            key = "track.error_file_too_large";
+            max = limits.size_words;
+        } else {
+            file_status = web_file_refusal(rq, "track.error_file", &aerr, &key);
         }
-        const char *key;
-        int file_status = web_file_refusal(rq, "track.error_file", &aerr, &key);
         if (!file_status) {
             for (size_t k = 0; k < st->n_atts; k++)
                 attachment_discard(core_uploads(rq->core), &st->atts[k]);
@@ -665,9 +663,11 @@ static void post_message(http_req *rq)
         if (file_status > http_status)
             http_status = file_status;
         const char *name = files[i].filename && *files[i].filename ? files[i].filename : "";
+        char said[512];
+        present_fill(said, sizeof said, present_string(rq->present, rq->lang, key), "max",
+                     max ? max : "");
         add_error(extra, "fichiers", "#fichiers",
-                  arena_printf(rq->arena, "%s%s%s", name, *name ? " — " : "",
-                               present_string(rq->present, rq->lang, key)));
+                  arena_printf(rq->arena, "%s%s%s", name, *name ? " — " : "", said));
         if (file_status == 503)
             break; /* the next files would wait for the antivirus as long */
     }
