@@ -646,7 +646,7 @@ static void test_perm_matrix(void **state)
          0,
          0,
          1,
-         PERM_TAB_MINE | PERM_TAB_DEPARTMENT},
+         PERM_TAB_MINE | PERM_TAB_DEPARTMENT | PERM_TAB_TRIAGE},
         {AGENT_ROLE_ELECTED,
          {1, 1, 1, 1, 0},
          {0, 0, 0, 0, 0},
@@ -666,7 +666,7 @@ static void test_perm_matrix(void **state)
          1,
          1,
          1,
-         PERM_TAB_MINE | PERM_TAB_DEPARTMENT | PERM_TAB_ALL},
+         PERM_TAB_MINE | PERM_TAB_DEPARTMENT | PERM_TAB_TRIAGE | PERM_TAB_ALL},
     };
     for (size_t i = 0; i < sizeof m / sizeof m[0]; i++) {
         store_agent a = mk_agent(m[i].role, 1, own, 1, "moi@ville.test");
@@ -681,6 +681,17 @@ static void test_perm_matrix(void **state)
         assert_int_equal(perm_can_sign(&a), m[i].sign);
         assert_int_equal(perm_can_dashboard(&a), m[i].dashboard);
         assert_int_equal(perm_tabs(&a), m[i].tabs);
+        /* «Je prends»: the open, unassigned request of their department (an admin: any
+         * they may change); never one already assigned, closed, or of another tenant. */
+        int takes = m[i].role != AGENT_ROLE_ELECTED;
+        assert_int_equal(perm_can_take(&a, &r_own), takes);
+        assert_int_equal(perm_can_take(&a, &r_other), 0);
+        assert_int_equal(perm_can_take(&a, &r_mine), 0);
+        assert_int_equal(perm_can_take(&a, &r_tenant2), 0);
+        assert_int_equal(perm_can_take(&a, &r_none), m[i].role == AGENT_ROLE_ADMIN);
+        store_request r_closed = r_own;
+        r_closed.closed_at = 100;
+        assert_int_equal(perm_can_take(&a, &r_closed), 0);
         /* The same agent, inactive: nothing at all. */
         a.active = 0;
         for (int j = 0; j < 5; j++)
