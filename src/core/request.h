@@ -273,6 +273,10 @@ typedef struct request_code_result {
 int request_code_check(core *c, const cat_tenant *t, const char *reference, const char *code,
                        const char *network, request_code_result *res, core_done_fn cb, void *ctx,
                        error *err);
+/* Removes the counts of wrong entries that no longer count (a day after their last failure;
+ * each failure also removes them, this is for when none comes): they name client networks,
+ * even as keyed hashes. The retention pass calls it. Waits; 0 or -1 with err. */
+int request_code_forget(core *c, error *err);
 /* 1 when canonical or typed `code` is r's short code. No delay: only for pages already
  * opened by r's tracking token (the confirmation, the receipt), to show the code again. */
 int request_short_code_matches(core *c, const store_request *r, const char *code);

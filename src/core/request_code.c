@@ -173,7 +173,7 @@ static int code_apply(store *s, core_op *op, error *err)
                                      err) != 0 ||
         s->ops->code_failures.tx_set(s, j->tenant_id, SCOPE_ADDRESS, j->address_key, &addr_next,
                                      err) != 0 ||
-        s->ops->code_failures.tx_purge(s, j->now - SHORT_CODE_FORGET_AFTER, err) != 0)
+        s->ops->code_failures.tx_purge(s, j->now - SHORT_CODE_FORGET_AFTER + 1, err) != 0)
         return -1;
     int64_t w1 = short_code_delay(ref_next.failures, SHORT_CODE_DELAY_MAX_REFERENCE);
     int64_t w2 = short_code_delay(addr_next.failures, SHORT_CODE_DELAY_MAX_ADDRESS);
@@ -260,6 +260,20 @@ int request_code_check(core *c, const cat_tenant *t, const char *reference, cons
         return error_set(err, ERR_INTERNAL, NULL, "out of memory");
     }
     return core_op_submit(c, j, cb, ctx, err);
+}
+
+/* ---- forgetting ---- */
+
+static int purge_apply(store *s, void *arg, error *err)
+{
+    return s->ops->code_failures.tx_purge(s, *(const int64_t *)arg, err);
+}
+
+int request_code_forget(core *c, error *err)
+{
+    /* Forgotten from SHORT_CODE_FORGET_AFTER seconds on (short_code_wait): "before" is strict. */
+    int64_t before = time_now() - SHORT_CODE_FORGET_AFTER + 1;
+    return store_write_sync(c->store, purge_apply, &before, err);
 }
 
 /* ---- an agent's new code ---- */

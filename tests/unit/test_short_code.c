@@ -370,6 +370,15 @@ static void test_delays_per_reference_and_network(void **state)
         -1);
     assert_string_equal(err.arg, "reference");
 
+    /* Counts a day old are forgotten, and removed by the retention pass's call. */
+    let_time_pass(f, "1999-999999", nets_b, 1, SHORT_CODE_FORGET_AFTER);
+    assert_int_equal(request_code_forget(f->db.core, &err), 0);
+    store_code_failures gone;
+    assert_int_equal(f->db.store->ops->code_failures.get(f->db.store, f->tenant_id, "reference",
+                                                         "1999-999999", &gone, &err),
+                     0);
+    assert_int_equal(gone.failures, 0);
+
     /* The long tracking token typed in the field still opens the request. */
     let_time_pass(f, "1999-999999", nets_b, 1, 3600);
     w = check(f, a.reference, a.token, net_b);
