@@ -120,7 +120,7 @@ test('the short tracking code', async (t) => {
         assert.equal(first.status, 429);
         assert.equal(announcedWait(first), 2);
         assert.equal(first.headers.get('retry-after'), '2');
-        assert.match(summary(first.text), /ne correspondent pas/);
+        assert.match(summary(first.text), /n.ouvrent aucune demande/);
         await sleep(2100);
         /* Then on our request: x's second failure (4 s), the reference's first (2 s). */
         const second = await x.lookup(reference, wrongFor(code));
@@ -152,7 +152,7 @@ test('the short tracking code', async (t) => {
         const en = await citizenAt(srv, '198.51.100.20').lookup(reference, wrongFor(code), { 'Accept-Language': 'en' });
         assert.equal(en.status, 429);
         assert.match(en.text, /<html lang="en"/);
-        assert.match(summary(en.text), /do not match.*try again in 2 seconds/);
+        assert.match(summary(en.text), /open no request.*try again in 2 seconds/);
     });
 
     await t.test('the acknowledgement e-mail holds the code', { skip: noMta || false }, async () => {
