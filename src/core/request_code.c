@@ -205,16 +205,11 @@ int request_code_check(core *c, const cat_tenant *t, const char *reference, cons
     int is_short = code && short_code_normalise(code, canonical) == 0;
     if (!is_short && !(code && token_shaped(code)))
         return error_set(err, ERR_INVALID_ARG, "code", "neither a short code nor a token");
-    char address_key[65];
-    {
-        char *label = NULL;
-        size_t len = strlen(network ? network : "") + 16;
-        if (!(label = malloc(len)))
-            return error_set(err, ERR_INTERNAL, NULL, "out of memory");
-        snprintf(label, len, "code-address:%s", network ? network : "");
-        core_hash_secret(c, label, address_key);
-        free(label);
-    }
+    /* The network's count is kept under a keyed hash: the table never names an address.
+     * A network is an IPv4 address or an IPv6 /64 in text (at most 45 characters). */
+    char label[96], address_key[65];
+    snprintf(label, sizeof label, "code-address:%.64s", network ? network : "");
+    core_hash_secret(c, label, address_key);
     int64_t now = time_now();
     store_code_failures by_ref, by_addr;
     int64_t wait;

@@ -29,7 +29,8 @@ typedef struct receipt_state {
 } receipt_state;
 
 /* The code could not be checked or was refused (a tampered form, or delays after wrong
- * codes): said on a back-office page, with the way back to the request. */
+ * codes): said on a back-office page whose error summary leads to the way back to the
+ * request (id "code"). */
 static void receipt_refused(http_req *rq, const receipt_state *st, int status, const char *text)
 {
     bo_page p;
