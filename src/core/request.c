@@ -202,7 +202,7 @@ void request_copy_attachment(arena *a, store_attachment *dst, const store_attach
 
 /* The acknowledgement e-mail, queued in the request's own transaction: it leaves once the
  * request is on disk, and never for a request that was not written. */
-static int queue_ack(store *s, const create_job *j, int64_t id, const char *reference, error *err)
+static int queue_ack(store *s, create_job *j, int64_t id, const char *reference, error *err)
 {
     char due[TIME_RFC3339_LEN] = "";
     if (j->rec.due_at)
@@ -210,17 +210,14 @@ static int queue_ack(store *s, const create_job *j, int64_t id, const char *refe
     const core_links *l = core_links_get(j->core); /* the portal's tracking page */
     char code[SHORT_CODE_DISPLAY_SIZE];
     short_code_format(j->out->short_code, code);
-    /* The page where the reference and the short code are typed: the tracking pages' path
-     * without its last slash ("/suivi/" -> "/suivi"). */
-    size_t lookup_len = l->tracking ? strlen(l->tracking) : 0;
-    if (lookup_len && l->tracking[lookup_len - 1] == '/')
-        lookup_len--;
-    json_t *params = json_pack(
-        "{s:s, s:s, s:s++++, s:s?, s:s, s:s, s:s+#}", "reference", reference, "procedure",
-        j->procedure_name, "tracking_url", j->ack_base_url, l->tracking ? l->tracking : "",
-        reference, l->tracking_token ? l->tracking_token : "", j->out->token, "service_notice",
-        j->service_notice, "due_date", due[0] ? due : "", "short_code", code, "lookup_url",
-        j->ack_base_url, l->tracking ? l->tracking : "", (int)lookup_len);
+    const char *lookup = request_lookup_url(j->core, &j->op.a, j->ack_base_url);
+    json_t *params = lookup ? json_pack("{s:s, s:s, s:s++++, s:s?, s:s, s:s, s:s}", "reference",
+                                        reference, "procedure", j->procedure_name, "tracking_url",
+                                        j->ack_base_url, l->tracking ? l->tracking : "", reference,
+                                        l->tracking_token ? l->tracking_token : "", j->out->token,
+                                        "service_notice", j->service_notice, "due_date",
+                                        due[0] ? due : "", "short_code", code, "lookup_url", lookup)
+                            : NULL;
     if (!params)
         return error_set(err, ERR_INTERNAL, NULL, "cannot build the acknowledgement");
     int rc = outbox_add_tx(s, j->rec.tenant_id, "email", j->rec.email, "request_ack", params,

@@ -283,12 +283,15 @@ int request_short_code_matches(core *c, const store_request *r, const char *code
 /* A new short code for request `reference` of t, replacing the one it had (lost, or never
  * given: requests filed before migration 16), by an agent allowed to change the request
  * (perm_can_change; ERR_FORBIDDEN), audited ("renew_code" on "request") in the same
- * transaction. Passes given for the old code stop opening the request. code_out (canonical,
+ * transaction, with the e-mail «request_code» (the code and the address of «Suivre une
+ * demande», base_url + the tracking path; base_url NULL: none) queued when the citizen chose
+ * news by e-mail. Passes given for the old code stop opening the request. code_out (canonical,
  * SHORT_CODE_LEN + 1 bytes, valid until cb) is set before cb(ctx, 0, NULL); ERR_NOT_FOUND
  * when absent or out of the agent's sight, ERR_CONFLICT when anonymised. Asynchronous as
  * request_create. */
 int request_code_renew(core *c, const cat_tenant *t, const char *reference, const core_actor *who,
-                       char *code_out, core_done_fn cb, void *ctx, error *err);
+                       const char *base_url, char *code_out, core_done_fn cb, void *ctx,
+                       error *err);
 
 /* The citizen's operations on their request (the portal checked the tracking token or the
  * account's ownership). who: the citizen (ACTOR_CITIZEN, with their account's id when

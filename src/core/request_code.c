@@ -15,7 +15,9 @@
 #include "core/audit.h"
 #include "core/core_internal.h"
 #include "core/core_op.h"
+#include "core/outbox.h"
 #include "core/perm.h"
+#include "core/request_internal.h"
 #include "core/short_code.h"
 #include "util/timeutil.h"
 
@@ -24,6 +26,15 @@
 /* A long tracking token: 32 random bytes in base64url (core_new_secret). */
 #define TOKEN_CHARS 43
 #define PASS_PREFIX "pass."
+
+const char *request_lookup_url(core *c, arena *a, const char *base_url)
+{
+    const char *path = core_links_get(c)->tracking;
+    size_t len = path ? strlen(path) : 0;
+    if (len && path[len - 1] == '/')
+        len--;
+    return arena_printf(a, "%s%.*s", base_url ? base_url : "", (int)len, path ? path : "");
+}
 
 /* ---- passes ---- */
 
@@ -278,11 +289,35 @@ typedef struct renew_job {
     core *core;
     int64_t tenant_id;
     const char *reference;
+    const char *base_url;  /* NULL: no e-mail */
+    const char *procedure; /* the request's procedure's name, for the e-mail */
     core_actor who; /* copied */
     store_agent who_agent;
     char code[SHORT_CODE_LEN + 1];
     char *code_out;
 } renew_job;
+
+/* The new code by e-mail («request_code»), in the request's language, to a citizen who chose
+ * news by e-mail: in the job's transaction, so that it leaves only with the code that works. */
+static int queue_new_code(store *s, renew_job *j, const store_request *r, error *err)
+{
+    if (!j->base_url || !r->email || !*r->email || (r->notify && strcmp(r->notify, "email") != 0))
+        return 0;
+    char shown[SHORT_CODE_DISPLAY_SIZE];
+    short_code_format(j->code, shown);
+    const char *lookup = request_lookup_url(j->core, &j->op.a, j->base_url);
+    json_t *params = lookup ? json_pack("{s:s, s:s, s:s, s:s}", "reference", r->reference,
+                                        "procedure", j->procedure ? j->procedure : "", "short_code",
+                                        shown, "lookup_url", lookup)
+                            : NULL;
+    sodium_memzero(shown, sizeof shown);
+    if (!params)
+        return error_set(err, ERR_INTERNAL, NULL, "cannot build the new code's e-mail");
+    int rc = outbox_add_tx(s, j->tenant_id, "email", r->email, "request_code", params, r->lang,
+                           r->id, err);
+    json_decref(params);
+    return rc;
+}
 
 static int renew_apply(store *s, core_op *op, error *err)
 {
@@ -300,7 +335,8 @@ static int renew_apply(store *s, core_op *op, error *err)
         return error_set(err, ERR_CONFLICT, "reference", "this request was anonymised");
     char hash[65];
     short_code_hash(j->core, j->tenant_id, r.id, j->code, hash);
-    if (s->ops->requests.tx_set_short_code(s, j->tenant_id, r.id, hash, err) != 0)
+    if (s->ops->requests.tx_set_short_code(s, j->tenant_id, r.id, hash, err) != 0 ||
+        queue_new_code(s, j, &r, err) != 0)
         return -1;
     return audit_change_tx(s, j->tenant_id, &j->who, "renew_code", "request", &r.id, 1, err);
 }
@@ -315,7 +351,7 @@ static void renew_finish(core_op *op, int *rc, error *err)
 }
 
 int request_code_renew(core *c, const cat_tenant *t, const char *reference, const core_actor *who,
-                       char *code_out, core_done_fn cb, void *ctx, error *err)
+                       const char *base_url, char *code_out, core_done_fn cb, void *ctx, error *err)
 {
     code_out[0] = '\0';
     if (!request_reference_ok(reference))
@@ -327,6 +363,18 @@ int request_code_renew(core *c, const cat_tenant *t, const char *reference, cons
     j->core = c;
     j->tenant_id = t->rec.id;
     j->reference = arena_strdup(&j->op.a, reference);
+    if (base_url) {
+        /* The procedure's name now, while the catalogue snapshot t is held (the job outlives
+         * the caller's hold); the job reads the request again for everything else. */
+        store_request r;
+        error gerr;
+        error_clear(&gerr);
+        const cat_procedure *p = request_get(c, t, reference, &j->op.a, &r, &gerr) == 0
+                                     ? catalogue_procedure_by_id(t, r.procedure_id)
+                                     : NULL;
+        j->base_url = arena_strdup(&j->op.a, base_url);
+        j->procedure = p ? arena_strdup(&j->op.a, p->rec.name) : NULL;
+    }
     j->code_out = code_out;
     short_code_new(j->code);
     if (!j->reference || actor_copy(&j->op.a, who, &actor_system, &j->who, &j->who_agent) != 0) {

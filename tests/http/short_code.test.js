@@ -9,7 +9,7 @@
  * (X-Forwarded-For through a trusted proxy) waits only for the reference's own delay, never
  * for the first client's; the acknowledgement e-mail carries the code; phone intake ends on
  * the code and a printable receipt in the request's language, and an agent gives a new code
- * (audited) that replaces the old one.
+ * (audited, e-mailed to a citizen who chose news by e-mail) that replaces the old one.
  */
 const test = require('node:test');
 const assert = require('node:assert/strict');
@@ -200,6 +200,12 @@ test('the short tracking code', async (t) => {
         assert.equal(renewed.status, 201, F.textOf(renewed.text).slice(0, 500));
         const fresh = /class="mono bo-secret">([2-9A-Z]{4}-[2-9A-Z]{4})</.exec(renewed.text)[1];
         assert.equal(srv.sql(`SELECT count(*) FROM audit_log WHERE action = 'renew_code'`).trim(), '1');
+        if (!noMta) {
+            /* The citizen chose news by e-mail: the new code reaches them, in English. */
+            const [mail] = await mta.waitFor((x) => x.to === 'sam.phone@exemple.test' && x.subject.startsWith('Your new tracking code'), 20000);
+            assert.ok(mail.text.includes(fresh), `the new code in:\n${mail.text}`);
+            assert.ok(mail.text.includes(ref));
+        }
         /* The forged code above counts as a wrong entry for the reference: its delay first. */
         await sleep(2100);
         const c = citizenAt(srv, '203.0.113.50');

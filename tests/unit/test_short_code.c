@@ -395,7 +395,8 @@ static void test_renewed_code_replaces_the_old_one(void **state)
     char code[SHORT_CODE_LEN + 1];
     error err;
     assert_int_equal(
-        request_code_renew(f->db.core, f->t, a.reference, &f->who, code, NULL, NULL, &err), 0);
+        request_code_renew(f->db.core, f->t, a.reference, &f->who, NULL, code, NULL, NULL, &err),
+        0);
     assert_int_equal(strlen(code), SHORT_CODE_LEN);
     store_request r = get(f, a.reference);
     assert_true(request_short_code_matches(f->db.core, &r, code));
@@ -415,7 +416,8 @@ static void test_renewed_code_replaces_the_old_one(void **state)
     assert_true(found);
     /* Unknown: not found. */
     assert_int_equal(
-        request_code_renew(f->db.core, f->t, "1999-999999", &f->who, code, NULL, NULL, &err), -1);
+        request_code_renew(f->db.core, f->t, "1999-999999", &f->who, NULL, code, NULL, NULL, &err),
+        -1);
     assert_int_equal(err.code, ERR_NOT_FOUND);
 }
 

@@ -192,8 +192,9 @@ static void bo_renew_code(http_req *rq)
     error_clear(&err);
     core_actor who = bo_who(rq, &st->a);
     http_wait *w = http_wait_begin(rq, renew_done);
-    int rc = request_code_renew(rq->core, st->t, st->r.reference, &who, st->code, http_wait_done, w,
-                                &err);
+    /* With the collectivité's address: the citizen who chose news by e-mail gets the code. */
+    int rc = request_code_renew(rq->core, st->t, st->r.reference, &who, http_base_url(rq, st->t),
+                                st->code, http_wait_done, w, &err);
     http_wait_started(w, rc, &err);
 }
 
