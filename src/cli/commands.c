@@ -511,6 +511,7 @@ static const http_mount mounts[] = {
     {"/agent/", bo_inbox_routes, web_write_error, bo_admit, 0},
     {"/agent/", bo_request_routes, web_write_error, bo_admit, 0},
     {"/agent/", bo_intake_routes, web_write_error, bo_admit, 0},
+    {"/agent/", bo_receipt_routes, web_write_error, bo_admit, 0},
     {"/agent/", bo_mobile_routes, web_write_error, bo_admit, 0},
     {"/", portal_filing_routes, web_write_error, web_admit_form, 0},
     {"/", portal_tracking_routes, web_write_error, web_admit_form, 0},

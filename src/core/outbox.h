@@ -18,7 +18,8 @@
 
 /* Mail templates (templates/mail/NAME.txt and NAME.html, fr and en strings in the i18n
  * files under "mail.NAME") and the params each expects:
- *   request_ack    reference, procedure, tracking_url, service_notice, due_date
+ *   request_ack    reference, procedure, tracking_url, service_notice, due_date, short_code
+ *                  (displayed, "K7QM-4TXH"), lookup_url (where reference and code are typed)
  *   account_verify name, link
  *   account_exists link (login page: someone tried to sign up with this address)
  *   account_reset  link
@@ -27,6 +28,7 @@
  *   request_status reference, procedure, status_label, note, tracking_url
  *   request_merged reference, procedure, survivor (the reference now followed), tracking_url
  *   request_merged_here reference, procedure, tracking_url
+ *   request_code   reference, procedure, short_code, lookup_url (an agent's new code)
  * Every template also receives "tenant" (name, contact) from the dispatcher. */
 
 /* 1 when addr is an e-mail address the outbox would send to (the one check, for every

@@ -21,6 +21,7 @@
 #include "core/outbox.h"
 #include "core/perm.h"
 #include "core/request_internal.h"
+#include "core/short_code.h"
 #include "core/status.h"
 #include "util/timeutil.h"
 #include "util/utf8.h"
@@ -201,17 +202,22 @@ void request_copy_attachment(arena *a, store_attachment *dst, const store_attach
 
 /* The acknowledgement e-mail, queued in the request's own transaction: it leaves once the
  * request is on disk, and never for a request that was not written. */
-static int queue_ack(store *s, const create_job *j, int64_t id, const char *reference, error *err)
+static int queue_ack(store *s, create_job *j, int64_t id, const char *reference, error *err)
 {
     char due[TIME_RFC3339_LEN] = "";
     if (j->rec.due_at)
         time_format_rfc3339(j->rec.due_at, j->timezone, due);
     const core_links *l = core_links_get(j->core); /* the portal's tracking page */
-    json_t *params = json_pack(
-        "{s:s, s:s, s:s++++, s:s?, s:s}", "reference", reference, "procedure", j->procedure_name,
-        "tracking_url", j->ack_base_url, l->tracking ? l->tracking : "", reference,
-        l->tracking_token ? l->tracking_token : "", j->out->token, "service_notice",
-        j->service_notice, "due_date", due[0] ? due : "");
+    char code[SHORT_CODE_DISPLAY_SIZE];
+    short_code_format(j->out->short_code, code);
+    const char *lookup = request_lookup_url(j->core, &j->op.a, j->ack_base_url);
+    json_t *params = lookup ? json_pack("{s:s, s:s, s:s++++, s:s?, s:s, s:s, s:s}", "reference",
+                                        reference, "procedure", j->procedure_name, "tracking_url",
+                                        j->ack_base_url, l->tracking ? l->tracking : "", reference,
+                                        l->tracking_token ? l->tracking_token : "", j->out->token,
+                                        "service_notice", j->service_notice, "due_date",
+                                        due[0] ? due : "", "short_code", code, "lookup_url", lookup)
+                            : NULL;
     if (!params)
         return error_set(err, ERR_INTERNAL, NULL, "cannot build the acknowledgement");
     int rc = outbox_add_tx(s, j->rec.tenant_id, "email", j->rec.email, "request_ack", params,
@@ -226,6 +232,11 @@ static int create_apply(store *s, core_op *op, error *err)
     const char *reference = NULL;
     int64_t id = 0;
     if (s->ops->requests.tx_insert(s, &j->rec, &op->a, &id, &reference, err) != 0)
+        return -1;
+    /* The short code's hash names the request's id, known only now. */
+    char code_hash[65];
+    short_code_hash(j->core, j->rec.tenant_id, id, j->out->short_code, code_hash);
+    if (s->ops->requests.tx_set_short_code(s, j->rec.tenant_id, id, code_hash, err) != 0)
         return -1;
     j->event.request_id = id;
     if (s->ops->events.tx_insert(s, &j->event, NULL, err) != 0)
@@ -279,8 +290,10 @@ static void create_finish(core_op *op, int *rc, error *err)
     if (err->code == ERR_CONFLICT && j->idempotency_key &&
         find_replay(j->core, j->rec.tenant_id, j->api_key_id, j->idempotency_key, j->out, err) == 1)
         *rc = 0;
-    if (*rc != 0)
+    if (*rc != 0) {
         memset(j->out->token, 0, sizeof j->out->token);
+        memset(j->out->short_code, 0, sizeof j->out->short_code);
+    }
 }
 
 int request_create(core *c, const request_input *in, request_created *out, core_done_fn cb,
@@ -320,6 +333,7 @@ int request_create(core *c, const request_input *in, request_created *out, core_
         goto fail;
 
     core_new_secret("", out->token, sizeof out->token);
+    short_code_new(out->short_code);
     char token_hash[65];
     core_hash_secret(c, out->token, token_hash);
 
@@ -400,6 +414,7 @@ int request_create(core *c, const request_input *in, request_created *out, core_
     return core_op_submit(c, j, cb, ctx, err);
 fail:
     memset(out->token, 0, sizeof out->token);
+    memset(out->short_code, 0, sizeof out->short_code);
     core_op_free(j);
     return -1;
 }

@@ -75,6 +75,8 @@ typedef struct request_created {
     char reference[24];
     char token[64]; /* the citizen's secret tracking token, in clear: shown once, "" when
                        the result is a replay of an earlier idempotent POST */
+    char short_code[12]; /* the short tracking code (core/short_code.h), canonical, in
+                            clear: shown once, "" with the token */
     int64_t id;
     int replayed; /* 1: an earlier request with the same idempotency key */
 } request_created;
@@ -233,8 +235,63 @@ int request_owned_by(const store_request *r, const store_account *acc);
 /* Narrows filter f to the requests request_owned_by gives acc («Mes demandes», the latest
  * requests on the home page); f's other fields are left as they are. */
 void request_filter_owned_by(store_request_filter *f, const store_account *acc);
-/* 1 when `token` is the tracking token of r (constant-time comparison of keyed hashes). */
+/* 1 when `token` opens r's tracking page: r's tracking token, or a pass that
+ * request_code_check gave for r and that has not expired (constant-time comparisons of
+ * keyed hashes). */
 int request_token_matches(core *c, const store_request *r, const char *token);
+
+/* ---- the short tracking code (request_code.c, core/short_code.h) ----
+ * Every request filed since migration 16 has one, shown once (request_created.short_code)
+ * and kept as a keyed hash. Typed with the reference, it opens the request, but after each
+ * wrong entry the next one waits: the delays are counted per reference and per client
+ * network (short_code.h); an entry made while either delay runs is not even looked at, so
+ * that the right code is refused then too and nothing can be learnt from the answer. */
+
+/* Longest pass (request_code_result.pass), NUL included; how long a pass opens the page. */
+#define REQUEST_PASS_MAX 96
+#define REQUEST_PASS_TTL (6 * 3600)
+
+typedef struct request_code_result {
+    int opened;           /* 1: the code opened the request */
+    int64_t wait_seconds; /* not opened: the next entry for this reference from this network
+                             is looked at in this many seconds (the delay after a wrong
+                             entry, or what is left of a running one) */
+    /* opened: what opens the tracking page for REQUEST_PASS_TTL seconds, for
+     * request_token_matches ("pass.<expiry>.<mac>"), or the tracking token itself when
+     * that is what was typed */
+    char pass[REQUEST_PASS_MAX];
+} request_code_result;
+
+/* Looks at `code` typed for request `reference` of t from client network `network` (an
+ * IPv4 address or an IPv6 /64: a client's own, never a proxy's). code is the short code in
+ * any of its typed forms, or the long tracking token (older requests only have that). -1
+ * with ERR_INVALID_ARG naming "reference" or "code" when they cannot be one (nothing is
+ * counted: a typo is not a guess); otherwise *res (valid until cb) is set before cb(ctx, 0,
+ * NULL): opened, or not with the wait, the same whether the reference exists or not. The
+ * counts change as one write job; an entry refused because a delay runs writes nothing.
+ * Asynchronous as request_create. */
+int request_code_check(core *c, const cat_tenant *t, const char *reference, const char *code,
+                       const char *network, request_code_result *res, core_done_fn cb, void *ctx,
+                       error *err);
+/* Removes the counts of wrong entries that no longer count (a day after their last failure;
+ * each failure also removes them, this is for when none comes): they name client networks,
+ * even as keyed hashes. The retention pass calls it. Waits; 0 or -1 with err. */
+int request_code_forget(core *c, error *err);
+/* 1 when canonical or typed `code` is r's short code. No delay: only for pages already
+ * opened by r's tracking token (the confirmation, the receipt), to show the code again. */
+int request_short_code_matches(core *c, const store_request *r, const char *code);
+/* A new short code for request `reference` of t, replacing the one it had (lost, or never
+ * given: requests filed before migration 16), by an agent allowed to change the request
+ * (perm_can_change; ERR_FORBIDDEN), audited ("renew_code" on "request") in the same
+ * transaction, with the e-mail «request_code» (the code and the address of «Suivre une
+ * demande», base_url + the tracking path; base_url NULL: none) queued when the citizen chose
+ * news by e-mail. Passes given for the old code stop opening the request. code_out (canonical,
+ * SHORT_CODE_LEN + 1 bytes, valid until cb) is set before cb(ctx, 0, NULL); ERR_NOT_FOUND
+ * when absent or out of the agent's sight, ERR_CONFLICT when anonymised. Asynchronous as
+ * request_create. */
+int request_code_renew(core *c, const cat_tenant *t, const char *reference, const core_actor *who,
+                       const char *base_url, char *code_out, core_done_fn cb, void *ctx,
+                       error *err);
 
 /* The citizen's operations on their request (the portal checked the tracking token or the
  * account's ownership). who: the citizen (ACTOR_CITIZEN, with their account's id when

@@ -37,15 +37,6 @@ void request_filter_owned_by(store_request_filter *f, const store_account *acc)
     f->citizen_email = acc->email_verified_at ? acc->email : NULL;
 }
 
-int request_token_matches(core *c, const store_request *r, const char *token)
-{
-    if (!r || !r->token_hash || !token || !*token || strlen(token) > 128)
-        return 0;
-    char hash[65];
-    core_hash_secret(c, token, hash);
-    return strlen(r->token_hash) == 64 && sodium_memcmp(hash, r->token_hash, 64) == 0;
-}
-
 /* The citizen acting on their request: who, or an anonymous citizen when NULL; NULL for any
  * other kind of actor (the caller refuses). */
 static const core_actor *citizen_of(const core_actor *who)

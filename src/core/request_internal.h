@@ -78,6 +78,11 @@ int request_copy_message_tx(store *s, const attachment_dir *d, arena *a, int64_t
 /* Removes the files linked in l (after its job failed: no row refers to them). */
 void request_linked_discard(const attachment_dir *d, const request_linked *l);
 
+/* The address of «Suivre une demande», where a reference and a short code are typed: base_url
+ * and the tracking pages' path without its last slash ("/suivi/" -> "/suivi"), in a; NULL
+ * when out of memory. */
+const char *request_lookup_url(core *c, arena *a, const char *base_url);
+
 /* A copy of s in a; NULL for NULL or "". */
 const char *request_dup_opt(arena *a, const char *s);
 /* A prepared attachment whose strings the job owns (copied into a). */

@@ -20,6 +20,7 @@
 #include "core/change.h"
 #include "core/core_internal.h"
 #include "core/core_op.h"
+#include "core/request.h"
 #include "util/log.h"
 #include "util/timeutil.h"
 
@@ -645,6 +646,10 @@ static int run_tenant(pass *p, error *err)
 
 int retention_run(core *c, const retention_opts *opts, retention_report *rep, error *err)
 {
+    /* The short codes' counts of wrong entries, whose keys name client networks, go once
+     * they no longer count, whatever the collectivité. */
+    if (!opts->dry_run && !opts->tenant_id && request_code_forget(c, err) != 0)
+        return -1;
     const catalogue *cat = catalogue_acquire(c);
     int rc = 0;
     /* One collectivité's failure (said in the log and returned) does not hold the others'. */

@@ -155,7 +155,16 @@ typedef struct store_request {
     int64_t merged_into;        /* the request this duplicate was merged into (request_merge);
                                    0: not merged */
     const char *merged_into_reference; /* read only: that request's reference, else NULL */
+    const char *short_code_hash;       /* read only (written by tx_set_short_code): hex keyed hash
+                                          of the short tracking code; NULL: the request has none
+                                          (filed before migration 16, or anonymised) */
 } store_request;
+
+/* Failed short-code entries counted under one key: a reference, or a client's network. */
+typedef struct store_code_failures {
+    int failures;            /* since the count was last forgotten; 0: none */
+    int64_t last_failure_at; /* unix seconds; 0: none */
+} store_code_failures;
 
 typedef struct store_event {
     int64_t id;

@@ -98,6 +98,10 @@ typedef struct store_requests_ops {
     /* Shows (1) or hides (0) a request on the public list; ERR_NOT_FOUND when absent. */
     int (*tx_set_public)(store *s, int64_t tenant_id, int64_t request_id, int is_public,
                          error *err);
+    /* Sets (or, with hash NULL, removes) the keyed hash of request_id's short tracking code;
+     * ERR_NOT_FOUND when absent. */
+    int (*tx_set_short_code)(store *s, int64_t tenant_id, int64_t request_id, const char *hash,
+                             error *err);
     /* A request by its id; *found 0 when absent or of another tenant. */
     int (*get_by_id)(store *s, int64_t tenant_id, int64_t id, arena *a,
                      store_request *out, int *found, error *err);
@@ -282,6 +286,20 @@ typedef struct store_idempotency_ops {
                      error *err);
 } store_idempotency_ops;
 
+/* Failed short-code entries (core/request.h, request_code_check): counts per scope
+ * ("reference" or "address") and key. Core decides what the counts mean. */
+typedef struct store_code_failures_ops {
+    /* The count under (scope, key); zeroes when there is none. Inside a job it sees the
+     * job's own changes. */
+    int (*get)(store *s, int64_t tenant_id, const char *scope, const char *key,
+               store_code_failures *out, error *err);
+    /* Replaces the count under (scope, key); failures 0 removes it. */
+    int (*tx_set)(store *s, int64_t tenant_id, const char *scope, const char *key,
+                  const store_code_failures *f, error *err);
+    /* Removes every count whose last failure is before `before` (all tenants). */
+    int (*tx_purge)(store *s, int64_t before, error *err);
+} store_code_failures_ops;
+
 /* Instance settings (name, value). */
 typedef struct store_settings_ops {
     /* A stored setting (e.g. "instance_secret"); *value NULL when absent. */
@@ -406,6 +424,7 @@ typedef struct store_ops {
     store_apikeys_ops apikeys;
     store_idempotency_ops idempotency;
     store_settings_ops settings;
+    store_code_failures_ops code_failures;
     store_audit_ops audit;
     store_retention_ops retention;
     store_disposal_ops disposal;

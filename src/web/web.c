@@ -10,6 +10,7 @@
  * a side structure: the response is the one place both the server and this file already
  * share.
  */
+#include <arpa/inet.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include "web/web.h"
@@ -338,6 +339,26 @@ static int take(http_req *rq, const char *bucket, double rate, double burst)
 const char *web_audit_source(http_req *rq)
 {
     return http_audit_source(rq, "web");
+}
+
+const char *web_client_network(http_req *rq)
+{
+    const char *ip = rq->client_ip ? rq->client_ip : "";
+    unsigned char a[16];
+    if (!strchr(ip, ':') || inet_pton(AF_INET6, ip, a) != 1)
+        return ip;
+    static const unsigned char v4mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+    char text[INET6_ADDRSTRLEN];
+    if (memcmp(a, v4mapped, sizeof v4mapped) == 0) {
+        if (!inet_ntop(AF_INET, a + 12, text, sizeof text))
+            return ip;
+    } else {
+        memset(a + 8, 0, 8);
+        if (!inet_ntop(AF_INET6, a, text, sizeof text))
+            return ip;
+    }
+    const char *out = arena_printf(rq->arena, "%s", text);
+    return out ? out : ip;
 }
 
 /* The files one submission takes: --max-files, through core's uploads directory. */

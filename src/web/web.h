@@ -111,6 +111,11 @@ const char *web_email_key(http_req *rq, const char *email);
 /* Where this request comes from, as core's audit log writes it: "web <client address>"
  * (http_audit_source), for the portal and the back office alike. */
 const char *web_audit_source(http_req *rq);
+/* The network a client address stands for, as the counts kept per client (rate limits
+ * aside) name it: an IPv4 address itself (an IPv4-mapped IPv6 address too), an IPv6
+ * address its /64, since one host may use a whole /64. In the request's arena; the address
+ * as given when it does not parse. */
+const char *web_client_network(http_req *rq);
 
 /* The message keys of a typed text's refusals, in the strings of one area. */
 typedef struct web_text_messages {

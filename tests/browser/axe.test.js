@@ -120,7 +120,11 @@ describe('axe-core: zero WCAG 2.1 A/AA violations on every page', () => {
         await submit(page);
         filed = await F.confirmationOf(page);
         await check(page, 'confirmation');
-        await go(page, `/recu/${filed.reference}?jeton=${encodeURIComponent(filed.token)}`);
+        /* The receipt as the confirmation links to it: with the short code. */
+        const receipt = await page.locator('main a[href^="/recu/"]').first().getAttribute('href');
+        assert.match(receipt, /&code=/);
+        await go(page, receipt);
+        assert.match(await page.locator('main').innerText(), /[2-9A-Z]{4}-[2-9A-Z]{4}/);
         await check(page, 'receipt');
         await go(page, `/suivi/${filed.reference}?jeton=${encodeURIComponent(filed.token)}`);
         await check(page, 'tracking page');

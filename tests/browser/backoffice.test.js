@@ -151,13 +151,20 @@ describe('back office in the browser', () => {
         assert.equal(resp.status(), 201, `intake answered ${resp.status()}:\n${text.slice(0, 800)}`);
         const ref = /\b(\d{4}-\d{6})\b/.exec(text);
         assert.ok(ref, `no reference shown after intake:\n${text.slice(0, 800)}`);
-        const token = (await page.locator('main .bo-secret').first().innerText()).trim();
-        assert.ok(token.length >= 20, `no tracking code shown: «${token}»`);
+        const code = (await page.locator('main .bo-secret').first().innerText()).trim();
+        assert.match(code, /^[2-9A-Z]{4}-[2-9A-Z]{4}$/, `no short tracking code shown: «${code}»`);
         const row = srv.sql(`SELECT channel, email, last_name FROM requests WHERE reference = '${ref[1]}'`).trim();
         assert.equal(row, `counter|lucie.${stamp}@exemple.fr|Guichet${stamp}`);
-        /* The citizen follows it like an online request: the tracking page opens with the code. */
+        /* The receipt to print for the citizen, in a page of its own. */
+        await Promise.all([page.waitForNavigation({ waitUntil: 'load' }), page.locator('main form[action$="/recu"] button[type=submit]').click()]);
+        const receipt = await page.locator('main').innerText();
+        assert.ok(receipt.includes(code) && receipt.includes(ref[1]), `the receipt shows no code:\n${receipt.slice(0, 800)}`);
+        /* The citizen follows it like an online request: reference and code, as dictated. */
         const track = await env.newPage();
-        await B.goto(track, `${srv.url}/suivi/${ref[1]}?jeton=${encodeURIComponent(token)}`);
+        await B.goto(track, `${srv.url}/suivi`);
+        await track.fill('#reference', ref[1]);
+        await track.fill('#code', code.toLowerCase().replace('-', ' '));
+        await Promise.all([track.waitForNavigation({ waitUntil: 'load' }), track.locator('main form[action="/suivi"] button[type=submit]').click()]);
         assert.ok((await track.locator('main').innerText()).includes(ref[1]), 'the tracking page does not show the request');
     });
 

@@ -178,6 +178,17 @@ describe('axe-core: zero WCAG 2.1 A/AA violations on every back-office page', ()
         [last] = await Promise.all([agentPage.waitForNavigation({ waitUntil: 'load' }), f2.locator('button[type=submit]').last().click()]);
         assert.equal(last.status(), 201, `intake answered ${last.status()}: ${(await agentPage.locator('main').innerText()).slice(0, 500)}`);
         await check(agentPage, 'intake done');
+        /* The citizen's receipt (printable, in the request's language), then a new code. */
+        [last] = await Promise.all([agentPage.waitForNavigation({ waitUntil: 'load' }),
+                                    agentPage.locator('main form[action$="/recu"] button[type=submit]').click()]);
+        assert.equal(last.status(), 200);
+        await check(agentPage, 'counter receipt');
+        const back = await agentPage.locator('main a').first().getAttribute('href');
+        await go(agentPage, back);
+        [last] = await Promise.all([agentPage.waitForNavigation({ waitUntil: 'load' }),
+                                    agentPage.locator('main form[action$="/code"] button[type=submit]').click()]);
+        assert.equal(last.status(), 201);
+        await check(agentPage, 'new tracking code');
     });
 
     it('mobile view (375×667)', async () => {

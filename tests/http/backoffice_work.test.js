@@ -114,9 +114,14 @@ async function intake(srv, desk, proc, contact) {
     const r = await desk.post('/agent/saisie', fields, []);
     assert.equal(r.status, 201, r.text.slice(0, 2000));
     const ref = r.text.match(/<span class="reference">([0-9-]+)<\/span>/);
-    const tok = r.text.match(/<dd class="mono bo-secret">([^<]+)<\/dd>/);
-    assert.ok(ref && tok, 'the reference and the tracking code are shown');
-    return { reference: ref[1], token: tok[1], sentDatetime };
+    const code = r.text.match(/<dd class="mono bo-secret">([2-9A-Z]{4}-[2-9A-Z]{4})<\/dd>/);
+    assert.ok(ref && code, 'the reference and the short tracking code are shown');
+    /* The citizen types them on «Suivre une demande», which opens the tracking page. */
+    const citizen = browser(srv);
+    const lookup = await citizen.get('/suivi');
+    const found = await citizen.post('/suivi', { csrf_token: csrfOf(lookup.text), reference: ref[1], code: code[1] });
+    assert.equal(found.status, 303, 'the reference and the code find the request');
+    return { reference: ref[1], code: code[1], trackPath: found.location, sentDatetime };
 }
 
 test('the agents\' work: inbox, triage, bulk, intake, scope and audit', async (t) => {
@@ -195,7 +200,7 @@ test('the agents\' work: inbox, triage, bulk, intake, scope and audit', async (t
         const actor = srv.sql(`SELECT actor FROM request_events WHERE kind='created' AND request_id=(SELECT id FROM requests WHERE reference='${ref}')`).trim();
         assert.match(actor, /^agent:\d+$/);
 
-        const tracking = await fetch(`${srv.url}/suivi/${ref}?jeton=${encodeURIComponent(filed.token)}`);
+        const tracking = await fetch(`${srv.url}${filed.trackPath}`);
         assert.equal(tracking.status, 200, 'the citizen opens it with the tracking code');
         await tracking.text();
     });
@@ -285,7 +290,7 @@ test('the agents\' work: inbox, triage, bulk, intake, scope and audit', async (t
         assert.ok(ev.every((l) => /\|agent:\d+$/.test(l)), 'notes carry the agent as actor');
 
         /* The citizen: the reply is there, the internal note is not. */
-        const tracking = await fetch(`${srv.url}/suivi/${ref}?jeton=${encodeURIComponent(filed.token)}`);
+        const tracking = await fetch(`${srv.url}${filed.trackPath}`);
         assert.equal(tracking.status, 200);
         const html = await tracking.text();
         assert.match(html, /Le trou a été rebouché ce matin/);

@@ -700,9 +700,28 @@ static const char migration_15[] =
     "INSERT OR IGNORE INTO audit_log_requests (request_id, audit_id)\n"
     "  SELECT id, audit_id FROM split WHERE id > 0;\n";
 
+/* Version 16: the short tracking code (issue 12). A citizen can dictate or copy a request's
+ * reference and an 8-character code, which the request keeps only as a keyed hash
+ * (short_code_hash, NULL for requests filed before: they keep their long link). Wrong
+ * codes slow the next attempt down: code_failures counts them per reference and per client
+ * network (scope "reference" / "address"; the network only as a keyed hash), each row
+ * forgotten a day after its last failure; the index on last_failure_at lets that purge find
+ * them. */
+static const char migration_16[] =
+    "ALTER TABLE requests ADD COLUMN short_code_hash TEXT;\n"
+    "CREATE TABLE code_failures (\n"
+    "  tenant_id INTEGER NOT NULL REFERENCES tenants(id),\n"
+    "  scope TEXT NOT NULL CHECK (scope IN ('reference', 'address')),\n"
+    "  key TEXT NOT NULL,\n"
+    "  failures INTEGER NOT NULL CHECK (failures > 0),\n"
+    "  last_failure_at INTEGER NOT NULL,\n"
+    "  PRIMARY KEY (tenant_id, scope, key)\n"
+    ") WITHOUT ROWID, STRICT;\n"
+    "CREATE INDEX code_failures_last ON code_failures (last_failure_at);\n";
+
 const char *const store_sqlite_migrations[] = {
     migration_1,  migration_2,  migration_3,  migration_4,  migration_5,
     migration_6,  migration_7,  migration_8,  migration_9,  migration_10,
-    migration_11, migration_12, migration_13, migration_14, migration_15};
+    migration_11, migration_12, migration_13, migration_14, migration_15, migration_16};
 const int store_sqlite_migration_count =
     (int)(sizeof store_sqlite_migrations / sizeof store_sqlite_migrations[0]);

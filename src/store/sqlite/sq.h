@@ -175,9 +175,9 @@ extern sq_stmt store_sqlite_commit, store_sqlite_rollback;
     "r.first_name, r.last_name, r.email, r.phone, r.device_id, r.account_id, r.media_url, "        \
     "r.department_id, r.assignee, r.priority, r.status_notes, r.created_at, r.updated_at, "        \
     "r.closed_at, r.due_at, r.api_key_id, r.citizen_id, r.notify, r.is_public, r.rating, "         \
-    "r.rating_comment, r.supporters, r.anonymised_at, r.erase_requested_at, r.lang, "             \
-    "r.merged_into, CASE WHEN r.merged_into IS NOT NULL THEN (SELECT mi.reference FROM "          \
-    "requests mi WHERE mi.id = r.merged_into) END"
+    "r.rating_comment, r.supporters, r.anonymised_at, r.erase_requested_at, r.lang, "              \
+    "r.merged_into, CASE WHEN r.merged_into IS NOT NULL THEN (SELECT mi.reference FROM "           \
+    "requests mi WHERE mi.id = r.merged_into) END, r.short_code_hash"
 int store_sqlite_read_request(sqlite3_stmt *st, arena *a, void *out);
 
 /* Operations of the requests table defined in their own files (its table is in
@@ -215,6 +215,7 @@ extern const store_reply_templates_ops store_sqlite_reply_templates_ops;
 extern const store_apikeys_ops store_sqlite_apikeys_ops;
 extern const store_idempotency_ops store_sqlite_idempotency_ops;
 extern const store_settings_ops store_sqlite_settings_ops;
+extern const store_code_failures_ops store_sqlite_code_failures_ops;
 extern const store_audit_ops store_sqlite_audit_ops;
 extern const store_retention_ops store_sqlite_retention_ops;
 extern const store_disposal_ops store_sqlite_disposal_ops;

@@ -59,6 +59,7 @@ int store_sqlite_read_request(sqlite3_stmt *st, arena *a, void *p)
     out->lang = store_sqlite_col_text(st, 38, a, &oom);
     out->merged_into = sqlite3_column_int64(st, 39);
     out->merged_into_reference = store_sqlite_col_text(st, 40, a, &oom);
+    out->short_code_hash = store_sqlite_col_text(st, 41, a, &oom);
     return oom ? -1 : 0;
 }
 
@@ -428,6 +429,24 @@ static int store_sqlite_tx_request_set_public(store *s, int64_t tenant_id, int64
     return store_sqlite_run_update(c, st, "request_set_public", "request", err);
 }
 
+static sq_stmt sq_request_set_short_code =
+    SQ_STMT("UPDATE requests SET short_code_hash = ?3 WHERE tenant_id = ?1 AND id = ?2");
+
+static int store_sqlite_tx_request_set_short_code(store *s, int64_t tenant_id, int64_t request_id,
+                                                  const char *hash, error *err)
+{
+    store_sqlite_conn *c = store_sqlite_writer(s, err);
+    if (!c)
+        return -1;
+    sqlite3_stmt *st = store_sqlite_stmt(c, &sq_request_set_short_code, err);
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, tenant_id);
+    sqlite3_bind_int64(st, 2, request_id);
+    store_sqlite_bind_text(st, 3, hash);
+    return store_sqlite_run_update(c, st, "request_set_short_code", "request", err);
+}
+
 /* The requests merged into one, by reference (the survivor's page lists them). */
 static sq_stmt sq_requests_merged =
     SQ_STMT("SELECT " SQ_REQUEST_COLUMNS " FROM requests r WHERE r.tenant_id = ?1 AND "
@@ -460,6 +479,7 @@ const store_requests_ops store_sqlite_requests_ops = {
     .tx_insert = store_sqlite_tx_request_insert,
     .tx_update = store_sqlite_tx_request_update,
     .tx_set_public = store_sqlite_tx_request_set_public,
+    .tx_set_short_code = store_sqlite_tx_request_set_short_code,
     .tx_support = store_sqlite_tx_request_support,
     .tx_support_copy = store_sqlite_tx_request_support_copy,
     .merged = store_sqlite_requests_merged,

@@ -14,6 +14,7 @@
 #include "core/attachment.h"
 #include "core/perm.h"
 #include "core/request.h"
+#include "core/short_code.h"
 #include "core/status.h"
 #include "util/log.h"
 #include "util/timeutil.h"
@@ -536,7 +537,19 @@ static void intake_done(http_req *rq)
     }
     present_set_str_opt(ctx, "title", present_string(rq->present, rq->lang, "intake.done_title"));
     present_set_str_opt(ctx, "reference", out.reference);
-    present_set_str_opt(ctx, "token", out.token);
+    /* The short code, which a person can dictate, rather than the long token; the receipt
+     * form carries it to /agent/demandes/{ref}/recu. */
+    if (out.short_code[0]) {
+        char shown[SHORT_CODE_DISPLAY_SIZE];
+        short_code_format(out.short_code, shown);
+        present_set_str_opt(ctx, "short_code", shown);
+        present_set_str_opt(ctx, "code", out.short_code);
+    }
+    /* An address given: the acknowledgement, with the code, went into the outbox with the
+     * request (request_input.ack_base_url). */
+    const char *email = bo_trim(rq, val(&f, "email"));
+    if (email && *email)
+        present_set_str_opt(ctx, "email", email);
     present_set_str_opt(ctx, "procedure", p->rec.name);
     present_set_str_opt(ctx, "channel_label", bo_channel_label(rq, channel_name(ch)));
     present_set_str_opt(ctx, "request_url",

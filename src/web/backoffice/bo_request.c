@@ -449,6 +449,8 @@ static json_t *show_context(http_req *rq, const store_agent *a, const cat_tenant
     }
     /* A merged request keeps its status (core refuses a change): its life goes on in the
      * request it names. */
+    /* A new short code for whoever may change the request, while it still has a citizen. */
+    json_object_set_new(ctx, "can_renew_code", json_boolean(can_change && !r->anonymised_at));
     json_object_set_new(ctx, "can_merge",
                         json_boolean(can_change && !r->merged_into &&
                                      strcmp(r->status, status_code(STATUS_DUPLICATE)) != 0));

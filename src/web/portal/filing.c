@@ -12,6 +12,7 @@
 #include "core/attachment.h"
 #include "core/branding.h"
 #include "core/request.h"
+#include "core/short_code.h"
 #include "core/status.h"
 #include "util/log.h"
 #include "util/utf8.h"
@@ -306,14 +307,26 @@ static json_t *request_context(http_req *rq, const cat_tenant *t, const store_re
     filing_lang_q(rq, ctx);
     const char *ref = filing_url_encode(a, r->reference);
     const char *tok = filing_url_encode(a, token);
+    /* The short code, shown again only when the link carries it and it is the request's
+     * (the token already opened the page: this says nothing its holder could not see). */
+    const char *code = form_get(&rq->query, "code");
+    const char *code_q = "";
+    char canonical[SHORT_CODE_LEN + 1];
+    if (code && short_code_normalise(code, canonical) == 0 &&
+        request_short_code_matches(rq->core, r, canonical)) {
+        char shown[SHORT_CODE_DISPLAY_SIZE];
+        short_code_format(canonical, shown);
+        present_set_str(ctx, "short_code", shown);
+        present_set_str(ctx, "lookup_url", arena_printf(a, "%s/suivi", http_base_url(rq, t)));
+        code_q = arena_printf(a, "&code=%s", canonical);
+    }
     present_set_str(ctx, "reference", r->reference);
     present_set_str(ctx, "procedure_name", p ? p->rec.name : "");
     present_set_str(ctx, "track_path", arena_printf(a, "/suivi/%s?jeton=%s", ref, tok));
-    present_set_str(ctx, "receipt_path", arena_printf(a, "/recu/%s?jeton=%s", ref, tok));
+    present_set_str(ctx, "receipt_path", arena_printf(a, "/recu/%s?jeton=%s%s", ref, tok, code_q));
     present_set_str(ctx, "lang_switch_url",
-                    arena_printf(a, "/%s/%s?jeton=%s&lang=%s", page, ref, tok,
+                    arena_printf(a, "/%s/%s?jeton=%s%s&lang=%s", page, ref, tok, code_q,
                                  page_lang(rq) == LANG_EN ? "fr" : "en"));
-    (void)t;
     /* The token is in the URL: keep the page out of shared caches and browser history
      * caches. */
     http_add_header(rq, "Cache-Control", "no-store");

@@ -1115,9 +1115,12 @@ static void submit_finish(http_req *rq)
     const http_wait *outcome = http_wait_result(rq);
     if (outcome->rc == 0) {
         upload_stash_clear(&fl->stash); /* attached: the request holds them now */
-        const char *loc = arena_printf(rq->arena, "/confirmation/%s?jeton=%s%s",
+        /* The short code rides along with the token (which opens more than it does) so
+         * that the confirmation and its receipt can show it: it is kept nowhere else. */
+        const char *loc = arena_printf(rq->arena, "/confirmation/%s?jeton=%s&code=%s%s",
                                        filing_url_encode(rq->arena, fl->created.reference),
                                        filing_url_encode(rq->arena, fl->created.token),
+                                       filing_url_encode(rq->arena, fl->created.short_code),
                                        fl->l == LANG_EN ? "&lang=en" : "");
         web_redirect(rq, loc);
         return;

@@ -790,6 +790,87 @@ static void lookup_form(http_req *rq)
     lookup_render(rq, 200, NULL);
 }
 
+/* A wait in words: "1 minute et 4 secondes", "15 minutes", "1 hour". */
+static const char *wait_words(http_req *rq, int64_t seconds)
+{
+    static const struct {
+        int64_t size;
+        const char *one, *many;
+    } units[] = {
+        {3600, "track.unit_hour", "track.unit_hours"},
+        {60, "track.unit_minute", "track.unit_minutes"},
+        {1, "track.unit_second", "track.unit_seconds"},
+    };
+    const char *out = "";
+    int parts = 0;
+    for (size_t i = 0; i < sizeof units / sizeof units[0] && parts < 2; i++) {
+        int64_t n = seconds / units[i].size;
+        seconds %= units[i].size;
+        if (n == 0)
+            continue;
+        const char *unit =
+            present_string(rq->present, rq->lang, n > 1 ? units[i].many : units[i].one);
+        out = arena_printf(rq->arena, "%s%s%" PRId64 " %s", out,
+                           parts ? present_string(rq->present, rq->lang, "track.unit_and") : "", n,
+                           unit);
+        if (!out)
+            return "";
+        parts++;
+    }
+    return out;
+}
+
+/* What a lookup keeps across the check's write. */
+typedef struct lookup_state {
+    const char *reference, *code; /* as typed (trimmed), shown again on refusal */
+    request_code_result res;
+} lookup_state;
+
+static void lookup_refused(http_req *rq, const lookup_state *ls, int http_status, const char *field,
+                           const char *text)
+{
+    json_t *extra = json_object();
+    present_set_str_opt(extra, "reference_value", ls->reference);
+    present_set_str_opt(extra, "code_value", ls->code);
+    add_error(extra, field, field ? arena_printf(rq->arena, "#%s", field) : "#reference", text);
+    if (!field)
+        json_object_set_new(extra, "no_match", json_true());
+    lookup_render(rq, http_status, extra);
+}
+
+static void lookup_checked(http_req *rq)
+{
+    lookup_state *ls = rq->user;
+    const http_wait *outcome = http_wait_result(rq);
+    if (outcome->rc != 0 && outcome->err.code == ERR_INVALID_ARG) {
+        /* A reference or a code that cannot be one: a typo, said as such and not counted. */
+        int is_ref = strcmp(outcome->err.arg, "reference") == 0;
+        lookup_refused(
+            rq, ls, 400, is_ref ? "reference" : "code",
+            present_string(rq->present, rq->lang,
+                           is_ref ? "track.error_reference_shape" : "track.error_code_shape"));
+        return;
+    }
+    if (outcome->rc != 0) {
+        http_respond_error(rq, &outcome->err);
+        return;
+    }
+    if (ls->res.opened) {
+        http_redirect(rq, arena_printf(rq->arena, "/suivi/%s?jeton=%s",
+                                       tracking_url_encode(rq, ls->reference),
+                                       tracking_url_encode(rq, ls->res.pass)));
+        return;
+    }
+    /* The same answer whether the reference exists, the code was wrong, or it was not even
+     * looked at because a delay runs: only the wait differs. 429: try again later. */
+    const char *text = arena_printf(rq->arena, "%s %s %s.",
+                                    present_string(rq->present, rq->lang, "track.error_no_match"),
+                                    present_string(rq->present, rq->lang, "track.error_wait"),
+                                    wait_words(rq, ls->res.wait_seconds));
+    http_add_header(rq, "Retry-After", arena_printf(rq->arena, "%" PRId64, ls->res.wait_seconds));
+    lookup_refused(rq, ls, 429, NULL, text);
+}
+
 static void lookup_post(http_req *rq)
 {
     error err;
@@ -811,42 +892,34 @@ static void lookup_post(http_req *rq)
         http_respond_error(rq, &err);
         return;
     }
-    const char *ref = trim(rq, form_get(&f, "reference"));
-    const char *code = trim(rq, form_get(&f, "code"));
+    lookup_state *ls = arena_alloc(rq->arena, sizeof *ls);
+    if (!ls) {
+        error_set(&err, ERR_INTERNAL, NULL, "out of memory");
+        http_respond_error(rq, &err);
+        return;
+    }
+    memset(ls, 0, sizeof *ls);
+    rq->user = ls;
+    ls->reference = trim(rq, form_get(&f, "reference"));
+    ls->code = trim(rq, form_get(&f, "code"));
     json_t *extra = json_object();
-    present_set_str_opt(extra, "reference_value", ref);
-    if (!ref || !*ref)
+    present_set_str_opt(extra, "reference_value", ls->reference);
+    present_set_str_opt(extra, "code_value", ls->code);
+    if (!ls->reference || !*ls->reference)
         add_error(extra, "reference", "#reference",
                   present_string(rq->present, rq->lang, "track.error_reference"));
-    if (!code || !*code)
+    if (!ls->code || !*ls->code)
         add_error(extra, "code", "#code",
                   present_string(rq->present, rq->lang, "track.error_code"));
     if (json_object_get(extra, "errors")) {
         lookup_render(rq, 400, extra);
         return;
     }
-    store_request r;
-    int ok = request_reference_ok(ref) && strlen(code) <= TOKEN_MAX;
-    if (ok && request_get(rq->core, t, ref, rq->arena, &r, &err) != 0) {
-        if (err.code != ERR_NOT_FOUND) {
-            json_decref(extra);
-            http_respond_error(rq, &err);
-            return;
-        }
-        ok = 0;
-    }
-    if (ok && request_token_matches(rq->core, &r, code)) {
-        json_decref(extra);
-        http_redirect(rq,
-                      arena_printf(rq->arena, "/suivi/%s?jeton=%s", tracking_url_encode(rq, ref),
-                                   tracking_url_encode(rq, code)));
-        return;
-    }
-    /* The same answer whether the reference exists or not. */
-    add_error(extra, NULL, "#reference",
-              present_string(rq->present, rq->lang, "track.error_no_match"));
-    json_object_set_new(extra, "no_match", json_true());
-    lookup_render(rq, 400, extra);
+    json_decref(extra);
+    http_wait *w = http_wait_begin(rq, lookup_checked);
+    int rc = request_code_check(rq->core, t, ls->reference, ls->code, web_client_network(rq),
+                                &ls->res, http_wait_done, w, &err);
+    http_wait_started(w, rc, &err);
 }
 
 /* ---- «Mes demandes» ---- */

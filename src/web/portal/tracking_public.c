@@ -7,7 +7,6 @@
  * are never public (stationnement gênant) are checked here as well as in the store filter.
  * «Moi aussi» counts once per account, or once per browser and client network.
  */
-#include <arpa/inet.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -39,29 +38,6 @@ int tracking_on_public_list(const cat_tenant *t, const store_request *r)
 {
     const cat_procedure *p;
     return request_public(t, r, &p);
-}
-
-/* The network a client address stands for: an IPv4 address itself (an IPv4-mapped IPv6
- * address too), an IPv6 address its /64, since one host may use a whole /64. In the arena;
- * the address as given when it does not parse. */
-static const char *client_network(http_req *rq)
-{
-    const char *ip = rq->client_ip ? rq->client_ip : "";
-    unsigned char a[16];
-    if (!strchr(ip, ':') || inet_pton(AF_INET6, ip, a) != 1)
-        return ip;
-    static const unsigned char v4mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-    char text[INET6_ADDRSTRLEN];
-    if (memcmp(a, v4mapped, sizeof v4mapped) == 0) {
-        if (!inet_ntop(AF_INET, a + 12, text, sizeof text))
-            return ip;
-    } else {
-        memset(a + 8, 0, 8);
-        if (!inet_ntop(AF_INET6, a, text, sizeof text))
-            return ip;
-    }
-    const char *out = arena_printf(rq->arena, "%s", text);
-    return out ? out : ip;
 }
 
 static void not_found(http_req *rq)
@@ -362,7 +338,7 @@ void tracking_public_support(http_req *rq)
         account_support_secret(acc.id, account_secret, sizeof account_secret);
         secrets[1] = account_secret;
     } else
-        secrets[1] = arena_printf(rq->arena, "support:net:%s", client_network(rq));
+        secrets[1] = arena_printf(rq->arena, "support:net:%s", web_client_network(rq));
     if (!secrets[0] || !secrets[1]) {
         error_set(&err, ERR_INTERNAL, NULL, "out of memory");
         http_respond_error(rq, &err);
