@@ -265,7 +265,7 @@ test('portal: home, search, démarche, incident, confirmation, receipt, pages', 
         /* Sent (multipart, no file): 303 to the confirmation. */
         const sent = await b.post(action, withFields(r.text, {}), [['files', { name: '', type: 'application/octet-stream', data: Buffer.alloc(0) }]]);
         assert.equal(sent.status, 303, sent.text.slice(0, 2000));
-        const m = /^\/confirmation\/(\d{4}-\d{6})\?jeton=([A-Za-z0-9_-]+)$/.exec(sent.location);
+        const m = /^\/confirmation\/(\d{4}-\d{6})\?jeton=([A-Za-z0-9_-]+)&code=[2-9A-Z]{8}$/.exec(sent.location);
         assert.ok(m, `Location: ${sent.location}`);
         filed = { reference: m[1], token: m[2] };
 
@@ -276,7 +276,7 @@ test('portal: home, search, démarche, incident, confirmation, receipt, pages', 
         assert.match(conf.text, /L&#39;acte vous sera envoyé par courrier/);
         assert.match(conf.text, /Délai de traitement prévu : une réponse vers le <strong>\d{1,2}(er)? [a-zéû]+ \d{4}<\/strong>/);
         assert.match(conf.text, new RegExp(`href="/suivi/${filed.reference}\\?jeton=${filed.token}"`));
-        assert.match(conf.text, new RegExp(`href="/recu/${filed.reference}\\?jeton=${filed.token}"`));
+        assert.match(conf.text, new RegExp(`href="/recu/${filed.reference}\\?jeton=${filed.token}&amp;code=[2-9A-Z]{8}"`));
         assert.match(conf.text, /href="\/compte\/inscription">Créer un compte/);
         assert.match(conf.text, /jeanne\.martin@example\.org/);
         assert.equal(conf.headers.get('cache-control'), 'no-store');
@@ -389,7 +389,7 @@ test('portal: home, search, démarche, incident, confirmation, receipt, pages', 
 
         const sent = await b.post(action, withFields(r.text, {}), [['files', { name: 'trou.png', type: 'image/png', data: PNG }]]);
         assert.equal(sent.status, 303, sent.text.slice(0, 3000));
-        const m = /^\/confirmation\/(\d{4}-\d{6})\?jeton=([A-Za-z0-9_-]+)$/.exec(sent.location);
+        const m = /^\/confirmation\/(\d{4}-\d{6})\?jeton=([A-Za-z0-9_-]+)&code=[2-9A-Z]{8}$/.exec(sent.location);
         assert.ok(m, sent.location);
         const row = srv.sql(`SELECT channel, address, round(lat, 4), round(lon, 4), notify, phone, attributes FROM requests WHERE reference = '${m[1]}';`);
         assert.match(row, /^web\|12 rue Victor Hugo\|45\.7641\|4\.8357\|sms\|06 12 34 56 78\|/);
