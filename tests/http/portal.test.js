@@ -126,6 +126,10 @@ function assertPage(r, what, lang = 'fr') {
         for (const id of m[1].split(' ')) assert.ok(ids.includes(id), `${what}: aria-describedby ${id} points nowhere`);
     for (const m of html.matchAll(/<label for="([^"]+)"/g)) assert.ok(ids.includes(m[1]), `${what}: label for ${m[1]}`);
     for (const l of summaryLinks(html)) assert.ok(ids.includes(l.id), `${what}: summary link #${l.id}`);
+    /* «Les champs marqués (obligatoire)…» exactly where a field is marked so. */
+    const marked = /\(obligatoire\)<\/(label|legend)>/.test(html);
+    const notice = /Les champs marqués \(obligatoire\) doivent être remplis\./.test(html);
+    if (lang === 'fr') assert.equal(notice, marked, `${what}: the «(obligatoire)» notice ${notice ? 'without' : 'missing beside'} a required field`);
 }
 
 test('portal: home, search, démarche, incident, confirmation, receipt, pages', async (t) => {

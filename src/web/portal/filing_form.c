@@ -937,6 +937,13 @@ static void render_step(filing *fl, step_id st, int status)
     } else {
         json_decref(items);
     }
+    /* «Les champs marqués (obligatoire)…» only on a step that has such a field. */
+    int any_required = 0;
+    for (size_t i = 0; i < json_array_size(fields); i++)
+        any_required |= json_is_true(json_object_get(json_array_get(fields, i), "required"));
+    for (size_t i = 0; i < json_array_size(after); i++)
+        any_required |= json_is_true(json_object_get(json_array_get(after, i), "required"));
+    json_object_set_new(ctx, "has_required", json_boolean(any_required));
     json_object_set_new(ctx, "fields", fields);
     json_object_set_new(ctx, "fields_after", after);
 
