@@ -33,6 +33,11 @@ const branding_input demo_branding = {
     .map_lat = "45.7640",
     .map_lon = "4.8357",
     .map_zoom = "14",
+    .publication_director = "Marie Dupont, maire de Ville de Démo",
+    .dpo = "Délégué à la protection des données de Ville de Démo\n"
+           "dpo@ville-demo.test\n"
+           "Hôtel de ville, 1 place de la Mairie, 69999 Ville-de-Démo",
+    .host = "Hébergeur de démonstration SAS\n10 rue des Serveurs, 69000 Lyon\n04 00 00 00 00",
 };
 
 /* A shield with a tower: the demo's coat of arms, drawn for guichet. */

@@ -94,7 +94,8 @@ static const struct {
     {"name", BRANDING_NAME_MAX},         {"contact", BRANDING_CONTACT_MAX},
     {"hours_notes", BRANDING_NOTES_MAX}, {"address", BRANDING_ADDRESS_MAX},
     {"phone", BRANDING_PHONE_MAX},       {"email", BRANDING_EMAIL_MAX},
-    {"website", BRANDING_WEBSITE_MAX},
+    {"website", BRANDING_WEBSITE_MAX},   {"publication_director", BRANDING_LEGAL_MAX},
+    {"dpo", BRANDING_LEGAL_MAX},         {"host", BRANDING_LEGAL_MAX},
 };
 
 size_t branding_field_max(const char *field)
@@ -310,6 +311,9 @@ int branding_check(const branding_input *in, arena *a, store_branding *out, cons
     if (out->website && !website_ok(out->website))
         problem(&k, "website", BRANDING_BAD_WEBSITE);
     map(&k, in, out);
+    text(&k, "publication_director", in->publication_director, 0, &out->publication_director);
+    text(&k, "dpo", in->dpo, 0, &out->dpo);
+    text(&k, "host", in->host, 0, &out->host);
     return k.oom ? -1 : k.n;
 }
 

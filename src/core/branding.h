@@ -43,6 +43,7 @@
 #define BRANDING_PHONE_MAX 30
 #define BRANDING_EMAIL_MAX 254
 #define BRANDING_WEBSITE_MAX 300
+#define BRANDING_LEGAL_MAX 500 /* each of the legal notice's facts */
 
 /* A logo as uploaded: at most 1 MB; stored as a PNG fitting in 256 × 256 pixels. */
 #define BRANDING_LOGO_MAX_BYTES (1024 * 1024)
@@ -58,6 +59,9 @@ typedef struct branding_input {
     const char *address, *phone, *email, *website;
     const char *map_lat, *map_lon, *map_zoom; /* decimal degrees ('.' or ','), 1-19; all three
                                                  or none */
+    /* The legal notice: publication director, data protection officer, host (free text,
+     * several lines; empty: the notice says it generically). */
+    const char *publication_director, *dpo, *host;
 } branding_input;
 
 typedef enum branding_problem_kind {

@@ -126,6 +126,13 @@ json_t *present_tenant(const present *p, lang l, const store_tenant *t, const st
                         json_boolean(json_array_size(hours) > 0 || set(b->hours_notes)));
     json_object_set_new(o, "hours", hours ? hours : json_array());
     json_object_set_new(o, "hours_notes", present_paragraphs(b->hours_notes));
+    /* The legal notice's facts, when the collectivité gave them. */
+    present_set_str_opt(o, "legal_director",
+                        set(b->publication_director) ? b->publication_director : NULL);
+    json_object_set_new(o, "has_legal_dpo", json_boolean(set(b->dpo)));
+    json_object_set_new(o, "legal_dpo", present_paragraphs(b->dpo));
+    json_object_set_new(o, "has_legal_host", json_boolean(set(b->host)));
+    json_object_set_new(o, "legal_host", present_paragraphs(b->host));
     if (set(b->logo_hash) && b->logo_width > 0 && b->logo_height > 0) {
         char url[96];
         snprintf(url, sizeof url, "%s?v=%s", PRESENT_LOGO_PATH, b->logo_hash);

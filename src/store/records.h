@@ -51,6 +51,11 @@ typedef struct store_branding {
     int map_zoom;
     const char *logo_hash; /* hex digest of the stored PNG (its URL's version); NULL: no logo */
     int logo_width, logo_height; /* pixels of the stored PNG */
+    /* The legal notice's facts (mentions légales): who directs the publication, how to
+     * reach the data protection officer, who hosts the service (name, address, phone). */
+    const char *publication_director;
+    const char *dpo;
+    const char *host;
 } store_branding;
 
 /* A collectivité's logo as served: a PNG guichet encoded itself (core/branding.h). */

@@ -189,6 +189,30 @@ test('saved settings reach the portal, the theme and the audit log', async () =>
     assert.match(F.unescapeHtml(page.text), /Les informations de la collectivité sont enregistrées\./);
 });
 
+test('the legal notice names the publication director, the DPO and the host from the settings', async () => {
+    /* The demo's own first. */
+    const demo = F.unescapeHtml((await H.request(srv, 'GET', '/mentions-legales')).text);
+    assert.match(demo, /Directeur ou directrice de la publication : Marie Dupont, maire de Ville de Démo/);
+    assert.match(demo, /<p id="hebergeur">Hébergeur de démonstration SAS<br>10 rue des Serveurs, 69000 Lyon<br>/);
+    assert.match(demo, /<p id="dpo">Délégué à la protection des données de Ville de Démo<br>dpo@ville-demo\.test<br>/);
+    /* Changed in the back office; a text over 500 characters refused at its field. */
+    const long = await saveSettings({ host: 'x'.repeat(501) });
+    assert.equal(long.status, 400);
+    assert.match(long.text, /<a href="#host">/);
+    const r = await saveSettings({
+        publication_director: 'Jean Martin, maire', dpo: 'Service juridique\ndpo@mairie.test', host: '',
+    });
+    assert.equal(r.status, 303, F.textOf(r.text).slice(0, 600));
+    const page = F.unescapeHtml((await H.request(srv, 'GET', '/mentions-legales')).text);
+    assert.match(page, /Directeur ou directrice de la publication : Jean Martin, maire/);
+    assert.match(page, /<p id="dpo">Service juridique<br>dpo@mairie\.test<br><\/p>/);
+    /* No host given: the general sentence. */
+    assert.doesNotMatch(page, /id="hebergeur"/);
+    assert.match(page, /Les coordonnées de l’hébergeur sont communiquées sur simple demande/);
+    const en = F.unescapeHtml((await H.request(srv, 'GET', '/mentions-legales?lang=en')).text);
+    assert.match(en, /Director of publication: Jean Martin, maire/);
+});
+
 test('logos: a non-image and a scripted SVG are refused; a PNG is re-encoded, served, removed', async () => {
     const audits = auditCount('logo');
     const oldHash = srv.sql('SELECT logo_hash FROM tenant_branding').trim();

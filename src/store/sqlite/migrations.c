@@ -719,9 +719,17 @@ static const char migration_16[] =
     ") WITHOUT ROWID, STRICT;\n"
     "CREATE INDEX code_failures_last ON code_failures (last_failure_at);\n";
 
+/* Version 17: the legal notice's facts in the collectivité's settings — the publication's
+ * director, the data protection officer's contact, the host — edited in the back office
+ * beside the branding, so that «Mentions légales» names them instead of a generic text. */
+static const char migration_17[] =
+    "ALTER TABLE tenant_branding ADD COLUMN publication_director TEXT;\n"
+    "ALTER TABLE tenant_branding ADD COLUMN dpo TEXT;\n"
+    "ALTER TABLE tenant_branding ADD COLUMN host TEXT;\n";
+
 const char *const store_sqlite_migrations[] = {
-    migration_1,  migration_2,  migration_3,  migration_4,  migration_5,
-    migration_6,  migration_7,  migration_8,  migration_9,  migration_10,
-    migration_11, migration_12, migration_13, migration_14, migration_15, migration_16};
+    migration_1,  migration_2,  migration_3,  migration_4,  migration_5,  migration_6,
+    migration_7,  migration_8,  migration_9,  migration_10, migration_11, migration_12,
+    migration_13, migration_14, migration_15, migration_16, migration_17};
 const int store_sqlite_migration_count =
     (int)(sizeof store_sqlite_migrations / sizeof store_sqlite_migrations[0]);

@@ -44,7 +44,8 @@ static int read_tenant(sqlite3_stmt *st, arena *a, void *p)
 static sq_stmt sq_brandings_all =
     SQ_STMT("SELECT tenant_id, colour_primary, colour_secondary, hours, hours_notes, address, "
             "phone, email, website, map_lat, map_lon, map_zoom, logo_hash, logo_width, "
-            "logo_height FROM tenant_branding ORDER BY tenant_id");
+            "logo_height, publication_director, dpo, host FROM tenant_branding "
+            "ORDER BY tenant_id");
 
 static int read_branding(sqlite3_stmt *st, arena *a, void *p)
 {
@@ -68,6 +69,9 @@ static int read_branding(sqlite3_stmt *st, arena *a, void *p)
     b->logo_hash = store_sqlite_col_text(st, 12, a, &oom);
     b->logo_width = sqlite3_column_int(st, 13);
     b->logo_height = sqlite3_column_int(st, 14);
+    b->publication_director = store_sqlite_col_text(st, 15, a, &oom);
+    b->dpo = store_sqlite_col_text(st, 16, a, &oom);
+    b->host = store_sqlite_col_text(st, 17, a, &oom);
     return oom ? -1 : 0;
 }
 
@@ -353,14 +357,16 @@ static int store_sqlite_tx_tenant_set_archives_visa(store *s, int64_t tenant_id,
 /* The settings only: the logo's columns are tx_logo_set's. */
 static sq_stmt sq_branding_set = SQ_STMT(
     "INSERT INTO tenant_branding (tenant_id, colour_primary, colour_secondary, hours, "
-    "hours_notes, address, phone, email, website, map_lat, map_lon, map_zoom, updated_at) "
-    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) "
+    "hours_notes, address, phone, email, website, map_lat, map_lon, map_zoom, updated_at, "
+    "publication_director, dpo, host) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16) "
     "ON CONFLICT (tenant_id) DO UPDATE SET colour_primary = excluded.colour_primary, "
     "colour_secondary = excluded.colour_secondary, hours = excluded.hours, "
     "hours_notes = excluded.hours_notes, address = excluded.address, phone = excluded.phone, "
     "email = excluded.email, website = excluded.website, map_lat = excluded.map_lat, "
     "map_lon = excluded.map_lon, map_zoom = excluded.map_zoom, "
-    "updated_at = excluded.updated_at");
+    "updated_at = excluded.updated_at, publication_director = excluded.publication_director, "
+    "dpo = excluded.dpo, host = excluded.host");
 
 static int store_sqlite_tx_branding_set(store *s, const store_branding *b, error *err)
 {
@@ -388,6 +394,9 @@ static int store_sqlite_tx_branding_set(store *s, const store_branding *b, error
             sqlite3_bind_null(st, i);
     }
     sqlite3_bind_int64(st, 13, (int64_t)time(NULL));
+    store_sqlite_bind_text(st, 14, b->publication_director);
+    store_sqlite_bind_text(st, 15, b->dpo);
+    store_sqlite_bind_text(st, 16, b->host);
     return store_sqlite_run_write(c, st, NULL, "branding_set", err);
 }
 

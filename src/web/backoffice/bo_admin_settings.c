@@ -22,8 +22,21 @@
 
 /* The fields of the settings form, in their order on the page. */
 static const char *const text_fields[] = {
-    "name",  "contact", "colour_primary", "colour_secondary", "hours_notes", "address",
-    "phone", "email",   "website",        "map_lat",          "map_lon",     "map_zoom",
+    "name",
+    "contact",
+    "colour_primary",
+    "colour_secondary",
+    "hours_notes",
+    "address",
+    "phone",
+    "email",
+    "website",
+    "map_lat",
+    "map_lon",
+    "map_zoom",
+    "publication_director",
+    "dpo",
+    "host",
 };
 static const char *const day_fields[HOURS_DAYS] = {"hours_0", "hours_1", "hours_2", "hours_3",
                                                    "hours_4", "hours_5", "hours_6"};
@@ -41,6 +54,9 @@ static void values_of_tenant(bo_page *p, const cat_tenant *t)
     bo_page_value(p, "phone", b->phone);
     bo_page_value(p, "email", b->email);
     bo_page_value(p, "website", b->website);
+    bo_page_value(p, "publication_director", b->publication_director);
+    bo_page_value(p, "dpo", b->dpo);
+    bo_page_value(p, "host", b->host);
     if (b->has_map) {
         char num[32];
         snprintf(num, sizeof num, "%.6f", b->map_lat);
@@ -85,6 +101,9 @@ static void input_of_form(const form *f, branding_input *in)
     in->map_lat = bo_admin_field(f, "map_lat");
     in->map_lon = bo_admin_field(f, "map_lon");
     in->map_zoom = bo_admin_field(f, "map_zoom");
+    in->publication_director = bo_admin_field(f, "publication_director");
+    in->dpo = bo_admin_field(f, "dpo");
+    in->host = bo_admin_field(f, "host");
 }
 
 /* The ratio as the language writes it, cut (never rounded up: 4.47 is not 4.5). */
@@ -214,6 +233,8 @@ static const struct {
      {{"map_lat", "text", "decimal", 0},
       {"map_lon", "text", "decimal", 0},
       {"map_zoom", "text", "numeric", 0}}},
+    {"legal",
+     {{"publication_director", NULL, NULL, 0}, {"dpo", NULL, NULL, 0}, {"host", NULL, NULL, 0}}},
 };
 
 /* The string `key` of the page, or NULL when there is none. */
