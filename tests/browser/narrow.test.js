@@ -1,0 +1,60 @@
+'use strict';
+/*
+ * A citizen's phone (390 × 844): no page of the portal is wider than the screen — every page
+ * a citizen reaches, from the home page to the confirmation and the tracking page of a request
+ * they filed, in both languages and with JavaScript on and off (a long word, a table or a
+ * form control that does not wrap shows up here as a horizontal scroll).
+ */
+
+const { describe, it, before, after } = require('node:test');
+const assert = require('node:assert/strict');
+const B = require('./browser');
+const F = require('./flows');
+
+const WIDTH = 390;
+const PAGES = ['/', '/demarches/nid-de-poule', '/demarches/question-generale', '/signalements',
+               '/signalements?etat=ouverts', '/suivi', '/compte/connexion', '/compte/inscription',
+               '/compte/mot-de-passe-oublie', '/mentions-legales', '/accessibilite', '/?q=acte'];
+
+describe('a 390-pixel phone', () => {
+    let env;
+    before(async () => {
+        env = await B.start();
+    });
+    after(async () => {
+        if (env) assert.equal(await env.stop(), 0, 'guichet did not exit cleanly (status above)');
+    });
+
+    /* The pages wider than the viewport among `paths`, with their width. */
+    async function overflowing(page, paths) {
+        const wide = [];
+        for (const p of paths) {
+            await B.goto(page, env.srv.url + p);
+            const w = await page.evaluate(() => document.documentElement.scrollWidth);
+            if (w > WIDTH) wide.push(`${p} (${w} px)`);
+        }
+        return wide;
+    }
+
+    it('no portal page scrolls sideways, French and English, with and without JavaScript', async () => {
+        for (const javaScriptEnabled of [true, false]) {
+            const page = await env.newPage({ javaScriptEnabled, viewport: { width: WIDTH, height: 844 } });
+            const paths = PAGES.concat(PAGES.map((p) => p + (p.includes('?') ? '&' : '?') + 'lang=en'));
+            assert.deepEqual(await overflowing(page, paths), [], `JavaScript ${javaScriptEnabled ? 'on' : 'off'}`);
+            await page.context().close();
+        }
+    });
+
+    it('nor the confirmation, the receipt and the tracking page of a request filed on the phone', async () => {
+        const page = await env.newPage({ viewport: { width: WIDTH, height: 844 } });
+        const filed = await F.fileDemarche(page, env.srv, 'question-generale', {
+            email: 'telephone@example.org',
+            text: 'Bonjour, depuis mon téléphone : une question sur les inscriptions scolaires.',
+        });
+        const token = encodeURIComponent(filed.token);
+        const wide = await overflowing(page, [new URL(filed.url).pathname + new URL(filed.url).search,
+            `/recu/${filed.reference}?jeton=${token}`, `/suivi/${filed.reference}?jeton=${token}`]);
+        assert.deepEqual(wide, []);
+        await page.context().close();
+    });
+});
