@@ -396,6 +396,7 @@ test('a search stopped by its time budget says from which year, and goes on befo
         const page = await elu.get(url);
         assert.equal(page.status, 200);
         assert.deepEqual(refsOf(page.text), [ref], `the ${y} request alone`);
+        assert.doesNotMatch(page.text, /href="\/agent\/terrain"/, 'no field view for an élu');
         assert.match(page.text, new RegExp(`depuis le 1er janvier ${y}\\.`), 'the page says where the search stopped');
         assert.match(page.text, /tabs__count">1\+/, 'the count says «at least»');
         const m = page.text.match(/<p class="hint" role="status" data-search-stopped>[^]*?<a href="([^"]+)">Chercher aussi dans les demandes déposées avant (\d{4})<\/a>/);
@@ -445,6 +446,7 @@ test('«Je prends» from the inbox and the request page; the department\'s agent
     /* The inbox row of an unassigned voirie request has the button; posting it takes it. */
     const inbox = await agent.get('/agent/?onglet=service');
     assert.equal(inbox.status, 200);
+    assert.match(inbox.text, /<a href="\/agent\/terrain">Sur le terrain<\/a>/, 'the field view in the menu');
     const button = new RegExp(`formaction="/agent/demandes/${mine.reference}/traiter" formnovalidate data-take>Je prends`);
     assert.match(inbox.text, button, 'a «Je prends» button on the row');
     const back = '/agent/?onglet=service&';

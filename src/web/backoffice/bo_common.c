@@ -113,6 +113,8 @@ static int everyone(const store_agent *a)
 static const nav_entry nav_entries[] = {
     {"/agent/", "agent.layout.nav_inbox", everyone, "/agent/"},
     {"/agent/saisie", "agent.layout.nav_intake", perm_can_intake, "/agent/saisie"},
+    /* The field view (a phone's page): everyone who changes requests, not élus. */
+    {"/agent/terrain", "agent.layout.nav_field", perm_can_intake, "/agent/terrain"},
     {"/agent/admin", "agent.layout.nav_admin", perm_can_admin, "/agent/admin"},
     {"/agent/admin/audit", "agent.layout.nav_audit", perm_can_admin, "/agent/admin/audit"},
 };
