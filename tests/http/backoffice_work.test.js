@@ -447,6 +447,10 @@ test('«Je prends» from the inbox and the request page; the department\'s agent
     const inbox = await agent.get('/agent/?onglet=service');
     assert.equal(inbox.status, 200);
     assert.match(inbox.text, /<a href="\/agent\/terrain">Sur le terrain<\/a>/, 'the field view in the menu');
+    /* The filters beyond the search folded while none is used; open, and counted, once one is. */
+    assert.match(inbox.text, /<details class="filters">\n<summary>Plus de filtres<\/summary>/);
+    const filtered = await agent.get('/agent/?onglet=service&canal=web&priorite=1');
+    assert.match(filtered.text, /<details class="filters" open>\n<summary>Plus de filtres \(2\)<\/summary>/);
     const button = new RegExp(`formaction="/agent/demandes/${mine.reference}/traiter" formnovalidate data-take>Je prends`);
     assert.match(inbox.text, button, 'a «Je prends» button on the row');
     const back = '/agent/?onglet=service&';

@@ -528,6 +528,18 @@ static void inbox(http_req *rq)
     }
     json_object_set_new(ctx, "saved_filters", sfj);
     json_object_set_new(ctx, "has_saved_filters", json_boolean(n_sf > 0));
+    json_object_set_new(ctx, "n_saved_filters", json_integer((json_int_t)n_sf));
+    /* The filters beyond the search are folded away unless one is in use: the list starts
+     * in the first screen. */
+    int active = 0;
+    for (size_t i = 0; i < sizeof filter_fields / sizeof filter_fields[0]; i++) {
+        const char *name = filter_fields[i];
+        if (strcmp(name, "onglet") != 0 && strcmp(name, "vue") != 0 && strcmp(name, "q") != 0 &&
+            strcmp(name, "avant") != 0 && qget(rq, name))
+            active++;
+    }
+    if (active)
+        json_object_set_new(ctx, "filters_active", json_integer(active));
 
     /* Bulk actions. */
     if (perm_can_bulk(&a)) {
