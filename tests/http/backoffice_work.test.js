@@ -473,6 +473,12 @@ test('«Je prends» from the inbox and the request page; the department\'s agent
     /* From the request's page: its own button, back to the page. */
     const page = await agent.get(`/agent/demandes/${second.reference}`);
     assert.match(page.text, /id="prendre" aria-keyshortcuts="p">Je prends</);
+    /* Two columns: the citizen's words first (the first screen on a phone), then the
+     * request's state and the «Traiter» form. */
+    const at = (re) => page.text.search(re);
+    assert.ok(at(/class="request-main"/) >= 0 && at(/class="request-side"/) > at(/class="request-main"/));
+    assert.ok(at(/id="donnees-titre"/) < at(/<dt>Déposée le<\/dt>/), 'the citizen\'s words before the metadata');
+    assert.ok(at(/id="donnees-titre"/) < at(/id="traiter-titre"/), 'the citizen\'s words before the form');
     const fromPage = await agent.post(`/agent/demandes/${second.reference}/traiter`, { prendre: '1' });
     assert.equal(fromPage.status, 303);
     assert.match(fromPage.headers.get('location'), new RegExp(`/agent/demandes/${second.reference}\\?fait=1`));
