@@ -226,6 +226,8 @@ int admin_procedure_upsert_as(core *c, const core_actor *who, const store_proced
                          "a procedure code is 1 to 64 lowercase letters, digits, '-', '_' or '.'");
     if (!valid_name(p->name))
         return error_set(err, ERR_INVALID_ARG, "name", "a procedure needs a name");
+    if (p->name_en && strlen(p->name_en) > NAME_MAX_LEN)
+        return error_set(err, ERR_INVALID_ARG, "name_en", "the English name is too long");
     if (p->kind != PROCEDURE_INCIDENT && p->kind != PROCEDURE_DEMARCHE)
         return error_set(err, ERR_INVALID_ARG, "kind", "unknown procedure kind %d", p->kind);
     if (p->delay_days < 0 || p->delay_days > 3660)

@@ -94,6 +94,8 @@ typedef struct store_procedure {
     const char *keywords;    /* comma separated */
     const char *attributes;  /* JSON array of attribute definitions (see core/attrs.h) */
     const char *service_notice; /* what happens next, shown after filing */
+    /* The same three in English (NULL: the French is shown to English visitors too). */
+    const char *name_en, *description_en, *service_notice_en;
     int64_t department_id;   /* 0: none */
     int kind;                /* procedure_kind */
     int is_public;           /* requests may be shown publicly (after moderation) */

@@ -336,6 +336,26 @@ static int take(http_req *rq, const char *bucket, double rate, double burst)
     return -1;
 }
 
+const char *web_in_lang(http_req *rq, const char *fr, const char *en)
+{
+    return rq->lang == LANG_EN && en && *en ? en : fr;
+}
+
+const char *web_procedure_name(http_req *rq, const cat_procedure *p)
+{
+    return p ? web_in_lang(rq, p->rec.name, p->rec.name_en) : "";
+}
+
+const char *web_procedure_description(http_req *rq, const cat_procedure *p)
+{
+    return p ? web_in_lang(rq, p->rec.description, p->rec.description_en) : NULL;
+}
+
+const char *web_procedure_notice(http_req *rq, const cat_procedure *p)
+{
+    return p ? web_in_lang(rq, p->rec.service_notice, p->rec.service_notice_en) : NULL;
+}
+
 const char *web_audit_source(http_req *rq)
 {
     return http_audit_source(rq, "web");

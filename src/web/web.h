@@ -111,6 +111,13 @@ const char *web_email_key(http_req *rq, const char *email);
 /* Where this request comes from, as core's audit log writes it: "web <client address>"
  * (http_audit_source), for the portal and the back office alike. */
 const char *web_audit_source(http_req *rq);
+/* fr, or en for an English visitor when the administrator gave it. */
+const char *web_in_lang(http_req *rq, const char *fr, const char *en);
+/* A procedure's name, description and after-filing notice in the visitor's language (the
+ * French where the administrator gave no English). */
+const char *web_procedure_name(http_req *rq, const cat_procedure *p);
+const char *web_procedure_description(http_req *rq, const cat_procedure *p);
+const char *web_procedure_notice(http_req *rq, const cat_procedure *p);
 /* The network a client address stands for, as the counts kept per client (rate limits
  * aside) name it: an IPv4 address itself (an IPv4-mapped IPv6 address too), an IPv6
  * address its /64, since one host may use a whole /64. In the request's arena; the address

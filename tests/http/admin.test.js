@@ -92,3 +92,36 @@ test('the agents list follows French order: accents and case folded («Éric» w
         .map((m) => m[1]).filter((n) => names.includes(n));
     assert.deepEqual(listed, ['Edmond Premier', 'Émile Ancien', 'Eric Ordinal', 'éric Ordinal', 'Octave Ocre', 'Œdipe Roi', 'Zoé Zèbre']);
 });
+
+test('a procedure in English: name, description and notice shown to English visitors, the French otherwise', async () => {
+    const fields = {
+        code: 'permis-chien', name: 'Permis de détention de chien', kind: 'demarche', department: 'voirie',
+        delay_days: '10', active: '1', attributes: '[]', description: 'Déclarez votre chien de catégorie 1 ou 2.',
+        service_notice: 'Nous vous répondons sous dix jours.',
+        name_en: 'Dog ownership permit', description_en: 'Declare your category 1 or 2 dog.',
+        service_notice_en: '',
+    };
+    await admin.get('/agent/admin/demarches/nouvelle');
+    const tooLong = await admin.post('/agent/admin/demarches/nouvelle', Object.assign({}, fields, { name_en: 'x'.repeat(501) }));
+    assert.equal(tooLong.status, 400);
+    assert.match(tooLong.text, /<a href="#name_en">/);
+    assert.match(F.unescapeHtml(tooLong.text), /Le nom en anglais est trop long/);
+    const ok = await admin.post('/agent/admin/demarches/nouvelle', fields);
+    assert.equal(ok.status, 303, F.textOf(ok.text).slice(0, 500));
+    assert.equal(srv.sql("SELECT name_en, ifnull(service_notice_en, '-') FROM procedures WHERE code = 'permis-chien'").trim(),
+                 'Dog ownership permit|-');
+    const form = await admin.get('/agent/admin/demarches/permis-chien');
+    assert.match(form.text, /id="name_en" name="name_en" type="text" lang="en" value="Dog ownership permit"/);
+    /* The portal: English where given, French where not, French pages untouched. */
+    const en = F.unescapeHtml((await H.request(srv, 'GET', '/demarches/permis-chien?lang=en')).text);
+    assert.match(en, /Dog ownership permit/);
+    assert.match(en, /Declare your category 1 or 2 dog\./);
+    const homeEn = F.unescapeHtml((await H.request(srv, 'GET', '/?lang=en')).text);
+    assert.match(homeEn, /Dog ownership permit/);
+    const fr = F.unescapeHtml((await H.request(srv, 'GET', '/demarches/permis-chien')).text);
+    assert.match(fr, /Permis de détention de chien/);
+    assert.doesNotMatch(fr, /Dog ownership permit/);
+    /* A demo procedure without English keeps its French name on the English pages. */
+    assert.match(F.unescapeHtml((await H.request(srv, 'GET', '/demarches/nid-de-poule?lang=en')).text),
+                 new RegExp(srv.sql("SELECT name FROM procedures WHERE code = 'nid-de-poule'").trim()));
+});

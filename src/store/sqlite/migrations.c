@@ -727,9 +727,16 @@ static const char migration_17[] =
     "ALTER TABLE tenant_branding ADD COLUMN dpo TEXT;\n"
     "ALTER TABLE tenant_branding ADD COLUMN host TEXT;\n";
 
+/* Version 18: procedures in English — the name, the description and the notice shown after
+ * filing, each optional (the French is shown where none is given), edited in the back
+ * office beside the French. */
+static const char migration_18[] = "ALTER TABLE procedures ADD COLUMN name_en TEXT;\n"
+                                   "ALTER TABLE procedures ADD COLUMN description_en TEXT;\n"
+                                   "ALTER TABLE procedures ADD COLUMN service_notice_en TEXT;\n";
+
 const char *const store_sqlite_migrations[] = {
     migration_1,  migration_2,  migration_3,  migration_4,  migration_5,  migration_6,
     migration_7,  migration_8,  migration_9,  migration_10, migration_11, migration_12,
-    migration_13, migration_14, migration_15, migration_16, migration_17};
+    migration_13, migration_14, migration_15, migration_16, migration_17, migration_18};
 const int store_sqlite_migration_count =
     (int)(sizeof store_sqlite_migrations / sizeof store_sqlite_migrations[0]);

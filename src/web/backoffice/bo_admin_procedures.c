@@ -49,8 +49,9 @@ static void procedures_get(http_req *rq)
 
 /* The editor's fields: text ones, then checkboxes. */
 static const char *const proc_text_fields[] = {
-    "code",       "name",       "group_name", "description",      "keywords", "service_notice",
-    "attributes", "delay_days", "department", "retention_months", "kind",     NULL};
+    "code",           "name",       "group_name",     "description",       "keywords",
+    "service_notice", "attributes", "delay_days",     "department",        "retention_months",
+    "kind",           "name_en",    "description_en", "service_notice_en", NULL};
 static const char *const proc_flags[] = {"is_public", "auto_public", "allow_anonymous",
                                          "open311",   "active",      NULL};
 /* The radio values of open311_detail, indexed by the enum (store.h). */
@@ -114,6 +115,9 @@ static void procedure_values(bo_page *p, const store_procedure *r, const char *d
     bo_page_value(p, "description", r->description);
     bo_page_value(p, "keywords", r->keywords);
     bo_page_value(p, "service_notice", r->service_notice);
+    bo_page_value(p, "name_en", r->name_en);
+    bo_page_value(p, "description_en", r->description_en);
+    bo_page_value(p, "service_notice_en", r->service_notice_en);
     bo_page_value(p, "attributes", r->attributes ? r->attributes : "[]");
     bo_page_value(p, "delay_days", delay);
     bo_page_value(p, "retention_months", retention);
@@ -196,7 +200,7 @@ static void procedure_saved(http_req *rq)
         return;
     }
     static const char *const known[] = {
-        "code", "name", "kind", "delay_days", "department", "retention_months", NULL};
+        "code", "name_en", "name", "kind", "delay_days", "department", "retention_months", NULL};
     const char *fld = bo_admin_error_field(e, known, "attributes");
     if (strcmp(fld, "attributes") == 0)
         bo_page_error(&p, "attributes",
@@ -234,6 +238,11 @@ static void procedure_save(http_req *rq, const char *code)
     r.service_notice =
         *bo_admin_field(&f, "service_notice") ? bo_admin_field(&f, "service_notice") : NULL;
     r.attributes = *bo_admin_field(&f, "attributes") ? bo_admin_field(&f, "attributes") : "[]";
+    r.name_en = *bo_admin_field(&f, "name_en") ? bo_admin_field(&f, "name_en") : NULL;
+    r.description_en =
+        *bo_admin_field(&f, "description_en") ? bo_admin_field(&f, "description_en") : NULL;
+    r.service_notice_en =
+        *bo_admin_field(&f, "service_notice_en") ? bo_admin_field(&f, "service_notice_en") : NULL;
     r.kind = strcmp(bo_admin_field(&f, "kind"), "demarche") == 0 ? PROCEDURE_DEMARCHE
                                                                  : PROCEDURE_INCIDENT;
     r.is_public = bo_admin_checked(&f, "is_public");

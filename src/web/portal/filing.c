@@ -121,8 +121,8 @@ static json_t *catalogue_groups(http_req *rq, const cat_tenant *t, const char *f
         }
         json_t *o = json_object();
         present_set_str(o, "code", p->code);
-        present_set_str(o, "name", p->name);
-        present_set_str(o, "description", p->description);
+        present_set_str(o, "name", web_in_lang(rq, p->name, p->name_en));
+        present_set_str(o, "description", web_in_lang(rq, p->description, p->description_en));
         json_array_append_new(current, o);
         (*count)++;
     }
@@ -150,7 +150,7 @@ static json_t *my_requests(http_req *rq, const cat_tenant *t, const store_accoun
         const cat_procedure *p = catalogue_procedure_by_id(t, list[i].procedure_id);
         json_t *o = json_object();
         present_set_str(o, "reference", list[i].reference);
-        present_set_str(o, "procedure", p ? p->rec.name : "");
+        present_set_str(o, "procedure", web_procedure_name(rq, p));
         present_set_str(
             o, "date",
             filing_date_long(rq->arena, list[i].created_at, t->rec.timezone, page_lang(rq)));
@@ -321,7 +321,7 @@ static json_t *request_context(http_req *rq, const cat_tenant *t, const store_re
         code_q = arena_printf(a, "&code=%s", canonical);
     }
     present_set_str(ctx, "reference", r->reference);
-    present_set_str(ctx, "procedure_name", p ? p->rec.name : "");
+    present_set_str(ctx, "procedure_name", web_procedure_name(rq, p));
     present_set_str(ctx, "track_path", arena_printf(a, "/suivi/%s?jeton=%s", ref, tok));
     present_set_str(ctx, "receipt_path", arena_printf(a, "/recu/%s?jeton=%s%s", ref, tok, code_q));
     present_set_str(ctx, "lang_switch_url",
@@ -350,8 +350,8 @@ static void confirmation(http_req *rq)
         return;
     }
     present_set_str(ctx, "title", present_string(rq->present, l, "procedure.confirmation_title"));
-    if (p && p->rec.service_notice)
-        present_set_str(ctx, "service_notice", p->rec.service_notice);
+    if (web_procedure_notice(rq, p))
+        present_set_str(ctx, "service_notice", web_procedure_notice(rq, p));
     int64_t due = r.due_at;
     if (!due && p && p->rec.delay_days > 0)
         due = r.created_at + (int64_t)p->rec.delay_days * 86400;
@@ -438,7 +438,7 @@ static void legal_retention(http_req *rq, json_t *ctx)
         if (!t->procedures[i].rec.active)
             continue;
         json_t *o = json_object();
-        present_set_str(o, "name", t->procedures[i].rec.name);
+        present_set_str(o, "name", web_procedure_name(rq, &t->procedures[i]));
         json_object_set_new(o, "months", json_integer(t->procedures[i].rec.retention_months));
         json_array_append_new(list, o);
     }

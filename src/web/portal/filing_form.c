@@ -968,13 +968,13 @@ static void render_step(filing *fl, step_id st, int status)
     present_set_str(ctx, "step_heading", heading);
     const char *title =
         arena_printf(a, "%s%s%s – %s", has_errors ? S(fl, "common.error_prefix") : "",
-                     has_errors ? " " : "", heading, fl->p->rec.name);
+                     has_errors ? " " : "", heading, web_procedure_name(rq, fl->p));
     present_set_str(ctx, "title", title);
 
     json_t *proc = json_object();
     present_set_str(proc, "code", fl->p->rec.code);
-    present_set_str(proc, "name", fl->p->rec.name);
-    present_set_str(proc, "description", fl->p->rec.description);
+    present_set_str(proc, "name", web_procedure_name(rq, fl->p));
+    present_set_str(proc, "description", web_procedure_description(rq, fl->p));
     json_object_set_new(ctx, "procedure", proc);
     json_object_set_new(ctx, "first_step", json_boolean(idx == 0));
     json_object_set_new(ctx, "anonymous_ok", json_boolean(fl->p->rec.allow_anonymous != 0));

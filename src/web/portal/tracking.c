@@ -454,7 +454,7 @@ static json_t *show_context(http_req *rq, track_state *st)
         req, "status_text",
         present_string(rq->present, rq->lang,
                        arena_printf(rq->arena, "track.status_text_%s", status_code(code))));
-    present_set_str_opt(req, "procedure", st->proc ? st->proc->rec.name : "");
+    present_set_str_opt(req, "procedure", web_procedure_name(rq, st->proc));
     json_object_set_new(req, "closed", json_boolean(closed));
     if (r->merged_into)
         merged_into_json(rq, st, req);
@@ -961,7 +961,7 @@ static void mine(http_req *rq)
         present_set_str_opt(o, "reference", r->reference);
         present_set_str_opt(
             o, "url", arena_printf(rq->arena, "/suivi/%s", tracking_url_encode(rq, r->reference)));
-        present_set_str_opt(o, "procedure", p ? p->rec.name : "");
+        present_set_str_opt(o, "procedure", web_procedure_name(rq, p));
         present_set_str_opt(o, "status", r->status);
         present_set_str_opt(o, "status_label", tracking_status_label(rq, r->status));
         present_set_str_opt(o, "channel",

@@ -64,7 +64,7 @@ static json_t *incident_json(http_req *rq, const cat_tenant *t, const store_requ
     present_set_str_opt(
         o, "url",
         arena_printf(rq->arena, "/signalements/%s", tracking_url_encode(rq, r->reference)));
-    present_set_str_opt(o, "procedure", p->rec.name);
+    present_set_str_opt(o, "procedure", web_procedure_name(rq, p));
     present_set_str_opt(o, "address", r->address && *r->address ? r->address : NULL);
     present_set_str_opt(o, "status", r->status);
     present_set_str_opt(o, "status_label", tracking_status_label(rq, r->status));
@@ -78,7 +78,7 @@ static json_t *marker_json(http_req *rq, const store_request *r, const cat_proce
     json_t *m = json_object();
     json_object_set_new(m, "lat", json_real(r->lat));
     json_object_set_new(m, "lon", json_real(r->lon));
-    present_set_str_opt(m, "title", p->rec.name);
+    present_set_str_opt(m, "title", web_procedure_name(rq, p));
     present_set_str_opt(m, "status", tracking_status_label(rq, r->status));
     present_set_str_opt(m, "address", r->address && *r->address ? r->address : NULL);
     present_set_str_opt(
@@ -116,7 +116,7 @@ void tracking_public_list(http_req *rq)
         int chosen = want && strcmp(want, p->rec.code) == 0;
         json_t *o = json_object();
         present_set_str_opt(o, "code", p->rec.code);
-        present_set_str_opt(o, "name", p->rec.name);
+        present_set_str_opt(o, "name", web_procedure_name(rq, p));
         json_object_set_new(o, "selected", json_boolean(chosen));
         json_array_append_new(options, o);
         if ((!want || chosen) && flt.n_procedure_ids < STORE_FILTER_MAX_LIST)
@@ -220,7 +220,7 @@ void tracking_public_show(http_req *rq)
     }
     json_t *ctx = web_context(rq);
     present_set_str_opt(ctx, "title",
-                        arena_printf(rq->arena, "%s — %s", p->rec.name,
+                        arena_printf(rq->arena, "%s — %s", web_procedure_name(rq, p),
                                      present_string(rq->present, rq->lang, "public.title_one")));
     json_object_set_new(ctx, "incident", incident_json(rq, t, &r, p));
 
