@@ -1090,6 +1090,7 @@ static int load_catalogue(core *c, int64_t *tenant_out, error *err)
             .tenant_id = tenant_id,
             .code = dp->code,
             .name = dp->name,
+            .name_en = demo_procedure_name_en(dp->code),
             .group_name = dp->group,
             .description = dp->description,
             .keywords = dp->keywords,

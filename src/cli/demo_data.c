@@ -6,6 +6,8 @@
  */
 #include "cli/demo_data.h"
 
+#include <string.h>
+
 const store_tenant demo_tenant = {
     .slug = "ville-demo",
     .name = "Ville de Démo",
@@ -848,6 +850,32 @@ const demo_procedure demo_procedures[] = {
      rejected_ccas, 0, 0},
 };
 const size_t demo_n_procedures = sizeof demo_procedures / sizeof demo_procedures[0];
+
+static const struct {
+    const char *code, *name_en;
+} demo_names_en[] = {
+    {"nid-de-poule", "Pothole"},
+    {"eclairage-panne", "Street light out"},
+    {"depot-sauvage", "Fly-tipping"},
+    {"graffiti", "Tag or graffiti"},
+    {"arbre-dangereux", "Dangerous tree"},
+    {"stationnement-genant", "Obstructive parking"},
+    {"mobilier-urbain", "Damaged street furniture"},
+    {"acte-etat-civil", "Birth, marriage or death certificate"},
+    {"inscription-scolaire", "School enrolment"},
+    {"subvention-association", "Grant for an association"},
+    {"reservation-salle", "Booking a municipal hall"},
+    {"question-generale", "General question"},
+    {"aide-ccas", "Social assistance (CCAS)"},
+};
+
+const char *demo_procedure_name_en(const char *code)
+{
+    for (size_t i = 0; i < sizeof demo_names_en / sizeof demo_names_en[0]; i++)
+        if (strcmp(demo_names_en[i].code, code) == 0)
+            return demo_names_en[i].name_en;
+    return NULL;
+}
 
 /* ---- streets: a point on each, inside the area (offsets from the centre stay under
  * 0.017 degrees so that the jitter added per request keeps every point inside) ---- */

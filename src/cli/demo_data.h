@@ -63,6 +63,9 @@ typedef struct demo_procedure {
 #define DEMO_ANONYMOUS 2u   /* may be filed without any contact detail */
 
 extern const demo_procedure demo_procedures[];
+/* The English name of demo procedure `code` (what the portal shows English visitors), or
+ * NULL. */
+const char *demo_procedure_name_en(const char *code);
 extern const size_t demo_n_procedures;
 
 typedef struct demo_street {

@@ -121,7 +121,13 @@ test('a procedure in English: name, description and notice shown to English visi
     const fr = F.unescapeHtml((await H.request(srv, 'GET', '/demarches/permis-chien')).text);
     assert.match(fr, /Permis de détention de chien/);
     assert.doesNotMatch(fr, /Dog ownership permit/);
-    /* A demo procedure without English keeps its French name on the English pages. */
-    assert.match(F.unescapeHtml((await H.request(srv, 'GET', '/demarches/nid-de-poule?lang=en')).text),
-                 new RegExp(srv.sql("SELECT name FROM procedures WHERE code = 'nid-de-poule'").trim()));
+    /* The demo's procedures have English names; one without keeps its French name. */
+    assert.match(F.unescapeHtml((await H.request(srv, 'GET', '/demarches/nid-de-poule?lang=en')).text), /Pothole/);
+    await admin.get('/agent/admin/demarches/nouvelle');
+    const plain = await admin.post('/agent/admin/demarches/nouvelle', Object.assign({}, fields, {
+        code: 'permis-chat', name: 'Déclaration de chat errant', name_en: '', description_en: '' }));
+    assert.equal(plain.status, 303);
+    const fallback = F.unescapeHtml((await H.request(srv, 'GET', '/demarches/permis-chat?lang=en')).text);
+    assert.match(fallback, /Déclaration de chat errant/);
+    assert.match(fallback, /Déclarez votre chien de catégorie 1 ou 2\./, 'the French description too');
 });
