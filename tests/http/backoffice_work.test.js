@@ -411,6 +411,7 @@ test('a search stopped by its time budget says from which year, and goes on befo
     assert.equal(rest.status, 200);
     const older = refsOf(rest.text);
     assert.deepEqual(older, [], 'nothing older holds the word');
+    assert.doesNotMatch(rest.text, /tabs__count">0/, 'no «0+» for a search that stopped without a match');
     /* The walk still stops at each year on its way down: the oldest years are offered until
      * the oldest request's year has been searched. */
     const oldest = Number(srv.sql("SELECT strftime('%Y', min(created_at), 'unixepoch') FROM requests").trim());

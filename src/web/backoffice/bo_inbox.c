@@ -417,6 +417,10 @@ static void inbox(http_req *rq)
             http_respond_error(rq, &err);
             return;
         }
+        /* A search that stopped at a year without finding anything knows no figure: «0+»
+         * would say nothing true; the page says where it stopped instead. */
+        if (count_from && count == 0)
+            counted = 0;
         json_t *o = json_object();
         present_set_str_opt(o, "key", tabs[i].key);
         present_set_str_opt(o, "label", present_string(rq->present, rq->lang, tabs[i].label_key));
@@ -433,6 +437,7 @@ static void inbox(http_req *rq)
                                          query_base(rq, tabs[i].key, 0)));
         json_object_set_new(o, "current", json_boolean(cur));
         if (cur) {
+            json_object_set_new(ctx, "total_known", json_boolean(counted));
             json_object_set_new(ctx, "total", json_integer(count));
             present_set_str_opt(ctx, "total_word", word);
             json_object_set_new(ctx, "total_capped", json_boolean(capped));
