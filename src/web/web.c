@@ -228,7 +228,7 @@ static json_t *context(http_req *rq, int with_csrf, int *logged_in)
         return NULL;
     lang l = rq->lang == LANG_EN ? LANG_EN : LANG_FR;
     json_t *strings = present_strings(rq->present, l);
-    json_object_set(ctx, "t", strings ? strings : json_object());
+    json_object_set_new(ctx, "t", strings ? json_incref(strings) : json_object());
     present_set_str(ctx, "lang", l == LANG_EN ? "en" : "fr");
     present_set_str(ctx, "other_lang", l == LANG_EN ? "fr" : "en");
     json_object_set_new(ctx, "tenant", tenant_json(rq));

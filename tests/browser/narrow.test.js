@@ -1,9 +1,10 @@
 'use strict';
 /*
- * A citizen's phone (390 × 844): no page of the portal is wider than the screen — every page
- * a citizen reaches, from the home page to the confirmation and the tracking page of a request
- * they filed, in both languages and with JavaScript on and off (a long word, a table or a
- * form control that does not wrap shows up here as a horizontal scroll).
+ * A citizen's phone (390 × 844): the menu folds behind «Menu»; no page of the portal is wider
+ * than the screen — every page a citizen reaches, from the home page to the confirmation and
+ * the tracking page of a request they filed, in both languages and with JavaScript on and off
+ * (a long word, a table or a form control that does not wrap shows up here as a horizontal
+ * scroll).
  */
 
 const { describe, it, before, after } = require('node:test');
@@ -43,6 +44,28 @@ describe('a 390-pixel phone', () => {
             assert.deepEqual(await overflowing(page, paths), [], `JavaScript ${javaScriptEnabled ? 'on' : 'off'}`);
             await page.context().close();
         }
+    });
+
+    it('the menu folds behind «Menu» on a phone, without JavaScript too, and is a row of links on a desktop', async () => {
+        for (const javaScriptEnabled of [true, false]) {
+            const page = await env.newPage({ javaScriptEnabled, viewport: { width: WIDTH, height: 844 } });
+            await B.goto(page, env.srv.url + '/');
+            const menu = page.locator('header nav.site-nav--narrow summary');
+            assert.ok(await menu.isVisible(), '«Menu» is shown');
+            const track = page.locator('header nav.site-nav--narrow a[href="/suivi"]');
+            assert.equal(await track.isVisible(), false, 'the links are folded');
+            assert.equal(await page.locator('header nav.site-nav--wide').isVisible(), false);
+            await menu.click();
+            assert.ok(await track.isVisible(), 'the links once «Menu» is pressed');
+            await Promise.all([page.waitForNavigation({ waitUntil: 'load' }), track.click()]);
+            assert.equal(new URL(page.url()).pathname, '/suivi');
+            await page.context().close();
+        }
+        const wide = await env.newPage({ viewport: { width: 1280, height: 900 } });
+        await B.goto(wide, env.srv.url + '/');
+        assert.ok(await wide.locator('header nav.site-nav--wide a[href="/suivi"]').isVisible());
+        assert.equal(await wide.locator('header nav.site-nav--narrow').isVisible(), false);
+        await wide.context().close();
     });
 
     it('nor the confirmation, the receipt and the tracking page of a request filed on the phone', async () => {

@@ -261,7 +261,7 @@ static json_t *field_json(bo_page *p, const field_spec *fs)
     present_set_str(o, "label", label);
     json_object_set_new(o, "hint", hint ? json_string(hint) : json_false());
     json_object_set(o, "error", err ? err : json_false());
-    json_object_set(o, "value", val ? val : json_string(""));
+    json_object_set_new(o, "value", val ? json_incref(val) : json_string(""));
     json_object_set_new(o, "textarea", json_boolean(fs->type == NULL));
     present_set_str(o, "type", fs->type ? fs->type : "");
     json_object_set_new(o, "inputmode", fs->inputmode ? json_string(fs->inputmode) : json_false());
