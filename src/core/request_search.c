@@ -58,7 +58,8 @@ static int walk_start(core *c, const store_request_filter *f, year_walk *w, erro
     w->budget_ms = c->search_budget_ms;
     w->from = f->created_from;
     w->to = f->created_to;
-    /* The tenant's oldest request, by the creation index: one step. */
+    /* The tenant's oldest and newest requests, by the creation index: one step each (the
+     * newest, not the clock: a request imported with a date to come is found too). */
     store_request_filter first;
     memset(&first, 0, sizeof first);
     first.tenant_id = f->tenant_id;
@@ -70,12 +71,19 @@ static int walk_start(core *c, const store_request_filter *f, year_walk *w, erro
     size_t n = 0;
     int rc = c->store->ops->requests.search(c->store, &first, &a, &row, &n, err);
     int64_t oldest = n ? row[0].created_at : 0;
+    int64_t latest = 0;
+    int any = rc == 0 && n > 0;
+    if (any) {
+        first.sort = STORE_SORT_CREATED_DESC;
+        rc = c->store->ops->requests.search(c->store, &first, &a, &row, &n, err);
+        latest = rc == 0 && n ? row[0].created_at : 0;
+    }
     arena_free(&a);
     if (rc != 0)
         return -1;
-    if (n == 0)
+    if (!any)
         return 1;
-    int64_t newest = w->to ? w->to : time_now();
+    int64_t newest = w->to ? w->to : latest;
     w->year = utc_year(newest > oldest ? newest : oldest);
     w->oldest = utc_year(w->from > oldest ? w->from : oldest);
     w->f = *f;

@@ -2633,6 +2633,18 @@ static void test_search_text_by_year(void **state)
     assert_int_equal(request_search_text(c, &f, &a, &rs, &n, &from, &err), 0);
     assert_int_equal(n, 16);
     assert_int_equal(from, 0);
+    /* A request dated after today (an import): the walk starts from the newest request, not
+     * from the clock, so it is found first. */
+    insert_arg later;
+    insert_init(&later, fx, fx->proc_trou, day(2031, 2, 3));
+    later.r.description = "Lampadaire importé";
+    int64_t later_id = insert_one(fx, &later, NULL, 0);
+    core_set_search_budget(c, SEARCH_BUDGET_MS_DEFAULT);
+    f.text = "lampadaire";
+    f.limit = 1;
+    assert_int_equal(request_search_text(c, &f, &a, &rs, &n, &from, &err), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(rs[0].id, later_id);
     core_close(c);
     arena_free(&a);
 }
