@@ -4,7 +4,7 @@
  * than the screen — every page a citizen reaches, from the home page to the confirmation and
  * the tracking page of a request they filed, in both languages and with JavaScript on and off
  * (a long word, a table or a form control that does not wrap shows up here as a horizontal
- * scroll).
+ * scroll); nor are the agents' pages a field agent opens on a phone.
  */
 
 const { describe, it, before, after } = require('node:test');
@@ -66,6 +66,18 @@ describe('a 390-pixel phone', () => {
         assert.ok(await wide.locator('header nav.site-nav--wide a[href="/suivi"]').isVisible());
         assert.equal(await wide.locator('header nav.site-nav--narrow').isVisible(), false);
         await wide.context().close();
+    });
+
+    it('nor the agents\' pages a field agent opens on a phone: inbox, a request, the field view, intake', async () => {
+        const FB = require('./bo_flows');
+        const agent = FB.addAgent(env.srv, { email: 'etroit@ville-demo.test', name: 'Agent Étroit', role: 'agent', departments: ['voirie'] });
+        const page = await env.newPage({ viewport: { width: WIDTH, height: 844 } });
+        await FB.loginPage(page, env.srv, agent);
+        const ref = env.srv.sql("SELECT r.reference FROM requests r JOIN departments d ON d.id = r.department_id WHERE d.code = 'voirie' LIMIT 1").trim();
+        assert.ok(ref, 'a voirie request of the demo');
+        assert.deepEqual(await overflowing(page, ['/agent/', '/agent/?onglet=service', `/agent/demandes/${ref}`,
+                                                  '/agent/terrain', '/agent/saisie']), []);
+        await page.context().close();
     });
 
     it('nor the confirmation, the receipt and the tracking page of a request filed on the phone', async () => {
