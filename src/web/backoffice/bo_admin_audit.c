@@ -198,14 +198,15 @@ static void audit_render(bo_page *p, int status)
     if (more)
         n = AUDIT_PAGE;
     /* Every request the page's entries name, by reference, in one read. */
-    int64_t ids[STORE_AUDIT_NAMES_MAX];
+    /* At most AUDIT_REFS_SHOWN named per entry: a bounded array, not the store's maximum. */
+    int64_t ids[AUDIT_PAGE * AUDIT_REFS_SHOWN];
     size_t n_ids = 0;
     for (size_t i = 0; i < n; i++) {
         if (!list[i].object_kind || strcmp(list[i].object_kind, "request") != 0)
             continue;
         size_t shown = 0;
         for (const char *q = list[i].object_ids;
-             q && *q && n_ids < STORE_AUDIT_NAMES_MAX && shown < AUDIT_REFS_SHOWN;) {
+             q && *q && n_ids < sizeof ids / sizeof ids[0] && shown < AUDIT_REFS_SHOWN;) {
             char *end = NULL;
             long long id = strtoll(q, &end, 10);
             if (end == q)

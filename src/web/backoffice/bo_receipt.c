@@ -19,11 +19,37 @@
 #include "web/backoffice/bo_work.h"
 #include "web/web.h"
 
-/* What the receipt keeps across the code's check. */
-typedef struct receipt_state {
+/* The request an agent's POST on /agent/demandes/{ref}/… is about, and who asks: the first
+ * member of each handler's state. */
+typedef struct request_action {
     store_agent a;
     const cat_tenant *t;
     store_request r;
+} request_action;
+
+/* Allocates a zeroed state of `size` bytes (a struct whose first member is a request_action)
+ * and fills that from the agent's session, the collectivité, the form (CSRF checked) and the
+ * request of the path, within the agent's scope; sets rq->user. NULL after answering. */
+static void *action_begin(http_req *rq, size_t size, form *f)
+{
+    request_action *act = arena_alloc(rq->arena, size);
+    if (!act) {
+        error e;
+        error_set(&e, ERR_INTERNAL, NULL, "out of memory");
+        http_respond_error(rq, &e);
+        return NULL;
+    }
+    memset(act, 0, size);
+    if (!bo_agent(rq, &act->a) || !(act->t = web_tenant(rq)) || bo_form(rq, f) != 0 ||
+        !bo_open_request(rq, &act->a, act->t, rq->params[0], &act->r))
+        return NULL;
+    rq->user = act;
+    return act;
+}
+
+/* What the receipt keeps across the code's check. */
+typedef struct receipt_state {
+    request_action act;
     char code[SHORT_CODE_LEN + 1]; /* canonical */
     request_code_result res;
 } receipt_state;
@@ -34,13 +60,13 @@ typedef struct receipt_state {
 static void receipt_refused(http_req *rq, const receipt_state *st, int status, const char *text)
 {
     bo_page p;
-    if (bo_page_start(&p, rq, &st->a) != 0)
+    if (bo_page_start(&p, rq, &st->act.a) != 0)
         return;
     bo_page_error(&p, "code", text);
-    bo_page_set(&p, "reference", json_string(st->r.reference));
-    bo_page_set(
-        &p, "request_url",
-        json_string(arena_printf(rq->arena, "/agent/demandes/%s", bo_url(rq, st->r.reference))));
+    bo_page_set(&p, "reference", json_string(st->act.r.reference));
+    bo_page_set(&p, "request_url",
+                json_string(arena_printf(rq->arena, "/agent/demandes/%s",
+                                         bo_url(rq, st->act.r.reference))));
     bo_page_render(&p, status, "agent/receipt_refused", bo_page_str(&p, "intake.receipt_title"));
 }
 
@@ -63,7 +89,7 @@ static void receipt_show(http_req *rq)
         return;
     }
     /* The citizen's page: in the language their request was filed in. */
-    rq->lang = st->r.lang && strcmp(st->r.lang, "en") == 0 ? LANG_EN : LANG_FR;
+    rq->lang = st->act.r.lang && strcmp(st->act.r.lang, "en") == 0 ? LANG_EN : LANG_FR;
     json_t *ctx = web_context(rq);
     if (!ctx) {
         error e;
@@ -71,66 +97,51 @@ static void receipt_show(http_req *rq)
         http_respond_error(rq, &e);
         return;
     }
-    const cat_procedure *p = catalogue_procedure_by_id(st->t, st->r.procedure_id);
+    const cat_procedure *p = catalogue_procedure_by_id(st->act.t, st->act.r.procedure_id);
     char shown[SHORT_CODE_DISPLAY_SIZE];
     short_code_format(st->code, shown);
     present_set_str_opt(
         ctx, "title",
         arena_printf(rq->arena, "%s %s",
                      present_string(rq->present, rq->lang, "procedure.receipt_title"),
-                     st->r.reference));
-    present_set_str_opt(ctx, "reference", st->r.reference);
+                     st->act.r.reference));
+    present_set_str_opt(ctx, "reference", st->act.r.reference);
     present_set_str_opt(ctx, "short_code", shown);
-    present_set_str_opt(ctx, "procedure_name", p ? p->rec.name : "");
-    present_set_str_opt(ctx, "created", bo_date(rq, st->t, st->r.created_at, 1));
-    present_set_str_opt(ctx, "channel_label", bo_channel_label(rq, st->r.channel));
+    present_set_str_opt(ctx, "procedure_name", web_procedure_name(rq, p));
+    present_set_str_opt(ctx, "created", bo_date(rq, st->act.t, st->act.r.created_at, 1));
+    present_set_str_opt(ctx, "channel_label", bo_channel_label(rq, st->act.r.channel));
     present_set_str_opt(ctx, "lookup_url",
-                        arena_printf(rq->arena, "%s/suivi", http_base_url(rq, st->t)));
-    present_set_str_opt(ctx, "request_url",
-                        arena_printf(rq->arena, "/agent/demandes/%s", bo_url(rq, st->r.reference)));
-    if (st->r.email && *st->r.email && st->r.notify && strcmp(st->r.notify, "email") == 0)
-        present_set_str_opt(ctx, "email", st->r.email);
+                        arena_printf(rq->arena, "%s/suivi", http_base_url(rq, st->act.t)));
+    present_set_str_opt(
+        ctx, "request_url",
+        arena_printf(rq->arena, "/agent/demandes/%s", bo_url(rq, st->act.r.reference)));
+    if (st->act.r.email && *st->act.r.email && st->act.r.notify &&
+        strcmp(st->act.r.notify, "email") == 0)
+        present_set_str_opt(ctx, "email", st->act.r.email);
     web_render(rq, 200, "agent/receipt", ctx);
 }
 
 /* POST /agent/demandes/{ref}/recu, code: the receipt to print for the citizen. */
 static void bo_receipt(http_req *rq)
 {
-    receipt_state *st = arena_alloc(rq->arena, sizeof *st);
-    if (!st) {
-        error e;
-        error_set(&e, ERR_INTERNAL, NULL, "out of memory");
-        http_respond_error(rq, &e);
-        return;
-    }
-    memset(st, 0, sizeof *st);
-    if (!bo_agent(rq, &st->a))
-        return;
-    st->t = web_tenant(rq);
-    if (!st->t)
-        return;
     form f;
-    if (bo_form(rq, &f) != 0)
+    receipt_state *st = action_begin(rq, sizeof *st, &f);
+    if (!st)
         return;
-    if (!bo_open_request(rq, &st->a, st->t, rq->params[0], &st->r))
-        return;
-    rq->user = st;
     const char *typed = form_get(&f, "code");
     if (typed && short_code_normalise(typed, st->code) != 0)
         st->code[0] = '\0';
     error err;
     error_clear(&err);
     http_wait *w = http_wait_begin(rq, receipt_show);
-    int rc = request_code_check(rq->core, st->t, st->r.reference, st->code, web_client_network(rq),
-                                &st->res, http_wait_done, w, &err);
+    int rc = request_code_check(rq->core, st->act.t, st->act.r.reference, st->code,
+                                web_client_network(rq), &st->res, http_wait_done, w, &err);
     http_wait_started(w, rc, &err);
 }
 
 /* What a new code's page keeps across its write. */
 typedef struct renew_state {
-    store_agent a;
-    const cat_tenant *t;
-    store_request r;
+    request_action act;
     char code[SHORT_CODE_LEN + 1];
 } renew_state;
 
@@ -142,7 +153,7 @@ static void renew_done(http_req *rq)
         bo_write_refused(rq, &outcome->err);
         return;
     }
-    json_t *ctx = bo_context(rq, &st->a);
+    json_t *ctx = bo_context(rq, &st->act.a);
     if (!ctx) {
         error e;
         error_set(&e, ERR_INTERNAL, NULL, "out of memory");
@@ -152,49 +163,35 @@ static void renew_done(http_req *rq)
     char shown[SHORT_CODE_DISPLAY_SIZE];
     short_code_format(st->code, shown);
     present_set_str_opt(ctx, "title", present_string(rq->present, rq->lang, "intake.code_title"));
-    present_set_str_opt(ctx, "reference", st->r.reference);
+    present_set_str_opt(ctx, "reference", st->act.r.reference);
     present_set_str_opt(ctx, "short_code", shown);
     present_set_str_opt(ctx, "code", st->code);
-    present_set_str_opt(ctx, "request_url",
-                        arena_printf(rq->arena, "/agent/demandes/%s", bo_url(rq, st->r.reference)));
+    present_set_str_opt(
+        ctx, "request_url",
+        arena_printf(rq->arena, "/agent/demandes/%s", bo_url(rq, st->act.r.reference)));
     present_set_str_opt(ctx, "tracking_url",
-                        arena_printf(rq->arena, "%s/suivi", http_base_url(rq, st->t)));
+                        arena_printf(rq->arena, "%s/suivi", http_base_url(rq, st->act.t)));
     bo_render(rq, 201, "agent/code_done", ctx);
 }
 
 /* POST /agent/demandes/{ref}/code: a new short code, replacing the old one. */
 static void bo_renew_code(http_req *rq)
 {
-    renew_state *st = arena_alloc(rq->arena, sizeof *st);
-    if (!st) {
-        error e;
-        error_set(&e, ERR_INTERNAL, NULL, "out of memory");
-        http_respond_error(rq, &e);
-        return;
-    }
-    memset(st, 0, sizeof *st);
-    if (!bo_agent(rq, &st->a))
-        return;
-    st->t = web_tenant(rq);
-    if (!st->t)
-        return;
     form f;
-    if (bo_form(rq, &f) != 0)
+    renew_state *st = action_begin(rq, sizeof *st, &f);
+    if (!st)
         return;
-    if (!bo_open_request(rq, &st->a, st->t, rq->params[0], &st->r))
-        return;
-    if (!perm_can_change(&st->a, &st->r)) {
+    if (!perm_can_change(&st->act.a, &st->act.r)) {
         bo_forbidden(rq);
         return;
     }
-    rq->user = st;
     error err;
     error_clear(&err);
-    core_actor who = bo_who(rq, &st->a);
+    core_actor who = bo_who(rq, &st->act.a);
     http_wait *w = http_wait_begin(rq, renew_done);
     /* With the collectivité's address: the citizen who chose news by e-mail gets the code. */
-    int rc = request_code_renew(rq->core, st->t, st->r.reference, &who, http_base_url(rq, st->t),
-                                st->code, http_wait_done, w, &err);
+    int rc = request_code_renew(rq->core, st->act.t, st->act.r.reference, &who,
+                                http_base_url(rq, st->act.t), st->code, http_wait_done, w, &err);
     http_wait_started(w, rc, &err);
 }
 
