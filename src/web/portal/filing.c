@@ -458,6 +458,8 @@ const http_route portal_filing_routes[] = {
     {HTTP_GET | HTTP_HEAD, "/logo.png", logo_png},
     {HTTP_GET | HTTP_HEAD, "/demarches/{}", filing_form_get},
     {HTTP_POST | HTTP_ROUTE_FILES, "/demarches/{}", filing_form_post},
+    {HTTP_GET | HTTP_HEAD, "/signaler", filing_report_get},
+    {HTTP_POST | HTTP_ROUTE_FILES, "/signaler", filing_report_post},
     {HTTP_GET | HTTP_HEAD, "/confirmation/{}", confirmation},
     {HTTP_GET | HTTP_HEAD, "/recu/{}", receipt},
     {HTTP_GET | HTTP_HEAD, "/accessibilite", accessibility},
