@@ -13,7 +13,7 @@ const B = require('./browser');
 const F = require('./flows');
 
 const WIDTH = 390;
-const PAGES = ['/', '/demarches/nid-de-poule', '/demarches/question-generale', '/signalements',
+const PAGES = ['/', '/signaler', '/demarches/nid-de-poule', '/demarches/question-generale', '/signalements',
                '/signalements?etat=ouverts', '/suivi', '/compte/connexion', '/compte/inscription',
                '/compte/mot-de-passe-oublie', '/mentions-legales', '/accessibilite', '/?q=acte'];
 
