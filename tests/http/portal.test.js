@@ -141,7 +141,8 @@ test('portal: home, search, démarche, incident, confirmation, receipt, pages', 
         const r = await b.get('/');
         assert.equal(r.status, 200);
         assertPage(r, 'home');
-        const groups = [...r.text.matchAll(/<h3 id="groupe-[^"]+">([^<]+)<\/h3>/g)].map((m) => decodeEntities(m[1]));
+        /* Each group's heading: its icon (decorative) and its name. */
+        const groups = [...r.text.matchAll(/<h3 id="groupe-[^"]+" class="with-icon"><svg class="icon" aria-hidden="true"[^>]*><use href="\/static\/vendor\/icons\.svg#[a-z0-9-]+"><\/use><\/svg>([^<]+)<\/h3>/g)].map((m) => decodeEntities(m[1]));
         assert.equal(groups[0], 'Signaler un problème');
         for (const g of ['État civil', 'École et enfance', 'Associations', 'Vie quotidienne'])
             assert.ok(groups.includes(g), `group ${g} in ${groups}`);
@@ -173,7 +174,7 @@ test('portal: home, search, démarche, incident, confirmation, receipt, pages', 
         const none = await new Browser(srv).get('/?q=zzzzqqq');
         assert.equal(none.status, 200);
         assert.match(none.text, /Aucune démarche ne correspond/);
-        assert.doesNotMatch(none.text, /class="card"><h4>/);
+        assert.doesNotMatch(none.text, /class="card"><h4/);
     });
 
     await t.test('the colour sheet is themed from the tenant and strict', async () => {
