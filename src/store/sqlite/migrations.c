@@ -734,14 +734,14 @@ static const char migration_18[] = "ALTER TABLE procedures ADD COLUMN name_en TE
                                    "ALTER TABLE procedures ADD COLUMN description_en TEXT;\n"
                                    "ALTER TABLE procedures ADD COLUMN service_notice_en TEXT;\n";
 
-/* Version 22 (issue 12, «A look a mairie is proud of»): each procedure's icon, a name from
+/* Version 19 (issue 12, «A look a mairie is proud of»): each procedure's icon, a name from
  * the icon set embedded in the binary (vendor/icons.txt), NULL for its kind's default; and
  * how many requests each procedure received each day, so that the portal's home page can
  * name the three most used procedures of the last 90 days by summing at most 90 rows per
  * procedure instead of walking hundreds of thousands of requests at ten million. The counts
  * are kept by triggers in the writing transaction itself, as request_counts are (version 9),
  * so they never drift from the rows; day is created_at's UTC day (unix seconds / 86400). */
-static const char migration_22[] =
+static const char migration_19[] =
     "ALTER TABLE procedures ADD COLUMN icon TEXT;\n"
     "CREATE TABLE procedure_day_counts (\n"
     "  tenant_id INTEGER NOT NULL,\n"
@@ -772,8 +772,6 @@ static const char migration_22[] =
 const char *const store_sqlite_migrations[] = {
     migration_1, migration_2, migration_3, migration_4, migration_5, migration_6, migration_7,
     migration_8, migration_9, migration_10, migration_11, migration_12, migration_13, migration_14,
-    migration_15, migration_16, migration_17, migration_18,
-    /* 19 to 21 are other branches' (issue 12): the merge puts them before this one. */
-    migration_22};
+    migration_15, migration_16, migration_17, migration_18, migration_19};
 const int store_sqlite_migration_count =
     (int)(sizeof store_sqlite_migrations / sizeof store_sqlite_migrations[0]);
