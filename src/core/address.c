@@ -81,14 +81,17 @@ const char *address_words(const char *s, char *out, size_t size)
 
 /* ---- the query ---- */
 
-/* Abbreviations of street words that are not their prefix. */
+/* Abbreviations of street words: those that are not their prefix, and «r», which is a
+ * prefix of «route» and «rue» too but stands for «rue». An abbreviation matches its word as
+ * an exact word does. */
 static const struct {
     const char *abbr, *word;
 } abbreviations[] = {
-    {"bd", "boulevard"}, {"bld", "boulevard"}, {"bvd", "boulevard"}, {"st", "saint"},
-    {"ste", "sainte"},   {"fg", "faubourg"},   {"rte", "route"},     {"mt", "mont"},
-    {"gd", "grand"},     {"gde", "grande"},    {"pt", "petit"},      {"che", "chemin"},
-    {"rpt", "rond"},     {"crs", "cours"},     {"pte", "porte"},     {"sq", "square"},
+    {"r", "rue"},      {"bd", "boulevard"}, {"bld", "boulevard"}, {"bvd", "boulevard"},
+    {"st", "saint"},   {"ste", "sainte"},   {"fg", "faubourg"},   {"rte", "route"},
+    {"mt", "mont"},    {"gd", "grand"},     {"gde", "grande"},    {"pt", "petit"},
+    {"che", "chemin"}, {"rpt", "rond"},     {"crs", "cours"},     {"pte", "porte"},
+    {"sq", "square"},
 };
 
 static const char *expansion(const char *w)
@@ -313,17 +316,34 @@ int address_search(core *c, int64_t tenant_id, const char *text, size_t limit, a
     query_parse(text, q);
     if (q->n_words == 0)
         return 0;
-    int64_t set_id = 0, count = 0;
-    if (c->store->ops->addresses.current(c->store, tenant_id, &set_id, &count, err) != 0)
+    int64_t set_id = 0, size = 0;
+    if (c->store->ops->addresses.current(c->store, tenant_id, &set_id, &size, err) != 0)
         return -1;
     if (!set_id)
         return 0;
 
-    /* The longest word drives: it has the fewest streets. */
+    /* The rarest word drives: the streets it finds are few and hold the answer. */
     size_t drive = 0;
-    for (size_t i = 1; i < q->n_words; i++)
-        if (strlen(q->words[i]) > strlen(q->words[drive]))
+    int64_t fewest = -1;
+    for (size_t i = 0; i < q->n_words; i++) {
+        char to[ADDRESS_QUERY_MAX * 2 + 2];
+        prefix_end(q->words[i], to, sizeof to);
+        int64_t count = 0, alt = 0;
+        if (c->store->ops->addresses.words_count(c->store, set_id, q->words[i], to,
+                                                 CANDIDATES_MAX + 1, &count, err) != 0)
+            return -1;
+        if (q->alt[i]) {
+            snprintf(to, sizeof to, "%s ", q->alt[i]);
+            if (c->store->ops->addresses.words_count(c->store, set_id, q->alt[i], to,
+                                                     CANDIDATES_MAX + 1, &alt, err) != 0)
+                return -1;
+            count += alt;
+        }
+        if (fewest < 0 || count < fewest) {
+            fewest = count;
             drive = i;
+        }
+    }
     store_address_street *cands = NULL;
     size_t n_cands = 0, cap = 0;
     if (add_candidates(c, set_id, q->words[drive], 0, a, &cands, &n_cands, &cap, err) != 0 ||

@@ -307,6 +307,11 @@ typedef struct store_code_failures_ops {
 typedef struct store_addresses_ops {
     /* The tenant's current list: *set_id 0 when it has none; *count its addresses. */
     int (*current)(store *s, int64_t tenant_id, int64_t *set_id, int64_t *count, error *err);
+    /* How many street words of list set_id lie in [from, to), counting up to cap at most
+     * (so that a common prefix costs no more than a rare one): the search starts from its
+     * rarest word. */
+    int (*words_count)(store *s, int64_t set_id, const char *from, const char *to, size_t cap,
+                       int64_t *count, error *err);
     /* Streets of list set_id with a word in [from, to) (a prefix's range), at most limit,
      * in no particular order; *out in a. */
     int (*streets_by_word)(store *s, int64_t set_id, const char *from, const char *to, size_t limit,

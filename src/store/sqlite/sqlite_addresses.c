@@ -67,6 +67,31 @@ static int read_street(sqlite3_stmt *st, arena *a, void *p)
     return oom ? -1 : 0;
 }
 
+static sq_stmt sq_address_words_count =
+    SQ_STMT("SELECT count(*) FROM (SELECT 1 FROM address_words WHERE set_id = ?1 AND word >= ?2 "
+            "AND word < ?3 LIMIT ?4)");
+
+static int store_sqlite_address_words_count(store *s, int64_t set_id, const char *from,
+                                            const char *to, size_t cap, int64_t *count, error *err)
+{
+    *count = 0;
+    if (!from || !to)
+        return error_set(err, ERR_INVALID_ARG, "word", "a word range is required");
+    store_sqlite_conn *c = store_sqlite_reader(s, err);
+    if (!c)
+        return -1;
+    sqlite3_stmt *st = store_sqlite_stmt(c, &sq_address_words_count, err);
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, set_id);
+    store_sqlite_bind_text(st, 2, from);
+    store_sqlite_bind_text(st, 3, to);
+    sqlite3_bind_int64(st, 4, (int64_t)cap);
+    int found = 0;
+    return store_sqlite_read_one(c, st, store_sqlite_read_int64, NULL, count, &found,
+                                 "address_words_count", err);
+}
+
 /* A street has a word in the range once per word: DISTINCT keeps it once («rue de la
  * paix» and the prefix "p" of "paix" and "place"). */
 static sq_stmt sq_address_streets_by_word =
@@ -442,6 +467,7 @@ static int store_sqlite_tx_address_purge(store *s, int64_t tenant_id, size_t max
 
 const store_addresses_ops store_sqlite_addresses_ops = {
     .current = store_sqlite_address_current,
+    .words_count = store_sqlite_address_words_count,
     .streets_by_word = store_sqlite_address_streets_by_word,
     .by_number = store_sqlite_address_by_number,
     .in_box = store_sqlite_address_in_box,
