@@ -15,6 +15,7 @@
 #include "core/core_internal.h"
 #include "util/collate.h"
 #include "util/geo.h"
+#include "util/log.h"
 #include "util/utf8.h"
 
 /* Streets read for the driving word at most: a one-letter prefix matches thousands of
@@ -689,9 +690,13 @@ int address_import_commit(address_import *im, address_import_result *out, error 
         *err = keep;
     }
     import_free(im);
+    /* The list is replaced (or the import given up) whatever the purge does: a list it
+     * leaves behind is 'old', and the next import purges it. */
     error perr;
-    if (purge_old(c, tenant_id, rc == 0 ? err : &perr) != 0 && rc == 0)
-        return -1;
+    error_clear(&perr);
+    if (purge_old(c, tenant_id, &perr) != 0)
+        log_warn("address import: the replaced list is left for the next import to purge: %s",
+                 perr.detail);
     return rc;
 }
 

@@ -202,39 +202,95 @@ static int parse_line(char *line, int n_header, const int *index, address_input 
     return 0;
 }
 
+struct address_ban_reader {
+    FILE *in;
+    char *line; /* ADDRESS_BAN_LINE_MAX + 2 bytes */
+    int index[COL_COUNT];
+    int n_header;
+    long lineno;
+};
+
+address_ban_reader *address_ban_reader_open(FILE *in, error *err)
+{
+    address_ban_reader *r = calloc(1, sizeof *r);
+    if (r)
+        r->line = malloc(ADDRESS_BAN_LINE_MAX + 2);
+    if (!r || !r->line) {
+        address_ban_reader_free(r);
+        error_set(err, ERR_UNAVAILABLE, NULL, "out of memory");
+        return NULL;
+    }
+    r->in = in;
+    r->lineno = 1;
+    r->n_header = read_header(in, r->line, r->index, err);
+    if (r->n_header < 0) {
+        address_ban_reader_free(r);
+        return NULL;
+    }
+    return r;
+}
+
+int address_ban_reader_next(address_ban_reader *r, address_input *out, char *why, size_t why_size)
+{
+    for (;;) {
+        long n = read_line(r->in, r->line);
+        if (n == -1) {
+            if (ferror(r->in)) {
+                snprintf(why, why_size, "read error: %s", strerror(errno));
+                return -2;
+            }
+            return 0;
+        }
+        r->lineno++;
+        if (n == 0)
+            continue; /* a blank line (the last one, often) */
+        if (n == -2) {
+            snprintf(why, why_size, "over %d bytes", ADDRESS_BAN_LINE_MAX);
+            return -1;
+        }
+        return parse_line(r->line, r->n_header, r->index, out, why, why_size) == 0 ? 1 : -1;
+    }
+}
+
+long address_ban_reader_line(const address_ban_reader *r)
+{
+    return r->lineno;
+}
+
+void address_ban_reader_free(address_ban_reader *r)
+{
+    if (!r)
+        return;
+    free(r->line);
+    free(r);
+}
+
 int address_ban_import(core *c, int64_t tenant_id, FILE *in, address_ban_mode mode,
                        address_ban_bad_fn bad, void *ctx, address_ban_report *report, error *err)
 {
     memset(report, 0, sizeof *report);
-    char *line = malloc(ADDRESS_BAN_LINE_MAX + 2);
-    if (!line)
-        return error_set(err, ERR_UNAVAILABLE, NULL, "out of memory");
+    address_ban_reader *r = address_ban_reader_open(in, err);
+    if (!r)
+        return -1;
     int rc = -1;
     address_import *im = NULL;
-    int index[COL_COUNT];
-    int n_header = read_header(in, line, index, err);
-    if (n_header < 0)
-        goto cleanup;
     if (address_import_begin(c, tenant_id, &im, err) != 0)
         goto cleanup;
-    long lineno = 1;
     char why[300];
     for (;;) {
-        long n = read_line(in, line);
-        if (n == -1)
-            break;
-        lineno++;
-        if (n == 0)
-            continue; /* a blank line (the last one, often) */
-        report->lines++;
         address_input ad;
-        int ok = n > 0 && parse_line(line, n_header, index, &ad, why, sizeof why) == 0;
-        if (n == -2)
-            snprintf(why, sizeof why, "over %d bytes", ADDRESS_BAN_LINE_MAX);
-        if (!ok) {
+        int got = address_ban_reader_next(r, &ad, why, sizeof why);
+        if (got == 0)
+            break;
+        if (got == -2) {
+            error_set(err, ERR_UNAVAILABLE, "file", "%s", why);
+            goto cleanup;
+        }
+        report->lines++;
+        if (got < 0) {
             report->bad_lines++;
             if (bad)
-                bad(ctx, lineno, why);
+                bad(ctx, address_ban_reader_line(r), why);
             continue;
         }
         /* Once a line is bad an all-or-nothing import only goes on checking. */
@@ -242,10 +298,6 @@ int address_ban_import(core *c, int64_t tenant_id, FILE *in, address_ban_mode mo
             continue;
         if (address_import_add(im, &ad, err) != 0)
             goto cleanup;
-    }
-    if (ferror(in)) {
-        error_set(err, ERR_UNAVAILABLE, "file", "read error: %s", strerror(errno));
-        goto cleanup;
     }
     if (report->bad_lines > 0 && mode == ADDRESS_BAN_ALL_OR_NOTHING) {
         rc = 0;
@@ -263,6 +315,6 @@ int address_ban_import(core *c, int64_t tenant_id, FILE *in, address_ban_mode mo
     rc = 0;
 cleanup:
     address_import_abort(im);
-    free(line);
+    address_ban_reader_free(r);
     return rc;
 }

@@ -18,6 +18,23 @@
 /* The longest line read, in bytes (a line of the BAN is about 200). */
 #define ADDRESS_BAN_LINE_MAX 4096
 
+/* A reader of a BAN file: the header read at open, then one address per call. Pure: it
+ * writes nothing (address_ban_import feeds the import with it). */
+typedef struct address_ban_reader address_ban_reader;
+
+/* Reads the header of in: the columns by name. NULL with err (ERR_INVALID_ARG naming
+ * "header": empty file, a required column missing); caller frees with
+ * address_ban_reader_free. */
+address_ban_reader *address_ban_reader_open(FILE *in, error *err);
+/* The next address: 1 and *out (its strings valid until the next call; checked with
+ * address_check); 0 at the end of the file; -1 for a bad line (why says what is wrong, in
+ * English, naming the column); -2 when the file cannot be read (why says so). Blank lines
+ * are skipped. */
+int address_ban_reader_next(address_ban_reader *r, address_input *out, char *why, size_t why_size);
+/* The number of the line the last call read (the header is line 1). */
+long address_ban_reader_line(const address_ban_reader *r);
+void address_ban_reader_free(address_ban_reader *r);
+
 /* What to do with bad lines. */
 typedef enum address_ban_mode {
     /* Any bad line and nothing is imported: the collectivité keeps its list, and every bad
