@@ -29,6 +29,8 @@
 #define NEAREST_CANDIDATES 16
 /* Addresses written per write job of an import. */
 #define IMPORT_BATCH 4000
+/* Streets placed at their middle address per write job. */
+#define PLACE_BATCH 2000
 /* Rows deleted per write job when purging a replaced list. */
 #define PURGE_BATCH 10000
 /* Room for a folded street key («rue du general de gaulle 69001 lyon 1er arrondissement»):
@@ -622,6 +624,28 @@ int address_import_add(address_import *im, const address_input *in, error *err)
     return 0;
 }
 
+typedef struct place_args {
+    int64_t set_id, after, last;
+} place_args;
+
+static int apply_place(store *s, void *arg, error *err)
+{
+    place_args *p = arg;
+    return s->ops->addresses.tx_streets_place(s, p->set_id, p->after, PLACE_BATCH, &p->last, err);
+}
+
+/* Places the new list's streets at their middle address, a bounded number per write. */
+static int place_streets(address_import *im, error *err)
+{
+    place_args p = {im->set_id, 0, 0};
+    do {
+        if (store_write_sync(im->core->store, apply_place, &p, err) != 0)
+            return -1;
+        p.after = p.last;
+    } while (p.last != 0);
+    return 0;
+}
+
 typedef struct finish_args {
     address_import *im;
     int64_t replaced;
@@ -678,6 +702,8 @@ int address_import_commit(address_import *im, address_import_result *out, error 
     int64_t tenant_id = im->tenant_id;
     finish_args f = {im, 0};
     int rc = flush(im, err);
+    if (rc == 0)
+        rc = place_streets(im, err);
     if (rc == 0)
         rc = store_write_sync(c->store, apply_finish, &f, err);
     if (rc == 0) {

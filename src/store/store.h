@@ -336,9 +336,13 @@ typedef struct store_addresses_ops {
     /* Inserts address ad of street ad->street_id into list set_id. */
     int (*tx_insert)(store *s, int64_t tenant_id, int64_t set_id, const store_address *ad,
                      error *err);
-    /* Completes list set_id: places each street at its middle address, records count, and
-     * makes it the tenant's current list (the previous one 'old'). ERR_CONFLICT when it is
-     * no longer 'loading' (another import started meanwhile). */
+    /* Places the streets of list set_id after id after_id, limit of them in id order, at
+     * their middle address by number; *last_id the last one placed, 0 when none was left. */
+    int (*tx_streets_place)(store *s, int64_t set_id, int64_t after_id, size_t limit,
+                            int64_t *last_id, error *err);
+    /* Completes list set_id: records count and makes it the tenant's current list (the
+     * previous one 'old'). ERR_CONFLICT when it is no longer 'loading' (another import
+     * started meanwhile). */
     int (*tx_set_finish)(store *s, int64_t tenant_id, int64_t set_id, int64_t count, error *err);
     /* Drops list set_id ('old' from now on), for an import given up. */
     int (*tx_set_drop)(store *s, int64_t tenant_id, int64_t set_id, error *err);

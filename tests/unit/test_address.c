@@ -163,6 +163,15 @@ static void test_search_ranking(void **state)
     assert_string_equal(search(f, "rue de la paix", 2),
                         "Rue de la Paix, 99100 Bourg-Exemple | Rue de la Paix Prolongée, 99100 "
                         "Bourg-Exemple");
+    /* A street is placed at its middle address by number: 12, 12 bis, 14 → 12 bis. */
+    store_address *hits = NULL;
+    size_t n = 0;
+    error err;
+    assert_int_equal(
+        address_search(f->db.core, f->tenant, "rue de la paix", 1, &f->a, &hits, &n, &err), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(hits[0].number, 0);
+    assert_true(hits[0].lat == 45.7001 && hits[0].lon == 4.9001);
     /* Accents and case folded, a prefix for the last word. */
     assert_string_equal(search(f, "7 rue de l'eglis", 1), "7 Rue de l'Église, 99100 Bourg-Exemple");
     /* An abbreviation that is not a prefix. */

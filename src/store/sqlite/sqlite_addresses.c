@@ -327,12 +327,50 @@ static sq_stmt sq_address_set_state =
     SQ_STMT("SELECT state FROM address_sets WHERE id = ?1 AND tenant_id = ?2");
 
 /* A street's place is its middle address by number (a street's mean position may lie off
- * a bent street). */
+ * a bent street), for the streets of ids (?2, ?3]: a range the addresses_street index
+ * reads, so that each write places a bounded number of streets. */
 static sq_stmt sq_address_streets_place = SQ_STMT(
     "UPDATE address_streets AS s SET lat = m.lat, lon = m.lon FROM (SELECT street_id, lat, lon "
     "FROM (SELECT a.street_id, a.lat, a.lon, row_number() OVER w AS r, count(*) OVER (PARTITION "
-    "BY a.street_id) AS n FROM addresses a WHERE a.set_id = ?1 WINDOW w AS (PARTITION BY "
-    "a.street_id ORDER BY a.number, a.id)) WHERE r = n / 2 + 1) AS m WHERE s.id = m.street_id");
+    "BY a.street_id) AS n FROM addresses a WHERE a.street_id > ?2 AND a.street_id <= ?3 WINDOW w "
+    "AS (PARTITION BY a.street_id ORDER BY a.number, a.id)) WHERE r = n / 2 + 1) AS m WHERE "
+    "s.id = m.street_id AND s.set_id = ?1");
+
+/* The id of the limit-th street of set_id after after_id (the end of the next range). */
+static sq_stmt sq_address_streets_next = SQ_STMT(
+    "SELECT max(id) FROM (SELECT id FROM address_streets WHERE set_id = ?1 AND id > ?2 ORDER BY "
+    "id LIMIT ?3)");
+
+static int store_sqlite_tx_address_streets_place(store *s, int64_t set_id, int64_t after_id,
+                                                 size_t limit, int64_t *last_id, error *err)
+{
+    *last_id = 0;
+    store_sqlite_conn *c = store_sqlite_writer(s, err);
+    if (!c)
+        return -1;
+    sqlite3_stmt *st = store_sqlite_stmt(c, &sq_address_streets_next, err);
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, set_id);
+    sqlite3_bind_int64(st, 2, after_id);
+    sqlite3_bind_int64(st, 3, (int64_t)(limit ? limit : 1));
+    int found = 0;
+    int64_t last = 0;
+    if (store_sqlite_read_one(c, st, store_sqlite_read_int64, NULL, &last, &found,
+                              "address_streets_next", err) != 0)
+        return -1;
+    if (!found || last == 0)
+        return 0;
+    if (!(st = store_sqlite_stmt(c, &sq_address_streets_place, err)))
+        return -1;
+    sqlite3_bind_int64(st, 1, set_id);
+    sqlite3_bind_int64(st, 2, after_id);
+    sqlite3_bind_int64(st, 3, last);
+    if (store_sqlite_run_write(c, st, NULL, "address_streets_place", err) != 0)
+        return -1;
+    *last_id = last;
+    return 0;
+}
 
 static sq_stmt sq_address_set_retire =
     SQ_STMT("UPDATE address_sets SET state = 'old' WHERE tenant_id = ?1 AND state = 'current'");
@@ -362,11 +400,6 @@ static int store_sqlite_tx_address_set_finish(store *s, int64_t tenant_id, int64
     if (!loading)
         return error_set(err, ERR_CONFLICT, "import",
                          "another import of this collectivité's addresses started meanwhile");
-    if (!(st = store_sqlite_stmt(c, &sq_address_streets_place, err)))
-        return -1;
-    sqlite3_bind_int64(st, 1, set_id);
-    if (store_sqlite_run_write(c, st, NULL, "address_streets_place", err) != 0)
-        return -1;
     if (!(st = store_sqlite_stmt(c, &sq_address_set_retire, err)))
         return -1;
     sqlite3_bind_int64(st, 1, tenant_id);
@@ -474,6 +507,7 @@ const store_addresses_ops store_sqlite_addresses_ops = {
     .tx_set_begin = store_sqlite_tx_address_set_begin,
     .tx_street = store_sqlite_tx_address_street,
     .tx_insert = store_sqlite_tx_address_insert,
+    .tx_streets_place = store_sqlite_tx_address_streets_place,
     .tx_set_finish = store_sqlite_tx_address_set_finish,
     .tx_set_drop = store_sqlite_tx_address_set_drop,
     .tx_purge = store_sqlite_tx_address_purge,
