@@ -22,11 +22,7 @@
 #include "present/present.h"
 
 #define OPT_DB_SPEC CLI_OPT_DB
-#define OPT_TENANT_SPEC                                                                            \
-    {                                                                                              \
-        "tenant", "GUICHET_TENANT", OPT_STRING, NULL, 0, 0, 0,                                     \
-            "collectivité slug (optional with a single one)"                                      \
-    }
+#define OPT_TENANT_SPEC CLI_OPT_TENANT
 
 const opt_spec agent_cmd_add_opts[] = {
     OPT_DB_SPEC,
@@ -68,25 +64,6 @@ static void ctx_close(cmd_ctx *x)
 static int ctx_open(const char *cmd, const opt_values *v, cmd_ctx *x)
 {
     return cli_session_open(cmd, v, x);
-}
-
-static const cat_tenant *pick_tenant(const char *cmd, const catalogue *cat, const opt_values *v)
-{
-    const char *slug = opt_str(v, "tenant");
-    if (slug) {
-        const cat_tenant *t = catalogue_tenant_by_slug(cat, slug);
-        if (!t)
-            fprintf(stderr, "%s: no collectivité '%s'\n", cmd, slug);
-        return t;
-    }
-    if (cat->n_tenants == 1)
-        return &cat->tenants[0];
-    fprintf(stderr,
-            cat->n_tenants == 0 ? "%s: the database has no collectivité yet\n"
-                                : "%s: several collectivités: say which one with "
-                                  "--tenant SLUG\n",
-            cmd);
-    return NULL;
 }
 
 /* Reads the first line of stdin (without its line end) into pw. -1 when empty or too long. */
@@ -151,7 +128,7 @@ int agent_cmd_add(const opt_values *v)
     }
     int rc = 1;
     const catalogue *cat = catalogue_acquire(x.core);
-    const cat_tenant *t = pick_tenant(cmd, cat, v);
+    const cat_tenant *t = cli_pick_tenant(cmd, cat, v);
     int64_t tenant_id = t ? t->rec.id : 0;
     char slug[128];
     snprintf(slug, sizeof slug, "%s", t ? t->rec.slug : "");
@@ -202,7 +179,7 @@ int agent_cmd_audit_verify(const opt_values *v)
     int rc = 0;
     const catalogue *cat = catalogue_acquire(x.core);
     if (opt_str(v, "tenant")) {
-        const cat_tenant *t = pick_tenant(cmd, cat, v);
+        const cat_tenant *t = cli_pick_tenant(cmd, cat, v);
         rc = t ? verify_one(x.core, t->rec.id, t->rec.slug) : 1;
     } else {
         for (size_t i = 0; i < cat->n_tenants; i++)
@@ -230,7 +207,7 @@ int agent_cmd_audit_purge(const opt_values *v)
     int64_t before = time_now() - (int64_t)days * 86400;
     int rc = 0;
     const catalogue *cat = catalogue_acquire(x.core);
-    const cat_tenant *only = opt_str(v, "tenant") ? pick_tenant(cmd, cat, v) : NULL;
+    const cat_tenant *only = opt_str(v, "tenant") ? cli_pick_tenant(cmd, cat, v) : NULL;
     if (opt_str(v, "tenant") && !only)
         rc = 1;
     for (size_t i = 0; rc == 0 && i < cat->n_tenants; i++) {
@@ -278,7 +255,7 @@ int agent_cmd_register(const opt_values *v)
     buf out;
     buf_init(&out, 64u * 1024 * 1024);
     const catalogue *cat = catalogue_acquire(x.core);
-    const cat_tenant *t = pick_tenant(cmd, cat, v);
+    const cat_tenant *t = cli_pick_tenant(cmd, cat, v);
     if (!t)
         goto cleanup;
     /* The sentences are the pages' strings (embedded in the binary), as in the back office. */

@@ -15,6 +15,7 @@
 
 #include "api/open311/open311.h"
 #include "api/rest/rest.h"
+#include "cli/address_cmd.h"
 #include "cli/agent_cmd.h"
 #include "cli/demo.h"
 #include "cli/options.h"
@@ -49,11 +50,7 @@ typedef struct command {
 } command;
 
 #define OPT_DB CLI_OPT_DB
-#define OPT_TENANT                                                                                 \
-    {                                                                                              \
-        "tenant", "GUICHET_TENANT", OPT_STRING, NULL, 0, 0, 0,                                     \
-            "collectivité slug (optional with a single one)"                                      \
-    }
+#define OPT_TENANT CLI_OPT_TENANT
 
 static const opt_spec init_opts[] = {OPT_DB, {0}};
 static const opt_spec demo_opts[] = {
@@ -204,25 +201,6 @@ static int session_open(const opt_values *v, session *s)
     return cli_session_open("guichet", v, s);
 }
 
-/* The tenant named by --tenant, or the only one. Prints why not and returns NULL. */
-static const cat_tenant *pick_tenant(const catalogue *cat, const opt_values *v)
-{
-    const char *slug = opt_str(v, "tenant");
-    if (slug) {
-        const cat_tenant *t = catalogue_tenant_by_slug(cat, slug);
-        if (!t)
-            fprintf(stderr, "guichet: no collectivité '%s'\n", slug);
-        return t;
-    }
-    if (cat->n_tenants == 1)
-        return &cat->tenants[0];
-    fprintf(stderr, cat->n_tenants == 0
-                        ? "guichet: the database has no collectivité yet: run 'guichet demo' or "
-                          "'guichet tenant add'\n"
-                        : "guichet: several collectivités: say which one with --tenant SLUG\n");
-    return NULL;
-}
-
 static const char *uploads_dir(const opt_values *v, char *out, size_t size);
 
 /* ---- commands ---- */
@@ -270,7 +248,7 @@ static int cmd_apikey_create(const opt_values *v)
         return 1;
     int rc = 1;
     const catalogue *cat = catalogue_acquire(s.core);
-    const cat_tenant *t = pick_tenant(cat, v);
+    const cat_tenant *t = cli_pick_tenant("guichet", cat, v);
     if (t) {
         char key[APIKEY_LEN];
         int64_t id = 0;
@@ -296,7 +274,7 @@ static int cmd_apikey_list(const opt_values *v)
         return 1;
     int rc = 1;
     const catalogue *cat = catalogue_acquire(s.core);
-    const cat_tenant *t = pick_tenant(cat, v);
+    const cat_tenant *t = cli_pick_tenant("guichet", cat, v);
     arena a;
     arena_init(&a, 0);
     store_apikey *keys = NULL;
@@ -329,7 +307,7 @@ static int cmd_apikey_revoke(const opt_values *v)
         return 1;
     int rc = 1;
     const catalogue *cat = catalogue_acquire(s.core);
-    const cat_tenant *t = pick_tenant(cat, v);
+    const cat_tenant *t = cli_pick_tenant("guichet", cat, v);
     error err;
     if (t && apikey_revoke_as(s.core, &actor_cli, t->rec.id, (int64_t)opt_uint(v, "id"), NULL, NULL,
                               &err) == 0) {
@@ -461,7 +439,7 @@ static int cmd_retention_run(const opt_values *v)
     error err;
     error_clear(&err);
     const catalogue *cat = catalogue_acquire(s.core);
-    const cat_tenant *only = opt_str(v, "tenant") ? pick_tenant(cat, v) : NULL;
+    const cat_tenant *only = opt_str(v, "tenant") ? cli_pick_tenant("guichet", cat, v) : NULL;
     if (opt_str(v, "tenant") && !only)
         rc = 1;
     for (size_t i = 0; rc == 0 && i < cat->n_tenants; i++) {
@@ -513,6 +491,8 @@ static const http_mount mounts[] = {
     {"/agent/", bo_intake_routes, web_write_error, bo_admit, 0},
     {"/agent/", bo_receipt_routes, web_write_error, bo_admit, 0},
     {"/agent/", bo_mobile_routes, web_write_error, bo_admit, 0},
+    /* The address list's JSON for the location step's scripts: GET only, errors in JSON. */
+    {"/adresses/", portal_address_routes, portal_address_write_error, NULL, 0},
     {"/", portal_filing_routes, web_write_error, web_admit_form, 0},
     {"/", portal_tracking_routes, web_write_error, web_admit_form, 0},
     {"/", portal_account_routes, web_write_error, web_admit_form, 0},
@@ -855,6 +835,10 @@ static const command commands[] = {
      retention_run_opts, cmd_retention_run},
     {"setting", "set", "change a server-wide setting", setting_set_opts, cmd_setting_set},
     {"setting", "list", "list the settings and their values", setting_list_opts, cmd_setting_list},
+    {"address", "import",
+     "replace a collectivité's address list with a Base Adresse Nationale CSV file (- for "
+     "standard input)",
+     address_cmd_import_opts, address_cmd_import},
     {NULL, NULL, NULL, NULL, NULL},
 };
 
@@ -904,7 +888,11 @@ int cli_main(int argc, char **argv)
         if (r < 0)
             return 2;
         if (r == 1) {
-            printf("usage: %s [options]\n%s\n\noptions:\n", label, c->summary);
+            printf("usage: %s [options]", label);
+            for (const opt_spec *o = c->opts; o->name; o++)
+                if (o->type == OPT_ARG)
+                    printf(" %s", o->name);
+            printf("\n%s\n\noptions:\n", c->summary);
             options_usage(c->opts);
             return 0;
         }

@@ -9,12 +9,14 @@
  */
 #include "cli/demo.h"
 
+#include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "cli/demo_data.h"
+#include "core/address.h"
 #include "core/admin.h"
 #include "core/agent.h"
 #include "core/attrs.h"
@@ -23,6 +25,7 @@
 #include "core/status.h"
 #include "util/arena.h"
 #include "util/buf.h"
+#include "util/geo.h"
 #include "util/log.h"
 #include "util/timeutil.h"
 
@@ -1132,6 +1135,67 @@ static int load_backoffice(core *c, int64_t tenant_id, FILE *report, error *err)
     return agent_demo_load(c, tenant_id, report, err);
 }
 
+/* The demo's address list: every number of every street its requests name, laid along a
+ * line through the street's point (its direction turned by the golden angle from one street
+ * to the next), odd numbers on one side and even on the other, 6 m apart, so that the
+ * search and «Me localiser» work around the map's centre. Loaded once: a list already
+ * there is kept. */
+#define DEMO_ADDRESS_STEP_M 6.0
+#define DEMO_ADDRESS_SIDE_M 8.0
+#define DEMO_INSEE "69999"
+
+static int load_addresses(core *c, int64_t tenant_id, FILE *report, error *err)
+{
+    int64_t count = 0;
+    if (address_count(c, tenant_id, &count, err) != 0)
+        return -1;
+    if (count > 0)
+        return 0;
+    address_import *im = NULL;
+    if (address_import_begin(c, tenant_id, &im, err) != 0)
+        return -1;
+    const double coslat = cos(DEMO_LAT_CENTER * M_PI / 180.0);
+    for (size_t i = 0; i < demo_n_streets; i++) {
+        const demo_street *st = &demo_streets[i];
+        /* The BAN writes a street's type with a capital: «Rue Victor Hugo». */
+        char name[128];
+        snprintf(name, sizeof name, "%s", st->name);
+        if (name[0] >= 'a' && name[0] <= 'z')
+            name[0] = (char)(name[0] - 'a' + 'A');
+        double angle = fmod((double)i * 2.399963, M_PI);
+        double ux = cos(angle), uy = sin(angle); /* along the street: east, north */
+        for (unsigned n = 1; n <= st->max_number; n++) {
+            double along =
+                ((double)((n + 1) / 2) - (double)st->max_number / 4.0) * 2.0 * DEMO_ADDRESS_STEP_M;
+            double side = (n % 2 ? 1.0 : -1.0) * DEMO_ADDRESS_SIDE_M;
+            double north = along * uy + side * ux, east = along * ux - side * uy;
+            char id[48];
+            snprintf(id, sizeof id, DEMO_INSEE "_%04zu_%05u", i + 1, n);
+            address_input in = {
+                .ban_id = id,
+                .number = (int)n,
+                .street = name,
+                .postcode = DEMO_ZIPCODE,
+                .insee = DEMO_INSEE,
+                .commune = demo_tenant.name,
+                .lat = st->lat + north / GEO_METRES_PER_DEGREE,
+                .lon = st->lon + east / (GEO_METRES_PER_DEGREE * coslat),
+            };
+            if (address_import_add(im, &in, err) != 0) {
+                address_import_abort(im);
+                return -1;
+            }
+        }
+    }
+    address_import_result r;
+    if (address_import_commit(im, &r, err) != 0)
+        return -1;
+    if (report)
+        fprintf(report, "%lld addresses in %lld streets (the address list).\n",
+                (long long)r.addresses, (long long)r.streets);
+    return 0;
+}
+
 /* Binds the generator to the catalogue entries just written. */
 static int bind_catalogue(demo_gen *g, const catalogue *cat, error *err)
 {
@@ -1207,13 +1271,17 @@ int demo_load(core *c, unsigned requests, unsigned years, unsigned seed, FILE *r
                     "Ville de Démo is already loaded (%lld requests in tenant \"%s\"): its "
                     "requests are unchanged.\n",
                     (long long)existing, DEMO_TENANT_SLUG);
-        /* A database loaded before the back office existed gets its agents and templates. */
-        return load_backoffice(c, tenant_id, report, err);
+        /* A database loaded before the back office or the address list existed gets its
+         * agents, templates and addresses. */
+        if (load_backoffice(c, tenant_id, report, err) != 0)
+            return -1;
+        return load_addresses(c, tenant_id, report, err);
     }
     int64_t started = time_mono_ms();
     if (load_catalogue(c, &tenant_id, err) != 0)
         return -1;
-    if (load_backoffice(c, tenant_id, report, err) != 0)
+    if (load_backoffice(c, tenant_id, report, err) != 0 ||
+        load_addresses(c, tenant_id, report, err) != 0)
         return -1;
 
     demo_gen *g = calloc(1, sizeof *g);

@@ -12,7 +12,7 @@
 static const opt_spec *find_spec(const opt_spec *specs, const char *name, size_t len)
 {
     for (const opt_spec *s = specs; s->name; s++)
-        if (strlen(s->name) == len && strncmp(s->name, name, len) == 0)
+        if (s->type != OPT_ARG && strlen(s->name) == len && strncmp(s->name, name, len) == 0)
             return s;
     return NULL;
 }
@@ -39,7 +39,7 @@ static int check_value(const char *cmd, const opt_spec *s, const char *value, co
         }
         return 0;
     }
-    if (s->type == OPT_STRING || s->type == OPT_LIST) {
+    if (s->type == OPT_STRING || s->type == OPT_LIST || s->type == OPT_ARG) {
         if (s->required && !*value) {
             fprintf(stderr, "%s: --%s must not be empty%s\n", cmd, s->name, from);
             return -1;
@@ -147,8 +147,16 @@ int options_parse(const char *cmd, const opt_spec *specs, int argc, char **argv,
         if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0)
             return 1;
         if (strncmp(arg, "--", 2) != 0) {
-            fprintf(stderr, "%s: unexpected argument '%s'\n", cmd, arg);
-            return -1;
+            /* The next positional argument's spec. */
+            const opt_spec *p = specs;
+            while (p->name && (p->type != OPT_ARG || from_cli[p - specs]))
+                p++;
+            if (!p->name) {
+                fprintf(stderr, "%s: unexpected argument '%s'\n", cmd, arg);
+                return -1;
+            }
+            from_cli[p - specs] = arg;
+            continue;
         }
         const char *name = arg + 2;
         const char *eq = strchr(name, '=');
@@ -223,6 +231,10 @@ int options_parse(const char *cmd, const opt_spec *specs, int argc, char **argv,
             v->values[idx] = s->def;
         }
         if (!v->values[idx]) {
+            if (s->required && s->type == OPT_ARG) {
+                fprintf(stderr, "%s: missing %s (%s)\n", cmd, s->name, s->help);
+                return -1;
+            }
             if (s->required) {
                 fprintf(stderr, "%s: missing --%s%s%s%s\n", cmd, s->name, s->env ? " (or " : "",
                         s->env ? s->env : "", s->env ? ")" : "");
@@ -240,11 +252,11 @@ void options_usage(const opt_spec *specs)
 {
     for (const opt_spec *s = specs; s->name; s++) {
         char left[64];
-        snprintf(left, sizeof left, "--%s%s", s->name,
-                 s->type == OPT_FLAG     ? ""
-                 : s->type == OPT_LIST   ? " VALUE (repeatable)"
-                 : s->type == OPT_STRING ? " VALUE"
-                                         : " N");
+        snprintf(left, sizeof left, "%s%s%s", s->type == OPT_ARG ? "" : "--", s->name,
+                 s->type == OPT_FLAG || s->type == OPT_ARG ? ""
+                 : s->type == OPT_LIST                     ? " VALUE (repeatable)"
+                 : s->type == OPT_STRING                   ? " VALUE"
+                                                           : " N");
         fprintf(stdout, "  %-24s %s", left, s->help);
         if (s->def)
             fprintf(stdout, " (default %s)", s->def);

@@ -13,7 +13,10 @@
  * config file may say yes/no/1/0). */
 /* OPT_LIST may be given several times on the command line; the values are joined with
  * commas ("--department a --department b" is "a,b", as is "--department a,b"). */
-typedef enum opt_type { OPT_STRING, OPT_UINT, OPT_DOUBLE, OPT_FLAG, OPT_LIST } opt_type;
+/* OPT_ARG is an argument that is not an option (a file to read: "-" is one too), given
+ * by position: the command line's such arguments fill the command's OPT_ARG specs in
+ * order, under their names (opt_str), and one more is a wrong usage. */
+typedef enum opt_type { OPT_STRING, OPT_UINT, OPT_DOUBLE, OPT_FLAG, OPT_LIST, OPT_ARG } opt_type;
 
 typedef struct opt_spec {
     const char *name; /* long option without dashes: "db" */

@@ -50,3 +50,22 @@ int cli_session_open_files(const char *cmd, const opt_values *v, const char *upl
     }
     return 0;
 }
+
+const cat_tenant *cli_pick_tenant(const char *cmd, const catalogue *cat, const opt_values *v)
+{
+    const char *slug = opt_str(v, "tenant");
+    if (slug) {
+        const cat_tenant *t = catalogue_tenant_by_slug(cat, slug);
+        if (!t)
+            fprintf(stderr, "%s: no collectivité '%s'\n", cmd, slug);
+        return t;
+    }
+    if (cat->n_tenants == 1)
+        return &cat->tenants[0];
+    fprintf(stderr,
+            cat->n_tenants == 0 ? "%s: the database has no collectivité yet: run 'guichet demo' or "
+                                  "'guichet tenant add'\n"
+                                : "%s: several collectivités: say which one with --tenant SLUG\n",
+            cmd);
+    return NULL;
+}

@@ -180,6 +180,31 @@ typedef struct store_code_failures {
     int64_t last_failure_at; /* unix seconds; 0: none */
 } store_code_failures;
 
+/* A street of a collectivité's address list (table address_streets): the addresses that
+ * share a commune, a postcode and a street name. */
+typedef struct store_address_street {
+    int64_t id;
+    int64_t set_id; /* the list it belongs to (address_sets) */
+    int64_t tenant_id;
+    const char *name; /* «Rue de la Paix» */
+    const char *postcode, *insee, *commune;
+    const char *key;   /* the words it is searched by, folded, one space apart (core's) */
+    const char *label; /* «Rue de la Paix, 69001 Lyon» */
+    double lat, lon;   /* where its middle address is (set when the list is complete) */
+} store_address_street;
+
+/* An address of a collectivité's list, with its street's fields (read through a join). */
+typedef struct store_address {
+    int64_t id;
+    int64_t street_id;
+    const char *ban_id; /* the Base Adresse Nationale's id, e.g. "69381_7245_00012_bis" */
+    int number;         /* 0: none (a lieu-dit) */
+    const char *rep;    /* "bis", "ter", "a"…; NULL when none */
+    const char *street, *postcode, *insee, *commune;
+    double lat, lon;
+    const char *label; /* «12 bis Rue de la Paix, 69001 Lyon» */
+} store_address;
+
 typedef struct store_event {
     int64_t id;
     int64_t tenant_id;

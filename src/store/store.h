@@ -306,6 +306,58 @@ typedef struct store_code_failures_ops {
     int (*tx_purge)(store *s, int64_t before, error *err);
 } store_code_failures_ops;
 
+/* Collectivités' address lists (core/address.h). A list is a set of rows (address_sets)
+ * filled while it is 'loading', then made 'current' in one small write, the previous one
+ * becoming 'old' and purged afterwards in bounded writes: a reader sees a whole list, the
+ * old or the new, and no write holds the database for the length of an import. */
+typedef struct store_addresses_ops {
+    /* The tenant's current list: *set_id 0 when it has none; *count its addresses. */
+    int (*current)(store *s, int64_t tenant_id, int64_t *set_id, int64_t *count, error *err);
+    /* How many street words of list set_id lie in [from, to), counting up to cap at most
+     * (so that a common prefix costs no more than a rare one): the search starts from its
+     * rarest word. */
+    int (*words_count)(store *s, int64_t set_id, const char *from, const char *to, size_t cap,
+                       int64_t *count, error *err);
+    /* Streets of list set_id with a word in [from, to) (a prefix's range), at most limit,
+     * in no particular order; *out in a. */
+    int (*streets_by_word)(store *s, int64_t set_id, const char *from, const char *to, size_t limit,
+                           arena *a, store_address_street **out, size_t *n, error *err);
+    /* The addresses of street_id numbered `number` (every rep), those without a rep
+     * first; *out in a. */
+    int (*by_number)(store *s, int64_t street_id, int number, arena *a, store_address **out,
+                     size_t *n, error *err);
+    /* Addresses of list set_id in the box [lat_min, lat_max] × [lon_min, lon_max], nearest
+     * to (lat, lon) first by (Δlat² + (Δlon·coslat)²), at most limit; *out in a. */
+    int (*in_box)(store *s, int64_t set_id, double lat_min, double lat_max, double lon_min,
+                  double lon_max, double lat, double lon, double coslat, size_t limit, arena *a,
+                  store_address **out, size_t *n, error *err);
+    /* Starts a list for the tenant, 'loading' (*set_id): any other list it was loading
+     * becomes 'old' (an import that stopped half-way, or one running now, which will then
+     * fail at tx_set_finish). */
+    int (*tx_set_begin)(store *s, int64_t tenant_id, int64_t now, int64_t *set_id, error *err);
+    /* The street of list st->set_id with st's insee, postcode and name: its id, inserted
+     * with its key's words (split at spaces) when new (*created 1). */
+    int (*tx_street)(store *s, const store_address_street *st, int64_t *id_out, int *created,
+                     error *err);
+    /* Inserts address ad of street ad->street_id into list set_id. */
+    int (*tx_insert)(store *s, int64_t tenant_id, int64_t set_id, const store_address *ad,
+                     error *err);
+    /* Places the streets of list set_id after id after_id, limit of them in id order, at
+     * their middle address by number; *last_id the last one placed, 0 when none was left. */
+    int (*tx_streets_place)(store *s, int64_t set_id, int64_t after_id, size_t limit,
+                            int64_t *last_id, error *err);
+    /* Completes list set_id: records count and makes it the tenant's current list (the
+     * previous one 'old'). ERR_CONFLICT when it is no longer 'loading' (another import
+     * started meanwhile). */
+    int (*tx_set_finish)(store *s, int64_t tenant_id, int64_t set_id, int64_t count, error *err);
+    /* Drops list set_id ('old' from now on), for an import given up. */
+    int (*tx_set_drop)(store *s, int64_t tenant_id, int64_t set_id, error *err);
+    /* Deletes at most max_rows rows of the tenant's 'old' lists (and a list's own row once
+     * it is empty); *deleted how many: 0 when nothing is left to purge. */
+    int (*tx_purge)(store *s, int64_t tenant_id, size_t max_rows, int64_t *deleted, error *err);
+} store_addresses_ops;
+
+/* Instance settings (name, value). */
 /* Instance settings (name, value). */
 typedef struct store_settings_ops {
     /* A stored setting (e.g. "instance_secret"); *value NULL when absent. */
@@ -431,6 +483,7 @@ typedef struct store_ops {
     store_idempotency_ops idempotency;
     store_settings_ops settings;
     store_code_failures_ops code_failures;
+    store_addresses_ops addresses;
     store_audit_ops audit;
     store_retention_ops retention;
     store_disposal_ops disposal;

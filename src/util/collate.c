@@ -90,3 +90,29 @@ int collate_fr(const char *a, size_t an, const char *b, size_t bn)
         return r < 0 ? -1 : 1;
     return an < bn ? -1 : an > bn ? 1 : 0;
 }
+
+long collate_fold(const char *s, size_t n, char *out, size_t size)
+{
+    fold_cursor c = {(const unsigned char *)s, (const unsigned char *)s + n, NULL};
+    size_t o = 0;
+    for (;;) {
+        const unsigned char *start = c.p;
+        int pending = c.pending && *c.pending;
+        long k = next_key_unit(&c);
+        if (k < 0)
+            break;
+        /* A character with no folding (and an invalid byte) keeps its own bytes. */
+        size_t len = (k < 0x100 || pending) ? 1 : (size_t)(c.p - start);
+        if (o + len >= size)
+            return -1;
+        if (len == 1 && k < 0x100)
+            out[o] = (char)k;
+        else
+            memcpy(out + o, start, len);
+        o += len;
+    }
+    if (o >= size)
+        return -1;
+    out[o] = '\0';
+    return (long)o;
+}

@@ -14,4 +14,11 @@
  * compare as themselves). */
 int collate_fr(const char *a, size_t an, const char *b, size_t bn);
 
+/* The folded key collate_fr compares by, for searches that match words whatever their
+ * accents and case («Église» and «eglise»): s[0..n) with ASCII letters lowercased, the
+ * accented Latin letters and ligatures as ASCII («É» as "e", «œ» as "oe"), every other character
+ * copied as it is. Written into out, NUL-terminated; its length, or -1 when it would not
+ * fit in size bytes (the key is never longer than 2 × n). */
+long collate_fold(const char *s, size_t n, char *out, size_t size);
+
 #endif

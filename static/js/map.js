@@ -2,6 +2,10 @@
  * map.js — the optional map of the location step. Without JavaScript, without Leaflet or
  * without network the citizen types an address or coordinates; with them, a click on the
  * map fills the latitude and longitude fields, and typing coordinates moves the marker.
+ * With address.js, a place chosen in the address search or found by «Me localiser»
+ * (`guichet:place` {lat, lon, label} on the document) moves the marker there, and a click
+ * tells the address search where the marker now is (`guichet:pick` {lat, lon}), which fills
+ * the address text from the collectivité's address list.
  * Configuration comes from the map container's data attributes (tile URL, attribution,
  * centre and zoom — the collectivité's, set in the back office —, names of the coordinate
  * inputs).
@@ -60,10 +64,32 @@
     place([lat, lon]);
   }
 
+  function announce(name, detail) {
+    var event;
+    try {
+      event = new CustomEvent(name, { detail: detail });
+    } catch (e) {
+      event = document.createEvent('CustomEvent');
+      event.initCustomEvent(name, false, false, detail);
+    }
+    document.dispatchEvent(event);
+  }
+
   map.on('click', function (event) {
     place(event.latlng);
     latInput.value = event.latlng.lat.toFixed(6);
     lonInput.value = event.latlng.lng.toFixed(6);
+    announce('guichet:pick', { lat: event.latlng.lat, lon: event.latlng.lng });
+  });
+
+  document.addEventListener('guichet:place', function (event) {
+    var d = event.detail || {};
+    if (typeof d.lat !== 'number' || typeof d.lon !== 'number' ||
+        Math.abs(d.lat) > 90 || Math.abs(d.lon) > 180) {
+      return;
+    }
+    place([d.lat, d.lon]);
+    map.setView([d.lat, d.lon], Math.max(map.getZoom(), 17));
   });
 
   function fromInputs() {

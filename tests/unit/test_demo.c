@@ -16,10 +16,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "cli/demo.h"
 #include "cli/demo_data.h"
+#include "core/address.h"
 #include "core/admin.h"
 #include "core/agent.h"
 #include "core/attrs.h"
@@ -373,6 +375,42 @@ static void test_requests_content(void **state)
 
 /* Stored attribute values are exactly what attrs_validate accepts: the values read back
  * from the stored JSON validate against the procedure and give the same JSON again. */
+/* The address list agrees with the requests: each located request's address («12 rue de la
+ * Paix») is the first hit of a search for it, and an address lies near its position. */
+static void test_addresses(void **state)
+{
+    (void)state;
+    const catalogue *cat = catalogue_acquire(loaded.core);
+    const cat_tenant *t = catalogue_tenant_by_slug(cat, "ville-demo");
+    arena a;
+    arena_init(&a, 0);
+    store_request *rs = NULL;
+    size_t n = all_requests(loaded.core, t, &a, &rs), located = 0;
+    error err;
+    for (size_t i = 0; i < n; i++) {
+        if (!rs[i].has_location || !rs[i].address)
+            continue;
+        located++;
+        store_address *hits = NULL;
+        size_t n_hits = 0;
+        assert_int_equal(
+            address_search(loaded.core, t->rec.id, rs[i].address, 1, &a, &hits, &n_hits, &err), 0);
+        assert_int_equal(n_hits, 1);
+        /* «12 Rue de la Paix, 69999 Ville de Démo» for «12 rue de la Paix». */
+        assert_int_equal(strncasecmp(hits[0].label, rs[i].address, strlen(rs[i].address)), 0);
+        assert_string_equal(hits[0].label + strlen(rs[i].address), ", 69999 Ville de Démo");
+        store_address near;
+        int found = 0;
+        assert_int_equal(address_nearest(loaded.core, t->rec.id, rs[i].lat, rs[i].lon,
+                                         ADDRESS_NEAREST_MAX_M, &a, &near, NULL, &found, &err),
+                         0);
+        assert_int_equal(found, 1);
+    }
+    assert_true(located > 0);
+    arena_free(&a);
+    catalogue_release(loaded.core, cat);
+}
+
 static void test_attributes_valid(void **state)
 {
     (void)state;
@@ -747,6 +785,7 @@ int main(void)
         cmocka_unit_test(test_counts_channels_statuses),
         cmocka_unit_test(test_requests_content),
         cmocka_unit_test(test_attributes_valid),
+        cmocka_unit_test(test_addresses),
         cmocka_unit_test(test_timelines),
         cmocka_unit_test(test_idempotent),
         cmocka_unit_test(test_deterministic),

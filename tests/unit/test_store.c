@@ -3682,7 +3682,7 @@ static void test_request_by_id_and_public(void **state)
     arena_free(&a);
 }
 
-/* The requests each procedure received per day, kept by triggers (migration 19): insertions,
+/* The requests each procedure received per day, kept by triggers (migration 20): insertions,
  * deletions and a changed date move them; a period starts at a UTC day; tenants apart. */
 static int64_t count_of(const store_procedure_count *pc, size_t n, int64_t procedure_id)
 {

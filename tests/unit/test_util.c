@@ -1030,6 +1030,32 @@ static void test_collate_fr(void **state)
     assert_true(collate_fr("\xc3\x97", 2, "x", 1) > 0);       /* «×» is not a letter */
 }
 
+/* The folded key as a string: what the address search matches words by. */
+static void test_collate_fold(void **state)
+{
+    (void)state;
+    char out[64];
+    const char *s = "Œuvre ÉGLISE Ça «x»";
+    assert_int_equal(collate_fold(s, strlen(s), out, sizeof out),
+                     (long)strlen("oeuvre eglise ca «x»"));
+    assert_string_equal(out, "oeuvre eglise ca «x»");
+    /* An invalid byte stays itself. */
+    assert_int_equal(collate_fold("a\xff"
+                                  "B",
+                                  3, out, sizeof out),
+                     3);
+    assert_memory_equal(out,
+                        "a\xff"
+                        "b",
+                        4);
+    /* Too small for the key and its NUL: -1, never a cut key. */
+    assert_int_equal(collate_fold("Æb", 3, out, 3), -1);
+    assert_int_equal(collate_fold("Æb", 3, out, 4), 3);
+    assert_string_equal(out, "aeb");
+    assert_int_equal(collate_fold("", 0, out, 1), 0);
+    assert_string_equal(out, "");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1064,6 +1090,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_jsonw_depth, jx_setup, jx_teardown),
         cmocka_unit_test(test_jsonw_buf_max),
         cmocka_unit_test(test_collate_fr),
+        cmocka_unit_test(test_collate_fold),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

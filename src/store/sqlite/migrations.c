@@ -734,14 +734,68 @@ static const char migration_18[] = "ALTER TABLE procedures ADD COLUMN name_en TE
                                    "ALTER TABLE procedures ADD COLUMN description_en TEXT;\n"
                                    "ALTER TABLE procedures ADD COLUMN service_notice_en TEXT;\n";
 
-/* Version 19 (issue 12, «A look a mairie is proud of»): each procedure's icon, a name from
+/* Version 19: the collectivité's address list (the Base Adresse Nationale's, imported by
+ * `guichet address import`), searched as a citizen types an address and read back from a
+ * position. A list is a set of rows: an import fills a 'loading' set, then one small write
+ * makes it 'current' (at most one per tenant) and the former one 'old', purged afterwards in
+ * bounded writes, so that readers always see one whole list. Addresses are grouped by
+ * street (commune, postcode, name: the fields they share); a street's words, folded
+ * («eglise» for «Église»), are indexed in address_words so that a prefix typed finds its
+ * streets by a range scan. addresses_geo serves the nearest address by a bounding box. */
+static const char migration_19[] =
+    "CREATE TABLE address_sets (\n"
+    "  id INTEGER PRIMARY KEY,\n"
+    "  tenant_id INTEGER NOT NULL REFERENCES tenants(id),\n"
+    "  state TEXT NOT NULL CHECK (state IN ('loading', 'current', 'old')),\n"
+    "  count INTEGER NOT NULL DEFAULT 0,\n"
+    "  created_at INTEGER NOT NULL\n"
+    ") STRICT;\n"
+    "CREATE UNIQUE INDEX address_sets_current ON address_sets (tenant_id) WHERE state = "
+    "'current';\n"
+    "CREATE INDEX address_sets_state ON address_sets (tenant_id, state);\n"
+    "CREATE TABLE address_streets (\n"
+    "  id INTEGER PRIMARY KEY,\n"
+    "  set_id INTEGER NOT NULL REFERENCES address_sets(id),\n"
+    "  tenant_id INTEGER NOT NULL REFERENCES tenants(id),\n"
+    "  name TEXT NOT NULL,\n"
+    "  postcode TEXT NOT NULL,\n"
+    "  insee TEXT NOT NULL,\n"
+    "  commune TEXT NOT NULL,\n"
+    "  key TEXT NOT NULL,\n"
+    "  label TEXT NOT NULL,\n"
+    "  lat REAL,\n"
+    "  lon REAL,\n"
+    "  UNIQUE (set_id, insee, postcode, name)\n"
+    ") STRICT;\n"
+    "CREATE TABLE address_words (\n"
+    "  set_id INTEGER NOT NULL,\n"
+    "  word TEXT NOT NULL,\n"
+    "  street_id INTEGER NOT NULL,\n"
+    "  PRIMARY KEY (set_id, word, street_id)\n"
+    ") WITHOUT ROWID, STRICT;\n"
+    "CREATE TABLE addresses (\n"
+    "  id INTEGER PRIMARY KEY,\n"
+    "  set_id INTEGER NOT NULL REFERENCES address_sets(id),\n"
+    "  tenant_id INTEGER NOT NULL REFERENCES tenants(id),\n"
+    "  street_id INTEGER NOT NULL REFERENCES address_streets(id),\n"
+    "  ban_id TEXT NOT NULL,\n"
+    "  number INTEGER NOT NULL,\n"
+    "  rep TEXT,\n"
+    "  lat REAL NOT NULL,\n"
+    "  lon REAL NOT NULL,\n"
+    "  label TEXT NOT NULL\n"
+    ") STRICT;\n"
+    "CREATE INDEX addresses_street ON addresses (street_id, number);\n"
+    "CREATE INDEX addresses_geo ON addresses (set_id, lat, lon);\n";
+
+/* Version 20 (issue 12, «A look a mairie is proud of»): each procedure's icon, a name from
  * the icon set embedded in the binary (vendor/icons.txt), NULL for its kind's default; and
  * how many requests each procedure received each day, so that the portal's home page can
  * name the three most used procedures of the last 90 days by summing at most 90 rows per
  * procedure instead of walking hundreds of thousands of requests at ten million. The counts
  * are kept by triggers in the writing transaction itself, as request_counts are (version 9),
  * so they never drift from the rows; day is created_at's UTC day (unix seconds / 86400). */
-static const char migration_19[] =
+static const char migration_20[] =
     "ALTER TABLE procedures ADD COLUMN icon TEXT;\n"
     "CREATE TABLE procedure_day_counts (\n"
     "  tenant_id INTEGER NOT NULL,\n"
@@ -770,8 +824,9 @@ static const char migration_19[] =
     "ON CONFLICT DO UPDATE SET n = n + 1; END;\n";
 
 const char *const store_sqlite_migrations[] = {
-    migration_1, migration_2, migration_3, migration_4, migration_5, migration_6, migration_7,
-    migration_8, migration_9, migration_10, migration_11, migration_12, migration_13, migration_14,
-    migration_15, migration_16, migration_17, migration_18, migration_19};
+    migration_1,  migration_2,  migration_3,  migration_4,  migration_5,
+    migration_6,  migration_7,  migration_8,  migration_9,  migration_10,
+    migration_11, migration_12, migration_13, migration_14, migration_15,
+    migration_16, migration_17, migration_18, migration_19, migration_20};
 const int store_sqlite_migration_count =
     (int)(sizeof store_sqlite_migrations / sizeof store_sqlite_migrations[0]);

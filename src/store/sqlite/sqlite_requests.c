@@ -10,6 +10,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "util/geo.h"
+
 /* The row reader of SQ_REQUEST_COLUMNS (sq.h, shared with the search). */
 int store_sqlite_read_request(sqlite3_stmt *st, arena *a, void *p)
 {
@@ -115,22 +117,6 @@ static int store_sqlite_request_get_by_id(store *s, int64_t tenant_id, int64_t i
 
 #define NEAR_MAX_LIMIT 500
 
-#define EARTH_RADIUS_M 6371008.8
-
-#define METRES_PER_DEGREE 111320.0
-
-/* Great-circle distance in metres (haversine). */
-static double distance_m(double lat1, double lon1, double lat2, double lon2)
-{
-    const double rad = M_PI / 180.0;
-    double dlat = (lat2 - lat1) * rad, dlon = (lon2 - lon1) * rad;
-    double h = sin(dlat / 2) * sin(dlat / 2) +
-               cos(lat1 * rad) * cos(lat2 * rad) * sin(dlon / 2) * sin(dlon / 2);
-    if (h > 1.0)
-        h = 1.0;
-    return 2.0 * EARTH_RADIUS_M * asin(sqrt(h));
-}
-
 typedef struct near_item {
     store_request r;
     double d;
@@ -168,7 +154,7 @@ static int store_sqlite_requests_near(store *s, int64_t tenant_id, double lat, d
     *n = 0;
     if (dist_out)
         *dist_out = NULL;
-    if (!isfinite(lat) || !isfinite(lon) || lat < -90 || lat > 90 || lon < -180 || lon > 180)
+    if (!geo_valid(lat, lon))
         return error_set(err, ERR_INVALID_ARG, "lat", "invalid position");
     if (!isfinite(radius_m) || radius_m <= 0 || radius_m > NEAR_MAX_RADIUS_M)
         return error_set(err, ERR_INVALID_ARG, "radius", "radius out of range");
@@ -177,11 +163,8 @@ static int store_sqlite_requests_near(store *s, int64_t tenant_id, double lat, d
     store_sqlite_conn *c = store_sqlite_reader(s, err);
     if (!c)
         return -1;
-    /* The box holds the circle: near the poles the longitude span grows without bound, so
-     * it is then the whole circle of longitudes. */
-    double coslat = cos(lat * M_PI / 180.0);
-    double dlat = radius_m / METRES_PER_DEGREE;
-    double dlon = coslat > 1e-6 ? radius_m / (METRES_PER_DEGREE * coslat) : 360.0;
+    double dlat, dlon, coslat;
+    geo_box(lat, radius_m, &dlat, &dlon, &coslat);
     sqlite3_stmt *st = store_sqlite_stmt(c, &sq_requests_near, err);
     if (!st)
         return -1;
@@ -203,7 +186,7 @@ static int store_sqlite_requests_near(store *s, int64_t tenant_id, double lat, d
         return -1;
     /* Keeps those within the radius, in place. */
     for (size_t i = 0; i < read; i++) {
-        items[i].d = distance_m(lat, lon, items[i].r.lat, items[i].r.lon);
+        items[i].d = geo_distance_m(lat, lon, items[i].r.lat, items[i].r.lon);
         if (items[i].d <= radius_m)
             items[count++] = items[i];
     }

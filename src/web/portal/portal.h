@@ -9,6 +9,8 @@
  *               notification preferences
  *   files.c     attachments, served after an access check
  *   data.c      «Mes données personnelles»: the citizen's archive (RGPD art. 15 and 20)
+ *   addresses.c the collectivité's address list as JSON (search, nearest address) for the
+ *               location step's scripts, mounted at "/adresses/" with its JSON error writer
  */
 #ifndef GUICHET_WEB_PORTAL_H
 #define GUICHET_WEB_PORTAL_H
@@ -22,6 +24,9 @@ extern const http_route portal_tracking_routes[];
 extern const http_route portal_account_routes[];
 extern const http_route portal_files_routes[];
 extern const http_route portal_data_routes[];
+extern const http_route portal_address_routes[];
+/* The /adresses mount's errors: JSON, {"error": {"code", "message", "argument"}}. */
+void portal_address_write_error(http_req *rq, const error *e);
 
 /* The logged-in citizen: 0 and *acc (strings in rq's arena). Otherwise -1 after answering: the
  * visitor is sent to the login page, which brings them back to `back` (a local path). */
