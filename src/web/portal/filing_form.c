@@ -21,6 +21,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/address.h"
 #include "core/attachment.h"
 #include "core/attrs.h"
 #include "core/request.h"
@@ -33,6 +34,10 @@
 #include "web/portal/portal.h"
 #include "web/web.h"
 
+/* Addresses of the collectivité's list offered when the one typed names several. */
+#define PLACE_CHOICES 5
+/* The value of the choice that keeps the address as typed. */
+#define PLACE_AS_TYPED "telle-quelle"
 /* The zoom of a map centred on a place the citizen already gave: the street. */
 #define MAP_ZOOM_PLACE "17"
 /* Submissions per client address: a burst for a family filing several requests, then one
@@ -124,6 +129,13 @@ typedef struct filing {
     int incident;
     const cat_procedure *came_for; /* a report begun from one category's page, or NULL */
     const char *suggested;         /* the category suggested to the citizen, or NULL */
+    /* The place typed, resolved against the collectivité's address list (resolve_place):
+     * the address found, or the addresses to choose among. */
+    int has_place;
+    const char *place_label, *place_lat, *place_lon;
+    const char *place_typed; /* what the citizen typed, when they are to choose */
+    const fchoice *place_choices;
+    size_t n_place_choices;
     lang l;
     form f; /* the answers so far (empty on GET) */
     http_file *files;
@@ -382,6 +394,16 @@ static size_t step_specs(filing *fl, step_id st, fspec *out, size_t max)
         out[n++].kind = K_HIDDEN;
         input_spec(&out[n], "long", S(fl, "procedure.lon"), NULL, C_LON, "hidden", NULL);
         out[n++].kind = K_HIDDEN;
+        if (fl->n_place_choices) {
+            fspec *s = &out[n++];
+            input_spec(s, "adresse_choisie", S(fl, "procedure.place_choose"),
+                       filing_subst1(fl->rq->arena, S(fl, "procedure.place_choose_hint"), "label",
+                                     fl->place_typed),
+                       C_NONE, NULL, NULL);
+            s->kind = K_CHOICES;
+            s->choices = fl->place_choices;
+            s->n_choices = fl->n_place_choices;
+        }
         break;
     case STEP_WHAT:
         n = add_description_spec(fl, out, n);
@@ -420,6 +442,14 @@ static const char *trimmed(arena *a, const char *v)
  * citizen's account when arriving on their step. */
 static const char *raw_value(filing *fl, const char *name)
 {
+    if (fl->has_place) {
+        if (strcmp(name, "address") == 0)
+            return fl->place_label;
+        if (strcmp(name, "lat") == 0)
+            return fl->place_lat;
+        if (strcmp(name, "long") == 0)
+            return fl->place_lon;
+    }
     const char *v = form_get(&fl->f, name);
     if ((!v || !*v) && fl->prefill && fl->logged_in) {
         if (strcmp(name, "email") == 0 && fl->acc.email)
@@ -890,7 +920,11 @@ static json_t *hidden_fields(filing *fl, step_id shown)
         for (size_t i = 0; i < n; i++) {
             if (specs[i].kind == K_NOTICE)
                 continue;
-            if (specs[i].check == C_CATEGORY && !*form_value(fl, specs[i].name)) {
+            /* A value the form does not carry as such: the category the report began from, the
+             * place as the address list names it. */
+            int carried = (specs[i].check == C_CATEGORY && !*form_value(fl, specs[i].name)) ||
+                          (fl->has_place && steps[k] == STEP_LOCATION && specs[i].kind != K_CHOICES);
+            if (carried) {
                 const char *v = raw_value(fl, specs[i].name);
                 if (*v) {
                     json_t *h = json_object();
@@ -1637,6 +1671,61 @@ static int keep_files(filing *fl)
     return 0;
 }
 
+/*
+ * A place typed without a position (no script, or the address list's proposals not used):
+ * looked up in the collectivité's address list. One numbered address found (or one street
+ * alone): the place is that address, with its position. Several: the citizen chooses among
+ * them — or keeps what they typed (a landmark is a place too) — on the same step again: 1.
+ * Nothing found, no list, or a lookup that fails: the place stays as typed, without a
+ * position (the agents read it as the citizen wrote it).
+ */
+static int resolve_place(filing *fl)
+{
+    arena *a = fl->rq->arena;
+    const char *typed = value(fl, "address"), *choice = form_value(fl, "adresse_choisie");
+    if (*value(fl, "lat") || !*typed || strcmp(choice, PLACE_AS_TYPED) == 0)
+        return 0;
+    store_address *hits;
+    size_t n;
+    error e;
+    if (address_search(fl->rq->core, fl->t->rec.id, typed, PLACE_CHOICES, a, &hits, &n, &e) != 0) {
+        if (e.code != ERR_INVALID_ARG)
+            log_warn("portal: the address list could not be searched: %s", e.detail);
+        return 0;
+    }
+    const store_address *take = NULL;
+    size_t numbered = 0;
+    for (size_t i = 0; i < n; i++)
+        if (hits[i].number > 0 && numbered++ == 0)
+            take = &hits[i];
+    if (numbered != 1)
+        take = n == 1 ? &hits[0] : NULL;
+    /* Chosen by its label: an address typed differently since is looked up afresh. */
+    for (size_t i = 0; *choice && i < n; i++)
+        if (strcmp(choice, hits[i].label) == 0)
+            take = &hits[i];
+    if (take) {
+        fl->has_place = 1;
+        fl->place_label = take->label;
+        fl->place_lat = arena_printf(a, "%.7f", take->lat);
+        fl->place_lon = arena_printf(a, "%.7f", take->lon);
+        return 0;
+    }
+    if (n == 0)
+        return 0;
+    fchoice *c = arena_alloc(a, (n + 1) * sizeof *c);
+    if (!c)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        c[i] = (fchoice){hits[i].label, hits[i].label, NULL};
+    c[n] = (fchoice){PLACE_AS_TYPED, filing_subst1(a, S(fl, "procedure.place_as_typed"), "label", typed),
+                     NULL};
+    fl->place_typed = typed;
+    fl->place_choices = c;
+    fl->n_place_choices = n + 1;
+    return 1;
+}
+
 static void form_post(http_req *rq, int report)
 {
     filing *fl = arena_alloc(rq->arena, sizeof *fl);
@@ -1673,6 +1762,10 @@ static void form_post(http_req *rq, int report)
     if (st < 0) {
         fl->prefill = 1;
         render_step(fl, steps[0], 200);
+        return;
+    }
+    if (st == STEP_LOCATION && resolve_place(fl)) {
+        render_step(fl, STEP_LOCATION, 200);
         return;
     }
     if (check_step(fl, (step_id)st) > 0) {
