@@ -34,7 +34,7 @@
 /* ---- the request page ---- */
 
 /* Attribute values with their labels: [{label, value}]. */
-static json_t *attributes_json(const cat_procedure *p, const store_request *r)
+static json_t *attributes_json(http_req *rq, const cat_procedure *p, const store_request *r)
 {
     json_t *out = json_array();
     json_t *vals = r->attributes ? json_loads(r->attributes, 0, NULL) : NULL;
@@ -57,16 +57,14 @@ static json_t *attributes_json(const cat_procedure *p, const store_request *r)
             const char *sv = json_string_value(e);
             if (!sv)
                 continue;
-            for (size_t j = 0; j < d->n_values; j++)
-                if (strcmp(d->values[j].key, sv) == 0)
-                    sv = d->values[j].name;
+            sv = attr_value_name(d, sv, rq->lang);
             if (text.len)
                 buf_puts(&text, ", ");
             buf_puts(&text, sv);
         }
         if (text.len) {
             json_t *o = json_object();
-            present_set_str_opt(o, "label", d->description ? d->description : d->code);
+            present_set_str_opt(o, "label", attr_label(d, rq->lang));
             present_set_str_opt(o, "value", buf_cstr(&text));
             json_array_append_new(out, o);
         }
@@ -387,7 +385,7 @@ static json_t *show_context(http_req *rq, const store_agent *a, const cat_tenant
         present_set_str_opt(q, "coordinates",
                             arena_printf(rq->arena, "%.6f, %.6f", r->lat, r->lon));
     }
-    json_t *attrs = attributes_json(p, r);
+    json_t *attrs = attributes_json(rq, p, r);
     json_object_set_new(q, "has_attributes", json_boolean(json_array_size(attrs) > 0));
     json_object_set_new(q, "attributes", attrs);
     json_t *c = json_object();
