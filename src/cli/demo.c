@@ -424,14 +424,12 @@ static int put_value(buf *b, const cat_procedure *p, const values *v, const char
             d = &p->attrs[i];
     if (!d)
         return -1;
+    /* The demo's texts are French, as the requests they compose. */
     int found = 0;
     for (size_t i = 0; i < v->n; i++) {
         if (strcmp(v->in[i].code, d->code) != 0)
             continue;
-        const char *shown = v->in[i].value;
-        for (size_t k = 0; k < d->n_values; k++)
-            if (strcmp(d->values[k].key, shown) == 0)
-                shown = d->values[k].name;
+        const char *shown = attr_value_name(d, v->in[i].value, LANG_FR);
         if (found++)
             buf_puts(b, ", ");
         buf_puts(b, shown);

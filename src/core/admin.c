@@ -244,15 +244,13 @@ int admin_procedure_upsert_as(core *c, const core_actor *who, const store_proced
                          "retention out of range (%d to %d months)", RETENTION_MONTHS_MIN,
                          RETENTION_MONTHS_MAX);
     /* A definition that does not parse would leave the procedure inactive in every
-     * catalogue snapshot: refuse it here, where the administrator sees the message. */
-    arena a;
-    arena_init(&a, 0);
-    attr_def *defs = NULL;
-    size_t n_defs = 0;
-    int rc = attrs_parse_definitions(&a, p->attributes, &defs, &n_defs, err);
-    arena_free(&a);
-    if (rc != 0)
-        return -1;
+     * catalogue snapshot: refuse it here, strictly (attrs_check), where the administrator
+     * sees the message. */
+    attrs_problem pb;
+    if (attrs_check(p->attributes, &pb) != 0)
+        return error_set(err, ERR_INVALID_ARG, "attributes",
+                         "attribute definitions: %s (question %zu, value %zu, member %s)",
+                         attrs_problem_name(pb.kind), pb.item, pb.value, pb.member);
     if (check_owner(c, p->tenant_id, p->department_id, err) != 0)
         return -1;
     return change_run(c, who, p->tenant_id, &procedure_change, p, sizeof *p, id_out, cb, ctx, err);

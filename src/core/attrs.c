@@ -5,6 +5,7 @@
 
 #include <jansson.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -47,87 +48,251 @@ static int cmp_order(const void *pa, const void *pb)
     return (a->order > b->order) - (a->order < b->order);
 }
 
-/* A string member copied into the arena; NULL when absent or not a string. */
-static const char *member_str(arena *a, json_t *obj, const char *key)
+static const char *const problem_names[ATTRS_PROBLEM_COUNT] = {
+    [ATTRS_OK] = "",
+    [ATTRS_SYNTAX] = "syntax",
+    [ATTRS_NOT_ARRAY] = "not_array",
+    [ATTRS_TOO_MANY] = "too_many",
+    [ATTRS_NOT_OBJECT] = "not_object",
+    [ATTRS_UNKNOWN_MEMBER] = "unknown_member",
+    [ATTRS_NO_CODE] = "no_code",
+    [ATTRS_BAD_CODE] = "bad_code",
+    [ATTRS_REPEATED_CODE] = "repeated_code",
+    [ATTRS_NO_DATATYPE] = "no_datatype",
+    [ATTRS_BAD_DATATYPE] = "bad_datatype",
+    [ATTRS_NOT_TEXT] = "not_text",
+    [ATTRS_NOT_BOOL] = "not_bool",
+    [ATTRS_NOT_INTEGER] = "not_integer",
+    [ATTRS_VALUES_COUNT] = "values_count",
+    [ATTRS_VALUE_NOT_OBJECT] = "value_not_object",
+    [ATTRS_VALUE_UNKNOWN_MEMBER] = "value_unknown_member",
+    [ATTRS_VALUE_NO_KEY] = "value_no_key",
+    [ATTRS_VALUE_NO_NAME] = "value_no_name",
+    [ATTRS_VALUE_REPEATED_KEY] = "value_repeated_key",
+};
+
+const char *attrs_problem_name(attrs_problem_kind kind)
 {
-    json_t *v = json_object_get(obj, key);
-    return json_is_string(v) ? arena_strndup(a, json_string_value(v), json_string_length(v))
-                             : NULL;
+    return kind >= 0 && kind < ATTRS_PROBLEM_COUNT ? problem_names[kind] : "";
 }
 
-int attrs_parse_definitions(arena *a, const char *json, attr_def **defs, size_t *n, error *err)
+/* The members a definition and a list value may have (Open311's, and the English texts). */
+static const char *const def_members[] = {"code",
+                                          "datatype",
+                                          "description",
+                                          "description_en",
+                                          "datatype_description",
+                                          "datatype_description_en",
+                                          "required",
+                                          "variable",
+                                          "order",
+                                          "values",
+                                          NULL};
+static const char *const value_members[] = {"key", "name", "name_en", NULL};
+
+/* The parse in progress: strict for attrs_check, lenient for what is stored already. */
+typedef struct parser {
+    arena *a;
+    int strict;
+    attrs_problem *pb;
+} parser;
+
+/* Records a problem at question item (from 0) and value (from 0, or (size_t)-1 for none);
+ * returns -1. */
+static int problem(parser *ps, attrs_problem_kind kind, size_t item, size_t value,
+                   const char *member, int max)
+{
+    attrs_problem *pb = ps->pb;
+    pb->kind = kind;
+    pb->item = item + 1;
+    pb->value = value == (size_t)-1 ? 0 : value + 1;
+    snprintf(pb->member, sizeof pb->member, "%s", member ? member : "");
+    pb->max = max;
+    return -1;
+}
+
+static int known_member(const char *const *list, const char *key)
+{
+    for (size_t i = 0; list[i]; i++)
+        if (strcmp(list[i], key) == 0)
+            return 1;
+    return 0;
+}
+
+/* The first member of obj that list does not name, NULL when none. */
+static const char *unknown_member(json_t *obj, const char *const *list)
+{
+    const char *key;
+    json_t *v;
+    json_object_foreach(obj, key, v)
+    {
+        if (!known_member(list, key))
+            return key;
+    }
+    return NULL;
+}
+
+/* A text member into *out (NULL when absent). Strict: a present member must be a string of
+ * at most ATTR_LABEL_MAX characters; lenient: anything else counts as absent. */
+static int text_member(parser *ps, json_t *obj, const char *key, size_t item, size_t value,
+                       const char **out)
+{
+    json_t *v = json_object_get(obj, key);
+    *out = NULL;
+    if (!v)
+        return 0;
+    if (!json_is_string(v) ||
+        (ps->strict &&
+         (!utf8_valid(json_string_value(v), json_string_length(v)) ||
+          utf8_length(json_string_value(v), json_string_length(v)) > ATTR_LABEL_MAX))) {
+        if (!ps->strict)
+            return 0;
+        return problem(ps, ATTRS_NOT_TEXT, item, value, key, ATTR_LABEL_MAX);
+    }
+    *out = arena_strndup(ps->a, json_string_value(v), json_string_length(v));
+    return *out ? 0 : problem(ps, ATTRS_NOT_TEXT, item, value, key, 0);
+}
+
+/* A boolean member: *out = its value, or dflt when absent (lenient: anything but true is
+ * false). */
+static int bool_member(parser *ps, json_t *obj, const char *key, size_t item, int dflt, int *out)
+{
+    json_t *v = json_object_get(obj, key);
+    if (v && ps->strict && !json_is_boolean(v))
+        return problem(ps, ATTRS_NOT_BOOL, item, (size_t)-1, key, 0);
+    *out = v ? json_is_true(v) : dflt;
+    return 0;
+}
+
+/* A code as the editor accepts it: it names form fields ("attribute[code]") and audit
+ * arguments, so it stays short and plain. */
+static int valid_code(const char *code)
+{
+    size_t len = strlen(code);
+    if (len == 0 || len > ATTR_CODE_MAX)
+        return 0;
+    for (const char *p = code; *p; p++)
+        if (!(*p >= 'a' && *p <= 'z') && !(*p >= 'A' && *p <= 'Z') && !(*p >= '0' && *p <= '9') &&
+            !strchr("-_.", *p))
+            return 0;
+    return 1;
+}
+
+static int parse_values(parser *ps, json_t *o, size_t i, attr_def *d)
+{
+    json_t *values = json_object_get(o, "values");
+    size_t nv = json_array_size(values);
+    if (!json_is_array(values) || nv == 0 || nv > ATTR_VALUES_MAX)
+        return problem(ps, ATTRS_VALUES_COUNT, i, (size_t)-1, "values", ATTR_VALUES_MAX);
+    d->values = arena_alloc(ps->a, sizeof *d->values * nv);
+    if (!d->values)
+        return problem(ps, ATTRS_VALUES_COUNT, i, (size_t)-1, "values", 0);
+    for (size_t j = 0; j < nv; j++) {
+        json_t *v = json_array_get(values, j);
+        attr_value *av = &d->values[j];
+        if (!json_is_object(v))
+            return problem(ps, ATTRS_VALUE_NOT_OBJECT, i, j, NULL, 0);
+        const char *extra = ps->strict ? unknown_member(v, value_members) : NULL;
+        if (extra)
+            return problem(ps, ATTRS_VALUE_UNKNOWN_MEMBER, i, j, extra, 0);
+        if (text_member(ps, v, "key", i, j, &av->key) != 0 ||
+            text_member(ps, v, "name", i, j, &av->name) != 0 ||
+            text_member(ps, v, "name_en", i, j, &av->name_en) != 0)
+            return -1;
+        if (!av->key || (ps->strict && !*av->key))
+            return problem(ps, ATTRS_VALUE_NO_KEY, i, j, "key", 0);
+        if (!av->name || (ps->strict && !*av->name))
+            return problem(ps, ATTRS_VALUE_NO_NAME, i, j, "name", 0);
+        for (size_t k = 0; ps->strict && k < j; k++)
+            if (strcmp(d->values[k].key, av->key) == 0)
+                return problem(ps, ATTRS_VALUE_REPEATED_KEY, i, j, av->key, 0);
+    }
+    d->n_values = nv;
+    return 0;
+}
+
+/* Question i of the text, object o, into d; earlier ones in out[0..i) for repeated codes. */
+static int parse_one(parser *ps, json_t *o, size_t i, attr_def *out)
+{
+    attr_def *d = &out[i];
+    if (!json_is_object(o))
+        return problem(ps, ATTRS_NOT_OBJECT, i, (size_t)-1, NULL, 0);
+    json_t *code = json_object_get(o, "code");
+    if (!json_is_string(code) || json_string_length(code) == 0)
+        return problem(ps, ATTRS_NO_CODE, i, (size_t)-1, "code", 0);
+    d->code = arena_strndup(ps->a, json_string_value(code), json_string_length(code));
+    if (!d->code || (ps->strict && !valid_code(d->code)))
+        return problem(ps, ATTRS_BAD_CODE, i, (size_t)-1, "code", ATTR_CODE_MAX);
+    snprintf(ps->pb->code, sizeof ps->pb->code, "%s", d->code);
+    const char *extra = ps->strict ? unknown_member(o, def_members) : NULL;
+    if (extra)
+        return problem(ps, ATTRS_UNKNOWN_MEMBER, i, (size_t)-1, extra, 0);
+    for (size_t j = 0; j < i; j++)
+        if (strcmp(out[j].code, d->code) == 0)
+            return problem(ps, ATTRS_REPEATED_CODE, i, (size_t)-1, "code", 0);
+    json_t *type = json_object_get(o, "datatype");
+    if (!type)
+        return problem(ps, ATTRS_NO_DATATYPE, i, (size_t)-1, "datatype", 0);
+    if (attr_type_parse(json_string_value(type), &d->type) != 0)
+        return problem(ps, ATTRS_BAD_DATATYPE, i, (size_t)-1,
+                       json_is_string(type) ? json_string_value(type) : "", 0);
+    if (bool_member(ps, o, "variable", i, 1, &d->variable) != 0 ||
+        bool_member(ps, o, "required", i, 0, &d->required) != 0)
+        return -1;
+    d->required = d->variable && d->required;
+    json_t *order = json_object_get(o, "order");
+    if (order && ps->strict && !json_is_integer(order))
+        return problem(ps, ATTRS_NOT_INTEGER, i, (size_t)-1, "order", 0);
+    d->order = json_is_integer(order) ? (int)json_integer_value(order) : (int)i + 1;
+    if (text_member(ps, o, "description", i, (size_t)-1, &d->description) != 0 ||
+        text_member(ps, o, "description_en", i, (size_t)-1, &d->description_en) != 0 ||
+        text_member(ps, o, "datatype_description", i, (size_t)-1, &d->datatype_description) != 0 ||
+        text_member(ps, o, "datatype_description_en", i, (size_t)-1, &d->datatype_description_en) !=
+            0)
+        return -1;
+    if (d->type == ATTR_SINGLEVALUELIST || d->type == ATTR_MULTIVALUELIST)
+        return parse_values(ps, o, i, d);
+    return 0;
+}
+
+static int parse(parser *ps, const char *json, attr_def **defs, size_t *n)
 {
     *defs = NULL;
     *n = 0;
+    memset(ps->pb, 0, sizeof *ps->pb);
     if (!json || !*json)
         return 0;
     json_error_t jerr;
     json_t *root = json_loads(json, JSON_REJECT_DUPLICATES, &jerr);
     int rc = -1;
-    if (!json_is_array(root) || json_array_size(root) > ATTRS_MAX) {
-        error_set(err, ERR_INVALID_ARG, "attributes", "attribute definitions must be an array "
-                                                      "of at most %d objects",
-                  ATTRS_MAX);
+    if (!root) {
+        ps->pb->kind = ATTRS_SYNTAX;
+        ps->pb->line = jerr.line;
+        ps->pb->column = jerr.column;
+        return -1;
+    }
+    if (!json_is_array(root)) {
+        ps->pb->kind = ATTRS_NOT_ARRAY;
         goto cleanup;
     }
     size_t count = json_array_size(root);
-    attr_def *out = arena_alloc(a, sizeof *out * (count + 1));
-    if (!out) {
-        error_set(err, ERR_INTERNAL, NULL, "out of memory");
+    if (count > ATTRS_MAX) {
+        ps->pb->kind = ATTRS_TOO_MANY;
+        ps->pb->max = ATTRS_MAX;
         goto cleanup;
     }
-    for (size_t i = 0; i < count; i++) {
-        json_t *o = json_array_get(root, i);
-        attr_def *d = &out[i];
-        d->code = member_str(a, o, "code");
-        const char *type = member_str(a, o, "datatype");
-        if (!json_is_object(o) || !d->code || !*d->code || !type ||
-            attr_type_parse(type, &d->type) != 0) {
-            error_set(err, ERR_INVALID_ARG, "attributes",
-                      "attribute %zu needs a code and a known datatype", i + 1);
-            goto cleanup;
-        }
-        for (size_t j = 0; j < i; j++)
-            if (strcmp(out[j].code, d->code) == 0) {
-                error_set(err, ERR_INVALID_ARG, "attributes", "attribute code %s repeated",
-                          d->code);
-                goto cleanup;
-            }
-        json_t *variable = json_object_get(o, "variable");
-        d->variable = variable ? json_is_true(variable) : 1;
-        d->required = d->variable && json_is_true(json_object_get(o, "required"));
-        json_t *order = json_object_get(o, "order");
-        d->order = json_is_integer(order) ? (int)json_integer_value(order) : (int)i + 1;
-        d->description = member_str(a, o, "description");
-        d->datatype_description = member_str(a, o, "datatype_description");
-        json_t *values = json_object_get(o, "values");
-        int is_list = d->type == ATTR_SINGLEVALUELIST || d->type == ATTR_MULTIVALUELIST;
-        if (is_list) {
-            size_t nv = json_array_size(values);
-            if (!json_is_array(values) || nv == 0 || nv > ATTR_VALUES_MAX) {
-                error_set(err, ERR_INVALID_ARG, "attributes",
-                          "list attribute %s needs 1 to %d values", d->code, ATTR_VALUES_MAX);
-                goto cleanup;
-            }
-            d->values = arena_alloc(a, sizeof *d->values * nv);
-            if (!d->values) {
-                error_set(err, ERR_INTERNAL, NULL, "out of memory");
-                goto cleanup;
-            }
-            for (size_t j = 0; j < nv; j++) {
-                json_t *v = json_array_get(values, j);
-                d->values[j].key = member_str(a, v, "key");
-                d->values[j].name = member_str(a, v, "name");
-                if (!d->values[j].key || !d->values[j].name) {
-                    error_set(err, ERR_INVALID_ARG, "attributes",
-                              "value %zu of attribute %s needs a key and a name", j + 1,
-                              d->code);
-                    goto cleanup;
-                }
-            }
-            d->n_values = nv;
-        }
+    attr_def *out = arena_alloc(ps->a, sizeof *out * (count + 1));
+    if (!out) {
+        ps->pb->kind = ATTRS_TOO_MANY;
+        goto cleanup;
     }
+    memset(out, 0, sizeof *out * (count + 1));
+    for (size_t i = 0; i < count; i++) {
+        ps->pb->code[0] = '\0';
+        if (parse_one(ps, json_array_get(root, i), i, out) != 0)
+            goto cleanup;
+    }
+    memset(ps->pb, 0, sizeof *ps->pb);
     qsort(out, count, sizeof *out, cmp_order);
     *defs = out;
     *n = count;
@@ -137,9 +302,58 @@ cleanup:
     return rc;
 }
 
-static const attr_def *find_def(const attr_def *defs, size_t n, const char *code)
+int attrs_check(const char *json, attrs_problem *pb)
 {
-    for (size_t i = 0; i < n; i++)
+    arena a;
+    arena_init(&a, 0);
+    parser ps = {.a = &a, .strict = 1, .pb = pb};
+    attr_def *defs;
+    size_t n;
+    int rc = parse(&ps, json, &defs, &n);
+    arena_free(&a);
+    return rc;
+}
+
+int attrs_parse_definitions(arena *a, const char *json, attr_def **defs, size_t *n, error *err)
+{
+    attrs_problem pb;
+    parser ps = {.a = a, .strict = 0, .pb = &pb};
+    if (parse(&ps, json, defs, n) == 0)
+        return 0;
+    /* English for logs and the CLI; the editor words the problem itself (attrs_check). */
+    return error_set(err, ERR_INVALID_ARG, "attributes",
+                     "attribute definitions: %s (question %zu%s%s%s, value %zu, member %s)",
+                     attrs_problem_name(pb.kind), pb.item, pb.code[0] ? " \"" : "", pb.code,
+                     pb.code[0] ? "\"" : "", pb.value, pb.member);
+}
+
+const char *attr_label(const attr_def *d, lang l)
+{
+    if (l == LANG_EN && d->description_en && *d->description_en)
+        return d->description_en;
+    return d->description && *d->description ? d->description : d->code;
+}
+
+const char *attr_hint(const attr_def *d, lang l)
+{
+    if (l == LANG_EN && d->datatype_description_en && *d->datatype_description_en)
+        return d->datatype_description_en;
+    return d->datatype_description;
+}
+
+const char *attr_value_name(const attr_def *d, const char *key, lang l)
+{
+    for (size_t i = 0; key && i < d->n_values; i++)
+        if (strcmp(d->values[i].key, key) == 0)
+            return l == LANG_EN && d->values[i].name_en && *d->values[i].name_en
+                       ? d->values[i].name_en
+                       : d->values[i].name;
+    return key;
+}
+
+const attr_def *attrs_find(const attr_def *defs, size_t n, const char *code)
+{
+    for (size_t i = 0; code && i < n; i++)
         if (strcmp(defs[i].code, code) == 0)
             return &defs[i];
     return NULL;
@@ -265,7 +479,7 @@ int attrs_validate(arena *a, const attr_def *defs, size_t n, const attr_input *i
     /* Unknown codes, repeated single values and datatypes first, in input order. */
     for (size_t i = 0; i < n_in; i++) {
         snprintf(argname, sizeof argname, "attribute[%s]", in[i].code);
-        const attr_def *d = find_def(defs, n, in[i].code);
+        const attr_def *d = attrs_find(defs, n, in[i].code);
         stored[i] = NULL;
         if (d == NULL && policy != NULL && policy->ignore_unknown) {
             /* The code only: values may be personal data. Nothing below writes it, since

@@ -6,7 +6,10 @@
  * Stored JSON form (procedures.attributes), an array of:
  *   {"code": "taille", "datatype": "singlevaluelist", "required": true, "variable": true,
  *    "description": "Taille du trou", "datatype_description": "…", "order": 1,
- *    "values": [{"key": "petit", "name": "Petit (moins de 20 cm)"}]}
+ *    "description_en": "Size of the hole", "datatype_description_en": "…",
+ *    "values": [{"key": "petit", "name": "Petit (moins de 20 cm)", "name_en": "Small"}]}
+ * The *_en members are optional English texts (as a procedure's name_en): English pages show
+ * them, the French where none is given (attr_label, attr_hint, attr_value_name).
  * Stored values (requests.attributes): a JSON object code -> string (array of strings for
  * multivaluelist).
  */
@@ -30,10 +33,13 @@ typedef enum attr_type {
 
 #define ATTR_STRING_MAX 1000 /* characters, single line */
 #define ATTR_TEXT_MAX 10000  /* characters */
+#define ATTR_CODE_MAX 48     /* bytes of a code: keeps "attribute[CODE][]" inside error.arg */
+#define ATTR_LABEL_MAX 2000  /* characters of a label, a hint or a value's name, idem */
 
 typedef struct attr_value {
     const char *key;
     const char *name;
+    const char *name_en; /* NULL when none */
 } attr_value;
 
 typedef struct attr_def {
@@ -44,6 +50,8 @@ typedef struct attr_def {
     int order;
     const char *description;
     const char *datatype_description; /* NULL when none */
+    const char *description_en;       /* NULL when none */
+    const char *datatype_description_en; /* NULL when none */
     attr_value *values;
     size_t n_values;
 } attr_def;
@@ -59,9 +67,65 @@ const char *attr_type_name(attr_type t);
 int attr_type_parse(const char *name, attr_type *out);
 
 /* Parses a JSON definition array (NULL or "" gives none) into defs allocated in a, sorted by
- * order. -1 with ERR_INVALID_ARG naming the faulty attribute. */
+ * order. Lenient with what the catalogue holds already (unknown members and ill-typed
+ * optional texts are ignored); attrs_check is the strict gate for new text. -1 with
+ * ERR_INVALID_ARG naming the faulty attribute. */
 int attrs_parse_definitions(arena *a, const char *json, attr_def **defs, size_t *n,
                             error *err);
+
+/* What is wrong with a definition text, for a message that names the place (attrs_check). */
+typedef enum attrs_problem_kind {
+    ATTRS_OK = 0,
+    ATTRS_SYNTAX,               /* not JSON: line, column */
+    ATTRS_NOT_ARRAY,            /* not an array */
+    ATTRS_TOO_MANY,             /* more than max questions */
+    ATTRS_NOT_OBJECT,           /* question item is not an object */
+    ATTRS_UNKNOWN_MEMBER,       /* question item has member `member` no definition has */
+    ATTRS_NO_CODE,              /* question item has no code */
+    ATTRS_BAD_CODE,             /* its code is not 1 to max letters, digits, - _ . */
+    ATTRS_REPEATED_CODE,        /* its code is an earlier question's */
+    ATTRS_NO_DATATYPE,          /* no datatype */
+    ATTRS_BAD_DATATYPE,         /* datatype `member` unknown */
+    ATTRS_NOT_TEXT,             /* member is not a string of at most max characters */
+    ATTRS_NOT_BOOL,             /* member is not true or false */
+    ATTRS_NOT_INTEGER,          /* member ("order") is not an integer */
+    ATTRS_VALUES_COUNT,         /* a list question without 1 to max values */
+    ATTRS_VALUE_NOT_OBJECT,     /* value `value` of question item is not an object */
+    ATTRS_VALUE_UNKNOWN_MEMBER, /* it has member `member` */
+    ATTRS_VALUE_NO_KEY,         /* it has no key */
+    ATTRS_VALUE_NO_NAME,        /* it has no name */
+    ATTRS_VALUE_REPEATED_KEY,   /* its key `member` is an earlier value's */
+    ATTRS_PROBLEM_COUNT
+} attrs_problem_kind;
+
+typedef struct attrs_problem {
+    attrs_problem_kind kind;
+    size_t item;                  /* the question, from 1 in the text's order; 0 when none */
+    size_t value;                 /* the value within it, from 1; 0 when none */
+    char code[ATTR_CODE_MAX + 1]; /* the question's code when it has a valid one, else "" */
+    char member[48];  /* the member at fault, or the unknown datatype or repeated key (cut) */
+    int max;          /* the limit broken, when there is one */
+    int line, column; /* ATTRS_SYNTAX: where jansson stopped */
+} attrs_problem;
+
+/* Checks a definition text as it is saved (the procedure editor, the CLI): everything
+ * attrs_parse_definitions needs, and also no unknown member, texts that are strings of at most
+ * ATTR_LABEL_MAX characters, flags that are booleans, codes of at most ATTR_CODE_MAX letters,
+ * digits, '-', '_' or '.', no key twice in a list. NULL or "" is no question. 0 when valid;
+ * -1 with *pb saying what and where (the first problem in the text's order). */
+int attrs_check(const char *json, attrs_problem *pb);
+/* A stable name of kind for messages ("not_text", …); "" for ATTRS_OK. */
+const char *attrs_problem_name(attrs_problem_kind kind);
+
+/* The texts people read in language l: the English given for them when l is LANG_EN, the
+ * French otherwise. The label falls back to the code, the hint to NULL; a value's name is
+ * the key itself for a key the list does not have (a definition changed since). Borrowed
+ * from d. */
+const char *attr_label(const attr_def *d, lang l);
+const char *attr_hint(const attr_def *d, lang l);
+const char *attr_value_name(const attr_def *d, const char *key, lang l);
+/* The definition of code among defs[0..n), NULL when none. */
+const attr_def *attrs_find(const attr_def *defs, size_t n, const char *code);
 
 /* How far attrs_validate goes beyond the letter of the definitions. */
 typedef struct attrs_policy {

@@ -437,18 +437,10 @@ static const char *safe_name(arena *a, const char *name, const char *fallback)
     return out;
 }
 
-/* The name of list key `key` in definition d (the key itself when unknown). */
-static const char *value_name(const attr_def *d, const char *key)
-{
-    for (size_t i = 0; key && i < d->n_values; i++)
-        if (strcmp(d->values[i].key, key) == 0)
-            return d->values[i].name;
-    return key;
-}
-
 /* The attributes as [{code, label, value, value_label}]: labels from the procedure's
- * definition, list keys with their names (value_label only for lists). */
-static void write_attributes(jsonw *w, const cat_procedure *p, const char *stored)
+ * definition in language l (the request's), list keys with their names (value_label only for
+ * lists). */
+static void write_attributes(jsonw *w, const cat_procedure *p, const char *stored, lang l)
 {
     jsonw_array_begin(w, "attributes");
     json_t *vals = stored ? json_loads(stored, 0, NULL) : NULL;
@@ -457,14 +449,11 @@ static void write_attributes(jsonw *w, const cat_procedure *p, const char *store
     if (json_is_object(vals))
         json_object_foreach(vals, code, v)
         {
-            const attr_def *d = NULL;
-            for (size_t i = 0; p && i < p->n_attrs; i++)
-                if (strcmp(p->attrs[i].code, code) == 0)
-                    d = &p->attrs[i];
+            const attr_def *d = p ? attrs_find(p->attrs, p->n_attrs, code) : NULL;
             int is_list = d && (d->type == ATTR_SINGLEVALUELIST || d->type == ATTR_MULTIVALUELIST);
             jsonw_object_begin(w, NULL);
             jsonw_string(w, "code", code);
-            jsonw_string(w, "label", d && d->description ? d->description : code);
+            jsonw_string(w, "label", d ? attr_label(d, l) : code);
             if (json_is_array(v)) {
                 size_t k;
                 json_t *e;
@@ -474,13 +463,13 @@ static void write_attributes(jsonw *w, const cat_procedure *p, const char *store
                 if (is_list) {
                     jsonw_array_begin(w, "value_label");
                     json_array_foreach(v, k, e)
-                        jsonw_string(w, NULL, value_name(d, json_string_value(e)));
+                        jsonw_string(w, NULL, attr_value_name(d, json_string_value(e), l));
                     jsonw_array_end(w);
                 }
             } else {
                 jsonw_string(w, "value", json_string_value(v));
                 if (is_list)
-                    jsonw_string(w, "value_label", value_name(d, json_string_value(v)));
+                    jsonw_string(w, "value_label", attr_value_name(d, json_string_value(v), l));
             }
             jsonw_object_end(w);
         }
@@ -575,7 +564,9 @@ static int write_request(export_stream *s, const store_request *r)
     json_time(s, &w, "updated_at", r->updated_at);
     json_time(s, &w, "closed_at", r->closed_at);
     jsonw_string(&w, "description", r->description);
-    write_attributes(&w, p, r->attributes);
+    /* Labels in the language the citizen chose for the request, as its messages. */
+    write_attributes(&w, p, r->attributes,
+                     r->lang && strcmp(r->lang, "en") == 0 ? LANG_EN : LANG_FR);
     jsonw_object_begin(&w, "location");
     if (r->has_location) {
         jsonw_double(&w, "lat", r->lat);

@@ -42,8 +42,8 @@ static json_t *data_item(const char *category, const attr_def *d, int free_text)
 {
     return json_pack("{s:s, s:o, s:o, s:o, s:b, s:b}", "category", category, "code",
                      str_or_null(d ? d->code : NULL), "label",
-                     str_or_null(d ? (d->description ? d->description : d->code) : NULL),
-                     "datatype", str_or_null(d ? attr_type_name(d->type) : NULL), "required",
+                     str_or_null(d ? attr_label(d, LANG_FR) : NULL), "datatype",
+                     str_or_null(d ? attr_type_name(d->type) : NULL), "required",
                      d ? d->required : 0, "free_text", free_text);
 }
 

@@ -57,7 +57,7 @@ describe('back office in the browser', () => {
         assert.match(await page.locator('header').innerText(), /Adèle Admin/);
 
         /* Log out, log in again: now the code step. */
-        await page.locator('header form[action="/agent/deconnexion"] button').press('Enter');
+        await page.locator('header nav.site-nav--wide form[action="/agent/deconnexion"] button').press('Enter');
         await page.waitForURL((u) => /\/agent\/connexion/.test(u.pathname) || u.pathname === '/agent/');
         await B.goto(page, srv.url + '/agent/connexion');
         await page.getByLabel(/e-?mail|courriel|adresse/i).first().fill(admin.email);
@@ -208,7 +208,10 @@ describe('back office in the browser', () => {
         const maps = page.locator(`main a[href^="geo:"]:has-text("${near.reference}")`);
         assert.ok(await maps.count(), 'no geo: link opening the location in the phone\'s maps');
         assert.match(await maps.first().getAttribute('href'), /^geo:45\.764/);
-        /* A photo of the work done, then «resolved». */
+        /* The actions fold behind «Agir» on each card: a photo of the work done, then «resolved». */
+        const act = page.locator(`#d-${near.reference} details.field-card__act > summary`);
+        assert.equal(await page.locator(`#note-${near.reference}`).isVisible(), false, 'the form is folded');
+        await act.click();
         const photo = await B.makeJpeg(page, srv.dir);
         await page.locator(`#photo-${near.reference}`).setInputFiles({ name: photo.name, mimeType: photo.mimeType, buffer: photo.buffer });
         await page.locator(`#note-${near.reference}`).fill('Rebouché ce matin.');

@@ -191,6 +191,16 @@ describe('axe-core: zero WCAG 2.1 A/AA violations on every back-office page', ()
         await check(agentPage, 'new tracking code');
     });
 
+    it('the procedure editor refusing faulty questions, its help unfolded', async () => {
+        await go(page, '/agent/admin/demarches/nid-de-poule');
+        await page.locator('#attributes').fill('[{"code": "a", "datatype": "colour"}]');
+        await submitMain(page);
+        assert.equal(last.status(), 400);
+        assert.match(await page.locator('#attributes-error').innerText(), /« colour » n’existe pas/);
+        await page.locator('main details.help > summary').click();
+        await check(page, 'procedure editor with a questions error');
+    });
+
     it('mobile view (375×667)', async () => {
         const p = await env.newPage({ viewport: { width: 375, height: 667 } });
         await F.loginPage(p, srv, agents.agent);
@@ -199,6 +209,15 @@ describe('axe-core: zero WCAG 2.1 A/AA violations on every back-office page', ()
         await go(p, '/agent/terrain?lat=45.764&long=4.8357&rayon=5000');
         assert.ok(await p.locator('main form[enctype="multipart/form-data"]').count(), 'no request near the position');
         await check(p, 'mobile view with requests');
+        await p.locator('main details.field-card__act > summary').first().click();
+        await check(p, 'mobile view with a card\'s actions unfolded');
+        [last] = await Promise.all([p.waitForNavigation({ waitUntil: 'load' }),
+                                    p.locator('main details.field-card__act[open] button[value=photo]').first().click()]);
+        assert.equal(last.status(), 400);
+        assert.ok(await p.locator('main details.field-card__act[open]').count(), 'the refused card is not unfolded');
+        await check(p, 'mobile view with a refused action');
+        await p.locator('header nav.site-nav--narrow summary').click();
+        await check(p, 'the back office menu unfolded on a phone');
         await go(p, '/agent/terrain?lat=abc&long=4.8357', 400);
         assert.ok(await p.locator('.error-summary').count(), 'a wrong position shows no error summary');
         await check(p, 'mobile view with a wrong position');

@@ -4,7 +4,9 @@
  * than the screen — every page a citizen reaches, from the home page to the confirmation and
  * the tracking page of a request they filed, in both languages and with JavaScript on and off
  * (a long word, a table or a form control that does not wrap shows up here as a horizontal
- * scroll); nor are the agents' pages a field agent opens on a phone.
+ * scroll); nor are the agents' pages a field agent opens on a phone. The back office's menu
+ * folds the same way, and the field view is one card per request with its actions folded
+ * behind «Agir». On both sides the menu bar lines up with the page's content.
  */
 
 const { describe, it, before, after } = require('node:test');
@@ -102,6 +104,83 @@ describe('a 390-pixel phone', () => {
         assert.ok(ref, 'a voirie request of the demo');
         assert.deepEqual(await overflowing(page, ['/agent/', '/agent/?onglet=service', `/agent/demandes/${ref}`,
                                                   '/agent/terrain', '/agent/saisie']), []);
+        await page.context().close();
+    });
+
+    it('the back office menu folds behind «Menu» on a phone, without JavaScript too, and is a row of links on a desktop', async () => {
+        const FB = require('./bo_flows');
+        const agent = FB.addAgent(env.srv, { email: 'menu.etroit@ville-demo.test', name: 'Agent Menu', role: 'agent', departments: ['voirie'] });
+        for (const javaScriptEnabled of [true, false]) {
+            const page = await env.newPage({ javaScriptEnabled, viewport: { width: WIDTH, height: 844 } });
+            await FB.loginPage(page, env.srv, agent);
+            await B.goto(page, env.srv.url + '/agent/');
+            const menu = page.locator('header nav.site-nav--narrow summary');
+            assert.ok(await menu.isVisible(), '«Menu» is shown');
+            const field = page.locator('header nav.site-nav--narrow a[href="/agent/terrain"]');
+            assert.equal(await field.isVisible(), false, 'the links are folded');
+            assert.equal(await page.locator('header nav.site-nav--wide').isVisible(), false);
+            await menu.click();
+            assert.ok(await field.isVisible(), 'the links once «Menu» is pressed');
+            assert.ok(await page.locator('header nav.site-nav--narrow .bo-nav__logout button').isVisible(), 'and the logout button');
+            await Promise.all([page.waitForNavigation({ waitUntil: 'load' }), field.click()]);
+            assert.equal(new URL(page.url()).pathname, '/agent/terrain');
+            await page.context().close();
+        }
+        const wide = await env.newPage({ viewport: { width: 1366, height: 900 } });
+        await FB.loginPage(wide, env.srv, agent);
+        await B.goto(wide, env.srv.url + '/agent/');
+        assert.ok(await wide.locator('header nav.site-nav--wide a[href="/agent/terrain"]').isVisible());
+        assert.equal(await wide.locator('header nav.site-nav--narrow').isVisible(), false);
+        await wide.context().close();
+    });
+
+    it('the menu bar lines up with the content, portal and back office, at 1366 and 390 pixels', async () => {
+        const FB = require('./bo_flows');
+        const agent = FB.addAgent(env.srv, { email: 'alignement@ville-demo.test', name: 'Agent Aligné', role: 'agent', departments: ['voirie'] });
+        for (const width of [1366, WIDTH]) {
+            const page = await env.newPage({ viewport: { width, height: 900 } });
+            const left = (sel) => page.locator(sel).first().evaluate((e) => Math.round(e.getBoundingClientRect().left));
+            const menuSel = width > 640 ? 'header nav.site-nav--wide li:first-child a' : 'header nav.site-nav--narrow summary';
+            await B.goto(page, env.srv.url + '/suivi');
+            assert.equal(await left(menuSel), await left('main h1'), `portal at ${width} px`);
+            await FB.loginPage(page, env.srv, agent);
+            await B.goto(page, env.srv.url + '/agent/');
+            assert.equal(await left(menuSel), await left('main h1'), `back office at ${width} px`);
+            await page.context().close();
+        }
+    });
+
+    it('the field view: one card per request, its actions behind «Agir», a photo sent becomes its thumbnail, no sideways scroll (without JavaScript)', async () => {
+        const FB = require('./bo_flows');
+        const agent = FB.addAgent(env.srv, { email: 'terrain.etroit@ville-demo.test', name: 'Agent Terrain', role: 'agent', departments: ['voirie'] });
+        const near = await FB.fileRequest(env.srv, { service: 'nid-de-poule', lat: '45.7641', long: '4.8358' });
+        const page = await env.newPage({ javaScriptEnabled: false, viewport: { width: WIDTH, height: 844 } });
+        await FB.loginPage(page, env.srv, agent);
+        const here = '/agent/terrain?lat=45.7640&long=4.8357&rayon=250';
+        await B.goto(page, env.srv.url + here);
+        const card = page.locator(`#d-${near.reference}`);
+        assert.match(await card.innerText(), /Description témoin/, 'the card shows the description');
+        assert.equal(await card.locator('img').count(), 0, 'no photo yet, no thumbnail');
+        const note = page.locator(`#note-${near.reference}`);
+        assert.equal(await note.isVisible(), false, 'the actions are folded');
+        assert.deepEqual(await overflowing(page, [here]), []);
+        await card.locator('details.field-card__act > summary').click();
+        assert.ok(await note.isVisible(), '«Agir» unfolds them');
+        const photo = await B.makeJpeg(page, env.srv.dir);
+        await page.locator(`#photo-${near.reference}`).setInputFiles({ name: photo.name, mimeType: photo.mimeType, buffer: photo.buffer });
+        await Promise.all([page.waitForNavigation({ waitUntil: 'load' }), card.locator('button[name=action][value=photo]').click()]);
+        assert.match(new URL(page.url()).search, /fait=photo/);
+        const thumb = page.locator(`#d-${near.reference} img`);
+        assert.match(await thumb.getAttribute('src'), /\?miniature=1$/);
+        assert.ok(await thumb.evaluate((i) => i.complete && i.naturalWidth > 0), 'the thumbnail loads');
+        assert.equal(await page.evaluate(() => document.documentElement.scrollWidth) <= WIDTH, true, 'no sideways scroll with a thumbnail');
+        /* Nothing to send: the card comes back unfolded beside the message, the others folded. */
+        await page.locator(`#d-${near.reference} details.field-card__act > summary`).click();
+        const [res] = await Promise.all([page.waitForNavigation({ waitUntil: 'load' }),
+                                         page.locator(`#d-${near.reference} button[name=action][value=photo]`).click()]);
+        assert.equal(res.status(), 400);
+        assert.ok(await page.locator(`#note-${near.reference}`).isVisible(), 'the refused card is unfolded');
+        assert.ok(await page.locator('.error-summary').isVisible());
         await page.context().close();
     });
 

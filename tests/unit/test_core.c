@@ -283,6 +283,58 @@ static void test_attrs(void **state)
     arena_free(&a);
 }
 
+/* English texts of questions: given ones on English pages, the French otherwise; the strict
+ * check names the question, the value and the member at fault. */
+static void test_attrs_english(void **state)
+{
+    (void)state;
+    arena a;
+    arena_init(&a, 0);
+    attr_def *defs = NULL;
+    size_t n = 0;
+    error err;
+    const char *json =
+        "[{\"code\":\"taille\",\"datatype\":\"singlevaluelist\",\"description\":\"Taille\","
+        "\"description_en\":\"Size\",\"datatype_description\":\"Choisissez\","
+        "\"values\":[{\"key\":\"p\",\"name\":\"Petit\",\"name_en\":\"Small\"},"
+        "{\"key\":\"g\",\"name\":\"Grand\"}]},{\"code\":\"n\",\"datatype\":\"number\"}]";
+    assert_int_equal(attrs_parse_definitions(&a, json, &defs, &n, &err), 0);
+    attrs_problem pb;
+    assert_int_equal(attrs_check(json, &pb), 0);
+    assert_string_equal(attr_label(&defs[0], LANG_EN), "Size");
+    assert_string_equal(attr_label(&defs[0], LANG_FR), "Taille");
+    assert_string_equal(attr_hint(&defs[0], LANG_EN), "Choisissez"); /* no English hint */
+    assert_string_equal(attr_value_name(&defs[0], "p", LANG_EN), "Small");
+    assert_string_equal(attr_value_name(&defs[0], "g", LANG_EN), "Grand");
+    assert_string_equal(attr_value_name(&defs[0], "p", LANG_FR), "Petit");
+    assert_string_equal(attr_value_name(&defs[0], "x", LANG_EN), "x");
+    assert_string_equal(attr_label(&defs[1], LANG_EN), "n"); /* no label: the code */
+    assert_ptr_equal(attrs_find(defs, n, "n"), &defs[1]);
+    assert_null(attrs_find(defs, n, "absent"));
+
+    assert_int_equal(attrs_check("[{\"code\":\"t\",\"datatype\":\"singlevaluelist\","
+                                 "\"values\":[{\"key\":\"p\",\"name\":\"P\"},"
+                                 "{\"key\":\"q\",\"name\":\"Q\",\"name_en\":5}]}]",
+                                 &pb),
+                     -1);
+    assert_int_equal(pb.kind, ATTRS_NOT_TEXT);
+    assert_int_equal(pb.item, 1);
+    assert_int_equal(pb.value, 2);
+    assert_string_equal(pb.code, "t");
+    assert_string_equal(pb.member, "name_en");
+    assert_string_equal(attrs_problem_name(pb.kind), "not_text");
+    /* Unknown members: refused by the strict check, ignored by what reads the catalogue. */
+    const char *typo = "[{\"code\":\"t\",\"datatype\":\"string\",\"descripton\":\"x\"}]";
+    assert_int_equal(attrs_check(typo, &pb), -1);
+    assert_int_equal(pb.kind, ATTRS_UNKNOWN_MEMBER);
+    assert_string_equal(pb.member, "descripton");
+    assert_int_equal(attrs_parse_definitions(&a, typo, &defs, &n, &err), 0);
+    assert_int_equal(attrs_check("[{\"code\":\"t\",\"datatype\":\"string\"},", &pb), -1);
+    assert_int_equal(pb.kind, ATTRS_SYNTAX);
+    assert_int_equal(pb.line, 1);
+    arena_free(&a);
+}
+
 /* Open311's tolerances (issue 11): a datetime without offset is the collectivité's local
  * time, stored with its offset; codes no definition has are dropped; defined codes are still
  * checked as strictly. */
@@ -1095,6 +1147,7 @@ int main(void)
         cmocka_unit_test(test_attachment_is_public_photo),
         cmocka_unit_test(test_attrs),
         cmocka_unit_test(test_attrs_policy),
+        cmocka_unit_test(test_attrs_english),
         cmocka_unit_test_setup_teardown(test_catalogue, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tenant_hosts_unique, setup, teardown),
         cmocka_unit_test_setup_teardown(test_catalogue_notices_other_process, setup, teardown),

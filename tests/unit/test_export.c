@@ -47,7 +47,8 @@ static const char PDF[] =
 
 #define ATTRS                                                                                      \
     "[{\"code\":\"taille\",\"datatype\":\"singlevaluelist\",\"required\":true,\"order\":1,"        \
-    "\"description\":\"Taille du trou\",\"values\":[{\"key\":\"grand\",\"name\":\"Grand\"}]}]"
+    "\"description\":\"Taille du trou\",\"description_en\":\"Size of the hole\","                  \
+    "\"values\":[{\"key\":\"grand\",\"name\":\"Grand\",\"name_en\":\"Large\"}]}]"
 
 typedef struct fixture {
     char dir[64];
@@ -71,9 +72,10 @@ static int insert_account(store *s, void *arg, error *err)
     return s->ops->accounts.tx_insert(s, &j->acc, &j->id, err);
 }
 
-/* A request of the fixture's incident procedure; reference into ref. */
+/* A request of the fixture's incident procedure, its messages in language lang_code ("fr",
+ * "en"); reference into ref. */
 static void file(fixture *f, const char *email, int64_t citizen_id, const char *description,
-                 char ref[24])
+                 const char *lang_code, char ref[24])
 {
     const catalogue *cat = catalogue_acquire(f->core);
     const cat_tenant *t = catalogue_tenant_by_slug(cat, "ville-test");
@@ -90,6 +92,7 @@ static void file(fixture *f, const char *email, int64_t citizen_id, const char *
                         .email = email,
                         .last_name = "Martin",
                         .citizen_id = citizen_id,
+                        .lang_code = lang_code,
                         .require_location = 1};
     request_created out;
     error err;
@@ -134,9 +137,9 @@ static int setup(void **state)
     f->account = j.id;
     /* Filed by e-mail with her address (another case), from her account with another
      * address, and another citizen's. */
-    file(f, "Jeanne@Exemple.fr", 0, "Un trou devant chez moi", f->mine_email);
-    file(f, "bureau@exemple.fr", f->account, "Un trou devant le bureau", f->mine_acct);
-    file(f, "paul@exemple.fr", 0, "Le trou de Paul", f->theirs);
+    file(f, "Jeanne@Exemple.fr", 0, "Un trou devant chez moi", "en", f->mine_email);
+    file(f, "bureau@exemple.fr", f->account, "Un trou devant le bureau", "fr", f->mine_acct);
+    file(f, "paul@exemple.fr", 0, "Le trou de Paul", "fr", f->theirs);
     *state = f;
     return 0;
 }
@@ -454,6 +457,9 @@ static void test_archive(void **state)
     internal_job ij = {f->tenant, request_id(f, f->mine_acct), &internal};
     assert_int_equal(store_write_sync(f->store, internal_with_file, &ij, &err), 0);
     catalogue_release(f->core, cat);
+    /* Verified: the request she filed by e-mail (in English) is hers too. */
+    verify_job vj = {f->tenant, f->account};
+    assert_int_equal(store_write_sync(f->store, mark_verified, &vj, &err), 0);
 
     store_account acc;
     load_account(f, &a, &acc);
@@ -478,6 +484,15 @@ static void test_archive(void **state)
     json_t *attr = json_array_get(json_object_get(d, "attributes"), 0);
     assert_string_equal(json_string_value(json_object_get(attr, "label")), "Taille du trou");
     assert_string_equal(json_string_value(json_object_get(attr, "value_label")), "Grand");
+    /* The one she filed in English: its question and answer in English. */
+    snprintf(name, sizeof name, "demandes/%s/demande.json", f->mine_email);
+    const buf *json_en = entry(&e, name);
+    assert_non_null(json_en);
+    json_t *d_en = json_loadb(json_en->data, json_en->len, 0, NULL);
+    json_t *attr_en = json_array_get(json_object_get(d_en, "attributes"), 0);
+    assert_string_equal(json_string_value(json_object_get(attr_en, "label")), "Size of the hole");
+    assert_string_equal(json_string_value(json_object_get(attr_en, "value_label")), "Large");
+    json_decref(d_en);
     /* created, her message, the reply: no internal event. */
     json_t *tl = json_object_get(d, "timeline");
     assert_int_equal(json_array_size(tl), 3);
@@ -505,7 +520,7 @@ static void test_archive(void **state)
     json_t *idx =
         json_loadb(entry(&e, "compte.json")->data, entry(&e, "compte.json")->len, 0, NULL);
     assert_string_equal(json_string_value(json_object_get(idx, "format")), EXPORT_FORMAT);
-    assert_int_equal(json_integer_value(json_object_get(idx, "request_count")), 1);
+    assert_int_equal(json_integer_value(json_object_get(idx, "request_count")), 2);
     assert_string_equal(
         json_string_value(json_object_get(json_object_get(idx, "account"), "display_name")),
         "Jeanne");
@@ -518,7 +533,7 @@ static void test_archive(void **state)
     buf_init(&small, 64 * 1024 * 1024);
     assert_true(archive_of(f, p, 7, &small) > (long)(zip.len / 7));
     read_zip(small.data, small.len, &e);
-    assert_int_equal(e.n, 4);
+    assert_int_equal(e.n, 5); /* LISEZMOI, two demande.json, her PDF, compte.json */
     entries_free(&e);
     buf_free(&small);
     buf_free(&zip);

@@ -282,22 +282,25 @@ static void h_services(http_req *rq)
     respond_doc(rq, &w, 200);
 }
 
-static void write_attribute_def(docw *w, const attr_def *d)
+/* One attribute of a service definition. Its texts are in language l: French unless the
+ * request asked English (?lang=en, or an Accept-Language that starts with en), and then the
+ * English ones where the procedure gives them; codes and keys never change. */
+static void write_attribute_def(docw *w, const attr_def *d, lang l)
 {
     docw_object_begin(w, "attribute");
     docw_bool(w, "variable", d->variable);
     docw_string(w, "code", d->code);
     docw_string(w, "datatype", attr_type_name(d->type));
     docw_bool(w, "required", d->required);
-    docw_string(w, "datatype_description", d->datatype_description);
+    docw_string(w, "datatype_description", attr_hint(d, l));
     docw_int(w, "order", d->order);
-    docw_string(w, "description", d->description);
+    docw_string(w, "description", attr_label(d, l));
     if (d->type == ATTR_SINGLEVALUELIST || d->type == ATTR_MULTIVALUELIST) {
         docw_list_begin(w, "values");
         for (size_t k = 0; k < d->n_values; k++) {
             docw_object_begin(w, "value");
             docw_string(w, "key", d->values[k].key);
-            docw_string(w, "name", d->values[k].name);
+            docw_string(w, "name", attr_value_name(d, d->values[k].key, l));
             docw_object_end(w);
         }
         docw_list_end(w);
@@ -323,7 +326,7 @@ static void h_service_definition(http_req *rq)
     docw_string(&w, "service_code", p->rec.code);
     docw_list_begin(&w, "attributes");
     for (size_t i = 0; i < p->n_attrs; i++)
-        write_attribute_def(&w, &p->attrs[i]);
+        write_attribute_def(&w, &p->attrs[i], rq->lang);
     docw_list_end(&w);
     docw_object_end(&w);
     respond_doc(rq, &w, 200);
@@ -464,31 +467,22 @@ static const char *uri_of(arena *a, const char *url)
     return out;
 }
 
-static const attr_def *find_attr(const cat_procedure *p, const char *code)
-{
-    for (size_t i = 0; i < p->n_attrs; i++)
-        if (strcmp(p->attrs[i].code, code) == 0)
-            return &p->attrs[i];
-    return NULL;
-}
-
 /* One entry of the Extensions "attributes" list: name is the attribute code, label its
- * description, code the stored value (a list key) and value its human-readable name. */
-static void write_attr_value(docw *w, const attr_def *d, const char *code, const char *value)
+ * description, code the stored value (a list key) and value its human-readable name, texts in
+ * language l as in the service definition. */
+static void write_attr_value(docw *w, const attr_def *d, const char *code, const char *value,
+                             lang l)
 {
-    const char *shown = value;
-    for (size_t k = 0; d != NULL && k < d->n_values; k++)
-        if (strcmp(d->values[k].key, value) == 0)
-            shown = d->values[k].name;
+    const char *shown = d != NULL ? attr_value_name(d, value, l) : value;
     docw_object_begin(w, "attribute");
-    docw_string(w, "label", d != NULL ? d->description : NULL);
+    docw_string(w, "label", d != NULL ? attr_label(d, l) : NULL);
     docw_string(w, "name", code);
     docw_string(w, "value", shown);
     docw_string(w, "code", value);
     docw_object_end(w);
 }
 
-static void write_attr_values(docw *w, const cat_procedure *p, const char *json)
+static void write_attr_values(docw *w, const cat_procedure *p, const char *json, lang l)
 {
     docw_list_begin(w, "attributes");
     json_t *root = json != NULL ? json_loads(json, 0, NULL) : NULL;
@@ -497,16 +491,16 @@ static void write_attr_values(docw *w, const cat_procedure *p, const char *json)
     if (json_is_object(root)) {
         json_object_foreach(root, code, v)
         {
-            const attr_def *d = p != NULL ? find_attr(p, code) : NULL;
+            const attr_def *d = p != NULL ? attrs_find(p->attrs, p->n_attrs, code) : NULL;
             if (json_is_string(v)) {
-                write_attr_value(w, d, code, json_string_value(v));
+                write_attr_value(w, d, code, json_string_value(v), l);
             } else if (json_is_array(v)) {
                 size_t i;
                 json_t *item;
                 json_array_foreach(v, i, item)
                 {
                     if (json_is_string(item))
-                        write_attr_value(w, d, code, json_string_value(item));
+                        write_attr_value(w, d, code, json_string_value(item), l);
                 }
             }
         }
@@ -594,7 +588,7 @@ static void write_request(http_req *rq, docw *w, const cat_tenant *t, const cat_
         w->failed = 1; /* arena full: a 500 rather than a request without its media */
     docw_string(w, "media_url", media);
     if (ns != NULL) {
-        write_attr_values(w, p, full ? r->attributes : NULL);
+        write_attr_values(w, p, full ? r->attributes : NULL, rq->lang);
         docw_object_begin(w, "extended_attributes");
         docw_string(w, "channel", r->channel);
         /* A merged duplicate (closed): the request its matter goes on in. A reference is no

@@ -84,7 +84,6 @@ static const post_field update_fields[] = {
 };
 
 #define ATTR_PREFIX "attribute"
-#define ATTR_CODE_MAX 48 /* keeps "attribute[CODE][]" inside error.arg */
 
 static int has_line_break(const char *s)
 {

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "core/admin.h"
+#include "core/attrs.h"
 #include "core/retention.h"
 #include "present/icons.h"
 #include "web/backoffice/backoffice.h"
@@ -102,6 +103,58 @@ static void icon_choices(bo_page *p, int kind)
     json_t *dflt = json_object();
     present_set_str(dflt, "icon", icons_kind_default(kind));
     bo_page_set(p, "icon_default", dflt);
+}
+
+/* pattern with each {names[i]} replaced by values[i], in the request's arena. */
+static const char *fill(bo_page *p, const char *pattern, const char *const *names,
+                        const char *const *values, size_t n)
+{
+    char a[1024], b[1024];
+    snprintf(a, sizeof a, "%s", pattern);
+    for (size_t i = 0; i < n; i++) {
+        present_fill(b, sizeof b, a, names[i], values[i]);
+        memcpy(a, b, sizeof a);
+    }
+    return arena_strdup(p->rq->arena, a);
+}
+
+/* Checks the questions' JSON as core will (attrs_check) and, when it is not valid, puts on p
+ * the message that says what to change and where: the question by its rank and code, the
+ * value by its rank. 0 when valid. */
+static int attributes_check(bo_page *p, const char *json)
+{
+    attrs_problem pb;
+    if (attrs_check(json, &pb) == 0)
+        return 0;
+    char n[24], v[24], max[24], line[24], column[24];
+    snprintf(n, sizeof n, "%zu", pb.item);
+    snprintf(v, sizeof v, "%zu", pb.value);
+    snprintf(max, sizeof max, "%d", pb.max);
+    snprintf(line, sizeof line, "%d", pb.line);
+    snprintf(column, sizeof column, "%d", pb.column);
+    const char *at = "";
+    if (pb.item > 0) {
+        const char *const qn[] = {"n", "code"};
+        const char *const qv[] = {n, pb.code};
+        at = fill(p,
+                  bo_page_str(p, pb.code[0] ? "admin.procedure.attrs_error.at_question_code"
+                                            : "admin.procedure.attrs_error.at_question"),
+                  qn, qv, 2);
+    }
+    if (pb.value > 0) {
+        const char *const vn[] = {"question", "v"};
+        const char *const vv[] = {at, v};
+        at = fill(p, bo_page_str(p, "admin.procedure.attrs_error.at_value"), vn, vv, 2);
+    }
+    const char *key =
+        arena_printf(p->rq->arena, "admin.procedure.attrs_error.%s", attrs_problem_name(pb.kind));
+    const char *const names[] = {"at", "member", "max", "line", "column"};
+    const char *const values[] = {at, pb.member, max, line, column};
+    const char *what = fill(p, bo_page_str(p, key), names, values, 5);
+    bo_page_error(p, "attributes",
+                  arena_printf(p->rq->arena, "%s %s",
+                               bo_page_str(p, "admin.procedure.error_attributes"), what));
+    return -1;
 }
 
 static void procedure_render(bo_page *p, int status, int is_new, const char *dept_code)
@@ -233,11 +286,9 @@ static void procedure_saved(http_req *rq)
                                         "icon", "delay_days", "department", "retention_months",
                                         NULL};
     const char *fld = bo_admin_error_field(e, known, "attributes");
-    if (strcmp(fld, "attributes") == 0)
-        bo_page_error(&p, "attributes",
-                      arena_printf(rq->arena, "%s %s",
-                                   bo_page_str(&p, "admin.procedure.error_attributes"), e->detail));
-    else
+    /* Core checked the questions as attributes_check does: word its refusal the same way. */
+    if (strcmp(fld, "attributes") != 0 ||
+        attributes_check(&p, bo_admin_field(&st->f, "attributes")) == 0)
         bo_page_error_key(&p, fld, arena_printf(rq->arena, "admin.procedure.error_%s", fld));
     procedure_refill(&p, &st->f, ps->code);
 }
@@ -307,6 +358,7 @@ static void procedure_save(http_req *rq, const char *code)
     if (*keep && (*end != '\0' || months < RETENTION_MONTHS_MIN || months > RETENTION_MONTHS_MAX))
         bo_page_error_key(&p, "retention_months", "admin.procedure.error_retention_months");
     r.retention_months = (int)months;
+    attributes_check(&p, r.attributes);
     if (bo_page_has_errors(&p)) {
         procedure_refill(&p, &f, code);
         return;

@@ -65,8 +65,8 @@ static json_t *attr_fields(http_req *rq, const cat_procedure *p, const form *f, 
         json_t *o = json_object();
         present_set_str_opt(o, "id", arena_printf(rq->arena, "attr-%s", d->code));
         present_set_str_opt(o, "name", name);
-        present_set_str_opt(o, "label", d->description ? d->description : d->code);
-        present_set_str_opt(o, "hint", d->datatype_description);
+        present_set_str_opt(o, "label", attr_label(d, rq->lang));
+        present_set_str_opt(o, "hint", attr_hint(d, rq->lang));
         json_object_set_new(o, "required", json_boolean(d->required));
         present_set_str_opt(o, "value", val(f, name));
         if (bad && strcmp(bad, d->code) == 0)
@@ -100,7 +100,7 @@ static json_t *attr_fields(http_req *rq, const cat_procedure *p, const form *f, 
         for (size_t k = 0; k < d->n_values; k++) {
             json_t *op = json_object();
             present_set_str_opt(op, "value", d->values[k].key);
-            present_set_str_opt(op, "label", d->values[k].name);
+            present_set_str_opt(op, "label", attr_value_name(d, d->values[k].key, rq->lang));
             present_set_str_opt(op, "id", arena_printf(rq->arena, "attr-%s-%zu", d->code, k));
             json_object_set_new(op, "selected", json_boolean(has_value(f, name, d->values[k].key)));
             json_array_append_new(opts, op);

@@ -1,12 +1,14 @@
 /*
- * bo_mobile — the field agents' page (/agent/terrain), made for a phone: the open requests
- * near a position (typed, or filled by the browser's geolocation through backoffice.js),
- * each with a link that opens the place in the phone's maps (geo: URI, OpenStreetMap), a
- * «Photo des travaux» taken with the camera and attached to an internal note, and
- * «Résolu», which goes through the same request_process as the desk so the citizen is told
- * the same way: photos and resolution are one write, whole or not at all. Only requests the
- * agent may see are listed; every list and change is audited by ids (core writes a change's
- * entry with it).
+ * bo_mobile — the field agents' page (/agent/terrain), made for a phone held in one hand: the
+ * open requests near a position (typed, or filled by the browser's geolocation through
+ * backoffice.js), one card each with what the agent goes there for (the first photo as a
+ * thumbnail, the start of the description, the address, the state) and a link that opens the
+ * place in the phone's maps (geo: URI, OpenStreetMap). The actions fold behind «Agir» per card
+ * (details/summary, no script): a «Photo des travaux» taken with the camera and attached to an
+ * internal note, and «Résolu», which goes through the same request_process as the desk so the
+ * citizen is told the same way: photos and resolution are one write, whole or not at all. Only
+ * requests the agent may see are listed; every list and change is audited by ids (core writes a
+ * change's entry with it).
  */
 #include <inttypes.h>
 #include <math.h>
@@ -21,6 +23,7 @@
 #include "core/work.h"
 #include "util/log.h"
 #include "util/timeutil.h"
+#include "util/utf8.h"
 #include "web/backoffice/backoffice.h"
 #include "web/backoffice/bo_common.h"
 #include "web/backoffice/bo_work.h"
@@ -30,6 +33,7 @@
 #define RADIUS_DEFAULT 1000.0
 #define RADIUS_MAX 20000.0
 #define NOTE_MAX 2000
+#define EXCERPT_CHARS 240 /* of a description on a card: enough to recognise the request */
 
 static int parse_coord(const char *s, double lo, double hi, double *out)
 {
@@ -43,9 +47,52 @@ static int parse_coord(const char *s, double lo, double hi, double *out)
     return 0;
 }
 
+/* The start of text, cut at a word after at most EXCERPT_CHARS characters, with «…» when
+ * cut; NULL when there is none. */
+static const char *excerpt(http_req *rq, const char *text)
+{
+    if (!text || !*text)
+        return NULL;
+    size_t len = strlen(text);
+    size_t keep = utf8_prefix_bytes(text, len, EXCERPT_CHARS);
+    if (keep == len)
+        return text;
+    size_t word = keep;
+    while (word > keep / 2 && text[word] != ' ' && text[word] != '\n')
+        word--;
+    if (word > keep / 2)
+        keep = word;
+    return arena_printf(rq->arena, "%.*s…", (int)keep, text);
+}
+
+/* The card's thumbnail: the request's first photo, its page and its miniature. Nothing when
+ * it has none or the list cannot be read (the card is still useful without it). */
+static void first_photo(http_req *rq, const cat_tenant *t, const store_request *r, json_t *o)
+{
+    store_attachment *atts = NULL;
+    size_t n = 0;
+    error err;
+    error_clear(&err);
+    if (attachment_list(rq->core, t->rec.id, r->id, rq->arena, &atts, &n, &err) != 0) {
+        log_warn("field view: attachments of %s not listed: %s", r->reference, err.detail);
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (!atts[i].is_photo)
+            continue;
+        const char *base = arena_printf(rq->arena, "/pieces-jointes/%s/%" PRId64,
+                                        bo_url(rq, r->reference), atts[i].id);
+        present_set_str_opt(o, "photo_url", base);
+        present_set_str_opt(o, "thumb_url", arena_printf(rq->arena, "%s?miniature=1", base));
+        return;
+    }
+}
+
 static void render(http_req *rq, const store_agent *a, const cat_tenant *t, int http_status,
                    json_t *extra)
 {
+    /* The card whose form was refused shows its actions unfolded, next to the message. */
+    const char *open_ref = extra ? json_string_value(json_object_get(extra, "open_ref")) : NULL;
     error err;
     error_clear(&err);
     json_t *ctx = bo_context(rq, a);
@@ -103,6 +150,10 @@ static void render(http_req *rq, const store_agent *a, const cat_tenant *t, int 
             http_respond_error(rq, &err);
             return;
         }
+        /* The position travels with each card's form too, so that a refused form comes back
+         * with the list around its card (and the others) rather than without it. */
+        const char *back = arena_printf(rq->arena, "lat=%s&long=%s&rayon=%.0f", bo_url(rq, lat_s),
+                                        bo_url(rq, lon_s), radius);
         int64_t ids[NEAR_MAX * 3];
         size_t n_ids = 0;
         json_t *list = json_array();
@@ -118,11 +169,15 @@ static void render(http_req *rq, const store_agent *a, const cat_tenant *t, int 
                 o, "url", arena_printf(rq->arena, "/agent/demandes/%s", bo_url(rq, r->reference)));
             present_set_str_opt(
                 o, "action",
-                arena_printf(rq->arena, "/agent/terrain/%s", bo_url(rq, r->reference)));
-            present_set_str_opt(o, "procedure", p ? p->rec.name : "");
+                arena_printf(rq->arena, "/agent/terrain/%s?%s", bo_url(rq, r->reference), back));
+            present_set_str_opt(o, "procedure", web_procedure_name(rq, p));
             present_set_str_opt(o, "status_label", bo_status_label(rq, r->status));
             present_set_str_opt(o, "status", r->status);
             present_set_str_opt(o, "address", r->address && *r->address ? r->address : NULL);
+            present_set_str_opt(o, "description", excerpt(rq, r->description));
+            first_photo(rq, t, r, o);
+            if (open_ref && strcmp(open_ref, r->reference) == 0)
+                json_object_set_new(o, "open", json_true());
             present_set_str_opt(o, "distance",
                                 arena_printf(rq->arena, "%.0f m", dist ? dist[i] : 0.0));
             present_set_str_opt(o, "geo_url",
@@ -144,9 +199,7 @@ static void render(http_req *rq, const store_agent *a, const cat_tenant *t, int 
         json_object_set_new(ctx, "searched", json_true());
         json_object_set_new(ctx, "requests", list);
         json_object_set_new(ctx, "has_requests", json_boolean(n_ids > 0));
-        present_set_str_opt(ctx, "back_query",
-                            arena_printf(rq->arena, "lat=%s&long=%s&rayon=%.0f", bo_url(rq, lat_s),
-                                         bo_url(rq, lon_s), radius));
+        present_set_str_opt(ctx, "back_query", back);
     }
     const char *done = form_get(&rq->query, "fait");
     if (done && (strcmp(done, "photo") == 0 || strcmp(done, "resolu") == 0)) {
@@ -198,6 +251,7 @@ static void field_error(http_req *rq, store_agent *a, const cat_tenant *t, const
     json_array_append_new(errors, e);
     json_object_set_new(extra, "errors", errors);
     json_object_set_new(extra, "has_errors", json_true());
+    present_set_str_opt(extra, "open_ref", reference);
     render(rq, a, t, http_status, extra);
 }
 

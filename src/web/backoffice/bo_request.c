@@ -33,8 +33,10 @@
 
 /* ---- the request page ---- */
 
-/* Attribute values with their labels: [{label, value}]. */
-static json_t *attributes_json(const cat_procedure *p, const store_request *r)
+/* Attribute values with their labels: [{label, value}]; list keys by their names, dates
+ * written out in the collectivité's zone. */
+static json_t *attributes_json(http_req *rq, const cat_tenant *t, const cat_procedure *p,
+                               const store_request *r)
 {
     json_t *out = json_array();
     json_t *vals = r->attributes ? json_loads(r->attributes, 0, NULL) : NULL;
@@ -57,16 +59,18 @@ static json_t *attributes_json(const cat_procedure *p, const store_request *r)
             const char *sv = json_string_value(e);
             if (!sv)
                 continue;
-            for (size_t j = 0; j < d->n_values; j++)
-                if (strcmp(d->values[j].key, sv) == 0)
-                    sv = d->values[j].name;
+            int64_t when;
+            if (d->type == ATTR_DATETIME && time_parse_rfc3339(sv, &when) == 0)
+                sv = bo_date(rq, t, when, 1);
+            else
+                sv = attr_value_name(d, sv, rq->lang);
             if (text.len)
                 buf_puts(&text, ", ");
             buf_puts(&text, sv);
         }
         if (text.len) {
             json_t *o = json_object();
-            present_set_str_opt(o, "label", d->description ? d->description : d->code);
+            present_set_str_opt(o, "label", attr_label(d, rq->lang));
             present_set_str_opt(o, "value", buf_cstr(&text));
             json_array_append_new(out, o);
         }
@@ -387,7 +391,7 @@ static json_t *show_context(http_req *rq, const store_agent *a, const cat_tenant
         present_set_str_opt(q, "coordinates",
                             arena_printf(rq->arena, "%.6f, %.6f", r->lat, r->lon));
     }
-    json_t *attrs = attributes_json(p, r);
+    json_t *attrs = attributes_json(rq, t, p, r);
     json_object_set_new(q, "has_attributes", json_boolean(json_array_size(attrs) > 0));
     json_object_set_new(q, "attributes", attrs);
     json_t *c = json_object();

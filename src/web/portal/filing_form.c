@@ -228,8 +228,8 @@ static size_t add_attr_specs(filing *fl, fspec *out, size_t n, size_t max)
         memset(s, 0, sizeof *s);
         s->attr = d;
         s->id = attr_id(a, d->code);
-        s->label = d->description ? d->description : d->code;
-        s->hint = d->datatype_description;
+        s->label = attr_label(d, fl->rq->lang);
+        s->hint = attr_hint(d, fl->rq->lang);
         if (!d->variable) {
             s->kind = K_NOTICE;
             s->name = "";
@@ -878,7 +878,9 @@ static json_t *field_json(filing *fl, const fspec *s)
             for (size_t i = 0; i < s->attr->n_values; i++) {
                 const attr_value *av = &s->attr->values[i];
                 int checked = s->multi ? has_value(fl, s->name, av->key) : strcmp(v, av->key) == 0;
-                json_array_append_new(opts, option(a, s->id, i, av->key, av->name, checked));
+                json_array_append_new(opts, option(a, s->id, i, av->key,
+                                                   attr_value_name(s->attr, av->key, fl->rq->lang),
+                                                   checked));
             }
         } else {
             for (size_t i = 0; i < s->n_choices; i++) {
@@ -961,7 +963,7 @@ static const char *answer_text(filing *fl, const fspec *s)
                 if (has_value(fl, s->name, av->key)) {
                     if (b.len)
                         buf_puts(&b, ", ");
-                    buf_puts(&b, av->name);
+                    buf_puts(&b, attr_value_name(s->attr, av->key, fl->rq->lang));
                 }
             }
         } else {

@@ -187,14 +187,6 @@ static void add_answer(json_t *list, const char *label, const char *value)
     json_array_append_new(list, o);
 }
 
-static const char *value_name(const attr_def *d, const char *key)
-{
-    for (size_t i = 0; i < d->n_values; i++)
-        if (strcmp(d->values[i].key, key) == 0)
-            return d->values[i].name;
-    return key;
-}
-
 static void add_section(json_t *sections, const char *code, const char *label, json_t *answers)
 {
     if (json_array_size(answers) == 0) {
@@ -233,7 +225,7 @@ json_t *filing_request_sections(http_req *rq, const cat_tenant *t, const cat_pro
                     continue;
                 if (b.len)
                     buf_puts(&b, ", ");
-                buf_puts(&b, value_name(d, json_string_value(item)));
+                buf_puts(&b, attr_value_name(d, json_string_value(item), l));
             }
             text = arena_strdup(rq->arena, buf_cstr(&b));
             buf_free(&b);
@@ -241,12 +233,12 @@ json_t *filing_request_sections(http_req *rq, const cat_tenant *t, const cat_pro
             text = json_string_value(v);
             int64_t when;
             if (d->type == ATTR_SINGLEVALUELIST)
-                text = value_name(d, text);
+                text = attr_value_name(d, text, l);
             else if (d->type == ATTR_DATETIME && time_parse_rfc3339(text, &when) == 0)
                 text = filing_datetime(rq->arena, when, tz, l);
             text = arena_strdup(rq->arena, text);
         }
-        add_answer(answers, d->description, text);
+        add_answer(answers, attr_label(d, l), text);
     }
     json_decref(values);
     add_answer(answers, present_string(rq->present, l, "procedure.description"), r->description);

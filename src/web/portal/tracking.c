@@ -252,12 +252,8 @@ static const char *self_url(http_req *rq, const track_state *st, const char *fla
 static const char *attr_value_text(http_req *rq, const cat_tenant *t, const attr_def *d,
                                    const char *v)
 {
-    if (d->type == ATTR_SINGLEVALUELIST || d->type == ATTR_MULTIVALUELIST) {
-        for (size_t i = 0; i < d->n_values; i++)
-            if (strcmp(d->values[i].key, v) == 0)
-                return d->values[i].name;
-        return v;
-    }
+    if (d->type == ATTR_SINGLEVALUELIST || d->type == ATTR_MULTIVALUELIST)
+        return attr_value_name(d, v, rq->lang);
     if (d->type == ATTR_DATETIME) {
         int64_t when;
         const char *words, *iso, *clock;
@@ -302,7 +298,7 @@ static json_t *attributes_json(http_req *rq, const track_state *st)
         }
         if (text.len) {
             json_t *a = json_object();
-            present_set_str_opt(a, "label", d->description ? d->description : d->code);
+            present_set_str_opt(a, "label", attr_label(d, rq->lang));
             json_object_set_new(a, "paragraphs", present_paragraphs(buf_cstr(&text)));
             json_array_append_new(out, a);
         }

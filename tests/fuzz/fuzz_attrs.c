@@ -1,0 +1,59 @@
+/*
+ * fuzz_attrs — a procedure's question definitions as an administrator types them into the
+ * JSON editor (attrs_check, strict) and as the catalogue reads them back (attrs_parse_
+ * definitions, lenient), on arbitrary bytes. Checks what the pages rely on: whatever the strict
+ * check accepts the lenient parse accepts too; a refusal names a known problem, a question and
+ * a value within range; every parsed question has a code, a known type, the values a list
+ * needs, and texts the helpers return for both languages.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/attrs.h"
+
+#define CHECK(cond)                                                                                \
+    do {                                                                                           \
+        if (!(cond))                                                                               \
+            abort();                                                                               \
+    } while (0)
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    char *s = malloc(size + 1);
+    if (!s)
+        return 0;
+    memcpy(s, data, size);
+    s[size] = '\0';
+    attrs_problem pb;
+    int strict = attrs_check(s, &pb);
+    if (strict != 0) {
+        CHECK(pb.kind > ATTRS_OK && pb.kind < ATTRS_PROBLEM_COUNT);
+        CHECK(*attrs_problem_name(pb.kind) != '\0');
+        CHECK(pb.item <= 100 && pb.value <= 200);
+        CHECK(memchr(pb.code, '\0', sizeof pb.code) && memchr(pb.member, '\0', sizeof pb.member));
+    }
+    arena a;
+    arena_init(&a, 0);
+    attr_def *defs = NULL;
+    size_t n = 0;
+    error err;
+    int lenient = attrs_parse_definitions(&a, s, &defs, &n, &err);
+    CHECK(strict != 0 || lenient == 0);
+    for (size_t i = 0; lenient == 0 && i < n; i++) {
+        const attr_def *d = &defs[i];
+        CHECK(d->code && *d->code);
+        CHECK(d->type >= 0 && d->type < ATTR_TYPE_COUNT);
+        int list = d->type == ATTR_SINGLEVALUELIST || d->type == ATTR_MULTIVALUELIST;
+        CHECK(!list || d->n_values > 0);
+        CHECK(attr_label(d, LANG_FR) && attr_label(d, LANG_EN));
+        for (size_t k = 0; k < d->n_values; k++) {
+            CHECK(d->values[k].key && d->values[k].name);
+            CHECK(attr_value_name(d, d->values[k].key, LANG_EN) != NULL);
+        }
+        CHECK(attrs_find(defs, n, d->code) != NULL);
+    }
+    arena_free(&a);
+    free(s);
+    return 0;
+}
