@@ -734,9 +734,23 @@ static const char migration_18[] = "ALTER TABLE procedures ADD COLUMN name_en TE
                                    "ALTER TABLE procedures ADD COLUMN description_en TEXT;\n"
                                    "ALTER TABLE procedures ADD COLUMN service_notice_en TEXT;\n";
 
+/* Version 20: the public text of a request (issue 12). Citizens write names, phone numbers
+ * and plates in their descriptions, so the public pages and Open311 show instead a text an
+ * agent wrote or approved (public_description; NULL: none approved, nothing shown). The
+ * partial index holds only the located requests a public page may show that are still
+ * open: «déjà signalé près d'ici» walks a bounding box of it, a few hundred rows even at ten
+ * million requests, instead of every request ever filed in the box (requests_geo). */
+static const char migration_20[] =
+    "ALTER TABLE requests ADD COLUMN public_description TEXT;\n"
+    "CREATE INDEX requests_public_open_geo ON requests (tenant_id, lat, lon)"
+    " WHERE is_public = 1 AND closed_at IS NULL AND lat IS NOT NULL;\n";
+
+/* Indexed by version - 1. A number another branch took and that has not landed here yet is
+ * NULL and skipped (each version is checked on its own, so it is applied when it lands). */
 const char *const store_sqlite_migrations[] = {
-    migration_1,  migration_2,  migration_3,  migration_4,  migration_5,  migration_6,
-    migration_7,  migration_8,  migration_9,  migration_10, migration_11, migration_12,
-    migration_13, migration_14, migration_15, migration_16, migration_17, migration_18};
+    migration_1,  migration_2,  migration_3,  migration_4,        migration_5,
+    migration_6,  migration_7,  migration_8,  migration_9,        migration_10,
+    migration_11, migration_12, migration_13, migration_14,       migration_15,
+    migration_16, migration_17, migration_18, [19] = migration_20};
 const int store_sqlite_migration_count =
     (int)(sizeof store_sqlite_migrations / sizeof store_sqlite_migrations[0]);

@@ -58,6 +58,8 @@ int store_sqlite_migrate(store *st, error *err)
         goto cleanup;
     }
     for (int v = 1; v <= store_sqlite_migration_count; v++) {
+        if (!store_sqlite_migrations[v - 1])
+            continue; /* a number not taken yet (migrations.c) */
         rc = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
         if (rc != SQLITE_OK) {
             store_sqlite_fail(db, rc, "migrate", err);
