@@ -94,6 +94,7 @@ int request_public_nearby(core *c, const cat_tenant *t, double lat, double lon, 
             error_clear(err);
             continue;
         }
+        cards[k].has_distance = 1;
         cards[k++].distance_m = dist[i];
     }
     *out = cards;

@@ -40,7 +40,8 @@ typedef struct request_public_card {
     const char *address;            /* NULL when none */
     int has_location;
     double lat, lon;
-    double distance_m; /* from the point request_public_nearby was given; 0 otherwise */
+    int has_distance;  /* 1 from request_public_nearby: distance_m is set */
+    double distance_m; /* from the point request_public_nearby was given */
     int supporters;    /* «moi aussi» count (the reporter not included) */
     int64_t created_at;
     int64_t photo_id; /* the first approved photo with a thumbnail; 0: none */

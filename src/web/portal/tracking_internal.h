@@ -50,5 +50,7 @@ json_t *tracking_public_card_json(http_req *rq, const cat_tenant *t, const reque
 void tracking_public_list(http_req *rq);
 void tracking_public_show(http_req *rq);
 void tracking_public_support(http_req *rq);
+/* GET /signalements/autour?lat=…&lon=…[&rayon=…]. */
+void tracking_public_nearby(http_req *rq);
 
 #endif

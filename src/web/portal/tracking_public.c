@@ -17,6 +17,7 @@
 #include "core/request.h"
 #include "core/request_public.h"
 #include "core/status.h"
+#include "util/form.h"
 #include "util/text.h"
 #include "web/portal/tracking_internal.h"
 #include "web/web.h"
@@ -80,7 +81,7 @@ json_t *tracking_public_card_json(http_req *rq, const cat_tenant *t, const reque
     present_set_str_opt(o, "support_url",
                         arena_printf(rq->arena, "/signalements/%s/moi-aussi",
                                      tracking_url_encode(rq, c->reference)));
-    if (c->distance_m > 0) {
+    if (c->has_distance) {
         /* «à 40 m», «à 1,2 km»: rounded as a person on the spot would say it. */
         long m = (long)(c->distance_m + 0.5);
         long tenths = (m + 50) / 100; /* of a kilometre */
@@ -229,6 +230,74 @@ void tracking_public_list(http_req *rq)
     web_render(rq, 200, "public/list", ctx);
 }
 
+#define NEARBY_RADIUS_DEFAULT 300.0 /* metres: the street around the place */
+#define NEARBY_RADIUS_MIN 20.0
+#define NEARBY_LIMIT 10
+
+/* The notice of a page a «moi aussi» came back to (?merci=1 or ?deja=1), or nothing. */
+static void set_support_notice(http_req *rq, json_t *ctx)
+{
+    const char *merci = form_get(&rq->query, "merci");
+    const char *deja = form_get(&rq->query, "deja");
+    if (merci && strcmp(merci, "1") == 0)
+        present_set_str_opt(ctx, "notice",
+                            present_string(rq->present, rq->lang, "public.notice_thanks"));
+    else if (deja && strcmp(deja, "1") == 0)
+        present_set_str_opt(ctx, "notice",
+                            present_string(rq->present, rq->lang, "public.notice_already"));
+}
+
+/* GET /signalements/autour?lat=…&lon=…[&rayon=…]: the public open incidents around a place,
+ * nearest first, each with its «moi aussi» button that comes back here. What the report flow
+ * shows before filing, and a page of its own without JavaScript. */
+void tracking_public_nearby(http_req *rq)
+{
+    error err;
+    error_clear(&err);
+    const cat_tenant *t = web_tenant(rq);
+    if (!t)
+        return;
+    json_t *ctx = web_context(rq);
+    present_set_str_opt(ctx, "title", present_string(rq->present, rq->lang, "public.nearby_title"));
+    double lat = 0, lon = 0, radius = NEARBY_RADIUS_DEFAULT;
+    const char *rayon = form_get(&rq->query, "rayon");
+    const char *bad = NULL;
+    if (form_decimal(form_get(&rq->query, "lat"), -90, 90, &lat) != 0 ||
+        form_decimal(form_get(&rq->query, "lon"), -180, 180, &lon) != 0)
+        bad = "public.nearby_error_place";
+    else if (rayon && *rayon &&
+             form_decimal(rayon, NEARBY_RADIUS_MIN, REQUEST_NEARBY_MAX_METRES, &radius) != 0)
+        bad = "public.nearby_error_radius";
+    if (bad) {
+        present_set_str_opt(ctx, "error", present_string(rq->present, rq->lang, bad));
+        web_render(rq, 400, "public/nearby", ctx);
+        return;
+    }
+    request_public_card *cards = NULL;
+    size_t n = 0;
+    if (request_public_nearby(rq->core, t, lat, lon, radius, NEARBY_LIMIT, rq->arena, &cards, &n,
+                              &err) != 0) {
+        json_decref(ctx);
+        http_respond_error(rq, &err);
+        return;
+    }
+    /* «Moi aussi» comes back to this very place (its own query, without the notice). */
+    const char *here = arena_printf(rq->arena, "/signalements/autour?lat=%.6f&lon=%.6f&rayon=%.0f",
+                                    lat, lon, radius);
+    json_t *list = json_array();
+    for (size_t i = 0; i < n; i++) {
+        json_t *c = tracking_public_card_json(rq, t, &cards[i], 0);
+        json_object_set_new(c, "with_support", json_true());
+        present_set_str_opt(c, "support_return", here);
+        json_array_append_new(list, c);
+    }
+    json_object_set_new(ctx, "has_incidents", json_boolean(n > 0));
+    json_object_set_new(ctx, "incidents", list);
+    present_set_str_opt(ctx, "radius", arena_printf(rq->arena, "%.0f m", radius));
+    set_support_notice(rq, ctx);
+    web_render(rq, 200, "public/nearby", ctx);
+}
+
 /* The public incident rq->params[0], or 0 after answering 404. */
 static int load_public(http_req *rq, const cat_tenant *t, store_request *r, const cat_procedure **p)
 {
@@ -319,14 +388,7 @@ void tracking_public_show(http_req *rq)
         json_object_set_new(md, "markers", markers);
         json_object_set_new(ctx, "map_data", md);
     }
-    const char *merci = form_get(&rq->query, "merci");
-    const char *deja = form_get(&rq->query, "deja");
-    if (merci && strcmp(merci, "1") == 0)
-        present_set_str_opt(ctx, "notice",
-                            present_string(rq->present, rq->lang, "public.notice_thanks"));
-    else if (deja && strcmp(deja, "1") == 0)
-        present_set_str_opt(ctx, "notice",
-                            present_string(rq->present, rq->lang, "public.notice_already"));
+    set_support_notice(rq, ctx);
     web_render(rq, 200, "public/show", ctx);
 }
 
