@@ -1,7 +1,8 @@
 /*
  * tracking_internal — what the tracking pages share between their files (tracking.c: the
  * citizen's own requests; tracking_public.c: the public incidents): page context helpers,
- * dates in plain words and URL encoding. Private to web/portal/tracking*.c.
+ * dates in plain words and URL encoding; and the public incident's card, which the report
+ * flow's pages show too. Private to web/portal/.
  */
 #ifndef GUICHET_WEB_PORTAL_TRACKING_INTERNAL_H
 #define GUICHET_WEB_PORTAL_TRACKING_INTERNAL_H

@@ -79,8 +79,7 @@ json_t *tracking_public_card_json(http_req *rq, const cat_tenant *t, const reque
         o, "can_support",
         json_boolean(status_parse(c->status, &code) == 0 && !status_is_closed(code)));
     present_set_str_opt(o, "support_url",
-                        arena_printf(rq->arena, "/signalements/%s/moi-aussi",
-                                     tracking_url_encode(rq, c->reference)));
+                        arena_printf(rq->arena, "%s/moi-aussi", incident_url(rq, c->reference)));
     if (c->has_distance) {
         /* «à 40 m», «à 1,2 km»: rounded as a person on the spot would say it. */
         long m = (long)(c->distance_m + 0.5);
