@@ -20,10 +20,13 @@ FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_REPLAY := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz-replay/%)
 
 # Embedded assets: every file under templates/ and static/, plus Leaflet (npm, vendor/) as
-# static/vendor/leaflet/…, written into one C table by tools/embed and linked into the library.
+# static/vendor/leaflet/… and the icons named in vendor/icons.txt (lucide-static, npm) as one
+# sprite, static/vendor/icons.svg (tools/sprite), written into one C table by tools/embed and
+# linked into the library.
 HOSTCC  ?= gcc
 ASSET_FILES := $(shell find templates static -type f ! -name '.*' ! -name '*~' 2>/dev/null | sort)
 LEAFLET_DIST := vendor/node_modules/leaflet/dist
+ICON_DIR := vendor/node_modules/lucide-static
 LIB_OBJ += $(BUILD)/obj/gen/assets.o
 
 .PHONY: all deps run test unit fault fuzz-replay bench bench-compare soak fuzz clean format check-banned \
@@ -50,12 +53,22 @@ $(BUILD)/gen/assets.list: FORCE
 	@mkdir -p $(dir $@)
 	@echo '$(ASSET_FILES)' | cmp -s - $@ || echo '$(ASSET_FILES)' > $@
 
-$(LEAFLET_DIST)/leaflet.js:
+$(LEAFLET_DIST)/leaflet.js $(ICON_DIR)/LICENSE:
 	@scripts/install-deps build
 
+$(BUILD)/tools/sprite: tools/sprite.c
+	@mkdir -p $(dir $@)
+	$(HOSTCC) -std=c17 -Wall -Wextra -Werror -D_GNU_SOURCE -O2 -o $@ $<
+
+$(BUILD)/gen/icons.svg: $(BUILD)/tools/sprite vendor/icons.txt $(ICON_DIR)/LICENSE \
+                        vendor/package-lock.json
+	@mkdir -p $(dir $@)
+	$(BUILD)/tools/sprite $@ $(ICON_DIR)/LICENSE $(ICON_DIR)/icons vendor/icons.txt
+
 $(BUILD)/gen/assets.c: $(BUILD)/tools/embed $(BUILD)/gen/assets.list $(ASSET_FILES) \
-                       $(LEAFLET_DIST)/leaflet.js vendor/package-lock.json
-	$(BUILD)/tools/embed $@ $(ASSET_FILES) $$(cd $(LEAFLET_DIST) && \
+                       $(LEAFLET_DIST)/leaflet.js vendor/package-lock.json $(BUILD)/gen/icons.svg
+	$(BUILD)/tools/embed $@ $(ASSET_FILES) static/vendor/icons.svg=$(BUILD)/gen/icons.svg \
+	  $$(cd $(LEAFLET_DIST) && \
 	  for f in leaflet.js leaflet.css images/*.png; do \
 	    printf 'static/vendor/leaflet/%s=$(LEAFLET_DIST)/%s ' "$$f" "$$f"; done)
 

@@ -1091,6 +1091,7 @@ static int load_catalogue(core *c, int64_t *tenant_out, error *err)
             .code = dp->code,
             .name = dp->name,
             .name_en = demo_procedure_name_en(dp->code),
+            .icon = demo_procedure_icon(dp->code),
             .group_name = dp->group,
             .description = dp->description,
             .keywords = dp->keywords,

@@ -851,30 +851,44 @@ const demo_procedure demo_procedures[] = {
 };
 const size_t demo_n_procedures = sizeof demo_procedures / sizeof demo_procedures[0];
 
+/* What the demo procedures show beyond their French: their English name and their icon (a
+ * name of vendor/icons.txt). */
 static const struct {
-    const char *code, *name_en;
-} demo_names_en[] = {
-    {"nid-de-poule", "Pothole"},
-    {"eclairage-panne", "Street light out"},
-    {"depot-sauvage", "Fly-tipping"},
-    {"graffiti", "Tag or graffiti"},
-    {"arbre-dangereux", "Dangerous tree"},
-    {"stationnement-genant", "Obstructive parking"},
-    {"mobilier-urbain", "Damaged street furniture"},
-    {"acte-etat-civil", "Birth, marriage or death certificate"},
-    {"inscription-scolaire", "School enrolment"},
-    {"subvention-association", "Grant for an association"},
-    {"reservation-salle", "Booking a municipal hall"},
-    {"question-generale", "General question"},
-    {"aide-ccas", "Social assistance (CCAS)"},
+    const char *code, *name_en, *icon;
+} demo_extras[] = {
+    {"nid-de-poule", "Pothole", "traffic-cone"},
+    {"eclairage-panne", "Street light out", "lamp-wall-up"},
+    {"depot-sauvage", "Fly-tipping", "trash-2"},
+    {"graffiti", "Tag or graffiti", "spray-can"},
+    {"arbre-dangereux", "Dangerous tree", "tree-deciduous"},
+    {"stationnement-genant", "Obstructive parking", "car"},
+    {"mobilier-urbain", "Damaged street furniture", "park"},
+    {"acte-etat-civil", "Birth, marriage or death certificate", "scroll-text"},
+    {"inscription-scolaire", "School enrolment", "school"},
+    {"subvention-association", "Grant for an association", "users"},
+    {"reservation-salle", "Booking a municipal hall", "calendar-days"},
+    {"question-generale", "General question", "circle-help"},
+    {"aide-ccas", "Social assistance (CCAS)", "hand-heart"},
 };
+
+static size_t demo_extra(const char *code)
+{
+    size_t i = 0;
+    while (i < sizeof demo_extras / sizeof demo_extras[0] && strcmp(demo_extras[i].code, code) != 0)
+        i++;
+    return i;
+}
 
 const char *demo_procedure_name_en(const char *code)
 {
-    for (size_t i = 0; i < sizeof demo_names_en / sizeof demo_names_en[0]; i++)
-        if (strcmp(demo_names_en[i].code, code) == 0)
-            return demo_names_en[i].name_en;
-    return NULL;
+    size_t i = demo_extra(code);
+    return i < sizeof demo_extras / sizeof demo_extras[0] ? demo_extras[i].name_en : NULL;
+}
+
+const char *demo_procedure_icon(const char *code)
+{
+    size_t i = demo_extra(code);
+    return i < sizeof demo_extras / sizeof demo_extras[0] ? demo_extras[i].icon : NULL;
 }
 
 /* ---- streets: a point on each, inside the area (offsets from the centre stay under

@@ -66,6 +66,8 @@ extern const demo_procedure demo_procedures[];
 /* The English name of demo procedure `code` (what the portal shows English visitors), or
  * NULL. */
 const char *demo_procedure_name_en(const char *code);
+/* The icon of demo procedure `code` (a name of vendor/icons.txt), or NULL. */
+const char *demo_procedure_icon(const char *code);
 extern const size_t demo_n_procedures;
 
 typedef struct demo_street {

@@ -230,6 +230,11 @@ int admin_procedure_upsert_as(core *c, const core_actor *who, const store_proced
         return error_set(err, ERR_INVALID_ARG, "name_en", "the English name is too long");
     if (p->kind != PROCEDURE_INCIDENT && p->kind != PROCEDURE_DEMARCHE)
         return error_set(err, ERR_INVALID_ARG, "kind", "unknown procedure kind %d", p->kind);
+    /* The shape only: the names the binary embeds are the presentation's to know (the back
+     * office offers and checks them); an unknown one is shown as its kind's default. */
+    if (p->icon && !valid_code(p->icon, "-"))
+        return error_set(err, ERR_INVALID_ARG, "icon",
+                         "an icon name is 1 to 64 lowercase letters, digits or '-'");
     if (p->delay_days < 0 || p->delay_days > 3660)
         return error_set(err, ERR_INVALID_ARG, "delay_days", "delay out of range");
     /* 0: the default of its kind (core/retention.h), which the store applies. */

@@ -465,6 +465,14 @@ int request_count(core *c, const store_request_filter *f, int64_t *count, error 
     return c->store->ops->requests.count(c->store, f, count, err);
 }
 
+int request_procedure_counts(core *c, const cat_tenant *t, int days, arena *a,
+                             store_procedure_count **out, size_t *n, error *err)
+{
+    int64_t today = time_now() / 86400;
+    return c->store->ops->requests.procedure_counts(c->store, t->rec.id, today - (days - 1), a, out,
+                                                    n, err);
+}
+
 int request_timeline(core *c, const cat_tenant *t, int64_t request_id, int public_only, arena *a,
                      store_event **out, size_t *n, error *err)
 {

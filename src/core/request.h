@@ -106,6 +106,11 @@ int request_get_as(core *c, const cat_tenant *t, const core_actor *who, const ch
 int request_search(core *c, const store_request_filter *f, arena *a, store_request **out,
                    size_t *n, error *err);
 int request_count(core *c, const store_request_filter *f, int64_t *count, error *err);
+/* How many requests each procedure of tenant t received over the `days` days up to now
+ * (today's UTC day included), from the counts the store keeps per day: cheap at any number
+ * of requests. Procedures with none are left out; *out in a, any order. */
+int request_procedure_counts(core *c, const cat_tenant *t, int days, arena *a,
+                             store_procedure_count **out, size_t *n, error *err);
 /* request_search and request_count for a text search in the default order (newest first,
  * offset paging), walked year by year from the newest (request_search.c): they stop when the
  * page is full (the count at its cap) or, between two years, once the core's search budget

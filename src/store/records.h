@@ -96,6 +96,7 @@ typedef struct store_procedure {
     const char *service_notice; /* what happens next, shown after filing */
     /* The same three in English (NULL: the French is shown to English visitors too). */
     const char *name_en, *description_en, *service_notice_en;
+    const char *icon;        /* a name of the embedded icon set; NULL: its kind's default */
     int64_t department_id;   /* 0: none */
     int kind;                /* procedure_kind */
     int is_public;           /* requests may be shown publicly (after moderation) */
@@ -108,6 +109,12 @@ typedef struct store_procedure {
     int retention_months;    /* months a closed request is kept before it is anonymised
                                 (1-1200); 0 on an upsert: the default of its kind */
 } store_procedure;
+
+/* How many requests a procedure received over a period (store requests.procedure_counts). */
+typedef struct store_procedure_count {
+    int64_t procedure_id;
+    int64_t n;
+} store_procedure_count;
 
 /* Everything the catalogue cache needs, loaded in one call. Arrays and strings are owned by
  * the arena given to catalogue.load. */

@@ -121,6 +121,12 @@ typedef struct store_requests_ops {
     int (*public_near)(store *s, int64_t tenant_id, double lat, double lon, double radius_m,
                        size_t limit, arena *a, store_request **out, double **distance_m, size_t *n,
                        error *err);
+    /* How many requests each procedure of tenant_id received from UTC day since_day (unix
+     * seconds / 86400) on, from the kept per-day counts (a few rows per procedure and day,
+     * never the requests themselves); procedures with none are left out. *out in a, any
+     * order. */
+    int (*procedure_counts)(store *s, int64_t tenant_id, int64_t since_day, arena *a,
+                            store_procedure_count **out, size_t *n, error *err);
 } store_requests_ops;
 
 /* A request's timeline. */

@@ -22,6 +22,7 @@
 #include "core/account.h"
 #include "core/attachment.h"
 #include "core/session.h"
+#include "present/icons.h"
 #include "present/tenant.h"
 #include "util/log.h"
 #include "util/text.h"
@@ -344,6 +345,11 @@ const char *web_in_lang(http_req *rq, const char *fr, const char *en)
 const char *web_procedure_name(http_req *rq, const cat_procedure *p)
 {
     return p ? web_in_lang(rq, p->rec.name, p->rec.name_en) : "";
+}
+
+const char *web_procedure_icon(const cat_procedure *p)
+{
+    return p ? icons_of(&p->rec) : icons_kind_default(PROCEDURE_INCIDENT);
 }
 
 const char *web_procedure_description(http_req *rq, const cat_procedure *p)

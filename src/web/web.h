@@ -118,6 +118,9 @@ const char *web_in_lang(http_req *rq, const char *fr, const char *en);
 const char *web_procedure_name(http_req *rq, const cat_procedure *p);
 const char *web_procedure_description(http_req *rq, const cat_procedure *p);
 const char *web_procedure_notice(http_req *rq, const cat_procedure *p);
+/* The name of the icon procedure p shows (present/icons.h); a report's default when p is
+ * NULL (a procedure no longer in the catalogue). Static storage. */
+const char *web_procedure_icon(const cat_procedure *p);
 /* The network a client address stands for, as the counts kept per client (rate limits
  * aside) name it: an IPv4 address itself (an IPv4-mapped IPv6 address too), an IPv6
  * address its /64, since one host may use a whole /64. In the request's arena; the address

@@ -67,56 +67,44 @@ describe('axe-core: zero WCAG 2.1 A/AA violations on every page', () => {
     });
 
     /* The incident, step by step, with each step's error state. */
-    it('incident step 1 (location) and its error state', async () => {
-        await go(page, '/demarches/nid-de-poule');
-        await onStep(page, 'Localisation');
-        await check(page, 'incident step 1');
+    it('report step 1 (the place) and its error state', async () => {
+        await go(page, '/signaler');
+        await onStep(page, 'Lieu');
+        await check(page, 'report step 1');
         await submit(page);
-        assert.ok(await F.errorSummary(page), 'an empty location step shows no error summary');
-        await onStep(page, 'Localisation');
-        await check(page, 'incident step 1 with errors');
+        assert.ok(await F.errorSummary(page), 'an empty place shows no error summary');
+        await onStep(page, 'Lieu');
+        await check(page, 'report step 1 with errors');
         await F.fillForm(page, { email });
         await submit(page);
         assert.equal(await F.errorSummary(page), null);
     });
 
-    it('incident step 2 (description) and its error state', async () => {
-        /* Clear what is pre-filled, if anything, and submit: required fields missing. */
-        await onStep(page, 'Description');
-        const form = await F.mainForm(page);
-        await form.locator('textarea').evaluateAll((ts) => ts.forEach((t) => { t.value = ''; }));
+    it('report step 2 (the problem: photo, words, category) and its error state', async () => {
+        await onStep(page, 'Le problème');
+        await check(page, 'report step 2');
         await submit(page);
-        const err = await F.errorSummary(page);
-        assert.ok(err, 'an empty description step shows no error summary');
-        await onStep(page, 'Description');
-        await check(page, 'incident step 2 with errors');
-        await F.fillForm(page, { email });
-        await check(page, 'incident step 2');
+        assert.ok(await F.errorSummary(page), 'an empty problem step shows no error summary');
+        await onStep(page, 'Le problème');
+        await check(page, 'report step 2 with errors');
+        const photo = await B.makeJpeg(page);
+        await F.fillForm(page, { email, photo, choose: { categorie: 'nid-de-poule' } });
         await submit(page);
         assert.equal(await F.errorSummary(page), null);
     });
 
-    it('incident step 3 (contact) and its error state', async () => {
-        await onStep(page, 'Coordonnées');
-        await check(page, 'incident step 3');
+    it('report step 3 (details, contact, summary), confirmation, receipt and tracking page', async () => {
+        await onStep(page, 'Précisions et envoi');
+        await check(page, 'report step 3');
         const mail = page.locator('main form input[type=email]').first();
-        assert.equal(await mail.count(), 1, 'no e-mail field on the contact step');
+        assert.equal(await mail.count(), 1, 'no e-mail field on the last step');
         await mail.fill('pas-une-adresse');
         await submit(page);
         assert.ok(await F.errorSummary(page), 'an invalid e-mail shows no error summary');
-        await onStep(page, 'Coordonnées');
-        await check(page, 'incident step 3 with errors');
+        await onStep(page, 'Précisions et envoi');
+        await check(page, 'report step 3 with errors');
         await page.locator('main form input[type=email]').first().fill(email);
         await F.fillForm(page, { email });
-        await submit(page);
-        assert.equal(await F.errorSummary(page), null);
-    });
-
-    it('incident review step, confirmation, receipt and tracking page', async () => {
-        await onStep(page, 'Vérification');
-        await check(page, 'incident review');
-        const photo = await B.makeJpeg(page);
-        await F.fillForm(page, { email, photo });
         await submit(page);
         filed = await F.confirmationOf(page);
         await check(page, 'confirmation');

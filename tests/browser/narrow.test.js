@@ -14,7 +14,7 @@ const B = require('./browser');
 const F = require('./flows');
 
 const WIDTH = 390;
-const PAGES = ['/', '/demarches/nid-de-poule', '/demarches/question-generale', '/signalements',
+const PAGES = ['/', '/signaler', '/demarches/nid-de-poule', '/demarches/question-generale', '/signalements',
                '/signalements?etat=ouverts', '/suivi', '/compte/connexion', '/compte/inscription',
                '/compte/mot-de-passe-oublie', '/mentions-legales', '/accessibilite', '/?q=acte'];
 
@@ -44,6 +44,31 @@ describe('a 390-pixel phone', () => {
             const paths = PAGES.concat(PAGES.map((p) => p + (p.includes('?') ? '&' : '?') + 'lang=en'));
             assert.deepEqual(await overflowing(page, paths), [], `JavaScript ${javaScriptEnabled ? 'on' : 'off'}`);
             await page.context().close();
+        }
+    });
+
+    it('the first screen shows «Signaler un problème» and the three procedures most asked for, on a phone and a desktop', async () => {
+        for (const [width, height] of [[WIDTH, 844], [1366, 900]]) {
+            for (const javaScriptEnabled of [true, false]) {
+                for (const lang of ['', '?lang=en']) {
+                    const what = `${width} × ${height}, JavaScript ${javaScriptEnabled ? 'on' : 'off'} ${lang}`;
+                    const page = await env.newPage({ javaScriptEnabled, viewport: { width, height } });
+                    await B.goto(page, env.srv.url + '/' + lang);
+                    const report = page.locator(`a.btn--report[href="/signaler${lang}"]`);
+                    const shortcuts = page.locator('ul.shortcuts a.shortcut');
+                    assert.equal(await shortcuts.count(), 3, what);
+                    for (const link of [report, shortcuts.nth(0), shortcuts.nth(1), shortcuts.nth(2)]) {
+                        const box = await link.boundingBox();
+                        assert.ok(box && box.y >= 0 && box.y + box.height <= height,
+                                  `${what}: «${await link.innerText()}» ends at ${box && box.y + box.height} px`);
+                    }
+                    /* The icons are drawn: the sprite loaded and holds the names the page uses. */
+                    const drawn = await page.evaluate(() => [...document.querySelectorAll('.shortcuts svg.icon use')]
+                        .map((u) => u.getBBox().width));
+                    assert.ok(drawn.length === 3 && drawn.every((w) => w > 0), `${what}: icons ${drawn}`);
+                    await page.context().close();
+                }
+            }
         }
     });
 

@@ -33,18 +33,19 @@ describe('JavaScript disabled', () => {
         assert.ok((await page.locator('main').innerText()).includes('piscine'));
     });
 
-    it('files an incident with an address, coordinates and a photo, the map staying hidden', async () => {
+    it('files an incident with an address and a photo, the map staying hidden', async () => {
         const page = await env.newPage({ javaScriptEnabled: false });
         await B.goto(page, `${env.srv.url}/demarches/nid-de-poule`);
-        /* Without JavaScript the map container is not shown, the coordinate fields are. */
+        /* Without JavaScript neither the map nor «Me localiser» shows; no degrees to type. */
         const map = page.locator('#map');
         if (await map.count()) assert.equal(await map.isVisible(), false, 'the map shows without JavaScript');
-        assert.ok(await page.locator('main input[name*=lat]').first().isVisible(), 'no latitude field without JavaScript');
+        assert.equal(await page.locator('main [data-geolocate]').isVisible(), false, '«Me localiser» shows without JavaScript');
+        assert.equal(await page.locator('main input[name=lat]:not([type=hidden])').count(), 0, 'a latitude field to type');
         const photo = await B.makeJpeg(null).catch(() => null);
         assert.ok(photo, 'could not make a JPEG (vips or convert needed without JavaScript)');
         const res = await F.fileDemarche(page, env.srv, 'nid-de-poule', { email: 'sans-js@example.org', photo });
-        const row = env.srv.sql(`SELECT lat, lon, address FROM requests WHERE reference = '${res.reference}'`).trim();
-        assert.match(row, /^45\.7652\|4\.8361\|.*Victor Hugo/);
+        const row = env.srv.sql(`SELECT address FROM requests WHERE reference = '${res.reference}'`).trim();
+        assert.match(row, /Victor Hugo/);
         const n = env.srv.sql(`SELECT count(*) FROM attachments a JOIN requests r ON r.id = a.request_id
                                WHERE r.reference = '${res.reference}'`).trim();
         assert.equal(n, '1', 'the photo sent without JavaScript was not stored');
@@ -69,19 +70,29 @@ describe('JavaScript disabled', () => {
 
     it('shows the validation errors and keeps the values', async () => {
         const page = await env.newPage({ javaScriptEnabled: false });
-        await B.goto(page, `${env.srv.url}/demarches/nid-de-poule`);
-        const addr = page.locator('main form input[name*=address], main form input[name*=adresse]').first();
-        assert.equal(await addr.count(), 1, 'no address field on the location step');
-        /* Coordinates outside the commune (or unparsable) and no address. */
-        await page.locator('main input[name*=lat]').first().fill('pas un nombre');
+        await B.goto(page, `${env.srv.url}/signaler`);
+        const addr = page.locator('main form input[name=address]').first();
+        assert.equal(await addr.count(), 1, 'no address field on the place step');
+        /* No place: the summary says so. */
         await F.submitForward(page);
-        const err = await F.errorSummary(page);
+        let err = await F.errorSummary(page);
         assert.ok(err, 'no error summary without JavaScript');
         assert.ok(err.links.length >= 1);
-        assert.equal(await page.locator('main input[name*=lat]').first().inputValue(), 'pas un nombre', 'the typed value was lost');
-        /* The summary's links are plain anchors to existing ids. */
-        for (const href of err.links) {
+        for (const href of err.links)
             assert.equal(await page.locator(`[id="${decodeURIComponent(href.slice(1))}"]`).count(), 1, `${href} leads nowhere`);
-        }
+        await page.locator('main form input[name=address]').fill('Place de la Mairie');
+        await F.submitForward(page);
+        assert.equal(await F.errorSummary(page), null);
+        /* Words but no category: the category is proposed from them, the words kept. */
+        await page.locator('main textarea[name=description]').fill('Un tag injurieux sur le mur de l’école.');
+        await F.submitForward(page);
+        err = await F.errorSummary(page);
+        assert.ok(err, 'sent without a category, no error summary');
+        for (const href of err.links)
+            assert.equal(await page.locator(`[id="${decodeURIComponent(href.slice(1))}"]`).count(), 1, `${href} leads nowhere`);
+        assert.equal(await page.locator('main textarea[name=description]').inputValue(), 'Un tag injurieux sur le mur de l’école.',
+                     'the typed words were lost');
+        assert.equal(await page.locator('main input[name=categorie][value=graffiti]').isChecked(), true,
+                     'the category the words point to is not proposed');
     });
 });

@@ -27,7 +27,7 @@ const { spawnSync, execFileSync } = require('node:child_process');
 const { startServer, BIN } = require('./harness');
 const { startClamd, PAYLOAD, EICAR } = require('./clamd');
 const {
-    Browser, reviewStep, confirmation, fill, parseForms, decodeEntities, reply, trackingPath,
+    Browser, reviewStep, confirmation, finishFiling, fill, parseForms, decodeEntities, reply, trackingPath,
     setToken,
 } = require('./portal_client');
 
@@ -162,7 +162,7 @@ test('a clean photo and a clean PDF are scanned and accepted on the portal form'
     const n0 = count(srv);
     const b = new Browser(srv);
     const { form } = await reviewStep(b);
-    const filed = await confirmation(b, await b.submit(form, fill(form, { '*': [CLEAN_JPEG, CLEAN_PDF] })));
+    const filed = await confirmation(b, await finishFiling(b, await b.submit(form, fill(form, { '*': [CLEAN_JPEG, CLEAN_PDF] }))));
     assert.ok(filed.reference);
     assert.equal(count(srv), n0 + 2);
     /* clamd saw both */
@@ -202,7 +202,7 @@ test('the test payload in a PDF is refused on the portal form with the antivirus
     await clamd.waitLog(new RegExp(`${SIGNATURE} FOUND`));
 
     /* another file on the page as it came back: filed with the kept answers and photo */
-    const filed = await confirmation(b, await b.submit(again, fill(again, { '*': [CLEAN_PDF] })));
+    const filed = await confirmation(b, await finishFiling(b, await b.submit(again, fill(again, { "*": [CLEAN_PDF] }))));
     const row = srv.sql(`SELECT description, email FROM requests WHERE reference = '${filed.reference}';`).trim();
     assert.match(row, /^Un trou profond devant le numéro 12.*\|jeanne\.test@exemple\.fr$/);
     assert.equal(count(srv), n0 + 2);

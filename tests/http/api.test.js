@@ -115,7 +115,8 @@ function checkItemShape(it) {
     assert.match(it.reference, /^\d{4}-\d{6}$/);
     assert.ok(STATUSES.includes(it.status), it.status);
     assert.equal(typeof it.status_label, 'string');
-    assert.deepEqual(Object.keys(it.procedure).sort(), ['code', 'name']);
+    assert.deepEqual(Object.keys(it.procedure).sort(), ['code', 'icon', 'name']);
+    assert.match(it.procedure.icon, /^[a-z0-9-]+$/);
     if (it.department !== null) assert.deepEqual(Object.keys(it.department).sort(), ['code', 'name']);
     if (it.location !== null) {
         assert.equal(typeof it.location.lat, 'number');

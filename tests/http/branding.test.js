@@ -73,6 +73,8 @@ test('the portal shows the demo commune\'s branding', async () => {
     assert.equal(home.status, 200);
     const logo = /<img class="brand-logo" src="(\/logo\.png\?v=[0-9a-f]{32})" alt="" width="(\d+)" height="48">/.exec(home.text);
     assert.ok(logo, 'the header shows the logo beside the name');
+    assert.ok(home.text.includes(`<link rel="icon" href="${logo[1]}" type="image/png">`),
+              'the logo is the tab\'s icon too');
     assert.match(home.text, /<span>Ville de Démo<\/span><\/a>/);
     assert.match(home.text, /<span class="tenant-contact__line">1 place de la Mairie<\/span>/);
     assert.match(home.text, /<a href="tel:0123456789">01 23 45 67 89<\/a>/);
@@ -108,6 +110,7 @@ test('the portal shows the demo commune\'s branding', async () => {
     /* The back office's header too. */
     const inbox = await admin.get('/agent/');
     assert.match(inbox.text, /<img class="brand-logo" src="\/logo\.png\?v=[0-9a-f]{32}"/);
+    assert.match(inbox.text, /<link rel="icon" href="\/logo\.png\?v=[0-9a-f]{32}" type="image\/png">/);
 });
 
 test('the settings page shows what is saved, with the header\'s preview', async () => {
@@ -250,6 +253,10 @@ test('logos: a non-image and a scripted SVG are refused; a PNG is re-encoded, se
     assert.equal(auditCount('logo'), audits + 2);
     const after = await H.request(srv, 'GET', '/');
     assert.match(after.text, /<img class="brand-emblem" src="\/static\/img\/emblem\.svg"/);
+    assert.match(after.text, /<link rel="icon" href="\/static\/img\/emblem\.svg" type="image\/svg\+xml">/);
+    const inbox = await admin.get('/agent/');
+    assert.match(inbox.text, /<img class="brand-emblem" src="\/static\/img\/emblem\.svg"/, 'the back office falls back too');
+    assert.match(inbox.text, /<link rel="icon" href="\/static\/img\/emblem\.svg" type="image\/svg\+xml">/);
     assert.equal((await fetch(srv.url + '/logo.png')).status, 404);
 });
 

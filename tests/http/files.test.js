@@ -338,7 +338,7 @@ test('a file over 10 MB or one too many gets a field error naming it; a body ove
     assert.ok(err, 'no error message next to the file input');
     assert.match(decodeEntities(err[1]), /dossier\.pdf — ce fichier dépasse 10 Mo : choisissez-en un plus léger\./);
     assert.match(r.text, /Le dossier complet\./, 'the message is kept');
-    assert.match(decodeEntities(r.text), /5 fichiers de 10 Mo au plus/);
+    assert.match(decodeEntities(r.text), /jusqu’à 5 fichiers, 10 Mo au plus chacun/);
 
     /* one file more than a message takes: named, the message kept (it was an error page) */
     const six = [1, 2, 3, 4, 5, 6].map((i) => ({ name: `piece${i}.pdf`, type: 'application/pdf', data: PDF }));

@@ -87,7 +87,7 @@ function withFields(html, extra) {
 }
 
 function formAction(html) {
-    const m = /<form method="post" action="(\/demarches\/[^"]+)"/.exec(html);
+    const m = /<form method="post" action="(\/(?:demarches\/|signaler)[^"]+)"/.exec(html);
     assert.ok(m, 'no procedure form on the page');
     return decodeEntities(m[1]);
 }
@@ -141,7 +141,8 @@ test('portal: home, search, démarche, incident, confirmation, receipt, pages', 
         const r = await b.get('/');
         assert.equal(r.status, 200);
         assertPage(r, 'home');
-        const groups = [...r.text.matchAll(/<h3 id="groupe-[^"]+">([^<]+)<\/h3>/g)].map((m) => decodeEntities(m[1]));
+        /* Each group's heading: its icon (decorative) and its name. */
+        const groups = [...r.text.matchAll(/<h3 id="groupe-[^"]+" class="with-icon"><svg class="icon" aria-hidden="true"[^>]*><use href="\/static\/vendor\/icons\.svg#[a-z0-9-]+"><\/use><\/svg>([^<]+)<\/h3>/g)].map((m) => decodeEntities(m[1]));
         assert.equal(groups[0], 'Signaler un problème');
         for (const g of ['État civil', 'École et enfance', 'Associations', 'Vie quotidienne'])
             assert.ok(groups.includes(g), `group ${g} in ${groups}`);
@@ -173,7 +174,7 @@ test('portal: home, search, démarche, incident, confirmation, receipt, pages', 
         const none = await new Browser(srv).get('/?q=zzzzqqq');
         assert.equal(none.status, 200);
         assert.match(none.text, /Aucune démarche ne correspond/);
-        assert.doesNotMatch(none.text, /class="card"><h4>/);
+        assert.doesNotMatch(none.text, /class="card"><h4/);
     });
 
     await t.test('the colour sheet is themed from the tenant and strict', async () => {
@@ -325,73 +326,86 @@ test('portal: home, search, démarche, incident, confirmation, receipt, pages', 
         let r = await b.get('/demarches/nid-de-poule');
         assert.equal(r.status, 200);
         assertPage(r, 'incident location');
-        assert.match(r.text, /<li aria-current="step">Localisation<\/li>/);
-        assert.match(r.text, /<h2>Étape 1 sur 4 : Localisation<\/h2>/);
+        assert.match(r.text, /<li aria-current="step">Lieu<\/li>/);
+        assert.match(r.text, /<h2>Étape 1 sur 3 : Lieu<\/h2>/);
         assert.match(r.text, /<div class="map" id="map" hidden data-tiles="[^"]*"/);
         assert.match(r.text, /<link rel="stylesheet" href="\/static\/vendor\/leaflet\/leaflet.css">/);
         assert.match(r.text, /<script src="\/static\/js\/map.js"><\/script>/);
-        assert.match(r.text, /<input type="text" id="lat" name="lat" value="" inputmode="decimal"/);
+        /* The position travels hidden: no degrees to type. */
+        assert.match(r.text, /<input type="hidden" id="lat" name="lat" value="">/);
+        assert.doesNotMatch(r.text, /Latitude|inputmode="decimal"/);
+        assert.match(r.text, /<button type="button" class="btn btn--secondary" data-geolocate hidden>Me localiser<\/button>/);
+        /* Begun from the category's page: the report carries it. */
         const action = formAction(r.text);
+        assert.equal(action, '/signaler?categorie=nid-de-poule&lang=fr');
 
-        /* Neither address nor coordinates. */
+        /* Neither address nor position. */
         r = await b.post(action, withFields(r.text, { address: '   ' }));
         assert.equal(r.status, 400);
         assertPage(r, 'location error');
         assert.deepEqual(summaryLinks(r.text).map((l) => l.id), ['address']);
-        /* Latitude alone, out of range. */
-        r = await b.post(action, withFields(r.text, { lat: '123', long: '' }));
+        assert.match(r.text, /Indiquez l’adresse ou le lieu du problème\./);
+        /* A position out of range (a forged one): the place is asked again, by its address. */
+        r = await b.post(action, withFields(r.text, { address: '', lat: '123', long: '' }));
         assert.equal(r.status, 400);
-        assert.deepEqual(summaryLinks(r.text).map((l) => l.id), ['lat', 'long']);
-        assert.match(r.text, /value="123"/);
+        assert.deepEqual(summaryLinks(r.text).map((l) => l.id), ['address']);
+        assert.match(r.text, /La position reçue n’est pas valide/);
 
         r = await b.post(action, withFields(r.text, { address: '12 rue Victor Hugo', lat: '45,7641', long: '4.8357' }));
         assert.equal(r.status, 200);
-        assertPage(r, 'incident details');
-        assert.match(r.text, /<h2>Étape 2 sur 4 : Description<\/h2>/);
-        assert.match(r.text, /<li class="steps__done">Localisation<span class="visually-hidden"> \(terminée\)<\/span><\/li>/);
+        assertPage(r, 'incident problem');
+        assert.match(r.text, /<h2>Étape 2 sur 3 : Le problème<\/h2>/);
+        assert.match(r.text, /<li class="steps__done">Lieu<span class="visually-hidden"> \(terminée\)<\/span><\/li>/);
         assert.match(r.text, /<input type="hidden" name="address" value="12 rue Victor Hugo">/);
-        assert.match(r.text, /<div class="notice notice--info"><p>En cas de danger immédiat/);
+        assert.match(r.text, /enctype="multipart\/form-data"/);
+        /* The photo is asked first, then the words, then the category (the one begun from
+         * already chosen). */
+        const photoAt = r.text.indexOf('id="files"'), textAt = r.text.indexOf('id="description"');
+        const categoryAt = r.text.indexOf('name="categorie"');
+        assert.ok(photoAt > 0 && photoAt < textAt && textAt < categoryAt, 'photo, words, category');
+        assert.match(r.text, /value="nid-de-poule" data-keywords="[^"]*trou[^"]*" checked/);
         assert.match(r.text, /name="goto" value="location" formnovalidate>Étape précédente/);
 
-        /* A required attribute missing: the summary links to its first radio, the text stays. */
+        /* No description: the photo sent with it is kept all the same. */
+        r = await b.post(action, withFields(r.text, { description: '  ', categorie: 'nid-de-poule' }),
+                         [['files', { name: 'trou.png', type: 'image/png', data: PNG }]]);
+        assert.equal(r.status, 400);
+        assertPage(r, 'problem errors');
+        assert.deepEqual(summaryLinks(r.text).map((l) => l.id), ['description']);
+        assert.match(r.text, /<span>trou\.jpg, /);
+
         r = await b.post(action, withFields(r.text, {
-            description: 'Trou profond devant le 12.\nDangereux pour les vélos.',
-            'attribute[date_constat]': '31/02/2026 10:00',
+            description: 'Trou profond devant le 12.\nDangereux pour les vélos.', categorie: 'nid-de-poule',
+        }));
+        assert.equal(r.status, 200);
+        assertPage(r, 'incident details and sending');
+        assert.match(r.text, /<h2>Étape 3 sur 3 : Précisions et envoi<\/h2>/);
+        assert.match(r.text, /<div class="notice notice--info"><p>En cas de danger immédiat/);
+        assert.match(r.text, /<dt>Adresse ou lieu<\/dt><dd>12 rue Victor Hugo<\/dd>/);
+        assert.match(r.text, /<dt>Catégorie du problème<\/dt><dd>Nid de poule<\/dd>/);
+        assert.match(r.text, /<dt>Pièces jointes<\/dt><dd>trou\.jpg<\/dd>/);
+        assert.match(r.text, />Envoyer mon signalement<\/button>/);
+        for (const code of ['location', 'what'])
+            assert.match(r.text, new RegExp(`name="goto" value="${code}"`));
+
+        /* A required attribute missing, a bad date, a bad e-mail and SMS without a phone. */
+        r = await b.post(action, withFields(r.text, {
+            'attribute[date_constat]': '31/02/2026 10:00', email: 'pas-une-adresse', notify: 'sms',
         }));
         assert.equal(r.status, 400);
         assertPage(r, 'details errors');
         const links = summaryLinks(r.text);
-        assert.deepEqual(links.map((l) => l.id), ['attr-taille-0', 'attr-date_constat']);
+        assert.deepEqual(links.map((l) => l.id), ['attr-taille-0', 'attr-date_constat', 'email', 'notify-0']);
         assert.match(links[0].text, /« Taille du nid de poule »/);
         assert.match(r.text, /<fieldset aria-describedby="attr-taille-hint attr-taille-error">/);
-        assert.match(r.text, />Trou profond devant le 12.\r?\nDangereux pour les vélos.<\/textarea>/);
+        assert.match(r.text, /<input type="hidden" name="description" value="Trou profond devant le 12.\r?\nDangereux pour les vélos.">/);
         assert.match(r.text, /<input type="hidden" name="lat" value="45,7641">/);
 
-        r = await b.post(action, withFields(r.text, {
+        const sent = await b.post(action, withFields(r.text, {
             'attribute[taille]': 'grand',
             'attribute[date_constat]': '2026-11-28T21:15',
-            description: 'Trou profond devant le 12. Dangereux pour les vélos.',
+            email: 'paul@example.org', phone: '06 12 34 56 78', notify: 'sms',
         }));
-        assert.equal(r.status, 200);
-        assertPage(r, 'incident contact');
-        assert.match(r.text, /<h2>Étape 3 sur 4 : Coordonnées<\/h2>/);
-
-        r = await b.post(action, withFields(r.text, { email: 'pas-une-adresse', notify: 'sms' }));
-        assert.equal(r.status, 400);
-        assertPage(r, 'contact errors');
-        assert.deepEqual(summaryLinks(r.text).map((l) => l.id), ['email', 'notify-0']);
-
-        r = await b.post(action, withFields(r.text, { email: 'paul@example.org', phone: '06 12 34 56 78', notify: 'sms' }));
-        assert.equal(r.status, 200);
-        assertPage(r, 'incident review');
-        assert.match(r.text, /<h2>Étape 4 sur 4 : Vérification<\/h2>/);
-        assert.match(r.text, /<dt>Taille du nid de poule<\/dt><dd>Grand \(plus de 50 cm\)<\/dd>/);
-        assert.match(r.text, /<dt>Adresse ou lieu<\/dt><dd>12 rue Victor Hugo<\/dd>/);
-        assert.match(r.text, /<dt>Comment souhaitez-vous être informé\(e\) de l’avancement \?<\/dt><dd>Par SMS<\/dd>/);
-        for (const code of ['location', 'details', 'contact'])
-            assert.match(r.text, new RegExp(`name="goto" value="${code}"`));
-
-        const sent = await b.post(action, withFields(r.text, {}), [['files', { name: 'trou.png', type: 'image/png', data: PNG }]]);
         assert.equal(sent.status, 303, sent.text.slice(0, 3000));
         const m = /^\/confirmation\/(\d{4}-\d{6})\?jeton=([A-Za-z0-9_-]+)&code=[2-9A-Z]{8}$/.exec(sent.location);
         assert.ok(m, sent.location);
@@ -406,6 +420,48 @@ test('portal: home, search, démarche, incident, confirmation, receipt, pages', 
         assert.match(conf.text, new RegExp(`<strong class="reference">${m[1]}</strong>`));
     });
 
+    await t.test('«Signaler un problème»: the category proposed from the words, then changed', async () => {
+        const b = new Browser(srv);
+        let r = await b.get('/signaler');
+        assert.equal(r.status, 200);
+        assertPage(r, 'report location');
+        assert.match(r.text, /<h1>Signaler un problème<\/h1>/);
+        const action = formAction(r.text);
+        assert.equal(action, '/signaler?lang=fr');
+        r = await b.post(action, withFields(r.text, { address: 'Place de la Mairie' }));
+        assert.equal(r.status, 200);
+        /* No category chosen yet, none begun from: nothing checked. */
+        assert.doesNotMatch(r.text, /name="categorie" value="[^"]*" data-keywords="[^"]*" checked/);
+        /* Sent without a category: the words propose one, which the citizen confirms. */
+        r = await b.post(action, withFields(r.text, { description: 'Le lampadaire reste éteint toute la nuit.' }));
+        assert.equal(r.status, 400);
+        assert.deepEqual(summaryLinks(r.text).map((l) => l.id), ['categorie-0']);
+        assert.match(r.text, /Nous vous proposons « Éclairage public en panne » d’après ce que vous avez écrit/);
+        assert.match(r.text, /value="eclairage-panne" data-keywords="[^"]*" checked/);
+        /* Words that point nowhere: no proposal, a plain request to choose. */
+        const none = await b.post(action, withFields(r.text, { description: 'Quelque chose ne va pas.', categorie: null }));
+        assert.equal(none.status, 400);
+        assert.match(none.text, /Choisissez la catégorie du problème\./);
+        assert.doesNotMatch(none.text, /Nous vous proposons/);
+        /* A category that does not exist is refused by name. */
+        const said = 'Le lampadaire reste éteint toute la nuit.';
+        const bad = await b.post(action, withFields(r.text, { description: said, categorie: 'pas-une-categorie' }));
+        assert.equal(bad.status, 400);
+        assert.match(bad.text, /Cette catégorie n’existe plus/);
+        /* Confirmed: its own questions come next. */
+        r = await b.post(action, withFields(r.text, { description: said, categorie: 'eclairage-panne' }));
+        assert.equal(r.status, 200);
+        assert.match(r.text, /Nombre de lampadaires concernés/);
+        /* Back to change it: the questions follow the new category, the old answers go. */
+        r = await b.post(action, withFields(r.text, { 'attribute[nombre_lampadaires]': '2', goto: 'what' }));
+        assert.equal(r.status, 200);
+        assert.match(r.text, /<input type="hidden" name="attribute\[nombre_lampadaires\]" value="2">/);
+        r = await b.post(action, withFields(r.text, { description: said, categorie: 'mobilier-urbain', goto: null }));
+        assert.equal(r.status, 200);
+        assert.doesNotMatch(r.text, /Nombre de lampadaires concernés|attribute\[nombre_lampadaires\]/);
+        assert.match(r.text, /<dt>Catégorie du problème<\/dt><dd>Mobilier urbain dégradé<\/dd>/);
+    });
+
     await t.test('English pages say lang="en"', async () => {
         const b = new Browser(srv);
         const home = await b.get('/?lang=en');
@@ -417,13 +473,13 @@ test('portal: home, search, démarche, incident, confirmation, receipt, pages', 
         const form = await b.get('/demarches/nid-de-poule?lang=en');
         assert.equal(form.status, 200);
         assertPage(form, 'form in English', 'en');
-        assert.match(form.text, /<h2>Step 1 of 4: Location<\/h2>/);
-        assert.match(form.text, /action="\/demarches\/nid-de-poule\?lang=en"/);
-        const err = await b.post('/demarches/nid-de-poule?lang=en', withFields(form.text, {}));
+        assert.match(form.text, /<h2>Step 1 of 3: Place<\/h2>/);
+        assert.match(form.text, /action="\/signaler\?categorie=nid-de-poule&amp;lang=en"/);
+        const err = await b.post('/signaler?categorie=nid-de-poule&lang=en', withFields(form.text, {}));
         assert.equal(err.status, 400);
         assertPage(err, 'errors in English', 'en');
         assert.match(err.text, /<h2 id="error-summary-title">There is a problem with your answers<\/h2>/);
-        assert.match(err.text, /Enter an address or GPS coordinates\./);
+        assert.match(err.text, /Give the address or the place of the problem\./);
         const byHeader = await new Browser(srv, { 'Accept-Language': 'en-GB,en;q=0.8' }).get('/accessibilite');
         assertPage(byHeader, 'accessibility in English', 'en');
     });

@@ -180,14 +180,15 @@ class Browser {
     }
 }
 
-/* The procedure's form on a page (posted to /demarches/…). */
+/* The procedure's form on a page (posted to /demarches/…, or /signaler for a report). */
 function procedureForm(html) {
-    return parseForms(html).find((f) => f.method === 'post' && f.action.startsWith('/demarches/'));
+    return parseForms(html).find((f) => f.method === 'post' &&
+                                 (f.action.startsWith('/demarches/') || f.action.startsWith('/signaler')));
 }
 
-/* Walks the procedure's form with sample answers up to the step that offers a file input
- * (the review step, where every answer is shown again and carried in hidden inputs).
- * Returns {page, form}: that step's answer and its form. */
+/* Walks the procedure's form with sample answers up to the step that offers a file input (a
+ * report's «Le problème», a démarche's review step). Returns {page, form}: that step's answer
+ * and its form. */
 async function reviewStep(b, procedure = 'nid-de-poule') {
     let r = await b.get(`/demarches/${procedure}`);
     assert.equal(r.status, 200, `GET /demarches/${procedure}: ${r.status}`);
@@ -213,11 +214,22 @@ async function confirmation(b, r) {
     return { reference: decodeURIComponent(m[1]), token: decodeURIComponent(m[2]), page };
 }
 
+/* Goes on from r, a step of the form answered 200, with sample answers until the form is
+ * sent: returns the last answer (the 303 of sending, or a step that kept refusing). */
+async function finishFiling(b, r) {
+    for (let step = 0; step < 6 && r.status === 200; step++) {
+        const form = procedureForm(r.text);
+        if (!form) break;
+        r = await b.submit(form, fill(form));
+    }
+    return r;
+}
+
 /* Files a request of `procedure` through the portal's form, step by step, attaching `files`
- * on the review step. Returns {reference, token, page}. */
+ * on the step that asks for them. Returns {reference, token, page}. */
 async function fileIncident(b, files, procedure = 'nid-de-poule') {
     const { form } = await reviewStep(b, procedure);
-    return confirmation(b, await b.submit(form, fill(form, { '*': files })));
+    return confirmation(b, await finishFiling(b, await b.submit(form, fill(form, { '*': files }))));
 }
 
 /* Links to attachments on the tracking page: [{ref, id, href}] */
@@ -275,6 +287,7 @@ module.exports = {
     Browser,
     procedureForm,
     reviewStep,
+    finishFiling,
     confirmation,
     fileIncident,
     attachmentLinks,

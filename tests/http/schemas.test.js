@@ -179,7 +179,7 @@ test('docs/openapi.yaml', async (t) => {
         const list = ajv.compile(operations.find((o) => o.operationId === 'listRequests').responses['200']);
         const item = {
             reference: '2026-000123', status: 'in_progress', status_label: 'en cours',
-            procedure: { code: 'nid-de-poule', name: 'Nid de poule' }, department: null, channel: 'web',
+            procedure: { code: 'nid-de-poule', name: 'Nid de poule', icon: 'traffic-cone' }, department: null, channel: 'web',
             description: null, public_description: null, location: { lat: 45.764, long: 4.8357 }, address: null, address_id: null,
             zipcode: null, media_url: null, attributes: { taille: 'grand', types: ['a', 'b'] },
             contact: { first_name: null, last_name: null, email: null, phone: null }, assignee: null,
@@ -203,6 +203,8 @@ test('docs/openapi.yaml', async (t) => {
             ['Request', Object.assign(clone(item), { status: 'open' }), 'an Open311 status'],
             ['Request', Object.assign(clone(item), { created_at: '2026-03-02' }), 'a bare date'],
             ['Request', Object.assign(clone(item), { priority: null }), 'a null priority'],
+            ['Request', Object.assign(clone(item), { procedure: { code: 'x', name: 'x' } }), 'a procedure without its icon'],
+            ['Request', Object.assign(clone(item), { procedure: { code: 'x', name: 'x', icon: '<svg>' } }), 'an icon that is not a name'],
             ['RequestWithTimeline', Object.assign(clone(item), { timeline: [Object.assign(clone(event), { kind: 'x' })] }), 'an unknown event kind'],
             ['Error', { error: { code: 'teapot', message: 'x' } }, 'an unknown error code'],
             ['Error', [{ code: 404, description: 'x' }], 'the Open311 error shape'],

@@ -19,7 +19,7 @@ const os = require('node:os');
 const path = require('node:path');
 const { execFileSync } = require('node:child_process');
 const { startServer, rawRequest } = require('./harness');
-const { decodeEntities, fill, Browser, reviewStep, confirmation, procedureForm } = require('./portal_client');
+const { decodeEntities, fill, Browser, reviewStep, confirmation, finishFiling, procedureForm } = require('./portal_client');
 
 const MiB = 1024 * 1024;
 /* What portal_client's fill types into the description (sampleFor, a textarea). */
@@ -67,12 +67,12 @@ function stashed(srv) {
     return fs.readdirSync(root).flatMap((d) => fs.readdirSync(path.join(root, d)).map((f) => path.join(root, d, f)));
 }
 
-/* Sends the review step's form again, choosing nothing more: what a citizen does once the
- * refusal is read. */
+/* Sends the files' step again, choosing nothing more — what a citizen does once the refusal
+ * is read —, then the rest of the form: the answer of sending it. */
 async function sendAgain(b, page) {
     const form = procedureForm(page.text);
     assert.ok(form, 'no procedure form on the page');
-    return b.submit(form, fill(form));
+    return finishFiling(b, await b.submit(form, fill(form)));
 }
 
 let srv;
@@ -90,7 +90,7 @@ test('three photos of 9 MB, within «5 fichiers, 10 Mo chacun», are filed with 
     const { page, form } = await reviewStep(b);
     assert.match(decodeEntities(page.text), /Jusqu’à 5 fichiers : photos \(JPEG, PNG, WebP\) ou PDF, 10 Mo au plus chacun/);
     const files = [1, 2, 3].map((i) => photo(`photo${i}.jpg`, 9 * MiB));
-    const filed = await confirmation(b, await b.submit(form, fill(form, { '*': files })));
+    const filed = await confirmation(b, await finishFiling(b, await b.submit(form, fill(form, { '*': files }))));
     assert.deepEqual(attachmentsOf(srv, filed.reference), ['photo1.jpg', 'photo2.jpg', 'photo3.jpg']);
     assert.deepEqual(stashed(srv), [], 'files left waiting once the report is filed');
 });
@@ -102,7 +102,7 @@ test('a file over 10 MB is refused on the form, with everything typed and the ph
     assert.equal(r.status, 400, r.text.slice(0, 2000));
     assert.equal(fileError(r.text), 'Erreur : Le fichier « enorme.jpg » dépasse 10 Mo : choisissez une photo plus légère.');
     assert.match(decodeEntities(r.text), new RegExp(TYPED), 'the description is lost');
-    assert.match(r.text, /name="step" value="review"/);
+    assert.match(r.text, /name="step" value="what"/);
     assert.deepEqual(keptFiles(r.text).map((f) => [f.name, f.size]), [['trottoir.jpg', '2,3 Mo']]);
     /* sent as it is now: the kept photo is attached, not asked for again */
     const filed = await confirmation(b, await sendAgain(b, r));
@@ -140,7 +140,7 @@ test('six files: the sixth is refused by name, the five others kept, nothing typ
     assert.equal(removed.status, 200);
     assert.deepEqual(keptFiles(removed.text).map((f) => f.name), ['photo1.jpg', 'photo2.jpg', 'photo3.jpg', 'photo4.jpg']);
     const last = procedureForm(removed.text);
-    const filed = await confirmation(b, await b.submit(last, fill(last, { '*': [photo('photo7.jpg')] })));
+    const filed = await confirmation(b, await finishFiling(b, await b.submit(last, fill(last, { '*': [photo('photo7.jpg')] }))));
     assert.deepEqual(attachmentsOf(srv, filed.reference),
                      ['photo1.jpg', 'photo2.jpg', 'photo3.jpg', 'photo4.jpg', 'photo7.jpg']);
 });
@@ -158,20 +158,25 @@ test('a file too large takes no place: with five photos, only it is refused', as
 test('a file sent at one step is still attached at the end without being sent again', async () => {
     const b = new Browser(srv);
     const { form } = await reviewStep(b);
-    /* «Modifier» the description with a photo chosen: the photo travels and is kept */
-    const edit = await b.submit(form, [...fill(form, { '*': [photo('avant-modif.jpg')] }), ['goto', 'details']]);
-    assert.equal(edit.status, 200, edit.text.slice(0, 2000));
-    assert.match(edit.text, /name="step" value="details"/);
-    let page = edit;
-    for (let i = 0; i < 4 && !/name="step" value="review"/.test(page.text); i++) {
+    /* «Étape précédente» with a photo chosen: the photo travels and is kept */
+    const back = await b.submit(form, [...fill(form, { '*': [photo('avant-modif.jpg')] }), ['goto', 'location']]);
+    assert.equal(back.status, 200, back.text.slice(0, 2000));
+    assert.match(back.text, /name="step" value="location"/);
+    let page = back;
+    for (let i = 0; i < 4 && !/name="step" value="send"/.test(page.text); i++) {
         const f = procedureForm(page.text);
         page = await b.submit(f, fill(f));
         assert.equal(page.status, 200, page.text.slice(0, 2000));
+        if (/name="step" value="what"/.test(page.text)) {
+            /* on the way, the photo's step lists it, not to be chosen again */
+            assert.deepEqual(keptFiles(page.text).map((x) => x.name), ['avant-modif.jpg']);
+            assert.match(decodeEntities(page.text), /déjà reçus et seront joints à votre demande/);
+        }
     }
-    assert.match(page.text, /name="step" value="review"/);
-    assert.deepEqual(keptFiles(page.text).map((f) => f.name), ['avant-modif.jpg']);
-    assert.match(decodeEntities(page.text), /déjà reçus et seront joints à votre demande/);
-    const filed = await confirmation(b, await sendAgain(b, page));
+    assert.match(page.text, /name="step" value="send"/);
+    assert.match(decodeEntities(page.text), /<dt>Pièces jointes<\/dt><dd>avant-modif\.jpg<\/dd>/);
+    const f = procedureForm(page.text);
+    const filed = await confirmation(b, await b.submit(f, fill(f)));
     assert.deepEqual(attachmentsOf(srv, filed.reference), ['avant-modif.jpg']);
     /* another browser's form never sees them */
     const other = await reviewStep(new Browser(srv));

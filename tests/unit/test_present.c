@@ -2,8 +2,8 @@
  * test_present — unit tests of the presentation handle: built from the embedded files
  * (every template compiled under its name, both languages' strings, the view settings
  * copied), built from given files (refusals), rendering, the view helpers, two handles side
- * by side (no hidden global), and an e-mail rendered through the handle alone, without the web
- * layer. Runs from the repository root.
+ * by side (no hidden global), an e-mail rendered through the handle alone, without the web
+ * layer, and the procedures' icons. Runs from the repository root.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -17,6 +17,8 @@
 #include <string.h>
 
 #include "channels/mail/mail.h"
+#include "cli/demo_data.h"
+#include "present/icons.h"
 #include "present/present.h"
 #include "web/web.h"
 
@@ -294,6 +296,45 @@ static void test_dates(void **state)
     arena_free(&a);
 }
 
+/* The icons: the sprite's names in the order of vendor/icons.txt, each with its label in both
+ * languages; a procedure shows its own when the sprite has it, else its kind's default; the
+ * demo's are all in the sprite. */
+static void test_icons(void **state)
+{
+    (void)state;
+    assert_true(icons_count() >= 20);
+    assert_string_equal(icons_at(0), "triangle-alert");
+    assert_null(icons_at(icons_count()));
+    error e;
+    present *p = present_open(NULL, &e);
+    assert_non_null(p);
+    for (size_t i = 0; i < icons_count(); i++) {
+        char key[96];
+        snprintf(key, sizeof key, "icons.%s", icons_at(i));
+        if (strcmp(present_string(p, LANG_FR, key), key) == 0)
+            fail_msg("%s has no label (templates/i18n/fr/icons.json)", icons_at(i));
+        assert_true(icons_has(icons_at(i)));
+    }
+    present_close(p);
+    assert_true(icons_has(icons_kind_default(PROCEDURE_INCIDENT)));
+    assert_true(icons_has(icons_kind_default(PROCEDURE_DEMARCHE)));
+    assert_false(icons_has("pas-une-icone"));
+    assert_false(icons_has(""));
+    assert_false(icons_has(NULL));
+    store_procedure pr = {.kind = PROCEDURE_DEMARCHE, .icon = "bike"};
+    assert_string_equal(icons_of(&pr), "bike");
+    pr.icon = "retiree-du-jeu";
+    assert_string_equal(icons_of(&pr), "file-text");
+    pr.icon = NULL;
+    pr.kind = PROCEDURE_INCIDENT;
+    assert_string_equal(icons_of(&pr), "triangle-alert");
+    for (size_t i = 0; i < demo_n_procedures; i++) {
+        const char *icon = demo_procedure_icon(demo_procedures[i].code);
+        if (!icon || !icons_has(icon))
+            fail_msg("demo procedure %s: icon %s", demo_procedures[i].code, icon ? icon : "none");
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -308,6 +349,7 @@ int main(void)
         cmocka_unit_test(test_mailer_needs_a_presentation),
         cmocka_unit_test(test_plural),
         cmocka_unit_test(test_dates),
+        cmocka_unit_test(test_icons),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

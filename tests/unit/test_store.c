@@ -86,6 +86,7 @@ static int apply_catalogue(store *s, void *arg, error *err)
                           .open311 = 1,
                           .open311_detail = OPEN311_DETAIL_FULL,
                           .delay_days = 10,
+                          .icon = "traffic-cone",
                           .active = 1};
     store_procedure p2 = {.tenant_id = fx->tenant,
                           .code = "tag",
@@ -313,6 +314,8 @@ static void test_catalogue(void **state)
     assert_non_null(trou);
     assert_int_equal(hidden->active, 0);
     assert_int_equal(hidden->kind, PROCEDURE_DEMARCHE);
+    assert_null(hidden->icon); /* none chosen: its kind's default, the presentation's */
+    assert_string_equal(trou->icon, "traffic-cone");
     assert_int_equal(hidden->department_id, 0);
     assert_null(hidden->group_name);
     assert_int_equal(trou->active, 1);
@@ -1361,6 +1364,7 @@ static void test_ops_complete(void **state)
     assert_non_null(o->requests.get);
     assert_non_null(o->requests.search);
     assert_non_null(o->requests.count);
+    assert_non_null(o->requests.procedure_counts);
     assert_non_null(o->events.list);
     assert_non_null(o->events.list_many);
     assert_non_null(o->apikeys.find);
@@ -3678,6 +3682,72 @@ static void test_request_by_id_and_public(void **state)
     arena_free(&a);
 }
 
+/* The requests each procedure received per day, kept by triggers (migration 19): insertions,
+ * deletions and a changed date move them; a period starts at a UTC day; tenants apart. */
+static int64_t count_of(const store_procedure_count *pc, size_t n, int64_t procedure_id)
+{
+    for (size_t i = 0; i < n; i++)
+        if (pc[i].procedure_id == procedure_id)
+            return pc[i].n;
+    return 0;
+}
+
+static void test_procedure_counts(void **state)
+{
+    fixture *fx = *state;
+    store *s = fx->s;
+    error err;
+    arena a;
+    arena_init(&a, 0);
+    int64_t d1 = day(2026, 3, 2), d2 = day(2026, 3, 3);
+    int64_t gone = quick_insert(fx, fx->proc_trou, d1, NULL, 0);
+    quick_insert(fx, fx->proc_trou, d1 + 3600, NULL, 0);
+    quick_insert(fx, fx->proc_trou, d2, NULL, 0);
+    int64_t moved = quick_insert(fx, fx->proc_tag, d1, NULL, 0);
+    insert_arg ia;
+    insert_init(&ia, fx, fx->proc_t2, d1);
+    ia.r.tenant_id = fx->tenant2;
+    insert_one(fx, &ia, NULL, 0);
+
+    store_procedure_count *pc = NULL;
+    size_t n = 0;
+    assert_int_equal(
+        s->ops->requests.procedure_counts(s, fx->tenant, d1 / 86400, &a, &pc, &n, &err), 0);
+    assert_int_equal(n, 2);
+    assert_int_equal(count_of(pc, n, fx->proc_trou), 3);
+    assert_int_equal(count_of(pc, n, fx->proc_tag), 1);
+    assert_int_equal(
+        s->ops->requests.procedure_counts(s, fx->tenant, d2 / 86400, &a, &pc, &n, &err), 0);
+    assert_int_equal(n, 1); /* the day before is out, and a procedure without any is left out */
+    assert_int_equal(count_of(pc, n, fx->proc_trou), 1);
+    assert_int_equal(
+        s->ops->requests.procedure_counts(s, fx->tenant2, d1 / 86400, &a, &pc, &n, &err), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(count_of(pc, n, fx->proc_t2), 1);
+
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(fx->path, &db), SQLITE_OK);
+    sqlite3_busy_timeout(db, 5000);
+    char sql[160];
+    snprintf(sql, sizeof sql,
+             "DELETE FROM request_events WHERE request_id = %lld; "
+             "DELETE FROM requests WHERE id = %lld",
+             (long long)gone, (long long)gone);
+    exec_ok(db, sql);
+    snprintf(sql, sizeof sql, "UPDATE requests SET created_at = %lld WHERE id = %lld",
+             (long long)d2, (long long)moved);
+    exec_ok(db, sql);
+    sqlite3_close(db);
+    assert_int_equal(
+        s->ops->requests.procedure_counts(s, fx->tenant, d1 / 86400, &a, &pc, &n, &err), 0);
+    assert_int_equal(count_of(pc, n, fx->proc_trou), 2);
+    assert_int_equal(count_of(pc, n, fx->proc_tag), 1);
+    assert_int_equal(
+        s->ops->requests.procedure_counts(s, fx->tenant, d2 / 86400, &a, &pc, &n, &err), 0);
+    assert_int_equal(count_of(pc, n, fx->proc_tag), 1); /* moved to the next day */
+    arena_free(&a);
+}
+
 static void test_requests_near(void **state)
 {
     fixture *fx = *state;
@@ -4002,6 +4072,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_busy_database, setup, teardown),
         cmocka_unit_test_setup_teardown(test_concurrent_reads, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ops_complete, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_procedure_counts, setup, teardown),
         cmocka_unit_test(test_migrate_1_to_2),
         cmocka_unit_test_setup_teardown(test_accounts, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sessions, setup, teardown),

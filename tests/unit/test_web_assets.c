@@ -86,6 +86,38 @@ static size_t check_tree(const char *dir)
     return n;
 }
 
+/* The icons' sprite (tools/sprite): one <symbol> per name of vendor/icons.txt, in its order,
+ * and nothing else. */
+static void check_sprite(void)
+{
+    const web_asset *a = assets_find("static/vendor/icons.svg");
+    assert_non_null(a);
+    assert_string_equal(a->content_type, "image/svg+xml");
+    FILE *f = fopen("vendor/icons.txt", "r");
+    assert_non_null(f);
+    char line[128];
+    const char *at = a->data;
+    size_t names = 0;
+    while (fgets(line, sizeof line, f)) {
+        line[strcspn(line, "\r\n")] = '\0';
+        if (!line[0] || line[0] == '#')
+            continue;
+        char tag[160];
+        snprintf(tag, sizeof tag, "<symbol id=\"%s\" ", line);
+        const char *found = strstr(at, tag);
+        if (!found)
+            fail_msg("icon %s is not in the sprite, or not in the list's order", line);
+        at = found + strlen(tag);
+        names++;
+    }
+    fclose(f);
+    size_t symbols = 0;
+    for (const char *p = strstr(a->data, "<symbol "); p; p = strstr(p + 1, "<symbol "))
+        symbols++;
+    assert_true(names > 0);
+    assert_int_equal(symbols, names);
+}
+
 static void test_assets_match_the_tree(void **state)
 {
     (void)state;
@@ -99,8 +131,10 @@ static void test_assets_match_the_tree(void **state)
                        "vendor/node_modules/leaflet/dist/images/marker-icon.png");
     check_same_as_file("static/vendor/leaflet/images/marker-shadow.png",
                        "vendor/node_modules/leaflet/dist/images/marker-shadow.png");
-    /* Nothing but the tree and Leaflet's files (leaflet.js, leaflet.css, 5 images). */
-    assert_int_equal(assets_count(), n + 7);
+    check_sprite();
+    /* Nothing but the tree, Leaflet's files (leaflet.js, leaflet.css, 5 images) and the
+     * sprite. */
+    assert_int_equal(assets_count(), n + 8);
 }
 
 static void test_assets_table(void **state)

@@ -18,6 +18,7 @@
 #include "core/request.h"
 #include "core/request_public.h"
 #include "core/status.h"
+#include "present/icons.h"
 #include "util/jsonw.h"
 #include "util/timeutil.h"
 #include "util/utf8.h"
@@ -136,6 +137,7 @@ static void write_request(jsonw *w, lang l, const cat_tenant *t, const store_req
         jsonw_object_begin(w, "procedure");
         jsonw_string(w, "code", p->rec.code);
         jsonw_string(w, "name", p->rec.name);
+        jsonw_string(w, "icon", icons_of(&p->rec));
         jsonw_object_end(w);
     } else {
         jsonw_null(w, "procedure");

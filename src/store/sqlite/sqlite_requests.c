@@ -522,6 +522,36 @@ static int store_sqlite_requests_merged(store *s, int64_t tenant_id, int64_t int
                                  "requests_merged", err);
 }
 
+static sq_stmt sq_procedure_counts =
+    SQ_STMT("SELECT procedure_id, sum(n) FROM procedure_day_counts WHERE tenant_id = ?1 AND "
+            "day >= ?2 GROUP BY procedure_id HAVING sum(n) > 0");
+
+static int read_procedure_count(sqlite3_stmt *st, arena *a, void *out)
+{
+    (void)a;
+    store_procedure_count *pc = out;
+    pc->procedure_id = sqlite3_column_int64(st, 0);
+    pc->n = sqlite3_column_int64(st, 1);
+    return 0;
+}
+
+static int store_sqlite_procedure_counts(store *s, int64_t tenant_id, int64_t since_day, arena *a,
+                                         store_procedure_count **out, size_t *n, error *err)
+{
+    *out = NULL;
+    *n = 0;
+    store_sqlite_conn *c = store_sqlite_reader(s, err);
+    if (!c)
+        return -1;
+    sqlite3_stmt *st = store_sqlite_stmt(c, &sq_procedure_counts, err);
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, tenant_id);
+    sqlite3_bind_int64(st, 2, since_day);
+    return store_sqlite_read_all(c, st, read_procedure_count, a, sizeof **out, (void **)out, n,
+                                 "procedure_counts", err);
+}
+
 const store_requests_ops store_sqlite_requests_ops = {
     .get = store_sqlite_request_get,
     .get_by_id = store_sqlite_request_get_by_id,
@@ -538,4 +568,5 @@ const store_requests_ops store_sqlite_requests_ops = {
     .tx_support = store_sqlite_tx_request_support,
     .tx_support_copy = store_sqlite_tx_request_support_copy,
     .merged = store_sqlite_requests_merged,
+    .procedure_counts = store_sqlite_procedure_counts,
 };

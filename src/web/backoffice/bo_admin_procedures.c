@@ -11,6 +11,7 @@
 
 #include "core/admin.h"
 #include "core/retention.h"
+#include "present/icons.h"
 #include "web/backoffice/backoffice.h"
 #include "web/backoffice/bo_admin_common.h"
 #include "web/web.h"
@@ -30,6 +31,7 @@ static void procedures_get(http_req *rq)
         json_t *o = json_object();
         present_set_str(o, "code", cp->rec.code);
         present_set_str(o, "name", cp->rec.name);
+        present_set_str(o, "icon", icons_of(&cp->rec));
         present_set_str(o, "group", cp->rec.group_name);
         present_set_str(o, "department", cp->department ? cp->department->rec.name : "");
         present_set_str(o, "kind_label",
@@ -48,10 +50,14 @@ static void procedures_get(http_req *rq)
 }
 
 /* The editor's fields: text ones, then checkboxes. */
-static const char *const proc_text_fields[] = {
-    "code",           "name",       "group_name",     "description",       "keywords",
-    "service_notice", "attributes", "delay_days",     "department",        "retention_months",
-    "kind",           "name_en",    "description_en", "service_notice_en", NULL};
+static const char *const proc_text_fields[] = {"code",           "name",
+                                               "group_name",     "description",
+                                               "keywords",       "service_notice",
+                                               "attributes",     "delay_days",
+                                               "department",     "retention_months",
+                                               "kind",           "name_en",
+                                               "description_en", "service_notice_en",
+                                               "icon",           NULL};
 static const char *const proc_flags[] = {"is_public", "auto_public", "allow_anonymous",
                                          "open311",   "active",      NULL};
 /* The radio values of open311_detail, indexed by the enum (store.h). */
@@ -77,6 +83,27 @@ static void detail_value(bo_page *p, int detail)
                         json_true());
 }
 
+/* The icon choice: every icon of the sprite with its label and preview, the chosen one
+ * (values.icon) checked; the «default» choice shows the icon of the kind in the form. */
+static void icon_choices(bo_page *p, int kind)
+{
+    const char *chosen = json_string_value(json_object_get(p->values, "icon"));
+    json_t *list = json_array();
+    for (size_t i = 0; i < icons_count(); i++) {
+        const char *name = icons_at(i);
+        json_t *o = json_object();
+        present_set_str(o, "icon", name);
+        present_set_str(o, "label", bo_page_str(p, arena_printf(p->rq->arena, "icons.%s", name)));
+        if (chosen && strcmp(chosen, name) == 0)
+            json_object_set_new(o, "checked", json_true());
+        json_array_append_new(list, o);
+    }
+    bo_page_set(p, "icons", list);
+    json_t *dflt = json_object();
+    present_set_str(dflt, "icon", icons_kind_default(kind));
+    bo_page_set(p, "icon_default", dflt);
+}
+
 static void procedure_render(bo_page *p, int status, int is_new, const char *dept_code)
 {
     http_req *rq = p->rq;
@@ -92,8 +119,10 @@ static void procedure_render(bo_page *p, int status, int is_new, const char *dep
     }
     bo_page_set(p, "departments", depts);
     const char *kind = json_string_value(json_object_get(p->values, "kind"));
-    if (kind && strcmp(kind, "demarche") == 0)
+    int demarche = kind && strcmp(kind, "demarche") == 0;
+    if (demarche)
         bo_page_set(p, "kind_demarche", json_true());
+    icon_choices(p, demarche ? PROCEDURE_DEMARCHE : PROCEDURE_INCIDENT);
     if (is_new)
         bo_page_set(p, "is_new", json_true());
     const char *title =
@@ -118,6 +147,7 @@ static void procedure_values(bo_page *p, const store_procedure *r, const char *d
     bo_page_value(p, "name_en", r->name_en);
     bo_page_value(p, "description_en", r->description_en);
     bo_page_value(p, "service_notice_en", r->service_notice_en);
+    bo_page_value(p, "icon", r->icon && icons_has(r->icon) ? r->icon : "");
     bo_page_value(p, "attributes", r->attributes ? r->attributes : "[]");
     bo_page_value(p, "delay_days", delay);
     bo_page_value(p, "retention_months", retention);
@@ -199,8 +229,9 @@ static void procedure_saved(http_req *rq)
         bo_page_fail(&p, e);
         return;
     }
-    static const char *const known[] = {
-        "code", "name_en", "name", "kind", "delay_days", "department", "retention_months", NULL};
+    static const char *const known[] = {"code", "name_en",    "name",       "kind",
+                                        "icon", "delay_days", "department", "retention_months",
+                                        NULL};
     const char *fld = bo_admin_error_field(e, known, "attributes");
     if (strcmp(fld, "attributes") == 0)
         bo_page_error(&p, "attributes",
@@ -245,6 +276,11 @@ static void procedure_save(http_req *rq, const char *code)
         *bo_admin_field(&f, "service_notice_en") ? bo_admin_field(&f, "service_notice_en") : NULL;
     r.kind = strcmp(bo_admin_field(&f, "kind"), "demarche") == 0 ? PROCEDURE_DEMARCHE
                                                                  : PROCEDURE_INCIDENT;
+    /* Empty: its kind's default. Only the sprite's names: anything else would draw nothing. */
+    const char *icon = bo_admin_field(&f, "icon");
+    if (*icon && !icons_has(icon))
+        bo_page_error_key(&p, "icon", "admin.procedure.error_icon");
+    r.icon = *icon ? icon : NULL;
     r.is_public = bo_admin_checked(&f, "is_public");
     r.auto_public = bo_admin_checked(&f, "auto_public");
     r.allow_anonymous = bo_admin_checked(&f, "allow_anonymous");

@@ -461,6 +461,7 @@ static void inbox(http_req *rq)
         present_set_str_opt(
             o, "url", arena_printf(rq->arena, "/agent/demandes/%s", bo_url(rq, r->reference)));
         present_set_str_opt(o, "procedure", p ? p->rec.name : "");
+        present_set_str(o, "icon", web_procedure_icon(p));
         present_set_str_opt(o, "status", r->status);
         present_set_str_opt(o, "status_label", bo_status_label(rq, r->status));
         present_set_str_opt(o, "channel", bo_channel_label(rq, r->channel));

@@ -14,6 +14,8 @@
 #include "core/request.h"
 #include "core/short_code.h"
 #include "core/status.h"
+#include "present/icons.h"
+#include "util/collate.h"
 #include "util/log.h"
 #include "util/utf8.h"
 #include "web/portal/filing_internal.h"
@@ -22,6 +24,8 @@
 
 #define SEARCH_MAX_BYTES 200 /* a longer query is cut: nobody types more to find a form */
 #define MY_REQUESTS_ON_HOME 5
+#define MOST_USED_ON_HOME 3 /* the first screen's shortcuts, beside «Signaler un problème» */
+#define MOST_USED_DAYS 90   /* "most used": requests filed over this many days */
 
 static lang page_lang(http_req *rq)
 {
@@ -64,6 +68,17 @@ static int cmp_listed(const void *x, const void *y)
         return a->rank - b->rank;
     int c = strcmp(a->group, b->group);
     return c ? c : strcmp(a->name, b->name);
+}
+
+/* The icon of the group that starts at l[first] (sorted): the one its procedures share, else
+ * the default of the kind the group is listed as (reports or démarches). */
+static const char *group_icon(const listed *l, size_t n, size_t first)
+{
+    const char *icon = icons_of(l[first].p);
+    for (size_t i = first + 1; i < n && strcmp(l[i].group, l[first].group) == 0; i++)
+        if (strcmp(icons_of(l[i].p), icon) != 0)
+            return icons_kind_default(l[first].rank == 0 ? PROCEDURE_INCIDENT : PROCEDURE_DEMARCHE);
+    return icon;
 }
 
 /* The catalogue grouped by group — incident reports first, then the other groups and the
@@ -114,6 +129,7 @@ static json_t *catalogue_groups(http_req *rq, const cat_tenant *t, const char *f
                     : present_string(rq->present, page_lang(rq), "home.catalogue_title");
             present_set_str(g, "name", group);
             present_set_str(g, "slug", group_slug(a, group));
+            present_set_str(g, "icon", group_icon(l, n, i));
             current = json_array();
             json_object_set_new(g, "procedures", current);
             json_array_append_new(groups, g);
@@ -122,11 +138,67 @@ static json_t *catalogue_groups(http_req *rq, const cat_tenant *t, const char *f
         json_t *o = json_object();
         present_set_str(o, "code", p->code);
         present_set_str(o, "name", web_in_lang(rq, p->name, p->name_en));
+        present_set_str(o, "icon", icons_of(p));
         present_set_str(o, "description", web_in_lang(rq, p->description, p->description_en));
         json_array_append_new(current, o);
         (*count)++;
     }
     return groups;
+}
+
+/* An active procedure with the requests it received lately, for the first screen. */
+typedef struct used {
+    const store_procedure *p;
+    const char *name; /* as shown, in the page's language */
+    int64_t n;
+} used;
+
+static int cmp_used(const void *x, const void *y)
+{
+    const used *a = x, *b = y;
+    if (a->n != b->n)
+        return a->n > b->n ? -1 : 1;
+    return collate_fr(a->name, strlen(a->name), b->name, strlen(b->name));
+}
+
+/* The MOST_USED_ON_HOME active procedures that received the most requests over the last
+ * MOST_USED_DAYS days, ties and procedures without any in French alphabetical order, so
+ * that a new collectivité's first screen still offers three. The counts are the store's
+ * kept per-day sums: a few hundred rows whatever the number of requests. */
+static json_t *most_used(http_req *rq, const cat_tenant *t)
+{
+    arena *a = rq->arena;
+    json_t *list = json_array();
+    store_procedure_count *counts = NULL;
+    size_t n_counts = 0;
+    error e;
+    if (request_procedure_counts(rq->core, t, MOST_USED_DAYS, a, &counts, &n_counts, &e) != 0) {
+        log_warn("home: the procedures' counts could not be read: %s", e.detail);
+        n_counts = 0;
+    }
+    used *u = arena_alloc(a, (t->n_procedures + 1) * sizeof *u);
+    if (!u)
+        return list;
+    size_t n = 0;
+    for (size_t i = 0; i < t->n_procedures; i++) {
+        const store_procedure *p = &t->procedures[i].rec;
+        if (!p->active)
+            continue;
+        u[n] = (used){p, web_in_lang(rq, p->name, p->name_en), 0};
+        for (size_t j = 0; j < n_counts; j++)
+            if (counts[j].procedure_id == p->id)
+                u[n].n = counts[j].n;
+        n++;
+    }
+    qsort(u, n, sizeof *u, cmp_used);
+    for (size_t i = 0; i < n && i < MOST_USED_ON_HOME; i++) {
+        json_t *o = json_object();
+        present_set_str(o, "code", u[i].p->code);
+        present_set_str(o, "name", u[i].name);
+        present_set_str(o, "icon", icons_of(u[i].p));
+        json_array_append_new(list, o);
+    }
+    return list;
 }
 
 /* The citizen's latest requests: filed from the account, or with its verified address. */
@@ -151,6 +223,7 @@ static json_t *my_requests(http_req *rq, const cat_tenant *t, const store_accoun
         json_t *o = json_object();
         present_set_str(o, "reference", list[i].reference);
         present_set_str(o, "procedure", web_procedure_name(rq, p));
+        present_set_str(o, "icon", web_procedure_icon(p));
         present_set_str(
             o, "date",
             filing_date_long(rq->arena, list[i].created_at, t->rec.timezone, page_lang(rq)));
@@ -187,6 +260,14 @@ static void home(http_req *rq)
             (unsigned char)*c >= 0x80 || (*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9');
     size_t count = 0;
     json_object_set_new(ctx, "groups", catalogue_groups(rq, t, searching ? fq : NULL, &count));
+    if (!searching) {
+        json_t *used_list = most_used(rq, t);
+        json_object_set_new(ctx, "has_most_used", json_boolean(json_array_size(used_list) > 0));
+        json_object_set_new(ctx, "most_used", used_list);
+        json_t *report = json_object();
+        present_set_str(report, "icon", icons_kind_default(PROCEDURE_INCIDENT));
+        json_object_set_new(ctx, "report", report);
+    }
     present_set_str(ctx, "q", q ? q : "");
     present_set_str(ctx, "title",
                     searching ? present_string(rq->present, l, "home.results_title")
@@ -458,6 +539,8 @@ const http_route portal_filing_routes[] = {
     {HTTP_GET | HTTP_HEAD, "/logo.png", logo_png},
     {HTTP_GET | HTTP_HEAD, "/demarches/{}", filing_form_get},
     {HTTP_POST | HTTP_ROUTE_FILES, "/demarches/{}", filing_form_post},
+    {HTTP_GET | HTTP_HEAD, "/signaler", filing_report_get},
+    {HTTP_POST | HTTP_ROUTE_FILES, "/signaler", filing_report_post},
     {HTTP_GET | HTTP_HEAD, "/confirmation/{}", confirmation},
     {HTTP_GET | HTTP_HEAD, "/recu/{}", receipt},
     {HTTP_GET | HTTP_HEAD, "/accessibilite", accessibility},

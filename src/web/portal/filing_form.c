@@ -1,16 +1,19 @@
 /*
  * filing_form — the procedure forms of the portal, generated from each procedure's attribute
- * definitions. Incidents go through four steps (location, description, contact details,
- * review) and démarches through two (the form, review). Without JavaScript every step is a
- * POST to the same URL naming the step it shows; the answers of the other steps travel in
- * hidden fields, so no answer is stored before the citizen sends. Each step is checked on the
- * server: an error summary links to every faulty field and the values are kept. Files are
- * asked on the review step, just above «Envoyer»; whatever step a POST came from, the files
- * it carries are checked and kept on the server (core/upload_stash.h, tied to the browser's
- * CSRF cookie) rather than carried in the page, so that a refusal, a «Modifier» or a file
- * too many never makes the visitor choose them again: the review step lists them, each with
- * «retirer», and sending attaches them. Sending suspends the connection while
- * request_create waits for its group commit.
+ * definitions. Démarches go through two steps (the form, review). Incidents go through the
+ * report flow, phone first, whichever way the citizen came (`/signaler`, or one category's
+ * `/demarches/{code}`): the place (an address from the collectivité's list, the browser's
+ * position or the map: never coordinates to type), then the problem (a photo first, the
+ * words, the category — suggested from the words —), then the category's questions and the
+ * contact details above a summary of the rest, and «Envoyer». Without JavaScript every step
+ * is a POST to the same URL naming the step it shows; the answers of the other steps travel
+ * in hidden fields, so no answer is stored before the citizen sends. Each step is checked on
+ * the server: an error summary links to every faulty field and the values are kept. Whatever
+ * step a POST came from, the files it carries are checked and kept on the server
+ * (core/upload_stash.h, tied to the browser's CSRF cookie) rather than carried in the page,
+ * so that a refusal, a «Modifier» or a file too many never makes the visitor choose them
+ * again: the step that asks for files lists them, each with «retirer», and sending attaches
+ * them. Sending suspends the connection while request_create waits for its group commit.
  */
 #include <ctype.h>
 #include <math.h>
@@ -22,6 +25,7 @@
 #include "core/attrs.h"
 #include "core/request.h"
 #include "core/upload_stash.h"
+#include "util/collate.h"
 #include "util/log.h"
 #include "util/timeutil.h"
 #include "util/utf8.h"
@@ -46,8 +50,8 @@
 
 typedef enum step_id {
     STEP_LOCATION = 0,
-    STEP_DETAILS,
-    STEP_CONTACT,
+    STEP_WHAT,
+    STEP_SEND,
     STEP_FORM,
     STEP_REVIEW,
     STEP_COUNT
@@ -58,16 +62,16 @@ static const struct {
     const char *label_key;
 } step_info[STEP_COUNT] = {
     [STEP_LOCATION] = {"location", "procedure.step_location"},
-    [STEP_DETAILS] = {"details", "procedure.step_details"},
-    [STEP_CONTACT] = {"contact", "procedure.step_contact"},
+    [STEP_WHAT] = {"what", "procedure.step_what"},
+    [STEP_SEND] = {"send", "procedure.step_send"},
     [STEP_FORM] = {"form", "procedure.step_form"},
     [STEP_REVIEW] = {"review", "procedure.step_review"},
 };
 
-static const step_id incident_steps[] = {STEP_LOCATION, STEP_DETAILS, STEP_CONTACT, STEP_REVIEW};
+static const step_id incident_steps[] = {STEP_LOCATION, STEP_WHAT, STEP_SEND};
 static const step_id demarche_steps[] = {STEP_FORM, STEP_REVIEW};
 
-typedef enum fkind { K_INPUT, K_TEXTAREA, K_CHOICES, K_SELECT, K_NOTICE } fkind;
+typedef enum fkind { K_INPUT, K_TEXTAREA, K_CHOICES, K_SELECT, K_NOTICE, K_HIDDEN } fkind;
 
 /* What a field checks beyond its kind. */
 typedef enum fcheck {
@@ -80,8 +84,15 @@ typedef enum fcheck {
     C_NAME,
     C_EMAIL,
     C_PHONE,
-    C_NOTIFY
+    C_NOTIFY,
+    C_CATEGORY
 } fcheck;
+
+/* One choice of a list that is not an attribute's (how to be informed, the category). */
+typedef struct fchoice {
+    const char *value, *label;
+    const char *keywords; /* folded words that suggest it (the category), or NULL */
+} fchoice;
 
 typedef struct fspec {
     const char *name; /* form field name */
@@ -91,8 +102,10 @@ typedef struct fspec {
     fkind kind;
     fcheck check;
     const char *input_type, *inputmode, *autocomplete;
-    int required, is_short, multi, after;
+    int required, is_short, multi;
     const attr_def *attr;
+    const fchoice *choices; /* the list of a choice that is not an attribute */
+    size_t n_choices;
 } fspec;
 
 typedef struct ferr {
@@ -107,8 +120,10 @@ static const char *const notify_keys[] = {"procedure.notify_email", "procedure.n
 typedef struct filing {
     http_req *rq;
     const cat_tenant *t;
-    const cat_procedure *p;
+    const cat_procedure *p; /* a report's: the category chosen, NULL until then */
     int incident;
+    const cat_procedure *came_for; /* a report begun from one category's page, or NULL */
+    const char *suggested;         /* the category suggested to the citizen, or NULL */
     lang l;
     form f; /* the answers so far (empty on GET) */
     http_file *files;
@@ -148,6 +163,19 @@ static const step_id *steps_of(const filing *fl, size_t *n)
     return demarche_steps;
 }
 
+/* The step that asks for files: a report's photo comes with the problem; a démarche's
+ * documents just above «Envoyer». */
+static step_id files_step(const filing *fl)
+{
+    return fl->incident ? STEP_WHAT : STEP_REVIEW;
+}
+
+/* The step whose POST sends the request. */
+static step_id last_step(const filing *fl)
+{
+    return fl->incident ? STEP_SEND : STEP_REVIEW;
+}
+
 static int step_index(const filing *fl, step_id s)
 {
     size_t n;
@@ -182,7 +210,7 @@ static const char *attr_id(arena *a, const char *code)
 static size_t add_attr_specs(filing *fl, fspec *out, size_t n, size_t max)
 {
     arena *a = fl->rq->arena;
-    for (size_t i = 0; i < fl->p->n_attrs && n < max; i++) {
+    for (size_t i = 0; fl->p && i < fl->p->n_attrs && n < max; i++) {
         const attr_def *d = &fl->p->attrs[i];
         fspec *s = &out[n++];
         memset(s, 0, sizeof *s);
@@ -269,6 +297,59 @@ static size_t add_description_spec(filing *fl, fspec *out, size_t n)
     return n + 1;
 }
 
+/* The list of a choice (n entries), values and label keys given. */
+static const fchoice *choices_of(filing *fl, const char *const *values, const char *const *keys,
+                                 size_t n)
+{
+    fchoice *c = arena_alloc(fl->rq->arena, n * sizeof *c);
+    for (size_t i = 0; c && i < n; i++)
+        c[i] = (fchoice){values[i], S(fl, keys[i]), NULL};
+    return c;
+}
+
+static int cmp_choice(const void *x, const void *y)
+{
+    const fchoice *a = x, *b = y;
+    return collate_fr(a->label, strlen(a->label), b->label, strlen(b->label));
+}
+
+/* The categories of a report: the collectivité's incident procedures open to filing, in
+ * French alphabetical order, each with the folded words that suggest it (its keywords and
+ * its name in both languages). */
+static const fchoice *category_choices(filing *fl, size_t *n)
+{
+    arena *a = fl->rq->arena;
+    *n = 0;
+    fchoice *c = arena_alloc(a, (fl->t->n_procedures + 1) * sizeof *c);
+    if (!c)
+        return NULL;
+    for (size_t i = 0; i < fl->t->n_procedures; i++) {
+        const cat_procedure *p = &fl->t->procedures[i];
+        if (!p->rec.active || p->rec.kind != PROCEDURE_INCIDENT)
+            continue;
+        const char *words = arena_printf(a, "%s %s %s", p->rec.keywords ? p->rec.keywords : "",
+                                         p->rec.name, p->rec.name_en ? p->rec.name_en : "");
+        c[(*n)++] = (fchoice){p->rec.code, web_procedure_name(fl->rq, p),
+                              words ? filing_fold(a, words) : NULL};
+    }
+    qsort(c, *n, sizeof *c, cmp_choice);
+    return c;
+}
+
+static size_t add_category_spec(filing *fl, fspec *out, size_t n)
+{
+    fspec *s = &out[n];
+    input_spec(s, "categorie", S(fl, "procedure.category"), NULL, C_CATEGORY, NULL, NULL);
+    s->kind = K_CHOICES;
+    s->required = 1;
+    s->choices = category_choices(fl, &s->n_choices);
+    if (fl->suggested)
+        s->hint =
+            filing_subst1(fl->rq->arena, S(fl, "procedure.category_suggested"), "label",
+                          web_procedure_name(fl->rq, catalogue_procedure(fl->t, fl->suggested)));
+    return n + 1;
+}
+
 static size_t add_contact_specs(filing *fl, fspec *out, size_t n)
 {
     input_spec(&out[n++], "first_name", S(fl, "procedure.first_name"), NULL, C_NAME, "text",
@@ -282,6 +363,8 @@ static size_t add_contact_specs(filing *fl, fspec *out, size_t n)
     fspec *s = &out[n++];
     input_spec(s, "notify", S(fl, "procedure.notify"), NULL, C_NOTIFY, NULL, NULL);
     s->kind = K_CHOICES;
+    s->choices = choices_of(fl, notify_values, notify_keys, 3);
+    s->n_choices = s->choices ? 3 : 0;
     return n;
 }
 
@@ -291,22 +374,21 @@ static size_t step_specs(filing *fl, step_id st, fspec *out, size_t max)
     size_t n = 0;
     switch (st) {
     case STEP_LOCATION:
+        /* The position travels hidden: the map, the address list or the browser's position
+         * give it, never a citizen typing degrees. */
         input_spec(&out[n++], "address", S(fl, "procedure.address"),
                    S(fl, "procedure.address_hint"), C_ADDRESS, "text", "street-address");
-        input_spec(&out[n], "lat", S(fl, "procedure.lat"), NULL, C_LAT, "text", "off");
-        out[n].inputmode = "decimal";
-        out[n].is_short = out[n].after = 1;
-        n++;
-        input_spec(&out[n], "long", S(fl, "procedure.lon"), NULL, C_LON, "text", "off");
-        out[n].inputmode = "decimal";
-        out[n].is_short = out[n].after = 1;
-        n++;
+        input_spec(&out[n], "lat", S(fl, "procedure.lat"), NULL, C_LAT, "hidden", NULL);
+        out[n++].kind = K_HIDDEN;
+        input_spec(&out[n], "long", S(fl, "procedure.lon"), NULL, C_LON, "hidden", NULL);
+        out[n++].kind = K_HIDDEN;
         break;
-    case STEP_DETAILS:
-        n = add_attr_specs(fl, out, n, max - 1);
+    case STEP_WHAT:
         n = add_description_spec(fl, out, n);
+        n = add_category_spec(fl, out, n);
         break;
-    case STEP_CONTACT:
+    case STEP_SEND:
+        n = add_attr_specs(fl, out, n, max - 6);
         n = add_contact_specs(fl, out, n);
         break;
     case STEP_FORM:
@@ -345,6 +427,17 @@ static const char *raw_value(filing *fl, const char *name)
         if (strcmp(name, "phone") == 0 && fl->acc.phone)
             return fl->acc.phone;
     }
+    /* A report's category: the one chosen, else the one it began from or the one
+     * suggested. */
+    if ((!v || !*v) && strcmp(name, "categorie") == 0)
+        return fl->p ? fl->p->rec.code : fl->suggested ? fl->suggested : "";
+    return v ? v : "";
+}
+
+/* The value the form carries for name, "" when none: no default. */
+static const char *form_value(filing *fl, const char *name)
+{
+    const char *v = form_get(&fl->f, name);
     return v ? v : "";
 }
 
@@ -615,12 +708,20 @@ static void check_field(filing *fl, const fspec *s)
                                                                       : "procedure.err_one_line");
         break;
     case C_LAT:
-        if (*v && (parse_decimal(fl->rq->arena, v, &d) != 0 || d < -90 || d > 90))
-            add_error(fl, s->name, S(fl, "procedure.err_lat"));
-        break;
     case C_LON:
-        if (*v && (parse_decimal(fl->rq->arena, v, &d) != 0 || d < -180 || d > 180))
-            add_error(fl, s->name, S(fl, "procedure.err_lon"));
+        /* Hidden: the citizen mends it by choosing the place again. */
+        if (*v &&
+            (parse_decimal(fl->rq->arena, v, &d) != 0 || fabs(d) > (s->check == C_LAT ? 90 : 180)))
+            add_error(fl, "address", S(fl, "procedure.err_position"));
+        break;
+    case C_CATEGORY:
+        /* Chosen on the form or come with the page; a suggestion is only a proposal. */
+        if (!fl->p && *form_value(fl, s->name))
+            add_error(fl, s->name, S(fl, "procedure.err_invalid_category"));
+        else if (!fl->p && fl->suggested)
+            field_error(fl, s, "procedure.err_category_suggested");
+        else if (!fl->p)
+            add_error(fl, s->name, S(fl, "procedure.err_category"));
         break;
     case C_EMAIL:
         if (*v && !email_ok(v))
@@ -645,11 +746,11 @@ static void check_step_rules(filing *fl, step_id st)
     if (st == STEP_LOCATION) {
         const char *lat = value(fl, "lat"), *lon = value(fl, "long");
         if ((*lat && !*lon) || (!*lat && *lon))
-            add_error(fl, *lat ? "long" : "lat", S(fl, "procedure.err_latlon_pair"));
+            add_error(fl, "address", S(fl, "procedure.err_position"));
         else if (!*lat && !*value(fl, "address"))
             add_error(fl, "address", S(fl, "procedure.err_location"));
     }
-    if (st == STEP_CONTACT || st == STEP_FORM) {
+    if ((st == STEP_SEND || st == STEP_FORM) && fl->p) {
         const char *email = value(fl, "email"), *phone = value(fl, "phone");
         const char *notify = value(fl, "notify");
         if (!fl->p->rec.allow_anonymous && !*email && !*phone)
@@ -719,6 +820,10 @@ static json_t *field_json(filing *fl, const fspec *s)
     json_object_set_new(o, "required", json_boolean(s->required));
     const char *v = raw_value(fl, s->name);
     switch (s->kind) {
+    case K_HIDDEN:
+        json_object_set_new(o, "k_hidden", json_true());
+        present_set_str(o, "value", v);
+        break;
     case K_INPUT:
         json_object_set_new(o, "k_input", json_true());
         present_set_str(o, "input_type", s->input_type ? s->input_type : "text");
@@ -746,10 +851,13 @@ static json_t *field_json(filing *fl, const fspec *s)
                 json_array_append_new(opts, option(a, s->id, i, av->key, av->name, checked));
             }
         } else {
-            for (size_t i = 0; i < 3; i++)
-                json_array_append_new(opts,
-                                      option(a, s->id, i, notify_values[i], S(fl, notify_keys[i]),
-                                             strcmp(v, notify_values[i]) == 0));
+            for (size_t i = 0; i < s->n_choices; i++) {
+                const fchoice *c = &s->choices[i];
+                json_t *opt = option(a, s->id, i, c->value, c->label, strcmp(v, c->value) == 0);
+                if (c->keywords)
+                    present_set_str(opt, "keywords", c->keywords);
+                json_array_append_new(opts, opt);
+            }
         }
         json_object_set_new(o, "options", opts);
         break;
@@ -760,7 +868,15 @@ static json_t *field_json(filing *fl, const fspec *s)
     return o;
 }
 
-/* Hidden inputs for every answer of the steps other than `shown` (all of them on review). */
+/* A visitor's file name fit for a page: "?" when it has none or it is not UTF-8. */
+static const char *shown_name(const char *name)
+{
+    return name && *name && utf8_valid(name, strlen(name)) ? name : "?";
+}
+
+/* Hidden inputs for every answer of the steps other than `shown` (all of them on review); a
+ * report's category rides along even when it was not chosen on this form but came with the
+ * page (its URL). */
 static json_t *hidden_fields(filing *fl, step_id shown)
 {
     json_t *list = json_array();
@@ -774,6 +890,16 @@ static json_t *hidden_fields(filing *fl, step_id shown)
         for (size_t i = 0; i < n; i++) {
             if (specs[i].kind == K_NOTICE)
                 continue;
+            if (specs[i].check == C_CATEGORY && !*form_value(fl, specs[i].name)) {
+                const char *v = raw_value(fl, specs[i].name);
+                if (*v) {
+                    json_t *h = json_object();
+                    present_set_str(h, "name", specs[i].name);
+                    present_set_str(h, "value", v);
+                    json_array_append_new(list, h);
+                }
+                continue;
+            }
             for (size_t j = 0; j < fl->f.count; j++) {
                 const form_field *ff = &fl->f.fields[j];
                 if (strcmp(ff->name, specs[i].name) != 0 || !*ff->value)
@@ -805,9 +931,9 @@ static const char *answer_text(filing *fl, const fspec *s)
                 }
             }
         } else {
-            for (size_t i = 0; i < 3; i++)
-                if (strcmp(value(fl, s->name), notify_values[i]) == 0)
-                    buf_puts(&b, S(fl, notify_keys[i]));
+            for (size_t i = 0; i < s->n_choices; i++)
+                if (strcmp(value(fl, s->name), s->choices[i].value) == 0)
+                    buf_puts(&b, s->choices[i].label);
         }
         char *out = arena_strdup(a, buf_cstr(&b));
         buf_free(&b);
@@ -816,26 +942,46 @@ static const char *answer_text(filing *fl, const fspec *s)
     return value(fl, s->name);
 }
 
-static json_t *review_sections(filing *fl)
+static void add_answer(json_t *answers, const char *label, const char *value)
+{
+    json_t *o = json_object();
+    present_set_str(o, "label", label);
+    present_set_str(o, "value", value);
+    json_array_append_new(answers, o);
+}
+
+/* The files kept so far in words: «photo.jpg, dégâts.pdf». */
+static const char *kept_files_text(filing *fl)
+{
+    const char *out = "";
+    for (size_t i = 0; i < fl->n_kept; i++)
+        out = arena_printf(fl->rq->arena, "%s%s%s", out, i ? ", " : "",
+                           shown_name(fl->kept[i].at.filename));
+    return out ? out : "";
+}
+
+/* The answers of the steps before `shown`, a section per step, for the citizen to check
+ * before sending: the place in words (the position is not something to read), the files
+ * with the step that asked for them. */
+static json_t *review_sections(filing *fl, step_id shown)
 {
     json_t *sections = json_array();
     size_t n_steps;
     const step_id *steps = steps_of(fl, &n_steps);
-    for (size_t k = 0; k < n_steps; k++) {
-        if (steps[k] == STEP_REVIEW)
-            continue;
+    for (size_t k = 0; k < n_steps && steps[k] != shown; k++) {
         fspec specs[MAX_SPECS];
         size_t n = step_specs(fl, steps[k], specs, MAX_SPECS);
         json_t *answers = json_array();
         for (size_t i = 0; i < n; i++) {
-            if (specs[i].kind == K_NOTICE)
+            if (specs[i].kind == K_NOTICE || specs[i].kind == K_HIDDEN)
                 continue;
             const char *v = answer_text(fl, &specs[i]);
-            json_t *o = json_object();
-            present_set_str(o, "label", specs[i].label);
-            present_set_str(o, "value", *v ? v : S(fl, "procedure.none_given"));
-            json_array_append_new(answers, o);
+            if (!*v && specs[i].check == C_ADDRESS && *value(fl, "lat"))
+                v = S(fl, "procedure.position_on_map");
+            add_answer(answers, specs[i].label, *v ? v : S(fl, "procedure.none_given"));
         }
+        if (steps[k] == files_step(fl) && fl->n_kept)
+            add_answer(answers, S(fl, "procedure.files_title"), kept_files_text(fl));
         json_t *sec = json_object();
         present_set_str(sec, "code", step_info[steps[k]].code);
         present_set_str(sec, "label", S(fl, step_info[steps[k]].label_key));
@@ -843,12 +989,6 @@ static json_t *review_sections(filing *fl)
         json_array_append_new(sections, sec);
     }
     return sections;
-}
-
-/* A visitor's file name fit for a page: "?" when it has none or it is not UTF-8. */
-static const char *shown_name(const char *name)
-{
-    return name && *name && utf8_valid(name, strlen(name)) ? name : "?";
 }
 
 /* The files kept for this form, for the review step: name, size and the value of their
@@ -869,85 +1009,73 @@ static json_t *kept_files_json(filing *fl)
 
 static const char *form_action(filing *fl)
 {
-    return arena_printf(fl->rq->arena, "/demarches/%s?lang=%s",
-                        filing_url_encode(fl->rq->arena, fl->p->rec.code),
-                        fl->l == LANG_EN ? "en" : "fr");
+    arena *a = fl->rq->arena;
+    const char *lc = fl->l == LANG_EN ? "en" : "fr";
+    if (!fl->incident)
+        return arena_printf(a, "/demarches/%s?lang=%s", filing_url_encode(a, fl->p->rec.code), lc);
+    if (fl->came_for)
+        return arena_printf(a, "/signaler?categorie=%s&lang=%s",
+                            filing_url_encode(a, fl->came_for->rec.code), lc);
+    return arena_printf(a, "/signaler?lang=%s", lc);
 }
 
-static void render_step(filing *fl, step_id st, int status)
+/* The file input and the files already kept, on the step that asks for them; errors on the
+ * files join the summary's items. */
+static void add_files(filing *fl, json_t *ctx, json_t *items)
 {
     http_req *rq = fl->rq;
-    arena *a = rq->arena;
-    json_t *ctx = web_context(rq);
-    if (!ctx) {
-        error e;
-        error_set(&e, ERR_INTERNAL, NULL, "out of memory");
-        web_write_error(rq, &e);
-        return;
+    fspec file;
+    memset(&file, 0, sizeof file);
+    file.name = FILES_FIELD;
+    file.id = FILES_FIELD;
+    file.label = S(fl, fl->incident ? "procedure.photo_label" : "procedure.files_label");
+    file.hint = web_upload_hint(rq, S(fl, "procedure.files_hint"));
+    const char *err = error_of(fl, FILES_FIELD);
+    json_t *fj = field_json(fl, &file);
+    json_object_del(fj, "k_input");
+    json_object_set_new(fj, "k_file", json_true());
+    json_object_set_new(ctx, "file_field", fj);
+    if (err) {
+        json_t *it = json_object();
+        present_set_str(it, "anchor", FILES_FIELD);
+        present_set_str(it, "message", err);
+        json_array_append_new(items, it);
     }
-    filing_lang_q(rq, ctx);
+    if (fl->n_kept) {
+        json_object_set_new(ctx, "has_kept_files", json_true());
+        json_object_set_new(ctx, "kept_files", kept_files_json(fl));
+    }
+}
+
+/* The location step's map: on the place already given at street zoom, otherwise on the
+ * collectivité's own centre and zoom (its settings, or guichet's). */
+static void add_map(filing *fl, json_t *ctx)
+{
+    arena *a = fl->rq->arena;
+    double lat, lon;
+    int known = parse_decimal(a, value(fl, "lat"), &lat) == 0 &&
+                parse_decimal(a, value(fl, "long"), &lon) == 0 && fabs(lat) <= 90 &&
+                fabs(lon) <= 180;
+    json_object_set_new(ctx, "is_location", json_true());
+    json_object_set_new(ctx, "use_map", json_true());
+    json_t *home = json_object_get(json_object_get(ctx, "tenant"), "map");
+    present_set_str(ctx, "map_lat",
+                    known ? arena_printf(a, "%.6f", lat)
+                          : json_string_value(json_object_get(home, "lat")));
+    present_set_str(ctx, "map_lon",
+                    known ? arena_printf(a, "%.6f", lon)
+                          : json_string_value(json_object_get(home, "lon")));
+    present_set_str(ctx, "map_zoom",
+                    known ? MAP_ZOOM_PLACE : json_string_value(json_object_get(home, "zoom")));
+    json_object_set_new(ctx, "map_marker", json_boolean(known));
+}
+
+/* The steps indicator, and «Étape n sur N : …». */
+static const char *add_steps(filing *fl, json_t *ctx, step_id st)
+{
     size_t n_steps;
     const step_id *steps = steps_of(fl, &n_steps);
     int idx = step_index(fl, st);
-
-    /* The fields of this step and the errors that concern them. */
-    fspec specs[MAX_SPECS];
-    size_t n = st == STEP_REVIEW ? 0 : step_specs(fl, st, specs, MAX_SPECS);
-    json_t *items = json_array();
-    json_t *fields = json_array(), *after = json_array();
-    for (size_t i = 0; i < n; i++) {
-        const char *err = specs[i].kind == K_NOTICE ? NULL : error_of(fl, specs[i].name);
-        if (err) {
-            json_t *it = json_object();
-            present_set_str(it, "anchor", anchor_of(&specs[i], a));
-            present_set_str(it, "message", err);
-            json_array_append_new(items, it);
-        }
-        json_array_append_new(specs[i].after ? after : fields, field_json(fl, &specs[i]));
-    }
-    if (st == STEP_REVIEW) {
-        fspec file;
-        memset(&file, 0, sizeof file);
-        file.name = FILES_FIELD;
-        file.id = FILES_FIELD;
-        file.label = S(fl, "procedure.files_label");
-        file.hint = web_upload_hint(rq, S(fl, "procedure.files_hint"));
-        const char *err = error_of(fl, FILES_FIELD);
-        json_t *fj = field_json(fl, &file);
-        json_object_del(fj, "k_input");
-        json_object_set_new(fj, "k_file", json_true());
-        json_object_set_new(ctx, "file_field", fj);
-        if (err) {
-            json_t *it = json_object();
-            present_set_str(it, "anchor", FILES_FIELD);
-            present_set_str(it, "message", err);
-            json_array_append_new(items, it);
-        }
-        if (fl->n_kept) {
-            json_object_set_new(ctx, "has_kept_files", json_true());
-            json_object_set_new(ctx, "kept_files", kept_files_json(fl));
-        }
-        json_object_set_new(ctx, "sections", review_sections(fl));
-    }
-    int has_errors = json_array_size(items) > 0;
-    if (has_errors) {
-        json_t *sum = json_object();
-        json_object_set_new(sum, "items", items);
-        json_object_set_new(ctx, "error_summary", sum);
-    } else {
-        json_decref(items);
-    }
-    /* «Les champs marqués (obligatoire)…» only on a step that has such a field. */
-    int any_required = 0;
-    for (size_t i = 0; i < json_array_size(fields); i++)
-        any_required |= json_is_true(json_object_get(json_array_get(fields, i), "required"));
-    for (size_t i = 0; i < json_array_size(after); i++)
-        any_required |= json_is_true(json_object_get(json_array_get(after, i), "required"));
-    json_object_set_new(ctx, "has_required", json_boolean(any_required));
-    json_object_set_new(ctx, "fields", fields);
-    json_object_set_new(ctx, "fields_after", after);
-
-    /* Steps indicator and headings. */
     json_t *sitems = json_array();
     for (size_t i = 0; i < n_steps; i++) {
         json_t *it = json_object();
@@ -964,56 +1092,118 @@ static void render_step(filing *fl, step_id st, int status)
     snprintf(total_s, sizeof total_s, "%zu", n_steps);
     const char *keys[] = {"n", "total", "label"};
     const char *vals[] = {n_s, total_s, S(fl, step_info[st].label_key)};
-    const char *heading = filing_subst(a, S(fl, "procedure.step_of"), keys, vals, 3);
+    const char *heading = filing_subst(fl->rq->arena, S(fl, "procedure.step_of"), keys, vals, 3);
     present_set_str(ctx, "step_heading", heading);
-    const char *title =
-        arena_printf(a, "%s%s%s – %s", has_errors ? S(fl, "common.error_prefix") : "",
-                     has_errors ? " " : "", heading, web_procedure_name(rq, fl->p));
-    present_set_str(ctx, "title", title);
-
-    json_t *proc = json_object();
-    present_set_str(proc, "code", fl->p->rec.code);
-    present_set_str(proc, "name", web_procedure_name(rq, fl->p));
-    present_set_str(proc, "description", web_procedure_description(rq, fl->p));
-    json_object_set_new(ctx, "procedure", proc);
-    json_object_set_new(ctx, "first_step", json_boolean(idx == 0));
-    json_object_set_new(ctx, "anonymous_ok", json_boolean(fl->p->rec.allow_anonymous != 0));
-    present_set_str(ctx, "step", step_info[st].code);
-    present_set_str(ctx, "action", form_action(fl));
-    json_object_set_new(ctx, "hidden", hidden_fields(fl, st));
     if (idx > 0 && st != STEP_REVIEW)
         present_set_str(ctx, "prev_step", step_info[steps[idx - 1]].code);
-    if ((st == STEP_CONTACT || st == STEP_FORM) && !fl->p->rec.allow_anonymous)
-        present_set_str(ctx, "step_intro", S(fl, "procedure.contact_needed_hint"));
-    if (st == STEP_LOCATION) {
-        double lat, lon;
-        int known = parse_decimal(a, value(fl, "lat"), &lat) == 0 &&
-                    parse_decimal(a, value(fl, "long"), &lon) == 0 && fabs(lat) <= 90 &&
-                    fabs(lon) <= 180;
-        json_object_set_new(ctx, "is_location", json_true());
-        json_object_set_new(ctx, "use_map", json_true());
-        /* Otherwise the collectivité's own centre and zoom (its settings, or guichet's). */
-        json_t *home = json_object_get(json_object_get(ctx, "tenant"), "map");
-        present_set_str(ctx, "map_lat",
-                        known ? arena_printf(a, "%.6f", lat)
-                              : json_string_value(json_object_get(home, "lat")));
-        present_set_str(ctx, "map_lon",
-                        known ? arena_printf(a, "%.6f", lon)
-                              : json_string_value(json_object_get(home, "lon")));
-        present_set_str(ctx, "map_zoom",
-                        known ? MAP_ZOOM_PLACE : json_string_value(json_object_get(home, "zoom")));
-        json_object_set_new(ctx, "map_marker", json_boolean(known));
+    json_object_set_new(ctx, "first_step", json_boolean(idx == 0));
+    return heading;
+}
+
+static void render_step(filing *fl, step_id st, int status)
+{
+    http_req *rq = fl->rq;
+    arena *a = rq->arena;
+    json_t *ctx = web_context(rq);
+    if (!ctx) {
+        error e;
+        error_set(&e, ERR_INTERNAL, NULL, "out of memory");
+        web_write_error(rq, &e);
+        return;
     }
-    const char *name = st == STEP_REVIEW ? "procedure_review" : "procedure";
+    filing_lang_q(rq, ctx);
+
+    /* The fields of this step and the errors that concern them. */
+    fspec specs[MAX_SPECS];
+    size_t n = st == STEP_REVIEW ? 0 : step_specs(fl, st, specs, MAX_SPECS);
+    json_t *items = json_array();
+    json_t *fields = json_array();
+    int any_required = 0; /* «Les champs marqués (obligatoire)…» only where one is */
+    for (size_t i = 0; i < n; i++) {
+        const char *err = specs[i].kind == K_NOTICE ? NULL : error_of(fl, specs[i].name);
+        if (err && specs[i].kind != K_HIDDEN) {
+            json_t *it = json_object();
+            present_set_str(it, "anchor", anchor_of(&specs[i], a));
+            present_set_str(it, "message", err);
+            json_array_append_new(items, it);
+        }
+        json_t *fj = field_json(fl, &specs[i]);
+        if (specs[i].check == C_ADDRESS)
+            json_object_set_new(fj, "address_search", json_true());
+        any_required |= specs[i].required;
+        json_array_append_new(fields, fj);
+    }
+    if (st == files_step(fl))
+        add_files(fl, ctx, items);
+    if (st == last_step(fl)) {
+        json_t *sections = review_sections(fl, st);
+        json_object_set_new(ctx, "has_sections", json_boolean(json_array_size(sections) > 0));
+        json_object_set_new(ctx, "sections", sections);
+    }
+    int has_errors = json_array_size(items) > 0;
+    if (has_errors) {
+        json_t *sum = json_object();
+        json_object_set_new(sum, "items", items);
+        json_object_set_new(ctx, "error_summary", sum);
+    } else {
+        json_decref(items);
+    }
+    json_object_set_new(ctx, "has_required", json_boolean(any_required));
+    json_object_set_new(ctx, "fields", fields);
+
+    const char *heading = add_steps(fl, ctx, st);
+    /* A démarche is its name; so is a report begun from one category's page while it keeps
+     * that category; otherwise «Signaler un problème». */
+    const char *name = !fl->incident || (fl->came_for && fl->p == fl->came_for)
+                           ? web_procedure_name(rq, fl->p)
+                           : S(fl, "procedure.report_title");
+    present_set_str(ctx, "title",
+                    arena_printf(a, "%s%s%s – %s", has_errors ? S(fl, "common.error_prefix") : "",
+                                 has_errors ? " " : "", heading, name));
+    json_t *proc = json_object();
+    present_set_str(proc, "name", name);
+    /* The page's introduction: the démarche's or the category's the report began from. */
+    const cat_procedure *about = fl->incident ? fl->came_for : fl->p;
+    present_set_str(proc, "description",
+                    about ? web_procedure_description(rq, about) : S(fl, "procedure.report_intro"));
+    json_object_set_new(ctx, "procedure", proc);
+    /* Where the contact details are asked: whether they may be left out. */
+    if ((st == STEP_SEND || st == STEP_FORM) && fl->p) {
+        json_object_set_new(ctx, "anonymous_ok", json_boolean(fl->p->rec.allow_anonymous != 0));
+        if (!fl->p->rec.allow_anonymous)
+            present_set_str(ctx, "step_intro", S(fl, "procedure.contact_needed_hint"));
+    }
+    present_set_str(ctx, "step", step_info[st].code);
+    present_set_str(ctx, "action", form_action(fl));
+    present_set_str(ctx, "submit_label",
+                    S(fl, st != last_step(fl) ? "procedure.continue"
+                          : fl->incident      ? "procedure.send_report"
+                                              : "procedure.send"));
+    json_object_set_new(ctx, "hidden", hidden_fields(fl, st));
+    if (st == STEP_LOCATION)
+        add_map(fl, ctx);
+    if (st == STEP_WHAT)
+        json_object_set_new(ctx, "is_what", json_true());
+    const char *tmpl = st == STEP_REVIEW ? "procedure_review" : "procedure";
     if (fl->shared_key && !has_errors)
-        web_render_shared(rq, fl->shared_key, status, name, ctx);
+        web_render_shared(rq, fl->shared_key, status, tmpl, ctx);
     else
-        web_render(rq, has_errors && status < 400 ? 400 : status, name, ctx);
+        web_render(rq, has_errors && status < 400 ? 400 : status, tmpl, ctx);
 }
 
 /* ---- requests ---- */
 
-static int setup(filing *fl, http_req *rq)
+/* An incident category open to reports, or NULL. */
+static const cat_procedure *incident_category(const cat_tenant *t, const char *code)
+{
+    const cat_procedure *p = code && *code ? catalogue_procedure(t, code) : NULL;
+    return p && p->rec.active && p->rec.kind == PROCEDURE_INCIDENT ? p : NULL;
+}
+
+/* The page's procedure: a démarche named by the URL, or a report — from `/signaler`, with
+ * the category it began from in `?categorie=`, or from one incident category's page. A
+ * report's category is the one chosen on its form once read (choose_category). */
+static int setup(filing *fl, http_req *rq, int report)
 {
     memset(fl, 0, sizeof *fl);
     fl->rq = rq;
@@ -1021,6 +1211,13 @@ static int setup(filing *fl, http_req *rq)
     fl->t = web_tenant(rq);
     if (!fl->t)
         return -1;
+    fl->logged_in = web_account(rq, &fl->acc);
+    if (report) {
+        fl->incident = 1;
+        fl->came_for = incident_category(fl->t, form_get(&rq->query, "categorie"));
+        fl->p = fl->came_for;
+        return 0;
+    }
     fl->p = catalogue_procedure(fl->t, rq->params[0]);
     if (!fl->p || !fl->p->rec.active) {
         error e;
@@ -1029,28 +1226,113 @@ static int setup(filing *fl, http_req *rq)
         return -1;
     }
     fl->incident = fl->p->rec.kind == PROCEDURE_INCIDENT;
-    fl->logged_in = web_account(rq, &fl->acc);
+    if (fl->incident)
+        fl->came_for = fl->p;
     return 0;
 }
 
-void filing_form_get(http_req *rq)
+/* The category the form names, when it names one open to reports. */
+static void choose_category(filing *fl)
+{
+    const cat_procedure *chosen = incident_category(fl->t, form_get(&fl->f, "categorie"));
+    if (chosen)
+        fl->p = chosen;
+}
+
+/* 1 when the folded word w says the same as the keyword k: equal, or one the start of the
+ * other when that start is long enough to mean something («trou», «trous»). */
+static int word_matches(const char *w, size_t wn, const char *k, size_t kn)
+{
+    size_t shorter = wn < kn ? wn : kn;
+    if (wn == kn)
+        return memcmp(w, k, wn) == 0;
+    return shorter >= 4 && memcmp(w, k, shorter) == 0;
+}
+
+/* The number of the text's words (folded) that one of the keywords says. */
+static int keyword_score(const char *text, const char *keywords)
+{
+    int score = 0;
+    for (const char *w = text; *w;) {
+        while (*w && !isalnum((unsigned char)*w) && (unsigned char)*w < 0x80)
+            w++;
+        const char *e = w;
+        while (*e && (isalnum((unsigned char)*e) || (unsigned char)*e >= 0x80))
+            e++;
+        size_t wn = (size_t)(e - w);
+        if (wn >= 3) {
+            for (const char *k = keywords; *k;) {
+                while (*k && !isalnum((unsigned char)*k) && (unsigned char)*k < 0x80)
+                    k++;
+                const char *ke = k;
+                while (*ke && (isalnum((unsigned char)*ke) || (unsigned char)*ke >= 0x80))
+                    ke++;
+                if (ke > k && word_matches(w, wn, k, (size_t)(ke - k))) {
+                    score++;
+                    break;
+                }
+                k = ke;
+            }
+        }
+        w = e;
+    }
+    return score;
+}
+
+/* The category the citizen's words point to — the one whose keywords and name they say
+ * most, when one says more than every other — or NULL. static/js/report.js does the same
+ * as they type. */
+static const char *suggest_category(filing *fl)
+{
+    const char *words = filing_fold(fl->rq->arena, value(fl, "description"));
+    if (!words || !*words)
+        return NULL;
+    size_t n;
+    const fchoice *c = category_choices(fl, &n);
+    const char *best = NULL;
+    int best_score = 0, tie = 0;
+    for (size_t i = 0; c && i < n; i++) {
+        int sc = c[i].keywords ? keyword_score(words, c[i].keywords) : 0;
+        if (sc > best_score) {
+            best = c[i].value;
+            best_score = sc;
+            tie = 0;
+        } else if (sc == best_score && sc > 0) {
+            tie = 1;
+        }
+    }
+    return tie ? NULL : best;
+}
+
+static void form_get_page(http_req *rq, int report)
 {
     filing *fl = arena_alloc(rq->arena, sizeof *fl);
     if (!fl) {
         http_respond_text(rq, 500, "out of memory");
         return;
     }
-    if (setup(fl, rq) != 0)
+    if (setup(fl, rq, report) != 0)
         return;
     /* The first step of a form is the same for every anonymous visitor but for the CSRF
      * token: it is rendered once and copied (web_shared_page). */
-    fl->shared_key = arena_printf(rq->arena, "form:%s", fl->p->rec.code);
+    fl->shared_key = arena_printf(rq->arena, "form:%s:%s", fl->incident ? "@signaler" : "",
+                                  fl->p ? fl->p->rec.code : "");
     if (!fl->logged_in && fl->shared_key && web_shared_page(rq, fl->shared_key))
         return;
     size_t n;
     const step_id *steps = steps_of(fl, &n);
     fl->prefill = 1;
     render_step(fl, steps[0], 200);
+}
+
+void filing_form_get(http_req *rq)
+{
+    form_get_page(rq, 0);
+}
+
+void filing_report_get(http_req *rq)
+{
+    form_get_page(rq, 1);
 }
 
 /* The field name core named in err, mapped to ours (NULL when it names none of ours). */
@@ -1072,8 +1354,8 @@ static const char *core_field(filing *fl, const error *err, const char **key)
     static const struct {
         const char *arg, *field, *key;
     } map[] = {
-        {"lat", "lat", "procedure.err_lat"},
-        {"long", "long", "procedure.err_lon"},
+        {"lat", "address", "procedure.err_position"},
+        {"long", "address", "procedure.err_position"},
         {"location", "address", "procedure.err_location"},
         {"address_string", "address", NULL},
         {"email", "email", "procedure.err_email"},
@@ -1106,7 +1388,7 @@ static void render_first_faulty(filing *fl)
                 return;
             }
     }
-    render_step(fl, STEP_REVIEW, 400);
+    render_step(fl, last_step(fl), 400);
 }
 
 static void discard_attachments(filing *fl)
@@ -1167,8 +1449,7 @@ static void submit(filing *fl)
     size_t n_steps;
     const step_id *steps = steps_of(fl, &n_steps);
     for (size_t k = 0; k < n_steps; k++)
-        if (steps[k] != STEP_REVIEW)
-            check_step(fl, steps[k]);
+        check_step(fl, steps[k]);
     if (fl->n_errors) {
         render_first_faulty(fl);
         return;
@@ -1293,7 +1574,9 @@ static int keep_files(filing *fl)
     error e;
     error_clear(&e);
     char owner[65];
-    const char *scope = arena_printf(a, "%s/%s", fl->t->rec.slug, fl->p->rec.code);
+    /* A report's files are the report's, whatever category it ends in. */
+    const char *scope =
+        arena_printf(a, "%s/%s", fl->t->rec.slug, fl->incident ? "@signaler" : fl->p->rec.code);
     if (web_upload_owner(rq, scope, owner) != 0 ||
         upload_stash_open(core_uploads(rq->core), owner, &fl->stash, &e) != 0 ||
         load_kept(fl, &e) != 0) {
@@ -1354,27 +1637,31 @@ static int keep_files(filing *fl)
     return 0;
 }
 
-void filing_form_post(http_req *rq)
+static void form_post(http_req *rq, int report)
 {
     filing *fl = arena_alloc(rq->arena, sizeof *fl);
     if (!fl) {
         http_respond_text(rq, 500, "out of memory");
         return;
     }
-    if (setup(fl, rq) != 0)
+    if (setup(fl, rq, report) != 0)
         return;
     if (web_form_and_files(rq, &fl->f, &fl->files, &fl->n_files) != 0)
         return;
+    if (fl->incident)
+        choose_category(fl);
     if (keep_files(fl) != 0)
         return;
     size_t n_steps;
     const step_id *steps = steps_of(fl, &n_steps);
     int st = step_parse(fl, form_get(&fl->f, "step"));
     int go = step_parse(fl, form_get(&fl->f, "goto"));
+    if (fl->incident && !fl->p)
+        fl->suggested = suggest_category(fl);
     if (fl->files_status || form_get(&fl->f, "retirer")) {
         /* A file refused or removed: the step where files are chosen again, every answer
          * kept, the files kept listed. */
-        render_step(fl, STEP_REVIEW, fl->files_status ? fl->files_status : 200);
+        render_step(fl, files_step(fl), fl->files_status ? fl->files_status : 200);
         return;
     }
     if (go >= 0) {
@@ -1388,15 +1675,25 @@ void filing_form_post(http_req *rq)
         render_step(fl, steps[0], 200);
         return;
     }
-    if (st == STEP_REVIEW) {
-        submit(fl);
-        return;
-    }
     if (check_step(fl, (step_id)st) > 0) {
         render_step(fl, (step_id)st, 400);
+        return;
+    }
+    if (st == (int)last_step(fl)) {
+        submit(fl);
         return;
     }
     step_id next = steps[step_index(fl, (step_id)st) + 1];
     fl->prefill = 1;
     render_step(fl, next, 200);
+}
+
+void filing_form_post(http_req *rq)
+{
+    form_post(rq, 0);
+}
+
+void filing_report_post(http_req *rq)
+{
+    form_post(rq, 1);
 }

@@ -60,5 +60,8 @@ json_t *filing_request_sections(http_req *rq, const cat_tenant *t, const cat_pro
 /* Route handlers of filing_form.c. */
 void filing_form_get(http_req *rq);
 void filing_form_post(http_req *rq);
+/* The report flow, `/signaler`: any incident category, chosen on the way. */
+void filing_report_get(http_req *rq);
+void filing_report_post(http_req *rq);
 
 #endif

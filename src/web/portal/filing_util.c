@@ -254,10 +254,11 @@ json_t *filing_request_sections(http_req *rq, const cat_tenant *t, const cat_pro
                 answers);
 
     answers = json_array();
-    add_answer(answers, present_string(rq->present, l, "procedure.address"), r->address);
-    if (r->has_location)
-        add_answer(answers, present_string(rq->present, l, "procedure.coordinates_legend"),
-                   arena_printf(rq->arena, "%.6f, %.6f", r->lat, r->lon));
+    /* The place in words: degrees are not something a citizen reads. */
+    add_answer(answers, present_string(rq->present, l, "procedure.address"),
+               r->address && *r->address ? r->address
+               : r->has_location ? present_string(rq->present, l, "procedure.position_on_map")
+                                 : NULL);
     add_section(sections, "location", present_string(rq->present, l, "procedure.step_location"),
                 answers);
 

@@ -962,6 +962,7 @@ static void mine(http_req *rq)
         present_set_str_opt(
             o, "url", arena_printf(rq->arena, "/suivi/%s", tracking_url_encode(rq, r->reference)));
         present_set_str_opt(o, "procedure", web_procedure_name(rq, p));
+        present_set_str(o, "icon", web_procedure_icon(p));
         present_set_str_opt(o, "status", r->status);
         present_set_str_opt(o, "status_label", tracking_status_label(rq, r->status));
         present_set_str_opt(o, "channel",
