@@ -1,6 +1,6 @@
 /*
- * work — publication, photo moderation, saved filters, reply templates and the work pages'
- * reads (see work.h). Each change is a job on the store's writer that checks the access
+ * work — publication, the public text, photo moderation, saved filters, reply templates and the
+ * work pages' reads (see work.h). Each change is a job on the store's writer that checks the access
  * rules on the row it changes, writes its internal timeline event and its audit entry in
  * the same transaction as the change.
  */
@@ -13,10 +13,13 @@
 #include "core/core_internal.h"
 #include "core/core_op.h"
 #include "core/perm.h"
+#include "core/request_public.h"
+#include "util/text.h"
 #include "util/timeutil.h"
 
 typedef enum work_kind {
     WORK_PUBLISH,
+    WORK_PUBLIC_TEXT,
     WORK_MODERATE,
     WORK_FILTER_SAVE,
     WORK_FILTER_DELETE,
@@ -31,7 +34,8 @@ typedef struct work_job {
     const char *reference;
     int is_public;
     int64_t id;       /* WORK_MODERATE: the attachment; WORK_FILTER_DELETE: the filter */
-    const char *text; /* WORK_MODERATE: the decision; WORK_FILTER_SAVE: the name */
+    const char *text; /* WORK_MODERATE: the decision; WORK_FILTER_SAVE: the name;
+                         WORK_PUBLIC_TEXT: the text, NULL to withdraw it */
     const char *query;
 } work_job;
 
@@ -101,6 +105,12 @@ static int work_apply(store *s, core_op *op, error *err)
             internal_event(s, j, &r, "publication", j->is_public ? "1" : "0", err) != 0)
             return -1;
         return audit_change_tx(s, j->tenant_id, &j->who, "change", "request", &r.id, 1, err);
+    case WORK_PUBLIC_TEXT:
+        if (open_request(s, j, &r, err) != 0 ||
+            s->ops->requests.tx_set_public_description(s, j->tenant_id, r.id, j->text, err) != 0 ||
+            internal_event(s, j, &r, "public_text", j->text, err) != 0)
+            return -1;
+        return audit_change_tx(s, j->tenant_id, &j->who, "change", "request", &r.id, 1, err);
     case WORK_MODERATE:
         if (open_request(s, j, &r, err) != 0 ||
             s->ops->attachments.tx_moderate(s, j->tenant_id, j->id, j->text, err) != 0 ||
@@ -146,6 +156,48 @@ int work_set_public(core *c, const cat_tenant *t, const char *reference, int is_
     if (!j)
         return -1;
     j->is_public = is_public ? 1 : 0;
+    return core_op_submit(c, j, cb, ctx, err);
+}
+
+int work_public_text_used(const cat_procedure *p)
+{
+    return request_public_procedure(p) ||
+           (p && p->rec.open311 && p->rec.open311_detail >= OPEN311_DETAIL_FULL);
+}
+
+int work_set_public_text(core *c, const cat_tenant *t, const char *reference, const char *text,
+                         const core_actor *who, core_done_fn cb, void *ctx, error *err)
+{
+    arena a;
+    arena_init(&a, 0);
+    store_request r;
+    int rc = read_request(c, t, reference, &a, &r, err);
+    const cat_procedure *p = rc == 0 ? catalogue_procedure_by_id(t, r.procedure_id) : NULL;
+    arena_free(&a);
+    if (rc != 0)
+        return -1;
+    if (!work_public_text_used(p))
+        return error_set(err, ERR_FORBIDDEN, NULL, "this procedure shows no public text");
+    work_job *j = work_new(t, WORK_PUBLIC_TEXT, reference, who, err);
+    if (!j)
+        return -1;
+    const char *kept = NULL;
+    switch (text_field(&j->op.a, text, REQUEST_PUBLIC_TEXT_MAX, &kept)) {
+    case TEXT_OK:
+    case TEXT_EMPTY: /* blank: withdrawn */
+        break;
+    case TEXT_TOO_LONG:
+        core_op_free(j);
+        return error_set(err, ERR_INVALID_ARG, "public_text", "longer than %d characters",
+                         REQUEST_PUBLIC_TEXT_MAX);
+    case TEXT_BAD_CHARACTERS:
+        core_op_free(j);
+        return error_set(err, ERR_INVALID_ARG, "public_text", "contains control characters");
+    case TEXT_NO_MEMORY:
+        core_op_free(j);
+        return error_set(err, ERR_INTERNAL, NULL, "out of memory");
+    }
+    j->text = kept;
     return core_op_submit(c, j, cb, ctx, err);
 }
 

@@ -1,7 +1,7 @@
 /*
  * work — the agents' work on requests beyond request.c's changes: showing a request on the
- * public list or hiding it, moderating a citizen's photo, an agent's saved inbox filters,
- * the reply templates, and the reads the work pages need (nearby requests, a request's
+ * public list or hiding it, its public text, moderating a citizen's photo, an agent's saved inbox
+ * filters, the reply templates, and the reads the work pages need (nearby requests, a request's
  * files). Every change is one write job that also writes its timeline event and, when `who`
  * is audited, its audit entry, so that pages and the JSON API share one way to do it.
  */
@@ -26,6 +26,21 @@
  * no public list. */
 int work_set_public(core *c, const cat_tenant *t, const char *reference, int is_public,
                     const core_actor *who, core_done_fn cb, void *ctx, error *err);
+
+/* Approves `text` as the public text of request `reference` (core/request_public.h: what
+ * the public pages and Open311 show instead of the citizen's words), or withdraws it (text
+ * NULL or blank: nothing is shown again), with an internal "public_text" event (body: the
+ * text approved, or none when withdrawn) and the audit entry ("change" on "request"). The
+ * text is trimmed; ERR_INVALID_ARG naming "public_text" when longer than
+ * REQUEST_PUBLIC_TEXT_MAX characters or holding control characters other than line breaks;
+ * ERR_FORBIDDEN as work_set_public, or when its procedure shows its requests' text nowhere
+ * (neither a public list nor Open311 in full). */
+int work_set_public_text(core *c, const cat_tenant *t, const char *reference, const char *text,
+                         const core_actor *who, core_done_fn cb, void *ctx, error *err);
+
+/* 1 when the requests of p have a public text to moderate: they may be on the public list
+ * or are shown in full on Open311. */
+int work_public_text_used(const cat_procedure *p);
 
 /* Moderates photo `attachment_id` of request `reference`: decision "approved" or
  * "rejected", with an internal "moderation" event (body: the decision) and the audit entry

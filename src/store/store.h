@@ -98,6 +98,10 @@ typedef struct store_requests_ops {
     /* Shows (1) or hides (0) a request on the public list; ERR_NOT_FOUND when absent. */
     int (*tx_set_public)(store *s, int64_t tenant_id, int64_t request_id, int is_public,
                          error *err);
+    /* Sets (or, with text NULL, withdraws) the public text of request_id (an agent's);
+     * ERR_NOT_FOUND when absent. */
+    int (*tx_set_public_description)(store *s, int64_t tenant_id, int64_t request_id,
+                                     const char *text, error *err);
     /* Sets (or, with hash NULL, removes) the keyed hash of request_id's short tracking code;
      * ERR_NOT_FOUND when absent. */
     int (*tx_set_short_code)(store *s, int64_t tenant_id, int64_t request_id, const char *hash,
@@ -111,6 +115,12 @@ typedef struct store_requests_ops {
     int (*near)(store *s, int64_t tenant_id, double lat, double lon, double radius_m,
                 size_t limit, arena *a, store_request **out, double **distance_m,
                 size_t *n, error *err);
+    /* The same, among the requests the public pages may show: shown publicly (is_public),
+     * open, of a procedure whose requests are public (procedures.is_public). Bounds as near:
+     * radius_m at most 100 km, limit at most 500. */
+    int (*public_near)(store *s, int64_t tenant_id, double lat, double lon, double radius_m,
+                       size_t limit, arena *a, store_request **out, double **distance_m, size_t *n,
+                       error *err);
     /* How many requests each procedure of tenant_id received from UTC day since_day (unix
      * seconds / 86400) on, from the kept per-day counts (a few rows per procedure and day,
      * never the requests themselves); procedures with none are left out. *out in a, any
@@ -152,6 +162,10 @@ typedef struct store_attachments_ops {
                 store_attachment **out, size_t *n, error *err);
     int (*tx_moderate)(store *s, int64_t tenant_id, int64_t id,
                        const char *moderation, error *err);
+    /* The first (oldest) photo of request_id a moderator approved that has a thumbnail:
+     * *id its attachment id, 0 when none. */
+    int (*first_public_photo)(store *s, int64_t tenant_id, int64_t request_id, int64_t *id,
+                              error *err);
     /* *known 1 when an attachment of any tenant keeps its file or its thumbnail under the
      * storage name `name`: the uploads directory is the instance's, not a tenant's. For
      * the start-up sweep of files no row refers to. */

@@ -5,6 +5,8 @@
  */
 #include "util/form.h"
 
+#include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "util/utf8.h"
@@ -206,4 +208,33 @@ int form_local_path(const char *s)
         if (*c <= ' ' || *c >= 0x7f || *c == '\\' || n >= FORM_LOCAL_PATH_MAX)
             return 0;
     return 1;
+}
+
+int form_decimal(const char *s, double lo, double hi, double *out)
+{
+    char buf[33];
+    size_t n = 0, digits = 0;
+    int seen_mark = 0;
+    if (!s)
+        return -1;
+    for (const char *c = s; *c; c++) {
+        if (n >= sizeof buf - 1)
+            return -1;
+        if (*c >= '0' && *c <= '9')
+            digits++;
+        else if ((*c == '.' || *c == ',') && !seen_mark)
+            seen_mark = 1;
+        else if (!((*c == '-' || *c == '+') && c == s))
+            return -1;
+        buf[n++] = *c == ',' ? '.' : *c;
+    }
+    buf[n] = '\0';
+    if (digits == 0)
+        return -1;
+    char *end = NULL;
+    double v = strtod(buf, &end);
+    if (!end || *end || !isfinite(v) || v < lo || v > hi)
+        return -1;
+    *out = v;
+    return 0;
 }

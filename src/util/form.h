@@ -57,4 +57,9 @@ char *form_encode(arena *a, const char *s, const char *also_keep);
  * redirect targets that come from outside (`retour` after a login, http_redirect). */
 int form_local_path(const char *s);
 
+/* A decimal number as a person or a browser types it in a field: optional sign, digits,
+ * one decimal point or comma («45,76»), at most 32 characters, nothing else (no exponent,
+ * no blanks, no «inf»). 0 and *out when it is one within [lo, hi]; -1 otherwise. */
+int form_decimal(const char *s, double lo, double hi, double *out);
+
 #endif

@@ -47,6 +47,29 @@ text_verdict text_field(arena *a, const char *s, size_t max_chars, const char **
     return TEXT_OK;
 }
 
+#define ELLIPSIS "\u2026"
+
+const char *text_excerpt(arena *a, const char *s, size_t max_chars)
+{
+    if (!s)
+        return NULL;
+    size_t len = strlen(s);
+    if (max_chars < 2 || utf8_length(s, len) <= max_chars)
+        return s;
+    size_t cut = utf8_prefix_bytes(s, len, max_chars - 1);
+    /* Back to the last blank if the cut falls inside a word. */
+    if (!blank(s[cut])) {
+        size_t b = cut;
+        while (b > 0 && !blank(s[b - 1]))
+            b--;
+        if (b > 0)
+            cut = b;
+    }
+    while (cut > 0 && blank(s[cut - 1]))
+        cut--;
+    return arena_printf(a, "%.*s" ELLIPSIS, (int)cut, s);
+}
+
 const char *text_file_size(char *out, size_t size, int64_t bytes, const text_size_units *u)
 {
     if (size == 0)

@@ -28,6 +28,12 @@ const char *text_trim(arena *a, const char *s);
  * verdict is TEXT_OK, and NULL otherwise. */
 text_verdict text_field(arena *a, const char *s, size_t max_chars, const char **out);
 
+/* s shortened for a list: at most max_chars characters (> 1) including a final «…», cut at
+ * the last blank before the limit so that no word is cut (unless the first word alone is
+ * longer), blanks before the «…» dropped. s itself when it is short enough; NULL stays NULL
+ * (and NULL when a is exhausted). s must be valid UTF-8. */
+const char *text_excerpt(arena *a, const char *s, size_t max_chars);
+
 /* The words a file size is told with in one language ("octets", "Ko", "Mo", ','). */
 typedef struct text_size_units {
     const char *bytes, *kb, *mb;

@@ -149,6 +149,22 @@ describe('axe-core: zero WCAG 2.1 A/AA violations on every page', () => {
         await check(page, 'one public incident');
     });
 
+    it('public incidents with photos and texts: the list, one incident, nearby, a wrong place', async () => {
+        const { refs, lat, lon } = await F.publicIncidentsWithPhotos(env.srv, page);
+        await go(page, '/signalements');
+        assert.ok(await page.locator('main img.incident-card__photo').count() >= refs.length, 'cards with photos');
+        await check(page, '/signalements with photos');
+        await go(page, `/signalements/${refs[0]}`);
+        await check(page, 'one public incident with its text and photo');
+        await go(page, `/signalements/autour?lat=${lat}&lon=${lon}`);
+        assert.ok(await page.locator('main form[action$="/moi-aussi"]').count() >= 1, '«moi aussi» on the cards');
+        await check(page, '/signalements/autour');
+        await go(page, '/signalements/autour?lat=x&lon=y', 400);
+        await check(page, '/signalements/autour with a wrong place');
+        await go(page, `/signalements/autour?lat=${lat}&lon=${lon}&lang=en`);
+        await check(page, '/signalements/autour in English', { lang: 'en' });
+    });
+
     it('sign-up form and its error state', async () => {
         await go(citizen, '/compte/inscription');
         await check(citizen, 'sign-up');

@@ -133,6 +133,22 @@ describe('axe-core: zero WCAG 2.1 A/AA violations on every back-office page', ()
         await check(page, 'request page as an admin (assignment, transfer)');
     });
 
+    it('«Texte public»: an error, then approved', async () => {
+        await go(agentPage, `/agent/demandes/${req.reference}`);
+        const form = agentPage.locator('main form[action$="/texte-public"]');
+        assert.ok(await form.count(), 'no public text form on a public procedure\'s request');
+        await form.locator('#texte_public').fill('   ');
+        [last] = await Promise.all([agentPage.waitForNavigation({ waitUntil: 'load' }), form.locator('button[value=approuver]').click()]);
+        assert.equal(last.status(), 400);
+        assert.ok(await agentPage.locator('.error-summary a[href="#texte_public"]').count(), 'no error summary for the public text');
+        await check(agentPage, 'request page with a public text error');
+        await agentPage.locator('#texte_public').fill('Nid de poule profond devant le numéro 12.');
+        [last] = await Promise.all([agentPage.waitForNavigation({ waitUntil: 'load' }), agentPage.locator('main form[action$="/texte-public"] button[value=approuver]').click()]);
+        assert.equal(last.status(), 200);
+        assert.ok(await agentPage.locator('main form[action$="/texte-public"] button[value=retirer]').count(), 'no «Retirer» once approved');
+        await check(agentPage, 'request page with an approved public text');
+    });
+
     it('«Fusionner»: an error, the confirmation, both requests after the merge', async () => {
         const dup = await F.fileRequest(srv, { service: 'nid-de-poule' });
         await go(agentPage, `/agent/demandes/${dup.reference}`);

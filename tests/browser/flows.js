@@ -289,8 +289,37 @@ async function waitMail(srv, email, template, timeoutMs = 10000) {
     }
 }
 
+/* Public incidents with what makes a card wide: `n` incidents filed through the portal (over
+ * HTTP, not the browser: quicker) each with a photo, accepted, their photo approved and a
+ * long public text approved, one with a word longer than a phone's screen, placed 55 m
+ * apart; they are the newest, so the first page of /signalements shows them. Returns their
+ * references and the place of the first (for /signalements/autour). */
+async function publicIncidentsWithPhotos(srv, page, n = 2) {
+    const { Browser, fileIncident } = require('../http/portal_client');
+    const jpeg = await B.makeJpeg(page);
+    const refs = [];
+    for (let i = 0; i < n; i++) {
+        const filed = await fileIncident(new Browser(srv),
+                                         [{ name: `trou-${i}.jpg`, type: 'image/jpeg', data: jpeg.buffer }]);
+        refs.push(filed.reference);
+    }
+    const text = (i) => (i === 0
+        ? 'Affaissement de la chaussée sur toute la largeur, signalé par plusieurs riverains ; '
+          + 'référence du plan de voirie VOIRIE-NORD-SECTEUR-DOUZE-TRONCON-QUARANTE-DEUX-BIS-ANNEXE. '
+        : 'Nid de poule profond au milieu de la voie, dangereux pour les cyclistes le soir. ').repeat(3);
+    const lat = 45.7641, lon = 4.8358;
+    refs.forEach((ref, i) => {
+        srv.sql(`UPDATE requests SET is_public = 1, public_description = '${text(i).replace(/'/g, "''")}',
+                 lat = ${lat + i * 0.0005}, lon = ${lon} WHERE reference = '${ref}';
+                 UPDATE attachments SET moderation = 'approved' WHERE is_photo = 1 AND request_id =
+                 (SELECT id FROM requests WHERE reference = '${ref}');`);
+    });
+    return { refs, lat, lon };
+}
+
 module.exports = {
     PASSWORD,
+    publicIncidentsWithPhotos,
     DESCRIPTION,
     mainForm,
     describeFields,

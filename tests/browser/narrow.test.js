@@ -4,9 +4,10 @@
  * than the screen — every page a citizen reaches, from the home page to the confirmation and
  * the tracking page of a request they filed, in both languages and with JavaScript on and off
  * (a long word, a table or a form control that does not wrap shows up here as a horizontal
- * scroll); nor are the agents' pages a field agent opens on a phone. The back office's menu
- * folds the same way, and the field view is one card per request with its actions folded
- * behind «Agir». On both sides the menu bar lines up with the page's content.
+ * scroll), the public incidents' cards with their photos and long texts included; nor are the
+ * agents' pages a field agent opens on a phone. The back office's menu folds the same way,
+ * and the field view is one card per request with its actions folded behind «Agir». On both
+ * sides the menu bar lines up with the page's content.
  */
 
 const { describe, it, before, after } = require('node:test');
@@ -195,5 +196,28 @@ describe('a 390-pixel phone', () => {
             `/recu/${filed.reference}?jeton=${token}`, `/suivi/${filed.reference}?jeton=${token}`]);
         assert.deepEqual(wide, []);
         await page.context().close();
+    });
+
+    /* Last: the incidents it files would fill the field agent's inbox above. */
+    it('the public incidents with photos and long texts: the list, an incident, nearby', async () => {
+        const setup = await env.newPage();
+        const { refs, lat, lon } = await F.publicIncidentsWithPhotos(env.srv, setup);
+        await setup.context().close();
+        for (const javaScriptEnabled of [true, false]) {
+            const page = await env.newPage({ javaScriptEnabled, viewport: { width: WIDTH, height: 844 } });
+            await B.goto(page, env.srv.url + '/signalements');
+            /* The cards show their thumbnails, loaded, beside the text. */
+            const photos = page.locator('main img.incident-card__photo');
+            assert.ok(await photos.count() >= refs.length, 'the cards show their photos');
+            await page.waitForFunction(() => [...document.querySelectorAll('main img.incident-card__photo')]
+                .every((i) => i.complete && i.naturalWidth > 0));
+            const box = await photos.first().boundingBox();
+            assert.ok(box && box.width <= WIDTH / 3, `the thumbnail leaves the text room (${box && box.width} px)`);
+            assert.deepEqual(await overflowing(page, ['/signalements', `/signalements/${refs[0]}`,
+                                                      `/signalements/autour?lat=${lat}&lon=${lon}`,
+                                                      '/signalements?lang=en']), [],
+                             `JavaScript ${javaScriptEnabled ? 'on' : 'off'}`);
+            await page.context().close();
+        }
     });
 });

@@ -18,7 +18,7 @@ const JSON_CTYPE = 'application/json; charset=utf-8';
 const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
 const STATUSES = ['new', 'acknowledged', 'in_progress', 'resolved', 'rejected', 'duplicate'];
 const ITEM_KEYS = [
-    'reference', 'status', 'status_label', 'procedure', 'department', 'channel', 'lang', 'description',
+    'reference', 'status', 'status_label', 'procedure', 'department', 'channel', 'lang', 'description', 'public_description',
     'location', 'address', 'address_id', 'zipcode', 'media_url', 'attributes', 'contact',
     'assignee', 'priority', 'created_at', 'updated_at', 'closed_at', 'due_at', 'status_notes',
     'merged_into',

@@ -244,6 +244,10 @@ test('Open311 GeoReport v2', async (t) => {
             media_url: 'https://example.org/photo.jpg',
         }, { allAttributes: true });
         const id = createdId(await post(srv, 'json', body));
+        /* The citizen's words are never shown: only a text an agent approved (issue 12). */
+        const unapproved = expectJson(await get(srv, `${BASE}/requests/${id}.json`));
+        assert.equal(unapproved[0].description, null, 'no description before an agent approves one');
+        await approveText(srv, id);
         const list = expectJson(await get(srv, `${BASE}/requests/${id}.json`));
         validate('service_requests', list);
         assert.equal(list.length, 1);
@@ -547,7 +551,9 @@ test('Open311 GeoReport v2', async (t) => {
         const id = createdId(await post(srv, 'json', await validPostBody(srv, incident, { description: long })));
         const kept = JSON.parse(srv.sql(`SELECT json_quote(description) FROM requests WHERE reference = '${id}';`));
         assert.equal(kept, long, 'stored whole');
-        /* Answers still write at most the spec's 4000 characters. */
+        /* Answers still write at most the spec's 4000 characters (of the public text, which
+         * an agent approves: here the whole of it, as a database could hold). */
+        await approveText(srv, id);
         const d = expectJson(await get(srv, `${BASE}/requests/${id}.json`))[0].description;
         assert.equal([...d].length, 4000);
         assert.ok(d.endsWith('…'));
@@ -629,6 +635,7 @@ test('Open311 GeoReport v2', async (t) => {
         const ref = sqlList(srv, 'SELECT r.reference FROM requests r JOIN procedures p ON p.id = ' +
             'r.procedure_id WHERE p.open311 = 1 AND p.open311_detail = 2 AND length(r.description) > 4000 LIMIT 1;')[0];
         assert.ok(ref, 'the demo holds a long e-mail request on an Open311 service');
+        await approveText(srv, ref);
         const list = expectJson(await get(srv, `${BASE}/requests/${ref}.json`));
         validate('service_requests', list);
         const d = list[0].description;
@@ -645,6 +652,14 @@ test('Open311 GeoReport v2', async (t) => {
 });
 
 /* ---- what a procedure keeps private (issue 9) ---- */
+
+/* An agent approves the citizen's own words as the public text (as «Texte public» in the back
+ * office would, written straight to the database), then the cached Open311 answers, made
+ * before, expire (their TTL is one second for changes made outside the server). */
+async function approveText(srv, ref) {
+    srv.sql(`UPDATE requests SET public_description = description WHERE reference = '${ref}';`);
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+}
 
 /* Rows of a query that builds one JSON array with json_group_array. */
 function sqlJson(srv, query) {

@@ -180,7 +180,7 @@ test('docs/openapi.yaml', async (t) => {
         const item = {
             reference: '2026-000123', status: 'in_progress', status_label: 'en cours',
             procedure: { code: 'nid-de-poule', name: 'Nid de poule', icon: 'traffic-cone' }, department: null, channel: 'web',
-            description: null, location: { lat: 45.764, long: 4.8357 }, address: null, address_id: null,
+            description: null, public_description: null, location: { lat: 45.764, long: 4.8357 }, address: null, address_id: null,
             zipcode: null, media_url: null, attributes: { taille: 'grand', types: ['a', 'b'] },
             contact: { first_name: null, last_name: null, email: null, phone: null }, assignee: null,
             priority: 'normal', created_at: '2026-03-02T09:14:05+01:00',

@@ -377,7 +377,7 @@ test('tracking, messages, rating, reopening, public incidents', async (t) => {
         const b = browser(srv);
         const page = await b.get('/signalements');
         assert.equal(page.status, 200);
-        assert.match(page.text, /class="card"/);
+        assert.match(page.text, /class="card incident-card"/);
         assert.doesNotMatch(page.text, /@exemple\.fr/);
         assert.doesNotMatch(page.text, /suivi\.test@example\.org/);
         assert.doesNotMatch(page.text, /Stationnement gênant|stationnement-genant/);
@@ -399,7 +399,7 @@ test('tracking, messages, rating, reopening, public incidents', async (t) => {
 
         const filtered = await b.get('/signalements?demarche=stationnement-genant');
         assert.equal(filtered.status, 200);
-        assert.doesNotMatch(filtered.text, /class="card"/);
+        assert.doesNotMatch(filtered.text, /class="card incident-card"/);
         const open = await b.get('/signalements?etat=ouverts');
         assert.doesNotMatch(open.text, /badge--resolved|badge--rejected/);
         /* The filters' statuses come from core/status.c: each state lists requests of its

@@ -37,6 +37,7 @@
 #include "core/core.h"
 #include "core/request.h"
 #include "core/retention.h"
+#include "core/work.h"
 #include "store/store.h"
 #include "util/timeutil.h"
 #include "web/web.h"
@@ -64,7 +65,7 @@ static const char *const MARKERS[] = {
     "ADRZORG1",    "Plaquezorg",      "Detailszorg",
     "Messagezorg", "Notezorg",        "Reponsezorg",
     "Avisgzorg",   "devicezorg",      "https://media.exemple.fr/zorg.jpg",
-    "compte-zorg", "zorg.pdf",
+    "compte-zorg", "zorg.pdf",        "Textepubliczorg",
 };
 #define N_MARKERS (sizeof MARKERS / sizeof MARKERS[0])
 
@@ -269,6 +270,10 @@ static void file_full(fixture *f, const char *code, int closed, int64_t citizen_
         assert_int_equal(
             request_rate(f->core, t, rc.reference, NULL, 4, "Avisgzorg merci", NULL, NULL, &err),
             0);
+    if (strcmp(code, "trou") == 0) /* a public text, approved: moderated, erased all the same */
+        assert_int_equal(work_set_public_text(f->core, t, rc.reference, "Textepubliczorg approuvé",
+                                              &test_agent_1, NULL, NULL, &err),
+                         0);
     if (strcmp(code, "trou") == 0) { /* only public requests take a «moi aussi» */
         const char *keys[] = {"supportzorgkey1", "supportzorgkey2"};
         int added = 0;

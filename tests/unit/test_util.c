@@ -266,6 +266,49 @@ static void test_text_field(void **state)
     arena_free(&a);
 }
 
+/* A list's excerpt: whole when short, else cut between words with «…», within the limit. */
+static void test_text_excerpt(void **state)
+{
+    (void)state;
+    arena a;
+    arena_init(&a, 0);
+    assert_null(text_excerpt(&a, NULL, 10));
+    const char *s = "Un trou";
+    assert_ptr_equal(text_excerpt(&a, s, 7), s);
+    assert_string_equal(text_excerpt(&a, "Un trou profond devant l'école", 12), "Un trou…");
+    /* The cut falls on a blank: the words before it stay whole, the blank goes. */
+    assert_string_equal(text_excerpt(&a, "Un trou profond devant", 9), "Un trou…");
+    /* Line breaks are blanks too; characters, not bytes, are counted. */
+    assert_string_equal(text_excerpt(&a, "Éé éé\nééé ééé", 9), "Éé éé…");
+    /* A first word longer than the limit is cut inside it, rather than showing nothing. */
+    assert_string_equal(text_excerpt(&a, "Anticonstitutionnellement dit", 6), "Antic…");
+    const char *e = text_excerpt(&a, "mot mot mot mot mot mot mot mot", 14);
+    assert_string_equal(e, "mot mot mot…");
+    assert_true(utf8_length(e, strlen(e)) <= 14);
+    arena_free(&a);
+}
+
+/* Decimal numbers as typed: a point or a comma, within bounds, nothing else. */
+static void test_form_decimal(void **state)
+{
+    (void)state;
+    double v = 0;
+    assert_int_equal(form_decimal("45.764", -90, 90, &v), 0);
+    assert_true(v > 45.7639 && v < 45.7641);
+    assert_int_equal(form_decimal("4,8357", -180, 180, &v), 0);
+    assert_true(v > 4.8356 && v < 4.8358);
+    assert_int_equal(form_decimal("-0.5", -1, 1, &v), 0);
+    assert_int_equal(form_decimal("+12", 0, 20, &v), 0);
+    assert_int_equal(form_decimal("300", 20, 5000, &v), 0);
+    const char *bad[] = {NULL,  "",     "-",      ".",      "1e3",
+                         " 45", "45 ",  "45.1.2", "45,1.2", "inf",
+                         "nan", "0x10", "4-5",    "abc",    "123456789012345678901234567890123"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        assert_int_equal(form_decimal(bad[i], -1e9, 1e9, &v), -1);
+    assert_int_equal(form_decimal("91", -90, 90, &v), -1);
+    assert_int_equal(form_decimal("19.9", 20, 5000, &v), -1);
+}
+
 static void test_text_file_size(void **state)
 {
     (void)state;
@@ -1061,6 +1104,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_form_local_path),
         cmocka_unit_test(test_text_field),
+        cmocka_unit_test(test_text_excerpt),
+        cmocka_unit_test(test_form_decimal),
         cmocka_unit_test(test_form_encode),
         cmocka_unit_test(test_buf_basic),
         cmocka_unit_test(test_buf_max),

@@ -17,6 +17,7 @@
 #include "api/open311/params.h"
 #include "core/apikey.h"
 #include "core/request.h"
+#include "core/request_public.h"
 #include "core/status.h"
 #include "util/log.h"
 #include "util/timeutil.h"
@@ -509,8 +510,18 @@ static void write_attr_values(docw *w, const cat_procedure *p, const char *json,
     docw_list_end(w);
 }
 
+/* The text of a public event as Open311 tells it. The citizen's own words (a message, a
+ * rating's comment, the reason of a reopening) are never written, as their description is
+ * not: they may name people, and only an agent's words are moderated. A status change the
+ * citizen made is told by its status alone; NULL for their other events. */
 static const char *note_text(http_req *rq, const store_event *e)
 {
+    if (request_event_by_citizen(e)) {
+        status s;
+        if (e->status_to != NULL && status_parse(e->status_to, &s) == 0)
+            return status_label(s, rq->lang);
+        return NULL;
+    }
     if (e->body != NULL && e->body[0] != '\0')
         return e->body;
     status s;
@@ -541,9 +552,12 @@ static void write_notes(http_req *rq, docw *w, const notes *ns, int64_t request_
         int is_status = e->status_to != NULL && status_parse(e->status_to, &st) == 0;
         if (status_only && !is_status)
             continue;
+        const char *text = status_only ? status_label(st, rq->lang) : note_text(rq, e);
+        if (text == NULL)
+            continue; /* the citizen's own words: not for Open311 (note_text) */
         docw_object_begin(w, "note");
         write_time(w, "datetime", e->created_at, tz);
-        docw_string(w, "description", status_only ? status_label(st, rq->lang) : note_text(rq, e));
+        docw_string(w, "description", text);
         docw_string(w, "type", e->kind);
         docw_object_end(w);
     }
@@ -567,7 +581,8 @@ static void write_request(http_req *rq, docw *w, const cat_tenant *t, const cat_
     docw_string(w, "status_notes", full ? r->status_notes : NULL);
     docw_string(w, "service_name", p->rec.name);
     docw_string(w, "service_code", p->rec.code);
-    write_description(w, full ? r->description : NULL);
+    /* The public text an agent approved, never the citizen's own words (request_public.h). */
+    write_description(w, full ? request_public_text(r) : NULL);
     docw_string(w, "agency_responsible", dep != NULL ? dep->rec.name : NULL);
     docw_string(w, "service_notice", p->rec.service_notice);
     write_time(w, "requested_datetime", r->created_at, tz);

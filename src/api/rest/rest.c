@@ -16,6 +16,7 @@
 #include "core/apikey.h"
 #include "core/audit.h"
 #include "core/request.h"
+#include "core/request_public.h"
 #include "core/status.h"
 #include "present/icons.h"
 #include "util/jsonw.h"
@@ -152,6 +153,8 @@ static void write_request(jsonw *w, lang l, const cat_tenant *t, const store_req
     jsonw_string(w, "channel", r->channel);
     jsonw_string(w, "lang", r->lang && strcmp(r->lang, "en") == 0 ? "en" : "fr");
     jsonw_string(w, "description", r->description);
+    /* What the public pages and Open311 show instead (null until an agent approves one). */
+    jsonw_string(w, "public_description", request_public_text(r));
     if (r->has_location) {
         jsonw_object_begin(w, "location");
         jsonw_double(w, "lat", r->lat);

@@ -823,10 +823,22 @@ static const char migration_20[] =
     "(new.tenant_id, new.procedure_id, new.created_at / 86400, 1) "
     "ON CONFLICT DO UPDATE SET n = n + 1; END;\n";
 
+/* Version 21: the public text of a request (issue 12). Citizens write names, phone numbers
+ * and plates in their descriptions, so the public pages and Open311 show instead a text an
+ * agent wrote or approved (public_description; NULL: none approved, nothing shown). The
+ * partial index holds only the located requests a public page may show that are still
+ * open: «déjà signalé près d'ici» walks a bounding box of it, a few hundred rows even at ten
+ * million requests, instead of every request ever filed in the box (requests_geo). */
+static const char migration_21[] =
+    "ALTER TABLE requests ADD COLUMN public_description TEXT;\n"
+    "CREATE INDEX requests_public_open_geo ON requests (tenant_id, lat, lon)"
+    " WHERE is_public = 1 AND closed_at IS NULL AND lat IS NOT NULL;\n";
+
+/* Indexed by version - 1. */
 const char *const store_sqlite_migrations[] = {
     migration_1,  migration_2,  migration_3,  migration_4,  migration_5,
     migration_6,  migration_7,  migration_8,  migration_9,  migration_10,
     migration_11, migration_12, migration_13, migration_14, migration_15,
-    migration_16, migration_17, migration_18, migration_19, migration_20};
+    migration_16, migration_17, migration_18, migration_19, migration_20, migration_21};
 const int store_sqlite_migration_count =
     (int)(sizeof store_sqlite_migrations / sizeof store_sqlite_migrations[0]);

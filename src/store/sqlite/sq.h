@@ -177,7 +177,7 @@ extern sq_stmt store_sqlite_commit, store_sqlite_rollback;
     "r.closed_at, r.due_at, r.api_key_id, r.citizen_id, r.notify, r.is_public, r.rating, "         \
     "r.rating_comment, r.supporters, r.anonymised_at, r.erase_requested_at, r.lang, "              \
     "r.merged_into, CASE WHEN r.merged_into IS NOT NULL THEN (SELECT mi.reference FROM "           \
-    "requests mi WHERE mi.id = r.merged_into) END, r.short_code_hash"
+    "requests mi WHERE mi.id = r.merged_into) END, r.short_code_hash, r.public_description"
 int store_sqlite_read_request(sqlite3_stmt *st, arena *a, void *out);
 
 /* Operations of the requests table defined in their own files (its table is in
@@ -193,7 +193,7 @@ int store_sqlite_tx_request_support_copy(store *s, int64_t tenant_id, int64_t fr
                                          int64_t to_id, int *added, error *err);
 
 /* The migrations embedded in the binary, in order; version i+1 is store_sqlite_migrations[i]
- * (migrations.c), applied by sqlite_migrate.c. */
+ * (migrations.c; NULL: a number no migration here holds yet), applied by sqlite_migrate.c. */
 extern const char *const store_sqlite_migrations[];
 extern const int store_sqlite_migration_count;
 int store_sqlite_migrate(store *s, error *err);

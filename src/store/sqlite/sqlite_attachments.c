@@ -1,6 +1,7 @@
 /*
  * sqlite_attachments — files attached to requests (attachments): their rows, moderation,
- * and whether a stored file name is still referred to (the start-up sweep).
+ * a request's first approved photo (the public cards' thumbnail), and whether a stored file name is
+ * still referred to (the start-up sweep).
  */
 #include "store/sqlite/sq.h"
 
@@ -131,6 +132,29 @@ static int store_sqlite_attachments_list(store *s, int64_t tenant_id, int64_t re
                                  "attachments_list", err);
 }
 
+/* Through attachments_request: a request has a handful of files. */
+static sq_stmt sq_attachment_first_public_photo =
+    SQ_STMT("SELECT id FROM attachments WHERE request_id = ?2 AND tenant_id = ?1 AND "
+            "is_photo = 1 AND moderation = 'approved' AND thumb_name IS NOT NULL "
+            "ORDER BY id LIMIT 1");
+
+static int store_sqlite_attachment_first_public_photo(store *s, int64_t tenant_id,
+                                                      int64_t request_id, int64_t *id, error *err)
+{
+    *id = 0;
+    store_sqlite_conn *c = store_sqlite_reader(s, err);
+    if (!c)
+        return -1;
+    sqlite3_stmt *st = store_sqlite_stmt(c, &sq_attachment_first_public_photo, err);
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, tenant_id);
+    sqlite3_bind_int64(st, 2, request_id);
+    int found = 0;
+    return store_sqlite_read_one(c, st, store_sqlite_read_int64, NULL, id, &found,
+                                 "attachment_first_public_photo", err);
+}
+
 static sq_stmt sq_attachment_moderate =
     SQ_STMT("UPDATE attachments SET moderation = ?3 WHERE tenant_id = ?1 AND id = ?2");
 
@@ -157,4 +181,5 @@ const store_attachments_ops store_sqlite_attachments_ops = {
     .list = store_sqlite_attachments_list,
     .tx_moderate = store_sqlite_tx_attachment_moderate,
     .file_known = store_sqlite_attachment_file_known,
+    .first_public_photo = store_sqlite_attachment_first_public_photo,
 };

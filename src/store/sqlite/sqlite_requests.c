@@ -1,7 +1,8 @@
 /*
  * sqlite_requests — the requests table: the row reader (its column list beside it), a
- * request by reference or id, the nearby open requests, and the writes core makes (insert
- * with its reference, update, publication). The filtered search is sqlite_request_search.c.
+ * request by reference or id, the nearby open requests (all, or those the public pages show),
+ * and the writes core makes (insert with its reference, update, publication, public text). The
+ * filtered search is sqlite_request_search.c.
  */
 #include "store/sqlite/sq.h"
 
@@ -62,6 +63,7 @@ int store_sqlite_read_request(sqlite3_stmt *st, arena *a, void *p)
     out->merged_into = sqlite3_column_int64(st, 39);
     out->merged_into_reference = store_sqlite_col_text(st, 40, a, &oom);
     out->short_code_hash = store_sqlite_col_text(st, 41, a, &oom);
+    out->public_description = store_sqlite_col_text(st, 42, a, &oom);
     return oom ? -1 : 0;
 }
 
@@ -146,9 +148,24 @@ static sq_stmt sq_requests_near =
             "ORDER BY (r.lat - ?6) * (r.lat - ?6) + (r.lon - ?7) * ?8 * (r.lon - ?7) * ?8, r.id "
             "LIMIT ?9");
 
-static int store_sqlite_requests_near(store *s, int64_t tenant_id, double lat, double lon,
-                                      double radius_m, size_t limit, arena *a, store_request **out,
-                                      double **dist_out, size_t *n, error *err)
+/* The same box and order among the requests the public pages show. Their partial index
+ * (migration 21) holds only public open located requests, so the box walks those alone
+ * (requests_geo would walk every request ever filed there, closed ones included); INDEXED BY
+ * makes the statement fail rather than fall back to a scan if the index were gone. Kind 0
+ * is an incident (PROCEDURE_INCIDENT): only incidents have a public list. */
+static sq_stmt sq_requests_public_near = SQ_STMT(
+    "SELECT " SQ_REQUEST_COLUMNS " FROM requests r INDEXED BY requests_public_open_geo "
+    "JOIN procedures p ON p.id = r.procedure_id AND p.is_public = 1 AND p.kind = 0 "
+    "WHERE r.tenant_id = ?1 AND r.is_public = 1 AND r.closed_at IS NULL AND r.lat IS NOT NULL "
+    "AND r.lat BETWEEN ?2 AND ?3 AND r.lon BETWEEN ?4 AND ?5 "
+    "ORDER BY (r.lat - ?6) * (r.lat - ?6) + (r.lon - ?7) * ?8 * (r.lon - ?7) * ?8, r.id "
+    "LIMIT ?9");
+
+/* Runs one of the two statements above: the box around the circle, then the exact distance,
+ * the radius and the order. */
+static int requests_near_run(store *s, sq_stmt *def, const char *what, int64_t tenant_id,
+                             double lat, double lon, double radius_m, size_t limit, arena *a,
+                             store_request **out, double **dist_out, size_t *n, error *err)
 {
     *out = NULL;
     *n = 0;
@@ -165,7 +182,7 @@ static int store_sqlite_requests_near(store *s, int64_t tenant_id, double lat, d
         return -1;
     double dlat, dlon, coslat;
     geo_box(lat, radius_m, &dlat, &dlon, &coslat);
-    sqlite3_stmt *st = store_sqlite_stmt(c, &sq_requests_near, err);
+    sqlite3_stmt *st = store_sqlite_stmt(c, def, err);
     if (!st)
         return -1;
     sqlite3_bind_int64(st, 1, tenant_id);
@@ -181,8 +198,8 @@ static int store_sqlite_requests_near(store *s, int64_t tenant_id, double lat, d
     sqlite3_bind_int64(st, 9, (int64_t)limit * 2);
     near_item *items = NULL;
     size_t read = 0, count = 0;
-    if (store_sqlite_read_all(c, st, read_near, a, sizeof *items, (void **)&items, &read,
-                              "requests_near", err) != 0)
+    if (store_sqlite_read_all(c, st, read_near, a, sizeof *items, (void **)&items, &read, what,
+                              err) != 0)
         return -1;
     /* Keeps those within the radius, in place. */
     for (size_t i = 0; i < read; i++) {
@@ -210,6 +227,23 @@ static int store_sqlite_requests_near(store *s, int64_t tenant_id, double lat, d
         *dist_out = dists;
     *n = count;
     return 0;
+}
+
+static int store_sqlite_requests_near(store *s, int64_t tenant_id, double lat, double lon,
+                                      double radius_m, size_t limit, arena *a, store_request **out,
+                                      double **dist_out, size_t *n, error *err)
+{
+    return requests_near_run(s, &sq_requests_near, "requests_near", tenant_id, lat, lon, radius_m,
+                             limit, a, out, dist_out, n, err);
+}
+
+static int store_sqlite_requests_public_near(store *s, int64_t tenant_id, double lat, double lon,
+                                             double radius_m, size_t limit, arena *a,
+                                             store_request **out, double **dist_out, size_t *n,
+                                             error *err)
+{
+    return requests_near_run(s, &sq_requests_public_near, "requests_public_near", tenant_id, lat,
+                             lon, radius_m, limit, a, out, dist_out, n, err);
 }
 
 static int year_utc(int64_t t)
@@ -412,6 +446,25 @@ static int store_sqlite_tx_request_set_public(store *s, int64_t tenant_id, int64
     return store_sqlite_run_update(c, st, "request_set_public", "request", err);
 }
 
+static sq_stmt sq_request_set_public_description =
+    SQ_STMT("UPDATE requests SET public_description = ?3 WHERE tenant_id = ?1 AND id = ?2");
+
+static int store_sqlite_tx_request_set_public_description(store *s, int64_t tenant_id,
+                                                          int64_t request_id, const char *text,
+                                                          error *err)
+{
+    store_sqlite_conn *c = store_sqlite_writer(s, err);
+    if (!c)
+        return -1;
+    sqlite3_stmt *st = store_sqlite_stmt(c, &sq_request_set_public_description, err);
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, tenant_id);
+    sqlite3_bind_int64(st, 2, request_id);
+    store_sqlite_bind_text(st, 3, text);
+    return store_sqlite_run_update(c, st, "request_set_public_description", "request", err);
+}
+
 static sq_stmt sq_request_set_short_code =
     SQ_STMT("UPDATE requests SET short_code_hash = ?3 WHERE tenant_id = ?1 AND id = ?2");
 
@@ -488,10 +541,12 @@ const store_requests_ops store_sqlite_requests_ops = {
     .search = store_sqlite_request_search,
     .count = store_sqlite_request_count,
     .near = store_sqlite_requests_near,
+    .public_near = store_sqlite_requests_public_near,
     .tx_get = store_sqlite_request_get, /* inside a job, reads use the writer connection */
     .tx_insert = store_sqlite_tx_request_insert,
     .tx_update = store_sqlite_tx_request_update,
     .tx_set_public = store_sqlite_tx_request_set_public,
+    .tx_set_public_description = store_sqlite_tx_request_set_public_description,
     .tx_set_short_code = store_sqlite_tx_request_set_short_code,
     .tx_support = store_sqlite_tx_request_support,
     .tx_support_copy = store_sqlite_tx_request_support_copy,

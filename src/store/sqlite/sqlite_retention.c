@@ -98,7 +98,8 @@ static int run_on_request(store_sqlite_conn *c, sq_stmt *def, int64_t request_id
 
 /* The full-text index follows through its update trigger. */
 static sq_stmt sq_anon_request = SQ_STMT(
-    "UPDATE requests SET token_hash = NULL, short_code_hash = NULL, description = NULL, lat = ?3, "
+    "UPDATE requests SET token_hash = NULL, short_code_hash = NULL, description = NULL, "
+    "public_description = NULL, lat = ?3, "
     "lon = ?4, "
     "address = NULL, address_id = NULL, attributes = ?5, first_name = NULL, last_name = NULL, "
     "email = NULL, phone = NULL, device_id = NULL, account_id = NULL, media_url = NULL, "

@@ -19,6 +19,7 @@
 #include "core/outbox.h"
 #include "core/perm.h"
 #include "core/request.h"
+#include "core/request_public.h"
 #include "core/status.h"
 #include "core/work.h"
 #include "util/log.h"
@@ -135,6 +136,11 @@ static json_t *event_json(http_req *rq, const cat_tenant *t, const store_event *
         title = present_string(
             rq->present, rq->lang,
             arena_printf(rq->arena, "request_bo.event_%s_%s", kind, e->body ? e->body : ""));
+    else if (strcmp(kind, "public_text") == 0)
+        /* Its body is the text approved; none: the text was withdrawn. */
+        title = present_string(rq->present, rq->lang,
+                               e->body && *e->body ? "request_bo.event_public_text"
+                                                   : "request_bo.event_public_text_withdrawn");
     else if (strcmp(kind, "status") == 0 && e->status_to)
         title = arena_printf(rq->arena, "%s %s",
                              present_string(rq->present, rq->lang, "request_bo.event_status"),
@@ -416,6 +422,14 @@ static json_t *show_context(http_req *rq, const store_agent *a, const cat_tenant
     json_object_set_new(q, "contact", c);
     json_object_set_new(q, "is_public", json_boolean(r->is_public));
     json_object_set_new(q, "can_publish", json_boolean(p && p->rec.is_public && can_change));
+    /* The public text: what the public pages and Open311 show instead of the citizen's
+     * words. The form starts from the text approved, or else from the citizen's own, for the
+     * agent to strip of names, numbers and plates. */
+    present_set_str_opt(q, "public_text", request_public_text(r));
+    json_object_set_new(q, "can_public_text",
+                        json_boolean(can_change && !r->anonymised_at && work_public_text_used(p)));
+    present_set_str_opt(ctx, "texte_public_value",
+                        request_public_text(r) ? request_public_text(r) : r->description);
     json_object_set_new(ctx, "request", q);
     if (r->has_location) {
         /* The location on a map (static/js/public-map.js, Leaflet): an enhancement of the
@@ -537,7 +551,8 @@ static json_t *show_context(http_req *rq, const store_agent *a, const cat_tenant
     }
     const char *done = form_get(&rq->query, "fait");
     if (done && (strcmp(done, "1") == 0 || strcmp(done, "fusion") == 0 ||
-                 strcmp(done, "publication") == 0 || strcmp(done, "photo") == 0)) {
+                 strcmp(done, "publication") == 0 || strcmp(done, "photo") == 0 ||
+                 strcmp(done, "texte") == 0 || strcmp(done, "texte_retire") == 0)) {
         json_t *n = json_object();
         present_set_str_opt(n, "kind", "success");
         present_set_str_opt(n, "text",
@@ -966,6 +981,50 @@ static void bo_request_publish(http_req *rq)
     http_wait_started(w, rc, &err);
 }
 
+/* «Texte public»: approves the text typed (action "approuver") or withdraws the approved one
+ * ("retirer"). A refused text is shown again as typed, with its error. */
+static void bo_request_public_text(http_req *rq)
+{
+    store_agent a;
+    const cat_tenant *t;
+    form f;
+    store_request r;
+    if (!action_open(rq, &a, &t, &f, &r))
+        return;
+    const cat_procedure *p = catalogue_procedure_by_id(t, r.procedure_id);
+    const char *action = form_get(&f, "action");
+    int withdraw = action && strcmp(action, "retirer") == 0;
+    if (!work_public_text_used(p) || r.anonymised_at ||
+        (!withdraw && !(action && strcmp(action, "approuver") == 0))) {
+        bo_forbidden(rq);
+        return;
+    }
+    const char *typed = form_get(&f, "texte_public");
+    const char *text = NULL;
+    if (!withdraw) {
+        static const web_text_messages m = {"request_bo.public_text_error_empty",
+                                            "request_bo.error_characters",
+                                            "request_bo.public_text_error_too_long"};
+        const char *msg = NULL;
+        text = web_text_field(rq, typed, REQUEST_PUBLIC_TEXT_MAX, 1, &m, &msg);
+        if (msg) {
+            json_t *e = json_object();
+            add_error(e, "texte_public", present_string(rq->present, rq->lang, msg));
+            present_set_str_opt(e, "texte_public_value", typed ? typed : "");
+            show_render(rq, &a, t, &r, 400, e);
+            return;
+        }
+    }
+    error err;
+    error_clear(&err);
+    core_actor who = bo_who(rq, &a);
+    http_wait *w = bo_wait_redirect(
+        rq, arena_printf(rq->arena, "/agent/demandes/%s?fait=%s#texte-public",
+                         bo_url(rq, r.reference), withdraw ? "texte_retire" : "texte"));
+    int rc = work_set_public_text(rq->core, t, r.reference, text, &who, http_wait_done, w, &err);
+    http_wait_started(w, rc, &err);
+}
+
 static void bo_request_moderate(http_req *rq)
 {
     store_agent a;
@@ -996,6 +1055,7 @@ const http_route bo_request_routes[] = {
     {HTTP_POST, "/agent/demandes/{}/traiter", bo_request_process},
     {HTTP_POST, "/agent/demandes/{}/fusionner", bo_request_merge},
     {HTTP_POST, "/agent/demandes/{}/publication", bo_request_publish},
+    {HTTP_POST, "/agent/demandes/{}/texte-public", bo_request_public_text},
     {HTTP_POST, "/agent/demandes/{}/photos/{}", bo_request_moderate},
     {0, NULL, NULL},
 };

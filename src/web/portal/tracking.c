@@ -987,6 +987,7 @@ const http_route portal_tracking_routes[] = {
     {HTTP_POST, "/suivi/{}/rouvrir", post_reopen},
     {HTTP_GET | HTTP_HEAD, "/mes-demandes", mine},
     {HTTP_GET | HTTP_HEAD, "/signalements", tracking_public_list},
+    {HTTP_GET | HTTP_HEAD, "/signalements/autour", tracking_public_nearby},
     {HTTP_GET | HTTP_HEAD, "/signalements/{}", tracking_public_show},
     {HTTP_POST, "/signalements/{}/moi-aussi", tracking_public_support},
     {0, NULL, NULL},

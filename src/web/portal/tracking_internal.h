@@ -1,7 +1,8 @@
 /*
  * tracking_internal — what the tracking pages share between their files (tracking.c: the
  * citizen's own requests; tracking_public.c: the public incidents): page context helpers,
- * dates in plain words and URL encoding. Private to web/portal/tracking*.c.
+ * dates in plain words and URL encoding; and the public incident's card, which the report
+ * flow's pages show too. Private to web/portal/.
  */
 #ifndef GUICHET_WEB_PORTAL_TRACKING_INTERNAL_H
 #define GUICHET_WEB_PORTAL_TRACKING_INTERNAL_H
@@ -10,6 +11,7 @@
 #include <stdint.h>
 
 #include "core/catalogue.h"
+#include "core/request_public.h"
 #include "http/http.h"
 #include "present/present.h"
 #include "store/records.h"
@@ -34,9 +36,22 @@ const char *tracking_status_label(http_req *rq, const char *code);
 /* 1 when request r is on the public incidents list (/signalements/{ref} shows it to anyone). */
 int tracking_on_public_list(const cat_tenant *t, const store_request *r);
 
+/* The context of one public incident card (templates/public/_card.html: include it inside a
+ * section over a list of these, in a <ul>): reference, url, procedure (the category),
+ * address, status and status_label, filed and filed_iso (present_date), text (the approved
+ * public text: whole with whole_text, else cut on a word boundary; absent while none is
+ * approved; paragraphs too when whole), thumb_url (the first approved photo's thumbnail;
+ * absent when none), reported_count and reported_plural («moi aussi» included), can_support
+ * (still open) and support_url (POST /signalements/{ref}/moi-aussi), distance («à 40 m»;
+ * only for request_public_nearby's cards). A new JSON object (caller owns it). */
+json_t *tracking_public_card_json(http_req *rq, const cat_tenant *t, const request_public_card *c,
+                                  int whole_text);
+
 /* GET /signalements, GET /signalements/{ref}, POST /signalements/{ref}/moi-aussi. */
 void tracking_public_list(http_req *rq);
 void tracking_public_show(http_req *rq);
 void tracking_public_support(http_req *rq);
+/* GET /signalements/autour?lat=…&lon=…[&rayon=…]. */
+void tracking_public_nearby(http_req *rq);
 
 #endif

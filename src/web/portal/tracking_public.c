@@ -1,11 +1,12 @@
 /*
- * tracking_public — the public incidents (/signalements): a list with filters and a map
- * enhancement, one incident's page, and «moi aussi». Only requests an agent accepted (or that
- * their procedure publishes at once) of incident procedures marked public are shown, and
- * never anything personal: no names, contacts or descriptions (citizens write names in
- * them), no messages or notes, photos only once a moderator approved them. Procedures that
- * are never public (stationnement gênant) are checked here as well as in the store filter.
- * «Moi aussi» counts once per account, or once per browser and client network.
+ * tracking_public — the public incidents (/signalements): a list of cards with filters and a
+ * map enhancement, one incident's page, and «moi aussi». Only requests an agent accepted (or
+ * that their procedure publishes at once) of incident procedures marked public are shown
+ * (core/request_public.h), and never anything personal: no names or contacts, not the
+ * citizen's description (citizens write names in it) but the public text an agent wrote or
+ * approved, no messages or notes, photos only once a moderator approved them. «Moi aussi»
+ * counts once per account, or once per browser and client network. The card is one partial
+ * (public/_card) that other portal pages show too (tracking_public_card_json).
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -14,30 +15,22 @@
 #include "core/account.h"
 #include "core/attachment.h"
 #include "core/request.h"
+#include "core/request_public.h"
 #include "core/status.h"
+#include "util/form.h"
+#include "util/text.h"
 #include "web/portal/tracking_internal.h"
 #include "web/web.h"
 
 #define PUBLIC_PER_PAGE 30
 #define SUPPORT_RATE (10.0 / 60.0)
 #define SUPPORT_BURST 20.0
-
-/* 1 for a procedure whose requests may appear on the public pages. */
-static int procedure_public(const cat_procedure *p)
-{
-    return p && p->rec.is_public && p->rec.kind == PROCEDURE_INCIDENT;
-}
-
-static int request_public(const cat_tenant *t, const store_request *r, const cat_procedure **p)
-{
-    *p = catalogue_procedure_by_id(t, r->procedure_id);
-    return r->is_public && procedure_public(*p);
-}
+/* Characters of the public text a list's card shows, «…» included: about three lines. */
+#define CARD_EXCERPT_CHARS 180
 
 int tracking_on_public_list(const cat_tenant *t, const store_request *r)
 {
-    const cat_procedure *p;
-    return request_public(t, r, &p);
+    return request_public_visible(t, r, NULL);
 }
 
 static void not_found(http_req *rq)
@@ -48,29 +41,70 @@ static void not_found(http_req *rq)
 }
 
 /* «N personnes ont signalé ce problème»: the reporter and everyone who said «moi aussi». */
-static void set_reported(json_t *o, const store_request *r)
+static void set_reported(json_t *o, int supporters)
 {
-    int n = 1 + (r->supporters > 0 ? r->supporters : 0);
+    int n = 1 + (supporters > 0 ? supporters : 0);
     json_object_set_new(o, "reported_count", json_integer(n));
     json_object_set_new(o, "reported_plural", json_boolean(n > 1));
 }
 
-/* The fields of a public incident that carry nothing personal. */
-static json_t *incident_json(http_req *rq, const cat_tenant *t, const store_request *r,
-                             const cat_procedure *p)
+static const char *incident_url(http_req *rq, const char *reference)
+{
+    return arena_printf(rq->arena, "/signalements/%s", tracking_url_encode(rq, reference));
+}
+
+json_t *tracking_public_card_json(http_req *rq, const cat_tenant *t, const request_public_card *c,
+                                  int whole_text)
 {
     json_t *o = json_object();
-    present_set_str_opt(o, "reference", r->reference);
-    present_set_str_opt(
-        o, "url",
-        arena_printf(rq->arena, "/signalements/%s", tracking_url_encode(rq, r->reference)));
-    present_set_str_opt(o, "procedure", web_procedure_name(rq, p));
-    present_set_str_opt(o, "address", r->address && *r->address ? r->address : NULL);
-    present_set_str_opt(o, "status", r->status);
-    present_set_str_opt(o, "status_label", tracking_status_label(rq, r->status));
-    tracking_set_date(rq, t, o, "filed", r->created_at, 0);
-    set_reported(o, r);
+    present_set_str_opt(o, "reference", c->reference);
+    present_set_str_opt(o, "url", incident_url(rq, c->reference));
+    present_set_str_opt(o, "procedure", web_procedure_name(rq, c->procedure));
+    present_set_str_opt(o, "address", c->address);
+    present_set_str_opt(o, "status", c->status);
+    present_set_str_opt(o, "status_label", tracking_status_label(rq, c->status));
+    tracking_set_date(rq, t, o, "filed", c->created_at, 0);
+    if (c->text) {
+        present_set_str_opt(
+            o, "text", whole_text ? c->text : text_excerpt(rq->arena, c->text, CARD_EXCERPT_CHARS));
+        if (whole_text)
+            json_object_set_new(o, "paragraphs", present_paragraphs(c->text));
+    }
+    if (c->photo_id > 0)
+        present_set_str_opt(o, "thumb_url",
+                            arena_printf(rq->arena, "/pieces-jointes/%s/%" PRId64 "?miniature=1",
+                                         tracking_url_encode(rq, c->reference), c->photo_id));
+    status code;
+    json_object_set_new(
+        o, "can_support",
+        json_boolean(status_parse(c->status, &code) == 0 && !status_is_closed(code)));
+    present_set_str_opt(o, "support_url",
+                        arena_printf(rq->arena, "%s/moi-aussi", incident_url(rq, c->reference)));
+    if (c->has_distance) {
+        /* «à 40 m», «à 1,2 km»: rounded as a person on the spot would say it. */
+        long m = (long)(c->distance_m + 0.5);
+        long tenths = (m + 50) / 100; /* of a kilometre */
+        const char *d = m < 995 ? arena_printf(rq->arena, "%ld m", m < 10 ? 10 : (m + 5) / 10 * 10)
+                                : arena_printf(rq->arena, "%ld%s%ld km", tenths / 10,
+                                               rq->lang == LANG_EN ? "." : ",", tenths % 10);
+        const char *before = present_string(rq->present, rq->lang, "public.distance_before");
+        const char *after = present_string(rq->present, rq->lang, "public.distance_after");
+        present_set_str_opt(o, "distance",
+                            arena_printf(rq->arena, "%s%s%s%s%s", before, *before ? " " : "", d,
+                                         *after ? " " : "", after));
+    }
+    set_reported(o, c->supporters);
     return o;
+}
+
+/* The card of public request r (visible: the caller checked), or NULL with err. */
+static json_t *card_of(http_req *rq, const cat_tenant *t, const store_request *r, int whole_text,
+                       error *err)
+{
+    request_public_card c;
+    if (request_public_card_of(rq->core, t, r, &c, err) != 0)
+        return NULL;
+    return tracking_public_card_json(rq, t, &c, whole_text);
 }
 
 static json_t *marker_json(http_req *rq, const store_request *r, const cat_procedure *p)
@@ -81,10 +115,22 @@ static json_t *marker_json(http_req *rq, const store_request *r, const cat_proce
     present_set_str_opt(m, "title", web_procedure_name(rq, p));
     present_set_str_opt(m, "status", tracking_status_label(rq, r->status));
     present_set_str_opt(m, "address", r->address && *r->address ? r->address : NULL);
-    present_set_str_opt(
-        m, "url",
-        arena_printf(rq->arena, "/signalements/%s", tracking_url_encode(rq, r->reference)));
+    present_set_str_opt(m, "url", incident_url(rq, r->reference));
     return m;
+}
+
+/* The «État» filter: «En cours» (the default: the page is about what is still to be done,
+ * so that «moi aussi» goes to open problems), «Clos», «Tous». */
+typedef enum public_state { STATE_OPEN, STATE_CLOSED, STATE_ALL } public_state;
+
+static public_state state_param(http_req *rq)
+{
+    const char *v = form_get(&rq->query, "etat");
+    if (v && strcmp(v, "clos") == 0)
+        return STATE_CLOSED;
+    if (v && strcmp(v, "tous") == 0)
+        return STATE_ALL;
+    return STATE_OPEN;
 }
 
 void tracking_public_list(http_req *rq)
@@ -95,11 +141,9 @@ void tracking_public_list(http_req *rq)
     if (!t)
         return;
     const char *want = form_get(&rq->query, "demarche");
-    const char *state = form_get(&rq->query, "etat");
     if (want && !*want)
         want = NULL;
-    if (state && strcmp(state, "ouverts") != 0 && strcmp(state, "clos") != 0)
-        state = NULL;
+    public_state state = state_param(rq);
     long page = tracking_page_param(rq);
 
     store_request_filter flt;
@@ -111,7 +155,7 @@ void tracking_public_list(http_req *rq)
     json_t *options = json_array();
     for (size_t i = 0; i < t->n_procedures; i++) {
         const cat_procedure *p = &t->procedures[i];
-        if (!procedure_public(p) || !p->rec.active)
+        if (!request_public_procedure(p) || !p->rec.active)
             continue;
         int chosen = want && strcmp(want, p->rec.code) == 0;
         json_t *o = json_object();
@@ -123,12 +167,15 @@ void tracking_public_list(http_req *rq)
             flt.procedure_ids[flt.n_procedure_ids++] = p->rec.id;
     }
     json_object_set_new(ctx, "procedures", options);
-    json_object_set_new(ctx, "state_open", json_boolean(state && strcmp(state, "ouverts") == 0));
-    json_object_set_new(ctx, "state_closed", json_boolean(state && strcmp(state, "clos") == 0));
-    json_object_set_new(ctx, "filtered", json_boolean(want || state));
-    if (state)
-        flt.n_statuses =
-            status_codes_of(strcmp(state, "clos") == 0, flt.statuses, STORE_FILTER_MAX_LIST);
+    json_object_set_new(ctx, "state_open", json_boolean(state == STATE_OPEN));
+    json_object_set_new(ctx, "state_closed", json_boolean(state == STATE_CLOSED));
+    json_object_set_new(ctx, "state_all", json_boolean(state == STATE_ALL));
+    json_object_set_new(ctx, "filtered", json_boolean(want || state != STATE_OPEN));
+    /* Open is what closed_at says (the index's own condition), not a list of statuses. */
+    if (state == STATE_OPEN)
+        flt.only_open = 1;
+    else if (state == STATE_CLOSED)
+        flt.n_statuses = status_codes_of(1, flt.statuses, STORE_FILTER_MAX_LIST);
 
     store_request *rows = NULL;
     size_t n = 0;
@@ -148,9 +195,17 @@ void tracking_public_list(http_req *rq)
     json_t *markers = json_array();
     for (size_t i = 0; i < n; i++) {
         const cat_procedure *p;
-        if (!request_public(t, &rows[i], &p))
+        if (!request_public_visible(t, &rows[i], &p))
             continue;
-        json_array_append_new(list, incident_json(rq, t, &rows[i], p));
+        json_t *card = card_of(rq, t, &rows[i], 0, &err);
+        if (!card) {
+            json_decref(list);
+            json_decref(markers);
+            json_decref(ctx);
+            http_respond_error(rq, &err);
+            return;
+        }
+        json_array_append_new(list, card);
         if (rows[i].has_location)
             json_array_append_new(markers, marker_json(rq, &rows[i], p));
     }
@@ -168,10 +223,78 @@ void tracking_public_list(http_req *rq)
     const char *base = "/signalements?";
     if (want)
         base = arena_printf(rq->arena, "%sdemarche=%s&", base, tracking_url_encode(rq, want));
-    if (state)
-        base = arena_printf(rq->arena, "%setat=%s&", base, state);
+    if (state != STATE_OPEN)
+        base = arena_printf(rq->arena, "%setat=%s&", base, state == STATE_CLOSED ? "clos" : "tous");
     tracking_set_pages(rq, ctx, page, total, PUBLIC_PER_PAGE, base);
     web_render(rq, 200, "public/list", ctx);
+}
+
+#define NEARBY_RADIUS_DEFAULT 300.0 /* metres: the street around the place */
+#define NEARBY_RADIUS_MIN 20.0
+#define NEARBY_LIMIT 10
+
+/* The notice of a page a «moi aussi» came back to (?merci=1 or ?deja=1), or nothing. */
+static void set_support_notice(http_req *rq, json_t *ctx)
+{
+    const char *merci = form_get(&rq->query, "merci");
+    const char *deja = form_get(&rq->query, "deja");
+    if (merci && strcmp(merci, "1") == 0)
+        present_set_str_opt(ctx, "notice",
+                            present_string(rq->present, rq->lang, "public.notice_thanks"));
+    else if (deja && strcmp(deja, "1") == 0)
+        present_set_str_opt(ctx, "notice",
+                            present_string(rq->present, rq->lang, "public.notice_already"));
+}
+
+/* GET /signalements/autour?lat=…&lon=…[&rayon=…]: the public open incidents around a place,
+ * nearest first, each with its «moi aussi» button that comes back here. What the report flow
+ * shows before filing, and a page of its own without JavaScript. */
+void tracking_public_nearby(http_req *rq)
+{
+    error err;
+    error_clear(&err);
+    const cat_tenant *t = web_tenant(rq);
+    if (!t)
+        return;
+    json_t *ctx = web_context(rq);
+    present_set_str_opt(ctx, "title", present_string(rq->present, rq->lang, "public.nearby_title"));
+    double lat = 0, lon = 0, radius = NEARBY_RADIUS_DEFAULT;
+    const char *rayon = form_get(&rq->query, "rayon");
+    const char *bad = NULL;
+    if (form_decimal(form_get(&rq->query, "lat"), -90, 90, &lat) != 0 ||
+        form_decimal(form_get(&rq->query, "lon"), -180, 180, &lon) != 0)
+        bad = "public.nearby_error_place";
+    else if (rayon && *rayon &&
+             form_decimal(rayon, NEARBY_RADIUS_MIN, REQUEST_NEARBY_MAX_METRES, &radius) != 0)
+        bad = "public.nearby_error_radius";
+    if (bad) {
+        present_set_str_opt(ctx, "error", present_string(rq->present, rq->lang, bad));
+        web_render(rq, 400, "public/nearby", ctx);
+        return;
+    }
+    request_public_card *cards = NULL;
+    size_t n = 0;
+    if (request_public_nearby(rq->core, t, lat, lon, radius, NEARBY_LIMIT, rq->arena, &cards, &n,
+                              &err) != 0) {
+        json_decref(ctx);
+        http_respond_error(rq, &err);
+        return;
+    }
+    /* «Moi aussi» comes back to this very place (its own query, without the notice). */
+    const char *here = arena_printf(rq->arena, "/signalements/autour?lat=%.6f&lon=%.6f&rayon=%.0f",
+                                    lat, lon, radius);
+    json_t *list = json_array();
+    for (size_t i = 0; i < n; i++) {
+        json_t *c = tracking_public_card_json(rq, t, &cards[i], 0);
+        json_object_set_new(c, "with_support", json_true());
+        present_set_str_opt(c, "support_return", here);
+        json_array_append_new(list, c);
+    }
+    json_object_set_new(ctx, "has_incidents", json_boolean(n > 0));
+    json_object_set_new(ctx, "incidents", list);
+    present_set_str_opt(ctx, "radius", arena_printf(rq->arena, "%.0f m", radius));
+    set_support_notice(rq, ctx);
+    web_render(rq, 200, "public/nearby", ctx);
 }
 
 /* The public incident rq->params[0], or 0 after answering 404. */
@@ -191,7 +314,7 @@ static int load_public(http_req *rq, const cat_tenant *t, store_request *r, cons
             http_respond_error(rq, &err);
         return 0;
     }
-    if (!request_public(t, r, p)) {
+    if (!request_public_visible(t, r, p)) {
         not_found(rq);
         return 0;
     }
@@ -213,8 +336,10 @@ void tracking_public_show(http_req *rq)
     size_t n_events = 0;
     store_attachment *atts = NULL;
     size_t n_atts = 0;
+    json_t *card = NULL;
     if (request_timeline(rq->core, t, r.id, 1, rq->arena, &events, &n_events, &err) != 0 ||
-        attachment_list(rq->core, t->rec.id, r.id, rq->arena, &atts, &n_atts, &err) != 0) {
+        attachment_list(rq->core, t->rec.id, r.id, rq->arena, &atts, &n_atts, &err) != 0 ||
+        !(card = card_of(rq, t, &r, 1, &err))) {
         http_respond_error(rq, &err);
         return;
     }
@@ -222,7 +347,7 @@ void tracking_public_show(http_req *rq)
     present_set_str_opt(ctx, "title",
                         arena_printf(rq->arena, "%s — %s", web_procedure_name(rq, p),
                                      present_string(rq->present, rq->lang, "public.title_one")));
-    json_object_set_new(ctx, "incident", incident_json(rq, t, &r, p));
+    json_object_set_new(ctx, "incident", card);
 
     /* Status changes only: their notes and every message may name someone. */
     json_t *history = json_array();
@@ -262,31 +387,30 @@ void tracking_public_show(http_req *rq)
         json_object_set_new(md, "markers", markers);
         json_object_set_new(ctx, "map_data", md);
     }
-    status code;
-    json_object_set_new(
-        ctx, "can_support",
-        json_boolean(status_parse(r.status, &code) == 0 && !status_is_closed(code)));
-    present_set_str_opt(ctx, "support_url",
-                        arena_printf(rq->arena, "/signalements/%s/moi-aussi",
-                                     tracking_url_encode(rq, r.reference)));
-    const char *merci = form_get(&rq->query, "merci");
-    const char *deja = form_get(&rq->query, "deja");
-    if (merci && strcmp(merci, "1") == 0)
-        present_set_str_opt(ctx, "notice",
-                            present_string(rq->present, rq->lang, "public.notice_thanks"));
-    else if (deja && strcmp(deja, "1") == 0)
-        present_set_str_opt(ctx, "notice",
-                            present_string(rq->present, rq->lang, "public.notice_already"));
+    set_support_notice(rq, ctx);
     web_render(rq, 200, "public/show", ctx);
 }
 
 /* What the «moi aussi» continuation answers from (in the request's arena). */
 typedef struct support_state {
     const char *reference;
-    int added; /* filled by core before the continuation runs */
+    const char *back; /* a validated `retour`, or NULL: the incident's page */
+    int added;        /* filled by core before the continuation runs */
 } support_state;
 
-/* Once the «moi aussi» is durable: back to the incident, thanked or told it counted before. */
+/* The page a «moi aussi» sent from elsewhere on the portal goes back to: a path of this
+ * site (form_local_path), not the back office's, without a fragment (the answer adds its
+ * query parameters at the end). NULL otherwise. */
+static const char *support_return(const form *f)
+{
+    const char *back = form_get(f, "retour");
+    if (!form_local_path(back) || strncmp(back, "/agent", 6) == 0 || strchr(back, '#'))
+        return NULL;
+    return back;
+}
+
+/* Once the «moi aussi» is durable: back to the incident (or to `retour`, naming the
+ * incident), thanked or told it counted before. */
 static void support_cont(http_req *rq)
 {
     const support_state *ss = rq->user;
@@ -295,9 +419,13 @@ static void support_cont(http_req *rq)
         http_respond_error(rq, &outcome->err);
         return;
     }
-    http_redirect(rq, arena_printf(rq->arena, "/signalements/%s?%s",
-                                   tracking_url_encode(rq, ss->reference),
-                                   ss->added ? "merci=1" : "deja=1"));
+    const char *said = ss->added ? "merci=1" : "deja=1";
+    if (ss->back)
+        http_redirect(rq, arena_printf(rq->arena, "%s%s%s&signalement=%s", ss->back,
+                                       strchr(ss->back, '?') ? "&" : "?", said,
+                                       tracking_url_encode(rq, ss->reference)));
+    else
+        http_redirect(rq, arena_printf(rq->arena, "%s?%s", incident_url(rq, ss->reference), said));
 }
 
 void tracking_public_support(http_req *rq)
@@ -355,6 +483,8 @@ void tracking_public_support(http_req *rq)
         return;
     }
     ss->reference = r.reference;
+    const char *back = support_return(&f);
+    ss->back = back ? arena_strdup(rq->arena, back) : NULL;
     ss->added = 0;
     rq->user = ss;
     /* The connection waits, suspended, for the durable commit: no pool thread blocks. */
