@@ -22,11 +22,13 @@
 #include "core/attrs.h"
 #include "core/catalogue.h"
 #include "core/request.h"
+#include "core/request_public.h"
 #include "core/status.h"
 #include "util/arena.h"
 #include "util/buf.h"
 #include "util/geo.h"
 #include "util/log.h"
+#include "util/utf8.h"
 #include "util/timeutil.h"
 
 #define DAY 86400
@@ -825,6 +827,11 @@ static void gen_citizen_side(demo_gen *g, const demo_procedure *dp, status targe
     int accepted =
         target == STATUS_ACKNOWLEDGED || target == STATUS_IN_PROGRESS || target == STATUS_RESOLVED;
     rec->is_public = dp->is_public && (accepted || (dp->flags & DEMO_AUTO_PUBLIC));
+    /* The demo's words name no one: as an agent would approve them for the public pages (an
+     * auto-public report waits for its text like any other until accepted). */
+    if (rec->is_public && accepted && rec->description &&
+        utf8_length(rec->description, strlen(rec->description)) <= REQUEST_PUBLIC_TEXT_MAX)
+        rec->public_description = rec->description;
     if (rec->is_public && rng_unit(r) < 0.4)
         rec->supporters = 1 + (int)rng_below(r, rng_unit(r) < 0.8 ? 4 : 15);
     if (status_is_closed(target) && rng_unit(r) < 0.3) {

@@ -172,10 +172,11 @@ typedef struct store_request {
     const char *short_code_hash;       /* read only (written by tx_set_short_code): hex keyed hash
                                           of the short tracking code; NULL: the request has none
                                           (filed before migration 16, or anonymised) */
-    const char *public_description;    /* read only (written by tx_set_public_description):
-                                          the text an agent wrote or approved for the public
+    const char *public_description;    /* the text an agent wrote or approved for the public
                                           pages and Open311, without personal data; NULL:
-                                          none approved, nothing public shown */
+                                          none approved, nothing public shown. Changed by
+                                          tx_set_public_description; an insert writes it only
+                                          for imported requests (the demo's) */
 } store_request;
 
 /* Failed short-code entries counted under one key: a reference, or a client's network. */

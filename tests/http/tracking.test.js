@@ -382,8 +382,12 @@ test('tracking, messages, rating, reopening, public incidents', async (t) => {
         assert.doesNotMatch(page.text, /suivi\.test@example\.org/);
         assert.doesNotMatch(page.text, /Stationnement gênant|stationnement-genant/);
         assert.doesNotMatch(page.text, /Chaussée abîmée devant le numéro 12/);
+        const approvedTexts = rows.map((r) => r.public_description).filter(Boolean);
         for (const r of rows) {
-            if (r.description && r.description.length > 30)
+            /* The citizen's words, unless an agent approved the same words as a public text
+             * (the demo's words repeat from one report to another). */
+            const start = r.description && r.description.slice(0, 30);
+            if (start && r.description.length > 30 && !approvedTexts.some((a) => a.startsWith(start)))
                 assert.ok(!page.text.includes(r.description.slice(0, 30)), `description of ${r.reference} shown`);
             const contact = r.contact || {};
             if (contact.phone) assert.ok(!page.text.includes(contact.phone), 'a phone number shown');

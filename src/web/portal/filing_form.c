@@ -25,6 +25,7 @@
 #include "core/attachment.h"
 #include "core/attrs.h"
 #include "core/request.h"
+#include "core/request_public.h"
 #include "core/upload_stash.h"
 #include "util/collate.h"
 #include "util/log.h"
@@ -32,12 +33,17 @@
 #include "util/utf8.h"
 #include "web/portal/filing_internal.h"
 #include "web/portal/portal.h"
+#include "web/portal/tracking_internal.h"
 #include "web/web.h"
 
 /* Addresses of the collectivité's list offered when the one typed names several. */
 #define PLACE_CHOICES 5
 /* The value of the choice that keeps the address as typed. */
 #define PLACE_AS_TYPED "telle-quelle"
+/* «Déjà signalé près d'ici ?»: the public open incidents this close to the place given, at
+ * most this many, shown on the problem's step. */
+#define NEARBY_METRES 150.0
+#define NEARBY_SHOWN 3
 /* The zoom of a map centred on a place the citizen already gave: the street. */
 #define MAP_ZOOM_PLACE "17"
 /* Submissions per client address: a burst for a family filing several requests, then one
@@ -129,6 +135,7 @@ typedef struct filing {
     int incident;
     const cat_procedure *came_for; /* a report begun from one category's page, or NULL */
     const char *suggested;         /* the category suggested to the citizen, or NULL */
+    int suggested_by_place;        /* … from the incidents near the place, not the words */
     /* The place typed, resolved against the collectivité's address list (resolve_place):
      * the address found, or the addresses to choose among. */
     int has_place;
@@ -356,9 +363,11 @@ static size_t add_category_spec(filing *fl, fspec *out, size_t n)
     s->required = 1;
     s->choices = category_choices(fl, &s->n_choices);
     if (fl->suggested)
-        s->hint =
-            filing_subst1(fl->rq->arena, S(fl, "procedure.category_suggested"), "label",
-                          web_procedure_name(fl->rq, catalogue_procedure(fl->t, fl->suggested)));
+        s->hint = filing_subst1(fl->rq->arena,
+                                S(fl, fl->suggested_by_place ? "procedure.category_suggested_place"
+                                                             : "procedure.category_suggested"),
+                                "label",
+                                web_procedure_name(fl->rq, catalogue_procedure(fl->t, fl->suggested)));
     return n + 1;
 }
 
@@ -1136,6 +1145,55 @@ static const char *add_steps(filing *fl, json_t *ctx, step_id st)
     return heading;
 }
 
+/*
+ * The public open incidents near the place given, for the problem's step (NULL when the place
+ * has no position or none is near): the citizen may find theirs there and say «moi aussi»
+ * instead of filing it again. When neither the citizen nor their words chose a category, the
+ * one most of them have is proposed. A lookup that fails costs the citizen nothing but the
+ * list.
+ */
+static json_t *nearby_cards(filing *fl)
+{
+    arena *a = fl->rq->arena;
+    double lat, lon;
+    if (parse_decimal(a, value(fl, "lat"), &lat) != 0 ||
+        parse_decimal(a, value(fl, "long"), &lon) != 0)
+        return NULL;
+    request_public_card *cards;
+    size_t n;
+    error e;
+    if (request_public_nearby(fl->rq->core, fl->t, lat, lon, NEARBY_METRES, NEARBY_SHOWN, a, &cards,
+                              &n, &e) != 0) {
+        if (e.code != ERR_INVALID_ARG)
+            log_warn("portal: the incidents near a report could not be read: %s", e.detail);
+        return NULL;
+    }
+    if (n == 0)
+        return NULL;
+    json_t *list = json_array();
+    size_t best = 0, best_count = 0;
+    for (size_t i = 0; i < n; i++) {
+        json_t *card = tracking_public_card_json(fl->rq, fl->t, &cards[i], 0);
+        json_object_set_new(card, "with_support", json_true());
+        json_array_append_new(list, card);
+        size_t same = 0;
+        for (size_t j = 0; j < n; j++)
+            same += cards[j].procedure == cards[i].procedure;
+        if (same > best_count) {
+            best = i;
+            best_count = same;
+        }
+    }
+    const cat_procedure *p = cards[best].procedure;
+    /* A category two neighbours share says something about the place; one alone does not. */
+    if (!fl->p && !fl->suggested && best_count >= 2 && p && p->rec.active &&
+        p->rec.kind == PROCEDURE_INCIDENT) {
+        fl->suggested = p->rec.code;
+        fl->suggested_by_place = 1;
+    }
+    return list;
+}
+
 static void render_step(filing *fl, step_id st, int status)
 {
     http_req *rq = fl->rq;
@@ -1148,6 +1206,11 @@ static void render_step(filing *fl, step_id st, int status)
         return;
     }
     filing_lang_q(rq, ctx);
+    json_t *nearby = st == STEP_WHAT ? nearby_cards(fl) : NULL;
+    if (nearby) {
+        json_object_set_new(ctx, "has_nearby", json_true());
+        json_object_set_new(ctx, "nearby", nearby);
+    }
 
     /* The fields of this step and the errors that concern them. */
     fspec specs[MAX_SPECS];
