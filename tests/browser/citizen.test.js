@@ -58,7 +58,8 @@ describe('citizen journeys in Chromium', () => {
 
         /* The request is stored with its location and the photo. */
         const row = env.srv.sql(`SELECT lat, lon, address FROM requests WHERE reference = '${conf.reference}'`).trim();
-        assert.match(row, /^4[45]\.\d+\|[45]\.\d+\|.*Victor Hugo/, `stored location: ${row}`);
+        /* The place of the tap, named by the address list's nearest address. */
+        assert.match(row, /^4[45]\.\d+\|[45]\.\d+\|.*Ville de Démo$/, `stored location: ${row}`);
         const photos = env.srv.sql(`SELECT count(*) FROM attachments a JOIN requests r ON r.id = a.request_id
                                     WHERE r.reference = '${conf.reference}' AND a.is_photo = 1`).trim();
         assert.equal(photos, '1', 'the photo was not stored with the request');
@@ -200,6 +201,11 @@ describe('citizen journeys in Chromium', () => {
         await Promise.all([page.waitForNavigation(), prev.click()]);
         for (const f of first.filter((x) => x.tag === 'input' && x.type !== 'file' && x.type !== 'radio' && x.type !== 'checkbox')) {
             const v = await page.locator(`main form [name="${f.name}"]`).first().inputValue();
+            if (f.name === 'address') {
+                /* As the collectivité's address list writes it: the same address, completed. */
+                assert.ok(v.toLowerCase().startsWith(f.value.toLowerCase()), `field address lost its value on the way back: ${v}`);
+                continue;
+            }
             assert.equal(v, f.value, `field ${f.name} lost its value on the way back`);
         }
     });
