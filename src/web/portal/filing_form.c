@@ -1261,10 +1261,11 @@ static void render_step(filing *fl, step_id st, int status)
                                  has_errors ? " " : "", heading, name));
     json_t *proc = json_object();
     present_set_str(proc, "name", name);
-    /* The page's introduction: the démarche's or the category's the report began from. */
+    /* The page's introduction: the démarche's or the category's the report began from (a
+     * report from «Signaler un problème» needs none: its first field says what to give). */
     const cat_procedure *about = fl->incident ? fl->came_for : fl->p;
-    present_set_str(proc, "description",
-                    about ? web_procedure_description(rq, about) : S(fl, "procedure.report_intro"));
+    if (about)
+        present_set_str(proc, "description", web_procedure_description(rq, about));
     json_object_set_new(ctx, "procedure", proc);
     /* Where the contact details are asked: whether they may be left out. */
     if ((st == STEP_SEND || st == STEP_FORM) && fl->p) {
