@@ -75,7 +75,7 @@ describe('back office in the browser', () => {
         await B.goto(page, srv.url + '/agent/admin/');
     });
 
-    it('triage with the keyboard only: inbox → j/k → o opens → reply with a template → resolve, at most 3 page loads', async () => {
+    it('triage with the keyboard only: inbox → j/k → o opens → reply with a template → resolve, at most 3 page loads and 8 keystrokes besides the text', async () => {
         /* Two new requests of voirie at least: the one to triage is the newest. */
         await F.fileRequest(srv, { service: 'nid-de-poule' });
         const req = await F.fileRequest(srv, { service: 'nid-de-poule' });
@@ -84,6 +84,16 @@ describe('back office in the browser', () => {
         /* Only the keyboard from here: no click, no fill. */
         const loads = [];
         page.on('load', () => loads.push(page.url()));
+        /* Every key pressed from the inbox on (the reply's text is the template's: none typed). */
+        const keys = [];
+        const press = (k) => {
+            keys.push(k);
+            return page.keyboard.press(k);
+        };
+        const pressAndWait = (k) => {
+            keys.push(k);
+            return F.pressAndWait(page, k);
+        };
         await B.goto(page, `${srv.url}/agent/?onglet=service&statut=new`);
         const rows = page.locator('main tr[data-row]');
         assert.ok(await rows.count() >= 2, `the inbox lists ${await rows.count()} new request(s) of voirie; j/k need two`);
@@ -91,31 +101,32 @@ describe('back office in the browser', () => {
             const tr = document.activeElement && document.activeElement.closest('tr[data-row]');
             return tr ? tr.querySelector('a[data-open]').textContent.trim() : null;
         });
-        await page.keyboard.press('j');
+        await press('j');
         const first = await focusedRow();
         assert.equal(first, req.reference, `j: the focus is on «${first}», not the newest request ${req.reference}`);
-        await page.keyboard.press('j');
+        await press('j');
         const second = await focusedRow();
         assert.ok(second && second !== first, `j again: the focus did not move to the next row («${second}»)`);
-        await page.keyboard.press('k');
+        await press('k');
         assert.equal(await focusedRow(), req.reference, 'k: the focus did not come back to the first row');
-        await F.pressAndWait(page, 'o');
+        await pressAndWait('o');
         assert.equal(new URL(page.url()).pathname, `/agent/demandes/${req.reference}`);
 
         /* c: «reply and close» — status resolved, focus on the template list; ↓ picks the first
          * template, which fills the reply; Ctrl+Enter sends the processing form. */
-        await page.keyboard.press('c');
+        await press('c');
         assert.equal(await page.evaluate(() => document.activeElement && document.activeElement.id), 'modele', 'c did not put the focus on the template list');
         assert.equal(await page.locator('#statut').inputValue(), 'resolved', 'c did not choose the status «resolved»');
-        await page.keyboard.press('ArrowDown');
+        await press('ArrowDown');
         const reply = await page.locator('#reponse').inputValue();
         assert.ok(reply.includes(req.reference), `the template did not fill the reply with the request's reference: «${reply.slice(0, 200)}»`);
         assert.doesNotMatch(reply, /\{\{/, 'the template\'s variables are not filled');
-        await F.pressAndWait(page, 'Control+Enter');
+        await pressAndWait('Control+Enter');
         assert.equal(srv.sql(`SELECT status FROM requests WHERE id = ${req.id}`).trim(), 'resolved', 'the request is not resolved');
         const events = srv.sql(`SELECT body FROM request_events WHERE request_id = ${req.id} AND is_public = 1 ORDER BY id`);
         assert.ok(events.includes(req.reference), `no public reply with the template's text in the timeline:\n${events}`);
         assert.ok(loads.length <= 3, `triage took ${loads.length} page loads: ${loads.join(', ')}`);
+        assert.ok(keys.length <= 8, `triage took ${keys.length} keystrokes: ${keys.join(' ')}`);
         assert.deepEqual(page.consoleErrors, []);
     });
 
