@@ -91,6 +91,10 @@
     this.input = input;
     this.latInput = document.getElementById(input.getAttribute('data-lat-input') || 'lat');
     this.lonInput = document.getElementById(input.getAttribute('data-lon-input') || 'long');
+    /* The address a position was chosen for (hidden «lieu_position»): typing another one
+     * drops that position, here and on the server; a position from the map or the phone
+     * has none, and the text beside it is a complement. */
+    this.forInput = input.form ? input.form.elements.namedItem('lieu_position') : null;
     this.hits = [];
     this.active = -1;
     this.timer = null;
@@ -129,6 +133,9 @@
     input.setAttribute('autocomplete', 'off');
 
     input.addEventListener('input', function () {
+      if (self.forInput && self.forInput.value && input.value !== self.forInput.value) {
+        self.setPosition(null, null, '');
+      }
       self.schedule();
     });
     input.addEventListener('keydown', function (e) {
@@ -270,12 +277,17 @@
     }
   };
 
-  Combobox.prototype.setPosition = function (lat, lon) {
+  /* The hidden position (empty with null), and the address it was chosen for ('' when it
+   * comes from the map or the phone). */
+  Combobox.prototype.setPosition = function (lat, lon, forLabel) {
     if (this.latInput) {
-      this.latInput.value = fixed(lat);
+      this.latInput.value = lat === null ? '' : fixed(lat);
     }
     if (this.lonInput) {
-      this.lonInput.value = fixed(lon);
+      this.lonInput.value = lon === null ? '' : fixed(lon);
+    }
+    if (this.forInput) {
+      this.forInput.value = forLabel || '';
     }
   };
 
@@ -285,7 +297,7 @@
       return;
     }
     this.input.value = hit.label;
-    this.setPosition(hit.lat, hit.lon);
+    this.setPosition(hit.lat, hit.lon, hit.label);
     this.close();
     place({ lat: hit.lat, lon: hit.lon, label: hit.label });
   };
@@ -312,6 +324,9 @@
     var box = boxFor(null);
     if (typeof d.lat !== 'number' || typeof d.lon !== 'number') {
       return;
+    }
+    if (box.forInput) {
+      box.forInput.value = '';
     }
     nearest(d.lat, d.lon).then(function (hit) {
       if (hit && hit.label) {
@@ -350,7 +365,7 @@
       navigator.geolocation.getCurrentPosition(function (pos) {
         var lat = pos.coords.latitude;
         var lon = pos.coords.longitude;
-        box.setPosition(lat, lon);
+        box.setPosition(lat, lon, '');
         nearest(lat, lon).then(function (hit) {
           return hit;
         }, function () {

@@ -24,9 +24,11 @@
   status.id = 'categorie-live';
   fieldset.appendChild(status);
 
+  /* As filing_fold: lower case, accents off, ligatures apart, typographic apostrophes
+   * straight (a phone types «l’éclairage»). */
   function fold(s) {
     return s.toLowerCase().normalize('NFD').replace(/[\u0300-\u036f]/g, '')
-      .replace(/œ/g, 'oe').replace(/æ/g, 'ae');
+      .replace(/œ/g, 'oe').replace(/æ/g, 'ae').replace(/[\u2018\u2019]/g, "'");
   }
   function words(s) {
     return fold(s).split(/[^a-z0-9\u0080-\uffff]+/).filter(function (w) { return w.length > 0; });
@@ -70,7 +72,11 @@
         tie = true;
       }
     });
-    if (best < 0 || tie || radios[best].checked) {
+    if (best < 0 || tie) {
+      status.textContent = '';
+      return;
+    }
+    if (radios[best].checked) {
       return;
     }
     radios[best].checked = true;
@@ -78,6 +84,11 @@
     var prefix = document.getElementById('categorie-proposed');
     status.textContent = (prefix ? prefix.textContent : '') + ' ' +
       (label ? label.textContent : radios[best].value);
+    /* The server's proposal (from the place, or the words sent before) says another. */
+    var serverHint = document.getElementById('categorie-hint');
+    if (serverHint) {
+      serverHint.hidden = true;
+    }
   }
 
   var timer = null;

@@ -41,7 +41,7 @@ describe('the address of a report', () => {
         assert.equal(await page.evaluate(() => document.documentElement.scrollWidth), 390);
         /* Sent: the problem's step carries the place chosen. */
         await Promise.all([page.waitForNavigation({ waitUntil: 'load' }),
-                           page.locator('main form button[type=submit]:not([name])').first().click()]);
+                           page.locator('main form button[type=submit]:not([name]):not([aria-hidden=true])').first().click()]);
         assert.match(await page.locator('main input[name=address][type=hidden]').inputValue(), /^12 Rue de la Paix/);
     });
 

@@ -175,7 +175,8 @@ async function fillForm(page, ctx = {}) {
 /* The button that moves a form forward (Continuer, Envoyer…), not "Précédent"/"Modifier". */
 async function forwardButton(page) {
     const form = await mainForm(page);
-    const buttons = form.locator('button[type=submit], button:not([type]), input[type=submit]');
+    /* Not the form's hidden default button (partials/default_submit): a visitor never sees it. */
+    const buttons = form.locator('button[type=submit]:not([aria-hidden=true]), button:not([type]), input[type=submit]');
     const n = await buttons.count();
     assert.ok(n > 0, `no submit button in the form on ${page.url()}`);
     let fallback = null;

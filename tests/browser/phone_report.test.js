@@ -65,8 +65,8 @@ describe('a pothole reported from a phone', () => {
         await page.locator('main input[name=address]').fill('12 rue Victor Hugo');
         await tap(map);
         assert.match(await page.locator('input[name=lat]').inputValue(), /^\d+\.\d+$/, 'the tap on the map placed no point');
-        const next1 = page.locator('main form button[type=submit]:not([name])').first();
-        await onScreen(next1);
+        const next1 = page.locator('main form button[type=submit]:not([name]):not([aria-hidden=true])').first();
+        assert.equal(await onScreen(next1), 0, "the place step's «Continuer» is not on its first screen");
         await tapAndLoad(next1);
 
         /* The problem: the photo (one tap on the picker), the words, and the category comes by
@@ -81,14 +81,14 @@ describe('a pothole reported from a phone', () => {
             const r = document.querySelector('input[name=categorie][value="nid-de-poule"]');
             return r && r.checked;
         }, null, { timeout: 5000 });
-        const next2 = page.locator('main form button[type=submit]:not([name])').first();
+        const next2 = page.locator('main form button[type=submit]:not([name]):not([aria-hidden=true])').first();
         await onScreen(next2);
         await tapAndLoad(next2);
 
         /* Details and sending: the pothole's size, an e-mail, «Envoyer». */
         await tap(page.locator('main input[name="attribute[taille]"]').first());
         await page.locator('main input[type=email]').fill('telephone@example.org');
-        const send = page.locator('main form button[type=submit]:not([name])').first();
+        const send = page.locator('main form button[type=submit]:not([name]):not([aria-hidden=true])').first();
         assert.match(await send.innerText(), /Envoyer/);
         await onScreen(send);
         await tapAndLoad(send);
@@ -97,5 +97,30 @@ describe('a pothole reported from a phone', () => {
         assert.ok(screens.length <= MAX_SCREENS, `${screens.length} screens: ${screens.join(', ')}`);
         assert.ok(taps <= MAX_TAPS, `${taps} taps`);
         process.stdout.write(`# phone report: ${screens.length} screens (${screens.join(', ')}), ${taps} taps\n`);
+    });
+
+    it('«OK» on the phone\'s keyboard sends each step forward, never a «Modifier» or a «retirer»', async () => {
+        const page = await env.newPage({ viewport: VIEWPORT });
+        const enter = async (locator) => {
+            await Promise.all([page.waitForNavigation({ waitUntil: 'load' }), locator.press('Enter')]);
+            const err = await F.errorSummary(page);
+            assert.equal(err, null, `errors at ${page.url()}: ${err && err.text}`);
+        };
+        await B.goto(page, env.srv.url + '/demarches/nid-de-poule');
+        await page.locator('main input[name=address]').fill('devant la poste');
+        await enter(page.locator('main input[name=address]'));
+        /* A photo kept: its «retirer» comes before «Continuer» in the form. */
+        await page.locator('main input[type=file]').setInputFiles(await B.makeJpeg(page));
+        await page.locator('main textarea[name=description]').fill('Un trou dans la chaussée.');
+        await enter(page.locator('main input[name=categorie]:checked'));
+        assert.match(await page.locator('main h2#etape').innerText(), /Précisions et envoi/);
+        /* The summary's «Modifier» buttons come before «Envoyer». */
+        await page.locator('main input[name="attribute[taille]"]').first().check();
+        await page.locator('main input[type=email]').fill('entree@example.org');
+        await enter(page.locator('main input[type=email]'));
+        const filed = await F.confirmationOf(page);
+        const photos = env.srv.sql(`SELECT count(*) FROM attachments a JOIN requests r ON r.id = a.request_id
+                                    WHERE r.reference = '${filed.reference}'`).trim();
+        assert.equal(photos, '1', 'the photo was removed on the way');
     });
 });

@@ -82,6 +82,51 @@ test('a place typed is looked up in the address list', async () => {
     assert.equal(hidden(r.text, 'lat'), '45.79');
 });
 
+test('an address changed after its position was found is looked up again', async () => {
+    const b = new Browser(srv);
+    let r = await placeStep(b, { address: '12 rue victor hugo' });
+    assert.equal(hidden(r.text, 'lieu_position'), '12 Rue Victor Hugo, 69999 Ville de Démo');
+    const first = hidden(r.text, 'lat');
+    /* Back to the place: its position and what it was found for come along. */
+    let form = procedureForm(r.text);
+    r = await b.submit(form, [...answers(form), ['goto', 'location']]);
+    assert.equal(stepOf(r.text), 'location');
+    assert.match(r.text, /<input type="hidden" id="lieu_position" name="lieu_position" value="12 Rue Victor Hugo, 69999 Ville de Démo">/);
+    form = procedureForm(r.text);
+    r = await b.submit(form, answers(form, { address: '12 rue de la paix' }));
+    assert.equal(stepOf(r.text), 'what');
+    assert.equal(hidden(r.text, 'address'), '12 Rue de la Paix, 69999 Ville de Démo');
+    assert.notEqual(hidden(r.text, 'lat'), first, 'the old address\'s position was kept');
+    /* A landmark typed instead: no position at all rather than the old one. */
+    form = procedureForm((await b.submit(procedureForm(r.text), [...answers(procedureForm(r.text)), ['goto', 'location']])).text);
+    r = await b.submit(form, answers(form, { address: 'devant la boulangerie' }));
+    assert.equal(stepOf(r.text), 'what');
+    assert.equal(hidden(r.text, 'address'), 'devant la boulangerie');
+    assert.equal(hidden(r.text, 'lat'), null);
+});
+
+test('addresses offered and none chosen: said so, not offered again in silence', async () => {
+    const b = new Browser(srv);
+    const r = await placeStep(b, { address: 'rue de la' });
+    assert.equal(r.status, 200);
+    const form = procedureForm(r.text);
+    const again = await b.submit(form, answers(form, { adresse_choisie: null }).filter(([k]) => k !== 'adresse_choisie'));
+    assert.equal(again.status, 400);
+    assert.equal(stepOf(again.text), 'location');
+    assert.match(decodeEntities(again.text), /<a href="#adresse_choisie-0">Choisissez l’une des adresses proposées/);
+});
+
+test('a category that no longer exists is refused, even on a report begun from another', async () => {
+    const b = new Browser(srv);
+    const first = await b.get('/demarches/nid-de-poule');
+    let form = procedureForm(first.text);
+    let r = await b.submit(form, answers(form, { address: 'devant la poste' }));
+    form = procedureForm(r.text);
+    r = await b.submit(form, answers(form, { description: 'Un trou.', categorie: 'plus-de-categorie' }));
+    assert.equal(r.status, 400);
+    assert.match(decodeEntities(r.text), /Cette catégorie n’existe plus/);
+});
+
 test('the incidents near the place, «moi aussi», and the category they share', async () => {
     /* Two street lights out at a place of their own, far from the demo's incidents; the
      * procedure publishes them at once. */
@@ -126,8 +171,24 @@ test('the incidents near the place, «moi aussi», and the category they share',
     assert.equal(me.status, 303);
     assert.equal(Number(srv.sql(`SELECT supporters FROM requests WHERE reference = '${refs[0]}'`).trim()), before + 1);
 
+    /* The place's proposal sent back as it was while the words say a pothole: the words'
+     * proposal is shown to confirm; the citizen's choice then stands. */
+    const what = procedureForm(r.text);
+    const said = 'Un grand trou dans la chaussée.';
+    const check = await b.submit(what, answers(what, { description: said }));
+    assert.equal(check.status, 400);
+    assert.match(decodeEntities(check.text), /Nous vous proposons « Nid de poule » d’après ce que vous avez écrit/);
+    assert.match(check.text, /value="nid-de-poule" data-keywords="[^"]*" checked/);
+    const insist = procedureForm(check.text);
+    const kept = await b.submit(insist, answers(insist, { description: said, categorie: 'eclairage-panne' }));
+    assert.equal(kept.status, 200);
+    assert.equal(stepOf(kept.text), 'send');
+    assert.equal(hidden(kept.text, 'categorie'), 'eclairage-panne');
+
     /* Far from them: no list, no proposal. */
     const far = await placeStep(new Browser(srv), { address: 'Ailleurs', lat: '45.7001', long: '4.8002' });
+    assert.equal(far.status, 200);
+    assert.equal(stepOf(far.text), 'what');
     assert.doesNotMatch(far.text, /nearby-title/);
     assert.doesNotMatch(far.text, /name="categorie" value="[^"]*" data-keywords="[^"]*" checked/);
 });

@@ -53,6 +53,8 @@
 /* Posts carrying files per client address: each file is scanned, decoded and re-encoded. */
 #define UPLOAD_RATE 0.5
 #define UPLOAD_BURST 30
+/* The id of a step's heading: where an error about the whole step (not one field) leads. */
+#define STEP_ANCHOR "etape"
 /* The file input's name, and its error's. */
 #define FILES_FIELD "files"
 #define MAX_SPECS 64
@@ -136,10 +138,12 @@ typedef struct filing {
     const cat_procedure *came_for; /* a report begun from one category's page, or NULL */
     const char *suggested;         /* the category suggested to the citizen, or NULL */
     int suggested_by_place;        /* … from the incidents near the place, not the words */
+    int proposal_refuted; /* the place's proposal sent back as it was, the words saying another */
     /* The place typed, resolved against the collectivité's address list (resolve_place):
      * the address found, or the addresses to choose among. */
     int has_place;
     const char *place_label, *place_lat, *place_lon;
+    int drop_position; /* the position sent was found for another address than the one sent */
     const char *place_typed; /* what the citizen typed, when they are to choose */
     const fchoice *place_choices;
     size_t n_place_choices;
@@ -333,8 +337,7 @@ static int cmp_choice(const void *x, const void *y)
 }
 
 /* The categories of a report: the collectivité's incident procedures open to filing, in
- * French alphabetical order, each with the folded words that suggest it (its keywords and
- * its name in both languages). */
+ * French alphabetical order, each with the folded words that suggest it. */
 static const fchoice *category_choices(filing *fl, size_t *n)
 {
     arena *a = fl->rq->arena;
@@ -346,8 +349,12 @@ static const fchoice *category_choices(filing *fl, size_t *n)
         const cat_procedure *p = &fl->t->procedures[i];
         if (!p->rec.active || p->rec.kind != PROCEDURE_INCIDENT)
             continue;
-        const char *words = arena_printf(a, "%s %s %s", p->rec.keywords ? p->rec.keywords : "",
-                                         p->rec.name, p->rec.name_en ? p->rec.name_en : "");
+        /* Its keywords; its names only when it has none (a name's adjectives — «dangereux»,
+         * «public» — would point to it from any report). */
+        const char *words = p->rec.keywords && *p->rec.keywords
+                                ? p->rec.keywords
+                                : arena_printf(a, "%s %s", p->rec.name,
+                                               p->rec.name_en ? p->rec.name_en : "");
         c[(*n)++] = (fchoice){p->rec.code, web_procedure_name(fl->rq, p),
                               words ? filing_fold(a, words) : NULL};
     }
@@ -403,7 +410,16 @@ static size_t step_specs(filing *fl, step_id st, fspec *out, size_t max)
         out[n++].kind = K_HIDDEN;
         input_spec(&out[n], "long", S(fl, "procedure.lon"), NULL, C_LON, "hidden", NULL);
         out[n++].kind = K_HIDDEN;
+        /* The address the position was found for («» when the map or the phone gave it):
+         * another address typed since drops it. */
+        input_spec(&out[n], "lieu_position", S(fl, "procedure.address"), NULL, C_NONE, "hidden",
+                   NULL);
+        out[n++].kind = K_HIDDEN;
         if (fl->n_place_choices) {
+            /* The address the choices below were offered for. */
+            input_spec(&out[n], "adresses_pour", S(fl, "procedure.address"), NULL, C_NONE,
+                       "hidden", NULL);
+            out[n++].kind = K_HIDDEN;
             fspec *s = &out[n++];
             input_spec(s, "adresse_choisie", S(fl, "procedure.place_choose"),
                        filing_subst1(fl->rq->arena, S(fl, "procedure.place_choose_hint"), "label",
@@ -417,6 +433,11 @@ static size_t step_specs(filing *fl, step_id st, fspec *out, size_t max)
     case STEP_WHAT:
         n = add_description_spec(fl, out, n);
         n = add_category_spec(fl, out, n);
+        /* The category proposed from the place, if any: sent back checked, it is checked
+         * against the words once they are there. */
+        input_spec(&out[n], "categorie_proposee", S(fl, "procedure.category"), NULL, C_NONE,
+                   "hidden", NULL);
+        out[n++].kind = K_HIDDEN;
         break;
     case STEP_SEND:
         n = add_attr_specs(fl, out, n, max - 6);
@@ -458,7 +479,21 @@ static const char *raw_value(filing *fl, const char *name)
             return fl->place_lat;
         if (strcmp(name, "long") == 0)
             return fl->place_lon;
+        if (strcmp(name, "lieu_position") == 0)
+            return fl->place_label;
+    } else if (fl->drop_position && (strcmp(name, "lat") == 0 || strcmp(name, "long") == 0 ||
+                                     strcmp(name, "lieu_position") == 0)) {
+        return "";
     }
+    if (fl->n_place_choices && strcmp(name, "adresses_pour") == 0)
+        return fl->place_typed;
+    if (fl->suggested_by_place && strcmp(name, "categorie_proposee") == 0)
+        return fl->suggested;
+    /* Shown the words' proposal instead: the citizen's next choice stands, whatever it is. */
+    if (fl->proposal_refuted && strcmp(name, "categorie_proposee") == 0)
+        return "";
+    if (fl->proposal_refuted && strcmp(name, "categorie") == 0)
+        return fl->suggested;
     const char *v = form_get(&fl->f, name);
     if ((!v || !*v) && fl->prefill && fl->logged_in) {
         if (strcmp(name, "email") == 0 && fl->acc.email)
@@ -917,7 +952,7 @@ static const char *shown_name(const char *name)
 
 /* Hidden inputs for every answer of the steps other than `shown` (all of them on review); a
  * report's category rides along even when it was not chosen on this form but came with the
- * page (its URL). */
+ * page (its URL), and the place as the address list named it. */
 static json_t *hidden_fields(filing *fl, step_id shown)
 {
     json_t *list = json_array();
@@ -933,10 +968,12 @@ static json_t *hidden_fields(filing *fl, step_id shown)
                 continue;
             /* A value the form does not carry as such: the category the report began from, the
              * place as the address list names it. */
-            int carried = (specs[i].check == C_CATEGORY && !*form_value(fl, specs[i].name)) ||
-                          (fl->has_place && steps[k] == STEP_LOCATION && specs[i].kind != K_CHOICES);
+            int category = specs[i].check == C_CATEGORY && !*form_value(fl, specs[i].name);
+            int carried = category || ((fl->has_place || fl->drop_position) &&
+                                       steps[k] == STEP_LOCATION && specs[i].kind != K_CHOICES);
             if (carried) {
-                const char *v = raw_value(fl, specs[i].name);
+                /* A category is carried once chosen, never while only proposed. */
+                const char *v = category ? (fl->p ? fl->p->rec.code : "") : raw_value(fl, specs[i].name);
                 if (*v) {
                     json_t *h = json_object();
                     present_set_str(h, "name", specs[i].name);
@@ -1036,8 +1073,8 @@ static json_t *review_sections(filing *fl, step_id shown)
     return sections;
 }
 
-/* The files kept for this form, for the review step: name, size and the value of their
- * «retirer» button. */
+/* The files kept for this form, for the step that asks for files: name, size and the value
+ * of their «retirer» button. */
 static json_t *kept_files_json(filing *fl)
 {
     json_t *list = json_array();
@@ -1210,6 +1247,9 @@ static void render_step(filing *fl, step_id st, int status)
     if (nearby) {
         json_object_set_new(ctx, "has_nearby", json_true());
         json_object_set_new(ctx, "nearby", nearby);
+        present_set_str(ctx, "nearby_intro",
+                        filing_subst1(a, S(fl, "procedure.nearby_intro"), "distance",
+                                      arena_printf(a, "%.0f m", NEARBY_METRES)));
     }
 
     /* The fields of this step and the errors that concern them. */
@@ -1234,6 +1274,13 @@ static void render_step(filing *fl, step_id st, int status)
     }
     if (st == files_step(fl))
         add_files(fl, ctx, items);
+    const char *step_error = error_of(fl, STEP_ANCHOR);
+    if (step_error) {
+        json_t *it = json_object();
+        present_set_str(it, "anchor", STEP_ANCHOR);
+        present_set_str(it, "message", step_error);
+        json_array_append_new(items, it);
+    }
     if (st == last_step(fl)) {
         json_t *sections = review_sections(fl, st);
         json_object_set_new(ctx, "has_sections", json_boolean(json_array_size(sections) > 0));
@@ -1334,9 +1381,9 @@ static int setup(filing *fl, http_req *rq, int report)
 /* The category the form names, when it names one open to reports. */
 static void choose_category(filing *fl)
 {
-    const cat_procedure *chosen = incident_category(fl->t, form_get(&fl->f, "categorie"));
-    if (chosen)
-        fl->p = chosen;
+    const char *named = form_get(&fl->f, "categorie");
+    if (named && *named)
+        fl->p = incident_category(fl->t, named); /* NULL: refused by name on its step */
 }
 
 /* 1 when the folded word w says the same as the keyword k: equal, or one the start of the
@@ -1384,7 +1431,11 @@ static int keyword_score(const char *text, const char *keywords)
  * as they type. */
 static const char *suggest_category(filing *fl)
 {
-    const char *words = filing_fold(fl->rq->arena, value(fl, "description"));
+    const char *said = value(fl, "description");
+    /* A text the step refuses as too long proposes nothing (and costs nothing to read). */
+    if (strlen(said) > FILING_DESCRIPTION_MAX * 4)
+        return NULL;
+    const char *words = filing_fold(fl->rq->arena, said);
     if (!words || !*words)
         return NULL;
     size_t n;
@@ -1404,6 +1455,27 @@ static const char *suggest_category(filing *fl)
     return tie ? NULL : best;
 }
 
+/* Whose files a form keeps, for this browser: a report's are the report's, whatever category
+ * it ends in; a démarche's are its own. */
+static const char *stash_scope(filing *fl)
+{
+    return arena_printf(fl->rq->arena, "%s/%s", fl->t->rec.slug,
+                        fl->incident ? "@signaler" : fl->p->rec.code);
+}
+
+/* A form opened afresh is a new request: the files this browser kept for an earlier one (a
+ * report left for a «moi aussi», a computer shared at a counter or a library) are not
+ * offered to it. */
+static void forget_kept_files(filing *fl)
+{
+    char owner[65];
+    upload_stash st;
+    error e;
+    if (web_upload_owner(fl->rq, stash_scope(fl), owner) == 0 &&
+        upload_stash_open(core_uploads(fl->rq->core), owner, &st, &e) == 0)
+        upload_stash_clear(&st);
+}
+
 static void form_get_page(http_req *rq, int report)
 {
     filing *fl = arena_alloc(rq->arena, sizeof *fl);
@@ -1413,6 +1485,7 @@ static void form_get_page(http_req *rq, int report)
     }
     if (setup(fl, rq, report) != 0)
         return;
+    forget_kept_files(fl);
     /* The first step of a form is the same for every anonymous visitor but for the CSRF
      * token: it is rendered once and copied (web_shared_page). */
     fl->shared_key = arena_printf(rq->arena, "form:%s:%s", fl->incident ? "@signaler" : "",
@@ -1557,7 +1630,10 @@ static void submit(filing *fl)
     error e;
     const char *bucket = arena_printf(a, "submit:%s", rq->client_ip ? rq->client_ip : "?");
     if (http_ratelimit(rq, bucket, SUBMIT_RATE, SUBMIT_BURST, &e) != 0) {
-        web_write_error(rq, &e);
+        /* Many citizens may share one address (a mobile operator, a library): the page comes
+         * back with everything typed and the files kept, to be sent again in a moment. */
+        add_error(fl, STEP_ANCHOR, S(fl, "procedure.err_busy"));
+        render_step(fl, last_step(fl), 429);
         return;
     }
     /* The files kept on the way, given their names in the uploads directory; the stash keeps
@@ -1674,10 +1750,7 @@ static int keep_files(filing *fl)
     error e;
     error_clear(&e);
     char owner[65];
-    /* A report's files are the report's, whatever category it ends in. */
-    const char *scope =
-        arena_printf(a, "%s/%s", fl->t->rec.slug, fl->incident ? "@signaler" : fl->p->rec.code);
-    if (web_upload_owner(rq, scope, owner) != 0 ||
+    if (web_upload_owner(rq, stash_scope(fl), owner) != 0 ||
         upload_stash_open(core_uploads(rq->core), owner, &fl->stash, &e) != 0 ||
         load_kept(fl, &e) != 0) {
         if (!e.code)
@@ -1741,7 +1814,8 @@ static int keep_files(filing *fl)
  * A place typed without a position (no script, or the address list's proposals not used):
  * looked up in the collectivité's address list. One numbered address found (or one street
  * alone): the place is that address, with its position. Several: the citizen chooses among
- * them — or keeps what they typed (a landmark is a place too) — on the same step again: 1.
+ * them — or keeps what they typed (a landmark is a place too) — on the same step again: 1
+ * (2 when they were offered already and none was chosen: an error says so).
  * Nothing found, no list, or a lookup that fails: the place stays as typed, without a
  * position (the agents read it as the citizen wrote it).
  */
@@ -1789,6 +1863,11 @@ static int resolve_place(filing *fl)
     fl->place_typed = typed;
     fl->place_choices = c;
     fl->n_place_choices = n + 1;
+    /* Offered already for this very address, and sent without a choice: said so. */
+    if (!*choice && strcmp(form_value(fl, "adresses_pour"), typed) == 0) {
+        add_error(fl, "adresse_choisie", S(fl, "procedure.err_place_choose"));
+        return 2;
+    }
     return 1;
 }
 
@@ -1830,9 +1909,27 @@ static void form_post(http_req *rq, int report)
         render_step(fl, steps[0], 200);
         return;
     }
-    if (st == STEP_LOCATION && resolve_place(fl)) {
-        render_step(fl, STEP_LOCATION, 200);
-        return;
+    if (st == STEP_WHAT && fl->p &&
+        strcmp(form_value(fl, "categorie_proposee"), fl->p->rec.code) == 0) {
+        /* The category proposed from the place, left as it was: the words have the last say
+         * when they point elsewhere. */
+        const char *said = suggest_category(fl);
+        if (said && strcmp(said, fl->p->rec.code) != 0) {
+            fl->p = NULL;
+            fl->suggested = said;
+            fl->proposal_refuted = 1;
+        }
+    }
+    if (st == STEP_LOCATION) {
+        /* A position found for another address than the one sent is that address's, not
+         * this one's. */
+        const char *found_for = form_value(fl, "lieu_position");
+        fl->drop_position = *found_for && strcmp(found_for, value(fl, "address")) != 0;
+        int r = resolve_place(fl);
+        if (r) {
+            render_step(fl, STEP_LOCATION, r == 2 ? 400 : 200);
+            return;
+        }
     }
     if (check_step(fl, (step_id)st) > 0) {
         render_step(fl, (step_id)st, 400);
