@@ -256,6 +256,10 @@ static size_t add_attr_specs(filing *fl, fspec *out, size_t n, size_t max)
             s->kind = K_INPUT;
             s->input_type = "datetime-local";
             break;
+        case ATTR_DATE:
+            s->kind = K_INPUT;
+            s->input_type = "date";
+            break;
         case ATTR_TEXT:
             s->kind = K_TEXTAREA;
             break;
@@ -612,7 +616,8 @@ static int parse_decimal(arena *a, const char *v, double *out)
     return (*end || !isfinite(*out)) ? -1 : 0;
 }
 
-/* An attribute's value as core wants it: numbers with a point, dates in RFC 3339. */
+/* An attribute's value as core wants it: numbers with a point, datetimes in RFC 3339, dates as
+ * YYYY-MM-DD (a French 05/12/2026 too). */
 static const char *attr_normalise(filing *fl, const attr_def *d, const char *v, int *bad)
 {
     *bad = 0;
@@ -630,6 +635,11 @@ static const char *attr_normalise(filing *fl, const attr_def *d, const char *v, 
         if (!r)
             *bad = 1;
         return r ? r : v;
+    }
+    if (d->type == ATTR_DATE) {
+        const char *iso;
+        *bad = attr_date_read(fl->rq->arena, v, &iso) != 0;
+        return *bad ? v : iso;
     }
     return v;
 }
@@ -686,7 +696,8 @@ static void check_attr(filing *fl, const fspec *s)
     attr_input in[64];
     size_t n = 0;
     if (attr_inputs(fl, s, in, &n, 64) != 0) {
-        field_error(fl, s, "procedure.err_datetime");
+        field_error(fl, s,
+                    s->attr->type == ATTR_DATE ? "procedure.err_date" : "procedure.err_datetime");
         return;
     }
     const char *json;
@@ -705,6 +716,9 @@ static void check_attr(filing *fl, const fspec *s)
         break;
     case ATTR_DATETIME:
         field_error(fl, s, "procedure.err_datetime");
+        break;
+    case ATTR_DATE:
+        field_error(fl, s, "procedure.err_date");
         break;
     case ATTR_STRING:
     case ATTR_TEXT:
