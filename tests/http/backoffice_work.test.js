@@ -106,9 +106,10 @@ async function intake(srv, desk, proc, contact) {
     for (const m of form.text.matchAll(/<input type="checkbox" id="attr-[^"]+" name="(attr_[^"]+)" value="([^"]+)"/g)) {
         if (!fields.some(([k]) => k === m[1])) fields.push([m[1], m[2]]);
     }
-    for (const m of form.text.matchAll(/<input type="(text|datetime-local)" id="attr-[^"]+" name="(attr_[^"]+)"( inputmode="decimal")?/g)) {
+    for (const m of form.text.matchAll(/<input type="(text|datetime-local|date)" id="attr-[^"]+" name="(attr_[^"]+)"( inputmode="decimal")?/g)) {
         /* A summer date typed in any season: read in the collectivité's zone at that date. */
-        fields.push([m[2], m[3] ? '2' : m[1] === 'datetime-local' ? '2026-07-15T10:30' : 'Valeur']);
+        const typed = { 'datetime-local': '2026-07-15T10:30', date: '2026-07-15' };
+        fields.push([m[2], m[3] ? '2' : typed[m[1]] || 'Valeur']);
     }
     const sentDatetime = fields.some(([, v]) => v === '2026-07-15T10:30');
     const r = await desk.post('/agent/saisie', fields, []);
