@@ -156,6 +156,23 @@ test('the agents\' work: inbox, triage, bulk, intake, scope and audit', async (t
         assert.equal(srv.sql(`SELECT lang FROM requests WHERE reference='${ref}'`).trim(), 'fr');
     });
 
+    await t.test('the request page writes a date question\'s day in words, with no time', async () => {
+        const ref = srv.sql("SELECT r.reference FROM requests r JOIN procedures p ON p.id = r.procedure_id " +
+                            "WHERE p.code = 'acte-etat-civil' ORDER BY r.id LIMIT 1").trim();
+        assert.ok(ref, 'the demo has a request for a civil status certificate');
+        const day = srv.sql(`SELECT json_extract(attributes, '$.date_acte') FROM requests WHERE reference = '${ref}'`).trim();
+        assert.match(day, /^\d{4}-\d\d-\d\d$/, 'the demo answers a date question with a day');
+        addAgent(srv, 'etat.civil@ville-demo.test', 'Agent État civil', 'agent', 'etat-civil');
+        const civil = await login(srv, 'etat.civil@ville-demo.test');
+        const page = await civil.get(`/agent/demandes/${ref}`);
+        assert.equal(page.status, 200);
+        const months = ['janvier', 'février', 'mars', 'avril', 'mai', 'juin', 'juillet', 'août',
+                        'septembre', 'octobre', 'novembre', 'décembre'];
+        const [y, m, d] = day.split('-').map(Number);
+        const words = `${d === 1 ? '1er' : d} ${months[m - 1]} ${y}`;
+        assert.match(page.text, new RegExp(`<dt>Date de l&#39;acte</dt><dd>${words}</dd>`));
+    });
+
     await t.test('a multipart form arriving in small pieces keeps every field (a slow phone line)', async () => {
         /* libmicrohttpd announces a part with an empty call before its first bytes when they
          * are not there yet: taken as a field of its own, it hid the real value (the CSRF
