@@ -261,6 +261,7 @@ test('portal: home, search, démarche, incident, confirmation, receipt, pages', 
         assert.match(r.text, /<li aria-current="step">Vérification<\/li>/);
         assert.match(r.text, /<form method="post" action="\/demarches\/acte-etat-civil\?lang=fr" enctype="multipart\/form-data" novalidate>/);
         assert.match(r.text, /<dt>Type d&#39;acte<\/dt><dd>Acte de naissance<\/dd>/);
+        assert.match(r.text, /<dt>Date de l&#39;acte<\/dt><dd>5 décembre 1990<\/dd>/, 'the typed date as it was read');
         assert.match(r.text, /<dt>Adresse e-mail<\/dt><dd>jeanne.martin@example.org<\/dd>/);
         assert.match(r.text, /<dt>Motif de la demande<\/dt><dd>Non renseigné<\/dd>/);
         assert.match(r.text, /name="goto" value="form" formnovalidate>Modifier/);

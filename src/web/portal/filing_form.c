@@ -998,6 +998,11 @@ static const char *answer_text(filing *fl, const fspec *s)
         buf_free(&b);
         return out;
     }
+    /* A day in words, so that the citizen sees how 05/12 was read. */
+    const char *iso, *day;
+    if (s->attr && s->attr->type == ATTR_DATE && attr_date_read(a, value(fl, s->name), &iso) == 0 &&
+        (day = present_day(a, fl->rq->lang, iso)) != NULL)
+        return day;
     return value(fl, s->name);
 }
 
