@@ -312,6 +312,14 @@ static char *fmt_time(demo_gen *g, int64_t t)
     return arena_strdup(&g->a, out);
 }
 
+/* The day of t in the demo's zone, YYYY-MM-DD: a date question's answer. */
+static char *fmt_day(demo_gen *g, int64_t t)
+{
+    char out[TIME_RFC3339_LEN];
+    time_format_rfc3339(t, demo_tenant.timezone, out);
+    return arena_strndup(&g->a, out, 10);
+}
+
 /* A value for attribute d of a request created at t0. List attributes draw from their own
  * keys; the others follow the meaning of their code. NULL when the code is unknown here. */
 static char *gen_value(demo_gen *g, const attr_def *d, int64_t t0)
@@ -344,7 +352,7 @@ static char *gen_value(demo_gen *g, const attr_def *d, int64_t t0)
         /* any day between 1940 and a month before the request */
         int64_t from = -946771200; /* 1940-01-01 */
         int64_t span = t0 - 30 * DAY - from;
-        return fmt_time(g, from + (int64_t)(rng_unit(r) * (double)span) / DAY * DAY + 36000);
+        return fmt_day(g, from + (int64_t)(rng_unit(r) * (double)span) / DAY * DAY + 36000);
     }
     if (strcmp(code, "nombre_exemplaires") == 0)
         return arena_printf(a, "%u", 1 + (rng_unit(r) < 0.25 ? 1 + rng_below(r, 2) : 0));
@@ -352,7 +360,7 @@ static char *gen_value(demo_gen *g, const attr_def *d, int64_t t0)
         return arena_strdup(a, demo_first_names[rng_below(r, (unsigned)demo_n_first_names)].name);
     if (strcmp(code, "date_naissance_enfant") == 0) {
         int64_t age = (int64_t)(rng_between(r, 2.6, 10.5) * 365.25 * DAY);
-        return fmt_time(g, (t0 - age) / DAY * DAY + 36000);
+        return fmt_day(g, (t0 - age) / DAY * DAY + 36000);
     }
     if (strcmp(code, "nom_association") == 0)
         return arena_strdup(a, pick(r, demo_association_names));

@@ -25,6 +25,7 @@ static const char *const type_names[ATTR_TYPE_COUNT] = {
     [ATTR_TEXT] = "text",
     [ATTR_SINGLEVALUELIST] = "singlevaluelist",
     [ATTR_MULTIVALUELIST] = "multivaluelist",
+    [ATTR_DATE] = "date",
 };
 
 const char *attr_type_name(attr_type t)
@@ -427,8 +428,68 @@ static int check_datetime(arena *a, const char *value, const char *tz, const cha
     return 0;
 }
 
-/* Checks one value of d; *stored is what is kept of it (the value itself, or a datetime
- * normalised). */
+/* A strict date: exactly YYYY-MM-DD, a real day of years 1000..9999. */
+static int is_iso_date(const char *s)
+{
+    int64_t t;
+    return strlen(s) == 10 && s[0] >= '1' && time_parse_rfc3339(s, &t) == 0;
+}
+
+/* Reads 1 to max digits at *p into *out; -1 when there is none or more follow. */
+static int read_number(const char **p, int max, int *out)
+{
+    int v = 0, n = 0;
+    while (n < max && **p >= '0' && **p <= '9') {
+        v = v * 10 + (*(*p)++ - '0');
+        n++;
+    }
+    *out = v;
+    return n > 0 && !(**p >= '0' && **p <= '9') ? 0 : -1;
+}
+
+int attr_date_read(arena *a, const char *value, const char **iso)
+{
+    if (is_iso_date(value)) {
+        *iso = value;
+        return 0;
+    }
+    const char *p = value;
+    while (*p == ' ' || *p == '\t')
+        p++;
+    size_t len = strlen(p);
+    while (len > 0 && (p[len - 1] == ' ' || p[len - 1] == '\t'))
+        len--;
+    if (len < 8 || len > 64)
+        return -1;
+    char text[65];
+    memcpy(text, p, len);
+    text[len] = '\0';
+    char day[32]; /* room for any int the compiler imagines in %04d-%02d-%02d */
+    int64_t t;
+    if (text[4] == '-') {
+        /* A date and time, with or without offset: its written date, once the whole reads. */
+        if (len < 10 || (len > 10 && time_parse_rfc3339(text, &t) != 0 &&
+                         time_parse_local(text, NULL, &t) != 0))
+            return -1;
+        memcpy(day, text, 10);
+        day[10] = '\0';
+    } else {
+        int d, m, y;
+        const char *q = text;
+        if (read_number(&q, 2, &d) != 0 || *q++ != '/' || read_number(&q, 2, &m) != 0 ||
+            *q++ != '/' || read_number(&q, 4, &y) != 0 || *q != '\0' || y < 1000 || m < 1 ||
+            m > 12 || d < 1 || d > 31)
+            return -1;
+        snprintf(day, sizeof day, "%04d-%02d-%02d", y, m, d);
+    }
+    if (!is_iso_date(day))
+        return -1;
+    *iso = arena_strdup(a, day);
+    return *iso ? 0 : -2;
+}
+
+/* Checks one value of d; *stored is what is kept of it (the value itself, or a number, a
+ * datetime or a date normalised). */
 static int check_value(arena *a, const attr_def *d, const attrs_policy *policy,
                        const char *value, const char **stored, char *argname, error *err)
 {
@@ -459,6 +520,14 @@ static int check_value(arena *a, const attr_def *d, const attrs_policy *policy,
     case ATTR_DATETIME:
         return check_datetime(a, value, policy != NULL ? policy->tz : NULL, stored, argname,
                               err);
+    case ATTR_DATE: {
+        int r = policy != NULL ? attr_date_read(a, value, stored) : is_iso_date(value) ? 0 : -1;
+        if (r == -2)
+            return error_set(err, ERR_INTERNAL, argname, "out of memory");
+        return r == 0 ? 0
+                      : error_set(err, ERR_INVALID_ARG, argname,
+                                  "must be a real calendar date such as 2026-12-05");
+    }
     case ATTR_SINGLEVALUELIST:
     case ATTR_MULTIVALUELIST:
         return list_has_key(d, value)

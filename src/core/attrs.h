@@ -28,6 +28,7 @@ typedef enum attr_type {
     ATTR_TEXT,
     ATTR_SINGLEVALUELIST,
     ATTR_MULTIVALUELIST,
+    ATTR_DATE, /* ours, not Open311's: a calendar day, "2026-12-05" */
     ATTR_TYPE_COUNT
 } attr_type;
 
@@ -62,7 +63,7 @@ typedef struct attr_input {
     const char *value;
 } attr_input;
 
-/* Open311 datatype name of a type ("singlevaluelist", …), and the reverse (-1 if unknown). */
+/* Datatype name of a type ("singlevaluelist", "date", …), and the reverse (-1 if unknown). */
 const char *attr_type_name(attr_type t);
 int attr_type_parse(const char *name, attr_type *out);
 
@@ -127,6 +128,14 @@ const char *attr_value_name(const attr_def *d, const char *key, lang l);
 /* The definition of code among defs[0..n), NULL when none. */
 const attr_def *attrs_find(const attr_def *defs, size_t n, const char *code);
 
+/* A date as people and clients give it, into *iso ("2026-12-05", in a; value itself when
+ * it is that already): YYYY-MM-DD, a date typed the French way (05/12/2026, 5/12/2026, blanks
+ * around), or a date and time (RFC 3339, or without offset as from a datetime-local input)
+ * whose written date is kept, whatever its offset: a client that has only datetimes sends the
+ * day it means. Only real calendar days, years 1000 to 9999. 0, -1 when value is none of
+ * those, -2 out of memory. */
+int attr_date_read(arena *a, const char *value, const char **iso);
+
 /* How far attrs_validate goes beyond the letter of the definitions. */
 typedef struct attrs_policy {
     /* The collectivité's zone: a datetime without offset ("2026-12-05T14:30", what an HTML
@@ -140,7 +149,8 @@ typedef struct attrs_policy {
 
 /* Checks inputs against defs: unknown or non-variable codes, datatypes (number: decimal, and
  * with a policy also with blanks around it or a decimal comma, stored as "2.5"; datetime:
- * RFC 3339, or a local time in policy->tz; string: one line; list keys), lengths,
+ * RFC 3339, or a local time in policy->tz; date: YYYY-MM-DD, and with a policy whatever
+ * attr_date_read reads, stored as YYYY-MM-DD; string: one line; list keys), lengths,
  * required ones present. policy may be NULL (strict). On success returns the normalised JSON
  * object text in *json_out (allocated in a; "{}" when none). On failure -1 with
  * ERR_MISSING_ARG/ERR_INVALID_ARG and err->arg "attribute[CODE]". */

@@ -225,6 +225,16 @@ const char *present_date(arena *a, lang l, int64_t t, const char *tz, int with_t
                : arena_printf(a, "%s %s %d", day, present_month_name(l, mo), y);
 }
 
+const char *present_day(arena *a, lang l, const char *day)
+{
+    int64_t t;
+    /* Midnight UTC of that day, written in UTC: that very day whatever the tenant's zone. */
+    if (!day || strlen(day) != 10 || time_parse_rfc3339(day, &t) != 0)
+        return NULL;
+    const char *words = present_date(a, l, t, NULL, 0);
+    return words && *words ? words : NULL;
+}
+
 json_t *present_paragraphs(const char *s)
 {
     json_t *arr = json_array();

@@ -77,6 +77,10 @@ const char *present_month_name(lang l, int month);
  * «5 décembre 2026 à 22 h 19», «5 December 2026 at 22:19». The one way every page and
  * message writes a date. NULL when a is exhausted. */
 const char *present_date(arena *a, lang l, int64_t t, const char *tz, int with_time);
+/* A calendar day given as "YYYY-MM-DD" (a date question's answer: a day, no instant, so no
+ * zone) written as present_date writes it, «5 décembre 2026»; NULL when day is not a real
+ * date in that form or a is exhausted. */
+const char *present_day(arena *a, lang l, const char *day);
 /* The clock time of t alone: «22 h 19», «22:19». */
 const char *present_clock(arena *a, lang l, int64_t t, const char *tz);
 /* A text as the paragraphs a template shows one by one (no HTML ever comes from text): its

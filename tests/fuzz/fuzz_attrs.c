@@ -4,7 +4,8 @@
  * definitions, lenient), on arbitrary bytes. Checks what the pages rely on: whatever the strict
  * check accepts the lenient parse accepts too; a refusal names a known problem, a question and
  * a value within range; every parsed question has a code, a known type, the values a list
- * needs, and texts the helpers return for both languages.
+ * needs, and texts the helpers return for both languages. The bytes are also read as a date
+ * question's answer (attr_date_read): what it accepts is a real day, read back as itself.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -52,6 +53,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             CHECK(attr_value_name(d, d->values[k].key, LANG_EN) != NULL);
         }
         CHECK(attrs_find(defs, n, d->code) != NULL);
+    }
+    /* The same bytes as a date question's answer: a day read is a real YYYY-MM-DD, read back
+     * as itself. */
+    const char *iso = NULL;
+    if (attr_date_read(&a, s, &iso) == 0) {
+        const char *again = NULL;
+        CHECK(iso && strlen(iso) == 10 && iso[4] == '-' && iso[7] == '-');
+        CHECK(attr_date_read(&a, iso, &again) == 0 && strcmp(again, iso) == 0);
     }
     arena_free(&a);
     free(s);

@@ -106,9 +106,10 @@ async function intake(srv, desk, proc, contact) {
     for (const m of form.text.matchAll(/<input type="checkbox" id="attr-[^"]+" name="(attr_[^"]+)" value="([^"]+)"/g)) {
         if (!fields.some(([k]) => k === m[1])) fields.push([m[1], m[2]]);
     }
-    for (const m of form.text.matchAll(/<input type="(text|datetime-local)" id="attr-[^"]+" name="(attr_[^"]+)"( inputmode="decimal")?/g)) {
+    for (const m of form.text.matchAll(/<input type="(text|datetime-local|date)" id="attr-[^"]+" name="(attr_[^"]+)"( inputmode="decimal")?/g)) {
         /* A summer date typed in any season: read in the collectivité's zone at that date. */
-        fields.push([m[2], m[3] ? '2' : m[1] === 'datetime-local' ? '2026-07-15T10:30' : 'Valeur']);
+        const typed = { 'datetime-local': '2026-07-15T10:30', date: '2026-07-15' };
+        fields.push([m[2], m[3] ? '2' : typed[m[1]] || 'Valeur']);
     }
     const sentDatetime = fields.some(([, v]) => v === '2026-07-15T10:30');
     const r = await desk.post('/agent/saisie', fields, []);
@@ -153,6 +154,23 @@ test('the agents\' work: inbox, triage, bulk, intake, scope and audit', async (t
         /* Said to want English: the request keeps it, the others are French. */
         assert.equal(srv.sql(`SELECT lang FROM requests WHERE reference='${f.reference}'`).trim(), 'en');
         assert.equal(srv.sql(`SELECT lang FROM requests WHERE reference='${ref}'`).trim(), 'fr');
+    });
+
+    await t.test('the request page writes a date question\'s day in words, with no time', async () => {
+        const ref = srv.sql("SELECT r.reference FROM requests r JOIN procedures p ON p.id = r.procedure_id " +
+                            "WHERE p.code = 'acte-etat-civil' ORDER BY r.id LIMIT 1").trim();
+        assert.ok(ref, 'the demo has a request for a civil status certificate');
+        const day = srv.sql(`SELECT json_extract(attributes, '$.date_acte') FROM requests WHERE reference = '${ref}'`).trim();
+        assert.match(day, /^\d{4}-\d\d-\d\d$/, 'the demo answers a date question with a day');
+        addAgent(srv, 'etat.civil@ville-demo.test', 'Agent État civil', 'agent', 'etat-civil');
+        const civil = await login(srv, 'etat.civil@ville-demo.test');
+        const page = await civil.get(`/agent/demandes/${ref}`);
+        assert.equal(page.status, 200);
+        const months = ['janvier', 'février', 'mars', 'avril', 'mai', 'juin', 'juillet', 'août',
+                        'septembre', 'octobre', 'novembre', 'décembre'];
+        const [y, m, d] = day.split('-').map(Number);
+        const words = `${d === 1 ? '1er' : d} ${months[m - 1]} ${y}`;
+        assert.match(page.text, new RegExp(`<dt>Date de l&#39;acte</dt><dd>${words}</dd>`));
     });
 
     await t.test('a multipart form arriving in small pieces keeps every field (a slow phone line)', async () => {

@@ -526,6 +526,7 @@ test('Open311 GeoReport v2', async (t) => {
     await t.test('tolerances: a datetime without offset is the collectivité\'s local time', async () => {
         const dtService = codes.find((c) => defs[c].attributes.some((a) => a.variable !== false &&
                                                                          a.datatype === 'datetime'));
+        /* (a date question is shown as a datetime too, but says so: see the next test) */
         assert.ok(dtService, 'the demo exposes a service with a datetime attribute');
         const dt = defs[dtService].attributes.find((a) => a.variable !== false && a.datatype === 'datetime');
         const stored = (id) => srv.sql(`SELECT json_extract(attributes, '$.${dt.code}') FROM requests ` +
@@ -543,6 +544,58 @@ test('Open311 GeoReport v2', async (t) => {
             const body = await validPostBody(srv, dtService, { [`attribute[${dt.code}]`]: bad,
                                                                address_string: '2 rue de la Paix' });
             expectJsonError(await post(srv, 'json', body), 400, `attribute[${dt.code}]`);
+        }
+    });
+
+    /* GeoReport v2 has no date datatype: a date question is a datetime whose
+     * datatype_description says a day is expected; a day or a datetime's written date is kept. */
+    await t.test('a date question: shown as a datetime that asks for a day, stored as YYYY-MM-DD', async () => {
+        const code = 'acte-etat-civil';
+        srv.sql(`UPDATE procedures SET open311 = 1 WHERE code = '${code}'`);
+        try {
+            const r = await untilStatus(srv, `${BASE}/services/${code}.json`, 200);
+            const def = expectJson(r);
+            validate('service_definition', def);
+            const date = def.attributes.find((a) => a.code === 'date_acte');
+            assert.equal(date.datatype, 'datetime', 'Open311 has no date datatype');
+            assert.equal(date.datatype_description,
+                         'Date de la naissance, du mariage ou du décès (Une date sans heure, AAAA-MM-JJ ; ' +
+                         'd’une date et heure, seule la date écrite est gardée.)');
+            const en = expectJson(await get(srv, `${BASE}/services/${code}.json?lang=en`));
+            assert.equal(en.attributes.find((a) => a.code === 'date_acte').datatype_description,
+                         'Date of the birth, marriage or death (A date with no time, YYYY-MM-DD; of a date ' +
+                         'and time, only the written date is kept.)');
+            const x = expectXml(await get(srv, `${BASE}/services/${code}.xml`), 'service_definition');
+            const xd = child(x, 'attributes').children.find((a) => childText(a, 'code') === 'date_acte');
+            assert.equal(childText(xd, 'datatype'), 'datetime');
+            /* A datetime attribute of another service still has no such note. */
+            const other = defs[incident].attributes.find((a) => a.datatype === 'datetime');
+            if (other) assert.ok(!/AAAA-MM-JJ/.test(other.datatype_description || ''), other.code);
+
+            const stored = (id) => srv.sql(`SELECT json_extract(attributes, '$.date_acte') FROM requests ` +
+                                           `WHERE reference = '${id}';`).trim();
+            for (const [given, want] of [['1990-12-05', '1990-12-05'],
+                                         ['1990-12-05T23:30:00-05:00', '1990-12-05'], /* its written date */
+                                         ['1990-12-05T00:30:00+02:00', '1990-12-05'],
+                                         ['1990-12-05T10:00', '1990-12-05'],
+                                         ['05/12/1990', '1990-12-05'],
+                                         ['2028-02-29', '2028-02-29']]) {
+                const body = await validPostBody(srv, code, { 'attribute[date_acte]': given });
+                const id = createdId(await post(srv, 'json', body));
+                assert.equal(stored(id), want, given);
+                /* The JSON API gives the day as stored. */
+                const api = await request(srv, 'GET', `/api/v1/requests/${id}`,
+                                          { headers: { Authorization: `Bearer ${srv.keys.api}` } });
+                assert.equal(api.status, 200, api.text);
+                assert.equal(api.json.attributes.date_acte, want);
+            }
+            for (const bad of ['2026-02-29', '31/04/1990', '1990-12-05T25:00', 'hier', '05/12/90']) {
+                const body = await validPostBody(srv, code, { 'attribute[date_acte]': bad });
+                expectJsonError(await post(srv, 'json', body), 400, 'attribute[date_acte]');
+            }
+        } finally {
+            srv.sql(`UPDATE procedures SET open311 = 0 WHERE code = '${code}'`);
+            await untilStatus(srv, `${BASE}/services/${code}.json`, 404);
         }
     });
 

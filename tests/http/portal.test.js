@@ -203,7 +203,8 @@ test('portal: home, search, démarche, incident, confirmation, receipt, pages', 
         assert.match(r.text, /<li aria-current="step">Votre demande<\/li>/);
         assert.match(r.text, /<legend>Type d&#39;acte \(obligatoire\)<\/legend>/);
         assert.match(r.text, /<input type="radio" id="attr-type_acte-0" name="attribute\[type_acte\]" value="naissance" required>/);
-        assert.match(r.text, /<input type="datetime-local" id="attr-date_acte" name="attribute\[date_acte\]" value="" required aria-describedby="attr-date_acte-hint">/);
+        /* A date of the act is a day, not a date and time. */
+        assert.match(r.text, /<input type="date" id="attr-date_acte" name="attribute\[date_acte\]" value="" required aria-describedby="attr-date_acte-hint">/);
         assert.match(r.text, /<input type="text" id="attr-nombre_exemplaires" name="attribute\[nombre_exemplaires\]" value="" inputmode="decimal" class="input--short" required>/);
         assert.match(r.text, /<div class="notice notice--info"><p>L&#39;acte est envoyé gratuitement/);
         assert.match(r.text, /<input type="email" id="email" name="email" value="" autocomplete="email"/);
@@ -220,6 +221,7 @@ test('portal: home, search, démarche, incident, confirmation, receipt, pages', 
         r = await b.post(action, withFields(r.text, {
             'attribute[type_acte]': 'naissance',
             'attribute[nom_acte]': 'Martin <Jeanne>',
+            'attribute[date_acte]': '31/02/1990',
             'attribute[nombre_exemplaires]': 'deux',
         }));
         assert.equal(r.status, 400);
@@ -229,6 +231,9 @@ test('portal: home, search, démarche, incident, confirmation, receipt, pages', 
         const ids = links.map((l) => l.id);
         assert.deepEqual(ids, ['attr-format_acte-0', 'attr-date_acte', 'attr-nombre_exemplaires', 'email']);
         assert.match(links[0].text, /Choisissez une réponse pour « Document souhaité »/);
+        /* Typed the French way, but a day that does not exist: said so, the value kept. */
+        assert.equal(links[1].text, '« Date de l\'acte » doit être une date qui existe, jour, mois et année, par exemple 05/12/2026.');
+        assert.match(r.text, /value="31\/02\/1990"/);
         assert.match(links[2].text, /doit être un nombre/);
         assert.match(links[3].text, /adresse e-mail ou un numéro de téléphone/);
         assert.match(r.text, /<p class="field-error" id="attr-nombre_exemplaires-error"><span class="visually-hidden">Erreur :<\/span> /);
@@ -243,7 +248,7 @@ test('portal: home, search, démarche, incident, confirmation, receipt, pages', 
             'attribute[type_acte]': 'naissance',
             'attribute[format_acte]': 'copie-integrale',
             'attribute[nom_acte]': 'Martin Jeanne',
-            'attribute[date_acte]': '1990-07-14T10:30',
+            'attribute[date_acte]': '05/12/1990',
             'attribute[nombre_exemplaires]': '2',
             description: 'Pour un dossier de passeport.',
             first_name: 'Jeanne',
@@ -256,6 +261,7 @@ test('portal: home, search, démarche, incident, confirmation, receipt, pages', 
         assert.match(r.text, /<li aria-current="step">Vérification<\/li>/);
         assert.match(r.text, /<form method="post" action="\/demarches\/acte-etat-civil\?lang=fr" enctype="multipart\/form-data" novalidate>/);
         assert.match(r.text, /<dt>Type d&#39;acte<\/dt><dd>Acte de naissance<\/dd>/);
+        assert.match(r.text, /<dt>Date de l&#39;acte<\/dt><dd>5 décembre 1990<\/dd>/, 'the typed date as it was read');
         assert.match(r.text, /<dt>Adresse e-mail<\/dt><dd>jeanne.martin@example.org<\/dd>/);
         assert.match(r.text, /<dt>Motif de la demande<\/dt><dd>Non renseigné<\/dd>/);
         assert.match(r.text, /name="goto" value="form" formnovalidate>Modifier/);
@@ -265,7 +271,7 @@ test('portal: home, search, démarche, incident, confirmation, receipt, pages', 
         const back = await b.post(action, withFields(r.text, { goto: 'form' }));
         assert.equal(back.status, 200);
         assert.match(back.text, /value="Martin Jeanne"/);
-        assert.match(back.text, /value="1990-07-14T10:30"/);
+        assert.match(back.text, /value="05\/12\/1990"/);
 
         /* Sent (multipart, no file): 303 to the confirmation. */
         const sent = await b.post(action, withFields(r.text, {}), [['files', { name: '', type: 'application/octet-stream', data: Buffer.alloc(0) }]]);
@@ -288,7 +294,7 @@ test('portal: home, search, démarche, incident, confirmation, receipt, pages', 
 
         const row = srv.sql(`SELECT channel, email, notify, attributes FROM requests WHERE reference = '${filed.reference}';`);
         assert.match(row, /^web\|jeanne\.martin@example\.org\|email\|/);
-        assert.match(row, /"date_acte":"1990-07-14T10:30:00\+02:00"/, 'local time converted with the summer offset');
+        assert.match(row, /"date_acte":"1990-12-05"/, 'the French date stored as a day, YYYY-MM-DD');
         assert.match(row, /"nombre_exemplaires":"2"/);
 
         const rec = await b.get(`/recu/${filed.reference}?jeton=${filed.token}`);
@@ -296,10 +302,18 @@ test('portal: home, search, démarche, incident, confirmation, receipt, pages', 
         assertPage(rec, 'receipt');
         assert.match(rec.text, /<dt>Numéro de demande<\/dt><dd>\d{4}-\d{6}<\/dd>/);
         assert.match(rec.text, /<dt>Démarche<\/dt><dd>Demande d&#39;acte d&#39;état civil<\/dd>/);
-        assert.match(rec.text, /<dt>Date de l&#39;acte<\/dt><dd>14 juillet 1990 à 10 h 30<\/dd>/);
+        assert.match(rec.text, /<dt>Date de l&#39;acte<\/dt><dd>5 décembre 1990<\/dd>/, 'a day, no time');
         assert.match(rec.text, /<dt>Document souhaité<\/dt><dd>Copie intégrale<\/dd>/);
         assert.match(rec.text, /Mairie de Ville de Démo, 1 place de la Mairie/);
         assert.match(rec.text, /badge badge--new/);
+
+        /* The tracking page writes the day in words, without a time. */
+        const track = await b.get(`/suivi/${filed.reference}?jeton=${filed.token}`);
+        assert.equal(track.status, 200);
+        assert.match(track.text, /<dt>Date de l&#39;acte<\/dt>\s*<dd>(<p>)?5 décembre 1990(<\/p>)?<\/dd>/);
+        const english = await b.get(`/suivi/${filed.reference}?jeton=${filed.token}&lang=en`);
+        assert.match(english.text, /5 December 1990/);
+        assert.doesNotMatch(english.text, /1990-12-05/);
     });
 
     await t.test('a wrong or missing token gives 404', async () => {

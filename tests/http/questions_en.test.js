@@ -66,6 +66,26 @@ const fields = (attributes) => ({
     delay_days: '10', active: '1', open311: '1', open311_detail: 'full', attributes, description: 'Demandez un arceau vélo.',
 });
 
+test('a date question saved from the editor: a date input on the portal, a datetime asking for a day on Open311', async () => {
+    const attributes = JSON.stringify([
+        { code: 'naissance', datatype: 'date', required: true, description: 'Date de naissance',
+          description_en: 'Date of birth', order: 1 },
+    ]);
+    await admin.get('/agent/admin/demarches/nouvelle');
+    const ok = await admin.post('/agent/admin/demarches/nouvelle',
+                                Object.assign(fields(attributes), { code: 'carte-jeune', name: 'Carte jeune' }));
+    assert.equal(ok.status, 303, F.textOf(ok.text).slice(0, 500));
+    const form = (await H.request(srv, 'GET', '/demarches/carte-jeune')).text;
+    assert.match(form, /<input type="date" id="attr-naissance" name="attribute\[naissance\]" value="" required>/);
+    const def = (await H.request(srv, 'GET', '/open311/v2/services/carte-jeune.json')).json;
+    assert.equal(def.attributes[0].datatype, 'datetime');
+    assert.equal(def.attributes[0].datatype_description,
+                 'Une date sans heure, AAAA-MM-JJ ; d’une date et heure, seule la date écrite est gardée.');
+    /* The editor's help names the datatype. */
+    const editor = F.unescapeHtml((await admin.get('/agent/admin/demarches/carte-jeune')).text);
+    assert.match(editor, /date \(un jour, sans heure : une date de naissance\)/);
+});
+
 test('English texts saved from the editor, the French shown where none is given', async () => {
     const attributes = JSON.stringify([
         { code: 'nombre', datatype: 'number', required: true, description: 'Nombre d’arceaux',
@@ -112,7 +132,8 @@ test('the editor refuses faulty questions with a precise French message', async 
         ['[{"code": "a", "datatype": "string"}, {"code": "a", "datatype": "text"}]',
          /Question 2 \(« a »\) : ce code est déjà celui d’une question précédente/],
         ['[{"code": "a"}]', /Question 1 \(« a »\) : le champ « datatype » manque/],
-        ['[{"code": "a", "datatype": "colour"}]', /Question 1 \(« a »\) : le « datatype » « colour » n’existe pas/],
+        ['[{"code": "a", "datatype": "colour"}]',
+         /Question 1 \(« a »\) : le « datatype » « colour » n’existe pas\. Valeurs possibles : string, number, date, datetime, text, singlevaluelist, multivaluelist\./],
         ['[{"code": "a", "datatype": "string", "description_en": 3}]',
          /Question 1 \(« a »\) : le champ « description_en » est un texte entre guillemets de 2000 caractères au plus\./],
         ['[{"code": "a", "datatype": "string", "description_en": "' + 'x'.repeat(2001) + '"}]',

@@ -439,6 +439,92 @@ static void test_attrs_policy(void **state)
     arena_free(&a);
 }
 
+/* A date question: a calendar day stored as YYYY-MM-DD. Strictly that without a policy (what
+ * the demo and the form's own check send); with one, also a date typed the French way and a
+ * datetime whose written date is kept (Open311 clients have no date datatype). */
+static void test_attrs_date(void **state)
+{
+    (void)state;
+    arena a;
+    arena_init(&a, 0);
+    attr_def *defs = NULL;
+    size_t n = 0;
+    error err;
+    const char *def = "[{\"code\":\"naissance\",\"datatype\":\"date\",\"required\":true,"
+                      "\"description\":\"Date de naissance\"}]";
+    attrs_problem pb;
+    assert_int_equal(attrs_check(def, &pb), 0);
+    assert_int_equal(attrs_parse_definitions(&a, def, &defs, &n, &err), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(defs[0].type, ATTR_DATE);
+    assert_string_equal(attr_type_name(ATTR_DATE), "date");
+    attr_type t;
+    assert_int_equal(attr_type_parse("date", &t), 0);
+    assert_int_equal(t, ATTR_DATE);
+
+    const attrs_policy policy = {.tz = "Europe/Paris"};
+    const char *json = NULL;
+    struct {
+        const char *given, *stored; /* stored NULL: refused even with the policy */
+        int strict_ok;
+    } cases[] = {
+        {"2026-12-05", "2026-12-05", 1},
+        {"2028-02-29", "2028-02-29", 1}, /* a leap year */
+        {"2000-02-29", "2000-02-29", 1}, /* divisible by 400 */
+        {"05/12/2026", "2026-12-05", 0}, /* typed the French way */
+        {"5/12/2026", "2026-12-05", 0},
+        {" 29/02/2028 ", "2028-02-29", 0},
+        {" 2026-12-05 ", "2026-12-05", 0},
+        {"2026-12-05T23:30:00-05:00", "2026-12-05", 0}, /* its written date, not Paris's */
+        {"2026-12-05T00:00:00Z", "2026-12-05", 0},
+        {"2026-12-05T10:00", "2026-12-05", 0},
+        {"2026-02-29", NULL, 0}, /* 2026 is no leap year */
+        {"1900-02-29", NULL, 0}, /* nor is 1900 */
+        {"29/02/2026", NULL, 0},
+        {"31/04/2026", NULL, 0},
+        {"2026-13-01", NULL, 0},
+        {"2026-12-32", NULL, 0},
+        {"00/12/2026", NULL, 0},
+        {"05/12/26", NULL, 0}, /* a two-digit year is ambiguous */
+        {"0999-01-01", NULL, 0},
+        {"005/12/2026", NULL, 0},
+        {"05/12/20261", NULL, 0},
+        {"2026-12-05T25:00", NULL, 0},
+        {"2026-12-05Tmidi", NULL, 0},
+        {"2026-12-5", NULL, 0},
+        {"05-12-2026", NULL, 0},
+        {"demain", NULL, 0},
+        {"5 décembre 2026", NULL, 0},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        attr_input in[] = {{"naissance", cases[i].given}};
+        error_clear(&err);
+        int rc = attrs_validate(&a, defs, n, in, 1, &policy, &json, &err);
+        if (cases[i].stored) {
+            char want[64];
+            snprintf(want, sizeof want, "{\"naissance\":\"%s\"}", cases[i].stored);
+            assert_int_equal(rc, 0);
+            assert_string_equal(json, want);
+        } else {
+            assert_int_equal(rc, -1);
+            assert_int_equal(err.code, ERR_INVALID_ARG);
+            assert_string_equal(err.arg, "attribute[naissance]");
+        }
+        error_clear(&err);
+        assert_int_equal(attrs_validate(&a, defs, n, in, 1, NULL, &json, &err),
+                         cases[i].strict_ok ? 0 : -1);
+        /* The reader the form uses agrees with the policy. */
+        const char *iso = NULL;
+        assert_int_equal(attr_date_read(&a, cases[i].given, &iso), cases[i].stored ? 0 : -1);
+        if (cases[i].stored)
+            assert_string_equal(iso, cases[i].stored);
+    }
+    error_clear(&err);
+    assert_int_equal(attrs_validate(&a, defs, n, NULL, 0, &policy, &json, &err), -1);
+    assert_int_equal(err.code, ERR_MISSING_ARG);
+    arena_free(&a);
+}
+
 static void test_catalogue(void **state)
 {
     fixture *f = *state;
@@ -1147,6 +1233,7 @@ int main(void)
         cmocka_unit_test(test_attachment_is_public_photo),
         cmocka_unit_test(test_attrs),
         cmocka_unit_test(test_attrs_policy),
+        cmocka_unit_test(test_attrs_date),
         cmocka_unit_test(test_attrs_english),
         cmocka_unit_test_setup_teardown(test_catalogue, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tenant_hosts_unique, setup, teardown),

@@ -48,7 +48,8 @@ static const char PDF[] =
 #define ATTRS                                                                                      \
     "[{\"code\":\"taille\",\"datatype\":\"singlevaluelist\",\"required\":true,\"order\":1,"        \
     "\"description\":\"Taille du trou\",\"description_en\":\"Size of the hole\","                  \
-    "\"values\":[{\"key\":\"grand\",\"name\":\"Grand\",\"name_en\":\"Large\"}]}]"
+    "\"values\":[{\"key\":\"grand\",\"name\":\"Grand\",\"name_en\":\"Large\"}]},"                  \
+    "{\"code\":\"vu_le\",\"datatype\":\"date\",\"order\":2,\"description\":\"Vu le\"}]"
 
 typedef struct fixture {
     char dir[64];
@@ -79,7 +80,8 @@ static void file(fixture *f, const char *email, int64_t citizen_id, const char *
 {
     const catalogue *cat = catalogue_acquire(f->core);
     const cat_tenant *t = catalogue_tenant_by_slug(cat, "ville-test");
-    static const attr_input attrs[] = {{"taille", "grand"}};
+    /* The day typed the French way: stored, and so exported, as YYYY-MM-DD. */
+    static const attr_input attrs[] = {{"taille", "grand"}, {"vu_le", "05/12/2026"}};
     request_input in = {.tenant = t,
                         .procedure = catalogue_procedure(t, "nid-de-poule"),
                         .ch = CHANNEL_WEB,
@@ -88,7 +90,7 @@ static void file(fixture *f, const char *email, int64_t citizen_id, const char *
                         .lat = 45.76,
                         .lon = 4.83,
                         .attrs = attrs,
-                        .n_attrs = 1,
+                        .n_attrs = 2,
                         .email = email,
                         .last_name = "Martin",
                         .citizen_id = citizen_id,
@@ -484,6 +486,10 @@ static void test_archive(void **state)
     json_t *attr = json_array_get(json_object_get(d, "attributes"), 0);
     assert_string_equal(json_string_value(json_object_get(attr, "label")), "Taille du trou");
     assert_string_equal(json_string_value(json_object_get(attr, "value_label")), "Grand");
+    /* A date question's answer: the day as stored, for a program to read back. */
+    json_t *day = json_array_get(json_object_get(d, "attributes"), 1);
+    assert_string_equal(json_string_value(json_object_get(day, "label")), "Vu le");
+    assert_string_equal(json_string_value(json_object_get(day, "value")), "2026-12-05");
     /* The one she filed in English: its question and answer in English. */
     snprintf(name, sizeof name, "demandes/%s/demande.json", f->mine_email);
     const buf *json_en = entry(&e, name);

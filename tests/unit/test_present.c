@@ -293,6 +293,15 @@ static void test_dates(void **state)
     assert_string_equal(present_date(&a, LANG_EN, first, NULL, 0), "1 December 2026");
     assert_string_equal(present_date(&a, LANG_FR, first, "America/New_York", 1),
                         "30 novembre 2026 à 19 h 00");
+    /* A day with no time (a date question's answer): the same words, in no zone. */
+    assert_string_equal(present_day(&a, LANG_FR, "2026-12-05"), "5 décembre 2026");
+    assert_string_equal(present_day(&a, LANG_EN, "2026-12-05"), "5 December 2026");
+    assert_string_equal(present_day(&a, LANG_FR, "2028-02-01"), "1er février 2028");
+    assert_string_equal(present_day(&a, LANG_FR, "1987-12-31"), "31 décembre 1987");
+    assert_null(present_day(&a, LANG_FR, "2026-02-29"));
+    assert_null(present_day(&a, LANG_FR, "2026-12-05T10:00:00Z"));
+    assert_null(present_day(&a, LANG_FR, "05/12/2026"));
+    assert_null(present_day(&a, LANG_FR, NULL));
     arena_free(&a);
 }
 

@@ -283,6 +283,15 @@ static void h_services(http_req *rq)
     respond_doc(rq, &w, 200);
 }
 
+/* GeoReport v2 has no date datatype: a date question is shown as a datetime whose
+ * datatype_description says a day is expected (and what becomes of a time sent with it). */
+static const char *const date_expected[2] = {
+    [LANG_FR] = "Une date sans heure, AAAA-MM-JJ ; d’une date et heure, seule la date écrite est "
+                "gardée.",
+    [LANG_EN] = "A date with no time, YYYY-MM-DD; of a date and time, only the written date is "
+                "kept.",
+};
+
 /* One attribute of a service definition. Its texts are in language l: French unless the
  * request asked English (?lang=en, or an Accept-Language that starts with en), and then the
  * English ones where the procedure gives them; codes and keys never change. */
@@ -291,9 +300,21 @@ static void write_attribute_def(docw *w, const attr_def *d, lang l)
     docw_object_begin(w, "attribute");
     docw_bool(w, "variable", d->variable);
     docw_string(w, "code", d->code);
-    docw_string(w, "datatype", attr_type_name(d->type));
+    int is_date = d->type == ATTR_DATE;
+    docw_string(w, "datatype", attr_type_name(is_date ? ATTR_DATETIME : d->type));
     docw_bool(w, "required", d->required);
-    docw_string(w, "datatype_description", attr_hint(d, l));
+    const char *hint = attr_hint(d, l);
+    /* A hint has at most ATTR_LABEL_MAX characters of up to 4 bytes. */
+    char dated[ATTR_LABEL_MAX * 4 + 256];
+    if (is_date) {
+        const char *note = date_expected[l == LANG_EN ? LANG_EN : LANG_FR];
+        if (hint && *hint)
+            snprintf(dated, sizeof dated, "%s (%s)", hint, note);
+        else
+            snprintf(dated, sizeof dated, "%s", note);
+        hint = dated;
+    }
+    docw_string(w, "datatype_description", hint);
     docw_int(w, "order", d->order);
     docw_string(w, "description", attr_label(d, l));
     if (d->type == ATTR_SINGLEVALUELIST || d->type == ATTR_MULTIVALUELIST) {

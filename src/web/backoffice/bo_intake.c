@@ -82,6 +82,9 @@ static json_t *attr_fields(http_req *rq, const cat_procedure *p, const form *f, 
         case ATTR_DATETIME:
             type = "datetime-local";
             break;
+        case ATTR_DATE:
+            type = "date";
+            break;
         case ATTR_TEXT:
             kind = "k_textarea";
             break;

@@ -61,8 +61,11 @@ static json_t *attributes_json(http_req *rq, const cat_tenant *t, const cat_proc
             if (!sv)
                 continue;
             int64_t when;
+            const char *day;
             if (d->type == ATTR_DATETIME && time_parse_rfc3339(sv, &when) == 0)
                 sv = bo_date(rq, t, when, 1);
+            else if (d->type == ATTR_DATE && (day = present_day(rq->arena, rq->lang, sv)) != NULL)
+                sv = day;
             else
                 sv = attr_value_name(d, sv, rq->lang);
             if (text.len)

@@ -260,6 +260,10 @@ static size_t add_attr_specs(filing *fl, fspec *out, size_t n, size_t max)
             s->kind = K_INPUT;
             s->input_type = "datetime-local";
             break;
+        case ATTR_DATE:
+            s->kind = K_INPUT;
+            s->input_type = "date";
+            break;
         case ATTR_TEXT:
             s->kind = K_TEXTAREA;
             break;
@@ -647,7 +651,8 @@ static int parse_decimal(arena *a, const char *v, double *out)
     return (*end || !isfinite(*out)) ? -1 : 0;
 }
 
-/* An attribute's value as core wants it: numbers with a point, dates in RFC 3339. */
+/* An attribute's value as core wants it: numbers with a point, datetimes in RFC 3339, dates as
+ * YYYY-MM-DD (a French 05/12/2026 too). */
 static const char *attr_normalise(filing *fl, const attr_def *d, const char *v, int *bad)
 {
     *bad = 0;
@@ -665,6 +670,11 @@ static const char *attr_normalise(filing *fl, const attr_def *d, const char *v, 
         if (!r)
             *bad = 1;
         return r ? r : v;
+    }
+    if (d->type == ATTR_DATE) {
+        const char *iso;
+        *bad = attr_date_read(fl->rq->arena, v, &iso) != 0;
+        return *bad ? v : iso;
     }
     return v;
 }
@@ -721,7 +731,8 @@ static void check_attr(filing *fl, const fspec *s)
     attr_input in[64];
     size_t n = 0;
     if (attr_inputs(fl, s, in, &n, 64) != 0) {
-        field_error(fl, s, "procedure.err_datetime");
+        field_error(fl, s,
+                    s->attr->type == ATTR_DATE ? "procedure.err_date" : "procedure.err_datetime");
         return;
     }
     const char *json;
@@ -740,6 +751,9 @@ static void check_attr(filing *fl, const fspec *s)
         break;
     case ATTR_DATETIME:
         field_error(fl, s, "procedure.err_datetime");
+        break;
+    case ATTR_DATE:
+        field_error(fl, s, "procedure.err_date");
         break;
     case ATTR_STRING:
     case ATTR_TEXT:
@@ -1021,6 +1035,11 @@ static const char *answer_text(filing *fl, const fspec *s)
         buf_free(&b);
         return out;
     }
+    /* A day in words, so that the citizen sees how 05/12 was read. */
+    const char *iso, *day;
+    if (s->attr && s->attr->type == ATTR_DATE && attr_date_read(a, value(fl, s->name), &iso) == 0 &&
+        (day = present_day(a, fl->rq->lang, iso)) != NULL)
+        return day;
     return value(fl, s->name);
 }
 

@@ -232,10 +232,13 @@ json_t *filing_request_sections(http_req *rq, const cat_tenant *t, const cat_pro
         } else if (json_is_string(v)) {
             text = json_string_value(v);
             int64_t when;
+            const char *day;
             if (d->type == ATTR_SINGLEVALUELIST)
                 text = attr_value_name(d, text, l);
             else if (d->type == ATTR_DATETIME && time_parse_rfc3339(text, &when) == 0)
                 text = filing_datetime(rq->arena, when, tz, l);
+            else if (d->type == ATTR_DATE && (day = present_day(rq->arena, l, text)) != NULL)
+                text = day;
             text = arena_strdup(rq->arena, text);
         }
         add_answer(answers, attr_label(d, l), text);

@@ -254,6 +254,9 @@ static const char *attr_value_text(http_req *rq, const cat_tenant *t, const attr
 {
     if (d->type == ATTR_SINGLEVALUELIST || d->type == ATTR_MULTIVALUELIST)
         return attr_value_name(d, v, rq->lang);
+    const char *day = d->type == ATTR_DATE ? present_day(rq->arena, rq->lang, v) : NULL;
+    if (day)
+        return day;
     if (d->type == ATTR_DATETIME) {
         int64_t when;
         const char *words, *iso, *clock;
