@@ -206,6 +206,22 @@ describe('a 390-pixel phone', () => {
         await page.context().close();
     });
 
+    it('nor the home page of a citizen with requests: «Vos dernières demandes» as cards, French and English', async () => {
+        const email = 'cartes.usager@example.org';
+        const page = await env.newPage({ javaScriptEnabled: false, viewport: { width: WIDTH, height: 844 } });
+        await F.signUp(page, env.srv, email);
+        await F.fileDemarche(page, env.srv, 'question-generale', { email, text: 'Une question posée depuis un téléphone.' });
+        for (const lang of ['', '?lang=en']) {
+            await B.goto(page, env.srv.url + '/' + lang);
+            const row = page.locator('main table.table--cards tbody tr').first();
+            assert.ok(await row.count(), `the latest requests ${lang}`);
+            const labels = await row.locator('td').evaluateAll((tds) => tds.map((td) => getComputedStyle(td, '::before').content));
+            assert.deepEqual(labels, ['none', 'none', '"Date"', lang ? '"Status"' : '"Statut"'], `the values are labelled ${lang}`);
+        }
+        assert.deepEqual(await overflowing(page, ['/', '/?lang=en']), []);
+        await page.context().close();
+    });
+
     /* The number of rows of the page's tables (main). */
     const tableRows = (page) => page.locator('main table tbody tr').count();
 
