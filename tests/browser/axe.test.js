@@ -194,6 +194,11 @@ describe('axe-core: zero WCAG 2.1 A/AA violations on every page', () => {
         await check(citizen, 'my request (thread and reply form)');
         await go(citizen, '/');
         await check(citizen, 'home, logged in (latest requests)');
+        await citizen.setViewportSize({ width: 390, height: 844 });
+        await go(citizen, '/');
+        assert.ok(await citizen.locator('main table.table--cards tbody tr').count() > 0, 'the latest requests');
+        await check(citizen, 'home, logged in, on a 390-pixel phone (the latest requests as cards)');
+        await citizen.setViewportSize({ width: 1280, height: 900 });
         await go(citizen, '/compte/preferences');
         await check(citizen, 'preferences');
         await go(citizen, '/compte/donnees');

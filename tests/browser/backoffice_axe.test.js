@@ -6,9 +6,10 @@
  * an action answered with an error; «Fusionner» with an error, its confirmation, the request
  * kept and the merged one afterwards), intake (empty, with errors, done), the mobile view,
  * every administration page (the RGPD register, its printable page and the data export, with
- * an error and with nothing found, included), the audit page, the 403 and 404 pages. One test
- * per page state, so that the count says how many were checked and a failure names the page;
- * every violation is printed with its rule, help, nodes' selectors and markup.
+ * an error and with nothing found, included), the audit page, the 403 and 404 pages; and on a
+ * 390-pixel phone, the inbox's tabs with rows and the administration's lists, all as cards.
+ * One test per page state, so that the count says how many were checked and a failure names
+ * the page; every violation is printed with its rule, help, nodes' selectors and markup.
  */
 
 const { describe, it, before, after } = require('node:test');
@@ -237,6 +238,32 @@ describe('axe-core: zero WCAG 2.1 A/AA violations on every back-office page', ()
         await go(p, '/agent/terrain?lat=abc&long=4.8357', 400);
         assert.ok(await p.locator('.error-summary').count(), 'a wrong position shows no error summary');
         await check(p, 'mobile view with a wrong position');
+    });
+
+    it('a phone (390 px): the inbox\'s tabs with rows as cards, the admin\'s lists as cards', async () => {
+        const mine = await F.fileRequest(srv, { service: 'nid-de-poule' });
+        try {
+            await agentPage.setViewportSize({ width: 390, height: 844 });
+            await page.setViewportSize({ width: 390, height: 844 });
+            /* «Mes demandes» gets a row: the agent takes a request of their service. */
+            await go(agentPage, '/agent/?onglet=service');
+            [last] = await Promise.all([agentPage.waitForNavigation({ waitUntil: 'load' }),
+                                        agentPage.locator(`tr:has(a[href="/agent/demandes/${mine.reference}"]) button[data-take]`).click()]);
+            for (const tab of ['', '?onglet=moi', '?onglet=service', '?onglet=tout', '?vue=retard']) {
+                await go(agentPage, '/agent/' + tab);
+                assert.ok(await agentPage.locator('main table[data-inbox] tbody tr').count() > 0, `inbox ${tab}: no row`);
+                await check(agentPage, `inbox ${tab || '(default tab)'} at 390 px, with rows`);
+            }
+            for (const path of ['/agent/?onglet=tout', '/agent/admin/agents', '/agent/admin/demarches', '/agent/admin/cles',
+                                '/agent/admin/audit']) {
+                await go(page, path);
+                assert.ok(await page.locator('main table tbody tr').count() > 0, `${path}: no row`);
+                await check(page, `${path} at 390 px (admin)`);
+            }
+        } finally {
+            await agentPage.setViewportSize({ width: 1280, height: 900 });
+            await page.setViewportSize({ width: 1280, height: 900 });
+        }
     });
 
     for (const path of ['/agent/admin', '/agent/admin/services', '/agent/admin/agents', '/agent/admin/demarches',

@@ -6,7 +6,9 @@
  * (a long word, a table or a form control that does not wrap shows up here as a horizontal
  * scroll), the public incidents' cards with their photos and long texts included; nor are the
  * agents' pages a field agent opens on a phone. The back office's menu folds the same way,
- * and the field view is one card per request with its actions folded behind «Agir». On both
+ * the field view is one card per request with its actions folded behind «Agir», and the
+ * back office's lists (the inbox's tabs, with rows, and the administration's) are cards, not
+ * tables in a box that scrolls sideways, while a desktop keeps its dense tables. On both
  * sides the menu bar lines up with the page's content.
  */
 
@@ -29,13 +31,19 @@ describe('a 390-pixel phone', () => {
         if (env) assert.equal(await env.stop(), 0, 'guichet did not exit cleanly (status above)');
     });
 
-    /* The pages wider than the viewport among `paths`, with their width. */
+    /* The pages wider than the viewport among `paths`, with their width, and those with a box
+     * of their content that scrolls sideways on its own (a table in a scrolling box leaves the
+     * page its width but still makes the reader scroll). */
     async function overflowing(page, paths) {
         const wide = [];
         for (const p of paths) {
             await B.goto(page, env.srv.url + p);
             const w = await page.evaluate(() => document.documentElement.scrollWidth);
             if (w > WIDTH) wide.push(`${p} (${w} px)`);
+            const boxes = await page.evaluate(() => [...document.querySelectorAll('main *')]
+                .filter((e) => ['auto', 'scroll'].includes(getComputedStyle(e).overflowX) && e.scrollWidth > e.clientWidth + 1)
+                .map((e) => `${e.tagName.toLowerCase()}.${e.className} ${e.scrollWidth}/${e.clientWidth} px`));
+            if (boxes.length) wide.push(`${p}: ${boxes.join(', ')}`);
         }
         return wide;
     }
@@ -196,6 +204,85 @@ describe('a 390-pixel phone', () => {
             `/recu/${filed.reference}?jeton=${token}`, `/suivi/${filed.reference}?jeton=${token}`]);
         assert.deepEqual(wide, []);
         await page.context().close();
+    });
+
+    it('nor the home page of a citizen with requests: «Vos dernières demandes» as cards, French and English', async () => {
+        const email = 'cartes.usager@example.org';
+        const page = await env.newPage({ javaScriptEnabled: false, viewport: { width: WIDTH, height: 844 } });
+        await F.signUp(page, env.srv, email);
+        await F.fileDemarche(page, env.srv, 'question-generale', { email, text: 'Une question posée depuis un téléphone.' });
+        for (const lang of ['', '?lang=en']) {
+            await B.goto(page, env.srv.url + '/' + lang);
+            const row = page.locator('main table.table--cards tbody tr').first();
+            assert.ok(await row.count(), `the latest requests ${lang}`);
+            const labels = await row.locator('td').evaluateAll((tds) => tds.map((td) => getComputedStyle(td, '::before').content));
+            assert.deepEqual(labels, ['none', 'none', '"Date"', lang ? '"Status"' : '"Statut"'], `the values are labelled ${lang}`);
+        }
+        assert.deepEqual(await overflowing(page, ['/', '/?lang=en']), []);
+        await page.context().close();
+    });
+
+    /* The number of rows of the page's tables (main). */
+    const tableRows = (page) => page.locator('main table tbody tr').count();
+
+    it('the back office\'s lists are cards on a phone, with rows in every tab of the inbox, and dense tables on a desktop', async () => {
+        const FB = require('./bo_flows');
+        const agent = FB.addAgent(env.srv, { email: 'cartes.etroit@ville-demo.test', name: 'Agent Cartes', role: 'agent', departments: ['voirie'] });
+        const admin = FB.addAgent(env.srv, { email: 'cartes.admin@ville-demo.test', name: 'Admin Cartes', role: 'admin' });
+        const filed = [];
+        for (let i = 0; i < 3; i++) filed.push(await FB.fileRequest(env.srv, { service: 'nid-de-poule' }));
+        const page = await env.newPage({ javaScriptEnabled: false, viewport: { width: WIDTH, height: 844 } });
+        await FB.loginPage(page, env.srv, agent);
+        /* «Mes demandes» gets a row: the agent takes one of their service's requests. */
+        await B.goto(page, env.srv.url + '/agent/?onglet=service');
+        await Promise.all([page.waitForNavigation({ waitUntil: 'load' }),
+                           page.locator(`tr:has(a[href="/agent/demandes/${filed[0].reference}"]) button[data-take]`).click()]);
+        const tabs = ['/agent/', '/agent/?onglet=moi', '/agent/?onglet=service', '/agent/?onglet=tout', '/agent/?vue=retard'];
+        for (const tab of tabs) {
+            await B.goto(page, env.srv.url + tab);
+            assert.ok(await tableRows(page) > 0, `${tab} has rows`);
+        }
+        assert.deepEqual(await overflowing(page, tabs.concat([`/agent/demandes/${filed[0].reference}`])), []);
+        await page.context().close();
+
+        const lists = ['/agent/admin/agents', '/agent/admin/demarches', '/agent/admin/cles', '/agent/admin/services',
+                       '/agent/admin/audit', '/agent/admin/conservation'];
+        const phone = await env.newPage({ javaScriptEnabled: false, viewport: { width: WIDTH, height: 844 } });
+        await FB.loginPage(phone, env.srv, admin);
+        for (const list of lists) {
+            await B.goto(phone, env.srv.url + list);
+            assert.ok(await tableRows(phone) > 0, `${list} has rows`);
+        }
+        assert.deepEqual(await overflowing(phone, ['/agent/?onglet=tout', '/agent/admin/registre'].concat(lists)), []);
+        /* A card: the reference first, its checkbox beside it and both at a thumb's size, each
+         * value after its column's name. */
+        await B.goto(phone, env.srv.url + '/agent/?onglet=tout');
+        const row = phone.locator('table[data-inbox] tbody tr').first();
+        const box = async (sel) => row.locator(sel).first().boundingBox();
+        const check = await box('input[type=checkbox]');
+        const link = await box('a[data-open]');
+        assert.ok(check.width >= 24 && check.height >= 24, `the checkbox is ${check.width} × ${check.height} px`);
+        assert.ok(link.height >= 44, `the reference's link is ${link.height} px high`);
+        assert.ok(Math.abs(check.y + check.height / 2 - (link.y + link.height / 2)) < 4, 'the checkbox beside the reference');
+        const labels = await row.locator('td').evaluateAll((tds) => tds.map((td) => getComputedStyle(td, '::before').content));
+        assert.deepEqual(labels.slice(3), ['"Statut"', '"Usager"', '"Canal"', '"Déposée le"', '"Échéance"', '"Priorité"', '"Agent"']);
+        const status = await box('.badge');
+        const created = await row.locator('td[data-label="Déposée le"]').boundingBox();
+        assert.ok(link.y < status.y && status.y < created.y, 'reference, then state, then dates');
+        await phone.context().close();
+
+        /* A desktop keeps the dense table: one line of cells per row under a visible header. */
+        const desk = await env.newPage({ viewport: { width: 1366, height: 900 } });
+        await FB.loginPage(desk, env.srv, admin);
+        for (const path of ['/agent/?onglet=tout'].concat(lists.slice(0, 3))) {
+            await B.goto(desk, env.srv.url + path);
+            const table = desk.locator('main table').first();
+            assert.equal(await table.evaluate((t) => getComputedStyle(t).display), 'table', path);
+            assert.ok((await table.locator('thead th').last().boundingBox()).height > 10, `${path}: the header is shown`);
+            const tops = await table.locator('tbody tr').first().locator('td').evaluateAll((tds) => tds.map((td) => Math.round(td.getBoundingClientRect().top)));
+            assert.equal(new Set(tops).size, 1, `${path}: the cells of a row side by side (${tops})`);
+        }
+        await desk.context().close();
     });
 
     /* Last: the incidents it files would fill the field agent's inbox above. */

@@ -396,7 +396,7 @@ test('the procedure editor takes a retention in months, and the legal notice say
     assert.equal(r.status, 303, r.text.slice(0, 300));
     assert.equal(sqlNumber("SELECT retention_months FROM procedures WHERE code = 'nid-de-poule'"), 12);
     r = await admin.get('/agent/admin/demarches');
-    assert.match(r.text, /<td class="num">12<\/td>/);
+    assert.match(r.text, /<td class="num" data-label="Conservation \(mois\)">12<\/td>/);
     r = await H.request(srv, 'GET', '/mentions-legales');
     assert.match(F.textOf(r.text), /Nid de poule — 12 mois/);
     /* Empty: the default of its kind again. */
