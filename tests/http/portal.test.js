@@ -341,7 +341,7 @@ test('portal: home, search, démarche, incident, confirmation, receipt, pages', 
         assert.equal(r.status, 200);
         assertPage(r, 'incident location');
         assert.match(r.text, /<li aria-current="step">Lieu<\/li>/);
-        assert.match(r.text, /<h2>Étape 1 sur 3 : Lieu<\/h2>/);
+        assert.match(r.text, /<h2 id="etape" tabindex="-1">Étape 1 sur 3 : Lieu<\/h2>/);
         assert.match(r.text, /<div class="map" id="map" hidden data-tiles="[^"]*"/);
         assert.match(r.text, /<link rel="stylesheet" href="\/static\/vendor\/leaflet\/leaflet.css">/);
         assert.match(r.text, /<script src="\/static\/js\/map.js"><\/script>/);
@@ -368,7 +368,7 @@ test('portal: home, search, démarche, incident, confirmation, receipt, pages', 
         r = await b.post(action, withFields(r.text, { address: '12 rue Victor Hugo', lat: '45,7641', long: '4.8357' }));
         assert.equal(r.status, 200);
         assertPage(r, 'incident problem');
-        assert.match(r.text, /<h2>Étape 2 sur 3 : Le problème<\/h2>/);
+        assert.match(r.text, /<h2 id="etape" tabindex="-1">Étape 2 sur 3 : Le problème<\/h2>/);
         assert.match(r.text, /<li class="steps__done">Lieu<span class="visually-hidden"> \(terminée\)<\/span><\/li>/);
         assert.match(r.text, /<input type="hidden" name="address" value="12 rue Victor Hugo">/);
         assert.match(r.text, /enctype="multipart\/form-data"/);
@@ -393,7 +393,7 @@ test('portal: home, search, démarche, incident, confirmation, receipt, pages', 
         }));
         assert.equal(r.status, 200);
         assertPage(r, 'incident details and sending');
-        assert.match(r.text, /<h2>Étape 3 sur 3 : Précisions et envoi<\/h2>/);
+        assert.match(r.text, /<h2 id="etape" tabindex="-1">Étape 3 sur 3 : Précisions et envoi<\/h2>/);
         assert.match(r.text, /<div class="notice notice--info"><p>En cas de danger immédiat/);
         assert.match(r.text, /<dt>Adresse ou lieu<\/dt><dd>12 rue Victor Hugo<\/dd>/);
         assert.match(r.text, /<dt>Catégorie du problème<\/dt><dd>Nid de poule<\/dd>/);
@@ -487,7 +487,7 @@ test('portal: home, search, démarche, incident, confirmation, receipt, pages', 
         const form = await b.get('/demarches/nid-de-poule?lang=en');
         assert.equal(form.status, 200);
         assertPage(form, 'form in English', 'en');
-        assert.match(form.text, /<h2>Step 1 of 3: Place<\/h2>/);
+        assert.match(form.text, /<h2 id="etape" tabindex="-1">Step 1 of 3: Place<\/h2>/);
         assert.match(form.text, /action="\/signaler\?categorie=nid-de-poule&amp;lang=en"/);
         const err = await b.post('/signaler?categorie=nid-de-poule&lang=en', withFields(form.text, {}));
         assert.equal(err.status, 400);
