@@ -48,11 +48,19 @@ async function main() {
             await F.submitForward(page);
             await page.locator('main textarea[name=description]').fill('Un trou profond dans la chaussée devant le numéro 12, dangereux pour les vélos.');
             await page.locator('main input[name=files]').setInputFiles(Object.assign({}, await B.makeJpeg(page), { name: 'trou.jpg' }));
+            /* The category the words point to, checked by report.js as they are typed. */
+            await page.waitForFunction(() => {
+                const r = document.querySelector('input[name=categorie][value="nid-de-poule"]');
+                return r && r.checked;
+            }, null, { timeout: 5000 });
             await shoot(page, 'signaler-2-probleme', size);
             await F.submitForward(page);
+            assert.equal(await F.errorSummary(page), null, 'the problem step was refused');
             await shoot(page, 'signaler-3-envoi', size);
             await F.fillForm(page, { email: `capture.${size}@example.org` });
             await F.submitForward(page);
+            const err = await F.errorSummary(page);
+            assert.equal(err, null, `the report was refused: ${err && err.text}`);
             const filed = await F.confirmationOf(page);
             await shoot(page, 'confirmation', size);
             await open(page, `${srv.url}/suivi/${filed.reference}?jeton=${encodeURIComponent(filed.token)}`);
