@@ -10,6 +10,7 @@
 #include "cli/demo.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +27,7 @@
 #include "core/status.h"
 #include "util/arena.h"
 #include "util/buf.h"
+#include "util/fr_ids.h"
 #include "util/geo.h"
 #include "util/log.h"
 #include "util/utf8.h"
@@ -322,6 +324,30 @@ static char *fmt_day(demo_gen *g, int64_t t)
 
 /* A value for attribute d of a request created at t0. List attributes draw from their own
  * keys; the others follow the meaning of their code. NULL when the code is unknown here. */
+/* The digit that completes digits[0..n) into a number that passes Luhn (digits has room
+ * for it and its NUL). */
+static void luhn_complete(char *digits, size_t n)
+{
+    digits[n + 1] = '\0';
+    for (char k = '0'; k <= '9'; k++) {
+        digits[n] = k;
+        if (fr_luhn_ok(digits))
+            return;
+    }
+}
+
+/* An invented association's SIRET: a SIREN beginning with 8 (as many associations') with
+ * its Luhn key, then its first establishment's NIC 0001 and the establishment's key. */
+static char *demo_siret(arena *a, rng *r)
+{
+    char d[16];
+    snprintf(d, sizeof d, "8%07u", rng_below(r, 10000000));
+    luhn_complete(d, 8);
+    memcpy(d + 9, "0001", 4);
+    luhn_complete(d, 13);
+    return arena_strdup(a, d);
+}
+
 static char *gen_value(demo_gen *g, const attr_def *d, int64_t t0)
 {
     rng *r = &g->r;
@@ -366,6 +392,8 @@ static char *gen_value(demo_gen *g, const attr_def *d, int64_t t0)
         return arena_strdup(a, pick(r, demo_association_names));
     if (strcmp(code, "numero_rna") == 0)
         return arena_printf(a, "W69%07u", rng_below(r, 10000000));
+    if (strcmp(code, "siret") == 0)
+        return demo_siret(a, r);
     if (strcmp(code, "montant_demande") == 0)
         return arena_printf(a, "%u", (6 + rng_below(r, 155)) * 50);
     if (strcmp(code, "nombre_adherents") == 0)

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/outbox.h"
 #include "util/buf.h"
 #include "util/jsonw.h"
 #include "util/log.h"
@@ -43,6 +44,94 @@ int attr_type_parse(const char *name, attr_type *out)
     return -1;
 }
 
+static const char *const format_names[ATTR_FORMAT_COUNT] = {
+    [ATTR_FORMAT_NONE] = "",
+    [ATTR_FORMAT_SIRET] = "siret",
+    [ATTR_FORMAT_SIREN] = "siren",
+    [ATTR_FORMAT_IBAN] = "iban",
+    [ATTR_FORMAT_CODE_POSTAL] = "code_postal",
+    [ATTR_FORMAT_TELEPHONE] = "telephone",
+    [ATTR_FORMAT_EMAIL] = "email",
+};
+
+/* The fr_ids check of each format (FR_ID_KIND_COUNT: none, the e-mail's is outbox's). */
+static const fr_id_kind format_ids[ATTR_FORMAT_COUNT] = {
+    [ATTR_FORMAT_NONE] = FR_ID_KIND_COUNT,
+    [ATTR_FORMAT_SIRET] = FR_ID_SIRET,
+    [ATTR_FORMAT_SIREN] = FR_ID_SIREN,
+    [ATTR_FORMAT_IBAN] = FR_ID_IBAN,
+    [ATTR_FORMAT_CODE_POSTAL] = FR_ID_CODE_POSTAL,
+    [ATTR_FORMAT_TELEPHONE] = FR_ID_TELEPHONE,
+    [ATTR_FORMAT_EMAIL] = FR_ID_KIND_COUNT,
+};
+
+static const char *const format_notes[ATTR_FORMAT_COUNT][2] = {
+    [ATTR_FORMAT_SIRET] = {"Numéro SIRET : 14 chiffres, les espaces sont acceptés ; enregistré "
+                           "sans espaces.",
+                           "SIRET number: 14 digits, blanks allowed; stored without blanks."},
+    [ATTR_FORMAT_SIREN] = {"Numéro SIREN : 9 chiffres, les espaces sont acceptés ; enregistré "
+                           "sans espaces.",
+                           "SIREN number: 9 digits, blanks allowed; stored without blanks."},
+    [ATTR_FORMAT_IBAN] = {"IBAN d’un pays de la zone SEPA, clé de contrôle vérifiée, les "
+                          "espaces sont acceptés ; enregistré en majuscules sans espaces.",
+                          "IBAN of a SEPA country, check digits verified, blanks allowed; "
+                          "stored upper case without blanks."},
+    [ATTR_FORMAT_CODE_POSTAL] = {"Code postal français : 5 chiffres.",
+                                 "French postcode: 5 digits."},
+    [ATTR_FORMAT_TELEPHONE] = {"Numéro de téléphone français : 10 chiffres commençant par 0, ou "
+                               "+33 suivi de 9 chiffres ; enregistré au format international "
+                               "E.164 (+33…).",
+                               "French telephone number: 10 digits starting with 0, or +33 and "
+                               "9 digits; stored in the international E.164 format (+33…)."},
+    [ATTR_FORMAT_EMAIL] = {"Adresse électronique, par exemple nom@exemple.fr.",
+                           "E-mail address, for example name@example.fr."},
+};
+
+const char *attr_format_name(attr_format f)
+{
+    return f >= 0 && f < ATTR_FORMAT_COUNT ? format_names[f] : "";
+}
+
+int attr_format_parse(const char *name, attr_format *out)
+{
+    for (int i = 0; name && i < ATTR_FORMAT_COUNT; i++)
+        if (strcmp(name, format_names[i]) == 0) {
+            *out = (attr_format)i;
+            return 0;
+        }
+    return -1;
+}
+
+const char *attr_format_note(attr_format f, lang l)
+{
+    if (f <= ATTR_FORMAT_NONE || f >= ATTR_FORMAT_COUNT)
+        return NULL;
+    return format_notes[f][l == LANG_EN ? 1 : 0];
+}
+
+int attr_format_check(arena *a, attr_format f, const char *value, const char **stored,
+                      fr_id_result *r)
+{
+    char out[FR_ID_OUT_MAX];
+    memset(r, 0, sizeof *r);
+    if (f == ATTR_FORMAT_EMAIL) {
+        if (!outbox_email_ok(value)) {
+            r->problem = FR_ID_CHARACTERS;
+            return -1;
+        }
+        *stored = value;
+        return 0;
+    }
+    if (f <= ATTR_FORMAT_NONE || f >= ATTR_FORMAT_COUNT) {
+        *stored = value;
+        return 0;
+    }
+    if (fr_id_check(format_ids[f], value, out, r) != 0)
+        return -1;
+    *stored = arena_strdup(a, out);
+    return *stored ? 0 : -2;
+}
+
 static int cmp_order(const void *pa, const void *pb)
 {
     const attr_def *a = pa, *b = pb;
@@ -70,6 +159,8 @@ static const char *const problem_names[ATTRS_PROBLEM_COUNT] = {
     [ATTRS_VALUE_NO_KEY] = "value_no_key",
     [ATTRS_VALUE_NO_NAME] = "value_no_name",
     [ATTRS_VALUE_REPEATED_KEY] = "value_repeated_key",
+    [ATTRS_BAD_FORMAT] = "bad_format",
+    [ATTRS_FORMAT_NOT_STRING] = "format_not_string",
 };
 
 const char *attrs_problem_name(attrs_problem_kind kind)
@@ -88,6 +179,7 @@ static const char *const def_members[] = {"code",
                                           "variable",
                                           "order",
                                           "values",
+                                          "format",
                                           NULL};
 static const char *const value_members[] = {"key", "name", "name_en", NULL};
 
@@ -212,6 +304,26 @@ static int parse_values(parser *ps, json_t *o, size_t i, attr_def *d)
     return 0;
 }
 
+/* The format member of question i into d->format. Lenient: an unknown one, or one on a
+ * question that is not a string, is none. */
+static int parse_format(parser *ps, json_t *o, size_t i, attr_def *d)
+{
+    json_t *f = json_object_get(o, "format");
+    d->format = ATTR_FORMAT_NONE;
+    if (!f)
+        return 0;
+    attr_format format;
+    if (!json_is_string(f) || attr_format_parse(json_string_value(f), &format) != 0 ||
+        format == ATTR_FORMAT_NONE)
+        return ps->strict ? problem(ps, ATTRS_BAD_FORMAT, i, (size_t)-1,
+                                    json_is_string(f) ? json_string_value(f) : "", 0)
+                          : 0;
+    if (d->type != ATTR_STRING)
+        return ps->strict ? problem(ps, ATTRS_FORMAT_NOT_STRING, i, (size_t)-1, "format", 0) : 0;
+    d->format = format;
+    return 0;
+}
+
 /* Question i of the text, object o, into d; earlier ones in out[0..i) for repeated codes. */
 static int parse_one(parser *ps, json_t *o, size_t i, attr_def *out)
 {
@@ -237,6 +349,8 @@ static int parse_one(parser *ps, json_t *o, size_t i, attr_def *out)
     if (attr_type_parse(json_string_value(type), &d->type) != 0)
         return problem(ps, ATTRS_BAD_DATATYPE, i, (size_t)-1,
                        json_is_string(type) ? json_string_value(type) : "", 0);
+    if (parse_format(ps, o, i, d) != 0)
+        return -1;
     if (bool_member(ps, o, "variable", i, 1, &d->variable) != 0 ||
         bool_member(ps, o, "required", i, 0, &d->required) != 0)
         return -1;
@@ -488,6 +602,44 @@ int attr_date_read(arena *a, const char *value, const char **iso)
     return *iso ? 0 : -2;
 }
 
+/* A formatted string value (attr_format_check), with an English detail for API clients that
+ * says what is wrong. */
+static int check_format(arena *a, attr_format f, const char *value, const char **stored,
+                        const char *argname, error *err)
+{
+    fr_id_result r;
+    int rc = attr_format_check(a, f, value, stored, &r);
+    if (rc == 0)
+        return 0;
+    if (rc == -2)
+        return error_set(err, ERR_INTERNAL, argname, "out of memory");
+    const char *name = attr_format_name(f);
+    switch (r.problem) {
+    case FR_ID_LENGTH:
+        return error_set(err, ERR_INVALID_ARG, argname, "not a valid %s: %d %s where %d %s needed",
+                         name, r.got, f == ATTR_FORMAT_IBAN ? "characters" : "digits", r.want,
+                         r.want > 1 ? "are" : "is");
+    case FR_ID_CHECKSUM:
+        return error_set(err, ERR_INVALID_ARG, argname, "not a valid %s: wrong check digits", name);
+    case FR_ID_RIB_KEY:
+        return error_set(err, ERR_INVALID_ARG, argname, "not a valid %s: wrong RIB key", name);
+    case FR_ID_IBAN_COUNTRY:
+        return error_set(err, ERR_INVALID_ARG, argname,
+                         "not a valid %s: \"%s\" is not a SEPA country code", name, r.country);
+    case FR_ID_POSTCODE_AREA:
+        return error_set(err, ERR_INVALID_ARG, argname,
+                         "not a valid %s: no French département begins so", name);
+    case FR_ID_POSTCODE_CORSE:
+        return error_set(err, ERR_INVALID_ARG, argname,
+                         "not a valid %s: Corsican postcodes begin with 20, not 2A or 2B", name);
+    case FR_ID_PHONE_PREFIX:
+        return error_set(err, ERR_INVALID_ARG, argname, "not a valid %s: not a French number",
+                         name);
+    default:
+        return error_set(err, ERR_INVALID_ARG, argname, "not a valid %s", name);
+    }
+}
+
 /* Checks one value of d; *stored is what is kept of it (the value itself, or a number, a
  * datetime or a date normalised). */
 static int check_value(arena *a, const attr_def *d, const attrs_policy *policy,
@@ -503,7 +655,9 @@ static int check_value(arena *a, const attr_def *d, const attrs_policy *policy,
         if (chars > ATTR_STRING_MAX || strchr(value, '\n') || utf8_has_control(value, len))
             return error_set(err, ERR_INVALID_ARG, argname,
                              "must be one line of at most %d characters", ATTR_STRING_MAX);
-        return 0;
+        return d->format != ATTR_FORMAT_NONE && *value
+                   ? check_format(a, d->format, value, stored, argname, err)
+                   : 0;
     case ATTR_TEXT:
         if (chars > ATTR_TEXT_MAX)
             return error_set(err, ERR_INVALID_ARG, argname, "longer than %d characters",

@@ -10,6 +10,8 @@
  *    "values": [{"key": "petit", "name": "Petit (moins de 20 cm)", "name_en": "Small"}]}
  * The *_en members are optional English texts (as a procedure's name_en): English pages show
  * them, the French where none is given (attr_label, attr_hint, attr_value_name).
+ * A string question may also have "format": "siret", "siren", "iban", "code_postal",
+ * "telephone" or "email" (attr_format): its values are checked as such and stored normalised.
  * Stored values (requests.attributes): a JSON object code -> string (array of strings for
  * multivaluelist).
  */
@@ -20,6 +22,7 @@
 
 #include "util/arena.h"
 #include "util/error.h"
+#include "util/fr_ids.h"
 
 typedef enum attr_type {
     ATTR_STRING = 0,
@@ -31,6 +34,18 @@ typedef enum attr_type {
     ATTR_DATE, /* ours, not Open311's: a calendar day, "2026-12-05" */
     ATTR_TYPE_COUNT
 } attr_type;
+
+/* What a string question's values are, beyond one line of text (member "format"). */
+typedef enum attr_format {
+    ATTR_FORMAT_NONE = 0,
+    ATTR_FORMAT_SIRET,
+    ATTR_FORMAT_SIREN,
+    ATTR_FORMAT_IBAN,
+    ATTR_FORMAT_CODE_POSTAL,
+    ATTR_FORMAT_TELEPHONE,
+    ATTR_FORMAT_EMAIL,
+    ATTR_FORMAT_COUNT
+} attr_format;
 
 #define ATTR_STRING_MAX 1000 /* characters, single line */
 #define ATTR_TEXT_MAX 10000  /* characters */
@@ -53,6 +68,7 @@ typedef struct attr_def {
     const char *datatype_description; /* NULL when none */
     const char *description_en;       /* NULL when none */
     const char *datatype_description_en; /* NULL when none */
+    attr_format format;                  /* ATTR_FORMAT_NONE but for some string questions */
     attr_value *values;
     size_t n_values;
 } attr_def;
@@ -66,6 +82,20 @@ typedef struct attr_input {
 /* Datatype name of a type ("singlevaluelist", "date", …), and the reverse (-1 if unknown). */
 const char *attr_type_name(attr_type t);
 int attr_type_parse(const char *name, attr_type *out);
+
+/* Name of a format ("siret", "" for none), and the reverse (-1 if unknown; "" is none). */
+const char *attr_format_name(attr_format f);
+int attr_format_parse(const char *name, attr_format *out);
+/* What a format expects, a sentence in language l for clients (Open311's
+ * datatype_description) and people ("14 chiffres…"); NULL for ATTR_FORMAT_NONE. Static. */
+const char *attr_format_note(attr_format f, lang l);
+/* Checks a value of a question of format f (not ATTR_FORMAT_NONE): 0 with *stored the
+ * normalised value (allocated in a: SIREN/SIRET digits, a compact upper-case IBAN, a code
+ * postal's 5 digits, a telephone number in E.164, an e-mail address as given); -1 with *r
+ * saying what is wrong (an e-mail address that is not one: FR_ID_CHARACTERS), -2 out of
+ * memory. */
+int attr_format_check(arena *a, attr_format f, const char *value, const char **stored,
+                      fr_id_result *r);
 
 /* Parses a JSON definition array (NULL or "" gives none) into defs allocated in a, sorted by
  * order. Lenient with what the catalogue holds already (unknown members and ill-typed
@@ -96,6 +126,8 @@ typedef enum attrs_problem_kind {
     ATTRS_VALUE_NO_KEY,         /* it has no key */
     ATTRS_VALUE_NO_NAME,        /* it has no name */
     ATTRS_VALUE_REPEATED_KEY,   /* its key `member` is an earlier value's */
+    ATTRS_BAD_FORMAT,           /* format `member` unknown (or not a string) */
+    ATTRS_FORMAT_NOT_STRING,    /* a format on a question whose datatype is not string */
     ATTRS_PROBLEM_COUNT
 } attrs_problem_kind;
 
@@ -112,7 +144,8 @@ typedef struct attrs_problem {
 /* Checks a definition text as it is saved (the procedure editor, the CLI): everything
  * attrs_parse_definitions needs, and also no unknown member, texts that are strings of at most
  * ATTR_LABEL_MAX characters, flags that are booleans, codes of at most ATTR_CODE_MAX letters,
- * digits, '-', '_' or '.', no key twice in a list. NULL or "" is no question. 0 when valid;
+ * digits, '-', '_' or '.', no key twice in a list, a known format and only on a string
+ * question. NULL or "" is no question. 0 when valid;
  * -1 with *pb saying what and where (the first problem in the text's order). */
 int attrs_check(const char *json, attrs_problem *pb);
 /* A stable name of kind for messages ("not_text", …); "" for ATTRS_OK. */
@@ -150,7 +183,8 @@ typedef struct attrs_policy {
 /* Checks inputs against defs: unknown or non-variable codes, datatypes (number: decimal, and
  * with a policy also with blanks around it or a decimal comma, stored as "2.5"; datetime:
  * RFC 3339, or a local time in policy->tz; date: YYYY-MM-DD, and with a policy whatever
- * attr_date_read reads, stored as YYYY-MM-DD; string: one line; list keys), lengths,
+ * attr_date_read reads, stored as YYYY-MM-DD; string: one line, and its format's rule,
+ * stored normalised (attr_format_check); list keys), lengths,
  * required ones present. policy may be NULL (strict). On success returns the normalised JSON
  * object text in *json_out (allocated in a; "{}" when none). On failure -1 with
  * ERR_MISSING_ARG/ERR_INVALID_ARG and err->arg "attribute[CODE]". */

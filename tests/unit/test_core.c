@@ -335,6 +335,95 @@ static void test_attrs_english(void **state)
     arena_free(&a);
 }
 
+/* Formats of string questions: the strict check names an unknown format and a format on
+ * another datatype; values are checked and stored normalised, with an English detail. */
+static void test_attrs_format(void **state)
+{
+    (void)state;
+    arena a;
+    arena_init(&a, 0);
+    attrs_problem pb;
+    assert_int_equal(attrs_check("[{\"code\":\"s\",\"datatype\":\"string\","
+                                 "\"format\":\"sirette\"}]",
+                                 &pb),
+                     -1);
+    assert_int_equal(pb.kind, ATTRS_BAD_FORMAT);
+    assert_string_equal(pb.member, "sirette");
+    assert_string_equal(pb.code, "s");
+    assert_string_equal(attrs_problem_name(pb.kind), "bad_format");
+    assert_int_equal(attrs_check("[{\"code\":\"s\",\"datatype\":\"string\",\"format\":5}]", &pb),
+                     -1);
+    assert_int_equal(pb.kind, ATTRS_BAD_FORMAT);
+    assert_int_equal(attrs_check("[{\"code\":\"s\",\"datatype\":\"string\",\"format\":\"\"}]", &pb),
+                     -1);
+    assert_int_equal(pb.kind, ATTRS_BAD_FORMAT);
+    assert_int_equal(attrs_check("[{\"code\":\"n\",\"datatype\":\"number\","
+                                 "\"format\":\"siret\"}]",
+                                 &pb),
+                     -1);
+    assert_int_equal(pb.kind, ATTRS_FORMAT_NOT_STRING);
+    assert_string_equal(pb.member, "format");
+
+    const char *json =
+        "[{\"code\":\"siret\",\"datatype\":\"string\",\"format\":\"siret\",\"order\":1},"
+        "{\"code\":\"iban\",\"datatype\":\"string\",\"format\":\"iban\",\"order\":2},"
+        "{\"code\":\"tel\",\"datatype\":\"string\",\"format\":\"telephone\",\"order\":3},"
+        "{\"code\":\"cp\",\"datatype\":\"string\",\"format\":\"code_postal\",\"order\":4},"
+        "{\"code\":\"mail\",\"datatype\":\"string\",\"format\":\"email\",\"order\":5},"
+        "{\"code\":\"siren\",\"datatype\":\"string\",\"format\":\"siren\",\"order\":6}]";
+    assert_int_equal(attrs_check(json, &pb), 0);
+    attr_def *defs = NULL;
+    size_t n = 0;
+    error err;
+    assert_int_equal(attrs_parse_definitions(&a, json, &defs, &n, &err), 0);
+    assert_int_equal(defs[0].format, ATTR_FORMAT_SIRET);
+    assert_int_equal(defs[5].format, ATTR_FORMAT_SIREN);
+    assert_string_equal(attr_format_name(defs[1].format), "iban");
+    assert_non_null(strstr(attr_format_note(ATTR_FORMAT_SIRET, LANG_FR), "14 chiffres"));
+    assert_non_null(strstr(attr_format_note(ATTR_FORMAT_SIRET, LANG_EN), "14 digits"));
+    assert_null(attr_format_note(ATTR_FORMAT_NONE, LANG_FR));
+
+    const attr_input ok[] = {
+        {"siret", "123 456 782 00010"}, {"iban", "fr08 1234 5678 9001 2345 6789 a58"},
+        {"tel", "06 12 34 56 78"},      {"cp", "75001"},
+        {"mail", "marie@example.fr"},   {"siren", "123 456 782"}};
+    const char *out = NULL;
+    assert_int_equal(attrs_validate(&a, defs, n, ok, 6, NULL, &out, &err), 0);
+    assert_string_equal(out, "{\"siret\":\"12345678200010\","
+                             "\"iban\":\"FR0812345678900123456789A58\","
+                             "\"tel\":\"+33612345678\",\"cp\":\"75001\","
+                             "\"mail\":\"marie@example.fr\",\"siren\":\"123456782\"}");
+    static const struct {
+        const char *code, *value, *detail;
+    } bad[] = {
+        {"siret", "1234567820001", "not a valid siret: 13 digits where 14 are needed"},
+        {"siret", "12345678200011", "not a valid siret: wrong check digits"},
+        {"iban", "FR7812345678900123456789A59", "not a valid iban: wrong RIB key"},
+        {"iban", "US12 3456", "not a valid iban: \"US\" is not a SEPA country code"},
+        {"iban", "FR08 1234", "not a valid iban: 8 characters where 27 are needed"},
+        {"tel", "+44 20 7946 0000", "not a valid telephone: not a French number"},
+        {"cp", "2A004", "not a valid code_postal: Corsican postcodes begin with 20, not 2A or 2B"},
+        {"mail", "marie@", "not a valid email"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        const attr_input in[] = {{bad[i].code, bad[i].value}};
+        assert_int_equal(attrs_validate(&a, defs, n, in, 1, NULL, &out, &err), -1);
+        assert_int_equal(err.code, ERR_INVALID_ARG);
+        assert_string_equal(err.detail, bad[i].detail);
+    }
+    /* Not given (empty) is not checked: these questions are optional. */
+    const attr_input empty[] = {{"siret", ""}};
+    assert_int_equal(attrs_validate(&a, defs, n, empty, 1, NULL, &out, &err), 0);
+    assert_string_equal(out, "{}");
+    /* The lenient reader forgets a format it does not know. */
+    assert_int_equal(
+        attrs_parse_definitions(&a, "[{\"code\":\"s\",\"datatype\":\"string\",\"format\":\"x\"}]",
+                                &defs, &n, &err),
+        0);
+    assert_int_equal(defs[0].format, ATTR_FORMAT_NONE);
+    arena_free(&a);
+}
+
 /* Open311's tolerances (issue 11): a datetime without offset is the collectivité's local
  * time, stored with its offset; codes no definition has are dropped; defined codes are still
  * checked as strictly. */
@@ -1235,6 +1324,7 @@ int main(void)
         cmocka_unit_test(test_attrs_policy),
         cmocka_unit_test(test_attrs_date),
         cmocka_unit_test(test_attrs_english),
+        cmocka_unit_test(test_attrs_format),
         cmocka_unit_test_setup_teardown(test_catalogue, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tenant_hosts_unique, setup, teardown),
         cmocka_unit_test_setup_teardown(test_catalogue_notices_other_process, setup, teardown),

@@ -284,7 +284,8 @@ static void h_services(http_req *rq)
 }
 
 /* GeoReport v2 has no date datatype: a date question is shown as a datetime whose
- * datatype_description says a day is expected (and what becomes of a time sent with it). */
+ * datatype_description says a day is expected (and what becomes of a time sent with it).
+ * Nor formats: a string question's datatype_description says what its format accepts. */
 static const char *const date_expected[2] = {
     [LANG_FR] = "Une date sans heure, AAAA-MM-JJ ; d’une date et heure, seule la date écrite est "
                 "gardée.",
@@ -305,9 +306,12 @@ static void write_attribute_def(docw *w, const attr_def *d, lang l)
     docw_bool(w, "required", d->required);
     const char *hint = attr_hint(d, l);
     /* A hint has at most ATTR_LABEL_MAX characters of up to 4 bytes. */
-    char dated[ATTR_LABEL_MAX * 4 + 256];
-    if (is_date) {
-        const char *note = date_expected[l == LANG_EN ? LANG_EN : LANG_FR];
+    char dated[ATTR_LABEL_MAX * 4 + 512];
+    /* What the server checks of a value goes after the procedure's own hint: a date
+     * question's day, a string question's format (SIRET, IBAN…). */
+    const char *note =
+        is_date ? date_expected[l == LANG_EN ? LANG_EN : LANG_FR] : attr_format_note(d->format, l);
+    if (note) {
         if (hint && *hint)
             snprintf(dated, sizeof dated, "%s (%s)", hint, note);
         else

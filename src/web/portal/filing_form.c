@@ -230,6 +230,31 @@ static const char *attr_id(arena *a, const char *code)
     return id;
 }
 
+/* The input of a string question as its format wants it: the keyboard a phone shows
+ * (inputmode), what the browser may fill in (autocomplete), a short box for short numbers.
+ * type stays "text" but for telephone and e-mail, so that a browser never refuses on its
+ * own what the server would word better (a SIRET with blanks, say). */
+static void format_input(fspec *s, attr_format f)
+{
+    static const struct {
+        const char *type, *inputmode, *autocomplete;
+        int is_short;
+    } inputs[ATTR_FORMAT_COUNT] = {
+        [ATTR_FORMAT_NONE] = {"text", NULL, NULL, 0},
+        [ATTR_FORMAT_SIRET] = {"text", "numeric", "off", 1},
+        [ATTR_FORMAT_SIREN] = {"text", "numeric", "off", 1},
+        [ATTR_FORMAT_IBAN] = {"text", "text", "off", 0},
+        [ATTR_FORMAT_CODE_POSTAL] = {"text", "numeric", "postal-code", 1},
+        [ATTR_FORMAT_TELEPHONE] = {"tel", "tel", "tel", 1},
+        [ATTR_FORMAT_EMAIL] = {"email", "email", "email", 0},
+    };
+    int i = f > ATTR_FORMAT_NONE && f < ATTR_FORMAT_COUNT ? (int)f : 0;
+    s->input_type = inputs[i].type;
+    s->inputmode = inputs[i].inputmode;
+    s->autocomplete = inputs[i].autocomplete;
+    s->is_short = inputs[i].is_short;
+}
+
 static size_t add_attr_specs(filing *fl, fspec *out, size_t n, size_t max)
 {
     arena *a = fl->rq->arena;
@@ -277,7 +302,7 @@ static size_t add_attr_specs(filing *fl, fspec *out, size_t n, size_t max)
             break;
         default:
             s->kind = K_INPUT;
-            s->input_type = "text";
+            format_input(s, d->format);
             break;
         }
     }
@@ -726,6 +751,28 @@ static int phone_ok(const char *p)
     return digits >= 6 && digits <= 20;
 }
 
+/* The message that says what is wrong with value for a question with a format
+ * ("procedure.err_format.siret.length": «… 14 chiffres ; celui-ci en a 13.»). 0 when the
+ * format finds nothing wrong (the value failed on something else: its length, a line). */
+static int format_error(filing *fl, const fspec *s, const char *value)
+{
+    const char *stored;
+    fr_id_result r;
+    if (attr_format_check(fl->rq->arena, s->attr->format, value, &stored, &r) != -1 ||
+        r.problem == FR_ID_EMPTY)
+        return 0;
+    const char *key =
+        arena_printf(fl->rq->arena, "procedure.err_format.%s.%s", attr_format_name(s->attr->format),
+                     fr_id_problem_name(r.problem));
+    char got[16], want[16];
+    snprintf(got, sizeof got, "%d", r.got);
+    snprintf(want, sizeof want, "%d", r.want);
+    const char *names[] = {"label", "got", "want", "country"};
+    const char *values[] = {s->label, got, want, r.country};
+    add_error(fl, s->name, filing_subst(fl->rq->arena, S(fl, key), names, values, 4));
+    return 1;
+}
+
 static void check_attr(filing *fl, const fspec *s)
 {
     attr_input in[64];
@@ -745,6 +792,9 @@ static void check_attr(filing *fl, const fspec *s)
                                                                 : "procedure.err_required");
         return;
     }
+    if (s->attr->type == ATTR_STRING && s->attr->format != ATTR_FORMAT_NONE && n == 1 &&
+        format_error(fl, s, in[0].value))
+        return;
     switch (s->attr->type) {
     case ATTR_NUMBER:
         field_error(fl, s, "procedure.err_number");
