@@ -177,4 +177,7 @@ test('the editor refuses an unknown format, and a format on another datatype, wi
         assert.ok(html.includes(`Les questions ne sont pas valides : ${message}`), `${message} not in ${F.textOf(r.text).slice(0, 1500)}`);
     }
     assert.equal(srv.sql("SELECT count(*) FROM procedures WHERE code = 'refusee'").trim(), '0');
+    /* The editor's help lists the formats. */
+    const editor = F.unescapeHtml((await admin.get('/agent/admin/demarches/nouvelle')).text);
+    assert.match(editor, /<li>format \(questions string seulement\) : siret, siren, iban, code_postal, telephone ou email ;/);
 });
