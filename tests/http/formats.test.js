@@ -102,6 +102,16 @@ test('the subsidy form asks for a SIRET: a numeric keyboard, precise refusals, t
     assert.equal(stored.numero_rna, 'W691234567');
 });
 
+test('the refusal in English for a visitor reading the portal in English', async () => {
+    const b = new Browser(srv);
+    const { form } = await stepWith(b, 'subvention-association?lang=en', 'attribute[siret]', subsidy);
+    const r = await b.submit(form, answers(form, Object.assign({ 'attribute[siret]': '123 456 782 0001' }, subsidy)));
+    assert.equal(r.status, 400);
+    const html = errorsOf(r.text);
+    assert.ok(html.includes('A SIRET number has 14 digits; this one has 13.'), html.slice(0, 2000));
+    assert.ok(!html.includes('celui-ci en a'));
+});
+
 const fields = (attributes, code) => ({
     code, name: 'Remboursement de caution', kind: 'demarche', department: 'voirie',
     delay_days: '10', active: '1', open311: '1', open311_detail: 'full', attributes,
