@@ -9,7 +9,6 @@
 #include <string.h>
 
 #define SIGNIFICANT_MAX 64 /* characters kept of a value; more are only counted */
-#define INPUT_MAX 200      /* bytes read of a value */
 
 static const char *const problem_names[FR_ID_PROBLEM_COUNT] = {
     [FR_ID_OK] = "",
@@ -93,9 +92,11 @@ static size_t blank_at(const char *s)
 static int collect(const char *value, int letters, const char *separators,
                    char sig[SIGNIFICANT_MAX + 1], int *count)
 {
-    size_t len = strnlen(value, INPUT_MAX + 1);
+    /* The whole value is read, however long (callers bound it: a question's answer has at
+     * most ATTR_STRING_MAX characters): a character past a cut could be one it may not have. */
+    size_t len = strlen(value);
     int n = 0;
-    for (size_t i = 0; i < len && i < INPUT_MAX;) {
+    for (size_t i = 0; i < len;) {
         char c = value[i];
         size_t b = blank_at(value + i);
         if (b) {
@@ -108,7 +109,8 @@ static int collect(const char *value, int letters, const char *separators,
             (c == '+' && strchr(separators, '+') && n == 0)) {
             if (n < SIGNIFICANT_MAX)
                 sig[n] = c;
-            n++;
+            if (n < INT32_MAX)
+                n++;
         } else if (c == '+' || c == '\0' || !strchr(separators, c)) {
             return -1;
         }

@@ -41,7 +41,7 @@ typedef struct fr_id_result {
 /* The longest normalised value, with its NUL (an IBAN is at most 34 characters). */
 #define FR_ID_OUT_MAX 40
 
-/* Checks value (UTF-8, at most 200 bytes read) as kind. Blanks (space, tab, no-break and
+/* Checks value (UTF-8, NUL-terminated, read whole) as kind. Blanks (space, tab, no-break and
  * narrow no-break spaces) are allowed anywhere, and '.' and '-' between digits of numbers.
  * 0 with the normalised value in out (FR_ID_OUT_MAX bytes): SIREN and SIRET as their 9 or 14
  * digits; an IBAN in ISO 13616's electronic format, upper case without blanks
