@@ -940,7 +940,7 @@ static int gen_request(demo_gen *g, const slot *s, size_t index, admin_import_re
     rec->department_id = p->rec.department_id;
     rec->channel = channel_name(ch);
     rec->created_at = t0;
-    rec->due_at = dp->delay_days > 0 ? t0 + (int64_t)dp->delay_days * DAY : 0;
+    rec->due_at = request_due_at(g->tenant, p, t0);
 
     /* place */
     const char *place = NULL;

@@ -25,6 +25,7 @@
 #include "core/status.h"
 #include "util/timeutil.h"
 #include "util/utf8.h"
+#include "util/workdays.h"
 
 static const char *const channel_names[CHANNEL_COUNT] = {
     "web", "mobile", "email", "sms", "phone", "counter", "post", "api",
@@ -46,6 +47,15 @@ int channel_parse(const char *name, channel *out)
 }
 
 static const char *const priority_names[] = {"low", "normal", "high", "urgent"};
+
+int64_t request_due_at(const cat_tenant *t, const cat_procedure *p, int64_t filed)
+{
+    if (!p || p->rec.delay_days <= 0)
+        return 0;
+    return workdays_due_at(filed, t ? t->rec.timezone : NULL, p->rec.delay_days,
+                           p->rec.delay_working ? WORKDAYS_WORKING : WORKDAYS_CALENDAR,
+                           WORKDAYS_FRANCE);
+}
 
 const char *request_priority_name(int priority)
 {
@@ -361,7 +371,7 @@ int request_create(core *c, const request_input *in, request_created *out, core_
     r->department_id = p->rec.department_id;
     r->priority = 1;
     r->created_at = r->updated_at = now;
-    r->due_at = p->rec.delay_days > 0 ? now + (int64_t)p->rec.delay_days * 86400 : 0;
+    r->due_at = request_due_at(in->tenant, p, now);
     status st = STATUS_NEW;
     status_parse(r->status, &st);
     if (status_is_closed(st))

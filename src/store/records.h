@@ -105,6 +105,8 @@ typedef struct store_procedure {
     int open311;             /* exposed on Open311 */
     int open311_detail;      /* open311_detail: what Open311 GETs show of its requests */
     int delay_days;          /* expected processing time; 0: none */
+    int delay_working;       /* 1: delay_days counts jours ouvrés (no weekends, no public
+                                holidays); 0: calendar days */
     int active;
     int retention_months;    /* months a closed request is kept before it is anonymised
                                 (1-1200); 0 on an upsert: the default of its kind */

@@ -751,7 +751,12 @@ static void test_request_create(void **state)
     assert_true(r.has_location);
     assert_string_equal(r.attributes,
                         "{\"nombre\":\"3\",\"taille\":\"grand\",\"dechets\":[\"verre\",\"bois\"]}");
-    assert_true(r.due_at == r.created_at + 7 * 86400);
+    /* Seven calendar days after the filing day, to the end of the last (moved to the next
+     * working day when it is not one): between 7 and 7 + 4 days later (a Saturday before a
+     * Monday holiday), at 59 seconds past a minute. */
+    assert_true(r.due_at == request_due_at(in.tenant, in.procedure, r.created_at));
+    assert_true(r.due_at > r.created_at + 6 * 86400 && r.due_at < r.created_at + 12 * 86400);
+    assert_int_equal(r.due_at % 60, 59);
     /* The token is stored hashed, never in clear. */
     char hash[65];
     core_hash_secret(f->db.core, out.token, hash);

@@ -329,7 +329,7 @@ static void test_requests_content(void **state)
         assert_non_null(r->reference);
         assert_non_null(r->token_hash);
         if (p->rec.delay_days > 0)
-            assert_int_equal(r->due_at, r->created_at + (int64_t)p->rec.delay_days * 86400);
+            assert_int_equal(r->due_at, request_due_at(t, p, r->created_at));
         status st;
         assert_int_equal(status_parse(r->status, &st), 0);
         if (status_is_closed(st)) {

@@ -834,11 +834,17 @@ static const char migration_21[] =
     "CREATE INDEX requests_public_open_geo ON requests (tenant_id, lat, lon)"
     " WHERE is_public = 1 AND closed_at IS NULL AND lat IS NOT NULL;\n";
 
+/* Version 22: a procedure's delay counted in jours ouvrés rather than calendar days (the
+ * French public holidays of util/workdays, weekends), 0 for every procedure until an
+ * administrator chooses it. */
+static const char migration_22[] =
+    "ALTER TABLE procedures ADD COLUMN delay_working INTEGER NOT NULL DEFAULT 0;\n";
+
 /* Indexed by version - 1. */
 const char *const store_sqlite_migrations[] = {
     migration_1,  migration_2,  migration_3,  migration_4,  migration_5,
     migration_6,  migration_7,  migration_8,  migration_9,  migration_10,
     migration_11, migration_12, migration_13, migration_14, migration_15,
-    migration_16, migration_17, migration_18, migration_19, migration_20, migration_21};
+    migration_16, migration_17, migration_18, migration_19, migration_20, migration_21, migration_22};
 const int store_sqlite_migration_count =
     (int)(sizeof store_sqlite_migrations / sizeof store_sqlite_migrations[0]);

@@ -94,7 +94,8 @@ static sq_stmt sq_procedures_all =
     SQ_STMT("SELECT id, tenant_id, code, name, group_name, description, keywords, attributes, "
             "service_notice, department_id, kind, is_public, open311, delay_days, active, "
             "auto_public, allow_anonymous, open311_detail, retention_months, name_en, "
-            "description_en, service_notice_en, icon FROM procedures ORDER BY tenant_id, id");
+            "description_en, service_notice_en, icon, delay_working FROM procedures "
+            "ORDER BY tenant_id, id");
 
 static int read_procedure(sqlite3_stmt *st, arena *a, void *q)
 {
@@ -123,6 +124,7 @@ static int read_procedure(sqlite3_stmt *st, arena *a, void *q)
     p->description_en = store_sqlite_col_text(st, 20, a, &oom);
     p->service_notice_en = store_sqlite_col_text(st, 21, a, &oom);
     p->icon = store_sqlite_col_text(st, 22, a, &oom);
+    p->delay_working = sqlite3_column_int(st, 23);
     return oom ? -1 : 0;
 }
 
@@ -295,11 +297,11 @@ static sq_stmt sq_procedure_upsert = SQ_STMT(
     "INSERT INTO procedures (tenant_id, code, name, group_name, description, keywords, "
     "attributes, service_notice, department_id, kind, is_public, open311, delay_days, "
     "active, auto_public, allow_anonymous, open311_detail, retention_months, name_en, "
-    "description_en, service_notice_en, icon) VALUES (?1, ?2, "
+    "description_en, service_notice_en, icon, delay_working) VALUES (?1, ?2, "
     "?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, "
     /* 0: the default of its kind, as migration 7 gave existing procedures */
     "CASE WHEN ?18 BETWEEN 1 AND 1200 THEN ?18 WHEN ?10 = 1 THEN 36 ELSE 24 END, ?19, ?20, ?21, "
-    "?22) "
+    "?22, ?23) "
     "ON CONFLICT (tenant_id, code) DO UPDATE SET name = excluded.name, "
     "group_name = excluded.group_name, description = excluded.description, "
     "keywords = excluded.keywords, attributes = excluded.attributes, "
@@ -310,7 +312,7 @@ static sq_stmt sq_procedure_upsert = SQ_STMT(
     "open311_detail = excluded.open311_detail, "
     "retention_months = excluded.retention_months, name_en = excluded.name_en, "
     "description_en = excluded.description_en, service_notice_en = excluded.service_notice_en, "
-    "icon = excluded.icon RETURNING id");
+    "icon = excluded.icon, delay_working = excluded.delay_working RETURNING id");
 
 static int store_sqlite_tx_procedure_upsert(store *s, const store_procedure *p, int64_t *id_out,
                                             error *err)
@@ -343,6 +345,7 @@ static int store_sqlite_tx_procedure_upsert(store *s, const store_procedure *p, 
     store_sqlite_bind_text(st, 20, p->description_en);
     store_sqlite_bind_text(st, 21, p->service_notice_en);
     store_sqlite_bind_text(st, 22, p->icon);
+    sqlite3_bind_int(st, 23, p->delay_working ? 1 : 0);
     int64_t id = 0;
     if (store_sqlite_run_write(c, st, &id, "procedure_upsert", err) != 0)
         return -1;

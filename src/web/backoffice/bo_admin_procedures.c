@@ -58,7 +58,8 @@ static const char *const proc_text_fields[] = {"code",           "name",
                                                "department",     "retention_months",
                                                "kind",           "name_en",
                                                "description_en", "service_notice_en",
-                                               "icon",           NULL};
+                                               "icon",           "delay_count",
+                                               NULL};
 static const char *const proc_flags[] = {"is_public", "auto_public", "allow_anonymous",
                                          "open311",   "active",      NULL};
 /* The radio values of open311_detail, indexed by the enum (store.h). */
@@ -175,6 +176,9 @@ static void procedure_render(bo_page *p, int status, int is_new, const char *dep
     int demarche = kind && strcmp(kind, "demarche") == 0;
     if (demarche)
         bo_page_set(p, "kind_demarche", json_true());
+    const char *count = json_string_value(json_object_get(p->values, "delay_count"));
+    if (count && strcmp(count, "ouvres") == 0)
+        bo_page_set(p, "delay_working", json_true());
     icon_choices(p, demarche ? PROCEDURE_DEMARCHE : PROCEDURE_INCIDENT);
     if (is_new)
         bo_page_set(p, "is_new", json_true());
@@ -203,6 +207,7 @@ static void procedure_values(bo_page *p, const store_procedure *r, const char *d
     bo_page_value(p, "icon", r->icon && icons_has(r->icon) ? r->icon : "");
     bo_page_value(p, "attributes", r->attributes ? r->attributes : "[]");
     bo_page_value(p, "delay_days", delay);
+    bo_page_value(p, "delay_count", r->delay_working ? "ouvres" : "calendaires");
     bo_page_value(p, "retention_months", retention);
     bo_page_value(p, "department", dept_code);
     bo_page_value(p, "kind", r->kind == PROCEDURE_DEMARCHE ? "demarche" : "incident");
@@ -352,6 +357,11 @@ static void procedure_save(http_req *rq, const char *code)
     if (*delay && (*end != '\0' || dl < 0 || dl > 3660))
         bo_page_error_key(&p, "delay_days", "admin.procedure.error_delay_days");
     r.delay_days = (int)dl;
+    /* «calendaires» (the default) or «ouvrés»: what the radio buttons send, nothing else. */
+    const char *count = bo_admin_field(&f, "delay_count");
+    if (*count && strcmp(count, "calendaires") != 0 && strcmp(count, "ouvres") != 0)
+        bo_page_error_key(&p, "delay_count", "admin.procedure.error_delay_count");
+    r.delay_working = strcmp(count, "ouvres") == 0;
     /* Empty: the default of its kind (24 months for an incident, 36 for a démarche). */
     const char *keep = bo_admin_field(&f, "retention_months");
     long months = *keep ? strtol(keep, &end, 10) : 0;

@@ -434,8 +434,8 @@ static void confirmation(http_req *rq)
     if (web_procedure_notice(rq, p))
         present_set_str(ctx, "service_notice", web_procedure_notice(rq, p));
     int64_t due = r.due_at;
-    if (!due && p && p->rec.delay_days > 0)
-        due = r.created_at + (int64_t)p->rec.delay_days * 86400;
+    if (!due)
+        due = request_due_at(t, p, r.created_at);
     if (due)
         present_set_str(ctx, "due_date", filing_date_long(rq->arena, due, t->rec.timezone, l));
     if (r.email && *r.email)

@@ -462,8 +462,8 @@ static json_t *show_context(http_req *rq, track_state *st)
         tracking_set_date(rq, st->tenant, req, "closed_on", r->closed_at, 0);
     } else {
         int64_t due = r->due_at;
-        if (!due && st->proc && st->proc->rec.delay_days > 0)
-            due = r->created_at + (int64_t)st->proc->rec.delay_days * 86400;
+        if (!due)
+            due = request_due_at(st->tenant, st->proc, r->created_at);
         tracking_set_date(rq, st->tenant, req, "expected", due, 0);
     }
     present_set_str_opt(req, "channel",
