@@ -249,6 +249,29 @@ static int apply_import(store *s, void *arg, error *err)
     return 0;
 }
 
+/* What the reader's callbacks of an import share: the caller's problem callback, and the
+ * tenant's departments while the kind is department. */
+typedef struct import_check {
+    area_problem_fn problem;
+    void *ctx;
+    const cat_tenant *tenant; /* NULL: codes are free (quartiers, broadcast areas) */
+} import_check;
+
+static void pass_problem(void *ctx, long feature, const char *code, const char *what)
+{
+    import_check *k = ctx;
+    if (k->problem)
+        k->problem(k->ctx, feature, code, what);
+}
+
+static const char *check_department(void *ctx, const char *code)
+{
+    import_check *k = ctx;
+    if (!k->tenant || catalogue_department(k->tenant, code))
+        return NULL;
+    return "no department of the collectivité has this code";
+}
+
 int area_import(core *c, int64_t tenant_id, area_kind kind, const char *text, size_t len,
                 area_problem_fn problem, void *ctx, area_import_result *out, long *problems,
                 error *err)
@@ -257,32 +280,28 @@ int area_import(core *c, int64_t tenant_id, area_kind kind, const char *text, si
     *problems = 0;
     if (kind < 0 || kind >= AREA_KIND_COUNT)
         return error_set(err, ERR_INVALID_ARG, "kind", "unknown area kind");
+    const catalogue *cat = catalogue_acquire(c);
+    const cat_tenant *t = catalogue_tenant_by_id(cat, tenant_id);
+    if (!t) {
+        catalogue_release(c, cat);
+        return error_set(err, ERR_NOT_FOUND, "tenant", "no such collectivité");
+    }
+    import_check k = {problem, ctx, kind == AREA_DEPARTMENT ? t : NULL};
     area_feature *f = NULL;
     size_t n = 0;
-    if (area_features_read(text, len, problem, ctx, &f, &n, problems) != 0)
-        return error_set(err, ERR_UNAVAILABLE, NULL, "out of memory");
-    if (*problems > 0)
-        return 0;
-    int64_t *dept = calloc(n, sizeof *dept);
-    if (!dept) {
+    int64_t *dept = NULL;
+    int rc = area_features_read(text, len, check_department, pass_problem, &k, &f, &n, problems);
+    if (rc == 0 && *problems == 0) {
+        dept = calloc(n, sizeof *dept);
+        for (size_t i = 0; dept && kind == AREA_DEPARTMENT && i < n; i++)
+            dept[i] = catalogue_department(t, f[i].code)->rec.id;
+        rc = dept ? 0 : -1;
+    }
+    catalogue_release(c, cat);
+    if (rc != 0) {
         area_features_free(f, n);
         return error_set(err, ERR_UNAVAILABLE, NULL, "out of memory");
     }
-    if (kind == AREA_DEPARTMENT) {
-        const catalogue *cat = catalogue_acquire(c);
-        const cat_tenant *t = catalogue_tenant_by_id(cat, tenant_id);
-        for (size_t i = 0; i < n; i++) {
-            const cat_department *d = t ? catalogue_department(t, f[i].code) : NULL;
-            if (d) {
-                dept[i] = d->rec.id;
-                continue;
-            }
-            if ((*problems)++ < AREA_PROBLEMS_MAX && problem)
-                problem(ctx, (long)i, f[i].code, "no department of the collectivité has this code");
-        }
-        catalogue_release(c, cat);
-    }
-    int rc = 0;
     if (*problems == 0) {
         import_job j = {tenant_id, kind, f, dept, n, 0};
         rc = store_write_sync(c->store, apply_import, &j, err);

@@ -454,8 +454,9 @@ static void report(area_problem_fn problem, void *ctx, long *problems, long feat
         problem(ctx, feature, code, what);
 }
 
-int area_features_read(const char *text, size_t len, area_problem_fn problem, void *ctx,
-                       area_feature **out, size_t *n, long *problems)
+int area_features_read(const char *text, size_t len, area_code_check_fn check_code,
+                       area_problem_fn problem, void *ctx, area_feature **out, size_t *n,
+                       long *problems)
 {
     *out = NULL;
     *n = 0;
@@ -513,6 +514,9 @@ int area_features_read(const char *text, size_t len, area_problem_fn problem, vo
             report(problem, ctx, problems, (long)i, NULL, why);
             continue;
         }
+        const char *refused = check_code ? check_code(ctx, f[i].code) : NULL;
+        if (refused)
+            report(problem, ctx, problems, (long)i, f[i].code, refused);
         for (size_t j = 0; j < i; j++)
             if (f[j].code && strcmp(f[j].code, f[i].code) == 0) {
                 snprintf(why, sizeof why, "code already used by feature %zu", j);

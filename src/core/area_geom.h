@@ -63,16 +63,22 @@ typedef struct area_feature {
  * code (NULL when it has none yet) and what is wrong (English). */
 typedef void (*area_problem_fn)(void *ctx, long feature, const char *code, const char *what);
 
+/* Called for each feature's code once read: NULL when the caller takes it, else what is
+ * wrong with it (a static English text), reported as a problem of the feature. */
+typedef const char *(*area_code_check_fn)(void *ctx, const char *code);
+
 /* Reads a FeatureCollection from text (len bytes, at most AREA_FILE_MAX). Each feature's
  * properties give its code ("code", else "ref", "id", "code_insee": a string or an integer)
  * and its name ("name", else "nom", "libelle", "label"); its geometry is a Polygon or a
  * MultiPolygon whose rings are closed with at least four positions, longitudes -180..180
  * and latitudes -90..90, at least three distinct positions, and do not cross or touch
- * themselves. Every problem is passed to problem (at most AREA_PROBLEMS_MAX of them) and
- * counted in *problems; with none, *out holds the n features in the file's order (caller
- * frees with area_features_free). Returns -1 when out of memory, else 0. */
-int area_features_read(const char *text, size_t len, area_problem_fn problem, void *ctx,
-                       area_feature **out, size_t *n, long *problems);
+ * themselves; check_code (may be NULL) vets each code. Every problem is passed to problem
+ * (at most AREA_PROBLEMS_MAX of them; ctx is passed to both callbacks) and counted in
+ * *problems; with none, *out holds the n features in the file's order (caller frees with
+ * area_features_free). Returns -1 when out of memory, else 0. */
+int area_features_read(const char *text, size_t len, area_code_check_fn check_code,
+                       area_problem_fn problem, void *ctx, area_feature **out, size_t *n,
+                       long *problems);
 /* Frees n features and the array; accepts NULL. */
 void area_features_free(area_feature *f, size_t n);
 

@@ -53,7 +53,7 @@ static area_feature *read_ok(const char *text, size_t *n)
     problems p = {0};
     area_feature *f = NULL;
     long count = 0;
-    assert_int_equal(area_features_read(text, strlen(text), collect, &p, &f, n, &count), 0);
+    assert_int_equal(area_features_read(text, strlen(text), NULL, collect, &p, &f, n, &count), 0);
     if (count)
         fprintf(stderr, "unexpected problem: %s\n", p.what[0]);
     assert_int_equal(count, 0);
@@ -68,7 +68,7 @@ static void read_refused(const char *text, const char *want)
     area_feature *f = NULL;
     size_t n = 0;
     long count = 0;
-    assert_int_equal(area_features_read(text, strlen(text), collect, &p, &f, &n, &count), 0);
+    assert_int_equal(area_features_read(text, strlen(text), NULL, collect, &p, &f, &n, &count), 0);
     assert_null(f);
     assert_int_equal(n, 0);
     assert_int_equal(count, 1);
@@ -292,7 +292,7 @@ static void test_invalid(void **state)
     long count = 0;
     const char *two = FC(FEAT("ok", "Bon", POLY(SQUARE(0, 0, 1, 1))) "," FEAT(
         "x", "X", POLY("[[0,0],[1,0],[0,0]]")) "," FEAT("y", "Y", "null"));
-    assert_int_equal(area_features_read(two, strlen(two), collect, &p, &f, &n, &count), 0);
+    assert_int_equal(area_features_read(two, strlen(two), NULL, collect, &p, &f, &n, &count), 0);
     assert_null(f);
     assert_int_equal(count, 2);
     assert_int_equal(p.feature[0], 1);
