@@ -34,8 +34,9 @@ const opt_spec area_cmd_list_opts[] = {
 static const char import_cmd[] = "guichet area import";
 static const char list_cmd[] = "guichet area list";
 
-/* Reads the whole file, refusing one over AREA_FILE_MAX bytes. NULL and a message printed
- * on failure; caller frees. */
+/* Reads the whole file, refusing one over AREA_FILE_MAX bytes (reading one byte more at
+ * most). NULL and a message printed on failure (*too_large set for a file over the limit);
+ * caller frees. */
 static char *read_file(const char *path, size_t *len, int *too_large)
 {
     *too_large = 0;
@@ -46,32 +47,32 @@ static char *read_file(const char *path, size_t *len, int *too_large)
     }
     size_t cap = 1 << 16, n = 0;
     char *text = malloc(cap);
-    while (text) {
+    int failed = !text;
+    while (!failed && n <= AREA_FILE_MAX) {
         if (n == cap) {
-            if (cap > AREA_FILE_MAX) {
-                *too_large = 1;
+            size_t ncap = cap * 2 > (size_t)AREA_FILE_MAX + 1 ? (size_t)AREA_FILE_MAX + 1 : cap * 2;
+            char *more = realloc(text, ncap);
+            if (!more) {
+                failed = 1;
                 break;
             }
-            char *more = realloc(text, cap * 2);
-            if (!more)
-                break;
             text = more;
-            cap *= 2;
+            cap = ncap;
         }
         size_t got = fread(text + n, 1, cap - n, in);
         n += got;
         if (got == 0)
             break;
     }
-    int failed = !text || ferror(in) || *too_large || n > AREA_FILE_MAX;
-    if (failed && (*too_large || n > AREA_FILE_MAX)) {
-        *too_large = 1;
+    failed = failed || ferror(in);
+    *too_large = !failed && n > AREA_FILE_MAX;
+    if (*too_large)
         fprintf(stderr, "%s: '%s' is over %u bytes: nothing imported\n", import_cmd, path,
                 AREA_FILE_MAX);
-    } else if (failed)
+    else if (failed)
         fprintf(stderr, "%s: cannot read '%s'\n", import_cmd, path);
     fclose(in);
-    if (failed) {
+    if (failed || *too_large) {
         free(text);
         return NULL;
     }

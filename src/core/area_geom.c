@@ -72,8 +72,9 @@ int area_geom_contains(const area_geom *g, double lon, double lat)
 
 char *area_geom_write(const area_geom *g)
 {
+    /* A position is at most 2 × 24 characters and 4 of punctuation; a ring or polygon 4. */
     buf b;
-    buf_init(&b, (size_t)-1 / 2);
+    buf_init(&b, 64 + g->n_pts * 52 + (g->n_rings + g->n_polys) * 4);
     buf_printf(&b, "{\"type\":\"%s\",\"coordinates\":%s", g->multi ? "MultiPolygon" : "Polygon",
                g->multi ? "[" : "");
     for (size_t p = 0; p < g->n_polys; p++) {

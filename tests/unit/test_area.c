@@ -236,6 +236,7 @@ static void test_write_and_parse(void **state)
     assert_int_equal(back.n_pts, g->n_pts);
     assert_int_equal(back.n_rings, g->n_rings);
     assert_memory_equal(back.xy, g->xy, 2 * g->n_pts * sizeof(double));
+    area_geom_free(&back);
     assert_int_equal(area_geom_parse("{\"type\":\"Point\",\"coordinates\":[1,2]}", &back), -1);
     area_geom_free(&back);
     free(text);
