@@ -19,6 +19,9 @@
  * it the ring is refused as too intricate rather than checked in quadratic time. */
 #define CROSS_PAIRS_BASE 200000
 #define CROSS_PAIRS_PER_EDGE 64
+/* An edge whose box spans more cells of the crossing check's grid than this is compared
+ * with every edge of its ring instead of being registered in each cell. */
+#define LONG_EDGE_CELLS 16
 /* Cells of the index grid along each axis, at most. */
 #define GRID_MAX 128
 
@@ -162,17 +165,6 @@ static int segments_meet(const double *a, const double *b, const double *c, cons
            (d3 == 0 && on_segment(a, b, c)) || (d4 == 0 && on_segment(a, b, d));
 }
 
-typedef struct edge_span {
-    double min_x, max_x;
-    uint32_t k;
-} edge_span;
-
-static int by_min_x(const void *a, const void *b)
-{
-    const edge_span *x = a, *y = b;
-    return (x->min_x > y->min_x) - (x->min_x < y->min_x);
-}
-
 /* Edges j and k (j < k) of a ring of n edges that share a vertex fold back onto each other
  * when they are collinear and leave that vertex the same way (a spike). */
 static int folds_back(const double *p, uint32_t n, uint32_t j, uint32_t k)
@@ -191,42 +183,128 @@ static int folds_back(const double *p, uint32_t n, uint32_t j, uint32_t k)
            (u[0] - shared[0]) * (v[0] - shared[0]) + (u[1] - shared[1]) * (v[1] - shared[1]) > 0;
 }
 
-/* Checks that the closed ring of m positions at p neither crosses nor touches itself: its
- * edges sorted by their west end, each compared with the edges whose span of longitudes
- * meets its own (a few for a real boundary). */
+/* An edge registered in one cell of the crossing check's grid. */
+typedef struct cell_edge {
+    uint64_t cell;
+    uint32_t k;
+} cell_edge;
+
+static int by_cell(const void *a, const void *b)
+{
+    const cell_edge *x = a, *y = b;
+    if (x->cell != y->cell)
+        return (x->cell > y->cell) - (x->cell < y->cell);
+    return (x->k > y->k) - (x->k < y->k);
+}
+
+/* 1 when edges j and k (in any order) of the ring of n edges at p cross, touch, or (when
+ * they share a vertex) fold back onto each other. */
+static int edges_meet(const double *p, uint32_t n, uint32_t j, uint32_t k)
+{
+    if (j > k) {
+        uint32_t t = j;
+        j = k;
+        k = t;
+    }
+    if (k == j + 1 || (j == 0 && k == n - 1))
+        return folds_back(p, n, j, k);
+    return segments_meet(p + 2 * j, p + 2 * j + 2, p + 2 * k, p + 2 * k + 2);
+}
+
+/* Checks that the closed ring of m positions at p neither crosses nor touches itself. The
+ * edges are hashed into square cells about as wide as an edge is long on average, and only
+ * edges sharing a cell are compared: a few per edge for a real boundary, straight stretches
+ * of thousands of positions included. The rare edge much longer than the others (over
+ * LONG_EDGE_CELLS cells) is compared with every edge. */
 static int check_simple(reader *r, const double *p, uint32_t m, const char *where)
 {
     uint32_t n = m - 1; /* edges */
-    edge_span *e = malloc(n * sizeof *e);
-    if (!e) {
+    double min_x = INFINITY, min_y = INFINITY, max_x = -INFINITY, max_y = -INFINITY, len = 0;
+    for (uint32_t i = 0; i < m; i++) {
+        min_x = fmin(min_x, p[2 * i]);
+        max_x = fmax(max_x, p[2 * i]);
+        min_y = fmin(min_y, p[2 * i + 1]);
+        max_y = fmax(max_y, p[2 * i + 1]);
+        if (i + 1 < m)
+            len += hypot(p[2 * i + 2] - p[2 * i], p[2 * i + 3] - p[2 * i + 1]);
+    }
+    /* Cells no smaller than 2^-20 of the ring's extent, so that cell numbers fit 21 bits. */
+    double side = fmax(len / n, fmax(max_x - min_x, max_y - min_y) / (1 << 20));
+    cell_edge *reg = NULL;
+    uint32_t *longs = NULL;
+    size_t n_reg = 0, cap_reg = 0, n_long = 0;
+    int rc = 0;
+    for (uint32_t k = 0; k < n && rc == 0; k++) {
+        const double *a = p + 2 * k, *b = a + 2;
+        uint64_t x0 = (uint64_t)((fmin(a[0], b[0]) - min_x) / side),
+                 x1 = (uint64_t)((fmax(a[0], b[0]) - min_x) / side),
+                 y0 = (uint64_t)((fmin(a[1], b[1]) - min_y) / side),
+                 y1 = (uint64_t)((fmax(a[1], b[1]) - min_y) / side);
+        if ((x1 - x0 + 1) * (y1 - y0 + 1) > LONG_EDGE_CELLS) {
+            if (!longs && !(longs = malloc(n * sizeof *longs)))
+                rc = -1;
+            else
+                longs[n_long++] = k;
+            continue;
+        }
+        for (uint64_t x = x0; x <= x1 && rc == 0; x++)
+            for (uint64_t y = y0; y <= y1 && rc == 0; y++) {
+                if (grow(r, (void **)&reg, &cap_reg, n_reg, sizeof *reg) != 0)
+                    rc = -1;
+                else
+                    reg[n_reg++] = (cell_edge){x << 21 | y, k};
+            }
+    }
+    if (rc != 0) {
+        free(reg);
+        free(longs);
         r->oom = 1;
         return fail(r, "out of memory");
     }
-    for (uint32_t k = 0; k < n; k++) {
-        e[k].min_x = fmin(p[2 * k], p[2 * k + 2]);
-        e[k].max_x = fmax(p[2 * k], p[2 * k + 2]);
-        e[k].k = k;
-    }
-    qsort(e, n, sizeof *e, by_min_x);
+    qsort(reg, n_reg, sizeof *reg, by_cell);
     size_t budget = CROSS_PAIRS_BASE + (size_t)n * CROSS_PAIRS_PER_EDGE;
-    int rc = 0;
-    for (uint32_t i = 0; i < n && rc == 0; i++) {
-        for (uint32_t t = i + 1; t < n && e[t].min_x <= e[i].max_x; t++) {
+    uint32_t at = 0;
+    int found = 0, over = 0;
+    for (size_t g = 0; g < n_reg && !found && !over;) {
+        size_t end = g + 1;
+        while (end < n_reg && reg[end].cell == reg[g].cell)
+            end++;
+        for (size_t i = g; i < end && !found && !over; i++)
+            for (size_t t = i + 1; t < end; t++) {
+                if (budget-- == 0) {
+                    over = 1;
+                    break;
+                }
+                if (edges_meet(p, n, reg[i].k, reg[t].k)) {
+                    found = 1;
+                    at = reg[t].k;
+                    break;
+                }
+            }
+        g = end;
+    }
+    for (size_t i = 0; i < n_long && !found && !over; i++)
+        for (uint32_t k = 0; k < n; k++) {
+            if (k == longs[i])
+                continue;
             if (budget-- == 0) {
-                rc = fail(r, "%s has too many overlapping edges to be checked; simplify it", where);
+                over = 1;
                 break;
             }
-            uint32_t j = e[i].k < e[t].k ? e[i].k : e[t].k, k = e[i].k ^ e[t].k ^ j;
-            const double *a = p + 2 * j, *c = p + 2 * k;
-            int adjacent = k == j + 1 || (j == 0 && k == n - 1);
-            if (adjacent ? n > 2 && folds_back(p, n, j, k) : segments_meet(a, a + 2, c, c + 2)) {
-                rc = fail(r, "%s crosses or touches itself near [%.7g, %.7g]", where, c[0], c[1]);
+            if (edges_meet(p, n, longs[i], k)) {
+                found = 1;
+                at = k;
                 break;
             }
         }
-    }
-    free(e);
-    return rc;
+    free(reg);
+    free(longs);
+    if (found)
+        return fail(r, "%s crosses or touches itself near [%.7g, %.7g]", where, p[2 * at],
+                    p[2 * at + 1]);
+    if (over)
+        return fail(r, "%s has too many overlapping edges to be checked; simplify it", where);
+    return 0;
 }
 
 /* Reads one position [lon, lat] (or [lon, lat, altitude]) into *x, *y. */

@@ -429,6 +429,60 @@ static void test_import_replace_lookup(void **state)
     assert_int_equal(n, 0);
 }
 
+/* A square of side 1 whose sides hold `per_side` positions each, in a FeatureCollection;
+ * with twist, two positions of its east side swapped across the west one (a crossing).
+ * Caller frees. */
+static char *dense_square(int per_side, int twist)
+{
+    size_t cap = (size_t)per_side * 4 * 48 + 256;
+    char *text = malloc(cap);
+    assert_non_null(text);
+    size_t len = (size_t)snprintf(text, cap, "%s",
+                                  "{\"type\":\"FeatureCollection\",\"features\":[{\"type\":"
+                                  "\"Feature\",\"properties\":{\"code\":\"d\",\"nom\":\"D\"},"
+                                  "\"geometry\":{\"type\":\"Polygon\",\"coordinates\":[[");
+    for (int side = 0; side < 4; side++)
+        for (int i = 0; i < per_side; i++) {
+            double t = (double)i / per_side, x, y;
+            switch (side) {
+            case 0:
+                x = t, y = 0;
+                break;
+            case 1:
+                x = 1, y = t;
+                break;
+            case 2:
+                x = 1 - t, y = 1;
+                break;
+            default:
+                x = 0, y = 1 - t;
+                break;
+            }
+            if (twist && side == 1 && i == per_side / 2)
+                x = -0.5;
+            len += (size_t)snprintf(text + len, cap - len, "[%.9f,%.9f],", x, y);
+        }
+    snprintf(text + len, cap - len, "[0,0]]]}}]}");
+    return text;
+}
+
+/* Long straight sides of thousands of positions are checked in linear time, and a crossing
+ * among them is still found. */
+static void test_dense_rings(void **state)
+{
+    (void)state;
+    char *text = dense_square(5000, 0);
+    size_t n;
+    area_feature *f = read_ok(text, &n);
+    assert_int_equal(f[0].geom.n_pts, 20001);
+    assert_true(area_geom_contains(&f[0].geom, 0.5, 0.5));
+    area_features_free(f, n);
+    free(text);
+    text = dense_square(5000, 1);
+    read_refused(text, "ring 1 crosses or touches itself");
+    free(text);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -439,6 +493,7 @@ int main(void)
         cmocka_unit_test(test_index_matches_walk),
         cmocka_unit_test(test_write_and_parse),
         cmocka_unit_test(test_invalid),
+        cmocka_unit_test(test_dense_rings),
         cmocka_unit_test_setup_teardown(test_import_replace_lookup, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
