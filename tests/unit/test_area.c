@@ -18,6 +18,7 @@
 
 #include "core/admin.h"
 #include "core/area.h"
+#include "core/catalogue.h"
 #include "test_db.h"
 
 /* ---- geometries from GeoJSON text ---- */
@@ -483,6 +484,37 @@ static void test_dense_rings(void **state)
     free(text);
 }
 
+/* Another process's import (here a second store and core on the same file) reaches this
+ * core's lookups once its catalogue sees the new config_version: the index is rebuilt. */
+static void test_other_process_import(void **state)
+{
+    fixture *f = *state;
+    area_import_result r;
+    problems p = {0};
+    assert_int_equal(
+        import(f, AREA_QUARTIER, FC(FEAT("ouest", "Ouest", POLY(SQUARE(4, 45, 5, 46)))), &r, &p),
+        0);
+    assert_string_equal(at(f, AREA_QUARTIER, 45.5, 4.5), "ouest");
+
+    error err;
+    error_clear(&err);
+    store *s2 = store_sqlite_open(f->db.path, &err);
+    assert_non_null(s2);
+    core *c2 = core_open(s2, NULL, &err);
+    assert_non_null(c2);
+    const char *text = FC(FEAT("est", "Est", POLY(SQUARE(4, 45, 5, 46))));
+    long count = -1;
+    assert_int_equal(area_import(c2, f->tenant, AREA_QUARTIER, text, strlen(text), collect, &p, &r,
+                                 &count, &err),
+                     0);
+    assert_int_equal(count, 0);
+    core_close(c2);
+    store_close(s2);
+
+    assert_int_equal(catalogue_reload(f->db.core, &err), 0);
+    assert_string_equal(at(f, AREA_QUARTIER, 45.5, 4.5), "est");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -495,6 +527,7 @@ int main(void)
         cmocka_unit_test(test_invalid),
         cmocka_unit_test(test_dense_rings),
         cmocka_unit_test_setup_teardown(test_import_replace_lookup, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_other_process_import, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
