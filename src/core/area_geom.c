@@ -336,7 +336,7 @@ static int read_ring(reader *r, const json_t *ring, const char *where)
     if (m < 4)
         return fail(r, "%s has %zu position(s): a ring needs at least 4", where, m);
     if (m > r->vertices_max)
-        return fail(r, "over %d positions", AREA_VERTICES_MAX);
+        return fail(r, "%s: the geometry has over %d positions", where, AREA_VERTICES_MAX);
     r->vertices_max -= m;
     size_t start = g->n_pts;
     double first[2] = {0, 0}, last[2] = {0, 0};
@@ -543,6 +543,18 @@ int area_features_read(const char *text, size_t len, area_code_check_fn check_co
     char why[200];
     if (len > AREA_FILE_MAX) {
         snprintf(why, sizeof why, "the file is over %u bytes", AREA_FILE_MAX);
+        report(problem, ctx, problems, -1, NULL, why);
+        return 0;
+    }
+    /* Every JSON value but the first follows a ',' or opens a container: their count bounds
+     * the values (strings' own commas only make it larger). */
+    size_t values = 1;
+    for (size_t i = 0; i < len; i++)
+        values += text[i] == ',' || text[i] == '[' || text[i] == '{';
+    if (values > AREA_JSON_VALUES_MAX) {
+        snprintf(why, sizeof why,
+                 "the file holds over %d JSON values (at most %d positions in all)",
+                 AREA_JSON_VALUES_MAX, AREA_FILE_VERTICES_MAX);
         report(problem, ctx, problems, -1, NULL, why);
         return 0;
     }

@@ -14,7 +14,11 @@
 #define AREA_FILE_MAX (64u * 1024 * 1024) /* bytes of a GeoJSON file */
 #define AREA_FEATURES_MAX 5000            /* features of one file */
 #define AREA_VERTICES_MAX 200000          /* positions of one feature's geometry */
-#define AREA_FILE_VERTICES_MAX 4000000    /* positions of a whole file */
+#define AREA_FILE_VERTICES_MAX 2000000    /* positions of a whole file */
+/* JSON values of a file (a position is three: its array and two numbers), counted before
+ * the file is parsed: the parsed document costs about 50 bytes a value, so this bounds the
+ * memory of an import (about 300 MB at worst) whatever the file holds. */
+#define AREA_JSON_VALUES_MAX (3 * AREA_FILE_VERTICES_MAX + 100000)
 #define AREA_CODE_MAX 32                  /* characters of a code */
 #define AREA_NAME_MAX 100                 /* characters of a name */
 /* Problems an import reports at most (the count goes on). */

@@ -250,6 +250,14 @@ static void test_invalid(void **state)
     read_refused("{", "not JSON");
     read_refused("{\"type\":\"Feature\"}", "not a GeoJSON FeatureCollection");
     read_refused(FC(""), "0 features");
+    /* Counted before parsing: a file of empty arrays is refused without building them. */
+    size_t big = (size_t)AREA_JSON_VALUES_MAX + 10;
+    char *many = malloc(big + 1);
+    assert_non_null(many);
+    memset(many, '[', big);
+    many[big] = '\0';
+    read_refused(many, "over 6100000 JSON values");
+    free(many);
     read_refused(FC("{\"type\":\"Feature\",\"geometry\":null}"), "properties");
     read_refused(FC("{\"type\":\"Feature\",\"properties\":{\"nom\":\"X\"},\"geometry\":" POLY(
                      SQUARE(0, 0, 1, 1)) "}"),
