@@ -102,6 +102,12 @@ $(BUILD)/fault/fault_loop: $(wildcard tests/fault/*.c tests/fault/*.h) $(SUPPORT
 	$(CC) $(CFLAGS) -Itests/support -Itests/fault -o $@ $(wildcard tests/fault/*.c) \
 	  $(SUPPORT_SRC) $(BUILD)/libguichet.a $(FAULT_WRAP) $(LDLIBS)
 
+# The areas' benchmark program (bench/run scenario "areas"), on the library as the server
+# links it.
+$(BUILD)/bench/area_lookup: bench/area_lookup.c $(BUILD)/libguichet.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libguichet.a $(LDLIBS)
+
 unit: $(UNIT_BIN)
 fuzz-replay: $(FUZZ_REPLAY)
 fault: $(BUILD)/fault/fault_loop

@@ -16,6 +16,7 @@
 #include "api/open311/open311.h"
 #include "api/rest/rest.h"
 #include "cli/address_cmd.h"
+#include "cli/area_cmd.h"
 #include "cli/agent_cmd.h"
 #include "cli/demo.h"
 #include "cli/options.h"
@@ -839,6 +840,11 @@ static const command commands[] = {
      "replace a collectivité's address list with a Base Adresse Nationale CSV file (- for "
      "standard input)",
      address_cmd_import_opts, address_cmd_import},
+    {"area", "import",
+     "replace a collectivité's areas of one kind (department, quartier, broadcast) with a "
+     "GeoJSON file",
+     area_cmd_import_opts, area_cmd_import},
+    {"area", "list", "list a collectivité's areas", area_cmd_list_opts, area_cmd_list},
     {NULL, NULL, NULL, NULL, NULL},
 };
 

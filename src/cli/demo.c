@@ -8,6 +8,7 @@
  * assigned to.
  */
 #include "cli/demo.h"
+#include "cli/demo_areas.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -1314,15 +1315,17 @@ int demo_load(core *c, unsigned requests, unsigned years, unsigned seed, FILE *r
                     (long long)existing, DEMO_TENANT_SLUG);
         /* A database loaded before the back office or the address list existed gets its
          * agents, templates and addresses. */
-        if (load_backoffice(c, tenant_id, report, err) != 0)
+        if (load_backoffice(c, tenant_id, report, err) != 0 ||
+            load_addresses(c, tenant_id, report, err) != 0)
             return -1;
-        return load_addresses(c, tenant_id, report, err);
+        return demo_load_areas(c, tenant_id, report, err);
     }
     int64_t started = time_mono_ms();
     if (load_catalogue(c, &tenant_id, err) != 0)
         return -1;
     if (load_backoffice(c, tenant_id, report, err) != 0 ||
-        load_addresses(c, tenant_id, report, err) != 0)
+        load_addresses(c, tenant_id, report, err) != 0 ||
+        demo_load_areas(c, tenant_id, report, err) != 0)
         return -1;
 
     demo_gen *g = calloc(1, sizeof *g);

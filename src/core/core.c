@@ -226,6 +226,7 @@ core *core_open_config(store *s, const core_config *cfg, error *err)
     c->search_budget_ms = SEARCH_BUDGET_MS_DEFAULT;
     c->store = s;
     pthread_mutex_init(&c->cat_lock, NULL);
+    pthread_mutex_init(&c->area_lock, NULL);
     if (copy_links(&c->links, &cfg->links) != 0) {
         error_set(err, ERR_INTERNAL, NULL, "out of memory");
         core_close(c);
@@ -266,6 +267,8 @@ void core_close(core *c)
     core_hasher_stop(c);
     catalogue_shutdown(c);
     pthread_mutex_destroy(&c->cat_lock);
+    area_shutdown(c);
+    pthread_mutex_destroy(&c->area_lock);
     sodium_memzero(c->secret, sizeof c->secret);
     free_links(&c->links);
     free(c);

@@ -15,6 +15,7 @@
 #include "store/store.h"
 
 typedef struct cat_snapshot cat_snapshot;
+typedef struct area_cached area_cached;
 
 struct core {
     store *store;
@@ -26,12 +27,17 @@ struct core {
     attachment_dir uploads;        /* core_config.uploads_dir, opened */
     hasher *hasher;                /* core_hasher_start's pool; NULL: on the caller's thread */
     _Atomic int search_budget_ms;  /* core_set_search_budget (request_search.c) */
+    pthread_mutex_t area_lock;     /* guards areas */
+    area_cached *areas;            /* area.c's indexes, one per tenant and kind */
 };
 
 /* Loads the first catalogue snapshot; 0 or -1. */
 int catalogue_init(core *c, error *err);
 /* Releases the current snapshot (at close; no reader may remain). */
 void catalogue_shutdown(core *c);
+
+/* Frees area.c's indexes (at close; no reader may remain). */
+void area_shutdown(core *c);
 
 /* ---- what citizens' and agents' sessions share (session.c) ---- */
 

@@ -200,6 +200,21 @@ typedef struct store_address_street {
     double lat, lon;   /* where its middle address is (set when the list is complete) */
 } store_address_street;
 
+/* An area of a collectivité (table areas, core/area.h): a department's territory, a
+ * quartier or a broadcast area, with its geometry as GeoJSON and its box. */
+typedef struct store_area {
+    int64_t id;
+    int64_t tenant_id;
+    const char *kind; /* "department", "quartier" or "broadcast" */
+    const char *code; /* unique per tenant and kind */
+    const char *name;
+    int64_t department_id; /* the department it names (kind "department"); 0: none */
+    int64_t position;      /* its place in the file it was imported from (from 0) */
+    double min_lat, min_lon, max_lat, max_lon;
+    int64_t vertices;     /* positions of its geometry */
+    const char *geometry; /* GeoJSON Polygon or MultiPolygon; NULL when not read */
+} store_area;
+
 /* An address of a collectivité's list, with its street's fields (read through a join). */
 typedef struct store_address {
     int64_t id;

@@ -371,6 +371,19 @@ typedef struct store_addresses_ops {
     int (*tx_purge)(store *s, int64_t tenant_id, size_t max_rows, int64_t *deleted, error *err);
 } store_addresses_ops;
 
+/* Collectivités' areas (core/area.h), replaced a kind at a time. */
+typedef struct store_areas_ops {
+    /* The tenant's areas of `kind` (NULL: every kind), by kind then position; with_geometry
+     * 0 leaves geometry NULL (a listing). *out in a. */
+    int (*list)(store *s, int64_t tenant_id, const char *kind, int with_geometry, arena *a,
+                store_area **out, size_t *n, error *err);
+    /* Deletes the tenant's areas of kind; *deleted how many. */
+    int (*tx_delete_kind)(store *s, int64_t tenant_id, const char *kind, int64_t *deleted,
+                          error *err);
+    /* Inserts one area (its id is not read). */
+    int (*tx_insert)(store *s, const store_area *ar, error *err);
+} store_areas_ops;
+
 /* Instance settings (name, value). */
 /* Instance settings (name, value). */
 typedef struct store_settings_ops {
@@ -498,6 +511,7 @@ typedef struct store_ops {
     store_settings_ops settings;
     store_code_failures_ops code_failures;
     store_addresses_ops addresses;
+    store_areas_ops areas;
     store_audit_ops audit;
     store_retention_ops retention;
     store_disposal_ops disposal;

@@ -840,11 +840,36 @@ static const char migration_21[] =
 static const char migration_22[] =
     "ALTER TABLE procedures ADD COLUMN delay_working INTEGER NOT NULL DEFAULT 0;\n";
 
+/* Version 23 (issue 13, «Routing»): each collectivité's areas — the territories of its
+ * departments (routing), its quartiers and its broadcast areas —, imported a kind at a time
+ * by `guichet area import`. The geometry is the GeoJSON text; lookups do not read it here:
+ * core builds an in-memory grid from these rows (faster than an R*Tree query per point) and
+ * rebuilds it when config_version moves, which the triggers bump as for the catalogue.
+ * position keeps the file's order, the order in which a point's areas are tried. */
+static const char migration_23[] =
+    "CREATE TABLE areas (\n"
+    "  id INTEGER PRIMARY KEY,\n"
+    "  tenant_id INTEGER NOT NULL REFERENCES tenants(id),\n"
+    "  kind TEXT NOT NULL CHECK (kind IN ('department', 'quartier', 'broadcast')),\n"
+    "  code TEXT NOT NULL,\n"
+    "  name TEXT NOT NULL,\n"
+    "  department_id INTEGER REFERENCES departments(id),\n"
+    "  position INTEGER NOT NULL,\n"
+    "  min_lat REAL NOT NULL,\n"
+    "  min_lon REAL NOT NULL,\n"
+    "  max_lat REAL NOT NULL,\n"
+    "  max_lon REAL NOT NULL,\n"
+    "  vertices INTEGER NOT NULL,\n"
+    "  geometry TEXT NOT NULL,\n"
+    "  UNIQUE (tenant_id, kind, code)\n"
+    ") STRICT;\n"
+    "CREATE INDEX areas_order ON areas (tenant_id, kind, position);\n" CONFIG_TRIGGERS("areas");
+
 /* Indexed by version - 1. */
 const char *const store_sqlite_migrations[] = {
-    migration_1,  migration_2,  migration_3,  migration_4,  migration_5,
-    migration_6,  migration_7,  migration_8,  migration_9,  migration_10,
-    migration_11, migration_12, migration_13, migration_14, migration_15,
-    migration_16, migration_17, migration_18, migration_19, migration_20, migration_21, migration_22};
+    migration_1,  migration_2,  migration_3,  migration_4,  migration_5,  migration_6,
+    migration_7,  migration_8,  migration_9,  migration_10, migration_11, migration_12,
+    migration_13, migration_14, migration_15, migration_16, migration_17, migration_18,
+    migration_19, migration_20, migration_21, migration_22, migration_23};
 const int store_sqlite_migration_count =
     (int)(sizeof store_sqlite_migrations / sizeof store_sqlite_migrations[0]);

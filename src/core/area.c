@@ -1,0 +1,323 @@
+/*
+ * area — importing a collectivité's areas and finding those that hold a point (see area.h).
+ * The index of a tenant's kind is built on first use from the store's rows and kept while
+ * the catalogue's config_version stays put (the areas table bumps it, so an import by the
+ * command line reaches a running server within the catalogue's polling delay).
+ */
+#include "core/area.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/catalogue.h"
+#include "core/core_internal.h"
+#include "util/geo.h"
+#include "util/log.h"
+
+/* Room for the rows of one kind's index (codes, names; geometries are parsed apart). */
+#define AREA_ROWS_ARENA (64u * 1024 * 1024)
+/* Bytes of one geometry text read back (AREA_VERTICES_MAX positions of ~40 bytes each). */
+#define AREA_GEOMETRY_TEXT_MAX ((size_t)AREA_VERTICES_MAX * 48 + 64)
+
+static const char *const kind_names[AREA_KIND_COUNT] = {"department", "quartier", "broadcast"};
+
+const char *area_kind_name(area_kind k)
+{
+    return k >= 0 && k < AREA_KIND_COUNT ? kind_names[k] : "";
+}
+
+int area_kind_parse(const char *s, area_kind *out)
+{
+    for (int k = 0; k < AREA_KIND_COUNT; k++)
+        if (s && strcmp(s, kind_names[k]) == 0) {
+            *out = (area_kind)k;
+            return 0;
+        }
+    return -1;
+}
+
+/* ---- the index of one tenant's kind ---- */
+
+struct area_cached {
+    area_cached *next;
+    int64_t tenant_id;
+    area_kind kind;
+    int64_t version; /* the catalogue's config_version it was built at */
+    int refs;        /* readers, plus one while it is in core's list; under area_lock */
+    arena a;         /* rows' strings */
+    store_area *rows;
+    area_geom *geoms;
+    const area_geom **ptrs;
+    size_t n;
+    area_index *ix;
+};
+
+static void cached_free(area_cached *e)
+{
+    if (!e)
+        return;
+    area_index_free(e->ix);
+    for (size_t i = 0; e->geoms && i < e->n; i++)
+        area_geom_free(&e->geoms[i]);
+    free(e->geoms);
+    free(e->ptrs);
+    arena_free(&e->a);
+    free(e);
+}
+
+static void cached_release(core *c, area_cached *e)
+{
+    pthread_mutex_lock(&c->area_lock);
+    int last = --e->refs == 0;
+    pthread_mutex_unlock(&c->area_lock);
+    if (last)
+        cached_free(e);
+}
+
+void area_shutdown(core *c)
+{
+    area_cached *e = c->areas;
+    while (e) {
+        area_cached *next = e->next;
+        cached_free(e);
+        e = next;
+    }
+    c->areas = NULL;
+}
+
+/* Reads the tenant's areas of kind and indexes them. */
+static area_cached *cached_build(core *c, int64_t tenant_id, area_kind kind, int64_t version,
+                                 error *err)
+{
+    area_cached *e = calloc(1, sizeof *e);
+    if (!e) {
+        error_set(err, ERR_UNAVAILABLE, NULL, "out of memory");
+        return NULL;
+    }
+    e->tenant_id = tenant_id;
+    e->kind = kind;
+    e->version = version;
+    arena_init(&e->a, AREA_ROWS_ARENA);
+    if (c->store->ops->areas.list(c->store, tenant_id, kind_names[kind], 1, &e->a, &e->rows, &e->n,
+                                  err) != 0) {
+        cached_free(e);
+        return NULL;
+    }
+    e->geoms = calloc(e->n ? e->n : 1, sizeof *e->geoms);
+    e->ptrs = calloc(e->n ? e->n : 1, sizeof *e->ptrs);
+    if (!e->geoms || !e->ptrs) {
+        error_set(err, ERR_UNAVAILABLE, NULL, "out of memory");
+        cached_free(e);
+        return NULL;
+    }
+    for (size_t i = 0; i < e->n; i++) {
+        if (!e->rows[i].geometry || area_geom_parse(e->rows[i].geometry, &e->geoms[i]) != 0) {
+            log_error("area: stored geometry of %s area %s (tenant %lld) is unreadable",
+                      kind_names[kind], e->rows[i].code, (long long)tenant_id);
+            error_set(err, ERR_INTERNAL, NULL, "a stored area geometry is unreadable");
+            cached_free(e);
+            return NULL;
+        }
+        e->ptrs[i] = &e->geoms[i];
+        e->rows[i].geometry = NULL; /* parsed: the text is not needed any more */
+    }
+    e->ix = area_index_build(e->ptrs, e->n);
+    if (!e->ix) {
+        error_set(err, ERR_UNAVAILABLE, NULL, "out of memory");
+        cached_free(e);
+        return NULL;
+    }
+    return e;
+}
+
+/* The index of the tenant's kind at the current configuration, with a reference the caller
+ * gives back with cached_release. */
+static area_cached *cached_get(core *c, int64_t tenant_id, area_kind kind, error *err)
+{
+    const catalogue *cat = catalogue_acquire(c);
+    int64_t version = cat->version;
+    catalogue_release(c, cat);
+    pthread_mutex_lock(&c->area_lock);
+    for (area_cached *e = c->areas; e; e = e->next)
+        if (e->tenant_id == tenant_id && e->kind == kind && e->version == version) {
+            e->refs++;
+            pthread_mutex_unlock(&c->area_lock);
+            return e;
+        }
+    pthread_mutex_unlock(&c->area_lock);
+    /* Built outside the lock: lookups of other tenants and kinds go on meanwhile. Two
+     * threads may both build it; the last one's stays. */
+    area_cached *fresh = cached_build(c, tenant_id, kind, version, err);
+    if (!fresh)
+        return NULL;
+    fresh->refs = 2;
+    area_cached *old = NULL;
+    pthread_mutex_lock(&c->area_lock);
+    for (area_cached **p = &c->areas; *p; p = &(*p)->next)
+        if ((*p)->tenant_id == tenant_id && (*p)->kind == kind) {
+            old = *p;
+            *p = old->next;
+            break;
+        }
+    fresh->next = c->areas;
+    c->areas = fresh;
+    int free_old = old && --old->refs == 0;
+    pthread_mutex_unlock(&c->area_lock);
+    if (free_old)
+        cached_free(old);
+    return fresh;
+}
+
+int area_at(core *c, int64_t tenant_id, area_kind kind, double lat, double lon, arena *a,
+            area_hit *out, size_t max, size_t *n, error *err)
+{
+    *n = 0;
+    if (kind < 0 || kind >= AREA_KIND_COUNT)
+        return error_set(err, ERR_INVALID_ARG, "kind", "unknown area kind");
+    if (!geo_valid(lat, lon))
+        return error_set(err, ERR_INVALID_ARG, "lat", "position out of range");
+    area_cached *e = cached_get(c, tenant_id, kind, err);
+    if (!e)
+        return -1;
+    uint32_t found[16];
+    size_t want = max < 16 ? max : 16;
+    size_t k = area_index_find(e->ix, lon, lat, found, want);
+    int rc = 0;
+    for (size_t i = 0; i < k && i < want; i++) {
+        const store_area *r = &e->rows[found[i]];
+        out[i].id = r->id;
+        out[i].department_id = r->department_id;
+        out[i].code = arena_strdup(a, r->code);
+        out[i].name = arena_strdup(a, r->name);
+        if (!out[i].code || !out[i].name) {
+            rc = error_set(err, ERR_UNAVAILABLE, NULL, "out of memory");
+            break;
+        }
+        (*n)++;
+    }
+    cached_release(c, e);
+    return rc;
+}
+
+int area_list(core *c, int64_t tenant_id, area_kind kind, arena *a, store_area **out, size_t *n,
+              error *err)
+{
+    return c->store->ops->areas.list(
+        c->store, tenant_id, kind == AREA_ANY ? NULL : area_kind_name(kind), 0, a, out, n, err);
+}
+
+/* ---- import ---- */
+
+typedef struct import_job {
+    int64_t tenant_id;
+    area_kind kind;
+    const area_feature *f;
+    const int64_t *department_ids;
+    size_t n;
+    int64_t replaced;
+} import_job;
+
+static int apply_import(store *s, void *arg, error *err)
+{
+    import_job *j = arg;
+    const char *kind = kind_names[j->kind];
+    if (s->ops->areas.tx_delete_kind(s, j->tenant_id, kind, &j->replaced, err) != 0)
+        return -1;
+    for (size_t i = 0; i < j->n; i++) {
+        const area_geom *g = &j->f[i].geom;
+        char *text = area_geom_write(g);
+        if (!text)
+            return error_set(err, ERR_UNAVAILABLE, NULL, "out of memory");
+        store_area ar = {.tenant_id = j->tenant_id,
+                         .kind = kind,
+                         .code = j->f[i].code,
+                         .name = j->f[i].name,
+                         .department_id = j->department_ids[i],
+                         .position = (int64_t)i,
+                         .min_lat = g->box.min_lat,
+                         .min_lon = g->box.min_lon,
+                         .max_lat = g->box.max_lat,
+                         .max_lon = g->box.max_lon,
+                         .vertices = (int64_t)g->n_pts,
+                         .geometry = text};
+        int rc = s->ops->areas.tx_insert(s, &ar, err);
+        free(text);
+        if (rc != 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* What the reader's callbacks of an import share: the caller's problem callback, and the
+ * tenant's departments while the kind is department. */
+typedef struct import_check {
+    area_problem_fn problem;
+    void *ctx;
+    const cat_tenant *tenant; /* NULL: codes are free (quartiers, broadcast areas) */
+} import_check;
+
+static void pass_problem(void *ctx, long feature, const char *code, const char *what)
+{
+    import_check *k = ctx;
+    if (k->problem)
+        k->problem(k->ctx, feature, code, what);
+}
+
+static const char *check_department(void *ctx, const char *code)
+{
+    import_check *k = ctx;
+    if (!k->tenant || catalogue_department(k->tenant, code))
+        return NULL;
+    return "no department of the collectivité has this code";
+}
+
+int area_import(core *c, int64_t tenant_id, area_kind kind, const char *text, size_t len,
+                area_problem_fn problem, void *ctx, area_import_result *out, long *problems,
+                error *err)
+{
+    memset(out, 0, sizeof *out);
+    *problems = 0;
+    if (kind < 0 || kind >= AREA_KIND_COUNT)
+        return error_set(err, ERR_INVALID_ARG, "kind", "unknown area kind");
+    const catalogue *cat = catalogue_acquire(c);
+    const cat_tenant *t = catalogue_tenant_by_id(cat, tenant_id);
+    if (!t) {
+        catalogue_release(c, cat);
+        return error_set(err, ERR_NOT_FOUND, "tenant", "no such collectivité");
+    }
+    import_check k = {problem, ctx, kind == AREA_DEPARTMENT ? t : NULL};
+    area_feature *f = NULL;
+    size_t n = 0;
+    int64_t *dept = NULL;
+    int rc = area_features_read(text, len, check_department, pass_problem, &k, &f, &n, problems);
+    if (rc == 0 && *problems == 0) {
+        dept = calloc(n, sizeof *dept);
+        for (size_t i = 0; dept && kind == AREA_DEPARTMENT && i < n; i++)
+            dept[i] = catalogue_department(t, f[i].code)->rec.id;
+        rc = dept ? 0 : -1;
+    }
+    catalogue_release(c, cat);
+    if (rc != 0) {
+        area_features_free(f, n);
+        return error_set(err, ERR_UNAVAILABLE, NULL, "out of memory");
+    }
+    if (*problems == 0) {
+        import_job j = {tenant_id, kind, f, dept, n, 0};
+        rc = store_write_sync(c->store, apply_import, &j, err);
+        if (rc == 0) {
+            out->imported = n;
+            out->replaced = j.replaced;
+            for (size_t i = 0; i < n; i++)
+                out->vertices += f[i].geom.n_pts;
+            /* This process's lookups see the new areas at once, not after the poll. */
+            error rerr;
+            error_clear(&rerr);
+            if (catalogue_reload(c, &rerr) != 0)
+                log_warn("area import: catalogue reload failed: %s", rerr.detail);
+        }
+    }
+    free(dept);
+    area_features_free(f, n);
+    return rc;
+}

@@ -1,0 +1,69 @@
+/*
+ * area — a collectivité's areas: its departments' territories (routing), its quartiers and
+ * its broadcast areas, imported a kind at a time from GeoJSON (core/area_geom.h reads and
+ * checks the file), and the lookup of the areas holding a point, served from an in-memory
+ * grid index rebuilt when the areas change.
+ */
+#ifndef GUICHET_CORE_AREA_H
+#define GUICHET_CORE_AREA_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/area_geom.h"
+#include "core/core.h"
+#include "store/records.h"
+#include "util/arena.h"
+#include "util/error.h"
+
+typedef enum area_kind {
+    AREA_ANY = -1, /* area_list: every kind */
+    AREA_DEPARTMENT = 0,
+    AREA_QUARTIER,
+    AREA_BROADCAST,
+    AREA_KIND_COUNT
+} area_kind;
+
+/* "department", "quartier", "broadcast" (the CLI's and the table's words). */
+const char *area_kind_name(area_kind k);
+/* 0 and *out when s names a kind, -1 otherwise. */
+int area_kind_parse(const char *s, area_kind *out);
+
+/* An area holding a point: strings in the caller's arena. */
+typedef struct area_hit {
+    int64_t id;
+    const char *code, *name;
+    int64_t department_id; /* kind department: the department it names */
+} area_hit;
+
+/* The tenant's areas of `kind` holding (lat, lon), in the order of the file they were
+ * imported from (the first is the one routing takes: put the more specific areas first
+ * when they overlap), at most max into out (*n how many written). Edges: see
+ * area_geom_contains (the west and south edges belong to an area, the east and north ones
+ * do not). Longitudes are not wrapped: an area across the antimeridian is not supported.
+ * ERR_INVALID_ARG naming "lat" when the position is out of range. */
+int area_at(core *c, int64_t tenant_id, area_kind kind, double lat, double lon, arena *a,
+            area_hit *out, size_t max, size_t *n, error *err);
+
+/* The tenant's areas of `kind` (AREA_ANY: all), by kind then file order, without their
+ * geometry; *out in a. */
+int area_list(core *c, int64_t tenant_id, area_kind kind, arena *a, store_area **out, size_t *n,
+              error *err);
+
+/* What an import did. */
+typedef struct area_import_result {
+    size_t imported;  /* areas of the kind now */
+    int64_t replaced; /* areas of the kind it replaced */
+    size_t vertices;  /* positions imported */
+} area_import_result;
+
+/* Replaces the tenant's areas of `kind` with the FeatureCollection in text (len bytes; see
+ * area_features_read for what is checked), atomically. For kind department, each code must
+ * be a department's of the tenant. Every problem goes to problem(ctx, …) and is counted in
+ * *problems; with any, nothing is written (0 returned). -1 and err for a failure of the
+ * store or of memory. */
+int area_import(core *c, int64_t tenant_id, area_kind kind, const char *text, size_t len,
+                area_problem_fn problem, void *ctx, area_import_result *out, long *problems,
+                error *err);
+
+#endif
