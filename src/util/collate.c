@@ -65,6 +65,8 @@ static long next_key_unit(fold_cursor *c)
         f = "oe";
     else if (cp == 0x178) /* Ÿ */
         f = "y";
+    else if (cp == 0x2018 || cp == 0x2019) /* typographic apostrophes, as a phone types them */
+        f = "'";
     if (f && *f) {
         c->pending = f + 1;
         return (unsigned char)f[0];

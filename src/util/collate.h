@@ -1,7 +1,7 @@
 /*
  * collate — French alphabetical order without a French locale: Debian's base system has
  * none, and the C library's order puts «Éclairage» after «Voirie». Two texts compare by a
- * key with accents and case folded («É» as «e», «œ» as «oe», «ç» as «c»), then, when the
+ * key with accents and case folded («É» as «e», «œ» as «oe», «ç» as «c», «’» as «'»), then, when the
  * keys are equal, byte by byte, so that the order is total and stable. The store registers it
  * with SQLite as the collation FR (ORDER BY name COLLATE FR).
  */

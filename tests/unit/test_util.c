@@ -1097,6 +1097,11 @@ static void test_collate_fold(void **state)
     assert_string_equal(out, "aeb");
     assert_int_equal(collate_fold("", 0, out, 1), 0);
     assert_string_equal(out, "");
+    /* A typographic apostrophe (a phone's) is the straight one: «l’éclairage» finds
+     * «l'éclairage». */
+    const char *typed = "L\u2019Éclairage";
+    assert_int_equal(collate_fold(typed, strlen(typed), out, sizeof out), 11);
+    assert_string_equal(out, "l'eclairage");
 }
 
 int main(void)

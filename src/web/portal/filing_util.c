@@ -12,69 +12,23 @@
 #include "core/status.h"
 #include "util/log.h"
 #include "util/timeutil.h"
+#include "util/collate.h"
 #include "util/utf8.h"
 #include "web/portal/filing_internal.h"
 #include "web/web.h"
 
 /* ---- accent folding ---- */
 
-/* ASCII folding of U+00C0..U+00FF; NULL keeps the character (×, ÷, Þ, þ). */
-static const char *const latin1_fold[64] = {
-    "a", "a", "a", "a", "a", "a", "ae", "c",  "e", "e", "e", "e", "i", "i", "i",  "i",
-    "d", "n", "o", "o", "o", "o", "o",  NULL, "o", "u", "u", "u", "u", "y", NULL, "ss",
-    "a", "a", "a", "a", "a", "a", "ae", "c",  "e", "e", "e", "e", "i", "i", "i",  "i",
-    "d", "n", "o", "o", "o", "o", "o",  NULL, "o", "u", "u", "u", "u", "y", NULL, "y",
-};
-
+/* The portal's search folds as the collation's key does (util/collate): one folding for
+ * every comparison of French words. */
 char *filing_fold(arena *a, const char *s)
 {
     if (!s)
         s = "";
     size_t n = strlen(s);
-    /* Folding never makes a character longer than its UTF-8 form ("Æ" is 2 bytes, "ae" too). */
-    char *out = arena_alloc(a, n + 1);
-    if (!out)
+    char *out = arena_alloc(a, 2 * n + 1); /* the key is never longer than 2 × n */
+    if (!out || collate_fold(s, n, out, 2 * n + 1) < 0)
         return NULL;
-    size_t o = 0;
-    const unsigned char *p = (const unsigned char *)s;
-    for (size_t i = 0; i < n;) {
-        unsigned c = p[i];
-        if (c < 0x80) {
-            out[o++] = (char)tolower((int)c);
-            i++;
-            continue;
-        }
-        const char *rep = NULL;
-        size_t len = 1;
-        if (c == 0xC3 && i + 1 < n) {
-            rep = (p[i + 1] >= 0x80 && p[i + 1] <= 0xBF) ? latin1_fold[p[i + 1] - 0x80] : NULL;
-            len = 2;
-        } else if (c == 0xC5 && i + 1 < n) {
-            if (p[i + 1] == 0x92 || p[i + 1] == 0x93)
-                rep = "oe"; /* Œ œ */
-            else if (p[i + 1] == 0xB8)
-                rep = "y"; /* Ÿ */
-            len = 2;
-        } else if (c == 0xE2 && i + 2 < n && p[i + 1] == 0x80 &&
-                   (p[i + 2] == 0x98 || p[i + 2] == 0x99)) {
-            rep = "'"; /* typographic apostrophes */
-            len = 3;
-        } else {
-            len = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2;
-        }
-        if (i + len > n)
-            len = n - i;
-        if (rep) {
-            size_t rl = strlen(rep);
-            memcpy(out + o, rep, rl);
-            o += rl;
-        } else {
-            memcpy(out + o, s + i, len);
-            o += len;
-        }
-        i += len;
-    }
-    out[o] = '\0';
     return out;
 }
 
