@@ -160,6 +160,23 @@ static int change_allowed(const change_job *j, const store_request *r, error *er
     return 0;
 }
 
+/* «Re-router»: the department the rules gave, with the department event and the one naming
+ * what routed it; nothing at all when the request has that department already (checked on the
+ * row as the writer sees it). */
+static int route_apply(store *s, change_job *j, store_request *r, int64_t now, error *err)
+{
+    if (r->department_id == j->department_id) {
+        j->unchanged = 1;
+        return 0;
+    }
+    if (add_event(s, j, r->id, now, "department", 0, NULL, NULL, j->department_code, err) != 0 ||
+        add_event(s, j, r->id, now, j->route_kind, 0, NULL, NULL, j->route_body, err) != 0)
+        return -1;
+    r->department_id = j->department_id;
+    r->updated_at = now;
+    return s->ops->requests.tx_update(s, r, err);
+}
+
 /* One change, without its audit entry (change_apply and the batch add it). */
 static int change_apply_one(store *s, change_job *j, error *err)
 {
@@ -177,6 +194,8 @@ static int change_apply_one(store *s, change_job *j, error *err)
         now = r.updated_at;
     if (j->kind == CHANGE_MESSAGE || j->kind == CHANGE_RATE || j->kind == CHANGE_REOPEN)
         return citizen_apply(s, j, &r, now, err);
+    if (j->kind == CHANGE_ROUTE)
+        return route_apply(s, j, &r, now, err);
     if (j->kind == CHANGE_NOTE) {
         if (add_event(s, j, r.id, now, "note", j->is_public, NULL, NULL, j->body, err) != 0)
             return -1;
@@ -260,6 +279,8 @@ static int change_apply(store *s, core_op *op, error *err)
     change_job *j = (change_job *)op;
     if (change_apply_one(s, j, err) != 0)
         return -1;
+    if (j->unchanged) /* a re-routing that changed nothing has nothing to audit */
+        return 0;
     return audit_change_tx(s, j->tenant_id, &j->who, "change", "request", &j->request_id, 1, err);
 }
 

@@ -20,6 +20,7 @@ typedef enum change_kind {
     CHANGE_MESSAGE, /* the citizen writes, maybe with files */
     CHANGE_RATE,    /* the citizen rates the answer */
     CHANGE_REOPEN,  /* the citizen says the problem is still there */
+    CHANGE_ROUTE,   /* «Re-router»: the department the routing rules give (request_route.c) */
 } change_kind;
 
 typedef struct change_job {
@@ -38,6 +39,11 @@ typedef struct change_job {
     const char *internal_note;
     const char *reply_url;
     const char *procedure_name;
+    /* CHANGE_ROUTE (with department_id, department_code): the event naming what routed it
+     * (core/routing.h), and whether the department was the one it had (nothing written). */
+    const char *route_kind, *route_body;
+    int unchanged;
+    request_reroute_result *reroute_out; /* the caller's, told of unchanged by the finish */
     /* CHANGE_NOTE, CHANGE_MESSAGE, CHANGE_REOPEN, CHANGE_RATE (comment) */
     const char *body;
     int is_public;
