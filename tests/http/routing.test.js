@@ -192,6 +192,33 @@ test('re-router: refused to an agent; a manager moves the request with its event
     assert.equal(entries(), '1');
 });
 
+test('an agent\'s intake choosing a department is not routed; without a choice, the rules decide', async () => {
+    const intake = async (service) => {
+        const form = await agent.get('/agent/saisie?canal=phone&demarche=nid-de-poule');
+        assert.equal(form.status, 200);
+        assert.match(form.text, /<select id="service" name="service"/);
+        const r = await agent.post('/agent/saisie', {
+            canal: 'phone', demarche: 'nid-de-poule', prenom: 'Jeanne', nom: 'Routage', tel: '0601020304',
+            email: '', langue: 'fr', description: 'Appel : un grand trou.', adresse: '1 place de la Mairie',
+            lat: '45.7615', long: '4.81', attr_taille: 'grand', service,
+        });
+        assert.equal(r.status, 201, F.textOf(r.text).slice(0, 800));
+        return /<span class="reference">([0-9-]+)<\/span>/.exec(r.text)[1];
+    };
+    const chosen = await intake('voirie');
+    assert.equal(departmentOf(chosen), 'voirie');
+    assert.deepEqual(eventsOf(chosen), ['created:1:']);
+    const routed = await intake('');
+    assert.equal(departmentOf(routed), 'accueil');
+    assert.deepEqual(eventsOf(routed), ['created:1:', 'routed_rule:0:Grands trous']);
+    const form = await agent.get('/agent/saisie?canal=phone&demarche=nid-de-poule');
+    assert.equal(form.status, 200);
+    const bad = await agent.post('/agent/saisie', { canal: 'phone', demarche: 'nid-de-poule', service: 'piscine',
+                                                    description: 'x', lat: '45.7615', long: '4.81', attr_taille: 'grand' });
+    assert.equal(bad.status, 400);
+    assert.ok(F.textOf(bad.text).includes('Ce service n\'existe pas dans la collectivité'));
+});
+
 test('only admins reach the routing administration', async () => {
     const r = await manager.get('/agent/admin/routage');
     assert.equal(r.status, 403);
