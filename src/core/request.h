@@ -210,6 +210,15 @@ typedef struct request_reroute_result {
 int request_reroute(core *c, const cat_tenant *t, const char *reference, const core_actor *who,
                     request_reroute_result *out, core_done_fn cb, void *ctx, error *err);
 
+/* «Re-router» on a selection (the back office's bulk action), as ONE write job: each
+ * request evaluated as request_reroute does, those whose department the rules change moved
+ * each in its own savepoint, one audit entry naming them; those out of who's scope, not
+ * theirs to route, or already where the rules send them are skipped. *n_done (may be NULL)
+ * is how many moved, set before cb(ctx, 0, NULL). Asynchronous as request_create. */
+int request_reroute_many(core *c, const cat_tenant *t, const core_actor *who,
+                         const char *const *references, size_t n, size_t *n_done, core_done_fn cb,
+                         void *ctx, error *err);
+
 /* Adds a note (public: visible to the citizen and on Open311 extensions), with its audit
  * entry ("change") when `who` is audited. who NULL: the system. */
 int request_add_note(core *c, const cat_tenant *t, const char *reference, const char *body,

@@ -71,6 +71,13 @@ typedef struct request_linked request_linked;
 change_job *request_change_new(const cat_tenant *t, const char *reference, const core_actor *who,
                                channel ch);
 
+/* Runs jobs[0..n) (prepared change jobs, never submitted) as ONE write job, each in its own
+ * savepoint, with one audit entry naming the requests changed (see request_process_many).
+ * Takes jobs (a malloc'd array) and the jobs in it, whatever happens. */
+int request_batch_submit(core *c, const cat_tenant *t, const core_actor *who, change_job **jobs,
+                         size_t n, size_t *n_done, int64_t *done_ids, core_done_fn cb, void *ctx,
+                         error *err);
+
 /* An optional text field: valid UTF-8, no control characters (multi_line allows newlines
  * and tabs), at most max characters. -1 with ERR_INVALID_ARG naming arg otherwise. */
 int request_check_text(const char *value, const char *arg, size_t max, int multi_line, error *err);

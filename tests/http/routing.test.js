@@ -211,6 +211,17 @@ test('an agent\'s intake choosing a department is not routed; without a choice, 
     const routed = await intake('');
     assert.equal(departmentOf(routed), 'accueil');
     assert.deepEqual(eventsOf(routed), ['created:1:', 'routed_rule:0:Grands trous']);
+    /* A manager re-routes a selection from the inbox, in one job: the rules move the
+     * agent's choice and leave the routed one where it is. */
+    await manager.get('/agent/');
+    const body = new URLSearchParams([['csrf_token', manager.csrf], ['action', 'rerouter'], ['ids', chosen],
+                                      ['ids', routed], ['retour', '/agent/?onglet=tout']]).toString();
+    const lot = await manager.req('POST', '/agent/lot', { form: body });
+    assert.equal(lot.status, 303, F.textOf(lot.text).slice(0, 500));
+    assert.match(lot.location, /fait=lot&n=1$/);
+    assert.equal(departmentOf(chosen), 'accueil');
+    assert.deepEqual(eventsOf(chosen), ['created:1:', 'department:0:accueil', 'routed_rule:0:Grands trous']);
+    assert.equal(eventsOf(routed).length, 2);
     const form = await agent.get('/agent/saisie?canal=phone&demarche=nid-de-poule');
     assert.equal(form.status, 200);
     const bad = await agent.post('/agent/saisie', { canal: 'phone', demarche: 'nid-de-poule', service: 'piscine',

@@ -487,6 +487,27 @@ static void test_intake_and_reroute(void **state)
     assert_string_equal(kinds(f, chosen), "created department routed_rule:Voirie nord");
     assert_int_equal(admin_audit_search(f->db.core, &af, &f->a, &entries, &n, &err), 0);
     assert_int_equal(n, 1);
+
+    /* A selection in one job: the one the rules move moves, the others are left alone (one
+     * already where they send it, an unknown reference). */
+    in.department_id = f->voirie;
+    assert_int_equal(request_create(f->db.core, &in, &out, NULL, NULL, &err), 0);
+    char other[24];
+    snprintf(other, sizeof other, "%s", out.reference);
+    const char *refs[] = {chosen, other, "2099-999999"};
+    size_t moved = 9;
+    assert_int_equal(
+        request_reroute_many(f->db.core, f->t, &f->who_agent, refs, 3, &moved, NULL, NULL, &err),
+        0);
+    assert_int_equal(moved, 0); /* an agent routes nothing */
+    assert_int_equal(department_of(f, other), f->voirie);
+    assert_int_equal(
+        request_reroute_many(f->db.core, f->t, &f->who_manager, refs, 3, &moved, NULL, NULL, &err),
+        0);
+    assert_int_equal(moved, 1);
+    assert_int_equal(department_of(f, other), f->espaces);
+    assert_string_equal(kinds(f, other), "created department routed_rule:Voirie nord");
+    assert_string_equal(kinds(f, chosen), "created department routed_rule:Voirie nord");
 }
 
 int main(void)
