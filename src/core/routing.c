@@ -82,10 +82,11 @@ static int field_holds(eval_state *st, const char *code, const char *value)
     json_t *v = st->attrs ? json_object_get(st->attrs, code) : NULL;
     if (json_is_string(v))
         return strcmp(json_string_value(v), value) == 0;
-    size_t i;
-    json_t *item;
-    json_array_foreach(v, i, item) if (json_is_string(item) &&
-                                       strcmp(json_string_value(item), value) == 0) return 1;
+    for (size_t i = 0; i < json_array_size(v); i++) {
+        const char *item = json_string_value(json_array_get(v, i));
+        if (item && strcmp(item, value) == 0)
+            return 1;
+    }
     return 0;
 }
 
