@@ -52,6 +52,12 @@ static cat_snapshot *snapshot_load(core *c, error *err)
     memset(&raw, 0, sizeof raw);
     if (c->store->ops->catalogue.load(c->store, a, &raw, err) != 0)
         goto fail;
+    store_routing_rule *rules = NULL;
+    store_routing_default *defaults = NULL;
+    size_t n_rules = 0, n_defaults = 0;
+    if (c->store->ops->routing.load(c->store, a, &rules, &n_rules, &defaults, &n_defaults, err) !=
+        0)
+        goto fail;
     catalogue *cat = &snap->cat;
     cat->version = raw.version;
     cat->n_tenants = raw.n_tenants;
@@ -65,6 +71,16 @@ static cat_snapshot *snapshot_load(core *c, error *err)
         for (size_t j = 0; j < raw.n_brandings; j++)
             if (raw.brandings[j].tenant_id == t->rec.id)
                 t->branding = raw.brandings[j];
+        /* The store gives the rules by tenant then position: each tenant's are one run. */
+        for (size_t j = 0; j < n_rules; j++)
+            if (rules[j].tenant_id == t->rec.id) {
+                if (!t->routing_rules)
+                    t->routing_rules = &rules[j];
+                t->n_routing_rules++;
+            }
+        for (size_t j = 0; j < n_defaults; j++)
+            if (defaults[j].tenant_id == t->rec.id)
+                t->routing_default_department_id = defaults[j].department_id;
         size_t nd = 0, np = 0;
         for (size_t j = 0; j < raw.n_departments; j++)
             nd += raw.departments[j].tenant_id == t->rec.id;

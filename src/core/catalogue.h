@@ -1,7 +1,7 @@
 /*
  * catalogue — an in-memory, immutable snapshot of tenants, departments and procedures with
- * their parsed attribute definitions. Readers acquire the current snapshot (a reference
- * count), use it without locks, and release it. The snapshot is reloaded when the store's
+ * their parsed attribute definitions and the routing rules. Readers acquire the current snapshot (a
+ * reference count), use it without locks, and release it. The snapshot is reloaded when the store's
  * config_version changes (checked at most once a second), so CLI changes made by another
  * process show up without a restart.
  */
@@ -34,6 +34,11 @@ typedef struct cat_tenant {
     /* Its branding and public settings (core/branding.h); every field unset (tenant_id
      * still set) when the administrator set none. */
     store_branding branding;
+    /* Its routing rules in the order they are tried (core/routing.h), and the department
+     * routing falls back to after a procedure's own (0: none). */
+    const store_routing_rule *routing_rules;
+    size_t n_routing_rules;
+    int64_t routing_default_department_id;
 } cat_tenant;
 
 typedef struct catalogue catalogue;

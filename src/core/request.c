@@ -21,6 +21,7 @@
 #include "core/outbox.h"
 #include "core/perm.h"
 #include "core/request_internal.h"
+#include "core/routing.h"
 #include "core/short_code.h"
 #include "core/status.h"
 #include "util/timeutil.h"
@@ -116,6 +117,8 @@ static int validate_input(const request_input *in, error *err)
         return error_set(err, ERR_MISSING_ARG, "service_code", "procedure missing");
     if (!in->procedure->rec.active)
         return error_set(err, ERR_NOT_FOUND, "service_code", "procedure not available");
+    if (in->department_id && !catalogue_department_by_id(in->tenant, in->department_id))
+        return error_set(err, ERR_INVALID_ARG, "department", "unknown department");
     if (in->ch < 0 || in->ch >= CHANNEL_COUNT)
         return error_set(err, ERR_INVALID_ARG, "channel", "unknown channel");
     size_t dmax = in->description_max ? in->description_max : REQUEST_DESCRIPTION_MAX;
@@ -179,6 +182,7 @@ typedef struct create_job {
     core *core;
     store_request rec;
     store_event event;
+    store_event routed; /* kind NULL: none (the department was chosen, or is the procedure's) */
     core_actor who; /* copied: strings in the arena */
     store_agent who_agent;
     int64_t api_key_id;
@@ -251,6 +255,9 @@ static int create_apply(store *s, core_op *op, error *err)
     j->event.request_id = id;
     if (s->ops->events.tx_insert(s, &j->event, NULL, err) != 0)
         return -1;
+    j->routed.request_id = id;
+    if (j->routed.kind && s->ops->events.tx_insert(s, &j->routed, NULL, err) != 0)
+        return -1;
     if (j->idempotency_key &&
         s->ops->idempotency.tx_insert(s, j->rec.tenant_id, j->api_key_id, j->idempotency_key, id,
                                       j->rec.created_at, err) != 0)
@@ -304,6 +311,31 @@ static void create_finish(core_op *op, int *rc, error *err)
         memset(j->out->token, 0, sizeof j->out->token);
         memset(j->out->short_code, 0, sizeof j->out->short_code);
     }
+}
+
+/* The department of a request filed without one chosen: the routing rules' (or the
+ * procedure's, or the collectivité's default), with the internal event naming the rule or the
+ * default when one of those decided. */
+static int route(core *c, const request_input *in, const char *attrs_json, create_job *j,
+                 error *err)
+{
+    routing_facts facts = {.procedure = in->procedure,
+                           .attributes = attrs_json,
+                           .has_location = in->has_location,
+                           .lat = in->lat,
+                           .lon = in->lon};
+    routing_result res;
+    if (routing_evaluate(c, in->tenant, &facts, &res, err) != 0)
+        return -1;
+    j->rec.department_id = res.department_id;
+    if (res.source == ROUTING_RULE || res.source == ROUTING_DEFAULT) {
+        j->routed.kind = routing_event_kind(res.source);
+        j->routed.is_public = 0;
+        j->routed.body = res.rule ? arena_strdup(&j->op.a, res.rule->name) : NULL;
+        if (res.rule && !j->routed.body)
+            return error_set(err, ERR_INTERNAL, NULL, "out of memory");
+    }
+    return 0;
 }
 
 int request_create(core *c, const request_input *in, request_created *out, core_done_fn cb,
@@ -368,7 +400,11 @@ int request_create(core *c, const request_input *in, request_created *out, core_
     r->device_id = request_dup_opt(a, in->device_id);
     r->account_id = request_dup_opt(a, in->account_id);
     r->media_url = request_dup_opt(a, in->media_url);
-    r->department_id = p->rec.department_id;
+    if (in->department_id) {
+        r->department_id = in->department_id;
+    } else if (route(c, in, attrs_json, j, err) != 0) {
+        goto fail;
+    }
     r->priority = 1;
     r->created_at = r->updated_at = now;
     r->due_at = request_due_at(in->tenant, p, now);
@@ -411,6 +447,14 @@ int request_create(core *c, const request_input *in, request_created *out, core_
     e->actor = actor_event_label(&j->who, a);
     e->channel = r->channel;
     e->status_to = r->status;
+    if (j->routed.kind) {
+        /* An internal event beside the public "created": a rule's name is the services'
+         * business, not something the citizen or Open311 clients read. */
+        j->routed.tenant_id = r->tenant_id;
+        j->routed.created_at = now;
+        j->routed.actor = e->actor;
+        j->routed.channel = r->channel;
+    }
 
     j->core = c;
     j->api_key_id = in->api_key_id;

@@ -15,6 +15,7 @@
 #include "core/attrs.h"
 #include "core/catalogue.h"
 #include "core/core.h"
+#include "core/routing.h"
 #include "store/records.h"
 
 typedef enum channel {
@@ -66,6 +67,9 @@ typedef struct request_input {
     /* The request's language, kept with it: every message about it (the acknowledgement,
      * replies) is written in it. "en" for English; anything else, NULL included, French. */
     const char *lang_code;
+    /* The department chosen by whoever files it (an agent's intake); 0: the routing rules
+     * decide (core/routing.h), and the timeline says which rule did. */
+    int64_t department_id;
     /* Imports and the demo only: history. 0/NULL for "now" and the defaults. */
     int64_t created_at;
     const char *initial_status;
@@ -187,6 +191,33 @@ typedef struct request_batch_item {
 int request_process_many(core *c, const cat_tenant *t, const core_actor *who,
                          const request_batch_item *items, size_t n, size_t *n_done,
                          int64_t *done_ids, core_done_fn cb, void *ctx, error *err);
+
+/* What «Re-router» found. */
+typedef struct request_reroute_result {
+    int unchanged;         /* 1: the rules give the department it has: nothing was written */
+    routing_source source; /* what gave the department */
+    int64_t department_id; /* the department it has now (0: none) */
+    char rule[ROUTING_NAME_MAX * 4 + 1]; /* ROUTING_RULE: the rule's name */
+} request_reroute_result;
+
+/* «Re-router»: runs the routing rules again (core/routing.h) with the request's procedure,
+ * field values and location as they are now, and moves it to the department they give, with
+ * a "department" event and one naming the rule (or the procedure's or the default
+ * department) and the audit entry ("change" on "request") in one job. An agent must be
+ * allowed to assign it (perm_can_assign: managers of its department, admins; ERR_FORBIDDEN).
+ * When the rules give its current department, or none, nothing is written and out->unchanged
+ * is 1. out must stay valid until cb. Asynchronous as request_create. */
+int request_reroute(core *c, const cat_tenant *t, const char *reference, const core_actor *who,
+                    request_reroute_result *out, core_done_fn cb, void *ctx, error *err);
+
+/* «Re-router» on a selection (the back office's bulk action), as ONE write job: each
+ * request evaluated as request_reroute does, those whose department the rules change moved
+ * each in its own savepoint, one audit entry naming them; those out of who's scope, not
+ * theirs to route, or already where the rules send them are skipped. *n_done (may be NULL)
+ * is how many moved, set before cb(ctx, 0, NULL). Asynchronous as request_create. */
+int request_reroute_many(core *c, const cat_tenant *t, const core_actor *who,
+                         const char *const *references, size_t n, size_t *n_done, core_done_fn cb,
+                         void *ctx, error *err);
 
 /* Adds a note (public: visible to the citizen and on Open311 extensions), with its audit
  * entry ("change") when `who` is audited. who NULL: the system. */

@@ -160,6 +160,23 @@ static int change_allowed(const change_job *j, const store_request *r, error *er
     return 0;
 }
 
+/* «Re-router»: the department the rules gave, with the department event and the one naming
+ * what routed it; nothing at all when the request has that department already (checked on the
+ * row as the writer sees it). */
+static int route_apply(store *s, change_job *j, store_request *r, int64_t now, error *err)
+{
+    if (r->department_id == j->department_id) {
+        j->unchanged = 1;
+        return 0;
+    }
+    if (add_event(s, j, r->id, now, "department", 0, NULL, NULL, j->department_code, err) != 0 ||
+        add_event(s, j, r->id, now, j->route_kind, 0, NULL, NULL, j->route_body, err) != 0)
+        return -1;
+    r->department_id = j->department_id;
+    r->updated_at = now;
+    return s->ops->requests.tx_update(s, r, err);
+}
+
 /* One change, without its audit entry (change_apply and the batch add it). */
 static int change_apply_one(store *s, change_job *j, error *err)
 {
@@ -177,6 +194,8 @@ static int change_apply_one(store *s, change_job *j, error *err)
         now = r.updated_at;
     if (j->kind == CHANGE_MESSAGE || j->kind == CHANGE_RATE || j->kind == CHANGE_REOPEN)
         return citizen_apply(s, j, &r, now, err);
+    if (j->kind == CHANGE_ROUTE)
+        return route_apply(s, j, &r, now, err);
     if (j->kind == CHANGE_NOTE) {
         if (add_event(s, j, r.id, now, "note", j->is_public, NULL, NULL, j->body, err) != 0)
             return -1;
@@ -260,6 +279,8 @@ static int change_apply(store *s, core_op *op, error *err)
     change_job *j = (change_job *)op;
     if (change_apply_one(s, j, err) != 0)
         return -1;
+    if (j->unchanged) /* a re-routing that changed nothing has nothing to audit */
+        return 0;
     return audit_change_tx(s, j->tenant_id, &j->who, "change", "request", &j->request_id, 1, err);
 }
 
@@ -412,7 +433,8 @@ static int batch_apply(store *s, core_op *op, error *err)
         if (s->ops->tx.savepoint(s, err) != 0)
             return -1;
         if (change_apply_one(s, b->items[i], &ierr) == 0 && s->ops->tx.release(s, &ierr) == 0) {
-            b->ids[b->n_done++] = b->items[i]->request_id;
+            if (!b->items[i]->unchanged) /* a re-routing that found nothing to move */
+                b->ids[b->n_done++] = b->items[i]->request_id;
             continue;
         }
         s->ops->tx.rollback_to(s);
@@ -437,24 +459,41 @@ static void batch_finish(core_op *op, int *rc, error *err)
     batch_release(b);
 }
 
-int request_process_many(core *c, const cat_tenant *t, const core_actor *who,
-                         const request_batch_item *items, size_t n, size_t *n_done,
-                         int64_t *done_ids, core_done_fn cb, void *ctx, error *err)
+int request_batch_submit(core *c, const cat_tenant *t, const core_actor *who, change_job **jobs,
+                         size_t n, size_t *n_done, int64_t *done_ids, core_done_fn cb, void *ctx,
+                         error *err)
 {
     if (n_done)
         *n_done = 0;
     batch_job *b = core_op_new(sizeof *b, batch_apply);
-    if (!b)
+    if (!b) {
+        for (size_t i = 0; i < n; i++)
+            core_op_free(jobs[i]);
+        free(jobs);
         return error_set(err, ERR_INTERNAL, NULL, "out of memory");
+    }
     b->op.finish = batch_finish;
     b->tenant_id = t->rec.id;
-    b->items = calloc(n ? n : 1, sizeof *b->items);
+    b->items = jobs;
+    b->n = n;
     b->ids = calloc(n ? n : 1, sizeof *b->ids);
-    if (!b->items || !b->ids ||
-        actor_copy(&b->op.a, who, &actor_system, &b->who, &b->who_agent) != 0) {
+    if (!b->ids || actor_copy(&b->op.a, who, &actor_system, &b->who, &b->who_agent) != 0) {
         batch_free(b);
         return error_set(err, ERR_INTERNAL, NULL, "out of memory");
     }
+    b->n_done_out = n_done;
+    b->ids_out = done_ids;
+    return core_op_submit(c, b, cb, ctx, err);
+}
+
+int request_process_many(core *c, const cat_tenant *t, const core_actor *who,
+                         const request_batch_item *items, size_t n, size_t *n_done,
+                         int64_t *done_ids, core_done_fn cb, void *ctx, error *err)
+{
+    change_job **jobs = calloc(n ? n : 1, sizeof *jobs);
+    if (!jobs)
+        return error_set(err, ERR_INTERNAL, NULL, "out of memory");
+    size_t k = 0;
     for (size_t i = 0; i < n; i++) {
         error ierr;
         error_clear(&ierr);
@@ -463,17 +502,17 @@ int request_process_many(core *c, const cat_tenant *t, const core_actor *who,
             /* Refused at once (a bad value): skipped like one refused in the job. */
             if (ierr.code == ERR_INTERNAL) {
                 *err = ierr;
-                batch_free(b);
+                for (size_t m = 0; m < k; m++)
+                    core_op_free(jobs[m]);
+                free(jobs);
                 return -1;
             }
             log_info("batch: request %s refused: %s", items[i].reference, ierr.detail);
             continue;
         }
-        b->items[b->n++] = j;
+        jobs[k++] = j;
     }
-    b->n_done_out = n_done;
-    b->ids_out = done_ids;
-    return core_op_submit(c, b, cb, ctx, err);
+    return request_batch_submit(c, t, who, jobs, k, n_done, done_ids, cb, ctx, err);
 }
 
 int request_update(core *c, const cat_tenant *t, const char *reference, const request_change *ch,

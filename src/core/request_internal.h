@@ -20,6 +20,7 @@ typedef enum change_kind {
     CHANGE_MESSAGE, /* the citizen writes, maybe with files */
     CHANGE_RATE,    /* the citizen rates the answer */
     CHANGE_REOPEN,  /* the citizen says the problem is still there */
+    CHANGE_ROUTE,   /* «Re-router»: the department the routing rules give (request_route.c) */
 } change_kind;
 
 typedef struct change_job {
@@ -38,6 +39,11 @@ typedef struct change_job {
     const char *internal_note;
     const char *reply_url;
     const char *procedure_name;
+    /* CHANGE_ROUTE (with department_id, department_code): the event naming what routed it
+     * (core/routing.h), and whether the department was the one it had (nothing written). */
+    const char *route_kind, *route_body;
+    int unchanged;
+    request_reroute_result *reroute_out; /* the caller's, told of unchanged by the finish */
     /* CHANGE_NOTE, CHANGE_MESSAGE, CHANGE_REOPEN, CHANGE_RATE (comment) */
     const char *body;
     int is_public;
@@ -64,6 +70,13 @@ typedef struct request_linked request_linked;
  * change yet (priority -1); NULL when out of memory. Its apply is the one every change runs. */
 change_job *request_change_new(const cat_tenant *t, const char *reference, const core_actor *who,
                                channel ch);
+
+/* Runs jobs[0..n) (prepared change jobs, never submitted) as ONE write job, each in its own
+ * savepoint, with one audit entry naming the requests changed (see request_process_many).
+ * Takes jobs (a malloc'd array) and the jobs in it, whatever happens. */
+int request_batch_submit(core *c, const cat_tenant *t, const core_actor *who, change_job **jobs,
+                         size_t n, size_t *n_done, int64_t *done_ids, core_done_fn cb, void *ctx,
+                         error *err);
 
 /* An optional text field: valid UTF-8, no control characters (multi_line allows newlines
  * and tabs), at most max characters. -1 with ERR_INVALID_ARG naming arg otherwise. */

@@ -215,6 +215,30 @@ typedef struct store_area {
     const char *geometry; /* GeoJSON Polygon or MultiPolygon; NULL when not read */
 } store_area;
 
+/* A routing rule of a collectivité (table routing_rules, core/routing.h): its conditions,
+ * each optional, and the department it gives. */
+typedef struct store_routing_rule {
+    int64_t id;
+    int64_t tenant_id;
+    int64_t position; /* the order rules are tried in, smallest first (gaps allowed) */
+    const char *name;
+    int active;
+    int64_t procedure_id;    /* 0: any procedure */
+    const char *field_code;  /* with field_value: one of the procedure's fields; NULL: none */
+    const char *field_value; /* the value (a choice's key) it must hold */
+    const char *area_mode;   /* "none", "own" (the department whose area holds the location)
+                                or "named" (within area area_code) */
+    const char *area_code;   /* a department area's code, area_mode "named" */
+    int64_t department_id;   /* the department given; 0 with area_mode "own" */
+    int64_t updated_at;
+} store_routing_rule;
+
+/* The department a collectivité's routing falls back to last (table routing_defaults). */
+typedef struct store_routing_default {
+    int64_t tenant_id;
+    int64_t department_id; /* 0: none */
+} store_routing_default;
+
 /* An address of a collectivité's list, with its street's fields (read through a join). */
 typedef struct store_address {
     int64_t id;

@@ -485,6 +485,28 @@ typedef struct store_tx_ops {
     void (*rollback_to)(store *s);
 } store_tx_ops;
 
+/* Collectivités' routing rules and their last fallback (core/routing.h), read whole into
+ * the catalogue's snapshot. */
+typedef struct store_routing_ops {
+    /* Every tenant's rules, by tenant then position, and every tenant's default that has
+     * one; arrays and strings in a. */
+    int (*load)(store *s, arena *a, store_routing_rule **rules, size_t *n_rules,
+                store_routing_default **defaults, size_t *n_defaults, error *err);
+    /* Inserts r after the tenant's last rule (r->position ignored); *id_out. ERR_CONFLICT
+     * when the tenant has a rule of that name. */
+    int (*tx_insert)(store *s, const store_routing_rule *r, int64_t *id_out, error *err);
+    /* Rewrites rule r->id of r->tenant_id but its position; ERR_NOT_FOUND when absent,
+     * ERR_CONFLICT for another rule's name. */
+    int (*tx_update)(store *s, const store_routing_rule *r, error *err);
+    /* ERR_NOT_FOUND when absent. */
+    int (*tx_delete)(store *s, int64_t tenant_id, int64_t id, error *err);
+    /* Swaps rule id with the one before it (up) or after it; *moved 0 when it is first
+     * (up) or last already. ERR_NOT_FOUND when absent. */
+    int (*tx_move)(store *s, int64_t tenant_id, int64_t id, int up, int *moved, error *err);
+    /* Sets the tenant's default department (0: none). */
+    int (*tx_set_default)(store *s, int64_t tenant_id, int64_t department_id, error *err);
+} store_routing_ops;
+
 /* The operation table every backend provides, one sub-table per area (each backend file
  * defines its area's). Only core calls these, and the command line to open a database:
  * pages and dispatchers read records (records.h) through core. Reads may run on any
@@ -512,6 +534,7 @@ typedef struct store_ops {
     store_code_failures_ops code_failures;
     store_addresses_ops addresses;
     store_areas_ops areas;
+    store_routing_ops routing;
     store_audit_ops audit;
     store_retention_ops retention;
     store_disposal_ops disposal;

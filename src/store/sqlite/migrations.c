@@ -865,11 +865,43 @@ static const char migration_23[] =
     ") STRICT;\n"
     "CREATE INDEX areas_order ON areas (tenant_id, kind, position);\n" CONFIG_TRIGGERS("areas");
 
+/* Version 24 (issue 13, «Routing»): each collectivité's routing rules, tried in position order
+ * (the first that matches gives the request's department), and the department routing falls
+ * back to after the procedure's own. A rule's conditions are all optional: a procedure, one
+ * of its fields holding a value, a location within a department area — the area's own
+ * department (area_mode 'own', no department of the rule) or a named one (by code: an
+ * import replaces the areas' rows). Both tables are configuration: the catalogue reads them
+ * into its snapshot, so that routing a request reads nothing here. */
+static const char migration_24[] =
+    "CREATE TABLE routing_rules (\n"
+    "  id INTEGER PRIMARY KEY,\n"
+    "  tenant_id INTEGER NOT NULL REFERENCES tenants(id),\n"
+    "  position INTEGER NOT NULL,\n"
+    "  name TEXT NOT NULL,\n"
+    "  active INTEGER NOT NULL DEFAULT 1 CHECK (active IN (0, 1)),\n"
+    "  procedure_id INTEGER REFERENCES procedures(id),\n"
+    "  field_code TEXT,\n"
+    "  field_value TEXT,\n"
+    "  area_mode TEXT NOT NULL DEFAULT 'none' CHECK (area_mode IN ('none', 'own', 'named')),\n"
+    "  area_code TEXT,\n"
+    "  department_id INTEGER REFERENCES departments(id),\n"
+    "  updated_at INTEGER NOT NULL,\n"
+    "  UNIQUE (tenant_id, name),\n"
+    "  CHECK ((field_code IS NULL) = (field_value IS NULL)),\n"
+    "  CHECK ((area_mode = 'named') = (area_code IS NOT NULL)),\n"
+    "  CHECK (area_mode = 'own' OR department_id IS NOT NULL)\n"
+    ") STRICT;\n"
+    "CREATE INDEX routing_rules_order ON routing_rules (tenant_id, position);\n"
+    "CREATE TABLE routing_defaults (\n"
+    "  tenant_id INTEGER PRIMARY KEY REFERENCES tenants(id),\n"
+    "  department_id INTEGER REFERENCES departments(id)\n"
+    ") STRICT;\n" CONFIG_TRIGGERS("routing_rules") CONFIG_TRIGGERS("routing_defaults");
+
 /* Indexed by version - 1. */
 const char *const store_sqlite_migrations[] = {
     migration_1,  migration_2,  migration_3,  migration_4,  migration_5,  migration_6,
     migration_7,  migration_8,  migration_9,  migration_10, migration_11, migration_12,
     migration_13, migration_14, migration_15, migration_16, migration_17, migration_18,
-    migration_19, migration_20, migration_21, migration_22, migration_23};
+    migration_19, migration_20, migration_21, migration_22, migration_23, migration_24};
 const int store_sqlite_migration_count =
     (int)(sizeof store_sqlite_migrations / sizeof store_sqlite_migrations[0]);

@@ -16,7 +16,8 @@ extern const http_route bo_auth_routes[];
  * /agent/admin/agents (bo_admin_agents.c); /agent/admin/demarches, the procedures
  * (bo_admin_procedures.c); /agent/admin/cles, the API keys (bo_admin_keys.c);
  * /agent/admin/collectivite, the collectivité's own settings (bo_admin_settings.c);
- * /agent/admin/audit, the audit log (bo_admin_audit.c). */
+ * /agent/admin/audit, the audit log (bo_admin_audit.c); /agent/admin/routage, the routing
+ * rules (bo_admin_routing.c). */
 extern const http_route bo_admin_overview_routes[];
 extern const http_route bo_admin_department_routes[];
 extern const http_route bo_admin_agent_routes[];
@@ -24,6 +25,7 @@ extern const http_route bo_admin_procedure_routes[];
 extern const http_route bo_admin_key_routes[];
 extern const http_route bo_admin_settings_routes[];
 extern const http_route bo_admin_audit_routes[];
+extern const http_route bo_admin_routing_routes[];
 /* /agent/admin/registre (the RGPD register, also .csv, .json and printable) and
  * /agent/admin/export (one citizen's data, audited) (bo_rgpd.c). */
 extern const http_route bo_rgpd_routes[];

@@ -21,6 +21,7 @@ static const struct {
     {"/agent/admin/services", "admin.tabs.departments"},
     {"/agent/admin/agents", "admin.tabs.agents"},
     {"/agent/admin/demarches", "admin.tabs.procedures"},
+    {"/agent/admin/routage", "admin.tabs.routing"},
     {"/agent/admin/cles", "admin.tabs.apikeys"},
     {"/agent/admin/collectivite", "admin.tabs.branding"},
     {"/agent/admin/conservation", "admin.tabs.retention"},

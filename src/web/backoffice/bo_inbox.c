@@ -701,6 +701,30 @@ static void bulk_done(http_req *rq)
                          bs->n_done));
 }
 
+/* «Re-router» on the selection: the references checked, the rules evaluated and the moves
+ * written by core in one job (request_reroute_many). */
+static void reroute_many(http_req *rq, const cat_tenant *t, const store_agent *a, const form *f,
+                         bulk_state *bs)
+{
+    const char **refs = arena_alloc(rq->arena, BULK_MAX * sizeof *refs);
+    error err;
+    error_clear(&err);
+    if (!refs) {
+        error_set(&err, ERR_INTERNAL, NULL, "out of memory");
+        http_respond_error(rq, &err);
+        return;
+    }
+    size_t n = 0;
+    for (size_t i = 0; i < f->count && n < BULK_MAX; i++)
+        if (strcmp(f->fields[i].name, "ids") == 0 && request_reference_ok(f->fields[i].value))
+            refs[n++] = f->fields[i].value;
+    rq->user = bs;
+    core_actor who = bo_who(rq, a);
+    http_wait *w = http_wait_begin(rq, bulk_done);
+    int rc = request_reroute_many(rq->core, t, &who, refs, n, &bs->n_done, http_wait_done, w, &err);
+    http_wait_started(w, rc, &err);
+}
+
 static void bulk(http_req *rq)
 {
     store_agent a;
@@ -726,7 +750,8 @@ static void bulk(http_req *rq)
     store_reply_template *tpl = NULL;
     size_t n_tpl = 0;
     int ok = action &&
-             ((strcmp(action, "assigner") == 0 && agent_v && *agent_v) ||
+             (strcmp(action, "rerouter") == 0 ||
+              (strcmp(action, "assigner") == 0 && agent_v && *agent_v) ||
               (strcmp(action, "statut") == 0 && status_v && status_parse(status_v, &to) == 0) ||
               (strcmp(action, "repondre") == 0 && tpl_v && *tpl_v &&
                bo_reply_templates(rq, t, &tpl, &n_tpl) == 0));
@@ -743,6 +768,14 @@ static void bulk(http_req *rq)
         return;
     }
     memset(bs, 0, sizeof *bs);
+    const char *back = form_get(&f, "retour");
+    if (!form_local_path(back) || strncmp(back, "/agent/?", 8) != 0)
+        back = "/agent/?";
+    bs->back = back;
+    if (strcmp(action, "rerouter") == 0) { /* core evaluates each request */
+        reroute_many(rq, t, &a, &f, bs);
+        return;
+    }
     size_t n_items = 0;
     const char *reply_url = arena_printf(rq->arena, "%s/suivi", http_base_url(rq, t));
     core_actor who = bo_who(rq, &a);
@@ -779,10 +812,6 @@ static void bulk(http_req *rq)
         }
         n_items++;
     }
-    const char *back = form_get(&f, "retour");
-    if (!form_local_path(back) || strncmp(back, "/agent/?", 8) != 0)
-        back = "/agent/?";
-    bs->back = back;
     rq->user = bs;
     /* One write job for the whole lot: each request in its own savepoint, one audit entry. */
     http_wait *w = http_wait_begin(rq, bulk_done);

@@ -268,6 +268,19 @@ static void render_form(http_req *rq, const store_agent *a, const cat_tenant *t,
         json_object_set_new(p, "has_fields", json_boolean(json_array_size(fields) > 0));
         json_object_set_new(p, "fields", fields);
         json_object_set_new(ctx, "procedure", p);
+        /* The department the agent may choose; none: the routing rules decide. */
+        const char *service = val(f, "service");
+        json_t *deps = json_array();
+        for (size_t i = 0; i < t->n_departments; i++) {
+            json_t *o = json_object();
+            present_set_str_opt(o, "value", t->departments[i].rec.code);
+            present_set_str_opt(o, "label", t->departments[i].rec.name);
+            json_object_set_new(
+                o, "selected",
+                json_boolean(service && strcmp(service, t->departments[i].rec.code) == 0));
+            json_array_append_new(deps, o);
+        }
+        json_object_set_new(ctx, "intake_departments", deps);
         static const char *const names[] = {"prenom",      "nom",     "email", "tel",
                                             "description", "adresse", "lat",   "long"};
         for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
@@ -423,6 +436,15 @@ static void bo_intake_post(http_req *rq)
     /* The language the messages about it go out in: French unless the agent says the
      * citizen wants English (core takes "en" or French). */
     in.lang_code = val(&f, "langue");
+    const char *service = val(&f, "service");
+    if (service && *service) {
+        const cat_department *d = catalogue_department(t, service);
+        if (d)
+            in.department_id = d->rec.id;
+        else
+            add_error(extra, "service",
+                      present_string(rq->present, rq->lang, "intake.error_department"));
+    }
     if (json_object_get(extra, "errors")) {
         render_form(rq, &a, t, &f, 400, extra);
         return;

@@ -144,7 +144,14 @@ static json_t *event_json(http_req *rq, const cat_tenant *t, const store_event *
         title = present_string(rq->present, rq->lang,
                                e->body && *e->body ? "request_bo.event_public_text"
                                                    : "request_bo.event_public_text_withdrawn");
-    else if (strcmp(kind, "status") == 0 && e->status_to)
+    else if (strcmp(kind, ROUTING_EVENT_RULE) == 0 && e->body) {
+        /* Its body is the rule's name, at the time it routed the request. */
+        char named[600];
+        present_fill(named, sizeof named,
+                     present_string(rq->present, rq->lang, "request_bo.event_routed_rule"), "rule",
+                     e->body);
+        title = arena_strdup(rq->arena, named);
+    } else if (strcmp(kind, "status") == 0 && e->status_to)
         title = arena_printf(rq->arena, "%s %s",
                              present_string(rq->present, rq->lang, "request_bo.event_status"),
                              bo_status_label(rq, e->status_to));
@@ -158,7 +165,7 @@ static json_t *event_json(http_req *rq, const cat_tenant *t, const store_event *
     if (strcmp(kind, "assign") == 0 && e->body) {
         const store_agent *ag = agent_by_assignee(agents, n_agents, e->body);
         json_object_set_new(o, "paragraphs", present_paragraphs(ag ? ag->name : e->body));
-    } else if (strcmp(kind, "created") != 0 && !coded) {
+    } else if (strcmp(kind, "created") != 0 && strcmp(kind, ROUTING_EVENT_RULE) != 0 && !coded) {
         json_object_set_new(o, "paragraphs", present_paragraphs(e->body));
     }
     return o;
@@ -555,7 +562,8 @@ static json_t *show_context(http_req *rq, const store_agent *a, const cat_tenant
     const char *done = form_get(&rq->query, "fait");
     if (done && (strcmp(done, "1") == 0 || strcmp(done, "fusion") == 0 ||
                  strcmp(done, "publication") == 0 || strcmp(done, "photo") == 0 ||
-                 strcmp(done, "texte") == 0 || strcmp(done, "texte_retire") == 0)) {
+                 strcmp(done, "texte") == 0 || strcmp(done, "texte_retire") == 0 ||
+                 strcmp(done, "rerouter") == 0 || strcmp(done, "rerouter_inchange") == 0)) {
         json_t *n = json_object();
         present_set_str_opt(n, "kind", "success");
         present_set_str_opt(n, "text",
@@ -1053,10 +1061,58 @@ static void bo_request_moderate(http_req *rq)
     http_wait_started(w, rc, &err);
 }
 
+/* «Re-router»: the routing rules again, on the request as it now is (core's
+ * request_reroute); the page then says whether it moved. */
+typedef struct reroute_state {
+    request_reroute_result res;
+    const char *reference;
+} reroute_state;
+
+static void reroute_done(http_req *rq)
+{
+    reroute_state *st = rq->user;
+    const http_wait *w = http_wait_result(rq);
+    if (w->rc != 0) {
+        bo_write_refused(rq, &w->err);
+        return;
+    }
+    http_redirect(rq, arena_printf(rq->arena, "/agent/demandes/%s?fait=%s#fil-titre",
+                                   bo_url(rq, st->reference),
+                                   st->res.unchanged ? "rerouter_inchange" : "rerouter"));
+}
+
+static void bo_request_reroute(http_req *rq)
+{
+    store_agent a;
+    const cat_tenant *t;
+    form f;
+    store_request r;
+    if (!action_open(rq, &a, &t, &f, &r))
+        return;
+    if (!perm_can_assign(&a, &r)) {
+        bo_forbidden(rq);
+        return;
+    }
+    reroute_state *st = arena_alloc(rq->arena, sizeof *st);
+    error err;
+    error_clear(&err);
+    if (!st || !(st->reference = arena_strdup(rq->arena, r.reference))) {
+        error_set(&err, ERR_INTERNAL, NULL, "out of memory");
+        http_respond_error(rq, &err);
+        return;
+    }
+    rq->user = st;
+    core_actor who = bo_who(rq, &a);
+    http_wait *w = http_wait_begin(rq, reroute_done);
+    int rc = request_reroute(rq->core, t, r.reference, &who, &st->res, http_wait_done, w, &err);
+    http_wait_started(w, rc, &err);
+}
+
 const http_route bo_request_routes[] = {
     {HTTP_GET | HTTP_HEAD, "/agent/demandes/{}", bo_request_show},
     {HTTP_POST, "/agent/demandes/{}/traiter", bo_request_process},
     {HTTP_POST, "/agent/demandes/{}/fusionner", bo_request_merge},
+    {HTTP_POST, "/agent/demandes/{}/rerouter", bo_request_reroute},
     {HTTP_POST, "/agent/demandes/{}/publication", bo_request_publish},
     {HTTP_POST, "/agent/demandes/{}/texte-public", bo_request_public_text},
     {HTTP_POST, "/agent/demandes/{}/photos/{}", bo_request_moderate},
