@@ -351,6 +351,7 @@ int request_create(core *c, const request_input *in, request_created *out, core_
     r->tenant_id = in->tenant->rec.id;
     r->token_hash = arena_strdup(a, token_hash);
     r->procedure_id = p->rec.id;
+    r->procedure_version = p->rec.form_version; /* the one its values were checked against */
     r->status = in->initial_status ? arena_strdup(a, in->initial_status) : "new";
     r->channel = channel_name(in->ch);
     r->description = request_dup_opt(a, in->description);
