@@ -324,7 +324,7 @@ static void procedure_version_get(http_req *rq)
     snprintf(num, sizeof num, "%ld", n);
     const char *title = fill(&p, bo_page_str(&p, "admin.procedure.version_title"),
                              (const char *const[]){"n"}, (const char *const[]){num}, 1);
-    bo_page_set(&p, "title", json_string(title));
+    bo_page_set(&p, "heading", json_string(title));
     bo_page_set(&p, "code", json_string(cp->rec.code));
     bo_page_set(&p, "date", json_string(bo_date(rq, rq->host_tenant, v.created_at, 1)));
     bo_page_set(&p, "who", json_string(version_author(&p, v.created_by, agents, n_agents)));

@@ -14,6 +14,10 @@
  * so that a refusal, a «Modifier» or a file too many never makes the visitor choose them
  * again: the step that asks for files lists them, each with «retirer», and sending attaches
  * them. Sending suspends the connection while request_create waits for its group commit.
+ * Questions a condition hides (show_if, core/attrs.h) are in the page with the `hidden`
+ * attribute, so that a script (static/js/conditions.js) shows them at once; without it, a
+ * step whose answers show questions it did not show comes back with them («Continuer» again)
+ * before moving on, every answer kept. Hidden questions are neither checked nor carried.
  */
 #include <ctype.h>
 #include <math.h>
@@ -60,6 +64,9 @@
 #define MAX_SPECS 64
 #define MAX_ERRORS 64
 #define SELECT_THRESHOLD 6 /* more values than this: a <select> instead of radio buttons */
+/* The hidden input listing the conditional questions the page showed (codes, one space
+ * apart), which conditions.js keeps up to date. */
+#define SHOWN_FIELD "questions_affichees"
 
 typedef enum step_id {
     STEP_LOCATION = 0,
@@ -84,7 +91,15 @@ static const struct {
 static const step_id incident_steps[] = {STEP_LOCATION, STEP_WHAT, STEP_SEND};
 static const step_id demarche_steps[] = {STEP_FORM, STEP_REVIEW};
 
-typedef enum fkind { K_INPUT, K_TEXTAREA, K_CHOICES, K_SELECT, K_NOTICE, K_HIDDEN } fkind;
+typedef enum fkind {
+    K_INPUT,
+    K_TEXTAREA,
+    K_CHOICES,
+    K_SELECT,
+    K_NOTICE,
+    K_HIDDEN,
+    K_SECTION
+} fkind;
 
 /* What a field checks beyond its kind. */
 typedef enum fcheck {
@@ -116,6 +131,7 @@ typedef struct fspec {
     fcheck check;
     const char *input_type, *inputmode, *autocomplete;
     int required, is_short, multi;
+    int hidden; /* a condition hides it for the answers so far */
     const attr_def *attr;
     const fchoice *choices; /* the list of a choice that is not an attribute */
     size_t n_choices;
@@ -167,6 +183,11 @@ typedef struct filing {
     size_t n_atts;
     request_input in;
     request_created created;
+    /* The answers the conditions read (cond_inputs), gathered once. */
+    attr_input *cond_in;
+    size_t n_cond_in;
+    int cond_ready;
+    int conditions_notice; /* the step comes back with the questions the answers show */
 } filing;
 
 static const char *S(filing *fl, const char *key)
@@ -255,6 +276,46 @@ static void format_input(fspec *s, attr_format f)
     s->is_short = inputs[i].is_short;
 }
 
+static const char *trimmed(arena *a, const char *v);
+
+/* The form field name of question d. */
+static const char *attr_name(arena *a, const attr_def *d)
+{
+    return d->type == ATTR_MULTIVALUELIST ? arena_printf(a, "attribute[%s][]", d->code)
+                                          : arena_printf(a, "attribute[%s]", d->code);
+}
+
+/* The answers so far to the questions conditions depend on, as core reads them: every
+ * non-empty value of every question of the procedure. */
+static void cond_inputs(filing *fl)
+{
+    if (fl->cond_ready)
+        return;
+    fl->cond_ready = 1;
+    fl->cond_in =
+        fl->f.count ? arena_alloc(fl->rq->arena, fl->f.count * sizeof *fl->cond_in) : NULL;
+    for (size_t i = 0; fl->p && fl->cond_in && i < fl->p->n_attrs; i++) {
+        const attr_def *d = &fl->p->attrs[i];
+        if (!d->variable)
+            continue;
+        const char *name = attr_name(fl->rq->arena, d);
+        for (size_t j = 0; name && j < fl->f.count; j++) {
+            const char *v = trimmed(fl->rq->arena, fl->f.fields[j].value);
+            if (strcmp(fl->f.fields[j].name, name) == 0 && *v)
+                fl->cond_in[fl->n_cond_in++] = (attr_input){d->code, v};
+        }
+    }
+}
+
+/* 1 when a condition hides question d for the answers so far. */
+static int attr_hidden(filing *fl, const attr_def *d)
+{
+    if (!d->conditional)
+        return 0;
+    cond_inputs(fl);
+    return !attrs_shown(fl->p->attrs, fl->p->n_attrs, d, fl->cond_in, fl->n_cond_in);
+}
+
 static size_t add_attr_specs(filing *fl, fspec *out, size_t n, size_t max)
 {
     arena *a = fl->rq->arena;
@@ -266,6 +327,12 @@ static size_t add_attr_specs(filing *fl, fspec *out, size_t n, size_t max)
         s->id = attr_id(a, d->code);
         s->label = attr_label(d, fl->rq->lang);
         s->hint = attr_hint(d, fl->rq->lang);
+        s->hidden = attr_hidden(fl, d);
+        if (d->type == ATTR_SECTION) {
+            s->kind = K_SECTION;
+            s->name = "";
+            continue;
+        }
         if (!d->variable) {
             s->kind = K_NOTICE;
             s->name = "";
@@ -273,7 +340,7 @@ static size_t add_attr_specs(filing *fl, fspec *out, size_t n, size_t max)
         }
         s->check = C_ATTR;
         s->required = d->required;
-        s->name = arena_printf(a, "attribute[%s]", d->code);
+        s->name = attr_name(a, d);
         switch (d->type) {
         case ATTR_NUMBER:
             s->kind = K_INPUT;
@@ -298,7 +365,6 @@ static size_t add_attr_specs(filing *fl, fspec *out, size_t n, size_t max)
         case ATTR_MULTIVALUELIST:
             s->kind = K_CHOICES;
             s->multi = 1;
-            s->name = arena_printf(a, "attribute[%s][]", d->code);
             break;
         default:
             s->kind = K_INPUT;
@@ -784,7 +850,11 @@ static void check_attr(filing *fl, const fspec *s)
     }
     const char *json;
     error e;
-    if (attrs_validate(fl->rq->arena, s->attr, 1, in, n, NULL, &json, &e) == 0)
+    /* Checked alone, and shown (check_field skips hidden ones): its condition, which names
+     * another question, is not the check's to evaluate. */
+    attr_def alone = *s->attr;
+    alone.conditional = 0;
+    if (attrs_validate(fl->rq->arena, &alone, 1, in, n, NULL, &json, &e) == 0)
         return;
     if (e.code == ERR_MISSING_ARG) {
         field_error(fl, s,
@@ -822,6 +892,8 @@ static void check_attr(filing *fl, const fspec *s)
 
 static void check_field(filing *fl, const fspec *s)
 {
+    if (s->hidden || s->kind == K_SECTION)
+        return; /* hidden: its values are dropped, whatever they are */
     const char *v = s->kind == K_NOTICE ? "" : value(fl, s->name);
     double d;
     switch (s->check) {
@@ -930,6 +1002,33 @@ static const char *anchor_of(const fspec *s, arena *a)
     return s->kind == K_CHOICES ? arena_printf(a, "%s-0", s->id) : s->id;
 }
 
+/* What conditions.js needs of a question or section a condition may hide: the name of
+ * the field its condition reads and the values that show it (a JSON array), and
+ * its section's element when that one may be hidden; `hidden` when hidden now. */
+static void cond_json(filing *fl, const fspec *s, json_t *o)
+{
+    arena *a = fl->rq->arena;
+    const attr_def *d = s->attr;
+    if (!d || !d->conditional)
+        return;
+    json_object_set_new(o, "cond_hidden", json_boolean(s->hidden));
+    present_set_str(o, "cond_code", d->code);
+    if (d->section && d->section->conditional)
+        present_set_str(o, "cond_section", attr_id(a, d->section->code));
+    const attr_def *f =
+        d->show_field ? attrs_find(fl->p->attrs, fl->p->n_attrs, d->show_field) : NULL;
+    if (!f)
+        return;
+    json_t *values = json_array();
+    for (size_t k = 0; k < d->n_show_values; k++)
+        json_array_append_new(values, json_string(d->show_values[k]));
+    char *text = json_dumps(values, JSON_COMPACT);
+    json_decref(values);
+    present_set_str(o, "cond_name", attr_name(a, f));
+    present_set_str(o, "cond_values", text ? arena_strdup(a, text) : "[]");
+    free(text);
+}
+
 static json_t *field_json(filing *fl, const fspec *s)
 {
     arena *a = fl->rq->arena;
@@ -937,8 +1036,14 @@ static json_t *field_json(filing *fl, const fspec *s)
     present_set_str(o, "id", s->id);
     present_set_str(o, "name", s->name);
     present_set_str(o, "label", s->label);
+    cond_json(fl, s, o);
     if (s->kind == K_NOTICE) {
         json_object_set_new(o, "k_notice", json_true());
+        return o;
+    }
+    if (s->kind == K_SECTION) {
+        json_object_set_new(o, "k_section", json_true());
+        present_set_str_opt(o, "hint", s->hint);
         return o;
     }
     const char *err = error_of(fl, s->name);
@@ -1028,7 +1133,7 @@ static json_t *hidden_fields(filing *fl, step_id shown)
         fspec specs[MAX_SPECS];
         size_t n = step_specs(fl, steps[k], specs, MAX_SPECS);
         for (size_t i = 0; i < n; i++) {
-            if (specs[i].kind == K_NOTICE)
+            if (specs[i].kind == K_NOTICE || specs[i].kind == K_SECTION || specs[i].hidden)
                 continue;
             /* A value the form does not carry as such: the category the report began from, the
              * place as the address list names it. */
@@ -1124,7 +1229,8 @@ static json_t *review_sections(filing *fl, step_id shown)
         size_t n = step_specs(fl, steps[k], specs, MAX_SPECS);
         json_t *answers = json_array();
         for (size_t i = 0; i < n; i++) {
-            if (specs[i].kind == K_NOTICE || specs[i].kind == K_HIDDEN)
+            if (specs[i].kind == K_NOTICE || specs[i].kind == K_HIDDEN ||
+                specs[i].kind == K_SECTION || specs[i].hidden)
                 continue;
             const char *v = answer_text(fl, &specs[i]);
             if (!*v && specs[i].check == C_ADDRESS && *value(fl, "lat"))
@@ -1300,6 +1406,48 @@ static json_t *nearby_cards(filing *fl)
     return list;
 }
 
+/* The conditional questions and sections among specs[0..n) shown now, their codes one
+ * space apart ("" when none is); NULL when none of them is conditional. */
+static const char *shown_codes(filing *fl, const fspec *specs, size_t n)
+{
+    const char *out = NULL;
+    for (size_t i = 0; i < n; i++) {
+        if (!specs[i].attr || !specs[i].attr->conditional)
+            continue;
+        if (!out)
+            out = "";
+        if (!specs[i].hidden)
+            out = arena_printf(fl->rq->arena, "%s%s%s", out, *out ? " " : "", specs[i].attr->code);
+    }
+    return out;
+}
+
+/* 1 when the answers posted on step st show a question or section the page did not (its
+ * SHOWN_FIELD): the step is to be asked again with it, rather than checked. */
+static int conditions_moved(filing *fl, step_id st)
+{
+    fspec specs[MAX_SPECS];
+    size_t n = step_specs(fl, st, specs, MAX_SPECS);
+    const char *was = form_value(fl, SHOWN_FIELD);
+    for (size_t i = 0; i < n; i++) {
+        const attr_def *d = specs[i].attr;
+        if (!d || !d->conditional || specs[i].hidden)
+            continue;
+        size_t len = strlen(d->code);
+        int listed = 0;
+        for (const char *p = was; *p && !listed;) {
+            while (*p == ' ')
+                p++;
+            size_t w = strcspn(p, " ");
+            listed = w == len && strncmp(p, d->code, len) == 0;
+            p += w;
+        }
+        if (!listed)
+            return 1;
+    }
+    return 0;
+}
+
 static void render_step(filing *fl, step_id st, int status)
 {
     http_req *rq = fl->rq;
@@ -1327,6 +1475,12 @@ static void render_step(filing *fl, step_id st, int status)
     json_t *items = json_array();
     json_t *fields = json_array();
     int any_required = 0; /* «Les champs marqués (obligatoire)…» only where one is */
+    const char *shown = shown_codes(fl, specs, n);
+    if (shown) {
+        present_set_str(ctx, "conditions_shown", shown);
+        present_set_str(ctx, "conditions_field", SHOWN_FIELD);
+        json_object_set_new(ctx, "has_conditions", json_true());
+    }
     for (size_t i = 0; i < n; i++) {
         const char *err = specs[i].kind == K_NOTICE ? NULL : error_of(fl, specs[i].name);
         if (err && specs[i].kind != K_HIDDEN) {
@@ -1338,7 +1492,7 @@ static void render_step(filing *fl, step_id st, int status)
         json_t *fj = field_json(fl, &specs[i]);
         if (specs[i].check == C_ADDRESS)
             json_object_set_new(fj, "address_search", json_true());
-        any_required |= specs[i].required;
+        any_required |= specs[i].required && !specs[i].hidden;
         json_array_append_new(fields, fj);
     }
     if (st == files_step(fl))
@@ -1364,6 +1518,8 @@ static void render_step(filing *fl, step_id st, int status)
         json_decref(items);
     }
     json_object_set_new(ctx, "has_required", json_boolean(any_required));
+    if (fl->conditions_notice)
+        present_set_str(ctx, "conditions_notice", S(fl, "procedure.conditions_notice"));
     json_object_set_new(ctx, "fields", fields);
 
     const char *heading = add_steps(fl, ctx, st);
@@ -1740,7 +1896,7 @@ static void submit(filing *fl)
         return;
     }
     for (size_t i = 0; i < n; i++)
-        if (specs[i].check == C_ATTR)
+        if (specs[i].check == C_ATTR && !specs[i].hidden)
             attr_inputs(fl, &specs[i], attrs, &n_attrs, 256);
     in->attrs = attrs;
     in->n_attrs = n_attrs;
@@ -1999,6 +2155,12 @@ static void form_post(http_req *rq, int report)
             render_step(fl, STEP_LOCATION, r == 2 ? 400 : 200);
             return;
         }
+    }
+    if (conditions_moved(fl, (step_id)st)) {
+        /* Without a script, the questions these answers show are asked now. */
+        fl->conditions_notice = 1;
+        render_step(fl, (step_id)st, 200);
+        return;
     }
     if (check_step(fl, (step_id)st) > 0) {
         render_step(fl, (step_id)st, 400);
