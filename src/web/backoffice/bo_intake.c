@@ -67,7 +67,9 @@ static json_t *attr_fields(http_req *rq, const cat_procedure *p, const form *f, 
         present_set_str_opt(o, "name", name);
         present_set_str_opt(o, "label", attr_label(d, rq->lang));
         present_set_str_opt(o, "hint", attr_hint(d, rq->lang));
-        json_object_set_new(o, "required", json_boolean(d->required));
+        /* A question a condition may hide is not marked: core requires it only when its
+         * condition holds, and says so. */
+        json_object_set_new(o, "required", json_boolean(d->required && !d->conditional));
         present_set_str_opt(o, "value", val(f, name));
         if (bad && strcmp(bad, d->code) == 0)
             present_set_str_opt(o, "error",

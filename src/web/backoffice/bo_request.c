@@ -41,10 +41,10 @@ static json_t *answer_group(http_req *rq, json_t *groups, const attr_def *d)
 {
     json_t *g = json_object();
     json_t *items = json_array();
-    if (d) {
-        present_set_str_opt(g, "heading", attr_label(d, rq->lang));
-        present_set_str_opt(g, "hint", attr_hint(d, rq->lang));
-    }
+    /* Set even when absent: the template would find the page's own otherwise. */
+    const char *hint = d ? attr_hint(d, rq->lang) : NULL;
+    json_object_set_new(g, "heading", d ? json_string(attr_label(d, rq->lang)) : json_false());
+    json_object_set_new(g, "hint", hint && *hint ? json_string(hint) : json_false());
     json_object_set_new(g, "items", items);
     json_array_append_new(groups, g);
     return items;
