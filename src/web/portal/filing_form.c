@@ -300,8 +300,10 @@ static void cond_inputs(filing *fl)
             continue;
         const char *name = attr_name(fl->rq->arena, d);
         for (size_t j = 0; name && j < fl->f.count; j++) {
+            if (strcmp(fl->f.fields[j].name, name) != 0)
+                continue;
             const char *v = trimmed(fl->rq->arena, fl->f.fields[j].value);
-            if (strcmp(fl->f.fields[j].name, name) == 0 && *v)
+            if (v && *v)
                 fl->cond_in[fl->n_cond_in++] = (attr_input){d->code, v};
         }
     }
