@@ -10,6 +10,12 @@
 void forms_at(core *c, const cat_procedure *p, int version, arena *a, const attr_def **defs,
               size_t *n)
 {
+    forms_at_store(core_store(c), p, version, a, defs, n);
+}
+
+void forms_at_store(store *s, const cat_procedure *p, int version, arena *a, const attr_def **defs,
+                    size_t *n)
+{
     *defs = p->attrs;
     *n = p->n_attrs;
     if (version <= 0 || version == p->rec.form_version)
@@ -19,8 +25,9 @@ void forms_at(core *c, const cat_procedure *p, int version, arena *a, const attr
     error err;
     attr_def *old = NULL;
     size_t n_old = 0;
-    if (forms_version(c, p, version, a, &v, &found, &err) != 0 || !found ||
-        attrs_parse_definitions(a, v.definition, &old, &n_old, &err) != 0) {
+    if (s->ops->catalogue.procedure_version_get(s, p->rec.tenant_id, p->rec.id, version, a, &v,
+                                                &found, &err) != 0 ||
+        !found || attrs_parse_definitions(a, v.definition, &old, &n_old, &err) != 0) {
         log_error("forms: version %d of procedure %s unreadable (%s), its current form is shown",
                   version, p->rec.code, found ? err.detail : "no such version");
         return;

@@ -12,6 +12,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/admin.h"
 #include "core/attrs.h"
@@ -19,6 +20,7 @@
 #include "core/core.h"
 #include "core/forms.h"
 #include "core/request.h"
+#include "core/retention.h"
 #include "store/store.h"
 #include "test_db.h"
 
@@ -245,6 +247,68 @@ static void test_versions(void **state)
     test_db_close(&db);
 }
 
+/* Anonymising keeps an incident's list answers as the version it was filed under says: a
+ * question that was a list then keeps its key, though it is free text now, and one that was
+ * free text then goes, though it is a list now. */
+static void test_retention_reads_its_version(void **state)
+{
+    (void)state;
+    test_db db;
+    assert_int_equal(test_db_open(&db, "forms-retention", NULL), 0);
+    error err;
+    int64_t tenant_id = 0;
+    store_tenant t = {.slug = "ville", .name = "Ville", .timezone = "Europe/Paris"};
+    assert_int_equal(admin_tenant_upsert(db.core, &t, &tenant_id, &err), 0);
+    store_procedure p = {.tenant_id = tenant_id,
+                         .code = "trou",
+                         .name = "Trou",
+                         .kind = PROCEDURE_INCIDENT,
+                         .active = 1,
+                         .attributes = "[{\"code\":\"taille\",\"datatype\":\"singlevaluelist\","
+                                       "\"values\":[{\"key\":\"grand\",\"name\":\"Grand\"}]},"
+                                       "{\"code\":\"plaque\",\"datatype\":\"string\"}]"};
+    assert_int_equal(admin_procedure_upsert(db.core, &p, NULL, &err), 0);
+    const catalogue *cat = catalogue_acquire(db.core);
+    const cat_tenant *ct = catalogue_tenant_by_slug(cat, "ville");
+    attr_input in[] = {{"taille", "grand"}, {"plaque", "AB-123-CD"}};
+    request_input ri = {.tenant = ct,
+                        .procedure = catalogue_procedure(ct, "trou"),
+                        .ch = CHANNEL_WEB,
+                        .description = "Trou",
+                        .has_location = 1,
+                        .lat = 45.7,
+                        .lon = 4.8,
+                        .attrs = in,
+                        .n_attrs = 2,
+                        .initial_status = "resolved"};
+    request_created out;
+    assert_int_equal(request_create(db.core, &ri, &out, NULL, NULL, &err), 0);
+    catalogue_release(db.core, cat);
+    /* Version 2 swaps them: «taille» free text, «plaque» a list. */
+    p.attributes = "[{\"code\":\"taille\",\"datatype\":\"string\"},{\"code\":\"plaque\","
+                   "\"datatype\":\"singlevaluelist\",\"values\":[{\"key\":\"AB-123-CD\","
+                   "\"name\":\"x\"}]}]";
+    assert_int_equal(admin_procedure_upsert(db.core, &p, NULL, &err), 0);
+
+    cat = catalogue_acquire(db.core);
+    ct = catalogue_tenant_by_slug(cat, "ville");
+    int64_t ids[] = {out.id};
+    size_t done = 0;
+    int64_t later = (int64_t)time(NULL) + 200LL * 366 * 86400;
+    assert_int_equal(request_anonymise(db.core, ct, ids, 1, later, 0, NULL, &done, &err), 0);
+    assert_int_equal(done, 1);
+    arena a;
+    arena_init(&a, 0);
+    store *s = core_store(db.core);
+    store_request r;
+    int found = 0;
+    assert_int_equal(s->ops->requests.get(s, tenant_id, out.reference, &a, &r, &found, &err), 0);
+    assert_string_equal(r.attributes, "{\"taille\":\"grand\"}");
+    arena_free(&a);
+    catalogue_release(db.core, cat);
+    test_db_close(&db);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -252,6 +316,7 @@ int main(void)
         cmocka_unit_test(test_checks),
         cmocka_unit_test(test_conditions),
         cmocka_unit_test(test_versions),
+        cmocka_unit_test(test_retention_reads_its_version),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
