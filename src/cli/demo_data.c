@@ -336,6 +336,11 @@ static const char attrs_inscription[] =
     "\"name_en\":\"Evening childcare\"},{\"key\":\"etude\",\"name\":\"Étude surveillée\","
     "\"name_en\":\"Supervised homework\"},{\"key\":\"centre-loisirs\",\"name\":\"Accueil de "
     "loisirs du mercredi\",\"name_en\":\"Wednesday activity centre\"}]},"
+    "{\"code\":\"justificatif_domicile\",\"datatype\":\"file\",\"required\":false,"
+    "\"description\":\"Justificatif de domicile\",\"description_en\":\"Proof of address\","
+    "\"datatype_description\":\"Une facture de moins de trois mois, en PDF ou en photo\","
+    "\"datatype_description_en\":\"A bill less than three months old, as a PDF or a photo\","
+    "\"order\":6},"
     "{\"code\":\"observations\",\"datatype\":\"text\",\"required\":false,\"variable\":true,"
     "\"description\":\"Observations (allergies, PAI, fratrie…)\",\"description_en\":\"Remarks "
     "(allergies, care plan, siblings…)\",\"order\":6}]";

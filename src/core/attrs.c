@@ -28,6 +28,7 @@ static const char *const type_names[ATTR_TYPE_COUNT] = {
     [ATTR_MULTIVALUELIST] = "multivaluelist",
     [ATTR_DATE] = "date",
     [ATTR_SECTION] = "section",
+    [ATTR_FILE] = "file",
 };
 
 /* Datatypes that are another one with something implied: a string of a format, or a list
@@ -670,7 +671,7 @@ int attrs_shown(const attr_def *defs, size_t n, const attr_def *d, const attr_in
 
 int attr_open311_exposed(const attr_def *d)
 {
-    return d->type != ATTR_SECTION;
+    return d->type != ATTR_SECTION && d->type != ATTR_FILE;
 }
 
 /* A strict decimal number: optional sign, digits, optional fraction, optional exponent. */
@@ -849,6 +850,11 @@ static int check_value(arena *a, const attr_def *d, const attrs_policy *policy,
         return d->format != ATTR_FORMAT_NONE && *value
                    ? check_format(a, d->format, value, stored, argname, err)
                    : 0;
+    case ATTR_FILE:
+        if (chars > ATTR_FILE_NAME_MAX || strchr(value, '\n') || utf8_has_control(value, len))
+            return error_set(err, ERR_INVALID_ARG, argname,
+                             "must be a file name of at most %d characters", ATTR_FILE_NAME_MAX);
+        return 0;
     case ATTR_TEXT:
         if (chars > ATTR_TEXT_MAX)
             return error_set(err, ERR_INVALID_ARG, argname, "longer than %d characters",
@@ -905,6 +911,8 @@ int attrs_validate(arena *a, const attr_def *defs, size_t n, const attr_input *i
             return error_set(err, ERR_INVALID_ARG, argname, "unknown attribute");
         if (d->conditional && !attrs_shown(defs, n, d, in, n_in))
             continue; /* hidden: dropped below, whatever it is */
+        if (d->type == ATTR_FILE && !(policy && policy->files))
+            continue; /* no file comes with it: dropped below */
         if (d->type != ATTR_MULTIVALUELIST)
             for (size_t j = 0; j < i; j++)
                 if (strcmp(in[j].code, in[i].code) == 0)
@@ -919,7 +927,8 @@ int attrs_validate(arena *a, const attr_def *defs, size_t n, const attr_input *i
     jsonw_object_begin(&w, NULL);
     for (size_t k = 0; k < n; k++) {
         const attr_def *d = &defs[k];
-        if (!d->variable || (d->conditional && !attrs_shown(defs, n, d, in, n_in)))
+        if (!d->variable || (d->conditional && !attrs_shown(defs, n, d, in, n_in)) ||
+            (d->type == ATTR_FILE && !(policy && policy->files)))
             continue;
         size_t given = 0;
         for (size_t i = 0; i < n_in; i++)

@@ -16,7 +16,9 @@
  * format email or telephone), "yesno" (a singlevaluelist of the keys "oui" and "non", no
  * "values" given) and "section" (a heading, its description, with help text, its
  * datatype_description, grouping the questions after it up to the next section; nothing is
- * asked).
+ * asked), "file" (a document the citizen attaches on the portal: the request's attachment,
+ * the question's value its file name; only the portal's form carries files, so only there is
+ * one required — attrs_policy.files — and Open311 does not expose it).
  * Conditional display: any question or section may have "show_if": {"field": CODE,
  * "equals": KEY} or {"field": CODE, "in": [KEY, …]}: it is shown only when the question
  * CODE, which comes before it, is shown and was given that value (one of those, or for a
@@ -43,6 +45,7 @@ typedef enum attr_type {
     ATTR_MULTIVALUELIST,
     ATTR_DATE,    /* ours, not Open311's: a calendar day, "2026-12-05" */
     ATTR_SECTION, /* ours: a heading grouping the questions after it, never a value */
+    ATTR_FILE,    /* ours: a document the portal's form attaches; its value is the file's name */
     ATTR_TYPE_COUNT
 } attr_type;
 
@@ -62,6 +65,7 @@ typedef enum attr_format {
 #define ATTR_TEXT_MAX 10000  /* characters */
 #define ATTR_CODE_MAX 48     /* bytes of a code: keeps "attribute[CODE][]" inside error.arg */
 #define ATTR_LABEL_MAX 2000  /* characters of a label, a hint or a value's name, idem */
+#define ATTR_FILE_NAME_MAX 255 /* characters of a file question's value, a file's name */
 
 typedef struct attr_value {
     const char *key;
@@ -192,7 +196,7 @@ const attr_def *attrs_find(const attr_def *defs, size_t n, const char *code);
  * names). */
 int attrs_shown(const attr_def *defs, size_t n, const attr_def *d, const attr_input *in,
                 size_t n_in);
-/* 1 when d is a question Open311 exposes (a section is not). */
+/* 1 when d is a question Open311 exposes (a section, a file question are not). */
 int attr_open311_exposed(const attr_def *d);
 
 /* A date as people and clients give it, into *iso ("2026-12-05", in a; value itself when
@@ -212,6 +216,10 @@ typedef struct attrs_policy {
     /* 1: a code no definition has is dropped and logged (Open311 clients send their own extra
      * fields) instead of refused. Defined codes are checked as strictly either way. */
     int ignore_unknown;
+    /* 1: the entrance attaches the files its file questions name (the portal's form), so a
+     * required one is required; 0: a value given for a file question is dropped (no file
+     * comes with it) and none is required. */
+    int files;
 } attrs_policy;
 
 /* Checks inputs against defs: values of questions hidden by a condition (attrs_shown) are

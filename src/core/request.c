@@ -337,7 +337,8 @@ int request_create(core *c, const request_input *in, request_created *out, core_
      * the collectivité's. */
     const char *attrs_json = "{}";
     attrs_policy policy = {.tz = in->tenant->rec.timezone,
-                           .ignore_unknown = in->ignore_unknown_attrs};
+                           .ignore_unknown = in->ignore_unknown_attrs,
+                           .files = in->attr_files};
     if (attrs_validate(a, p->attrs, p->n_attrs, in->attrs, in->n_attrs, &policy, &attrs_json,
                        err) != 0)
         goto fail;

@@ -231,3 +231,56 @@ test('after the form changed, the old request shows with its version’s labels;
     assert.ok(oldHtml.includes('Réservez-vous pour une association ?'));
     assert.equal((await admin.get(`/agent/admin/demarches/${CODE}/versions/9`)).status, 404);
 });
+
+const PDF = Buffer.from(
+    '%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n' +
+    '2 0 obj << /Type /Pages /Kids [3 0 R] /Count 1 >> endobj\n' +
+    '3 0 obj << /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] >> endobj\n' +
+    'xref\n0 4\n0000000000 65535 f \n0000000009 00000 n \n0000000058 00000 n \n' +
+    '0000000115 00000 n \ntrailer << /Size 4 /Root 1 0 R >>\nstartxref\n190\n%%EOF\n');
+
+test('a file question: asked with its own input, required, its document attached and named on the review, a hidden one’s left out; not on Open311', async () => {
+    const code = 'piece-demandee';
+    const form = [
+        { code: 'piece', datatype: 'file', required: true, description: 'Justificatif de domicile' },
+        { code: 'autre', datatype: 'yesno', description: 'Un second document ?' },
+        { code: 'piece2', datatype: 'file', required: true, description: 'Second document',
+          show_if: { field: 'autre', equals: 'oui' } },
+    ];
+    await admin.get('/agent/admin/demarches/nouvelle');
+    const saved = await admin.post('/agent/admin/demarches/nouvelle', editorFields(form, { code, name: 'Attestation' }));
+    assert.equal(saved.status, 303, F.textOf(saved.text).slice(0, 800));
+
+    const b = new Browser(srv);
+    const page = await b.get(`/demarches/${code}`);
+    assert.match(page.text, /enctype="multipart\/form-data"/);
+    assert.match(page.text, /<input type="file" id="attr-piece" name="attribute\[piece\]" accept="image\/\*,application\/pdf">/);
+    let f = procedureForm(page.text);
+    /* Without the document: refused, the message linked to its input. */
+    let r = await b.submit(f, answers(f, { 'attribute[autre]': 'non' }));
+    assert.equal(r.status, 400);
+    let html = decodeEntities(r.text);
+    assert.ok(html.includes('Joignez le document « Justificatif de domicile ».'), html.slice(0, 2000));
+    assert.match(html, /<input type="file" id="attr-piece" name="attribute\[piece\]"[^>]*aria-describedby="attr-piece-error" aria-invalid="true">/);
+    /* With it: kept and named on the step when it comes back, then on the review. */
+    f = procedureForm(r.text);
+    r = await b.submit(f, answers(f, { 'attribute[autre]': 'non',
+                                       'attribute[piece]': { name: 'facture.pdf', type: 'application/pdf', data: PDF },
+                                       'attribute[piece2]': { name: 'cache.pdf', type: 'application/pdf', data: PDF } }));
+    assert.equal(r.status, 200, decodeEntities(r.text).slice(0, 2000));
+    html = decodeEntities(r.text);
+    assert.match(html, /<dt>Justificatif de domicile<\/dt><dd>facture.pdf<\/dd>/);
+    assert.ok(!html.includes('Second document'), 'the hidden file question is not on the review');
+    const done = await confirmation(b, await finishFiling(b, r));
+    assert.deepEqual(stored(done.reference), { piece: 'facture.pdf', autre: 'non' });
+    const files = srv.sql(`SELECT a.filename FROM attachments a JOIN requests q ON q.id = a.request_id WHERE q.reference = '${done.reference}' ORDER BY a.filename`).trim().split('\n');
+    assert.deepEqual(files, ['facture.pdf'], 'the hidden question’s document is not attached');
+
+    const def = (await H.request(srv, 'GET', `/open311/v2/services/${code}.json`)).json;
+    assert.deepEqual(def.attributes.map((a) => a.code), ['autre']);
+    const post = await H.request(srv, 'POST', '/open311/v2/requests.json', { form: new URLSearchParams({
+        api_key: srv.keys.open311, service_code: code, lat: '45.764', long: '4.8357', email: 'app@exemple.fr',
+        description: 'Depuis une application', 'attribute[piece]': 'faux.pdf' }).toString() });
+    assert.equal(post.status, 200, post.text);
+    assert.deepEqual(stored(post.json[0].service_request_id), {}, 'a file question’s value without its file is dropped');
+});

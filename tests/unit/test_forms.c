@@ -159,6 +159,25 @@ static void test_conditions(void **state)
     assert_int_equal(attrs_validate(&a, defs, n, all, 5, NULL, &json, &err), 0);
     assert_non_null(strstr(json, "\"siret\":\"73282932000074\""));
     assert_non_null(strstr(json, "\"detail\":\"Un vide-grenier\""));
+    /* A file question: its value is a file's name, required only where files come with it
+     * (the portal's form); elsewhere a value given for it is dropped. */
+    attr_def *file_defs;
+    size_t nf;
+    assert_int_equal(attrs_parse_definitions(&a,
+                                             "[{\"code\":\"piece\",\"datatype\":\"file\","
+                                             "\"required\":true}]",
+                                             &file_defs, &nf, &err),
+                     0);
+    assert_int_equal(file_defs[0].type, ATTR_FILE);
+    assert_false(attr_open311_exposed(&file_defs[0]));
+    attrs_policy portal = {.files = 1};
+    attr_input piece[] = {{"piece", "facture.pdf"}};
+    assert_int_equal(attrs_validate(&a, file_defs, nf, piece, 0, &portal, &json, &err), -1);
+    assert_string_equal(err.arg, "attribute[piece]");
+    assert_int_equal(attrs_validate(&a, file_defs, nf, piece, 1, &portal, &json, &err), 0);
+    assert_string_equal(json, "{\"piece\":\"facture.pdf\"}");
+    assert_int_equal(attrs_validate(&a, file_defs, nf, piece, 1, NULL, &json, &err), 0);
+    assert_string_equal(json, "{}");
     /* A section is never given a value. */
     attr_input section[] = {{"asso", "non"}, {"objet", "fete"}, {"demandeur", "x"}};
     assert_int_equal(attrs_validate(&a, defs, n, section, 3, NULL, &json, &err), -1);

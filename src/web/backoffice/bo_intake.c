@@ -59,7 +59,9 @@ static json_t *attr_fields(http_req *rq, const cat_procedure *p, const form *f, 
     json_t *out = json_array();
     for (size_t i = 0; i < p->n_attrs; i++) {
         const attr_def *d = &p->attrs[i];
-        if (!d->variable)
+        /* A file question's document is the citizen's to attach on the portal; at the
+         * counter it goes with the request's attachments. */
+        if (!d->variable || d->type == ATTR_FILE)
             continue;
         const char *name = arena_printf(rq->arena, "attr_%s", d->code);
         json_t *o = json_object();

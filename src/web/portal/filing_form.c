@@ -98,7 +98,8 @@ typedef enum fkind {
     K_SELECT,
     K_NOTICE,
     K_HIDDEN,
-    K_SECTION
+    K_SECTION,
+    K_FILE /* a file question: one document, kept between the steps like the others */
 } fkind;
 
 /* What a field checks beyond its kind. */
@@ -113,7 +114,8 @@ typedef enum fcheck {
     C_EMAIL,
     C_PHONE,
     C_NOTIFY,
-    C_CATEGORY
+    C_CATEGORY,
+    C_ATTR_FILE
 } fcheck;
 
 /* One choice of a list that is not an attribute's (how to be informed, the category). */
@@ -178,6 +180,7 @@ typedef struct filing {
     upload_kept *kept; /* in the order sent */
     size_t n_kept;
     int files_status; /* 400, or 503 when the antivirus could not scan one; 0: no refusal */
+    int question_file_refused; /* the refused file came for a file question */
     /* sending */
     store_attachment *atts;
     size_t n_atts;
@@ -212,6 +215,12 @@ static const step_id *steps_of(const filing *fl, size_t *n)
 static step_id files_step(const filing *fl)
 {
     return fl->incident ? STEP_WHAT : STEP_REVIEW;
+}
+
+/* The step that asks the procedure's questions. */
+static step_id questions_step(const filing *fl)
+{
+    return fl->incident ? STEP_SEND : STEP_FORM;
 }
 
 /* The step whose POST sends the request. */
@@ -343,6 +352,11 @@ static size_t add_attr_specs(filing *fl, fspec *out, size_t n, size_t max)
         s->check = C_ATTR;
         s->required = d->required;
         s->name = attr_name(a, d);
+        if (d->type == ATTR_FILE) {
+            s->kind = K_FILE;
+            s->check = C_ATTR_FILE;
+            continue;
+        }
         switch (d->type) {
         case ATTR_NUMBER:
             s->kind = K_INPUT;
@@ -841,6 +855,22 @@ static int format_error(filing *fl, const fspec *s, const char *value)
     return 1;
 }
 
+/* A visitor's file name fit for a page: "?" when it has none or it is not UTF-8. */
+static const char *shown_name(const char *name)
+{
+    return name && *name && utf8_valid(name, strlen(name)) ? name : "?";
+}
+
+/* The file kept for file question `name` (its latest), NULL when none. */
+static const upload_kept *kept_for(const filing *fl, const char *name)
+{
+    const upload_kept *found = NULL;
+    for (size_t i = 0; i < fl->n_kept; i++)
+        if (fl->kept[i].field && strcmp(fl->kept[i].field, name) == 0)
+            found = &fl->kept[i];
+    return found;
+}
+
 static void check_attr(filing *fl, const fspec *s)
 {
     attr_input in[64];
@@ -901,6 +931,10 @@ static void check_field(filing *fl, const fspec *s)
     switch (s->check) {
     case C_ATTR:
         check_attr(fl, s);
+        break;
+    case C_ATTR_FILE:
+        if (s->required && !kept_for(fl, s->name))
+            field_error(fl, s, "procedure.err_file_required");
         break;
     case C_DESCRIPTION:
         if (s->required && !*v)
@@ -1083,6 +1117,17 @@ static json_t *field_json(filing *fl, const fspec *s)
         json_object_set_new(o, "k_textarea", json_true());
         present_set_str(o, "value", v);
         break;
+    case K_FILE: {
+        json_object_set_new(o, "k_file_question", json_true());
+        const upload_kept *k = kept_for(fl, s->name);
+        if (k) {
+            present_set_str(o, "kept_name", shown_name(k->at.filename));
+            present_set_str(o, "describedby",
+                            arena_printf(a, "%s%s%s-kept", described ? described : "",
+                                         described ? " " : "", s->id));
+        }
+        break;
+    }
     case K_SELECT:
     case K_CHOICES: {
         json_object_set_new(o, s->kind == K_SELECT ? "k_select" : "k_choices", json_true());
@@ -1113,12 +1158,6 @@ static json_t *field_json(filing *fl, const fspec *s)
         break;
     }
     return o;
-}
-
-/* A visitor's file name fit for a page: "?" when it has none or it is not UTF-8. */
-static const char *shown_name(const char *name)
-{
-    return name && *name && utf8_valid(name, strlen(name)) ? name : "?";
 }
 
 /* Hidden inputs for every answer of the steps other than `shown` (all of them on review); a
@@ -1191,6 +1230,10 @@ static const char *answer_text(filing *fl, const fspec *s)
         char *out = arena_strdup(a, buf_cstr(&b));
         buf_free(&b);
         return out;
+    }
+    if (s->kind == K_FILE) {
+        const upload_kept *k = kept_for(fl, s->name);
+        return k ? shown_name(k->at.filename) : "";
     }
     /* A day in words, so that the citizen sees how 05/12 was read. */
     const char *iso, *day;
@@ -1495,6 +1538,8 @@ static void render_step(filing *fl, step_id st, int status)
         if (specs[i].check == C_ADDRESS)
             json_object_set_new(fj, "address_search", json_true());
         any_required |= specs[i].required && !specs[i].hidden;
+        if (specs[i].kind == K_FILE)
+            json_object_set_new(ctx, "multipart", json_true());
         json_array_append_new(fields, fj);
     }
     if (st == files_step(fl))
@@ -1863,6 +1908,13 @@ static void submit(filing *fl)
         render_step(fl, last_step(fl), 429);
         return;
     }
+    /* The document of a file question a condition hides is not sent: it leaves the stash. */
+    fspec qs[MAX_SPECS];
+    size_t nq = add_attr_specs(fl, qs, 0, MAX_SPECS);
+    for (size_t i = 0; i < nq; i++)
+        for (size_t j = 0; qs[i].kind == K_FILE && qs[i].hidden && j < fl->n_kept; j++)
+            if (fl->kept[j].field && strcmp(fl->kept[j].field, qs[i].name) == 0)
+                upload_stash_remove(&fl->stash, fl->kept[j].at.storage_name);
     /* The files kept on the way, given their names in the uploads directory; the stash keeps
      * them until the request is written, so that a refusal loses none. */
     if (upload_stash_claim(&fl->stash, core_uploads(rq->core), (int64_t)time(NULL), a, &fl->atts,
@@ -1900,6 +1952,11 @@ static void submit(filing *fl)
     for (size_t i = 0; i < n; i++)
         if (specs[i].check == C_ATTR && !specs[i].hidden)
             attr_inputs(fl, &specs[i], attrs, &n_attrs, 256);
+        else if (specs[i].check == C_ATTR_FILE && !specs[i].hidden && n_attrs < 256 &&
+                 kept_for(fl, specs[i].name))
+            attrs[n_attrs++] =
+                (attr_input){specs[i].attr->code, kept_for(fl, specs[i].name)->at.filename};
+    in->attr_files = 1;
     in->attrs = attrs;
     in->n_attrs = n_attrs;
     static const char *const contact[] = {"first_name", "last_name", "email", "phone"};
@@ -1933,25 +1990,27 @@ static void submit(filing *fl)
 
 /* Adds message to the file input's error: a form may refuse several files at once, and each
  * is named. */
-static void add_file_error(filing *fl, const char *message)
+static void add_file_error(filing *fl, const char *field, const char *message)
 {
     for (size_t i = 0; i < fl->n_errors; i++)
-        if (strcmp(fl->errors[i].name, FILES_FIELD) == 0) {
+        if (strcmp(fl->errors[i].name, field) == 0) {
             const char *both = arena_printf(fl->rq->arena, "%s %s", fl->errors[i].message, message);
             if (both)
                 fl->errors[i].message = both;
             return;
         }
-    add_error(fl, FILES_FIELD, message);
+    add_error(fl, field, message);
 }
 
 /* The message of a file refused by name: `key` of procedure.json with {label} its name and
  * {max} the limit it broke. */
-static void refuse_file(filing *fl, const char *key, const char *name, const char *max, int status)
+static void refuse_file(filing *fl, const char *field, const char *key, const char *name,
+                        const char *max, int status)
 {
     const char *keys[] = {"label", "max"};
     const char *vals[] = {shown_name(name), max ? max : ""};
-    add_file_error(fl, filing_subst(fl->rq->arena, S(fl, key), keys, vals, 2));
+    fl->question_file_refused |= strcmp(field, FILES_FIELD) != 0;
+    add_file_error(fl, field, filing_subst(fl->rq->arena, S(fl, key), keys, vals, 2));
     if (fl->files_status < status)
         fl->files_status = status;
 }
@@ -1965,6 +2024,19 @@ static int load_kept(filing *fl, error *err)
         upload_stash_remove(&fl->stash, removed);
     return upload_stash_list(&fl->stash, (int64_t)time(NULL), fl->rq->arena, &fl->kept, &fl->n_kept,
                              err);
+}
+
+/* 1 when name is the field of one of the procedure's file questions ("attribute[CODE]"). */
+static int file_question_field(const filing *fl, const char *name)
+{
+    for (size_t i = 0; fl->p && name && i < fl->p->n_attrs; i++) {
+        const attr_def *d = &fl->p->attrs[i];
+        size_t len = strlen(d->code);
+        if (d->type == ATTR_FILE && strncmp(name, "attribute[", 10) == 0 &&
+            strncmp(name + 10, d->code, len) == 0 && strcmp(name + 10 + len, "]") == 0)
+            return 1;
+    }
+    return 0;
 }
 
 /* Keeps the files this POST carries, whatever its step: each is checked and prepared
@@ -2006,19 +2078,22 @@ static int keep_files(filing *fl)
         memcpy(now_kept, fl->kept, fl->n_kept * sizeof *now_kept);
     for (size_t i = 0; i < fl->n_files; i++) {
         const http_file *f = &fl->files[i];
+        /* A file question's own input, or the files of the step that asks for them. */
+        int question = file_question_field(fl, f->field);
+        const char *field = question ? f->field : FILES_FIELD;
         if (f->refused == HTTP_FILE_TOO_LARGE) {
-            refuse_file(fl, "procedure.err_file_too_large", f->filename, max_size, 400);
+            refuse_file(fl, field, "procedure.err_file_too_large", f->filename, max_size, 400);
             continue;
         }
         if (f->refused == HTTP_FILE_TOO_MANY || added >= room) {
-            refuse_file(fl, "procedure.err_files_count", f->filename, max_count, 400);
+            refuse_file(fl, field, "procedure.err_files_count", f->filename, max_count, 400);
             continue;
         }
-        attachment_upload up = {FILES_FIELD, f->filename, f->data, f->len};
+        attachment_upload up = {field, f->filename, f->data, f->len};
         upload_kept k;
         if (upload_stash_add(&fl->stash, &up, a, &k, &e) != 0) {
             if (attachment_is_too_large(&e)) {
-                refuse_file(fl, "procedure.err_file_too_large", f->filename, max_size, 400);
+                refuse_file(fl, field, "procedure.err_file_too_large", f->filename, max_size, 400);
                 continue;
             }
             const char *key;
@@ -2027,9 +2102,21 @@ static int keep_files(filing *fl)
                 web_write_error(rq, &e);
                 return -1;
             }
-            refuse_file(fl, key, f->filename, NULL, status);
+            refuse_file(fl, field, key, f->filename, NULL, status);
             continue;
         }
+        /* A file question holds one document: a new one replaces the one kept for it. */
+        for (size_t j = 0; question && j < fl->n_kept + added; j++)
+            if (now_kept[j].field && strcmp(now_kept[j].field, field) == 0) {
+                upload_stash_remove(&fl->stash, now_kept[j].at.storage_name);
+                memmove(&now_kept[j], &now_kept[j + 1],
+                        (fl->n_kept + added - j - 1) * sizeof *now_kept);
+                if (j < fl->n_kept)
+                    fl->n_kept--;
+                else
+                    added--;
+                j--;
+            }
         now_kept[fl->n_kept + added++] = k;
     }
     fl->kept = now_kept;
@@ -2122,7 +2209,8 @@ static void form_post(http_req *rq, int report)
     if (fl->files_status || form_get(&fl->f, "retirer")) {
         /* A file refused or removed: the step where files are chosen again, every answer
          * kept, the files kept listed. */
-        render_step(fl, files_step(fl), fl->files_status ? fl->files_status : 200);
+        render_step(fl, fl->question_file_refused ? questions_step(fl) : files_step(fl),
+                    fl->files_status ? fl->files_status : 200);
         return;
     }
     if (go >= 0) {
