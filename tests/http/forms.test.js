@@ -262,7 +262,17 @@ test('a file question: asked with its own input, required, its document attached
     let html = decodeEntities(r.text);
     assert.ok(html.includes('Joignez le document « Justificatif de domicile ».'), html.slice(0, 2000));
     assert.match(html, /<input type="file" id="attr-piece" name="attribute\[piece\]"[^>]*aria-describedby="attr-piece-error" aria-invalid="true">/);
-    /* With it: kept and named on the step when it comes back, then on the review. */
+    /* A first document, and «oui»: the step comes back with the second question, the
+     * document kept and named. */
+    f = procedureForm(r.text);
+    r = await b.submit(f, answers(f, { 'attribute[autre]': 'oui',
+                                       'attribute[piece]': { name: 'ancienne.pdf', type: 'application/pdf', data: PDF } }));
+    assert.equal(r.status, 200);
+    html = decodeEntities(r.text);
+    assert.ok(html.includes('D’autres questions s’affichent'), html.slice(0, 2000));
+    assert.match(html, /<p class="hint" id="attr-piece-kept">Document joint : ancienne.pdf<\/p>/);
+    assert.match(html, /<input type="file" id="attr-piece" name="attribute\[piece\]" accept="image\/\*,application\/pdf" aria-describedby="attr-piece-kept">/);
+    /* Another document replaces it; «non» hides the second question, whose document goes. */
     f = procedureForm(r.text);
     r = await b.submit(f, answers(f, { 'attribute[autre]': 'non',
                                        'attribute[piece]': { name: 'facture.pdf', type: 'application/pdf', data: PDF },

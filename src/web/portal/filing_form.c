@@ -2105,19 +2105,18 @@ static int keep_files(filing *fl)
             refuse_file(fl, field, key, f->filename, NULL, status);
             continue;
         }
-        /* A file question holds one document: a new one replaces the one kept for it. */
+        /* A file question holds one document: a new one takes the place of the one kept
+         * for it (there is at most one). */
+        size_t at = fl->n_kept + added;
         for (size_t j = 0; question && j < fl->n_kept + added; j++)
             if (now_kept[j].field && strcmp(now_kept[j].field, field) == 0) {
                 upload_stash_remove(&fl->stash, now_kept[j].at.storage_name);
-                memmove(&now_kept[j], &now_kept[j + 1],
-                        (fl->n_kept + added - j - 1) * sizeof *now_kept);
-                if (j < fl->n_kept)
-                    fl->n_kept--;
-                else
-                    added--;
-                j--;
+                at = j;
+                break;
             }
-        now_kept[fl->n_kept + added++] = k;
+        if (at == fl->n_kept + added)
+            added++;
+        now_kept[at] = k;
     }
     fl->kept = now_kept;
     fl->n_kept += added;
