@@ -65,9 +65,18 @@ static int apply_department(store *s, void *arg, int64_t *id, error *err)
     return s->ops->catalogue.tx_department_upsert(s, arg, id, err);
 }
 
+/* A procedure to save, with who saves it as its new form version will name them (kept in
+ * the job's copy of the argument, which holds no pointer to the caller's actor). */
+typedef struct procedure_arg {
+    store_procedure rec;
+    char by[32];
+} procedure_arg;
+
 static int apply_procedure(store *s, void *arg, int64_t *id, error *err)
 {
-    return s->ops->catalogue.tx_procedure_upsert(s, arg, id, err);
+    procedure_arg *pa = arg;
+    pa->rec.version_by = pa->by;
+    return s->ops->catalogue.tx_procedure_upsert(s, &pa->rec, id, err);
 }
 
 /* Each reloads the catalogue after its commit, so that the next catalogue_acquire of this
@@ -251,9 +260,18 @@ int admin_procedure_upsert_as(core *c, const core_actor *who, const store_proced
         return error_set(err, ERR_INVALID_ARG, "attributes",
                          "attribute definitions: %s (question %zu, value %zu, member %s)",
                          attrs_problem_name(pb.kind), pb.item, pb.value, pb.member);
+    if (p->version_summary && strlen(p->version_summary) > PROCEDURE_SUMMARY_MAX)
+        return error_set(err, ERR_INVALID_ARG, "version_summary",
+                         "a change summary has at most %d bytes", PROCEDURE_SUMMARY_MAX);
     if (check_owner(c, p->tenant_id, p->department_id, err) != 0)
         return -1;
-    return change_run(c, who, p->tenant_id, &procedure_change, p, sizeof *p, id_out, cb, ctx, err);
+    procedure_arg pa = {.rec = *p};
+    if (who && who->kind == ACTOR_AGENT)
+        snprintf(pa.by, sizeof pa.by, "agent:%lld", (long long)who->id);
+    else
+        snprintf(pa.by, sizeof pa.by, "cli");
+    return change_run(c, who, p->tenant_id, &procedure_change, &pa, sizeof pa, id_out, cb, ctx,
+                      err);
 }
 
 int admin_procedure_upsert(core *c, const store_procedure *p, int64_t *id_out, error *err)

@@ -36,9 +36,15 @@ int admin_tenant_upsert_as(core *c, const core_actor *who, const store_tenant *t
 int admin_department_upsert_as(core *c, const core_actor *who, const store_department *d,
                                int64_t *id_out, core_done_fn cb, void *ctx, error *err);
 
+/* The longest change summary kept with a new version of a procedure's form. */
+#define PROCEDURE_SUMMARY_MAX 200
+
 /* Creates or updates procedure p->code of tenant p->tenant_id. Its attribute definitions
  * must parse (core/attrs.h) and its department, when set, must belong to the same tenant.
- * Sets *id_out (may be NULL). Reloads the catalogue. */
+ * When its attributes differ from its form's latest version, the next version is made,
+ * naming who ("agent:<id>", else "cli") and p->version_summary (at most
+ * PROCEDURE_SUMMARY_MAX bytes, may be NULL). Sets *id_out (may be NULL). Reloads the
+ * catalogue. */
 int admin_procedure_upsert_as(core *c, const core_actor *who, const store_procedure *p,
                               int64_t *id_out, core_done_fn cb, void *ctx, error *err);
 

@@ -27,7 +27,25 @@ static const char *const type_names[ATTR_TYPE_COUNT] = {
     [ATTR_SINGLEVALUELIST] = "singlevaluelist",
     [ATTR_MULTIVALUELIST] = "multivaluelist",
     [ATTR_DATE] = "date",
+    [ATTR_SECTION] = "section",
+    [ATTR_FILE] = "file",
 };
+
+/* Datatypes that are another one with something implied: a string of a format, or a list
+ * whose values are fixed. */
+static const struct {
+    const char *name;
+    attr_type type;
+    attr_format format;
+    int yesno;
+} type_aliases[] = {
+    {"email", ATTR_STRING, ATTR_FORMAT_EMAIL, 0},
+    {"phone", ATTR_STRING, ATTR_FORMAT_TELEPHONE, 0},
+    {"yesno", ATTR_SINGLEVALUELIST, ATTR_FORMAT_NONE, 1},
+};
+
+/* The values of every yesno question. */
+static attr_value yesno_values[] = {{"oui", "Oui", "Yes"}, {"non", "Non", "No"}};
 
 const char *attr_type_name(attr_type t)
 {
@@ -132,10 +150,18 @@ int attr_format_check(arena *a, attr_format f, const char *value, const char **s
     return *stored ? 0 : -2;
 }
 
+/* A question and its rank in the text, for a stable sort by order that remembers where
+ * each one was written (a condition's problem names that rank). */
+typedef struct ranked {
+    attr_def def;
+    size_t pos;
+} ranked;
+
 static int cmp_order(const void *pa, const void *pb)
 {
-    const attr_def *a = pa, *b = pb;
-    return (a->order > b->order) - (a->order < b->order);
+    const ranked *a = pa, *b = pb;
+    int o = (a->def.order > b->def.order) - (a->def.order < b->def.order);
+    return o ? o : (a->pos > b->pos) - (a->pos < b->pos);
 }
 
 static const char *const problem_names[ATTRS_PROBLEM_COUNT] = {
@@ -161,6 +187,12 @@ static const char *const problem_names[ATTRS_PROBLEM_COUNT] = {
     [ATTRS_VALUE_REPEATED_KEY] = "value_repeated_key",
     [ATTRS_BAD_FORMAT] = "bad_format",
     [ATTRS_FORMAT_NOT_STRING] = "format_not_string",
+    [ATTRS_YESNO_VALUES] = "yesno_values",
+    [ATTRS_BAD_CONDITION] = "bad_condition",
+    [ATTRS_CONDITION_UNKNOWN] = "condition_unknown",
+    [ATTRS_CONDITION_LATER] = "condition_later",
+    [ATTRS_CONDITION_NOT_ASKED] = "condition_not_asked",
+    [ATTRS_CONDITION_BAD_VALUE] = "condition_bad_value",
 };
 
 const char *attrs_problem_name(attrs_problem_kind kind)
@@ -180,6 +212,7 @@ static const char *const def_members[] = {"code",
                                           "order",
                                           "values",
                                           "format",
+                                          "show_if",
                                           NULL};
 static const char *const value_members[] = {"key", "name", "name_en", NULL};
 
@@ -188,6 +221,7 @@ typedef struct parser {
     arena *a;
     int strict;
     attrs_problem *pb;
+    size_t *pos; /* each parsed question's rank in the text, from 0 (kept across the sort) */
 } parser;
 
 /* Records a problem at question item (from 0) and value (from 0, or (size_t)-1 for none);
@@ -271,6 +305,14 @@ static int valid_code(const char *code)
     return 1;
 }
 
+static int list_has_key(const attr_def *d, const char *key)
+{
+    for (size_t i = 0; i < d->n_values; i++)
+        if (strcmp(d->values[i].key, key) == 0)
+            return 1;
+    return 0;
+}
+
 static int parse_values(parser *ps, json_t *o, size_t i, attr_def *d)
 {
     json_t *values = json_object_get(o, "values");
@@ -309,7 +351,6 @@ static int parse_values(parser *ps, json_t *o, size_t i, attr_def *d)
 static int parse_format(parser *ps, json_t *o, size_t i, attr_def *d)
 {
     json_t *f = json_object_get(o, "format");
-    d->format = ATTR_FORMAT_NONE;
     if (!f)
         return 0;
     attr_format format;
@@ -318,10 +359,73 @@ static int parse_format(parser *ps, json_t *o, size_t i, attr_def *d)
         return ps->strict ? problem(ps, ATTRS_BAD_FORMAT, i, (size_t)-1,
                                     json_is_string(f) ? json_string_value(f) : "", 0)
                           : 0;
-    if (d->type != ATTR_STRING)
+    /* An e-mail or phone question has its format already. */
+    if (d->type != ATTR_STRING || d->format != ATTR_FORMAT_NONE)
         return ps->strict ? problem(ps, ATTRS_FORMAT_NOT_STRING, i, (size_t)-1, "format", 0) : 0;
     d->format = format;
     return 0;
+}
+
+/* A datatype name, or an alias of one, into d's type (and format, yesno). -1 if unknown. */
+static int parse_datatype(attr_def *d, const char *name)
+{
+    d->format = ATTR_FORMAT_NONE;
+    d->yesno = 0;
+    for (size_t k = 0; name && k < sizeof type_aliases / sizeof type_aliases[0]; k++)
+        if (strcmp(name, type_aliases[k].name) == 0) {
+            d->type = type_aliases[k].type;
+            d->format = type_aliases[k].format;
+            d->yesno = type_aliases[k].yesno;
+            return 0;
+        }
+    return attr_type_parse(name, &d->type);
+}
+
+/* A condition's value: a string of at most ATTR_LABEL_MAX bytes (the keys it names are
+ * checked once every question is known). NULL when it is not one. */
+static const char *condition_value(parser *ps, json_t *v)
+{
+    if (!json_is_string(v) || json_string_length(v) == 0 || json_string_length(v) > ATTR_LABEL_MAX)
+        return NULL;
+    return arena_strndup(ps->a, json_string_value(v), json_string_length(v));
+}
+
+/* The show_if member of question i into d: {"field": CODE, "equals": KEY} or {"field": CODE,
+ * "in": [KEY, …]}, nothing else. Lenient: a malformed one hides nothing. */
+static int parse_condition(parser *ps, json_t *o, size_t i, attr_def *d)
+{
+    json_t *c = json_object_get(o, "show_if");
+    if (!c)
+        return 0;
+    const char *bad = NULL;
+    json_t *field = json_object_get(c, "field"), *equals = json_object_get(c, "equals"),
+           *in = json_object_get(c, "in");
+    if (!json_is_object(c))
+        bad = "show_if";
+    else if (!json_is_string(field) || !valid_code(json_string_value(field)))
+        bad = "field";
+    else if ((equals != NULL) == (in != NULL) || json_object_size(c) != 2)
+        bad = "show_if";
+    else if (in && (!json_is_array(in) || json_array_size(in) == 0 ||
+                    json_array_size(in) > ATTR_VALUES_MAX))
+        bad = "in";
+    if (bad)
+        return ps->strict ? problem(ps, ATTRS_BAD_CONDITION, i, (size_t)-1, bad, 0) : 0;
+    size_t nv = in ? json_array_size(in) : 1;
+    const char **values = arena_alloc(ps->a, nv * sizeof *values);
+    if (!values)
+        return problem(ps, ATTRS_BAD_CONDITION, i, (size_t)-1, "show_if", 0);
+    for (size_t k = 0; k < nv; k++) {
+        values[k] = condition_value(ps, in ? json_array_get(in, k) : equals);
+        if (!values[k])
+            return ps->strict
+                       ? problem(ps, ATTRS_BAD_CONDITION, i, (size_t)-1, in ? "in" : "equals", 0)
+                       : 0;
+    }
+    d->show_field = arena_strdup(ps->a, json_string_value(field));
+    d->show_values = values;
+    d->n_show_values = nv;
+    return d->show_field ? 0 : problem(ps, ATTRS_BAD_CONDITION, i, (size_t)-1, "field", 0);
 }
 
 /* Question i of the text, object o, into d; earlier ones in out[0..i) for repeated codes. */
@@ -346,14 +450,16 @@ static int parse_one(parser *ps, json_t *o, size_t i, attr_def *out)
     json_t *type = json_object_get(o, "datatype");
     if (!type)
         return problem(ps, ATTRS_NO_DATATYPE, i, (size_t)-1, "datatype", 0);
-    if (attr_type_parse(json_string_value(type), &d->type) != 0)
+    if (parse_datatype(d, json_string_value(type)) != 0)
         return problem(ps, ATTRS_BAD_DATATYPE, i, (size_t)-1,
                        json_is_string(type) ? json_string_value(type) : "", 0);
-    if (parse_format(ps, o, i, d) != 0)
+    if (parse_format(ps, o, i, d) != 0 || parse_condition(ps, o, i, d) != 0)
         return -1;
     if (bool_member(ps, o, "variable", i, 1, &d->variable) != 0 ||
         bool_member(ps, o, "required", i, 0, &d->required) != 0)
         return -1;
+    if (d->type == ATTR_SECTION)
+        d->variable = 0;
     d->required = d->variable && d->required;
     json_t *order = json_object_get(o, "order");
     if (order && ps->strict && !json_is_integer(order))
@@ -365,8 +471,66 @@ static int parse_one(parser *ps, json_t *o, size_t i, attr_def *out)
         text_member(ps, o, "datatype_description_en", i, (size_t)-1, &d->datatype_description_en) !=
             0)
         return -1;
+    if (d->yesno) {
+        if (ps->strict && json_object_get(o, "values"))
+            return problem(ps, ATTRS_YESNO_VALUES, i, (size_t)-1, "values", 0);
+        d->values = yesno_values;
+        d->n_values = sizeof yesno_values / sizeof yesno_values[0];
+        return 0;
+    }
     if (d->type == ATTR_SINGLEVALUELIST || d->type == ATTR_MULTIVALUELIST)
         return parse_values(ps, o, i, d);
+    return 0;
+}
+
+/* After the sort: each question's section, whether a condition may hide it, and (strict)
+ * conditions that name a question that exists, comes before, has values, and for a list,
+ * keys it has. */
+static int link_conditions(parser *ps, attr_def *defs, size_t n)
+{
+    const attr_def *section = NULL;
+    for (size_t k = 0; k < n; k++) {
+        attr_def *d = &defs[k];
+        if (d->type == ATTR_SECTION)
+            section = d;
+        else
+            d->section = section;
+        d->conditional = d->show_field != NULL || (d->section && d->section->conditional);
+        if (!d->show_field || !ps->strict)
+            continue;
+        size_t item = ps->pos[k];
+        snprintf(ps->pb->code, sizeof ps->pb->code, "%s", d->code);
+        const attr_def *f = attrs_find(defs, n, d->show_field);
+        if (!f)
+            return problem(ps, ATTRS_CONDITION_UNKNOWN, item, (size_t)-1, d->show_field, 0);
+        if (f >= d)
+            return problem(ps, ATTRS_CONDITION_LATER, item, (size_t)-1, d->show_field, 0);
+        if (!f->variable)
+            return problem(ps, ATTRS_CONDITION_NOT_ASKED, item, (size_t)-1, d->show_field, 0);
+        for (size_t j = 0; f->n_values && j < d->n_show_values; j++)
+            if (!list_has_key(f, d->show_values[j]))
+                return problem(ps, ATTRS_CONDITION_BAD_VALUE, item, (size_t)-1, d->show_values[j],
+                               0);
+    }
+    return 0;
+}
+
+/* Sorts defs[0..n) by order (ties in the text's order), filling ps->pos. */
+static int sort_defs(parser *ps, attr_def *defs, size_t n)
+{
+    ranked *r = arena_alloc(ps->a, (n + 1) * sizeof *r);
+    ps->pos = arena_alloc(ps->a, (n + 1) * sizeof *ps->pos);
+    if (!r || !ps->pos) {
+        ps->pb->kind = ATTRS_TOO_MANY;
+        return -1;
+    }
+    for (size_t k = 0; k < n; k++)
+        r[k] = (ranked){defs[k], k};
+    qsort(r, n, sizeof *r, cmp_order);
+    for (size_t k = 0; k < n; k++) {
+        defs[k] = r[k].def;
+        ps->pos[k] = r[k].pos;
+    }
     return 0;
 }
 
@@ -408,7 +572,9 @@ static int parse(parser *ps, const char *json, attr_def **defs, size_t *n)
             goto cleanup;
     }
     memset(ps->pb, 0, sizeof *ps->pb);
-    qsort(out, count, sizeof *out, cmp_order);
+    if (sort_defs(ps, out, count) != 0 || link_conditions(ps, out, count) != 0)
+        goto cleanup;
+    memset(ps->pb, 0, sizeof *ps->pb);
     *defs = out;
     *n = count;
     rc = 0;
@@ -474,12 +640,38 @@ const attr_def *attrs_find(const attr_def *defs, size_t n, const char *code)
     return NULL;
 }
 
-static int list_has_key(const attr_def *d, const char *key)
+/* 1 when one of the values given for code is among d's show_values. */
+static int condition_met(const attr_def *d, const char *code, const attr_input *in, size_t n_in)
 {
-    for (size_t i = 0; i < d->n_values; i++)
-        if (strcmp(d->values[i].key, key) == 0)
-            return 1;
+    for (size_t i = 0; i < n_in; i++)
+        if (strcmp(in[i].code, code) == 0)
+            for (size_t k = 0; k < d->n_show_values; k++)
+                if (strcmp(in[i].value, d->show_values[k]) == 0)
+                    return 1;
     return 0;
+}
+
+int attrs_shown(const attr_def *defs, size_t n, const attr_def *d, const attr_input *in,
+                size_t n_in)
+{
+    /* A condition names an earlier question (attrs_check), so each step goes up the form:
+     * at most n of them, even with a stored definition that was never checked. */
+    for (size_t steps = 0; d && steps <= n; steps++) {
+        if (d->section && !attrs_shown(defs, n, d->section, in, n_in))
+            return 0;
+        if (!d->show_field)
+            return 1;
+        const attr_def *f = attrs_find(defs, n, d->show_field);
+        if (!f || f >= d || !condition_met(d, f->code, in, n_in))
+            return 0;
+        d = f;
+    }
+    return 1;
+}
+
+int attr_open311_exposed(const attr_def *d)
+{
+    return d->type != ATTR_SECTION && d->type != ATTR_FILE;
 }
 
 /* A strict decimal number: optional sign, digits, optional fraction, optional exponent. */
@@ -658,6 +850,11 @@ static int check_value(arena *a, const attr_def *d, const attrs_policy *policy,
         return d->format != ATTR_FORMAT_NONE && *value
                    ? check_format(a, d->format, value, stored, argname, err)
                    : 0;
+    case ATTR_FILE:
+        if (chars > ATTR_FILE_NAME_MAX || strchr(value, '\n') || utf8_has_control(value, len))
+            return error_set(err, ERR_INVALID_ARG, argname,
+                             "must be a file name of at most %d characters", ATTR_FILE_NAME_MAX);
+        return 0;
     case ATTR_TEXT:
         if (chars > ATTR_TEXT_MAX)
             return error_set(err, ERR_INVALID_ARG, argname, "longer than %d characters",
@@ -712,6 +909,10 @@ int attrs_validate(arena *a, const attr_def *defs, size_t n, const attr_input *i
         }
         if (!d || !d->variable)
             return error_set(err, ERR_INVALID_ARG, argname, "unknown attribute");
+        if (d->conditional && !attrs_shown(defs, n, d, in, n_in))
+            continue; /* hidden: dropped below, whatever it is */
+        if (d->type == ATTR_FILE && !(policy && policy->files))
+            continue; /* no file comes with it: dropped below */
         if (d->type != ATTR_MULTIVALUELIST)
             for (size_t j = 0; j < i; j++)
                 if (strcmp(in[j].code, in[i].code) == 0)
@@ -726,6 +927,9 @@ int attrs_validate(arena *a, const attr_def *defs, size_t n, const attr_input *i
     jsonw_object_begin(&w, NULL);
     for (size_t k = 0; k < n; k++) {
         const attr_def *d = &defs[k];
+        if (!d->variable || (d->conditional && !attrs_shown(defs, n, d, in, n_in)) ||
+            (d->type == ATTR_FILE && !(policy && policy->files)))
+            continue;
         size_t given = 0;
         for (size_t i = 0; i < n_in; i++)
             given += strcmp(in[i].code, d->code) == 0 && in[i].value[0] != '\0';

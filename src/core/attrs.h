@@ -12,6 +12,18 @@
  * them, the French where none is given (attr_label, attr_hint, attr_value_name).
  * A string question may also have "format": "siret", "siren", "iban", "code_postal",
  * "telephone" or "email" (attr_format): its values are checked as such and stored normalised.
+ * Datatypes beyond Open311's: "date" (a calendar day), "email" and "phone" (a string of
+ * format email or telephone), "yesno" (a singlevaluelist of the keys "oui" and "non", no
+ * "values" given) and "section" (a heading, its description, with help text, its
+ * datatype_description, grouping the questions after it up to the next section; nothing is
+ * asked), "file" (a document the citizen attaches on the portal: the request's attachment,
+ * the question's value its file name; only the portal's form carries files, so only there is
+ * one required — attrs_policy.files — and Open311 does not expose it).
+ * Conditional display: any question or section may have "show_if": {"field": CODE,
+ * "equals": KEY} or {"field": CODE, "in": [KEY, …]}: it is shown only when the question
+ * CODE, which comes before it, is shown and was given that value (one of those, or for a
+ * multivaluelist, one of its chosen values); the questions of a hidden section are hidden.
+ * A hidden question is neither required nor stored (attrs_validate drops its values).
  * Stored values (requests.attributes): a JSON object code -> string (array of strings for
  * multivaluelist).
  */
@@ -31,7 +43,9 @@ typedef enum attr_type {
     ATTR_TEXT,
     ATTR_SINGLEVALUELIST,
     ATTR_MULTIVALUELIST,
-    ATTR_DATE, /* ours, not Open311's: a calendar day, "2026-12-05" */
+    ATTR_DATE,    /* ours, not Open311's: a calendar day, "2026-12-05" */
+    ATTR_SECTION, /* ours: a heading grouping the questions after it, never a value */
+    ATTR_FILE,    /* ours: a document the portal's form attaches; its value is the file's name */
     ATTR_TYPE_COUNT
 } attr_type;
 
@@ -51,6 +65,7 @@ typedef enum attr_format {
 #define ATTR_TEXT_MAX 10000  /* characters */
 #define ATTR_CODE_MAX 48     /* bytes of a code: keeps "attribute[CODE][]" inside error.arg */
 #define ATTR_LABEL_MAX 2000  /* characters of a label, a hint or a value's name, idem */
+#define ATTR_FILE_NAME_MAX 255 /* characters of a file question's value, a file's name */
 
 typedef struct attr_value {
     const char *key;
@@ -58,7 +73,8 @@ typedef struct attr_value {
     const char *name_en; /* NULL when none */
 } attr_value;
 
-typedef struct attr_def {
+typedef struct attr_def attr_def;
+struct attr_def {
     const char *code;
     attr_type type;
     int variable; /* 0: informational only, no input */
@@ -71,7 +87,15 @@ typedef struct attr_def {
     attr_format format;                  /* ATTR_FORMAT_NONE but for some string questions */
     attr_value *values;
     size_t n_values;
-} attr_def;
+    int yesno;                /* datatype "yesno": a singlevaluelist of "oui" and "non" */
+    const char *show_field;   /* show_if's question, NULL when always shown */
+    const char **show_values; /* the keys that show it */
+    size_t n_show_values;
+    /* 1 when a condition (its own or its section's) may hide it: Open311 says such a
+     * question is not required, and the server checks it. */
+    int conditional;
+    const attr_def *section; /* the section it is under, NULL when none (set by the parse) */
+};
 
 /* One value given for an attribute; a multivaluelist gives one entry per chosen key. */
 typedef struct attr_input {
@@ -79,7 +103,8 @@ typedef struct attr_input {
     const char *value;
 } attr_input;
 
-/* Datatype name of a type ("singlevaluelist", "date", …), and the reverse (-1 if unknown). */
+/* Datatype name of a type ("singlevaluelist", "date", …), and the reverse (-1 if unknown;
+ * the aliases "email", "phone" and "yesno" are read by the definitions' parse only). */
 const char *attr_type_name(attr_type t);
 int attr_type_parse(const char *name, attr_type *out);
 
@@ -128,6 +153,12 @@ typedef enum attrs_problem_kind {
     ATTRS_VALUE_REPEATED_KEY,   /* its key `member` is an earlier value's */
     ATTRS_BAD_FORMAT,           /* format `member` unknown (or not a string) */
     ATTRS_FORMAT_NOT_STRING,    /* a format on a question whose datatype is not string */
+    ATTRS_YESNO_VALUES,         /* "values" on a yesno question: its values are fixed */
+    ATTRS_BAD_CONDITION,        /* show_if is not {field, equals} or {field, in}: `member` */
+    ATTRS_CONDITION_UNKNOWN,    /* show_if names question `member`, which no question is */
+    ATTRS_CONDITION_LATER,      /* show_if names question `member`, which comes after it */
+    ATTRS_CONDITION_NOT_ASKED,  /* show_if names `member`, a section or a notice: no value */
+    ATTRS_CONDITION_BAD_VALUE,  /* show_if's value `member` is not one of the list's keys */
     ATTRS_PROBLEM_COUNT
 } attrs_problem_kind;
 
@@ -160,6 +191,13 @@ const char *attr_hint(const attr_def *d, lang l);
 const char *attr_value_name(const attr_def *d, const char *key, lang l);
 /* The definition of code among defs[0..n), NULL when none. */
 const attr_def *attrs_find(const attr_def *defs, size_t n, const char *code);
+/* 1 when d (one of defs[0..n)) is shown for the values in[0..n_in): its section is shown,
+ * and its condition, if any, holds (the question it names is shown and has a value it
+ * names). */
+int attrs_shown(const attr_def *defs, size_t n, const attr_def *d, const attr_input *in,
+                size_t n_in);
+/* 1 when d is a question Open311 exposes (a section, a file question are not). */
+int attr_open311_exposed(const attr_def *d);
 
 /* A date as people and clients give it, into *iso ("2026-12-05", in a; value itself when
  * it is that already): YYYY-MM-DD, a date typed the French way (05/12/2026, 5/12/2026, blanks
@@ -178,16 +216,21 @@ typedef struct attrs_policy {
     /* 1: a code no definition has is dropped and logged (Open311 clients send their own extra
      * fields) instead of refused. Defined codes are checked as strictly either way. */
     int ignore_unknown;
+    /* 1: the entrance attaches the files its file questions name (the portal's form), so a
+     * required one is required; 0: a value given for a file question is dropped (no file
+     * comes with it) and none is required. */
+    int files;
 } attrs_policy;
 
-/* Checks inputs against defs: unknown or non-variable codes, datatypes (number: decimal, and
- * with a policy also with blanks around it or a decimal comma, stored as "2.5"; datetime:
- * RFC 3339, or a local time in policy->tz; date: YYYY-MM-DD, and with a policy whatever
- * attr_date_read reads, stored as YYYY-MM-DD; string: one line, and its format's rule,
- * stored normalised (attr_format_check); list keys), lengths,
- * required ones present. policy may be NULL (strict). On success returns the normalised JSON
- * object text in *json_out (allocated in a; "{}" when none). On failure -1 with
- * ERR_MISSING_ARG/ERR_INVALID_ARG and err->arg "attribute[CODE]". */
+/* Checks inputs against defs: values of questions hidden by a condition (attrs_shown) are
+ * dropped unchecked, and a hidden question is not required; then unknown or non-variable codes,
+ * datatypes (number: decimal, and with a policy also with blanks around it or a decimal comma,
+ * stored as "2.5"; datetime: RFC 3339, or a local time in policy->tz; date: YYYY-MM-DD, and with a
+ * policy whatever attr_date_read reads, stored as YYYY-MM-DD; string: one line, and its format's
+ * rule, stored normalised (attr_format_check); list keys), lengths, required ones present. policy
+ * may be NULL (strict). On success returns the normalised JSON object text in *json_out (allocated
+ * in a; "{}" when none). On failure -1 with ERR_MISSING_ARG/ERR_INVALID_ARG and err->arg
+ * "attribute[CODE]". */
 int attrs_validate(arena *a, const attr_def *defs, size_t n, const attr_input *in,
                    size_t n_in, const attrs_policy *policy, const char **json_out,
                    error *err);

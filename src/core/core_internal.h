@@ -39,6 +39,11 @@ void catalogue_shutdown(core *c);
 /* Frees area.c's indexes (at close; no reader may remain). */
 void area_shutdown(core *c);
 
+/* forms_at for a job that holds the store rather than core (the retention pass): the same
+ * definitions, read through s. */
+void forms_at_store(store *s, const cat_procedure *p, int version, arena *a, const attr_def **defs,
+                    size_t *n);
+
 /* ---- what citizens' and agents' sessions share (session.c) ---- */
 
 /* The session of cookie value `token` if it is live: known, before its absolute end and

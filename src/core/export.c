@@ -23,6 +23,7 @@
 #include "core/catalogue.h"
 #include "core/core_internal.h"
 #include "core/core_op.h"
+#include "core/forms.h"
 #include "core/perm.h"
 #include "core/request.h"
 #include "util/buf.h"
@@ -437,10 +438,10 @@ static const char *safe_name(arena *a, const char *name, const char *fallback)
     return out;
 }
 
-/* The attributes as [{code, label, value, value_label}]: labels from the procedure's
- * definition in language l (the request's), list keys with their names (value_label only for
- * lists). */
-static void write_attributes(jsonw *w, const cat_procedure *p, const char *stored, lang l)
+/* The attributes as [{code, label, value, value_label}]: labels from the definitions
+ * defs[0..n) of the form's version the request was filed under, in language l (the
+ * request's), list keys with their names (value_label only for lists). */
+static void write_attributes(jsonw *w, const attr_def *defs, size_t n, const char *stored, lang l)
 {
     jsonw_array_begin(w, "attributes");
     json_t *vals = stored ? json_loads(stored, 0, NULL) : NULL;
@@ -449,7 +450,7 @@ static void write_attributes(jsonw *w, const cat_procedure *p, const char *store
     if (json_is_object(vals))
         json_object_foreach(vals, code, v)
         {
-            const attr_def *d = p ? attrs_find(p->attrs, p->n_attrs, code) : NULL;
+            const attr_def *d = attrs_find(defs, n, code);
             int is_list = d && (d->type == ATTR_SINGLEVALUELIST || d->type == ATTR_MULTIVALUELIST);
             jsonw_object_begin(w, NULL);
             jsonw_string(w, "code", code);
@@ -565,7 +566,11 @@ static int write_request(export_stream *s, const store_request *r)
     json_time(s, &w, "closed_at", r->closed_at);
     jsonw_string(&w, "description", r->description);
     /* Labels in the language the citizen chose for the request, as its messages. */
-    write_attributes(&w, p, r->attributes,
+    const attr_def *defs = NULL;
+    size_t n_defs = 0;
+    if (p)
+        forms_at(s->c, p, r->procedure_version, a, &defs, &n_defs);
+    write_attributes(&w, defs, n_defs, r->attributes,
                      r->lang && strcmp(r->lang, "en") == 0 ? LANG_EN : LANG_FR);
     jsonw_object_begin(&w, "location");
     if (r->has_location) {

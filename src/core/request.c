@@ -369,7 +369,8 @@ int request_create(core *c, const request_input *in, request_created *out, core_
      * the collectivité's. */
     const char *attrs_json = "{}";
     attrs_policy policy = {.tz = in->tenant->rec.timezone,
-                           .ignore_unknown = in->ignore_unknown_attrs};
+                           .ignore_unknown = in->ignore_unknown_attrs,
+                           .files = in->attr_files};
     if (attrs_validate(a, p->attrs, p->n_attrs, in->attrs, in->n_attrs, &policy, &attrs_json,
                        err) != 0)
         goto fail;
@@ -383,6 +384,7 @@ int request_create(core *c, const request_input *in, request_created *out, core_
     r->tenant_id = in->tenant->rec.id;
     r->token_hash = arena_strdup(a, token_hash);
     r->procedure_id = p->rec.id;
+    r->procedure_version = p->rec.form_version; /* the one its values were checked against */
     r->status = in->initial_status ? arena_strdup(a, in->initial_status) : "new";
     r->channel = channel_name(in->ch);
     r->description = request_dup_opt(a, in->description);

@@ -48,6 +48,8 @@ typedef struct request_input {
     const attr_input *attrs;
     size_t n_attrs;
     int ignore_unknown_attrs; /* 1: codes the procedure does not define are dropped, logged */
+    int attr_files;           /* 1: the files its file questions name are among `attachments` (the
+                                 portal's form; attrs_policy.files) */
     const char *first_name, *last_name, *email, *phone;
     const char *device_id, *account_id, *media_url;
     const core_actor *who;       /* who files it (creation event, audit); NULL: a citizen */

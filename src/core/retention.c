@@ -61,20 +61,12 @@ static double coarse(double v)
     return round(v * f) / f;
 }
 
-static const attr_def *find_attr(const cat_procedure *p, const char *code)
-{
-    for (size_t i = 0; p && i < p->n_attrs; i++)
-        if (strcmp(p->attrs[i].code, code) == 0)
-            return &p->attrs[i];
-    return NULL;
-}
-
 /* What request r keeps: for an incident (a place, not a person) its position, coarsened,
  * and the values of its list attributes, which the procedure's own list wrote; a démarche
  * concerns a person, so it keeps neither (its position is usually their home, its lists
  * their situation). Free-text, number and date attributes never stay. */
-static int keep_of(arena *a, const cat_procedure *p, const store_request *r, store_anonymised *k,
-                   error *err)
+static int keep_of(store *s, arena *a, const cat_procedure *p, const store_request *r,
+                   store_anonymised *k, error *err)
 {
     memset(k, 0, sizeof *k);
     k->attributes = "{}"; /* as a request filed without any */
@@ -85,6 +77,11 @@ static int keep_of(arena *a, const cat_procedure *p, const store_request *r, sto
         k->lat = coarse(r->lat);
         k->lon = coarse(r->lon);
     }
+    /* The definitions of the form's version it was filed under: a question that was a list
+     * then keeps its key, one that was free text then goes, whatever it is now. */
+    const attr_def *defs;
+    size_t n_defs;
+    forms_at_store(s, p, r->procedure_version, a, &defs, &n_defs);
     json_t *in = r->attributes ? json_loads(r->attributes, 0, NULL) : NULL;
     json_t *out = json_object();
     if (!out) {
@@ -95,7 +92,7 @@ static int keep_of(arena *a, const cat_procedure *p, const store_request *r, sto
     json_t *value;
     json_object_foreach(in, code, value)
     {
-        const attr_def *d = find_attr(p, code);
+        const attr_def *d = attrs_find(defs, n_defs, code);
         if (d && (d->type == ATTR_SINGLEVALUELIST || d->type == ATTR_MULTIVALUELIST))
             json_object_set(out, code, value);
     }
@@ -180,7 +177,7 @@ static int anon_one(store *s, anon_op *j, int64_t id, int64_t stamp, int *erased
     if (!found || !is_due(j->t, &r, j->now))
         return 0;
     store_anonymised keep;
-    if (keep_of(&j->op.a, catalogue_procedure_by_id(j->t, r.procedure_id), &r, &keep, err) != 0)
+    if (keep_of(s, &j->op.a, catalogue_procedure_by_id(j->t, r.procedure_id), &r, &keep, err) != 0)
         return -1;
     store_attachment *removed = NULL;
     size_t n_removed = 0;

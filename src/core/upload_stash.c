@@ -92,6 +92,8 @@ static int write_sidecar(const upload_stash *st, const upload_kept *k, arena *a,
                   (json_int_t)k->sent_bytes, "at_us", (json_int_t)k->kept_us);
     if (o && at->thumb_name)
         json_object_set_new(o, "thumb", json_string(at->thumb_name));
+    if (o && k->field)
+        json_object_set_new(o, "field", json_string(k->field));
     const char *path = sidecar_path(st, a, at->storage_name);
     const char *tmp = path ? arena_printf(a, "%s.tmp", path) : NULL;
     int rc = -1;
@@ -119,6 +121,11 @@ int upload_stash_add(const upload_stash *st, const attachment_upload *up, arena 
     out->kept_us = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
     out->at.created_at = (int64_t)ts.tv_sec;
     out->sent_bytes = (int64_t)up->len;
+    out->field = arena_strdup(a, up->field ? up->field : "");
+    if (!out->field) {
+        attachment_discard(&st->dir, &out->at);
+        return error_set(err, ERR_INTERNAL, NULL, "out of memory");
+    }
     if (write_sidecar(st, out, a, err) != 0) {
         attachment_discard(&st->dir, &out->at);
         return -1;
@@ -142,6 +149,7 @@ static int read_sidecar(const upload_stash *st, const char *storage_name, arena 
     const char *filename = json_string_value(json_object_get(o, "filename"));
     const char *type = json_string_value(json_object_get(o, "content_type"));
     const char *thumb = json_string_value(json_object_get(o, "thumb"));
+    const char *field = json_string_value(json_object_get(o, "field"));
     json_t *size = json_object_get(o, "size"), *at = json_object_get(o, "at_us");
     json_t *sent = json_object_get(o, "sent");
     int ok = filename && type && json_is_integer(size) && json_is_integer(at) &&
@@ -156,8 +164,10 @@ static int read_sidecar(const upload_stash *st, const char *storage_name, arena 
         out->moderation = "pending";
         k->kept_us = json_integer_value(at);
         k->sent_bytes = json_integer_value(sent);
+        k->field = arena_strdup(a, field ? field : "");
         out->created_at = k->kept_us / 1000000;
-        ok = out->filename && out->content_type && out->storage_name && (!thumb || out->thumb_name);
+        ok = out->filename && out->content_type && out->storage_name &&
+             (!thumb || out->thumb_name) && k->field;
     }
     json_decref(o);
     return ok ? 0 : -1;

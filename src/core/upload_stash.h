@@ -32,6 +32,8 @@ typedef struct upload_kept {
     store_attachment at; /* as prepared (photos re-encoded), in the stash's directory */
     int64_t sent_bytes;  /* its size as the visitor sent it */
     int64_t kept_us;     /* when it was kept, µs since the epoch: the order it was sent in */
+    const char *field;   /* the form field it came in ("attribute[CODE]" for a file question;
+                            "" for files kept before fields were recorded) */
 } upload_kept;
 
 /* One visitor's stash: its directory, with the limits of the uploads directory it is in. */

@@ -110,7 +110,22 @@ typedef struct store_procedure {
     int active;
     int retention_months;    /* months a closed request is kept before it is anonymised
                                 (1-1200); 0 on an upsert: the default of its kind */
+    int form_version;        /* read only: the latest version of its form (attributes) */
+    /* Upsert only: who saves it ("agent:<id>", "cli") and a short summary of the change
+     * (NULL: none), kept with the new version an upsert makes when attributes differ from
+     * the latest version's. */
+    const char *version_by, *version_summary;
 } store_procedure;
+
+/* One version of a procedure's form (table procedure_versions). */
+typedef struct store_procedure_version {
+    int64_t procedure_id;
+    int version;            /* from 1 */
+    const char *definition; /* the attributes' JSON (core/attrs.h) */
+    int64_t created_at;     /* unix seconds */
+    const char *created_by; /* "agent:<id>" or "cli" */
+    const char *summary;    /* NULL when none */
+} store_procedure_version;
 
 /* How many requests a procedure received over a period (store requests.procedure_counts). */
 typedef struct store_procedure_count {
@@ -179,6 +194,9 @@ typedef struct store_request {
                                           none approved, nothing public shown. Changed by
                                           tx_set_public_description; an insert writes it only
                                           for imported requests (the demo's) */
+    int procedure_version;             /* the version of its procedure's form it was filed
+                                          under (store_procedure.form_version); 0 on insert:
+                                          the procedure's latest */
 } store_request;
 
 /* Failed short-code entries counted under one key: a reference, or a client's network. */

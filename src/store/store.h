@@ -46,7 +46,16 @@ typedef struct store_catalogue_ops {
     int (*tx_tenant_upsert)(store *s, const store_tenant *t, int64_t *id_out, error *err);
     int (*tx_department_upsert)(store *s, const store_department *d, int64_t *id_out,
                                 error *err);
+    /* Also adds the next version of its form (p->version_by, p->version_summary) when
+     * p->attributes differ from the latest version's text, or it has none yet. */
     int (*tx_procedure_upsert)(store *s, const store_procedure *p, int64_t *id_out, error *err);
+    /* The versions of procedure_id's form, newest first, without their definitions; *out
+     * in a. */
+    int (*procedure_versions)(store *s, int64_t tenant_id, int64_t procedure_id, arena *a,
+                              store_procedure_version **out, size_t *n, error *err);
+    /* Version `version` of procedure_id's form, definition included; *found 0 when none. */
+    int (*procedure_version_get)(store *s, int64_t tenant_id, int64_t procedure_id, int version,
+                                 arena *a, store_procedure_version *out, int *found, error *err);
     /* Sets the tenant's archives_visa (0 or 1); ERR_NOT_FOUND when no such tenant. */
     int (*tx_tenant_set_archives_visa)(store *s, int64_t tenant_id, int on, error *err);
     /* Writes b->tenant_id's branding and settings (every field of b but the logo's, which

@@ -4,7 +4,8 @@
  * definitions, lenient), on arbitrary bytes. Checks what the pages rely on: whatever the strict
  * check accepts the lenient parse accepts too; a refusal names a known problem, a question and
  * a value within range; every parsed question has a code, a known type, the values a list
- * needs, and texts the helpers return for both languages. The bytes are also read as a date
+ * needs, texts the helpers return for both languages, and conditions that evaluate (a question
+ * no condition may hide is shown). The bytes are also read as a date
  * question's answer (attr_date_read): what it accepts is a real day, read back as itself.
  */
 #include <stdint.h>
@@ -53,6 +54,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             CHECK(attr_value_name(d, d->values[k].key, LANG_EN) != NULL);
         }
         CHECK(attrs_find(defs, n, d->code) != NULL);
+        /* Conditions: evaluating one ends whatever the definitions; a question no condition
+         * may hide is shown; a section asks nothing. */
+        attr_input yes = {d->show_field ? d->show_field : "",
+                          d->n_show_values ? d->show_values[0] : ""};
+        int shown = attrs_shown(defs, n, d, NULL, 0);
+        CHECK(shown == 0 || shown == 1);
+        CHECK(d->conditional || shown == 1);
+        CHECK(attrs_shown(defs, n, d, &yes, 1) <= 1);
+        CHECK(d->type != ATTR_SECTION || (!d->variable && !d->required));
     }
     /* The same bytes as a date question's answer: a day read is a real YYYY-MM-DD, read back
      * as itself. */

@@ -177,7 +177,7 @@ test('the editor refuses an unknown format, and a format on another datatype, wi
         ['[{"code": "s", "datatype": "string", "format": "sirette"}]',
          'Question 1 (« s ») : le « format » « sirette » n’existe pas. Valeurs possibles : siret, siren, iban, code_postal, telephone, email.'],
         ['[{"code": "n", "datatype": "number", "format": "siret"}]',
-         'Question 1 (« n ») : un « format » ne se donne qu’à une question de datatype string.'],
+         'Question 1 (« n ») : un « format » ne se donne qu’à une question de datatype string (email et phone ont déjà le leur).'],
     ];
     for (const [attributes, message] of cases) {
         await admin.get('/agent/admin/demarches/nouvelle');

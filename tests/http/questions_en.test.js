@@ -133,7 +133,7 @@ test('the editor refuses faulty questions with a precise French message', async 
          /Question 2 \(« a »\) : ce code est déjà celui d’une question précédente/],
         ['[{"code": "a"}]', /Question 1 \(« a »\) : le champ « datatype » manque/],
         ['[{"code": "a", "datatype": "colour"}]',
-         /Question 1 \(« a »\) : le « datatype » « colour » n’existe pas\. Valeurs possibles : string, number, date, datetime, text, singlevaluelist, multivaluelist\./],
+         /Question 1 \(« a »\) : le « datatype » « colour » n’existe pas\. Valeurs possibles : string, text, number, date, datetime, email, phone, singlevaluelist, multivaluelist, yesno, section, file\./],
         ['[{"code": "a", "datatype": "string", "description_en": 3}]',
          /Question 1 \(« a »\) : le champ « description_en » est un texte entre guillemets de 2000 caractères au plus\./],
         ['[{"code": "a", "datatype": "string", "description_en": "' + 'x'.repeat(2001) + '"}]',

@@ -320,7 +320,9 @@ function procedures() {
     return JSON.parse(out).map((p) => ({
         code: p.code,
         name: p.name,
-        labels: JSON.parse(p.attributes || '[]').filter((x) => x.variable !== false).map((x) => x.description || x.code),
+        /* Sections and notices ask nothing: no data. */
+        labels: JSON.parse(p.attributes || '[]').filter((x) => x.variable !== false && x.datatype !== 'section')
+            .map((x) => x.description || x.code),
     }));
 }
 

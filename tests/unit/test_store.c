@@ -3872,6 +3872,74 @@ static void test_migrate_audit_requests(void **state)
     rmdir(dir);
 }
 
+/* Migration 25: every procedure's form gets its version 1 from its attributes, and the
+ * requests filed before point at it; a later upsert with other attributes adds version 2,
+ * the same attributes again none. */
+static void test_migrate_form_versions(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/guichet-store-XXXXXX";
+    char path[128];
+    sqlite3 *db = db_at_version(dir, path, sizeof path, 24);
+    exec_ok(db, "INSERT INTO tenants (id, slug, name, created_at) VALUES (1, 'v', 'V', 0);"
+                "INSERT INTO procedures (id, tenant_id, code, name, attributes) VALUES (1, 1, "
+                "'p', 'P', '[{\"code\":\"a\",\"datatype\":\"string\"}]');"
+                "INSERT INTO procedures (id, tenant_id, code, name) VALUES (2, 1, 'q', 'Q');"
+                "INSERT INTO requests (tenant_id, reference, procedure_id, status, channel, "
+                "attributes, created_at, updated_at) VALUES (1, '2025-000001', 1, 'new', 'web', "
+                "'{\"a\":\"x\"}', 1, 1);");
+    sqlite3_close(db);
+    error err;
+    error_clear(&err);
+    store *s = store_open(path, &err);
+    assert_non_null(s);
+    assert_int_equal(s->ops->migrate(s, &err), 0);
+    arena a;
+    arena_init(&a, 0);
+    store_request r;
+    int found = 0;
+    assert_int_equal(s->ops->requests.get(s, 1, "2025-000001", &a, &r, &found, &err), 0);
+    assert_int_equal(found, 1);
+    assert_int_equal(r.procedure_version, 1);
+    store_procedure_version v;
+    assert_int_equal(s->ops->catalogue.procedure_version_get(s, 1, 1, 1, &a, &v, &found, &err), 0);
+    assert_int_equal(found, 1);
+    assert_string_equal(v.definition, "[{\"code\":\"a\",\"datatype\":\"string\"}]");
+    assert_string_equal(v.created_by, "cli");
+    assert_int_equal(s->ops->catalogue.procedure_version_get(s, 1, 2, 1, &a, &v, &found, &err), 0);
+    assert_int_equal(found, 1);
+    assert_string_equal(v.definition, "[]");
+    store_catalogue cat;
+    assert_int_equal(s->ops->catalogue.load(s, &a, &cat, &err), 0);
+    assert_int_equal(cat.procedures[0].form_version, 1);
+
+    store_procedure p = cat.procedures[0];
+    p.version_by = "agent:4";
+    p.version_summary = "Nouvelle question";
+    assert_int_equal(s->ops->tx.begin(s, &err), 0);
+    assert_int_equal(s->ops->catalogue.tx_procedure_upsert(s, &p, NULL, &err), 0);
+    p.attributes = "[{\"code\":\"b\",\"datatype\":\"string\"}]";
+    assert_int_equal(s->ops->catalogue.tx_procedure_upsert(s, &p, NULL, &err), 0);
+    assert_int_equal(s->ops->catalogue.tx_procedure_upsert(s, &p, NULL, &err), 0);
+    assert_int_equal(s->ops->tx.commit(s, &err), 0);
+    store_procedure_version *hist = NULL;
+    size_t n = 0;
+    assert_int_equal(s->ops->catalogue.procedure_versions(s, 1, 1, &a, &hist, &n, &err), 0);
+    assert_int_equal(n, 2);
+    assert_int_equal(hist[0].version, 2);
+    assert_string_equal(hist[0].created_by, "agent:4");
+    assert_string_equal(hist[0].summary, "Nouvelle question");
+    assert_null(hist[0].definition);
+    assert_int_equal(hist[1].version, 1);
+    /* The old request still points at version 1. */
+    assert_int_equal(s->ops->requests.get(s, 1, "2025-000001", &a, &r, &found, &err), 0);
+    assert_int_equal(r.procedure_version, 1);
+    arena_free(&a);
+    store_close(s);
+    remove_db(path);
+    rmdir(dir);
+}
+
 static void test_migrate_2_to_3(void **state)
 {
     (void)state;
@@ -4102,6 +4170,7 @@ int main(void)
         cmocka_unit_test(test_migrate_audit_requests),
         cmocka_unit_test(test_migrate_4_to_5),
         cmocka_unit_test(test_migrate_request_lang),
+        cmocka_unit_test(test_migrate_form_versions),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -16,6 +16,7 @@
 #include "api/open311/docw.h"
 #include "api/open311/params.h"
 #include "core/apikey.h"
+#include "core/forms.h"
 #include "core/request.h"
 #include "core/request_public.h"
 #include "core/status.h"
@@ -303,7 +304,9 @@ static void write_attribute_def(docw *w, const attr_def *d, lang l)
     docw_string(w, "code", d->code);
     int is_date = d->type == ATTR_DATE;
     docw_string(w, "datatype", attr_type_name(is_date ? ATTR_DATETIME : d->type));
-    docw_bool(w, "required", d->required);
+    /* A question a condition may hide cannot be required of every client: the server
+     * checks it when its condition holds (attrs_validate: a 400 naming it). */
+    docw_bool(w, "required", d->required && !d->conditional);
     const char *hint = attr_hint(d, l);
     /* A hint has at most ATTR_LABEL_MAX characters of up to 4 bytes. */
     char dated[ATTR_LABEL_MAX * 4 + 512];
@@ -351,8 +354,11 @@ static void h_service_definition(http_req *rq)
     docw_object_begin(&w, "service_definition");
     docw_string(&w, "service_code", p->rec.code);
     docw_list_begin(&w, "attributes");
+    /* Derived from the form: sections are not questions; yes/no is a singlevaluelist of
+     * oui and non (attrs parses it so). */
     for (size_t i = 0; i < p->n_attrs; i++)
-        write_attribute_def(&w, &p->attrs[i], rq->lang);
+        if (attr_open311_exposed(&p->attrs[i]))
+            write_attribute_def(&w, &p->attrs[i], rq->lang);
     docw_list_end(&w);
     docw_object_end(&w);
     respond_doc(rq, &w, 200);
@@ -508,7 +514,9 @@ static void write_attr_value(docw *w, const attr_def *d, const char *code, const
     docw_object_end(w);
 }
 
-static void write_attr_values(docw *w, const cat_procedure *p, const char *json, lang l)
+/* The values of json with the labels of defs[0..n), the form's version the request was
+ * filed under. */
+static void write_attr_values(docw *w, const attr_def *defs, size_t n, const char *json, lang l)
 {
     docw_list_begin(w, "attributes");
     json_t *root = json != NULL ? json_loads(json, 0, NULL) : NULL;
@@ -517,7 +525,7 @@ static void write_attr_values(docw *w, const cat_procedure *p, const char *json,
     if (json_is_object(root)) {
         json_object_foreach(root, code, v)
         {
-            const attr_def *d = p != NULL ? attrs_find(p->attrs, p->n_attrs, code) : NULL;
+            const attr_def *d = attrs_find(defs, n, code);
             if (json_is_string(v)) {
                 write_attr_value(w, d, code, json_string_value(v), l);
             } else if (json_is_array(v)) {
@@ -628,7 +636,11 @@ static void write_request(http_req *rq, docw *w, const cat_tenant *t, const cat_
         w->failed = 1; /* arena full: a 500 rather than a request without its media */
     docw_string(w, "media_url", media);
     if (ns != NULL) {
-        write_attr_values(w, p, full ? r->attributes : NULL, rq->lang);
+        const attr_def *defs = NULL;
+        size_t n_defs = 0;
+        if (p != NULL && full)
+            forms_at(rq->core, p, r->procedure_version, rq->arena, &defs, &n_defs);
+        write_attr_values(w, defs, n_defs, full ? r->attributes : NULL, rq->lang);
         docw_object_begin(w, "extended_attributes");
         docw_string(w, "channel", r->channel);
         /* A merged duplicate (closed): the request its matter goes on in. A reference is no

@@ -897,11 +897,33 @@ static const char migration_24[] =
     "  department_id INTEGER REFERENCES departments(id)\n"
     ") STRICT;\n" CONFIG_TRIGGERS("routing_rules") CONFIG_TRIGGERS("routing_defaults");
 
+/* Version 25 (issue 13, «Forms»): a procedure's form is versioned. Every upsert whose
+ * attribute definitions differ from the latest version's adds the next version (who and
+ * why with it); a request keeps the version it was filed under (procedure_version), so that
+ * a form changed later never changes how it shows. Existing procedures get their version 1
+ * from their current attributes, and existing requests point at it. */
+static const char migration_25[] =
+    "CREATE TABLE procedure_versions (\n"
+    "  tenant_id INTEGER NOT NULL REFERENCES tenants(id),\n"
+    "  procedure_id INTEGER NOT NULL REFERENCES procedures(id),\n"
+    "  version INTEGER NOT NULL CHECK (version >= 1),\n"
+    "  definition TEXT NOT NULL,\n"
+    "  created_at INTEGER NOT NULL,\n"
+    "  created_by TEXT NOT NULL,\n"
+    "  summary TEXT,\n"
+    "  PRIMARY KEY (procedure_id, version)\n"
+    ") STRICT;\n"
+    "INSERT INTO procedure_versions (tenant_id, procedure_id, version, definition, created_at, "
+    "created_by, summary) SELECT tenant_id, id, 1, coalesce(attributes, '[]'), "
+    "CAST(strftime('%s', 'now') AS INTEGER), 'cli', 'Version initiale' FROM procedures;\n"
+    "ALTER TABLE requests ADD COLUMN procedure_version INTEGER NOT NULL DEFAULT 1;\n";
+
 /* Indexed by version - 1. */
 const char *const store_sqlite_migrations[] = {
     migration_1,  migration_2,  migration_3,  migration_4,  migration_5,  migration_6,
     migration_7,  migration_8,  migration_9,  migration_10, migration_11, migration_12,
     migration_13, migration_14, migration_15, migration_16, migration_17, migration_18,
-    migration_19, migration_20, migration_21, migration_22, migration_23, migration_24};
+    migration_19, migration_20, migration_21, migration_22, migration_23, migration_24,
+    migration_25};
 const int store_sqlite_migration_count =
     (int)(sizeof store_sqlite_migrations / sizeof store_sqlite_migrations[0]);

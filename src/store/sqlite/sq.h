@@ -177,7 +177,8 @@ extern sq_stmt store_sqlite_commit, store_sqlite_rollback;
     "r.closed_at, r.due_at, r.api_key_id, r.citizen_id, r.notify, r.is_public, r.rating, "         \
     "r.rating_comment, r.supporters, r.anonymised_at, r.erase_requested_at, r.lang, "              \
     "r.merged_into, CASE WHEN r.merged_into IS NOT NULL THEN (SELECT mi.reference FROM "           \
-    "requests mi WHERE mi.id = r.merged_into) END, r.short_code_hash, r.public_description"
+    "requests mi WHERE mi.id = r.merged_into) END, r.short_code_hash, r.public_description, "      \
+    "r.procedure_version"
 int store_sqlite_read_request(sqlite3_stmt *st, arena *a, void *out);
 
 /* Operations of the requests table defined in their own files (its table is in

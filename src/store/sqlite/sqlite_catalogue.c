@@ -94,7 +94,8 @@ static sq_stmt sq_procedures_all =
     SQ_STMT("SELECT id, tenant_id, code, name, group_name, description, keywords, attributes, "
             "service_notice, department_id, kind, is_public, open311, delay_days, active, "
             "auto_public, allow_anonymous, open311_detail, retention_months, name_en, "
-            "description_en, service_notice_en, icon, delay_working FROM procedures "
+            "description_en, service_notice_en, icon, delay_working, (SELECT max(version) FROM "
+            "procedure_versions v WHERE v.procedure_id = procedures.id) FROM procedures "
             "ORDER BY tenant_id, id");
 
 static int read_procedure(sqlite3_stmt *st, arena *a, void *q)
@@ -125,6 +126,7 @@ static int read_procedure(sqlite3_stmt *st, arena *a, void *q)
     p->service_notice_en = store_sqlite_col_text(st, 21, a, &oom);
     p->icon = store_sqlite_col_text(st, 22, a, &oom);
     p->delay_working = sqlite3_column_int(st, 23);
+    p->form_version = sqlite3_column_int(st, 24);
     return oom ? -1 : 0;
 }
 
@@ -314,6 +316,15 @@ static sq_stmt sq_procedure_upsert = SQ_STMT(
     "description_en = excluded.description_en, service_notice_en = excluded.service_notice_en, "
     "icon = excluded.icon, delay_working = excluded.delay_working RETURNING id");
 
+/* The next version of a procedure's form, unless its latest one has the same text. */
+static sq_stmt sq_procedure_version_add = SQ_STMT(
+    "INSERT INTO procedure_versions (tenant_id, procedure_id, version, definition, created_at, "
+    "created_by, summary) SELECT ?1, ?2, coalesce((SELECT max(version) FROM procedure_versions "
+    "WHERE procedure_id = ?2), 0) + 1, coalesce(?3, '[]'), CAST(strftime('%s', 'now') AS "
+    "INTEGER), ?4, ?5 WHERE NOT EXISTS (SELECT 1 FROM procedure_versions WHERE procedure_id = "
+    "?2 AND definition = coalesce(?3, '[]') AND version = (SELECT max(version) FROM "
+    "procedure_versions WHERE procedure_id = ?2))");
+
 static int store_sqlite_tx_procedure_upsert(store *s, const store_procedure *p, int64_t *id_out,
                                             error *err)
 {
@@ -349,9 +360,74 @@ static int store_sqlite_tx_procedure_upsert(store *s, const store_procedure *p, 
     int64_t id = 0;
     if (store_sqlite_run_write(c, st, &id, "procedure_upsert", err) != 0)
         return -1;
+    st = store_sqlite_stmt(c, &sq_procedure_version_add, err);
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, p->tenant_id);
+    sqlite3_bind_int64(st, 2, id);
+    store_sqlite_bind_text(st, 3, p->attributes);
+    store_sqlite_bind_text(st, 4, p->version_by ? p->version_by : "cli");
+    store_sqlite_bind_text(st, 5, p->version_summary);
+    if (store_sqlite_run_write(c, st, NULL, "procedure_version_add", err) != 0)
+        return -1;
     if (id_out)
         *id_out = id;
     return 0;
+}
+
+static sq_stmt sq_procedure_versions =
+    SQ_STMT("SELECT procedure_id, version, NULL, created_at, created_by, summary FROM "
+            "procedure_versions WHERE tenant_id = ?1 AND procedure_id = ?2 ORDER BY version DESC");
+
+static sq_stmt sq_procedure_version_get =
+    SQ_STMT("SELECT procedure_id, version, definition, created_at, created_by, summary FROM "
+            "procedure_versions WHERE tenant_id = ?1 AND procedure_id = ?2 AND version = ?3");
+
+static int read_procedure_version(sqlite3_stmt *st, arena *a, void *q)
+{
+    store_procedure_version *v = q;
+    int oom = 0;
+    v->procedure_id = sqlite3_column_int64(st, 0);
+    v->version = sqlite3_column_int(st, 1);
+    v->definition = store_sqlite_col_text(st, 2, a, &oom);
+    v->created_at = sqlite3_column_int64(st, 3);
+    v->created_by = store_sqlite_col_text(st, 4, a, &oom);
+    v->summary = store_sqlite_col_text(st, 5, a, &oom);
+    return oom ? -1 : 0;
+}
+
+static int store_sqlite_procedure_versions(store *s, int64_t tenant_id, int64_t procedure_id,
+                                           arena *a, store_procedure_version **out, size_t *n,
+                                           error *err)
+{
+    store_sqlite_conn *c = store_sqlite_reader(s, err);
+    if (!c)
+        return -1;
+    sqlite3_stmt *st = store_sqlite_stmt(c, &sq_procedure_versions, err);
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, tenant_id);
+    sqlite3_bind_int64(st, 2, procedure_id);
+    return store_sqlite_read_all(c, st, read_procedure_version, a, sizeof **out, (void **)out, n,
+                                 "procedure_versions", err);
+}
+
+static int store_sqlite_procedure_version_get(store *s, int64_t tenant_id, int64_t procedure_id,
+                                              int version, arena *a, store_procedure_version *out,
+                                              int *found, error *err)
+{
+    store_sqlite_conn *c = store_sqlite_reader(s, err);
+    if (!c)
+        return -1;
+    sqlite3_stmt *st = store_sqlite_stmt(c, &sq_procedure_version_get, err);
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, tenant_id);
+    sqlite3_bind_int64(st, 2, procedure_id);
+    sqlite3_bind_int(st, 3, version);
+    memset(out, 0, sizeof *out);
+    return store_sqlite_read_one(c, st, read_procedure_version, a, out, found,
+                                 "procedure_version_get", err);
 }
 
 static sq_stmt sq_tenant_set_visa = SQ_STMT("UPDATE tenants SET archives_visa = ?2 WHERE id = ?1");
@@ -485,6 +561,8 @@ const store_catalogue_ops store_sqlite_catalogue_ops = {
     .tx_tenant_upsert = store_sqlite_tx_tenant_upsert,
     .tx_department_upsert = store_sqlite_tx_department_upsert,
     .tx_procedure_upsert = store_sqlite_tx_procedure_upsert,
+    .procedure_versions = store_sqlite_procedure_versions,
+    .procedure_version_get = store_sqlite_procedure_version_get,
     .tx_tenant_set_archives_visa = store_sqlite_tx_tenant_set_archives_visa,
     .tx_branding_set = store_sqlite_tx_branding_set,
     .tx_logo_set = store_sqlite_tx_logo_set,

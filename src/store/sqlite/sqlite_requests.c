@@ -64,6 +64,7 @@ int store_sqlite_read_request(sqlite3_stmt *st, arena *a, void *p)
     out->merged_into_reference = store_sqlite_col_text(st, 40, a, &oom);
     out->short_code_hash = store_sqlite_col_text(st, 41, a, &oom);
     out->public_description = store_sqlite_col_text(st, 42, a, &oom);
+    out->procedure_version = sqlite3_column_int(st, 43);
     return oom ? -1 : 0;
 }
 
@@ -293,10 +294,11 @@ static sq_stmt sq_request_insert =
             "first_name, last_name, email, phone, device_id, account_id, media_url, "
             "department_id, assignee, priority, status_notes, created_at, updated_at, "
             "closed_at, due_at, api_key_id, citizen_id, notify, is_public, rating, "
-            "rating_comment, supporters, lang, public_description) VALUES (?1, ?2, ?3, ?4, ?5, "
-            "?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, "
-            "?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33, ?34, ?35, coalesce(?36, 'fr'), "
-            "?37)");
+            "rating_comment, supporters, lang, public_description, procedure_version) VALUES (?1, "
+            "?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, "
+            "?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33, ?34, ?35, "
+            "coalesce(?36, 'fr'), ?37, CASE WHEN ?38 > 0 THEN ?38 ELSE coalesce((SELECT "
+            "max(version) FROM procedure_versions WHERE procedure_id = ?4), 1) END)");
 
 static int store_sqlite_tx_request_insert(store *s, const store_request *r, arena *a,
                                           int64_t *id_out, const char **reference_out, error *err)
@@ -382,6 +384,7 @@ static int store_sqlite_tx_request_insert(store *s, const store_request *r, aren
     sqlite3_bind_int(st, 35, r->supporters);
     store_sqlite_bind_text(st, 36, r->lang);
     store_sqlite_bind_text(st, 37, r->public_description);
+    sqlite3_bind_int(st, 38, r->procedure_version);
     if (store_sqlite_run_write(c, st, NULL, "request_insert", err) != 0)
         return -1;
     if (id_out)

@@ -10,11 +10,16 @@
 #include <string.h>
 
 #include "core/admin.h"
+#include "core/actor.h"
+#include "core/agent.h"
 #include "core/attrs.h"
+#include "core/forms.h"
 #include "core/retention.h"
 #include "present/icons.h"
 #include "web/backoffice/backoffice.h"
 #include "web/backoffice/bo_admin_common.h"
+#include "web/backoffice/bo_work.h"
+#include "util/log.h"
 #include "web/web.h"
 
 #define TAB "/agent/admin/demarches"
@@ -51,14 +56,23 @@ static void procedures_get(http_req *rq)
 }
 
 /* The editor's fields: text ones, then checkboxes. */
-static const char *const proc_text_fields[] = {"code",           "name",
-                                               "group_name",     "description",
-                                               "keywords",       "service_notice",
-                                               "attributes",     "delay_days",
-                                               "department",     "retention_months",
-                                               "kind",           "name_en",
-                                               "description_en", "service_notice_en",
-                                               "icon",           "delay_count",
+static const char *const proc_text_fields[] = {"code",
+                                               "name",
+                                               "group_name",
+                                               "description",
+                                               "keywords",
+                                               "service_notice",
+                                               "attributes",
+                                               "delay_days",
+                                               "department",
+                                               "retention_months",
+                                               "kind",
+                                               "name_en",
+                                               "description_en",
+                                               "service_notice_en",
+                                               "icon",
+                                               "delay_count",
+                                               "version_summary",
                                                NULL};
 static const char *const proc_flags[] = {"is_public", "auto_public", "allow_anonymous",
                                          "open311",   "active",      NULL};
@@ -229,6 +243,98 @@ static void procedure_new_get(http_req *rq)
     procedure_render(&p, 200, 1, "");
 }
 
+/* Who made a version, as the page names them: an agent by name, else the command line. */
+static const char *version_author(bo_page *p, const char *by, const store_agent *agents, size_t n)
+{
+    int64_t id = actor_label_agent_id(by);
+    for (size_t i = 0; id && i < n; i++)
+        if (agents[i].id == id)
+            return agents[i].name;
+    return id ? by : bo_page_str(p, "admin.procedure.history_cli");
+}
+
+/* The versions of cp's form, newest first: {version, show_label, date, who, summary,
+ * current}. Nothing on p when they cannot be read (logged): the editor still works. */
+static void history_values(bo_page *p, const cat_procedure *cp)
+{
+    http_req *rq = p->rq;
+    store_procedure_version *v = NULL;
+    size_t n = 0;
+    store_agent *agents = NULL;
+    size_t n_agents = 0;
+    error err;
+    if (forms_history(rq->core, cp, rq->arena, &v, &n, &err) != 0 ||
+        agent_list(rq->core, cp->rec.tenant_id, rq->arena, &agents, &n_agents, &err) != 0) {
+        log_error("admin: versions of procedure %s: %s", cp->rec.code, err.detail);
+        return;
+    }
+    json_t *list = json_array();
+    for (size_t i = 0; i < n; i++) {
+        char num[16];
+        snprintf(num, sizeof num, "%d", v[i].version);
+        json_t *o = json_object();
+        json_object_set_new(o, "version", json_integer(v[i].version));
+        present_set_str(o, "show_label",
+                        fill(p, bo_page_str(p, "admin.procedure.history_show"),
+                             (const char *const[]){"n"}, (const char *const[]){num}, 1));
+        present_set_str(o, "date", bo_date(rq, rq->host_tenant, v[i].created_at, 1));
+        present_set_str(o, "who", version_author(p, v[i].created_by, agents, n_agents));
+        present_set_str_opt(o, "summary", v[i].summary);
+        if (v[i].version == cp->rec.form_version)
+            json_object_set_new(o, "current", json_true());
+        json_array_append_new(list, o);
+    }
+    bo_page_set(p, "has_history", json_boolean(n > 0));
+    bo_page_set(p, "history", list);
+}
+
+/* /agent/admin/demarches/{code}/versions/{n}: one version of the form, read only. */
+static void procedure_version_get(http_req *rq)
+{
+    store_agent a;
+    if (!bo_admin(rq, &a))
+        return;
+    const cat_procedure *cp = catalogue_procedure(rq->host_tenant, rq->params[0]);
+    char *end = NULL;
+    long n = strtol(rq->params[1], &end, 10);
+    store_procedure_version v;
+    int found = 0;
+    error err;
+    if (!cp || *end || n < 1 || n > 1000000) {
+        bo_not_found(rq);
+        return;
+    }
+    bo_page p;
+    if (bo_admin_page(rq, &a, &p, TAB) != 0)
+        return;
+    store_agent *agents = NULL;
+    size_t n_agents = 0;
+    if (forms_version(rq->core, cp, (int)n, rq->arena, &v, &found, &err) != 0 ||
+        (found &&
+         agent_list(rq->core, cp->rec.tenant_id, rq->arena, &agents, &n_agents, &err) != 0)) {
+        bo_page_fail(&p, &err);
+        return;
+    }
+    if (!found) {
+        bo_page_discard(&p);
+        bo_not_found(rq);
+        return;
+    }
+    char num[16];
+    snprintf(num, sizeof num, "%ld", n);
+    const char *title = fill(&p, bo_page_str(&p, "admin.procedure.version_title"),
+                             (const char *const[]){"n"}, (const char *const[]){num}, 1);
+    bo_page_set(&p, "heading", json_string(title));
+    bo_page_set(&p, "code", json_string(cp->rec.code));
+    bo_page_set(&p, "date", json_string(bo_date(rq, rq->host_tenant, v.created_at, 1)));
+    bo_page_set(&p, "who", json_string(version_author(&p, v.created_by, agents, n_agents)));
+    if (v.summary)
+        bo_page_set(&p, "summary", json_string(v.summary));
+    bo_page_set(&p, "definition", json_string(v.definition));
+    bo_page_render(&p, 200, "agent/admin/procedure_version",
+                   arena_printf(rq->arena, "%s – %s", title, cp->rec.name));
+}
+
 static void procedure_get(http_req *rq)
 {
     store_agent a;
@@ -244,6 +350,7 @@ static void procedure_get(http_req *rq)
         return;
     const char *dept = cp->department ? cp->department->rec.code : "";
     procedure_values(&p, &cp->rec, dept);
+    history_values(&p, cp);
     procedure_render(&p, 200, 0, dept);
 }
 
@@ -369,6 +476,10 @@ static void procedure_save(http_req *rq, const char *code)
         bo_page_error_key(&p, "retention_months", "admin.procedure.error_retention_months");
     r.retention_months = (int)months;
     attributes_check(&p, r.attributes);
+    const char *summary = bo_admin_field(&f, "version_summary");
+    if (strlen(summary) > PROCEDURE_SUMMARY_MAX)
+        bo_page_error_key(&p, "version_summary", "admin.procedure.error_version_summary");
+    r.version_summary = *summary ? summary : NULL;
     if (bo_page_has_errors(&p)) {
         procedure_refill(&p, &f, code);
         return;
@@ -402,6 +513,7 @@ const http_route bo_admin_procedure_routes[] = {
     {HTTP_GET | HTTP_HEAD, TAB "/nouvelle", procedure_new_get},
     {HTTP_POST, TAB "/nouvelle", procedure_new_post},
     {HTTP_GET | HTTP_HEAD, TAB "/{}", procedure_get},
+    {HTTP_GET | HTTP_HEAD, TAB "/{}/versions/{}", procedure_version_get},
     {HTTP_POST, TAB "/{}", procedure_post},
     {0, NULL, NULL},
 };

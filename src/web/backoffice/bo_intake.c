@@ -59,7 +59,9 @@ static json_t *attr_fields(http_req *rq, const cat_procedure *p, const form *f, 
     json_t *out = json_array();
     for (size_t i = 0; i < p->n_attrs; i++) {
         const attr_def *d = &p->attrs[i];
-        if (!d->variable)
+        /* A file question's document is the citizen's to attach on the portal; at the
+         * counter it goes with the request's attachments. */
+        if (!d->variable || d->type == ATTR_FILE)
             continue;
         const char *name = arena_printf(rq->arena, "attr_%s", d->code);
         json_t *o = json_object();
@@ -67,7 +69,9 @@ static json_t *attr_fields(http_req *rq, const cat_procedure *p, const form *f, 
         present_set_str_opt(o, "name", name);
         present_set_str_opt(o, "label", attr_label(d, rq->lang));
         present_set_str_opt(o, "hint", attr_hint(d, rq->lang));
-        json_object_set_new(o, "required", json_boolean(d->required));
+        /* A question a condition may hide is not marked: core requires it only when its
+         * condition holds, and says so. */
+        json_object_set_new(o, "required", json_boolean(d->required && !d->conditional));
         present_set_str_opt(o, "value", val(f, name));
         if (bad && strcmp(bad, d->code) == 0)
             present_set_str_opt(o, "error",

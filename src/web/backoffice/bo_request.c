@@ -15,6 +15,7 @@
 
 #include "core/agent.h"
 #include "core/attachment.h"
+#include "core/forms.h"
 #include "util/form.h"
 #include "core/outbox.h"
 #include "core/perm.h"
@@ -34,8 +35,25 @@
 
 /* ---- the request page ---- */
 
-/* Attribute values with their labels: [{label, value}]; list keys by their names, dates
- * written out in the collectivité's zone. */
+/* A new group of answers under section d (NULL: the answers before any section), appended
+ * to groups: {heading, hint, items: []}. Returns its items. */
+static json_t *answer_group(http_req *rq, json_t *groups, const attr_def *d)
+{
+    json_t *g = json_object();
+    json_t *items = json_array();
+    /* Set even when absent: the template would find the page's own otherwise. */
+    const char *hint = d ? attr_hint(d, rq->lang) : NULL;
+    json_object_set_new(g, "heading", d ? json_string(attr_label(d, rq->lang)) : json_false());
+    json_object_set_new(g, "hint", hint && *hint ? json_string(hint) : json_false());
+    json_object_set_new(g, "items", items);
+    json_array_append_new(groups, g);
+    return items;
+}
+
+/* Attribute values with their labels, by section, as the form's version the request was
+ * filed under names them: [{heading, hint, items: [{label, value}]}], sections with no
+ * answer left out; list keys by their names, dates written out in the collectivité's
+ * zone. */
 static json_t *attributes_json(http_req *rq, const cat_tenant *t, const cat_procedure *p,
                                const store_request *r)
 {
@@ -45,8 +63,18 @@ static json_t *attributes_json(http_req *rq, const cat_tenant *t, const cat_proc
         json_decref(vals);
         return out;
     }
-    for (size_t i = 0; i < p->n_attrs; i++) {
-        const attr_def *d = &p->attrs[i];
+    const attr_def *defs;
+    size_t n_defs;
+    forms_at(rq->core, p, r->procedure_version, rq->arena, &defs, &n_defs);
+    json_t *items = NULL;
+    const attr_def *section = NULL;
+    for (size_t i = 0; i < n_defs; i++) {
+        const attr_def *d = &defs[i];
+        if (d->type == ATTR_SECTION) {
+            section = d;
+            items = NULL;
+            continue;
+        }
         json_t *v = json_object_get(vals, d->code);
         if (!v)
             continue;
@@ -73,10 +101,12 @@ static json_t *attributes_json(http_req *rq, const cat_tenant *t, const cat_proc
             buf_puts(&text, sv);
         }
         if (text.len) {
+            if (!items)
+                items = answer_group(rq, out, section);
             json_t *o = json_object();
             present_set_str_opt(o, "label", attr_label(d, rq->lang));
             present_set_str_opt(o, "value", buf_cstr(&text));
-            json_array_append_new(out, o);
+            json_array_append_new(items, o);
         }
         buf_free(&text);
     }
@@ -410,6 +440,7 @@ static json_t *show_context(http_req *rq, const store_agent *a, const cat_tenant
     json_t *attrs = attributes_json(rq, t, p, r);
     json_object_set_new(q, "has_attributes", json_boolean(json_array_size(attrs) > 0));
     json_object_set_new(q, "attributes", attrs);
+    json_object_set_new(q, "form_version", json_integer(r->procedure_version));
     json_t *c = json_object();
     present_set_str_opt(c, "name", bo_citizen_name(rq, r));
     present_set_str_opt(c, "email", r->email && *r->email ? r->email : NULL);

@@ -14,6 +14,10 @@
  * so that a refusal, a «Modifier» or a file too many never makes the visitor choose them
  * again: the step that asks for files lists them, each with «retirer», and sending attaches
  * them. Sending suspends the connection while request_create waits for its group commit.
+ * Questions a condition hides (show_if, core/attrs.h) are in the page with the `hidden`
+ * attribute, so that a script (static/js/conditions.js) shows them at once; without it, a
+ * step whose answers show questions it did not show comes back with them («Continuer» again)
+ * before moving on, every answer kept. Hidden questions are neither checked nor carried.
  */
 #include <ctype.h>
 #include <math.h>
@@ -60,6 +64,9 @@
 #define MAX_SPECS 64
 #define MAX_ERRORS 64
 #define SELECT_THRESHOLD 6 /* more values than this: a <select> instead of radio buttons */
+/* The hidden input listing the conditional questions the page showed (codes, one space
+ * apart), which conditions.js keeps up to date. */
+#define SHOWN_FIELD "questions_affichees"
 
 typedef enum step_id {
     STEP_LOCATION = 0,
@@ -84,7 +91,16 @@ static const struct {
 static const step_id incident_steps[] = {STEP_LOCATION, STEP_WHAT, STEP_SEND};
 static const step_id demarche_steps[] = {STEP_FORM, STEP_REVIEW};
 
-typedef enum fkind { K_INPUT, K_TEXTAREA, K_CHOICES, K_SELECT, K_NOTICE, K_HIDDEN } fkind;
+typedef enum fkind {
+    K_INPUT,
+    K_TEXTAREA,
+    K_CHOICES,
+    K_SELECT,
+    K_NOTICE,
+    K_HIDDEN,
+    K_SECTION,
+    K_FILE /* a file question: one document, kept between the steps like the others */
+} fkind;
 
 /* What a field checks beyond its kind. */
 typedef enum fcheck {
@@ -98,7 +114,8 @@ typedef enum fcheck {
     C_EMAIL,
     C_PHONE,
     C_NOTIFY,
-    C_CATEGORY
+    C_CATEGORY,
+    C_ATTR_FILE
 } fcheck;
 
 /* One choice of a list that is not an attribute's (how to be informed, the category). */
@@ -116,6 +133,7 @@ typedef struct fspec {
     fcheck check;
     const char *input_type, *inputmode, *autocomplete;
     int required, is_short, multi;
+    int hidden; /* a condition hides it for the answers so far */
     const attr_def *attr;
     const fchoice *choices; /* the list of a choice that is not an attribute */
     size_t n_choices;
@@ -162,11 +180,17 @@ typedef struct filing {
     upload_kept *kept; /* in the order sent */
     size_t n_kept;
     int files_status; /* 400, or 503 when the antivirus could not scan one; 0: no refusal */
+    int question_file_refused; /* the refused file came for a file question */
     /* sending */
     store_attachment *atts;
     size_t n_atts;
     request_input in;
     request_created created;
+    /* The answers the conditions read (cond_inputs), gathered once. */
+    attr_input *cond_in;
+    size_t n_cond_in;
+    int cond_ready;
+    int conditions_notice; /* the step comes back with the questions the answers show */
 } filing;
 
 static const char *S(filing *fl, const char *key)
@@ -191,6 +215,12 @@ static const step_id *steps_of(const filing *fl, size_t *n)
 static step_id files_step(const filing *fl)
 {
     return fl->incident ? STEP_WHAT : STEP_REVIEW;
+}
+
+/* The step that asks the procedure's questions. */
+static step_id questions_step(const filing *fl)
+{
+    return fl->incident ? STEP_SEND : STEP_FORM;
 }
 
 /* The step whose POST sends the request. */
@@ -255,6 +285,48 @@ static void format_input(fspec *s, attr_format f)
     s->is_short = inputs[i].is_short;
 }
 
+static const char *trimmed(arena *a, const char *v);
+
+/* The form field name of question d. */
+static const char *attr_name(arena *a, const attr_def *d)
+{
+    return d->type == ATTR_MULTIVALUELIST ? arena_printf(a, "attribute[%s][]", d->code)
+                                          : arena_printf(a, "attribute[%s]", d->code);
+}
+
+/* The answers so far to the questions conditions depend on, as core reads them: every
+ * non-empty value of every question of the procedure. */
+static void cond_inputs(filing *fl)
+{
+    if (fl->cond_ready)
+        return;
+    fl->cond_ready = 1;
+    fl->cond_in =
+        fl->f.count ? arena_alloc(fl->rq->arena, fl->f.count * sizeof *fl->cond_in) : NULL;
+    for (size_t i = 0; fl->p && fl->cond_in && i < fl->p->n_attrs; i++) {
+        const attr_def *d = &fl->p->attrs[i];
+        if (!d->variable)
+            continue;
+        const char *name = attr_name(fl->rq->arena, d);
+        for (size_t j = 0; name && j < fl->f.count; j++) {
+            if (strcmp(fl->f.fields[j].name, name) != 0)
+                continue;
+            const char *v = trimmed(fl->rq->arena, fl->f.fields[j].value);
+            if (v && *v)
+                fl->cond_in[fl->n_cond_in++] = (attr_input){d->code, v};
+        }
+    }
+}
+
+/* 1 when a condition hides question d for the answers so far. */
+static int attr_hidden(filing *fl, const attr_def *d)
+{
+    if (!d->conditional)
+        return 0;
+    cond_inputs(fl);
+    return !attrs_shown(fl->p->attrs, fl->p->n_attrs, d, fl->cond_in, fl->n_cond_in);
+}
+
 static size_t add_attr_specs(filing *fl, fspec *out, size_t n, size_t max)
 {
     arena *a = fl->rq->arena;
@@ -266,6 +338,12 @@ static size_t add_attr_specs(filing *fl, fspec *out, size_t n, size_t max)
         s->id = attr_id(a, d->code);
         s->label = attr_label(d, fl->rq->lang);
         s->hint = attr_hint(d, fl->rq->lang);
+        s->hidden = attr_hidden(fl, d);
+        if (d->type == ATTR_SECTION) {
+            s->kind = K_SECTION;
+            s->name = "";
+            continue;
+        }
         if (!d->variable) {
             s->kind = K_NOTICE;
             s->name = "";
@@ -273,7 +351,12 @@ static size_t add_attr_specs(filing *fl, fspec *out, size_t n, size_t max)
         }
         s->check = C_ATTR;
         s->required = d->required;
-        s->name = arena_printf(a, "attribute[%s]", d->code);
+        s->name = attr_name(a, d);
+        if (d->type == ATTR_FILE) {
+            s->kind = K_FILE;
+            s->check = C_ATTR_FILE;
+            continue;
+        }
         switch (d->type) {
         case ATTR_NUMBER:
             s->kind = K_INPUT;
@@ -298,7 +381,6 @@ static size_t add_attr_specs(filing *fl, fspec *out, size_t n, size_t max)
         case ATTR_MULTIVALUELIST:
             s->kind = K_CHOICES;
             s->multi = 1;
-            s->name = arena_printf(a, "attribute[%s][]", d->code);
             break;
         default:
             s->kind = K_INPUT;
@@ -773,6 +855,22 @@ static int format_error(filing *fl, const fspec *s, const char *value)
     return 1;
 }
 
+/* A visitor's file name fit for a page: "?" when it has none or it is not UTF-8. */
+static const char *shown_name(const char *name)
+{
+    return name && *name && utf8_valid(name, strlen(name)) ? name : "?";
+}
+
+/* The file kept for file question `name` (its latest), NULL when none. */
+static const upload_kept *kept_for(const filing *fl, const char *name)
+{
+    const upload_kept *found = NULL;
+    for (size_t i = 0; i < fl->n_kept; i++)
+        if (fl->kept[i].field && strcmp(fl->kept[i].field, name) == 0)
+            found = &fl->kept[i];
+    return found;
+}
+
 static void check_attr(filing *fl, const fspec *s)
 {
     attr_input in[64];
@@ -784,7 +882,11 @@ static void check_attr(filing *fl, const fspec *s)
     }
     const char *json;
     error e;
-    if (attrs_validate(fl->rq->arena, s->attr, 1, in, n, NULL, &json, &e) == 0)
+    /* Checked alone, and shown (check_field skips hidden ones): its condition, which names
+     * another question, is not the check's to evaluate. */
+    attr_def alone = *s->attr;
+    alone.conditional = 0;
+    if (attrs_validate(fl->rq->arena, &alone, 1, in, n, NULL, &json, &e) == 0)
         return;
     if (e.code == ERR_MISSING_ARG) {
         field_error(fl, s,
@@ -822,11 +924,17 @@ static void check_attr(filing *fl, const fspec *s)
 
 static void check_field(filing *fl, const fspec *s)
 {
+    if (s->hidden || s->kind == K_SECTION)
+        return; /* hidden: its values are dropped, whatever they are */
     const char *v = s->kind == K_NOTICE ? "" : value(fl, s->name);
     double d;
     switch (s->check) {
     case C_ATTR:
         check_attr(fl, s);
+        break;
+    case C_ATTR_FILE:
+        if (s->required && !kept_for(fl, s->name))
+            field_error(fl, s, "procedure.err_file_required");
         break;
     case C_DESCRIPTION:
         if (s->required && !*v)
@@ -930,6 +1038,33 @@ static const char *anchor_of(const fspec *s, arena *a)
     return s->kind == K_CHOICES ? arena_printf(a, "%s-0", s->id) : s->id;
 }
 
+/* What conditions.js needs of a question or section a condition may hide: the name of
+ * the field its condition reads and the values that show it (a JSON array), and
+ * its section's element when that one may be hidden; `hidden` when hidden now. */
+static void cond_json(filing *fl, const fspec *s, json_t *o)
+{
+    arena *a = fl->rq->arena;
+    const attr_def *d = s->attr;
+    if (!d || !d->conditional)
+        return;
+    json_object_set_new(o, "cond_hidden", json_boolean(s->hidden));
+    present_set_str(o, "cond_code", d->code);
+    if (d->section && d->section->conditional)
+        present_set_str(o, "cond_section", attr_id(a, d->section->code));
+    const attr_def *f =
+        d->show_field ? attrs_find(fl->p->attrs, fl->p->n_attrs, d->show_field) : NULL;
+    if (!f)
+        return;
+    json_t *values = json_array();
+    for (size_t k = 0; k < d->n_show_values; k++)
+        json_array_append_new(values, json_string(d->show_values[k]));
+    char *text = json_dumps(values, JSON_COMPACT);
+    json_decref(values);
+    present_set_str(o, "cond_name", attr_name(a, f));
+    present_set_str(o, "cond_values", text ? arena_strdup(a, text) : "[]");
+    free(text);
+}
+
 static json_t *field_json(filing *fl, const fspec *s)
 {
     arena *a = fl->rq->arena;
@@ -937,8 +1072,14 @@ static json_t *field_json(filing *fl, const fspec *s)
     present_set_str(o, "id", s->id);
     present_set_str(o, "name", s->name);
     present_set_str(o, "label", s->label);
+    cond_json(fl, s, o);
     if (s->kind == K_NOTICE) {
         json_object_set_new(o, "k_notice", json_true());
+        return o;
+    }
+    if (s->kind == K_SECTION) {
+        json_object_set_new(o, "k_section", json_true());
+        present_set_str_opt(o, "hint", s->hint);
         return o;
     }
     const char *err = error_of(fl, s->name);
@@ -976,6 +1117,17 @@ static json_t *field_json(filing *fl, const fspec *s)
         json_object_set_new(o, "k_textarea", json_true());
         present_set_str(o, "value", v);
         break;
+    case K_FILE: {
+        json_object_set_new(o, "k_file_question", json_true());
+        const upload_kept *k = kept_for(fl, s->name);
+        if (k) {
+            present_set_str(o, "kept_name", shown_name(k->at.filename));
+            present_set_str(o, "describedby",
+                            arena_printf(a, "%s%s%s-kept", described ? described : "",
+                                         described ? " " : "", s->id));
+        }
+        break;
+    }
     case K_SELECT:
     case K_CHOICES: {
         json_object_set_new(o, s->kind == K_SELECT ? "k_select" : "k_choices", json_true());
@@ -1008,12 +1160,6 @@ static json_t *field_json(filing *fl, const fspec *s)
     return o;
 }
 
-/* A visitor's file name fit for a page: "?" when it has none or it is not UTF-8. */
-static const char *shown_name(const char *name)
-{
-    return name && *name && utf8_valid(name, strlen(name)) ? name : "?";
-}
-
 /* Hidden inputs for every answer of the steps other than `shown` (all of them on review); a
  * report's category rides along even when it was not chosen on this form but came with the
  * page (its URL), and the place as the address list named it. */
@@ -1028,7 +1174,7 @@ static json_t *hidden_fields(filing *fl, step_id shown)
         fspec specs[MAX_SPECS];
         size_t n = step_specs(fl, steps[k], specs, MAX_SPECS);
         for (size_t i = 0; i < n; i++) {
-            if (specs[i].kind == K_NOTICE)
+            if (specs[i].kind == K_NOTICE || specs[i].kind == K_SECTION || specs[i].hidden)
                 continue;
             /* A value the form does not carry as such: the category the report began from, the
              * place as the address list names it. */
@@ -1085,6 +1231,10 @@ static const char *answer_text(filing *fl, const fspec *s)
         buf_free(&b);
         return out;
     }
+    if (s->kind == K_FILE) {
+        const upload_kept *k = kept_for(fl, s->name);
+        return k ? shown_name(k->at.filename) : "";
+    }
     /* A day in words, so that the citizen sees how 05/12 was read. */
     const char *iso, *day;
     if (s->attr && s->attr->type == ATTR_DATE && attr_date_read(a, value(fl, s->name), &iso) == 0 &&
@@ -1124,7 +1274,8 @@ static json_t *review_sections(filing *fl, step_id shown)
         size_t n = step_specs(fl, steps[k], specs, MAX_SPECS);
         json_t *answers = json_array();
         for (size_t i = 0; i < n; i++) {
-            if (specs[i].kind == K_NOTICE || specs[i].kind == K_HIDDEN)
+            if (specs[i].kind == K_NOTICE || specs[i].kind == K_HIDDEN ||
+                specs[i].kind == K_SECTION || specs[i].hidden)
                 continue;
             const char *v = answer_text(fl, &specs[i]);
             if (!*v && specs[i].check == C_ADDRESS && *value(fl, "lat"))
@@ -1300,6 +1451,48 @@ static json_t *nearby_cards(filing *fl)
     return list;
 }
 
+/* The conditional questions and sections among specs[0..n) shown now, their codes one
+ * space apart ("" when none is); NULL when none of them is conditional. */
+static const char *shown_codes(filing *fl, const fspec *specs, size_t n)
+{
+    const char *out = NULL;
+    for (size_t i = 0; i < n; i++) {
+        if (!specs[i].attr || !specs[i].attr->conditional)
+            continue;
+        if (!out)
+            out = "";
+        if (!specs[i].hidden)
+            out = arena_printf(fl->rq->arena, "%s%s%s", out, *out ? " " : "", specs[i].attr->code);
+    }
+    return out;
+}
+
+/* 1 when the answers posted on step st show a question or section the page did not (its
+ * SHOWN_FIELD): the step is to be asked again with it, rather than checked. */
+static int conditions_moved(filing *fl, step_id st)
+{
+    fspec specs[MAX_SPECS];
+    size_t n = step_specs(fl, st, specs, MAX_SPECS);
+    const char *was = form_value(fl, SHOWN_FIELD);
+    for (size_t i = 0; i < n; i++) {
+        const attr_def *d = specs[i].attr;
+        if (!d || !d->conditional || specs[i].hidden)
+            continue;
+        size_t len = strlen(d->code);
+        int listed = 0;
+        for (const char *p = was; *p && !listed;) {
+            while (*p == ' ')
+                p++;
+            size_t w = strcspn(p, " ");
+            listed = w == len && strncmp(p, d->code, len) == 0;
+            p += w;
+        }
+        if (!listed)
+            return 1;
+    }
+    return 0;
+}
+
 static void render_step(filing *fl, step_id st, int status)
 {
     http_req *rq = fl->rq;
@@ -1327,6 +1520,12 @@ static void render_step(filing *fl, step_id st, int status)
     json_t *items = json_array();
     json_t *fields = json_array();
     int any_required = 0; /* «Les champs marqués (obligatoire)…» only where one is */
+    const char *shown = shown_codes(fl, specs, n);
+    if (shown) {
+        present_set_str(ctx, "conditions_shown", shown);
+        present_set_str(ctx, "conditions_field", SHOWN_FIELD);
+        json_object_set_new(ctx, "has_conditions", json_true());
+    }
     for (size_t i = 0; i < n; i++) {
         const char *err = specs[i].kind == K_NOTICE ? NULL : error_of(fl, specs[i].name);
         if (err && specs[i].kind != K_HIDDEN) {
@@ -1338,7 +1537,9 @@ static void render_step(filing *fl, step_id st, int status)
         json_t *fj = field_json(fl, &specs[i]);
         if (specs[i].check == C_ADDRESS)
             json_object_set_new(fj, "address_search", json_true());
-        any_required |= specs[i].required;
+        any_required |= specs[i].required && !specs[i].hidden;
+        if (specs[i].kind == K_FILE)
+            json_object_set_new(ctx, "multipart", json_true());
         json_array_append_new(fields, fj);
     }
     if (st == files_step(fl))
@@ -1364,6 +1565,8 @@ static void render_step(filing *fl, step_id st, int status)
         json_decref(items);
     }
     json_object_set_new(ctx, "has_required", json_boolean(any_required));
+    if (fl->conditions_notice)
+        present_set_str(ctx, "conditions_notice", S(fl, "procedure.conditions_notice"));
     json_object_set_new(ctx, "fields", fields);
 
     const char *heading = add_steps(fl, ctx, st);
@@ -1705,6 +1908,13 @@ static void submit(filing *fl)
         render_step(fl, last_step(fl), 429);
         return;
     }
+    /* The document of a file question a condition hides is not sent: it leaves the stash. */
+    fspec qs[MAX_SPECS];
+    size_t nq = add_attr_specs(fl, qs, 0, MAX_SPECS);
+    for (size_t i = 0; i < nq; i++)
+        for (size_t j = 0; qs[i].kind == K_FILE && qs[i].hidden && j < fl->n_kept; j++)
+            if (fl->kept[j].field && strcmp(fl->kept[j].field, qs[i].name) == 0)
+                upload_stash_remove(&fl->stash, fl->kept[j].at.storage_name);
     /* The files kept on the way, given their names in the uploads directory; the stash keeps
      * them until the request is written, so that a refusal loses none. */
     if (upload_stash_claim(&fl->stash, core_uploads(rq->core), (int64_t)time(NULL), a, &fl->atts,
@@ -1740,8 +1950,13 @@ static void submit(filing *fl)
         return;
     }
     for (size_t i = 0; i < n; i++)
-        if (specs[i].check == C_ATTR)
+        if (specs[i].check == C_ATTR && !specs[i].hidden)
             attr_inputs(fl, &specs[i], attrs, &n_attrs, 256);
+        else if (specs[i].check == C_ATTR_FILE && !specs[i].hidden && n_attrs < 256 &&
+                 kept_for(fl, specs[i].name))
+            attrs[n_attrs++] =
+                (attr_input){specs[i].attr->code, kept_for(fl, specs[i].name)->at.filename};
+    in->attr_files = 1;
     in->attrs = attrs;
     in->n_attrs = n_attrs;
     static const char *const contact[] = {"first_name", "last_name", "email", "phone"};
@@ -1775,25 +1990,27 @@ static void submit(filing *fl)
 
 /* Adds message to the file input's error: a form may refuse several files at once, and each
  * is named. */
-static void add_file_error(filing *fl, const char *message)
+static void add_file_error(filing *fl, const char *field, const char *message)
 {
     for (size_t i = 0; i < fl->n_errors; i++)
-        if (strcmp(fl->errors[i].name, FILES_FIELD) == 0) {
+        if (strcmp(fl->errors[i].name, field) == 0) {
             const char *both = arena_printf(fl->rq->arena, "%s %s", fl->errors[i].message, message);
             if (both)
                 fl->errors[i].message = both;
             return;
         }
-    add_error(fl, FILES_FIELD, message);
+    add_error(fl, field, message);
 }
 
 /* The message of a file refused by name: `key` of procedure.json with {label} its name and
  * {max} the limit it broke. */
-static void refuse_file(filing *fl, const char *key, const char *name, const char *max, int status)
+static void refuse_file(filing *fl, const char *field, const char *key, const char *name,
+                        const char *max, int status)
 {
     const char *keys[] = {"label", "max"};
     const char *vals[] = {shown_name(name), max ? max : ""};
-    add_file_error(fl, filing_subst(fl->rq->arena, S(fl, key), keys, vals, 2));
+    fl->question_file_refused |= strcmp(field, FILES_FIELD) != 0;
+    add_file_error(fl, field, filing_subst(fl->rq->arena, S(fl, key), keys, vals, 2));
     if (fl->files_status < status)
         fl->files_status = status;
 }
@@ -1807,6 +2024,19 @@ static int load_kept(filing *fl, error *err)
         upload_stash_remove(&fl->stash, removed);
     return upload_stash_list(&fl->stash, (int64_t)time(NULL), fl->rq->arena, &fl->kept, &fl->n_kept,
                              err);
+}
+
+/* 1 when name is the field of one of the procedure's file questions ("attribute[CODE]"). */
+static int file_question_field(const filing *fl, const char *name)
+{
+    for (size_t i = 0; fl->p && name && i < fl->p->n_attrs; i++) {
+        const attr_def *d = &fl->p->attrs[i];
+        size_t len = strlen(d->code);
+        if (d->type == ATTR_FILE && strncmp(name, "attribute[", 10) == 0 &&
+            strncmp(name + 10, d->code, len) == 0 && strcmp(name + 10 + len, "]") == 0)
+            return 1;
+    }
+    return 0;
 }
 
 /* Keeps the files this POST carries, whatever its step: each is checked and prepared
@@ -1848,19 +2078,22 @@ static int keep_files(filing *fl)
         memcpy(now_kept, fl->kept, fl->n_kept * sizeof *now_kept);
     for (size_t i = 0; i < fl->n_files; i++) {
         const http_file *f = &fl->files[i];
+        /* A file question's own input, or the files of the step that asks for them. */
+        int question = file_question_field(fl, f->field);
+        const char *field = question ? f->field : FILES_FIELD;
         if (f->refused == HTTP_FILE_TOO_LARGE) {
-            refuse_file(fl, "procedure.err_file_too_large", f->filename, max_size, 400);
+            refuse_file(fl, field, "procedure.err_file_too_large", f->filename, max_size, 400);
             continue;
         }
         if (f->refused == HTTP_FILE_TOO_MANY || added >= room) {
-            refuse_file(fl, "procedure.err_files_count", f->filename, max_count, 400);
+            refuse_file(fl, field, "procedure.err_files_count", f->filename, max_count, 400);
             continue;
         }
-        attachment_upload up = {FILES_FIELD, f->filename, f->data, f->len};
+        attachment_upload up = {field, f->filename, f->data, f->len};
         upload_kept k;
         if (upload_stash_add(&fl->stash, &up, a, &k, &e) != 0) {
             if (attachment_is_too_large(&e)) {
-                refuse_file(fl, "procedure.err_file_too_large", f->filename, max_size, 400);
+                refuse_file(fl, field, "procedure.err_file_too_large", f->filename, max_size, 400);
                 continue;
             }
             const char *key;
@@ -1869,10 +2102,21 @@ static int keep_files(filing *fl)
                 web_write_error(rq, &e);
                 return -1;
             }
-            refuse_file(fl, key, f->filename, NULL, status);
+            refuse_file(fl, field, key, f->filename, NULL, status);
             continue;
         }
-        now_kept[fl->n_kept + added++] = k;
+        /* A file question holds one document: a new one takes the place of the one kept
+         * for it (there is at most one). */
+        size_t at = fl->n_kept + added;
+        for (size_t j = 0; question && j < fl->n_kept + added; j++)
+            if (now_kept[j].field && strcmp(now_kept[j].field, field) == 0) {
+                upload_stash_remove(&fl->stash, now_kept[j].at.storage_name);
+                at = j;
+                break;
+            }
+        if (at == fl->n_kept + added)
+            added++;
+        now_kept[at] = k;
     }
     fl->kept = now_kept;
     fl->n_kept += added;
@@ -1964,7 +2208,8 @@ static void form_post(http_req *rq, int report)
     if (fl->files_status || form_get(&fl->f, "retirer")) {
         /* A file refused or removed: the step where files are chosen again, every answer
          * kept, the files kept listed. */
-        render_step(fl, files_step(fl), fl->files_status ? fl->files_status : 200);
+        render_step(fl, fl->question_file_refused ? questions_step(fl) : files_step(fl),
+                    fl->files_status ? fl->files_status : 200);
         return;
     }
     if (go >= 0) {
@@ -1999,6 +2244,12 @@ static void form_post(http_req *rq, int report)
             render_step(fl, STEP_LOCATION, r == 2 ? 400 : 200);
             return;
         }
+    }
+    if (conditions_moved(fl, (step_id)st)) {
+        /* Without a script, the questions these answers show are asked now. */
+        fl->conditions_notice = 1;
+        render_step(fl, (step_id)st, 200);
+        return;
     }
     if (check_step(fl, (step_id)st) > 0) {
         render_step(fl, (step_id)st, 400);

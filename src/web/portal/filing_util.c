@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "core/attrs.h"
+#include "core/forms.h"
 #include "util/form.h"
 #include "core/status.h"
 #include "util/log.h"
@@ -162,8 +163,13 @@ json_t *filing_request_sections(http_req *rq, const cat_tenant *t, const cat_pro
     json_t *sections = json_array();
     json_t *answers = json_array();
     json_t *values = r->attributes ? json_loads(r->attributes, 0, NULL) : NULL;
-    for (size_t i = 0; p && i < p->n_attrs; i++) {
-        const attr_def *d = &p->attrs[i];
+    /* The labels of the form's version the request was filed under. */
+    const attr_def *defs = NULL;
+    size_t n_defs = 0;
+    if (p)
+        forms_at(rq->core, p, r->procedure_version, rq->arena, &defs, &n_defs);
+    for (size_t i = 0; i < n_defs; i++) {
+        const attr_def *d = &defs[i];
         json_t *v = d->variable ? json_object_get(values, d->code) : NULL;
         if (!v)
             continue;

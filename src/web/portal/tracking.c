@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "core/attachment.h"
+#include "core/forms.h"
 #include "core/request.h"
 #include "core/status.h"
 #include "util/log.h"
@@ -278,8 +279,12 @@ static json_t *attributes_json(http_req *rq, const track_state *st)
         json_decref(vals);
         return out;
     }
-    for (size_t i = 0; i < st->proc->n_attrs; i++) {
-        const attr_def *d = &st->proc->attrs[i];
+    /* The labels of the form's version the request was filed under. */
+    const attr_def *defs;
+    size_t n_defs;
+    forms_at(rq->core, st->proc, st->req.procedure_version, rq->arena, &defs, &n_defs);
+    for (size_t i = 0; i < n_defs; i++) {
+        const attr_def *d = &defs[i];
         json_t *v = json_object_get(vals, d->code);
         if (!d->variable || !v)
             continue;
