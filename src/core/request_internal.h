@@ -38,6 +38,10 @@ typedef struct change_job {
     const char *internal_note;
     const char *reply_url;
     const char *procedure_name;
+    /* The request's procedure and its workflow, read when the job is made (copied: the job
+     * may outlive the catalogue's snapshot); NULL when the request was not found then. */
+    int64_t procedure_id;
+    const cat_workflow *wf;
     /* CHANGE_NOTE, CHANGE_MESSAGE, CHANGE_REOPEN, CHANGE_RATE (comment) */
     const char *body;
     int is_public;
@@ -61,9 +65,10 @@ typedef struct change_job {
 typedef struct request_linked request_linked;
 
 /* A change job for request `reference` of t by who (copied), on channel ch, with nothing to
- * change yet (priority -1); NULL when out of memory. Its apply is the one every change runs. */
-change_job *request_change_new(const cat_tenant *t, const char *reference, const core_actor *who,
-                               channel ch);
+ * change yet (priority -1) and the request's workflow; NULL with err when out of memory or
+ * the store cannot be read. Its apply is the one every change runs. */
+change_job *request_change_new(core *c, const cat_tenant *t, const char *reference,
+                               const core_actor *who, channel ch, error *err);
 
 /* An optional text field: valid UTF-8, no control characters (multi_line allows newlines
  * and tabs), at most max characters. -1 with ERR_INVALID_ARG naming arg otherwise. */

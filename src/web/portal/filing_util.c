@@ -9,7 +9,6 @@
 
 #include "core/attrs.h"
 #include "util/form.h"
-#include "core/status.h"
 #include "util/log.h"
 #include "util/timeutil.h"
 #include "util/collate.h"
