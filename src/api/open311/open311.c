@@ -635,7 +635,9 @@ static void write_request(http_req *rq, docw *w, const cat_tenant *t, const cat_
         if (r->merged_into_reference)
             docw_string(w, "merged_into", r->merged_into_reference);
         /* FixMyStreet's finer status (FIXED, IN_PROGRESS…), where the workflow gives one. */
-        docw_string(w, "extended_status", workflow_extended_status(p->workflow, r->status));
+        const char *extended = workflow_extended_status(p->workflow, r->status);
+        if (extended)
+            docw_string(w, "extended_status", extended);
         docw_object_end(w);
         write_notes(rq, w, p, ns, r->id, tz, !full);
     }

@@ -482,6 +482,12 @@ static json_t *show_context(http_req *rq, const store_agent *a, const cat_tenant
     if (can_change) {
         json_t *sts = r->merged_into ? json_array() : next_statuses(rq, a, p, r);
         json_object_set_new(ctx, "has_statuses", json_boolean(json_array_size(sts) > 0));
+        int need_comment = 0;
+        size_t k;
+        json_t *tr;
+        json_array_foreach(sts, k, tr) need_comment |=
+            json_is_true(json_object_get(tr, "comment_required"));
+        json_object_set_new(ctx, "statuses_need_comment", json_boolean(need_comment));
         json_object_set_new(ctx, "statuses", sts);
         json_t *prios = json_array();
         for (int i = 0; i <= 3; i++) {
