@@ -6,12 +6,14 @@
  * transition; a transition that needs a comment is refused without one, the choice kept);
  * the JSON API lists each procedure's workflow and checks a status change against the
  * request's own (errors naming the codes allowed); Open311 says open or closed and the
- * extended status from the workflow.
+ * extended status from the workflow; the citizen's tracking page uses the citizens' labels and
+ * shows a status hidden from them as the visible one before it.
  */
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const H = require('./harness');
 const F = require('../browser/bo_flows');
+const P = require('./portal_client');
 
 let srv, admin, agent, manager;
 
@@ -185,4 +187,41 @@ test('the inbox\'s status filter: the chosen procedure\'s statuses, else every c
     assert.equal(filtered.status, 200);
     assert.match(filtered.text, /data-status="accepted"/);
     assert.doesNotMatch(filtered.text, /data-status="(new|under_review|refused)"/);
+});
+
+test('the citizen\'s tracking page: citizens\' labels, and a hidden status shown as the visible one before it', async () => {
+    const filed = await F.fileRequest(srv, { service: 'permis-flux', tag: 'flux0004' });
+    const token = 'jeton-de-test-flux-0123456789abcdefghijklmnopqr';
+    P.setToken(srv, filed.reference, token);
+    const citizen = new P.Browser(srv);
+    const track = P.trackingPath(filed.reference, token);
+    let page = P.decodeEntities((await citizen.get(track)).text);
+    assert.match(page, /class="badge badge--blue" data-status="submitted">Déposée</);
+    assert.match(page, /Votre dossier a bien été déposé/);
+    for (const [status, note] of [['under_review', null], ['correction_requested', 'Merci de joindre un justificatif.']]) {
+        const r = await api('PATCH', `/api/v1/requests/${filed.reference}`, note ? { status, note } : { status });
+        assert.equal(r.status, 200, r.text);
+    }
+    page = P.decodeEntities((await citizen.get(track)).text);
+    assert.match(page, /class="badge badge--purple" data-status="correction_requested">Correction demandée</);
+    assert.match(page, /Le service a besoin d'une correction ou d'une pièce de votre part/);
+    /* Hidden from citizens (an administrator's choice): they read «En instruction», the
+     * status before it; agents still see it as it is. */
+    srv.sql(`UPDATE workflow_statuses SET citizen_visible = 0 WHERE code = 'correction_requested'
+             AND workflow_id = (SELECT workflow_id FROM procedures WHERE code = 'permis-flux')`);
+    page = await (async () => {
+        for (let i = 0; i < 40; i++) {
+            const html = P.decodeEntities((await citizen.get(track)).text);
+            if (!html.includes('data-status="correction_requested"')) return html;
+            await new Promise((r) => setTimeout(r, 100));
+        }
+        assert.fail('the hidden status still shows');
+    })();
+    assert.match(page, /class="badge badge--amber" data-status="under_review">En instruction</);
+    assert.doesNotMatch(page, /Correction demandée|correction demandée/);
+    assert.match(page, /Merci de joindre un justificatif\./, 'the public note stays');
+    const agentPage = await agent.get(`/agent/demandes/${filed.reference}`);
+    assert.match(agentPage.text, /data-status="correction_requested">Correction demandée</);
+    const o311 = await H.request(srv, 'GET', `/open311/v2/requests/${filed.reference}.json?extensions=true`);
+    assert.ok(o311.json[0].notes.every((n) => !/correction/i.test(n.description)), JSON.stringify(o311.json[0].notes));
 });
