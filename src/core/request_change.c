@@ -169,18 +169,16 @@ static int actor_role(const change_job *j)
     return WORKFLOW_ANY_ROLE;
 }
 
-/* The codes an actor of `role` may move r to, one comma apart, for refusals that say what
- * would have been accepted; "none" when there are none. */
-static const char *allowed_codes(change_job *j, const char *from, int role)
+/* codes[0..n) one comma apart, in a, for refusals that say what would have been accepted;
+ * "none" when n is 0, "" when out of memory. */
+static const char *join_codes(arena *a, const char *const *codes, size_t n)
 {
-    const cat_transition *ts[64];
-    size_t n = workflow_transitions_from(j->wf, from, role, ts, 64);
     if (!n)
         return "none";
     size_t len = 0;
     for (size_t i = 0; i < n; i++)
-        len += strlen(ts[i]->rec.to_code) + 2;
-    char *out = arena_alloc(&j->op.a, len + 1);
+        len += strlen(codes[i]) + 2;
+    char *out = arena_alloc(a, len + 1);
     if (!out)
         return "";
     char *p = out;
@@ -189,12 +187,33 @@ static const char *allowed_codes(change_job *j, const char *from, int role)
             memcpy(p, ", ", 2);
             p += 2;
         }
-        size_t k = strlen(ts[i]->rec.to_code);
-        memcpy(p, ts[i]->rec.to_code, k);
+        size_t k = strlen(codes[i]);
+        memcpy(p, codes[i], k);
         p += k;
     }
     *p = '\0';
     return out;
+}
+
+/* The codes an actor of `role` may move a request in status `from` to (join_codes). */
+static const char *allowed_codes(change_job *j, const char *from, int role)
+{
+    const cat_transition *ts[WORKFLOW_LIST_MAX];
+    const char *codes[WORKFLOW_LIST_MAX];
+    size_t n = workflow_transitions_from(j->wf, from, role, ts, WORKFLOW_LIST_MAX);
+    for (size_t i = 0; i < n; i++)
+        codes[i] = ts[i]->rec.to_code;
+    return join_codes(&j->op.a, codes, n);
+}
+
+/* Every status code of j's workflow (join_codes). */
+static const char *status_codes(change_job *j)
+{
+    const char *codes[WORKFLOW_LIST_MAX];
+    size_t n = 0;
+    for (; n < j->wf->n_statuses && n < WORKFLOW_LIST_MAX; n++)
+        codes[n] = j->wf->statuses[n].code;
+    return join_codes(&j->op.a, codes, n);
 }
 
 /* The workflow's word on moving r to j->status: allowed for this actor's role, and with the
@@ -395,11 +414,8 @@ static change_job *process_prepare(core *c, const cat_tenant *t, const char *ref
         return NULL;
     if (ch->status && j->wf && !workflow_status(j->wf, ch->status)) {
         /* Named with the codes this request's workflow has, for API clients. */
-        const char *codes = "";
-        for (size_t i = 0; i < j->wf->n_statuses; i++)
-            codes = arena_printf(&j->op.a, "%s%s%s", codes, i ? ", " : "", j->wf->statuses[i].code);
         error_set(err, ERR_INVALID_ARG, "status", "unknown status %.40s (this request's: %s)",
-                  ch->status, codes ? codes : "");
+                  ch->status, status_codes(j));
         core_op_free(j);
         return NULL;
     }

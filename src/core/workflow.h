@@ -18,6 +18,11 @@
  * transitions alone decide, whatever the roles they name. */
 #define WORKFLOW_ANY_ROLE (-1)
 
+/* The most statuses, or transitions from one status, a list built from a workflow holds (the
+ * back office's status control, refusals naming codes); a workflow may have more, the lists
+ * then stop there. */
+#define WORKFLOW_LIST_MAX 64
+
 typedef struct cat_transition {
     store_workflow_transition rec;
     unsigned roles; /* bit (1 << agent_role) for each role it names */

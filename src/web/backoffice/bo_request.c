@@ -170,8 +170,10 @@ static json_t *next_statuses(http_req *rq, const store_agent *a, const cat_proce
                              const store_request *r)
 {
     json_t *out = json_array();
-    const cat_transition *ts[64];
-    size_t n = p ? workflow_transitions_from(p->workflow, r->status, bo_role(a), ts, 64) : 0;
+    const cat_transition *ts[WORKFLOW_LIST_MAX];
+    size_t n =
+        p ? workflow_transitions_from(p->workflow, r->status, bo_role(a), ts, WORKFLOW_LIST_MAX)
+          : 0;
     for (size_t i = 0; i < n; i++) {
         json_t *o = json_object();
         present_set_str_opt(o, "code", ts[i]->rec.to_code);
