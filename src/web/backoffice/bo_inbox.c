@@ -76,12 +76,15 @@ static const char *qget(http_req *rq, const char *name)
 }
 
 /* The open requests: closed_at unset (what the search index narrows on), and the open codes
- * of the collectivité's workflows (what the kept counts are summed over). */
+ * of the collectivité's workflows (what the kept counts are summed over) when they fit in a
+ * filter; more of them, closed_at alone says it (the count then walks the requests). */
 static void set_open_statuses(store_request_filter *f, const cat_tenant *t)
 {
+    const char *codes[STORE_FILTER_MAX_LIST + 1];
+    size_t n = workflow_tenant_codes(t, WORKFLOW_CODES_OPEN, codes, STORE_FILTER_MAX_LIST + 1);
     f->only_open = 1;
-    f->n_statuses =
-        workflow_tenant_codes(t, WORKFLOW_CODES_OPEN, f->statuses, STORE_FILTER_MAX_LIST);
+    f->n_statuses = n <= STORE_FILTER_MAX_LIST ? n : 0;
+    memcpy(f->statuses, codes, f->n_statuses * sizeof *codes);
 }
 
 /* 1 when code is one of the tenant's statuses of the kind asked (workflow_tenant_codes). */
