@@ -225,3 +225,28 @@ test('the citizen\'s tracking page: citizens\' labels, and a hidden status shown
     const o311 = await H.request(srv, 'GET', `/open311/v2/requests/${filed.reference}.json?extensions=true`);
     assert.ok(o311.json[0].notes.every((n) => !/correction/i.test(n.description)), JSON.stringify(o311.json[0].notes));
 });
+
+test('the procedure editor: a workflow named at creation, shown afterwards and kept', async () => {
+    const fields = {
+        code: 'question-flux', name: 'Question au maire', kind: 'demarche', department: 'voirie', delay_days: '10',
+        active: '1', attributes: '[]', description: '', service_notice: '', name_en: '', description_en: '',
+        service_notice_en: '', workflow: 'question',
+    };
+    const form = await admin.get('/agent/admin/demarches/nouvelle');
+    assert.match(F.unescapeHtml(form.text), /<option value="question">Question simple<\/option>/);
+    const bad = await admin.post('/agent/admin/demarches/nouvelle', Object.assign({}, fields, { workflow: 'inconnu' }));
+    assert.equal(bad.status, 400);
+    assert.match(F.unescapeHtml(bad.text), /Choisissez un circuit de la liste/);
+    assert.match(bad.text, /<option value="">[^<]*<\/option>\n<option value="incident">/);
+    const ok = await admin.post('/agent/admin/demarches/nouvelle', fields);
+    assert.equal(ok.status, 303, F.textOf(ok.text).slice(0, 500));
+    const wf = () => srv.sql("SELECT w.code FROM procedures p JOIN workflows w ON w.id = p.workflow_id WHERE p.code = 'question-flux'").trim();
+    assert.equal(wf(), 'question');
+    const page = F.unescapeHtml((await admin.get('/agent/admin/demarches/question-flux')).text);
+    assert.match(page, /<strong>Circuit de traitement<\/strong> Question simple/);
+    assert.doesNotMatch(page, /<select id="workflow"/);
+    /* Saving it again, even naming another workflow, keeps its own. */
+    const again = await admin.post('/agent/admin/demarches/question-flux', Object.assign({}, fields, { workflow: 'incident', name: 'Question à Mme la maire' }));
+    assert.equal(again.status, 303, F.textOf(again.text).slice(0, 500));
+    assert.equal(wf(), 'question');
+});
