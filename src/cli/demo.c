@@ -25,7 +25,7 @@
 #include "core/catalogue.h"
 #include "core/request.h"
 #include "core/request_public.h"
-#include "core/status.h"
+#include "core/workflow.h"
 #include "util/arena.h"
 #include "util/buf.h"
 #include "util/fr_ids.h"
@@ -33,6 +33,40 @@
 #include "util/log.h"
 #include "util/utf8.h"
 #include "util/timeutil.h"
+
+/* The demo's requests follow the shipped incident workflow, which its procedures name (also
+ * the démarches: the history it writes is an incident's): its status codes in lifecycle
+ * order, the last three final. */
+typedef enum status {
+    STATUS_NEW = 0,
+    STATUS_ACKNOWLEDGED,
+    STATUS_IN_PROGRESS,
+    STATUS_RESOLVED,
+    STATUS_REJECTED,
+    STATUS_DUPLICATE,
+    STATUS_COUNT
+} status;
+
+static const char *const status_codes[STATUS_COUNT] = {"new",      "acknowledged", "in_progress",
+                                                       "resolved", "rejected",     "duplicate"};
+
+static const char *status_code(status s)
+{
+    return status_codes[s];
+}
+
+static int status_is_closed(status s)
+{
+    return s >= STATUS_RESOLVED;
+}
+
+static int code_is_closed(const char *code)
+{
+    for (int s = STATUS_RESOLVED; code && s < STATUS_COUNT; s++)
+        if (strcmp(code, status_codes[s]) == 0)
+            return 1;
+    return 0;
+}
 
 #define DAY 86400
 #define DEMO_DAYS 365
@@ -703,9 +737,7 @@ static void settle_timeline(demo_gen *g, store_request *r, timeline *tl, int64_t
         }
         if (e->created_at < tl->ev[k - 1].created_at)
             e->created_at = tl->ev[k - 1].created_at;
-        status st;
-        if (strcmp(e->kind, "status") == 0 && status_parse(e->status_to, &st) == 0 &&
-            status_is_closed(st))
+        if (strcmp(e->kind, "status") == 0 && code_is_closed(e->status_to))
             r->closed_at = e->created_at;
     }
     r->updated_at = tl->ev[tl->n - 1].created_at;
@@ -1123,6 +1155,13 @@ static int load_catalogue(core *c, int64_t *tenant_out, error *err)
         if (admin_department_upsert_as(c, &actor_cli, &d, &dept_ids[i], NULL, NULL, err) != 0)
             return -1;
     }
+    const catalogue *cat = catalogue_acquire(c);
+    const cat_workflow *incident =
+        workflow_by_code(catalogue_tenant_by_id(cat, tenant_id), "incident");
+    int64_t workflow_id = incident ? incident->rec.id : 0;
+    catalogue_release(c, cat);
+    if (!workflow_id)
+        return error_set(err, ERR_INTERNAL, NULL, "the demo tenant has no incident workflow");
     for (size_t i = 0; i < demo_n_procedures; i++) {
         const demo_procedure *dp = &demo_procedures[i];
         int64_t dept = 0;
@@ -1151,6 +1190,7 @@ static int load_catalogue(core *c, int64_t *tenant_out, error *err)
             .open311_detail = demo_open311_detail(dp),
             .delay_days = dp->delay_days,
             .active = 1,
+            .workflow_id = workflow_id,
         };
         if (admin_procedure_upsert_as(c, &actor_cli, &p, NULL, NULL, NULL, err) != 0)
             return -1;

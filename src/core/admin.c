@@ -13,7 +13,7 @@
 #include "core/catalogue.h"
 #include "core/request.h"
 #include "core/retention.h"
-#include "core/status.h"
+#include "core/workflow.h"
 #include "store/store.h"
 
 #define CODE_MAX 64
@@ -194,16 +194,23 @@ int admin_tenant_upsert(core *c, const store_tenant *t, int64_t *id_out, error *
 
 /* The tenant with id `tenant_id` in the current catalogue must exist; `dept_id`, when not 0,
  * must be one of its departments. */
-static int check_owner(core *c, int64_t tenant_id, int64_t dept_id, error *err)
+/* 0 when tenant_id exists and the department and workflow named (0: none) are its own. */
+static int check_owner(core *c, int64_t tenant_id, int64_t dept_id, int64_t workflow_id, error *err)
 {
     const catalogue *cat = catalogue_acquire(c);
     const cat_tenant *t = catalogue_tenant_by_id(cat, tenant_id);
-    int rc = 0;
+    int rc = 0, own_workflow = 0;
+    for (size_t i = 0; t && i < t->n_workflows; i++)
+        own_workflow |= t->workflows[i].rec.id == workflow_id;
     if (!t)
         rc = error_set(err, ERR_INVALID_ARG, "tenant_id", "no tenant %lld", (long long)tenant_id);
     else if (dept_id && !catalogue_department_by_id(t, dept_id))
         rc = error_set(err, ERR_INVALID_ARG, "department_id",
                        "department %lld is not one of tenant %lld", (long long)dept_id,
+                       (long long)tenant_id);
+    else if (workflow_id && !own_workflow)
+        rc = error_set(err, ERR_INVALID_ARG, "workflow_id",
+                       "workflow %lld is not one of tenant %lld", (long long)workflow_id,
                        (long long)tenant_id);
     catalogue_release(c, cat);
     return rc;
@@ -217,7 +224,7 @@ int admin_department_upsert_as(core *c, const core_actor *who, const store_depar
                          "a department code is 1 to 64 lowercase letters, digits, '-' or '_'");
     if (!valid_name(d->name))
         return error_set(err, ERR_INVALID_ARG, "name", "a department needs a name");
-    if (check_owner(c, d->tenant_id, 0, err) != 0)
+    if (check_owner(c, d->tenant_id, 0, 0, err) != 0)
         return -1;
     return change_run(c, who, d->tenant_id, &department_change, d, sizeof *d, id_out, cb, ctx, err);
 }
@@ -263,7 +270,7 @@ int admin_procedure_upsert_as(core *c, const core_actor *who, const store_proced
     if (p->version_summary && strlen(p->version_summary) > PROCEDURE_SUMMARY_MAX)
         return error_set(err, ERR_INVALID_ARG, "version_summary",
                          "a change summary has at most %d bytes", PROCEDURE_SUMMARY_MAX);
-    if (check_owner(c, p->tenant_id, p->department_id, err) != 0)
+    if (check_owner(c, p->tenant_id, p->department_id, p->workflow_id, err) != 0)
         return -1;
     procedure_arg pa = {.rec = *p};
     if (who && who->kind == ACTOR_AGENT)
@@ -287,7 +294,7 @@ int admin_reply_template_upsert_as(core *c, const core_actor *who, const store_r
     if (!t->body || !*t->body || strlen(t->body) > REPLY_TEMPLATE_MAX)
         return error_set(err, ERR_INVALID_ARG, "body",
                          "a reply template needs 1 to %d bytes of text", REPLY_TEMPLATE_MAX);
-    if (check_owner(c, t->tenant_id, 0, err) != 0)
+    if (check_owner(c, t->tenant_id, 0, 0, err) != 0)
         return -1;
     return change_run(c, who, t->tenant_id, &reply_template_change, t, sizeof *t, id_out, cb, ctx,
                       err);
@@ -335,10 +342,10 @@ static int known_event_kind(const char *k)
     return 0;
 }
 
-static int known_status(const char *code)
+/* A status of the imported request's own workflow. */
+static int known_status(const cat_procedure *p, const char *code)
 {
-    status st;
-    return code && status_parse(code, &st) == 0;
+    return workflow_status(p->workflow, code) != NULL;
 }
 
 /* err->arg names the faulty request and field, e.g. "requests[12].status". */
@@ -355,11 +362,12 @@ static int check_import(const cat_tenant *t, const admin_import_request *q, size
     channel ch;
     if (!t || r->tenant_id != t->rec.id)
         return import_fail(err, i, "tenant_id", "unknown tenant");
-    if (!catalogue_procedure_by_id(t, r->procedure_id))
+    const cat_procedure *p = catalogue_procedure_by_id(t, r->procedure_id);
+    if (!p)
         return import_fail(err, i, "procedure_id", "not a procedure of the tenant");
     if (r->department_id && !catalogue_department_by_id(t, r->department_id))
         return import_fail(err, i, "department_id", "not a department of the tenant");
-    if (!known_status(r->status))
+    if (!known_status(p, r->status))
         return import_fail(err, i, "status", "unknown status");
     if (!r->channel || channel_parse(r->channel, &ch) != 0)
         return import_fail(err, i, "channel", "unknown channel");
@@ -379,8 +387,8 @@ static int check_import(const cat_tenant *t, const admin_import_request *q, size
             return import_fail(err, i, "events", "unknown event kind");
         if (e->created_at < r->created_at)
             return import_fail(err, i, "events", "event older than its request");
-        if ((e->status_from && !known_status(e->status_from)) ||
-            (e->status_to && !known_status(e->status_to)))
+        if ((e->status_from && !known_status(p, e->status_from)) ||
+            (e->status_to && !known_status(p, e->status_to)))
             return import_fail(err, i, "events", "unknown status in an event");
         if (e->channel && channel_parse(e->channel, &ch) != 0)
             return import_fail(err, i, "events", "unknown channel in an event");

@@ -93,11 +93,25 @@ static cat_snapshot *snapshot_load(core *c, error *err)
         for (size_t j = 0; j < raw.n_departments; j++)
             if (raw.departments[j].tenant_id == t->rec.id)
                 t->departments[t->n_departments++].rec = raw.departments[j];
+        if (workflow_build(a, &raw, t->rec.id, &t->workflows, &t->n_workflows) != 0)
+            goto oom;
         for (size_t j = 0; j < raw.n_procedures; j++) {
             if (raw.procedures[j].tenant_id != t->rec.id)
                 continue;
+            const cat_workflow *wf = NULL;
+            for (size_t k = 0; k < t->n_workflows && !wf; k++)
+                if (t->workflows[k].rec.id == raw.procedures[j].workflow_id)
+                    wf = &t->workflows[k];
+            if (!wf) {
+                /* Its requests' statuses would mean nothing: better absent than wrong. */
+                log_error("catalogue: procedure %s of tenant %s has no valid workflow; it is left "
+                          "out",
+                          raw.procedures[j].code, t->rec.slug);
+                continue;
+            }
             cat_procedure *p = &t->procedures[t->n_procedures++];
             p->rec = raw.procedures[j];
+            p->workflow = wf;
             error perr;
             if (attrs_parse_definitions(a, p->rec.attributes, &p->attrs, &p->n_attrs, &perr) !=
                 0) {

@@ -1,6 +1,7 @@
 /*
  * catalogue — an in-memory, immutable snapshot of tenants, departments and procedures with
- * their parsed attribute definitions and the routing rules. Readers acquire the current snapshot (a
+ * their parsed attribute definitions, workflows and the routing rules. Readers acquire the current
+ * snapshot (a
  * reference count), use it without locks, and release it. The snapshot is reloaded when the store's
  * config_version changes (checked at most once a second), so CLI changes made by another
  * process show up without a restart.
@@ -12,6 +13,7 @@
 
 #include "core/attrs.h"
 #include "core/core.h"
+#include "core/workflow.h"
 #include "store/records.h"
 
 typedef struct cat_department {
@@ -23,6 +25,7 @@ typedef struct cat_procedure {
     attr_def *attrs; /* sorted by order */
     size_t n_attrs;
     const cat_department *department; /* NULL when none */
+    const cat_workflow *workflow;     /* never NULL: a procedure without one is left out */
 } cat_procedure;
 
 typedef struct cat_tenant {
@@ -31,6 +34,8 @@ typedef struct cat_tenant {
     size_t n_departments;
     cat_procedure *procedures; /* sorted by group then name */
     size_t n_procedures;
+    cat_workflow *workflows; /* by id; the shipped ones first */
+    size_t n_workflows;
     /* Its branding and public settings (core/branding.h); every field unset (tenant_id
      * still set) when the administrator set none. */
     store_branding branding;

@@ -23,7 +23,7 @@
 #include "core/request_internal.h"
 #include "core/routing.h"
 #include "core/short_code.h"
-#include "core/status.h"
+#include "core/workflow.h"
 #include "util/timeutil.h"
 #include "util/utf8.h"
 #include "util/workdays.h"
@@ -167,11 +167,8 @@ static int validate_input(const request_input *in, error *err)
                          "SMS");
     if (in->n_attachments > ATTACHMENT_MAX_FILES)
         return error_set(err, ERR_INVALID_ARG, "files", "at most %d files", ATTACHMENT_MAX_FILES);
-    if (in->initial_status) {
-        status st;
-        if (status_parse(in->initial_status, &st) != 0)
-            return error_set(err, ERR_INVALID_ARG, "status", "unknown status");
-    }
+    if (in->initial_status && !workflow_status(in->procedure->workflow, in->initial_status))
+        return error_set(err, ERR_INVALID_ARG, "status", "unknown status");
     return 0;
 }
 
@@ -385,7 +382,8 @@ int request_create(core *c, const request_input *in, request_created *out, core_
     r->token_hash = arena_strdup(a, token_hash);
     r->procedure_id = p->rec.id;
     r->procedure_version = p->rec.form_version; /* the one its values were checked against */
-    r->status = in->initial_status ? arena_strdup(a, in->initial_status) : "new";
+    r->status =
+        arena_strdup(a, in->initial_status ? in->initial_status : p->workflow->initial->code);
     r->channel = channel_name(in->ch);
     r->description = request_dup_opt(a, in->description);
     r->has_location = in->has_location;
@@ -410,9 +408,7 @@ int request_create(core *c, const request_input *in, request_created *out, core_
     r->priority = 1;
     r->created_at = r->updated_at = now;
     r->due_at = request_due_at(in->tenant, p, now);
-    status st = STATUS_NEW;
-    status_parse(r->status, &st);
-    if (status_is_closed(st))
+    if (workflow_is_final(p->workflow, r->status))
         r->closed_at = now;
     r->api_key_id = in->api_key_id;
     r->citizen_id = in->citizen_id;
@@ -462,7 +458,7 @@ int request_create(core *c, const request_input *in, request_created *out, core_
     j->api_key_id = in->api_key_id;
     j->idempotency_key = in->api_key_id ? request_dup_opt(a, in->idempotency_key) : NULL;
     j->out = out;
-    if (!r->token_hash || !e->actor) {
+    if (!r->token_hash || !r->status || !e->actor) {
         error_set(err, ERR_INTERNAL, NULL, "out of memory");
         goto fail;
     }

@@ -17,7 +17,7 @@
 #include "core/outbox.h"
 #include "core/perm.h"
 #include "core/request_internal.h"
-#include "core/status.h"
+#include "core/workflow.h"
 #include "store/store.h"
 #include "util/log.h"
 #include "util/timeutil.h"
@@ -97,8 +97,6 @@ static int forward_to_survivor(store *s, change_job *j, const store_request *r, 
 /* The citizen's own actions: a message, a rating, a reopening. */
 static int citizen_apply(store *s, change_job *j, store_request *r, int64_t now, error *err)
 {
-    status st = STATUS_NEW;
-    status_parse(r->status, &st);
     switch (j->kind) {
     case CHANGE_MESSAGE: {
         int64_t event_id = 0;
@@ -111,7 +109,7 @@ static int citizen_apply(store *s, change_job *j, store_request *r, int64_t now,
         break;
     }
     case CHANGE_RATE:
-        if (!status_is_closed(st))
+        if (!workflow_is_final(j->wf, r->status))
             return error_set(err, ERR_CONFLICT, "rating", "only a closed request can be rated");
         if (r->rating)
             return error_set(err, ERR_CONFLICT, "rating", "this request was already rated");
@@ -120,16 +118,17 @@ static int citizen_apply(store *s, change_job *j, store_request *r, int64_t now,
         r->rating = j->rating;
         r->rating_comment = j->body;
         break;
-    case CHANGE_REOPEN:
-        if (st != STATUS_RESOLVED)
+    case CHANGE_REOPEN: {
+        const char *to = workflow_reopen_target(j->wf, r->status);
+        if (!to)
             return error_set(err, ERR_CONFLICT, "status",
                              "only a resolved request can be reopened");
-        if (add_event(s, j, r->id, now, "reopened", 1, r->status, status_code(STATUS_IN_PROGRESS),
-                      j->body, err) != 0)
+        if (add_event(s, j, r->id, now, "reopened", 1, r->status, to, j->body, err) != 0)
             return -1;
-        r->status = status_code(STATUS_IN_PROGRESS);
-        r->closed_at = 0;
+        r->status = to;
+        r->closed_at = workflow_is_final(j->wf, to) ? now : 0;
         break;
+    }
     default:
         return error_set(err, ERR_INTERNAL, NULL, "not a citizen action");
     }
@@ -175,6 +174,80 @@ static int route_apply(store *s, change_job *j, store_request *r, int64_t now, e
     r->department_id = j->department_id;
     r->updated_at = now;
     return s->ops->requests.tx_update(s, r, err);
+}
+
+/* The agent role the workflow's transitions are checked against; WORKFLOW_ANY_ROLE for an
+ * actor that is no agent (an API key: its key's rights were checked by the entrance). */
+static int actor_role(const change_job *j)
+{
+    agent_role role;
+    if (j->who.kind == ACTOR_AGENT && j->who.agent)
+        return agent_role_parse(j->who.agent->role, &role) == 0 ? (int)role : AGENT_ROLE_COUNT;
+    return WORKFLOW_ANY_ROLE;
+}
+
+/* codes[0..n) one comma apart, in a, for refusals that say what would have been accepted;
+ * "none" when n is 0, "" when out of memory. */
+static const char *join_codes(arena *a, const char *const *codes, size_t n)
+{
+    if (!n)
+        return "none";
+    size_t len = 0;
+    for (size_t i = 0; i < n; i++)
+        len += strlen(codes[i]) + 2;
+    char *out = arena_alloc(a, len + 1);
+    if (!out)
+        return "";
+    char *p = out;
+    for (size_t i = 0; i < n; i++) {
+        if (i) {
+            memcpy(p, ", ", 2);
+            p += 2;
+        }
+        size_t k = strlen(codes[i]);
+        memcpy(p, codes[i], k);
+        p += k;
+    }
+    *p = '\0';
+    return out;
+}
+
+/* The codes an actor of `role` may move a request in status `from` to (join_codes). */
+static const char *allowed_codes(change_job *j, const char *from, int role)
+{
+    const cat_transition *ts[WORKFLOW_LIST_MAX];
+    const char *codes[WORKFLOW_LIST_MAX];
+    size_t n = workflow_transitions_from(j->wf, from, role, ts, WORKFLOW_LIST_MAX);
+    for (size_t i = 0; i < n; i++)
+        codes[i] = ts[i]->rec.to_code;
+    return join_codes(&j->op.a, codes, n);
+}
+
+/* Every status code of j's workflow (join_codes). */
+static const char *status_codes(change_job *j)
+{
+    const char *codes[WORKFLOW_LIST_MAX];
+    size_t n = 0;
+    for (; n < j->wf->n_statuses && n < WORKFLOW_LIST_MAX; n++)
+        codes[n] = j->wf->statuses[n].code;
+    return join_codes(&j->op.a, codes, n);
+}
+
+/* The workflow's word on moving r to j->status: allowed for this actor's role, and with the
+ * comment the transition requires (the status note, the reply or the internal note). */
+static int check_transition(change_job *j, const store_request *r, error *err)
+{
+    if (!j->wf || r->procedure_id != j->procedure_id)
+        return error_set(err, ERR_CONFLICT, "status", "the request changed meanwhile");
+    int role = actor_role(j), comment_required = 0;
+    if (!workflow_transition_allowed(j->wf, r->status, j->status, role, &comment_required))
+        return error_set(err, ERR_CONFLICT, "status",
+                         "a request cannot go from %s to %s (allowed: %s)", r->status, j->status,
+                         allowed_codes(j, r->status, role));
+    if (comment_required && !j->note && !j->reply && !j->internal_note)
+        return error_set(err, ERR_MISSING_ARG, "comment", "going from %s to %s requires a comment",
+                         r->status, j->status);
+    return 0;
 }
 
 /* One change, without its audit entry (change_apply and the batch add it). */
@@ -225,17 +298,16 @@ static int change_apply_one(store *s, change_job *j, error *err)
         if (r.merged_into)
             return error_set(err, ERR_CONFLICT, "status",
                              "this request was merged into another one");
-        status from, to;
-        if (status_parse(r.status, &from) != 0)
-            from = STATUS_NEW;
-        status_parse(j->status, &to);
-        if (!status_transition_allowed(from, to))
-            return error_set(err, ERR_CONFLICT, "status", "a request cannot go from %s to %s",
-                             status_code(from), status_code(to));
+        if (check_transition(j, &r, err) != 0)
+            return -1;
         if (add_event(s, j, r.id, now, "status", 1, r.status, j->status, j->note, err) != 0)
             return -1;
+        /* closed_at marks a request in a final status, which open/closed filters rely on. */
+        if (!workflow_is_final(j->wf, j->status))
+            r.closed_at = 0;
+        else if (!workflow_is_final(j->wf, r.status) || !r.closed_at)
+            r.closed_at = now;
         r.status = j->status;
-        r.closed_at = status_is_closed(to) ? now : 0;
         if (j->note)
             r.status_notes = j->note;
         changed = 1;
@@ -284,13 +356,39 @@ static int change_apply(store *s, core_op *op, error *err)
     return audit_change_tx(s, j->tenant_id, &j->who, "change", "request", &j->request_id, 1, err);
 }
 
-change_job *request_change_new(const cat_tenant *t, const char *reference, const core_actor *who,
-                               channel ch)
+/* Reads the request's procedure (and its name, for a reply's e-mail) and copies its workflow
+ * into j. A request not found leaves them unset: the apply reports it. */
+static int load_workflow(core *c, const cat_tenant *t, change_job *j, error *err)
+{
+    arena a;
+    arena_init(&a, 0);
+    store_request r;
+    int found = 0, rc = 0;
+    if (c->store->ops->requests.get(c->store, t->rec.id, j->reference, &a, &r, &found, err) != 0)
+        rc = -1;
+    else if (found) {
+        const cat_procedure *proc = catalogue_procedure_by_id(t, r.procedure_id);
+        if (proc) {
+            j->procedure_id = proc->rec.id;
+            j->procedure_name = arena_strdup(&j->op.a, proc->rec.name);
+            j->wf = workflow_copy(&j->op.a, proc->workflow);
+            if (!j->procedure_name || !j->wf)
+                rc = error_set(err, ERR_INTERNAL, NULL, "out of memory");
+        }
+    }
+    arena_free(&a);
+    return rc;
+}
+
+change_job *request_change_new(core *c, const cat_tenant *t, const char *reference,
+                               const core_actor *who, channel ch, error *err)
 {
     /* Its apply runs it alone; a batch's items are run by batch_apply and never submitted. */
     change_job *j = core_op_new(sizeof *j, change_apply);
-    if (!j)
+    if (!j) {
+        error_set(err, ERR_INTERNAL, NULL, "out of memory");
         return NULL;
+    }
     j->tenant_id = t->rec.id;
     j->reference = arena_strdup(&j->op.a, reference);
     if (actor_copy(&j->op.a, who, &actor_system, &j->who, &j->who_agent) == 0)
@@ -298,6 +396,11 @@ change_job *request_change_new(const cat_tenant *t, const char *reference, const
     j->channel = channel_name(ch);
     j->priority = -1;
     if (!j->reference || !j->actor) {
+        core_op_free(j);
+        error_set(err, ERR_INTERNAL, NULL, "out of memory");
+        return NULL;
+    }
+    if (load_workflow(c, t, j, err) != 0) {
         core_op_free(j);
         return NULL;
     }
@@ -309,11 +412,6 @@ static change_job *process_prepare(core *c, const cat_tenant *t, const char *ref
                                    const request_processing *p, const core_actor *who, error *err)
 {
     const request_change *ch = &p->change;
-    status st;
-    if (ch->status && status_parse(ch->status, &st) != 0) {
-        error_set(err, ERR_INVALID_ARG, "status", "unknown status");
-        return NULL;
-    }
     if (ch->priority < -1 || ch->priority > 3) {
         error_set(err, ERR_INVALID_ARG, "priority", "unknown priority");
         return NULL;
@@ -332,9 +430,14 @@ static change_job *process_prepare(core *c, const cat_tenant *t, const char *ref
         error_set(err, ERR_MISSING_ARG, "internal_note", "files go with an internal note");
         return NULL;
     }
-    change_job *j = request_change_new(t, reference, who, ch->ch);
-    if (!j) {
-        error_set(err, ERR_INTERNAL, NULL, "out of memory");
+    change_job *j = request_change_new(c, t, reference, who, ch->ch, err);
+    if (!j)
+        return NULL;
+    if (ch->status && j->wf && !workflow_status(j->wf, ch->status)) {
+        /* Named with the codes this request's workflow has, for API clients. */
+        error_set(err, ERR_INVALID_ARG, "status", "unknown status %.40s (this request's: %s)",
+                  ch->status, status_codes(j));
+        core_op_free(j);
         return NULL;
     }
     if (p->n_note_attachments) {
@@ -349,7 +452,7 @@ static change_job *process_prepare(core *c, const cat_tenant *t, const char *ref
         j->n_attachments = p->n_note_attachments;
     }
     j->kind = CHANGE_FIELDS;
-    j->status = ch->status ? status_code(st) : NULL;
+    j->status = request_dup_opt(&j->op.a, ch->status);
     j->note = request_dup_opt(&j->op.a, ch->note);
     j->assignee = ch->assignee ? arena_strdup(&j->op.a, ch->assignee) : NULL;
     j->priority = ch->priority;
@@ -362,19 +465,6 @@ static change_job *process_prepare(core *c, const cat_tenant *t, const char *ref
         core_op_free(j);
         error_set(err, ERR_INTERNAL, NULL, "out of memory");
         return NULL;
-    }
-    if (j->reply) {
-        /* The procedure's name for the e-mail, copied: the job may outlive the snapshot. */
-        arena a;
-        arena_init(&a, 0);
-        store_request r;
-        int found = 0;
-        if (c->store->ops->requests.get(c->store, t->rec.id, reference, &a, &r, &found, err) == 0 &&
-            found) {
-            const cat_procedure *proc = catalogue_procedure_by_id(t, r.procedure_id);
-            j->procedure_name = proc ? arena_strdup(&j->op.a, proc->rec.name) : NULL;
-        }
-        arena_free(&a);
     }
     return j;
 }
@@ -530,9 +620,9 @@ int request_add_note(core *c, const cat_tenant *t, const char *reference, const 
         return error_set(err, ERR_MISSING_ARG, "body", "the note is empty");
     if (request_check_text(body, "body", 10000, 1, err) != 0)
         return -1;
-    change_job *j = request_change_new(t, reference, who, ch);
+    change_job *j = request_change_new(c, t, reference, who, ch, err);
     if (!j)
-        return error_set(err, ERR_INTERNAL, NULL, "out of memory");
+        return -1;
     j->kind = CHANGE_NOTE;
     j->body = arena_strdup(&j->op.a, body);
     j->is_public = is_public ? 1 : 0;

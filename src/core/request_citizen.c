@@ -67,9 +67,9 @@ int request_citizen_message(core *c, const cat_tenant *t, const char *reference,
         return -1;
     if (n > ATTACHMENT_MAX_FILES)
         return error_set(err, ERR_INVALID_ARG, "files", "at most %d files", ATTACHMENT_MAX_FILES);
-    change_job *j = request_change_new(t, reference, citizen_of(who), ch);
+    change_job *j = request_change_new(c, t, reference, citizen_of(who), ch, err);
     if (!j)
-        return error_set(err, ERR_INTERNAL, NULL, "out of memory");
+        return -1;
     j->kind = CHANGE_MESSAGE;
     j->uploads = core_uploads(c);
     j->op.finish = message_finish;
@@ -100,9 +100,9 @@ int request_rate(core *c, const cat_tenant *t, const char *reference, const core
         return error_set(err, ERR_INVALID_ARG, "rating", "a rating from 1 to 5");
     if (request_check_text(comment, "comment", 2000, 1, err) != 0)
         return -1;
-    change_job *j = request_change_new(t, reference, citizen_of(who), CHANNEL_WEB);
+    change_job *j = request_change_new(c, t, reference, citizen_of(who), CHANNEL_WEB, err);
     if (!j)
-        return error_set(err, ERR_INTERNAL, NULL, "out of memory");
+        return -1;
     j->kind = CHANGE_RATE;
     j->rating = rating;
     j->body = request_dup_opt(&j->op.a, comment);
@@ -118,9 +118,9 @@ int request_reopen(core *c, const cat_tenant *t, const char *reference, const co
         return error_set(err, ERR_MISSING_ARG, "message", "say in a few words what is still wrong");
     if (request_check_text(body, "message", 10000, 1, err) != 0)
         return -1;
-    change_job *j = request_change_new(t, reference, citizen_of(who), CHANNEL_WEB);
+    change_job *j = request_change_new(c, t, reference, citizen_of(who), CHANNEL_WEB, err);
     if (!j)
-        return error_set(err, ERR_INTERNAL, NULL, "out of memory");
+        return -1;
     j->kind = CHANGE_REOPEN;
     j->body = arena_strdup(&j->op.a, body);
     if (!j->body) {

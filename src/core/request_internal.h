@@ -44,6 +44,10 @@ typedef struct change_job {
     const char *route_kind, *route_body;
     int unchanged;
     request_reroute_result *reroute_out; /* the caller's, told of unchanged by the finish */
+    /* The request's procedure and its workflow, read when the job is made (copied: the job
+     * may outlive the catalogue's snapshot); NULL when the request was not found then. */
+    int64_t procedure_id;
+    const cat_workflow *wf;
     /* CHANGE_NOTE, CHANGE_MESSAGE, CHANGE_REOPEN, CHANGE_RATE (comment) */
     const char *body;
     int is_public;
@@ -67,9 +71,10 @@ typedef struct change_job {
 typedef struct request_linked request_linked;
 
 /* A change job for request `reference` of t by who (copied), on channel ch, with nothing to
- * change yet (priority -1); NULL when out of memory. Its apply is the one every change runs. */
-change_job *request_change_new(const cat_tenant *t, const char *reference, const core_actor *who,
-                               channel ch);
+ * change yet (priority -1) and the request's workflow; NULL with err when out of memory or
+ * the store cannot be read. Its apply is the one every change runs. */
+change_job *request_change_new(core *c, const cat_tenant *t, const char *reference,
+                               const core_actor *who, channel ch, error *err);
 
 /* Runs jobs[0..n) (prepared change jobs, never submitted) as ONE write job, each in its own
  * savepoint, with one audit entry naming the requests changed (see request_process_many).

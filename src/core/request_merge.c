@@ -14,7 +14,7 @@
 #include "core/outbox.h"
 #include "core/perm.h"
 #include "core/request_internal.h"
-#include "core/status.h"
+#include "core/workflow.h"
 #include "store/store.h"
 #include "util/timeutil.h"
 
@@ -29,6 +29,9 @@ typedef struct merge_job {
     const char *channel;
     const char *base_url; /* the collectivité's, for the tracking links; NULL: no e-mail */
     const char *duplicate_procedure, *survivor_procedure; /* names, for the e-mails */
+    /* The status each one's workflow closes a duplicate with (workflow_duplicate_status),
+     * copied; NULL: its workflow has none. */
+    const char *duplicate_status, *survivor_dup_status;
     /* Names linked for the survivor's copies of attachments, removed again if the job
      * fails (the rows that would have referred to them are rolled back). */
     request_linked linked;
@@ -71,10 +74,14 @@ static int merge_allowed(store *s, merge_job *j, const store_request *d, const s
     const store_agent *a = j->who.kind == ACTOR_AGENT ? j->who.agent : NULL;
     if (a && (!perm_can_change(a, d) || !perm_can_change(a, v)))
         return error_set(err, ERR_FORBIDDEN, NULL, "this agent may not change both requests");
-    if (d->merged_into || strcmp(d->status, status_code(STATUS_DUPLICATE)) == 0)
+    if (!j->duplicate_status)
+        return error_set(err, ERR_CONFLICT, "duplicate",
+                         "this request's workflow has no duplicate status");
+    if (d->merged_into || strcmp(d->status, j->duplicate_status) == 0)
         return error_set(err, ERR_CONFLICT, "duplicate",
                          "this request is already closed as a duplicate");
-    if (v->merged_into || strcmp(v->status, status_code(STATUS_DUPLICATE)) == 0)
+    if (v->merged_into ||
+        (j->survivor_dup_status && strcmp(v->status, j->survivor_dup_status) == 0))
         return error_set(err, ERR_CONFLICT, "survivor",
                          "the request to keep is itself a duplicate of another");
     /* Every merged request points at one that goes on (never at another duplicate): so a
@@ -248,11 +255,11 @@ static int merge_apply(store *s, core_op *op, error *err)
                            .actor = j->actor,
                            .channel = j->channel,
                            .status_from = d.status,
-                           .status_to = status_code(STATUS_DUPLICATE),
+                           .status_to = j->duplicate_status,
                            .body = note};
     if (s->ops->events.tx_insert(s, &closing, NULL, err) != 0)
         return -1;
-    d.status = status_code(STATUS_DUPLICATE);
+    d.status = j->duplicate_status;
     d.status_notes = note;
     d.closed_at = now;
     d.updated_at = now;
@@ -280,11 +287,12 @@ static void merge_finish(core_op *op, int *rc, error *err)
         *j->result_out = j->result;
 }
 
-/* The name of request `reference`'s procedure, copied into a (the job may outlive the
- * catalogue snapshot); -1 with ERR_NOT_FOUND naming arg when who may not see it. */
+/* The name of request `reference`'s procedure and the code of its workflow's duplicate
+ * status (NULL: none), copied into a (the job may outlive the catalogue snapshot); -1 with
+ * ERR_NOT_FOUND naming arg when who may not see it. */
 static int procedure_name(core *c, const cat_tenant *t, const core_actor *who,
                           const char *reference, const char *arg, arena *a, const char **out,
-                          error *err)
+                          const char **dup_status, error *err)
 {
     arena tmp;
     arena_init(&tmp, 0);
@@ -293,7 +301,9 @@ static int procedure_name(core *c, const cat_tenant *t, const core_actor *who,
     if (rc == 0) {
         const cat_procedure *p = catalogue_procedure_by_id(t, r.procedure_id);
         *out = arena_strdup(a, p ? p->rec.name : "");
-        if (!*out)
+        const store_workflow_status *dup = p ? workflow_duplicate_status(p->workflow) : NULL;
+        *dup_status = dup ? arena_strdup(a, dup->code) : NULL;
+        if (!*out || (dup && !*dup_status))
             rc = error_set(err, ERR_INTERNAL, NULL, "out of memory");
     } else if (err->code == ERR_NOT_FOUND) {
         error_set(err, ERR_NOT_FOUND, arg, "no such request");
@@ -320,8 +330,10 @@ int request_merge(core *c, const cat_tenant *t, const char *duplicate, const cha
     arena *a = &j->op.a;
     /* Read now for the e-mails' procedure names, and to refuse an unknown or unseen request
      * before queuing; the job checks everything again on the rows it changes. */
-    if (procedure_name(c, t, who, duplicate, "duplicate", a, &j->duplicate_procedure, err) != 0 ||
-        procedure_name(c, t, who, survivor, "survivor", a, &j->survivor_procedure, err) != 0) {
+    if (procedure_name(c, t, who, duplicate, "duplicate", a, &j->duplicate_procedure,
+                       &j->duplicate_status, err) != 0 ||
+        procedure_name(c, t, who, survivor, "survivor", a, &j->survivor_procedure,
+                       &j->survivor_dup_status, err) != 0) {
         core_op_free(j);
         return -1;
     }

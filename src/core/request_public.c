@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "core/core_internal.h"
-#include "core/status.h"
+#include "core/workflow.h"
 #include "store/store.h"
 
 int request_public_procedure(const cat_procedure *p)
@@ -85,8 +85,8 @@ int request_public_nearby(core *c, const cat_tenant *t, double lat, double lon, 
         /* The store chose by the same rule; the catalogue snapshot has the last word (a
          * procedure made private a moment ago), and a status closed in a way closed_at does
          * not say is no «open» incident either. */
-        status st;
-        if (status_parse(rows[i].status, &st) == 0 && status_is_closed(st))
+        const cat_procedure *p = catalogue_procedure_by_id(t, rows[i].procedure_id);
+        if (p && workflow_is_final(p->workflow, rows[i].status))
             continue;
         if (request_public_card_of(c, t, &rows[i], &cards[k], err) != 0) {
             if (err->code != ERR_NOT_FOUND)

@@ -63,9 +63,9 @@ static change_job *reroute_prepare(core *c, const cat_tenant *t, const char *ref
         out->unchanged = 1;
         return NULL;
     }
-    change_job *j = request_change_new(t, reference, who, CHANNEL_WEB);
+    change_job *j = request_change_new(c, t, reference, who, CHANNEL_WEB, err);
     if (!j) {
-        *rc = error_set(err, ERR_INTERNAL, NULL, "out of memory");
+        *rc = -1;
         return NULL;
     }
     j->kind = CHANGE_ROUTE;

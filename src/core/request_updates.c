@@ -7,7 +7,7 @@
 
 #include "core/core_internal.h"
 #include "core/request_internal.h"
-#include "core/status.h"
+#include "core/workflow.h"
 #include "store/store.h"
 #include "util/timeutil.h"
 
@@ -18,15 +18,17 @@ const size_t request_update_n_kinds = sizeof request_update_kinds / sizeof reque
 
 int request_reopen_allowed(const cat_procedure *p, const char *status_now)
 {
-    return p != NULL && p->rec.kind == PROCEDURE_INCIDENT && status_now != NULL &&
-           strcmp(status_now, status_code(STATUS_RESOLVED)) == 0;
+    /* «Pas réglé» is an incident's notion: a démarche's answer is contested otherwise. */
+    return p != NULL && p->rec.kind == PROCEDURE_INCIDENT &&
+           workflow_reopen_target(p->workflow, status_now) != NULL;
 }
 
 typedef struct client_update_job {
     core_op op; /* first: the write job and its arena (core/core_op.h) */
     int64_t tenant_id;
     int64_t procedure_id;
-    int incident; /* the procedure lets citizens reopen its resolved requests */
+    int incident;           /* an incident: its citizens may reopen where its workflow says */
+    const cat_workflow *wf; /* the procedure's, copied in op.a */
     const char *reference;
     const char *actor;
     store_client_update row; /* strings in op.a; event_id and request_id set by apply */
@@ -41,9 +43,8 @@ static int asks_reopen(const client_update_job *j, const store_request *r)
 {
     if (strcmp(j->row.client_status, "REOPEN") == 0)
         return 1;
-    status st;
-    return strcmp(j->row.client_status, "OPEN") == 0 && status_parse(r->status, &st) == 0 &&
-           status_is_closed(st) && r->closed_at != 0 && r->closed_at < j->row.client_datetime;
+    return strcmp(j->row.client_status, "OPEN") == 0 && workflow_is_final(j->wf, r->status) &&
+           r->closed_at != 0 && r->closed_at < j->row.client_datetime;
 }
 
 static int client_update_apply(store *s, core_op *op, error *err)
@@ -70,9 +71,8 @@ static int client_update_apply(store *s, core_op *op, error *err)
     int64_t now = time_now();
     if (now < r.updated_at) /* keep the timeline ordered even if the clock stepped back */
         now = r.updated_at;
-    int reopen =
-        asks_reopen(j, &r) && j->incident && strcmp(r.status, status_code(STATUS_RESOLVED)) == 0;
-    const char *to = status_code(STATUS_IN_PROGRESS);
+    const char *to = workflow_reopen_target(j->wf, r.status);
+    int reopen = asks_reopen(j, &r) && j->incident && to != NULL;
     store_event e = {
         .tenant_id = j->tenant_id,
         .request_id = r.id,
@@ -139,10 +139,12 @@ int request_client_update_add(core *c, const request_client_update *u, int64_t *
     j->op.finish = client_update_finish;
     j->tenant_id = u->tenant->rec.id;
     j->procedure_id = u->procedure->rec.id;
-    j->incident = request_reopen_allowed(u->procedure, status_code(STATUS_RESOLVED));
+    j->incident = u->procedure->rec.kind == PROCEDURE_INCIDENT;
+    j->wf = workflow_copy(&j->op.a, u->procedure->workflow);
     j->update_id_out = update_id;
     arena *a = &j->op.a;
     int oom = 0;
+    oom = j->wf == NULL;
     j->reference = copy_opt(a, u->reference, &oom);
     j->actor = actor_event_label(u->who, a);
     j->description = copy_opt(a, u->description, &oom);

@@ -115,6 +115,9 @@ typedef struct store_procedure {
      * (NULL: none), kept with the new version an upsert makes when attributes differ from
      * the latest version's. */
     const char *version_by, *version_summary;
+    int64_t workflow_id;     /* its workflow (store_workflow); 0 on an upsert: a new procedure
+                                takes the shipped workflow of its kind, an existing one keeps
+                                its own */
 } store_procedure;
 
 /* One version of a procedure's form (table procedure_versions). */
@@ -126,6 +129,39 @@ typedef struct store_procedure_version {
     const char *created_by; /* "agent:<id>" or "cli" */
     const char *summary;    /* NULL when none */
 } store_procedure_version;
+
+/* A collectivité's workflow (tables workflows, workflow_statuses, workflow_transitions),
+ * read with the catalogue; core/workflow.h gives it its meaning. */
+typedef struct store_workflow {
+    int64_t id;
+    int64_t tenant_id;
+    const char *code; /* "incident", "demarche", "question" for the shipped ones */
+    const char *name, *name_en;
+} store_workflow;
+
+typedef struct store_workflow_status {
+    int64_t workflow_id;
+    const char *code; /* what requests.status holds */
+    int position;     /* order of display */
+    const char *agent_label, *agent_label_en;
+    const char *citizen_label, *citizen_label_en;
+    const char *colour;          /* a name of the badge palette: blue, purple, amber, … */
+    int open311_closed;          /* 1: Open311 "closed"; 0: "open" */
+    const char *extended_status; /* FixMyStreet's FIXED, IN_PROGRESS, …; NULL: none */
+    int citizen_visible;
+    int is_final;
+    int is_initial;
+    const char *reopen_to; /* final status the citizen may reopen: where to; NULL: none */
+} store_workflow_status;
+
+typedef struct store_workflow_transition {
+    int64_t workflow_id;
+    int position;
+    const char *from_code, *to_code;
+    const char *label, *label_en;
+    const char *roles; /* agent role names, one space apart: "agent manager admin" */
+    int comment_required;
+} store_workflow_transition;
 
 /* How many requests a procedure received over a period (store requests.procedure_counts). */
 typedef struct store_procedure_count {
@@ -144,6 +180,12 @@ typedef struct store_catalogue {
     size_t n_procedures;
     store_branding *brandings; /* one per tenant that has a row, any order */
     size_t n_brandings;
+    store_workflow *workflows; /* by tenant then id */
+    size_t n_workflows;
+    store_workflow_status *workflow_statuses; /* by workflow then position */
+    size_t n_workflow_statuses;
+    store_workflow_transition *workflow_transitions; /* by workflow then position */
+    size_t n_workflow_transitions;
     int64_t version; /* the config_version it was loaded at */
 } store_catalogue;
 
@@ -153,7 +195,7 @@ typedef struct store_request {
     const char *reference;   /* "2026-000123": unique per tenant, Open311 service_request_id */
     const char *token_hash;  /* hex keyed hash of the citizen's tracking token */
     int64_t procedure_id;
-    const char *status;      /* status code, see core/status.h */
+    const char *status;      /* status code of its procedure's workflow (core/workflow.h) */
     const char *channel;     /* web, mobile, email, sms, phone, counter, post, api */
     const char *description;
     int has_location;        /* lat/lon valid */

@@ -5,7 +5,7 @@
  */
 #include <string.h>
 
-#include "core/status.h"
+#include "core/workflow.h"
 #include "util/buf.h"
 #include "util/timeutil.h"
 #include "web/web.h"
@@ -33,9 +33,22 @@ static const char *readme(http_req *rq, const cat_tenant *t)
         buf_printf(&b, "- %s\n", present_string(rq->present, l, key));
     }
     buf_printf(&b, "\n%s", present_string(rq->present, l, "rgpd.readme.codes"));
-    for (int s = 0; s < STATUS_COUNT; s++)
-        buf_printf(&b, "%s %s (%s)", s ? "," : "", status_code((status)s),
-                   status_label((status)s, l));
+    /* Every status of the collectivité's workflows, in the words citizens read; a code shared
+     * by several workflows, once. */
+    size_t k = 0;
+    for (size_t w = 0; w < t->n_workflows; w++)
+        for (size_t i = 0; i < t->workflows[w].n_statuses; i++) {
+            const store_workflow_status *st = &t->workflows[w].statuses[i];
+            int seen = 0;
+            for (size_t x = 0; x < w && !seen; x++)
+                seen = workflow_status(&t->workflows[x], st->code) != NULL;
+            if (seen)
+                continue;
+            buf_printf(&b, "%s %s (%s)", k ? "," : "", st->code,
+                       l == LANG_EN && st->citizen_label_en ? st->citizen_label_en
+                                                            : st->citizen_label);
+            k++;
+        }
     buf_printf(&b, ".\n%s\n\n%s\n%s\n", present_string(rq->present, l, "rgpd.readme.by"),
                present_string(rq->present, l, "rgpd.readme.contact"),
                t->rec.contact ? t->rec.contact : "");

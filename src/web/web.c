@@ -22,6 +22,7 @@
 #include "core/account.h"
 #include "core/attachment.h"
 #include "core/session.h"
+#include "core/workflow.h"
 #include "present/icons.h"
 #include "present/tenant.h"
 #include "util/log.h"
@@ -350,6 +351,48 @@ const char *web_procedure_name(http_req *rq, const cat_procedure *p)
 const char *web_procedure_icon(const cat_procedure *p)
 {
     return p ? icons_of(&p->rec) : icons_kind_default(PROCEDURE_INCIDENT);
+}
+
+/* The code a reader sees for code: a hidden status shows to citizens as workflow_citizen_status
+ * says. */
+static const char *shown_code(const cat_procedure *p, const char *code, web_reader who)
+{
+    const store_workflow_status *s =
+        who == WEB_CITIZEN && p ? workflow_citizen_status(p->workflow, code) : NULL;
+    return s ? s->code : code;
+}
+
+const char *web_status_label(http_req *rq, const cat_procedure *p, const char *code, lang l,
+                             web_reader who)
+{
+    if (!code)
+        return "";
+    const char *label = !p                 ? code
+                        : who == WEB_AGENT ? workflow_agent_label(p->workflow, code, l)
+                                           : workflow_citizen_label(p->workflow, code, l);
+    /* Labels are lowercase for use inside sentences; on their own they start a phrase. */
+    return web_capitalised(rq, label);
+}
+
+const char *web_capitalised(http_req *rq, const char *label)
+{
+    char *cap = arena_strdup(rq->arena, label ? label : "");
+    if (!cap)
+        return label;
+    if (cap[0] >= 'a' && cap[0] <= 'z')
+        cap[0] = (char)(cap[0] - 'a' + 'A');
+    return cap;
+}
+
+const char *web_set_status(http_req *rq, json_t *o, const cat_procedure *p, const char *code,
+                           lang l, web_reader who)
+{
+    const char *label = web_status_label(rq, p, code, l, who);
+    const char *shown = shown_code(p, code, who);
+    present_set_str_opt(o, "status", shown);
+    present_set_str_opt(o, "status_label", label);
+    present_set_str_opt(o, "status_colour", p ? workflow_colour(p->workflow, shown) : "grey");
+    return label;
 }
 
 const char *web_procedure_description(http_req *rq, const cat_procedure *p)

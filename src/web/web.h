@@ -121,6 +121,21 @@ const char *web_procedure_notice(http_req *rq, const cat_procedure *p);
 /* The name of the icon procedure p shows (present/icons.h); a report's default when p is
  * NULL (a procedure no longer in the catalogue). Static storage. */
 const char *web_procedure_icon(const cat_procedure *p);
+
+/* Who reads a status: an agent (the workflow's agent labels, every status) or a citizen (the
+ * citizen labels; a status hidden from citizens shows as the one before it, core/workflow.h). */
+typedef enum web_reader { WEB_CITIZEN = 0, WEB_AGENT = 1 } web_reader;
+/* label with its first letter (ASCII) as a capital, in rq's arena (label itself when out of
+ * memory). */
+const char *web_capitalised(http_req *rq, const char *label);
+/* The label of status code of a request of procedure p (NULL: no longer in the catalogue, then
+ * the code itself), starting with a capital as it stands alone. In rq's arena. */
+const char *web_status_label(http_req *rq, const cat_procedure *p, const char *code, lang l,
+                             web_reader who);
+/* Sets in o "status" (the code the reader sees), "status_label" (web_status_label) and
+ * "status_colour" (the badge's palette name: .badge--blue…); returns the label. */
+const char *web_set_status(http_req *rq, json_t *o, const cat_procedure *p, const char *code,
+                           lang l, web_reader who);
 /* The network a client address stands for, as the counts kept per client (rate limits
  * aside) name it: an IPv4 address itself (an IPv4-mapped IPv6 address too), an IPv6
  * address its /64, since one host may use a whole /64. In the request's arena; the address

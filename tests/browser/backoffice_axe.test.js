@@ -3,7 +3,8 @@
  * axe-core (wcag2a, wcag2aa, wcag21a, wcag21aa): zero violations on every back-office page and
  * state — login (and with errors), the code step, TOTP enrolment, the inbox (each tab, with
  * filters, with search results, with no result), a request's page (timeline and actions, and
- * an action answered with an error; «Fusionner» with an error, its confirmation, the request
+ * an action answered with an error; a démarche's, with transitions needing a comment and one
+ * refused without it; «Fusionner» with an error, its confirmation, the request
  * kept and the merged one afterwards), intake (empty, with errors, done), the mobile view,
  * every administration page (the RGPD register, its printable page and the data export, with
  * an error and with nothing found, included), the audit page, the 403 and 404 pages; and on a
@@ -132,6 +133,31 @@ describe('axe-core: zero WCAG 2.1 A/AA violations on every back-office page', ()
         await check(agentPage, 'request page after a change');
         await go(page, `/agent/demandes/${req.reference}`);
         await check(page, 'request page as an admin (assignment, transfer)');
+    });
+
+    it('request page of a démarche: transitions needing a comment, and one refused without it', async () => {
+        const admin = await F.login(srv, agents.admin);
+        await admin.get('/agent/admin/demarches/nouvelle');
+        const created = await admin.post('/agent/admin/demarches/nouvelle', {
+            code: 'permis-axe', name: 'Permis axe', kind: 'demarche', department: 'voirie', delay_days: '10',
+            active: '1', open311: '1', open311_detail: 'full', attributes: '[]', description: 'Démarche de test.',
+            service_notice: '', name_en: '', description_en: '', service_notice_en: '',
+        });
+        assert.equal(created.status, 303);
+        const d = await F.fileRequest(srv, { service: 'permis-axe' });
+        await go(agentPage, `/agent/demandes/${d.reference}`);
+        const form = agentPage.locator('main form[data-process]');
+        await form.locator('#statut').selectOption('under_review');
+        [last] = await Promise.all([agentPage.waitForNavigation({ waitUntil: 'load' }), form.locator('button[type=submit]').last().click()]);
+        assert.equal(last.status(), 200);
+        assert.ok(await agentPage.locator('#statut-hint').count(), 'no hint for the transitions needing a comment');
+        await check(agentPage, 'request page of a démarche (comment required)');
+        await form.locator('#statut').selectOption('refused');
+        [last] = await Promise.all([agentPage.waitForNavigation({ waitUntil: 'load' }), form.locator('button[type=submit]').last().click()]);
+        assert.equal(last.status(), 400);
+        assert.equal(await agentPage.locator('#statut').inputValue(), 'refused', 'the choice is kept');
+        assert.ok(await agentPage.locator('.error-summary a[href="#statut"]').count(), 'no error summary for the status');
+        await check(agentPage, 'request page with a comment required error');
     });
 
     it('«Texte public»: an error, then approved', async () => {

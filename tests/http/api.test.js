@@ -420,6 +420,20 @@ test('JSON API on the demo commune', async (t) => {
         assertError(await api(srv, 'PATCH', '/api/v1/requests/1999-999999', { json: { priority: 'high' } }), 404, 'not_found');
     });
 
+    await t.test('a procedure\'s workflow: its statuses and transitions; unknown procedure 404', async () => {
+        const r = await api(srv, 'GET', '/api/v1/procedures/nid-de-poule/workflow');
+        assert.equal(r.status, 200, r.text);
+        assert.equal(r.json.procedure, 'nid-de-poule');
+        assert.deepEqual(r.json.statuses.map((s) => s.code),
+                         ['new', 'acknowledged', 'in_progress', 'resolved', 'rejected', 'duplicate']);
+        /* What PATCH accepts from «resolved» (the refusals above: back to new). */
+        assert.deepEqual(r.json.transitions.filter((x) => x.from === 'resolved').map((x) => x.to).sort(),
+                         ['acknowledged', 'duplicate', 'in_progress', 'rejected']);
+        assertError(await api(srv, 'GET', '/api/v1/procedures/nulle-part/workflow'), 404, 'not_found', 'code');
+        assertError(await api(srv, 'GET', '/api/v1/procedures/nid-de-poule/workflow', { key: null }), 401, 'unauthorized');
+        assertError(await api(srv, 'GET', '/api/v1/procedures/nid-de-poule/workflow', { key: srv.keys.open311 }), 403, 'forbidden');
+    });
+
     await t.test('notes: public and internal; Open311 shows the public one only', async () => {
         const ref = sqlRows(srv, `SELECT r.reference FROM requests r JOIN procedures p ON p.id = r.procedure_id
                                   WHERE p.open311 = 1 ORDER BY r.id DESC LIMIT 1;`)[0];

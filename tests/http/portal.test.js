@@ -185,7 +185,7 @@ test('portal: home, search, démarche, incident, confirmation, receipt, pages', 
         const css = await new Browser(srv).get('/static/css/guichet.css');
         assert.equal(css.status, 200);
         for (const c of ['container', 'btn--secondary', 'btn--link', 'field--error', 'error-summary',
-                         'notice--success', 'badge--in_progress', 'badge--duplicate', 'steps', 'timeline',
+                         'notice--success', 'badge--amber', 'badge--grey', 'steps', 'timeline',
                          'skip-link', 'lang-switch', 'visually-hidden', 'site-header', 'site-footer', 'map'])
             assert.match(css.text, new RegExp(`\\.${c}\\b`), `.${c} in guichet.css`);
         assert.match(css.text, /@media print/);
@@ -305,7 +305,7 @@ test('portal: home, search, démarche, incident, confirmation, receipt, pages', 
         assert.match(rec.text, /<dt>Date de l&#39;acte<\/dt><dd>5 décembre 1990<\/dd>/, 'a day, no time');
         assert.match(rec.text, /<dt>Document souhaité<\/dt><dd>Copie intégrale<\/dd>/);
         assert.match(rec.text, /Mairie de Ville de Démo, 1 place de la Mairie/);
-        assert.match(rec.text, /badge badge--new/);
+        assert.match(rec.text, /badge badge--blue" data-status="new"/);
 
         /* The tracking page writes the day in words, without a time. */
         const track = await b.get(`/suivi/${filed.reference}?jeton=${filed.token}`);

@@ -233,7 +233,7 @@ test('public incidents: the moderated text, photos, «en cours», nearby', async
         const total = (html) => Number(decodeEntities(html).match(/<p>(\d+) signalements? publiés?<\/p>/)[1]);
         assert.equal(total(first.text), expected);
         const html = await allPages(visitor, '/signalements');
-        const badges = [...html.matchAll(/class="badge badge--([a-z_]+)"/g)].map((m) => m[1]);
+        const badges = [...html.matchAll(/class="badge badge--[a-z]+" data-status="([a-z_]+)"/g)].map((m) => m[1]);
         assert.equal(badges.length, expected);
         for (const b of badges) assert.ok(['new', 'acknowledged', 'in_progress'].includes(b), b);
         assert.equal(total((await visitor.get('/signalements?etat=ouverts')).text), expected);

@@ -162,7 +162,7 @@ test('docs/openapi.yaml', async (t) => {
 
     await t.test('every operation has an id and a JSON schema for each answer with a body', () => {
         assert.deepEqual(operations.map((o) => o.operationId).sort(),
-                         ['addNote', 'getRequest', 'listRequests', 'updateRequest']);
+                         ['addNote', 'getRequest', 'getWorkflow', 'listRequests', 'updateRequest']);
         for (const op of operations) {
             for (const [status, schema] of Object.entries(op.responses)) {
                 assert.ok(schema, `${op.operationId} ${status} declares an application/json schema`);
@@ -200,7 +200,9 @@ test('docs/openapi.yaml', async (t) => {
             [list, { data: [one], next_cursor: null }, 'a list item with a timeline'],
             [list, { data: [item] }, 'a list without next_cursor'],
             ['Request', Object.assign(clone(item), { secret: 1 }), 'an unknown member'],
-            ['Request', Object.assign(clone(item), { status: 'open' }), 'an Open311 status'],
+            /* Statuses are each workflow's codes: any of their shape, nothing else. */
+            ['Request', Object.assign(clone(item), { status: 'In Progress' }), 'a status that is no code'],
+            ['Request', Object.assign(clone(item), { status: '' }), 'an empty status'],
             ['Request', Object.assign(clone(item), { created_at: '2026-03-02' }), 'a bare date'],
             ['Request', Object.assign(clone(item), { priority: null }), 'a null priority'],
             ['Request', Object.assign(clone(item), { procedure: { code: 'x', name: 'x' } }), 'a procedure without its icon'],
@@ -209,6 +211,23 @@ test('docs/openapi.yaml', async (t) => {
             ['Error', { error: { code: 'teapot', message: 'x' } }, 'an unknown error code'],
             ['Error', [{ code: 404, description: 'x' }], 'the Open311 error shape'],
         ];
+        const workflow = {
+            procedure: 'permis', code: 'demarche', name: 'Démarche administrative',
+            statuses: [{ code: 'submitted', label: 'déposée', citizen_label: 'déposée', open311: 'open',
+                         extended_status: null, citizen_visible: true, initial: true, final: false },
+                       { code: 'refused', label: 'refusée', citizen_label: 'refusée', open311: 'closed',
+                         extended_status: 'NO_FURTHER_ACTION', citizen_visible: true, initial: false, final: true }],
+            transitions: [{ from: 'submitted', to: 'refused', label: 'Refuser', comment_required: true }],
+        };
+        assert.deepEqual(errorsOf(get('Workflow'), workflow), []);
+        const status0 = (patch) => Object.assign(clone(workflow), { statuses: [Object.assign(clone(workflow.statuses[0]), patch)] });
+        refused.push(
+            ['Workflow', status0({ open311: 'ouvert' }), 'an Open311 mapping other than open or closed'],
+            ['Workflow', status0({ extended_status: 'FINI' }), 'an extended status FixMyStreet does not know'],
+            ['Workflow', status0({ colour: 'red' }), 'a status member the API does not write'],
+            ['Workflow', Object.assign(clone(workflow), { transitions: [{ from: 'submitted', to: 'refused', label: 'x' }] }),
+             'a transition without comment_required'],
+        );
         for (const [schema, data, why] of refused) {
             const fn = typeof schema === 'string' ? get(schema) : schema;
             assert.ok(errorsOf(fn, data).length > 0, `${why} must be refused`);

@@ -239,7 +239,7 @@ test('tracking, messages, rating, reopening, public incidents', async (t) => {
         assert.equal(page.status, 200);
         assert.match(page.text, new RegExp(reference));
         assert.match(page.text, /Nid de poule/);
-        assert.match(page.text, /badge--new/);
+        assert.match(page.text, /badge badge--blue" data-status="new"/);
         assert.match(page.text, /Chaussée abîmée devant le numéro 12/);
         assert.match(page.text, /<ol class="timeline">/);
         assert.match(page.text, /Demande déposée/);
@@ -315,7 +315,7 @@ test('tracking, messages, rating, reopening, public incidents', async (t) => {
                               { status: 'resolved', note: 'Le trou a été rebouché.' });
         assert.equal(res.status, 200, res.text);
         page = await citizen.get(trackUrl);
-        assert.match(page.text, /badge--resolved/);
+        assert.match(page.text, /badge badge--green" data-status="resolved"/);
         assert.match(page.text, /Le trou a été rebouché\./);
         assert.match(page.text, /Le problème est-il réglé/);
         assert.match(page.text, /<fieldset[^>]*>\s*<legend>/);
@@ -350,7 +350,7 @@ test('tracking, messages, rating, reopening, public incidents', async (t) => {
         assert.equal(reopened.status, 303, reopened.text.slice(0, 800));
         assert.equal(reopened.location, `${trackUrl}&rouvert=1`);
         page = await citizen.get(reopened.location);
-        assert.doesNotMatch(page.text, /badge badge--resolved">/, 'no longer resolved');
+        assert.doesNotMatch(page.text, /data-status="resolved">/, 'no longer resolved');
         assert.match(page.text, /Le trou est revenu après la pluie\./);
         const state = await api(srv, 'GET', `/api/v1/requests/${reference}`);
         assert.notEqual(state.json.status, 'resolved');
@@ -405,10 +405,10 @@ test('tracking, messages, rating, reopening, public incidents', async (t) => {
         assert.equal(filtered.status, 200);
         assert.doesNotMatch(filtered.text, /class="card incident-card"/);
         const open = await b.get('/signalements?etat=ouverts');
-        assert.doesNotMatch(open.text, /badge--resolved|badge--rejected/);
-        /* The filters' statuses come from core/status.c: each state lists requests of its
-         * own statuses, and only those (the demo has public incidents of both). */
-        const badges = (html) => [...html.matchAll(/class="badge badge--([a-z_]+)"/g)].map((m) => m[1]);
+        assert.doesNotMatch(open.text, /data-status="(resolved|rejected)"/);
+        /* The filters' statuses come from the workflows (core/workflow.c): each state lists
+         * requests of its own statuses, and only those (the demo has public incidents of both). */
+        const badges = (html) => [...html.matchAll(/class="badge badge--[a-z]+" data-status="([a-z_]+)"/g)].map((m) => m[1]);
         const openBadges = badges(open.text);
         assert.ok(openBadges.length > 0, 'no incident listed under «ouverts»');
         for (const st of openBadges) assert.ok(['new', 'acknowledged', 'in_progress'].includes(st), `${st} under «ouverts»`);

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/catalogue.h"
+
 int test_db_open(test_db *db, const char *name, const core_config *cfg)
 {
     memset(db, 0, sizeof *db);
@@ -43,4 +45,13 @@ void test_db_close(test_db *db)
             fprintf(stderr, "test_db: could not remove %s\n", db->dir);
         db->dir[0] = '\0';
     }
+}
+
+int64_t test_db_workflow_id(core *c, int64_t tenant_id, const char *code)
+{
+    const catalogue *cat = catalogue_acquire(c);
+    const cat_workflow *wf = workflow_by_code(catalogue_tenant_by_id(cat, tenant_id), code);
+    int64_t id = wf ? wf->rec.id : 0;
+    catalogue_release(c, cat);
+    return id;
 }

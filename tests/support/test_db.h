@@ -6,6 +6,8 @@
 #ifndef GUICHET_TESTS_TEST_DB_H
 #define GUICHET_TESTS_TEST_DB_H
 
+#include <stdint.h>
+
 #include "core/core.h"
 #include "store/store.h"
 
@@ -22,5 +24,8 @@ typedef struct test_db {
 int test_db_open(test_db *db, const char *name, const core_config *cfg);
 /* Closes core and the store and removes the directory. */
 void test_db_close(test_db *db);
+/* The id of the shipped workflow `code` ("incident", "demarche", "question") of tenant_id, for
+ * a procedure that names it; 0 when there is none. */
+int64_t test_db_workflow_id(core *c, int64_t tenant_id, const char *code);
 
 #endif

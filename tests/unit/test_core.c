@@ -22,7 +22,6 @@
 #include "core/catalogue.h"
 #include "core/core.h"
 #include "core/request.h"
-#include "core/status.h"
 #include "store/store.h"
 #include "test_db.h"
 
@@ -100,76 +99,6 @@ static request_input incident(const catalogue *cat)
                         .email = "jeanne@exemple.fr",
                         .require_location = 1};
     return in;
-}
-
-static void test_status(void **state)
-{
-    (void)state;
-    status s;
-    assert_int_equal(status_parse("in_progress", &s), 0);
-    assert_int_equal(s, STATUS_IN_PROGRESS);
-    assert_int_equal(status_parse("bogus", &s), -1);
-    assert_string_equal(status_label(STATUS_RESOLVED, LANG_FR), "résolue");
-    assert_string_equal(status_label(STATUS_ACKNOWLEDGED, LANG_FR), "prise en compte");
-    assert_string_equal(status_label(STATUS_ACKNOWLEDGED, LANG_EN), "acknowledged");
-    assert_string_equal(status_open311(STATUS_NEW), "open");
-    assert_string_equal(status_open311(STATUS_DUPLICATE), "closed");
-    assert_string_equal(status_open311_of("rejected"), "closed");
-    assert_true(status_transition_allowed(STATUS_NEW, STATUS_IN_PROGRESS));
-    assert_false(status_transition_allowed(STATUS_NEW, STATUS_NEW));
-    assert_false(status_transition_allowed(STATUS_RESOLVED, STATUS_NEW));
-    assert_true(status_transition_allowed(STATUS_RESOLVED, STATUS_IN_PROGRESS));
-    const char *codes[STATUS_COUNT];
-    assert_int_equal(status_codes_of(0, codes, STATUS_COUNT), 3);
-    assert_string_equal(codes[0], "new");
-    assert_string_equal(codes[1], "acknowledged");
-    assert_string_equal(codes[2], "in_progress");
-    assert_int_equal(status_codes_of(1, codes, STATUS_COUNT), 3);
-    assert_string_equal(codes[0], "resolved");
-    assert_string_equal(codes[1], "rejected");
-    assert_string_equal(codes[2], "duplicate");
-    assert_int_equal(status_codes_of(1, codes, 2), 2); /* bounded by max */
-    for (int i = 0; i < STATUS_COUNT; i++) {
-        assert_int_equal(status_parse(status_code((status)i), &s), 0);
-        assert_int_equal(s, i);
-    }
-}
-
-/* The public incidents' filters ask status.c for the open and the closed statuses: every
- * status is in exactly one of the two lists, the one status_is_closed says. */
-static void test_status_codes_of(void **state)
-{
-    (void)state;
-    const char *open[STATUS_COUNT], *closed[STATUS_COUNT];
-    size_t n_open = status_codes_of(0, open, STATUS_COUNT);
-    size_t n_closed = status_codes_of(1, closed, STATUS_COUNT);
-    assert_int_equal(n_open, 3);
-    assert_int_equal(n_closed, 3);
-    assert_string_equal(open[0], "new");
-    assert_string_equal(open[1], "acknowledged");
-    assert_string_equal(open[2], "in_progress");
-    assert_string_equal(closed[0], "resolved");
-    assert_string_equal(closed[1], "rejected");
-    assert_string_equal(closed[2], "duplicate");
-    for (int i = 0; i < STATUS_COUNT; i++) {
-        const char *code = status_code((status)i);
-        int in_open = 0, in_closed = 0;
-        for (size_t j = 0; j < n_open; j++)
-            in_open += strcmp(open[j], code) == 0;
-        for (size_t j = 0; j < n_closed; j++)
-            in_closed += strcmp(closed[j], code) == 0;
-        assert_int_equal(in_open, !status_is_closed((status)i));
-        assert_int_equal(in_closed, status_is_closed((status)i));
-    }
-    assert_string_equal(status_code_label("in_progress", LANG_FR), "en cours");
-    assert_string_equal(status_code_label("in_progress", LANG_EN), "in progress");
-    assert_string_equal(status_code_label("en_attente_visa", LANG_FR), "en_attente_visa");
-    assert_string_equal(status_code_label(NULL, LANG_FR), "");
-    /* bounded by max */
-    const char *one[1];
-    assert_int_equal(status_codes_of(1, one, 1), 1);
-    assert_string_equal(one[0], "resolved");
-    assert_int_equal(status_codes_of(0, one, 0), 0);
 }
 
 /* The ownership rule of the citizen's pages: the account that filed it, or the account's
@@ -1321,8 +1250,6 @@ static void test_reference_shape(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_status),
-        cmocka_unit_test(test_status_codes_of),
         cmocka_unit_test(test_request_owned_by),
         cmocka_unit_test(test_attachment_is_public_photo),
         cmocka_unit_test(test_attrs),

@@ -42,6 +42,8 @@
 #include "util/timeutil.h"
 #include "web/web.h"
 
+#include "test_db.h"
+
 /* An agent acting without a session (no access rules; audited). */
 static const core_actor test_agent_1 = {.kind = ACTOR_AGENT, .id = 1};
 
@@ -122,13 +124,16 @@ static int setup(void **state)
                          .open311 = 1,
                          .active = 1};
     assert_int_equal(admin_procedure_upsert(f->core, &p, NULL, &err), 0);
+    /* Retention does not depend on the workflow: this démarche names the incident one, whose
+     * statuses the requests below are closed with. */
     store_procedure q = {.tenant_id = f->tenant_id,
                          .code = "ccas",
                          .name = "Aide CCAS",
                          .attributes = ATTRS,
                          .department_id = dep,
                          .kind = PROCEDURE_DEMARCHE,
-                         .active = 1};
+                         .active = 1,
+                         .workflow_id = test_db_workflow_id(f->core, f->tenant_id, "incident")};
     assert_int_equal(admin_procedure_upsert(f->core, &q, NULL, &err), 0);
     static const char *const depts[] = {"voirie"};
     assert_int_equal(agent_create(f->core, f->tenant_id, "admin@ville-test.fr", "Admin Test",

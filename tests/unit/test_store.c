@@ -1508,9 +1508,10 @@ static void test_migrate_1_to_2(void **state)
     assert_int_equal(s->ops->schema_version(s, &v, &err), 0);
     assert_int_equal(v, store_sqlite_migration_count);
     assert_int_equal(s->ops->catalogue.config_version(s, &cv1, &err), 0);
-    /* Only migrations 6 and 7 change the catalogue: 6 gives the public procedure its
-     * Open311 level (what it showed so far, everything), 7 the démarche its retention. */
-    assert_int_equal(cv1, cv0 + 2);
+    /* Only migrations 6, 7 and 24 change the catalogue: 6 gives the public procedure its
+     * Open311 level (what it showed so far, everything), 7 the démarche its retention, 24
+     * each of the two procedures its workflow. */
+    assert_int_equal(cv1, cv0 + 4);
 
     arena a;
     arena_init(&a, 0);
@@ -4018,6 +4019,121 @@ static void query_text(sqlite3 *db, const char *sql, char *out, size_t size)
     sqlite3_finalize(st);
 }
 
+/* Every row of sql, each column quoted, one row a line, into out (asserted to fit). */
+static void rows_text(sqlite3 *db, const char *sql, char *out, size_t size)
+{
+    sqlite3_stmt *st = NULL;
+    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+    size_t len = 0;
+    out[0] = '\0';
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        for (int i = 0; i < sqlite3_column_count(st); i++) {
+            const char *v = (const char *)sqlite3_column_text(st, i);
+            int n = snprintf(out + len, size - len, "%s%s", i ? "|" : "", v ? v : "NULL");
+            assert_true(n >= 0 && (size_t)n < size - len);
+            len += (size_t)n;
+        }
+        assert_true(len + 1 < size);
+        out[len++] = '\n';
+        out[len] = '\0';
+    }
+    sqlite3_finalize(st);
+}
+
+/* The migration to workflows (MIGRATION_WORKFLOWS): a database with requests in every one of
+ * the fixed statuses of before, in two collectivités, upgrades without a request row changing;
+ * every procedure, incident or démarche, is on its collectivité's incident workflow, whose
+ * transitions are exactly those core/status.c allowed (enumerated here); a collectivité created
+ * afterwards gets the three shipped workflows too. */
+#define MIGRATION_WORKFLOWS 26
+
+static void test_migrate_workflows(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/guichet-store-XXXXXX";
+    char path[128];
+    sqlite3 *db = db_at_version(dir, path, sizeof path, MIGRATION_WORKFLOWS - 1);
+    exec_ok(db, "INSERT INTO tenants (id, slug, name, created_at) VALUES (1, 'v', 'V', 0), "
+                "(2, 'w', 'W', 0);"
+                "INSERT INTO procedures (id, tenant_id, code, name, kind) VALUES "
+                "(1, 1, 'trou', 'Trou', 0), (2, 1, 'acte', 'Acte', 1), (3, 2, 'trou', 'Trou', 0);");
+    static const char *const codes[] = {"new",      "acknowledged", "in_progress",
+                                        "resolved", "rejected",     "duplicate"};
+    int id = 0;
+    for (int p = 1; p <= 3; p++)
+        for (int i = 0; i < 6; i++) {
+            char sql[400];
+            id++;
+            snprintf(sql, sizeof sql,
+                     "INSERT INTO requests (id, tenant_id, reference, procedure_id, status, "
+                     "channel, created_at, updated_at, closed_at, status_notes) VALUES (%d, %d, "
+                     "'2025-%06d', %d, '%s', 'web', %d, %d, %s, 'note %d')",
+                     id, p == 3 ? 2 : 1, id, p, codes[i], 1000 + id, 2000 + id,
+                     i >= 3 ? "3000" : "NULL", id);
+            exec_ok(db, sql);
+        }
+    static char before[16384], after[16384];
+    rows_text(db, "SELECT * FROM requests ORDER BY id", before, sizeof before);
+    sqlite3_close(db);
+
+    error err;
+    error_clear(&err);
+    store *s = store_open(path, &err);
+    assert_non_null(s);
+    assert_int_equal(s->ops->migrate(s, &err), 0);
+    store_close(s);
+
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    rows_text(db, "SELECT * FROM requests ORDER BY id", after, sizeof after);
+    assert_string_equal(after, before);
+    char got[4096];
+    rows_text(db,
+              "SELECT p.tenant_id, p.code, w.code, w.tenant_id FROM procedures p "
+              "JOIN workflows w ON w.id = p.workflow_id ORDER BY p.id",
+              got, sizeof got);
+    assert_string_equal(got, "1|trou|incident|1\n1|acte|incident|1\n2|trou|incident|2\n");
+    for (int tenant = 1; tenant <= 2; tenant++) {
+        char sql[400];
+        snprintf(sql, sizeof sql,
+                 "SELECT t.from_code, t.to_code FROM workflow_transitions t JOIN workflows w ON "
+                 "w.id = t.workflow_id WHERE w.tenant_id = %d AND w.code = 'incident' "
+                 "ORDER BY t.from_code, t.to_code",
+                 tenant);
+        rows_text(db, sql, got, sizeof got);
+        assert_string_equal(got, "acknowledged|duplicate\nacknowledged|in_progress\n"
+                                 "acknowledged|rejected\nacknowledged|resolved\n"
+                                 "duplicate|acknowledged\nduplicate|in_progress\n"
+                                 "duplicate|rejected\nduplicate|resolved\n"
+                                 "in_progress|acknowledged\nin_progress|duplicate\n"
+                                 "in_progress|rejected\nin_progress|resolved\n"
+                                 "new|acknowledged\nnew|duplicate\nnew|in_progress\n"
+                                 "new|rejected\nnew|resolved\n"
+                                 "rejected|acknowledged\nrejected|duplicate\n"
+                                 "rejected|in_progress\nrejected|resolved\n"
+                                 "resolved|acknowledged\nresolved|duplicate\n"
+                                 "resolved|in_progress\nresolved|rejected\n");
+        snprintf(sql, sizeof sql,
+                 "SELECT s.code, s.is_final, s.is_initial, s.open311 FROM workflow_statuses s "
+                 "JOIN workflows w ON w.id = s.workflow_id WHERE w.tenant_id = %d AND "
+                 "w.code = 'incident' ORDER BY s.position",
+                 tenant);
+        rows_text(db, sql, got, sizeof got);
+        assert_string_equal(got, "new|0|1|open\nacknowledged|0|0|open\nin_progress|0|0|open\n"
+                                 "resolved|1|0|closed\nrejected|1|0|closed\n"
+                                 "duplicate|1|0|closed\n");
+    }
+    exec_ok(db, "INSERT INTO tenants (id, slug, name, created_at) VALUES (3, 'x', 'X', 0)");
+    rows_text(db,
+              "SELECT w.code, count(DISTINCT s.id), count(DISTINCT t.id) FROM workflows w "
+              "JOIN workflow_statuses s ON s.workflow_id = w.id JOIN workflow_transitions t ON "
+              "t.workflow_id = w.id WHERE w.tenant_id = 3 GROUP BY w.id ORDER BY w.id",
+              got, sizeof got);
+    assert_string_equal(got, "incident|6|25\ndemarche|6|6\nquestion|2|1\n");
+    sqlite3_close(db);
+    remove_db(path);
+    rmdir(dir);
+}
+
 /* Host lists written before names were checked (commas, capitals, a name two tenants
  * listed) become one name per tenant_hosts row: the older tenant keeps a shared name, the
  * lists are rewritten; from then on a second claim is refused. */
@@ -4171,6 +4287,7 @@ int main(void)
         cmocka_unit_test(test_migrate_4_to_5),
         cmocka_unit_test(test_migrate_request_lang),
         cmocka_unit_test(test_migrate_form_versions),
+        cmocka_unit_test(test_migrate_workflows),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -78,7 +78,9 @@ static int setup(void **state)
                          .kind = PROCEDURE_DEMARCHE,
                          .is_public = 1,
                          .open311 = 1,
-                         .active = 1};
+                         .active = 1,
+                         /* the statuses the tests close its requests with */
+                         .workflow_id = test_db_workflow_id(f->db.core, f->tenant_id, "incident")};
     assert_int_equal(admin_procedure_upsert(f->db.core, &p, NULL, &err), 0);
     store_procedure q = {.tenant_id = f->tenant_id,
                          .code = "question",

@@ -19,7 +19,7 @@
 #include "core/forms.h"
 #include "core/request.h"
 #include "core/request_public.h"
-#include "core/status.h"
+#include "core/workflow.h"
 #include "util/log.h"
 #include "util/timeutil.h"
 #include "util/utf8.h"
@@ -543,30 +543,30 @@ static void write_attr_values(docw *w, const attr_def *defs, size_t n, const cha
     docw_list_end(w);
 }
 
+/* The label a status change is told by (the citizens' words: Open311 is public); NULL when
+ * code is no status of p's workflow. */
+static const char *status_text(http_req *rq, const cat_procedure *p, const char *code)
+{
+    return p && workflow_status(p->workflow, code)
+               ? workflow_citizen_label(p->workflow, code, rq->lang)
+               : NULL;
+}
+
 /* The text of a public event as Open311 tells it. The citizen's own words (a message, a
  * rating's comment, the reason of a reopening) are never written, as their description is
  * not: they may name people, and only an agent's words are moderated. A status change the
  * citizen made is told by its status alone; NULL for their other events. */
-static const char *note_text(http_req *rq, const store_event *e)
+static const char *note_text(http_req *rq, const cat_procedure *p, const store_event *e)
 {
-    if (request_event_by_citizen(e)) {
-        status s;
-        if (e->status_to != NULL && status_parse(e->status_to, &s) == 0)
-            return status_label(s, rq->lang);
-        return NULL;
-    }
-    if (e->body != NULL && e->body[0] != '\0')
+    if (!request_event_by_citizen(e) && e->body != NULL && e->body[0] != '\0')
         return e->body;
-    status s;
-    if (e->status_to != NULL && status_parse(e->status_to, &s) == 0)
-        return status_label(s, rq->lang);
-    return NULL;
+    return status_text(rq, p, e->status_to);
 }
 
 /* The notes of request_id. With status_only, only the status changes, labelled by their
  * status alone: the text agents write with them may name someone. */
-static void write_notes(http_req *rq, docw *w, const notes *ns, int64_t request_id, const char *tz,
-                        int status_only)
+static void write_notes(http_req *rq, docw *w, const cat_procedure *p, const notes *ns,
+                        int64_t request_id, const char *tz, int status_only)
 {
     docw_list_begin(w, "notes");
     size_t lo = 0, hi = ns->n;
@@ -581,11 +581,10 @@ static void write_notes(http_req *rq, docw *w, const notes *ns, int64_t request_
         const store_event *e = &ns->ev[i];
         if (!e->is_public) /* the store filtered already; never trust one layer alone */
             continue;
-        status st = (status)0;
-        int is_status = e->status_to != NULL && status_parse(e->status_to, &st) == 0;
-        if (status_only && !is_status)
+        const char *label = status_text(rq, p, e->status_to);
+        if (status_only && !label)
             continue;
-        const char *text = status_only ? status_label(st, rq->lang) : note_text(rq, e);
+        const char *text = status_only ? label : note_text(rq, p, e);
         if (text == NULL)
             continue; /* the citizen's own words: not for Open311 (note_text) */
         docw_object_begin(w, "note");
@@ -610,7 +609,7 @@ static void write_request(http_req *rq, docw *w, const cat_tenant *t, const cat_
         r->department_id != 0 ? catalogue_department_by_id(t, r->department_id) : p->department;
     docw_object_begin(w, "request");
     docw_string(w, "service_request_id", r->reference);
-    docw_string(w, "status", status_open311_of(r->status));
+    docw_string(w, "status", workflow_open311(p->workflow, r->status));
     docw_string(w, "status_notes", full ? r->status_notes : NULL);
     docw_string(w, "service_name", p->rec.name);
     docw_string(w, "service_code", p->rec.code);
@@ -647,8 +646,12 @@ static void write_request(http_req *rq, docw *w, const cat_tenant *t, const cat_
          * personal data, and it says why the request closed, so every level shows it. */
         if (r->merged_into_reference)
             docw_string(w, "merged_into", r->merged_into_reference);
+        /* FixMyStreet's finer status (FIXED, IN_PROGRESS…), where the workflow gives one. */
+        const char *extended = workflow_extended_status(p->workflow, r->status);
+        if (extended)
+            docw_string(w, "extended_status", extended);
         docw_object_end(w);
-        write_notes(rq, w, ns, r->id, tz, !full);
+        write_notes(rq, w, p, ns, r->id, tz, !full);
     }
     docw_object_end(w);
 }
@@ -730,14 +733,15 @@ static void h_request_one(http_req *rq)
 
 /* ---- GET requests ---- */
 
-/* The store statuses behind the Open311 open/closed filter. */
-static void filter_statuses(store_request_filter *f, const o311_query *q)
+/* The store statuses behind the Open311 open/closed filter: the codes the collectivité's
+ * workflows map to it. */
+static void filter_statuses(store_request_filter *f, const cat_tenant *t, const o311_query *q)
 {
     if (q->want_open == q->want_closed)
         return; /* neither or both: every status */
-    for (int s = 0; s < STATUS_COUNT && f->n_statuses < STORE_FILTER_MAX_LIST; s++)
-        if (status_is_closed((status)s) == q->want_closed)
-            f->statuses[f->n_statuses++] = status_code((status)s);
+    f->n_statuses = workflow_tenant_codes(
+        t, q->want_closed ? WORKFLOW_CODES_OPEN311_CLOSED : WORKFLOW_CODES_OPEN311_OPEN,
+        f->statuses, STORE_FILTER_MAX_LIST);
 }
 
 /* Appends the results of one search to *all (grown in the arena). */
@@ -794,7 +798,7 @@ static int run_search(http_req *rq, const cat_tenant *t, const o311_query *q, st
     }
     if (q->n_codes > 0 && f.n_procedure_ids == 0)
         return 0; /* only unknown codes: nothing matches */
-    filter_statuses(&f, q);
+    filter_statuses(&f, t, q);
     f.created_from = q->created_from;
     f.created_to = q->created_to;
     f.offset = (q->page - 1) * q->page_size;
@@ -993,28 +997,16 @@ static void h_requests(http_req *rq)
 
 /* ---- service request updates (mySociety's extension) ---- */
 
-/* The status an update shows for a guichet status: the extended values FixMyStreet reads
- * (docs/open311.md «Service request updates»); an unknown code (a future workflow's) is
- * OPEN or CLOSED by its Open311 mapping. */
-static const char *update_status_of(const char *code)
+/* The status an update shows for a status of p's workflow: its extended status, the values
+ * FixMyStreet reads (docs/open311.md «Service request updates»); one without is OPEN or
+ * CLOSED by its Open311 mapping. */
+static const char *update_status_of(const cat_procedure *p, const char *code)
 {
-    static const struct {
-        status s;
-        const char *word;
-    } words[] = {
-        {STATUS_NEW, "OPEN"},
-        {STATUS_ACKNOWLEDGED, "INVESTIGATING"},
-        {STATUS_IN_PROGRESS, "IN_PROGRESS"},
-        {STATUS_RESOLVED, "FIXED"},
-        {STATUS_REJECTED, "NO_FURTHER_ACTION"},
-        {STATUS_DUPLICATE, "DUPLICATE"},
-    };
-    status st;
-    if (code != NULL && status_parse(code, &st) == 0)
-        for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
-            if (words[i].s == st)
-                return words[i].word;
-    return strcmp(status_open311_of(code), "closed") == 0 ? "CLOSED" : "OPEN";
+    const cat_workflow *wf = p ? p->workflow : NULL;
+    const char *extended = workflow_extended_status(wf, code);
+    if (extended)
+        return extended;
+    return strcmp(workflow_open311(wf, code), "closed") == 0 ? "CLOSED" : "OPEN";
 }
 
 /* One <request_update>. With status_only (the procedure shows its status alone), only status
@@ -1027,14 +1019,13 @@ static int write_update(http_req *rq, docw *w, const cat_tenant *t, const store_
     int is_status = e->status_to != NULL;
     if (status_only && !is_status)
         return 0;
-    status st;
-    const char *text = status_only && status_parse(e->status_to, &st) == 0
-                           ? status_label(st, rq->lang)
-                           : note_text(rq, e);
+    const cat_procedure *p = catalogue_procedure_by_id(t, u->procedure_id);
+    const char *label = status_text(rq, p, e->status_to);
+    const char *text = status_only && label ? label : note_text(rq, p, e);
     docw_object_begin(w, "request_update");
     docw_string(w, "update_id", arena_printf(rq->arena, "%" PRId64, e->id));
     docw_string(w, "service_request_id", u->reference);
-    docw_string(w, "status", update_status_of(u->status_after));
+    docw_string(w, "status", update_status_of(p, u->status_after));
     write_time(w, "updated_datetime", e->created_at, t->rec.timezone);
     write_description(w, text);
     const char *media = status_only ? NULL : uri_of(rq->arena, e->media_url);

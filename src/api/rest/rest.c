@@ -17,7 +17,7 @@
 #include "core/audit.h"
 #include "core/request.h"
 #include "core/request_public.h"
-#include "core/status.h"
+#include "core/workflow.h"
 #include "present/icons.h"
 #include "util/jsonw.h"
 #include "util/timeutil.h"
@@ -123,9 +123,8 @@ static void write_request(jsonw *w, lang l, const cat_tenant *t, const store_req
                           const store_event *timeline, size_t n_events)
 {
     const char *tz = t->rec.timezone;
-    status st;
-    const char *label = status_parse(r->status, &st) == 0 ? status_label(st, l) : r->status;
     const cat_procedure *p = catalogue_procedure_by_id(t, r->procedure_id);
+    const char *label = p ? workflow_agent_label(p->workflow, r->status, l) : r->status;
     const cat_department *d =
         r->department_id ? catalogue_department_by_id(t, r->department_id) : NULL;
 
@@ -308,12 +307,16 @@ static int q_status(http_req *rq, rest_state *st, const char *v, error *err)
                    &st->filter.n_statuses) != 0)
         return error_set(err, ERR_INVALID_ARG, "status", "a comma list of at most %d status codes",
                          STORE_FILTER_MAX_LIST);
+    /* Any code of the collectivité's workflows (each procedure has its own: GET
+     * /api/v1/procedures/{code}/workflow lists them). */
     for (size_t i = 0; i < st->filter.n_statuses; i++) {
-        status s;
-        if (status_parse(st->filter.statuses[i], &s) != 0)
+        int known = 0;
+        for (size_t w = 0; w < st->tenant->n_workflows && !known; w++)
+            known = workflow_status(&st->tenant->workflows[w], st->filter.statuses[i]) != NULL;
+        if (!known)
             return error_set(err, ERR_INVALID_ARG, "status",
-                             "unknown status code (new, acknowledged, in_progress, resolved, "
-                             "rejected, duplicate)");
+                             "unknown status code %.40s: see each procedure's workflow",
+                             st->filter.statuses[i]);
     }
     return 0;
 }
@@ -599,16 +602,10 @@ static const char *body_string(http_req *rq, const char *name, json_t *v, size_t
 
 static int b_status(http_req *rq, rest_state *st, json_t *v, error *err)
 {
-    const char *s = body_string(rq, "status", v, REQUEST_FIELD_MAX, 0, err);
-    status code;
-    if (!s)
-        return -1;
-    if (status_parse(s, &code) != 0)
-        return error_set(err, ERR_INVALID_ARG, "status",
-                         "unknown status code (new, acknowledged, in_progress, resolved, "
-                         "rejected, duplicate)");
-    st->change.status = s;
-    return 0;
+    /* Checked against the request's own workflow by core, whose refusal names the codes
+     * allowed. */
+    st->change.status = body_string(rq, "status", v, REQUEST_FIELD_MAX, 0, err);
+    return st->change.status ? 0 : -1;
 }
 
 static int b_note(http_req *rq, rest_state *st, json_t *v, error *err)
@@ -784,6 +781,54 @@ static void op_add_event(http_req *rq, rest_state *st)
     http_wait_started(w, rc, &err);
 }
 
+/* GET /api/v1/procedures/{code}/workflow: the statuses a request of that procedure can be in
+ * and the moves between them, which PATCH checks a status change against. */
+static void op_workflow(http_req *rq, rest_state *st)
+{
+    const cat_procedure *p = catalogue_procedure(st->tenant, rq->params[0]);
+    if (!p) {
+        respond_code(rq, ERR_NOT_FOUND, "code", "no procedure with this code");
+        return;
+    }
+    const cat_workflow *wf = p->workflow;
+    lang l = rq->lang;
+    jsonw w;
+    buf_reset(&rq->out);
+    jsonw_init(&w, &rq->out);
+    jsonw_object_begin(&w, NULL);
+    jsonw_string(&w, "procedure", p->rec.code);
+    jsonw_string(&w, "code", wf->rec.code);
+    jsonw_string(&w, "name", l == LANG_EN && wf->rec.name_en ? wf->rec.name_en : wf->rec.name);
+    jsonw_array_begin(&w, "statuses");
+    for (size_t i = 0; i < wf->n_statuses; i++) {
+        const store_workflow_status *s = &wf->statuses[i];
+        jsonw_object_begin(&w, NULL);
+        jsonw_string(&w, "code", s->code);
+        jsonw_string(&w, "label", workflow_agent_label(wf, s->code, l));
+        jsonw_string(&w, "citizen_label", workflow_citizen_label(wf, s->code, l));
+        jsonw_string(&w, "open311", s->open311_closed ? "closed" : "open");
+        jsonw_string(&w, "extended_status", s->extended_status);
+        jsonw_bool(&w, "citizen_visible", s->citizen_visible);
+        jsonw_bool(&w, "initial", s->is_initial);
+        jsonw_bool(&w, "final", s->is_final);
+        jsonw_object_end(&w);
+    }
+    jsonw_array_end(&w);
+    jsonw_array_begin(&w, "transitions");
+    for (size_t i = 0; i < wf->n_transitions; i++) {
+        const store_workflow_transition *t = &wf->transitions[i].rec;
+        jsonw_object_begin(&w, NULL);
+        jsonw_string(&w, "from", t->from_code);
+        jsonw_string(&w, "to", t->to_code);
+        jsonw_string(&w, "label", l == LANG_EN && t->label_en ? t->label_en : t->label);
+        jsonw_bool(&w, "comment_required", t->comment_required);
+        jsonw_object_end(&w);
+    }
+    jsonw_array_end(&w);
+    jsonw_object_end(&w);
+    respond_json(rq, &w, 200);
+}
+
 /* ---- dispatch ---- */
 
 typedef struct rest_op {
@@ -797,6 +842,7 @@ static const rest_op list_op = {op_list, 0, list_params, sizeof list_params / si
 static const rest_op get_op = {op_get, 0, NULL, 0};
 static const rest_op patch_op = {op_patch, 1, NULL, 0};
 static const rest_op add_event_op = {op_add_event, 1, NULL, 0};
+static const rest_op workflow_op = {op_workflow, 0, NULL, 0};
 
 /* The tenant: ?tenant=SLUG when given, else the one the Host header chose. */
 static int resolve_tenant(http_req *rq, rest_state *st, error *err)
@@ -889,6 +935,11 @@ static void route_add_event(http_req *rq)
     run(rq, &add_event_op);
 }
 
+static void route_workflow(http_req *rq)
+{
+    run(rq, &workflow_op);
+}
+
 /* Methods per path; the server answers unknown paths under /api/ (404) and other methods
  * (405 with Allow) through rest_write_error. */
 const http_route rest_routes[] = {
@@ -896,5 +947,6 @@ const http_route rest_routes[] = {
     {HTTP_GET | HTTP_HEAD, "/api/v1/requests/{}", route_get},
     {HTTP_PATCH, "/api/v1/requests/{}", route_patch},
     {HTTP_POST, "/api/v1/requests/{}/events", route_add_event},
+    {HTTP_GET | HTTP_HEAD, "/api/v1/procedures/{}/workflow", route_workflow},
     {0, NULL, NULL},
 };

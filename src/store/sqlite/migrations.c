@@ -918,12 +918,170 @@ static const char migration_25[] =
     "CAST(strftime('%s', 'now') AS INTEGER), 'cli', 'Version initiale' FROM procedures;\n"
     "ALTER TABLE requests ADD COLUMN procedure_version INTEGER NOT NULL DEFAULT 1;\n";
 
+/* Version 26 (issue 13, «Workflows»): statuses and transitions become data, per collectivité.
+ * A workflow has its statuses (labels for agents and for citizens, a colour of the badge
+ * palette whose every value passes AA contrast with its text, the Open311 open/closed and
+ * extended status, visible to citizens or not, final, initial: one per workflow, which core
+ * checks on load) and its transitions (from and to a status code, a label, the agent roles
+ * that may take it, whether a comment is required). A final status may name reopen_to, where
+ * the citizen's «pas réglé» (Open311 REOPEN) takes the request. Status rows are kept narrow
+ * and keyed by (workflow, code) so that later columns (timeouts, actions) fit beside them.
+ *
+ * Three workflows ship with every collectivité: those of today's tenants are seeded here and
+ * a trigger gives them to every tenant created afterwards, from the same SQL (SEED_WORKFLOWS),
+ * so the two cannot drift. Every existing procedure gets the incident workflow, whose codes
+ * are exactly the fixed statuses of before (no request row changes) and whose transitions are
+ * exactly those core/status.c allowed: an open status to any other but back to new; a closed
+ * one to in_progress, acknowledged or another closed one. A procedure created afterwards
+ * takes the workflow of its kind unless one is named (catalogue.tx_procedure_upsert). */
+#define WF_ROLES "'agent manager admin'"
+#define SEED_WORKFLOWS(TENANTS)                                                                     \
+    "INSERT INTO workflows (tenant_id, code, name, name_en) SELECT t.id, v.column1, v.column2, "    \
+    "v.column3 FROM (" TENANTS ") t, (VALUES ('incident', 'Signalement', 'Incident report'), "      \
+    "('demarche', 'Démarche administrative', 'Administrative procedure'), "                        \
+    "('question', 'Question simple', 'Simple question')) v;\n"                                      \
+    "INSERT INTO workflow_statuses (workflow_id, code, position, agent_label, agent_label_en, "     \
+    "citizen_label, citizen_label_en, colour, open311, extended_status, citizen_visible, "          \
+    "is_final, is_initial, reopen_to) SELECT w.id, v.column2, v.column3, v.column4, v.column5, "    \
+    "v.column4, v.column5, v.column6, v.column7, v.column8, 1, v.column9, v.column10, "             \
+    "v.column11 FROM workflows w JOIN (VALUES "                                                     \
+    "('incident', 'new', 1, 'nouvelle', 'new', 'blue', 'open', NULL, 0, 1, NULL), "                 \
+    "('incident', 'acknowledged', 2, 'prise en compte', 'acknowledged', 'purple', 'open', "         \
+    "'INVESTIGATING', 0, 0, NULL), "                                                                \
+    "('incident', 'in_progress', 3, 'en cours', 'in progress', 'amber', 'open', 'IN_PROGRESS', "    \
+    "0, 0, NULL), "                                                                                 \
+    "('incident', 'resolved', 4, 'résolue', 'resolved', 'green', 'closed', 'FIXED', 1, 0, "        \
+    "'in_progress'), "                                                                              \
+    "('incident', 'rejected', 5, 'rejetée', 'rejected', 'red', 'closed', 'NO_FURTHER_ACTION', 1, " \
+    "0, NULL), "                                                                                    \
+    "('incident', 'duplicate', 6, 'doublon', 'duplicate', 'grey', 'closed', 'DUPLICATE', 1, 0, "    \
+    "NULL), "                                                                                       \
+    "('demarche', 'submitted', 1, 'déposée', 'submitted', 'blue', 'open', NULL, 0, 1, NULL), "    \
+    "('demarche', 'under_review', 2, 'en instruction', 'under review', 'amber', 'open', "           \
+    "'IN_PROGRESS', 0, 0, NULL), "                                                                  \
+    "('demarche', 'correction_requested', 3, 'correction demandée', 'correction requested', "      \
+    "'purple', 'open', 'ACTION_SCHEDULED', 0, 0, NULL), "                                           \
+    "('demarche', 'accepted', 4, 'acceptée', 'accepted', 'green', 'closed', 'FIXED', 1, 0, "       \
+    "NULL), "                                                                                       \
+    "('demarche', 'refused', 5, 'refusée', 'refused', 'red', 'closed', 'NO_FURTHER_ACTION', 1, "   \
+    "0, NULL), "                                                                                    \
+    "('demarche', 'dropped', 6, 'classée sans suite', 'dropped', 'grey', 'closed', 'CANCELLED', "  \
+    "1, 0, NULL), "                                                                                 \
+    "('question', 'new', 1, 'nouvelle', 'new', 'blue', 'open', NULL, 0, 1, NULL), "                 \
+    "('question', 'answered', 2, 'répondue', 'answered', 'green', 'closed', 'FIXED', 1, 0, "       \
+    "NULL)) v ON v.column1 = w.code WHERE w.tenant_id IN (" TENANTS ");\n"                          \
+    "INSERT INTO workflow_transitions (workflow_id, position, from_code, to_code, label, "          \
+    "label_en, roles, comment_required) SELECT w.id, v.column2, v.column3, v.column4, v.column5, "  \
+    "v.column6, " WF_ROLES ", v.column7 FROM workflows w JOIN (VALUES "                             \
+    "('incident', 1, 'new', 'acknowledged', 'Prendre en compte', 'Acknowledge', 0), "               \
+    "('incident', 2, 'new', 'in_progress', 'Passer en cours', 'Start work', 0), "                   \
+    "('incident', 3, 'new', 'resolved', 'Résoudre', 'Resolve', 0), "                               \
+    "('incident', 4, 'new', 'rejected', 'Rejeter', 'Reject', 0), "                                  \
+    "('incident', 5, 'new', 'duplicate', 'Classer en doublon', 'Close as duplicate', 0), "          \
+    "('incident', 6, 'acknowledged', 'in_progress', 'Passer en cours', 'Start work', 0), "          \
+    "('incident', 7, 'acknowledged', 'resolved', 'Résoudre', 'Resolve', 0), "                      \
+    "('incident', 8, 'acknowledged', 'rejected', 'Rejeter', 'Reject', 0), "                         \
+    "('incident', 9, 'acknowledged', 'duplicate', 'Classer en doublon', 'Close as duplicate', "     \
+    "0), "                                                                                          \
+    "('incident', 10, 'in_progress', 'acknowledged', 'Revenir à prise en compte', "                \
+    "'Back to acknowledged', 0), "                                                                  \
+    "('incident', 11, 'in_progress', 'resolved', 'Résoudre', 'Resolve', 0), "                      \
+    "('incident', 12, 'in_progress', 'rejected', 'Rejeter', 'Reject', 0), "                         \
+    "('incident', 13, 'in_progress', 'duplicate', 'Classer en doublon', 'Close as duplicate', "     \
+    "0), "                                                                                          \
+    "('incident', 14, 'resolved', 'acknowledged', 'Rouvrir (prise en compte)', "                    \
+    "'Reopen (acknowledged)', 0), "                                                                 \
+    "('incident', 15, 'resolved', 'in_progress', 'Rouvrir (en cours)', 'Reopen (in progress)', "    \
+    "0), "                                                                                          \
+    "('incident', 16, 'resolved', 'rejected', 'Rejeter', 'Reject', 0), "                            \
+    "('incident', 17, 'resolved', 'duplicate', 'Classer en doublon', 'Close as duplicate', 0), "    \
+    "('incident', 18, 'rejected', 'acknowledged', 'Rouvrir (prise en compte)', "                    \
+    "'Reopen (acknowledged)', 0), "                                                                 \
+    "('incident', 19, 'rejected', 'in_progress', 'Rouvrir (en cours)', 'Reopen (in progress)', "    \
+    "0), "                                                                                          \
+    "('incident', 20, 'rejected', 'resolved', 'Résoudre', 'Resolve', 0), "                         \
+    "('incident', 21, 'rejected', 'duplicate', 'Classer en doublon', 'Close as duplicate', 0), "    \
+    "('incident', 22, 'duplicate', 'acknowledged', 'Rouvrir (prise en compte)', "                   \
+    "'Reopen (acknowledged)', 0), "                                                                 \
+    "('incident', 23, 'duplicate', 'in_progress', 'Rouvrir (en cours)', 'Reopen (in progress)', "   \
+    "0), "                                                                                          \
+    "('incident', 24, 'duplicate', 'resolved', 'Résoudre', 'Resolve', 0), "                        \
+    "('incident', 25, 'duplicate', 'rejected', 'Rejeter', 'Reject', 0), "                           \
+    "('demarche', 1, 'submitted', 'under_review', 'Mettre en instruction', 'Start the review', "    \
+    "0), "                                                                                          \
+    "('demarche', 2, 'under_review', 'accepted', 'Accepter', 'Accept', 0), "                        \
+    "('demarche', 3, 'under_review', 'refused', 'Refuser', 'Refuse', 1), "                          \
+    "('demarche', 4, 'under_review', 'dropped', 'Classer sans suite', 'Drop', 1), "                 \
+    "('demarche', 5, 'under_review', 'correction_requested', 'Demander une correction', "           \
+    "'Ask for a correction', 1), "                                                                  \
+    "('demarche', 6, 'correction_requested', 'under_review', 'Reprendre l''instruction', "          \
+    "'Resume the review', 0), "                                                                     \
+    "('question', 1, 'new', 'answered', 'Répondre', 'Answer', 1)) v ON v.column1 = w.code "        \
+    "WHERE w.tenant_id IN (" TENANTS ");\n"
+
+static const char migration_26[] =
+    "CREATE TABLE workflows (\n"
+    "  id INTEGER PRIMARY KEY,\n"
+    "  tenant_id INTEGER NOT NULL REFERENCES tenants(id),\n"
+    "  code TEXT NOT NULL,\n"
+    "  name TEXT NOT NULL,\n"
+    "  name_en TEXT,\n"
+    "  UNIQUE (tenant_id, code)\n"
+    ") STRICT;\n"
+    "CREATE TABLE workflow_statuses (\n"
+    "  id INTEGER PRIMARY KEY,\n"
+    "  workflow_id INTEGER NOT NULL REFERENCES workflows(id),\n"
+    "  code TEXT NOT NULL,\n"
+    "  position INTEGER NOT NULL,\n"
+    "  agent_label TEXT NOT NULL,\n"
+    "  agent_label_en TEXT,\n"
+    "  citizen_label TEXT NOT NULL,\n"
+    "  citizen_label_en TEXT,\n"
+    "  colour TEXT NOT NULL CHECK (colour IN ('blue', 'purple', 'amber', 'green', 'red', "
+    "'grey', 'teal')),\n"
+    "  open311 TEXT NOT NULL CHECK (open311 IN ('open', 'closed')),\n"
+    "  extended_status TEXT CHECK (extended_status IN ('FIXED', 'IN_PROGRESS', "
+    "'ACTION_SCHEDULED', 'INVESTIGATING', 'DUPLICATE', 'NOT_COUNCILS_RESPONSIBILITY', "
+    "'NO_FURTHER_ACTION', 'INTERNAL_REFERRAL', 'FOR_TRIAGE', 'CANCELLED')),\n"
+    "  citizen_visible INTEGER NOT NULL DEFAULT 1,\n"
+    "  is_final INTEGER NOT NULL DEFAULT 0,\n"
+    "  is_initial INTEGER NOT NULL DEFAULT 0,\n"
+    "  reopen_to TEXT,\n"
+    "  UNIQUE (workflow_id, code)\n"
+    ") STRICT;\n"
+    "CREATE UNIQUE INDEX workflow_statuses_initial ON workflow_statuses (workflow_id) "
+    "WHERE is_initial = 1;\n"
+    "CREATE TABLE workflow_transitions (\n"
+    "  id INTEGER PRIMARY KEY,\n"
+    "  workflow_id INTEGER NOT NULL REFERENCES workflows(id),\n"
+    "  position INTEGER NOT NULL,\n"
+    "  from_code TEXT NOT NULL,\n"
+    "  to_code TEXT NOT NULL,\n"
+    "  label TEXT NOT NULL,\n"
+    "  label_en TEXT,\n"
+    "  roles TEXT NOT NULL,\n"
+    "  comment_required INTEGER NOT NULL DEFAULT 0,\n"
+    "  UNIQUE (workflow_id, from_code, to_code),\n"
+    "  FOREIGN KEY (workflow_id, from_code) REFERENCES workflow_statuses (workflow_id, code),\n"
+    "  FOREIGN KEY (workflow_id, to_code) REFERENCES workflow_statuses (workflow_id, code)\n"
+    ") STRICT;\n"
+    "ALTER TABLE procedures ADD COLUMN workflow_id INTEGER REFERENCES "
+    "workflows(id);\n" SEED_WORKFLOWS(
+        "SELECT id FROM tenants") "UPDATE procedures SET workflow_id = (SELECT w.id FROM workflows "
+                                  "w WHERE w.tenant_id = "
+                                  "procedures.tenant_id AND w.code = 'incident');\n"
+                                  "CREATE TRIGGER tenants_workflows AFTER INSERT ON tenants "
+                                  "BEGIN " SEED_WORKFLOWS(
+                                      "SELECT new.id AS id") "END;\n" CONFIG_TRIGGERS("workflows")
+                                      CONFIG_TRIGGERS("workflow_statuses")
+                                          CONFIG_TRIGGERS("workflow_transitions");
+
 /* Indexed by version - 1. */
 const char *const store_sqlite_migrations[] = {
     migration_1,  migration_2,  migration_3,  migration_4,  migration_5,  migration_6,
     migration_7,  migration_8,  migration_9,  migration_10, migration_11, migration_12,
     migration_13, migration_14, migration_15, migration_16, migration_17, migration_18,
     migration_19, migration_20, migration_21, migration_22, migration_23, migration_24,
-    migration_25};
+    migration_25, migration_26};
 const int store_sqlite_migration_count =
     (int)(sizeof store_sqlite_migrations / sizeof store_sqlite_migrations[0]);

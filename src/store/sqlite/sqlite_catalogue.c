@@ -94,8 +94,9 @@ static sq_stmt sq_procedures_all =
     SQ_STMT("SELECT id, tenant_id, code, name, group_name, description, keywords, attributes, "
             "service_notice, department_id, kind, is_public, open311, delay_days, active, "
             "auto_public, allow_anonymous, open311_detail, retention_months, name_en, "
-            "description_en, service_notice_en, icon, delay_working, (SELECT max(version) FROM "
-            "procedure_versions v WHERE v.procedure_id = procedures.id) FROM procedures "
+            "description_en, service_notice_en, icon, delay_working, workflow_id, (SELECT "
+            "max(version) FROM procedure_versions v WHERE v.procedure_id = procedures.id) "
+            "FROM procedures "
             "ORDER BY tenant_id, id");
 
 static int read_procedure(sqlite3_stmt *st, arena *a, void *q)
@@ -126,7 +127,69 @@ static int read_procedure(sqlite3_stmt *st, arena *a, void *q)
     p->service_notice_en = store_sqlite_col_text(st, 21, a, &oom);
     p->icon = store_sqlite_col_text(st, 22, a, &oom);
     p->delay_working = sqlite3_column_int(st, 23);
-    p->form_version = sqlite3_column_int(st, 24);
+    p->workflow_id = sqlite3_column_int64(st, 24);
+    p->form_version = sqlite3_column_int(st, 25);
+    return oom ? -1 : 0;
+}
+
+static sq_stmt sq_workflows_all =
+    SQ_STMT("SELECT id, tenant_id, code, name, name_en FROM workflows ORDER BY tenant_id, id");
+
+static int read_workflow(sqlite3_stmt *st, arena *a, void *p)
+{
+    store_workflow *w = p;
+    int oom = 0;
+    w->id = sqlite3_column_int64(st, 0);
+    w->tenant_id = sqlite3_column_int64(st, 1);
+    w->code = store_sqlite_col_text(st, 2, a, &oom);
+    w->name = store_sqlite_col_text(st, 3, a, &oom);
+    w->name_en = store_sqlite_col_text(st, 4, a, &oom);
+    return oom ? -1 : 0;
+}
+
+static sq_stmt sq_workflow_statuses_all =
+    SQ_STMT("SELECT workflow_id, code, position, agent_label, agent_label_en, citizen_label, "
+            "citizen_label_en, colour, open311, extended_status, citizen_visible, is_final, "
+            "is_initial, reopen_to FROM workflow_statuses ORDER BY workflow_id, position, id");
+
+static int read_workflow_status(sqlite3_stmt *st, arena *a, void *p)
+{
+    store_workflow_status *s = p;
+    int oom = 0;
+    s->workflow_id = sqlite3_column_int64(st, 0);
+    s->code = store_sqlite_col_text(st, 1, a, &oom);
+    s->position = sqlite3_column_int(st, 2);
+    s->agent_label = store_sqlite_col_text(st, 3, a, &oom);
+    s->agent_label_en = store_sqlite_col_text(st, 4, a, &oom);
+    s->citizen_label = store_sqlite_col_text(st, 5, a, &oom);
+    s->citizen_label_en = store_sqlite_col_text(st, 6, a, &oom);
+    s->colour = store_sqlite_col_text(st, 7, a, &oom);
+    const char *o = (const char *)sqlite3_column_text(st, 8);
+    s->open311_closed = o && strcmp(o, "closed") == 0;
+    s->extended_status = store_sqlite_col_text(st, 9, a, &oom);
+    s->citizen_visible = sqlite3_column_int(st, 10);
+    s->is_final = sqlite3_column_int(st, 11);
+    s->is_initial = sqlite3_column_int(st, 12);
+    s->reopen_to = store_sqlite_col_text(st, 13, a, &oom);
+    return oom ? -1 : 0;
+}
+
+static sq_stmt sq_workflow_transitions_all =
+    SQ_STMT("SELECT workflow_id, position, from_code, to_code, label, label_en, roles, "
+            "comment_required FROM workflow_transitions ORDER BY workflow_id, position, id");
+
+static int read_workflow_transition(sqlite3_stmt *st, arena *a, void *p)
+{
+    store_workflow_transition *t = p;
+    int oom = 0;
+    t->workflow_id = sqlite3_column_int64(st, 0);
+    t->position = sqlite3_column_int(st, 1);
+    t->from_code = store_sqlite_col_text(st, 2, a, &oom);
+    t->to_code = store_sqlite_col_text(st, 3, a, &oom);
+    t->label = store_sqlite_col_text(st, 4, a, &oom);
+    t->label_en = store_sqlite_col_text(st, 5, a, &oom);
+    t->roles = store_sqlite_col_text(st, 6, a, &oom);
+    t->comment_required = sqlite3_column_int(st, 7);
     return oom ? -1 : 0;
 }
 
@@ -164,6 +227,13 @@ static int store_sqlite_catalogue_load(store *s, arena *a, store_catalogue *out,
                  (void **)&out->procedures, &out->n_procedures, err) != 0 ||
         load_all(c, &sq_brandings_all, read_branding, sizeof(store_branding), a,
                  (void **)&out->brandings, &out->n_brandings, err) != 0 ||
+        load_all(c, &sq_workflows_all, read_workflow, sizeof(store_workflow), a,
+                 (void **)&out->workflows, &out->n_workflows, err) != 0 ||
+        load_all(c, &sq_workflow_statuses_all, read_workflow_status, sizeof(store_workflow_status),
+                 a, (void **)&out->workflow_statuses, &out->n_workflow_statuses, err) != 0 ||
+        load_all(c, &sq_workflow_transitions_all, read_workflow_transition,
+                 sizeof(store_workflow_transition), a, (void **)&out->workflow_transitions,
+                 &out->n_workflow_transitions, err) != 0 ||
         store_sqlite_config_version(s, &out->version, err) != 0)
         goto cleanup;
     if (began) {
@@ -299,11 +369,14 @@ static sq_stmt sq_procedure_upsert = SQ_STMT(
     "INSERT INTO procedures (tenant_id, code, name, group_name, description, keywords, "
     "attributes, service_notice, department_id, kind, is_public, open311, delay_days, "
     "active, auto_public, allow_anonymous, open311_detail, retention_months, name_en, "
-    "description_en, service_notice_en, icon, delay_working) VALUES (?1, ?2, "
+    "description_en, service_notice_en, icon, delay_working, workflow_id) VALUES (?1, ?2, "
     "?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, "
     /* 0: the default of its kind, as migration 7 gave existing procedures */
     "CASE WHEN ?18 BETWEEN 1 AND 1200 THEN ?18 WHEN ?10 = 1 THEN 36 ELSE 24 END, ?19, ?20, ?21, "
-    "?22, ?23) "
+    "?22, ?23, "
+    /* 0: the shipped workflow of its kind */
+    "coalesce(?24, (SELECT id FROM workflows WHERE tenant_id = ?1 AND "
+    "code = CASE WHEN ?10 = 1 THEN 'demarche' ELSE 'incident' END))) "
     "ON CONFLICT (tenant_id, code) DO UPDATE SET name = excluded.name, "
     "group_name = excluded.group_name, description = excluded.description, "
     "keywords = excluded.keywords, attributes = excluded.attributes, "
@@ -314,7 +387,8 @@ static sq_stmt sq_procedure_upsert = SQ_STMT(
     "open311_detail = excluded.open311_detail, "
     "retention_months = excluded.retention_months, name_en = excluded.name_en, "
     "description_en = excluded.description_en, service_notice_en = excluded.service_notice_en, "
-    "icon = excluded.icon, delay_working = excluded.delay_working RETURNING id");
+    "icon = excluded.icon, delay_working = excluded.delay_working, "
+    "workflow_id = coalesce(?24, workflow_id) RETURNING id");
 
 /* The next version of a procedure's form, unless its latest one has the same text. */
 static sq_stmt sq_procedure_version_add = SQ_STMT(
@@ -357,6 +431,7 @@ static int store_sqlite_tx_procedure_upsert(store *s, const store_procedure *p, 
     store_sqlite_bind_text(st, 21, p->service_notice_en);
     store_sqlite_bind_text(st, 22, p->icon);
     sqlite3_bind_int(st, 23, p->delay_working ? 1 : 0);
+    store_sqlite_bind_id(st, 24, p->workflow_id);
     int64_t id = 0;
     if (store_sqlite_run_write(c, st, &id, "procedure_upsert", err) != 0)
         return -1;

@@ -526,6 +526,8 @@ static int counted_by_counters(const store_request_filter *f)
     return f->n_references == 0 && f->n_procedure_ids == 0 && !f->only_open311 && !f->channel &&
            !f->by_priority && !f->created_from && !f->created_to && !f->updated_since &&
            !f->citizen_id && !f->citizen_email && !f->only_public && !f->overdue &&
+           /* open requests not named by their statuses: the counters cannot tell them */
+           !(f->only_open && f->n_statuses == 0) &&
            !(f->text && f->text[strspn(f->text, " \t\r\n")] != '\0');
 }
 

@@ -1,7 +1,8 @@
 /*
  * bo_admin_procedures — the collectivité's procedures (démarches and incident types) under
- * /agent/admin/demarches, for admins: the list and a first editor (texts, kind, department,
- * delay, retention, publication, Open311 level, attribute definitions as JSON). Saving is
+ * /agent/admin/demarches, for admins: the list and a first editor (texts, kind, workflow —
+ * chosen at creation, shown afterwards: its requests' statuses are its workflow's —,
+ * department, delay, retention, publication, Open311 level, attribute definitions as JSON). Saving is
  * core's (admin_procedure_upsert_as: checked, written with its "admin" audit entry in one job,
  * the catalogue reloaded); the page waits for it with its connection suspended.
  */
@@ -15,6 +16,7 @@
 #include "core/attrs.h"
 #include "core/forms.h"
 #include "core/retention.h"
+#include "core/workflow.h"
 #include "present/icons.h"
 #include "web/backoffice/backoffice.h"
 #include "web/backoffice/bo_admin_common.h"
@@ -73,6 +75,7 @@ static const char *const proc_text_fields[] = {"code",
                                                "icon",
                                                "delay_count",
                                                "version_summary",
+                                               "workflow",
                                                NULL};
 static const char *const proc_flags[] = {"is_public", "auto_public", "allow_anonymous",
                                          "open311",   "active",      NULL};
@@ -172,6 +175,29 @@ static int attributes_check(bo_page *p, const char *json)
     return -1;
 }
 
+/* The collectivité's workflows for the editor's select, the one in values.workflow selected
+ * (none: the default of the kind), and its name as "workflow_name" (an existing procedure's,
+ * shown, not changed). */
+static void workflow_choices(bo_page *p)
+{
+    const cat_tenant *t = p->rq->host_tenant;
+    const char *chosen = json_string_value(json_object_get(p->values, "workflow"));
+    json_t *list = json_array();
+    for (size_t i = 0; i < t->n_workflows; i++) {
+        const cat_workflow *wf = &t->workflows[i];
+        const char *name = web_in_lang(p->rq, wf->rec.name, wf->rec.name_en);
+        json_t *o = json_object();
+        present_set_str(o, "value", wf->rec.code);
+        present_set_str(o, "label", name);
+        if (chosen && strcmp(chosen, wf->rec.code) == 0) {
+            json_object_set_new(o, "selected", json_true());
+            bo_page_set(p, "workflow_name", json_string(name));
+        }
+        json_array_append_new(list, o);
+    }
+    bo_page_set(p, "workflows", list);
+}
+
 static void procedure_render(bo_page *p, int status, int is_new, const char *dept_code)
 {
     http_req *rq = p->rq;
@@ -194,6 +220,7 @@ static void procedure_render(bo_page *p, int status, int is_new, const char *dep
     if (count && strcmp(count, "ouvres") == 0)
         bo_page_set(p, "delay_working", json_true());
     icon_choices(p, demarche ? PROCEDURE_DEMARCHE : PROCEDURE_INCIDENT);
+    workflow_choices(p);
     if (is_new)
         bo_page_set(p, "is_new", json_true());
     const char *title =
@@ -225,6 +252,10 @@ static void procedure_values(bo_page *p, const store_procedure *r, const char *d
     bo_page_value(p, "retention_months", retention);
     bo_page_value(p, "department", dept_code);
     bo_page_value(p, "kind", r->kind == PROCEDURE_DEMARCHE ? "demarche" : "incident");
+    const cat_tenant *t = p->rq->host_tenant;
+    for (size_t i = 0; i < t->n_workflows; i++)
+        if (t->workflows[i].rec.id == r->workflow_id)
+            bo_page_value(p, "workflow", t->workflows[i].rec.code);
     const int flags[] = {r->is_public, r->auto_public, r->allow_anonymous, r->open311, r->active};
     for (size_t i = 0; proc_flags[i]; i++)
         if (flags[i])
@@ -439,6 +470,16 @@ static void procedure_save(http_req *rq, const char *code)
         *bo_admin_field(&f, "service_notice_en") ? bo_admin_field(&f, "service_notice_en") : NULL;
     r.kind = strcmp(bo_admin_field(&f, "kind"), "demarche") == 0 ? PROCEDURE_DEMARCHE
                                                                  : PROCEDURE_INCIDENT;
+    /* Chosen at creation only (empty: its kind's); an existing procedure keeps its own, which
+     * its requests' statuses belong to (r.workflow_id 0 keeps it). */
+    const char *wf_code = bo_admin_field(&f, "workflow");
+    if (!existing && *wf_code) {
+        const cat_workflow *wf = workflow_by_code(rq->host_tenant, wf_code);
+        if (wf)
+            r.workflow_id = wf->rec.id;
+        else
+            bo_page_error_key(&p, "workflow", "admin.procedure.error_workflow");
+    }
     /* Empty: its kind's default. Only the sprite's names: anything else would draw nothing. */
     const char *icon = bo_admin_field(&f, "icon");
     if (*icon && !icons_has(icon))

@@ -17,7 +17,7 @@
 #include "core/agent.h"
 #include "core/perm.h"
 #include "core/request.h"
-#include "core/status.h"
+#include "core/workflow.h"
 #include "core/work.h"
 #include "util/buf.h"
 #include "util/log.h"
@@ -75,13 +75,27 @@ static const char *qget(http_req *rq, const char *name)
     return v && *v ? v : NULL;
 }
 
-static void set_open_statuses(store_request_filter *f)
+/* The open requests: closed_at unset (what the search index narrows on), and the open codes
+ * of the collectivité's workflows (what the kept counts are summed over) when they fit in a
+ * filter; more of them, closed_at alone says it (the count then walks the requests). */
+static void set_open_statuses(store_request_filter *f, const cat_tenant *t)
 {
-    f->only_open = 1; /* the same requests, and what the search index narrows on */
-    f->n_statuses = 0;
-    for (int s = 0; s < STATUS_COUNT; s++)
-        if (!status_is_closed((status)s))
-            f->statuses[f->n_statuses++] = status_code((status)s);
+    const char *codes[STORE_FILTER_MAX_LIST + 1];
+    size_t n = workflow_tenant_codes(t, WORKFLOW_CODES_OPEN, codes, STORE_FILTER_MAX_LIST + 1);
+    f->only_open = 1;
+    f->n_statuses = n <= STORE_FILTER_MAX_LIST ? n : 0;
+    memcpy(f->statuses, codes, f->n_statuses * sizeof *codes);
+}
+
+/* 1 when code is one of the tenant's statuses of the kind asked (workflow_tenant_codes). */
+static int tenant_has_code(const cat_tenant *t, workflow_codes which, const char *code)
+{
+    const char *codes[STORE_FILTER_MAX_LIST];
+    size_t n = workflow_tenant_codes(t, which, codes, STORE_FILTER_MAX_LIST);
+    for (size_t i = 0; code && i < n; i++)
+        if (strcmp(codes[i], code) == 0)
+            return 1;
+    return 0;
 }
 
 /* "2026-03-12" at 00:00 UTC (+ end_of_day: 23:59:59); -1 when malformed. */
@@ -105,28 +119,29 @@ static void filter_from_query(http_req *rq, const store_agent *a, const cat_tena
         char id[AGENT_ASSIGNEE_LEN];
         agent_assignee_id(a, id);
         f->assignee = arena_strdup(rq->arena, id);
-        set_open_statuses(f);
+        set_open_statuses(f, t);
     } else if (strcmp(tab, "service") == 0 || strcmp(tab, "nouvelles") == 0 ||
                strcmp(tab, "non-assignees") == 0) {
         for (size_t i = 0; i < a->n_departments && i < STORE_FILTER_MAX_LIST; i++)
             f->department_ids[f->n_department_ids++] = a->department_ids[i];
-        set_open_statuses(f);
-        if (strcmp(tab, "nouvelles") == 0) {
-            f->statuses[0] = status_code(STATUS_NEW);
-            f->n_statuses = 1;
-        } else if (strcmp(tab, "non-assignees") == 0) {
+        set_open_statuses(f, t);
+        if (strcmp(tab, "nouvelles") == 0)
+            f->n_statuses = workflow_tenant_codes(t, WORKFLOW_CODES_INITIAL, f->statuses,
+                                                  STORE_FILTER_MAX_LIST);
+        else if (strcmp(tab, "non-assignees") == 0) {
             f->unassigned = 1;
         }
     }
     const char *v;
     if ((v = qget(rq, "statut"))) {
-        status s;
+        int is_open = tenant_has_code(t, WORKFLOW_CODES_OPEN, v),
+            is_final = tenant_has_code(t, WORKFLOW_CODES_FINAL, v);
         if (strcmp(v, "ouvertes") == 0)
-            set_open_statuses(f);
-        else if (status_parse(v, &s) == 0) {
-            f->statuses[0] = status_code(s);
+            set_open_statuses(f, t);
+        else if (is_open || is_final) {
+            f->statuses[0] = v;
             f->n_statuses = 1;
-            f->only_open = !status_is_closed(s);
+            f->only_open = !is_final; /* a code final in no workflow: open requests only */
         }
     }
     if ((v = qget(rq, "demarche"))) {
@@ -220,10 +235,25 @@ static void filter_options(http_req *rq, const cat_tenant *t, const store_agent 
     json_array_append_new(sts, option("ouvertes",
                                       present_string(rq->present, rq->lang, "inbox.status_open"),
                                       qget(rq, "statut")));
-    for (int s = 0; s < STATUS_COUNT; s++)
-        json_array_append_new(sts, option(status_code((status)s),
-                                          bo_status_label(rq, status_code((status)s)),
-                                          qget(rq, "statut")));
+    /* The chosen procedure's statuses; none chosen, every code of the collectivité's
+     * workflows, each with the label of the first workflow that has it. */
+    const cat_procedure *chosen = catalogue_procedure(t, qget(rq, "demarche"));
+    if (chosen) {
+        for (size_t i = 0; i < chosen->workflow->n_statuses; i++) {
+            const char *code = chosen->workflow->statuses[i].code;
+            json_array_append_new(
+                sts, option(code, bo_status_label(rq, chosen, code), qget(rq, "statut")));
+        }
+    } else {
+        const char *codes[STORE_FILTER_MAX_LIST * 2];
+        size_t n = workflow_tenant_codes(t, WORKFLOW_CODES_OPEN, codes, STORE_FILTER_MAX_LIST);
+        n += workflow_tenant_codes(t, WORKFLOW_CODES_FINAL, codes + n, STORE_FILTER_MAX_LIST);
+        for (size_t i = 0; i < n; i++)
+            json_array_append_new(
+                sts,
+                option(codes[i], web_capitalised(rq, workflow_tenant_label(t, codes[i], rq->lang)),
+                       qget(rq, "statut")));
+    }
     json_object_set_new(ctx, "statuses", sts);
 
     json_t *groups = json_array();
@@ -454,16 +484,14 @@ static void inbox(http_req *rq)
         if (ids)
             ids[i] = r->id;
         const cat_procedure *p = catalogue_procedure_by_id(t, r->procedure_id);
-        status st;
-        int closed = status_parse(r->status, &st) == 0 && status_is_closed(st);
+        int closed = p && workflow_is_final(p->workflow, r->status);
         json_t *o = json_object();
         present_set_str_opt(o, "reference", r->reference);
         present_set_str_opt(
             o, "url", arena_printf(rq->arena, "/agent/demandes/%s", bo_url(rq, r->reference)));
         present_set_str_opt(o, "procedure", p ? p->rec.name : "");
         present_set_str(o, "icon", web_procedure_icon(p));
-        present_set_str_opt(o, "status", r->status);
-        present_set_str_opt(o, "status_label", bo_status_label(rq, r->status));
+        web_set_status(rq, o, p, r->status, rq->lang, WEB_AGENT);
         present_set_str_opt(o, "channel", bo_channel_label(rq, r->channel));
         present_set_str_opt(o, "created", bo_date(rq, t, r->created_at, 0));
         present_set_str_opt(o, "due", bo_date(rq, t, r->due_at, 0));
@@ -550,12 +578,20 @@ static void inbox(http_req *rq)
     /* Bulk actions. */
     if (perm_can_bulk(&a)) {
         json_object_set_new(ctx, "can_bulk", json_true());
+        /* Every status a transition leads to; each request is checked against its own
+         * workflow in the job (one refused is skipped). */
         json_t *bs = json_array();
-        for (int st = 0; st < STATUS_COUNT; st++)
-            if (st != STATUS_NEW)
-                json_array_append_new(bs,
-                                      option(status_code((status)st),
-                                             bo_status_label(rq, status_code((status)st)), NULL));
+        const char *codes[STORE_FILTER_MAX_LIST * 2];
+        size_t n_codes =
+            workflow_tenant_codes(t, WORKFLOW_CODES_OPEN, codes, STORE_FILTER_MAX_LIST);
+        n_codes +=
+            workflow_tenant_codes(t, WORKFLOW_CODES_FINAL, codes + n_codes, STORE_FILTER_MAX_LIST);
+        for (size_t k = 0; k < n_codes; k++)
+            if (!tenant_has_code(t, WORKFLOW_CODES_INITIAL, codes[k]))
+                json_array_append_new(
+                    bs, option(codes[k],
+                               web_capitalised(rq, workflow_tenant_label(t, codes[k], rq->lang)),
+                               NULL));
         json_object_set_new(ctx, "bulk_statuses", bs);
         store_reply_template *tpl = NULL;
         size_t n_tpl = 0;
@@ -746,15 +782,16 @@ static void bulk(http_req *rq)
     const char *agent_v = form_get(&f, "agent");
     const char *status_v = form_get(&f, "statut");
     const char *tpl_v = form_get(&f, "modele");
-    status to;
     store_reply_template *tpl = NULL;
     size_t n_tpl = 0;
-    int ok = action &&
-             (strcmp(action, "rerouter") == 0 ||
-              (strcmp(action, "assigner") == 0 && agent_v && *agent_v) ||
-              (strcmp(action, "statut") == 0 && status_v && status_parse(status_v, &to) == 0) ||
-              (strcmp(action, "repondre") == 0 && tpl_v && *tpl_v &&
-               bo_reply_templates(rq, t, &tpl, &n_tpl) == 0));
+    int ok =
+        action &&
+        (strcmp(action, "rerouter") == 0 ||
+         (strcmp(action, "assigner") == 0 && agent_v && *agent_v) ||
+         (strcmp(action, "statut") == 0 && (tenant_has_code(t, WORKFLOW_CODES_OPEN, status_v) ||
+                                            tenant_has_code(t, WORKFLOW_CODES_FINAL, status_v))) ||
+         (strcmp(action, "repondre") == 0 && tpl_v && *tpl_v &&
+          bo_reply_templates(rq, t, &tpl, &n_tpl) == 0));
     if (!ok) {
         error_set(&err, ERR_INVALID_ARG, "action", "choose an action and its value");
         http_respond_error(rq, &err);

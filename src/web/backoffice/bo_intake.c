@@ -15,7 +15,6 @@
 #include "core/perm.h"
 #include "core/request.h"
 #include "core/short_code.h"
-#include "core/status.h"
 #include "util/log.h"
 #include "util/timeutil.h"
 #include "web/backoffice/backoffice.h"

@@ -19,7 +19,7 @@
 #include "core/attachment.h"
 #include "core/perm.h"
 #include "core/request.h"
-#include "core/status.h"
+#include "core/workflow.h"
 #include "core/work.h"
 #include "util/log.h"
 #include "util/timeutil.h"
@@ -86,6 +86,17 @@ static void first_photo(http_req *rq, const cat_tenant *t, const store_request *
         present_set_str_opt(o, "thumb_url", arena_printf(rq->arena, "%s?miniature=1", base));
         return;
     }
+}
+
+/* The status «résolu» takes a request of procedure p in status `from` to, when agent a may
+ * move it there (core/workflow.h); NULL otherwise. */
+static const store_workflow_status *fixed_status(const cat_procedure *p, const store_agent *a,
+                                                 const char *from)
+{
+    const store_workflow_status *fixed = p ? workflow_fixed_status(p->workflow) : NULL;
+    return fixed && workflow_transition_allowed(p->workflow, from, fixed->code, bo_role(a), NULL)
+               ? fixed
+               : NULL;
 }
 
 static void render(http_req *rq, const store_agent *a, const cat_tenant *t, int http_status,
@@ -171,8 +182,7 @@ static void render(http_req *rq, const store_agent *a, const cat_tenant *t, int 
                 o, "action",
                 arena_printf(rq->arena, "/agent/terrain/%s?%s", bo_url(rq, r->reference), back));
             present_set_str_opt(o, "procedure", web_procedure_name(rq, p));
-            present_set_str_opt(o, "status_label", bo_status_label(rq, r->status));
-            present_set_str_opt(o, "status", r->status);
+            web_set_status(rq, o, p, r->status, rq->lang, WEB_AGENT);
             present_set_str_opt(o, "address", r->address && *r->address ? r->address : NULL);
             present_set_str_opt(o, "description", excerpt(rq, r->description));
             first_photo(rq, t, r, o);
@@ -188,10 +198,8 @@ static void render(http_req *rq, const store_agent *a, const cat_tenant *t, int 
                              "https://www.openstreetmap.org/?mlat=%.6f&mlon=%.6f#map=19/%.6f/%.6f",
                              r->lat, r->lon, r->lat, r->lon));
             json_object_set_new(o, "can_change", json_boolean(perm_can_change(a, r)));
-            status st;
             json_object_set_new(o, "can_resolve",
-                                json_boolean(status_parse(r->status, &st) == 0 &&
-                                             status_transition_allowed(st, STATUS_RESOLVED)));
+                                json_boolean(fixed_status(p, a, r->status) != NULL));
             present_set_str_opt(o, "id", arena_printf(rq->arena, "d-%s", r->reference));
             json_array_append_new(list, o);
         }
@@ -297,6 +305,12 @@ static void bo_mobile_post(http_req *rq)
     const char *note = bo_text(rq, form_get(&f, "note"), NOTE_MAX, 0, &msg);
     const char *action = form_get(&f, "action");
     int resolve = action && strcmp(action, "resolu") == 0;
+    const store_workflow_status *fixed =
+        resolve ? fixed_status(catalogue_procedure_by_id(t, r.procedure_id), &a, r.status) : NULL;
+    if (resolve && !fixed) {
+        field_error(rq, &a, t, r.reference, "request_bo.error_conflict", 409);
+        return;
+    }
     store_attachment *atts = n_files ? arena_alloc(rq->arena, n_files * sizeof *atts) : NULL;
     size_t n_atts = 0;
     const char *file_key = NULL; /* why a file was refused */
@@ -366,7 +380,7 @@ static void bo_mobile_post(http_req *rq)
         p.n_note_attachments = n_atts;
     }
     if (resolve) {
-        p.change.status = status_code(STATUS_RESOLVED);
+        p.change.status = fixed->code;
         p.change.note = note;
     }
     http_wait *w = http_wait_begin(rq, field_done);

@@ -21,7 +21,7 @@
 #include "core/perm.h"
 #include "core/request.h"
 #include "core/request_public.h"
-#include "core/status.h"
+#include "core/workflow.h"
 #include "core/work.h"
 #include "util/log.h"
 #include "util/timeutil.h"
@@ -145,8 +145,8 @@ static const store_agent *agent_by_assignee(const store_agent *agents, size_t n,
     return NULL;
 }
 
-static json_t *event_json(http_req *rq, const cat_tenant *t, const store_event *e,
-                          const store_agent *agents, size_t n_agents)
+static json_t *event_json(http_req *rq, const cat_tenant *t, const cat_procedure *p,
+                          const store_event *e, const store_agent *agents, size_t n_agents)
 {
     json_t *o = json_object();
     const char *kind = e->kind ? e->kind : "";
@@ -184,7 +184,7 @@ static json_t *event_json(http_req *rq, const cat_tenant *t, const store_event *
     } else if (strcmp(kind, "status") == 0 && e->status_to)
         title = arena_printf(rq->arena, "%s %s",
                              present_string(rq->present, rq->lang, "request_bo.event_status"),
-                             bo_status_label(rq, e->status_to));
+                             bo_status_label(rq, p, e->status_to));
     else
         title =
             present_string(rq->present, rq->lang,
@@ -201,22 +201,33 @@ static json_t *event_json(http_req *rq, const cat_tenant *t, const store_event *
     return o;
 }
 
-/* Allowed next statuses of r, for the status select: [{code, label}]. */
-static json_t *next_statuses(http_req *rq, const store_request *r)
+/* The transitions agent a may take from r's status, for the status select: [{code, label,
+ * to_label, comment_required}], labelled by the transition. */
+static json_t *next_statuses(http_req *rq, const store_agent *a, const cat_procedure *p,
+                             const store_request *r)
 {
     json_t *out = json_array();
-    status from;
-    if (status_parse(r->status, &from) != 0)
-        return out;
-    for (int s = 0; s < STATUS_COUNT; s++) {
-        if (!status_transition_allowed(from, (status)s))
-            continue;
+    const cat_transition *ts[WORKFLOW_LIST_MAX];
+    size_t n =
+        p ? workflow_transitions_from(p->workflow, r->status, bo_role(a), ts, WORKFLOW_LIST_MAX)
+          : 0;
+    for (size_t i = 0; i < n; i++) {
         json_t *o = json_object();
-        present_set_str_opt(o, "code", status_code((status)s));
-        present_set_str_opt(o, "label", bo_status_label(rq, status_code((status)s)));
+        present_set_str_opt(o, "code", ts[i]->rec.to_code);
+        present_set_str_opt(o, "label", web_in_lang(rq, ts[i]->rec.label, ts[i]->rec.label_en));
+        present_set_str_opt(o, "to_label", bo_status_label(rq, p, ts[i]->rec.to_code));
+        json_object_set_new(o, "comment_required", json_boolean(ts[i]->rec.comment_required));
         json_array_append_new(out, o);
     }
     return out;
+}
+
+/* 1 when r was closed as a duplicate: merged, or in its workflow's duplicate status. */
+static int closed_as_duplicate(const cat_tenant *t, const store_request *r)
+{
+    const cat_procedure *p = catalogue_procedure_by_id(t, r->procedure_id);
+    const store_workflow_status *dup = p ? workflow_duplicate_status(p->workflow) : NULL;
+    return r->merged_into || (dup && strcmp(r->status, dup->code) == 0);
 }
 
 /* A phone number as one search word: the digits the index also keeps it as (without spaces,
@@ -282,8 +293,7 @@ static json_t *others_json(http_req *rq, const store_agent *a, const cat_tenant 
                 o, "url",
                 arena_printf(rq->arena, "/agent/demandes/%s", bo_url(rq, rows[i].reference)));
             present_set_str_opt(o, "procedure", p ? p->rec.name : "");
-            present_set_str_opt(o, "status", rows[i].status);
-            present_set_str_opt(o, "status_label", bo_status_label(rq, rows[i].status));
+            web_set_status(rq, o, p, rows[i].status, rq->lang, WEB_AGENT);
             present_set_str_opt(o, "created", bo_date(rq, t, rows[i].created_at, 0));
             json_array_append_new(out, o);
         }
@@ -404,12 +414,10 @@ static json_t *show_context(http_req *rq, const store_agent *a, const cat_tenant
                         arena_printf(rq->arena, "/agent/demandes/%s", bo_url(rq, r->reference)));
 
     json_t *q = json_object();
-    status st = STATUS_NEW;
-    int closed = status_parse(r->status, &st) == 0 && status_is_closed(st);
+    int closed = p && workflow_is_final(p->workflow, r->status);
     present_set_str_opt(q, "reference", r->reference);
     present_set_str_opt(q, "procedure", p ? p->rec.name : "");
-    present_set_str_opt(q, "status", r->status);
-    present_set_str_opt(q, "status_label", bo_status_label(rq, r->status));
+    web_set_status(rq, q, p, r->status, rq->lang, WEB_AGENT);
     json_object_set_new(q, "closed", json_boolean(closed));
     /* Retention (core/retention.h): what is left of an anonymised request, and a request
      * whose citizen deleted their account. */
@@ -493,7 +501,7 @@ static json_t *show_context(http_req *rq, const store_agent *a, const cat_tenant
 
     json_t *tl = json_array();
     for (size_t i = 0; i < n_events; i++)
-        json_array_append_new(tl, event_json(rq, t, &events[i], agents, n_agents));
+        json_array_append_new(tl, event_json(rq, t, p, &events[i], agents, n_agents));
     json_object_set_new(ctx, "timeline", tl);
 
     json_t *others = others_json(rq, a, t, r);
@@ -510,12 +518,16 @@ static json_t *show_context(http_req *rq, const store_agent *a, const cat_tenant
      * request it names. */
     /* A new short code for whoever may change the request, while it still has a citizen. */
     json_object_set_new(ctx, "can_renew_code", json_boolean(can_change && !r->anonymised_at));
-    json_object_set_new(ctx, "can_merge",
-                        json_boolean(can_change && !r->merged_into &&
-                                     strcmp(r->status, status_code(STATUS_DUPLICATE)) != 0));
+    json_object_set_new(ctx, "can_merge", json_boolean(can_change && !closed_as_duplicate(t, r)));
     if (can_change) {
-        json_t *sts = r->merged_into ? json_array() : next_statuses(rq, r);
+        json_t *sts = r->merged_into ? json_array() : next_statuses(rq, a, p, r);
         json_object_set_new(ctx, "has_statuses", json_boolean(json_array_size(sts) > 0));
+        int need_comment = 0;
+        size_t k;
+        json_t *tr;
+        json_array_foreach(sts, k, tr) need_comment |=
+            json_is_true(json_object_get(tr, "comment_required"));
+        json_object_set_new(ctx, "statuses_need_comment", json_boolean(need_comment));
         json_object_set_new(ctx, "statuses", sts);
         json_t *prios = json_array();
         for (int i = 0; i <= 3; i++) {
@@ -617,6 +629,13 @@ static void show_render(http_req *rq, const store_agent *a, const cat_tenant *t,
         json_object_update(ctx, extra);
         json_decref(extra);
     }
+    /* The status the agent chose comes back selected with the error. */
+    const char *chosen = json_string_value(json_object_get(ctx, "statut_value"));
+    size_t i;
+    json_t *o;
+    json_array_foreach(json_object_get(ctx, "statuses"), i, o) json_object_set_new(
+        o, "selected",
+        json_boolean(chosen && strcmp(chosen, json_string_value(json_object_get(o, "code"))) == 0));
     if (json_object_get(ctx, "has_errors"))
         present_set_str_opt(
             ctx, "title",
@@ -769,12 +788,18 @@ static void bo_request_process(http_req *rq)
     ch.ch = CHANNEL_WEB;
     int changed = 0;
     const char *st = form_get(&f, "statut");
-    status to = STATUS_NEW, from = STATUS_NEW;
+    const cat_procedure *rp = catalogue_procedure_by_id(t, r.procedure_id);
+    const cat_workflow *wf = rp ? rp->workflow : NULL;
+    int comment_required = 0;
     if (st && *st) {
-        if (status_parse(st, &to) != 0 || status_parse(r.status, &from) != 0 ||
-            !status_transition_allowed(from, to))
+        if (!workflow_transition_allowed(wf, r.status, st, bo_role(&a), &comment_required))
             add_error(extra, "statut",
                       present_string(rq->present, rq->lang, "request_bo.error_status"));
+        else if (comment_required && !reply && !note && !json_object_get(extra, "reponse_error") &&
+                 !json_object_get(extra, "note_error"))
+            /* Checked here to keep what was typed; core checks it again in the write. */
+            add_error(extra, "statut",
+                      present_string(rq->present, rq->lang, "request_bo.error_comment_required"));
         else {
             ch.status = st;
             changed = 1;
@@ -831,6 +856,7 @@ static void bo_request_process(http_req *rq)
     if (json_object_get(extra, "errors")) {
         present_set_str_opt(extra, "reponse_value", form_get(&f, "reponse"));
         present_set_str_opt(extra, "note_value", form_get(&f, "note"));
+        present_set_str_opt(extra, "statut_value", st);
         show_render(rq, &a, t, &r, 400, extra);
         return;
     }
@@ -847,7 +873,7 @@ static void bo_request_process(http_req *rq)
     ps->r = r;
     ps->back = inbox_return(&f);
     /* Closing, or taking from the inbox: back to the list the agent came from. */
-    ps->closing = ch.status && status_is_closed(to);
+    ps->closing = ch.status && workflow_is_final(wf, ch.status);
     ps->taken = taking && ps->back && !ps->closing;
     rq->user = ps;
     request_processing proc = {.change = ch,
@@ -954,9 +980,9 @@ static void bo_request_merge(http_req *rq)
         msg = "request_bo.merge_error_same";
     else if (!perm_can_change(&a, &o))
         msg = "request_bo.merge_error_forbidden";
-    else if (r.merged_into || strcmp(r.status, status_code(STATUS_DUPLICATE)) == 0)
+    else if (closed_as_duplicate(t, &r))
         msg = "request_bo.merge_error_already";
-    else if (o.merged_into || strcmp(o.status, status_code(STATUS_DUPLICATE)) == 0)
+    else if (closed_as_duplicate(t, &o))
         msg = "request_bo.merge_error_survivor";
     else if (has_merged(rq, t, &r, &err))
         msg = "request_bo.merge_error_has_merged";
@@ -975,7 +1001,7 @@ static void bo_request_merge(http_req *rq)
         present_set_str_opt(m, "url",
                             arena_printf(rq->arena, "/agent/demandes/%s", bo_url(rq, o.reference)));
         present_set_str_opt(m, "procedure", p ? p->rec.name : "");
-        present_set_str_opt(m, "status_label", bo_status_label(rq, o.status));
+        present_set_str_opt(m, "status_label", bo_status_label(rq, p, o.status));
         present_set_str_opt(m, "created", bo_date(rq, t, o.created_at, 0));
         json_object_set_new(e, "merge_confirm", m);
         present_set_str_opt(e, "conserver_value", o.reference);

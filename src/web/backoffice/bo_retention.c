@@ -15,7 +15,7 @@
 #include "core/audit.h"
 #include "core/request.h"
 #include "core/retention.h"
-#include "core/status.h"
+#include "core/workflow.h"
 #include "util/csv.h"
 #include "util/log.h"
 #include "util/timeutil.h"
@@ -467,9 +467,9 @@ static int count_requests(http_req *rq, const store_account *acc, int64_t *all, 
     f.limit = 1;
     if (request_count(rq->core, &f, all, e) != 0)
         return -1;
-    for (int s = 0; s < STATUS_COUNT; s++)
-        if (!status_is_closed((status)s))
-            f.statuses[f.n_statuses++] = status_code((status)s);
+    f.only_open = 1;
+    f.n_statuses = workflow_tenant_codes(rq->host_tenant, WORKFLOW_CODES_OPEN, f.statuses,
+                                         STORE_FILTER_MAX_LIST);
     return request_count(rq->core, &f, open, e);
 }
 

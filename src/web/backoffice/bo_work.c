@@ -12,7 +12,7 @@
 
 #include "core/audit.h"
 #include "core/request.h"
-#include "core/status.h"
+#include "core/agent.h"
 #include "core/work.h"
 #include "util/buf.h"
 #include "util/log.h"
@@ -35,15 +35,15 @@ const char *bo_date(http_req *rq, const cat_tenant *t, int64_t when, int with_ti
     return present_date(rq->arena, rq->lang, when, t ? t->rec.timezone : NULL, with_time);
 }
 
-const char *bo_status_label(http_req *rq, const char *code)
+const char *bo_status_label(http_req *rq, const cat_procedure *p, const char *code)
 {
-    status s;
-    if (!code || status_parse(code, &s) != 0)
-        return code ? code : "";
-    char *cap = arena_strdup(rq->arena, status_label(s, rq->lang));
-    if (cap && cap[0] >= 'a' && cap[0] <= 'z')
-        cap[0] = (char)(cap[0] - 'a' + 'A');
-    return cap ? cap : "";
+    return web_status_label(rq, p, code, rq->lang, WEB_AGENT);
+}
+
+int bo_role(const store_agent *a)
+{
+    agent_role r;
+    return a && agent_role_parse(a->role, &r) == 0 ? (int)r : AGENT_ROLE_COUNT;
 }
 
 const char *bo_channel_label(http_req *rq, const char *code)

@@ -26,8 +26,11 @@ const char *bo_url(http_req *rq, const char *s);
 /* "12/03/2026" (with_time: "12/03/2026 14:30") in the tenant's zone, in rq->arena; NULL for
  * when <= 0. */
 const char *bo_date(http_req *rq, const cat_tenant *t, int64_t when, int with_time);
-/* The status label with a capital letter, in rq->arena. */
-const char *bo_status_label(http_req *rq, const char *code);
+/* The agents' label of status code of a request of procedure p (web_status_label), with a
+ * capital letter, in rq->arena. */
+const char *bo_status_label(http_req *rq, const cat_procedure *p, const char *code);
+/* The agent_role of a's role name; AGENT_ROLE_COUNT (no transition names it) when unknown. */
+int bo_role(const store_agent *a);
 /* The channel's label ("Téléphone"…), from the i18n strings. */
 const char *bo_channel_label(http_req *rq, const char *code);
 /* The priority's label ("Urgente"…). */

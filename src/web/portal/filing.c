@@ -13,7 +13,6 @@
 #include "core/branding.h"
 #include "core/request.h"
 #include "core/short_code.h"
-#include "core/status.h"
 #include "present/icons.h"
 #include "util/collate.h"
 #include "util/log.h"
@@ -227,8 +226,7 @@ static json_t *my_requests(http_req *rq, const cat_tenant *t, const store_accoun
         present_set_str(
             o, "date",
             filing_date_long(rq->arena, list[i].created_at, t->rec.timezone, page_lang(rq)));
-        present_set_str(o, "status", list[i].status);
-        present_set_str(o, "status_label", status_code_label(list[i].status, page_lang(rq)));
+        web_set_status(rq, o, p, list[i].status, page_lang(rq), WEB_CITIZEN);
         json_array_append_new(items, o);
     }
     json_object_set_new(obj, "has_items", json_boolean(n > 0));
@@ -467,8 +465,7 @@ static void receipt(http_req *rq)
                                  present_string(rq->present, l, "procedure.receipt_title"),
                                  r.reference));
     present_set_str(ctx, "created", filing_datetime(rq->arena, r.created_at, t->rec.timezone, l));
-    present_set_str(ctx, "status", r.status);
-    present_set_str(ctx, "status_label", status_code_label(r.status, l));
+    web_set_status(rq, ctx, p, r.status, l, WEB_CITIZEN);
     json_object_set_new(ctx, "sections", filing_request_sections(rq, t, p, &r));
     store_attachment *atts = NULL;
     size_t n_atts = 0;

@@ -10,7 +10,6 @@
 #include "core/attrs.h"
 #include "core/forms.h"
 #include "util/form.h"
-#include "core/status.h"
 #include "util/log.h"
 #include "util/timeutil.h"
 #include "util/collate.h"

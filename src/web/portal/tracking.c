@@ -18,7 +18,7 @@
 #include "core/attachment.h"
 #include "core/forms.h"
 #include "core/request.h"
-#include "core/status.h"
+#include "core/workflow.h"
 #include "util/log.h"
 #include "util/text.h"
 #include "util/timeutil.h"
@@ -101,21 +101,6 @@ void tracking_set_pages(http_req *rq, json_t *ctx, long page, int64_t total, lon
         present_set_str_opt(p, "next_url",
                             arena_printf(rq->arena, "%spage=%ld", base_url, page + 1));
     json_object_set_new(ctx, "pages", p);
-}
-
-const char *tracking_status_label(http_req *rq, const char *code)
-{
-    status s;
-    if (!code || status_parse(code, &s) != 0)
-        return code ? code : "";
-    /* Labels are lowercase for use inside sentences; on their own they start a phrase. */
-    const char *label = status_label(s, rq->lang);
-    char *cap = arena_strdup(rq->arena, label);
-    if (!cap)
-        return label;
-    if (cap[0] >= 'a' && cap[0] <= 'z')
-        cap[0] = (char)(cap[0] - 'a' + 'A');
-    return cap;
 }
 
 /* ---- small helpers ---- */
@@ -353,8 +338,7 @@ static json_t *event_json(http_req *rq, const track_state *st, const store_event
     } else if (strcmp(kind, "status") == 0 && e->status_to) {
         title = arena_printf(rq->arena, "%s %s",
                              present_string(rq->present, rq->lang, "track.event_status"),
-                             tracking_status_label(rq, e->status_to));
-        present_set_str_opt(o, "status", e->status_to);
+                             web_set_status(rq, o, st->proc, e->status_to, rq->lang, WEB_CITIZEN));
     } else if (strcmp(kind, "reopened") == 0) {
         title = present_string(rq->present, rq->lang,
                                partner ? "track.event_reopened_partner" : "track.event_reopened");
@@ -405,8 +389,8 @@ static void merged_into_json(http_req *rq, const track_state *st, json_t *req)
     }
     json_t *o = json_object();
     present_set_str_opt(o, "reference", m.reference);
-    present_set_str_opt(o, "status", m.status);
-    present_set_str_opt(o, "status_label", tracking_status_label(rq, m.status));
+    web_set_status(rq, o, catalogue_procedure_by_id(st->tenant, m.procedure_id), m.status, rq->lang,
+                   WEB_CITIZEN);
     tracking_set_date(rq, st->tenant, o, "updated", m.updated_at, 0);
     if (tracking_on_public_list(st->tenant, &m))
         present_set_str_opt(
@@ -448,16 +432,15 @@ static json_t *show_context(http_req *rq, track_state *st)
         arena_printf(rq->arena, "/suivi/%s", tracking_url_encode(rq, r->reference)));
 
     json_t *req = json_object();
-    status code = STATUS_NEW; /* stays new when the stored code is unknown */
-    int known = status_parse(r->status, &code) == 0;
-    int closed = known && status_is_closed(code);
+    int closed = st->proc && workflow_is_final(st->proc->workflow, r->status);
     present_set_str_opt(req, "reference", r->reference);
-    present_set_str_opt(req, "status", r->status);
-    present_set_str_opt(req, "status_label", tracking_status_label(rq, r->status));
-    present_set_str_opt(
-        req, "status_text",
-        present_string(rq->present, rq->lang,
-                       arena_printf(rq->arena, "track.status_text_%s", status_code(code))));
+    web_set_status(rq, req, st->proc, r->status, rq->lang, WEB_CITIZEN);
+    /* What the status means for the citizen, where the strings explain it (the shipped
+     * workflows' statuses); nothing for a status they do not know. */
+    const char *text_key = arena_printf(rq->arena, "track.status_text_%s",
+                                        json_string_value(json_object_get(req, "status")));
+    const char *text = text_key ? present_string(rq->present, rq->lang, text_key) : NULL;
+    present_set_str_opt(req, "status_text", text && strcmp(text, text_key) != 0 ? text : NULL);
     present_set_str_opt(req, "procedure", web_procedure_name(rq, st->proc));
     json_object_set_new(req, "closed", json_boolean(closed));
     if (r->merged_into)
@@ -515,7 +498,7 @@ static json_t *show_context(http_req *rq, track_state *st)
             json_object_set_new(ctx, "can_rate", json_true());
         }
     }
-    if (known && request_reopen_allowed(st->proc, r->status)) {
+    if (request_reopen_allowed(st->proc, r->status)) {
         json_t *q = json_object();
         present_set_str_opt(q, "yes_url",
                             arena_printf(rq->arena, "%s#avis", self_url(rq, st, "regle=oui")));
@@ -967,8 +950,7 @@ static void mine(http_req *rq)
             o, "url", arena_printf(rq->arena, "/suivi/%s", tracking_url_encode(rq, r->reference)));
         present_set_str_opt(o, "procedure", web_procedure_name(rq, p));
         present_set_str(o, "icon", web_procedure_icon(p));
-        present_set_str_opt(o, "status", r->status);
-        present_set_str_opt(o, "status_label", tracking_status_label(rq, r->status));
+        web_set_status(rq, o, p, r->status, rq->lang, WEB_CITIZEN);
         present_set_str_opt(o, "channel",
                             present_string(rq->present, rq->lang,
                                            arena_printf(rq->arena, "track.channel_%s",

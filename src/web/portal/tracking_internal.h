@@ -30,20 +30,19 @@ long tracking_page_param(http_req *rq);
  * one page; base_url already holds the other query parameters and ends in '?' or '&'. */
 void tracking_set_pages(http_req *rq, json_t *ctx, long page, int64_t total, long per_page,
                         const char *base_url);
-/* The status label and the badge modifier of a stored status code ("in_progress"). */
-const char *tracking_status_label(http_req *rq, const char *code);
 
 /* 1 when request r is on the public incidents list (/signalements/{ref} shows it to anyone). */
 int tracking_on_public_list(const cat_tenant *t, const store_request *r);
 
 /* The context of one public incident card (templates/public/_card.html: include it inside a
  * section over a list of these, in a <ul>): reference, url, procedure (the category),
- * address, status and status_label, filed and filed_iso (present_date), text (the approved
- * public text: whole with whole_text, else cut on a word boundary; absent while none is
- * approved; paragraphs too when whole), thumb_url (the first approved photo's thumbnail;
- * absent when none), reported_count and reported_plural («moi aussi» included), can_support
- * (still open) and support_url (POST /signalements/{ref}/moi-aussi), distance («à 40 m»;
- * only for request_public_nearby's cards). A new JSON object (caller owns it). */
+ * address, status, status_label and status_colour (web_set_status), filed and filed_iso
+ * (present_date), text (the approved public text: whole with whole_text, else cut on a word
+ * boundary; absent while none is approved; paragraphs too when whole), thumb_url (the first
+ * approved photo's thumbnail; absent when none), reported_count and reported_plural («moi aussi»
+ * included), can_support (still open) and support_url (POST /signalements/{ref}/moi-aussi),
+ * distance («à 40 m»; only for request_public_nearby's cards). A new JSON object (caller owns it).
+ */
 json_t *tracking_public_card_json(http_req *rq, const cat_tenant *t, const request_public_card *c,
                                   int whole_text);
 

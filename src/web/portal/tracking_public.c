@@ -16,7 +16,7 @@
 #include "core/attachment.h"
 #include "core/request.h"
 #include "core/request_public.h"
-#include "core/status.h"
+#include "core/workflow.h"
 #include "util/form.h"
 #include "util/text.h"
 #include "web/portal/tracking_internal.h"
@@ -61,8 +61,7 @@ json_t *tracking_public_card_json(http_req *rq, const cat_tenant *t, const reque
     present_set_str_opt(o, "url", incident_url(rq, c->reference));
     present_set_str_opt(o, "procedure", web_procedure_name(rq, c->procedure));
     present_set_str_opt(o, "address", c->address);
-    present_set_str_opt(o, "status", c->status);
-    present_set_str_opt(o, "status_label", tracking_status_label(rq, c->status));
+    web_set_status(rq, o, c->procedure, c->status, rq->lang, WEB_CITIZEN);
     tracking_set_date(rq, t, o, "filed", c->created_at, 0);
     if (c->text) {
         present_set_str_opt(
@@ -74,10 +73,9 @@ json_t *tracking_public_card_json(http_req *rq, const cat_tenant *t, const reque
         present_set_str_opt(o, "thumb_url",
                             arena_printf(rq->arena, "/pieces-jointes/%s/%" PRId64 "?miniature=1",
                                          tracking_url_encode(rq, c->reference), c->photo_id));
-    status code;
     json_object_set_new(
         o, "can_support",
-        json_boolean(status_parse(c->status, &code) == 0 && !status_is_closed(code)));
+        json_boolean(c->procedure && !workflow_is_final(c->procedure->workflow, c->status)));
     present_set_str_opt(o, "support_url",
                         arena_printf(rq->arena, "%s/moi-aussi", incident_url(rq, c->reference)));
     if (c->has_distance) {
@@ -113,7 +111,7 @@ static json_t *marker_json(http_req *rq, const store_request *r, const cat_proce
     json_object_set_new(m, "lat", json_real(r->lat));
     json_object_set_new(m, "lon", json_real(r->lon));
     present_set_str_opt(m, "title", web_procedure_name(rq, p));
-    present_set_str_opt(m, "status", tracking_status_label(rq, r->status));
+    present_set_str_opt(m, "status", web_status_label(rq, p, r->status, rq->lang, WEB_CITIZEN));
     present_set_str_opt(m, "address", r->address && *r->address ? r->address : NULL);
     present_set_str_opt(m, "url", incident_url(rq, r->reference));
     return m;
@@ -175,7 +173,8 @@ void tracking_public_list(http_req *rq)
     if (state == STATE_OPEN)
         flt.only_open = 1;
     else if (state == STATE_CLOSED)
-        flt.n_statuses = status_codes_of(1, flt.statuses, STORE_FILTER_MAX_LIST);
+        flt.n_statuses =
+            workflow_tenant_codes(t, WORKFLOW_CODES_FINAL, flt.statuses, STORE_FILTER_MAX_LIST);
 
     store_request *rows = NULL;
     size_t n = 0;
@@ -357,8 +356,7 @@ void tracking_public_show(http_req *rq)
             !e->status_to)
             continue;
         json_t *h = json_object();
-        present_set_str_opt(h, "status", e->status_to);
-        present_set_str_opt(h, "status_label", tracking_status_label(rq, e->status_to));
+        web_set_status(rq, h, p, e->status_to, rq->lang, WEB_CITIZEN);
         tracking_set_date(rq, t, h, "date", e->created_at, 0);
         json_array_append_new(history, h);
     }

@@ -1,0 +1,342 @@
+/*
+ * workflow — statuses and transitions as data: building a tenant's workflows from the
+ * catalogue's rows (with the rules a workflow must keep) and answering every status question.
+ */
+#include "core/workflow.h"
+
+#include <string.h>
+
+#include "core/agent.h"
+#include "core/catalogue.h"
+#include "util/log.h"
+
+/* The roles a transition names, as bits; -1 for a name that is no role. */
+static int roles_parse(const char *names, unsigned *out)
+{
+    *out = 0;
+    for (const char *p = names ? names : ""; *p;) {
+        size_t n = strcspn(p, " ");
+        if (n) {
+            char name[16];
+            agent_role r;
+            if (n >= sizeof name)
+                return -1;
+            memcpy(name, p, n);
+            name[n] = '\0';
+            if (agent_role_parse(name, &r) != 0)
+                return -1;
+            *out |= 1u << r;
+        }
+        p += n;
+        while (*p == ' ')
+            p++;
+    }
+    return 0;
+}
+
+/* The first broken rule of wf, or NULL when it keeps them all. */
+static const char *check(const cat_workflow *wf)
+{
+    size_t initials = 0;
+    for (size_t i = 0; i < wf->n_statuses; i++) {
+        const store_workflow_status *s = &wf->statuses[i];
+        initials += s->is_initial != 0;
+        if (s->reopen_to && !workflow_status(wf, s->reopen_to))
+            return "a reopen target is not one of its statuses";
+    }
+    if (initials != 1)
+        return "it has not exactly one initial status";
+    for (size_t i = 0; i < wf->n_transitions; i++) {
+        const store_workflow_transition *t = &wf->transitions[i].rec;
+        if (!workflow_status(wf, t->from_code) || !workflow_status(wf, t->to_code))
+            return "a transition names an unknown status";
+    }
+    return NULL;
+}
+
+int workflow_build(arena *a, const store_catalogue *raw, int64_t tenant_id, cat_workflow **out,
+                   size_t *n)
+{
+    size_t nw = 0;
+    for (size_t i = 0; i < raw->n_workflows; i++)
+        nw += raw->workflows[i].tenant_id == tenant_id;
+    *n = 0;
+    *out = arena_alloc(a, sizeof **out * (nw + 1));
+    if (!*out)
+        return -1;
+    for (size_t i = 0; i < raw->n_workflows; i++) {
+        const store_workflow *w = &raw->workflows[i];
+        if (w->tenant_id != tenant_id)
+            continue;
+        cat_workflow *wf = &(*out)[*n];
+        memset(wf, 0, sizeof *wf);
+        wf->rec = *w;
+        size_t ns = 0, nt = 0;
+        for (size_t j = 0; j < raw->n_workflow_statuses; j++)
+            ns += raw->workflow_statuses[j].workflow_id == w->id;
+        for (size_t j = 0; j < raw->n_workflow_transitions; j++)
+            nt += raw->workflow_transitions[j].workflow_id == w->id;
+        wf->statuses = arena_alloc(a, sizeof *wf->statuses * (ns + 1));
+        wf->transitions = arena_alloc(a, sizeof *wf->transitions * (nt + 1));
+        if (!wf->statuses || !wf->transitions)
+            return -1;
+        for (size_t j = 0; j < raw->n_workflow_statuses; j++)
+            if (raw->workflow_statuses[j].workflow_id == w->id) {
+                wf->statuses[wf->n_statuses] = raw->workflow_statuses[j];
+                if (wf->statuses[wf->n_statuses].is_initial)
+                    wf->initial = &wf->statuses[wf->n_statuses];
+                wf->n_statuses++;
+            }
+        const char *broken = NULL;
+        for (size_t j = 0; j < raw->n_workflow_transitions; j++)
+            if (raw->workflow_transitions[j].workflow_id == w->id) {
+                cat_transition *t = &wf->transitions[wf->n_transitions++];
+                t->rec = raw->workflow_transitions[j];
+                if (roles_parse(t->rec.roles, &t->roles) != 0)
+                    broken = "a transition names an unknown role";
+            }
+        if (!broken)
+            broken = check(wf);
+        if (broken) {
+            log_error("workflow %s of tenant %lld is left out: %s", w->code, (long long)tenant_id,
+                      broken);
+            continue;
+        }
+        (*n)++;
+    }
+    return 0;
+}
+
+static const char *dup_opt(arena *a, const char *s, int *oom)
+{
+    if (!s)
+        return NULL;
+    const char *d = arena_strdup(a, s);
+    if (!d)
+        *oom = 1;
+    return d;
+}
+
+cat_workflow *workflow_copy(arena *a, const cat_workflow *wf)
+{
+    if (!wf)
+        return NULL;
+    cat_workflow *c = arena_alloc(a, sizeof *c);
+    if (!c)
+        return NULL;
+    *c = *wf;
+    c->statuses = arena_alloc(a, sizeof *c->statuses * (wf->n_statuses + 1));
+    c->transitions = arena_alloc(a, sizeof *c->transitions * (wf->n_transitions + 1));
+    if (!c->statuses || !c->transitions)
+        return NULL;
+    int oom = 0;
+    c->rec.code = dup_opt(a, wf->rec.code, &oom);
+    c->rec.name = dup_opt(a, wf->rec.name, &oom);
+    c->rec.name_en = dup_opt(a, wf->rec.name_en, &oom);
+    for (size_t i = 0; i < wf->n_statuses; i++) {
+        store_workflow_status *d = &c->statuses[i];
+        const store_workflow_status *s = &wf->statuses[i];
+        *d = *s;
+        d->code = dup_opt(a, s->code, &oom);
+        d->agent_label = dup_opt(a, s->agent_label, &oom);
+        d->agent_label_en = dup_opt(a, s->agent_label_en, &oom);
+        d->citizen_label = dup_opt(a, s->citizen_label, &oom);
+        d->citizen_label_en = dup_opt(a, s->citizen_label_en, &oom);
+        d->colour = dup_opt(a, s->colour, &oom);
+        d->extended_status = dup_opt(a, s->extended_status, &oom);
+        d->reopen_to = dup_opt(a, s->reopen_to, &oom);
+        if (s == wf->initial)
+            c->initial = d;
+    }
+    for (size_t i = 0; i < wf->n_transitions; i++) {
+        cat_transition *d = &c->transitions[i];
+        const cat_transition *s = &wf->transitions[i];
+        *d = *s;
+        d->rec.from_code = dup_opt(a, s->rec.from_code, &oom);
+        d->rec.to_code = dup_opt(a, s->rec.to_code, &oom);
+        d->rec.label = dup_opt(a, s->rec.label, &oom);
+        d->rec.label_en = dup_opt(a, s->rec.label_en, &oom);
+        d->rec.roles = dup_opt(a, s->rec.roles, &oom);
+    }
+    return oom ? NULL : c;
+}
+
+const store_workflow_status *workflow_status(const cat_workflow *wf, const char *code)
+{
+    for (size_t i = 0; wf && code && i < wf->n_statuses; i++)
+        if (strcmp(wf->statuses[i].code, code) == 0)
+            return &wf->statuses[i];
+    return NULL;
+}
+
+int workflow_is_final(const cat_workflow *wf, const char *code)
+{
+    const store_workflow_status *s = workflow_status(wf, code);
+    return s && s->is_final;
+}
+
+/* The English text when asked and present, else the French. */
+static const char *in_lang(const char *fr, const char *en, lang l)
+{
+    return l == LANG_EN && en && *en ? en : fr;
+}
+
+const char *workflow_agent_label(const cat_workflow *wf, const char *code, lang l)
+{
+    const store_workflow_status *s = workflow_status(wf, code);
+    if (!s)
+        return code ? code : "";
+    return in_lang(s->agent_label, s->agent_label_en, l);
+}
+
+const store_workflow_status *workflow_citizen_status(const cat_workflow *wf, const char *code)
+{
+    const store_workflow_status *s = workflow_status(wf, code);
+    if (!s || s->citizen_visible)
+        return s;
+    for (const store_workflow_status *p = s; p > wf->statuses;)
+        if ((--p)->citizen_visible)
+            return p;
+    return wf->initial;
+}
+
+const char *workflow_citizen_label(const cat_workflow *wf, const char *code, lang l)
+{
+    const store_workflow_status *s = workflow_citizen_status(wf, code);
+    if (!s)
+        return code ? code : "";
+    return in_lang(s->citizen_label, s->citizen_label_en, l);
+}
+
+const char *workflow_colour(const cat_workflow *wf, const char *code)
+{
+    const store_workflow_status *s = workflow_status(wf, code);
+    return s && s->colour ? s->colour : "grey";
+}
+
+const char *workflow_open311(const cat_workflow *wf, const char *code)
+{
+    const store_workflow_status *s = workflow_status(wf, code);
+    return s && s->open311_closed ? "closed" : "open";
+}
+
+const char *workflow_extended_status(const cat_workflow *wf, const char *code)
+{
+    const store_workflow_status *s = workflow_status(wf, code);
+    return s ? s->extended_status : NULL;
+}
+
+static int role_may(const cat_transition *t, int role)
+{
+    return role == WORKFLOW_ANY_ROLE || (role >= 0 && role < 32 && (t->roles >> role) & 1u);
+}
+
+size_t workflow_transitions_from(const cat_workflow *wf, const char *from, int role,
+                                 const cat_transition **out, size_t max)
+{
+    size_t n = 0;
+    for (size_t i = 0; wf && from && i < wf->n_transitions && n < max; i++)
+        if (strcmp(wf->transitions[i].rec.from_code, from) == 0 &&
+            role_may(&wf->transitions[i], role))
+            out[n++] = &wf->transitions[i];
+    return n;
+}
+
+const cat_transition *workflow_transition(const cat_workflow *wf, const char *from, const char *to)
+{
+    for (size_t i = 0; wf && from && to && i < wf->n_transitions; i++)
+        if (strcmp(wf->transitions[i].rec.from_code, from) == 0 &&
+            strcmp(wf->transitions[i].rec.to_code, to) == 0)
+            return &wf->transitions[i];
+    return NULL;
+}
+
+int workflow_transition_allowed(const cat_workflow *wf, const char *from, const char *to, int role,
+                                int *comment_required)
+{
+    const cat_transition *t = workflow_transition(wf, from, to);
+    if (!t || !role_may(t, role))
+        return 0;
+    if (comment_required)
+        *comment_required = t->rec.comment_required != 0;
+    return 1;
+}
+
+const char *workflow_reopen_target(const cat_workflow *wf, const char *code)
+{
+    const store_workflow_status *s = workflow_status(wf, code);
+    return s ? s->reopen_to : NULL;
+}
+
+/* The first final status of wf whose extended status is `extended`, else the one coded
+ * `code`. */
+static const store_workflow_status *final_of_kind(const cat_workflow *wf, const char *extended,
+                                                  const char *code)
+{
+    for (size_t i = 0; wf && i < wf->n_statuses; i++)
+        if (wf->statuses[i].is_final && wf->statuses[i].extended_status &&
+            strcmp(wf->statuses[i].extended_status, extended) == 0)
+            return &wf->statuses[i];
+    return workflow_status(wf, code);
+}
+
+const store_workflow_status *workflow_duplicate_status(const cat_workflow *wf)
+{
+    return final_of_kind(wf, "DUPLICATE", "duplicate");
+}
+
+const store_workflow_status *workflow_fixed_status(const cat_workflow *wf)
+{
+    return final_of_kind(wf, "FIXED", "resolved");
+}
+
+static int is_of(const store_workflow_status *s, workflow_codes which)
+{
+    switch (which) {
+    case WORKFLOW_CODES_OPEN:
+        return !s->is_final;
+    case WORKFLOW_CODES_FINAL:
+        return s->is_final;
+    case WORKFLOW_CODES_INITIAL:
+        return s->is_initial;
+    case WORKFLOW_CODES_OPEN311_OPEN:
+        return !s->open311_closed;
+    case WORKFLOW_CODES_OPEN311_CLOSED:
+        return s->open311_closed;
+    }
+    return 0;
+}
+
+size_t workflow_tenant_codes(const struct cat_tenant *t, workflow_codes which, const char **out,
+                             size_t max)
+{
+    size_t n = 0;
+    for (size_t w = 0; t && w < t->n_workflows; w++)
+        for (size_t i = 0; i < t->workflows[w].n_statuses && n < max; i++) {
+            const store_workflow_status *s = &t->workflows[w].statuses[i];
+            if (!is_of(s, which))
+                continue;
+            size_t k = 0;
+            while (k < n && strcmp(out[k], s->code) != 0)
+                k++;
+            if (k == n)
+                out[n++] = s->code;
+        }
+    return n;
+}
+
+const char *workflow_tenant_label(const struct cat_tenant *t, const char *code, lang l)
+{
+    for (size_t w = 0; t && w < t->n_workflows; w++)
+        if (workflow_status(&t->workflows[w], code))
+            return workflow_agent_label(&t->workflows[w], code, l);
+    return code ? code : "";
+}
+
+const cat_workflow *workflow_by_code(const struct cat_tenant *t, const char *code)
+{
+    for (size_t w = 0; t && code && w < t->n_workflows; w++)
+        if (strcmp(t->workflows[w].rec.code, code) == 0)
+            return &t->workflows[w];
+    return NULL;
+}

@@ -1,0 +1,111 @@
+/*
+ * workflow — a procedure's statuses and the moves between them, as the collectivité's data
+ * (tables workflows, workflow_statuses, workflow_transitions, read with the catalogue):
+ * labels for agents and citizens, badge colour, Open311 open/closed and extended status,
+ * initial and final statuses, which transitions an agent of a given role may take and
+ * whether they need a comment. Every status rule of core and of the entrances asks here.
+ */
+#ifndef GUICHET_CORE_WORKFLOW_H
+#define GUICHET_CORE_WORKFLOW_H
+
+#include <stddef.h>
+
+#include "store/records.h"
+#include "util/arena.h"
+#include "util/error.h"
+
+/* The actor is no agent (an API key, the system, a citizen's own reopening): the workflow's
+ * transitions alone decide, whatever the roles they name. */
+#define WORKFLOW_ANY_ROLE (-1)
+
+/* The most statuses, or transitions from one status, a list built from a workflow holds (the
+ * back office's status control, refusals naming codes); a workflow may have more, the lists
+ * then stop there. */
+#define WORKFLOW_LIST_MAX 64
+
+typedef struct cat_transition {
+    store_workflow_transition rec;
+    unsigned roles; /* bit (1 << agent_role) for each role it names */
+} cat_transition;
+
+typedef struct cat_workflow {
+    store_workflow rec;
+    store_workflow_status *statuses; /* by position */
+    size_t n_statuses;
+    cat_transition *transitions; /* by position */
+    size_t n_transitions;
+    const store_workflow_status *initial; /* never NULL in a catalogue's workflow */
+} cat_workflow;
+
+struct cat_tenant;
+
+/* Builds the workflows of tenant_id from raw rows into *out (n in *n, in the arena).
+ * A workflow that breaks a rule (not exactly one initial status, a transition or a reopen
+ * target naming an unknown status, an unknown role) is left out and logged: procedures
+ * that use it then have none, and the catalogue disables them. -1 when out of memory. */
+int workflow_build(arena *a, const store_catalogue *raw, int64_t tenant_id, cat_workflow **out,
+                   size_t *n);
+/* A deep copy of wf in a (for a write job that may outlive the catalogue's snapshot); NULL
+ * when out of memory or wf is NULL. */
+cat_workflow *workflow_copy(arena *a, const cat_workflow *wf);
+
+/* The status `code` of wf; NULL when wf has none (or wf or code is NULL). */
+const store_workflow_status *workflow_status(const cat_workflow *wf, const char *code);
+/* 1 when code is a final status of wf. */
+int workflow_is_final(const cat_workflow *wf, const char *code);
+/* The agents' label of code in l (French when there is no English one); the code itself when
+ * wf has no such status, "" for NULL. Points into wf. */
+const char *workflow_agent_label(const cat_workflow *wf, const char *code, lang l);
+/* The status a citizen sees for code: code's own when visible, else the nearest visible
+ * status before it in the workflow's order, else the initial one; NULL when unknown. */
+const store_workflow_status *workflow_citizen_status(const cat_workflow *wf, const char *code);
+/* The citizens' label of workflow_citizen_status(code) in l; the code when unknown. */
+const char *workflow_citizen_label(const cat_workflow *wf, const char *code, lang l);
+/* The badge colour (a palette name) of code; "grey" when unknown. */
+const char *workflow_colour(const cat_workflow *wf, const char *code);
+/* "open" or "closed" (Open311) for code; unknown codes count as open. */
+const char *workflow_open311(const cat_workflow *wf, const char *code);
+/* FixMyStreet's extended status of code ("FIXED", …); NULL when it has none. */
+const char *workflow_extended_status(const cat_workflow *wf, const char *code);
+
+/* The transitions from `from` that an agent of `role` (agent_role, or WORKFLOW_ANY_ROLE)
+ * may take, in order, into out (pointers into wf); returns how many, at most max. */
+size_t workflow_transitions_from(const cat_workflow *wf, const char *from, int role,
+                                 const cat_transition **out, size_t max);
+/* The transition from → to of wf, whatever the role; NULL when there is none. */
+const cat_transition *workflow_transition(const cat_workflow *wf, const char *from, const char *to);
+/* 1 when an actor of `role` may move a request of wf from `from` to `to`; then
+ * *comment_required (may be NULL) says whether the move needs a comment. */
+int workflow_transition_allowed(const cat_workflow *wf, const char *from, const char *to, int role,
+                                int *comment_required);
+/* Where the citizen's «pas réglé» takes a request in status code; NULL when it cannot be
+ * reopened from there. */
+const char *workflow_reopen_target(const cat_workflow *wf, const char *code);
+/* The status a merged duplicate ends in: the one whose extended status is DUPLICATE, else
+ * the one coded "duplicate"; NULL when wf has neither. */
+const store_workflow_status *workflow_duplicate_status(const cat_workflow *wf);
+/* The status a problem fixed on the spot ends in (the field visit's «résolu»): the final one
+ * whose extended status is FIXED, else the one coded "resolved"; NULL when neither. */
+const store_workflow_status *workflow_fixed_status(const cat_workflow *wf);
+
+/* Which statuses workflow_tenant_codes lists. */
+typedef enum workflow_codes {
+    WORKFLOW_CODES_OPEN,           /* not final */
+    WORKFLOW_CODES_FINAL,          /* final */
+    WORKFLOW_CODES_INITIAL,        /* initial */
+    WORKFLOW_CODES_OPEN311_OPEN,   /* Open311 "open" */
+    WORKFLOW_CODES_OPEN311_CLOSED, /* Open311 "closed" */
+} workflow_codes;
+/* The distinct codes of t's workflows of the kind asked, in workflow then position order, into
+ * out (pointers into the catalogue); returns how many, at most max. For filters across
+ * procedures («ouvertes»); since closed_at is set exactly when a request enters a final
+ * status, callers that want open requests also ask for closed_at unset, which stays right
+ * should one code be final in one workflow and not in another. */
+size_t workflow_tenant_codes(const struct cat_tenant *t, workflow_codes which, const char **out,
+                             size_t max);
+/* The agents' label of code in the first of t's workflows that has it; the code when none. */
+const char *workflow_tenant_label(const struct cat_tenant *t, const char *code, lang l);
+/* t's workflow coded `code`; NULL when none. */
+const cat_workflow *workflow_by_code(const struct cat_tenant *t, const char *code);
+
+#endif
