@@ -408,7 +408,7 @@ int request_create(core *c, const request_input *in, request_created *out, core_
     r->priority = 1;
     r->created_at = r->updated_at = now;
     r->due_at = request_due_at(in->tenant, p, now);
-    if (workflow_is_final(p->workflow, r->status))
+    if (workflow_is_closed(p->workflow, r->status))
         r->closed_at = now;
     r->api_key_id = in->api_key_id;
     r->citizen_id = in->citizen_id;

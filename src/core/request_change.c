@@ -109,7 +109,7 @@ static int citizen_apply(store *s, change_job *j, store_request *r, int64_t now,
         break;
     }
     case CHANGE_RATE:
-        if (!workflow_is_final(j->wf, r->status))
+        if (!workflow_is_closed(j->wf, r->status))
             return error_set(err, ERR_CONFLICT, "rating", "only a closed request can be rated");
         if (r->rating)
             return error_set(err, ERR_CONFLICT, "rating", "this request was already rated");
@@ -126,7 +126,7 @@ static int citizen_apply(store *s, change_job *j, store_request *r, int64_t now,
         if (add_event(s, j, r->id, now, "reopened", 1, r->status, to, j->body, err) != 0)
             return -1;
         r->status = to;
-        r->closed_at = workflow_is_final(j->wf, to) ? now : 0;
+        r->closed_at = workflow_is_closed(j->wf, to) ? now : 0;
         break;
     }
     default:
@@ -302,10 +302,10 @@ static int change_apply_one(store *s, change_job *j, error *err)
             return -1;
         if (add_event(s, j, r.id, now, "status", 1, r.status, j->status, j->note, err) != 0)
             return -1;
-        /* closed_at marks a request in a final status, which open/closed filters rely on. */
-        if (!workflow_is_final(j->wf, j->status))
+        /* closed_at marks a request in a closed status, which open/closed filters rely on. */
+        if (!workflow_is_closed(j->wf, j->status))
             r.closed_at = 0;
-        else if (!workflow_is_final(j->wf, r.status) || !r.closed_at)
+        else if (!workflow_is_closed(j->wf, r.status) || !r.closed_at)
             r.closed_at = now;
         r.status = j->status;
         if (j->note)

@@ -86,7 +86,7 @@ int request_public_nearby(core *c, const cat_tenant *t, double lat, double lon, 
          * procedure made private a moment ago), and a status closed in a way closed_at does
          * not say is no «open» incident either. */
         const cat_procedure *p = catalogue_procedure_by_id(t, rows[i].procedure_id);
-        if (p && workflow_is_final(p->workflow, rows[i].status))
+        if (p && workflow_is_closed(p->workflow, rows[i].status))
             continue;
         if (request_public_card_of(c, t, &rows[i], &cards[k], err) != 0) {
             if (err->code != ERR_NOT_FOUND)

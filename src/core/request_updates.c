@@ -43,7 +43,7 @@ static int asks_reopen(const client_update_job *j, const store_request *r)
 {
     if (strcmp(j->row.client_status, "REOPEN") == 0)
         return 1;
-    return strcmp(j->row.client_status, "OPEN") == 0 && workflow_is_final(j->wf, r->status) &&
+    return strcmp(j->row.client_status, "OPEN") == 0 && workflow_is_closed(j->wf, r->status) &&
            r->closed_at != 0 && r->closed_at < j->row.client_datetime;
 }
 

@@ -43,13 +43,19 @@ static const char *check(const cat_workflow *wf)
         initials += s->is_initial != 0;
         if (s->reopen_to && !workflow_status(wf, s->reopen_to))
             return "a reopen target is not one of its statuses";
+        /* Final: the end of the road, so the request is closed there. */
+        if (s->is_final && !s->open311_closed)
+            return "a final status is not a closed one";
     }
     if (initials != 1)
         return "it has not exactly one initial status";
     for (size_t i = 0; i < wf->n_transitions; i++) {
         const store_workflow_transition *t = &wf->transitions[i].rec;
-        if (!workflow_status(wf, t->from_code) || !workflow_status(wf, t->to_code))
+        const store_workflow_status *from = workflow_status(wf, t->from_code);
+        if (!from || !workflow_status(wf, t->to_code))
             return "a transition names an unknown status";
+        if (from->is_final)
+            return "a final status has a transition out of it";
     }
     return NULL;
 }
@@ -169,10 +175,10 @@ const store_workflow_status *workflow_status(const cat_workflow *wf, const char 
     return NULL;
 }
 
-int workflow_is_final(const cat_workflow *wf, const char *code)
+int workflow_is_closed(const cat_workflow *wf, const char *code)
 {
     const store_workflow_status *s = workflow_status(wf, code);
-    return s && s->is_final;
+    return s && s->open311_closed;
 }
 
 /* The English text when asked and present, else the French. */
@@ -268,13 +274,13 @@ const char *workflow_reopen_target(const cat_workflow *wf, const char *code)
     return s ? s->reopen_to : NULL;
 }
 
-/* The first final status of wf whose extended status is `extended`, else the one coded
+/* The first closed status of wf whose extended status is `extended`, else the one coded
  * `code`. */
 static const store_workflow_status *final_of_kind(const cat_workflow *wf, const char *extended,
                                                   const char *code)
 {
     for (size_t i = 0; wf && i < wf->n_statuses; i++)
-        if (wf->statuses[i].is_final && wf->statuses[i].extended_status &&
+        if (wf->statuses[i].open311_closed && wf->statuses[i].extended_status &&
             strcmp(wf->statuses[i].extended_status, extended) == 0)
             return &wf->statuses[i];
     return workflow_status(wf, code);
@@ -294,15 +300,11 @@ static int is_of(const store_workflow_status *s, workflow_codes which)
 {
     switch (which) {
     case WORKFLOW_CODES_OPEN:
-        return !s->is_final;
-    case WORKFLOW_CODES_FINAL:
-        return s->is_final;
+        return !s->open311_closed;
+    case WORKFLOW_CODES_CLOSED:
+        return s->open311_closed;
     case WORKFLOW_CODES_INITIAL:
         return s->is_initial;
-    case WORKFLOW_CODES_OPEN311_OPEN:
-        return !s->open311_closed;
-    case WORKFLOW_CODES_OPEN311_CLOSED:
-        return s->open311_closed;
     }
     return 0;
 }

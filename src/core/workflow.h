@@ -51,8 +51,10 @@ cat_workflow *workflow_copy(arena *a, const cat_workflow *wf);
 
 /* The status `code` of wf; NULL when wf has none (or wf or code is NULL). */
 const store_workflow_status *workflow_status(const cat_workflow *wf, const char *code);
-/* 1 when code is a final status of wf. */
-int workflow_is_final(const cat_workflow *wf, const char *code);
+/* 1 when code is a closed status of wf (Open311 "closed": the request is done, closed_at
+ * set). A closed status may still have transitions out (an incident resolved, then reopened);
+ * a final one is closed and has none, which the catalogue checks. */
+int workflow_is_closed(const cat_workflow *wf, const char *code);
 /* The agents' label of code in l (French when there is no English one); the code itself when
  * wf has no such status, "" for NULL. Points into wf. */
 const char *workflow_agent_label(const cat_workflow *wf, const char *code, lang l);
@@ -84,23 +86,21 @@ const char *workflow_reopen_target(const cat_workflow *wf, const char *code);
 /* The status a merged duplicate ends in: the one whose extended status is DUPLICATE, else
  * the one coded "duplicate"; NULL when wf has neither. */
 const store_workflow_status *workflow_duplicate_status(const cat_workflow *wf);
-/* The status a problem fixed on the spot ends in (the field visit's «résolu»): the final one
+/* The status a problem fixed on the spot ends in (the field visit's «résolu»): the closed one
  * whose extended status is FIXED, else the one coded "resolved"; NULL when neither. */
 const store_workflow_status *workflow_fixed_status(const cat_workflow *wf);
 
 /* Which statuses workflow_tenant_codes lists. */
 typedef enum workflow_codes {
-    WORKFLOW_CODES_OPEN,           /* not final */
-    WORKFLOW_CODES_FINAL,          /* final */
-    WORKFLOW_CODES_INITIAL,        /* initial */
-    WORKFLOW_CODES_OPEN311_OPEN,   /* Open311 "open" */
-    WORKFLOW_CODES_OPEN311_CLOSED, /* Open311 "closed" */
+    WORKFLOW_CODES_OPEN,    /* not closed (Open311 "open") */
+    WORKFLOW_CODES_CLOSED,  /* closed (Open311 "closed") */
+    WORKFLOW_CODES_INITIAL, /* initial */
 } workflow_codes;
 /* The distinct codes of t's workflows of the kind asked, in workflow then position order, into
  * out (pointers into the catalogue); returns how many, at most max. For filters across
- * procedures («ouvertes»); since closed_at is set exactly when a request enters a final
+ * procedures («ouvertes»); since closed_at is set exactly when a request enters a closed
  * status, callers that want open requests also ask for closed_at unset, which stays right
- * should one code be final in one workflow and not in another. */
+ * should one code be closed in one workflow and not in another. */
 size_t workflow_tenant_codes(const struct cat_tenant *t, workflow_codes which, const char **out,
                              size_t max);
 /* The agents' label of code in the first of t's workflows that has it; the code when none. */

@@ -239,7 +239,7 @@ static void test_citizen_side(void **state)
         if (r->rating) {
             rated++;
             stars[r->rating]++;
-            assert_true(ws->is_final);
+            assert_true(ws->open311_closed);
         }
         if (r->rating_comment) {
             commented++;
@@ -336,7 +336,7 @@ static void test_requests_content(void **state)
         if (p->rec.delay_days > 0)
             assert_int_equal(r->due_at, request_due_at(t, p, r->created_at));
         assert_non_null(workflow_status(p->workflow, r->status));
-        if (workflow_is_final(p->workflow, r->status)) {
+        if (workflow_is_closed(p->workflow, r->status)) {
             closed++;
             assert_true(r->closed_at >= r->created_at);
             assert_true(r->closed_at <= r->updated_at);

@@ -4119,8 +4119,8 @@ static void test_migrate_workflows(void **state)
                  tenant);
         rows_text(db, sql, got, sizeof got);
         assert_string_equal(got, "new|0|1|open\nacknowledged|0|0|open\nin_progress|0|0|open\n"
-                                 "resolved|1|0|closed\nrejected|1|0|closed\n"
-                                 "duplicate|1|0|closed\n");
+                                 "resolved|0|0|closed\nrejected|0|0|closed\n"
+                                 "duplicate|0|0|closed\n");
     }
     exec_ok(db, "INSERT INTO tenants (id, slug, name, created_at) VALUES (3, 'x', 'X', 0)");
     rows_text(db,

@@ -102,7 +102,7 @@ static void test_shipped_incident_is_the_legacy_lifecycle(void **state)
     assert_int_equal(wf->n_statuses, 6);
     for (int i = 0; i < 6; i++) {
         assert_string_equal(wf->statuses[i].code, legacy_codes[i]);
-        assert_int_equal(workflow_is_final(wf, legacy_codes[i]), i >= 3);
+        assert_int_equal(workflow_is_closed(wf, legacy_codes[i]), i >= 3);
         assert_string_equal(workflow_open311(wf, legacy_codes[i]), i >= 3 ? "closed" : "open");
         for (int j = 0; j < 6; j++)
             for (int role = WORKFLOW_ANY_ROLE; role < AGENT_ROLE_COUNT; role++) {
@@ -153,8 +153,8 @@ static void test_shipped_demarche_and_question(void **state)
     assert_true(workflow_transition_allowed(d, "correction_requested", "under_review",
                                             AGENT_ROLE_AGENT, NULL));
     assert_true(workflow_status(d, "correction_requested")->citizen_visible);
-    assert_false(workflow_is_final(d, "correction_requested"));
-    assert_true(workflow_is_final(d, "dropped"));
+    assert_false(workflow_is_closed(d, "correction_requested"));
+    assert_true(workflow_is_closed(d, "dropped"));
     assert_null(workflow_reopen_target(d, "accepted"));
     assert_null(workflow_duplicate_status(d));
     const cat_transition *from_review[8];
@@ -168,7 +168,7 @@ static void test_shipped_demarche_and_question(void **state)
     assert_string_equal(q->rec.code, "question");
     assert_true(workflow_transition_allowed(q, "new", "answered", AGENT_ROLE_AGENT, &comment));
     assert_int_equal(comment, 1);
-    assert_true(workflow_is_final(q, "answered"));
+    assert_true(workflow_is_closed(q, "answered"));
     /* Across the collectivité's workflows: each code once, by kind. */
     const char *codes[32];
     size_t n = workflow_tenant_codes(t, WORKFLOW_CODES_INITIAL, codes, 32);
@@ -178,9 +178,9 @@ static void test_shipped_demarche_and_question(void **state)
     n = workflow_tenant_codes(t, WORKFLOW_CODES_OPEN, codes, 32);
     assert_int_equal(n,
                      6); /* new, acknowledged, in_progress, submitted, under_review, correction */
-    n = workflow_tenant_codes(t, WORKFLOW_CODES_OPEN311_CLOSED, codes, 32);
+    n = workflow_tenant_codes(t, WORKFLOW_CODES_CLOSED, codes, 32);
     assert_int_equal(n, 7);
-    assert_int_equal(workflow_tenant_codes(t, WORKFLOW_CODES_FINAL, codes, 2), 2);
+    assert_int_equal(workflow_tenant_codes(t, WORKFLOW_CODES_CLOSED, codes, 2), 2);
     assert_string_equal(workflow_tenant_label(t, "under_review", LANG_FR), "en instruction");
     assert_ptr_equal(workflow_by_code(t, "demarche"), d);
     assert_null(workflow_by_code(t, "inconnu"));
@@ -193,7 +193,7 @@ static void test_shipped_demarche_and_question(void **state)
     {                                                                                              \
         .workflow_id = 9, .code = C, .position = pos, .agent_label = C, .citizen_label = "vu " C,  \
         .citizen_label_en = "seen " C, .colour = "teal", .citizen_visible = visible,               \
-        .is_final = final, .is_initial = initial                                                   \
+        .is_final = final, .open311_closed = final, .is_initial = initial                          \
     }
 
 static store_workflow_status custom_statuses[] = {

@@ -739,9 +739,9 @@ static void filter_statuses(store_request_filter *f, const cat_tenant *t, const 
 {
     if (q->want_open == q->want_closed)
         return; /* neither or both: every status */
-    f->n_statuses = workflow_tenant_codes(
-        t, q->want_closed ? WORKFLOW_CODES_OPEN311_CLOSED : WORKFLOW_CODES_OPEN311_OPEN,
-        f->statuses, STORE_FILTER_MAX_LIST);
+    f->n_statuses =
+        workflow_tenant_codes(t, q->want_closed ? WORKFLOW_CODES_CLOSED : WORKFLOW_CODES_OPEN,
+                              f->statuses, STORE_FILTER_MAX_LIST);
 }
 
 /* Appends the results of one search to *all (grown in the arena). */

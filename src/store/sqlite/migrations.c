@@ -923,9 +923,12 @@ static const char migration_25[] =
  * palette whose every value passes AA contrast with its text, the Open311 open/closed and
  * extended status, visible to citizens or not, final, initial: one per workflow, which core
  * checks on load) and its transitions (from and to a status code, a label, the agent roles
- * that may take it, whether a comment is required). A final status may name reopen_to, where
- * the citizen's «pas réglé» (Open311 REOPEN) takes the request. Status rows are kept narrow
- * and keyed by (workflow, code) so that later columns (timeouts, actions) fit beside them.
+ * that may take it, whether a comment is required). A closed status (open311 'closed': the
+ * request is done, closed_at is set) may still be left — an incident resolved, then reopened —
+ * and may name reopen_to, where the citizen's «pas réglé» (Open311 REOPEN) takes the request;
+ * a final status is a closed one with no transition out (a démarche accepted or refused). Status
+ * rows are kept narrow and keyed by (workflow, code) so that later columns (timeouts, actions) fit
+ * beside them.
  *
  * Three workflows ship with every collectivité: those of today's tenants are seeded here and
  * a trigger gives them to every tenant created afterwards, from the same SQL (SEED_WORKFLOWS),
@@ -950,11 +953,11 @@ static const char migration_25[] =
     "'INVESTIGATING', 0, 0, NULL), "                                                                \
     "('incident', 'in_progress', 3, 'en cours', 'in progress', 'amber', 'open', 'IN_PROGRESS', "    \
     "0, 0, NULL), "                                                                                 \
-    "('incident', 'resolved', 4, 'résolue', 'resolved', 'green', 'closed', 'FIXED', 1, 0, "        \
+    "('incident', 'resolved', 4, 'résolue', 'resolved', 'green', 'closed', 'FIXED', 0, 0, "        \
     "'in_progress'), "                                                                              \
-    "('incident', 'rejected', 5, 'rejetée', 'rejected', 'red', 'closed', 'NO_FURTHER_ACTION', 1, " \
+    "('incident', 'rejected', 5, 'rejetée', 'rejected', 'red', 'closed', 'NO_FURTHER_ACTION', 0, " \
     "0, NULL), "                                                                                    \
-    "('incident', 'duplicate', 6, 'doublon', 'duplicate', 'grey', 'closed', 'DUPLICATE', 1, 0, "    \
+    "('incident', 'duplicate', 6, 'doublon', 'duplicate', 'grey', 'closed', 'DUPLICATE', 0, 0, "    \
     "NULL), "                                                                                       \
     "('demarche', 'submitted', 1, 'déposée', 'submitted', 'blue', 'open', NULL, 0, 1, NULL), "    \
     "('demarche', 'under_review', 2, 'en instruction', 'under review', 'amber', 'open', "           \

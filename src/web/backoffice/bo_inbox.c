@@ -135,13 +135,13 @@ static void filter_from_query(http_req *rq, const store_agent *a, const cat_tena
     const char *v;
     if ((v = qget(rq, "statut"))) {
         int is_open = tenant_has_code(t, WORKFLOW_CODES_OPEN, v),
-            is_final = tenant_has_code(t, WORKFLOW_CODES_FINAL, v);
+            is_closed = tenant_has_code(t, WORKFLOW_CODES_CLOSED, v);
         if (strcmp(v, "ouvertes") == 0)
             set_open_statuses(f, t);
-        else if (is_open || is_final) {
+        else if (is_open || is_closed) {
             f->statuses[0] = v;
             f->n_statuses = 1;
-            f->only_open = !is_final; /* a code final in no workflow: open requests only */
+            f->only_open = !is_closed; /* a code closed in no workflow: open requests only */
         }
     }
     if ((v = qget(rq, "demarche"))) {
@@ -247,7 +247,7 @@ static void filter_options(http_req *rq, const cat_tenant *t, const store_agent 
     } else {
         const char *codes[STORE_FILTER_MAX_LIST * 2];
         size_t n = workflow_tenant_codes(t, WORKFLOW_CODES_OPEN, codes, STORE_FILTER_MAX_LIST);
-        n += workflow_tenant_codes(t, WORKFLOW_CODES_FINAL, codes + n, STORE_FILTER_MAX_LIST);
+        n += workflow_tenant_codes(t, WORKFLOW_CODES_CLOSED, codes + n, STORE_FILTER_MAX_LIST);
         for (size_t i = 0; i < n; i++)
             json_array_append_new(
                 sts,
@@ -484,7 +484,7 @@ static void inbox(http_req *rq)
         if (ids)
             ids[i] = r->id;
         const cat_procedure *p = catalogue_procedure_by_id(t, r->procedure_id);
-        int closed = p && workflow_is_final(p->workflow, r->status);
+        int closed = p && workflow_is_closed(p->workflow, r->status);
         json_t *o = json_object();
         present_set_str_opt(o, "reference", r->reference);
         present_set_str_opt(
@@ -585,7 +585,7 @@ static void inbox(http_req *rq)
         size_t n_codes =
             workflow_tenant_codes(t, WORKFLOW_CODES_OPEN, codes, STORE_FILTER_MAX_LIST);
         n_codes +=
-            workflow_tenant_codes(t, WORKFLOW_CODES_FINAL, codes + n_codes, STORE_FILTER_MAX_LIST);
+            workflow_tenant_codes(t, WORKFLOW_CODES_CLOSED, codes + n_codes, STORE_FILTER_MAX_LIST);
         for (size_t k = 0; k < n_codes; k++)
             if (!tenant_has_code(t, WORKFLOW_CODES_INITIAL, codes[k]))
                 json_array_append_new(
@@ -789,7 +789,7 @@ static void bulk(http_req *rq)
         (strcmp(action, "rerouter") == 0 ||
          (strcmp(action, "assigner") == 0 && agent_v && *agent_v) ||
          (strcmp(action, "statut") == 0 && (tenant_has_code(t, WORKFLOW_CODES_OPEN, status_v) ||
-                                            tenant_has_code(t, WORKFLOW_CODES_FINAL, status_v))) ||
+                                            tenant_has_code(t, WORKFLOW_CODES_CLOSED, status_v))) ||
          (strcmp(action, "repondre") == 0 && tpl_v && *tpl_v &&
           bo_reply_templates(rq, t, &tpl, &n_tpl) == 0));
     if (!ok) {

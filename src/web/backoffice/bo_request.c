@@ -414,7 +414,7 @@ static json_t *show_context(http_req *rq, const store_agent *a, const cat_tenant
                         arena_printf(rq->arena, "/agent/demandes/%s", bo_url(rq, r->reference)));
 
     json_t *q = json_object();
-    int closed = p && workflow_is_final(p->workflow, r->status);
+    int closed = p && workflow_is_closed(p->workflow, r->status);
     present_set_str_opt(q, "reference", r->reference);
     present_set_str_opt(q, "procedure", p ? p->rec.name : "");
     web_set_status(rq, q, p, r->status, rq->lang, WEB_AGENT);
@@ -873,7 +873,7 @@ static void bo_request_process(http_req *rq)
     ps->r = r;
     ps->back = inbox_return(&f);
     /* Closing, or taking from the inbox: back to the list the agent came from. */
-    ps->closing = ch.status && workflow_is_final(wf, ch.status);
+    ps->closing = ch.status && workflow_is_closed(wf, ch.status);
     ps->taken = taking && ps->back && !ps->closing;
     rq->user = ps;
     request_processing proc = {.change = ch,

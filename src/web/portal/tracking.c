@@ -432,7 +432,7 @@ static json_t *show_context(http_req *rq, track_state *st)
         arena_printf(rq->arena, "/suivi/%s", tracking_url_encode(rq, r->reference)));
 
     json_t *req = json_object();
-    int closed = st->proc && workflow_is_final(st->proc->workflow, r->status);
+    int closed = st->proc && workflow_is_closed(st->proc->workflow, r->status);
     present_set_str_opt(req, "reference", r->reference);
     web_set_status(rq, req, st->proc, r->status, rq->lang, WEB_CITIZEN);
     /* What the status means for the citizen, where the strings explain it (the shipped

@@ -75,7 +75,7 @@ json_t *tracking_public_card_json(http_req *rq, const cat_tenant *t, const reque
                                          tracking_url_encode(rq, c->reference), c->photo_id));
     json_object_set_new(
         o, "can_support",
-        json_boolean(c->procedure && !workflow_is_final(c->procedure->workflow, c->status)));
+        json_boolean(c->procedure && !workflow_is_closed(c->procedure->workflow, c->status)));
     present_set_str_opt(o, "support_url",
                         arena_printf(rq->arena, "%s/moi-aussi", incident_url(rq, c->reference)));
     if (c->has_distance) {
@@ -174,7 +174,7 @@ void tracking_public_list(http_req *rq)
         flt.only_open = 1;
     else if (state == STATE_CLOSED)
         flt.n_statuses =
-            workflow_tenant_codes(t, WORKFLOW_CODES_FINAL, flt.statuses, STORE_FILTER_MAX_LIST);
+            workflow_tenant_codes(t, WORKFLOW_CODES_CLOSED, flt.statuses, STORE_FILTER_MAX_LIST);
 
     store_request *rows = NULL;
     size_t n = 0;
