@@ -22,6 +22,7 @@
 #include "core/perm.h"
 #include "core/request_internal.h"
 #include "core/short_code.h"
+#include "core/sla.h"
 #include "core/status.h"
 #include "util/timeutil.h"
 #include "util/utf8.h"
@@ -54,7 +55,7 @@ int64_t request_due_at(const cat_tenant *t, const cat_procedure *p, int64_t file
         return 0;
     return workdays_due_at(filed, t ? t->rec.timezone : NULL, p->rec.delay_days,
                            p->rec.delay_working ? WORKDAYS_WORKING : WORKDAYS_CALENDAR,
-                           WORKDAYS_FRANCE);
+                           sla_holidays(t));
 }
 
 const char *request_priority_name(int priority)

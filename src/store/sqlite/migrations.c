@@ -865,11 +865,19 @@ static const char migration_23[] =
     ") STRICT;\n"
     "CREATE INDEX areas_order ON areas (tenant_id, kind, position);\n" CONFIG_TRIGGERS("areas");
 
+/* Version 24 (issue 13, «Timeouts»): the collectivité's calendar of public holidays, which
+ * every delay it counts in days follows: 0 the national list, 1 Alsace-Moselle's with Good
+ * Friday and 26 December (util/workdays' workdays_region). A setting beside the branding's,
+ * edited on the same page; 0 for every collectivité until an administrator chooses. */
+static const char migration_24[] =
+    "ALTER TABLE tenant_branding ADD COLUMN holidays INTEGER NOT NULL"
+    " DEFAULT 0 CHECK (holidays IN (0, 1));\n";
+
 /* Indexed by version - 1. */
 const char *const store_sqlite_migrations[] = {
     migration_1,  migration_2,  migration_3,  migration_4,  migration_5,  migration_6,
     migration_7,  migration_8,  migration_9,  migration_10, migration_11, migration_12,
     migration_13, migration_14, migration_15, migration_16, migration_17, migration_18,
-    migration_19, migration_20, migration_21, migration_22, migration_23};
+    migration_19, migration_20, migration_21, migration_22, migration_23, migration_24};
 const int store_sqlite_migration_count =
     (int)(sizeof store_sqlite_migrations / sizeof store_sqlite_migrations[0]);

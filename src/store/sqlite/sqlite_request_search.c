@@ -434,9 +434,12 @@ static int build_where(sqlbuild *b, const store_request_filter *f, int paging, e
         sb_add(b, " AND r.assignee IS NULL");
     if (f->only_open)
         sb_add(b, " AND r.closed_at IS NULL");
-    if (f->overdue) {
-        sb_add(b, " AND r.due_at < ? AND r.closed_at IS NULL");
-        sb_int(b, f->now);
+    if (f->by_due) {
+        /* The very condition of the partial index requests_due (open requests by due date):
+         * the views walk the open requests of the window only, never a closed one. */
+        sb_add(b, " AND r.due_at >= ? AND r.due_at < ? AND r.closed_at IS NULL");
+        sb_int(b, f->due_from);
+        sb_int(b, f->due_before);
     }
     if (paging && (f->before_created_at || f->before_id)) {
         sb_add(b, " AND (r.created_at, r.id) < (?, ?)");
@@ -507,6 +510,10 @@ int store_sqlite_request_search(store *s, const store_request_filter *f, arena *
     if (b.fts_driven && f->sort == STORE_SORT_CREATED_DESC && !f->before_created_at &&
         !f->before_id)
         sb_add(&b, " ORDER BY requests_fts.rowid DESC");
+    else if (f->by_due && f->sort == STORE_SORT_DUE_ASC && !f->n_references)
+        /* Within a due-date window no due date is NULL: the order is requests_due's own
+         * (tenant, due_at, rowid), which the LIMIT stops walking, without a sort. */
+        sb_add(&b, " ORDER BY r.due_at ASC, r.id ASC");
     else
         sb_add(&b, sort_clause(f->n_references ? STORE_SORT_CREATED_DESC : f->sort));
     sb_add(&b, " LIMIT ? OFFSET ?");
@@ -525,7 +532,7 @@ static int counted_by_counters(const store_request_filter *f)
 {
     return f->n_references == 0 && f->n_procedure_ids == 0 && !f->only_open311 && !f->channel &&
            !f->by_priority && !f->created_from && !f->created_to && !f->updated_since &&
-           !f->citizen_id && !f->citizen_email && !f->only_public && !f->overdue &&
+           !f->citizen_id && !f->citizen_email && !f->only_public && !f->by_due &&
            !(f->text && f->text[strspn(f->text, " \t\r\n")] != '\0');
 }
 
