@@ -39,7 +39,7 @@ test.before(async () => {
     R.closedLate = closed;
 
     const now = Math.floor(Date.now() / 1000);
-    const midnight = nextParisMidnight(now);
+    const midnight = F.nextParisMidnight(now);
     /* Only these requests of the department have a due date: the counts are known. */
     srv.sql(`UPDATE requests SET due_at = NULL WHERE department_id = ${did}`);
     const set = (ref, due, extra = '') =>
@@ -61,13 +61,6 @@ test.before(async () => {
 test.after(async () => {
     if (srv) assert.equal(await srv.stop(), 0, 'guichet did not exit cleanly');
 });
-
-/* The unix time of the next midnight in Europe/Paris after t. */
-function nextParisMidnight(t) {
-    const fmt = new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/Paris', hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' });
-    const [h, m, s] = fmt.format(new Date(t * 1000)).split(':').map(Number);
-    return t + 86400 - (h * 3600 + m * 60 + s);
-}
 
 /* The inbox's rows as [reference, the SLA badge's words or null]. */
 function rows(html) {
