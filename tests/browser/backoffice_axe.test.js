@@ -249,7 +249,7 @@ describe('axe-core: zero WCAG 2.1 A/AA violations on every back-office page', ()
             await go(agentPage, '/agent/?onglet=service');
             [last] = await Promise.all([agentPage.waitForNavigation({ waitUntil: 'load' }),
                                         agentPage.locator(`tr:has(a[href="/agent/demandes/${mine.reference}"]) button[data-take]`).click()]);
-            for (const tab of ['', '?onglet=moi', '?onglet=service', '?onglet=tout', '?vue=retard', '?vue=aujourdhui']) {
+            for (const tab of ['', '?onglet=moi', '?onglet=service', '?onglet=tout', '?vue=retard']) {
                 await go(agentPage, '/agent/' + tab);
                 assert.ok(await agentPage.locator('main table[data-inbox] tbody tr').count() > 0, `inbox ${tab}: no row`);
                 await check(agentPage, `inbox ${tab || '(default tab)'} at 390 px, with rows`);
