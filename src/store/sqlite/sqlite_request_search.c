@@ -505,8 +505,9 @@ static int build_search(sqlbuild *b, const store_request_filter *f, error *err)
         !f->before_id)
         sb_add(b, " ORDER BY requests_fts.rowid DESC");
     else if (f->by_due && f->sort == STORE_SORT_DUE_ASC && !f->n_references)
-        /* Within a due-date window no due date is NULL: the order is requests_due's own
-         * (tenant, due_at, rowid), which the LIMIT stops walking, without a sort. */
+        /* Within a due-date window no due date is NULL: the order is requests_due's
+         * (tenant, due_at, …), which the LIMIT stops walking; only the requests due at the
+         * same instant are sorted, by id. */
         sb_add(b, " ORDER BY r.due_at ASC, r.id ASC");
     else
         sb_add(b, sort_clause(f->n_references ? STORE_SORT_CREATED_DESC : f->sort));
