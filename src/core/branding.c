@@ -314,6 +314,11 @@ int branding_check(const branding_input *in, arena *a, store_branding *out, cons
     text(&k, "publication_director", in->publication_director, 0, &out->publication_director);
     text(&k, "dpo", in->dpo, 0, &out->dpo);
     text(&k, "host", in->host, 0, &out->host);
+    const char *hol = in->holidays ? in->holidays : "";
+    if (strcmp(hol, BRANDING_HOLIDAYS_ALSACE_MOSELLE) == 0)
+        out->holidays = 1;
+    else if (*hol && strcmp(hol, BRANDING_HOLIDAYS_NATIONAL) != 0)
+        problem(&k, "holidays", BRANDING_BAD_HOLIDAYS);
     return k.oom ? -1 : k.n;
 }
 

@@ -5,7 +5,9 @@
  * zoom of its maps, and its logo (an uploaded PNG, JPEG or SVG that guichet re-encodes as a
  * PNG of its own: no SVG is ever served). Checks what an administrator typed, field by
  * field, and writes it as one administrative change with its audit entry (core/change.h);
- * pages, e-mails and the portal read it through the catalogue (cat_tenant.branding).
+ * pages, e-mails and the portal read it through the catalogue (cat_tenant.branding). Also the
+ * calendar of public holidays the collectivité's delays are counted with (national or
+ * Alsace-Moselle).
  */
 #ifndef GUICHET_CORE_BRANDING_H
 #define GUICHET_CORE_BRANDING_H
@@ -62,7 +64,14 @@ typedef struct branding_input {
     /* The legal notice: publication director, data protection officer, host (free text,
      * several lines; empty: the notice says it generically). */
     const char *publication_director, *dpo, *host;
+    /* The calendar of public holidays: BRANDING_HOLIDAYS_NATIONAL or
+     * BRANDING_HOLIDAYS_ALSACE_MOSELLE; NULL or empty: the national one. */
+    const char *holidays;
 } branding_input;
+
+/* The form's values of the holidays calendar (store_branding.holidays 0 and 1). */
+#define BRANDING_HOLIDAYS_NATIONAL "national"
+#define BRANDING_HOLIDAYS_ALSACE_MOSELLE "alsace-moselle"
 
 typedef enum branding_problem_kind {
     BRANDING_REQUIRED,     /* name */
@@ -73,9 +82,10 @@ typedef enum branding_problem_kind {
     BRANDING_BAD_HOURS,    /* hours (hours_problem) in the problem */
     BRANDING_BAD_PHONE,    /* digits, spaces, '.', '-', '(', ')', a leading '+'; 4 to 20 digits */
     BRANDING_BAD_EMAIL,
-    BRANDING_BAD_WEBSITE, /* not an http:// or https:// URL with a host */
-    BRANDING_BAD_MAP,     /* a latitude, longitude or zoom out of range or not a number */
-    BRANDING_MAP_PARTIAL, /* one or two of the three given */
+    BRANDING_BAD_WEBSITE,  /* not an http:// or https:// URL with a host */
+    BRANDING_BAD_MAP,      /* a latitude, longitude or zoom out of range or not a number */
+    BRANDING_MAP_PARTIAL,  /* one or two of the three given */
+    BRANDING_BAD_HOLIDAYS, /* neither of the two calendars */
 } branding_problem_kind;
 
 typedef struct branding_problem {

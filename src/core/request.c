@@ -23,6 +23,7 @@
 #include "core/request_internal.h"
 #include "core/routing.h"
 #include "core/short_code.h"
+#include "core/sla.h"
 #include "core/workflow.h"
 #include "util/timeutil.h"
 #include "util/utf8.h"
@@ -55,7 +56,7 @@ int64_t request_due_at(const cat_tenant *t, const cat_procedure *p, int64_t file
         return 0;
     return workdays_due_at(filed, t ? t->rec.timezone : NULL, p->rec.delay_days,
                            p->rec.delay_working ? WORKDAYS_WORKING : WORKDAYS_CALENDAR,
-                           WORKDAYS_FRANCE);
+                           sla_holidays(t));
 }
 
 const char *request_priority_name(int priority)

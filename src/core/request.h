@@ -406,7 +406,8 @@ int request_public_updates(core *c, const cat_tenant *t, int64_t from, int64_t t
 /* When a request of procedure p filed at `filed` is expected to be answered: the end of the
  * last day of its delay in t's time zone — delay_days calendar days, a last day that is not
  * a working day moved to the next one, or delay_days jours ouvrés (util/workdays: the filing
- * day does not count) —; 0 when the procedure gives no delay. */
+ * day does not count), public holidays those of t's calendar (sla_holidays: national or
+ * Alsace-Moselle) —; 0 when the procedure gives no delay. */
 int64_t request_due_at(const cat_tenant *t, const cat_procedure *p, int64_t filed);
 
 /* Priority names: "low", "normal", "high", "urgent"; parse returns -1 when unknown. */

@@ -56,6 +56,9 @@ typedef struct store_branding {
     const char *publication_director;
     const char *dpo;
     const char *host;
+    /* The calendar of public holidays its delays are counted with (util/workdays'
+     * workdays_region): 0 the national list, 1 Alsace-Moselle's (Good Friday, 26 December). */
+    int holidays;
 } store_branding;
 
 /* A collectivité's logo as served: a PNG guichet encoded itself (core/branding.h). */
@@ -591,8 +594,10 @@ typedef struct store_request_filter {
     /* Only requests of one of these departments (an agent's departments). */
     int64_t department_ids[STORE_FILTER_MAX_LIST];
     size_t n_department_ids;
-    int overdue;       /* 1: due_at < now and not closed */
-    int64_t now;       /* the instant `overdue` compares with */
+    /* 1: only open requests (closed_at unset) due in [due_from, due_before) — the SLA views
+     * (core/sla.h), which walk the index of open requests by due date. */
+    int by_due;
+    int64_t due_from, due_before;
     int unassigned;    /* 1: only requests without an assignee */
     int only_open;     /* 1: only requests not closed (closed_at unset) */
     int sort;          /* store_request_sort; 0: newest first */

@@ -96,7 +96,7 @@ describe('axe-core: zero WCAG 2.1 A/AA violations on every back-office page', ()
 
     it('inbox: each tab', async () => {
         await F.loginPage(agentPage, srv, agents.agent);
-        for (const tab of ['', '?onglet=moi', '?onglet=service', '?onglet=tout', '?vue=retard']) {
+        for (const tab of ['', '?onglet=moi', '?onglet=service', '?onglet=tout', '?vue=retard', '?vue=aujourdhui']) {
             await go(agentPage, '/agent/' + tab);
             await check(agentPage, `inbox ${tab || '(default tab)'}`);
         }

@@ -322,6 +322,14 @@ function assertNoLeak(text, req, label, path) {
     }
 }
 
+/* The unix time of the first midnight in Europe/Paris (the demo collectivité's zone) after
+ * unix time t: a due date before it and not before now is «due today». */
+function nextParisMidnight(t) {
+    const fmt = new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/Paris', hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' });
+    const [h, m, s] = fmt.format(new Date(t * 1000)).split(':').map(Number);
+    return t + 86400 - (h * 3600 + m * 60 + s);
+}
+
 /* ---- the same in a Playwright page ---- */
 
 /*
@@ -351,6 +359,7 @@ async function loginPage(page, srv, agent) {
 }
 
 module.exports = {
+    nextParisMidnight,
     PASSWORD,
     LOGIN,
     CODE,

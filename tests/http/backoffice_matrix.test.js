@@ -50,7 +50,7 @@ const ADMIN_POST = { anon: LOGIN, agentA: NO, agentB: NO, managerA: NO, elected:
  * Every refusal is checked for leaks of ctx.reqA / o and for an unchanged database.
  */
 const ROUTES = [
-    /* the inbox: tabs, filters, search, the overdue view */
+    /* the inbox: tabs, filters, search, the SLA views */
     ['GET', () => '/agent/', READ],
     ['GET', () => '/agent', READ],
     ['GET', () => '/agent/?onglet=moi', READ],
@@ -60,6 +60,7 @@ const ROUTES = [
     ['GET', (c) => `/agent/?onglet=tout&q=${encodeURIComponent(c.reqA.last)}`, READ, { listsReq: { agentB: false }, findsReq: ['elected', 'admin'] }],
     ['GET', () => '/agent/?onglet=tout&service=voirie&statut=new&tri=priorite', READ, { listsReq: { agentB: false } }],
     ['GET', () => '/agent/?vue=retard', READ, { listsReq: { agentB: false } }],
+    ['GET', () => '/agent/?vue=aujourdhui', READ, { listsReq: { agentB: false } }],
     /* a request */
     ['GET', (c) => `/agent/demandes/${c.reqA.reference}`, OBJ_READ],
     ['GET', () => '/agent/demandes/1999-999999', { anon: LOGIN, agentA: NF, agentB: NF, managerA: NF, elected: NF, admin: NF }],
@@ -285,7 +286,8 @@ test('an agent of B sees nothing of A in any tab, filter or search; A does', asy
                      `?onglet=tout&q=${encodeURIComponent(req.last)}`, `?onglet=tout&q=${encodeURIComponent(req.phone)}`,
                      `?onglet=tout&q=${encodeURIComponent('témoin ' + req.tag)}`, '?onglet=tout&statut=new',
                      '?onglet=tout&service=voirie', '?onglet=tout&demarche=nid-de-poule', '?onglet=tout&canal=api',
-                     '?onglet=tout&agent=aucun', '?onglet=tout&tri=ancien', '?vue=retard'];
+                     '?onglet=tout&agent=aucun', '?onglet=tout&tri=ancien', '?vue=retard',
+                     '?onglet=tout&vue=retard', '?onglet=tout&vue=aujourdhui'];
     for (const q of queries) {
         const r = await b.get('/agent/' + q);
         assert.ok([200, 400, 403].includes(r.status), `agent B: GET /agent/${q}: ${r.status}`);

@@ -24,6 +24,7 @@
 #include "core/admin.h"
 #include "core/agent.h"
 #include "core/branding.h"
+#include "core/sla.h"
 #include "core/catalogue.h"
 #include "core/hours.h"
 #include "present/present.h"
@@ -182,6 +183,19 @@ static void test_check(void **state)
     assert_true(b.has_map);
     assert_true(fabs(b.map_lat - 45.764) < 1e-9);
     assert_int_equal(b.map_zoom, 14);
+    assert_int_equal(b.holidays, 0); /* none chosen: the national calendar */
+
+    /* The calendar of public holidays: one of two, nothing else. */
+    branding_input cal = {.name = "X", .holidays = BRANDING_HOLIDAYS_ALSACE_MOSELLE};
+    assert_int_equal(branding_check(&cal, &a, &b, &name, &contact, probs), 0);
+    assert_int_equal(b.holidays, 1);
+    cal.holidays = BRANDING_HOLIDAYS_NATIONAL;
+    assert_int_equal(branding_check(&cal, &a, &b, &name, &contact, probs), 0);
+    assert_int_equal(b.holidays, 0);
+    cal.holidays = "alsace";
+    assert_int_equal(branding_check(&cal, &a, &b, &name, &contact, probs), 1);
+    assert_string_equal(probs[0].field, "holidays");
+    assert_int_equal(probs[0].kind, BRANDING_BAD_HOLIDAYS);
 
     branding_input bad = {.name = "",
                           .contact = "ligne\x01",
@@ -292,7 +306,8 @@ static void test_settings_written(void **state)
                          .address = "1 place\n69000 Ville",
                          .map_lat = "45",
                          .map_lon = "4",
-                         .map_zoom = "12"};
+                         .map_zoom = "12",
+                         .holidays = BRANDING_HOLIDAYS_ALSACE_MOSELLE};
     /* An admin's change is audited. */
     int rc = branding_settings_set_as(f->db.core, &f->who, &rec, &in, &a, NULL, NULL, &err);
     if (rc != 0)
@@ -307,6 +322,8 @@ static void test_settings_written(void **state)
     assert_string_equal(t->branding.address, "1 place\n69000 Ville");
     assert_true(t->branding.has_map);
     assert_int_equal(t->branding.map_zoom, 12);
+    assert_int_equal(t->branding.holidays, 1);
+    assert_int_equal(sla_holidays(t), WORKDAYS_ALSACE_MOSELLE);
     catalogue_release(f->db.core, cat);
     store_audit *entries = NULL;
     size_t n = 0;

@@ -23,6 +23,7 @@
 
 #include "core/core.h"
 #include "core/request.h"
+#include "store/sqlite/sq.h"
 #include "store/store.h"
 
 typedef struct fixture {
@@ -2935,8 +2936,8 @@ static void test_backoffice_filters(void **state)
     assert_int_equal(rs[1].id, ids[2]);
 
     f = base_filter(fx, 50);
-    f.overdue = 1;
-    f.now = now;
+    f.by_due = 1;
+    f.due_before = now;
     assert_int_equal(search(fx, &f, &a, &rs), 2);
     assert_int_equal(rs[0].id, ids[4]);
     assert_int_equal(rs[1].id, ids[0]);
@@ -2950,10 +2951,27 @@ static void test_backoffice_filters(void **state)
     assert_int_equal(search(fx, &f, &a, &rs), 4);
     assert_false(has_id(rs, 4, ids[2]));
     assert_false(has_id(rs, 4, ids[4]));
-    f.overdue = 1;
-    f.now = now;
+    f.by_due = 1;
+    f.due_before = now;
     assert_int_equal(search(fx, &f, &a, &rs), 1);
     assert_int_equal(rs[0].id, ids[0]);
+
+    /* A window [from, before): due exactly at its start is in it, at its end is not. */
+    f = base_filter(fx, 50);
+    f.by_due = 1;
+    f.due_from = now;
+    f.due_before = now + 86400;
+    assert_int_equal(search(fx, &f, &a, &rs), 1);
+    assert_int_equal(rs[0].id, ids[5]);
+    f.due_before = now + 86400 + 1;
+    f.sort = STORE_SORT_DUE_ASC;
+    assert_int_equal(search(fx, &f, &a, &rs), 2);
+    assert_int_equal(rs[0].id, ids[5]);
+    assert_int_equal(rs[1].id, ids[2]);
+    int64_t count = 0;
+    error cerr;
+    assert_int_equal(fx->s->ops->requests.count(fx->s, &f, &count, &cerr), 0);
+    assert_int_equal(count, 2);
 
     /* too many departments is refused */
     f = base_filter(fx, 50);
@@ -2963,6 +2981,73 @@ static void test_backoffice_filters(void **state)
     assert_int_equal(fx->s->ops->requests.search(fx->s, &f, &a, &rs, &n, &err), -1);
     assert_int_equal(err.code, ERR_INVALID_ARG);
     arena_free(&a);
+}
+
+/* The plan SQLite makes for the statement f's search (count 0) or count (count 1) runs, its
+ * lines' details joined by "\n", into out. */
+static void plan_of(const fixture *fx, const store_request_filter *f, int count, char *out,
+                    size_t cap)
+{
+    char sql[8192], eqp[8300];
+    error err;
+    assert_int_equal(store_sqlite_request_sql(f, count, sql, sizeof sql, &err), 0);
+    snprintf(eqp, sizeof eqp, "EXPLAIN QUERY PLAN %s", sql);
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open_v2(fx->path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    sqlite3_stmt *st = NULL;
+    assert_int_equal(sqlite3_prepare_v2(db, eqp, -1, &st, NULL), SQLITE_OK);
+    size_t len = 0;
+    out[0] = '\0';
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        const char *detail = (const char *)sqlite3_column_text(st, 3);
+        int n = snprintf(out + len, cap - len, "%s\n", detail ? detail : "");
+        assert_true(n > 0 && (size_t)n < cap - len);
+        len += (size_t)n;
+    }
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+}
+
+/* The inbox's SLA views («En retard», «Échéance aujourd'hui») walk requests_due, the partial
+ * index of open requests by due date (requests_due_assignee for one agent's), for every tab: their
+ * pages in its order (no sort of the window, only of the requests due at the same instant to order
+ * them by id: «RIGHT PART OF ORDER BY», and the LIMIT stops the walk) and their counts, which so
+ * never read a closed request. The statements are the store's own (store_sqlite_request_sql). */
+static void test_due_views_use_index(void **state)
+{
+    fixture *fx = *state;
+    static const char *const open_statuses[] = {"new", "acknowledged", "in_progress"};
+    char plan[4096];
+    for (int tab = 0; tab < 4; tab++) {
+        for (int window = 0; window < 2; window++) {
+            store_request_filter f = base_filter(fx, 50);
+            if (tab == 1 || tab == 2) { /* «Mon service», «Non assignées» */
+                f.department_ids[f.n_department_ids++] = fx->dep_voirie;
+                f.department_ids[f.n_department_ids++] = fx->dep_proprete;
+                f.unassigned = tab == 2;
+            }
+            if (tab == 3) /* «À traiter» */
+                f.assignee = "agent:sophie.bernard";
+            if (tab > 0) {
+                f.only_open = 1;
+                for (size_t i = 0; i < 3; i++)
+                    f.statuses[f.n_statuses++] = open_statuses[i];
+            }
+            f.by_due = 1;
+            f.due_from = window ? day(2026, 6, 1) : 0;
+            f.due_before = window ? day(2026, 6, 2) : day(2026, 6, 1);
+            f.sort = STORE_SORT_DUE_ASC;
+            /* One agent's own: their range of requests_due_assignee. */
+            const char *index = tab == 3 ? "INDEX requests_due_assignee (" : "INDEX requests_due (";
+            plan_of(fx, &f, 0, plan, sizeof plan);
+            if (!strstr(plan, index) || strstr(plan, "TEMP B-TREE FOR ORDER BY"))
+                fail_msg("tab %d window %d: page plan\n%s", tab, window, plan);
+            f.count_cap = 1000;
+            plan_of(fx, &f, 1, plan, sizeof plan);
+            if (!strstr(plan, index))
+                fail_msg("tab %d window %d: count plan\n%s", tab, window, plan);
+        }
+    }
 }
 
 static void expect_order(fixture *fx, int sort, const int64_t *expected, size_t n_expected,
@@ -3992,8 +4077,8 @@ static void test_migrate_2_to_3(void **state)
     memset(&f, 0, sizeof f);
     f.tenant_id = 1;
     f.limit = 10;
-    f.overdue = 1;
-    f.now = 100;
+    f.by_due = 1;
+    f.due_before = 100;
     assert_int_equal(s->ops->requests.search(s, &f, &a, &list, &n, &err), 0);
     assert_int_equal(n, 1);
     double *dist = NULL;
@@ -4275,6 +4360,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_fts_hostile_input, setup, teardown),
         cmocka_unit_test_setup_teardown(test_backoffice_filters, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sorts, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_due_views_use_index, setup, teardown),
         cmocka_unit_test_setup_teardown(test_agents, setup, teardown),
         cmocka_unit_test_setup_teardown(test_agent_sessions, setup, teardown),
         cmocka_unit_test_setup_teardown(test_audit, setup, teardown),

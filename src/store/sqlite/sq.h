@@ -187,6 +187,11 @@ int store_sqlite_read_request(sqlite3_stmt *st, arena *a, void *out);
 int store_sqlite_request_search(store *s, const store_request_filter *f, arena *a,
                                 store_request **out, size_t *n, error *err);
 int store_sqlite_request_count(store *s, const store_request_filter *f, int64_t *count, error *err);
+/* The text of the statement request_search (count 0) or request_count (count 1) runs for f,
+ * parameters as '?', into out (cap bytes): what the tests give EXPLAIN QUERY PLAN to check
+ * which index a filter walks. 0, or -1 (a filter the store refuses, or out too small). */
+int store_sqlite_request_sql(const store_request_filter *f, int count, char *out, size_t cap,
+                             error *err);
 int store_sqlite_tx_request_support(store *s, int64_t tenant_id, int64_t request_id,
                                     const char *const *keys, size_t n_keys, int64_t when,
                                     int *added, error *err);

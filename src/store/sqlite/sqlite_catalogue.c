@@ -44,7 +44,7 @@ static int read_tenant(sqlite3_stmt *st, arena *a, void *p)
 static sq_stmt sq_brandings_all =
     SQ_STMT("SELECT tenant_id, colour_primary, colour_secondary, hours, hours_notes, address, "
             "phone, email, website, map_lat, map_lon, map_zoom, logo_hash, logo_width, "
-            "logo_height, publication_director, dpo, host FROM tenant_branding "
+            "logo_height, publication_director, dpo, host, holidays FROM tenant_branding "
             "ORDER BY tenant_id");
 
 static int read_branding(sqlite3_stmt *st, arena *a, void *p)
@@ -72,6 +72,7 @@ static int read_branding(sqlite3_stmt *st, arena *a, void *p)
     b->publication_director = store_sqlite_col_text(st, 15, a, &oom);
     b->dpo = store_sqlite_col_text(st, 16, a, &oom);
     b->host = store_sqlite_col_text(st, 17, a, &oom);
+    b->holidays = sqlite3_column_int(st, 18);
     return oom ? -1 : 0;
 }
 
@@ -524,15 +525,15 @@ static int store_sqlite_tx_tenant_set_archives_visa(store *s, int64_t tenant_id,
 static sq_stmt sq_branding_set = SQ_STMT(
     "INSERT INTO tenant_branding (tenant_id, colour_primary, colour_secondary, hours, "
     "hours_notes, address, phone, email, website, map_lat, map_lon, map_zoom, updated_at, "
-    "publication_director, dpo, host) "
-    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16) "
+    "publication_director, dpo, host, holidays) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17) "
     "ON CONFLICT (tenant_id) DO UPDATE SET colour_primary = excluded.colour_primary, "
     "colour_secondary = excluded.colour_secondary, hours = excluded.hours, "
     "hours_notes = excluded.hours_notes, address = excluded.address, phone = excluded.phone, "
     "email = excluded.email, website = excluded.website, map_lat = excluded.map_lat, "
     "map_lon = excluded.map_lon, map_zoom = excluded.map_zoom, "
     "updated_at = excluded.updated_at, publication_director = excluded.publication_director, "
-    "dpo = excluded.dpo, host = excluded.host");
+    "dpo = excluded.dpo, host = excluded.host, holidays = excluded.holidays");
 
 static int store_sqlite_tx_branding_set(store *s, const store_branding *b, error *err)
 {
@@ -563,6 +564,7 @@ static int store_sqlite_tx_branding_set(store *s, const store_branding *b, error
     store_sqlite_bind_text(st, 14, b->publication_director);
     store_sqlite_bind_text(st, 15, b->dpo);
     store_sqlite_bind_text(st, 16, b->host);
+    sqlite3_bind_int(st, 17, b->holidays);
     return store_sqlite_run_write(c, st, NULL, "branding_set", err);
 }
 

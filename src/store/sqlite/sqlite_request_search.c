@@ -6,6 +6,7 @@
 #include "store/sqlite/sq.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -434,9 +435,12 @@ static int build_where(sqlbuild *b, const store_request_filter *f, int paging, e
         sb_add(b, " AND r.assignee IS NULL");
     if (f->only_open)
         sb_add(b, " AND r.closed_at IS NULL");
-    if (f->overdue) {
-        sb_add(b, " AND r.due_at < ? AND r.closed_at IS NULL");
-        sb_int(b, f->now);
+    if (f->by_due) {
+        /* The very condition of the partial index requests_due (open requests by due date):
+         * the views walk the open requests of the window only, never a closed one. */
+        sb_add(b, " AND r.due_at >= ? AND r.due_at < ? AND r.closed_at IS NULL");
+        sb_int(b, f->due_from);
+        sb_int(b, f->due_before);
     }
     if (paging && (f->before_created_at || f->before_id)) {
         sb_add(b, " AND (r.created_at, r.id) < (?, ?)");
@@ -485,33 +489,46 @@ static const char *sort_clause(int sort)
     }
 }
 
+/* The search statement of f into b. */
+static int build_search(sqlbuild *b, const store_request_filter *f, error *err)
+{
+    if (f->limit == 0)
+        return error_set(err, ERR_INVALID_ARG, "limit", "limit must be positive");
+    sb_add(b, "SELECT " SQ_REQUEST_COLUMNS);
+    /* Keyset paging only for the default order, whose index it follows. */
+    int keyset = f->n_references == 0 && f->sort == STORE_SORT_CREATED_DESC;
+    if (build_where(b, f, keyset, err) != 0)
+        return -1;
+    /* A text search in the default order follows the full-text index (ids grow with
+     * creation), unless a keyset cursor asks for the created_at order it was taken in. */
+    if (b->fts_driven && f->sort == STORE_SORT_CREATED_DESC && !f->before_created_at &&
+        !f->before_id)
+        sb_add(b, " ORDER BY requests_fts.rowid DESC");
+    else if (f->by_due && f->sort == STORE_SORT_DUE_ASC && !f->n_references)
+        /* Within a due-date window no due date is NULL: the order is requests_due's
+         * (tenant, due_at, …), which the LIMIT stops walking; only the requests due at the
+         * same instant are sorted, by id. */
+        sb_add(b, " ORDER BY r.due_at ASC, r.id ASC");
+    else
+        sb_add(b, sort_clause(f->n_references ? STORE_SORT_CREATED_DESC : f->sort));
+    sb_add(b, " LIMIT ? OFFSET ?");
+    sb_int(b, f->limit > INT64_MAX ? INT64_MAX : (int64_t)f->limit);
+    sb_int(b, f->n_references || f->offset > INT64_MAX ? 0 : (int64_t)f->offset);
+    return 0;
+}
+
 int store_sqlite_request_search(store *s, const store_request_filter *f, arena *a,
                                 store_request **out, size_t *n, error *err)
 {
     *out = NULL;
     *n = 0;
-    if (f->limit == 0)
-        return error_set(err, ERR_INVALID_ARG, "limit", "limit must be positive");
+    sqlbuild b;
+    sb_init(&b);
+    if (build_search(&b, f, err) != 0)
+        return -1;
     store_sqlite_conn *c = store_sqlite_reader(s, err);
     if (!c)
         return -1;
-    sqlbuild b;
-    sb_init(&b);
-    sb_add(&b, "SELECT " SQ_REQUEST_COLUMNS);
-    /* Keyset paging only for the default order, whose index it follows. */
-    int keyset = f->n_references == 0 && f->sort == STORE_SORT_CREATED_DESC;
-    if (build_where(&b, f, keyset, err) != 0)
-        return -1;
-    /* A text search in the default order follows the full-text index (ids grow with
-     * creation), unless a keyset cursor asks for the created_at order it was taken in. */
-    if (b.fts_driven && f->sort == STORE_SORT_CREATED_DESC && !f->before_created_at &&
-        !f->before_id)
-        sb_add(&b, " ORDER BY requests_fts.rowid DESC");
-    else
-        sb_add(&b, sort_clause(f->n_references ? STORE_SORT_CREATED_DESC : f->sort));
-    sb_add(&b, " LIMIT ? OFFSET ?");
-    sb_int(&b, f->limit > INT64_MAX ? INT64_MAX : (int64_t)f->limit);
-    sb_int(&b, f->n_references || f->offset > INT64_MAX ? 0 : (int64_t)f->offset);
     sqlite3_stmt *st = prepare_built(c, &b, err);
     if (!st)
         return -1;
@@ -525,76 +542,95 @@ static int counted_by_counters(const store_request_filter *f)
 {
     return f->n_references == 0 && f->n_procedure_ids == 0 && !f->only_open311 && !f->channel &&
            !f->by_priority && !f->created_from && !f->created_to && !f->updated_since &&
-           !f->citizen_id && !f->citizen_email && !f->only_public && !f->overdue &&
+           !f->citizen_id && !f->citizen_email && !f->only_public && !f->by_due &&
            /* open requests not named by their statuses: the counters cannot tell them */
            !(f->only_open && f->n_statuses == 0) &&
            !(f->text && f->text[strspn(f->text, " \t\r\n")] != '\0');
 }
 
-static int count_by_counters(store_sqlite_conn *c, const store_request_filter *f, int64_t *count,
-                             error *err)
+/* The count of f by the counters into b. */
+static void build_count_by_counters(sqlbuild *b, const store_request_filter *f)
 {
-    sqlbuild b;
-    sb_init(&b);
-    sb_add(&b, "SELECT coalesce(sum(n), 0) FROM request_counts r WHERE r.tenant_id = ?");
-    sb_int(&b, f->tenant_id);
+    sb_add(b, "SELECT coalesce(sum(n), 0) FROM request_counts r WHERE r.tenant_id = ?");
+    sb_int(b, f->tenant_id);
     if (f->n_statuses > 0) {
-        sb_in_list(&b, "r.status", f->n_statuses);
+        sb_in_list(b, "r.status", f->n_statuses);
         for (size_t i = 0; i < f->n_statuses; i++)
-            sb_text(&b, f->statuses[i]);
+            sb_text(b, f->statuses[i]);
     }
     if (f->department_id) {
-        sb_add(&b, " AND r.department_id = ?");
-        sb_int(&b, f->department_id);
+        sb_add(b, " AND r.department_id = ?");
+        sb_int(b, f->department_id);
     }
     if (f->n_department_ids > 0) {
-        sb_in_list(&b, "r.department_id", f->n_department_ids);
+        sb_in_list(b, "r.department_id", f->n_department_ids);
         for (size_t i = 0; i < f->n_department_ids; i++)
-            sb_int(&b, f->department_ids[i]);
+            sb_int(b, f->department_ids[i]);
     }
     /* Requests without an assignee are counted under '', which no agent id is. */
     if (f->assignee) {
-        sb_add(&b, " AND r.assignee = ?");
-        sb_text(&b, f->assignee);
+        sb_add(b, " AND r.assignee = ?");
+        sb_text(b, f->assignee);
     }
     if (f->unassigned)
-        sb_add(&b, " AND r.assignee = ''");
-    sqlite3_stmt *st = prepare_built(c, &b, err);
-    if (!st)
+        sb_add(b, " AND r.assignee = ''");
+}
+
+/* The count statement of f into b: a sum of counters, or a walk of the matching requests
+ * (stopping at count_cap). */
+static int build_count(sqlbuild *b, const store_request_filter *f, error *err)
+{
+    if (f->n_department_ids > STORE_FILTER_MAX_LIST || f->n_statuses > STORE_FILTER_MAX_LIST)
+        return error_set(err, ERR_INVALID_ARG, "filter", "too many values");
+    if (counted_by_counters(f)) {
+        build_count_by_counters(b, f);
+        return 0;
+    }
+    /* A capped count stops walking at the cap: "at least count_cap" is all a page shows. */
+    sb_add(b, f->count_cap > 0 ? "SELECT count(*) FROM (SELECT 1" : "SELECT count(*)");
+    /* A count is the size of the whole result: the paging cursor does not apply. */
+    if (build_where(b, f, 0, err) != 0)
         return -1;
-    int found;
-    return store_sqlite_read_one(c, st, store_sqlite_read_int64, NULL, count, &found,
-                                 "request_count", err);
+    if (f->count_cap > 0) {
+        /* Newest matches first: what a capped count looks for (open requests) is recent. */
+        if (b->fts_driven)
+            sb_add(b, " ORDER BY requests_fts.rowid DESC");
+        sb_add(b, " LIMIT ?)");
+        sb_int(b, f->count_cap);
+    }
+    return 0;
 }
 
 int store_sqlite_request_count(store *s, const store_request_filter *f, int64_t *count, error *err)
 {
     *count = 0;
-    if (f->n_department_ids > STORE_FILTER_MAX_LIST || f->n_statuses > STORE_FILTER_MAX_LIST)
-        return error_set(err, ERR_INVALID_ARG, "filter", "too many values");
+    sqlbuild b;
+    sb_init(&b);
+    if (build_count(&b, f, err) != 0)
+        return -1;
     store_sqlite_conn *c = store_sqlite_reader(s, err);
     if (!c)
         return -1;
-    if (counted_by_counters(f))
-        return count_by_counters(c, f, count, err);
-    sqlbuild b;
-    sb_init(&b);
-    /* A capped count stops walking at the cap: "at least count_cap" is all a page shows. */
-    sb_add(&b, f->count_cap > 0 ? "SELECT count(*) FROM (SELECT 1" : "SELECT count(*)");
-    /* A count is the size of the whole result: the paging cursor does not apply. */
-    if (build_where(&b, f, 0, err) != 0)
-        return -1;
-    if (f->count_cap > 0) {
-        /* Newest matches first: what a capped count looks for (open requests) is recent. */
-        if (b.fts_driven)
-            sb_add(&b, " ORDER BY requests_fts.rowid DESC");
-        sb_add(&b, " LIMIT ?)");
-        sb_int(&b, f->count_cap);
-    }
     sqlite3_stmt *st = prepare_built(c, &b, err);
     if (!st)
         return -1;
-    int found; /* count(*) always gives its row */
+    int found; /* count(*) and sum() always give their row */
     return store_sqlite_read_one(c, st, store_sqlite_read_int64, NULL, count, &found,
                                  "request_count", err);
+}
+
+int store_sqlite_request_sql(const store_request_filter *f, int count, char *out, size_t cap,
+                             error *err)
+{
+    sqlbuild *b = malloc(sizeof *b);
+    if (!b)
+        return error_set(err, ERR_INTERNAL, NULL, "out of memory");
+    sb_init(b);
+    int rc = count ? build_count(b, f, err) : build_search(b, f, err);
+    if (rc == 0 && (b->overflow || b->len >= cap))
+        rc = error_set(err, ERR_INTERNAL, NULL, "request statement too long");
+    if (rc == 0)
+        memcpy(out, b->sql, b->len + 1);
+    free(b);
+    return rc;
 }

@@ -4,7 +4,8 @@
  * (one form, checked by core's branding_check so that every wrong field is named at once,
  * and written by branding_settings_set_as with its "admin" audit entry in one job), its logo
  * (a form of its own, since a file input cannot be given back with the form's errors), and
- * a preview of the header with the colours typed («Prévisualiser»). Pages wait for the write
+ * a preview of the header with the colours typed («Prévisualiser»), and the calendar of public
+ * holidays its delays are counted with (national or Alsace-Moselle). Pages wait for the write
  * with their connection suspended.
  */
 #include <math.h>
@@ -37,6 +38,7 @@ static const char *const text_fields[] = {
     "publication_director",
     "dpo",
     "host",
+    "holidays",
 };
 static const char *const day_fields[HOURS_DAYS] = {"hours_0", "hours_1", "hours_2", "hours_3",
                                                    "hours_4", "hours_5", "hours_6"};
@@ -57,6 +59,8 @@ static void values_of_tenant(bo_page *p, const cat_tenant *t)
     bo_page_value(p, "publication_director", b->publication_director);
     bo_page_value(p, "dpo", b->dpo);
     bo_page_value(p, "host", b->host);
+    bo_page_value(p, "holidays",
+                  b->holidays ? BRANDING_HOLIDAYS_ALSACE_MOSELLE : BRANDING_HOLIDAYS_NATIONAL);
     if (b->has_map) {
         char num[32];
         snprintf(num, sizeof num, "%.6f", b->map_lat);
@@ -104,6 +108,7 @@ static void input_of_form(const form *f, branding_input *in)
     in->publication_director = bo_admin_field(f, "publication_director");
     in->dpo = bo_admin_field(f, "dpo");
     in->host = bo_admin_field(f, "host");
+    in->holidays = bo_admin_field(f, "holidays");
 }
 
 /* The ratio as the language writes it, cut (never rounded up: 4.47 is not 4.5). */
@@ -174,6 +179,9 @@ static void problem_error(bo_page *p, const form *f, const branding_problem *pb)
         return;
     case BRANDING_MAP_PARTIAL:
         bo_page_error_key(p, pb->field, "admin.branding.error_map_partial");
+        return;
+    case BRANDING_BAD_HOLIDAYS:
+        bo_page_error_key(p, pb->field, "admin.branding.error_holidays");
         return;
     default:
         bo_page_error_key(p, pb->field, "admin.branding.error_text");
@@ -307,6 +315,10 @@ static void branding_render(bo_page *p, int status)
     bo_page_set(p, "slug", json_string(t->slug));
     bo_page_set(p, "hosts", json_string(t->hosts ? t->hosts : ""));
     bo_page_set(p, "sections", sections_json(p));
+    /* The calendar's radio buttons: the value typed or saved, else the national one. */
+    const char *hol = json_string_value(json_object_get(p->values, "holidays"));
+    bo_page_set(p, "holidays_alsace_moselle",
+                json_boolean(hol && strcmp(hol, BRANDING_HOLIDAYS_ALSACE_MOSELLE) == 0));
     json_t *logo = json_object();
     json_t *tj = json_object_get(p->ctx, "tenant");
     const char *url = json_string_value(json_object_get(tj, "logo_url"));

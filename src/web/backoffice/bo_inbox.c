@@ -1,8 +1,9 @@
 /*
  * bo_inbox — the agents' inbox, one list for every channel: tabs «À traiter» (assigned to
  * me), «Mon service» (my departments), «Tout» (as permitted) with their counts, filters as a
- * GET form, full-text search, sorting, pages, the overdue view, saved filters, and bulk
- * actions on a selection (assign, status, reply with a template) for managers and admins.
+ * GET form, full-text search, sorting, pages, the SLA views «En retard» and «Échéance
+ * aujourd'hui» with their counts (core/sla.h), saved filters, and bulk actions on a
+ * selection (assign, status, reply with a template) for managers and admins.
  * Every query is narrowed by perm_scope; every list is audited by the ids shown ("search" as
  * well when there was a search), never by the search terms. Also the route table of all the
  * work pages (request page, intake, field agents' page).
@@ -50,6 +51,19 @@ static const tab_def tabs[] = {
     {"tout", PERM_TAB_ALL, "inbox.tab_all"},
 };
 
+/* The SLA views (?vue=…): the open requests late, or due by the end of today, of the tab and
+ * filters in use, soonest due first. */
+typedef struct view_def {
+    const char *key;
+    sla_state state;
+    const char *label_key, *title_key;
+} view_def;
+
+static const view_def views[] = {
+    {"retard", SLA_LATE, "inbox.view_late", "inbox.title_overdue"},
+    {"aujourdhui", SLA_DUE_TODAY, "inbox.view_today", "inbox.title_today"},
+};
+
 typedef struct sort_def {
     const char *key;
     int sort;
@@ -73,6 +87,16 @@ static const char *qget(http_req *rq, const char *name)
 {
     const char *v = form_get(&rq->query, name);
     return v && *v ? v : NULL;
+}
+
+/* The view asked for (?vue=), NULL for none or an unknown one. */
+static const view_def *current_view(http_req *rq)
+{
+    const char *v = qget(rq, "vue");
+    for (size_t i = 0; v && i < sizeof views / sizeof views[0]; i++)
+        if (strcmp(views[i].key, v) == 0)
+            return &views[i];
+    return NULL;
 }
 
 /* The open requests: closed_at unset (what the search index narrows on), and the open codes
@@ -182,11 +206,12 @@ static void filter_from_query(http_req *rq, const store_agent *a, const cat_tena
         f->by_priority = 1;
         f->priority = v[0] - '0';
     }
-    if (qget(rq, "retard") || ((v = qget(rq, "vue")) && strcmp(v, "retard") == 0)) {
-        f->overdue = 1;
-        f->now = time_now();
-        f->sort = STORE_SORT_DUE_ASC;
-    }
+    /* «En retard seulement» (the filters' box) is the late view as a filter. */
+    const view_def *view = current_view(rq);
+    if (view)
+        sla_filter(t, f, view->state, time_now());
+    else if (qget(rq, "retard"))
+        sla_filter(t, f, SLA_LATE, time_now());
     if ((v = qget(rq, "tri")))
         for (size_t i = 0; i < sizeof sorts / sizeof sorts[0]; i++)
             if (strcmp(sorts[i].key, v) == 0)
@@ -324,9 +349,10 @@ static void filter_options(http_req *rq, const cat_tenant *t, const store_agent 
     for (size_t i = 0; i < sizeof values / sizeof values[0]; i++)
         present_set_str_opt(ctx, arena_printf(rq->arena, "%s_value", values[i]),
                             qget(rq, values[i]));
-    json_object_set_new(ctx, "overdue_checked",
-                        json_boolean(qget(rq, "retard") != NULL ||
-                                     (qget(rq, "vue") && strcmp(qget(rq, "vue"), "retard") == 0)));
+    const view_def *view = current_view(rq);
+    json_object_set_new(
+        ctx, "overdue_checked",
+        json_boolean(qget(rq, "retard") != NULL || (view && view->state == SLA_LATE)));
 }
 
 static const char *assignee_name(const store_agent *agents, size_t n, const char *assignee)
@@ -364,6 +390,58 @@ static const char *landing_tab(http_req *rq, const store_agent *a, const cat_ten
     return (allowed & PERM_TAB_DEPARTMENT) ? "service" : (allowed & PERM_TAB_MINE) ? "moi" : "tout";
 }
 
+/* The SLA views' links with their counts in ctx "views": the open requests of the tab and
+ * filters in use late, or due by the end of today. Each count walks the index of open
+ * requests by due date (requests_due) and stops at COUNT_CAP; the current view's is the
+ * page's own count (ctx "total…", set by the tabs). Under a text search, as for the tabs,
+ * only the current view is counted. */
+static int views_json(http_req *rq, const store_agent *a, const cat_tenant *t, const char *tab,
+                      json_t *ctx, error *err)
+{
+    const view_def *cur = current_view(rq);
+    const char *base = query_base_except(rq, tab, 1, "vue");
+    json_t *list = json_array();
+    for (size_t i = 0; i < sizeof views / sizeof views[0]; i++) {
+        const view_def *v = &views[i];
+        int64_t count = 0, count_from = 0;
+        int counted, capped;
+        if (v == cur) {
+            counted = json_is_true(json_object_get(ctx, "total_known"));
+            count = json_integer_value(json_object_get(ctx, "total"));
+            capped = json_is_true(json_object_get(ctx, "total_capped"));
+        } else {
+            store_request_filter vf;
+            filter_from_query(rq, a, t, tab, &vf);
+            vf.by_due = 0;
+            sla_filter(t, &vf, v->state, time_now());
+            vf.count_cap = COUNT_CAP;
+            counted = !(vf.text && *vf.text);
+            if (perm_scope(a, &vf, err) != 0 ||
+                (counted && request_count_text(rq->core, &vf, &count, &count_from, err) != 0)) {
+                json_decref(list);
+                return -1;
+            }
+            if (count_from && count == 0)
+                counted = 0;
+            capped = count == COUNT_CAP || count_from != 0;
+        }
+        json_t *o = json_object();
+        present_set_str_opt(o, "key", v->key);
+        present_set_str_opt(o, "label", present_string(rq->present, rq->lang, v->label_key));
+        json_object_set_new(o, "counted", json_boolean(counted));
+        json_object_set_new(o, "count", json_integer(count));
+        json_object_set_new(o, "capped", json_boolean(capped));
+        present_set_str_opt(
+            o, "count_word",
+            present_plural(rq->present, rq->lang, capped ? count + 1 : count, "inbox.requests"));
+        present_set_str_opt(o, "href", arena_printf(rq->arena, "/agent/?%svue=%s", base, v->key));
+        json_object_set_new(o, "current", json_boolean(v == cur));
+        json_array_append_new(list, o);
+    }
+    json_object_set_new(ctx, "views", list);
+    return 0;
+}
+
 static void inbox(http_req *rq)
 {
     store_agent a;
@@ -398,11 +476,10 @@ static void inbox(http_req *rq)
         http_respond_error(rq, &err);
         return;
     }
-    int overdue_view = qget(rq, "vue") && strcmp(qget(rq, "vue"), "retard") == 0;
-    present_set_str_opt(ctx, "title",
-                        present_string(rq->present, rq->lang,
-                                       overdue_view ? "inbox.title_overdue" : "inbox.title"));
-    json_object_set_new(ctx, "overdue_view", json_boolean(overdue_view));
+    const view_def *view = current_view(rq);
+    present_set_str_opt(
+        ctx, "title",
+        present_string(rq->present, rq->lang, view ? view->title_key : "inbox.title"));
     present_set_str_opt(ctx, "tab", tab);
 
     /* The page first: when it is not full, it is the whole count of its tab. */
@@ -475,8 +552,14 @@ static void inbox(http_req *rq)
         json_array_append_new(tj, o);
     }
     json_object_set_new(ctx, "tabs", tj);
+    if (views_json(rq, &a, t, tab, ctx, &err) != 0) {
+        json_decref(ctx);
+        http_respond_error(rq, &err);
+        return;
+    }
 
     int64_t now = time_now();
+    int64_t today_end = sla_today_end(t, now);
     int64_t *ids = n ? arena_alloc(rq->arena, n * sizeof *ids) : NULL;
     json_t *list = json_array();
     for (size_t i = 0; i < n; i++) {
@@ -484,7 +567,6 @@ static void inbox(http_req *rq)
         if (ids)
             ids[i] = r->id;
         const cat_procedure *p = catalogue_procedure_by_id(t, r->procedure_id);
-        int closed = p && workflow_is_closed(p->workflow, r->status);
         json_t *o = json_object();
         present_set_str_opt(o, "reference", r->reference);
         present_set_str_opt(
@@ -495,8 +577,7 @@ static void inbox(http_req *rq)
         present_set_str_opt(o, "channel", bo_channel_label(rq, r->channel));
         present_set_str_opt(o, "created", bo_date(rq, t, r->created_at, 0));
         present_set_str_opt(o, "due", bo_date(rq, t, r->due_at, 0));
-        json_object_set_new(o, "overdue",
-                            json_boolean(!closed && r->due_at > 0 && r->due_at < now));
+        bo_sla_set(rq, o, sla_state_at(r->due_at, r->closed_at != 0, now, today_end));
         json_object_set_new(o, "urgent", json_boolean(r->priority >= 2));
         present_set_str_opt(o, "priority_label", bo_priority_label(rq, r->priority));
         present_set_str_opt(o, "assignee", assignee_name(agents, n_agents, r->assignee));

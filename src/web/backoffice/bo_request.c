@@ -427,8 +427,7 @@ static json_t *show_context(http_req *rq, const store_agent *a, const cat_tenant
     present_set_str_opt(q, "channel", bo_channel_label(rq, r->channel));
     present_set_str_opt(q, "created", bo_date(rq, t, r->created_at, 1));
     present_set_str_opt(q, "due", bo_date(rq, t, r->due_at, 0));
-    json_object_set_new(q, "overdue",
-                        json_boolean(!closed && r->due_at > 0 && r->due_at < time_now()));
+    bo_sla_set(rq, q, sla_of(t, r, time_now()));
     present_set_str_opt(q, "priority_label", bo_priority_label(rq, r->priority));
     present_set_str_opt(q, "department", d ? d->rec.name : NULL);
     const store_agent *assignee = agent_by_assignee(agents, n_agents, r->assignee);

@@ -63,6 +63,17 @@ const char *bo_priority_label(http_req *rq, int priority)
                           arena_printf(rq->arena, "request_bo.priority_%d", priority));
 }
 
+void bo_sla_set(http_req *rq, json_t *o, sla_state s)
+{
+    const char *name = sla_name(s);
+    if (!name)
+        return;
+    present_set_str(o, "sla", name);
+    present_set_str(
+        o, "sla_label",
+        present_string(rq->present, rq->lang, arena_printf(rq->arena, "request_bo.sla_%s", name)));
+}
+
 const char *bo_trim(http_req *rq, const char *s)
 {
     return text_trim(rq->arena, s);

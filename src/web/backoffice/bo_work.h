@@ -15,6 +15,7 @@
 
 #include "core/actor.h"
 #include "core/catalogue.h"
+#include "core/sla.h"
 #include "http/http.h"
 #include "present/present.h"
 #include "store/records.h"
@@ -35,6 +36,9 @@ int bo_role(const store_agent *a);
 const char *bo_channel_label(http_req *rq, const char *code);
 /* The priority's label ("Urgente"…). */
 const char *bo_priority_label(http_req *rq, int priority);
+/* The SLA badge of a request in o: "sla" (its state's name, core/sla.h) and "sla_label" (the
+ * words the badge says, never its colour alone); nothing for SLA_NONE. */
+void bo_sla_set(http_req *rq, json_t *o, sla_state s);
 /* s without surrounding blanks, in the arena; NULL stays NULL. */
 const char *bo_trim(http_req *rq, const char *s);
 /* Checks a text typed by an agent: NULL with *msg_key set when required and missing, too
