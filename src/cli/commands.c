@@ -134,6 +134,9 @@ static const opt_spec serve_opts[] = {
     {"webhook-allow-local", "GUICHET_WEBHOOK_ALLOW_LOCAL", OPT_FLAG, NULL, 0, 0, 0,
      "let webhooks go to http://127.0.0.1 or http://localhost and to private addresses "
      "(tests and development only: never in production)"},
+    {"webhook-backoff", "GUICHET_WEBHOOK_BACKOFF_S", OPT_UINT, "30", 0, 1, 3600,
+     "seconds before the first retry of a webhook delivery that failed (doubles each time, "
+     "up to 6 hours; given up after 10 attempts)"},
     {0}};
 static const opt_spec apikey_create_opts[] = {
     OPT_DB,
@@ -487,6 +490,7 @@ static const http_mount mounts[] = {
     {"/agent/", bo_admin_agent_routes, web_write_error, bo_admit, 0},
     {"/agent/", bo_admin_procedure_routes, web_write_error, bo_admit, 0},
     {"/agent/", bo_admin_key_routes, web_write_error, bo_admit, 0},
+    {"/agent/", bo_admin_webhook_routes, web_write_error, bo_admit, 0},
     {"/agent/", bo_admin_settings_routes, web_write_error, bo_admit, 0},
     {"/agent/", bo_admin_audit_routes, web_write_error, bo_admit, 0},
     {"/agent/", bo_rgpd_routes, web_write_error, bo_admit, 0},
@@ -772,6 +776,7 @@ static int server_start(const opt_values *v, cli_server **out)
         goto fail;
     }
     webhook_allow_local(cs->s.core, opt_flag(v, "webhook-allow-local"));
+    webhook_set_backoff(cs->s.core, (int)opt_uint(v, "webhook-backoff"));
     if (opt_flag(v, "webhook-allow-local"))
         log_warn("webhooks may go to local and private addresses (--webhook-allow-local)");
     /* The first pass soon after start-up, but not at every restart of a crash loop. */

@@ -37,6 +37,7 @@ struct core {
     void (*jobs_wake)(void *ctx, int64_t due_at);
     void *jobs_wake_ctx;
     _Atomic int webhook_allow_local; /* webhook.c: loopback and private targets allowed */
+    _Atomic int webhook_backoff_s;   /* webhook.c: first retry's delay; 0: the default */
 };
 
 /* Loads the first catalogue snapshot; 0 or -1. */

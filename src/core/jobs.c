@@ -91,9 +91,11 @@ void jobs_after_commit(core *c)
     pthread_mutex_unlock(&c->jobs_lock);
 }
 
-int64_t jobs_backoff(const job_handler *h, int attempts)
+int64_t jobs_backoff(const core *c, const job_handler *h, int attempts)
 {
-    int64_t d = h->retry_base_s;
+    int64_t d = h->retry_base_of ? h->retry_base_of(c) : h->retry_base_s;
+    if (d < 1)
+        d = 1;
     for (int i = 1; i < attempts && d < h->retry_max_s; i++)
         d *= 2;
     return d < h->retry_max_s ? d : h->retry_max_s;
@@ -192,7 +194,7 @@ static int run_apply(store *s, core_op *op, error *err)
             j->row.last_error = j->error;
             j->row.done_at = j->final ? j->now : 0;
             if (!j->final)
-                j->row.due_at = j->now + jobs_backoff(j->h, j->row.attempts);
+                j->row.due_at = j->now + jobs_backoff(j->core, j->h, j->row.attempts);
         }
         if (s->ops->jobs.tx_update(s, &j->row, err) != 0)
             return -1;

@@ -51,6 +51,9 @@ typedef struct job_handler {
     int max_attempts;     /* after that many failed attempts the job is failed (>= 1) */
     int64_t retry_base_s; /* the first retry waits this long, each next one twice as long */
     int64_t retry_max_s;  /* and never longer than this */
+    /* When set, the first retry's delay as the server was configured (it replaces
+     * retry_base_s; e.g. --webhook-backoff). */
+    int64_t (*retry_base_of)(const core *c);
 } job_handler;
 
 /* Adds a kind (h is not copied: a static handler). Call before the scheduler starts.
@@ -96,8 +99,8 @@ void jobs_set_waker(core *c, void (*wake)(void *ctx, int64_t due_at), void *ctx)
 /* Called by core_op after each write job's outcome, on the writer thread. */
 void jobs_after_commit(core *c);
 
-/* The delay before attempt `attempts` + 1 of h's job: retry_base_s doubled per attempt
- * made after the first, at most retry_max_s. */
-int64_t jobs_backoff(const job_handler *h, int attempts);
+/* The delay before attempt `attempts` + 1 of h's job on c: its first retry's delay
+ * doubled per attempt made after the first, at most retry_max_s. */
+int64_t jobs_backoff(const core *c, const job_handler *h, int attempts);
 
 #endif

@@ -38,6 +38,17 @@ void webhook_allow_local(core *c, int on)
     atomic_store(&c->webhook_allow_local, on ? 1 : 0);
 }
 
+void webhook_set_backoff(core *c, int seconds)
+{
+    atomic_store(&c->webhook_backoff_s, seconds > 0 ? seconds : 0);
+}
+
+static int64_t backoff_of(const core *c)
+{
+    int s = atomic_load(&((core *)c)->webhook_backoff_s);
+    return s > 0 ? s : WEBHOOK_BACKOFF_DEFAULT_S;
+}
+
 /* ---- the URL ---- */
 
 /* 1 when the URL's host (between "//" and the next '/', ':', '?' or '#') is 127.0.0.1 or
@@ -344,9 +355,10 @@ cleanup:
 static const job_handler webhook_handler = {
     .kind = WEBHOOK_KIND,
     .run = deliver,
-    .max_attempts = 8,
-    .retry_base_s = 30,
+    .max_attempts = WEBHOOK_ATTEMPTS_MAX,
+    .retry_base_s = WEBHOOK_BACKOFF_DEFAULT_S,
     .retry_max_s = 6 * 3600,
+    .retry_base_of = backoff_of,
 };
 
 int webhook_register(core *c, error *err)

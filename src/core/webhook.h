@@ -35,6 +35,11 @@ int webhook_register(core *c, error *err);
 /* Whether deliveries may go to http://127.0.0.1, http://localhost or other loopback and
  * private addresses (the server's --webhook-allow-local, for tests). Off by default. */
 void webhook_allow_local(core *c, int on);
+/* Seconds before a failed delivery's first retry (doubling after, up to 6 hours):
+ * WEBHOOK_BACKOFF_DEFAULT_S unless set (--webhook-backoff). */
+#define WEBHOOK_BACKOFF_DEFAULT_S 30
+#define WEBHOOK_ATTEMPTS_MAX 10 /* about five hours with the default backoff */
+void webhook_set_backoff(core *c, int seconds);
 
 /* Checks a subscription's URL: https:// with a host (or, allow_local, http:// to
  * 127.0.0.1 or localhost); at most WEBHOOK_URL_MAX bytes, no control characters, no

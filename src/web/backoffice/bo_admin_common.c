@@ -22,6 +22,7 @@ static const struct {
     {"/agent/admin/agents", "admin.tabs.agents"},
     {"/agent/admin/demarches", "admin.tabs.procedures"},
     {"/agent/admin/cles", "admin.tabs.apikeys"},
+    {"/agent/admin/webhooks", "admin.tabs.webhooks"},
     {"/agent/admin/collectivite", "admin.tabs.branding"},
     {"/agent/admin/conservation", "admin.tabs.retention"},
     {"/agent/admin/comptes", "admin.tabs.accounts"},
