@@ -30,6 +30,7 @@
 #include "channels/mail/mail.h"
 #include "core/attachment.h"
 #include "core/retention.h"
+#include "core/webhook.h"
 #include "core/upload_stash.h"
 #include "http/http.h"
 #include "present/present.h"
@@ -130,6 +131,12 @@ static const opt_spec serve_opts[] = {
     {"retention-interval", "GUICHET_RETENTION_INTERVAL_S", OPT_UINT, "3600", 0, 0, 604800,
      "seconds between two retention passes (anonymisation of requests past their retention, "
      "audit purge); 0: none, run guichet retention run from cron"},
+    {"webhook-allow-local", "GUICHET_WEBHOOK_ALLOW_LOCAL", OPT_FLAG, NULL, 0, 0, 0,
+     "let webhooks go to http://127.0.0.1 or http://localhost and to private addresses "
+     "(tests and development only: never in production)"},
+    {"webhook-backoff", "GUICHET_WEBHOOK_BACKOFF_S", OPT_UINT, "30", 0, 1, 3600,
+     "seconds before the first retry of a webhook delivery that failed (doubles each time, "
+     "up to 6 hours; given up after 10 attempts)"},
     {0}};
 static const opt_spec apikey_create_opts[] = {
     OPT_DB,
@@ -483,6 +490,7 @@ static const http_mount mounts[] = {
     {"/agent/", bo_admin_agent_routes, web_write_error, bo_admit, 0},
     {"/agent/", bo_admin_procedure_routes, web_write_error, bo_admit, 0},
     {"/agent/", bo_admin_key_routes, web_write_error, bo_admit, 0},
+    {"/agent/", bo_admin_webhook_routes, web_write_error, bo_admit, 0},
     {"/agent/", bo_admin_settings_routes, web_write_error, bo_admit, 0},
     {"/agent/", bo_admin_audit_routes, web_write_error, bo_admit, 0},
     {"/agent/", bo_admin_routing_routes, web_write_error, bo_admit, 0},
@@ -768,6 +776,10 @@ static int server_start(const opt_values *v, cli_server **out)
                 err.detail);
         goto fail;
     }
+    webhook_allow_local(cs->s.core, opt_flag(v, "webhook-allow-local"));
+    webhook_set_backoff(cs->s.core, (int)opt_uint(v, "webhook-backoff"));
+    if (opt_flag(v, "webhook-allow-local"))
+        log_warn("webhooks may go to local and private addresses (--webhook-allow-local)");
     /* The first pass soon after start-up, but not at every restart of a crash loop. */
     unsigned interval = (unsigned)opt_uint(v, "retention-interval");
     scheduler_config scfg = {.retention_interval_s = interval,

@@ -15,6 +15,8 @@
 
 #include "core/attachment.h"
 #include "core/core_internal.h"
+#include "core/due_warning.h"
+#include "core/webhook.h"
 #include "util/log.h"
 
 #define SECRET_SETTING "instance_secret"
@@ -227,6 +229,7 @@ core *core_open_config(store *s, const core_config *cfg, error *err)
     c->store = s;
     pthread_mutex_init(&c->cat_lock, NULL);
     pthread_mutex_init(&c->area_lock, NULL);
+    pthread_mutex_init(&c->jobs_lock, NULL);
     if (copy_links(&c->links, &cfg->links) != 0) {
         error_set(err, ERR_INTERNAL, NULL, "out of memory");
         core_close(c);
@@ -237,7 +240,8 @@ core *core_open_config(store *s, const core_config *cfg, error *err)
         return NULL;
     }
     int loaded = secret_file ? load_secret_file(c, secret_file, err) : load_stored_secret(c, err);
-    if (loaded != 0 || catalogue_init(c, err) != 0) {
+    if (loaded != 0 || catalogue_init(c, err) != 0 || due_warning_register(c, err) != 0 ||
+        webhook_register(c, err) != 0) {
         core_close(c);
         return NULL;
     }
@@ -269,6 +273,7 @@ void core_close(core *c)
     pthread_mutex_destroy(&c->cat_lock);
     area_shutdown(c);
     pthread_mutex_destroy(&c->area_lock);
+    pthread_mutex_destroy(&c->jobs_lock);
     sodium_memzero(c->secret, sizeof c->secret);
     free_links(&c->links);
     free(c);

@@ -29,6 +29,15 @@ struct core {
     _Atomic int search_budget_ms;  /* core_set_search_budget (request_search.c) */
     pthread_mutex_t area_lock;     /* guards areas */
     area_cached *areas;            /* area.c's indexes, one per tenant and kind */
+    /* jobs.c: the handlers by kind (registered before the scheduler starts, then only
+     * read) and the scheduler's bell, under jobs_lock. */
+    const struct job_handler *job_handlers[16];
+    size_t n_job_handlers;
+    pthread_mutex_t jobs_lock;
+    void (*jobs_wake)(void *ctx, int64_t due_at);
+    void *jobs_wake_ctx;
+    _Atomic int webhook_allow_local; /* webhook.c: loopback and private targets allowed */
+    _Atomic int webhook_backoff_s;   /* webhook.c: first retry's delay; 0: the default */
 };
 
 /* Loads the first catalogue snapshot; 0 or -1. */

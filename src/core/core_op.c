@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "core/core_internal.h"
+#include "core/jobs.h"
 
 void *core_op_new(size_t size, int (*apply)(store *s, core_op *op, error *err))
 {
@@ -45,6 +46,8 @@ static void op_done(void *arg, int rc, const error *err)
         op->finish(op, &rc, &local);
     core_done_fn cb = op->cb;
     void *ctx = op->ctx;
+    if (op->core)
+        jobs_after_commit(op->core);
     core_op_free(op);
     cb(ctx, rc, rc != 0 ? &local : NULL);
 }
@@ -69,6 +72,7 @@ int core_op_submit(core *c, void *p, core_done_fn cb, void *ctx, error *err)
     op->job.apply = op_apply;
     op->job.done = op_done;
     op->job.arg = op;
+    op->core = c;
     op_queue q = {c->store, &op->job};
     return core_op_chain(&op->cb, &op->ctx, cb, ctx, op_start, &q, err);
 }

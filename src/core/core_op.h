@@ -28,6 +28,7 @@ struct core_op {
     void (*finish)(core_op *op, int *rc, error *err);
     core_done_fn cb;
     void *ctx;
+    core *core; /* set by core_op_submit: who is told of jobs it scheduled (core/jobs.h) */
 };
 
 /* A zeroed op of `size` bytes (a struct whose first member is a core_op) with its arena

@@ -22,6 +22,7 @@
 #include "core/perm.h"
 #include "core/request_internal.h"
 #include "core/routing.h"
+#include "core/webhook.h"
 #include "core/short_code.h"
 #include "core/sla.h"
 #include "core/workflow.h"
@@ -264,6 +265,12 @@ static int create_apply(store *s, core_op *op, error *err)
         attachment_save_tx(s, j->rec.tenant_id, id, 0, j->attachments, j->n_attachments, err) != 0)
         return -1;
     if (j->ack_base_url && j->rec.email && queue_ack(s, j, id, reference, err) != 0)
+        return -1;
+    store_request created = j->rec;
+    created.id = id;
+    created.reference = reference;
+    if (request_followups_tx(s, &created, NULL, 0, 0, j->rec.created_at, err) != 0 ||
+        webhook_emit_tx(s, &created, "request.created", j->rec.created_at, err) != 0)
         return -1;
     /* The audit entry in the creation's own transaction: a crash keeps both or neither. */
     if (audit_change_tx(s, j->rec.tenant_id, &j->who, "create", "request", &id, 1, err) != 0)

@@ -14,13 +14,27 @@
 #include "core/attachment.h"
 #include "core/audit.h"
 #include "core/core_internal.h"
+#include "core/due_warning.h"
 #include "core/outbox.h"
 #include "core/perm.h"
 #include "core/request_internal.h"
+#include "core/webhook.h"
 #include "core/workflow.h"
 #include "store/store.h"
 #include "util/log.h"
 #include "util/timeutil.h"
+
+int request_followups_tx(store *s, const store_request *r, const char *old_status, int64_t old_due,
+                         int64_t old_closed, int64_t now, error *err)
+{
+    if ((!old_status || r->due_at != old_due || r->closed_at != old_closed) &&
+        due_warning_sync_tx(s, r, now, err) != 0)
+        return -1;
+    if (old_status && r->status && strcmp(old_status, r->status) != 0 &&
+        webhook_emit_tx(s, r, "request.status_changed", now, err) != 0)
+        return -1;
+    return 0;
+}
 
 static int add_event_id(store *s, const change_job *j, int64_t request_id, int64_t now,
                         const char *kind, int is_public, const char *from, const char *to,
@@ -97,6 +111,8 @@ static int forward_to_survivor(store *s, change_job *j, const store_request *r, 
 /* The citizen's own actions: a message, a rating, a reopening. */
 static int citizen_apply(store *s, change_job *j, store_request *r, int64_t now, error *err)
 {
+    const char *old_status = r->status;
+    int64_t old_due = r->due_at, old_closed = r->closed_at;
     switch (j->kind) {
     case CHANGE_MESSAGE: {
         int64_t event_id = 0;
@@ -133,6 +149,8 @@ static int citizen_apply(store *s, change_job *j, store_request *r, int64_t now,
         return error_set(err, ERR_INTERNAL, NULL, "not a citizen action");
     }
     r->updated_at = now;
+    if (request_followups_tx(s, r, old_status, old_due, old_closed, now, err) != 0)
+        return -1;
     return s->ops->requests.tx_update(s, r, err);
 }
 
@@ -275,6 +293,8 @@ static int change_apply_one(store *s, change_job *j, error *err)
         r.updated_at = now;
         return s->ops->requests.tx_update(s, &r, err);
     }
+    const char *old_status = r.status;
+    int64_t old_due = r.due_at, old_closed = r.closed_at;
     int changed = 0;
     if (j->reply) {
         /* A public note: what the citizen, Open311 and the JSON API show as the mairie's. */
@@ -343,6 +363,9 @@ static int change_apply_one(store *s, change_job *j, error *err)
     if (!changed)
         return 0;
     r.updated_at = now;
+    if (request_followups_tx(s, &r, old_status, old_due, old_closed, now, err) != 0 ||
+        (j->reply && webhook_emit_tx(s, &r, "request.replied", now, err) != 0))
+        return -1;
     return s->ops->requests.tx_update(s, &r, err);
 }
 

@@ -101,6 +101,14 @@ void request_linked_discard(const attachment_dir *d, const request_linked *l);
  * when out of memory. */
 const char *request_lookup_url(core *c, arena *a, const char *base_url);
 
+/* Inside a change's write job, with r as it is about to be written: what follows from the
+ * change beyond the request's row — its due-date warning kept in step when its due date or
+ * its closing moved from old_due / old_closed (core/due_warning.h), and the webhooks of
+ * request.status_changed when its status moved from old_status (core/webhook.h). The
+ * creation passes old_status NULL. */
+int request_followups_tx(store *s, const store_request *r, const char *old_status, int64_t old_due,
+                         int64_t old_closed, int64_t now, error *err);
+
 /* A copy of s in a; NULL for NULL or "". */
 const char *request_dup_opt(arena *a, const char *s);
 /* A prepared attachment whose strings the job owns (copied into a). */

@@ -259,12 +259,15 @@ static int merge_apply(store *s, core_op *op, error *err)
                            .body = note};
     if (s->ops->events.tx_insert(s, &closing, NULL, err) != 0)
         return -1;
+    const char *old_status = d.status;
+    int64_t old_closed = d.closed_at;
     d.status = j->duplicate_status;
     d.status_notes = note;
     d.closed_at = now;
     d.updated_at = now;
     d.merged_into = v.id;
-    if (s->ops->requests.tx_update(s, &d, err) != 0 || s->ops->requests.tx_update(s, &v, err) != 0)
+    if (request_followups_tx(s, &d, old_status, d.due_at, old_closed, now, err) != 0 ||
+        s->ops->requests.tx_update(s, &d, err) != 0 || s->ops->requests.tx_update(s, &v, err) != 0)
         return -1;
 
     if (queue_told(s, j, &d, "request_merged", j->duplicate_procedure, v.reference, err) != 0 ||

@@ -91,11 +91,15 @@ static int client_update_apply(store *s, core_op *op, error *err)
     j->row.request_id = r.id;
     if (s->ops->events.tx_client_update_insert(s, &j->row, err) != 0)
         return -1;
+    const char *old_status = r.status;
+    int64_t old_closed = r.closed_at;
     if (reopen) {
         r.status = to;
         r.closed_at = 0;
     }
     r.updated_at = now;
+    if (request_followups_tx(s, &r, old_status, r.due_at, old_closed, now, err) != 0)
+        return -1;
     return s->ops->requests.tx_update(s, &r, err);
 }
 

@@ -419,6 +419,34 @@ typedef struct store_outbox {
     const char *last_error; /* no personal data */
 } store_outbox;
 
+/* A persistent job (table jobs, core/jobs.h): work the scheduler does when due_at has
+ * passed, that survives restarts. (tenant, kind, request, ukey) is unique: scheduling the
+ * same cause twice gives one row. */
+typedef struct store_job_row {
+    int64_t id;
+    int64_t tenant_id;
+    int64_t request_id;  /* 0: none */
+    const char *kind;    /* a registered handler's kind: "due_warning", "webhook"… */
+    const char *ukey;    /* what makes the job unique with its kind and request; "" */
+    int64_t due_at;      /* unix seconds: not run before */
+    const char *payload; /* JSON object, the handler's */
+    const char *state;   /* pending, running, done, failed, cancelled */
+    int attempts;
+    const char *last_error;      /* no personal data */
+    int64_t created_at, done_at; /* done_at 0: not over */
+} store_job_row;
+
+/* A collectivité's webhook subscription (table webhooks, core/webhook.h). */
+typedef struct store_webhook {
+    int64_t id;
+    int64_t tenant_id;
+    const char *url;    /* https://…, or a local http:// URL when the server allows it */
+    const char *events; /* event names, one space apart */
+    const char *secret; /* the HMAC key, shown once to the administrator */
+    int active;
+    int64_t created_at;
+} store_webhook;
+
 /* A file attached to a request (photo, scanned letter, PDF). */
 typedef struct store_attachment {
     int64_t id;

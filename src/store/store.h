@@ -484,6 +484,49 @@ typedef struct store_disposal_ops {
                      int *finished, error *err);
 } store_disposal_ops;
 
+/* Persistent jobs (core/jobs.h) and webhook subscriptions (core/webhook.h). */
+typedef struct store_jobs_ops {
+    /* Inserts j (state pending, attempts 0; its id, state and dates but due_at and
+     * created_at are not read). When a job with the same (tenant, kind, request, ukey)
+     * exists, nothing is written unless it was cancelled: it then becomes pending again
+     * with j's due_at and payload. *id_out (may be NULL): the row's id. */
+    int (*tx_schedule)(store *s, const store_job_row *j, int64_t *id_out, error *err);
+    /* Cancels the pending jobs of kind for request_id (done_at = now); *n how many (may be
+     * NULL). */
+    int (*tx_cancel)(store *s, int64_t tenant_id, int64_t request_id, const char *kind, int64_t now,
+                     int64_t *n, error *err);
+    /* Pending jobs with due_at <= now, by due_at then id, at most limit (> 0); in a. Read
+     * on the calling thread's connection (the writer's inside a job). */
+    int (*due)(store *s, int64_t now, size_t limit, arena *a, store_job_row **out, size_t *n,
+               error *err);
+    /* The earliest due_at of the pending jobs; *found 0 when there is none. */
+    int (*next_due)(store *s, int64_t *due_at, int *found, error *err);
+    /* Job id; *found 0 when absent. Read as `due` is. */
+    int (*get)(store *s, int64_t id, arena *a, store_job_row *out, int *found, error *err);
+    /* Rewrites state, attempts, due_at, last_error and done_at of job j->id. */
+    int (*tx_update)(store *s, const store_job_row *j, error *err);
+    /* Running jobs become pending again (a process that stopped during their run): *n. */
+    int (*tx_requeue_running)(store *s, int64_t *n, error *err);
+    /* The tenant's jobs of kind, newest first, at most limit; in a. */
+    int (*list)(store *s, int64_t tenant_id, const char *kind, size_t limit, arena *a,
+                store_job_row **out, size_t *n, error *err);
+    /* The collectivité's days of warning before a request's due date; *days -1 when never
+     * set (the default applies). */
+    int (*due_warning_days)(store *s, int64_t tenant_id, int *days, error *err);
+    int (*tx_set_due_warning_days)(store *s, int64_t tenant_id, int days, error *err);
+    /* The tenant's webhook subscriptions, by id; in a. */
+    int (*webhooks)(store *s, int64_t tenant_id, arena *a, store_webhook **out, size_t *n,
+                    error *err);
+    /* Subscription id of the tenant; *found 0 when absent. */
+    int (*webhook_get)(store *s, int64_t tenant_id, int64_t id, arena *a, store_webhook *out,
+                       int *found, error *err);
+    /* w->id 0: inserts (*id_out); otherwise rewrites url, events, secret and active of that
+     * subscription of w->tenant_id (ERR_NOT_FOUND when absent). */
+    int (*tx_webhook_put)(store *s, const store_webhook *w, int64_t *id_out, error *err);
+    /* The code of procedure id (in a), as a job's transaction sees it; NULL when absent. */
+    int (*procedure_code)(store *s, int64_t id, arena *a, const char **code, error *err);
+} store_jobs_ops;
+
 /* Transactions, used by the generic writer (store.c) only. */
 typedef struct store_tx_ops {
     int (*begin)(store *s, error *err);
@@ -547,6 +590,7 @@ typedef struct store_ops {
     store_audit_ops audit;
     store_retention_ops retention;
     store_disposal_ops disposal;
+    store_jobs_ops jobs;
     store_tx_ops tx;
     /* Outside any job: rewrites what deleted or overwritten rows may have left behind in
      * the file — the full-text index's segments (merged into one) and the write-ahead log

@@ -1,7 +1,12 @@
 /*
  * scheduler — one thread that sleeps on a condition variable (monotonic clock) between
  * passes, so that scheduler_stop wakes it at once; a pass in progress asks stop_requested
- * between its write jobs and ends there. After a pass that erased something, at most once a
+ * between its write jobs and ends there. It runs the persistent jobs (core/jobs.h): at
+ * start-up first those due while the server was down, then each time the earliest pending
+ * job falls due — it sleeps until then, at most JOBS_MAX_SLEEP_S (the wall clock may step),
+ * and a write job that schedules something rings its bell (jobs_set_waker) after its
+ * commit, so that a webhook due now leaves at once without any polling. A full batch is
+ * followed by the next one at once. After a pass that erased something, at most once a
  * day, it compacts the database (retention_compact), so that erased words leave the
  * full-text index's old segments and the write-ahead log: writes wait meanwhile (0.3 s for
  * 100,000 requests).
@@ -13,11 +18,13 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "core/jobs.h"
 #include "core/retention.h"
 #include "core/upload_stash.h"
 #include "util/log.h"
 
 #define COMPACT_EVERY_S (24 * 3600)
+#define JOBS_MAX_SLEEP_S 60
 
 struct scheduler {
     core *core;
@@ -27,6 +34,7 @@ struct scheduler {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     int stop;
+    int bell;             /* under mu: a job was scheduled since the last look */
     int64_t last_compact; /* monotonic seconds; 0: never */
 };
 
@@ -58,12 +66,54 @@ static int wait_or_stop(scheduler *s, unsigned long long ms)
         until.tv_nsec -= 1000000000L;
     }
     pthread_mutex_lock(&s->mu);
-    while (!s->stop)
+    while (!s->stop && !s->bell)
         if (pthread_cond_timedwait(&s->cv, &s->mu, &until) == ETIMEDOUT)
             break;
+    s->bell = 0;
     int stop = s->stop;
     pthread_mutex_unlock(&s->mu);
     return stop;
+}
+
+/* The bell (jobs_set_waker): called on the writer's thread after a commit that scheduled a
+ * job. Waking for a job due later costs one look at the next due time. */
+static void ring(void *ctx, int64_t due_at)
+{
+    (void)due_at;
+    scheduler *s = ctx;
+    pthread_mutex_lock(&s->mu);
+    s->bell = 1;
+    pthread_cond_signal(&s->cv);
+    pthread_mutex_unlock(&s->mu);
+}
+
+/* Runs the due jobs, a batch after another while batches come full; the milliseconds until
+ * the next pending job (at most JOBS_MAX_SLEEP_S). */
+static unsigned long long run_jobs(scheduler *s)
+{
+    for (;;) {
+        jobs_report rep = {0};
+        error err = {0};
+        if (jobs_run_due(s->core, (int64_t)time(NULL), JOBS_BATCH_MAX, stop_requested, s, &rep,
+                         &err) != 0) {
+            log_error("jobs: the due list cannot be read: %s", err.detail);
+            break;
+        }
+        if (rep.done || rep.retried || rep.failed)
+            log_info("jobs: %zu done, %zu to try again, %zu failed", rep.done, rep.retried,
+                     rep.failed);
+        if (rep.done + rep.retried + rep.failed + rep.skipped < JOBS_BATCH_MAX || stop_requested(s))
+            break;
+    }
+    int64_t next = 0;
+    int found = 0;
+    error err = {0};
+    if (jobs_next_due(s->core, &next, &found, &err) != 0 || !found)
+        return JOBS_MAX_SLEEP_S * 1000ULL;
+    int64_t in = next - (int64_t)time(NULL);
+    if (in <= 0)
+        return 0;
+    return (unsigned long long)(in < JOBS_MAX_SLEEP_S ? in : JOBS_MAX_SLEEP_S) * 1000ULL;
 }
 
 /* Files kept for forms never sent (core/upload_stash.h): a day is all they are kept. */
@@ -113,11 +163,27 @@ static void run_pass(scheduler *s)
 static void *scheduler_main(void *arg)
 {
     scheduler *s = arg;
-    if (wait_or_stop(s, s->cfg.first_delay_ms))
-        return NULL;
-    do
-        run_pass(s);
-    while (!wait_or_stop(s, (unsigned long long)s->cfg.retention_interval_s * 1000ULL));
+    error err = {0};
+    if (jobs_recover(s->core, &err) != 0)
+        log_error("jobs: the jobs left running could not be made pending again: %s", err.detail);
+    /* Monotonic milliseconds of the next retention pass; 0: none. */
+    int64_t next_retention =
+        s->cfg.retention_interval_s ? mono_s() * 1000 + (int64_t)s->cfg.first_delay_ms : 0;
+    for (;;) {
+        unsigned long long sleep_ms = run_jobs(s);
+        if (stop_requested(s))
+            break;
+        int64_t now_ms = mono_s() * 1000;
+        if (next_retention && now_ms >= next_retention) {
+            run_pass(s);
+            now_ms = mono_s() * 1000;
+            next_retention = now_ms + (int64_t)s->cfg.retention_interval_s * 1000;
+        }
+        if (next_retention && (unsigned long long)(next_retention - now_ms) < sleep_ms)
+            sleep_ms = (unsigned long long)(next_retention - now_ms);
+        if (wait_or_stop(s, sleep_ms))
+            break;
+    }
     return NULL;
 }
 
@@ -136,17 +202,17 @@ scheduler *scheduler_start(core *c, const scheduler_config *cfg, error *err)
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
     pthread_cond_init(&s->cv, &ca);
     pthread_condattr_destroy(&ca);
-    if (cfg->retention_interval_s == 0) {
+    if (cfg->retention_interval_s == 0)
         log_info("retention: no periodic pass (retention-interval 0): run guichet retention run");
-        return s;
-    }
     if (pthread_create(&s->thread, NULL, scheduler_main, s) != 0) {
         error_set(err, ERR_INTERNAL, NULL, "could not start the scheduler thread");
         scheduler_stop(s);
         return NULL;
     }
     s->started = 1;
-    log_info("retention: a pass every %u s", cfg->retention_interval_s);
+    jobs_set_waker(c, ring, s);
+    if (cfg->retention_interval_s)
+        log_info("retention: a pass every %u s", cfg->retention_interval_s);
     return s;
 }
 
@@ -155,6 +221,7 @@ void scheduler_stop(scheduler *s)
     if (!s)
         return;
     if (s->started) {
+        jobs_set_waker(s->core, NULL, NULL);
         pthread_mutex_lock(&s->mu);
         s->stop = 1;
         pthread_cond_signal(&s->cv);

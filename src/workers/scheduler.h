@@ -1,9 +1,11 @@
 /*
- * scheduler — the server's periodic work, one thread beside the mail dispatcher: every
- * interval it runs a retention pass (core/retention.h: requests past their retention, the
- * erasures citizens asked for, bordereaux with their visa, the audit log's purge) in
- * bounded write jobs, so that the mairie's duties are met without a cron job; and it
- * removes the files kept for forms never sent once their day is over (core/upload_stash.h).
+ * scheduler — the server's timed work, one thread beside the mail dispatcher: it runs the
+ * persistent jobs when they fall due (core/jobs.h: due-date warnings, webhook deliveries),
+ * those due while the server was down first; every interval it runs a retention pass
+ * (core/retention.h: requests past their retention, the erasures citizens asked for, bordereaux
+ * with their visa, the audit log's purge) in bounded write jobs, so that the mairie's duties are
+ * met without a cron job; and it removes the files kept for forms never sent once their day is over
+ * (core/upload_stash.h).
  */
 #ifndef GUICHET_WORKERS_SCHEDULER_H
 #define GUICHET_WORKERS_SCHEDULER_H
@@ -21,8 +23,8 @@ typedef struct scheduler_config {
 typedef struct scheduler scheduler;
 
 /* Starts the thread over c (the store's writer must be running; the uploads directory set,
- * since anonymisation deletes files). cfg is copied. With a zero interval the returned
- * scheduler runs nothing. NULL with err when the thread cannot start. Stop it with
+ * since anonymisation deletes files). cfg is copied. With a zero interval it runs the jobs
+ * and no retention pass. NULL with err when the thread cannot start. Stop it with
  * scheduler_stop before stopping the store's writer. */
 scheduler *scheduler_start(core *c, const scheduler_config *cfg, error *err);
 /* Ends the pass in progress after its current write job, then stops and frees; s may be

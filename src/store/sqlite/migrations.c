@@ -1099,12 +1099,51 @@ static const char migration_27[] =
     "CREATE INDEX requests_due_assignee ON requests (tenant_id, assignee, due_at)"
     " WHERE closed_at IS NULL AND assignee IS NOT NULL;\n";
 
+/* Version 28 (issue 13, «Scheduler»): persistent jobs and webhooks. A job is a row that
+ * survives restarts: the scheduler runs the pending ones whose due_at has passed (those due
+ * while the server was down at start-up), walking the index (state, due_at). The unique
+ * key (tenant, kind, request, ukey) makes scheduling idempotent: a job scheduled twice by
+ * the same cause is one row. Webhook subscriptions keep their secret in the clear: it keys
+ * an HMAC the server computes, so a hash would not do; it is shown once to the
+ * administrator. due_warning_days is a collectivité's setting (NULL: the default, 2 days;
+ * 0: no warning). */
+static const char migration_28[] =
+    "CREATE TABLE jobs (\n"
+    "  id INTEGER PRIMARY KEY,\n"
+    "  tenant_id INTEGER NOT NULL REFERENCES tenants(id),\n"
+    "  request_id INTEGER REFERENCES requests(id),\n"
+    "  kind TEXT NOT NULL,\n"
+    "  ukey TEXT NOT NULL DEFAULT '',\n"
+    "  due_at INTEGER NOT NULL,\n"
+    "  payload TEXT NOT NULL DEFAULT '{}',\n"
+    "  state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'running', 'done', "
+    "'failed', 'cancelled')),\n"
+    "  attempts INTEGER NOT NULL DEFAULT 0,\n"
+    "  last_error TEXT,\n"
+    "  created_at INTEGER NOT NULL,\n"
+    "  done_at INTEGER\n"
+    ") STRICT;\n"
+    "CREATE UNIQUE INDEX jobs_key ON jobs (tenant_id, kind, coalesce(request_id, 0), ukey);\n"
+    "CREATE INDEX jobs_due ON jobs (state, due_at);\n"
+    "CREATE INDEX jobs_request ON jobs (request_id, kind) WHERE request_id IS NOT NULL;\n"
+    "CREATE TABLE webhooks (\n"
+    "  id INTEGER PRIMARY KEY,\n"
+    "  tenant_id INTEGER NOT NULL REFERENCES tenants(id),\n"
+    "  url TEXT NOT NULL,\n"
+    "  events TEXT NOT NULL,\n"
+    "  secret TEXT NOT NULL,\n"
+    "  active INTEGER NOT NULL DEFAULT 1,\n"
+    "  created_at INTEGER NOT NULL\n"
+    ") STRICT;\n"
+    "CREATE INDEX webhooks_tenant ON webhooks (tenant_id);\n"
+    "ALTER TABLE tenant_branding ADD COLUMN due_warning_days INTEGER;\n";
+
 /* Indexed by version - 1. */
 const char *const store_sqlite_migrations[] = {
     migration_1,  migration_2,  migration_3,  migration_4,  migration_5,  migration_6,
     migration_7,  migration_8,  migration_9,  migration_10, migration_11, migration_12,
     migration_13, migration_14, migration_15, migration_16, migration_17, migration_18,
     migration_19, migration_20, migration_21, migration_22, migration_23, migration_24,
-    migration_25, migration_26, migration_27};
+    migration_25, migration_26, migration_27, migration_28};
 const int store_sqlite_migration_count =
     (int)(sizeof store_sqlite_migrations / sizeof store_sqlite_migrations[0]);

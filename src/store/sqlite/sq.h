@@ -31,9 +31,9 @@ typedef struct sq_stmt {
         .sql = (text), .slot = 0                                                                   \
     }
 
-/* Room in each connection's cache; the backend has about 110 statements. A new statement
+/* Room in each connection's cache; the backend has about 190 statements. A new statement
  * past it is refused (ERR_INTERNAL) rather than prepared each time. */
-#define SQ_MAX_STMTS 192
+#define SQ_MAX_STMTS 256
 
 /* Statements whose text depends on a filter's shape (request_search): a few kept per
  * connection, keyed by their text, so that repeated list queries skip the prepare. */
@@ -228,6 +228,7 @@ extern const store_routing_ops store_sqlite_routing_ops;
 extern const store_audit_ops store_sqlite_audit_ops;
 extern const store_retention_ops store_sqlite_retention_ops;
 extern const store_disposal_ops store_sqlite_disposal_ops;
+extern const store_jobs_ops store_sqlite_jobs_ops;
 extern const store_tx_ops store_sqlite_tx_ops;
 
 #endif

@@ -23,6 +23,7 @@ static const struct {
     {"/agent/admin/demarches", "admin.tabs.procedures"},
     {"/agent/admin/routage", "admin.tabs.routing"},
     {"/agent/admin/cles", "admin.tabs.apikeys"},
+    {"/agent/admin/webhooks", "admin.tabs.webhooks"},
     {"/agent/admin/collectivite", "admin.tabs.branding"},
     {"/agent/admin/conservation", "admin.tabs.retention"},
     {"/agent/admin/comptes", "admin.tabs.accounts"},

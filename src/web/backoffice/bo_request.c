@@ -164,7 +164,8 @@ static json_t *event_json(http_req *rq, const cat_tenant *t, const cat_procedure
     const char *title;
     /* Publication and moderation say what was decided in their title: their body is a code
      * ("1"/"0", "approved"/"rejected"), not words to show. */
-    int coded = strcmp(kind, "publication") == 0 || strcmp(kind, "moderation") == 0;
+    int coded = strcmp(kind, "publication") == 0 || strcmp(kind, "moderation") == 0 ||
+                strcmp(kind, "job") == 0; /* a scheduled job's run: its kind (core/jobs.h) */
     if (coded)
         title = present_string(
             rq->present, rq->lang,

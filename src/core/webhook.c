@@ -1,0 +1,479 @@
+/*
+ * webhook — subscriptions, the delivery jobs an event writes, and their delivery over HTTP
+ * (see webhook.h).
+ */
+#include "core/webhook.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <curl/curl.h>
+#include <openssl/core_names.h>
+#include <openssl/evp.h>
+#include <openssl/params.h>
+#include <pthread.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "core/change.h"
+#include "core/core_internal.h"
+#include "core/jobs.h"
+#include "store/store.h"
+#include "util/log.h"
+#include "util/timeutil.h"
+#include "util/utf8.h"
+
+#define CONNECT_TIMEOUT_S 5L
+#define TOTAL_TIMEOUT_S 15L
+#define DELIVERY_ID_BYTES 16
+#define ANSWER_KEPT 200 /* bytes of an error answer's status line kept */
+
+const char *const webhook_events[] = {"request.created", "request.status_changed",
+                                      "request.replied", NULL};
+
+void webhook_allow_local(core *c, int on)
+{
+    atomic_store(&c->webhook_allow_local, on ? 1 : 0);
+}
+
+void webhook_set_backoff(core *c, int seconds)
+{
+    atomic_store(&c->webhook_backoff_s, seconds > 0 ? seconds : 0);
+}
+
+static int64_t backoff_of(const core *c)
+{
+    int s = atomic_load(&((core *)c)->webhook_backoff_s);
+    return s > 0 ? s : WEBHOOK_BACKOFF_DEFAULT_S;
+}
+
+/* ---- the URL ---- */
+
+/* 1 when the URL's host (between "//" and the next '/', ':', '?' or '#') is 127.0.0.1 or
+ * localhost. */
+static int host_is_local(const char *after_scheme)
+{
+    size_t n = strcspn(after_scheme, "/:?#");
+    return (n == 9 && strncmp(after_scheme, "127.0.0.1", 9) == 0) ||
+           (n == 9 && strncasecmp(after_scheme, "localhost", 9) == 0);
+}
+
+int webhook_url_check(const char *url, int allow_local, error *err)
+{
+    size_t len = url ? strlen(url) : 0;
+    if (!len)
+        return error_set(err, ERR_INVALID_ARG, "url", "a URL is required");
+    if (len > WEBHOOK_URL_MAX)
+        return error_set(err, ERR_INVALID_ARG, "url", "at most %d bytes", WEBHOOK_URL_MAX);
+    for (size_t i = 0; i < len; i++)
+        if ((unsigned char)url[i] <= ' ' || (unsigned char)url[i] >= 0x7f)
+            return error_set(err, ERR_INVALID_ARG, "url",
+                             "spaces and non-ASCII characters are "
+                             "not allowed in a URL");
+    const char *rest = NULL;
+    if (strncmp(url, "https://", 8) == 0)
+        rest = url + 8;
+    else if (strncmp(url, "http://", 7) == 0 && allow_local && host_is_local(url + 7))
+        rest = url + 7;
+    else
+        return error_set(err, ERR_INVALID_ARG, "url", "an https:// URL is required");
+    size_t host = strcspn(rest, "/?#");
+    if (!host || rest[0] == ':' || rest[0] == '[')
+        return error_set(err, ERR_INVALID_ARG, "url", "the URL has no host name");
+    if (memchr(rest, '@', host))
+        return error_set(err, ERR_INVALID_ARG, "url", "credentials are not allowed in the URL");
+    if (!allow_local && host_is_local(rest))
+        return error_set(err, ERR_INVALID_ARG, "url", "a local address is not allowed");
+    return 0;
+}
+
+/* 1 when ip (text, v4 or v6) is an address a webhook must not reach: loopback, private,
+ * link-local, unspecified, multicast, carrier-grade NAT, IPv6 unique local, or an IPv4
+ * address mapped into IPv6 that is one of those. */
+static int address_private(const char *ip)
+{
+    unsigned char a[16];
+    if (inet_pton(AF_INET, ip, a) == 1) {
+    v4:
+        return a[0] == 0 || a[0] == 10 || a[0] == 127 || (a[0] == 169 && a[1] == 254) ||
+               (a[0] == 172 && (a[1] & 0xf0) == 16) || (a[0] == 192 && a[1] == 168) ||
+               (a[0] == 100 && (a[1] & 0xc0) == 64) || a[0] >= 224;
+    }
+    if (inet_pton(AF_INET6, ip, a) != 1)
+        return 1; /* not understood: refused */
+    static const unsigned char mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+    if (memcmp(a, mapped, 12) == 0) {
+        memmove(a, a + 12, 4);
+        goto v4;
+    }
+    static const unsigned char zero[15] = {0};
+    if (memcmp(a, zero, 15) == 0) /* :: and ::1 */
+        return 1;
+    return (a[0] & 0xfe) == 0xfc || (a[0] == 0xfe && (a[1] & 0xc0) == 0x80) || a[0] == 0xff;
+}
+
+/* ---- the signature ---- */
+
+int webhook_sign(const char *secret, int64_t t, const char *body, size_t len,
+                 char out[WEBHOOK_SIGNATURE_LEN])
+{
+    char ts[24];
+    int tl = snprintf(ts, sizeof ts, "%lld", (long long)t);
+    unsigned char mac[32];
+    size_t mac_len = 0;
+    int ok = 0;
+    EVP_MAC *m = EVP_MAC_fetch(NULL, "HMAC", NULL);
+    EVP_MAC_CTX *ctx = m ? EVP_MAC_CTX_new(m) : NULL;
+    OSSL_PARAM params[] = {
+        OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)"SHA256", 0),
+        OSSL_PARAM_construct_end()};
+    if (ctx && EVP_MAC_init(ctx, (const unsigned char *)secret, strlen(secret), params) == 1 &&
+        EVP_MAC_update(ctx, (const unsigned char *)ts, (size_t)tl) == 1 &&
+        EVP_MAC_update(ctx, (const unsigned char *)".", 1) == 1 &&
+        EVP_MAC_update(ctx, (const unsigned char *)body, len) == 1 &&
+        EVP_MAC_final(ctx, mac, &mac_len, sizeof mac) == 1 && mac_len == sizeof mac)
+        ok = 1;
+    EVP_MAC_CTX_free(ctx);
+    EVP_MAC_free(m);
+    if (!ok)
+        return -1;
+    char hex[65];
+    sodium_bin2hex(hex, sizeof hex, mac, sizeof mac);
+    snprintf(out, WEBHOOK_SIGNATURE_LEN, "t=%s,v1=%s", ts, hex);
+    return 0;
+}
+
+/* ---- emitting ---- */
+
+static int subscribed(const store_webhook *w, const char *event)
+{
+    size_t n = strlen(event);
+    for (const char *p = w->events; p && *p;) {
+        size_t l = strcspn(p, " ");
+        if (l == n && strncmp(p, event, n) == 0)
+            return 1;
+        p += l;
+        while (*p == ' ')
+            p++;
+    }
+    return 0;
+}
+
+static void set_time(json_t *o, const char *name, int64_t t)
+{
+    char buf[TIME_RFC3339_LEN];
+    if (!t) {
+        json_object_set_new(o, name, json_null());
+        return;
+    }
+    time_format_rfc3339(t, NULL, buf);
+    json_object_set_new(o, name, json_string(buf));
+}
+
+/* The body every attempt sends, in out (caller frees); NULL when out of memory. What the
+ * JSON API shows an "api" key of any request, without its citizen's words or contact. */
+static char *delivery_body(const store_request *r, const char *procedure_code, const char *event,
+                           const char *delivery, int64_t now)
+{
+    json_t *req = json_object();
+    json_object_set_new(req, "reference", json_string(r->reference ? r->reference : ""));
+    json_object_set_new(req, "procedure", json_string(procedure_code ? procedure_code : ""));
+    json_object_set_new(req, "status", json_string(r->status ? r->status : ""));
+    set_time(req, "created_at", r->created_at);
+    set_time(req, "updated_at", r->updated_at);
+    set_time(req, "due_at", r->due_at);
+    set_time(req, "closed_at", r->closed_at);
+    json_t *o = json_object();
+    json_object_set_new(o, "event", json_string(event));
+    json_object_set_new(o, "delivery", json_string(delivery));
+    set_time(o, "occurred_at", now);
+    json_object_set_new(o, "request", req);
+    char *text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_decref(o);
+    return text;
+}
+
+int webhook_emit_tx(store *s, const store_request *r, const char *event, int64_t now, error *err)
+{
+    arena a;
+    arena_init(&a, 0);
+    store_webhook *subs = NULL;
+    size_t n = 0, wanted = 0;
+    const char *procedure_code = NULL;
+    int rc = s->ops->jobs.webhooks(s, r->tenant_id, &a, &subs, &n, err);
+    for (size_t i = 0; rc == 0 && i < n; i++)
+        wanted += subs[i].active && subscribed(&subs[i], event);
+    /* Most collectivités have no subscription: no further read then. */
+    if (rc == 0 && wanted)
+        rc = s->ops->jobs.procedure_code(s, r->procedure_id, &a, &procedure_code, err);
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        if (!subs[i].active || !subscribed(&subs[i], event))
+            continue;
+        unsigned char raw[DELIVERY_ID_BYTES];
+        char delivery[DELIVERY_ID_BYTES * 2 + 1];
+        randombytes_buf(raw, sizeof raw);
+        sodium_bin2hex(delivery, sizeof delivery, raw, sizeof raw);
+        char *body = delivery_body(r, procedure_code, event, delivery, now);
+        json_t *payload = body
+                              ? json_pack("{s:I, s:s, s:s, s:s}", "webhook", (json_int_t)subs[i].id,
+                                          "event", event, "delivery", delivery, "body", body)
+                              : NULL;
+        free(body);
+        rc = payload ? jobs_schedule_tx(s, r->tenant_id, r->id, WEBHOOK_KIND, delivery, now,
+                                        payload, NULL, err)
+                     : error_set(err, ERR_INTERNAL, NULL, "out of memory");
+        json_decref(payload);
+    }
+    arena_free(&a);
+    return rc;
+}
+
+/* ---- delivering ---- */
+
+static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+static CURLcode curl_init_rc;
+
+static void curl_setup(void)
+{
+    curl_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+/* The answer's body is not kept: only its size is bounded. */
+static size_t discard(char *ptr, size_t size, size_t n, void *ctx)
+{
+    (void)ptr;
+    size_t *total = ctx;
+    *total += size * n;
+    return *total > 65536 ? 0 : size * n;
+}
+
+/* Refuses, after resolution and before connecting, an address a webhook must not reach. */
+static int prereq(void *ctx, char *ip, char *local_ip, int remote_port, int local_port)
+{
+    (void)local_ip;
+    (void)remote_port;
+    (void)local_port;
+    const int *allow_local = ctx;
+    if (!*allow_local && address_private(ip))
+        return CURL_PREREQFUNC_ABORT;
+    return CURL_PREREQFUNC_OK;
+}
+
+static int post(const char *url, int allow_local, const char *event, const char *delivery,
+                const char *signature, const char *body, error *err)
+{
+    pthread_once(&curl_once, curl_setup);
+    if (curl_init_rc != CURLE_OK)
+        return error_set(err, ERR_UNAVAILABLE, NULL, "libcurl could not start");
+    CURL *h = curl_easy_init();
+    if (!h)
+        return error_set(err, ERR_UNAVAILABLE, NULL, "libcurl could not start");
+    char hdr[3][160];
+    snprintf(hdr[0], sizeof hdr[0], "X-Guichet-Delivery: %s", delivery);
+    snprintf(hdr[1], sizeof hdr[1], "X-Guichet-Event: %s", event);
+    snprintf(hdr[2], sizeof hdr[2], "X-Guichet-Signature: %s", signature);
+    struct curl_slist *headers = NULL, *next = NULL;
+    const char *lines[] = {"Content-Type: application/json", "Expect:", hdr[0], hdr[1], hdr[2]};
+    for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++) {
+        next = curl_slist_append(headers, lines[i]);
+        if (!next)
+            break;
+        headers = next;
+    }
+    size_t received = 0;
+    curl_easy_setopt(h, CURLOPT_URL, url);
+    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, allow_local ? "http,https" : "https");
+    curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, CONNECT_TIMEOUT_S);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT, TOTAL_TIMEOUT_S);
+    curl_easy_setopt(h, CURLOPT_USERAGENT, "guichet-webhook/1");
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
+    curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
+    curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, discard);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, &received);
+    curl_easy_setopt(h, CURLOPT_PREREQFUNCTION, prereq);
+    curl_easy_setopt(h, CURLOPT_PREREQDATA, &allow_local);
+    int rc = 0;
+    CURLcode cr = next ? curl_easy_perform(h) : CURLE_OUT_OF_MEMORY;
+    long status = 0;
+    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+    if (cr == CURLE_ABORTED_BY_CALLBACK)
+        rc = error_set(err, ERR_FORBIDDEN, NULL,
+                       "refused: the host resolves to a private or "
+                       "local address");
+    else if (cr != CURLE_OK && !(cr == CURLE_WRITE_ERROR && status))
+        rc = error_set(err, ERR_UNAVAILABLE, NULL, "%s", curl_easy_strerror(cr));
+    else if (status < 200 || status > 299)
+        rc = error_set(err, ERR_UNAVAILABLE, NULL, "HTTP %ld", status);
+    curl_slist_free_all(headers);
+    curl_easy_cleanup(h);
+    return rc;
+}
+
+static int deliver(job_run *run, error *err)
+{
+    const store_job_row *job = run->job;
+    json_t *p = json_loads(job->payload ? job->payload : "{}", 0, NULL);
+    int64_t id = (int64_t)json_integer_value(json_object_get(p, "webhook"));
+    const char *event = json_string_value(json_object_get(p, "event"));
+    const char *delivery = json_string_value(json_object_get(p, "delivery"));
+    const char *body = json_string_value(json_object_get(p, "body"));
+    int rc = -1;
+    store_webhook w;
+    int found = 0;
+    core *c = run->core;
+    if (!event || !delivery || !body) {
+        error_set(err, ERR_INTERNAL, NULL, "malformed delivery job");
+        goto cleanup;
+    }
+    if (c->store->ops->jobs.webhook_get(c->store, job->tenant_id, id, run->a, &w, &found, err) != 0)
+        goto cleanup;
+    /* A subscription removed or switched off since: nothing is sent any more. */
+    if (!found || !w.active) {
+        run->no_event = 1;
+        rc = 0;
+        goto cleanup;
+    }
+    int allow_local = atomic_load(&c->webhook_allow_local);
+    if (webhook_url_check(w.url, allow_local, err) != 0)
+        goto cleanup;
+    char signature[WEBHOOK_SIGNATURE_LEN];
+    if (webhook_sign(w.secret, run->now, body, strlen(body), signature) != 0) {
+        error_set(err, ERR_INTERNAL, NULL, "cannot sign");
+        goto cleanup;
+    }
+    rc = post(w.url, allow_local, event, delivery, signature, body, err);
+cleanup:
+    json_decref(p);
+    return rc;
+}
+
+static const job_handler webhook_handler = {
+    .kind = WEBHOOK_KIND,
+    .run = deliver,
+    .max_attempts = WEBHOOK_ATTEMPTS_MAX,
+    .retry_base_s = WEBHOOK_BACKOFF_DEFAULT_S,
+    .retry_max_s = 6 * 3600,
+    .retry_base_of = backoff_of,
+};
+
+int webhook_register(core *c, error *err)
+{
+    return jobs_register(c, &webhook_handler, err);
+}
+
+/* ---- administration ---- */
+
+int webhook_list(core *c, int64_t tenant_id, arena *a, store_webhook **out, size_t *n, error *err)
+{
+    return c->store->ops->jobs.webhooks(c->store, tenant_id, a, out, n, err);
+}
+
+int webhook_deliveries(core *c, int64_t tenant_id, size_t limit, arena *a, store_job_row **out,
+                       size_t *n, error *err)
+{
+    return jobs_list(c, tenant_id, WEBHOOK_KIND, limit, a, out, n, err);
+}
+
+typedef struct put_arg {
+    store_webhook w; /* its events are the copy below */
+    char events[128];
+    int rotate; /* only a new secret */
+} put_arg;
+
+static int put_apply(store *s, void *arg, int64_t *id, error *err)
+{
+    put_arg *p = arg;
+    store_webhook w = p->w;
+    w.events = p->events;
+    if (w.id) {
+        arena a;
+        arena_init(&a, 0);
+        store_webhook old;
+        int found = 0;
+        int rc = s->ops->jobs.webhook_get(s, w.tenant_id, w.id, &a, &old, &found, err);
+        if (rc == 0 && !found)
+            rc = error_set(err, ERR_NOT_FOUND, NULL, "no such webhook");
+        if (rc == 0) {
+            if (p->rotate) {
+                w.url = old.url;
+                w.events = old.events;
+                w.active = old.active;
+            } else {
+                w.secret = old.secret;
+            }
+            rc = s->ops->jobs.tx_webhook_put(s, &w, id, err);
+        }
+        arena_free(&a);
+        return rc;
+    }
+    store_webhook *list = NULL;
+    size_t n = 0;
+    arena a;
+    arena_init(&a, 0);
+    int rc = s->ops->jobs.webhooks(s, w.tenant_id, &a, &list, &n, err);
+    arena_free(&a);
+    if (rc != 0)
+        return -1;
+    if (n >= WEBHOOK_PER_TENANT_MAX)
+        return error_set(err, ERR_CONFLICT, "url", "at most %d webhooks", WEBHOOK_PER_TENANT_MAX);
+    return s->ops->jobs.tx_webhook_put(s, &w, id, err);
+}
+
+static const change_def put_def = {.action = "admin", .kind = "webhook", .apply = put_apply};
+
+/* The chosen events as stored: known names, in webhook_events' order, one space apart. */
+static int events_text(const char *const *chosen, char *out, size_t size, error *err)
+{
+    out[0] = '\0';
+    size_t used = 0, n_chosen = 0;
+    for (size_t i = 0; chosen && chosen[i]; i++) {
+        int known = 0;
+        for (size_t k = 0; webhook_events[k]; k++)
+            known |= strcmp(chosen[i], webhook_events[k]) == 0;
+        if (!known)
+            return error_set(err, ERR_INVALID_ARG, "events", "unknown event");
+        n_chosen++;
+    }
+    if (!n_chosen)
+        return error_set(err, ERR_INVALID_ARG, "events", "choose at least one event");
+    for (size_t k = 0; webhook_events[k]; k++)
+        for (size_t i = 0; chosen[i]; i++)
+            if (strcmp(chosen[i], webhook_events[k]) == 0) {
+                used += (size_t)snprintf(out + used, size - used, "%s%s", used ? " " : "",
+                                         webhook_events[k]);
+                break;
+            }
+    return 0;
+}
+
+int webhook_put_as(core *c, const core_actor *who, int64_t tenant_id, int64_t id,
+                   const webhook_input *in, char secret_out[WEBHOOK_SECRET_LEN], int64_t *id_out,
+                   core_done_fn cb, void *ctx, error *err)
+{
+    put_arg p = {.w = {.id = id,
+                       .tenant_id = tenant_id,
+                       .url = in->url,
+                       .active = in->active,
+                       .created_at = time_now()}};
+    if (webhook_url_check(in->url, atomic_load(&c->webhook_allow_local), err) != 0 ||
+        events_text(in->events, p.events, sizeof p.events, err) != 0)
+        return -1;
+    if (!id) {
+        core_new_secret("whsec_", secret_out, WEBHOOK_SECRET_LEN);
+        p.w.secret = secret_out;
+    }
+    return change_run(c, who, tenant_id, &put_def, &p, sizeof p, id_out, cb, ctx, err);
+}
+
+int webhook_rotate_as(core *c, const core_actor *who, int64_t tenant_id, int64_t id,
+                      char secret_out[WEBHOOK_SECRET_LEN], core_done_fn cb, void *ctx, error *err)
+{
+    core_new_secret("whsec_", secret_out, WEBHOOK_SECRET_LEN);
+    put_arg p = {.w = {.id = id, .tenant_id = tenant_id, .secret = secret_out}, .rotate = 1};
+    return change_run(c, who, tenant_id, &put_def, &p, sizeof p, NULL, cb, ctx, err);
+}
