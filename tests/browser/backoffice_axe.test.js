@@ -296,7 +296,7 @@ describe('axe-core: zero WCAG 2.1 A/AA violations on every back-office page', ()
                         '/agent/admin/demarches/nouvelle', '/agent/admin/demarches/nid-de-poule', '/agent/admin/cles',
                         '/agent/admin/collectivite', '/agent/admin/audit', '/agent/admin/registre',
                         '/agent/admin/registre/imprimer', '/agent/admin/registre?lang=en', '/agent/admin/export',
-                        '/agent/admin/conservation', '/agent/admin/comptes',
+                        '/agent/admin/conservation', '/agent/admin/comptes', '/agent/admin/webhooks',
                         '/agent/admin/comptes?email=personne%40exemple.fr']) {
         it(`admin: ${path}`, async () => {
             await go(page, path);
