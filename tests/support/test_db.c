@@ -55,3 +55,18 @@ int64_t test_db_workflow_id(core *c, int64_t tenant_id, const char *code)
     catalogue_release(c, cat);
     return id;
 }
+
+int test_db_add_agent(test_db *db, int64_t tenant_id, const char *email, agent_role role,
+                      const char *const *deps, size_t n, arena *a, store_agent *out)
+{
+    error err;
+    error_clear(&err);
+    int64_t id = 0;
+    if (agent_create(db->core, tenant_id, email, email, role, deps, n, "un-mot-de-passe-solide",
+                     &id, &err) != 0 ||
+        agent_get(db->core, tenant_id, id, a, out, &err) != 0) {
+        fprintf(stderr, "test_db: agent %s: %s\n", email, err.detail);
+        return -1;
+    }
+    return 0;
+}

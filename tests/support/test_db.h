@@ -8,6 +8,7 @@
 
 #include <stdint.h>
 
+#include "core/agent.h"
 #include "core/core.h"
 #include "store/store.h"
 
@@ -27,5 +28,10 @@ void test_db_close(test_db *db);
 /* The id of the shipped workflow `code` ("incident", "demarche", "question") of tenant_id, for
  * a procedure that names it; 0 when there is none. */
 int64_t test_db_workflow_id(core *c, int64_t tenant_id, const char *code);
+/* Creates an agent of tenant_id named by its e-mail, of role, in the departments
+ * deps[0..n) (codes), and reads it back into *out (strings in a). 0, or -1 after saying why
+ * on stderr. One helper so that the core tests that need agents do not each spell it. */
+int test_db_add_agent(test_db *db, int64_t tenant_id, const char *email, agent_role role,
+                      const char *const *deps, size_t n, arena *a, store_agent *out);
 
 #endif

@@ -33,7 +33,6 @@
 #include "store/store.h"
 #include "test_db.h"
 
-#define PASSWORD "un-mot-de-passe-solide"
 #define BASE "https://grc.ville-test.fr"
 
 static const char PDF[] =
@@ -56,13 +55,8 @@ typedef struct fixture {
 
 static void add_agent(fixture *f, const char *email, const char *dep, store_agent *out)
 {
-    error err;
-    const char *deps[] = {dep};
-    int64_t id = 0;
-    assert_int_equal(agent_create(f->db.core, f->tenant_id, email, email, AGENT_ROLE_AGENT, deps, 1,
-                                  PASSWORD, &id, &err),
-                     0);
-    assert_int_equal(agent_get(f->db.core, f->tenant_id, id, &f->a, out, &err), 0);
+    assert_int_equal(
+        test_db_add_agent(&f->db, f->tenant_id, email, AGENT_ROLE_AGENT, &dep, 1, &f->a, out), 0);
 }
 
 static int setup(void **state)

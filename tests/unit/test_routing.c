@@ -25,8 +25,6 @@
 #include "core/routing.h"
 #include "test_db.h"
 
-#define PASSWORD "un mot de passe assez long"
-
 #define SQUARE(x0, y0, x1, y1)                                                                     \
     "[[" #x0 "," #y0 "],[" #x1 "," #y0 "],[" #x1 "," #y1 "],[" #x0 "," #y1 "],[" #x0 "," #y0 "]]"
 #define FEAT(code, geometry)                                                                       \
@@ -82,13 +80,8 @@ static int64_t department(fixture *f, const char *code)
 
 static void add_agent(fixture *f, const char *email, agent_role role, store_agent *out)
 {
-    error err;
     const char *deps[] = {"voirie", "proprete", "espaces"};
-    int64_t id = 0;
-    assert_int_equal(
-        agent_create(f->db.core, f->tenant_id, email, email, role, deps, 3, PASSWORD, &id, &err),
-        0);
-    assert_int_equal(agent_get(f->db.core, f->tenant_id, id, &f->a, out, &err), 0);
+    assert_int_equal(test_db_add_agent(&f->db, f->tenant_id, email, role, deps, 3, &f->a, out), 0);
 }
 
 static void import(fixture *f, area_kind kind, const char *text)
