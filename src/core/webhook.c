@@ -332,9 +332,11 @@ static int deliver(job_run *run, error *err)
     }
     if (c->store->ops->jobs.webhook_get(c->store, job->tenant_id, id, run->a, &w, &found, err) != 0)
         goto cleanup;
-    /* A subscription removed or switched off since: nothing is sent any more. */
+    /* A subscription removed or switched off since: nothing is sent any more, and the
+     * delivery's row says so. */
     if (!found || !w.active) {
         run->no_event = 1;
+        run->cancelled_why = found ? "subscription switched off" : "subscription removed";
         rc = 0;
         goto cleanup;
     }

@@ -181,3 +181,28 @@ test('switched off: no delivery; a new secret signs the next ones', async () => 
     verify(d);
     assert.equal(JSON.parse(d.body).request.status, 'in_progress');
 });
+
+test('a delivery waiting for a retry when its subscription is switched off ends cancelled, and says so', async () => {
+    const sub = srv.sql('SELECT id FROM webhooks;').trim();
+    const before = received.length;
+    answers = [503];
+    const filed = await H.request(srv, 'POST', '/open311/v2/requests.json',
+                                  { form: await H.validPostBody(srv, 'nid-de-poule') });
+    assert.equal(filed.status, 200);
+    await until('the first attempt', () => received.length >= before + 1);
+    const id = received[before].headers['x-guichet-delivery'];
+    await until('the failure recorded', () => srv.sql(`SELECT state FROM jobs WHERE ukey = '${id}';`).trim() === 'pending');
+    await admin.get('/agent/admin/webhooks');
+    const r = await admin.post(`/agent/admin/webhooks/${sub}/activation`, { active: '0' });
+    assert.equal(r.status, 303);
+    await until('the retry, cancelled', () =>
+        srv.sql(`SELECT state || '|' || last_error || '|' || attempts FROM jobs WHERE ukey = '${id}';`).trim() ===
+        'cancelled|subscription switched off|2');
+    assert.equal(received.length, before + 1, 'nothing more was sent');
+    const page = await admin.get('/agent/admin/webhooks');
+    assert.match(F.textOf(page.text), new RegExp(`${id}\\s+Annulé\\s+2\\s+(?:—\\s+)?subscription switched off`));
+    /* The timeline does not claim a delivery. */
+    const ref = filed.json[0].service_request_id;
+    assert.equal(srv.sql(`SELECT count(*) FROM request_events e JOIN requests q ON q.id = e.request_id
+                          WHERE q.reference = '${ref}' AND e.kind = 'job';`).trim(), '0');
+});
