@@ -92,6 +92,10 @@ test('subscribe, file a request: signed delivery, a 500 retried with the same id
     secret = m[1];
     const again = await admin.get('/agent/admin/webhooks');
     assert.ok(!again.text.includes(secret), 'and never again');
+    /* Kept sealed: the database alone cannot sign. */
+    const stored = srv.sql('SELECT secret FROM webhooks;').trim();
+    assert.match(stored, /^v1\.[A-Za-z0-9_-]+$/);
+    assert.ok(!stored.includes(secret.slice(6)), 'the secret is not in the database in clear');
     assert.equal(srv.sql("SELECT action FROM audit_log WHERE object_kind = 'webhook';").trim(), 'admin');
 
     answers = [500];
@@ -142,6 +146,9 @@ test('a delivery pending while guichet is stopped is made when it starts again',
     assert.ok(state === 'pending' || state === 'running', `state while stopped: ${state}`);
     const whileDown = received.length;
     answers = [];
+    /* A secret stored in clear (a database from before secrets were sealed) is sealed at
+     * start-up, and still signs. */
+    srv.sql(`UPDATE webhooks SET secret = '${secret}';`);
     await H.sleep(1200); /* past its retry time while down */
     await srv.restart();
     await until('the retry after the restart', () => received.length > whileDown);
@@ -150,6 +157,8 @@ test('a delivery pending while guichet is stopped is made when it starts again',
     assert.ok(last.body.equals(received[before].body), 'the same bytes after the restart');
     verify(last);
     await until('done', () => srv.sql(`SELECT state FROM jobs WHERE ukey = '${id}';`).trim() === 'done');
+    assert.match(srv.sql('SELECT secret FROM webhooks;').trim(), /^v1\./, 'sealed at start-up');
+    assert.match(srv.log(), /webhooks: 1 secret\(s\) stored in clear sealed/);
 });
 
 test('switched off: no delivery; a new secret signs the next ones', async () => {
