@@ -1,0 +1,116 @@
+'use strict';
+/*
+ * The back office's workflow editor against a real `guichet serve` on the demo commune: the
+ * list, «Dupliquer», a label changed (a new version in the history, the badge on the request
+ * page following it), an invalid edit refused with every problem listed and nothing saved.
+ */
+const test = require('node:test');
+const assert = require('node:assert/strict');
+const H = require('./harness');
+const F = require('../browser/bo_flows');
+
+let srv, admin;
+
+/* The fields the statuses' form of an editor page sends as it is: inputs (checkboxes and
+ * radios when checked) and selects (their selected option). */
+function statusFields(html) {
+    const form = /<form method="post" action="[^"]*\/statuts[^"]*"[^>]*>([\s\S]*?)<\/form>/.exec(html);
+    assert.ok(form, 'no statuses form');
+    const out = {};
+    for (const m of form[1].matchAll(/<input([^>]*)>/g)) {
+        const a = m[1];
+        const name = /name="([^"]*)"/.exec(a);
+        if (!name || name[1] === 'csrf_token') continue;
+        const type = (/type="([^"]*)"/.exec(a) || [])[1];
+        if ((type === 'checkbox' || type === 'radio') && !/ checked/.test(a)) continue;
+        out[name[1]] = F.unescapeHtml((/value="([^"]*)"/.exec(a) || ['', ''])[1]);
+    }
+    for (const m of form[1].matchAll(/<select id="[^"]*" name="([^"]*)">([\s\S]*?)<\/select>/g)) {
+        const sel = /<option value="([^"]*)" selected>/.exec(m[2]);
+        out[m[1]] = sel ? F.unescapeHtml(sel[1]) : '';
+    }
+    return out;
+}
+
+const versions = (code) => srv.sql(`SELECT count(*) FROM workflow_versions v JOIN workflows w ON w.id = v.workflow_id WHERE w.code = ${F.sqlq(code)}`).trim();
+
+test.before(async () => {
+    srv = await H.startServer({ requests: 3 });
+    admin = await F.login(srv, F.addAgent(srv, { email: `wfe.admin.${process.pid}@ville-demo.test`, name: 'Admin Éditeur', role: 'admin' }));
+});
+
+test.after(async () => {
+    if (srv) assert.equal(await srv.stop(), 0, 'guichet did not exit cleanly');
+});
+
+test('the list shows each workflow with its procedures and requests in flight', async () => {
+    const page = await admin.get('/agent/admin/workflows');
+    assert.equal(page.status, 200);
+    assert.match(page.text, /<code>incident<\/code>/);
+    assert.match(page.text, /<code>demarche<\/code>/);
+    assert.match(page.text, /Dupliquer un circuit/);
+});
+
+test('an invalid edit is refused with every problem listed and nothing saved', async () => {
+    const page = await admin.get('/agent/admin/workflows/incident');
+    assert.equal(page.status, 200);
+    const f = statusFields(page.text);
+    f.s0_al = '';             // a status without its agents' label
+    f.s1_final = '1';         // "acknowledged": final but open, and transitions leave it
+    f.initial = '';           // no initial status
+    f.op = 'save';
+    const r = await admin.post('/agent/admin/workflows/incident/statuts', f);
+    assert.equal(r.status, 400);
+    const text = F.textOf(r.text);
+    assert.match(text, /Le statut « new » doit avoir un libellé pour les agents/);
+    assert.match(text, /Le statut « acknowledged » est final mais pas clos/);
+    assert.match(text, /Cochez le statut initial/);
+    assert.match(text, /La transition acknowledged → in_progress part du statut final « acknowledged »/);
+    assert.equal(versions('incident'), '0');
+    /* What was typed is kept. */
+    assert.match(r.text, /id="s1_final" name="s1_final" value="1" checked/);
+});
+
+test('a label changed makes a new version, shown in the history and on the badges', async () => {
+    const page = await admin.get('/agent/admin/workflows/incident');
+    const f = statusFields(page.text);
+    assert.equal(f.s0_code, 'new');
+    f.s0_al = 'Arrivée';
+    f.op = 'save';
+    const r = await admin.post('/agent/admin/workflows/incident/statuts', f);
+    assert.equal(r.status, 303, F.textOf(r.text).slice(0, 800));
+    assert.equal(versions('incident'), '2');
+    const history = await admin.get('/agent/admin/workflows/incident/historique');
+    assert.equal(history.status, 200);
+    assert.match(F.textOf(history.text), /statut « nouvelle » renommé/);
+    assert.match(F.textOf(history.text), /Admin Éditeur/);
+    const v1 = await admin.get('/agent/admin/workflows/incident/versions/1');
+    assert.equal(v1.status, 200);
+    assert.match(v1.text, /badge--blue">nouvelle</);
+    const v2 = await admin.get('/agent/admin/workflows/incident/versions/2');
+    assert.match(v2.text, /badge--blue">Arrivée</);
+    /* A request in "new" shows the new label to agents. */
+    const ref = srv.sql(`SELECT r.reference FROM requests r JOIN procedures p ON p.id = r.procedure_id JOIN workflows w ON w.id = p.workflow_id WHERE w.code = 'incident' AND r.status = 'new' LIMIT 1`).trim();
+    if (ref) {
+        const req = await admin.get(`/agent/demandes/${ref}`);
+        assert.match(req.text, /Arrivée/);
+    }
+    /* A stale form (version 0 seen) is refused: someone saved since. */
+    f.s0_al = 'Autre';
+    const stale = await admin.post('/agent/admin/workflows/incident/statuts', f);
+    assert.equal(stale.status, 400);
+    assert.match(F.textOf(stale.text), /modifié entre-temps/);
+});
+
+test('duplicate a workflow into a new code', async () => {
+    const r = await admin.post('/agent/admin/workflows/dupliquer', { source: 'demarche', code: 'urbanisme', name: 'Urbanisme' });
+    assert.equal(r.status, 303, F.textOf(r.text).slice(0, 500));
+    assert.equal(srv.sql(`SELECT count(*) FROM workflow_statuses s JOIN workflows w ON w.id = s.workflow_id WHERE w.code = 'urbanisme'`).trim(), '6');
+    assert.equal(versions('urbanisme'), '1');
+    const again = await admin.post('/agent/admin/workflows/dupliquer', { source: 'demarche', code: 'urbanisme', name: 'Encore' });
+    assert.equal(again.status, 400);
+    assert.match(F.textOf(again.text), /Un circuit porte déjà ce code/);
+    const bad = await admin.post('/agent/admin/workflows/dupliquer', { source: 'demarche', code: 'Bad Code', name: 'X' });
+    assert.equal(bad.status, 400);
+    assert.match(F.textOf(bad.text), /Le code ne peut contenir que/);
+});
