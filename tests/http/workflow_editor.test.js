@@ -114,3 +114,35 @@ test('duplicate a workflow into a new code', async () => {
     assert.equal(bad.status, 400);
     assert.match(F.textOf(bad.text), /Le code ne peut contenir que/);
 });
+
+test("a procedure's workflow changed: its requests mapped onto the new statuses, with their timeline", async () => {
+    const row = srv.sql(`SELECT p.code FROM procedures p JOIN workflows w ON w.id = p.workflow_id JOIN requests r ON r.procedure_id = p.id WHERE w.code = 'incident' GROUP BY p.id ORDER BY count(*) DESC LIMIT 1`).trim();
+    assert.ok(row, 'no incident procedure with requests in the demo');
+    const code = row;
+    const statuses = srv.sql(`SELECT DISTINCT r.status FROM requests r JOIN procedures p ON p.id = r.procedure_id WHERE p.code = ${F.sqlq(code)}`).trim().split('\n');
+    const total = srv.sql(`SELECT count(*) FROM requests r JOIN procedures p ON p.id = r.procedure_id WHERE p.code = ${F.sqlq(code)}`).trim();
+    const page = await admin.get(`/agent/admin/demarches/${code}/circuit`);
+    assert.equal(page.status, 200);
+    /* The choice asks for the mapping: nothing moves yet. */
+    const ask = await admin.post(`/agent/admin/demarches/${code}/circuit`, { workflow: 'question' });
+    assert.equal(ask.status, 200);
+    for (const s of statuses) assert.match(ask.text, new RegExp(`name="map_${s}"`));
+    assert.equal(srv.sql(`SELECT w.code FROM procedures p JOIN workflows w ON w.id = p.workflow_id WHERE p.code = ${F.sqlq(code)}`).trim(), 'incident');
+    /* A status left without a target is refused, naming it. */
+    const partial = await admin.post(`/agent/admin/demarches/${code}/circuit`, { workflow: 'question', confirm: '1' });
+    assert.equal(partial.status, 400);
+    assert.match(F.textOf(partial.text), /Choisissez le statut où vont les demandes en « /);
+    const map = { workflow: 'question', confirm: '1' };
+    for (const s of statuses) map[`map_${s}`] = 'answered';
+    const done = await admin.post(`/agent/admin/demarches/${code}/circuit`, map);
+    assert.equal(done.status, 303, F.textOf(done.text).slice(0, 600));
+    assert.equal(srv.sql(`SELECT w.code FROM procedures p JOIN workflows w ON w.id = p.workflow_id WHERE p.code = ${F.sqlq(code)}`).trim(), 'question');
+    assert.equal(srv.sql(`SELECT count(*) FROM requests r JOIN procedures p ON p.id = r.procedure_id WHERE p.code = ${F.sqlq(code)} AND r.status = 'answered' AND r.closed_at IS NOT NULL`).trim(), total);
+    assert.equal(srv.sql(`SELECT count(*) FROM request_events e JOIN requests r ON r.id = e.request_id JOIN procedures p ON p.id = r.procedure_id WHERE p.code = ${F.sqlq(code)} AND e.kind = 'status' AND e.status_to = 'answered' AND e.is_public = 0`).trim(), total);
+    assert.ok(Number(srv.sql(`SELECT count(*) FROM audit_log WHERE action = 'status' AND object_kind = 'request'`).trim()) >= 1);
+    /* The request page shows the new workflow's label. */
+    const ref = srv.sql(`SELECT r.reference FROM requests r JOIN procedures p ON p.id = r.procedure_id WHERE p.code = ${F.sqlq(code)} LIMIT 1`).trim();
+    const req = await admin.get(`/agent/demandes/${ref}`);
+    assert.equal(req.status, 200);
+    assert.match(F.textOf(req.text), /[Rr]épondue/, F.textOf(req.text).slice(0, 1500));
+});

@@ -86,8 +86,8 @@ static json_t *status_row(bo_page *p, const cat_workflow *wf, const store_workfl
     return o;
 }
 
-json_t *bo_wf_statuses_json(bo_page *p, const cat_workflow *wf, const store_status_count *counts,
-                            size_t n)
+json_t *bo_wf_statuses_json(bo_page *p, const cat_workflow *saved, const cat_workflow *wf,
+                            const store_status_count *counts, size_t n)
 {
     json_t *list = json_array();
     for (size_t i = 0; i < wf->n_statuses; i++) {
@@ -96,6 +96,8 @@ json_t *bo_wf_statuses_json(bo_page *p, const cat_workflow *wf, const store_stat
         json_object_set_new(o, "i", json_integer((json_int_t)i));
         json_object_set_new(o, "up", json_boolean(i > 0));
         json_object_set_new(o, "down", json_boolean(i + 1 < wf->n_statuses));
+        /* A status typed but not saved yet (the page refused) keeps its code editable. */
+        json_object_set_new(o, "unsaved", json_boolean(!workflow_status(saved, s->code)));
         for (size_t k = 0; k < n; k++)
             if (counts[k].n && strcmp(counts[k].status, s->code) == 0) {
                 char num[24];

@@ -18,10 +18,11 @@
 /* The English text when the page is in English and there is one, else the French. */
 const char *bo_wf_text(const bo_page *p, const char *fr, const char *en);
 
-/* The rows of wf's statuses for the form (with the requests each holds, from counts[n]),
- * the read-only overview, and the rows of its transitions. New references. */
-json_t *bo_wf_statuses_json(bo_page *p, const cat_workflow *wf, const store_status_count *counts,
-                            size_t n);
+/* The rows of wf's statuses for the form (with the requests each holds, from counts[n]; the
+ * code editable for a status `saved` lacks), the read-only overview, and the rows of its
+ * transitions. New references. */
+json_t *bo_wf_statuses_json(bo_page *p, const cat_workflow *saved, const cat_workflow *wf,
+                            const store_status_count *counts, size_t n);
 json_t *bo_wf_overview_json(bo_page *p, const cat_workflow *wf);
 json_t *bo_wf_transitions_json(bo_page *p, const cat_workflow *wf);
 /* The empty row that adds a status or a transition, with what f typed in it (f may be NULL). */

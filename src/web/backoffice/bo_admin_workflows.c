@@ -157,7 +157,7 @@ static void edit_render(bo_page *p, const cat_workflow *wf, const cat_workflow *
     bo_page_set(p, "wf_name", json_string(shown->rec.name ? shown->rec.name : ""));
     bo_page_set(p, "wf_name_en", json_string(shown->rec.name_en ? shown->rec.name_en : ""));
     bo_page_set(p, "seen", json_integer(seen));
-    bo_page_set(p, "statuses", bo_wf_statuses_json(p, shown, counts, n));
+    bo_page_set(p, "statuses", bo_wf_statuses_json(p, wf, shown, counts, n));
     bo_page_set(p, "overview", bo_wf_overview_json(p, shown));
     bo_page_set(p, "transitions", bo_wf_transitions_json(p, shown));
     if (!json_object_get(p->ctx, "new_status"))
