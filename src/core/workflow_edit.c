@@ -513,13 +513,20 @@ static int apply_assign(store *s, void *arg, int64_t *id, error *err)
     arena a;
     arena_init(&a, 0);
     store_status_count *counts = NULL;
-    size_t n_counts = 0;
+    size_t n_counts = 0, n_moved = 0;
     int64_t now = (int64_t)time(NULL);
+    int64_t *moved = NULL;
     int rc = -1;
     if (s->ops->workflows.tx_status_counts(s, aa->tenant_id, 0, aa->procedure_id, &a, &counts,
                                            &n_counts, err) != 0 ||
         check_moves(aa->to, aa->map, aa->n_map, counts, n_counts, err) != 0)
         goto cleanup;
+    /* Room for every request counted: check_moves bounded them by WORKFLOW_MOVE_MAX. */
+    moved = arena_alloc(&a, sizeof *moved * (WORKFLOW_MOVE_MAX + 1));
+    if (!moved) {
+        error_set(err, ERR_INTERNAL, NULL, "out of memory");
+        goto cleanup;
+    }
     for (size_t i = 0; i < n_counts; i++) {
         const char *from = counts[i].status;
         if (workflow_status(aa->to, from))
@@ -531,6 +538,10 @@ static int apply_assign(store *s, void *arg, int64_t *id, error *err)
                                           workflow_is_closed(aa->to, to), now, &a, &ids, &n,
                                           err) != 0)
             goto cleanup;
+        if (n_moved + n > WORKFLOW_MOVE_MAX) {
+            error_set(err, ERR_INVALID_ARG, "count", "%zu", n_moved + n);
+            goto cleanup;
+        }
         for (size_t k = 0; k < n; k++) {
             store_event e = {.tenant_id = aa->tenant_id,
                              .request_id = ids[k],
@@ -543,11 +554,13 @@ static int apply_assign(store *s, void *arg, int64_t *id, error *err)
                              .status_to = to};
             if (s->ops->events.tx_insert(s, &e, NULL, err) != 0)
                 goto cleanup;
+            moved[n_moved++] = ids[k];
         }
-        if (n && audit_change_tx(s, aa->tenant_id, &aa->who, "status", "request", ids, n, err) != 0)
-            goto cleanup;
     }
-    if (s->ops->workflows.tx_procedure_set(s, aa->tenant_id, aa->procedure_id, aa->to->rec.id,
+    /* One entry naming every request moved, as a bulk change of requests does. */
+    if ((n_moved && audit_change_tx(s, aa->tenant_id, &aa->who, "change", "request", moved, n_moved,
+                                    err) != 0) ||
+        s->ops->workflows.tx_procedure_set(s, aa->tenant_id, aa->procedure_id, aa->to->rec.id,
                                            err) != 0)
         goto cleanup;
     *id = aa->procedure_id;

@@ -22,9 +22,12 @@
 #include "store/records.h"
 #include "util/error.h"
 
-/* The editor's bounds: statuses and transitions of one workflow, bytes of a name or label. */
+/* The editor's bounds: statuses and transitions of one workflow, bytes of a name or label.
+ * The page's statuses form sends 11 fields a status and its transitions form at most 9 a
+ * transition, plus an empty row and a few more: both stay within the form parser's 256 fields
+ * (util/form.h) with these, and the shipped incident workflow (6 statuses, 25 transitions) fits. */
 #define WORKFLOW_EDIT_STATUSES_MAX 20
-#define WORKFLOW_EDIT_TRANSITIONS_MAX 28
+#define WORKFLOW_EDIT_TRANSITIONS_MAX 26
 #define WORKFLOW_EDIT_TEXT_MAX 100
 /* The most requests one change of a procedure's workflow moves to another status, all in one
  * write job: a job holds the writer for its length, and moving 5,000 requests (an update and
@@ -51,8 +54,8 @@ json_t *workflow_edit_json(const cat_workflow *wf);
  * NULL when out of memory. */
 json_t *workflow_edit_diff(const cat_workflow *before, const cat_workflow *after);
 
-/* Saves `edited` (rec.id: a workflow of t; its strings and arrays stay valid until the
- * outcome) as workflow rec.id's new definition and next version, when nothing was saved
+/* Saves `edited` (rec.id: a workflow of t; copied into the job) as workflow rec.id's new
+ * definition and next version, when nothing was saved
  * since version `seen` (the latest version the editor showed, 0 when none): ERR_CONFLICT arg
  * "version" otherwise. Refused: ERR_INVALID_ARG arg "workflow" when workflow_edit_check finds
  * a problem (callers check first, to list them), ERR_NOT_FOUND when t has no such workflow,

@@ -11,25 +11,31 @@ const F = require('../browser/bo_flows');
 
 let srv, admin;
 
-/* The fields the statuses' form of an editor page sends as it is: inputs (checkboxes and
- * radios when checked) and selects (their selected option). */
-function statusFields(html) {
-    const form = /<form method="post" action="[^"]*\/statuts[^"]*"[^>]*>([\s\S]*?)<\/form>/.exec(html);
-    assert.ok(form, 'no statuses form');
-    const out = {};
-    for (const m of form[1].matchAll(/<input([^>]*)>/g)) {
+/* The fields a form of an editor page (its action ending in `part`) sends as it is, in
+ * order: inputs (checkboxes and radios when checked) and selects (their selected option). */
+function formPairs(html, part) {
+    const form = new RegExp(`<form method="post" action="[^"]*/${part}[^"]*"[^>]*>([\\s\\S]*?)</form>`).exec(html);
+    assert.ok(form, `no ${part} form`);
+    const out = [];
+    for (const m of form[1].matchAll(/<input([^>]*)>|<select id="[^"]*" name="([^"]*)">([\s\S]*?)<\/select>/g)) {
+        if (m[2]) {
+            const sel = /<option value="([^"]*)" selected>/.exec(m[3]);
+            out.push([m[2], sel ? F.unescapeHtml(sel[1]) : '']);
+            continue;
+        }
         const a = m[1];
         const name = /name="([^"]*)"/.exec(a);
         if (!name || name[1] === 'csrf_token') continue;
         const type = (/type="([^"]*)"/.exec(a) || [])[1];
         if ((type === 'checkbox' || type === 'radio') && !/ checked/.test(a)) continue;
-        out[name[1]] = F.unescapeHtml((/value="([^"]*)"/.exec(a) || ['', ''])[1]);
-    }
-    for (const m of form[1].matchAll(/<select id="[^"]*" name="([^"]*)">([\s\S]*?)<\/select>/g)) {
-        const sel = /<option value="([^"]*)" selected>/.exec(m[2]);
-        out[m[1]] = sel ? F.unescapeHtml(sel[1]) : '';
+        out.push([name[1], F.unescapeHtml((/value="([^"]*)"/.exec(a) || ['', ''])[1])]);
     }
     return out;
+}
+
+/* The statuses' form as an object (its names are unique). */
+function statusFields(html) {
+    return Object.fromEntries(formPairs(html, 'statuts'));
 }
 
 const versions = (code) => srv.sql(`SELECT count(*) FROM workflow_versions v JOIN workflows w ON w.id = v.workflow_id WHERE w.code = ${F.sqlq(code)}`).trim();
@@ -132,6 +138,7 @@ test("a procedure's workflow changed: its requests mapped onto the new statuses,
     const partial = await admin.post(`/agent/admin/demarches/${code}/circuit`, { workflow: 'question', confirm: '1' });
     assert.equal(partial.status, 400);
     assert.match(F.textOf(partial.text), /Choisissez le statut où vont les demandes en « /);
+    const auditBefore = srv.sql('SELECT coalesce(max(id), 0) FROM audit_log').trim();
     const map = { workflow: 'question', confirm: '1' };
     for (const s of statuses) map[`map_${s}`] = 'answered';
     const done = await admin.post(`/agent/admin/demarches/${code}/circuit`, map);
@@ -139,10 +146,38 @@ test("a procedure's workflow changed: its requests mapped onto the new statuses,
     assert.equal(srv.sql(`SELECT w.code FROM procedures p JOIN workflows w ON w.id = p.workflow_id WHERE p.code = ${F.sqlq(code)}`).trim(), 'question');
     assert.equal(srv.sql(`SELECT count(*) FROM requests r JOIN procedures p ON p.id = r.procedure_id WHERE p.code = ${F.sqlq(code)} AND r.status = 'answered' AND r.closed_at IS NOT NULL`).trim(), total);
     assert.equal(srv.sql(`SELECT count(*) FROM request_events e JOIN requests r ON r.id = e.request_id JOIN procedures p ON p.id = r.procedure_id WHERE p.code = ${F.sqlq(code)} AND e.kind = 'status' AND e.status_to = 'answered' AND e.is_public = 0`).trim(), total);
-    assert.ok(Number(srv.sql(`SELECT count(*) FROM audit_log WHERE action = 'status' AND object_kind = 'request'`).trim()) >= 1);
+    /* Audited in the same write: the requests moved, and the procedure changed. */
+    assert.equal(srv.sql(`SELECT group_concat(action || ' ' || object_kind, ',') FROM (SELECT action, object_kind FROM audit_log WHERE id > ${auditBefore} AND action IN ('change', 'admin') ORDER BY id)`).trim(), 'change request,admin procedure');
     /* The request page shows the new workflow's label. */
     const ref = srv.sql(`SELECT r.reference FROM requests r JOIN procedures p ON p.id = r.procedure_id WHERE p.code = ${F.sqlq(code)} LIMIT 1`).trim();
     const req = await admin.get(`/agent/demandes/${ref}`);
     assert.equal(req.status, 200);
     assert.match(F.textOf(req.text), /[Rr]épondue/, F.textOf(req.text).slice(0, 1500));
+});
+
+test('the transitions form of the shipped incident workflow: a transition removed, a status it names refused removal', async () => {
+    const page = await admin.get('/agent/admin/workflows/incident');
+    const pairs = formPairs(page.text, 'transitions');
+    const count = pairs.filter(([k]) => /^t\d+_from$/.test(k)).length;
+    assert.ok(count >= 25, `only ${count} transitions on the page`);
+    const last = count - 1;
+    const from = pairs.find(([k]) => k === `t${last}_from`)[1];
+    const to = pairs.find(([k]) => k === `t${last}_to`)[1];
+    const r = await admin.req('POST', '/agent/admin/workflows/incident/transitions',
+        { form: [['csrf_token', admin.csrf], ...pairs.filter(([k]) => k !== 'op'), ['op', `del-${last}`]] });
+    assert.equal(r.status, 303, F.textOf(r.text).slice(0, 800));
+    assert.equal(srv.sql(`SELECT count(*) FROM workflow_transitions t JOIN workflows w ON w.id = t.workflow_id WHERE w.code = 'incident' AND t.from_code = '${from}' AND t.to_code = '${to}'`).trim(), '0');
+    const history = await admin.get('/agent/admin/workflows/incident/historique');
+    assert.match(F.textOf(history.text), new RegExp(`transition ${from} → ${to} retirée`));
+
+    /* Removing "duplicate", which transitions lead to: refused, each named. */
+    const again = await admin.get('/agent/admin/workflows/incident');
+    const f = statusFields(again.text);
+    const i = Object.keys(f).find((k) => /^s\d+_code$/.test(k) && f[k] === 'duplicate').match(/\d+/)[0];
+    f.op = `del-${i}`;
+    const refused = await admin.post('/agent/admin/workflows/incident/statuts', f);
+    assert.equal(refused.status, 400);
+    assert.match(F.textOf(refused.text), /La transition new → duplicate mène au statut « duplicate », qui n'existe pas \(ou plus\)/);
+    assert.match(F.textOf(refused.text), /La transition acknowledged → duplicate mène au statut « duplicate »/);
+    assert.equal(srv.sql(`SELECT count(*) FROM workflow_statuses s JOIN workflows w ON w.id = s.workflow_id WHERE w.code = 'incident' AND s.code = 'duplicate'`).trim(), '1');
 });

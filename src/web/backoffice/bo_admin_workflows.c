@@ -218,8 +218,12 @@ static void saved(http_req *rq)
     save_page *sp = st->page;
     const http_wait *w = http_wait_result(rq);
     const cat_workflow *wf = workflow_by_code(rq->host_tenant, rq->params[0]);
-    if (w->rc == 0 || !wf) {
+    if (w->rc == 0) {
         bo_admin_done(rq, arena_printf(rq->arena, TAB "/%s", rq->params[0]), "workflow_saved");
+        return;
+    }
+    if (!wf) {
+        bo_not_found(rq);
         return;
     }
     bo_page p;
