@@ -78,6 +78,9 @@ test('an invalid edit is refused with every problem listed and nothing saved', a
 });
 
 test('a label changed makes a new version, shown in the history and on the badges', async () => {
+    const before = await F.fileRequest(srv, { service: 'nid-de-poule' });
+    const old = await admin.get(`/agent/demandes/${before.reference}`);
+    assert.match(old.text, /<span class="badge badge--blue" data-status="new">Nouvelle<\/span>/);
     const page = await admin.get('/agent/admin/workflows/incident');
     const f = statusFields(page.text);
     assert.equal(f.s0_code, 'new');
@@ -95,12 +98,11 @@ test('a label changed makes a new version, shown in the history and on the badge
     assert.match(v1.text, /badge--blue">nouvelle</);
     const v2 = await admin.get('/agent/admin/workflows/incident/versions/2');
     assert.match(v2.text, /badge--blue">Arrivée</);
-    /* A request in "new" shows the new label to agents. */
-    const ref = srv.sql(`SELECT r.reference FROM requests r JOIN procedures p ON p.id = r.procedure_id JOIN workflows w ON w.id = p.workflow_id WHERE w.code = 'incident' AND r.status = 'new' LIMIT 1`).trim();
-    if (ref) {
-        const req = await admin.get(`/agent/demandes/${ref}`);
-        assert.match(req.text, /Arrivée/);
-    }
+    /* A request in "new" shows the new label on its badge. */
+    const filed = await F.fileRequest(srv, { service: 'nid-de-poule' });
+    assert.equal(srv.sql(`SELECT status FROM requests WHERE id = ${filed.id}`).trim(), 'new');
+    const req = await admin.get(`/agent/demandes/${filed.reference}`);
+    assert.match(req.text, /<span class="badge badge--blue" data-status="new">Arrivée<\/span>/);
     /* A stale form (version 0 seen) is refused: someone saved since. */
     f.s0_al = 'Autre';
     const stale = await admin.post('/agent/admin/workflows/incident/statuts', f);
@@ -129,30 +131,31 @@ test("a procedure's workflow changed: its requests mapped onto the new statuses,
     const total = srv.sql(`SELECT count(*) FROM requests r JOIN procedures p ON p.id = r.procedure_id WHERE p.code = ${F.sqlq(code)}`).trim();
     const page = await admin.get(`/agent/admin/demarches/${code}/circuit`);
     assert.equal(page.status, 200);
-    /* The choice asks for the mapping: nothing moves yet. */
-    const ask = await admin.post(`/agent/admin/demarches/${code}/circuit`, { workflow: 'question' });
+    /* The démarche workflow shares no status with the incident one: the choice asks for the
+     * mapping, and nothing moves yet. */
+    const ask = await admin.post(`/agent/admin/demarches/${code}/circuit`, { workflow: 'demarche' });
     assert.equal(ask.status, 200);
     for (const s of statuses) assert.match(ask.text, new RegExp(`name="map_${s}"`));
     assert.equal(srv.sql(`SELECT w.code FROM procedures p JOIN workflows w ON w.id = p.workflow_id WHERE p.code = ${F.sqlq(code)}`).trim(), 'incident');
     /* A status left without a target is refused, naming it. */
-    const partial = await admin.post(`/agent/admin/demarches/${code}/circuit`, { workflow: 'question', confirm: '1' });
+    const partial = await admin.post(`/agent/admin/demarches/${code}/circuit`, { workflow: 'demarche', confirm: '1' });
     assert.equal(partial.status, 400);
     assert.match(F.textOf(partial.text), /Choisissez le statut où vont les demandes en « /);
     const auditBefore = srv.sql('SELECT coalesce(max(id), 0) FROM audit_log').trim();
-    const map = { workflow: 'question', confirm: '1' };
-    for (const s of statuses) map[`map_${s}`] = 'answered';
+    const map = { workflow: 'demarche', confirm: '1' };
+    for (const s of statuses) map[`map_${s}`] = 'accepted';
     const done = await admin.post(`/agent/admin/demarches/${code}/circuit`, map);
     assert.equal(done.status, 303, F.textOf(done.text).slice(0, 600));
-    assert.equal(srv.sql(`SELECT w.code FROM procedures p JOIN workflows w ON w.id = p.workflow_id WHERE p.code = ${F.sqlq(code)}`).trim(), 'question');
-    assert.equal(srv.sql(`SELECT count(*) FROM requests r JOIN procedures p ON p.id = r.procedure_id WHERE p.code = ${F.sqlq(code)} AND r.status = 'answered' AND r.closed_at IS NOT NULL`).trim(), total);
-    assert.equal(srv.sql(`SELECT count(*) FROM request_events e JOIN requests r ON r.id = e.request_id JOIN procedures p ON p.id = r.procedure_id WHERE p.code = ${F.sqlq(code)} AND e.kind = 'status' AND e.status_to = 'answered' AND e.is_public = 0`).trim(), total);
+    assert.equal(srv.sql(`SELECT w.code FROM procedures p JOIN workflows w ON w.id = p.workflow_id WHERE p.code = ${F.sqlq(code)}`).trim(), 'demarche');
+    assert.equal(srv.sql(`SELECT count(*) FROM requests r JOIN procedures p ON p.id = r.procedure_id WHERE p.code = ${F.sqlq(code)} AND r.status = 'accepted' AND r.closed_at IS NOT NULL`).trim(), total);
+    assert.equal(srv.sql(`SELECT count(*) FROM request_events e JOIN requests r ON r.id = e.request_id JOIN procedures p ON p.id = r.procedure_id WHERE p.code = ${F.sqlq(code)} AND e.kind = 'status' AND e.status_to = 'accepted' AND e.is_public = 0`).trim(), total);
     /* Audited in the same write: the requests moved, and the procedure changed. */
     assert.equal(srv.sql(`SELECT group_concat(action || ' ' || object_kind, ',') FROM (SELECT action, object_kind FROM audit_log WHERE id > ${auditBefore} AND action IN ('change', 'admin') ORDER BY id)`).trim(), 'change request,admin procedure');
     /* The request page shows the new workflow's label. */
     const ref = srv.sql(`SELECT r.reference FROM requests r JOIN procedures p ON p.id = r.procedure_id WHERE p.code = ${F.sqlq(code)} LIMIT 1`).trim();
     const req = await admin.get(`/agent/demandes/${ref}`);
     assert.equal(req.status, 200);
-    assert.match(F.textOf(req.text), /[Rr]épondue/, F.textOf(req.text).slice(0, 1500));
+    assert.match(F.textOf(req.text), /[Aa]cceptée/, F.textOf(req.text).slice(0, 1500));
 });
 
 test('the transitions form of the shipped incident workflow: a transition removed, a status it names refused removal', async () => {

@@ -3,7 +3,7 @@
  * problem, not the first; the changes between two definitions; a save makes a new version
  * (the definition found kept as version 1), a stale one is refused; a status requests are in
  * cannot disappear; a procedure moved to another workflow takes its requests along the
- * mapping.
+ * mapping, and more than WORKFLOW_MOVE_MAX of them are refused.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -269,6 +269,57 @@ static void test_status_in_use_stays(void **state)
     assert_null(workflow_status(incident(f), "new"));
 }
 
+/* More requests to move than one job takes: refused with their number, nothing moved. */
+static void test_move_bounded(void **state)
+{
+    fixture *f = *state;
+    error err;
+    const catalogue *cat = catalogue_acquire(f->db.core);
+    const cat_tenant *t = catalogue_tenant_by_id(cat, f->tenant_id);
+    const cat_procedure *p = catalogue_procedure(t, "trou");
+    size_t n = WORKFLOW_MOVE_MAX + 1;
+    admin_import_event ev = {.created_at = 1700000000,
+                             .kind = "created",
+                             .is_public = 1,
+                             .actor = "citizen",
+                             .channel = "web",
+                             .status_to = "new"};
+    admin_import_request *q = calloc(n, sizeof *q);
+    assert_non_null(q);
+    for (size_t i = 0; i < n; i++) {
+        q[i].rec.tenant_id = f->tenant_id;
+        q[i].rec.procedure_id = p->rec.id;
+        q[i].rec.status = i ? "new" : "acknowledged";
+        q[i].rec.channel = "web";
+        q[i].rec.description = "Un trou";
+        q[i].rec.priority = 1;
+        q[i].rec.created_at = 1700000000;
+        q[i].events = &ev;
+        q[i].n_events = 1;
+    }
+    size_t written = 0;
+    assert_int_equal(admin_import_requests(f->db.core, q, n, &written, &err), 0);
+    free(q);
+    workflow_mapping map[] = {{"new", "accepted"}, {"acknowledged", "under_review"}};
+    assert_int_equal(workflow_edit_assign(f->db.core, &actor_cli, t, p,
+                                          workflow_by_code(t, "demarche"), map, 2, NULL, NULL,
+                                          &err),
+                     -1);
+    assert_int_equal(err.code, ERR_INVALID_ARG);
+    assert_string_equal(err.arg, "count");
+    assert_string_equal(err.detail, "5001");
+    store_status_count *counts = NULL;
+    size_t nc = 0;
+    assert_int_equal(
+        workflow_edit_counts(f->db.core, f->tenant_id, 0, p->rec.id, &f->a, &counts, &nc, &err), 0);
+    assert_int_equal(nc, 2);
+    assert_string_equal(counts[0].status, "acknowledged");
+    assert_int_equal(counts[0].n, 1);
+    assert_string_equal(counts[1].status, "new");
+    assert_int_equal(counts[1].n, WORKFLOW_MOVE_MAX);
+    catalogue_release(f->db.core, cat);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -276,6 +327,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_diff_summaries, setup, teardown),
         cmocka_unit_test_setup_teardown(test_save_makes_versions, setup, teardown),
         cmocka_unit_test_setup_teardown(test_status_in_use_stays, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_move_bounded, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
