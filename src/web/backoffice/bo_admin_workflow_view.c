@@ -436,9 +436,12 @@ void bo_wf_version_view(bo_page *p, const char *definition)
     json_array_foreach(json_object_get(def, "statuses"), i, o)
     {
         json_t *r = json_deep_copy(o);
+        /* Only a palette name becomes a class and a message key. */
         const char *colour = json_string_value(json_object_get(o, "colour"));
-        if (!colour || !strchr("bpagrt", colour[0]) || strlen(colour) > 10)
-            colour = "grey";
+        size_t c = 0;
+        while (workflow_colours[c] && (!colour || strcmp(workflow_colours[c], colour) != 0))
+            c++;
+        colour = workflow_colours[c] ? workflow_colours[c] : "grey";
         present_set_str(r, "colour", colour);
         present_set_str(r, "colour_label",
                         bo_page_str(p, arena_printf(p->rq->arena, "workflows.colours.%s", colour)));

@@ -13,6 +13,7 @@
 
 #include "core/agent.h"
 #include "core/workflow_edit.h"
+#include "util/log.h"
 #include "web/backoffice/backoffice.h"
 #include "web/backoffice/bo_admin_common.h"
 #include "web/backoffice/bo_admin_workflow_view.h"
@@ -40,10 +41,12 @@ static json_t *workflows_json(bo_page *p, const cat_tenant *t)
         size_t n = 0;
         int64_t open = 0;
         error e;
-        if (workflow_edit_counts(rq->core, t->rec.id, wf->rec.id, 0, rq->arena, &counts, &n, &e) ==
+        /* A count that cannot be read is logged and shown as 0: the list still serves. */
+        if (workflow_edit_counts(rq->core, t->rec.id, wf->rec.id, 0, rq->arena, &counts, &n, &e) !=
             0)
-            for (size_t k = 0; k < n; k++)
-                open += workflow_is_closed(wf, counts[k].status) ? 0 : counts[k].n;
+            log_error("admin: requests of workflow %s: %s", wf->rec.code, e.detail);
+        for (size_t k = 0; k < n; k++)
+            open += workflow_is_closed(wf, counts[k].status) ? 0 : counts[k].n;
         json_object_set_new(o, "in_flight", json_integer(open));
         json_array_append_new(list, o);
     }
@@ -186,7 +189,14 @@ static void edit_get(http_req *rq)
     const cat_workflow *wf = workflow_of(rq);
     if (!wf || bo_admin_page(rq, &a, &p, TAB) != 0)
         return;
-    edit_render(&p, wf, wf, latest_version(rq, wf), 200);
+    int seen = latest_version(rq, wf);
+    if (seen < 0) {
+        error e;
+        error_set(&e, ERR_UNAVAILABLE, NULL, "the workflow's versions cannot be read");
+        bo_page_fail(&p, &e);
+        return;
+    }
+    edit_render(&p, wf, wf, seen, 200);
 }
 
 /* What the state of a save keeps: which form was sent. */
