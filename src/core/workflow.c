@@ -34,30 +34,105 @@ static int roles_parse(const char *names, unsigned *out)
     return 0;
 }
 
-/* The first broken rule of wf, or NULL when it keeps them all. */
-static const char *check(const cat_workflow *wf)
+const char *const workflow_colours[] = {"blue", "purple", "amber", "green",
+                                        "red",  "grey",   "teal",  NULL};
+const char *const workflow_extended_statuses[] = {"FIXED",
+                                                  "IN_PROGRESS",
+                                                  "ACTION_SCHEDULED",
+                                                  "INVESTIGATING",
+                                                  "DUPLICATE",
+                                                  "NOT_COUNCILS_RESPONSIBILITY",
+                                                  "NO_FURTHER_ACTION",
+                                                  "INTERNAL_REFERRAL",
+                                                  "FOR_TRIAGE",
+                                                  "CANCELLED",
+                                                  NULL};
+
+static int in_list(const char *const *list, const char *s)
 {
-    size_t initials = 0;
+    for (size_t i = 0; s && list[i]; i++)
+        if (strcmp(list[i], s) == 0)
+            return 1;
+    return 0;
+}
+
+int workflow_code_valid(const char *code)
+{
+    size_t n = code ? strlen(code) : 0;
+    if (n == 0 || n > WORKFLOW_CODE_MAX || code[0] < 'a' || code[0] > 'z')
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (!((code[i] >= 'a' && code[i] <= 'z') || (code[i] >= '0' && code[i] <= '9') ||
+              code[i] == '_'))
+            return 0;
+    return 1;
+}
+
+/* Appends one problem when there is room; counts it anyway. */
+static void problem(workflow_problem *out, size_t max, size_t *n, const char *key, const char *a,
+                    const char *b)
+{
+    if (*n < max)
+        out[*n] = (workflow_problem){.key = key, .a = a, .b = b};
+    (*n)++;
+}
+
+static int blank(const char *s)
+{
+    return !s || !*s;
+}
+
+size_t workflow_check(const cat_workflow *wf, workflow_problem *out, size_t max)
+{
+    size_t n = 0, initials = 0;
+    if (blank(wf->rec.name))
+        problem(out, max, &n, "name_missing", NULL, NULL);
+    if (wf->n_statuses == 0)
+        problem(out, max, &n, "no_status", NULL, NULL);
     for (size_t i = 0; i < wf->n_statuses; i++) {
         const store_workflow_status *s = &wf->statuses[i];
         initials += s->is_initial != 0;
+        if (!workflow_code_valid(s->code))
+            problem(out, max, &n, "status_code", s->code ? s->code : "", NULL);
+        else if (workflow_status(wf, s->code) != s)
+            problem(out, max, &n, "status_twice", s->code, NULL);
+        if (blank(s->agent_label) || blank(s->citizen_label))
+            problem(out, max, &n, "status_label", s->code, NULL);
+        if (!in_list(workflow_colours, s->colour))
+            problem(out, max, &n, "status_colour", s->code, NULL);
+        if (s->extended_status && !in_list(workflow_extended_statuses, s->extended_status))
+            problem(out, max, &n, "status_extended", s->code, NULL);
         if (s->reopen_to && !workflow_status(wf, s->reopen_to))
-            return "a reopen target is not one of its statuses";
+            problem(out, max, &n, "reopen_unknown", s->code, s->reopen_to);
         /* Final: the end of the road, so the request is closed there. */
         if (s->is_final && !s->open311_closed)
-            return "a final status is not a closed one";
+            problem(out, max, &n, "final_open", s->code, NULL);
     }
-    if (initials != 1)
-        return "it has not exactly one initial status";
+    if (wf->n_statuses && initials == 0)
+        problem(out, max, &n, "initial_none", NULL, NULL);
+    if (initials > 1)
+        problem(out, max, &n, "initial_many", NULL, NULL);
     for (size_t i = 0; i < wf->n_transitions; i++) {
         const store_workflow_transition *t = &wf->transitions[i].rec;
         const store_workflow_status *from = workflow_status(wf, t->from_code);
-        if (!from || !workflow_status(wf, t->to_code))
-            return "a transition names an unknown status";
-        if (from->is_final)
-            return "a final status has a transition out of it";
+        const char *f = t->from_code ? t->from_code : "", *to = t->to_code ? t->to_code : "";
+        unsigned roles;
+        if (!from)
+            problem(out, max, &n, "transition_from", f, to);
+        if (!workflow_status(wf, t->to_code))
+            problem(out, max, &n, "transition_to", f, to);
+        if (from && strcmp(f, to) == 0)
+            problem(out, max, &n, "transition_loop", f, to);
+        if (from && from->is_final)
+            problem(out, max, &n, "transition_from_final", f, to);
+        if (workflow_transition(wf, f, to) != &wf->transitions[i])
+            problem(out, max, &n, "transition_twice", f, to);
+        if (blank(t->label))
+            problem(out, max, &n, "transition_label", f, to);
+        if (roles_parse(t->roles, &roles) != 0)
+            problem(out, max, &n, "transition_role", f, to);
     }
-    return NULL;
+    return n;
 }
 
 int workflow_build(arena *a, const store_catalogue *raw, int64_t tenant_id, cat_workflow **out,
@@ -93,19 +168,19 @@ int workflow_build(arena *a, const store_catalogue *raw, int64_t tenant_id, cat_
                     wf->initial = &wf->statuses[wf->n_statuses];
                 wf->n_statuses++;
             }
-        const char *broken = NULL;
         for (size_t j = 0; j < raw->n_workflow_transitions; j++)
             if (raw->workflow_transitions[j].workflow_id == w->id) {
                 cat_transition *t = &wf->transitions[wf->n_transitions++];
                 t->rec = raw->workflow_transitions[j];
-                if (roles_parse(t->rec.roles, &t->roles) != 0)
-                    broken = "a transition names an unknown role";
+                /* A name that is no role gives no bit: workflow_check reports it. */
+                roles_parse(t->rec.roles, &t->roles);
             }
-        if (!broken)
-            broken = check(wf);
+        workflow_problem first;
+        size_t broken = workflow_check(wf, &first, 1);
         if (broken) {
-            log_error("workflow %s of tenant %lld is left out: %s", w->code, (long long)tenant_id,
-                      broken);
+            log_error("workflow %s of tenant %lld is left out: %zu problem(s), first %s (%s %s)",
+                      w->code, (long long)tenant_id, broken, first.key, first.a ? first.a : "",
+                      first.b ? first.b : "");
             continue;
         }
         (*n)++;
