@@ -373,7 +373,12 @@ static const char attrs_subvention[] =
     "\"order\":6},"
     "{\"code\":\"nombre_adherents\",\"datatype\":\"number\",\"required\":false,"
     "\"variable\":true,\"description\":\"Nombre d'adhérents\",\"description_en\":\"Number of "
-    "members\",\"order\":7}]";
+    "members\",\"order\":7},"
+    "{\"code\":\"lieu_projet\",\"datatype\":\"location\",\"required\":false,"
+    "\"variable\":true,\"description\":\"Lieu du projet\",\"description_en\":\"Place of the "
+    "project\",\"datatype_description\":\"Si le projet a lieu dans la commune : son adresse.\","
+    "\"datatype_description_en\":\"If the project takes place in the town: its address.\","
+    "\"order\":8}]";
 
 static const char attrs_salle[] =
     "[{\"code\":\"salle\",\"datatype\":\"singlevaluelist\",\"required\":true,"

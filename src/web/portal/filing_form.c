@@ -124,6 +124,28 @@ typedef struct fchoice {
     const char *keywords; /* folded words that suggest it (the category), or NULL */
 } fchoice;
 
+/* A place the citizen types — the report's own, or a location question's — resolved against
+ * the collectivité's address list when the form comes without a script (resolve_place). */
+typedef struct place {
+    const char *code; /* the location question's, NULL for the report's place */
+    /* The names of its fields: the address typed; the position (hidden: the list, the map or
+     * the phone give it, never a citizen typing degrees); the address the position was found
+     * for («» when the map or the phone gave it); the address choices were offered for, and
+     * the choice among them. */
+    const char *address, *lat, *lon, *found_for, *offered_for, *choice;
+    const char *lat_id, *lon_id, *found_for_id; /* the ids of the hidden ones */
+    /* What the lookup gave: the address found, or the addresses to choose among. */
+    int has_place;
+    const char *label, *at_lat, *at_lon;
+    int drop_position; /* the position sent was found for another address than the one sent */
+    const char *typed; /* what the citizen typed, when they are to choose */
+    const fchoice *choices;
+    size_t n_choices;
+} place;
+
+/* The report's place and a procedure's location questions: those beyond are plain text. */
+#define MAX_PLACES 16
+
 typedef struct fspec {
     const char *name; /* form field name */
     const char *id;
@@ -137,6 +159,7 @@ typedef struct fspec {
     const attr_def *attr;
     const fchoice *choices; /* the list of a choice that is not an attribute */
     size_t n_choices;
+    place *pl; /* the place one of whose fields it is, or NULL */
 } fspec;
 
 typedef struct ferr {
@@ -157,14 +180,9 @@ typedef struct filing {
     const char *suggested;         /* the category suggested to the citizen, or NULL */
     int suggested_by_place;        /* … from the incidents near the place, not the words */
     int proposal_refuted; /* the place's proposal sent back as it was, the words saying another */
-    /* The place typed, resolved against the collectivité's address list (resolve_place):
-     * the address found, or the addresses to choose among. */
-    int has_place;
-    const char *place_label, *place_lat, *place_lon;
-    int drop_position; /* the position sent was found for another address than the one sent */
-    const char *place_typed; /* what the citizen typed, when they are to choose */
-    const fchoice *place_choices;
-    size_t n_place_choices;
+    /* The places typed (place_of): the report's, the location questions'. */
+    place places[MAX_PLACES];
+    size_t n_places;
     lang l;
     form f; /* the answers so far (empty on GET) */
     http_file *files;
@@ -287,6 +305,45 @@ static void format_input(fspec *s, attr_format f)
 
 static const char *trimmed(arena *a, const char *v);
 
+/* The place of location question d, or the report's (d NULL), set up on first use; NULL
+ * when there are too many (the question is then a line of text). */
+static place *place_of(filing *fl, const attr_def *d)
+{
+    arena *a = fl->rq->arena;
+    for (size_t i = 0; i < fl->n_places; i++)
+        if (d ? fl->places[i].code && strcmp(fl->places[i].code, d->code) == 0
+              : !fl->places[i].code)
+            return &fl->places[i];
+    if (fl->n_places == MAX_PLACES)
+        return NULL;
+    place *pl = &fl->places[fl->n_places++];
+    memset(pl, 0, sizeof *pl);
+    if (!d) {
+        *pl = (place){.address = "address",
+                      .lat = "lat",
+                      .lon = "long",
+                      .found_for = "lieu_position",
+                      .offered_for = "adresses_pour",
+                      .choice = "adresse_choisie",
+                      .lat_id = "lat",
+                      .lon_id = "long",
+                      .found_for_id = "lieu_position"};
+        return pl;
+    }
+    const char *id = attr_id(a, d->code);
+    pl->code = d->code;
+    pl->address = arena_printf(a, "attribute[%s]", d->code);
+    pl->lat = arena_printf(a, "attribute[%s][lat]", d->code);
+    pl->lon = arena_printf(a, "attribute[%s][lon]", d->code);
+    pl->found_for = arena_printf(a, "attribute[%s][pour]", d->code);
+    pl->offered_for = arena_printf(a, "attribute[%s][offertes]", d->code);
+    pl->choice = arena_printf(a, "attribute[%s][choix]", d->code);
+    pl->lat_id = arena_printf(a, "%s-lat", id);
+    pl->lon_id = arena_printf(a, "%s-lon", id);
+    pl->found_for_id = arena_printf(a, "%s-pour", id);
+    return pl;
+}
+
 /* The form field name of question d. */
 static const char *attr_name(arena *a, const attr_def *d)
 {
@@ -327,6 +384,8 @@ static int attr_hidden(filing *fl, const attr_def *d)
     return !attrs_shown(fl->p->attrs, fl->p->n_attrs, d, fl->cond_in, fl->n_cond_in);
 }
 
+static size_t add_place_specs(filing *fl, place *pl, fspec *out, size_t n, size_t max);
+
 static size_t add_attr_specs(filing *fl, fspec *out, size_t n, size_t max)
 {
     arena *a = fl->rq->arena;
@@ -355,6 +414,20 @@ static size_t add_attr_specs(filing *fl, fspec *out, size_t n, size_t max)
         if (d->type == ATTR_FILE) {
             s->kind = K_FILE;
             s->check = C_ATTR_FILE;
+            continue;
+        }
+        if (d->type == ATTR_LOCATION) {
+            s->kind = K_INPUT;
+            s->input_type = "text";
+            s->autocomplete = "street-address";
+            s->pl = place_of(fl, d);
+            if (s->pl) {
+                int hidden = s->hidden;
+                size_t from = n;
+                n = add_place_specs(fl, s->pl, out, n, max);
+                for (size_t k = from; k < n; k++)
+                    out[k].hidden = hidden; /* carried and checked with their question */
+            }
             continue;
         }
         switch (d->type) {
@@ -403,6 +476,49 @@ static void input_spec(fspec *s, const char *name, const char *label, const char
     s->check = check;
     s->input_type = type;
     s->autocomplete = autocomplete;
+}
+
+/* A hidden field of place pl. */
+static void place_hidden(fspec *s, place *pl, const char *name, const char *id, const char *label,
+                         fcheck check)
+{
+    input_spec(s, name, label, NULL, check, "hidden", NULL);
+    s->id = id;
+    s->kind = K_HIDDEN;
+    s->pl = pl;
+}
+
+/* The fields of place pl after its address: the position and the address it was found for
+ * (another address typed since drops it), then, when the address typed named several, the
+ * address they were offered for and the choice among them. The report's position is checked
+ * here (C_LAT, C_LON), a question's by core with its address. */
+static size_t add_place_specs(filing *fl, place *pl, fspec *out, size_t n, size_t max)
+{
+    int report = pl->code == NULL;
+    if (n + 5 > max)
+        return n;
+    place_hidden(&out[n++], pl, pl->lat, pl->lat_id, S(fl, "procedure.lat"),
+                 report ? C_LAT : C_NONE);
+    place_hidden(&out[n++], pl, pl->lon, pl->lon_id, S(fl, "procedure.lon"),
+                 report ? C_LON : C_NONE);
+    place_hidden(&out[n++], pl, pl->found_for, pl->found_for_id, S(fl, "procedure.address"),
+                 C_NONE);
+    if (pl->n_choices) {
+        place_hidden(&out[n++], pl, pl->offered_for, pl->offered_for, S(fl, "procedure.address"),
+                     C_NONE);
+        fspec *s = &out[n++];
+        input_spec(
+            s, pl->choice, S(fl, "procedure.place_choose"),
+            filing_subst1(fl->rq->arena, S(fl, "procedure.place_choose_hint"), "label", pl->typed),
+            C_NONE, NULL, NULL);
+        s->id = report ? pl->choice
+                       : arena_printf(fl->rq->arena, "%s-choix", attr_id(fl->rq->arena, pl->code));
+        s->kind = K_CHOICES;
+        s->choices = pl->choices;
+        s->n_choices = pl->n_choices;
+        s->pl = pl;
+    }
+    return n;
 }
 
 /* The description is required for incidents, and for démarches whose attributes require
@@ -512,35 +628,14 @@ static size_t step_specs(filing *fl, step_id st, fspec *out, size_t max)
 {
     size_t n = 0;
     switch (st) {
-    case STEP_LOCATION:
-        /* The position travels hidden: the map, the address list or the browser's position
-         * give it, never a citizen typing degrees. */
-        input_spec(&out[n++], "address", S(fl, "procedure.address"),
-                   S(fl, "procedure.address_hint"), C_ADDRESS, "text", "street-address");
-        input_spec(&out[n], "lat", S(fl, "procedure.lat"), NULL, C_LAT, "hidden", NULL);
-        out[n++].kind = K_HIDDEN;
-        input_spec(&out[n], "long", S(fl, "procedure.lon"), NULL, C_LON, "hidden", NULL);
-        out[n++].kind = K_HIDDEN;
-        /* The address the position was found for («» when the map or the phone gave it):
-         * another address typed since drops it. */
-        input_spec(&out[n], "lieu_position", S(fl, "procedure.address"), NULL, C_NONE, "hidden",
-                   NULL);
-        out[n++].kind = K_HIDDEN;
-        if (fl->n_place_choices) {
-            /* The address the choices below were offered for. */
-            input_spec(&out[n], "adresses_pour", S(fl, "procedure.address"), NULL, C_NONE,
-                       "hidden", NULL);
-            out[n++].kind = K_HIDDEN;
-            fspec *s = &out[n++];
-            input_spec(s, "adresse_choisie", S(fl, "procedure.place_choose"),
-                       filing_subst1(fl->rq->arena, S(fl, "procedure.place_choose_hint"), "label",
-                                     fl->place_typed),
-                       C_NONE, NULL, NULL);
-            s->kind = K_CHOICES;
-            s->choices = fl->place_choices;
-            s->n_choices = fl->n_place_choices;
-        }
+    case STEP_LOCATION: {
+        place *pl = place_of(fl, NULL);
+        input_spec(&out[n], "address", S(fl, "procedure.address"), S(fl, "procedure.address_hint"),
+                   C_ADDRESS, "text", "street-address");
+        out[n++].pl = pl;
+        n = add_place_specs(fl, pl, out, n, max);
         break;
+    }
     case STEP_WHAT:
         n = add_description_spec(fl, out, n);
         n = add_category_spec(fl, out, n);
@@ -583,21 +678,23 @@ static const char *trimmed(arena *a, const char *v)
  * citizen's account when arriving on their step. */
 static const char *raw_value(filing *fl, const char *name)
 {
-    if (fl->has_place) {
-        if (strcmp(name, "address") == 0)
-            return fl->place_label;
-        if (strcmp(name, "lat") == 0)
-            return fl->place_lat;
-        if (strcmp(name, "long") == 0)
-            return fl->place_lon;
-        if (strcmp(name, "lieu_position") == 0)
-            return fl->place_label;
-    } else if (fl->drop_position && (strcmp(name, "lat") == 0 || strcmp(name, "long") == 0 ||
-                                     strcmp(name, "lieu_position") == 0)) {
-        return "";
+    for (size_t i = 0; i < fl->n_places; i++) {
+        const place *pl = &fl->places[i];
+        int position = strcmp(name, pl->lat) == 0 || strcmp(name, pl->lon) == 0 ||
+                       strcmp(name, pl->found_for) == 0;
+        if (pl->has_place) {
+            if (strcmp(name, pl->address) == 0 || strcmp(name, pl->found_for) == 0)
+                return pl->label;
+            if (strcmp(name, pl->lat) == 0)
+                return pl->at_lat;
+            if (strcmp(name, pl->lon) == 0)
+                return pl->at_lon;
+        } else if (pl->drop_position && position) {
+            return "";
+        }
+        if (pl->n_choices && strcmp(name, pl->offered_for) == 0)
+            return pl->typed;
     }
-    if (fl->n_place_choices && strcmp(name, "adresses_pour") == 0)
-        return fl->place_typed;
     if (fl->suggested_by_place && strcmp(name, "categorie_proposee") == 0)
         return fl->suggested;
     /* Shown the words' proposal instead: the citizen's next choice stands, whatever it is. */
@@ -800,7 +897,10 @@ static int attr_inputs(filing *fl, const fspec *s, attr_input *in, size_t *n, si
         int bad;
         v = attr_normalise(fl, s->attr, v, &bad);
         failed |= bad;
-        in[(*n)++] = (attr_input){s->attr->code, v};
+        /* A location carries the position found for its address. */
+        if (s->pl)
+            v = attr_location_input(fl->rq->arena, v, value(fl, s->pl->lat), value(fl, s->pl->lon));
+        in[(*n)++] = (attr_input){s->attr->code, v ? v : ""};
         if (!s->multi)
             break;
     }
@@ -897,6 +997,16 @@ static void check_attr(filing *fl, const fspec *s)
     if (s->attr->type == ATTR_STRING && s->attr->format != ATTR_FORMAT_NONE && n == 1 &&
         format_error(fl, s, in[0].value))
         return;
+    if (s->attr->type == ATTR_LOCATION) {
+        /* The position is the list's or the map's: the citizen mends it by choosing again. */
+        const char *v = value(fl, s->name);
+        field_error(fl, s,
+                    strstr(e.detail, "position")                  ? "procedure.err_place_position"
+                    : strpbrk(v, "\r\n")                          ? "procedure.err_one_line"
+                    : utf8_length(v, strlen(v)) > ATTR_STRING_MAX ? "procedure.err_too_long"
+                                                                  : "procedure.err_invalid");
+        return;
+    }
     switch (s->attr->type) {
     case ATTR_NUMBER:
         field_error(fl, s, "procedure.err_number");
@@ -1179,8 +1289,9 @@ static json_t *hidden_fields(filing *fl, step_id shown)
             /* A value the form does not carry as such: the category the report began from, the
              * place as the address list names it. */
             int category = specs[i].check == C_CATEGORY && !*form_value(fl, specs[i].name);
-            int carried = category || ((fl->has_place || fl->drop_position) &&
-                                       steps[k] == STEP_LOCATION && specs[i].kind != K_CHOICES);
+            const place *pl = specs[i].pl;
+            int carried = category || (pl && (pl->has_place || pl->drop_position) &&
+                                       specs[i].kind != K_CHOICES);
             if (carried) {
                 /* A category is carried once chosen, never while only proposed. */
                 const char *v = category ? (fl->p ? fl->p->rec.code : "") : raw_value(fl, specs[i].name);
@@ -1535,8 +1646,13 @@ static void render_step(filing *fl, step_id st, int status)
             json_array_append_new(items, it);
         }
         json_t *fj = field_json(fl, &specs[i]);
-        if (specs[i].check == C_ADDRESS)
+        if (specs[i].pl && specs[i].kind == K_INPUT) {
+            /* The address of a place: address.js makes it a combobox filling its position. */
             json_object_set_new(fj, "address_search", json_true());
+            present_set_str(fj, "lat_input", specs[i].pl->lat_id);
+            present_set_str(fj, "lon_input", specs[i].pl->lon_id);
+            present_set_str(fj, "for_input", specs[i].pl->found_for_id);
+        }
         any_required |= specs[i].required && !specs[i].hidden;
         if (specs[i].kind == K_FILE)
             json_object_set_new(ctx, "multipart", json_true());
@@ -1957,6 +2073,7 @@ static void submit(filing *fl)
             attrs[n_attrs++] =
                 (attr_input){specs[i].attr->code, kept_for(fl, specs[i].name)->at.filename};
     in->attr_files = 1;
+    in->attr_locations = 1;
     in->attrs = attrs;
     in->n_attrs = n_attrs;
     static const char *const contact[] = {"first_name", "last_name", "email", "phone"};
@@ -2124,44 +2241,38 @@ static int keep_files(filing *fl)
 }
 
 /*
- * A place typed without a position (no script, or the address list's proposals not used):
- * looked up in the collectivité's address list. One numbered address found (or one street
- * alone): the place is that address, with its position. Several: the citizen chooses among
- * them — or keeps what they typed (a landmark is a place too) — on the same step again: 1
- * (2 when they were offered already and none was chosen: an error says so).
+ * Place pl typed without a position (no script, or the address list's proposals not used):
+ * looked up in the collectivité's address list (address_resolve). One numbered address found
+ * (or one street alone): the place is that address, with its position. Several: the citizen
+ * chooses among them — or keeps what they typed (a landmark is a place too) — on the same
+ * step again: 1 (2 when they were offered already and none was chosen: an error says so).
  * Nothing found, no list, or a lookup that fails: the place stays as typed, without a
  * position (the agents read it as the citizen wrote it).
  */
-static int resolve_place(filing *fl)
+static int resolve_place(filing *fl, place *pl)
 {
     arena *a = fl->rq->arena;
-    const char *typed = value(fl, "address"), *choice = form_value(fl, "adresse_choisie");
-    if (*value(fl, "lat") || !*typed || strcmp(choice, PLACE_AS_TYPED) == 0)
+    const char *typed = value(fl, pl->address), *choice = form_value(fl, pl->choice);
+    /* A position found for another address than the one sent is that address's, not this
+     * one's. */
+    const char *found_for = form_value(fl, pl->found_for);
+    pl->drop_position = *found_for && strcmp(found_for, typed) != 0;
+    if (*value(fl, pl->lat) || !*typed || strcmp(choice, PLACE_AS_TYPED) == 0)
         return 0;
     store_address *hits;
+    const store_address *take;
     size_t n;
     error e;
-    if (address_search(fl->rq->core, fl->t->rec.id, typed, PLACE_CHOICES, a, &hits, &n, &e) != 0) {
-        if (e.code != ERR_INVALID_ARG)
-            log_warn("portal: the address list could not be searched: %s", e.detail);
+    if (address_resolve(fl->rq->core, fl->t->rec.id, typed, choice, PLACE_CHOICES, a, &hits, &n,
+                        &take, &e) != 0) {
+        log_warn("portal: the address list could not be searched: %s", e.detail);
         return 0;
     }
-    const store_address *take = NULL;
-    size_t numbered = 0;
-    for (size_t i = 0; i < n; i++)
-        if (hits[i].number > 0 && numbered++ == 0)
-            take = &hits[i];
-    if (numbered != 1)
-        take = n == 1 ? &hits[0] : NULL;
-    /* Chosen by its label: an address typed differently since is looked up afresh. */
-    for (size_t i = 0; *choice && i < n; i++)
-        if (strcmp(choice, hits[i].label) == 0)
-            take = &hits[i];
     if (take) {
-        fl->has_place = 1;
-        fl->place_label = take->label;
-        fl->place_lat = arena_printf(a, "%.7f", take->lat);
-        fl->place_lon = arena_printf(a, "%.7f", take->lon);
+        pl->has_place = 1;
+        pl->label = take->label;
+        pl->at_lat = arena_printf(a, "%.7f", take->lat);
+        pl->at_lon = arena_printf(a, "%.7f", take->lon);
         return 0;
     }
     if (n == 0)
@@ -2171,17 +2282,37 @@ static int resolve_place(filing *fl)
         return 0;
     for (size_t i = 0; i < n; i++)
         c[i] = (fchoice){hits[i].label, hits[i].label, NULL};
-    c[n] = (fchoice){PLACE_AS_TYPED, filing_subst1(a, S(fl, "procedure.place_as_typed"), "label", typed),
-                     NULL};
-    fl->place_typed = typed;
-    fl->place_choices = c;
-    fl->n_place_choices = n + 1;
+    c[n] = (fchoice){PLACE_AS_TYPED,
+                     filing_subst1(a, S(fl, "procedure.place_as_typed"), "label", typed), NULL};
+    pl->typed = typed;
+    pl->choices = c;
+    pl->n_choices = n + 1;
     /* Offered already for this very address, and sent without a choice: said so. */
-    if (!*choice && strcmp(form_value(fl, "adresses_pour"), typed) == 0) {
-        add_error(fl, "adresse_choisie", S(fl, "procedure.err_place_choose"));
+    if (!*choice && strcmp(form_value(fl, pl->offered_for), typed) == 0) {
+        add_error(fl, pl->choice, S(fl, "procedure.err_place_choose"));
         return 2;
     }
     return 1;
+}
+
+/* The places of step st resolved (resolve_place): the report's on its step, the shown
+ * location questions' on theirs. The greatest of their answers. */
+static int resolve_places(filing *fl, step_id st)
+{
+    if (st == STEP_LOCATION)
+        return resolve_place(fl, place_of(fl, NULL));
+    if (st != questions_step(fl))
+        return 0;
+    fspec specs[MAX_SPECS];
+    size_t n = add_attr_specs(fl, specs, 0, MAX_SPECS);
+    int r = 0;
+    for (size_t i = 0; i < n; i++)
+        if (specs[i].attr && specs[i].attr->type == ATTR_LOCATION && specs[i].pl &&
+            specs[i].kind == K_INPUT && !specs[i].hidden) {
+            int one = resolve_place(fl, specs[i].pl);
+            r = one > r ? one : r;
+        }
+    return r;
 }
 
 static void form_post(http_req *rq, int report)
@@ -2234,16 +2365,10 @@ static void form_post(http_req *rq, int report)
             fl->proposal_refuted = 1;
         }
     }
-    if (st == STEP_LOCATION) {
-        /* A position found for another address than the one sent is that address's, not
-         * this one's. */
-        const char *found_for = form_value(fl, "lieu_position");
-        fl->drop_position = *found_for && strcmp(found_for, value(fl, "address")) != 0;
-        int r = resolve_place(fl);
-        if (r) {
-            render_step(fl, STEP_LOCATION, r == 2 ? 400 : 200);
-            return;
-        }
+    int r = resolve_places(fl, (step_id)st);
+    if (r) {
+        render_step(fl, (step_id)st, r == 2 ? 400 : 200);
+        return;
     }
     if (conditions_moved(fl, (step_id)st)) {
         /* Without a script, the questions these answers show are asked now. */
