@@ -37,6 +37,7 @@
 #include "util/utf8.h"
 #include "web/portal/filing_internal.h"
 #include "web/portal/portal.h"
+#include "web/form_field.h"
 #include "web/portal/tracking_internal.h"
 #include "web/web.h"
 
@@ -63,7 +64,6 @@
 #define FILES_FIELD "files"
 #define MAX_SPECS 64
 #define MAX_ERRORS 64
-#define SELECT_THRESHOLD 6 /* more values than this: a <select> instead of radio buttons */
 /* The hidden input listing the conditional questions the page showed (codes, one space
  * apart), which conditions.js keeps up to date. */
 #define SHOWN_FIELD "questions_affichees"
@@ -90,17 +90,6 @@ static const struct {
 
 static const step_id incident_steps[] = {STEP_LOCATION, STEP_WHAT, STEP_SEND};
 static const step_id demarche_steps[] = {STEP_FORM, STEP_REVIEW};
-
-typedef enum fkind {
-    K_INPUT,
-    K_TEXTAREA,
-    K_CHOICES,
-    K_SELECT,
-    K_NOTICE,
-    K_HIDDEN,
-    K_SECTION,
-    K_FILE /* a file question: one document, kept between the steps like the others */
-} fkind;
 
 /* What a field checks beyond its kind. */
 typedef enum fcheck {
@@ -151,7 +140,7 @@ typedef struct fspec {
     const char *id;
     const char *label;
     const char *hint;
-    fkind kind;
+    form_field_kind kind;
     fcheck check;
     const char *input_type, *inputmode, *autocomplete;
     int required, is_short, multi;
@@ -268,41 +257,6 @@ static int step_parse(const filing *fl, const char *code)
     return -1;
 }
 
-/* An id made of the code's letters, digits, '-' and '_' only. */
-static const char *attr_id(arena *a, const char *code)
-{
-    char *id = arena_printf(a, "attr-%s", code);
-    for (char *c = id; c && *c; c++)
-        if (!isalnum((unsigned char)*c) && *c != '-' && *c != '_')
-            *c = '-';
-    return id;
-}
-
-/* The input of a string question as its format wants it: the keyboard a phone shows
- * (inputmode), what the browser may fill in (autocomplete), a short box for short numbers.
- * type stays "text" but for telephone and e-mail, so that a browser never refuses on its
- * own what the server would word better (a SIRET with blanks, say). */
-static void format_input(fspec *s, attr_format f)
-{
-    static const struct {
-        const char *type, *inputmode, *autocomplete;
-        int is_short;
-    } inputs[ATTR_FORMAT_COUNT] = {
-        [ATTR_FORMAT_NONE] = {"text", NULL, NULL, 0},
-        [ATTR_FORMAT_SIRET] = {"text", "numeric", "off", 1},
-        [ATTR_FORMAT_SIREN] = {"text", "numeric", "off", 1},
-        [ATTR_FORMAT_IBAN] = {"text", "text", "off", 0},
-        [ATTR_FORMAT_CODE_POSTAL] = {"text", "numeric", "postal-code", 1},
-        [ATTR_FORMAT_TELEPHONE] = {"tel", "tel", "tel", 1},
-        [ATTR_FORMAT_EMAIL] = {"email", "email", "email", 0},
-    };
-    int i = f > ATTR_FORMAT_NONE && f < ATTR_FORMAT_COUNT ? (int)f : 0;
-    s->input_type = inputs[i].type;
-    s->inputmode = inputs[i].inputmode;
-    s->autocomplete = inputs[i].autocomplete;
-    s->is_short = inputs[i].is_short;
-}
-
 static const char *trimmed(arena *a, const char *v);
 
 /* The place of location question d, or the report's (d NULL), set up on first use; NULL
@@ -330,7 +284,7 @@ static place *place_of(filing *fl, const attr_def *d)
                       .found_for_id = "lieu_position"};
         return pl;
     }
-    const char *id = attr_id(a, d->code);
+    const char *id = form_field_id(a, d->code);
     pl->code = d->code;
     pl->address = arena_printf(a, "attribute[%s]", d->code);
     pl->lat = arena_printf(a, "attribute[%s][lat]", d->code);
@@ -347,8 +301,7 @@ static place *place_of(filing *fl, const attr_def *d)
 /* The form field name of question d. */
 static const char *attr_name(arena *a, const attr_def *d)
 {
-    return d->type == ATTR_MULTIVALUELIST ? arena_printf(a, "attribute[%s][]", d->code)
-                                          : arena_printf(a, "attribute[%s]", d->code);
+    return form_field_name(a, d);
 }
 
 /* The answers so far to the questions conditions depend on, as core reads them: every
@@ -394,32 +347,26 @@ static size_t add_attr_specs(filing *fl, fspec *out, size_t n, size_t max)
         fspec *s = &out[n++];
         memset(s, 0, sizeof *s);
         s->attr = d;
-        s->id = attr_id(a, d->code);
+        s->id = form_field_id(a, d->code);
         s->label = attr_label(d, fl->rq->lang);
         s->hint = attr_hint(d, fl->rq->lang);
         s->hidden = attr_hidden(fl, d);
-        if (d->type == ATTR_SECTION) {
-            s->kind = K_SECTION;
+        form_field_widget w;
+        form_field_widget_of(d, &w);
+        s->kind = w.kind;
+        s->input_type = w.input_type;
+        s->inputmode = w.inputmode;
+        s->autocomplete = w.autocomplete;
+        s->is_short = w.is_short;
+        s->multi = w.multi;
+        if (w.kind == FORM_FIELD_SECTION || w.kind == FORM_FIELD_NOTICE) {
             s->name = "";
             continue;
         }
-        if (!d->variable) {
-            s->kind = K_NOTICE;
-            s->name = "";
-            continue;
-        }
-        s->check = C_ATTR;
+        s->check = w.kind == FORM_FIELD_FILE ? C_ATTR_FILE : C_ATTR;
         s->required = d->required;
         s->name = attr_name(a, d);
-        if (d->type == ATTR_FILE) {
-            s->kind = K_FILE;
-            s->check = C_ATTR_FILE;
-            continue;
-        }
         if (d->type == ATTR_LOCATION) {
-            s->kind = K_INPUT;
-            s->input_type = "text";
-            s->autocomplete = "street-address";
             s->pl = place_of(fl, d);
             if (s->pl) {
                 int hidden = s->hidden;
@@ -428,37 +375,6 @@ static size_t add_attr_specs(filing *fl, fspec *out, size_t n, size_t max)
                 for (size_t k = from; k < n; k++)
                     out[k].hidden = hidden; /* carried and checked with their question */
             }
-            continue;
-        }
-        switch (d->type) {
-        case ATTR_NUMBER:
-            s->kind = K_INPUT;
-            s->input_type = "text";
-            s->inputmode = "decimal";
-            s->is_short = 1;
-            break;
-        case ATTR_DATETIME:
-            s->kind = K_INPUT;
-            s->input_type = "datetime-local";
-            break;
-        case ATTR_DATE:
-            s->kind = K_INPUT;
-            s->input_type = "date";
-            break;
-        case ATTR_TEXT:
-            s->kind = K_TEXTAREA;
-            break;
-        case ATTR_SINGLEVALUELIST:
-            s->kind = d->n_values > SELECT_THRESHOLD ? K_SELECT : K_CHOICES;
-            break;
-        case ATTR_MULTIVALUELIST:
-            s->kind = K_CHOICES;
-            s->multi = 1;
-            break;
-        default:
-            s->kind = K_INPUT;
-            format_input(s, d->format);
-            break;
         }
     }
     return n;
@@ -472,7 +388,7 @@ static void input_spec(fspec *s, const char *name, const char *label, const char
     s->id = name;
     s->label = label;
     s->hint = hint;
-    s->kind = K_INPUT;
+    s->kind = FORM_FIELD_INPUT;
     s->check = check;
     s->input_type = type;
     s->autocomplete = autocomplete;
@@ -484,7 +400,7 @@ static void place_hidden(fspec *s, place *pl, const char *name, const char *id, 
 {
     input_spec(s, name, label, NULL, check, "hidden", NULL);
     s->id = id;
-    s->kind = K_HIDDEN;
+    s->kind = FORM_FIELD_HIDDEN;
     s->pl = pl;
 }
 
@@ -512,8 +428,9 @@ static size_t add_place_specs(filing *fl, place *pl, fspec *out, size_t n, size_
             filing_subst1(fl->rq->arena, S(fl, "procedure.place_choose_hint"), "label", pl->typed),
             C_NONE, NULL, NULL);
         s->id = report ? pl->choice
-                       : arena_printf(fl->rq->arena, "%s-choix", attr_id(fl->rq->arena, pl->code));
-        s->kind = K_CHOICES;
+                       : arena_printf(fl->rq->arena, "%s-choix",
+                                      form_field_id(fl->rq->arena, pl->code));
+        s->kind = FORM_FIELD_CHOICES;
         s->choices = pl->choices;
         s->n_choices = pl->n_choices;
         s->pl = pl;
@@ -542,7 +459,7 @@ static size_t add_description_spec(filing *fl, fspec *out, size_t n)
                S(fl, fl->incident ? "procedure.description_incident_hint"
                                   : "procedure.description_demarche_hint"),
                C_DESCRIPTION, NULL, NULL);
-    s->kind = K_TEXTAREA;
+    s->kind = FORM_FIELD_TEXTAREA;
     s->required = required;
     return n + 1;
 }
@@ -593,7 +510,7 @@ static size_t add_category_spec(filing *fl, fspec *out, size_t n)
 {
     fspec *s = &out[n];
     input_spec(s, "categorie", S(fl, "procedure.category"), NULL, C_CATEGORY, NULL, NULL);
-    s->kind = K_CHOICES;
+    s->kind = FORM_FIELD_CHOICES;
     s->required = 1;
     s->choices = category_choices(fl, &s->n_choices);
     if (fl->suggested)
@@ -617,7 +534,7 @@ static size_t add_contact_specs(filing *fl, fspec *out, size_t n)
                "tel", "tel");
     fspec *s = &out[n++];
     input_spec(s, "notify", S(fl, "procedure.notify"), NULL, C_NOTIFY, NULL, NULL);
-    s->kind = K_CHOICES;
+    s->kind = FORM_FIELD_CHOICES;
     s->choices = choices_of(fl, notify_values, notify_keys, 3);
     s->n_choices = s->choices ? 3 : 0;
     return n;
@@ -643,7 +560,7 @@ static size_t step_specs(filing *fl, step_id st, fspec *out, size_t max)
          * against the words once they are there. */
         input_spec(&out[n], "categorie_proposee", S(fl, "procedure.category"), NULL, C_NONE,
                    "hidden", NULL);
-        out[n++].kind = K_HIDDEN;
+        out[n++].kind = FORM_FIELD_HIDDEN;
         break;
     case STEP_SEND:
         n = add_attr_specs(fl, out, n, max - 6);
@@ -990,8 +907,9 @@ static void check_attr(filing *fl, const fspec *s)
         return;
     if (e.code == ERR_MISSING_ARG) {
         field_error(fl, s,
-                    s->kind == K_CHOICES || s->kind == K_SELECT ? "procedure.err_choose"
-                                                                : "procedure.err_required");
+                    s->kind == FORM_FIELD_CHOICES || s->kind == FORM_FIELD_SELECT
+                        ? "procedure.err_choose"
+                        : "procedure.err_required");
         return;
     }
     if (s->attr->type == ATTR_STRING && s->attr->format != ATTR_FORMAT_NONE && n == 1 &&
@@ -1034,9 +952,9 @@ static void check_attr(filing *fl, const fspec *s)
 
 static void check_field(filing *fl, const fspec *s)
 {
-    if (s->hidden || s->kind == K_SECTION)
+    if (s->hidden || s->kind == FORM_FIELD_SECTION)
         return; /* hidden: its values are dropped, whatever they are */
-    const char *v = s->kind == K_NOTICE ? "" : value(fl, s->name);
+    const char *v = s->kind == FORM_FIELD_NOTICE ? "" : value(fl, s->name);
     double d;
     switch (s->check) {
     case C_ATTR:
@@ -1132,20 +1050,9 @@ static size_t check_step(filing *fl, step_id st)
 
 /* ---- rendering ---- */
 
-static json_t *option(arena *a, const char *id, size_t i, const char *val, const char *label,
-                      int checked)
-{
-    json_t *o = json_object();
-    present_set_str(o, "id", arena_printf(a, "%s-%zu", id, i));
-    present_set_str(o, "value", val);
-    present_set_str(o, "label", label);
-    json_object_set_new(o, "checked", json_boolean(checked));
-    return o;
-}
-
 static const char *anchor_of(const fspec *s, arena *a)
 {
-    return s->kind == K_CHOICES ? arena_printf(a, "%s-0", s->id) : s->id;
+    return s->kind == FORM_FIELD_CHOICES ? arena_printf(a, "%s-0", s->id) : s->id;
 }
 
 /* What conditions.js needs of a question or section a condition may hide: the name of
@@ -1160,7 +1067,7 @@ static void cond_json(filing *fl, const fspec *s, json_t *o)
     json_object_set_new(o, "cond_hidden", json_boolean(s->hidden));
     present_set_str(o, "cond_code", d->code);
     if (d->section && d->section->conditional)
-        present_set_str(o, "cond_section", attr_id(a, d->section->code));
+        present_set_str(o, "cond_section", form_field_id(a, d->section->code));
     const attr_def *f =
         d->show_field ? attrs_find(fl->p->attrs, fl->p->n_attrs, d->show_field) : NULL;
     if (!f)
@@ -1175,97 +1082,55 @@ static void cond_json(filing *fl, const fspec *s, json_t *o)
     free(text);
 }
 
+/* A choice field of a filing, for attr_checked. */
+typedef struct choice_field {
+    filing *fl;
+    const fspec *s;
+} choice_field;
+
+/* 1 when the answers hold key for the choice field ctx (a choice_field). */
+static int attr_checked(void *ctx, const char *key)
+{
+    const choice_field *c = ctx;
+    return c->s->multi ? has_value(c->fl, c->s->name, key)
+                       : strcmp(raw_value(c->fl, c->s->name), key) == 0;
+}
+
 static json_t *field_json(filing *fl, const fspec *s)
 {
     arena *a = fl->rq->arena;
-    json_t *o = json_object();
-    present_set_str(o, "id", s->id);
-    present_set_str(o, "name", s->name);
-    present_set_str(o, "label", s->label);
-    cond_json(fl, s, o);
-    if (s->kind == K_NOTICE) {
-        json_object_set_new(o, "k_notice", json_true());
-        return o;
-    }
-    if (s->kind == K_SECTION) {
-        json_object_set_new(o, "k_section", json_true());
-        present_set_str_opt(o, "hint", s->hint);
-        return o;
-    }
-    const char *err = error_of(fl, s->name);
-    if (s->hint && *s->hint)
-        present_set_str(o, "hint", s->hint);
-    if (err)
-        present_set_str(o, "error", err);
-    const char *described = NULL;
-    if (s->hint && *s->hint && err)
-        described = arena_printf(a, "%s-hint %s-error", s->id, s->id);
-    else if (s->hint && *s->hint)
-        described = arena_printf(a, "%s-hint", s->id);
-    else if (err)
-        described = arena_printf(a, "%s-error", s->id);
-    if (described)
-        present_set_str(o, "describedby", described);
-    json_object_set_new(o, "required", json_boolean(s->required));
+    form_field_widget w = {s->kind,         s->input_type, s->inputmode,
+                           s->autocomplete, s->is_short,   s->multi};
     const char *v = raw_value(fl, s->name);
-    switch (s->kind) {
-    case K_HIDDEN:
-        json_object_set_new(o, "k_hidden", json_true());
-        present_set_str(o, "value", v);
-        break;
-    case K_INPUT:
-        json_object_set_new(o, "k_input", json_true());
-        present_set_str(o, "input_type", s->input_type ? s->input_type : "text");
-        if (s->inputmode)
-            present_set_str(o, "inputmode", s->inputmode);
-        if (s->autocomplete)
-            present_set_str(o, "autocomplete", s->autocomplete);
-        json_object_set_new(o, "short", json_boolean(s->is_short));
-        present_set_str(o, "value", v);
-        break;
-    case K_TEXTAREA:
-        json_object_set_new(o, "k_textarea", json_true());
-        present_set_str(o, "value", v);
-        break;
-    case K_FILE: {
-        json_object_set_new(o, "k_file_question", json_true());
+    json_t *o = form_field_json(a, s->id, s->name, s->label, s->hint, &w, s->required, v,
+                                error_of(fl, s->name));
+    cond_json(fl, s, o);
+    if (s->kind == FORM_FIELD_FILE) {
         const upload_kept *k = kept_for(fl, s->name);
         if (k) {
+            const char *described = json_string_value(json_object_get(o, "describedby"));
             present_set_str(o, "kept_name", shown_name(k->at.filename));
             present_set_str(o, "describedby",
                             arena_printf(a, "%s%s%s-kept", described ? described : "",
                                          described ? " " : "", s->id));
         }
-        break;
-    }
-    case K_SELECT:
-    case K_CHOICES: {
-        json_object_set_new(o, s->kind == K_SELECT ? "k_select" : "k_choices", json_true());
-        present_set_str(o, "choice_type", s->multi ? "checkbox" : "radio");
-        json_object_set_new(o, "radio_required", json_boolean(s->required && !s->multi));
-        json_t *opts = json_array();
+    } else if (s->kind == FORM_FIELD_SELECT || s->kind == FORM_FIELD_CHOICES) {
+        json_t *opts;
         if (s->attr) {
-            for (size_t i = 0; i < s->attr->n_values; i++) {
-                const attr_value *av = &s->attr->values[i];
-                int checked = s->multi ? has_value(fl, s->name, av->key) : strcmp(v, av->key) == 0;
-                json_array_append_new(opts, option(a, s->id, i, av->key,
-                                                   attr_value_name(s->attr, av->key, fl->rq->lang),
-                                                   checked));
-            }
+            choice_field c = {fl, s};
+            opts = form_field_values(a, s->attr, s->id, fl->rq->lang, attr_checked, &c);
         } else {
+            opts = json_array();
             for (size_t i = 0; i < s->n_choices; i++) {
                 const fchoice *c = &s->choices[i];
-                json_t *opt = option(a, s->id, i, c->value, c->label, strcmp(v, c->value) == 0);
+                json_t *opt =
+                    form_field_option(a, s->id, i, c->value, c->label, strcmp(v, c->value) == 0);
                 if (c->keywords)
                     present_set_str(opt, "keywords", c->keywords);
                 json_array_append_new(opts, opt);
             }
         }
         json_object_set_new(o, "options", opts);
-        break;
-    }
-    default:
-        break;
     }
     return o;
 }
@@ -1284,14 +1149,15 @@ static json_t *hidden_fields(filing *fl, step_id shown)
         fspec specs[MAX_SPECS];
         size_t n = step_specs(fl, steps[k], specs, MAX_SPECS);
         for (size_t i = 0; i < n; i++) {
-            if (specs[i].kind == K_NOTICE || specs[i].kind == K_SECTION || specs[i].hidden)
+            if (specs[i].kind == FORM_FIELD_NOTICE || specs[i].kind == FORM_FIELD_SECTION ||
+                specs[i].hidden)
                 continue;
             /* A value the form does not carry as such: the category the report began from, the
              * place as the address list names it. */
             int category = specs[i].check == C_CATEGORY && !*form_value(fl, specs[i].name);
             const place *pl = specs[i].pl;
             int carried = category || (pl && (pl->has_place || pl->drop_position) &&
-                                       specs[i].kind != K_CHOICES);
+                                       specs[i].kind != FORM_FIELD_CHOICES);
             if (carried) {
                 /* A category is carried once chosen, never while only proposed. */
                 const char *v = category ? (fl->p ? fl->p->rec.code : "") : raw_value(fl, specs[i].name);
@@ -1321,7 +1187,7 @@ static json_t *hidden_fields(filing *fl, step_id shown)
 static const char *answer_text(filing *fl, const fspec *s)
 {
     arena *a = fl->rq->arena;
-    if (s->kind == K_CHOICES || s->kind == K_SELECT) {
+    if (s->kind == FORM_FIELD_CHOICES || s->kind == FORM_FIELD_SELECT) {
         buf b;
         buf_init(&b, 16 * 1024);
         if (s->attr) {
@@ -1342,7 +1208,7 @@ static const char *answer_text(filing *fl, const fspec *s)
         buf_free(&b);
         return out;
     }
-    if (s->kind == K_FILE) {
+    if (s->kind == FORM_FIELD_FILE) {
         const upload_kept *k = kept_for(fl, s->name);
         return k ? shown_name(k->at.filename) : "";
     }
@@ -1385,8 +1251,8 @@ static json_t *review_sections(filing *fl, step_id shown)
         size_t n = step_specs(fl, steps[k], specs, MAX_SPECS);
         json_t *answers = json_array();
         for (size_t i = 0; i < n; i++) {
-            if (specs[i].kind == K_NOTICE || specs[i].kind == K_HIDDEN ||
-                specs[i].kind == K_SECTION || specs[i].hidden)
+            if (specs[i].kind == FORM_FIELD_NOTICE || specs[i].kind == FORM_FIELD_HIDDEN ||
+                specs[i].kind == FORM_FIELD_SECTION || specs[i].hidden)
                 continue;
             const char *v = answer_text(fl, &specs[i]);
             if (!*v && specs[i].check == C_ADDRESS && *value(fl, "lat"))
@@ -1638,15 +1504,15 @@ static void render_step(filing *fl, step_id st, int status)
         json_object_set_new(ctx, "has_conditions", json_true());
     }
     for (size_t i = 0; i < n; i++) {
-        const char *err = specs[i].kind == K_NOTICE ? NULL : error_of(fl, specs[i].name);
-        if (err && specs[i].kind != K_HIDDEN) {
+        const char *err = specs[i].kind == FORM_FIELD_NOTICE ? NULL : error_of(fl, specs[i].name);
+        if (err && specs[i].kind != FORM_FIELD_HIDDEN) {
             json_t *it = json_object();
             present_set_str(it, "anchor", anchor_of(&specs[i], a));
             present_set_str(it, "message", err);
             json_array_append_new(items, it);
         }
         json_t *fj = field_json(fl, &specs[i]);
-        if (specs[i].pl && specs[i].kind == K_INPUT) {
+        if (specs[i].pl && specs[i].kind == FORM_FIELD_INPUT) {
             /* The address of a place: address.js makes it a combobox filling its position. */
             json_object_set_new(fj, "address_search", json_true());
             present_set_str(fj, "lat_input", specs[i].pl->lat_id);
@@ -1654,7 +1520,7 @@ static void render_step(filing *fl, step_id st, int status)
             present_set_str(fj, "for_input", specs[i].pl->found_for_id);
         }
         any_required |= specs[i].required && !specs[i].hidden;
-        if (specs[i].kind == K_FILE)
+        if (specs[i].kind == FORM_FIELD_FILE)
             json_object_set_new(ctx, "multipart", json_true());
         json_array_append_new(fields, fj);
     }
@@ -1944,7 +1810,7 @@ static void render_first_faulty(filing *fl)
         fspec specs[MAX_SPECS];
         size_t n = step_specs(fl, steps[k], specs, MAX_SPECS);
         for (size_t i = 0; i < n; i++)
-            if (specs[i].kind != K_NOTICE && error_of(fl, specs[i].name)) {
+            if (specs[i].kind != FORM_FIELD_NOTICE && error_of(fl, specs[i].name)) {
                 render_step(fl, steps[k], 400);
                 return;
             }
@@ -2028,7 +1894,7 @@ static void submit(filing *fl)
     fspec qs[MAX_SPECS];
     size_t nq = add_attr_specs(fl, qs, 0, MAX_SPECS);
     for (size_t i = 0; i < nq; i++)
-        for (size_t j = 0; qs[i].kind == K_FILE && qs[i].hidden && j < fl->n_kept; j++)
+        for (size_t j = 0; qs[i].kind == FORM_FIELD_FILE && qs[i].hidden && j < fl->n_kept; j++)
             if (fl->kept[j].field && strcmp(fl->kept[j].field, qs[i].name) == 0)
                 upload_stash_remove(&fl->stash, fl->kept[j].at.storage_name);
     /* The files kept on the way, given their names in the uploads directory; the stash keeps
@@ -2308,7 +2174,7 @@ static int resolve_places(filing *fl, step_id st)
     int r = 0;
     for (size_t i = 0; i < n; i++)
         if (specs[i].attr && specs[i].attr->type == ATTR_LOCATION && specs[i].pl &&
-            specs[i].kind == K_INPUT && !specs[i].hidden) {
+            specs[i].kind == FORM_FIELD_INPUT && !specs[i].hidden) {
             int one = resolve_place(fl, specs[i].pl);
             r = one > r ? one : r;
         }
