@@ -1514,6 +1514,7 @@ static void render_step(filing *fl, step_id st, int status)
         json_t *fj = field_json(fl, &specs[i]);
         if (specs[i].pl && specs[i].kind == FORM_FIELD_INPUT) {
             /* The address of a place: address.js makes it a combobox filling its position. */
+            json_object_set_new(ctx, "use_address", json_true());
             json_object_set_new(fj, "address_search", json_true());
             present_set_str(fj, "lat_input", specs[i].pl->lat_id);
             present_set_str(fj, "lon_input", specs[i].pl->lon_id);
