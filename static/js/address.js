@@ -92,9 +92,10 @@
     this.input = input;
     this.latInput = document.getElementById(input.getAttribute('data-lat-input') || 'lat');
     this.lonInput = document.getElementById(input.getAttribute('data-lon-input') || 'long');
-    /* The address a position was chosen for (hidden «lieu_position»): typing another one
-     * drops that position, here and on the server; a position from the map or the phone
-     * has none, and the text beside it is a complement. */
+    /* The address a position was chosen for (the hidden input data-for-input names, by
+     * default «lieu_position»): typing another one drops that position, here and on the
+     * server; a position from the map or the phone has none, and the text beside it is a
+     * complement. */
     this.forInput = document.getElementById(input.getAttribute('data-for-input') || 'lieu_position');
     this.hits = [];
     this.active = -1;
