@@ -94,6 +94,12 @@ test('without JavaScript, one address found: taken with its position, stored as 
     assert.equal(lieu.address, '12 Rue Victor Hugo, 69999 Ville de Démo');
     assert.ok(Math.abs(lieu.lat - 45.7) < 1 && Math.abs(lieu.lon - 4.9) < 1, JSON.stringify(lieu));
 
+    /* The JSON API gives the stored object (the harness checks it against docs/openapi.yaml). */
+    const api = await H.request(srv, 'GET', `/api/v1/requests/${encodeURIComponent(done.reference)}`,
+                                { headers: { Authorization: `Bearer ${srv.keys.api}` } });
+    assert.equal(api.status, 200, api.text);
+    assert.deepEqual(api.json.attributes.lieu, lieu);
+
     /* The back office shows the address with the map at its position. */
     const page = await admin.get(`/agent/demandes/${encodeURIComponent(done.reference)}`);
     assert.equal(page.status, 200);
