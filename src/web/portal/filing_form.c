@@ -18,6 +18,8 @@
  * attribute, so that a script (static/js/conditions.js) shows them at once; without it, a
  * step whose answers show questions it did not show comes back with them («Continuer» again)
  * before moving on, every answer kept. Hidden questions are neither checked nor carried.
+ * A démarche's location question is a place as the report's is (struct place): the address
+ * list's combobox with a script, the same lookup on «Continuer» without one.
  */
 #include <ctype.h>
 #include <math.h>
@@ -298,12 +300,6 @@ static place *place_of(filing *fl, const attr_def *d)
     return pl;
 }
 
-/* The form field name of question d. */
-static const char *attr_name(arena *a, const attr_def *d)
-{
-    return form_field_name(a, d);
-}
-
 /* The answers so far to the questions conditions depend on, as core reads them: every
  * non-empty value of every question of the procedure. */
 static void cond_inputs(filing *fl)
@@ -317,7 +313,7 @@ static void cond_inputs(filing *fl)
         const attr_def *d = &fl->p->attrs[i];
         if (!d->variable)
             continue;
-        const char *name = attr_name(fl->rq->arena, d);
+        const char *name = form_field_name(fl->rq->arena, d);
         for (size_t j = 0; name && j < fl->f.count; j++) {
             if (strcmp(fl->f.fields[j].name, name) != 0)
                 continue;
@@ -365,7 +361,7 @@ static size_t add_attr_specs(filing *fl, fspec *out, size_t n, size_t max)
         }
         s->check = w.kind == FORM_FIELD_FILE ? C_ATTR_FILE : C_ATTR;
         s->required = d->required;
-        s->name = attr_name(a, d);
+        s->name = form_field_name(a, d);
         if (d->type == ATTR_LOCATION) {
             s->pl = place_of(fl, d);
             if (s->pl) {
@@ -420,7 +416,10 @@ static size_t add_place_specs(filing *fl, place *pl, fspec *out, size_t n, size_
     place_hidden(&out[n++], pl, pl->found_for, pl->found_for_id, S(fl, "procedure.address"),
                  C_NONE);
     if (pl->n_choices) {
-        place_hidden(&out[n++], pl, pl->offered_for, pl->offered_for, S(fl, "procedure.address"),
+        const char *offered_id = report ? pl->offered_for
+                                        : arena_printf(fl->rq->arena, "%s-offertes",
+                                                       form_field_id(fl->rq->arena, pl->code));
+        place_hidden(&out[n++], pl, pl->offered_for, offered_id, S(fl, "procedure.address"),
                      C_NONE);
         fspec *s = &out[n++];
         input_spec(
@@ -1077,7 +1076,7 @@ static void cond_json(filing *fl, const fspec *s, json_t *o)
         json_array_append_new(values, json_string(d->show_values[k]));
     char *text = json_dumps(values, JSON_COMPACT);
     json_decref(values);
-    present_set_str(o, "cond_name", attr_name(a, f));
+    present_set_str(o, "cond_name", form_field_name(a, f));
     present_set_str(o, "cond_values", text ? arena_strdup(a, text) : "[]");
     free(text);
 }
