@@ -14,7 +14,7 @@ const test = require('node:test');
 const assert = require('node:assert/strict');
 const H = require('./harness');
 const F = require('../browser/bo_flows');
-const { Browser, procedureForm, fill, finishFiling, confirmation, decodeEntities } = require('./portal_client');
+const { Browser, procedureForm, fill, parseForms, finishFiling, confirmation, decodeEntities } = require('./portal_client');
 
 let srv, admin;
 
@@ -168,6 +168,20 @@ test('with JavaScript: the position the combobox found is kept, not looked up; a
     r = await formStep(b, { 'attribute[lieu]': 'Place des Fêtes', 'attribute[lieu][lat]': '91', 'attribute[lieu][lon]': '4.86' });
     assert.equal(r.status, 400);
     assert.match(decodeEntities(r.text), /<a href="#attr-lieu">La position reçue pour « Lieu de la fête » n’est pas valide/);
+});
+
+test('at the counter the place is a line of text, stored as the address alone', async () => {
+    const page = await admin.get(`/agent/saisie?canal=counter&demarche=${CODE}`);
+    assert.equal(page.status, 200);
+    assert.match(decodeEntities(page.text), /<label for="attr-lieu">Lieu de la fête/);
+    const form = parseForms(page.text).find((f) => f.action === '/agent/saisie' && f.method === 'post');
+    assert.ok(form, 'the intake form');
+    const fields = Object.fromEntries(fill(form).filter(([k]) => k !== 'csrf_token'));
+    Object.assign(fields, { attr_lieu: 'Salle polyvalente', attr_buvette: 'non', description: 'Déclarée au guichet.' });
+    const r = await admin.post('/agent/saisie', fields);
+    assert.equal(r.status, 201, F.textOf(r.text).slice(0, 800));
+    const last = srv.sql(`SELECT r.attributes FROM requests r JOIN procedures p ON p.id = r.procedure_id WHERE p.code = '${CODE}' ORDER BY r.id DESC LIMIT 1`).trim();
+    assert.deepEqual(JSON.parse(last).lieu, { address: 'Salle polyvalente' });
 });
 
 test('Open311 does not expose the location question, and files without it', async () => {
