@@ -178,6 +178,32 @@ void present_fill(char *out, size_t size, const char *pattern, const char *name,
              at + strlen(key));
 }
 
+char *present_subst(arena *a, const char *pattern, const char *const *names,
+                    const char *const *values, size_t n)
+{
+    buf b;
+    buf_init(&b, 64 * 1024);
+    for (const char *p = pattern ? pattern : ""; *p;) {
+        if (*p == '{') {
+            size_t k;
+            for (k = 0; k < n; k++) {
+                size_t kl = strlen(names[k]);
+                if (strncmp(p + 1, names[k], kl) == 0 && p[1 + kl] == '}') {
+                    buf_puts(&b, values[k] ? values[k] : "");
+                    p += kl + 2;
+                    break;
+                }
+            }
+            if (k < n)
+                continue;
+        }
+        buf_putc(&b, *p++);
+    }
+    char *out = arena_strdup(a, buf_cstr(&b));
+    buf_free(&b);
+    return out;
+}
+
 static const char *const month_names[2][12] = {
     [LANG_FR] = {"janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août",
                  "septembre", "octobre", "novembre", "décembre"},

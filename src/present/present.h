@@ -69,6 +69,11 @@ void present_set_str_opt(json_t *obj, const char *key, const char *s);
 /* pattern with its first "{name}" replaced by value, into out (cut to size - 1 bytes): the
  * one way strings with a blank are filled («Du {from} au {to}»). */
 void present_fill(char *out, size_t size, const char *pattern, const char *name, const char *value);
+/* pattern with every "{name}" of names[0..n) replaced by its value (NULL: ""), other braces
+ * kept, in a: the way messages with several blanks are filled («… 14 chiffres ; celui-ci en a
+ * {got}.»). NULL when a is exhausted. */
+char *present_subst(arena *a, const char *pattern, const char *const *names,
+                    const char *const *values, size_t n);
 /* The name of month 1..12 as written in a date in words ("décembre", "December"), so that
  * no reader misreads 03/04; "" out of range. Static storage. */
 const char *present_month_name(lang l, int month);

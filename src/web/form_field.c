@@ -4,9 +4,11 @@
 #include "web/form_field.h"
 
 #include <ctype.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "present/present.h"
+#include "util/utf8.h"
 
 /* A string question's input as its format wants it. */
 static void format_input(form_field_widget *w, attr_format f)
@@ -198,4 +200,88 @@ json_t *form_field_of(arena *a, const attr_def *d, lang l)
     if (w.kind == FORM_FIELD_CHOICES || w.kind == FORM_FIELD_SELECT)
         json_object_set_new(o, "options", form_field_values(a, d, id, l, NULL, NULL));
     return o;
+}
+
+/* The message of key with the question's label. */
+static const char *worded(arena *a, const present *p, lang l, const char *key, const char *label)
+{
+    const char *name = "label";
+    return present_subst(a, present_string(p, l, key), &name, &label, 1);
+}
+
+/* The message that says what is wrong with value for a question with a format
+ * ("procedure.err_format.siret.length": «… 14 chiffres ; celui-ci en a 13.»); NULL when the
+ * format finds nothing wrong (the value failed on something else: its length, a line). */
+static const char *format_refusal(arena *a, const present *p, lang l, const attr_def *d,
+                                  const char *label, const char *value)
+{
+    const char *stored;
+    fr_id_result r;
+    if (attr_format_check(a, d->format, value, &stored, &r) != -1 || r.problem == FR_ID_EMPTY)
+        return NULL;
+    const char *key = arena_printf(a, "procedure.err_format.%s.%s", attr_format_name(d->format),
+                                   fr_id_problem_name(r.problem));
+    char got[16], want[16];
+    snprintf(got, sizeof got, "%d", r.got);
+    snprintf(want, sizeof want, "%d", r.want);
+    const char *names[] = {"label", "got", "want", "country"};
+    const char *values[] = {label, got, want, r.country};
+    return present_subst(a, present_string(p, l, key), names, values, 4);
+}
+
+const char *form_field_refusal(arena *a, const present *p, lang l, const attr_def *d,
+                               const char *label, const attr_input *in, size_t n, const char *typed)
+{
+    const char *json;
+    error e;
+    error_clear(&e);
+    attr_def alone = *d;
+    alone.conditional = 0;
+    if (attrs_validate(a, &alone, 1, in, n, NULL, &json, &e) == 0)
+        return NULL;
+    if (e.code == ERR_MISSING_ARG) {
+        form_field_widget w;
+        form_field_widget_of(d, &w);
+        return worded(a, p, l,
+                      w.kind == FORM_FIELD_CHOICES || w.kind == FORM_FIELD_SELECT
+                          ? "procedure.err_choose"
+                          : "procedure.err_required",
+                      label);
+    }
+    const char *v = typed ? typed : n ? in[0].value : "";
+    if (!v)
+        v = "";
+    if (d->type == ATTR_STRING && d->format != ATTR_FORMAT_NONE && n == 1) {
+        const char *m = format_refusal(a, p, l, d, label, in[0].value);
+        if (m)
+            return m;
+    }
+    const char *key = "procedure.err_invalid";
+    switch (d->type) {
+    case ATTR_LOCATION:
+        /* The position is the list's or the map's: the citizen mends it by choosing again. */
+        key = strstr(e.detail, "position")                  ? "procedure.err_place_position"
+              : strpbrk(v, "\r\n")                          ? "procedure.err_one_line"
+              : utf8_length(v, strlen(v)) > ATTR_STRING_MAX ? "procedure.err_too_long"
+                                                            : "procedure.err_invalid";
+        break;
+    case ATTR_NUMBER:
+        key = "procedure.err_number";
+        break;
+    case ATTR_DATETIME:
+        key = "procedure.err_datetime";
+        break;
+    case ATTR_DATE:
+        key = "procedure.err_date";
+        break;
+    case ATTR_STRING:
+    case ATTR_TEXT:
+        key = strstr(e.detail, "long")                       ? "procedure.err_too_long"
+              : d->type == ATTR_STRING && strpbrk(v, "\r\n") ? "procedure.err_one_line"
+                                                             : "procedure.err_invalid";
+        break;
+    default:
+        break;
+    }
+    return worded(a, p, l, key, label);
 }

@@ -11,6 +11,7 @@
 #include <jansson.h>
 
 #include "core/attrs.h"
+#include "present/present.h"
 #include "util/arena.h"
 
 /* More values than this: a <select> instead of radio buttons. */
@@ -69,5 +70,15 @@ json_t *form_field_values(arena *a, const attr_def *d, const char *id, lang l,
  * form_field_json of its widget, id, name, label, hint and required flag, with its options.
  * New reference. */
 json_t *form_field_of(arena *a, const attr_def *d, lang l);
+
+/* Why the answer in[0..n) to question d is refused, in words for the person who typed it, in
+ * language l (texts of p), with the question's label: NULL when it is accepted. d is checked
+ * alone, as shown (its condition names another question: not this check's to evaluate).
+ * typed: what was typed when in[] holds something else (a location's address, its answer
+ * being JSON); NULL: in[0]'s value. The one wording of refused answers, for the portal's
+ * forms and the counter's intake. */
+const char *form_field_refusal(arena *a, const present *p, lang l, const attr_def *d,
+                               const char *label, const attr_input *in, size_t n,
+                               const char *typed);
 
 #endif

@@ -191,3 +191,24 @@ test('the editor refuses an unknown format, and a format on another datatype, wi
     const editor = F.unescapeHtml((await admin.get('/agent/admin/demarches/nouvelle')).text);
     assert.match(editor, /<li>format \(questions string seulement\) : siret, siren, iban, code_postal, telephone ou email ;/);
 });
+
+test('at the counter, an agent typing a wrong SIRET reads the same precise message as a citizen, what was typed kept', async () => {
+    const form = await admin.get('/agent/saisie?canal=phone&demarche=subvention-association');
+    assert.equal(form.status, 200);
+    const given = {
+        canal: 'phone', demarche: 'subvention-association', description: 'Demande de subvention reçue par téléphone.',
+        attr_nom_association: 'Les Amis du Parc', attr_numero_rna: 'W691234567', attr_siret: '123 456 782 0001',
+        attr_montant_demande: '1500', attr_nombre_adherents: '42',
+    };
+    const type = /name="attr_type_subvention"[^>]*value="([^"]+)"/.exec(form.text) ||
+                 /<select[^>]*name="attr_type_subvention"[\s\S]*?<option value="([^"]+)"/.exec(form.text);
+    assert.ok(type, 'the intake asks the type of subsidy');
+    given.attr_type_subvention = type[1];
+    const before = srv.sql('SELECT count(*) FROM requests;').trim();
+    const r = await admin.post('/agent/saisie', given);
+    assert.equal(r.status, 400, F.textOf(r.text).slice(0, 600));
+    assert.ok(F.textOf(r.text).includes('Le numéro SIRET doit comporter 14 chiffres ; celui-ci en a 13.'), F.textOf(r.text).slice(0, 1500));
+    assert.match(r.text, /id="attr-siret"[^>]*aria-invalid="true"|aria-invalid="true"[^>]*id="attr-siret"/);
+    assert.ok(r.text.includes('value="123 456 782 0001"'), 'what was typed is kept');
+    assert.equal(srv.sql('SELECT count(*) FROM requests;').trim(), before, 'nothing filed');
+});

@@ -20,6 +20,7 @@
 #include "web/backoffice/backoffice.h"
 #include "web/backoffice/bo_common.h"
 #include "web/backoffice/bo_work.h"
+#include "web/form_field.h"
 #include "web/web.h"
 
 #define CONTACTS_MAX 10
@@ -53,7 +54,8 @@ static int has_value(const form *f, const char *name, const char *code)
 }
 
 /* The procedure's variable attributes as simple fields. */
-static json_t *attr_fields(http_req *rq, const cat_procedure *p, const form *f, const char *bad)
+static json_t *attr_fields(http_req *rq, const cat_procedure *p, const form *f, const char *bad,
+                           const char *bad_message)
 {
     json_t *out = json_array();
     for (size_t i = 0; i < p->n_attrs; i++) {
@@ -73,8 +75,10 @@ static json_t *attr_fields(http_req *rq, const cat_procedure *p, const form *f, 
         json_object_set_new(o, "required", json_boolean(d->required && !d->conditional));
         present_set_str_opt(o, "value", val(f, name));
         if (bad && strcmp(bad, d->code) == 0)
-            present_set_str_opt(o, "error",
-                                present_string(rq->present, rq->lang, "intake.error_attribute"));
+            present_set_str_opt(
+                o, "error",
+                bad_message ? bad_message
+                            : present_string(rq->present, rq->lang, "intake.error_attribute"));
         const char *kind = "k_input";
         const char *type = "text";
         switch (d->type) {
@@ -267,7 +271,9 @@ static void render_form(http_req *rq, const store_agent *a, const cat_tenant *t,
         present_set_str_opt(p, "name", chosen->rec.name);
         json_object_set_new(p, "is_incident", json_boolean(chosen->rec.kind == PROCEDURE_INCIDENT));
         const char *bad = extra ? json_string_value(json_object_get(extra, "bad_attribute")) : NULL;
-        json_t *fields = attr_fields(rq, chosen, f, bad);
+        const char *bad_message =
+            extra ? json_string_value(json_object_get(extra, "bad_attribute_message")) : NULL;
+        json_t *fields = attr_fields(rq, chosen, f, bad, bad_message);
         json_object_set_new(p, "has_fields", json_boolean(json_array_size(fields) > 0));
         json_object_set_new(p, "fields", fields);
         json_object_set_new(ctx, "procedure", p);
@@ -292,6 +298,7 @@ static void render_form(http_req *rq, const store_agent *a, const cat_tenant *t,
     }
     if (extra) {
         json_object_del(extra, "bad_attribute");
+        json_object_del(extra, "bad_attribute_message");
         json_object_update(ctx, extra);
         json_decref(extra);
     }
@@ -354,6 +361,25 @@ static attr_input *attr_inputs(http_req *rq, const form *f, size_t *n)
         (*n)++;
     }
     return in;
+}
+
+/* Why core refused the answer to question `code` of p, worded as the portal words it (the
+ * SIRET's missing digit, the date that does not exist…); NULL when the question is unknown
+ * or its answer passes on its own (core refused it for another reason). */
+static const char *attr_refusal(http_req *rq, const cat_procedure *p, const form *f,
+                                const char *code)
+{
+    const attr_def *d = attrs_find(p->attrs, p->n_attrs, code);
+    size_t n_all = 0;
+    attr_input *all = attr_inputs(rq, f, &n_all);
+    if (!d || !all)
+        return NULL;
+    size_t n = 0;
+    for (size_t i = 0; i < n_all; i++)
+        if (strcmp(all[i].code, code) == 0)
+            all[n++] = all[i];
+    return form_field_refusal(rq->arena, rq->present, rq->lang, d, attr_label(d, rq->lang), all, n,
+                              NULL);
 }
 
 /* What the filing's continuation needs once request_create is durable or refused. */
@@ -537,11 +563,14 @@ static void intake_done(http_req *rq)
             return;
         }
         const char *field = "description";
+        const char *refusal = NULL;
         if (strncmp(err.arg, "attribute[", 10) == 0) {
             char code[64];
             snprintf(code, sizeof code, "%.*s", (int)strcspn(err.arg + 10, "]"), err.arg + 10);
             present_set_str_opt(extra, "bad_attribute", code);
             field = arena_printf(rq->arena, "attr-%s", code);
+            refusal = attr_refusal(rq, p, &f, code);
+            present_set_str_opt(extra, "bad_attribute_message", refusal);
         } else if (strcmp(err.arg, "lat") == 0 || strcmp(err.arg, "address") == 0 ||
                    strcmp(err.arg, "address_string") == 0) {
             field = "adresse";
@@ -551,10 +580,12 @@ static void intake_done(http_req *rq)
             field = "tel";
         }
         add_error(extra, field,
-                  present_string(rq->present, rq->lang,
-                                 strncmp(field, "attr-", 5) == 0 ? "intake.error_attribute"
-                                 : strcmp(field, "adresse") == 0 ? "intake.error_location"
-                                                                 : "intake.error_invalid"));
+                  refusal
+                      ? refusal
+                      : present_string(rq->present, rq->lang,
+                                       strncmp(field, "attr-", 5) == 0 ? "intake.error_attribute"
+                                       : strcmp(field, "adresse") == 0 ? "intake.error_location"
+                                                                       : "intake.error_invalid"));
         render_form(rq, &a, t, &f, 400, extra);
         return;
     }

@@ -849,28 +849,6 @@ static int phone_ok(const char *p)
     return digits >= 6 && digits <= 20;
 }
 
-/* The message that says what is wrong with value for a question with a format
- * ("procedure.err_format.siret.length": «… 14 chiffres ; celui-ci en a 13.»). 0 when the
- * format finds nothing wrong (the value failed on something else: its length, a line). */
-static int format_error(filing *fl, const fspec *s, const char *value)
-{
-    const char *stored;
-    fr_id_result r;
-    if (attr_format_check(fl->rq->arena, s->attr->format, value, &stored, &r) != -1 ||
-        r.problem == FR_ID_EMPTY)
-        return 0;
-    const char *key =
-        arena_printf(fl->rq->arena, "procedure.err_format.%s.%s", attr_format_name(s->attr->format),
-                     fr_id_problem_name(r.problem));
-    char got[16], want[16];
-    snprintf(got, sizeof got, "%d", r.got);
-    snprintf(want, sizeof want, "%d", r.want);
-    const char *names[] = {"label", "got", "want", "country"};
-    const char *values[] = {s->label, got, want, r.country};
-    add_error(fl, s->name, filing_subst(fl->rq->arena, S(fl, key), names, values, 4));
-    return 1;
-}
-
 /* A visitor's file name fit for a page: "?" when it has none or it is not UTF-8. */
 static const char *shown_name(const char *name)
 {
@@ -896,57 +874,11 @@ static void check_attr(filing *fl, const fspec *s)
                     s->attr->type == ATTR_DATE ? "procedure.err_date" : "procedure.err_datetime");
         return;
     }
-    const char *json;
-    error e;
-    /* Checked alone, and shown (check_field skips hidden ones): its condition, which names
-     * another question, is not the check's to evaluate. */
-    attr_def alone = *s->attr;
-    alone.conditional = 0;
-    if (attrs_validate(fl->rq->arena, &alone, 1, in, n, NULL, &json, &e) == 0)
-        return;
-    if (e.code == ERR_MISSING_ARG) {
-        field_error(fl, s,
-                    s->kind == FORM_FIELD_CHOICES || s->kind == FORM_FIELD_SELECT
-                        ? "procedure.err_choose"
-                        : "procedure.err_required");
-        return;
-    }
-    if (s->attr->type == ATTR_STRING && s->attr->format != ATTR_FORMAT_NONE && n == 1 &&
-        format_error(fl, s, in[0].value))
-        return;
-    if (s->attr->type == ATTR_LOCATION) {
-        /* The position is the list's or the map's: the citizen mends it by choosing again. */
-        const char *v = value(fl, s->name);
-        field_error(fl, s,
-                    strstr(e.detail, "position")                  ? "procedure.err_place_position"
-                    : strpbrk(v, "\r\n")                          ? "procedure.err_one_line"
-                    : utf8_length(v, strlen(v)) > ATTR_STRING_MAX ? "procedure.err_too_long"
-                                                                  : "procedure.err_invalid");
-        return;
-    }
-    switch (s->attr->type) {
-    case ATTR_NUMBER:
-        field_error(fl, s, "procedure.err_number");
-        break;
-    case ATTR_DATETIME:
-        field_error(fl, s, "procedure.err_datetime");
-        break;
-    case ATTR_DATE:
-        field_error(fl, s, "procedure.err_date");
-        break;
-    case ATTR_STRING:
-    case ATTR_TEXT:
-        if (strstr(e.detail, "long"))
-            field_error(fl, s, "procedure.err_too_long");
-        else if (s->attr->type == ATTR_STRING && strpbrk(value(fl, s->name), "\r\n"))
-            field_error(fl, s, "procedure.err_one_line");
-        else
-            field_error(fl, s, "procedure.err_invalid");
-        break;
-    default:
-        field_error(fl, s, "procedure.err_invalid");
-        break;
-    }
+    const char *refusal =
+        form_field_refusal(fl->rq->arena, fl->rq->present, fl->l, s->attr, s->label, in, n,
+                           s->attr->type == ATTR_LOCATION ? value(fl, s->name) : NULL);
+    if (refusal)
+        add_error(fl, s->name, refusal);
 }
 
 static void check_field(filing *fl, const fspec *s)

@@ -69,27 +69,7 @@ int filing_matches(const char *q, const char *hay)
 char *filing_subst(arena *a, const char *tmpl, const char *const *keys, const char *const *vals,
                    size_t n)
 {
-    buf b;
-    buf_init(&b, 64 * 1024);
-    for (const char *p = tmpl ? tmpl : ""; *p;) {
-        if (*p == '{') {
-            size_t k;
-            for (k = 0; k < n; k++) {
-                size_t kl = strlen(keys[k]);
-                if (strncmp(p + 1, keys[k], kl) == 0 && p[1 + kl] == '}') {
-                    buf_puts(&b, vals[k] ? vals[k] : "");
-                    p += kl + 2;
-                    break;
-                }
-            }
-            if (k < n)
-                continue;
-        }
-        buf_putc(&b, *p++);
-    }
-    char *out = arena_strdup(a, buf_cstr(&b));
-    buf_free(&b);
-    return out;
+    return present_subst(a, tmpl, keys, vals, n);
 }
 
 char *filing_subst1(arena *a, const char *tmpl, const char *key, const char *val)
