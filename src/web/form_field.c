@@ -285,3 +285,23 @@ const char *form_field_refusal(arena *a, const present *p, lang l, const attr_de
     }
     return worded(a, p, l, key, label);
 }
+
+const char *form_field_condition_note(arena *a, const present *p, lang l, const attr_def *defs,
+                                      size_t n, const attr_def *d, const char *pattern_key)
+{
+    const attr_def *f = d->show_field ? attrs_find(defs, n, d->show_field) : NULL;
+    if (!f)
+        return NULL;
+    const char *values = "";
+    for (size_t k = 0; k < d->n_show_values; k++) {
+        const char *vname = "value";
+        const char *name = attr_value_name(f, d->show_values[k], l);
+        const char *one =
+            present_subst(a, present_string(p, l, "procedure.condition_value"), &vname, &name, 1);
+        values = arena_printf(a, "%s%s%s", values,
+                              k ? present_string(p, l, "procedure.condition_or") : "", one);
+    }
+    const char *names[] = {"field", "values"};
+    const char *vals[] = {attr_label(f, l), values};
+    return present_subst(a, present_string(p, l, pattern_key), names, vals, 2);
+}

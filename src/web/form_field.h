@@ -81,4 +81,11 @@ const char *form_field_refusal(arena *a, const present *p, lang l, const attr_de
                                const char *label, const attr_input *in, size_t n,
                                const char *typed);
 
+/* When question or section d of defs[0..n) shows, by the names citizens read in l: the text
+ * of pattern_key with {field} the question it depends on and {values} its values («Affiché si
+ * la réponse à « Question » est « Oui » ou « Non ».»); NULL when always shown. For the
+ * editor's preview and the counter's intake, which draw every question. */
+const char *form_field_condition_note(arena *a, const present *p, lang l, const attr_def *defs,
+                                      size_t n, const attr_def *d, const char *pattern_key);
+
 #endif

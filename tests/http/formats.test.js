@@ -203,6 +203,9 @@ test('at the counter, an agent typing a wrong SIRET reads the same precise messa
     const type = /name="attr_type_subvention"[^>]*value="([^"]+)"/.exec(form.text) ||
                  /<select[^>]*name="attr_type_subvention"[\s\S]*?<option value="([^"]+)"/.exec(form.text);
     assert.ok(type, 'the intake asks the type of subsidy');
+    /* Every question is drawn at the counter; the conditional one says when it applies. */
+    assert.ok(F.textOf(form.text).includes('Lieu du projet ou de l\'événement À remplir seulement si la réponse à « Type de subvention » est « Projet ou événement ». Son adresse dans la commune, ou le nom du lieu.'),
+              F.textOf(form.text).slice(0, 3000));
     given.attr_type_subvention = type[1];
     const before = srv.sql('SELECT count(*) FROM requests;').trim();
     const r = await admin.post('/agent/saisie', given);

@@ -129,13 +129,7 @@ static void icon_choices(bo_page *p, int kind)
 static const char *fill(bo_page *p, const char *pattern, const char *const *names,
                         const char *const *values, size_t n)
 {
-    char a[1024], b[1024];
-    snprintf(a, sizeof a, "%s", pattern);
-    for (size_t i = 0; i < n; i++) {
-        present_fill(b, sizeof b, a, names[i], values[i]);
-        memcpy(a, b, sizeof a);
-    }
-    return arena_strdup(p->rq->arena, a);
+    return present_subst(p->rq->arena, pattern, names, values, n);
 }
 
 /* Checks the questions' JSON as core will (attrs_check) and, when it is not valid, puts on p
@@ -387,27 +381,6 @@ static void procedure_get(http_req *rq)
     procedure_render(&p, 200, 0, dept);
 }
 
-/* «Affiché si la réponse à « Question » est « Oui ».» under a question or section of
- * defs[0..n) with a condition, by the names the citizen reads; NULL when always shown. */
-static const char *condition_note(bo_page *p, const attr_def *defs, size_t n, const attr_def *d)
-{
-    const attr_def *f = d->show_field ? attrs_find(defs, n, d->show_field) : NULL;
-    if (!f)
-        return NULL;
-    lang l = p->rq->lang;
-    const char *values = "";
-    for (size_t k = 0; k < d->n_show_values; k++) {
-        const char *name = attr_value_name(f, d->show_values[k], l);
-        const char *one = fill(p, bo_page_str(p, "admin.procedure.preview_value"),
-                               (const char *const[]){"value"}, (const char *const[]){name}, 1);
-        values = arena_printf(p->rq->arena, "%s%s%s", values,
-                              k ? bo_page_str(p, "admin.procedure.preview_or") : "", one);
-    }
-    return fill(p, bo_page_str(p, "admin.procedure.preview_show_if"),
-                (const char *const[]){"field", "values"},
-                (const char *const[]){attr_label(f, l), values}, 2);
-}
-
 /* The preview of a valid definition (json) below the editor: every question, the ones a
  * condition hides too, as the portal's form first draws it (web/form_field.h), with a note
  * saying when a conditional one shows. */
@@ -424,7 +397,9 @@ static void preview_values(bo_page *p, const char *json)
     json_t *fields = json_array();
     for (size_t i = 0; i < n; i++) {
         json_t *o = form_field_of(rq->arena, &defs[i], rq->lang);
-        present_set_str_opt(o, "show_if_note", condition_note(p, defs, n, &defs[i]));
+        present_set_str_opt(o, "show_if_note",
+                            form_field_condition_note(rq->arena, rq->present, rq->lang, defs, n,
+                                                      &defs[i], "admin.procedure.preview_show_if"));
         json_array_append_new(fields, o);
     }
     bo_page_set(p, "has_preview", json_true());

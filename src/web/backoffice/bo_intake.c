@@ -69,7 +69,15 @@ static json_t *attr_fields(http_req *rq, const cat_procedure *p, const form *f, 
         present_set_str_opt(o, "id", arena_printf(rq->arena, "attr-%s", d->code));
         present_set_str_opt(o, "name", name);
         present_set_str_opt(o, "label", attr_label(d, rq->lang));
-        present_set_str_opt(o, "hint", attr_hint(d, rq->lang));
+        /* Every question is drawn (the agent takes the answers as they come): one that a
+         * condition may hide says when it is to be filled in. */
+        const char *hint = attr_hint(d, rq->lang);
+        const char *note = form_field_condition_note(rq->arena, rq->present, rq->lang, p->attrs,
+                                                     p->n_attrs, d, "intake.only_if");
+        present_set_str_opt(o, "hint",
+                            note && hint && *hint ? arena_printf(rq->arena, "%s %s", note, hint)
+                            : note                ? note
+                                                  : hint);
         /* A question a condition may hide is not marked: core requires it only when its
          * condition holds, and says so. */
         json_object_set_new(o, "required", json_boolean(d->required && !d->conditional));
