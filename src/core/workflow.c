@@ -4,10 +4,12 @@
  */
 #include "core/workflow.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "core/agent.h"
 #include "core/catalogue.h"
+#include "core/workflow_action.h"
 #include "util/log.h"
 
 /* The roles a transition names, as bits; -1 for a name that is no role. */
@@ -60,6 +62,40 @@ static const char *check(const cat_workflow *wf)
     return NULL;
 }
 
+/* Checks and attaches wf's actions from the raw rows; the first problem into *broken (in a
+ * buffer of the caller's). -1 when out of memory. */
+static int build_actions(arena *a, const store_catalogue *raw, cat_workflow *wf, char *broken,
+                         size_t size)
+{
+    size_t na = 0;
+    for (size_t j = 0; j < raw->n_workflow_actions; j++)
+        na += raw->workflow_actions[j].workflow_id == wf->rec.id;
+    wf->actions = arena_alloc(a, sizeof *wf->actions * (na + 1));
+    if (!wf->actions)
+        return -1;
+    for (size_t j = 0; j < raw->n_workflow_actions && !*broken; j++) {
+        const store_workflow_action *in = &raw->workflow_actions[j];
+        if (in->workflow_id != wf->rec.id)
+            continue;
+        error err;
+        error_clear(&err);
+        cat_action *act = &wf->actions[wf->n_actions];
+        if (workflow_action_check(a, wf, in, act, &err) != 0) {
+            if (err.code == ERR_INTERNAL)
+                return -1;
+            snprintf(broken, size, "action %.40s on %.40s: %.40s %.160s",
+                     in->kind ? in->kind : "", in->status_code ? in->status_code : "", err.arg,
+                     err.detail);
+            break;
+        }
+        /* One answer brings the request back: two would not say where. */
+        if (act->kind == WORKFLOW_ACTION_ASK_CITIZEN && workflow_ask_citizen(wf, act->status))
+            snprintf(broken, size, "status %s asks the citizen twice", act->status);
+        wf->n_actions++;
+    }
+    return 0;
+}
+
 int workflow_build(arena *a, const store_catalogue *raw, int64_t tenant_id, cat_workflow **out,
                    size_t *n)
 {
@@ -103,6 +139,11 @@ int workflow_build(arena *a, const store_catalogue *raw, int64_t tenant_id, cat_
             }
         if (!broken)
             broken = check(wf);
+        char why[320] = "";
+        if (!broken && build_actions(a, raw, wf, why, sizeof why) != 0)
+            return -1;
+        if (!broken && why[0])
+            broken = why;
         if (broken) {
             log_error("workflow %s of tenant %lld is left out: %s", w->code, (long long)tenant_id,
                       broken);
@@ -163,6 +204,19 @@ cat_workflow *workflow_copy(arena *a, const cat_workflow *wf)
         d->rec.label = dup_opt(a, s->rec.label, &oom);
         d->rec.label_en = dup_opt(a, s->rec.label_en, &oom);
         d->rec.roles = dup_opt(a, s->rec.roles, &oom);
+    }
+    c->actions = arena_alloc(a, sizeof *c->actions * (wf->n_actions + 1));
+    if (!c->actions)
+        return NULL;
+    for (size_t i = 0; i < wf->n_actions; i++) {
+        cat_action *d = &c->actions[i];
+        const cat_action *s = &wf->actions[i];
+        *d = *s;
+        d->status = dup_opt(a, s->status, &oom);
+        d->text = dup_opt(a, s->text, &oom);
+        d->text_en = dup_opt(a, s->text_en, &oom);
+        d->return_to = dup_opt(a, s->return_to, &oom);
+        d->url = dup_opt(a, s->url, &oom);
     }
     return oom ? NULL : c;
 }
@@ -272,6 +326,33 @@ const char *workflow_reopen_target(const cat_workflow *wf, const char *code)
 {
     const store_workflow_status *s = workflow_status(wf, code);
     return s ? s->reopen_to : NULL;
+}
+
+size_t workflow_actions_on(const cat_workflow *wf, const char *status, const cat_action **out,
+                           size_t max)
+{
+    size_t n = 0;
+    for (size_t i = 0; wf && status && i < wf->n_actions && n < max; i++)
+        if (strcmp(wf->actions[i].status, status) == 0)
+            out[n++] = &wf->actions[i];
+    /* The rows come by position; a few actions per status: an insertion sort keeps it so
+     * whatever order they were given in. */
+    for (size_t i = 1; i < n; i++)
+        for (size_t k = i; k > 0 && out[k - 1]->position > out[k]->position; k--) {
+            const cat_action *t = out[k];
+            out[k] = out[k - 1];
+            out[k - 1] = t;
+        }
+    return n;
+}
+
+const cat_action *workflow_ask_citizen(const cat_workflow *wf, const char *status)
+{
+    for (size_t i = 0; wf && status && i < wf->n_actions; i++)
+        if (wf->actions[i].kind == WORKFLOW_ACTION_ASK_CITIZEN &&
+            strcmp(wf->actions[i].status, status) == 0)
+            return &wf->actions[i];
+    return NULL;
 }
 
 /* The first closed status of wf whose extended status is `extended`, else the one coded
