@@ -83,9 +83,8 @@ static int build_actions(arena *a, const store_catalogue *raw, cat_workflow *wf,
         if (workflow_action_check(a, wf, in, act, &err) != 0) {
             if (err.code == ERR_INTERNAL)
                 return -1;
-            snprintf(broken, size, "action %.40s on %.40s: %.40s %.160s",
-                     in->kind ? in->kind : "", in->status_code ? in->status_code : "", err.arg,
-                     err.detail);
+            snprintf(broken, size, "action %.40s on %.40s: %.40s %.160s", in->kind ? in->kind : "",
+                     in->status_code ? in->status_code : "", err.arg, err.detail);
             break;
         }
         /* One answer brings the request back: two would not say where. */

@@ -58,7 +58,7 @@ typedef struct cat_workflow {
     cat_transition *transitions; /* by position */
     size_t n_transitions;
     const store_workflow_status *initial; /* never NULL in a catalogue's workflow */
-    cat_action *actions; /* by status, then position */
+    cat_action *actions;                  /* by status, then position */
     size_t n_actions;
 } cat_workflow;
 

@@ -121,8 +121,7 @@ static int check_params(arena *a, const cat_workflow *wf, const store_workflow_s
     case WORKFLOW_ACTION_NOTIFY_CITIZEN:
         if (!st->citizen_visible)
             return error_set(err, ERR_INVALID_ARG, "status",
-                             "status %s is hidden from citizens: nothing to tell them",
-                             st->code);
+                             "status %s is hidden from citizens: nothing to tell them", st->code);
         if ((v = json_object_get(params, "text")) && check_text(a, v, "text", &out->text, err))
             return -1;
         if ((v = json_object_get(params, "text_en"))) {
@@ -190,8 +189,8 @@ int workflow_action_check(arena *a, const cat_workflow *wf, const store_workflow
     out->status = st->code;
     out->position = in->position;
     json_error_t jerr;
-    json_t *params = json_loads(in->params && *in->params ? in->params : "{}",
-                                JSON_REJECT_DUPLICATES, &jerr);
+    json_t *params =
+        json_loads(in->params && *in->params ? in->params : "{}", JSON_REJECT_DUPLICATES, &jerr);
     if (!json_is_object(params)) {
         json_decref(params);
         return error_set(err, ERR_INVALID_ARG, "params", "must be a JSON object");

@@ -21,6 +21,7 @@
 #include "core/perm.h"
 #include "core/request.h"
 #include "core/request_public.h"
+#include "core/status_actions.h"
 #include "core/workflow.h"
 #include "core/work.h"
 #include "util/log.h"
@@ -165,7 +166,8 @@ static json_t *event_json(http_req *rq, const cat_tenant *t, const cat_procedure
     /* Publication and moderation say what was decided in their title: their body is a code
      * ("1"/"0", "approved"/"rejected"), not words to show. */
     int coded = strcmp(kind, "publication") == 0 || strcmp(kind, "moderation") == 0 ||
-                strcmp(kind, "job") == 0; /* a scheduled job's run: its kind (core/jobs.h) */
+                strcmp(kind, "job") == 0 || /* a scheduled job's run: its kind (core/jobs.h) */
+                strcmp(kind, STATUS_ACTION_EVENT) == 0; /* a workflow action run, by kind */
     if (coded)
         title = present_string(
             rq->present, rq->lang,
