@@ -299,10 +299,12 @@ static int check_transition(change_job *j, const store_request *r, error *err)
     if (comment_required && !j->note && !j->reply && !j->internal_note)
         return error_set(err, ERR_MISSING_ARG, "comment", "going from %s to %s requires a comment",
                          r->status, j->status);
-    /* The citizen is asked something: the public note says what, on their tracking page. */
-    if (workflow_ask_citizen(j->wf, j->status) && !j->note)
+    /* The citizen is asked something: a public note or reply says what, on their tracking
+     * page (an internal note would not reach them). */
+    if (workflow_ask_citizen(j->wf, j->status) && !j->note && !j->reply)
         return error_set(err, ERR_MISSING_ARG, "note",
-                         "going to %s asks the citizen: the note must say what", j->status);
+                         "going to %s asks the citizen: a public note or reply must say what",
+                         j->status);
     return 0;
 }
 
@@ -376,6 +378,9 @@ static int change_apply_one(store *s, change_job *j, error *err)
         r.status = j->status;
         if (j->note)
             r.status_notes = j->note;
+        /* What the citizen is asked, which their tracking page shows while it waits. */
+        if (workflow_ask_citizen(j->wf, j->status))
+            r.status_notes = status_comment(j);
         changed = entered = 1;
     } else if (j->note) {
         if (add_event(s, j, r.id, now, "note", 1, NULL, NULL, j->note, err) != 0)
