@@ -18,9 +18,6 @@
 #include "util/log.h"
 #include "util/workdays.h"
 
-/* The most actions one status runs (a workflow may name more: the rest are left, logged). */
-#define ACTIONS_MAX 32
-
 /* A copy of s in a; NULL for NULL or "". */
 static const char *dup_opt(arena *a, const char *s)
 {
@@ -267,8 +264,9 @@ static int run_one(store *s, arena *a, const status_env *env, store_request *r,
 int status_actions_run_tx(store *s, const status_env *env, store_request *r, const status_entry *e,
                           int *citizen_told, error *err)
 {
-    const cat_action *acts[ACTIONS_MAX];
-    size_t n = env && env->wf ? workflow_actions_on(env->wf, r->status, acts, ACTIONS_MAX) : 0;
+    const cat_action *acts[WORKFLOW_ACTIONS_MAX];
+    size_t n =
+        env && env->wf ? workflow_actions_on(env->wf, r->status, acts, WORKFLOW_ACTIONS_MAX) : 0;
     int told = 0, rc = 0;
     arena a;
     arena_init(&a, 0);

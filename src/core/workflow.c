@@ -89,7 +89,12 @@ static int build_actions(arena *a, const store_catalogue *raw, cat_workflow *wf,
         }
         /* One answer brings the request back: two would not say where. */
         if (act->kind == WORKFLOW_ACTION_ASK_CITIZEN && workflow_ask_citizen(wf, act->status))
-            snprintf(broken, size, "status %s asks the citizen twice", act->status);
+            snprintf(broken, size, "status %.40s asks the citizen twice", act->status);
+        const cat_action *same[WORKFLOW_ACTIONS_MAX];
+        if (workflow_actions_on(wf, act->status, same, WORKFLOW_ACTIONS_MAX) ==
+            WORKFLOW_ACTIONS_MAX)
+            snprintf(broken, size, "status %.40s has more than %d actions", act->status,
+                     WORKFLOW_ACTIONS_MAX);
         wf->n_actions++;
     }
     return 0;

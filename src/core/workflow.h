@@ -116,6 +116,9 @@ const store_workflow_status *workflow_duplicate_status(const cat_workflow *wf);
  * whose extended status is FIXED, else the one coded "resolved"; NULL when neither. */
 const store_workflow_status *workflow_fixed_status(const cat_workflow *wf);
 
+/* The most actions one status may have (workflow_build refuses a workflow with more). */
+#define WORKFLOW_ACTIONS_MAX 16
+
 /* The actions entering status runs, in position order, into out (pointers into wf);
  * returns how many, at most max. */
 size_t workflow_actions_on(const cat_workflow *wf, const char *status, const cat_action **out,

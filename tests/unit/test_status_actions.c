@@ -24,6 +24,8 @@
 #include "core/catalogue.h"
 #include "core/core.h"
 #include "core/request.h"
+#include "core/routing.h"
+#include "core/webhook.h"
 #include "core/workflow_action.h"
 #include "store/store.h"
 #include "test_db.h"
@@ -304,6 +306,98 @@ static void test_due_date_in_working_days(void **state)
     assert_non_null(catalogue_procedure(f->t, "terrasse"));
 }
 
+/* The first column of the rows sql reads, one per line, in f->a. */
+static const char *query(fixture *f, const char *sql)
+{
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    assert_int_equal(sqlite3_open_v2(f->db.path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+    const char *out = "";
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        const unsigned char *v = sqlite3_column_text(st, 0);
+        out = arena_printf(&f->a, "%s%s%s", out, *out ? "\n" : "", v ? (const char *)v : "");
+    }
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return out;
+}
+
+/* Accepted routes again, tells the department and calls one subscription, after telling the
+ * citizen: each in its place, each on the timeline. */
+static void test_route_department_webhook(void **state)
+{
+    fixture *f = *state;
+    error err;
+    store_department voirie = {.tenant_id = f->tenant_id,
+                               .code = "voirie",
+                               .name = "Voirie",
+                               .email = "voirie@ville-test.fr"};
+    assert_int_equal(admin_department_upsert(f->db.core, &voirie, NULL, &err), 0);
+    const char *events[] = {"request.created", NULL};
+    webhook_input hook = {
+        .url = "https://hooks.example.org/terrasses", .events = events, .active = 1};
+    char secret[WEBHOOK_SECRET_LEN];
+    assert_int_equal(webhook_put_as(f->db.core, &actor_cli, f->tenant_id, 0, &hook, secret, NULL,
+                                    NULL, NULL, &err),
+                     0);
+    exec_reload(f,
+                "INSERT INTO workflow_actions (workflow_id, status_code, position, kind, params) "
+                "SELECT id, 'accepted', v.column1, v.column2, v.column3 FROM workflows, (VALUES "
+                "(2, 'assign_by_rule', '{}'), (3, 'notify_department', '{}'), "
+                "(4, 'webhook', '{\"url\": \"https://hooks.example.org/terrasses\"}'), "
+                "(5, 'webhook', '{\"url\": \"https://hooks.example.org/disparu\"}')) v "
+                "WHERE code = 'demarche'");
+    request_created c = file(f, "lea@example.org", NULL, NULL);
+    assert_int_equal(move(f, c.reference, "under_review", NULL, &err), 0);
+    /* A rule added after the filing: the terrasses go to the roads department. */
+    routing_rule_input rule = {.name = "Terrasses à la voirie",
+                               .active = 1,
+                               .procedure = "terrasse",
+                               .department = "voirie"};
+    assert_int_equal(routing_rule_save(f->db.core, &actor_cli, f->t, &rule, NULL, NULL, NULL, &err),
+                     0);
+    catalogue_release(f->db.core, f->cat);
+    assert_int_equal(catalogue_reload(f->db.core, &err), 0);
+    f->cat = catalogue_acquire(f->db.core);
+    f->t = catalogue_tenant_by_slug(f->cat, "ville-test");
+    assert_int_equal(move(f, c.reference, "accepted", NULL, &err), 0);
+
+    store_event *ev = NULL;
+    size_t n = timeline(f, c.id, &ev);
+    const char *want[][2] = {{"status", NULL},
+                             {"action", "notify_citizen"},
+                             {"department", "voirie"},
+                             {"routed_rule", "Terrasses à la voirie"},
+                             {"action", "assign_by_rule"},
+                             {"action", "notify_department"},
+                             {"action", "webhook"},
+                             {"action", "webhook_skipped"}};
+    size_t k = sizeof want / sizeof want[0];
+    assert_true(n > k);
+    for (size_t i = 0; i < k; i++) {
+        assert_string_equal(ev[n - k + i].kind, want[i][0]);
+        if (want[i][1])
+            assert_string_equal(ev[n - k + i].body, want[i][1]);
+    }
+    assert_string_equal(ev[n - k].status_to, "accepted");
+    assert_int_equal(get(f, c.reference).department_id,
+                     catalogue_department(f->t, "voirie")->rec.id);
+    /* The department's address, reference and status only. */
+    assert_string_equal(query(f, "SELECT recipient || ' ' || template FROM outbox "
+                                 "WHERE template = 'department_status'"),
+                        "voirie@ville-test.fr department_status");
+    const char *params = query(f, "SELECT params FROM outbox WHERE template = 'department_status'");
+    assert_non_null(strstr(params, c.reference));
+    assert_null(strstr(params, "lea@example.org"));
+    /* Beside the event it chose (request.created), the subscription named gets one
+     * request.entered_status with the status entered, through the same delivery jobs. */
+    const char *body = query(f, "SELECT json_extract(payload, '$.event') || ' ' || "
+                                "json_extract(json_extract(payload, '$.body'), '$.request.status') "
+                                "FROM jobs WHERE kind = 'webhook' ORDER BY id");
+    assert_string_equal(body, "request.created submitted\nrequest.entered_status accepted");
+}
+
 /* workflow_action_check's answer for kind on status with params: 0, or the arg at fault. */
 static const char *check(const cat_workflow *wf, const char *status, const char *kind,
                          const char *params)
@@ -385,6 +479,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_notify_follows_the_citizen, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ask_citizen_round_trip, setup, teardown),
         cmocka_unit_test_setup_teardown(test_due_date_in_working_days, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_route_department_webhook, setup, teardown),
         cmocka_unit_test(test_check_rules),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
