@@ -5,7 +5,7 @@
  * correction ou un document» box with the mairie's words — axe-core finds nothing, the page
  * does not scroll sideways — then, without JavaScript, the answer typed and a file chosen
  * with the keyboard's controls, sent, and the request back under review with the page
- * saying so.
+ * saying so; the agent's request page shows the correction pending, accessible on a phone too.
  */
 
 const { describe, it, before, after } = require('node:test');
@@ -61,6 +61,19 @@ describe('the answer to a correction asked', () => {
         assert.ok(box && box.x >= 0 && box.x + box.width <= WIDTH, `the answer field at ${JSON.stringify(box)}`);
         await B.assertAccessible(page, 'tracking page with a correction asked');
         await fitsPhone(page, 'tracking page with a correction asked');
+        assert.deepEqual(page.consoleErrors, []);
+        await page.context().close();
+    });
+
+    it('the back office shows the correction pending: accessible, on a phone too', async () => {
+        const agent = FB.addAgent(env.srv, { email: 'correction.agent@ville-demo.test', name: 'Agent Correction', role: 'agent', departments: ['voirie'] });
+        const page = await env.newPage({ viewport: { width: WIDTH, height: 844 } });
+        await FB.loginPage(page, env.srv, agent);
+        await B.goto(page, `${env.srv.url}/agent/demandes/${filed.reference}`);
+        assert.equal((await page.locator('#attente-titre').innerText()).trim(), 'Demande de correction en attente');
+        assert.match(await page.locator('#attente-usager').innerText(), new RegExp(ASKED));
+        await B.assertAccessible(page, 'request page with a correction pending');
+        await fitsPhone(page, 'request page with a correction pending');
         assert.deepEqual(page.consoleErrors, []);
         await page.context().close();
     });
