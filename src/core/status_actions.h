@@ -58,8 +58,8 @@ int status_env_prepare(core *c, const cat_tenant *t, const cat_procedure *p,
 /* How the request entered its status. */
 typedef struct status_entry {
     const char *actor, *channel; /* of the change, for the events */
-    const char *note;            /* the move's public comment: the citizen's message in the
-                                    status mail, and what ask_citizen asks; NULL: none */
+    const char *note;            /* the move's public comment (its note, its reply), which
+                                    the status e-mail carries; NULL: none */
     int64_t now;
 } status_entry;
 
