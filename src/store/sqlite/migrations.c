@@ -1154,18 +1154,23 @@ static const char migration_28[] =
 #define SEED_WORKFLOW_ACTIONS(TENANTS)                                                             \
     "INSERT INTO workflow_actions (workflow_id, status_code, position, kind, params) SELECT "      \
     "w.id, v.column2, v.column3, v.column4, v.column5 FROM workflows w JOIN (VALUES "              \
-    "('incident', 'acknowledged', 1, 'notify_citizen', '{}'), "                                   \
-    "('incident', 'resolved', 1, 'notify_citizen', '{}'), "                                       \
-    "('incident', 'rejected', 1, 'notify_citizen', '{}'), "                                       \
-    "('demarche', 'under_review', 1, 'set_due_date', '{\"days\":60,\"working\":false}'), "        \
-    "('demarche', 'under_review', 2, 'notify_citizen', '{}'), "                                   \
-    "('demarche', 'correction_requested', 1, 'notify_citizen', '{}'), "                           \
+    "('incident', 'acknowledged', 1, 'notify_citizen', '{}'), "                                    \
+    "('incident', 'resolved', 1, 'notify_citizen', '{}'), "                                        \
+    "('incident', 'rejected', 1, 'notify_citizen', '{}'), "                                        \
+    "('demarche', 'under_review', 1, 'set_due_date', '{\"days\":60,\"working\":false}'), "         \
+    "('demarche', 'under_review', 2, 'notify_citizen', '{}'), "                                    \
+    "('demarche', 'correction_requested', 1, 'notify_citizen', '{}'), "                            \
     "('demarche', 'correction_requested', 2, 'ask_citizen', '{\"return_to\":\"under_review\"}'), " \
-    "('demarche', 'accepted', 1, 'notify_citizen', '{}'), "                                       \
-    "('demarche', 'refused', 1, 'notify_citizen', '{}'), "                                        \
-    "('demarche', 'dropped', 1, 'notify_citizen', '{}'), "                                        \
-    "('question', 'answered', 1, 'notify_citizen', '{}')) v ON v.column1 = w.code "               \
+    "('demarche', 'accepted', 1, 'notify_citizen', '{}'), "                                        \
+    "('demarche', 'refused', 1, 'notify_citizen', '{}'), "                                         \
+    "('demarche', 'dropped', 1, 'notify_citizen', '{}'), "                                         \
+    "('question', 'answered', 1, 'notify_citizen', '{}')) v ON v.column1 = w.code "                \
     "WHERE w.tenant_id IN (" TENANTS ");\n"
+
+#define TENANTS_WORKFLOWS_TRIGGER                                                                  \
+    "DROP TRIGGER tenants_workflows;\n"                                                            \
+    "CREATE TRIGGER tenants_workflows AFTER INSERT ON tenants BEGIN " SEED_WORKFLOWS(              \
+        "SELECT new.id AS id") SEED_WORKFLOW_ACTIONS("SELECT new.id AS id") "END;\n"
 
 static const char migration_29[] =
     "CREATE TABLE workflow_actions (\n"
@@ -1179,10 +1184,8 @@ static const char migration_29[] =
     "  FOREIGN KEY (workflow_id, status_code) REFERENCES workflow_statuses (workflow_id, code)\n"
     ") STRICT;\n"
     "CREATE INDEX workflow_actions_status ON workflow_actions (workflow_id, status_code, "
-    "position);\n" SEED_WORKFLOW_ACTIONS("SELECT id FROM tenants") "DROP TRIGGER tenants_workflows;\n"
-    "CREATE TRIGGER tenants_workflows AFTER INSERT ON tenants BEGIN " SEED_WORKFLOWS(
-        "SELECT new.id AS id") SEED_WORKFLOW_ACTIONS("SELECT new.id AS id") "END;\n"
-        CONFIG_TRIGGERS("workflow_actions");
+    "position);\n" SEED_WORKFLOW_ACTIONS("SELECT id FROM tenants")
+        TENANTS_WORKFLOWS_TRIGGER CONFIG_TRIGGERS("workflow_actions");
 
 /* Indexed by version - 1. */
 const char *const store_sqlite_migrations[] = {
