@@ -195,6 +195,7 @@ typedef struct create_job {
     int64_t id;            /* set by create_apply */
     const char *reference; /* set by create_apply, in op.a */
     request_created *out;
+    status_env env; /* for the actions of the initial status */
 } create_job;
 
 const char *request_dup_opt(arena *a, const char *s)
@@ -269,6 +270,15 @@ static int create_apply(store *s, core_op *op, error *err)
     store_request created = j->rec;
     created.id = id;
     created.reference = reference;
+    /* The initial status's actions, as any status entered; the acknowledgement is the
+     * citizen's news of it. What they change of the row is written again. */
+    status_entry entry = {
+        .actor = j->event.actor, .channel = j->event.channel, .now = j->rec.created_at};
+    if (status_actions_run_tx(s, &j->env, &created, &entry, NULL, err) != 0)
+        return -1;
+    if ((created.due_at != j->rec.due_at || created.department_id != j->rec.department_id) &&
+        s->ops->requests.tx_update(s, &created, err) != 0)
+        return -1;
     if (request_followups_tx(s, &created, NULL, 0, 0, j->rec.created_at, err) != 0 ||
         webhook_emit_tx(s, &created, "request.created", j->rec.created_at, err) != 0)
         return -1;
@@ -463,6 +473,13 @@ int request_create(core *c, const request_input *in, request_created *out, core_
         j->routed.channel = r->channel;
     }
 
+    /* Most initial statuses have no action: no copy of the workflow for them. */
+    const cat_action *first;
+    if (workflow_actions_on(p->workflow, r->status, &first, 1) &&
+        status_env_prepare(c, in->tenant, p, NULL, NULL,
+                           in->ack_base_url ? request_lookup_url(c, a, in->ack_base_url) : NULL, a,
+                           &j->env, err) != 0)
+        goto fail;
     j->core = c;
     j->api_key_id = in->api_key_id;
     j->idempotency_key = in->api_key_id ? request_dup_opt(a, in->idempotency_key) : NULL;

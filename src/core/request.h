@@ -343,6 +343,15 @@ int request_code_renew(core *c, const cat_tenant *t, const char *reference, cons
 int request_citizen_message(core *c, const cat_tenant *t, const char *reference,
                             const core_actor *who, const char *body, store_attachment *attachments,
                             size_t n, channel ch, core_done_fn cb, void *ctx, error *err);
+/* The citizen's answer to a request waiting for it (its status has an ask_citizen action,
+ * core/workflow.h's workflow_ask_citizen): their message and files as a message, then the
+ * request moved to the action's return_to with a public status event, and that status's
+ * actions run (tracking_url, may be NULL: the link their e-mails carry). ERR_CONFLICT "status"
+ * when the request is not waiting (any more). Otherwise as request_citizen_message. */
+int request_citizen_answer(core *c, const cat_tenant *t, const char *reference,
+                           const core_actor *who, const char *body, store_attachment *attachments,
+                           size_t n, const char *tracking_url, channel ch, core_done_fn cb,
+                           void *ctx, error *err);
 /* Rates the answer to a closed request (1-5, optional comment); once only (ERR_CONFLICT). */
 int request_rate(core *c, const cat_tenant *t, const char *reference, const core_actor *who,
                  int rating, const char *comment, core_done_fn cb, void *ctx, error *err);

@@ -108,19 +108,51 @@ static int forward_to_survivor(store *s, change_job *j, const store_request *r, 
     return s->ops->requests.tx_update(s, &v, err);
 }
 
-/* The citizen's own actions: a message, a rating, a reopening. */
+/* The citizen's message (CHANGE_MESSAGE, CHANGE_ANSWER): its public event and files, and
+ * its copy on the request it was merged into. */
+static int citizen_message(store *s, change_job *j, const store_request *r, int64_t now, error *err)
+{
+    int64_t event_id = 0;
+    if (add_event_id(s, j, r->id, now, "message", 1, NULL, NULL, j->body, &event_id, err) != 0 ||
+        (j->n_attachments && attachment_save_tx(s, j->tenant_id, r->id, event_id, j->attachments,
+                                                j->n_attachments, err) != 0) ||
+        (r->merged_into && forward_to_survivor(s, j, r, event_id, now, err) != 0))
+        return -1;
+    return 0;
+}
+
+/* Inside the change's job: the actions of the status r has just entered (status_actions.h);
+ * note the move's public comment. *citizen_told (may be NULL) as status_actions_run_tx. */
+static int enter_status(store *s, change_job *j, store_request *r, const char *note, int64_t now,
+                        int *citizen_told, error *err)
+{
+    status_entry e = {.actor = j->actor, .channel = j->channel, .note = note, .now = now};
+    return status_actions_run_tx(s, &j->env, r, &e, citizen_told, err);
+}
+
+/* The citizen's own actions: a message, an answer to a correction asked, a rating, a
+ * reopening. */
 static int citizen_apply(store *s, change_job *j, store_request *r, int64_t now, error *err)
 {
     const char *old_status = r->status;
     int64_t old_due = r->due_at, old_closed = r->closed_at;
     switch (j->kind) {
-    case CHANGE_MESSAGE: {
-        int64_t event_id = 0;
-        if (add_event_id(s, j, r->id, now, "message", 1, NULL, NULL, j->body, &event_id, err) !=
-                0 ||
-            (j->n_attachments && attachment_save_tx(s, j->tenant_id, r->id, event_id,
-                                                    j->attachments, j->n_attachments, err) != 0) ||
-            (r->merged_into && forward_to_survivor(s, j, r, event_id, now, err) != 0))
+    case CHANGE_MESSAGE:
+        if (citizen_message(s, j, r, now, err) != 0)
+            return -1;
+        break;
+    case CHANGE_ANSWER: {
+        /* Checked on the row the writer sees: an agent may have moved it meanwhile. */
+        const cat_action *ask = workflow_ask_citizen(j->wf, r->status);
+        if (!ask)
+            return error_set(err, ERR_CONFLICT, "status",
+                             "this request is not waiting for the citizen's answer");
+        if (citizen_message(s, j, r, now, err) != 0 ||
+            add_event(s, j, r->id, now, "status", 1, r->status, ask->return_to, NULL, err) != 0)
+            return -1;
+        r->status = ask->return_to;
+        r->closed_at = workflow_is_closed(j->wf, r->status) ? now : 0;
+        if (enter_status(s, j, r, NULL, now, NULL, err) != 0)
             return -1;
         break;
     }
@@ -143,6 +175,8 @@ static int citizen_apply(store *s, change_job *j, store_request *r, int64_t now,
             return -1;
         r->status = to;
         r->closed_at = workflow_is_closed(j->wf, to) ? now : 0;
+        if (enter_status(s, j, r, NULL, now, NULL, err) != 0)
+            return -1;
         break;
     }
     default:
@@ -265,7 +299,21 @@ static int check_transition(change_job *j, const store_request *r, error *err)
     if (comment_required && !j->note && !j->reply && !j->internal_note)
         return error_set(err, ERR_MISSING_ARG, "comment", "going from %s to %s requires a comment",
                          r->status, j->status);
+    /* The citizen is asked something: a public note or reply says what, on their tracking
+     * page (an internal note would not reach them). */
+    if (workflow_ask_citizen(j->wf, j->status) && !j->note && !j->reply)
+        return error_set(err, ERR_MISSING_ARG, "note",
+                         "going to %s asks the citizen: a public note or reply must say what",
+                         j->status);
     return 0;
+}
+
+/* What the citizen reads of a move: its note, and the reply given with it. */
+static const char *status_comment(change_job *j)
+{
+    if (j->note && j->reply)
+        return arena_printf(&j->op.a, "%s\n\n%s", j->note, j->reply);
+    return j->note ? j->note : j->reply;
 }
 
 /* One change, without its audit entry (change_apply and the batch add it). */
@@ -283,7 +331,8 @@ static int change_apply_one(store *s, change_job *j, error *err)
     int64_t now = time_now();
     if (now < r.updated_at) /* keep the timeline ordered even if the clock stepped back */
         now = r.updated_at;
-    if (j->kind == CHANGE_MESSAGE || j->kind == CHANGE_RATE || j->kind == CHANGE_REOPEN)
+    if (j->kind == CHANGE_MESSAGE || j->kind == CHANGE_ANSWER || j->kind == CHANGE_RATE ||
+        j->kind == CHANGE_REOPEN)
         return citizen_apply(s, j, &r, now, err);
     if (j->kind == CHANGE_ROUTE)
         return route_apply(s, j, &r, now, err);
@@ -295,11 +344,10 @@ static int change_apply_one(store *s, change_job *j, error *err)
     }
     const char *old_status = r.status;
     int64_t old_due = r.due_at, old_closed = r.closed_at;
-    int changed = 0;
+    int changed = 0, entered = 0;
     if (j->reply) {
         /* A public note: what the citizen, Open311 and the JSON API show as the mairie's. */
-        if (add_event(s, j, r.id, now, "note", 1, NULL, NULL, j->reply, err) != 0 ||
-            queue_reply(s, j, &r, err) != 0)
+        if (add_event(s, j, r.id, now, "note", 1, NULL, NULL, j->reply, err) != 0)
             return -1;
         changed = 1;
     }
@@ -330,7 +378,10 @@ static int change_apply_one(store *s, change_job *j, error *err)
         r.status = j->status;
         if (j->note)
             r.status_notes = j->note;
-        changed = 1;
+        /* What the citizen is asked, which their tracking page shows while it waits. */
+        if (workflow_ask_citizen(j->wf, j->status))
+            r.status_notes = status_comment(j);
+        changed = entered = 1;
     } else if (j->note) {
         if (add_event(s, j, r.id, now, "note", 1, NULL, NULL, j->note, err) != 0)
             return -1;
@@ -363,6 +414,13 @@ static int change_apply_one(store *s, change_job *j, error *err)
     if (!changed)
         return 0;
     r.updated_at = now;
+    /* After every other change, so that the actions see the request as the agent left it;
+     * a status e-mail carries the reply, which then goes in no second e-mail. */
+    int told = 0;
+    if (entered && enter_status(s, j, &r, status_comment(j), now, &told, err) != 0)
+        return -1;
+    if (j->reply && !told && queue_reply(s, j, &r, err) != 0)
+        return -1;
     if (request_followups_tx(s, &r, old_status, old_due, old_closed, now, err) != 0 ||
         (j->reply && webhook_emit_tx(s, &r, "request.replied", now, err) != 0))
         return -1;
@@ -397,6 +455,8 @@ static int load_workflow(core *c, const cat_tenant *t, change_job *j, error *err
             j->wf = workflow_copy(&j->op.a, proc->workflow);
             if (!j->procedure_name || !j->wf)
                 rc = error_set(err, ERR_INTERNAL, NULL, "out of memory");
+            else
+                rc = status_env_prepare(c, t, proc, j->wf, &r, NULL, &j->op.a, &j->env, err);
         }
     }
     arena_free(&a);
@@ -484,6 +544,7 @@ static change_job *process_prepare(core *c, const cat_tenant *t, const char *ref
     j->reply = request_dup_opt(&j->op.a, p->reply);
     j->internal_note = request_dup_opt(&j->op.a, p->internal_note);
     j->reply_url = request_dup_opt(&j->op.a, p->reply_url);
+    j->env.tracking_url = j->reply_url;
     if ((ch->assignee && !j->assignee) || (dep && !j->department_code)) {
         core_op_free(j);
         error_set(err, ERR_INTERNAL, NULL, "out of memory");

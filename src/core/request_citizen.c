@@ -55,9 +55,12 @@ static void message_finish(core_op *op, int *rc, error *err)
         request_linked_discard(j->uploads, &j->linked);
 }
 
-int request_citizen_message(core *c, const cat_tenant *t, const char *reference,
-                            const core_actor *who, const char *body, store_attachment *attachments,
-                            size_t n, channel ch, core_done_fn cb, void *ctx, error *err)
+/* A message job of kind (CHANGE_MESSAGE, CHANGE_ANSWER) for the citizen, checked and
+ * submitted; tracking_url (may be NULL) is the link the actions of a status entered send. */
+static int message_submit(core *c, const cat_tenant *t, const char *reference,
+                          const core_actor *who, change_kind kind, const char *body,
+                          store_attachment *attachments, size_t n, const char *tracking_url,
+                          channel ch, core_done_fn cb, void *ctx, error *err)
 {
     if (!citizen_of(who))
         return error_set(err, ERR_FORBIDDEN, NULL, "a citizen's message");
@@ -70,10 +73,11 @@ int request_citizen_message(core *c, const cat_tenant *t, const char *reference,
     change_job *j = request_change_new(c, t, reference, citizen_of(who), ch, err);
     if (!j)
         return -1;
-    j->kind = CHANGE_MESSAGE;
+    j->kind = kind;
     j->uploads = core_uploads(c);
     j->op.finish = message_finish;
     j->body = arena_strdup(&j->op.a, body);
+    j->env.tracking_url = request_dup_opt(&j->op.a, tracking_url);
     if (n) {
         j->attachments = arena_alloc(&j->op.a, sizeof *j->attachments * n);
         if (!j->attachments) {
@@ -84,11 +88,28 @@ int request_citizen_message(core *c, const cat_tenant *t, const char *reference,
             request_copy_attachment(&j->op.a, &j->attachments[i], &attachments[i]);
         j->n_attachments = n;
     }
-    if (!j->body) {
+    if (!j->body || (tracking_url && *tracking_url && !j->env.tracking_url)) {
         core_op_free(j);
         return error_set(err, ERR_INTERNAL, NULL, "out of memory");
     }
     return core_op_submit(c, j, cb, ctx, err);
+}
+
+int request_citizen_message(core *c, const cat_tenant *t, const char *reference,
+                            const core_actor *who, const char *body, store_attachment *attachments,
+                            size_t n, channel ch, core_done_fn cb, void *ctx, error *err)
+{
+    return message_submit(c, t, reference, who, CHANGE_MESSAGE, body, attachments, n, NULL, ch, cb,
+                          ctx, err);
+}
+
+int request_citizen_answer(core *c, const cat_tenant *t, const char *reference,
+                           const core_actor *who, const char *body, store_attachment *attachments,
+                           size_t n, const char *tracking_url, channel ch, core_done_fn cb,
+                           void *ctx, error *err)
+{
+    return message_submit(c, t, reference, who, CHANGE_ANSWER, body, attachments, n, tracking_url,
+                          ch, cb, ctx, err);
 }
 
 int request_rate(core *c, const cat_tenant *t, const char *reference, const core_actor *who,

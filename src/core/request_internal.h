@@ -13,6 +13,7 @@
 #include "core/attachment.h"
 #include "core/core_op.h"
 #include "core/request.h"
+#include "core/status_actions.h"
 
 typedef enum change_kind {
     CHANGE_FIELDS,  /* agent or API: status, assignee, priority, department */
@@ -21,6 +22,7 @@ typedef enum change_kind {
     CHANGE_RATE,    /* the citizen rates the answer */
     CHANGE_REOPEN,  /* the citizen says the problem is still there */
     CHANGE_ROUTE,   /* «Re-router»: the department the routing rules give (request_route.c) */
+    CHANGE_ANSWER,  /* the citizen answers an ask_citizen status, maybe with files */
 } change_kind;
 
 typedef struct change_job {
@@ -48,19 +50,23 @@ typedef struct change_job {
      * may outlive the catalogue's snapshot); NULL when the request was not found then. */
     int64_t procedure_id;
     const cat_workflow *wf;
-    /* CHANGE_NOTE, CHANGE_MESSAGE, CHANGE_REOPEN, CHANGE_RATE (comment) */
+    /* What the actions of a status the request enters need (wf, words, the routing rules'
+     * answer), prepared with wf; its tracking_url is reply_url, when the entrance gave one. */
+    status_env env;
+    /* CHANGE_NOTE, CHANGE_MESSAGE, CHANGE_ANSWER, CHANGE_REOPEN, CHANGE_RATE (comment) */
     const char *body;
     int is_public;
     int rating;
-    store_attachment *attachments; /* CHANGE_MESSAGE; CHANGE_FIELDS: the internal note's */
+    store_attachment *attachments; /* CHANGE_MESSAGE, CHANGE_ANSWER; CHANGE_FIELDS: the
+                                      internal note's */
     size_t n_attachments;
     core_actor who; /* copied: strings and agent in the arena */
     store_agent who_agent;
     const char *actor;  /* who's timeline label */
     int64_t request_id; /* set by change_apply_one */
     const char *channel;
-    /* CHANGE_MESSAGE on a merged request: where the survivor's copies of the files are
-     * linked, and those links (removed if the job fails). */
+    /* CHANGE_MESSAGE, CHANGE_ANSWER on a merged request: where the survivor's copies of the files
+     * are linked, and those links (removed if the job fails). */
     const attachment_dir *uploads;
     struct request_linked {
         store_attachment *files; /* in the job's arena */

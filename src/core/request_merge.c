@@ -32,6 +32,7 @@ typedef struct merge_job {
     /* The status each one's workflow closes a duplicate with (workflow_duplicate_status),
      * copied; NULL: its workflow has none. */
     const char *duplicate_status, *survivor_dup_status;
+    status_env env; /* the actions of the duplicate's status (status_actions.h) */
     /* Names linked for the survivor's copies of attachments, removed again if the job
      * fails (the rows that would have referred to them are rolled back). */
     request_linked linked;
@@ -266,11 +267,17 @@ static int merge_apply(store *s, core_op *op, error *err)
     d.closed_at = now;
     d.updated_at = now;
     d.merged_into = v.id;
-    if (request_followups_tx(s, &d, old_status, d.due_at, old_closed, now, err) != 0 ||
+    /* The duplicate status's actions; a status e-mail they send carries the note naming the
+     * survivor, and replaces the merge's own e-mail to the duplicate's citizen. */
+    int told = 0;
+    status_entry entry = {.actor = j->actor, .channel = j->channel, .note = note, .now = now};
+    if (status_actions_run_tx(s, &j->env, &d, &entry, &told, err) != 0 ||
+        request_followups_tx(s, &d, old_status, d.due_at, old_closed, now, err) != 0 ||
         s->ops->requests.tx_update(s, &d, err) != 0 || s->ops->requests.tx_update(s, &v, err) != 0)
         return -1;
 
-    if (queue_told(s, j, &d, "request_merged", j->duplicate_procedure, v.reference, err) != 0 ||
+    if ((!told &&
+         queue_told(s, j, &d, "request_merged", j->duplicate_procedure, v.reference, err) != 0) ||
         queue_told(s, j, &v, "request_merged_here", j->survivor_procedure, NULL, err) != 0)
         return -1;
     int64_t ids[2] = {d.id, v.id};
@@ -291,11 +298,13 @@ static void merge_finish(core_op *op, int *rc, error *err)
 }
 
 /* The name of request `reference`'s procedure and the code of its workflow's duplicate
- * status (NULL: none), copied into a (the job may outlive the catalogue snapshot); -1 with
+ * status (NULL: none), copied into a (the job may outlive the catalogue snapshot), and when
+ * env is set, what its actions need (status_env_prepare, with tracking_url); -1 with
  * ERR_NOT_FOUND naming arg when who may not see it. */
 static int procedure_name(core *c, const cat_tenant *t, const core_actor *who,
                           const char *reference, const char *arg, arena *a, const char **out,
-                          const char **dup_status, error *err)
+                          const char **dup_status, status_env *env, const char *tracking_url,
+                          error *err)
 {
     arena tmp;
     arena_init(&tmp, 0);
@@ -308,6 +317,8 @@ static int procedure_name(core *c, const cat_tenant *t, const core_actor *who,
         *dup_status = dup ? arena_strdup(a, dup->code) : NULL;
         if (!*out || (dup && !*dup_status))
             rc = error_set(err, ERR_INTERNAL, NULL, "out of memory");
+        else if (env && p)
+            rc = status_env_prepare(c, t, p, NULL, &r, tracking_url, a, env, err);
     } else if (err->code == ERR_NOT_FOUND) {
         error_set(err, ERR_NOT_FOUND, arg, "no such request");
     }
@@ -333,10 +344,11 @@ int request_merge(core *c, const cat_tenant *t, const char *duplicate, const cha
     arena *a = &j->op.a;
     /* Read now for the e-mails' procedure names, and to refuse an unknown or unseen request
      * before queuing; the job checks everything again on the rows it changes. */
+    const char *lookup = base_url && *base_url ? request_lookup_url(c, a, base_url) : NULL;
     if (procedure_name(c, t, who, duplicate, "duplicate", a, &j->duplicate_procedure,
-                       &j->duplicate_status, err) != 0 ||
+                       &j->duplicate_status, &j->env, lookup, err) != 0 ||
         procedure_name(c, t, who, survivor, "survivor", a, &j->survivor_procedure,
-                       &j->survivor_dup_status, err) != 0) {
+                       &j->survivor_dup_status, NULL, NULL, err) != 0) {
         core_op_free(j);
         return -1;
     }

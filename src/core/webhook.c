@@ -198,7 +198,18 @@ static char *delivery_body(const store_request *r, const char *procedure_code, c
     return text;
 }
 
-int webhook_emit_tx(store *s, const store_request *r, const char *event, int64_t now, error *err)
+/* Whether subscription w gets event: the active ones subscribed to it or, when url is set,
+ * the active one at that address whatever it subscribed to (a workflow's action names it). */
+static int targeted(const store_webhook *w, const char *event, const char *url)
+{
+    if (!w->active)
+        return 0;
+    return url ? w->url && strcmp(w->url, url) == 0 : subscribed(w, event);
+}
+
+/* One delivery job per subscription targeted(event, url); their number in *n_out. */
+static int emit(store *s, const store_request *r, const char *event, const char *url, int64_t now,
+                size_t *n_out, error *err)
 {
     arena a;
     arena_init(&a, 0);
@@ -207,12 +218,12 @@ int webhook_emit_tx(store *s, const store_request *r, const char *event, int64_t
     const char *procedure_code = NULL;
     int rc = s->ops->jobs.webhooks(s, r->tenant_id, &a, &subs, &n, err);
     for (size_t i = 0; rc == 0 && i < n; i++)
-        wanted += subs[i].active && subscribed(&subs[i], event);
+        wanted += targeted(&subs[i], event, url);
     /* Most collectivités have no subscription: no further read then. */
     if (rc == 0 && wanted)
         rc = s->ops->jobs.procedure_code(s, r->procedure_id, &a, &procedure_code, err);
     for (size_t i = 0; rc == 0 && i < n; i++) {
-        if (!subs[i].active || !subscribed(&subs[i], event))
+        if (!targeted(&subs[i], event, url))
             continue;
         unsigned char raw[DELIVERY_ID_BYTES];
         char delivery[DELIVERY_ID_BYTES * 2 + 1];
@@ -230,7 +241,20 @@ int webhook_emit_tx(store *s, const store_request *r, const char *event, int64_t
         json_decref(payload);
     }
     arena_free(&a);
+    if (n_out)
+        *n_out = wanted;
     return rc;
+}
+
+int webhook_emit_tx(store *s, const store_request *r, const char *event, int64_t now, error *err)
+{
+    return emit(s, r, event, NULL, now, NULL, err);
+}
+
+int webhook_emit_to_tx(store *s, const store_request *r, const char *event, const char *url,
+                       int64_t now, size_t *n_out, error *err)
+{
+    return emit(s, r, event, url, now, n_out, err);
 }
 
 /* ---- delivering ---- */

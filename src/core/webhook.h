@@ -56,6 +56,11 @@ int webhook_sign(const char *secret, int64_t t, const char *body, size_t len,
  * delivery job per active subscription of r's tenant to event, due now, its body (event,
  * delivery id, occurred_at, the request's public fields) built here once. */
 int webhook_emit_tx(store *s, const store_request *r, const char *event, int64_t now, error *err);
+/* The same for one subscription: the active one at address url, whatever events it chose (a
+ * workflow's webhook action names it, for request.entered_status); *n_out (may be NULL) is 1
+ * when there is one, 0 when no active subscription has that address (nothing written). */
+int webhook_emit_to_tx(store *s, const store_request *r, const char *event, const char *url,
+                       int64_t now, size_t *n_out, error *err);
 
 /* The tenant's subscriptions (secrets sealed, core/seal.h). */
 int webhook_list(core *c, int64_t tenant_id, arena *a, store_webhook **out, size_t *n, error *err);

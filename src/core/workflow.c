@@ -4,10 +4,12 @@
  */
 #include "core/workflow.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "core/agent.h"
 #include "core/catalogue.h"
+#include "core/workflow_action.h"
 #include "util/log.h"
 
 /* The roles a transition names, as bits; -1 for a name that is no role. */
@@ -135,6 +137,44 @@ size_t workflow_check(const cat_workflow *wf, workflow_problem *out, size_t max)
     return n;
 }
 
+/* Checks and attaches wf's actions from the raw rows; the first problem into *broken (in a
+ * buffer of the caller's). -1 when out of memory. */
+static int build_actions(arena *a, const store_catalogue *raw, cat_workflow *wf, char *broken,
+                         size_t size)
+{
+    size_t na = 0;
+    for (size_t j = 0; j < raw->n_workflow_actions; j++)
+        na += raw->workflow_actions[j].workflow_id == wf->rec.id;
+    wf->actions = arena_alloc(a, sizeof *wf->actions * (na + 1));
+    if (!wf->actions)
+        return -1;
+    for (size_t j = 0; j < raw->n_workflow_actions && !*broken; j++) {
+        const store_workflow_action *in = &raw->workflow_actions[j];
+        if (in->workflow_id != wf->rec.id)
+            continue;
+        error err;
+        error_clear(&err);
+        cat_action *act = &wf->actions[wf->n_actions];
+        if (workflow_action_check(a, wf, in, act, &err) != 0) {
+            if (err.code == ERR_INTERNAL)
+                return -1;
+            snprintf(broken, size, "action %.40s on %.40s: %.40s %.160s", in->kind ? in->kind : "",
+                     in->status_code ? in->status_code : "", err.arg, err.detail);
+            break;
+        }
+        /* One answer brings the request back: two would not say where. */
+        if (act->kind == WORKFLOW_ACTION_ASK_CITIZEN && workflow_ask_citizen(wf, act->status))
+            snprintf(broken, size, "status %.40s asks the citizen twice", act->status);
+        const cat_action *same[WORKFLOW_ACTIONS_MAX];
+        if (workflow_actions_on(wf, act->status, same, WORKFLOW_ACTIONS_MAX) ==
+            WORKFLOW_ACTIONS_MAX)
+            snprintf(broken, size, "status %.40s has more than %d actions", act->status,
+                     WORKFLOW_ACTIONS_MAX);
+        wf->n_actions++;
+    }
+    return 0;
+}
+
 int workflow_build(arena *a, const store_catalogue *raw, int64_t tenant_id, cat_workflow **out,
                    size_t *n)
 {
@@ -177,6 +217,14 @@ int workflow_build(arena *a, const store_catalogue *raw, int64_t tenant_id, cat_
             }
         workflow_problem first;
         size_t broken = workflow_check(wf, &first, 1);
+        char why[320] = "";
+        if (!broken && build_actions(a, raw, wf, why, sizeof why) != 0)
+            return -1;
+        if (!broken && why[0]) {
+            log_error("workflow %s of tenant %lld is left out: %s", w->code, (long long)tenant_id,
+                      why);
+            continue;
+        }
         if (broken) {
             log_error("workflow %s of tenant %lld is left out: %zu problem(s), first %s (%s %s)",
                       w->code, (long long)tenant_id, broken, first.key, first.a ? first.a : "",
@@ -238,6 +286,19 @@ cat_workflow *workflow_copy(arena *a, const cat_workflow *wf)
         d->rec.label = dup_opt(a, s->rec.label, &oom);
         d->rec.label_en = dup_opt(a, s->rec.label_en, &oom);
         d->rec.roles = dup_opt(a, s->rec.roles, &oom);
+    }
+    c->actions = arena_alloc(a, sizeof *c->actions * (wf->n_actions + 1));
+    if (!c->actions)
+        return NULL;
+    for (size_t i = 0; i < wf->n_actions; i++) {
+        cat_action *d = &c->actions[i];
+        const cat_action *s = &wf->actions[i];
+        *d = *s;
+        d->status = dup_opt(a, s->status, &oom);
+        d->text = dup_opt(a, s->text, &oom);
+        d->text_en = dup_opt(a, s->text_en, &oom);
+        d->return_to = dup_opt(a, s->return_to, &oom);
+        d->url = dup_opt(a, s->url, &oom);
     }
     return oom ? NULL : c;
 }
@@ -347,6 +408,33 @@ const char *workflow_reopen_target(const cat_workflow *wf, const char *code)
 {
     const store_workflow_status *s = workflow_status(wf, code);
     return s ? s->reopen_to : NULL;
+}
+
+size_t workflow_actions_on(const cat_workflow *wf, const char *status, const cat_action **out,
+                           size_t max)
+{
+    size_t n = 0;
+    for (size_t i = 0; wf && status && i < wf->n_actions && n < max; i++)
+        if (strcmp(wf->actions[i].status, status) == 0)
+            out[n++] = &wf->actions[i];
+    /* The rows come by position; a few actions per status: an insertion sort keeps it so
+     * whatever order they were given in. */
+    for (size_t i = 1; i < n; i++)
+        for (size_t k = i; k > 0 && out[k - 1]->position > out[k]->position; k--) {
+            const cat_action *t = out[k];
+            out[k] = out[k - 1];
+            out[k - 1] = t;
+        }
+    return n;
+}
+
+const cat_action *workflow_ask_citizen(const cat_workflow *wf, const char *status)
+{
+    for (size_t i = 0; wf && status && i < wf->n_actions; i++)
+        if (wf->actions[i].kind == WORKFLOW_ACTION_ASK_CITIZEN &&
+            strcmp(wf->actions[i].status, status) == 0)
+            return &wf->actions[i];
+    return NULL;
 }
 
 /* The first closed status of wf whose extended status is `extended`, else the one coded

@@ -28,6 +28,29 @@ typedef struct cat_transition {
     unsigned roles; /* bit (1 << agent_role) for each role it names */
 } cat_transition;
 
+/* What a request entering a status sets off (core/workflow_action.h checks them, the change
+ * job runs them: core/status_actions.h). */
+typedef enum workflow_action_kind {
+    WORKFLOW_ACTION_NOTIFY_CITIZEN,    /* a message to the citizen on their channel */
+    WORKFLOW_ACTION_NOTIFY_DEPARTMENT, /* an e-mail to the request's department */
+    WORKFLOW_ACTION_ASSIGN_BY_RULE,    /* the routing rules again, as «re-router» */
+    WORKFLOW_ACTION_SET_DUE_DATE,      /* a new due date, N days from the entry */
+    WORKFLOW_ACTION_ASK_CITIZEN,       /* the citizen asked for a correction or a document */
+    WORKFLOW_ACTION_WEBHOOK,           /* request.entered_status to one subscription */
+} workflow_action_kind;
+
+typedef struct cat_action {
+    workflow_action_kind kind;
+    const char *status; /* the status whose entry runs it */
+    int position;       /* order among the status's actions */
+    /* NOTIFY_CITIZEN: the collectivité's own text (placeholders {reference}, {statut},
+     * {procedure}, {lien}) in French and English; NULL: the request_status template's. */
+    const char *text, *text_en;
+    int days, working;     /* SET_DUE_DATE: N days, 1: jours ouvrés, 0: calendar days */
+    const char *return_to; /* ASK_CITIZEN: where the citizen's answer takes the request */
+    const char *url;       /* WEBHOOK: an active subscription's URL (its secret stays there) */
+} cat_action;
+
 typedef struct cat_workflow {
     store_workflow rec;
     store_workflow_status *statuses; /* by position */
@@ -35,6 +58,8 @@ typedef struct cat_workflow {
     cat_transition *transitions; /* by position */
     size_t n_transitions;
     const store_workflow_status *initial; /* never NULL in a catalogue's workflow */
+    cat_action *actions;                  /* by status, then position */
+    size_t n_actions;
 } cat_workflow;
 
 struct cat_tenant;
@@ -71,8 +96,9 @@ typedef struct workflow_problem {
 size_t workflow_check(const cat_workflow *wf, workflow_problem *out, size_t max);
 
 /* Builds the workflows of tenant_id from raw rows into *out (n in *n, in the arena).
- * A workflow that breaks a rule of workflow_check is left out and logged: procedures that
- * use it then have none, and the catalogue disables them. -1 when out of memory. */
+ * A workflow that breaks a rule of workflow_check, or has an action workflow_action_check
+ * refuses, is left out and logged: procedures that use it then have none, and the catalogue
+ * disables them. -1 when out of memory. */
 int workflow_build(arena *a, const store_catalogue *raw, int64_t tenant_id, cat_workflow **out,
                    size_t *n);
 /* A deep copy of wf in a (for a write job that may outlive the catalogue's snapshot); NULL
@@ -119,6 +145,17 @@ const store_workflow_status *workflow_duplicate_status(const cat_workflow *wf);
 /* The status a problem fixed on the spot ends in (the field visit's «résolu»): the closed one
  * whose extended status is FIXED, else the one coded "resolved"; NULL when neither. */
 const store_workflow_status *workflow_fixed_status(const cat_workflow *wf);
+
+/* The most actions one status may have (workflow_build refuses a workflow with more). */
+#define WORKFLOW_ACTIONS_MAX 16
+
+/* The actions entering status runs, in position order, into out (pointers into wf);
+ * returns how many, at most max. */
+size_t workflow_actions_on(const cat_workflow *wf, const char *status, const cat_action **out,
+                           size_t max);
+/* The ask_citizen action of status: a request there waits for the citizen's answer; NULL
+ * when the status has none. */
+const cat_action *workflow_ask_citizen(const cat_workflow *wf, const char *status);
 
 /* Which statuses workflow_tenant_codes lists. */
 typedef enum workflow_codes {

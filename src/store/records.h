@@ -183,6 +183,16 @@ typedef struct store_status_count {
     int64_t n;
 } store_status_count;
 
+/* One action run when a request enters a status (table workflow_actions);
+ * core/workflow_action.h gives the kinds and their params their meaning. */
+typedef struct store_workflow_action {
+    int64_t workflow_id;
+    const char *status_code;
+    int position;       /* order of running */
+    const char *kind;   /* "notify_citizen", "ask_citizen", … */
+    const char *params; /* a JSON object */
+} store_workflow_action;
+
 /* How many requests a procedure received over a period (store requests.procedure_counts). */
 typedef struct store_procedure_count {
     int64_t procedure_id;
@@ -206,6 +216,8 @@ typedef struct store_catalogue {
     size_t n_workflow_statuses;
     store_workflow_transition *workflow_transitions; /* by workflow then position */
     size_t n_workflow_transitions;
+    store_workflow_action *workflow_actions; /* by workflow, status, then position */
+    size_t n_workflow_actions;
     int64_t version; /* the config_version it was loaded at */
 } store_catalogue;
 

@@ -343,7 +343,13 @@ test('JSON API on the demo commune', async (t) => {
         checkItemShape(r.json);
         assert.equal(r.json.status, 'acknowledged');
         assert.equal(r.json.status_notes, 'Nous avons bien reçu votre signalement.');
-        const st = r.json.timeline[r.json.timeline.length - 1];
+        /* The status event, then the internal events of the status's actions (acknowledged
+         * tells the citizen: notify_citizen, or notify_citizen_skipped without an e-mail). */
+        const nAfterStatus = r.json.timeline.length;
+        const actions = r.json.timeline.slice(nEvents + 1);
+        assert.deepEqual(actions.map((e) => [e.kind, e.public, e.body.replace(/_skipped$/, '')]),
+                         [['action', false, 'notify_citizen']]);
+        const st = r.json.timeline[nEvents];
         assert.equal(st.kind, 'status');
         assert.equal(st.status_from, 'new');
         assert.equal(st.status_to, 'acknowledged');
@@ -361,9 +367,9 @@ test('JSON API on the demo commune', async (t) => {
         assert.equal(r.json.assignee, 'agent-42');
         assert.equal(r.json.priority, 'urgent');
         assert.equal(r.json.department.code, dep);
-        const kinds = r.json.timeline.slice(nEvents + 1).map((e) => e.kind).sort();
+        const kinds = r.json.timeline.slice(nAfterStatus).map((e) => e.kind).sort();
         assert.deepEqual(kinds, ['assign', 'department', 'priority']);
-        for (const e of r.json.timeline.slice(nEvents + 1)) assert.equal(e.public, false, `${e.kind} is internal`);
+        for (const e of r.json.timeline.slice(nAfterStatus)) assert.equal(e.public, false, `${e.kind} is internal`);
         const row = sqlRows(srv, `SELECT assignee, priority, (SELECT code FROM departments WHERE id = department_id)
                                   FROM requests WHERE reference = ${q(ref)};`)[0];
         assert.equal(row, `agent-42|3|${dep}`);

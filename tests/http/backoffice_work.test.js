@@ -302,8 +302,10 @@ test('the agents\' work: inbox, triage, bulk, intake, scope and audit', async (t
         assert.equal(r.status, 303, r.text.slice(0, 500));
         assert.match(r.location, /^\/agent\//);
         assert.equal(srv.sql(`SELECT status FROM requests WHERE reference='${ref}'`).trim(), 'resolved');
-        const mail = srv.sql(`SELECT count(*) FROM outbox WHERE template='request_reply' AND recipient='helene@example.test'`).trim();
-        assert.equal(mail, '1', 'the reply is queued by e-mail');
+        /* One e-mail: the resolved status's (its notify_citizen action), carrying the reply. */
+        const mails = srv.sql(`SELECT template, params LIKE '%rebouché ce matin%' FROM outbox WHERE recipient='helene@example.test'
+                               AND template IN ('request_reply', 'request_status')`).trim();
+        assert.equal(mails, 'request_status|1', 'the reply is queued by e-mail, with the new status');
         const ev = srv.sql(`SELECT is_public, actor FROM request_events WHERE request_id=(SELECT id FROM requests WHERE reference='${ref}') AND kind='note' ORDER BY id`).trim().split('\n');
         assert.equal(ev.length, 2);
         assert.ok(ev.every((l) => /\|agent:\d+$/.test(l)), 'notes carry the agent as actor');

@@ -246,15 +246,25 @@ function trackingPath(ref, token) {
 }
 
 /* Sends a reply with files on the tracking page; returns the answer (303 or the page). */
-async function reply(b, ref, token, message, files) {
+/* Sends the tracking page's form ending in `/suffix` (text in field `field`, files). */
+async function sendTracking(b, ref, token, suffix, field, text, files) {
     const page = await b.get(trackingPath(ref, token));
     assert.equal(page.status, 200);
-    const form = parseForms(page.text).find((f) => f.action.endsWith('/message'));
-    assert.ok(form, 'no reply form on the tracking page');
+    const form = parseForms(page.text).find((f) => f.action.endsWith(`/${suffix}`));
+    assert.ok(form, `no /${suffix} form on the tracking page`);
     assert.equal(form.enctype, 'multipart/form-data');
-    const fields = fill(form, { '*': files }).filter(([k]) => k !== 'message');
-    fields.push(['message', message]);
+    const fields = fill(form, { '*': files }).filter(([k]) => k !== field);
+    fields.push([field, text]);
     return b.submit(form, fields);
+}
+
+function reply(b, ref, token, message, files) {
+    return sendTracking(b, ref, token, 'message', 'message', message, files);
+}
+
+/* The answer to a correction asked (the box shown while the request waits for it). */
+function answer(b, ref, token, text, files) {
+    return sendTracking(b, ref, token, 'correction', 'reponse', text, files);
 }
 
 function download(srv, p, headers = {}) {
@@ -293,6 +303,7 @@ module.exports = {
     attachmentLinks,
     trackingPath,
     reply,
+    answer,
     download,
     setToken,
     attachmentUrl,

@@ -206,8 +206,11 @@ test('the citizen\'s tracking page: citizens\' labels, and a hidden status shown
     assert.match(page, /class="badge badge--purple" data-status="correction_requested">Correction demandée</);
     assert.match(page, /Le service a besoin d'une correction ou d'une pièce de votre part/);
     /* Hidden from citizens (an administrator's choice): they read «En instruction», the
-     * status before it; agents still see it as it is. */
-    srv.sql(`UPDATE workflow_statuses SET citizen_visible = 0 WHERE code = 'correction_requested'
+     * status before it; agents still see it as it is. Its actions that tell or ask the
+     * citizen go with that choice (a workflow keeping them would be refused whole). */
+    srv.sql(`DELETE FROM workflow_actions WHERE status_code = 'correction_requested'
+             AND workflow_id = (SELECT workflow_id FROM procedures WHERE code = 'permis-flux');
+             UPDATE workflow_statuses SET citizen_visible = 0 WHERE code = 'correction_requested'
              AND workflow_id = (SELECT workflow_id FROM procedures WHERE code = 'permis-flux')`);
     page = await (async () => {
         for (let i = 0; i < 40; i++) {

@@ -963,18 +963,24 @@ static void test_request_process_atomic(void **state)
     assert_int_equal(request_get(f->db.core, in.tenant, out.reference, &a, &r, &err), 0);
     assert_string_equal(r.status, "resolved");
     assert_int_equal(request_timeline(f->db.core, in.tenant, r.id, 0, &a, &ev, &n, &err), 0);
-    assert_int_equal(n, 4); /* created, reply, internal note, status */
+    /* created, reply, internal note, status, and the status's notify_citizen action */
+    assert_int_equal(n, 5);
     assert_string_equal(ev[1].body, "Le trou a été rebouché ce matin.");
     assert_true(ev[1].is_public);
     assert_false(ev[2].is_public);
-    /* The citizen gave an e-mail: the reply e-mail is queued with the change. */
+    assert_string_equal(ev[4].kind, "action");
+    assert_string_equal(ev[4].body, "notify_citizen");
+    assert_false(ev[4].is_public);
+    /* The citizen gave an e-mail: one e-mail is queued with the change, the status's, which
+     * carries the reply (no second e-mail for the reply alone). */
     store_outbox *mails = NULL;
     size_t n_mails = 0;
     assert_int_equal(
         f->db.store->ops->outbox.list(f->db.store, f->tenant_id, r.id, &a, &mails, &n_mails, &err),
         0);
     assert_int_equal(n_mails, 1);
-    assert_string_equal(mails[0].template, "request_reply");
+    assert_string_equal(mails[0].template, "request_status");
+    assert_non_null(strstr(mails[0].params, "Le trou a été rebouché ce matin."));
 
     /* A refused transition writes nothing: neither the reply nor the note. */
     request_processing bad = {
@@ -985,7 +991,7 @@ static void test_request_process_atomic(void **state)
                      -1);
     assert_int_equal(err.code, ERR_CONFLICT);
     assert_int_equal(request_timeline(f->db.core, in.tenant, r.id, 0, &a, &ev, &n, &err), 0);
-    assert_int_equal(n, 4);
+    assert_int_equal(n, 5);
     assert_int_equal(
         f->db.store->ops->outbox.list(f->db.store, f->tenant_id, r.id, &a, &mails, &n_mails, &err),
         0);

@@ -372,11 +372,13 @@ static void test_field_photos_and_moderation(void **state)
                             .n_note_attachments = 1};
     assert_int_equal(request_process(f->db.core, f->t, c.reference, &p, NULL, NULL, &err), 0);
     size_t n = timeline(f, c.id, 0, &ev);
-    assert_string_equal(ev[n - 2].kind, "note");
-    assert_false(ev[n - 2].is_public);
-    assert_string_equal(ev[n - 2].channel, "mobile");
-    assert_string_equal(ev[n - 1].kind, "status");
-    int64_t note_event = ev[n - 2].id;
+    assert_string_equal(ev[n - 3].kind, "note");
+    assert_false(ev[n - 3].is_public);
+    assert_string_equal(ev[n - 3].channel, "mobile");
+    assert_string_equal(ev[n - 2].kind, "status");
+    /* then the resolved status's action (status_actions.h): the citizen told */
+    assert_string_equal(ev[n - 1].kind, "action");
+    int64_t note_event = ev[n - 3].id;
     store_attachment *atts = NULL;
     size_t n_atts = 0;
     assert_int_equal(attachment_list(f->db.core, f->t->rec.id, c.id, &f->a, &atts, &n_atts, &err),

@@ -757,8 +757,11 @@ static void op_patch(http_req *rq, rest_state *st)
     }
     st->success_status = 200;
     http_wait *w = http_wait_begin(rq, write_cont);
-    int rc = request_update(rq->core, st->tenant, rq->params[0], &st->change, http_wait_done, w,
-                            &err);
+    /* The tracking lookup page, for the e-mails of the status entered (its actions). */
+    request_processing p = {.change = st->change,
+                            .reply_url =
+                                arena_printf(rq->arena, "%s/suivi", http_base_url(rq, st->tenant))};
+    int rc = request_process(rq->core, st->tenant, rq->params[0], &p, http_wait_done, w, &err);
     http_wait_started(w, rc, &err);
 }
 

@@ -1154,12 +1154,61 @@ static const char migration_29[] = "CREATE TABLE workflow_versions (\n"
                                    "  UNIQUE (workflow_id, version)\n"
                                    ") STRICT;\n";
 
+/* Version 30 (issue 13, «Actions on entering a status»): what happens when a request enters
+ * a status of its workflow, in order (position): notify the citizen or the department, route
+ * again, set a new due date, ask the citizen for a correction, call one webhook. params is a
+ * JSON object whose keys depend on the kind; core/workflow_action.h checks it when the
+ * catalogue is loaded (a workflow with a bad action is left out, as for a bad transition).
+ * The shipped workflows get theirs, those of today's collectivités here and those of
+ * collectivités created afterwards from the trigger, which is made again with both seeds
+ * (SQLite fires the most recent trigger first, so a second trigger would run before the
+ * workflows it refers to exist). Incident: the citizen told when it is acknowledged,
+ * resolved or rejected; démarche: told of every status after its filing (whose own e-mail is
+ * the acknowledgement), asked for a correction that brings the request back under review,
+ * and given two months (60 calendar days) of instruction each time the review starts;
+ * question: told when it is answered. */
+#define SEED_WORKFLOW_ACTIONS(TENANTS)                                                             \
+    "INSERT INTO workflow_actions (workflow_id, status_code, position, kind, params) SELECT "      \
+    "w.id, v.column2, v.column3, v.column4, v.column5 FROM workflows w JOIN (VALUES "              \
+    "('incident', 'acknowledged', 1, 'notify_citizen', '{}'), "                                    \
+    "('incident', 'resolved', 1, 'notify_citizen', '{}'), "                                        \
+    "('incident', 'rejected', 1, 'notify_citizen', '{}'), "                                        \
+    "('demarche', 'under_review', 1, 'set_due_date', '{\"days\":60,\"working\":false}'), "         \
+    "('demarche', 'under_review', 2, 'notify_citizen', '{}'), "                                    \
+    "('demarche', 'correction_requested', 1, 'notify_citizen', '{}'), "                            \
+    "('demarche', 'correction_requested', 2, 'ask_citizen', '{\"return_to\":\"under_review\"}'), " \
+    "('demarche', 'accepted', 1, 'notify_citizen', '{}'), "                                        \
+    "('demarche', 'refused', 1, 'notify_citizen', '{}'), "                                         \
+    "('demarche', 'dropped', 1, 'notify_citizen', '{}'), "                                         \
+    "('question', 'answered', 1, 'notify_citizen', '{}')) v ON v.column1 = w.code "                \
+    "WHERE w.tenant_id IN (" TENANTS ");\n"
+
+#define TENANTS_WORKFLOWS_TRIGGER                                                                  \
+    "DROP TRIGGER tenants_workflows;\n"                                                            \
+    "CREATE TRIGGER tenants_workflows AFTER INSERT ON tenants BEGIN " SEED_WORKFLOWS(              \
+        "SELECT new.id AS id") SEED_WORKFLOW_ACTIONS("SELECT new.id AS id") "END;\n"
+
+static const char migration_30[] =
+    "CREATE TABLE workflow_actions (\n"
+    "  id INTEGER PRIMARY KEY,\n"
+    "  workflow_id INTEGER NOT NULL REFERENCES workflows(id),\n"
+    "  status_code TEXT NOT NULL,\n"
+    "  position INTEGER NOT NULL,\n"
+    "  kind TEXT NOT NULL CHECK (kind IN ('notify_citizen', 'notify_department', "
+    "'assign_by_rule', 'set_due_date', 'ask_citizen', 'webhook')),\n"
+    "  params TEXT NOT NULL DEFAULT '{}',\n"
+    "  FOREIGN KEY (workflow_id, status_code) REFERENCES workflow_statuses (workflow_id, code)\n"
+    ") STRICT;\n"
+    "CREATE INDEX workflow_actions_status ON workflow_actions (workflow_id, status_code, "
+    "position);\n" SEED_WORKFLOW_ACTIONS("SELECT id FROM tenants")
+        TENANTS_WORKFLOWS_TRIGGER CONFIG_TRIGGERS("workflow_actions");
+
 /* Indexed by version - 1. */
 const char *const store_sqlite_migrations[] = {
     migration_1,  migration_2,  migration_3,  migration_4,  migration_5,  migration_6,
     migration_7,  migration_8,  migration_9,  migration_10, migration_11, migration_12,
     migration_13, migration_14, migration_15, migration_16, migration_17, migration_18,
     migration_19, migration_20, migration_21, migration_22, migration_23, migration_24,
-    migration_25, migration_26, migration_27, migration_28, migration_29};
+    migration_25, migration_26, migration_27, migration_28, migration_29, migration_30};
 const int store_sqlite_migration_count =
     (int)(sizeof store_sqlite_migrations / sizeof store_sqlite_migrations[0]);

@@ -194,6 +194,22 @@ static int read_workflow_transition(sqlite3_stmt *st, arena *a, void *p)
     return oom ? -1 : 0;
 }
 
+static sq_stmt sq_workflow_actions_all =
+    SQ_STMT("SELECT workflow_id, status_code, position, kind, params FROM workflow_actions "
+            "ORDER BY workflow_id, status_code, position, id");
+
+static int read_workflow_action(sqlite3_stmt *st, arena *a, void *p)
+{
+    store_workflow_action *w = p;
+    int oom = 0;
+    w->workflow_id = sqlite3_column_int64(st, 0);
+    w->status_code = store_sqlite_col_text(st, 1, a, &oom);
+    w->position = sqlite3_column_int(st, 2);
+    w->kind = store_sqlite_col_text(st, 3, a, &oom);
+    w->params = store_sqlite_col_text(st, 4, a, &oom);
+    return oom ? -1 : 0;
+}
+
 /* Every row of one of the catalogue's tables (no parameter) into an arena array. */
 static int load_all(store_sqlite_conn *c, sq_stmt *def, store_sqlite_row_reader rd, size_t size,
                     arena *a, void **out, size_t *n, error *err)
@@ -235,6 +251,8 @@ static int store_sqlite_catalogue_load(store *s, arena *a, store_catalogue *out,
         load_all(c, &sq_workflow_transitions_all, read_workflow_transition,
                  sizeof(store_workflow_transition), a, (void **)&out->workflow_transitions,
                  &out->n_workflow_transitions, err) != 0 ||
+        load_all(c, &sq_workflow_actions_all, read_workflow_action, sizeof(store_workflow_action),
+                 a, (void **)&out->workflow_actions, &out->n_workflow_actions, err) != 0 ||
         store_sqlite_config_version(s, &out->version, err) != 0)
         goto cleanup;
     if (began) {

@@ -382,6 +382,8 @@ static void bo_mobile_post(http_req *rq)
     if (resolve) {
         p.change.status = fixed->code;
         p.change.note = note;
+        /* The tracking lookup page, for the e-mails of the status entered (its actions). */
+        p.reply_url = arena_printf(rq->arena, "%s/suivi", http_base_url(rq, t));
     }
     http_wait *w = http_wait_begin(rq, field_done);
     int rc = request_process(rq->core, t, r.reference, &p, http_wait_done, w, &err);

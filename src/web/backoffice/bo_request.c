@@ -21,6 +21,7 @@
 #include "core/perm.h"
 #include "core/request.h"
 #include "core/request_public.h"
+#include "core/status_actions.h"
 #include "core/workflow.h"
 #include "core/work.h"
 #include "util/log.h"
@@ -198,7 +199,8 @@ static json_t *event_json(http_req *rq, const cat_tenant *t, const cat_procedure
     /* Publication and moderation say what was decided in their title: their body is a code
      * ("1"/"0", "approved"/"rejected"), not words to show. */
     int coded = strcmp(kind, "publication") == 0 || strcmp(kind, "moderation") == 0 ||
-                strcmp(kind, "job") == 0; /* a scheduled job's run: its kind (core/jobs.h) */
+                strcmp(kind, "job") == 0 || /* a scheduled job's run: its kind (core/jobs.h) */
+                strcmp(kind, STATUS_ACTION_EVENT) == 0; /* a workflow action run, by kind */
     if (coded)
         title = present_string(
             rq->present, rq->lang,
@@ -250,7 +252,10 @@ static json_t *next_statuses(http_req *rq, const store_agent *a, const cat_proce
         present_set_str_opt(o, "code", ts[i]->rec.to_code);
         present_set_str_opt(o, "label", web_in_lang(rq, ts[i]->rec.label, ts[i]->rec.label_en));
         present_set_str_opt(o, "to_label", bo_status_label(rq, p, ts[i]->rec.to_code));
-        json_object_set_new(o, "comment_required", json_boolean(ts[i]->rec.comment_required));
+        /* A status that asks the citizen needs the words asking them. */
+        json_object_set_new(o, "comment_required",
+                            json_boolean(ts[i]->rec.comment_required ||
+                                         workflow_ask_citizen(p->workflow, ts[i]->rec.to_code)));
         json_array_append_new(out, o);
     }
     return out;
@@ -548,6 +553,16 @@ static json_t *show_context(http_req *rq, const store_agent *a, const cat_tenant
     /* A new short code for whoever may change the request, while it still has a citizen. */
     json_object_set_new(ctx, "can_renew_code", json_boolean(can_change && !r->anonymised_at));
     json_object_set_new(ctx, "can_merge", json_boolean(can_change && !closed_as_duplicate(t, r)));
+    /* A correction or a document asked of the citizen: the request waits for their answer,
+     * which brings it back (core/workflow.h's workflow_ask_citizen). */
+    if (p && !r->merged_into && workflow_ask_citizen(p->workflow, r->status)) {
+        json_t *w = json_object();
+        json_object_set_new(w, "message", present_paragraphs(r->status_notes));
+        present_set_str_opt(
+            w, "return_to",
+            bo_status_label(rq, p, workflow_ask_citizen(p->workflow, r->status)->return_to));
+        json_object_set_new(ctx, "waiting_citizen", w);
+    }
     if (can_change) {
         json_t *sts = r->merged_into ? json_array() : next_statuses(rq, a, p, r);
         json_object_set_new(ctx, "has_statuses", json_boolean(json_array_size(sts) > 0));
@@ -829,6 +844,10 @@ static void bo_request_process(http_req *rq)
             /* Checked here to keep what was typed; core checks it again in the write. */
             add_error(extra, "statut",
                       present_string(rq->present, rq->lang, "request_bo.error_comment_required"));
+        else if (workflow_ask_citizen(wf, st) && !reply && !json_object_get(extra, "reponse_error"))
+            /* The citizen reads what they are asked in the reply, never in an internal note. */
+            add_error(extra, "reponse",
+                      present_string(rq->present, rq->lang, "request_bo.error_ask_message"));
         else {
             ch.status = st;
             changed = 1;

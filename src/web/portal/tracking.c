@@ -171,7 +171,7 @@ typedef struct track_state {
     int has_account;
     store_account acc;
     /* the write in flight */
-    const char *form_name; /* "message", "avis", "rouvrir" */
+    const char *form_name; /* "message", "reponse", "avis", "rouvrir" */
     const char *done_flag; /* query flag of the page after success */
     const char *text;      /* the citizen's text, shown again when the write fails */
     const char *comment;
@@ -518,9 +518,19 @@ static json_t *show_context(http_req *rq, track_state *st)
         json_object_set_new(ctx, "solved_question", q);
     }
 
+    /* A correction or a document asked: the agent's words and the answer's form. */
+    if (!r->merged_into && st->proc && workflow_ask_citizen(st->proc->workflow, r->status)) {
+        json_t *ask = json_object();
+        json_t *words = present_paragraphs(r->status_notes);
+        json_object_set_new(ask, "has_message", json_boolean(json_array_size(words) > 0));
+        json_object_set_new(ask, "message", words);
+        json_object_set_new(ctx, "correction", ask);
+    }
+
     /* What the last action did (after its redirect). */
     static const char *const flags[][2] = {
         {"envoye", "track.notice_message_sent"},
+        {"corrige", "track.notice_answered"},
         {"avis", "track.notice_rated"},
         {"rouvert", "track.notice_reopened"},
     };
@@ -576,6 +586,7 @@ static void write_cont(http_req *rq)
     case ERR_CONFLICT:
         key = strcmp(st->form_name, "avis") == 0      ? "track.error_already_rated"
               : strcmp(st->form_name, "rouvrir") == 0 ? "track.error_cannot_reopen"
+              : strcmp(st->form_name, "reponse") == 0 ? "track.error_not_waiting"
                                                       : "track.error_conflict";
         break;
     case ERR_INVALID_ARG:
@@ -589,6 +600,7 @@ static void write_cont(http_req *rq)
     json_t *extra = json_object();
     const char *field = strcmp(st->form_name, "avis") == 0      ? "note"
                         : strcmp(st->form_name, "rouvrir") == 0 ? "explication"
+                        : strcmp(st->form_name, "reponse") == 0 ? "reponse"
                                                                 : "message";
     add_error(extra, field,
               arena_printf(rq->arena, "#%s", strcmp(field, "note") == 0 ? "note-1" : field),
@@ -598,8 +610,20 @@ static void write_cont(http_req *rq)
     show_render(rq, st, err_http_status(outcome->err.code), extra);
 }
 
-/* POST /suivi/{ref}/message: text and files (multipart). */
-static void post_message(http_req *rq)
+/* The two forms of a text and files: the message to the mairie, and the answer to a
+ * correction asked (its own field names: both forms are on one page). */
+typedef struct text_form {
+    const char *name;        /* the text field, and st->form_name */
+    const char *files_field; /* where file errors are told */
+    const char *done_flag;   /* the page's query flag after success */
+    int answer;              /* 1: request_citizen_answer, else request_citizen_message */
+} text_form;
+
+static const text_form message_form = {"message", "fichiers", "envoye=1", 0};
+static const text_form answer_form = {"reponse", "reponse_fichiers", "corrige=1", 1};
+
+/* POST of a text_form: text and files (multipart). */
+static void post_text(http_req *rq, const text_form *tf)
 {
     error err;
     error_clear(&err);
@@ -614,11 +638,12 @@ static void post_message(http_req *rq)
     json_t *extra = json_object();
     web_upload_limits limits = web_upload_limits_of(rq);
     const char *msg_key = NULL;
-    const char *raw = form_get(&f, "message");
-    st->form_name = "message";
+    const char *raw = form_get(&f, tf->name);
+    st->form_name = tf->name;
     st->text = check_text(rq, raw, MESSAGE_MAX_CHARS, 1, &msg_key);
     if (!st->text)
-        add_error(extra, "message", "#message", present_string(rq->present, rq->lang, msg_key));
+        add_error(extra, tf->name, arena_printf(rq->arena, "#%s", tf->name),
+                  present_string(rq->present, rq->lang, msg_key));
     st->atts = n_files ? arena_alloc(rq->arena, n_files * sizeof *st->atts) : NULL;
     if (n_files && !st->atts) {
         json_decref(extra);
@@ -659,7 +684,7 @@ static void post_message(http_req *rq)
         char said[512];
         present_fill(said, sizeof said, present_string(rq->present, rq->lang, key), "max",
                      max ? max : "");
-        add_error(extra, "fichiers", "#fichiers",
+        add_error(extra, tf->files_field, arena_printf(rq->arena, "#%s", tf->files_field),
                   arena_printf(rq->arena, "%s%s%s", name, *name ? " — " : "", said));
         if (file_status == 503)
             break; /* the next files would wait for the antivirus as long */
@@ -668,17 +693,35 @@ static void post_message(http_req *rq)
         for (size_t k = 0; k < st->n_atts; k++)
             attachment_discard(core_uploads(rq->core), &st->atts[k]);
         st->n_atts = 0;
-        present_set_str_opt(extra, "message_value", raw);
+        present_set_str_opt(extra, arena_printf(rq->arena, "%s_value", tf->name), raw);
         show_render(rq, st, http_status, extra);
         return;
     }
     json_decref(extra);
-    st->done_flag = "envoye=1";
+    st->done_flag = tf->done_flag;
     http_wait *w = http_wait_begin(rq, write_cont);
     core_actor who = portal_citizen(rq, st->has_account ? st->acc.id : 0);
-    int rc = request_citizen_message(rq->core, st->tenant, st->req.reference, &who, st->text,
-                                     st->atts, st->n_atts, CHANNEL_WEB, http_wait_done, w, &err);
+    int rc =
+        tf->answer
+            ? request_citizen_answer(
+                  rq->core, st->tenant, st->req.reference, &who, st->text, st->atts, st->n_atts,
+                  arena_printf(rq->arena, "%s/suivi", http_base_url(rq, st->tenant)), CHANNEL_WEB,
+                  http_wait_done, w, &err)
+            : request_citizen_message(rq->core, st->tenant, st->req.reference, &who, st->text,
+                                      st->atts, st->n_atts, CHANNEL_WEB, http_wait_done, w, &err);
     http_wait_started(w, rc, &err);
+}
+
+/* POST /suivi/{ref}/message: the citizen writes to the mairie. */
+static void post_message(http_req *rq)
+{
+    post_text(rq, &message_form);
+}
+
+/* POST /suivi/{ref}/correction: the citizen answers the correction or document asked. */
+static void post_answer(http_req *rq)
+{
+    post_text(rq, &answer_form);
 }
 
 /* POST /suivi/{ref}/avis: a rating from 1 to 5 and an optional comment. */
@@ -979,6 +1022,7 @@ const http_route portal_tracking_routes[] = {
     {HTTP_POST, "/suivi", lookup_post},
     {HTTP_GET | HTTP_HEAD, "/suivi/{}", show},
     {HTTP_POST | HTTP_ROUTE_FILES, "/suivi/{}/message", post_message},
+    {HTTP_POST | HTTP_ROUTE_FILES, "/suivi/{}/correction", post_answer},
     {HTTP_POST, "/suivi/{}/avis", post_rating},
     {HTTP_POST, "/suivi/{}/rouvrir", post_reopen},
     {HTTP_GET | HTTP_HEAD, "/mes-demandes", mine},

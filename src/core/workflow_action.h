@@ -1,0 +1,51 @@
+/*
+ * workflow_action — the actions a workflow runs when a request enters one of its statuses,
+ * as data: their kinds' names, the check of one action's parameters against its workflow
+ * (the catalogue's load and the procedure import both run it: one set of rules), and the
+ * placeholders of a notification's own text.
+ */
+#ifndef GUICHET_CORE_WORKFLOW_ACTION_H
+#define GUICHET_CORE_WORKFLOW_ACTION_H
+
+#include <stddef.h>
+
+#include "core/workflow.h"
+#include "store/records.h"
+#include "util/arena.h"
+#include "util/error.h"
+
+#define WORKFLOW_ACTION_TEXT_MAX 2000 /* characters of a notification's own text */
+#define WORKFLOW_ACTION_DAYS_MAX 3650 /* a due date at most ten years on */
+
+/* The kind's stored name ("notify_citizen", …), and back (-1 when unknown). */
+const char *workflow_action_kind_name(workflow_action_kind k);
+int workflow_action_kind_parse(const char *name, workflow_action_kind *out);
+
+/* Checks action in (its kind, status and params JSON) against wf, whose statuses must be
+ * set, and fills out (strings in a). The rules: a known kind on one of wf's statuses;
+ * params a JSON object with only the kind's keys —
+ *   notify_citizen    optional "text", "text_en" (strings, at most WORKFLOW_ACTION_TEXT_MAX
+ *                     characters, no control character but line breaks, placeholders among
+ *                     {reference} {statut} {procedure} {lien}; "text_en" needs "text"); never
+ *                     on a status hidden from citizens
+ *   notify_department, assign_by_rule   none
+ *   set_due_date      "days" (1 to WORKFLOW_ACTION_DAYS_MAX), optional "working" (boolean)
+ *   ask_citizen       "return_to": another status of wf, open; the status itself visible to
+ *                     citizens and with no other ask_citizen (checked by the caller that
+ *                     holds the whole list: workflow_build)
+ *   webhook           "url": a subscription's address (webhook_url_check; whether it is an
+ *                     active subscription is checked when the action runs, since
+ *                     subscriptions change without the workflow)
+ * -1 with ERR_INVALID_ARG, err->arg the key at fault ("kind", "status", "params", "text",
+ * "text_en", "days", "working", "return_to", "url") and an English detail; ERR_INTERNAL when
+ * out of memory. */
+int workflow_action_check(arena *a, const cat_workflow *wf, const store_workflow_action *in,
+                          cat_action *out, error *err);
+
+/* text with its placeholders replaced ({reference}, {statut}, {procedure}, {lien}; NULL
+ * values as ""), in a; NULL when out of memory. Unknown placeholders cannot be there:
+ * workflow_action_check refused them. */
+const char *workflow_action_text(arena *a, const char *text, const char *reference,
+                                 const char *status, const char *procedure, const char *link);
+
+#endif
