@@ -35,13 +35,16 @@ typedef struct cat_workflow {
     cat_transition *transitions; /* by position */
     size_t n_transitions;
     const store_workflow_status *initial; /* never NULL in a catalogue's workflow */
+    store_workflow_timeout *timeouts;     /* by status, position (core/workflow_timeout.h) */
+    size_t n_timeouts;
 } cat_workflow;
 
 struct cat_tenant;
 
 /* Builds the workflows of tenant_id from raw rows into *out (n in *n, in the arena).
  * A workflow that breaks a rule (not exactly one initial status, a transition or a reopen
- * target naming an unknown status, an unknown role) is left out and logged: procedures
+ * target naming an unknown status, an unknown role, a timeout workflow_timeout_check
+ * refuses) is left out and logged: procedures
  * that use it then have none, and the catalogue disables them. -1 when out of memory. */
 int workflow_build(arena *a, const store_catalogue *raw, int64_t tenant_id, cat_workflow **out,
                    size_t *n);
