@@ -408,8 +408,12 @@ int request_timeout_jump_tx(store *s, int64_t tenant_id, const char *reference,
     if (actor_copy(&j->op.a, &actor_system, &actor_system, &j->who, &j->who_agent) != 0 ||
         !(j->actor = actor_event_label(&j->who, &j->op.a)))
         error_set(err, ERR_INTERNAL, NULL, "out of memory");
-    else
-        rc = change_apply(s, &j->op, err);
+    else if ((rc = change_apply(s, &j->op, err)) == 0)
+        /* The system's changes are not audited as a rule (actor_audited), but a decision
+         * deemed taken by the administration's silence is an act on the citizen's request:
+         * its entry names the system as the one that made it. */
+        rc =
+            audit_append_who_tx(s, tenant_id, &j->who, "change", "request", &j->request_id, 1, err);
     core_op_free(j);
     return rc;
 }

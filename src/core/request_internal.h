@@ -85,8 +85,8 @@ change_job *request_change_new(core *c, const cat_tenant *t, const char *referen
 /* Inside a write job (a workflow timeout's, core/workflow_timeout.c): moves request
  * `reference` of tenant_id to status `to` at `now` as the system, through the very apply an
  * agent's change runs (the transition from its status to `to` must be in wf; its timeline
- * event, the "timeout" event saying what the silence meant, its follow-ups and its audit
- * entry, actor "system"). */
+ * event, the "timeout" event saying what the silence meant, its follow-ups) and an audit
+ * entry naming the system, which other system changes do not get. */
 int request_timeout_jump_tx(store *s, int64_t tenant_id, const char *reference,
                             int64_t procedure_id, const cat_workflow *wf, const char *to,
                             const char *meaning, int64_t now, error *err);
