@@ -97,6 +97,18 @@ test('a jump pending at a stop happens at start-up, once, on the timeline and th
     assert.match(after, /Silence vaut accord : délai écoulé sans décision, la demande est réputée acceptée/);
     assert.doesNotMatch(after, /Délais en cours/);
 
+    /* The JSON API's timeline has both events (checked against docs/openapi.yaml); Open311's
+     * notes tell the status change, not the meaning's code. */
+    const got = await api('GET', `/api/v1/requests/${filed.reference}`);
+    assert.equal(got.status, 200, got.text);
+    const timeout = got.json.timeline.filter((e) => e.kind === 'timeout');
+    assert.deepEqual(timeout.map((e) => [e.body, e.public, e.actor]), [['accord', true, 'system']]);
+    const o311 = await H.request(srv, 'GET', `/open311/v2/requests/${filed.reference}.json?extensions=true`);
+    assert.equal(o311.status, 200, o311.text);
+    const notes = o311.json[0].notes;
+    assert.ok(notes.some((n) => n.type === 'status' && n.description === 'acceptée'), JSON.stringify(notes));
+    assert.ok(notes.every((n) => n.type !== 'timeout' && n.description !== 'accord'), JSON.stringify(notes));
+
     /* Another stop and start: nothing runs again. */
     await srv.stop('SIGTERM', { keep: true });
     await srv.restart();
