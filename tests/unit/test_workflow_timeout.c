@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include <jansson.h>
+#include <sqlite3.h>
 
 #include "core/admin.h"
 #include "core/agent.h"
@@ -600,6 +601,85 @@ static void test_reminders_repeat_then_stop(void **state)
     assert_string_equal(get(f, c.reference).status, "correction_requested");
 }
 
+/* Runs SQL on the test's database, as an administrator's tool would, then reloads the
+ * catalogue. */
+static void sql(fixture *f, const char *q)
+{
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(f->db.path, &db), SQLITE_OK);
+    sqlite3_busy_timeout(db, 5000);
+    char *msg = NULL;
+    if (sqlite3_exec(db, q, NULL, NULL, &msg) != SQLITE_OK)
+        fail_msg("%s: %s", q, msg);
+    sqlite3_close(db);
+    error err;
+    assert_int_equal(catalogue_reload(f->db.core, &err), 0);
+    refresh(f);
+}
+
+/* A reminder to the agents after 2 working days in «déposée», in an Alsace-Moselle
+ * collectivité: filed on Thursday 25 March 2027, it falls on Wednesday 31 (Good Friday and
+ * Easter Monday are not worked there), goes to the department's agent without personal
+ * data, and is sent once. A citizen who asked for no e-mail gets no reminder. */
+static void test_agents_reminder_working_days(void **state)
+{
+    fixture *f = *state;
+    sql(f, "INSERT INTO workflow_timeouts (workflow_id, status_code, position, delay, unit, kind, "
+           "whom) SELECT id, 'submitted', 1, 2, 'working_days', 'remind', 'agents' FROM workflows "
+           "WHERE code = 'demarche_sva'; INSERT INTO tenant_branding (tenant_id, holidays, "
+           "updated_at) SELECT id, 1, 0 FROM tenants WHERE slug = 'ville-test'");
+    assert_int_equal(workflow_by_code(f->t, "demarche_sva")->n_timeouts, 3);
+    int64_t filed_at = time_from_local(workdays_day(2027, 3, 25) * DAY + 10 * 3600, "Europe/Paris");
+    request_input in = {.tenant = f->t,
+                        .procedure = catalogue_procedure(f->t, "permis"),
+                        .ch = CHANNEL_WEB,
+                        .description = "Extension d'une maison",
+                        .first_name = "Jeanne",
+                        .last_name = "Martin",
+                        .email = "jeanne@example.org",
+                        .created_at = filed_at};
+    request_created out;
+    error err;
+    assert_int_equal(request_create(f->db.core, &in, &out, NULL, NULL, &err), 0);
+    store_request r = get(f, out.reference);
+    store_job_row *jobs = NULL;
+    assert_int_equal(jobs_of(f, r.id, WORKFLOW_REMIND_KIND, &jobs), 1);
+    assert_int_equal(jobs[0].due_at, end_of(2027, 3, 31));
+    assert_int_equal(run(f, end_of(2027, 3, 30)).done, 0);
+    assert_int_equal(run(f, end_of(2027, 3, 31)).done, 1);
+    assert_int_equal(run(f, end_of(2027, 6, 30)).done, 0);
+    store_outbox *rows = NULL;
+    size_t n = 0, sent = 0;
+    assert_int_equal(
+        f->db.store->ops->outbox.list(f->db.store, f->tenant_id, r.id, &f->a, &rows, &n, &err), 0);
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(rows[i].template, "workflow_remind_agents") == 0) {
+            assert_string_equal(rows[i].recipient, "agnes@ville-test.fr");
+            assert_null(strstr(rows[i].params, "Martin"));
+            assert_null(strstr(rows[i].params, "jeanne@"));
+            sent++;
+        }
+    assert_int_equal(sent, 1);
+    assert_int_equal(events(f, r.id, "job", WORKFLOW_REMIND_KIND, NULL), 1);
+
+    /* The citizen's reminder in correction_requested: none for notify "none". */
+    in.created_at = T0;
+    in.notify = "none";
+    assert_int_equal(request_create(f->db.core, &in, &out, NULL, NULL, &err), 0);
+    r = get(f, out.reference);
+    set_status(f, out.reference, "under_review", NULL);
+    set_status(f, out.reference, "correction_requested", "Pièce manquante : le plan de masse.");
+    size_t k = jobs_of(f, r.id, WORKFLOW_REMIND_KIND, &jobs);
+    int64_t due = 0;
+    for (size_t i = 0; i < k; i++)
+        if (strcmp(jobs[i].state, "pending") == 0)
+            due = jobs[i].due_at;
+    assert_true(due > 0);
+    assert_int_equal(run(f, due).done, 1);
+    assert_int_equal(mails(f, r.id, "workflow_remind"), 0);
+    assert_int_equal(events(f, r.id, "job", WORKFLOW_REMIND_KIND, NULL), 0);
+}
+
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_delay_arithmetic),
     cmocka_unit_test_setup_teardown(test_check, setup, teardown),
@@ -607,6 +687,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown(test_cancel_and_reenter, setup, teardown),
     cmocka_unit_test_setup_teardown(test_jump_refused_when_status_changed, setup, teardown),
     cmocka_unit_test_setup_teardown(test_reminders_repeat_then_stop, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_agents_reminder_working_days, setup, teardown),
 };
 
 int main(void)
