@@ -7,7 +7,9 @@
  * the due time passes while it is down (the job's due time is moved into the past: two months
  * cannot be waited for), and at start-up the jump happens, once — the request accepted by the
  * system, the citizen-readable «timeout» event on the timeline and the portal, its audit
- * entry — and a further restart does not make it again.
+ * entry — and a further restart does not make it again. And a crash: thirty jumps due at
+ * start-up, the server killed with SIGKILL as soon as the pass has made one, started again:
+ * every request accepted with exactly one «timeout» and one status event, the database sound.
  */
 const test = require('node:test');
 const assert = require('node:assert/strict');
@@ -115,4 +117,31 @@ test('a jump pending at a stop happens at start-up, once, on the timeline and th
     assert.equal((await H.request(srv, 'GET', '/open311/v2/discovery.json')).status, 200);
     assert.equal(jump(), 'done|1');
     assert.equal(one(`SELECT count(*) FROM request_events WHERE request_id = ${filed.id} AND kind IN ('timeout', 'status')`), '3');
+});
+
+test('jumps due at start-up, the server killed in the middle of them: each made exactly once after the next start', async () => {
+    const N = 30;
+    const ids = [];
+    for (let i = 0; i < N; i++) {
+        const filed = await F.fileRequest(srv, { service: 'permis-sva', tag: `svak${String(i).padStart(4, '0')}` });
+        const r = await api('PATCH', `/api/v1/requests/${filed.reference}`, { status: 'under_review' });
+        assert.equal(r.status, 200, r.text);
+        ids.push(filed.id);
+    }
+    const list = ids.join(', ');
+    const done = () => Number(one(`SELECT count(*) FROM jobs WHERE kind = 'workflow_timeout' AND state = 'done' AND request_id IN (${list})`));
+    await srv.stop('SIGTERM', { keep: true });
+    srv.sql(`UPDATE jobs SET due_at = CAST(strftime('%s', 'now') AS INTEGER) - 60 WHERE kind = 'workflow_timeout' AND request_id IN (${list})`);
+    await srv.restart();
+    /* Killed as soon as the start-up pass has made one: wherever it is then. */
+    await until('a first jump', () => done() >= 1);
+    await srv.kill9();
+    await srv.restart();
+    await until('every jump', () => done() === N);
+    const rows = one(`SELECT r.status, (SELECT count(*) FROM request_events e WHERE e.request_id = r.id AND e.kind = 'timeout'),
+                             (SELECT count(*) FROM request_events e WHERE e.request_id = r.id AND e.kind = 'status' AND e.status_to = 'accepted')
+                      FROM requests r WHERE r.id IN (${list})`).split('\n');
+    assert.equal(rows.length, N);
+    for (const row of rows) assert.equal(row, 'accepted|1|1');
+    assert.equal(one('PRAGMA integrity_check'), 'ok');
 });
