@@ -324,9 +324,9 @@ static json_t *attachment_json(http_req *rq, const track_state *st, const store_
 }
 
 /* The date the administration's silence would decide st's request — a right the citizen is
- * told of (CRPA L232-3) — as a sentence: «Sans décision de la mairie d'ici le 12 février
- * 2027, votre demande sera réputée acceptée…»; NULL when no pending jump means accord or
- * rejet. */
+ * told of (CRPA R112-5: the acknowledgement gives it) — as a sentence: «Sans décision de la mairie
+ * d'ici le 12 février 2027, votre demande sera réputée acceptée…»; NULL when no pending jump means
+ * accord or rejet. */
 static const char *silence_text(http_req *rq, const track_state *st)
 {
     workflow_pending pend[WORKFLOW_TIMEOUT_PER_STATUS_MAX];
