@@ -1509,10 +1509,11 @@ static void test_migrate_1_to_2(void **state)
     assert_int_equal(s->ops->schema_version(s, &v, &err), 0);
     assert_int_equal(v, store_sqlite_migration_count);
     assert_int_equal(s->ops->catalogue.config_version(s, &cv1, &err), 0);
-    /* Only migrations 6, 7, 24 and 29 change the catalogue: 6 gives the public procedure its
-     * Open311 level (what it showed so far, everything), 7 the démarche its retention, 24
-     * each of the two procedures its workflow, 29 the collectivité its «demarche_sva»
-     * workflow (one change per row: the workflow, its 6 statuses and 6 transitions). */
+    /* Only migrations 6, 7, 24 and the timeouts' one change the catalogue: 6 gives the public
+     * procedure its Open311 level (what it showed so far, everything), 7 the démarche its
+     * retention, 24 each of the two procedures its workflow, the timeouts' the collectivité its
+     * «demarche_sva» workflow (one change per row: the workflow, its 6 statuses and 6 transitions).
+     */
     assert_int_equal(cv1, cv0 + 4 + 13);
 
     arena a;

@@ -939,7 +939,7 @@ static const char migration_25[] =
  * takes the workflow of its kind unless one is named (catalogue.tx_procedure_upsert). */
 #define WF_ROLES "'agent manager admin'"
 /* The rows of the shipped workflows' statuses and transitions, each VALUES tuple led by its
- * workflow's code; the démarche's take that code as W, since migration 29 seeds a copy of it
+ * workflow's code; the démarche's take that code as W, since SEED_SVA seeds a copy of it
  * («demarche_sva») from the same rows. */
 #define WF_INCIDENT_STATUSES                                                                       \
     "('incident', 'new', 1, 'nouvelle', 'new', 'blue', 'open', NULL, 0, 1, NULL), "                \
