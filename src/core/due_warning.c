@@ -75,6 +75,24 @@ static int warned(const store_agent *ag, const store_request *r)
     return 0;
 }
 
+int due_warning_notify_agents_tx(store *s, const store_request *r, const char *tmpl, json_t *params,
+                                 arena *a, size_t *sent, error *err)
+{
+    *sent = 0;
+    store_agent *agents = NULL;
+    size_t n = 0;
+    if (s->ops->agents.list(s, r->tenant_id, a, &agents, &n, err) != 0)
+        return -1;
+    for (size_t i = 0; i < n; i++)
+        if (warned(&agents[i], r)) {
+            if (outbox_add_tx(s, r->tenant_id, "email", agents[i].email, tmpl, params, "fr", r->id,
+                              err) != 0)
+                return -1;
+            (*sent)++;
+        }
+    return 0;
+}
+
 static int warn_run_tx(store *s, job_run *run, error *err)
 {
     const store_job_row *job = run->job;
@@ -92,10 +110,6 @@ static int warn_run_tx(store *s, job_run *run, error *err)
         run->no_event = 1;
         return 0;
     }
-    store_agent *agents = NULL;
-    size_t n = 0;
-    if (s->ops->agents.list(s, job->tenant_id, run->a, &agents, &n, err) != 0)
-        return -1;
     const cat_procedure *p =
         run->tenant ? catalogue_procedure_by_id(run->tenant, r.procedure_id) : NULL;
     const char *procedure = p ? p->rec.name : "";
@@ -108,13 +122,7 @@ static int warn_run_tx(store *s, job_run *run, error *err)
     if (!params)
         return error_set(err, ERR_INTERNAL, NULL, "out of memory");
     size_t sent = 0;
-    int rc = 0;
-    for (size_t i = 0; rc == 0 && i < n; i++)
-        if (warned(&agents[i], &r)) {
-            rc = outbox_add_tx(s, job->tenant_id, "email", agents[i].email, "due_warning", params,
-                               "fr", r.id, err);
-            sent++;
-        }
+    int rc = due_warning_notify_agents_tx(s, &r, "due_warning", params, run->a, &sent, err);
     json_decref(params);
     if (rc == 0 && !sent) {
         log_info("due warning: request %s has nobody to warn (no assignee, no agent in its "

@@ -13,6 +13,8 @@
 
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "core/actor.h"
 #include "core/core.h"
 #include "store/records.h"
@@ -30,6 +32,13 @@ int due_warning_register(core *c, error *err);
  * due date and D > 0; otherwise its pending warning cancelled. A warning already sent for
  * the same due date is not sent again. */
 int due_warning_sync_tx(store *s, const store_request *r, int64_t now, error *err);
+
+/* Inside a write job: one e-mail of template tmpl with params (copied) to each agent
+ * concerned by r — its assignee, or when nobody is assigned, the active agents of its
+ * department —, in French (agents' mail; params carry no personal data); *sent how many.
+ * Agents read in a. */
+int due_warning_notify_agents_tx(store *s, const store_request *r, const char *tmpl, json_t *params,
+                                 arena *a, size_t *sent, error *err);
 
 /* The collectivité's D (the default when never set). */
 int due_warning_days(core *c, int64_t tenant_id, int *days, error *err);

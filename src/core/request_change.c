@@ -20,6 +20,7 @@
 #include "core/request_internal.h"
 #include "core/webhook.h"
 #include "core/workflow.h"
+#include "core/workflow_timeout.h"
 #include "store/store.h"
 #include "util/log.h"
 #include "util/timeutil.h"
@@ -29,6 +30,8 @@ int request_followups_tx(store *s, const store_request *r, const char *old_statu
 {
     if ((!old_status || r->due_at != old_due || r->closed_at != old_closed) &&
         due_warning_sync_tx(s, r, now, err) != 0)
+        return -1;
+    if (workflow_timeouts_sync_tx(s, r, old_status, now, err) != 0)
         return -1;
     if (old_status && r->status && strcmp(old_status, r->status) != 0 &&
         webhook_emit_tx(s, r, "request.status_changed", now, err) != 0)
@@ -296,7 +299,7 @@ static int check_transition(change_job *j, const store_request *r, error *err)
         return error_set(err, ERR_CONFLICT, "status",
                          "a request cannot go from %s to %s (allowed: %s)", r->status, j->status,
                          allowed_codes(j, r->status, role));
-    if (comment_required && !j->note && !j->reply && !j->internal_note)
+    if (comment_required && !j->note && !j->reply && !j->internal_note && !j->timeout_meaning)
         return error_set(err, ERR_MISSING_ARG, "comment", "going from %s to %s requires a comment",
                          r->status, j->status);
     /* The citizen is asked something: a public note or reply says what, on their tracking
@@ -328,7 +331,7 @@ static int change_apply_one(store *s, change_job *j, error *err)
     j->request_id = r.id;
     if (change_allowed(j, &r, err) != 0)
         return -1;
-    int64_t now = time_now();
+    int64_t now = j->at ? j->at : time_now();
     if (now < r.updated_at) /* keep the timeline ordered even if the clock stepped back */
         now = r.updated_at;
     if (j->kind == CHANGE_MESSAGE || j->kind == CHANGE_ANSWER || j->kind == CHANGE_RATE ||
@@ -369,6 +372,12 @@ static int change_apply_one(store *s, change_job *j, error *err)
         if (check_transition(j, &r, err) != 0)
             return -1;
         if (add_event(s, j, r.id, now, "status", 1, r.status, j->status, j->note, err) != 0)
+            return -1;
+        /* Public when the silence means something for the citizen (a decision deemed
+         * taken); a plain automatic move says no more than its status event. */
+        if (j->timeout_meaning &&
+            add_event(s, j, r.id, now, "timeout", strcmp(j->timeout_meaning, "none") != 0, NULL,
+                      NULL, j->timeout_meaning, err) != 0)
             return -1;
         /* closed_at marks a request in a closed status, which open/closed filters rely on. */
         if (!workflow_is_closed(j->wf, j->status))
@@ -435,6 +444,36 @@ static int change_apply(store *s, core_op *op, error *err)
     if (j->unchanged) /* a re-routing that changed nothing has nothing to audit */
         return 0;
     return audit_change_tx(s, j->tenant_id, &j->who, "change", "request", &j->request_id, 1, err);
+}
+
+int request_timeout_jump_tx(store *s, int64_t tenant_id, const char *reference,
+                            int64_t procedure_id, const cat_workflow *wf, const char *to,
+                            const char *meaning, int64_t now, error *err)
+{
+    change_job *j = core_op_new(sizeof *j, change_apply);
+    if (!j)
+        return error_set(err, ERR_INTERNAL, NULL, "out of memory");
+    j->kind = CHANGE_FIELDS;
+    j->tenant_id = tenant_id;
+    j->reference = reference;
+    j->procedure_id = procedure_id;
+    j->wf = wf; /* the caller's, alive for the job's apply */
+    j->status = to;
+    j->timeout_meaning = meaning;
+    j->at = now;
+    j->priority = -1;
+    int rc = -1;
+    if (actor_copy(&j->op.a, &actor_system, &actor_system, &j->who, &j->who_agent) != 0 ||
+        !(j->actor = actor_event_label(&j->who, &j->op.a)))
+        error_set(err, ERR_INTERNAL, NULL, "out of memory");
+    else if ((rc = change_apply(s, &j->op, err)) == 0)
+        /* The system's changes are not audited as a rule (actor_audited), but a decision
+         * deemed taken by the administration's silence is an act on the citizen's request:
+         * its entry names the system as the one that made it. */
+        rc =
+            audit_append_who_tx(s, tenant_id, &j->who, "change", "request", &j->request_id, 1, err);
+    core_op_free(j);
+    return rc;
 }
 
 /* Reads the request's procedure (and its name, for a reply's e-mail) and copies its workflow

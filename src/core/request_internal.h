@@ -1,7 +1,8 @@
 /*
  * request_internal — what request.c, request_change.c and request_citizen.c share, private to
- * those three: the change job (one job for every change of one request, whoever makes it)
- * and the checks and copies every request operation uses.
+ * those three (and to workflow_timeout.c, whose jump is a change like an agent's): the change job
+ * (one job for every change of one request, whoever makes it) and the checks and copies every
+ * request operation uses.
  */
 #ifndef GUICHET_CORE_REQUEST_INTERNAL_H
 #define GUICHET_CORE_REQUEST_INTERNAL_H
@@ -41,6 +42,11 @@ typedef struct change_job {
     const char *internal_note;
     const char *reply_url;
     const char *procedure_name;
+    /* A workflow timeout's jump (request_timeout_jump_tx): the silence's meaning ("accord",
+     * "rejet", "none"), written as a "timeout" event beside the status one and standing for
+     * the comment a transition may require; NULL for any other change. */
+    const char *timeout_meaning;
+    int64_t at; /* the change's time; 0: the clock's */
     /* CHANGE_ROUTE (with department_id, department_code): the event naming what routed it
      * (core/routing.h), and whether the department was the one it had (nothing written). */
     const char *route_kind, *route_body;
@@ -82,6 +88,15 @@ typedef struct request_linked request_linked;
 change_job *request_change_new(core *c, const cat_tenant *t, const char *reference,
                                const core_actor *who, channel ch, error *err);
 
+/* Inside a write job (a workflow timeout's, core/workflow_timeout.c): moves request
+ * `reference` of tenant_id to status `to` at `now` as the system, through the very apply an
+ * agent's change runs (the transition from its status to `to` must be in wf; its timeline
+ * event, the "timeout" event saying what the silence meant, its follow-ups) and an audit
+ * entry naming the system, which other system changes do not get. */
+int request_timeout_jump_tx(store *s, int64_t tenant_id, const char *reference,
+                            int64_t procedure_id, const cat_workflow *wf, const char *to,
+                            const char *meaning, int64_t now, error *err);
+
 /* Runs jobs[0..n) (prepared change jobs, never submitted) as ONE write job, each in its own
  * savepoint, with one audit entry naming the requests changed (see request_process_many).
  * Takes jobs (a malloc'd array) and the jobs in it, whatever happens. */
@@ -109,9 +124,10 @@ const char *request_lookup_url(core *c, arena *a, const char *base_url);
 
 /* Inside a change's write job, with r as it is about to be written: what follows from the
  * change beyond the request's row — its due-date warning kept in step when its due date or
- * its closing moved from old_due / old_closed (core/due_warning.h), and the webhooks of
- * request.status_changed when its status moved from old_status (core/webhook.h). The
- * creation passes old_status NULL. */
+ * its closing moved from old_due / old_closed (core/due_warning.h), the workflow timeouts of
+ * the status it left cancelled and those of the one it entered scheduled
+ * (core/workflow_timeout.h), and the webhooks of request.status_changed when its status moved
+ * from old_status (core/webhook.h). The creation passes old_status NULL. */
 int request_followups_tx(store *s, const store_request *r, const char *old_status, int64_t old_due,
                          int64_t old_closed, int64_t now, error *err);
 

@@ -10,6 +10,7 @@
 #include "core/agent.h"
 #include "core/catalogue.h"
 #include "core/workflow_action.h"
+#include "core/workflow_timeout.h"
 #include "util/log.h"
 
 /* The roles a transition names, as bits; -1 for a name that is no role. */
@@ -114,6 +115,12 @@ size_t workflow_check(const cat_workflow *wf, workflow_problem *out, size_t max)
         problem(out, max, &n, "initial_none", NULL, NULL);
     if (initials > 1)
         problem(out, max, &n, "initial_many", NULL, NULL);
+    for (size_t i = 0; i < wf->n_timeouts; i++) {
+        error err;
+        error_clear(&err);
+        if (workflow_timeout_check(wf, &wf->timeouts[i], &err) != 0)
+            problem(out, max, &n, "timeout_invalid", wf->timeouts[i].status_code, NULL);
+    }
     for (size_t i = 0; i < wf->n_transitions; i++) {
         const store_workflow_transition *t = &wf->transitions[i].rec;
         const store_workflow_status *from = workflow_status(wf, t->from_code);
@@ -192,15 +199,21 @@ int workflow_build(arena *a, const store_catalogue *raw, int64_t tenant_id, cat_
         cat_workflow *wf = &(*out)[*n];
         memset(wf, 0, sizeof *wf);
         wf->rec = *w;
-        size_t ns = 0, nt = 0;
+        size_t ns = 0, nt = 0, no = 0;
         for (size_t j = 0; j < raw->n_workflow_statuses; j++)
             ns += raw->workflow_statuses[j].workflow_id == w->id;
         for (size_t j = 0; j < raw->n_workflow_transitions; j++)
             nt += raw->workflow_transitions[j].workflow_id == w->id;
+        for (size_t j = 0; j < raw->n_workflow_timeouts; j++)
+            no += raw->workflow_timeouts[j].workflow_id == w->id;
         wf->statuses = arena_alloc(a, sizeof *wf->statuses * (ns + 1));
         wf->transitions = arena_alloc(a, sizeof *wf->transitions * (nt + 1));
-        if (!wf->statuses || !wf->transitions)
+        wf->timeouts = arena_alloc(a, sizeof *wf->timeouts * (no + 1));
+        if (!wf->statuses || !wf->transitions || !wf->timeouts)
             return -1;
+        for (size_t j = 0; j < raw->n_workflow_timeouts; j++)
+            if (raw->workflow_timeouts[j].workflow_id == w->id)
+                wf->timeouts[wf->n_timeouts++] = raw->workflow_timeouts[j];
         for (size_t j = 0; j < raw->n_workflow_statuses; j++)
             if (raw->workflow_statuses[j].workflow_id == w->id) {
                 wf->statuses[wf->n_statuses] = raw->workflow_statuses[j];
@@ -256,7 +269,8 @@ cat_workflow *workflow_copy(arena *a, const cat_workflow *wf)
     *c = *wf;
     c->statuses = arena_alloc(a, sizeof *c->statuses * (wf->n_statuses + 1));
     c->transitions = arena_alloc(a, sizeof *c->transitions * (wf->n_transitions + 1));
-    if (!c->statuses || !c->transitions)
+    c->timeouts = arena_alloc(a, sizeof *c->timeouts * (wf->n_timeouts + 1));
+    if (!c->statuses || !c->transitions || !c->timeouts)
         return NULL;
     int oom = 0;
     c->rec.code = dup_opt(a, wf->rec.code, &oom);
@@ -299,6 +313,17 @@ cat_workflow *workflow_copy(arena *a, const cat_workflow *wf)
         d->text_en = dup_opt(a, s->text_en, &oom);
         d->return_to = dup_opt(a, s->return_to, &oom);
         d->url = dup_opt(a, s->url, &oom);
+    }
+    for (size_t i = 0; i < wf->n_timeouts; i++) {
+        store_workflow_timeout *d = &c->timeouts[i];
+        const store_workflow_timeout *s = &wf->timeouts[i];
+        *d = *s;
+        d->status_code = dup_opt(a, s->status_code, &oom);
+        d->unit = dup_opt(a, s->unit, &oom);
+        d->kind = dup_opt(a, s->kind, &oom);
+        d->target = dup_opt(a, s->target, &oom);
+        d->meaning = dup_opt(a, s->meaning, &oom);
+        d->whom = dup_opt(a, s->whom, &oom);
     }
     return oom ? NULL : c;
 }

@@ -60,6 +60,8 @@ typedef struct cat_workflow {
     const store_workflow_status *initial; /* never NULL in a catalogue's workflow */
     cat_action *actions;                  /* by status, then position */
     size_t n_actions;
+    store_workflow_timeout *timeouts; /* by status, position (core/workflow_timeout.h) */
+    size_t n_timeouts;
 } cat_workflow;
 
 struct cat_tenant;
@@ -97,8 +99,8 @@ size_t workflow_check(const cat_workflow *wf, workflow_problem *out, size_t max)
 
 /* Builds the workflows of tenant_id from raw rows into *out (n in *n, in the arena).
  * A workflow that breaks a rule of workflow_check, or has an action workflow_action_check
- * refuses, is left out and logged: procedures that use it then have none, and the catalogue
- * disables them. -1 when out of memory. */
+ * or a timeout workflow_timeout_check refuses, is left out and logged: procedures that use it then
+ * have none, and the catalogue disables them. -1 when out of memory. */
 int workflow_build(arena *a, const store_catalogue *raw, int64_t tenant_id, cat_workflow **out,
                    size_t *n);
 /* A deep copy of wf in a (for a write job that may outlive the catalogue's snapshot); NULL

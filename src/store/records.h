@@ -192,6 +192,22 @@ typedef struct store_workflow_action {
     const char *kind;   /* "notify_citizen", "ask_citizen", … */
     const char *params; /* a JSON object */
 } store_workflow_action;
+/* What happens when a request stays in a status (table workflow_timeouts; meaning and
+ * rules in core/workflow_timeout.h). */
+typedef struct store_workflow_timeout {
+    int64_t workflow_id;
+    const char *status_code; /* the status it runs in */
+    int position;            /* order among the status's timeouts, from 1 */
+    int delay;               /* in unit */
+    const char *unit;        /* "days", "working_days", "months" */
+    const char *kind;        /* "jump", "remind" */
+    const char *target;      /* jump: the status it moves to; NULL otherwise */
+    const char *meaning;     /* jump: "accord", "rejet" or "none" */
+    const char *whom;        /* remind: "agents" or "citizen"; NULL otherwise */
+    int repeat_days;         /* remind: days between reminders after the first; 0: none */
+    int repeat_times;        /* remind: reminders after the first (with repeat_days) */
+    int warn_before;         /* jump: days before it the agents are warned; 0: never */
+} store_workflow_timeout;
 
 /* How many requests a procedure received over a period (store requests.procedure_counts). */
 typedef struct store_procedure_count {
@@ -218,6 +234,8 @@ typedef struct store_catalogue {
     size_t n_workflow_transitions;
     store_workflow_action *workflow_actions; /* by workflow, status, then position */
     size_t n_workflow_actions;
+    store_workflow_timeout *workflow_timeouts; /* by workflow, status, position */
+    size_t n_workflow_timeouts;
     int64_t version; /* the config_version it was loaded at */
 } store_catalogue;
 

@@ -523,6 +523,18 @@ typedef struct store_jobs_ops {
     /* w->id 0: inserts (*id_out); otherwise rewrites url, events, secret and active of that
      * subscription of w->tenant_id (ERR_NOT_FOUND when absent). */
     int (*tx_webhook_put)(store *s, const store_webhook *w, int64_t *id_out, error *err);
+    /* The timeouts of status `status` in the workflow of procedure procedure_id (by
+     * position; in a), with the tenant's zone and calendar of holidays (store_branding's
+     * holidays), as a write job sees them: what a request entering that status schedules. */
+    int (*status_timeouts)(store *s, int64_t tenant_id, int64_t procedure_id, const char *status,
+                           arena *a, store_workflow_timeout **out, size_t *n, const char **tz,
+                           int *holidays, error *err);
+    /* request_id's pending jobs of kind, by due_at then id (at most limit); in a. */
+    int (*request_pending)(store *s, int64_t tenant_id, int64_t request_id, const char *kind,
+                           size_t limit, arena *a, store_job_row **out, size_t *n, error *err);
+    /* When request_id last entered a status: the latest of its events that name the status
+     * they lead to (creation, status change, reopening); 0 when none. Read as `due` is. */
+    int (*status_entered_at)(store *s, int64_t request_id, int64_t *at, error *err);
     /* The code of procedure id (in a), as a job's transaction sees it; NULL when absent. */
     int (*procedure_code)(store *s, int64_t id, arena *a, const char **code, error *err);
 } store_jobs_ops;

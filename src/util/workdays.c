@@ -113,8 +113,23 @@ int64_t workdays_add_calendar(int64_t day, int n)
     return day + n;
 }
 
+int64_t workdays_add_months(int64_t day, int n)
+{
+    int y, m, d;
+    workdays_civil(day, &y, &m, &d);
+    int months = (m - 1) + n;
+    y += months / 12;
+    m = months % 12 + 1;
+    /* The month's last day: the day before the first of the next month. */
+    int64_t last = (m == 12 ? workdays_day(y + 1, 1, 1) : workdays_day(y, m + 1, 1)) - 1;
+    int64_t same = workdays_day(y, m, 1) + d - 1;
+    return same < last ? same : last;
+}
+
 int64_t workdays_due_day(int64_t start, int n, workdays_count count, workdays_region region)
 {
+    if (count == WORKDAYS_MONTHS)
+        return workdays_add_working(workdays_add_months(start, n), 0, region);
     if (count == WORKDAYS_WORKING)
         return n > 0 ? workdays_add_working(start + 1, n - 1, region)
                      : workdays_add_working(start, 0, region);

@@ -16,7 +16,12 @@ typedef enum workdays_region { WORKDAYS_FRANCE = 0, WORKDAYS_ALSACE_MOSELLE = 1 
 
 /* How a delay is counted: calendar days (jours calendaires) or working days (jours ouvrés:
  * Monday to Friday, public holidays excluded). */
-typedef enum workdays_count { WORKDAYS_CALENDAR = 0, WORKDAYS_WORKING = 1 } workdays_count;
+/* And calendar months (the law's «deux mois»: to the same-numbered day). */
+typedef enum workdays_count {
+    WORKDAYS_CALENDAR = 0,
+    WORKDAYS_WORKING = 1,
+    WORKDAYS_MONTHS = 2
+} workdays_count;
 
 /* Day number of a civil date (no range check), and back. */
 int64_t workdays_day(int y, int m, int d);
@@ -37,12 +42,16 @@ int workdays_is_working_day(int64_t day, workdays_region region);
 int64_t workdays_add_working(int64_t day, int n, workdays_region region);
 /* day + n calendar days. */
 int64_t workdays_add_calendar(int64_t day, int n);
+/* The same-numbered day n months after day (n >= 0), or the last day of that month when it
+ * has no such day (31 January + 1 month: 28 or 29 February). */
+int64_t workdays_add_months(int64_t day, int n);
 
 /* The day a delay of n days started on day `start` ends (the rule of the Code de procédure
  * civile, art. 641-642, which the administrative courts apply to the CRPA's delays): the
  * start day does not count; in calendar days, a delay whose last day is a Saturday, a Sunday
- * or a public holiday is extended to the next working day; in working days, the n-th working
- * day after the start day. */
+ * or a public holiday is extended to the next working day; in months, it ends on the
+ * same-numbered day n months later (workdays_add_months), extended the same way; in working
+ * days, the n-th working day after the start day. */
 int64_t workdays_due_day(int64_t start, int n, workdays_count count, workdays_region region);
 
 /* The instant a delay of n days from instant t ends in zone tz (IANA; NULL: UTC): the last

@@ -4,13 +4,16 @@
  * aujourd'hui», their rows' badges and the request page's, on a 390-pixel phone — axe-core
  * finds nothing, no page scrolls sideways, every badge is on screen and says its state in
  * words — and the collectivité's calendar of public holidays on its settings page, chosen
- * with the keyboard's radio buttons and saved without JavaScript.
+ * with the keyboard's radio buttons and saved without JavaScript. And a workflow timeout's
+ * pending «silence vaut accord», on the request page and the citizen's tracking page.
  */
 
 const { describe, it, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const B = require('./browser');
 const FB = require('./bo_flows');
+const H = require('../http/harness');
+const P = require('../http/portal_client');
 
 const WIDTH = 390;
 
@@ -89,6 +92,39 @@ describe('deadlines in the back office', () => {
             await checkPage(page, `request page (${what})`, javaScriptEnabled);
             assert.deepEqual(page.consoleErrors, []);
             await page.context().close();
+        }
+    });
+
+    it('a «silence vaut accord» pending: on the request page and the citizen\'s tracking page, accessible on a phone', async () => {
+        const admin = await FB.login(env.srv, FB.addAgent(env.srv, { email: 'sla.sva@ville-demo.test', name: 'Admin Silence', role: 'admin' }));
+        await admin.get('/agent/admin/demarches/nouvelle');
+        const created = await admin.post('/agent/admin/demarches/nouvelle', {
+            code: 'permis-sva', name: 'Permis tacite', kind: 'demarche', department: 'voirie', delay_days: '60',
+            active: '1', open311: '1', open311_detail: 'full', attributes: '[]', description: 'Silence vaut accord.',
+            service_notice: '', name_en: '', description_en: '', service_notice_en: '', workflow: 'demarche_sva',
+        });
+        assert.equal(created.status, 303);
+        const filed = await FB.fileRequest(env.srv, { service: 'permis-sva' });
+        const r = await H.request(env.srv, 'PATCH', `/api/v1/requests/${filed.reference}`,
+                                  { json: { status: 'under_review' }, headers: { Authorization: `Bearer ${env.srv.keys.api}` } });
+        assert.equal(r.status, 200, r.text);
+        const token = 'jeton-de-test-sva-navigateur-0123456789abcdefghij';
+        P.setToken(env.srv, filed.reference, token);
+        const agent = FB.addAgent(env.srv, { email: 'sla.sva.agent@ville-demo.test', name: 'Agent Silence', role: 'agent', departments: ['voirie'] });
+        for (const javaScriptEnabled of [false, true]) {
+            const what = `JavaScript ${javaScriptEnabled ? 'on' : 'off'}`;
+            const page = await env.newPage({ javaScriptEnabled, viewport: { width: WIDTH, height: 844 } });
+            await FB.loginPage(page, env.srv, agent);
+            await B.goto(page, env.srv.url + `/agent/demandes/${filed.reference}`);
+            assert.match(await page.locator('main').innerText(), /Délais en cours\s+Silence vaut accord le \d{1,2} \S+ \d{4}/);
+            await checkPage(page, `request page with a pending jump (${what})`, javaScriptEnabled);
+            await page.context().close();
+            const citizen = await env.newPage({ javaScriptEnabled, viewport: { width: WIDTH, height: 844 } });
+            await B.goto(citizen, env.srv.url + P.trackingPath(filed.reference, token));
+            assert.match(await citizen.locator('#silence').innerText(), /Sans décision de la mairie d'ici le \d{1,2} \S+ \d{4}, votre demande sera réputée acceptée/);
+            await checkPage(citizen, `tracking page with its silence notice (${what})`, javaScriptEnabled);
+            assert.deepEqual(citizen.consoleErrors, []);
+            await citizen.context().close();
         }
     });
 

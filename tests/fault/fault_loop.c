@@ -9,9 +9,12 @@
  * the database passes PRAGMA integrity_check; under the ASan build, LeakSanitizer checks
  * that no failure path leaked.
  *
+ * And the loops of a workflow timeout's jump (fault_timeout.h, scenario "timeout-jump").
+ *
  * Usage: fault_loop [SCENARIO…] (all by default). FAULT_STRIDE=k tries one N in k (quick
  * looks by hand); FAULT_TRACE=1 prints the stack of each failed allocation and names the
- * failures that were answered as if nothing had failed. Prints one line per scenario and loop, then "N passed, N failed".
+ * failures that were answered as if nothing had failed. Prints one line per scenario and loop, then
+ * "N passed, N failed".
  */
 #include <sqlite3.h>
 #include <stdio.h>
@@ -21,6 +24,7 @@
 
 #include "embedded.h"
 #include "fault_hooks.h"
+#include "fault_timeout.h"
 
 #define MAX_RUNS 20000
 
@@ -239,6 +243,14 @@ int main(int argc, char **argv)
         run_loop(sc, 0, stride);
         if (sc->io)
             run_loop(sc, 1, stride);
+    }
+    /* Not a request on the wire: the workflow timeout's jump, run by the scheduler. */
+    int timeouts = argc < 2;
+    for (int i = 1; i < argc; i++)
+        timeouts |= strcmp(argv[i], "timeout-jump") == 0;
+    if (timeouts) {
+        fault_timeout_loop(0, stride, &passed, &failed);
+        fault_timeout_loop(1, stride, &passed, &failed);
     }
     char db[sizeof srv.db];
     memcpy(db, srv.db, sizeof db);

@@ -588,6 +588,52 @@ static void test_templates_render(void **state)
     tmpl_set_free(set);
 }
 
+/* The workflow timeouts' messages (core/workflow_timeout.c): the citizen's reminder in both
+ * languages, the agents' reminder and warning (French; the date in words); no link, since core
+ * knows no portal address: they say where to look instead. */
+static void test_workflow_templates_render(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *name, *lang, *must;
+    } cases[] = {
+        {"workflow_remind", "fr", "Nous attendons toujours"},
+        {"workflow_remind", "en", "We are still waiting"},
+        {"workflow_remind_agents", "fr", "Correction demandée"},
+        {"workflow_warn", "fr", "12 février 2027"},
+    };
+    tmpl_set *set = load_templates();
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        json_t *strings = load_strings(cases[i].lang);
+        json_t *params =
+            json_pack("{s:s, s:s, s:s, s:s, s:s}", "reference", "2027-000042", "procedure",
+                      "Permis de construire", "status", "Correction demandée", "next_status",
+                      "acceptée", "due_date", "2027-02-12T23:59:59+01:00");
+        json_t *ctx = mail_context(cases[i].name, params, strings, cases[i].lang, "Ville de Démo",
+                                   "mairie@ville-demo.test");
+        assert_non_null(ctx);
+        char *text = NULL, *html = NULL;
+        error err = {0};
+        if (mail_render(set, cases[i].name, ctx, &text, &html, &err) != 0)
+            fail_msg("%s (%s): %s", cases[i].name, cases[i].lang, err.detail);
+        const char *subject = json_string_value(json_object_get(ctx, "subject"));
+        assert_non_null(strstr(subject, "2027-000042"));
+        for (int part = 0; part < 2; part++) {
+            const char *body = part ? html : text;
+            assert_non_null(strstr(body, "2027-000042"));
+            assert_non_null(strstr(body, cases[i].must));
+            assert_null(strstr(body, "{{"));
+            assert_null(strstr(body, "2027-02-12"));
+        }
+        free(text);
+        free(html);
+        json_decref(ctx);
+        json_decref(params);
+        json_decref(strings);
+    }
+    tmpl_set_free(set);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -601,6 +647,7 @@ int main(void)
         cmocka_unit_test(test_outbox_refusals),
         cmocka_unit_test(test_strings_same_keys),
         cmocka_unit_test(test_templates_render),
+        cmocka_unit_test(test_workflow_templates_render),
     };
     /* mail_compose initialises GMime on first use; the parser used here needs it too. */
     mail_message m = sample();

@@ -1509,10 +1509,12 @@ static void test_migrate_1_to_2(void **state)
     assert_int_equal(s->ops->schema_version(s, &v, &err), 0);
     assert_int_equal(v, store_sqlite_migration_count);
     assert_int_equal(s->ops->catalogue.config_version(s, &cv1, &err), 0);
-    /* Only migrations 6, 7 and 24 change the catalogue: 6 gives the public procedure its
-     * Open311 level (what it showed so far, everything), 7 the démarche its retention, 24
-     * each of the two procedures its workflow. */
-    assert_int_equal(cv1, cv0 + 4);
+    /* Only migrations 6, 7, 24 and the timeouts' one change the catalogue: 6 gives the public
+     * procedure its Open311 level (what it showed so far, everything), 7 the démarche its
+     * retention, 24 each of the two procedures its workflow, the timeouts' the collectivité its
+     * «demarche_sva» workflow (one change per row: the workflow, its 6 statuses and 6
+     * transitions, and the 7 actions of the démarche's it takes). */
+    assert_int_equal(cv1, cv0 + 4 + 13 + 7);
 
     arena a;
     arena_init(&a, 0);
@@ -4213,7 +4215,7 @@ static void test_migrate_workflows(void **state)
               "JOIN workflow_statuses s ON s.workflow_id = w.id JOIN workflow_transitions t ON "
               "t.workflow_id = w.id WHERE w.tenant_id = 3 GROUP BY w.id ORDER BY w.id",
               got, sizeof got);
-    assert_string_equal(got, "incident|6|25\ndemarche|6|6\nquestion|2|1\n");
+    assert_string_equal(got, "incident|6|25\ndemarche|6|6\nquestion|2|1\ndemarche_sva|6|6\n");
     sqlite3_close(db);
     remove_db(path);
     rmdir(dir);

@@ -135,7 +135,7 @@ static void test_shipped_demarche_and_question(void **state)
     fixture *f = *state;
     const catalogue *cat = catalogue_acquire(f->db.core);
     const cat_tenant *t = catalogue_tenant_by_id(cat, f->tenant_id);
-    assert_int_equal(t->n_workflows, 3);
+    assert_int_equal(t->n_workflows, 4); /* with «demarche_sva» (core/workflow_timeout.h) */
     const cat_workflow *d = catalogue_procedure(t, "permis")->workflow;
     assert_string_equal(d->rec.code, "demarche");
     assert_string_equal(d->initial->code, "submitted");

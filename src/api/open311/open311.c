@@ -558,6 +558,10 @@ static const char *status_text(http_req *rq, const cat_procedure *p, const char 
  * citizen made is told by its status alone; NULL for their other events. */
 static const char *note_text(http_req *rq, const cat_procedure *p, const store_event *e)
 {
+    /* A workflow timeout's meaning is a code (accord, rejet): the status change written beside
+     * it tells Open311 clients what happened. */
+    if (e->kind && strcmp(e->kind, "timeout") == 0)
+        return NULL;
     if (!request_event_by_citizen(e) && e->body != NULL && e->body[0] != '\0')
         return e->body;
     return status_text(rq, p, e->status_to);

@@ -938,89 +938,104 @@ static const char migration_25[] =
  * one to in_progress, acknowledged or another closed one. A procedure created afterwards
  * takes the workflow of its kind unless one is named (catalogue.tx_procedure_upsert). */
 #define WF_ROLES "'agent manager admin'"
-#define SEED_WORKFLOWS(TENANTS)                                                                     \
-    "INSERT INTO workflows (tenant_id, code, name, name_en) SELECT t.id, v.column1, v.column2, "    \
-    "v.column3 FROM (" TENANTS ") t, (VALUES ('incident', 'Signalement', 'Incident report'), "      \
-    "('demarche', 'Démarche administrative', 'Administrative procedure'), "                        \
-    "('question', 'Question simple', 'Simple question')) v;\n"                                      \
-    "INSERT INTO workflow_statuses (workflow_id, code, position, agent_label, agent_label_en, "     \
-    "citizen_label, citizen_label_en, colour, open311, extended_status, citizen_visible, "          \
-    "is_final, is_initial, reopen_to) SELECT w.id, v.column2, v.column3, v.column4, v.column5, "    \
-    "v.column4, v.column5, v.column6, v.column7, v.column8, 1, v.column9, v.column10, "             \
-    "v.column11 FROM workflows w JOIN (VALUES "                                                     \
-    "('incident', 'new', 1, 'nouvelle', 'new', 'blue', 'open', NULL, 0, 1, NULL), "                 \
-    "('incident', 'acknowledged', 2, 'prise en compte', 'acknowledged', 'purple', 'open', "         \
-    "'INVESTIGATING', 0, 0, NULL), "                                                                \
-    "('incident', 'in_progress', 3, 'en cours', 'in progress', 'amber', 'open', 'IN_PROGRESS', "    \
-    "0, 0, NULL), "                                                                                 \
-    "('incident', 'resolved', 4, 'résolue', 'resolved', 'green', 'closed', 'FIXED', 0, 0, "        \
-    "'in_progress'), "                                                                              \
-    "('incident', 'rejected', 5, 'rejetée', 'rejected', 'red', 'closed', 'NO_FURTHER_ACTION', 0, " \
-    "0, NULL), "                                                                                    \
-    "('incident', 'duplicate', 6, 'doublon', 'duplicate', 'grey', 'closed', 'DUPLICATE', 0, 0, "    \
-    "NULL), "                                                                                       \
-    "('demarche', 'submitted', 1, 'déposée', 'submitted', 'blue', 'open', NULL, 0, 1, NULL), "    \
-    "('demarche', 'under_review', 2, 'en instruction', 'under review', 'amber', 'open', "           \
-    "'IN_PROGRESS', 0, 0, NULL), "                                                                  \
-    "('demarche', 'correction_requested', 3, 'correction demandée', 'correction requested', "      \
-    "'purple', 'open', 'ACTION_SCHEDULED', 0, 0, NULL), "                                           \
-    "('demarche', 'accepted', 4, 'acceptée', 'accepted', 'green', 'closed', 'FIXED', 1, 0, "       \
-    "NULL), "                                                                                       \
-    "('demarche', 'refused', 5, 'refusée', 'refused', 'red', 'closed', 'NO_FURTHER_ACTION', 1, "   \
-    "0, NULL), "                                                                                    \
-    "('demarche', 'dropped', 6, 'classée sans suite', 'dropped', 'grey', 'closed', 'CANCELLED', "  \
-    "1, 0, NULL), "                                                                                 \
-    "('question', 'new', 1, 'nouvelle', 'new', 'blue', 'open', NULL, 0, 1, NULL), "                 \
-    "('question', 'answered', 2, 'répondue', 'answered', 'green', 'closed', 'FIXED', 1, 0, "       \
-    "NULL)) v ON v.column1 = w.code WHERE w.tenant_id IN (" TENANTS ");\n"                          \
-    "INSERT INTO workflow_transitions (workflow_id, position, from_code, to_code, label, "          \
-    "label_en, roles, comment_required) SELECT w.id, v.column2, v.column3, v.column4, v.column5, "  \
-    "v.column6, " WF_ROLES ", v.column7 FROM workflows w JOIN (VALUES "                             \
-    "('incident', 1, 'new', 'acknowledged', 'Prendre en compte', 'Acknowledge', 0), "               \
-    "('incident', 2, 'new', 'in_progress', 'Passer en cours', 'Start work', 0), "                   \
-    "('incident', 3, 'new', 'resolved', 'Résoudre', 'Resolve', 0), "                               \
-    "('incident', 4, 'new', 'rejected', 'Rejeter', 'Reject', 0), "                                  \
-    "('incident', 5, 'new', 'duplicate', 'Classer en doublon', 'Close as duplicate', 0), "          \
-    "('incident', 6, 'acknowledged', 'in_progress', 'Passer en cours', 'Start work', 0), "          \
-    "('incident', 7, 'acknowledged', 'resolved', 'Résoudre', 'Resolve', 0), "                      \
-    "('incident', 8, 'acknowledged', 'rejected', 'Rejeter', 'Reject', 0), "                         \
-    "('incident', 9, 'acknowledged', 'duplicate', 'Classer en doublon', 'Close as duplicate', "     \
-    "0), "                                                                                          \
-    "('incident', 10, 'in_progress', 'acknowledged', 'Revenir à prise en compte', "                \
-    "'Back to acknowledged', 0), "                                                                  \
-    "('incident', 11, 'in_progress', 'resolved', 'Résoudre', 'Resolve', 0), "                      \
-    "('incident', 12, 'in_progress', 'rejected', 'Rejeter', 'Reject', 0), "                         \
-    "('incident', 13, 'in_progress', 'duplicate', 'Classer en doublon', 'Close as duplicate', "     \
-    "0), "                                                                                          \
-    "('incident', 14, 'resolved', 'acknowledged', 'Rouvrir (prise en compte)', "                    \
-    "'Reopen (acknowledged)', 0), "                                                                 \
-    "('incident', 15, 'resolved', 'in_progress', 'Rouvrir (en cours)', 'Reopen (in progress)', "    \
-    "0), "                                                                                          \
-    "('incident', 16, 'resolved', 'rejected', 'Rejeter', 'Reject', 0), "                            \
-    "('incident', 17, 'resolved', 'duplicate', 'Classer en doublon', 'Close as duplicate', 0), "    \
-    "('incident', 18, 'rejected', 'acknowledged', 'Rouvrir (prise en compte)', "                    \
-    "'Reopen (acknowledged)', 0), "                                                                 \
-    "('incident', 19, 'rejected', 'in_progress', 'Rouvrir (en cours)', 'Reopen (in progress)', "    \
-    "0), "                                                                                          \
-    "('incident', 20, 'rejected', 'resolved', 'Résoudre', 'Resolve', 0), "                         \
-    "('incident', 21, 'rejected', 'duplicate', 'Classer en doublon', 'Close as duplicate', 0), "    \
-    "('incident', 22, 'duplicate', 'acknowledged', 'Rouvrir (prise en compte)', "                   \
-    "'Reopen (acknowledged)', 0), "                                                                 \
-    "('incident', 23, 'duplicate', 'in_progress', 'Rouvrir (en cours)', 'Reopen (in progress)', "   \
-    "0), "                                                                                          \
-    "('incident', 24, 'duplicate', 'resolved', 'Résoudre', 'Resolve', 0), "                        \
-    "('incident', 25, 'duplicate', 'rejected', 'Rejeter', 'Reject', 0), "                           \
-    "('demarche', 1, 'submitted', 'under_review', 'Mettre en instruction', 'Start the review', "    \
-    "0), "                                                                                          \
-    "('demarche', 2, 'under_review', 'accepted', 'Accepter', 'Accept', 0), "                        \
-    "('demarche', 3, 'under_review', 'refused', 'Refuser', 'Refuse', 1), "                          \
-    "('demarche', 4, 'under_review', 'dropped', 'Classer sans suite', 'Drop', 1), "                 \
-    "('demarche', 5, 'under_review', 'correction_requested', 'Demander une correction', "           \
-    "'Ask for a correction', 1), "                                                                  \
-    "('demarche', 6, 'correction_requested', 'under_review', 'Reprendre l''instruction', "          \
-    "'Resume the review', 0), "                                                                     \
-    "('question', 1, 'new', 'answered', 'Répondre', 'Answer', 1)) v ON v.column1 = w.code "        \
-    "WHERE w.tenant_id IN (" TENANTS ");\n"
+/* The rows of the shipped workflows' statuses and transitions, each VALUES tuple led by its
+ * workflow's code; the démarche's take that code as W, since SEED_SVA seeds a copy of it
+ * («demarche_sva») from the same rows. */
+#define WF_INCIDENT_STATUSES                                                                       \
+    "('incident', 'new', 1, 'nouvelle', 'new', 'blue', 'open', NULL, 0, 1, NULL), "                \
+    "('incident', 'acknowledged', 2, 'prise en compte', 'acknowledged', 'purple', 'open', "        \
+    "'INVESTIGATING', 0, 0, NULL), "                                                               \
+    "('incident', 'in_progress', 3, 'en cours', 'in progress', 'amber', 'open', 'IN_PROGRESS', "   \
+    "0, 0, NULL), "                                                                                \
+    "('incident', 'resolved', 4, 'résolue', 'resolved', 'green', 'closed', 'FIXED', 0, 0, "       \
+    "'in_progress'), "                                                                             \
+    "('incident', 'rejected', 5, 'rejetée', 'rejected', 'red', 'closed', 'NO_FURTHER_ACTION', "   \
+    "0, 0, NULL), "                                                                                \
+    "('incident', 'duplicate', 6, 'doublon', 'duplicate', 'grey', 'closed', 'DUPLICATE', 0, 0, "   \
+    "NULL)"
+#define WF_DEMARCHE_STATUSES(W)                                                                    \
+    "('" W "', 'submitted', 1, 'déposée', 'submitted', 'blue', 'open', NULL, 0, 1, NULL), "      \
+    "('" W "', 'under_review', 2, 'en instruction', 'under review', 'amber', 'open', "             \
+    "'IN_PROGRESS', 0, 0, NULL), "                                                                 \
+    "('" W "', 'correction_requested', 3, 'correction demandée', 'correction requested', "        \
+    "'purple', 'open', 'ACTION_SCHEDULED', 0, 0, NULL), "                                          \
+    "('" W "', 'accepted', 4, 'acceptée', 'accepted', 'green', 'closed', 'FIXED', 1, 0, NULL), "  \
+    "('" W "', 'refused', 5, 'refusée', 'refused', 'red', 'closed', 'NO_FURTHER_ACTION', 1, 0, "  \
+    "NULL), "                                                                                      \
+    "('" W "', 'dropped', 6, 'classée sans suite', 'dropped', 'grey', 'closed', 'CANCELLED', 1, " \
+    "0, NULL)"
+#define WF_QUESTION_STATUSES                                                                       \
+    "('question', 'new', 1, 'nouvelle', 'new', 'blue', 'open', NULL, 0, 1, NULL), "                \
+    "('question', 'answered', 2, 'répondue', 'answered', 'green', 'closed', 'FIXED', 1, 0, NULL)"
+#define WF_INCIDENT_TRANSITIONS                                                                    \
+    "('incident', 1, 'new', 'acknowledged', 'Prendre en compte', 'Acknowledge', 0), "              \
+    "('incident', 2, 'new', 'in_progress', 'Passer en cours', 'Start work', 0), "                  \
+    "('incident', 3, 'new', 'resolved', 'Résoudre', 'Resolve', 0), "                              \
+    "('incident', 4, 'new', 'rejected', 'Rejeter', 'Reject', 0), "                                 \
+    "('incident', 5, 'new', 'duplicate', 'Classer en doublon', 'Close as duplicate', 0), "         \
+    "('incident', 6, 'acknowledged', 'in_progress', 'Passer en cours', 'Start work', 0), "         \
+    "('incident', 7, 'acknowledged', 'resolved', 'Résoudre', 'Resolve', 0), "                     \
+    "('incident', 8, 'acknowledged', 'rejected', 'Rejeter', 'Reject', 0), "                        \
+    "('incident', 9, 'acknowledged', 'duplicate', 'Classer en doublon', 'Close as duplicate', "    \
+    "0), "                                                                                         \
+    "('incident', 10, 'in_progress', 'acknowledged', 'Revenir à prise en compte', "               \
+    "'Back to acknowledged', 0), "                                                                 \
+    "('incident', 11, 'in_progress', 'resolved', 'Résoudre', 'Resolve', 0), "                     \
+    "('incident', 12, 'in_progress', 'rejected', 'Rejeter', 'Reject', 0), "                        \
+    "('incident', 13, 'in_progress', 'duplicate', 'Classer en doublon', 'Close as duplicate', "    \
+    "0), "                                                                                         \
+    "('incident', 14, 'resolved', 'acknowledged', 'Rouvrir (prise en compte)', "                   \
+    "'Reopen (acknowledged)', 0), "                                                                \
+    "('incident', 15, 'resolved', 'in_progress', 'Rouvrir (en cours)', 'Reopen (in progress)', "   \
+    "0), "                                                                                         \
+    "('incident', 16, 'resolved', 'rejected', 'Rejeter', 'Reject', 0), "                           \
+    "('incident', 17, 'resolved', 'duplicate', 'Classer en doublon', 'Close as duplicate', 0), "   \
+    "('incident', 18, 'rejected', 'acknowledged', 'Rouvrir (prise en compte)', "                   \
+    "'Reopen (acknowledged)', 0), "                                                                \
+    "('incident', 19, 'rejected', 'in_progress', 'Rouvrir (en cours)', 'Reopen (in progress)', "   \
+    "0), "                                                                                         \
+    "('incident', 20, 'rejected', 'resolved', 'Résoudre', 'Resolve', 0), "                        \
+    "('incident', 21, 'rejected', 'duplicate', 'Classer en doublon', 'Close as duplicate', 0), "   \
+    "('incident', 22, 'duplicate', 'acknowledged', 'Rouvrir (prise en compte)', "                  \
+    "'Reopen (acknowledged)', 0), "                                                                \
+    "('incident', 23, 'duplicate', 'in_progress', 'Rouvrir (en cours)', 'Reopen (in progress)', "  \
+    "0), "                                                                                         \
+    "('incident', 24, 'duplicate', 'resolved', 'Résoudre', 'Resolve', 0), "                       \
+    "('incident', 25, 'duplicate', 'rejected', 'Rejeter', 'Reject', 0)"
+#define WF_DEMARCHE_TRANSITIONS(W)                                                                 \
+    "('" W "', 1, 'submitted', 'under_review', 'Mettre en instruction', 'Start the review', 0), "  \
+    "('" W "', 2, 'under_review', 'accepted', 'Accepter', 'Accept', 0), "                          \
+    "('" W "', 3, 'under_review', 'refused', 'Refuser', 'Refuse', 1), "                            \
+    "('" W "', 4, 'under_review', 'dropped', 'Classer sans suite', 'Drop', 1), "                   \
+    "('" W "', 5, 'under_review', 'correction_requested', 'Demander une correction', "             \
+    "'Ask for a correction', 1), "                                                                 \
+    "('" W "', 6, 'correction_requested', 'under_review', 'Reprendre l''instruction', "            \
+    "'Resume the review', 0)"
+#define WF_QUESTION_TRANSITIONS "('question', 1, 'new', 'answered', 'Répondre', 'Answer', 1)"
+/* INSERTs of status and transition rows: ROWS of VALUES for the workflows of the TENANTS
+ * (a SELECT of tenant ids) whose codes lead them. */
+#define WF_STATUSES_INSERT(ROWS, TENANTS)                                                          \
+    "INSERT INTO workflow_statuses (workflow_id, code, position, agent_label, agent_label_en, "    \
+    "citizen_label, citizen_label_en, colour, open311, extended_status, citizen_visible, "         \
+    "is_final, is_initial, reopen_to) SELECT w.id, v.column2, v.column3, v.column4, v.column5, "   \
+    "v.column4, v.column5, v.column6, v.column7, v.column8, 1, v.column9, v.column10, "            \
+    "v.column11 FROM workflows w JOIN (VALUES " ROWS ") v ON v.column1 = w.code WHERE "            \
+    "w.tenant_id IN (" TENANTS ");\n"
+#define WF_TRANSITIONS_INSERT(ROWS, TENANTS)                                                       \
+    "INSERT INTO workflow_transitions (workflow_id, position, from_code, to_code, label, "         \
+    "label_en, roles, comment_required) SELECT w.id, v.column2, v.column3, v.column4, v.column5, " \
+    "v.column6, " WF_ROLES ", v.column7 FROM workflows w JOIN (VALUES " ROWS ") v ON "             \
+    "v.column1 = w.code WHERE w.tenant_id IN (" TENANTS ");\n"
+#define SEED_WORKFLOWS(TENANTS)                                                                    \
+    "INSERT INTO workflows (tenant_id, code, name, name_en) SELECT t.id, v.column1, v.column2, "   \
+    "v.column3 FROM (" TENANTS ") t, (VALUES ('incident', 'Signalement', 'Incident report'), "     \
+    "('demarche', 'Démarche administrative', 'Administrative procedure'), "                       \
+    "('question', 'Question simple', 'Simple question')) v;\n" WF_STATUSES_INSERT(                 \
+        WF_INCIDENT_STATUSES ", " WF_DEMARCHE_STATUSES("demarche") ", " WF_QUESTION_STATUSES,      \
+        TENANTS)                                                                                   \
+        WF_TRANSITIONS_INSERT(WF_INCIDENT_TRANSITIONS ", " WF_DEMARCHE_TRANSITIONS(                \
+                                  "demarche") ", " WF_QUESTION_TRANSITIONS,                        \
+                              TENANTS)
 
 static const char migration_26[] =
     "CREATE TABLE workflows (\n"
@@ -1167,7 +1182,7 @@ static const char migration_29[] = "CREATE TABLE workflow_versions (\n"
  * the acknowledgement), asked for a correction that brings the request back under review,
  * and given two months (60 calendar days) of instruction each time the review starts;
  * question: told when it is answered. */
-#define SEED_WORKFLOW_ACTIONS(TENANTS)                                                             \
+#define SEED_ACTIONS_OF(TENANTS, WORKFLOWS)                                                        \
     "INSERT INTO workflow_actions (workflow_id, status_code, position, kind, params) SELECT "      \
     "w.id, v.column2, v.column3, v.column4, v.column5 FROM workflows w JOIN (VALUES "              \
     "('incident', 'acknowledged', 1, 'notify_citizen', '{}'), "                                    \
@@ -1180,8 +1195,12 @@ static const char migration_29[] = "CREATE TABLE workflow_versions (\n"
     "('demarche', 'accepted', 1, 'notify_citizen', '{}'), "                                        \
     "('demarche', 'refused', 1, 'notify_citizen', '{}'), "                                         \
     "('demarche', 'dropped', 1, 'notify_citizen', '{}'), "                                         \
-    "('question', 'answered', 1, 'notify_citizen', '{}')) v ON v.column1 = w.code "                \
-    "WHERE w.tenant_id IN (" TENANTS ");\n"
+    "('question', 'answered', 1, 'notify_citizen', '{}')) v "                                      \
+    "ON v.column1 = CASE w.code WHEN 'demarche_sva' THEN 'demarche' ELSE w.code END "              \
+    "WHERE w.tenant_id IN (" TENANTS ") AND w.code IN (" WORKFLOWS ");\n"
+/* The shipped workflows' actions; demarche_sva (migration 31) takes the démarche's. */
+#define SEED_WORKFLOW_ACTIONS(TENANTS)                                                             \
+    SEED_ACTIONS_OF(TENANTS, "'incident', 'demarche', 'question', 'demarche_sva'")
 
 #define TENANTS_WORKFLOWS_TRIGGER                                                                  \
     "DROP TRIGGER tenants_workflows;\n"                                                            \
@@ -1203,12 +1222,76 @@ static const char migration_30[] =
     "position);\n" SEED_WORKFLOW_ACTIONS("SELECT id FROM tenants")
         TENANTS_WORKFLOWS_TRIGGER CONFIG_TRIGGERS("workflow_actions");
 
+/* Version 31 (issue 13, «Timeouts»): what happens when a request stays in a status — after a
+ * delay counted in calendar days, working days (the collectivité's holidays) or calendar
+ * months (the law's «deux mois»), either a jump to another status of the workflow (which must
+ * be a transition from that status; meaning says what the silence of the administration
+ * means: accord, rejet or none), or a reminder to the agents (the assignee, else the
+ * department's) or to the citizen, repeated every repeat_days days repeat_times more times.
+ * warn_before: the agents are warned that many days before a jump. Keyed by (workflow,
+ * status, position); core (core/workflow_timeout.h) checks the rest.
+ *
+ * The shipped workflows get none, but a fourth one ships, «demarche_sva»: the démarche's
+ * statuses and transitions (the same rows as SEED_WORKFLOWS'), with silence vaut accord two
+ * months after the request entered under_review — the law counts from the receipt of a
+ * complete file (CRPA L231-1, L114-5), which «déposée» is not yet: its review starts once
+ * the file is found complete, and a correction asked sets the clock again when the
+ * instruction resumes —, the agents warned 7 days before; and a reminder to the citizen 15
+ * days into correction_requested, repeated twice every 15 days. Seeded for today's
+ * collectivités and, for every new one, by migration 26's trigger made again to seed it after
+ * the three others (one trigger, so that the order of the workflows — the shipped ones by
+ * id — does not hang on the order SQLite fires two triggers in), with the démarche's actions
+ * (migration 30) for it too. */
+#define SVA_TIMEOUTS(TENANTS)                                                                      \
+    "INSERT INTO workflow_timeouts (workflow_id, status_code, position, delay, unit, kind, "       \
+    "target, meaning, whom, repeat_days, repeat_times, warn_before) SELECT w.id, v.column1, 1, "   \
+    "v.column2, v.column3, v.column4, v.column5, v.column6, v.column7, v.column8, v.column9, "     \
+    "v.column10 FROM workflows w, (VALUES ('under_review', 2, 'months', 'jump', 'accepted', "      \
+    "'accord', NULL, 0, 0, 7), ('correction_requested', 15, 'days', 'remind', NULL, 'none', "      \
+    "'citizen', 15, 2, 0)) v WHERE w.code = 'demarche_sva' AND w.tenant_id IN (" TENANTS ");\n"
+#define SVA_WORKFLOW(TENANTS)                                                                      \
+    "INSERT INTO workflows (tenant_id, code, name, name_en) SELECT t.id, 'demarche_sva', "         \
+    "'Démarche — silence vaut accord (2 mois)', 'Procedure — silence means consent (2 "       \
+    "months)' FROM (" TENANTS ") t;\n"
+#define SEED_SVA(TENANTS)                                                                          \
+    SVA_WORKFLOW(TENANTS)                                                                          \
+    WF_STATUSES_INSERT(WF_DEMARCHE_STATUSES("demarche_sva"), TENANTS)                              \
+    WF_TRANSITIONS_INSERT(WF_DEMARCHE_TRANSITIONS("demarche_sva"), TENANTS)                        \
+    SVA_TIMEOUTS(TENANTS)
+
+static const char migration_31[] =
+    "CREATE TABLE workflow_timeouts (\n"
+    "  id INTEGER PRIMARY KEY,\n"
+    "  workflow_id INTEGER NOT NULL REFERENCES workflows(id),\n"
+    "  status_code TEXT NOT NULL,\n"
+    "  position INTEGER NOT NULL,\n"
+    "  delay INTEGER NOT NULL,\n"
+    "  unit TEXT NOT NULL CHECK (unit IN ('days', 'working_days', 'months')),\n"
+    "  kind TEXT NOT NULL CHECK (kind IN ('jump', 'remind')),\n"
+    "  target TEXT,\n"
+    "  meaning TEXT NOT NULL DEFAULT 'none' CHECK (meaning IN ('accord', 'rejet', 'none')),\n"
+    "  whom TEXT CHECK (whom IN ('agents', 'citizen')),\n"
+    "  repeat_days INTEGER NOT NULL DEFAULT 0,\n"
+    "  repeat_times INTEGER NOT NULL DEFAULT 0,\n"
+    "  warn_before INTEGER NOT NULL DEFAULT 0,\n"
+    "  UNIQUE (workflow_id, status_code, position),\n"
+    "  FOREIGN KEY (workflow_id, status_code) REFERENCES workflow_statuses (workflow_id, code)\n"
+    ") STRICT;\n" SEED_SVA("SELECT id FROM tenants") SEED_ACTIONS_OF(
+        "SELECT id FROM tenants",
+        "'demarche_sva'") "DROP TRIGGER tenants_workflows;\n"
+                          "CREATE TRIGGER tenants_workflows AFTER INSERT ON tenants "
+                          "BEGIN " SEED_WORKFLOWS("SELECT new.id AS id") SEED_SVA(
+                              "SELECT new.id AS id")
+                              SEED_WORKFLOW_ACTIONS("SELECT new.id AS id") "END;\n" CONFIG_TRIGGERS(
+                                  "workflow_timeouts");
+
 /* Indexed by version - 1. */
 const char *const store_sqlite_migrations[] = {
     migration_1,  migration_2,  migration_3,  migration_4,  migration_5,  migration_6,
     migration_7,  migration_8,  migration_9,  migration_10, migration_11, migration_12,
     migration_13, migration_14, migration_15, migration_16, migration_17, migration_18,
     migration_19, migration_20, migration_21, migration_22, migration_23, migration_24,
-    migration_25, migration_26, migration_27, migration_28, migration_29, migration_30};
+    migration_25, migration_26, migration_27, migration_28, migration_29, migration_30,
+    migration_31};
 const int store_sqlite_migration_count =
     (int)(sizeof store_sqlite_migrations / sizeof store_sqlite_migrations[0]);

@@ -181,6 +181,13 @@ extern sq_stmt store_sqlite_commit, store_sqlite_rollback;
     "r.procedure_version"
 int store_sqlite_read_request(sqlite3_stmt *st, arena *a, void *out);
 
+/* Fills out (a store_workflow_timeout) from the current row of a statement selecting
+ * SQ_TIMEOUT_COLUMNS of workflow_timeouts (in sqlite_catalogue.c). */
+#define SQ_TIMEOUT_COLUMNS                                                                         \
+    "workflow_id, status_code, position, delay, unit, kind, target, meaning, whom, repeat_days, "  \
+    "repeat_times, warn_before"
+int store_sqlite_read_workflow_timeout(sqlite3_stmt *st, arena *a, void *out);
+
 /* Operations of the requests table defined in their own files (its table is in
  * sqlite_requests.c): the filtered search (sqlite_request_search.c) and «moi aussi»
  * (sqlite_support.c). */

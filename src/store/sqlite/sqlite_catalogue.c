@@ -210,6 +210,30 @@ static int read_workflow_action(sqlite3_stmt *st, arena *a, void *p)
     return oom ? -1 : 0;
 }
 
+static sq_stmt sq_workflow_timeouts_all =
+    SQ_STMT("SELECT " SQ_TIMEOUT_COLUMNS " FROM workflow_timeouts ORDER BY workflow_id, "
+            "status_code, position, id");
+
+int store_sqlite_read_workflow_timeout(sqlite3_stmt *st, arena *a, void *p)
+{
+    store_workflow_timeout *t = p;
+    int oom = 0;
+    memset(t, 0, sizeof *t);
+    t->workflow_id = sqlite3_column_int64(st, 0);
+    t->status_code = store_sqlite_col_text(st, 1, a, &oom);
+    t->position = sqlite3_column_int(st, 2);
+    t->delay = sqlite3_column_int(st, 3);
+    t->unit = store_sqlite_col_text(st, 4, a, &oom);
+    t->kind = store_sqlite_col_text(st, 5, a, &oom);
+    t->target = store_sqlite_col_text(st, 6, a, &oom);
+    t->meaning = store_sqlite_col_text(st, 7, a, &oom);
+    t->whom = store_sqlite_col_text(st, 8, a, &oom);
+    t->repeat_days = sqlite3_column_int(st, 9);
+    t->repeat_times = sqlite3_column_int(st, 10);
+    t->warn_before = sqlite3_column_int(st, 11);
+    return oom ? -1 : 0;
+}
+
 /* Every row of one of the catalogue's tables (no parameter) into an arena array. */
 static int load_all(store_sqlite_conn *c, sq_stmt *def, store_sqlite_row_reader rd, size_t size,
                     arena *a, void **out, size_t *n, error *err)
@@ -253,6 +277,9 @@ static int store_sqlite_catalogue_load(store *s, arena *a, store_catalogue *out,
                  &out->n_workflow_transitions, err) != 0 ||
         load_all(c, &sq_workflow_actions_all, read_workflow_action, sizeof(store_workflow_action),
                  a, (void **)&out->workflow_actions, &out->n_workflow_actions, err) != 0 ||
+        load_all(c, &sq_workflow_timeouts_all, store_sqlite_read_workflow_timeout,
+                 sizeof(store_workflow_timeout), a, (void **)&out->workflow_timeouts,
+                 &out->n_workflow_timeouts, err) != 0 ||
         store_sqlite_config_version(s, &out->version, err) != 0)
         goto cleanup;
     if (began) {

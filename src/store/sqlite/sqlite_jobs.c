@@ -350,6 +350,105 @@ static int store_sqlite_procedure_code(store *s, int64_t id, arena *a, const cha
     return store_sqlite_read_text(c, st, a, code, "procedure_code", err);
 }
 
+static sq_stmt sq_status_timeouts = SQ_STMT(
+    "SELECT " SQ_TIMEOUT_COLUMNS " FROM workflow_timeouts WHERE status_code = ?3 AND workflow_id "
+    "= (SELECT workflow_id FROM procedures WHERE id = ?2 AND tenant_id = ?1) ORDER BY position, "
+    "id");
+static sq_stmt sq_tenant_calendar =
+    SQ_STMT("SELECT t.timezone, coalesce(b.holidays, 0) FROM tenants t LEFT JOIN tenant_branding "
+            "b ON b.tenant_id = t.id WHERE t.id = ?1");
+
+typedef struct calendar_row {
+    const char *tz;
+    int holidays;
+} calendar_row;
+
+static int read_calendar(sqlite3_stmt *st, arena *a, void *p)
+{
+    calendar_row *r = p;
+    int oom = 0;
+    r->tz = store_sqlite_col_text(st, 0, a, &oom);
+    r->holidays = sqlite3_column_int(st, 1);
+    return oom ? -1 : 0;
+}
+
+static int store_sqlite_status_timeouts(store *s, int64_t tenant_id, int64_t procedure_id,
+                                        const char *status, arena *a, store_workflow_timeout **out,
+                                        size_t *n, const char **tz, int *holidays, error *err)
+{
+    *out = NULL;
+    *n = 0;
+    *tz = NULL;
+    *holidays = 0;
+    store_sqlite_conn *c = store_sqlite_reader(s, err);
+    if (!c)
+        return -1;
+    sqlite3_stmt *st = store_sqlite_stmt(c, &sq_status_timeouts, err);
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, tenant_id);
+    sqlite3_bind_int64(st, 2, procedure_id);
+    store_sqlite_bind_text(st, 3, status);
+    if (store_sqlite_read_all(c, st, store_sqlite_read_workflow_timeout, a, sizeof **out,
+                              (void **)out, n, "status_timeouts", err) != 0)
+        return -1;
+    if (!*n)
+        return 0;
+    if (!(st = store_sqlite_stmt(c, &sq_tenant_calendar, err)))
+        return -1;
+    sqlite3_bind_int64(st, 1, tenant_id);
+    calendar_row cal = {0};
+    int found = 0;
+    if (store_sqlite_read_one(c, st, read_calendar, a, &cal, &found, "tenant_calendar", err) != 0)
+        return -1;
+    *tz = cal.tz;
+    *holidays = cal.holidays;
+    return 0;
+}
+
+static sq_stmt sq_request_pending = SQ_STMT(
+    "SELECT " SQ_JOB_COLUMNS " FROM jobs WHERE request_id = ?2 AND kind = ?3 AND tenant_id = ?1 "
+    "AND state = 'pending' ORDER BY due_at, id LIMIT ?4");
+
+static int store_sqlite_request_pending(store *s, int64_t tenant_id, int64_t request_id,
+                                        const char *kind, size_t limit, arena *a,
+                                        store_job_row **out, size_t *n, error *err)
+{
+    *out = NULL;
+    *n = 0;
+    store_sqlite_conn *c = store_sqlite_reader(s, err);
+    if (!c)
+        return -1;
+    sqlite3_stmt *st = store_sqlite_stmt(c, &sq_request_pending, err);
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, tenant_id);
+    sqlite3_bind_int64(st, 2, request_id);
+    store_sqlite_bind_text(st, 3, kind);
+    sqlite3_bind_int64(st, 4, (sqlite3_int64)limit);
+    return store_sqlite_read_all(c, st, read_job, a, sizeof **out, (void **)out, n,
+                                 "request_pending", err);
+}
+
+static sq_stmt sq_status_entered =
+    SQ_STMT("SELECT coalesce(max(created_at), 0) FROM request_events WHERE request_id = ?1 AND "
+            "status_to IS NOT NULL");
+
+static int store_sqlite_status_entered_at(store *s, int64_t request_id, int64_t *at, error *err)
+{
+    *at = 0;
+    store_sqlite_conn *c = store_sqlite_reader(s, err);
+    if (!c)
+        return -1;
+    sqlite3_stmt *st = store_sqlite_stmt(c, &sq_status_entered, err);
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, request_id);
+    int found = 0;
+    return store_sqlite_read_one(c, st, store_sqlite_read_int64, NULL, at, &found, "status_entered",
+                                 err);
+}
+
 const store_jobs_ops store_sqlite_jobs_ops = {
     .tx_schedule = store_sqlite_tx_job_schedule,
     .tx_cancel = store_sqlite_tx_job_cancel,
@@ -365,4 +464,7 @@ const store_jobs_ops store_sqlite_jobs_ops = {
     .webhook_get = store_sqlite_webhook_get,
     .tx_webhook_put = store_sqlite_tx_webhook_put,
     .procedure_code = store_sqlite_procedure_code,
+    .status_timeouts = store_sqlite_status_timeouts,
+    .status_entered_at = store_sqlite_status_entered_at,
+    .request_pending = store_sqlite_request_pending,
 };

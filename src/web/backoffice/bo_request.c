@@ -23,6 +23,7 @@
 #include "core/request_public.h"
 #include "core/status_actions.h"
 #include "core/workflow.h"
+#include "core/workflow_timeout.h"
 #include "core/work.h"
 #include "util/log.h"
 #include "util/timeutil.h"
@@ -200,7 +201,8 @@ static json_t *event_json(http_req *rq, const cat_tenant *t, const cat_procedure
      * ("1"/"0", "approved"/"rejected"), not words to show. */
     int coded = strcmp(kind, "publication") == 0 || strcmp(kind, "moderation") == 0 ||
                 strcmp(kind, "job") == 0 || /* a scheduled job's run: its kind (core/jobs.h) */
-                strcmp(kind, STATUS_ACTION_EVENT) == 0; /* a workflow action run, by kind */
+                strcmp(kind, STATUS_ACTION_EVENT) == 0 || /* a workflow action run, by kind */
+                strcmp(kind, "timeout") == 0; /* what a workflow timeout's silence meant */
     if (coded)
         title = present_string(
             rq->present, rq->lang,
@@ -235,6 +237,35 @@ static json_t *event_json(http_req *rq, const cat_tenant *t, const cat_procedure
         json_object_set_new(o, "paragraphs", present_paragraphs(e->body));
     }
     return o;
+}
+
+/* r's pending workflow jumps (core/workflow_timeout.h), each a sentence with its date:
+ * «Silence vaut accord le 12 février 2027»; [] when none or unreadable (logged: the page
+ * still shows). */
+static json_t *timeouts_json(http_req *rq, const cat_tenant *t, const cat_procedure *p,
+                             const store_request *r)
+{
+    json_t *out = json_array();
+    workflow_pending pend[WORKFLOW_TIMEOUT_PER_STATUS_MAX];
+    size_t n = 0;
+    error err;
+    error_clear(&err);
+    if (workflow_timeout_pending(rq->core, r, rq->arena, pend, WORKFLOW_TIMEOUT_PER_STATUS_MAX, &n,
+                                 &err) != 0) {
+        log_error("request page: pending timeouts of %s: %s", r->reference, err.detail);
+        return out;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const char *pattern =
+            present_string(rq->present, rq->lang,
+                           arena_printf(rq->arena, "request_bo.timeout_%s", pend[i].meaning));
+        char with_status[300], text[400];
+        present_fill(with_status, sizeof with_status, pattern, "status",
+                     bo_status_label(rq, p, pend[i].to));
+        present_fill(text, sizeof text, with_status, "date", bo_date(rq, t, pend[i].due_at, 0));
+        json_array_append_new(out, json_string(text));
+    }
+    return out;
 }
 
 /* The transitions agent a may take from r's status, for the status select: [{code, label,
@@ -467,6 +498,9 @@ static json_t *show_context(http_req *rq, const store_agent *a, const cat_tenant
     present_set_str_opt(q, "created", bo_date(rq, t, r->created_at, 1));
     present_set_str_opt(q, "due", bo_date(rq, t, r->due_at, 0));
     bo_sla_set(rq, q, sla_of(t, r, time_now()));
+    json_t *timeouts = timeouts_json(rq, t, p, r);
+    json_object_set_new(q, "has_timeouts", json_boolean(json_array_size(timeouts) > 0));
+    json_object_set_new(q, "timeouts", timeouts);
     present_set_str_opt(q, "priority_label", bo_priority_label(rq, r->priority));
     present_set_str_opt(q, "department", d ? d->rec.name : NULL);
     const store_agent *assignee = agent_by_assignee(agents, n_agents, r->assignee);

@@ -19,6 +19,7 @@
 #include "core/forms.h"
 #include "core/request.h"
 #include "core/workflow.h"
+#include "core/workflow_timeout.h"
 #include "util/log.h"
 #include "util/text.h"
 #include "util/timeutil.h"
@@ -328,6 +329,35 @@ static json_t *attachment_json(http_req *rq, const track_state *st, const store_
     return o;
 }
 
+/* The date the administration's silence would decide st's request — a right the citizen is
+ * told of (CRPA R112-5: the acknowledgement gives it) — as a sentence: «Sans décision de la mairie
+ * d'ici le 12 février 2027, votre demande sera réputée acceptée…»; NULL when no pending jump means
+ * accord or rejet. */
+static const char *silence_text(http_req *rq, const track_state *st)
+{
+    workflow_pending pend[WORKFLOW_TIMEOUT_PER_STATUS_MAX];
+    size_t n = 0;
+    error err;
+    error_clear(&err);
+    if (workflow_timeout_pending(rq->core, &st->req, rq->arena, pend,
+                                 WORKFLOW_TIMEOUT_PER_STATUS_MAX, &n, &err) != 0) {
+        log_error("tracking: pending timeouts of %s: %s", st->req.reference, err.detail);
+        return NULL;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(pend[i].meaning, "accord") != 0 && strcmp(pend[i].meaning, "rejet") != 0)
+            continue;
+        const char *tz = st->tenant ? st->tenant->rec.timezone : NULL;
+        char text[400];
+        present_fill(text, sizeof text,
+                     present_string(rq->present, rq->lang,
+                                    arena_printf(rq->arena, "track.silence_%s", pend[i].meaning)),
+                     "date", present_date(rq->arena, rq->lang, pend[i].due_at, tz, 0));
+        return arena_strdup(rq->arena, text);
+    }
+    return NULL;
+}
+
 static json_t *event_json(http_req *rq, const track_state *st, const store_event *e,
                           const store_attachment *atts, size_t n_atts)
 {
@@ -348,6 +378,10 @@ static json_t *event_json(http_req *rq, const track_state *st, const store_event
     } else if (strcmp(kind, "reopened") == 0) {
         title = present_string(rq->present, rq->lang,
                                partner ? "track.event_reopened_partner" : "track.event_reopened");
+    } else if (strcmp(kind, "timeout") == 0 && e->body) {
+        /* A workflow timeout's silence: what it means for the request (accord, rejet). */
+        title = present_string(rq->present, rq->lang,
+                               arena_printf(rq->arena, "track.event_timeout_%s", e->body));
     } else if (strcmp(kind, "comment") == 0) {
         title = present_string(rq->present, rq->lang, "track.event_comment");
     } else if (strcmp(kind, "rating") == 0) {
@@ -459,6 +493,8 @@ static json_t *show_context(http_req *rq, track_state *st)
         if (!due)
             due = request_due_at(st->tenant, st->proc, r->created_at);
         tracking_set_date(rq, st->tenant, req, "expected", due, 0);
+        if (!r->merged_into)
+            present_set_str_opt(req, "silence", silence_text(rq, st));
     }
     present_set_str_opt(req, "channel",
                         present_string(rq->present, rq->lang,
