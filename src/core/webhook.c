@@ -357,9 +357,10 @@ static int secret_seal(const core *c, int64_t tenant_id, const char *secret,
 static int secret_open(const core *c, const store_webhook *w, char out[SEAL_PLAIN_MAX + 1])
 {
     if (!seal_is_sealed(w->secret)) {
-        if (!w->secret || strlen(w->secret) > SEAL_PLAIN_MAX)
+        size_t n = w->secret ? strlen(w->secret) : SEAL_PLAIN_MAX + 1;
+        if (n > SEAL_PLAIN_MAX)
             return -1;
-        strcpy(out, w->secret);
+        memcpy(out, w->secret, n + 1);
         return 0;
     }
     size_t n = 0;

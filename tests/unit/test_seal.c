@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -71,11 +72,11 @@ static void test_refusals(void **state)
     size_t n = 0;
     /* One character of the box changed. */
     char bad[SEAL_TEXT_MAX];
-    strcpy(bad, sealed);
+    snprintf(bad, sizeof bad, "%s", sealed);
     bad[10] = bad[10] == 'A' ? 'B' : 'A';
     assert_int_equal(seal_open(db->core, "totp", 1, 2, bad, plain, sizeof plain, &n), -1);
     /* Cut short. */
-    strcpy(bad, sealed);
+    snprintf(bad, sizeof bad, "%s", sealed);
     bad[strlen(bad) - 4] = '\0';
     assert_int_equal(seal_open(db->core, "totp", 1, 2, bad, plain, sizeof plain, &n), -1);
     /* Not sealed text at all. */
