@@ -4,6 +4,9 @@
  */
 #include "core/workflow.h"
 
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/agent.h"
@@ -34,30 +37,132 @@ static int roles_parse(const char *names, unsigned *out)
     return 0;
 }
 
-/* The first broken rule of wf, or NULL when it keeps them all. */
-static const char *check(const cat_workflow *wf)
+/* Reports one broken rule: formats what into a line and hands it on. */
+static void say(workflow_problem_fn problem, void *ctx, size_t *count, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static void say(workflow_problem_fn problem, void *ctx, size_t *count, const char *fmt, ...)
 {
-    size_t initials = 0;
+    char what[WORKFLOW_PROBLEM_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    (*count)++;
+    if (problem)
+        problem(ctx, what);
+}
+
+/* The position of the first status coded `code` among wf's first `before`, or n_statuses. */
+static size_t status_index(const cat_workflow *wf, const char *code, size_t before)
+{
+    for (size_t i = 0; code && i < before; i++)
+        if (wf->statuses[i].code && strcmp(wf->statuses[i].code, code) == 0)
+            return i;
+    return wf->n_statuses;
+}
+
+/* Marks in seen[] the statuses reachable from status `from` by transitions and reopenings
+ * (a citizen's «pas réglé» is a way in too). Iterative: a workflow holds few statuses, and
+ * a queue keeps the stack flat whatever its shape. */
+static void mark_reachable(const cat_workflow *wf, size_t from, unsigned char *seen, size_t *queue)
+{
+    size_t head = 0, tail = 0;
+    seen[from] = 1;
+    queue[tail++] = from;
+    while (head < tail) {
+        const store_workflow_status *s = &wf->statuses[queue[head++]];
+        /* Each transition out of s, then its reopening. */
+        for (size_t i = 0; i <= wf->n_transitions; i++) {
+            const char *to = s->reopen_to;
+            if (i < wf->n_transitions) {
+                const store_workflow_transition *t = &wf->transitions[i].rec;
+                if (!t->from_code || strcmp(t->from_code, s->code) != 0)
+                    continue;
+                to = t->to_code;
+            }
+            size_t k = status_index(wf, to, wf->n_statuses);
+            if (k < wf->n_statuses && !seen[k]) {
+                seen[k] = 1;
+                queue[tail++] = k;
+            }
+        }
+    }
+}
+
+size_t workflow_check(const cat_workflow *wf, workflow_problem_fn problem, void *ctx)
+{
+    size_t count = 0, initials = 0, initial = 0;
     for (size_t i = 0; i < wf->n_statuses; i++) {
         const store_workflow_status *s = &wf->statuses[i];
-        initials += s->is_initial != 0;
+        size_t first = status_index(wf, s->code, i);
+        if (first < i)
+            say(problem, ctx, &count, "status %zu repeats the code \"%s\" of status %zu", i + 1,
+                s->code, first + 1);
+        if (s->is_initial)
+            initial = i, initials++;
         if (s->reopen_to && !workflow_status(wf, s->reopen_to))
-            return "a reopen target is not one of its statuses";
+            say(problem, ctx, &count, "status \"%s\" reopens to unknown status \"%s\"", s->code,
+                s->reopen_to);
         /* Final: the end of the road, so the request is closed there. */
         if (s->is_final && !s->open311_closed)
-            return "a final status is not a closed one";
+            say(problem, ctx, &count, "final status \"%s\" is not closed (open311 \"closed\")",
+                s->code);
     }
     if (initials != 1)
-        return "it has not exactly one initial status";
+        say(problem, ctx, &count, "it has %zu initial statuses, not exactly one", initials);
     for (size_t i = 0; i < wf->n_transitions; i++) {
         const store_workflow_transition *t = &wf->transitions[i].rec;
         const store_workflow_status *from = workflow_status(wf, t->from_code);
-        if (!from || !workflow_status(wf, t->to_code))
-            return "a transition names an unknown status";
-        if (from->is_final)
-            return "a final status has a transition out of it";
+        unsigned roles;
+        if (!from)
+            say(problem, ctx, &count, "transition %zu comes from unknown status \"%s\"", i + 1,
+                t->from_code ? t->from_code : "");
+        if (!workflow_status(wf, t->to_code))
+            say(problem, ctx, &count, "transition %zu goes to unknown status \"%s\"", i + 1,
+                t->to_code ? t->to_code : "");
+        if (from && from->is_final)
+            say(problem, ctx, &count, "transition %zu leaves final status \"%s\"", i + 1,
+                from->code);
+        if (roles_parse(t->roles, &roles) != 0)
+            say(problem, ctx, &count, "transition %zu names an unknown role in \"%s\"", i + 1,
+                t->roles);
+        for (size_t j = 0; j < i && t->from_code && t->to_code; j++) {
+            const store_workflow_transition *u = &wf->transitions[j].rec;
+            if (u->from_code && u->to_code && strcmp(u->from_code, t->from_code) == 0 &&
+                strcmp(u->to_code, t->to_code) == 0) {
+                say(problem, ctx, &count,
+                    "transition %zu repeats transition %zu (\"%s\" to \"%s\")", i + 1, j + 1,
+                    t->from_code, t->to_code);
+                break;
+            }
+        }
     }
-    return NULL;
+    /* Reachability means something only from one initial status. */
+    if (initials == 1 && wf->n_statuses > 0) {
+        unsigned char *seen = calloc(wf->n_statuses, 1);
+        size_t *queue = malloc(sizeof *queue * wf->n_statuses);
+        if (!seen || !queue) {
+            say(problem, ctx, &count, "out of memory checking which statuses are reachable");
+        } else {
+            mark_reachable(wf, initial, seen, queue);
+            for (size_t i = 0; i < wf->n_statuses; i++)
+                if (!seen[i] && status_index(wf, wf->statuses[i].code, i) == wf->n_statuses)
+                    say(problem, ctx, &count,
+                        "status \"%s\" is not reachable from the initial status \"%s\"",
+                        wf->statuses[i].code, wf->statuses[initial].code);
+        }
+        free(seen);
+        free(queue);
+    }
+    return count;
+}
+
+/* Keeps the first broken rule, for the catalogue's log line. */
+static void keep_first(void *ctx, const char *what)
+{
+    char *first = ctx;
+    if (!*first)
+        snprintf(first, WORKFLOW_PROBLEM_MAX, "%s", what);
 }
 
 int workflow_build(arena *a, const store_catalogue *raw, int64_t tenant_id, cat_workflow **out,
@@ -93,19 +198,19 @@ int workflow_build(arena *a, const store_catalogue *raw, int64_t tenant_id, cat_
                     wf->initial = &wf->statuses[wf->n_statuses];
                 wf->n_statuses++;
             }
-        const char *broken = NULL;
         for (size_t j = 0; j < raw->n_workflow_transitions; j++)
             if (raw->workflow_transitions[j].workflow_id == w->id) {
                 cat_transition *t = &wf->transitions[wf->n_transitions++];
                 t->rec = raw->workflow_transitions[j];
-                if (roles_parse(t->rec.roles, &t->roles) != 0)
-                    broken = "a transition names an unknown role";
+                /* An unknown role is one of workflow_check's broken rules. */
+                (void)roles_parse(t->rec.roles, &t->roles);
             }
-        if (!broken)
-            broken = check(wf);
+        /* The same rules as an import's (core/procdef.h), so the two cannot drift. */
+        char first[WORKFLOW_PROBLEM_MAX] = "";
+        size_t broken = workflow_check(wf, keep_first, first);
         if (broken) {
-            log_error("workflow %s of tenant %lld is left out: %s", w->code, (long long)tenant_id,
-                      broken);
+            log_error("workflow %s of tenant %lld is left out: %s%s", w->code, (long long)tenant_id,
+                      first, broken > 1 ? " (and more)" : "");
             continue;
         }
         (*n)++;

@@ -40,11 +40,22 @@ typedef struct cat_workflow {
 struct cat_tenant;
 
 /* Builds the workflows of tenant_id from raw rows into *out (n in *n, in the arena).
- * A workflow that breaks a rule (not exactly one initial status, a transition or a reopen
- * target naming an unknown status, an unknown role) is left out and logged: procedures
+ * A workflow that breaks a rule of workflow_check is left out and logged: procedures
  * that use it then have none, and the catalogue disables them. -1 when out of memory. */
 int workflow_build(arena *a, const store_catalogue *raw, int64_t tenant_id, cat_workflow **out,
                    size_t *n);
+/* The longest line workflow_check reports (longer ones are cut). */
+#define WORKFLOW_PROBLEM_MAX 256
+/* Called for each rule a workflow breaks: what, in English, naming statuses by their code
+ * and transitions by their place (from 1). */
+typedef void (*workflow_problem_fn)(void *ctx, const char *what);
+/* Checks wf against every rule a workflow keeps: no status code twice, exactly one initial
+ * status, every other one reachable from it (by transitions, or a reopening), a final status
+ * closed and with no transition out, a reopen target and both ends of each transition among
+ * its statuses, known roles, no transition twice. Reports each broken rule to problem (may be
+ * NULL); returns how many. The catalogue (workflow_build) and an import (core/procdef.h) both
+ * ask here. Only the statuses' and transitions' records are read (not initial, nor roles). */
+size_t workflow_check(const cat_workflow *wf, workflow_problem_fn problem, void *ctx);
 /* A deep copy of wf in a (for a write job that may outlive the catalogue's snapshot); NULL
  * when out of memory or wf is NULL. */
 cat_workflow *workflow_copy(arena *a, const cat_workflow *wf);

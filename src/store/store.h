@@ -557,7 +557,30 @@ typedef struct store_routing_ops {
     int (*tx_move)(store *s, int64_t tenant_id, int64_t id, int up, int *moved, error *err);
     /* Sets the tenant's default department (0: none). */
     int (*tx_set_default)(store *s, int64_t tenant_id, int64_t department_id, error *err);
+    /* Deletes every rule of the tenant (an import replacing them); *deleted how many. */
+    int (*tx_clear)(store *s, int64_t tenant_id, int64_t *deleted, error *err);
 } store_routing_ops;
+
+/* How many requests of a procedure are in one status (store workflows.status_uses). */
+typedef struct store_status_use {
+    int64_t procedure_id;
+    const char *status;
+    int64_t n;
+} store_status_use;
+
+/* Collectivités' workflows written whole (core/procdef.h: an import); the catalogue's load
+ * reads them. */
+typedef struct store_workflows_ops {
+    /* Creates workflow w->code of w->tenant_id, or rewrites the one of that code: its names,
+     * and its statuses and transitions replaced by st[0..ns) and tr[0..nt) (positions taken
+     * from their order, workflow_id ignored). *id_out its id. */
+    int (*tx_put)(store *s, const store_workflow *w, const store_workflow_status *st, size_t ns,
+                  const store_workflow_transition *tr, size_t nt, int64_t *id_out, error *err);
+    /* The statuses the tenant's requests are in, by procedure and status, with how many;
+     * *out in a. */
+    int (*status_uses)(store *s, int64_t tenant_id, arena *a, store_status_use **out, size_t *n,
+                       error *err);
+} store_workflows_ops;
 
 /* The operation table every backend provides, one sub-table per area (each backend file
  * defines its area's). Only core calls these, and the command line to open a database:
@@ -587,6 +610,7 @@ typedef struct store_ops {
     store_addresses_ops addresses;
     store_areas_ops areas;
     store_routing_ops routing;
+    store_workflows_ops workflows;
     store_audit_ops audit;
     store_retention_ops retention;
     store_disposal_ops disposal;

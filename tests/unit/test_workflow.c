@@ -331,6 +331,12 @@ static void test_broken_workflows_left_out(void **state)
     assert_int_equal(workflow_build(&f->a, &raw, 7, &wfs, &n), 0);
     assert_int_equal(n, 0);
     ok[1].reopen_to = "a";
+    /* b is not reachable from the initial a: the reopening leads out of b, not into it. */
+    assert_int_equal(workflow_build(&f->a, &raw, 7, &wfs, &n), 0);
+    assert_int_equal(n, 0);
+    store_workflow_transition a_to_b[] = {
+        {.workflow_id = 9, .from_code = "a", .to_code = "b", .label = "Clore", .roles = "agent"}};
+    raw = raw_of(ok, 2, a_to_b, 1);
     assert_int_equal(workflow_build(&f->a, &raw, 7, &wfs, &n), 0);
     assert_int_equal(n, 1);
     assert_string_equal(workflow_reopen_target(&wfs[0], "b"), "a");

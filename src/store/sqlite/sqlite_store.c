@@ -106,6 +106,7 @@ static void configure_sqlite_once(void)
     sqlite_ops.addresses = store_sqlite_addresses_ops;
     sqlite_ops.areas = store_sqlite_areas_ops;
     sqlite_ops.routing = store_sqlite_routing_ops;
+    sqlite_ops.workflows = store_sqlite_workflows_ops;
     sqlite_ops.audit = store_sqlite_audit_ops;
     sqlite_ops.retention = store_sqlite_retention_ops;
     sqlite_ops.disposal = store_sqlite_disposal_ops;
