@@ -443,17 +443,23 @@ static int read_geometry(reader *r, const json_t *geo)
     return 0;
 }
 
-int area_geom_parse(const char *text, area_geom *out)
+int area_geom_from_json(const json_t *geo, area_geom *out, char *why, size_t why_size)
 {
     memset(out, 0, sizeof *out);
+    reader r = {out, 0, 0, 0, AREA_VERTICES_MAX, why, why_size, 0};
+    if (read_geometry(&r, geo) == 0)
+        return 0;
+    area_geom_free(out);
+    return r.oom ? -2 : -1;
+}
+
+int area_geom_parse(const char *text, area_geom *out)
+{
     json_t *geo = json_loads(text, JSON_REJECT_DUPLICATES, NULL);
     char why[160];
-    reader r = {out, 0, 0, 0, AREA_VERTICES_MAX, why, sizeof why, 0};
-    int rc = read_geometry(&r, geo);
+    int rc = area_geom_from_json(geo, out, why, sizeof why);
     json_decref(geo);
-    if (rc != 0)
-        area_geom_free(out);
-    return rc;
+    return rc == 0 ? 0 : -1;
 }
 
 /* ---- reading a FeatureCollection ---- */
