@@ -471,7 +471,7 @@ static const char *read_roles(checker *k, const char *where, json_t *o)
     {
         agent_role r;
         if (!json_is_string(item) || agent_role_parse(json_string_value(item), &r) != 0) {
-            say(k, where, "\"roles\"[%zu] is not a role (agent, manager, admin, elected…)", i);
+            say(k, where, "\"roles\"[%zu] is not a role (agent, manager, elected or admin)", i);
             return NULL;
         }
         if (bits & (1u << r)) {
@@ -643,6 +643,9 @@ static const char *read_form(checker *k, const char *where, json_t *o)
                      pb.code, pb.code[0] ? ")" : "");
         const char *what =
             attrs_texts[pb.kind] ? attrs_texts[pb.kind] : attrs_problem_name(pb.kind);
+        /* A repeated code's member is "code" itself: nothing to add. */
+        if (pb.kind == ATTRS_REPEATED_CODE)
+            pb.member[0] = '\0';
         if (pb.value && pb.member[0])
             say(k, where, "%s %s (value %zu, \"%s\")", place, what, pb.value, pb.member);
         else if (pb.value)
@@ -976,14 +979,18 @@ int procdef_check(core *c, int64_t tenant_id, const char *text, size_t len, proc
     }
     known_keys(&k, "document", root, root_keys);
     const char *format = json_string_value(json_object_get(root, "format"));
-    if (!format || strcmp(format, PROCDEF_FORMAT) != 0)
-        say(&k, "document", "\"format\" is not \"" PROCDEF_FORMAT "\"");
     json_t *version = json_object_get(root, "version");
-    if (!json_is_integer(version) || json_integer_value(version) != PROCDEF_VERSION)
+    /* Another document, or another version of this one: its members would mean something
+     * else, so nothing more is read. */
+    if (!format || strcmp(format, PROCDEF_FORMAT) != 0) {
+        say(&k, "document", "\"format\" is not \"" PROCDEF_FORMAT "\"");
+        return 0;
+    }
+    if (!json_is_integer(version) || json_integer_value(version) != PROCDEF_VERSION) {
         say(&k, "document", "\"version\" is not %d (the only version this guichet reads)",
             PROCDEF_VERSION);
-    if (*problems)
         return 0;
+    }
     /* In reference order: a department before the areas and procedures naming it, workflows
      * before procedures, procedures and areas before the rules. */
     json_t *deps = get_array(&k, "", root, "departments", PROCDEF_DEPARTMENTS_MAX);
