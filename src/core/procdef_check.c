@@ -855,9 +855,12 @@ static void read_rule(checker *k, const char *where, json_t *o, pd_rule *p)
     p->department = get_text(k, where, o, "department", 0, PROCDEF_CODE_MAX, TEXT_LINE);
     if (p->procedure && !doc_procedure(d, p->procedure) && !db_procedure(d, p->procedure))
         say(k, where, "procedure \"%s\" is neither in the file nor in the database", p->procedure);
+    /* A form of the file that does not read has its own problem: no field is looked for. */
+    const pd_procedure *fp = doc_procedure(d, p->procedure);
+    int form_known = fp ? fp->rec.attributes != NULL : db_procedure(d, p->procedure) != NULL;
     if (r->field_code && !p->procedure)
         say(k, where, "\"field\" needs a \"procedure\"");
-    else if (r->field_code && (doc_procedure(d, p->procedure) || db_procedure(d, p->procedure))) {
+    else if (r->field_code && form_known) {
         const attr_def *f = field_after(k, p->procedure, r->field_code);
         int choice = f && (f->type == ATTR_SINGLEVALUELIST || f->type == ATTR_MULTIVALUELIST);
         if (!f || f->type == ATTR_SECTION || !f->variable)
