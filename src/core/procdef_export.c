@@ -130,7 +130,8 @@ static json_t *transition_write(writer *w, const store_workflow_transition *t)
     return o;
 }
 
-static json_t *workflow_write(writer *w, const store_catalogue *raw, const store_workflow *wf)
+static json_t *workflow_write(writer *w, const store_workflow *wf, const store_workflow_status *st,
+                              size_t ns, const store_workflow_transition *tr, size_t nt)
 {
     json_t *o = object(w), *sts = array(w), *trs = array(w);
     if (!o || !sts || !trs) {
@@ -142,16 +143,41 @@ static json_t *workflow_write(writer *w, const store_catalogue *raw, const store
     put(w, o, "code", text(w, wf->code));
     put(w, o, "name", text(w, wf->name));
     put(w, o, "name_en", text(w, wf->name_en));
-    /* The store reads them by workflow then position: their order is the workflow's. */
-    for (size_t i = 0; i < raw->n_workflow_statuses; i++)
-        if (raw->workflow_statuses[i].workflow_id == wf->id)
-            push(w, sts, status_write(w, &raw->workflow_statuses[i]));
-    for (size_t i = 0; i < raw->n_workflow_transitions; i++)
-        if (raw->workflow_transitions[i].workflow_id == wf->id)
-            push(w, trs, transition_write(w, &raw->workflow_transitions[i]));
+    for (size_t i = 0; i < ns; i++)
+        push(w, sts, status_write(w, &st[i]));
+    for (size_t i = 0; i < nt; i++)
+        push(w, trs, transition_write(w, &tr[i]));
     put(w, o, "statuses", sts);
     put(w, o, "transitions", trs);
     return o;
+}
+
+json_t *procdef_workflow_write(const store_workflow *wf, const store_workflow_status *st, size_t ns,
+                               const store_workflow_transition *tr, size_t nt)
+{
+    writer w = {0};
+    json_t *o = workflow_write(&w, wf, st, ns, tr, nt);
+    if (w.oom) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
+json_t *procdef_workflow_write_raw(const store_catalogue *raw, const store_workflow *wf)
+{
+    /* The store reads them by workflow then position: each workflow's rows are one run, in
+     * the workflow's order. */
+    const store_workflow_status *st = NULL;
+    const store_workflow_transition *tr = NULL;
+    size_t ns = 0, nt = 0;
+    for (size_t i = 0; i < raw->n_workflow_statuses; i++)
+        if (raw->workflow_statuses[i].workflow_id == wf->id && !ns++)
+            st = &raw->workflow_statuses[i];
+    for (size_t i = 0; i < raw->n_workflow_transitions; i++)
+        if (raw->workflow_transitions[i].workflow_id == wf->id && !nt++)
+            tr = &raw->workflow_transitions[i];
+    return procdef_workflow_write(wf, st, ns, tr, nt);
 }
 
 static int by_key(const void *a, const void *b)
@@ -334,7 +360,9 @@ static json_t *department_write(writer *w, const store_catalogue *raw, const voi
 
 static json_t *workflow_row_write(writer *w, const store_catalogue *raw, const void *row)
 {
-    return workflow_write(w, raw, row);
+    json_t *o = procdef_workflow_write_raw(raw, row);
+    w->oom |= !o;
+    return o;
 }
 
 static json_t *procedure_row_write(writer *w, const store_catalogue *raw, const void *row)

@@ -17,53 +17,24 @@ typedef struct import_arg {
     procdef_result *res;
 } import_arg;
 
-static int same_text(const char *a, const char *b)
-{
-    return (!a && !b) || (a && b && strcmp(a, b) == 0);
-}
-
-/* 1 when the database's workflow already is w, status for status and transition for
- * transition: then it is left alone (nothing to rewrite, nothing to report). */
-static int workflow_unchanged(const procdef_doc *d, const pd_workflow *w)
+/* *same 1 when the database's workflow already is the document's w (with its transitions
+ * trs), compared as both are written out: then it is left alone, nothing to rewrite or
+ * report. */
+static int workflow_unchanged(const procdef_doc *d, const pd_workflow *w,
+                              const store_workflow_transition *trs, int *same, error *err)
 {
     const store_workflow *db = NULL;
     for (size_t i = 0; i < d->raw.n_workflows && !db; i++)
         if (d->raw.workflows[i].id == w->id)
             db = &d->raw.workflows[i];
-    if (!db || !same_text(db->name, w->wf.rec.name) || !same_text(db->name_en, w->wf.rec.name_en))
-        return 0;
-    size_t ns = 0, nt = 0;
-    for (size_t i = 0; i < d->raw.n_workflow_statuses; i++) {
-        const store_workflow_status *a = &d->raw.workflow_statuses[i];
-        if (a->workflow_id != w->id)
-            continue;
-        if (ns >= w->wf.n_statuses)
-            return 0;
-        const store_workflow_status *b = &w->wf.statuses[ns++];
-        if (!same_text(a->code, b->code) || !same_text(a->agent_label, b->agent_label) ||
-            !same_text(a->agent_label_en, b->agent_label_en) ||
-            !same_text(a->citizen_label, b->citizen_label) ||
-            !same_text(a->citizen_label_en, b->citizen_label_en) ||
-            !same_text(a->colour, b->colour) ||
-            !same_text(a->extended_status, b->extended_status) ||
-            !same_text(a->reopen_to, b->reopen_to) || !a->open311_closed != !b->open311_closed ||
-            !a->citizen_visible != !b->citizen_visible || !a->is_final != !b->is_final ||
-            !a->is_initial != !b->is_initial)
-            return 0;
-    }
-    for (size_t i = 0; i < d->raw.n_workflow_transitions; i++) {
-        const store_workflow_transition *a = &d->raw.workflow_transitions[i];
-        if (a->workflow_id != w->id)
-            continue;
-        if (nt >= w->wf.n_transitions)
-            return 0;
-        const store_workflow_transition *b = &w->wf.transitions[nt++].rec;
-        if (!same_text(a->from_code, b->from_code) || !same_text(a->to_code, b->to_code) ||
-            !same_text(a->label, b->label) || !same_text(a->label_en, b->label_en) ||
-            !same_text(a->roles, b->roles) || !a->comment_required != !b->comment_required)
-            return 0;
-    }
-    return ns == w->wf.n_statuses && nt == w->wf.n_transitions;
+    json_t *now = procdef_workflow_write(&w->wf.rec, w->wf.statuses, w->wf.n_statuses, trs,
+                                         w->wf.n_transitions);
+    json_t *was = db ? procdef_workflow_write_raw(&d->raw, db) : NULL;
+    int oom = !now || (db && !was);
+    *same = !oom && was && json_equal(was, now);
+    json_decref(now);
+    json_decref(was);
+    return oom ? error_set(err, ERR_UNAVAILABLE, NULL, "out of memory") : 0;
 }
 
 /* The id of department code after the import's departments are written; 0 for NULL. */
@@ -138,19 +109,23 @@ static int write_workflows(store *s, procdef_doc *d, procdef_result *res, error 
 {
     for (size_t i = 0; i < d->n_wfs; i++) {
         pd_workflow *w = &d->wfs[i];
-        if (w->exists && workflow_unchanged(d, w))
-            continue;
         store_workflow_transition *trs =
             malloc(sizeof *trs * (w->wf.n_transitions ? w->wf.n_transitions : 1));
         if (!trs)
             return error_set(err, ERR_UNAVAILABLE, NULL, "out of memory");
         for (size_t j = 0; j < w->wf.n_transitions; j++)
             trs[j] = w->wf.transitions[j].rec;
-        int rc = s->ops->workflows.tx_put(s, &w->wf.rec, w->wf.statuses, w->wf.n_statuses, trs,
+        int same = 0, rc = 0;
+        if (w->exists && workflow_unchanged(d, w, trs, &same, err) != 0)
+            rc = -1;
+        else if (!same)
+            rc = s->ops->workflows.tx_put(s, &w->wf.rec, w->wf.statuses, w->wf.n_statuses, trs,
                                           w->wf.n_transitions, &w->id, err);
         free(trs);
         if (rc != 0)
             return -1;
+        if (same)
+            continue;
         if (w->exists)
             res->workflows_updated++;
         else

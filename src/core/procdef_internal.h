@@ -27,6 +27,15 @@ extern const char *const procdef_extended[];
  * roles' own order; NULL when out of memory. */
 json_t *procdef_roles_write(const char *roles);
 
+/* A workflow as the document's object (its statuses st[0..ns) and transitions tr[0..nt) in
+ * their order), through the one writer of a status: an import compares the database's
+ * workflow with the document's this way, so that whatever a status holds is compared too.
+ * NULL when out of memory; caller frees with json_decref. _raw: workflow wf of the store's
+ * rows. */
+json_t *procdef_workflow_write(const store_workflow *wf, const store_workflow_status *st, size_t ns,
+                               const store_workflow_transition *tr, size_t nt);
+json_t *procdef_workflow_write_raw(const store_catalogue *raw, const store_workflow *wf);
+
 /* A department, area, workflow, procedure or rule of a checked document, with what the
  * database holds of it. Strings borrow from the document's JSON. */
 typedef struct pd_department {

@@ -243,6 +243,19 @@ static void test_valid_document(void **state)
     free(first);
     free(second);
 
+    /* A label changed: the workflow is rewritten, the rest left as it is. */
+    doc = base();
+    set(doc, "workflows/0/statuses/1/citizen_label", json_string("réglée"));
+    assert_int_equal(import(f, doc, &l, &r), 0);
+    assert_int_equal(r.workflows_updated, 1);
+    assert_int_equal(r.workflows_created, 0);
+    char *third = export_all(f);
+    doc = json_loads(third, 0, NULL);
+    assert_string_equal(json_string_value(get(doc, "workflows/3/statuses/1/citizen_label")),
+                        "réglée");
+    json_decref(doc);
+    free(third);
+
     /* --code: the procedure, its department and workflow, no routing. */
     char *one = NULL;
     error err;
