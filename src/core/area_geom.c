@@ -539,6 +539,16 @@ static void report(area_problem_fn problem, void *ctx, long *problems, long feat
         problem(ctx, feature, code, what);
 }
 
+size_t area_json_values(const char *text, size_t len)
+{
+    /* Every JSON value but the first follows a ',' or opens a container: their count bounds
+     * the values (strings' own commas only make it larger). */
+    size_t values = 1;
+    for (size_t i = 0; i < len; i++)
+        values += text[i] == ',' || text[i] == '[' || text[i] == '{';
+    return values;
+}
+
 int area_features_read(const char *text, size_t len, area_code_check_fn check_code,
                        area_problem_fn problem, void *ctx, area_feature **out, size_t *n,
                        long *problems)
@@ -552,12 +562,7 @@ int area_features_read(const char *text, size_t len, area_code_check_fn check_co
         report(problem, ctx, problems, -1, NULL, why);
         return 0;
     }
-    /* Every JSON value but the first follows a ',' or opens a container: their count bounds
-     * the values (strings' own commas only make it larger). */
-    size_t values = 1;
-    for (size_t i = 0; i < len; i++)
-        values += text[i] == ',' || text[i] == '[' || text[i] == '{';
-    if (values > AREA_JSON_VALUES_MAX) {
+    if (area_json_values(text, len) > AREA_JSON_VALUES_MAX) {
         snprintf(why, sizeof why,
                  "the file holds over %d JSON values (at most %d positions in all)",
                  AREA_JSON_VALUES_MAX, AREA_FILE_VERTICES_MAX);

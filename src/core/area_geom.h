@@ -73,6 +73,11 @@ typedef void (*area_problem_fn)(void *ctx, long feature, const char *code, const
  * wrong with it (a static English text), reported as a problem of the feature. */
 typedef const char *(*area_code_check_fn)(void *ctx, const char *code);
 
+/* An upper bound of the JSON values text (len bytes) holds, counted without parsing it:
+ * checked against a limit first, it bounds the memory a parse takes (jansson's is about 50
+ * bytes a value). */
+size_t area_json_values(const char *text, size_t len);
+
 /* Reads a FeatureCollection from text (len bytes, at most AREA_FILE_MAX). Each feature's
  * properties give its code ("code", else "ref", "id", "code_insee": a string or an integer)
  * and its name ("name", else "nom", "libelle", "label"); its geometry is a Polygon or a

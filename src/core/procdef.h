@@ -23,6 +23,9 @@
 /* Bounds of what one document holds. Its size is an area file's: the areas' geometries are
  * most of it. */
 #define PROCDEF_FILE_MAX AREA_FILE_MAX
+/* JSON values of a document, counted before it is parsed (area_json_values): the areas'
+ * positions and room for the rest. */
+#define PROCDEF_JSON_VALUES_MAX (AREA_JSON_VALUES_MAX + 500000)
 #define PROCDEF_DEPARTMENTS_MAX 500
 #define PROCDEF_AREAS_MAX AREA_FEATURES_MAX
 #define PROCDEF_WORKFLOWS_MAX 200

@@ -969,6 +969,10 @@ int procdef_check(core *c, int64_t tenant_id, const char *text, size_t len, proc
         say(&k, "", "the file is over %u bytes", (unsigned)PROCDEF_FILE_MAX);
         return 0;
     }
+    if (area_json_values(text, len) > PROCDEF_JSON_VALUES_MAX) {
+        say(&k, "", "the file holds over %d JSON values", PROCDEF_JSON_VALUES_MAX);
+        return 0;
+    }
     json_error_t jerr;
     doc->root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
     if (!doc->root) {

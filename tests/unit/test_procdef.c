@@ -147,7 +147,7 @@ static void collect(void *ctx, const char *where, const char *what)
 {
     lines *l = ctx;
     if (l->n < LINES_MAX)
-        snprintf(l->line[l->n], sizeof l->line[l->n], "%s: %s", where, what);
+        snprintf(l->line[l->n], sizeof l->line[l->n], "%s%s%s", where, *where ? ": " : "", what);
     l->n++;
 }
 
@@ -160,21 +160,28 @@ static char *export_all(fixture *f)
     return out;
 }
 
-/* Imports doc (which it frees): the problems into *l, their count returned. */
+/* Imports text (len bytes): the problems into *l, their count returned. */
+static long import_text(fixture *f, const char *text, size_t len, lines *l, procdef_result *r)
+{
+    long problems = 0;
+    error err;
+    error_clear(&err);
+    memset(l, 0, sizeof *l);
+    int rc = procdef_import(f->db.core, &actor_cli, f->tenant, text, len, collect, l, r, &problems,
+                            &err);
+    if (rc != 0)
+        fprintf(stderr, "procdef_import: %s\n", err.detail);
+    assert_int_equal(rc, 0);
+    return problems;
+}
+
+/* Imports doc (which it frees). */
 static long import(fixture *f, json_t *doc, lines *l, procdef_result *r)
 {
     char *text = json_dumps(doc, 0);
     json_decref(doc);
     assert_non_null(text);
-    long problems = 0;
-    error err;
-    error_clear(&err);
-    memset(l, 0, sizeof *l);
-    int rc = procdef_import(f->db.core, &actor_cli, f->tenant, text, strlen(text), collect, l, r,
-                            &problems, &err);
-    if (rc != 0)
-        fprintf(stderr, "procdef_import: %s\n", err.detail);
-    assert_int_equal(rc, 0);
+    long problems = import_text(f, text, strlen(text), l, r);
     free(text);
     return problems;
 }
@@ -330,6 +337,19 @@ static void test_shape_and_bounds(void **state)
     for (int i = 0; i < PROCDEF_STATUSES_MAX; i++)
         json_array_append(sts, json_array_get(sts, 1));
     refused(f, doc, "workflows[0] (suivi): \"statuses\" has more than 64 items", NULL);
+
+    /* Too large, or too many values to parse: refused before parsing. */
+    lines l;
+    procdef_result r;
+    char *big = malloc(PROCDEF_FILE_MAX + 1);
+    assert_non_null(big);
+    memset(big, ' ', PROCDEF_FILE_MAX + 1);
+    assert_int_equal(import_text(f, big, PROCDEF_FILE_MAX + 1, &l, &r), 1);
+    assert_string_equal(l.line[0], "the file is over 67108864 bytes");
+    memset(big, '[', PROCDEF_JSON_VALUES_MAX);
+    assert_int_equal(import_text(f, big, PROCDEF_JSON_VALUES_MAX, &l, &r), 1);
+    assert_string_equal(l.line[0], "the file holds over 6600000 JSON values");
+    free(big);
 
     doc = json_pack("{s:s, s:i}", "format", "guichet-procedures", "version", 2);
     refused(f, doc, "document: \"version\" is not 1 (the only version this guichet reads)", NULL);
