@@ -3,7 +3,8 @@
  * procedures — `guichet procedure export` and `guichet procedure import` against the demo
  * commune's database while its server runs: the export matches the committed JSON Schema and
  * goes through a freshly initialised database unchanged (export → import → export gives the
- * same bytes), with department areas and routing rules too; the running server sees an
+ * same bytes), with department areas and routing rules too, and so does a fresh database's own
+ * export (the shipped workflows alone); the running server sees an
  * imported procedure; a bad document is refused with every problem listed, exit 2 and nothing
  * written; --code exports one procedure with what it refers to; a document on standard input;
  * a form changed makes one new version, an unchanged one none.
@@ -127,6 +128,21 @@ test('export matches the schema and goes through a fresh database unchanged, are
     assert.strictEqual(r.status, 0, r.stderr);
     assert.match(r.stdout, /0 department\(s\) and 0 area\(s\) created; 0 workflow\(s\) created, 0 updated; 0 procedure\(s\) created, 14 updated \(0 new form version\(s\)\)/);
     assert.strictEqual(exportDoc(srv, fresh), a);
+});
+
+test('a fresh database: its export (the shipped workflows alone) goes through another unchanged', async (t) => {
+    const srv = await withServer(t);
+    const one = freshDb(srv, 'one.db');
+    const text = exportDoc(srv, one);
+    const doc = JSON.parse(text);
+    validateSchemaFile(SCHEMA, doc);
+    assert.deepStrictEqual(doc.workflows.map((w) => w.code), ['demarche', 'incident', 'question']);
+    assert.deepStrictEqual([doc.departments, doc.procedures, doc.routing.rules], [[], [], []]);
+    const two = freshDb(srv, 'two.db');
+    const r = importFile(srv, two, writeDoc(srv, 'one.json', text));
+    assert.strictEqual(r.status, 0, r.stderr);
+    assert.match(r.stdout, /0 workflow\(s\) created, 0 updated; 0 procedure\(s\) created/);
+    assert.strictEqual(exportDoc(srv, two), text);
 });
 
 test('a bad document: every problem listed with its place, exit 2, nothing written', async (t) => {
