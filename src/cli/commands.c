@@ -495,6 +495,8 @@ static const http_mount mounts[] = {
     {"/agent/", bo_admin_settings_routes, web_write_error, bo_admit, 0},
     {"/agent/", bo_admin_audit_routes, web_write_error, bo_admit, 0},
     {"/agent/", bo_admin_routing_routes, web_write_error, bo_admit, 0},
+    {"/agent/", bo_admin_workflow_routes, web_write_error, bo_admit, 0},
+    {"/agent/", bo_admin_procedure_workflow_routes, web_write_error, bo_admit, 0},
     {"/agent/", bo_rgpd_routes, web_write_error, bo_admit, 0},
     {"/agent/", bo_retention_routes, web_write_error, bo_admit, 0},
     {"/agent/", bo_inbox_routes, web_write_error, bo_admit, 0},

@@ -442,6 +442,12 @@ static char *gen_value(demo_gen *g, const attr_def *d, int64_t t0)
         return arena_printf(a, "%u", 8 + rng_below(r, 240));
     if (strcmp(code, "composition_foyer") == 0)
         return arena_printf(a, "%u", 1 + rng_below(r, 6));
+    if (strcmp(code, "lieu_projet") == 0) {
+        /* The same place every time, drawing nothing: the other values stay as they were. */
+        const char *place =
+            attr_location_input(a, "Place de la Mairie, 69999 Ville de Démo", "45.7640", "4.8357");
+        return place ? arena_strdup(a, place) : NULL;
+    }
     if (strcmp(code, "objet") == 0)
         return arena_strdup(a, "Achat de matériel et organisation de la manifestation annuelle "
                                "ouverte à tous les habitants.");

@@ -373,7 +373,13 @@ static const char attrs_subvention[] =
     "\"order\":6},"
     "{\"code\":\"nombre_adherents\",\"datatype\":\"number\",\"required\":false,"
     "\"variable\":true,\"description\":\"Nombre d'adhérents\",\"description_en\":\"Number of "
-    "members\",\"order\":7}]";
+    "members\",\"order\":7},"
+    "{\"code\":\"lieu_projet\",\"datatype\":\"location\",\"required\":true,"
+    "\"variable\":true,\"description\":\"Lieu du projet ou de l'événement\","
+    "\"description_en\":\"Place of the project or event\",\"datatype_description\":\"Son "
+    "adresse dans la commune, ou le nom du lieu.\",\"datatype_description_en\":\"Its address in "
+    "the town, or the name of the place.\",\"show_if\":{\"field\":\"type_subvention\","
+    "\"equals\":\"projet\"},\"order\":8}]";
 
 static const char attrs_salle[] =
     "[{\"code\":\"salle\",\"datatype\":\"singlevaluelist\",\"required\":true,"

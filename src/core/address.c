@@ -382,6 +382,27 @@ int address_search(core *c, int64_t tenant_id, const char *text, size_t limit, a
     return 0;
 }
 
+int address_resolve(core *c, int64_t tenant_id, const char *typed, const char *chosen, size_t limit,
+                    arena *a, store_address **hits, size_t *n, const store_address **take,
+                    error *err)
+{
+    *take = NULL;
+    if (address_search(c, tenant_id, typed, limit, a, hits, n, err) != 0)
+        return err->code == ERR_INVALID_ARG ? 0 : -1;
+    /* A street and its numbers answer «rue de la Paix 12»: the one number is meant. */
+    size_t numbered = 0;
+    for (size_t i = 0; i < *n; i++)
+        if ((*hits)[i].number > 0 && numbered++ == 0)
+            *take = &(*hits)[i];
+    if (numbered != 1)
+        *take = *n == 1 ? &(*hits)[0] : NULL;
+    /* Chosen by its label: an address typed differently since is looked up afresh. */
+    for (size_t i = 0; chosen && *chosen && i < *n; i++)
+        if (strcmp(chosen, (*hits)[i].label) == 0)
+            *take = &(*hits)[i];
+    return 0;
+}
+
 int address_nearest(core *c, int64_t tenant_id, double lat, double lon, double max_m, arena *a,
                     store_address *out, double *distance_m, int *found, error *err)
 {

@@ -44,6 +44,16 @@
 int address_search(core *c, int64_t tenant_id, const char *query, size_t limit, arena *a,
                    store_address **out, size_t *n, error *err);
 
+/* What an address typed without the list's help (a form sent without JavaScript) resolves
+ * to: the hits of address_search (at most limit), and *take the one to take without asking —
+ * the only numbered address among them, or the only hit; else the one whose label is
+ * `chosen` (the citizen's choice among hits offered before; NULL or "" when none) — NULL when
+ * the citizen is to choose among several or nothing was found. A query address_search refuses
+ * is no hit (0); -1 only when the list could not be read. *hits in a. */
+int address_resolve(core *c, int64_t tenant_id, const char *typed, const char *chosen, size_t limit,
+                    arena *a, store_address **hits, size_t *n, const store_address **take,
+                    error *err);
+
 /* The tenant's address nearest to (lat, lon) within max_m metres (0 < max_m <=
  * ADDRESS_NEAREST_MAX_M): *found 1, *out (strings in a) and *distance_m (may be NULL);
  * *found 0 when none is that close. ERR_INVALID_ARG naming "lat" or "max" when out of

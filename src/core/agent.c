@@ -1,8 +1,8 @@
 /*
  * agent — back-office accounts. Passwords are Argon2id (core/password, shared with citizens'
  * accounts); an unknown e-mail costs the same verification time as a known one. The TOTP secret is
- * sealed with crypto_secretbox under a key derived per agent from the instance secret, so a copy of
- * the database alone gives no second factor, and a sealed secret moved to another row does not
+ * sealed (core/seal.h) under a key derived per agent from the instance secret, so a copy of the
+ * database alone gives no second factor, and a sealed secret moved to another row does not
  * open. Replay protection keeps the last accepted step per agent in memory, with the agent's
  * last login as a floor that survives restarts.
  */
@@ -21,6 +21,7 @@
 #include "core/core_internal.h"
 #include "core/core_op.h"
 #include "core/password.h"
+#include "core/seal.h"
 #include "util/log.h"
 #include "util/timeutil.h"
 #include "util/utf8.h"
@@ -28,7 +29,6 @@
 #define TOTP_MAX_FAILURES 5          /* wrong codes per agent ... */
 #define TOTP_FAILURE_WINDOW (5 * 60) /* ... within this many seconds lock the check */
 #define TOTP_TABLE_MAX 4096          /* agents remembered (replay and failures) */
-#define SEALED_PREFIX "v1."
 
 static const char *const role_names[AGENT_ROLE_COUNT] = {"agent", "manager", "elected", "admin"};
 static const char *const role_labels[AGENT_ROLE_COUNT][2] = {
@@ -460,58 +460,21 @@ int agent_set_password(core *c, int64_t tenant_id, int64_t id, const char *passw
 
 /* ---- TOTP secret sealing ---- */
 
-/* The agent's own key: BLAKE2b keyed by the instance-derived TOTP key over tenant and agent
- * ids, so a sealed secret only opens in its own row. */
-static void totp_key(const core *c, int64_t tenant_id, int64_t agent_id,
-                     unsigned char key[crypto_secretbox_KEYBYTES])
-{
-    char hex[65];
-    unsigned char master[32];
-    core_hash_secret(c, "totp-key", hex);
-    sodium_hex2bin(master, sizeof master, hex, 64, NULL, NULL, NULL);
-    char msg[64];
-    int len = snprintf(msg, sizeof msg, "totp:%" PRId64 ":%" PRId64, tenant_id, agent_id);
-    crypto_generichash(key, crypto_secretbox_KEYBYTES, (const unsigned char *)msg, (size_t)len,
-                       master, sizeof master);
-    sodium_memzero(master, sizeof master);
-    sodium_memzero(hex, sizeof hex);
-}
-
-#define SEALED_BIN (crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES + TOTP_SECRET_BYTES)
-#define SEALED_LEN (sizeof SEALED_PREFIX + 4 * ((SEALED_BIN + 2) / 3) + 1)
-
+/* Sealed per agent (core/seal.h): a secret moved to another row does not open. */
 static void totp_seal(const core *c, int64_t tenant_id, int64_t agent_id,
-                      const unsigned char secret[TOTP_SECRET_BYTES], char out[SEALED_LEN])
+                      const unsigned char secret[TOTP_SECRET_BYTES], char out[SEAL_TEXT_MAX])
 {
-    unsigned char key[crypto_secretbox_KEYBYTES];
-    unsigned char box[SEALED_BIN];
-    totp_key(c, tenant_id, agent_id, key);
-    randombytes_buf(box, crypto_secretbox_NONCEBYTES);
-    crypto_secretbox_easy(box + crypto_secretbox_NONCEBYTES, secret, TOTP_SECRET_BYTES, box, key);
-    memcpy(out, SEALED_PREFIX, sizeof SEALED_PREFIX - 1);
-    sodium_bin2base64(out + sizeof SEALED_PREFIX - 1, SEALED_LEN - (sizeof SEALED_PREFIX - 1), box,
-                      sizeof box, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
-    sodium_memzero(key, sizeof key);
+    seal_text(c, "totp", tenant_id, agent_id, secret, TOTP_SECRET_BYTES, out, SEAL_TEXT_MAX);
 }
 
 static int totp_unseal(const core *c, int64_t tenant_id, int64_t agent_id, const char *sealed,
                        unsigned char secret[TOTP_SECRET_BYTES])
 {
-    unsigned char key[crypto_secretbox_KEYBYTES];
-    unsigned char box[SEALED_BIN];
     size_t n = 0;
-    if (!sealed || strncmp(sealed, SEALED_PREFIX, sizeof SEALED_PREFIX - 1) != 0)
-        return -1;
-    const char *b64 = sealed + sizeof SEALED_PREFIX - 1;
-    if (sodium_base642bin(box, sizeof box, b64, strlen(b64), NULL, &n, NULL,
-                          sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
-        n != sizeof box)
-        return -1;
-    totp_key(c, tenant_id, agent_id, key);
-    int rc = crypto_secretbox_open_easy(secret, box + crypto_secretbox_NONCEBYTES,
-                                        sizeof box - crypto_secretbox_NONCEBYTES, box, key);
-    sodium_memzero(key, sizeof key);
-    return rc == 0 ? 0 : -1;
+    return seal_open(c, "totp", tenant_id, agent_id, sealed, secret, TOTP_SECRET_BYTES, &n) == 0 &&
+                   n == TOTP_SECRET_BYTES
+               ? 0
+               : -1;
 }
 
 /* ---- replay and failure memory ---- */
@@ -635,7 +598,7 @@ int agent_totp_required(core *c, const store_agent *a, int *required, error *err
 typedef struct begin_op {
     core_op op;
     update_arg u;
-    char sealed[SEALED_LEN];
+    char sealed[SEAL_TEXT_MAX];
     char *secret_b32; /* the caller's: wiped when the write fails */
 } begin_op;
 

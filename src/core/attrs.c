@@ -29,6 +29,7 @@ static const char *const type_names[ATTR_TYPE_COUNT] = {
     [ATTR_DATE] = "date",
     [ATTR_SECTION] = "section",
     [ATTR_FILE] = "file",
+    [ATTR_LOCATION] = "location",
 };
 
 /* Datatypes that are another one with something implied: a string of a format, or a list
@@ -671,7 +672,27 @@ int attrs_shown(const attr_def *defs, size_t n, const attr_def *d, const attr_in
 
 int attr_open311_exposed(const attr_def *d)
 {
-    return d->type != ATTR_SECTION && d->type != ATTR_FILE;
+    return d->type != ATTR_SECTION && d->type != ATTR_FILE && d->type != ATTR_LOCATION;
+}
+
+const char *attr_location_of(const json_t *v, int *has_pos, double *lat, double *lon)
+{
+    json_t *la = json_object_get(v, "lat"), *lo = json_object_get(v, "lon");
+    *has_pos = json_is_number(la) && json_is_number(lo);
+    *lat = *has_pos ? json_number_value(la) : 0;
+    *lon = *has_pos ? json_number_value(lo) : 0;
+    return json_string_value(json_object_get(v, "address"));
+}
+
+/* 1 when the entrance asks d: a file question only where files come with the values, a
+ * location only where it is asked (attrs_policy). */
+static int asked_here(const attr_def *d, const attrs_policy *policy)
+{
+    if (d->type == ATTR_FILE)
+        return policy && policy->files;
+    if (d->type == ATTR_LOCATION)
+        return !policy || policy->locations;
+    return 1;
 }
 
 /* A strict decimal number: optional sign, digits, optional fraction, optional exponent. */
@@ -832,8 +853,102 @@ static int check_format(arena *a, attr_format f, const char *value, const char *
     }
 }
 
+/* The text of a stored location (canonical: address, then lat and lon when given) into
+ * *stored, in a. -1 out of memory. */
+static int location_text(arena *a, const char *address, int has_pos, double lat, double lon,
+                         const char **stored)
+{
+    buf out;
+    buf_init(&out, 64 * 1024);
+    jsonw w;
+    jsonw_init(&w, &out);
+    jsonw_object_begin(&w, NULL);
+    jsonw_string(&w, "address", address);
+    if (has_pos) {
+        jsonw_double(&w, "lat", lat);
+        jsonw_double(&w, "lon", lon);
+    }
+    jsonw_object_end(&w);
+    int rc = jsonw_finish(&w);
+    *stored = rc == 0 ? arena_strndup(a, buf_cstr(&out), out.len) : NULL;
+    buf_free(&out);
+    return *stored ? 0 : -1;
+}
+
+const char *attr_location_input(arena *a, const char *address, const char *lat, const char *lon)
+{
+    buf out;
+    buf_init(&out, 64 * 1024);
+    jsonw w;
+    jsonw_init(&w, &out);
+    jsonw_object_begin(&w, NULL);
+    jsonw_string(&w, "address", address ? address : "");
+    const char *deg[2] = {lat, lon}, *key[2] = {"lat", "lon"};
+    for (int k = 0; k < 2; k++)
+        if (deg[k] && *deg[k]) {
+            if (is_decimal(deg[k]))
+                jsonw_double(&w, key[k], strtod(deg[k], NULL));
+            else
+                jsonw_string(&w, key[k], deg[k]);
+        }
+    jsonw_object_end(&w);
+    const char *text = jsonw_finish(&w) == 0 ? arena_strndup(a, buf_cstr(&out), out.len) : NULL;
+    buf_free(&out);
+    return text;
+}
+
+/* A location's value (attr_input) checked into its stored object's text *stored: an address
+ * of one line, and a position whose degrees are both given, in range. */
+static int check_location(arena *a, const char *value, const char **stored, const char *argname,
+                          error *err)
+{
+    const char *address = value;
+    double lat = 0, lon = 0;
+    int has_pos = 0;
+    json_t *o = NULL;
+    if (*value == '{') {
+        o = json_loads(value, JSON_REJECT_DUPLICATES, NULL);
+        json_t *la = json_object_get(o, "lat"), *lo = json_object_get(o, "lon");
+        address = json_string_value(json_object_get(o, "address"));
+        size_t members = json_object_size(o) - (address != NULL) - (la != NULL) - (lo != NULL);
+        if (!json_is_object(o) || !address || members != 0) {
+            json_decref(o);
+            return error_set(err, ERR_INVALID_ARG, argname,
+                             "a location is an address, or an object with the members address, "
+                             "lat and lon");
+        }
+        if ((la != NULL) != (lo != NULL)) {
+            json_decref(o);
+            return error_set(err, ERR_INVALID_ARG, argname,
+                             "a position needs both its latitude and its longitude");
+        }
+        has_pos = la != NULL;
+        lat = json_number_value(la);
+        lon = json_number_value(lo);
+        if (has_pos &&
+            (!json_is_number(la) || !json_is_number(lo) || fabs(lat) > 90 || fabs(lon) > 180)) {
+            json_decref(o);
+            return error_set(err, ERR_INVALID_ARG, argname,
+                             "the position must be decimal degrees, latitude within ±90 and "
+                             "longitude within ±180");
+        }
+    }
+    size_t len = strlen(address);
+    int rc;
+    if (!*address || !utf8_valid(address, len) || utf8_length(address, len) > ATTR_STRING_MAX ||
+        strchr(address, '\n') || utf8_has_control(address, len))
+        rc = error_set(err, ERR_INVALID_ARG, argname,
+                       "the address must be one line of 1 to %d characters", ATTR_STRING_MAX);
+    else if (location_text(a, address, has_pos, lat, lon, stored) != 0)
+        rc = error_set(err, ERR_INTERNAL, argname, "out of memory");
+    else
+        rc = 0;
+    json_decref(o);
+    return rc;
+}
+
 /* Checks one value of d; *stored is what is kept of it (the value itself, or a number, a
- * datetime or a date normalised). */
+ * datetime or a date normalised, a location's object as JSON text). */
 static int check_value(arena *a, const attr_def *d, const attrs_policy *policy,
                        const char *value, const char **stored, char *argname, error *err)
 {
@@ -850,6 +965,8 @@ static int check_value(arena *a, const attr_def *d, const attrs_policy *policy,
         return d->format != ATTR_FORMAT_NONE && *value
                    ? check_format(a, d->format, value, stored, argname, err)
                    : 0;
+    case ATTR_LOCATION:
+        return check_location(a, value, stored, argname, err);
     case ATTR_FILE:
         if (chars > ATTR_FILE_NAME_MAX || strchr(value, '\n') || utf8_has_control(value, len))
             return error_set(err, ERR_INVALID_ARG, argname,
@@ -911,8 +1028,8 @@ int attrs_validate(arena *a, const attr_def *defs, size_t n, const attr_input *i
             return error_set(err, ERR_INVALID_ARG, argname, "unknown attribute");
         if (d->conditional && !attrs_shown(defs, n, d, in, n_in))
             continue; /* hidden: dropped below, whatever it is */
-        if (d->type == ATTR_FILE && !(policy && policy->files))
-            continue; /* no file comes with it: dropped below */
+        if (!asked_here(d, policy))
+            continue; /* no file comes with it, or no place is asked: dropped below */
         if (d->type != ATTR_MULTIVALUELIST)
             for (size_t j = 0; j < i; j++)
                 if (strcmp(in[j].code, in[i].code) == 0)
@@ -928,7 +1045,7 @@ int attrs_validate(arena *a, const attr_def *defs, size_t n, const attr_input *i
     for (size_t k = 0; k < n; k++) {
         const attr_def *d = &defs[k];
         if (!d->variable || (d->conditional && !attrs_shown(defs, n, d, in, n_in)) ||
-            (d->type == ATTR_FILE && !(policy && policy->files)))
+            !asked_here(d, policy))
             continue;
         size_t given = 0;
         for (size_t i = 0; i < n_in; i++)
@@ -944,7 +1061,11 @@ int attrs_validate(arena *a, const attr_def *defs, size_t n, const attr_input *i
         if (d->type == ATTR_MULTIVALUELIST)
             jsonw_array_begin(&w, d->code);
         for (size_t i = 0; i < n_in; i++)
-            if (strcmp(in[i].code, d->code) == 0 && in[i].value[0] != '\0')
+            if (strcmp(in[i].code, d->code) != 0 || in[i].value[0] == '\0')
+                continue;
+            else if (d->type == ATTR_LOCATION)
+                jsonw_raw(&w, d->code, stored[i]);
+            else
                 jsonw_string(&w, d->type == ATTR_MULTIVALUELIST ? NULL : d->code, stored[i]);
         if (d->type == ATTR_MULTIVALUELIST)
             jsonw_array_end(&w);

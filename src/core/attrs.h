@@ -18,18 +18,23 @@
  * datatype_description, grouping the questions after it up to the next section; nothing is
  * asked), "file" (a document the citizen attaches on the portal: the request's attachment,
  * the question's value its file name; only the portal's form carries files, so only there is
- * one required — attrs_policy.files — and Open311 does not expose it).
+ * one required — attrs_policy.files — and Open311 does not expose it), "location" (a place
+ * other than an incident's own: the address as typed or as the collectivité's address list
+ * names it, and its position when one was found; Open311 does not expose it either, and only
+ * where the entrance asks it — attrs_policy.locations — is one required).
  * Conditional display: any question or section may have "show_if": {"field": CODE,
  * "equals": KEY} or {"field": CODE, "in": [KEY, …]}: it is shown only when the question
  * CODE, which comes before it, is shown and was given that value (one of those, or for a
  * multivaluelist, one of its chosen values); the questions of a hidden section are hidden.
  * A hidden question is neither required nor stored (attrs_validate drops its values).
  * Stored values (requests.attributes): a JSON object code -> string (array of strings for
- * multivaluelist).
+ * multivaluelist, object {"address": TEXT, "lat": DEGREES, "lon": DEGREES} for location,
+ * lat and lon only when a position was given).
  */
 #ifndef GUICHET_CORE_ATTRS_H
 #define GUICHET_CORE_ATTRS_H
 
+#include <jansson.h>
 #include <stddef.h>
 
 #include "util/arena.h"
@@ -43,9 +48,10 @@ typedef enum attr_type {
     ATTR_TEXT,
     ATTR_SINGLEVALUELIST,
     ATTR_MULTIVALUELIST,
-    ATTR_DATE,    /* ours, not Open311's: a calendar day, "2026-12-05" */
-    ATTR_SECTION, /* ours: a heading grouping the questions after it, never a value */
-    ATTR_FILE,    /* ours: a document the portal's form attaches; its value is the file's name */
+    ATTR_DATE,     /* ours, not Open311's: a calendar day, "2026-12-05" */
+    ATTR_SECTION,  /* ours: a heading grouping the questions after it, never a value */
+    ATTR_FILE,     /* ours: a document the portal's form attaches; its value is the file's name */
+    ATTR_LOCATION, /* ours: an address and maybe its position, stored as an object */
     ATTR_TYPE_COUNT
 } attr_type;
 
@@ -97,11 +103,19 @@ struct attr_def {
     const attr_def *section; /* the section it is under, NULL when none (set by the parse) */
 };
 
-/* One value given for an attribute; a multivaluelist gives one entry per chosen key. */
+/* One value given for an attribute; a multivaluelist gives one entry per chosen key. A
+ * location's value is its address as text, or an object {"address": TEXT, "lat": DEGREES,
+ * "lon": DEGREES} as JSON text (what attr_location_input writes; lat and lon both or
+ * neither), read as such when it begins with '{'. */
 typedef struct attr_input {
     const char *code;
     const char *value;
 } attr_input;
+
+/* A location's input value (attr_input) for an address and the position found for it, in
+ * decimal degrees as text (both NULL or "" when none): the JSON text, in a; NULL when out of
+ * memory. Degrees that are not numbers are written as they are, for attrs_validate to refuse. */
+const char *attr_location_input(arena *a, const char *address, const char *lat, const char *lon);
 
 /* Datatype name of a type ("singlevaluelist", "date", …), and the reverse (-1 if unknown;
  * the aliases "email", "phone" and "yesno" are read by the definitions' parse only). */
@@ -196,8 +210,13 @@ const attr_def *attrs_find(const attr_def *defs, size_t n, const char *code);
  * names). */
 int attrs_shown(const attr_def *defs, size_t n, const attr_def *d, const attr_input *in,
                 size_t n_in);
-/* 1 when d is a question Open311 exposes (a section, a file question are not). */
+/* 1 when d is a question Open311 exposes (a section, a file or a location question are
+ * not). */
 int attr_open311_exposed(const attr_def *d);
+
+/* A stored location value v (an object {address, lat, lon}): its address, borrowed from v,
+ * NULL when v is not one; *has_pos 1 with *lat and *lon when it has a position. */
+const char *attr_location_of(const json_t *v, int *has_pos, double *lat, double *lon);
 
 /* A date as people and clients give it, into *iso ("2026-12-05", in a; value itself when
  * it is that already): YYYY-MM-DD, a date typed the French way (05/12/2026, 5/12/2026, blanks
@@ -220,6 +239,10 @@ typedef struct attrs_policy {
      * required one is required; 0: a value given for a file question is dropped (no file
      * comes with it) and none is required. */
     int files;
+    /* 1: the entrance asks location questions (the portal's and the counter's forms), so a
+     * required one is required; 0: a value given for one is dropped and none is required
+     * (Open311 does not expose them). A NULL policy asks them. */
+    int locations;
 } attrs_policy;
 
 /* Checks inputs against defs: values of questions hidden by a condition (attrs_shown) are
@@ -227,10 +250,11 @@ typedef struct attrs_policy {
  * datatypes (number: decimal, and with a policy also with blanks around it or a decimal comma,
  * stored as "2.5"; datetime: RFC 3339, or a local time in policy->tz; date: YYYY-MM-DD, and with a
  * policy whatever attr_date_read reads, stored as YYYY-MM-DD; string: one line, and its format's
- * rule, stored normalised (attr_format_check); list keys), lengths, required ones present. policy
- * may be NULL (strict). On success returns the normalised JSON object text in *json_out (allocated
- * in a; "{}" when none). On failure -1 with ERR_MISSING_ARG/ERR_INVALID_ARG and err->arg
- * "attribute[CODE]". */
+ * rule, stored normalised (attr_format_check); location: an address of one line, a position
+ * both or neither of whose degrees are given, within ±90 and ±180; list keys), lengths,
+ * required ones present. policy may be NULL (strict). On success returns the normalised JSON
+ * object text in *json_out (allocated in a; "{}" when none). On failure -1 with
+ * ERR_MISSING_ARG/ERR_INVALID_ARG and err->arg "attribute[CODE]". */
 int attrs_validate(arena *a, const attr_def *defs, size_t n, const attr_input *in,
                    size_t n_in, const attrs_policy *policy, const char **json_out,
                    error *err);

@@ -455,7 +455,18 @@ static void write_attributes(jsonw *w, const attr_def *defs, size_t n, const cha
             jsonw_object_begin(w, NULL);
             jsonw_string(w, "code", code);
             jsonw_string(w, "label", d ? attr_label(d, l) : code);
-            if (json_is_array(v)) {
+            int has_pos;
+            double lat, lon;
+            const char *place =
+                d && d->type == ATTR_LOCATION ? attr_location_of(v, &has_pos, &lat, &lon) : NULL;
+            if (place) {
+                /* A place: its address, and its position when it has one. */
+                jsonw_string(w, "value", place);
+                if (has_pos) {
+                    jsonw_double(w, "lat", lat);
+                    jsonw_double(w, "lon", lon);
+                }
+            } else if (json_is_array(v)) {
                 size_t k;
                 json_t *e;
                 jsonw_array_begin(w, "value");

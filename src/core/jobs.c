@@ -122,6 +122,7 @@ typedef struct run_job {
     int ok;
     const char *error; /* in op.a */
     int event_public, no_event;
+    const char *cancelled_why; /* static */
     /* Set by the apply: */
     int skipped; /* not pending or not due any more (cancelled, rescheduled) */
     int final;   /* STEP_RECORD of a failure: given up */
@@ -171,9 +172,9 @@ static int run_apply(store *s, core_op *op, error *err)
             .core = j->core, .tenant = j->tenant, .job = &j->row, .now = j->now, .a = &op->a};
         if (j->h->run_tx(s, &r, err) != 0)
             return -1;
-        j->row.state = "done";
+        j->row.state = r.cancelled_why ? "cancelled" : "done";
         j->row.attempts++;
-        j->row.last_error = NULL;
+        j->row.last_error = r.cancelled_why;
         j->row.done_at = j->now;
         if (s->ops->jobs.tx_update(s, &j->row, err) != 0)
             return -1;
@@ -185,8 +186,8 @@ static int run_apply(store *s, core_op *op, error *err)
     case STEP_RECORD:
         j->row.attempts++;
         if (j->ok) {
-            j->row.state = "done";
-            j->row.last_error = NULL;
+            j->row.state = j->cancelled_why ? "cancelled" : "done";
+            j->row.last_error = j->cancelled_why;
             j->row.done_at = j->now;
         } else {
             j->final = j->row.attempts >= j->h->max_attempts;
@@ -239,6 +240,7 @@ static int run_step_wait(core *c, const cat_tenant *t, const job_handler *h,
                            : NULL;
         j->event_public = said ? said->event_public : 0;
         j->no_event = said ? said->no_event : 0;
+        j->cancelled_why = said ? said->cancelled_why : NULL;
         if (failure && !j->error) {
             core_op_free(j);
             return error_set(err, ERR_INTERNAL, NULL, "out of memory");

@@ -38,6 +38,11 @@ typedef struct job_run {
     /* Set by the handler: */
     int event_public; /* 1: the timeline event is shown to the citizen too */
     int no_event;     /* 1: nothing to tell (the cause had gone: a request closed meanwhile) */
+    /* Set when the job did not do its work because what asked for it has gone (a webhook
+     * subscription switched off): the job ends "cancelled", not "done", with this reason
+     * (English, no personal data, static) as its last_error, so that lists do not show as
+     * done work that was not. */
+    const char *cancelled_why;
 } job_run;
 
 typedef struct job_handler {

@@ -33,7 +33,6 @@
 #define PROCDEF_TRANSITIONS_MAX 500 /* of one workflow */
 #define PROCDEF_PROCEDURES_MAX 1000
 #define PROCDEF_CODE_MAX 64    /* bytes of a department's, workflow's or procedure's code */
-#define PROCDEF_STATUS_MAX 32  /* bytes of a status code */
 #define PROCDEF_TEXT_MAX 2000  /* characters of a name or label */
 #define PROCDEF_LONG_MAX 20000 /* characters of a description or notice */
 /* Problems reported at most (the count goes on). */

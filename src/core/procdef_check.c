@@ -16,10 +16,18 @@
 #include "core/core_internal.h"
 #include "core/procdef_internal.h"
 #include "core/routing.h"
+#include "core/workflow_edit.h"
 #include "store/store.h"
 #include "util/utf8.h"
 
 #define WHERE_MAX 200
+
+/* How many requests of a procedure of the database are in one status. */
+typedef struct pd_use {
+    int64_t procedure_id;
+    const char *status;
+    int64_t n;
+} pd_use;
 
 typedef struct checker {
     procdef_problem_fn problem;
@@ -30,7 +38,7 @@ typedef struct checker {
     /* The database's department areas (codes), and the statuses its requests are in. */
     store_area *db_areas;
     size_t n_db_areas;
-    store_status_use *uses;
+    pd_use *uses;
     size_t n_uses;
 } checker;
 
@@ -189,14 +197,6 @@ static int get_enum(checker *k, const char *where, json_t *o, const char *key,
             (size_t)snprintf(list + used, sizeof list - used, "%s\"%s\"", i ? ", " : "", names[i]);
     say(k, where, "\"%s\" is not one of %s", key, list);
     return dflt;
-}
-
-static size_t count_of(const char *const *names)
-{
-    size_t n = 0;
-    while (names[n])
-        n++;
-    return n;
 }
 
 /* Member key of o as an array of at most max items (empty when absent); NULL when wrong. */
@@ -425,35 +425,27 @@ static const char *const open311_words[] = {"open", "closed"};
 static const char *const transition_keys[] = {
     "from", "to", "label", "label_en", "roles", "comment_required", NULL};
 
-#define STATUS_CODE_CHARS "-_"
-
 /* The one place a document's status object is read and checked, member by member
- * (procdef_export.c's status_write writes it): into *s, strings borrowed from o. A status's
+ * (workflow_edit_json writes it): into *s, strings borrowed from o. A status's
  * later attributes (its actions, its timeouts) are read here. */
 static void read_status(checker *k, const char *where, json_t *o, store_workflow_status *s)
 {
     known_keys(k, where, o, status_keys);
-    s->code = get_code(k, where, o, "code", 1, PROCDEF_STATUS_MAX, STATUS_CODE_CHARS, 0);
+    /* Codes, colours and extended statuses are workflow_check's to judge, as the editor's. */
+    s->code = get_text(k, where, o, "code", 1, WORKFLOW_CODE_MAX, TEXT_LINE);
     s->agent_label = get_text(k, where, o, "agent_label", 1, PROCDEF_TEXT_MAX, TEXT_LINE);
     s->agent_label_en = get_text(k, where, o, "agent_label_en", 0, PROCDEF_TEXT_MAX, TEXT_LINE);
     s->citizen_label = get_text(k, where, o, "citizen_label", 1, PROCDEF_TEXT_MAX, TEXT_LINE);
     s->citizen_label_en = get_text(k, where, o, "citizen_label_en", 0, PROCDEF_TEXT_MAX, TEXT_LINE);
-    int colour = get_enum(k, where, o, "colour", procdef_colours, count_of(procdef_colours), -1);
-    if (!json_object_get(o, "colour"))
-        say(k, where, "\"colour\" is missing");
-    s->colour = colour >= 0 ? procdef_colours[colour] : NULL;
+    s->colour = get_text(k, where, o, "colour", 1, 16, TEXT_LINE);
     if (!json_object_get(o, "open311"))
         say(k, where, "\"open311\" is missing");
     s->open311_closed = get_enum(k, where, o, "open311", open311_words, 2, 0);
-    json_t *ext = json_object_get(o, "extended_status");
-    int e = ext && !json_is_null(ext) ? get_enum(k, where, o, "extended_status", procdef_extended,
-                                                 count_of(procdef_extended), -1)
-                                      : -1;
-    s->extended_status = e >= 0 ? procdef_extended[e] : NULL;
+    s->extended_status = get_text(k, where, o, "extended_status", 0, 40, TEXT_LINE);
     s->citizen_visible = get_bool(k, where, o, "citizen_visible", 1);
     s->is_initial = get_bool(k, where, o, "initial", 0);
     s->is_final = get_bool(k, where, o, "final", 0);
-    s->reopen_to = get_code(k, where, o, "reopen_to", 0, PROCDEF_STATUS_MAX, STATUS_CODE_CHARS, 0);
+    s->reopen_to = get_text(k, where, o, "reopen_to", 0, WORKFLOW_CODE_MAX, TEXT_LINE);
 }
 
 /* The roles array as the store's string ("agent manager admin", in the roles' order). */
@@ -464,8 +456,11 @@ static const char *read_roles(checker *k, const char *where, json_t *o)
         say(k, where, "\"roles\" is %s", v ? "not an array of role names" : "missing");
         return NULL;
     }
+    /* Kept in the document's order, which is the store's: what is exported comes back the
+     * same. */
     unsigned bits = 0;
-    size_t i;
+    char joined[128] = "";
+    size_t used = 0, i;
     json_t *item;
     json_array_foreach(v, i, item)
     {
@@ -479,13 +474,9 @@ static const char *read_roles(checker *k, const char *where, json_t *o)
             return NULL;
         }
         bits |= 1u << r;
+        used += (size_t)snprintf(joined + used, sizeof joined - used, "%s%s", used ? " " : "",
+                                 agent_role_name(r));
     }
-    char joined[128] = "";
-    size_t used = 0;
-    for (int r = 0; r < AGENT_ROLE_COUNT && used < sizeof joined; r++)
-        if (bits & (1u << r))
-            used += (size_t)snprintf(joined + used, sizeof joined - used, "%s%s", used ? " " : "",
-                                     agent_role_name((agent_role)r));
     const char *s = arena_strdup(&k->doc->a, joined);
     k->oom |= !s;
     return s;
@@ -494,24 +485,86 @@ static const char *read_roles(checker *k, const char *where, json_t *o)
 static void read_transition(checker *k, const char *where, json_t *o, store_workflow_transition *t)
 {
     known_keys(k, where, o, transition_keys);
-    t->from_code = get_text(k, where, o, "from", 1, PROCDEF_STATUS_MAX, TEXT_LINE);
-    t->to_code = get_text(k, where, o, "to", 1, PROCDEF_STATUS_MAX, TEXT_LINE);
+    t->from_code = get_text(k, where, o, "from", 1, WORKFLOW_CODE_MAX, TEXT_LINE);
+    t->to_code = get_text(k, where, o, "to", 1, WORKFLOW_CODE_MAX, TEXT_LINE);
     t->label = get_text(k, where, o, "label", 1, PROCDEF_TEXT_MAX, TEXT_LINE);
     t->label_en = get_text(k, where, o, "label_en", 0, PROCDEF_TEXT_MAX, TEXT_LINE);
     t->roles = read_roles(k, where, o);
     t->comment_required = get_bool(k, where, o, "comment_required", 0);
 }
 
-/* workflow_check's problems, placed in the workflow. */
-typedef struct rule_ctx {
-    checker *k;
-    const char *where;
-} rule_ctx;
+/* workflow_check's problems in English, by key ({a} and {b} the codes it names, in that
+ * order), for the command line; the back office words the same keys in
+ * templates/i18n/<lang>/workflows.json. */
+static const struct {
+    const char *key, *text;
+} rule_texts[] = {
+    {"name_missing", "it has no name"},
+    {"no_status", "it has no status"},
+    {"status_code", "the status code \"{a}\" is not lowercase letters, digits and '_', starting "
+                    "with a letter (at most 40)"},
+    {"status_twice", "two statuses have the code \"{a}\""},
+    {"status_label", "status \"{a}\" lacks its French agent or citizen label"},
+    {"status_colour", "status \"{a}\" has a colour off the palette"},
+    {"status_extended", "status \"{a}\" has an extended status off FixMyStreet's list"},
+    {"reopen_unknown", "status \"{a}\" reopens to unknown status \"{b}\""},
+    {"final_open", "final status \"{a}\" is not closed (open311 \"closed\")"},
+    {"initial_none", "it has no initial status (it needs exactly one)"},
+    {"initial_many", "it has several initial statuses (it needs exactly one)"},
+    {"status_unreachable", "status \"{a}\" is not reachable from the initial status \"{b}\""},
+    {"transition_from", "transition {a} → {b} comes from unknown status \"{a}\""},
+    {"transition_to", "transition {a} → {b} goes to unknown status \"{b}\""},
+    {"transition_loop", "transition {a} → {b} leads back to the status it leaves"},
+    {"transition_from_final", "transition {a} → {b} leaves final status \"{a}\""},
+    {"transition_twice", "transition {a} → {b} is there twice"},
+    {"transition_label", "transition {a} → {b} has no French label"},
+    {"transition_role", "transition {a} → {b} names an unknown role"},
+    {"too_many_statuses", "it has more than 20 statuses (the editor's bound)"},
+    {"too_many_transitions", "it has more than 26 transitions (the editor's bound)"},
+    {"name_long", "its name is over 100 bytes"},
+    {"status_long", "a label of status \"{a}\" is over 100 bytes"},
+    {"transition_long", "a label of transition {a} → {b} is over 100 bytes"},
+};
 
-static void rule_problem(void *ctx, const char *what)
+/* text with {a} and {b} replaced by a and b (NULL: nothing), into out (cut to size). */
+static void word(char *out, size_t size, const char *text, const char *a, const char *b)
 {
-    rule_ctx *r = ctx;
-    say(r->k, r->where, "%s", what);
+    size_t used = 0;
+    for (const char *p = text; *p && used + 1 < size; p++) {
+        if (p[0] == '{' && (p[1] == 'a' || p[1] == 'b') && p[2] == '}') {
+            const char *with = p[1] == 'a' ? a : b;
+            for (const char *q = with ? with : ""; *q && used + 1 < size; q++)
+                out[used++] = *q;
+            p += 2;
+            continue;
+        }
+        out[used++] = *p;
+    }
+    out[used] = '\0';
+}
+
+/* Reports every rule wf breaks: workflow_check's (the catalogue's), and the editor's bounds,
+ * so that an imported workflow can be edited in the back office. */
+static int check_rules(checker *k, const char *where, const cat_workflow *wf)
+{
+    workflow_problem pb[WORKFLOW_PROBLEMS_MAX];
+    size_t n = workflow_edit_check(wf, pb, WORKFLOW_PROBLEMS_MAX);
+    for (size_t i = 0; i < n && i < WORKFLOW_PROBLEMS_MAX; i++) {
+        const char *text = NULL;
+        for (size_t j = 0; !text && j < sizeof rule_texts / sizeof rule_texts[0]; j++)
+            if (strcmp(rule_texts[j].key, pb[i].key) == 0)
+                text = rule_texts[j].text;
+        char what[300];
+        if (text)
+            word(what, sizeof what, text, pb[i].a, pb[i].b);
+        else
+            snprintf(what, sizeof what, "it breaks the rule \"%s\" (%s %s)", pb[i].key,
+                     pb[i].a ? pb[i].a : "", pb[i].b ? pb[i].b : "");
+        say(k, where, "%s", what);
+    }
+    if (n > WORKFLOW_PROBLEMS_MAX)
+        say(k, where, "and %zu more problem(s)", n - WORKFLOW_PROBLEMS_MAX);
+    return n != 0;
 }
 
 static void read_workflows(checker *k, json_t *arr)
@@ -529,7 +582,14 @@ static void read_workflows(checker *k, json_t *arr)
             continue;
         known_keys(k, where, o, workflow_keys);
         long before = *k->problems;
-        const char *wcode = get_code(k, where, o, "code", 1, PROCDEF_CODE_MAX, "-_", 0);
+        const char *wcode = get_text(k, where, o, "code", 1, WORKFLOW_CODE_MAX, TEXT_LINE);
+        if (wcode && !workflow_code_valid(wcode)) {
+            say(k, where,
+                "\"code\" is not lowercase letters, digits and '_', starting with a "
+                "letter (at most %d)",
+                WORKFLOW_CODE_MAX);
+            wcode = NULL;
+        }
         if (wcode && doc_workflow(d, wcode))
             say(k, where, "the code \"%s\" is an earlier workflow's", wcode);
         pd_workflow *p = &d->wfs[d->n_wfs++];
@@ -569,8 +629,7 @@ static void read_workflows(checker *k, json_t *arr)
          * echo the ones above. */
         if (*k->problems != before)
             continue;
-        rule_ctx rc = {k, where};
-        if (workflow_check(wf, rule_problem, &rc) != 0)
+        if (check_rules(k, where, wf))
             continue;
         for (size_t j = 0; j < wf->n_statuses; j++)
             if (wf->statuses[j].is_initial)
@@ -776,7 +835,7 @@ static void check_uses(checker *k)
 {
     procdef_doc *d = k->doc;
     for (size_t u = 0; u < k->n_uses; u++) {
-        const store_status_use *use = &k->uses[u];
+        const pd_use *use = &k->uses[u];
         const store_procedure *dbp = NULL;
         for (size_t i = 0; i < d->raw.n_procedures && !dbp; i++)
             if (d->raw.procedures[i].id == use->procedure_id)
@@ -933,6 +992,37 @@ static void read_routing(checker *k, json_t *o)
 static const char *const root_keys[] = {"format",    "version",    "departments", "areas",
                                         "workflows", "procedures", "routing",     NULL};
 
+/* The statuses the database's requests are in, procedure by procedure. */
+static int read_uses(checker *k, store *s, error *err)
+{
+    procdef_doc *d = k->doc;
+    size_t cap = 0;
+    for (size_t i = 0; i < d->raw.n_procedures; i++) {
+        const store_procedure *p = &d->raw.procedures[i];
+        store_status_count *counts = NULL;
+        size_t n = 0;
+        if (p->tenant_id != d->tenant_id)
+            continue;
+        if (s->ops->workflows.status_counts(s, d->tenant_id, 0, p->id, &d->a, &counts, &n, err) !=
+            0)
+            return -1;
+        for (size_t j = 0; j < n; j++) {
+            if (k->n_uses == cap) {
+                size_t ncap = cap ? cap * 2 : 64;
+                pd_use *more = arena_alloc(&d->a, sizeof *more * ncap);
+                if (!more)
+                    return error_set(err, ERR_UNAVAILABLE, NULL, "out of memory");
+                if (k->n_uses)
+                    memcpy(more, k->uses, sizeof *more * k->n_uses);
+                k->uses = more;
+                cap = ncap;
+            }
+            k->uses[k->n_uses++] = (pd_use){p->id, counts[j].status, counts[j].n};
+        }
+    }
+    return 0;
+}
+
 void procdef_doc_free(procdef_doc *doc)
 {
     for (size_t i = 0; doc->areas && i < doc->n_areas; i++)
@@ -954,7 +1044,7 @@ int procdef_check(core *c, int64_t tenant_id, const char *text, size_t len, proc
     if (s->ops->catalogue.load(s, &doc->a, &doc->raw, err) != 0 ||
         s->ops->areas.list(s, tenant_id, "department", 0, &doc->a, &k.db_areas, &k.n_db_areas,
                            err) != 0 ||
-        s->ops->workflows.status_uses(s, tenant_id, &doc->a, &k.uses, &k.n_uses, err) != 0)
+        read_uses(&k, s, err) != 0)
         return -1;
     int tenant_known = 0;
     for (size_t i = 0; i < doc->raw.n_tenants; i++)

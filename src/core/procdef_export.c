@@ -10,27 +10,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/agent.h"
 #include "core/core_internal.h"
 #include "core/procdef_internal.h"
+#include "core/workflow_edit.h"
 #include "store/store.h"
 
 const char *const procdef_kind_names[2] = {"incident", "demarche"};
 const char *const procdef_detail_names[3] = {"none", "status", "full"};
-const char *const procdef_colours[] = {"blue", "purple", "amber", "green",
-                                       "red",  "grey",   "teal",  NULL};
-const char *const procdef_extended[] = {"FIXED",
-                                        "IN_PROGRESS",
-                                        "ACTION_SCHEDULED",
-                                        "INVESTIGATING",
-                                        "DUPLICATE",
-                                        "NOT_COUNCILS_RESPONSIBILITY",
-                                        "NO_FURTHER_ACTION",
-                                        "INTERNAL_REFERRAL",
-                                        "FOR_TRIAGE",
-                                        "CANCELLED",
-                                        NULL};
-
 /* A document being built: one flag for every allocation that failed, checked at the end. */
 typedef struct writer {
     int oom;
@@ -71,113 +57,31 @@ static json_t *array(writer *w)
     return a;
 }
 
-json_t *procdef_roles_write(const char *roles)
+int procdef_raw_workflow(arena *a, const store_catalogue *raw, const store_workflow *wf,
+                         cat_workflow *out)
 {
-    json_t *arr = json_array();
-    for (int r = 0; arr && r < AGENT_ROLE_COUNT; r++) {
-        const char *name = agent_role_name((agent_role)r);
-        size_t n = strlen(name);
-        for (const char *p = roles ? roles : ""; *p;) {
-            size_t len = strcspn(p, " ");
-            if (len == n && strncmp(p, name, n) == 0) {
-                if (json_array_append_new(arr, json_string(name)) != 0) {
-                    json_decref(arr);
-                    return NULL;
-                }
-                break;
-            }
-            p += len;
-            p += *p == ' ';
-        }
-    }
-    return arr;
-}
-
-/* The one place a status becomes a document's object (procdef_check.c's read_status reads
- * it back): every member of a status, in this order. A status's later attributes (its
- * actions, its timeouts) are written here. */
-static json_t *status_write(writer *w, const store_workflow_status *s)
-{
-    json_t *o = object(w);
-    if (!o)
-        return NULL;
-    put(w, o, "code", text(w, s->code));
-    put(w, o, "agent_label", text(w, s->agent_label));
-    put(w, o, "agent_label_en", text(w, s->agent_label_en));
-    put(w, o, "citizen_label", text(w, s->citizen_label));
-    put(w, o, "citizen_label_en", text(w, s->citizen_label_en));
-    put(w, o, "colour", text(w, s->colour));
-    put(w, o, "open311", text(w, s->open311_closed ? "closed" : "open"));
-    put(w, o, "extended_status", text(w, s->extended_status));
-    put(w, o, "citizen_visible", json_boolean(s->citizen_visible));
-    put(w, o, "initial", json_boolean(s->is_initial));
-    put(w, o, "final", json_boolean(s->is_final));
-    put(w, o, "reopen_to", text(w, s->reopen_to));
-    return o;
-}
-
-static json_t *transition_write(writer *w, const store_workflow_transition *t)
-{
-    json_t *o = object(w);
-    if (!o)
-        return NULL;
-    put(w, o, "from", text(w, t->from_code));
-    put(w, o, "to", text(w, t->to_code));
-    put(w, o, "label", text(w, t->label));
-    put(w, o, "label_en", text(w, t->label_en));
-    put(w, o, "roles", procdef_roles_write(t->roles));
-    put(w, o, "comment_required", json_boolean(t->comment_required));
-    return o;
-}
-
-static json_t *workflow_write(writer *w, const store_workflow *wf, const store_workflow_status *st,
-                              size_t ns, const store_workflow_transition *tr, size_t nt)
-{
-    json_t *o = object(w), *sts = array(w), *trs = array(w);
-    if (!o || !sts || !trs) {
-        json_decref(o);
-        json_decref(sts);
-        json_decref(trs);
-        return NULL;
-    }
-    put(w, o, "code", text(w, wf->code));
-    put(w, o, "name", text(w, wf->name));
-    put(w, o, "name_en", text(w, wf->name_en));
-    for (size_t i = 0; i < ns; i++)
-        push(w, sts, status_write(w, &st[i]));
-    for (size_t i = 0; i < nt; i++)
-        push(w, trs, transition_write(w, &tr[i]));
-    put(w, o, "statuses", sts);
-    put(w, o, "transitions", trs);
-    return o;
-}
-
-json_t *procdef_workflow_write(const store_workflow *wf, const store_workflow_status *st, size_t ns,
-                               const store_workflow_transition *tr, size_t nt)
-{
-    writer w = {0};
-    json_t *o = workflow_write(&w, wf, st, ns, tr, nt);
-    if (w.oom) {
-        json_decref(o);
-        return NULL;
-    }
-    return o;
-}
-
-json_t *procdef_workflow_write_raw(const store_catalogue *raw, const store_workflow *wf)
-{
+    memset(out, 0, sizeof *out);
+    out->rec = *wf;
     /* The store reads them by workflow then position: each workflow's rows are one run, in
      * the workflow's order. */
-    const store_workflow_status *st = NULL;
-    const store_workflow_transition *tr = NULL;
-    size_t ns = 0, nt = 0;
     for (size_t i = 0; i < raw->n_workflow_statuses; i++)
-        if (raw->workflow_statuses[i].workflow_id == wf->id && !ns++)
-            st = &raw->workflow_statuses[i];
+        if (raw->workflow_statuses[i].workflow_id == wf->id) {
+            if (!out->n_statuses++)
+                out->statuses = &raw->workflow_statuses[i];
+            if (raw->workflow_statuses[i].is_initial)
+                out->initial = &raw->workflow_statuses[i];
+        }
+    size_t nt = 0;
     for (size_t i = 0; i < raw->n_workflow_transitions; i++)
-        if (raw->workflow_transitions[i].workflow_id == wf->id && !nt++)
-            tr = &raw->workflow_transitions[i];
-    return procdef_workflow_write(wf, st, ns, tr, nt);
+        nt += raw->workflow_transitions[i].workflow_id == wf->id;
+    out->transitions = arena_alloc(a, sizeof *out->transitions * (nt + 1));
+    if (!out->transitions)
+        return -1;
+    for (size_t i = 0; i < raw->n_workflow_transitions; i++)
+        if (raw->workflow_transitions[i].workflow_id == wf->id)
+            out->transitions[out->n_transitions++] =
+                (cat_transition){.rec = raw->workflow_transitions[i]};
+    return 0;
 }
 
 static int by_key(const void *a, const void *b)
@@ -358,9 +262,15 @@ static json_t *department_write(writer *w, const store_catalogue *raw, const voi
     return o;
 }
 
+/* A workflow is written as the editor keeps its versions (workflow_edit_json): one writer of
+ * a status and a transition, whatever they come to hold. */
 static json_t *workflow_row_write(writer *w, const store_catalogue *raw, const void *row)
 {
-    json_t *o = procdef_workflow_write_raw(raw, row);
+    arena a;
+    arena_init(&a, 0);
+    cat_workflow wf;
+    json_t *o = procdef_raw_workflow(&a, raw, row, &wf) == 0 ? workflow_edit_json(&wf) : NULL;
+    arena_free(&a);
     w->oom |= !o;
     return o;
 }

@@ -10,32 +10,13 @@
 #include "core/change.h"
 #include "core/core_internal.h"
 #include "core/procdef_internal.h"
+#include "core/workflow_edit.h"
 #include "store/store.h"
 
 typedef struct import_arg {
     procdef_doc *doc;
     procdef_result *res;
 } import_arg;
-
-/* *same 1 when the database's workflow already is the document's w (with its transitions
- * trs), compared as both are written out: then it is left alone, nothing to rewrite or
- * report. */
-static int workflow_unchanged(const procdef_doc *d, const pd_workflow *w,
-                              const store_workflow_transition *trs, int *same, error *err)
-{
-    const store_workflow *db = NULL;
-    for (size_t i = 0; i < d->raw.n_workflows && !db; i++)
-        if (d->raw.workflows[i].id == w->id)
-            db = &d->raw.workflows[i];
-    json_t *now = procdef_workflow_write(&w->wf.rec, w->wf.statuses, w->wf.n_statuses, trs,
-                                         w->wf.n_transitions);
-    json_t *was = db ? procdef_workflow_write_raw(&d->raw, db) : NULL;
-    int oom = !now || (db && !was);
-    *same = !oom && was && json_equal(was, now);
-    json_decref(now);
-    json_decref(was);
-    return oom ? error_set(err, ERR_UNAVAILABLE, NULL, "out of memory") : 0;
-}
 
 /* The id of department code after the import's departments are written; 0 for NULL. */
 static int64_t department_id(const procdef_doc *d, const char *code)
@@ -105,30 +86,77 @@ static int write_areas(store *s, procdef_doc *d, procdef_result *res, error *err
     return 0;
 }
 
+/* text's compact JSON in a (NULL when out of memory); takes json. */
+static const char *dump_in(arena *a, json_t *json)
+{
+    char *text = json ? json_dumps(json, JSON_COMPACT) : NULL;
+    const char *copy = text ? arena_strdup(a, text) : NULL;
+    free(text);
+    json_decref(json);
+    return copy;
+}
+
+/* Writes the document's workflow w as the editor would save it — statuses kept in place by
+ * code, the definition kept as the workflow's next version (the one found first as version 1
+ * when it has none), by "cli", with the changes as its summary — unless the database already
+ * holds exactly it (compared as both are written out). *changed says whether it wrote. */
+static int write_workflow(store *s, procdef_doc *d, pd_workflow *w, int *changed, error *err)
+{
+    arena a;
+    arena_init(&a, 0);
+    int rc = -1;
+    *changed = 0;
+    const char *after = dump_in(&a, workflow_edit_json(&w->wf));
+    cat_workflow before;
+    const store_workflow *db = NULL;
+    for (size_t i = 0; w->exists && i < d->raw.n_workflows && !db; i++)
+        if (d->raw.workflows[i].id == w->id)
+            db = &d->raw.workflows[i];
+    const char *was = NULL, *summary = NULL;
+    if (db && procdef_raw_workflow(&a, &d->raw, db, &before) == 0) {
+        was = dump_in(&a, workflow_edit_json(&before));
+        summary = dump_in(&a, workflow_edit_diff(&before, &w->wf));
+    }
+    if (!after || (db && (!was || !summary))) {
+        error_set(err, ERR_UNAVAILABLE, NULL, "out of memory");
+        goto cleanup;
+    }
+    if (db && strcmp(was, after) == 0) {
+        rc = 0;
+        goto cleanup;
+    }
+    int last = 0;
+    if (!db) {
+        if (s->ops->workflows.tx_create(s, &w->wf.rec, &w->id, err) != 0)
+            goto cleanup;
+    } else if (s->ops->workflows.tx_last_version(s, w->id, &last, err) != 0) {
+        goto cleanup;
+    } else if (last == 0) {
+        store_workflow_version first = {.workflow_id = w->id, .version = 1, .definition = was};
+        if (s->ops->workflows.tx_version_add(s, &first, err) != 0)
+            goto cleanup;
+        last = 1;
+    }
+    w->wf.rec.id = w->id;
+    if (workflow_edit_tx_write(s, &w->wf, last + 1, after, "cli", summary, err) != 0)
+        goto cleanup;
+    *changed = 1;
+    rc = 0;
+cleanup:
+    arena_free(&a);
+    return rc;
+}
+
 static int write_workflows(store *s, procdef_doc *d, procdef_result *res, error *err)
 {
     for (size_t i = 0; i < d->n_wfs; i++) {
         pd_workflow *w = &d->wfs[i];
-        store_workflow_transition *trs =
-            malloc(sizeof *trs * (w->wf.n_transitions ? w->wf.n_transitions : 1));
-        if (!trs)
-            return error_set(err, ERR_UNAVAILABLE, NULL, "out of memory");
-        for (size_t j = 0; j < w->wf.n_transitions; j++)
-            trs[j] = w->wf.transitions[j].rec;
-        int same = 0, rc = 0;
-        if (w->exists && workflow_unchanged(d, w, trs, &same, err) != 0)
-            rc = -1;
-        else if (!same)
-            rc = s->ops->workflows.tx_put(s, &w->wf.rec, w->wf.statuses, w->wf.n_statuses, trs,
-                                          w->wf.n_transitions, &w->id, err);
-        free(trs);
-        if (rc != 0)
+        int changed = 0;
+        if (write_workflow(s, d, w, &changed, err) != 0)
             return -1;
-        if (same)
-            continue;
-        if (w->exists)
+        if (changed && w->exists)
             res->workflows_updated++;
-        else
+        else if (changed)
             res->workflows_created++;
     }
     return 0;

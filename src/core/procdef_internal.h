@@ -18,23 +18,11 @@
 /* The words of procedure_kind and open311_detail, by value. */
 extern const char *const procdef_kind_names[2];
 extern const char *const procdef_detail_names[3];
-/* The badge palette and FixMyStreet's extended statuses a status may name (NULL-ended): the
- * values workflow_statuses' CHECK constraints allow. */
-extern const char *const procdef_colours[];
-extern const char *const procdef_extended[];
-
-/* The roles string of the store ("agent manager admin") as the document's array, in the
- * roles' own order; NULL when out of memory. */
-json_t *procdef_roles_write(const char *roles);
-
-/* A workflow as the document's object (its statuses st[0..ns) and transitions tr[0..nt) in
- * their order), through the one writer of a status: an import compares the database's
- * workflow with the document's this way, so that whatever a status holds is compared too.
- * NULL when out of memory; caller frees with json_decref. _raw: workflow wf of the store's
- * rows. */
-json_t *procdef_workflow_write(const store_workflow *wf, const store_workflow_status *st, size_t ns,
-                               const store_workflow_transition *tr, size_t nt);
-json_t *procdef_workflow_write_raw(const store_catalogue *raw, const store_workflow *wf);
+/* Workflow wf of the store's rows as core/workflow.h holds one (its statuses pointing into
+ * raw, its transitions copied into a), for workflow_edit_json and workflow_edit_diff. 0, or -1
+ * when out of memory. */
+int procdef_raw_workflow(arena *a, const store_catalogue *raw, const store_workflow *wf,
+                         cat_workflow *out);
 
 /* A department, area, workflow, procedure or rule of a checked document, with what the
  * database holds of it. Strings borrow from the document's JSON. */

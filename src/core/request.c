@@ -375,7 +375,8 @@ int request_create(core *c, const request_input *in, request_created *out, core_
     const char *attrs_json = "{}";
     attrs_policy policy = {.tz = in->tenant->rec.timezone,
                            .ignore_unknown = in->ignore_unknown_attrs,
-                           .files = in->attr_files};
+                           .files = in->attr_files,
+                           .locations = in->attr_locations};
     if (attrs_validate(a, p->attrs, p->n_attrs, in->attrs, in->n_attrs, &policy, &attrs_json,
                        err) != 0)
         goto fail;

@@ -50,6 +50,8 @@ typedef struct request_input {
     int ignore_unknown_attrs; /* 1: codes the procedure does not define are dropped, logged */
     int attr_files;           /* 1: the files its file questions name are among `attachments` (the
                                  portal's form; attrs_policy.files) */
+    int attr_locations;       /* 1: the entrance asks its location questions (the portal's and
+                                 the counter's forms; attrs_policy.locations) */
     const char *first_name, *last_name, *email, *phone;
     const char *device_id, *account_id, *media_url;
     const core_actor *who;       /* who files it (creation event, audit); NULL: a citizen */

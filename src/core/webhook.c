@@ -17,9 +17,12 @@
 
 #include <jansson.h>
 
+#include "core/catalogue.h"
 #include "core/change.h"
+#include "core/core_op.h"
 #include "core/core_internal.h"
 #include "core/jobs.h"
+#include "core/seal.h"
 #include "store/store.h"
 #include "util/log.h"
 #include "util/timeutil.h"
@@ -314,6 +317,95 @@ static int post(const char *url, int allow_local, const char *event, const char 
     return rc;
 }
 
+/* ---- secrets at rest ---- */
+
+/* Sealed per collectivité (core/seal.h): a copy of the database alone cannot sign. */
+#define SEAL_PURPOSE "webhook"
+
+static int secret_seal(const core *c, int64_t tenant_id, const char *secret,
+                       char out[SEAL_TEXT_MAX])
+{
+    return seal_text(c, SEAL_PURPOSE, tenant_id, 0, secret, strlen(secret), out, SEAL_TEXT_MAX);
+}
+
+/* w's secret as a string into out. One stored before secrets were sealed (still "whsec_…",
+ * until webhook_seal_secrets runs at start-up) is taken as it is. */
+static int secret_open(const core *c, const store_webhook *w, char out[SEAL_PLAIN_MAX + 1])
+{
+    if (!seal_is_sealed(w->secret)) {
+        if (!w->secret || strlen(w->secret) > SEAL_PLAIN_MAX)
+            return -1;
+        strcpy(out, w->secret);
+        return 0;
+    }
+    size_t n = 0;
+    if (seal_open(c, SEAL_PURPOSE, w->tenant_id, 0, w->secret, out, SEAL_PLAIN_MAX, &n) != 0)
+        return -1;
+    out[n] = '\0';
+    return 0;
+}
+
+typedef struct seal_all_op {
+    core_op op;
+    int64_t *tenants;
+    size_t n_tenants;
+    size_t sealed;
+    size_t *sealed_out; /* the caller's, told by seal_all_finish */
+} seal_all_op;
+
+static int seal_all_apply(store *s, core_op *op, error *err)
+{
+    seal_all_op *j = (seal_all_op *)op;
+    for (size_t t = 0; t < j->n_tenants; t++) {
+        store_webhook *list = NULL;
+        size_t n = 0;
+        if (s->ops->jobs.webhooks(s, j->tenants[t], &op->a, &list, &n, err) != 0)
+            return -1;
+        for (size_t i = 0; i < n; i++) {
+            if (seal_is_sealed(list[i].secret))
+                continue;
+            char sealed[SEAL_TEXT_MAX];
+            if (!list[i].secret ||
+                secret_seal(op->core, list[i].tenant_id, list[i].secret, sealed) != 0)
+                return error_set(err, ERR_INTERNAL, NULL,
+                                 "webhook %lld: its secret cannot be sealed",
+                                 (long long)list[i].id);
+            store_webhook w = list[i];
+            w.secret = sealed;
+            int64_t id = 0;
+            if (s->ops->jobs.tx_webhook_put(s, &w, &id, err) != 0)
+                return -1;
+            j->sealed++;
+        }
+    }
+    return 0;
+}
+
+static void seal_all_finish(core_op *op, int *rc, error *err)
+{
+    (void)err;
+    seal_all_op *j = (seal_all_op *)op;
+    if (*rc == 0 && j->sealed_out)
+        *j->sealed_out = j->sealed;
+}
+
+int webhook_seal_secrets(core *c, size_t *sealed, error *err)
+{
+    seal_all_op *j = core_op_new(sizeof *j, seal_all_apply);
+    if (!j)
+        return error_set(err, ERR_INTERNAL, NULL, "out of memory");
+    const catalogue *cat = catalogue_acquire(c);
+    j->tenants = cat->n_tenants ? arena_alloc(&j->op.a, cat->n_tenants * sizeof *j->tenants) : NULL;
+    for (size_t i = 0; j->tenants && i < cat->n_tenants; i++)
+        j->tenants[j->n_tenants++] = cat->tenants[i].rec.id;
+    catalogue_release(c, cat);
+    if (sealed)
+        *sealed = 0;
+    j->sealed_out = sealed;
+    j->op.finish = seal_all_finish;
+    return core_op_submit(c, j, NULL, NULL, err);
+}
+
 static int deliver(job_run *run, error *err)
 {
     const store_job_row *job = run->job;
@@ -332,17 +424,26 @@ static int deliver(job_run *run, error *err)
     }
     if (c->store->ops->jobs.webhook_get(c->store, job->tenant_id, id, run->a, &w, &found, err) != 0)
         goto cleanup;
-    /* A subscription removed or switched off since: nothing is sent any more. */
+    /* A subscription removed or switched off since: nothing is sent any more, and the
+     * delivery's row says so. */
     if (!found || !w.active) {
         run->no_event = 1;
+        run->cancelled_why = found ? "subscription switched off" : "subscription removed";
         rc = 0;
         goto cleanup;
     }
     int allow_local = atomic_load(&c->webhook_allow_local);
     if (webhook_url_check(w.url, allow_local, err) != 0)
         goto cleanup;
+    char secret[SEAL_PLAIN_MAX + 1];
+    if (secret_open(c, &w, secret) != 0) {
+        error_set(err, ERR_INTERNAL, NULL, "the secret does not unseal (instance secret changed?)");
+        goto cleanup;
+    }
     char signature[WEBHOOK_SIGNATURE_LEN];
-    if (webhook_sign(w.secret, run->now, body, strlen(body), signature) != 0) {
+    int signed_ok = webhook_sign(secret, run->now, body, strlen(body), signature) == 0;
+    sodium_memzero(secret, sizeof secret);
+    if (!signed_ok) {
         error_set(err, ERR_INTERNAL, NULL, "cannot sign");
         goto cleanup;
     }
@@ -380,8 +481,9 @@ int webhook_deliveries(core *c, int64_t tenant_id, size_t limit, arena *a, store
 }
 
 typedef struct put_arg {
-    store_webhook w; /* its events are the copy below */
+    store_webhook w; /* its events are the copy below, its secret (if new) the sealed one */
     char events[128];
+    char sealed[SEAL_TEXT_MAX]; /* a new secret, sealed; "" when the secret stays */
     int rotate; /* only a new secret */
 } put_arg;
 
@@ -390,6 +492,7 @@ static int put_apply(store *s, void *arg, int64_t *id, error *err)
     put_arg *p = arg;
     store_webhook w = p->w;
     w.events = p->events;
+    w.secret = p->sealed[0] ? p->sealed : NULL;
     if (w.id) {
         arena a;
         arena_init(&a, 0);
@@ -465,7 +568,8 @@ int webhook_put_as(core *c, const core_actor *who, int64_t tenant_id, int64_t id
         return -1;
     if (!id) {
         core_new_secret("whsec_", secret_out, WEBHOOK_SECRET_LEN);
-        p.w.secret = secret_out;
+        if (secret_seal(c, tenant_id, secret_out, p.sealed) != 0)
+            return error_set(err, ERR_INTERNAL, NULL, "cannot seal the secret");
     }
     return change_run(c, who, tenant_id, &put_def, &p, sizeof p, id_out, cb, ctx, err);
 }
@@ -474,6 +578,8 @@ int webhook_rotate_as(core *c, const core_actor *who, int64_t tenant_id, int64_t
                       char secret_out[WEBHOOK_SECRET_LEN], core_done_fn cb, void *ctx, error *err)
 {
     core_new_secret("whsec_", secret_out, WEBHOOK_SECRET_LEN);
-    put_arg p = {.w = {.id = id, .tenant_id = tenant_id, .secret = secret_out}, .rotate = 1};
+    put_arg p = {.w = {.id = id, .tenant_id = tenant_id}, .rotate = 1};
+    if (secret_seal(c, tenant_id, secret_out, p.sealed) != 0)
+        return error_set(err, ERR_INTERNAL, NULL, "cannot seal the secret");
     return change_run(c, who, tenant_id, &put_def, &p, sizeof p, NULL, cb, ctx, err);
 }

@@ -6,8 +6,9 @@
  * same bytes under the same X-Guichet-Delivery id. The delivery (an at-least-once job kind,
  * core/jobs.h) POSTs the body with libcurl, signed X-Guichet-Signature: t=<unix>,v1=<hex
  * HMAC-SHA256(secret, t "." body)>; a 2xx is done, anything else is retried with
- * exponential backoff, then failed. Targets are https:// URLs on public addresses; plain
- * http:// to 127.0.0.1 or localhost only when the server allows it (tests).
+ * exponential backoff, then failed. Secrets are kept sealed (core/seal.h), shown once. Targets are
+ * https:// URLs on public addresses; plain http:// to 127.0.0.1 or localhost only when the server
+ * allows it (tests).
  */
 #ifndef GUICHET_CORE_WEBHOOK_H
 #define GUICHET_CORE_WEBHOOK_H
@@ -56,8 +57,13 @@ int webhook_sign(const char *secret, int64_t t, const char *body, size_t len,
  * delivery id, occurred_at, the request's public fields) built here once. */
 int webhook_emit_tx(store *s, const store_request *r, const char *event, int64_t now, error *err);
 
-/* The tenant's subscriptions (secrets included: the page never shows them). */
+/* The tenant's subscriptions (secrets sealed, core/seal.h). */
 int webhook_list(core *c, int64_t tenant_id, arena *a, store_webhook **out, size_t *n, error *err);
+/* At start-up: seals the secrets of every collectivité's subscriptions still stored in clear
+ * (made before secrets were sealed), in one write; *sealed (may be NULL) says how many. A
+ * secret in clear still signs until then. */
+int webhook_seal_secrets(core *c, size_t *sealed, error *err);
+
 /* The tenant's last deliveries, newest first (at most limit). */
 int webhook_deliveries(core *c, int64_t tenant_id, size_t limit, arena *a, store_job_row **out,
                        size_t *n, error *err);

@@ -4,8 +4,6 @@
  */
 #include "core/workflow.h"
 
-#include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -37,33 +35,57 @@ static int roles_parse(const char *names, unsigned *out)
     return 0;
 }
 
-/* Reports one broken rule: formats what into a line and hands it on. */
-static void say(workflow_problem_fn problem, void *ctx, size_t *count, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static void say(workflow_problem_fn problem, void *ctx, size_t *count, const char *fmt, ...)
+const char *const workflow_colours[] = {"blue", "purple", "amber", "green",
+                                        "red",  "grey",   "teal",  NULL};
+const char *const workflow_extended_statuses[] = {"FIXED",
+                                                  "IN_PROGRESS",
+                                                  "ACTION_SCHEDULED",
+                                                  "INVESTIGATING",
+                                                  "DUPLICATE",
+                                                  "NOT_COUNCILS_RESPONSIBILITY",
+                                                  "NO_FURTHER_ACTION",
+                                                  "INTERNAL_REFERRAL",
+                                                  "FOR_TRIAGE",
+                                                  "CANCELLED",
+                                                  NULL};
+
+static int in_list(const char *const *list, const char *s)
 {
-    char what[WORKFLOW_PROBLEM_MAX];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(what, sizeof what, fmt, ap);
-    va_end(ap);
-    (*count)++;
-    if (problem)
-        problem(ctx, what);
+    for (size_t i = 0; s && list[i]; i++)
+        if (strcmp(list[i], s) == 0)
+            return 1;
+    return 0;
 }
 
-/* The position of the first status coded `code` among wf's first `before`, or n_statuses. */
-static size_t status_index(const cat_workflow *wf, const char *code, size_t before)
+int workflow_code_valid(const char *code)
 {
-    for (size_t i = 0; code && i < before; i++)
-        if (wf->statuses[i].code && strcmp(wf->statuses[i].code, code) == 0)
-            return i;
-    return wf->n_statuses;
+    size_t n = code ? strlen(code) : 0;
+    if (n == 0 || n > WORKFLOW_CODE_MAX || code[0] < 'a' || code[0] > 'z')
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (!((code[i] >= 'a' && code[i] <= 'z') || (code[i] >= '0' && code[i] <= '9') ||
+              code[i] == '_'))
+            return 0;
+    return 1;
 }
 
-/* Marks in seen[] the statuses reachable from status `from` by transitions and reopenings
- * (a citizen's «pas réglé» is a way in too). Iterative: a workflow holds few statuses, and
- * a queue keeps the stack flat whatever its shape. */
+/* Appends one problem when there is room; counts it anyway. */
+static void problem(workflow_problem *out, size_t max, size_t *n, const char *key, const char *a,
+                    const char *b)
+{
+    if (*n < max)
+        out[*n] = (workflow_problem){.key = key, .a = a, .b = b};
+    (*n)++;
+}
+
+static int blank(const char *s)
+{
+    return !s || !*s;
+}
+
+/* Marks in seen[] the statuses reachable from status `from` by transitions and reopenings (a
+ * citizen's «pas réglé» is a way in too). Breadth first over a queue: a workflow holds few
+ * statuses, and the stack stays flat whatever its shape. */
 static void mark_reachable(const cat_workflow *wf, size_t from, unsigned char *seen, size_t *queue)
 {
     size_t head = 0, tail = 0;
@@ -76,12 +98,13 @@ static void mark_reachable(const cat_workflow *wf, size_t from, unsigned char *s
             const char *to = s->reopen_to;
             if (i < wf->n_transitions) {
                 const store_workflow_transition *t = &wf->transitions[i].rec;
-                if (!t->from_code || strcmp(t->from_code, s->code) != 0)
+                if (!t->from_code || !s->code || strcmp(t->from_code, s->code) != 0)
                     continue;
                 to = t->to_code;
             }
-            size_t k = status_index(wf, to, wf->n_statuses);
-            if (k < wf->n_statuses && !seen[k]) {
+            const store_workflow_status *next = workflow_status(wf, to);
+            size_t k = next ? (size_t)(next - wf->statuses) : 0;
+            if (next && !seen[k]) {
                 seen[k] = 1;
                 queue[tail++] = k;
             }
@@ -89,80 +112,78 @@ static void mark_reachable(const cat_workflow *wf, size_t from, unsigned char *s
     }
 }
 
-size_t workflow_check(const cat_workflow *wf, workflow_problem_fn problem, void *ctx)
+size_t workflow_check(const cat_workflow *wf, workflow_problem *out, size_t max)
 {
-    size_t count = 0, initials = 0, initial = 0;
+    size_t n = 0, initials = 0;
+    if (blank(wf->rec.name))
+        problem(out, max, &n, "name_missing", NULL, NULL);
+    if (wf->n_statuses == 0)
+        problem(out, max, &n, "no_status", NULL, NULL);
     for (size_t i = 0; i < wf->n_statuses; i++) {
         const store_workflow_status *s = &wf->statuses[i];
-        size_t first = status_index(wf, s->code, i);
-        if (first < i)
-            say(problem, ctx, &count, "status %zu repeats the code \"%s\" of status %zu", i + 1,
-                s->code, first + 1);
-        if (s->is_initial)
-            initial = i, initials++;
+        initials += s->is_initial != 0;
+        if (!workflow_code_valid(s->code))
+            problem(out, max, &n, "status_code", s->code ? s->code : "", NULL);
+        else if (workflow_status(wf, s->code) != s)
+            problem(out, max, &n, "status_twice", s->code, NULL);
+        if (blank(s->agent_label) || blank(s->citizen_label))
+            problem(out, max, &n, "status_label", s->code, NULL);
+        if (!in_list(workflow_colours, s->colour))
+            problem(out, max, &n, "status_colour", s->code, NULL);
+        if (s->extended_status && !in_list(workflow_extended_statuses, s->extended_status))
+            problem(out, max, &n, "status_extended", s->code, NULL);
         if (s->reopen_to && !workflow_status(wf, s->reopen_to))
-            say(problem, ctx, &count, "status \"%s\" reopens to unknown status \"%s\"", s->code,
-                s->reopen_to);
+            problem(out, max, &n, "reopen_unknown", s->code, s->reopen_to);
         /* Final: the end of the road, so the request is closed there. */
         if (s->is_final && !s->open311_closed)
-            say(problem, ctx, &count, "final status \"%s\" is not closed (open311 \"closed\")",
-                s->code);
+            problem(out, max, &n, "final_open", s->code, NULL);
     }
-    if (initials != 1)
-        say(problem, ctx, &count, "it has %zu initial statuses, not exactly one", initials);
+    if (wf->n_statuses && initials == 0)
+        problem(out, max, &n, "initial_none", NULL, NULL);
+    if (initials > 1)
+        problem(out, max, &n, "initial_many", NULL, NULL);
     for (size_t i = 0; i < wf->n_transitions; i++) {
         const store_workflow_transition *t = &wf->transitions[i].rec;
         const store_workflow_status *from = workflow_status(wf, t->from_code);
+        const char *f = t->from_code ? t->from_code : "", *to = t->to_code ? t->to_code : "";
         unsigned roles;
         if (!from)
-            say(problem, ctx, &count, "transition %zu comes from unknown status \"%s\"", i + 1,
-                t->from_code ? t->from_code : "");
+            problem(out, max, &n, "transition_from", f, to);
         if (!workflow_status(wf, t->to_code))
-            say(problem, ctx, &count, "transition %zu goes to unknown status \"%s\"", i + 1,
-                t->to_code ? t->to_code : "");
+            problem(out, max, &n, "transition_to", f, to);
+        if (from && strcmp(f, to) == 0)
+            problem(out, max, &n, "transition_loop", f, to);
         if (from && from->is_final)
-            say(problem, ctx, &count, "transition %zu leaves final status \"%s\"", i + 1,
-                from->code);
+            problem(out, max, &n, "transition_from_final", f, to);
+        if (workflow_transition(wf, f, to) != &wf->transitions[i])
+            problem(out, max, &n, "transition_twice", f, to);
+        if (blank(t->label))
+            problem(out, max, &n, "transition_label", f, to);
         if (roles_parse(t->roles, &roles) != 0)
-            say(problem, ctx, &count, "transition %zu names an unknown role in \"%s\"", i + 1,
-                t->roles);
-        for (size_t j = 0; j < i && t->from_code && t->to_code; j++) {
-            const store_workflow_transition *u = &wf->transitions[j].rec;
-            if (u->from_code && u->to_code && strcmp(u->from_code, t->from_code) == 0 &&
-                strcmp(u->to_code, t->to_code) == 0) {
-                say(problem, ctx, &count,
-                    "transition %zu repeats transition %zu (\"%s\" to \"%s\")", i + 1, j + 1,
-                    t->from_code, t->to_code);
-                break;
-            }
-        }
+            problem(out, max, &n, "transition_role", f, to);
     }
     /* Reachability means something only from one initial status. */
-    if (initials == 1 && wf->n_statuses > 0) {
+    const store_workflow_status *initial = NULL;
+    for (size_t i = 0; initials == 1 && i < wf->n_statuses; i++)
+        if (wf->statuses[i].is_initial)
+            initial = &wf->statuses[i];
+    if (initial) {
         unsigned char *seen = calloc(wf->n_statuses, 1);
         size_t *queue = malloc(sizeof *queue * wf->n_statuses);
-        if (!seen || !queue) {
-            say(problem, ctx, &count, "out of memory checking which statuses are reachable");
-        } else {
-            mark_reachable(wf, initial, seen, queue);
+        if (seen && queue) {
+            mark_reachable(wf, (size_t)(initial - wf->statuses), seen, queue);
             for (size_t i = 0; i < wf->n_statuses; i++)
-                if (!seen[i] && status_index(wf, wf->statuses[i].code, i) == wf->n_statuses)
-                    say(problem, ctx, &count,
-                        "status \"%s\" is not reachable from the initial status \"%s\"",
-                        wf->statuses[i].code, wf->statuses[initial].code);
+                if (!seen[i] && workflow_status(wf, wf->statuses[i].code) == &wf->statuses[i])
+                    problem(out, max, &n, "status_unreachable", wf->statuses[i].code,
+                            initial->code);
+        } else {
+            /* Unknown is not valid: the caller refuses, and says why in its log. */
+            problem(out, max, &n, "out_of_memory", NULL, NULL);
         }
         free(seen);
         free(queue);
     }
-    return count;
-}
-
-/* Keeps the first broken rule, for the catalogue's log line. */
-static void keep_first(void *ctx, const char *what)
-{
-    char *first = ctx;
-    if (!*first)
-        snprintf(first, WORKFLOW_PROBLEM_MAX, "%s", what);
+    return n;
 }
 
 int workflow_build(arena *a, const store_catalogue *raw, int64_t tenant_id, cat_workflow **out,
@@ -202,15 +223,15 @@ int workflow_build(arena *a, const store_catalogue *raw, int64_t tenant_id, cat_
             if (raw->workflow_transitions[j].workflow_id == w->id) {
                 cat_transition *t = &wf->transitions[wf->n_transitions++];
                 t->rec = raw->workflow_transitions[j];
-                /* An unknown role is one of workflow_check's broken rules. */
-                (void)roles_parse(t->rec.roles, &t->roles);
+                /* A name that is no role gives no bit: workflow_check reports it. */
+                roles_parse(t->rec.roles, &t->roles);
             }
-        /* The same rules as an import's (core/procdef.h), so the two cannot drift. */
-        char first[WORKFLOW_PROBLEM_MAX] = "";
-        size_t broken = workflow_check(wf, keep_first, first);
+        workflow_problem first;
+        size_t broken = workflow_check(wf, &first, 1);
         if (broken) {
-            log_error("workflow %s of tenant %lld is left out: %s%s", w->code, (long long)tenant_id,
-                      first, broken > 1 ? " (and more)" : "");
+            log_error("workflow %s of tenant %lld is left out: %zu problem(s), first %s (%s %s)",
+                      w->code, (long long)tenant_id, broken, first.key, first.a ? first.a : "",
+                      first.b ? first.b : "");
             continue;
         }
         (*n)++;

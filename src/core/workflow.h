@@ -39,23 +39,44 @@ typedef struct cat_workflow {
 
 struct cat_tenant;
 
+/* The badge palette (every colour keeps a 4.5:1 contrast with its text) and FixMyStreet's
+ * extended statuses, each list NULL-terminated: what a status may name. */
+extern const char *const workflow_colours[];
+extern const char *const workflow_extended_statuses[];
+
+/* The longest code of a workflow or of a status. */
+#define WORKFLOW_CODE_MAX 40
+/* 1 when code may name a workflow or a status: a lowercase letter, then lowercase letters,
+ * digits and '_', at most WORKFLOW_CODE_MAX bytes. */
+int workflow_code_valid(const char *code);
+
+/* One rule a workflow breaks: key names it (the i18n key "workflows.problem.<key>" words it,
+ * in French and English, with {a} and {b}), a and b the codes it concerns (a status; or a
+ * transition's from and to), NULL when unused; they point into the workflow checked. */
+typedef struct workflow_problem {
+    const char *key;
+    const char *a, *b;
+} workflow_problem;
+
+/* The most problems a page lists; workflow_check counts those beyond. */
+#define WORKFLOW_PROBLEMS_MAX 32
+
+/* Every rule wf breaks, the rules the catalogue loads a workflow under and the editor saves
+ * one under: a name; at least one status, each with a valid code of its own, French agent
+ * and citizen labels, a colour of the palette, a known extended status, a reopen target among
+ * its statuses, final only when closed; exactly one initial status, every status reachable from
+ * it (by transitions, or a reopening: key "status_unreachable", a the status, b the initial
+ * one); each transition between
+ * two of its statuses, not from a final one nor to its own status, once per pair, labelled,
+ * naming known roles. Writes the first max into out (may be NULL when max is 0) in that order
+ * and returns how many there are (0: none). */
+size_t workflow_check(const cat_workflow *wf, workflow_problem *out, size_t max);
+
 /* Builds the workflows of tenant_id from raw rows into *out (n in *n, in the arena).
- * A workflow that breaks a rule of workflow_check is left out and logged: procedures
- * that use it then have none, and the catalogue disables them. -1 when out of memory. */
+ * A workflow that breaks a rule of workflow_check is left out and logged: procedures that
+ * use it then have none, and the catalogue disables them. -1 when out of memory. */
 int workflow_build(arena *a, const store_catalogue *raw, int64_t tenant_id, cat_workflow **out,
                    size_t *n);
-/* The longest line workflow_check reports (longer ones are cut). */
-#define WORKFLOW_PROBLEM_MAX 256
-/* Called for each rule a workflow breaks: what, in English, naming statuses by their code
- * and transitions by their place (from 1). */
-typedef void (*workflow_problem_fn)(void *ctx, const char *what);
-/* Checks wf against every rule a workflow keeps: no status code twice, exactly one initial
- * status, every other one reachable from it (by transitions, or a reopening), a final status
- * closed and with no transition out, a reopen target and both ends of each transition among
- * its statuses, known roles, no transition twice. Reports each broken rule to problem (may be
- * NULL); returns how many. The catalogue (workflow_build) and an import (core/procdef.h) both
- * ask here. Only the statuses' and transitions' records are read (not initial, nor roles). */
-size_t workflow_check(const cat_workflow *wf, workflow_problem_fn problem, void *ctx);
 /* A deep copy of wf in a (for a write job that may outlive the catalogue's snapshot); NULL
  * when out of memory or wf is NULL. */
 cat_workflow *workflow_copy(arena *a, const cat_workflow *wf);

@@ -166,6 +166,23 @@ typedef struct store_workflow_transition {
     int comment_required;
 } store_workflow_transition;
 
+/* One saved version of a workflow (table workflow_versions): its whole definition as JSON
+ * (core/workflow_edit.h), who saved it and what changed. */
+typedef struct store_workflow_version {
+    int64_t workflow_id;
+    int version;            /* from 1 */
+    const char *definition; /* NULL in a listing */
+    int64_t created_at;     /* unix seconds */
+    const char *created_by; /* "agent:<id>", "cli"; NULL: the definition found at the first save */
+    const char *summary;    /* the changes, a JSON array (core/workflow_edit.h) */
+} store_workflow_version;
+
+/* How many requests are in one status (of a workflow's procedures, or of one procedure). */
+typedef struct store_status_count {
+    const char *status;
+    int64_t n;
+} store_status_count;
+
 /* How many requests a procedure received over a period (store requests.procedure_counts). */
 typedef struct store_procedure_count {
     int64_t procedure_id;

@@ -561,25 +561,47 @@ typedef struct store_routing_ops {
     int (*tx_clear)(store *s, int64_t tenant_id, int64_t *deleted, error *err);
 } store_routing_ops;
 
-/* How many requests of a procedure are in one status (store workflows.status_uses). */
-typedef struct store_status_use {
-    int64_t procedure_id;
-    const char *status;
-    int64_t n;
-} store_status_use;
-
-/* Collectivités' workflows written whole (core/procdef.h: an import); the catalogue's load
- * reads them. */
+/* Workflows' edits (tables workflows, workflow_statuses, workflow_transitions and their
+ * versions, workflow_versions), the use their statuses have, and the move of a procedure's
+ * requests to another workflow. */
 typedef struct store_workflows_ops {
-    /* Creates workflow w->code of w->tenant_id, or rewrites the one of that code: its names,
-     * and its statuses and transitions replaced by st[0..ns) and tr[0..nt) (positions taken
-     * from their order, workflow_id ignored). *id_out its id. */
-    int (*tx_put)(store *s, const store_workflow *w, const store_workflow_status *st, size_t ns,
-                  const store_workflow_transition *tr, size_t nt, int64_t *id_out, error *err);
-    /* The statuses the tenant's requests are in, by procedure and status, with how many;
-     * *out in a. */
-    int (*status_uses)(store *s, int64_t tenant_id, arena *a, store_status_use **out, size_t *n,
+    /* Inserts workflow w (its tenant, code and names; no status yet); *id_out. ERR_CONFLICT
+     * when the tenant has a workflow of that code. */
+    int (*tx_create)(store *s, const store_workflow *w, int64_t *id_out, error *err);
+    /* Makes workflow w->id (of w->tenant_id) hold exactly w's names, statuses[n] and
+     * transitions[nt] (positions from their order): statuses are updated in place by code, so
+     * that what other columns say of a kept status stays; statuses absent are deleted.
+     * ERR_NOT_FOUND when no such workflow. */
+    int (*tx_replace)(store *s, const store_workflow *w, const store_workflow_status *statuses,
+                      size_t n, const store_workflow_transition *transitions, size_t nt,
+                      error *err);
+    /* How many requests are in each status: those of the procedures of workflow_id, or of
+     * procedure procedure_id when workflow_id is 0. Statuses without any are left out; *out
+     * in a. The tx_ one reads inside the current write job. */
+    int (*status_counts)(store *s, int64_t tenant_id, int64_t workflow_id, int64_t procedure_id,
+                         arena *a, store_status_count **out, size_t *n, error *err);
+    int (*tx_status_counts)(store *s, int64_t tenant_id, int64_t workflow_id, int64_t procedure_id,
+                            arena *a, store_status_count **out, size_t *n, error *err);
+    /* The latest version number of workflow_id (0: none yet), inside the job. */
+    int (*tx_last_version)(store *s, int64_t workflow_id, int *version, error *err);
+    /* Adds version v->version of v->workflow_id (v->created_at 0: now); ERR_CONFLICT when it
+     * exists. */
+    int (*tx_version_add)(store *s, const store_workflow_version *v, error *err);
+    /* The versions of workflow_id of tenant_id, newest first, without their definitions. */
+    int (*versions)(store *s, int64_t tenant_id, int64_t workflow_id, arena *a,
+                    store_workflow_version **out, size_t *n, error *err);
+    /* Version `version` of workflow_id, definition included; *found 0 when none. */
+    int (*version_get)(store *s, int64_t tenant_id, int64_t workflow_id, int version, arena *a,
+                       store_workflow_version *out, int *found, error *err);
+    /* Moves the requests of procedure_id in status `from` to status `to` (closed: whether `to`
+     * is closed, which sets closed_at to now when unset, or clears it), updated_at now; their
+     * ids in *ids (in a), how many in *n. */
+    int (*tx_restatus)(store *s, int64_t tenant_id, int64_t procedure_id, const char *from,
+                       const char *to, int closed, int64_t now, arena *a, int64_t **ids, size_t *n,
                        error *err);
+    /* Gives procedure_id the workflow workflow_id; ERR_NOT_FOUND when no such procedure. */
+    int (*tx_procedure_set)(store *s, int64_t tenant_id, int64_t procedure_id, int64_t workflow_id,
+                            error *err);
 } store_workflows_ops;
 
 /* The operation table every backend provides, one sub-table per area (each backend file

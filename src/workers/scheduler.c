@@ -19,6 +19,7 @@
 #include <time.h>
 
 #include "core/jobs.h"
+#include "core/webhook.h"
 #include "core/retention.h"
 #include "core/upload_stash.h"
 #include "util/log.h"
@@ -166,6 +167,11 @@ static void *scheduler_main(void *arg)
     error err = {0};
     if (jobs_recover(s->core, &err) != 0)
         log_error("jobs: the jobs left running could not be made pending again: %s", err.detail);
+    size_t sealed = 0;
+    if (webhook_seal_secrets(s->core, &sealed, &err) != 0)
+        log_error("webhooks: the secrets in clear could not be sealed: %s", err.detail);
+    else if (sealed)
+        log_info("webhooks: %zu secret(s) stored in clear sealed", sealed);
     /* Monotonic milliseconds of the next retention pass; 0: none. */
     int64_t next_retention =
         s->cfg.retention_interval_s ? mono_s() * 1000 + (int64_t)s->cfg.first_delay_ms : 0;

@@ -3,8 +3,9 @@
  * enhancement (docs/ui.md, «Address search»). Without JavaScript the citizen types the
  * address as text and the server takes it as it is.
  *
- * - <input data-address-search data-lat-input="lat" data-lon-input="long"> becomes an ARIA 1.2
- *   combobox: as the citizen types (a pause of 250 ms, 3 characters at least), the
+ * - <input data-address-search data-lat-input="lat" data-lon-input="long"
+ *   data-for-input="lieu_position"> (the report's place, or a location question's) becomes an
+ *   ARIA 1.2 combobox: as the citizen types (a pause of 250 ms, 3 characters at least), the
  *   collectivité's address list (GET /adresses?q=) fills a listbox; arrows move, Enter
  *   chooses, Escape closes; the number of hits is announced in a polite live region.
  *   Choosing a hit fills the text and the hidden inputs named by data-lat-input and
@@ -91,10 +92,11 @@
     this.input = input;
     this.latInput = document.getElementById(input.getAttribute('data-lat-input') || 'lat');
     this.lonInput = document.getElementById(input.getAttribute('data-lon-input') || 'long');
-    /* The address a position was chosen for (hidden «lieu_position»): typing another one
-     * drops that position, here and on the server; a position from the map or the phone
-     * has none, and the text beside it is a complement. */
-    this.forInput = input.form ? input.form.elements.namedItem('lieu_position') : null;
+    /* The address a position was chosen for (the hidden input data-for-input names, by
+     * default «lieu_position»): typing another one drops that position, here and on the
+     * server; a position from the map or the phone has none, and the text beside it is a
+     * complement. */
+    this.forInput = document.getElementById(input.getAttribute('data-for-input') || 'lieu_position');
     this.hits = [];
     this.active = -1;
     this.timer = null;

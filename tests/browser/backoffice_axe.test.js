@@ -297,6 +297,8 @@ describe('axe-core: zero WCAG 2.1 A/AA violations on every back-office page', ()
                         '/agent/admin/collectivite', '/agent/admin/audit', '/agent/admin/registre',
                         '/agent/admin/registre/imprimer', '/agent/admin/registre?lang=en', '/agent/admin/export',
                         '/agent/admin/conservation', '/agent/admin/comptes', '/agent/admin/webhooks',
+                        '/agent/admin/workflows', '/agent/admin/workflows/incident?lang=en',
+                        '/agent/admin/workflows/incident/historique', '/agent/admin/demarches/nid-de-poule/circuit',
                         '/agent/admin/comptes?email=personne%40exemple.fr']) {
         it(`admin: ${path}`, async () => {
             await go(page, path);

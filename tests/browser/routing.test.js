@@ -74,7 +74,12 @@ describe('the routing rules\' pages', () => {
         await submit(rule);
         assert.equal(last.status(), 200);
         assert.match(new URL(page.url()).search, /fait=routing_saved/);
-        assert.ok(await page.locator('main table tbody tr', { hasText: 'Voirie nord' }).count());
+        const saved = page.locator('main table tbody tr', { hasText: 'Voirie nord' });
+        assert.equal(await saved.count(), 1);
+        /* The area by its name, its code beside it. */
+        const areaName = srv.sql("SELECT name FROM areas WHERE kind = 'department' AND code = 'voirie';").trim();
+        assert.ok(areaName, 'the demo has a department area coded voirie');
+        assert.ok((await saved.innerText()).includes(`Lieu dans le territoire « ${areaName} (voirie) »`), await saved.innerText());
         await check('routing, with a rule');
     });
 

@@ -6,8 +6,11 @@
  * a value within range; every parsed question has a code, a known type, the values a list
  * needs, texts the helpers return for both languages, and conditions that evaluate (a question
  * no condition may hide is shown). The bytes are also read as a date
- * question's answer (attr_date_read): what it accepts is a real day, read back as itself.
+ * question's answer (attr_date_read): what it accepts is a real day, read back as itself; and
+ * as a location question's (text or JSON): what it accepts is stored as an object with an
+ * address, which given back as the answer is stored the same.
  */
+#include <jansson.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,6 +74,28 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         const char *again = NULL;
         CHECK(iso && strlen(iso) == 10 && iso[4] == '-' && iso[7] == '-');
         CHECK(attr_date_read(&a, iso, &again) == 0 && strcmp(again, iso) == 0);
+    }
+    /* The same bytes as a location question's answer. */
+    static attr_def place = {.code = "lieu", .type = ATTR_LOCATION, .variable = 1};
+    attr_input given = {"lieu", s};
+    const char *stored = NULL;
+    if (attrs_validate(&a, &place, 1, &given, 1, NULL, &stored, &err) == 0 && *s) {
+        json_t *root = json_loads(stored, 0, NULL);
+        json_t *v = json_object_get(root, "lieu");
+        int has_pos;
+        double lat, lon;
+        const char *address = attr_location_of(v, &has_pos, &lat, &lon);
+        CHECK(address && *address);
+        CHECK(!has_pos || (lat >= -90 && lat <= 90 && lon >= -180 && lon <= 180));
+        char *text = json_dumps(v, JSON_COMPACT);
+        attr_input back = {"lieu", text};
+        const char *again = NULL;
+        CHECK(text && attrs_validate(&a, &place, 1, &back, 1, NULL, &again, &err) == 0);
+        json_t *root2 = json_loads(again, 0, NULL);
+        CHECK(json_equal(root, root2));
+        json_decref(root2);
+        free(text);
+        json_decref(root);
     }
     arena_free(&a);
     free(s);

@@ -3,8 +3,8 @@
  * against a small database opened once. Checks what the import relies on: every problem is
  * reported with a text; a document accepted without a problem holds only what its checks let
  * through — codes set, each workflow keeping workflow_check's rules with its one initial
- * status, each form passing attrs_check, each area with a geometry — so that the write job
- * never meets what the store would refuse.
+ * status and within the editor's bounds, each form passing attrs_check, each area with a geometry —
+ * so that the write job never meets what the store would refuse.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -14,6 +14,7 @@
 #include "core/admin.h"
 #include "core/attrs.h"
 #include "core/procdef_internal.h"
+#include "core/workflow_edit.h"
 #include "test_db.h"
 
 #define CHECK(cond)                                                                                \
@@ -67,7 +68,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         for (size_t i = 0; i < doc.n_wfs; i++) {
             const cat_workflow *wf = &doc.wfs[i].wf;
             CHECK(wf->rec.code && wf->initial && wf->n_statuses >= 1);
-            CHECK(workflow_check(wf, NULL, NULL) == 0);
+            CHECK(workflow_edit_check(wf, NULL, 0) == 0);
         }
         for (size_t i = 0; i < doc.n_procs; i++) {
             attrs_problem pb;

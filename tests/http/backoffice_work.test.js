@@ -12,6 +12,7 @@
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const { startServer } = require('./harness');
+const { textOf } = require('../browser/bo_flows');
 
 const PASSWORD = 'un-mot-de-passe-solide';
 
@@ -324,7 +325,10 @@ test('the agents\' work: inbox, triage, bulk, intake, scope and audit', async (t
             ['ids', refs[0]], ['ids', refs[1]], ['ids', otherRef], ['retour', '/agent/?onglet=service'],
         ]);
         assert.equal(r.status, 303);
-        assert.match(r.location, /fait=lot&n=2/);
+        assert.match(r.location, /fait=lot&n=2&sur=3$/);
+        /* The notice says two of three, and why the third was left as it was. */
+        const back = await chef.get(r.location);
+        assert.match(textOf(back.text), /Demandes modifiées : 2 sur 3\. Les autres sont restées telles quelles : déjà dans cet état, ou le changement n’est pas permis/);
         for (const x of refs) assert.equal(srv.sql(`SELECT assignee FROM requests WHERE reference='${x}'`).trim(), 'agent:agnes.voirie');
         assert.equal(srv.sql(`SELECT ifnull(assignee,'') FROM requests WHERE reference='${otherRef}'`).trim(), '', 'out of scope: untouched');
         const a = await agent.get('/agent/');

@@ -179,10 +179,10 @@ test('a bad document: every problem listed with its place, exit 2, nothing writt
     assert.deepStrictEqual(r.stderr.trimEnd().split('\n'), [
         p + 'document: unknown member "surprise"',
         p + 'areas[0] (z1): geometry: ring 1 crosses or touches itself near [4.84, 45.76]',
-        p + 'workflows[1] (incident): transition 3 goes to unknown status "fermee"',
+        p + 'workflows[1] (incident): transition new → fermee goes to unknown status "fermee"',
         p + 'workflows[1] (incident): status "orpheline" is not reachable from the initial status "new"',
-        p + 'workflows[2] (question): it has 0 initial statuses, not exactly one',
-        p + 'workflows[2] (question): transition 2 leaves final status "answered"',
+        p + 'workflows[2] (question): it has no initial status (it needs exactly one)',
+        p + 'workflows[2] (question): transition answered → new leaves final status "answered"',
         p + 'procedures[1] (aide-ccas): workflow "inconnu" is neither in the file nor in the database',
         p + 'procedures[2] (arbre-dangereux): form[3] (suite) has a condition on an unknown field: "zz"',
         p + 'procedures[3] (depot-sauvage): form[3] (types_dechets) repeats the code of an earlier field',

@@ -218,7 +218,7 @@ test('an agent\'s intake choosing a department is not routed; without a choice, 
                                       ['ids', routed], ['retour', '/agent/?onglet=tout']]).toString();
     const lot = await manager.req('POST', '/agent/lot', { form: body });
     assert.equal(lot.status, 303, F.textOf(lot.text).slice(0, 500));
-    assert.match(lot.location, /fait=lot&n=1$/);
+    assert.match(lot.location, /fait=lot&n=1&sur=2$/, 'one moved, the other already where the rules send it');
     assert.equal(departmentOf(chosen), 'accueil');
     assert.deepEqual(eventsOf(chosen), ['created:1:', 'department:0:accueil', 'routed_rule:0:Grands trous']);
     assert.equal(eventsOf(routed).length, 2);

@@ -92,6 +92,10 @@ test('subscribe, file a request: signed delivery, a 500 retried with the same id
     secret = m[1];
     const again = await admin.get('/agent/admin/webhooks');
     assert.ok(!again.text.includes(secret), 'and never again');
+    /* Kept sealed: the database alone cannot sign. */
+    const stored = srv.sql('SELECT secret FROM webhooks;').trim();
+    assert.match(stored, /^v1\.[A-Za-z0-9_-]+$/);
+    assert.ok(!stored.includes(secret.slice(6)), 'the secret is not in the database in clear');
     assert.equal(srv.sql("SELECT action FROM audit_log WHERE object_kind = 'webhook';").trim(), 'admin');
 
     answers = [500];
@@ -142,6 +146,9 @@ test('a delivery pending while guichet is stopped is made when it starts again',
     assert.ok(state === 'pending' || state === 'running', `state while stopped: ${state}`);
     const whileDown = received.length;
     answers = [];
+    /* A secret stored in clear (a database from before secrets were sealed) is sealed at
+     * start-up, and still signs. */
+    srv.sql(`UPDATE webhooks SET secret = '${secret}';`);
     await H.sleep(1200); /* past its retry time while down */
     await srv.restart();
     await until('the retry after the restart', () => received.length > whileDown);
@@ -150,6 +157,8 @@ test('a delivery pending while guichet is stopped is made when it starts again',
     assert.ok(last.body.equals(received[before].body), 'the same bytes after the restart');
     verify(last);
     await until('done', () => srv.sql(`SELECT state FROM jobs WHERE ukey = '${id}';`).trim() === 'done');
+    assert.match(srv.sql('SELECT secret FROM webhooks;').trim(), /^v1\./, 'sealed at start-up');
+    assert.match(srv.log(), /webhooks: 1 secret\(s\) stored in clear sealed/);
 });
 
 test('switched off: no delivery; a new secret signs the next ones', async () => {
@@ -180,4 +189,29 @@ test('switched off: no delivery; a new secret signs the next ones', async () => 
     assert.equal(d.headers['x-guichet-event'], 'request.status_changed');
     verify(d);
     assert.equal(JSON.parse(d.body).request.status, 'in_progress');
+});
+
+test('a delivery waiting for a retry when its subscription is switched off ends cancelled, and says so', async () => {
+    const sub = srv.sql('SELECT id FROM webhooks;').trim();
+    const before = received.length;
+    answers = [503];
+    const filed = await H.request(srv, 'POST', '/open311/v2/requests.json',
+                                  { form: await H.validPostBody(srv, 'nid-de-poule') });
+    assert.equal(filed.status, 200);
+    await until('the first attempt', () => received.length >= before + 1);
+    const id = received[before].headers['x-guichet-delivery'];
+    await until('the failure recorded', () => srv.sql(`SELECT state FROM jobs WHERE ukey = '${id}';`).trim() === 'pending');
+    await admin.get('/agent/admin/webhooks');
+    const r = await admin.post(`/agent/admin/webhooks/${sub}/activation`, { active: '0' });
+    assert.equal(r.status, 303);
+    await until('the retry, cancelled', () =>
+        srv.sql(`SELECT state || '|' || last_error || '|' || attempts FROM jobs WHERE ukey = '${id}';`).trim() ===
+        'cancelled|subscription switched off|2');
+    assert.equal(received.length, before + 1, 'nothing more was sent');
+    const page = await admin.get('/agent/admin/webhooks');
+    assert.match(F.textOf(page.text), new RegExp(`${id}\\s+Annulé\\s+2\\s+(?:—\\s+)?subscription switched off`));
+    /* The timeline does not claim a delivery. */
+    const ref = filed.json[0].service_request_id;
+    assert.equal(srv.sql(`SELECT count(*) FROM request_events e JOIN requests q ON q.id = e.request_id
+                          WHERE q.reference = '${ref}' AND e.kind = 'job';`).trim(), '0');
 });

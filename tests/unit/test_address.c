@@ -212,6 +212,51 @@ static void test_search_bounds(void **state)
     assert_int_equal(n, 0);
 }
 
+/* What a form sent without a script resolves to: the one numbered address, the street alone,
+ * the citizen's choice by its label; nothing to take among several or none. */
+static void test_resolve(void **state)
+{
+    fixture *f = *state;
+    load_base(f);
+    store_address *hits = NULL;
+    const store_address *take = NULL;
+    size_t n = 0;
+    error err;
+    assert_int_equal(address_resolve(f->db.core, f->tenant, "5 bd gambetta", NULL, 5, &f->a, &hits,
+                                     &n, &take, &err),
+                     0);
+    assert_non_null(take);
+    assert_string_equal(take->label, "5 Boulevard Gambetta, 99100 Bourg-Exemple");
+    assert_true(take->lat == 45.68 && take->lon == 4.94);
+    /* Several streets: the citizen chooses, and the one chosen is taken. */
+    assert_int_equal(address_resolve(f->db.core, f->tenant, "rue de la paix", "", 5, &f->a, &hits,
+                                     &n, &take, &err),
+                     0);
+    assert_true(n >= 2);
+    assert_null(take);
+    assert_int_equal(address_resolve(f->db.core, f->tenant, "rue de la paix",
+                                     "Rue de la Paix Prolongée, 99100 Bourg-Exemple", 5, &f->a,
+                                     &hits, &n, &take, &err),
+                     0);
+    assert_non_null(take);
+    assert_string_equal(take->label, "Rue de la Paix Prolongée, 99100 Bourg-Exemple");
+    /* Several numbered addresses (12, 12 bis, 12 of the other street): none taken. */
+    assert_int_equal(address_resolve(f->db.core, f->tenant, "12 rue de la paix", NULL, 5, &f->a,
+                                     &hits, &n, &take, &err),
+                     0);
+    assert_null(take);
+    /* Nothing found, or a query the search refuses: nothing, and no error. */
+    assert_int_equal(address_resolve(f->db.core, f->tenant, "stade municipal", NULL, 5, &f->a,
+                                     &hits, &n, &take, &err),
+                     0);
+    assert_int_equal(n, 0);
+    assert_null(take);
+    assert_int_equal(
+        address_resolve(f->db.core, f->tenant, "\xff", NULL, 5, &f->a, &hits, &n, &take, &err), 0);
+    assert_int_equal(n, 0);
+    assert_null(take);
+}
+
 static void test_nearest(void **state)
 {
     fixture *f = *state;
@@ -338,6 +383,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_import_and_labels, setup, teardown),
         cmocka_unit_test_setup_teardown(test_search_ranking, setup, teardown),
         cmocka_unit_test_setup_teardown(test_search_bounds, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_resolve, setup, teardown),
         cmocka_unit_test_setup_teardown(test_nearest, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_lines, setup, teardown),
         cmocka_unit_test_setup_teardown(test_header_and_columns, setup, teardown),

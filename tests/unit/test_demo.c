@@ -445,6 +445,13 @@ static void test_attributes_valid(void **state)
                     in[n_in].code = code;
                     in[n_in++].value = json_string_value(item);
                 }
+            } else if (json_is_object(val)) {
+                /* A location: its stored object, as JSON text, is an input for it too. */
+                char *text = json_dumps(val, JSON_COMPACT);
+                assert_true(n_in < 64 && text);
+                in[n_in].code = code;
+                in[n_in++].value = arena_strdup(&a, text);
+                free(text);
             } else {
                 assert_true(n_in < 64);
                 in[n_in].code = code;

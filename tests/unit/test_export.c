@@ -49,7 +49,8 @@ static const char PDF[] =
     "[{\"code\":\"taille\",\"datatype\":\"singlevaluelist\",\"required\":true,\"order\":1,"        \
     "\"description\":\"Taille du trou\",\"description_en\":\"Size of the hole\","                  \
     "\"values\":[{\"key\":\"grand\",\"name\":\"Grand\",\"name_en\":\"Large\"}]},"                  \
-    "{\"code\":\"vu_le\",\"datatype\":\"date\",\"order\":2,\"description\":\"Vu le\"}]"
+    "{\"code\":\"vu_le\",\"datatype\":\"date\",\"order\":2,\"description\":\"Vu le\"},"            \
+    "{\"code\":\"garage\",\"datatype\":\"location\",\"order\":3,\"description\":\"Garage\"}]"
 
 typedef struct fixture {
     char dir[64];
@@ -81,7 +82,11 @@ static void file(fixture *f, const char *email, int64_t citizen_id, const char *
     const catalogue *cat = catalogue_acquire(f->core);
     const cat_tenant *t = catalogue_tenant_by_slug(cat, "ville-test");
     /* The day typed the French way: stored, and so exported, as YYYY-MM-DD. */
-    static const attr_input attrs[] = {{"taille", "grand"}, {"vu_le", "05/12/2026"}};
+    /* A place with its position, as the portal gives it. */
+    static const attr_input attrs[] = {
+        {"taille", "grand"},
+        {"vu_le", "05/12/2026"},
+        {"garage", "{\"address\":\"2 rue du Dépôt\",\"lat\":45.75,\"lon\":4.85}"}};
     request_input in = {.tenant = t,
                         .procedure = catalogue_procedure(t, "nid-de-poule"),
                         .ch = CHANNEL_WEB,
@@ -90,7 +95,8 @@ static void file(fixture *f, const char *email, int64_t citizen_id, const char *
                         .lat = 45.76,
                         .lon = 4.83,
                         .attrs = attrs,
-                        .n_attrs = 2,
+                        .n_attrs = 3,
+                        .attr_locations = 1,
                         .email = email,
                         .last_name = "Martin",
                         .citizen_id = citizen_id,
@@ -490,6 +496,12 @@ static void test_archive(void **state)
     json_t *day = json_array_get(json_object_get(d, "attributes"), 1);
     assert_string_equal(json_string_value(json_object_get(day, "label")), "Vu le");
     assert_string_equal(json_string_value(json_object_get(day, "value")), "2026-12-05");
+    /* A location's: its address, and its position beside it. */
+    json_t *place = json_array_get(json_object_get(d, "attributes"), 2);
+    assert_string_equal(json_string_value(json_object_get(place, "label")), "Garage");
+    assert_string_equal(json_string_value(json_object_get(place, "value")), "2 rue du Dépôt");
+    assert_true(json_real_value(json_object_get(place, "lat")) == 45.75);
+    assert_true(json_real_value(json_object_get(place, "lon")) == 4.85);
     /* The one she filed in English: its question and answer in English. */
     snprintf(name, sizeof name, "demandes/%s/demande.json", f->mine_email);
     const buf *json_en = entry(&e, name);

@@ -1,7 +1,7 @@
 /*
- * test_forms — the new field kinds (e-mail, phone, yes/no, sections), conditional display
- * (its checks, its evaluation, hidden values dropped) and the versions of a procedure's form
- * as core keeps them (a request keeps its version; older versions read back with their
+ * test_forms — the new field kinds (e-mail, phone, yes/no, sections, locations), conditional
+ * display (its checks, its evaluation, hidden values dropped) and the versions of a procedure's
+ * form as core keeps them (a request keeps its version; older versions read back with their
  * labels).
  */
 #include <stdarg.h>
@@ -185,6 +185,105 @@ static void test_conditions(void **state)
     arena_free(&a);
 }
 
+/* A location question: an address as text, or with its position as JSON text
+ * (attr_location_input); stored as an object {address, lat, lon}; refused when it is not one
+ * line, when one degree comes without the other or out of range; asked, hence required, only
+ * where the entrance asks it (not by Open311, which does not expose it). */
+static void test_location(void **state)
+{
+    (void)state;
+    arena a;
+    arena_init(&a, 0);
+    attr_def *defs;
+    size_t n;
+    error err;
+    const char *def = "[{\"code\":\"lieu\",\"datatype\":\"location\",\"required\":true,"
+                      "\"description\":\"Lieu de l'événement\"}]";
+    attrs_problem pb;
+    assert_int_equal(attrs_check(def, &pb), 0);
+    assert_int_equal(attrs_parse_definitions(&a, def, &defs, &n, &err), 0);
+    assert_int_equal(defs[0].type, ATTR_LOCATION);
+    assert_string_equal(attr_type_name(ATTR_LOCATION), "location");
+    assert_false(attr_open311_exposed(&defs[0]));
+    /* A location is asked without values, a format or a list. */
+    assert_int_equal(attrs_check("[{\"code\":\"lieu\",\"datatype\":\"location\","
+                                 "\"format\":\"siret\"}]",
+                                 &pb),
+                     -1);
+    assert_int_equal(pb.kind, ATTRS_FORMAT_NOT_STRING);
+
+    attrs_policy portal = {.tz = "Europe/Paris", .locations = 1};
+    const char *json;
+    /* With the position the address list gave: stored as numbers. */
+    const char *given =
+        attr_location_input(&a, "12 Rue Victor Hugo, 69999 Ville", "45.7612345", "4.8512345");
+    assert_string_equal(given, "{\"address\":\"12 Rue Victor Hugo, 69999 Ville\","
+                               "\"lat\":45.7612345,\"lon\":4.8512345}");
+    attr_input with_pos[] = {{"lieu", given}};
+    assert_int_equal(attrs_validate(&a, defs, n, with_pos, 1, &portal, &json, &err), 0);
+    assert_string_equal(json, "{\"lieu\":{\"address\":\"12 Rue Victor Hugo, 69999 Ville\","
+                              "\"lat\":45.7612345,\"lon\":4.8512345}}");
+    /* What is stored reads back. */
+    json_t *root = json_loads(json, 0, NULL);
+    int has_pos;
+    double lat, lon;
+    assert_string_equal(attr_location_of(json_object_get(root, "lieu"), &has_pos, &lat, &lon),
+                        "12 Rue Victor Hugo, 69999 Ville");
+    assert_int_equal(has_pos, 1);
+    assert_true(lat > 45.76 && lat < 45.77 && lon > 4.85 && lon < 4.86);
+    assert_null(attr_location_of(json_object_get(root, "absent"), &has_pos, &lat, &lon));
+    assert_int_equal(has_pos, 0);
+    json_decref(root);
+
+    /* An address alone, as text or as the object without a position. */
+    attr_input text[] = {{"lieu", "devant le stade"}};
+    assert_int_equal(attrs_validate(&a, defs, n, text, 1, &portal, &json, &err), 0);
+    assert_string_equal(json, "{\"lieu\":{\"address\":\"devant le stade\"}}");
+    attr_input bare[] = {{"lieu", attr_location_input(&a, "devant le stade", "", NULL)}};
+    assert_int_equal(attrs_validate(&a, defs, n, bare, 1, &portal, &json, &err), 0);
+    assert_string_equal(json, "{\"lieu\":{\"address\":\"devant le stade\"}}");
+
+    /* Refused, naming the question. */
+    static const struct {
+        const char *value, *why;
+    } bad[] = {
+        {"{\"address\":\"Place\",\"lat\":45.7}", "both its latitude and its longitude"},
+        {"{\"address\":\"Place\",\"lat\":91,\"lon\":4}", "within"},
+        {"{\"address\":\"Place\",\"lat\":45,\"lon\":-180.5}", "within"},
+        {"{\"address\":\"Place\",\"lat\":\"45\",\"lon\":\"4\"}", "decimal degrees"},
+        {"{\"address\":\"Place\",\"altitude\":3}", "members address, lat and lon"},
+        {"{\"lat\":45,\"lon\":4}", "members address, lat and lon"},
+        {"{pas du json", "members address, lat and lon"},
+        {"{\"address\":\"\"}", "one line"},
+        {"deux\nlignes", "one line"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        attr_input in[] = {{"lieu", bad[i].value}};
+        assert_int_equal(attrs_validate(&a, defs, n, in, 1, &portal, &json, &err), -1);
+        assert_string_equal(err.arg, "attribute[lieu]");
+        if (!strstr(err.detail, bad[i].why))
+            fail_msg("%s: %s", bad[i].value, err.detail);
+    }
+    /* Degrees that are not numbers are written as given, for the check to refuse. */
+    attr_input typed[] = {{"lieu", attr_location_input(&a, "Place", "45,7", "4.8")}};
+    assert_int_equal(attrs_validate(&a, defs, n, typed, 1, &portal, &json, &err), -1);
+    /* Too long an address. */
+    char *longer = arena_alloc(&a, ATTR_STRING_MAX + 2);
+    memset(longer, 'a', ATTR_STRING_MAX + 1);
+    longer[ATTR_STRING_MAX + 1] = '\0';
+    attr_input too_long[] = {{"lieu", longer}};
+    assert_int_equal(attrs_validate(&a, defs, n, too_long, 1, &portal, &json, &err), -1);
+
+    /* Required where it is asked; where it is not (Open311), neither required nor kept. */
+    assert_int_equal(attrs_validate(&a, defs, n, text, 0, &portal, &json, &err), -1);
+    assert_int_equal(err.code, ERR_MISSING_ARG);
+    attrs_policy open311 = {.tz = "Europe/Paris", .ignore_unknown = 1};
+    assert_int_equal(attrs_validate(&a, defs, n, text, 0, &open311, &json, &err), 0);
+    assert_int_equal(attrs_validate(&a, defs, n, text, 1, &open311, &json, &err), 0);
+    assert_string_equal(json, "{}");
+    arena_free(&a);
+}
+
 /* The versions core keeps: a request filed under version 1 reads its answers with version
  * 1's labels after the form changed, saving the same form again makes no version. */
 static void test_versions(void **state)
@@ -331,11 +430,9 @@ static void test_retention_reads_its_version(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_kinds),
-        cmocka_unit_test(test_checks),
-        cmocka_unit_test(test_conditions),
-        cmocka_unit_test(test_versions),
-        cmocka_unit_test(test_retention_reads_its_version),
+        cmocka_unit_test(test_kinds),      cmocka_unit_test(test_checks),
+        cmocka_unit_test(test_conditions), cmocka_unit_test(test_location),
+        cmocka_unit_test(test_versions),   cmocka_unit_test(test_retention_reads_its_version),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

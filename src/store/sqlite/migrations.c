@@ -1138,12 +1138,28 @@ static const char migration_28[] =
     "CREATE INDEX webhooks_tenant ON webhooks (tenant_id);\n"
     "ALTER TABLE tenant_branding ADD COLUMN due_warning_days INTEGER;\n";
 
+/* Version 29 (issue 13, «Editing»): the versions of each workflow the back office's editor
+ * saves, each with its whole definition as JSON (so that a version reads alone, whatever
+ * became of the statuses since), who saved it and the changes it made (a JSON array core
+ * computes from the difference with the version before). No version exists until a first
+ * save, which keeps the definition it found as version 1. */
+static const char migration_29[] = "CREATE TABLE workflow_versions (\n"
+                                   "  id INTEGER PRIMARY KEY,\n"
+                                   "  workflow_id INTEGER NOT NULL REFERENCES workflows(id),\n"
+                                   "  version INTEGER NOT NULL,\n"
+                                   "  definition TEXT NOT NULL,\n"
+                                   "  created_at INTEGER NOT NULL,\n"
+                                   "  created_by TEXT,\n"
+                                   "  summary TEXT NOT NULL DEFAULT '[]',\n"
+                                   "  UNIQUE (workflow_id, version)\n"
+                                   ") STRICT;\n";
+
 /* Indexed by version - 1. */
 const char *const store_sqlite_migrations[] = {
     migration_1,  migration_2,  migration_3,  migration_4,  migration_5,  migration_6,
     migration_7,  migration_8,  migration_9,  migration_10, migration_11, migration_12,
     migration_13, migration_14, migration_15, migration_16, migration_17, migration_18,
     migration_19, migration_20, migration_21, migration_22, migration_23, migration_24,
-    migration_25, migration_26, migration_27, migration_28};
+    migration_25, migration_26, migration_27, migration_28, migration_29};
 const int store_sqlite_migration_count =
     (int)(sizeof store_sqlite_migrations / sizeof store_sqlite_migrations[0]);

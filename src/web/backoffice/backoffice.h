@@ -27,6 +27,8 @@ extern const http_route bo_admin_webhook_routes[];
 extern const http_route bo_admin_settings_routes[];
 extern const http_route bo_admin_audit_routes[];
 extern const http_route bo_admin_routing_routes[];
+extern const http_route bo_admin_workflow_routes[];
+extern const http_route bo_admin_procedure_workflow_routes[];
 /* /agent/admin/registre (the RGPD register, also .csv, .json and printable) and
  * /agent/admin/export (one citizen's data, audited) (bo_rgpd.c). */
 extern const http_route bo_rgpd_routes[];

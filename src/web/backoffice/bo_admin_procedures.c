@@ -2,7 +2,8 @@
  * bo_admin_procedures — the collectivité's procedures (démarches and incident types) under
  * /agent/admin/demarches, for admins: the list and a first editor (texts, kind, workflow —
  * chosen at creation, shown afterwards: its requests' statuses are its workflow's —,
- * department, delay, retention, publication, Open311 level, attribute definitions as JSON). Saving is
+ * department, delay, retention, publication, Open311 level, attribute definitions as JSON, and
+ * «Prévisualiser», which shows the form being edited, unsaved, as the portal draws it). Saving is
  * core's (admin_procedure_upsert_as: checked, written with its "admin" audit entry in one job,
  * the catalogue reloaded); the page waits for it with its connection suspended.
  */
@@ -22,6 +23,7 @@
 #include "web/backoffice/bo_admin_common.h"
 #include "web/backoffice/bo_work.h"
 #include "util/log.h"
+#include "web/form_field.h"
 #include "web/web.h"
 
 #define TAB "/agent/admin/demarches"
@@ -385,9 +387,53 @@ static void procedure_get(http_req *rq)
     procedure_render(&p, 200, 0, dept);
 }
 
-/* Saves the editor's form for procedure `code` (NULL: a new one, code from the form). */
-/* Fills the editor again with what was typed, after an error (on p already). */
-static void procedure_refill(bo_page *p, const form *f, const char *code)
+/* «Affiché si la réponse à « Question » est « Oui ».» under a question or section of
+ * defs[0..n) with a condition, by the names the citizen reads; NULL when always shown. */
+static const char *condition_note(bo_page *p, const attr_def *defs, size_t n, const attr_def *d)
+{
+    const attr_def *f = d->show_field ? attrs_find(defs, n, d->show_field) : NULL;
+    if (!f)
+        return NULL;
+    lang l = p->rq->lang;
+    const char *values = "";
+    for (size_t k = 0; k < d->n_show_values; k++) {
+        const char *name = attr_value_name(f, d->show_values[k], l);
+        const char *one = fill(p, bo_page_str(p, "admin.procedure.preview_value"),
+                               (const char *const[]){"value"}, (const char *const[]){name}, 1);
+        values = arena_printf(p->rq->arena, "%s%s%s", values,
+                              k ? bo_page_str(p, "admin.procedure.preview_or") : "", one);
+    }
+    return fill(p, bo_page_str(p, "admin.procedure.preview_show_if"),
+                (const char *const[]){"field", "values"},
+                (const char *const[]){attr_label(f, l), values}, 2);
+}
+
+/* The preview of a valid definition (json) below the editor: every question, the ones a
+ * condition hides too, as the portal's form first draws it (web/form_field.h), with a note
+ * saying when a conditional one shows. */
+static void preview_values(bo_page *p, const char *json)
+{
+    http_req *rq = p->rq;
+    attr_def *defs;
+    size_t n;
+    error err;
+    if (attrs_parse_definitions(rq->arena, json, &defs, &n, &err) != 0) {
+        log_error("admin: preview of a definition attrs_check took: %s", err.detail);
+        return;
+    }
+    json_t *fields = json_array();
+    for (size_t i = 0; i < n; i++) {
+        json_t *o = form_field_of(rq->arena, &defs[i], rq->lang);
+        present_set_str_opt(o, "show_if_note", condition_note(p, defs, n, &defs[i]));
+        json_array_append_new(fields, o);
+    }
+    bo_page_set(p, "has_preview", json_true());
+    bo_page_set(p, "preview_empty", json_boolean(n == 0));
+    bo_page_set(p, "preview", fields);
+}
+
+/* Fills the editor again with what was typed (errors on p already), answering status. */
+static void procedure_refill_as(bo_page *p, const form *f, const char *code, int status)
 {
     for (size_t i = 0; proc_text_fields[i]; i++)
         bo_page_value(p, proc_text_fields[i], bo_admin_field(f, proc_text_fields[i]));
@@ -397,7 +443,13 @@ static void procedure_refill(bo_page *p, const form *f, const char *code)
         if (bo_admin_checked(f, proc_flags[i]))
             json_object_set_new(p->values, proc_flags[i], json_true());
     detail_value(p, detail_of_form(f));
-    procedure_render(p, 400, code == NULL, bo_admin_field(f, "department"));
+    procedure_render(p, status, code == NULL, bo_admin_field(f, "department"));
+}
+
+/* Fills the editor again with what was typed, after an error (on p already). */
+static void procedure_refill(bo_page *p, const form *f, const char *code)
+{
+    procedure_refill_as(p, f, code, 400);
 }
 
 /* The procedure's code while its save commits (NULL: a new one, code from the form). */
@@ -516,11 +568,19 @@ static void procedure_save(http_req *rq, const char *code)
     if (*keep && (*end != '\0' || months < RETENTION_MONTHS_MIN || months > RETENTION_MONTHS_MAX))
         bo_page_error_key(&p, "retention_months", "admin.procedure.error_retention_months");
     r.retention_months = (int)months;
-    attributes_check(&p, r.attributes);
+    int attributes_ok = attributes_check(&p, r.attributes) == 0;
     const char *summary = bo_admin_field(&f, "version_summary");
     if (strlen(summary) > PROCEDURE_SUMMARY_MAX)
         bo_page_error_key(&p, "version_summary", "admin.procedure.error_version_summary");
     r.version_summary = *summary ? summary : NULL;
+    if (form_get(&f, "previsualiser")) {
+        /* «Prévisualiser»: nothing saved, the editor again with what was typed, and below it
+         * the form as citizens would see it when its definition is valid. */
+        if (attributes_ok)
+            preview_values(&p, r.attributes);
+        procedure_refill_as(&p, &f, code, bo_page_has_errors(&p) ? 400 : 200);
+        return;
+    }
     if (bo_page_has_errors(&p)) {
         procedure_refill(&p, &f, code);
         return;

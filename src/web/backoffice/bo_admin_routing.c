@@ -37,8 +37,20 @@ static const char *fill(bo_page *p, const char *key, const char *name, const cha
     return arena_strdup(p->rq->arena, out);
 }
 
-/* A rule's conditions as sentences. */
-static json_t *conditions_json(bo_page *p, const cat_tenant *t, const store_routing_rule *r)
+/* How a rule's named area reads: its name and code («Presqu'île (presquile)») when the
+ * collectivité has it, else its code alone (an area removed since: the rule then never
+ * matches, and the code is what the administrator must look for). */
+static const char *area_words(bo_page *p, const store_area *areas, size_t n, const char *code)
+{
+    for (size_t i = 0; code && i < n; i++)
+        if (strcmp(areas[i].code, code) == 0)
+            return arena_printf(p->rq->arena, "%s (%s)", areas[i].name, code);
+    return code;
+}
+
+/* A rule's conditions as sentences; areas: the collectivité's department areas. */
+static json_t *conditions_json(bo_page *p, const cat_tenant *t, const store_routing_rule *r,
+                               const store_area *areas, size_t n_areas)
 {
     json_t *list = json_array();
     const cat_procedure *proc = catalogue_procedure_by_id(t, r->procedure_id);
@@ -60,8 +72,8 @@ static json_t *conditions_json(bo_page *p, const cat_tenant *t, const store_rout
     if (mode == ROUTING_AREA_OWN)
         json_array_append_new(list, json_string(bo_page_str(p, "routing.cond_area_own")));
     else if (mode == ROUTING_AREA_NAMED)
-        json_array_append_new(
-            list, json_string(fill(p, "routing.cond_area_named", "area", r->area_code)));
+        json_array_append_new(list, json_string(fill(p, "routing.cond_area_named", "area",
+                                                     area_words(p, areas, n_areas, r->area_code))));
     if (json_array_size(list) == 0)
         json_array_append_new(list, json_string(bo_page_str(p, "routing.cond_all")));
     return list;
@@ -70,6 +82,13 @@ static json_t *conditions_json(bo_page *p, const cat_tenant *t, const store_rout
 static json_t *rules_json(bo_page *p, const cat_tenant *t)
 {
     json_t *list = json_array();
+    /* Read once for the whole list; unreadable, the rules show codes. */
+    store_area *areas = NULL;
+    size_t n_areas = 0;
+    error e;
+    error_clear(&e);
+    if (area_list(p->rq->core, t->rec.id, AREA_DEPARTMENT, p->rq->arena, &areas, &n_areas, &e) != 0)
+        n_areas = 0;
     for (size_t i = 0; i < t->n_routing_rules; i++) {
         const store_routing_rule *r = &t->routing_rules[i];
         json_t *o = json_object();
@@ -77,7 +96,7 @@ static json_t *rules_json(bo_page *p, const cat_tenant *t)
         json_object_set_new(o, "rank", json_integer((json_int_t)i + 1));
         present_set_str(o, "name", r->name);
         json_object_set_new(o, "active", json_boolean(r->active));
-        json_object_set_new(o, "conditions", conditions_json(p, t, r));
+        json_object_set_new(o, "conditions", conditions_json(p, t, r, areas, n_areas));
         const cat_department *d = catalogue_department_by_id(t, r->department_id);
         present_set_str(o, "department",
                         d ? d->rec.name : bo_page_str(p, "routing.target_area_own"));

@@ -217,11 +217,15 @@ static void secret_written(http_req *rq)
     bo_admin_tabs(&p, TAB);
     const char *url = bo_admin_field(&st->f, "url");
     if (w->rc != 0) {
+        /* Core stops at the first problem, the URL's; the page names both at once, so that
+         * one submission shows all there is to mend. */
         int on_events = strcmp(w->err.arg, "events") == 0;
-        bo_page_error_key(&p, on_events ? "events" : "url",
-                          on_events                     ? "admin.webhooks.error_events"
-                          : w->err.code == ERR_CONFLICT ? "admin.webhooks.error_too_many"
-                                                        : "admin.webhooks.error_url");
+        if (!on_events)
+            bo_page_error_key(&p, "url",
+                              w->err.code == ERR_CONFLICT ? "admin.webhooks.error_too_many"
+                                                          : "admin.webhooks.error_url");
+        if (on_events || (!ss->rotated && !ss->events[0]))
+            bo_page_error_key(&p, "events", "admin.webhooks.error_events");
         bo_page_value(&p, "url", url);
         const char *chosen = "";
         for (size_t i = 0; ss->events[i]; i++)

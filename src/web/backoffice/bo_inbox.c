@@ -442,6 +442,21 @@ static int views_json(http_req *rq, const store_agent *a, const cat_tenant *t, c
     return 0;
 }
 
+/* The notice after a bulk action: how many requests changed and, when some of those selected
+ * did not (each is checked against its own workflow, the agent's rights and whether the move
+ * needs a comment, in the job), how many and why, so that nobody believes a lot done whole. */
+static const char *bulk_outcome(http_req *rq, long done, long selected)
+{
+    const char *text =
+        arena_printf(rq->arena, "%s %ld", present_string(rq->present, rq->lang, "inbox.done_bulk"),
+                     done < 0 ? 0 : done);
+    if (done >= 0 && selected > done)
+        text = arena_printf(rq->arena, "%s %s %ld. %s", text,
+                            present_string(rq->present, rq->lang, "inbox.done_bulk_of"), selected,
+                            present_string(rq->present, rq->lang, "inbox.done_bulk_skipped"));
+    return text;
+}
+
 static void inbox(http_req *rq)
 {
     store_agent a;
@@ -696,9 +711,8 @@ static void inbox(http_req *rq)
         else if (strcmp(done, "filtre") == 0)
             text = present_string(rq->present, rq->lang, "inbox.done_filter");
         else if (strcmp(done, "lot") == 0 && qget(rq, "n"))
-            text = arena_printf(rq->arena, "%s %ld",
-                                present_string(rq->present, rq->lang, "inbox.done_bulk"),
-                                strtol(qget(rq, "n"), NULL, 10));
+            text = bulk_outcome(rq, strtol(qget(rq, "n"), NULL, 10),
+                                qget(rq, "sur") ? strtol(qget(rq, "sur"), NULL, 10) : -1);
         if (text) {
             json_t *nt = json_object();
             present_set_str_opt(nt, "kind", "success");
@@ -799,8 +813,9 @@ static void filter_delete(http_req *rq)
 
 /* What the bulk action's continuation needs once its job is durable. */
 typedef struct bulk_state {
-    const char *back; /* the inbox page to go back to */
-    size_t n_done;    /* requests changed, set by the job */
+    const char *back;  /* the inbox page to go back to */
+    size_t n_selected; /* well-formed references checked, at most BULK_MAX */
+    size_t n_done;     /* requests changed, set by the job */
 } bulk_state;
 
 static void bulk_done(http_req *rq)
@@ -813,9 +828,9 @@ static void bulk_done(http_req *rq)
     }
     const char *back = bs->back;
     http_redirect(
-        rq, arena_printf(rq->arena, "%s%sfait=lot&n=%zu", back,
+        rq, arena_printf(rq->arena, "%s%sfait=lot&n=%zu&sur=%zu", back,
                          back[strlen(back) - 1] == '?' || back[strlen(back) - 1] == '&' ? "" : "&",
-                         bs->n_done));
+                         bs->n_done, bs->n_selected));
 }
 
 /* «Re-router» on the selection: the references checked, the rules evaluated and the moves
@@ -890,6 +905,9 @@ static void bulk(http_req *rq)
     if (!form_local_path(back) || strncmp(back, "/agent/?", 8) != 0)
         back = "/agent/?";
     bs->back = back;
+    for (size_t i = 0; i < f.count && bs->n_selected < BULK_MAX; i++)
+        if (strcmp(f.fields[i].name, "ids") == 0 && request_reference_ok(f.fields[i].value))
+            bs->n_selected++;
     if (strcmp(action, "rerouter") == 0) { /* core evaluates each request */
         reroute_many(rq, t, &a, &f, bs);
         return;

@@ -433,6 +433,8 @@ static void bo_intake_post(http_req *rq)
     in.email = bo_trim(rq, val(&f, "email"));
     in.phone = bo_trim(rq, val(&f, "tel"));
     in.attrs = attr_inputs(rq, &f, &in.n_attrs);
+    /* A location question is a line of text here: the place as the caller words it. */
+    in.attr_locations = 1;
     in.require_location = p->rec.kind == PROCEDURE_INCIDENT;
     in.notify = in.email && *in.email ? "email" : "none";
     in.ack_base_url = http_base_url(rq, t);

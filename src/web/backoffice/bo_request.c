@@ -50,6 +50,31 @@ static json_t *answer_group(http_req *rq, json_t *groups, const attr_def *d)
     return items;
 }
 
+/* The OpenStreetMap page centred on a position, its marker there. In rq's arena. */
+static const char *osm_url(http_req *rq, double lat, double lon)
+{
+    return arena_printf(rq->arena,
+                        "https://www.openstreetmap.org/?mlat=%.6f&mlon=%.6f#map=18/%.6f/%.6f", lat,
+                        lon, lat, lon);
+}
+
+/* A location question's answer {label, value, map_url}: its address, and the map at its
+ * position when it has one. NULL when v is no location (a definition changed since). */
+static json_t *location_item(http_req *rq, const attr_def *d, const json_t *v)
+{
+    int has_pos;
+    double lat, lon;
+    const char *address = attr_location_of(v, &has_pos, &lat, &lon);
+    if (!address)
+        return NULL;
+    json_t *o = json_object();
+    present_set_str_opt(o, "label", attr_label(d, rq->lang));
+    present_set_str_opt(o, "value", address);
+    if (has_pos)
+        present_set_str_opt(o, "map_url", osm_url(rq, lat, lon));
+    return o;
+}
+
 /* Attribute values with their labels, by section, as the form's version the request was
  * filed under names them: [{heading, hint, items: [{label, value}]}], sections with no
  * answer left out; list keys by their names, dates written out in the collectivité's
@@ -78,6 +103,14 @@ static json_t *attributes_json(http_req *rq, const cat_tenant *t, const cat_proc
         json_t *v = json_object_get(vals, d->code);
         if (!v)
             continue;
+        if (d->type == ATTR_LOCATION) {
+            json_t *o = location_item(rq, d, v);
+            if (o && !items)
+                items = answer_group(rq, out, section);
+            if (o)
+                json_array_append_new(items, o);
+            continue;
+        }
         buf text;
         buf_init(&text, 16 * 1024);
         size_t k;
@@ -437,11 +470,7 @@ static json_t *show_context(http_req *rq, const store_agent *a, const cat_tenant
     present_set_str_opt(q, "address", r->address && *r->address ? r->address : NULL);
     if (r->has_location) {
         present_set_str_opt(q, "geo_url", arena_printf(rq->arena, "geo:%.6f,%.6f", r->lat, r->lon));
-        present_set_str_opt(
-            q, "osm_url",
-            arena_printf(rq->arena,
-                         "https://www.openstreetmap.org/?mlat=%.6f&mlon=%.6f#map=18/%.6f/%.6f",
-                         r->lat, r->lon, r->lat, r->lon));
+        present_set_str_opt(q, "osm_url", osm_url(rq, r->lat, r->lon));
         present_set_str_opt(q, "coordinates",
                             arena_printf(rq->arena, "%.6f, %.6f", r->lat, r->lon));
     }

@@ -18,6 +18,8 @@
  * attribute, so that a script (static/js/conditions.js) shows them at once; without it, a
  * step whose answers show questions it did not show comes back with them («Continuer» again)
  * before moving on, every answer kept. Hidden questions are neither checked nor carried.
+ * A démarche's location question is a place as the report's is (struct place): the address
+ * list's combobox with a script, the same lookup on «Continuer» without one.
  */
 #include <ctype.h>
 #include <math.h>
@@ -37,6 +39,7 @@
 #include "util/utf8.h"
 #include "web/portal/filing_internal.h"
 #include "web/portal/portal.h"
+#include "web/form_field.h"
 #include "web/portal/tracking_internal.h"
 #include "web/web.h"
 
@@ -63,7 +66,6 @@
 #define FILES_FIELD "files"
 #define MAX_SPECS 64
 #define MAX_ERRORS 64
-#define SELECT_THRESHOLD 6 /* more values than this: a <select> instead of radio buttons */
 /* The hidden input listing the conditional questions the page showed (codes, one space
  * apart), which conditions.js keeps up to date. */
 #define SHOWN_FIELD "questions_affichees"
@@ -91,17 +93,6 @@ static const struct {
 static const step_id incident_steps[] = {STEP_LOCATION, STEP_WHAT, STEP_SEND};
 static const step_id demarche_steps[] = {STEP_FORM, STEP_REVIEW};
 
-typedef enum fkind {
-    K_INPUT,
-    K_TEXTAREA,
-    K_CHOICES,
-    K_SELECT,
-    K_NOTICE,
-    K_HIDDEN,
-    K_SECTION,
-    K_FILE /* a file question: one document, kept between the steps like the others */
-} fkind;
-
 /* What a field checks beyond its kind. */
 typedef enum fcheck {
     C_NONE,
@@ -124,12 +115,34 @@ typedef struct fchoice {
     const char *keywords; /* folded words that suggest it (the category), or NULL */
 } fchoice;
 
+/* A place the citizen types — the report's own, or a location question's — resolved against
+ * the collectivité's address list when the form comes without a script (resolve_place). */
+typedef struct place {
+    const char *code; /* the location question's, NULL for the report's place */
+    /* The names of its fields: the address typed; the position (hidden: the list, the map or
+     * the phone give it, never a citizen typing degrees); the address the position was found
+     * for («» when the map or the phone gave it); the address choices were offered for, and
+     * the choice among them. */
+    const char *address, *lat, *lon, *found_for, *offered_for, *choice;
+    const char *lat_id, *lon_id, *found_for_id; /* the ids of the hidden ones */
+    /* What the lookup gave: the address found, or the addresses to choose among. */
+    int has_place;
+    const char *label, *at_lat, *at_lon;
+    int drop_position; /* the position sent was found for another address than the one sent */
+    const char *typed; /* what the citizen typed, when they are to choose */
+    const fchoice *choices;
+    size_t n_choices;
+} place;
+
+/* The report's place and a procedure's location questions: those beyond are plain text. */
+#define MAX_PLACES 16
+
 typedef struct fspec {
     const char *name; /* form field name */
     const char *id;
     const char *label;
     const char *hint;
-    fkind kind;
+    form_field_kind kind;
     fcheck check;
     const char *input_type, *inputmode, *autocomplete;
     int required, is_short, multi;
@@ -137,6 +150,7 @@ typedef struct fspec {
     const attr_def *attr;
     const fchoice *choices; /* the list of a choice that is not an attribute */
     size_t n_choices;
+    place *pl; /* the place one of whose fields it is, or NULL */
 } fspec;
 
 typedef struct ferr {
@@ -157,14 +171,9 @@ typedef struct filing {
     const char *suggested;         /* the category suggested to the citizen, or NULL */
     int suggested_by_place;        /* … from the incidents near the place, not the words */
     int proposal_refuted; /* the place's proposal sent back as it was, the words saying another */
-    /* The place typed, resolved against the collectivité's address list (resolve_place):
-     * the address found, or the addresses to choose among. */
-    int has_place;
-    const char *place_label, *place_lat, *place_lon;
-    int drop_position; /* the position sent was found for another address than the one sent */
-    const char *place_typed; /* what the citizen typed, when they are to choose */
-    const fchoice *place_choices;
-    size_t n_place_choices;
+    /* The places typed (place_of): the report's, the location questions'. */
+    place places[MAX_PLACES];
+    size_t n_places;
     lang l;
     form f; /* the answers so far (empty on GET) */
     http_file *files;
@@ -250,48 +259,45 @@ static int step_parse(const filing *fl, const char *code)
     return -1;
 }
 
-/* An id made of the code's letters, digits, '-' and '_' only. */
-static const char *attr_id(arena *a, const char *code)
-{
-    char *id = arena_printf(a, "attr-%s", code);
-    for (char *c = id; c && *c; c++)
-        if (!isalnum((unsigned char)*c) && *c != '-' && *c != '_')
-            *c = '-';
-    return id;
-}
-
-/* The input of a string question as its format wants it: the keyboard a phone shows
- * (inputmode), what the browser may fill in (autocomplete), a short box for short numbers.
- * type stays "text" but for telephone and e-mail, so that a browser never refuses on its
- * own what the server would word better (a SIRET with blanks, say). */
-static void format_input(fspec *s, attr_format f)
-{
-    static const struct {
-        const char *type, *inputmode, *autocomplete;
-        int is_short;
-    } inputs[ATTR_FORMAT_COUNT] = {
-        [ATTR_FORMAT_NONE] = {"text", NULL, NULL, 0},
-        [ATTR_FORMAT_SIRET] = {"text", "numeric", "off", 1},
-        [ATTR_FORMAT_SIREN] = {"text", "numeric", "off", 1},
-        [ATTR_FORMAT_IBAN] = {"text", "text", "off", 0},
-        [ATTR_FORMAT_CODE_POSTAL] = {"text", "numeric", "postal-code", 1},
-        [ATTR_FORMAT_TELEPHONE] = {"tel", "tel", "tel", 1},
-        [ATTR_FORMAT_EMAIL] = {"email", "email", "email", 0},
-    };
-    int i = f > ATTR_FORMAT_NONE && f < ATTR_FORMAT_COUNT ? (int)f : 0;
-    s->input_type = inputs[i].type;
-    s->inputmode = inputs[i].inputmode;
-    s->autocomplete = inputs[i].autocomplete;
-    s->is_short = inputs[i].is_short;
-}
-
 static const char *trimmed(arena *a, const char *v);
 
-/* The form field name of question d. */
-static const char *attr_name(arena *a, const attr_def *d)
+/* The place of location question d, or the report's (d NULL), set up on first use; NULL
+ * when there are too many (the question is then a line of text). */
+static place *place_of(filing *fl, const attr_def *d)
 {
-    return d->type == ATTR_MULTIVALUELIST ? arena_printf(a, "attribute[%s][]", d->code)
-                                          : arena_printf(a, "attribute[%s]", d->code);
+    arena *a = fl->rq->arena;
+    for (size_t i = 0; i < fl->n_places; i++)
+        if (d ? fl->places[i].code && strcmp(fl->places[i].code, d->code) == 0
+              : !fl->places[i].code)
+            return &fl->places[i];
+    if (fl->n_places == MAX_PLACES)
+        return NULL;
+    place *pl = &fl->places[fl->n_places++];
+    memset(pl, 0, sizeof *pl);
+    if (!d) {
+        *pl = (place){.address = "address",
+                      .lat = "lat",
+                      .lon = "long",
+                      .found_for = "lieu_position",
+                      .offered_for = "adresses_pour",
+                      .choice = "adresse_choisie",
+                      .lat_id = "lat",
+                      .lon_id = "long",
+                      .found_for_id = "lieu_position"};
+        return pl;
+    }
+    const char *id = form_field_id(a, d->code);
+    pl->code = d->code;
+    pl->address = arena_printf(a, "attribute[%s]", d->code);
+    pl->lat = arena_printf(a, "attribute[%s][lat]", d->code);
+    pl->lon = arena_printf(a, "attribute[%s][lon]", d->code);
+    pl->found_for = arena_printf(a, "attribute[%s][pour]", d->code);
+    pl->offered_for = arena_printf(a, "attribute[%s][offertes]", d->code);
+    pl->choice = arena_printf(a, "attribute[%s][choix]", d->code);
+    pl->lat_id = arena_printf(a, "%s-lat", id);
+    pl->lon_id = arena_printf(a, "%s-lon", id);
+    pl->found_for_id = arena_printf(a, "%s-pour", id);
+    return pl;
 }
 
 /* The answers so far to the questions conditions depend on, as core reads them: every
@@ -307,7 +313,7 @@ static void cond_inputs(filing *fl)
         const attr_def *d = &fl->p->attrs[i];
         if (!d->variable)
             continue;
-        const char *name = attr_name(fl->rq->arena, d);
+        const char *name = form_field_name(fl->rq->arena, d);
         for (size_t j = 0; name && j < fl->f.count; j++) {
             if (strcmp(fl->f.fields[j].name, name) != 0)
                 continue;
@@ -327,6 +333,8 @@ static int attr_hidden(filing *fl, const attr_def *d)
     return !attrs_shown(fl->p->attrs, fl->p->n_attrs, d, fl->cond_in, fl->n_cond_in);
 }
 
+static size_t add_place_specs(filing *fl, place *pl, fspec *out, size_t n, size_t max);
+
 static size_t add_attr_specs(filing *fl, fspec *out, size_t n, size_t max)
 {
     arena *a = fl->rq->arena;
@@ -335,57 +343,34 @@ static size_t add_attr_specs(filing *fl, fspec *out, size_t n, size_t max)
         fspec *s = &out[n++];
         memset(s, 0, sizeof *s);
         s->attr = d;
-        s->id = attr_id(a, d->code);
+        s->id = form_field_id(a, d->code);
         s->label = attr_label(d, fl->rq->lang);
         s->hint = attr_hint(d, fl->rq->lang);
         s->hidden = attr_hidden(fl, d);
-        if (d->type == ATTR_SECTION) {
-            s->kind = K_SECTION;
+        form_field_widget w;
+        form_field_widget_of(d, &w);
+        s->kind = w.kind;
+        s->input_type = w.input_type;
+        s->inputmode = w.inputmode;
+        s->autocomplete = w.autocomplete;
+        s->is_short = w.is_short;
+        s->multi = w.multi;
+        if (w.kind == FORM_FIELD_SECTION || w.kind == FORM_FIELD_NOTICE) {
             s->name = "";
             continue;
         }
-        if (!d->variable) {
-            s->kind = K_NOTICE;
-            s->name = "";
-            continue;
-        }
-        s->check = C_ATTR;
+        s->check = w.kind == FORM_FIELD_FILE ? C_ATTR_FILE : C_ATTR;
         s->required = d->required;
-        s->name = attr_name(a, d);
-        if (d->type == ATTR_FILE) {
-            s->kind = K_FILE;
-            s->check = C_ATTR_FILE;
-            continue;
-        }
-        switch (d->type) {
-        case ATTR_NUMBER:
-            s->kind = K_INPUT;
-            s->input_type = "text";
-            s->inputmode = "decimal";
-            s->is_short = 1;
-            break;
-        case ATTR_DATETIME:
-            s->kind = K_INPUT;
-            s->input_type = "datetime-local";
-            break;
-        case ATTR_DATE:
-            s->kind = K_INPUT;
-            s->input_type = "date";
-            break;
-        case ATTR_TEXT:
-            s->kind = K_TEXTAREA;
-            break;
-        case ATTR_SINGLEVALUELIST:
-            s->kind = d->n_values > SELECT_THRESHOLD ? K_SELECT : K_CHOICES;
-            break;
-        case ATTR_MULTIVALUELIST:
-            s->kind = K_CHOICES;
-            s->multi = 1;
-            break;
-        default:
-            s->kind = K_INPUT;
-            format_input(s, d->format);
-            break;
+        s->name = form_field_name(a, d);
+        if (d->type == ATTR_LOCATION) {
+            s->pl = place_of(fl, d);
+            if (s->pl) {
+                int hidden = s->hidden;
+                size_t from = n;
+                n = add_place_specs(fl, s->pl, out, n, max);
+                for (size_t k = from; k < n; k++)
+                    out[k].hidden = hidden; /* carried and checked with their question */
+            }
         }
     }
     return n;
@@ -399,10 +384,57 @@ static void input_spec(fspec *s, const char *name, const char *label, const char
     s->id = name;
     s->label = label;
     s->hint = hint;
-    s->kind = K_INPUT;
+    s->kind = FORM_FIELD_INPUT;
     s->check = check;
     s->input_type = type;
     s->autocomplete = autocomplete;
+}
+
+/* A hidden field of place pl. */
+static void place_hidden(fspec *s, place *pl, const char *name, const char *id, const char *label,
+                         fcheck check)
+{
+    input_spec(s, name, label, NULL, check, "hidden", NULL);
+    s->id = id;
+    s->kind = FORM_FIELD_HIDDEN;
+    s->pl = pl;
+}
+
+/* The fields of place pl after its address: the position and the address it was found for
+ * (another address typed since drops it), then, when the address typed named several, the
+ * address they were offered for and the choice among them. The report's position is checked
+ * here (C_LAT, C_LON), a question's by core with its address. */
+static size_t add_place_specs(filing *fl, place *pl, fspec *out, size_t n, size_t max)
+{
+    int report = pl->code == NULL;
+    if (n + 5 > max)
+        return n;
+    place_hidden(&out[n++], pl, pl->lat, pl->lat_id, S(fl, "procedure.lat"),
+                 report ? C_LAT : C_NONE);
+    place_hidden(&out[n++], pl, pl->lon, pl->lon_id, S(fl, "procedure.lon"),
+                 report ? C_LON : C_NONE);
+    place_hidden(&out[n++], pl, pl->found_for, pl->found_for_id, S(fl, "procedure.address"),
+                 C_NONE);
+    if (pl->n_choices) {
+        const char *offered_id = report ? pl->offered_for
+                                        : arena_printf(fl->rq->arena, "%s-offertes",
+                                                       form_field_id(fl->rq->arena, pl->code));
+        place_hidden(&out[n++], pl, pl->offered_for, offered_id, S(fl, "procedure.address"),
+                     C_NONE);
+        fspec *s = &out[n++];
+        input_spec(
+            s, pl->choice, S(fl, "procedure.place_choose"),
+            filing_subst1(fl->rq->arena, S(fl, "procedure.place_choose_hint"), "label", pl->typed),
+            C_NONE, NULL, NULL);
+        s->id = report ? pl->choice
+                       : arena_printf(fl->rq->arena, "%s-choix",
+                                      form_field_id(fl->rq->arena, pl->code));
+        s->kind = FORM_FIELD_CHOICES;
+        s->choices = pl->choices;
+        s->n_choices = pl->n_choices;
+        s->pl = pl;
+    }
+    return n;
 }
 
 /* The description is required for incidents, and for démarches whose attributes require
@@ -426,7 +458,7 @@ static size_t add_description_spec(filing *fl, fspec *out, size_t n)
                S(fl, fl->incident ? "procedure.description_incident_hint"
                                   : "procedure.description_demarche_hint"),
                C_DESCRIPTION, NULL, NULL);
-    s->kind = K_TEXTAREA;
+    s->kind = FORM_FIELD_TEXTAREA;
     s->required = required;
     return n + 1;
 }
@@ -477,7 +509,7 @@ static size_t add_category_spec(filing *fl, fspec *out, size_t n)
 {
     fspec *s = &out[n];
     input_spec(s, "categorie", S(fl, "procedure.category"), NULL, C_CATEGORY, NULL, NULL);
-    s->kind = K_CHOICES;
+    s->kind = FORM_FIELD_CHOICES;
     s->required = 1;
     s->choices = category_choices(fl, &s->n_choices);
     if (fl->suggested)
@@ -501,7 +533,7 @@ static size_t add_contact_specs(filing *fl, fspec *out, size_t n)
                "tel", "tel");
     fspec *s = &out[n++];
     input_spec(s, "notify", S(fl, "procedure.notify"), NULL, C_NOTIFY, NULL, NULL);
-    s->kind = K_CHOICES;
+    s->kind = FORM_FIELD_CHOICES;
     s->choices = choices_of(fl, notify_values, notify_keys, 3);
     s->n_choices = s->choices ? 3 : 0;
     return n;
@@ -512,35 +544,14 @@ static size_t step_specs(filing *fl, step_id st, fspec *out, size_t max)
 {
     size_t n = 0;
     switch (st) {
-    case STEP_LOCATION:
-        /* The position travels hidden: the map, the address list or the browser's position
-         * give it, never a citizen typing degrees. */
-        input_spec(&out[n++], "address", S(fl, "procedure.address"),
-                   S(fl, "procedure.address_hint"), C_ADDRESS, "text", "street-address");
-        input_spec(&out[n], "lat", S(fl, "procedure.lat"), NULL, C_LAT, "hidden", NULL);
-        out[n++].kind = K_HIDDEN;
-        input_spec(&out[n], "long", S(fl, "procedure.lon"), NULL, C_LON, "hidden", NULL);
-        out[n++].kind = K_HIDDEN;
-        /* The address the position was found for («» when the map or the phone gave it):
-         * another address typed since drops it. */
-        input_spec(&out[n], "lieu_position", S(fl, "procedure.address"), NULL, C_NONE, "hidden",
-                   NULL);
-        out[n++].kind = K_HIDDEN;
-        if (fl->n_place_choices) {
-            /* The address the choices below were offered for. */
-            input_spec(&out[n], "adresses_pour", S(fl, "procedure.address"), NULL, C_NONE,
-                       "hidden", NULL);
-            out[n++].kind = K_HIDDEN;
-            fspec *s = &out[n++];
-            input_spec(s, "adresse_choisie", S(fl, "procedure.place_choose"),
-                       filing_subst1(fl->rq->arena, S(fl, "procedure.place_choose_hint"), "label",
-                                     fl->place_typed),
-                       C_NONE, NULL, NULL);
-            s->kind = K_CHOICES;
-            s->choices = fl->place_choices;
-            s->n_choices = fl->n_place_choices;
-        }
+    case STEP_LOCATION: {
+        place *pl = place_of(fl, NULL);
+        input_spec(&out[n], "address", S(fl, "procedure.address"), S(fl, "procedure.address_hint"),
+                   C_ADDRESS, "text", "street-address");
+        out[n++].pl = pl;
+        n = add_place_specs(fl, pl, out, n, max);
         break;
+    }
     case STEP_WHAT:
         n = add_description_spec(fl, out, n);
         n = add_category_spec(fl, out, n);
@@ -548,7 +559,7 @@ static size_t step_specs(filing *fl, step_id st, fspec *out, size_t max)
          * against the words once they are there. */
         input_spec(&out[n], "categorie_proposee", S(fl, "procedure.category"), NULL, C_NONE,
                    "hidden", NULL);
-        out[n++].kind = K_HIDDEN;
+        out[n++].kind = FORM_FIELD_HIDDEN;
         break;
     case STEP_SEND:
         n = add_attr_specs(fl, out, n, max - 6);
@@ -583,21 +594,23 @@ static const char *trimmed(arena *a, const char *v)
  * citizen's account when arriving on their step. */
 static const char *raw_value(filing *fl, const char *name)
 {
-    if (fl->has_place) {
-        if (strcmp(name, "address") == 0)
-            return fl->place_label;
-        if (strcmp(name, "lat") == 0)
-            return fl->place_lat;
-        if (strcmp(name, "long") == 0)
-            return fl->place_lon;
-        if (strcmp(name, "lieu_position") == 0)
-            return fl->place_label;
-    } else if (fl->drop_position && (strcmp(name, "lat") == 0 || strcmp(name, "long") == 0 ||
-                                     strcmp(name, "lieu_position") == 0)) {
-        return "";
+    for (size_t i = 0; i < fl->n_places; i++) {
+        const place *pl = &fl->places[i];
+        int position = strcmp(name, pl->lat) == 0 || strcmp(name, pl->lon) == 0 ||
+                       strcmp(name, pl->found_for) == 0;
+        if (pl->has_place) {
+            if (strcmp(name, pl->address) == 0 || strcmp(name, pl->found_for) == 0)
+                return pl->label;
+            if (strcmp(name, pl->lat) == 0)
+                return pl->at_lat;
+            if (strcmp(name, pl->lon) == 0)
+                return pl->at_lon;
+        } else if (pl->drop_position && position) {
+            return "";
+        }
+        if (pl->n_choices && strcmp(name, pl->offered_for) == 0)
+            return pl->typed;
     }
-    if (fl->n_place_choices && strcmp(name, "adresses_pour") == 0)
-        return fl->place_typed;
     if (fl->suggested_by_place && strcmp(name, "categorie_proposee") == 0)
         return fl->suggested;
     /* Shown the words' proposal instead: the citizen's next choice stands, whatever it is. */
@@ -800,7 +813,10 @@ static int attr_inputs(filing *fl, const fspec *s, attr_input *in, size_t *n, si
         int bad;
         v = attr_normalise(fl, s->attr, v, &bad);
         failed |= bad;
-        in[(*n)++] = (attr_input){s->attr->code, v};
+        /* A location carries the position found for its address. */
+        if (s->pl)
+            v = attr_location_input(fl->rq->arena, v, value(fl, s->pl->lat), value(fl, s->pl->lon));
+        in[(*n)++] = (attr_input){s->attr->code, v ? v : ""};
         if (!s->multi)
             break;
     }
@@ -890,13 +906,24 @@ static void check_attr(filing *fl, const fspec *s)
         return;
     if (e.code == ERR_MISSING_ARG) {
         field_error(fl, s,
-                    s->kind == K_CHOICES || s->kind == K_SELECT ? "procedure.err_choose"
-                                                                : "procedure.err_required");
+                    s->kind == FORM_FIELD_CHOICES || s->kind == FORM_FIELD_SELECT
+                        ? "procedure.err_choose"
+                        : "procedure.err_required");
         return;
     }
     if (s->attr->type == ATTR_STRING && s->attr->format != ATTR_FORMAT_NONE && n == 1 &&
         format_error(fl, s, in[0].value))
         return;
+    if (s->attr->type == ATTR_LOCATION) {
+        /* The position is the list's or the map's: the citizen mends it by choosing again. */
+        const char *v = value(fl, s->name);
+        field_error(fl, s,
+                    strstr(e.detail, "position")                  ? "procedure.err_place_position"
+                    : strpbrk(v, "\r\n")                          ? "procedure.err_one_line"
+                    : utf8_length(v, strlen(v)) > ATTR_STRING_MAX ? "procedure.err_too_long"
+                                                                  : "procedure.err_invalid");
+        return;
+    }
     switch (s->attr->type) {
     case ATTR_NUMBER:
         field_error(fl, s, "procedure.err_number");
@@ -924,9 +951,9 @@ static void check_attr(filing *fl, const fspec *s)
 
 static void check_field(filing *fl, const fspec *s)
 {
-    if (s->hidden || s->kind == K_SECTION)
+    if (s->hidden || s->kind == FORM_FIELD_SECTION)
         return; /* hidden: its values are dropped, whatever they are */
-    const char *v = s->kind == K_NOTICE ? "" : value(fl, s->name);
+    const char *v = s->kind == FORM_FIELD_NOTICE ? "" : value(fl, s->name);
     double d;
     switch (s->check) {
     case C_ATTR:
@@ -1022,20 +1049,9 @@ static size_t check_step(filing *fl, step_id st)
 
 /* ---- rendering ---- */
 
-static json_t *option(arena *a, const char *id, size_t i, const char *val, const char *label,
-                      int checked)
-{
-    json_t *o = json_object();
-    present_set_str(o, "id", arena_printf(a, "%s-%zu", id, i));
-    present_set_str(o, "value", val);
-    present_set_str(o, "label", label);
-    json_object_set_new(o, "checked", json_boolean(checked));
-    return o;
-}
-
 static const char *anchor_of(const fspec *s, arena *a)
 {
-    return s->kind == K_CHOICES ? arena_printf(a, "%s-0", s->id) : s->id;
+    return s->kind == FORM_FIELD_CHOICES ? arena_printf(a, "%s-0", s->id) : s->id;
 }
 
 /* What conditions.js needs of a question or section a condition may hide: the name of
@@ -1050,7 +1066,7 @@ static void cond_json(filing *fl, const fspec *s, json_t *o)
     json_object_set_new(o, "cond_hidden", json_boolean(s->hidden));
     present_set_str(o, "cond_code", d->code);
     if (d->section && d->section->conditional)
-        present_set_str(o, "cond_section", attr_id(a, d->section->code));
+        present_set_str(o, "cond_section", form_field_id(a, d->section->code));
     const attr_def *f =
         d->show_field ? attrs_find(fl->p->attrs, fl->p->n_attrs, d->show_field) : NULL;
     if (!f)
@@ -1060,102 +1076,60 @@ static void cond_json(filing *fl, const fspec *s, json_t *o)
         json_array_append_new(values, json_string(d->show_values[k]));
     char *text = json_dumps(values, JSON_COMPACT);
     json_decref(values);
-    present_set_str(o, "cond_name", attr_name(a, f));
+    present_set_str(o, "cond_name", form_field_name(a, f));
     present_set_str(o, "cond_values", text ? arena_strdup(a, text) : "[]");
     free(text);
+}
+
+/* A choice field of a filing, for attr_checked. */
+typedef struct choice_field {
+    filing *fl;
+    const fspec *s;
+} choice_field;
+
+/* 1 when the answers hold key for the choice field ctx (a choice_field). */
+static int attr_checked(void *ctx, const char *key)
+{
+    const choice_field *c = ctx;
+    return c->s->multi ? has_value(c->fl, c->s->name, key)
+                       : strcmp(raw_value(c->fl, c->s->name), key) == 0;
 }
 
 static json_t *field_json(filing *fl, const fspec *s)
 {
     arena *a = fl->rq->arena;
-    json_t *o = json_object();
-    present_set_str(o, "id", s->id);
-    present_set_str(o, "name", s->name);
-    present_set_str(o, "label", s->label);
-    cond_json(fl, s, o);
-    if (s->kind == K_NOTICE) {
-        json_object_set_new(o, "k_notice", json_true());
-        return o;
-    }
-    if (s->kind == K_SECTION) {
-        json_object_set_new(o, "k_section", json_true());
-        present_set_str_opt(o, "hint", s->hint);
-        return o;
-    }
-    const char *err = error_of(fl, s->name);
-    if (s->hint && *s->hint)
-        present_set_str(o, "hint", s->hint);
-    if (err)
-        present_set_str(o, "error", err);
-    const char *described = NULL;
-    if (s->hint && *s->hint && err)
-        described = arena_printf(a, "%s-hint %s-error", s->id, s->id);
-    else if (s->hint && *s->hint)
-        described = arena_printf(a, "%s-hint", s->id);
-    else if (err)
-        described = arena_printf(a, "%s-error", s->id);
-    if (described)
-        present_set_str(o, "describedby", described);
-    json_object_set_new(o, "required", json_boolean(s->required));
+    form_field_widget w = {s->kind,         s->input_type, s->inputmode,
+                           s->autocomplete, s->is_short,   s->multi};
     const char *v = raw_value(fl, s->name);
-    switch (s->kind) {
-    case K_HIDDEN:
-        json_object_set_new(o, "k_hidden", json_true());
-        present_set_str(o, "value", v);
-        break;
-    case K_INPUT:
-        json_object_set_new(o, "k_input", json_true());
-        present_set_str(o, "input_type", s->input_type ? s->input_type : "text");
-        if (s->inputmode)
-            present_set_str(o, "inputmode", s->inputmode);
-        if (s->autocomplete)
-            present_set_str(o, "autocomplete", s->autocomplete);
-        json_object_set_new(o, "short", json_boolean(s->is_short));
-        present_set_str(o, "value", v);
-        break;
-    case K_TEXTAREA:
-        json_object_set_new(o, "k_textarea", json_true());
-        present_set_str(o, "value", v);
-        break;
-    case K_FILE: {
-        json_object_set_new(o, "k_file_question", json_true());
+    json_t *o = form_field_json(a, s->id, s->name, s->label, s->hint, &w, s->required, v,
+                                error_of(fl, s->name));
+    cond_json(fl, s, o);
+    if (s->kind == FORM_FIELD_FILE) {
         const upload_kept *k = kept_for(fl, s->name);
         if (k) {
+            const char *described = json_string_value(json_object_get(o, "describedby"));
             present_set_str(o, "kept_name", shown_name(k->at.filename));
             present_set_str(o, "describedby",
                             arena_printf(a, "%s%s%s-kept", described ? described : "",
                                          described ? " " : "", s->id));
         }
-        break;
-    }
-    case K_SELECT:
-    case K_CHOICES: {
-        json_object_set_new(o, s->kind == K_SELECT ? "k_select" : "k_choices", json_true());
-        present_set_str(o, "choice_type", s->multi ? "checkbox" : "radio");
-        json_object_set_new(o, "radio_required", json_boolean(s->required && !s->multi));
-        json_t *opts = json_array();
+    } else if (s->kind == FORM_FIELD_SELECT || s->kind == FORM_FIELD_CHOICES) {
+        json_t *opts;
         if (s->attr) {
-            for (size_t i = 0; i < s->attr->n_values; i++) {
-                const attr_value *av = &s->attr->values[i];
-                int checked = s->multi ? has_value(fl, s->name, av->key) : strcmp(v, av->key) == 0;
-                json_array_append_new(opts, option(a, s->id, i, av->key,
-                                                   attr_value_name(s->attr, av->key, fl->rq->lang),
-                                                   checked));
-            }
+            choice_field c = {fl, s};
+            opts = form_field_values(a, s->attr, s->id, fl->rq->lang, attr_checked, &c);
         } else {
+            opts = json_array();
             for (size_t i = 0; i < s->n_choices; i++) {
                 const fchoice *c = &s->choices[i];
-                json_t *opt = option(a, s->id, i, c->value, c->label, strcmp(v, c->value) == 0);
+                json_t *opt =
+                    form_field_option(a, s->id, i, c->value, c->label, strcmp(v, c->value) == 0);
                 if (c->keywords)
                     present_set_str(opt, "keywords", c->keywords);
                 json_array_append_new(opts, opt);
             }
         }
         json_object_set_new(o, "options", opts);
-        break;
-    }
-    default:
-        break;
     }
     return o;
 }
@@ -1174,13 +1148,15 @@ static json_t *hidden_fields(filing *fl, step_id shown)
         fspec specs[MAX_SPECS];
         size_t n = step_specs(fl, steps[k], specs, MAX_SPECS);
         for (size_t i = 0; i < n; i++) {
-            if (specs[i].kind == K_NOTICE || specs[i].kind == K_SECTION || specs[i].hidden)
+            if (specs[i].kind == FORM_FIELD_NOTICE || specs[i].kind == FORM_FIELD_SECTION ||
+                specs[i].hidden)
                 continue;
             /* A value the form does not carry as such: the category the report began from, the
              * place as the address list names it. */
             int category = specs[i].check == C_CATEGORY && !*form_value(fl, specs[i].name);
-            int carried = category || ((fl->has_place || fl->drop_position) &&
-                                       steps[k] == STEP_LOCATION && specs[i].kind != K_CHOICES);
+            const place *pl = specs[i].pl;
+            int carried = category || (pl && (pl->has_place || pl->drop_position) &&
+                                       specs[i].kind != FORM_FIELD_CHOICES);
             if (carried) {
                 /* A category is carried once chosen, never while only proposed. */
                 const char *v = category ? (fl->p ? fl->p->rec.code : "") : raw_value(fl, specs[i].name);
@@ -1210,7 +1186,7 @@ static json_t *hidden_fields(filing *fl, step_id shown)
 static const char *answer_text(filing *fl, const fspec *s)
 {
     arena *a = fl->rq->arena;
-    if (s->kind == K_CHOICES || s->kind == K_SELECT) {
+    if (s->kind == FORM_FIELD_CHOICES || s->kind == FORM_FIELD_SELECT) {
         buf b;
         buf_init(&b, 16 * 1024);
         if (s->attr) {
@@ -1231,7 +1207,7 @@ static const char *answer_text(filing *fl, const fspec *s)
         buf_free(&b);
         return out;
     }
-    if (s->kind == K_FILE) {
+    if (s->kind == FORM_FIELD_FILE) {
         const upload_kept *k = kept_for(fl, s->name);
         return k ? shown_name(k->at.filename) : "";
     }
@@ -1274,8 +1250,8 @@ static json_t *review_sections(filing *fl, step_id shown)
         size_t n = step_specs(fl, steps[k], specs, MAX_SPECS);
         json_t *answers = json_array();
         for (size_t i = 0; i < n; i++) {
-            if (specs[i].kind == K_NOTICE || specs[i].kind == K_HIDDEN ||
-                specs[i].kind == K_SECTION || specs[i].hidden)
+            if (specs[i].kind == FORM_FIELD_NOTICE || specs[i].kind == FORM_FIELD_HIDDEN ||
+                specs[i].kind == FORM_FIELD_SECTION || specs[i].hidden)
                 continue;
             const char *v = answer_text(fl, &specs[i]);
             if (!*v && specs[i].check == C_ADDRESS && *value(fl, "lat"))
@@ -1527,18 +1503,24 @@ static void render_step(filing *fl, step_id st, int status)
         json_object_set_new(ctx, "has_conditions", json_true());
     }
     for (size_t i = 0; i < n; i++) {
-        const char *err = specs[i].kind == K_NOTICE ? NULL : error_of(fl, specs[i].name);
-        if (err && specs[i].kind != K_HIDDEN) {
+        const char *err = specs[i].kind == FORM_FIELD_NOTICE ? NULL : error_of(fl, specs[i].name);
+        if (err && specs[i].kind != FORM_FIELD_HIDDEN) {
             json_t *it = json_object();
             present_set_str(it, "anchor", anchor_of(&specs[i], a));
             present_set_str(it, "message", err);
             json_array_append_new(items, it);
         }
         json_t *fj = field_json(fl, &specs[i]);
-        if (specs[i].check == C_ADDRESS)
+        if (specs[i].pl && specs[i].kind == FORM_FIELD_INPUT) {
+            /* The address of a place: address.js makes it a combobox filling its position. */
+            json_object_set_new(ctx, "use_address", json_true());
             json_object_set_new(fj, "address_search", json_true());
+            present_set_str(fj, "lat_input", specs[i].pl->lat_id);
+            present_set_str(fj, "lon_input", specs[i].pl->lon_id);
+            present_set_str(fj, "for_input", specs[i].pl->found_for_id);
+        }
         any_required |= specs[i].required && !specs[i].hidden;
-        if (specs[i].kind == K_FILE)
+        if (specs[i].kind == FORM_FIELD_FILE)
             json_object_set_new(ctx, "multipart", json_true());
         json_array_append_new(fields, fj);
     }
@@ -1828,7 +1810,7 @@ static void render_first_faulty(filing *fl)
         fspec specs[MAX_SPECS];
         size_t n = step_specs(fl, steps[k], specs, MAX_SPECS);
         for (size_t i = 0; i < n; i++)
-            if (specs[i].kind != K_NOTICE && error_of(fl, specs[i].name)) {
+            if (specs[i].kind != FORM_FIELD_NOTICE && error_of(fl, specs[i].name)) {
                 render_step(fl, steps[k], 400);
                 return;
             }
@@ -1912,7 +1894,7 @@ static void submit(filing *fl)
     fspec qs[MAX_SPECS];
     size_t nq = add_attr_specs(fl, qs, 0, MAX_SPECS);
     for (size_t i = 0; i < nq; i++)
-        for (size_t j = 0; qs[i].kind == K_FILE && qs[i].hidden && j < fl->n_kept; j++)
+        for (size_t j = 0; qs[i].kind == FORM_FIELD_FILE && qs[i].hidden && j < fl->n_kept; j++)
             if (fl->kept[j].field && strcmp(fl->kept[j].field, qs[i].name) == 0)
                 upload_stash_remove(&fl->stash, fl->kept[j].at.storage_name);
     /* The files kept on the way, given their names in the uploads directory; the stash keeps
@@ -1957,6 +1939,7 @@ static void submit(filing *fl)
             attrs[n_attrs++] =
                 (attr_input){specs[i].attr->code, kept_for(fl, specs[i].name)->at.filename};
     in->attr_files = 1;
+    in->attr_locations = 1;
     in->attrs = attrs;
     in->n_attrs = n_attrs;
     static const char *const contact[] = {"first_name", "last_name", "email", "phone"};
@@ -2124,44 +2107,38 @@ static int keep_files(filing *fl)
 }
 
 /*
- * A place typed without a position (no script, or the address list's proposals not used):
- * looked up in the collectivité's address list. One numbered address found (or one street
- * alone): the place is that address, with its position. Several: the citizen chooses among
- * them — or keeps what they typed (a landmark is a place too) — on the same step again: 1
- * (2 when they were offered already and none was chosen: an error says so).
+ * Place pl typed without a position (no script, or the address list's proposals not used):
+ * looked up in the collectivité's address list (address_resolve). One numbered address found
+ * (or one street alone): the place is that address, with its position. Several: the citizen
+ * chooses among them — or keeps what they typed (a landmark is a place too) — on the same
+ * step again: 1 (2 when they were offered already and none was chosen: an error says so).
  * Nothing found, no list, or a lookup that fails: the place stays as typed, without a
  * position (the agents read it as the citizen wrote it).
  */
-static int resolve_place(filing *fl)
+static int resolve_place(filing *fl, place *pl)
 {
     arena *a = fl->rq->arena;
-    const char *typed = value(fl, "address"), *choice = form_value(fl, "adresse_choisie");
-    if (*value(fl, "lat") || !*typed || strcmp(choice, PLACE_AS_TYPED) == 0)
+    const char *typed = value(fl, pl->address), *choice = form_value(fl, pl->choice);
+    /* A position found for another address than the one sent is that address's, not this
+     * one's. */
+    const char *found_for = form_value(fl, pl->found_for);
+    pl->drop_position = *found_for && strcmp(found_for, typed) != 0;
+    if (*value(fl, pl->lat) || !*typed || strcmp(choice, PLACE_AS_TYPED) == 0)
         return 0;
     store_address *hits;
+    const store_address *take;
     size_t n;
     error e;
-    if (address_search(fl->rq->core, fl->t->rec.id, typed, PLACE_CHOICES, a, &hits, &n, &e) != 0) {
-        if (e.code != ERR_INVALID_ARG)
-            log_warn("portal: the address list could not be searched: %s", e.detail);
+    if (address_resolve(fl->rq->core, fl->t->rec.id, typed, choice, PLACE_CHOICES, a, &hits, &n,
+                        &take, &e) != 0) {
+        log_warn("portal: the address list could not be searched: %s", e.detail);
         return 0;
     }
-    const store_address *take = NULL;
-    size_t numbered = 0;
-    for (size_t i = 0; i < n; i++)
-        if (hits[i].number > 0 && numbered++ == 0)
-            take = &hits[i];
-    if (numbered != 1)
-        take = n == 1 ? &hits[0] : NULL;
-    /* Chosen by its label: an address typed differently since is looked up afresh. */
-    for (size_t i = 0; *choice && i < n; i++)
-        if (strcmp(choice, hits[i].label) == 0)
-            take = &hits[i];
     if (take) {
-        fl->has_place = 1;
-        fl->place_label = take->label;
-        fl->place_lat = arena_printf(a, "%.7f", take->lat);
-        fl->place_lon = arena_printf(a, "%.7f", take->lon);
+        pl->has_place = 1;
+        pl->label = take->label;
+        pl->at_lat = arena_printf(a, "%.7f", take->lat);
+        pl->at_lon = arena_printf(a, "%.7f", take->lon);
         return 0;
     }
     if (n == 0)
@@ -2171,17 +2148,37 @@ static int resolve_place(filing *fl)
         return 0;
     for (size_t i = 0; i < n; i++)
         c[i] = (fchoice){hits[i].label, hits[i].label, NULL};
-    c[n] = (fchoice){PLACE_AS_TYPED, filing_subst1(a, S(fl, "procedure.place_as_typed"), "label", typed),
-                     NULL};
-    fl->place_typed = typed;
-    fl->place_choices = c;
-    fl->n_place_choices = n + 1;
+    c[n] = (fchoice){PLACE_AS_TYPED,
+                     filing_subst1(a, S(fl, "procedure.place_as_typed"), "label", typed), NULL};
+    pl->typed = typed;
+    pl->choices = c;
+    pl->n_choices = n + 1;
     /* Offered already for this very address, and sent without a choice: said so. */
-    if (!*choice && strcmp(form_value(fl, "adresses_pour"), typed) == 0) {
-        add_error(fl, "adresse_choisie", S(fl, "procedure.err_place_choose"));
+    if (!*choice && strcmp(form_value(fl, pl->offered_for), typed) == 0) {
+        add_error(fl, pl->choice, S(fl, "procedure.err_place_choose"));
         return 2;
     }
     return 1;
+}
+
+/* The places of step st resolved (resolve_place): the report's on its step, the shown
+ * location questions' on theirs. The greatest of their answers. */
+static int resolve_places(filing *fl, step_id st)
+{
+    if (st == STEP_LOCATION)
+        return resolve_place(fl, place_of(fl, NULL));
+    if (st != questions_step(fl))
+        return 0;
+    fspec specs[MAX_SPECS];
+    size_t n = add_attr_specs(fl, specs, 0, MAX_SPECS);
+    int r = 0;
+    for (size_t i = 0; i < n; i++)
+        if (specs[i].attr && specs[i].attr->type == ATTR_LOCATION && specs[i].pl &&
+            specs[i].kind == FORM_FIELD_INPUT && !specs[i].hidden) {
+            int one = resolve_place(fl, specs[i].pl);
+            r = one > r ? one : r;
+        }
+    return r;
 }
 
 static void form_post(http_req *rq, int report)
@@ -2234,16 +2231,10 @@ static void form_post(http_req *rq, int report)
             fl->proposal_refuted = 1;
         }
     }
-    if (st == STEP_LOCATION) {
-        /* A position found for another address than the one sent is that address's, not
-         * this one's. */
-        const char *found_for = form_value(fl, "lieu_position");
-        fl->drop_position = *found_for && strcmp(found_for, value(fl, "address")) != 0;
-        int r = resolve_place(fl);
-        if (r) {
-            render_step(fl, STEP_LOCATION, r == 2 ? 400 : 200);
-            return;
-        }
+    int r = resolve_places(fl, (step_id)st);
+    if (r) {
+        render_step(fl, (step_id)st, r == 2 ? 400 : 200);
+        return;
     }
     if (conditions_moved(fl, (step_id)st)) {
         /* Without a script, the questions these answers show are asked now. */

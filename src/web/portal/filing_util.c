@@ -173,7 +173,12 @@ json_t *filing_request_sections(http_req *rq, const cat_tenant *t, const cat_pro
         if (!v)
             continue;
         const char *text = NULL;
-        if (json_is_array(v)) {
+        int has_pos;
+        double lat, lon;
+        if (d->type == ATTR_LOCATION) {
+            /* The place in words, as the report's below. */
+            text = attr_location_of(v, &has_pos, &lat, &lon);
+        } else if (json_is_array(v)) {
             buf b;
             buf_init(&b, 16 * 1024);
             size_t k;

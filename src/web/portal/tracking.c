@@ -275,7 +275,13 @@ static json_t *attributes_json(http_req *rq, const track_state *st)
             continue;
         buf text;
         buf_init(&text, 64 * 1024);
-        if (json_is_string(v)) {
+        int has_pos;
+        double lat, lon;
+        const char *place =
+            d->type == ATTR_LOCATION ? attr_location_of(v, &has_pos, &lat, &lon) : NULL;
+        if (place) {
+            buf_puts(&text, place); /* in words: degrees are not something a citizen reads */
+        } else if (json_is_string(v)) {
             buf_puts(&text, attr_value_text(rq, st->tenant, d, json_string_value(v)));
         } else if (json_is_array(v)) {
             size_t k;

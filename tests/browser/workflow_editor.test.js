@@ -1,0 +1,134 @@
+'use strict';
+/*
+ * The workflow editor in a real Chromium, without JavaScript in the way: an administrator
+ * duplicates the démarche workflow, adds a status and a transition to the copy (an edit
+ * refused first, its problems listed), gives it to a procedure; a citizen files a request of
+ * that procedure on the portal, and an agent moves it along the new transition. axe-core finds
+ * no WCAG 2.1 A/AA violation on the list, the editor (refused too), the history, a version and
+ * the procedure's workflow page; on a 390-pixel phone none of them scrolls sideways.
+ */
+const { describe, it, before, after } = require('node:test');
+const assert = require('node:assert/strict');
+const B = require('./browser');
+const BF = require('./bo_flows');
+const F = require('./flows');
+
+const WIDTH = 390;
+const CODE = 'etat_civil_plus';
+
+describe('the workflow editor', () => {
+    let env;
+    let srv;
+    let page;
+    let last;
+    let admin;
+    const results = [];
+
+    const check = async (label) => {
+        const r = await B.assertAccessible(page, label, { response: last });
+        results.push(`${label}: 0 violations, ${r.bytes} bytes`);
+    };
+    const go = async (path, status = 200) => {
+        last = await B.goto(page, srv.url + path, status);
+        return last;
+    };
+    const click = async (locator) => {
+        [last] = await Promise.all([page.waitForNavigation({ waitUntil: 'load' }), locator.click()]);
+        return last;
+    };
+
+    before(async () => {
+        env = await B.start({ server: { requests: 5 } });
+        srv = env.srv;
+        admin = BF.addAgent(srv, { email: `circuits.admin.${process.pid}@ville-demo.test`, name: 'Admin Circuits', role: 'admin' });
+        page = await env.newPage();
+        await BF.loginPage(page, srv, admin);
+    });
+    after(async () => {
+        if (results.length) console.log(`axe results:\n  ${results.join('\n  ')}`);
+        if (env) assert.equal(await env.stop(), 0, 'guichet did not exit cleanly (status above)');
+    });
+
+    it('duplicates a workflow, adds a status and a transition, gives it to a procedure', async () => {
+        await go('/agent/admin/workflows');
+        await check('workflows, the list');
+        await page.selectOption('#source', 'demarche');
+        await page.locator('#code').fill(CODE);
+        await page.locator('#name').fill('État civil avec vérification');
+        await click(page.locator('form[aria-labelledby="dup-title"] button[type=submit]'));
+        assert.equal(last.status(), 200);
+        assert.match(page.url(), new RegExp(`/agent/admin/workflows/${CODE}\\?fait=workflow_duplicated`));
+        await check('workflows, a copy to edit');
+
+        /* Refused: a status without labels; every problem listed, what was typed kept. */
+        const statuses = page.locator('form[aria-labelledby="statuts"]');
+        await page.locator('#n_code').fill('verification');
+        await page.locator('#s0_cl').fill('');
+        await click(statuses.locator('button.btn', { hasText: 'Enregistrer les statuts' }));
+        assert.equal(last.status(), 400);
+        const summary = await page.locator('.error-summary').innerText();
+        assert.match(summary, /Le statut « submitted » doit avoir un libellé/);
+        assert.match(summary, /Le statut « verification » doit avoir un libellé/);
+        assert.equal(await page.locator('#s6_code').inputValue(), 'verification');
+        await check('workflows, an edit refused');
+
+        await page.locator('#s0_cl').fill('déposée');
+        await page.locator('#s6_al').fill('en vérification');
+        await page.locator('#s6_cl').fill('en cours de vérification');
+        await page.selectOption('#s6_colour', 'teal');
+        await click(statuses.locator('button.btn', { hasText: 'Enregistrer les statuts' }));
+        assert.equal(last.status(), 200);
+        assert.match(page.url(), /fait=workflow_saved/);
+        assert.ok(await page.locator('main table .badge--teal', { hasText: 'en vérification' }).count());
+
+        await page.selectOption('#tn_from', 'submitted');
+        await page.selectOption('#tn_to', 'verification');
+        await page.locator('#tn_label').fill('Vérifier les pièces');
+        await click(page.locator('form[aria-labelledby="transitions"] button.btn', { hasText: 'Enregistrer les transitions' }));
+        assert.equal(last.status(), 200);
+        assert.match(page.url(), /fait=workflow_saved/);
+        assert.equal(srv.sql(`SELECT t.label FROM workflow_transitions t JOIN workflows w ON w.id = t.workflow_id WHERE w.code = '${CODE}' AND t.to_code = 'verification'`).trim(), 'Vérifier les pièces');
+
+        await go(`/agent/admin/workflows/${CODE}/historique`);
+        const history = await page.locator('main table').innerText();
+        assert.match(history, /transition submitted → verification ajoutée/);
+        assert.match(history, /statut « en vérification » ajouté/);
+        assert.match(history, /Admin Circuits/);
+        await check('workflows, the history');
+        await go(`/agent/admin/workflows/${CODE}/versions/1`);
+        await check('workflows, a version');
+
+        await go('/agent/admin/demarches/acte-etat-civil/circuit');
+        await check('procedure, its workflow');
+        await page.selectOption('#workflow', CODE);
+        await click(page.locator('main form button[type=submit]'));
+        assert.equal(last.status(), 200);
+        assert.match(page.url(), /fait=procedure_workflow/);
+    });
+
+    it('a citizen files a request, an agent takes the new transition', async () => {
+        const citizen = await env.newPage();
+        const filed = await F.fileDemarche(citizen, srv, 'acte-etat-civil', { email: `circuit.${Date.now()}@example.org` });
+        await citizen.context().close();
+        assert.equal(srv.sql(`SELECT status FROM requests WHERE reference = '${filed.reference}'`).trim(), 'submitted');
+        await go(`/agent/demandes/${filed.reference}`);
+        await page.selectOption('#statut', 'verification');
+        await click(page.locator('form:has(#statut) button[type=submit]').last());
+        assert.equal(srv.sql(`SELECT status FROM requests WHERE reference = '${filed.reference}'`).trim(), 'verification');
+        assert.ok(await page.locator('main', { hasText: 'en vérification' }).count());
+    });
+
+    it('on a 390-pixel phone, nothing scrolls sideways', async () => {
+        const phone = await env.newPage({ javaScriptEnabled: false, viewport: { width: WIDTH, height: 844 } });
+        await BF.loginPage(phone, srv, admin);
+        const wide = [];
+        for (const p of ['/agent/admin/workflows', `/agent/admin/workflows/${CODE}`,
+                         `/agent/admin/workflows/${CODE}/historique`, `/agent/admin/workflows/${CODE}/versions/2`]) {
+            await B.goto(phone, srv.url + p);
+            const w = await phone.evaluate(() => document.documentElement.scrollWidth);
+            if (w > WIDTH) wide.push(`${p} (${w} px)`);
+        }
+        assert.deepEqual(wide, []);
+        await phone.context().close();
+    });
+});

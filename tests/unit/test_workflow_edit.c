@@ -1,0 +1,333 @@
+/*
+ * test_workflow_edit — the workflow editor's core (core/workflow_edit): the checker lists every
+ * problem, not the first; the changes between two definitions; a save makes a new version
+ * (the definition found kept as version 1), a stale one is refused; a status requests are in
+ * cannot disappear; a procedure moved to another workflow takes its requests along the
+ * mapping, and more than WORKFLOW_MOVE_MAX of them are refused.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/actor.h"
+#include "core/admin.h"
+#include "core/catalogue.h"
+#include "core/request.h"
+#include "core/workflow_edit.h"
+#include "test_db.h"
+
+typedef struct fixture {
+    test_db db;
+    int64_t tenant_id;
+    arena a;
+} fixture;
+
+static int setup(void **state)
+{
+    fixture *f = calloc(1, sizeof *f);
+    assert_int_equal(test_db_open(&f->db, "workflow_edit", NULL), 0);
+    arena_init(&f->a, 0);
+    error err;
+    store_tenant t = {.slug = "ville-edit", .name = "Ville Edit", .timezone = "Europe/Paris"};
+    assert_int_equal(admin_tenant_upsert(f->db.core, &t, &f->tenant_id, &err), 0);
+    store_procedure p = {.tenant_id = f->tenant_id,
+                         .code = "trou",
+                         .name = "Trou",
+                         .kind = PROCEDURE_INCIDENT,
+                         .active = 1};
+    assert_int_equal(admin_procedure_upsert(f->db.core, &p, NULL, &err), 0);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture *f = *state;
+    arena_free(&f->a);
+    test_db_close(&f->db);
+    free(f);
+    return 0;
+}
+
+static void test_checker_lists_every_problem(void **state)
+{
+    (void)state;
+    store_workflow_status sts[] = {
+        {.code = "a",
+         .agent_label = "A",
+         .citizen_label = "A",
+         .colour = "blue",
+         .is_initial = 1,
+         .is_final = 1},
+        {.code = "b",
+         .agent_label = "",
+         .citizen_label = "B",
+         .colour = "pink",
+         .reopen_to = "zz",
+         .is_initial = 1},
+    };
+    cat_transition trs[] = {
+        {.rec = {.from_code = "a", .to_code = "b", .label = "Vers b", .roles = "agent"}},
+        {.rec = {.from_code = "b", .to_code = "c", .label = "", .roles = "maire"}},
+    };
+    cat_workflow wf = {.rec = {.code = "x", .name = ""},
+                       .statuses = sts,
+                       .n_statuses = 2,
+                       .transitions = trs,
+                       .n_transitions = 2};
+    workflow_problem out[WORKFLOW_PROBLEMS_MAX];
+    size_t n = workflow_check(&wf, out, WORKFLOW_PROBLEMS_MAX);
+    static const char *const keys[] = {
+        "name_missing",     "final_open",     "status_label",          "status_colour",
+        "reopen_unknown",   "initial_many",   "transition_from_final", "transition_to",
+        "transition_label", "transition_role"};
+    assert_int_equal(n, sizeof keys / sizeof keys[0]);
+    for (size_t i = 0; i < n; i++)
+        assert_string_equal(out[i].key, keys[i]);
+    assert_string_equal(out[4].a, "b");
+    assert_string_equal(out[4].b, "zz");
+    assert_string_equal(out[7].a, "b");
+    assert_string_equal(out[7].b, "c");
+    /* Counted beyond the room given. */
+    assert_int_equal(workflow_check(&wf, out, 2), n);
+    assert_int_equal(workflow_edit_check(&wf, NULL, 0), n);
+    /* Fixed, it has none. */
+    wf.rec.name = "X";
+    sts[0].is_final = 0;
+    sts[1] = (store_workflow_status){.code = "b",
+                                     .agent_label = "B",
+                                     .citizen_label = "B",
+                                     .colour = "green",
+                                     .open311_closed = 1,
+                                     .is_final = 1};
+    wf.n_transitions = 1;
+    assert_int_equal(workflow_check(&wf, out, WORKFLOW_PROBLEMS_MAX), 0);
+}
+
+/* The catalogue's incident workflow of the fixture, copied into f->a. */
+static cat_workflow *incident(fixture *f)
+{
+    const catalogue *cat = catalogue_acquire(f->db.core);
+    const cat_tenant *t = catalogue_tenant_by_id(cat, f->tenant_id);
+    cat_workflow *wf = workflow_copy(&f->a, workflow_by_code(t, "incident"));
+    catalogue_release(f->db.core, cat);
+    assert_non_null(wf);
+    return wf;
+}
+
+static const char *summary_of(fixture *f, const cat_workflow *before, const cat_workflow *after)
+{
+    json_t *d = workflow_edit_diff(before, after);
+    assert_non_null(d);
+    char *text = json_dumps(d, JSON_COMPACT);
+    json_decref(d);
+    const char *copy = arena_strdup(&f->a, text);
+    free(text);
+    return copy;
+}
+
+static void test_diff_summaries(void **state)
+{
+    fixture *f = *state;
+    cat_workflow *before = incident(f);
+    cat_workflow *after = workflow_copy(&f->a, before);
+    assert_string_equal(summary_of(f, before, after), "[]");
+    after->statuses[0].agent_label = "Arrivée";
+    after->n_transitions--;
+    const store_workflow_transition *gone = &before->transitions[before->n_transitions - 1].rec;
+    const char *s = summary_of(f, before, after);
+    assert_non_null(strstr(s, "{\"k\":\"status_renamed\",\"a\":\"nouvelle\",\"b\":\"Arrivée\"}"));
+    char removed[200];
+    snprintf(removed, sizeof removed, "{\"k\":\"transition_removed\",\"a\":\"%s\",\"b\":\"%s\"}",
+             gone->from_code, gone->to_code);
+    assert_non_null(strstr(s, removed));
+    assert_null(strstr(s, "statuses_reordered"));
+    /* Two statuses swapped. */
+    cat_workflow *swapped = workflow_copy(&f->a, before);
+    store_workflow_status tmp = swapped->statuses[1];
+    swapped->statuses[1] = swapped->statuses[2];
+    swapped->statuses[2] = tmp;
+    assert_string_equal(summary_of(f, before, swapped), "[{\"k\":\"statuses_reordered\",\"a\":null,"
+                                                        "\"b\":null}]");
+}
+
+static void test_save_makes_versions(void **state)
+{
+    fixture *f = *state;
+    error err;
+    cat_workflow *edited = incident(f);
+    edited->statuses[0].agent_label = "Arrivée";
+    const catalogue *cat = catalogue_acquire(f->db.core);
+    const cat_tenant *t = catalogue_tenant_by_id(cat, f->tenant_id);
+    assert_int_equal(workflow_edit_save(f->db.core, &actor_cli, t, edited, 0, NULL, NULL, &err), 0);
+    catalogue_release(f->db.core, cat);
+    store_workflow_version *v = NULL;
+    size_t n = 0;
+    assert_int_equal(
+        workflow_edit_versions(f->db.core, f->tenant_id, edited->rec.id, &f->a, &v, &n, &err), 0);
+    assert_int_equal(n, 2);
+    assert_int_equal(v[0].version, 2);
+    assert_string_equal(v[0].created_by, "cli");
+    assert_non_null(strstr(v[0].summary, "status_renamed"));
+    assert_int_equal(v[1].version, 1);
+    assert_null(v[1].created_by);
+    store_workflow_version one;
+    int found = 0;
+    assert_int_equal(workflow_edit_version(f->db.core, f->tenant_id, edited->rec.id, 1, &f->a, &one,
+                                           &found, &err),
+                     0);
+    assert_true(found);
+    assert_non_null(strstr(one.definition, "\"agent_label\":\"nouvelle\""));
+    /* The catalogue follows. */
+    cat_workflow *now = incident(f);
+    assert_string_equal(now->statuses[0].agent_label, "Arrivée");
+    /* A save from a page that saw no version is stale now. */
+    cat = catalogue_acquire(f->db.core);
+    t = catalogue_tenant_by_id(cat, f->tenant_id);
+    now->statuses[0].agent_label = "Autre";
+    assert_int_equal(workflow_edit_save(f->db.core, &actor_cli, t, now, 0, NULL, NULL, &err), -1);
+    assert_int_equal(err.code, ERR_CONFLICT);
+    assert_string_equal(err.arg, "version");
+    /* An invalid definition is refused before anything is queued. */
+    now->statuses[0].colour = "pink";
+    assert_int_equal(workflow_edit_save(f->db.core, &actor_cli, t, now, 2, NULL, NULL, &err), -1);
+    assert_int_equal(err.code, ERR_INVALID_ARG);
+    catalogue_release(f->db.core, cat);
+}
+
+/* The incident workflow without "new": "acknowledged" initial, the transitions from "new"
+ * gone. */
+static cat_workflow *without_new(fixture *f)
+{
+    cat_workflow *wf = incident(f);
+    memmove(&wf->statuses[0], &wf->statuses[1], sizeof *wf->statuses * (wf->n_statuses - 1));
+    wf->n_statuses--;
+    wf->statuses[0].is_initial = 1;
+    size_t k = 0;
+    for (size_t i = 0; i < wf->n_transitions; i++)
+        if (strcmp(wf->transitions[i].rec.from_code, "new") != 0)
+            wf->transitions[k++] = wf->transitions[i];
+    wf->n_transitions = k;
+    assert_int_equal(workflow_edit_check(wf, NULL, 0), 0);
+    return wf;
+}
+
+static void test_status_in_use_stays(void **state)
+{
+    fixture *f = *state;
+    error err;
+    const catalogue *cat = catalogue_acquire(f->db.core);
+    const cat_tenant *t = catalogue_tenant_by_id(cat, f->tenant_id);
+    request_input in = {.tenant = t,
+                        .procedure = catalogue_procedure(t, "trou"),
+                        .ch = CHANNEL_COUNTER,
+                        .description = "Un trou dans la chaussée"};
+    request_created rc;
+    assert_int_equal(request_create(f->db.core, &in, &rc, NULL, NULL, &err), 0);
+    cat_workflow *wf = without_new(f);
+    assert_int_equal(workflow_edit_save(f->db.core, &actor_cli, t, wf, 0, NULL, NULL, &err), -1);
+    assert_int_equal(err.code, ERR_CONFLICT);
+    assert_string_equal(err.arg, "status");
+    assert_string_equal(err.detail, "new 1");
+    store_workflow_version *v = NULL;
+    size_t n = 0;
+    assert_int_equal(
+        workflow_edit_versions(f->db.core, f->tenant_id, wf->rec.id, &f->a, &v, &n, &err), 0);
+    assert_int_equal(n, 0);
+    assert_non_null(workflow_status(incident(f), "new"));
+
+    /* Moved to the démarche workflow, the request follows the mapping, closed there. */
+    const cat_workflow *demarche = workflow_by_code(t, "demarche");
+    workflow_mapping none[] = {{"new", "nowhere"}};
+    assert_int_equal(workflow_edit_assign(f->db.core, &actor_cli, t, in.procedure, demarche, none,
+                                          1, NULL, NULL, &err),
+                     -1);
+    assert_int_equal(err.code, ERR_INVALID_ARG);
+    assert_string_equal(err.arg, "map");
+    assert_string_equal(err.detail, "new");
+    workflow_mapping map[] = {{"new", "accepted"}};
+    assert_int_equal(workflow_edit_assign(f->db.core, &actor_cli, t, in.procedure, demarche, map, 1,
+                                          NULL, NULL, &err),
+                     0);
+    catalogue_release(f->db.core, cat);
+    cat = catalogue_acquire(f->db.core);
+    t = catalogue_tenant_by_id(cat, f->tenant_id);
+    assert_string_equal(catalogue_procedure(t, "trou")->workflow->rec.code, "demarche");
+    store_request r;
+    assert_int_equal(request_get(f->db.core, t, rc.reference, &f->a, &r, &err), 0);
+    assert_string_equal(r.status, "accepted");
+    assert_true(r.closed_at > 0);
+    /* No request in "new" any more: the incident workflow may lose it now. */
+    assert_int_equal(
+        workflow_edit_save(f->db.core, &actor_cli, t, without_new(f), 0, NULL, NULL, &err), 0);
+    catalogue_release(f->db.core, cat);
+    assert_null(workflow_status(incident(f), "new"));
+}
+
+/* More requests to move than one job takes: refused with their number, nothing moved. */
+static void test_move_bounded(void **state)
+{
+    fixture *f = *state;
+    error err;
+    const catalogue *cat = catalogue_acquire(f->db.core);
+    const cat_tenant *t = catalogue_tenant_by_id(cat, f->tenant_id);
+    const cat_procedure *p = catalogue_procedure(t, "trou");
+    size_t n = WORKFLOW_MOVE_MAX + 1;
+    admin_import_event ev = {.created_at = 1700000000,
+                             .kind = "created",
+                             .is_public = 1,
+                             .actor = "citizen",
+                             .channel = "web",
+                             .status_to = "new"};
+    admin_import_request *q = calloc(n, sizeof *q);
+    assert_non_null(q);
+    for (size_t i = 0; i < n; i++) {
+        q[i].rec.tenant_id = f->tenant_id;
+        q[i].rec.procedure_id = p->rec.id;
+        q[i].rec.status = i ? "new" : "acknowledged";
+        q[i].rec.channel = "web";
+        q[i].rec.description = "Un trou";
+        q[i].rec.priority = 1;
+        q[i].rec.created_at = 1700000000;
+        q[i].events = &ev;
+        q[i].n_events = 1;
+    }
+    size_t written = 0;
+    assert_int_equal(admin_import_requests(f->db.core, q, n, &written, &err), 0);
+    free(q);
+    workflow_mapping map[] = {{"new", "accepted"}, {"acknowledged", "under_review"}};
+    assert_int_equal(workflow_edit_assign(f->db.core, &actor_cli, t, p,
+                                          workflow_by_code(t, "demarche"), map, 2, NULL, NULL,
+                                          &err),
+                     -1);
+    assert_int_equal(err.code, ERR_INVALID_ARG);
+    assert_string_equal(err.arg, "count");
+    assert_string_equal(err.detail, "5001");
+    store_status_count *counts = NULL;
+    size_t nc = 0;
+    assert_int_equal(
+        workflow_edit_counts(f->db.core, f->tenant_id, 0, p->rec.id, &f->a, &counts, &nc, &err), 0);
+    assert_int_equal(nc, 2);
+    assert_string_equal(counts[0].status, "acknowledged");
+    assert_int_equal(counts[0].n, 1);
+    assert_string_equal(counts[1].status, "new");
+    assert_int_equal(counts[1].n, WORKFLOW_MOVE_MAX);
+    catalogue_release(f->db.core, cat);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_checker_lists_every_problem),
+        cmocka_unit_test_setup_teardown(test_diff_summaries, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_save_makes_versions, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_status_in_use_stays, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_move_bounded, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
