@@ -512,6 +512,7 @@ static const struct {
     {"initial_none", "it has no initial status (it needs exactly one)"},
     {"initial_many", "it has several initial statuses (it needs exactly one)"},
     {"status_unreachable", "status \"{a}\" is not reachable from the initial status \"{b}\""},
+    {"out_of_memory", "it could not be checked (out of memory)"},
     {"transition_from", "transition {a} → {b} comes from unknown status \"{a}\""},
     {"transition_to", "transition {a} → {b} goes to unknown status \"{b}\""},
     {"transition_loop", "transition {a} → {b} leads back to the status it leaves"},
@@ -543,12 +544,16 @@ static void word(char *out, size_t size, const char *text, const char *a, const 
     out[used] = '\0';
 }
 
-/* Reports every rule wf breaks: workflow_check's (the catalogue's), and the editor's bounds,
- * so that an imported workflow can be edited in the back office. */
+/* Reports every rule wf breaks: workflow_check's (the catalogue's and the editor's), the
+ * editor's bounds, so that an imported workflow can be edited in the back office, then
+ * whether every status is reachable. */
 static int check_rules(checker *k, const char *where, const cat_workflow *wf)
 {
     workflow_problem pb[WORKFLOW_PROBLEMS_MAX];
     size_t n = workflow_edit_check(wf, pb, WORKFLOW_PROBLEMS_MAX);
+    /* A document is a whole workflow, not a step of an edit: complete, too. */
+    if (n == 0)
+        n = workflow_check_reachable(wf, pb, WORKFLOW_PROBLEMS_MAX);
     for (size_t i = 0; i < n && i < WORKFLOW_PROBLEMS_MAX; i++) {
         const char *text = NULL;
         for (size_t j = 0; !text && j < sizeof rule_texts / sizeof rule_texts[0]; j++)

@@ -162,27 +162,33 @@ size_t workflow_check(const cat_workflow *wf, workflow_problem *out, size_t max)
         if (roles_parse(t->roles, &roles) != 0)
             problem(out, max, &n, "transition_role", f, to);
     }
-    /* Reachability means something only from one initial status. */
+    return n;
+}
+
+size_t workflow_check_reachable(const cat_workflow *wf, workflow_problem *out, size_t max)
+{
+    size_t n = 0;
     const store_workflow_status *initial = NULL;
-    for (size_t i = 0; initials == 1 && i < wf->n_statuses; i++)
+    for (size_t i = 0; i < wf->n_statuses; i++)
         if (wf->statuses[i].is_initial)
-            initial = &wf->statuses[i];
-    if (initial) {
-        unsigned char *seen = calloc(wf->n_statuses, 1);
-        size_t *queue = malloc(sizeof *queue * wf->n_statuses);
-        if (seen && queue) {
-            mark_reachable(wf, (size_t)(initial - wf->statuses), seen, queue);
-            for (size_t i = 0; i < wf->n_statuses; i++)
-                if (!seen[i] && workflow_status(wf, wf->statuses[i].code) == &wf->statuses[i])
-                    problem(out, max, &n, "status_unreachable", wf->statuses[i].code,
-                            initial->code);
-        } else {
-            /* Unknown is not valid: the caller refuses, and says why in its log. */
-            problem(out, max, &n, "out_of_memory", NULL, NULL);
-        }
-        free(seen);
-        free(queue);
+            initial = initial ? NULL : &wf->statuses[i];
+    /* Reachability means something only from one initial status: workflow_check says the
+     * rest. */
+    if (!initial)
+        return 0;
+    unsigned char *seen = calloc(wf->n_statuses, 1);
+    size_t *queue = malloc(sizeof *queue * wf->n_statuses);
+    if (seen && queue) {
+        mark_reachable(wf, (size_t)(initial - wf->statuses), seen, queue);
+        for (size_t i = 0; i < wf->n_statuses; i++)
+            if (!seen[i] && workflow_status(wf, wf->statuses[i].code) == &wf->statuses[i])
+                problem(out, max, &n, "status_unreachable", wf->statuses[i].code, initial->code);
+    } else {
+        /* Not known to be complete is not complete: the caller refuses. */
+        problem(out, max, &n, "out_of_memory", NULL, NULL);
     }
+    free(seen);
+    free(queue);
     return n;
 }
 

@@ -152,7 +152,8 @@ test('a bad document: every problem listed with its place, exit 2, nothing writt
     const doc = JSON.parse(before);
     const incident = doc.workflows.find((w) => w.code === 'incident');
     incident.transitions[2].to = 'fermee';
-    incident.statuses.push(Object.assign({}, incident.statuses[1], { code: 'orpheline' }));
+    const demarche = doc.workflows.find((w) => w.code === 'demarche');
+    demarche.statuses.push(Object.assign({}, demarche.statuses[1], { code: 'orpheline' }));
     const question = doc.workflows.find((w) => w.code === 'question');
     question.transitions.push({ from: 'answered', to: 'new', label: 'Rouvrir', label_en: null,
                                 roles: ['agent'], comment_required: false });
@@ -179,8 +180,8 @@ test('a bad document: every problem listed with its place, exit 2, nothing writt
     assert.deepStrictEqual(r.stderr.trimEnd().split('\n'), [
         p + 'document: unknown member "surprise"',
         p + 'areas[0] (z1): geometry: ring 1 crosses or touches itself near [4.84, 45.76]',
+        p + 'workflows[0] (demarche): status "orpheline" is not reachable from the initial status "submitted"',
         p + 'workflows[1] (incident): transition new → fermee goes to unknown status "fermee"',
-        p + 'workflows[1] (incident): status "orpheline" is not reachable from the initial status "new"',
         p + 'workflows[2] (question): it has no initial status (it needs exactly one)',
         p + 'workflows[2] (question): transition answered → new leaves final status "answered"',
         p + 'procedures[1] (aide-ccas): workflow "inconnu" is neither in the file nor in the database',

@@ -286,7 +286,14 @@ static void test_workflow_rules(void **state)
     set(doc, "workflows/0/transitions/0/to", json_string("fermee"));
     refused(f, doc,
             "workflows[0] (suivi): transition ouverte → fermee goes to unknown status \"fermee\"",
-            "workflows[0] (suivi): status \"traitee\" is not reachable from the initial status "
+            NULL);
+
+    /* Once the rest holds, every status must be reachable: a document is a whole workflow. */
+    doc = base();
+    set(doc, "workflows/0/statuses/-", json_deep_copy(get(doc, "workflows/0/statuses/1")));
+    set(doc, "workflows/0/statuses/2/code", json_string("orpheline"));
+    refused(f, doc,
+            "workflows[0] (suivi): status \"orpheline\" is not reachable from the initial status "
             "\"ouverte\"",
             NULL);
 
