@@ -3,8 +3,8 @@
  * against a small database opened once. Checks what the import relies on: every problem is
  * reported with a text; a document accepted without a problem holds only what its checks let
  * through — codes set, each workflow keeping workflow_check's rules with its one initial
- * status and within the editor's bounds, each form passing attrs_check, each area with a geometry —
- * so that the write job never meets what the store would refuse.
+ * status, within the editor's bounds and every status reachable, each form passing attrs_check,
+ * each area with a geometry — so that the write job never meets what the store would refuse.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -68,7 +68,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         for (size_t i = 0; i < doc.n_wfs; i++) {
             const cat_workflow *wf = &doc.wfs[i].wf;
             CHECK(wf->rec.code && wf->initial && wf->n_statuses >= 1);
-            CHECK(workflow_edit_check(wf, NULL, 0) == 0);
+            CHECK(workflow_edit_check(wf, NULL, 0) == 0 &&
+                  workflow_check_reachable(wf, NULL, 0) == 0);
         }
         for (size_t i = 0; i < doc.n_procs; i++) {
             attrs_problem pb;
