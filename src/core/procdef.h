@@ -49,7 +49,8 @@
 int procdef_export(core *c, int64_t tenant_id, const char *code, char **out, error *err);
 
 /* Called for each problem of a document: where (a path such as "workflows[0] (incident)" or
- * "procedures[2] (trou).form", "" for the document as a whole) and what (English). */
+ * "procedures[2] (trou)", "document" for its top level, "" for the file as a whole: its size,
+ * its syntax) and what (English). */
 typedef void (*procdef_problem_fn)(void *ctx, const char *where, const char *what);
 
 /* What an import did. */
@@ -64,13 +65,15 @@ typedef struct procdef_result {
 
 /* Checks the document text (len bytes) against itself and tenant_id's database: its shape
  * (strict: unknown members are problems), bounds, codes, each workflow against
- * workflow_check's rules, each form against attrs_check, each area's geometry as an area
+ * workflow_edit_check (workflow_check's rules and the editor's bounds) then
+ * workflow_check_reachable, each form against attrs_check, each area's geometry as an area
  * import checks it, references to departments, workflows, procedures, fields and areas (in
  * the document or the database), and that no workflow nor procedure changes so that requests
  * would be left in a status their workflow no longer has. Each problem goes to problem(ctx, …)
  * and is counted in *problems. With none, imports it as one write job by who (its "admin"
  * audit entry, kind "procedures"): departments and areas it names that do not exist are
- * created (existing ones are kept as they are), workflows are created or rewritten whole,
+ * created (existing ones are kept as they are), workflows are created or rewritten as the
+ * editor saves them (workflow_edit_tx_write: the next version, by "cli") unless unchanged,
  * procedures are created or updated (a changed form makes the form's next version, by
  * "cli", summary "import"), and the routing rules and default department replaced when the
  * document has "routing". With problems, nothing is written (0 returned). -1 and err for a
