@@ -4,11 +4,11 @@
  */
 #include "cli/area_cmd.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/file_read.h"
 #include "cli/session.h"
 #include "core/area.h"
 #include "core/catalogue.h"
@@ -33,52 +33,6 @@ const opt_spec area_cmd_list_opts[] = {
 
 static const char import_cmd[] = "guichet area import";
 static const char list_cmd[] = "guichet area list";
-
-/* Reads the whole file, refusing one over AREA_FILE_MAX bytes (reading one byte more at
- * most). NULL and a message printed on failure (*too_large set for a file over the limit);
- * caller frees. */
-static char *read_file(const char *path, size_t *len, int *too_large)
-{
-    *too_large = 0;
-    FILE *in = fopen(path, "rb");
-    if (!in) {
-        fprintf(stderr, "%s: cannot open '%s': %s\n", import_cmd, path, strerror(errno));
-        return NULL;
-    }
-    size_t cap = 1 << 16, n = 0;
-    char *text = malloc(cap);
-    int failed = !text;
-    while (!failed && n <= AREA_FILE_MAX) {
-        if (n == cap) {
-            size_t ncap = cap * 2 > (size_t)AREA_FILE_MAX + 1 ? (size_t)AREA_FILE_MAX + 1 : cap * 2;
-            char *more = realloc(text, ncap);
-            if (!more) {
-                failed = 1;
-                break;
-            }
-            text = more;
-            cap = ncap;
-        }
-        size_t got = fread(text + n, 1, cap - n, in);
-        n += got;
-        if (got == 0)
-            break;
-    }
-    failed = failed || ferror(in);
-    *too_large = !failed && n > AREA_FILE_MAX;
-    if (*too_large)
-        fprintf(stderr, "%s: '%s' is over %u bytes: nothing imported\n", import_cmd, path,
-                AREA_FILE_MAX);
-    else if (failed)
-        fprintf(stderr, "%s: cannot read '%s'\n", import_cmd, path);
-    fclose(in);
-    if (failed || *too_large) {
-        free(text);
-        return NULL;
-    }
-    *len = n;
-    return text;
-}
 
 static void print_problem(void *ctx, long feature, const char *code, const char *what)
 {
@@ -114,7 +68,7 @@ int area_cmd_import(const opt_values *v)
     const char *path = opt_str(v, "FILE.geojson");
     size_t len = 0;
     int too_large = 0;
-    char *text = read_file(path, &len, &too_large);
+    char *text = cli_file_read(import_cmd, path, AREA_FILE_MAX, &len, &too_large);
     if (!text)
         return too_large ? 2 : 1;
     cli_session s;

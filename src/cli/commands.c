@@ -20,6 +20,7 @@
 #include "cli/agent_cmd.h"
 #include "cli/demo.h"
 #include "cli/options.h"
+#include "cli/procedure_cmd.h"
 #include "cli/session.h"
 #include "core/antivirus.h"
 #include "core/admin.h"
@@ -860,6 +861,12 @@ static const command commands[] = {
      "GeoJSON file",
      area_cmd_import_opts, area_cmd_import},
     {"area", "list", "list a collectivité's areas", area_cmd_list_opts, area_cmd_list},
+    {"procedure", "export",
+     "print a collectivité's procedures, workflows, departments and routing as JSON",
+     procedure_cmd_export_opts, procedure_cmd_export},
+    {"procedure", "import",
+     "check then import procedure definitions (JSON, - for standard input), all or nothing",
+     procedure_cmd_import_opts, procedure_cmd_import},
     {NULL, NULL, NULL, NULL, NULL},
 };
 

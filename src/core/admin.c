@@ -216,15 +216,20 @@ static int check_owner(core *c, int64_t tenant_id, int64_t dept_id, int64_t work
     return rc;
 }
 
-int admin_department_upsert_as(core *c, const core_actor *who, const store_department *d,
-                               int64_t *id_out, core_done_fn cb, void *ctx, error *err)
+int admin_department_check(const store_department *d, error *err)
 {
     if (!valid_code(d->code, "-_"))
         return error_set(err, ERR_INVALID_ARG, "code",
                          "a department code is 1 to 64 lowercase letters, digits, '-' or '_'");
     if (!valid_name(d->name))
         return error_set(err, ERR_INVALID_ARG, "name", "a department needs a name");
-    if (check_owner(c, d->tenant_id, 0, 0, err) != 0)
+    return 0;
+}
+
+int admin_department_upsert_as(core *c, const core_actor *who, const store_department *d,
+                               int64_t *id_out, core_done_fn cb, void *ctx, error *err)
+{
+    if (admin_department_check(d, err) != 0 || check_owner(c, d->tenant_id, 0, 0, err) != 0)
         return -1;
     return change_run(c, who, d->tenant_id, &department_change, d, sizeof *d, id_out, cb, ctx, err);
 }
@@ -234,8 +239,7 @@ int admin_department_upsert(core *c, const store_department *d, int64_t *id_out,
     return admin_department_upsert_as(c, &actor_cli, d, id_out, NULL, NULL, err);
 }
 
-int admin_procedure_upsert_as(core *c, const core_actor *who, const store_procedure *p,
-                              int64_t *id_out, core_done_fn cb, void *ctx, error *err)
+int admin_procedure_check(const store_procedure *p, error *err)
 {
     if (!valid_code(p->code, "-_."))
         return error_set(err, ERR_INVALID_ARG, "code",
@@ -270,7 +274,14 @@ int admin_procedure_upsert_as(core *c, const core_actor *who, const store_proced
     if (p->version_summary && strlen(p->version_summary) > PROCEDURE_SUMMARY_MAX)
         return error_set(err, ERR_INVALID_ARG, "version_summary",
                          "a change summary has at most %d bytes", PROCEDURE_SUMMARY_MAX);
-    if (check_owner(c, p->tenant_id, p->department_id, p->workflow_id, err) != 0)
+    return 0;
+}
+
+int admin_procedure_upsert_as(core *c, const core_actor *who, const store_procedure *p,
+                              int64_t *id_out, core_done_fn cb, void *ctx, error *err)
+{
+    if (admin_procedure_check(p, err) != 0 ||
+        check_owner(c, p->tenant_id, p->department_id, p->workflow_id, err) != 0)
         return -1;
     procedure_arg pa = {.rec = *p};
     if (who && who->kind == ACTOR_AGENT)

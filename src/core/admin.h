@@ -31,6 +31,12 @@
 int admin_tenant_upsert_as(core *c, const core_actor *who, const store_tenant *t, int64_t *id_out,
                            core_done_fn cb, void *ctx, error *err);
 
+/* The rules a department's and a procedure's own fields keep, whoever saves them (the upserts
+ * below, an import of definitions: core/procdef.h): 0, or -1 with ERR_INVALID_ARG, err->arg
+ * the field at fault and err->detail saying what is wrong (English). References to a tenant,
+ * department or workflow are the caller's to check. */
+int admin_department_check(const store_department *d, error *err);
+int admin_procedure_check(const store_procedure *p, error *err);
 /* Creates or updates department d->code of tenant d->tenant_id (which must exist). Sets
  * *id_out (may be NULL). Reloads the catalogue. */
 int admin_department_upsert_as(core *c, const core_actor *who, const store_department *d,

@@ -443,17 +443,23 @@ static int read_geometry(reader *r, const json_t *geo)
     return 0;
 }
 
-int area_geom_parse(const char *text, area_geom *out)
+int area_geom_from_json(const json_t *geo, area_geom *out, char *why, size_t why_size)
 {
     memset(out, 0, sizeof *out);
+    reader r = {out, 0, 0, 0, AREA_VERTICES_MAX, why, why_size, 0};
+    if (read_geometry(&r, geo) == 0)
+        return 0;
+    area_geom_free(out);
+    return r.oom ? -2 : -1;
+}
+
+int area_geom_parse(const char *text, area_geom *out)
+{
     json_t *geo = json_loads(text, JSON_REJECT_DUPLICATES, NULL);
     char why[160];
-    reader r = {out, 0, 0, 0, AREA_VERTICES_MAX, why, sizeof why, 0};
-    int rc = read_geometry(&r, geo);
+    int rc = area_geom_from_json(geo, out, why, sizeof why);
     json_decref(geo);
-    if (rc != 0)
-        area_geom_free(out);
-    return rc;
+    return rc == 0 ? 0 : -1;
 }
 
 /* ---- reading a FeatureCollection ---- */
@@ -533,6 +539,16 @@ static void report(area_problem_fn problem, void *ctx, long *problems, long feat
         problem(ctx, feature, code, what);
 }
 
+size_t area_json_values(const char *text, size_t len)
+{
+    /* Every JSON value but the first follows a ',' or opens a container: their count bounds
+     * the values (strings' own commas only make it larger). */
+    size_t values = 1;
+    for (size_t i = 0; i < len; i++)
+        values += text[i] == ',' || text[i] == '[' || text[i] == '{';
+    return values;
+}
+
 int area_features_read(const char *text, size_t len, area_code_check_fn check_code,
                        area_problem_fn problem, void *ctx, area_feature **out, size_t *n,
                        long *problems)
@@ -546,12 +562,7 @@ int area_features_read(const char *text, size_t len, area_code_check_fn check_co
         report(problem, ctx, problems, -1, NULL, why);
         return 0;
     }
-    /* Every JSON value but the first follows a ',' or opens a container: their count bounds
-     * the values (strings' own commas only make it larger). */
-    size_t values = 1;
-    for (size_t i = 0; i < len; i++)
-        values += text[i] == ',' || text[i] == '[' || text[i] == '{';
-    if (values > AREA_JSON_VALUES_MAX) {
+    if (area_json_values(text, len) > AREA_JSON_VALUES_MAX) {
         snprintf(why, sizeof why,
                  "the file holds over %d JSON values (at most %d positions in all)",
                  AREA_JSON_VALUES_MAX, AREA_FILE_VERTICES_MAX);

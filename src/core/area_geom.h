@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 /* Bounds of what one import reads. */
 #define AREA_FILE_MAX (64u * 1024 * 1024) /* bytes of a GeoJSON file */
 #define AREA_FEATURES_MAX 5000            /* features of one file */
@@ -71,6 +73,11 @@ typedef void (*area_problem_fn)(void *ctx, long feature, const char *code, const
  * wrong with it (a static English text), reported as a problem of the feature. */
 typedef const char *(*area_code_check_fn)(void *ctx, const char *code);
 
+/* An upper bound of the JSON values text (len bytes) holds, counted without parsing it:
+ * checked against a limit first, it bounds the memory a parse takes (jansson's is about 50
+ * bytes a value). */
+size_t area_json_values(const char *text, size_t len);
+
 /* Reads a FeatureCollection from text (len bytes, at most AREA_FILE_MAX). Each feature's
  * properties give its code ("code", else "ref", "id", "code_insee": a string or an integer)
  * and its name ("name", else "nom", "libelle", "label"); its geometry is a Polygon or a
@@ -85,6 +92,12 @@ int area_features_read(const char *text, size_t len, area_code_check_fn check_co
                        long *problems);
 /* Frees n features and the array; accepts NULL. */
 void area_features_free(area_feature *f, size_t n);
+
+/* Reads one GeoJSON geometry object (a Polygon or MultiPolygon checked as
+ * area_features_read checks a feature's, at most AREA_VERTICES_MAX positions) into *out
+ * (caller frees with area_geom_free). 0; -1 with why (English) filled when it is not one; -2
+ * when out of memory. */
+int area_geom_from_json(const json_t *geo, area_geom *out, char *why, size_t why_size);
 
 /* Reads one stored geometry (area_geom_write's text) into *out (caller frees with
  * area_geom_free); -1 when it is not one. */

@@ -5,6 +5,7 @@
 #include "core/workflow.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/agent.h"
@@ -83,6 +84,35 @@ static void problem(workflow_problem *out, size_t max, size_t *n, const char *ke
 static int blank(const char *s)
 {
     return !s || !*s;
+}
+
+/* Marks in seen[] the statuses reachable from status `from` by transitions and reopenings (a
+ * citizen's «pas réglé» is a way in too). Breadth first over a queue: a workflow holds few
+ * statuses, and the stack stays flat whatever its shape. */
+static void mark_reachable(const cat_workflow *wf, size_t from, unsigned char *seen, size_t *queue)
+{
+    size_t head = 0, tail = 0;
+    seen[from] = 1;
+    queue[tail++] = from;
+    while (head < tail) {
+        const store_workflow_status *s = &wf->statuses[queue[head++]];
+        /* Each transition out of s, then its reopening. */
+        for (size_t i = 0; i <= wf->n_transitions; i++) {
+            const char *to = s->reopen_to;
+            if (i < wf->n_transitions) {
+                const store_workflow_transition *t = &wf->transitions[i].rec;
+                if (!t->from_code || !s->code || strcmp(t->from_code, s->code) != 0)
+                    continue;
+                to = t->to_code;
+            }
+            const store_workflow_status *next = workflow_status(wf, to);
+            size_t k = next ? (size_t)(next - wf->statuses) : 0;
+            if (next && !seen[k]) {
+                seen[k] = 1;
+                queue[tail++] = k;
+            }
+        }
+    }
 }
 
 size_t workflow_check(const cat_workflow *wf, workflow_problem *out, size_t max)
@@ -180,6 +210,33 @@ static int build_actions(arena *a, const store_catalogue *raw, cat_workflow *wf,
         wf->n_actions++;
     }
     return 0;
+}
+
+size_t workflow_check_reachable(const cat_workflow *wf, workflow_problem *out, size_t max)
+{
+    size_t n = 0;
+    const store_workflow_status *initial = NULL;
+    for (size_t i = 0; i < wf->n_statuses; i++)
+        if (wf->statuses[i].is_initial)
+            initial = initial ? NULL : &wf->statuses[i];
+    /* Reachability means something only from one initial status: workflow_check says the
+     * rest. */
+    if (!initial)
+        return 0;
+    unsigned char *seen = calloc(wf->n_statuses, 1);
+    size_t *queue = malloc(sizeof *queue * wf->n_statuses);
+    if (seen && queue) {
+        mark_reachable(wf, (size_t)(initial - wf->statuses), seen, queue);
+        for (size_t i = 0; i < wf->n_statuses; i++)
+            if (!seen[i] && workflow_status(wf, wf->statuses[i].code) == &wf->statuses[i])
+                problem(out, max, &n, "status_unreachable", wf->statuses[i].code, initial->code);
+    } else {
+        /* Not known to be complete is not complete: the caller refuses. */
+        problem(out, max, &n, "out_of_memory", NULL, NULL);
+    }
+    free(seen);
+    free(queue);
+    return n;
 }
 
 int workflow_build(arena *a, const store_catalogue *raw, int64_t tenant_id, cat_workflow **out,

@@ -96,6 +96,14 @@ typedef struct workflow_problem {
  * naming known roles. Writes the first max into out (may be NULL when max is 0) in that order
  * and returns how many there are (0: none). */
 size_t workflow_check(const cat_workflow *wf, workflow_problem *out, size_t max);
+/* The statuses of wf not reachable from its initial one, by transitions or a reopening (key
+ * "status_unreachable", a the status, b the initial one; "out_of_memory" when it could not
+ * tell), as workflow_check reports. Not one of workflow_check's rules: the editor saves
+ * statuses and transitions one form after the other, so a status added waits for the
+ * transition leading to it, and a status nothing leads to harms no request. A document
+ * imported whole (core/procdef.h) must be complete, and is refused for it. 0 when wf has not
+ * exactly one initial status (workflow_check's to say). */
+size_t workflow_check_reachable(const cat_workflow *wf, workflow_problem *out, size_t max);
 
 /* Builds the workflows of tenant_id from raw rows into *out (n in *n, in the arena).
  * A workflow that breaks a rule of workflow_check, or has an action workflow_action_check

@@ -224,6 +224,36 @@ static const char *dump_in(arena *a, json_t *json)
 
 /* ---- saving a workflow ---- */
 
+int workflow_edit_tx_write(store *s, const cat_workflow *wf, int version, const char *definition,
+                           const char *by, const char *summary, error *err)
+{
+    store_workflow_status *sts = calloc(wf->n_statuses + 1, sizeof *sts);
+    store_workflow_transition *trs = calloc(wf->n_transitions + 1, sizeof *trs);
+    int rc = -1;
+    if (!sts || !trs) {
+        error_set(err, ERR_INTERNAL, NULL, "out of memory");
+        goto cleanup;
+    }
+    for (size_t i = 0; i < wf->n_statuses; i++)
+        sts[i] = wf->statuses[i];
+    for (size_t i = 0; i < wf->n_transitions; i++)
+        trs[i] = wf->transitions[i].rec;
+    store_workflow_version v = {.workflow_id = wf->rec.id,
+                                .version = version,
+                                .definition = definition,
+                                .created_by = by,
+                                .summary = summary};
+    if (s->ops->workflows.tx_replace(s, &wf->rec, sts, wf->n_statuses, trs, wf->n_transitions,
+                                     err) != 0 ||
+        s->ops->workflows.tx_version_add(s, &v, err) != 0)
+        goto cleanup;
+    rc = 0;
+cleanup:
+    free(trs);
+    free(sts);
+    return rc;
+}
+
 typedef struct save_arg {
     const cat_workflow *edited;
     int seen;
@@ -267,34 +297,10 @@ static int apply_save(store *s, void *arg, int64_t *id, error *err)
             return -1;
         last = 1;
     }
-    store_workflow_status *sts = NULL;
-    store_workflow_transition *trs = NULL;
-    sts = calloc(wf->n_statuses + 1, sizeof *sts);
-    trs = calloc(wf->n_transitions + 1, sizeof *trs);
-    int rc = -1;
-    if (!sts || !trs) {
-        error_set(err, ERR_INTERNAL, NULL, "out of memory");
-        goto cleanup;
-    }
-    for (size_t i = 0; i < wf->n_statuses; i++)
-        sts[i] = wf->statuses[i];
-    for (size_t i = 0; i < wf->n_transitions; i++)
-        trs[i] = wf->transitions[i].rec;
-    store_workflow_version v = {.workflow_id = wf->rec.id,
-                                .version = last + 1,
-                                .definition = sa->after_json,
-                                .created_by = sa->by,
-                                .summary = sa->summary};
-    if (s->ops->workflows.tx_replace(s, &wf->rec, sts, wf->n_statuses, trs, wf->n_transitions,
-                                     err) != 0 ||
-        s->ops->workflows.tx_version_add(s, &v, err) != 0)
-        goto cleanup;
+    if (workflow_edit_tx_write(s, wf, last + 1, sa->after_json, sa->by, sa->summary, err) != 0)
+        return -1;
     *id = wf->rec.id;
-    rc = 0;
-cleanup:
-    free(trs);
-    free(sts);
-    return rc;
+    return 0;
 }
 
 static const change_def save_change = {"admin", "workflow", apply_save, 1};
@@ -356,39 +362,16 @@ typedef struct dup_arg {
 static int apply_duplicate(store *s, void *arg, int64_t *id, error *err)
 {
     dup_arg *da = arg;
-    const cat_workflow *wf = da->copy;
-    store_workflow_status *sts = calloc(wf->n_statuses + 1, sizeof *sts);
-    store_workflow_transition *trs = calloc(wf->n_transitions + 1, sizeof *trs);
-    int rc = -1;
-    if (!sts || !trs) {
-        error_set(err, ERR_INTERNAL, NULL, "out of memory");
-        goto cleanup;
-    }
-    for (size_t i = 0; i < wf->n_statuses; i++)
-        sts[i] = wf->statuses[i];
-    for (size_t i = 0; i < wf->n_transitions; i++)
-        trs[i] = wf->transitions[i].rec;
-    store_workflow rec = wf->rec;
-    if (s->ops->workflows.tx_create(s, &rec, &rec.id, err) != 0) {
+    cat_workflow wf = *da->copy;
+    if (s->ops->workflows.tx_create(s, &wf.rec, &wf.rec.id, err) != 0) {
         if (err->code == ERR_CONFLICT)
             error_set(err, ERR_CONFLICT, "code", "taken");
-        goto cleanup;
+        return -1;
     }
-    store_workflow_version v = {.workflow_id = rec.id,
-                                .version = 1,
-                                .definition = da->definition,
-                                .created_by = da->by,
-                                .summary = da->summary};
-    if (s->ops->workflows.tx_replace(s, &rec, sts, wf->n_statuses, trs, wf->n_transitions, err) !=
-            0 ||
-        s->ops->workflows.tx_version_add(s, &v, err) != 0)
-        goto cleanup;
-    *id = rec.id;
-    rc = 0;
-cleanup:
-    free(trs);
-    free(sts);
-    return rc;
+    if (workflow_edit_tx_write(s, &wf, 1, da->definition, da->by, da->summary, err) != 0)
+        return -1;
+    *id = wf.rec.id;
+    return 0;
 }
 
 static const change_def duplicate_change = {"admin", "workflow", apply_duplicate, 1};

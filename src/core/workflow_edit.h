@@ -66,6 +66,14 @@ int workflow_edit_save(core *c, const core_actor *who, const cat_tenant *t,
                        const cat_workflow *edited, int seen, core_done_fn cb, void *ctx,
                        error *err);
 
+/* Inside a write job (an editor's save, a duplicate, an import of definitions: core/procdef.h):
+ * makes workflow wf->rec.id (of wf->rec.tenant_id) hold wf's names, statuses and transitions,
+ * and keeps them as its version `version` (definition: workflow_edit_json's text; by, summary
+ * as store_workflow_version's). The caller has checked wf, its statuses in use and the version
+ * number. 0 or -1 with err. */
+int workflow_edit_tx_write(store *s, const cat_workflow *wf, int version, const char *definition,
+                           const char *by, const char *summary, error *err);
+
 /* Copies t's workflow from_code into a new workflow `code` (workflow_code_valid; its own
  * version 1), named name (required, at most WORKFLOW_EDIT_TEXT_MAX bytes). ERR_INVALID_ARG
  * arg "code" or "name" (detail "invalid", "missing", "long"), ERR_NOT_FOUND for from_code,

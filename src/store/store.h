@@ -569,6 +569,8 @@ typedef struct store_routing_ops {
     int (*tx_move)(store *s, int64_t tenant_id, int64_t id, int up, int *moved, error *err);
     /* Sets the tenant's default department (0: none). */
     int (*tx_set_default)(store *s, int64_t tenant_id, int64_t department_id, error *err);
+    /* Deletes every rule of the tenant (an import replacing them); *deleted how many. */
+    int (*tx_clear)(store *s, int64_t tenant_id, int64_t *deleted, error *err);
 } store_routing_ops;
 
 /* Workflows' edits (tables workflows, workflow_statuses, workflow_transitions and their

@@ -77,6 +77,17 @@ function validate(name, data) {
     return true;
 }
 
+/* Validates data against another schema of docs/schemas (file relative to it, e.g.
+ * "procedures.schema.json"), compiled once by the same ajv; throws an Error listing every
+ * violation. Returns true. */
+function validateSchemaFile(file, data) {
+    const ajv = getAjv();
+    const schema = JSON.parse(fs.readFileSync(path.join(REPO, 'docs', 'schemas', file), 'utf8'));
+    const fn = ajv.getSchema(schema.$id) || ajv.compile(schema);
+    if (!fn(data)) throw new Error(describe(fn, data, `does not match docs/schemas/${file}`));
+    return true;
+}
+
 /* Which Open311 document a successful answer to method+path is (null: none in JSON). */
 const OPEN311_ROUTES = [
     { re: /^\/open311\/(v2\/)?discovery\.json$/, GET: 'discovery' },
@@ -294,6 +305,7 @@ if (process.env.GUICHET_SCHEMA_COVERAGE) {
 
 module.exports = {
     validate,
+    validateSchemaFile,
     open311Names,
     readOpen311,
     checkOpen311Answer,

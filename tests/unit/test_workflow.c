@@ -334,6 +334,23 @@ static void test_broken_workflows_left_out(void **state)
     assert_int_equal(workflow_build(&f->a, &raw, 7, &wfs, &n), 0);
     assert_int_equal(n, 1);
     assert_string_equal(workflow_reopen_target(&wfs[0], "b"), "a");
+
+    /* b is not reachable from the initial a (the reopening leads out of b, not into it): the
+     * catalogue keeps such a workflow (an edit in two steps), an import refuses it. */
+    workflow_problem pb[4];
+    assert_int_equal(workflow_check_reachable(&wfs[0], pb, 4), 1);
+    assert_string_equal(pb[0].key, "status_unreachable");
+    assert_string_equal(pb[0].a, "b");
+    assert_string_equal(pb[0].b, "a");
+    store_workflow_transition a_to_b[] = {
+        {.workflow_id = 9, .from_code = "a", .to_code = "b", .label = "Clore", .roles = "agent"}};
+    raw = raw_of(ok, 2, a_to_b, 1);
+    assert_int_equal(workflow_build(&f->a, &raw, 7, &wfs, &n), 0);
+    assert_int_equal(workflow_check_reachable(&wfs[0], pb, 4), 0);
+    /* From the custom workflow's initial status every status is reached, hidden ones too. */
+    raw = raw_of(custom_statuses, 5, custom_transitions, 4);
+    assert_int_equal(workflow_build(&f->a, &raw, 7, &wfs, &n), 0);
+    assert_int_equal(workflow_check_reachable(&wfs[0], NULL, 0), 0);
 }
 
 /* Through core: the acting agent's role, the comment, closed_at set on a final status and

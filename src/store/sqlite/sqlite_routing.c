@@ -234,6 +234,24 @@ static int store_sqlite_tx_default_set(store *s, int64_t tenant_id, int64_t depa
     return store_sqlite_run_write(c, st, NULL, "routing_default_set", err);
 }
 
+static sq_stmt sq_rules_clear = SQ_STMT("DELETE FROM routing_rules WHERE tenant_id = ?1");
+
+static int store_sqlite_tx_rules_clear(store *s, int64_t tenant_id, int64_t *deleted, error *err)
+{
+    store_sqlite_conn *c = store_sqlite_writer(s, err);
+    if (!c)
+        return -1;
+    sqlite3_stmt *st = store_sqlite_stmt(c, &sq_rules_clear, err);
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, tenant_id);
+    if (store_sqlite_run_write(c, st, NULL, "routing_rules_clear", err) != 0)
+        return -1;
+    if (deleted)
+        *deleted = sqlite3_changes64(c->db);
+    return 0;
+}
+
 const store_routing_ops store_sqlite_routing_ops = {
     .load = store_sqlite_routing_load,
     .tx_insert = store_sqlite_tx_rule_insert,
@@ -241,4 +259,5 @@ const store_routing_ops store_sqlite_routing_ops = {
     .tx_delete = store_sqlite_tx_rule_delete,
     .tx_move = store_sqlite_tx_rule_move,
     .tx_set_default = store_sqlite_tx_default_set,
+    .tx_clear = store_sqlite_tx_rules_clear,
 };
