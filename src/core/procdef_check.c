@@ -16,7 +16,9 @@
 #include "core/core_internal.h"
 #include "core/procdef_internal.h"
 #include "core/routing.h"
+#include "core/workflow_action.h"
 #include "core/workflow_edit.h"
+#include "core/workflow_timeout.h"
 #include "store/store.h"
 #include "util/utf8.h"
 
@@ -408,19 +410,14 @@ static void read_areas(checker *k, json_t *arr)
 
 static const char *const workflow_keys[] = {"code",     "name",        "name_en",
                                             "statuses", "transitions", NULL};
-static const char *const status_keys[] = {"code",
-                                          "agent_label",
-                                          "agent_label_en",
-                                          "citizen_label",
-                                          "citizen_label_en",
-                                          "colour",
-                                          "open311",
-                                          "extended_status",
-                                          "citizen_visible",
-                                          "initial",
-                                          "final",
-                                          "reopen_to",
-                                          NULL};
+static const char *const status_keys[] = {
+    "code",   "agent_label", "agent_label_en",  "citizen_label",   "citizen_label_en",
+    "colour", "open311",     "extended_status", "citizen_visible", "initial",
+    "final",  "reopen_to",   "actions",         "timeouts",        NULL};
+static const char *const action_keys[] = {"kind", "params", NULL};
+static const char *const timeout_keys[] = {"delay",        "unit",        "kind", "target",
+                                           "meaning",      "warn_before", "whom", "repeat_days",
+                                           "repeat_times", NULL};
 static const char *const open311_words[] = {"open", "closed"};
 static const char *const transition_keys[] = {
     "from", "to", "label", "label_en", "roles", "comment_required", NULL};
@@ -446,6 +443,82 @@ static void read_status(checker *k, const char *where, json_t *o, store_workflow
     s->is_initial = get_bool(k, where, o, "initial", 0);
     s->is_final = get_bool(k, where, o, "final", 0);
     s->reopen_to = get_text(k, where, o, "reopen_to", 0, WORKFLOW_CODE_MAX, TEXT_LINE);
+}
+
+/* A status's actions (j its index, so) into wf->actions, each checked against wf's statuses
+ * by workflow_action_check, the one rule set of the catalogue and the editor. */
+static void read_actions(checker *k, const char *where, json_t *so, cat_workflow *wf)
+{
+    json_t *arr = get_array(k, where, so, "actions", WORKFLOW_ACTIONS_MAX);
+    const char *code = json_string_value(json_object_get(so, "code"));
+    for (size_t m = 0; arr && code && m < json_array_size(arr) && !k->oom; m++) {
+        char sub[WHERE_MAX + 80];
+        snprintf(sub, sizeof sub, "%s.actions[%zu]", where, m);
+        json_t *o = get_object(k, sub, json_array_get(arr, m));
+        if (!o)
+            continue;
+        known_keys(k, sub, o, action_keys);
+        const char *kind = get_text(k, sub, o, "kind", 1, 40, TEXT_LINE);
+        json_t *params = json_object_get(o, "params");
+        if (params && !json_is_object(params)) {
+            say(k, sub, "\"params\" is not an object");
+            continue;
+        }
+        char *text = params ? json_dumps(params, JSON_COMPACT) : NULL;
+        const char *kept = text ? arena_strdup(&k->doc->a, text) : "{}";
+        free(text);
+        k->oom |= !kept;
+        if (!kind || !kept)
+            continue;
+        store_workflow_action row = {
+            .status_code = code, .position = (int)m + 1, .kind = kind, .params = kept};
+        error err;
+        error_clear(&err);
+        if (workflow_action_check(&k->doc->a, wf, &row, &wf->actions[wf->n_actions], &err) == 0)
+            wf->n_actions++;
+        else if (err.code == ERR_INTERNAL)
+            k->oom = 1;
+        else
+            say(k, sub, "%s: %s", err.arg, err.detail);
+    }
+}
+
+/* A status's timeouts into wf->timeouts, each checked by workflow_timeout_check. */
+static void read_timeouts(checker *k, const char *where, json_t *so, cat_workflow *wf)
+{
+    json_t *arr = get_array(k, where, so, "timeouts", WORKFLOW_TIMEOUT_PER_STATUS_MAX);
+    const char *code = json_string_value(json_object_get(so, "code"));
+    for (size_t m = 0; arr && code && m < json_array_size(arr) && !k->oom; m++) {
+        char sub[WHERE_MAX + 80];
+        snprintf(sub, sizeof sub, "%s.timeouts[%zu]", where, m);
+        json_t *o = get_object(k, sub, json_array_get(arr, m));
+        if (!o)
+            continue;
+        known_keys(k, sub, o, timeout_keys);
+        long before = *k->problems;
+        store_workflow_timeout t = {
+            .status_code = code,
+            .position = (int)m + 1,
+            .delay = get_int(k, sub, o, "delay", 1, 100000, 0),
+            .unit = get_text(k, sub, o, "unit", 1, 20, TEXT_LINE),
+            .kind = get_text(k, sub, o, "kind", 1, 20, TEXT_LINE),
+            .target = get_text(k, sub, o, "target", 0, WORKFLOW_CODE_MAX, TEXT_LINE),
+            .meaning = get_text(k, sub, o, "meaning", 0, 20, TEXT_LINE),
+            .whom = get_text(k, sub, o, "whom", 0, 20, TEXT_LINE),
+            .repeat_days = get_int(k, sub, o, "repeat_days", 0, 100000, 0),
+            .repeat_times = get_int(k, sub, o, "repeat_times", 0, 100000, 0),
+            .warn_before = get_int(k, sub, o, "warn_before", 0, 100000, 0)};
+        if (!t.meaning)
+            t.meaning = "none";
+        if (*k->problems != before)
+            continue;
+        error err;
+        error_clear(&err);
+        if (workflow_timeout_check(wf, &t, &err) != 0)
+            say(k, sub, "%s: %s", err.arg, err.detail);
+        else
+            wf->timeouts[wf->n_timeouts++] = t;
+    }
 }
 
 /* The roles array as the store's string ("agent manager admin", in the roles' order). */
@@ -520,6 +593,8 @@ static const struct {
     {"transition_twice", "transition {a} → {b} is there twice"},
     {"transition_label", "transition {a} → {b} has no French label"},
     {"transition_role", "transition {a} → {b} names an unknown role"},
+    {"timeout_invalid", "a timeout of status \"{a}\" is not valid"},
+    {"action_invalid", "action {b} of status \"{a}\" is not valid"},
     {"too_many_statuses", "it has more than 20 statuses (the editor's bound)"},
     {"too_many_transitions", "it has more than 26 transitions (the editor's bound)"},
     {"name_long", "its name is over 100 bytes"},
@@ -630,6 +705,23 @@ static void read_workflows(checker *k, json_t *arr)
             if (get_object(k, sub, to))
                 read_transition(k, sub, to, &wf->transitions[wf->n_transitions++].rec);
         }
+        /* Actions and timeouts name statuses and transitions: read once those are. */
+        wf->actions = room(k, json_array_size(sts) * WORKFLOW_ACTIONS_MAX, sizeof *wf->actions);
+        wf->timeouts =
+            room(k, json_array_size(sts) * WORKFLOW_TIMEOUT_PER_STATUS_MAX, sizeof *wf->timeouts);
+        if (!wf->actions || !wf->timeouts)
+            return;
+        if (*k->problems == before)
+            for (size_t j = 0; j < json_array_size(sts); j++) {
+                json_t *so = json_array_get(sts, j);
+                const char *sc = json_string_value(json_object_get(so, "code"));
+                snprintf(sub, sizeof sub, "%s.statuses[%zu]%s%s%s", where, j, sc ? " (" : "",
+                         sc ? sc : "", sc ? ")" : "");
+                if (!json_is_object(so))
+                    continue;
+                read_timeouts(k, sub, so, wf);
+                read_actions(k, sub, so, wf);
+            }
         /* The rules, once every status and transition reads: their problems would only
          * echo the ones above. */
         if (*k->problems != before)

@@ -12,8 +12,10 @@
 
 #include "core/core_internal.h"
 #include "core/procdef_internal.h"
+#include "core/workflow_action.h"
 #include "core/workflow_edit.h"
 #include "store/store.h"
+#include "util/log.h"
 
 const char *const procdef_kind_names[2] = {"incident", "demarche"};
 const char *const procdef_detail_names[3] = {"none", "status", "full"};
@@ -81,6 +83,34 @@ int procdef_raw_workflow(arena *a, const store_catalogue *raw, const store_workf
         if (raw->workflow_transitions[i].workflow_id == wf->id)
             out->transitions[out->n_transitions++] =
                 (cat_transition){.rec = raw->workflow_transitions[i]};
+    size_t no = 0, na = 0;
+    for (size_t i = 0; i < raw->n_workflow_timeouts; i++)
+        no += raw->workflow_timeouts[i].workflow_id == wf->id;
+    for (size_t i = 0; i < raw->n_workflow_actions; i++)
+        na += raw->workflow_actions[i].workflow_id == wf->id;
+    out->timeouts = arena_alloc(a, sizeof *out->timeouts * (no + 1));
+    out->actions = arena_alloc(a, sizeof *out->actions * (na + 1));
+    if (!out->timeouts || !out->actions)
+        return -1;
+    for (size_t i = 0; i < raw->n_workflow_timeouts; i++)
+        if (raw->workflow_timeouts[i].workflow_id == wf->id)
+            out->timeouts[out->n_timeouts++] = raw->workflow_timeouts[i];
+    /* Actions are kept parsed (their parameters checked and written back the one way); one
+     * the rules refuse — its workflow is then left out of the catalogue too — is said. */
+    for (size_t i = 0; i < raw->n_workflow_actions; i++) {
+        const store_workflow_action *row = &raw->workflow_actions[i];
+        if (row->workflow_id != wf->id)
+            continue;
+        error err;
+        error_clear(&err);
+        if (workflow_action_check(a, out, row, &out->actions[out->n_actions], &err) == 0)
+            out->n_actions++;
+        else if (err.code == ERR_INTERNAL)
+            return -1;
+        else
+            log_error("workflow %s: action %s on %s left out: %s %s", wf->code, row->kind,
+                      row->status_code, err.arg, err.detail);
+    }
     return 0;
 }
 

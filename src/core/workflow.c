@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "core/agent.h"
 #include "core/catalogue.h"
 #include "core/workflow_action.h"
@@ -115,6 +117,46 @@ static void mark_reachable(const cat_workflow *wf, size_t from, unsigned char *s
     }
 }
 
+/* Whether action act, checked when it was loaded, still holds in wf as it is now (an editor
+ * may have hidden its status from citizens, or removed the status its answer returns to):
+ * its parameters written back and checked again by the one rule set. */
+static int action_still_valid(const cat_workflow *wf, const cat_action *act)
+{
+    json_t *params = workflow_action_params_json(act);
+    char *text = params ? json_dumps(params, JSON_COMPACT) : NULL;
+    json_decref(params);
+    if (!text)
+        return 0;
+    store_workflow_action row = {.workflow_id = wf->rec.id,
+                                 .status_code = act->status,
+                                 .position = act->position,
+                                 .kind = workflow_action_kind_name(act->kind),
+                                 .params = text};
+    arena a;
+    arena_init(&a, 0);
+    cat_action again;
+    error err;
+    error_clear(&err);
+    int ok = workflow_action_check(&a, wf, &row, &again, &err) == 0;
+    arena_free(&a);
+    free(text);
+    return ok;
+}
+
+void workflow_prune(cat_workflow *wf)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < wf->n_actions; i++)
+        if (workflow_status(wf, wf->actions[i].status))
+            wf->actions[k++] = wf->actions[i];
+    wf->n_actions = k;
+    k = 0;
+    for (size_t i = 0; i < wf->n_timeouts; i++)
+        if (workflow_status(wf, wf->timeouts[i].status_code))
+            wf->timeouts[k++] = wf->timeouts[i];
+    wf->n_timeouts = k;
+}
+
 size_t workflow_check(const cat_workflow *wf, workflow_problem *out, size_t max)
 {
     size_t n = 0, initials = 0;
@@ -151,6 +193,10 @@ size_t workflow_check(const cat_workflow *wf, workflow_problem *out, size_t max)
         if (workflow_timeout_check(wf, &wf->timeouts[i], &err) != 0)
             problem(out, max, &n, "timeout_invalid", wf->timeouts[i].status_code, NULL);
     }
+    for (size_t i = 0; i < wf->n_actions; i++)
+        if (!action_still_valid(wf, &wf->actions[i]))
+            problem(out, max, &n, "action_invalid", wf->actions[i].status,
+                    workflow_action_kind_name(wf->actions[i].kind));
     for (size_t i = 0; i < wf->n_transitions; i++) {
         const store_workflow_transition *t = &wf->transitions[i].rec;
         const store_workflow_status *from = workflow_status(wf, t->from_code);

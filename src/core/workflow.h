@@ -93,8 +93,9 @@ typedef struct workflow_problem {
  * and citizen labels, a colour of the palette, a known extended status, a reopen target among
  * its statuses, final only when closed; exactly one initial status; each transition between
  * two of its statuses, not from a final one nor to its own status, once per pair, labelled,
- * naming known roles. Writes the first max into out (may be NULL when max is 0) in that order
- * and returns how many there are (0: none). */
+ * naming known roles; each timeout as workflow_timeout_check and each action as
+ * workflow_action_check would take it now. Writes the first max into out (may be NULL when max is
+ * 0) in that order and returns how many there are (0: none). */
 size_t workflow_check(const cat_workflow *wf, workflow_problem *out, size_t max);
 /* The statuses of wf not reachable from its initial one, by transitions or a reopening (key
  * "status_unreachable", a the status, b the initial one; "out_of_memory" when it could not
@@ -104,6 +105,10 @@ size_t workflow_check(const cat_workflow *wf, workflow_problem *out, size_t max)
  * imported whole (core/procdef.h) must be complete, and is refused for it. 0 when wf has not
  * exactly one initial status (workflow_check's to say). */
 size_t workflow_check_reachable(const cat_workflow *wf, workflow_problem *out, size_t max);
+
+/* Drops wf's actions and timeouts on statuses wf no longer has: they go with their status
+ * (an editor removing one). */
+void workflow_prune(cat_workflow *wf);
 
 /* Builds the workflows of tenant_id from raw rows into *out (n in *n, in the arena).
  * A workflow that breaks a rule of workflow_check, or has an action workflow_action_check

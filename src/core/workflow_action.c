@@ -200,6 +200,39 @@ int workflow_action_check(arena *a, const cat_workflow *wf, const store_workflow
     return rc;
 }
 
+json_t *workflow_action_params_json(const cat_action *a)
+{
+    json_t *o = json_object();
+    if (!o)
+        return NULL;
+    int rc = 0;
+    switch (a->kind) {
+    case WORKFLOW_ACTION_NOTIFY_CITIZEN:
+        if (a->text)
+            rc |= json_object_set_new(o, "text", json_string(a->text));
+        if (a->text_en)
+            rc |= json_object_set_new(o, "text_en", json_string(a->text_en));
+        break;
+    case WORKFLOW_ACTION_SET_DUE_DATE:
+        rc |= json_object_set_new(o, "days", json_integer(a->days));
+        rc |= json_object_set_new(o, "working", json_boolean(a->working));
+        break;
+    case WORKFLOW_ACTION_ASK_CITIZEN:
+        rc |= json_object_set_new(o, "return_to", json_string(a->return_to ? a->return_to : ""));
+        break;
+    case WORKFLOW_ACTION_WEBHOOK:
+        rc |= json_object_set_new(o, "url", json_string(a->url ? a->url : ""));
+        break;
+    default:
+        break;
+    }
+    if (rc != 0) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
 const char *workflow_action_text(arena *a, const char *text, const char *reference,
                                  const char *status, const char *procedure, const char *link)
 {

@@ -9,6 +9,8 @@
 
 #include <stddef.h>
 
+#include <jansson.h>
+
 #include "core/workflow.h"
 #include "store/records.h"
 #include "util/arena.h"
@@ -41,6 +43,12 @@ int workflow_action_kind_parse(const char *name, workflow_action_kind *out);
  * out of memory. */
 int workflow_action_check(arena *a, const cat_workflow *wf, const store_workflow_action *in,
                           cat_action *out, error *err);
+
+/* The parameters of a checked action as the JSON object workflow_action_check read (only the
+ * members it holds: the collectivité's texts, days and working, return_to, url), keys in a
+ * fixed order, so that writing it back, exporting it or keeping it in a version gives the
+ * same bytes. New reference; NULL when out of memory. */
+json_t *workflow_action_params_json(const cat_action *a);
 
 /* text with its placeholders replaced ({reference}, {statut}, {procedure}, {lien}; NULL
  * values as ""), in a; NULL when out of memory. Unknown placeholders cannot be there:

@@ -14,6 +14,7 @@
 #include "core/change.h"
 #include "core/core_internal.h"
 #include "core/core_op.h"
+#include "core/workflow_action.h"
 #include "store/store.h"
 
 static int too_long(const char *s)
@@ -70,6 +71,53 @@ static json_t *roles_json(const char *roles)
     return list;
 }
 
+/* The actions on entering status `code`, in order: [{"kind", "params"}]; NULL when none. */
+static json_t *actions_json(const cat_workflow *wf, const char *code)
+{
+    json_t *list = NULL;
+    for (size_t i = 0; i < wf->n_actions; i++) {
+        const cat_action *a = &wf->actions[i];
+        if (strcmp(a->status, code) != 0)
+            continue;
+        if (!list)
+            list = json_array();
+        json_t *x = json_object();
+        json_object_set_new(x, "kind", json_string(workflow_action_kind_name(a->kind)));
+        json_object_set_new(x, "params", workflow_action_params_json(a));
+        json_array_append_new(list, x);
+    }
+    return list;
+}
+
+/* The timeouts of status `code`, in order, with the members their kind uses; NULL when
+ * none. */
+static json_t *timeouts_json(const cat_workflow *wf, const char *code)
+{
+    json_t *list = NULL;
+    for (size_t i = 0; i < wf->n_timeouts; i++) {
+        const store_workflow_timeout *t = &wf->timeouts[i];
+        if (strcmp(t->status_code, code) != 0)
+            continue;
+        if (!list)
+            list = json_array();
+        json_t *x = json_object();
+        json_object_set_new(x, "delay", json_integer(t->delay));
+        set_opt(x, "unit", t->unit);
+        set_opt(x, "kind", t->kind);
+        if (t->kind && strcmp(t->kind, "jump") == 0) {
+            set_opt(x, "target", t->target);
+            set_opt(x, "meaning", t->meaning ? t->meaning : "none");
+            json_object_set_new(x, "warn_before", json_integer(t->warn_before));
+        } else {
+            set_opt(x, "whom", t->whom);
+            json_object_set_new(x, "repeat_days", json_integer(t->repeat_days));
+            json_object_set_new(x, "repeat_times", json_integer(t->repeat_times));
+        }
+        json_array_append_new(list, x);
+    }
+    return list;
+}
+
 json_t *workflow_edit_json(const cat_workflow *wf)
 {
     json_t *o = json_object(), *sts = json_array(), *trs = json_array();
@@ -97,6 +145,11 @@ json_t *workflow_edit_json(const cat_workflow *wf)
         json_object_set_new(x, "final", json_boolean(s->is_final));
         json_object_set_new(x, "initial", json_boolean(s->is_initial));
         set_opt(x, "reopen_to", s->reopen_to);
+        json_t *acts = actions_json(wf, s->code), *tos = timeouts_json(wf, s->code);
+        if (acts)
+            json_object_set_new(x, "actions", acts);
+        if (tos)
+            json_object_set_new(x, "timeouts", tos);
         json_array_append_new(sts, x);
     }
     for (size_t i = 0; i < wf->n_transitions; i++) {
@@ -224,6 +277,33 @@ static const char *dump_in(arena *a, json_t *json)
 
 /* ---- saving a workflow ---- */
 
+/* wf's actions as rows, their parameters written back as workflow_action_check read them. */
+static int write_actions(store *s, const cat_workflow *wf, error *err)
+{
+    store_workflow_action *rows = calloc(wf->n_actions + 1, sizeof *rows);
+    char **texts = calloc(wf->n_actions + 1, sizeof *texts);
+    int rc = rows && texts ? 0 : error_set(err, ERR_INTERNAL, NULL, "out of memory");
+    for (size_t i = 0; rc == 0 && i < wf->n_actions; i++) {
+        json_t *params = workflow_action_params_json(&wf->actions[i]);
+        texts[i] = params ? json_dumps(params, JSON_COMPACT) : NULL;
+        json_decref(params);
+        if (!texts[i])
+            rc = error_set(err, ERR_INTERNAL, NULL, "out of memory");
+        rows[i] = (store_workflow_action){.workflow_id = wf->rec.id,
+                                          .status_code = wf->actions[i].status,
+                                          .position = wf->actions[i].position,
+                                          .kind = workflow_action_kind_name(wf->actions[i].kind),
+                                          .params = texts[i]};
+    }
+    if (rc == 0)
+        rc = s->ops->workflows.tx_actions_replace(s, wf->rec.id, rows, wf->n_actions, err);
+    for (size_t i = 0; texts && i < wf->n_actions; i++)
+        free(texts[i]);
+    free(texts);
+    free(rows);
+    return rc;
+}
+
 int workflow_edit_tx_write(store *s, const cat_workflow *wf, int version, const char *definition,
                            const char *by, const char *summary, error *err)
 {
@@ -243,8 +323,15 @@ int workflow_edit_tx_write(store *s, const cat_workflow *wf, int version, const 
                                 .definition = definition,
                                 .created_by = by,
                                 .summary = summary};
-    if (s->ops->workflows.tx_replace(s, &wf->rec, sts, wf->n_statuses, trs, wf->n_transitions,
+    /* Actions and timeouts refer to their status: cleared before a status may go, then
+     * written as wf has them. */
+    if (s->ops->workflows.tx_actions_replace(s, wf->rec.id, NULL, 0, err) != 0 ||
+        s->ops->workflows.tx_timeouts_replace(s, wf->rec.id, NULL, 0, err) != 0 ||
+        s->ops->workflows.tx_replace(s, &wf->rec, sts, wf->n_statuses, trs, wf->n_transitions,
                                      err) != 0 ||
+        write_actions(s, wf, err) != 0 ||
+        s->ops->workflows.tx_timeouts_replace(s, wf->rec.id, wf->timeouts, wf->n_timeouts, err) !=
+            0 ||
         s->ops->workflows.tx_version_add(s, &v, err) != 0)
         goto cleanup;
     rc = 0;

@@ -587,6 +587,13 @@ typedef struct store_workflows_ops {
     int (*tx_replace)(store *s, const store_workflow *w, const store_workflow_status *statuses,
                       size_t n, const store_workflow_transition *transitions, size_t nt,
                       error *err);
+    /* Makes workflow_id's actions on entering a status, or its timeouts, exactly list[n]
+     * (their workflow_id ignored; positions as given): those there are deleted first. Called
+     * with n 0 before tx_replace removes a status (they refer to it), then with the list. */
+    int (*tx_actions_replace)(store *s, int64_t workflow_id, const store_workflow_action *list,
+                              size_t n, error *err);
+    int (*tx_timeouts_replace)(store *s, int64_t workflow_id, const store_workflow_timeout *list,
+                               size_t n, error *err);
     /* How many requests are in each status: those of the procedures of workflow_id, or of
      * procedure procedure_id when workflow_id is 0. Statuses without any are left out; *out
      * in a. The tx_ one reads inside the current write job. */

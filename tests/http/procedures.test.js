@@ -136,7 +136,7 @@ test('a fresh database: its export (the shipped workflows alone) goes through an
     const text = exportDoc(srv, one);
     const doc = JSON.parse(text);
     validateSchemaFile(SCHEMA, doc);
-    assert.deepStrictEqual(doc.workflows.map((w) => w.code), ['demarche', 'incident', 'question']);
+    assert.deepStrictEqual(doc.workflows.map((w) => w.code), ['demarche', 'demarche_sva', 'incident', 'question']);
     assert.deepStrictEqual([doc.departments, doc.procedures, doc.routing.rules], [[], [], []]);
     const two = freshDb(srv, 'two.db');
     const r = importFile(srv, two, writeDoc(srv, 'one.json', text));
@@ -181,9 +181,9 @@ test('a bad document: every problem listed with its place, exit 2, nothing writt
         p + 'document: unknown member "surprise"',
         p + 'areas[0] (z1): geometry: ring 1 crosses or touches itself near [4.84, 45.76]',
         p + 'workflows[0] (demarche): status "orpheline" is not reachable from the initial status "submitted"',
-        p + 'workflows[1] (incident): transition new → fermee goes to unknown status "fermee"',
-        p + 'workflows[2] (question): it has no initial status (it needs exactly one)',
-        p + 'workflows[2] (question): transition answered → new leaves final status "answered"',
+        p + 'workflows[2] (incident): transition new → fermee goes to unknown status "fermee"',
+        p + 'workflows[3] (question): it has no initial status (it needs exactly one)',
+        p + 'workflows[3] (question): transition answered → new leaves final status "answered"',
         p + 'procedures[1] (aide-ccas): workflow "inconnu" is neither in the file nor in the database',
         p + 'procedures[2] (arbre-dangereux): form[3] (suite) has a condition on an unknown field: "zz"',
         p + 'procedures[3] (depot-sauvage): form[3] (types_dechets) repeats the code of an earlier field',
@@ -210,7 +210,7 @@ test('a workflow may not lose a status requests are in, nor a procedure move to 
     for (const s of incident.statuses) if (s.reopen_to === status) s.reopen_to = null;
     const r = importFile(srv, null, writeDoc(srv, 'gone.json', doc));
     assert.strictEqual(r.status, 2, r.stdout + r.stderr);
-    assert.match(r.stderr, new RegExp(`workflows\\[1\\] \\(incident\\): status "${status}" would disappear, ` +
+    assert.match(r.stderr, new RegExp(`workflows\\[2\\] \\(incident\\): status "${status}" would disappear, ` +
                                       `but \\d+ request\\(s\\) of procedure "${proc}" are in it`));
     assert.strictEqual(exportDoc(srv), before);
 });

@@ -230,12 +230,12 @@ static void test_valid_document(void **state)
     assert_int_equal(r.routing, 1);
     assert_int_equal(r.rules, 2);
     char *first = export_all(f);
-    /* The department the database had and the shipped workflows come along; the area the
+    /* The department the database had and the four shipped workflows come along; the area the
      * rule names too. */
     json_t *doc = json_loads(first, 0, NULL);
     assert_int_equal(json_array_size(get(doc, "departments")), 2);
     assert_string_equal(json_string_value(get(doc, "areas/0/code")), "parc");
-    assert_string_equal(json_string_value(get(doc, "workflows/3/code")), "suivi");
+    assert_string_equal(json_string_value(get(doc, "workflows/4/code")), "suivi");
     assert_string_equal(json_string_value(get(doc, "routing/rules/1/value")), "platane");
     json_decref(doc);
 
@@ -258,7 +258,7 @@ static void test_valid_document(void **state)
     assert_int_equal(r.workflows_created, 0);
     char *third = export_all(f);
     doc = json_loads(third, 0, NULL);
-    assert_string_equal(json_string_value(get(doc, "workflows/3/statuses/1/citizen_label")),
+    assert_string_equal(json_string_value(get(doc, "workflows/4/statuses/1/citizen_label")),
                         "réglée");
     json_decref(doc);
     free(third);

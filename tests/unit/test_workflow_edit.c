@@ -3,7 +3,8 @@
  * problem, not the first; the changes between two definitions; a save makes a new version
  * (the definition found kept as version 1), a stale one is refused; a status requests are in
  * cannot disappear; a procedure moved to another workflow takes its requests along the
- * mapping, and more than WORKFLOW_MOVE_MAX of them are refused.
+ * mapping, and more than WORKFLOW_MOVE_MAX of them are refused; actions and timeouts follow
+ * their status's edits.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -200,6 +201,99 @@ static void test_save_makes_versions(void **state)
     catalogue_release(f->db.core, cat);
 }
 
+static cat_workflow *shipped(fixture *f, const char *code)
+{
+    const catalogue *cat = catalogue_acquire(f->db.core);
+    const cat_tenant *t = catalogue_tenant_by_id(cat, f->tenant_id);
+    cat_workflow *wf = workflow_copy(&f->a, workflow_by_code(t, code));
+    catalogue_release(f->db.core, cat);
+    return wf;
+}
+
+/* Removes status code from wf with the transitions to and from it, then its actions and
+ * timeouts (workflow_prune), as the editor's page does. */
+static void remove_status(cat_workflow *wf, const char *code)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < wf->n_statuses; i++)
+        if (strcmp(wf->statuses[i].code, code) != 0)
+            wf->statuses[k++] = wf->statuses[i];
+    wf->n_statuses = k;
+    k = 0;
+    for (size_t i = 0; i < wf->n_transitions; i++)
+        if (strcmp(wf->transitions[i].rec.from_code, code) != 0 &&
+            strcmp(wf->transitions[i].rec.to_code, code) != 0)
+            wf->transitions[k++] = wf->transitions[i];
+    wf->n_transitions = k;
+    workflow_prune(wf);
+}
+
+static int has_problem(const cat_workflow *wf, const char *key, const char *a, const char *b)
+{
+    workflow_problem pb[WORKFLOW_PROBLEMS_MAX];
+    size_t n = workflow_edit_check(wf, pb, WORKFLOW_PROBLEMS_MAX);
+    for (size_t i = 0; i < n && i < WORKFLOW_PROBLEMS_MAX; i++)
+        if (strcmp(pb[i].key, key) == 0 && strcmp(pb[i].a ? pb[i].a : "", a) == 0 &&
+            strcmp(pb[i].b ? pb[i].b : "", b) == 0)
+            return 1;
+    return 0;
+}
+
+/* A workflow's actions and timeouts follow its edits: a status removed takes its own with it
+ * (the store's rows refer to it), an edit that makes one wrong is refused with a problem
+ * naming it, a duplicate copies them. */
+static void test_actions_and_timeouts_follow(void **state)
+{
+    fixture *f = *state;
+    error err;
+    cat_workflow *wf = shipped(f, "demarche_sva");
+    assert_non_null(wf);
+    assert_int_equal(wf->n_actions, 7);
+    assert_int_equal(wf->n_timeouts, 2);
+
+    /* Hiding from citizens a status that notifies them: refused, the action named. */
+    store_workflow_status *accepted = (store_workflow_status *)workflow_status(wf, "accepted");
+    accepted->citizen_visible = 0;
+    assert_true(has_problem(wf, "action_invalid", "accepted", "notify_citizen"));
+    accepted->citizen_visible = 1;
+    assert_int_equal(workflow_edit_check(wf, NULL, 0), 0);
+
+    /* The status a jump leads to removed: its timeout named. */
+    cat_workflow *no_accept = shipped(f, "demarche_sva");
+    remove_status(no_accept, "accepted");
+    assert_true(has_problem(no_accept, "timeout_invalid", "under_review", ""));
+
+    /* correction_requested removed: its two actions and its reminder go with it, and the
+     * save goes through although rows referred to it. */
+    remove_status(wf, "correction_requested");
+    assert_int_equal(wf->n_actions, 5);
+    assert_int_equal(wf->n_timeouts, 1);
+    assert_int_equal(workflow_edit_check(wf, NULL, 0), 0);
+    const catalogue *cat = catalogue_acquire(f->db.core);
+    const cat_tenant *t = catalogue_tenant_by_id(cat, f->tenant_id);
+    assert_int_equal(workflow_edit_save(f->db.core, &actor_cli, t, wf, 0, NULL, NULL, &err), 0);
+    catalogue_release(f->db.core, cat);
+    cat_workflow *now = shipped(f, "demarche_sva");
+    assert_non_null(now); /* loaded, not left out */
+    assert_null(workflow_status(now, "correction_requested"));
+    assert_int_equal(now->n_actions, 5);
+    assert_int_equal(now->n_timeouts, 1);
+    assert_string_equal(now->timeouts[0].status_code, "under_review");
+
+    /* Duplicated: the copy has them too. */
+    cat = catalogue_acquire(f->db.core);
+    t = catalogue_tenant_by_id(cat, f->tenant_id);
+    assert_int_equal(workflow_edit_duplicate(f->db.core, &actor_cli, t, "demarche_sva", "sva_copie",
+                                             "Copie", NULL, NULL, NULL, &err),
+                     0);
+    catalogue_release(f->db.core, cat);
+    cat_workflow *copy = shipped(f, "sva_copie");
+    assert_non_null(copy);
+    assert_int_equal(copy->n_actions, 5);
+    assert_int_equal(copy->n_timeouts, 1);
+    assert_string_equal(copy->timeouts[0].target, "accepted");
+}
+
 /* The incident workflow without "new": "acknowledged" initial, the transitions from "new"
  * gone. */
 static cat_workflow *without_new(fixture *f)
@@ -328,6 +422,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_save_makes_versions, setup, teardown),
         cmocka_unit_test_setup_teardown(test_status_in_use_stays, setup, teardown),
         cmocka_unit_test_setup_teardown(test_move_bounded, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_actions_and_timeouts_follow, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -128,6 +128,67 @@ static int store_sqlite_tx_workflow_replace(store *s, const store_workflow *w,
     return 0;
 }
 
+static sq_stmt sq_actions_clear = SQ_STMT("DELETE FROM workflow_actions WHERE workflow_id = ?1");
+static sq_stmt sq_action_insert =
+    SQ_STMT("INSERT INTO workflow_actions (workflow_id, status_code, position, kind, params) "
+            "VALUES (?1, ?2, ?3, ?4, ?5)");
+static sq_stmt sq_timeouts_clear = SQ_STMT("DELETE FROM workflow_timeouts WHERE workflow_id = ?1");
+static sq_stmt sq_timeout_insert = SQ_STMT(
+    "INSERT INTO workflow_timeouts (workflow_id, status_code, position, delay, unit, kind, "
+    "target, meaning, whom, repeat_days, repeat_times, warn_before) VALUES (?1, ?2, ?3, ?4, ?5, "
+    "?6, ?7, ?8, ?9, ?10, ?11, ?12)");
+
+static int store_sqlite_tx_actions_replace(store *s, int64_t workflow_id,
+                                           const store_workflow_action *list, size_t n, error *err)
+{
+    store_sqlite_conn *c = store_sqlite_writer(s, err);
+    if (!c || run_on(c, &sq_actions_clear, workflow_id, "workflow_actions_replace", err) != 0)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        sqlite3_stmt *st = store_sqlite_stmt(c, &sq_action_insert, err);
+        if (!st)
+            return -1;
+        sqlite3_bind_int64(st, 1, workflow_id);
+        store_sqlite_bind_text(st, 2, list[i].status_code);
+        sqlite3_bind_int(st, 3, list[i].position);
+        store_sqlite_bind_text(st, 4, list[i].kind);
+        store_sqlite_bind_text(st, 5, list[i].params ? list[i].params : "{}");
+        if (store_sqlite_run_write(c, st, NULL, "workflow_action_insert", err) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+static int store_sqlite_tx_timeouts_replace(store *s, int64_t workflow_id,
+                                            const store_workflow_timeout *list, size_t n,
+                                            error *err)
+{
+    store_sqlite_conn *c = store_sqlite_writer(s, err);
+    if (!c || run_on(c, &sq_timeouts_clear, workflow_id, "workflow_timeouts_replace", err) != 0)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        const store_workflow_timeout *t = &list[i];
+        sqlite3_stmt *st = store_sqlite_stmt(c, &sq_timeout_insert, err);
+        if (!st)
+            return -1;
+        sqlite3_bind_int64(st, 1, workflow_id);
+        store_sqlite_bind_text(st, 2, t->status_code);
+        sqlite3_bind_int(st, 3, t->position);
+        sqlite3_bind_int(st, 4, t->delay);
+        store_sqlite_bind_text(st, 5, t->unit);
+        store_sqlite_bind_text(st, 6, t->kind);
+        store_sqlite_bind_text(st, 7, t->target);
+        store_sqlite_bind_text(st, 8, t->meaning ? t->meaning : "none");
+        store_sqlite_bind_text(st, 9, t->whom);
+        sqlite3_bind_int(st, 10, t->repeat_days);
+        sqlite3_bind_int(st, 11, t->repeat_times);
+        sqlite3_bind_int(st, 12, t->warn_before);
+        if (store_sqlite_run_write(c, st, NULL, "workflow_timeout_insert", err) != 0)
+            return -1;
+    }
+    return 0;
+}
+
 /* ?2 a workflow (its procedures' requests) or, when NULL, ?3 a procedure. */
 static sq_stmt sq_status_counts = SQ_STMT(
     "SELECT r.status, count(*) FROM procedures p JOIN requests r ON r.tenant_id = p.tenant_id "
@@ -311,6 +372,8 @@ static int store_sqlite_tx_procedure_set(store *s, int64_t tenant_id, int64_t pr
 const store_workflows_ops store_sqlite_workflows_ops = {
     .tx_create = store_sqlite_tx_workflow_create,
     .tx_replace = store_sqlite_tx_workflow_replace,
+    .tx_actions_replace = store_sqlite_tx_actions_replace,
+    .tx_timeouts_replace = store_sqlite_tx_timeouts_replace,
     .status_counts = store_sqlite_status_counts,
     .tx_status_counts = store_sqlite_tx_status_counts,
     .tx_last_version = store_sqlite_tx_last_version,

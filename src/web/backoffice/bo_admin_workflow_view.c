@@ -232,8 +232,14 @@ static cat_workflow *room_copy(arena *a, const cat_workflow *wf, size_t ns, size
     *c = *wf;
     c->statuses = arena_alloc(a, sizeof *c->statuses * (ns + 1));
     c->transitions = arena_alloc(a, sizeof *c->transitions * (nt + 1));
-    if (!c->statuses || !c->transitions)
+    /* Arrays of its own for the actions and timeouts too: a status removed drops its own
+     * from the copy (workflow_prune), never from the catalogue's. */
+    c->actions = arena_alloc(a, sizeof *c->actions * (wf->n_actions + 1));
+    c->timeouts = arena_alloc(a, sizeof *c->timeouts * (wf->n_timeouts + 1));
+    if (!c->statuses || !c->transitions || !c->actions || !c->timeouts)
         return NULL;
+    memcpy(c->actions, wf->actions, sizeof *c->actions * wf->n_actions);
+    memcpy(c->timeouts, wf->timeouts, sizeof *c->timeouts * wf->n_timeouts);
     return c;
 }
 

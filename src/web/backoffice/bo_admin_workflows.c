@@ -206,11 +206,16 @@ typedef struct save_page {
 } save_page;
 
 /* The workflow as the form sent makes it, in rq->arena; NULL when out of memory. */
+/* The workflow as the form makes it; a status removed takes its actions and timeouts with
+ * it (the rest are checked with the workflow). */
 static cat_workflow *edited_of(http_req *rq, const cat_workflow *wf, const form *f, int trans,
                                bo_page *p)
 {
-    return trans ? bo_wf_parse_transitions(rq->arena, wf, f, p)
-                 : bo_wf_parse_statuses(rq->arena, wf, f, p);
+    cat_workflow *edited = trans ? bo_wf_parse_transitions(rq->arena, wf, f, p)
+                                 : bo_wf_parse_statuses(rq->arena, wf, f, p);
+    if (edited)
+        workflow_prune(edited);
+    return edited;
 }
 
 /* The page again with every problem of `edited` listed (and what was typed kept). */
