@@ -111,6 +111,9 @@ async function fillForm(page, ctx = {}) {
         if (ctx.skip && ctx.skip.test(f.name)) continue;
         if (ctx.only && !ctx.only.test(f.name)) continue;
         const loc = all.nth(f.index);
+        /* What a person cannot see they cannot fill: a question a condition hides until the
+         * step is sent again (without JavaScript), or until its answer is given (with). */
+        if (f.type !== 'hidden' && !(await loc.isVisible())) continue;
         if (f.type === 'file') {
             if (ctx.photo && !filled.some((x) => x.type === 'file')) {
                 await loc.setInputFiles({ name: ctx.photo.name, mimeType: ctx.photo.mimeType, buffer: ctx.photo.buffer });

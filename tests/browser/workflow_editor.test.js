@@ -2,8 +2,10 @@
 /*
  * The workflow editor in a real Chromium, without JavaScript in the way: an administrator
  * duplicates the démarche workflow, adds a status and a transition to the copy (an edit
- * refused first, its problems listed), gives it to a procedure; a citizen files a request of
- * that procedure on the portal, and an agent moves it along the new transition. axe-core finds
+ * refused first, its problems listed), gives it to a procedure, and gives the procedure a
+ * question shown on a condition, previewed before it is saved; a citizen files a request of
+ * that procedure on the portal (the question asked after «Oui», not after «Non»), and an
+ * agent moves it along the new transition. axe-core finds
  * no WCAG 2.1 A/AA violation on the list, the editor (refused too), the history, a version and
  * the procedure's workflow page; on a 390-pixel phone none of them scrolls sideways.
  */
@@ -106,11 +108,49 @@ describe('the workflow editor', () => {
         assert.match(page.url(), /fait=procedure_workflow/);
     });
 
-    it('a citizen files a request, an agent takes the new transition', async () => {
-        const citizen = await env.newPage();
-        const filed = await F.fileDemarche(citizen, srv, 'acte-etat-civil', { email: `circuit.${Date.now()}@example.org` });
+    it('gives the procedure a conditional question in its editor, previewed before it is saved', async () => {
+        await go('/agent/admin/demarches/acte-etat-civil');
+        const defs = JSON.parse(await page.locator('#attributes').inputValue());
+        defs.push({ code: 'envoi_postal', datatype: 'yesno', required: true, variable: true,
+                    description: 'Souhaitez-vous recevoir l\'acte par la poste ?', description_en: 'Should the certificate be posted to you?' });
+        defs.push({ code: 'adresse_envoi', datatype: 'string', required: true, variable: true,
+                    description: 'Adresse où envoyer l\'acte', description_en: 'Address to post it to',
+                    show_if: { field: 'envoi_postal', equals: 'oui' } });
+        await page.locator('#attributes').fill(JSON.stringify(defs, null, 1));
+        const versions = srv.sql("SELECT count(*) FROM procedure_versions v JOIN procedures p ON p.id = v.procedure_id WHERE p.code = 'acte-etat-civil';").trim();
+        await click(page.locator('button[name=previsualiser]'));
+        assert.equal(last.status(), 200);
+        const preview = await page.locator('#apercu').innerText();
+        assert.match(preview, /Adresse où envoyer l’acte|Adresse où envoyer l'acte/);
+        assert.match(preview, /Affiché si la réponse à « Souhaitez-vous recevoir l.acte par la poste \? » est « Oui »\./);
+        assert.equal(srv.sql("SELECT count(*) FROM procedure_versions v JOIN procedures p ON p.id = v.procedure_id WHERE p.code = 'acte-etat-civil';").trim(),
+                     versions, 'the preview saves nothing');
+        await check('procedure editor, the preview with a condition');
+        await click(page.locator('main form button[type=submit]:not([name])').first());
+        assert.ok(last.status() === 200, `saving answered ${last.status()}`);
+        assert.equal(Number(srv.sql("SELECT count(*) FROM procedure_versions v JOIN procedures p ON p.id = v.procedure_id WHERE p.code = 'acte-etat-civil';").trim()),
+                     Number(versions) + 1, 'the save makes a new version');
+    });
+
+    it('a citizen files a request, the condition showing its question, an agent takes the new transition', async () => {
+        /* Without JavaScript: the condition is evaluated between steps, the question shown
+         * once «Oui» is sent. */
+        const citizen = await env.newPage({ javaScriptEnabled: false });
+        const filed = await F.fileDemarche(citizen, srv, 'acte-etat-civil', {
+            email: `circuit.${Date.now()}@example.org`, choose: { 'attribute[envoi_postal]': 'oui' } });
         await citizen.context().close();
         assert.equal(srv.sql(`SELECT status FROM requests WHERE reference = '${filed.reference}'`).trim(), 'submitted');
+        const answers = JSON.parse(srv.sql(`SELECT attributes FROM requests WHERE reference = '${filed.reference}'`).trim());
+        assert.equal(answers.envoi_postal, 'oui');
+        assert.ok(answers.adresse_envoi, `the conditional question was asked and answered: ${JSON.stringify(answers)}`);
+        /* «Non»: the question is never asked, nothing stored for it. */
+        const other = await env.newPage({ javaScriptEnabled: false });
+        const filedNo = await F.fileDemarche(other, srv, 'acte-etat-civil', {
+            email: `circuit.non.${Date.now()}@example.org`, choose: { 'attribute[envoi_postal]': 'non' } });
+        await other.context().close();
+        const noAnswers = JSON.parse(srv.sql(`SELECT attributes FROM requests WHERE reference = '${filedNo.reference}'`).trim());
+        assert.equal(noAnswers.envoi_postal, 'non');
+        assert.equal(noAnswers.adresse_envoi, undefined);
         await go(`/agent/demandes/${filed.reference}`);
         await page.selectOption('#statut', 'verification');
         await click(page.locator('form:has(#statut) button[type=submit]').last());
