@@ -96,11 +96,16 @@ static int check_text(arena *a, json_t *v, const char *key, const char **out, er
         return error_set(err, ERR_INVALID_ARG, key, "contains control characters");
     for (const char *p = strchr(s, '{'); p; p = strchr(p + 1, '{')) {
         size_t n;
-        if (placeholder_at(p, &n) < 0)
+        if (placeholder_at(p, &n) < 0) {
+            /* Named as written, up to its closing brace (or a few characters when it has
+             * none), not the rest of the text. */
+            const char *close = strchr(p, '}');
+            int shown = close && close - p < 30 ? (int)(close - p + 1) : 12;
             return error_set(err, ERR_INVALID_ARG, key,
-                             "has an unknown placeholder %.30s (known: {reference}, {statut}, "
+                             "has an unknown placeholder %.*s (known: {reference}, {statut}, "
                              "{procedure}, {lien})",
-                             p);
+                             shown, p);
+        }
     }
     *out = arena_strdup(a, s);
     return *out ? 0 : error_set(err, ERR_INTERNAL, NULL, "out of memory");

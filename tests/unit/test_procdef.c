@@ -288,6 +288,27 @@ static void test_workflow_rules(void **state)
             "workflows[0] (suivi): transition ouverte → fermee goes to unknown status \"fermee\"",
             NULL);
 
+    /* Actions and timeouts, each checked by the rules the catalogue loads them under, named by
+     * their place. */
+    doc = base();
+    set(doc, "workflows/0/statuses/0/actions",
+        json_pack("[{s:s, s:{s:s}}, {s:s, s:{s:i}}]", "kind", "notify_citizen", "params", "text",
+                  "Votre demande {numero} avance.", "kind", "set_due_date", "params", "days", 0));
+    set(doc, "workflows/0/statuses/0/timeouts",
+        json_pack("[{s:i, s:s, s:s, s:s, s:s}, {s:i, s:s, s:s}]", "delay", 2, "unit", "months",
+                  "kind", "jump", "target", "ouverte", "meaning", "accord", "delay", 3, "unit",
+                  "weeks", "kind", "remind"));
+    refused(f, doc,
+            "workflows[0] (suivi).statuses[0] (ouverte).timeouts[0]: target: no transition from "
+            "ouverte to ouverte: the jump is one",
+            "workflows[0] (suivi).statuses[0] (ouverte).timeouts[1]: unit: unknown unit (days, "
+            "working_days or months)",
+            "workflows[0] (suivi).statuses[0] (ouverte).actions[0]: text: has an unknown "
+            "placeholder {numero} (known: {reference}, {statut}, {procedure}, {lien})",
+            "workflows[0] (suivi).statuses[0] (ouverte).actions[1]: days: must be a whole number "
+            "from 1 to 3650",
+            NULL);
+
     /* Once the rest holds, every status must be reachable: a document is a whole workflow. */
     doc = base();
     set(doc, "workflows/0/statuses/-", json_deep_copy(get(doc, "workflows/0/statuses/1")));
