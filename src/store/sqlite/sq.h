@@ -31,9 +31,10 @@ typedef struct sq_stmt {
         .sql = (text), .slot = 0                                                                   \
     }
 
-/* Room in each connection's cache; the backend has about 190 statements. A new statement
- * past it is refused (ERR_INTERNAL) rather than prepared each time. */
-#define SQ_MAX_STMTS 256
+/* Room in each connection's cache (a pointer each); the backend has about 220 statements, and
+ * the channels, documents and signature modules will add theirs. A new statement past it is
+ * refused (ERR_INTERNAL, «raise SQ_MAX_STMTS») rather than prepared each time. */
+#define SQ_MAX_STMTS 512
 
 /* Statements whose text depends on a filter's shape (request_search): a few kept per
  * connection, keyed by their text, so that repeated list queries skip the prepare. */
