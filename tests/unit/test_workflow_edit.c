@@ -323,8 +323,8 @@ static void test_diff_actions_and_timeouts(void **state)
     snprintf(want, sizeof want, "{\"k\":\"action_added\",\"a\":\"%s\",\"b\":\"set_due_date\"}",
              after->statuses[0].agent_label);
     assert_non_null(strstr(s, want));
-    snprintf(want, sizeof want, "{\"k\":\"action_removed\",\"a\":\"%s\",\"b\":\"%s\"}",
-             last_label, workflow_action_kind_name(last->kind));
+    snprintf(want, sizeof want, "{\"k\":\"action_removed\",\"a\":\"%s\",\"b\":\"%s\"}", last_label,
+             workflow_action_kind_name(last->kind));
     assert_non_null(strstr(s, want));
     snprintf(want, sizeof want, "{\"k\":\"timeout_changed\",\"a\":\"%s\",\"b\":\"%s\"}",
              workflow_status(before, before->timeouts[0].status_code)->agent_label,
