@@ -255,9 +255,31 @@ static const store_workflow_timeout *timeout_ranked(const cat_workflow *wf, cons
 
 /* The actions of status y (kept from x) added, removed or changed: each matched with the
  * one of the same kind and rank on the other side. */
+/* 1 when status code's actions run in another order in after than in before, the same
+ * kinds on both sides. */
+static int actions_reordered(const cat_workflow *before, const cat_workflow *after,
+                             const char *code)
+{
+    size_t i = 0, k = 0;
+    int moved = 0;
+    for (;;) {
+        while (i < before->n_actions && !same(before->actions[i].status, code))
+            i++;
+        while (k < after->n_actions && !same(after->actions[k].status, code))
+            k++;
+        if (i == before->n_actions || k == after->n_actions)
+            return moved && i == before->n_actions && k == after->n_actions;
+        moved |= before->actions[i].kind != after->actions[k].kind;
+        i++;
+        k++;
+    }
+}
+
 static void actions_diff(json_t *list, size_t *more, const cat_workflow *before,
                          const cat_workflow *after, const store_workflow_status *y)
 {
+    if (actions_reordered(before, after, y->code))
+        change(list, more, "actions_reordered", y->agent_label, NULL);
     for (size_t i = 0; i < after->n_actions; i++) {
         const cat_action *n = &after->actions[i];
         if (!same(n->status, y->code))

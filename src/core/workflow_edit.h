@@ -57,9 +57,10 @@ json_t *workflow_edit_json(const cat_workflow *wf);
 /* What changed from before to after, as the history lists it: an array of {"k": key, "a",
  * "b"} (keys name_changed, status_added, status_removed, status_renamed, status_changed,
  * statuses_reordered, transition_added, transition_removed, transition_changed,
- * action_added, action_removed, action_changed, timeout_added, timeout_removed,
- * timeout_changed, more; a the status's label — the old one when renamed or removed — or the
- * transition's from, b its to, an action's kind ("notify_citizen", …) or a timeout's
+ * action_added, action_removed, action_changed, actions_reordered, timeout_added,
+ * timeout_removed, timeout_changed, more; a the status's label — the old one when renamed or
+ * removed — or the transition's from, b its to, an action's kind ("notify_citizen", …) or a
+ * timeout's
  * ("jump", "remind") or, for "more", how many else). Actions and timeouts of a status that
  * was added or removed are not listed again; the others are matched by status, kind and rank
  * among the status's of that kind. At most WORKFLOW_SUMMARY_MAX + 1 entries. New reference;

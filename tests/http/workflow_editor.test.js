@@ -298,4 +298,15 @@ test('actions and timeouts: added with their fields, saved as a version, refused
     assert.equal(srv.sql(`SELECT count(*) FROM workflow_actions WHERE workflow_id = ${wfid} AND status_code = '${st}'`).trim(), '0');
     history = await admin.get(`/agent/admin/workflows/${code}/historique`);
     assert.match(F.textOf(history.text), /action « Prévenir l'usager » retirée du statut/);
+
+    /* «Monter»: the under_review notification now runs before its due date. */
+    const order = () => srv.sql(`SELECT group_concat(kind, ' ') FROM (SELECT kind FROM workflow_actions WHERE workflow_id = ${wfid} AND status_code = 'under_review' ORDER BY position)`).trim();
+    assert.equal(order(), 'set_due_date notify_citizen');
+    ({ f } = await actionsForm(code));
+    f.op = `up-a${lastRow((await admin.get(`/agent/admin/workflows/${code}/actions`)).text, 'a', 'under_review')}`;
+    const up = await admin.post(`/agent/admin/workflows/${code}/actions`, f);
+    assert.equal(up.status, 303, F.textOf(up.text).slice(0, 800));
+    assert.equal(order(), 'notify_citizen set_due_date');
+    history = await admin.get(`/agent/admin/workflows/${code}/historique`);
+    assert.match(F.textOf(history.text), /ordre des actions du statut « [^»]+ » modifié/);
 });

@@ -331,6 +331,22 @@ static void test_diff_actions_and_timeouts(void **state)
              before->timeouts[0].kind);
     assert_non_null(strstr(s, want));
     assert_null(strstr(s, "action_changed"));
+    assert_null(strstr(s, "actions_reordered"));
+
+    /* The first two actions of a status swapped: the order named, nothing else. */
+    cat_workflow *swapped = shipped(f, "demarche_sva");
+    size_t j = 0;
+    while (j + 1 < swapped->n_actions &&
+           !(strcmp(swapped->actions[j].status, swapped->actions[j + 1].status) == 0 &&
+             swapped->actions[j].kind != swapped->actions[j + 1].kind))
+        j++;
+    assert_true(j + 1 < swapped->n_actions);
+    cat_action tmp = swapped->actions[j];
+    swapped->actions[j] = swapped->actions[j + 1];
+    swapped->actions[j + 1] = tmp;
+    snprintf(want, sizeof want, "[{\"k\":\"actions_reordered\",\"a\":\"%s\",\"b\":null}]",
+             workflow_status(before, tmp.status)->agent_label);
+    assert_string_equal(summary_of(f, before, swapped), want);
 
     /* A notification's own text changed; a timeout removed. */
     cat_workflow *texted = shipped(f, "demarche_sva");
