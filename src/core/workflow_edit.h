@@ -60,11 +60,10 @@ json_t *workflow_edit_json(const cat_workflow *wf);
  * action_added, action_removed, action_changed, actions_reordered, timeout_added,
  * timeout_removed, timeout_changed, more; a the status's label — the old one when renamed or
  * removed — or the transition's from, b its to, an action's kind ("notify_citizen", …) or a
- * timeout's
- * ("jump", "remind") or, for "more", how many else). Actions and timeouts of a status that
- * was added or removed are not listed again; the others are matched by status, kind and rank
- * among the status's of that kind. At most WORKFLOW_SUMMARY_MAX + 1 entries. New reference;
- * NULL when out of memory. */
+ * timeout's ("jump", "remind") or, for "more", how many else). Actions and timeouts of a
+ * status that was added or removed are not listed again; the others are matched by status,
+ * kind and rank among the status's of that kind. At most WORKFLOW_SUMMARY_MAX + 1 entries. New
+ * reference; NULL when out of memory. */
 json_t *workflow_edit_diff(const cat_workflow *before, const cat_workflow *after);
 
 /* Saves `edited` (rec.id: a workflow of t; copied into the job) as workflow rec.id's new
