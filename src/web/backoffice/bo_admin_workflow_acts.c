@@ -51,7 +51,7 @@ static int number_of(const char *s)
         return 0;
     if (n > 6 || strspn(s, "0123456789") != n)
         return -1;
-    return atoi(s);
+    return (int)strtol(s, NULL, 10);
 }
 
 /* ---- rows of the form ---- */
@@ -170,7 +170,7 @@ static int op_index(const char *op, const char *prefix, size_t n)
     if (strncmp(op, prefix, k) != 0 || !op[k] || strlen(op + k) > 3 ||
         strspn(op + k, "0123456789") != strlen(op + k))
         return -1;
-    int i = atoi(op + k);
+    int i = (int)strtol(op + k, NULL, 10);
     return (size_t)i < n ? i : -1;
 }
 
