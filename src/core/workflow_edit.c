@@ -33,6 +33,18 @@ size_t workflow_edit_check(const cat_workflow *wf, workflow_problem *out, size_t
         out[n - 1] = extra[0];
     if (wf->n_transitions > WORKFLOW_EDIT_TRANSITIONS_MAX && n++ < max)
         out[n - 1] = extra[1];
+    if (wf->n_actions > WORKFLOW_EDIT_ACTIONS_MAX && n++ < max)
+        out[n - 1] = (workflow_problem){"too_many_actions", NULL, NULL};
+    if (wf->n_timeouts > WORKFLOW_EDIT_TIMEOUTS_MAX && n++ < max)
+        out[n - 1] = (workflow_problem){"too_many_timeouts", NULL, NULL};
+    /* workflow_action_check leaves this one to whoever holds the whole list. */
+    for (size_t i = 0; i < wf->n_actions; i++) {
+        const cat_action *x = &wf->actions[i];
+        if (x->kind != WORKFLOW_ACTION_ASK_CITIZEN || workflow_ask_citizen(wf, x->status) == x)
+            continue;
+        if (n++ < max)
+            out[n - 1] = (workflow_problem){"action_ask_twice", x->status, NULL};
+    }
     if ((too_long(wf->rec.name) || too_long(wf->rec.name_en)) && n++ < max)
         out[n - 1] = (workflow_problem){"name_long", NULL, NULL};
     for (size_t i = 0; i < wf->n_statuses; i++) {
@@ -207,6 +219,124 @@ static int transition_same(const store_workflow_transition *x, const store_workf
            !x->comment_required == !y->comment_required;
 }
 
+static int action_same(const cat_action *x, const cat_action *y)
+{
+    return same(x->text, y->text) && same(x->text_en, y->text_en) && x->days == y->days &&
+           !x->working == !y->working && same(x->return_to, y->return_to) && same(x->url, y->url);
+}
+
+static int timeout_same(const store_workflow_timeout *x, const store_workflow_timeout *y)
+{
+    return x->delay == y->delay && same(x->unit, y->unit) && same(x->target, y->target) &&
+           same(x->meaning, y->meaning) && same(x->whom, y->whom) &&
+           x->repeat_days == y->repeat_days && x->repeat_times == y->repeat_times &&
+           x->warn_before == y->warn_before;
+}
+
+/* The rank-th (from 0) action of `kind` on status `code` in wf; NULL when fewer. */
+static const cat_action *action_ranked(const cat_workflow *wf, const char *code,
+                                       workflow_action_kind kind, size_t rank)
+{
+    for (size_t i = 0; i < wf->n_actions; i++)
+        if (wf->actions[i].kind == kind && same(wf->actions[i].status, code) && rank-- == 0)
+            return &wf->actions[i];
+    return NULL;
+}
+
+static const store_workflow_timeout *timeout_ranked(const cat_workflow *wf, const char *code,
+                                                    const char *kind, size_t rank)
+{
+    for (size_t i = 0; i < wf->n_timeouts; i++)
+        if (same(wf->timeouts[i].kind, kind) && same(wf->timeouts[i].status_code, code) &&
+            rank-- == 0)
+            return &wf->timeouts[i];
+    return NULL;
+}
+
+/* The actions of status y (kept from x) added, removed or changed: each matched with the
+ * one of the same kind and rank on the other side. */
+/* 1 when status code's actions run in another order in after than in before, the same
+ * kinds on both sides. */
+static int actions_reordered(const cat_workflow *before, const cat_workflow *after,
+                             const char *code)
+{
+    size_t i = 0, k = 0;
+    int moved = 0;
+    for (;;) {
+        while (i < before->n_actions && !same(before->actions[i].status, code))
+            i++;
+        while (k < after->n_actions && !same(after->actions[k].status, code))
+            k++;
+        if (i == before->n_actions || k == after->n_actions)
+            return moved && i == before->n_actions && k == after->n_actions;
+        moved |= before->actions[i].kind != after->actions[k].kind;
+        i++;
+        k++;
+    }
+}
+
+static void actions_diff(json_t *list, size_t *more, const cat_workflow *before,
+                         const cat_workflow *after, const store_workflow_status *y)
+{
+    if (actions_reordered(before, after, y->code))
+        change(list, more, "actions_reordered", y->agent_label, NULL);
+    for (size_t i = 0; i < after->n_actions; i++) {
+        const cat_action *n = &after->actions[i];
+        if (!same(n->status, y->code))
+            continue;
+        size_t rank = 0;
+        for (size_t k = 0; k < i; k++)
+            rank += after->actions[k].kind == n->kind && same(after->actions[k].status, y->code);
+        const cat_action *o = action_ranked(before, y->code, n->kind, rank);
+        const char *kind = workflow_action_kind_name(n->kind);
+        if (!o)
+            change(list, more, "action_added", y->agent_label, kind);
+        else if (!action_same(o, n))
+            change(list, more, "action_changed", y->agent_label, kind);
+    }
+    for (size_t i = 0; i < before->n_actions; i++) {
+        const cat_action *o = &before->actions[i];
+        if (!same(o->status, y->code))
+            continue;
+        size_t rank = 0;
+        for (size_t k = 0; k < i; k++)
+            rank += before->actions[k].kind == o->kind && same(before->actions[k].status, y->code);
+        if (!action_ranked(after, y->code, o->kind, rank))
+            change(list, more, "action_removed", y->agent_label,
+                   workflow_action_kind_name(o->kind));
+    }
+}
+
+static void timeouts_diff(json_t *list, size_t *more, const cat_workflow *before,
+                          const cat_workflow *after, const store_workflow_status *y)
+{
+    for (size_t i = 0; i < after->n_timeouts; i++) {
+        const store_workflow_timeout *n = &after->timeouts[i];
+        if (!same(n->status_code, y->code))
+            continue;
+        size_t rank = 0;
+        for (size_t k = 0; k < i; k++)
+            rank += same(after->timeouts[k].kind, n->kind) &&
+                    same(after->timeouts[k].status_code, y->code);
+        const store_workflow_timeout *o = timeout_ranked(before, y->code, n->kind, rank);
+        if (!o)
+            change(list, more, "timeout_added", y->agent_label, n->kind);
+        else if (!timeout_same(o, n))
+            change(list, more, "timeout_changed", y->agent_label, n->kind);
+    }
+    for (size_t i = 0; i < before->n_timeouts; i++) {
+        const store_workflow_timeout *o = &before->timeouts[i];
+        if (!same(o->status_code, y->code))
+            continue;
+        size_t rank = 0;
+        for (size_t k = 0; k < i; k++)
+            rank += same(before->timeouts[k].kind, o->kind) &&
+                    same(before->timeouts[k].status_code, y->code);
+        if (!timeout_ranked(after, y->code, o->kind, rank))
+            change(list, more, "timeout_removed", y->agent_label, o->kind);
+    }
+}
+
 json_t *workflow_edit_diff(const cat_workflow *before, const cat_workflow *after)
 {
     json_t *list = json_array();
@@ -234,6 +364,8 @@ json_t *workflow_edit_diff(const cat_workflow *before, const cat_workflow *after
             change(list, &more, "status_renamed", x->agent_label, y->agent_label);
         if (!status_same_flags(x, y))
             change(list, &more, "status_changed", y->agent_label, NULL);
+        actions_diff(list, &more, before, after, y);
+        timeouts_diff(list, &more, before, after, y);
     }
     for (size_t i = 0; i < before->n_statuses; i++)
         if (!workflow_status(after, before->statuses[i].code))

@@ -29,6 +29,12 @@
 #define WORKFLOW_EDIT_STATUSES_MAX 20
 #define WORKFLOW_EDIT_TRANSITIONS_MAX 26
 #define WORKFLOW_EDIT_TEXT_MAX 100
+/* Actions and timeouts of one workflow: their own form (the actions' page) sends at most 5
+ * fields an action and 8 a timeout, plus the add rows and a few more: 16 * 5 + 16 * 8 + 8
+ * stays within the form parser's 256 fields. 16 actions in all also keeps a status within
+ * the catalogue's WORKFLOW_ACTIONS_MAX. */
+#define WORKFLOW_EDIT_ACTIONS_MAX 16
+#define WORKFLOW_EDIT_TIMEOUTS_MAX 16
 /* The most requests one change of a procedure's workflow moves to another status, all in one
  * write job: a job holds the writer for its length, and moving 5,000 requests (an update and
  * a timeline event each) takes well under a second. Above, the change is refused: the
@@ -38,7 +44,9 @@
 #define WORKFLOW_SUMMARY_MAX 20
 
 /* workflow_check's problems, then the editor's bounds (key "too_many_statuses",
- * "too_many_transitions", "text_long" with the status or transition), into out; returns how
+ * "too_many_transitions", "too_many_actions", "too_many_timeouts", "text_long" with the
+ * status or transition) and "action_ask_twice" (a the status) when a status has two
+ * ask_citizen actions (the catalogue would leave the workflow out), into out; returns how
  * many (may exceed max). */
 size_t workflow_edit_check(const cat_workflow *wf, workflow_problem *out, size_t max);
 
@@ -48,10 +56,14 @@ size_t workflow_edit_check(const cat_workflow *wf, workflow_problem *out, size_t
 json_t *workflow_edit_json(const cat_workflow *wf);
 /* What changed from before to after, as the history lists it: an array of {"k": key, "a",
  * "b"} (keys name_changed, status_added, status_removed, status_renamed, status_changed,
- * statuses_reordered, transition_added, transition_removed, transition_changed, more; a the
- * status's label — the old one when renamed or removed — or the transition's from, b its to
- * or, for "more", how many else). At most WORKFLOW_SUMMARY_MAX + 1 entries. New reference;
- * NULL when out of memory. */
+ * statuses_reordered, transition_added, transition_removed, transition_changed,
+ * action_added, action_removed, action_changed, actions_reordered, timeout_added,
+ * timeout_removed, timeout_changed, more; a the status's label — the old one when renamed or
+ * removed — or the transition's from, b its to, an action's kind ("notify_citizen", …) or a
+ * timeout's ("jump", "remind") or, for "more", how many else). Actions and timeouts of a
+ * status that was added or removed are not listed again; the others are matched by status,
+ * kind and rank among the status's of that kind. At most WORKFLOW_SUMMARY_MAX + 1 entries. New
+ * reference; NULL when out of memory. */
 json_t *workflow_edit_diff(const cat_workflow *before, const cat_workflow *after);
 
 /* Saves `edited` (rec.id: a workflow of t; copied into the job) as workflow rec.id's new

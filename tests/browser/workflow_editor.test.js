@@ -2,12 +2,14 @@
 /*
  * The workflow editor in a real Chromium, without JavaScript in the way: an administrator
  * duplicates the démarche workflow, adds a status and a transition to the copy (an edit
- * refused first, its problems listed), gives it to a procedure, and gives the procedure a
- * question shown on a condition, previewed before it is saved; a citizen files a request of
- * that procedure on the portal (the question asked after «Oui», not after «Non»), and an
- * agent moves it along the new transition. axe-core finds
+ * refused first, its problems listed), gives the new status a due date and a reminder on the
+ * actions page, gives it to a procedure, and gives the procedure a question shown on a
+ * condition, previewed before it is saved; a citizen files a request of that procedure on the
+ * portal (the question asked after «Oui», not after «Non»), and an agent moves it along the
+ * new transition. axe-core finds
  * no WCAG 2.1 A/AA violation on the list, the editor (refused too), the history, a version and
- * the procedure's workflow page; on a 390-pixel phone none of them scrolls sideways.
+ * the procedure's workflow page, the actions page (with and without JavaScript, a row added,
+ * a save refused); on a 390-pixel phone none of them scrolls sideways.
  */
 const { describe, it, before, after } = require('node:test');
 const assert = require('node:assert/strict');
@@ -108,6 +110,57 @@ describe('the workflow editor', () => {
         assert.match(page.url(), /fait=procedure_workflow/);
     });
 
+    it('gives the new status a due date and a reminder on the actions page', async () => {
+        await go(`/agent/admin/workflows/${CODE}/actions`);
+        await check('workflows, the actions page');
+        const form = page.locator('form[aria-labelledby="actions"]');
+        await page.selectOption('#na_st', 'verification');
+        await page.selectOption('#na_kind', 'set_due_date');
+        await click(form.locator('button', { hasText: 'Ajouter une action' }));
+        assert.equal(last.status(), 200);
+        const i = await page.locator('input[name$="_st"][value="verification"]').first().getAttribute('name');
+        const row = i.match(/^a(\d+)_st$/)[1];
+        /* Refused: no number of days; the field named, nothing saved. */
+        await page.locator(`#a${row}_days`).fill('dix');
+        await click(form.locator('button.btn', { hasText: 'Enregistrer les actions et les délais' }));
+        assert.equal(last.status(), 400);
+        assert.match(await page.locator('.error-summary').innerText(), /nombre de jours de l'échéance/);
+        assert.equal(await page.locator(`#a${row}_days`).inputValue(), 'dix');
+        await check('workflows, the actions page refused');
+        await page.locator(`#a${row}_days`).fill('10');
+        await page.locator(`#a${row}_working`).check();
+        await page.selectOption('#no_st', 'verification');
+        await page.selectOption('#no_kind', 'remind');
+        await click(form.locator('button', { hasText: 'Ajouter un délai' }));
+        assert.equal(last.status(), 200);
+        /* The typed days survive the row added. */
+        assert.equal(await page.locator(`#a${row}_days`).inputValue(), '10');
+        const o = (await page.locator('input[name^="o"][name$="_st"][value="verification"]').first().getAttribute('name')).match(/^o(\d+)_st$/)[1];
+        await page.locator(`#o${o}_delay`).fill('5');
+        await check('workflows, the actions page with a new row');
+        await click(form.locator('button.btn', { hasText: 'Enregistrer les actions et les délais' }));
+        assert.equal(last.status(), 200);
+        assert.match(page.url(), new RegExp(`/agent/admin/workflows/${CODE}/actions\\?fait=workflow_saved`));
+        assert.equal(srv.sql(`SELECT a.params FROM workflow_actions a JOIN workflows w ON w.id = a.workflow_id WHERE w.code = '${CODE}' AND a.status_code = 'verification'`).trim(), '{"days":10,"working":true}');
+        assert.equal(srv.sql(`SELECT t.delay || ' ' || t.kind || ' ' || t.whom FROM workflow_timeouts t JOIN workflows w ON w.id = t.workflow_id WHERE w.code = '${CODE}' AND t.status_code = 'verification'`).trim(), '5 remind agents');
+        await go(`/agent/admin/workflows/${CODE}`);
+        assert.match(await page.locator('main').innerText(), /Fixer l'échéance à 10 jour\(s\) ouvré\(s\)/);
+        await check('workflows, a copy with its actions');
+    });
+
+    it('the actions page without JavaScript', async () => {
+        const plain = await env.newPage({ javaScriptEnabled: false });
+        await BF.loginPage(plain, srv, admin);
+        /* axe itself needs JavaScript: the page checked above is the same HTML, which no
+         * script changes; here the form works without any. */
+        await B.goto(plain, `${srv.url}/agent/admin/workflows/${CODE}/actions`);
+        await plain.selectOption('#na_st', 'verification');
+        await plain.selectOption('#na_kind', 'ask_citizen');
+        await Promise.all([plain.waitForNavigation({ waitUntil: 'load' }), plain.locator('button', { hasText: 'Ajouter une action' }).click()]);
+        assert.ok(await plain.locator('select[name$="_return"]').count(), 'the return status appears');
+        await plain.context().close();
+    });
+
     it('gives the procedure a conditional question in its editor, previewed before it is saved', async () => {
         await go('/agent/admin/demarches/acte-etat-civil');
         const defs = JSON.parse(await page.locator('#attributes').inputValue());
@@ -163,7 +216,8 @@ describe('the workflow editor', () => {
         await BF.loginPage(phone, srv, admin);
         const wide = [];
         for (const p of ['/agent/admin/workflows', `/agent/admin/workflows/${CODE}`,
-                         `/agent/admin/workflows/${CODE}/historique`, `/agent/admin/workflows/${CODE}/versions/2`]) {
+                         `/agent/admin/workflows/${CODE}/historique`, `/agent/admin/workflows/${CODE}/versions/2`,
+                         `/agent/admin/workflows/${CODE}/actions`, `/agent/admin/workflows/${CODE}/versions/4`]) {
             await B.goto(phone, srv.url + p);
             const w = await phone.evaluate(() => document.documentElement.scrollWidth);
             if (w > WIDTH) wide.push(`${p} (${w} px)`);

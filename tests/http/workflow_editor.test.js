@@ -12,12 +12,17 @@ const F = require('../browser/bo_flows');
 let srv, admin;
 
 /* The fields a form of an editor page (its action ending in `part`) sends as it is, in
- * order: inputs (checkboxes and radios when checked) and selects (their selected option). */
+ * order: inputs (checkboxes and radios when checked), selects (their selected option) and
+ * text areas. */
 function formPairs(html, part) {
     const form = new RegExp(`<form method="post" action="[^"]*/${part}[^"]*"[^>]*>([\\s\\S]*?)</form>`).exec(html);
     assert.ok(form, `no ${part} form`);
     const out = [];
-    for (const m of form[1].matchAll(/<input([^>]*)>|<select id="[^"]*" name="([^"]*)">([\s\S]*?)<\/select>/g)) {
+    for (const m of form[1].matchAll(/<input([^>]*)>|<select id="[^"]*" name="([^"]*)"[^>]*>([\s\S]*?)<\/select>|<textarea id="[^"]*" name="([^"]*)"[^>]*>([\s\S]*?)<\/textarea>/g)) {
+        if (m[4]) {
+            out.push([m[4], F.unescapeHtml(m[5])]);
+            continue;
+        }
         if (m[2]) {
             const sel = /<option value="([^"]*)" selected>/.exec(m[3]);
             out.push([m[2], sel ? F.unescapeHtml(sel[1]) : '']);
@@ -183,4 +188,125 @@ test('the transitions form of the shipped incident workflow: a transition remove
     assert.match(F.textOf(refused.text), /La transition new → duplicate mène au statut « duplicate », qui n'existe pas \(ou plus\)/);
     assert.match(F.textOf(refused.text), /La transition acknowledged → duplicate mène au statut « duplicate »/);
     assert.equal(srv.sql(`SELECT count(*) FROM workflow_statuses s JOIN workflows w ON w.id = s.workflow_id WHERE w.code = 'incident' AND s.code = 'duplicate'`).trim(), '1');
+});
+
+/* The actions' page of a workflow: its form as an object (names are unique there). */
+async function actionsForm(code) {
+    const page = await admin.get(`/agent/admin/workflows/${code}/actions`);
+    assert.equal(page.status, 200);
+    return { page, f: Object.fromEntries(formPairs(page.text, 'actions')) };
+}
+
+/* The index of the row of `row` ('a' actions, 'o' timeouts) on status st the page shows last. */
+function lastRow(html, row, st) {
+    const all = [...html.matchAll(new RegExp(`name="${row}(\\d+)_st" value="${st}"`, 'g'))];
+    assert.ok(all.length, `no ${row} row on ${st}`);
+    return all[all.length - 1][1];
+}
+
+test('actions and timeouts: added with their fields, saved as a version, refused with the field named, removed', async () => {
+    const code = 'demarche_actes';
+    const dup = await admin.post('/agent/admin/workflows/dupliquer', { source: 'demarche', code, name: 'Actes' });
+    assert.equal(dup.status, 303);
+    const wfid = srv.sql(`SELECT id FROM workflows WHERE code = '${code}'`).trim();
+    /* A status citizens see that has no action yet, and a status one of its transitions
+     * reaches (the jump's target) and another it does not. */
+    const st = srv.sql(`SELECT code FROM workflow_statuses s WHERE workflow_id = ${wfid} AND citizen_visible = 1 AND is_final = 0 AND NOT EXISTS (SELECT 1 FROM workflow_actions a WHERE a.workflow_id = s.workflow_id AND a.status_code = s.code) AND EXISTS (SELECT 1 FROM workflow_transitions t WHERE t.workflow_id = s.workflow_id AND t.from_code = s.code) ORDER BY position LIMIT 1`).trim();
+    assert.ok(st, 'no status to add to');
+    const target = srv.sql(`SELECT to_code FROM workflow_transitions WHERE workflow_id = ${wfid} AND from_code = '${st}' LIMIT 1`).trim();
+    const unreachable = srv.sql(`SELECT code FROM workflow_statuses s WHERE workflow_id = ${wfid} AND code <> '${st}' AND NOT EXISTS (SELECT 1 FROM workflow_transitions t WHERE t.workflow_id = s.workflow_id AND t.from_code = '${st}' AND t.to_code = s.code) LIMIT 1`).trim();
+    const count = (table) => srv.sql(`SELECT count(*) FROM ${table} WHERE workflow_id = ${wfid}`).trim();
+    const actionsBefore = count('workflow_actions');
+
+    /* The edit page links to the actions' page and shows the shipped ones in words. */
+    const edit = await admin.get(`/agent/admin/workflows/${code}`);
+    assert.match(edit.text, new RegExp(`href="/agent/admin/workflows/${code}/actions"`));
+    assert.match(F.textOf(edit.text), /Fixer l'échéance à 60 jour\(s\)/);
+
+    /* «Ajouter une action»: the row appears with its text areas, nothing saved. */
+    let { f } = await actionsForm(code);
+    Object.assign(f, { na_st: st, na_kind: 'notify_citizen', op: 'add-action' });
+    const added = await admin.post(`/agent/admin/workflows/${code}/actions`, f);
+    assert.equal(added.status, 200, F.textOf(added.text).slice(0, 800));
+    assert.equal(count('workflow_actions'), actionsBefore);
+    const i = lastRow(added.text, 'a', st);
+    assert.match(added.text, new RegExp(`<textarea id="a${i}_text" name="a${i}_text"`));
+    assert.match(F.textOf(added.text), /\{reference\} \(référence de la demande\)/);
+
+    /* An unknown placeholder: refused, the text area named, what was typed kept. */
+    f = Object.fromEntries(formPairs(added.text, 'actions'));
+    f[`a${i}_text`] = 'Bonjour {nom}, votre demande {reference} avance.';
+    f.op = 'save';
+    const versionsBefore = versions(code);
+    const bad = await admin.post(`/agent/admin/workflows/${code}/actions`, f);
+    assert.equal(bad.status, 400);
+    assert.match(F.textOf(bad.text), /contient un repère inconnu : seuls \{reference\}, \{statut\}, \{procedure\} et \{lien\}/);
+    assert.match(bad.text, new RegExp(`href="#a${i}_text"`));
+    assert.match(bad.text, new RegExp(`id="a${i}_text" name="a${i}_text"[^>]*aria-invalid="true"[^>]*>Bonjour \\{nom\\}`));
+    assert.equal(versions(code), versionsBefore);
+    assert.equal(count('workflow_actions'), actionsBefore);
+
+    /* Fixed: saved, one version more, the catalogue has it. */
+    f = Object.fromEntries(formPairs(bad.text, 'actions'));
+    f[`a${i}_text`] = 'Votre demande {reference} est « {statut} ».';
+    f.op = 'save';
+    const ok = await admin.post(`/agent/admin/workflows/${code}/actions`, f);
+    assert.equal(ok.status, 303, F.textOf(ok.text).slice(0, 800));
+    assert.equal(Number(versions(code)), Number(versionsBefore) + 1);
+    assert.equal(srv.sql(`SELECT params FROM workflow_actions WHERE workflow_id = ${wfid} AND status_code = '${st}' AND kind = 'notify_citizen'`).trim(),
+        '{"text":"Votre demande {reference} est « {statut} »."}');
+    let history = await admin.get(`/agent/admin/workflows/${code}/historique`);
+    assert.match(F.textOf(history.text), /action « Prévenir l'usager » ajoutée au statut/);
+    const shown = await admin.get(`/agent/admin/workflows/${code}`);
+    assert.match(F.textOf(shown.text), /Prévenir l'usager : « Votre demande \{reference\} est « \{statut\} ». »/);
+
+    /* A timeout «silence vaut rejet» after 30 working days: first a target no transition
+     * reaches, refused on that field, then the reachable one. */
+    const timeoutsBefore = count('workflow_timeouts');
+    ({ f } = await actionsForm(code));
+    Object.assign(f, { no_st: st, no_kind: 'jump', op: 'add-timeout' });
+    const withTimeout = await admin.post(`/agent/admin/workflows/${code}/actions`, f);
+    assert.equal(withTimeout.status, 200);
+    const o = lastRow(withTimeout.text, 'o', st);
+    f = Object.fromEntries(formPairs(withTimeout.text, 'actions'));
+    Object.assign(f, { [`o${o}_delay`]: '30', [`o${o}_unit`]: 'working_days', [`o${o}_target`]: unreachable, [`o${o}_meaning`]: 'rejet', op: 'save' });
+    const unreach = await admin.post(`/agent/admin/workflows/${code}/actions`, f);
+    assert.equal(unreach.status, 400);
+    assert.match(F.textOf(unreach.text), /doit mener à un statut qu'une transition atteint depuis/);
+    assert.match(unreach.text, new RegExp(`href="#o${o}_target"`));
+    assert.match(unreach.text, new RegExp(`id="o${o}_delay" name="o${o}_delay"[^>]*value="30"`));
+    assert.equal(count('workflow_timeouts'), timeoutsBefore);
+    f[`o${o}_target`] = target;
+    const saved = await admin.post(`/agent/admin/workflows/${code}/actions`, f);
+    assert.equal(saved.status, 303, F.textOf(saved.text).slice(0, 800));
+    assert.equal(Number(count('workflow_timeouts')), Number(timeoutsBefore) + 1);
+    assert.equal(srv.sql(`SELECT delay || ' ' || unit || ' ' || kind || ' ' || target || ' ' || meaning FROM workflow_timeouts WHERE workflow_id = ${wfid} AND status_code = '${st}'`).trim(),
+        `30 working_days jump ${target} rejet`);
+    history = await admin.get(`/agent/admin/workflows/${code}/historique`);
+    assert.match(F.textOf(history.text), /délai « Passage automatique » ajouté au statut/);
+    const latest = versions(code);
+    const version = await admin.get(`/agent/admin/workflows/${code}/versions/${latest}`);
+    assert.equal(version.status, 200);
+    assert.match(F.textOf(version.text), /Après 30 jour\(s\) ouvré\(s\) : passage à « [^»]+ », silence vaut rejet/);
+    assert.match(F.textOf(version.text), /Prévenir l'usager : « Votre demande/);
+
+    /* «Retirer» the action: saved at once, the row gone. */
+    ({ f } = await actionsForm(code));
+    f.op = `del-a${lastRow((await admin.get(`/agent/admin/workflows/${code}/actions`)).text, 'a', st)}`;
+    const removed = await admin.post(`/agent/admin/workflows/${code}/actions`, f);
+    assert.equal(removed.status, 303, F.textOf(removed.text).slice(0, 800));
+    assert.equal(srv.sql(`SELECT count(*) FROM workflow_actions WHERE workflow_id = ${wfid} AND status_code = '${st}'`).trim(), '0');
+    history = await admin.get(`/agent/admin/workflows/${code}/historique`);
+    assert.match(F.textOf(history.text), /action « Prévenir l'usager » retirée du statut/);
+
+    /* «Monter»: the under_review notification now runs before its due date. */
+    const order = () => srv.sql(`SELECT group_concat(kind, ' ') FROM (SELECT kind FROM workflow_actions WHERE workflow_id = ${wfid} AND status_code = 'under_review' ORDER BY position)`).trim();
+    assert.equal(order(), 'set_due_date notify_citizen');
+    ({ f } = await actionsForm(code));
+    f.op = `up-a${lastRow((await admin.get(`/agent/admin/workflows/${code}/actions`)).text, 'a', 'under_review')}`;
+    const up = await admin.post(`/agent/admin/workflows/${code}/actions`, f);
+    assert.equal(up.status, 303, F.textOf(up.text).slice(0, 800));
+    assert.equal(order(), 'notify_citizen set_due_date');
+    history = await admin.get(`/agent/admin/workflows/${code}/historique`);
+    assert.match(F.textOf(history.text), /ordre des actions du statut « [^»]+ » modifié/);
 });

@@ -350,7 +350,7 @@ static void test_workflow_rules(void **state)
     doc = base();
     json_t *sts = get(doc, "workflows/0/statuses");
     for (int i = 0; i < 20; i++) {
-        char code[16];
+        char code[24];
         snprintf(code, sizeof code, "etape_%d", i);
         json_t *st = json_deep_copy(json_array_get(sts, 0));
         json_object_set_new(st, "code", json_string(code));

@@ -19,6 +19,7 @@
 #include "core/admin.h"
 #include "core/catalogue.h"
 #include "core/request.h"
+#include "core/workflow_action.h"
 #include "core/workflow_edit.h"
 #include "test_db.h"
 
@@ -294,6 +295,99 @@ static void test_actions_and_timeouts_follow(void **state)
     assert_string_equal(copy->timeouts[0].target, "accepted");
 }
 
+/* Actions and timeouts added, removed and changed are named in the summary, by their
+ * status's label and their kind; an action changed keeps its place. */
+static void test_diff_actions_and_timeouts(void **state)
+{
+    fixture *f = *state;
+    cat_workflow *before = shipped(f, "demarche_sva");
+    cat_workflow *after = shipped(f, "demarche_sva");
+    assert_non_null(before);
+    assert_non_null(after);
+    assert_string_equal(summary_of(f, before, after), "[]");
+    cat_action *acts = arena_alloc(&f->a, sizeof *acts * (after->n_actions + 1));
+    assert_non_null(acts);
+    memcpy(acts, after->actions, sizeof *acts * after->n_actions);
+    after->actions = acts;
+    const cat_action *last = &before->actions[before->n_actions - 1];
+    const char *last_label = workflow_status(before, last->status)->agent_label;
+    /* The last action removed, a due date added to the first status. */
+    acts[after->n_actions - 1] = (cat_action){.kind = WORKFLOW_ACTION_SET_DUE_DATE,
+                                              .status = after->statuses[0].code,
+                                              .position = 9,
+                                              .days = 10,
+                                              .working = 1};
+    after->timeouts[0].delay++;
+    const char *s = summary_of(f, before, after);
+    char want[300];
+    snprintf(want, sizeof want, "{\"k\":\"action_added\",\"a\":\"%s\",\"b\":\"set_due_date\"}",
+             after->statuses[0].agent_label);
+    assert_non_null(strstr(s, want));
+    snprintf(want, sizeof want, "{\"k\":\"action_removed\",\"a\":\"%s\",\"b\":\"%s\"}", last_label,
+             workflow_action_kind_name(last->kind));
+    assert_non_null(strstr(s, want));
+    snprintf(want, sizeof want, "{\"k\":\"timeout_changed\",\"a\":\"%s\",\"b\":\"%s\"}",
+             workflow_status(before, before->timeouts[0].status_code)->agent_label,
+             before->timeouts[0].kind);
+    assert_non_null(strstr(s, want));
+    assert_null(strstr(s, "action_changed"));
+    assert_null(strstr(s, "actions_reordered"));
+
+    /* The first two actions of a status swapped: the order named, nothing else. */
+    cat_workflow *swapped = shipped(f, "demarche_sva");
+    size_t j = 0;
+    while (j + 1 < swapped->n_actions &&
+           !(strcmp(swapped->actions[j].status, swapped->actions[j + 1].status) == 0 &&
+             swapped->actions[j].kind != swapped->actions[j + 1].kind))
+        j++;
+    assert_true(j + 1 < swapped->n_actions);
+    cat_action tmp = swapped->actions[j];
+    swapped->actions[j] = swapped->actions[j + 1];
+    swapped->actions[j + 1] = tmp;
+    snprintf(want, sizeof want, "[{\"k\":\"actions_reordered\",\"a\":\"%s\",\"b\":null}]",
+             workflow_status(before, tmp.status)->agent_label);
+    assert_string_equal(summary_of(f, before, swapped), want);
+
+    /* A notification's own text changed; a timeout removed. */
+    cat_workflow *texted = shipped(f, "demarche_sva");
+    size_t k = 0;
+    while (k < texted->n_actions && texted->actions[k].kind != WORKFLOW_ACTION_NOTIFY_CITIZEN)
+        k++;
+    assert_true(k < texted->n_actions);
+    texted->actions[k].text = "Votre demande {reference} avance.";
+    texted->n_timeouts--;
+    s = summary_of(f, before, texted);
+    snprintf(want, sizeof want, "{\"k\":\"action_changed\",\"a\":\"%s\",\"b\":\"notify_citizen\"}",
+             workflow_status(before, texted->actions[k].status)->agent_label);
+    assert_non_null(strstr(s, want));
+    const store_workflow_timeout *gone = &before->timeouts[before->n_timeouts - 1];
+    snprintf(want, sizeof want, "{\"k\":\"timeout_removed\",\"a\":\"%s\",\"b\":\"%s\"}",
+             workflow_status(before, gone->status_code)->agent_label, gone->kind);
+    assert_non_null(strstr(s, want));
+}
+
+/* Two ask_citizen actions on one status: the catalogue would leave the workflow out, the
+ * editor lists it. */
+static void test_ask_twice_refused(void **state)
+{
+    fixture *f = *state;
+    cat_workflow *wf = shipped(f, "demarche_sva");
+    assert_non_null(wf);
+    const cat_action *ask = NULL;
+    for (size_t i = 0; i < wf->n_actions && !ask; i++)
+        if (wf->actions[i].kind == WORKFLOW_ACTION_ASK_CITIZEN)
+            ask = &wf->actions[i];
+    assert_non_null(ask);
+    cat_action *acts = arena_alloc(&f->a, sizeof *acts * (wf->n_actions + 1));
+    assert_non_null(acts);
+    memcpy(acts, wf->actions, sizeof *acts * wf->n_actions);
+    acts[wf->n_actions] = *ask;
+    acts[wf->n_actions].position = 99;
+    wf->actions = acts;
+    wf->n_actions++;
+    assert_true(has_problem(wf, "action_ask_twice", ask->status, ""));
+}
+
 /* The incident workflow without "new": "acknowledged" initial, the transitions from "new"
  * gone. */
 static cat_workflow *without_new(fixture *f)
@@ -423,6 +517,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_status_in_use_stays, setup, teardown),
         cmocka_unit_test_setup_teardown(test_move_bounded, setup, teardown),
         cmocka_unit_test_setup_teardown(test_actions_and_timeouts_follow, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_diff_actions_and_timeouts, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ask_twice_refused, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

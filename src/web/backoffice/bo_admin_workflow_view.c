@@ -11,14 +11,14 @@
 #include "core/workflow_edit.h"
 #include "present/present.h"
 #include "web/backoffice/bo_admin_common.h"
+#include "web/backoffice/bo_admin_workflow_acts.h"
 
 const char *bo_wf_text(const bo_page *p, const char *fr, const char *en)
 {
     return p->l == LANG_EN && en && *en ? en : (fr ? fr : "");
 }
 
-/* key's text with {a} and {b} filled, in rq->arena. */
-static const char *fill2(bo_page *p, const char *key, const char *a, const char *b)
+const char *bo_wf_fill(bo_page *p, const char *key, const char *a, const char *b)
 {
     char one[900], two[900];
     snprintf(one, sizeof one, "%s", bo_page_str(p, key));
@@ -31,8 +31,7 @@ static const char *fill2(bo_page *p, const char *key, const char *a, const char 
     return arena_strdup(p->rq->arena, one);
 }
 
-static json_t *options(bo_page *p, const char *const *values, const char *prefix,
-                       const char *chosen)
+json_t *bo_wf_options(bo_page *p, const char *const *values, const char *prefix, const char *chosen)
 {
     json_t *list = json_array();
     for (size_t i = 0; values[i]; i++) {
@@ -48,8 +47,7 @@ static json_t *options(bo_page *p, const char *const *values, const char *prefix
     return list;
 }
 
-/* wf's status codes as options, chosen selected. */
-static json_t *status_options(const cat_workflow *wf, const char *chosen, lang l)
+json_t *bo_wf_status_options(const cat_workflow *wf, const char *chosen, lang l)
 {
     json_t *list = json_array();
     for (size_t i = 0; i < wf->n_statuses; i++) {
@@ -75,14 +73,15 @@ static json_t *status_row(bo_page *p, const cat_workflow *wf, const store_workfl
     present_set_str(o, "colour", colour);
     present_set_str(o, "colour_label",
                     bo_page_str(p, arena_printf(p->rq->arena, "workflows.colours.%s", colour)));
-    json_object_set_new(o, "colours", options(p, workflow_colours, "workflows.colours.", colour));
+    json_object_set_new(o, "colours",
+                        bo_wf_options(p, workflow_colours, "workflows.colours.", colour));
     json_object_set_new(o, "extendeds",
-                        options(p, workflow_extended_statuses, NULL, s->extended_status));
+                        bo_wf_options(p, workflow_extended_statuses, NULL, s->extended_status));
     json_object_set_new(o, "closed", json_boolean(s->open311_closed));
     json_object_set_new(o, "visible", json_boolean(s->citizen_visible));
     json_object_set_new(o, "final", json_boolean(s->is_final));
     json_object_set_new(o, "initial", json_boolean(s->is_initial));
-    json_object_set_new(o, "reopens", status_options(wf, s->reopen_to, p->l));
+    json_object_set_new(o, "reopens", bo_wf_status_options(wf, s->reopen_to, p->l));
     return o;
 }
 
@@ -155,8 +154,8 @@ static json_t *transition_row(bo_page *p, const cat_workflow *wf,
     present_set_str(o, "to", t->to_code);
     present_set_str(o, "label", t->label);
     present_set_str(o, "label_en", t->label_en);
-    json_object_set_new(o, "froms", status_options(wf, t->from_code, p->l));
-    json_object_set_new(o, "tos", status_options(wf, t->to_code, p->l));
+    json_object_set_new(o, "froms", bo_wf_status_options(wf, t->from_code, p->l));
+    json_object_set_new(o, "tos", bo_wf_status_options(wf, t->to_code, p->l));
     json_object_set_new(o, "roles", role_boxes(p, t->roles));
     json_object_set_new(o, "comment", json_boolean(t->comment_required));
     return o;
@@ -392,10 +391,17 @@ void bo_wf_problem(bo_page *p, const workflow_problem *prob)
     json_t *e = json_object();
     /* Every problem is listed, several on the same row included: the summary links to the
      * part of the page it concerns. */
-    json_object_set_new(e, "field", json_string(prob->b ? "transitions" : "statuts"));
-    present_set_str(
-        e, "message",
-        fill2(p, arena_printf(p->rq->arena, "workflows.problem.%s", prob->key), prob->a, prob->b));
+    const char *k = prob->key;
+    const char *field = strncmp(k, "action", 6) == 0 || strncmp(k, "timeout", 7) == 0 ||
+                                strcmp(k, "too_many_actions") == 0 ||
+                                strcmp(k, "too_many_timeouts") == 0
+                            ? "actions"
+                        : prob->b ? "transitions"
+                                  : "statuts";
+    json_object_set_new(e, "field", json_string(field));
+    present_set_str(e, "message",
+                    bo_wf_fill(p, arena_printf(p->rq->arena, "workflows.problem.%s", prob->key),
+                               prob->a, prob->b));
     json_array_append_new(p->errors, e);
 }
 
@@ -421,9 +427,14 @@ const char *bo_wf_summary(bo_page *p, const char *summary)
         const char *k = json_string_value(json_object_get(o, "k"));
         if (!k || strlen(k) > 40)
             continue;
-        const char *one = fill2(p, arena_printf(p->rq->arena, "workflows.change.%s", k),
-                                json_string_value(json_object_get(o, "a")),
-                                json_string_value(json_object_get(o, "b")));
+        const char *b = json_string_value(json_object_get(o, "b"));
+        /* An action's or a timeout's kind is a code: its words instead. */
+        if (b && strlen(b) <= 40 &&
+            (strncmp(k, "action_", 7) == 0 || strncmp(k, "timeout_", 8) == 0))
+            b = bo_page_str(p, arena_printf(p->rq->arena, "workflows.%s.%s",
+                                            k[0] == 'a' ? "kinds" : "timeout_kinds", b));
+        const char *one = bo_wf_fill(p, arena_printf(p->rq->arena, "workflows.change.%s", k),
+                                     json_string_value(json_object_get(o, "a")), b);
         out = *out ? arena_printf(p->rq->arena, "%s ; %s", out, one) : one;
     }
     json_decref(list);
@@ -480,5 +491,6 @@ void bo_wf_version_view(bo_page *p, const char *definition)
     present_set_str(p->ctx, "v_name", json_string_value(json_object_get(def, "name")));
     bo_page_set(p, "v_statuses", sts);
     bo_page_set(p, "v_transitions", trs);
+    bo_wf_acts_of_definition(p, json_object_get(def, "statuses"));
     json_decref(def);
 }

@@ -3,9 +3,10 @@
  * without JavaScript: the list (procedures using each, requests in flight) and «Dupliquer»;
  * a workflow's page with its statuses (one form: labels, colour, Open311, flags, order, add,
  * remove) and its transitions (another form, so that each stays within the form parser's
- * field limit), each save checked whole by core (every problem listed, nothing saved, what
- * was typed kept) and kept as a new version; its history and each version's definition.
- * Checks, versions and writes are core's (core/workflow_edit.h).
+ * field limit), its actions and timeouts on a page of their own (…/actions: a third form,
+ * and the workflow's page stays light), each save checked whole by core (every problem listed,
+ * nothing saved, what was typed kept) and kept as a new version; its history and each version's
+ * definition. Checks, versions and writes are core's (core/workflow_edit.h).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +17,7 @@
 #include "util/log.h"
 #include "web/backoffice/backoffice.h"
 #include "web/backoffice/bo_admin_common.h"
+#include "web/backoffice/bo_admin_workflow_acts.h"
 #include "web/backoffice/bo_admin_workflow_view.h"
 #include "web/web.h"
 
@@ -162,6 +164,7 @@ static void edit_render(bo_page *p, const cat_workflow *wf, const cat_workflow *
     bo_page_set(p, "seen", json_integer(seen));
     bo_page_set(p, "statuses", bo_wf_statuses_json(p, wf, shown, counts, n));
     bo_page_set(p, "overview", bo_wf_overview_json(p, shown));
+    bo_wf_acts_overview(p, shown);
     bo_page_set(p, "transitions", bo_wf_transitions_json(p, shown));
     if (!json_object_get(p->ctx, "new_status"))
         bo_page_set(p, "new_status", bo_wf_new_status_json(p, shown, NULL));
@@ -199,32 +202,55 @@ static void edit_get(http_req *rq)
     edit_render(&p, wf, wf, seen, 200);
 }
 
+/* The three forms of the editor. */
+typedef enum save_form { FORM_STATUSES, FORM_TRANSITIONS, FORM_ACTIONS } save_form;
+
 /* What the state of a save keeps: which form was sent. */
 typedef struct save_page {
-    int transitions; /* 1: the transitions' form; 0: the statuses' */
+    save_form form;
     cat_workflow *edited;
 } save_page;
 
-/* The workflow as the form sent makes it, in rq->arena; NULL when out of memory. */
-/* The workflow as the form makes it; a status removed takes its actions and timeouts with
- * it (the rest are checked with the workflow). */
-static cat_workflow *edited_of(http_req *rq, const cat_workflow *wf, const form *f, int trans,
-                               bo_page *p)
+/* The workflow as the form sent makes it, in rq->arena; a status removed takes its actions
+ * and timeouts with it (the rest are checked with the workflow). *adding 1 when the actions'
+ * form only added a row. NULL when out of memory. */
+static cat_workflow *edited_of(http_req *rq, const cat_workflow *wf, const form *f, save_form which,
+                               bo_page *p, int *adding)
 {
-    cat_workflow *edited = trans ? bo_wf_parse_transitions(rq->arena, wf, f, p)
-                                 : bo_wf_parse_statuses(rq->arena, wf, f, p);
+    *adding = 0;
+    if (which == FORM_ACTIONS)
+        return bo_wf_parse_acts(rq->arena, wf, f, p, adding);
+    cat_workflow *edited = which == FORM_TRANSITIONS ? bo_wf_parse_transitions(rq->arena, wf, f, p)
+                                                     : bo_wf_parse_statuses(rq->arena, wf, f, p);
     if (edited)
         workflow_prune(edited);
     return edited;
 }
 
+/* The actions' page of wf with `shown`'s actions and timeouts (what was typed, or wf's). */
+static void acts_render(bo_page *p, const cat_workflow *wf, const cat_workflow *shown, int seen,
+                        int status)
+{
+    bo_page_set(p, "code", json_string(wf->rec.code));
+    bo_page_set(p, "seen", json_integer(seen));
+    bo_wf_acts_rows(p, shown);
+    char title[300];
+    present_fill(title, sizeof title, bo_page_str(p, "workflows.acts_title"), "name",
+                 bo_wf_text(p, wf->rec.name, wf->rec.name_en));
+    bo_page_set(p, "title", json_string(title));
+    bo_page_render(p, status, "agent/admin/workflow_actions", title);
+}
+
 /* The page again with every problem of `edited` listed (and what was typed kept). */
-static void refused(bo_page *p, const cat_workflow *wf, const cat_workflow *edited,
+static void refused(bo_page *p, save_form which, const cat_workflow *wf, const cat_workflow *edited,
                     const workflow_problem *probs, size_t n, int seen)
 {
     for (size_t i = 0; i < n && i < WORKFLOW_PROBLEMS_MAX; i++)
         bo_wf_problem(p, &probs[i]);
-    edit_render(p, wf, edited, seen, 400);
+    if (which == FORM_ACTIONS)
+        acts_render(p, wf, edited, seen, 400);
+    else
+        edit_render(p, wf, edited, seen, 400);
 }
 
 static void saved(http_req *rq)
@@ -234,7 +260,10 @@ static void saved(http_req *rq)
     const http_wait *w = http_wait_result(rq);
     const cat_workflow *wf = workflow_by_code(rq->host_tenant, rq->params[0]);
     if (w->rc == 0) {
-        bo_admin_done(rq, arena_printf(rq->arena, TAB "/%s", rq->params[0]), "workflow_saved");
+        bo_admin_done(rq,
+                      arena_printf(rq->arena, TAB "/%s%s", rq->params[0],
+                                   sp->form == FORM_ACTIONS ? "/actions" : ""),
+                      "workflow_saved");
         return;
     }
     if (!wf) {
@@ -260,10 +289,10 @@ static void saved(http_req *rq)
         prob = (workflow_problem){"in_use", code, e->detail[k] ? e->detail + k + 1 : ""};
     }
     const char *seen = bo_admin_field(&st->f, "version");
-    refused(&p, wf, sp->edited, &prob, 1, (int)bo_admin_id(seen));
+    refused(&p, sp->form, wf, sp->edited, &prob, 1, (int)bo_admin_id(seen));
 }
 
-static void save_post(http_req *rq, int trans)
+static void save_post(http_req *rq, save_form which)
 {
     store_agent a;
     form f;
@@ -274,12 +303,13 @@ static void save_post(http_req *rq, int trans)
     if (!st)
         return;
     save_page *sp = st->page;
-    sp->transitions = trans;
+    sp->form = which;
     bo_page p;
     if (bo_page_start(&p, rq, &a) != 0)
         return;
     bo_admin_tabs(&p, TAB);
-    sp->edited = edited_of(rq, wf, &f, trans, &p);
+    int adding;
+    sp->edited = edited_of(rq, wf, &f, which, &p, &adding);
     if (!sp->edited) {
         error e;
         error_set(&e, ERR_INTERNAL, NULL, "out of memory");
@@ -287,10 +317,27 @@ static void save_post(http_req *rq, int trans)
         return;
     }
     int seen = (int)bo_admin_id(bo_admin_field(&f, "version"));
+    if (adding) {
+        /* A row added shows its fields: nothing is saved until they are filled. */
+        if (!bo_page_has_errors(&p))
+            bo_page_notice(&p, "info", bo_page_str(&p, "workflows.acts_added"));
+        acts_render(&p, wf, sp->edited, seen, 200);
+        return;
+    }
     workflow_problem probs[WORKFLOW_PROBLEMS_MAX];
     size_t n = workflow_edit_check(sp->edited, probs, WORKFLOW_PROBLEMS_MAX);
-    if (n) {
-        refused(&p, wf, sp->edited, probs, n, seen);
+    if (bo_page_has_errors(&p)) {
+        /* The rows' own errors already name the field at fault: the workflow's problems
+         * that repeat them are left out. */
+        size_t k = 0;
+        for (size_t i = 0; i < n && i < WORKFLOW_PROBLEMS_MAX; i++)
+            if (strcmp(probs[i].key, "action_invalid") != 0 &&
+                strcmp(probs[i].key, "timeout_invalid") != 0)
+                probs[k++] = probs[i];
+        n = k;
+    }
+    if (n || bo_page_has_errors(&p)) {
+        refused(&p, which, wf, sp->edited, probs, n, seen);
         return;
     }
     bo_page_discard(&p);
@@ -304,12 +351,34 @@ static void save_post(http_req *rq, int trans)
 
 static void statuses_post(http_req *rq)
 {
-    save_post(rq, 0);
+    save_post(rq, FORM_STATUSES);
 }
 
 static void transitions_post(http_req *rq)
 {
-    save_post(rq, 1);
+    save_post(rq, FORM_TRANSITIONS);
+}
+
+static void actions_post(http_req *rq)
+{
+    save_post(rq, FORM_ACTIONS);
+}
+
+static void actions_get(http_req *rq)
+{
+    store_agent a;
+    bo_page p;
+    const cat_workflow *wf = workflow_of(rq);
+    if (!wf || bo_admin_page(rq, &a, &p, TAB) != 0)
+        return;
+    int seen = latest_version(rq, wf);
+    if (seen < 0) {
+        error e;
+        error_set(&e, ERR_UNAVAILABLE, NULL, "the workflow's versions cannot be read");
+        bo_page_fail(&p, &e);
+        return;
+    }
+    acts_render(&p, wf, wf, seen, 200);
 }
 
 /* ---- history ---- */
@@ -395,6 +464,8 @@ const http_route bo_admin_workflow_routes[] = {
     {HTTP_GET | HTTP_HEAD, TAB "/{}", edit_get},
     {HTTP_POST, TAB "/{}/statuts", statuses_post},
     {HTTP_POST, TAB "/{}/transitions", transitions_post},
+    {HTTP_GET | HTTP_HEAD, TAB "/{}/actions", actions_get},
+    {HTTP_POST, TAB "/{}/actions", actions_post},
     {HTTP_GET | HTTP_HEAD, TAB "/{}/historique", history_get},
     {HTTP_GET | HTTP_HEAD, TAB "/{}/versions/{}", version_get},
     {0, NULL, NULL},
