@@ -262,6 +262,28 @@ static int load(store *s, job_run *run, run_ctx *x, error *err)
     return 1;
 }
 
+/* Whether the workflow wf, as the catalogue has it now, still has in `status` a timeout of
+ * `kind` to `to` (a jump, and the warning before it) or for `whom` (a reminder): an
+ * administrator may have removed it since the request entered the status, and a job
+ * scheduled then must not act on a rule that is gone (a «silence vaut accord» withdrawn). */
+static int still_configured(const cat_workflow *wf, const char *status, const char *kind,
+                            const char *to, const char *whom)
+{
+    for (size_t i = 0; wf && status && i < wf->n_timeouts; i++) {
+        const store_workflow_timeout *t = &wf->timeouts[i];
+        if (!t->kind || strcmp(t->kind, kind) != 0 || strcmp(t->status_code, status) != 0)
+            continue;
+        if (to && (!t->target || strcmp(t->target, to) != 0))
+            continue;
+        if (whom && (!t->whom || strcmp(t->whom, whom) != 0))
+            continue;
+        return 1;
+    }
+    return 0;
+}
+
+#define GONE "the workflow no longer has this timeout"
+
 static int jump_run_tx(store *s, job_run *run, error *err)
 {
     run_ctx x = {0};
@@ -271,7 +293,10 @@ static int jump_run_tx(store *s, job_run *run, error *err)
     int rc = ok < 0 ? -1 : 0;
     /* The status event and the "timeout" event tell the run; the job's own would repeat it. */
     run->no_event = 1;
-    if (ok == 1) {
+    if (ok == 1 &&
+        !still_configured(x.proc ? x.proc->workflow : NULL, x.status, "jump", to, NULL)) {
+        run->cancelled_why = GONE;
+    } else if (ok == 1) {
         if (!x.proc || !to || !workflow_transition(x.proc->workflow, x.status, to)) {
             /* The workflow changed since the entry: the jump is no transition any more. */
             log_warn("workflow timeout: request %s: no transition %s -> %s any more, no jump",
@@ -304,7 +329,10 @@ static int warn_run_tx(store *s, job_run *run, error *err)
     run_ctx x = {0};
     int ok = load(s, run, &x, err), rc = ok < 0 ? -1 : 0;
     size_t sent = 0;
-    if (ok == 1) {
+    if (ok == 1 && !still_configured(x.proc ? x.proc->workflow : NULL, x.status, "jump",
+                                     json_string_value(json_object_get(x.payload, "to")), NULL)) {
+        run->cancelled_why = GONE;
+    } else if (ok == 1) {
         const char *tz = run->tenant ? run->tenant->rec.timezone : NULL;
         char when[TIME_RFC3339_LEN];
         time_format_rfc3339((int64_t)json_integer_value(json_object_get(x.payload, "jump_at")), tz,
@@ -359,8 +387,11 @@ static int remind_run_tx(store *s, job_run *run, error *err)
     run_ctx x = {0};
     int ok = load(s, run, &x, err), rc = ok < 0 ? -1 : 0;
     size_t sent = 0;
-    if (ok == 1) {
-        const char *whom = json_string_value(json_object_get(x.payload, "whom"));
+    const char *whom = json_string_value(json_object_get(x.payload, "whom"));
+    if (ok == 1 && !still_configured(x.proc ? x.proc->workflow : NULL, x.status, "remind", NULL,
+                                     whom ? whom : "agents")) {
+        run->cancelled_why = GONE;
+    } else if (ok == 1) {
         if (whom && strcmp(whom, "citizen") == 0)
             rc = remind_citizen(s, &x, &sent, err);
         else {
@@ -424,18 +455,26 @@ int workflow_timeout_pending(core *c, const store_request *r, arena *a, workflow
 {
     *n = 0;
     store *s = core_store(c);
+    /* Only what the workflow still says: a timeout removed since the entry will not act (its
+     * job ends cancelled), so it is not announced. */
+    const catalogue *cat = catalogue_acquire(c);
+    const cat_tenant *t = catalogue_tenant_by_id(cat, r->tenant_id);
+    const cat_procedure *proc = t ? catalogue_procedure_by_id(t, r->procedure_id) : NULL;
     store_job_row *rows = NULL;
     size_t nr = 0;
     if (s->ops->jobs.request_pending(s, r->tenant_id, r->id, WORKFLOW_TIMEOUT_KIND, max, a, &rows,
-                                     &nr, err) != 0)
+                                     &nr, err) != 0) {
+        catalogue_release(c, cat);
         return -1;
+    }
     for (size_t i = 0; i < nr && *n < max; i++) {
         json_t *p = json_loads(rows[i].payload ? rows[i].payload : "{}", 0, NULL);
         const char *st = json_string_value(json_object_get(p, "status"));
         const char *to = json_string_value(json_object_get(p, "to"));
         const char *meaning = json_string_value(json_object_get(p, "meaning"));
         /* Only a jump of the status the request is in (the one it was scheduled for). */
-        if (st && to && r->status && strcmp(st, r->status) == 0) {
+        if (st && to && r->status && strcmp(st, r->status) == 0 &&
+            still_configured(proc ? proc->workflow : NULL, st, "jump", to, NULL)) {
             out[*n].to = arena_strdup(a, to);
             out[*n].meaning = arena_strdup(a, meaning ? meaning : "none");
             out[*n].due_at = rows[i].due_at;
@@ -444,5 +483,6 @@ int workflow_timeout_pending(core *c, const store_request *r, arena *a, workflow
         }
         json_decref(p);
     }
+    catalogue_release(c, cat);
     return 0;
 }

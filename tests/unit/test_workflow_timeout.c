@@ -477,6 +477,41 @@ static void test_jump_once(void **state)
     assert_int_equal(mails(f, r.id, "workflow_warn"), 1);
 }
 
+/* A «silence vaut accord» withdrawn by an administrator while a request waits under it: the
+ * jump is no longer announced, and its job, when due, ends cancelled with the reason instead
+ * of accepting the request on a rule that is gone; the warning before it likewise. */
+static void test_removed_timeout_does_not_act(void **state)
+{
+    fixture *f = *state;
+    request_created c = file(f);
+    store_request r = get(f, c.reference);
+    set_status(f, c.reference, "under_review", NULL);
+    store_job_row *jobs = NULL;
+    assert_int_equal(jobs_of(f, r.id, WORKFLOW_TIMEOUT_KIND, &jobs), 1);
+    int64_t due = jobs[0].due_at;
+    workflow_pending pend[4];
+    size_t np = 0;
+    error err;
+    r = get(f, c.reference);
+    assert_int_equal(workflow_timeout_pending(f->db.core, &r, &f->a, pend, 4, &np, &err), 0);
+    assert_int_equal(np, 1);
+
+    sql(f, "DELETE FROM workflow_timeouts WHERE kind = 'jump' AND workflow_id IN (SELECT id FROM "
+           "workflows WHERE code = 'demarche_sva');");
+    assert_int_equal(workflow_timeout_pending(f->db.core, &r, &f->a, pend, 4, &np, &err), 0);
+    assert_int_equal(np, 0);
+
+    assert_int_equal(run(f, due).done, 2); /* the warning and the jump, both cancelled */
+    assert_string_equal(get(f, c.reference).status, "under_review");
+    assert_int_equal(events(f, r.id, "timeout", NULL, NULL), 0);
+    assert_int_equal(mails(f, r.id, "workflow_warn"), 0);
+    assert_int_equal(jobs_of(f, r.id, WORKFLOW_TIMEOUT_KIND, &jobs), 1);
+    assert_string_equal(jobs[0].state, "cancelled");
+    assert_string_equal(jobs[0].last_error, "the workflow no longer has this timeout");
+    assert_int_equal(jobs_of(f, r.id, WORKFLOW_WARN_KIND, &jobs), 1);
+    assert_string_equal(jobs[0].state, "cancelled");
+}
+
 /* Leaving the status cancels its jobs; entering it again schedules new ones, keyed by the new
  * entry, and only those run. */
 static void test_cancel_and_reenter(void **state)
@@ -691,6 +726,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_delay_arithmetic),
     cmocka_unit_test_setup_teardown(test_check, setup, teardown),
     cmocka_unit_test_setup_teardown(test_jump_once, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_removed_timeout_does_not_act, setup, teardown),
     cmocka_unit_test_setup_teardown(test_cancel_and_reenter, setup, teardown),
     cmocka_unit_test_setup_teardown(test_jump_refused_when_status_changed, setup, teardown),
     cmocka_unit_test_setup_teardown(test_reminders_repeat_then_stop, setup, teardown),
