@@ -536,6 +536,24 @@ typedef struct store_agent {
     size_t n_departments;
 } store_agent;
 
+/* How many agents of a collectivité asked for new-request notices (table agent_notices), by
+ * kind: read into the catalogue so that filing a request knows without a read whether
+ * anyone is to be told. */
+typedef struct store_agent_notice_count {
+    int64_t tenant_id;
+    int immediate, digest;
+} store_agent_notice_count;
+
+/* A request as a new-request notice names it: no personal data. */
+typedef struct store_new_request {
+    int64_t id;
+    const char *reference;
+    int64_t procedure_id;
+    int64_t department_id; /* 0: none yet */
+    const char *channel;
+    int64_t created_at;
+} store_new_request;
+
 /* One entry of the append-only, hash-chained audit log. It holds ids, never personal data,
  * so that anonymising a request never touches the chain. prev_hash and hash are computed by
  * core; the store only keeps them. */

@@ -11,6 +11,8 @@
 
 /* /agent/connexion, /agent/connexion/code, /agent/totp, /agent/deconnexion (bo_auth.c). */
 extern const http_route bo_auth_routes[];
+/* /agent/notifications: an agent's choice of new-request notices (bo_notices.c). */
+extern const http_route bo_notices_routes[];
 /* The administration, one table per thing administered: /agent/admin, the overview
  * (bo_admin_common.c); /agent/admin/services, the departments (bo_admin_departments.c);
  * /agent/admin/agents (bo_admin_agents.c); /agent/admin/demarches, the procedures
