@@ -183,6 +183,7 @@ test('refusals: a condition on a later question, a code taken, a list without va
     r = await addQuestion('string', { label: '' });
     assert.equal(r.status, 400);
     assert.match(errorText(r), /Saisissez l’intitulé de la question|Saisissez l'intitulé de la question/);
+    assert.match(r.text, /<input id="code"[^>]*value="">/, 'no code proposed from the empty label sticks');
     r = await addQuestion('string', { label: 'Mauvais code', code: 'é-x' });
     assert.equal(r.status, 400);
     assert.match(errorText(r), /Le code ne peut contenir que des lettres sans accents/);

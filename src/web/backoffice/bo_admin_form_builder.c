@@ -780,6 +780,8 @@ static void question_post(http_req *rq)
     }
     json_decref(defs);
     if (bo_page_has_errors(&p)) {
+        /* The code as typed: one proposed from a label being corrected would stick. */
+        q->code = bo_admin_field(&f, "code");
         qp.code_locked = *qp.original ? code_locked(&p, cp, qp.original) : 0;
         if (qp.code_locked < 0)
             return;
