@@ -10,7 +10,6 @@
  * made stale by another save is refused, and a change is a new version its history names.
  */
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "core/admin.h"
@@ -473,40 +472,25 @@ static void question_get(http_req *rq)
         return;
     }
     question_page qp = {.original = rq->params[1], .after = "", .seen = cp->rec.form_version};
-    /* Read into the request's arena: defs is released before the page renders. */
-    char *one = json_dumps(json_array_get(defs, (size_t)i), 0);
-    json_decref(defs);
-    json_t *o = one ? json_loads(one, 0, NULL) : NULL;
-    free(one);
     form_build_question q;
-    form_build_read(rq->arena, o, &q);
-    q.code = arena_strdup(rq->arena, q.code);
-    q.kind = arena_strdup(rq->arena, q.kind);
-    q.label = arena_strdup(rq->arena, q.label);
-    q.label_en = arena_strdup(rq->arena, q.label_en);
-    q.help = arena_strdup(rq->arena, q.help);
-    q.help_en = arena_strdup(rq->arena, q.help_en);
-    q.format = arena_strdup(rq->arena, q.format);
-    q.show_field = arena_strdup(rq->arena, q.show_field);
+    form_build_read(rq->arena, json_array_get(defs, (size_t)i), &q);
     qp.values_text = values_text_of(rq->arena, &q);
+    /* The condition's boxes as the form sends them back. */
     const char **checked =
         q.n_show_values ? arena_alloc(rq->arena, q.n_show_values * sizeof *checked) : NULL;
     for (size_t k = 0; checked && k < q.n_show_values; k++)
         checked[k] = arena_printf(rq->arena, "%s/%s", q.show_field, q.show_values[k]);
-    json_decref(o);
     qp.checked = checked;
     qp.n_checked = checked ? q.n_show_values : 0;
-    q.values = NULL;
-    q.n_values = 0;
-    q.show_values = NULL;
-    q.n_show_values = 0;
     qp.q = q;
     qp.kind = q.kind;
     int locked = code_locked(&p, cp, qp.original);
-    if (locked < 0)
-        return;
-    qp.code_locked = locked;
-    question_render(&p, cp, &qp, 200);
+    if (locked >= 0) {
+        qp.code_locked = locked;
+        /* q borrows defs' strings: released once the page is rendered. */
+        question_render(&p, cp, &qp, 200);
+    }
+    json_decref(defs);
 }
 
 /* The values' lines into *out (in rq->arena): "Libellé", "code | Libellé" or
