@@ -141,6 +141,38 @@ json_t *form_build_object(const form_build_question *q)
     return o;
 }
 
+/* The members form_build_object writes. */
+static const char *const built_members[] = {"code",
+                                            "datatype",
+                                            "description",
+                                            "description_en",
+                                            "datatype_description",
+                                            "datatype_description_en",
+                                            "required",
+                                            "format",
+                                            "values",
+                                            "show_if",
+                                            NULL};
+
+json_t *form_build_merge(const json_t *old, json_t *q)
+{
+    json_t *out = json_is_object(old) ? json_deep_copy(old) : json_object();
+    if (!out || !q) {
+        json_decref(out);
+        json_decref(q);
+        return NULL;
+    }
+    for (size_t i = 0; built_members[i]; i++)
+        json_object_del(out, built_members[i]);
+    int rc = json_object_update(out, q);
+    json_decref(q);
+    if (rc != 0) {
+        json_decref(out);
+        return NULL;
+    }
+    return out;
+}
+
 /* Member key of o when it is a string, else "". */
 static const char *text_of(const json_t *o, const char *key)
 {

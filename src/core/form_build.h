@@ -53,6 +53,11 @@ const char *form_build_text(arena *a, const json_t *defs);
 
 /* The question's JSON object (a new reference; NULL when out of memory). */
 json_t *form_build_object(const form_build_question *q);
+/* An edited question: q (its reference taken) over the question it replaces, old, whose
+ * members the builder does not edit (as "variable": a notice asks nothing) are kept and
+ * whose members the builder edits but q leaves out (a format, a condition) are dropped. A
+ * new reference; NULL when out of memory. */
+json_t *form_build_merge(const json_t *old, json_t *q);
 /* The reverse, for the editor's form: q's strings and arrays borrowed from o or in a. */
 void form_build_read(arena *a, const json_t *o, form_build_question *q);
 

@@ -124,6 +124,18 @@ static void test_build_move_depend_rename(void **state)
     assert_int_equal(attrs_check(form_build_text(&a, defs), &pb), 0);
     assert_int_equal(form_build_find(defs, "dimension"), 0);
     assert_int_equal(form_build_find(defs, "taille"), -1);
+    /* An edit keeps what the builder does not edit, drops what it edits and left out. */
+    json_t *old = json_loads("{\"code\":\"avis\",\"datatype\":\"string\",\"variable\":false,"
+                             "\"format\":\"siret\",\"description\":\"Avis\"}",
+                             0, NULL);
+    form_build_question notice = {.code = "avis", .kind = "string", .label = "Avis au public"};
+    json_t *merged = form_build_merge(old, form_build_object(&notice));
+    assert_true(json_is_false(json_object_get(merged, "variable")));
+    assert_null(json_object_get(merged, "format"));
+    assert_string_equal(json_string_value(json_object_get(merged, "description")),
+                        "Avis au public");
+    json_decref(merged);
+    json_decref(old);
     json_decref(defs);
     arena_free(&a);
 }

@@ -749,6 +749,7 @@ static void question_post(http_req *rq)
         json_t *o = form_build_object(q);
         int rc;
         if (*qp.original) {
+            o = form_build_merge(json_array_get(defs, at), o);
             rc = o ? json_array_set_new(defs, at, o) : -1;
             if (rc == 0 && strcmp(q->code, qp.original) != 0)
                 form_build_rename(defs, qp.original, q->code);
