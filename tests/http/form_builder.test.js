@@ -86,6 +86,10 @@ test('the builder is reached from the procedure, lists no question yet and offer
     for (const label of ['Texte court', 'Texte long', 'Nombre', 'Date et heure', 'Adresse électronique', 'Numéro de téléphone',
                          'Choix unique (liste)', 'Choix multiples (cases à cocher)', 'Oui / non', 'Pièce jointe', 'Adresse ou lieu', 'Section (titre)'])
         assert.ok(text.includes(label), `kind ${label} offered`);
+    /* A notice written in JSON ("variable": false) is named as what it is. */
+    const demo = errorText(await admin.get('/agent/admin/demarches/acte-etat-civil/formulaire'));
+    assert.match(demo, /L’acte est envoyé gratuitement|L'acte est envoyé gratuitement/);
+    assert.match(demo, /Information \(rien n’est demandé\)|Information \(rien n'est demandé\)/);
     const en = await admin.get(`${BASE}?lang=en`);
     assert.match(decodeEntities(en.text), /Multiple choice \(checkboxes\)/);
 });

@@ -95,7 +95,11 @@ static void builder_render(bo_page *p, const cat_procedure *cp, int status)
         const char *kind = question_kind(defs, i);
         present_set_str(o, "code", form_build_code(defs, i));
         present_set_str(o, "label", question_label(p, defs, i));
-        present_set_str(o, "kind_label", kind_label(p, kind));
+        /* A notice (variable false, written in JSON) asks nothing: say so, not its datatype. */
+        present_set_str(o, "kind_label",
+                        !parsed[i].variable && parsed[i].type != ATTR_SECTION
+                            ? bo_page_str(p, "admin.form_builder.notice")
+                            : kind_label(p, kind));
         json_object_set_new(o, "is_section", json_boolean(strcmp(kind, "section") == 0));
         json_object_set_new(o, "required", json_boolean(parsed[i].required));
         present_set_str_opt(o, "condition",
