@@ -490,6 +490,7 @@ static const http_mount mounts[] = {
     {"/agent/", bo_admin_department_routes, web_write_error, bo_admit, 0},
     {"/agent/", bo_admin_agent_routes, web_write_error, bo_admit, 0},
     {"/agent/", bo_admin_procedure_routes, web_write_error, bo_admit, 0},
+    {"/agent/", bo_admin_form_builder_routes, web_write_error, bo_admit, 0},
     {"/agent/", bo_admin_key_routes, web_write_error, bo_admit, 0},
     {"/agent/", bo_admin_webhook_routes, web_write_error, bo_admit, 0},
     {"/agent/", bo_admin_settings_routes, web_write_error, bo_admit, 0},

@@ -24,6 +24,7 @@ extern const http_route bo_admin_overview_routes[];
 extern const http_route bo_admin_department_routes[];
 extern const http_route bo_admin_agent_routes[];
 extern const http_route bo_admin_procedure_routes[];
+extern const http_route bo_admin_form_builder_routes[];
 extern const http_route bo_admin_key_routes[];
 extern const http_route bo_admin_webhook_routes[];
 extern const http_route bo_admin_settings_routes[];
