@@ -495,6 +495,7 @@ static void procedure_save(http_req *rq, const char *code)
          * the form as citizens would see it when its definition is valid. */
         if (attributes_ok)
             bo_form_def_preview(&p, r.attributes);
+        bo_page_set(&p, "previewing", json_true()); /* the JSON editor stays unfolded */
         procedure_refill_as(&p, &f, code, bo_page_has_errors(&p) ? 400 : 200);
         return;
     }
