@@ -355,6 +355,12 @@ int request_citizen_answer(core *c, const cat_tenant *t, const char *reference,
 /* Rates the answer to a closed request (1-5, optional comment); once only (ERR_CONFLICT). */
 int request_rate(core *c, const cat_tenant *t, const char *reference, const core_actor *who,
                  int rating, const char *comment, core_done_fn cb, void *ctx, error *err);
+/* The citizen chooses how to hear of the request: notify "email", "sms" or "none"
+ * (ERR_INVALID_ARG "notify" otherwise, or when the request has no address or number for
+ * it). An internal event "news" (body the channel) when it changes; nothing when it does
+ * not. */
+int request_set_news(core *c, const cat_tenant *t, const char *reference, const core_actor *who,
+                     const char *notify, core_done_fn cb, void *ctx, error *err);
 /* «Le problème n'est pas réglé»: reopens a resolved incident (in_progress, public event with
  * the citizen's words). ERR_CONFLICT unless it is resolved. */
 int request_reopen(core *c, const cat_tenant *t, const char *reference, const core_actor *who,

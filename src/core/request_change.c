@@ -134,7 +134,7 @@ static int enter_status(store *s, change_job *j, store_request *r, const char *n
 }
 
 /* The citizen's own actions: a message, an answer to a correction asked, a rating, a
- * reopening. */
+ * reopening, a change of the channel of their news. */
 static int citizen_apply(store *s, change_job *j, store_request *r, int64_t now, error *err)
 {
     const char *old_status = r->status;
@@ -180,6 +180,21 @@ static int citizen_apply(store *s, change_job *j, store_request *r, int64_t now,
         r->closed_at = workflow_is_closed(j->wf, to) ? now : 0;
         if (enter_status(s, j, r, NULL, now, NULL, err) != 0)
             return -1;
+        break;
+    }
+    case CHANGE_NEWS: {
+        /* Checked on the row: news by SMS need the number, by e-mail the address. */
+        if ((strcmp(j->body, "sms") == 0 && !(r->phone && *r->phone)) ||
+            (strcmp(j->body, "email") == 0 && !(r->email && *r->email)))
+            return error_set(err, ERR_INVALID_ARG, "notify",
+                             "the request has no %s to send news to",
+                             strcmp(j->body, "sms") == 0 ? "phone number" : "e-mail address");
+        const char *now_notify = r->notify && *r->notify ? r->notify : "email";
+        if (strcmp(now_notify, j->body) == 0)
+            return 0; /* nothing changes: no event, no write */
+        if (add_event(s, j, r->id, now, "news", 0, NULL, NULL, j->body, err) != 0)
+            return -1;
+        r->notify = j->body;
         break;
     }
     default:
@@ -335,7 +350,7 @@ static int change_apply_one(store *s, change_job *j, error *err)
     if (now < r.updated_at) /* keep the timeline ordered even if the clock stepped back */
         now = r.updated_at;
     if (j->kind == CHANGE_MESSAGE || j->kind == CHANGE_ANSWER || j->kind == CHANGE_RATE ||
-        j->kind == CHANGE_REOPEN)
+        j->kind == CHANGE_REOPEN || j->kind == CHANGE_NEWS)
         return citizen_apply(s, j, &r, now, err);
     if (j->kind == CHANGE_ROUTE)
         return route_apply(s, j, &r, now, err);

@@ -130,6 +130,28 @@ int request_rate(core *c, const cat_tenant *t, const char *reference, const core
     return core_op_submit(c, j, cb, ctx, err);
 }
 
+int request_set_news(core *c, const cat_tenant *t, const char *reference, const core_actor *who,
+                     const char *notify, core_done_fn cb, void *ctx, error *err)
+{
+    if (!citizen_of(who))
+        return error_set(err, ERR_FORBIDDEN, NULL, "a citizen's choice of news");
+    if (!notify ||
+        (strcmp(notify, "email") != 0 && strcmp(notify, "sms") != 0 && strcmp(notify, "none") != 0))
+        return error_set(err, ERR_INVALID_ARG, "notify", "news by email, sms or none");
+    change_job *j = request_change_new(c, t, reference, citizen_of(who), CHANNEL_WEB, err);
+    if (!j)
+        return -1;
+    j->kind = CHANGE_NEWS;
+    /* Static spellings: the caller's string may be gone before the writer runs the job. */
+    if (strcmp(notify, "email") == 0)
+        j->body = "email";
+    else if (strcmp(notify, "sms") == 0)
+        j->body = "sms";
+    else
+        j->body = "none";
+    return core_op_submit(c, j, cb, ctx, err);
+}
+
 int request_reopen(core *c, const cat_tenant *t, const char *reference, const core_actor *who,
                    const char *body, core_done_fn cb, void *ctx, error *err)
 {

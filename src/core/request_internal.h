@@ -24,6 +24,7 @@ typedef enum change_kind {
     CHANGE_REOPEN,  /* the citizen says the problem is still there */
     CHANGE_ROUTE,   /* «Re-router»: the department the routing rules give (request_route.c) */
     CHANGE_ANSWER,  /* the citizen answers an ask_citizen status, maybe with files */
+    CHANGE_NEWS,    /* the citizen chooses how to hear of the request (body: the channel) */
 } change_kind;
 
 typedef struct change_job {

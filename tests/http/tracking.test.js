@@ -233,6 +233,59 @@ test('tracking, messages, rating, reopening, public incidents', async (t) => {
         assert.equal(nocsrf.status, 403);
     });
 
+    await t.test('the citizen chooses how to hear of the request', async () => {
+        srv.sql(`UPDATE requests SET phone = '+33612345678', notify = 'email' WHERE reference = '${reference}'`);
+        const events = () => srv.sql(`SELECT body FROM request_events e JOIN requests r ON r.id = e.request_id
+                                      WHERE r.reference = '${reference}' AND e.kind = 'news' ORDER BY e.id`).trim();
+        const notify = () => srv.sql(`SELECT notify FROM requests WHERE reference = '${reference}'`).trim();
+        const page = await citizen.get(trackUrl);
+        assert.match(page.text, /<legend>Comment souhaitez-vous être informé \?<\/legend>/);
+        assert.match(page.text, /<input type="radio" id="nouvelles-email" name="nouvelles" value="email" checked>/);
+        assert.match(page.text, /<input type="radio" id="nouvelles-sms" name="nouvelles" value="sms">/);
+        assert.match(page.text, /id="nouvelles-none"/);
+        const csrf = csrfOf(page.text);
+
+        const sms = await citizen.post(`/suivi/${reference}/nouvelles`, { csrf_token: csrf, jeton: token, nouvelles: 'sms' });
+        assert.equal(sms.status, 303, sms.text.slice(0, 300));
+        assert.equal(sms.location, `${trackUrl}&nouvelles=1`);
+        assert.equal(notify(), 'sms');
+        assert.equal(events(), 'sms', 'one internal event names the choice');
+        assert.equal(srv.sql(`SELECT is_public FROM request_events WHERE kind = 'news' ORDER BY id DESC LIMIT 1`).trim(), '0');
+        const after = await citizen.get(`${trackUrl}&nouvelles=1`);
+        assert.match(after.text, /value="sms" checked>/);
+        assert.match(decode(after.text), /Votre choix est enregistré\./);
+
+        /* The same choice again writes nothing. */
+        const again = await citizen.post(`/suivi/${reference}/nouvelles`, { csrf_token: csrf, jeton: token, nouvelles: 'sms' });
+        assert.equal(again.status, 303);
+        assert.equal(events(), 'sms');
+
+        const bad = await citizen.post(`/suivi/${reference}/nouvelles`, { csrf_token: csrf, jeton: token, nouvelles: 'pigeon' });
+        assert.equal(bad.status, 400);
+        assert.match(decode(bad.text), /Choisissez l’une des possibilités proposées/);
+        assert.match(bad.text, /href="#nouvelles"/);
+        /* Without a number, no news by SMS; e-mail stays possible. */
+        srv.sql(`UPDATE requests SET phone = NULL, notify = 'email' WHERE reference = '${reference}'`);
+        const noPhone = await citizen.post(`/suivi/${reference}/nouvelles`, { csrf_token: csrf, jeton: token, nouvelles: 'sms' });
+        assert.equal(noPhone.status, 400);
+        assert.doesNotMatch(noPhone.text, /id="nouvelles-sms"/, 'SMS is no longer offered');
+        assert.equal(notify(), 'email');
+        const none = await citizen.post(`/suivi/${reference}/nouvelles`, { csrf_token: csrf, jeton: token, nouvelles: 'none' });
+        assert.equal(none.status, 303);
+        assert.equal(notify(), 'none');
+        const restore = await citizen.post(`/suivi/${reference}/nouvelles`, { csrf_token: csrf, jeton: token, nouvelles: 'email' });
+        assert.equal(restore.status, 303);
+        assert.equal(events(), 'sms\nnone\nemail');
+
+        /* Without the token or the CSRF token: nothing. */
+        const stranger = browser(srv);
+        const noToken = await stranger.post(`/suivi/${reference}/nouvelles`, { csrf_token: csrf, nouvelles: 'none' });
+        assert.ok([403, 404].includes(noToken.status), `without the token: ${noToken.status}`);
+        const noCsrf = await citizen.post(`/suivi/${reference}/nouvelles`, { jeton: token, nouvelles: 'none' });
+        assert.equal(noCsrf.status, 403);
+        assert.equal(notify(), 'email');
+    });
+
     await t.test('the tracking page needs the token', async () => {
         const b = browser(srv);
         const page = await b.get(trackUrl);

@@ -202,7 +202,8 @@ static json_t *event_json(http_req *rq, const cat_tenant *t, const cat_procedure
     int coded = strcmp(kind, "publication") == 0 || strcmp(kind, "moderation") == 0 ||
                 strcmp(kind, "job") == 0 || /* a scheduled job's run: its kind (core/jobs.h) */
                 strcmp(kind, STATUS_ACTION_EVENT) == 0 || /* a workflow action run, by kind */
-                strcmp(kind, "timeout") == 0; /* what a workflow timeout's silence meant */
+                strcmp(kind, "timeout") == 0 || /* what a workflow timeout's silence meant */
+                strcmp(kind, "news") == 0;      /* the channel the citizen chose for news */
     if (coded)
         title = present_string(
             rq->present, rq->lang,

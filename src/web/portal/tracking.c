@@ -172,7 +172,7 @@ typedef struct track_state {
     int has_account;
     store_account acc;
     /* the write in flight */
-    const char *form_name; /* "message", "reponse", "avis", "rouvrir" */
+    const char *form_name; /* "message", "reponse", "avis", "rouvrir", "nouvelles" */
     const char *done_flag; /* query flag of the page after success */
     const char *text;      /* the citizen's text, shown again when the write fails */
     const char *comment;
@@ -563,11 +563,35 @@ static json_t *show_context(http_req *rq, track_state *st)
         json_object_set_new(ctx, "correction", ask);
     }
 
+    /* How the citizen hears of it: the channels the request can reach them on. */
+    if (!r->merged_into) {
+        const char *now_notify = r->notify && *r->notify ? r->notify : "email";
+        json_t *opts = json_array();
+        static const char *const channels[] = {"email", "sms", "none"};
+        for (size_t i = 0; i < 3; i++) {
+            if ((i == 0 && !(r->email && *r->email)) || (i == 1 && !(r->phone && *r->phone)))
+                continue;
+            json_t *o = json_object();
+            present_set_str_opt(o, "value", channels[i]);
+            present_set_str_opt(
+                o, "label",
+                present_string(rq->present, rq->lang,
+                               arena_printf(rq->arena, "track.news_%s", channels[i])));
+            json_object_set_new(o, "checked", json_boolean(strcmp(now_notify, channels[i]) == 0));
+            json_array_append_new(opts, o);
+        }
+        json_t *news = json_object();
+        json_object_set_new(news, "options", opts);
+        if (json_array_size(opts) > 1) /* a choice only when there is one to make */
+            json_object_set_new(ctx, "news", news);
+        else
+            json_decref(news);
+    }
+
     /* What the last action did (after its redirect). */
     static const char *const flags[][2] = {
-        {"envoye", "track.notice_message_sent"},
-        {"corrige", "track.notice_answered"},
-        {"avis", "track.notice_rated"},
+        {"nouvelles", "track.notice_news"},   {"envoye", "track.notice_message_sent"},
+        {"corrige", "track.notice_answered"}, {"avis", "track.notice_rated"},
         {"rouvert", "track.notice_reopened"},
     };
     for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++) {
@@ -627,20 +651,23 @@ static void write_cont(http_req *rq)
         break;
     case ERR_INVALID_ARG:
     case ERR_MISSING_ARG:
-        key = "track.error_invalid";
+        key = strcmp(st->form_name, "nouvelles") == 0 ? "track.error_news" : "track.error_invalid";
         break;
     default:
         http_respond_error(rq, &outcome->err);
         return;
     }
     json_t *extra = json_object();
-    const char *field = strcmp(st->form_name, "avis") == 0      ? "note"
-                        : strcmp(st->form_name, "rouvrir") == 0 ? "explication"
-                        : strcmp(st->form_name, "reponse") == 0 ? "reponse"
-                                                                : "message";
-    add_error(extra, field,
-              arena_printf(rq->arena, "#%s", strcmp(field, "note") == 0 ? "note-1" : field),
-              present_string(rq->present, rq->lang, key));
+    const char *field = strcmp(st->form_name, "avis") == 0        ? "note"
+                        : strcmp(st->form_name, "rouvrir") == 0   ? "explication"
+                        : strcmp(st->form_name, "reponse") == 0   ? "reponse"
+                        : strcmp(st->form_name, "nouvelles") == 0 ? "nouvelles"
+                                                                  : "message";
+    /* A group of radio buttons is reached by its first one. */
+    const char *anchor = strcmp(field, "note") == 0        ? "#note-1"
+                         : strcmp(field, "nouvelles") == 0 ? "#nouvelles"
+                                                           : arena_printf(rq->arena, "#%s", field);
+    add_error(extra, field, anchor, present_string(rq->present, rq->lang, key));
     present_set_str_opt(extra, arena_printf(rq->arena, "%s_value", field), st->text);
     present_set_str_opt(extra, "commentaire_value", st->comment);
     show_render(rq, st, err_http_status(outcome->err.code), extra);
@@ -800,6 +827,31 @@ static void post_rating(http_req *rq)
     core_actor who = portal_citizen(rq, st->has_account ? st->acc.id : 0);
     int rc = request_rate(rq->core, st->tenant, st->req.reference, &who, st->rating, st->comment,
                           http_wait_done, w, &err);
+    http_wait_started(w, rc, &err);
+}
+
+/* POST /suivi/{ref}/nouvelles: how the citizen hears of the request (e-mail, SMS, none). */
+static void post_news(http_req *rq)
+{
+    error err;
+    error_clear(&err);
+    form f;
+    if (http_form_body(rq, &f, &err) != 0) {
+        http_respond_error(rq, &err);
+        return;
+    }
+    if (web_check_csrf(rq, &f) != 0)
+        return;
+    track_state *st = track_open(rq, form_get(&f, "jeton"));
+    if (!st)
+        return;
+    st->form_name = "nouvelles";
+    st->done_flag = "nouvelles=1";
+    const char *notify = form_get(&f, "nouvelles");
+    http_wait *w = http_wait_begin(rq, write_cont);
+    core_actor who = portal_citizen(rq, st->has_account ? st->acc.id : 0);
+    int rc = request_set_news(rq->core, st->tenant, st->req.reference, &who, notify ? notify : "",
+                              http_wait_done, w, &err);
     http_wait_started(w, rc, &err);
 }
 
@@ -1061,6 +1113,7 @@ const http_route portal_tracking_routes[] = {
     {HTTP_POST | HTTP_ROUTE_FILES, "/suivi/{}/correction", post_answer},
     {HTTP_POST, "/suivi/{}/avis", post_rating},
     {HTTP_POST, "/suivi/{}/rouvrir", post_reopen},
+    {HTTP_POST, "/suivi/{}/nouvelles", post_news},
     {HTTP_GET | HTTP_HEAD, "/mes-demandes", mine},
     {HTTP_GET | HTTP_HEAD, "/signalements", tracking_public_list},
     {HTTP_GET | HTTP_HEAD, "/signalements/autour", tracking_public_nearby},
