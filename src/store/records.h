@@ -466,6 +466,20 @@ typedef struct store_outbox {
     const char *last_error; /* no personal data */
 } store_outbox;
 
+/* A collectivité's own e-mail settings (mail_settings; core/mail_settings.h checks them). Any
+ * field may be NULL: not set. */
+typedef struct store_mail_settings {
+    int64_t tenant_id;
+    const char *smtp_url;      /* smtp:// or smtps://; NULL: the server's --smtp-url */
+    const char *smtp_user;     /* SMTP AUTH user; NULL: none */
+    const char *smtp_password; /* sealed (core/seal.h, purpose "smtp") in the store */
+    const char *from_addr;     /* envelope sender and From: */
+    const char *from_name;     /* From: display name */
+    const char *reply_local;   /* Reply-To: reply_local+TOKEN@reply_domain */
+    const char *reply_domain;
+    int64_t updated_at;
+} store_mail_settings;
+
 /* A persistent job (table jobs, core/jobs.h): work the scheduler does when due_at has
  * passed, that survives restarts. (tenant, kind, request, ukey) is unique: scheduling the
  * same cause twice gives one row. */

@@ -2,7 +2,8 @@
  * mail — outgoing e-mail. The dispatcher is one thread that takes the due e-mails of the
  * outbox, renders each one's template (text and HTML, in the message's language), composes a
  * UTF-8 MIME message with GMime, hands it to the configured SMTP relay with libcurl and
- * records the outcome: sent, or retried later with exponential backoff. The relay being
+ * records the outcome: sent, or retried later with exponential backoff. Each message goes
+ * through its collectivité's own relay when it has one, else the server's. The relay being
  * down delays mail and loses none. mail_compose and mail_backoff are pure, for tests.
  */
 #ifndef GUICHET_CHANNELS_MAIL_H
@@ -75,7 +76,9 @@ int mail_render(const tmpl_set *set, const char *template_name, json_t *ctx, cha
 
 typedef struct mailer_config {
     /* smtp://host:port (opportunistic STARTTLS, none on a loopback host), smtps://host:port
-     * (implicit TLS). NULL or "": nothing is sent and messages stay queued. */
+     * (implicit TLS): the server-wide default. A collectivité's own relay
+     * (core/mail_settings.h) wins over it for its messages. NULL or "": the messages of a
+     * collectivité without a relay of its own stay queued. */
     const char *smtp_url;
     const char *from_addr; /* envelope sender and From:, required with smtp_url */
     const char *from_name; /* From: display name; NULL or "": the collectivité's name */
@@ -102,5 +105,19 @@ void mailer_wake(mailer *m);
 /* Finishes the message in progress, then stops and frees; queued messages stay queued.
  * m may be NULL. */
 void mailer_stop(mailer *m);
+
+#define MAIL_TEST_ANSWER_MAX 200
+
+/* Sends a message (subject and text given, UTF-8) to `to` through the collectivité's own
+ * relay, on a thread of its own since SMTP may take up to MAIL_DEFAULT_TIMEOUT_S, and calls
+ * cb(ctx, rc, err) from that thread: rc 0 when the relay accepted it, its last answer line
+ * then written to answer (cap bytes, MAIL_TEST_ANSWER_MAX is enough; it must stay valid until
+ * the callback); else -1 with err->detail the relay's answer or why it could not be reached
+ * (ERR_UNAVAILABLE), or ERR_NOT_FOUND (arg "smtp_url") when the collectivité has no relay of
+ * its own. -1 at once (no callback) for an address outbox_email_ok refuses (ERR_INVALID_ARG
+ * "to") or when the thread cannot start. */
+int mail_test_send(core *c, int64_t tenant_id, const char *to, const char *subject,
+                   const char *text, char *answer, size_t cap, core_done_fn cb, void *ctx,
+                   error *err);
 
 #endif
