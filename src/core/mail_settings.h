@@ -23,7 +23,9 @@
 #define MAIL_SETTINGS_PASSWORD_MAX 64 /* SEAL_PLAIN_MAX */
 #define MAIL_SETTINGS_ADDR_MAX 254
 #define MAIL_SETTINGS_NAME_MAX 100
-#define MAIL_SETTINGS_LOCAL_MAX 40 /* room left for "+" and a reply token in 64 */
+/* Room left in a local part's 64 bytes for "+" and a reply token ("2026-000123." and 16 hex
+ * characters). */
+#define MAIL_SETTINGS_LOCAL_MAX 30
 #define MAIL_SETTINGS_CONTACTS_MAX 10
 #define MAIL_SETTINGS_PROBLEMS_MAX 16
 

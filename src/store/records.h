@@ -471,6 +471,13 @@ typedef struct store_outbox {
     const char *state;
 } store_outbox;
 
+/* Where a message to a request's citizen stands in its thread (store outbox.thread). */
+typedef struct store_outbox_thread {
+    const char *reference; /* the request's; NULL when the request is not found */
+    const char *root;      /* message_id of the first message sent to that recipient; NULL: none */
+    const char *prev;      /* message_id of the last one before this one; NULL: none */
+} store_outbox_thread;
+
 /* A collectivité's own e-mail settings (mail_settings; core/mail_settings.h checks them). Any
  * field may be NULL: not set. */
 typedef struct store_mail_settings {

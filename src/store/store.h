@@ -204,6 +204,12 @@ typedef struct store_outbox_ops {
     /* Sets the delivery state, when it happened and its detail (no personal data). */
     int (*tx_state)(store *s, int64_t id, const char *state, int64_t when, const char *detail,
                     error *err);
+    /* One query: the reference of request_id and the message ids of the first and the last
+     * messages on `channel` to `recipient` about it that went out (sent or delivered) before
+     * outbox row before_id. */
+    int (*thread)(store *s, int64_t tenant_id, int64_t request_id, const char *channel,
+                  const char *recipient, int64_t before_id, arena *a, store_outbox_thread *out,
+                  error *err);
 } store_outbox_ops;
 
 /* A collectivité's e-mail settings and its contact addresses (mail_settings, mail_contacts). */

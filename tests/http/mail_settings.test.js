@@ -121,6 +121,7 @@ test('the collectivité\'s e-mail settings', { skip }, async (t) => {
     });
 
     const password = 'Mot-de-passe-du-relais-42';
+    let filed = null;
     await t.test('saved: the password sealed and never shown, the change audited', async () => {
         const r = await admin.post(PAGE, {
             smtp_url: mta.url,
@@ -181,5 +182,51 @@ test('the collectivité\'s e-mail settings', { skip }, async (t) => {
         assert.match(m.headers.get('message-id'), /@ville-demo\.test>$/);
         await waitUntil(() => srv.sql(`SELECT count(*) FROM outbox WHERE recipient = '${email}' AND sent_at IS NOT NULL;`).trim() === '1',
                         5000, 'the message to be recorded as sent');
+        filed = { reference, email, ack: m };
+    });
+
+    await t.test('a request\'s messages thread, carry their stored id and a Reply-To with its token; their states show on the timeline', async () => {
+        const { reference, email, ack } = filed;
+        const idOf = (tmpl) => srv.sql(`SELECT message_id FROM outbox WHERE template = '${tmpl}' AND request_id = (SELECT id FROM requests WHERE reference = '${reference}') ORDER BY id;`).trim().split('\n');
+        const [ackId] = idOf('request_ack');
+        assert.match(ackId, /^[0-9a-f]{32}$/);
+        /* The first message: its own id, no thread yet; a Reply-To that names the request. */
+        assert.equal(ack.headers.get('message-id'), `<${ackId}@ville-demo.test>`);
+        assert.equal(ack.headers.get('in-reply-to'), undefined);
+        const replyTo = ack.headers.get('reply-to');
+        const token = new RegExp(`^demandes\\+${reference}\\.[0-9a-z]+@reponses\\.ville-demo\\.test$`);
+        assert.match(replyTo, token);
+
+        const agent = await F.login(srv, F.addAgent(srv, { email: 'voirie.messagerie@ville-demo.test',
+                                                           name: 'Voirie Messagerie', role: 'agent',
+                                                           departments: ['voirie'] }));
+        const r = await agent.post(`/agent/demandes/${reference}/traiter`, { reponse: 'Le trou sera rebouché lundi.' });
+        assert.equal(r.status, 303, F.textOf(r.text).slice(0, 500));
+        const [reply] = await mta.waitFor((x) => x.to === email && x.subject.startsWith('Nouvelle réponse'), 20000);
+        const [replyId] = idOf('request_reply');
+        assert.equal(reply.headers.get('message-id'), `<${replyId}@ville-demo.test>`);
+        /* It follows the acknowledgement, the thread's root. */
+        assert.equal(reply.headers.get('in-reply-to'), `<${ackId}@ville-demo.test>`);
+        assert.equal(reply.headers.get('references'), `<${ackId}@ville-demo.test>`);
+        assert.equal(reply.headers.get('reply-to'), replyTo, 'the same token for the same request');
+        /* No personal data in the subject: fixed words and the reference. */
+        assert.equal(reply.subject, `Nouvelle réponse à votre demande – ${reference}`);
+
+        /* An address the relay refuses with 550: given up at once, said so on the timeline. */
+        srv.sql(`UPDATE requests SET email = 'personne@rejet.test' WHERE reference = '${reference}';`);
+        const again = await agent.post(`/agent/demandes/${reference}/traiter`, { reponse: 'Une deuxième réponse.' });
+        assert.equal(again.status, 303);
+        await waitUntil(() => srv.sql(`SELECT state FROM outbox WHERE recipient = 'personne@rejet.test';`).trim() === 'failed',
+                        10000, 'the refused message to be failed');
+        const events = srv.sql(`SELECT body FROM request_events WHERE kind = 'delivery' AND request_id = (SELECT id FROM requests WHERE reference = '${reference}') ORDER BY id;`).trim().split('\n');
+        assert.deepEqual(events.map((b) => b.split(' ')[0]), ['sent', 'sent', 'failed']);
+        assert.match(events[2], /^failed smtp 550/);
+        assert.ok(!events[2].includes('@'), 'no address in the event');
+        const page = F.textOf((await agent.get(`/agent/demandes/${reference}`)).text);
+        assert.equal((page.match(/Courriel envoyé/g) || []).length, 2, page);
+        assert.match(page, /Courriel refusé par le serveur/);
+        const en = F.textOf((await agent.get(`/agent/demandes/${reference}?lang=en`)).text);
+        assert.match(en, /E-mail sent/);
+        assert.match(en, /E-mail refused by the server/);
     });
 });

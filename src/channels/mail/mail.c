@@ -18,6 +18,7 @@
 #include "core/catalogue.h"
 #include "core/mail_settings.h"
 #include "core/outbox.h"
+#include "core/reply_token.h"
 #include "present/tenant.h"
 #include "util/arena.h"
 #include "util/log.h"
@@ -33,6 +34,7 @@ typedef struct relay {
     long use_ssl;
     const char *user, *password; /* NULL: no SMTP AUTH */
     const char *from_addr, *from_name, *from_domain;
+    const char *reply_local, *reply_domain; /* the collectivité's reply address; NULL: none */
 } relay;
 
 struct mailer {
@@ -234,6 +236,10 @@ static int pick_relay(mailer *m, int64_t tenant_id, arena *a, relay *r, error *e
     }
     if (found && ms.from_name)
         r->from_name = ms.from_name;
+    if (found && ms.reply_local && ms.reply_domain) {
+        r->reply_local = ms.reply_local;
+        r->reply_domain = ms.reply_domain;
+    }
     if (found && ms.smtp_url) {
         if (!ms.from_addr)
             return error_set(err, ERR_INVALID_ARG, "from_addr",
@@ -246,9 +252,29 @@ static int pick_relay(mailer *m, int64_t tenant_id, arena *a, relay *r, error *e
     return r->url[0] ? 1 : 0;
 }
 
-/* Renders and composes message msg for relay r into *raw. -1 with err for a message that can
- * never be sent as it is (missing template, bad params or address). */
-static int build_message(mailer *m, const relay *r, const store_outbox *msg, char **raw,
+/* The Reply-To of a message about request `reference` through r: the collectivité's reply
+ * address tagged with the request's reply token, so that the answer finds its request; ""
+ * when the collectivité has none (or the address would not be valid: logged). */
+static void reply_address(mailer *m, const relay *r, int64_t tenant_id, const char *reference,
+                          char *out, size_t cap)
+{
+    out[0] = '\0';
+    char token[REPLY_TOKEN_MAX];
+    if (!r->reply_local || !reference ||
+        reply_token_make(m->core, tenant_id, reference, token, sizeof token) != 0)
+        return;
+    int n = snprintf(out, cap, "%s+%s@%s", r->reply_local, token, r->reply_domain);
+    if (n < 0 || (size_t)n >= cap || !outbox_email_ok(out)) {
+        log_warn("mail: tenant %lld: the reply address with a token is not valid; no Reply-To",
+                 (long long)tenant_id);
+        out[0] = '\0';
+    }
+}
+
+/* Renders and composes message msg for relay r into *raw, with its stored Message-ID, its
+ * place in its request's thread and its Reply-To. -1 with err for a message that can never
+ * be sent as it is (missing template, bad params or address). */
+static int build_message(mailer *m, const relay *r, const store_outbox *msg, arena *a, char **raw,
                          size_t *raw_len, error *err)
 {
     int rc = -1;
@@ -301,6 +327,20 @@ static int build_message(mailer *m, const relay *r, const store_outbox *msg, cha
     }
     if (mail_render(set, msg->template, ctx, &text, &html, err) != 0)
         goto cleanup;
+    store_outbox_thread th;
+    if (outbox_thread(m->core, msg, a, &th, err) != 0) {
+        /* A read that failed is not the message's fault: try again later. */
+        err->code = ERR_INTERNAL;
+        goto cleanup;
+    }
+    const char *refs[3] = {NULL, NULL, NULL};
+    size_t k = 0;
+    if (th.root)
+        refs[k++] = th.root;
+    if (th.prev && (!th.root || strcmp(th.prev, th.root) != 0))
+        refs[k++] = th.prev;
+    char reply_to[MAIL_SETTINGS_ADDR_MAX + 1];
+    reply_address(m, r, msg->tenant_id, th.reference, reply_to, sizeof reply_to);
     mail_message mm = {
         .from_addr = r->from_addr,
         .from_name = r->from_name ? r->from_name : tenant_name,
@@ -311,6 +351,9 @@ static int build_message(mailer *m, const relay *r, const store_outbox *msg, cha
         .lang_code = l == LANG_EN ? "en" : "fr",
         .date = time_now(),
         .message_id_domain = r->from_domain,
+        .message_id = msg->message_id,
+        .reply_to = reply_to[0] ? reply_to : NULL,
+        .references = refs,
     };
     rc = mail_compose(&mm, raw, raw_len, err);
 cleanup:
@@ -352,7 +395,7 @@ static int process_one(mailer *m, const store_outbox *msg)
                  err.arg[0] ? " " : "", err.arg);
         log_error("mail: outbox %lld: the relay of tenant %lld cannot be used: %s",
                   (long long)msg->id, (long long)msg->tenant_id, err.detail);
-    } else if (build_message(m, &r, msg, &raw, &raw_len, &err) != 0) {
+    } else if (build_message(m, &r, msg, &a, &raw, &raw_len, &err) != 0) {
         /* Bad data or a missing template: retrying would not help. Out of memory or the
          * templates not loaded yet (ERR_INTERNAL) may pass: try again later. */
         permanent = err.code != ERR_INTERNAL;
@@ -369,7 +412,11 @@ static int process_one(mailer *m, const store_outbox *msg)
 
     int attempts = msg->attempts + 1;
     int64_t now = time_now();
-    outbox_outcome j = {.id = msg->id, .sent = sent, .attempts = attempts, .when = now};
+    outbox_outcome j = {.id = msg->id,
+                        .sent = sent,
+                        .attempts = attempts,
+                        .when = now,
+                        .message_id = msg->message_id};
     if (!sent) {
         j.failed = permanent || attempts >= m->cfg.max_attempts;
         j.next_attempt_at = now + mail_backoff(attempts, m->cfg.backoff_s, m->cfg.backoff_max_s);

@@ -30,14 +30,24 @@ typedef struct mail_message {
     const char *lang_code;         /* Content-Language ("fr", "en"); NULL: none */
     int64_t date;                  /* unix seconds, for the Date header */
     const char *message_id_domain; /* right side of Message-ID; NULL: from_addr's domain */
+    /* Left side of Message-ID: the outbox row's own id, the same on every attempt (a resent
+     * message is recognised as the same one); NULL: a random one. */
+    const char *message_id;
+    const char *reply_to; /* Reply-To address; NULL: none */
+    /* Left sides of the thread's earlier Message-IDs (same domain), oldest first,
+     * NULL-terminated: the first is the thread's root, the last the message this one follows
+     * (In-Reply-To); References lists them all. NULL or empty: a message of its own. */
+    const char *const *references;
 } mail_message;
 
 /* Builds the RFC 5322 message (CRLF line ends, ready for SMTP DATA): From, To, Subject,
- * Date, Message-ID, MIME-Version, Auto-Submitted: auto-generated, and a
+ * Date, Message-ID, Reply-To, In-Reply-To and References when given, MIME-Version,
+ * Auto-Submitted: auto-generated, and a
  * multipart/alternative body (text/plain then text/html, UTF-8, quoted-printable) or a
  * single text/plain part. *out is malloc'ed (caller frees), NUL-terminated, *out_len bytes.
- * -1 with ERR_INVALID_ARG when a field is missing, not UTF-8, or an address or the subject
- * holds a control character (header injection). Thread-safe. */
+ * -1 with ERR_INVALID_ARG when a field is missing, not UTF-8, an address or the subject
+ * holds a control character (header injection), or a message id is not 1 to 64 letters,
+ * digits, dots, hyphens or underscores. Thread-safe. */
 int mail_compose(const mail_message *m, char **out, size_t *out_len, error *err);
 
 /* Delay in seconds before the next attempt, after `attempts` failed ones (1, 2, ...):

@@ -180,6 +180,21 @@ static const store_agent *agent_by_assignee(const store_agent *agents, size_t n,
     return NULL;
 }
 
+/* A delivery event's title: its channel and state in words («Courriel envoyé», «Courriel
+ * refusé par le serveur»…); its body is the state, then the detail (core/outbox.h). A
+ * permanent SMTP refusal ("smtp 5xx") is told apart from giving up after retries. */
+static const char *delivery_title(http_req *rq, const store_event *e)
+{
+    const char *body = e->body ? e->body : "";
+    size_t n = strcspn(body, " ");
+    int refused =
+        strncmp(body, OUTBOX_STATE_FAILED " smtp 5", strlen(OUTBOX_STATE_FAILED) + 7) == 0;
+    const char *ch = e->channel && strcmp(e->channel, "sms") == 0 ? "sms" : "email";
+    const char *key = arena_printf(rq->arena, "request_bo.event_delivery_%s_%.*s%s", ch,
+                                   (int)(n < 16 ? n : 16), body, refused ? "_refused" : "");
+    return present_string(rq->present, rq->lang, key);
+}
+
 static json_t *event_json(http_req *rq, const cat_tenant *t, const cat_procedure *p,
                           const store_event *e, const store_agent *agents, size_t n_agents)
 {
@@ -207,6 +222,8 @@ static json_t *event_json(http_req *rq, const cat_tenant *t, const cat_procedure
         title = present_string(
             rq->present, rq->lang,
             arena_printf(rq->arena, "request_bo.event_%s_%s", kind, e->body ? e->body : ""));
+    else if (strcmp(kind, OUTBOX_DELIVERY_EVENT) == 0)
+        title = delivery_title(rq, e);
     else if (strcmp(kind, "public_text") == 0)
         /* Its body is the text approved; none: the text was withdrawn. */
         title = present_string(rq->present, rq->lang,
@@ -233,6 +250,11 @@ static json_t *event_json(http_req *rq, const cat_tenant *t, const cat_procedure
     if (strcmp(kind, "assign") == 0 && e->body) {
         const store_agent *ag = agent_by_assignee(agents, n_agents, e->body);
         json_object_set_new(o, "paragraphs", present_paragraphs(ag ? ag->name : e->body));
+    } else if (strcmp(kind, OUTBOX_DELIVERY_EVENT) == 0) {
+        /* The state is in the title; the relay's or the report's detail, if any, below. */
+        const char *sp = e->body ? strchr(e->body, ' ') : NULL;
+        if (sp && sp[1])
+            json_object_set_new(o, "paragraphs", present_paragraphs(sp + 1));
     } else if (strcmp(kind, "created") != 0 && strcmp(kind, ROUTING_EVENT_RULE) != 0 && !coded) {
         json_object_set_new(o, "paragraphs", present_paragraphs(e->body));
     }
