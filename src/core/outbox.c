@@ -11,6 +11,7 @@
 
 #include "core/core_internal.h"
 #include "core/core_op.h"
+#include "core/mail_fallback.h"
 #include "store/store.h"
 #include "util/timeutil.h"
 
@@ -223,8 +224,11 @@ static int apply_record(store *s, core_op *op, error *err)
         return -1;
     if (!found)
         return 0;
-    return delivery_event_tx(s, &m, j->o.sent ? OUTBOX_STATE_SENT : OUTBOX_STATE_FAILED,
-                             j->o.sent ? NULL : j->o.last_error, j->o.when, err);
+    if (delivery_event_tx(s, &m, j->o.sent ? OUTBOX_STATE_SENT : OUTBOX_STATE_FAILED,
+                          j->o.sent ? NULL : j->o.last_error, j->o.when, err) != 0)
+        return -1;
+    /* Given up: another channel, or a letter (core/mail_fallback.h). */
+    return j->o.sent ? 0 : mail_fallback_tx(s, &m, j->o.when, err);
 }
 
 int outbox_record(core *c, const outbox_outcome *o, core_done_fn cb, void *ctx, error *err)
@@ -329,9 +333,13 @@ static int apply_delivery(store *s, void *arg, error *err)
     if (!m.state || state_final(m.state) || strcmp(m.state, j->state) == 0)
         return 0;
     const char *detail = j->detail[0] ? j->detail : NULL;
-    if (s->ops->outbox.tx_state(s, m.id, j->state, j->now, detail, err) != 0)
+    if (s->ops->outbox.tx_state(s, m.id, j->state, j->now, detail, err) != 0 ||
+        delivery_event_tx(s, &m, j->state, detail, j->now, err) != 0)
         return -1;
-    return delivery_event_tx(s, &m, j->state, detail, j->now, err);
+    /* A bounce or a failure reported: the citizen was not reached (core/mail_fallback.h). */
+    if (strcmp(j->state, OUTBOX_STATE_BOUNCED) == 0 || strcmp(j->state, OUTBOX_STATE_FAILED) == 0)
+        return mail_fallback_tx(s, &m, j->now, err);
+    return 0;
 }
 
 /* Copies detail, cut at OUTBOX_DETAIL_MAX bytes on a character boundary, control characters

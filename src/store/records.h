@@ -700,6 +700,7 @@ typedef struct store_request_filter {
     int by_due;
     int64_t due_from, due_before;
     int unassigned;    /* 1: only requests without an assignee */
+    int letter_due;    /* 1: only requests flagged «à envoyer par courrier» */
     int only_open;     /* 1: only requests not closed (closed_at unset) */
     int sort;          /* store_request_sort; 0: newest first */
     /* Counting: stop at this many (the count is then "at least count_cap"); 0: exact. Counts

@@ -227,6 +227,10 @@ typedef struct store_mail_ops {
                            error *err);
     /* The collectivité an address (any case) is a contact address of; *tenant_id 0: none. */
     int (*contact_tenant)(store *s, const char *address, int64_t *tenant_id, error *err);
+    /* A request's «à envoyer par courrier» flag (requests.letter_due); *on 0 when absent. */
+    int (*letter_due)(store *s, int64_t tenant_id, int64_t request_id, int *on, error *err);
+    /* Sets or clears it; ERR_NOT_FOUND when the request is not the tenant's. */
+    int (*tx_set_letter_due)(store *s, int64_t tenant_id, int64_t request_id, int on, error *err);
 } store_mail_ops;
 
 /* Citizens' accounts on the portal. */

@@ -122,6 +122,7 @@ test('the collectivité\'s e-mail settings', { skip }, async (t) => {
 
     const password = 'Mot-de-passe-du-relais-42';
     let filed = null;
+    let letterAgent = null;
     await t.test('saved: the password sealed and never shown, the change audited', async () => {
         const r = await admin.post(PAGE, {
             smtp_url: mta.url,
@@ -228,5 +229,38 @@ test('the collectivité\'s e-mail settings', { skip }, async (t) => {
         const en = F.textOf((await agent.get(`/agent/demandes/${reference}?lang=en`)).text);
         assert.match(en, /E-mail sent/);
         assert.match(en, /E-mail refused by the server/);
+        letterAgent = agent;
+    });
+
+    await t.test('no other channel: the request is flagged «à envoyer par courrier» until an agent sends the letter', async () => {
+        const { reference } = filed;
+        const agent = letterAgent;
+        /* No SMS for this collectivité: the letter, flagged in the failure's own job. */
+        assert.equal(srv.sql(`SELECT letter_due FROM requests WHERE reference = '${reference}';`).trim(), '1');
+        assert.equal(srv.sql("SELECT count(*) FROM outbox WHERE channel = 'sms';").trim(), '0');
+        const page = await agent.get(`/agent/demandes/${reference}`);
+        assert.match(page.text, /<h2 id="courrier-titre">À envoyer par courrier<\/h2>/);
+        assert.match(F.textOf(page.text), /À envoyer par courrier : le courriel n'a pas pu joindre l'usager/);
+        /* The inbox's view, with its count. */
+        const inbox = await agent.get('/agent/?onglet=service');
+        assert.match(F.textOf(inbox.text), /À envoyer par courrier \(1 demande\s*\)/);
+        const view = await agent.get('/agent/?onglet=service&vue=courrier');
+        assert.equal(view.status, 200);
+        assert.ok(view.text.includes(reference), 'the view lists the request');
+        const others = srv.sql("SELECT reference FROM requests WHERE letter_due = 0 LIMIT 1;").trim();
+        assert.ok(!view.text.includes(`>${others}<`), 'and only the flagged ones');
+        /* «Courrier envoyé»: the flag cleared, with its event and audit entry. */
+        const r = await agent.post(`/agent/demandes/${reference}/courrier`, {});
+        assert.equal(r.status, 303, F.textOf(r.text).slice(0, 500));
+        const after = await agent.follow(r);
+        assert.match(F.textOf(after.text), /L'envoi du courrier est enregistré\./);
+        assert.ok(!after.text.includes('id="courrier-titre"'), 'the notice is gone');
+        assert.match(F.textOf(after.text), /Courrier envoyé à l'usager/);
+        assert.equal(srv.sql(`SELECT letter_due FROM requests WHERE reference = '${reference}';`).trim(), '0');
+        assert.equal(srv.sql("SELECT count(*) FROM audit_log WHERE action = 'letter_sent';").trim(), '1');
+        /* Twice: nothing left to record. */
+        const again = await agent.post(`/agent/demandes/${reference}/courrier`, {});
+        assert.equal(again.status, 409);
+        assert.match(F.textOf((await agent.get('/agent/?onglet=service')).text), /À envoyer par courrier \(0 demande\s*\)/);
     });
 });

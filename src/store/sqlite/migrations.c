@@ -1303,7 +1303,8 @@ static const char migration_32[] =
 /* A collectivité's own e-mail settings (core/mail_settings.h): the relay it sends through
  * instead of the server's --smtp-url, its sender, the reply address its Reply-To is made of,
  * and the contact addresses where citizens' new mail arrives (read by the mail gateway: an
- * address belongs to one collectivité). The relay's password is sealed (core/seal.h). */
+ * address belongs to one collectivité). The relay's password is sealed (core/seal.h). And
+ * the requests to answer by post. */
 static const char migration_33[] =
     "CREATE TABLE mail_settings (\n"
     "  tenant_id INTEGER PRIMARY KEY REFERENCES tenants(id),\n"
@@ -1321,7 +1322,11 @@ static const char migration_33[] =
     "  tenant_id INTEGER NOT NULL REFERENCES tenants(id),\n"
     "  address TEXT NOT NULL COLLATE NOCASE UNIQUE\n"
     ") STRICT;\n"
-    "CREATE INDEX mail_contacts_tenant ON mail_contacts (tenant_id, id);\n";
+    "CREATE INDEX mail_contacts_tenant ON mail_contacts (tenant_id, id);\n"
+    /* A request whose citizen no message reaches: «à envoyer par courrier» until an agent
+     * says the letter went (core/mail_fallback.h). Few at a time: a partial index. */
+    "ALTER TABLE requests ADD COLUMN letter_due INTEGER NOT NULL DEFAULT 0;\n"
+    "CREATE INDEX requests_letter_due ON requests (tenant_id, created_at) WHERE letter_due = 1;\n";
 
 /* Indexed by version - 1. */
 const char *const store_sqlite_migrations[] = {

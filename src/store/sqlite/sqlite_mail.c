@@ -1,6 +1,7 @@
 /*
  * sqlite_mail — a collectivité's e-mail settings (mail_settings: its relay, sender and reply
- * address) and its contact addresses (mail_contacts, each one a single collectivité's).
+ * address), its contact addresses (mail_contacts, each one a single collectivité's), and a
+ * request's «à envoyer par courrier» flag (requests.letter_due).
  */
 #include "store/sqlite/sq.h"
 
@@ -150,10 +151,54 @@ static int store_sqlite_mail_contact_tenant(store *s, const char *address, int64
                                  "mail_contact_tenant", err);
 }
 
+static sq_stmt sq_letter_due =
+    SQ_STMT("SELECT letter_due FROM requests WHERE tenant_id = ?1 AND id = ?2");
+
+static int store_sqlite_mail_letter_due(store *s, int64_t tenant_id, int64_t request_id, int *on,
+                                        error *err)
+{
+    *on = 0;
+    store_sqlite_conn *c = store_sqlite_reader(s, err);
+    if (!c)
+        return -1;
+    sqlite3_stmt *st = store_sqlite_stmt(c, &sq_letter_due, err);
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, tenant_id);
+    sqlite3_bind_int64(st, 2, request_id);
+    int64_t v = 0;
+    int found = 0;
+    if (store_sqlite_read_one(c, st, store_sqlite_read_int64, NULL, &v, &found, "letter_due",
+                              err) != 0)
+        return -1;
+    *on = v != 0;
+    return 0;
+}
+
+static sq_stmt sq_set_letter_due =
+    SQ_STMT("UPDATE requests SET letter_due = ?3 WHERE tenant_id = ?1 AND id = ?2");
+
+static int store_sqlite_tx_mail_set_letter_due(store *s, int64_t tenant_id, int64_t request_id,
+                                               int on, error *err)
+{
+    store_sqlite_conn *c = store_sqlite_writer(s, err);
+    if (!c)
+        return -1;
+    sqlite3_stmt *st = store_sqlite_stmt(c, &sq_set_letter_due, err);
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, tenant_id);
+    sqlite3_bind_int64(st, 2, request_id);
+    sqlite3_bind_int(st, 3, on ? 1 : 0);
+    return store_sqlite_run_update(c, st, "set_letter_due", "request", err);
+}
+
 const store_mail_ops store_sqlite_mail_ops = {
     .get = store_sqlite_mail_get,
     .tx_put = store_sqlite_tx_mail_put,
     .contacts = store_sqlite_mail_contacts,
     .tx_set_contacts = store_sqlite_tx_mail_set_contacts,
     .contact_tenant = store_sqlite_mail_contact_tenant,
+    .letter_due = store_sqlite_mail_letter_due,
+    .tx_set_letter_due = store_sqlite_tx_mail_set_letter_due,
 };
