@@ -27,6 +27,9 @@
 #define MAIL_BATCH 50
 #define MAIL_URL_MAX (MAIL_SETTINGS_URL_MAX + 256) /* and the EHLO name */
 #define MAIL_LAST_ERROR_MAX 200
+/* How long a message of a collectivité without any relay waits before it is looked at
+ * again: a relay set in the back office meanwhile takes it then. */
+#define MAIL_NO_RELAY_WAIT_S 300
 
 /* Where and as whom one message goes: the server's relay (--smtp-url) or a collectivité's. */
 typedef struct relay {
@@ -386,6 +389,17 @@ static int process_one(mailer *m, const store_outbox *msg)
     int have = pick_relay(m, msg->tenant_id, &a, &r, &err);
     if (have == 0) {
         arena_free(&a);
+        /* Nowhere to send it yet: it waits, without an attempt counted, and leaves the front
+         * of the due list to the collectivités that have a relay. */
+        outbox_outcome later = {.id = msg->id,
+                                .attempts = msg->attempts,
+                                .when = time_now(),
+                                .next_attempt_at = time_now() + MAIL_NO_RELAY_WAIT_S,
+                                .last_error = "no relay configured"};
+        error werr = {0};
+        if (outbox_record(m->core, &later, NULL, NULL, &werr) != 0)
+            log_error("mail: outbox %lld: postponing it failed: %s", (long long)msg->id,
+                      werr.detail);
         return ONE_NO_RELAY;
     }
     if (have < 0) {
