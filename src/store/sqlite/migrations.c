@@ -1300,12 +1300,26 @@ static const char migration_32[] =
     "UPDATE outbox SET state = 'sent', state_at = sent_at WHERE sent_at IS NOT NULL;\n"
     "UPDATE outbox SET state = 'failed', state_at = next_attempt_at WHERE sent_at IS NULL AND "
     "failed = 1;\n";
+
+/* Version 33: agents' new-request notices (issue 14): each agent may ask to be told of the
+ * requests filed in their departments at once (every few minutes) or once a day. A table of
+ * its own rather than a column of agents, so that its changes alone refresh the catalogue
+ * (which counts them) and an agent's login does not. */
+static const char migration_33[] =
+    "CREATE TABLE agent_notices (\n"
+    "  agent_id INTEGER PRIMARY KEY REFERENCES agents(id) ON DELETE CASCADE,\n"
+    "  tenant_id INTEGER NOT NULL REFERENCES tenants(id),\n"
+    "  mode TEXT NOT NULL CHECK (mode IN ('immediate', 'digest'))\n"
+    ") STRICT;\n"
+    "CREATE INDEX agent_notices_tenant ON agent_notices (tenant_id, mode);\n" CONFIG_TRIGGERS(
+        "agent_notices");
+
 /* A collectivité's own e-mail settings (core/mail_settings.h): the relay it sends through
  * instead of the server's --smtp-url, its sender, the reply address its Reply-To is made of,
  * and the contact addresses where citizens' new mail arrives (read by the mail gateway: an
  * address belongs to one collectivité). The relay's password is sealed (core/seal.h). And
  * the requests to answer by post. */
-static const char migration_33[] =
+static const char migration_34[] =
     "CREATE TABLE mail_settings (\n"
     "  tenant_id INTEGER PRIMARY KEY REFERENCES tenants(id),\n"
     "  smtp_url TEXT,\n"
@@ -1335,6 +1349,6 @@ const char *const store_sqlite_migrations[] = {
     migration_13, migration_14, migration_15, migration_16, migration_17, migration_18,
     migration_19, migration_20, migration_21, migration_22, migration_23, migration_24,
     migration_25, migration_26, migration_27, migration_28, migration_29, migration_30,
-    migration_31, migration_32, migration_33};
+    migration_31, migration_32, migration_33, migration_34};
 const int store_sqlite_migration_count =
     (int)(sizeof store_sqlite_migrations / sizeof store_sqlite_migrations[0]);
