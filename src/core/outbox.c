@@ -11,6 +11,7 @@
 
 #include "core/core_internal.h"
 #include "core/core_op.h"
+#include "core/mail_fallback.h"
 #include "store/store.h"
 #include "util/timeutil.h"
 
@@ -204,13 +205,30 @@ typedef struct record_job {
     outbox_outcome o;
 } record_job;
 
+static int delivery_event_tx(store *s, const store_outbox *m, const char *state, const char *detail,
+                             int64_t now, error *err);
+
 static int apply_record(store *s, core_op *op, error *err)
 {
     record_job *j = (record_job *)op;
-    if (j->o.sent)
-        return s->ops->outbox.tx_sent(s, j->o.id, j->o.when, err);
-    return s->ops->outbox.tx_retry(s, j->o.id, j->o.attempts, j->o.next_attempt_at, j->o.failed,
-                                   j->o.last_error, err);
+    int rc = j->o.sent ? s->ops->outbox.tx_sent(s, j->o.id, j->o.when, err)
+                       : s->ops->outbox.tx_retry(s, j->o.id, j->o.attempts, j->o.next_attempt_at,
+                                                 j->o.failed, j->o.last_error, err);
+    if (rc != 0 || !j->o.message_id || (!j->o.sent && !j->o.failed))
+        return rc;
+    /* Sent or given up: the request's timeline says so in the same transaction (a retry
+     * to come says nothing yet). */
+    store_outbox m;
+    int found = 0;
+    if (s->ops->outbox.tx_find_message(s, j->o.message_id, &j->op.a, &m, &found, err) != 0)
+        return -1;
+    if (!found)
+        return 0;
+    if (delivery_event_tx(s, &m, j->o.sent ? OUTBOX_STATE_SENT : OUTBOX_STATE_FAILED,
+                          j->o.sent ? NULL : j->o.last_error, j->o.when, err) != 0)
+        return -1;
+    /* Given up: another channel, or a letter (core/mail_fallback.h). */
+    return j->o.sent ? 0 : mail_fallback_tx(s, &m, j->o.when, err);
 }
 
 int outbox_record(core *c, const outbox_outcome *o, core_done_fn cb, void *ctx, error *err)
@@ -219,7 +237,8 @@ int outbox_record(core *c, const outbox_outcome *o, core_done_fn cb, void *ctx, 
     if (!j)
         return error_set(err, ERR_INTERNAL, NULL, "out of memory recording a message's outcome");
     j->o = *o;
-    if (o->last_error && !(j->o.last_error = arena_strdup(&j->op.a, o->last_error))) {
+    if ((o->last_error && !(j->o.last_error = arena_strdup(&j->op.a, o->last_error))) ||
+        (o->message_id && !(j->o.message_id = arena_strdup(&j->op.a, o->message_id)))) {
         core_op_free(j);
         return error_set(err, ERR_INTERNAL, NULL, "out of memory recording a message's outcome");
     }
@@ -272,6 +291,27 @@ static int state_final(const char *state)
            strcmp(state, OUTBOX_STATE_FAILED) == 0;
 }
 
+/* The OUTBOX_DELIVERY_EVENT of message m moving to state, on its request's timeline (none
+ * when it has no request). */
+static int delivery_event_tx(store *s, const store_outbox *m, const char *state, const char *detail,
+                             int64_t now, error *err)
+{
+    if (!m->request_id)
+        return 0;
+    char body[OUTBOX_DETAIL_MAX + 32];
+    snprintf(body, sizeof body, "%s%s%.*s", state, detail ? " " : "", OUTBOX_DETAIL_MAX,
+             detail ? detail : "");
+    store_event e = {.tenant_id = m->tenant_id,
+                     .request_id = m->request_id,
+                     .created_at = now,
+                     .kind = OUTBOX_DELIVERY_EVENT,
+                     .is_public = 0,
+                     .actor = "system",
+                     .channel = m->channel,
+                     .body = body};
+    return s->ops->events.tx_insert(s, &e, NULL, err);
+}
+
 typedef struct delivery_job {
     const char *message_id, *state;
     char detail[OUTBOX_DETAIL_MAX + 1];
@@ -293,21 +333,13 @@ static int apply_delivery(store *s, void *arg, error *err)
     if (!m.state || state_final(m.state) || strcmp(m.state, j->state) == 0)
         return 0;
     const char *detail = j->detail[0] ? j->detail : NULL;
-    if (s->ops->outbox.tx_state(s, m.id, j->state, j->now, detail, err) != 0)
+    if (s->ops->outbox.tx_state(s, m.id, j->state, j->now, detail, err) != 0 ||
+        delivery_event_tx(s, &m, j->state, detail, j->now, err) != 0)
         return -1;
-    if (!m.request_id)
-        return 0;
-    char body[OUTBOX_DETAIL_MAX + 32];
-    snprintf(body, sizeof body, "%s%s%s", j->state, detail ? " " : "", detail ? detail : "");
-    store_event e = {.tenant_id = m.tenant_id,
-                     .request_id = m.request_id,
-                     .created_at = j->now,
-                     .kind = OUTBOX_DELIVERY_EVENT,
-                     .is_public = 0,
-                     .actor = "system",
-                     .channel = m.channel,
-                     .body = body};
-    return s->ops->events.tx_insert(s, &e, NULL, err);
+    /* A bounce or a failure reported: the citizen was not reached (core/mail_fallback.h). */
+    if (strcmp(j->state, OUTBOX_STATE_BOUNCED) == 0 || strcmp(j->state, OUTBOX_STATE_FAILED) == 0)
+        return mail_fallback_tx(s, &m, j->now, err);
+    return 0;
 }
 
 /* Copies detail, cut at OUTBOX_DETAIL_MAX bytes on a character boundary, control characters
@@ -337,4 +369,13 @@ int outbox_delivery(core *c, const char *message_id, const char *state, const ch
     int rc = store_write_sync(core_store(c), apply_delivery, &j, err);
     arena_free(&j.a);
     return rc;
+}
+
+int outbox_thread(core *c, const store_outbox *m, arena *a, store_outbox_thread *out, error *err)
+{
+    memset(out, 0, sizeof *out);
+    if (!m->request_id)
+        return 0;
+    return c->store->ops->outbox.thread(c->store, m->tenant_id, m->request_id, m->channel,
+                                        m->recipient, m->id, a, out, err);
 }

@@ -63,6 +63,10 @@ typedef struct outbox_outcome {
     int64_t next_attempt_at; /* when to try again */
     int failed;              /* 1: given up, never tried again */
     const char *last_error;  /* why, without personal data (copied) */
+    /* The message's own id (copied; NULL: none): when given, a message sent or given up
+     * writes its OUTBOX_DELIVERY_EVENT ("sent", or "failed" and last_error) on its request's
+     * timeline in the same job. */
+    const char *message_id;
 } outbox_outcome;
 
 /* Records o as one write job. cb NULL: waits for the commit and returns its outcome (a
@@ -103,6 +107,11 @@ int outbox_message_id_ok(const char *id);
 
 /* The message of that id (its form checked first). ERR_NOT_FOUND when there is none. */
 int outbox_find_message(core *c, const char *message_id, outbox_message_ref *out, error *err);
+
+/* Where message m (a row outbox_due gave) stands in its request's thread: the request's
+ * reference and the ids of the first and the last messages that went out to the same
+ * recipient on the same channel before it (strings in a; all NULL when m has no request). */
+int outbox_thread(core *c, const store_outbox *m, arena *a, store_outbox_thread *out, error *err);
 
 /* A delivery report: moves the message to state (sent, delivered, bounced or failed) with
  * its detail (no personal data; cut to 200 bytes) and, when the message is about a request,

@@ -476,6 +476,27 @@ typedef struct store_outbox {
     const char *state;
 } store_outbox;
 
+/* Where a message to a request's citizen stands in its thread (store outbox.thread). */
+typedef struct store_outbox_thread {
+    const char *reference; /* the request's; NULL when the request is not found */
+    const char *root;      /* message_id of the first message sent to that recipient; NULL: none */
+    const char *prev;      /* message_id of the last one before this one; NULL: none */
+} store_outbox_thread;
+
+/* A collectivité's own e-mail settings (mail_settings; core/mail_settings.h checks them). Any
+ * field may be NULL: not set. */
+typedef struct store_mail_settings {
+    int64_t tenant_id;
+    const char *smtp_url;      /* smtp:// or smtps://; NULL: the server's --smtp-url */
+    const char *smtp_user;     /* SMTP AUTH user; NULL: none */
+    const char *smtp_password; /* sealed (core/seal.h, purpose "smtp") in the store */
+    const char *from_addr;     /* envelope sender and From: */
+    const char *from_name;     /* From: display name */
+    const char *reply_local;   /* Reply-To: reply_local+TOKEN@reply_domain */
+    const char *reply_domain;
+    int64_t updated_at;
+} store_mail_settings;
+
 /* A persistent job (table jobs, core/jobs.h): work the scheduler does when due_at has
  * passed, that survives restarts. (tenant, kind, request, ukey) is unique: scheduling the
  * same cause twice gives one row. */
@@ -702,6 +723,7 @@ typedef struct store_request_filter {
     int by_due;
     int64_t due_from, due_before;
     int unassigned;    /* 1: only requests without an assignee */
+    int letter_due;    /* 1: only requests flagged «à envoyer par courrier» */
     int only_open;     /* 1: only requests not closed (closed_at unset) */
     int sort;          /* store_request_sort; 0: newest first */
     /* Counting: stop at this many (the count is then "at least count_cap"); 0: exact. Counts

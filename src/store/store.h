@@ -204,7 +204,34 @@ typedef struct store_outbox_ops {
     /* Sets the delivery state, when it happened and its detail (no personal data). */
     int (*tx_state)(store *s, int64_t id, const char *state, int64_t when, const char *detail,
                     error *err);
+    /* One query: the reference of request_id and the message ids of the first and the last
+     * messages on `channel` to `recipient` about it that went out (sent or delivered) before
+     * outbox row before_id. */
+    int (*thread)(store *s, int64_t tenant_id, int64_t request_id, const char *channel,
+                  const char *recipient, int64_t before_id, arena *a, store_outbox_thread *out,
+                  error *err);
 } store_outbox_ops;
+
+/* A collectivité's e-mail settings and its contact addresses (mail_settings, mail_contacts). */
+typedef struct store_mail_ops {
+    /* *found 0 when the collectivité has none (out then zeroed). */
+    int (*get)(store *s, int64_t tenant_id, arena *a, store_mail_settings *out, int *found,
+               error *err);
+    /* Writes m->tenant_id's settings, replacing them. */
+    int (*tx_put)(store *s, const store_mail_settings *m, error *err);
+    /* The contact addresses of a collectivité, in their order. */
+    int (*contacts)(store *s, int64_t tenant_id, arena *a, const char ***out, size_t *n,
+                    error *err);
+    /* Replaces them; ERR_CONFLICT (arg "contacts") when one belongs to another collectivité. */
+    int (*tx_set_contacts)(store *s, int64_t tenant_id, const char *const *addrs, size_t n,
+                           error *err);
+    /* The collectivité an address (any case) is a contact address of; *tenant_id 0: none. */
+    int (*contact_tenant)(store *s, const char *address, int64_t *tenant_id, error *err);
+    /* A request's «à envoyer par courrier» flag (requests.letter_due); *on 0 when absent. */
+    int (*letter_due)(store *s, int64_t tenant_id, int64_t request_id, int *on, error *err);
+    /* Sets or clears it; ERR_NOT_FOUND when the request is not the tenant's. */
+    int (*tx_set_letter_due)(store *s, int64_t tenant_id, int64_t request_id, int on, error *err);
+} store_mail_ops;
 
 /* Citizens' accounts on the portal. */
 typedef struct store_accounts_ops {
@@ -665,6 +692,7 @@ typedef struct store_ops {
     store_events_ops events;
     store_attachments_ops attachments;
     store_outbox_ops outbox;
+    store_mail_ops mail;
     store_accounts_ops accounts;
     store_sessions_ops sessions;
     store_tokens_ops tokens;

@@ -298,6 +298,7 @@ describe('axe-core: zero WCAG 2.1 A/AA violations on every back-office page', ()
                         '/agent/admin/collectivite', '/agent/admin/audit', '/agent/admin/registre',
                         '/agent/admin/registre/imprimer', '/agent/admin/registre?lang=en', '/agent/admin/export',
                         '/agent/admin/conservation', '/agent/admin/comptes', '/agent/admin/webhooks',
+                        '/agent/admin/messagerie', '/agent/admin/messagerie?lang=en',
                         '/agent/admin/workflows', '/agent/admin/workflows/incident?lang=en',
                         '/agent/admin/workflows/incident/historique', '/agent/admin/demarches/nid-de-poule/circuit',
                         '/agent/admin/comptes?email=personne%40exemple.fr']) {
@@ -306,6 +307,30 @@ describe('axe-core: zero WCAG 2.1 A/AA violations on every back-office page', ()
             await check(page, `admin ${path}`);
         });
     }
+
+    it('admin: the e-mail settings with every field wrong, the test message\'s answer; a request to send by post', async () => {
+        await go(page, '/agent/admin/messagerie');
+        await page.fill('#smtp_url', 'http://relais');
+        await page.fill('#smtp_user', 'nom avec espace');
+        await page.fill('#reply_local', 'a+b');
+        await page.fill('#contacts', 'pas-une-adresse');
+        [last] = await Promise.all([page.waitForNavigation({ waitUntil: 'load' }),
+                                    page.locator('main form button[type=submit]').first().click()]);
+        assert.equal(last.status(), 400);
+        await check(page, 'admin /agent/admin/messagerie with errors');
+        await go(page, '/agent/admin/messagerie');
+        await page.fill('#test_to', 'essai@ville-demo.test');
+        await submitMain(page);
+        assert.ok(await page.locator('#test-result').count() === 1, 'the test\'s answer is shown');
+        await check(page, 'admin /agent/admin/messagerie with the test\'s answer');
+        srv.sql(`UPDATE requests SET letter_due = 1 WHERE reference = '${req.reference}';`);
+        await go(agentPage, `/agent/demandes/${req.reference}`);
+        assert.equal(await agentPage.locator('#courrier').count(), 1);
+        await check(agentPage, 'a request to send by post');
+        await go(agentPage, '/agent/?vue=courrier');
+        await check(agentPage, 'inbox: the view of the requests to send by post');
+        srv.sql(`UPDATE requests SET letter_due = 0 WHERE reference = '${req.reference}';`);
+    });
 
     it('admin: an agent\'s page, forms with errors, the audit verification', async () => {
         await go(page, `/agent/admin/agents/${agents.agent.id}`);

@@ -253,7 +253,8 @@ describe('a 390-pixel phone', () => {
             await B.goto(phone, env.srv.url + list);
             assert.ok(await tableRows(phone) > 0, `${list} has rows`);
         }
-        assert.deepEqual(await overflowing(phone, ['/agent/?onglet=tout', '/agent/admin/registre'].concat(lists)), []);
+        assert.deepEqual(await overflowing(phone, ['/agent/?onglet=tout', '/agent/admin/registre',
+                                                   '/agent/admin/messagerie'].concat(lists)), []);
         /* A card: the reference first, its checkbox beside it and both at a thumb's size, each
          * value after its column's name. */
         await B.goto(phone, env.srv.url + '/agent/?onglet=tout');

@@ -86,7 +86,9 @@ test('the inbox counts the late and due-today requests of the tab, closed ones l
     const page = await agentA.get('/agent/?onglet=service');
     assert.equal(page.status, 200);
     const v = views(page.text);
-    assert.deepEqual(Object.keys(v), ['retard', 'aujourdhui']);
+    /* The letters' view follows the SLA ones (tests/http/mail_settings.test.js). */
+    assert.deepEqual(Object.keys(v), ['retard', 'aujourdhui', 'courrier']);
+    assert.equal(v.courrier.count, '0');
     assert.equal(v.retard.label, 'En retard');
     assert.equal(v.retard.count, '2', 'two late: the closed late one is not counted');
     assert.equal(v.aujourdhui.label, 'Échéance aujourd\'hui');

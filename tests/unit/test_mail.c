@@ -634,6 +634,131 @@ static void test_workflow_templates_render(void **state)
     tmpl_set_free(set);
 }
 
+/* A header's value in the raw message ("" when absent), folded lines unfolded. */
+static void raw_header(const char *raw, const char *name, char *out, size_t cap)
+{
+    char key[64];
+    snprintf(key, sizeof key, "\r\n%s: ", name);
+    const char *h = strstr(raw, key);
+    out[0] = '\0';
+    if (!h)
+        return;
+    h += strlen(key);
+    size_t n = 0;
+    while (*h && n + 1 < cap) {
+        if (h[0] == '\r' && h[1] == '\n') {
+            if (h[2] != ' ' && h[2] != '\t')
+                break;
+            /* A folded line: its break and indent read as one space. */
+            h += 2;
+            while (*h == ' ' || *h == '\t')
+                h++;
+            out[n++] = ' ';
+            continue;
+        }
+        out[n++] = *h++;
+    }
+    out[n] = '\0';
+}
+
+static void test_compose_thread_headers(void **state)
+{
+    (void)state;
+    mail_message m = sample();
+    const char *refs[] = {"0123456789abcdef0123456789abcdef", "fedcba9876543210fedcba9876543210",
+                          NULL};
+    m.message_id = "aaaabbbbccccddddeeeeffff00001111";
+    m.reply_to = "demandes+2026-000123.9f3a0c1d2e4b5a67@reponses.ville-demo.test";
+    m.references = refs;
+    char *raw = NULL;
+    size_t len = 0;
+    error err = {0};
+    assert_int_equal(mail_compose(&m, &raw, &len, &err), 0);
+    char v[600];
+    raw_header(raw, "Message-Id", v, sizeof v);
+    if (!v[0])
+        raw_header(raw, "Message-ID", v, sizeof v);
+    /* The stored id: the same on every attempt. */
+    assert_string_equal(v, "<aaaabbbbccccddddeeeeffff00001111@ville-demo.test>");
+    raw_header(raw, "In-Reply-To", v, sizeof v);
+    assert_string_equal(v, "<fedcba9876543210fedcba9876543210@ville-demo.test>");
+    raw_header(raw, "References", v, sizeof v);
+    assert_string_equal(v, "<0123456789abcdef0123456789abcdef@ville-demo.test> "
+                           "<fedcba9876543210fedcba9876543210@ville-demo.test>");
+    GMimeMessage *msg = parse(raw, len);
+    InternetAddressList *rt = g_mime_message_get_reply_to(msg);
+    assert_int_equal(internet_address_list_length(rt), 1);
+    assert_string_equal(internet_address_mailbox_get_addr(
+                            INTERNET_ADDRESS_MAILBOX(internet_address_list_get_address(rt, 0))),
+                        m.reply_to);
+    g_object_unref(msg);
+    char *again = NULL;
+    size_t again_len = 0;
+    assert_int_equal(mail_compose(&m, &again, &again_len, &err), 0);
+    char v2[600];
+    raw_header(again, "Message-Id", v, sizeof v);
+    raw_header(raw, "Message-Id", v2, sizeof v2);
+    assert_string_equal(v, v2);
+    free(again);
+    free(raw);
+
+    /* The first message of a thread: no In-Reply-To, no References. */
+    const char *none[] = {NULL};
+    m.references = none;
+    assert_int_equal(mail_compose(&m, &raw, &len, &err), 0);
+    assert_null(strstr(raw, "In-Reply-To"));
+    assert_null(strstr(raw, "References"));
+    free(raw);
+
+    /* Nothing bends a header through an id or the reply address. */
+    m.message_id = "abc>\r\nBcc: x@y.test";
+    assert_int_equal(mail_compose(&m, &raw, &len, &err), -1);
+    assert_string_equal(err.arg, "message_id");
+    m.message_id = "abc";
+    const char *bad[] = {"ok", "no@at", NULL};
+    m.references = bad;
+    assert_int_equal(mail_compose(&m, &raw, &len, &err), -1);
+    assert_string_equal(err.arg, "references");
+    m.references = NULL;
+    m.reply_to = "x@y.test\r\nBcc: z@w.test";
+    assert_int_equal(mail_compose(&m, &raw, &len, &err), -1);
+    assert_string_equal(err.arg, "reply_to");
+}
+
+/* Subjects carry no personal data: the template's fixed words, then at most the reference,
+ * whatever the params hold (a name, an address, a message). */
+static void test_subjects_without_personal_data(void **state)
+{
+    (void)state;
+    for (int li = 0; li < 2; li++) {
+        const char *lc = li ? "en" : "fr";
+        json_t *strings = load_strings(lc);
+        json_t *mail = json_object_get(strings, "mail");
+        const char *name;
+        json_t *section;
+        json_object_foreach(mail, name, section)
+        {
+            const char *base = json_string_value(json_object_get(section, "subject"));
+            if (!base)
+                continue;
+            /* Fixed words: no placeholder a param could fill. */
+            assert_null(strchr(base, '{'));
+            json_t *params =
+                json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "reference", "2026-000123", "procedure",
+                          "Question générale", "name", "Jeanne Témoin", "address", "12 rue Témoin",
+                          "message", "Texte libre témoin", "email", "jeanne@exemple.test");
+            json_t *ctx = mail_context(name, params, strings, lc, "Ville de Démo", NULL);
+            assert_non_null(ctx);
+            char want[300];
+            snprintf(want, sizeof want, "%s – 2026-000123", base);
+            assert_string_equal(json_string_value(json_object_get(ctx, "subject")), want);
+            json_decref(ctx);
+            json_decref(params);
+        }
+        json_decref(strings);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -641,6 +766,8 @@ int main(void)
         cmocka_unit_test(test_compose_text_only_and_ascii_subject),
         cmocka_unit_test(test_compose_long_lines_are_folded),
         cmocka_unit_test(test_compose_refuses_injection),
+        cmocka_unit_test(test_compose_thread_headers),
+        cmocka_unit_test(test_subjects_without_personal_data),
         cmocka_unit_test(test_backoff),
         cmocka_unit_test(test_unescape_text),
         cmocka_unit_test(test_outbox_add_tx),

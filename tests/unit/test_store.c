@@ -4160,7 +4160,13 @@ static void test_migrate_workflows(void **state)
             exec_ok(db, sql);
         }
     static char before[16384], after[16384];
-    rows_text(db, "SELECT * FROM requests ORDER BY id", before, sizeof before);
+    /* The columns of that version: later migrations may add some (requests.letter_due). */
+    char cols[2048], query[2200];
+    rows_text(db, "SELECT group_concat(name, ', ') FROM pragma_table_info('requests')", cols,
+              sizeof cols);
+    cols[strcspn(cols, "\n")] = '\0';
+    snprintf(query, sizeof query, "SELECT %s FROM requests ORDER BY id", cols);
+    rows_text(db, query, before, sizeof before);
     sqlite3_close(db);
 
     error err;
@@ -4171,7 +4177,7 @@ static void test_migrate_workflows(void **state)
     store_close(s);
 
     assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-    rows_text(db, "SELECT * FROM requests ORDER BY id", after, sizeof after);
+    rows_text(db, query, after, sizeof after);
     assert_string_equal(after, before);
     char got[4096];
     rows_text(db,

@@ -94,6 +94,48 @@ static int address_ok(const char *a)
     return 1;
 }
 
+#define MAIL_ID_MAX 64
+#define MAIL_REFERENCES_MAX 8
+
+/* A Message-ID's left side as guichet makes them (the outbox's hex ids): nothing a header
+ * could be bent with. */
+static int id_ok(const char *id)
+{
+    size_t n = id ? strlen(id) : 0;
+    if (n == 0 || n > MAIL_ID_MAX)
+        return 0;
+    for (const char *p = id; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+              strchr("._-", *p)))
+            return 0;
+    return 1;
+}
+
+/* The thread's References and In-Reply-To from m->references, or -1 for a bad id. */
+static int thread_headers(GMimeObject *obj, const mail_message *m, const char *domain)
+{
+    if (!m->references || !m->references[0])
+        return 0;
+    char refs[MAIL_REFERENCES_MAX * (MAIL_ID_MAX + 260)] = "";
+    size_t used = 0;
+    const char *last = NULL;
+    for (size_t i = 0; m->references[i]; i++) {
+        if (i == MAIL_REFERENCES_MAX || !id_ok(m->references[i]))
+            return -1;
+        int n = snprintf(refs + used, sizeof refs - used, "%s<%s@%s>", used ? " " : "",
+                         m->references[i], domain);
+        if (n < 0 || (size_t)n >= sizeof refs - used)
+            return -1;
+        used += (size_t)n;
+        last = m->references[i];
+    }
+    char irt[MAIL_ID_MAX + 260];
+    snprintf(irt, sizeof irt, "<%s@%s>", last, domain);
+    g_mime_object_set_header(obj, "In-Reply-To", irt, NULL);
+    g_mime_object_set_header(obj, "References", refs, NULL);
+    return 0;
+}
+
 static GMimeObject *text_part(const char *subtype, const char *content)
 {
     /* The bytes are given as they are, with charset=utf-8: g_mime_text_part_set_text would
@@ -137,6 +179,10 @@ int mail_compose(const mail_message *m, char **out, size_t *out_len, error *err)
         return error_set(err, ERR_INVALID_ARG, "text", "text part is missing or not UTF-8");
     if (m->html && !utf8_valid(m->html, strlen(m->html)))
         return error_set(err, ERR_INVALID_ARG, "html", "HTML part is not UTF-8");
+    if (m->reply_to && !address_ok(m->reply_to))
+        return error_set(err, ERR_INVALID_ARG, "reply_to", "reply address is not valid");
+    if (m->message_id && !id_ok(m->message_id))
+        return error_set(err, ERR_INVALID_ARG, "message_id", "message id is not valid");
     const char *domain = m->message_id_domain && *m->message_id_domain
                              ? m->message_id_domain
                              : strchr(m->from_addr, '@') + 1;
@@ -160,9 +206,22 @@ int mail_compose(const mail_message *m, char **out, size_t *out_len, error *err)
         goto cleanup;
     }
     g_mime_message_set_date(msg, date);
-    msgid = g_mime_utils_generate_message_id(domain);
+    if (strlen(domain) > 255 ||
+        strspn(domain, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                       "0123456789.-") != strlen(domain)) {
+        error_set(err, ERR_INVALID_ARG, "message_id_domain", "message id domain is not valid");
+        goto cleanup;
+    }
+    msgid = m->message_id ? g_strdup_printf("%s@%s", m->message_id, domain)
+                          : g_mime_utils_generate_message_id(domain);
     g_mime_message_set_message_id(msg, msgid);
     GMimeObject *obj = GMIME_OBJECT(msg);
+    if (m->reply_to)
+        add_mailbox(g_mime_message_get_reply_to(msg), NULL, m->reply_to);
+    if (thread_headers(obj, m, domain) != 0) {
+        error_set(err, ERR_INVALID_ARG, "references", "a thread's message id is not valid");
+        goto cleanup;
+    }
     g_mime_object_set_header(obj, "MIME-Version", "1.0", NULL);
     /* RFC 3834: automatic replies must not answer this message. */
     g_mime_object_set_header(obj, "Auto-Submitted", "auto-generated", NULL);

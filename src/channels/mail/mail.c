@@ -16,23 +16,36 @@
 #include <time.h>
 
 #include "core/catalogue.h"
+#include "core/mail_settings.h"
 #include "core/outbox.h"
+#include "core/reply_token.h"
 #include "present/tenant.h"
 #include "util/arena.h"
 #include "util/log.h"
 #include "util/timeutil.h"
 
 #define MAIL_BATCH 50
-#define MAIL_URL_MAX 512
+#define MAIL_URL_MAX (MAIL_SETTINGS_URL_MAX + 256) /* and the EHLO name */
 #define MAIL_LAST_ERROR_MAX 200
+/* How long a message of a collectivité without any relay waits before it is looked at
+ * again: a relay set in the back office meanwhile takes it then. */
+#define MAIL_NO_RELAY_WAIT_S 300
+
+/* Where and as whom one message goes: the server's relay (--smtp-url) or a collectivité's. */
+typedef struct relay {
+    char url[MAIL_URL_MAX]; /* with the EHLO name as path */
+    long use_ssl;
+    const char *user, *password; /* NULL: no SMTP AUTH */
+    const char *from_addr, *from_name, *from_domain;
+    const char *reply_local, *reply_domain; /* the collectivité's reply address; NULL: none */
+} relay;
 
 struct mailer {
     core *core;
     const present *present; /* borrowed: outlives the mailer */
-    mailer_config cfg; /* strings below are owned copies */
-    char *smtp_url;    /* with the EHLO name as path */
-    char *from_addr, *from_name, *from_domain;
-    long use_ssl;
+    mailer_config cfg;      /* strings below are owned copies */
+    relay def;              /* the server's relay; def.url "" when there is none */
+    char *from_addr, *from_name, *from_domain, *helo;
     CURL *curl;
     pthread_t thread;
     int started;
@@ -62,54 +75,35 @@ static int host_is_loopback(const char *host)
            strcmp(host, "[::1]") == 0 || strcmp(host, "::1") == 0;
 }
 
-/* Checks the URL and derives the TLS mode and the final URL whose path is the EHLO name
- * (libcurl sends the path of an smtp:// URL as its EHLO argument). */
-static int prepare_url(mailer *m, const char *url, const char *helo, error *err)
+/* Checks a relay URL and derives its TLS mode and the final URL whose path is the EHLO name
+ * (libcurl sends the path of an smtp:// URL as its EHLO argument). With credentials, smtp://
+ * to another machine requires STARTTLS: a password never crosses the network in clear. */
+static int relay_setup(relay *r, const char *url, const char *helo, int with_auth, error *err)
 {
     int implicit_tls;
-    const char *rest;
-    if (strncmp(url, "smtp://", 7) == 0) {
-        implicit_tls = 0;
-        rest = url + 7;
-    } else if (strncmp(url, "smtps://", 8) == 0) {
-        implicit_tls = 1;
-        rest = url + 8;
-    } else {
+    char host[MAIL_SETTINGS_URL_MAX + 1];
+    size_t auth_len;
+    if (strncmp(url, "smtp://", 7) != 0 && strncmp(url, "smtps://", 8) != 0)
         return error_set(err, ERR_INVALID_ARG, "smtp-url",
                          "the SMTP URL must start with smtp:// or smtps://");
-    }
-    size_t auth_len = strcspn(rest, "/?#");
-    if (auth_len == 0 || auth_len > 255 || strchr(rest, '@') || rest[auth_len] == '?' ||
-        rest[auth_len] == '#')
+    if (mail_settings_url_parse(url, &implicit_tls, host, sizeof host, &auth_len) != 0)
         return error_set(err, ERR_INVALID_ARG, "smtp-url",
                          "the SMTP URL must be smtp[s]://host[:port][/ehlo-name]");
-    char host[256];
-    memcpy(host, rest, auth_len);
-    host[auth_len] = '\0';
-    /* Strip the port, keeping a bracketed IPv6 address whole. */
-    char *colon = host[0] == '[' ? strchr(host, ']') : host;
-    colon = colon ? strrchr(colon, ':') : NULL;
-    if (colon)
-        *colon = '\0';
     if (implicit_tls)
-        m->use_ssl = CURLUSESSL_ALL;
+        r->use_ssl = CURLUSESSL_ALL;
     else if (host_is_loopback(host))
-        m->use_ssl = CURLUSESSL_NONE;
+        r->use_ssl = CURLUSESSL_NONE;
     else
-        m->use_ssl = CURLUSESSL_TRY; /* STARTTLS when the relay offers it */
+        r->use_ssl = with_auth ? CURLUSESSL_ALL : CURLUSESSL_TRY;
 
-    const char *path = rest + auth_len;
-    char buf_url[MAIL_URL_MAX];
+    const char *path = url + auth_len;
     int n;
     if (*path == '/' && path[1])
-        n = snprintf(buf_url, sizeof buf_url, "%s", url);
+        n = snprintf(r->url, sizeof r->url, "%s", url);
     else
-        n = snprintf(buf_url, sizeof buf_url, "%.*s/%s", (int)(path - url), url, helo);
-    if (n < 0 || (size_t)n >= sizeof buf_url)
+        n = snprintf(r->url, sizeof r->url, "%.*s/%s", (int)auth_len, url, helo);
+    if (n < 0 || (size_t)n >= sizeof r->url)
         return error_set(err, ERR_INVALID_ARG, "smtp-url", "the SMTP URL is too long");
-    m->smtp_url = strdup(buf_url);
-    if (!m->smtp_url)
-        return error_set(err, ERR_INTERNAL, NULL, "out of memory");
     return 0;
 }
 
@@ -119,7 +113,7 @@ static void mailer_free(mailer *m)
         return;
     if (m->curl)
         curl_easy_cleanup(m->curl);
-    free(m->smtp_url);
+    free(m->helo);
     free(m->from_addr);
     free(m->from_name);
     free(m->from_domain);
@@ -145,19 +139,42 @@ static size_t read_upload(char *ptr, size_t size, size_t nmemb, void *userdata)
     return n;
 }
 
-/* Sends one composed message. 0 when the relay accepted it; -1 otherwise with *permanent set
- * for a 5xx answer, *relay_down when the relay could not be reached at all, and last_error
- * filled without personal data (the server's text may quote the address, so only curl's
- * generic message and the reply code are kept). */
-static int smtp_send(mailer *m, const char *to, const char *data, size_t len, int *permanent,
-                     int *relay_down, char *last_error, size_t last_error_size)
+/* The relay's last answer line, kept by the debug callback (for the test message). */
+typedef struct answer {
+    char *buf;
+    size_t cap;
+} answer;
+
+static int keep_answer(CURL *h, curl_infotype type, char *data, size_t size, void *userdata)
+{
+    (void)h;
+    answer *an = userdata;
+    /* The answer to QUIT (221) says nothing of the message: the one before it does. */
+    if (type != CURLINFO_HEADER_IN || !an->buf || an->cap == 0 ||
+        (size >= 3 && !memcmp(data, "221", 3)))
+        return 0;
+    size_t n = size < an->cap - 1 ? size : an->cap - 1;
+    while (n && (data[n - 1] == '\r' || data[n - 1] == '\n'))
+        n--;
+    memcpy(an->buf, data, n);
+    an->buf[n] = '\0';
+    return 0;
+}
+
+/* Sends one composed message through r with handle h. 0 when the relay accepted it; -1
+ * otherwise with *permanent set for a 5xx answer, *relay_down when the relay could not be
+ * reached at all, and last_error filled without personal data (the server's text may quote
+ * the address, so only curl's generic message and the reply code are kept). With reply
+ * (may be NULL), the relay's last answer line as it is (the test message shows it). */
+static int smtp_send(CURL *h, const relay *r, long timeout, const char *to, const char *data,
+                     size_t len, int *permanent, int *relay_down, char *last_error,
+                     size_t last_error_size, char *reply, size_t reply_size)
 {
     *permanent = 0;
     *relay_down = 0;
-    CURL *h = m->curl;
     curl_easy_reset(h);
     char from[300], rcpt[300];
-    snprintf(from, sizeof from, "<%s>", m->from_addr);
+    snprintf(from, sizeof from, "<%s>", r->from_addr);
     snprintf(rcpt, sizeof rcpt, "<%s>", to);
     struct curl_slist *rcpts = curl_slist_append(NULL, rcpt);
     if (!rcpts) {
@@ -165,10 +182,16 @@ static int smtp_send(mailer *m, const char *to, const char *data, size_t len, in
         return -1;
     }
     upload u = {.data = data, .len = len};
-    long timeout = m->cfg.timeout_s;
-    curl_easy_setopt(h, CURLOPT_URL, m->smtp_url);
+    answer an = {.buf = reply, .cap = reply_size};
+    if (reply && reply_size)
+        reply[0] = '\0';
+    curl_easy_setopt(h, CURLOPT_URL, r->url);
     curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
-    curl_easy_setopt(h, CURLOPT_USE_SSL, m->use_ssl);
+    curl_easy_setopt(h, CURLOPT_USE_SSL, r->use_ssl);
+    if (r->user) {
+        curl_easy_setopt(h, CURLOPT_USERNAME, r->user);
+        curl_easy_setopt(h, CURLOPT_PASSWORD, r->password ? r->password : "");
+    }
     curl_easy_setopt(h, CURLOPT_MAIL_FROM, from);
     curl_easy_setopt(h, CURLOPT_MAIL_RCPT, rcpts);
     curl_easy_setopt(h, CURLOPT_READFUNCTION, read_upload);
@@ -178,6 +201,11 @@ static int smtp_send(mailer *m, const char *to, const char *data, size_t len, in
     curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, timeout);
     curl_easy_setopt(h, CURLOPT_TIMEOUT, timeout);
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    if (reply) {
+        curl_easy_setopt(h, CURLOPT_DEBUGFUNCTION, keep_answer);
+        curl_easy_setopt(h, CURLOPT_DEBUGDATA, &an);
+        curl_easy_setopt(h, CURLOPT_VERBOSE, 1L);
+    }
     CURLcode rc = curl_easy_perform(h);
     long code = 0;
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
@@ -195,10 +223,62 @@ static int smtp_send(mailer *m, const char *to, const char *data, size_t len, in
     return -1;
 }
 
-/* Renders and composes message msg into *raw. -1 with err for a message that can never be
- * sent as it is (missing template, bad params or address). */
-static int build_message(mailer *m, const store_outbox *msg, char **raw, size_t *raw_len,
-                         error *err)
+/* The relay of a message of tenant_id: the collectivité's own when it has one, else the
+ * server's; its sender the collectivité's when set. 1 with *r filled (strings in a or m's),
+ * 0 when there is no relay at all (the message waits), -1 with err. */
+static int pick_relay(mailer *m, int64_t tenant_id, arena *a, relay *r, error *err)
+{
+    store_mail_settings ms;
+    int found = 0;
+    if (mail_settings_open(m->core, tenant_id, a, &ms, &found, err) != 0)
+        return -1;
+    *r = m->def;
+    if (found && ms.from_addr) {
+        r->from_addr = ms.from_addr;
+        r->from_domain = strchr(ms.from_addr, '@') + 1;
+    }
+    if (found && ms.from_name)
+        r->from_name = ms.from_name;
+    if (found && ms.reply_local && ms.reply_domain) {
+        r->reply_local = ms.reply_local;
+        r->reply_domain = ms.reply_domain;
+    }
+    if (found && ms.smtp_url) {
+        if (!ms.from_addr)
+            return error_set(err, ERR_INVALID_ARG, "from_addr",
+                             "the collectivité's relay has no sender address");
+        r->user = ms.smtp_user;
+        r->password = ms.smtp_user ? ms.smtp_password : NULL;
+        const char *helo = m->helo ? m->helo : r->from_domain;
+        return relay_setup(r, ms.smtp_url, helo, r->user != NULL, err) == 0 ? 1 : -1;
+    }
+    return r->url[0] ? 1 : 0;
+}
+
+/* The Reply-To of a message about request `reference` through r: the collectivité's reply
+ * address tagged with the request's reply token, so that the answer finds its request; ""
+ * when the collectivité has none (or the address would not be valid: logged). */
+static void reply_address(mailer *m, const relay *r, int64_t tenant_id, const char *reference,
+                          char *out, size_t cap)
+{
+    out[0] = '\0';
+    char token[REPLY_TOKEN_MAX];
+    if (!r->reply_local || !reference ||
+        reply_token_make(m->core, tenant_id, reference, token, sizeof token) != 0)
+        return;
+    int n = snprintf(out, cap, "%s+%s@%s", r->reply_local, token, r->reply_domain);
+    if (n < 0 || (size_t)n >= cap || !outbox_email_ok(out)) {
+        log_warn("mail: tenant %lld: the reply address with a token is not valid; no Reply-To",
+                 (long long)tenant_id);
+        out[0] = '\0';
+    }
+}
+
+/* Renders and composes message msg for relay r into *raw, with its stored Message-ID, its
+ * place in its request's thread and its Reply-To. -1 with err for a message that can never
+ * be sent as it is (missing template, bad params or address). */
+static int build_message(mailer *m, const relay *r, const store_outbox *msg, arena *a, char **raw,
+                         size_t *raw_len, error *err)
 {
     int rc = -1;
     json_t *params = NULL, *strings = NULL, *ctx = NULL;
@@ -250,16 +330,33 @@ static int build_message(mailer *m, const store_outbox *msg, char **raw, size_t 
     }
     if (mail_render(set, msg->template, ctx, &text, &html, err) != 0)
         goto cleanup;
+    store_outbox_thread th;
+    if (outbox_thread(m->core, msg, a, &th, err) != 0) {
+        /* A read that failed is not the message's fault: try again later. */
+        err->code = ERR_INTERNAL;
+        goto cleanup;
+    }
+    const char *refs[3] = {NULL, NULL, NULL};
+    size_t k = 0;
+    if (th.root)
+        refs[k++] = th.root;
+    if (th.prev && (!th.root || strcmp(th.prev, th.root) != 0))
+        refs[k++] = th.prev;
+    char reply_to[MAIL_SETTINGS_ADDR_MAX + 1];
+    reply_address(m, r, msg->tenant_id, th.reference, reply_to, sizeof reply_to);
     mail_message mm = {
-        .from_addr = m->from_addr,
-        .from_name = m->from_name ? m->from_name : tenant_name,
+        .from_addr = r->from_addr,
+        .from_name = r->from_name ? r->from_name : tenant_name,
         .to_addr = msg->recipient,
         .subject = json_string_value(json_object_get(ctx, "subject")),
         .text = text,
         .html = html,
         .lang_code = l == LANG_EN ? "en" : "fr",
         .date = time_now(),
-        .message_id_domain = m->from_domain,
+        .message_id_domain = r->from_domain,
+        .message_id = msg->message_id,
+        .reply_to = reply_to[0] ? reply_to : NULL,
+        .references = refs,
     };
     rc = mail_compose(&mm, raw, raw_len, err);
 cleanup:
@@ -274,7 +371,10 @@ cleanup:
     return rc;
 }
 
-/* Sends one message and records the outcome. Returns 1 when the relay is unreachable. */
+/* What process_one did with a message. */
+enum { ONE_DONE, ONE_RELAY_DOWN, ONE_NO_RELAY };
+
+/* Sends one message and records the outcome. */
 static int process_one(mailer *m, const store_outbox *msg)
 {
     int64_t t0 = time_mono_ms();
@@ -283,8 +383,33 @@ static int process_one(mailer *m, const store_outbox *msg)
     error err = {0};
     char last_error[MAIL_LAST_ERROR_MAX] = "";
     int permanent = 0, sent = 0, relay_down = 0;
-
-    if (build_message(m, msg, &raw, &raw_len, &err) != 0) {
+    arena a;
+    arena_init(&a, 0);
+    relay r;
+    int have = pick_relay(m, msg->tenant_id, &a, &r, &err);
+    if (have == 0) {
+        arena_free(&a);
+        /* Nowhere to send it yet: it waits, without an attempt counted, and leaves the front
+         * of the due list to the collectivités that have a relay. */
+        outbox_outcome later = {.id = msg->id,
+                                .attempts = msg->attempts,
+                                .when = time_now(),
+                                .next_attempt_at = time_now() + MAIL_NO_RELAY_WAIT_S,
+                                .last_error = "no relay configured"};
+        error werr = {0};
+        if (outbox_record(m->core, &later, NULL, NULL, &werr) != 0)
+            log_error("mail: outbox %lld: postponing it failed: %s", (long long)msg->id,
+                      werr.detail);
+        return ONE_NO_RELAY;
+    }
+    if (have < 0) {
+        /* The collectivité's settings cannot be used now (a read failed, or they are
+         * incomplete): a later attempt may find them mended. */
+        snprintf(last_error, sizeof last_error, "relay: %s%s%s", err_name(err.code),
+                 err.arg[0] ? " " : "", err.arg);
+        log_error("mail: outbox %lld: the relay of tenant %lld cannot be used: %s",
+                  (long long)msg->id, (long long)msg->tenant_id, err.detail);
+    } else if (build_message(m, &r, msg, &a, &raw, &raw_len, &err) != 0) {
         /* Bad data or a missing template: retrying would not help. Out of memory or the
          * templates not loaded yet (ERR_INTERNAL) may pass: try again later. */
         permanent = err.code != ERR_INTERNAL;
@@ -292,15 +417,20 @@ static int process_one(mailer *m, const store_outbox *msg)
                  err.arg[0] ? " " : "", err.arg);
         log_error("mail: outbox %lld template %s cannot be composed: %s", (long long)msg->id,
                   msg->template, err.detail);
-    } else if (smtp_send(m, msg->recipient, raw, raw_len, &permanent, &relay_down, last_error,
-                         sizeof last_error) == 0) {
+    } else if (smtp_send(m->curl, &r, m->cfg.timeout_s, msg->recipient, raw, raw_len, &permanent,
+                         &relay_down, last_error, sizeof last_error, NULL, 0) == 0) {
         sent = 1;
     }
     free(raw);
+    arena_free(&a);
 
     int attempts = msg->attempts + 1;
     int64_t now = time_now();
-    outbox_outcome j = {.id = msg->id, .sent = sent, .attempts = attempts, .when = now};
+    outbox_outcome j = {.id = msg->id,
+                        .sent = sent,
+                        .attempts = attempts,
+                        .when = now,
+                        .message_id = msg->message_id};
     if (!sent) {
         j.failed = permanent || attempts >= m->cfg.max_attempts;
         j.next_attempt_at = now + mail_backoff(attempts, m->cfg.backoff_s, m->cfg.backoff_max_s);
@@ -323,7 +453,7 @@ static int process_one(mailer *m, const store_outbox *msg)
     if (wrc != 0)
         log_error("mail: outbox %lld: recording the outcome failed: %s", (long long)msg->id,
                   werr.detail);
-    return relay_down;
+    return relay_down ? ONE_RELAY_DOWN : ONE_DONE;
 }
 
 static int should_stop(mailer *m)
@@ -334,7 +464,8 @@ static int should_stop(mailer *m)
     return stop;
 }
 
-/* One pass over the due messages. Returns the number of e-mails handled. */
+/* One pass over the due messages. Returns the number of e-mails handled (those waiting for a
+ * relay that is not there are not counted: going again at once would find them again). */
 static size_t run_pass(mailer *m)
 {
     arena a;
@@ -347,14 +478,20 @@ static size_t run_pass(mailer *m)
         arena_free(&a);
         return 0;
     }
+    /* A relay found down is not tried again in this pass: the others would each wait for
+     * the same failure (up to the timeout). They stay due and are tried on the next passes. */
+    int64_t down_tenant = -1;
     for (size_t i = 0; i < n && !should_stop(m); i++) {
         if (!msgs[i].channel || strcmp(msgs[i].channel, "email") != 0)
             continue;
+        if (msgs[i].tenant_id == down_tenant)
+            continue;
+        int one = process_one(m, &msgs[i]);
+        if (one == ONE_NO_RELAY)
+            continue;
         handled++;
-        /* The relay is down: the others would each wait for the same failure (up to the
-         * timeout). They stay due and are tried on the next passes, one at a time. */
-        if (process_one(m, &msgs[i]))
-            break;
+        if (one == ONE_RELAY_DOWN)
+            down_tenant = msgs[i].tenant_id;
     }
     arena_free(&a);
     return handled;
@@ -390,6 +527,13 @@ static void *dispatcher_main(void *arg)
     return NULL;
 }
 
+/* Sets up libcurl once and gives a handle; NULL when it cannot. */
+static CURL *curl_handle(void)
+{
+    pthread_once(&curl_once, curl_setup);
+    return curl_init_rc == CURLE_OK ? curl_easy_init() : NULL;
+}
+
 mailer *mailer_start(core *c, const present *p, const mailer_config *cfg, error *err)
 {
     if (!p) {
@@ -422,29 +566,39 @@ mailer *mailer_start(core *c, const present *p, const mailer_config *cfg, error 
     pthread_cond_init(&m->cv, &ca);
     pthread_condattr_destroy(&ca);
 
-    if (!cfg->smtp_url || !*cfg->smtp_url) {
-        log_info("mail: no SMTP relay configured; e-mails stay queued in the outbox");
-        return m;
-    }
-    const char *from = cfg->from_addr;
-    const char *at = from ? strchr(from, '@') : NULL;
-    if (!from || !*from || !at || at == from || !at[1] || strpbrk(from, " <>\r\n")) {
-        error_set(err, ERR_MISSING_ARG, "mail-from",
-                  "sending e-mail needs a sender address (--mail-from)");
-        goto cleanup;
-    }
-    m->from_addr = strdup(from);
-    m->from_domain = strdup(at + 1);
-    m->from_name = dup_or_null(cfg->from_name);
-    if (!m->from_addr || !m->from_domain || (cfg->from_name && *cfg->from_name && !m->from_name)) {
+    m->helo = dup_or_null(cfg->helo);
+    if (cfg->helo && *cfg->helo && !m->helo) {
         error_set(err, ERR_INTERNAL, NULL, "out of memory");
         goto cleanup;
     }
-    if (prepare_url(m, cfg->smtp_url, cfg->helo && *cfg->helo ? cfg->helo : m->from_domain, err) !=
-        0)
-        goto cleanup;
-    pthread_once(&curl_once, curl_setup);
-    if (curl_init_rc != CURLE_OK || !(m->curl = curl_easy_init())) {
+    int has_default = cfg->smtp_url && *cfg->smtp_url;
+    if (has_default) {
+        const char *from = cfg->from_addr;
+        const char *at = from ? strchr(from, '@') : NULL;
+        if (!from || !*from || !at || at == from || !at[1] || strpbrk(from, " <>\r\n")) {
+            error_set(err, ERR_MISSING_ARG, "mail-from",
+                      "sending e-mail needs a sender address (--mail-from)");
+            goto cleanup;
+        }
+        m->from_addr = strdup(from);
+        m->from_domain = strdup(at + 1);
+        m->from_name = dup_or_null(cfg->from_name);
+        if (!m->from_addr || !m->from_domain ||
+            (cfg->from_name && *cfg->from_name && !m->from_name)) {
+            error_set(err, ERR_INTERNAL, NULL, "out of memory");
+            goto cleanup;
+        }
+        m->def.from_addr = m->from_addr;
+        m->def.from_domain = m->from_domain;
+        m->def.from_name = m->from_name;
+        if (relay_setup(&m->def, cfg->smtp_url, m->helo ? m->helo : m->from_domain, 0, err) != 0)
+            goto cleanup;
+    } else {
+        /* The collectivités' own relays may still be set in the back office. */
+        log_info("mail: no server-wide SMTP relay; e-mails of a collectivité without a relay "
+                 "of its own stay queued in the outbox");
+    }
+    if (!(m->curl = curl_handle())) {
         error_set(err, ERR_INTERNAL, NULL, "libcurl could not be initialised");
         goto cleanup;
     }
@@ -454,8 +608,10 @@ mailer *mailer_start(core *c, const present *p, const mailer_config *cfg, error 
     }
     m->started = 1;
     log_info("mail: dispatcher started (relay %s, poll %d ms, backoff %d s)",
-             strncmp(cfg->smtp_url, "smtps", 5) == 0 ? "smtps" : "smtp", m->cfg.poll_ms,
-             m->cfg.backoff_s);
+             !has_default                              ? "per collectivité"
+             : strncmp(cfg->smtp_url, "smtps", 5) == 0 ? "smtps"
+                                                       : "smtp",
+             m->cfg.poll_ms, m->cfg.backoff_s);
     return m;
 cleanup:
     mailer_free(m);
@@ -484,4 +640,120 @@ void mailer_stop(mailer *m)
         pthread_join(m->thread, NULL);
     }
     mailer_free(m);
+}
+
+/* ---- the test message of the back office ---- */
+
+typedef struct test_job {
+    core *core;
+    int64_t tenant_id;
+    char to[MAIL_SETTINGS_ADDR_MAX + 1];
+    char *subject, *text;
+    char *answer; /* the caller's, cap bytes */
+    size_t cap;
+    core_done_fn cb;
+    void *ctx;
+} test_job;
+
+static void test_job_free(test_job *t)
+{
+    free(t->subject);
+    free(t->text);
+    free(t);
+}
+
+static void *test_main(void *arg)
+{
+    test_job *t = arg;
+    error err = {0};
+    arena a;
+    arena_init(&a, 0);
+    char *raw = NULL;
+    size_t raw_len = 0;
+    CURL *h = NULL;
+    int rc = -1;
+    relay r;
+    store_mail_settings ms;
+    int found = 0;
+    if (mail_settings_open(t->core, t->tenant_id, &a, &ms, &found, &err) != 0)
+        goto done;
+    if (!found || !ms.smtp_url || !ms.from_addr) {
+        error_set(&err, ERR_NOT_FOUND, "smtp_url", "the collectivité has no relay of its own");
+        goto done;
+    }
+    memset(&r, 0, sizeof r);
+    r.from_addr = ms.from_addr;
+    r.from_domain = strchr(ms.from_addr, '@') + 1;
+    r.from_name = ms.from_name;
+    r.user = ms.smtp_user;
+    r.password = ms.smtp_user ? ms.smtp_password : NULL;
+    if (relay_setup(&r, ms.smtp_url, r.from_domain, r.user != NULL, &err) != 0)
+        goto done;
+    mail_message mm = {
+        .from_addr = r.from_addr,
+        .from_name = r.from_name,
+        .to_addr = t->to,
+        .subject = t->subject,
+        .text = t->text,
+        .date = time_now(),
+        .message_id_domain = r.from_domain,
+    };
+    if (mail_compose(&mm, &raw, &raw_len, &err) != 0)
+        goto done;
+    if (!(h = curl_handle())) {
+        error_set(&err, ERR_INTERNAL, NULL, "libcurl could not be initialised");
+        goto done;
+    }
+    int permanent, down;
+    char last_error[MAIL_LAST_ERROR_MAX], reply[MAIL_TEST_ANSWER_MAX];
+    if (smtp_send(h, &r, MAIL_DEFAULT_TIMEOUT_S, t->to, raw, raw_len, &permanent, &down, last_error,
+                  sizeof last_error, reply, sizeof reply) == 0) {
+        rc = 0;
+        snprintf(t->answer, t->cap, "%s", reply);
+    } else {
+        /* The relay's own words when it answered, curl's when it did not. */
+        error_set(&err, ERR_UNAVAILABLE, "relay", "%s", reply[0] ? reply : last_error);
+    }
+done:
+    if (h)
+        curl_easy_cleanup(h);
+    free(raw);
+    arena_free(&a);
+    t->cb(t->ctx, rc, &err);
+    test_job_free(t);
+    return NULL;
+}
+
+int mail_test_send(core *c, int64_t tenant_id, const char *to, const char *subject,
+                   const char *text, char *answer_out, size_t cap, core_done_fn cb, void *ctx,
+                   error *err)
+{
+    if (!outbox_email_ok(to))
+        return error_set(err, ERR_INVALID_ARG, "to", "not an e-mail address");
+    test_job *t = calloc(1, sizeof *t);
+    if (!t)
+        return error_set(err, ERR_INTERNAL, NULL, "out of memory");
+    t->core = c;
+    t->tenant_id = tenant_id;
+    snprintf(t->to, sizeof t->to, "%s", to);
+    t->subject = strdup(subject);
+    t->text = strdup(text);
+    t->answer = answer_out;
+    t->cap = cap;
+    t->cb = cb;
+    t->ctx = ctx;
+    pthread_t th;
+    pthread_attr_t attr;
+    if (!t->subject || !t->text || pthread_attr_init(&attr) != 0) {
+        test_job_free(t);
+        return error_set(err, ERR_INTERNAL, NULL, "out of memory");
+    }
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    int rc = pthread_create(&th, &attr, test_main, t);
+    pthread_attr_destroy(&attr);
+    if (rc != 0) {
+        test_job_free(t);
+        return error_set(err, ERR_INTERNAL, NULL, "could not start the test message's thread");
+    }
+    return 0;
 }

@@ -2,7 +2,8 @@
  * mail — outgoing e-mail. The dispatcher is one thread that takes the due e-mails of the
  * outbox, renders each one's template (text and HTML, in the message's language), composes a
  * UTF-8 MIME message with GMime, hands it to the configured SMTP relay with libcurl and
- * records the outcome: sent, or retried later with exponential backoff. The relay being
+ * records the outcome: sent, or retried later with exponential backoff. Each message goes
+ * through its collectivité's own relay when it has one, else the server's. The relay being
  * down delays mail and loses none. mail_compose and mail_backoff are pure, for tests.
  */
 #ifndef GUICHET_CHANNELS_MAIL_H
@@ -29,14 +30,24 @@ typedef struct mail_message {
     const char *lang_code;         /* Content-Language ("fr", "en"); NULL: none */
     int64_t date;                  /* unix seconds, for the Date header */
     const char *message_id_domain; /* right side of Message-ID; NULL: from_addr's domain */
+    /* Left side of Message-ID: the outbox row's own id, the same on every attempt (a resent
+     * message is recognised as the same one); NULL: a random one. */
+    const char *message_id;
+    const char *reply_to; /* Reply-To address; NULL: none */
+    /* Left sides of the thread's earlier Message-IDs (same domain), oldest first,
+     * NULL-terminated: the first is the thread's root, the last the message this one follows
+     * (In-Reply-To); References lists them all. NULL or empty: a message of its own. */
+    const char *const *references;
 } mail_message;
 
 /* Builds the RFC 5322 message (CRLF line ends, ready for SMTP DATA): From, To, Subject,
- * Date, Message-ID, MIME-Version, Auto-Submitted: auto-generated, and a
+ * Date, Message-ID, Reply-To, In-Reply-To and References when given, MIME-Version,
+ * Auto-Submitted: auto-generated, and a
  * multipart/alternative body (text/plain then text/html, UTF-8, quoted-printable) or a
  * single text/plain part. *out is malloc'ed (caller frees), NUL-terminated, *out_len bytes.
- * -1 with ERR_INVALID_ARG when a field is missing, not UTF-8, or an address or the subject
- * holds a control character (header injection). Thread-safe. */
+ * -1 with ERR_INVALID_ARG when a field is missing, not UTF-8, an address or the subject
+ * holds a control character (header injection), or a message id is not 1 to 64 letters,
+ * digits, dots, hyphens or underscores. Thread-safe. */
 int mail_compose(const mail_message *m, char **out, size_t *out_len, error *err);
 
 /* Delay in seconds before the next attempt, after `attempts` failed ones (1, 2, ...):
@@ -75,7 +86,9 @@ int mail_render(const tmpl_set *set, const char *template_name, json_t *ctx, cha
 
 typedef struct mailer_config {
     /* smtp://host:port (opportunistic STARTTLS, none on a loopback host), smtps://host:port
-     * (implicit TLS). NULL or "": nothing is sent and messages stay queued. */
+     * (implicit TLS): the server-wide default. A collectivité's own relay
+     * (core/mail_settings.h) wins over it for its messages. NULL or "": the messages of a
+     * collectivité without a relay of its own stay queued. */
     const char *smtp_url;
     const char *from_addr; /* envelope sender and From:, required with smtp_url */
     const char *from_name; /* From: display name; NULL or "": the collectivité's name */
@@ -102,5 +115,19 @@ void mailer_wake(mailer *m);
 /* Finishes the message in progress, then stops and frees; queued messages stay queued.
  * m may be NULL. */
 void mailer_stop(mailer *m);
+
+#define MAIL_TEST_ANSWER_MAX 200
+
+/* Sends a message (subject and text given, UTF-8) to `to` through the collectivité's own
+ * relay, on a thread of its own since SMTP may take up to MAIL_DEFAULT_TIMEOUT_S, and calls
+ * cb(ctx, rc, err) from that thread: rc 0 when the relay accepted it, its last answer line
+ * then written to answer (cap bytes, MAIL_TEST_ANSWER_MAX is enough; it must stay valid until
+ * the callback); else -1 with err->detail the relay's answer or why it could not be reached
+ * (ERR_UNAVAILABLE), or ERR_NOT_FOUND (arg "smtp_url") when the collectivité has no relay of
+ * its own. -1 at once (no callback) for an address outbox_email_ok refuses (ERR_INVALID_ARG
+ * "to") or when the thread cannot start. */
+int mail_test_send(core *c, int64_t tenant_id, const char *to, const char *subject,
+                   const char *text, char *answer, size_t cap, core_done_fn cb, void *ctx,
+                   error *err);
 
 #endif

@@ -1314,6 +1314,34 @@ static const char migration_33[] =
     "CREATE INDEX agent_notices_tenant ON agent_notices (tenant_id, mode);\n" CONFIG_TRIGGERS(
         "agent_notices");
 
+/* A collectivité's own e-mail settings (core/mail_settings.h): the relay it sends through
+ * instead of the server's --smtp-url, its sender, the reply address its Reply-To is made of,
+ * and the contact addresses where citizens' new mail arrives (read by the mail gateway: an
+ * address belongs to one collectivité). The relay's password is sealed (core/seal.h). And
+ * the requests to answer by post. */
+static const char migration_34[] =
+    "CREATE TABLE mail_settings (\n"
+    "  tenant_id INTEGER PRIMARY KEY REFERENCES tenants(id),\n"
+    "  smtp_url TEXT,\n"
+    "  smtp_user TEXT,\n"
+    "  smtp_password TEXT,\n"
+    "  from_addr TEXT,\n"
+    "  from_name TEXT,\n"
+    "  reply_local TEXT,\n"
+    "  reply_domain TEXT,\n"
+    "  updated_at INTEGER NOT NULL\n"
+    ") STRICT;\n"
+    "CREATE TABLE mail_contacts (\n"
+    "  id INTEGER PRIMARY KEY,\n"
+    "  tenant_id INTEGER NOT NULL REFERENCES tenants(id),\n"
+    "  address TEXT NOT NULL COLLATE NOCASE UNIQUE\n"
+    ") STRICT;\n"
+    "CREATE INDEX mail_contacts_tenant ON mail_contacts (tenant_id, id);\n"
+    /* A request whose citizen no message reaches: «à envoyer par courrier» until an agent
+     * says the letter went (core/mail_fallback.h). Few at a time: a partial index. */
+    "ALTER TABLE requests ADD COLUMN letter_due INTEGER NOT NULL DEFAULT 0;\n"
+    "CREATE INDEX requests_letter_due ON requests (tenant_id, created_at) WHERE letter_due = 1;\n";
+
 /* Indexed by version - 1. */
 const char *const store_sqlite_migrations[] = {
     migration_1,  migration_2,  migration_3,  migration_4,  migration_5,  migration_6,
@@ -1321,6 +1349,6 @@ const char *const store_sqlite_migrations[] = {
     migration_13, migration_14, migration_15, migration_16, migration_17, migration_18,
     migration_19, migration_20, migration_21, migration_22, migration_23, migration_24,
     migration_25, migration_26, migration_27, migration_28, migration_29, migration_30,
-    migration_31, migration_32, migration_33};
+    migration_31, migration_32, migration_33, migration_34};
 const int store_sqlite_migration_count =
     (int)(sizeof store_sqlite_migrations / sizeof store_sqlite_migrations[0]);

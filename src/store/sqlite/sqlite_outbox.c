@@ -210,6 +210,43 @@ static int store_sqlite_tx_outbox_state(store *s, int64_t id, const char *state,
     return store_sqlite_run_update(c, st, "outbox_state", "message", err);
 }
 
+/* Both subqueries walk outbox_request (request_id) and stop at their first row. */
+#define SQ_THREAD_END(ORDER)                                                                       \
+    "(SELECT message_id FROM outbox WHERE request_id = r.id AND channel = ?3 AND recipient = ?4 "  \
+    "AND id < ?5 AND state IN ('sent', 'delivered') ORDER BY id " ORDER " LIMIT 1)"
+static sq_stmt sq_outbox_thread = SQ_STMT("SELECT r.reference, " SQ_THREAD_END(
+    "ASC") ", " SQ_THREAD_END("DESC") " FROM requests r WHERE r.tenant_id = ?1 AND r.id = ?2");
+
+static int read_thread(sqlite3_stmt *st, arena *a, void *p)
+{
+    store_outbox_thread *t = p;
+    int oom = 0;
+    t->reference = store_sqlite_col_text(st, 0, a, &oom);
+    t->root = store_sqlite_col_text(st, 1, a, &oom);
+    t->prev = store_sqlite_col_text(st, 2, a, &oom);
+    return oom ? -1 : 0;
+}
+
+static int store_sqlite_outbox_thread(store *s, int64_t tenant_id, int64_t request_id,
+                                      const char *channel, const char *recipient, int64_t before_id,
+                                      arena *a, store_outbox_thread *out, error *err)
+{
+    memset(out, 0, sizeof *out);
+    store_sqlite_conn *c = store_sqlite_reader(s, err);
+    if (!c)
+        return -1;
+    sqlite3_stmt *st = store_sqlite_stmt(c, &sq_outbox_thread, err);
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, tenant_id);
+    sqlite3_bind_int64(st, 2, request_id);
+    store_sqlite_bind_text(st, 3, channel);
+    store_sqlite_bind_text(st, 4, recipient);
+    sqlite3_bind_int64(st, 5, before_id);
+    int found = 0;
+    return store_sqlite_read_one(c, st, read_thread, a, out, &found, "outbox_thread", err);
+}
+
 const store_outbox_ops store_sqlite_outbox_ops = {
     .tx_insert = store_sqlite_tx_outbox_insert,
     .due = store_sqlite_outbox_due,
@@ -219,4 +256,5 @@ const store_outbox_ops store_sqlite_outbox_ops = {
     .find_message = store_sqlite_outbox_find_message,
     .tx_find_message = store_sqlite_tx_outbox_find_message,
     .tx_state = store_sqlite_tx_outbox_state,
+    .thread = store_sqlite_outbox_thread,
 };

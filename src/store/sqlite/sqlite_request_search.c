@@ -433,6 +433,8 @@ static int build_where(sqlbuild *b, const store_request_filter *f, int paging, e
     }
     if (f->unassigned)
         sb_add(b, " AND r.assignee IS NULL");
+    if (f->letter_due)
+        sb_add(b, " AND r.letter_due = 1");
     if (f->only_open)
         sb_add(b, " AND r.closed_at IS NULL");
     if (f->by_due) {
@@ -542,7 +544,7 @@ static int counted_by_counters(const store_request_filter *f)
 {
     return f->n_references == 0 && f->n_procedure_ids == 0 && !f->only_open311 && !f->channel &&
            !f->by_priority && !f->created_from && !f->created_to && !f->updated_since &&
-           !f->citizen_id && !f->citizen_email && !f->only_public && !f->by_due &&
+           !f->citizen_id && !f->citizen_email && !f->only_public && !f->by_due && !f->letter_due &&
            /* open requests not named by their statuses: the counters cannot tell them */
            !(f->only_open && f->n_statuses == 0) &&
            !(f->text && f->text[strspn(f->text, " \t\r\n")] != '\0');

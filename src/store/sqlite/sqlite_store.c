@@ -93,6 +93,7 @@ static void configure_sqlite_once(void)
     sqlite_ops.events = store_sqlite_events_ops;
     sqlite_ops.attachments = store_sqlite_attachments_ops;
     sqlite_ops.outbox = store_sqlite_outbox_ops;
+    sqlite_ops.mail = store_sqlite_mail_ops;
     sqlite_ops.accounts = store_sqlite_accounts_ops;
     sqlite_ops.sessions = store_sqlite_sessions_ops;
     sqlite_ops.tokens = store_sqlite_tokens_ops;

@@ -51,18 +51,33 @@ static const tab_def tabs[] = {
     {"tout", PERM_TAB_ALL, "inbox.tab_all"},
 };
 
-/* The SLA views (?vue=…): the open requests late, or due by the end of today, of the tab and
- * filters in use, soonest due first. */
+/* The views (?vue=…): the SLA ones — the open requests late, or due by the end of today, of
+ * the tab and filters in use, soonest due first —, and the requests to answer by post
+ * (core/mail_fallback.h: no message reaches their citizen). */
 typedef struct view_def {
     const char *key;
     sla_state state;
     const char *label_key, *title_key;
+    int letter; /* 1: the «à envoyer par courrier» view, not an SLA one */
 } view_def;
 
 static const view_def views[] = {
-    {"retard", SLA_LATE, "inbox.view_late", "inbox.title_overdue"},
-    {"aujourdhui", SLA_DUE_TODAY, "inbox.view_today", "inbox.title_today"},
+    {"retard", SLA_LATE, "inbox.view_late", "inbox.title_overdue", 0},
+    {"aujourdhui", SLA_DUE_TODAY, "inbox.view_today", "inbox.title_today", 0},
+    {"courrier", SLA_LATE, "inbox.view_letter", "inbox.title_letter", 1},
 };
+
+/* Narrows f to view v. */
+static void view_apply(const cat_tenant *t, store_request_filter *f, const view_def *v)
+{
+    if (v->letter) {
+        /* Whatever their status: a closed request's last notice may be the one to post. */
+        f->letter_due = 1;
+        f->only_open = 0;
+        f->n_statuses = 0;
+    } else
+        sla_filter(t, f, v->state, time_now());
+}
 
 typedef struct sort_def {
     const char *key;
@@ -209,7 +224,7 @@ static void filter_from_query(http_req *rq, const store_agent *a, const cat_tena
     /* «En retard seulement» (the filters' box) is the late view as a filter. */
     const view_def *view = current_view(rq);
     if (view)
-        sla_filter(t, f, view->state, time_now());
+        view_apply(t, f, view);
     else if (qget(rq, "retard"))
         sla_filter(t, f, SLA_LATE, time_now());
     if ((v = qget(rq, "tri")))
@@ -350,9 +365,9 @@ static void filter_options(http_req *rq, const cat_tenant *t, const store_agent 
         present_set_str_opt(ctx, arena_printf(rq->arena, "%s_value", values[i]),
                             qget(rq, values[i]));
     const view_def *view = current_view(rq);
-    json_object_set_new(
-        ctx, "overdue_checked",
-        json_boolean(qget(rq, "retard") != NULL || (view && view->state == SLA_LATE)));
+    json_object_set_new(ctx, "overdue_checked",
+                        json_boolean(qget(rq, "retard") != NULL ||
+                                     (view && !view->letter && view->state == SLA_LATE)));
 }
 
 static const char *assignee_name(const store_agent *agents, size_t n, const char *assignee)
@@ -413,7 +428,8 @@ static int views_json(http_req *rq, const store_agent *a, const cat_tenant *t, c
             store_request_filter vf;
             filter_from_query(rq, a, t, tab, &vf);
             vf.by_due = 0;
-            sla_filter(t, &vf, v->state, time_now());
+            vf.letter_due = 0;
+            view_apply(t, &vf, v);
             vf.count_cap = COUNT_CAP;
             counted = !(vf.text && *vf.text);
             if (perm_scope(a, &vf, err) != 0 ||

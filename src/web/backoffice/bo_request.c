@@ -16,6 +16,7 @@
 #include "core/agent.h"
 #include "core/attachment.h"
 #include "core/forms.h"
+#include "core/mail_fallback.h"
 #include "util/form.h"
 #include "core/outbox.h"
 #include "core/perm.h"
@@ -180,6 +181,25 @@ static const store_agent *agent_by_assignee(const store_agent *agents, size_t n,
     return NULL;
 }
 
+typedef struct bo_letter_state {
+    store_agent agent;
+} bo_letter_state;
+
+/* A delivery event's title: its channel and state in words («Courriel envoyé», «Courriel
+ * refusé par le serveur»…); its body is the state, then the detail (core/outbox.h). A
+ * permanent SMTP refusal ("smtp 5xx") is told apart from giving up after retries. */
+static const char *delivery_title(http_req *rq, const store_event *e)
+{
+    const char *body = e->body ? e->body : "";
+    size_t n = strcspn(body, " ");
+    int refused =
+        strncmp(body, OUTBOX_STATE_FAILED " smtp 5", strlen(OUTBOX_STATE_FAILED) + 7) == 0;
+    const char *ch = e->channel && strcmp(e->channel, "sms") == 0 ? "sms" : "email";
+    const char *key = arena_printf(rq->arena, "request_bo.event_delivery_%s_%.*s%s", ch,
+                                   (int)(n < 16 ? n : 16), body, refused ? "_refused" : "");
+    return present_string(rq->present, rq->lang, key);
+}
+
 static json_t *event_json(http_req *rq, const cat_tenant *t, const cat_procedure *p,
                           const store_event *e, const store_agent *agents, size_t n_agents)
 {
@@ -208,6 +228,8 @@ static json_t *event_json(http_req *rq, const cat_tenant *t, const cat_procedure
         title = present_string(
             rq->present, rq->lang,
             arena_printf(rq->arena, "request_bo.event_%s_%s", kind, e->body ? e->body : ""));
+    else if (strcmp(kind, OUTBOX_DELIVERY_EVENT) == 0)
+        title = delivery_title(rq, e);
     else if (strcmp(kind, "public_text") == 0)
         /* Its body is the text approved; none: the text was withdrawn. */
         title = present_string(rq->present, rq->lang,
@@ -234,6 +256,11 @@ static json_t *event_json(http_req *rq, const cat_tenant *t, const cat_procedure
     if (strcmp(kind, "assign") == 0 && e->body) {
         const store_agent *ag = agent_by_assignee(agents, n_agents, e->body);
         json_object_set_new(o, "paragraphs", present_paragraphs(ag ? ag->name : e->body));
+    } else if (strcmp(kind, OUTBOX_DELIVERY_EVENT) == 0) {
+        /* The state is in the title; the relay's or the report's detail, if any, below. */
+        const char *sp = e->body ? strchr(e->body, ' ') : NULL;
+        if (sp && sp[1])
+            json_object_set_new(o, "paragraphs", present_paragraphs(sp + 1));
     } else if (strcmp(kind, "created") != 0 && strcmp(kind, ROUTING_EVENT_RULE) != 0 && !coded) {
         json_object_set_new(o, "paragraphs", present_paragraphs(e->body));
     }
@@ -681,11 +708,20 @@ static json_t *show_context(http_req *rq, const store_agent *a, const cat_tenant
         }
         json_object_set_new(ctx, "departments", deps);
     }
+    /* «À envoyer par courrier»: no message reaches the citizen (core/mail_fallback.h). */
+    int letter = 0;
+    error lerr;
+    error_clear(&lerr);
+    if (mail_fallback_letter_due(rq->core, t->rec.id, r->id, &letter, &lerr) != 0)
+        log_error("request page: letter flag of %s: %s", r->reference, lerr.detail);
+    json_object_set_new(ctx, "letter_due", json_boolean(letter && perm_can_change(a, r)));
+    json_object_set_new(ctx, "letter_due_shown", json_boolean(letter));
     const char *done = form_get(&rq->query, "fait");
-    if (done && (strcmp(done, "1") == 0 || strcmp(done, "fusion") == 0 ||
-                 strcmp(done, "publication") == 0 || strcmp(done, "photo") == 0 ||
-                 strcmp(done, "texte") == 0 || strcmp(done, "texte_retire") == 0 ||
-                 strcmp(done, "rerouter") == 0 || strcmp(done, "rerouter_inchange") == 0)) {
+    if (done &&
+        (strcmp(done, "1") == 0 || strcmp(done, "fusion") == 0 || strcmp(done, "courrier") == 0 ||
+         strcmp(done, "publication") == 0 || strcmp(done, "photo") == 0 ||
+         strcmp(done, "texte") == 0 || strcmp(done, "texte_retire") == 0 ||
+         strcmp(done, "rerouter") == 0 || strcmp(done, "rerouter_inchange") == 0)) {
         json_t *n = json_object();
         present_set_str_opt(n, "kind", "success");
         present_set_str_opt(n, "text",
@@ -1248,6 +1284,34 @@ static void bo_request_reroute(http_req *rq)
     http_wait_started(w, rc, &err);
 }
 
+/* «Courrier envoyé»: the letter a failed e-mail called for went; the flag is cleared with its
+ * timeline event and audit entry (core's mail_fallback_letter_sent_as). */
+static void bo_request_letter(http_req *rq)
+{
+    store_agent a;
+    const cat_tenant *t;
+    form f;
+    store_request r;
+    if (!action_open(rq, &a, &t, &f, &r))
+        return;
+    bo_letter_state *ls = arena_alloc(rq->arena, sizeof *ls);
+    if (!ls) {
+        error oom;
+        error_set(&oom, ERR_INTERNAL, NULL, "out of memory");
+        http_respond_error(rq, &oom);
+        return;
+    }
+    /* The agent outlives this frame: the job reads it once queued. */
+    ls->agent = a;
+    error err;
+    error_clear(&err);
+    core_actor who = bo_who(rq, &ls->agent);
+    http_wait *w = bo_wait_redirect(
+        rq, arena_printf(rq->arena, "/agent/demandes/%s?fait=courrier", bo_url(rq, r.reference)));
+    int rc = mail_fallback_letter_sent_as(rq->core, &who, t->rec.id, r.id, http_wait_done, w, &err);
+    http_wait_started(w, rc, &err);
+}
+
 const http_route bo_request_routes[] = {
     {HTTP_GET | HTTP_HEAD, "/agent/demandes/{}", bo_request_show},
     {HTTP_POST, "/agent/demandes/{}/traiter", bo_request_process},
@@ -1256,5 +1320,6 @@ const http_route bo_request_routes[] = {
     {HTTP_POST, "/agent/demandes/{}/publication", bo_request_publish},
     {HTTP_POST, "/agent/demandes/{}/texte-public", bo_request_public_text},
     {HTTP_POST, "/agent/demandes/{}/photos/{}", bo_request_moderate},
+    {HTTP_POST, "/agent/demandes/{}/courrier", bo_request_letter},
     {0, NULL, NULL},
 };
