@@ -414,18 +414,46 @@ static void seal_all_finish(core_op *op, int *rc, error *err)
         *j->sealed_out = j->sealed;
 }
 
+/* 1 when a subscription of tenant_id still has its secret in clear, 0 when none, -1 on error:
+ * read on this thread, so that a start with nothing to seal queues no write. */
+static int any_in_clear(core *c, int64_t tenant_id, error *err)
+{
+    arena a;
+    arena_init(&a, 0);
+    store_webhook *list = NULL;
+    size_t n = 0;
+    int rc = c->store->ops->jobs.webhooks(c->store, tenant_id, &a, &list, &n, err);
+    for (size_t i = 0; rc == 0 && i < n; i++)
+        if (!seal_is_sealed(list[i].secret))
+            rc = 1;
+    arena_free(&a);
+    return rc;
+}
+
 int webhook_seal_secrets(core *c, size_t *sealed, error *err)
 {
+    if (sealed)
+        *sealed = 0;
     seal_all_op *j = core_op_new(sizeof *j, seal_all_apply);
     if (!j)
         return error_set(err, ERR_INTERNAL, NULL, "out of memory");
     const catalogue *cat = catalogue_acquire(c);
     j->tenants = cat->n_tenants ? arena_alloc(&j->op.a, cat->n_tenants * sizeof *j->tenants) : NULL;
-    for (size_t i = 0; j->tenants && i < cat->n_tenants; i++)
-        j->tenants[j->n_tenants++] = cat->tenants[i].rec.id;
+    int rc = 0;
+    /* Only the collectivités with a secret in clear go to the writer (the job reads theirs
+     * again: the one that counts is the writer's). */
+    for (size_t i = 0; j->tenants && rc == 0 && i < cat->n_tenants; i++) {
+        rc = any_in_clear(c, cat->tenants[i].rec.id, err);
+        if (rc == 1) {
+            j->tenants[j->n_tenants++] = cat->tenants[i].rec.id;
+            rc = 0;
+        }
+    }
     catalogue_release(c, cat);
-    if (sealed)
-        *sealed = 0;
+    if (rc != 0 || !j->n_tenants) {
+        core_op_free(j);
+        return rc;
+    }
     j->sealed_out = sealed;
     j->op.finish = seal_all_finish;
     return core_op_submit(c, j, NULL, NULL, err);

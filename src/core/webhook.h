@@ -66,7 +66,7 @@ int webhook_emit_to_tx(store *s, const store_request *r, const char *event, cons
 int webhook_list(core *c, int64_t tenant_id, arena *a, store_webhook **out, size_t *n, error *err);
 /* At start-up: seals the secrets of every collectivité's subscriptions still stored in clear
  * (made before secrets were sealed), in one write; *sealed (may be NULL) says how many. A
- * secret in clear still signs until then. */
+ * secret in clear still signs until then. Reads first: with nothing in clear, no write. */
 int webhook_seal_secrets(core *c, size_t *sealed, error *err);
 
 /* The tenant's last deliveries, newest first (at most limit). */

@@ -471,6 +471,47 @@ static void test_webhook_jobs(void **state)
     assert_int_equal(jobs_of(f, id, WEBHOOK_KIND, &jobs), 2);
 }
 
+static int put_clear_webhook(store *s, void *arg, error *err)
+{
+    int64_t id = 0;
+    return s->ops->jobs.tx_webhook_put(s, arg, &id, err);
+}
+
+/* At start-up the secrets still in clear are sealed in one write; with none left, the start
+ * reads and queues no write at all. */
+static void test_seal_secrets_writes_only_when_needed(void **state)
+{
+    fixture *f = *state;
+    error err;
+    store_webhook w = {.tenant_id = f->tenant_id,
+                       .url = "https://hooks.example.org/old",
+                       .events = "request.created",
+                       .secret = "whsec_0123456789abcdefghijklmnopqrstuvwxyzABCDEFG",
+                       .active = 1,
+                       .created_at = T0};
+    assert_int_equal(store_write_sync(f->db.store, put_clear_webhook, &w, &err), 0);
+    assert_int_equal(store_writer_start(f->db.store, &err), 0);
+    store_writer_stats before, after;
+    store_writer_get_stats(f->db.store, &before);
+    size_t sealed = 9;
+    assert_int_equal(webhook_seal_secrets(f->db.core, &sealed, &err), 0);
+    assert_int_equal(sealed, 1);
+    store_writer_get_stats(f->db.store, &after);
+    assert_int_equal(after.jobs, before.jobs + 1);
+    store_webhook *list = NULL;
+    size_t n = 0;
+    assert_int_equal(webhook_list(f->db.core, f->tenant_id, &f->a, &list, &n, &err), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(strncmp(list[0].secret, "whsec_", 6) != 0, 1);
+
+    sealed = 9;
+    assert_int_equal(webhook_seal_secrets(f->db.core, &sealed, &err), 0);
+    assert_int_equal(sealed, 0);
+    store_writer_get_stats(f->db.store, &before);
+    assert_int_equal(before.jobs, after.jobs);
+    store_writer_stop(f->db.store);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -482,6 +523,7 @@ int main(void)
         cmocka_unit_test(test_signature_known_answer),
         cmocka_unit_test(test_url_check),
         cmocka_unit_test_setup_teardown(test_webhook_jobs, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_seal_secrets_writes_only_when_needed, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
