@@ -44,6 +44,12 @@ typedef struct cat_tenant {
     const store_routing_rule *routing_rules;
     size_t n_routing_rules;
     int64_t routing_default_department_id;
+    /* What a request's creation needs without a read of its own: the days before a due date
+     * its agents are warned (core/due_warning.h; the default when never set), and the
+     * webhook subscriptions, by id, without their secrets (core/webhook.h). */
+    int due_warning_days;
+    const store_webhook *webhooks;
+    size_t n_webhooks;
 } cat_tenant;
 
 typedef struct catalogue catalogue;

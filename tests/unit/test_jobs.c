@@ -277,10 +277,13 @@ static void test_due_warning_cancel_and_settings(void **state)
         due_warning_days_set_as(f->db.core, &actor_cli, f->tenant_id, 0, NULL, NULL, &err), 0);
     assert_int_equal(due_warning_days(f->db.core, f->tenant_id, &days, &err), 0);
     assert_int_equal(days, 0);
+    /* A creation takes D from the catalogue it was given: the change reloaded it. */
+    refresh(f);
     request_created off = file_at(f, "nid-de-poule", T0);
     assert_int_equal(jobs_of(f, get(f, off.reference).id, DUE_WARNING_KIND, &jobs), 0);
     assert_int_equal(
         due_warning_days_set_as(f->db.core, &actor_cli, f->tenant_id, 5, NULL, NULL, &err), 0);
+    refresh(f);
     request_created five = file_at(f, "nid-de-poule", T0);
     store_request rf = get(f, five.reference);
     assert_int_equal(jobs_of(f, rf.id, DUE_WARNING_KIND, &jobs), 1);
@@ -450,6 +453,9 @@ static void test_webhook_jobs(void **state)
                      -1);
     assert_string_equal(err.arg, "events");
 
+    /* A creation finds the subscriptions in the catalogue it was given: the change reloaded
+     * it. */
+    refresh(f);
     request_created c = file_at(f, "nid-de-poule", T0);
     int64_t id = get(f, c.reference).id;
     set_status(f, c.reference, "in_progress");
@@ -512,6 +518,66 @@ static void test_seal_secrets_writes_only_when_needed(void **state)
     store_writer_stop(f->db.store);
 }
 
+/* ---- a creation's reads: counted through a copy of the store's operations ---- */
+
+static const store_ops *real_ops;
+static int n_days_reads, n_webhook_reads, n_cancels;
+
+static int count_days(store *s, int64_t tenant_id, int *days, error *err)
+{
+    n_days_reads++;
+    return real_ops->jobs.due_warning_days(s, tenant_id, days, err);
+}
+
+static int count_webhooks(store *s, int64_t tenant_id, arena *a, store_webhook **out, size_t *n,
+                          error *err)
+{
+    n_webhook_reads++;
+    return real_ops->jobs.webhooks(s, tenant_id, a, out, n, err);
+}
+
+static int count_cancel(store *s, int64_t tenant_id, int64_t request_id, const char *kind,
+                        int64_t now, int64_t *n, error *err)
+{
+    n_cancels++;
+    return real_ops->jobs.tx_cancel(s, tenant_id, request_id, kind, now, n, err);
+}
+
+/* A creation takes the days of warning and the subscriptions from the catalogue, and cancels
+ * nothing (no job of the request can exist yet): it schedules its warning and its
+ * request.created delivery all the same. */
+static void test_create_reads_the_catalogue(void **state)
+{
+    fixture *f = *state;
+    error err;
+    const char *events[] = {"request.created", NULL};
+    webhook_input in = {.url = "https://hooks.example.org/c", .events = events, .active = 1};
+    char secret[WEBHOOK_SECRET_LEN];
+    assert_int_equal(webhook_put_as(f->db.core, &actor_cli, f->tenant_id, 0, &in, secret, NULL,
+                                    NULL, NULL, &err),
+                     0);
+    refresh(f);
+    store_ops counting = *f->db.store->ops;
+    counting.jobs.due_warning_days = count_days;
+    counting.jobs.webhooks = count_webhooks;
+    counting.jobs.tx_cancel = count_cancel;
+    real_ops = f->db.store->ops;
+    n_days_reads = n_webhook_reads = n_cancels = 0;
+    f->db.store->ops = &counting;
+    request_created c = file_at(f, "nid-de-poule", T0);
+    f->db.store->ops = real_ops;
+    assert_int_equal(n_days_reads, 0);
+    assert_int_equal(n_webhook_reads, 0);
+    assert_int_equal(n_cancels, 0);
+    store_request r = get(f, c.reference);
+    store_job_row *jobs = NULL;
+    assert_int_equal(jobs_of(f, r.id, DUE_WARNING_KIND, &jobs), 1);
+    assert_int_equal(jobs[0].due_at, r.due_at - DUE_WARNING_DAYS_DEFAULT * DAY);
+    assert_int_equal(jobs_of(f, r.id, WEBHOOK_KIND, &jobs), 1);
+    assert_non_null(strstr(jobs[0].payload, "request.created"));
+    assert_non_null(strstr(jobs[0].payload, "nid-de-poule"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -524,6 +590,7 @@ int main(void)
         cmocka_unit_test(test_url_check),
         cmocka_unit_test_setup_teardown(test_webhook_jobs, setup, teardown),
         cmocka_unit_test_setup_teardown(test_seal_secrets_writes_only_when_needed, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_create_reads_the_catalogue, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1285,6 +1285,11 @@ static const char migration_31[] =
                               SEED_WORKFLOW_ACTIONS("SELECT new.id AS id") "END;\n" CONFIG_TRIGGERS(
                                   "workflow_timeouts");
 
+/* Webhook subscriptions join the catalogue (a request's creation finds there whom its
+ * request.created goes to, without a read of its own): their changes bump config_version,
+ * so that every server process reloads it. */
+static const char migration_32[] = CONFIG_TRIGGERS("webhooks");
+
 /* Indexed by version - 1. */
 const char *const store_sqlite_migrations[] = {
     migration_1,  migration_2,  migration_3,  migration_4,  migration_5,  migration_6,
@@ -1292,6 +1297,6 @@ const char *const store_sqlite_migrations[] = {
     migration_13, migration_14, migration_15, migration_16, migration_17, migration_18,
     migration_19, migration_20, migration_21, migration_22, migration_23, migration_24,
     migration_25, migration_26, migration_27, migration_28, migration_29, migration_30,
-    migration_31};
+    migration_31, migration_32};
 const int store_sqlite_migration_count =
     (int)(sizeof store_sqlite_migrations / sizeof store_sqlite_migrations[0]);

@@ -248,7 +248,7 @@ static int store_sqlite_tx_set_due_warning_days(store *s, int64_t tenant_id, int
 
 #define SQ_WEBHOOK_COLUMNS "id, tenant_id, url, events, secret, active, created_at"
 
-static int read_webhook(sqlite3_stmt *st, arena *a, void *p)
+int store_sqlite_read_webhook(sqlite3_stmt *st, arena *a, void *p)
 {
     store_webhook *w = p;
     int oom = 0;
@@ -278,8 +278,8 @@ static int store_sqlite_webhooks(store *s, int64_t tenant_id, arena *a, store_we
     if (!st)
         return -1;
     sqlite3_bind_int64(st, 1, tenant_id);
-    return store_sqlite_read_all(c, st, read_webhook, a, sizeof **out, (void **)out, n, "webhooks",
-                                 err);
+    return store_sqlite_read_all(c, st, store_sqlite_read_webhook, a, sizeof **out, (void **)out, n,
+                                 "webhooks", err);
 }
 
 static sq_stmt sq_webhook_get =
@@ -296,7 +296,8 @@ static int store_sqlite_webhook_get(store *s, int64_t tenant_id, int64_t id, are
         return -1;
     sqlite3_bind_int64(st, 1, tenant_id);
     sqlite3_bind_int64(st, 2, id);
-    return store_sqlite_read_one(c, st, read_webhook, a, out, found, "webhook_get", err);
+    return store_sqlite_read_one(c, st, store_sqlite_read_webhook, a, out, found, "webhook_get",
+                                 err);
 }
 
 static sq_stmt sq_webhook_insert =
