@@ -24,6 +24,7 @@
 #include "core/core.h"
 #include "core/jobs.h"
 #include "core/request.h"
+#include "core/workflow_edit.h"
 #include "core/workflow_timeout.h"
 #include "store/store.h"
 #include "test_db.h"
@@ -477,6 +478,63 @@ static void test_jump_once(void **state)
     assert_int_equal(mails(f, r.id, "workflow_warn"), 1);
 }
 
+/* The administrator shortens the «silence vaut accord» from two months to one while a
+ * request waits under it: its jump and the warning before it move, in the save's own job, to
+ * one month after its entry (the warning announcing the new date); each stays one job and
+ * runs once, at its new time. */
+static void test_changed_delay_reschedules(void **state)
+{
+    fixture *f = *state;
+    request_created c = file(f);
+    store_request r = get(f, c.reference);
+    set_status(f, c.reference, "under_review", NULL);
+    store_job_row *jobs = NULL;
+    assert_int_equal(jobs_of(f, r.id, WORKFLOW_TIMEOUT_KIND, &jobs), 1);
+    int64_t entered = payload_int(&jobs[0], "entered_at");
+    int64_t old_due = jobs[0].due_at;
+
+    cat_workflow *edited = workflow_copy(&f->a, workflow_by_code(f->t, "demarche_sva"));
+    store_workflow_timeout *t = NULL;
+    for (size_t i = 0; i < edited->n_timeouts; i++)
+        if (strcmp(edited->timeouts[i].kind, "jump") == 0)
+            t = &edited->timeouts[i];
+    assert_non_null(t);
+    assert_int_equal(t->delay, 2);
+    t->delay = 1;
+    error err;
+    assert_int_equal(workflow_edit_save(f->db.core, &actor_cli, f->t, edited, 0, NULL, NULL, &err),
+                     0);
+    int64_t due = workflow_timeout_due(t, entered, "Europe/Paris", WORKDAYS_FRANCE);
+    assert_true(due < old_due);
+
+    assert_int_equal(jobs_of(f, r.id, WORKFLOW_TIMEOUT_KIND, &jobs), 1);
+    assert_string_equal(jobs[0].state, "pending");
+    assert_int_equal(jobs[0].due_at, due);
+    assert_int_equal(payload_int(&jobs[0], "entered_at"), entered);
+    assert_int_equal(jobs_of(f, r.id, WORKFLOW_WARN_KIND, &jobs), 1);
+    assert_string_equal(jobs[0].state, "pending");
+    assert_int_equal(jobs[0].due_at, due - 7 * DAY);
+    assert_int_equal(payload_int(&jobs[0], "jump_at"), due);
+
+    /* A save that leaves the delay alone moves nothing. */
+    refresh(f);
+    edited = workflow_copy(&f->a, workflow_by_code(f->t, "demarche_sva"));
+    edited->rec.name = "Démarche (silence vaut accord, un mois)";
+    assert_int_equal(workflow_edit_save(f->db.core, &actor_cli, f->t, edited, 2, NULL, NULL, &err),
+                     0);
+    assert_int_equal(jobs_of(f, r.id, WORKFLOW_TIMEOUT_KIND, &jobs), 1);
+    assert_int_equal(jobs[0].due_at, due);
+
+    refresh(f);
+    assert_int_equal(run(f, due - 7 * DAY).done, 1);
+    assert_int_equal(mails(f, r.id, "workflow_warn"), 1);
+    assert_int_equal(run(f, due).done, 1);
+    assert_string_equal(get(f, c.reference).status, "accepted");
+    assert_int_equal(run(f, old_due).done, 0);
+    assert_int_equal(events(f, r.id, "timeout", "accord", NULL), 1);
+    assert_int_equal(mails(f, r.id, "workflow_warn"), 1);
+}
+
 /* A «silence vaut accord» withdrawn by an administrator while a request waits under it: the
  * jump is no longer announced, and its job, when due, ends cancelled with the reason instead
  * of accepting the request on a rule that is gone; the warning before it likewise. */
@@ -727,6 +785,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown(test_check, setup, teardown),
     cmocka_unit_test_setup_teardown(test_jump_once, setup, teardown),
     cmocka_unit_test_setup_teardown(test_removed_timeout_does_not_act, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_changed_delay_reschedules, setup, teardown),
     cmocka_unit_test_setup_teardown(test_cancel_and_reenter, setup, teardown),
     cmocka_unit_test_setup_teardown(test_jump_refused_when_status_changed, setup, teardown),
     cmocka_unit_test_setup_teardown(test_reminders_repeat_then_stop, setup, teardown),
