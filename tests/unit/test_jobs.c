@@ -28,6 +28,7 @@
 #include "core/webhook.h"
 #include "store/store.h"
 #include "test_db.h"
+#include "test_req.h"
 
 #define DAY 86400
 /* 2026-03-02 09:00 UTC, a Monday: the clock every test starts from. */
@@ -114,54 +115,27 @@ static request_created file_at(fixture *f, const char *procedure, int64_t at)
                         .description = "Un trou devant l'école",
                         .address = "1 rue de la Paix",
                         .created_at = at};
-    assert_non_null(in.procedure);
-    request_created out;
-    error err;
-    assert_int_equal(request_create(f->db.core, &in, &out, NULL, NULL, &err), 0);
-    return out;
+    return test_req_create(f->db.core, &in);
 }
 
 static store_request get(fixture *f, const char *reference)
 {
-    store_request r;
-    error err;
-    assert_int_equal(request_get(f->db.core, f->t, reference, &f->a, &r, &err), 0);
-    return r;
+    return test_req_get(f->db.core, f->t, reference, &f->a);
 }
 
 static jobs_report run(fixture *f, int64_t now)
 {
-    jobs_report rep = {0};
-    error err;
-    assert_int_equal(jobs_run_due(f->db.core, now, 0, NULL, NULL, &rep, &err), 0);
-    return rep;
+    return test_req_run(f->db.core, now);
 }
 
-/* The request's jobs of kind, oldest first, read straight from the store. */
 static size_t jobs_of(fixture *f, int64_t request_id, const char *kind, store_job_row **out)
 {
-    store_job_row *all = NULL;
-    size_t n = 0, k = 0;
-    error err;
-    assert_int_equal(jobs_list(f->db.core, f->tenant_id, kind, 1000, &f->a, &all, &n, &err), 0);
-    *out = arena_alloc(&f->a, sizeof **out * (n ? n : 1));
-    for (size_t i = n; i-- > 0;)
-        if (all[i].request_id == request_id)
-            (*out)[k++] = all[i];
-    return k;
+    return test_req_jobs_of(f->db.core, f->tenant_id, request_id, kind, &f->a, out);
 }
 
 static size_t mails(fixture *f, int64_t request_id, const char *template_name)
 {
-    store_outbox *rows = NULL;
-    size_t n = 0, k = 0;
-    error err;
-    assert_int_equal(f->db.store->ops->outbox.list(f->db.store, f->tenant_id, request_id, &f->a,
-                                                   &rows, &n, &err),
-                     0);
-    for (size_t i = 0; i < n; i++)
-        k += strcmp(rows[i].template, template_name) == 0;
-    return k;
+    return test_req_mails(f->db.store, f->tenant_id, request_id, template_name, &f->a, NULL);
 }
 
 static size_t job_events(fixture *f, int64_t request_id, const char *body)
@@ -180,9 +154,7 @@ static size_t job_events(fixture *f, int64_t request_id, const char *body)
 
 static void set_status(fixture *f, const char *reference, const char *status)
 {
-    request_change ch = {.status = status, .priority = -1, .ch = CHANNEL_WEB};
-    error err;
-    assert_int_equal(request_update(f->db.core, f->t, reference, &ch, NULL, NULL, &err), 0);
+    test_req_set_status(f->db.core, f->t, reference, status, NULL);
 }
 
 /* Not due: nothing; due: one e-mail to each agent of the department and one timeline event,
