@@ -64,6 +64,13 @@ size_t workflow_edit_check(const cat_workflow *wf, workflow_problem *out, size_t
     return n;
 }
 
+size_t workflow_edit_check_transitions(const cat_workflow *wf, workflow_problem *out, size_t max)
+{
+    size_t n = workflow_edit_check(wf, out, max);
+    size_t shown = n < max ? n : max;
+    return n + workflow_check_reachable(wf, out ? out + shown : NULL, max - shown);
+}
+
 /* ---- the definition and its changes ---- */
 
 static void set_opt(json_t *o, const char *k, const char *v)
