@@ -79,16 +79,18 @@ $(BUILD)/obj/gen/assets.o: $(BUILD)/gen/assets.c
 $(BUILD)/guichet: $(BUILD)/obj/src/main.o $(BUILD)/libguichet.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-# The unit tests' shared fixture (a migrated store and core in a temporary directory).
-UNIT_SUPPORT := tests/support/test_db.c tests/support/test_db.h
+# The unit tests' shared fixture (a migrated store and core in a temporary directory) and
+# their request helpers (test_req: cmocka assertions, so the unit tests' alone).
+UNIT_SUPPORT := tests/support/test_db.c tests/support/test_db.h tests/support/test_req.c \
+                tests/support/test_req.h
 $(BUILD)/tests/%: tests/unit/%.c $(UNIT_SUPPORT) $(BUILD)/libguichet.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Itests/unit -Itests/support -o $@ $< tests/support/test_db.c \
-	  $(BUILD)/libguichet.a $(LDLIBS) -lcmocka
+	  tests/support/test_req.c $(BUILD)/libguichet.a $(LDLIBS) -lcmocka
 
 # Fuzz targets replayed over their committed corpora by a plain main() (gcc, no libFuzzer).
 # tests/support/ holds what several test programs share (an embedded server).
-SUPPORT_SRC := $(sort $(wildcard tests/support/*.c))
+SUPPORT_SRC := $(filter-out tests/support/test_req.c,$(sort $(wildcard tests/support/*.c)))
 $(BUILD)/fuzz-replay/%: tests/fuzz/%.c tests/fuzz/replay_main.c $(SUPPORT_SRC) $(BUILD)/libguichet.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Itests/support -o $@ $< tests/fuzz/replay_main.c $(SUPPORT_SRC) \

@@ -9,6 +9,7 @@
 #include <strings.h>
 
 #include "core/core_internal.h"
+#include "core/due_warning.h"
 #include "util/log.h"
 #include "util/timeutil.h"
 
@@ -72,9 +73,19 @@ static cat_snapshot *snapshot_load(core *c, error *err)
         cat_tenant *t = &cat->tenants[i];
         t->rec = raw.tenants[i];
         t->branding.tenant_id = t->rec.id;
+        t->branding.due_warning_days = -1;
         for (size_t j = 0; j < raw.n_brandings; j++)
             if (raw.brandings[j].tenant_id == t->rec.id)
                 t->branding = raw.brandings[j];
+        t->due_warning_days = t->branding.due_warning_days < 0 ? DUE_WARNING_DAYS_DEFAULT
+                                                               : t->branding.due_warning_days;
+        /* By tenant then id, as the rules: each tenant's are one run. */
+        for (size_t j = 0; j < raw.n_webhooks; j++)
+            if (raw.webhooks[j].tenant_id == t->rec.id) {
+                if (!t->webhooks)
+                    t->webhooks = &raw.webhooks[j];
+                t->n_webhooks++;
+            }
         /* The store gives the rules by tenant then position: each tenant's are one run. */
         for (size_t j = 0; j < n_rules; j++)
             if (rules[j].tenant_id == t->rec.id) {

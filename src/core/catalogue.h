@@ -47,6 +47,12 @@ typedef struct cat_tenant {
     /* How many of its agents asked for new-request notices at once, and as a daily digest
      * (core/agent_notices.h). */
     int notices_immediate, notices_digest;
+    /* What a request's creation needs without a read of its own: the days before a due date
+     * its agents are warned (core/due_warning.h; the default when never set), and the
+     * webhook subscriptions, by id, without their secrets (core/webhook.h). */
+    int due_warning_days;
+    const store_webhook *webhooks;
+    size_t n_webhooks;
 } cat_tenant;
 
 typedef struct catalogue catalogue;

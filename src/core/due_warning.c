@@ -41,7 +41,12 @@ int due_warning_sync_tx(store *s, const store_request *r, int64_t now, error *er
     int days = 0;
     if (days_of(s, r->tenant_id, &days, err) != 0)
         return -1;
-    if (days == 0)
+    return due_warning_schedule_tx(s, r, days, err);
+}
+
+int due_warning_schedule_tx(store *s, const store_request *r, int days, error *err)
+{
+    if (r->closed_at || !r->due_at || r->merged_into || r->anonymised_at || days <= 0)
         return 0;
     /* Keyed by the due date: the same date never warns twice, a new one warns again. */
     char key[24];
@@ -158,7 +163,9 @@ static int set_apply(store *s, void *arg, int64_t *id, error *err)
     return s->ops->jobs.tx_set_due_warning_days(s, v[0], (int)v[1], err);
 }
 
-static const change_def set_def = {.action = "admin", .kind = "due_warning", .apply = set_apply};
+/* The catalogue holds D for the creations (cat_tenant.due_warning_days). */
+static const change_def set_def = {
+    .action = "admin", .kind = "due_warning", .apply = set_apply, .reload_catalogue = 1};
 
 int due_warning_days_set_as(core *c, const core_actor *who, int64_t tenant_id, int days,
                             core_done_fn cb, void *ctx, error *err)

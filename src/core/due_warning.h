@@ -32,6 +32,10 @@ int due_warning_register(core *c, error *err);
  * due date and D > 0; otherwise its pending warning cancelled. A warning already sent for
  * the same due date is not sent again. */
 int due_warning_sync_tx(store *s, const store_request *r, int64_t now, error *err);
+/* due_warning_sync_tx for a request that has no warning yet (its creation) with D known
+ * (days, resolved: the catalogue's cat_tenant.due_warning_days): nothing cancelled, nothing
+ * read. */
+int due_warning_schedule_tx(store *s, const store_request *r, int days, error *err);
 
 /* Inside a write job: one e-mail of template tmpl with params (copied) to each agent
  * concerned by r — its assignee, or when nobody is assigned, the active agents of its

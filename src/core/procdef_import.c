@@ -11,7 +11,9 @@
 #include "core/core_internal.h"
 #include "core/procdef_internal.h"
 #include "core/workflow_edit.h"
+#include "core/workflow_timeout.h"
 #include "store/store.h"
+#include "util/timeutil.h"
 
 typedef struct import_arg {
     procdef_doc *doc;
@@ -96,6 +98,24 @@ static const char *dump_in(arena *a, json_t *json)
     return copy;
 }
 
+/* As the editor's save: the requests waiting under a timeout whose delay the document changes
+ * have its jobs moved (workflow_timeouts_reschedule_tx), in the collectivité's calendar. */
+static int reschedule(store *s, const procdef_doc *d, const cat_workflow *before,
+                      const cat_workflow *after, error *err)
+{
+    const char *tz = NULL;
+    int holidays = 0;
+    for (size_t i = 0; i < d->raw.n_tenants; i++)
+        if (d->raw.tenants[i].id == d->tenant_id)
+            tz = d->raw.tenants[i].timezone;
+    for (size_t i = 0; i < d->raw.n_brandings; i++)
+        if (d->raw.brandings[i].tenant_id == d->tenant_id)
+            holidays = d->raw.brandings[i].holidays;
+    return workflow_timeouts_reschedule_tx(s, before, after, tz,
+                                           holidays ? WORKDAYS_ALSACE_MOSELLE : WORKDAYS_FRANCE,
+                                           time_now(), err);
+}
+
 /* Writes the document's workflow w as the editor would save it — statuses kept in place by
  * code, the definition kept as the workflow's next version (the one found first as version 1
  * when it has none), by "cli", with the changes as its summary — unless the database already
@@ -138,7 +158,8 @@ static int write_workflow(store *s, procdef_doc *d, pd_workflow *w, int *changed
         last = 1;
     }
     w->wf.rec.id = w->id;
-    if (workflow_edit_tx_write(s, &w->wf, last + 1, after, "cli", summary, err) != 0)
+    if (workflow_edit_tx_write(s, &w->wf, last + 1, after, "cli", summary, err) != 0 ||
+        (db && reschedule(s, d, &before, &w->wf, err) != 0))
         goto cleanup;
     *changed = 1;
     rc = 0;

@@ -19,6 +19,7 @@
 #include "core/audit.h"
 #include "core/core_internal.h"
 #include "core/core_op.h"
+#include "core/due_warning.h"
 #include "core/outbox.h"
 #include "core/perm.h"
 #include "core/request_internal.h"
@@ -27,6 +28,7 @@
 #include "core/short_code.h"
 #include "core/sla.h"
 #include "core/workflow.h"
+#include "core/workflow_timeout.h"
 #include "util/timeutil.h"
 #include "util/utf8.h"
 #include "util/workdays.h"
@@ -198,6 +200,12 @@ typedef struct create_job {
     const char *reference; /* set by create_apply, in op.a */
     request_created *out;
     status_env env; /* for the actions of the initial status */
+    /* From the catalogue, so that the job reads neither: the collectivité's days of warning
+     * before a due date, and the subscriptions request.created goes to (copies, no secret). */
+    int due_warning_days;
+    store_webhook *webhooks;
+    size_t n_webhooks;
+    const char *procedure_code;
 } create_job;
 
 const char *request_dup_opt(arena *a, const char *s)
@@ -281,8 +289,12 @@ static int create_apply(store *s, core_op *op, error *err)
     if ((created.due_at != j->rec.due_at || created.department_id != j->rec.department_id) &&
         s->ops->requests.tx_update(s, &created, err) != 0)
         return -1;
-    if (request_followups_tx(s, &created, NULL, 0, 0, j->rec.created_at, err) != 0 ||
-        webhook_emit_tx(s, &created, "request.created", j->rec.created_at, err) != 0 ||
+    /* request_followups_tx's work for a request that has no job yet: nothing to cancel, and
+     * what it would read is in the job (the catalogue's). */
+    if (due_warning_schedule_tx(s, &created, j->due_warning_days, err) != 0 ||
+        workflow_timeouts_sync_tx(s, &created, NULL, j->rec.created_at, err) != 0 ||
+        webhook_emit_targets_tx(s, &created, j->procedure_code, j->webhooks, j->n_webhooks,
+                                "request.created", j->rec.created_at, err) != 0 ||
         agent_notices_on_create_tx(s, j->rec.tenant_id, j->notices_immediate, j->rec.created_at,
                                    err) != 0)
         return -1;
@@ -485,6 +497,12 @@ int request_create(core *c, const request_input *in, request_created *out, core_
                            in->ack_base_url ? request_lookup_url(c, a, in->ack_base_url) : NULL, a,
                            &j->env, err) != 0)
         goto fail;
+    j->due_warning_days = in->tenant->due_warning_days;
+    if (webhook_targets(a, in->tenant, "request.created", &j->webhooks, &j->n_webhooks) != 0 ||
+        (j->n_webhooks && !(j->procedure_code = arena_strdup(a, p->rec.code)))) {
+        error_set(err, ERR_INTERNAL, NULL, "out of memory");
+        goto fail;
+    }
     j->core = c;
     j->api_key_id = in->api_key_id;
     j->idempotency_key = in->api_key_id ? request_dup_opt(a, in->idempotency_key) : NULL;

@@ -207,22 +207,22 @@ static int targeted(const store_webhook *w, const char *event, const char *url)
     return url ? w->url && strcmp(w->url, url) == 0 : subscribed(w, event);
 }
 
-/* One delivery job per subscription targeted(event, url); their number in *n_out. */
-static int emit(store *s, const store_request *r, const char *event, const char *url, int64_t now,
-                size_t *n_out, error *err)
+/* One delivery job per subscription of subs[0..n) targeted(event, url); their number in
+ * *n_out (may be NULL). procedure_code NULL: read when there is one (a is the reads'). */
+static int emit_to(store *s, const store_request *r, const char *procedure_code,
+                   const store_webhook *subs, size_t n, const char *event, const char *url,
+                   int64_t now, arena *a, size_t *n_out, error *err)
 {
-    arena a;
-    arena_init(&a, 0);
-    store_webhook *subs = NULL;
-    size_t n = 0, wanted = 0;
-    const char *procedure_code = NULL;
-    int rc = s->ops->jobs.webhooks(s, r->tenant_id, &a, &subs, &n, err);
-    for (size_t i = 0; rc == 0 && i < n; i++)
+    size_t wanted = 0;
+    int rc = 0;
+    for (size_t i = 0; i < n; i++)
         wanted += targeted(&subs[i], event, url);
+    if (n_out)
+        *n_out = wanted;
     /* Most collectivités have no subscription: no further read then. */
-    if (rc == 0 && wanted)
-        rc = s->ops->jobs.procedure_code(s, r->procedure_id, &a, &procedure_code, err);
-    for (size_t i = 0; rc == 0 && i < n; i++) {
+    if (wanted && !procedure_code)
+        rc = s->ops->jobs.procedure_code(s, r->procedure_id, a, &procedure_code, err);
+    for (size_t i = 0; rc == 0 && wanted && i < n; i++) {
         if (!targeted(&subs[i], event, url))
             continue;
         unsigned char raw[DELIVERY_ID_BYTES];
@@ -240,9 +240,21 @@ static int emit(store *s, const store_request *r, const char *event, const char 
                      : error_set(err, ERR_INTERNAL, NULL, "out of memory");
         json_decref(payload);
     }
+    return rc;
+}
+
+/* emit_to the tenant's subscriptions as the write job reads them. */
+static int emit(store *s, const store_request *r, const char *event, const char *url, int64_t now,
+                size_t *n_out, error *err)
+{
+    arena a;
+    arena_init(&a, 0);
+    store_webhook *subs = NULL;
+    size_t n = 0;
+    int rc = s->ops->jobs.webhooks(s, r->tenant_id, &a, &subs, &n, err);
+    if (rc == 0)
+        rc = emit_to(s, r, NULL, subs, n, event, url, now, &a, n_out, err);
     arena_free(&a);
-    if (n_out)
-        *n_out = wanted;
     return rc;
 }
 
@@ -255,6 +267,45 @@ int webhook_emit_to_tx(store *s, const store_request *r, const char *event, cons
                        int64_t now, size_t *n_out, error *err)
 {
     return emit(s, r, event, url, now, n_out, err);
+}
+
+int webhook_targets(arena *a, const cat_tenant *t, const char *event, store_webhook **out,
+                    size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    size_t wanted = 0;
+    for (size_t i = 0; t && i < t->n_webhooks; i++)
+        wanted += targeted(&t->webhooks[i], event, NULL);
+    if (!wanted)
+        return 0;
+    *out = arena_alloc(a, sizeof **out * wanted);
+    if (!*out)
+        return -1;
+    for (size_t i = 0; i < t->n_webhooks; i++) {
+        const store_webhook *w = &t->webhooks[i];
+        if (!targeted(w, event, NULL))
+            continue;
+        store_webhook *c = &(*out)[(*n)++];
+        *c = *w;
+        c->url = arena_strdup(a, w->url ? w->url : "");
+        c->events = arena_strdup(a, w->events ? w->events : "");
+        c->secret = NULL;
+        if (!c->url || !c->events)
+            return -1;
+    }
+    return 0;
+}
+
+int webhook_emit_targets_tx(store *s, const store_request *r, const char *procedure_code,
+                            const store_webhook *subs, size_t n, const char *event, int64_t now,
+                            error *err)
+{
+    arena a;
+    arena_init(&a, 0);
+    int rc = emit_to(s, r, procedure_code, subs, n, event, NULL, now, &a, NULL, err);
+    arena_free(&a);
+    return rc;
 }
 
 /* ---- delivering ---- */
@@ -414,18 +465,46 @@ static void seal_all_finish(core_op *op, int *rc, error *err)
         *j->sealed_out = j->sealed;
 }
 
+/* 1 when a subscription of tenant_id still has its secret in clear, 0 when none, -1 on error:
+ * read on this thread, so that a start with nothing to seal queues no write. */
+static int any_in_clear(core *c, int64_t tenant_id, error *err)
+{
+    arena a;
+    arena_init(&a, 0);
+    store_webhook *list = NULL;
+    size_t n = 0;
+    int rc = c->store->ops->jobs.webhooks(c->store, tenant_id, &a, &list, &n, err);
+    for (size_t i = 0; rc == 0 && i < n; i++)
+        if (!seal_is_sealed(list[i].secret))
+            rc = 1;
+    arena_free(&a);
+    return rc;
+}
+
 int webhook_seal_secrets(core *c, size_t *sealed, error *err)
 {
+    if (sealed)
+        *sealed = 0;
     seal_all_op *j = core_op_new(sizeof *j, seal_all_apply);
     if (!j)
         return error_set(err, ERR_INTERNAL, NULL, "out of memory");
     const catalogue *cat = catalogue_acquire(c);
     j->tenants = cat->n_tenants ? arena_alloc(&j->op.a, cat->n_tenants * sizeof *j->tenants) : NULL;
-    for (size_t i = 0; j->tenants && i < cat->n_tenants; i++)
-        j->tenants[j->n_tenants++] = cat->tenants[i].rec.id;
+    int rc = 0;
+    /* Only the collectivités with a secret in clear go to the writer (the job reads theirs
+     * again: the one that counts is the writer's). */
+    for (size_t i = 0; j->tenants && rc == 0 && i < cat->n_tenants; i++) {
+        rc = any_in_clear(c, cat->tenants[i].rec.id, err);
+        if (rc == 1) {
+            j->tenants[j->n_tenants++] = cat->tenants[i].rec.id;
+            rc = 0;
+        }
+    }
     catalogue_release(c, cat);
-    if (sealed)
-        *sealed = 0;
+    if (rc != 0 || !j->n_tenants) {
+        core_op_free(j);
+        return rc;
+    }
     j->sealed_out = sealed;
     j->op.finish = seal_all_finish;
     return core_op_submit(c, j, NULL, NULL, err);
@@ -552,7 +631,9 @@ static int put_apply(store *s, void *arg, int64_t *id, error *err)
     return s->ops->jobs.tx_webhook_put(s, &w, id, err);
 }
 
-static const change_def put_def = {.action = "admin", .kind = "webhook", .apply = put_apply};
+/* The catalogue holds the subscriptions for the creations (cat_tenant.webhooks). */
+static const change_def put_def = {
+    .action = "admin", .kind = "webhook", .apply = put_apply, .reload_catalogue = 1};
 
 /* The chosen events as stored: known names, in webhook_events' order, one space apart. */
 static int events_text(const char *const *chosen, char *out, size_t size, error *err)

@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "core/actor.h"
+#include "core/catalogue.h"
 #include "core/core.h"
 #include "store/records.h"
 #include "util/arena.h"
@@ -62,11 +63,21 @@ int webhook_emit_tx(store *s, const store_request *r, const char *event, int64_t
 int webhook_emit_to_tx(store *s, const store_request *r, const char *event, const char *url,
                        int64_t now, size_t *n_out, error *err);
 
+/* The subscriptions of t (the catalogue's) that event goes to, copied into a without their
+ * secrets, for a write job that may outlive the snapshot; 0, or -1 when out of memory. */
+int webhook_targets(arena *a, const cat_tenant *t, const char *event, store_webhook **out,
+                    size_t *n);
+/* webhook_emit_tx to subs[0..n) (webhook_targets' for event) for r of procedure
+ * procedure_code: what a creation emits with no read of its own. */
+int webhook_emit_targets_tx(store *s, const store_request *r, const char *procedure_code,
+                            const store_webhook *subs, size_t n, const char *event, int64_t now,
+                            error *err);
+
 /* The tenant's subscriptions (secrets sealed, core/seal.h). */
 int webhook_list(core *c, int64_t tenant_id, arena *a, store_webhook **out, size_t *n, error *err);
 /* At start-up: seals the secrets of every collectivité's subscriptions still stored in clear
  * (made before secrets were sealed), in one write; *sealed (may be NULL) says how many. A
- * secret in clear still signs until then. */
+ * secret in clear still signs until then. Reads first: with nothing in clear, no write. */
 int webhook_seal_secrets(core *c, size_t *sealed, error *err);
 
 /* The tenant's last deliveries, newest first (at most limit). */

@@ -8,8 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <jansson.h>
-
 #include "core/agent.h"
 #include "core/catalogue.h"
 #include "core/workflow_action.h"
@@ -117,30 +115,12 @@ static void mark_reachable(const cat_workflow *wf, size_t from, unsigned char *s
     }
 }
 
-/* Whether action act, checked when it was loaded, still holds in wf as it is now (an editor
- * may have hidden its status from citizens, or removed the status its answer returns to):
- * its parameters written back and checked again by the one rule set. */
+/* Whether action act, checked when it was loaded, still holds in wf as it is now. */
 static int action_still_valid(const cat_workflow *wf, const cat_action *act)
 {
-    json_t *params = workflow_action_params_json(act);
-    char *text = params ? json_dumps(params, JSON_COMPACT) : NULL;
-    json_decref(params);
-    if (!text)
-        return 0;
-    store_workflow_action row = {.workflow_id = wf->rec.id,
-                                 .status_code = act->status,
-                                 .position = act->position,
-                                 .kind = workflow_action_kind_name(act->kind),
-                                 .params = text};
-    arena a;
-    arena_init(&a, 0);
-    cat_action again;
     error err;
     error_clear(&err);
-    int ok = workflow_action_check(&a, wf, &row, &again, &err) == 0;
-    arena_free(&a);
-    free(text);
-    return ok;
+    return workflow_action_holds(wf, act, &err) == 0;
 }
 
 void workflow_prune(cat_workflow *wf)

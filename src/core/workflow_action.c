@@ -111,6 +111,34 @@ static int check_text(arena *a, json_t *v, const char *key, const char **out, er
     return *out ? 0 : error_set(err, ERR_INTERNAL, NULL, "out of memory");
 }
 
+/* The rules of an action of kind on status st that depend on the rest of wf, which an editor
+ * may change after the action was checked: the status seen by citizens (notify_citizen,
+ * ask_citizen), and ask_citizen's return_to another status of wf, still open (its code, in
+ * wf, into *return_out when not NULL). */
+static int check_place(const cat_workflow *wf, const store_workflow_status *st,
+                       workflow_action_kind kind, const char *return_to, const char **return_out,
+                       error *err)
+{
+    if (kind == WORKFLOW_ACTION_NOTIFY_CITIZEN && !st->citizen_visible)
+        return error_set(err, ERR_INVALID_ARG, "status",
+                         "status %s is hidden from citizens: nothing to tell them", st->code);
+    if (kind != WORKFLOW_ACTION_ASK_CITIZEN)
+        return 0;
+    if (!st->citizen_visible)
+        return error_set(err, ERR_INVALID_ARG, "status",
+                         "status %s is hidden from citizens, who could not answer", st->code);
+    const store_workflow_status *to = return_to ? workflow_status(wf, return_to) : NULL;
+    if (!to)
+        return error_set(err, ERR_INVALID_ARG, "return_to", "must name a status of %s",
+                         wf->rec.code ? wf->rec.code : "the workflow");
+    if (to == st || to->open311_closed)
+        return error_set(err, ERR_INVALID_ARG, "return_to",
+                         "must be another status, still open (not %s)", to->code);
+    if (return_out)
+        *return_out = to->code;
+    return 0;
+}
+
 static int check_params(arena *a, const cat_workflow *wf, const store_workflow_status *st,
                         json_t *params, cat_action *out, error *err)
 {
@@ -124,9 +152,8 @@ static int check_params(arena *a, const cat_workflow *wf, const store_workflow_s
     }
     switch (out->kind) {
     case WORKFLOW_ACTION_NOTIFY_CITIZEN:
-        if (!st->citizen_visible)
-            return error_set(err, ERR_INVALID_ARG, "status",
-                             "status %s is hidden from citizens: nothing to tell them", st->code);
+        if (check_place(wf, st, out->kind, NULL, NULL, err) != 0)
+            return -1;
         if ((v = json_object_get(params, "text")) && check_text(a, v, "text", &out->text, err))
             return -1;
         if ((v = json_object_get(params, "text_en"))) {
@@ -148,22 +175,10 @@ static int check_params(arena *a, const cat_workflow *wf, const store_workflow_s
             return error_set(err, ERR_INVALID_ARG, "working", "must be true or false");
         out->working = json_is_true(v);
         return 0;
-    case WORKFLOW_ACTION_ASK_CITIZEN: {
-        if (!st->citizen_visible)
-            return error_set(err, ERR_INVALID_ARG, "status",
-                             "status %s is hidden from citizens, who could not answer", st->code);
+    case WORKFLOW_ACTION_ASK_CITIZEN:
         v = json_object_get(params, "return_to");
-        const store_workflow_status *to =
-            json_is_string(v) ? workflow_status(wf, json_string_value(v)) : NULL;
-        if (!to)
-            return error_set(err, ERR_INVALID_ARG, "return_to", "must name a status of %s",
-                             wf->rec.code ? wf->rec.code : "the workflow");
-        if (to == st || to->open311_closed)
-            return error_set(err, ERR_INVALID_ARG, "return_to",
-                             "must be another status, still open (not %s)", to->code);
-        out->return_to = to->code;
-        return 0;
-    }
+        return check_place(wf, st, out->kind, json_is_string(v) ? json_string_value(v) : NULL,
+                           &out->return_to, err);
     case WORKFLOW_ACTION_WEBHOOK:
         v = json_object_get(params, "url");
         if (!json_is_string(v))
@@ -203,6 +218,15 @@ int workflow_action_check(arena *a, const cat_workflow *wf, const store_workflow
     int rc = check_params(a, wf, st, params, out, err);
     json_decref(params);
     return rc;
+}
+
+int workflow_action_holds(const cat_workflow *wf, const cat_action *act, error *err)
+{
+    const store_workflow_status *st = workflow_status(wf, act->status);
+    if (!st)
+        return error_set(err, ERR_INVALID_ARG, "status", "unknown status %.40s",
+                         act->status ? act->status : "");
+    return check_place(wf, st, act->kind, act->return_to, NULL, err);
 }
 
 json_t *workflow_action_params_json(const cat_action *a)

@@ -44,6 +44,13 @@ int workflow_action_kind_parse(const char *name, workflow_action_kind *out);
 int workflow_action_check(arena *a, const cat_workflow *wf, const store_workflow_action *in,
                           cat_action *out, error *err);
 
+/* Whether act, checked by workflow_action_check against an earlier state of wf, still holds
+ * in wf as it is now (an editor may have removed its status, hidden it from citizens, or
+ * removed or closed the status its answer returns to): the rules of workflow_action_check that
+ * depend on the rest of the workflow, applied to act's fields. 0, or -1 with err as
+ * workflow_action_check. */
+int workflow_action_holds(const cat_workflow *wf, const cat_action *act, error *err);
+
 /* The parameters of a checked action as the JSON object workflow_action_check read (only the
  * members it holds: the collectivité's texts, days and working, return_to, url), keys in a
  * fixed order, so that writing it back, exporting it or keeping it in a version gives the

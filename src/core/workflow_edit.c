@@ -15,7 +15,9 @@
 #include "core/core_internal.h"
 #include "core/core_op.h"
 #include "core/workflow_action.h"
+#include "core/workflow_timeout.h"
 #include "store/store.h"
+#include "util/timeutil.h"
 
 static int too_long(const char *s)
 {
@@ -60,6 +62,13 @@ size_t workflow_edit_check(const cat_workflow *wf, workflow_problem *out, size_t
             out[n - 1] = (workflow_problem){"transition_long", t->from_code, t->to_code};
     }
     return n;
+}
+
+size_t workflow_edit_check_transitions(const cat_workflow *wf, workflow_problem *out, size_t max)
+{
+    size_t n = workflow_edit_check(wf, out, max);
+    size_t shown = n < max ? n : max;
+    return n + workflow_check_reachable(wf, out ? out + shown : NULL, max - shown);
 }
 
 /* ---- the definition and its changes ---- */
@@ -479,6 +488,11 @@ typedef struct save_arg {
     const char *before_json; /* the definition saved as version 1 when there is none yet */
     const char *after_json, *summary;
     char by[32];
+    /* For the requests waiting under a timeout whose delay changes: the workflow as it was,
+     * and the collectivité's calendar their new times are counted in. */
+    const cat_workflow *before;
+    const char *tz;
+    int holidays;
 } save_arg;
 
 /* Refuses (ERR_CONFLICT "status") when a status of workflow_id that requests are in is not
@@ -516,7 +530,10 @@ static int apply_save(store *s, void *arg, int64_t *id, error *err)
             return -1;
         last = 1;
     }
-    if (workflow_edit_tx_write(s, wf, last + 1, sa->after_json, sa->by, sa->summary, err) != 0)
+    if (workflow_edit_tx_write(s, wf, last + 1, sa->after_json, sa->by, sa->summary, err) != 0 ||
+        workflow_timeouts_reschedule_tx(s, sa->before, wf, sa->tz,
+                                        sa->holidays ? WORKDAYS_ALSACE_MOSELLE : WORKDAYS_FRANCE,
+                                        time_now(), err) != 0)
         return -1;
     *id = wf->rec.id;
     return 0;
@@ -563,7 +580,11 @@ int workflow_edit_save(core *c, const core_actor *who, const cat_tenant *t,
     copy->after_json = dump_in(a, workflow_edit_json(edited));
     copy->summary = dump_in(a, workflow_edit_diff(before, edited));
     copy->edited = workflow_copy(a, edited);
-    if (!copy->before_json || !copy->after_json || !copy->summary || !copy->edited) {
+    copy->before = workflow_copy(a, before);
+    copy->tz = t->rec.timezone ? arena_strdup(a, t->rec.timezone) : NULL;
+    copy->holidays = t->branding.holidays;
+    if (!copy->before_json || !copy->after_json || !copy->summary || !copy->edited ||
+        !copy->before || (t->rec.timezone && !copy->tz)) {
         core_op_free(op);
         return error_set(err, ERR_INTERNAL, NULL, "out of memory");
     }

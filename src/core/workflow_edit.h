@@ -49,6 +49,11 @@
  * ask_citizen actions (the catalogue would leave the workflow out), into out; returns how
  * many (may exceed max). */
 size_t workflow_edit_check(const cat_workflow *wf, workflow_problem *out, size_t max);
+/* workflow_edit_check, then every status reachable from the initial one
+ * (workflow_check_reachable, the rule a definitions import is held to): what the transitions'
+ * form must leave, since it decides how statuses are reached. The statuses' form is held to
+ * workflow_edit_check alone: a status it adds waits for the transition that will lead to it. */
+size_t workflow_edit_check_transitions(const cat_workflow *wf, workflow_problem *out, size_t max);
 
 /* wf's whole definition: {"code", "name", "name_en", "statuses": [{"code", "agent_label", …}],
  * "transitions": [{"from", "to", "label", "label_en", "roles": [...], "comment_required"}]}.

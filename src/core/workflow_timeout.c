@@ -226,6 +226,73 @@ int workflow_timeouts_sync_tx(store *s, const store_request *r, const char *old_
     return rc;
 }
 
+/* The timeout of wf in status at position; NULL when none. */
+static const store_workflow_timeout *timeout_at(const cat_workflow *wf, const char *status,
+                                                int position)
+{
+    for (size_t i = 0; wf && status && i < wf->n_timeouts; i++)
+        if (wf->timeouts[i].position == position &&
+            strcmp(wf->timeouts[i].status_code, status) == 0)
+            return &wf->timeouts[i];
+    return NULL;
+}
+
+/* The timeout of after a job of before's (status, position) now runs under, when its times
+ * moved: the same kind with another delay, unit or warning; NULL otherwise. */
+static const store_workflow_timeout *moved(const cat_workflow *before, const cat_workflow *after,
+                                           const char *status, int position)
+{
+    const store_workflow_timeout *o = timeout_at(before, status, position);
+    const store_workflow_timeout *t = timeout_at(after, status, position);
+    if (!o || !t || strcmp(o->kind, t->kind) != 0)
+        return NULL;
+    return o->delay != t->delay || strcmp(o->unit, t->unit) != 0 || o->warn_before != t->warn_before
+               ? t
+               : NULL;
+}
+
+int workflow_timeouts_reschedule_tx(store *s, const cat_workflow *before, const cat_workflow *after,
+                                    const char *tz, workdays_region region, int64_t now, error *err)
+{
+    size_t changed = 0;
+    for (size_t i = 0; i < after->n_timeouts; i++)
+        changed += moved(before, after, after->timeouts[i].status_code,
+                         after->timeouts[i].position) != NULL;
+    if (!changed) /* most saves: nothing read */
+        return 0;
+    arena a;
+    arena_init(&a, 0);
+    int rc = 0;
+    /* Each entry's pending jobs are cancelled, then scheduled again under their own keys
+     * (which makes a cancelled job pending with its new time, and leaves one done alone). */
+    for (size_t k = 0; rc == 0 && k < sizeof job_kinds / sizeof job_kinds[0]; k++) {
+        store_job_row *jobs = NULL;
+        size_t n = 0;
+        rc = s->ops->jobs.workflow_pending(s, after->rec.tenant_id, after->rec.id, job_kinds[k], &a,
+                                           &jobs, &n, err);
+        for (size_t i = 0; rc == 0 && i < n; i++) {
+            json_t *p = json_loads(jobs[i].payload ? jobs[i].payload : "{}", 0, NULL);
+            const char *status = json_string_value(json_object_get(p, "status"));
+            int position = (int)json_integer_value(json_object_get(p, "position"));
+            int nth = (int)json_integer_value(json_object_get(p, "nth"));
+            int64_t entered = (int64_t)json_integer_value(json_object_get(p, "entered_at"));
+            const store_workflow_timeout *t = moved(before, after, status, position);
+            if (t && nth == 0) {
+                store_job_row j = jobs[i];
+                j.state = "cancelled";
+                j.done_at = now;
+                store_request r = {.id = j.request_id, .tenant_id = j.tenant_id, .status = status};
+                rc = s->ops->jobs.tx_update(s, &j, err);
+                if (rc == 0)
+                    rc = schedule_one(s, &r, t, entered, tz, region, err);
+            }
+            json_decref(p);
+        }
+    }
+    arena_free(&a);
+    return rc;
+}
+
 /* ---- running ---- */
 
 /* What every run reads: the request and the payload, and whether the entry the job was

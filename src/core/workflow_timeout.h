@@ -57,6 +57,19 @@ int64_t workflow_timeout_due(const store_workflow_timeout *t, int64_t from, cons
 /* Inside a write job, with r as it is about to be written (old_status NULL: just created):
  * when r's status changed, the timeouts of the status it left are cancelled and those of the
  * status it entered scheduled from now (none for a merged or anonymised request). */
+/* Inside the write job that saves workflow after over before (the editor): the requests
+ * waiting under a timeout of before whose delay (its unit, its count, or a jump's warning)
+ * after changes have its jobs moved, in this job: the jump or the first reminder (and a
+ * jump's warning) are due at the new delay counted from the request's entry into the status,
+ * as if it had been the rule then (tz and region: the collectivité's). A new due time already
+ * past runs at the scheduler's next pass, as what fell due while the server was down. What has
+ * run stays run (exactly once): a warning or a reminder already sent is not sent again, a
+ * reminder's repetitions keep their interval. Timeouts removed are left to their run, which
+ * finds the rule gone. */
+int workflow_timeouts_reschedule_tx(store *s, const cat_workflow *before, const cat_workflow *after,
+                                    const char *tz, workdays_region region, int64_t now,
+                                    error *err);
+
 int workflow_timeouts_sync_tx(store *s, const store_request *r, const char *old_status, int64_t now,
                               error *err);
 

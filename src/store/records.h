@@ -59,6 +59,9 @@ typedef struct store_branding {
     /* The calendar of public holidays its delays are counted with (util/workdays'
      * workdays_region): 0 the national list, 1 Alsace-Moselle's (Good Friday, 26 December). */
     int holidays;
+    /* Days before a request's due date its agents are warned (core/due_warning.h); -1 when
+     * never set (the default applies). Read with the catalogue; set on its own. */
+    int due_warning_days;
 } store_branding;
 
 /* A collectivité's logo as served: a PNG guichet encoded itself (core/branding.h). */
@@ -241,6 +244,8 @@ typedef struct store_catalogue {
     size_t n_workflow_actions;
     store_workflow_timeout *workflow_timeouts; /* by workflow, status, position */
     size_t n_workflow_timeouts;
+    struct store_webhook *webhooks; /* by tenant then id; secret NULL: the catalogue holds none */
+    size_t n_webhooks;
     int64_t version; /* the config_version it was loaded at */
 } store_catalogue;
 

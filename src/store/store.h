@@ -586,6 +586,10 @@ typedef struct store_jobs_ops {
     /* request_id's pending jobs of kind, by due_at then id (at most limit); in a. */
     int (*request_pending)(store *s, int64_t tenant_id, int64_t request_id, const char *kind,
                            size_t limit, arena *a, store_job_row **out, size_t *n, error *err);
+    /* The pending jobs of kind of the requests whose procedure follows workflow_id, by id;
+     * in a. Read as `due` is (a workflow's save reschedules them in its own job). */
+    int (*workflow_pending)(store *s, int64_t tenant_id, int64_t workflow_id, const char *kind,
+                            arena *a, store_job_row **out, size_t *n, error *err);
     /* When request_id last entered a status: the latest of its events that name the status
      * they lead to (creation, status change, reopening); 0 when none. Read as `due` is. */
     int (*status_entered_at)(store *s, int64_t request_id, int64_t *at, error *err);

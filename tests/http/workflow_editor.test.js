@@ -310,3 +310,29 @@ test('actions and timeouts: added with their fields, saved as a version, refused
     history = await admin.get(`/agent/admin/workflows/${code}/historique`);
     assert.match(F.textOf(history.text), /ordre des actions du statut « [^»]+ » modifié/);
 });
+
+test('the transitions form refuses to leave a status no transition reaches, named in French', async () => {
+    const page = await admin.get('/agent/admin/workflows/incident');
+    const pairs = formPairs(page.text, 'transitions').filter(([k]) => k !== 'op');
+    const to = {};
+    for (const [k, v] of pairs) {
+        const m = k.match(/^t(\d+)_to$/);
+        if (m) to[m[1]] = v;
+    }
+    /* Every transition to "duplicate" left out, the other rows numbered again as the form's. */
+    const kept = Object.keys(to).filter((i) => to[i] !== 'duplicate').sort((a, b) => a - b);
+    assert.ok(kept.length > 0 && kept.length < Object.keys(to).length);
+    const renumbered = new Map(kept.map((i, j) => [i, j]));
+    const form = [['csrf_token', admin.csrf]];
+    for (const [k, v] of pairs) {
+        const m = k.match(/^t(\d+)_(.*)$/);
+        if (!m) form.push([k, v]);
+        else if (renumbered.has(m[1])) form.push([`t${renumbered.get(m[1])}_${m[2]}`, v]);
+    }
+    const before = srv.sql(`SELECT count(*) FROM workflow_transitions t JOIN workflows w ON w.id = t.workflow_id WHERE w.code = 'incident' AND t.to_code = 'duplicate'`).trim();
+    const r = await admin.req('POST', '/agent/admin/workflows/incident/transitions', { form });
+    assert.equal(r.status, 400, F.textOf(r.text).slice(0, 800));
+    assert.match(F.textOf(r.text), /Le statut « duplicate » ne peut pas être atteint depuis le statut initial « [a-z_]+ » : ajoutez une transition qui y mène, ou supprimez-le\./);
+    assert.equal(srv.sql(`SELECT count(*) FROM workflow_transitions t JOIN workflows w ON w.id = t.workflow_id WHERE w.code = 'incident' AND t.to_code = 'duplicate'`).trim(), before);
+    assert.notEqual(before, '0');
+});

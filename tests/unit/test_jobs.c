@@ -28,6 +28,7 @@
 #include "core/webhook.h"
 #include "store/store.h"
 #include "test_db.h"
+#include "test_req.h"
 
 #define DAY 86400
 /* 2026-03-02 09:00 UTC, a Monday: the clock every test starts from. */
@@ -114,54 +115,27 @@ static request_created file_at(fixture *f, const char *procedure, int64_t at)
                         .description = "Un trou devant l'école",
                         .address = "1 rue de la Paix",
                         .created_at = at};
-    assert_non_null(in.procedure);
-    request_created out;
-    error err;
-    assert_int_equal(request_create(f->db.core, &in, &out, NULL, NULL, &err), 0);
-    return out;
+    return test_req_create(f->db.core, &in);
 }
 
 static store_request get(fixture *f, const char *reference)
 {
-    store_request r;
-    error err;
-    assert_int_equal(request_get(f->db.core, f->t, reference, &f->a, &r, &err), 0);
-    return r;
+    return test_req_get(f->db.core, f->t, reference, &f->a);
 }
 
 static jobs_report run(fixture *f, int64_t now)
 {
-    jobs_report rep = {0};
-    error err;
-    assert_int_equal(jobs_run_due(f->db.core, now, 0, NULL, NULL, &rep, &err), 0);
-    return rep;
+    return test_req_run(f->db.core, now);
 }
 
-/* The request's jobs of kind, oldest first, read straight from the store. */
 static size_t jobs_of(fixture *f, int64_t request_id, const char *kind, store_job_row **out)
 {
-    store_job_row *all = NULL;
-    size_t n = 0, k = 0;
-    error err;
-    assert_int_equal(jobs_list(f->db.core, f->tenant_id, kind, 1000, &f->a, &all, &n, &err), 0);
-    *out = arena_alloc(&f->a, sizeof **out * (n ? n : 1));
-    for (size_t i = n; i-- > 0;)
-        if (all[i].request_id == request_id)
-            (*out)[k++] = all[i];
-    return k;
+    return test_req_jobs_of(f->db.core, f->tenant_id, request_id, kind, &f->a, out);
 }
 
 static size_t mails(fixture *f, int64_t request_id, const char *template_name)
 {
-    store_outbox *rows = NULL;
-    size_t n = 0, k = 0;
-    error err;
-    assert_int_equal(f->db.store->ops->outbox.list(f->db.store, f->tenant_id, request_id, &f->a,
-                                                   &rows, &n, &err),
-                     0);
-    for (size_t i = 0; i < n; i++)
-        k += strcmp(rows[i].template, template_name) == 0;
-    return k;
+    return test_req_mails(f->db.store, f->tenant_id, request_id, template_name, &f->a, NULL);
 }
 
 static size_t job_events(fixture *f, int64_t request_id, const char *body)
@@ -180,9 +154,7 @@ static size_t job_events(fixture *f, int64_t request_id, const char *body)
 
 static void set_status(fixture *f, const char *reference, const char *status)
 {
-    request_change ch = {.status = status, .priority = -1, .ch = CHANNEL_WEB};
-    error err;
-    assert_int_equal(request_update(f->db.core, f->t, reference, &ch, NULL, NULL, &err), 0);
+    test_req_set_status(f->db.core, f->t, reference, status, NULL);
 }
 
 /* Not due: nothing; due: one e-mail to each agent of the department and one timeline event,
@@ -277,10 +249,13 @@ static void test_due_warning_cancel_and_settings(void **state)
         due_warning_days_set_as(f->db.core, &actor_cli, f->tenant_id, 0, NULL, NULL, &err), 0);
     assert_int_equal(due_warning_days(f->db.core, f->tenant_id, &days, &err), 0);
     assert_int_equal(days, 0);
+    /* A creation takes D from the catalogue it was given: the change reloaded it. */
+    refresh(f);
     request_created off = file_at(f, "nid-de-poule", T0);
     assert_int_equal(jobs_of(f, get(f, off.reference).id, DUE_WARNING_KIND, &jobs), 0);
     assert_int_equal(
         due_warning_days_set_as(f->db.core, &actor_cli, f->tenant_id, 5, NULL, NULL, &err), 0);
+    refresh(f);
     request_created five = file_at(f, "nid-de-poule", T0);
     store_request rf = get(f, five.reference);
     assert_int_equal(jobs_of(f, rf.id, DUE_WARNING_KIND, &jobs), 1);
@@ -450,6 +425,9 @@ static void test_webhook_jobs(void **state)
                      -1);
     assert_string_equal(err.arg, "events");
 
+    /* A creation finds the subscriptions in the catalogue it was given: the change reloaded
+     * it. */
+    refresh(f);
     request_created c = file_at(f, "nid-de-poule", T0);
     int64_t id = get(f, c.reference).id;
     set_status(f, c.reference, "in_progress");
@@ -471,6 +449,107 @@ static void test_webhook_jobs(void **state)
     assert_int_equal(jobs_of(f, id, WEBHOOK_KIND, &jobs), 2);
 }
 
+static int put_clear_webhook(store *s, void *arg, error *err)
+{
+    int64_t id = 0;
+    return s->ops->jobs.tx_webhook_put(s, arg, &id, err);
+}
+
+/* At start-up the secrets still in clear are sealed in one write; with none left, the start
+ * reads and queues no write at all. */
+static void test_seal_secrets_writes_only_when_needed(void **state)
+{
+    fixture *f = *state;
+    error err;
+    store_webhook w = {.tenant_id = f->tenant_id,
+                       .url = "https://hooks.example.org/old",
+                       .events = "request.created",
+                       .secret = "whsec_0123456789abcdefghijklmnopqrstuvwxyzABCDEFG",
+                       .active = 1,
+                       .created_at = T0};
+    assert_int_equal(store_write_sync(f->db.store, put_clear_webhook, &w, &err), 0);
+    assert_int_equal(store_writer_start(f->db.store, &err), 0);
+    store_writer_stats before, after;
+    store_writer_get_stats(f->db.store, &before);
+    size_t sealed = 9;
+    assert_int_equal(webhook_seal_secrets(f->db.core, &sealed, &err), 0);
+    assert_int_equal(sealed, 1);
+    store_writer_get_stats(f->db.store, &after);
+    assert_int_equal(after.jobs, before.jobs + 1);
+    store_webhook *list = NULL;
+    size_t n = 0;
+    assert_int_equal(webhook_list(f->db.core, f->tenant_id, &f->a, &list, &n, &err), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(strncmp(list[0].secret, "whsec_", 6) != 0, 1);
+
+    sealed = 9;
+    assert_int_equal(webhook_seal_secrets(f->db.core, &sealed, &err), 0);
+    assert_int_equal(sealed, 0);
+    store_writer_get_stats(f->db.store, &before);
+    assert_int_equal(before.jobs, after.jobs);
+    store_writer_stop(f->db.store);
+}
+
+/* ---- a creation's reads: counted through a copy of the store's operations ---- */
+
+static const store_ops *real_ops;
+static int n_days_reads, n_webhook_reads, n_cancels;
+
+static int count_days(store *s, int64_t tenant_id, int *days, error *err)
+{
+    n_days_reads++;
+    return real_ops->jobs.due_warning_days(s, tenant_id, days, err);
+}
+
+static int count_webhooks(store *s, int64_t tenant_id, arena *a, store_webhook **out, size_t *n,
+                          error *err)
+{
+    n_webhook_reads++;
+    return real_ops->jobs.webhooks(s, tenant_id, a, out, n, err);
+}
+
+static int count_cancel(store *s, int64_t tenant_id, int64_t request_id, const char *kind,
+                        int64_t now, int64_t *n, error *err)
+{
+    n_cancels++;
+    return real_ops->jobs.tx_cancel(s, tenant_id, request_id, kind, now, n, err);
+}
+
+/* A creation takes the days of warning and the subscriptions from the catalogue, and cancels
+ * nothing (no job of the request can exist yet): it schedules its warning and its
+ * request.created delivery all the same. */
+static void test_create_reads_the_catalogue(void **state)
+{
+    fixture *f = *state;
+    error err;
+    const char *events[] = {"request.created", NULL};
+    webhook_input in = {.url = "https://hooks.example.org/c", .events = events, .active = 1};
+    char secret[WEBHOOK_SECRET_LEN];
+    assert_int_equal(webhook_put_as(f->db.core, &actor_cli, f->tenant_id, 0, &in, secret, NULL,
+                                    NULL, NULL, &err),
+                     0);
+    refresh(f);
+    store_ops counting = *f->db.store->ops;
+    counting.jobs.due_warning_days = count_days;
+    counting.jobs.webhooks = count_webhooks;
+    counting.jobs.tx_cancel = count_cancel;
+    real_ops = f->db.store->ops;
+    n_days_reads = n_webhook_reads = n_cancels = 0;
+    f->db.store->ops = &counting;
+    request_created c = file_at(f, "nid-de-poule", T0);
+    f->db.store->ops = real_ops;
+    assert_int_equal(n_days_reads, 0);
+    assert_int_equal(n_webhook_reads, 0);
+    assert_int_equal(n_cancels, 0);
+    store_request r = get(f, c.reference);
+    store_job_row *jobs = NULL;
+    assert_int_equal(jobs_of(f, r.id, DUE_WARNING_KIND, &jobs), 1);
+    assert_int_equal(jobs[0].due_at, r.due_at - DUE_WARNING_DAYS_DEFAULT * DAY);
+    assert_int_equal(jobs_of(f, r.id, WEBHOOK_KIND, &jobs), 1);
+    assert_non_null(strstr(jobs[0].payload, "request.created"));
+    assert_non_null(strstr(jobs[0].payload, "nid-de-poule"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -482,6 +561,8 @@ int main(void)
         cmocka_unit_test(test_signature_known_answer),
         cmocka_unit_test(test_url_check),
         cmocka_unit_test_setup_teardown(test_webhook_jobs, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_seal_secrets_writes_only_when_needed, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_create_reads_the_catalogue, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -32,6 +32,7 @@
 #include "core/retention.h"
 #include "store/store.h"
 #include "test_db.h"
+#include "test_req.h"
 
 #define BASE "https://grc.ville-test.fr"
 
@@ -158,10 +159,7 @@ static request_created file(fixture *f, const char *procedure, const char *email
 
 static store_request get(fixture *f, const char *reference)
 {
-    store_request r;
-    error err;
-    assert_int_equal(request_get(f->db.core, f->t, reference, &f->a, &r, &err), 0);
-    return r;
+    return test_req_get(f->db.core, f->t, reference, &f->a);
 }
 
 static size_t timeline(fixture *f, int64_t id, int public_only, store_event **ev)

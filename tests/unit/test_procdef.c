@@ -18,6 +18,7 @@
 #include "core/admin.h"
 #include "core/procdef.h"
 #include "test_db.h"
+#include "test_req.h"
 
 /* A small collectivité's definitions, every section used; each case changes one thing. */
 static const char base_doc[] =
@@ -213,6 +214,60 @@ static void refused(fixture *f, json_t *doc, ...)
     assert_string_equal(before, after);
     free(before);
     free(after);
+}
+
+/* A document that shortens demarche_sva's «silence vaut accord» moves the jump of a request
+ * waiting under it, as the editor's save does. */
+static void test_import_reschedules_a_changed_delay(void **state)
+{
+    fixture *f = *state;
+    error err;
+    store_procedure p = {.tenant_id = f->tenant,
+                         .code = "permis",
+                         .name = "Permis",
+                         .kind = PROCEDURE_DEMARCHE,
+                         .workflow_id = test_db_workflow_id(f->db.core, f->tenant, "demarche_sva"),
+                         .active = 1};
+    assert_int_equal(admin_procedure_upsert(f->db.core, &p, NULL, &err), 0);
+    arena a;
+    arena_init(&a, 0);
+    const catalogue *cat = catalogue_acquire(f->db.core);
+    const cat_tenant *t = catalogue_tenant_by_id(cat, f->tenant);
+    request_input in = {.tenant = t,
+                        .procedure = catalogue_procedure(t, "permis"),
+                        .ch = CHANNEL_WEB,
+                        .description = "Extension"};
+    request_created c = test_req_create(f->db.core, &in);
+    test_req_set_status(f->db.core, t, c.reference, "under_review", NULL);
+    int64_t id = test_req_get(f->db.core, t, c.reference, &a).id;
+    catalogue_release(f->db.core, cat);
+    store_job_row *jobs = NULL;
+    assert_int_equal(test_req_jobs_of(f->db.core, f->tenant, id, "workflow_timeout", &a, &jobs), 1);
+    int64_t old_due = jobs[0].due_at;
+
+    char *text = NULL;
+    assert_int_equal(procdef_export(f->db.core, f->tenant, "permis", &text, &err), 0);
+    json_t *doc = json_loads(text, 0, NULL);
+    free(text);
+    json_t *wf, *st, *to;
+    size_t i, j, k;
+    int changed = 0;
+    json_array_foreach(json_object_get(doc, "workflows"), i, wf)
+        json_array_foreach(json_object_get(wf, "statuses"), j, st) json_array_foreach(
+            json_object_get(st, "timeouts"), k,
+            to) if (strcmp(json_string_value(json_object_get(to, "kind")), "jump") == 0)
+    {
+        json_object_set_new(to, "delay", json_integer(1));
+        changed++;
+    }
+    assert_int_equal(changed, 1);
+    lines l;
+    procdef_result r;
+    assert_int_equal(import(f, doc, &l, &r), 0);
+    assert_int_equal(test_req_jobs_of(f->db.core, f->tenant, id, "workflow_timeout", &a, &jobs), 1);
+    assert_string_equal(jobs[0].state, "pending");
+    assert_true(jobs[0].due_at < old_due);
+    arena_free(&a);
 }
 
 /* ---- cases ---- */
@@ -472,6 +527,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_valid_document, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_import_reschedules_a_changed_delay, setup, teardown),
         cmocka_unit_test_setup_teardown(test_workflow_rules, setup, teardown),
         cmocka_unit_test_setup_teardown(test_shape_and_bounds, setup, teardown),
         cmocka_unit_test_setup_teardown(test_forms_and_references, setup, teardown),

@@ -27,6 +27,7 @@
 #include "core/work.h"
 #include "store/store.h"
 #include "test_db.h"
+#include "test_req.h"
 
 #define LAT0 45.75
 #define LON0 4.85
@@ -130,10 +131,7 @@ static void publish(fixture *f, const request_created *c)
 
 static store_request get(fixture *f, const char *reference)
 {
-    store_request r;
-    error err;
-    assert_int_equal(request_get(f->db.core, f->t, reference, &f->a, &r, &err), 0);
-    return r;
+    return test_req_get(f->db.core, f->t, reference, &f->a);
 }
 
 static size_t audit_count(fixture *f)

@@ -27,6 +27,7 @@
 #include "core/short_code.h"
 #include "store/store.h"
 #include "test_db.h"
+#include "test_req.h"
 #include "util/timeutil.h"
 
 /* ---- pure functions ---- */
@@ -210,19 +211,14 @@ static request_created file(fixture *f)
                         .ch = CHANNEL_PHONE,
                         .description = "Un trou devant l'école",
                         .address = "1 rue de la Paix"};
-    request_created out;
-    error err;
-    assert_int_equal(request_create(f->db.core, &in, &out, NULL, NULL, &err), 0);
+    request_created out = test_req_create(f->db.core, &in);
     assert_int_equal(strlen(out.short_code), SHORT_CODE_LEN);
     return out;
 }
 
 static store_request get(fixture *f, const char *reference)
 {
-    store_request r;
-    error err;
-    assert_int_equal(request_get(f->db.core, f->t, reference, &f->a, &r, &err), 0);
-    return r;
+    return test_req_get(f->db.core, f->t, reference, &f->a);
 }
 
 static request_code_result check(fixture *f, const char *reference, const char *code,

@@ -29,6 +29,7 @@
 #include "core/workflow_action.h"
 #include "store/store.h"
 #include "test_db.h"
+#include "test_req.h"
 #include "util/timeutil.h"
 #include "util/workdays.h"
 
@@ -102,10 +103,7 @@ static request_created file(fixture *f, const char *email, const char *notify,
                         .notify = notify,
                         .lang_code = lang_code,
                         .ack_base_url = "https://ville-test.fr"};
-    request_created out;
-    error err;
-    assert_int_equal(request_create(f->db.core, &in, &out, NULL, NULL, &err), 0);
-    return out;
+    return test_req_create(f->db.core, &in);
 }
 
 /* Moves request ref to status with a reply (may be NULL); returns request_process's rc. */
@@ -128,19 +126,12 @@ static size_t timeline(fixture *f, int64_t id, store_event **ev)
 
 static size_t mails(fixture *f, int64_t id, store_outbox **out)
 {
-    size_t n = 0;
-    error err;
-    assert_int_equal(
-        f->db.store->ops->outbox.list(f->db.store, f->tenant_id, id, &f->a, out, &n, &err), 0);
-    return n;
+    return test_req_mails(f->db.store, f->tenant_id, id, NULL, &f->a, out);
 }
 
 static store_request get(fixture *f, const char *ref)
 {
-    store_request r;
-    error err;
-    assert_int_equal(request_get(f->db.core, f->t, ref, &f->a, &r, &err), 0);
-    return r;
+    return test_req_get(f->db.core, f->t, ref, &f->a);
 }
 
 static void test_order_in_the_change(void **state)

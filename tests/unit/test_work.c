@@ -28,6 +28,7 @@
 #include "core/work.h"
 #include "store/store.h"
 #include "test_db.h"
+#include "test_req.h"
 
 typedef struct fixture {
     test_db db;
@@ -112,11 +113,7 @@ static request_created file(fixture *f, const char *procedure, const core_actor 
                         .ch = CHANNEL_PHONE,
                         .description = "Un trou devant l'école",
                         .who = who};
-    assert_non_null(in.procedure);
-    request_created out;
-    error err;
-    assert_int_equal(request_create(f->db.core, &in, &out, NULL, NULL, &err), 0);
-    return out;
+    return test_req_create(f->db.core, &in);
 }
 
 /* The tenant's audit entries from the first, in a. */

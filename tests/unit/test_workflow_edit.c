@@ -240,6 +240,33 @@ static int has_problem(const cat_workflow *wf, const char *key, const char *a, c
     return 0;
 }
 
+/* The transitions' form is held to every status being reachable, the statuses' form not (a
+ * status it adds waits for its transition): the shipped workflows pass both; the incident
+ * workflow without the transitions to "duplicate" passes the statuses' check alone. */
+static void test_transitions_leave_every_status_reachable(void **state)
+{
+    fixture *f = *state;
+    const char *codes[] = {"incident", "demarche", "question", "demarche_sva"};
+    workflow_problem pb[WORKFLOW_PROBLEMS_MAX];
+    for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++)
+        assert_int_equal(
+            workflow_edit_check_transitions(shipped(f, codes[i]), pb, WORKFLOW_PROBLEMS_MAX), 0);
+    cat_workflow *wf = shipped(f, "incident");
+    size_t k = 0;
+    for (size_t i = 0; i < wf->n_transitions; i++)
+        if (strcmp(wf->transitions[i].rec.to_code, "duplicate") != 0)
+            wf->transitions[k++] = wf->transitions[i];
+    assert_true(k < wf->n_transitions);
+    wf->n_transitions = k;
+    assert_int_equal(workflow_edit_check(wf, pb, WORKFLOW_PROBLEMS_MAX), 0);
+    assert_int_equal(workflow_edit_check_transitions(wf, pb, WORKFLOW_PROBLEMS_MAX), 1);
+    assert_string_equal(pb[0].key, "status_unreachable");
+    assert_string_equal(pb[0].a, "duplicate");
+    assert_string_equal(pb[0].b, wf->initial->code);
+    /* Counted beyond what out holds, as workflow_edit_check counts. */
+    assert_int_equal(workflow_edit_check_transitions(wf, NULL, 0), 1);
+}
+
 /* A workflow's actions and timeouts follow its edits: a status removed takes its own with it
  * (the store's rows refer to it), an edit that makes one wrong is refused with a problem
  * naming it, a duplicate copies them. */
@@ -519,6 +546,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_actions_and_timeouts_follow, setup, teardown),
         cmocka_unit_test_setup_teardown(test_diff_actions_and_timeouts, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ask_twice_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_transitions_leave_every_status_reachable, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -24,9 +24,11 @@
 #include "core/core.h"
 #include "core/jobs.h"
 #include "core/request.h"
+#include "core/workflow_edit.h"
 #include "core/workflow_timeout.h"
 #include "store/store.h"
 #include "test_db.h"
+#include "test_req.h"
 #include "util/timeutil.h"
 #include "util/workdays.h"
 
@@ -114,48 +116,27 @@ static request_created file(fixture *f)
                         .last_name = "Martin",
                         .email = "jeanne@example.org",
                         .created_at = T0};
-    assert_non_null(in.procedure);
-    request_created out;
-    error err;
-    assert_int_equal(request_create(f->db.core, &in, &out, NULL, NULL, &err), 0);
-    return out;
+    return test_req_create(f->db.core, &in);
 }
 
 static store_request get(fixture *f, const char *reference)
 {
-    store_request r;
-    error err;
-    assert_int_equal(request_get(f->db.core, f->t, reference, &f->a, &r, &err), 0);
-    return r;
+    return test_req_get(f->db.core, f->t, reference, &f->a);
 }
 
 static jobs_report run(fixture *f, int64_t now)
 {
-    jobs_report rep = {0};
-    error err;
-    assert_int_equal(jobs_run_due(f->db.core, now, 0, NULL, NULL, &rep, &err), 0);
-    return rep;
+    return test_req_run(f->db.core, now);
 }
 
 static void set_status(fixture *f, const char *reference, const char *status, const char *note)
 {
-    request_change ch = {.status = status, .note = note, .priority = -1, .ch = CHANNEL_WEB};
-    error err;
-    assert_int_equal(request_update(f->db.core, f->t, reference, &ch, NULL, NULL, &err), 0);
+    test_req_set_status(f->db.core, f->t, reference, status, note);
 }
 
-/* The request's jobs of kind, oldest first. */
 static size_t jobs_of(fixture *f, int64_t request_id, const char *kind, store_job_row **out)
 {
-    store_job_row *all = NULL;
-    size_t n = 0, k = 0;
-    error err;
-    assert_int_equal(jobs_list(f->db.core, f->tenant_id, kind, 1000, &f->a, &all, &n, &err), 0);
-    *out = arena_alloc(&f->a, sizeof **out * (n ? n : 1));
-    for (size_t i = n; i-- > 0;)
-        if (all[i].request_id == request_id)
-            (*out)[k++] = all[i];
-    return k;
+    return test_req_jobs_of(f->db.core, f->tenant_id, request_id, kind, &f->a, out);
 }
 
 static size_t count_state(const store_job_row *jobs, size_t n, const char *state)
@@ -168,33 +149,13 @@ static size_t count_state(const store_job_row *jobs, size_t n, const char *state
 
 static size_t mails(fixture *f, int64_t request_id, const char *template_name)
 {
-    store_outbox *rows = NULL;
-    size_t n = 0, k = 0;
-    error err;
-    assert_int_equal(f->db.store->ops->outbox.list(f->db.store, f->tenant_id, request_id, &f->a,
-                                                   &rows, &n, &err),
-                     0);
-    for (size_t i = 0; i < n; i++)
-        k += strcmp(rows[i].template, template_name) == 0;
-    return k;
+    return test_req_mails(f->db.store, f->tenant_id, request_id, template_name, &f->a, NULL);
 }
 
-/* How many events of kind (and body, when not NULL) r's timeline has; *public_out (may be
- * NULL) whether the last one is public. */
 static size_t events(fixture *f, int64_t request_id, const char *kind, const char *body,
                      int *public_out)
 {
-    store_event *ev = NULL;
-    size_t n = 0, k = 0;
-    error err;
-    assert_int_equal(request_timeline(f->db.core, f->t, request_id, 0, &f->a, &ev, &n, &err), 0);
-    for (size_t i = 0; i < n; i++)
-        if (strcmp(ev[i].kind, kind) == 0 && (!body || (ev[i].body && !strcmp(ev[i].body, body)))) {
-            k++;
-            if (public_out)
-                *public_out = ev[i].is_public;
-        }
-    return k;
+    return test_req_events(f->db.core, f->t, request_id, kind, body, public_out, &f->a);
 }
 
 static int64_t payload_int(const store_job_row *j, const char *key)
@@ -477,18 +438,86 @@ static void test_jump_once(void **state)
     assert_int_equal(mails(f, r.id, "workflow_warn"), 1);
 }
 
+/* A request filed and put under review, where the «silence vaut accord» waits: it, with its
+ * pending jump's job in *jump. */
+static store_request waiting_under_review(fixture *f, request_created *c, store_job_row *jump)
+{
+    *c = file(f);
+    set_status(f, c->reference, "under_review", NULL);
+    store_request r = get(f, c->reference);
+    store_job_row *jobs = NULL;
+    assert_int_equal(jobs_of(f, r.id, WORKFLOW_TIMEOUT_KIND, &jobs), 1);
+    *jump = jobs[0];
+    return r;
+}
+
+/* The administrator shortens the «silence vaut accord» from two months to one while a
+ * request waits under it: its jump and the warning before it move, in the save's own job, to
+ * one month after its entry (the warning announcing the new date); each stays one job and
+ * runs once, at its new time. */
+static void test_changed_delay_reschedules(void **state)
+{
+    fixture *f = *state;
+    request_created c;
+    store_job_row jump;
+    store_request r = waiting_under_review(f, &c, &jump);
+    store_job_row *jobs = NULL;
+    int64_t entered = payload_int(&jump, "entered_at");
+    int64_t old_due = jump.due_at;
+
+    cat_workflow *edited = workflow_copy(&f->a, workflow_by_code(f->t, "demarche_sva"));
+    store_workflow_timeout *t = NULL;
+    for (size_t i = 0; i < edited->n_timeouts; i++)
+        if (strcmp(edited->timeouts[i].kind, "jump") == 0)
+            t = &edited->timeouts[i];
+    assert_non_null(t);
+    assert_int_equal(t->delay, 2);
+    t->delay = 1;
+    error err;
+    assert_int_equal(workflow_edit_save(f->db.core, &actor_cli, f->t, edited, 0, NULL, NULL, &err),
+                     0);
+    int64_t due = workflow_timeout_due(t, entered, "Europe/Paris", WORKDAYS_FRANCE);
+    assert_true(due < old_due);
+
+    assert_int_equal(jobs_of(f, r.id, WORKFLOW_TIMEOUT_KIND, &jobs), 1);
+    assert_string_equal(jobs[0].state, "pending");
+    assert_int_equal(jobs[0].due_at, due);
+    assert_int_equal(payload_int(&jobs[0], "entered_at"), entered);
+    assert_int_equal(jobs_of(f, r.id, WORKFLOW_WARN_KIND, &jobs), 1);
+    assert_string_equal(jobs[0].state, "pending");
+    assert_int_equal(jobs[0].due_at, due - 7 * DAY);
+    assert_int_equal(payload_int(&jobs[0], "jump_at"), due);
+
+    /* A save that leaves the delay alone moves nothing. */
+    refresh(f);
+    edited = workflow_copy(&f->a, workflow_by_code(f->t, "demarche_sva"));
+    edited->rec.name = "Démarche (silence vaut accord, un mois)";
+    assert_int_equal(workflow_edit_save(f->db.core, &actor_cli, f->t, edited, 2, NULL, NULL, &err),
+                     0);
+    assert_int_equal(jobs_of(f, r.id, WORKFLOW_TIMEOUT_KIND, &jobs), 1);
+    assert_int_equal(jobs[0].due_at, due);
+
+    refresh(f);
+    assert_int_equal(run(f, due - 7 * DAY).done, 1);
+    assert_int_equal(mails(f, r.id, "workflow_warn"), 1);
+    assert_int_equal(run(f, due).done, 1);
+    assert_string_equal(get(f, c.reference).status, "accepted");
+    assert_int_equal(run(f, old_due).done, 0);
+    assert_int_equal(events(f, r.id, "timeout", "accord", NULL), 1);
+    assert_int_equal(mails(f, r.id, "workflow_warn"), 1);
+}
+
 /* A «silence vaut accord» withdrawn by an administrator while a request waits under it: the
  * jump is no longer announced, and its job, when due, ends cancelled with the reason instead
  * of accepting the request on a rule that is gone; the warning before it likewise. */
 static void test_removed_timeout_does_not_act(void **state)
 {
     fixture *f = *state;
-    request_created c = file(f);
-    store_request r = get(f, c.reference);
-    set_status(f, c.reference, "under_review", NULL);
+    request_created c;
+    store_job_row jump;
+    store_request r = waiting_under_review(f, &c, &jump);
     store_job_row *jobs = NULL;
-    assert_int_equal(jobs_of(f, r.id, WORKFLOW_TIMEOUT_KIND, &jobs), 1);
-    int64_t due = jobs[0].due_at;
+    int64_t due = jump.due_at;
     workflow_pending pend[4];
     size_t np = 0;
     error err;
@@ -727,6 +756,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown(test_check, setup, teardown),
     cmocka_unit_test_setup_teardown(test_jump_once, setup, teardown),
     cmocka_unit_test_setup_teardown(test_removed_timeout_does_not_act, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_changed_delay_reschedules, setup, teardown),
     cmocka_unit_test_setup_teardown(test_cancel_and_reenter, setup, teardown),
     cmocka_unit_test_setup_teardown(test_jump_refused_when_status_changed, setup, teardown),
     cmocka_unit_test_setup_teardown(test_reminders_repeat_then_stop, setup, teardown),

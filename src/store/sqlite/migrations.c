@@ -1314,7 +1314,7 @@ static const char migration_33[] =
     "CREATE INDEX agent_notices_tenant ON agent_notices (tenant_id, mode);\n" CONFIG_TRIGGERS(
         "agent_notices");
 
-/* A collectivité's own e-mail settings (core/mail_settings.h): the relay it sends through
+/* Version 34: a collectivité's own e-mail settings (core/mail_settings.h): the relay it sends through
  * instead of the server's --smtp-url, its sender, the reply address its Reply-To is made of,
  * and the contact addresses where citizens' new mail arrives (read by the mail gateway: an
  * address belongs to one collectivité). The relay's password is sealed (core/seal.h). And
@@ -1342,6 +1342,11 @@ static const char migration_34[] =
     "ALTER TABLE requests ADD COLUMN letter_due INTEGER NOT NULL DEFAULT 0;\n"
     "CREATE INDEX requests_letter_due ON requests (tenant_id, created_at) WHERE letter_due = 1;\n";
 
+/* Version 35: webhook subscriptions join the catalogue (a request's creation finds there whom its
+ * request.created goes to, without a read of its own): their changes bump config_version,
+ * so that every server process reloads it. */
+static const char migration_35[] = CONFIG_TRIGGERS("webhooks");
+
 /* Indexed by version - 1. */
 const char *const store_sqlite_migrations[] = {
     migration_1,  migration_2,  migration_3,  migration_4,  migration_5,  migration_6,
@@ -1349,6 +1354,6 @@ const char *const store_sqlite_migrations[] = {
     migration_13, migration_14, migration_15, migration_16, migration_17, migration_18,
     migration_19, migration_20, migration_21, migration_22, migration_23, migration_24,
     migration_25, migration_26, migration_27, migration_28, migration_29, migration_30,
-    migration_31, migration_32, migration_33, migration_34};
+    migration_31, migration_32, migration_33, migration_34, migration_35};
 const int store_sqlite_migration_count =
     (int)(sizeof store_sqlite_migrations / sizeof store_sqlite_migrations[0]);

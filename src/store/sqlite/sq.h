@@ -189,6 +189,10 @@ int store_sqlite_read_request(sqlite3_stmt *st, arena *a, void *out);
     "repeat_times, warn_before"
 int store_sqlite_read_workflow_timeout(sqlite3_stmt *st, arena *a, void *out);
 
+/* Fills out (a store_webhook) from the current row of a statement selecting id, tenant_id,
+ * url, events, secret, active, created_at of webhooks (in sqlite_jobs.c). */
+int store_sqlite_read_webhook(sqlite3_stmt *st, arena *a, void *out);
+
 /* Operations of the requests table defined in their own files (its table is in
  * sqlite_requests.c): the filtered search (sqlite_request_search.c) and «moi aussi»
  * (sqlite_support.c). */

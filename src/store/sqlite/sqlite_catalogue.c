@@ -41,11 +41,12 @@ static int read_tenant(sqlite3_stmt *st, arena *a, void *p)
     return oom ? -1 : 0;
 }
 
-static sq_stmt sq_brandings_all =
-    SQ_STMT("SELECT tenant_id, colour_primary, colour_secondary, hours, hours_notes, address, "
-            "phone, email, website, map_lat, map_lon, map_zoom, logo_hash, logo_width, "
-            "logo_height, publication_director, dpo, host, holidays FROM tenant_branding "
-            "ORDER BY tenant_id");
+static sq_stmt sq_brandings_all = SQ_STMT(
+    "SELECT tenant_id, colour_primary, colour_secondary, hours, hours_notes, address, "
+    "phone, email, website, map_lat, map_lon, map_zoom, logo_hash, logo_width, "
+    "logo_height, publication_director, dpo, host, holidays, coalesce(due_warning_days, -1) "
+    "FROM tenant_branding "
+    "ORDER BY tenant_id");
 
 static int read_branding(sqlite3_stmt *st, arena *a, void *p)
 {
@@ -73,6 +74,7 @@ static int read_branding(sqlite3_stmt *st, arena *a, void *p)
     b->dpo = store_sqlite_col_text(st, 16, a, &oom);
     b->host = store_sqlite_col_text(st, 17, a, &oom);
     b->holidays = sqlite3_column_int(st, 18);
+    b->due_warning_days = sqlite3_column_int(st, 19);
     return oom ? -1 : 0;
 }
 
@@ -244,6 +246,11 @@ static int load_all(store_sqlite_conn *c, sq_stmt *def, store_sqlite_row_reader 
     return store_sqlite_read_all(c, st, rd, a, size, out, n, "catalogue_load", err);
 }
 
+/* The secret stays out: what the catalogue holds is shared by every thread for a while. */
+static sq_stmt sq_webhooks_all =
+    SQ_STMT("SELECT id, tenant_id, url, events, NULL, active, created_at FROM webhooks "
+            "ORDER BY tenant_id, id");
+
 static sq_stmt sq_begin_read = SQ_STMT("BEGIN");
 
 /* The reads run in one read transaction so that the catalogue and its version are one
@@ -280,6 +287,8 @@ static int store_sqlite_catalogue_load(store *s, arena *a, store_catalogue *out,
         load_all(c, &sq_workflow_timeouts_all, store_sqlite_read_workflow_timeout,
                  sizeof(store_workflow_timeout), a, (void **)&out->workflow_timeouts,
                  &out->n_workflow_timeouts, err) != 0 ||
+        load_all(c, &sq_webhooks_all, store_sqlite_read_webhook, sizeof(store_webhook), a,
+                 (void **)&out->webhooks, &out->n_webhooks, err) != 0 ||
         store_sqlite_config_version(s, &out->version, err) != 0)
         goto cleanup;
     if (began) {

@@ -248,7 +248,7 @@ static int store_sqlite_tx_set_due_warning_days(store *s, int64_t tenant_id, int
 
 #define SQ_WEBHOOK_COLUMNS "id, tenant_id, url, events, secret, active, created_at"
 
-static int read_webhook(sqlite3_stmt *st, arena *a, void *p)
+int store_sqlite_read_webhook(sqlite3_stmt *st, arena *a, void *p)
 {
     store_webhook *w = p;
     int oom = 0;
@@ -278,8 +278,8 @@ static int store_sqlite_webhooks(store *s, int64_t tenant_id, arena *a, store_we
     if (!st)
         return -1;
     sqlite3_bind_int64(st, 1, tenant_id);
-    return store_sqlite_read_all(c, st, read_webhook, a, sizeof **out, (void **)out, n, "webhooks",
-                                 err);
+    return store_sqlite_read_all(c, st, store_sqlite_read_webhook, a, sizeof **out, (void **)out, n,
+                                 "webhooks", err);
 }
 
 static sq_stmt sq_webhook_get =
@@ -296,7 +296,8 @@ static int store_sqlite_webhook_get(store *s, int64_t tenant_id, int64_t id, are
         return -1;
     sqlite3_bind_int64(st, 1, tenant_id);
     sqlite3_bind_int64(st, 2, id);
-    return store_sqlite_read_one(c, st, read_webhook, a, out, found, "webhook_get", err);
+    return store_sqlite_read_one(c, st, store_sqlite_read_webhook, a, out, found, "webhook_get",
+                                 err);
 }
 
 static sq_stmt sq_webhook_insert =
@@ -430,6 +431,30 @@ static int store_sqlite_request_pending(store *s, int64_t tenant_id, int64_t req
                                  "request_pending", err);
 }
 
+static sq_stmt sq_workflow_pending =
+    SQ_STMT("SELECT " SQ_JOB_COLUMNS " FROM jobs WHERE tenant_id = ?1 AND kind = ?3 AND state = "
+            "'pending' AND request_id IN (SELECT r.id FROM requests r JOIN procedures p ON p.id = "
+            "r.procedure_id WHERE p.workflow_id = ?2 AND r.tenant_id = ?1) ORDER BY id");
+
+static int store_sqlite_workflow_pending(store *s, int64_t tenant_id, int64_t workflow_id,
+                                         const char *kind, arena *a, store_job_row **out, size_t *n,
+                                         error *err)
+{
+    *out = NULL;
+    *n = 0;
+    store_sqlite_conn *c = store_sqlite_reader(s, err);
+    if (!c)
+        return -1;
+    sqlite3_stmt *st = store_sqlite_stmt(c, &sq_workflow_pending, err);
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, tenant_id);
+    sqlite3_bind_int64(st, 2, workflow_id);
+    store_sqlite_bind_text(st, 3, kind);
+    return store_sqlite_read_all(c, st, read_job, a, sizeof **out, (void **)out, n,
+                                 "workflow_pending", err);
+}
+
 static sq_stmt sq_status_entered =
     SQ_STMT("SELECT coalesce(max(created_at), 0) FROM request_events WHERE request_id = ?1 AND "
             "status_to IS NOT NULL");
@@ -467,4 +492,5 @@ const store_jobs_ops store_sqlite_jobs_ops = {
     .status_timeouts = store_sqlite_status_timeouts,
     .status_entered_at = store_sqlite_status_entered_at,
     .request_pending = store_sqlite_request_pending,
+    .workflow_pending = store_sqlite_workflow_pending,
 };

@@ -325,7 +325,9 @@ static void save_post(http_req *rq, save_form which)
         return;
     }
     workflow_problem probs[WORKFLOW_PROBLEMS_MAX];
-    size_t n = workflow_edit_check(sp->edited, probs, WORKFLOW_PROBLEMS_MAX);
+    size_t n = which == FORM_TRANSITIONS
+                   ? workflow_edit_check_transitions(sp->edited, probs, WORKFLOW_PROBLEMS_MAX)
+                   : workflow_edit_check(sp->edited, probs, WORKFLOW_PROBLEMS_MAX);
     if (bo_page_has_errors(&p)) {
         /* The rows' own errors already name the field at fault: the workflow's problems
          * that repeat them are left out. */
