@@ -109,6 +109,9 @@ static const opt_spec serve_opts[] = {
      "sender address of outgoing e-mail, e.g. ne-pas-repondre@ville.fr"},
     {"mail-backoff", "GUICHET_MAIL_BACKOFF_S", OPT_UINT, "30", 0, 1, 3600,
      "seconds before the first retry of an e-mail the relay did not take (doubles each time)"},
+    {"broadcast-rate", "GUICHET_BROADCAST_RATE", OPT_UINT, "20", 0, 0, 10000,
+     "broadcast e-mails sent per second at most (0: no limit); a request's notices always go "
+     "first"},
     {"cache-mb", "GUICHET_CACHE_MB", OPT_UINT, "64", 0, 0, 65536,
      "memory for cached public GET answers, in MiB (0: no cache)"},
     {"log-level", "GUICHET_LOG_LEVEL", OPT_STRING, "info", 0, 0, 0, "debug, info, warn or error"},
@@ -772,7 +775,8 @@ static int server_start(const opt_values *v, cli_server **out)
     }
     mailer_config mcfg = {.smtp_url = opt_str(v, "smtp-url"),
                           .from_addr = opt_str(v, "mail-from"),
-                          .backoff_s = (int)opt_uint(v, "mail-backoff")};
+                          .backoff_s = (int)opt_uint(v, "mail-backoff"),
+                          .broadcast_rate = (int)opt_uint(v, "broadcast-rate")};
     cs->mail = mailer_start(cs->s.core, cs->present, &mcfg, &err);
     if (!cs->mail) {
         fprintf(stderr, "guichet serve: e-mail: %s%s%s\n", err.arg, err.arg[0] ? ": " : "",

@@ -63,7 +63,10 @@ json_t *mail_context(const char *template_name, json_t *params, json_t *strings,
         json_decref(ctx);
         return NULL;
     }
-    const char *base = subject_string(strings, template_name);
+    /* A broadcast's subject is its author's, given in params. */
+    const char *base = json_string_value(json_object_get(ctx, "subject"));
+    if (!base || !*base)
+        base = subject_string(strings, template_name);
     if (!base || !*base)
         base = tenant_name && *tenant_name ? tenant_name : template_name;
     const char *ref = json_string_value(json_object_get(ctx, "reference"));
