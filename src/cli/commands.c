@@ -514,6 +514,10 @@ static const http_mount mounts[] = {
     {"/", portal_account_routes, web_write_error, web_admit_form, 0},
     {"/", portal_files_routes, web_write_error, web_admit_form, 0},
     {"/", portal_data_routes, web_write_error, web_admit_form, 0},
+    {"/", portal_subscription_routes, web_write_error, web_admit_form, 0},
+    /* RFC 8058: a mail client's one-click POST carries no CSRF cookie; the link's secret
+     * is its authority. */
+    {"/", portal_unsubscribe_routes, web_write_error, NULL, 0},
     {NULL, NULL, NULL, NULL, 0},
 };
 
