@@ -357,7 +357,7 @@ static const char *arena_dup(arena *a, const char *v)
 }
 
 int broadcast_send(core *c, int64_t tenant_id, const core_actor *who, const broadcast_draft *d,
-                   const char *base_url, int64_t *id_out, error *err)
+                   const char *base_url, int64_t *id_out, core_done_fn cb, void *ctx, error *err)
 {
     if (who->kind != ACTOR_AGENT || !perm_can_broadcast(who->agent))
         return error_set(err, ERR_FORBIDDEN, NULL, "only managers and administrators broadcast");
@@ -390,7 +390,7 @@ int broadcast_send(core *c, int64_t tenant_id, const core_actor *who, const broa
     free(topics);
     so->op.finish = finish_send;
     so->id_out = id_out;
-    return core_op_submit(c, so, NULL, NULL, err);
+    return core_op_submit(c, so, cb, ctx, err);
 }
 
 /* ---- the queuing job ---- */

@@ -80,10 +80,11 @@ int broadcast_check(const broadcast_draft *d, error *err);
 int broadcast_count(core *c, int64_t tenant_id, const broadcast_draft *d, int64_t *count,
                     error *err);
 /* Sends d: the broadcast, its queuing job and the audit entry in one write job (who must be
- * an agent who may broadcast: ERR_FORBIDDEN). base_url: the portal's, for the unsubscribe
- * links. *id_out: the broadcast's id. Waits. */
+ * an agent who may broadcast: ERR_FORBIDDEN; who's agent and source must outlive the job).
+ * base_url: the portal's, for the unsubscribe links. *id_out (may be NULL; must outlive the
+ * job): the broadcast's id. cb NULL: waits. */
 int broadcast_send(core *c, int64_t tenant_id, const core_actor *who, const broadcast_draft *d,
-                   const char *base_url, int64_t *id_out, error *err);
+                   const char *base_url, int64_t *id_out, core_done_fn cb, void *ctx, error *err);
 
 /* The tenant's broadcasts, newest first, and one of them (ERR_NOT_FOUND), with its delivery
  * figures (*states in a). */
