@@ -60,7 +60,7 @@ void mail_unescape_text(char *s);
  *   lang     lang_code
  *   tenant   {name, contact}
  *   title    strings.mail.<template_name>.subject
- *   subject  params.subject (a broadcast's) or title, followed by " – " and
+ *   subject  params.subject (a broadcast's) or else title, followed by " – " and
  *            params.reference when there is one.
  * Caller decrefs. NULL when out of memory. */
 json_t *mail_context(const char *template_name, json_t *params, json_t *strings,
