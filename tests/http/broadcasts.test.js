@@ -73,7 +73,7 @@ test('broadcasts: double opt-in, one-click unsubscribe, roles', { skip }, async 
         const home = await c.get('/');
         assert.match(home.text, /href="\/abonnements"/);
         const page = await c.get('/abonnements');
-        assert.match(page.text, /Coupures d’eau/);
+        assert.match(page.text, /Coupures d&#39;eau/);
         assert.match(page.text, new RegExp(`name="topics" value="${works}"`));
     });
 
