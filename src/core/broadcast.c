@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "core/account.h"
+#include "core/area.h"
 #include "core/audit.h"
 #include "core/core_internal.h"
 #include "core/core_op.h"
@@ -112,9 +113,11 @@ static void finish_subscribe(core_op *op, int *rc, error *err)
 }
 
 int broadcast_subscribe(core *c, int64_t tenant_id, const char *email, const char *lang_code,
-                        const int64_t *ids, size_t n, int64_t account_id, const char *base_url,
-                        core_done_fn cb, void *ctx, error *err)
+                        const int64_t *ids, size_t n, int64_t account_id, const broadcast_point *at,
+                        const char *base_url, core_done_fn cb, void *ctx, error *err)
 {
+    if (at && at->has && !(at->lat >= -90 && at->lat <= 90 && at->lon >= -180 && at->lon <= 180))
+        return error_set(err, ERR_INVALID_ARG, "lat", "position out of range");
     char addr[ACCOUNT_EMAIL_MAX + 1];
     if (!email || account_email_fold(email, addr) != 0 || !outbox_email_ok(addr))
         return error_set(err, ERR_INVALID_ARG, "email", "not an e-mail address");
@@ -148,7 +151,10 @@ int broadcast_subscribe(core *c, int64_t tenant_id, const char *email, const cha
                                  .leave_token = so->leave_token,
                                  .created_at = now,
                                  .topic_ids = so->topics,
-                                 .n_topics = n};
+                                 .n_topics = n,
+                                 .has_point = at && at->has,
+                                 .lat = at && at->has ? at->lat : 0,
+                                 .lon = at && at->has ? at->lon : 0};
     return core_op_submit(c, so, cb, ctx, err);
 }
 
@@ -231,6 +237,80 @@ int broadcast_subscriptions(core *c, int64_t tenant_id, const char *address, int
                                                     out, n, err);
 }
 
+/* ---- areas ---- */
+
+/* The kinds of area a broadcast may target. */
+static const area_kind target_kinds[] = {AREA_BROADCAST, AREA_QUARTIER};
+
+int broadcast_pick_areas(core *c, int64_t tenant_id, const char *const *values, size_t n_values,
+                         broadcast_draft *d, error *err)
+{
+    d->n_areas = 0;
+    if (n_values > BROADCAST_AREAS_MAX)
+        return error_set(err, ERR_INVALID_ARG, "areas", "too many areas");
+    arena a;
+    arena_init(&a, 0);
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < n_values; i++) {
+        char *end = NULL;
+        const char *v = values[i] ? values[i] : "";
+        long long id = strtoll(v, &end, 10);
+        int known = 0;
+        for (size_t k = 0; rc == 0 && !known && *v && !*end && k < 2; k++) {
+            store_area *list = NULL;
+            size_t n = 0;
+            rc = area_list(c, tenant_id, target_kinds[k], &a, &list, &n, err);
+            for (size_t j = 0; rc == 0 && j < n; j++)
+                known |= list[j].id == id;
+        }
+        if (rc == 0 && !known)
+            rc = error_set(err, ERR_INVALID_ARG, "areas", "unknown area");
+        if (rc == 0)
+            d->areas[d->n_areas++] = id;
+    }
+    arena_free(&a);
+    return rc;
+}
+
+int broadcast_reaches(core *c, int64_t tenant_id, const int64_t *areas, size_t n, int has_point,
+                      double lat, double lon)
+{
+    if (n == 0)
+        return 1;
+    if (!has_point)
+        return 0;
+    arena a;
+    arena_init(&a, 0);
+    int hit = 0;
+    for (size_t k = 0; !hit && k < 2; k++) {
+        area_hit hits[16];
+        size_t nh = 0;
+        error err;
+        if (area_at(c, tenant_id, target_kinds[k], lat, lon, &a, hits, 16, &nh, &err) != 0)
+            continue;
+        for (size_t i = 0; !hit && i < nh; i++)
+            for (size_t j = 0; !hit && j < n; j++)
+                hit = hits[i].id == areas[j];
+    }
+    arena_free(&a);
+    return hit;
+}
+
+/* The area ids of a stored broadcast (its JSON array) into out (at most BROADCAST_AREAS_MAX). */
+static size_t areas_of(const char *json, int64_t *out)
+{
+    json_t *arr = json_loads(json ? json : "[]", 0, NULL);
+    size_t n = 0, i;
+    json_t *v;
+    json_array_foreach(arr, i, v)
+    {
+        if (n < BROADCAST_AREAS_MAX && json_is_integer(v))
+            out[n++] = (int64_t)json_integer_value(v);
+    }
+    json_decref(arr);
+    return n;
+}
+
 /* ---- writing a broadcast ---- */
 
 static int text_check(const char *v, const char *arg, size_t max_chars, int required, error *err)
@@ -301,8 +381,10 @@ int broadcast_count(core *c, int64_t tenant_id, const broadcast_draft *d, int64_
                                                   BROADCAST_BATCH * 4, &a, &subs, &n, err);
         if (rc == 0 && n > 0)
             after = subs[n - 1].id;
+        for (size_t i = 0; rc == 0 && i < n; i++)
+            *count += broadcast_reaches(c, tenant_id, d->areas, d->n_areas, subs[i].has_point,
+                                        subs[i].lat, subs[i].lon);
         arena_free(&a);
-        *count += (int64_t)n;
         if (rc != 0 || n < BROADCAST_BATCH * 4)
             break;
     }
@@ -356,6 +438,16 @@ static const char *arena_dup(arena *a, const char *v)
     return arena_printf(a, "%s", v ? v : "");
 }
 
+/* d's areas as a JSON array of ids, in a ("[]" when out of memory never happens: a is the
+ * op's). */
+static const char *areas_json(arena *a, const broadcast_draft *d)
+{
+    const char *out = "[";
+    for (size_t i = 0; i < d->n_areas; i++)
+        out = arena_printf(a, "%s%s%lld", out, i ? "," : "", (long long)d->areas[i]);
+    return arena_printf(a, "%s]", out);
+}
+
 int broadcast_send(core *c, int64_t tenant_id, const core_actor *who, const broadcast_draft *d,
                    const char *base_url, int64_t *id_out, core_done_fn cb, void *ctx, error *err)
 {
@@ -382,7 +474,7 @@ int broadcast_send(core *c, int64_t tenant_id, const core_actor *who, const broa
                               .body_en = arena_dup(a, d->body_en),
                               .channels = arena_dup(a, channels),
                               .topics = arena_dup(a, topics),
-                              .areas = "[]",
+                              .areas = areas_json(a, d),
                               .base_url = arena_dup(a, base_url),
                               .created_by = actor_audit_label(who, a),
                               .created_at = time_now()};
@@ -416,7 +508,14 @@ static int queue_run_tx(store *s, job_run *r, error *err)
     if (s->ops->broadcasts.tx_recipients(s, b.tenant_id, b.channels, b.topics, b.cursor,
                                          BROADCAST_BATCH, r->a, &subs, &n, err) != 0)
         return -1;
+    int64_t areas[BROADCAST_AREAS_MAX];
+    size_t n_areas = areas_of(b.areas, areas);
+    int64_t queued = 0;
     for (size_t i = 0; i < n; i++) {
+        if (!broadcast_reaches(r->core, b.tenant_id, areas, n_areas, subs[i].has_point, subs[i].lat,
+                               subs[i].lon))
+            continue;
+        queued++;
         int en = subs[i].lang && strcmp(subs[i].lang, "en") == 0;
         const char *subject = en && b.subject_en && *b.subject_en ? b.subject_en : b.subject;
         const char *body = en && b.body_en && *b.body_en ? b.body_en : b.body;
@@ -435,8 +534,8 @@ static int queue_run_tx(store *s, job_run *r, error *err)
     }
     int64_t cursor = n ? subs[n - 1].id : b.cursor;
     int more = n == BROADCAST_BATCH;
-    if (s->ops->broadcasts.tx_broadcast_progress(s, b.id, cursor, (int64_t)n, more ? 0 : r->now,
-                                                 err) != 0)
+    if (s->ops->broadcasts.tx_broadcast_progress(s, b.id, cursor, queued, more ? 0 : r->now, err) !=
+        0)
         return -1;
     return more ? schedule_batch(s, b.tenant_id, b.id, cursor, r->now, err) : 0;
 }

@@ -22,6 +22,7 @@
 #define BROADCAST_BATCH 500               /* recipients queued per write job */
 #define BROADCAST_CONFIRM_TTL (48 * 3600) /* the confirmation link's life */
 #define BROADCAST_TOPICS_MAX 32           /* topics one subscription or broadcast names */
+#define BROADCAST_AREAS_MAX 32            /* areas one broadcast targets */
 #define BROADCAST_SUBJECT_MAX 150         /* characters of a subject */
 #define BROADCAST_BODY_MAX 8000           /* characters of a text */
 #define BROADCAST_LIST_MAX 100            /* broadcasts the back office lists */
@@ -41,14 +42,21 @@ int broadcast_topics(core *c, int64_t tenant_id, int active_only, arena *a, stor
 int broadcast_pick_topics(core *c, int64_t tenant_id, const char *const *values, size_t n_values,
                           int64_t *ids, size_t *n, error *err);
 
+/* Where a subscriber lives, for broadcasts that target areas: has 0 when not given. */
+typedef struct broadcast_point {
+    int has;
+    double lat, lon;
+} broadcast_point;
+
 /* A subscription to ids[n] (broadcast_pick_topics) for e-mail address `email` (checked:
  * ERR_INVALID_ARG "email"), in language lang_code ("fr", "en"), of account account_id (0:
- * none): a pending subscriber and the confirmation e-mail with its link (base_url followed by
+ * none), at point at (may be NULL: none; checked: ERR_INVALID_ARG "lat"): a pending
+ * subscriber and the confirmation e-mail with its link (base_url followed by
  * BROADCAST_CONFIRM_PATH and the token), in one write job. The answer is the same whether or
  * not the address is subscribed already. cb NULL: waits. */
 int broadcast_subscribe(core *c, int64_t tenant_id, const char *email, const char *lang_code,
-                        const int64_t *ids, size_t n, int64_t account_id, const char *base_url,
-                        core_done_fn cb, void *ctx, error *err);
+                        const int64_t *ids, size_t n, int64_t account_id, const broadcast_point *at,
+                        const char *base_url, core_done_fn cb, void *ctx, error *err);
 /* Spends a confirmation token: the subscription counts from now and replaces the address's
  * earlier one. ERR_NOT_FOUND when unknown or expired, ERR_CONFLICT "token" when spent. */
 int broadcast_confirm(core *c, int64_t tenant_id, const char *token, core_done_fn cb, void *ctx,
@@ -71,7 +79,20 @@ typedef struct broadcast_draft {
     int email, sms; /* channels */
     int64_t topics[BROADCAST_TOPICS_MAX];
     size_t n_topics;
+    /* Areas (broadcast or quartier areas, core/area.h) it is limited to: only subscribers
+     * who gave a point inside one of them get it. None: every subscriber of the topics. */
+    int64_t areas[BROADCAST_AREAS_MAX];
+    size_t n_areas;
 } broadcast_draft;
+
+/* Parses area ids given by a form into d->areas (each one of the tenant's broadcast or
+ * quartier areas: ERR_INVALID_ARG "areas" otherwise). */
+int broadcast_pick_areas(core *c, int64_t tenant_id, const char *const *values, size_t n_values,
+                         broadcast_draft *d, error *err);
+/* 1 when a subscriber at (has_point, lat, lon) is reached by a broadcast limited to
+ * areas[n] (n 0: everyone); its areas are looked up once per call. */
+int broadcast_reaches(core *c, int64_t tenant_id, const int64_t *areas, size_t n, int has_point,
+                      double lat, double lon);
 
 /* Checks d: ERR_MISSING_ARG or ERR_INVALID_ARG naming "subject", "body", "subject_en",
  * "body_en", "channels" or "topics". */

@@ -20,6 +20,7 @@
 #include "channels/mail/mail.h"
 #include "core/actor.h"
 #include "core/admin.h"
+#include "core/area.h"
 #include "core/broadcast.h"
 #include "core/core.h"
 #include "core/jobs.h"
@@ -133,8 +134,8 @@ static size_t active_of(fixture *f, const char *address)
 static void subscribe(fixture *f, const char *email, const int64_t *ids, size_t n)
 {
     error err;
-    assert_int_equal(broadcast_subscribe(f->db.core, f->tenant_id, email, "fr", ids, n, 0, BASE_URL,
-                                         NULL, NULL, &err),
+    assert_int_equal(broadcast_subscribe(f->db.core, f->tenant_id, email, "fr", ids, n, 0, NULL,
+                                         BASE_URL, NULL, NULL, &err),
                      0);
 }
 
@@ -194,7 +195,7 @@ static void test_opt_in_tokens(void **state)
 
     /* Bad inputs. */
     assert_int_equal(broadcast_subscribe(f->db.core, f->tenant_id, "pas une adresse", "fr", ids, 1,
-                                         0, BASE_URL, NULL, NULL, &err),
+                                         0, NULL, BASE_URL, NULL, NULL, &err),
                      -1);
     assert_string_equal(err.arg, "email");
     const char *bad[] = {"999999"};
@@ -325,6 +326,83 @@ static void test_batches(void **state)
     assert_int_equal(due[0].priority, 0);
 }
 
+/* A broadcast area: the square 45.70–45.80 N, 4.80–4.90 E. */
+#define CENTRE_GEOJSON                                                                             \
+    "{\"type\":\"FeatureCollection\",\"features\":[{\"type\":\"Feature\",\"properties\":{"         \
+    "\"code\":\"centre\",\"nom\":\"Centre\"},\"geometry\":{\"type\":\"Polygon\","                  \
+    "\"coordinates\":[[[4.8,45.7],[4.9,45.7],[4.9,45.8],[4.8,45.8],[4.8,45.7]]]}}]}"
+
+static void test_areas(void **state)
+{
+    fixture *f = *state;
+    error err;
+    area_import_result res;
+    long problems = 0;
+    assert_int_equal(area_import(f->db.core, f->tenant_id, AREA_BROADCAST, CENTRE_GEOJSON,
+                                 strlen(CENTRE_GEOJSON), NULL, NULL, &res, &problems, &err),
+                     0);
+    assert_int_equal(problems, 0);
+    store_area *areas = NULL;
+    size_t na = 0;
+    assert_int_equal(area_list(f->db.core, f->tenant_id, AREA_BROADCAST, &f->a, &areas, &na, &err),
+                     0);
+    assert_int_equal(na, 1);
+
+    /* Inside, outside, and without a point: all subscribed to «travaux» and confirmed. */
+    int64_t ids[] = {f->works};
+    const char *who[] = {"dedans@exemple.test", "dehors@exemple.test", "nulle.part@exemple.test"};
+    broadcast_point at[] = {{1, 45.75, 4.85}, {1, 45.95, 4.85}, {0, 0, 0}};
+    for (size_t i = 0; i < 3; i++) {
+        assert_int_equal(broadcast_subscribe(f->db.core, f->tenant_id, who[i], "fr", ids, 1, 0,
+                                             &at[i], BASE_URL, NULL, NULL, &err),
+                         0);
+        assert_int_equal(broadcast_confirm(f->db.core, f->tenant_id, last_confirm_token(f, who[i]),
+                                           NULL, NULL, &err),
+                         0);
+    }
+    broadcast_point bad = {1, 123.0, 4.0};
+    assert_int_equal(broadcast_subscribe(f->db.core, f->tenant_id, "x@exemple.test", "fr", ids, 1,
+                                         0, &bad, BASE_URL, NULL, NULL, &err),
+                     -1);
+    assert_string_equal(err.arg, "lat");
+
+    broadcast_draft d = {.subject = "Coupure",
+                         .body = "Rue fermée.",
+                         .email = 1,
+                         .topics = {f->works},
+                         .n_topics = 1};
+    const char *picked[] = {arena_printf(&f->a, "%lld", (long long)areas[0].id)};
+    assert_int_equal(broadcast_pick_areas(f->db.core, f->tenant_id, picked, 1, &d, &err), 0);
+    assert_int_equal(d.n_areas, 1);
+    const char *unknown[] = {"424242"};
+    broadcast_draft other = d;
+    assert_int_equal(broadcast_pick_areas(f->db.core, f->tenant_id, unknown, 1, &other, &err), -1);
+    assert_string_equal(err.arg, "areas");
+
+    int64_t count = 0;
+    assert_int_equal(broadcast_count(f->db.core, f->tenant_id, &d, &count, &err), 0);
+    assert_int_equal(count, 1);
+    core_actor manager = actor_of_agent(&f->manager, "test");
+    int64_t id = 0;
+    assert_int_equal(
+        broadcast_send(f->db.core, f->tenant_id, &manager, &d, BASE_URL, &id, NULL, NULL, &err), 0);
+    assert_int_equal(run_jobs(f).done, 1);
+    size_t notices = 0;
+    assert_int_equal(outbox_of_broadcast(f, id, &notices), 1);
+    store_outbox *rows = NULL;
+    size_t n = 0;
+    assert_int_equal(
+        f->db.store->ops->outbox.list(f->db.store, f->tenant_id, 0, &f->a, &rows, &n, &err), 0);
+    for (size_t i = 0; i < n; i++)
+        if (rows[i].broadcast_id == id)
+            assert_string_equal(rows[i].recipient, "dedans@exemple.test");
+
+    /* Without areas, all three. */
+    d.n_areas = 0;
+    assert_int_equal(broadcast_count(f->db.core, f->tenant_id, &d, &count, &err), 0);
+    assert_int_equal(count, 3);
+}
+
 static void test_draft_checks(void **state)
 {
     (void)state;
@@ -369,6 +447,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_opt_in_tokens, setup, teardown),
         cmocka_unit_test_setup_teardown(test_batches, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_areas, setup, teardown),
         cmocka_unit_test(test_draft_checks),
         cmocka_unit_test(test_throttle),
     };

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/area.h"
 #include "core/broadcast.h"
 #include "core/perm.h"
 #include "web/backoffice/backoffice.h"
@@ -68,6 +69,34 @@ static json_t *topics_json(const store_topic *t, size_t n, const int64_t *chosen
     return list;
 }
 
+/* The areas a broadcast may target (broadcast areas, then quartiers), each {id, name,
+ * checked} (those of d ticked); only `chosen` ones when that is set. NULL and err when the
+ * list cannot be read. */
+static json_t *areas_json(http_req *rq, int64_t tenant_id, const int64_t *ids, size_t n_ids,
+                          int chosen, error *err)
+{
+    static const area_kind kinds[] = {AREA_BROADCAST, AREA_QUARTIER};
+    json_t *out = json_array();
+    for (size_t k = 0; k < 2; k++) {
+        store_area *list = NULL;
+        size_t n = 0;
+        if (area_list(rq->core, tenant_id, kinds[k], rq->arena, &list, &n, err) != 0) {
+            json_decref(out);
+            return NULL;
+        }
+        for (size_t i = 0; i < n; i++) {
+            int checked = 0;
+            for (size_t j = 0; j < n_ids; j++)
+                checked |= ids[j] == list[i].id;
+            if (!chosen || checked)
+                json_array_append_new(out,
+                                      json_pack("{s:I, s:s, s:b}", "id", (json_int_t)list[i].id,
+                                                "name", list[i].name, "checked", checked));
+        }
+    }
+    return out;
+}
+
 /* The list and the form (with what was typed, and errors, when given). */
 static void list_page(http_req *rq, bo_page *p, const broadcast_draft *d)
 {
@@ -103,6 +132,13 @@ static void list_page(http_req *rq, bo_page *p, const broadcast_draft *d)
     bo_page_set(p, "broadcasts", rows);
     bo_page_set(p, "topics", topics_json(topics, nt, d ? d->topics : NULL, d ? d->n_topics : 0));
     bo_page_set(p, "email_checked", json_boolean(!d || d->email));
+    json_t *areas = areas_json(rq, t->rec.id, d ? d->areas : NULL, d ? d->n_areas : 0, 0, &e);
+    if (!areas) {
+        bo_page_fail(p, &e);
+        return;
+    }
+    bo_page_set(p, "has_areas", json_boolean(json_array_size(areas) > 0));
+    bo_page_set(p, "areas", areas);
     bo_page_render(p, bo_page_has_errors(p) ? 400 : 200, "agent/broadcasts",
                    bo_page_str(p, "broadcasts.title"));
 }
@@ -165,6 +201,13 @@ static int read_draft(bo_page *p, const form *f, broadcast_draft *d)
     }
     if (!d->email)
         bo_page_error_key(p, "channel_email", "broadcasts.errors.channel_required");
+    const char *area_values[BROADCAST_AREAS_MAX + 1];
+    size_t na = 0;
+    for (size_t i = 0; i < f->count && na <= BROADCAST_AREAS_MAX; i++)
+        if (strcmp(f->fields[i].name, "areas") == 0)
+            area_values[na++] = f->fields[i].value;
+    if (broadcast_pick_areas(rq->core, t->rec.id, area_values, na, d, &e) != 0)
+        bo_page_error_key(p, "areas", "broadcasts.errors.areas_invalid");
     return bo_page_has_errors(p) ? -1 : 0;
 }
 
@@ -226,6 +269,12 @@ static void list_post(http_req *rq)
                                           json_pack("{s:I, s:s}", "id", (json_int_t)topics[i].id,
                                                     "name", topics[i].name));
         bo_page_set(&p, "chosen", chosen);
+        json_t *chosen_areas = areas_json(rq, t->rec.id, d.areas, d.n_areas, 1, &e);
+        if (!chosen_areas) {
+            bo_page_fail(&p, &e);
+            return;
+        }
+        bo_page_set(&p, "chosen_areas", chosen_areas);
         bo_page_set(&p, "count", json_integer(count));
         bo_page_render(&p, 200, "agent/broadcast_confirm",
                        bo_page_str(&p, "broadcasts.confirm_title"));
@@ -290,9 +339,26 @@ static void one_get(http_req *rq)
                 json_array_append_new(names, json_string(topics[i].name));
     }
     json_decref(ids);
+    int64_t area_ids[BROADCAST_AREAS_MAX];
+    size_t n_area_ids = 0;
+    json_t *aj = json_loads(b.areas, 0, NULL);
+    json_array_foreach(aj, k, v)
+    {
+        if (n_area_ids < BROADCAST_AREAS_MAX)
+            area_ids[n_area_ids++] = (int64_t)json_integer_value(v);
+    }
+    json_decref(aj);
+    json_t *areas = areas_json(rq, t->rec.id, area_ids, n_area_ids, 1, &e),
+           *area_names = json_array();
+    json_array_foreach(areas, k, v)
+    {
+        json_array_append(area_names, json_object_get(v, "name"));
+    }
+    json_decref(areas);
     bo_page_set(&p, "broadcast",
-                json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:b, s:o, s:o}", "subject", b.subject,
-                          "body", b.body, "subject_en", b.subject_en, "body_en", b.body_en, "date",
+                json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:b, s:o, s:o, s:o}", "subject",
+                          b.subject, "body", b.body, "subject_en", b.subject_en, "body_en",
+                          b.body_en, "date",
                           present_date(rq->arena, p.l, b.created_at, tz_of(rq), 1), "recipients",
                           (json_int_t)b.recipients, "queuing", b.queued_at == 0, "topics", names,
                           "figures", figures(sc, ns)));

@@ -8,6 +8,7 @@
  */
 #include <string.h>
 
+#include "core/address.h"
 #include "core/broadcast.h"
 #include "util/utf8.h"
 #include "web/portal/portal.h"
@@ -134,6 +135,10 @@ static int form_page(sub_page *p, const form *typed, int status)
                                         "checked", checked));
     }
     json_object_set_new(p->ctx, "topics", list);
+    int64_t addresses = 0;
+    if (address_count(rq->core, p->tenant->rec.id, &addresses, &e) != 0)
+        return web_write_error(rq, &e), -1;
+    json_object_set_new(p->ctx, "ask_address", json_boolean(addresses > 0));
     store_account acc;
     if (web_account(rq, &acc)) {
         store_subscriber *subs = NULL;
@@ -224,6 +229,26 @@ static void subscribe_post(http_req *rq)
     for (size_t i = 0; i < f.count && nv <= BROADCAST_TOPICS_MAX; i++)
         if (strcmp(f.fields[i].name, "topics") == 0)
             values[nv++] = f.fields[i].value;
+    /* Where they live, when given: the portal's address list resolves what was typed (the
+     * same lookup as a report's location without JavaScript), for broadcasts to areas. */
+    broadcast_point at = {0};
+    const char *typed = form_get(&f, "address");
+    if (typed && *typed) {
+        if (utf8_valid(typed, strlen(typed)) && strlen(typed) <= FIELD_MAX)
+            json_object_set_new(p->values, "address", json_string(typed));
+        store_address *hits = NULL;
+        size_t nh = 0;
+        const store_address *take = NULL;
+        if (address_resolve(rq->core, p->tenant->rec.id, typed, NULL, 5, rq->arena, &hits, &nh,
+                            &take, &e) != 0) {
+            web_write_error(rq, &e);
+            return;
+        }
+        if (take)
+            at = (broadcast_point){.has = 1, .lat = take->lat, .lon = take->lon};
+        else
+            page_error(p, "address", "subscriptions.errors.address_unknown");
+    }
     int64_t ids[BROADCAST_TOPICS_MAX];
     size_t n = 0;
     if (broadcast_pick_topics(rq->core, p->tenant->rec.id, values, nv, ids, &n, &e) != 0) {
@@ -251,9 +276,9 @@ static void subscribe_post(http_req *rq)
     int64_t account_id = web_account(rq, &acc) ? acc.id : 0;
     rq->user = p;
     http_wait *w = http_wait_begin(rq, subscribe_done);
-    int rc =
-        broadcast_subscribe(rq->core, p->tenant->rec.id, email, p->l == LANG_EN ? "en" : "fr", ids,
-                            n, account_id, http_base_url(rq, p->tenant), http_wait_done, w, &e);
+    int rc = broadcast_subscribe(rq->core, p->tenant->rec.id, email, p->l == LANG_EN ? "en" : "fr",
+                                 ids, n, account_id, &at, http_base_url(rq, p->tenant),
+                                 http_wait_done, w, &e);
     http_wait_started(w, rc, &e);
 }
 
