@@ -361,7 +361,7 @@ static void one_get(http_req *rq)
                           b.body_en, "date",
                           present_date(rq->arena, p.l, b.created_at, tz_of(rq), 1), "recipients",
                           (json_int_t)b.recipients, "queuing", b.queued_at == 0, "topics", names,
-                          "figures", figures(sc, ns)));
+                          "figures", figures(sc, ns), "areas", area_names));
     bo_page_render(&p, 200, "agent/broadcast", b.subject);
 }
 
