@@ -77,6 +77,49 @@ int broadcast_pick_topics(core *c, int64_t tenant_id, const char *const *values,
     return rc;
 }
 
+typedef struct topic_op {
+    core_op op;
+    store_topic t;
+    core_actor who;
+} topic_op;
+
+static int apply_topic(store *s, core_op *op, error *err)
+{
+    topic_op *to = (topic_op *)op;
+    if (s->ops->broadcasts.tx_topic_update(s, &to->t, err) != 0)
+        return -1;
+    return audit_append_who_tx(s, to->t.tenant_id, &to->who, "change", "topic", &to->t.id, 1, err);
+}
+
+static int text_check(const char *v, const char *arg, size_t max_chars, int required, error *err);
+
+int broadcast_topic_update(core *c, int64_t tenant_id, const core_actor *who, const store_topic *t,
+                           core_done_fn cb, void *ctx, error *err)
+{
+    if (who->kind != ACTOR_AGENT || !perm_can_admin(who->agent))
+        return error_set(err, ERR_FORBIDDEN, NULL, "only administrators edit topics");
+    if (text_check(t->name, "name", BROADCAST_TOPIC_NAME_MAX, 1, err) != 0 ||
+        text_check(t->name_en, "name_en", BROADCAST_TOPIC_NAME_MAX, 0, err) != 0 ||
+        text_check(t->description, "description", BROADCAST_TOPIC_DESCRIPTION_MAX, 0, err) != 0 ||
+        text_check(t->description_en, "description_en", BROADCAST_TOPIC_DESCRIPTION_MAX, 0, err) !=
+            0)
+        return -1;
+    topic_op *to = core_op_new(sizeof *to, apply_topic);
+    if (!to)
+        return error_set(err, ERR_UNAVAILABLE, NULL, "out of memory");
+    arena *a = &to->op.a;
+    to->who = *who;
+    to->t = (store_topic){
+        .id = t->id,
+        .tenant_id = tenant_id,
+        .name = arena_printf(a, "%s", t->name),
+        .name_en = arena_printf(a, "%s", t->name_en ? t->name_en : ""),
+        .description = arena_printf(a, "%s", t->description ? t->description : ""),
+        .description_en = arena_printf(a, "%s", t->description_en ? t->description_en : ""),
+        .active = t->active ? 1 : 0};
+    return core_op_submit(c, to, cb, ctx, err);
+}
+
 /* ---- subscribing ---- */
 
 typedef struct subscribe_op {

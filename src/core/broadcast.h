@@ -36,6 +36,17 @@
 int broadcast_topics(core *c, int64_t tenant_id, int active_only, arena *a, store_topic **out,
                      size_t *n, error *err);
 
+#define BROADCAST_TOPIC_NAME_MAX 80         /* characters of a topic's name */
+#define BROADCAST_TOPIC_DESCRIPTION_MAX 300 /* characters of its description */
+
+/* An administrator's edit of topic t->id of tenant_id (name required, name_en, description,
+ * description_en, active), audited ("change", "topic") in the same write. ERR_FORBIDDEN when
+ * who is not an admin, ERR_MISSING_ARG or ERR_INVALID_ARG naming "name", "name_en",
+ * "description" or "description_en", ERR_NOT_FOUND for a topic of no such id. who's agent
+ * and source must outlive the job. cb NULL: waits. */
+int broadcast_topic_update(core *c, int64_t tenant_id, const core_actor *who, const store_topic *t,
+                           core_done_fn cb, void *ctx, error *err);
+
 /* Parses a list of topic ids given by a form (decimal strings), each one of the tenant's
  * active topics, into ids (room for BROADCAST_TOPICS_MAX); *n how many. ERR_MISSING_ARG
  * "topics" when none, ERR_INVALID_ARG "topics" for an unknown one. */

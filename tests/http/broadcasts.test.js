@@ -160,4 +160,25 @@ test('broadcasts: double opt-in, one-click unsubscribe, roles', { skip }, async 
         assert.equal(srv.sql(`SELECT recipients FROM broadcasts WHERE id = ${id}`).trim(), '0');
         assert.equal(mta.messages().filter((x) => x.subject === 'Coupure d’eau mardi').length, 0);
     });
+
+    await t.test('administrators edit the topics; managers may not', async () => {
+        const admin = F.addAgent(srv, { email: 'admin.diffusion@ville-demo.test', name: 'Admin', role: 'admin' });
+        const cm = await F.login(srv, manager);
+        assert.equal((await cm.get('/agent/diffusions/sujets')).status, 403);
+        const ca = await F.login(srv, admin);
+        const page = await ca.get('/agent/diffusions/sujets');
+        assert.equal(page.status, 200);
+        const refused = await ca.post(`/agent/diffusions/sujets/${water}`, { name: '', active: '1' });
+        assert.equal(refused.status, 400);
+        assert.match(refused.text, /Indiquez le nom du sujet/);
+        const saved = await ca.post(`/agent/diffusions/sujets/${water}`,
+                                    { name: 'Eau potable', name_en: 'Drinking water', description: 'Coupures et qualité de l’eau.', description_en: '' });
+        assert.equal(saved.status, 303);
+        assert.equal(srv.sql(`SELECT name || '|' || active FROM topics WHERE id = ${water}`).trim(), 'Eau potable|0');
+        assert.equal(srv.sql(`SELECT count(*) FROM audit_log WHERE action = 'change' AND object_kind = 'topic'`).trim(), '1');
+        const portal = await new F.Client(srv).get('/abonnements');
+        assert.doesNotMatch(portal.text, new RegExp(`name="topics" value="${water}"`), 'a topic switched off is not offered');
+        const missing = await ca.post('/agent/diffusions/sujets/999999', { name: 'X' });
+        assert.equal(missing.status, 404);
+    });
 });

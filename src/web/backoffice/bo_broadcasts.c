@@ -365,7 +365,154 @@ static void one_get(http_req *rq)
     bo_page_render(&p, 200, "agent/broadcast", b.subject);
 }
 
+/* ---- the topics, for administrators ---- */
+
+static void topics_page(http_req *rq, bo_page *p, int64_t failed_id)
+{
+    const cat_tenant *t = web_tenant(rq);
+    store_topic *topics = NULL;
+    size_t nt = 0;
+    error e;
+    if (broadcast_topics(rq->core, t->rec.id, 0, rq->arena, &topics, &nt, &e) != 0) {
+        bo_page_fail(p, &e);
+        return;
+    }
+    json_t *list = json_array();
+    for (size_t i = 0; i < nt; i++) {
+        /* The topic whose form was refused shows what was typed (the page's values). */
+        int typed = topics[i].id == failed_id;
+        json_t *o =
+            json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:b, s:b}", "id", (json_int_t)topics[i].id,
+                      "code", topics[i].code, "name", topics[i].name, "name_en", topics[i].name_en,
+                      "description", topics[i].description, "description_en",
+                      topics[i].description_en, "active", topics[i].active, "refused", typed);
+        if (typed) {
+            static const char *const fields[] = {"name", "name_en", "description",
+                                                 "description_en"};
+            for (size_t k = 0; k < 4; k++) {
+                json_object_set(o, fields[k], json_object_get(p->values, fields[k]));
+                const char *key =
+                    arena_printf(rq->arena, "%s-%lld", fields[k], (long long)topics[i].id);
+                json_t *msg = json_object_get(p->field_errors, key);
+                if (msg)
+                    json_object_set(o, arena_printf(rq->arena, "err_%s", fields[k]), msg);
+            }
+        }
+        json_array_append_new(list, o);
+    }
+    bo_page_set(p, "topics", list);
+    bo_page_render(p, bo_page_has_errors(p) ? 400 : 200, "agent/broadcast_topics",
+                   bo_page_str(p, "broadcasts.topics_title"));
+}
+
+static void topics_get(http_req *rq)
+{
+    store_agent a;
+    bo_page p;
+    if (!bo_admin(rq, &a) || bo_page_start(&p, rq, &a) != 0)
+        return;
+    if (form_get(&rq->query, "fait"))
+        bo_page_notice(&p, "success", bo_page_str(&p, "broadcasts.topic_saved"));
+    topics_page(rq, &p, 0);
+}
+
+typedef struct topic_state {
+    store_agent agent;
+    bo_page page;
+    int64_t id;
+} topic_state;
+
+static void topic_done(http_req *rq)
+{
+    const http_wait *w = http_wait_result(rq);
+    topic_state *st = rq->user;
+    if (w && w->rc == 0) {
+        bo_page_discard(&st->page);
+        web_redirect(rq, arena_printf(rq->arena, BASE "/sujets?fait=1%s",
+                                      rq->lang == LANG_EN ? "&lang=en" : ""));
+        return;
+    }
+    error e;
+    if (w)
+        e = w->err;
+    else
+        error_set(&e, ERR_INTERNAL, NULL, "no write was waited for");
+    if (e.code == ERR_NOT_FOUND) {
+        bo_page_discard(&st->page);
+        bo_not_found(rq);
+        return;
+    }
+    bo_page_fail(&st->page, &e);
+}
+
+static void topic_post(http_req *rq)
+{
+    form f;
+    error e;
+    topic_state *st = arena_alloc(rq->arena, sizeof *st);
+    if (!st) {
+        error_set(&e, ERR_UNAVAILABLE, NULL, "out of memory");
+        web_write_error(rq, &e);
+        return;
+    }
+    memset(st, 0, sizeof *st);
+    if (!bo_admin(rq, &st->agent) || bo_form(rq, &f) != 0 ||
+        bo_page_start(&st->page, rq, &st->agent) != 0)
+        return;
+    bo_page *p = &st->page;
+    st->id = bo_admin_id(rq->params[0]);
+    store_topic t = {.id = st->id, .active = form_get(&f, "active") != NULL};
+    static const struct {
+        const char *field;
+        size_t max;
+        int required;
+    } fields[] = {{"name", BROADCAST_TOPIC_NAME_MAX, 1},
+                  {"name_en", BROADCAST_TOPIC_NAME_MAX, 0},
+                  {"description", BROADCAST_TOPIC_DESCRIPTION_MAX, 0},
+                  {"description_en", BROADCAST_TOPIC_DESCRIPTION_MAX, 0}};
+    const char **slots[] = {&t.name, &t.name_en, &t.description, &t.description_en};
+    for (size_t i = 0; i < 4; i++) {
+        const char *v = form_get(&f, fields[i].field);
+        v = v ? v : "";
+        *slots[i] = v;
+        bo_page_value(p, fields[i].field, v);
+        char key[80];
+        if (!*v && fields[i].required) {
+            snprintf(key, sizeof key, "broadcasts.errors.topic_%s_required", fields[i].field);
+            bo_page_error_key(
+                p, arena_printf(rq->arena, "%s-%lld", fields[i].field, (long long)st->id), key);
+        } else if (!utf8_valid(v, strlen(v)) || utf8_length(v, strlen(v)) > fields[i].max) {
+            snprintf(key, sizeof key, "broadcasts.errors.topic_%s_invalid", fields[i].field);
+            bo_page_error_key(
+                p, arena_printf(rq->arena, "%s-%lld", fields[i].field, (long long)st->id), key);
+        }
+    }
+    if (!st->id) {
+        bo_page_discard(p);
+        bo_not_found(rq);
+        return;
+    }
+    if (bo_page_has_errors(p)) {
+        topics_page(rq, p, st->id);
+        return;
+    }
+    core_actor *who = arena_alloc(rq->arena, sizeof *who);
+    if (!who) {
+        error_set(&e, ERR_UNAVAILABLE, NULL, "out of memory");
+        bo_page_fail(p, &e);
+        return;
+    }
+    *who = bo_who(rq, &st->agent);
+    rq->user = st;
+    http_wait *w = http_wait_begin(rq, topic_done);
+    int rc =
+        broadcast_topic_update(rq->core, web_tenant(rq)->rec.id, who, &t, http_wait_done, w, &e);
+    http_wait_started(w, rc, &e);
+}
+
 const http_route bo_broadcast_routes[] = {
+    {HTTP_GET | HTTP_HEAD, "/agent/diffusions/sujets", topics_get},
+    {HTTP_POST, "/agent/diffusions/sujets/{}", topic_post},
     {HTTP_GET | HTTP_HEAD, "/agent/diffusions", list_get},
     {HTTP_POST, "/agent/diffusions", list_post},
     {HTTP_GET | HTTP_HEAD, "/agent/diffusions/{}", one_get},
