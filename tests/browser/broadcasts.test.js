@@ -72,4 +72,26 @@ describe('broadcast pages in a browser', () => {
             await page.close();
         }
     });
+
+    it('the topics page for an administrator: on a phone, with and without JavaScript', async () => {
+        const admin = FB.addAgent(env.srv, { email: 'sujets.telephone@ville-demo.test', name: 'Admin Sujets', role: 'admin' });
+        for (const javaScriptEnabled of [false, true]) {
+            const what = `JavaScript ${javaScriptEnabled ? 'on' : 'off'}`;
+            const page = await env.newPage({ javaScriptEnabled, viewport: { width: WIDTH, height: 844 } });
+            await FB.loginPage(page, env.srv, admin);
+            await B.goto(page, env.srv.url + '/agent/diffusions/sujets');
+            await checkPage(page, `topics (${what})`, javaScriptEnabled);
+            const form = 'form[action^="/agent/diffusions/sujets/"]';
+            await page.locator(`${form} input[name="name"]`).first().fill('');
+            await submit(page, form);
+            assert.equal(await page.locator('input[name="name"][aria-invalid="true"]').count(), 1);
+            await checkPage(page, `topics refused (${what})`, javaScriptEnabled);
+            const refused = 'form:has(input[name="name"][aria-invalid="true"])';
+            await page.locator(`${refused} input[name="name"]`).fill('Travaux et voirie');
+            await submit(page, refused);
+            assert.equal(await page.locator('.notice, [role="status"]').count() > 0, true, 'the save is announced');
+            await checkPage(page, `topic saved (${what})`, javaScriptEnabled);
+            await page.close();
+        }
+    });
 });

@@ -31,6 +31,16 @@ static const char *S(const sub_page *p, const char *key)
     return present_string(p->rq->present, p->l, key);
 }
 
+/* Drops a page that will not be rendered. */
+static void page_discard(sub_page *p)
+{
+    json_decref(p->ctx);
+    json_decref(p->errors);
+    json_decref(p->field_errors);
+    json_decref(p->values);
+    p->ctx = p->errors = p->field_errors = p->values = NULL;
+}
+
 static int page_start(sub_page *p, http_req *rq)
 {
     memset(p, 0, sizeof *p);
@@ -43,10 +53,7 @@ static int page_start(sub_page *p, http_req *rq)
     p->field_errors = json_object();
     p->values = json_object();
     if (!p->ctx || !p->errors || !p->field_errors || !p->values) {
-        json_decref(p->ctx);
-        json_decref(p->errors);
-        json_decref(p->field_errors);
-        json_decref(p->values);
+        page_discard(p);
         error e;
         error_set(&e, ERR_INTERNAL, NULL, "out of memory");
         web_write_error(rq, &e);
@@ -118,7 +125,7 @@ static int form_page(sub_page *p, const form *typed, int status)
     size_t nt = 0;
     error e;
     if (broadcast_topics(rq->core, p->tenant->rec.id, 1, rq->arena, &topics, &nt, &e) != 0)
-        return web_write_error(rq, &e), -1;
+        goto failed;
     json_t *list = json_array();
     for (size_t i = 0; i < nt; i++) {
         const char *id = arena_printf(rq->arena, "%lld", (long long)topics[i].id);
@@ -137,7 +144,7 @@ static int form_page(sub_page *p, const form *typed, int status)
     json_object_set_new(p->ctx, "topics", list);
     int64_t addresses = 0;
     if (address_count(rq->core, p->tenant->rec.id, &addresses, &e) != 0)
-        return web_write_error(rq, &e), -1;
+        goto failed;
     json_object_set_new(p->ctx, "ask_address", json_boolean(addresses > 0));
     store_account acc;
     if (web_account(rq, &acc)) {
@@ -145,7 +152,7 @@ static int form_page(sub_page *p, const form *typed, int status)
         size_t ns = 0;
         if (broadcast_subscriptions(rq->core, p->tenant->rec.id, acc.email, acc.id, rq->arena,
                                     &subs, &ns, &e) != 0)
-            return web_write_error(rq, &e), -1;
+            goto failed;
         json_t *mine = json_array();
         for (size_t i = 0; i < ns; i++) {
             json_t *names = json_array();
@@ -169,6 +176,10 @@ static int form_page(sub_page *p, const form *typed, int status)
     }
     page_render(p, status, "subscriptions/form", "subscriptions.form.title");
     return 0;
+failed:
+    page_discard(p);
+    web_write_error(rq, &e);
+    return -1;
 }
 
 static void form_get_page(http_req *rq)
@@ -188,10 +199,7 @@ static void subscribe_done(http_req *rq)
             form_page(p, NULL, 400);
             return;
         }
-        json_decref(p->ctx);
-        json_decref(p->errors);
-        json_decref(p->field_errors);
-        json_decref(p->values);
+        page_discard(p);
         web_write_error(rq, &e);
         return;
     }
@@ -241,6 +249,7 @@ static void subscribe_post(http_req *rq)
         const store_address *take = NULL;
         if (address_resolve(rq->core, p->tenant->rec.id, typed, NULL, 5, rq->arena, &hits, &nh,
                             &take, &e) != 0) {
+            page_discard(p);
             web_write_error(rq, &e);
             return;
         }
@@ -253,6 +262,7 @@ static void subscribe_post(http_req *rq)
     size_t n = 0;
     if (broadcast_pick_topics(rq->core, p->tenant->rec.id, values, nv, ids, &n, &e) != 0) {
         if (e.code != ERR_MISSING_ARG && e.code != ERR_INVALID_ARG) {
+            page_discard(p);
             web_write_error(rq, &e);
             return;
         }
@@ -266,10 +276,7 @@ static void subscribe_post(http_req *rq)
     }
     if (web_limit(rq, "subscribe", NULL, RATE_SUBSCRIBE) != 0 ||
         web_limit_shared(rq, "subscribe-to", web_email_key(rq, email), RATE_SUBSCRIBE_TO) != 0) {
-        json_decref(p->ctx);
-        json_decref(p->errors);
-        json_decref(p->field_errors);
-        json_decref(p->values);
+        page_discard(p);
         return;
     }
     store_account acc;
