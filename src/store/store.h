@@ -223,8 +223,9 @@ typedef struct store_accounts_ops {
      * «account_deleted» event by actor, lose their link to the account and are marked
      * erase_requested_at = now (*n_requests: how many); the account's sessions and tokens,
      * its «moi aussi» key (supporter_key, may be NULL), the messages addressed to the
-     * account alone (outbox rows of its address without a request) and the account row
-     * go. ERR_NOT_FOUND when the account is absent. */
+     * account alone (outbox rows of its address without a request), its broadcast
+     * subscriptions and those of its address, and the account row go. ERR_NOT_FOUND when
+     * the account is absent. */
     int (*tx_delete)(store *s, int64_t tenant_id, int64_t account_id, int by_email,
                      const char *supporter_key, const char *actor, int64_t now,
                      int64_t *n_requests, error *err);

@@ -403,6 +403,56 @@ static void test_areas(void **state)
     assert_int_equal(count, 3);
 }
 
+typedef struct account_job {
+    store_account acc;
+    int64_t id;
+} account_job;
+
+static int insert_account(store *s, void *arg, error *err)
+{
+    account_job *j = arg;
+    return s->ops->accounts.tx_insert(s, &j->acc, &j->id, err);
+}
+
+static int delete_account(store *s, void *arg, error *err)
+{
+    account_job *j = arg;
+    return s->ops->accounts.tx_delete(s, j->acc.tenant_id, j->id, 1, NULL, "citizen", time_now(),
+                                      NULL, err);
+}
+
+/* A deleted account takes its subscriptions, and those of its address, with it (RGPD). */
+static void test_account_deletion(void **state)
+{
+    fixture *f = *state;
+    error err;
+    account_job j = {.acc = {.tenant_id = f->tenant_id,
+                             .email = "claude@exemple.test",
+                             .password_hash = "x",
+                             .display_name = "Claude",
+                             .notify = "email",
+                             .lang = "fr",
+                             .created_at = time_now()}};
+    assert_int_equal(store_write_sync(f->db.store, insert_account, &j, &err), 0);
+    int64_t ids[] = {f->works};
+    assert_int_equal(broadcast_subscribe(f->db.core, f->tenant_id, "claude@exemple.test", "fr", ids,
+                                         1, j.id, NULL, BASE_URL, NULL, NULL, &err),
+                     0);
+    assert_int_equal(broadcast_confirm(f->db.core, f->tenant_id,
+                                       last_confirm_token(f, "claude@exemple.test"), NULL, NULL,
+                                       &err),
+                     0);
+    subscribe(f, "claude@exemple.test", ids, 1); /* pending, without the account */
+    assert_int_equal(active_of(f, "claude@exemple.test"), 1);
+    assert_int_equal(store_write_sync(f->db.store, delete_account, &j, &err), 0);
+    assert_int_equal(active_of(f, "claude@exemple.test"), 0);
+    store_subscriber *s = NULL;
+    size_t n = 0;
+    assert_int_equal(
+        broadcast_subscriptions(f->db.core, f->tenant_id, NULL, j.id, &f->a, &s, &n, &err), 0);
+    assert_int_equal(n, 0);
+}
+
 static void test_draft_checks(void **state)
 {
     (void)state;
@@ -448,6 +498,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_opt_in_tokens, setup, teardown),
         cmocka_unit_test_setup_teardown(test_batches, setup, teardown),
         cmocka_unit_test_setup_teardown(test_areas, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_account_deletion, setup, teardown),
         cmocka_unit_test(test_draft_checks),
         cmocka_unit_test(test_throttle),
     };
