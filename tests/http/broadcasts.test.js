@@ -7,6 +7,10 @@
  * broadcast does not reach them. Agents (not managers) may not broadcast.
  */
 const test = require('node:test');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { execFileSync } = require('node:child_process');
 const assert = require('node:assert/strict');
 const { startServer } = require('./harness');
 const { startMta, mtaAvailable } = require('./mta');
@@ -180,5 +184,28 @@ test('broadcasts: double opt-in, one-click unsubscribe, roles', { skip }, async 
         assert.doesNotMatch(portal.text, new RegExp(`name="topics" value="${water}"`), 'a topic switched off is not offered');
         const missing = await ca.post('/agent/diffusions/sujets/999999', { name: 'X' });
         assert.equal(missing.status, 404);
+
+        /* An address known only by its subscription: the RGPD export finds it and lists it. */
+        const archived = 'archive.abonnee@exemple.test';
+        const c = await subscribe(srv, archived, [works]);
+        const [m] = await mta.waitFor((x) => x.to === archived && /Confirmez votre abonnement/.test(x.subject));
+        assert.equal((await c.useLink(linkIn(m.text, srv, '/abonnements/confirmer\\?jeton='))).status, 200);
+        await ca.get('/agent/admin/export');
+        const r = await fetch(srv.url + '/agent/admin/export', {
+            method: 'POST', redirect: 'manual',
+            headers: { Cookie: ca.cookieHeader(), 'Content-Type': 'application/x-www-form-urlencoded' },
+            body: new URLSearchParams({ csrf_token: ca.csrf, email: archived }).toString(),
+        });
+        assert.equal(r.status, 200);
+        const file = path.join(os.tmpdir(), `guichet-bcast-export-${process.pid}.zip`);
+        fs.writeFileSync(file, Buffer.from(await r.arrayBuffer()));
+        const compte = JSON.parse(execFileSync('python3', ['-c',
+            'import sys, zipfile; sys.stdout.write(zipfile.ZipFile(sys.argv[1]).read("compte.json").decode())', file],
+            { encoding: 'utf8' }));
+        fs.rmSync(file);
+        assert.equal(compte.subscriptions.length, 1);
+        assert.equal(compte.subscriptions[0].address, archived);
+        assert.deepEqual(compte.subscriptions[0].topics, ['Travaux']);
+        assert.ok(compte.subscriptions[0].confirmed_at);
     });
 });
