@@ -109,6 +109,9 @@ static const opt_spec serve_opts[] = {
      "sender address of outgoing e-mail, e.g. ne-pas-repondre@ville.fr"},
     {"mail-backoff", "GUICHET_MAIL_BACKOFF_S", OPT_UINT, "30", 0, 1, 3600,
      "seconds before the first retry of an e-mail the relay did not take (doubles each time)"},
+    {"broadcast-rate", "GUICHET_BROADCAST_RATE", OPT_UINT, "20", 0, 0, 10000,
+     "broadcast e-mails sent per second at most (0: no limit); a request's notices always go "
+     "first"},
     {"cache-mb", "GUICHET_CACHE_MB", OPT_UINT, "64", 0, 0, 65536,
      "memory for cached public GET answers, in MiB (0: no cache)"},
     {"log-level", "GUICHET_LOG_LEVEL", OPT_STRING, "info", 0, 0, 0, "debug, info, warn or error"},
@@ -507,6 +510,7 @@ static const http_mount mounts[] = {
     {"/agent/", bo_receipt_routes, web_write_error, bo_admit, 0},
     {"/agent/", bo_mobile_routes, web_write_error, bo_admit, 0},
     {"/agent/", bo_notices_routes, web_write_error, bo_admit, 0},
+    {"/agent/", bo_broadcast_routes, web_write_error, bo_admit, 0},
     /* The address list's JSON for the location step's scripts: GET only, errors in JSON. */
     {"/adresses/", portal_address_routes, portal_address_write_error, NULL, 0},
     {"/", portal_filing_routes, web_write_error, web_admit_form, 0},
@@ -514,6 +518,10 @@ static const http_mount mounts[] = {
     {"/", portal_account_routes, web_write_error, web_admit_form, 0},
     {"/", portal_files_routes, web_write_error, web_admit_form, 0},
     {"/", portal_data_routes, web_write_error, web_admit_form, 0},
+    {"/", portal_subscription_routes, web_write_error, web_admit_form, 0},
+    /* RFC 8058: a mail client's one-click POST carries no CSRF cookie; the link's secret
+     * is its authority. */
+    {"/", portal_unsubscribe_routes, web_write_error, NULL, 0},
     {NULL, NULL, NULL, NULL, 0},
 };
 
@@ -775,7 +783,8 @@ static int server_start(const opt_values *v, cli_server **out)
     }
     mailer_config mcfg = {.smtp_url = opt_str(v, "smtp-url"),
                           .from_addr = opt_str(v, "mail-from"),
-                          .backoff_s = (int)opt_uint(v, "mail-backoff")};
+                          .backoff_s = (int)opt_uint(v, "mail-backoff"),
+                          .broadcast_rate = (int)opt_uint(v, "broadcast-rate")};
     cs->mail = mailer_start(cs->s.core, cs->present, &mcfg, &err);
     if (!cs->mail) {
         fprintf(stderr, "guichet serve: e-mail: %s%s%s\n", err.arg, err.arg[0] ? ": " : "",

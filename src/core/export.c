@@ -51,6 +51,12 @@ struct export_plan {
     int64_t *ids;          /* newest first */
     size_t n, cap;
     int64_t left_out; /* requests past EXPORT_MAX_REQUESTS */
+    /* Broadcast subscriptions of the account or the address (core/broadcast.h), and the
+     * tenant's topics to name theirs. */
+    store_subscriber *subs;
+    size_t n_subs;
+    store_topic *topics;
+    size_t n_topics;
     arena a;
 };
 
@@ -75,7 +81,7 @@ void export_plan_free(export_plan *p)
 
 int export_plan_empty(const export_plan *p)
 {
-    return !p || (!p->has_account && p->n == 0);
+    return !p || (!p->has_account && p->n == 0 && p->n_subs == 0);
 }
 
 const int64_t *export_plan_requests(const export_plan *p, size_t *n)
@@ -163,6 +169,18 @@ static int plan_list(store *s, export_plan *p, int64_t account_id, const char *e
     }
 }
 
+/* The subscriptions to broadcasts of account_id (0: none) or of email (NULL: none). */
+static int plan_subscriptions(store *s, export_plan *p, int64_t account_id, const char *email,
+                              error *err)
+{
+    if (s->ops->broadcasts.subscribers_of(s, p->tenant_id, email, account_id, &p->a, &p->subs,
+                                          &p->n_subs, err) != 0)
+        return -1;
+    if (p->n_subs == 0)
+        return 0;
+    return s->ops->broadcasts.topics(s, p->tenant_id, 0, &p->a, &p->topics, &p->n_topics, err);
+}
+
 int export_plan_citizen(core *c, int64_t tenant_id, const store_account *acc, export_plan **out,
                         error *err)
 {
@@ -175,7 +193,8 @@ int export_plan_citizen(core *c, int64_t tenant_id, const store_account *acc, ex
     /* Requests filed by e-mail or at the counter carry the address, not the account: only a
      * verified address proves they are this citizen's. */
     const char *email = acc->email_verified_at && acc->email ? acc->email : NULL;
-    if (plan_set_account(p, acc, err) != 0 || plan_list(c->store, p, acc->id, email, err) != 0) {
+    if (plan_set_account(p, acc, err) != 0 || plan_list(c->store, p, acc->id, email, err) != 0 ||
+        plan_subscriptions(c->store, p, acc->id, email, err) != 0) {
         export_plan_free(p);
         return -1;
     }
@@ -213,7 +232,8 @@ static int agent_apply(store *s, core_op *op, error *err)
         return -1;
     if (found && plan_set_account(p, &acc, err) != 0)
         return -1;
-    if (plan_list(s, p, found ? acc.id : 0, j->email, err) != 0)
+    if (plan_list(s, p, found ? acc.id : 0, j->email, err) != 0 ||
+        plan_subscriptions(s, p, found ? acc.id : 0, j->email, err) != 0)
         return -1;
     /* Who exported whose data, by ids only, in this transaction, whoever asked. An export
      * that found nothing is recorded too: asking whether an address is known is itself a
@@ -793,6 +813,27 @@ static int step_index(export_stream *s)
     } else {
         jsonw_null(&w, "account");
     }
+    jsonw_array_begin(&w, "subscriptions");
+    for (size_t i = 0; i < p->n_subs; i++) {
+        const store_subscriber *sub = &p->subs[i];
+        jsonw_object_begin(&w, NULL);
+        jsonw_string(&w, "channel", sub->channel);
+        jsonw_string(&w, "address", sub->address);
+        jsonw_string(&w, "lang", sub->lang);
+        json_time(s, &w, "confirmed_at", sub->confirmed_at);
+        if (sub->has_point) {
+            jsonw_double(&w, "lat", sub->lat);
+            jsonw_double(&w, "long", sub->lon);
+        }
+        jsonw_array_begin(&w, "topics");
+        for (size_t k = 0; k < sub->n_topics; k++)
+            for (size_t t = 0; t < p->n_topics; t++)
+                if (p->topics[t].id == sub->topic_ids[k])
+                    jsonw_string(&w, NULL, p->topics[t].name);
+        jsonw_array_end(&w);
+        jsonw_object_end(&w);
+    }
+    jsonw_array_end(&w);
     jsonw_int(&w, "request_count", (int64_t)s->n_written);
     jsonw_int(&w, "requests_left_out", p->left_out);
     jsonw_raw(&w, "requests", buf_cstr(&s->index));

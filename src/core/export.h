@@ -58,7 +58,7 @@ int export_plan_citizen(core *c, int64_t tenant_id, const store_account *acc, ex
 int export_plan_agent(core *c, int64_t tenant_id, const char *email, const core_actor *who,
                       export_plan **out, core_done_fn cb, void *ctx, error *err);
 
-/* 1 when the plan found neither an account nor a request. */
+/* 1 when the plan found neither an account, nor a request, nor a broadcast subscription. */
 int export_plan_empty(const export_plan *p);
 /* The ids of the requests the plan holds (owned by it), newest first. */
 const int64_t *export_plan_requests(const export_plan *p, size_t *n);

@@ -119,9 +119,9 @@ static int check_args(const char *channel, const char *recipient, const char *te
     return 0;
 }
 
-int outbox_add_tx(store *s, int64_t tenant_id, const char *channel, const char *recipient,
-                  const char *template_name, json_t *params, const char *lang_code,
-                  int64_t request_id, error *err)
+static int insert_tx(store *s, int64_t tenant_id, const char *channel, const char *recipient,
+                     const char *template_name, json_t *params, const char *lang_code,
+                     int64_t request_id, int64_t broadcast_id, error *err)
 {
     const char *lang_name = NULL;
     if (check_args(channel, recipient, template_name, params, lang_code, &lang_name, err) != 0)
@@ -150,11 +150,29 @@ int outbox_add_tx(store *s, int64_t tenant_id, const char *channel, const char *
         .created_at = now,
         .next_attempt_at = now,
         .message_id = message_id,
+        .priority = broadcast_id ? 1 : 0,
+        .broadcast_id = broadcast_id,
     };
     int64_t id = 0;
     int rc = s->ops->outbox.tx_insert(s, &m, &id, err);
     free(text);
     return rc;
+}
+
+int outbox_add_tx(store *s, int64_t tenant_id, const char *channel, const char *recipient,
+                  const char *template_name, json_t *params, const char *lang_code,
+                  int64_t request_id, error *err)
+{
+    return insert_tx(s, tenant_id, channel, recipient, template_name, params, lang_code, request_id,
+                     0, err);
+}
+
+int outbox_add_broadcast_tx(store *s, int64_t tenant_id, const char *channel, const char *recipient,
+                            const char *template_name, json_t *params, const char *lang_code,
+                            int64_t broadcast_id, error *err)
+{
+    return insert_tx(s, tenant_id, channel, recipient, template_name, params, lang_code, 0,
+                     broadcast_id, err);
 }
 
 typedef struct add_job {

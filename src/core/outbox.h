@@ -42,6 +42,11 @@ int outbox_email_ok(const char *addr);
 int outbox_add_tx(store *s, int64_t tenant_id, const char *channel, const char *recipient,
                   const char *template_name, json_t *params, const char *lang_code,
                   int64_t request_id, error *err);
+/* Queues one message of broadcast broadcast_id from inside its queuing job: priority 1, so
+ * that the dispatchers send it after every request's notice that is due. */
+int outbox_add_broadcast_tx(store *s, int64_t tenant_id, const char *channel, const char *recipient,
+                            const char *template_name, json_t *params, const char *lang_code,
+                            int64_t broadcast_id, error *err);
 /* Queues a message in a transaction of its own and waits for it. */
 int outbox_add(core *c, int64_t tenant_id, const char *channel, const char *recipient,
                const char *template_name, json_t *params, const char *lang_code,

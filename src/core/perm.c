@@ -83,6 +83,11 @@ int perm_can_bulk(const store_agent *a)
     return role == AGENT_ROLE_ADMIN || role == AGENT_ROLE_MANAGER;
 }
 
+int perm_can_broadcast(const store_agent *a)
+{
+    return perm_can_bulk(a);
+}
+
 int perm_can_intake(const store_agent *a)
 {
     int role = role_of(a);

@@ -34,6 +34,8 @@ int perm_can_assign(const store_agent *a, const store_request *r);
 int perm_can_take(const store_agent *a, const store_request *r);
 /* Bulk actions on a selection (each request is still checked with perm_can_change). */
 int perm_can_bulk(const store_agent *a);
+/* Writing and sending broadcasts to subscribers: managers and administrators. */
+int perm_can_broadcast(const store_agent *a);
 /* Phone, counter and post intake: everyone but élus. */
 int perm_can_intake(const store_agent *a);
 /* Administration pages (departments, agents, procedures, API keys, branding, audit). */

@@ -479,6 +479,8 @@ typedef struct store_outbox {
     const char *message_id;
     /* queued, sent, delivered, bounced, failed (OUTBOX_STATE_* in core/outbox.h) */
     const char *state;
+    int priority;         /* 0: a request's or an account's notice; 1: a broadcast (sent after) */
+    int64_t broadcast_id; /* 0: none */
 } store_outbox;
 
 /* Where a message to a request's citizen stands in its thread (store outbox.thread). */
@@ -501,6 +503,51 @@ typedef struct store_mail_settings {
     const char *reply_domain;
     int64_t updated_at;
 } store_mail_settings;
+
+/* A broadcast topic of a collectivité (travaux, alertes météo…). */
+typedef struct store_topic {
+    int64_t id;
+    int64_t tenant_id;
+    const char *code, *name, *name_en, *description, *description_en;
+    int active;
+    int position;
+} store_topic;
+
+/* One subscription to broadcasts: an address (channel email) or number (sms), confirmed by
+ * the e-mailed link (double opt-in) before anything is sent to it. */
+typedef struct store_subscriber {
+    int64_t id;
+    int64_t tenant_id;
+    const char *channel, *address, *lang;
+    int64_t account_id; /* 0: none */
+    int has_point;      /* lat, lon given */
+    double lat, lon;
+    const char *confirm_hash; /* NULL once confirmed */
+    int64_t confirm_expires_at, confirmed_at, left_at, created_at;
+    const char *leave_token;  /* the unsubscribe link's secret */
+    const int64_t *topic_ids; /* its topics (a list read with it, or to insert) */
+    size_t n_topics;
+} store_subscriber;
+
+/* A message to subscribers, and how far its queuing got. */
+typedef struct store_broadcast {
+    int64_t id;
+    int64_t tenant_id;
+    const char *subject, *subject_en, *body, *body_en;
+    const char *channels, *topics, *areas; /* JSON arrays: channel names, topic ids, area ids */
+    const char *base_url;                  /* the portal's, for the unsubscribe links */
+    const char *created_by;
+    int64_t created_at;
+    int64_t cursor;     /* the last subscriber queued (their ids grow) */
+    int64_t recipients; /* messages queued so far */
+    int64_t queued_at;  /* 0: still queuing */
+} store_broadcast;
+
+/* A broadcast's messages in one delivery state. */
+typedef struct store_state_count {
+    const char *state;
+    int64_t count;
+} store_state_count;
 
 /* A persistent job (table jobs, core/jobs.h): work the scheduler does when due_at has
  * passed, that survives restarts. (tenant, kind, request, ukey) is unique: scheduling the

@@ -250,8 +250,9 @@ typedef struct store_accounts_ops {
      * «account_deleted» event by actor, lose their link to the account and are marked
      * erase_requested_at = now (*n_requests: how many); the account's sessions and tokens,
      * its «moi aussi» key (supporter_key, may be NULL), the messages addressed to the
-     * account alone (outbox rows of its address without a request) and the account row
-     * go. ERR_NOT_FOUND when the account is absent. */
+     * account alone (outbox rows of its address without a request), its broadcast
+     * subscriptions and those of its address, and the account row go. ERR_NOT_FOUND when
+     * the account is absent. */
     int (*tx_delete)(store *s, int64_t tenant_id, int64_t account_id, int by_email,
                      const char *supporter_key, const char *actor, int64_t now,
                      int64_t *n_requests, error *err);
@@ -681,6 +682,56 @@ typedef struct store_workflows_ops {
                             error *err);
 } store_workflows_ops;
 
+/* Broadcasts: topics, subscribers (double opt-in), broadcasts and their delivery figures. */
+typedef struct store_broadcasts_ops {
+    /* The tenant's topics by position (active_only: those offered to citizens). */
+    int (*topics)(store *s, int64_t tenant_id, int active_only, arena *a, store_topic **out,
+                  size_t *n, error *err);
+    /* Rewrites name, name_en, description, description_en, active of topic t->id (in
+     * t->tenant_id); ERR_NOT_FOUND when none. */
+    int (*tx_topic_update)(store *s, const store_topic *t, error *err);
+    /* Inserts sub with its topics (leave_token and confirm_hash set by the caller). */
+    int (*tx_subscriber_insert)(store *s, const store_subscriber *sub, int64_t *id_out, error *err);
+    /* The subscriber whose confirm_hash is that, whatever its state; *found 0: none. */
+    int (*tx_subscriber_by_confirm)(store *s, int64_t tenant_id, const char *confirm_hash, arena *a,
+                                    store_subscriber *out, int *found, error *err);
+    /* Confirms subscriber id at now (its confirm_hash cleared) and ends, at now, the other
+     * active subscriptions of the same channel and address: the new one replaces them. */
+    int (*tx_subscriber_confirm)(store *s, int64_t tenant_id, int64_t id, int64_t now, error *err);
+    /* The subscriber of that leave token; *found 0: none. */
+    int (*subscriber_by_leave)(store *s, int64_t tenant_id, const char *leave_token, arena *a,
+                               store_subscriber *out, int *found, error *err);
+    /* Ends subscriber id at now (nothing when it has left already). */
+    int (*tx_subscriber_leave)(store *s, int64_t tenant_id, int64_t id, int64_t now, error *err);
+    /* The active (confirmed, not left) subscriptions of an address or of an account, with
+     * their topics; strings and lists in a. */
+    int (*subscribers_of)(store *s, int64_t tenant_id, const char *address, int64_t account_id,
+                          arena *a, store_subscriber **out, size_t *n, error *err);
+    /* Active subscribers of one of the channels (JSON array) and one of the topics (JSON
+     * array of ids) with id > after, by id, at most limit (topic_ids not read). The tx_ one
+     * reads inside the write job. */
+    int (*tx_recipients)(store *s, int64_t tenant_id, const char *channels, const char *topics,
+                         int64_t after, size_t limit, arena *a, store_subscriber **out, size_t *n,
+                         error *err);
+    int (*recipients)(store *s, int64_t tenant_id, const char *channels, const char *topics,
+                      int64_t after, size_t limit, arena *a, store_subscriber **out, size_t *n,
+                      error *err);
+    int (*tx_broadcast_insert)(store *s, const store_broadcast *b, int64_t *id_out, error *err);
+    int (*tx_broadcast_get)(store *s, int64_t tenant_id, int64_t id, arena *a, store_broadcast *out,
+                            int *found, error *err);
+    int (*broadcast_get)(store *s, int64_t tenant_id, int64_t id, arena *a, store_broadcast *out,
+                         int *found, error *err);
+    /* Moves the queuing on: cursor, recipients (added), queued_at (0: not finished). */
+    int (*tx_broadcast_progress)(store *s, int64_t id, int64_t cursor, int64_t added,
+                                 int64_t queued_at, error *err);
+    /* The tenant's broadcasts, newest first, at most limit. */
+    int (*broadcasts)(store *s, int64_t tenant_id, size_t limit, arena *a, store_broadcast **out,
+                      size_t *n, error *err);
+    /* How many of broadcast id's messages are in each delivery state. */
+    int (*broadcast_states)(store *s, int64_t id, arena *a, store_state_count **out, size_t *n,
+                            error *err);
+} store_broadcasts_ops;
+
 /* The operation table every backend provides, one sub-table per area (each backend file
  * defines its area's). Only core calls these, and the command line to open a database:
  * pages and dispatchers read records (records.h) through core. Reads may run on any
@@ -716,6 +767,7 @@ typedef struct store_ops {
     store_retention_ops retention;
     store_disposal_ops disposal;
     store_jobs_ops jobs;
+    store_broadcasts_ops broadcasts;
     store_tx_ops tx;
     /* Outside any job: rewrites what deleted or overwritten rows may have left behind in
      * the file — the full-text index's segments (merged into one) and the write-ahead log

@@ -81,6 +81,9 @@ const ROUTES = [
      { form: (c) => ({ nom: `Filtre ${c.seq()}`, requete: 'onglet=service&statut=new' }) }],
     ['POST', (c, o) => `/agent/filtres/${o.filter}/supprimer`, { anon: LOGIN, agentA: DONE, agentB: NF, managerA: NF, elected: NF, admin: NF },
      { setup: (c) => ({ filter: c.newFilter('agentA') }) }],
+    /* broadcasts: managers and admins */
+    ['GET', () => '/agent/diffusions', { anon: LOGIN, agentA: NO, agentB: NO, managerA: OK, elected: NO, admin: OK }],
+    ['GET', () => '/agent/diffusions/999999', { anon: LOGIN, agentA: NO, agentB: NO, managerA: NF, elected: NO, admin: NF }],
     /* intake and the mobile view */
     ['GET', () => '/agent/saisie', { anon: LOGIN, agentA: OK, agentB: OK, managerA: OK, elected: NO, admin: OK }],
     ['POST', () => '/agent/saisie', { anon: LOGIN, agentA: DONE201, agentB: DONE201, managerA: DONE201, elected: NO, admin: DONE201 },

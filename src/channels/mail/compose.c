@@ -163,6 +163,18 @@ static void add_mailbox(InternetAddressList *list, const char *name, const char 
     g_object_unref(ia);
 }
 
+/* An unsubscribe URL that can stand between angle brackets in a header. */
+static int unsubscribe_url_ok(const char *u)
+{
+    if (strncmp(u, "https://", 8) != 0 && strncmp(u, "http://", 7) != 0)
+        return 0;
+    size_t n = 0;
+    for (const char *p = u; *p; p++, n++)
+        if (*p <= ' ' || *p > '~' || *p == '<' || *p == '>')
+            return 0;
+    return n <= 900;
+}
+
 int mail_compose(const mail_message *m, char **out, size_t *out_len, error *err)
 {
     *out = NULL;
@@ -183,6 +195,8 @@ int mail_compose(const mail_message *m, char **out, size_t *out_len, error *err)
         return error_set(err, ERR_INVALID_ARG, "reply_to", "reply address is not valid");
     if (m->message_id && !id_ok(m->message_id))
         return error_set(err, ERR_INVALID_ARG, "message_id", "message id is not valid");
+    if (m->list_unsubscribe && !unsubscribe_url_ok(m->list_unsubscribe))
+        return error_set(err, ERR_INVALID_ARG, "list_unsubscribe", "unsubscribe URL is not valid");
     const char *domain = m->message_id_domain && *m->message_id_domain
                              ? m->message_id_domain
                              : strchr(m->from_addr, '@') + 1;
@@ -228,6 +242,12 @@ int mail_compose(const mail_message *m, char **out, size_t *out_len, error *err)
     g_mime_object_set_header(obj, "X-Auto-Response-Suppress", "All", NULL);
     if (m->lang_code && *m->lang_code && header_value_ok(m->lang_code))
         g_mime_object_set_header(obj, "Content-Language", m->lang_code, NULL);
+    if (m->list_unsubscribe) {
+        char *lu = g_strdup_printf("<%s>", m->list_unsubscribe);
+        g_mime_object_set_header(obj, "List-Unsubscribe", lu, NULL);
+        g_free(lu);
+        g_mime_object_set_header(obj, "List-Unsubscribe-Post", "List-Unsubscribe=One-Click", NULL);
+    }
 
     GMimeObject *plain = text_part("plain", m->text);
     if (m->html) {

@@ -52,6 +52,8 @@ struct mailer {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     int wake, stop;
+    mail_throttle bulk; /* broadcast messages; dispatcher thread only */
+    int64_t held_ms;    /* the last pass stopped at the throttle: wait this long */
 };
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
@@ -357,6 +359,7 @@ static int build_message(mailer *m, const relay *r, const store_outbox *msg, are
         .message_id = msg->message_id,
         .reply_to = reply_to[0] ? reply_to : NULL,
         .references = refs,
+        .list_unsubscribe = json_string_value(json_object_get(params, "unsubscribe_url")),
     };
     rc = mail_compose(&mm, raw, raw_len, err);
 cleanup:
@@ -456,6 +459,17 @@ static int process_one(mailer *m, const store_outbox *msg)
     return relay_down ? ONE_RELAY_DOWN : ONE_DONE;
 }
 
+int64_t mail_throttle_take(mail_throttle *t, int64_t now_ms)
+{
+    if (t->rate <= 0)
+        return 0;
+    if (now_ms < t->next_ms)
+        return t->next_ms - now_ms;
+    int64_t step = 1000 / t->rate;
+    t->next_ms = (t->next_ms > now_ms - step ? t->next_ms : now_ms) + (step > 0 ? step : 1);
+    return 0;
+}
+
 static int should_stop(mailer *m)
 {
     pthread_mutex_lock(&m->mu);
@@ -481,11 +495,17 @@ static size_t run_pass(mailer *m)
     /* A relay found down is not tried again in this pass: the others would each wait for
      * the same failure (up to the timeout). They stay due and are tried on the next passes. */
     int64_t down_tenant = -1;
+    m->held_ms = 0;
     for (size_t i = 0; i < n && !should_stop(m); i++) {
         if (!msgs[i].channel || strcmp(msgs[i].channel, "email") != 0)
             continue;
         if (msgs[i].tenant_id == down_tenant)
             continue;
+        /* Broadcasts come after every due notice (outbox_due's order) and at the configured
+         * rate: at the throttle the pass ends, so that a notice queued meanwhile is read at
+         * the next one instead of waiting behind the rest of this batch. */
+        if (msgs[i].priority > 0 && (m->held_ms = mail_throttle_take(&m->bulk, time_mono_ms())))
+            break;
         int one = process_one(m, &msgs[i]);
         if (one == ONE_NO_RELAY)
             continue;
@@ -504,11 +524,13 @@ static void *dispatcher_main(void *arg)
         size_t handled = run_pass(m);
         pthread_mutex_lock(&m->mu);
         /* A full batch may have more behind it: go again at once. */
-        if (!m->stop && !m->wake && handled < MAIL_BATCH) {
+        if (!m->stop && !m->wake && (handled < MAIL_BATCH || m->held_ms)) {
+            int64_t wait_ms =
+                m->held_ms && m->held_ms < m->cfg.poll_ms ? m->held_ms : m->cfg.poll_ms;
             struct timespec until;
             clock_gettime(CLOCK_MONOTONIC, &until);
-            until.tv_sec += m->cfg.poll_ms / 1000;
-            until.tv_nsec += (long)(m->cfg.poll_ms % 1000) * 1000000L;
+            until.tv_sec += (time_t)(wait_ms / 1000);
+            until.tv_nsec += (long)(wait_ms % 1000) * 1000000L;
             if (until.tv_nsec >= 1000000000L) {
                 until.tv_sec++;
                 until.tv_nsec -= 1000000000L;
@@ -559,6 +581,7 @@ mailer *mailer_start(core *c, const present *p, const mailer_config *cfg, error 
         m->cfg.max_attempts = MAIL_DEFAULT_MAX_ATTEMPTS;
     if (m->cfg.timeout_s <= 0)
         m->cfg.timeout_s = MAIL_DEFAULT_TIMEOUT_S;
+    m->bulk.rate = m->cfg.broadcast_rate > 0 ? m->cfg.broadcast_rate : 0;
     pthread_mutex_init(&m->mu, NULL);
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);

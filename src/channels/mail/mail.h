@@ -38,11 +38,16 @@ typedef struct mail_message {
      * NULL-terminated: the first is the thread's root, the last the message this one follows
      * (In-Reply-To); References lists them all. NULL or empty: a message of its own. */
     const char *const *references;
+    /* A broadcast's unsubscribe URL (http or https, printable ASCII without spaces or angle
+     * brackets); NULL: none. It becomes List-Unsubscribe with List-Unsubscribe-Post (RFC
+     * 8058 one-click: a POST to it unsubscribes). */
+    const char *list_unsubscribe;
 } mail_message;
 
 /* Builds the RFC 5322 message (CRLF line ends, ready for SMTP DATA): From, To, Subject,
  * Date, Message-ID, Reply-To, In-Reply-To and References when given, MIME-Version,
- * Auto-Submitted: auto-generated, and a
+ * Auto-Submitted: auto-generated, List-Unsubscribe and List-Unsubscribe-Post when the message
+ * has list_unsubscribe, and a
  * multipart/alternative body (text/plain then text/html, UTF-8, quoted-printable) or a
  * single text/plain part. *out is malloc'ed (caller frees), NUL-terminated, *out_len bytes.
  * -1 with ERR_INVALID_ARG when a field is missing, not UTF-8, an address or the subject
@@ -66,7 +71,8 @@ void mail_unescape_text(char *s);
  *   lang     lang_code
  *   tenant   {name, contact}
  *   title    strings.mail.<template_name>.subject
- *   subject  title, followed by " – " and params.reference when there is one.
+ *   subject  params.subject (a broadcast's) or else title, followed by " – " and
+ *            params.reference when there is one.
  * Caller decrefs. NULL when out of memory. */
 json_t *mail_context(const char *template_name, json_t *params, json_t *strings,
                      const char *lang_code, const char *tenant_name, const char *tenant_contact);
@@ -98,7 +104,20 @@ typedef struct mailer_config {
     int backoff_max_s;     /* 0: MAIL_DEFAULT_BACKOFF_MAX_S */
     int max_attempts;      /* attempts before giving up; 0: MAIL_DEFAULT_MAX_ATTEMPTS */
     int timeout_s;         /* SMTP connect and transfer timeouts; 0: MAIL_DEFAULT_TIMEOUT_S */
+    /* Broadcast messages (outbox priority > 0) sent per second at most; 0: no limit. The
+     * others are never held back. */
+    int broadcast_rate;
 } mailer_config;
+
+/* The throttle of broadcast messages: a message may go when the clock (ms) has reached
+ * next_ms; each one sent moves next_ms on by 1000 / rate (from now when the sender had been
+ * idle, so that an idle spell earns no burst). rate 0: always. Pure, for tests. */
+typedef struct mail_throttle {
+    int rate;
+    int64_t next_ms;
+} mail_throttle;
+/* 0 when a message may go at now_ms (and the slot is taken); otherwise the ms to wait. */
+int64_t mail_throttle_take(mail_throttle *t, int64_t now_ms);
 
 typedef struct mailer mailer;
 

@@ -13,7 +13,8 @@
 #include "util/buf.h"
 
 #define MAIL_RENDER_MAX (256 * 1024)
-#define MAIL_SUBJECT_MAX 300
+/* A broadcast's subject (150 characters, up to 4 bytes each) and a reference fit whole. */
+#define MAIL_SUBJECT_MAX 1024
 
 /* "2026-12-14T08:48:17+01:00" (core writes due dates in RFC 3339, local to the
  * collectivité) → "14 décembre 2026" / "14 December 2026". 0 when iso starts with a date. */
@@ -63,9 +64,13 @@ json_t *mail_context(const char *template_name, json_t *params, json_t *strings,
         json_decref(ctx);
         return NULL;
     }
-    const char *base = subject_string(strings, template_name);
-    if (!base || !*base)
-        base = tenant_name && *tenant_name ? tenant_name : template_name;
+    const char *title = subject_string(strings, template_name);
+    if (!title || !*title)
+        title = tenant_name && *tenant_name ? tenant_name : template_name;
+    /* A broadcast's subject is its author's, given in params (read before ctx's "subject"
+     * is replaced below, which frees it). */
+    const char *own = json_string_value(json_object_get(ctx, "subject"));
+    const char *base = own && *own ? own : title;
     const char *ref = json_string_value(json_object_get(ctx, "reference"));
     char subject[MAIL_SUBJECT_MAX];
     if (ref && *ref)
@@ -79,7 +84,7 @@ json_t *mail_context(const char *template_name, json_t *params, json_t *strings,
         json_object_set_new(ctx, "lang", json_string(lang_code && *lang_code ? lang_code : "fr")) !=
             0 ||
         json_object_set_new(ctx, "subject", json_string(subject)) != 0 ||
-        json_object_set_new(ctx, "title", json_string(base)) != 0) {
+        json_object_set_new(ctx, "title", json_string(title)) != 0) {
         json_decref(ctx);
         return NULL;
     }

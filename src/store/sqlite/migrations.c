@@ -1347,6 +1347,97 @@ static const char migration_34[] =
  * so that every server process reloads it. */
 static const char migration_35[] = CONFIG_TRIGGERS("webhooks");
 
+/* Version 36 (issue 14, «Broadcasts»): the mairie writes to subscribers by topic. topics are
+ * per collectivité (four seeded for today's and, by their own trigger, for new ones; each
+ * trigger seeds its own tables, so the order SQLite fires them in does not matter).
+ * subscribers: one row per subscription attempt (an address or number and its channel, its
+ * language, an optional point for area targeting); it counts only once confirmed (double
+ * opt-in: the keyed hash of the e-mailed token, single-use, expiring) and until left_at.
+ * leave_token is kept in clear because every message carries it in its unsubscribe link: it
+ * grants nothing but leaving. broadcasts: what an agent sent, its targets as JSON arrays of
+ * ids, and how far the queuing job got (cursor: the last subscriber queued). The outbox gains
+ * a priority (0: a request's notices, 1: broadcasts) that leads its due scan, so that a
+ * broadcast of 20,000 never delays a request's acknowledgement, and the broadcast each message
+ * belongs to, for its delivery figures. */
+#define SEED_TOPICS(TENANTS)                                                                       \
+    "INSERT INTO topics (tenant_id, code, name, name_en, description, description_en, position) "  \
+    "SELECT t.id, v.column1, v.column2, v.column3, v.column4, v.column5, v.column6 FROM (" TENANTS \
+    ") t, (VALUES "                                                                                \
+    "('travaux', 'Travaux', 'Roadworks', 'Chantiers et circulation perturbée.', "                 \
+    "'Works and traffic disruption.', 1), "                                                        \
+    "('alertes_meteo', 'Alertes météo', 'Weather alerts', 'Vigilances et intempéries.', "       \
+    "'Weather warnings.', 2), "                                                                    \
+    "('coupure_eau', 'Coupures d''eau', 'Water cuts', 'Coupures et travaux sur le réseau "        \
+    "d''eau.', 'Cuts and works on the water network.', 3), "                                       \
+    "('vie_associative', 'Vie associative', 'Community life', 'Associations, fêtes et "           \
+    "événements.', 'Clubs, festivals and events.', 4)) v;\n"
+
+static const char migration_36[] =
+    "CREATE TABLE topics (\n"
+    "  id INTEGER PRIMARY KEY,\n"
+    "  tenant_id INTEGER NOT NULL REFERENCES tenants(id),\n"
+    "  code TEXT NOT NULL,\n"
+    "  name TEXT NOT NULL,\n"
+    "  name_en TEXT NOT NULL DEFAULT '',\n"
+    "  description TEXT NOT NULL DEFAULT '',\n"
+    "  description_en TEXT NOT NULL DEFAULT '',\n"
+    "  active INTEGER NOT NULL DEFAULT 1,\n"
+    "  position INTEGER NOT NULL DEFAULT 0,\n"
+    "  UNIQUE (tenant_id, code)\n"
+    ") STRICT;\n"
+    "CREATE TABLE subscribers (\n"
+    "  id INTEGER PRIMARY KEY,\n"
+    "  tenant_id INTEGER NOT NULL REFERENCES tenants(id),\n"
+    "  channel TEXT NOT NULL CHECK (channel IN ('email', 'sms')),\n"
+    "  address TEXT NOT NULL,\n"
+    "  lang TEXT NOT NULL DEFAULT 'fr',\n"
+    "  account_id INTEGER REFERENCES accounts(id),\n"
+    "  lat REAL,\n"
+    "  lon REAL,\n"
+    "  confirm_hash TEXT UNIQUE,\n"
+    "  confirm_expires_at INTEGER,\n"
+    "  confirmed_at INTEGER,\n"
+    "  left_at INTEGER,\n"
+    "  leave_token TEXT NOT NULL UNIQUE,\n"
+    "  created_at INTEGER NOT NULL\n"
+    ") STRICT;\n"
+    "CREATE INDEX subscribers_active ON subscribers (tenant_id, id) WHERE confirmed_at IS NOT "
+    "NULL AND left_at IS NULL;\n"
+    "CREATE INDEX subscribers_address ON subscribers (tenant_id, address COLLATE NOCASE);\n"
+    "CREATE INDEX subscribers_account ON subscribers (account_id) WHERE account_id IS NOT NULL;\n"
+    "CREATE TABLE subscriber_topics (\n"
+    "  subscriber_id INTEGER NOT NULL REFERENCES subscribers(id),\n"
+    "  topic_id INTEGER NOT NULL REFERENCES topics(id),\n"
+    "  PRIMARY KEY (subscriber_id, topic_id)\n"
+    ") STRICT, WITHOUT ROWID;\n"
+    "CREATE TABLE broadcasts (\n"
+    "  id INTEGER PRIMARY KEY,\n"
+    "  tenant_id INTEGER NOT NULL REFERENCES tenants(id),\n"
+    "  subject TEXT NOT NULL,\n"
+    "  subject_en TEXT NOT NULL DEFAULT '',\n"
+    "  body TEXT NOT NULL,\n"
+    "  body_en TEXT NOT NULL DEFAULT '',\n"
+    "  channels TEXT NOT NULL DEFAULT '[\"email\"]',\n"
+    "  topics TEXT NOT NULL DEFAULT '[]',\n"
+    "  areas TEXT NOT NULL DEFAULT '[]',\n"
+    "  base_url TEXT NOT NULL,\n"
+    "  created_by TEXT NOT NULL,\n"
+    "  created_at INTEGER NOT NULL,\n"
+    "  cursor INTEGER NOT NULL DEFAULT 0,\n"
+    "  recipients INTEGER NOT NULL DEFAULT 0,\n"
+    "  queued_at INTEGER\n"
+    ") STRICT;\n"
+    "CREATE INDEX broadcasts_tenant ON broadcasts (tenant_id, id);\n"
+    "ALTER TABLE outbox ADD COLUMN priority INTEGER NOT NULL DEFAULT 0;\n"
+    "ALTER TABLE outbox ADD COLUMN broadcast_id INTEGER REFERENCES broadcasts(id);\n"
+    "CREATE INDEX outbox_broadcast ON outbox (broadcast_id, state) WHERE broadcast_id IS NOT "
+    "NULL;\n"
+    "DROP INDEX outbox_due;\n"
+    "CREATE INDEX outbox_due ON outbox (priority, next_attempt_at) WHERE sent_at IS NULL AND "
+    "failed = 0;\n" SEED_TOPICS("SELECT id FROM tenants") "CREATE TRIGGER tenants_topics AFTER "
+                                                          "INSERT ON tenants BEGIN " SEED_TOPICS(
+                                                              "SELECT new.id AS id") "END;\n";
+
 /* Indexed by version - 1. */
 const char *const store_sqlite_migrations[] = {
     migration_1,  migration_2,  migration_3,  migration_4,  migration_5,  migration_6,
@@ -1354,6 +1445,7 @@ const char *const store_sqlite_migrations[] = {
     migration_13, migration_14, migration_15, migration_16, migration_17, migration_18,
     migration_19, migration_20, migration_21, migration_22, migration_23, migration_24,
     migration_25, migration_26, migration_27, migration_28, migration_29, migration_30,
-    migration_31, migration_32, migration_33, migration_34, migration_35};
+    migration_31, migration_32, migration_33, migration_34, migration_35,
+    migration_36};
 const int store_sqlite_migration_count =
     (int)(sizeof store_sqlite_migrations / sizeof store_sqlite_migrations[0]);

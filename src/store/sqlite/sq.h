@@ -244,6 +244,7 @@ extern const store_audit_ops store_sqlite_audit_ops;
 extern const store_retention_ops store_sqlite_retention_ops;
 extern const store_disposal_ops store_sqlite_disposal_ops;
 extern const store_jobs_ops store_sqlite_jobs_ops;
+extern const store_broadcasts_ops store_sqlite_broadcasts_ops;
 extern const store_tx_ops store_sqlite_tx_ops;
 
 #endif

@@ -199,6 +199,18 @@ static sq_stmt sq_accdel_outbox =
     SQ_STMT("DELETE FROM outbox WHERE tenant_id = ?1 AND recipient = ?2 COLLATE "
             "NOCASE AND request_id IS NULL");
 
+/* Broadcast subscriptions (migration 33): the account's, and those of its address. */
+static sq_stmt sq_accdel_sub_topics_account =
+    SQ_STMT("DELETE FROM subscriber_topics WHERE subscriber_id IN (SELECT id FROM subscribers "
+            "WHERE tenant_id = ?1 AND account_id = ?2)");
+static sq_stmt sq_accdel_subscribers_account =
+    SQ_STMT("DELETE FROM subscribers WHERE tenant_id = ?1 AND account_id = ?2");
+static sq_stmt sq_accdel_sub_topics_address =
+    SQ_STMT("DELETE FROM subscriber_topics WHERE subscriber_id IN (SELECT id FROM subscribers "
+            "WHERE tenant_id = ?1 AND address = ?2 COLLATE NOCASE)");
+static sq_stmt sq_accdel_subscribers_address =
+    SQ_STMT("DELETE FROM subscribers WHERE tenant_id = ?1 AND address = ?2 COLLATE NOCASE");
+
 static sq_stmt sq_accdel_account = SQ_STMT("DELETE FROM accounts WHERE tenant_id = ?1 AND id = ?2");
 
 static int store_sqlite_tx_account_delete(store *s, int64_t tenant_id, int64_t account_id,
@@ -239,6 +251,11 @@ static int store_sqlite_tx_account_delete(store *s, int64_t tenant_id, int64_t a
         (supporter_key &&
          run_delete2(c, &sq_accdel_support, tenant_id, supporter_key, 0, err) != 0) ||
         (email && run_delete2(c, &sq_accdel_outbox, tenant_id, email, 0, err) != 0) ||
+        run_delete2(c, &sq_accdel_sub_topics_account, tenant_id, NULL, account_id, err) != 0 ||
+        run_delete2(c, &sq_accdel_subscribers_account, tenant_id, NULL, account_id, err) != 0 ||
+        (email &&
+         (run_delete2(c, &sq_accdel_sub_topics_address, tenant_id, email, 0, err) != 0 ||
+          run_delete2(c, &sq_accdel_subscribers_address, tenant_id, email, 0, err) != 0)) ||
         run_delete2(c, &sq_accdel_account, tenant_id, NULL, account_id, err) != 0)
         goto cleanup;
     ret = 0;

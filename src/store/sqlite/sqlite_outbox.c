@@ -9,7 +9,8 @@
 /* The columns the row reader below reads, in its order. */
 #define SQ_OUTBOX_COLUMNS                                                                          \
     "id, tenant_id, channel, recipient, template, params, lang, request_id, attempts, "            \
-    "created_at, next_attempt_at, sent_at, failed, last_error, message_id, state"
+    "created_at, next_attempt_at, sent_at, failed, last_error, message_id, state, priority, "      \
+    "broadcast_id"
 
 static int read_outbox(sqlite3_stmt *st, arena *a, void *p)
 {
@@ -32,13 +33,16 @@ static int read_outbox(sqlite3_stmt *st, arena *a, void *p)
     m->last_error = store_sqlite_col_text(st, 13, a, &oom);
     m->message_id = store_sqlite_col_text(st, 14, a, &oom);
     m->state = store_sqlite_col_text(st, 15, a, &oom);
+    m->priority = sqlite3_column_int(st, 16);
+    m->broadcast_id = sqlite3_column_int64(st, 17);
     return oom ? -1 : 0;
 }
 
 static sq_stmt sq_outbox_insert = SQ_STMT(
     "INSERT INTO outbox (tenant_id, channel, recipient, template, params, lang, request_id, "
-    "attempts, created_at, next_attempt_at, sent_at, failed, last_error, message_id) VALUES "
-    "(?1, ?2, ?3, ?4, ?5, coalesce(?6, 'fr'), ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)");
+    "attempts, created_at, next_attempt_at, sent_at, failed, last_error, message_id, priority, "
+    "broadcast_id) VALUES (?1, ?2, ?3, ?4, ?5, coalesce(?6, 'fr'), ?7, ?8, ?9, ?10, ?11, ?12, "
+    "?13, ?14, ?15, ?16)");
 
 static int store_sqlite_tx_outbox_insert(store *s, const store_outbox *m, int64_t *id_out,
                                          error *err)
@@ -65,6 +69,8 @@ static int store_sqlite_tx_outbox_insert(store *s, const store_outbox *m, int64_
     sqlite3_bind_int(st, 12, m->failed ? 1 : 0);
     store_sqlite_bind_text(st, 13, m->last_error);
     store_sqlite_bind_text(st, 14, m->message_id);
+    sqlite3_bind_int(st, 15, m->priority);
+    store_sqlite_bind_id(st, 16, m->broadcast_id);
     if (store_sqlite_run_write(c, st, NULL, "outbox_insert", err) != 0)
         return -1;
     if (id_out)
@@ -72,10 +78,12 @@ static int store_sqlite_tx_outbox_insert(store *s, const store_outbox *m, int64_
     return 0;
 }
 
-/* Its conditions are those of the partial index outbox_due, which it then walks in order. */
+/* Its conditions are those of the partial index outbox_due, which it then walks in order:
+ * a request's notices (priority 0) before any broadcast message (1), so that a broadcast
+ * draining never delays an acknowledgement. */
 static sq_stmt sq_outbox_due =
     SQ_STMT("SELECT " SQ_OUTBOX_COLUMNS " FROM outbox WHERE sent_at IS NULL AND "
-            "failed = 0 AND next_attempt_at <= ?1 ORDER BY next_attempt_at, id "
+            "failed = 0 AND next_attempt_at <= ?1 ORDER BY priority, next_attempt_at, id "
             "LIMIT ?2");
 
 static int store_sqlite_outbox_due(store *s, int64_t now, size_t limit, arena *a,

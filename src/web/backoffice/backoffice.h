@@ -49,6 +49,8 @@ extern const http_route bo_mobile_routes[];
 /* /agent/demandes/{ref}/recu (the citizen's printable receipt, with the short code the
  * previous page showed) and /agent/demandes/{ref}/code (a new short code) (bo_receipt.c). */
 extern const http_route bo_receipt_routes[];
+/* /agent/diffusions: broadcasts to subscribers, for managers and admins (bo_broadcasts.c). */
+extern const http_route bo_broadcast_routes[];
 
 /* The admission of the pages behind the login (an http_admit, for the admin and inbox
  * tables): a body is read only for a live agent session and a CSRF cookie; otherwise the

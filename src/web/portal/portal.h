@@ -9,6 +9,9 @@
  *               notification preferences
  *   files.c     attachments, served after an access check
  *   data.c      «Mes données personnelles»: the citizen's archive (RGPD art. 15 and 20)
+ *   subscriptions.c «Abonnements»: topics chosen, double opt-in, leaving by link
+ *               (portal_unsubscribe_routes: the one-click POST, mounted without the
+ *               form admission since mail clients hold no CSRF cookie)
  *   addresses.c the collectivité's address list as JSON (search, nearest address) for the
  *               location step's scripts, mounted at "/adresses/" with its JSON error writer
  */
@@ -25,6 +28,8 @@ extern const http_route portal_account_routes[];
 extern const http_route portal_files_routes[];
 extern const http_route portal_data_routes[];
 extern const http_route portal_address_routes[];
+extern const http_route portal_subscription_routes[];
+extern const http_route portal_unsubscribe_routes[];
 /* The /adresses mount's errors: JSON, {"error": {"code", "message", "argument"}}. */
 void portal_address_write_error(http_req *rq, const error *e);
 

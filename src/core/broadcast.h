@@ -1,0 +1,131 @@
+/*
+ * broadcast — the mairie writing to subscribers by topic. Citizens subscribe on the portal
+ * (double opt-in: nothing is sent before the e-mailed link is followed) and leave by the link
+ * every message carries (RFC 8058 one-click). A broadcast an agent sends is queued by a
+ * persistent job in batches (BROADCAST_BATCH recipients per write job, never one huge
+ * transaction); its messages enter the outbox with a lower priority than requests' notices,
+ * and the dispatchers send them throttled (channels/mail).
+ */
+#ifndef GUICHET_CORE_BROADCAST_H
+#define GUICHET_CORE_BROADCAST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/actor.h"
+#include "core/core.h"
+#include "store/records.h"
+#include "util/arena.h"
+#include "util/error.h"
+
+#define BROADCAST_KIND "broadcast_queue"  /* the queuing job's kind */
+#define BROADCAST_BATCH 500               /* recipients queued per write job */
+#define BROADCAST_CONFIRM_TTL (48 * 3600) /* the confirmation link's life */
+#define BROADCAST_TOPICS_MAX 32           /* topics one subscription or broadcast names */
+#define BROADCAST_AREAS_MAX 32            /* areas one broadcast targets */
+#define BROADCAST_SUBJECT_MAX 150         /* characters of a subject */
+#define BROADCAST_BODY_MAX 8000           /* characters of a text */
+#define BROADCAST_LIST_MAX 100            /* broadcasts the back office lists */
+#define BROADCAST_TEMPLATE "broadcast"    /* templates/mail/broadcast.{txt,html} */
+#define BROADCAST_CONFIRM_TEMPLATE "broadcast_confirm"
+/* The portal's paths the e-mails link to (the token follows). */
+#define BROADCAST_CONFIRM_PATH "/abonnements/confirmer?jeton="
+#define BROADCAST_LEAVE_PATH "/abonnements/quitter/"
+
+/* The tenant's topics by position (active_only: those offered to citizens); *out in a. */
+int broadcast_topics(core *c, int64_t tenant_id, int active_only, arena *a, store_topic **out,
+                     size_t *n, error *err);
+
+#define BROADCAST_TOPIC_NAME_MAX 80         /* characters of a topic's name */
+#define BROADCAST_TOPIC_DESCRIPTION_MAX 300 /* characters of its description */
+
+/* An administrator's edit of topic t->id of tenant_id (name required, name_en, description,
+ * description_en, active), audited ("change", "topic") in the same write. ERR_FORBIDDEN when
+ * who is not an admin, ERR_MISSING_ARG or ERR_INVALID_ARG naming "name", "name_en",
+ * "description" or "description_en", ERR_NOT_FOUND for a topic of no such id. who's agent
+ * and source must outlive the job. cb NULL: waits. */
+int broadcast_topic_update(core *c, int64_t tenant_id, const core_actor *who, const store_topic *t,
+                           core_done_fn cb, void *ctx, error *err);
+
+/* Parses a list of topic ids given by a form (decimal strings), each one of the tenant's
+ * active topics, into ids (room for BROADCAST_TOPICS_MAX); *n how many. ERR_MISSING_ARG
+ * "topics" when none, ERR_INVALID_ARG "topics" for an unknown one. */
+int broadcast_pick_topics(core *c, int64_t tenant_id, const char *const *values, size_t n_values,
+                          int64_t *ids, size_t *n, error *err);
+
+/* Where a subscriber lives, for broadcasts that target areas: has 0 when not given. */
+typedef struct broadcast_point {
+    int has;
+    double lat, lon;
+} broadcast_point;
+
+/* A subscription to ids[n] (broadcast_pick_topics) for e-mail address `email` (checked:
+ * ERR_INVALID_ARG "email"), in language lang_code ("fr", "en"), of account account_id (0:
+ * none), at point at (may be NULL: none; checked: ERR_INVALID_ARG "lat"): a pending
+ * subscriber and the confirmation e-mail with its link (base_url followed by
+ * BROADCAST_CONFIRM_PATH and the token), in one write job. The answer is the same whether or
+ * not the address is subscribed already. cb NULL: waits. */
+int broadcast_subscribe(core *c, int64_t tenant_id, const char *email, const char *lang_code,
+                        const int64_t *ids, size_t n, int64_t account_id, const broadcast_point *at,
+                        const char *base_url, core_done_fn cb, void *ctx, error *err);
+/* Spends a confirmation token: the subscription counts from now and replaces the address's
+ * earlier one. ERR_NOT_FOUND when unknown or expired, ERR_CONFLICT "token" when spent. */
+int broadcast_confirm(core *c, int64_t tenant_id, const char *token, core_done_fn cb, void *ctx,
+                      error *err);
+/* Ends the subscription of that leave token (the unsubscribe link's); 0 when it had ended
+ * already, ERR_NOT_FOUND when there is none. */
+int broadcast_leave(core *c, int64_t tenant_id, const char *leave_token, core_done_fn cb, void *ctx,
+                    error *err);
+/* 1 when t has the shape of a token this module makes (base64url, 43 characters). */
+int broadcast_token_ok(const char *t);
+
+/* The active subscriptions of an account (its id) or an address; *out in a. */
+int broadcast_subscriptions(core *c, int64_t tenant_id, const char *address, int64_t account_id,
+                            arena *a, store_subscriber **out, size_t *n, error *err);
+
+/* What an agent writes. */
+typedef struct broadcast_draft {
+    const char *subject, *subject_en; /* subject_en may be empty: subject for everyone */
+    const char *body, *body_en;
+    int email, sms; /* channels */
+    int64_t topics[BROADCAST_TOPICS_MAX];
+    size_t n_topics;
+    /* Areas (broadcast or quartier areas, core/area.h) it is limited to: only subscribers
+     * who gave a point inside one of them get it. None: every subscriber of the topics. */
+    int64_t areas[BROADCAST_AREAS_MAX];
+    size_t n_areas;
+} broadcast_draft;
+
+/* Parses area ids given by a form into d->areas (each one of the tenant's broadcast or
+ * quartier areas: ERR_INVALID_ARG "areas" otherwise). */
+int broadcast_pick_areas(core *c, int64_t tenant_id, const char *const *values, size_t n_values,
+                         broadcast_draft *d, error *err);
+/* 1 when a subscriber at (has_point, lat, lon) is reached by a broadcast limited to
+ * areas[n] (n 0: everyone); its areas are looked up once per call. */
+int broadcast_reaches(core *c, int64_t tenant_id, const int64_t *areas, size_t n, int has_point,
+                      double lat, double lon);
+
+/* Checks d: ERR_MISSING_ARG or ERR_INVALID_ARG naming "subject", "body", "subject_en",
+ * "body_en", "channels" or "topics". */
+int broadcast_check(const broadcast_draft *d, error *err);
+/* How many subscribers d would reach now. */
+int broadcast_count(core *c, int64_t tenant_id, const broadcast_draft *d, int64_t *count,
+                    error *err);
+/* Sends d: the broadcast, its queuing job and the audit entry in one write job (who must be
+ * an agent who may broadcast: ERR_FORBIDDEN; who's agent and source must outlive the job).
+ * base_url: the portal's, for the unsubscribe links. *id_out (may be NULL; must outlive the
+ * job): the broadcast's id. cb NULL: waits. */
+int broadcast_send(core *c, int64_t tenant_id, const core_actor *who, const broadcast_draft *d,
+                   const char *base_url, int64_t *id_out, core_done_fn cb, void *ctx, error *err);
+
+/* The tenant's broadcasts, newest first, and one of them (ERR_NOT_FOUND), with its delivery
+ * figures (*states in a). */
+int broadcast_list(core *c, int64_t tenant_id, arena *a, store_broadcast **out, size_t *n,
+                   error *err);
+int broadcast_get(core *c, int64_t tenant_id, int64_t id, arena *a, store_broadcast *out,
+                  store_state_count **states, size_t *n_states, error *err);
+
+/* Registers the queuing job's kind (core_open does it). */
+int broadcast_register(core *c, error *err);
+
+#endif

@@ -1,0 +1,410 @@
+/*
+ * portal/subscriptions — «Abonnements»: citizens choose the topics the mairie writes about
+ * and give their e-mail address; nothing is sent before they follow the confirmation link
+ * (double opt-in). Every message carries a link to leave: its GET shows a button, its POST
+ * (the button's, or a mail client's RFC 8058 one-click POST, which carries no CSRF token:
+ * the link's secret is the authority) unsubscribes. A logged-in citizen sees their
+ * subscriptions here. Sign-ups are rate-limited per client address and per address typed.
+ */
+#include <string.h>
+
+#include "core/address.h"
+#include "core/broadcast.h"
+#include "util/utf8.h"
+#include "web/portal/portal.h"
+#include "web/web.h"
+
+/* Sign-ups: as many as the account's e-mailed links, per client and per address typed. */
+#define RATE_SUBSCRIBE (3.0 / 60), 10
+#define RATE_SUBSCRIBE_TO (5.0 / 3600), 5
+#define FIELD_MAX 254
+
+typedef struct sub_page {
+    http_req *rq;
+    lang l;
+    const cat_tenant *tenant;
+    json_t *ctx, *errors, *field_errors, *values;
+} sub_page;
+
+static const char *S(const sub_page *p, const char *key)
+{
+    return present_string(p->rq->present, p->l, key);
+}
+
+/* Drops a page that will not be rendered. */
+static void page_discard(sub_page *p)
+{
+    json_decref(p->ctx);
+    json_decref(p->errors);
+    json_decref(p->field_errors);
+    json_decref(p->values);
+    p->ctx = p->errors = p->field_errors = p->values = NULL;
+}
+
+static int page_start(sub_page *p, http_req *rq)
+{
+    memset(p, 0, sizeof *p);
+    p->rq = rq;
+    p->l = rq->lang == LANG_EN ? LANG_EN : LANG_FR;
+    if (!(p->tenant = web_tenant(rq)))
+        return -1;
+    p->ctx = web_context(rq);
+    p->errors = json_array();
+    p->field_errors = json_object();
+    p->values = json_object();
+    if (!p->ctx || !p->errors || !p->field_errors || !p->values) {
+        page_discard(p);
+        error e;
+        error_set(&e, ERR_INTERNAL, NULL, "out of memory");
+        web_write_error(rq, &e);
+        return -1;
+    }
+    return 0;
+}
+
+static void page_error(sub_page *p, const char *field, const char *key)
+{
+    if (json_object_get(p->field_errors, field))
+        return;
+    json_array_append_new(p->errors, json_pack("{s:s, s:s}", "field", field, "message", S(p, key)));
+    json_object_set_new(p->field_errors, field, json_string(S(p, key)));
+}
+
+static void page_render(sub_page *p, int status, const char *name, const char *title_key)
+{
+    const char *title = S(p, title_key);
+    if (json_array_size(p->errors) > 0) {
+        title = arena_printf(p->rq->arena, "%s%s", S(p, "account.title_error_prefix"), title);
+        json_object_set_new(p->ctx, "has_errors", json_true());
+        if (status == 200)
+            status = 400;
+    }
+    json_object_set_new(p->ctx, "title", json_string(title));
+    json_object_set_new(p->ctx, "errors", p->errors);
+    json_object_set_new(p->ctx, "field_errors", p->field_errors);
+    json_object_set_new(p->ctx, "values", p->values);
+    web_render(p->rq, status, name, p->ctx);
+}
+
+/* The account pages' message layout (account/message): a heading, a notice, a way on. */
+static void message(sub_page *p, int status, const char *key, const char *kind)
+{
+    char k[96];
+    snprintf(k, sizeof k, "subscriptions.%s.text", key);
+    json_object_set_new(p->ctx, "message", json_string(S(p, k)));
+    snprintf(k, sizeof k, "subscriptions.%s.title", key);
+    json_object_set_new(p->ctx, "heading", json_string(S(p, k)));
+    json_object_set_new(p->ctx, "kind", json_string(kind));
+    json_object_set_new(p->ctx, "actions",
+                        json_pack("[{s:s, s:s, s:b}]", "href", "/", "label",
+                                  S(p, "account.actions.home"), "primary", 1));
+    page_render(p, status, "account/message", k);
+}
+
+/* The outcome of the write waited for: 0, or -1 and *e. */
+static int outcome(http_req *rq, error *e)
+{
+    const http_wait *w = http_wait_result(rq);
+    if (w && w->rc == 0)
+        return 0;
+    if (w)
+        *e = w->err;
+    else
+        error_set(e, ERR_INTERNAL, NULL, "no write was waited for");
+    return -1;
+}
+
+/* ---- the form ---- */
+
+/* Topic checkboxes, ticked as the visitor left them; the account's subscriptions, with a
+ * button to leave each. */
+static int form_page(sub_page *p, const form *typed, int status)
+{
+    http_req *rq = p->rq;
+    store_topic *topics = NULL;
+    size_t nt = 0;
+    error e;
+    if (broadcast_topics(rq->core, p->tenant->rec.id, 1, rq->arena, &topics, &nt, &e) != 0)
+        goto failed;
+    json_t *list = json_array();
+    for (size_t i = 0; i < nt; i++) {
+        const char *id = arena_printf(rq->arena, "%lld", (long long)topics[i].id);
+        int checked = 0;
+        for (size_t k = 0; typed && k < typed->count; k++)
+            checked |= strcmp(typed->fields[k].name, "topics") == 0 &&
+                       strcmp(typed->fields[k].value, id) == 0;
+        int en = p->l == LANG_EN && topics[i].name_en && *topics[i].name_en;
+        json_array_append_new(list,
+                              json_pack("{s:s, s:s, s:s, s:b}", "value", id, "name",
+                                        en ? topics[i].name_en : topics[i].name, "description",
+                                        en && *topics[i].description_en ? topics[i].description_en
+                                                                        : topics[i].description,
+                                        "checked", checked));
+    }
+    json_object_set_new(p->ctx, "topics", list);
+    int64_t addresses = 0;
+    if (address_count(rq->core, p->tenant->rec.id, &addresses, &e) != 0)
+        goto failed;
+    json_object_set_new(p->ctx, "ask_address", json_boolean(addresses > 0));
+    store_account acc;
+    if (web_account(rq, &acc)) {
+        store_subscriber *subs = NULL;
+        size_t ns = 0;
+        if (broadcast_subscriptions(rq->core, p->tenant->rec.id, acc.email, acc.id, rq->arena,
+                                    &subs, &ns, &e) != 0)
+            goto failed;
+        json_t *mine = json_array();
+        for (size_t i = 0; i < ns; i++) {
+            json_t *names = json_array();
+            for (size_t k = 0; k < subs[i].n_topics; k++)
+                for (size_t j = 0; j < nt; j++)
+                    if (topics[j].id == subs[i].topic_ids[k])
+                        json_array_append_new(names,
+                                              json_string(p->l == LANG_EN && *topics[j].name_en
+                                                              ? topics[j].name_en
+                                                              : topics[j].name));
+            json_array_append_new(mine,
+                                  json_pack("{s:s, s:o, s:s}", "address", subs[i].address, "topics",
+                                            names, "leave",
+                                            arena_printf(rq->arena, "%s%s", BROADCAST_LEAVE_PATH,
+                                                         subs[i].leave_token)));
+        }
+        json_object_set_new(p->ctx, "has_mine", json_boolean(ns > 0));
+        json_object_set_new(p->ctx, "mine", mine);
+        if (!json_object_get(p->values, "email"))
+            json_object_set_new(p->values, "email", json_string(acc.email));
+    }
+    page_render(p, status, "subscriptions/form", "subscriptions.form.title");
+    return 0;
+failed:
+    page_discard(p);
+    web_write_error(rq, &e);
+    return -1;
+}
+
+static void form_get_page(http_req *rq)
+{
+    sub_page p;
+    if (page_start(&p, rq) == 0)
+        form_page(&p, NULL, 200);
+}
+
+static void subscribe_done(http_req *rq)
+{
+    sub_page *p = rq->user;
+    error e;
+    if (outcome(rq, &e) != 0) {
+        if (e.code == ERR_INVALID_ARG && strcmp(e.arg, "email") == 0) {
+            page_error(p, "email", "account.errors.email_invalid");
+            form_page(p, NULL, 400);
+            return;
+        }
+        page_discard(p);
+        web_write_error(rq, &e);
+        return;
+    }
+    message(p, 200, "sent", "info");
+}
+
+static void subscribe_post(http_req *rq)
+{
+    form f;
+    error e;
+    if (http_form_body(rq, &f, &e) != 0) {
+        web_write_error(rq, &e);
+        return;
+    }
+    if (web_check_csrf(rq, &f) != 0)
+        return;
+    sub_page *p = arena_alloc(rq->arena, sizeof *p);
+    if (!p) {
+        error_set(&e, ERR_UNAVAILABLE, NULL, "out of memory");
+        web_write_error(rq, &e);
+        return;
+    }
+    if (page_start(p, rq) != 0)
+        return;
+    const char *email = form_get(&f, "email");
+    email = email ? email : "";
+    if (utf8_valid(email, strlen(email)) && strlen(email) <= FIELD_MAX)
+        json_object_set_new(p->values, "email", json_string(email));
+    if (!*email)
+        page_error(p, "email", "account.errors.email_required");
+    else if (!strchr(email, '@') || strlen(email) > FIELD_MAX)
+        page_error(p, "email", "account.errors.email_invalid");
+    const char *values[BROADCAST_TOPICS_MAX + 1];
+    size_t nv = 0;
+    for (size_t i = 0; i < f.count && nv <= BROADCAST_TOPICS_MAX; i++)
+        if (strcmp(f.fields[i].name, "topics") == 0)
+            values[nv++] = f.fields[i].value;
+    /* Where they live, when given: the portal's address list resolves what was typed (the
+     * same lookup as a report's location without JavaScript), for broadcasts to areas. */
+    broadcast_point at = {0};
+    const char *typed = form_get(&f, "address");
+    if (typed && *typed) {
+        if (utf8_valid(typed, strlen(typed)) && strlen(typed) <= FIELD_MAX)
+            json_object_set_new(p->values, "address", json_string(typed));
+        store_address *hits = NULL;
+        size_t nh = 0;
+        const store_address *take = NULL;
+        if (address_resolve(rq->core, p->tenant->rec.id, typed, NULL, 5, rq->arena, &hits, &nh,
+                            &take, &e) != 0) {
+            page_discard(p);
+            web_write_error(rq, &e);
+            return;
+        }
+        if (take)
+            at = (broadcast_point){.has = 1, .lat = take->lat, .lon = take->lon};
+        else
+            page_error(p, "address", "subscriptions.errors.address_unknown");
+    }
+    int64_t ids[BROADCAST_TOPICS_MAX];
+    size_t n = 0;
+    if (broadcast_pick_topics(rq->core, p->tenant->rec.id, values, nv, ids, &n, &e) != 0) {
+        if (e.code != ERR_MISSING_ARG && e.code != ERR_INVALID_ARG) {
+            page_discard(p);
+            web_write_error(rq, &e);
+            return;
+        }
+        page_error(p, "topics",
+                   e.code == ERR_MISSING_ARG ? "subscriptions.errors.topics_required"
+                                             : "subscriptions.errors.topics_invalid");
+    }
+    if (json_array_size(p->errors) > 0) {
+        form_page(p, &f, 400);
+        return;
+    }
+    if (web_limit(rq, "subscribe", NULL, RATE_SUBSCRIBE) != 0 ||
+        web_limit_shared(rq, "subscribe-to", web_email_key(rq, email), RATE_SUBSCRIBE_TO) != 0) {
+        page_discard(p);
+        return;
+    }
+    store_account acc;
+    int64_t account_id = web_account(rq, &acc) ? acc.id : 0;
+    rq->user = p;
+    http_wait *w = http_wait_begin(rq, subscribe_done);
+    int rc = broadcast_subscribe(rq->core, p->tenant->rec.id, email, p->l == LANG_EN ? "en" : "fr",
+                                 ids, n, account_id, &at, http_base_url(rq, p->tenant),
+                                 http_wait_done, w, &e);
+    http_wait_started(w, rc, &e);
+}
+
+/* ---- links: shown by GET, spent by POST (mail scanners open links) ---- */
+
+/* A page with one button that posts back to action; the token's page is neither cached nor
+ * named in a Referer. */
+static void button_page(http_req *rq, const char *key, const char *action, const char *jeton)
+{
+    sub_page p;
+    if (page_start(&p, rq) != 0)
+        return;
+    http_add_header(rq, "Referrer-Policy", "no-referrer");
+    http_add_header(rq, "Cache-Control", "no-store");
+    char k[96];
+    snprintf(k, sizeof k, "subscriptions.%s.intro", key);
+    json_object_set_new(p.ctx, "intro", json_string(S(&p, k)));
+    snprintf(k, sizeof k, "subscriptions.%s.submit", key);
+    json_object_set_new(p.ctx, "submit", json_string(S(&p, k)));
+    json_object_set_new(p.ctx, "action", json_string(action));
+    if (jeton)
+        json_object_set_new(p.values, "jeton", json_string(jeton));
+    snprintf(k, sizeof k, "subscriptions.%s.title", key);
+    json_object_set_new(p.ctx, "heading", json_string(S(&p, k)));
+    page_render(&p, 200, "account/confirm_link", k);
+}
+
+static void refused(http_req *rq, const char *key)
+{
+    sub_page p;
+    if (page_start(&p, rq) == 0)
+        message(&p, 404, key, "info");
+}
+
+static void confirm_get(http_req *rq)
+{
+    const char *token = form_get(&rq->query, "jeton");
+    if (!broadcast_token_ok(token)) {
+        refused(rq, "invalid");
+        return;
+    }
+    button_page(rq, "confirm", "/abonnements/confirmer", token);
+}
+
+static void link_done(http_req *rq)
+{
+    error e;
+    const char *key = rq->user;
+    if (outcome(rq, &e) != 0) {
+        if (e.code == ERR_NOT_FOUND)
+            refused(rq, "invalid");
+        else
+            web_write_error(rq, &e);
+        return;
+    }
+    sub_page p;
+    if (page_start(&p, rq) == 0)
+        message(&p, 200, key, "success");
+}
+
+static void confirm_post(http_req *rq)
+{
+    form f;
+    error e;
+    if (http_form_body(rq, &f, &e) != 0) {
+        web_write_error(rq, &e);
+        return;
+    }
+    if (web_check_csrf(rq, &f) != 0)
+        return;
+    const cat_tenant *t = web_tenant(rq);
+    if (!t)
+        return;
+    rq->user = (void *)"confirmed";
+    http_wait *w = http_wait_begin(rq, link_done);
+    int rc = broadcast_confirm(rq->core, t->rec.id, form_get(&f, "jeton"), http_wait_done, w, &e);
+    http_wait_started(w, rc, &e);
+}
+
+static void leave_get(http_req *rq)
+{
+    const char *token = rq->params[0];
+    if (!broadcast_token_ok(token)) {
+        refused(rq, "invalid");
+        return;
+    }
+    button_page(rq, "leave", arena_printf(rq->arena, "%s%s", BROADCAST_LEAVE_PATH, token), NULL);
+}
+
+/* The button's POST and a mail client's one-click POST alike: no CSRF token is asked for
+ * (a mail client has none); the secret in the path is what allows it, and all it allows is
+ * leaving. */
+static void leave_post(http_req *rq)
+{
+    form f;
+    error e;
+    if (http_form_body(rq, &f, &e) != 0) {
+        web_write_error(rq, &e);
+        return;
+    }
+    const cat_tenant *t = web_tenant(rq);
+    if (!t)
+        return;
+    rq->user = (void *)"left";
+    http_wait *w = http_wait_begin(rq, link_done);
+    int rc = broadcast_leave(rq->core, t->rec.id, rq->params[0], http_wait_done, w, &e);
+    http_wait_started(w, rc, &e);
+}
+
+const http_route portal_subscription_routes[] = {
+    {HTTP_GET | HTTP_HEAD, "/abonnements", form_get_page},
+    {HTTP_POST, "/abonnements", subscribe_post},
+    {HTTP_GET | HTTP_HEAD, "/abonnements/confirmer", confirm_get},
+    {HTTP_POST, "/abonnements/confirmer", confirm_post},
+    {HTTP_GET | HTTP_HEAD, "/abonnements/quitter/{}", leave_get},
+    {0, NULL, NULL},
+};
+
+const http_route portal_unsubscribe_routes[] = {
+    {HTTP_POST, "/abonnements/quitter/{}", leave_post},
+    {0, NULL, NULL},
+};
