@@ -26,6 +26,7 @@
 #include "core/short_code.h"
 #include "core/sla.h"
 #include "core/workflow.h"
+#include "util/phone.h"
 #include "util/timeutil.h"
 #include "util/utf8.h"
 #include "util/workdays.h"
@@ -151,6 +152,9 @@ static int validate_input(const request_input *in, error *err)
         if (request_check_text(fields[i].value, fields[i].arg, REQUEST_FIELD_MAX, 0, err) != 0)
             return -1;
     if (check_email(in->email, err) != 0 || check_url(in->media_url, "media_url", err) != 0)
+        return -1;
+    char e164[PHONE_E164_MAX];
+    if (in->phone && *in->phone && phone_normalise(in->phone, e164, err) != 0)
         return -1;
     if (in->require_location && !in->has_location && !(in->address && *in->address) &&
         !(in->address_id && *in->address_id))
@@ -415,7 +419,13 @@ int request_create(core *c, const request_input *in, request_created *out, core_
     r->first_name = request_dup_opt(a, in->first_name);
     r->last_name = request_dup_opt(a, in->last_name);
     r->email = request_dup_opt(a, in->email);
-    r->phone = request_dup_opt(a, in->phone);
+    if (in->phone && *in->phone) {
+        /* Stored in E.164, as SMS are sent and numbers matched (validate_input checked it). */
+        char e164[PHONE_E164_MAX];
+        if (phone_normalise(in->phone, e164, err) != 0)
+            goto fail;
+        r->phone = arena_strdup(a, e164);
+    }
     r->device_id = request_dup_opt(a, in->device_id);
     r->account_id = request_dup_opt(a, in->account_id);
     r->media_url = request_dup_opt(a, in->media_url);

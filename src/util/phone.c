@@ -104,6 +104,15 @@ int phone_e164(const char *in, char out[PHONE_E164_MAX], phone_result *r)
     }
 }
 
+int phone_normalise(const char *in, char out[PHONE_E164_MAX], error *err)
+{
+    phone_result r;
+    if (phone_e164(in, out, &r) == 0)
+        return 0;
+    return error_set(err, ERR_INVALID_ARG, "phone", "not a phone number (%s)",
+                     phone_problem_name(r.problem));
+}
+
 int phone_is_e164(const char *s)
 {
     if (!s || s[0] != '+' || s[1] < '1' || s[1] > '9')

@@ -9,6 +9,8 @@
 
 #include <stddef.h>
 
+#include "util/error.h"
+
 /* An E.164 number: "+", at most 15 digits, NUL. */
 #define PHONE_E164_MAX 17
 
@@ -31,6 +33,11 @@ typedef struct phone_result {
 /* Normalises in (UTF-8, NUL-terminated) into out ("+33612345678"; "+262692123456" for a
  * number of La Réunion; "+4915112345678"). 0 on success; -1 with *r saying why, out "". */
 int phone_e164(const char *in, char out[PHONE_E164_MAX], phone_result *r);
+
+/* phone_e164 for a number given to core: -1 with ERR_INVALID_ARG on arg "phone" (its detail
+ * names the problem, in English, for logs and API clients; pages word it again from
+ * phone_e164's result). */
+int phone_normalise(const char *in, char out[PHONE_E164_MAX], error *err);
 
 /* 1 when s is already in the stored form ("+" and 8 to 15 digits, the first not 0). */
 int phone_is_e164(const char *s);

@@ -1285,6 +1285,17 @@ static const char migration_31[] =
                               SEED_WORKFLOW_ACTIONS("SELECT new.id AS id") "END;\n" CONFIG_TRIGGERS(
                                   "workflow_timeouts");
 
+/* Version 32: SMS (issue 14). The phone numbers stored before they were normalised (as typed,
+ * or digits only: "06 12 34 56 78", "0612345678") in E.164 ("+33612345678"), as SMS are sent
+ * and numbers matched; phone_e164() is util/phone's, registered on the writer's connection
+ * (store_sqlite_conn_open), and keeps a number it cannot read as it was typed. */
+static const char migration_32[] = "UPDATE accounts SET phone = phone_e164(phone) "
+                                   "WHERE phone IS NOT NULL AND phone IS NOT phone_e164(phone);\n"
+                                   "UPDATE requests SET phone = phone_e164(phone) "
+                                   "WHERE phone IS NOT NULL AND phone IS NOT phone_e164(phone);\n"
+                                   "UPDATE open311_updates SET phone = phone_e164(phone) "
+                                   "WHERE phone IS NOT NULL AND phone IS NOT phone_e164(phone);\n";
+
 /* Indexed by version - 1. */
 const char *const store_sqlite_migrations[] = {
     migration_1,  migration_2,  migration_3,  migration_4,  migration_5,  migration_6,
@@ -1292,6 +1303,6 @@ const char *const store_sqlite_migrations[] = {
     migration_13, migration_14, migration_15, migration_16, migration_17, migration_18,
     migration_19, migration_20, migration_21, migration_22, migration_23, migration_24,
     migration_25, migration_26, migration_27, migration_28, migration_29, migration_30,
-    migration_31};
+    migration_31, migration_32};
 const int store_sqlite_migration_count =
     (int)(sizeof store_sqlite_migrations / sizeof store_sqlite_migrations[0]);

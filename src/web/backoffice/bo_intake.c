@@ -586,6 +586,7 @@ static void intake_done(http_req *rq)
             field = "email";
         } else if (strcmp(err.arg, "phone") == 0) {
             field = "tel";
+            refusal = form_field_phone_refusal(rq->arena, rq->present, rq->lang, val(&f, "tel"));
         }
         add_error(extra, field,
                   refusal
