@@ -29,6 +29,7 @@
 #include "core/core.h"
 #include "core/hasher.h"
 #include "channels/mail/mail.h"
+#include "channels/sms/sms.h"
 #include "core/attachment.h"
 #include "core/retention.h"
 #include "core/webhook.h"
@@ -108,7 +109,8 @@ static const opt_spec serve_opts[] = {
     {"mail-from", "GUICHET_MAIL_FROM", OPT_STRING, "", 0, 0, 0,
      "sender address of outgoing e-mail, e.g. ne-pas-repondre@ville.fr"},
     {"mail-backoff", "GUICHET_MAIL_BACKOFF_S", OPT_UINT, "30", 0, 1, 3600,
-     "seconds before the first retry of an e-mail the relay did not take (doubles each time)"},
+     "seconds before the first retry of an e-mail the relay (or an SMS Kannel) did not take "
+     "(doubles each time)"},
     {"cache-mb", "GUICHET_CACHE_MB", OPT_UINT, "64", 0, 0, 65536,
      "memory for cached public GET answers, in MiB (0: no cache)"},
     {"log-level", "GUICHET_LOG_LEVEL", OPT_STRING, "info", 0, 0, 0, "debug, info, warn or error"},
@@ -549,6 +551,7 @@ struct cli_server {
     http_server *srv;
     present *present; /* owned: the pages' and the mailer's templates and strings */
     mailer *mail;
+    smser *sms;
     scheduler *sched;
     int writer_started;
     int web_started;
@@ -623,6 +626,7 @@ void cli_server_stop(cli_server *cs, int timeout_ms)
     /* The mailer and the scheduler write through the writer: stop them first. */
     scheduler_stop(cs->sched);
     mailer_stop(cs->mail);
+    smser_stop(cs->sms);
     if (cs->writer_started) {
         store_writer_stop(cs->s.store);
         store_writer_stats st;
@@ -632,7 +636,7 @@ void cli_server_stop(cli_server *cs, int timeout_ms)
     }
     if (cs->web_started)
         web_shutdown();
-    /* After everything that renders (the server's threads, the mailer) has stopped. */
+    /* After everything that renders (the server's threads, the dispatchers) has stopped. */
     present_close(cs->present);
     if (cs->opened)
         session_close(&cs->s);
@@ -777,6 +781,13 @@ static int server_start(const opt_values *v, cli_server **out)
     if (!cs->mail) {
         fprintf(stderr, "guichet serve: e-mail: %s%s%s\n", err.arg, err.arg[0] ? ": " : "",
                 err.detail);
+        goto fail;
+    }
+    /* Each collectivité's Kannel is set in the back office; retries as e-mail's. */
+    smser_config scfg_sms = {.backoff_s = (int)opt_uint(v, "mail-backoff")};
+    cs->sms = smser_start(cs->s.core, cs->present, &scfg_sms, &err);
+    if (!cs->sms) {
+        fprintf(stderr, "guichet serve: SMS: %s\n", err.detail);
         goto fail;
     }
     webhook_allow_local(cs->s.core, opt_flag(v, "webhook-allow-local"));

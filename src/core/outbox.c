@@ -83,6 +83,21 @@ static int phone_ok(const char *num)
     return n >= 3 && n <= 15;
 }
 
+const char *outbox_citizen_channel(const char *notify, const char *email, const char *phone,
+                                   const char **recipient)
+{
+    *recipient = NULL;
+    if (notify && strcmp(notify, "sms") == 0 && phone && *phone) {
+        *recipient = phone;
+        return "sms";
+    }
+    if ((!notify || strcmp(notify, "email") == 0) && email && *email) {
+        *recipient = email;
+        return "email";
+    }
+    return NULL;
+}
+
 static int template_ok(const char *name)
 {
     size_t n = 0;

@@ -35,6 +35,13 @@
  * address guichet keeps: recipients, a collectivité's public address). */
 int outbox_email_ok(const char *addr);
 
+/* The channel of a citizen's notice, after their choice (notify): "sms" to phone when they
+ * chose news by SMS and have a number, "email" to email when they chose e-mail (or made no
+ * choice) and have an address; NULL when nothing is to be sent (notify "none", or no address
+ * for the channel chosen). *recipient is set with the channel (borrowed from the arguments). */
+const char *outbox_citizen_channel(const char *notify, const char *email, const char *phone,
+                                   const char **recipient);
+
 /* Queues a message from inside a write job (same transaction as the change). params is
  * copied (serialised); the caller keeps its reference. */
 int outbox_add_tx(store *s, int64_t tenant_id, const char *channel, const char *recipient,

@@ -238,8 +238,14 @@ static int queue_ack(store *s, create_job *j, int64_t id, const char *reference,
                             : NULL;
     if (!params)
         return error_set(err, ERR_INTERNAL, NULL, "cannot build the acknowledgement");
-    int rc = outbox_add_tx(s, j->rec.tenant_id, "email", j->rec.email, "request_ack", params,
-                           j->rec.lang, id, err);
+    /* The acknowledgement goes by SMS to whom chose SMS, by e-mail to anyone else who gave
+     * an address (news or not: it holds their tracking link). */
+    const char *to = NULL;
+    const char *via = outbox_citizen_channel(strcmp(j->rec.notify, "sms") == 0 ? "sms" : "email",
+                                             j->rec.email, j->rec.phone, &to);
+    int rc = via ? outbox_add_tx(s, j->rec.tenant_id, via, to, "request_ack", params, j->rec.lang,
+                                 id, err)
+                 : 0;
     json_decref(params);
     return rc;
 }
@@ -269,7 +275,7 @@ static int create_apply(store *s, core_op *op, error *err)
     if (j->n_attachments &&
         attachment_save_tx(s, j->rec.tenant_id, id, 0, j->attachments, j->n_attachments, err) != 0)
         return -1;
-    if (j->ack_base_url && j->rec.email && queue_ack(s, j, id, reference, err) != 0)
+    if (j->ack_base_url && queue_ack(s, j, id, reference, err) != 0)
         return -1;
     store_request created = j->rec;
     created.id = id;
@@ -455,7 +461,7 @@ int request_create(core *c, const request_input *in, request_created *out, core_
             request_copy_attachment(a, &j->attachments[i], &in->attachments[i]);
         j->n_attachments = in->n_attachments;
     }
-    if (in->ack_base_url && r->email) {
+    if (in->ack_base_url && ((r->email && *r->email) || (r->phone && *r->phone))) {
         j->ack_base_url = arena_strdup(a, in->ack_base_url);
         j->procedure_name = arena_strdup(a, p->rec.name);
         j->service_notice = request_dup_opt(a, p->rec.service_notice);

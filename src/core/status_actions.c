@@ -118,7 +118,8 @@ static int notify_citizen(store *s, arena *a, const status_env *env, const store
                           const status_entry *e, const cat_action *act, int *sent, error *err)
 {
     *sent = 0;
-    if (!r->email || !*r->email || (r->notify && strcmp(r->notify, "email") != 0))
+    const char *to = NULL, *via = outbox_citizen_channel(r->notify, r->email, r->phone, &to);
+    if (!via)
         return 0;
     lang l = r->lang && strcmp(r->lang, "en") == 0 ? LANG_EN : LANG_FR;
     const char *status = workflow_citizen_label(env->wf, r->status, l);
@@ -140,7 +141,7 @@ static int notify_citizen(store *s, arena *a, const status_env *env, const store
         }
         set_opt(params, "message", msg);
     }
-    int rc = outbox_add_tx(s, r->tenant_id, "email", r->email, "request_status", params,
+    int rc = outbox_add_tx(s, r->tenant_id, via, to, "request_status", params,
                            l == LANG_EN ? "en" : "fr", r->id, err);
     json_decref(params);
     *sent = rc == 0;

@@ -466,6 +466,16 @@ typedef struct store_outbox {
     const char *last_error; /* no personal data */
 } store_outbox;
 
+/* A collectivité's SMS gateway (Kannel's sendsms interface, core/sms.h). */
+typedef struct store_sms_gateway {
+    int64_t tenant_id;
+    const char *sendsms_url;     /* http://HOST:PORT/cgi-bin/sendsms */
+    const char *username;        /* a sendsms-user of Kannel */
+    const char *password_sealed; /* core/seal.c, purpose "sms", owner the collectivité */
+    const char *sender;          /* the sender id shown on phones ("from"); NULL: Kannel's */
+    int64_t updated_at;
+} store_sms_gateway;
+
 /* A persistent job (table jobs, core/jobs.h): work the scheduler does when due_at has
  * passed, that survives restarts. (tenant, kind, request, ukey) is unique: scheduling the
  * same cause twice gives one row. */

@@ -1288,13 +1288,32 @@ static const char migration_31[] =
 /* Version 32: SMS (issue 14). The phone numbers stored before they were normalised (as typed,
  * or digits only: "06 12 34 56 78", "0612345678") in E.164 ("+33612345678"), as SMS are sent
  * and numbers matched; phone_e164() is util/phone's, registered on the writer's connection
- * (store_sqlite_conn_open), and keeps a number it cannot read as it was typed. */
-static const char migration_32[] = "UPDATE accounts SET phone = phone_e164(phone) "
-                                   "WHERE phone IS NOT NULL AND phone IS NOT phone_e164(phone);\n"
-                                   "UPDATE requests SET phone = phone_e164(phone) "
-                                   "WHERE phone IS NOT NULL AND phone IS NOT phone_e164(phone);\n"
-                                   "UPDATE open311_updates SET phone = phone_e164(phone) "
-                                   "WHERE phone IS NOT NULL AND phone IS NOT phone_e164(phone);\n";
+ * (store_sqlite_conn_open), and keeps a number it cannot read as it was typed. Each
+ * collectivité's SMS gateway, and the numbers opted out of SMS. */
+static const char migration_32[] =
+    "UPDATE accounts SET phone = phone_e164(phone) "
+    "WHERE phone IS NOT NULL AND phone IS NOT phone_e164(phone);\n"
+    "UPDATE requests SET phone = phone_e164(phone) "
+    "WHERE phone IS NOT NULL AND phone IS NOT phone_e164(phone);\n"
+    "UPDATE open311_updates SET phone = phone_e164(phone) "
+    "WHERE phone IS NOT NULL AND phone IS NOT phone_e164(phone);\n"
+    /* Each collectivité's Kannel: its sendsms interface and the account there (password
+     * sealed by core). */
+    "CREATE TABLE sms_gateways (\n"
+    "  tenant_id INTEGER PRIMARY KEY REFERENCES tenants(id),\n"
+    "  sendsms_url TEXT NOT NULL,\n"
+    "  username TEXT NOT NULL,\n"
+    "  password_sealed TEXT NOT NULL,\n"
+    "  sender TEXT,\n"
+    "  updated_at INTEGER NOT NULL\n"
+    ") STRICT;\n"
+    /* Numbers that answered STOP: the dispatcher sends them nothing more. */
+    "CREATE TABLE sms_optouts (\n"
+    "  tenant_id INTEGER NOT NULL REFERENCES tenants(id),\n"
+    "  phone TEXT NOT NULL,\n"
+    "  created_at INTEGER NOT NULL,\n"
+    "  PRIMARY KEY (tenant_id, phone)\n"
+    ") STRICT, WITHOUT ROWID;\n";
 
 /* Indexed by version - 1. */
 const char *const store_sqlite_migrations[] = {
