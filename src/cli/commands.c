@@ -494,6 +494,7 @@ static const http_mount mounts[] = {
     {"/agent/", bo_admin_procedure_routes, web_write_error, bo_admit, 0},
     {"/agent/", bo_admin_key_routes, web_write_error, bo_admit, 0},
     {"/agent/", bo_admin_webhook_routes, web_write_error, bo_admit, 0},
+    {"/agent/", bo_admin_sms_routes, web_write_error, bo_admit, 0},
     {"/agent/", bo_admin_settings_routes, web_write_error, bo_admit, 0},
     {"/agent/", bo_admin_audit_routes, web_write_error, bo_admit, 0},
     {"/agent/", bo_admin_routing_routes, web_write_error, bo_admit, 0},

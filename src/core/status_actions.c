@@ -112,8 +112,8 @@ static void set_opt(json_t *o, const char *key, const char *value)
         json_object_set_new(o, key, json_string(value));
 }
 
-/* notify_citizen: the request_status e-mail, in the request's language, when the citizen
- * chose news by e-mail; 1 in *sent when queued. */
+/* notify_citizen: the request_status message, in the request's language, on the channel the
+ * citizen chose for news (e-mail or SMS: outbox_citizen_channel); 1 in *sent when queued. */
 static int notify_citizen(store *s, arena *a, const status_env *env, const store_request *r,
                           const status_entry *e, const cat_action *act, int *sent, error *err)
 {

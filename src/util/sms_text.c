@@ -100,12 +100,15 @@ int sms_text_count(const char *s, sms_count *out)
     return 0;
 }
 
+/* Longest first: French quotes with their inner spaces become plain quotes without them. */
 static const struct {
     const char *from, *to;
 } folds[] = {
-    {"\u2019", "'"},   {"\u2018", "'"},  {"\u00AB", "\""}, {"\u00BB", "\""},
-    {"\u201C", "\""},  {"\u201D", "\""}, {"\u2013", "-"},  {"\u2014", "-"},
-    {"\u2026", "..."}, {"\u00A0", " "},  {"\u202F", " "},
+    {"\u00AB\u00A0", "\""}, {"\u00AB\u202F", "\""}, {"\u00AB ", "\""}, {"\u00A0\u00BB", "\""},
+    {"\u202F\u00BB", "\""}, {" \u00BB", "\""},      {"\u2019", "'"},   {"\u2018", "'"},
+    {"\u00AB", "\""},       {"\u00BB", "\""},       {"\u201C", "\""},  {"\u201D", "\""},
+    {"\u2013", "-"},        {"\u2014", "-"},        {"\u2026", "..."}, {"\u00A0", " "},
+    {"\u202F", " "},
 };
 
 void sms_text_fold(char *s)

@@ -29,8 +29,8 @@ int sms_text_count(const char *s, sms_count *out);
 /* Replaces, in place, the typographic characters that have a plain GSM-7 equivalent and the
  * same meaning (’ ‘ → ', « » “ ” → ", – — → -, … → ..., no-break spaces → space), so that a
  * French text without other non-GSM letters costs one GSM-7 SMS rather than UCS-2 ones.
- * « text » keeps its spaces: «\u00a0» folds to a plain space. s must be valid UTF-8; it only
- * gets shorter. */
+ * « text » becomes "text", its inner spaces dropped. s must be valid UTF-8; it only gets
+ * shorter. */
 void sms_text_fold(char *s);
 
 /* Writes into out (cap bytes) the text to send: text itself when it fits in one SMS with

@@ -150,7 +150,7 @@ static void folding(void **state)
     char s[] = "L\u2019agent a r\u00e9pondu\u00a0: \u00ab\u00a0c\u2019est fait\u00a0\u00bb \u2013 "
                "merci\u2026";
     sms_text_fold(s);
-    assert_string_equal(s, "L'agent a répondu : \" c'est fait \" - merci...");
+    assert_string_equal(s, "L'agent a répondu : \"c'est fait\" - merci...");
     assert_int_equal(count(s).encoding, SMS_GSM7);
 }
 

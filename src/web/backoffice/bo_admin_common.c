@@ -25,6 +25,7 @@ static const struct {
     {"/agent/admin/workflows", "admin.tabs.workflows"},
     {"/agent/admin/cles", "admin.tabs.apikeys"},
     {"/agent/admin/webhooks", "admin.tabs.webhooks"},
+    {"/agent/admin/sms", "admin.tabs.sms"},
     {"/agent/admin/collectivite", "admin.tabs.branding"},
     {"/agent/admin/conservation", "admin.tabs.retention"},
     {"/agent/admin/comptes", "admin.tabs.accounts"},

@@ -1,0 +1,99 @@
+'use strict';
+/*
+ * SMS with a real Kannel (bearerbox, smsbox and its fake SMSC on loopback ports, started by
+ * tests/http/kannel.js): the collectivité's gateway set on /agent/admin/sms (refusals worded,
+ * the password sealed at rest and never shown again), «Envoyer un SMS de test» showing
+ * Kannel's answer, and a status change reaching the fake SMSC for a citizen who chose news by
+ * SMS, at their number in E.164, in one GSM-7 SMS with the link to their request.
+ */
+
+const test = require('node:test');
+const assert = require('node:assert/strict');
+const H = require('./harness');
+const F = require('../browser/bo_flows');
+const { startKannel, kannelAvailable } = require('./kannel');
+
+const skip = kannelAvailable();
+let srv, admin, kannel;
+
+test.before(async () => {
+    if (skip) return;
+    srv = await H.startServer({ requests: 3, env: { GUICHET_RETENTION_INTERVAL_S: '0', GUICHET_MAIL_BACKOFF_S: '1' } });
+    const row = F.addAgent(srv, { email: `admin.sms.${process.pid}@ville-demo.test`, name: 'Admin SMS', role: 'admin' });
+    admin = await F.login(srv, row);
+    kannel = await startKannel();
+});
+
+test.after(async () => {
+    if (kannel) await kannel.stop();
+    if (srv) assert.equal(await srv.stop(), 0, 'guichet did not exit cleanly');
+});
+
+test('the SMS gateway page: refusals, the password sealed, a test SMS with Kannel\'s answer', { skip: skip || false }, async () => {
+    let r = await admin.get('/agent/admin/sms');
+    assert.equal(r.status, 200);
+    assert.match(r.text, /<h1>Passerelle SMS<\/h1>/);
+    /* A test before any gateway: said so. */
+    r = await admin.post('/agent/admin/sms/test', { test_phone: '06 12 34 56 78' }, { tokenFrom: '/agent/admin/sms' });
+    assert.equal(r.status, 400);
+    assert.match(F.textOf(r.text), /Enregistrez d'abord la passerelle SMS/);
+    r = await admin.post('/agent/admin/sms', { sendsms_url: 'ftp://kannel/sendsms', username: kannel.username, password: kannel.password, sender: 'MAIRIE' });
+    assert.equal(r.status, 400);
+    assert.match(F.textOf(r.text), /commençant par http:\/\/ ou https:\/\//);
+    assert.match(r.text, /value="MAIRIE"/);
+    r = await admin.post('/agent/admin/sms', { sendsms_url: kannel.sendsmsUrl, username: kannel.username, password: '', sender: 'MAIRIE' });
+    assert.equal(r.status, 400, 'a first gateway needs its password');
+    assert.match(F.textOf(r.text), /Saisissez le mot de passe/);
+    r = await admin.post('/agent/admin/sms', { sendsms_url: kannel.sendsmsUrl, username: kannel.username, password: kannel.password, sender: 'MAIRIE DE DEMO' });
+    assert.equal(r.status, 400);
+    assert.match(F.textOf(r.text), /11 lettres ou chiffres au plus/);
+    r = await admin.post('/agent/admin/sms', { sendsms_url: kannel.sendsmsUrl, username: kannel.username, password: kannel.password, sender: 'MAIRIE' });
+    assert.equal(r.status, 303, r.text.slice(0, 300));
+    r = await admin.get('/agent/admin/sms?fait=sms_saved');
+    assert.match(F.textOf(r.text), /La passerelle SMS est enregistrée/);
+    assert.match(r.text, new RegExp(`value="${kannel.sendsmsUrl.replace(/[/.]/g, '\\$&')}"`));
+    assert.ok(!r.text.includes(kannel.password), 'the password is never shown again');
+    const sealed = srv.sql('SELECT password_sealed FROM sms_gateways').trim();
+    assert.match(sealed, /^v1\./);
+    assert.ok(!sealed.includes(kannel.password), 'the password is sealed at rest');
+    /* Saved again with the password left empty: the one stored is kept. */
+    r = await admin.post('/agent/admin/sms', { sendsms_url: kannel.sendsmsUrl, username: kannel.username, password: '', sender: 'MAIRIE' });
+    assert.equal(r.status, 303);
+    assert.equal(srv.sql('SELECT password_sealed FROM sms_gateways').trim(), sealed);
+    const audited = srv.sql("SELECT count(*) FROM audit_log WHERE action = 'admin' AND object_kind = 'sms_gateway'").trim();
+    assert.equal(audited, '2', 'each save audited');
+
+    /* The test: a refused number worded, then Kannel's answer shown and the SMS at the SMSC. */
+    r = await admin.post('/agent/admin/sms/test', { test_phone: '06 12 34' });
+    assert.equal(r.status, 400);
+    assert.match(F.textOf(r.text), /Un numéro français comporte 10 chiffres/);
+    r = await admin.post('/agent/admin/sms/test', { test_phone: '06 12 34 56 78' });
+    assert.equal(r.status, 200);
+    assert.match(F.textOf(r.text), /Kannel a accepté le SMS/);
+    assert.match(r.text, /HTTP 202 : 0: Accepted for delivery/);
+    const [m] = await kannel.waitFor((x) => x.to === '+33612345678');
+    assert.equal(m.from, 'MAIRIE');
+    assert.match(m.text, /^guichet : SMS de test/);
+});
+
+test('a status change reaches the citizen who chose SMS, in one GSM-7 SMS with the link', { skip: skip || false }, async () => {
+    const req = await F.fileRequest(srv, { tag: `sms${process.pid}` });
+    const e164 = srv.sql(`SELECT phone FROM requests WHERE id = ${req.id}`).trim();
+    assert.match(e164, /^\+336\d{8}$/, 'the number typed 06… is stored in E.164');
+    srv.sql(`UPDATE requests SET notify = 'sms' WHERE id = ${req.id}`);
+    const r = await H.request(srv, 'PATCH', `/api/v1/requests/${req.reference}`,
+        { json: { status: 'acknowledged' }, headers: { Authorization: `Bearer ${srv.keys.api}` } });
+    assert.equal(r.status, 200, r.text);
+    let m;
+    try {
+        [m] = await kannel.waitFor((x) => x.to === e164 && x.text.includes(req.reference));
+    } catch (e) {
+        throw new Error(`${e.message}\n--- outbox ---\n${srv.sql(`SELECT channel, recipient, template, attempts, last_error FROM outbox WHERE request_id = ${req.id}`)}\n--- server.log ---\n${srv.log().split('\n').slice(-20).join('\n')}`);
+    }
+    assert.equal(m.coding, 'text', 'folded to GSM-7: one 7-bit SMS');
+    assert.ok(m.text.length <= 160, `one SMS: ${m.text.length} characters`);
+    assert.match(m.text, new RegExp(`votre demande ${req.reference} est passée au statut "[^" ]`));
+    assert.match(m.text, /Détails : https?:\/\/\S+\/suivi\S*$/);
+    const row = srv.sql(`SELECT channel, recipient, sent_at IS NOT NULL FROM outbox WHERE request_id = ${req.id} AND template = 'request_status'`).trim();
+    assert.equal(row, `sms|${e164}|1`);
+});
