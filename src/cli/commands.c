@@ -30,6 +30,7 @@
 #include "core/hasher.h"
 #include "channels/mail/mail.h"
 #include "channels/sms/sms.h"
+#include "channels/sms/sms_in.h"
 #include "core/attachment.h"
 #include "core/retention.h"
 #include "core/webhook.h"
@@ -487,6 +488,8 @@ static const http_mount mounts[] = {
     {"/open311/", open311_routes, open311_write_error, NULL, 1},
     {"/api/", rest_routes, rest_write_error, NULL, 1},
     {"/static/", web_static_routes, web_write_error, web_admit_form, 1},
+    /* Kannel's callbacks: one line of plain text for its log. */
+    {"/passerelle/", sms_in_routes, NULL, NULL, 0},
     {"/agent/", bo_auth_routes, web_write_error, web_admit_form, 0},
     {"/agent/", bo_admin_overview_routes, web_write_error, bo_admit, 0},
     {"/agent/", bo_admin_department_routes, web_write_error, bo_admit, 0},

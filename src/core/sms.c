@@ -9,6 +9,7 @@
 #include "core/change.h"
 #include "core/core_internal.h"
 #include "core/core_op.h"
+#include "core/request.h"
 #include "util/phone.h"
 #include "util/timeutil.h"
 #include "util/utf8.h"
@@ -158,7 +159,8 @@ static int opt_out_apply(store *s, core_op *op, error *err)
     return s->ops->sms.tx_opt_out(s, o->tenant_id, o->phone, time_now(), err);
 }
 
-int sms_opt_out(core *c, int64_t tenant_id, const char *phone, error *err)
+int sms_opt_out(core *c, int64_t tenant_id, const char *phone, core_done_fn cb, void *ctx,
+                error *err)
 {
     if (!phone_is_e164(phone))
         return error_set(err, ERR_INVALID_ARG, "phone", "an E.164 number is expected");
@@ -167,10 +169,106 @@ int sms_opt_out(core *c, int64_t tenant_id, const char *phone, error *err)
         return error_set(err, ERR_UNAVAILABLE, NULL, "out of memory");
     o->tenant_id = tenant_id;
     snprintf(o->phone, sizeof o->phone, "%s", phone);
-    return core_op_submit(c, o, NULL, NULL, err);
+    return core_op_submit(c, o, cb, ctx, err);
 }
 
 int sms_opted_out(core *c, int64_t tenant_id, const char *phone, int *out, error *err)
 {
     return c->store->ops->sms.opted_out(c->store, tenant_id, phone, out, err);
+}
+
+/* ---- SMS coming in ---- */
+
+#define STOP_WORDS_MAX 32 /* bytes of a text that may still be a stop word */
+
+int sms_is_stop(const char *text)
+{
+    /* Upper-cased letters, one blank between words, Ê as E, trailing punctuation dropped. */
+    char w[STOP_WORDS_MAX + 1];
+    size_t n = 0;
+    for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
+        char ch;
+        if (*p >= 'a' && *p <= 'z')
+            ch = (char)(*p - 'a' + 'A');
+        else if (*p >= 'A' && *p <= 'Z')
+            ch = (char)*p;
+        else if (p[0] == 0xC3 && (p[1] == 0x8A || p[1] == 0xAA)) { /* Ê ê */
+            ch = 'E';
+            p++;
+        } else if (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n') {
+            if (n && w[n - 1] != ' ' && n < STOP_WORDS_MAX)
+                w[n++] = ' ';
+            continue;
+        } else if (strchr(".!", *p)) {
+            continue;
+        } else {
+            return 0;
+        }
+        if (n >= STOP_WORDS_MAX)
+            return 0;
+        w[n++] = ch;
+    }
+    while (n && w[n - 1] == ' ')
+        n--;
+    w[n] = '\0';
+    static const char *const words[] = {"STOP", "ARRET", "STOP SMS", "ARRET SMS", "STOPSMS"};
+    for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
+        if (strcmp(w, words[i]) == 0)
+            return 1;
+    return 0;
+}
+
+/* The first word of text shaped like a reference ("2026-000123"), into ref; 1 when found. */
+static int reference_in(const char *text, char *ref, size_t size)
+{
+    for (const char *p = text; *p;) {
+        size_t n = strspn(p, "0123456789-");
+        if (n >= 6 && n < size && strchr(p, '-') && (size_t)(strchr(p, '-') - p) < n) {
+            memcpy(ref, p, n);
+            ref[n] = '\0';
+            if (request_reference_ok(ref))
+                return 1;
+        }
+        p += n ? n : 1;
+    }
+    return 0;
+}
+
+#define NUMBER_REQUESTS_SEEN 20 /* the newest open requests of a number looked at */
+
+int sms_reply_target(core *c, const cat_tenant *t, const char *from, const char *text, char *ref,
+                     size_t ref_size, error *err)
+{
+    arena a;
+    arena_init(&a, 0);
+    int found = 0;
+    store_request r;
+    error miss;
+    if (reference_in(text, ref, ref_size) && request_get(c, t, ref, &a, &r, &miss) == 0 &&
+        r.phone && strcmp(r.phone, from) == 0)
+        found = 1;
+    if (!found) {
+        /* The number's requests through the search index (which holds numbers as stored),
+         * each checked: the index also matches the digits in other columns. */
+        store_request_filter f;
+        memset(&f, 0, sizeof f);
+        f.tenant_id = t->rec.id;
+        f.text = from;
+        f.only_open = 1;
+        f.limit = NUMBER_REQUESTS_SEEN;
+        store_request *rows = NULL;
+        size_t n = 0;
+        int64_t searched_from = 0;
+        if (request_search_text(c, &f, &a, &rows, &n, &searched_from, err) != 0) {
+            arena_free(&a);
+            return -1;
+        }
+        for (size_t i = 0; i < n && !found; i++)
+            if (rows[i].phone && strcmp(rows[i].phone, from) == 0 && !rows[i].closed_at) {
+                snprintf(ref, ref_size, "%s", rows[i].reference);
+                found = 1;
+            }
+    }
+    arena_free(&a);
+    return found;
 }

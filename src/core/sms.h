@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "core/actor.h"
+#include "core/catalogue.h"
 #include "core/core.h"
 #include "core/seal.h"
 #include "util/arena.h"
@@ -51,9 +52,24 @@ int sms_gateway_check(const sms_gateway_input *in, int had_password, error *err)
 int sms_gateway_set(core *c, const core_actor *who, int64_t tenant_id, const sms_gateway_input *in,
                     core_done_fn cb, void *ctx, error *err);
 
-/* Opts phone (E.164) out of every SMS of tenant_id, waiting for the commit. */
-int sms_opt_out(core *c, int64_t tenant_id, const char *phone, error *err);
+/* Opts phone (E.164) out of every SMS of tenant_id. cb NULL: waits for the commit;
+ * otherwise 0 once queued and cb(ctx, rc, err) once durable. */
+int sms_opt_out(core *c, int64_t tenant_id, const char *phone, core_done_fn cb, void *ctx,
+                error *err);
 /* *out 1 when phone opted out of tenant_id's SMS. */
 int sms_opted_out(core *c, int64_t tenant_id, const char *phone, int *out, error *err);
+
+/* ---- SMS coming in ---- */
+
+/* 1 when text asks to stop every SMS: STOP, ARRET, ARRÊT, STOP SMS, ARRET SMS, whatever the
+ * case, blanks and final punctuation. */
+int sms_is_stop(const char *text);
+
+/* The request an SMS from `from` (E.164) answers: the one whose reference the text names
+ * when that request has this number, else the most recently filed open request of this
+ * number; its reference into ref (REQUEST_REFERENCE_MAX + 1 bytes). 1 when found, 0 when the
+ * number has none, -1 with err. */
+int sms_reply_target(core *c, const cat_tenant *t, const char *from, const char *text, char *ref,
+                     size_t ref_size, error *err);
 
 #endif

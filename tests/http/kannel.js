@@ -9,6 +9,7 @@
  *   const k = await startKannel({ getUrl: `${srv.url}/passerelle/sms?key=…&from=%p&…` });
  *   k.sendsmsUrl, k.username, k.password
  *   const [m] = await k.waitFor((m) => m.to === '+33612345678');   // {from, to, coding, text}
+ *   await k.sendFromPhone('+33612345678', '38100', 'Bonjour');     // through get-url
  *   await k.stop();
  */
 
@@ -128,9 +129,21 @@ async function startKannel({ getUrl = 'http://127.0.0.1:9/', username = 'guichet
     await waitListening(box, 'bearerbox', logs);
     run('smsbox', 'smsbox', [conf]);
     await waitListening(sendsms, 'smsbox', logs);
-    run('fakesmsc', FAKESMSC, ['-H', '127.0.0.1', '-r', String(smsc), '-m', '0', '-i', '0.1', 'x']);
-    for (let i = 0; i < 200 && !/Fakesmsc client connected/.test(out.bearerbox + fs.readFileSync(path.join(dir, 'bearerbox.log'), 'utf8')); i++)
-        await sleep(50);
+    /* The fake SMSC's one client: replaced to send an SMS from a phone (-m 1), it goes on
+     * printing what the gateway hands it. */
+    let smscClient = null;
+    const connects = () => (fs.readFileSync(path.join(dir, 'bearerbox.log'), 'utf8').match(/Fakesmsc client connected/g) || []).length;
+    const connectSmsc = async (args) => {
+        if (smscClient && smscClient.exitCode === null && smscClient.signalCode === null) {
+            const gone = new Promise((r) => smscClient.on('exit', r));
+            smscClient.kill('SIGTERM');
+            await gone;
+        }
+        const before = connects();
+        smscClient = run('fakesmsc', FAKESMSC, ['-H', '127.0.0.1', '-r', String(smsc), '-i', '0.1', ...args]);
+        for (let i = 0; i < 200 && connects() === before; i++) await sleep(50);
+    };
+    await connectSmsc(['-m', '0', 'x']);
 
     return {
         dir,
@@ -139,6 +152,10 @@ async function startKannel({ getUrl = 'http://127.0.0.1:9/', username = 'guichet
         sendsmsUrl: `http://127.0.0.1:${sendsms}/cgi-bin/sendsms`,
         messages,
         logs,
+        /* A citizen's phone sends text from `from` to the service number `to`. */
+        async sendFromPhone(from, to, text) {
+            await connectSmsc(['-m', '1', `${from} ${to} text ${text}`]);
+        },
         async waitFor(pred, ms = 20000) {
             const deadline = Date.now() + ms;
             while (Date.now() < deadline) {

@@ -21,7 +21,9 @@ test.before(async () => {
     srv = await H.startServer({ requests: 3, env: { GUICHET_RETENTION_INTERVAL_S: '0', GUICHET_MAIL_BACKOFF_S: '1' } });
     const row = F.addAgent(srv, { email: `admin.sms.${process.pid}@ville-demo.test`, name: 'Admin SMS', role: 'admin' });
     admin = await F.login(srv, row);
-    kannel = await startKannel();
+    kannel = await startKannel({
+        getUrl: `${srv.url}/passerelle/sms?key=${srv.keys.gateway}&from=%p&to=%P&text=%a&time=%t`,
+    });
 });
 
 test.after(async () => {
@@ -79,7 +81,7 @@ test('the SMS gateway page: refusals, the password sealed, a test SMS with Kanne
 test('a status change reaches the citizen who chose SMS, in one GSM-7 SMS with the link', { skip: skip || false }, async () => {
     const req = await F.fileRequest(srv, { tag: `sms${process.pid}` });
     const e164 = srv.sql(`SELECT phone FROM requests WHERE id = ${req.id}`).trim();
-    assert.match(e164, /^\+336\d{8}$/, 'the number typed 06… is stored in E.164');
+    assert.match(e164, /^\+(33\d{9}|(262|590|594|596)\d{9})$/, 'the number typed 06… is stored in E.164');
     srv.sql(`UPDATE requests SET notify = 'sms' WHERE id = ${req.id}`);
     const r = await H.request(srv, 'PATCH', `/api/v1/requests/${req.reference}`,
         { json: { status: 'acknowledged' }, headers: { Authorization: `Bearer ${srv.keys.api}` } });
@@ -96,4 +98,62 @@ test('a status change reaches the citizen who chose SMS, in one GSM-7 SMS with t
     assert.match(m.text, /Détails : https?:\/\/\S+\/suivi\S*$/);
     const row = srv.sql(`SELECT channel, recipient, sent_at IS NOT NULL FROM outbox WHERE request_id = ${req.id} AND template = 'request_status'`).trim();
     assert.equal(row, `sms|${e164}|1`);
+});
+
+async function until(what, fn, ms = 20000) {
+    const deadline = Date.now() + ms;
+    while (Date.now() < deadline) {
+        const v = fn();
+        if (v) return v;
+        await H.sleep(100);
+    }
+    assert.fail(`timed out waiting for ${what}\n${kannel.logs()}\n--- server.log ---\n${srv.log().split('\n').slice(-20).join('\n')}`);
+}
+
+test('an SMS reply lands on the timeline; STOP opts the number out and nothing more is sent', { skip: skip || false }, async () => {
+    const req = await F.fileRequest(srv, { tag: `rep${process.pid}` });
+    const e164 = srv.sql(`SELECT phone FROM requests WHERE id = ${req.id}`).trim();
+    srv.sql(`UPDATE requests SET notify = 'sms' WHERE id = ${req.id}`);
+    /* The reply names no reference: the number's last open request takes it. */
+    await kannel.sendFromPhone(e164, '38100', 'Le trou est toujours la, merci');
+    const body = await until('the reply on the timeline', () => srv.sql(
+        `SELECT body FROM request_events WHERE request_id = ${req.id} AND kind = 'message' AND channel = 'sms'`).trim());
+    assert.equal(body, 'Le trou est toujours la, merci');
+    /* A number with no request: dropped, nothing written. */
+    const calls = () => srv.log().split('\n').filter((l) => l.includes('GET /passerelle/sms 200')).length;
+    const before = calls();
+    const events = srv.sql("SELECT count(*) FROM request_events WHERE channel = 'sms'").trim();
+    await kannel.sendFromPhone('+33699999999', '38100', 'Bonjour');
+    await until('the callback answered', () => calls() > before);
+    assert.equal(srv.sql("SELECT count(*) FROM request_events WHERE channel = 'sms'").trim(), events);
+    /* STOP (any case, ARRET too): the number is out, and the next notice is given up unsent. */
+    await kannel.sendFromPhone(e164, '38100', 'stop');
+    await until('the opt-out', () => srv.sql(`SELECT count(*) FROM sms_optouts WHERE phone = '${e164}'`).trim() === '1');
+    const sentBefore = kannel.messages.filter((m) => m.to === e164).length;
+    const r = await H.request(srv, 'PATCH', `/api/v1/requests/${req.reference}`,
+        { json: { status: 'acknowledged' }, headers: { Authorization: `Bearer ${srv.keys.api}` } });
+    assert.equal(r.status, 200, r.text);
+    const row = await until('the notice given up', () => srv.sql(
+        `SELECT failed || '|' || last_error FROM outbox WHERE request_id = ${req.id} AND template = 'request_status' AND failed = 1`).trim());
+    assert.equal(row, '1|the number opted out (STOP)');
+    assert.equal(kannel.messages.filter((m) => m.to === e164).length, sentBefore, 'nothing sent after STOP');
+});
+
+test('the callback refuses a wrong key and bounded, checked parameters', { skip: skip || false }, async () => {
+    const get = (q) => H.request(srv, 'GET', `/passerelle/sms?${new URLSearchParams(q)}`);
+    let r = await get({ key: 'not-a-key', from: '+33612345678', text: 'x' });
+    assert.equal(r.status, 403);
+    r = await get({ key: srv.keys.api, from: '+33612345678', text: 'x' });
+    assert.equal(r.status, 403, 'an api key is no gateway key');
+    r = await get({ key: srv.keys.gateway, text: 'x' });
+    assert.equal(r.status, 400);
+    assert.match(r.text, /missing_argument from/);
+    r = await get({ key: srv.keys.gateway, from: 'abc', text: 'x' });
+    assert.equal(r.status, 400);
+    assert.match(r.text, /invalid_argument from/);
+    r = await get({ key: srv.keys.gateway, from: '+33612345678', text: 'x'.repeat(1601) });
+    assert.equal(r.status, 400);
+    assert.match(r.text, /invalid_argument text/);
+    r = await get({ key: srv.keys.gateway, from: '+33612345678', text: 'a\u0001b' });
+    assert.equal(r.status, 400);
 });
