@@ -4325,7 +4325,7 @@ static void test_migrate_request_lang(void **state)
 /* The migration that stores phone numbers in E.164 (MIGRATION_PHONE_E164): the numbers of
  * accounts and requests typed before it are converted, French forms and others; what does
  * not read as a number is kept as typed; none stays NULL. */
-#define MIGRATION_PHONE_E164 32
+#define MIGRATION_PHONE_E164 33
 static void test_migrate_phone_e164(void **state)
 {
     (void)state;
