@@ -28,6 +28,14 @@ int sms_gateway_get(core *c, int64_t tenant_id, arena *a, sms_gateway *out, int 
                   sizeof out->password - 1, &n) != 0)
         return error_set(err, ERR_INTERNAL, "password", "the SMS gateway's password does not open");
     out->password[n] = '\0';
+    /* The key is sealed for owner 1, the password for 0: neither opens as the other. */
+    if (g.dlr_key_sealed) {
+        if (seal_open(c, SEAL_PURPOSE, tenant_id, 1, g.dlr_key_sealed, out->dlr_key,
+                      sizeof out->dlr_key - 1, &n) != 0)
+            return error_set(err, ERR_INTERNAL, "dlr_key", "the SMS gateway's key does not open");
+        out->dlr_key[n] = '\0';
+    }
+    out->callback_base = g.callback_base;
     out->sendsms_url = g.sendsms_url;
     out->username = g.username;
     out->sender = g.sender;
@@ -83,6 +91,9 @@ int sms_gateway_check(const sms_gateway_input *in, int had_password, error *err)
          utf8_has_control(pw, strlen(pw)) || strpbrk(pw, "\t\r\n")))
         return error_set(err, ERR_INVALID_ARG, "password", "at most %d bytes, no control character",
                          SMS_PASSWORD_MAX);
+    if (in->dlr_key && *in->dlr_key &&
+        (strlen(in->dlr_key) > SMS_PASSWORD_MAX || !printable_ascii(in->dlr_key)))
+        return error_set(err, ERR_INVALID_ARG, "dlr_key", "a gateway key as its page showed it");
     if (in->sender && *in->sender && !sender_ok(in->sender))
         return error_set(err, ERR_INVALID_ARG, "sender",
                          "letters and digits (at most %d) or a number (at most %d digits)",
@@ -96,7 +107,9 @@ typedef struct put_arg {
     char url[SMS_URL_MAX + 1];
     char username[SMS_USERNAME_MAX + 1];
     char sender[SMS_SENDER_MAX + 1];
-    char sealed[SEAL_TEXT_MAX]; /* "": keep the stored password */
+    char sealed[SEAL_TEXT_MAX];     /* "": keep the stored password */
+    char key_sealed[SEAL_TEXT_MAX]; /* "": keep the stored key (or none) */
+    char callback_base[SMS_URL_MAX + 1];
 } put_arg;
 
 static int put_apply(store *s, void *arg, int64_t *id, error *err)
@@ -107,19 +120,20 @@ static int put_apply(store *s, void *arg, int64_t *id, error *err)
                            .username = p->username,
                            .password_sealed = p->sealed,
                            .sender = p->sender[0] ? p->sender : NULL,
+                           .callback_base = p->callback_base[0] ? p->callback_base : NULL,
+                           .dlr_key_sealed = p->key_sealed[0] ? p->key_sealed : NULL,
                            .updated_at = time_now()};
     arena a;
     arena_init(&a, 0);
-    int rc = 0;
-    if (!p->sealed[0]) {
-        store_sms_gateway old;
-        int found = 0;
-        rc = s->ops->sms.gateway(s, p->tenant_id, &a, &old, &found, err);
-        if (rc == 0 && !found)
-            rc = error_set(err, ERR_MISSING_ARG, "password", "the sendsms password is required");
-        if (rc == 0)
-            g.password_sealed = old.password_sealed;
-    }
+    store_sms_gateway old;
+    int found = 0;
+    int rc = s->ops->sms.gateway(s, p->tenant_id, &a, &old, &found, err);
+    if (rc == 0 && !p->sealed[0] && !found)
+        rc = error_set(err, ERR_MISSING_ARG, "password", "the sendsms password is required");
+    if (rc == 0 && !p->sealed[0])
+        g.password_sealed = old.password_sealed;
+    if (rc == 0 && !p->key_sealed[0] && found)
+        g.dlr_key_sealed = old.dlr_key_sealed;
     if (rc == 0)
         rc = s->ops->sms.tx_put_gateway(s, &g, err);
     arena_free(&a);
@@ -141,6 +155,12 @@ int sms_gateway_set(core *c, const core_actor *who, int64_t tenant_id, const sms
     snprintf(p.url, sizeof p.url, "%s", in->sendsms_url);
     snprintf(p.username, sizeof p.username, "%s", in->username);
     snprintf(p.sender, sizeof p.sender, "%s", in->sender ? in->sender : "");
+    snprintf(p.callback_base, sizeof p.callback_base, "%s",
+             in->callback_base ? in->callback_base : "");
+    if (in->dlr_key && *in->dlr_key &&
+        seal_text(c, SEAL_PURPOSE, tenant_id, 1, in->dlr_key, strlen(in->dlr_key), p.key_sealed,
+                  sizeof p.key_sealed) != 0)
+        return error_set(err, ERR_INTERNAL, NULL, "cannot seal the key");
     if (has_pw && seal_text(c, SEAL_PURPOSE, tenant_id, 0, in->password, strlen(in->password),
                             p.sealed, sizeof p.sealed) != 0)
         return error_set(err, ERR_INTERNAL, NULL, "cannot seal the password");

@@ -25,8 +25,10 @@
 typedef struct sms_gateway {
     const char *sendsms_url; /* in the caller's arena */
     const char *username;
-    const char *sender; /* NULL: Kannel's default */
+    const char *sender;        /* NULL: Kannel's default */
+    const char *callback_base; /* guichet's base URL for Kannel; NULL: no delivery reports */
     char password[SMS_PASSWORD_MAX + 1];
+    char dlr_key[SMS_PASSWORD_MAX + 1]; /* "": no delivery reports */
     int64_t updated_at;
 } sms_gateway;
 
@@ -35,9 +37,11 @@ typedef struct sms_gateway {
 int sms_gateway_get(core *c, int64_t tenant_id, arena *a, sms_gateway *out, int *found, error *err);
 
 /* What an administrator sets. password NULL or "": the one stored is kept (a gateway set for
- * the first time needs one). */
+ * the first time needs one); dlr_key (a gateway-scope key, for Kannel's delivery reports) the
+ * same, none at first meaning no reports asked for. callback_base: guichet's base URL, where
+ * Kannel sends the reports (the page's own, never a client's Host). */
 typedef struct sms_gateway_input {
-    const char *sendsms_url, *username, *password, *sender;
+    const char *sendsms_url, *username, *password, *sender, *dlr_key, *callback_base;
 } sms_gateway_input;
 
 /* Checks in: ERR_MISSING_ARG or ERR_INVALID_ARG on "sendsms_url" (http:// or https://, at most

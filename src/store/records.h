@@ -478,6 +478,8 @@ typedef struct store_sms_gateway {
     const char *username;        /* a sendsms-user of Kannel */
     const char *password_sealed; /* core/seal.c, purpose "sms", owner the collectivité */
     const char *sender;          /* the sender id shown on phones ("from"); NULL: Kannel's */
+    const char *callback_base;   /* guichet's base URL as Kannel reaches it; NULL: no DLR */
+    const char *dlr_key_sealed;  /* the gateway key for delivery reports, sealed; NULL: none */
     int64_t updated_at;
 } store_sms_gateway;
 

@@ -31,6 +31,16 @@ test.after(async () => {
     if (srv) assert.equal(await srv.stop(), 0, 'guichet did not exit cleanly');
 });
 
+async function until(what, fn, ms = 20000) {
+    const deadline = Date.now() + ms;
+    while (Date.now() < deadline) {
+        const v = fn();
+        if (v) return v;
+        await H.sleep(100);
+    }
+    assert.fail(`timed out waiting for ${what}\n${kannel.logs()}\n--- server.log ---\n${srv.log().split('\n').slice(-20).join('\n')}`);
+}
+
 test('the SMS gateway page: refusals, the password sealed, a test SMS with Kannel\'s answer', { skip: skip || false }, async () => {
     let r = await admin.get('/agent/admin/sms');
     assert.equal(r.status, 200);
@@ -59,9 +69,15 @@ test('the SMS gateway page: refusals, the password sealed, a test SMS with Kanne
     assert.match(sealed, /^v1\./);
     assert.ok(!sealed.includes(kannel.password), 'the password is sealed at rest');
     /* Saved again with the password left empty: the one stored is kept. */
-    r = await admin.post('/agent/admin/sms', { sendsms_url: kannel.sendsmsUrl, username: kannel.username, password: '', sender: 'MAIRIE' });
+    r = await admin.post('/agent/admin/sms', { sendsms_url: kannel.sendsmsUrl, username: kannel.username, password: '', sender: 'MAIRIE', dlr_key: srv.keys.gateway });
     assert.equal(r.status, 303);
     assert.equal(srv.sql('SELECT password_sealed FROM sms_gateways').trim(), sealed);
+    const key = srv.sql('SELECT dlr_key_sealed FROM sms_gateways').trim();
+    assert.match(key, /^v1\./);
+    assert.ok(!key.includes(srv.keys.gateway), 'the key is sealed at rest');
+    r = await admin.get('/agent/admin/sms');
+    assert.ok(!r.text.includes(srv.keys.gateway), 'the key is never shown again');
+    assert.match(F.textOf(r.text), /Une clé est enregistrée/);
     const audited = srv.sql("SELECT count(*) FROM audit_log WHERE action = 'admin' AND object_kind = 'sms_gateway'").trim();
     assert.equal(audited, '2', 'each save audited');
 
@@ -98,17 +114,17 @@ test('a status change reaches the citizen who chose SMS, in one GSM-7 SMS with t
     assert.match(m.text, /Détails : https?:\/\/\S+\/suivi\S*$/);
     const row = srv.sql(`SELECT channel, recipient, sent_at IS NOT NULL FROM outbox WHERE request_id = ${req.id} AND template = 'request_status'`).trim();
     assert.equal(row, `sms|${e164}|1`);
+    /* Kannel's delivery reports (SMSC ack 8, then delivered 1) reach /passerelle/sms/dlr with
+     * the message's id: its state, and the delivery on the request's timeline, internal. */
+    const state = await until('the delivery report', () => {
+        const st = srv.sql(`SELECT state FROM outbox WHERE request_id = ${req.id} AND template = 'request_status'`).trim();
+        return st === 'delivered' && st;
+    });
+    assert.equal(state, 'delivered');
+    const events = srv.sql(`SELECT count(*) FROM request_events WHERE request_id = ${req.id} AND kind = 'delivery' AND is_public = 0`).trim();
+    assert.ok(Number(events) >= 1, 'the delivery is on the timeline');
 });
 
-async function until(what, fn, ms = 20000) {
-    const deadline = Date.now() + ms;
-    while (Date.now() < deadline) {
-        const v = fn();
-        if (v) return v;
-        await H.sleep(100);
-    }
-    assert.fail(`timed out waiting for ${what}\n${kannel.logs()}\n--- server.log ---\n${srv.log().split('\n').slice(-20).join('\n')}`);
-}
 
 test('an SMS reply lands on the timeline; STOP opts the number out and nothing more is sent', { skip: skip || false }, async () => {
     const req = await F.fileRequest(srv, { tag: `rep${process.pid}` });
@@ -156,4 +172,16 @@ test('the callback refuses a wrong key and bounded, checked parameters', { skip:
     assert.match(r.text, /invalid_argument text/);
     r = await get({ key: srv.keys.gateway, from: '+33612345678', text: 'a\u0001b' });
     assert.equal(r.status, 400);
+    /* Delivery reports: a key, a message id of the form, a status Kannel sends. */
+    const dlr = (q) => H.request(srv, 'GET', `/passerelle/sms/dlr?${new URLSearchParams(q)}`);
+    r = await dlr({ key: 'nope', id: 'a'.repeat(32), status: '1' });
+    assert.equal(r.status, 403);
+    r = await dlr({ key: srv.keys.gateway, id: 'xyz', status: '1' });
+    assert.equal(r.status, 400);
+    assert.match(r.text, /invalid_argument id/);
+    r = await dlr({ key: srv.keys.gateway, id: 'a'.repeat(32), status: '3' });
+    assert.equal(r.status, 400);
+    assert.match(r.text, /invalid_argument status/);
+    r = await dlr({ key: srv.keys.gateway, id: 'a'.repeat(32), status: '1' });
+    assert.equal(r.status, 404, 'an unknown message');
 });

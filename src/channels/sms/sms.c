@@ -89,10 +89,30 @@ static int put_encoded(buf *b, const char *s)
     return 0;
 }
 
-const char *sms_sendsms_url(arena *a, const sms_gateway *g, const char *to, const char *text)
+/* Every delivery state Kannel reports: delivered, undelivered, buffered, SMSC ack and reject. */
+#define DLR_MASK "31"
+
+/* The report URL Kannel calls for message_id, %d standing for the state; NULL when g asks for
+ * none or a is exhausted. */
+static const char *dlr_url(arena *a, const sms_gateway *g, const char *message_id)
+{
+    if (!message_id || !*message_id || !g->callback_base || !*g->callback_base || !g->dlr_key[0])
+        return NULL;
+    buf b;
+    buf_init(&b, 2048);
+    int rc = buf_printf(&b, "%s/passerelle/sms/dlr?key=", g->callback_base) ||
+             put_encoded(&b, g->dlr_key) || buf_printf(&b, "&id=%s&status=%%d", message_id);
+    const char *out = rc == 0 ? arena_strdup(a, buf_cstr(&b)) : NULL;
+    buf_free(&b);
+    return out;
+}
+
+const char *sms_sendsms_url(arena *a, const sms_gateway *g, const char *to, const char *text,
+                            const char *message_id)
 {
     sms_count count;
     int ucs2 = sms_text_count(text, &count) == 0 && count.encoding == SMS_UCS2;
+    const char *report = dlr_url(a, g, message_id);
     struct {
         const char *name, *value;
     } fields[] = {
@@ -105,6 +125,8 @@ const char *sms_sendsms_url(arena *a, const sms_gateway *g, const char *to, cons
         /* Kannel sends 7-bit GSM by default and drops what it cannot map: a text with a
          * character outside GSM-7 goes as UCS-2, as it was counted. */
         {"coding", ucs2 ? "2" : NULL},
+        {"dlr-mask", report ? DLR_MASK : NULL},
+        {"dlr-url", report},
     };
     buf b;
     buf_init(&b, 4096);
@@ -205,7 +227,7 @@ int sms_send_test(const sms_gateway *g, const char *to, const char *text, arena 
                   const char **said, error *err)
 {
     *said = NULL;
-    const char *url = sms_sendsms_url(a, g, to, text);
+    const char *url = sms_sendsms_url(a, g, to, text, NULL);
     if (!url)
         return error_set(err, ERR_UNAVAILABLE, NULL, "out of memory");
     answer ans;
@@ -267,7 +289,7 @@ static void try_one(smser *d, const store_outbox *msg, attempt *at)
                0) {
         at->permanent = err.code != ERR_INTERNAL;
         snprintf(at->why, sizeof at->why, "render: %s %s", err_name(err.code), err.arg);
-    } else if (!(url = sms_sendsms_url(&a, &g, msg->recipient, text))) {
+    } else if (!(url = sms_sendsms_url(&a, &g, msg->recipient, text, msg->message_id))) {
         snprintf(at->why, sizeof at->why, "out of memory");
     } else {
         answer ans;
@@ -281,6 +303,7 @@ static void try_one(smser *d, const store_outbox *msg, attempt *at)
             snprintf(at->why, sizeof at->why, "kannel %ld: %.150s", code, ans.text);
     }
     sodium_memzero(g.password, sizeof g.password);
+    sodium_memzero(g.dlr_key, sizeof g.dlr_key);
     arena_free(&a);
 }
 

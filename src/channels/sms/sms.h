@@ -31,8 +31,11 @@ int sms_render(const present *p, lang l, const char *tenant_name, const char *te
 
 /* The sendsms URL that sends text to `to` through g (username, password, to, text, and from
  * when g has a sender; charset=UTF-8, and coding=2 when the text needs UCS-2), every value
- * percent-encoded, in a. NULL when a is exhausted. */
-const char *sms_sendsms_url(arena *a, const sms_gateway *g, const char *to, const char *text);
+ * percent-encoded, in a. With message_id and a gateway that has a callback base and a key,
+ * delivery reports are asked for: dlr-mask=31 and dlr-url=BASE/passerelle/sms/dlr?key=…&id=
+ * MESSAGE_ID&status=%d. NULL when a is exhausted. */
+const char *sms_sendsms_url(arena *a, const sms_gateway *g, const char *to, const char *text,
+                            const char *message_id);
 
 /* ---- the dispatcher ---- */
 

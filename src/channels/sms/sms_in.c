@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "core/apikey.h"
+#include "core/outbox.h"
 #include "core/request.h"
 #include "core/sms.h"
 #include "util/phone.h"
@@ -42,6 +43,17 @@ int sms_in_check(sms_in_params *p, error *err)
     return 0;
 }
 
+const char *sms_dlr_state(const char *status)
+{
+    static const struct {
+        const char *status, *state;
+    } map[] = {{"1", "delivered"}, {"2", "failed"}, {"4", ""}, {"8", "sent"}, {"16", "failed"}};
+    for (size_t i = 0; status && i < sizeof map / sizeof map[0]; i++)
+        if (strcmp(status, map[i].status) == 0)
+            return map[i].state;
+    return NULL;
+}
+
 static void answer(http_req *rq, int status, const char *line)
 {
     http_respond_text(rq, status, line);
@@ -52,6 +64,24 @@ static void answer_error(http_req *rq, const error *err)
     answer(
         rq, err_http_status(err->code),
         arena_printf(rq->arena, "%s%s%s\n", err_name(err->code), *err->arg ? " " : "", err->arg));
+}
+
+/* The key of the host's collectivité, gateway scope; 0, or -1 after answering. */
+static int gateway_key(http_req *rq, const char *key, const cat_tenant **t)
+{
+    error err;
+    error_clear(&err);
+    *t = rq->host_tenant;
+    if (!*t)
+        error_set(&err, ERR_MISDIRECTED, NULL, "no collectivité for this host");
+    else if (bounded(key, "key", SMS_IN_KEY_MAX, 1, &err) == 0) {
+        store_apikey k;
+        if (apikey_authenticate(rq->core, (*t)->rec.id, key, SCOPE_GATEWAY, rq->arena, &k, &err) ==
+            0)
+            return 0;
+    }
+    answer_error(rq, &err);
+    return -1;
 }
 
 /* After core's write: the line Kannel logs. rq->user holds what was done. */
@@ -67,25 +97,17 @@ static void written(http_req *rq)
 
 static void inbound_get(http_req *rq)
 {
-    const cat_tenant *t = rq->host_tenant;
+    const cat_tenant *t;
+    if (gateway_key(rq, form_get(&rq->query, "key"), &t) != 0)
+        return;
     error err;
     error_clear(&err);
-    if (!t) {
-        error_set(&err, ERR_MISDIRECTED, NULL, "no collectivité for this host");
-        answer_error(rq, &err);
-        return;
-    }
     sms_in_params p = {.key = form_get(&rq->query, "key"),
                        .from_typed = form_get(&rq->query, "from"),
                        .to = form_get(&rq->query, "to"),
                        .text = form_get(&rq->query, "text"),
                        .time = form_get(&rq->query, "time")};
     if (sms_in_check(&p, &err) != 0) {
-        answer_error(rq, &err);
-        return;
-    }
-    store_apikey k;
-    if (apikey_authenticate(rq->core, t->rec.id, p.key, SCOPE_GATEWAY, rq->arena, &k, &err) != 0) {
         answer_error(rq, &err);
         return;
     }
@@ -116,7 +138,42 @@ static void inbound_get(http_req *rq)
     http_wait_started(w, rc, &err);
 }
 
+/* The report waits for its write (outbox_delivery is one job, waited for): a short one. */
+static void dlr_get(http_req *rq)
+{
+    const cat_tenant *t;
+    if (gateway_key(rq, form_get(&rq->query, "key"), &t) != 0)
+        return;
+    error err;
+    error_clear(&err);
+    const char *id = form_get(&rq->query, "id");
+    const char *state = sms_dlr_state(form_get(&rq->query, "status"));
+    outbox_message_ref m;
+    if (!id || !outbox_message_id_ok(id))
+        error_set(&err, ERR_INVALID_ARG, "id", "a message id is 32 lowercase hex digits");
+    else if (!state)
+        error_set(&err, ERR_INVALID_ARG, "status", "status: 1, 2, 4, 8 or 16");
+    else if (outbox_find_message(rq->core, id, &m, &err) == 0 &&
+             (m.tenant_id != t->rec.id || strcmp(m.channel, "sms") != 0))
+        error_set(&err, ERR_NOT_FOUND, "id", "no such SMS"); /* another's: as unknown */
+    if (err.code != ERR_NONE) {
+        answer_error(rq, &err);
+        return;
+    }
+    if (!*state) {
+        answer(rq, 200, "buffered: kept\n");
+        return;
+    }
+    const char *detail = arena_printf(rq->arena, "kannel dlr %s", form_get(&rq->query, "status"));
+    if (outbox_delivery(rq->core, id, state, detail, &err) != 0) {
+        answer_error(rq, &err);
+        return;
+    }
+    answer(rq, 200, arena_printf(rq->arena, "%s\n", state));
+}
+
 const http_route sms_in_routes[] = {
     {HTTP_GET | HTTP_HEAD, "/passerelle/sms", inbound_get},
+    {HTTP_GET | HTTP_HEAD, "/passerelle/sms/dlr", dlr_get},
     {0, NULL, NULL},
 };

@@ -3,6 +3,10 @@
  * gateway key rides in key=): GET /passerelle/sms?key=…&from=%p&to=%P&text=%a&time=%t, an SMS
  * a citizen sent — STOP (or ARRET, STOP SMS…) opts the number out of every SMS; otherwise a
  * reply lands on the timeline of the request it names or of the number's last open request.
+ * GET /passerelle/sms/dlr?key=…&id=MESSAGE_ID&status=%d, Kannel's delivery report of an SMS
+ * guichet sent: the message's state (1 delivered, 2 failed, 8 sent — the SMSC took it —,
+ * 16 failed — the SMSC refused it —, 4 buffered: kept as it is) and a delivery event on its
+ * request's timeline (core/outbox.h's outbox_delivery).
  * Every parameter bounded and checked; answers are one line of plain text Kannel logs.
  */
 #ifndef GUICHET_CHANNELS_SMS_IN_H
@@ -24,6 +28,11 @@ typedef struct sms_in_params {
     char from[24]; /* E.164 */
 } sms_in_params;
 int sms_in_check(sms_in_params *p, error *err);
+
+/* Kannel's DLR status bits (one per report) as an outbox state: "delivered", "failed",
+ * "sent", or "" for 4 (buffered at the SMSC: nothing to record). NULL for anything else
+ * (digits only, one of 1, 2, 4, 8, 16). The fuzz target's other entry. */
+const char *sms_dlr_state(const char *status);
 
 /* The routes under /passerelle/, to mount for every Host (a single-collectivité database
  * serves its collectivité on any). */

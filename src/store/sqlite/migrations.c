@@ -1321,6 +1321,8 @@ static const char migration_33[] =
     "  username TEXT NOT NULL,\n"
     "  password_sealed TEXT NOT NULL,\n"
     "  sender TEXT,\n"
+    "  callback_base TEXT,\n"
+    "  dlr_key_sealed TEXT,\n"
     "  updated_at INTEGER NOT NULL\n"
     ") STRICT;\n"
     /* Numbers that answered STOP: the dispatcher sends them nothing more. */

@@ -6,8 +6,8 @@
 #include <string.h>
 
 static sq_stmt sq_gateway_get =
-    SQ_STMT("SELECT tenant_id, sendsms_url, username, password_sealed, sender, updated_at "
-            "FROM sms_gateways WHERE tenant_id = ?1");
+    SQ_STMT("SELECT tenant_id, sendsms_url, username, password_sealed, sender, updated_at, "
+            "callback_base, dlr_key_sealed FROM sms_gateways WHERE tenant_id = ?1");
 
 static int read_gateway(sqlite3_stmt *st, arena *a, void *out)
 {
@@ -19,6 +19,8 @@ static int read_gateway(sqlite3_stmt *st, arena *a, void *out)
     g->password_sealed = store_sqlite_col_text(st, 3, a, &oom);
     g->sender = store_sqlite_col_text(st, 4, a, &oom);
     g->updated_at = sqlite3_column_int64(st, 5);
+    g->callback_base = store_sqlite_col_text(st, 6, a, &oom);
+    g->dlr_key_sealed = store_sqlite_col_text(st, 7, a, &oom);
     return oom ? -1 : 0;
 }
 
@@ -36,11 +38,13 @@ static int store_sqlite_sms_gateway(store *s, int64_t tenant_id, arena *a, store
     return store_sqlite_read_one(c, st, read_gateway, a, out, found, "sms_gateway", err);
 }
 
-static sq_stmt sq_gateway_put =
-    SQ_STMT("INSERT INTO sms_gateways (tenant_id, sendsms_url, username, password_sealed, sender, "
-            "updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (tenant_id) DO UPDATE SET "
-            "sendsms_url = excluded.sendsms_url, username = excluded.username, password_sealed = "
-            "excluded.password_sealed, sender = excluded.sender, updated_at = excluded.updated_at");
+static sq_stmt sq_gateway_put = SQ_STMT(
+    "INSERT INTO sms_gateways (tenant_id, sendsms_url, username, password_sealed, sender, "
+    "updated_at, callback_base, dlr_key_sealed) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) "
+    "ON CONFLICT (tenant_id) DO UPDATE SET sendsms_url = excluded.sendsms_url, username = "
+    "excluded.username, password_sealed = excluded.password_sealed, sender = excluded.sender, "
+    "updated_at = excluded.updated_at, callback_base = excluded.callback_base, "
+    "dlr_key_sealed = excluded.dlr_key_sealed");
 
 static int store_sqlite_tx_put_gateway(store *s, const store_sms_gateway *g, error *err)
 {
@@ -56,6 +60,8 @@ static int store_sqlite_tx_put_gateway(store *s, const store_sms_gateway *g, err
     store_sqlite_bind_text(st, 4, g->password_sealed);
     store_sqlite_bind_text(st, 5, g->sender);
     sqlite3_bind_int64(st, 6, store_sqlite_now_or(g->updated_at));
+    store_sqlite_bind_text(st, 7, g->callback_base);
+    store_sqlite_bind_text(st, 8, g->dlr_key_sealed);
     return store_sqlite_run_write(c, st, NULL, "sms_put_gateway", err);
 }
 

@@ -1,9 +1,11 @@
 /*
  * bo_admin_sms — under /agent/admin/sms, for admins: the collectivité's SMS gateway (Kannel's
  * sendsms URL, the account there, its password — never shown again, kept when the field is
- * left empty — and the sender id), and «Envoyer un SMS de test», which shows what Kannel
- * answered. The change is core's (sms_gateway_set: the change and its "admin" audit entry in
- * one job); the page waits for it with its connection suspended. No script: plain forms.
+ * left empty —, the sender id, and the gateway key its delivery reports carry, sealed and
+ * kept the same way; they come back to this server's base URL), and «Envoyer un SMS de test»,
+ * which shows what Kannel answered. The change is core's (sms_gateway_set: the change and its
+ * "admin" audit entry in one job); the page waits for it with its connection suspended. No script:
+ * plain forms.
  */
 #include <stdio.h>
 #include <string.h>
@@ -20,7 +22,8 @@
 
 #define TAB "/agent/admin/sms"
 
-static const char *const gateway_fields[] = {"sendsms_url", "username", "password", "sender", NULL};
+static const char *const gateway_fields[] = {"sendsms_url", "username", "password",
+                                             "sender",      "dlr_key",  NULL};
 
 /* The page, its form filled from the stored gateway unless `typed` (a form posted back). */
 static void page_render(bo_page *p, int status, const form *typed)
@@ -40,11 +43,15 @@ static void page_render(bo_page *p, int status, const form *typed)
             bo_page_value(p, "username", g.username);
             bo_page_value(p, "sender", g.sender ? g.sender : "");
             bo_page_set(p, "has_gateway", json_true());
+            bo_page_set(p, "has_dlr_key", json_boolean(g.dlr_key[0] != '\0'));
+            sodium_memzero(g.password, sizeof g.password);
+            sodium_memzero(g.dlr_key, sizeof g.dlr_key);
             bo_page_set(p, "updated", json_string(bo_admin_when(rq, g.updated_at)));
         }
     } else {
         for (size_t i = 0; gateway_fields[i]; i++)
-            if (strcmp(gateway_fields[i], "password") != 0)
+            if (strcmp(gateway_fields[i], "password") != 0 &&
+                strcmp(gateway_fields[i], "dlr_key") != 0)
                 bo_page_value(p, gateway_fields[i], bo_admin_field(typed, gateway_fields[i]));
     }
     bo_page_render(p, status, "agent/admin/sms", bo_page_str(p, "sms.admin.title"));
@@ -92,7 +99,10 @@ static void save_post(http_req *rq)
     sms_gateway_input in = {.sendsms_url = bo_admin_field(&st->f, "sendsms_url"),
                             .username = bo_admin_field(&st->f, "username"),
                             .password = bo_admin_field(&st->f, "password"),
-                            .sender = bo_admin_field(&st->f, "sender")};
+                            .sender = bo_admin_field(&st->f, "sender"),
+                            .dlr_key = bo_admin_field(&st->f, "dlr_key"),
+                            /* Where Kannel reports: this server's configured base URL. */
+                            .callback_base = http_base_url(rq, rq->host_tenant)};
     error e;
     error_clear(&e);
     http_wait *w = http_wait_begin(rq, saved);
@@ -137,6 +147,7 @@ static void test_post(http_req *rq)
     int ok =
         sms_send_test(&g, to, bo_page_str(&p, "sms.admin.test_text"), rq->arena, &answer, &e) == 0;
     sodium_memzero(g.password, sizeof g.password);
+    sodium_memzero(g.dlr_key, sizeof g.dlr_key);
     json_t *o = json_object();
     json_object_set_new(o, "ok", json_boolean(ok));
     present_set_str(o, "answer", answer ? answer : "");
