@@ -72,7 +72,10 @@ static void citizen_channel(void **state)
     assert_string_equal(outbox_citizen_channel(NULL, "a@b.fr", NULL, &to), "email");
     assert_null(outbox_citizen_channel("none", "a@b.fr", "+33612345678", &to));
     assert_null(to);
-    assert_null(outbox_citizen_channel("sms", "a@b.fr", "", &to));
+    /* SMS chosen without a usable number: e-mail when there is an address. */
+    assert_string_equal(outbox_citizen_channel("sms", "a@b.fr", "", &to), "email");
+    assert_string_equal(outbox_citizen_channel("sms", "a@b.fr", "appelez la mairie", &to), "email");
+    assert_null(outbox_citizen_channel("sms", NULL, "06 12", &to));
     assert_null(outbox_citizen_channel("email", NULL, "+33612345678", &to));
 }
 
