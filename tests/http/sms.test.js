@@ -185,3 +185,26 @@ test('the callback refuses a wrong key and bounded, checked parameters', { skip:
     r = await dlr({ key: srv.keys.gateway, id: 'a'.repeat(32), status: '1' });
     assert.equal(r.status, 404, 'an unknown message');
 });
+
+test('an intake at the counter with a phone number only sends the receipt by SMS', { skip: skip || false }, async () => {
+    const proc = 'nid-de-poule';
+    const form = await admin.get(`/agent/saisie?canal=counter&demarche=${proc}`);
+    assert.equal(form.status, 200, form.text.slice(0, 300));
+    const csrf = /name="csrf_token" value="([^"]+)"/.exec(form.text)[1];
+    const fields = [['csrf_token', csrf], ['canal', 'counter'], ['demarche', proc],
+                    ['prenom', 'Inès'], ['nom', 'Guichet'], ['tel', '06 12 34 00 42'], ['email', ''],
+                    ['langue', 'fr'], ['description', 'Signalé au guichet : trottoir soulevé.'],
+                    ['adresse', '1 place de la Mairie'], ['lat', '45.764'], ['long', '4.8357']];
+    for (const m of form.text.matchAll(/<select id="attr-[^"]+" name="(attr_[^"]+)"[^>]*><option value="">—<\/option>\s*<option value="([^"]+)"/g)) fields.push([m[1], m[2]]);
+    for (const m of form.text.matchAll(/<input type="checkbox" id="attr-[^"]+" name="(attr_[^"]+)" value="([^"]+)"/g))
+        if (!fields.some(([k]) => k === m[1])) fields.push([m[1], m[2]]);
+    for (const m of form.text.matchAll(/<input type="(text|datetime-local|date)" id="attr-[^"]+" name="(attr_[^"]+)"( inputmode="decimal")?/g))
+        fields.push([m[2], m[3] ? '2' : { 'datetime-local': '2026-07-15T10:30', date: '2026-07-15' }[m[1]] || 'Valeur']);
+    const r = await admin.post('/agent/saisie', Object.fromEntries(fields));
+    assert.equal(r.status, 201, r.text.slice(0, 1000));
+    const ref = /<span class="reference">([0-9-]+)<\/span>/.exec(r.text)[1];
+    assert.equal(srv.sql(`SELECT notify || '|' || phone FROM requests WHERE reference = '${ref}'`).trim(), 'sms|+33612340042');
+    const [m] = await kannel.waitFor((x) => x.to === '+33612340042' && x.text.includes(ref));
+    assert.match(m.text, new RegExp(`votre demande ${ref} est enregistrée\\. Code de suivi : [A-Z0-9]{4}-[A-Z0-9]{4}\\. Suivez-la ici : https?://\\S+$`));
+    assert.ok(!/jeton=/.test(m.text), 'no tracking token in an SMS');
+});
