@@ -29,6 +29,8 @@
 #include "core/core.h"
 #include "core/hasher.h"
 #include "channels/mail/mail.h"
+#include "channels/sms/sms.h"
+#include "channels/sms/sms_in.h"
 #include "core/attachment.h"
 #include "core/retention.h"
 #include "core/webhook.h"
@@ -108,7 +110,8 @@ static const opt_spec serve_opts[] = {
     {"mail-from", "GUICHET_MAIL_FROM", OPT_STRING, "", 0, 0, 0,
      "sender address of outgoing e-mail, e.g. ne-pas-repondre@ville.fr"},
     {"mail-backoff", "GUICHET_MAIL_BACKOFF_S", OPT_UINT, "30", 0, 1, 3600,
-     "seconds before the first retry of an e-mail the relay did not take (doubles each time)"},
+     "seconds before the first retry of an e-mail the relay (or an SMS Kannel) did not take "
+     "(doubles each time)"},
     {"broadcast-rate", "GUICHET_BROADCAST_RATE", OPT_UINT, "20", 0, 0, 10000,
      "broadcast e-mails sent per second at most (0: no limit); a request's notices always go "
      "first"},
@@ -488,6 +491,8 @@ static const http_mount mounts[] = {
     {"/open311/", open311_routes, open311_write_error, NULL, 1},
     {"/api/", rest_routes, rest_write_error, NULL, 1},
     {"/static/", web_static_routes, web_write_error, web_admit_form, 1},
+    /* Kannel's callbacks: one line of plain text for its log. */
+    {"/passerelle/", sms_in_routes, NULL, NULL, 0},
     {"/agent/", bo_auth_routes, web_write_error, web_admit_form, 0},
     {"/agent/", bo_admin_overview_routes, web_write_error, bo_admit, 0},
     {"/agent/", bo_admin_department_routes, web_write_error, bo_admit, 0},
@@ -497,6 +502,7 @@ static const http_mount mounts[] = {
     {"/agent/", bo_admin_key_routes, web_write_error, bo_admit, 0},
     {"/agent/", bo_admin_webhook_routes, web_write_error, bo_admit, 0},
     {"/agent/", bo_admin_mail_routes, web_write_error, bo_admit, 0},
+    {"/agent/", bo_admin_sms_routes, web_write_error, bo_admit, 0},
     {"/agent/", bo_admin_settings_routes, web_write_error, bo_admit, 0},
     {"/agent/", bo_admin_audit_routes, web_write_error, bo_admit, 0},
     {"/agent/", bo_admin_routing_routes, web_write_error, bo_admit, 0},
@@ -560,6 +566,7 @@ struct cli_server {
     http_server *srv;
     present *present; /* owned: the pages' and the mailer's templates and strings */
     mailer *mail;
+    smser *sms;
     scheduler *sched;
     int writer_started;
     int web_started;
@@ -634,6 +641,7 @@ void cli_server_stop(cli_server *cs, int timeout_ms)
     /* The mailer and the scheduler write through the writer: stop them first. */
     scheduler_stop(cs->sched);
     mailer_stop(cs->mail);
+    smser_stop(cs->sms);
     if (cs->writer_started) {
         store_writer_stop(cs->s.store);
         store_writer_stats st;
@@ -643,7 +651,7 @@ void cli_server_stop(cli_server *cs, int timeout_ms)
     }
     if (cs->web_started)
         web_shutdown();
-    /* After everything that renders (the server's threads, the mailer) has stopped. */
+    /* After everything that renders (the server's threads, the dispatchers) has stopped. */
     present_close(cs->present);
     if (cs->opened)
         session_close(&cs->s);
@@ -789,6 +797,13 @@ static int server_start(const opt_values *v, cli_server **out)
     if (!cs->mail) {
         fprintf(stderr, "guichet serve: e-mail: %s%s%s\n", err.arg, err.arg[0] ? ": " : "",
                 err.detail);
+        goto fail;
+    }
+    /* Each collectivité's Kannel is set in the back office; retries as e-mail's. */
+    smser_config scfg_sms = {.backoff_s = (int)opt_uint(v, "mail-backoff")};
+    cs->sms = smser_start(cs->s.core, cs->present, &scfg_sms, &err);
+    if (!cs->sms) {
+        fprintf(stderr, "guichet serve: SMS: %s\n", err.detail);
         goto fail;
     }
     webhook_allow_local(cs->s.core, opt_flag(v, "webhook-allow-local"));

@@ -290,9 +290,10 @@ static void gen_person(demo_gen *g, channel ch, int allow_anonymous, person *p)
                                     10 + rng_below(r, 89));
         }
     }
-    /* 06 39 98 xx xx is the range ARCEP reserves for fiction. */
+    /* 06 39 98 xx xx is the range ARCEP reserves for fiction, in the block of Mayotte
+     * (0639): written as core stores it (E.164, +262), since the demo writes its rows. */
     if (rng_unit(r) < want_phone)
-        p->phone = arena_printf(&g->a, "06 39 98 %02u %02u", rng_below(r, 100), rng_below(r, 100));
+        p->phone = arena_printf(&g->a, "+26263998%02u%02u", rng_below(r, 100), rng_below(r, 100));
 }
 
 /* The attribute values chosen for one request: (code, value) pairs, several per code for a

@@ -19,13 +19,13 @@
 #include "core/outbox.h"
 #include "core/retention.h"
 #include "util/log.h"
+#include "util/phone.h"
 #include "util/timeutil.h"
 #include "util/utf8.h"
 
 #define EMAIL_MAX ACCOUNT_EMAIL_MAX
 #define EMAIL_LOCAL_MAX 64
 #define NAME_MAX_CHARS 100
-#define PHONE_MAX 32
 #define TOKEN_MAX 128 /* longer "tokens" are refused before hashing */
 #define LINK_MAX 1024
 
@@ -153,30 +153,6 @@ static int name_check(const char *name, const char *arg, int required, error *er
     if (!utf8_valid(name, n) || utf8_has_control(name, n) || utf8_length(name, n) > NAME_MAX_CHARS)
         return error_set(err, ERR_INVALID_ARG, arg, "a name of at most %d characters",
                          NAME_MAX_CHARS);
-    return 0;
-}
-
-/* Digits with the usual separators, an optional leading "+"; 6 to 15 digits (E.164).
- * Stored without the separators ("+33612345678", "0612345678"), as the SMS gateway wants. */
-static int phone_normalise(const char *phone, char out[PHONE_MAX + 1], error *err)
-{
-    size_t digits = 0, o = 0, n = strlen(phone);
-    if (n > PHONE_MAX)
-        return error_set(err, ERR_INVALID_ARG, "phone", "not a phone number");
-    for (size_t i = 0; i < n; i++) {
-        char ch = phone[i];
-        if (ch >= '0' && ch <= '9') {
-            digits++;
-            out[o++] = ch;
-        } else if (ch == '+' && i == 0) {
-            out[o++] = ch;
-        } else if (!(ch == ' ' || ch == '.' || ch == '-')) {
-            return error_set(err, ERR_INVALID_ARG, "phone", "not a phone number");
-        }
-    }
-    out[o] = '\0';
-    if (digits < 6 || digits > 15)
-        return error_set(err, ERR_INVALID_ARG, "phone", "not a phone number");
     return 0;
 }
 
@@ -739,7 +715,7 @@ int account_update_prefs(core *c, int64_t tenant_id, int64_t id, const char *dis
 {
     if (display_name && name_check(display_name, "display_name", 1, err) != 0)
         return -1;
-    char phone_buf[PHONE_MAX + 1] = "";
+    char phone_buf[PHONE_E164_MAX] = "";
     if (phone && *phone) {
         if (phone_normalise(phone, phone_buf, err) != 0)
             return -1;

@@ -5,7 +5,6 @@
 #include "core/mail_fallback.h"
 
 #include <jansson.h>
-#include <stdatomic.h>
 #include <string.h>
 #include <strings.h>
 
@@ -16,17 +15,21 @@
 #include "util/log.h"
 #include "util/timeutil.h"
 
-static _Atomic(mail_fallback_sms_ready_fn) sms_ready_fn;
-
-void mail_fallback_set_sms_ready(mail_fallback_sms_ready_fn fn)
-{
-    atomic_store(&sms_ready_fn, fn);
-}
-
+/* Whether the collectivité can send SMS, read in the write job: its gateway is set. */
 static int sms_ready(store *s, int64_t tenant_id)
 {
-    mail_fallback_sms_ready_fn fn = atomic_load(&sms_ready_fn);
-    return fn ? fn(s, tenant_id) != 0 : 0;
+    arena a;
+    arena_init(&a, 4096);
+    store_sms_gateway g;
+    int found = 0;
+    error err;
+    if (s->ops->sms.gateway(s, tenant_id, &a, &g, &found, &err) != 0) {
+        log_warn("mail fallback: cannot read the SMS gateway: %s", err.detail);
+        found = 0; /* a letter then: never lose the notice */
+    }
+    int ready = found && g.sendsms_url && *g.sendsms_url;
+    arena_free(&a);
+    return ready;
 }
 
 mail_fallback mail_fallback_decide(const char *channel, const char *recipient,

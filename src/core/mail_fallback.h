@@ -36,12 +36,6 @@ mail_fallback mail_fallback_decide(const char *channel, const char *recipient,
                                    const char *request_email, const char *request_phone,
                                    int sms_ready);
 
-/* Whether a collectivité can send SMS, read inside a write job: the SMS channel registers its
- * answer (its gateway configured for that collectivité) at start-up, before any dispatcher
- * runs; none registered: never (every fallback is a letter). */
-typedef int (*mail_fallback_sms_ready_fn)(store *s, int64_t tenant_id);
-void mail_fallback_set_sms_ready(mail_fallback_sms_ready_fn fn);
-
 /* Inside the write job that records message m as failed for good (or bounced): applies the
  * decision — the same template, params and language queued on channel sms, or the request
  * flagged with its timeline event. A number the SMS channel refuses falls back to the

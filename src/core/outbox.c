@@ -13,6 +13,7 @@
 #include "core/core_op.h"
 #include "core/mail_fallback.h"
 #include "store/store.h"
+#include "util/phone.h"
 #include "util/timeutil.h"
 
 #define OUTBOX_EMAIL_MAX 254 /* RFC 5321 path limit */
@@ -84,6 +85,25 @@ static int phone_ok(const char *num)
         if (*p < '0' || *p > '9')
             return 0;
     return n >= 3 && n <= 15;
+}
+
+const char *outbox_citizen_channel(const char *notify, const char *email, const char *phone,
+                                   const char **recipient)
+{
+    *recipient = NULL;
+    /* A number kept as typed (one the migration to E.164 could not read) takes no SMS: the
+     * notice goes by e-mail when there is an address, else nowhere, and the change that
+     * causes it is not refused for it. */
+    if (notify && strcmp(notify, "sms") == 0 && phone_is_e164(phone)) {
+        *recipient = phone;
+        return "sms";
+    }
+    if ((!notify || strcmp(notify, "email") == 0 || strcmp(notify, "sms") == 0) && email &&
+        *email) {
+        *recipient = email;
+        return "email";
+    }
+    return NULL;
 }
 
 static int template_ok(const char *name)

@@ -37,6 +37,14 @@
  * address guichet keeps: recipients, a collectivité's public address). */
 int outbox_email_ok(const char *addr);
 
+/* The channel of a citizen's notice, after their choice (notify): "sms" to phone when they
+ * chose news by SMS and have a number in E.164, "email" to email when they chose e-mail (or
+ * made no choice, or chose SMS without a usable number) and have an address; NULL when
+ * nothing is to be sent (notify "none", or no address at all). *recipient is set with the
+ * channel (borrowed from the arguments). */
+const char *outbox_citizen_channel(const char *notify, const char *email, const char *phone,
+                                   const char **recipient);
+
 /* Queues a message from inside a write job (same transaction as the change). params is
  * copied (serialised); the caller keeps its reference. */
 int outbox_add_tx(store *s, int64_t tenant_id, const char *channel, const char *recipient,

@@ -29,6 +29,7 @@
 #include "core/sla.h"
 #include "core/workflow.h"
 #include "core/workflow_timeout.h"
+#include "util/phone.h"
 #include "util/timeutil.h"
 #include "util/utf8.h"
 #include "util/workdays.h"
@@ -155,6 +156,9 @@ static int validate_input(const request_input *in, error *err)
             return -1;
     if (check_email(in->email, err) != 0 || check_url(in->media_url, "media_url", err) != 0)
         return -1;
+    char e164[PHONE_E164_MAX];
+    if (in->phone && *in->phone && phone_normalise(in->phone, e164, err) != 0)
+        return -1;
     if (in->require_location && !in->has_location && !(in->address && *in->address) &&
         !(in->address_id && *in->address_id))
         return error_set(err, ERR_MISSING_ARG, "location",
@@ -244,8 +248,14 @@ static int queue_ack(store *s, create_job *j, int64_t id, const char *reference,
                             : NULL;
     if (!params)
         return error_set(err, ERR_INTERNAL, NULL, "cannot build the acknowledgement");
-    int rc = outbox_add_tx(s, j->rec.tenant_id, "email", j->rec.email, "request_ack", params,
-                           j->rec.lang, id, err);
+    /* The acknowledgement goes by SMS to whom chose SMS, by e-mail to anyone else who gave
+     * an address (news or not: it holds their tracking link). */
+    const char *to = NULL;
+    const char *via = outbox_citizen_channel(strcmp(j->rec.notify, "sms") == 0 ? "sms" : "email",
+                                             j->rec.email, j->rec.phone, &to);
+    int rc = via ? outbox_add_tx(s, j->rec.tenant_id, via, to, "request_ack", params, j->rec.lang,
+                                 id, err)
+                 : 0;
     json_decref(params);
     return rc;
 }
@@ -275,7 +285,7 @@ static int create_apply(store *s, core_op *op, error *err)
     if (j->n_attachments &&
         attachment_save_tx(s, j->rec.tenant_id, id, 0, j->attachments, j->n_attachments, err) != 0)
         return -1;
-    if (j->ack_base_url && j->rec.email && queue_ack(s, j, id, reference, err) != 0)
+    if (j->ack_base_url && queue_ack(s, j, id, reference, err) != 0)
         return -1;
     store_request created = j->rec;
     created.id = id;
@@ -431,7 +441,13 @@ int request_create(core *c, const request_input *in, request_created *out, core_
     r->first_name = request_dup_opt(a, in->first_name);
     r->last_name = request_dup_opt(a, in->last_name);
     r->email = request_dup_opt(a, in->email);
-    r->phone = request_dup_opt(a, in->phone);
+    if (in->phone && *in->phone) {
+        /* Stored in E.164, as SMS are sent and numbers matched (validate_input checked it). */
+        char e164[PHONE_E164_MAX];
+        if (phone_normalise(in->phone, e164, err) != 0)
+            goto fail;
+        r->phone = arena_strdup(a, e164);
+    }
     r->device_id = request_dup_opt(a, in->device_id);
     r->account_id = request_dup_opt(a, in->account_id);
     r->media_url = request_dup_opt(a, in->media_url);
@@ -462,7 +478,7 @@ int request_create(core *c, const request_input *in, request_created *out, core_
         j->n_attachments = in->n_attachments;
     }
     j->notices_immediate = in->tenant->notices_immediate;
-    if (in->ack_base_url && r->email) {
+    if (in->ack_base_url && ((r->email && *r->email) || (r->phone && *r->phone))) {
         j->ack_base_url = arena_strdup(a, in->ack_base_url);
         j->procedure_name = arena_strdup(a, p->rec.name);
         j->service_notice = request_dup_opt(a, p->rec.service_notice);

@@ -69,15 +69,15 @@ static int add_event(store *s, const change_job *j, int64_t request_id, int64_t 
  * in the reply's own transaction, in the language the request was filed in. */
 static int queue_reply(store *s, const change_job *j, const store_request *r, error *err)
 {
-    if (!r->email || !*r->email || (r->notify && strcmp(r->notify, "email") != 0))
+    const char *to = NULL, *via = outbox_citizen_channel(r->notify, r->email, r->phone, &to);
+    if (!via)
         return 0;
     json_t *params = json_pack("{s:s, s:s, s:s, s:s}", "reference", r->reference, "procedure",
                                j->procedure_name ? j->procedure_name : "", "message", j->reply,
                                "tracking_url", j->reply_url ? j->reply_url : "");
     if (!params)
         return error_set(err, ERR_INTERNAL, NULL, "cannot build the reply e-mail");
-    int rc = outbox_add_tx(s, j->tenant_id, "email", r->email, "request_reply", params, r->lang,
-                           r->id, err);
+    int rc = outbox_add_tx(s, j->tenant_id, via, to, "request_reply", params, r->lang, r->id, err);
     json_decref(params);
     return rc;
 }

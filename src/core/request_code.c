@@ -301,7 +301,8 @@ typedef struct renew_job {
  * news by e-mail: in the job's transaction, so that it leaves only with the code that works. */
 static int queue_new_code(store *s, renew_job *j, const store_request *r, error *err)
 {
-    if (!j->base_url || !r->email || !*r->email || (r->notify && strcmp(r->notify, "email") != 0))
+    const char *to = NULL, *via = outbox_citizen_channel(r->notify, r->email, r->phone, &to);
+    if (!j->base_url || !via)
         return 0;
     char shown[SHORT_CODE_DISPLAY_SIZE];
     short_code_format(j->code, shown);
@@ -313,8 +314,7 @@ static int queue_new_code(store *s, renew_job *j, const store_request *r, error 
     sodium_memzero(shown, sizeof shown);
     if (!params)
         return error_set(err, ERR_INTERNAL, NULL, "cannot build the new code's e-mail");
-    int rc = outbox_add_tx(s, j->tenant_id, "email", r->email, "request_code", params, r->lang,
-                           r->id, err);
+    int rc = outbox_add_tx(s, j->tenant_id, via, to, "request_code", params, r->lang, r->id, err);
     json_decref(params);
     return rc;
 }

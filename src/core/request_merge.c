@@ -46,7 +46,8 @@ typedef struct merge_job {
 static int queue_told(store *s, merge_job *j, const store_request *r, const char *template,
                       const char *procedure, const char *survivor, error *err)
 {
-    if (!j->base_url || !r->email || !*r->email || (r->notify && strcmp(r->notify, "email") != 0))
+    const char *to = NULL, *via = outbox_citizen_channel(r->notify, r->email, r->phone, &to);
+    if (!j->base_url || !via)
         return 0;
     const core_links *l = core_links_get(j->core);
     const char *url = arena_printf(&j->op.a, "%s%s%s", j->base_url, l->tracking ? l->tracking : "",
@@ -59,8 +60,7 @@ static int queue_told(store *s, merge_job *j, const store_request *r, const char
     if (!params)
         return error_set(err, ERR_INTERNAL, NULL, "cannot build the merge e-mail");
     /* In the language the request was filed in, as every message about it. */
-    int rc =
-        outbox_add_tx(s, j->tenant_id, "email", r->email, template, params, r->lang, r->id, err);
+    int rc = outbox_add_tx(s, j->tenant_id, via, to, template, params, r->lang, r->id, err);
     json_decref(params);
     return rc;
 }

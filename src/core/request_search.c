@@ -12,6 +12,7 @@
  */
 #include "core/core_internal.h"
 #include "core/request.h"
+#include "util/phone.h"
 #include "util/timeutil.h"
 
 #include <string.h>
@@ -115,9 +116,26 @@ static int walk_may_go_on(const year_walk *w, int64_t *searched_from)
     return 1;
 }
 
+/* A search for a whole phone number, typed in any form ("06 12 34 56 78", "+33 6…"), looks
+ * for the digits of its stored E.164 form, which the index holds ("33612345678"): *f is then
+ * a copy pointing at buf. Anything else is searched as typed. */
+static const store_request_filter *
+phone_as_stored(const store_request_filter *f, store_request_filter *copy, char buf[PHONE_E164_MAX])
+{
+    phone_result r;
+    if (!f->text || phone_e164(f->text, buf, &r) != 0)
+        return f;
+    *copy = *f;
+    copy->text = buf + 1; /* without the "+", which the tokenizer drops */
+    return copy;
+}
+
 int request_search_text(core *c, const store_request_filter *f, arena *a, store_request **out,
                         size_t *n, int64_t *searched_from, error *err)
 {
+    store_request_filter phone_f;
+    char phone[PHONE_E164_MAX];
+    f = phone_as_stored(f, &phone_f, phone);
     *searched_from = 0;
     if (!walked_by_year(f))
         return request_search(c, f, a, out, n, err);
@@ -151,6 +169,9 @@ int request_search_text(core *c, const store_request_filter *f, arena *a, store_
 int request_count_text(core *c, const store_request_filter *f, int64_t *count,
                        int64_t *searched_from, error *err)
 {
+    store_request_filter phone_f;
+    char phone[PHONE_E164_MAX];
+    f = phone_as_stored(f, &phone_f, phone);
     *searched_from = 0;
     *count = 0;
     if (!walked_by_year(f))

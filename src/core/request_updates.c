@@ -9,6 +9,7 @@
 #include "core/request_internal.h"
 #include "core/workflow.h"
 #include "store/store.h"
+#include "util/phone.h"
 #include "util/timeutil.h"
 
 #define CLIENT_UPDATE_TEXT_MAX REQUEST_DESCRIPTION_MAX
@@ -137,6 +138,9 @@ int request_client_update_add(core *c, const request_client_update *u, int64_t *
         request_check_text(u->phone, "phone", REQUEST_FIELD_MAX, 0, err) != 0 ||
         request_check_text(u->media_url, "media_url", REQUEST_FIELD_MAX, 0, err) != 0)
         return -1;
+    char e164[PHONE_E164_MAX] = "";
+    if (u->phone && *u->phone && phone_normalise(u->phone, e164, err) != 0)
+        return -1;
     client_update_job *j = core_op_new(sizeof *j, client_update_apply);
     if (!j)
         return error_set(err, ERR_INTERNAL, NULL, "out of memory");
@@ -162,7 +166,7 @@ int request_client_update_add(core *c, const request_client_update *u, int64_t *
         .first_name = copy_opt(a, u->first_name, &oom),
         .last_name = copy_opt(a, u->last_name, &oom),
         .email = copy_opt(a, u->email, &oom),
-        .phone = copy_opt(a, u->phone, &oom),
+        .phone = copy_opt(a, *e164 ? e164 : NULL, &oom),
     };
     if (oom || !j->reference || !j->actor) {
         core_op_free(j);

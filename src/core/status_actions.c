@@ -112,13 +112,14 @@ static void set_opt(json_t *o, const char *key, const char *value)
         json_object_set_new(o, key, json_string(value));
 }
 
-/* notify_citizen: the request_status e-mail, in the request's language, when the citizen
- * chose news by e-mail; 1 in *sent when queued. */
+/* notify_citizen: the request_status message, in the request's language, on the channel the
+ * citizen chose for news (e-mail or SMS: outbox_citizen_channel); 1 in *sent when queued. */
 static int notify_citizen(store *s, arena *a, const status_env *env, const store_request *r,
                           const status_entry *e, const cat_action *act, int *sent, error *err)
 {
     *sent = 0;
-    if (!r->email || !*r->email || (r->notify && strcmp(r->notify, "email") != 0))
+    const char *to = NULL, *via = outbox_citizen_channel(r->notify, r->email, r->phone, &to);
+    if (!via)
         return 0;
     lang l = r->lang && strcmp(r->lang, "en") == 0 ? LANG_EN : LANG_FR;
     const char *status = workflow_citizen_label(env->wf, r->status, l);
@@ -140,7 +141,7 @@ static int notify_citizen(store *s, arena *a, const status_env *env, const store
         }
         set_opt(params, "message", msg);
     }
-    int rc = outbox_add_tx(s, r->tenant_id, "email", r->email, "request_status", params,
+    int rc = outbox_add_tx(s, r->tenant_id, via, to, "request_status", params,
                            l == LANG_EN ? "en" : "fr", r->id, err);
     json_decref(params);
     *sent = rc == 0;

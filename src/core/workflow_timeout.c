@@ -425,7 +425,8 @@ static int warn_run_tx(store *s, job_run *run, error *err)
 static int remind_citizen(store *s, const run_ctx *x, size_t *sent, error *err)
 {
     const store_request *r = &x->r;
-    if (!r->email || !*r->email || (r->notify && strcmp(r->notify, "email") != 0))
+    const char *to = NULL, *via = outbox_citizen_channel(r->notify, r->email, r->phone, &to);
+    if (!via)
         return 0;
     const char *procedure = "";
     if (x->proc)
@@ -442,8 +443,8 @@ static int remind_citizen(store *s, const run_ctx *x, size_t *sent, error *err)
                                "status", label);
     if (!params)
         return error_set(err, ERR_INTERNAL, NULL, "out of memory");
-    int rc = outbox_add_tx(s, r->tenant_id, "email", r->email, "workflow_remind", params, r->lang,
-                           r->id, err);
+    int rc =
+        outbox_add_tx(s, r->tenant_id, via, to, "workflow_remind", params, r->lang, r->id, err);
     json_decref(params);
     *sent = rc == 0;
     return rc;

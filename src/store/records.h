@@ -549,6 +549,18 @@ typedef struct store_state_count {
     int64_t count;
 } store_state_count;
 
+/* A collectivité's SMS gateway (Kannel's sendsms interface, core/sms.h). */
+typedef struct store_sms_gateway {
+    int64_t tenant_id;
+    const char *sendsms_url;     /* http://HOST:PORT/cgi-bin/sendsms */
+    const char *username;        /* a sendsms-user of Kannel */
+    const char *password_sealed; /* core/seal.c, purpose "sms", owner the collectivité */
+    const char *sender;          /* the sender id shown on phones ("from"); NULL: Kannel's */
+    const char *callback_base;   /* guichet's base URL as Kannel reaches it; NULL: no DLR */
+    const char *dlr_key_sealed;  /* the gateway key for delivery reports, sealed; NULL: none */
+    int64_t updated_at;
+} store_sms_gateway;
+
 /* A persistent job (table jobs, core/jobs.h): work the scheduler does when due_at has
  * passed, that survives restarts. (tenant, kind, request, ukey) is unique: scheduling the
  * same cause twice gives one row. */

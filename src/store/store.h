@@ -232,6 +232,18 @@ typedef struct store_mail_ops {
     /* Sets or clears it; ERR_NOT_FOUND when the request is not the tenant's. */
     int (*tx_set_letter_due)(store *s, int64_t tenant_id, int64_t request_id, int on, error *err);
 } store_mail_ops;
+/* SMS: each collectivité's gateway, and the numbers that replied STOP. */
+typedef struct store_sms_ops {
+    /* The tenant's gateway; *found 0 when it has none. Strings in a. */
+    int (*gateway)(store *s, int64_t tenant_id, arena *a, store_sms_gateway *out, int *found,
+                   error *err);
+    /* Creates or replaces the tenant's gateway. */
+    int (*tx_put_gateway)(store *s, const store_sms_gateway *g, error *err);
+    /* Opts phone (E.164) out of every SMS of the tenant; again: nothing changes. */
+    int (*tx_opt_out)(store *s, int64_t tenant_id, const char *phone, int64_t when, error *err);
+    /* *out 1 when phone opted out. Read on the caller's connection: a dispatcher's. */
+    int (*opted_out)(store *s, int64_t tenant_id, const char *phone, int *out, error *err);
+} store_sms_ops;
 
 /* Citizens' accounts on the portal. */
 typedef struct store_accounts_ops {
@@ -748,6 +760,7 @@ typedef struct store_ops {
     store_attachments_ops attachments;
     store_outbox_ops outbox;
     store_mail_ops mail;
+    store_sms_ops sms;
     store_accounts_ops accounts;
     store_sessions_ops sessions;
     store_tokens_ops tokens;

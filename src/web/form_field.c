@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "present/present.h"
+#include "util/phone.h"
 #include "util/utf8.h"
 
 /* A string question's input as its format wants it. */
@@ -227,6 +228,19 @@ static const char *format_refusal(arena *a, const present *p, lang l, const attr
     const char *names[] = {"label", "got", "want", "country"};
     const char *values[] = {label, got, want, r.country};
     return present_subst(a, present_string(p, l, key), names, values, 4);
+}
+
+const char *form_field_phone_refusal(arena *a, const present *p, lang l, const char *typed)
+{
+    char e164[PHONE_E164_MAX];
+    phone_result r;
+    if (!typed || phone_e164(typed, e164, &r) == 0 || r.problem == PHONE_EMPTY)
+        return NULL;
+    const char *key = arena_printf(a, "phone.errors.%s", phone_problem_name(r.problem));
+    char got[16];
+    snprintf(got, sizeof got, "%d", r.got);
+    const char *name = "got", *value = got;
+    return present_subst(a, present_string(p, l, key), &name, &value, 1);
 }
 
 const char *form_field_refusal(arena *a, const present *p, lang l, const attr_def *d,

@@ -81,6 +81,12 @@ const char *form_field_refusal(arena *a, const present *p, lang l, const attr_de
                                const char *label, const attr_input *in, size_t n,
                                const char *typed);
 
+/* What is wrong with a phone number typed (util/phone), worded for language l ("Le numéro
+ * de téléphone doit comporter 10 chiffres ; celui-ci en a 8."): NULL when it is accepted or
+ * empty. The one wording of refused numbers, for the portal's forms, the account page and the
+ * counter's intake; in a. */
+const char *form_field_phone_refusal(arena *a, const present *p, lang l, const char *typed);
+
 /* When question or section d of defs[0..n) shows, by the names citizens read in l: the text
  * of pattern_key with {field} the question it depends on and {values} its values («Affiché si
  * la réponse à « Question » est « Oui » ou « Non ».»); NULL when always shown. For the

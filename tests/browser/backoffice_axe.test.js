@@ -299,6 +299,7 @@ describe('axe-core: zero WCAG 2.1 A/AA violations on every back-office page', ()
                         '/agent/admin/registre/imprimer', '/agent/admin/registre?lang=en', '/agent/admin/export',
                         '/agent/admin/conservation', '/agent/admin/comptes', '/agent/admin/webhooks',
                         '/agent/admin/messagerie', '/agent/admin/messagerie?lang=en',
+                        '/agent/admin/sms',
                         '/agent/admin/workflows', '/agent/admin/workflows/incident?lang=en',
                         '/agent/admin/workflows/incident/historique', '/agent/admin/demarches/nid-de-poule/circuit',
                         '/agent/admin/comptes?email=personne%40exemple.fr']) {
@@ -330,6 +331,23 @@ describe('axe-core: zero WCAG 2.1 A/AA violations on every back-office page', ()
         await go(agentPage, '/agent/?vue=courrier');
         await check(agentPage, 'inbox: the view of the requests to send by post');
         srv.sql(`UPDATE requests SET letter_due = 0 WHERE reference = '${req.reference}';`);
+    });
+
+    it('admin: the SMS gateway page with its errors, without sideways scroll at 390 px', async () => {
+        await go(page, '/agent/admin/sms');
+        [last] = await Promise.all([page.waitForNavigation({ waitUntil: 'load' }),
+                                    page.locator('main form[action="/agent/admin/sms"] button[type=submit]').click()]);
+        assert.equal(last.status(), 400);
+        assert.match(await page.locator('main').innerText(), /Saisissez l'adresse complète de l'interface sendsms/);
+        await check(page, 'admin SMS gateway with errors');
+        await page.setViewportSize({ width: 390, height: 844 });
+        try {
+            await go(page, '/agent/admin/sms');
+            assert.equal(await page.evaluate(() => document.documentElement.scrollWidth), 390);
+            await check(page, 'admin SMS gateway at 390 px');
+        } finally {
+            await page.setViewportSize({ width: 1280, height: 900 });
+        }
     });
 
     it('admin: an agent\'s page, forms with errors, the audit verification', async () => {

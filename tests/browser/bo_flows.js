@@ -268,7 +268,8 @@ async function fileRequest(srv, { service = 'nid-de-poule', tag, lat = '45.764',
         email: `usager.${t}@exemple.fr`,
         first: `Prenomtemoin${t}`,
         last: `Nomtemoin${t}`,
-        phone: `06${String(parseInt(t.slice(0, 8), 16) % 100000000).padStart(8, '0')}`,
+        /* A mobile number of its own for any tag (hex or not): what core stores in E.164. */
+        phone: `06${String(crypto.createHash('sha256').update(t).digest().readUInt32BE(0) % 100000000).padStart(8, '0')}`,
         description: `Description témoin ${t} : un trou dans la chaussée devant la boulangerie.`,
         tag: t,
     };

@@ -498,13 +498,21 @@ test('one-time login link and preferences', async () => {
     assert.equal(bad.status, 400);
     assert.match(bad.text, /<a href="#phone">/);
     assert.match(bad.text, /value="Léa Lien"/);
+    /* A number refused says what is wrong with it. */
+    const short = await b.req('POST', '/compte/preferences', {
+        form: { csrf_token: csrfOf(bad.text), display_name: 'Léa Lien', phone: '06 12 34 56', notify: 'sms', lang: 'fr' },
+    });
+    assert.equal(short.status, 400);
+    assert.match(unescape(short.text), /Un numéro français comporte 10 chiffres, par exemple 06 12 34 56 78 ; celui-ci en a 8\./);
+    assert.match(short.text, /value="06 12 34 56"/);
     const good = await b.req('POST', '/compte/preferences', {
-        form: { csrf_token: csrfOf(bad.text), display_name: 'Léa Lien', phone: '06 12 34 56 78', notify: 'sms', lang: 'en' },
+        form: { csrf_token: csrfOf(short.text), display_name: 'Léa Lien', phone: '06 12 34 56 78', notify: 'sms', lang: 'en' },
     });
     assert.equal(good.status, 200, good.text);
     assert.match(unescape(good.text), /Vos préférences sont enregistrées/);
     const row = srv.sql(`SELECT display_name, phone, notify, lang FROM accounts WHERE email = ${sqlq(email)}`).trim();
-    assert.equal(row, 'Léa Lien|0612345678|sms|en');
+    /* Stored in E.164, whatever the form typed. */
+    assert.equal(row, 'Léa Lien|+33612345678|sms|en');
     /* Logged out: the preferences page sends to the login page. */
     const anon = await new Browser(srv).get('/compte/preferences');
     assert.equal(anon.status, 303);

@@ -215,7 +215,7 @@ test('the agents\' work: inbox, triage, bulk, intake, scope and audit', async (t
 
     await t.test('phone intake: channel phone, actor agent, same tracking as online', async () => {
         const row = srv.sql(`SELECT channel, phone, department_id FROM requests WHERE reference='${ref}'`).trim();
-        assert.equal(row, `phone|0612345678|${voirieId}`);
+        assert.equal(row, `phone|+33612345678|${voirieId}`);
         const actor = srv.sql(`SELECT actor FROM request_events WHERE kind='created' AND request_id=(SELECT id FROM requests WHERE reference='${ref}')`).trim();
         assert.match(actor, /^agent:\d+$/);
 

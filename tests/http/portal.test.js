@@ -424,7 +424,7 @@ test('portal: home, search, démarche, incident, confirmation, receipt, pages', 
         const m = /^\/confirmation\/(\d{4}-\d{6})\?jeton=([A-Za-z0-9_-]+)&code=[2-9A-Z]{8}$/.exec(sent.location);
         assert.ok(m, sent.location);
         const row = srv.sql(`SELECT channel, address, round(lat, 4), round(lon, 4), notify, phone, attributes FROM requests WHERE reference = '${m[1]}';`);
-        assert.match(row, /^web\|12 rue Victor Hugo\|45\.7641\|4\.8357\|sms\|06 12 34 56 78\|/);
+        assert.match(row, /^web\|12 rue Victor Hugo\|45\.7641\|4\.8357\|sms\|\+33612345678\|/);
         assert.match(row, /"date_constat":"2026-11-28T21:15:00\+01:00"/, 'winter offset');
         assert.match(row, /"taille":"grand"/);
         const n = srv.sql(`SELECT count(*) FROM attachments a JOIN requests r ON r.id = a.request_id WHERE r.reference = '${m[1]}';`);

@@ -557,7 +557,7 @@ static void test_prefs(void **state)
     store_account acc;
     assert_int_equal(account_get(f->core, f->tenant.id, id, &f->a, &acc, &err), 0);
     assert_string_equal(acc.display_name, "Eva Durand");
-    assert_string_equal(acc.phone, "0612345678");
+    assert_string_equal(acc.phone, "+33612345678"); /* stored in E.164 */
     assert_string_equal(acc.notify, "sms");
     assert_string_equal(acc.lang, "en");
     assert_true(acc.email_verified_at > 0);
@@ -568,7 +568,7 @@ static void test_prefs(void **state)
     assert_int_equal(account_get(f->core, f->tenant.id, id, &f->a, &acc, &err), 0);
     assert_string_equal(acc.display_name, "Eva Durand");
     assert_string_equal(acc.notify, "none");
-    assert_string_equal(acc.phone, "0612345678");
+    assert_string_equal(acc.phone, "+33612345678");
     assert_int_equal(account_login(f->core, f->tenant.id, "eva@exemple.fr", PASSWORD, &f->a, &acc,
                                    NULL, NULL, &err),
                      0);

@@ -238,7 +238,7 @@ static void test_prefs_concurrent(void **state)
     store_account acc;
     assert_int_equal(account_get(f->db.core, f->tenant.id, id, &f->a, &acc, &err), 0);
     assert_string_equal(acc.display_name, "Chloé Durand");
-    assert_string_equal(acc.phone, "0612345678");
+    assert_string_equal(acc.phone, "+33612345678");
     assert_string_equal(acc.notify, "sms");
     assert_string_equal(acc.lang, "en");
     /* A refused value is refused at once: nothing queued, no callback. */

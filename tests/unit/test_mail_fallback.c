@@ -18,6 +18,7 @@
 #include "core/catalogue.h"
 #include "core/core.h"
 #include "core/mail_fallback.h"
+#include "core/sms.h"
 #include "core/outbox.h"
 #include "core/request.h"
 #include "store/store.h"
@@ -53,11 +54,15 @@ typedef struct fixture {
     const cat_tenant *t;
 } fixture;
 
-static int sms_ready_yes(store *s, int64_t tenant_id)
+/* Gives the collectivité an SMS gateway: the fallback may then go by SMS. */
+static void sms_on(fixture *f)
 {
-    (void)s;
-    (void)tenant_id;
-    return 1;
+    sms_gateway_input in = {.sendsms_url = "http://127.0.0.1:13013/cgi-bin/sendsms",
+                            .username = "guichet",
+                            .password = "secret"};
+    error err;
+    assert_int_equal(sms_gateway_set(f->db.core, &actor_cli, f->tenant_id, &in, NULL, NULL, &err),
+                     0);
 }
 
 static int setup(void **state)
@@ -89,7 +94,6 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     fixture *f = *state;
-    mail_fallback_set_sms_ready(NULL);
     catalogue_release(f->db.core, f->cat);
     arena_free(&f->a);
     test_db_close(&f->db);
@@ -150,7 +154,7 @@ static size_t events_of(fixture *f, int64_t request_id, const char *kind)
 static void test_sms_when_possible(void **state)
 {
     fixture *f = *state;
-    mail_fallback_set_sms_ready(sms_ready_yes);
+    sms_on(f);
     store_outbox ack;
     int64_t id = file(f, "+33601020304", &ack);
     refused(f, &ack);
@@ -194,7 +198,7 @@ static void test_letter_otherwise(void **state)
     assert_int_equal(n, 1);
 
     /* A bounce reported after the relay took it: the same, once sent (params cleared). */
-    mail_fallback_set_sms_ready(sms_ready_yes);
+    sms_on(f);
     store_outbox ack2;
     int64_t id2 = file(f, "+33601020305", &ack2);
     outbox_outcome o = {

@@ -63,7 +63,7 @@ static const char *ATTRS =
  * tell whether anything of it is left. */
 static const char *const MARKERS[] = {
     "Prenomzorg",  "Nomzorg",         "zorg.usager@exemple.fr",
-    "0611223344",  "Descriptionzorg", "Adressezorg",
+    "33611223344", "Descriptionzorg", "Adressezorg",
     "ADRZORG1",    "Plaquezorg",      "Detailszorg",
     "Messagezorg", "Notezorg",        "Reponsezorg",
     "Avisgzorg",   "devicezorg",      "https://media.exemple.fr/zorg.jpg",
@@ -231,7 +231,7 @@ static void file_full(fixture *f, const char *code, int closed, int64_t citizen_
                         .first_name = "Prenomzorg",
                         .last_name = "Nomzorg",
                         .email = "zorg.usager@exemple.fr",
-                        .phone = "0611223344",
+                        .phone = "0611223344", /* stored as +33611223344 */
                         .device_id = "devicezorg",
                         .account_id = "compte-zorg",
                         .media_url = "https://media.exemple.fr/zorg.jpg",
@@ -552,7 +552,7 @@ static void test_anonymise_erases_everything_personal(void **state)
     char wal[128];
     snprintf(wal, sizeof wal, "%s-wal", f->path);
     static const char *const terms[] = {"nomzorg", "prenomzorg", "descriptionzorg", "adressezorg",
-                                        "0611223344"};
+                                        "33611223344"};
     int remnants = 0;
     for (size_t i = 0; i < sizeof terms / sizeof *terms; i++)
         remnants += file_holds(f->path, terms[i]) || file_holds(wal, terms[i]);

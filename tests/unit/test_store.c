@@ -4328,6 +4328,51 @@ static void test_migrate_request_lang(void **state)
     rmdir(dir);
 }
 
+/* The migration that stores phone numbers in E.164 (MIGRATION_PHONE_E164): the numbers of
+ * accounts and requests typed before it are converted, French forms and others; what does
+ * not read as a number is kept as typed; none stays NULL. */
+#define MIGRATION_PHONE_E164 37
+static void test_migrate_phone_e164(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/guichet-store-XXXXXX";
+    char path[128];
+    sqlite3 *db = db_at_version(dir, path, sizeof path, MIGRATION_PHONE_E164 - 1);
+    exec_ok(db, "INSERT INTO tenants (id, slug, name, created_at) VALUES (1, 'v', 'V', 0);"
+                "INSERT INTO procedures (id, tenant_id, code, name) VALUES (1, 1, 'p', 'P');"
+                "INSERT INTO requests (id, tenant_id, reference, procedure_id, status, channel, "
+                "phone, created_at, updated_at) VALUES "
+                "(1, 1, '2025-000001', 1, 'new', 'web', '06 12 34 56 78', 1, 1), "
+                "(2, 1, '2025-000002', 1, 'new', 'web', '0692123456', 1, 1), "
+                "(3, 1, '2025-000003', 1, 'new', 'api', '+49 151 12345678', 1, 1), "
+                "(4, 1, '2025-000004', 1, 'new', 'api', 'appelez la mairie', 1, 1), "
+                "(5, 1, '2025-000005', 1, 'new', 'api', NULL, 1, 1);"
+                "INSERT INTO accounts (id, tenant_id, email, phone, created_at) VALUES "
+                "(1, 1, 'a@example.org', '0612345678', 1), (2, 1, 'b@example.org', '+33612', 1);");
+    sqlite3_close(db);
+
+    error err;
+    error_clear(&err);
+    store *s = store_open(path, &err);
+    assert_non_null(s);
+    assert_int_equal(s->ops->migrate(s, &err), 0);
+    store_close(s);
+
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    char text[256];
+    query_text(db,
+               "SELECT group_concat(coalesce(phone, '-'), '|') FROM (SELECT phone FROM requests "
+               "ORDER BY id)",
+               text, sizeof text);
+    assert_string_equal(text, "+33612345678|+262692123456|+4915112345678|appelez la mairie|-");
+    query_text(db, "SELECT group_concat(phone, '|') FROM (SELECT phone FROM accounts ORDER BY id)",
+               text, sizeof text);
+    assert_string_equal(text, "+33612345678|+33612");
+    sqlite3_close(db);
+    remove_db(path);
+    rmdir(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -4380,6 +4425,7 @@ int main(void)
         cmocka_unit_test(test_migrate_audit_requests),
         cmocka_unit_test(test_migrate_4_to_5),
         cmocka_unit_test(test_migrate_request_lang),
+        cmocka_unit_test(test_migrate_phone_e164),
         cmocka_unit_test(test_migrate_form_versions),
         cmocka_unit_test(test_migrate_workflows),
     };

@@ -1438,6 +1438,38 @@ static const char migration_36[] =
                                                           "INSERT ON tenants BEGIN " SEED_TOPICS(
                                                               "SELECT new.id AS id") "END;\n";
 
+/* Version 37: SMS (issue 14). The phone numbers stored before they were normalised (as typed,
+ * or digits only: "06 12 34 56 78", "0612345678") in E.164 ("+33612345678"), as SMS are sent
+ * and numbers matched; phone_e164() is util/phone's, registered on the writer's connection
+ * (store_sqlite_conn_open), and keeps a number it cannot read as it was typed. Each
+ * collectivité's SMS gateway, and the numbers opted out of SMS. */
+static const char migration_37[] =
+    "UPDATE accounts SET phone = phone_e164(phone) "
+    "WHERE phone IS NOT NULL AND phone IS NOT phone_e164(phone);\n"
+    "UPDATE requests SET phone = phone_e164(phone) "
+    "WHERE phone IS NOT NULL AND phone IS NOT phone_e164(phone);\n"
+    "UPDATE open311_updates SET phone = phone_e164(phone) "
+    "WHERE phone IS NOT NULL AND phone IS NOT phone_e164(phone);\n"
+    /* Each collectivité's Kannel: its sendsms interface and the account there (password
+     * sealed by core). */
+    "CREATE TABLE sms_gateways (\n"
+    "  tenant_id INTEGER PRIMARY KEY REFERENCES tenants(id),\n"
+    "  sendsms_url TEXT NOT NULL,\n"
+    "  username TEXT NOT NULL,\n"
+    "  password_sealed TEXT NOT NULL,\n"
+    "  sender TEXT,\n"
+    "  callback_base TEXT,\n"
+    "  dlr_key_sealed TEXT,\n"
+    "  updated_at INTEGER NOT NULL\n"
+    ") STRICT;\n"
+    /* Numbers that answered STOP: the dispatcher sends them nothing more. */
+    "CREATE TABLE sms_optouts (\n"
+    "  tenant_id INTEGER NOT NULL REFERENCES tenants(id),\n"
+    "  phone TEXT NOT NULL,\n"
+    "  created_at INTEGER NOT NULL,\n"
+    "  PRIMARY KEY (tenant_id, phone)\n"
+    ") STRICT, WITHOUT ROWID;\n";
+
 /* Indexed by version - 1. */
 const char *const store_sqlite_migrations[] = {
     migration_1,  migration_2,  migration_3,  migration_4,  migration_5,  migration_6,
@@ -1446,6 +1478,6 @@ const char *const store_sqlite_migrations[] = {
     migration_19, migration_20, migration_21, migration_22, migration_23, migration_24,
     migration_25, migration_26, migration_27, migration_28, migration_29, migration_30,
     migration_31, migration_32, migration_33, migration_34, migration_35,
-    migration_36};
+    migration_36, migration_37};
 const int store_sqlite_migration_count =
     (int)(sizeof store_sqlite_migrations / sizeof store_sqlite_migrations[0]);

@@ -5,6 +5,7 @@
  */
 #include "store/sqlite/sq.h"
 #include "util/collate.h"
+#include "util/phone.h"
 
 #include <pthread.h>
 #include <stdlib.h>
@@ -121,6 +122,25 @@ static int sqlite_collate_fr(void *unused, int an, const void *a, int bn, const 
     return collate_fr(a, (size_t)an, b, (size_t)bn);
 }
 
+/* phone_e164(x): x in E.164 (util/phone) when it reads as a phone number, x itself otherwise
+ * (NULL stays NULL). For the migration that converted the numbers stored before
+ * normalisation, so that SQL and C read a number one way. */
+static void sqlite_phone_e164(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    (void)argc;
+    const unsigned char *v = sqlite3_value_text(argv[0]);
+    if (!v) {
+        sqlite3_result_null(ctx);
+        return;
+    }
+    char out[PHONE_E164_MAX];
+    phone_result r;
+    if (phone_e164((const char *)v, out, &r) == 0)
+        sqlite3_result_text(ctx, out, -1, SQLITE_TRANSIENT);
+    else
+        sqlite3_result_value(ctx, argv[0]);
+}
+
 /* Opens a connection with the pragmas every connection needs; the writer also sets the
  * database-wide ones (WAL) and the durability ones. */
 store_sqlite_conn *store_sqlite_conn_open(store_sqlite_store *s, int writer, error *err)
@@ -147,6 +167,15 @@ store_sqlite_conn *store_sqlite_conn_open(store_sqlite_store *s, int writer, err
     if (rc != SQLITE_OK) {
         store_sqlite_fail(c->db, rc, "collation", err);
         goto cleanup;
+    }
+    if (writer) {
+        rc = sqlite3_create_function_v2(c->db, "phone_e164", 1,
+                                        SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS, NULL,
+                                        sqlite_phone_e164, NULL, NULL, NULL);
+        if (rc != SQLITE_OK) {
+            store_sqlite_fail(c->db, rc, "function", err);
+            goto cleanup;
+        }
     }
     /* The writer gets the larger page cache: index pages it updates stay in memory between
      * batches. No memory map: remapping a growing file costs TLB shootdowns on every core,

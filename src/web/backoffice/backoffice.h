@@ -28,6 +28,7 @@ extern const http_route bo_admin_form_builder_routes[];
 extern const http_route bo_admin_key_routes[];
 extern const http_route bo_admin_webhook_routes[];
 extern const http_route bo_admin_mail_routes[];
+extern const http_route bo_admin_sms_routes[];
 extern const http_route bo_admin_settings_routes[];
 extern const http_route bo_admin_audit_routes[];
 extern const http_route bo_admin_routing_routes[];

@@ -26,6 +26,7 @@ static const struct {
     {"/agent/admin/cles", "admin.tabs.apikeys"},
     {"/agent/admin/webhooks", "admin.tabs.webhooks"},
     {"/agent/admin/messagerie", "admin.tabs.mail"},
+    {"/agent/admin/sms", "admin.tabs.sms"},
     {"/agent/admin/collectivite", "admin.tabs.branding"},
     {"/agent/admin/conservation", "admin.tabs.retention"},
     {"/agent/admin/comptes", "admin.tabs.accounts"},

@@ -470,7 +470,9 @@ static void bo_intake_post(http_req *rq)
     /* A location question is a line of text here: the place as the caller words it. */
     in.attr_locations = 1;
     in.require_location = p->rec.kind == PROCEDURE_INCIDENT;
-    in.notify = in.email && *in.email ? "email" : "none";
+    /* News by e-mail when the citizen gave an address, else by SMS to the number they gave
+     * (their receipt first: reference and tracking code), else none. */
+    in.notify = in.email && *in.email ? "email" : in.phone && *in.phone ? "sms" : "none";
     in.ack_base_url = http_base_url(rq, t);
     /* The language the messages about it go out in: French unless the agent says the
      * citizen wants English (core takes "en" or French). */
@@ -586,6 +588,7 @@ static void intake_done(http_req *rq)
             field = "email";
         } else if (strcmp(err.arg, "phone") == 0) {
             field = "tel";
+            refusal = form_field_phone_refusal(rq->arena, rq->present, rq->lang, val(&f, "tel"));
         }
         add_error(extra, field,
                   refusal

@@ -19,6 +19,7 @@
 #include "util/log.h"
 #include "util/utf8.h"
 #include "web/portal/portal.h"
+#include "web/form_field.h"
 #include "web/web.h"
 
 /* Rate limits (tokens per second, burst), per client address unless said otherwise. The
@@ -78,16 +79,21 @@ static int page_start(page *p, http_req *rq)
     return 0;
 }
 
-static void page_error(page *p, const char *field, const char *msg_key)
+/* An error on field worded by msg (NULL: nothing to add). */
+static void page_message(page *p, const char *field, const char *msg)
 {
-    if (json_object_get(p->field_errors, field))
+    if (!msg || json_object_get(p->field_errors, field))
         return; /* one message per field: the first is the one to fix */
-    const char *msg = S(p, msg_key);
     json_t *e = json_object();
     json_object_set_new(e, "field", json_string(field));
     json_object_set_new(e, "message", json_string(msg));
     json_array_append_new(p->errors, e);
     json_object_set_new(p->field_errors, field, json_string(msg));
+}
+
+static void page_error(page *p, const char *field, const char *msg_key)
+{
+    page_message(p, field, S(p, msg_key));
 }
 
 static int page_has_errors(const page *p)
@@ -237,10 +243,10 @@ static int core_field_error(page *p, const error *e)
                                                 : "account.errors.password_long");
     else if (strcmp(e->arg, "display_name") == 0)
         page_error(p, "display_name", "account.errors.name_invalid");
+    else if (strcmp(e->arg, "phone") == 0 && strstr(e->detail, "SMS"))
+        page_error(p, "phone", "account.errors.phone_required_sms");
     else if (strcmp(e->arg, "phone") == 0)
-        page_error(p, "phone",
-                   strstr(e->detail, "SMS") ? "account.errors.phone_required_sms"
-                                            : "account.errors.phone_invalid");
+        page_error(p, "phone", "account.errors.phone_invalid");
     else if (strcmp(e->arg, "notify") == 0)
         page_error(p, "notify_email", "account.errors.notify_invalid");
     else if (strcmp(e->arg, "lang") == 0)
@@ -890,6 +896,7 @@ static void prefs_post(http_req *rq)
         page_error(&p, "display_name", "account.errors.name_required");
     if (strcmp(notify, "sms") == 0 && !*phone)
         page_error(&p, "phone", "account.errors.phone_required_sms");
+    page_message(&p, "phone", form_field_phone_refusal(rq->arena, rq->present, p.l, phone));
     if (!*notify)
         page_error(&p, "notify_email", "account.errors.notify_invalid");
     if (!*lang_code)

@@ -837,18 +837,6 @@ static int email_ok(const char *e)
            strchr(at + 1, '.') && strlen(e) <= 254;
 }
 
-static int phone_ok(const char *p)
-{
-    int digits = 0;
-    for (const char *c = p; *c; c++) {
-        if (isdigit((unsigned char)*c))
-            digits++;
-        else if (!strchr(" +.-()", *c))
-            return 0;
-    }
-    return digits >= 6 && digits <= 20;
-}
-
 /* A visitor's file name fit for a page: "?" when it has none or it is not UTF-8. */
 static const char *shown_name(const char *name)
 {
@@ -932,10 +920,12 @@ static void check_field(filing *fl, const fspec *s)
         if (*v && !email_ok(v))
             add_error(fl, s->name, S(fl, "procedure.err_email"));
         break;
-    case C_PHONE:
-        if (*v && !phone_ok(v))
-            add_error(fl, s->name, S(fl, "procedure.err_phone"));
+    case C_PHONE: {
+        const char *refusal = form_field_phone_refusal(fl->rq->arena, fl->rq->present, fl->l, v);
+        if (refusal)
+            add_error(fl, s->name, refusal);
         break;
+    }
     case C_NOTIFY:
         if (*v && strcmp(v, "email") != 0 && strcmp(v, "sms") != 0 && strcmp(v, "none") != 0)
             field_error(fl, s, "procedure.err_invalid");

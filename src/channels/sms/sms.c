@@ -1,0 +1,480 @@
+/*
+ * sms — rendering, the sendsms request and the dispatcher thread (see sms.h). Like the mail
+ * dispatcher it reads and records through core only and renders with the presentation handle
+ * it was given; it never runs on an HTTP thread.
+ */
+#include "channels/sms/sms.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <jansson.h>
+#include <pthread.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "channels/mail/mail.h"
+#include "core/catalogue.h"
+#include "core/outbox.h"
+#include "util/buf.h"
+#include "util/log.h"
+#include "util/sms_text.h"
+#include "util/timeutil.h"
+
+#define SMS_BATCH 50
+#define SMS_ANSWER_MAX 200
+#define SMS_LAST_ERROR_MAX 200
+
+/* ---- rendering ---- */
+
+static const char *param(json_t *params, const char *name)
+{
+    const char *v = json_string_value(json_object_get(params, name));
+    return v ? v : "";
+}
+
+int sms_render(const present *p, lang l, const char *tenant_name, const char *template_name,
+               const char *params_text, char out[SMS_TEXT_MAX], error *err)
+{
+    char key[96];
+    snprintf(key, sizeof key, "sms.%s", template_name);
+    const char *pattern = present_string(p, l, key);
+    /* present_string answers the key itself for a string it does not have. */
+    if (!pattern || strcmp(pattern, key) == 0)
+        return error_set(err, ERR_NOT_FOUND, "template", "no SMS text for %s", template_name);
+    json_error_t jerr;
+    json_t *params = json_loads(params_text ? params_text : "{}", 0, &jerr);
+    if (!json_is_object(params)) {
+        json_decref(params);
+        return error_set(err, ERR_INVALID_ARG, "params", "params are not a JSON object");
+    }
+    static const char *const names[] = {"tenant", "reference",  "procedure",
+                                        "status", "short_code", "survivor"};
+    const char *status =
+        *param(params, "status_label") ? param(params, "status_label") : param(params, "status");
+    const char *values[] = {tenant_name ? tenant_name : "", param(params, "reference"),
+                            param(params, "procedure"),     status,
+                            param(params, "short_code"),    param(params, "survivor")};
+    const char *link =
+        *param(params, "lookup_url") ? param(params, "lookup_url") : param(params, "tracking_url");
+    arena a;
+    arena_init(&a, 0);
+    char *text = present_subst(&a, pattern, names, values, sizeof names / sizeof names[0]);
+    int rc = 0;
+    if (!text) {
+        rc = error_set(err, ERR_INTERNAL, NULL, "out of memory rendering an SMS");
+    } else {
+        sms_text_fold(text);
+        if (sms_text_fit(text, link, out, SMS_TEXT_MAX) < 0)
+            rc = error_set(err, ERR_INVALID_ARG, "text", "the SMS %s cannot fit", template_name);
+    }
+    arena_free(&a);
+    json_decref(params);
+    return rc;
+}
+
+/* ---- the sendsms request ---- */
+
+/* s percent-encoded (RFC 3986's unreserved characters kept) onto b. */
+static int put_encoded(buf *b, const char *s)
+{
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        int plain = (*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
+                    (*p >= '0' && *p <= '9') || *p == '-' || *p == '.' || *p == '_' || *p == '~';
+        if (plain ? buf_putc(b, (char)*p) != 0 : buf_printf(b, "%%%02X", *p) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* Every delivery state Kannel reports: delivered, undelivered, buffered, SMSC ack and reject. */
+#define DLR_MASK "31"
+
+/* The report URL Kannel calls for message_id, %d standing for the state; NULL when g asks for
+ * none or a is exhausted. */
+static const char *dlr_url(arena *a, const sms_gateway *g, const char *message_id)
+{
+    if (!message_id || !*message_id || !g->callback_base || !*g->callback_base || !g->dlr_key[0])
+        return NULL;
+    buf b;
+    buf_init(&b, 2048);
+    int rc = buf_printf(&b, "%s/passerelle/sms/dlr?key=", g->callback_base) ||
+             put_encoded(&b, g->dlr_key) || buf_printf(&b, "&id=%s&status=%%d", message_id);
+    const char *out = rc == 0 ? arena_strdup(a, buf_cstr(&b)) : NULL;
+    buf_free(&b);
+    return out;
+}
+
+const char *sms_sendsms_url(arena *a, const sms_gateway *g, const char *to, const char *text,
+                            const char *message_id)
+{
+    sms_count count;
+    int ucs2 = sms_text_count(text, &count) == 0 && count.encoding == SMS_UCS2;
+    const char *report = dlr_url(a, g, message_id);
+    struct {
+        const char *name, *value;
+    } fields[] = {
+        {"username", g->username},
+        {"password", g->password},
+        {"to", to},
+        {"text", text},
+        {"from", g->sender && *g->sender ? g->sender : NULL},
+        {"charset", "UTF-8"},
+        /* Kannel sends 7-bit GSM by default and drops what it cannot map: a text with a
+         * character outside GSM-7 goes as UCS-2, as it was counted. */
+        {"coding", ucs2 ? "2" : NULL},
+        {"dlr-mask", report ? DLR_MASK : NULL},
+        {"dlr-url", report},
+    };
+    buf b;
+    buf_init(&b, 4096);
+    /* The base URL is the administrator's, checked on input: kept as it is. */
+    int rc = buf_puts(&b, g->sendsms_url);
+    char sep = strchr(g->sendsms_url, '?') ? '&' : '?';
+    for (size_t i = 0; rc == 0 && i < sizeof fields / sizeof fields[0]; i++) {
+        if (!fields[i].value)
+            continue;
+        rc = buf_printf(&b, "%c%s=", sep, fields[i].name) || put_encoded(&b, fields[i].value);
+        sep = '&';
+    }
+    const char *out = rc == 0 ? arena_strdup(a, buf_cstr(&b)) : NULL;
+    buf_free(&b);
+    return out;
+}
+
+/* ---- talking to Kannel ---- */
+
+static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+static CURLcode curl_init_rc;
+
+static void curl_setup(void)
+{
+    curl_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+/* Kannel's answer, kept to its first SMS_ANSWER_MAX bytes. */
+typedef struct answer {
+    char text[SMS_ANSWER_MAX + 1];
+    size_t len;
+} answer;
+
+static size_t on_body(char *data, size_t size, size_t n, void *arg)
+{
+    answer *ans = arg;
+    size_t got = size * n, room = SMS_ANSWER_MAX - ans->len;
+    size_t take = got < room ? got : room;
+    memcpy(ans->text + ans->len, data, take);
+    ans->len += take;
+    ans->text[ans->len] = '\0';
+    return got;
+}
+
+/* What became of one sendsms request. */
+typedef enum kannel_outcome {
+    KANNEL_ACCEPTED,
+    KANNEL_REFUSED,
+    KANNEL_RETRY,
+    KANNEL_DOWN
+} kannel_outcome;
+
+/* GETs url (a sendsms request) and classifies the answer: 2xx accepted (Kannel answers 202
+ * «0: Accepted for delivery» or «3: Queued for later delivery»); 4xx refused for good
+ * (credentials, a parameter); 5xx or no answer to retry, KANNEL_DOWN when nothing listens.
+ * ans holds the body (control characters made blanks) or curl's reason. */
+static kannel_outcome kannel_get(const char *url, int timeout_s, answer *ans, long *code)
+{
+    ans->len = 0;
+    ans->text[0] = '\0';
+    *code = 0;
+    pthread_once(&curl_once, curl_setup);
+    CURL *h = curl_init_rc == CURLE_OK ? curl_easy_init() : NULL;
+    if (!h) {
+        snprintf(ans->text, sizeof ans->text, "libcurl could not be initialised");
+        return KANNEL_RETRY;
+    }
+    curl_easy_setopt(h, CURLOPT_URL, url);
+    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
+    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, (long)timeout_s);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT, (long)timeout_s);
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, ans);
+    CURLcode rc = curl_easy_perform(h);
+    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, code);
+    curl_easy_cleanup(h);
+    for (size_t i = 0; i < ans->len; i++)
+        if ((unsigned char)ans->text[i] < ' ')
+            ans->text[i] = ' ';
+    while (ans->len && ans->text[ans->len - 1] == ' ')
+        ans->text[--ans->len] = '\0';
+    if (rc != CURLE_OK) {
+        snprintf(ans->text, sizeof ans->text, "%s", curl_easy_strerror(rc));
+        ans->len = strlen(ans->text);
+        return rc == CURLE_COULDNT_CONNECT || rc == CURLE_COULDNT_RESOLVE_HOST ||
+                       rc == CURLE_OPERATION_TIMEDOUT
+                   ? KANNEL_DOWN
+                   : KANNEL_RETRY;
+    }
+    if (*code >= 200 && *code <= 299)
+        return KANNEL_ACCEPTED;
+    return *code >= 400 && *code <= 499 ? KANNEL_REFUSED : KANNEL_RETRY;
+}
+
+int sms_send_test(const sms_gateway *g, const char *to, const char *text, arena *a,
+                  const char **said, error *err)
+{
+    *said = NULL;
+    const char *url = sms_sendsms_url(a, g, to, text, NULL);
+    if (!url)
+        return error_set(err, ERR_UNAVAILABLE, NULL, "out of memory");
+    answer ans;
+    long code = 0;
+    kannel_outcome o = kannel_get(url, SMS_DEFAULT_TIMEOUT_S, &ans, &code);
+    *said = code ? arena_printf(a, "HTTP %ld : %s", code, ans.text) : arena_strdup(a, ans.text);
+    if (o == KANNEL_ACCEPTED)
+        return 0;
+    return error_set(err, ERR_UNAVAILABLE, "gateway", "Kannel did not accept the SMS");
+}
+
+/* ---- the dispatcher ---- */
+
+struct smser {
+    core *core;
+    const present *present; /* borrowed: outlives the dispatcher */
+    smser_config cfg;
+    pthread_t thread;
+    int started;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int wake, stop;
+};
+
+/* Why one SMS was not handed to Kannel, or what Kannel said. */
+typedef struct attempt {
+    int sent, permanent, down;
+    char why[SMS_LAST_ERROR_MAX];
+} attempt;
+
+static void try_one(smser *d, const store_outbox *msg, attempt *at)
+{
+    arena a;
+    arena_init(&a, 0);
+    error err = {0};
+    lang l = msg->lang && strcmp(msg->lang, "en") == 0 ? LANG_EN : LANG_FR;
+    const catalogue *cat = catalogue_acquire(d->core);
+    const cat_tenant *t = catalogue_tenant_by_id(cat, msg->tenant_id);
+    const char *tenant_name = t ? arena_strdup(&a, t->rec.name) : NULL;
+    catalogue_release(d->core, cat);
+    sms_gateway g = {0};
+    int found = 0, opted_out = 0;
+    char text[SMS_TEXT_MAX];
+    const char *url = NULL;
+    if (!t) {
+        at->permanent = 1;
+        snprintf(at->why, sizeof at->why, "no such collectivité");
+    } else if (sms_opted_out(d->core, msg->tenant_id, msg->recipient, &opted_out, &err) != 0) {
+        snprintf(at->why, sizeof at->why, "opt-out list: %s", err_name(err.code));
+    } else if (opted_out) {
+        /* STOP is final: the message is never sent, and says why without the number. */
+        at->permanent = 1;
+        snprintf(at->why, sizeof at->why, "the number opted out (STOP)");
+    } else if (sms_gateway_get(d->core, msg->tenant_id, &a, &g, &found, &err) != 0 || !found) {
+        /* Kept queued: the gateway may be set in the back office meanwhile. */
+        snprintf(at->why, sizeof at->why, "%s",
+                 found ? "the gateway's settings do not open" : "no SMS gateway set");
+    } else if (sms_render(d->present, l, tenant_name, msg->template, msg->params, text, &err) !=
+               0) {
+        at->permanent = err.code != ERR_INTERNAL;
+        snprintf(at->why, sizeof at->why, "render: %s %s", err_name(err.code), err.arg);
+    } else if (!(url = sms_sendsms_url(&a, &g, msg->recipient, text, msg->message_id))) {
+        snprintf(at->why, sizeof at->why, "out of memory");
+    } else {
+        answer ans;
+        long code = 0;
+        kannel_outcome o = kannel_get(url, d->cfg.timeout_s, &ans, &code);
+        at->sent = o == KANNEL_ACCEPTED;
+        at->permanent = o == KANNEL_REFUSED;
+        at->down = o == KANNEL_DOWN;
+        /* Kannel's answer names no number nor text: it may go into last_error. */
+        if (!at->sent)
+            snprintf(at->why, sizeof at->why, "kannel %ld: %.150s", code, ans.text);
+    }
+    sodium_memzero(g.password, sizeof g.password);
+    sodium_memzero(g.dlr_key, sizeof g.dlr_key);
+    arena_free(&a);
+}
+
+/* Sends one SMS and records the outcome. Returns 1 when Kannel is unreachable. */
+static int process_one(smser *d, const store_outbox *msg)
+{
+    attempt at = {0};
+    try_one(d, msg, &at);
+    int attempts = msg->attempts + 1;
+    int64_t now = time_now();
+    outbox_outcome o = {.id = msg->id,
+                        .message_id = msg->message_id,
+                        .sent = at.sent,
+                        .attempts = attempts,
+                        .when = now};
+    if (!at.sent) {
+        o.failed = at.permanent || attempts >= d->cfg.max_attempts;
+        o.next_attempt_at = now + mail_backoff(attempts, d->cfg.backoff_s, d->cfg.backoff_max_s);
+        o.last_error = at.why;
+    }
+    error err = {0};
+    /* This thread is the dispatcher's own: it may wait for the commit. */
+    if (outbox_record(d->core, &o, NULL, NULL, &err) != 0)
+        log_error("sms: outbox %lld: recording the outcome failed: %s", (long long)msg->id,
+                  err.detail);
+    if (at.sent)
+        log_info("sms: outbox %lld template %s sent", (long long)msg->id, msg->template);
+    else if (o.failed)
+        log_warn("sms: outbox %lld template %s given up after %d attempt(s): %s",
+                 (long long)msg->id, msg->template, attempts, at.why);
+    else
+        log_warn("sms: outbox %lld template %s not sent (attempt %d): %s", (long long)msg->id,
+                 msg->template, attempts, at.why);
+    return at.down;
+}
+
+static int should_stop(smser *d)
+{
+    pthread_mutex_lock(&d->mu);
+    int stop = d->stop;
+    pthread_mutex_unlock(&d->mu);
+    return stop;
+}
+
+/* One pass over the due messages; the number of SMS handled. */
+static size_t run_pass(smser *d)
+{
+    arena a;
+    arena_init(&a, 0);
+    store_outbox *msgs = NULL;
+    size_t n = 0, handled = 0;
+    error err = {0};
+    if (outbox_due(d->core, time_now(), SMS_BATCH, &a, &msgs, &n, &err) != 0) {
+        log_error("sms: reading the outbox failed: %s", err.detail);
+        arena_free(&a);
+        return 0;
+    }
+    for (size_t i = 0; i < n && !should_stop(d); i++) {
+        if (!msgs[i].channel || strcmp(msgs[i].channel, "sms") != 0)
+            continue;
+        handled++;
+        /* Kannel is down: the others would wait for the same failure; they stay due. */
+        if (process_one(d, &msgs[i]))
+            break;
+    }
+    arena_free(&a);
+    return handled;
+}
+
+static void *dispatcher_main(void *arg)
+{
+    smser *d = arg;
+    for (;;) {
+        size_t handled = run_pass(d);
+        pthread_mutex_lock(&d->mu);
+        if (!d->stop && !d->wake && handled < SMS_BATCH) {
+            struct timespec until;
+            clock_gettime(CLOCK_MONOTONIC, &until);
+            until.tv_sec += d->cfg.poll_ms / 1000;
+            until.tv_nsec += (long)(d->cfg.poll_ms % 1000) * 1000000L;
+            if (until.tv_nsec >= 1000000000L) {
+                until.tv_sec++;
+                until.tv_nsec -= 1000000000L;
+            }
+            while (!d->stop && !d->wake)
+                if (pthread_cond_timedwait(&d->cv, &d->mu, &until) == ETIMEDOUT)
+                    break;
+        }
+        d->wake = 0;
+        int stop = d->stop;
+        pthread_mutex_unlock(&d->mu);
+        if (stop)
+            break;
+    }
+    return NULL;
+}
+
+static void smser_free(smser *d)
+{
+    pthread_cond_destroy(&d->cv);
+    pthread_mutex_destroy(&d->mu);
+    free(d);
+}
+
+smser *smser_start(core *c, const present *p, const smser_config *cfg, error *err)
+{
+    if (!p) {
+        error_set(err, ERR_INVALID_ARG, "present", "the SMS dispatcher needs a presentation");
+        return NULL;
+    }
+    smser *d = calloc(1, sizeof *d);
+    if (!d) {
+        error_set(err, ERR_INTERNAL, NULL, "out of memory");
+        return NULL;
+    }
+    d->core = c;
+    d->present = p;
+    d->cfg = cfg ? *cfg : (smser_config){0};
+    if (d->cfg.poll_ms <= 0)
+        d->cfg.poll_ms = SMS_DEFAULT_POLL_MS;
+    if (d->cfg.backoff_s <= 0)
+        d->cfg.backoff_s = SMS_DEFAULT_BACKOFF_S;
+    if (d->cfg.backoff_max_s <= 0)
+        d->cfg.backoff_max_s = SMS_DEFAULT_BACKOFF_MAX_S;
+    if (d->cfg.max_attempts <= 0)
+        d->cfg.max_attempts = SMS_DEFAULT_MAX_ATTEMPTS;
+    if (d->cfg.timeout_s <= 0)
+        d->cfg.timeout_s = SMS_DEFAULT_TIMEOUT_S;
+    pthread_mutex_init(&d->mu, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&d->cv, &ca);
+    pthread_condattr_destroy(&ca);
+    pthread_once(&curl_once, curl_setup);
+    if (curl_init_rc != CURLE_OK) {
+        error_set(err, ERR_INTERNAL, NULL, "libcurl could not be initialised");
+        smser_free(d);
+        return NULL;
+    }
+    if (pthread_create(&d->thread, NULL, dispatcher_main, d) != 0) {
+        error_set(err, ERR_INTERNAL, NULL, "could not start the SMS thread");
+        smser_free(d);
+        return NULL;
+    }
+    d->started = 1;
+    log_info("sms: dispatcher started (poll %d ms, backoff %d s)", d->cfg.poll_ms,
+             d->cfg.backoff_s);
+    return d;
+}
+
+void smser_wake(smser *d)
+{
+    if (!d || !d->started)
+        return;
+    pthread_mutex_lock(&d->mu);
+    d->wake = 1;
+    pthread_cond_signal(&d->cv);
+    pthread_mutex_unlock(&d->mu);
+}
+
+void smser_stop(smser *d)
+{
+    if (!d)
+        return;
+    if (d->started) {
+        pthread_mutex_lock(&d->mu);
+        d->stop = 1;
+        pthread_cond_signal(&d->cv);
+        pthread_mutex_unlock(&d->mu);
+        pthread_join(d->thread, NULL);
+    }
+    smser_free(d);
+}
