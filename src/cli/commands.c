@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "api/open311/open311.h"
+#include "api/gateway/gateway.h"
 #include "api/rest/rest.h"
 #include "cli/address_cmd.h"
 #include "cli/area_cmd.h"
@@ -484,6 +485,8 @@ static const http_mount mounts[] = {
     /* The APIs name their collectivité (jurisdiction_id, ?tenant=); static files have none. */
     {"/open311/", open311_routes, open311_write_error, NULL, 1},
     {"/api/", rest_routes, rest_write_error, NULL, 1},
+    /* The mailgate's messages; the key is checked by the route. */
+    {"/passerelle/", gateway_routes, gateway_write_error, NULL, 1},
     {"/static/", web_static_routes, web_write_error, web_admit_form, 1},
     {"/agent/", bo_auth_routes, web_write_error, web_admit_form, 0},
     {"/agent/", bo_admin_overview_routes, web_write_error, bo_admit, 0},
