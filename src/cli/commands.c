@@ -17,6 +17,7 @@
 #include "api/gateway/gateway.h"
 #include "api/rest/rest.h"
 #include "cli/address_cmd.h"
+#include "cli/mailgate_cmd.h"
 #include "cli/area_cmd.h"
 #include "cli/agent_cmd.h"
 #include "cli/demo.h"
@@ -870,6 +871,10 @@ static const command commands[] = {
     {"procedure", "import",
      "check then import procedure definitions (JSON, - for standard input), all or nothing",
      procedure_cmd_import_opts, procedure_cmd_import},
+    {"mailgate", NULL,
+     "hand one e-mail on standard input to the server (the MTA's delivery program; exit 0, 65 "
+     "or 75)",
+     mailgate_cmd_opts, mailgate_cmd_run},
     {NULL, NULL, NULL, NULL, NULL},
 };
 
@@ -916,8 +921,9 @@ int cli_main(int argc, char **argv)
                  c->sub ? c->sub : "");
         opt_values v;
         int r = options_parse(label, c->opts, argc - 1 - words, argv + 1 + words, &v);
+        /* The MTA reads a wrong usage of the mailgate as "try again later" (mailgate_cmd.h). */
         if (r < 0)
-            return 2;
+            return c->run == mailgate_cmd_run ? MAILGATE_EX_TEMPFAIL : 2;
         if (r == 1) {
             printf("usage: %s [options]", label);
             for (const opt_spec *o = c->opts; o->name; o++)
