@@ -4,6 +4,8 @@
  */
 #include "core/outbox.h"
 
+#include <sodium.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -132,6 +134,10 @@ int outbox_add_tx(store *s, int64_t tenant_id, const char *channel, const char *
                          OUTBOX_PARAMS_MAX);
     }
     int64_t now = time_now();
+    unsigned char raw[OUTBOX_MESSAGE_ID_LEN / 2];
+    char message_id[OUTBOX_MESSAGE_ID_LEN + 1];
+    randombytes_buf(raw, sizeof raw);
+    sodium_bin2hex(message_id, sizeof message_id, raw, sizeof raw);
     store_outbox m = {
         .tenant_id = tenant_id,
         .channel = channel,
@@ -142,6 +148,7 @@ int outbox_add_tx(store *s, int64_t tenant_id, const char *channel, const char *
         .request_id = request_id,
         .created_at = now,
         .next_attempt_at = now,
+        .message_id = message_id,
     };
     int64_t id = 0;
     int rc = s->ops->outbox.tx_insert(s, &m, &id, err);
@@ -217,4 +224,117 @@ int outbox_record(core *c, const outbox_outcome *o, core_done_fn cb, void *ctx, 
         return error_set(err, ERR_INTERNAL, NULL, "out of memory recording a message's outcome");
     }
     return core_op_submit(c, j, cb, ctx, err);
+}
+
+/* ---- each message's own id and delivery state ---- */
+
+#define OUTBOX_DETAIL_MAX 200
+
+int outbox_message_id_ok(const char *id)
+{
+    size_t n = 0;
+    for (; id && id[n]; n++)
+        if (!((id[n] >= '0' && id[n] <= '9') || (id[n] >= 'a' && id[n] <= 'f')))
+            return 0;
+    return n == OUTBOX_MESSAGE_ID_LEN;
+}
+
+static void fill_ref(const store_outbox *m, outbox_message_ref *out)
+{
+    memset(out, 0, sizeof *out);
+    out->id = m->id;
+    out->tenant_id = m->tenant_id;
+    out->request_id = m->request_id;
+    snprintf(out->channel, sizeof out->channel, "%s", m->channel ? m->channel : "");
+    snprintf(out->state, sizeof out->state, "%s", m->state ? m->state : "");
+}
+
+int outbox_find_message(core *c, const char *message_id, outbox_message_ref *out, error *err)
+{
+    if (!outbox_message_id_ok(message_id))
+        return error_set(err, ERR_NOT_FOUND, "message_id", "no such message");
+    arena a;
+    arena_init(&a, 256 * 1024);
+    store_outbox m;
+    int found = 0;
+    int rc = c->store->ops->outbox.find_message(c->store, message_id, &a, &m, &found, err);
+    if (rc == 0 && !found)
+        rc = error_set(err, ERR_NOT_FOUND, "message_id", "no such message");
+    if (rc == 0)
+        fill_ref(&m, out);
+    arena_free(&a);
+    return rc;
+}
+
+static int state_final(const char *state)
+{
+    return strcmp(state, OUTBOX_STATE_DELIVERED) == 0 || strcmp(state, OUTBOX_STATE_BOUNCED) == 0 ||
+           strcmp(state, OUTBOX_STATE_FAILED) == 0;
+}
+
+typedef struct delivery_job {
+    const char *message_id, *state;
+    char detail[OUTBOX_DETAIL_MAX + 1];
+    int64_t now;
+    arena a;
+} delivery_job;
+
+static int apply_delivery(store *s, void *arg, error *err)
+{
+    delivery_job *j = arg;
+    store_outbox m;
+    int found = 0;
+    if (s->ops->outbox.tx_find_message(s, j->message_id, &j->a, &m, &found, err) != 0)
+        return -1;
+    if (!found)
+        return error_set(err, ERR_NOT_FOUND, "message_id", "no such message");
+    /* Reports come late, twice or out of order (an SMSC acknowledgement after the handset's
+     * delivery report): a final state is never left, and the same state is not told twice. */
+    if (!m.state || state_final(m.state) || strcmp(m.state, j->state) == 0)
+        return 0;
+    const char *detail = j->detail[0] ? j->detail : NULL;
+    if (s->ops->outbox.tx_state(s, m.id, j->state, j->now, detail, err) != 0)
+        return -1;
+    if (!m.request_id)
+        return 0;
+    char body[OUTBOX_DETAIL_MAX + 32];
+    snprintf(body, sizeof body, "%s%s%s", j->state, detail ? " " : "", detail ? detail : "");
+    store_event e = {.tenant_id = m.tenant_id,
+                     .request_id = m.request_id,
+                     .created_at = j->now,
+                     .kind = OUTBOX_DELIVERY_EVENT,
+                     .is_public = 0,
+                     .actor = "system",
+                     .channel = m.channel,
+                     .body = body};
+    return s->ops->events.tx_insert(s, &e, NULL, err);
+}
+
+/* Copies detail, cut at OUTBOX_DETAIL_MAX bytes on a character boundary, control characters
+ * (a report's line breaks) turned into spaces. */
+static void copy_detail(char *out, const char *detail)
+{
+    size_t n = 0;
+    for (const char *p = detail ? detail : ""; *p && n < OUTBOX_DETAIL_MAX; p++)
+        out[n++] = (unsigned char)*p < 0x20 || *p == 0x7f ? ' ' : *p;
+    /* Cut before a character, never inside one: back to the lead byte of the one cut. */
+    while (n > 0 && detail && ((unsigned char)detail[n] & 0xC0) == 0x80)
+        n--;
+    out[n] = 0;
+}
+
+int outbox_delivery(core *c, const char *message_id, const char *state, const char *detail,
+                    error *err)
+{
+    if (!outbox_message_id_ok(message_id))
+        return error_set(err, ERR_NOT_FOUND, "message_id", "no such message");
+    if (!state || (strcmp(state, OUTBOX_STATE_SENT) != 0 && !state_final(state)))
+        return error_set(err, ERR_INVALID_ARG, "state",
+                         "a delivery state is sent, delivered, bounced or failed");
+    delivery_job j = {.message_id = message_id, .state = state, .now = time_now()};
+    copy_detail(j.detail, detail);
+    arena_init(&j.a, 256 * 1024);
+    int rc = store_write_sync(core_store(c), apply_delivery, &j, err);
+    arena_free(&j.a);
+    return rc;
 }

@@ -64,7 +64,51 @@ typedef struct outbox_outcome {
 } outbox_outcome;
 
 /* Records o as one write job. cb NULL: waits for the commit and returns its outcome (a
- * dispatcher's own thread); otherwise 0 at once and cb(ctx, rc, err) once durable. */
+ * dispatcher's own thread); otherwise 0 at once and cb(ctx, rc, err) once durable. A message
+ * sent is then in state "sent", one given up in state "failed". */
 int outbox_record(core *c, const outbox_outcome *o, core_done_fn cb, void *ctx, error *err);
+
+/* ---- each message's own id and delivery state ---- */
+
+/* The message id made at enqueue: 32 lowercase hex characters (an e-mail's Message-ID is
+ * "<id@domain>", an SMS delivery report names it). */
+#define OUTBOX_MESSAGE_ID_LEN 32
+
+/* Delivery states: queued until the relay or gateway takes it, sent once it did; delivered,
+ * bounced and failed are final (a report arriving after one of them changes nothing). */
+#define OUTBOX_STATE_QUEUED "queued"
+#define OUTBOX_STATE_SENT "sent"
+#define OUTBOX_STATE_DELIVERED "delivered"
+#define OUTBOX_STATE_BOUNCED "bounced"
+#define OUTBOX_STATE_FAILED "failed"
+
+/* The timeline event a change of delivery state writes on the message's request: kind
+ * OUTBOX_DELIVERY_EVENT, internal, actor "system", channel the message's channel ("email",
+ * "sms"), body the new state, then a space and the detail when there is one. */
+#define OUTBOX_DELIVERY_EVENT "delivery"
+
+/* A message found by its id. */
+typedef struct outbox_message_ref {
+    int64_t id;
+    int64_t tenant_id;
+    int64_t request_id; /* 0: none (account mail) */
+    char channel[16];
+    char state[16];
+} outbox_message_ref;
+
+/* 1 when id has the form of a message id (exactly OUTBOX_MESSAGE_ID_LEN lowercase hex). */
+int outbox_message_id_ok(const char *id);
+
+/* The message of that id (its form checked first). ERR_NOT_FOUND when there is none. */
+int outbox_find_message(core *c, const char *message_id, outbox_message_ref *out, error *err);
+
+/* A delivery report: moves the message to state (sent, delivered, bounced or failed) with
+ * its detail (no personal data; cut to 200 bytes) and, when the message is about a request,
+ * writes the OUTBOX_DELIVERY_EVENT on its timeline — one write job, waited for. A message
+ * already in a final state stays as it is (a late or repeated report is ignored: 0), as does
+ * a report of the state it is already in. ERR_NOT_FOUND for an unknown id, ERR_INVALID_ARG
+ * for an unknown state. */
+int outbox_delivery(core *c, const char *message_id, const char *state, const char *detail,
+                    error *err);
 
 #endif

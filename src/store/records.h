@@ -464,6 +464,11 @@ typedef struct store_outbox {
     int64_t created_at, next_attempt_at, sent_at; /* sent_at 0: not yet */
     int failed;             /* 1: given up after too many attempts */
     const char *last_error; /* no personal data */
+    /* The message's own id (32 hex characters, made at enqueue): the e-mail's Message-ID
+     * local part, the SMS delivery report's id; the same on every attempt. */
+    const char *message_id;
+    /* queued, sent, delivered, bounced, failed (OUTBOX_STATE_* in core/outbox.h) */
+    const char *state;
 } store_outbox;
 
 /* A persistent job (table jobs, core/jobs.h): work the scheduler does when due_at has

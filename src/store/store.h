@@ -195,6 +195,15 @@ typedef struct store_outbox_ops {
     /* Messages of one request or one recipient (tests, the back office), oldest first. */
     int (*list)(store *s, int64_t tenant_id, int64_t request_id, arena *a,
                 store_outbox **out, size_t *n, error *err);
+    /* The message of that id, whatever its tenant; *found 0 when none. From the writer
+     * inside a transaction (tx_find_message) or a reader (find_message). */
+    int (*find_message)(store *s, const char *message_id, arena *a, store_outbox *out, int *found,
+                        error *err);
+    int (*tx_find_message)(store *s, const char *message_id, arena *a, store_outbox *out,
+                           int *found, error *err);
+    /* Sets the delivery state, when it happened and its detail (no personal data). */
+    int (*tx_state)(store *s, int64_t id, const char *state, int64_t when, const char *detail,
+                    error *err);
 } store_outbox_ops;
 
 /* Citizens' accounts on the portal. */

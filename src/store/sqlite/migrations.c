@@ -1285,6 +1285,22 @@ static const char migration_31[] =
                               SEED_WORKFLOW_ACTIONS("SELECT new.id AS id") "END;\n" CONFIG_TRIGGERS(
                                   "workflow_timeouts");
 
+/* Version 32: every message's own id and delivery state (issue 14). message_id is made at
+ * enqueue, so that every attempt — after a crash too — carries the same e-mail Message-ID or
+ * SMS delivery-report id, and replies and bounces find their message by it. The state follows
+ * the message through the relay and the reports that come back. */
+static const char migration_32[] =
+    "ALTER TABLE outbox ADD COLUMN message_id TEXT;\n"
+    "UPDATE outbox SET message_id = lower(hex(randomblob(16)));\n"
+    "CREATE UNIQUE INDEX outbox_message_id ON outbox (message_id);\n"
+    "ALTER TABLE outbox ADD COLUMN state TEXT NOT NULL DEFAULT 'queued' CHECK (state IN "
+    "('queued', 'sent', 'delivered', 'bounced', 'failed'));\n"
+    "ALTER TABLE outbox ADD COLUMN state_at INTEGER;\n"
+    "ALTER TABLE outbox ADD COLUMN state_detail TEXT;\n"
+    "UPDATE outbox SET state = 'sent', state_at = sent_at WHERE sent_at IS NOT NULL;\n"
+    "UPDATE outbox SET state = 'failed', state_at = next_attempt_at WHERE sent_at IS NULL AND "
+    "failed = 1;\n";
+
 /* Indexed by version - 1. */
 const char *const store_sqlite_migrations[] = {
     migration_1,  migration_2,  migration_3,  migration_4,  migration_5,  migration_6,
@@ -1292,6 +1308,6 @@ const char *const store_sqlite_migrations[] = {
     migration_13, migration_14, migration_15, migration_16, migration_17, migration_18,
     migration_19, migration_20, migration_21, migration_22, migration_23, migration_24,
     migration_25, migration_26, migration_27, migration_28, migration_29, migration_30,
-    migration_31};
+    migration_31, migration_32};
 const int store_sqlite_migration_count =
     (int)(sizeof store_sqlite_migrations / sizeof store_sqlite_migrations[0]);

@@ -9,7 +9,7 @@
 /* The columns the row reader below reads, in its order. */
 #define SQ_OUTBOX_COLUMNS                                                                          \
     "id, tenant_id, channel, recipient, template, params, lang, request_id, attempts, "            \
-    "created_at, next_attempt_at, sent_at, failed, last_error"
+    "created_at, next_attempt_at, sent_at, failed, last_error, message_id, state"
 
 static int read_outbox(sqlite3_stmt *st, arena *a, void *p)
 {
@@ -30,13 +30,15 @@ static int read_outbox(sqlite3_stmt *st, arena *a, void *p)
     m->sent_at = sqlite3_column_int64(st, 11);
     m->failed = sqlite3_column_int(st, 12);
     m->last_error = store_sqlite_col_text(st, 13, a, &oom);
+    m->message_id = store_sqlite_col_text(st, 14, a, &oom);
+    m->state = store_sqlite_col_text(st, 15, a, &oom);
     return oom ? -1 : 0;
 }
 
 static sq_stmt sq_outbox_insert = SQ_STMT(
     "INSERT INTO outbox (tenant_id, channel, recipient, template, params, lang, request_id, "
-    "attempts, created_at, next_attempt_at, sent_at, failed, last_error) VALUES (?1, ?2, "
-    "?3, ?4, ?5, coalesce(?6, 'fr'), ?7, ?8, ?9, ?10, ?11, ?12, ?13)");
+    "attempts, created_at, next_attempt_at, sent_at, failed, last_error, message_id) VALUES "
+    "(?1, ?2, ?3, ?4, ?5, coalesce(?6, 'fr'), ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)");
 
 static int store_sqlite_tx_outbox_insert(store *s, const store_outbox *m, int64_t *id_out,
                                          error *err)
@@ -62,6 +64,7 @@ static int store_sqlite_tx_outbox_insert(store *s, const store_outbox *m, int64_
     store_sqlite_bind_id(st, 11, m->sent_at);
     sqlite3_bind_int(st, 12, m->failed ? 1 : 0);
     store_sqlite_bind_text(st, 13, m->last_error);
+    store_sqlite_bind_text(st, 14, m->message_id);
     if (store_sqlite_run_write(c, st, NULL, "outbox_insert", err) != 0)
         return -1;
     if (id_out)
@@ -95,7 +98,8 @@ static int store_sqlite_outbox_due(store *s, int64_t now, size_t limit, arena *a
 }
 
 static sq_stmt sq_outbox_sent =
-    SQ_STMT("UPDATE outbox SET sent_at = ?2, params = NULL WHERE id = ?1");
+    SQ_STMT("UPDATE outbox SET sent_at = ?2, params = NULL, state = 'sent', state_at = ?2 "
+            "WHERE id = ?1");
 
 static int store_sqlite_tx_outbox_sent(store *s, int64_t id, int64_t when, error *err)
 {
@@ -112,7 +116,8 @@ static int store_sqlite_tx_outbox_sent(store *s, int64_t id, int64_t when, error
 
 static sq_stmt sq_outbox_retry =
     SQ_STMT("UPDATE outbox SET attempts = ?2, next_attempt_at = ?3, failed = ?4, "
-            "last_error = ?5 WHERE id = ?1");
+            "last_error = ?5, state = CASE WHEN ?4 THEN 'failed' ELSE state END, "
+            "state_at = CASE WHEN ?4 THEN unixepoch() ELSE state_at END WHERE id = ?1");
 
 static int store_sqlite_tx_outbox_retry(store *s, int64_t id, int attempts, int64_t next_attempt_at,
                                         int failed, const char *last_error, error *err)
@@ -158,10 +163,60 @@ static int store_sqlite_outbox_list(store *s, int64_t tenant_id, int64_t request
                                  "outbox_list", err);
 }
 
+static sq_stmt sq_outbox_find =
+    SQ_STMT("SELECT " SQ_OUTBOX_COLUMNS " FROM outbox WHERE message_id = ?1");
+
+static int find_message(store_sqlite_conn *c, const char *message_id, arena *a, store_outbox *out,
+                        int *found, error *err)
+{
+    *found = 0;
+    if (!c)
+        return -1;
+    sqlite3_stmt *st = store_sqlite_stmt(c, &sq_outbox_find, err);
+    if (!st)
+        return -1;
+    store_sqlite_bind_text(st, 1, message_id);
+    return store_sqlite_read_one(c, st, read_outbox, a, out, found, "outbox_find", err);
+}
+
+static int store_sqlite_outbox_find_message(store *s, const char *message_id, arena *a,
+                                            store_outbox *out, int *found, error *err)
+{
+    return find_message(store_sqlite_reader(s, err), message_id, a, out, found, err);
+}
+
+static int store_sqlite_tx_outbox_find_message(store *s, const char *message_id, arena *a,
+                                               store_outbox *out, int *found, error *err)
+{
+    return find_message(store_sqlite_writer(s, err), message_id, a, out, found, err);
+}
+
+static sq_stmt sq_outbox_state =
+    SQ_STMT("UPDATE outbox SET state = ?2, state_at = ?3, state_detail = ?4 WHERE id = ?1");
+
+static int store_sqlite_tx_outbox_state(store *s, int64_t id, const char *state, int64_t when,
+                                        const char *detail, error *err)
+{
+    store_sqlite_conn *c = store_sqlite_writer(s, err);
+    if (!c)
+        return -1;
+    sqlite3_stmt *st = store_sqlite_stmt(c, &sq_outbox_state, err);
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, id);
+    store_sqlite_bind_text(st, 2, state);
+    sqlite3_bind_int64(st, 3, store_sqlite_now_or(when));
+    store_sqlite_bind_text(st, 4, detail);
+    return store_sqlite_run_update(c, st, "outbox_state", "message", err);
+}
+
 const store_outbox_ops store_sqlite_outbox_ops = {
     .tx_insert = store_sqlite_tx_outbox_insert,
     .due = store_sqlite_outbox_due,
     .tx_sent = store_sqlite_tx_outbox_sent,
     .tx_retry = store_sqlite_tx_outbox_retry,
     .list = store_sqlite_outbox_list,
+    .find_message = store_sqlite_outbox_find_message,
+    .tx_find_message = store_sqlite_tx_outbox_find_message,
+    .tx_state = store_sqlite_tx_outbox_state,
 };
