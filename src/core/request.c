@@ -547,6 +547,17 @@ int request_get(core *c, const cat_tenant *t, const char *reference, arena *a, s
     return 0;
 }
 
+int request_get_by_id(core *c, const cat_tenant *t, int64_t id, arena *a, store_request *out,
+                      error *err)
+{
+    int found = 0;
+    if (c->store->ops->requests.get_by_id(c->store, t->rec.id, id, a, out, &found, err) != 0)
+        return -1;
+    if (!found)
+        return error_set(err, ERR_NOT_FOUND, "reference", "no such request");
+    return 0;
+}
+
 int request_get_as(core *c, const cat_tenant *t, const core_actor *who, const char *reference,
                    arena *a, store_request *out, error *err)
 {

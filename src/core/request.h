@@ -114,6 +114,10 @@ int request_reference_ok(const char *s);
 /* The request `reference` of tenant t (strings in a); -1 with ERR_NOT_FOUND when absent. */
 int request_get(core *c, const cat_tenant *t, const char *reference, arena *a,
                 store_request *out, error *err);
+/* The request of id `id` of tenant t (the entrances that find a request by a message about
+ * it: the e-mail gateway); -1 with ERR_NOT_FOUND when absent or of another tenant. */
+int request_get_by_id(core *c, const cat_tenant *t, int64_t id, arena *a, store_request *out,
+                      error *err);
 /* The same as `who` may see it: for an agent, ERR_NOT_FOUND too when the request is outside
  * their scope (perm_can_view), so that an entrance cannot tell it from an unknown one. */
 int request_get_as(core *c, const cat_tenant *t, const core_actor *who, const char *reference,

@@ -82,11 +82,11 @@ static void test_fold(void **state)
     /* An answer between quotes keeps its quotes: only a trailing block is folded. */
     assert_int_equal(
         mail_in_fold("> question 1\nréponse 1\n> question 2\nréponse 2\n", &a, &fresh, &folded), 0);
-    assert_string_equal(fresh, "> question 1\nréponse 1\n> question 2\nréponse 2\n");
+    assert_string_equal(fresh, "> question 1\nréponse 1\n> question 2\nréponse 2");
     assert_null(folded);
     /* Nothing would stay: nothing is folded. */
     assert_int_equal(mail_in_fold("> tout cité\n", &a, &fresh, &folded), 0);
-    assert_string_equal(fresh, "> tout cité\n");
+    assert_string_equal(fresh, "> tout cité");
     assert_null(folded);
     /* An English attribution. */
     assert_int_equal(

@@ -93,7 +93,8 @@ char *mail_in_html_text(const char *html, size_t len, arena *a);
  * («Le … a écrit :», «On … wrote:») before a trailing block of quoted lines, «-----Original
  * Message-----» and its French forms, a trailing block of "> " lines, or the signature
  * separator "-- ". *fresh is the words before it (trailing blank lines removed), *folded the
- * rest or NULL when there is none. When nothing would stay, nothing is folded. Strings in a;
+ * rest or NULL when there is none. When nothing would stay, nothing is folded (*fresh is then
+ * the whole text without its trailing blank lines). Strings in a;
  * -1 when out of memory. */
 int mail_in_fold(const char *text, arena *a, const char **fresh, const char **folded);
 

@@ -11,6 +11,8 @@
 
 #include "channels/mail/inbound.h"
 #include "core/attachment.h"
+#include "core/outbox.h"
+#include "core/reply_token.h"
 #include "util/log.h"
 
 /* Files kept with the portal's checks; a file refused is counted, not fatal, except the
@@ -84,6 +86,98 @@ static int subject_reference(core *c, const cat_tenant *t, const mail_in *m, are
     return 0;
 }
 
+/* Our message of id "<local>@domain" (OUTBOX_MESSAGE_ID_LEN hex before the @), when it is
+ * t's: 1 and *ref; 0 when the id is not one of ours or of another collectivité. */
+static int our_message(core *c, const cat_tenant *t, const char *id, outbox_message_ref *ref,
+                       error *err)
+{
+    const char *at = id ? strchr(id, '@') : NULL;
+    char local[OUTBOX_MESSAGE_ID_LEN + 1];
+    if (!at || (size_t)(at - id) != OUTBOX_MESSAGE_ID_LEN)
+        return 0;
+    memcpy(local, id, OUTBOX_MESSAGE_ID_LEN);
+    local[OUTBOX_MESSAGE_ID_LEN] = '\0';
+    if (!outbox_message_id_ok(local))
+        return 0;
+    error e;
+    error_clear(&e);
+    if (outbox_find_message(c, local, ref, &e) != 0) {
+        if (e.code == ERR_NOT_FOUND)
+            return 0;
+        *err = e;
+        return -1;
+    }
+    return ref->tenant_id == t->rec.id;
+}
+
+/* A bounce: the delivery state of the message it returns, when it is one of t's. Never an
+ * answer to anyone. 0, or -1 when the store could not be reached (retried). */
+static int record_bounce(core *c, const cat_tenant *t, const mail_in *m, error *err)
+{
+    outbox_message_ref ref;
+    int ours = our_message(c, t, m->bounce_of, &ref, err);
+    if (ours < 0)
+        return -1;
+    if (!ours) {
+        log_info("mail in: bounce of no message of ours dropped (tenant %s)", t->rec.slug);
+        return 0;
+    }
+    char local[OUTBOX_MESSAGE_ID_LEN + 1];
+    snprintf(local, sizeof local, "%.*s", OUTBOX_MESSAGE_ID_LEN, m->bounce_of);
+    error e;
+    error_clear(&e);
+    if (outbox_delivery(c, local, "bounced", m->bounce_reason, &e) != 0 &&
+        e.code != ERR_NOT_FOUND) {
+        *err = e;
+        return -1;
+    }
+    log_info("mail in: bounce recorded on outbox message %lld (tenant %s)", (long long)ref.id,
+             t->rec.slug);
+    return 0;
+}
+
+/* The request the mail answers by what the sender could not guess: the Reply-To token of
+ * one of its recipients, then our Message-IDs in In-Reply-To and References. 1 and *r, 0
+ * when none, -1 on a store error. */
+static int threaded_request(core *c, const cat_tenant *t, const mail_in *m, arena *a,
+                            store_request *r, const char **how, error *err)
+{
+    for (size_t i = 0; i < m->n_tags; i++) {
+        char ref[REPLY_TOKEN_MAX];
+        if (reply_token_check(c, t->rec.id, m->tags[i], ref, sizeof ref) != 0)
+            continue;
+        error e;
+        error_clear(&e);
+        if (request_get(c, t, ref, a, r, &e) == 0) {
+            *how = "reply token";
+            return 1;
+        }
+        if (e.code != ERR_NOT_FOUND) {
+            *err = e;
+            return -1;
+        }
+    }
+    for (size_t i = 0; i < m->n_refs; i++) {
+        outbox_message_ref ref;
+        int ours = our_message(c, t, m->refs[i], &ref, err);
+        if (ours < 0)
+            return -1;
+        if (!ours || ref.request_id == 0)
+            continue;
+        error e;
+        error_clear(&e);
+        if (request_get_by_id(c, t, ref.request_id, a, r, &e) == 0) {
+            *how = "In-Reply-To";
+            return 1;
+        }
+        if (e.code != ERR_NOT_FOUND) {
+            *err = e;
+            return -1;
+        }
+    }
+    return 0;
+}
+
 /* "Prénom Nom" split at the first space; a single word is the last name. */
 static void split_name(const char *name, arena *a, const char **first, const char **last)
 {
@@ -119,6 +213,8 @@ int mail_in_route(core *c, const cat_tenant *t, const mail_in *m, const char *ba
                   mail_in_result *out, core_done_fn cb, void *ctx, error *err)
 {
     memset(out, 0, sizeof *out);
+    if (m->kind == MAIL_IN_BOUNCE && record_bounce(c, t, m, err) != 0)
+        return -1;
     if (m->kind != MAIL_IN_MESSAGE) {
         out->outcome = MAIL_IN_DROPPED;
         out->reason = drop_reason(m->kind);
@@ -136,8 +232,12 @@ int mail_in_route(core *c, const cat_tenant *t, const mail_in *m, const char *ba
     if (prepare_files(c, m, a, files, &n_files, &out->files_refused, err) != 0)
         return -1;
     store_request r;
-    const char *cited = NULL;
-    int found = subject_reference(c, t, m, a, &r, &cited, err);
+    const char *cited = NULL, *how = NULL;
+    int found = threaded_request(c, t, m, a, &r, &how, err);
+    if (found == 0) {
+        found = subject_reference(c, t, m, a, &r, &cited, err);
+        how = "subject, sender is the contact";
+    }
     if (found < 0)
         return -1;
     if (found) {
@@ -145,7 +245,7 @@ int mail_in_route(core *c, const cat_tenant *t, const mail_in *m, const char *ba
         snprintf(out->reference, sizeof out->reference, "%s", r.reference);
         /* A message of files alone still needs words on the timeline. */
         const char *body = *m->text ? m->text : (*m->subject ? m->subject : "(pièces jointes)");
-        log_info("mail in: threaded into %s (subject, sender is the contact)", r.reference);
+        log_info("mail in: threaded into %s (%s)", r.reference, how);
         return request_citizen_mail(c, t, r.reference, body, m->folded, files, n_files, cb, ctx,
                                     err);
     }

@@ -216,9 +216,13 @@ int mail_in_fold(const char *text, arena *a, const char **fresh, const char **fo
     while (keep > 0 && blank(ls[keep - 1]))
         keep--;
     if (cut == n || keep == 0) {
-        *fresh = text;
+        /* Nothing folded: the whole text, without its trailing blank lines. */
+        size_t len = strlen(text);
+        while (len > 0 && strchr(" \t\n", text[len - 1]))
+            len--;
+        *fresh = arena_strndup(a, text, len);
         *folded = NULL;
-        return 0;
+        return *fresh ? 0 : -1;
     }
     size_t fresh_len = (size_t)(ls[keep - 1].s + ls[keep - 1].n - text);
     *fresh = arena_strndup(a, text, fresh_len);
