@@ -14,6 +14,7 @@ const fs = require('node:fs');
 const path = require('node:path');
 const { spawnSync } = require('node:child_process');
 const { startServer, request } = require('./harness');
+const F = require('../browser/bo_flows');
 
 const BIN = path.resolve(__dirname, '..', '..', process.env.GUICHET_BIN || 'build/guichet');
 
@@ -140,6 +141,19 @@ test('POST /passerelle/mail', async (t) => {
             assert.deepEqual({ outcome: r.json.outcome, reason: r.json.reason }, { outcome: 'dropped', reason });
             assert.deepEqual(counts(srv), before, `${reason}: nothing written`);
         }
+    });
+
+    await t.test('the back office folds the quoted history away and names the cited request', async () => {
+        const first = await post(srv, mail({ subject: 'Permis', body: 'Question.\n-- \nCamille Durand\n06 12 34 56 78\n' }));
+        const other = await post(srv, mail({ from: 'tiers@exemple.test', subject: `Re: ${first.json.reference}` }));
+        const agent = F.addAgent(srv, { email: 'admin.mail@ville-demo.test', name: 'Alix Courriel', role: 'admin' });
+        const desk = await F.login(srv, agent);
+        let r = await desk.get(`/agent/demandes/${first.json.reference}`);
+        assert.equal(r.status, 200);
+        assert.match(r.text, /<details class="mail-history"><summary>Afficher l&#39;historique cité<\/summary>\s*<p>--<\/p>\s*<p>Camille Durand<\/p>\s*<p>06 12 34 56 78<\/p>\s*<\/details>/);
+        r = await desk.get(`/agent/demandes/${other.json.reference}`);
+        assert.ok(r.text.includes('Le courriel cite une demande dont son expéditeur n&#39;est pas le contact'), 'the cited request is named');
+        assert.ok(r.text.includes(first.json.reference));
     });
 
     await t.test('no sender address in the log', () => {
