@@ -18,6 +18,7 @@
 #include "api/rest/rest.h"
 #include "cli/address_cmd.h"
 #include "cli/mailgate_cmd.h"
+#include "core/mail_held.h"
 #include "cli/area_cmd.h"
 #include "cli/agent_cmd.h"
 #include "cli/demo.h"
@@ -75,6 +76,10 @@ static const opt_spec serve_opts[] = {
     {"hash-queue", "GUICHET_HASH_QUEUE", OPT_UINT, "16", 0, 1, HASHER_QUEUE_MAX,
      "passwords waiting for a hashing thread at most; beyond, logins answer 503 with "
      "Retry-After (16 at 75 ms each: a login waits at most about 1.2 s per thread)"},
+    {"mail-spam-header", "GUICHET_MAIL_SPAM_HEADER", OPT_STRING, "", 0, 0, 0,
+     "the header the MTA's spam filter sets on spam besides X-Spam-Flag: YES, as \"Name: "
+     "value\" (the value a prefix, any case), e.g. \"X-Spam-Status: Yes\": incoming mail "
+     "carrying it is held for an administrator"},
     {"search-budget-ms", "GUICHET_SEARCH_BUDGET_MS", OPT_UINT, "10", 0, 0, SEARCH_BUDGET_MS_MAX,
      "how long a back-office text search may go on into older years once the newest are "
      "searched; beyond, the page says from which year it searched and offers the years "
@@ -495,6 +500,7 @@ static const http_mount mounts[] = {
     {"/agent/", bo_admin_agent_routes, web_write_error, bo_admit, 0},
     {"/agent/", bo_admin_procedure_routes, web_write_error, bo_admit, 0},
     {"/agent/", bo_admin_key_routes, web_write_error, bo_admit, 0},
+    {"/agent/", bo_admin_mail_in_routes, web_write_error, bo_admit, 0},
     {"/agent/", bo_admin_webhook_routes, web_write_error, bo_admit, 0},
     {"/agent/", bo_admin_settings_routes, web_write_error, bo_admit, 0},
     {"/agent/", bo_admin_audit_routes, web_write_error, bo_admit, 0},
@@ -769,6 +775,13 @@ static int server_start(const opt_values *v, cli_server **out)
     }
     cs->writer_started = 1;
     core_set_search_budget(cs->s.core, (int)opt_uint(v, "search-budget-ms"));
+    if (mail_set_spam_header(cs->s.core, opt_str(v, "mail-spam-header")) != 0) {
+        fprintf(stderr,
+                "guichet serve: --mail-spam-header must be \"Name: value\" (printable "
+                "ASCII, at most %d bytes)\n",
+                MAIL_SPAM_HEADER_MAX);
+        goto fail;
+    }
     if (core_hasher_start(cs->s.core, (unsigned)opt_uint(v, "hash-threads"),
                           (size_t)opt_uint(v, "hash-queue"), &err) != 0) {
         fprintf(stderr, "guichet serve: password hashing: %s\n", err.detail);

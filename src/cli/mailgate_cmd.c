@@ -81,6 +81,8 @@ static int report(long status, const buf *answer)
             printf("created %s\n", ref);
         else if (outcome && strcmp(outcome, "threaded") == 0 && ref)
             printf("threaded into %s\n", ref);
+        else if (outcome && strcmp(outcome, "held") == 0)
+            printf("held: %s\n", reason ? reason : "(no reason given)");
         else
             printf("dropped: %s\n", reason ? reason : "(no reason given)");
         rc = MAILGATE_EX_OK;

@@ -43,7 +43,7 @@ const counts = (srv) => srv.sql("SELECT count(*) FROM requests; SELECT count(*) 
     .trim().split('\n').map(Number);
 
 test('POST /passerelle/mail', async (t) => {
-    const srv = await startServer({ requests: 0 });
+    const srv = await startServer({ requests: 0, env: { GUICHET_MAIL_SPAM_HEADER: 'X-Spam-Status: Yes' } });
     t.after(() => srv.stop());
 
     await t.test('needs a gateway key, sent as Bearer', async () => {
@@ -121,9 +121,8 @@ test('POST /passerelle/mail', async (t) => {
         assert.ok(!d.includes('<'), d);
     });
 
-    await t.test('spam, bounces and auto-replies create nothing and queue nothing', async () => {
+    await t.test('bounces and auto-replies create nothing and queue nothing', async () => {
         const cases = [
-            ['spam', mail({ headers: 'X-Spam-Flag: YES\r\n' })],
             ['autoreply', mail({ headers: 'Auto-Submitted: auto-replied\r\n' })],
             ['autoreply', mail({ headers: 'Precedence: bulk\r\n' })],
             ['bounce', 'From: MAILER-DAEMON@mx.exemple.test\r\nTo: ne-pas-repondre@ville-demo.test\r\n' +
@@ -143,6 +142,17 @@ test('POST /passerelle/mail', async (t) => {
         }
     });
 
+    await t.test('spam is held for an administrator, answered to no one', async () => {
+        const before = counts(srv);
+        for (const headers of ['X-Spam-Flag: YES\r\n', 'X-Spam-Status: Yes, score=12.5\r\n']) {
+            const r = await post(srv, mail({ from: 'promo@spam.test', subject: 'Gagnez', headers }));
+            assert.equal(r.status, 200);
+            assert.deepEqual({ outcome: r.json.outcome, reason: r.json.reason }, { outcome: 'held', reason: 'spam' });
+        }
+        assert.deepEqual(counts(srv), before, 'no request, no acknowledgement');
+        assert.equal(srv.sql("SELECT count(*) FROM mail_held WHERE sender = 'promo@spam.test'").trim(), '2');
+    });
+
     await t.test('the back office folds the quoted history away and names the cited request', async () => {
         const first = await post(srv, mail({ subject: 'Permis', body: 'Question.\n-- \nCamille Durand\n06 12 34 56 78\n' }));
         const other = await post(srv, mail({ from: 'tiers@exemple.test', subject: `Re: ${first.json.reference}` }));
@@ -154,6 +164,61 @@ test('POST /passerelle/mail', async (t) => {
         r = await desk.get(`/agent/demandes/${other.json.reference}`);
         assert.ok(r.text.includes('Le courriel cite une demande dont son expéditeur n&#39;est pas le contact'), 'the cited request is named');
         assert.ok(r.text.includes(first.json.reference));
+    });
+
+    await t.test('«Courriels reçus»: held mail accepted or deleted, addresses given a procedure', async () => {
+        const agent = F.addAgent(srv, { email: 'admin.held@ville-demo.test', name: 'Alix Retenue', role: 'admin' });
+        const desk = await F.login(srv, agent);
+        let r = await desk.get('/agent/admin/courriels');
+        assert.equal(r.status, 200);
+        assert.ok(r.text.includes('promo@spam.test'), 'the held mail is listed');
+        const ids = srv.sql("SELECT id FROM mail_held ORDER BY id").trim().split('\n');
+        assert.equal(ids.length, 2);
+        const before = counts(srv);
+        r = await desk.post(`/agent/admin/courriels/${ids[0]}/accepter`, {});
+        assert.equal(r.status, 303);
+        assert.match(r.headers.get('location'), /fait=mail_accepted/);
+        const [reqs, outbox] = counts(srv);
+        assert.deepEqual([reqs, outbox], [before[0] + 1, before[1] + 1], 'a request and its acknowledgement');
+        assert.equal(srv.sql("SELECT channel || '|' || email FROM requests ORDER BY id DESC LIMIT 1").trim(),
+                     'email|promo@spam.test');
+        r = await desk.post(`/agent/admin/courriels/${ids[1]}/supprimer`, {});
+        assert.equal(r.status, 303);
+        assert.equal(srv.sql('SELECT count(*) FROM mail_held').trim(), '0');
+        r = await desk.post(`/agent/admin/courriels/${ids[1]}/supprimer`, {});
+        assert.equal(r.status, 404);
+        assert.equal(srv.sql("SELECT count(*) FROM audit_log WHERE object_kind = 'mail' AND action = 'delete'").trim(), '2',
+                     'the accepted one and the deleted one, each by the admin');
+
+        /* A contact address with its own procedure. */
+        r = await desk.post('/agent/admin/courriels/adresses', { address: 'pas une adresse', procedure: 'nid-de-poule' });
+        assert.equal(r.status, 400);
+        assert.ok(r.text.includes('Saisissez une adresse électronique'));
+        r = await desk.post('/agent/admin/courriels/adresses', { address: 'voirie@ville-demo.test', procedure: 'nid-de-poule' });
+        assert.equal(r.status, 400, 'a procedure whose required questions no e-mail answers');
+        assert.ok(r.text.includes('Choisissez une démarche'));
+        /* The page offers only the procedures an e-mail can be filed under: «question
+         * générale», and a démarche whose questions are made optional here. */
+        srv.sql(`UPDATE procedures SET attributes = replace(attributes, '"required":true', '"required":false')
+                 WHERE code = 'acte-etat-civil'`);
+        await new Promise((res) => setTimeout(res, 1100)); /* the catalogue's next look */
+        const page = await desk.get('/agent/admin/courriels');
+        const offered = [...page.text.matchAll(/<option value="([^"]+)"/g)].map((x) => x[1]);
+        assert.ok(offered.includes('question-generale'));
+        assert.ok(!offered.includes('nid-de-poule'));
+        assert.ok(offered.includes('acte-etat-civil'), `offered: ${offered}`);
+        const code = 'acte-etat-civil';
+        r = await desk.post('/agent/admin/courriels/adresses', { address: 'Voirie@Ville-Demo.test', procedure: code });
+        assert.equal(r.status, 303);
+        const m = await post(srv, mail({ subject: 'Trou' }).replace('To: contact@ville-demo.test', 'To: voirie+x@ville-demo.test'));
+        assert.equal(m.json.outcome, 'created', m.text);
+        assert.equal(srv.sql(`SELECT p.code FROM requests r JOIN procedures p ON p.id = r.procedure_id
+                              WHERE r.reference = '${m.json.reference}'`).trim(), code);
+        r = await desk.post('/agent/admin/courriels/adresses/retirer', { address: 'voirie@ville-demo.test' });
+        assert.equal(r.status, 303);
+        const n = await post(srv, mail({ subject: 'Trou encore' }).replace('To: contact@ville-demo.test', 'To: voirie@ville-demo.test'));
+        assert.equal(srv.sql(`SELECT p.code FROM requests r JOIN procedures p ON p.id = r.procedure_id
+                              WHERE r.reference = '${n.json.reference}'`).trim(), 'question-generale');
     });
 
     await t.test('no sender address in the log', () => {

@@ -13,6 +13,7 @@
 #include "api/json_error.h"
 #include "channels/mail/inbound.h"
 #include "core/apikey.h"
+#include "core/mail_held.h"
 #include "util/jsonw.h"
 #include "util/log.h"
 
@@ -44,7 +45,7 @@ static void answer(http_req *rq)
     jsonw w;
     jsonw_init(&w, &rq->out);
     jsonw_object_begin(&w, NULL);
-    static const char *const outcomes[] = {"created", "threaded", "dropped"};
+    static const char *const outcomes[] = {"created", "threaded", "dropped", "held"};
     jsonw_string(&w, "outcome", outcomes[r->outcome]);
     if (r->outcome == MAIL_IN_CREATED)
         jsonw_string(&w, "reference", r->created.reference);
@@ -116,7 +117,8 @@ static void route_mail(http_req *rq)
         fail(rq, ERR_MISSING_ARG, "message", "the body holds no e-mail");
         return;
     }
-    if (mail_in_parse(rq->body, rq->body_len, NULL, rq->arena, &st->msg, &err) != 0) {
+    mail_in_config cfg = {.spam_header = mail_spam_header(rq->core)};
+    if (mail_in_parse(rq->body, rq->body_len, &cfg, rq->arena, &st->msg, &err) != 0) {
         log_info("mail in: refused (%s: %s)", err_name(err.code), err.detail);
         http_respond_error(rq, &err);
         return;

@@ -476,6 +476,8 @@ int mail_in_parse(const char *msg, size_t len, const mail_in_config *cfg, arena 
 {
     memset(out, 0, sizeof *out);
     out->from_addr = out->from_name = out->subject = out->text = "";
+    out->raw = msg;
+    out->raw_len = len;
     if (len > MAIL_IN_MAX_BYTES)
         return error_set(err, ERR_TOO_LARGE, "message", "over %d bytes", MAIL_IN_MAX_BYTES);
     if (count_content_types(msg, len) > MAIL_IN_MAX_PARTS)
@@ -530,7 +532,7 @@ int mail_in_parse(const char *msg, size_t len, const mail_in_config *cfg, arena 
         error_set(err, ERR_INVALID_ARG, "from", "no sender address");
         goto done;
     }
-    if (is_spam(o, cfg))
+    if ((!cfg || !cfg->accept_spam) && is_spam(o, cfg))
         out->kind = MAIL_IN_SPAM;
     else if (is_autoreply(o, out->subject))
         out->kind = MAIL_IN_AUTOREPLY;

@@ -68,12 +68,16 @@ typedef struct mail_in {
      * names none; the reason (a DSN Status and its diagnostic, ASCII, bounded), never NULL. */
     const char *bounce_of;
     const char *bounce_reason;
+    /* The message as given to mail_in_parse (not copied): what is held when it is spam. */
+    const char *raw;
+    size_t raw_len;
 } mail_in;
 
 typedef struct mail_in_config {
     /* A header the MTA's filter sets on spam besides X-Spam-Flag: YES, as "Name: value"
      * (value compared case-insensitively, a prefix: "X-Spam-Status: Yes"); NULL: none. */
     const char *spam_header;
+    int accept_spam; /* 1: an administrator accepted it: spam flags are not looked at */
 } mail_in_config;
 
 /* Parses msg (len bytes, any bytes) into *out, strings in a. -1 with ERR_TOO_LARGE (over
@@ -107,6 +111,7 @@ typedef enum mail_in_outcome {
     MAIL_IN_CREATED = 0, /* a new request */
     MAIL_IN_THREADED,    /* a message on an existing request */
     MAIL_IN_DROPPED,     /* nothing stored as the citizen's: see reason */
+    MAIL_IN_HELD,        /* spam: held for an administrator (core/mail_held.h) */
 } mail_in_outcome;
 
 typedef struct mail_in_result {
@@ -120,11 +125,14 @@ typedef struct mail_in_result {
 /* Decides what m becomes for tenant t and writes it: a message on the request its threading
  * names (the Reply-To token's +tag, our Message-IDs in In-Reply-To/References, or a
  * reference in the subject when the sender is that request's contact), else a new request
- * of MAIL_IN_PROCEDURE (channel email, the sender's name and address, the acknowledgement
- * queued with links on base_url), files prepared with the portal's checks. Spam, bounces and
- * auto-replies are never stored as the citizen's and answered to no one. 1 when nothing is
- * written (out->outcome DROPPED, cb never called); 0 when the write is queued and cb(ctx, rc,
- * err) will tell its outcome, out (valid until then) filled; -1 with err: ERR_UNAVAILABLE
+ * of the procedure of the contact address it was sent to (core/mail_held.h), or
+ * MAIL_IN_PROCEDURE (channel email, the sender's name and address, the acknowledgement
+ * queued with links on base_url), files prepared with the portal's checks. Spam is held for
+ * an administrator (m->raw must then stay valid until cb); bounces update the delivery state
+ * of our message they return; neither, nor auto-replies, is stored as the citizen's or
+ * answered to anyone. 1 when nothing is written (out->outcome DROPPED, cb never called); 0
+ * when the write is queued and cb(ctx, rc, err) will tell its outcome, out (valid until
+ * then) filled; -1 with err: ERR_UNAVAILABLE
  * (the antivirus or the store is busy: retry), ERR_CONFLICT "procedure" (t has no procedure
  * for e-mail: a configuration to fix, retry later), others. */
 int mail_in_route(core *c, const cat_tenant *t, const mail_in *m, const char *base_url, arena *a,

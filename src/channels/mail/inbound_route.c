@@ -11,6 +11,7 @@
 
 #include "channels/mail/inbound.h"
 #include "core/attachment.h"
+#include "core/mail_held.h"
 #include "core/outbox.h"
 #include "core/reply_token.h"
 #include "util/log.h"
@@ -198,8 +199,6 @@ static void split_name(const char *name, arena *a, const char **first, const cha
 static const char *drop_reason(mail_in_kind k)
 {
     switch (k) {
-    case MAIL_IN_SPAM:
-        return "spam";
     case MAIL_IN_BOUNCE:
         return "bounce";
     case MAIL_IN_AUTOREPLY:
@@ -215,6 +214,13 @@ int mail_in_route(core *c, const cat_tenant *t, const mail_in *m, const char *ba
     memset(out, 0, sizeof *out);
     if (m->kind == MAIL_IN_BOUNCE && record_bounce(c, t, m, err) != 0)
         return -1;
+    if (m->kind == MAIL_IN_SPAM) {
+        out->outcome = MAIL_IN_HELD;
+        out->reason = "spam";
+        log_info("mail in: spam held for an administrator (tenant %s)", t->rec.slug);
+        return mail_held_add(c, t->rec.id, m->from_addr, m->subject, m->raw, m->raw_len, cb, ctx,
+                             err);
+    }
     if (m->kind != MAIL_IN_MESSAGE) {
         out->outcome = MAIL_IN_DROPPED;
         out->reason = drop_reason(m->kind);
@@ -249,7 +255,9 @@ int mail_in_route(core *c, const cat_tenant *t, const mail_in *m, const char *ba
         return request_citizen_mail(c, t, r.reference, body, m->folded, files, n_files, cb, ctx,
                                     err);
     }
-    const cat_procedure *p = catalogue_procedure(t, MAIL_IN_PROCEDURE);
+    const cat_procedure *p = mail_address_procedure(c, t, m->to, m->n_to);
+    if (!p)
+        p = catalogue_procedure(t, MAIL_IN_PROCEDURE);
     if (!p || !p->rec.active)
         return error_set(err, ERR_CONFLICT, "procedure",
                          "the collectivité has no active procedure %s for e-mail",

@@ -1301,6 +1301,26 @@ static const char migration_32[] =
     "UPDATE outbox SET state = 'failed', state_at = next_attempt_at WHERE sent_at IS NULL AND "
     "failed = 1;\n";
 
+/* Version 33: incoming e-mail (issue 14). Mail the MTA flagged as spam waits in mail_held for
+ * an agent to accept or delete it (the raw message, bounded by the gateway's limit); a
+ * collectivité's contact addresses may each file new mail under their own procedure. */
+static const char migration_33[] =
+    "CREATE TABLE mail_held (\n"
+    "  id INTEGER PRIMARY KEY,\n"
+    "  tenant_id INTEGER NOT NULL REFERENCES tenants (id),\n"
+    "  received_at INTEGER NOT NULL,\n"
+    "  sender TEXT NOT NULL,\n"
+    "  subject TEXT NOT NULL,\n"
+    "  message BLOB NOT NULL\n"
+    ") STRICT;\n"
+    "CREATE INDEX mail_held_tenant ON mail_held (tenant_id, received_at);\n"
+    "CREATE TABLE mail_addresses (\n"
+    "  tenant_id INTEGER NOT NULL REFERENCES tenants (id),\n"
+    "  address TEXT NOT NULL,\n"
+    "  procedure_id INTEGER NOT NULL REFERENCES procedures (id),\n"
+    "  PRIMARY KEY (tenant_id, address)\n"
+    ") STRICT;\n";
+
 /* Indexed by version - 1. */
 const char *const store_sqlite_migrations[] = {
     migration_1,  migration_2,  migration_3,  migration_4,  migration_5,  migration_6,
@@ -1308,6 +1328,6 @@ const char *const store_sqlite_migrations[] = {
     migration_13, migration_14, migration_15, migration_16, migration_17, migration_18,
     migration_19, migration_20, migration_21, migration_22, migration_23, migration_24,
     migration_25, migration_26, migration_27, migration_28, migration_29, migration_30,
-    migration_31, migration_32};
+    migration_31, migration_32, migration_33};
 const int store_sqlite_migration_count =
     (int)(sizeof store_sqlite_migrations / sizeof store_sqlite_migrations[0]);

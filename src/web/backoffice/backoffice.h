@@ -23,6 +23,7 @@ extern const http_route bo_admin_department_routes[];
 extern const http_route bo_admin_agent_routes[];
 extern const http_route bo_admin_procedure_routes[];
 extern const http_route bo_admin_key_routes[];
+extern const http_route bo_admin_mail_in_routes[];
 extern const http_route bo_admin_webhook_routes[];
 extern const http_route bo_admin_settings_routes[];
 extern const http_route bo_admin_audit_routes[];
