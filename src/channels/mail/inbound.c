@@ -252,7 +252,8 @@ static const char *part_bytes(GMimePart *p, size_t *len, arena *a)
     GByteArray *ba = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(s));
     char *copy = NULL;
     if (ba->len <= MAIL_IN_MAX_BYTES) {
-        copy = arena_strndup(a, (const char *)ba->data, ba->len);
+        /* An empty GByteArray may have no data at all. */
+        copy = arena_strndup(a, ba->len ? (const char *)ba->data : "", ba->len);
         *len = ba->len;
     }
     g_object_unref(s);
