@@ -499,6 +499,7 @@ static const http_mount mounts[] = {
     {"/agent/", bo_admin_department_routes, web_write_error, bo_admit, 0},
     {"/agent/", bo_admin_agent_routes, web_write_error, bo_admit, 0},
     {"/agent/", bo_admin_procedure_routes, web_write_error, bo_admit, 0},
+    {"/agent/", bo_admin_form_builder_routes, web_write_error, bo_admit, 0},
     {"/agent/", bo_admin_key_routes, web_write_error, bo_admit, 0},
     {"/agent/", bo_admin_mail_in_routes, web_write_error, bo_admit, 0},
     {"/agent/", bo_admin_webhook_routes, web_write_error, bo_admit, 0},
@@ -514,6 +515,7 @@ static const http_mount mounts[] = {
     {"/agent/", bo_intake_routes, web_write_error, bo_admit, 0},
     {"/agent/", bo_receipt_routes, web_write_error, bo_admit, 0},
     {"/agent/", bo_mobile_routes, web_write_error, bo_admit, 0},
+    {"/agent/", bo_notices_routes, web_write_error, bo_admit, 0},
     /* The address list's JSON for the location step's scripts: GET only, errors in JSON. */
     {"/adresses/", portal_address_routes, portal_address_write_error, NULL, 0},
     {"/", portal_filing_routes, web_write_error, web_admit_form, 0},

@@ -58,6 +58,10 @@ static cat_snapshot *snapshot_load(core *c, error *err)
     if (c->store->ops->routing.load(c->store, a, &rules, &n_rules, &defaults, &n_defaults, err) !=
         0)
         goto fail;
+    store_agent_notice_count *notices = NULL;
+    size_t n_notices = 0;
+    if (c->store->ops->agent_notices.counts(c->store, a, &notices, &n_notices, err) != 0)
+        goto fail;
     catalogue *cat = &snap->cat;
     cat->version = raw.version;
     cat->n_tenants = raw.n_tenants;
@@ -81,6 +85,11 @@ static cat_snapshot *snapshot_load(core *c, error *err)
         for (size_t j = 0; j < n_defaults; j++)
             if (defaults[j].tenant_id == t->rec.id)
                 t->routing_default_department_id = defaults[j].department_id;
+        for (size_t j = 0; j < n_notices; j++)
+            if (notices[j].tenant_id == t->rec.id) {
+                t->notices_immediate = notices[j].immediate;
+                t->notices_digest = notices[j].digest;
+            }
         size_t nd = 0, np = 0;
         for (size_t j = 0; j < raw.n_departments; j++)
             nd += raw.departments[j].tenant_id == t->rec.id;

@@ -44,6 +44,9 @@ typedef struct cat_tenant {
     const store_routing_rule *routing_rules;
     size_t n_routing_rules;
     int64_t routing_default_department_id;
+    /* How many of its agents asked for new-request notices at once, and as a daily digest
+     * (core/agent_notices.h). */
+    int notices_immediate, notices_digest;
 } cat_tenant;
 
 typedef struct catalogue catalogue;

@@ -15,6 +15,7 @@
 
 #include "core/attachment.h"
 #include "core/core_internal.h"
+#include "core/agent_notices.h"
 #include "core/due_warning.h"
 #include "core/workflow_timeout.h"
 #include "core/webhook.h"
@@ -242,7 +243,8 @@ core *core_open_config(store *s, const core_config *cfg, error *err)
     }
     int loaded = secret_file ? load_secret_file(c, secret_file, err) : load_stored_secret(c, err);
     if (loaded != 0 || catalogue_init(c, err) != 0 || due_warning_register(c, err) != 0 ||
-        workflow_timeout_register(c, err) != 0 || webhook_register(c, err) != 0) {
+        workflow_timeout_register(c, err) != 0 || webhook_register(c, err) != 0 ||
+        agent_notices_register(c, err) != 0) {
         core_close(c);
         return NULL;
     }

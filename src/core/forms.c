@@ -50,3 +50,29 @@ int forms_version(core *c, const cat_procedure *p, int version, arena *a,
     return s->ops->catalogue.procedure_version_get(s, p->rec.tenant_id, p->rec.id, version, a, out,
                                                    found, err);
 }
+
+int forms_code_answered(core *c, const cat_procedure *p, const char *code, arena *a, int *answered,
+                        error *err)
+{
+    *answered = 0;
+    store_procedure_version *v = NULL;
+    size_t n = 0;
+    if (forms_history(c, p, a, &v, &n, err) != 0)
+        return -1;
+    for (size_t i = 0; i < n && !*answered; i++) {
+        if (v[i].requests == 0)
+            continue;
+        store_procedure_version one;
+        int found = 0;
+        attr_def *defs = NULL;
+        size_t n_defs = 0;
+        error perr;
+        if (forms_version(c, p, v[i].version, a, &one, &found, err) != 0)
+            return -1;
+        /* A version that no longer parses cannot say: its requests show the current form
+         * (forms_at), so only the current codes count for it. */
+        if (found && attrs_parse_definitions(a, one.definition, &defs, &n_defs, &perr) == 0)
+            *answered = attrs_find(defs, n_defs, code) != NULL;
+    }
+    return 0;
+}

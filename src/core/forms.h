@@ -30,4 +30,10 @@ int forms_history(core *c, const cat_procedure *p, arena *a, store_procedure_ver
 int forms_version(core *c, const cat_procedure *p, int version, arena *a,
                   store_procedure_version *out, int *found, error *err);
 
+/* Whether some request answered the question `code` of p: *answered 1 when a version of
+ * p's form under which at least one request was filed has a question of that code (those
+ * answers are stored under it, so the code stays). 0 or -1. */
+int forms_code_answered(core *c, const cat_procedure *p, const char *code, arena *a, int *answered,
+                        error *err);
+
 #endif

@@ -29,6 +29,8 @@
  *   request_merged reference, procedure, survivor (the reference now followed), tracking_url
  *   request_merged_here reference, procedure, tracking_url
  *   request_code   reference, procedure, short_code, lookup_url (an agent's new code)
+ *   agent_new_requests count, several, requests [{reference, procedure, department}],
+ *                  others (not listed), at_least (more than counted), daily (core/agent_notices)
  * Every template also receives "tenant" (name, contact) from the dispatcher. */
 
 /* 1 when addr is an e-mail address the outbox would send to (the one check, for every

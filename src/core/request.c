@@ -14,6 +14,7 @@
 
 #include <jansson.h>
 
+#include "core/agent_notices.h"
 #include "core/attachment.h"
 #include "core/audit.h"
 #include "core/core_internal.h"
@@ -196,6 +197,7 @@ typedef struct create_job {
     const char *procedure_name;
     const char *service_notice;
     const char *timezone;
+    int notices_immediate; /* the collectivité's agents wanting new-request notices at once */
     int64_t id;            /* set by create_apply */
     const char *reference; /* set by create_apply, in op.a */
     request_created *out;
@@ -289,7 +291,9 @@ static int create_apply(store *s, core_op *op, error *err)
         s->ops->requests.tx_update(s, &created, err) != 0)
         return -1;
     if (request_followups_tx(s, &created, NULL, 0, 0, j->rec.created_at, err) != 0 ||
-        webhook_emit_tx(s, &created, "request.created", j->rec.created_at, err) != 0)
+        webhook_emit_tx(s, &created, "request.created", j->rec.created_at, err) != 0 ||
+        agent_notices_on_create_tx(s, j->rec.tenant_id, j->notices_immediate, j->rec.created_at,
+                                   err) != 0)
         return -1;
     /* The audit entry in the creation's own transaction: a crash keeps both or neither. */
     if (audit_change_tx(s, j->rec.tenant_id, &j->who, "create", "request", &id, 1, err) != 0)
@@ -454,6 +458,7 @@ int request_create(core *c, const request_input *in, request_created *out, core_
             request_copy_attachment(a, &j->attachments[i], &in->attachments[i]);
         j->n_attachments = in->n_attachments;
     }
+    j->notices_immediate = in->tenant->notices_immediate;
     if (in->ack_base_url && r->email) {
         j->ack_base_url = arena_strdup(a, in->ack_base_url);
         j->procedure_name = arena_strdup(a, p->rec.name);

@@ -118,6 +118,10 @@ typedef struct store_procedure {
      * (NULL: none), kept with the new version an upsert makes when attributes differ from
      * the latest version's. */
     const char *version_by, *version_summary;
+    /* Upsert only: > 0, the version of the form the editor showed; the write is refused
+     * (ERR_CONFLICT, arg "version") when the form's latest version is another one (someone
+     * saved meanwhile). 0: not checked. */
+    int seen_form_version;
     int64_t workflow_id;     /* its workflow (store_workflow); 0 on an upsert: a new procedure
                                 takes the shipped workflow of its kind, an existing one keeps
                                 its own */
@@ -131,6 +135,7 @@ typedef struct store_procedure_version {
     int64_t created_at;     /* unix seconds */
     const char *created_by; /* "agent:<id>" or "cli" */
     const char *summary;    /* NULL when none */
+    int64_t requests;       /* how many requests were filed under it (the list only; 0 else) */
 } store_procedure_version;
 
 /* A collectivité's workflow (tables workflows, workflow_statuses, workflow_transitions),
@@ -535,6 +540,24 @@ typedef struct store_agent {
     const int64_t *department_ids;
     size_t n_departments;
 } store_agent;
+
+/* How many agents of a collectivité asked for new-request notices (table agent_notices), by
+ * kind: read into the catalogue so that filing a request knows without a read whether
+ * anyone is to be told. */
+typedef struct store_agent_notice_count {
+    int64_t tenant_id;
+    int immediate, digest;
+} store_agent_notice_count;
+
+/* A request as a new-request notice names it: no personal data. */
+typedef struct store_new_request {
+    int64_t id;
+    const char *reference;
+    int64_t procedure_id;
+    int64_t department_id; /* 0: none yet */
+    const char *channel;
+    int64_t created_at;
+} store_new_request;
 
 /* One entry of the append-only, hash-chained audit log. It holds ids, never personal data,
  * so that anonymising a request never touches the chain. prev_hash and hash are computed by

@@ -277,6 +277,24 @@ typedef struct store_agents_ops {
     int (*tx_update)(store *s, const store_agent *ag, error *err);
 } store_agents_ops;
 
+/* Agents' choice of new-request notices (core/agent_notices.h) and what the notices read. */
+typedef struct store_agent_notices_ops {
+    /* The agent's choice, "immediate" or "digest"; *mode NULL when none (strings in a). */
+    int (*get)(store *s, int64_t tenant_id, int64_t agent_id, arena *a, const char **mode,
+               error *err);
+    /* Sets it (mode NULL: none). The agent must be of tenant_id: ERR_NOT_FOUND otherwise. */
+    int (*tx_set)(store *s, int64_t tenant_id, int64_t agent_id, const char *mode, error *err);
+    /* Every tenant's counts (tenants without a choice left out); array in a. */
+    int (*counts)(store *s, arena *a, store_agent_notice_count **out, size_t *n, error *err);
+    /* The active agents of tenant_id who chose mode, with their departments; arrays in a. */
+    int (*watchers)(store *s, int64_t tenant_id, const char *mode, arena *a, store_agent **out,
+                    size_t *n, error *err);
+    /* The requests of tenant_id created in [from, to), oldest first, at most limit; *more 1
+     * when there were more. */
+    int (*new_requests)(store *s, int64_t tenant_id, int64_t from, int64_t to, size_t limit,
+                        arena *a, store_new_request **out, size_t *n, int *more, error *err);
+} store_agent_notices_ops;
+
 /* Inbox queries an agent saved under a name. */
 typedef struct store_saved_filters_ops {
     /* An agent's saved filters, by name. */
@@ -671,6 +689,7 @@ typedef struct store_ops {
     store_sessions_ops sessions;
     store_tokens_ops tokens;
     store_agents_ops agents;
+    store_agent_notices_ops agent_notices;
     store_saved_filters_ops saved_filters;
     store_reply_templates_ops reply_templates;
     store_apikeys_ops apikeys;

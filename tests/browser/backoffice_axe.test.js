@@ -236,6 +236,7 @@ describe('axe-core: zero WCAG 2.1 A/AA violations on every back-office page', ()
 
     it('the procedure editor refusing faulty questions, its help unfolded', async () => {
         await go(page, '/agent/admin/demarches/nid-de-poule');
+        await page.locator('#attributes-expert > summary').click(); /* the JSON editor is folded */
         await page.locator('#attributes').fill('[{"code": "a", "datatype": "colour"}]');
         await submitMain(page);
         assert.equal(last.status(), 400);

@@ -82,6 +82,7 @@ describe('a location question and the preview of a form, in a browser', () => {
         await B.goto(page, `${env.srv.url}/agent/admin/demarches/${CODE}`);
         const edited = [...FORM, { code: 'horaire', datatype: 'singlevaluelist', description: 'Horaire de fin',
                                    values: [{ key: 'minuit', name: 'Avant minuit' }, { key: 'tard', name: 'Après minuit' }] }];
+        await page.locator('#attributes-expert > summary').click(); /* the JSON editor is folded */
         await page.locator('#attributes').fill(JSON.stringify(edited, null, 1));
         const [response] = await Promise.all([page.waitForNavigation({ waitUntil: 'load' }),
                                               page.getByRole('button', { name: 'Prévisualiser' }).click()]);

@@ -163,6 +163,7 @@ describe('the workflow editor', () => {
 
     it('gives the procedure a conditional question in its editor, previewed before it is saved', async () => {
         await go('/agent/admin/demarches/acte-etat-civil');
+        await page.locator('#attributes-expert > summary').click(); /* the JSON editor is folded */
         const defs = JSON.parse(await page.locator('#attributes').inputValue());
         defs.push({ code: 'envoi_postal', datatype: 'yesno', required: true, variable: true,
                     description: 'Souhaitez-vous recevoir l\'acte par la poste ?', description_en: 'Should the certificate be posted to you?' });

@@ -1301,10 +1301,23 @@ static const char migration_32[] =
     "UPDATE outbox SET state = 'failed', state_at = next_attempt_at WHERE sent_at IS NULL AND "
     "failed = 1;\n";
 
-/* Version 33: incoming e-mail (issue 14). Mail the MTA flagged as spam waits in mail_held for
+/* Version 33: agents' new-request notices (issue 14): each agent may ask to be told of the
+ * requests filed in their departments at once (every few minutes) or once a day. A table of
+ * its own rather than a column of agents, so that its changes alone refresh the catalogue
+ * (which counts them) and an agent's login does not. */
+static const char migration_33[] =
+    "CREATE TABLE agent_notices (\n"
+    "  agent_id INTEGER PRIMARY KEY REFERENCES agents(id) ON DELETE CASCADE,\n"
+    "  tenant_id INTEGER NOT NULL REFERENCES tenants(id),\n"
+    "  mode TEXT NOT NULL CHECK (mode IN ('immediate', 'digest'))\n"
+    ") STRICT;\n"
+    "CREATE INDEX agent_notices_tenant ON agent_notices (tenant_id, mode);\n" CONFIG_TRIGGERS(
+        "agent_notices");
+
+/* Version 34: incoming e-mail (issue 14). Mail the MTA flagged as spam waits in mail_held for
  * an agent to accept or delete it (the raw message, bounded by the gateway's limit); a
  * collectivité's contact addresses may each file new mail under their own procedure. */
-static const char migration_33[] =
+static const char migration_34[] =
     "CREATE TABLE mail_held (\n"
     "  id INTEGER PRIMARY KEY,\n"
     "  tenant_id INTEGER NOT NULL REFERENCES tenants (id),\n"
@@ -1328,6 +1341,6 @@ const char *const store_sqlite_migrations[] = {
     migration_13, migration_14, migration_15, migration_16, migration_17, migration_18,
     migration_19, migration_20, migration_21, migration_22, migration_23, migration_24,
     migration_25, migration_26, migration_27, migration_28, migration_29, migration_30,
-    migration_31, migration_32, migration_33};
+    migration_31, migration_32, migration_33, migration_34};
 const int store_sqlite_migration_count =
     (int)(sizeof store_sqlite_migrations / sizeof store_sqlite_migrations[0]);

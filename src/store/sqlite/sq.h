@@ -234,6 +234,7 @@ extern const store_code_failures_ops store_sqlite_code_failures_ops;
 extern const store_addresses_ops store_sqlite_addresses_ops;
 extern const store_areas_ops store_sqlite_areas_ops;
 extern const store_routing_ops store_sqlite_routing_ops;
+extern const store_agent_notices_ops store_sqlite_agent_notices_ops;
 extern const store_workflows_ops store_sqlite_workflows_ops;
 extern const store_audit_ops store_sqlite_audit_ops;
 extern const store_retention_ops store_sqlite_retention_ops;

@@ -325,3 +325,174 @@ const store_agents_ops store_sqlite_agents_ops = {
     .tx_insert = store_sqlite_tx_agent_insert,
     .tx_update = store_sqlite_tx_agent_update,
 };
+
+/* ---- agents' new-request notices (table agent_notices) ---- */
+
+static sq_stmt sq_notice_get =
+    SQ_STMT("SELECT mode FROM agent_notices WHERE tenant_id = ?1 AND agent_id = ?2");
+
+static int store_sqlite_notice_get(store *s, int64_t tenant_id, int64_t agent_id, arena *a,
+                                   const char **mode, error *err)
+{
+    *mode = NULL;
+    store_sqlite_conn *c = store_sqlite_reader(s, err);
+    if (!c)
+        return -1;
+    sqlite3_stmt *st = store_sqlite_stmt(c, &sq_notice_get, err);
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, tenant_id);
+    sqlite3_bind_int64(st, 2, agent_id);
+    return store_sqlite_read_text(c, st, a, mode, "agent_notice_get", err);
+}
+
+/* The agent's tenant is checked by the SELECT: no row is written for another's agent. */
+static sq_stmt sq_notice_set =
+    SQ_STMT("INSERT INTO agent_notices (agent_id, tenant_id, mode) SELECT id, tenant_id, ?3 "
+            "FROM agents WHERE tenant_id = ?1 AND id = ?2 ON CONFLICT (agent_id) DO UPDATE SET "
+            "mode = excluded.mode WHERE mode IS NOT excluded.mode");
+static sq_stmt sq_notice_clear =
+    SQ_STMT("DELETE FROM agent_notices WHERE tenant_id = ?1 AND agent_id = ?2");
+static sq_stmt sq_agent_exists = SQ_STMT("SELECT id FROM agents WHERE tenant_id = ?1 AND id = ?2");
+
+static int store_sqlite_tx_notice_set(store *s, int64_t tenant_id, int64_t agent_id,
+                                      const char *mode, error *err)
+{
+    store_sqlite_conn *c = store_sqlite_writer(s, err);
+    if (!c)
+        return -1;
+    sqlite3_stmt *st = store_sqlite_stmt(c, &sq_agent_exists, err);
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, tenant_id);
+    sqlite3_bind_int64(st, 2, agent_id);
+    int64_t id = 0;
+    int found = 0;
+    if (store_sqlite_read_one(c, st, store_sqlite_read_int64, NULL, &id, &found, "agent_exists",
+                              err) != 0)
+        return -1;
+    if (!found)
+        return error_set(err, ERR_NOT_FOUND, "agent", "no such agent");
+    st = store_sqlite_stmt(c, mode ? &sq_notice_set : &sq_notice_clear, err);
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, tenant_id);
+    sqlite3_bind_int64(st, 2, agent_id);
+    if (mode)
+        store_sqlite_bind_text(st, 3, mode);
+    return store_sqlite_run_write(c, st, NULL, "agent_notice_set", err);
+}
+
+static int read_notice_count(sqlite3_stmt *st, arena *a, void *p)
+{
+    (void)a;
+    store_agent_notice_count *n = p;
+    n->tenant_id = sqlite3_column_int64(st, 0);
+    n->immediate = sqlite3_column_int(st, 1);
+    n->digest = sqlite3_column_int(st, 2);
+    return 0;
+}
+
+static sq_stmt sq_notice_counts =
+    SQ_STMT("SELECT tenant_id, sum(mode = 'immediate'), sum(mode = 'digest') FROM agent_notices "
+            "GROUP BY tenant_id ORDER BY tenant_id");
+
+static int store_sqlite_notice_counts(store *s, arena *a, store_agent_notice_count **out, size_t *n,
+                                      error *err)
+{
+    *out = NULL;
+    *n = 0;
+    store_sqlite_conn *c = store_sqlite_reader(s, err);
+    if (!c)
+        return -1;
+    sqlite3_stmt *st = store_sqlite_stmt(c, &sq_notice_counts, err);
+    if (!st)
+        return -1;
+    return store_sqlite_read_all(c, st, read_notice_count, a, sizeof **out, (void **)out, n,
+                                 "agent_notice_counts", err);
+}
+
+static sq_stmt sq_notice_watchers = SQ_STMT(
+    "SELECT " SQ_AGENT_COLUMNS " FROM agents WHERE tenant_id = ?1 AND active = 1 AND id "
+    "IN (SELECT agent_id FROM agent_notices WHERE tenant_id = ?1 AND mode = ?2) ORDER BY id");
+
+static int store_sqlite_notice_watchers(store *s, int64_t tenant_id, const char *mode, arena *a,
+                                        store_agent **out, size_t *n, error *err)
+{
+    *out = NULL;
+    *n = 0;
+    store_sqlite_conn *c = store_sqlite_reader(s, err);
+    if (!c)
+        return -1;
+    sqlite3_stmt *st = store_sqlite_stmt(c, &sq_notice_watchers, err);
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, tenant_id);
+    store_sqlite_bind_text(st, 2, mode);
+    void *arr = NULL;
+    size_t count = 0;
+    if (store_sqlite_read_all(c, st, read_agent, a, sizeof(store_agent), &arr, &count,
+                              "agent_notice_watchers", err) != 0 ||
+        list_departments(c, tenant_id, arr, count, a, err) != 0)
+        return -1;
+    *out = arr;
+    *n = count;
+    return 0;
+}
+
+static int read_new_request(sqlite3_stmt *st, arena *a, void *p)
+{
+    store_new_request *r = p;
+    int oom = 0;
+    r->id = sqlite3_column_int64(st, 0);
+    r->reference = store_sqlite_col_text(st, 1, a, &oom);
+    r->procedure_id = sqlite3_column_int64(st, 2);
+    r->department_id = sqlite3_column_int64(st, 3);
+    r->channel = store_sqlite_col_text(st, 4, a, &oom);
+    r->created_at = sqlite3_column_int64(st, 5);
+    return oom ? -1 : 0;
+}
+
+/* Walks requests_created (tenant_id, created_at DESC, id DESC) over the window. Merged
+ * requests are left out: the request they joined is the one to read. */
+static sq_stmt sq_new_requests =
+    SQ_STMT("SELECT id, reference, procedure_id, department_id, channel, created_at FROM requests "
+            "WHERE tenant_id = ?1 AND created_at >= ?2 AND created_at < ?3 AND merged_into IS NULL "
+            "ORDER BY created_at, id LIMIT ?4");
+
+static int store_sqlite_new_requests(store *s, int64_t tenant_id, int64_t from, int64_t to,
+                                     size_t limit, arena *a, store_new_request **out, size_t *n,
+                                     int *more, error *err)
+{
+    *out = NULL;
+    *n = 0;
+    *more = 0;
+    if (limit == 0 || limit > 100000)
+        return error_set(err, ERR_INVALID_ARG, "limit", "limit must be 1 to 100000");
+    store_sqlite_conn *c = store_sqlite_reader(s, err);
+    if (!c)
+        return -1;
+    sqlite3_stmt *st = store_sqlite_stmt(c, &sq_new_requests, err);
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, tenant_id);
+    sqlite3_bind_int64(st, 2, from);
+    sqlite3_bind_int64(st, 3, to);
+    sqlite3_bind_int64(st, 4, (int64_t)limit + 1);
+    if (store_sqlite_read_all(c, st, read_new_request, a, sizeof **out, (void **)out, n,
+                              "new_requests", err) != 0)
+        return -1;
+    if (*n > limit) {
+        *n = limit;
+        *more = 1;
+    }
+    return 0;
+}
+
+const store_agent_notices_ops store_sqlite_agent_notices_ops = {
+    .get = store_sqlite_notice_get,
+    .tx_set = store_sqlite_tx_notice_set,
+    .counts = store_sqlite_notice_counts,
+    .watchers = store_sqlite_notice_watchers,
+    .new_requests = store_sqlite_new_requests,
+};

@@ -445,13 +445,36 @@ static sq_stmt sq_procedure_version_add = SQ_STMT(
     "?2 AND definition = coalesce(?3, '[]') AND version = (SELECT max(version) FROM "
     "procedure_versions WHERE procedure_id = ?2))");
 
+/* The latest version of a procedure's form, by its code (0: none, or no such procedure). */
+static sq_stmt sq_procedure_latest_version = SQ_STMT(
+    "SELECT coalesce(max(v.version), 0) FROM procedure_versions v JOIN procedures p ON p.id = "
+    "v.procedure_id WHERE p.tenant_id = ?1 AND p.code = ?2");
+
 static int store_sqlite_tx_procedure_upsert(store *s, const store_procedure *p, int64_t *id_out,
                                             error *err)
 {
     store_sqlite_conn *c = store_sqlite_writer(s, err);
     if (!c)
         return -1;
-    sqlite3_stmt *st = store_sqlite_stmt(c, &sq_procedure_upsert, err);
+    sqlite3_stmt *st;
+    if (p->seen_form_version > 0) {
+        /* Checked in the write's own transaction: no save can slip in between. */
+        st = store_sqlite_stmt(c, &sq_procedure_latest_version, err);
+        if (!st)
+            return -1;
+        sqlite3_bind_int64(st, 1, p->tenant_id);
+        store_sqlite_bind_text(st, 2, p->code);
+        int64_t latest = 0;
+        int found = 0;
+        if (store_sqlite_read_one(c, st, store_sqlite_read_int64, NULL, &latest, &found,
+                                  "procedure_latest_version", err) != 0)
+            return -1;
+        if (latest != p->seen_form_version)
+            return error_set(err, ERR_CONFLICT, "version",
+                             "the form is at version %lld, the editor showed version %d",
+                             (long long)latest, p->seen_form_version);
+    }
+    st = store_sqlite_stmt(c, &sq_procedure_upsert, err);
     if (!st)
         return -1;
     sqlite3_bind_int64(st, 1, p->tenant_id);
@@ -497,11 +520,13 @@ static int store_sqlite_tx_procedure_upsert(store *s, const store_procedure *p, 
 }
 
 static sq_stmt sq_procedure_versions =
-    SQ_STMT("SELECT procedure_id, version, NULL, created_at, created_by, summary FROM "
-            "procedure_versions WHERE tenant_id = ?1 AND procedure_id = ?2 ORDER BY version DESC");
+    SQ_STMT("SELECT procedure_id, version, NULL, created_at, created_by, summary, (SELECT "
+            "count(*) FROM requests r WHERE r.procedure_id = v.procedure_id AND "
+            "r.procedure_version = v.version) FROM procedure_versions v WHERE tenant_id = ?1 AND "
+            "procedure_id = ?2 ORDER BY version DESC");
 
 static sq_stmt sq_procedure_version_get =
-    SQ_STMT("SELECT procedure_id, version, definition, created_at, created_by, summary FROM "
+    SQ_STMT("SELECT procedure_id, version, definition, created_at, created_by, summary, 0 FROM "
             "procedure_versions WHERE tenant_id = ?1 AND procedure_id = ?2 AND version = ?3");
 
 static int read_procedure_version(sqlite3_stmt *st, arena *a, void *q)
@@ -514,6 +539,7 @@ static int read_procedure_version(sqlite3_stmt *st, arena *a, void *q)
     v->created_at = sqlite3_column_int64(st, 3);
     v->created_by = store_sqlite_col_text(st, 4, a, &oom);
     v->summary = store_sqlite_col_text(st, 5, a, &oom);
+    v->requests = sqlite3_column_int64(st, 6);
     return oom ? -1 : 0;
 }
 

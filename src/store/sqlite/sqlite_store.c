@@ -97,6 +97,7 @@ static void configure_sqlite_once(void)
     sqlite_ops.sessions = store_sqlite_sessions_ops;
     sqlite_ops.tokens = store_sqlite_tokens_ops;
     sqlite_ops.agents = store_sqlite_agents_ops;
+    sqlite_ops.agent_notices = store_sqlite_agent_notices_ops;
     sqlite_ops.saved_filters = store_sqlite_saved_filters_ops;
     sqlite_ops.reply_templates = store_sqlite_reply_templates_ops;
     sqlite_ops.apikeys = store_sqlite_apikeys_ops;

@@ -11,6 +11,8 @@
 
 /* /agent/connexion, /agent/connexion/code, /agent/totp, /agent/deconnexion (bo_auth.c). */
 extern const http_route bo_auth_routes[];
+/* /agent/notifications: an agent's choice of new-request notices (bo_notices.c). */
+extern const http_route bo_notices_routes[];
 /* The administration, one table per thing administered: /agent/admin, the overview
  * (bo_admin_common.c); /agent/admin/services, the departments (bo_admin_departments.c);
  * /agent/admin/agents (bo_admin_agents.c); /agent/admin/demarches, the procedures
@@ -22,6 +24,7 @@ extern const http_route bo_admin_overview_routes[];
 extern const http_route bo_admin_department_routes[];
 extern const http_route bo_admin_agent_routes[];
 extern const http_route bo_admin_procedure_routes[];
+extern const http_route bo_admin_form_builder_routes[];
 extern const http_route bo_admin_key_routes[];
 extern const http_route bo_admin_mail_in_routes[];
 extern const http_route bo_admin_webhook_routes[];

@@ -21,6 +21,7 @@
 #include "present/icons.h"
 #include "web/backoffice/backoffice.h"
 #include "web/backoffice/bo_admin_common.h"
+#include "web/backoffice/bo_form_def.h"
 #include "web/backoffice/bo_work.h"
 #include "util/log.h"
 #include "web/form_field.h"
@@ -132,43 +133,10 @@ static const char *fill(bo_page *p, const char *pattern, const char *const *name
     return present_subst(p->rq->arena, pattern, names, values, n);
 }
 
-/* Checks the questions' JSON as core will (attrs_check) and, when it is not valid, puts on p
- * the message that says what to change and where: the question by its rank and code, the
- * value by its rank. 0 when valid. */
+/* The questions' JSON checked as core will, its problem on the field "attributes". */
 static int attributes_check(bo_page *p, const char *json)
 {
-    attrs_problem pb;
-    if (attrs_check(json, &pb) == 0)
-        return 0;
-    char n[24], v[24], max[24], line[24], column[24];
-    snprintf(n, sizeof n, "%zu", pb.item);
-    snprintf(v, sizeof v, "%zu", pb.value);
-    snprintf(max, sizeof max, "%d", pb.max);
-    snprintf(line, sizeof line, "%d", pb.line);
-    snprintf(column, sizeof column, "%d", pb.column);
-    const char *at = "";
-    if (pb.item > 0) {
-        const char *const qn[] = {"n", "code"};
-        const char *const qv[] = {n, pb.code};
-        at = fill(p,
-                  bo_page_str(p, pb.code[0] ? "admin.procedure.attrs_error.at_question_code"
-                                            : "admin.procedure.attrs_error.at_question"),
-                  qn, qv, 2);
-    }
-    if (pb.value > 0) {
-        const char *const vn[] = {"question", "v"};
-        const char *const vv[] = {at, v};
-        at = fill(p, bo_page_str(p, "admin.procedure.attrs_error.at_value"), vn, vv, 2);
-    }
-    const char *key =
-        arena_printf(p->rq->arena, "admin.procedure.attrs_error.%s", attrs_problem_name(pb.kind));
-    const char *const names[] = {"at", "member", "max", "line", "column"};
-    const char *const values[] = {at, pb.member, max, line, column};
-    const char *what = fill(p, bo_page_str(p, key), names, values, 5);
-    bo_page_error(p, "attributes",
-                  arena_printf(p->rq->arena, "%s %s",
-                               bo_page_str(p, "admin.procedure.error_attributes"), what));
-    return -1;
+    return bo_form_def_check(p, json, "attributes", NULL);
 }
 
 /* The collectivité's workflows for the editor's select, the one in values.workflow selected
@@ -381,32 +349,6 @@ static void procedure_get(http_req *rq)
     procedure_render(&p, 200, 0, dept);
 }
 
-/* The preview of a valid definition (json) below the editor: every question, the ones a
- * condition hides too, as the portal's form first draws it (web/form_field.h), with a note
- * saying when a conditional one shows. */
-static void preview_values(bo_page *p, const char *json)
-{
-    http_req *rq = p->rq;
-    attr_def *defs;
-    size_t n;
-    error err;
-    if (attrs_parse_definitions(rq->arena, json, &defs, &n, &err) != 0) {
-        log_error("admin: preview of a definition attrs_check took: %s", err.detail);
-        return;
-    }
-    json_t *fields = json_array();
-    for (size_t i = 0; i < n; i++) {
-        json_t *o = form_field_of(rq->arena, &defs[i], rq->lang);
-        present_set_str_opt(o, "show_if_note",
-                            form_field_condition_note(rq->arena, rq->present, rq->lang, defs, n,
-                                                      &defs[i], "admin.procedure.preview_show_if"));
-        json_array_append_new(fields, o);
-    }
-    bo_page_set(p, "has_preview", json_true());
-    bo_page_set(p, "preview_empty", json_boolean(n == 0));
-    bo_page_set(p, "preview", fields);
-}
-
 /* Fills the editor again with what was typed (errors on p already), answering status. */
 static void procedure_refill_as(bo_page *p, const form *f, const char *code, int status)
 {
@@ -552,7 +494,8 @@ static void procedure_save(http_req *rq, const char *code)
         /* «Prévisualiser»: nothing saved, the editor again with what was typed, and below it
          * the form as citizens would see it when its definition is valid. */
         if (attributes_ok)
-            preview_values(&p, r.attributes);
+            bo_form_def_preview(&p, r.attributes);
+        bo_page_set(&p, "previewing", json_true()); /* the JSON editor stays unfolded */
         procedure_refill_as(&p, &f, code, bo_page_has_errors(&p) ? 400 : 200);
         return;
     }
