@@ -40,7 +40,12 @@ const char *mail_spam_header(const core *c)
 
 static int apply_hold(store *s, void *arg, int64_t *id, error *err)
 {
-    return s->ops->mail_in.tx_held_insert(s, arg, id, err);
+    const store_mail_held *m = arg;
+    return s->ops->mail_in.tx_held_purge(s, m->tenant_id,
+                                         m->received_at - (int64_t)MAIL_HELD_KEEP_DAYS * 86400,
+                                         NULL, err) != 0
+               ? -1
+               : s->ops->mail_in.tx_held_insert(s, m, id, err);
 }
 
 static const change_def hold_change = {"hold", "mail", apply_hold, 0};

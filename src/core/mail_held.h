@@ -26,9 +26,14 @@ int mail_set_spam_header(core *c, const char *header);
 /* That header, "" when none. */
 const char *mail_spam_header(const core *c);
 
+/* Days a held message waits for an administrator: the collectivité's held messages older than
+ * that are deleted as the next one is held (they hold personal data, and spam ages fast). */
+#define MAIL_HELD_KEEP_DAYS 30
+
 /* Holds one message (the system's write: the gateway is no admin): sender, subject (UTF-8,
- * may be "") and the raw bytes, which must stay valid until the outcome. Asynchronous as
- * change_run (core/change.h): cb NULL waits. */
+ * may be "") and the raw bytes, which must stay valid until the outcome; in the same job,
+ * the collectivité's held messages older than MAIL_HELD_KEEP_DAYS are deleted. Asynchronous
+ * as change_run (core/change.h): cb NULL waits. */
 int mail_held_add(core *c, int64_t tenant_id, const char *sender, const char *subject,
                   const char *message, size_t len, core_done_fn cb, void *ctx, error *err);
 /* tenant_id's held messages, newest first, without their bytes (strings in a). */

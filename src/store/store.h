@@ -661,6 +661,8 @@ typedef struct store_mail_in_ops {
                     int *found, error *err);
     /* ERR_NOT_FOUND when absent. */
     int (*tx_held_delete)(store *s, int64_t tenant_id, int64_t id, error *err);
+    /* Deletes a tenant's held messages received before `before`; *n (may be NULL) how many. */
+    int (*tx_held_purge)(store *s, int64_t tenant_id, int64_t before, int64_t *n, error *err);
     /* A tenant's contact addresses, by address. */
     int (*address_list)(store *s, int64_t tenant_id, arena *a, store_mail_address **out, size_t *n,
                         error *err);

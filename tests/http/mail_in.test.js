@@ -151,6 +151,12 @@ test('POST /passerelle/mail', async (t) => {
         }
         assert.deepEqual(counts(srv), before, 'no request, no acknowledgement');
         assert.equal(srv.sql("SELECT count(*) FROM mail_held WHERE sender = 'promo@spam.test'").trim(), '2');
+        /* Held mail older than 30 days goes as the next one is held. */
+        srv.sql("INSERT INTO mail_held (tenant_id, received_at, sender, subject, message) " +
+                "SELECT id, strftime('%s', 'now') - 31 * 86400, 'vieux@spam.test', 'x', X'41' FROM tenants");
+        await post(srv, mail({ from: 'promo@spam.test', subject: 'Encore', headers: 'X-Spam-Flag: YES\r\n' }));
+        assert.equal(srv.sql("SELECT count(*) FROM mail_held WHERE sender = 'vieux@spam.test'").trim(), '0');
+        srv.sql("DELETE FROM mail_held WHERE subject = 'Encore'");
     });
 
     await t.test('the back office folds the quoted history away and names the cited request', async () => {

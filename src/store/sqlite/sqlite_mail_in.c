@@ -109,6 +109,27 @@ static int store_sqlite_tx_held_delete(store *s, int64_t tenant_id, int64_t id, 
     return store_sqlite_run_update(c, st, "mail_held_delete", "held mail", err);
 }
 
+static sq_stmt sq_held_purge =
+    SQ_STMT("DELETE FROM mail_held WHERE tenant_id = ?1 AND received_at < ?2");
+
+static int store_sqlite_tx_held_purge(store *s, int64_t tenant_id, int64_t before, int64_t *n,
+                                      error *err)
+{
+    store_sqlite_conn *c = store_sqlite_writer(s, err);
+    if (!c)
+        return -1;
+    sqlite3_stmt *st = store_sqlite_stmt(c, &sq_held_purge, err);
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, tenant_id);
+    sqlite3_bind_int64(st, 2, before);
+    if (store_sqlite_run_write(c, st, NULL, "mail_held_purge", err) != 0)
+        return -1;
+    if (n)
+        *n = sqlite3_changes(c->db);
+    return 0;
+}
+
 static int read_address(sqlite3_stmt *st, arena *a, void *p)
 {
     store_mail_address *m = p;
@@ -184,6 +205,7 @@ const store_mail_in_ops store_sqlite_mail_in_ops = {
     .held_list = store_sqlite_held_list,
     .held_get = store_sqlite_held_get,
     .tx_held_delete = store_sqlite_tx_held_delete,
+    .tx_held_purge = store_sqlite_tx_held_purge,
     .address_list = store_sqlite_address_list,
     .tx_address_set = store_sqlite_tx_address_set,
     .tx_address_delete = store_sqlite_tx_address_delete,
