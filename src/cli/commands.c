@@ -14,8 +14,11 @@
 #include <time.h>
 
 #include "api/open311/open311.h"
+#include "api/gateway/gateway.h"
 #include "api/rest/rest.h"
 #include "cli/address_cmd.h"
+#include "cli/mailgate_cmd.h"
+#include "core/mail_held.h"
 #include "cli/area_cmd.h"
 #include "cli/agent_cmd.h"
 #include "cli/demo.h"
@@ -75,6 +78,10 @@ static const opt_spec serve_opts[] = {
     {"hash-queue", "GUICHET_HASH_QUEUE", OPT_UINT, "16", 0, 1, HASHER_QUEUE_MAX,
      "passwords waiting for a hashing thread at most; beyond, logins answer 503 with "
      "Retry-After (16 at 75 ms each: a login waits at most about 1.2 s per thread)"},
+    {"mail-spam-header", "GUICHET_MAIL_SPAM_HEADER", OPT_STRING, "", 0, 0, 0,
+     "the header the MTA's spam filter sets on spam besides X-Spam-Flag: YES, as \"Name: "
+     "value\" (the value a prefix, any case), e.g. \"X-Spam-Status: Yes\": incoming mail "
+     "carrying it is held for an administrator"},
     {"search-budget-ms", "GUICHET_SEARCH_BUDGET_MS", OPT_UINT, "10", 0, 0, SEARCH_BUDGET_MS_MAX,
      "how long a back-office text search may go on into older years once the newest are "
      "searched; beyond, the page says from which year it searched and offers the years "
@@ -490,6 +497,8 @@ static const http_mount mounts[] = {
     /* The APIs name their collectivité (jurisdiction_id, ?tenant=); static files have none. */
     {"/open311/", open311_routes, open311_write_error, NULL, 1},
     {"/api/", rest_routes, rest_write_error, NULL, 1},
+    /* The mailgate's messages; the key is checked by the route. */
+    {"/passerelle/", gateway_routes, gateway_write_error, NULL, 1},
     {"/static/", web_static_routes, web_write_error, web_admit_form, 1},
     /* Kannel's callbacks: one line of plain text for its log. */
     {"/passerelle/", sms_in_routes, NULL, NULL, 0},
@@ -500,6 +509,7 @@ static const http_mount mounts[] = {
     {"/agent/", bo_admin_procedure_routes, web_write_error, bo_admit, 0},
     {"/agent/", bo_admin_form_builder_routes, web_write_error, bo_admit, 0},
     {"/agent/", bo_admin_key_routes, web_write_error, bo_admit, 0},
+    {"/agent/", bo_admin_mail_in_routes, web_write_error, bo_admit, 0},
     {"/agent/", bo_admin_webhook_routes, web_write_error, bo_admit, 0},
     {"/agent/", bo_admin_mail_routes, web_write_error, bo_admit, 0},
     {"/agent/", bo_admin_sms_routes, web_write_error, bo_admit, 0},
@@ -784,6 +794,13 @@ static int server_start(const opt_values *v, cli_server **out)
     }
     cs->writer_started = 1;
     core_set_search_budget(cs->s.core, (int)opt_uint(v, "search-budget-ms"));
+    if (mail_set_spam_header(cs->s.core, opt_str(v, "mail-spam-header")) != 0) {
+        fprintf(stderr,
+                "guichet serve: --mail-spam-header must be \"Name: value\" (printable "
+                "ASCII, at most %d bytes)\n",
+                MAIL_SPAM_HEADER_MAX);
+        goto fail;
+    }
     if (core_hasher_start(cs->s.core, (unsigned)opt_uint(v, "hash-threads"),
                           (size_t)opt_uint(v, "hash-queue"), &err) != 0) {
         fprintf(stderr, "guichet serve: password hashing: %s\n", err.detail);
@@ -894,6 +911,10 @@ static const command commands[] = {
     {"procedure", "import",
      "check then import procedure definitions (JSON, - for standard input), all or nothing",
      procedure_cmd_import_opts, procedure_cmd_import},
+    {"mailgate", NULL,
+     "hand one e-mail on standard input to the server (the MTA's delivery program; exit 0, 65 "
+     "or 75)",
+     mailgate_cmd_opts, mailgate_cmd_run},
     {NULL, NULL, NULL, NULL, NULL},
 };
 
@@ -940,8 +961,9 @@ int cli_main(int argc, char **argv)
                  c->sub ? c->sub : "");
         opt_values v;
         int r = options_parse(label, c->opts, argc - 1 - words, argv + 1 + words, &v);
+        /* The MTA reads a wrong usage of the mailgate as "try again later" (mailgate_cmd.h). */
         if (r < 0)
-            return 2;
+            return c->run == mailgate_cmd_run ? MAILGATE_EX_TEMPFAIL : 2;
         if (r == 1) {
             printf("usage: %s [options]", label);
             for (const opt_spec *o = c->opts; o->name; o++)

@@ -11,6 +11,7 @@
 #include "core/attachment.h"
 #include "core/catalogue.h"
 #include "core/core.h"
+#include "core/mail_held.h"
 #include "core/hasher.h"
 #include "store/store.h"
 
@@ -27,6 +28,7 @@ struct core {
     attachment_dir uploads;        /* core_config.uploads_dir, opened */
     hasher *hasher;                /* core_hasher_start's pool; NULL: on the caller's thread */
     _Atomic int search_budget_ms;  /* core_set_search_budget (request_search.c) */
+    char mail_spam_header[MAIL_SPAM_HEADER_MAX + 1]; /* mail_set_spam_header (mail_held.c) */
     pthread_mutex_t area_lock;     /* guards areas */
     area_cached *areas;            /* area.c's indexes, one per tenant and kind */
     /* jobs.c: the handlers by kind (registered before the scheduler starts, then only

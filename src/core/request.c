@@ -128,7 +128,10 @@ static int validate_input(const request_input *in, error *err)
     if (in->ch < 0 || in->ch >= CHANNEL_COUNT)
         return error_set(err, ERR_INVALID_ARG, "channel", "unknown channel");
     size_t dmax = in->description_max ? in->description_max : REQUEST_DESCRIPTION_MAX;
-    if (request_check_text(in->description, "description", dmax, 1, err) != 0)
+    if (request_check_text(in->description, "description", dmax, 1, err) != 0 ||
+        request_check_text(in->mail_history, "description", REQUEST_DESCRIPTION_MAX, 1, err) != 0 ||
+        (in->mail_cites && !request_reference_ok(in->mail_cites) &&
+         error_set(err, ERR_INVALID_ARG, "reference", "not a reference") != 0))
         return -1;
     if (in->has_location) {
         if (!isfinite(in->lat) || in->lat < -90 || in->lat > 90)
@@ -189,6 +192,7 @@ typedef struct create_job {
     store_request rec;
     store_event event;
     store_event routed; /* kind NULL: none (the department was chosen, or is the procedure's) */
+    store_event mail[2]; /* the e-mail entrance's internal events; kind NULL: none */
     core_actor who; /* copied: strings in the arena */
     store_agent who_agent;
     int64_t api_key_id;
@@ -278,6 +282,11 @@ static int create_apply(store *s, core_op *op, error *err)
     j->routed.request_id = id;
     if (j->routed.kind && s->ops->events.tx_insert(s, &j->routed, NULL, err) != 0)
         return -1;
+    for (size_t i = 0; i < 2; i++) {
+        j->mail[i].request_id = id;
+        if (j->mail[i].kind && s->ops->events.tx_insert(s, &j->mail[i], NULL, err) != 0)
+            return -1;
+    }
     if (j->idempotency_key &&
         s->ops->idempotency.tx_insert(s, j->rec.tenant_id, j->api_key_id, j->idempotency_key, id,
                                       j->rec.created_at, err) != 0)
@@ -505,6 +514,22 @@ int request_create(core *c, const request_input *in, request_created *out, core_
         j->routed.actor = e->actor;
         j->routed.channel = r->channel;
     }
+    const char *mail_kinds[2] = {"mail_history", "mail_cites"};
+    const char *mail_bodies[2] = {in->mail_history, in->mail_cites};
+    for (size_t i = 0; i < 2; i++) {
+        if (!mail_bodies[i] || !*mail_bodies[i])
+            continue;
+        j->mail[i] = (store_event){.tenant_id = r->tenant_id,
+                                   .created_at = now,
+                                   .kind = mail_kinds[i],
+                                   .actor = e->actor,
+                                   .channel = r->channel,
+                                   .body = arena_strdup(a, mail_bodies[i])};
+        if (!j->mail[i].body) {
+            error_set(err, ERR_INTERNAL, NULL, "out of memory");
+            goto fail;
+        }
+    }
 
     /* Most initial statuses have no action: no copy of the workflow for them. */
     const cat_action *first;
@@ -555,6 +580,17 @@ int request_get(core *c, const cat_tenant *t, const char *reference, arena *a, s
 {
     int found = 0;
     if (c->store->ops->requests.get(c->store, t->rec.id, reference, a, out, &found, err) != 0)
+        return -1;
+    if (!found)
+        return error_set(err, ERR_NOT_FOUND, "reference", "no such request");
+    return 0;
+}
+
+int request_get_by_id(core *c, const cat_tenant *t, int64_t id, arena *a, store_request *out,
+                      error *err)
+{
+    int found = 0;
+    if (c->store->ops->requests.get_by_id(c->store, t->rec.id, id, a, out, &found, err) != 0)
         return -1;
     if (!found)
         return error_set(err, ERR_NOT_FOUND, "reference", "no such request");

@@ -74,6 +74,13 @@ typedef struct request_input {
     /* The department chosen by whoever files it (an agent's intake); 0: the routing rules
      * decide (core/routing.h), and the timeline says which rule did. */
     int64_t department_id;
+    /* The e-mail entrance: the quoted history and signature folded away from the
+     * description, kept as an internal "mail_history" event (the back office shows it
+     * collapsed); and the reference the mail's subject cited when its sender is not that
+     * request's contact, an internal "mail_cites" event for an agent to link them. NULL:
+     * none. */
+    const char *mail_history;
+    const char *mail_cites;
     /* Imports and the demo only: history. 0/NULL for "now" and the defaults. */
     int64_t created_at;
     const char *initial_status;
@@ -107,6 +114,10 @@ int request_reference_ok(const char *s);
 /* The request `reference` of tenant t (strings in a); -1 with ERR_NOT_FOUND when absent. */
 int request_get(core *c, const cat_tenant *t, const char *reference, arena *a,
                 store_request *out, error *err);
+/* The request of id `id` of tenant t (the entrances that find a request by a message about
+ * it: the e-mail gateway); -1 with ERR_NOT_FOUND when absent or of another tenant. */
+int request_get_by_id(core *c, const cat_tenant *t, int64_t id, arena *a, store_request *out,
+                      error *err);
 /* The same as `who` may see it: for an agent, ERR_NOT_FOUND too when the request is outside
  * their scope (perm_can_view), so that an entrance cannot tell it from an unknown one. */
 int request_get_as(core *c, const cat_tenant *t, const core_actor *who, const char *reference,
@@ -343,6 +354,12 @@ int request_code_renew(core *c, const cat_tenant *t, const char *reference, cons
 int request_citizen_message(core *c, const cat_tenant *t, const char *reference,
                             const core_actor *who, const char *body, store_attachment *attachments,
                             size_t n, channel ch, core_done_fn cb, void *ctx, error *err);
+/* The same from the e-mail entrance (channel email): body is the mail's new words, folded
+ * (may be NULL) its quoted history and signature, kept as an internal "mail_history" event
+ * beside the message. Otherwise as request_citizen_message with an anonymous citizen. */
+int request_citizen_mail(core *c, const cat_tenant *t, const char *reference, const char *body,
+                         const char *folded, store_attachment *attachments, size_t n,
+                         core_done_fn cb, void *ctx, error *err);
 /* The citizen's answer to a request waiting for it (its status has an ask_citizen action,
  * core/workflow.h's workflow_ask_citizen): their message and files as a message, then the
  * request moved to the action's return_to with a public status event, and that status's

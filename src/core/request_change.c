@@ -119,7 +119,9 @@ static int citizen_message(store *s, change_job *j, const store_request *r, int6
     if (add_event_id(s, j, r->id, now, "message", 1, NULL, NULL, j->body, &event_id, err) != 0 ||
         (j->n_attachments && attachment_save_tx(s, j->tenant_id, r->id, event_id, j->attachments,
                                                 j->n_attachments, err) != 0) ||
-        (r->merged_into && forward_to_survivor(s, j, r, event_id, now, err) != 0))
+        (r->merged_into && forward_to_survivor(s, j, r, event_id, now, err) != 0) ||
+        (j->folded &&
+         add_event(s, j, r->id, now, "mail_history", 0, NULL, NULL, j->folded, err) != 0))
         return -1;
     return 0;
 }

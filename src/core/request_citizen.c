@@ -59,8 +59,9 @@ static void message_finish(core_op *op, int *rc, error *err)
  * submitted; tracking_url (may be NULL) is the link the actions of a status entered send. */
 static int message_submit(core *c, const cat_tenant *t, const char *reference,
                           const core_actor *who, change_kind kind, const char *body,
-                          store_attachment *attachments, size_t n, const char *tracking_url,
-                          channel ch, core_done_fn cb, void *ctx, error *err)
+                          const char *folded, store_attachment *attachments, size_t n,
+                          const char *tracking_url, channel ch, core_done_fn cb, void *ctx,
+                          error *err)
 {
     if (!citizen_of(who))
         return error_set(err, ERR_FORBIDDEN, NULL, "a citizen's message");
@@ -77,6 +78,7 @@ static int message_submit(core *c, const cat_tenant *t, const char *reference,
     j->uploads = core_uploads(c);
     j->op.finish = message_finish;
     j->body = arena_strdup(&j->op.a, body);
+    j->folded = request_dup_opt(&j->op.a, folded);
     j->env.tracking_url = request_dup_opt(&j->op.a, tracking_url);
     if (n) {
         j->attachments = arena_alloc(&j->op.a, sizeof *j->attachments * n);
@@ -88,7 +90,8 @@ static int message_submit(core *c, const cat_tenant *t, const char *reference,
             request_copy_attachment(&j->op.a, &j->attachments[i], &attachments[i]);
         j->n_attachments = n;
     }
-    if (!j->body || (tracking_url && *tracking_url && !j->env.tracking_url)) {
+    if (!j->body || (tracking_url && *tracking_url && !j->env.tracking_url) ||
+        (folded && *folded && !j->folded)) {
         core_op_free(j);
         return error_set(err, ERR_INTERNAL, NULL, "out of memory");
     }
@@ -99,8 +102,18 @@ int request_citizen_message(core *c, const cat_tenant *t, const char *reference,
                             const core_actor *who, const char *body, store_attachment *attachments,
                             size_t n, channel ch, core_done_fn cb, void *ctx, error *err)
 {
-    return message_submit(c, t, reference, who, CHANGE_MESSAGE, body, attachments, n, NULL, ch, cb,
-                          ctx, err);
+    return message_submit(c, t, reference, who, CHANGE_MESSAGE, body, NULL, attachments, n, NULL,
+                          ch, cb, ctx, err);
+}
+
+int request_citizen_mail(core *c, const cat_tenant *t, const char *reference, const char *body,
+                         const char *folded, store_attachment *attachments, size_t n,
+                         core_done_fn cb, void *ctx, error *err)
+{
+    if (folded && request_check_text(folded, "message", REQUEST_DESCRIPTION_MAX, 1, err) != 0)
+        return -1;
+    return message_submit(c, t, reference, NULL, CHANGE_MESSAGE, body, folded, attachments, n, NULL,
+                          CHANNEL_EMAIL, cb, ctx, err);
 }
 
 int request_citizen_answer(core *c, const cat_tenant *t, const char *reference,
@@ -108,8 +121,8 @@ int request_citizen_answer(core *c, const cat_tenant *t, const char *reference,
                            size_t n, const char *tracking_url, channel ch, core_done_fn cb,
                            void *ctx, error *err)
 {
-    return message_submit(c, t, reference, who, CHANGE_ANSWER, body, attachments, n, tracking_url,
-                          ch, cb, ctx, err);
+    return message_submit(c, t, reference, who, CHANGE_ANSWER, body, NULL, attachments, n,
+                          tracking_url, ch, cb, ctx, err);
 }
 
 int request_rate(core *c, const cat_tenant *t, const char *reference, const core_actor *who,

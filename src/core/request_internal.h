@@ -62,6 +62,7 @@ typedef struct change_job {
     status_env env;
     /* CHANGE_NOTE, CHANGE_MESSAGE, CHANGE_ANSWER, CHANGE_REOPEN, CHANGE_RATE (comment) */
     const char *body;
+    const char *folded; /* CHANGE_MESSAGE by e-mail: the quoted history ("mail_history") */
     int is_public;
     int rating;
     store_attachment *attachments; /* CHANGE_MESSAGE, CHANGE_ANSWER; CHANGE_FIELDS: the

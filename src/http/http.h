@@ -44,6 +44,10 @@ typedef enum http_method {
  * no file. */
 #define HTTP_ROUTE_FILES (1u << 16)
 
+/* Or-ed into a route's methods: its raw body (not a form) may be as long as a form with
+ * files, max_upload × max_files + max_body: the e-mail gateway's messages. */
+#define HTTP_ROUTE_LARGE (1u << 17)
+
 /* One route. Patterns are literal segments and "{}" captures; a last segment may end in
  * ".{fmt}" to capture a format suffix: "/open311/v2/requests/{}.{fmt}". */
 typedef struct http_route {
@@ -217,6 +221,10 @@ typedef struct http_file {
  * others marked HTTP_FILE_TOO_MANY. Empty file inputs (no name, no data) are skipped. */
 int http_form_files(http_req *rq, form *out, http_file **files, size_t *n_files,
                     size_t max_files, error *err);
+
+/* The key of `Authorization: Bearer <key>` (blanks around it trimmed), in rq's arena; NULL
+ * with ERR_UNAUTHORIZED when the header is absent, of another scheme or empty. */
+const char *http_bearer(http_req *rq, error *err);
 
 /* A request cookie, NULL when absent. */
 const char *http_cookie(http_req *rq, const char *name);

@@ -892,6 +892,35 @@ void http_wait_started(http_wait *pub, int rc, const error *err)
     http_wait_done(pub, rc, err);
 }
 
+const char *http_bearer(http_req *rq, error *err)
+{
+    const char *h = http_header(rq, "Authorization");
+    if (!h) {
+        error_set(err, ERR_UNAUTHORIZED, NULL, "send Authorization: Bearer <key>");
+        return NULL;
+    }
+    while (*h == ' ' || *h == '\t')
+        h++;
+    if (strncasecmp(h, "Bearer", 6) != 0 || (h[6] != ' ' && h[6] != '\t')) {
+        error_set(err, ERR_UNAUTHORIZED, NULL, "only the Bearer scheme is accepted");
+        return NULL;
+    }
+    h += 6;
+    while (*h == ' ' || *h == '\t')
+        h++;
+    size_t len = strlen(h);
+    while (len > 0 && (h[len - 1] == ' ' || h[len - 1] == '\t'))
+        len--;
+    if (len == 0) {
+        error_set(err, ERR_UNAUTHORIZED, NULL, "empty key");
+        return NULL;
+    }
+    const char *key = arena_strndup(rq->arena, h, len);
+    if (!key)
+        error_set(err, ERR_INTERNAL, NULL, "out of memory");
+    return key;
+}
+
 const http_wait *http_wait_result(http_req *rq)
 {
     conn_ctx *ctx = rq->priv;
@@ -1070,7 +1099,9 @@ static int prepare_body(conn_ctx *ctx, error *err)
     int files = multipart && (ctx->route->methods & HTTP_ROUTE_FILES);
     /* Every file at its largest, and the text fields: a form within the announced limits
      * is never cut off, so that a file too many or too large is told about on the form. */
-    size_t limit = files ? cfg->max_upload * cfg->max_files + cfg->max_body : cfg->max_body;
+    size_t limit = files || (ctx->route->methods & HTTP_ROUTE_LARGE)
+                       ? cfg->max_upload * cfg->max_files + cfg->max_body
+                       : cfg->max_body;
     ctx->body.max = limit;
     const char *cl = http_header(rq, MHD_HTTP_HEADER_CONTENT_LENGTH);
     if (cl) {

@@ -795,4 +795,22 @@ typedef struct store_request_filter {
     int64_t count_cap;
 } store_request_filter;
 
+/* An e-mail the MTA flagged as spam, held for an agent (core/mail_held.h): personal data. */
+typedef struct store_mail_held {
+    int64_t id;
+    int64_t tenant_id;
+    int64_t received_at;
+    const char *sender;  /* the From address */
+    const char *subject; /* UTF-8, may be "" */
+    const char *message; /* the raw message (any bytes, NUL-terminated copy); NULL in lists */
+    size_t message_len;
+} store_mail_held;
+
+/* A contact address of a collectivité and the procedure a new e-mail to it is filed under. */
+typedef struct store_mail_address {
+    int64_t tenant_id;
+    const char *address; /* lowercased */
+    int64_t procedure_id;
+} store_mail_address;
+
 #endif

@@ -744,6 +744,28 @@ typedef struct store_broadcasts_ops {
                             error *err);
 } store_broadcasts_ops;
 
+/* Incoming e-mail: messages held as spam, and the contact addresses' procedures. */
+typedef struct store_mail_in_ops {
+    int (*tx_held_insert)(store *s, const store_mail_held *m, int64_t *id_out, error *err);
+    /* A tenant's held messages, newest first, without their bytes (message NULL). */
+    int (*held_list)(store *s, int64_t tenant_id, arena *a, store_mail_held **out, size_t *n,
+                     error *err);
+    /* One held message with its bytes; *found 0 when absent or of another tenant. */
+    int (*held_get)(store *s, int64_t tenant_id, int64_t id, arena *a, store_mail_held *out,
+                    int *found, error *err);
+    /* ERR_NOT_FOUND when absent. */
+    int (*tx_held_delete)(store *s, int64_t tenant_id, int64_t id, error *err);
+    /* Deletes a tenant's held messages received before `before`; *n (may be NULL) how many. */
+    int (*tx_held_purge)(store *s, int64_t tenant_id, int64_t before, int64_t *n, error *err);
+    /* A tenant's contact addresses, by address. */
+    int (*address_list)(store *s, int64_t tenant_id, arena *a, store_mail_address **out, size_t *n,
+                        error *err);
+    /* Inserts or replaces the procedure of (tenant, address). */
+    int (*tx_address_set)(store *s, const store_mail_address *m, error *err);
+    /* ERR_NOT_FOUND when absent. */
+    int (*tx_address_delete)(store *s, int64_t tenant_id, const char *address, error *err);
+} store_mail_in_ops;
+
 /* The operation table every backend provides, one sub-table per area (each backend file
  * defines its area's). Only core calls these, and the command line to open a database:
  * pages and dispatchers read records (records.h) through core. Reads may run on any
@@ -781,6 +803,7 @@ typedef struct store_ops {
     store_disposal_ops disposal;
     store_jobs_ops jobs;
     store_broadcasts_ops broadcasts;
+    store_mail_in_ops mail_in;
     store_tx_ops tx;
     /* Outside any job: rewrites what deleted or overwritten rows may have left behind in
      * the file — the full-text index's segments (merged into one) and the write-ahead log

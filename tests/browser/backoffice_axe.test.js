@@ -333,6 +333,34 @@ describe('axe-core: zero WCAG 2.1 A/AA violations on every back-office page', ()
         srv.sql(`UPDATE requests SET letter_due = 0 WHERE reference = '${req.reference}';`);
     });
 
+    it('admin: «Courriels reçus» with held mail and addresses, at 1280 and 390 px, and with an error', async () => {
+        const r = await fetch(`${srv.url}/passerelle/mail`, {
+            method: 'POST',
+            headers: { 'Content-Type': 'message/rfc822', Authorization: `Bearer ${srv.keys.gateway}` },
+            body: 'From: Promo <promo.axe@spam.test>\r\nX-Spam-Flag: YES\r\nSubject: Une offre exceptionnelle pour votre commune\r\n\r\nGagnez\r\n',
+        });
+        assert.equal(r.status, 200);
+        srv.sql(`INSERT INTO mail_addresses (tenant_id, address, procedure_id)
+                 SELECT tenant_id, 'etat-civil.tres-longue-adresse@ville-demo.test', id FROM procedures
+                 WHERE code = 'question-generale'`);
+        await go(page, '/agent/admin/courriels');
+        assert.ok(await page.locator('main table tbody tr').count() >= 2, 'held mail and an address listed');
+        await check(page, 'admin «Courriels reçus»');
+        await page.setViewportSize({ width: 390, height: 844 });
+        try {
+            await go(page, '/agent/admin/courriels');
+            await check(page, 'admin «Courriels reçus» at 390 px');
+            assert.equal(await page.evaluate(() => document.documentElement.scrollWidth > document.documentElement.clientWidth),
+                         false, 'no horizontal scroll at 390 px');
+        } finally {
+            await page.setViewportSize({ width: 1280, height: 900 });
+        }
+        [last] = await Promise.all([page.waitForNavigation({ waitUntil: 'load' }),
+                                    page.locator('main form[action^="/agent/admin/courriels/adresses"]:not([action*="retirer"]) button[type=submit]').click()]);
+        assert.equal(last.status(), 400);
+        await check(page, 'admin «Courriels reçus» with an error');
+    });
+
     it('admin: the SMS gateway page with its errors, without sideways scroll at 390 px', async () => {
         await go(page, '/agent/admin/sms');
         [last] = await Promise.all([page.waitForNavigation({ waitUntil: 'load' }),

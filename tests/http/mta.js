@@ -10,6 +10,8 @@
  *   const [m] = await mta.waitFor((m) => m.to === 'camille@exemple.test');
  *   m.subject, m.text, m.html, m.headers.get('message-id')
  *   await mta.stop({ keep: true }); await mta.restart(); await mta.stop();
+ *   startMta({ gate: { domain: 'ville-demo.test', program: '/path/to/script' } })
+ *                                            // mail for that domain piped to the program
  *
  * OpenSMTPD must be started as root; mtaAvailable() says whether this machine can.
  */
@@ -216,7 +218,8 @@ async function startMta(opts = {}) {
 
     const spawnMta = async () => {
         const fd = fs.openSync(logPath, 'a');
-        child = spawn(SCRIPT, [dir, String(port)], { stdio: ['ignore', fd, fd] });
+        const gate = opts.gate ? [opts.gate.domain, opts.gate.program] : [];
+        child = spawn(SCRIPT, [dir, String(port), ...gate], { stdio: ['ignore', fd, fd] });
         fs.closeSync(fd);
         live.add(child);
         const me = child;

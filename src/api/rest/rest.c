@@ -7,6 +7,8 @@
  */
 #include "api/rest/rest.h"
 
+#include "api/json_error.h"
+
 #include <inttypes.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -49,27 +51,7 @@ typedef struct rest_state {
 
 void rest_write_error(http_req *rq, const error *e)
 {
-    err_code code = e->code;
-    if (code <= ERR_NONE || code >= ERR_COUNT)
-        code = ERR_INTERNAL;
-    buf_reset(&rq->out);
-    jsonw w;
-    jsonw_init(&w, &rq->out);
-    jsonw_object_begin(&w, NULL);
-    jsonw_object_begin(&w, "error");
-    jsonw_string(&w, "code", err_name(code));
-    jsonw_string(&w, "message", err_message(code, rq->lang));
-    if (e->arg[0])
-        jsonw_string(&w, "argument", e->arg);
-    /* A client's mistake is explained; our own failures (5xx) say only the generic sentence:
-     * their detail (a store operation, SQLite's words) is for the log. */
-    if (e->detail[0] && err_http_status(code) < 500)
-        jsonw_string(&w, "detail", e->detail);
-    jsonw_object_end(&w);
-    jsonw_object_end(&w);
-    if (code == ERR_UNAUTHORIZED)
-        http_add_header(rq, "WWW-Authenticate", "Bearer realm=\"guichet\"");
-    http_respond(rq, err_http_status(code), JSON_CTYPE);
+    api_write_json_error(rq, e);
 }
 
 /* Errors go through the server, which adds Retry-After to 503s and logs internal errors
@@ -867,24 +849,9 @@ static int resolve_tenant(http_req *rq, rest_state *st, error *err)
 /* Authorization: Bearer <key>, of scope "api" for the tenant. */
 static int authenticate(http_req *rq, rest_state *st, error *err)
 {
-    const char *h = http_header(rq, "Authorization");
-    if (!h)
-        return error_set(err, ERR_UNAUTHORIZED, NULL, "send Authorization: Bearer <api key>");
-    while (*h == ' ' || *h == '\t')
-        h++;
-    if (strncasecmp(h, "Bearer", 6) != 0 || (h[6] != ' ' && h[6] != '\t'))
-        return error_set(err, ERR_UNAUTHORIZED, NULL, "only the Bearer scheme is accepted");
-    h += 6;
-    while (*h == ' ' || *h == '\t')
-        h++;
-    size_t len = strlen(h);
-    while (len > 0 && (h[len - 1] == ' ' || h[len - 1] == '\t'))
-        len--;
-    if (len == 0)
-        return error_set(err, ERR_UNAUTHORIZED, NULL, "empty key");
-    const char *key = arena_strndup(rq->arena, h, len);
+    const char *key = http_bearer(rq, err);
     if (!key)
-        return error_set(err, ERR_INTERNAL, NULL, "out of memory");
+        return -1;
     if (apikey_authenticate(rq->core, st->tenant->rec.id, key, SCOPE_API, rq->arena, &st->key,
                             err) != 0)
         return -1;

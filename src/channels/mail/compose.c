@@ -21,6 +21,11 @@ static void gmime_setup(void)
     g_mime_init();
 }
 
+void mail_gmime_init(void)
+{
+    pthread_once(&gmime_once, gmime_setup);
+}
+
 int64_t mail_backoff(int attempts, int base_s, int max_s)
 {
     if (attempts < 1)

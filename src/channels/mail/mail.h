@@ -64,6 +64,10 @@ int64_t mail_backoff(int attempts, int base_s, int max_s);
  * same escaping engine as the HTML part and must read as plain text. */
 void mail_unescape_text(char *s);
 
+/* Initialises GMime once per process (g_mime_init is not thread-safe): before any use of it
+ * outside mail_compose, which calls it itself (the incoming mail's parser). */
+void mail_gmime_init(void);
+
 /* ---- rendering (templates/mail/NAME.txt and NAME.html, strings "mail.*") ---- */
 
 /* The context of a mail template: a deep copy of params (an object, or NULL) plus

@@ -1470,6 +1470,26 @@ static const char migration_37[] =
     "  PRIMARY KEY (tenant_id, phone)\n"
     ") STRICT, WITHOUT ROWID;\n";
 
+/* Version 38: incoming e-mail (issue 14). Mail the MTA flagged as spam waits in mail_held for
+ * an agent to accept or delete it (the raw message, bounded by the gateway's limit); a
+ * collectivité's contact addresses may each file new mail under their own procedure. */
+static const char migration_38[] =
+    "CREATE TABLE mail_held (\n"
+    "  id INTEGER PRIMARY KEY,\n"
+    "  tenant_id INTEGER NOT NULL REFERENCES tenants (id),\n"
+    "  received_at INTEGER NOT NULL,\n"
+    "  sender TEXT NOT NULL,\n"
+    "  subject TEXT NOT NULL,\n"
+    "  message BLOB NOT NULL\n"
+    ") STRICT;\n"
+    "CREATE INDEX mail_held_tenant ON mail_held (tenant_id, received_at);\n"
+    "CREATE TABLE mail_addresses (\n"
+    "  tenant_id INTEGER NOT NULL REFERENCES tenants (id),\n"
+    "  address TEXT NOT NULL,\n"
+    "  procedure_id INTEGER NOT NULL REFERENCES procedures (id),\n"
+    "  PRIMARY KEY (tenant_id, address)\n"
+    ") STRICT;\n";
+
 /* Indexed by version - 1. */
 const char *const store_sqlite_migrations[] = {
     migration_1,  migration_2,  migration_3,  migration_4,  migration_5,  migration_6,
@@ -1478,6 +1498,6 @@ const char *const store_sqlite_migrations[] = {
     migration_19, migration_20, migration_21, migration_22, migration_23, migration_24,
     migration_25, migration_26, migration_27, migration_28, migration_29, migration_30,
     migration_31, migration_32, migration_33, migration_34, migration_35,
-    migration_36, migration_37};
+    migration_36, migration_37, migration_38};
 const int store_sqlite_migration_count =
     (int)(sizeof store_sqlite_migrations / sizeof store_sqlite_migrations[0]);

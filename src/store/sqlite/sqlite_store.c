@@ -115,6 +115,7 @@ static void configure_sqlite_once(void)
     sqlite_ops.disposal = store_sqlite_disposal_ops;
     sqlite_ops.jobs = store_sqlite_jobs_ops;
     sqlite_ops.broadcasts = store_sqlite_broadcasts_ops;
+    sqlite_ops.mail_in = store_sqlite_mail_in_ops;
     sqlite_ops.tx = store_sqlite_tx_ops;
     sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
     sqlite3_initialize();

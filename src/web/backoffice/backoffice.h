@@ -26,6 +26,7 @@ extern const http_route bo_admin_agent_routes[];
 extern const http_route bo_admin_procedure_routes[];
 extern const http_route bo_admin_form_builder_routes[];
 extern const http_route bo_admin_key_routes[];
+extern const http_route bo_admin_mail_in_routes[];
 extern const http_route bo_admin_webhook_routes[];
 extern const http_route bo_admin_mail_routes[];
 extern const http_route bo_admin_sms_routes[];

@@ -24,6 +24,7 @@ static const struct {
     {"/agent/admin/routage", "admin.tabs.routing"},
     {"/agent/admin/workflows", "admin.tabs.workflows"},
     {"/agent/admin/cles", "admin.tabs.apikeys"},
+    {"/agent/admin/courriels", "admin.tabs.mail_in"},
     {"/agent/admin/webhooks", "admin.tabs.webhooks"},
     {"/agent/admin/messagerie", "admin.tabs.mail"},
     {"/agent/admin/sms", "admin.tabs.sms"},

@@ -264,6 +264,9 @@ static json_t *event_json(http_req *rq, const cat_tenant *t, const cat_procedure
     } else if (strcmp(kind, "created") != 0 && strcmp(kind, ROUTING_EVENT_RULE) != 0 && !coded) {
         json_object_set_new(o, "paragraphs", present_paragraphs(e->body));
     }
+    /* The quoted history and signature an e-mail carried: kept, folded away. */
+    if (strcmp(kind, "mail_history") == 0)
+        json_object_set_new(o, "folded", json_true());
     return o;
 }
 

@@ -1,0 +1,138 @@
+/*
+ * gateway — POST /passerelle/mail (gateway.h): the tenant (Host or ?tenant=), the "gateway"
+ * key, the body checked as a message/rfc822 of bounded size, parsed (channels/mail/inbound)
+ * and routed; the connection waits for the write, then answers what became of the mail. The
+ * mailgate maps the answer to the MTA's exit codes: 2xx handled, 400/413/415 a message that
+ * can never be taken, anything else to retry.
+ */
+#include "api/gateway/gateway.h"
+
+#include <string.h>
+#include <strings.h>
+
+#include "api/json_error.h"
+#include "channels/mail/inbound.h"
+#include "core/apikey.h"
+#include "core/mail_held.h"
+#include "util/jsonw.h"
+#include "util/log.h"
+
+#define JSON_CTYPE "application/json; charset=utf-8"
+
+/* What the handler keeps across the write's suspension. */
+typedef struct mail_state {
+    const cat_tenant *tenant;
+    mail_in msg;
+    mail_in_result result;
+} mail_state;
+
+void gateway_write_error(http_req *rq, const error *err)
+{
+    api_write_json_error(rq, err);
+}
+
+static void fail(http_req *rq, err_code code, const char *arg, const char *detail)
+{
+    error e;
+    error_set(&e, code, arg, "%s", detail);
+    http_respond_error(rq, &e);
+}
+
+static void answer(http_req *rq)
+{
+    mail_state *st = rq->user;
+    const mail_in_result *r = &st->result;
+    jsonw w;
+    jsonw_init(&w, &rq->out);
+    jsonw_object_begin(&w, NULL);
+    static const char *const outcomes[] = {"created", "threaded", "dropped", "held"};
+    jsonw_string(&w, "outcome", outcomes[r->outcome]);
+    if (r->outcome == MAIL_IN_CREATED)
+        jsonw_string(&w, "reference", r->created.reference);
+    else if (r->outcome == MAIL_IN_THREADED)
+        jsonw_string(&w, "reference", r->reference);
+    else
+        jsonw_string(&w, "reason", r->reason);
+    jsonw_int(&w, "files_refused", r->files_refused);
+    jsonw_object_end(&w);
+    if (jsonw_finish(&w) != 0) {
+        fail(rq, ERR_INTERNAL, NULL, "response over the output limit");
+        return;
+    }
+    http_respond(rq, r->outcome == MAIL_IN_CREATED ? 201 : 200, JSON_CTYPE);
+}
+
+static void written(http_req *rq)
+{
+    const http_wait *w = http_wait_result(rq);
+    if (w && w->rc != 0) {
+        http_respond_error(rq, &w->err);
+        return;
+    }
+    answer(rq);
+}
+
+static const cat_tenant *tenant_of(http_req *rq, error *err)
+{
+    const char *slug = form_get(&rq->query, "tenant");
+    if (slug) {
+        const cat_tenant *t = catalogue_tenant_by_slug(rq->cat, slug);
+        if (!t)
+            error_set(err, ERR_NOT_FOUND, "tenant", "unknown tenant");
+        return t;
+    }
+    if (!rq->host_tenant)
+        error_set(err, ERR_MISSING_ARG, "tenant",
+                  "this server holds several tenants: add ?tenant=SLUG");
+    return rq->host_tenant;
+}
+
+static void route_mail(http_req *rq)
+{
+    error err;
+    error_clear(&err);
+    mail_state *st = arena_alloc(rq->arena, sizeof *st);
+    if (!st) {
+        fail(rq, ERR_INTERNAL, NULL, "out of memory");
+        return;
+    }
+    memset(st, 0, sizeof *st);
+    rq->user = st;
+    store_apikey key;
+    const char *secret = NULL;
+    if (!(st->tenant = tenant_of(rq, &err)) || !(secret = http_bearer(rq, &err)) ||
+        apikey_authenticate(rq->core, st->tenant->rec.id, secret, SCOPE_GATEWAY, rq->arena, &key,
+                            &err) != 0 ||
+        http_ratelimit_key(rq, key.id, &err) != 0) {
+        http_respond_error(rq, &err);
+        return;
+    }
+    const char *ct = http_header(rq, "Content-Type");
+    if (!ct || strncasecmp(ct, "message/rfc822", 14) != 0 ||
+        (ct[14] != '\0' && ct[14] != ';' && ct[14] != ' ')) {
+        fail(rq, ERR_UNSUPPORTED, "Content-Type", "send the e-mail as message/rfc822");
+        return;
+    }
+    if (!rq->body || rq->body_len == 0) {
+        fail(rq, ERR_MISSING_ARG, "message", "the body holds no e-mail");
+        return;
+    }
+    mail_in_config cfg = {.spam_header = mail_spam_header(rq->core)};
+    if (mail_in_parse(rq->body, rq->body_len, &cfg, rq->arena, &st->msg, &err) != 0) {
+        log_info("mail in: refused (%s: %s)", err_name(err.code), err.detail);
+        http_respond_error(rq, &err);
+        return;
+    }
+    http_wait *w = http_wait_begin(rq, written);
+    int rc = mail_in_route(rq->core, st->tenant, &st->msg, http_base_url(rq, st->tenant), rq->arena,
+                           &st->result, http_wait_done, w, &err);
+    if (rc == 1) /* nothing to write: answer at once */
+        http_wait_done(w, 0, NULL);
+    else
+        http_wait_started(w, rc, &err);
+}
+
+const http_route gateway_routes[] = {
+    {HTTP_POST | HTTP_ROUTE_LARGE, "/passerelle/mail", route_mail},
+    {0, NULL, NULL},
+};

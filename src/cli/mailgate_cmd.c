@@ -1,0 +1,189 @@
+/*
+ * mailgate_cmd — `guichet mailgate` (mailgate_cmd.h): standard input read with a bound, one
+ * POST with libcurl, the server's JSON answer turned into one line and the MTA's exit code.
+ * Everything that is not the message's own fault is EX_TEMPFAIL, so that a mistake in the
+ * MTA's set-up delays mail instead of bouncing it to citizens.
+ */
+#include "cli/mailgate_cmd.h"
+
+#include <curl/curl.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "channels/mail/inbound.h"
+#include "cli/file_read.h"
+#include "util/buf.h"
+
+#define KEY_FILE_MAX 256
+#define ANSWER_MAX (64 * 1024)
+#define URL_MAX 2048
+
+const opt_spec mailgate_cmd_opts[] = {
+    {"url", "GUICHET_MAILGATE_URL", OPT_STRING, NULL, 1, 0, 0,
+     "the server's base URL, e.g. https://grc.ville.fr (its host names the collectivité)"},
+    {"key-file", "GUICHET_MAILGATE_KEY_FILE", OPT_STRING, NULL, 1, 0, 0,
+     "file holding a \"gateway\"-scope API key (guichet apikey create --scope gateway)"},
+    {"tenant", NULL, OPT_STRING, NULL, 0, 0, 0,
+     "the collectivité's slug, when the URL's host does not name it"},
+    {"timeout", "GUICHET_MAILGATE_TIMEOUT_S", OPT_UINT, "60", 0, 1, 3600,
+     "seconds the server may take to answer before the message is retried"},
+    {0}};
+
+/* The key, first line of the file without blanks; NULL after a message. */
+/* The key in clear is wiped before its memory goes back. */
+static void key_free(char *k)
+{
+    if (k)
+        explicit_bzero(k, strlen(k));
+    free(k);
+}
+
+static char *read_key(const char *path)
+{
+    size_t len = 0;
+    int too_large = 0;
+    char *k = cli_file_read("guichet mailgate", path, KEY_FILE_MAX, &len, &too_large);
+    if (!k) {
+        printf("guichet mailgate: cannot read the key file %s (try again later)\n", path);
+        return NULL;
+    }
+    size_t start = strspn(k, " \t\r\n");
+    size_t n = strcspn(k + start, " \t\r\n");
+    memmove(k, k + start, n);
+    k[n] = '\0';
+    if (n == 0) {
+        printf("guichet mailgate: the key file %s is empty (try again later)\n", path);
+        key_free(k);
+        return NULL;
+    }
+    return k;
+}
+
+static size_t collect(char *data, size_t size, size_t n, void *user)
+{
+    buf *b = user;
+    return buf_append(b, data, size * n) == 0 ? size * n : 0;
+}
+
+/* The line and exit code of the server's answer. */
+static int report(long status, const buf *answer)
+{
+    json_error_t jerr;
+    json_t *j = answer->len ? json_loadb(answer->data, answer->len, 0, &jerr) : NULL;
+    int rc;
+    if (status >= 200 && status < 300) {
+        const char *outcome = json_string_value(json_object_get(j, "outcome"));
+        const char *ref = json_string_value(json_object_get(j, "reference"));
+        const char *reason = json_string_value(json_object_get(j, "reason"));
+        if (outcome && strcmp(outcome, "created") == 0 && ref)
+            printf("created %s\n", ref);
+        else if (outcome && strcmp(outcome, "threaded") == 0 && ref)
+            printf("threaded into %s\n", ref);
+        else if (outcome && strcmp(outcome, "held") == 0)
+            printf("held: %s\n", reason ? reason : "(no reason given)");
+        else
+            printf("dropped: %s\n", reason ? reason : "(no reason given)");
+        rc = MAILGATE_EX_OK;
+    } else {
+        json_t *e = json_object_get(j, "error");
+        const char *code = json_string_value(json_object_get(e, "code"));
+        const char *arg = json_string_value(json_object_get(e, "argument"));
+        const char *detail = json_string_value(json_object_get(e, "detail"));
+        /* Only the message's own fault is final; a key, a tenant, a busy server, a
+         * configuration to fix: the MTA keeps the message and tries again. */
+        int final = (status == 400 || status == 413) && arg &&
+                    (strcmp(arg, "message") == 0 || strcmp(arg, "from") == 0);
+        printf("%s: HTTP %ld %s%s%s%s%s\n", final ? "refused" : "not taken, will retry", status,
+               code ? code : "", arg ? " " : "", arg ? arg : "", detail ? ": " : "",
+               detail ? detail : "");
+        rc = final ? MAILGATE_EX_DATAERR : MAILGATE_EX_TEMPFAIL;
+    }
+    json_decref(j);
+    return rc;
+}
+
+int mailgate_cmd_run(const opt_values *v)
+{
+    const char *base = opt_str(v, "url");
+    const char *tenant = opt_str(v, "tenant");
+    size_t blen = strlen(base);
+    while (blen > 0 && base[blen - 1] == '/')
+        blen--;
+    if (blen == 0 || blen > URL_MAX ||
+        (strncmp(base, "http://", 7) != 0 && strncmp(base, "https://", 8) != 0)) {
+        printf("guichet mailgate: --url must be an http:// or https:// URL (try again later)\n");
+        return MAILGATE_EX_TEMPFAIL;
+    }
+    char *key = read_key(opt_str(v, "key-file"));
+    if (!key)
+        return MAILGATE_EX_TEMPFAIL;
+    size_t len = 0;
+    int too_large = 0;
+    char *msg = cli_file_read("guichet mailgate", "-", MAIL_IN_MAX_BYTES, &len, &too_large);
+    if (!msg) {
+        free(key);
+        if (too_large) {
+            printf("refused: the message is over %d bytes\n", MAIL_IN_MAX_BYTES);
+            return MAILGATE_EX_DATAERR;
+        }
+        return MAILGATE_EX_TEMPFAIL;
+    }
+    int rc = MAILGATE_EX_TEMPFAIL;
+    CURL *h = NULL;
+    struct curl_slist *hdrs = NULL;
+    char *url = NULL, *auth = NULL, *esc = NULL;
+    buf answer;
+    buf_init(&answer, ANSWER_MAX);
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0 || !(h = curl_easy_init())) {
+        printf("guichet mailgate: cannot start libcurl (try again later)\n");
+        goto done;
+    }
+    esc = tenant ? curl_easy_escape(h, tenant, 0) : NULL;
+    if (asprintf(&url, "%.*s/passerelle/mail%s%s", (int)blen, base, esc ? "?tenant=" : "",
+                 esc ? esc : "") < 0 ||
+        asprintf(&auth, "Authorization: Bearer %s", key) < 0) {
+        url = auth = NULL;
+        printf("guichet mailgate: out of memory (try again later)\n");
+        goto done;
+    }
+    struct curl_slist *h1 = curl_slist_append(NULL, "Content-Type: message/rfc822");
+    struct curl_slist *h2 = h1 ? curl_slist_append(h1, auth) : NULL;
+    hdrs = h2 ? curl_slist_append(h2, "Expect:") : NULL;
+    if (!hdrs) {
+        curl_slist_free_all(h2 ? h2 : h1);
+        printf("guichet mailgate: out of memory (try again later)\n");
+        goto done;
+    }
+    curl_easy_setopt(h, CURLOPT_URL, url);
+    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
+    curl_easy_setopt(h, CURLOPT_POSTFIELDS, msg);
+    curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT, (long)opt_uint(v, "timeout"));
+    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 10L);
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, collect);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, &answer);
+    CURLcode cr = curl_easy_perform(h);
+    if (cr != CURLE_OK) {
+        printf("not taken, will retry: %s\n", curl_easy_strerror(cr));
+        goto done;
+    }
+    long status = 0;
+    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+    rc = report(status, &answer);
+done:
+    curl_slist_free_all(hdrs);
+    curl_free(esc);
+    free(url);
+    free(auth);
+    if (h)
+        curl_easy_cleanup(h);
+    buf_free(&answer);
+    key_free(key);
+    free(msg);
+    return rc;
+}

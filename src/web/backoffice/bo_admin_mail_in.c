@@ -1,0 +1,227 @@
+/*
+ * bo_admin_mail_in — incoming e-mail under /agent/admin/courriels, for admins: the mail the
+ * MTA flagged as spam, held (core/mail_held.h), each with «Accepter» (handled then as any
+ * mail: a request or a reply, acknowledged as usual) and «Supprimer»; and the contact
+ * addresses whose new mail is filed under a procedure of their own (others: «Question
+ * générale»). Writes are core's admin changes; the page waits for them with its connection
+ * suspended, except «Accepter», whose two steps (the mail handled, then its held copy
+ * deleted) run one after the other on this thread: it is rare and an admin's.
+ */
+#include <string.h>
+
+#include "channels/mail/inbound.h"
+#include "core/mail_held.h"
+#include "web/backoffice/backoffice.h"
+#include "web/backoffice/bo_admin_common.h"
+#include "web/web.h"
+
+#define TAB "/agent/admin/courriels"
+
+static void mail_in_render(bo_page *p, int status, const char *procedure)
+{
+    http_req *rq = p->rq;
+    const cat_tenant *t = rq->host_tenant;
+    store_mail_held *held = NULL;
+    store_mail_address *addrs = NULL;
+    size_t n_held = 0, n_addrs = 0;
+    error e;
+    if (mail_held_list(rq->core, t->rec.id, rq->arena, &held, &n_held, &e) != 0 ||
+        mail_address_list(rq->core, t->rec.id, rq->arena, &addrs, &n_addrs, &e) != 0) {
+        bo_page_fail(p, &e);
+        return;
+    }
+    json_t *list = json_array();
+    for (size_t i = 0; i < n_held; i++) {
+        json_t *o = json_object();
+        json_object_set_new(o, "id", json_integer(held[i].id));
+        present_set_str(o, "received", bo_admin_when(rq, held[i].received_at));
+        present_set_str(o, "sender", held[i].sender);
+        present_set_str(o, "subject",
+                        *held[i].subject ? held[i].subject
+                                         : bo_page_str(p, "admin.mail_in.no_subject"));
+        json_array_append_new(list, o);
+    }
+    bo_page_set(p, "held", list);
+    bo_page_set(p, "has_held", json_boolean(n_held > 0));
+    json_t *al = json_array();
+    for (size_t i = 0; i < n_addrs; i++) {
+        const cat_procedure *pr = catalogue_procedure_by_id(t, addrs[i].procedure_id);
+        json_t *o = json_object();
+        present_set_str(o, "address", addrs[i].address);
+        present_set_str(o, "procedure", pr ? web_procedure_name(rq, pr) : "—");
+        json_array_append_new(al, o);
+    }
+    bo_page_set(p, "addresses", al);
+    bo_page_set(p, "has_addresses", json_boolean(n_addrs > 0));
+    json_t *procs = json_array();
+    for (size_t i = 0; i < t->n_procedures; i++) {
+        const cat_procedure *pr = &t->procedures[i];
+        if (!mail_procedure_ok(pr))
+            continue;
+        json_t *o = json_object();
+        present_set_str(o, "value", pr->rec.code);
+        present_set_str(o, "label", web_procedure_name(rq, pr));
+        if (procedure && strcmp(procedure, pr->rec.code) == 0)
+            json_object_set_new(o, "selected", json_true());
+        json_array_append_new(procs, o);
+    }
+    bo_page_set(p, "procedures", procs);
+    bo_page_render(p, status, "agent/admin/mail_in", bo_page_str(p, "admin.mail_in.title"));
+}
+
+static void mail_in_get(http_req *rq)
+{
+    store_agent a;
+    bo_page p;
+    if (bo_admin_page(rq, &a, &p, TAB) != 0)
+        return;
+    mail_in_render(&p, 200, MAIL_IN_PROCEDURE);
+}
+
+/* After a write: back to the page with its notice, or the error. */
+static void written(http_req *rq, const char *done)
+{
+    const http_wait *w = http_wait_result(rq);
+    if (w->rc == 0) {
+        bo_admin_done(rq, TAB, done);
+        return;
+    }
+    if (w->err.code == ERR_NOT_FOUND)
+        bo_not_found(rq);
+    else
+        web_write_error(rq, &w->err);
+}
+
+static void held_deleted(http_req *rq)
+{
+    written(rq, "mail_deleted");
+}
+
+static void held_delete_post(http_req *rq)
+{
+    store_agent a;
+    form f;
+    if (bo_admin_form(rq, &a, &f) != 0)
+        return;
+    int64_t id = bo_admin_id(rq->params[0]);
+    if (!id) {
+        bo_not_found(rq);
+        return;
+    }
+    bo_admin_write *st = bo_admin_write_new(rq, &a, &f, 0);
+    if (!st)
+        return;
+    error e;
+    error_clear(&e);
+    http_wait *w = http_wait_begin(rq, held_deleted);
+    int rc =
+        mail_held_delete_as(rq->core, &st->who, bo_admin_tenant(rq), id, http_wait_done, w, &e);
+    http_wait_started(w, rc, &e);
+}
+
+static void held_accept_post(http_req *rq)
+{
+    store_agent a;
+    form f;
+    if (bo_admin_form(rq, &a, &f) != 0)
+        return;
+    int64_t id = bo_admin_id(rq->params[0]);
+    if (!id) {
+        bo_not_found(rq);
+        return;
+    }
+    const cat_tenant *t = rq->host_tenant;
+    bo_admin_write *st = bo_admin_write_new(rq, &a, &f, 0);
+    if (!st)
+        return;
+    error e;
+    error_clear(&e);
+    store_mail_held held;
+    mail_in m;
+    mail_in_result r;
+    mail_in_config cfg = {.accept_spam = 1};
+    if (mail_held_get(rq->core, t->rec.id, id, rq->arena, &held, &e) != 0) {
+        if (e.code == ERR_NOT_FOUND)
+            bo_not_found(rq);
+        else
+            web_write_error(rq, &e);
+        return;
+    }
+    /* Handled first, deleted after: a failure between the two leaves it held, never lost. */
+    if (mail_in_parse(held.message, held.message_len, &cfg, rq->arena, &m, &e) != 0 ||
+        mail_in_route(rq->core, t, &m, http_base_url(rq, t), rq->arena, &r, NULL, NULL, &e) < 0 ||
+        mail_held_delete_as(rq->core, &st->who, t->rec.id, id, NULL, NULL, &e) != 0) {
+        web_write_error(rq, &e);
+        return;
+    }
+    bo_admin_done(rq, TAB, "mail_accepted");
+}
+
+static void address_written(http_req *rq)
+{
+    bo_admin_write *st = bo_admin_write_of(rq);
+    const http_wait *w = http_wait_result(rq);
+    if (w->rc == 0 || w->err.code != ERR_INVALID_ARG) {
+        written(rq, "mail_address_saved");
+        return;
+    }
+    bo_page p;
+    if (bo_page_start(&p, rq, &st->agent) != 0)
+        return;
+    bo_admin_tabs(&p, TAB);
+    const char *field = strcmp(w->err.arg, "procedure") == 0 ? "procedure" : "address";
+    bo_page_error_key(&p, field,
+                      strcmp(field, "procedure") == 0 ? "admin.mail_in.error_procedure"
+                                                      : "admin.mail_in.error_address");
+    bo_page_value(&p, "address", bo_admin_field(&st->f, "address"));
+    mail_in_render(&p, 400, bo_admin_field(&st->f, "procedure"));
+}
+
+static void address_post(http_req *rq)
+{
+    store_agent a;
+    form f;
+    if (bo_admin_form(rq, &a, &f) != 0)
+        return;
+    bo_admin_write *st = bo_admin_write_new(rq, &a, &f, 0);
+    if (!st)
+        return;
+    error e;
+    error_clear(&e);
+    http_wait *w = http_wait_begin(rq, address_written);
+    int rc =
+        mail_address_set_as(rq->core, &st->who, rq->host_tenant, bo_admin_field(&st->f, "address"),
+                            bo_admin_field(&st->f, "procedure"), http_wait_done, w, &e);
+    http_wait_started(w, rc, &e);
+}
+
+static void address_removed(http_req *rq)
+{
+    written(rq, "mail_address_removed");
+}
+
+static void address_remove_post(http_req *rq)
+{
+    store_agent a;
+    form f;
+    if (bo_admin_form(rq, &a, &f) != 0)
+        return;
+    bo_admin_write *st = bo_admin_write_new(rq, &a, &f, 0);
+    if (!st)
+        return;
+    error e;
+    error_clear(&e);
+    http_wait *w = http_wait_begin(rq, address_removed);
+    int rc = mail_address_delete_as(rq->core, &st->who, bo_admin_tenant(rq),
+                                    bo_admin_field(&st->f, "address"), http_wait_done, w, &e);
+    http_wait_started(w, rc, &e);
+}
+
+const http_route bo_admin_mail_in_routes[] = {
+    {HTTP_GET | HTTP_HEAD, TAB, mail_in_get},
+    {HTTP_POST, TAB "/{}/accepter", held_accept_post},
+    {HTTP_POST, TAB "/{}/supprimer", held_delete_post},
+    {HTTP_POST, TAB "/adresses", address_post},
+    {HTTP_POST, TAB "/adresses/retirer", address_remove_post},
+    {0, NULL, NULL},
+};
