@@ -25,6 +25,7 @@
 #include "util/jsonw.h"
 #include "util/timeutil.h"
 #include "util/utf8.h"
+#include "web/form_field.h"
 
 #define JSON_CTYPE "application/json; charset=utf-8"
 #define LIST_LIMIT_DEFAULT 50
@@ -834,7 +835,7 @@ static void op_workflow(http_req *rq, rest_state *st)
  * read). */
 static void op_callers(http_req *rq, rest_state *st)
 {
-    if (!st->tel) {
+    if (!st->tel || st->tel[strspn(st->tel, " \t")] == '\0') {
         respond_code(rq, ERR_MISSING_ARG, "tel", "the caller's phone number is required");
         return;
     }
@@ -842,6 +843,14 @@ static void op_callers(http_req *rq, rest_state *st)
     error_clear(&err);
     caller_card cc;
     if (caller_lookup(rq->core, st->tenant, &st->who, st->tel, rq->arena, &cc, NULL, &err) != 0) {
+        /* The parameter at fault is tel, and the detail says what is wrong with the number
+         * in the words the forms use (in English, as every detail is). */
+        const char *why = err.code == ERR_INVALID_ARG
+                              ? form_field_phone_refusal(rq->arena, rq->present, LANG_EN, st->tel)
+                              : NULL;
+        if (err.code == ERR_INVALID_ARG)
+            error_set(&err, ERR_INVALID_ARG, "tel", "%s",
+                      why ? why : "the caller's phone number is required");
         http_respond_error(rq, &err);
         return;
     }
