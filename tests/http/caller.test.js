@@ -136,6 +136,9 @@ test('caller lookup: /agent/appel and GET /api/v1/callers', async (t) => {
         const letters = await desk.get('/agent/appel?tel=06%20AB');
         assert.equal(letters.status, 400);
         assert.match(F.unescapeHtml(letters.text), /ne comporte que des chiffres/);
+        const long = await desk.get(`/agent/appel?tel=${'0'.repeat(41)}`);
+        assert.equal(long.status, 400);
+        assert.match(F.unescapeHtml(long.text), /Ce numéro est trop long : 40 caractères au plus/);
     });
 
     await t.test('the page\'s reads are audited: ids of the requests and accounts, never the number', async () => {
