@@ -765,6 +765,9 @@ typedef struct store_request_filter {
      * address matches, case-insensitively. Both 0/NULL: no such filter. */
     int64_t citizen_id;
     const char *citizen_email;
+    /* Only requests whose contact number is this one (E.164, as stored): a caller's requests,
+     * found through requests_phone. NULL: no such filter. */
+    const char *phone;
     int only_public;                   /* only requests shown publicly */
     /* Paging: newest first. Either offset paging (offset) or keyset paging after a cursor
      * (before_created_at, before_id: rows strictly older than that pair). */

@@ -252,6 +252,10 @@ typedef struct store_accounts_ops {
                int *found, error *err);
     int (*find_email)(store *s, int64_t tenant_id, const char *email, arena *a,
                       store_account *out, int *found, error *err);
+    /* The accounts whose phone is `phone` (E.164, as stored), oldest first, at most max:
+     * *out in a, *n of them (several citizens may give one household's number). */
+    int (*find_phone)(store *s, int64_t tenant_id, const char *phone, size_t max, arena *a,
+                      store_account **out, size_t *n, error *err);
     /* ERR_CONFLICT when the e-mail is taken. */
     int (*tx_insert)(store *s, const store_account *acc, int64_t *id_out, error *err);
     /* Rewrites password_hash, display_name, phone, notify, lang, email_verified_at. */

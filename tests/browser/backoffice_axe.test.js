@@ -234,6 +234,20 @@ describe('axe-core: zero WCAG 2.1 A/AA violations on every back-office page', ()
         await check(agentPage, 'new tracking code');
     });
 
+    it('caller lookup: empty, a caller, an unknown number, a refused one', async () => {
+        await go(agentPage, '/agent/appel');
+        await check(agentPage, 'caller lookup (empty)');
+        await go(agentPage, `/agent/appel?tel=${encodeURIComponent(req.phone)}`);
+        assert.ok(await agentPage.locator('#caller-requests').count(), 'the caller\'s requests are listed');
+        await check(agentPage, 'caller lookup (a caller)');
+        await go(agentPage, '/agent/appel?tel=01%2099%2088%2077%2066');
+        assert.ok(await agentPage.locator('#caller-unknown').count(), 'an unknown number is said so');
+        await check(agentPage, 'caller lookup (unknown number)');
+        await go(agentPage, '/agent/appel?tel=06%2012', 400);
+        assert.ok(await agentPage.locator('.error-summary').count(), 'a refused number shows the error summary');
+        await check(agentPage, 'caller lookup (refused number)');
+    });
+
     it('the procedure editor refusing faulty questions, its help unfolded', async () => {
         await go(page, '/agent/admin/demarches/nid-de-poule');
         await page.locator('#attributes-expert > summary').click(); /* the JSON editor is folded */

@@ -301,8 +301,10 @@ function secretsOf(req) {
  * query kept in hidden fields, links to the requested path itself (tabs, pages, the language
  * switch), so that what is left can only come from the database. */
 function withoutEcho(text, path) {
-    /* The search box, and the hidden copies of the query (saving a filter, coming back). */
-    let out = String(text).replace(/<input\b[^>]*\bname="(q|requete|retour)"[^>]*>/g, '');
+    /* The search box, and the hidden copies of the query (saving a filter, coming back); the
+     * caller lookup's number as the agent typed it. */
+    let out = String(text).replace(/<input\b[^>]*\bname="(q|requete|retour)"[^>]*>/g, '')
+        .replace(/<input\b[^>]*\bname="tel" type="tel"[^>]*>/g, '');
     if (path) {
         const p = path.split('?')[0];
         const esc = (x) => x.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');

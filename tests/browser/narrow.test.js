@@ -104,15 +104,17 @@ describe('a 390-pixel phone', () => {
         await wide.context().close();
     });
 
-    it('nor the agents\' pages a field agent opens on a phone: inbox, a request, the field view, intake', async () => {
+    it('nor the agents\' pages a field agent opens on a phone: inbox, a request, the field view, intake, caller lookup', async () => {
         const FB = require('./bo_flows');
         const agent = FB.addAgent(env.srv, { email: 'etroit@ville-demo.test', name: 'Agent Étroit', role: 'agent', departments: ['voirie'] });
         const page = await env.newPage({ viewport: { width: WIDTH, height: 844 } });
         await FB.loginPage(page, env.srv, agent);
         const ref = env.srv.sql("SELECT r.reference FROM requests r JOIN departments d ON d.id = r.department_id WHERE d.code = 'voirie' LIMIT 1").trim();
         assert.ok(ref, 'a voirie request of the demo');
+        const caller = await FB.fileRequest(env.srv, { service: 'nid-de-poule', tag: 'etroit-appel' });
         assert.deepEqual(await overflowing(page, ['/agent/', '/agent/?onglet=service', `/agent/demandes/${ref}`,
-                                                  '/agent/terrain', '/agent/saisie']), []);
+                                                  '/agent/terrain', '/agent/saisie', '/agent/appel',
+                                                  `/agent/appel?tel=${encodeURIComponent(caller.phone)}`]), []);
         await page.context().close();
     });
 

@@ -440,6 +440,18 @@ test('JSON API on the demo commune', async (t) => {
         assertError(await api(srv, 'GET', '/api/v1/procedures/nid-de-poule/workflow', { key: srv.keys.open311 }), 403, 'forbidden');
     });
 
+    await t.test('a caller: the requests of a number, whatever its form (tests/http/caller.test.js has the rest)', async () => {
+        const [ref, phone] = sqlRows(srv, `SELECT reference, phone FROM requests WHERE phone IS NOT NULL
+                                           ORDER BY created_at DESC, id DESC LIMIT 1;`)[0].split('|');
+        const national = phone.startsWith('+33') ? `0${phone.slice(3)}` : phone;
+        const r = await api(srv, 'GET', `/api/v1/callers?tel=${encodeURIComponent(national)}`);
+        assert.equal(r.status, 200, r.text);
+        assert.equal(r.json.phone, phone);
+        assert.equal(r.json.count, sqlNumber(srv, `SELECT count(*) FROM requests WHERE phone = ${q(phone)};`));
+        assert.equal(r.json.requests[0].reference, ref);
+        assertError(await api(srv, 'GET', '/api/v1/callers?tel=12'), 400, 'invalid_argument', 'tel');
+    });
+
     await t.test('notes: public and internal; Open311 shows the public one only', async () => {
         const ref = sqlRows(srv, `SELECT r.reference FROM requests r JOIN procedures p ON p.id = r.procedure_id
                                   WHERE p.open311 = 1 ORDER BY r.id DESC LIMIT 1;`)[0];

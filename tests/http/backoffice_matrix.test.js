@@ -85,6 +85,9 @@ const ROUTES = [
     ['GET', () => '/agent/diffusions', { anon: LOGIN, agentA: NO, agentB: NO, managerA: OK, elected: NO, admin: OK }],
     ['GET', () => '/agent/diffusions/999999', { anon: LOGIN, agentA: NO, agentB: NO, managerA: NF, elected: NO, admin: NF }],
     /* intake and the mobile view */
+    /* the caller lookup: anyone logged in, each seeing the caller's requests of their scope */
+    ['GET', () => '/agent/appel', READ],
+    ['GET', (c) => `/agent/appel?tel=${encodeURIComponent(c.reqA.phone)}`, READ, { listsReq: { agentB: false }, findsReq: ['agentA', 'managerA', 'elected', 'admin'] }],
     ['GET', () => '/agent/saisie', { anon: LOGIN, agentA: OK, agentB: OK, managerA: OK, elected: NO, admin: OK }],
     ['POST', () => '/agent/saisie', { anon: LOGIN, agentA: DONE201, agentB: DONE201, managerA: DONE201, elected: NO, admin: DONE201 },
      { form: (c) => ({ canal: 'counter', demarche: 'nid-de-poule', description: 'Saisi au guichet : un trou devant la mairie.',

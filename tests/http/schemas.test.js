@@ -162,7 +162,7 @@ test('docs/openapi.yaml', async (t) => {
 
     await t.test('every operation has an id and a JSON schema for each answer with a body', () => {
         assert.deepEqual(operations.map((o) => o.operationId).sort(),
-                         ['addNote', 'getRequest', 'getWorkflow', 'listRequests', 'updateRequest']);
+                         ['addNote', 'getCaller', 'getRequest', 'getWorkflow', 'listRequests', 'updateRequest']);
         for (const op of operations) {
             for (const [status, schema] of Object.entries(op.responses)) {
                 assert.ok(schema, `${op.operationId} ${status} declares an application/json schema`);
@@ -227,6 +227,23 @@ test('docs/openapi.yaml', async (t) => {
             ['Workflow', status0({ colour: 'red' }), 'a status member the API does not write'],
             ['Workflow', Object.assign(clone(workflow), { transitions: [{ from: 'submitted', to: 'refused', label: 'x' }] }),
              'a transition without comment_required'],
+        );
+        const caller = {
+            phone: '+33612345678', known: true,
+            contact: { first_name: 'Camille', last_name: null, email: null },
+            accounts: [{ name: null, email: 'camille@example.org', lang: 'fr', notify: 'sms' }],
+            count: 1,
+            requests: [{ reference: '2026-000123', procedure: 'nid-de-poule', procedure_name: 'Nid de poule',
+                         status: 'new', status_label: 'nouvelle', created_at: '2026-03-02T09:14:05+01:00',
+                         closed_at: null, closed: false }],
+        };
+        assert.deepEqual(errorsOf(get('Caller'), caller), []);
+        refused.push(
+            ['Caller', Object.assign(clone(caller), { phone: '06 12 34 56 78' }), 'a number not in E.164'],
+            ['Caller', Object.assign(clone(caller), { accounts: [{ email: 'x@example.org', lang: 'fr', notify: 'fax' }] }),
+             'an account without its name, or with a notice channel guichet does not have'],
+            ['Caller', Object.assign(clone(caller), { requests: [Object.assign(clone(caller.requests[0]), { phone: 'x' })] }),
+             'a request member the API does not write'],
         );
         for (const [schema, data, why] of refused) {
             const fn = typeof schema === 'string' ? get(schema) : schema;

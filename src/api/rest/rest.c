@@ -17,6 +17,7 @@
 
 #include "core/apikey.h"
 #include "core/audit.h"
+#include "core/caller.h"
 #include "core/request.h"
 #include "core/request_public.h"
 #include "core/workflow.h"
@@ -24,6 +25,7 @@
 #include "util/jsonw.h"
 #include "util/timeutil.h"
 #include "util/utf8.h"
+#include "web/form_field.h"
 
 #define JSON_CTYPE "application/json; charset=utf-8"
 #define LIST_LIMIT_DEFAULT 50
@@ -40,6 +42,7 @@ typedef struct rest_state {
     core_actor who; /* the key: core labels its events and audit entries */
     store_request_filter filter;
     size_t limit;
+    const char *tel; /* GET /api/v1/callers: the number as given */
     /* writes */
     request_change change;
     const char *note_body;
@@ -404,6 +407,19 @@ static const query_param list_params[] = {
     {"updated_since", q_updated_since},
     {"limit", q_limit},
     {"cursor", q_cursor},
+};
+
+/* The caller's number, any form: core normalises it and says what is wrong. */
+static int q_tel(http_req *rq, rest_state *st, const char *value, error *err)
+{
+    (void)rq;
+    (void)err;
+    st->tel = value;
+    return 0;
+}
+
+static const query_param caller_params[] = {
+    {"tel", q_tel},
 };
 
 /* Parameters every route accepts: the server reads lang itself, dispatch reads tenant. */
@@ -814,6 +830,75 @@ static void op_workflow(http_req *rq, rest_state *st)
     respond_json(rq, &w, 200);
 }
 
+/* GET /api/v1/callers?tel=…: a telephony system's screen-pop. The caller's contact card and
+ * their requests in the collectivité, most recent first (core/caller.h, which audits the
+ * read). */
+static void op_callers(http_req *rq, rest_state *st)
+{
+    if (!st->tel || st->tel[strspn(st->tel, " \t")] == '\0') {
+        respond_code(rq, ERR_MISSING_ARG, "tel", "the caller's phone number is required");
+        return;
+    }
+    error err;
+    error_clear(&err);
+    caller_card cc;
+    if (caller_lookup(rq->core, st->tenant, &st->who, st->tel, rq->arena, &cc, NULL, &err) != 0) {
+        /* The parameter at fault is tel, and the detail says what is wrong with the number
+         * in the words the forms use (in English, as every detail is). */
+        const char *why = err.code == ERR_INVALID_ARG
+                              ? form_field_phone_refusal(rq->arena, rq->present, LANG_EN, st->tel)
+                              : NULL;
+        if (err.code == ERR_INVALID_ARG)
+            error_set(&err, ERR_INVALID_ARG, "tel", "%s",
+                      why ? why : "the caller's phone number is required");
+        http_respond_error(rq, &err);
+        return;
+    }
+    const char *tz = st->tenant->rec.timezone;
+    jsonw w;
+    buf_reset(&rq->out);
+    jsonw_init(&w, &rq->out);
+    jsonw_object_begin(&w, NULL);
+    jsonw_string(&w, "phone", cc.phone);
+    jsonw_bool(&w, "known", cc.n_requests > 0 || cc.n_accounts > 0);
+    jsonw_object_begin(&w, "contact");
+    jsonw_string(&w, "first_name", cc.first_name);
+    jsonw_string(&w, "last_name", cc.last_name);
+    jsonw_string(&w, "email", cc.email);
+    jsonw_object_end(&w);
+    jsonw_array_begin(&w, "accounts");
+    for (size_t i = 0; i < cc.n_accounts; i++) {
+        const store_account *acc = &cc.accounts[i];
+        jsonw_object_begin(&w, NULL);
+        jsonw_string(&w, "name", acc->display_name);
+        jsonw_string(&w, "email", acc->email);
+        jsonw_string(&w, "lang", acc->lang);
+        jsonw_string(&w, "notify", acc->notify);
+        jsonw_object_end(&w);
+    }
+    jsonw_array_end(&w);
+    jsonw_int(&w, "count", cc.count);
+    jsonw_array_begin(&w, "requests");
+    for (size_t i = 0; i < cc.n_requests; i++) {
+        const store_request *r = &cc.requests[i];
+        const cat_procedure *p = catalogue_procedure_by_id(st->tenant, r->procedure_id);
+        jsonw_object_begin(&w, NULL);
+        jsonw_string(&w, "reference", r->reference);
+        jsonw_string(&w, "procedure", p ? p->rec.code : NULL);
+        jsonw_string(&w, "procedure_name", p ? p->rec.name : NULL);
+        jsonw_string(&w, "status", r->status);
+        jsonw_string(&w, "status_label",
+                     p ? workflow_agent_label(p->workflow, r->status, rq->lang) : r->status);
+        write_time(&w, "created_at", r->created_at, tz);
+        write_time(&w, "closed_at", r->closed_at, tz);
+        jsonw_bool(&w, "closed", r->closed_at != 0);
+        jsonw_object_end(&w);
+    }
+    jsonw_array_end(&w);
+    jsonw_object_end(&w);
+    respond_json(rq, &w, 200);
+}
+
 /* ---- dispatch ---- */
 
 typedef struct rest_op {
@@ -828,6 +913,8 @@ static const rest_op get_op = {op_get, 0, NULL, 0};
 static const rest_op patch_op = {op_patch, 1, NULL, 0};
 static const rest_op add_event_op = {op_add_event, 1, NULL, 0};
 static const rest_op workflow_op = {op_workflow, 0, NULL, 0};
+static const rest_op callers_op = {op_callers, 0, caller_params,
+                                   sizeof caller_params / sizeof *caller_params};
 
 /* The tenant: ?tenant=SLUG when given, else the one the Host header chose. */
 static int resolve_tenant(http_req *rq, rest_state *st, error *err)
@@ -910,6 +997,11 @@ static void route_workflow(http_req *rq)
     run(rq, &workflow_op);
 }
 
+static void route_callers(http_req *rq)
+{
+    run(rq, &callers_op);
+}
+
 /* Methods per path; the server answers unknown paths under /api/ (404) and other methods
  * (405 with Allow) through rest_write_error. */
 const http_route rest_routes[] = {
@@ -918,5 +1010,6 @@ const http_route rest_routes[] = {
     {HTTP_PATCH, "/api/v1/requests/{}", route_patch},
     {HTTP_POST, "/api/v1/requests/{}/events", route_add_event},
     {HTTP_GET | HTTP_HEAD, "/api/v1/procedures/{}/workflow", route_workflow},
+    {HTTP_GET | HTTP_HEAD, "/api/v1/callers", route_callers},
     {0, NULL, NULL},
 };

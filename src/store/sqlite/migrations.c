@@ -1490,6 +1490,14 @@ static const char migration_38[] =
     "  PRIMARY KEY (tenant_id, address)\n"
     ") STRICT;\n";
 
+/* Version 39: caller lookup (issue 14). A telephone call opens the caller's requests and the
+ * accounts with that number (core/caller.h): both are index ranges on the stored E.164 form,
+ * never a scan. Partial: most requests carry no number. */
+static const char migration_39[] =
+    "CREATE INDEX requests_phone ON requests (tenant_id, phone, created_at DESC, id DESC)"
+    " WHERE phone IS NOT NULL;\n"
+    "CREATE INDEX accounts_phone ON accounts (tenant_id, phone) WHERE phone IS NOT NULL;\n";
+
 /* Indexed by version - 1. */
 const char *const store_sqlite_migrations[] = {
     migration_1,  migration_2,  migration_3,  migration_4,  migration_5,  migration_6,
@@ -1497,7 +1505,7 @@ const char *const store_sqlite_migrations[] = {
     migration_13, migration_14, migration_15, migration_16, migration_17, migration_18,
     migration_19, migration_20, migration_21, migration_22, migration_23, migration_24,
     migration_25, migration_26, migration_27, migration_28, migration_29, migration_30,
-    migration_31, migration_32, migration_33, migration_34, migration_35,
-    migration_36, migration_37, migration_38};
+    migration_31, migration_32, migration_33, migration_34, migration_35, migration_36,
+    migration_37, migration_38, migration_39};
 const int store_sqlite_migration_count =
     (int)(sizeof store_sqlite_migrations / sizeof store_sqlite_migrations[0]);

@@ -72,6 +72,32 @@ static int store_sqlite_account_find_email(store *s, int64_t tenant_id, const ch
     return store_sqlite_read_one(c, st, read_account, a, out, found, "account_find_email", err);
 }
 
+/* Through accounts_phone (migration 39). */
+static sq_stmt sq_account_find_phone =
+    SQ_STMT("SELECT " SQ_ACCOUNT_COLUMNS " FROM accounts WHERE tenant_id = ?1 AND phone = ?2 "
+            "ORDER BY id LIMIT ?3");
+
+static int store_sqlite_account_find_phone(store *s, int64_t tenant_id, const char *phone,
+                                           size_t max, arena *a, store_account **out, size_t *n,
+                                           error *err)
+{
+    *out = NULL;
+    *n = 0;
+    if (!phone)
+        return error_set(err, ERR_MISSING_ARG, "phone", "phone number is required");
+    store_sqlite_conn *c = store_sqlite_reader(s, err);
+    if (!c)
+        return -1;
+    sqlite3_stmt *st = store_sqlite_stmt(c, &sq_account_find_phone, err);
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, tenant_id);
+    sqlite3_bind_text(st, 2, phone, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, (sqlite3_int64)max);
+    return store_sqlite_read_all(c, st, read_account, a, sizeof **out, (void **)out, n,
+                                 "account_find_phone", err);
+}
+
 /* Ids are never reused, even the last one deleted (accounts_retired, migration 7). */
 static sq_stmt sq_account_insert = SQ_STMT(
     "INSERT INTO accounts (id, tenant_id, email, password_hash, display_name, phone, notify, "
@@ -267,6 +293,7 @@ cleanup:
 const store_accounts_ops store_sqlite_accounts_ops = {
     .get = store_sqlite_account_get,
     .find_email = store_sqlite_account_find_email,
+    .find_phone = store_sqlite_account_find_phone,
     .tx_insert = store_sqlite_tx_account_insert,
     .tx_update = store_sqlite_tx_account_update,
     .tx_delete = store_sqlite_tx_account_delete,

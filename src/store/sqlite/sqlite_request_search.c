@@ -98,6 +98,12 @@ static void sb_tenant(sqlbuild *b, const store_request_filter *f)
     if (!f->citizen_id && !f->citizen_email) {
         sb_add(b, "r.tenant_id = ?");
         sb_int(b, f->tenant_id);
+        /* Next to the tenant, so that requests_phone (tenant_id, phone, created_at) answers
+         * both equalities and the order: a caller's requests are an index range. */
+        if (f->phone) {
+            sb_add(b, " AND r.phone = ?");
+            sb_text(b, f->phone);
+        }
         return;
     }
     sb_add(b, "+r.tenant_id = ? AND r.id IN (");
@@ -115,6 +121,10 @@ static void sb_tenant(sqlbuild *b, const store_request_filter *f)
         sb_text(b, f->citizen_email);
     }
     sb_add(b, ")");
+    if (f->phone) {
+        sb_add(b, " AND r.phone = ?");
+        sb_text(b, f->phone);
+    }
 }
 
 /* Whether a word holds something the tokenizer indexes: an ASCII letter or digit, or any
@@ -544,7 +554,8 @@ static int counted_by_counters(const store_request_filter *f)
 {
     return f->n_references == 0 && f->n_procedure_ids == 0 && !f->only_open311 && !f->channel &&
            !f->by_priority && !f->created_from && !f->created_to && !f->updated_since &&
-           !f->citizen_id && !f->citizen_email && !f->only_public && !f->by_due && !f->letter_due &&
+           !f->citizen_id && !f->citizen_email && !f->phone && !f->only_public && !f->by_due &&
+           !f->letter_due &&
            /* open requests not named by their statuses: the counters cannot tell them */
            !(f->only_open && f->n_statuses == 0) &&
            !(f->text && f->text[strspn(f->text, " \t\r\n")] != '\0');

@@ -48,6 +48,9 @@ extern const http_route bo_inbox_routes[];
 extern const http_route bo_request_routes[];
 extern const http_route bo_intake_routes[];
 extern const http_route bo_mobile_routes[];
+/* /agent/appel?tel=…: who is calling, their requests and the intake prefilled for them
+ * (bo_caller.c). */
+extern const http_route bo_caller_routes[];
 /* /agent/demandes/{ref}/recu (the citizen's printable receipt, with the short code the
  * previous page showed) and /agent/demandes/{ref}/code (a new short code) (bo_receipt.c). */
 extern const http_route bo_receipt_routes[];

@@ -208,6 +208,19 @@ static void render_form(http_req *rq, const store_agent *a, const cat_tenant *t,
         json_array_append_new(chs, o);
     }
     json_object_set_new(ctx, "channels", chs);
+    /* The contact given in the address (the caller lookup's «Nouvelle demande», a contact
+     * found) travels through step 1 with the procedure chosen, up to step 2's fields. */
+    static const char *const contact[] = {"prenom", "nom", "email", "tel"};
+    json_t *carried = json_array();
+    for (size_t i = 0; i < sizeof contact / sizeof contact[0]; i++) {
+        if (!val(f, contact[i]))
+            continue;
+        json_t *o = json_object();
+        present_set_str_opt(o, "name", contact[i]);
+        present_set_str_opt(o, "value", val(f, contact[i]));
+        json_array_append_new(carried, o);
+    }
+    json_object_set_new(ctx, "carried", carried);
     /* The language of the messages the citizen will get (acknowledgement, replies). */
     static const char *const langs[] = {"fr", "en"};
     const char *langue = val(f, "langue");
