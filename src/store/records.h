@@ -813,4 +813,11 @@ typedef struct store_mail_address {
     int64_t procedure_id;
 } store_mail_address;
 
+/* A collectivité's SMS keyword and the procedure an SMS starting with it is filed under. */
+typedef struct store_sms_keyword {
+    int64_t tenant_id;
+    const char *keyword; /* folded: lowercase ASCII letters and digits */
+    int64_t procedure_id;
+} store_sms_keyword;
+
 #endif

@@ -243,6 +243,13 @@ typedef struct store_sms_ops {
     int (*tx_opt_out)(store *s, int64_t tenant_id, const char *phone, int64_t when, error *err);
     /* *out 1 when phone opted out. Read on the caller's connection: a dispatcher's. */
     int (*opted_out)(store *s, int64_t tenant_id, const char *phone, int *out, error *err);
+    /* The tenant's keywords, by keyword. Strings in a. */
+    int (*keyword_list)(store *s, int64_t tenant_id, arena *a, store_sms_keyword **out, size_t *n,
+                        error *err);
+    /* Adds a keyword: ERR_CONFLICT when the tenant has it already. */
+    int (*tx_keyword_add)(store *s, const store_sms_keyword *k, error *err);
+    /* ERR_NOT_FOUND when absent. */
+    int (*tx_keyword_delete)(store *s, int64_t tenant_id, const char *keyword, error *err);
 } store_sms_ops;
 
 /* Citizens' accounts on the portal. */

@@ -1,6 +1,7 @@
 /*
  * sms_in — Kannel's callbacks (see sms_in.h). The handler checks the key and the parameters,
- * asks core what the SMS is (sms_is_stop, sms_reply_target) and has core write it, waiting
+ * asks core what the SMS is (sms_is_stop, sms_reply_target, sms_keyword_procedure) and has
+ * core write it, waiting
  * with its connection suspended; it answers Kannel one line of text.
  */
 #include "channels/sms/sms_in.h"
@@ -11,6 +12,7 @@
 #include "core/outbox.h"
 #include "core/request.h"
 #include "core/sms.h"
+#include "core/sms_keyword.h"
 #include "util/phone.h"
 #include "util/utf8.h"
 
@@ -95,6 +97,61 @@ static void written(http_req *rq)
     answer(rq, 200, rq->user ? (const char *)rq->user : "ok\n");
 }
 
+/* After core filed a report: the reference, and whether the address was found. */
+static void reported(http_req *rq)
+{
+    const http_wait *w = http_wait_result(rq);
+    const sms_report *r = rq->user;
+    if (w->rc != 0) {
+        answer_error(rq, &w->err);
+        return;
+    }
+    answer(rq, 200,
+           arena_printf(rq->arena, "report %s %s\n", r->created.reference,
+                        r->placed ? "placed" : "unplaced"));
+}
+
+/* An SMS that threads into nothing: a new report when its first word is one of t's keywords
+ * (at most one a minute from a number: a flood files one request), dropped otherwise, each
+ * with its reason. */
+static void report(http_req *rq, const cat_tenant *t, const char *from, const char *text)
+{
+    char word[SMS_KEYWORD_FOLDED_MAX + 1];
+    const char *rest = NULL;
+    const cat_procedure *proc = NULL;
+    if (!sms_keyword_first(text, word, sizeof word, &rest) ||
+        !(proc = sms_keyword_procedure(rq->core, t, word))) {
+        answer(rq, 200, "dropped: no open request for this number and no keyword\n");
+        return;
+    }
+    if (!*rest) {
+        answer(rq, 200, "dropped: a keyword and nothing else\n");
+        return;
+    }
+    if (utf8_length(rest, strlen(rest)) > SMS_REPORT_TEXT_MAX) {
+        answer(rq, 200, "dropped: a report over its length\n");
+        return;
+    }
+    error err;
+    error_clear(&err);
+    const char *bucket = arena_printf(rq->arena, "sms-report:%lld:%s", (long long)t->rec.id, from);
+    if (http_ratelimit(rq, bucket, 1.0 / 60.0, 1, &err) != 0) {
+        answer(rq, 200, "dropped: one report a minute from a number\n");
+        return;
+    }
+    sms_report *r = arena_alloc(rq->arena, sizeof *r);
+    if (!r) {
+        error_set(&err, ERR_INTERNAL, NULL, "out of memory");
+        answer_error(rq, &err);
+        return;
+    }
+    rq->user = r;
+    http_wait *w = http_wait_begin(rq, reported);
+    int rc = sms_report_file(rq->core, t, proc, from, rest, http_base_url(rq, t), r, http_wait_done,
+                             w, &err);
+    http_wait_started(w, rc, &err);
+}
+
 static void inbound_get(http_req *rq)
 {
     const cat_tenant *t;
@@ -123,6 +180,10 @@ static void inbound_get(http_req *rq)
     int found = sms_reply_target(rq->core, t, p.from, text, ref, sizeof ref, &err);
     if (found < 0) {
         answer_error(rq, &err);
+        return;
+    }
+    if (!found && *text) {
+        report(rq, t, p.from, text);
         return;
     }
     if (!found || !*text) {

@@ -1490,6 +1490,16 @@ static const char migration_38[] =
     "  PRIMARY KEY (tenant_id, address)\n"
     ") STRICT;\n";
 
+/* Version 39: SMS keywords (issue 14). An SMS whose first word is one of a collectivité's
+ * keywords (stored folded: lowercase ASCII, accents aside) files a new request under its
+ * procedure. */
+static const char migration_39[] = "CREATE TABLE sms_keywords (\n"
+                                   "  tenant_id INTEGER NOT NULL REFERENCES tenants (id),\n"
+                                   "  keyword TEXT NOT NULL,\n"
+                                   "  procedure_id INTEGER NOT NULL REFERENCES procedures (id),\n"
+                                   "  PRIMARY KEY (tenant_id, keyword)\n"
+                                   ") STRICT, WITHOUT ROWID;\n";
+
 /* Indexed by version - 1. */
 const char *const store_sqlite_migrations[] = {
     migration_1,  migration_2,  migration_3,  migration_4,  migration_5,  migration_6,
@@ -1497,7 +1507,7 @@ const char *const store_sqlite_migrations[] = {
     migration_13, migration_14, migration_15, migration_16, migration_17, migration_18,
     migration_19, migration_20, migration_21, migration_22, migration_23, migration_24,
     migration_25, migration_26, migration_27, migration_28, migration_29, migration_30,
-    migration_31, migration_32, migration_33, migration_34, migration_35,
-    migration_36, migration_37, migration_38};
+    migration_31, migration_32, migration_33, migration_34, migration_35, migration_36,
+    migration_37, migration_38, migration_39};
 const int store_sqlite_migration_count =
     (int)(sizeof store_sqlite_migrations / sizeof store_sqlite_migrations[0]);
