@@ -208,3 +208,98 @@ test('an intake at the counter with a phone number only sends the receipt by SMS
     assert.match(m.text, new RegExp(`votre demande ${ref} est enregistrée\\. Code de suivi : [A-Z0-9]{4}-[A-Z0-9]{4}\\. Suivez-la ici : https?://\\S+$`));
     assert.ok(!/jeton=/.test(m.text), 'no tracking token in an SMS');
 });
+
+test('report keywords on the SMS gateway page: refusals worded, add and remove audited', { skip: skip || false }, async () => {
+    let r = await admin.get('/agent/admin/sms');
+    assert.equal(r.status, 200);
+    assert.match(F.textOf(r.text), /Mots-clés de signalement/);
+    assert.match(F.textOf(r.text), /Aucun mot-clé/);
+    /* The demo's incident procedures ask required questions no SMS answers: none offered,
+     * and one sent anyway refused. */
+    assert.match(F.textOf(r.text), /Aucune démarche de signalement ne peut recevoir de SMS/);
+    r = await admin.post('/agent/admin/sms/mots-cles', { keyword: 'Trou', keyword_procedure: 'nid-de-poule' }, { tokenFrom: '/agent/admin/sms' });
+    assert.equal(r.status, 400);
+    assert.match(F.textOf(r.text), /Choisissez une démarche de signalement active/);
+    srv.sql(`UPDATE procedures SET attributes = replace(attributes, '"required":true', '"required":false')
+             WHERE code = 'nid-de-poule'`);
+    await H.sleep(1100); /* the catalogue's next look */
+    r = await admin.get('/agent/admin/sms');
+    const proc = /<select id="keyword_procedure" name="keyword_procedure"[^>]*>\s*<option value="([^"]+)"/.exec(r.text);
+    assert.ok(proc, 'an incident procedure can take SMS');
+    const add = (keyword, procedure = proc[1]) =>
+        admin.post('/agent/admin/sms/mots-cles', { keyword, keyword_procedure: procedure }, { tokenFrom: '/agent/admin/sms' });
+    const refusals = [
+        ['', /Saisissez un mot-clé/],
+        ['nid de poule', /un seul mot de lettres et de chiffres/],
+        ['nid-de-poule', /un seul mot de lettres et de chiffres/],
+        ['Arrêt', /STOP et ARRET sont réservés/],
+        ['abcdefghijklmnopqrstu', /20 caractères au plus/],
+    ];
+    for (const [kw, why] of refusals) {
+        r = await add(kw);
+        assert.equal(r.status, 400, `«${kw}» refused`);
+        assert.match(F.textOf(r.text), why);
+        assert.match(r.text, /aria-invalid="true"/);
+    }
+    r = await add('Trou', 'no-such-procedure');
+    assert.equal(r.status, 400);
+    assert.match(F.textOf(r.text), /Choisissez une démarche de signalement active/);
+    r = await add('Trou');
+    assert.equal(r.status, 303, r.text.slice(0, 300));
+    r = await admin.get('/agent/admin/sms?fait=sms_keyword_saved');
+    assert.match(F.textOf(r.text), /Le mot-clé est ajouté/);
+    assert.match(r.text, /<td class="cell--title mono">trou<\/td>/);
+    r = await add('TROU');
+    assert.equal(r.status, 400, 'the same keyword, another case');
+    assert.match(F.textOf(r.text), /Ce mot-clé existe déjà/);
+    assert.match(r.text, /value="TROU"/);
+    r = await add('Éclairage');
+    assert.equal(r.status, 303);
+    r = await admin.post('/agent/admin/sms/mots-cles/retirer', { keyword: 'eclairage' }, { tokenFrom: '/agent/admin/sms' });
+    assert.equal(r.status, 303);
+    assert.equal(srv.sql('SELECT group_concat(keyword) FROM sms_keywords').trim(), 'trou');
+    r = await admin.post('/agent/admin/sms/mots-cles/retirer', { keyword: 'eclairage' }, { tokenFrom: '/agent/admin/sms' });
+    assert.equal(r.status, 404, 'removed already');
+    assert.equal(srv.sql("SELECT count(*) FROM audit_log WHERE action = 'admin' AND object_kind = 'sms_keyword'").trim(), '3');
+});
+
+test('an SMS starting with a keyword files a report, acknowledged by SMS; others dropped with their reason', { skip: skip || false }, async () => {
+    const from = '+33611223344';
+    await kannel.sendFromPhone(from, '38100', 'Trou, 12 rue de la Paix devant la boulangerie');
+    const row = await until('the report filed', () => srv.sql(
+        `SELECT reference || '|' || channel || '|' || notify || '|' || description FROM requests WHERE phone = '${from}'`).trim());
+    const [ref, channel, notify, description] = row.split('|');
+    assert.equal(channel, 'sms');
+    assert.equal(notify, 'sms');
+    assert.equal(description, '12 rue de la Paix devant la boulangerie');
+    /* No address of the list matched: filed without location, flagged for an agent. */
+    assert.equal(srv.sql(`SELECT count(*) FROM requests r JOIN request_events e ON e.request_id = r.id
+        WHERE r.reference = '${ref}' AND e.kind = 'sms_unplaced' AND e.is_public = 0 AND r.lat IS NULL`).trim(), '1');
+    const [ack] = await kannel.waitFor((x) => x.to === from && x.text.includes(ref));
+    assert.match(ack.text, new RegExp(`votre demande ${ref} est enregistrée`));
+    const page = await admin.get(`/agent/demandes/${ref}`);
+    assert.equal(page.status, 200);
+    assert.match(F.textOf(page.text), /Signalement par SMS sans adresse reconnue/);
+
+    /* Straight to the callback, its one-line answers: the reason of each drop. */
+    const get = (f, text) => H.request(srv, 'GET', `/passerelle/sms?${new URLSearchParams({ key: srv.keys.gateway, from: f, text })}`);
+    let r = await get('+33655443322', 'BIDULE 3 rue Haute');
+    assert.equal(r.status, 200);
+    assert.equal(r.text, 'dropped: no open request for this number and no keyword\n');
+    r = await get('+33655443322', 'trou');
+    assert.equal(r.text, 'dropped: a keyword and nothing else\n');
+    r = await get('+33655443322', `TROU ${'x'.repeat(641)}`);
+    assert.equal(r.text, 'dropped: a report over its length\n');
+    r = await get('+33655443322', 'TROU 3 rue Haute');
+    assert.match(r.text, /^report \d{4}-\d+ unplaced\n$/);
+    /* A flood: the same number within the minute files nothing more (its first report is
+     * open, so a new keyword SMS from it would thread there: another number's first try). */
+    const before = srv.sql('SELECT count(*) FROM requests').trim();
+    const flood = '+33655443300';
+    r = await get(flood, 'TROU 4 rue Haute');
+    assert.match(r.text, /^report /);
+    srv.sql(`UPDATE requests SET closed_at = 1 WHERE phone = '${flood}'`);
+    r = await get(flood, 'TROU 5 rue Haute');
+    assert.equal(r.text, 'dropped: one report a minute from a number\n');
+    assert.equal(Number(srv.sql('SELECT count(*) FROM requests').trim()), Number(before) + 1);
+});
