@@ -435,6 +435,7 @@ typedef struct store_account {
     const char *lang;           /* fr, en */
     int64_t email_verified_at;  /* 0: not verified */
     int64_t created_at;
+    int64_t phone_verified_at; /* 0: the number is not verified (core/phone_verify.h) */
 } store_account;
 
 /* A logged-in session; only the keyed hash of its cookie is stored. */

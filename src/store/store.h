@@ -261,7 +261,8 @@ typedef struct store_accounts_ops {
                       store_account *out, int *found, error *err);
     /* ERR_CONFLICT when the e-mail is taken. */
     int (*tx_insert)(store *s, const store_account *acc, int64_t *id_out, error *err);
-    /* Rewrites password_hash, display_name, phone, notify, lang, email_verified_at. */
+    /* Rewrites password_hash, display_name, phone, notify, lang, email_verified_at,
+     * phone_verified_at. */
     int (*tx_update)(store *s, const store_account *acc, error *err);
     /* A citizen deletes their account (or an administrator does it for them): the
      * requests of the account — citizen_id, and with by_email (a verified address) those
@@ -389,8 +390,9 @@ typedef struct store_idempotency_ops {
                      error *err);
 } store_idempotency_ops;
 
-/* Failed short-code entries (core/request.h, request_code_check): counts per scope
- * ("reference" or "address") and key. Core decides what the counts mean. */
+/* Failed short-code entries (core/request.h, request_code_check) and phone codes
+ * (core/phone_verify.h): counts per scope ("reference", "address" or "phone") and key. Core decides
+ * what the counts mean. */
 typedef struct store_code_failures_ops {
     /* The count under (scope, key); zeroes when there is none. Inside a job it sees the
      * job's own changes. */

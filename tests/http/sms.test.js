@@ -303,3 +303,79 @@ test('an SMS starting with a keyword files a report, acknowledged by SMS; others
     assert.equal(r.text, 'dropped: one report a minute from a number\n');
     assert.equal(Number(srv.sql('SELECT count(*) FROM requests').trim()), Number(before) + 1);
 });
+
+test('«Vérifier mon numéro»: a code by SMS, a wrong one refused, the right one verifies; a new number clears it', { skip: skip || false }, async () => {
+    const email = `verif.${process.pid}@exemple.fr`;
+    const c = new F.Client(srv, 'citizen');
+    let r = await c.post('/compte/inscription', { email, display_name: 'Jeanne Martin', password: F.PASSWORD, password_confirm: F.PASSWORD },
+        { tokenFrom: '/compte/inscription' });
+    assert.equal(r.status, 200, r.text.slice(0, 300));
+    const { link } = JSON.parse(srv.sql(`SELECT params FROM outbox WHERE template = 'account_verify' AND recipient = '${email}'`).trim());
+    r = await c.useLink(link);
+    assert.equal(r.status, 200);
+    r = await c.get('/compte/preferences');
+    assert.match(F.textOf(r.text), /Enregistrez d'abord un numéro de portable/);
+    r = await c.post('/compte/preferences', { display_name: 'Jeanne Martin', phone: '06 11 22 33 99', notify: 'email', lang: 'fr' });
+    assert.equal(r.status, 200);
+    assert.ok(!/badge--green/.test(r.text), 'not verified yet');
+    const phone = '+33611223399';
+
+    /* A code asked for: it reaches the fake SMSC; only its hash is kept. */
+    r = await c.post('/compte/telephone/code', {});
+    assert.equal(r.status, 303);
+    assert.match(r.location, /\/compte\/preferences\?telephone=code_sent/);
+    r = await c.follow(r);
+    assert.match(F.textOf(r.text), /Un code vient de vous être envoyé par SMS/);
+    const [m] = await kannel.waitFor((x) => x.to === phone && /code de vérification/.test(x.text));
+    const code = /(\d{6})/.exec(m.text)[1];
+    assert.equal(srv.sql(`SELECT count(*) FROM account_tokens WHERE purpose = 'phone' AND token_hash LIKE '%${code}%'`).trim(), '0', 'stored hashed');
+
+    /* Not six digits; then a wrong code, counted; then the right one. */
+    r = await c.follow(await c.post('/compte/telephone/verifier', { code: '12ab' }));
+    assert.match(F.textOf(r.text), /Saisissez les 6 chiffres du code reçu par SMS/);
+    assert.match(r.text, /aria-invalid="true"/);
+    const wrong = code === '000000' ? '111111' : '000000';
+    r = await c.follow(await c.post('/compte/telephone/verifier', { code: wrong }));
+    assert.match(F.textOf(r.text), /Ce code n'est pas le bon, ou il a expiré/);
+    assert.equal(srv.sql(`SELECT phone_verified_at IS NULL FROM accounts WHERE email = '${email}'`).trim(), '1');
+    r = await c.post('/compte/telephone/verifier', { code: `${code.slice(0, 3)} ${code.slice(3)}` });
+    assert.match(r.location, /telephone=verified/);
+    r = await c.follow(r);
+    assert.match(F.textOf(r.text), /Votre numéro de portable est vérifié/);
+    assert.match(r.text, /<span class="badge badge--green">vérifié<\/span>/);
+    assert.equal(srv.sql(`SELECT phone_verified_at IS NOT NULL FROM accounts WHERE email = '${email}'`).trim(), '1');
+    /* A verified number needs no code: none sent, the page says it is verified. */
+    r = await c.post('/compte/telephone/code', {});
+    assert.match(r.location, /telephone=verified/);
+    assert.equal(srv.sql(`SELECT count(*) FROM outbox WHERE template = 'phone_code' AND recipient = '${phone}'`).trim(), '1');
+
+    /* Another number: not verified any more; five wrong codes spend the code sent for it. */
+    r = await c.post('/compte/preferences', { display_name: 'Jeanne Martin', phone: '06 11 22 33 98', notify: 'email', lang: 'fr' });
+    assert.equal(r.status, 200);
+    assert.ok(!/badge--green/.test(r.text), 'a new number is not verified');
+    assert.equal(srv.sql(`SELECT phone_verified_at IS NULL FROM accounts WHERE email = '${email}'`).trim(), '1');
+    r = await c.post('/compte/telephone/code', {});
+    assert.match(r.location, /telephone=code_sent/);
+    const [m2] = await kannel.waitFor((x) => x.to === '+33611223398' && /code de vérification/.test(x.text));
+    const code2 = /(\d{6})/.exec(m2.text)[1];
+    const wrong2 = code2 === '000000' ? '111111' : '000000';
+    for (let i = 0; i < 4; i++) {
+        r = await c.post('/compte/telephone/verifier', { code: wrong2 });
+        assert.match(r.location, /telephone=code_wrong/);
+    }
+    r = await c.post('/compte/telephone/verifier', { code: wrong2 });
+    assert.match(r.location, /telephone=code_spent/);
+    r = await c.post('/compte/telephone/verifier', { code: code2 });
+    assert.match(r.location, /telephone=code_spent/, 'even the right code, once spent');
+    r = await c.follow(r);
+    assert.match(F.textOf(r.text), /Trop de codes erronés : demandez un nouveau code/);
+    /* A fourth ask within the hour (two codes sent, one refused for a verified number) is
+     * refused, and nothing more is sent. */
+    const sent = kannel.messages.filter((x) => x.to === '+33611223398').length;
+    r = await c.post('/compte/telephone/code', {});
+    assert.match(r.location, /telephone=too_many/);
+    r = await c.follow(r);
+    assert.match(F.textOf(r.text), /Vous avez demandé 3 codes en une heure/);
+    assert.equal(srv.sql(`SELECT count(*) FROM outbox WHERE template = 'phone_code' AND recipient = '+33611223398'`).trim(), '1');
+    assert.equal(kannel.messages.filter((x) => x.to === '+33611223398').length, sent);
+});

@@ -1490,10 +1490,47 @@ static const char migration_38[] =
     "  PRIMARY KEY (tenant_id, address)\n"
     ") STRICT;\n";
 
-/* Version 39: SMS keywords (issue 14). An SMS whose first word is one of a collectivité's
- * keywords (stored folded: lowercase ASCII, accents aside) files a new request under its
- * procedure. */
-static const char migration_39[] = "CREATE TABLE sms_keywords (\n"
+/* Version 39: SMS keywords and verified numbers (issue 14). An SMS whose first word is one of
+ * a collectivité's keywords (stored folded: lowercase ASCII, accents aside) files a new
+ * request under its procedure; an account's phone number is verified by a code sent to it
+ * (the code itself is a single-use token of account_tokens, purpose "phone"; its wrong
+ * entries are counted in code_failures under a new scope "phone": both tables' CHECKs must
+ * allow them, so both are rebuilt). */
+static const char migration_39[] = "ALTER TABLE accounts ADD COLUMN phone_verified_at INTEGER;\n"
+                                   "CREATE TABLE code_failures_39 (\n"
+                                   "  tenant_id INTEGER NOT NULL REFERENCES tenants(id),\n"
+                                   "  scope TEXT NOT NULL CHECK (scope IN ('reference', "
+                                   "'address', 'phone')),\n"
+                                   "  key TEXT NOT NULL,\n"
+                                   "  failures INTEGER NOT NULL CHECK (failures > 0),\n"
+                                   "  last_failure_at INTEGER NOT NULL,\n"
+                                   "  PRIMARY KEY (tenant_id, scope, key)\n"
+                                   ") WITHOUT ROWID, STRICT;\n"
+                                   "INSERT INTO code_failures_39 SELECT tenant_id, scope, key, "
+                                   "failures, last_failure_at FROM code_failures;\n"
+                                   "DROP TABLE code_failures;\n"
+                                   "ALTER TABLE code_failures_39 RENAME TO code_failures;\n"
+                                   "CREATE INDEX code_failures_last ON code_failures "
+                                   "(last_failure_at);\n"
+                                   "CREATE TABLE account_tokens_39 (\n"
+                                   "  id INTEGER PRIMARY KEY,\n"
+                                   "  tenant_id INTEGER NOT NULL REFERENCES tenants(id),\n"
+                                   "  account_id INTEGER NOT NULL REFERENCES accounts(id),\n"
+                                   "  purpose TEXT NOT NULL CHECK (purpose IN ('verify', "
+                                   "'reset', 'login', 'phone')),\n"
+                                   "  token_hash TEXT NOT NULL UNIQUE,\n"
+                                   "  created_at INTEGER NOT NULL,\n"
+                                   "  expires_at INTEGER NOT NULL,\n"
+                                   "  used_at INTEGER\n"
+                                   ") STRICT;\n"
+                                   "INSERT INTO account_tokens_39 SELECT id, tenant_id, "
+                                   "account_id, purpose, token_hash, created_at, expires_at, "
+                                   "used_at FROM account_tokens;\n"
+                                   "DROP TABLE account_tokens;\n"
+                                   "ALTER TABLE account_tokens_39 RENAME TO account_tokens;\n"
+                                   "CREATE INDEX account_tokens_account ON account_tokens "
+                                   "(account_id);\n"
+                                   "CREATE TABLE sms_keywords (\n"
                                    "  tenant_id INTEGER NOT NULL REFERENCES tenants (id),\n"
                                    "  keyword TEXT NOT NULL,\n"
                                    "  procedure_id INTEGER NOT NULL REFERENCES procedures (id),\n"

@@ -10,7 +10,7 @@
 /* The columns the row reader below reads, in its order. */
 #define SQ_ACCOUNT_COLUMNS                                                                         \
     "id, tenant_id, email, password_hash, display_name, phone, notify, lang, "                     \
-    "email_verified_at, created_at"
+    "email_verified_at, created_at, phone_verified_at"
 
 static int read_account(sqlite3_stmt *st, arena *a, void *p)
 {
@@ -27,6 +27,7 @@ static int read_account(sqlite3_stmt *st, arena *a, void *p)
     acc->lang = store_sqlite_col_text(st, 7, a, &oom);
     acc->email_verified_at = sqlite3_column_int64(st, 8);
     acc->created_at = sqlite3_column_int64(st, 9);
+    acc->phone_verified_at = sqlite3_column_int64(st, 10);
     return oom ? -1 : 0;
 }
 
@@ -109,8 +110,8 @@ static int store_sqlite_tx_account_insert(store *s, const store_account *acc, in
 
 static sq_stmt sq_account_update =
     SQ_STMT("UPDATE accounts SET password_hash = ?3, display_name = ?4, phone = ?5, "
-            "notify = coalesce(?6, 'email'), lang = coalesce(?7, 'fr'), email_verified_at = ?8 "
-            "WHERE tenant_id = ?1 AND id = ?2");
+            "notify = coalesce(?6, 'email'), lang = coalesce(?7, 'fr'), email_verified_at = ?8, "
+            "phone_verified_at = ?9 WHERE tenant_id = ?1 AND id = ?2");
 
 static int store_sqlite_tx_account_update(store *s, const store_account *acc, error *err)
 {
@@ -128,6 +129,7 @@ static int store_sqlite_tx_account_update(store *s, const store_account *acc, er
     store_sqlite_bind_text(st, 6, acc->notify);
     store_sqlite_bind_text(st, 7, acc->lang);
     store_sqlite_bind_id(st, 8, acc->email_verified_at);
+    store_sqlite_bind_id(st, 9, acc->phone_verified_at);
     return store_sqlite_run_update(c, st, "account_update", "account", err);
 }
 
