@@ -189,6 +189,24 @@ static int apply_check(store *s, core_op *op, error *err)
     return 0;
 }
 
+int phone_verified_account(core *c, int64_t tenant_id, const char *phone, int64_t *account_id,
+                           error *err)
+{
+    *account_id = 0;
+    if (!phone || !phone_is_e164(phone))
+        return 0;
+    arena a;
+    arena_init(&a, 0);
+    store_account acc;
+    int found = 0;
+    int rc = c->store->ops->accounts.find_verified_phone(c->store, tenant_id, phone, &a, &acc,
+                                                         &found, err);
+    if (rc == 0 && found)
+        *account_id = acc.id;
+    arena_free(&a);
+    return rc;
+}
+
 int phone_verify_check(core *c, int64_t tenant_id, int64_t account_id, const char *code,
                        phone_verify_outcome *out, core_done_fn cb, void *ctx, error *err)
 {

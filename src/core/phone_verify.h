@@ -45,4 +45,9 @@ typedef enum phone_verify_outcome {
 int phone_verify_check(core *c, int64_t tenant_id, int64_t account_id, const char *code,
                        phone_verify_outcome *out, core_done_fn cb, void *ctx, error *err);
 
+/* The account whose verified number is phone (E.164) into *account_id, 0 when none: the only
+ * way an inbound SMS may name an account. */
+int phone_verified_account(core *c, int64_t tenant_id, const char *phone, int64_t *account_id,
+                           error *err);
+
 #endif

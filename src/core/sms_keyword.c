@@ -10,6 +10,7 @@
 #include "core/attrs.h"
 #include "core/change.h"
 #include "core/core_internal.h"
+#include "core/phone_verify.h"
 #include "core/sms.h"
 #include "util/log.h"
 #include "util/utf8.h"
@@ -169,6 +170,11 @@ int sms_report_file(core *c, const cat_tenant *t, const cat_procedure *p, const 
     error_clear(&e);
     if (address_resolve(c, t->rec.id, text, NULL, REPORT_PLACES, &a, &hits, &n, &take, &e) != 0)
         log_warn("sms in: the address list could not be searched: %s", e.detail);
+    /* The sender's account, when their number is verified on it: the report is theirs. */
+    int64_t account_id = 0;
+    if (phone_verified_account(c, t->rec.id, from, &account_id, &e) != 0)
+        log_warn("sms in: the accounts could not be read: %s", e.detail);
+    in.citizen_id = account_id;
     if (take) {
         in.address = take->label;
         in.lat = take->lat;

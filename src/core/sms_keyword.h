@@ -66,6 +66,8 @@ typedef struct sms_report {
  * (address_resolve: one numbered address, or one hit), the request is placed there; else it
  * is filed without location — an SMS report is accepted so, whatever its procedure asks of
  * the portal's forms — with an internal "sms_unplaced" event asking an agent to place it.
+ * When `from` is an account's verified number (phone_verified_account), the request is that
+ * account's («Mes demandes»).
  * ERR_MISSING_ARG "description" when the text is empty, ERR_INVALID_ARG "description" when
  * over its bound; otherwise as request_create (asynchronous; out valid until cb). */
 int sms_report_file(core *c, const cat_tenant *t, const cat_procedure *p, const char *from,

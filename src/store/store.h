@@ -259,6 +259,10 @@ typedef struct store_accounts_ops {
                int *found, error *err);
     int (*find_email)(store *s, int64_t tenant_id, const char *email, arena *a,
                       store_account *out, int *found, error *err);
+    /* The account whose verified number is phone (E.164; the most recently verified when
+     * several); *found 0 when none. */
+    int (*find_verified_phone)(store *s, int64_t tenant_id, const char *phone, arena *a,
+                               store_account *out, int *found, error *err);
     /* ERR_CONFLICT when the e-mail is taken. */
     int (*tx_insert)(store *s, const store_account *acc, int64_t *id_out, error *err);
     /* Rewrites password_hash, display_name, phone, notify, lang, email_verified_at,

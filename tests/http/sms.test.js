@@ -344,6 +344,14 @@ test('«Vérifier mon numéro»: a code by SMS, a wrong one refused, the right o
     assert.match(F.textOf(r.text), /Votre numéro de portable est vérifié/);
     assert.match(r.text, /<span class="badge badge--green">vérifié<\/span>/);
     assert.equal(srv.sql(`SELECT phone_verified_at IS NOT NULL FROM accounts WHERE email = '${email}'`).trim(), '1');
+    /* A keyword report from the verified number is the account's («Mes demandes»). */
+    const accountId = srv.sql(`SELECT id FROM accounts WHERE email = '${email}'`).trim();
+    const callback = (f, text) => H.request(srv, 'GET', `/passerelle/sms?${new URLSearchParams({ key: srv.keys.gateway, from: f, text })}`);
+    let cb = await callback(phone, 'TROU 8 rue Basse');
+    const mine = /^report (\S+) /.exec(cb.text);
+    assert.ok(mine, cb.text);
+    assert.equal(srv.sql(`SELECT citizen_id FROM requests WHERE reference = '${mine[1]}'`).trim(), accountId);
+    srv.sql(`UPDATE requests SET closed_at = 1 WHERE reference = '${mine[1]}'`);
     /* A verified number needs no code: none sent, the page says it is verified. */
     r = await c.post('/compte/telephone/code', {});
     assert.match(r.location, /telephone=verified/);
@@ -354,6 +362,11 @@ test('«Vérifier mon numéro»: a code by SMS, a wrong one refused, the right o
     assert.equal(r.status, 200);
     assert.ok(!/badge--green/.test(r.text), 'a new number is not verified');
     assert.equal(srv.sql(`SELECT phone_verified_at IS NULL FROM accounts WHERE email = '${email}'`).trim(), '1');
+    /* An account's number not verified names no account. */
+    cb = await callback('+33611223398', 'TROU 9 rue Basse');
+    const theirs = /^report (\S+) /.exec(cb.text);
+    assert.ok(theirs, cb.text);
+    assert.equal(srv.sql(`SELECT citizen_id IS NULL FROM requests WHERE reference = '${theirs[1]}'`).trim(), '1');
     r = await c.post('/compte/telephone/code', {});
     assert.match(r.location, /telephone=code_sent/);
     const [m2] = await kannel.waitFor((x) => x.to === '+33611223398' && /code de vérification/.test(x.text));

@@ -1497,6 +1497,8 @@ static const char migration_38[] =
  * entries are counted in code_failures under a new scope "phone": both tables' CHECKs must
  * allow them, so both are rebuilt). */
 static const char migration_39[] = "ALTER TABLE accounts ADD COLUMN phone_verified_at INTEGER;\n"
+                                   "CREATE INDEX accounts_verified_phone ON accounts "
+                                   "(tenant_id, phone) WHERE phone_verified_at IS NOT NULL;\n"
                                    "CREATE TABLE code_failures_39 (\n"
                                    "  tenant_id INTEGER NOT NULL REFERENCES tenants(id),\n"
                                    "  scope TEXT NOT NULL CHECK (scope IN ('reference', "

@@ -73,6 +73,29 @@ static int store_sqlite_account_find_email(store *s, int64_t tenant_id, const ch
     return store_sqlite_read_one(c, st, read_account, a, out, found, "account_find_email", err);
 }
 
+/* The partial index accounts_verified_phone holds only verified numbers. */
+static sq_stmt sq_account_find_verified_phone =
+    SQ_STMT("SELECT " SQ_ACCOUNT_COLUMNS " FROM accounts WHERE tenant_id = ?1 AND phone = ?2 "
+            "AND phone_verified_at IS NOT NULL ORDER BY phone_verified_at DESC LIMIT 1");
+
+static int store_sqlite_account_find_verified_phone(store *s, int64_t tenant_id, const char *phone,
+                                                    arena *a, store_account *out, int *found,
+                                                    error *err)
+{
+    *found = 0;
+    memset(out, 0, sizeof *out);
+    store_sqlite_conn *c = store_sqlite_reader(s, err);
+    if (!c)
+        return -1;
+    sqlite3_stmt *st = store_sqlite_stmt(c, &sq_account_find_verified_phone, err);
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, tenant_id);
+    store_sqlite_bind_text(st, 2, phone);
+    return store_sqlite_read_one(c, st, read_account, a, out, found, "account_find_verified_phone",
+                                 err);
+}
+
 /* Ids are never reused, even the last one deleted (accounts_retired, migration 7). */
 static sq_stmt sq_account_insert = SQ_STMT(
     "INSERT INTO accounts (id, tenant_id, email, password_hash, display_name, phone, notify, "
@@ -269,6 +292,7 @@ cleanup:
 const store_accounts_ops store_sqlite_accounts_ops = {
     .get = store_sqlite_account_get,
     .find_email = store_sqlite_account_find_email,
+    .find_verified_phone = store_sqlite_account_find_verified_phone,
     .tx_insert = store_sqlite_tx_account_insert,
     .tx_update = store_sqlite_tx_account_update,
     .tx_delete = store_sqlite_tx_account_delete,
