@@ -533,6 +533,7 @@ static const http_mount mounts[] = {
     {"/", portal_filing_routes, web_write_error, web_admit_form, 0},
     {"/", portal_tracking_routes, web_write_error, web_admit_form, 0},
     {"/", portal_account_routes, web_write_error, web_admit_form, 0},
+    {"/", portal_account_phone_routes, web_write_error, web_admit_form, 0},
     {"/", portal_files_routes, web_write_error, web_admit_form, 0},
     {"/", portal_data_routes, web_write_error, web_admit_form, 0},
     {"/", portal_subscription_routes, web_write_error, web_admit_form, 0},

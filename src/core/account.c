@@ -684,8 +684,12 @@ static int apply_prefs(store *s, core_op *op, error *err)
         return -1;
     if (pa->display_name)
         acc.display_name = pa->display_name;
-    if (pa->phone)
+    if (pa->phone) {
+        /* Another number is not the one verified. */
+        if (!acc.phone || strcmp(acc.phone, pa->phone) != 0)
+            acc.phone_verified_at = 0;
         acc.phone = *pa->phone ? pa->phone : NULL;
+    }
     if (pa->notify)
         acc.notify = pa->notify;
     if (pa->lang_code)

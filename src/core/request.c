@@ -130,6 +130,7 @@ static int validate_input(const request_input *in, error *err)
     size_t dmax = in->description_max ? in->description_max : REQUEST_DESCRIPTION_MAX;
     if (request_check_text(in->description, "description", dmax, 1, err) != 0 ||
         request_check_text(in->mail_history, "description", REQUEST_DESCRIPTION_MAX, 1, err) != 0 ||
+        request_check_text(in->sms_unplaced, "description", dmax, 1, err) != 0 ||
         (in->mail_cites && !request_reference_ok(in->mail_cites) &&
          error_set(err, ERR_INVALID_ARG, "reference", "not a reference") != 0))
         return -1;
@@ -192,7 +193,7 @@ typedef struct create_job {
     store_request rec;
     store_event event;
     store_event routed; /* kind NULL: none (the department was chosen, or is the procedure's) */
-    store_event mail[2]; /* the e-mail entrance's internal events; kind NULL: none */
+    store_event mail[3]; /* the e-mail and SMS entrances' internal events; kind NULL: none */
     core_actor who; /* copied: strings in the arena */
     store_agent who_agent;
     int64_t api_key_id;
@@ -282,7 +283,7 @@ static int create_apply(store *s, core_op *op, error *err)
     j->routed.request_id = id;
     if (j->routed.kind && s->ops->events.tx_insert(s, &j->routed, NULL, err) != 0)
         return -1;
-    for (size_t i = 0; i < 2; i++) {
+    for (size_t i = 0; i < sizeof j->mail / sizeof j->mail[0]; i++) {
         j->mail[i].request_id = id;
         if (j->mail[i].kind && s->ops->events.tx_insert(s, &j->mail[i], NULL, err) != 0)
             return -1;
@@ -514,9 +515,9 @@ int request_create(core *c, const request_input *in, request_created *out, core_
         j->routed.actor = e->actor;
         j->routed.channel = r->channel;
     }
-    const char *mail_kinds[2] = {"mail_history", "mail_cites"};
-    const char *mail_bodies[2] = {in->mail_history, in->mail_cites};
-    for (size_t i = 0; i < 2; i++) {
+    const char *mail_kinds[3] = {"mail_history", "mail_cites", "sms_unplaced"};
+    const char *mail_bodies[3] = {in->mail_history, in->mail_cites, in->sms_unplaced};
+    for (size_t i = 0; i < 3; i++) {
         if (!mail_bodies[i] || !*mail_bodies[i])
             continue;
         j->mail[i] = (store_event){.tenant_id = r->tenant_id,

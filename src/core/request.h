@@ -81,6 +81,9 @@ typedef struct request_input {
      * none. */
     const char *mail_history;
     const char *mail_cites;
+    /* The SMS entrance: the text of a report whose address the list did not find, an
+     * internal "sms_unplaced" event asking an agent to place the request. NULL: none. */
+    const char *sms_unplaced;
     /* Imports and the demo only: history. 0/NULL for "now" and the defaults. */
     int64_t created_at;
     const char *initial_status;

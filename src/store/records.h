@@ -435,6 +435,7 @@ typedef struct store_account {
     const char *lang;           /* fr, en */
     int64_t email_verified_at;  /* 0: not verified */
     int64_t created_at;
+    int64_t phone_verified_at; /* 0: the number is not verified (core/phone_verify.h) */
 } store_account;
 
 /* A logged-in session; only the keyed hash of its cookie is stored. */
@@ -815,5 +816,12 @@ typedef struct store_mail_address {
     const char *address; /* lowercased */
     int64_t procedure_id;
 } store_mail_address;
+
+/* A collectivité's SMS keyword and the procedure an SMS starting with it is filed under. */
+typedef struct store_sms_keyword {
+    int64_t tenant_id;
+    const char *keyword; /* folded: lowercase ASCII letters and digits */
+    int64_t procedure_id;
+} store_sms_keyword;
 
 #endif

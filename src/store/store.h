@@ -243,6 +243,13 @@ typedef struct store_sms_ops {
     int (*tx_opt_out)(store *s, int64_t tenant_id, const char *phone, int64_t when, error *err);
     /* *out 1 when phone opted out. Read on the caller's connection: a dispatcher's. */
     int (*opted_out)(store *s, int64_t tenant_id, const char *phone, int *out, error *err);
+    /* The tenant's keywords, by keyword. Strings in a. */
+    int (*keyword_list)(store *s, int64_t tenant_id, arena *a, store_sms_keyword **out, size_t *n,
+                        error *err);
+    /* Adds a keyword: ERR_CONFLICT when the tenant has it already. */
+    int (*tx_keyword_add)(store *s, const store_sms_keyword *k, error *err);
+    /* ERR_NOT_FOUND when absent. */
+    int (*tx_keyword_delete)(store *s, int64_t tenant_id, const char *keyword, error *err);
 } store_sms_ops;
 
 /* Citizens' accounts on the portal. */
@@ -256,9 +263,14 @@ typedef struct store_accounts_ops {
      * *out in a, *n of them (several citizens may give one household's number). */
     int (*find_phone)(store *s, int64_t tenant_id, const char *phone, size_t max, arena *a,
                       store_account **out, size_t *n, error *err);
+    /* The account whose verified number is phone (E.164; the most recently verified when
+     * several); *found 0 when none. */
+    int (*find_verified_phone)(store *s, int64_t tenant_id, const char *phone, arena *a,
+                               store_account *out, int *found, error *err);
     /* ERR_CONFLICT when the e-mail is taken. */
     int (*tx_insert)(store *s, const store_account *acc, int64_t *id_out, error *err);
-    /* Rewrites password_hash, display_name, phone, notify, lang, email_verified_at. */
+    /* Rewrites password_hash, display_name, phone, notify, lang, email_verified_at,
+     * phone_verified_at. */
     int (*tx_update)(store *s, const store_account *acc, error *err);
     /* A citizen deletes their account (or an administrator does it for them): the
      * requests of the account — citizen_id, and with by_email (a verified address) those
@@ -386,8 +398,9 @@ typedef struct store_idempotency_ops {
                      error *err);
 } store_idempotency_ops;
 
-/* Failed short-code entries (core/request.h, request_code_check): counts per scope
- * ("reference" or "address") and key. Core decides what the counts mean. */
+/* Failed short-code entries (core/request.h, request_code_check) and phone codes
+ * (core/phone_verify.h): counts per scope ("reference", "address" or "phone") and key. Core decides
+ * what the counts mean. */
 typedef struct store_code_failures_ops {
     /* The count under (scope, key); zeroes when there is none. Inside a job it sees the
      * job's own changes. */

@@ -201,6 +201,26 @@ describe('axe-core: zero WCAG 2.1 A/AA violations on every page', () => {
         await citizen.setViewportSize({ width: 1280, height: 900 });
         await go(citizen, '/compte/preferences');
         await check(citizen, 'preferences');
+        /* «Vérifier mon numéro»: with a number, the code's form and a wrong code's error;
+         * then verified, at 390 px too. Set back after, for the tests that follow. */
+        const who = `WHERE email = '${email.replace(/'/g, "''")}'`;
+        env.srv.sql(`UPDATE accounts SET phone = '+33612345678' ${who}`);
+        try {
+            await go(citizen, '/compte/preferences?telephone=code_wrong', 400); /* an error: as a form's */
+            assert.match(await citizen.locator('main').innerText(), /Ce code n'est pas le bon/);
+            await check(citizen, 'preferences, a wrong phone code');
+            env.srv.sql(`UPDATE accounts SET phone_verified_at = 1 ${who}`);
+            await go(citizen, '/compte/preferences?telephone=verified');
+            assert.match(await citizen.locator('main').innerText(), /vérifié/);
+            await check(citizen, 'preferences, the number verified');
+            await citizen.setViewportSize({ width: 390, height: 844 });
+            await go(citizen, '/compte/preferences?telephone=code_sent');
+            assert.equal(await citizen.evaluate(() => document.documentElement.scrollWidth), 390);
+            await check(citizen, 'preferences, a phone code sent, on a 390-pixel phone');
+        } finally {
+            await citizen.setViewportSize({ width: 1280, height: 900 });
+            env.srv.sql(`UPDATE accounts SET phone = NULL, phone_verified_at = NULL ${who}`);
+        }
         await go(citizen, '/compte/donnees');
         await check(citizen, 'my personal data (the export page)');
         await go(citizen, '/compte/donnees?lang=en');

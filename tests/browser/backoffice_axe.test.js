@@ -392,6 +392,39 @@ describe('axe-core: zero WCAG 2.1 A/AA violations on every back-office page', ()
         }
     });
 
+    it('admin: the SMS keywords, a refusal, at 390 px', async () => {
+        /* A keyword listed, and an incident procedure an SMS can be filed under (its required
+         * questions made optional for the while: a space marks them, to set them back). */
+        srv.sql(`UPDATE procedures SET attributes = replace(attributes, '"required":true', '"required":false ')
+                 WHERE code = 'nid-de-poule';
+                 INSERT INTO sms_keywords (tenant_id, keyword, procedure_id)
+                 SELECT tenant_id, 'trou', id FROM procedures WHERE code = 'nid-de-poule';`);
+        try {
+            await new Promise((res) => setTimeout(res, 1100)); /* the catalogue's next look */
+            await go(page, '/agent/admin/sms');
+            await page.fill('#keyword', 'nid de poule');
+            [last] = await Promise.all([page.waitForNavigation({ waitUntil: 'load' }),
+                                        page.locator('main form[action="/agent/admin/sms/mots-cles"] button[type=submit]').click()]);
+            assert.equal(last.status(), 400);
+            assert.match(await page.locator('main').innerText(), /un seul mot de lettres et de chiffres/);
+            await check(page, 'admin SMS keywords with a refusal');
+            await page.setViewportSize({ width: 390, height: 844 });
+            try {
+                await go(page, '/agent/admin/sms');
+                assert.match(await page.locator('main').innerText(), /trou/);
+                assert.equal(await page.evaluate(() => document.documentElement.scrollWidth), 390);
+                await check(page, 'admin SMS keywords at 390 px');
+            } finally {
+                await page.setViewportSize({ width: 1280, height: 900 });
+            }
+        } finally {
+            srv.sql(`DELETE FROM sms_keywords;
+                     UPDATE procedures SET attributes = replace(attributes, '"required":false ', '"required":true')
+                     WHERE code = 'nid-de-poule';`);
+            await new Promise((res) => setTimeout(res, 1100));
+        }
+    });
+
     it('admin: an agent\'s page, forms with errors, the audit verification', async () => {
         await go(page, `/agent/admin/agents/${agents.agent.id}`);
         await check(page, 'admin agent page');

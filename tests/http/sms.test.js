@@ -208,3 +208,187 @@ test('an intake at the counter with a phone number only sends the receipt by SMS
     assert.match(m.text, new RegExp(`votre demande ${ref} est enregistrée\\. Code de suivi : [A-Z0-9]{4}-[A-Z0-9]{4}\\. Suivez-la ici : https?://\\S+$`));
     assert.ok(!/jeton=/.test(m.text), 'no tracking token in an SMS');
 });
+
+test('report keywords on the SMS gateway page: refusals worded, add and remove audited', { skip: skip || false }, async () => {
+    let r = await admin.get('/agent/admin/sms');
+    assert.equal(r.status, 200);
+    assert.match(F.textOf(r.text), /Mots-clés de signalement/);
+    assert.match(F.textOf(r.text), /Aucun mot-clé/);
+    /* The demo's incident procedures ask required questions no SMS answers: none offered,
+     * and one sent anyway refused. */
+    assert.match(F.textOf(r.text), /Aucune démarche de signalement ne peut recevoir de SMS/);
+    r = await admin.post('/agent/admin/sms/mots-cles', { keyword: 'Trou', keyword_procedure: 'nid-de-poule' }, { tokenFrom: '/agent/admin/sms' });
+    assert.equal(r.status, 400);
+    assert.match(F.textOf(r.text), /Choisissez une démarche de signalement active/);
+    srv.sql(`UPDATE procedures SET attributes = replace(attributes, '"required":true', '"required":false')
+             WHERE code = 'nid-de-poule'`);
+    await H.sleep(1100); /* the catalogue's next look */
+    r = await admin.get('/agent/admin/sms');
+    const proc = /<select id="keyword_procedure" name="keyword_procedure"[^>]*>\s*<option value="([^"]+)"/.exec(r.text);
+    assert.ok(proc, 'an incident procedure can take SMS');
+    const add = (keyword, procedure = proc[1]) =>
+        admin.post('/agent/admin/sms/mots-cles', { keyword, keyword_procedure: procedure }, { tokenFrom: '/agent/admin/sms' });
+    const refusals = [
+        ['', /Saisissez un mot-clé/],
+        ['nid de poule', /un seul mot de lettres et de chiffres/],
+        ['nid-de-poule', /un seul mot de lettres et de chiffres/],
+        ['Arrêt', /STOP et ARRET sont réservés/],
+        ['abcdefghijklmnopqrstu', /20 caractères au plus/],
+    ];
+    for (const [kw, why] of refusals) {
+        r = await add(kw);
+        assert.equal(r.status, 400, `«${kw}» refused`);
+        assert.match(F.textOf(r.text), why);
+        assert.match(r.text, /aria-invalid="true"/);
+    }
+    r = await add('Trou', 'no-such-procedure');
+    assert.equal(r.status, 400);
+    assert.match(F.textOf(r.text), /Choisissez une démarche de signalement active/);
+    r = await add('Trou');
+    assert.equal(r.status, 303, r.text.slice(0, 300));
+    r = await admin.get('/agent/admin/sms?fait=sms_keyword_saved');
+    assert.match(F.textOf(r.text), /Le mot-clé est ajouté/);
+    assert.match(r.text, /<td class="cell--title mono">trou<\/td>/);
+    r = await add('TROU');
+    assert.equal(r.status, 400, 'the same keyword, another case');
+    assert.match(F.textOf(r.text), /Ce mot-clé existe déjà/);
+    assert.match(r.text, /value="TROU"/);
+    r = await add('Éclairage');
+    assert.equal(r.status, 303);
+    r = await admin.post('/agent/admin/sms/mots-cles/retirer', { keyword: 'eclairage' }, { tokenFrom: '/agent/admin/sms' });
+    assert.equal(r.status, 303);
+    assert.equal(srv.sql('SELECT group_concat(keyword) FROM sms_keywords').trim(), 'trou');
+    r = await admin.post('/agent/admin/sms/mots-cles/retirer', { keyword: 'eclairage' }, { tokenFrom: '/agent/admin/sms' });
+    assert.equal(r.status, 404, 'removed already');
+    assert.equal(srv.sql("SELECT count(*) FROM audit_log WHERE action = 'admin' AND object_kind = 'sms_keyword'").trim(), '3');
+});
+
+test('an SMS starting with a keyword files a report, acknowledged by SMS; others dropped with their reason', { skip: skip || false }, async () => {
+    const from = '+33611223344';
+    await kannel.sendFromPhone(from, '38100', 'Trou, 12 rue de la Paix devant la boulangerie');
+    const row = await until('the report filed', () => srv.sql(
+        `SELECT reference || '|' || channel || '|' || notify || '|' || description FROM requests WHERE phone = '${from}'`).trim());
+    const [ref, channel, notify, description] = row.split('|');
+    assert.equal(channel, 'sms');
+    assert.equal(notify, 'sms');
+    assert.equal(description, '12 rue de la Paix devant la boulangerie');
+    /* No address of the list matched: filed without location, flagged for an agent. */
+    assert.equal(srv.sql(`SELECT count(*) FROM requests r JOIN request_events e ON e.request_id = r.id
+        WHERE r.reference = '${ref}' AND e.kind = 'sms_unplaced' AND e.is_public = 0 AND r.lat IS NULL`).trim(), '1');
+    const [ack] = await kannel.waitFor((x) => x.to === from && x.text.includes(ref));
+    assert.match(ack.text, new RegExp(`votre demande ${ref} est enregistrée`));
+    const page = await admin.get(`/agent/demandes/${ref}`);
+    assert.equal(page.status, 200);
+    assert.match(F.textOf(page.text), /Signalement par SMS sans adresse reconnue/);
+
+    /* Straight to the callback, its one-line answers: the reason of each drop. */
+    const get = (f, text) => H.request(srv, 'GET', `/passerelle/sms?${new URLSearchParams({ key: srv.keys.gateway, from: f, text })}`);
+    let r = await get('+33655443322', 'BIDULE 3 rue Haute');
+    assert.equal(r.status, 200);
+    assert.equal(r.text, 'dropped: no open request for this number and no keyword\n');
+    r = await get('+33655443322', 'trou');
+    assert.equal(r.text, 'dropped: a keyword and nothing else\n');
+    r = await get('+33655443322', `TROU ${'x'.repeat(641)}`);
+    assert.equal(r.text, 'dropped: a report over its length\n');
+    r = await get('+33655443322', 'TROU 3 rue Haute');
+    assert.match(r.text, /^report \d{4}-\d+ unplaced\n$/);
+    /* A flood: the same number within the minute files nothing more (its first report is
+     * open, so a new keyword SMS from it would thread there: another number's first try). */
+    const before = srv.sql('SELECT count(*) FROM requests').trim();
+    const flood = '+33655443300';
+    r = await get(flood, 'TROU 4 rue Haute');
+    assert.match(r.text, /^report /);
+    srv.sql(`UPDATE requests SET closed_at = 1 WHERE phone = '${flood}'`);
+    r = await get(flood, 'TROU 5 rue Haute');
+    assert.equal(r.text, 'dropped: one report a minute from a number\n');
+    assert.equal(Number(srv.sql('SELECT count(*) FROM requests').trim()), Number(before) + 1);
+});
+
+test('«Vérifier mon numéro»: a code by SMS, a wrong one refused, the right one verifies; a new number clears it', { skip: skip || false }, async () => {
+    const email = `verif.${process.pid}@exemple.fr`;
+    const c = new F.Client(srv, 'citizen');
+    let r = await c.post('/compte/inscription', { email, display_name: 'Jeanne Martin', password: F.PASSWORD, password_confirm: F.PASSWORD },
+        { tokenFrom: '/compte/inscription' });
+    assert.equal(r.status, 200, r.text.slice(0, 300));
+    const { link } = JSON.parse(srv.sql(`SELECT params FROM outbox WHERE template = 'account_verify' AND recipient = '${email}'`).trim());
+    r = await c.useLink(link);
+    assert.equal(r.status, 200);
+    r = await c.get('/compte/preferences');
+    assert.match(F.textOf(r.text), /Enregistrez d'abord un numéro de portable/);
+    r = await c.post('/compte/preferences', { display_name: 'Jeanne Martin', phone: '06 11 22 33 99', notify: 'email', lang: 'fr' });
+    assert.equal(r.status, 200);
+    assert.ok(!/badge--green/.test(r.text), 'not verified yet');
+    const phone = '+33611223399';
+
+    /* A code asked for: it reaches the fake SMSC; only its hash is kept. */
+    r = await c.post('/compte/telephone/code', {});
+    assert.equal(r.status, 303);
+    assert.match(r.location, /\/compte\/preferences\?telephone=code_sent/);
+    r = await c.follow(r);
+    assert.match(F.textOf(r.text), /Un code vient de vous être envoyé par SMS/);
+    const [m] = await kannel.waitFor((x) => x.to === phone && /code de vérification/.test(x.text));
+    const code = /(\d{6})/.exec(m.text)[1];
+    assert.equal(srv.sql(`SELECT count(*) FROM account_tokens WHERE purpose = 'phone' AND token_hash LIKE '%${code}%'`).trim(), '0', 'stored hashed');
+
+    /* Not six digits; then a wrong code, counted; then the right one. */
+    r = await c.follow(await c.post('/compte/telephone/verifier', { code: '12ab' }));
+    assert.match(F.textOf(r.text), /Saisissez les 6 chiffres du code reçu par SMS/);
+    assert.match(r.text, /aria-invalid="true"/);
+    const wrong = code === '000000' ? '111111' : '000000';
+    r = await c.follow(await c.post('/compte/telephone/verifier', { code: wrong }));
+    assert.match(F.textOf(r.text), /Ce code n'est pas le bon, ou il a expiré/);
+    assert.equal(srv.sql(`SELECT phone_verified_at IS NULL FROM accounts WHERE email = '${email}'`).trim(), '1');
+    r = await c.post('/compte/telephone/verifier', { code: `${code.slice(0, 3)} ${code.slice(3)}` });
+    assert.match(r.location, /telephone=verified/);
+    r = await c.follow(r);
+    assert.match(F.textOf(r.text), /Votre numéro de portable est vérifié/);
+    assert.match(r.text, /<span class="badge badge--green">vérifié<\/span>/);
+    assert.equal(srv.sql(`SELECT phone_verified_at IS NOT NULL FROM accounts WHERE email = '${email}'`).trim(), '1');
+    /* A keyword report from the verified number is the account's («Mes demandes»). */
+    const accountId = srv.sql(`SELECT id FROM accounts WHERE email = '${email}'`).trim();
+    const callback = (f, text) => H.request(srv, 'GET', `/passerelle/sms?${new URLSearchParams({ key: srv.keys.gateway, from: f, text })}`);
+    let cb = await callback(phone, 'TROU 8 rue Basse');
+    const mine = /^report (\S+) /.exec(cb.text);
+    assert.ok(mine, cb.text);
+    assert.equal(srv.sql(`SELECT citizen_id FROM requests WHERE reference = '${mine[1]}'`).trim(), accountId);
+    srv.sql(`UPDATE requests SET closed_at = 1 WHERE reference = '${mine[1]}'`);
+    /* A verified number needs no code: none sent, the page says it is verified. */
+    r = await c.post('/compte/telephone/code', {});
+    assert.match(r.location, /telephone=verified/);
+    assert.equal(srv.sql(`SELECT count(*) FROM outbox WHERE template = 'phone_code' AND recipient = '${phone}'`).trim(), '1');
+
+    /* Another number: not verified any more; five wrong codes spend the code sent for it. */
+    r = await c.post('/compte/preferences', { display_name: 'Jeanne Martin', phone: '06 11 22 33 98', notify: 'email', lang: 'fr' });
+    assert.equal(r.status, 200);
+    assert.ok(!/badge--green/.test(r.text), 'a new number is not verified');
+    assert.equal(srv.sql(`SELECT phone_verified_at IS NULL FROM accounts WHERE email = '${email}'`).trim(), '1');
+    /* An account's number not verified names no account. */
+    cb = await callback('+33611223398', 'TROU 9 rue Basse');
+    const theirs = /^report (\S+) /.exec(cb.text);
+    assert.ok(theirs, cb.text);
+    assert.equal(srv.sql(`SELECT citizen_id IS NULL FROM requests WHERE reference = '${theirs[1]}'`).trim(), '1');
+    r = await c.post('/compte/telephone/code', {});
+    assert.match(r.location, /telephone=code_sent/);
+    const [m2] = await kannel.waitFor((x) => x.to === '+33611223398' && /code de vérification/.test(x.text));
+    const code2 = /(\d{6})/.exec(m2.text)[1];
+    const wrong2 = code2 === '000000' ? '111111' : '000000';
+    for (let i = 0; i < 4; i++) {
+        r = await c.post('/compte/telephone/verifier', { code: wrong2 });
+        assert.match(r.location, /telephone=code_wrong/);
+    }
+    r = await c.post('/compte/telephone/verifier', { code: wrong2 });
+    assert.match(r.location, /telephone=code_spent/);
+    r = await c.post('/compte/telephone/verifier', { code: code2 });
+    assert.match(r.location, /telephone=code_spent/, 'even the right code, once spent');
+    r = await c.follow(r);
+    assert.match(F.textOf(r.text), /Trop de codes erronés : demandez un nouveau code/);
+    /* A fourth ask within the hour (two codes sent, one refused for a verified number) is
+     * refused, and nothing more is sent. */
+    const sent = kannel.messages.filter((x) => x.to === '+33611223398').length;
+    r = await c.post('/compte/telephone/code', {});
+    assert.match(r.location, /telephone=too_many/);
+    r = await c.follow(r);
+    assert.match(F.textOf(r.text), /Vous avez demandé 3 codes en une heure/);
+    assert.equal(srv.sql(`SELECT count(*) FROM outbox WHERE template = 'phone_code' AND recipient = '+33611223398'`).trim(), '1');
+    assert.equal(kannel.messages.filter((x) => x.to === '+33611223398').length, sent);
+});

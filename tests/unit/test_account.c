@@ -1,8 +1,9 @@
 /*
  * Unit tests of accounts and sessions on a real SQLite database in a temporary directory:
  * sign-up (new and already registered addresses), verification, login, password reset,
- * one-time login links, preferences, and session lifetimes (idle and absolute), with the
- * e-mails they queue read back from the outbox.
+ * one-time login links, preferences, phone numbers verified by an SMS code (expiry, bounded
+ * attempts, a new number clearing it), and session lifetimes (idle and absolute), with the
+ * messages they queue read back from the outbox.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,6 +12,7 @@
 #include <cmocka.h>
 
 #include <jansson.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +21,7 @@
 #include "core/account.h"
 #include "core/admin.h"
 #include "core/core.h"
+#include "core/phone_verify.h"
 #include "core/session.h"
 #include "store/store.h"
 #include "util/timeutil.h"
@@ -546,6 +549,135 @@ static void test_sessions(void **state)
     assert_true(se.last_seen_at >= now);
 }
 
+/* The code the newest phone_code SMS carries (in the fixture's arena). */
+static const char *last_code(fixture *f)
+{
+    store_outbox *rows;
+    size_t n = outbox(f, &rows);
+    const char *code = NULL;
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(rows[i].template, "phone_code") != 0)
+            continue;
+        assert_string_equal(rows[i].channel, "sms");
+        json_error_t je;
+        json_t *p = json_loads(rows[i].params, 0, &je);
+        assert_non_null(p);
+        code = arena_strdup(&f->a, json_string_value(json_object_get(p, "code")));
+        json_decref(p);
+    }
+    assert_non_null(code);
+    assert_int_equal(strlen(code), PHONE_CODE_DIGITS);
+    return code;
+}
+
+static void sql(fixture *f, const char *statement)
+{
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, statement, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+}
+
+static phone_verify_outcome check_code(fixture *f, int64_t id, const char *code)
+{
+    phone_verify_outcome o;
+    error err;
+    assert_int_equal(phone_verify_check(f->core, f->tenant.id, id, code, &o, NULL, NULL, &err), 0);
+    return o;
+}
+
+static int64_t phone_verified_at(fixture *f, int64_t id)
+{
+    store_account acc;
+    error err;
+    assert_int_equal(account_get(f->core, f->tenant.id, id, &f->a, &acc, &err), 0);
+    return acc.phone_verified_at;
+}
+
+static void test_phone_code_read(void **state)
+{
+    (void)state;
+    char d[PHONE_CODE_DIGITS + 1];
+    assert_true(phone_code_read("123456", d));
+    assert_string_equal(d, "123456");
+    assert_true(phone_code_read(" 123 456 ", d));
+    assert_string_equal(d, "123456");
+    assert_false(phone_code_read("12345", d));
+    assert_false(phone_code_read("1234567", d));
+    assert_false(phone_code_read("12a456", d));
+    assert_false(phone_code_read("", d));
+    assert_false(phone_code_read(NULL, d));
+}
+
+static void test_phone_verify(void **state)
+{
+    fixture *f = *state;
+    int64_t id = verified_account(f, "paul@exemple.fr");
+    error err;
+    /* No number yet. */
+    assert_int_equal(phone_verify_send(f->core, f->tenant.id, id, NULL, NULL, &err), -1);
+    assert_int_equal(err.code, ERR_MISSING_ARG);
+    assert_int_equal(account_update_prefs(f->core, f->tenant.id, id, NULL, "06 12 34 56 78", NULL,
+                                          NULL, NULL, NULL, &err),
+                     0);
+    assert_int_equal(phone_verify_send(f->core, f->tenant.id, id, NULL, NULL, &err), 0);
+    const char *code = last_code(f);
+    /* Sent to the number, in E.164. */
+    store_outbox *rows;
+    size_t n = outbox(f, &rows);
+    assert_string_equal(rows[n - 1].recipient, "+33612345678");
+    const char *wrong = strcmp(code, "000000") == 0 ? "111111" : "000000";
+    assert_int_equal(phone_verify_check(f->core, f->tenant.id, id, "12x",
+                                        &(phone_verify_outcome){0}, NULL, NULL, &err),
+                     -1);
+    assert_int_equal(err.code, ERR_INVALID_ARG);
+    assert_int_equal(check_code(f, id, wrong), PHONE_CODE_WRONG);
+    assert_int_equal(phone_verified_at(f, id), 0);
+    assert_int_equal(check_code(f, id, code), PHONE_VERIFIED);
+    assert_true(phone_verified_at(f, id) > 0);
+    /* Verified: no new code; the same number saved again keeps it, another clears it. */
+    assert_int_equal(phone_verify_send(f->core, f->tenant.id, id, NULL, NULL, &err), -1);
+    assert_int_equal(err.code, ERR_CONFLICT);
+    assert_int_equal(account_update_prefs(f->core, f->tenant.id, id, NULL, "+33612345678", NULL,
+                                          NULL, NULL, NULL, &err),
+                     0);
+    assert_true(phone_verified_at(f, id) > 0);
+    assert_int_equal(account_update_prefs(f->core, f->tenant.id, id, NULL, "06 12 34 56 79", NULL,
+                                          NULL, NULL, NULL, &err),
+                     0);
+    assert_int_equal(phone_verified_at(f, id), 0);
+
+    /* A code past its ten minutes is no code. */
+    assert_int_equal(phone_verify_send(f->core, f->tenant.id, id, NULL, NULL, &err), 0);
+    code = last_code(f);
+    sql(f, "UPDATE account_tokens SET expires_at = expires_at - 601 WHERE purpose = 'phone'");
+    assert_int_equal(check_code(f, id, code), PHONE_CODE_WRONG);
+    assert_int_equal(phone_verified_at(f, id), 0);
+
+    /* PHONE_CODE_ATTEMPTS wrong entries spend the code, the right one included after. */
+    assert_int_equal(phone_verify_send(f->core, f->tenant.id, id, NULL, NULL, &err), 0);
+    code = last_code(f);
+    wrong = strcmp(code, "000000") == 0 ? "111111" : "000000";
+    for (int i = 1; i < PHONE_CODE_ATTEMPTS; i++)
+        assert_int_equal(check_code(f, id, wrong), PHONE_CODE_WRONG);
+    assert_int_equal(check_code(f, id, wrong), PHONE_CODE_SPENT);
+    assert_int_equal(check_code(f, id, code), PHONE_CODE_SPENT);
+    assert_int_equal(phone_verified_at(f, id), 0);
+    /* A new code starts the count again. */
+    assert_int_equal(phone_verify_send(f->core, f->tenant.id, id, NULL, NULL, &err), 0);
+    assert_int_equal(check_code(f, id, last_code(f)), PHONE_VERIFIED);
+    /* A code sent for another number does not verify this one. */
+    assert_int_equal(account_update_prefs(f->core, f->tenant.id, id, NULL, "06 12 34 56 70", NULL,
+                                          NULL, NULL, NULL, &err),
+                     0);
+    assert_int_equal(phone_verify_send(f->core, f->tenant.id, id, NULL, NULL, &err), 0);
+    code = last_code(f);
+    assert_int_equal(account_update_prefs(f->core, f->tenant.id, id, NULL, "06 12 34 56 71", NULL,
+                                          NULL, NULL, NULL, &err),
+                     0);
+    assert_int_equal(check_code(f, id, code), PHONE_CODE_WRONG);
+}
+
 static void test_prefs(void **state)
 {
     fixture *f = *state;
@@ -628,6 +760,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_email_fold),
+        cmocka_unit_test(test_phone_code_read),
+        cmocka_unit_test_setup_teardown(test_phone_verify, setup, teardown),
         cmocka_unit_test_setup_teardown(test_signup_creates_unverified, setup, teardown),
         cmocka_unit_test_setup_teardown(test_signup_duplicate, setup, teardown),
         cmocka_unit_test_setup_teardown(test_signup_invalid, setup, teardown),

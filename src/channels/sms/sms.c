@@ -50,13 +50,14 @@ int sms_render(const present *p, lang l, const char *tenant_name, const char *te
         json_decref(params);
         return error_set(err, ERR_INVALID_ARG, "params", "params are not a JSON object");
     }
-    static const char *const names[] = {"tenant", "reference",  "procedure",
-                                        "status", "short_code", "survivor"};
+    static const char *const names[] = {"tenant",     "reference", "procedure", "status",
+                                        "short_code", "survivor",  "code"};
     const char *status =
         *param(params, "status_label") ? param(params, "status_label") : param(params, "status");
     const char *values[] = {tenant_name ? tenant_name : "", param(params, "reference"),
                             param(params, "procedure"),     status,
-                            param(params, "short_code"),    param(params, "survivor")};
+                            param(params, "short_code"),    param(params, "survivor"),
+                            param(params, "code")};
     const char *link =
         *param(params, "lookup_url") ? param(params, "lookup_url") : param(params, "tracking_url");
     arena a;

@@ -1,6 +1,7 @@
 /*
  * sms_in — Kannel's callbacks (see sms_in.h). The handler checks the key and the parameters,
- * asks core what the SMS is (sms_is_stop, sms_reply_target) and has core write it, waiting
+ * asks core what the SMS is (sms_is_stop, sms_reply_target, sms_keyword_procedure) and has
+ * core write it, waiting
  * with its connection suspended; it answers Kannel one line of text.
  */
 #include "channels/sms/sms_in.h"
@@ -11,6 +12,7 @@
 #include "core/outbox.h"
 #include "core/request.h"
 #include "core/sms.h"
+#include "core/sms_keyword.h"
 #include "util/phone.h"
 #include "util/utf8.h"
 
@@ -61,9 +63,8 @@ static void answer(http_req *rq, int status, const char *line)
 
 static void answer_error(http_req *rq, const error *err)
 {
-    answer(
-        rq, err_http_status(err->code),
-        arena_printf(rq->arena, "%s%s%s\n", err_name(err->code), *err->arg ? " " : "", err->arg));
+    answer(rq, err_http_status(err->code),
+           arena_printf(rq->arena, "%s%s%s", err_name(err->code), *err->arg ? " " : "", err->arg));
 }
 
 /* The key of the host's collectivité, gateway scope; 0, or -1 after answering. */
@@ -84,7 +85,8 @@ static int gateway_key(http_req *rq, const char *key, const cat_tenant **t)
     return -1;
 }
 
-/* After core's write: the line Kannel logs. rq->user holds what was done. */
+/* After core's write: the line Kannel logs (http_respond_text ends it). rq->user holds what
+ * was done. */
 static void written(http_req *rq)
 {
     const http_wait *w = http_wait_result(rq);
@@ -92,7 +94,62 @@ static void written(http_req *rq)
         answer_error(rq, &w->err);
         return;
     }
-    answer(rq, 200, rq->user ? (const char *)rq->user : "ok\n");
+    answer(rq, 200, rq->user ? (const char *)rq->user : "ok");
+}
+
+/* After core filed a report: the reference, and whether the address was found. */
+static void reported(http_req *rq)
+{
+    const http_wait *w = http_wait_result(rq);
+    const sms_report *r = rq->user;
+    if (w->rc != 0) {
+        answer_error(rq, &w->err);
+        return;
+    }
+    answer(rq, 200,
+           arena_printf(rq->arena, "report %s %s", r->created.reference,
+                        r->placed ? "placed" : "unplaced"));
+}
+
+/* An SMS that threads into nothing: a new report when its first word is one of t's keywords
+ * (at most one a minute from a number: a flood files one request), dropped otherwise, each
+ * with its reason. */
+static void report(http_req *rq, const cat_tenant *t, const char *from, const char *text)
+{
+    char word[SMS_KEYWORD_FOLDED_MAX + 1];
+    const char *rest = NULL;
+    const cat_procedure *proc = NULL;
+    if (!sms_keyword_first(text, word, sizeof word, &rest) ||
+        !(proc = sms_keyword_procedure(rq->core, t, word))) {
+        answer(rq, 200, "dropped: no open request for this number and no keyword");
+        return;
+    }
+    if (!*rest) {
+        answer(rq, 200, "dropped: a keyword and nothing else");
+        return;
+    }
+    if (utf8_length(rest, strlen(rest)) > SMS_REPORT_TEXT_MAX) {
+        answer(rq, 200, "dropped: a report over its length");
+        return;
+    }
+    error err;
+    error_clear(&err);
+    const char *bucket = arena_printf(rq->arena, "sms-report:%lld:%s", (long long)t->rec.id, from);
+    if (http_ratelimit(rq, bucket, 1.0 / 60.0, 1, &err) != 0) {
+        answer(rq, 200, "dropped: one report a minute from a number");
+        return;
+    }
+    sms_report *r = arena_alloc(rq->arena, sizeof *r);
+    if (!r) {
+        error_set(&err, ERR_INTERNAL, NULL, "out of memory");
+        answer_error(rq, &err);
+        return;
+    }
+    rq->user = r;
+    http_wait *w = http_wait_begin(rq, reported);
+    int rc = sms_report_file(rq->core, t, proc, from, rest, http_base_url(rq, t), r, http_wait_done,
+                             w, &err);
+    http_wait_started(w, rc, &err);
 }
 
 static void inbound_get(http_req *rq)
@@ -113,7 +170,7 @@ static void inbound_get(http_req *rq)
     }
     const char *text = p.text ? p.text : "";
     if (sms_is_stop(text)) {
-        rq->user = arena_strdup(rq->arena, "opted out\n");
+        rq->user = arena_strdup(rq->arena, "opted out");
         http_wait *w = http_wait_begin(rq, written);
         int rc = sms_opt_out(rq->core, t->rec.id, p.from, http_wait_done, w, &err);
         http_wait_started(w, rc, &err);
@@ -125,13 +182,17 @@ static void inbound_get(http_req *rq)
         answer_error(rq, &err);
         return;
     }
+    if (!found && *text) {
+        report(rq, t, p.from, text);
+        return;
+    }
     if (!found || !*text) {
         /* Nothing to thread it into: dropped, and said so (nothing is answered to the sender,
          * who may be anyone). */
-        answer(rq, 200, "dropped: no open request for this number\n");
+        answer(rq, 200, "dropped: no open request for this number");
         return;
     }
-    rq->user = arena_printf(rq->arena, "reply %s\n", ref);
+    rq->user = arena_printf(rq->arena, "reply %s", ref);
     http_wait *w = http_wait_begin(rq, written);
     int rc = request_citizen_message(rq->core, t, ref, &actor_citizen, text, NULL, 0, CHANNEL_SMS,
                                      http_wait_done, w, &err);
@@ -161,7 +222,7 @@ static void dlr_get(http_req *rq)
         return;
     }
     if (!*state) {
-        answer(rq, 200, "buffered: kept\n");
+        answer(rq, 200, "buffered: kept");
         return;
     }
     const char *detail = arena_printf(rq->arena, "kannel dlr %s", form_get(&rq->query, "status"));
@@ -169,7 +230,7 @@ static void dlr_get(http_req *rq)
         answer_error(rq, &err);
         return;
     }
-    answer(rq, 200, arena_printf(rq->arena, "%s\n", state));
+    answer(rq, 200, arena_printf(rq->arena, "%s", state));
 }
 
 const http_route sms_in_routes[] = {

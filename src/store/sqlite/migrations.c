@@ -1498,6 +1498,55 @@ static const char migration_39[] =
     " WHERE phone IS NOT NULL;\n"
     "CREATE INDEX accounts_phone ON accounts (tenant_id, phone) WHERE phone IS NOT NULL;\n";
 
+/* Version 40: SMS keywords and verified numbers (issue 14). An SMS whose first word is one of
+ * a collectivité's keywords (stored folded: lowercase ASCII, accents aside) files a new
+ * request under its procedure; an account's phone number is verified by a code sent to it
+ * (the code itself is a single-use token of account_tokens, purpose "phone"; its wrong
+ * entries are counted in code_failures under a new scope "phone": both tables' CHECKs must
+ * allow them, so both are rebuilt). */
+static const char migration_40[] = "ALTER TABLE accounts ADD COLUMN phone_verified_at INTEGER;\n"
+                                   "CREATE INDEX accounts_verified_phone ON accounts "
+                                   "(tenant_id, phone) WHERE phone_verified_at IS NOT NULL;\n"
+                                   "CREATE TABLE code_failures_39 (\n"
+                                   "  tenant_id INTEGER NOT NULL REFERENCES tenants(id),\n"
+                                   "  scope TEXT NOT NULL CHECK (scope IN ('reference', "
+                                   "'address', 'phone')),\n"
+                                   "  key TEXT NOT NULL,\n"
+                                   "  failures INTEGER NOT NULL CHECK (failures > 0),\n"
+                                   "  last_failure_at INTEGER NOT NULL,\n"
+                                   "  PRIMARY KEY (tenant_id, scope, key)\n"
+                                   ") WITHOUT ROWID, STRICT;\n"
+                                   "INSERT INTO code_failures_39 SELECT tenant_id, scope, key, "
+                                   "failures, last_failure_at FROM code_failures;\n"
+                                   "DROP TABLE code_failures;\n"
+                                   "ALTER TABLE code_failures_39 RENAME TO code_failures;\n"
+                                   "CREATE INDEX code_failures_last ON code_failures "
+                                   "(last_failure_at);\n"
+                                   "CREATE TABLE account_tokens_39 (\n"
+                                   "  id INTEGER PRIMARY KEY,\n"
+                                   "  tenant_id INTEGER NOT NULL REFERENCES tenants(id),\n"
+                                   "  account_id INTEGER NOT NULL REFERENCES accounts(id),\n"
+                                   "  purpose TEXT NOT NULL CHECK (purpose IN ('verify', "
+                                   "'reset', 'login', 'phone')),\n"
+                                   "  token_hash TEXT NOT NULL UNIQUE,\n"
+                                   "  created_at INTEGER NOT NULL,\n"
+                                   "  expires_at INTEGER NOT NULL,\n"
+                                   "  used_at INTEGER\n"
+                                   ") STRICT;\n"
+                                   "INSERT INTO account_tokens_39 SELECT id, tenant_id, "
+                                   "account_id, purpose, token_hash, created_at, expires_at, "
+                                   "used_at FROM account_tokens;\n"
+                                   "DROP TABLE account_tokens;\n"
+                                   "ALTER TABLE account_tokens_39 RENAME TO account_tokens;\n"
+                                   "CREATE INDEX account_tokens_account ON account_tokens "
+                                   "(account_id);\n"
+                                   "CREATE TABLE sms_keywords (\n"
+                                   "  tenant_id INTEGER NOT NULL REFERENCES tenants (id),\n"
+                                   "  keyword TEXT NOT NULL,\n"
+                                   "  procedure_id INTEGER NOT NULL REFERENCES procedures (id),\n"
+                                   "  PRIMARY KEY (tenant_id, keyword)\n"
+                                   ") STRICT, WITHOUT ROWID;\n";
+
 /* Indexed by version - 1. */
 const char *const store_sqlite_migrations[] = {
     migration_1,  migration_2,  migration_3,  migration_4,  migration_5,  migration_6,
@@ -1506,6 +1555,6 @@ const char *const store_sqlite_migrations[] = {
     migration_19, migration_20, migration_21, migration_22, migration_23, migration_24,
     migration_25, migration_26, migration_27, migration_28, migration_29, migration_30,
     migration_31, migration_32, migration_33, migration_34, migration_35, migration_36,
-    migration_37, migration_38, migration_39};
+    migration_37, migration_38, migration_39, migration_40};
 const int store_sqlite_migration_count =
     (int)(sizeof store_sqlite_migrations / sizeof store_sqlite_migrations[0]);

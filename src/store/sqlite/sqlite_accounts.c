@@ -10,7 +10,7 @@
 /* The columns the row reader below reads, in its order. */
 #define SQ_ACCOUNT_COLUMNS                                                                         \
     "id, tenant_id, email, password_hash, display_name, phone, notify, lang, "                     \
-    "email_verified_at, created_at"
+    "email_verified_at, created_at, phone_verified_at"
 
 static int read_account(sqlite3_stmt *st, arena *a, void *p)
 {
@@ -27,6 +27,7 @@ static int read_account(sqlite3_stmt *st, arena *a, void *p)
     acc->lang = store_sqlite_col_text(st, 7, a, &oom);
     acc->email_verified_at = sqlite3_column_int64(st, 8);
     acc->created_at = sqlite3_column_int64(st, 9);
+    acc->phone_verified_at = sqlite3_column_int64(st, 10);
     return oom ? -1 : 0;
 }
 
@@ -98,6 +99,29 @@ static int store_sqlite_account_find_phone(store *s, int64_t tenant_id, const ch
                                  "account_find_phone", err);
 }
 
+/* The partial index accounts_verified_phone holds only verified numbers. */
+static sq_stmt sq_account_find_verified_phone =
+    SQ_STMT("SELECT " SQ_ACCOUNT_COLUMNS " FROM accounts WHERE tenant_id = ?1 AND phone = ?2 "
+            "AND phone_verified_at IS NOT NULL ORDER BY phone_verified_at DESC LIMIT 1");
+
+static int store_sqlite_account_find_verified_phone(store *s, int64_t tenant_id, const char *phone,
+                                                    arena *a, store_account *out, int *found,
+                                                    error *err)
+{
+    *found = 0;
+    memset(out, 0, sizeof *out);
+    store_sqlite_conn *c = store_sqlite_reader(s, err);
+    if (!c)
+        return -1;
+    sqlite3_stmt *st = store_sqlite_stmt(c, &sq_account_find_verified_phone, err);
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, tenant_id);
+    store_sqlite_bind_text(st, 2, phone);
+    return store_sqlite_read_one(c, st, read_account, a, out, found, "account_find_verified_phone",
+                                 err);
+}
+
 /* Ids are never reused, even the last one deleted (accounts_retired, migration 7). */
 static sq_stmt sq_account_insert = SQ_STMT(
     "INSERT INTO accounts (id, tenant_id, email, password_hash, display_name, phone, notify, "
@@ -135,8 +159,8 @@ static int store_sqlite_tx_account_insert(store *s, const store_account *acc, in
 
 static sq_stmt sq_account_update =
     SQ_STMT("UPDATE accounts SET password_hash = ?3, display_name = ?4, phone = ?5, "
-            "notify = coalesce(?6, 'email'), lang = coalesce(?7, 'fr'), email_verified_at = ?8 "
-            "WHERE tenant_id = ?1 AND id = ?2");
+            "notify = coalesce(?6, 'email'), lang = coalesce(?7, 'fr'), email_verified_at = ?8, "
+            "phone_verified_at = ?9 WHERE tenant_id = ?1 AND id = ?2");
 
 static int store_sqlite_tx_account_update(store *s, const store_account *acc, error *err)
 {
@@ -154,6 +178,7 @@ static int store_sqlite_tx_account_update(store *s, const store_account *acc, er
     store_sqlite_bind_text(st, 6, acc->notify);
     store_sqlite_bind_text(st, 7, acc->lang);
     store_sqlite_bind_id(st, 8, acc->email_verified_at);
+    store_sqlite_bind_id(st, 9, acc->phone_verified_at);
     return store_sqlite_run_update(c, st, "account_update", "account", err);
 }
 
@@ -294,6 +319,7 @@ const store_accounts_ops store_sqlite_accounts_ops = {
     .get = store_sqlite_account_get,
     .find_email = store_sqlite_account_find_email,
     .find_phone = store_sqlite_account_find_phone,
+    .find_verified_phone = store_sqlite_account_find_verified_phone,
     .tx_insert = store_sqlite_tx_account_insert,
     .tx_update = store_sqlite_tx_account_update,
     .tx_delete = store_sqlite_tx_account_delete,

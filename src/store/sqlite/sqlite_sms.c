@@ -1,5 +1,6 @@
 /*
- * sqlite_sms — SMS gateways (sms_gateways) and opted-out numbers (sms_optouts).
+ * sqlite_sms — SMS gateways (sms_gateways), opted-out numbers (sms_optouts) and the keywords
+ * that file new requests (sms_keywords).
  */
 #include "store/sqlite/sq.h"
 
@@ -103,9 +104,85 @@ static int store_sqlite_opted_out(store *s, int64_t tenant_id, const char *phone
                                  err);
 }
 
+static int read_keyword(sqlite3_stmt *st, arena *a, void *p)
+{
+    store_sms_keyword *k = p;
+    int oom = 0;
+    k->tenant_id = sqlite3_column_int64(st, 0);
+    k->keyword = store_sqlite_col_text(st, 1, a, &oom);
+    k->procedure_id = sqlite3_column_int64(st, 2);
+    return oom ? -1 : 0;
+}
+
+static sq_stmt sq_keyword_list = SQ_STMT("SELECT tenant_id, keyword, procedure_id FROM "
+                                         "sms_keywords WHERE tenant_id = ?1 ORDER BY keyword");
+
+static int store_sqlite_keyword_list(store *s, int64_t tenant_id, arena *a, store_sms_keyword **out,
+                                     size_t *n, error *err)
+{
+    *out = NULL;
+    *n = 0;
+    store_sqlite_conn *c = store_sqlite_reader(s, err);
+    if (!c)
+        return -1;
+    sqlite3_stmt *st = store_sqlite_stmt(c, &sq_keyword_list, err);
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, tenant_id);
+    void *arr = NULL;
+    if (store_sqlite_read_all(c, st, read_keyword, a, sizeof(store_sms_keyword), &arr, n,
+                              "sms_keyword_list", err) != 0)
+        return -1;
+    *out = arr;
+    return 0;
+}
+
+static sq_stmt sq_keyword_add =
+    SQ_STMT("INSERT INTO sms_keywords (tenant_id, keyword, procedure_id) VALUES (?1, ?2, ?3)");
+
+static int store_sqlite_tx_keyword_add(store *s, const store_sms_keyword *k, error *err)
+{
+    store_sqlite_conn *c = store_sqlite_writer(s, err);
+    if (!c)
+        return -1;
+    if (!k->keyword || !*k->keyword)
+        return error_set(err, ERR_MISSING_ARG, "keyword", "the keyword is required");
+    sqlite3_stmt *st = store_sqlite_stmt(c, &sq_keyword_add, err);
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, k->tenant_id);
+    store_sqlite_bind_text(st, 2, k->keyword);
+    sqlite3_bind_int64(st, 3, k->procedure_id);
+    if (store_sqlite_run_write(c, st, NULL, "sms_keyword_add", err) == 0)
+        return 0;
+    if (err->code == ERR_CONFLICT) /* the primary key: the keyword is taken */
+        error_set(err, ERR_CONFLICT, "keyword", "the collectivité has this keyword already");
+    return -1;
+}
+
+static sq_stmt sq_keyword_delete =
+    SQ_STMT("DELETE FROM sms_keywords WHERE tenant_id = ?1 AND keyword = ?2");
+
+static int store_sqlite_tx_keyword_delete(store *s, int64_t tenant_id, const char *keyword,
+                                          error *err)
+{
+    store_sqlite_conn *c = store_sqlite_writer(s, err);
+    if (!c)
+        return -1;
+    sqlite3_stmt *st = store_sqlite_stmt(c, &sq_keyword_delete, err);
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, tenant_id);
+    store_sqlite_bind_text(st, 2, keyword);
+    return store_sqlite_run_update(c, st, "sms_keyword_delete", "SMS keyword", err);
+}
+
 const store_sms_ops store_sqlite_sms_ops = {
     .gateway = store_sqlite_sms_gateway,
     .tx_put_gateway = store_sqlite_tx_put_gateway,
     .tx_opt_out = store_sqlite_tx_opt_out,
     .opted_out = store_sqlite_opted_out,
+    .keyword_list = store_sqlite_keyword_list,
+    .tx_keyword_add = store_sqlite_tx_keyword_add,
+    .tx_keyword_delete = store_sqlite_tx_keyword_delete,
 };

@@ -4,8 +4,9 @@
  * left empty —, the sender id, and the gateway key its delivery reports carry, sealed and
  * kept the same way; they come back to this server's base URL), and «Envoyer un SMS de test»,
  * which shows what Kannel answered. The change is core's (sms_gateway_set: the change and its
- * "admin" audit entry in one job); the page waits for it with its connection suspended. No script:
- * plain forms.
+ * "admin" audit entry in one job); the page waits for it with its connection suspended. Below,
+ * the keywords an SMS report starts with, each with its incident procedure, added and removed
+ * (core/sms_keyword.h, audited the same way). No script: plain forms.
  */
 #include <stdio.h>
 #include <string.h>
@@ -14,6 +15,7 @@
 
 #include "channels/sms/sms.h"
 #include "core/sms.h"
+#include "core/sms_keyword.h"
 #include "util/phone.h"
 #include "web/backoffice/backoffice.h"
 #include "web/backoffice/bo_admin_common.h"
@@ -25,10 +27,54 @@
 static const char *const gateway_fields[] = {"sendsms_url", "username", "password",
                                              "sender",      "dlr_key",  NULL};
 
-/* The page, its form filled from the stored gateway unless `typed` (a form posted back). */
-static void page_render(bo_page *p, int status, const form *typed)
+/* The keywords and the procedures one may be given (`chosen` selected). 0, or -1 after
+ * failing the page. */
+static int keywords_set(bo_page *p, const char *chosen)
 {
     http_req *rq = p->rq;
+    const cat_tenant *t = rq->host_tenant;
+    store_sms_keyword *kw = NULL;
+    size_t n = 0;
+    error e;
+    error_clear(&e);
+    if (sms_keyword_list(rq->core, t->rec.id, rq->arena, &kw, &n, &e) != 0) {
+        bo_page_fail(p, &e);
+        return -1;
+    }
+    json_t *list = json_array();
+    for (size_t i = 0; i < n; i++) {
+        const cat_procedure *pr = catalogue_procedure_by_id(t, kw[i].procedure_id);
+        json_t *o = json_object();
+        present_set_str(o, "keyword", kw[i].keyword);
+        present_set_str(o, "procedure", pr ? web_procedure_name(rq, pr) : "—");
+        json_array_append_new(list, o);
+    }
+    bo_page_set(p, "keywords", list);
+    bo_page_set(p, "has_keywords", json_boolean(n > 0));
+    json_t *procs = json_array();
+    for (size_t i = 0; i < t->n_procedures; i++) {
+        const cat_procedure *pr = &t->procedures[i];
+        if (!sms_keyword_procedure_ok(pr))
+            continue;
+        json_t *o = json_object();
+        present_set_str(o, "value", pr->rec.code);
+        present_set_str(o, "label", web_procedure_name(rq, pr));
+        if (chosen && strcmp(chosen, pr->rec.code) == 0)
+            json_object_set_new(o, "selected", json_true());
+        json_array_append_new(procs, o);
+    }
+    bo_page_set(p, "has_keyword_procedures", json_boolean(json_array_size(procs) > 0));
+    bo_page_set(p, "keyword_procedures", procs);
+    return 0;
+}
+
+/* The page, its form filled from the stored gateway unless `typed` (the gateway's form posted
+ * back); `procedure` the one the keyword form had chosen (NULL: none). */
+static void page_render(bo_page *p, int status, const form *typed, const char *procedure)
+{
+    http_req *rq = p->rq;
+    if (keywords_set(p, procedure) != 0)
+        return;
     if (!typed) {
         sms_gateway g;
         int found = 0;
@@ -63,7 +109,7 @@ static void sms_get(http_req *rq)
     bo_page p;
     if (bo_admin_page(rq, &a, &p, TAB) != 0)
         return;
-    page_render(&p, 200, NULL);
+    page_render(&p, 200, NULL, NULL);
 }
 
 static void saved(http_req *rq)
@@ -84,7 +130,7 @@ static void saved(http_req *rq)
     bo_admin_tabs(&p, TAB);
     const char *field = bo_admin_error_field(&w->err, gateway_fields, "sendsms_url");
     bo_page_error_key(&p, field, arena_printf(rq->arena, "sms.admin.error_%s", field));
-    page_render(&p, 400, &st->f);
+    page_render(&p, 400, &st->f, NULL);
 }
 
 static void save_post(http_req *rq)
@@ -127,7 +173,7 @@ static void test_post(http_req *rq)
     if (phone_e164(typed, to, &pr) != 0) {
         const char *why = form_field_phone_refusal(rq->arena, rq->present, rq->lang, typed);
         bo_page_error(&p, "test_phone", why ? why : bo_page_str(&p, "sms.admin.error_test_phone"));
-        page_render(&p, 400, NULL);
+        page_render(&p, 400, NULL, NULL);
         return;
     }
     sms_gateway g;
@@ -140,7 +186,7 @@ static void test_post(http_req *rq)
     }
     if (!found) {
         bo_page_error_key(&p, "test_phone", "sms.admin.error_no_gateway");
-        page_render(&p, 400, NULL);
+        page_render(&p, 400, NULL, NULL);
         return;
     }
     const char *answer = NULL;
@@ -152,12 +198,95 @@ static void test_post(http_req *rq)
     json_object_set_new(o, "ok", json_boolean(ok));
     present_set_str(o, "answer", answer ? answer : "");
     bo_page_set(&p, "test", o);
-    page_render(&p, 200, NULL);
+    page_render(&p, 200, NULL, NULL);
+}
+
+static void keyword_written(http_req *rq)
+{
+    bo_admin_write *st = bo_admin_write_of(rq);
+    const http_wait *w = http_wait_result(rq);
+    if (w->rc == 0) {
+        bo_admin_done(rq, TAB, "sms_keyword_saved");
+        return;
+    }
+    int refused = w->err.code == ERR_INVALID_ARG || w->err.code == ERR_MISSING_ARG ||
+                  w->err.code == ERR_CONFLICT;
+    if (!refused) {
+        web_write_error(rq, &w->err);
+        return;
+    }
+    bo_page p;
+    if (bo_page_start(&p, rq, &st->agent) != 0)
+        return;
+    bo_admin_tabs(&p, TAB);
+    if (strcmp(w->err.arg, "procedure") == 0) {
+        bo_page_error_key(&p, "keyword_procedure", "sms.admin.error_keyword_procedure");
+    } else {
+        /* The problem again, from what was typed: the error crossed a thread. */
+        char folded[SMS_KEYWORD_FOLDED_MAX + 1];
+        sms_keyword_problem pb =
+            w->err.code == ERR_CONFLICT
+                ? sms_keyword_conflict(&w->err)
+                : sms_keyword_normalise(bo_admin_field(&st->f, "keyword"), folded, sizeof folded);
+        bo_page_error_key(
+            &p, "keyword",
+            arena_printf(rq->arena, "sms.admin.error_keyword_%s", sms_keyword_problem_name(pb)));
+    }
+    bo_page_value(&p, "keyword", bo_admin_field(&st->f, "keyword"));
+    page_render(&p, 400, NULL, bo_admin_field(&st->f, "keyword_procedure"));
+}
+
+static void keyword_post(http_req *rq)
+{
+    store_agent a;
+    form f;
+    if (bo_admin_form(rq, &a, &f) != 0)
+        return;
+    bo_admin_write *st = bo_admin_write_new(rq, &a, &f, 0);
+    if (!st)
+        return;
+    error e;
+    error_clear(&e);
+    http_wait *w = http_wait_begin(rq, keyword_written);
+    int rc = sms_keyword_add_as(
+        rq->core, &st->who, rq->host_tenant, bo_admin_field(&st->f, "keyword"),
+        bo_admin_field(&st->f, "keyword_procedure"), NULL, http_wait_done, w, &e);
+    http_wait_started(w, rc, &e);
+}
+
+static void keyword_removed(http_req *rq)
+{
+    const http_wait *w = http_wait_result(rq);
+    if (w->rc == 0)
+        bo_admin_done(rq, TAB, "sms_keyword_removed");
+    else if (w->err.code == ERR_NOT_FOUND)
+        bo_not_found(rq);
+    else
+        web_write_error(rq, &w->err);
+}
+
+static void keyword_remove_post(http_req *rq)
+{
+    store_agent a;
+    form f;
+    if (bo_admin_form(rq, &a, &f) != 0)
+        return;
+    bo_admin_write *st = bo_admin_write_new(rq, &a, &f, 0);
+    if (!st)
+        return;
+    error e;
+    error_clear(&e);
+    http_wait *w = http_wait_begin(rq, keyword_removed);
+    int rc = sms_keyword_delete_as(rq->core, &st->who, bo_admin_tenant(rq),
+                                   bo_admin_field(&st->f, "keyword"), http_wait_done, w, &e);
+    http_wait_started(w, rc, &e);
 }
 
 const http_route bo_admin_sms_routes[] = {
     {HTTP_GET | HTTP_HEAD, TAB, sms_get},
     {HTTP_POST, TAB, save_post},
     {HTTP_POST, TAB "/test", test_post},
+    {HTTP_POST, TAB "/mots-cles", keyword_post},
+    {HTTP_POST, TAB "/mots-cles/retirer", keyword_remove_post},
     {0, NULL, NULL},
 };

@@ -17,6 +17,7 @@
 #include "core/account.h"
 #include "core/session.h"
 #include "util/log.h"
+#include "util/phone.h"
 #include "util/utf8.h"
 #include "web/portal/portal.h"
 #include "web/form_field.h"
@@ -828,10 +829,34 @@ static json_t *choices(page *p, const char *name, const char *const *vals, size_
     return list;
 }
 
+/* «Vérifier mon numéro» (account_phone.c): whether the number is verified or can be, and
+ * what the last step did (?telephone=, one of a fixed set: anything else shows nothing). A
+ * wrong code is the code field's error. */
+static void phone_state_set(page *p, const store_account *acc)
+{
+    set(p, "phone_verified", json_boolean(acc->phone_verified_at != 0));
+    set(p, "can_verify", json_boolean(acc->phone && phone_is_e164(acc->phone)));
+    static const char *const states[] = {"code_sent",  "verified", "code_wrong", "code_invalid",
+                                         "code_spent", "too_many", "no_phone",   "changed"};
+    const char *state = form_get(&p->rq->query, "telephone");
+    for (size_t i = 0; state && i < sizeof states / sizeof states[0]; i++) {
+        if (strcmp(state, states[i]) != 0)
+            continue;
+        const char *key = arena_printf(p->rq->arena, "account.prefs.phone_state_%s", state);
+        if (strcmp(state, "code_wrong") == 0 || strcmp(state, "code_invalid") == 0) {
+            page_error(p, "code", key);
+            return;
+        }
+        set(p, "phone_notice", json_string(S(p, key)));
+        set(p, "phone_notice_error", json_boolean(i >= 4));
+    }
+}
+
 static void prefs_render(page *p, int status, const store_account *acc, const char *notify,
                          const char *lang_code)
 {
     set(p, "account_email", json_string(acc->email ? acc->email : ""));
+    phone_state_set(p, acc);
     set(p, "notify_choices", choices(p, "notify", notify_choices, 3, notify));
     set(p, "lang_choices", choices(p, "lang", lang_choices, 2, lang_code));
     page_render(p, status, "account/preferences", "account.prefs.title");
@@ -877,6 +902,12 @@ static void prefs_done(http_req *rq)
     }
     if (!page_has_errors(p))
         set(p, "saved", json_true());
+    /* The account as saved: a number changed is no longer the one verified. */
+    store_account now;
+    error ge;
+    if (!page_has_errors(p) &&
+        account_get(rq->core, st->acc.tenant_id, st->acc.id, rq->arena, &now, &ge) == 0)
+        st->acc = now;
     prefs_render(p, page_has_errors(p) ? 400 : 200, &st->acc, st->notify, st->lang_code);
 }
 

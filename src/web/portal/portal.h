@@ -25,6 +25,8 @@
 extern const http_route portal_filing_routes[];
 extern const http_route portal_tracking_routes[];
 extern const http_route portal_account_routes[];
+/* «Vérifier mon numéro» (account_phone.c). */
+extern const http_route portal_account_phone_routes[];
 extern const http_route portal_files_routes[];
 extern const http_route portal_data_routes[];
 extern const http_route portal_address_routes[];
