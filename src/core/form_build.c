@@ -71,7 +71,8 @@ json_t *form_build_load(const char *json)
     }
     for (size_t i = 0; i < n; i++)
         r[i] = (ranked_item){json_array_get(in, i), order_of(json_array_get(in, i), i), i};
-    qsort(r, n, sizeof *r, cmp_ranked);
+    if (n) /* qsort's array must not be NULL, even for no element */
+        qsort(r, n, sizeof *r, cmp_ranked);
     for (size_t i = 0; i < n; i++) {
         json_t *o = json_deep_copy(r[i].o);
         if (json_is_object(o))

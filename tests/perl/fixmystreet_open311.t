@@ -590,7 +590,8 @@ subtest 'what the council reads of those reports' => sub {
     is($data && $data->{contact}{first_name}, 'Dominique', 'first_name stored');
     my ($c2, $main) = council(GET => "/requests/" . ($ids{main} // 'none'));
     is($main && $main->{contact}{email}, 'camille.martin@example.org', 'e-mail stored');
-    is($main && $main->{contact}{phone}, '+33 6 12 34 56 78', 'phone stored');
+    # Stored in E.164 whatever form the client sent (here «+33 6 12 34 56 78»).
+    is($main && $main->{contact}{phone}, '+33612345678', 'phone stored');
     is($main && $main->{contact}{last_name}, 'Martin-Dupont', 'last_name stored');
     is($main && $main->{attributes}{taille}, 'grand', 'attribute taille stored');
     is($main && $main->{channel}, 'api', 'filed on channel api');
