@@ -787,19 +787,28 @@ static void post_answer(http_req *rq)
     post_text(rq, &answer_form);
 }
 
+/* A citizen's small form on the tracking page: its body read, its CSRF token checked, the
+ * request opened with the form's token or the account. NULL after answering. */
+static track_state *track_form_open(http_req *rq, form *f)
+{
+    error err;
+    error_clear(&err);
+    if (http_form_body(rq, f, &err) != 0) {
+        http_respond_error(rq, &err);
+        return NULL;
+    }
+    if (web_check_csrf(rq, f) != 0)
+        return NULL;
+    return track_open(rq, form_get(f, "jeton"));
+}
+
 /* POST /suivi/{ref}/avis: a rating from 1 to 5 and an optional comment. */
 static void post_rating(http_req *rq)
 {
     error err;
     error_clear(&err);
     form f;
-    if (http_form_body(rq, &f, &err) != 0) {
-        http_respond_error(rq, &err);
-        return;
-    }
-    if (web_check_csrf(rq, &f) != 0)
-        return;
-    track_state *st = track_open(rq, form_get(&f, "jeton"));
+    track_state *st = track_form_open(rq, &f);
     if (!st)
         return;
     json_t *extra = json_object();
@@ -836,13 +845,7 @@ static void post_news(http_req *rq)
     error err;
     error_clear(&err);
     form f;
-    if (http_form_body(rq, &f, &err) != 0) {
-        http_respond_error(rq, &err);
-        return;
-    }
-    if (web_check_csrf(rq, &f) != 0)
-        return;
-    track_state *st = track_open(rq, form_get(&f, "jeton"));
+    track_state *st = track_form_open(rq, &f);
     if (!st)
         return;
     st->form_name = "nouvelles";
@@ -861,13 +864,7 @@ static void post_reopen(http_req *rq)
     error err;
     error_clear(&err);
     form f;
-    if (http_form_body(rq, &f, &err) != 0) {
-        http_respond_error(rq, &err);
-        return;
-    }
-    if (web_check_csrf(rq, &f) != 0)
-        return;
-    track_state *st = track_open(rq, form_get(&f, "jeton"));
+    track_state *st = track_form_open(rq, &f);
     if (!st)
         return;
     st->form_name = "rouvrir";
