@@ -88,7 +88,7 @@ static int send_request(const scenario *sc, char *created, size_t size)
 {
     size_t len = 0, n = 0;
     char *req = embedded_expand(&srv, sc->request, strlen(sc->request), &len);
-    char *answer = embedded_exchange(&srv, req, len, &n);
+    char *answer = embedded_request(&srv, req, len, &n);
     free(req);
     int status = embedded_status(answer);
     if (created) {
@@ -166,9 +166,11 @@ static void run_loop(const scenario *sc, int io, long stride)
             fault_alloc_disarm();
         if (status >= 500 && status <= 503)
             errors5xx++;
-        else if (status == 0)
+        else if (status == 0) {
             dropped++;
-        else if (status == expected && fired && getenv("FAULT_TRACE"))
+            if (getenv("FAULT_TRACE"))
+                printf("      %s: failure %ld closed the connection\n", sc->name, n);
+        } else if (status == expected && fired && getenv("FAULT_TRACE"))
             printf("      %s: failure %ld answered as without fault\n", sc->name, n);
         else if (status != expected) {
             printf("      %s: failure %ld answered %d (expected %d or 5xx)\n", sc->name, n,

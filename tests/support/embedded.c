@@ -16,6 +16,7 @@
 #define IO_TIMEOUT_MS 10000
 #define QUIET_MS 3
 #define SILENT_MS 300
+#define PATIENT_MS 5000
 
 #define REQUIRE(cond)                                                                              \
     do {                                                                                           \
@@ -30,12 +31,12 @@
  * is not the end of the stream. So the exchange ends when the server has no request in
  * flight and there was nothing to read for QUIET_MS after an answer began, or for
  * SILENT_MS when none came (the server may not have read the request yet). */
-/* Sends data on a new connection and reads the answer. until_close: read until the server
- * closes the connection (a well-formed request with "Connection: close", which always gets
- * a whole answer: a loaded machine may take longer than SILENT_MS to start it). Otherwise
- * the quiet rule above, for arbitrary bytes that may never make a request. */
+/* Sends data on a new connection and reads the answer. silent_ms: how long a silence with
+ * no request in flight may last before any answer came (the quiet rule above); 0: read until
+ * the server closes the connection (a well-formed request with "Connection: close", which
+ * always gets a whole answer: a loaded machine may take longer than SILENT_MS to start it). */
 static char *exchange(const embedded *e, const char *data, size_t len, size_t *out_len,
-                      int until_close)
+                      int silent_ms)
 {
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     REQUIRE(fd >= 0);
@@ -60,8 +61,7 @@ static char *exchange(const embedded *e, const char *data, size_t len, size_t *o
         int ready = poll(&p, 1, QUIET_MS);
         if (ready == 0) {
             waited += QUIET_MS;
-            if (!until_close && cli_server_in_flight(e->server) == 0 &&
-                (n > 0 || waited >= SILENT_MS))
+            if (silent_ms && cli_server_in_flight(e->server) == 0 && (n > 0 || waited >= silent_ms))
                 break;
             continue;
         }
@@ -85,12 +85,17 @@ static char *exchange(const embedded *e, const char *data, size_t len, size_t *o
 
 char *embedded_exchange(const embedded *e, const char *data, size_t len, size_t *out_len)
 {
-    return exchange(e, data, len, out_len, 0);
+    return exchange(e, data, len, out_len, SILENT_MS);
+}
+
+char *embedded_request(const embedded *e, const char *request, size_t len, size_t *out_len)
+{
+    return exchange(e, request, len, out_len, PATIENT_MS);
 }
 
 char *embedded_fetch(const embedded *e, const char *request, size_t len, size_t *out_len)
 {
-    return exchange(e, request, len, out_len, 1);
+    return exchange(e, request, len, out_len, 0);
 }
 
 int embedded_status(const char *answer)

@@ -37,6 +37,12 @@ char *embedded_expand(const embedded *e, const char *data, size_t size, size_t *
  * to read for a moment and no request in flight. What was read, NUL-terminated (caller
  * frees), length in *out_len; NULL when the connection could not be made. */
 char *embedded_exchange(const embedded *e, const char *data, size_t len, size_t *out_len);
+/* Sends a well-formed request that a fault may leave unanswered and reads its answer as
+ * embedded_exchange does, but waits up to 5 s, not 300 ms, for the server to start on it: a
+ * loaded machine (CI running other suites) may take that long to schedule the server's
+ * thread, and giving up sooner reads as a connection closed without an answer. Same
+ * ownership as embedded_exchange. */
+char *embedded_request(const embedded *e, const char *request, size_t len, size_t *out_len);
 /* Sends a well-formed request that asks "Connection: close" and reads its whole answer, up
  * to the server's close (or 10 s): for probes, which must not mistake a slow start under
  * load for no answer. Same ownership as embedded_exchange. */
