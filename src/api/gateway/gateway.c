@@ -1,10 +1,10 @@
 /*
  * gateway — POST /passerelle/mail (gateway.h): the tenant (Host or ?tenant=; when neither
  * names one, the recipients' contact addresses, core/mail_contact.h), the "gateway" key, the
- * body checked as a message/rfc822 of bounded size, parsed (channels/mail/inbound) and routed; the
- * connection waits for the write, then answers what became of the mail. The mailgate maps the
- * answer to the MTA's exit codes: 2xx handled, 400/413/415 a message that can never be taken,
- * anything else to retry.
+ * body checked as a message/rfc822 of bounded size, parsed (channels/mail/inbound) and
+ * routed; the connection waits for the write, then answers what became of the mail. The
+ * mailgate maps the answer to the MTA's exit codes: 2xx handled, 400/413/415 a message that
+ * can never be taken, anything else to retry.
  */
 #include "api/gateway/gateway.h"
 
