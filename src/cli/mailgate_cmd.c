@@ -27,6 +27,10 @@ const opt_spec mailgate_cmd_opts[] = {
      "file holding a \"gateway\"-scope API key (guichet apikey create --scope gateway)"},
     {"tenant", NULL, OPT_STRING, NULL, 0, 0, 0,
      "the collectivité's slug, when the URL's host does not name it"},
+    {"recipient", NULL, OPT_STRING, NULL, 0, 0, 0,
+     "the envelope recipient (Postfix ${original_recipient}, OpenSMTPD %{rcpt}): without "
+     "--tenant, and a host that names no collectivité, the collectivité whose contact "
+     "address it is"},
     {"timeout", "GUICHET_MAILGATE_TIMEOUT_S", OPT_UINT, "60", 0, 1, 3600,
      "seconds the server may take to answer before the message is retried"},
     {0}};
@@ -108,6 +112,7 @@ int mailgate_cmd_run(const opt_values *v)
 {
     const char *base = opt_str(v, "url");
     const char *tenant = opt_str(v, "tenant");
+    const char *recipient = opt_str(v, "recipient");
     size_t blen = strlen(base);
     while (blen > 0 && base[blen - 1] == '/')
         blen--;
@@ -133,7 +138,7 @@ int mailgate_cmd_run(const opt_values *v)
     int rc = MAILGATE_EX_TEMPFAIL;
     CURL *h = NULL;
     struct curl_slist *hdrs = NULL;
-    char *url = NULL, *auth = NULL, *esc = NULL;
+    char *url = NULL, *auth = NULL, *esc = NULL, *rcpt = NULL;
     buf answer;
     buf_init(&answer, ANSWER_MAX);
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0 || !(h = curl_easy_init())) {
@@ -141,8 +146,10 @@ int mailgate_cmd_run(const opt_values *v)
         goto done;
     }
     esc = tenant ? curl_easy_escape(h, tenant, 0) : NULL;
-    if (asprintf(&url, "%.*s/passerelle/mail%s%s", (int)blen, base, esc ? "?tenant=" : "",
-                 esc ? esc : "") < 0 ||
+    rcpt = recipient && *recipient ? curl_easy_escape(h, recipient, 0) : NULL;
+    if (asprintf(&url, "%.*s/passerelle/mail%s%s%s%s", (int)blen, base, esc ? "?tenant=" : "",
+                 esc ? esc : "", rcpt ? (esc ? "&recipient=" : "?recipient=") : "",
+                 rcpt ? rcpt : "") < 0 ||
         asprintf(&auth, "Authorization: Bearer %s", key) < 0) {
         url = auth = NULL;
         printf("guichet mailgate: out of memory (try again later)\n");
@@ -178,6 +185,7 @@ int mailgate_cmd_run(const opt_values *v)
 done:
     curl_slist_free_all(hdrs);
     curl_free(esc);
+    curl_free(rcpt);
     free(url);
     free(auth);
     if (h)

@@ -89,8 +89,10 @@ static int scope_allows(const char *have, apikey_scope want)
     return s == want || (s == SCOPE_API && want == SCOPE_OPEN311);
 }
 
-int apikey_authenticate(core *c, int64_t tenant_id, const char *key, apikey_scope scope,
-                        arena *a, store_apikey *out, error *err)
+/* The live key `key` allowed for scope, of tenant_id, or of any tenant when tenant_id is 0
+ * (apikey_identify's): one lookup by hash, the same refusals. */
+static int key_find(core *c, int64_t tenant_id, const char *key, apikey_scope scope, arena *a,
+                    store_apikey *out, error *err)
 {
     if (!key || !*key)
         return error_set(err, ERR_FORBIDDEN, "api_key", "an API key is required");
@@ -101,11 +103,25 @@ int apikey_authenticate(core *c, int64_t tenant_id, const char *key, apikey_scop
     int found = 0;
     if (c->store->ops->apikeys.find(c->store, hash, a, out, &found, err) != 0)
         return -1;
-    if (!found || out->revoked_at || out->tenant_id != tenant_id)
+    if (!found || out->revoked_at || (tenant_id && out->tenant_id != tenant_id))
         return error_set(err, ERR_FORBIDDEN, "api_key", "unknown API key");
     if (!scope_allows(out->scope, scope))
         return error_set(err, ERR_FORBIDDEN, "api_key", "this key's scope does not allow this");
     return 0;
+}
+
+int apikey_authenticate(core *c, int64_t tenant_id, const char *key, apikey_scope scope, arena *a,
+                        store_apikey *out, error *err)
+{
+    if (tenant_id <= 0)
+        return error_set(err, ERR_FORBIDDEN, "api_key", "unknown API key");
+    return key_find(c, tenant_id, key, scope, a, out, err);
+}
+
+int apikey_identify(core *c, const char *key, apikey_scope scope, arena *a, store_apikey *out,
+                    error *err)
+{
+    return key_find(c, 0, key, scope, a, out, err);
 }
 
 typedef struct revoke_arg {

@@ -42,6 +42,11 @@ int apikey_create(core *c, int64_t tenant_id, const char *name, apikey_scope sco
  * another tenant or of a narrower scope. */
 int apikey_authenticate(core *c, int64_t tenant_id, const char *key, apikey_scope scope,
                         arena *a, store_apikey *out, error *err);
+/* The same for a caller that knows no tenant yet (the mail gateway on a URL that names no
+ * collectivité): the live key `key`, whichever tenant's, out->tenant_id saying whose. The
+ * caller must then act for that tenant only. */
+int apikey_identify(core *c, const char *key, apikey_scope scope, arena *a, store_apikey *out,
+                    error *err);
 int apikey_revoke(core *c, int64_t tenant_id, int64_t id, error *err);
 
 #endif

@@ -1,10 +1,9 @@
 /*
- * mail_held — held spam and contact addresses (mail_held.h). The writes are change jobs
+ * mail_held — held spam (mail_held.h). The writes are change jobs
  * (core/change.h): an admin's, audited, or the system's for mail the gateway holds.
  */
 #include "core/mail_held.h"
 
-#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -97,133 +96,4 @@ int mail_held_delete_as(core *c, const core_actor *who, int64_t tenant_id, int64
 {
     held_delete_arg d = {tenant_id, id};
     return change_run(c, who, tenant_id, &held_delete_change, &d, sizeof d, NULL, cb, ctx, err);
-}
-
-/* ---- contact addresses ---- */
-
-int mail_address_normalise(const char *in, char *out, size_t cap)
-{
-    if (!in)
-        return -1;
-    while (*in == ' ' || *in == '\t')
-        in++;
-    size_t n = strlen(in);
-    while (n > 0 && (in[n - 1] == ' ' || in[n - 1] == '\t'))
-        n--;
-    const char *at = memchr(in, '@', n);
-    if (n == 0 || n > MAIL_ADDRESS_MAX || n >= cap || !at || at == in || at == in + n - 1 ||
-        memchr(at + 1, '@', (size_t)(in + n - at - 1)))
-        return -1;
-    size_t o = 0;
-    int in_tag = 0;
-    for (const char *p = in; p < in + n; p++) {
-        unsigned char ch = (unsigned char)*p;
-        if (ch <= 0x20 || ch >= 0x7f || strchr("\"(),:;<>[\\]", ch))
-            return -1;
-        if (p == at)
-            in_tag = 0;
-        else if (p < at && ch == '+')
-            in_tag = 1;
-        if (!in_tag)
-            out[o++] = (char)tolower(ch);
-    }
-    out[o] = '\0';
-    return out[0] == '@' ? -1 : 0;
-}
-
-int mail_procedure_ok(const cat_procedure *p)
-{
-    if (!p || !p->rec.active)
-        return 0;
-    /* What an e-mail files: no answer to any question, as the e-mail entrance's policy. */
-    attrs_policy policy = {.ignore_unknown = 1, .files = 0, .locations = 0};
-    arena a;
-    arena_init(&a, 0);
-    const char *json = NULL;
-    error err;
-    int ok = attrs_validate(&a, p->attrs, p->n_attrs, NULL, 0, &policy, &json, &err) == 0;
-    arena_free(&a);
-    return ok;
-}
-
-int mail_address_list(core *c, int64_t tenant_id, arena *a, store_mail_address **out, size_t *n,
-                      error *err)
-{
-    return c->store->ops->mail_in.address_list(c->store, tenant_id, a, out, n, err);
-}
-
-const cat_procedure *mail_address_procedure(core *c, const cat_tenant *t, const char *const *addrs,
-                                            size_t n)
-{
-    arena a;
-    arena_init(&a, 0);
-    store_mail_address *list = NULL;
-    size_t nl = 0;
-    error err;
-    error_clear(&err);
-    const cat_procedure *found = NULL;
-    if (mail_address_list(c, t->rec.id, &a, &list, &nl, &err) != 0) {
-        log_warn("mail in: contact addresses unreadable: %s", err.detail);
-        nl = 0;
-    }
-    for (size_t i = 0; i < n && !found; i++) {
-        char norm[MAIL_ADDRESS_MAX + 1];
-        if (mail_address_normalise(addrs[i], norm, sizeof norm) != 0)
-            continue;
-        for (size_t j = 0; j < nl && !found; j++) {
-            if (strcmp(list[j].address, norm) != 0)
-                continue;
-            const cat_procedure *p = catalogue_procedure_by_id(t, list[j].procedure_id);
-            if (mail_procedure_ok(p))
-                found = p;
-        }
-    }
-    arena_free(&a);
-    return found;
-}
-
-typedef struct address_arg {
-    store_mail_address rec;
-    char address[MAIL_ADDRESS_MAX + 1]; /* the job's own copy, which rec points to */
-} address_arg;
-
-static int apply_address_set(store *s, void *arg, int64_t *id, error *err)
-{
-    address_arg *d = arg;
-    d->rec.address = d->address;
-    *id = d->rec.procedure_id;
-    return s->ops->mail_in.tx_address_set(s, &d->rec, err);
-}
-
-static int apply_address_delete(store *s, void *arg, int64_t *id, error *err)
-{
-    address_arg *d = arg;
-    *id = 0;
-    return s->ops->mail_in.tx_address_delete(s, d->rec.tenant_id, d->address, err);
-}
-
-static const change_def address_set_change = {"admin", "mail_address", apply_address_set, 0};
-static const change_def address_delete_change = {"admin", "mail_address", apply_address_delete, 0};
-
-int mail_address_set_as(core *c, const core_actor *who, const cat_tenant *t, const char *address,
-                        const char *procedure_code, core_done_fn cb, void *ctx, error *err)
-{
-    address_arg d = {.rec = {.tenant_id = t->rec.id}};
-    if (mail_address_normalise(address, d.address, sizeof d.address) != 0)
-        return error_set(err, ERR_INVALID_ARG, "address", "not an e-mail address");
-    const cat_procedure *p = procedure_code ? catalogue_procedure(t, procedure_code) : NULL;
-    if (!mail_procedure_ok(p))
-        return error_set(err, ERR_INVALID_ARG, "procedure",
-                         "not a procedure of the collectivité new mail can be filed under");
-    d.rec.procedure_id = p->rec.id;
-    return change_run(c, who, t->rec.id, &address_set_change, &d, sizeof d, NULL, cb, ctx, err);
-}
-
-int mail_address_delete_as(core *c, const core_actor *who, int64_t tenant_id, const char *address,
-                           core_done_fn cb, void *ctx, error *err)
-{
-    address_arg d = {.rec = {.tenant_id = tenant_id}};
-    if (mail_address_normalise(address, d.address, sizeof d.address) != 0)
-        return error_set(err, ERR_NOT_FOUND, "address", "no such contact address");
-    return change_run(c, who, tenant_id, &address_delete_change, &d, sizeof d, NULL, cb, ctx, err);
 }

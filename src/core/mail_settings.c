@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "core/change.h"
 #include "core/core_internal.h"
@@ -94,63 +93,6 @@ static int domain_ok(const char *domain)
     return n > 0 && (size_t)n < sizeof probe && outbox_email_ok(probe);
 }
 
-/* The next address line of *p (blanks around it trimmed, empty lines skipped) into out;
- * 0 at the end, -1 when a line does not fit. */
-static int next_line(const char **p, char *out, size_t cap)
-{
-    for (;;) {
-        const char *s = *p;
-        if (!*s)
-            return 0;
-        size_t len = strcspn(s, "\n");
-        *p = s + len + (s[len] == '\n');
-        while (len && strchr(" \t\r", s[len - 1]))
-            len--;
-        while (len && strchr(" \t\r", *s)) {
-            s++;
-            len--;
-        }
-        if (!len)
-            continue;
-        if (len >= cap)
-            return -1;
-        memcpy(out, s, len);
-        out[len] = '\0';
-        return 1;
-    }
-}
-
-/* The contacts' problem, if any; the addresses into list (when not NULL). */
-static int contacts_parse(const char *text, char list[][MAIL_SETTINGS_ADDR_MAX + 1], size_t *n,
-                          mail_problem_kind *kind)
-{
-    char line[MAIL_SETTINGS_ADDR_MAX + 1];
-    char seen[MAIL_SETTINGS_CONTACTS_MAX][MAIL_SETTINGS_ADDR_MAX + 1];
-    size_t k = 0;
-    int rc;
-    while ((rc = next_line(&text, line, sizeof line)) != 0) {
-        if (rc < 0 || !outbox_email_ok(line)) {
-            *kind = MAIL_PROBLEM_BAD;
-            return -1;
-        }
-        if (k == MAIL_SETTINGS_CONTACTS_MAX) {
-            *kind = MAIL_PROBLEM_TOO_MANY;
-            return -1;
-        }
-        for (size_t i = 0; i < k; i++)
-            if (strcasecmp(seen[i], line) == 0) {
-                *kind = MAIL_PROBLEM_DUPLICATE;
-                return -1;
-            }
-        memcpy(seen[k], line, sizeof line);
-        if (list)
-            memcpy(list[k], line, sizeof line);
-        k++;
-    }
-    *n = k;
-    return 0;
-}
-
 size_t mail_settings_check(const mail_settings_input *in, mail_settings_problem *out, size_t cap)
 {
     size_t n = 0;
@@ -196,9 +138,6 @@ size_t mail_settings_check(const mail_settings_input *in, mail_settings_problem 
         PROBLEM("reply_domain", MAIL_PROBLEM_BAD);
     else if (!*in->reply_domain && *in->reply_local)
         PROBLEM("reply_domain", MAIL_PROBLEM_REQUIRED);
-    size_t k;
-    if (contacts_parse(in->contacts, NULL, &k, &kind) != 0)
-        PROBLEM("contacts", kind);
 #undef PROBLEM
     return n;
 }
@@ -240,17 +179,6 @@ int mail_settings_open(core *c, int64_t tenant_id, arena *a, store_mail_settings
     return 0;
 }
 
-int mail_settings_contacts(core *c, int64_t tenant_id, arena *a, const char ***out, size_t *n,
-                           error *err)
-{
-    return c->store->ops->mail.contacts(c->store, tenant_id, a, out, n, err);
-}
-
-int mail_settings_contact_tenant(core *c, const char *address, int64_t *tenant_id, error *err)
-{
-    return c->store->ops->mail.contact_tenant(c->store, address, tenant_id, err);
-}
-
 /* The job's own copy of the settings (change_run copies it: no pointer to the caller's). */
 typedef struct put_arg {
     int64_t tenant_id;
@@ -262,8 +190,6 @@ typedef struct put_arg {
     char from_name[MAIL_SETTINGS_NAME_MAX + 1];
     char reply_local[MAIL_SETTINGS_LOCAL_MAX + 1];
     char reply_domain[MAIL_SETTINGS_ADDR_MAX + 1];
-    char contacts[MAIL_SETTINGS_CONTACTS_MAX][MAIL_SETTINGS_ADDR_MAX + 1];
-    size_t n_contacts;
 } put_arg;
 
 static const char *or_null(const char *s)
@@ -297,13 +223,7 @@ static int put_apply(store *s, void *arg, int64_t *id, error *err)
         }
         m.smtp_password = found ? old.smtp_password : NULL;
     }
-    const char *list[MAIL_SETTINGS_CONTACTS_MAX];
-    for (size_t i = 0; i < p->n_contacts; i++)
-        list[i] = p->contacts[i];
-    int rc = s->ops->mail.tx_put(s, &m, err) != 0 ||
-                     s->ops->mail.tx_set_contacts(s, p->tenant_id, list, p->n_contacts, err) != 0
-                 ? -1
-                 : 0;
+    int rc = s->ops->mail.tx_put(s, &m, err);
     arena_free(&a);
     return rc;
 }
@@ -326,8 +246,6 @@ int mail_settings_set_as(core *c, const core_actor *who, int64_t tenant_id,
     snprintf(p->from_name, sizeof p->from_name, "%s", in->from_name);
     snprintf(p->reply_local, sizeof p->reply_local, "%s", in->reply_local);
     snprintf(p->reply_domain, sizeof p->reply_domain, "%s", in->reply_domain);
-    mail_problem_kind kind;
-    contacts_parse(in->contacts, p->contacts, &p->n_contacts, &kind);
     /* No user, no password; a user and nothing typed: the stored password stays. */
     if (*in->smtp_user && *in->smtp_password) {
         if (seal_text(c, SEAL_PURPOSE, tenant_id, tenant_id, in->smtp_password,

@@ -1,8 +1,8 @@
 /*
  * mail_settings — a collectivité's own e-mail settings: the SMTP relay it sends through (which
  * wins over the server's --smtp-url), its sender address and name, the reply address its
- * messages' Reply-To is made of (local part + "+" + the request's reply token + "@" domain),
- * and the contact addresses where citizens' new mail arrives (the mail gateway reads them).
+ * messages' Reply-To is made of (local part + "+" + the request's reply token + "@" domain).
+ * The contact addresses where citizens' new mail arrives are core/mail_contact's.
  * The relay's password is kept sealed (core/seal.h, purpose "smtp") and opened only for the
  * dispatcher. Changes are checked field by field and written with their "admin" audit entry.
  */
@@ -26,7 +26,6 @@
 /* Room left in a local part's 64 bytes for "+" and a reply token ("2026-000123." and 16 hex
  * characters). */
 #define MAIL_SETTINGS_LOCAL_MAX 30
-#define MAIL_SETTINGS_CONTACTS_MAX 10
 #define MAIL_SETTINGS_PROBLEMS_MAX 16
 
 /* Checks an SMTP relay URL: smtp[s]://host[:port][/ehlo-name], no user part (credentials
@@ -42,20 +41,16 @@ typedef struct mail_settings_input {
     const char *smtp_password; /* "": keep the stored one (dropped when smtp_user is "") */
     const char *from_addr, *from_name;
     const char *reply_local, *reply_domain;
-    const char *contacts; /* one address a line */
 } mail_settings_input;
 
 typedef enum mail_problem_kind {
     MAIL_PROBLEM_REQUIRED,
     MAIL_PROBLEM_TOO_LONG,
     MAIL_PROBLEM_BAD,
-    MAIL_PROBLEM_TOO_MANY,  /* contacts: more than MAIL_SETTINGS_CONTACTS_MAX */
-    MAIL_PROBLEM_DUPLICATE, /* contacts: the same address twice */
-    MAIL_PROBLEM_TAKEN,     /* contacts: another collectivité's (found at commit) */
 } mail_problem_kind;
 
 typedef struct mail_settings_problem {
-    const char *field; /* the input's field name: "smtp_url", "contacts"... */
+    const char *field; /* the input's field name: "smtp_url", "from_addr"... */
     mail_problem_kind kind;
 } mail_settings_problem;
 
@@ -71,16 +66,9 @@ int mail_settings_get(core *c, int64_t tenant_id, arena *a, store_mail_settings 
 int mail_settings_open(core *c, int64_t tenant_id, arena *a, store_mail_settings *out, int *found,
                        error *err);
 
-/* The contact addresses of a collectivité (strings in a), and the collectivité an address
- * belongs to (*tenant_id 0: none) — for the mail gateway. */
-int mail_settings_contacts(core *c, int64_t tenant_id, arena *a, const char ***out, size_t *n,
-                           error *err);
-int mail_settings_contact_tenant(core *c, const char *address, int64_t *tenant_id, error *err);
-
 /* Writes the settings of tenant_id as `who` (an admin) with the "admin" audit entry ("mail")
  * in one job (change_run's contract for cb/ctx). -1 with ERR_INVALID_ARG (arg: the first
- * field at fault) when mail_settings_check finds a problem; the outcome is ERR_CONFLICT
- * (arg "contacts") when a contact address is another collectivité's. */
+ * field at fault) when mail_settings_check finds a problem. */
 int mail_settings_set_as(core *c, const core_actor *who, int64_t tenant_id,
                          const mail_settings_input *in, core_done_fn cb, void *ctx, error *err);
 

@@ -810,11 +810,12 @@ typedef struct store_mail_held {
     size_t message_len;
 } store_mail_held;
 
-/* A contact address of a collectivité and the procedure a new e-mail to it is filed under. */
+/* A contact address of a collectivité (mail_contacts: each address one collectivité's across
+ * the instance) and the procedure a new e-mail to it is filed under. */
 typedef struct store_mail_address {
     int64_t tenant_id;
-    const char *address; /* lowercased */
-    int64_t procedure_id;
+    const char *address;  /* lowercased */
+    int64_t procedure_id; /* 0: none, the default «Question générale» */
 } store_mail_address;
 
 /* A collectivité's SMS keyword and the procedure an SMS starting with it is filed under. */

@@ -219,14 +219,20 @@ typedef struct store_mail_ops {
                error *err);
     /* Writes m->tenant_id's settings, replacing them. */
     int (*tx_put)(store *s, const store_mail_settings *m, error *err);
-    /* The contact addresses of a collectivité, in their order. */
-    int (*contacts)(store *s, int64_t tenant_id, arena *a, const char ***out, size_t *n,
+    /* The contact addresses of a collectivité with their procedures, by address. The tx_ one
+     * reads inside the write job. */
+    int (*contacts)(store *s, int64_t tenant_id, arena *a, store_mail_address **out, size_t *n,
                     error *err);
-    /* Replaces them; ERR_CONFLICT (arg "contacts") when one belongs to another collectivité. */
-    int (*tx_set_contacts)(store *s, int64_t tenant_id, const char *const *addrs, size_t n,
-                           error *err);
-    /* The collectivité an address (any case) is a contact address of; *tenant_id 0: none. */
-    int (*contact_tenant)(store *s, const char *address, int64_t *tenant_id, error *err);
+    int (*tx_contacts)(store *s, int64_t tenant_id, arena *a, store_mail_address **out, size_t *n,
+                       error *err);
+    /* The contact address `address` (lowercased), whichever collectivité's; *found 0: none. */
+    int (*contact_find)(store *s, const char *address, arena *a, store_mail_address *out,
+                        int *found, error *err);
+    /* Adds m or changes its procedure when it is already m->tenant_id's; ERR_CONFLICT (arg
+     * "address") when it is another collectivité's. */
+    int (*tx_contact_put)(store *s, const store_mail_address *m, error *err);
+    /* ERR_NOT_FOUND when it is not one of tenant_id's. */
+    int (*tx_contact_delete)(store *s, int64_t tenant_id, const char *address, error *err);
     /* A request's «à envoyer par courrier» flag (requests.letter_due); *on 0 when absent. */
     int (*letter_due)(store *s, int64_t tenant_id, int64_t request_id, int *on, error *err);
     /* Sets or clears it; ERR_NOT_FOUND when the request is not the tenant's. */
@@ -761,7 +767,7 @@ typedef struct store_broadcasts_ops {
                             error *err);
 } store_broadcasts_ops;
 
-/* Incoming e-mail: messages held as spam, and the contact addresses' procedures. */
+/* Incoming e-mail: messages held as spam (the contact addresses are store_mail_ops'). */
 typedef struct store_mail_in_ops {
     int (*tx_held_insert)(store *s, const store_mail_held *m, int64_t *id_out, error *err);
     /* A tenant's held messages, newest first, without their bytes (message NULL). */
@@ -774,13 +780,6 @@ typedef struct store_mail_in_ops {
     int (*tx_held_delete)(store *s, int64_t tenant_id, int64_t id, error *err);
     /* Deletes a tenant's held messages received before `before`; *n (may be NULL) how many. */
     int (*tx_held_purge)(store *s, int64_t tenant_id, int64_t before, int64_t *n, error *err);
-    /* A tenant's contact addresses, by address. */
-    int (*address_list)(store *s, int64_t tenant_id, arena *a, store_mail_address **out, size_t *n,
-                        error *err);
-    /* Inserts or replaces the procedure of (tenant, address). */
-    int (*tx_address_set)(store *s, const store_mail_address *m, error *err);
-    /* ERR_NOT_FOUND when absent. */
-    int (*tx_address_delete)(store *s, int64_t tenant_id, const char *address, error *err);
 } store_mail_in_ops;
 
 /* The operation table every backend provides, one sub-table per area (each backend file

@@ -31,9 +31,9 @@ function mail({ from = 'Camille Durand <camille.durand@exemple.test>', subject =
         body.replace(/\n/g, '\r\n');
 }
 
-function mailgate(srv, msg, args = []) {
+function mailgate(srv, msg, args = [], key = srv.keys.gateway) {
     const keyFile = path.join(srv.dir, 'gateway.key');
-    fs.writeFileSync(keyFile, `${srv.keys.gateway}\n`);
+    fs.writeFileSync(keyFile, `${key}\n`);
     const r = spawnSync(BIN, ['mailgate', '--url', srv.url, '--key-file', keyFile, ...args],
                         { input: msg, encoding: 'utf8', timeout: 30000 });
     return { status: r.status, out: r.stdout };
@@ -209,7 +209,8 @@ test('POST /passerelle/mail', async (t) => {
                  WHERE code = 'acte-etat-civil'`);
         await new Promise((res) => setTimeout(res, 1100)); /* the catalogue's next look */
         const page = await desk.get('/agent/admin/courriels');
-        const offered = [...page.text.matchAll(/<option value="([^"]+)"/g)].map((x) => x[1]);
+        const offered = [...page.text.matchAll(/<option value="([^"]*)"/g)].map((x) => x[1]);
+        assert.ok(offered.includes(''), 'none: «Question générale» by default');
         assert.ok(offered.includes('question-generale'));
         assert.ok(!offered.includes('nid-de-poule'));
         assert.ok(offered.includes('acte-etat-civil'), `offered: ${offered}`);
@@ -220,6 +221,27 @@ test('POST /passerelle/mail', async (t) => {
         assert.equal(m.json.outcome, 'created', m.text);
         assert.equal(srv.sql(`SELECT p.code FROM requests r JOIN procedures p ON p.id = r.procedure_id
                               WHERE r.reference = '${m.json.reference}'`).trim(), code);
+        assert.equal(srv.sql("SELECT count(*) FROM audit_log WHERE object_kind = 'mail_contact' AND action = 'admin'").trim(), '1');
+        /* Another collectivité's address: refused beside the field, in French. */
+        srv.guichet(['tenant', 'add', '--db', srv.db, '--slug', 'bourg', '--name', 'Bourg', '--hosts', 'bourg.test']);
+        srv.sql(`INSERT INTO mail_contacts (tenant_id, address)
+                 SELECT id, 'mairie@bourg.test' FROM tenants WHERE slug = 'bourg'`);
+        r = await desk.post('/agent/admin/courriels/adresses', { address: 'Mairie@Bourg.test', procedure: '' });
+        assert.equal(r.status, 400);
+        assert.ok(r.text.includes('déjà l&#39;adresse de contact d&#39;une autre collectivité') ||
+                  r.text.includes("déjà l'adresse de contact d'une autre collectivité"), r.text);
+        assert.match(r.text, /<input id="address"[^>]*aria-describedby="address-hint address-error"[^>]*aria-invalid="true"/);
+        assert.equal(srv.sql("SELECT t.slug FROM mail_contacts c JOIN tenants t ON t.id = c.tenant_id WHERE c.address = 'mairie@bourg.test'").trim(), 'bourg');
+        /* No procedure: the default, shown as such. */
+        r = await desk.post('/agent/admin/courriels/adresses', { address: 'accueil@ville-demo.test', procedure: '' });
+        assert.equal(r.status, 303);
+        assert.equal(srv.sql("SELECT ifnull(procedure_id, 'NULL') FROM mail_contacts WHERE address = 'accueil@ville-demo.test'").trim(), 'NULL');
+        r = await desk.get('/agent/admin/courriels');
+        assert.match(r.text, /accueil@ville-demo\.test<\/td><td[^>]*>Aucune \(« Question générale »\)/);
+        /* «Messagerie» edits no contact address: it links here. */
+        r = await desk.get('/agent/admin/messagerie');
+        assert.ok(!r.text.includes('name="contacts"'));
+        assert.ok(r.text.includes('href="/agent/admin/courriels#addresses-title"'));
         r = await desk.post('/agent/admin/courriels/adresses/retirer', { address: 'voirie@ville-demo.test' });
         assert.equal(r.status, 303);
         const n = await post(srv, mail({ subject: 'Trou encore' }).replace('To: contact@ville-demo.test', 'To: voirie@ville-demo.test'));
@@ -231,6 +253,91 @@ test('POST /passerelle/mail', async (t) => {
         const log = srv.log();
         assert.ok(log.includes('mail in: new request'), 'the log says what happened');
         assert.ok(!log.includes('exemple.test'), 'but names no address');
+    });
+});
+
+/* One gateway URL for several collectivités: a Host that names none. The collectivité is
+ * then the one whose contact address a recipient is (the envelope's first), and the key must
+ * be that collectivité's. */
+test('POST /passerelle/mail on a URL that names no collectivité', async (t) => {
+    const srv = await startServer({ requests: 0 });
+    t.after(() => srv.stop());
+    srv.guichet(['tenant', 'add', '--db', srv.db, '--slug', 'bourg', '--name', 'Bourg', '--hosts', 'bourg.test']);
+    const bourgKey = srv.guichet(['apikey', 'create', '--db', srv.db, '--name', 'mta', '--scope', 'gateway',
+                                  '--tenant', 'bourg']).stdout.trim().split(/\s+/).pop();
+    srv.sql(`UPDATE tenants SET hosts = 'ville-demo.test' WHERE slug = 'ville-demo';
+             INSERT INTO mail_contacts (tenant_id, address)
+               SELECT id, 'contact@ville-demo.test' FROM tenants WHERE slug = 'ville-demo';
+             INSERT INTO mail_contacts (tenant_id, address)
+               SELECT id, 'mairie@bourg.test' FROM tenants WHERE slug = 'bourg';`);
+    /* The server reads the catalogue again once it sees the change. */
+    for (let i = 0; i < 50; i++) {
+        const r = await request(srv, 'GET', '/');
+        if (r.status === 421) break;
+        await new Promise((res) => setTimeout(res, 100));
+    }
+    const demoRequests = () => Number(srv.sql(`SELECT count(*) FROM requests r JOIN tenants t ON t.id = r.tenant_id
+                                               WHERE t.slug = 'ville-demo'`).trim());
+
+    await t.test('the recipient names the collectivité', async () => {
+        const r = await post(srv, mail());
+        assert.equal(r.status, 201, r.text);
+        assert.equal(srv.sql(`SELECT t.slug FROM requests r JOIN tenants t ON t.id = r.tenant_id
+                              WHERE r.reference = '${r.json.reference}'`).trim(), 'ville-demo');
+        /* A reply token's +tag, and the case, are no part of the address. */
+        const m = await post(srv, mail().replace('To: contact@ville-demo.test', 'To: Contact+x@Ville-Demo.test'));
+        assert.equal(m.status, 201, m.text);
+    });
+
+    await t.test('the envelope recipient, from the mailgate, before the headers', () => {
+        const before = demoRequests();
+        const msg = mail().replace('To: contact@ville-demo.test', 'To: liste@ailleurs.test');
+        let g = mailgate(srv, msg);
+        assert.equal(g.status, 75, 'no recipient is a contact address: as an unknown collectivité');
+        assert.match(g.out, /^not taken, will retry: HTTP 404 not_found tenant/);
+        g = mailgate(srv, msg, ['--recipient', 'contact@ville-demo.test']);
+        assert.equal(g.status, 0, g.out);
+        assert.match(g.out, /^created \d{4}-\d{6}\n$/);
+        assert.equal(demoRequests(), before + 1);
+    });
+
+    await t.test('a key files mail into its own collectivité only', async () => {
+        const before = counts(srv);
+        /* Bourg's key, for the demo's address. */
+        let r = await post(srv, mail(), { key: bourgKey });
+        assert.equal(r.status, 403, r.text);
+        assert.equal(r.json.error.argument, 'api_key');
+        /* The demo's key, for Bourg's address. */
+        r = await post(srv, mail().replace('To: contact@ville-demo.test', 'To: mairie@bourg.test'));
+        assert.equal(r.status, 403, r.text);
+        const g = mailgate(srv, mail(), [], bourgKey);
+        assert.equal(g.status, 75, 'a set-up mistake delays mail');
+        assert.match(g.out, /^not taken, will retry: HTTP 403/);
+        assert.deepEqual(counts(srv), before, 'nothing written');
+        /* Bourg's key is good for Bourg's address (which has no procedure for mail yet). */
+        r = await post(srv, mail().replace('To: contact@ville-demo.test', 'To: mairie@bourg.test'), { key: bourgKey });
+        assert.equal(r.status, 409, r.text);
+        assert.equal(r.json.error.argument, 'procedure');
+        /* Both collectivités named (one in Cc): each key files it into its own. */
+        r = await post(srv, mail({ headers: 'Cc: contact@ville-demo.test\r\n' })
+            .replace('To: contact@ville-demo.test', 'To: mairie@bourg.test'));
+        assert.equal(r.status, 201, r.text);
+        assert.equal(srv.sql(`SELECT t.slug FROM requests r JOIN tenants t ON t.id = r.tenant_id
+                              WHERE r.reference = '${r.json.reference}'`).trim(), 'ville-demo');
+    });
+
+    await t.test('nothing is parsed for a caller without a key', async () => {
+        let r = await post(srv, mail(), { key: null });
+        assert.equal(r.status, 401);
+        r = await post(srv, mail(), { key: srv.keys.api });
+        assert.equal(r.status, 403);
+    });
+
+    await t.test('?tenant= still names it, the recipients aside', async () => {
+        const r = await post(srv, mail().replace('To: contact@ville-demo.test', 'To: liste@ailleurs.test'),
+                             { query: '?tenant=ville-demo' });
+        assert.equal(r.status, 201, r.text);
+        assert.ok(!srv.log().includes('exemple.test'), 'no address in the log');
     });
 });
 

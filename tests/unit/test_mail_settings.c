@@ -56,7 +56,6 @@ static mail_settings_input empty_input(void)
         .from_name = "",
         .reply_local = "",
         .reply_domain = "",
-        .contacts = "",
     };
     return in;
 }
@@ -75,7 +74,6 @@ static void test_check_good(void **state)
     in.from_name = "Mairie de Démo";
     in.reply_local = "demandes";
     in.reply_domain = "reponses.ville.fr";
-    in.contacts = "  contact@ville.fr\r\n\n mairie@ville.fr \n";
     assert_int_equal(mail_settings_check(&in, pb, MAIL_SETTINGS_PROBLEMS_MAX), 0);
 }
 
@@ -94,16 +92,14 @@ static void test_check_problems(void **state)
     in.smtp_url = "smtp://relais.ville.fr";
     in.smtp_user = "nom avec espace";
     in.reply_local = "demandes+1";
-    in.contacts = "a@ville.fr\nA@VILLE.FR";
     size_t n = mail_settings_check(&in, pb, MAIL_SETTINGS_PROBLEMS_MAX);
-    assert_int_equal(n, 5);
+    assert_int_equal(n, 4);
     expect(pb, 0, "smtp_user", MAIL_PROBLEM_BAD);
     /* A relay of its own needs its sender. */
     expect(pb, 1, "from_addr", MAIL_PROBLEM_REQUIRED);
     expect(pb, 2, "reply_local", MAIL_PROBLEM_BAD);
     /* The local part without a domain. */
     expect(pb, 3, "reply_domain", MAIL_PROBLEM_REQUIRED);
-    expect(pb, 4, "contacts", MAIL_PROBLEM_DUPLICATE);
 
     in = empty_input();
     in.reply_domain = "ville.fr";
@@ -113,25 +109,21 @@ static void test_check_problems(void **state)
     memset(pw, 'p', sizeof pw);
     pw[sizeof pw - 1] = '\0';
     in.smtp_password = pw;
-    in.contacts = "a1@v.fr\na2@v.fr\na3@v.fr\na4@v.fr\na5@v.fr\na6@v.fr\na7@v.fr\na8@v.fr\n"
-                  "a9@v.fr\na10@v.fr\na11@v.fr";
     n = mail_settings_check(&in, pb, MAIL_SETTINGS_PROBLEMS_MAX);
-    assert_int_equal(n, 5);
+    assert_int_equal(n, 4);
     expect(pb, 0, "smtp_password", MAIL_PROBLEM_TOO_LONG);
     expect(pb, 1, "from_addr", MAIL_PROBLEM_BAD);
     expect(pb, 2, "from_name", MAIL_PROBLEM_BAD);
     expect(pb, 3, "reply_local", MAIL_PROBLEM_REQUIRED);
-    expect(pb, 4, "contacts", MAIL_PROBLEM_TOO_MANY);
 
     in = empty_input();
     in.smtp_url = "smtp://user@relais.ville.fr";
     in.from_addr = "x@ville.fr";
     in.reply_local = "une-partie-locale-bien-trop-longue-pour-un-jeton";
     in.reply_domain = "ville..fr";
-    in.contacts = "contact@ville.fr\nnon adresse";
     n = mail_settings_check(&in, pb, 2);
     /* All are counted; only cap are written. */
-    assert_int_equal(n, 4);
+    assert_int_equal(n, 3);
     expect(pb, 0, "smtp_url", MAIL_PROBLEM_BAD);
     expect(pb, 1, "reply_local", MAIL_PROBLEM_TOO_LONG);
 }

@@ -1457,6 +1457,14 @@ static void exec_ok(sqlite3 *db, const char *sql)
     assert_int_equal(rc, SQLITE_OK);
 }
 
+/* Migration 37 calls phone_e164(), which the store registers on its writer: on the empty
+ * tables db_at_version migrates, a function that keeps its argument does. */
+static void same_value(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    (void)argc;
+    sqlite3_result_value(ctx, argv[0]);
+}
+
 /* A database at schema version n (migrations 1 to n applied and recorded, as a binary of
  * that time left it), in a new directory made from the mkdtemp template dir; its path in
  * path. The open handle: the caller adds its rows, then closes it. */
@@ -1466,6 +1474,9 @@ static sqlite3 *db_at_version(char *dir, char *path, size_t size, int n)
     snprintf(path, size, "%s/v%d.db", dir, n);
     sqlite3 *db = NULL;
     assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_create_function_v2(db, "phone_e164", 1, SQLITE_UTF8, NULL, same_value,
+                                                NULL, NULL, NULL),
+                     SQLITE_OK);
     exec_ok(db, "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, "
                 "applied_at INTEGER NOT NULL) STRICT");
     for (int i = 0; i < n; i++) {
@@ -4373,6 +4384,75 @@ static void test_migrate_phone_e164(void **state)
     rmdir(dir);
 }
 
+/* The migration to one table of contact addresses (MIGRATION_MAIL_CONTACTS): the addresses
+ * of mail_contacts keep their collectivité, lowercased, with the procedure mail_addresses
+ * gave them; an address only in mail_addresses becomes a contact address of its collectivité
+ * with its procedure; one another collectivité has is left to that one; the old tables are
+ * gone and the address stays unique across the instance, in any case. */
+#define MIGRATION_MAIL_CONTACTS 41
+static void test_migrate_mail_contacts(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/guichet-store-XXXXXX";
+    char path[128];
+    sqlite3 *db = db_at_version(dir, path, sizeof path, MIGRATION_MAIL_CONTACTS - 1);
+    exec_ok(db, "INSERT INTO tenants (id, slug, name, created_at) VALUES (1, 'a', 'A', 0), "
+                "(2, 'b', 'B', 0);"
+                "INSERT INTO procedures (id, tenant_id, code, name) VALUES (1, 1, 'voirie', 'V'), "
+                "(2, 2, 'ecoles', 'E');"
+                "INSERT INTO mail_contacts (id, tenant_id, address) VALUES "
+                "(1, 1, 'Contact@A.test'), (2, 2, 'partage@x.test'), (3, 1, 'mairie@a.test');"
+                "INSERT INTO mail_addresses (tenant_id, address, procedure_id) VALUES "
+                "(1, 'contact@a.test', 1), (1, 'voirie@a.test', 1), (1, 'partage@x.test', 1), "
+                "(2, 'ecoles@b.test', 2);");
+    sqlite3_close(db);
+
+    error err;
+    error_clear(&err);
+    store *s = store_open(path, &err);
+    assert_non_null(s);
+    assert_int_equal(s->ops->migrate(s, &err), 0);
+    arena a;
+    arena_init(&a, 0);
+    store_mail_address *l = NULL;
+    size_t n = 0;
+    assert_int_equal(s->ops->mail.contacts(s, 1, &a, &l, &n, &err), 0);
+    assert_int_equal(n, 3);
+    assert_string_equal(l[0].address, "contact@a.test");
+    assert_int_equal(l[0].procedure_id, 1);
+    assert_string_equal(l[1].address, "mairie@a.test");
+    assert_int_equal(l[1].procedure_id, 0);
+    assert_string_equal(l[2].address, "voirie@a.test");
+    assert_int_equal(l[2].procedure_id, 1);
+    store_mail_address m;
+    int found = 0;
+    assert_int_equal(s->ops->mail.contact_find(s, "PARTAGE@x.test", &a, &m, &found, &err), 0);
+    assert_int_equal(found, 1);
+    assert_int_equal(m.tenant_id, 2);
+    assert_int_equal(m.procedure_id, 0);
+    assert_int_equal(s->ops->mail.contact_find(s, "ecoles@b.test", &a, &m, &found, &err), 0);
+    assert_int_equal(found, 1);
+    assert_int_equal(m.procedure_id, 2);
+    arena_free(&a);
+    store_close(s);
+
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    char got[256];
+    query_text(db,
+               "SELECT count(*) FROM sqlite_master WHERE name IN ('mail_addresses', "
+               "'mail_contacts_41')",
+               got, sizeof got);
+    assert_string_equal(got, "0");
+    assert_int_equal(sqlite3_exec(db,
+                                  "INSERT INTO mail_contacts (tenant_id, address) VALUES "
+                                  "(2, 'VOIRIE@a.test')",
+                                  NULL, NULL, NULL),
+                     SQLITE_CONSTRAINT);
+    sqlite3_close(db);
+    remove_db(path);
+    rmdir(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -4428,6 +4508,7 @@ int main(void)
         cmocka_unit_test(test_migrate_phone_e164),
         cmocka_unit_test(test_migrate_form_versions),
         cmocka_unit_test(test_migrate_workflows),
+        cmocka_unit_test(test_migrate_mail_contacts),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

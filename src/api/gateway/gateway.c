@@ -1,7 +1,8 @@
 /*
- * gateway — POST /passerelle/mail (gateway.h): the tenant (Host or ?tenant=), the "gateway"
- * key, the body checked as a message/rfc822 of bounded size, parsed (channels/mail/inbound)
- * and routed; the connection waits for the write, then answers what became of the mail. The
+ * gateway — POST /passerelle/mail (gateway.h): the tenant (Host or ?tenant=; when neither
+ * names one, the recipients' contact addresses, core/mail_contact.h), the "gateway" key, the
+ * body checked as a message/rfc822 of bounded size, parsed (channels/mail/inbound) and
+ * routed; the connection waits for the write, then answers what became of the mail. The
  * mailgate maps the answer to the MTA's exit codes: 2xx handled, 400/413/415 a message that
  * can never be taken, anything else to retry.
  */
@@ -13,6 +14,7 @@
 #include "api/json_error.h"
 #include "channels/mail/inbound.h"
 #include "core/apikey.h"
+#include "core/mail_contact.h"
 #include "core/mail_held.h"
 #include "util/jsonw.h"
 #include "util/log.h"
@@ -72,6 +74,7 @@ static void written(http_req *rq)
     answer(rq);
 }
 
+/* The tenant the URL names (?tenant=, else the Host); NULL without err when it names none. */
 static const cat_tenant *tenant_of(http_req *rq, error *err)
 {
     const char *slug = form_get(&rq->query, "tenant");
@@ -81,10 +84,41 @@ static const cat_tenant *tenant_of(http_req *rq, error *err)
             error_set(err, ERR_NOT_FOUND, "tenant", "unknown tenant");
         return t;
     }
-    if (!rq->host_tenant)
-        error_set(err, ERR_MISSING_ARG, "tenant",
-                  "this server holds several tenants: add ?tenant=SLUG");
     return rq->host_tenant;
+}
+
+/* The tenant of a message whose URL names none (one gateway URL for several collectivités):
+ * the key's, when the envelope recipient (?recipient=, the mailgate's --recipient) or one of
+ * the message's recipients is one of its contact addresses. A key files mail into its own
+ * collectivité only: recipients that are only other collectivités' are refused (403), and
+ * none known is an unknown tenant (404), as a wrong ?tenant= is. */
+static const cat_tenant *tenant_of_recipients(http_req *rq, const store_apikey *key,
+                                              const mail_in *m, error *err)
+{
+    const char *addrs[MAIL_IN_MAX_TAGS + 1];
+    size_t n = 0;
+    const char *envelope = form_get(&rq->query, "recipient");
+    if (envelope && *envelope)
+        addrs[n++] = envelope;
+    for (size_t i = 0; i < m->n_to; i++)
+        addrs[n++] = m->to[i];
+    int64_t id = 0;
+    if (mail_contact_tenant(rq->core, addrs, n, key->tenant_id, &id, err) != 0)
+        return NULL;
+    if (!id) {
+        error_set(err, ERR_NOT_FOUND, "tenant",
+                  "no recipient of the message is a collectivité's contact address");
+        return NULL;
+    }
+    if (id != key->tenant_id) {
+        error_set(err, ERR_FORBIDDEN, "api_key",
+                  "the message is for another collectivité than the key's");
+        return NULL;
+    }
+    const cat_tenant *t = catalogue_tenant_by_id(rq->cat, id);
+    if (!t)
+        error_set(err, ERR_NOT_FOUND, "tenant", "unknown tenant");
+    return t;
 }
 
 static void route_mail(http_req *rq)
@@ -100,9 +134,14 @@ static void route_mail(http_req *rq)
     rq->user = st;
     store_apikey key;
     const char *secret = NULL;
-    if (!(st->tenant = tenant_of(rq, &err)) || !(secret = http_bearer(rq, &err)) ||
-        apikey_authenticate(rq->core, st->tenant->rec.id, secret, SCOPE_GATEWAY, rq->arena, &key,
-                            &err) != 0 ||
+    st->tenant = tenant_of(rq, &err);
+    /* Without a tenant yet, the key is known first all the same: nothing is parsed for a
+     * caller without one. */
+    if ((!st->tenant && err.code != ERR_NONE) || !(secret = http_bearer(rq, &err)) ||
+        (st->tenant
+             ? apikey_authenticate(rq->core, st->tenant->rec.id, secret, SCOPE_GATEWAY, rq->arena,
+                                   &key, &err)
+             : apikey_identify(rq->core, secret, SCOPE_GATEWAY, rq->arena, &key, &err)) != 0 ||
         http_ratelimit_key(rq, key.id, &err) != 0) {
         http_respond_error(rq, &err);
         return;
@@ -120,6 +159,12 @@ static void route_mail(http_req *rq)
     mail_in_config cfg = {.spam_header = mail_spam_header(rq->core)};
     if (mail_in_parse(rq->body, rq->body_len, &cfg, rq->arena, &st->msg, &err) != 0) {
         log_info("mail in: refused (%s: %s)", err_name(err.code), err.detail);
+        http_respond_error(rq, &err);
+        return;
+    }
+    if (!st->tenant && !(st->tenant = tenant_of_recipients(rq, &key, &st->msg, &err))) {
+        log_info("mail in: no collectivité of the key among its recipients (%s)",
+                 err_name(err.code));
         http_respond_error(rq, &err);
         return;
     }

@@ -125,7 +125,7 @@ typedef struct mail_in_result {
 /* Decides what m becomes for tenant t and writes it: a message on the request its threading
  * names (the Reply-To token's +tag, our Message-IDs in In-Reply-To/References, or a
  * reference in the subject when the sender is that request's contact), else a new request
- * of the procedure of the contact address it was sent to (core/mail_held.h), or
+ * of the procedure of the contact address it was sent to (core/mail_contact.h), or
  * MAIL_IN_PROCEDURE (channel email, the sender's name and address, the acknowledgement
  * queued with links on base_url), files prepared with the portal's checks. Spam is held for
  * an administrator (m->raw must then stay valid until cb); bounces update the delivery state

@@ -11,6 +11,7 @@
 
 #include "channels/mail/inbound.h"
 #include "core/attachment.h"
+#include "core/mail_contact.h"
 #include "core/mail_held.h"
 #include "core/outbox.h"
 #include "core/reply_token.h"
@@ -255,7 +256,7 @@ int mail_in_route(core *c, const cat_tenant *t, const mail_in *m, const char *ba
         return request_citizen_mail(c, t, r.reference, body, m->folded, files, n_files, cb, ctx,
                                     err);
     }
-    const cat_procedure *p = mail_address_procedure(c, t, m->to, m->n_to);
+    const cat_procedure *p = mail_contact_procedure(c, t, m->to, m->n_to);
     if (!p)
         p = catalogue_procedure(t, MAIL_IN_PROCEDURE);
     if (!p || !p->rec.active)

@@ -1547,6 +1547,32 @@ static const char migration_40[] = "ALTER TABLE accounts ADD COLUMN phone_verifi
                                    "  PRIMARY KEY (tenant_id, keyword)\n"
                                    ") STRICT, WITHOUT ROWID;\n";
 
+/* Version 41: one table of contact addresses (issue 14). mail_contacts (34: which collectivité
+ * an address is) and mail_addresses (38: the procedure of new mail to it) held the same
+ * addresses twice; they become one list, each address a single collectivité's across the
+ * instance, with its procedure (NULL: the default «Question générale»). Addresses are kept
+ * lowercased, as the gateway compares them. A mail_addresses row whose address another
+ * collectivité has in mail_contacts loses its procedure there (the address is that one's);
+ * two collectivités mapping the same address: the older one keeps it. */
+static const char migration_41[] =
+    "CREATE TABLE mail_contacts_41 (\n"
+    "  id INTEGER PRIMARY KEY,\n"
+    "  tenant_id INTEGER NOT NULL REFERENCES tenants (id),\n"
+    "  address TEXT NOT NULL COLLATE NOCASE UNIQUE,\n"
+    "  procedure_id INTEGER REFERENCES procedures (id)\n"
+    ") STRICT;\n"
+    "INSERT INTO mail_contacts_41 (id, tenant_id, address, procedure_id)\n"
+    "  SELECT c.id, c.tenant_id, lower(c.address), a.procedure_id FROM mail_contacts c\n"
+    "  LEFT JOIN mail_addresses a ON a.tenant_id = c.tenant_id AND a.address = lower(c.address)\n"
+    "  ORDER BY c.id;\n"
+    "INSERT OR IGNORE INTO mail_contacts_41 (tenant_id, address, procedure_id)\n"
+    "  SELECT tenant_id, lower(address), procedure_id FROM mail_addresses\n"
+    "  ORDER BY tenant_id, address;\n"
+    "DROP TABLE mail_addresses;\n"
+    "DROP TABLE mail_contacts;\n"
+    "ALTER TABLE mail_contacts_41 RENAME TO mail_contacts;\n"
+    "CREATE INDEX mail_contacts_tenant ON mail_contacts (tenant_id, address);\n";
+
 /* Indexed by version - 1. */
 const char *const store_sqlite_migrations[] = {
     migration_1,  migration_2,  migration_3,  migration_4,  migration_5,  migration_6,
@@ -1555,6 +1581,6 @@ const char *const store_sqlite_migrations[] = {
     migration_19, migration_20, migration_21, migration_22, migration_23, migration_24,
     migration_25, migration_26, migration_27, migration_28, migration_29, migration_30,
     migration_31, migration_32, migration_33, migration_34, migration_35, migration_36,
-    migration_37, migration_38, migration_39, migration_40};
+    migration_37, migration_38, migration_39, migration_40, migration_41};
 const int store_sqlite_migration_count =
     (int)(sizeof store_sqlite_migrations / sizeof store_sqlite_migrations[0]);

@@ -1,6 +1,7 @@
 /*
  * sqlite_mail — a collectivité's e-mail settings (mail_settings: its relay, sender and reply
- * address), its contact addresses (mail_contacts, each one a single collectivité's), and a
+ * address), its contact addresses (mail_contacts: each one a single collectivité's across the
+ * instance, with the procedure its new mail is filed under), and a
  * request's «à envoyer par courrier» flag (requests.letter_due).
  */
 #include "store/sqlite/sq.h"
@@ -73,82 +74,111 @@ static int store_sqlite_tx_mail_put(store *s, const store_mail_settings *m, erro
     return store_sqlite_run_write(c, st, NULL, "mail_put", err);
 }
 
-static int read_address(sqlite3_stmt *st, arena *a, void *p)
+static int read_contact(sqlite3_stmt *st, arena *a, void *p)
 {
+    store_mail_address *m = p;
     int oom = 0;
-    *(const char **)p = store_sqlite_col_text(st, 0, a, &oom);
+    m->tenant_id = sqlite3_column_int64(st, 0);
+    m->address = store_sqlite_col_text(st, 1, a, &oom);
+    m->procedure_id = sqlite3_column_int64(st, 2); /* NULL reads as 0: none */
     return oom ? -1 : 0;
 }
 
-static sq_stmt sq_contacts =
-    SQ_STMT("SELECT address FROM mail_contacts WHERE tenant_id = ?1 ORDER BY id");
+static sq_stmt sq_contacts = SQ_STMT("SELECT tenant_id, address, procedure_id FROM mail_contacts "
+                                     "WHERE tenant_id = ?1 ORDER BY address");
 
-static int store_sqlite_mail_contacts(store *s, int64_t tenant_id, arena *a, const char ***out,
-                                      size_t *n, error *err)
+static int read_contacts(store_sqlite_conn *c, int64_t tenant_id, arena *a,
+                         store_mail_address **out, size_t *n, error *err)
 {
     *out = NULL;
     *n = 0;
-    store_sqlite_conn *c = store_sqlite_reader(s, err);
     if (!c)
         return -1;
     sqlite3_stmt *st = store_sqlite_stmt(c, &sq_contacts, err);
     if (!st)
         return -1;
     sqlite3_bind_int64(st, 1, tenant_id);
-    return store_sqlite_read_all(c, st, read_address, a, sizeof(const char *), (void **)out, n,
-                                 "mail_contacts", err);
+    void *arr = NULL;
+    if (store_sqlite_read_all(c, st, read_contact, a, sizeof(store_mail_address), &arr, n,
+                              "mail_contacts", err) != 0)
+        return -1;
+    *out = arr;
+    return 0;
 }
 
-static sq_stmt sq_contacts_clear = SQ_STMT("DELETE FROM mail_contacts WHERE tenant_id = ?1");
-static sq_stmt sq_contact_add =
-    SQ_STMT("INSERT INTO mail_contacts (tenant_id, address) VALUES (?1, ?2)");
+static int store_sqlite_mail_contacts(store *s, int64_t tenant_id, arena *a,
+                                      store_mail_address **out, size_t *n, error *err)
+{
+    return read_contacts(store_sqlite_reader(s, err), tenant_id, a, out, n, err);
+}
 
-static int store_sqlite_tx_mail_set_contacts(store *s, int64_t tenant_id, const char *const *addrs,
-                                             size_t n, error *err)
+static int store_sqlite_tx_mail_contacts(store *s, int64_t tenant_id, arena *a,
+                                         store_mail_address **out, size_t *n, error *err)
+{
+    return read_contacts(store_sqlite_writer(s, err), tenant_id, a, out, n, err);
+}
+
+static sq_stmt sq_contact_find =
+    SQ_STMT("SELECT tenant_id, address, procedure_id FROM mail_contacts WHERE address = ?1");
+
+static int store_sqlite_mail_contact_find(store *s, const char *address, arena *a,
+                                          store_mail_address *out, int *found, error *err)
+{
+    memset(out, 0, sizeof *out);
+    *found = 0;
+    store_sqlite_conn *c = store_sqlite_reader(s, err);
+    if (!c)
+        return -1;
+    sqlite3_stmt *st = store_sqlite_stmt(c, &sq_contact_find, err);
+    if (!st)
+        return -1;
+    store_sqlite_bind_text(st, 1, address);
+    return store_sqlite_read_one(c, st, read_contact, a, out, found, "mail_contact_find", err);
+}
+
+/* The address is the instance's key: an upsert that only touches the tenant's own row, so
+ * that no change means another collectivité has it. */
+static sq_stmt sq_contact_put =
+    SQ_STMT("INSERT INTO mail_contacts (tenant_id, address, procedure_id) VALUES (?1, ?2, ?3) "
+            "ON CONFLICT (address) DO UPDATE SET procedure_id = excluded.procedure_id "
+            "WHERE mail_contacts.tenant_id = excluded.tenant_id");
+
+static int store_sqlite_tx_mail_contact_put(store *s, const store_mail_address *m, error *err)
 {
     store_sqlite_conn *c = store_sqlite_writer(s, err);
     if (!c)
         return -1;
-    sqlite3_stmt *st = store_sqlite_stmt(c, &sq_contacts_clear, err);
+    if (!m->address || !*m->address)
+        return error_set(err, ERR_MISSING_ARG, "address", "the address is required");
+    sqlite3_stmt *st = store_sqlite_stmt(c, &sq_contact_put, err);
     if (!st)
         return -1;
-    sqlite3_bind_int64(st, 1, tenant_id);
-    if (store_sqlite_run_write(c, st, NULL, "mail_contacts_clear", err) != 0)
+    sqlite3_bind_int64(st, 1, m->tenant_id);
+    store_sqlite_bind_text(st, 2, m->address);
+    store_sqlite_bind_id(st, 3, m->procedure_id);
+    if (store_sqlite_run_write(c, st, NULL, "mail_contact_put", err) != 0)
         return -1;
-    for (size_t i = 0; i < n; i++) {
-        if (!(st = store_sqlite_stmt(c, &sq_contact_add, err)))
-            return -1;
-        sqlite3_bind_int64(st, 1, tenant_id);
-        store_sqlite_bind_text(st, 2, addrs[i]);
-        if (store_sqlite_run_write(c, st, NULL, "mail_contact_add", err) != 0) {
-            /* The UNIQUE address: another collectivité's (this one's were just cleared, and
-             * core refuses duplicates in one list). */
-            if (err && err->code == ERR_CONFLICT)
-                error_set(err, ERR_CONFLICT, "contacts", "%s is another collectivité's address",
-                          addrs[i]);
-            return -1;
-        }
-    }
+    if (sqlite3_changes(c->db) == 0)
+        return error_set(err, ERR_CONFLICT, "address", "%s is another collectivité's address",
+                         m->address);
     return 0;
 }
 
-static sq_stmt sq_contact_tenant =
-    SQ_STMT("SELECT tenant_id FROM mail_contacts WHERE address = ?1");
+static sq_stmt sq_contact_delete =
+    SQ_STMT("DELETE FROM mail_contacts WHERE tenant_id = ?1 AND address = ?2");
 
-static int store_sqlite_mail_contact_tenant(store *s, const char *address, int64_t *tenant_id,
-                                            error *err)
+static int store_sqlite_tx_mail_contact_delete(store *s, int64_t tenant_id, const char *address,
+                                               error *err)
 {
-    *tenant_id = 0;
-    store_sqlite_conn *c = store_sqlite_reader(s, err);
+    store_sqlite_conn *c = store_sqlite_writer(s, err);
     if (!c)
         return -1;
-    sqlite3_stmt *st = store_sqlite_stmt(c, &sq_contact_tenant, err);
+    sqlite3_stmt *st = store_sqlite_stmt(c, &sq_contact_delete, err);
     if (!st)
         return -1;
-    store_sqlite_bind_text(st, 1, address);
-    int found = 0;
-    return store_sqlite_read_one(c, st, store_sqlite_read_int64, NULL, tenant_id, &found,
-                                 "mail_contact_tenant", err);
+    sqlite3_bind_int64(st, 1, tenant_id);
+    store_sqlite_bind_text(st, 2, address);
+    return store_sqlite_run_update(c, st, "mail_contact_delete", "contact address", err);
 }
 
 static sq_stmt sq_letter_due =
@@ -197,8 +227,10 @@ const store_mail_ops store_sqlite_mail_ops = {
     .get = store_sqlite_mail_get,
     .tx_put = store_sqlite_tx_mail_put,
     .contacts = store_sqlite_mail_contacts,
-    .tx_set_contacts = store_sqlite_tx_mail_set_contacts,
-    .contact_tenant = store_sqlite_mail_contact_tenant,
+    .tx_contacts = store_sqlite_tx_mail_contacts,
+    .contact_find = store_sqlite_mail_contact_find,
+    .tx_contact_put = store_sqlite_tx_mail_contact_put,
+    .tx_contact_delete = store_sqlite_tx_mail_contact_delete,
     .letter_due = store_sqlite_mail_letter_due,
     .tx_set_letter_due = store_sqlite_tx_mail_set_letter_due,
 };

@@ -1,6 +1,6 @@
 /*
- * sqlite_mail_in — incoming e-mail's tables: messages held as spam (mail_held) and the
- * contact addresses' procedures (mail_addresses).
+ * sqlite_mail_in — incoming e-mail's table: messages held as spam (mail_held). The contact
+ * addresses new mail arrives at are sqlite_mail's (mail_contacts).
  */
 #include <string.h>
 
@@ -130,83 +130,10 @@ static int store_sqlite_tx_held_purge(store *s, int64_t tenant_id, int64_t befor
     return 0;
 }
 
-static int read_address(sqlite3_stmt *st, arena *a, void *p)
-{
-    store_mail_address *m = p;
-    int oom = 0;
-    m->tenant_id = sqlite3_column_int64(st, 0);
-    m->address = store_sqlite_col_text(st, 1, a, &oom);
-    m->procedure_id = sqlite3_column_int64(st, 2);
-    return oom ? -1 : 0;
-}
-
-static sq_stmt sq_address_list = SQ_STMT("SELECT tenant_id, address, procedure_id FROM "
-                                         "mail_addresses WHERE tenant_id = ?1 ORDER BY address");
-
-static int store_sqlite_address_list(store *s, int64_t tenant_id, arena *a,
-                                     store_mail_address **out, size_t *n, error *err)
-{
-    *out = NULL;
-    *n = 0;
-    store_sqlite_conn *c = store_sqlite_reader(s, err);
-    if (!c)
-        return -1;
-    sqlite3_stmt *st = store_sqlite_stmt(c, &sq_address_list, err);
-    if (!st)
-        return -1;
-    sqlite3_bind_int64(st, 1, tenant_id);
-    void *arr = NULL;
-    if (store_sqlite_read_all(c, st, read_address, a, sizeof(store_mail_address), &arr, n,
-                              "mail_address_list", err) != 0)
-        return -1;
-    *out = arr;
-    return 0;
-}
-
-static sq_stmt sq_address_set =
-    SQ_STMT("INSERT INTO mail_addresses (tenant_id, address, procedure_id) VALUES (?1, ?2, ?3) "
-            "ON CONFLICT (tenant_id, address) DO UPDATE SET procedure_id = excluded.procedure_id");
-
-static int store_sqlite_tx_address_set(store *s, const store_mail_address *m, error *err)
-{
-    store_sqlite_conn *c = store_sqlite_writer(s, err);
-    if (!c)
-        return -1;
-    if (!m->address || !*m->address)
-        return error_set(err, ERR_MISSING_ARG, "address", "the address is required");
-    sqlite3_stmt *st = store_sqlite_stmt(c, &sq_address_set, err);
-    if (!st)
-        return -1;
-    sqlite3_bind_int64(st, 1, m->tenant_id);
-    store_sqlite_bind_text(st, 2, m->address);
-    sqlite3_bind_int64(st, 3, m->procedure_id);
-    return store_sqlite_run_write(c, st, NULL, "mail_address_set", err);
-}
-
-static sq_stmt sq_address_delete =
-    SQ_STMT("DELETE FROM mail_addresses WHERE tenant_id = ?1 AND address = ?2");
-
-static int store_sqlite_tx_address_delete(store *s, int64_t tenant_id, const char *address,
-                                          error *err)
-{
-    store_sqlite_conn *c = store_sqlite_writer(s, err);
-    if (!c)
-        return -1;
-    sqlite3_stmt *st = store_sqlite_stmt(c, &sq_address_delete, err);
-    if (!st)
-        return -1;
-    sqlite3_bind_int64(st, 1, tenant_id);
-    store_sqlite_bind_text(st, 2, address);
-    return store_sqlite_run_update(c, st, "mail_address_delete", "contact address", err);
-}
-
 const store_mail_in_ops store_sqlite_mail_in_ops = {
     .tx_held_insert = store_sqlite_tx_held_insert,
     .held_list = store_sqlite_held_list,
     .held_get = store_sqlite_held_get,
     .tx_held_delete = store_sqlite_tx_held_delete,
     .tx_held_purge = store_sqlite_tx_held_purge,
-    .address_list = store_sqlite_address_list,
-    .tx_address_set = store_sqlite_tx_address_set,
-    .tx_address_delete = store_sqlite_tx_address_delete,
 };

@@ -1,10 +1,11 @@
 /*
  * bo_admin_mail — the collectivité's e-mail settings under /agent/admin/messagerie, for
  * admins: its own SMTP relay (which wins over the server's --smtp-url), its sender, the reply
- * address its messages' Reply-To is made of, and the contact addresses where citizens' new
- * mail arrives; and «Envoyer un message de test» to a typed address through the relay saved,
- * whose answer (accepted, or the SMTP error) the page shows. Every field is checked at once
- * (core's mail_settings_check) and the change is written with its "admin" audit entry by
+ * address its messages' Reply-To is made of; and «Envoyer un message de test» to a typed
+ * address through the relay saved, whose answer (accepted, or the SMTP error) the page shows.
+ * The contact addresses where citizens' new mail arrives are edited on «Courriels reçus»
+ * (bo_admin_mail_in), which the page links to: one editor of those rows. Every field is checked at
+ * once (core's mail_settings_check) and the change is written with its "admin" audit entry by
  * mail_settings_set_as; the relay's password is sealed and never shown again. Pages wait for
  * the write, or for the relay, with their connection suspended.
  */
@@ -23,16 +24,13 @@
 /* The settings form's fields, in their order on the page. */
 static const char *const fields[] = {
     "smtp_url",  "smtp_user",   "smtp_password", "from_addr",
-    "from_name", "reply_local", "reply_domain",  "contacts",
+    "from_name", "reply_local", "reply_domain",
 };
 
 static const char *const kind_names[] = {
     [MAIL_PROBLEM_REQUIRED] = "required",
     [MAIL_PROBLEM_TOO_LONG] = "too_long",
     [MAIL_PROBLEM_BAD] = "bad",
-    [MAIL_PROBLEM_TOO_MANY] = "too_many",
-    [MAIL_PROBLEM_DUPLICATE] = "duplicate",
-    [MAIL_PROBLEM_TAKEN] = "taken",
 };
 
 static void problem_error(bo_page *p, const mail_settings_problem *pb)
@@ -47,7 +45,7 @@ static const char *or_empty(const char *s)
     return s ? s : "";
 }
 
-/* The values as stored (the password never), the contacts one a line. */
+/* The values as stored (the password never). */
 static int values_of_store(bo_page *p, int *has_password)
 {
     http_req *rq = p->rq;
@@ -56,10 +54,7 @@ static int values_of_store(bo_page *p, int *has_password)
     int found = 0;
     error e;
     error_clear(&e);
-    const char **contacts = NULL;
-    size_t n = 0;
-    if (mail_settings_get(rq->core, tenant, rq->arena, &ms, &found, &e) != 0 ||
-        mail_settings_contacts(rq->core, tenant, rq->arena, &contacts, &n, &e) != 0) {
+    if (mail_settings_get(rq->core, tenant, rq->arena, &ms, &found, &e) != 0) {
         bo_page_fail(p, &e);
         return -1;
     }
@@ -72,10 +67,6 @@ static int values_of_store(bo_page *p, int *has_password)
         bo_page_value(p, "reply_local", or_empty(ms.reply_local));
         bo_page_value(p, "reply_domain", or_empty(ms.reply_domain));
     }
-    const char *text = "";
-    for (size_t i = 0; i < n; i++)
-        text = arena_printf(rq->arena, "%s%s\n", text, contacts[i]);
-    bo_page_value(p, "contacts", text);
     return 0;
 }
 
@@ -124,28 +115,15 @@ static void input_of_form(const form *f, mail_settings_input *in)
     in->from_name = bo_admin_field(f, "from_name");
     in->reply_local = bo_admin_field(f, "reply_local");
     in->reply_domain = bo_admin_field(f, "reply_domain");
-    in->contacts = bo_admin_field(f, "contacts");
 }
 
 static void saved(http_req *rq)
 {
-    bo_admin_write *st = bo_admin_write_of(rq);
     const http_wait *w = http_wait_result(rq);
-    if (w->rc == 0) {
+    if (w->rc == 0)
         bo_admin_done(rq, TAB, "mail_saved");
-        return;
-    }
-    if (w->err.code != ERR_CONFLICT || strcmp(w->err.arg, "contacts") != 0) {
+    else
         web_write_error(rq, &w->err);
-        return;
-    }
-    bo_page p;
-    if (bo_page_start(&p, rq, &st->agent) != 0)
-        return;
-    bo_admin_tabs(&p, TAB);
-    mail_settings_problem pb = {.field = "contacts", .kind = MAIL_PROBLEM_TAKEN};
-    problem_error(&p, &pb);
-    mail_render_page(&p, 400, &st->f, NULL);
 }
 
 static void settings_post(http_req *rq)

@@ -1,15 +1,17 @@
 /*
  * bo_admin_mail_in — incoming e-mail under /agent/admin/courriels, for admins: the mail the
  * MTA flagged as spam, held (core/mail_held.h), each with «Accepter» (handled then as any
- * mail: a request or a reply, acknowledged as usual) and «Supprimer»; and the contact
- * addresses whose new mail is filed under a procedure of their own (others: «Question
- * générale»). Writes are core's admin changes; the page waits for them with its connection
- * suspended, except «Accepter», whose two steps (the mail handled, then its held copy
- * deleted) run one after the other on this thread: it is rare and an admin's.
+ * mail: a request or a reply, acknowledged as usual) and «Supprimer»; and the collectivité's
+ * contact addresses (core/mail_contact.h: the one editor of them; «Messagerie» links here),
+ * each with the procedure its new mail is filed under (none: «Question générale»). Writes are
+ * core's admin changes; the page waits for them with its connection suspended, except «Accepter»,
+ * whose two steps (the mail handled, then its held copy deleted) run one after the other on this
+ * thread: it is rare and an admin's.
  */
 #include <string.h>
 
 #include "channels/mail/inbound.h"
+#include "core/mail_contact.h"
 #include "core/mail_held.h"
 #include "web/backoffice/backoffice.h"
 #include "web/backoffice/bo_admin_common.h"
@@ -26,7 +28,7 @@ static void mail_in_render(bo_page *p, int status, const char *procedure)
     size_t n_held = 0, n_addrs = 0;
     error e;
     if (mail_held_list(rq->core, t->rec.id, rq->arena, &held, &n_held, &e) != 0 ||
-        mail_address_list(rq->core, t->rec.id, rq->arena, &addrs, &n_addrs, &e) != 0) {
+        mail_contact_list(rq->core, t->rec.id, rq->arena, &addrs, &n_addrs, &e) != 0) {
         bo_page_fail(p, &e);
         return;
     }
@@ -45,10 +47,13 @@ static void mail_in_render(bo_page *p, int status, const char *procedure)
     bo_page_set(p, "has_held", json_boolean(n_held > 0));
     json_t *al = json_array();
     for (size_t i = 0; i < n_addrs; i++) {
-        const cat_procedure *pr = catalogue_procedure_by_id(t, addrs[i].procedure_id);
+        const cat_procedure *pr =
+            addrs[i].procedure_id ? catalogue_procedure_by_id(t, addrs[i].procedure_id) : NULL;
         json_t *o = json_object();
         present_set_str(o, "address", addrs[i].address);
-        present_set_str(o, "procedure", pr ? web_procedure_name(rq, pr) : "—");
+        present_set_str(o, "procedure",
+                        pr ? web_procedure_name(rq, pr)
+                           : bo_page_str(p, "admin.mail_in.procedure_default"));
         json_array_append_new(al, o);
     }
     bo_page_set(p, "addresses", al);
@@ -56,7 +61,7 @@ static void mail_in_render(bo_page *p, int status, const char *procedure)
     json_t *procs = json_array();
     for (size_t i = 0; i < t->n_procedures; i++) {
         const cat_procedure *pr = &t->procedures[i];
-        if (!mail_procedure_ok(pr))
+        if (!mail_contact_procedure_ok(pr))
             continue;
         json_t *o = json_object();
         present_set_str(o, "value", pr->rec.code);
@@ -75,7 +80,7 @@ static void mail_in_get(http_req *rq)
     bo_page p;
     if (bo_admin_page(rq, &a, &p, TAB) != 0)
         return;
-    mail_in_render(&p, 200, MAIL_IN_PROCEDURE);
+    mail_in_render(&p, 200, "");
 }
 
 /* After a write: back to the page with its notice, or the error. */
@@ -161,7 +166,21 @@ static void address_written(http_req *rq)
 {
     bo_admin_write *st = bo_admin_write_of(rq);
     const http_wait *w = http_wait_result(rq);
-    if (w->rc == 0 || w->err.code != ERR_INVALID_ARG) {
+    /* The form's own mistakes come back beside their field; the others are errors. */
+    static const struct {
+        err_code code;
+        const char *arg, *field, *key;
+    } faults[] = {
+        {ERR_INVALID_ARG, "address", "address", "admin.mail_in.error_address"},
+        {ERR_INVALID_ARG, "procedure", "procedure", "admin.mail_in.error_procedure"},
+        {ERR_CONFLICT, "address", "address", "admin.mail_in.error_taken"},
+        {ERR_CONFLICT, "count", "address", "admin.mail_in.error_count"},
+    };
+    size_t k = 0;
+    while (w->rc != 0 && k < sizeof faults / sizeof faults[0] &&
+           (w->err.code != faults[k].code || strcmp(w->err.arg, faults[k].arg) != 0))
+        k++;
+    if (w->rc == 0 || k == sizeof faults / sizeof faults[0]) {
         written(rq, "mail_address_saved");
         return;
     }
@@ -169,10 +188,7 @@ static void address_written(http_req *rq)
     if (bo_page_start(&p, rq, &st->agent) != 0)
         return;
     bo_admin_tabs(&p, TAB);
-    const char *field = strcmp(w->err.arg, "procedure") == 0 ? "procedure" : "address";
-    bo_page_error_key(&p, field,
-                      strcmp(field, "procedure") == 0 ? "admin.mail_in.error_procedure"
-                                                      : "admin.mail_in.error_address");
+    bo_page_error_key(&p, faults[k].field, faults[k].key);
     bo_page_value(&p, "address", bo_admin_field(&st->f, "address"));
     mail_in_render(&p, 400, bo_admin_field(&st->f, "procedure"));
 }
@@ -190,7 +206,7 @@ static void address_post(http_req *rq)
     error_clear(&e);
     http_wait *w = http_wait_begin(rq, address_written);
     int rc =
-        mail_address_set_as(rq->core, &st->who, rq->host_tenant, bo_admin_field(&st->f, "address"),
+        mail_contact_set_as(rq->core, &st->who, rq->host_tenant, bo_admin_field(&st->f, "address"),
                             bo_admin_field(&st->f, "procedure"), http_wait_done, w, &e);
     http_wait_started(w, rc, &e);
 }
@@ -212,7 +228,7 @@ static void address_remove_post(http_req *rq)
     error e;
     error_clear(&e);
     http_wait *w = http_wait_begin(rq, address_removed);
-    int rc = mail_address_delete_as(rq->core, &st->who, bo_admin_tenant(rq),
+    int rc = mail_contact_delete_as(rq->core, &st->who, bo_admin_tenant(rq),
                                     bo_admin_field(&st->f, "address"), http_wait_done, w, &e);
     http_wait_started(w, rc, &e);
 }
