@@ -24,6 +24,8 @@ const { spawn, spawnSync } = require('node:child_process');
 
 const SCRIPT = path.resolve(__dirname, '..', 'mta', 'smtpd-run');
 const READY_TIMEOUT_MS = 10000;
+/* How long another smtpd holding the machine's control socket is waited for. */
+const BUSY_TIMEOUT_MS = 60000;
 
 const live = new Set();
 process.on('exit', () => {
@@ -216,7 +218,25 @@ async function startMta(opts = {}) {
         }
     };
 
+    /* OpenSMTPD's control socket has one fixed path for the whole machine: while another
+     * smtpd runs (the previous test's, still exiting, or another suite's on a shared
+     * machine), a new one exits at once with "control socket already listening". That is
+     * a wait, not a failure: try again for a while. */
     const spawnMta = async () => {
+        const deadline = Date.now() + BUSY_TIMEOUT_MS;
+        for (;;) {
+            const before = readLog().length;
+            try {
+                return await spawnOnce();
+            } catch (e) {
+                const busy = readLog().slice(before).includes('control socket already listening');
+                if (!busy || Date.now() > deadline) throw e;
+                await sleep(500);
+            }
+        }
+    };
+
+    const spawnOnce = async () => {
         const fd = fs.openSync(logPath, 'a');
         const gate = opts.gate ? [opts.gate.domain, opts.gate.program] : [];
         child = spawn(SCRIPT, [dir, String(port), ...gate], { stdio: ['ignore', fd, fd] });
