@@ -231,10 +231,10 @@ int outbox_add(core *c, int64_t tenant_id, const char *channel, const char *reci
 
 /* ---- the dispatchers' side ---- */
 
-int outbox_due(core *c, int64_t now, size_t limit, arena *a, store_outbox **out, size_t *n,
-               error *err)
+int outbox_due(core *c, const char *channel, int64_t now, size_t limit, arena *a,
+               store_outbox **out, size_t *n, error *err)
 {
-    return c->store->ops->outbox.due(c->store, now, limit, a, out, n, err);
+    return c->store->ops->outbox.due(c->store, channel, now, limit, a, out, n, err);
 }
 
 /* One outcome as a write job; its copy of the error text is in the op's arena. */

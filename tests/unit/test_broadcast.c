@@ -320,7 +320,7 @@ static void test_batches(void **state)
     json_decref(params);
     store_outbox *due = NULL;
     size_t nd = 0;
-    assert_int_equal(outbox_due(f->db.core, time_now() + 1, 1, &f->a, &due, &nd, &err), 0);
+    assert_int_equal(outbox_due(f->db.core, "email", time_now() + 1, 1, &f->a, &due, &nd, &err), 0);
     assert_int_equal(nd, 1);
     assert_string_equal(due[0].recipient, "urgent@exemple.test");
     assert_int_equal(due[0].priority, 0);

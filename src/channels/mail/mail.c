@@ -487,7 +487,7 @@ static size_t run_pass(mailer *m)
     store_outbox *msgs = NULL;
     size_t n = 0, handled = 0;
     error err = {0};
-    if (outbox_due(m->core, time_now(), MAIL_BATCH, &a, &msgs, &n, &err) != 0) {
+    if (outbox_due(m->core, "email", time_now(), MAIL_BATCH, &a, &msgs, &n, &err) != 0) {
         log_error("mail: reading the outbox failed: %s", err.detail);
         arena_free(&a);
         return 0;

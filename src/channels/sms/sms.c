@@ -357,7 +357,7 @@ static size_t run_pass(smser *d)
     store_outbox *msgs = NULL;
     size_t n = 0, handled = 0;
     error err = {0};
-    if (outbox_due(d->core, time_now(), SMS_BATCH, &a, &msgs, &n, &err) != 0) {
+    if (outbox_due(d->core, "sms", time_now(), SMS_BATCH, &a, &msgs, &n, &err) != 0) {
         log_error("sms: reading the outbox failed: %s", err.detail);
         arena_free(&a);
         return 0;
