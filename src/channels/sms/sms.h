@@ -39,17 +39,14 @@ const char *sms_sendsms_url(arena *a, const sms_gateway *g, const char *to, cons
 
 /* ---- the dispatcher ---- */
 
-#define SMS_DEFAULT_POLL_MS 1000
-#define SMS_DEFAULT_BACKOFF_S 30
-#define SMS_DEFAULT_BACKOFF_MAX_S 3600
-#define SMS_DEFAULT_MAX_ATTEMPTS 24
 #define SMS_DEFAULT_TIMEOUT_S 10
 
+/* The loop is channels/dispatch's: its defaults (DISPATCH_DEFAULT_*) apply to the zeros. */
 typedef struct smser_config {
-    int poll_ms;       /* 0: SMS_DEFAULT_POLL_MS */
-    int backoff_s;     /* first retry delay; 0: SMS_DEFAULT_BACKOFF_S */
-    int backoff_max_s; /* 0: SMS_DEFAULT_BACKOFF_MAX_S */
-    int max_attempts;  /* 0: SMS_DEFAULT_MAX_ATTEMPTS */
+    int poll_ms;       /* 0: DISPATCH_DEFAULT_POLL_MS */
+    int backoff_s;     /* first retry delay; 0: DISPATCH_DEFAULT_BACKOFF_S */
+    int backoff_max_s; /* 0: DISPATCH_DEFAULT_BACKOFF_MAX_S */
+    int max_attempts;  /* 0: DISPATCH_DEFAULT_MAX_ATTEMPTS */
     int timeout_s;     /* connect and transfer timeouts; 0: SMS_DEFAULT_TIMEOUT_S */
 } smser_config;
 
