@@ -129,11 +129,13 @@ int outbox_thread(core *c, const store_outbox *m, arena *a, store_outbox_thread 
 
 /* A delivery report: moves the message to state (sent, delivered, bounced or failed) with
  * its detail (no personal data; cut to 200 bytes) and, when the message is about a request,
- * writes the OUTBOX_DELIVERY_EVENT on its timeline — one write job, waited for. A message
- * already in a final state stays as it is (a late or repeated report is ignored: 0), as does
- * a report of the state it is already in. ERR_NOT_FOUND for an unknown id, ERR_INVALID_ARG
- * for an unknown state. */
+ * writes the OUTBOX_DELIVERY_EVENT on its timeline — one write job. A message already in a
+ * final state stays as it is (a late or repeated report is ignored: 0), as does a report of
+ * the state it is already in. ERR_NOT_FOUND for an unknown id (from the job), ERR_INVALID_ARG
+ * for an unknown state (at once). cb NULL: waits for the commit and returns its outcome;
+ * otherwise 0 at once and cb(ctx, rc, err) once durable (an HTTP entrance suspends
+ * meanwhile); -1 at once (no callback) for what is refused before any write. */
 int outbox_delivery(core *c, const char *message_id, const char *state, const char *detail,
-                    error *err);
+                    core_done_fn cb, void *ctx, error *err);
 
 #endif
