@@ -53,8 +53,8 @@ struct dispatcher {
     int64_t held_ms;        /* the last pass stopped at the throttle: wait this long */
 };
 
-/* What one message came to. */
-typedef enum one_result { ONE_DONE, ONE_POSTPONED, ONE_DOWN } one_result;
+/* What one message came to: handled (sent, retried or given up), or put off unattempted. */
+typedef enum one_result { ONE_DONE, ONE_POSTPONED } one_result;
 
 /* Records an outcome from the dispatcher's own thread, which may wait for the commit: the
  * next pass must not read the message as still due. */
@@ -63,7 +63,8 @@ static int record(dispatcher *d, const outbox_outcome *o, error *err)
     return outbox_record(d->core, o, NULL, NULL, err);
 }
 
-/* Sends one message through the channel's callback and records the outcome. */
+/* Sends one message through the channel's callback and records the outcome; *down says
+ * whether its gateway was found unreachable. */
 static one_result process_one(dispatcher *d, const store_outbox *msg, dispatch_down *down)
 {
     const char *name = d->cfg.log_name;
@@ -115,7 +116,7 @@ static one_result process_one(dispatcher *d, const store_outbox *msg, dispatch_d
         log_error("%s: outbox %lld: recording the outcome failed: %s", name, (long long)msg->id,
                   err.detail);
     *down = at.sent ? DISPATCH_UP : at.down;
-    return at.down != DISPATCH_UP && !at.sent ? ONE_DOWN : ONE_DONE;
+    return ONE_DONE;
 }
 
 static int should_stop(dispatcher *d)
