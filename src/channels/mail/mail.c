@@ -23,7 +23,6 @@
 #include "util/log.h"
 #include "util/timeutil.h"
 
-#define MAIL_BATCH 50
 #define MAIL_URL_MAX (MAIL_SETTINGS_URL_MAX + 256) /* and the EHLO name */
 #define MAIL_LAST_ERROR_MAX 200
 /* How long a message of a collectivité without any relay waits before it is looked at
