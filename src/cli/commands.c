@@ -31,6 +31,7 @@
 #include "core/catalogue.h"
 #include "core/core.h"
 #include "core/hasher.h"
+#include "channels/dispatch.h"
 #include "channels/mail/mail.h"
 #include "channels/sms/sms.h"
 #include "channels/sms/sms_in.h"
@@ -646,6 +647,9 @@ void cli_server_stop(cli_server *cs, int timeout_ms)
     if (!cs)
         return;
     http_server_stop(cs->srv, timeout_ms);
+    /* A back-office test message still running uses the core: it ends before the core goes
+     * (its page was answered, or given up on, by the stop above). */
+    dispatch_test_drain();
     /* Every connection waiting for a password check has been answered: what may be left
      * queued is failed; the writer still takes the writes of those that finish. */
     if (cs->opened)

@@ -231,10 +231,10 @@ int outbox_add(core *c, int64_t tenant_id, const char *channel, const char *reci
 
 /* ---- the dispatchers' side ---- */
 
-int outbox_due(core *c, int64_t now, size_t limit, arena *a, store_outbox **out, size_t *n,
-               error *err)
+int outbox_due(core *c, const char *channel, int64_t now, size_t limit, arena *a,
+               store_outbox **out, size_t *n, error *err)
 {
-    return c->store->ops->outbox.due(c->store, now, limit, a, out, n, err);
+    return c->store->ops->outbox.due(c->store, channel, now, limit, a, out, n, err);
 }
 
 /* One outcome as a write job; its copy of the error text is in the op's arena. */
@@ -350,19 +350,21 @@ static int delivery_event_tx(store *s, const store_outbox *m, const char *state,
     return s->ops->events.tx_insert(s, &e, NULL, err);
 }
 
+/* One report as a write job; its strings are copies (the caller may not wait). */
 typedef struct delivery_job {
-    const char *message_id, *state;
+    core_op op; /* first: the write job (core/core_op.h) */
+    char message_id[OUTBOX_MESSAGE_ID_LEN + 1];
+    char state[16];
     char detail[OUTBOX_DETAIL_MAX + 1];
     int64_t now;
-    arena a;
 } delivery_job;
 
-static int apply_delivery(store *s, void *arg, error *err)
+static int apply_delivery(store *s, core_op *op, error *err)
 {
-    delivery_job *j = arg;
+    delivery_job *j = (delivery_job *)op;
     store_outbox m;
     int found = 0;
-    if (s->ops->outbox.tx_find_message(s, j->message_id, &j->a, &m, &found, err) != 0)
+    if (s->ops->outbox.tx_find_message(s, j->message_id, &j->op.a, &m, &found, err) != 0)
         return -1;
     if (!found)
         return error_set(err, ERR_NOT_FOUND, "message_id", "no such message");
@@ -394,19 +396,21 @@ static void copy_detail(char *out, const char *detail)
 }
 
 int outbox_delivery(core *c, const char *message_id, const char *state, const char *detail,
-                    error *err)
+                    core_done_fn cb, void *ctx, error *err)
 {
     if (!outbox_message_id_ok(message_id))
         return error_set(err, ERR_NOT_FOUND, "message_id", "no such message");
     if (!state || (strcmp(state, OUTBOX_STATE_SENT) != 0 && !state_final(state)))
         return error_set(err, ERR_INVALID_ARG, "state",
                          "a delivery state is sent, delivered, bounced or failed");
-    delivery_job j = {.message_id = message_id, .state = state, .now = time_now()};
-    copy_detail(j.detail, detail);
-    arena_init(&j.a, 256 * 1024);
-    int rc = store_write_sync(core_store(c), apply_delivery, &j, err);
-    arena_free(&j.a);
-    return rc;
+    delivery_job *j = core_op_new(sizeof *j, apply_delivery);
+    if (!j)
+        return error_set(err, ERR_INTERNAL, NULL, "out of memory recording a delivery report");
+    snprintf(j->message_id, sizeof j->message_id, "%s", message_id);
+    snprintf(j->state, sizeof j->state, "%s", state);
+    copy_detail(j->detail, detail);
+    j->now = time_now();
+    return core_op_submit(c, j, cb, ctx, err);
 }
 
 int outbox_thread(core *c, const store_outbox *m, arena *a, store_outbox_thread *out, error *err)

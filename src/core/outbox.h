@@ -1,10 +1,10 @@
 /*
  * outbox — messages to citizens (e-mail now, SMS with the channels issue). A message is a row
  * written in the same transaction as the change that causes it (outbox_add_tx, from a write
- * job) or on its own (outbox_add); the mail dispatcher (channels/mail) reads the due rows
- * (outbox_due), renders and sends them later, and records each outcome (outbox_record) —
- * both through core, which is the only caller of the store. An outage of the relay delays
- * mail and loses none.
+ * job) or on its own (outbox_add); each channel's dispatcher (channels/mail, channels/sms)
+ * reads its due rows (outbox_due), renders and sends them later, and records each outcome
+ * (outbox_record) — both through core, which is the only caller of the store. An outage of
+ * the relay delays mail and loses none.
  */
 #ifndef GUICHET_CORE_OUTBOX_H
 #define GUICHET_CORE_OUTBOX_H
@@ -60,11 +60,12 @@ int outbox_add(core *c, int64_t tenant_id, const char *channel, const char *reci
                const char *template_name, json_t *params, const char *lang_code,
                int64_t request_id, error *err);
 
-/* The messages due at `now` (next_attempt_at reached, neither sent nor given up), oldest
- * first, at most limit of them, every channel (the caller keeps its own). *out and its
- * strings are in a. */
-int outbox_due(core *c, int64_t now, size_t limit, arena *a, store_outbox **out, size_t *n,
-               error *err);
+/* The messages of channel `channel` ("email", "sms") due at `now` (next_attempt_at reached,
+ * neither sent nor given up): a request's notices (priority 0) before broadcasts (1), each
+ * oldest first; at most limit of them. One channel only, so that a backlog of another's
+ * (a broadcast's SMS) never fills a dispatcher's batch. *out and its strings are in a. */
+int outbox_due(core *c, const char *channel, int64_t now, size_t limit, arena *a,
+               store_outbox **out, size_t *n, error *err);
 
 /* What became of one attempt to send a message. */
 typedef struct outbox_outcome {
@@ -128,11 +129,13 @@ int outbox_thread(core *c, const store_outbox *m, arena *a, store_outbox_thread 
 
 /* A delivery report: moves the message to state (sent, delivered, bounced or failed) with
  * its detail (no personal data; cut to 200 bytes) and, when the message is about a request,
- * writes the OUTBOX_DELIVERY_EVENT on its timeline — one write job, waited for. A message
- * already in a final state stays as it is (a late or repeated report is ignored: 0), as does
- * a report of the state it is already in. ERR_NOT_FOUND for an unknown id, ERR_INVALID_ARG
- * for an unknown state. */
+ * writes the OUTBOX_DELIVERY_EVENT on its timeline — one write job. A message already in a
+ * final state stays as it is (a late or repeated report is ignored: 0), as does a report of
+ * the state it is already in. ERR_NOT_FOUND for an unknown id (from the job), ERR_INVALID_ARG
+ * for an unknown state (at once). cb NULL: waits for the commit and returns its outcome;
+ * otherwise 0 at once and cb(ctx, rc, err) once durable (an HTTP entrance suspends
+ * meanwhile); -1 at once (no callback) for what is refused before any write. */
 int outbox_delivery(core *c, const char *message_id, const char *state, const char *detail,
-                    error *err);
+                    core_done_fn cb, void *ctx, error *err);
 
 #endif

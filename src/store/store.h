@@ -184,9 +184,10 @@ typedef struct store_attachments_ops {
 /* Messages to send, written with the change that causes them. */
 typedef struct store_outbox_ops {
     int (*tx_insert)(store *s, const store_outbox *m, int64_t *id_out, error *err);
-    /* Unsent, not given up, next_attempt_at <= now; oldest first, at most limit. */
-    int (*due)(store *s, int64_t now, size_t limit, arena *a, store_outbox **out,
-               size_t *n, error *err);
+    /* Channel `channel`'s rows unsent, not given up, next_attempt_at <= now; by priority,
+     * then oldest first, at most limit. */
+    int (*due)(store *s, const char *channel, int64_t now, size_t limit, arena *a,
+               store_outbox **out, size_t *n, error *err);
     /* Sent: sets sent_at and clears params (they may hold a tracking link). */
     int (*tx_sent)(store *s, int64_t id, int64_t when, error *err);
     /* Not sent this time: attempts, next_attempt_at, failed and last_error as given. */

@@ -142,6 +142,29 @@ test('POST /passerelle/mail', async (t) => {
         }
     });
 
+    await t.test('a bounce of our message is answered once its state is durable', async () => {
+        const created = await post(srv, mail({ from: 'rebond@exemple.test', subject: 'Rebond' }));
+        assert.equal(created.json.outcome, 'created');
+        const [id, mid] = srv.sql(`SELECT o.id, o.message_id FROM outbox o JOIN requests r ON r.id = o.request_id
+                                   WHERE r.reference = '${created.json.reference}' AND o.channel = 'email'
+                                   ORDER BY o.id LIMIT 1`).trim().split('|');
+        assert.match(mid, /^[0-9a-f]{32}$/);
+        const r = await post(srv, 'From: MAILER-DAEMON@mx.exemple.test\r\nTo: ne-pas-repondre@ville-demo.test\r\n' +
+            'Subject: Undelivered\r\nMIME-Version: 1.0\r\n' +
+            'Content-Type: multipart/report; report-type=delivery-status; boundary="R"\r\n\r\n' +
+            '--R\r\nContent-Type: text/plain\r\n\r\nfailed\r\n' +
+            '--R\r\nContent-Type: message/delivery-status\r\n\r\nStatus: 5.1.1\r\n' +
+            `--R\r\nContent-Type: text/rfc822-headers\r\n\r\nMessage-ID: <${mid}@ville-demo.test>\r\n` +
+            '--R--\r\n');
+        assert.equal(r.status, 200);
+        assert.deepEqual({ outcome: r.json.outcome, reason: r.json.reason }, { outcome: 'dropped', reason: 'bounce' });
+        /* Read right after the answer: the write was durable before it. */
+        assert.equal(srv.sql(`SELECT state FROM outbox WHERE id = ${id}`).trim(), 'bounced');
+        assert.match(srv.sql(`SELECT e.body FROM request_events e JOIN requests r ON r.id = e.request_id
+                              WHERE r.reference = '${created.json.reference}' AND e.kind = 'delivery'
+                              ORDER BY e.id DESC LIMIT 1`), /^bounced /);
+    });
+
     await t.test('spam is held for an administrator, answered to no one', async () => {
         const before = counts(srv);
         for (const headers of ['X-Spam-Flag: YES\r\n', 'X-Spam-Status: Yes, score=12.5\r\n']) {

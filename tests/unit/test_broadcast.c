@@ -4,7 +4,7 @@
  * leave token, a broadcast of 1,201 subscribers queued by its job in batches of
  * BROADCAST_BATCH (one job per batch, each exactly once, the recipients counted once), the
  * outbox's due order (a request's notice before any broadcast message, whenever queued), the
- * right to broadcast, and the dispatcher's throttle (channels/mail: mail_throttle_take).
+ * right to broadcast, and the dispatcher's throttle (channels/dispatch: dispatch_throttle_take).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "channels/mail/mail.h"
+#include "channels/dispatch.h"
 #include "core/actor.h"
 #include "core/admin.h"
 #include "core/area.h"
@@ -320,7 +320,7 @@ static void test_batches(void **state)
     json_decref(params);
     store_outbox *due = NULL;
     size_t nd = 0;
-    assert_int_equal(outbox_due(f->db.core, time_now() + 1, 1, &f->a, &due, &nd, &err), 0);
+    assert_int_equal(outbox_due(f->db.core, "email", time_now() + 1, 1, &f->a, &due, &nd, &err), 0);
     assert_int_equal(nd, 1);
     assert_string_equal(due[0].recipient, "urgent@exemple.test");
     assert_int_equal(due[0].priority, 0);
@@ -478,18 +478,18 @@ static void test_draft_checks(void **state)
 static void test_throttle(void **state)
 {
     (void)state;
-    mail_throttle t = {.rate = 10}; /* one every 100 ms */
-    assert_int_equal(mail_throttle_take(&t, 1000), 0);
-    assert_int_equal(mail_throttle_take(&t, 1000), 100);
-    assert_int_equal(mail_throttle_take(&t, 1050), 50);
-    assert_int_equal(mail_throttle_take(&t, 1100), 0);
-    assert_int_equal(mail_throttle_take(&t, 1100), 100);
+    dispatch_throttle t = {.rate = 10}; /* one every 100 ms */
+    assert_int_equal(dispatch_throttle_take(&t, 1000), 0);
+    assert_int_equal(dispatch_throttle_take(&t, 1000), 100);
+    assert_int_equal(dispatch_throttle_take(&t, 1050), 50);
+    assert_int_equal(dispatch_throttle_take(&t, 1100), 0);
+    assert_int_equal(dispatch_throttle_take(&t, 1100), 100);
     /* An idle spell earns no burst: after a long pause, one, then the pace again. */
-    assert_int_equal(mail_throttle_take(&t, 60000), 0);
-    assert_int_equal(mail_throttle_take(&t, 60000), 100);
-    mail_throttle none = {.rate = 0};
+    assert_int_equal(dispatch_throttle_take(&t, 60000), 0);
+    assert_int_equal(dispatch_throttle_take(&t, 60000), 100);
+    dispatch_throttle none = {.rate = 0};
     for (int i = 0; i < 5; i++)
-        assert_int_equal(mail_throttle_take(&none, 1000), 0);
+        assert_int_equal(dispatch_throttle_take(&none, 1000), 0);
 }
 
 int main(void)

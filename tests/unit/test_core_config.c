@@ -169,11 +169,11 @@ static void test_outbox_through_core(void **state)
     int64_t now = time_now();
     store_outbox *due = NULL;
     size_t n = 0;
-    assert_int_equal(outbox_due(f->db.core, now, 10, &f->a, &due, &n, &err), 0);
+    assert_int_equal(outbox_due(f->db.core, "email", now, 10, &f->a, &due, &n, &err), 0);
     assert_int_equal(n, 3);
-    assert_int_equal(outbox_due(f->db.core, now, 2, &f->a, &due, &n, &err), 0);
+    assert_int_equal(outbox_due(f->db.core, "email", now, 2, &f->a, &due, &n, &err), 0);
     assert_int_equal(n, 2);
-    assert_int_equal(outbox_due(f->db.core, now, 10, &f->a, &due, &n, &err), 0);
+    assert_int_equal(outbox_due(f->db.core, "email", now, 10, &f->a, &due, &n, &err), 0);
     int64_t a = due[0].id, b = due[1].id, c = due[2].id;
 
     /* Sent, waiting for the commit: never due again, params cleared. */
@@ -196,9 +196,9 @@ static void test_outbox_through_core(void **state)
     assert_int_equal(cs.calls, 1); /* no writer thread: run at once */
     assert_int_equal(cs.rc, 0);
 
-    assert_int_equal(outbox_due(f->db.core, now, 10, &f->a, &due, &n, &err), 0);
+    assert_int_equal(outbox_due(f->db.core, "email", now, 10, &f->a, &due, &n, &err), 0);
     assert_int_equal(n, 0);
-    assert_int_equal(outbox_due(f->db.core, now + 61, 10, &f->a, &due, &n, &err), 0);
+    assert_int_equal(outbox_due(f->db.core, "email", now + 61, 10, &f->a, &due, &n, &err), 0);
     assert_int_equal(n, 1);
     assert_int_equal(due[0].id, b);
     assert_int_equal(due[0].attempts, 1);

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "channels/dispatch.h"
 #include "channels/mail/mail.h"
 #include "core/outbox.h"
 #include "store/store.h"
@@ -244,16 +245,16 @@ static void test_compose_refuses_injection(void **state)
 static void test_backoff(void **state)
 {
     (void)state;
-    assert_int_equal(mail_backoff(1, 30, 3600), 30);
-    assert_int_equal(mail_backoff(2, 30, 3600), 60);
-    assert_int_equal(mail_backoff(3, 30, 3600), 120);
-    assert_int_equal(mail_backoff(7, 30, 3600), 1920);
-    assert_int_equal(mail_backoff(8, 30, 3600), 3600);
-    assert_int_equal(mail_backoff(24, 30, 3600), 3600);
-    assert_int_equal(mail_backoff(1000, 30, 3600), 3600);
-    assert_int_equal(mail_backoff(0, 30, 3600), 30);
-    assert_int_equal(mail_backoff(3, 1, 3600), 4);
-    assert_int_equal(mail_backoff(5, 2, 10), 10);
+    assert_int_equal(dispatch_backoff(1, 30, 3600), 30);
+    assert_int_equal(dispatch_backoff(2, 30, 3600), 60);
+    assert_int_equal(dispatch_backoff(3, 30, 3600), 120);
+    assert_int_equal(dispatch_backoff(7, 30, 3600), 1920);
+    assert_int_equal(dispatch_backoff(8, 30, 3600), 3600);
+    assert_int_equal(dispatch_backoff(24, 30, 3600), 3600);
+    assert_int_equal(dispatch_backoff(1000, 30, 3600), 3600);
+    assert_int_equal(dispatch_backoff(0, 30, 3600), 30);
+    assert_int_equal(dispatch_backoff(3, 1, 3600), 4);
+    assert_int_equal(dispatch_backoff(5, 2, 10), 10);
 }
 
 static void test_unescape_text(void **state)

@@ -205,7 +205,7 @@ static void test_letter_otherwise(void **state)
         .id = ack2.id, .sent = 1, .when = 1790000000, .message_id = ack2.message_id};
     assert_int_equal(outbox_record(f->db.core, &o, NULL, NULL, &err), 0);
     assert_int_equal(outbox_delivery(f->db.core, ack2.message_id, OUTBOX_STATE_BOUNCED,
-                                     "550 5.1.1 mailbox unknown", &err),
+                                     "550 5.1.1 mailbox unknown", NULL, NULL, &err),
                      0);
     assert_int_equal(mail_fallback_letter_due(f->db.core, f->tenant_id, id2, &on, &err), 0);
     assert_int_equal(on, 1);

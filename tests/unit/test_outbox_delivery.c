@@ -171,14 +171,17 @@ static void test_reports_move_forward_only(void **state)
     store_outbox *rows = messages(f, id, &n);
     const char *mid = rows[0].message_id;
     error err;
-    assert_int_equal(outbox_delivery(f->db.core, mid, OUTBOX_STATE_SENT, NULL, &err), 0);
+    assert_int_equal(outbox_delivery(f->db.core, mid, OUTBOX_STATE_SENT, NULL, NULL, NULL, &err),
+                     0);
     /* The same report twice is told once. */
-    assert_int_equal(outbox_delivery(f->db.core, mid, OUTBOX_STATE_SENT, NULL, &err), 0);
+    assert_int_equal(outbox_delivery(f->db.core, mid, OUTBOX_STATE_SENT, NULL, NULL, NULL, &err),
+                     0);
     assert_int_equal(outbox_delivery(f->db.core, mid, OUTBOX_STATE_BOUNCED,
-                                     "550 5.1.1 mailbox unknown\r\nline two", &err),
+                                     "550 5.1.1 mailbox unknown\r\nline two", NULL, NULL, &err),
                      0);
     /* Final: a late delivery report changes nothing. */
-    assert_int_equal(outbox_delivery(f->db.core, mid, OUTBOX_STATE_DELIVERED, NULL, &err), 0);
+    assert_int_equal(
+        outbox_delivery(f->db.core, mid, OUTBOX_STATE_DELIVERED, NULL, NULL, NULL, &err), 0);
 
     rows = messages(f, id, &n);
     assert_string_equal(rows[0].state, OUTBOX_STATE_BOUNCED);
@@ -191,10 +194,10 @@ static void test_reports_move_forward_only(void **state)
     /* The report's line breaks do not reach the timeline. */
     assert_string_equal(ev[1].body, "bounced 550 5.1.1 mailbox unknown  line two");
 
-    assert_int_equal(outbox_delivery(f->db.core, mid, "lost", NULL, &err), -1);
+    assert_int_equal(outbox_delivery(f->db.core, mid, "lost", NULL, NULL, NULL, &err), -1);
     assert_int_equal(err.code, ERR_INVALID_ARG);
     assert_int_equal(outbox_delivery(f->db.core, "0123456789abcdef0123456789abcdef",
-                                     OUTBOX_STATE_DELIVERED, NULL, &err),
+                                     OUTBOX_STATE_DELIVERED, NULL, NULL, NULL, &err),
                      -1);
     assert_int_equal(err.code, ERR_NOT_FOUND);
 }
@@ -210,8 +213,9 @@ static void test_detail_cut_on_a_character(void **state)
     memset(detail, 'x', 199);
     snprintf(detail + 199, sizeof detail - 199, "%s", "\xc3\xa9 and more");
     error err;
-    assert_int_equal(
-        outbox_delivery(f->db.core, rows[0].message_id, OUTBOX_STATE_FAILED, detail, &err), 0);
+    assert_int_equal(outbox_delivery(f->db.core, rows[0].message_id, OUTBOX_STATE_FAILED, detail,
+                                     NULL, NULL, &err),
+                     0);
     store_event *ev;
     assert_int_equal(deliveries(f, id, &ev), 1);
     assert_int_equal(strlen(ev[0].body), strlen("failed ") + 199);

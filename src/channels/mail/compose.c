@@ -26,20 +26,6 @@ void mail_gmime_init(void)
     pthread_once(&gmime_once, gmime_setup);
 }
 
-int64_t mail_backoff(int attempts, int base_s, int max_s)
-{
-    if (attempts < 1)
-        attempts = 1;
-    if (base_s < 1)
-        base_s = 1;
-    if (max_s < base_s)
-        max_s = base_s;
-    int64_t d = base_s;
-    for (int i = 1; i < attempts && d < max_s; i++)
-        d *= 2;
-    return d > max_s ? max_s : d;
-}
-
 /* Entities written by util/tmpl's HTML escaping, and their characters. */
 static const struct {
     const char *entity;

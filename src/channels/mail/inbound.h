@@ -129,10 +129,11 @@ typedef struct mail_in_result {
  * MAIL_IN_PROCEDURE (channel email, the sender's name and address, the acknowledgement
  * queued with links on base_url), files prepared with the portal's checks. Spam is held for
  * an administrator (m->raw must then stay valid until cb); bounces update the delivery state
- * of our message they return; neither, nor auto-replies, is stored as the citizen's or
- * answered to anyone. 1 when nothing is written (out->outcome DROPPED, cb never called); 0
- * when the write is queued and cb(ctx, rc, err) will tell its outcome, out (valid until
- * then) filled; -1 with err: ERR_UNAVAILABLE
+ * of our message they return (out->outcome DROPPED, reason "bounce"; the relay cb goes
+ * through is in a); neither, nor auto-replies, is stored as the citizen's or answered to
+ * anyone. 1 when nothing is written (out->outcome DROPPED, cb never called); 0 when the write
+ * is queued and cb(ctx, rc, err) will tell its outcome (cb NULL: when it is done), out (valid
+ * until then) filled; -1 with err: ERR_UNAVAILABLE
  * (the antivirus or the store is busy: retry), ERR_CONFLICT "procedure" (t has no procedure
  * for e-mail: a configuration to fix, retry later), others. */
 int mail_in_route(core *c, const cat_tenant *t, const mail_in *m, const char *base_url, arena *a,

@@ -112,9 +112,32 @@ static int our_message(core *c, const cat_tenant *t, const char *id, outbox_mess
     return ref->tenant_id == t->rec.id;
 }
 
+/* The caller's callback of a bounce's write, and the mapping of its outcome. */
+typedef struct bounce_done {
+    core_done_fn cb;
+    void *ctx;
+} bounce_done;
+
+/* A message found but gone by the write (retention deleted it meanwhile) is nothing to
+ * record: the bounce is handled all the same. */
+static int bounce_outcome(int rc, const error *err)
+{
+    return rc != 0 && err && err->code == ERR_NOT_FOUND ? 0 : rc;
+}
+
+static void bounce_recorded(void *arg, int rc, const error *err)
+{
+    bounce_done *b = arg;
+    int out = bounce_outcome(rc, err);
+    b->cb(b->ctx, out, out == 0 ? NULL : err);
+}
+
 /* A bounce: the delivery state of the message it returns, when it is one of t's. Never an
- * answer to anyone. 0, or -1 when the store could not be reached (retried). */
-static int record_bounce(core *c, const cat_tenant *t, const mail_in *m, error *err)
+ * answer to anyone. 1 when it returns none of ours (nothing written); 0 when the write is
+ * done (cb NULL) or queued (cb told, through a relay in a); -1 when the store could not be
+ * reached (retried). */
+static int record_bounce(core *c, const cat_tenant *t, const mail_in *m, arena *a, core_done_fn cb,
+                         void *ctx, error *err)
 {
     outbox_message_ref ref;
     int ours = our_message(c, t, m->bounce_of, &ref, err);
@@ -122,20 +145,27 @@ static int record_bounce(core *c, const cat_tenant *t, const mail_in *m, error *
         return -1;
     if (!ours) {
         log_info("mail in: bounce of no message of ours dropped (tenant %s)", t->rec.slug);
-        return 0;
+        return 1;
     }
     char local[OUTBOX_MESSAGE_ID_LEN + 1];
     snprintf(local, sizeof local, "%.*s", OUTBOX_MESSAGE_ID_LEN, m->bounce_of);
-    error e;
-    error_clear(&e);
-    if (outbox_delivery(c, local, "bounced", m->bounce_reason, &e) != 0 &&
-        e.code != ERR_NOT_FOUND) {
-        *err = e;
-        return -1;
-    }
-    log_info("mail in: bounce recorded on outbox message %lld (tenant %s)", (long long)ref.id,
+    log_info("mail in: bounce of outbox message %lld recorded (tenant %s)", (long long)ref.id,
              t->rec.slug);
-    return 0;
+    if (!cb) {
+        error e;
+        error_clear(&e);
+        int rc = bounce_outcome(
+            outbox_delivery(c, local, "bounced", m->bounce_reason, NULL, NULL, &e), &e);
+        if (rc != 0)
+            *err = e;
+        return rc;
+    }
+    bounce_done *b = arena_alloc(a, sizeof *b);
+    if (!b)
+        return error_set(err, ERR_INTERNAL, NULL, "out of memory");
+    b->cb = cb;
+    b->ctx = ctx;
+    return outbox_delivery(c, local, "bounced", m->bounce_reason, bounce_recorded, b, err);
 }
 
 /* The request the mail answers by what the sender could not guess: the Reply-To token of
@@ -213,8 +243,12 @@ int mail_in_route(core *c, const cat_tenant *t, const mail_in *m, const char *ba
                   mail_in_result *out, core_done_fn cb, void *ctx, error *err)
 {
     memset(out, 0, sizeof *out);
-    if (m->kind == MAIL_IN_BOUNCE && record_bounce(c, t, m, err) != 0)
-        return -1;
+    if (m->kind == MAIL_IN_BOUNCE) {
+        /* Answered once its delivery state is durable, like every other write. */
+        out->outcome = MAIL_IN_DROPPED;
+        out->reason = drop_reason(m->kind);
+        return record_bounce(c, t, m, a, cb, ctx, err);
+    }
     if (m->kind == MAIL_IN_SPAM) {
         out->outcome = MAIL_IN_HELD;
         out->reason = "spam";

@@ -1,20 +1,19 @@
 /*
- * mail — the outbox dispatcher for e-mail: one thread that wakes every poll interval (or
- * when asked), sends the due messages one by one over SMTP with libcurl and records each
- * outcome. The messages are read and their outcomes written through core (core/outbox.h),
- * and rendered with the presentation handle it was given (present/present.h), so the
- * dispatcher needs neither the store nor the web layer. It never runs on an HTTP thread,
+ * mail — the outbox dispatcher for e-mail: the shared dispatcher loop (channels/dispatch)
+ * with this file's sender, which picks each message's relay, renders it with the
+ * presentation handle it was given (present/present.h) and sends it over SMTP with libcurl.
+ * The loop reads the messages and records their outcomes through core (core/outbox.h), so
+ * the dispatcher needs neither the store nor the web layer. It never runs on an HTTP thread,
  * and a relay outage only delays messages: they are retried with exponential backoff.
  */
 #include "channels/mail/mail.h"
 
 #include <curl/curl.h>
-#include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "channels/dispatch.h"
 #include "core/catalogue.h"
 #include "core/mail_settings.h"
 #include "core/outbox.h"
@@ -24,7 +23,6 @@
 #include "util/log.h"
 #include "util/timeutil.h"
 
-#define MAIL_BATCH 50
 #define MAIL_URL_MAX (MAIL_SETTINGS_URL_MAX + 256) /* and the EHLO name */
 #define MAIL_LAST_ERROR_MAX 200
 /* How long a message of a collectivité without any relay waits before it is looked at
@@ -46,14 +44,8 @@ struct mailer {
     mailer_config cfg;      /* strings below are owned copies */
     relay def;              /* the server's relay; def.url "" when there is none */
     char *from_addr, *from_name, *from_domain, *helo;
-    CURL *curl;
-    pthread_t thread;
-    int started;
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    int wake, stop;
-    mail_throttle bulk; /* broadcast messages; dispatcher thread only */
-    int64_t held_ms;    /* the last pass stopped at the throttle: wait this long */
+    CURL *curl;       /* the dispatcher thread's */
+    dispatcher *disp; /* the loop (channels/dispatch) that calls send_one */
 };
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
@@ -119,8 +111,6 @@ static void mailer_free(mailer *m)
     free(m->from_addr);
     free(m->from_name);
     free(m->from_domain);
-    pthread_cond_destroy(&m->cv);
-    pthread_mutex_destroy(&m->mu);
     free(m);
 }
 
@@ -374,179 +364,48 @@ cleanup:
     return rc;
 }
 
-/* What process_one did with a message. */
-enum { ONE_DONE, ONE_RELAY_DOWN, ONE_NO_RELAY };
-
-/* Sends one message and records the outcome. */
-static int process_one(mailer *m, const store_outbox *msg)
+/* The dispatcher's send callback (channels/dispatch): renders one message and hands it to
+ * its relay. */
+static void send_one(void *ctx, const store_outbox *msg, dispatch_attempt *at)
 {
-    int64_t t0 = time_mono_ms();
+    mailer *m = ctx;
     char *raw = NULL;
     size_t raw_len = 0;
     error err = {0};
-    char last_error[MAIL_LAST_ERROR_MAX] = "";
-    int permanent = 0, sent = 0, relay_down = 0;
+    int relay_down = 0;
     arena a;
     arena_init(&a, 0);
     relay r;
     int have = pick_relay(m, msg->tenant_id, &a, &r, &err);
     if (have == 0) {
-        arena_free(&a);
-        /* Nowhere to send it yet: it waits, without an attempt counted, and leaves the front
-         * of the due list to the collectivités that have a relay. */
-        outbox_outcome later = {.id = msg->id,
-                                .attempts = msg->attempts,
-                                .when = time_now(),
-                                .next_attempt_at = time_now() + MAIL_NO_RELAY_WAIT_S,
-                                .last_error = "no relay configured"};
-        error werr = {0};
-        if (outbox_record(m->core, &later, NULL, NULL, &werr) != 0)
-            log_error("mail: outbox %lld: postponing it failed: %s", (long long)msg->id,
-                      werr.detail);
-        return ONE_NO_RELAY;
-    }
-    if (have < 0) {
+        /* Nowhere to send it yet: a relay set in the back office meanwhile takes it then. */
+        at->postpone_s = MAIL_NO_RELAY_WAIT_S;
+        snprintf(at->why, sizeof at->why, "no relay configured");
+    } else if (have < 0) {
         /* The collectivité's settings cannot be used now (a read failed, or they are
          * incomplete): a later attempt may find them mended. */
-        snprintf(last_error, sizeof last_error, "relay: %s%s%s", err_name(err.code),
+        snprintf(at->why, sizeof at->why, "relay: %s%s%s", err_name(err.code),
                  err.arg[0] ? " " : "", err.arg);
         log_error("mail: outbox %lld: the relay of tenant %lld cannot be used: %s",
                   (long long)msg->id, (long long)msg->tenant_id, err.detail);
     } else if (build_message(m, &r, msg, &a, &raw, &raw_len, &err) != 0) {
         /* Bad data or a missing template: retrying would not help. Out of memory or the
          * templates not loaded yet (ERR_INTERNAL) may pass: try again later. */
-        permanent = err.code != ERR_INTERNAL;
-        snprintf(last_error, sizeof last_error, "compose: %s%s%s", err_name(err.code),
+        at->permanent = err.code != ERR_INTERNAL;
+        snprintf(at->why, sizeof at->why, "compose: %s%s%s", err_name(err.code),
                  err.arg[0] ? " " : "", err.arg);
         log_error("mail: outbox %lld template %s cannot be composed: %s", (long long)msg->id,
                   msg->template, err.detail);
-    } else if (smtp_send(m->curl, &r, m->cfg.timeout_s, msg->recipient, raw, raw_len, &permanent,
-                         &relay_down, last_error, sizeof last_error, NULL, 0) == 0) {
-        sent = 1;
+    } else if (smtp_send(m->curl, &r, m->cfg.timeout_s, msg->recipient, raw, raw_len,
+                         &at->permanent, &relay_down, at->why, sizeof at->why, NULL, 0) == 0) {
+        at->sent = 1;
     }
+    /* Each collectivité may have its own relay: one found down holds back only its
+     * collectivité's messages. */
+    if (relay_down)
+        at->down = DISPATCH_DOWN_TENANT;
     free(raw);
     arena_free(&a);
-
-    int attempts = msg->attempts + 1;
-    int64_t now = time_now();
-    outbox_outcome j = {.id = msg->id,
-                        .sent = sent,
-                        .attempts = attempts,
-                        .when = now,
-                        .message_id = msg->message_id};
-    if (!sent) {
-        j.failed = permanent || attempts >= m->cfg.max_attempts;
-        j.next_attempt_at = now + mail_backoff(attempts, m->cfg.backoff_s, m->cfg.backoff_max_s);
-        j.last_error = last_error;
-    }
-    error werr = {0};
-    /* This thread is the dispatcher's own: it may wait for the commit. */
-    int wrc = outbox_record(m->core, &j, NULL, NULL, &werr);
-    long long ms = (long long)(time_mono_ms() - t0);
-    if (sent)
-        log_info("mail: outbox %lld template %s sent (%lld ms)", (long long)msg->id, msg->template,
-                 ms);
-    else if (j.failed)
-        log_warn("mail: outbox %lld template %s given up after %d attempt(s): %s",
-                 (long long)msg->id, msg->template, attempts, last_error);
-    else
-        log_warn("mail: outbox %lld template %s not sent (attempt %d, next in %llds): %s",
-                 (long long)msg->id, msg->template, attempts, (long long)(j.next_attempt_at - now),
-                 last_error);
-    if (wrc != 0)
-        log_error("mail: outbox %lld: recording the outcome failed: %s", (long long)msg->id,
-                  werr.detail);
-    return relay_down ? ONE_RELAY_DOWN : ONE_DONE;
-}
-
-int64_t mail_throttle_take(mail_throttle *t, int64_t now_ms)
-{
-    if (t->rate <= 0)
-        return 0;
-    if (now_ms < t->next_ms)
-        return t->next_ms - now_ms;
-    int64_t step = 1000 / t->rate;
-    t->next_ms = (t->next_ms > now_ms - step ? t->next_ms : now_ms) + (step > 0 ? step : 1);
-    return 0;
-}
-
-static int should_stop(mailer *m)
-{
-    pthread_mutex_lock(&m->mu);
-    int stop = m->stop;
-    pthread_mutex_unlock(&m->mu);
-    return stop;
-}
-
-/* One pass over the due messages. Returns the number of e-mails handled (those waiting for a
- * relay that is not there are not counted: going again at once would find them again). */
-static size_t run_pass(mailer *m)
-{
-    arena a;
-    arena_init(&a, 0);
-    store_outbox *msgs = NULL;
-    size_t n = 0, handled = 0;
-    error err = {0};
-    if (outbox_due(m->core, time_now(), MAIL_BATCH, &a, &msgs, &n, &err) != 0) {
-        log_error("mail: reading the outbox failed: %s", err.detail);
-        arena_free(&a);
-        return 0;
-    }
-    /* A relay found down is not tried again in this pass: the others would each wait for
-     * the same failure (up to the timeout). They stay due and are tried on the next passes. */
-    int64_t down_tenant = -1;
-    m->held_ms = 0;
-    for (size_t i = 0; i < n && !should_stop(m); i++) {
-        if (!msgs[i].channel || strcmp(msgs[i].channel, "email") != 0)
-            continue;
-        if (msgs[i].tenant_id == down_tenant)
-            continue;
-        /* Broadcasts come after every due notice (outbox_due's order) and at the configured
-         * rate: at the throttle the pass ends, so that a notice queued meanwhile is read at
-         * the next one instead of waiting behind the rest of this batch. */
-        if (msgs[i].priority > 0 && (m->held_ms = mail_throttle_take(&m->bulk, time_mono_ms())))
-            break;
-        int one = process_one(m, &msgs[i]);
-        if (one == ONE_NO_RELAY)
-            continue;
-        handled++;
-        if (one == ONE_RELAY_DOWN)
-            down_tenant = msgs[i].tenant_id;
-    }
-    arena_free(&a);
-    return handled;
-}
-
-static void *dispatcher_main(void *arg)
-{
-    mailer *m = arg;
-    for (;;) {
-        size_t handled = run_pass(m);
-        pthread_mutex_lock(&m->mu);
-        /* A full batch may have more behind it: go again at once. */
-        if (!m->stop && !m->wake && (handled < MAIL_BATCH || m->held_ms)) {
-            int64_t wait_ms =
-                m->held_ms && m->held_ms < m->cfg.poll_ms ? m->held_ms : m->cfg.poll_ms;
-            struct timespec until;
-            clock_gettime(CLOCK_MONOTONIC, &until);
-            until.tv_sec += (time_t)(wait_ms / 1000);
-            until.tv_nsec += (long)(wait_ms % 1000) * 1000000L;
-            if (until.tv_nsec >= 1000000000L) {
-                until.tv_sec++;
-                until.tv_nsec -= 1000000000L;
-            }
-            while (!m->stop && !m->wake) {
-                if (pthread_cond_timedwait(&m->cv, &m->mu, &until) == ETIMEDOUT)
-                    break;
-            }
-        }
-        m->wake = 0;
-        int stop = m->stop;
-        pthread_mutex_unlock(&m->mu);
-        if (stop)
-            break;
-    }
-    return NULL;
 }
 
 /* Sets up libcurl once and gives a handle; NULL when it cannot. */
@@ -571,23 +430,8 @@ mailer *mailer_start(core *c, const present *p, const mailer_config *cfg, error 
     m->present = p;
     m->cfg = *cfg;
     m->cfg.smtp_url = m->cfg.from_addr = m->cfg.from_name = m->cfg.helo = NULL;
-    if (m->cfg.poll_ms <= 0)
-        m->cfg.poll_ms = MAIL_DEFAULT_POLL_MS;
-    if (m->cfg.backoff_s <= 0)
-        m->cfg.backoff_s = MAIL_DEFAULT_BACKOFF_S;
-    if (m->cfg.backoff_max_s <= 0)
-        m->cfg.backoff_max_s = MAIL_DEFAULT_BACKOFF_MAX_S;
-    if (m->cfg.max_attempts <= 0)
-        m->cfg.max_attempts = MAIL_DEFAULT_MAX_ATTEMPTS;
     if (m->cfg.timeout_s <= 0)
         m->cfg.timeout_s = MAIL_DEFAULT_TIMEOUT_S;
-    m->bulk.rate = m->cfg.broadcast_rate > 0 ? m->cfg.broadcast_rate : 0;
-    pthread_mutex_init(&m->mu, NULL);
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&m->cv, &ca);
-    pthread_condattr_destroy(&ca);
 
     m->helo = dup_or_null(cfg->helo);
     if (cfg->helo && *cfg->helo && !m->helo) {
@@ -625,16 +469,23 @@ mailer *mailer_start(core *c, const present *p, const mailer_config *cfg, error 
         error_set(err, ERR_INTERNAL, NULL, "libcurl could not be initialised");
         goto cleanup;
     }
-    if (pthread_create(&m->thread, NULL, dispatcher_main, m) != 0) {
-        error_set(err, ERR_INTERNAL, NULL, "could not start the mail thread");
+    dispatch_config dc = {.channel = "email",
+                          .log_name = "mail",
+                          .poll_ms = cfg->poll_ms,
+                          .backoff_s = cfg->backoff_s,
+                          .backoff_max_s = cfg->backoff_max_s,
+                          .max_attempts = cfg->max_attempts,
+                          .broadcast_rate = cfg->broadcast_rate,
+                          .send = send_one,
+                          .ctx = m};
+    if (!(m->disp = dispatcher_start(c, &dc, err)))
         goto cleanup;
-    }
-    m->started = 1;
+    const dispatch_config *eff = dispatcher_config(m->disp);
     log_info("mail: dispatcher started (relay %s, poll %d ms, backoff %d s)",
              !has_default                              ? "per collectivité"
              : strncmp(cfg->smtp_url, "smtps", 5) == 0 ? "smtps"
                                                        : "smtp",
-             m->cfg.poll_ms, m->cfg.backoff_s);
+             eff->poll_ms, eff->backoff_s);
     return m;
 cleanup:
     mailer_free(m);
@@ -643,25 +494,16 @@ cleanup:
 
 void mailer_wake(mailer *m)
 {
-    if (!m || !m->started)
-        return;
-    pthread_mutex_lock(&m->mu);
-    m->wake = 1;
-    pthread_cond_signal(&m->cv);
-    pthread_mutex_unlock(&m->mu);
+    if (m)
+        dispatcher_wake(m->disp);
 }
 
 void mailer_stop(mailer *m)
 {
     if (!m)
         return;
-    if (m->started) {
-        pthread_mutex_lock(&m->mu);
-        m->stop = 1;
-        pthread_cond_signal(&m->cv);
-        pthread_mutex_unlock(&m->mu);
-        pthread_join(m->thread, NULL);
-    }
+    /* The thread first: it uses the handle and the relay freed below. */
+    dispatcher_stop(m->disp);
     mailer_free(m);
 }
 
@@ -685,7 +527,7 @@ static void test_job_free(test_job *t)
     free(t);
 }
 
-static void *test_main(void *arg)
+static void test_main(void *arg)
 {
     test_job *t = arg;
     error err = {0};
@@ -744,7 +586,6 @@ done:
     arena_free(&a);
     t->cb(t->ctx, rc, &err);
     test_job_free(t);
-    return NULL;
 }
 
 int mail_test_send(core *c, int64_t tenant_id, const char *to, const char *subject,
@@ -765,18 +606,14 @@ int mail_test_send(core *c, int64_t tenant_id, const char *to, const char *subje
     t->cap = cap;
     t->cb = cb;
     t->ctx = ctx;
-    pthread_t th;
-    pthread_attr_t attr;
-    if (!t->subject || !t->text || pthread_attr_init(&attr) != 0) {
+    if (!t->subject || !t->text) {
         test_job_free(t);
         return error_set(err, ERR_INTERNAL, NULL, "out of memory");
     }
-    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-    int rc = pthread_create(&th, &attr, test_main, t);
-    pthread_attr_destroy(&attr);
-    if (rc != 0) {
+    /* A counted thread: the server's stop waits for it before it frees the core. */
+    if (dispatch_test_run(test_main, t, err) != 0) {
         test_job_free(t);
-        return error_set(err, ERR_INTERNAL, NULL, "could not start the test message's thread");
+        return -1;
     }
     return 0;
 }

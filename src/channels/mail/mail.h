@@ -4,7 +4,8 @@
  * UTF-8 MIME message with GMime, hands it to the configured SMTP relay with libcurl and
  * records the outcome: sent, or retried later with exponential backoff. Each message goes
  * through its collectivité's own relay when it has one, else the server's. The relay being
- * down delays mail and loses none. mail_compose and mail_backoff are pure, for tests.
+ * down delays mail and loses none. The loop is channels/dispatch's. mail_compose is pure,
+ * for tests.
  */
 #ifndef GUICHET_CHANNELS_MAIL_H
 #define GUICHET_CHANNELS_MAIL_H
@@ -55,10 +56,6 @@ typedef struct mail_message {
  * digits, dots, hyphens or underscores. Thread-safe. */
 int mail_compose(const mail_message *m, char **out, size_t *out_len, error *err);
 
-/* Delay in seconds before the next attempt, after `attempts` failed ones (1, 2, ...):
- * base_s × 2^(attempts-1), capped at max_s. */
-int64_t mail_backoff(int attempts, int base_s, int max_s);
-
 /* Replaces the HTML entities the template engine writes (&amp; &lt; &gt; &quot; &#39; and
  * their numeric forms) by their characters, in place: the text part is rendered by the
  * same escaping engine as the HTML part and must read as plain text. */
@@ -88,10 +85,6 @@ int mail_render(const tmpl_set *set, const char *template_name, json_t *ctx, cha
 
 /* ---- the dispatcher ---- */
 
-#define MAIL_DEFAULT_POLL_MS 1000
-#define MAIL_DEFAULT_BACKOFF_S 30
-#define MAIL_DEFAULT_BACKOFF_MAX_S 3600
-#define MAIL_DEFAULT_MAX_ATTEMPTS 24
 #define MAIL_DEFAULT_TIMEOUT_S 10
 
 typedef struct mailer_config {
@@ -103,25 +96,15 @@ typedef struct mailer_config {
     const char *from_addr; /* envelope sender and From:, required with smtp_url */
     const char *from_name; /* From: display name; NULL or "": the collectivité's name */
     const char *helo;      /* EHLO name; NULL or "": the domain of from_addr */
-    int poll_ms;           /* 0: MAIL_DEFAULT_POLL_MS */
-    int backoff_s;         /* first retry delay; 0: MAIL_DEFAULT_BACKOFF_S */
-    int backoff_max_s;     /* 0: MAIL_DEFAULT_BACKOFF_MAX_S */
-    int max_attempts;      /* attempts before giving up; 0: MAIL_DEFAULT_MAX_ATTEMPTS */
+    int poll_ms;           /* 0: DISPATCH_DEFAULT_POLL_MS (channels/dispatch.h) */
+    int backoff_s;         /* first retry delay; 0: DISPATCH_DEFAULT_BACKOFF_S */
+    int backoff_max_s;     /* 0: DISPATCH_DEFAULT_BACKOFF_MAX_S */
+    int max_attempts;      /* attempts before giving up; 0: DISPATCH_DEFAULT_MAX_ATTEMPTS */
     int timeout_s;         /* SMTP connect and transfer timeouts; 0: MAIL_DEFAULT_TIMEOUT_S */
     /* Broadcast messages (outbox priority > 0) sent per second at most; 0: no limit. The
      * others are never held back. */
     int broadcast_rate;
 } mailer_config;
-
-/* The throttle of broadcast messages: a message may go when the clock (ms) has reached
- * next_ms; each one sent moves next_ms on by 1000 / rate (from now when the sender had been
- * idle, so that an idle spell earns no burst). rate 0: always. Pure, for tests. */
-typedef struct mail_throttle {
-    int rate;
-    int64_t next_ms;
-} mail_throttle;
-/* 0 when a message may go at now_ms (and the slot is taken); otherwise the ms to wait. */
-int64_t mail_throttle_take(mail_throttle *t, int64_t now_ms);
 
 typedef struct mailer mailer;
 
@@ -142,7 +125,8 @@ void mailer_stop(mailer *m);
 #define MAIL_TEST_ANSWER_MAX 200
 
 /* Sends a message (subject and text given, UTF-8) to `to` through the collectivité's own
- * relay, on a thread of its own since SMTP may take up to MAIL_DEFAULT_TIMEOUT_S, and calls
+ * relay, on a thread of its own since SMTP may take up to MAIL_DEFAULT_TIMEOUT_S (counted:
+ * the server's stop waits for it, dispatch_test_drain), and calls
  * cb(ctx, rc, err) from that thread: rc 0 when the relay accepted it, its last answer line
  * then written to answer (cap bytes, MAIL_TEST_ANSWER_MAX is enough; it must stay valid until
  * the callback); else -1 with err->detail the relay's answer or why it could not be reached

@@ -1,21 +1,20 @@
 /*
- * sms — rendering, the sendsms request and the dispatcher thread (see sms.h). Like the mail
- * dispatcher it reads and records through core only and renders with the presentation handle
- * it was given; it never runs on an HTTP thread.
+ * sms — rendering, the sendsms request and the dispatcher's sender (see sms.h). The loop is
+ * channels/dispatch's, the mail dispatcher's too: it reads and records through core only;
+ * the sender renders with the presentation handle it was given. It never runs on an HTTP
+ * thread.
  */
 #include "channels/sms/sms.h"
 
 #include <curl/curl.h>
-#include <errno.h>
 #include <jansson.h>
 #include <pthread.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
-#include "channels/mail/mail.h"
+#include "channels/dispatch.h"
 #include "core/catalogue.h"
 #include "core/outbox.h"
 #include "util/buf.h"
@@ -23,9 +22,7 @@
 #include "util/sms_text.h"
 #include "util/timeutil.h"
 
-#define SMS_BATCH 50
 #define SMS_ANSWER_MAX 200
-#define SMS_LAST_ERROR_MAX 200
 
 /* ---- rendering ---- */
 
@@ -224,20 +221,88 @@ static kannel_outcome kannel_get(const char *url, int timeout_s, answer *ans, lo
     return *code >= 400 && *code <= 499 ? KANNEL_REFUSED : KANNEL_RETRY;
 }
 
-int sms_send_test(const sms_gateway *g, const char *to, const char *text, arena *a,
-                  const char **said, error *err)
+/* ---- the back office's test SMS ---- */
+
+typedef struct test_job {
+    core *core;
+    int64_t tenant_id;
+    char to[SMS_TEST_TO_MAX + 1];
+    char *text;
+    char *answer; /* the caller's, cap bytes */
+    size_t cap;
+    core_done_fn cb;
+    void *ctx;
+} test_job;
+
+static void test_job_free(test_job *t)
 {
-    *said = NULL;
-    const char *url = sms_sendsms_url(a, g, to, text, NULL);
-    if (!url)
-        return error_set(err, ERR_UNAVAILABLE, NULL, "out of memory");
-    answer ans;
-    long code = 0;
-    kannel_outcome o = kannel_get(url, SMS_DEFAULT_TIMEOUT_S, &ans, &code);
-    *said = code ? arena_printf(a, "HTTP %ld : %s", code, ans.text) : arena_strdup(a, ans.text);
-    if (o == KANNEL_ACCEPTED)
-        return 0;
-    return error_set(err, ERR_UNAVAILABLE, "gateway", "Kannel did not accept the SMS");
+    free(t->text);
+    free(t);
+}
+
+/* On a counted thread (channels/dispatch): one try of the gateway, Kannel's words kept. */
+static void test_main(void *arg)
+{
+    test_job *t = arg;
+    error err = {0};
+    arena a;
+    arena_init(&a, 0);
+    sms_gateway g = {0};
+    int found = 0, rc = -1;
+    const char *url = NULL;
+    if (sms_gateway_get(t->core, t->tenant_id, &a, &g, &found, &err) != 0) {
+        /* err says why */
+    } else if (!found) {
+        error_set(&err, ERR_NOT_FOUND, "gateway", "the collectivité has no SMS gateway");
+    } else if (!(url = sms_sendsms_url(&a, &g, t->to, t->text, NULL))) {
+        error_set(&err, ERR_UNAVAILABLE, NULL, "out of memory");
+    } else {
+        answer ans;
+        long code = 0;
+        kannel_outcome o = kannel_get(url, SMS_DEFAULT_TIMEOUT_S, &ans, &code);
+        if (code)
+            snprintf(t->answer, t->cap, "HTTP %ld : %s", code, ans.text);
+        else
+            snprintf(t->answer, t->cap, "%s", ans.text);
+        if (o == KANNEL_ACCEPTED)
+            rc = 0;
+        else
+            error_set(&err, ERR_UNAVAILABLE, "gateway", "Kannel did not accept the SMS");
+    }
+    sodium_memzero(g.password, sizeof g.password);
+    sodium_memzero(g.dlr_key, sizeof g.dlr_key);
+    arena_free(&a);
+    t->cb(t->ctx, rc, &err);
+    test_job_free(t);
+}
+
+int sms_test_send(core *c, int64_t tenant_id, const char *to, const char *text, char *answer_out,
+                  size_t cap, core_done_fn cb, void *ctx, error *err)
+{
+    if (!to || strlen(to) > SMS_TEST_TO_MAX || cap == 0)
+        return error_set(err, ERR_INVALID_ARG, "to", "not a number in E.164");
+    test_job *t = calloc(1, sizeof *t);
+    if (!t)
+        return error_set(err, ERR_INTERNAL, NULL, "out of memory");
+    t->core = c;
+    t->tenant_id = tenant_id;
+    snprintf(t->to, sizeof t->to, "%s", to);
+    t->text = strdup(text);
+    t->answer = answer_out;
+    t->answer[0] = '\0';
+    t->cap = cap;
+    t->cb = cb;
+    t->ctx = ctx;
+    if (!t->text) {
+        test_job_free(t);
+        return error_set(err, ERR_INTERNAL, NULL, "out of memory");
+    }
+    /* A counted thread: the server's stop waits for it before it frees the core. */
+    if (dispatch_test_run(test_main, t, err) != 0) {
+        test_job_free(t);
+        return -1;
+    }
+    return 0;
 }
 
 /* ---- the dispatcher ---- */
@@ -245,22 +310,15 @@ int sms_send_test(const sms_gateway *g, const char *to, const char *text, arena 
 struct smser {
     core *core;
     const present *present; /* borrowed: outlives the dispatcher */
-    smser_config cfg;
-    pthread_t thread;
-    int started;
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    int wake, stop;
+    int timeout_s;
+    dispatcher *disp; /* the loop (channels/dispatch) that calls send_one */
 };
 
-/* Why one SMS was not handed to Kannel, or what Kannel said. */
-typedef struct attempt {
-    int sent, permanent, down;
-    char why[SMS_LAST_ERROR_MAX];
-} attempt;
-
-static void try_one(smser *d, const store_outbox *msg, attempt *at)
+/* The dispatcher's send callback (channels/dispatch): renders one SMS and hands it to the
+ * collectivité's Kannel. */
+static void send_one(void *ctx, const store_outbox *msg, dispatch_attempt *at)
 {
+    smser *d = ctx;
     arena a;
     arena_init(&a, 0);
     error err = {0};
@@ -295,10 +353,11 @@ static void try_one(smser *d, const store_outbox *msg, attempt *at)
     } else {
         answer ans;
         long code = 0;
-        kannel_outcome o = kannel_get(url, d->cfg.timeout_s, &ans, &code);
+        kannel_outcome o = kannel_get(url, d->timeout_s, &ans, &code);
         at->sent = o == KANNEL_ACCEPTED;
         at->permanent = o == KANNEL_REFUSED;
-        at->down = o == KANNEL_DOWN;
+        /* Kannel is down: the others would wait for the same failure; they stay due. */
+        at->down = o == KANNEL_DOWN ? DISPATCH_DOWN_ALL : DISPATCH_UP;
         /* Kannel's answer names no number nor text: it may go into last_error. */
         if (!at->sent)
             snprintf(at->why, sizeof at->why, "kannel %ld: %.150s", code, ans.text);
@@ -308,111 +367,15 @@ static void try_one(smser *d, const store_outbox *msg, attempt *at)
     arena_free(&a);
 }
 
-/* Sends one SMS and records the outcome. Returns 1 when Kannel is unreachable. */
-static int process_one(smser *d, const store_outbox *msg)
-{
-    attempt at = {0};
-    try_one(d, msg, &at);
-    int attempts = msg->attempts + 1;
-    int64_t now = time_now();
-    outbox_outcome o = {.id = msg->id,
-                        .message_id = msg->message_id,
-                        .sent = at.sent,
-                        .attempts = attempts,
-                        .when = now};
-    if (!at.sent) {
-        o.failed = at.permanent || attempts >= d->cfg.max_attempts;
-        o.next_attempt_at = now + mail_backoff(attempts, d->cfg.backoff_s, d->cfg.backoff_max_s);
-        o.last_error = at.why;
-    }
-    error err = {0};
-    /* This thread is the dispatcher's own: it may wait for the commit. */
-    if (outbox_record(d->core, &o, NULL, NULL, &err) != 0)
-        log_error("sms: outbox %lld: recording the outcome failed: %s", (long long)msg->id,
-                  err.detail);
-    if (at.sent)
-        log_info("sms: outbox %lld template %s sent", (long long)msg->id, msg->template);
-    else if (o.failed)
-        log_warn("sms: outbox %lld template %s given up after %d attempt(s): %s",
-                 (long long)msg->id, msg->template, attempts, at.why);
-    else
-        log_warn("sms: outbox %lld template %s not sent (attempt %d): %s", (long long)msg->id,
-                 msg->template, attempts, at.why);
-    return at.down;
-}
-
-static int should_stop(smser *d)
-{
-    pthread_mutex_lock(&d->mu);
-    int stop = d->stop;
-    pthread_mutex_unlock(&d->mu);
-    return stop;
-}
-
-/* One pass over the due messages; the number of SMS handled. */
-static size_t run_pass(smser *d)
-{
-    arena a;
-    arena_init(&a, 0);
-    store_outbox *msgs = NULL;
-    size_t n = 0, handled = 0;
-    error err = {0};
-    if (outbox_due(d->core, time_now(), SMS_BATCH, &a, &msgs, &n, &err) != 0) {
-        log_error("sms: reading the outbox failed: %s", err.detail);
-        arena_free(&a);
-        return 0;
-    }
-    for (size_t i = 0; i < n && !should_stop(d); i++) {
-        if (!msgs[i].channel || strcmp(msgs[i].channel, "sms") != 0)
-            continue;
-        handled++;
-        /* Kannel is down: the others would wait for the same failure; they stay due. */
-        if (process_one(d, &msgs[i]))
-            break;
-    }
-    arena_free(&a);
-    return handled;
-}
-
-static void *dispatcher_main(void *arg)
-{
-    smser *d = arg;
-    for (;;) {
-        size_t handled = run_pass(d);
-        pthread_mutex_lock(&d->mu);
-        if (!d->stop && !d->wake && handled < SMS_BATCH) {
-            struct timespec until;
-            clock_gettime(CLOCK_MONOTONIC, &until);
-            until.tv_sec += d->cfg.poll_ms / 1000;
-            until.tv_nsec += (long)(d->cfg.poll_ms % 1000) * 1000000L;
-            if (until.tv_nsec >= 1000000000L) {
-                until.tv_sec++;
-                until.tv_nsec -= 1000000000L;
-            }
-            while (!d->stop && !d->wake)
-                if (pthread_cond_timedwait(&d->cv, &d->mu, &until) == ETIMEDOUT)
-                    break;
-        }
-        d->wake = 0;
-        int stop = d->stop;
-        pthread_mutex_unlock(&d->mu);
-        if (stop)
-            break;
-    }
-    return NULL;
-}
-
-static void smser_free(smser *d)
-{
-    pthread_cond_destroy(&d->cv);
-    pthread_mutex_destroy(&d->mu);
-    free(d);
-}
-
 smser *smser_start(core *c, const present *p, const smser_config *cfg, error *err)
 {
     if (!p) {
         error_set(err, ERR_INVALID_ARG, "present", "the SMS dispatcher needs a presentation");
+        return NULL;
+    }
+    pthread_once(&curl_once, curl_setup);
+    if (curl_init_rc != CURLE_OK) {
+        error_set(err, ERR_INTERNAL, NULL, "libcurl could not be initialised");
         return NULL;
     }
     smser *d = calloc(1, sizeof *d);
@@ -420,62 +383,37 @@ smser *smser_start(core *c, const present *p, const smser_config *cfg, error *er
         error_set(err, ERR_INTERNAL, NULL, "out of memory");
         return NULL;
     }
+    smser_config sc = cfg ? *cfg : (smser_config){0};
     d->core = c;
     d->present = p;
-    d->cfg = cfg ? *cfg : (smser_config){0};
-    if (d->cfg.poll_ms <= 0)
-        d->cfg.poll_ms = SMS_DEFAULT_POLL_MS;
-    if (d->cfg.backoff_s <= 0)
-        d->cfg.backoff_s = SMS_DEFAULT_BACKOFF_S;
-    if (d->cfg.backoff_max_s <= 0)
-        d->cfg.backoff_max_s = SMS_DEFAULT_BACKOFF_MAX_S;
-    if (d->cfg.max_attempts <= 0)
-        d->cfg.max_attempts = SMS_DEFAULT_MAX_ATTEMPTS;
-    if (d->cfg.timeout_s <= 0)
-        d->cfg.timeout_s = SMS_DEFAULT_TIMEOUT_S;
-    pthread_mutex_init(&d->mu, NULL);
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&d->cv, &ca);
-    pthread_condattr_destroy(&ca);
-    pthread_once(&curl_once, curl_setup);
-    if (curl_init_rc != CURLE_OK) {
-        error_set(err, ERR_INTERNAL, NULL, "libcurl could not be initialised");
-        smser_free(d);
+    d->timeout_s = sc.timeout_s > 0 ? sc.timeout_s : SMS_DEFAULT_TIMEOUT_S;
+    dispatch_config dc = {.channel = "sms",
+                          .log_name = "sms",
+                          .poll_ms = sc.poll_ms,
+                          .backoff_s = sc.backoff_s,
+                          .backoff_max_s = sc.backoff_max_s,
+                          .max_attempts = sc.max_attempts,
+                          .send = send_one,
+                          .ctx = d};
+    if (!(d->disp = dispatcher_start(c, &dc, err))) {
+        free(d);
         return NULL;
     }
-    if (pthread_create(&d->thread, NULL, dispatcher_main, d) != 0) {
-        error_set(err, ERR_INTERNAL, NULL, "could not start the SMS thread");
-        smser_free(d);
-        return NULL;
-    }
-    d->started = 1;
-    log_info("sms: dispatcher started (poll %d ms, backoff %d s)", d->cfg.poll_ms,
-             d->cfg.backoff_s);
+    const dispatch_config *eff = dispatcher_config(d->disp);
+    log_info("sms: dispatcher started (poll %d ms, backoff %d s)", eff->poll_ms, eff->backoff_s);
     return d;
 }
 
 void smser_wake(smser *d)
 {
-    if (!d || !d->started)
-        return;
-    pthread_mutex_lock(&d->mu);
-    d->wake = 1;
-    pthread_cond_signal(&d->cv);
-    pthread_mutex_unlock(&d->mu);
+    if (d)
+        dispatcher_wake(d->disp);
 }
 
 void smser_stop(smser *d)
 {
     if (!d)
         return;
-    if (d->started) {
-        pthread_mutex_lock(&d->mu);
-        d->stop = 1;
-        pthread_cond_signal(&d->cv);
-        pthread_mutex_unlock(&d->mu);
-        pthread_join(d->thread, NULL);
-    }
-    smser_free(d);
+    dispatcher_stop(d->disp);
+    free(d);
 }

@@ -39,17 +39,14 @@ const char *sms_sendsms_url(arena *a, const sms_gateway *g, const char *to, cons
 
 /* ---- the dispatcher ---- */
 
-#define SMS_DEFAULT_POLL_MS 1000
-#define SMS_DEFAULT_BACKOFF_S 30
-#define SMS_DEFAULT_BACKOFF_MAX_S 3600
-#define SMS_DEFAULT_MAX_ATTEMPTS 24
 #define SMS_DEFAULT_TIMEOUT_S 10
 
+/* The loop is channels/dispatch's: its defaults (DISPATCH_DEFAULT_*) apply to the zeros. */
 typedef struct smser_config {
-    int poll_ms;       /* 0: SMS_DEFAULT_POLL_MS */
-    int backoff_s;     /* first retry delay; 0: SMS_DEFAULT_BACKOFF_S */
-    int backoff_max_s; /* 0: SMS_DEFAULT_BACKOFF_MAX_S */
-    int max_attempts;  /* 0: SMS_DEFAULT_MAX_ATTEMPTS */
+    int poll_ms;       /* 0: DISPATCH_DEFAULT_POLL_MS */
+    int backoff_s;     /* first retry delay; 0: DISPATCH_DEFAULT_BACKOFF_S */
+    int backoff_max_s; /* 0: DISPATCH_DEFAULT_BACKOFF_MAX_S */
+    int max_attempts;  /* 0: DISPATCH_DEFAULT_MAX_ATTEMPTS */
     int timeout_s;     /* connect and transfer timeouts; 0: SMS_DEFAULT_TIMEOUT_S */
 } smser_config;
 
@@ -65,10 +62,20 @@ void smser_wake(smser *s);
 /* Finishes the SMS in progress, then stops and frees. s may be NULL. */
 void smser_stop(smser *s);
 
-/* One try of g's sendsms URL with text "guichet : SMS de test" to `to` (E.164), for the
- * back office's test button: 0 when Kannel accepted it; -1 otherwise. Either way *answer (in
- * a) is what Kannel said, or why nothing was said ("couldn't connect"). */
-int sms_send_test(const sms_gateway *g, const char *to, const char *text, arena *a,
-                  const char **answer, error *err);
+/* The longest number a test SMS goes to (E.164: "+" and 15 digits), and what it keeps of
+ * Kannel's answer (SMS_TEST_ANSWER_MAX is enough room for it). */
+#define SMS_TEST_TO_MAX 16
+#define SMS_TEST_ANSWER_MAX 240
+
+/* The back office's test button: one try of the collectivité's sendsms URL with text to `to`
+ * (E.164), on a thread of its own since Kannel may take up to SMS_DEFAULT_TIMEOUT_S (counted:
+ * the server's stop waits for it, dispatch_test_drain), then cb(ctx, rc, err) from that
+ * thread: rc 0 when Kannel accepted it; else -1 with ERR_NOT_FOUND (arg "gateway") when the
+ * collectivité has no gateway, ERR_UNAVAILABLE when Kannel refused it or could not be
+ * reached, or the read's error. Either way answer (cap bytes, valid until the callback)
+ * holds what Kannel said, or why nothing was said ("couldn't connect"), or "". -1 at once
+ * (no callback) for a number that is too long or when the thread cannot start. */
+int sms_test_send(core *c, int64_t tenant_id, const char *to, const char *text, char *answer,
+                  size_t cap, core_done_fn cb, void *ctx, error *err);
 
 #endif

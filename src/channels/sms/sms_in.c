@@ -199,7 +199,8 @@ static void inbound_get(http_req *rq)
     http_wait_started(w, rc, &err);
 }
 
-/* The report waits for its write (outbox_delivery is one job, waited for): a short one. */
+/* The report is answered once its write is durable, the connection suspended meanwhile (a
+ * broadcast's thousands of reports never hold the server's threads). */
 static void dlr_get(http_req *rq)
 {
     const cat_tenant *t;
@@ -226,11 +227,10 @@ static void dlr_get(http_req *rq)
         return;
     }
     const char *detail = arena_printf(rq->arena, "kannel dlr %s", form_get(&rq->query, "status"));
-    if (outbox_delivery(rq->core, id, state, detail, &err) != 0) {
-        answer_error(rq, &err);
-        return;
-    }
-    answer(rq, 200, arena_printf(rq->arena, "%s", state));
+    rq->user = arena_strdup(rq->arena, state);
+    http_wait *w = http_wait_begin(rq, written);
+    int rc = outbox_delivery(rq->core, id, state, detail, http_wait_done, w, &err);
+    http_wait_started(w, rc, &err);
 }
 
 const http_route sms_in_routes[] = {

@@ -1573,6 +1573,15 @@ static const char migration_41[] =
     "ALTER TABLE mail_contacts_41 RENAME TO mail_contacts;\n"
     "CREATE INDEX mail_contacts_tenant ON mail_contacts (tenant_id, address);\n";
 
+/* Version 42: each dispatcher reads its own channel's due messages (issue 14). The partial
+ * index outbox_due leads with the channel, so that the e-mail dispatcher's due list is a range
+ * of its own rows in (priority, next_attempt_at) order and a backlog of SMS (a broadcast's)
+ * costs it nothing, nor the SMS dispatcher a backlog of e-mail. */
+static const char migration_42[] =
+    "DROP INDEX outbox_due;\n"
+    "CREATE INDEX outbox_due ON outbox (channel, priority, next_attempt_at) WHERE sent_at IS NULL "
+    "AND failed = 0;\n";
+
 /* Indexed by version - 1. */
 const char *const store_sqlite_migrations[] = {
     migration_1,  migration_2,  migration_3,  migration_4,  migration_5,  migration_6,
@@ -1581,6 +1590,6 @@ const char *const store_sqlite_migrations[] = {
     migration_19, migration_20, migration_21, migration_22, migration_23, migration_24,
     migration_25, migration_26, migration_27, migration_28, migration_29, migration_30,
     migration_31, migration_32, migration_33, migration_34, migration_35, migration_36,
-    migration_37, migration_38, migration_39, migration_40, migration_41};
+    migration_37, migration_38, migration_39, migration_40, migration_41, migration_42};
 const int store_sqlite_migration_count =
     (int)(sizeof store_sqlite_migrations / sizeof store_sqlite_migrations[0]);

@@ -204,6 +204,9 @@ int store_sqlite_request_count(store *s, const store_request_filter *f, int64_t 
  * which index a filter walks. 0, or -1 (a filter the store refuses, or out too small). */
 int store_sqlite_request_sql(const store_request_filter *f, int count, char *out, size_t cap,
                              error *err);
+/* The statement of outbox.due (?1 now, ?2 limit, ?3 channel), for the test of its plan. */
+extern const char store_sqlite_outbox_due_sql[];
+
 int store_sqlite_tx_request_support(store *s, int64_t tenant_id, int64_t request_id,
                                     const char *const *keys, size_t n_keys, int64_t when,
                                     int *added, error *err);

@@ -78,21 +78,24 @@ static int store_sqlite_tx_outbox_insert(store *s, const store_outbox *m, int64_
     return 0;
 }
 
-/* Its conditions are those of the partial index outbox_due, which it then walks in order:
- * a request's notices (priority 0) before any broadcast message (1), so that a broadcast
- * draining never delays an acknowledgement. */
-static sq_stmt sq_outbox_due =
-    SQ_STMT("SELECT " SQ_OUTBOX_COLUMNS " FROM outbox WHERE sent_at IS NULL AND "
-            "failed = 0 AND next_attempt_at <= ?1 ORDER BY priority, next_attempt_at, id "
-            "LIMIT ?2");
+/* Its conditions are those of the partial index outbox_due, whose range of one channel it
+ * then walks in order: a request's notices (priority 0) before any broadcast message (1), so
+ * that a broadcast draining never delays an acknowledgement, and another channel's backlog is
+ * never read (tests/unit/test_store.c checks the plan). */
+const char store_sqlite_outbox_due_sql[] =
+    "SELECT " SQ_OUTBOX_COLUMNS " FROM outbox WHERE channel = ?3 AND sent_at IS NULL AND "
+    "failed = 0 AND next_attempt_at <= ?1 ORDER BY priority, next_attempt_at, id LIMIT ?2";
+static sq_stmt sq_outbox_due = SQ_STMT(store_sqlite_outbox_due_sql);
 
-static int store_sqlite_outbox_due(store *s, int64_t now, size_t limit, arena *a,
-                                   store_outbox **out, size_t *n, error *err)
+static int store_sqlite_outbox_due(store *s, const char *channel, int64_t now, size_t limit,
+                                   arena *a, store_outbox **out, size_t *n, error *err)
 {
     *out = NULL;
     *n = 0;
     if (limit == 0)
         return error_set(err, ERR_INVALID_ARG, "limit", "limit must be positive");
+    if (!channel || !*channel)
+        return error_set(err, ERR_MISSING_ARG, "channel", "the due list is one channel's");
     store_sqlite_conn *c = store_sqlite_reader(s, err);
     if (!c)
         return -1;
@@ -101,6 +104,7 @@ static int store_sqlite_outbox_due(store *s, int64_t now, size_t limit, arena *a
         return -1;
     sqlite3_bind_int64(st, 1, now);
     sqlite3_bind_int64(st, 2, limit > INT64_MAX ? INT64_MAX : (int64_t)limit);
+    store_sqlite_bind_text(st, 3, channel);
     return store_sqlite_read_all(c, st, read_outbox, a, sizeof **out, (void **)out, n, "outbox_due",
                                  err);
 }

@@ -124,6 +124,37 @@ static void held_delete_post(http_req *rq)
     http_wait_started(w, rc, &e);
 }
 
+/* A held message being accepted: what it became, kept across the two writes. */
+typedef struct held_accept {
+    int64_t id;
+    mail_in m; /* points into the held message, in rq->arena */
+    mail_in_result r;
+} held_accept;
+
+static void held_accepted(http_req *rq)
+{
+    written(rq, "mail_accepted");
+}
+
+/* Handled first, deleted after: a failure between the two leaves it held, never lost. */
+static void held_routed(http_req *rq)
+{
+    bo_admin_write *st = bo_admin_write_of(rq);
+    const http_wait *w = http_wait_result(rq);
+    if (w->rc != 0) {
+        web_write_error(rq, &w->err);
+        return;
+    }
+    const held_accept *ha = st->page;
+    error e;
+    error_clear(&e);
+    http_wait *w2 = http_wait_begin(rq, held_accepted);
+    int rc = mail_held_delete_as(rq->core, &st->who, bo_admin_tenant(rq), ha->id, http_wait_done,
+                                 w2, &e);
+    http_wait_started(w2, rc, &e);
+}
+
+/* Both writes are queued and answered when durable, the connection suspended meanwhile. */
 static void held_accept_post(http_req *rq)
 {
     store_agent a;
@@ -136,14 +167,14 @@ static void held_accept_post(http_req *rq)
         return;
     }
     const cat_tenant *t = rq->host_tenant;
-    bo_admin_write *st = bo_admin_write_new(rq, &a, &f, 0);
+    bo_admin_write *st = bo_admin_write_new(rq, &a, &f, sizeof(held_accept));
     if (!st)
         return;
+    held_accept *ha = st->page;
+    ha->id = id;
     error e;
     error_clear(&e);
     store_mail_held held;
-    mail_in m;
-    mail_in_result r;
     mail_in_config cfg = {.accept_spam = 1};
     if (mail_held_get(rq->core, t->rec.id, id, rq->arena, &held, &e) != 0) {
         if (e.code == ERR_NOT_FOUND)
@@ -152,14 +183,17 @@ static void held_accept_post(http_req *rq)
             web_write_error(rq, &e);
         return;
     }
-    /* Handled first, deleted after: a failure between the two leaves it held, never lost. */
-    if (mail_in_parse(held.message, held.message_len, &cfg, rq->arena, &m, &e) != 0 ||
-        mail_in_route(rq->core, t, &m, http_base_url(rq, t), rq->arena, &r, NULL, NULL, &e) < 0 ||
-        mail_held_delete_as(rq->core, &st->who, t->rec.id, id, NULL, NULL, &e) != 0) {
+    if (mail_in_parse(held.message, held.message_len, &cfg, rq->arena, &ha->m, &e) != 0) {
         web_write_error(rq, &e);
         return;
     }
-    bo_admin_done(rq, TAB, "mail_accepted");
+    http_wait *w = http_wait_begin(rq, held_routed);
+    int rc = mail_in_route(rq->core, t, &ha->m, http_base_url(rq, t), rq->arena, &ha->r,
+                           http_wait_done, w, &e);
+    if (rc == 1) /* nothing to write (dropped): on to the deletion */
+        http_wait_done(w, 0, NULL);
+    else
+        http_wait_started(w, rc, &e);
 }
 
 static void address_written(http_req *rq)

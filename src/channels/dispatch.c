@@ -1,0 +1,336 @@
+/*
+ * dispatch — the dispatcher loop of the outbox's channels and the guard of the test sends
+ * (see dispatch.h). The loop reads and records through core only; what a message becomes on
+ * the wire is the channel's callback. It never runs on an HTTP thread.
+ */
+#include "channels/dispatch.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/outbox.h"
+#include "util/arena.h"
+#include "util/log.h"
+#include "util/timeutil.h"
+
+int64_t dispatch_backoff(int attempts, int base_s, int max_s)
+{
+    if (attempts < 1)
+        attempts = 1;
+    if (base_s < 1)
+        base_s = 1;
+    if (max_s < base_s)
+        max_s = base_s;
+    int64_t d = base_s;
+    for (int i = 1; i < attempts && d < max_s; i++)
+        d *= 2;
+    return d > max_s ? max_s : d;
+}
+
+int64_t dispatch_throttle_take(dispatch_throttle *t, int64_t now_ms)
+{
+    if (t->rate <= 0)
+        return 0;
+    if (now_ms < t->next_ms)
+        return t->next_ms - now_ms;
+    int64_t step = 1000 / t->rate;
+    t->next_ms = (t->next_ms > now_ms - step ? t->next_ms : now_ms) + (step > 0 ? step : 1);
+    return 0;
+}
+
+struct dispatcher {
+    core *core;
+    dispatch_config cfg;
+    pthread_t thread;
+    int started;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int wake, stop;
+    dispatch_throttle bulk; /* broadcast messages; dispatcher thread only */
+    int64_t held_ms;        /* the last pass stopped at the throttle: wait this long */
+};
+
+/* What one message came to: handled (sent, retried or given up), or put off unattempted. */
+typedef enum one_result { ONE_DONE, ONE_POSTPONED } one_result;
+
+/* Records an outcome from the dispatcher's own thread, which may wait for the commit: the
+ * next pass must not read the message as still due. */
+static int record(dispatcher *d, const outbox_outcome *o, error *err)
+{
+    return outbox_record(d->core, o, NULL, NULL, err);
+}
+
+/* Sends one message through the channel's callback and records the outcome; *down says
+ * whether its gateway was found unreachable. */
+static one_result process_one(dispatcher *d, const store_outbox *msg, dispatch_down *down)
+{
+    const char *name = d->cfg.log_name;
+    int64_t t0 = time_mono_ms();
+    dispatch_attempt at;
+    memset(&at, 0, sizeof at);
+    d->cfg.send(d->cfg.ctx, msg, &at);
+    at.why[sizeof at.why - 1] = '\0';
+    int64_t now = time_now();
+    error err = {0};
+    if (at.postpone_s > 0) {
+        /* Nowhere to send it yet: it waits, without an attempt counted, and leaves the front
+         * of the due list to the messages that can go. */
+        outbox_outcome later = {.id = msg->id,
+                                .attempts = msg->attempts,
+                                .when = now,
+                                .next_attempt_at = now + at.postpone_s,
+                                .last_error = at.why};
+        if (record(d, &later, &err) != 0)
+            log_error("%s: outbox %lld: postponing it failed: %s", name, (long long)msg->id,
+                      err.detail);
+        return ONE_POSTPONED;
+    }
+    int attempts = msg->attempts + 1;
+    outbox_outcome o = {.id = msg->id,
+                        .sent = at.sent,
+                        .attempts = attempts,
+                        .when = now,
+                        .message_id = msg->message_id};
+    if (!at.sent) {
+        o.failed = at.permanent || attempts >= d->cfg.max_attempts;
+        o.next_attempt_at =
+            now + dispatch_backoff(attempts, d->cfg.backoff_s, d->cfg.backoff_max_s);
+        o.last_error = at.why;
+    }
+    int wrc = record(d, &o, &err);
+    long long ms = (long long)(time_mono_ms() - t0);
+    if (at.sent)
+        log_info("%s: outbox %lld template %s sent (%lld ms)", name, (long long)msg->id,
+                 msg->template, ms);
+    else if (o.failed)
+        log_warn("%s: outbox %lld template %s given up after %d attempt(s): %s", name,
+                 (long long)msg->id, msg->template, attempts, at.why);
+    else
+        log_warn("%s: outbox %lld template %s not sent (attempt %d, next in %llds): %s", name,
+                 (long long)msg->id, msg->template, attempts, (long long)(o.next_attempt_at - now),
+                 at.why);
+    if (wrc != 0)
+        log_error("%s: outbox %lld: recording the outcome failed: %s", name, (long long)msg->id,
+                  err.detail);
+    *down = at.sent ? DISPATCH_UP : at.down;
+    return ONE_DONE;
+}
+
+static int should_stop(dispatcher *d)
+{
+    pthread_mutex_lock(&d->mu);
+    int stop = d->stop;
+    pthread_mutex_unlock(&d->mu);
+    return stop;
+}
+
+/* One pass over the channel's due messages. Returns the number handled (those put off for
+ * want of a relay are not counted: going again at once would find them again). */
+static size_t run_pass(dispatcher *d)
+{
+    arena a;
+    arena_init(&a, 0);
+    store_outbox *msgs = NULL;
+    size_t n = 0, handled = 0;
+    error err = {0};
+    if (outbox_due(d->core, d->cfg.channel, time_now(), DISPATCH_BATCH, &a, &msgs, &n, &err) != 0) {
+        log_error("%s: reading the outbox failed: %s", d->cfg.log_name, err.detail);
+        arena_free(&a);
+        return 0;
+    }
+    /* A relay found down is not tried again in this pass: the others would each wait for
+     * the same failure (up to the timeout). They stay due and are tried on the next passes. */
+    int64_t down_tenant = -1;
+    d->held_ms = 0;
+    for (size_t i = 0; i < n && !should_stop(d); i++) {
+        if (msgs[i].tenant_id == down_tenant)
+            continue;
+        /* Broadcasts come after every due notice (outbox_due's order) and at the configured
+         * rate: at the throttle the pass ends, so that a notice queued meanwhile is read at
+         * the next one instead of waiting behind the rest of this batch. */
+        if (msgs[i].priority > 0 && (d->held_ms = dispatch_throttle_take(&d->bulk, time_mono_ms())))
+            break;
+        dispatch_down down = DISPATCH_UP;
+        one_result one = process_one(d, &msgs[i], &down);
+        if (one == ONE_POSTPONED)
+            continue;
+        handled++;
+        if (down == DISPATCH_DOWN_ALL)
+            break;
+        if (down == DISPATCH_DOWN_TENANT)
+            down_tenant = msgs[i].tenant_id;
+    }
+    arena_free(&a);
+    return handled;
+}
+
+static void *dispatcher_main(void *arg)
+{
+    dispatcher *d = arg;
+    for (;;) {
+        size_t handled = run_pass(d);
+        pthread_mutex_lock(&d->mu);
+        /* A full batch may have more behind it: go again at once. */
+        if (!d->stop && !d->wake && (handled < DISPATCH_BATCH || d->held_ms)) {
+            int64_t wait_ms =
+                d->held_ms && d->held_ms < d->cfg.poll_ms ? d->held_ms : d->cfg.poll_ms;
+            struct timespec until;
+            clock_gettime(CLOCK_MONOTONIC, &until);
+            until.tv_sec += (time_t)(wait_ms / 1000);
+            until.tv_nsec += (long)(wait_ms % 1000) * 1000000L;
+            if (until.tv_nsec >= 1000000000L) {
+                until.tv_sec++;
+                until.tv_nsec -= 1000000000L;
+            }
+            while (!d->stop && !d->wake)
+                if (pthread_cond_timedwait(&d->cv, &d->mu, &until) == ETIMEDOUT)
+                    break;
+        }
+        d->wake = 0;
+        int stop = d->stop;
+        pthread_mutex_unlock(&d->mu);
+        if (stop)
+            break;
+    }
+    return NULL;
+}
+
+static void dispatcher_free(dispatcher *d)
+{
+    pthread_cond_destroy(&d->cv);
+    pthread_mutex_destroy(&d->mu);
+    free(d);
+}
+
+dispatcher *dispatcher_start(core *c, const dispatch_config *cfg, error *err)
+{
+    if (!cfg || !cfg->channel || !cfg->log_name || !cfg->send) {
+        error_set(err, ERR_INVALID_ARG, "dispatch", "a dispatcher needs a channel and a sender");
+        return NULL;
+    }
+    dispatcher *d = calloc(1, sizeof *d);
+    if (!d) {
+        error_set(err, ERR_INTERNAL, NULL, "out of memory");
+        return NULL;
+    }
+    d->core = c;
+    d->cfg = *cfg;
+    if (d->cfg.poll_ms <= 0)
+        d->cfg.poll_ms = DISPATCH_DEFAULT_POLL_MS;
+    if (d->cfg.backoff_s <= 0)
+        d->cfg.backoff_s = DISPATCH_DEFAULT_BACKOFF_S;
+    if (d->cfg.backoff_max_s <= 0)
+        d->cfg.backoff_max_s = DISPATCH_DEFAULT_BACKOFF_MAX_S;
+    if (d->cfg.max_attempts <= 0)
+        d->cfg.max_attempts = DISPATCH_DEFAULT_MAX_ATTEMPTS;
+    d->bulk.rate = d->cfg.broadcast_rate > 0 ? d->cfg.broadcast_rate : 0;
+    pthread_mutex_init(&d->mu, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&d->cv, &ca);
+    pthread_condattr_destroy(&ca);
+    if (pthread_create(&d->thread, NULL, dispatcher_main, d) != 0) {
+        error_set(err, ERR_INTERNAL, NULL, "could not start the %s thread", cfg->log_name);
+        dispatcher_free(d);
+        return NULL;
+    }
+    d->started = 1;
+    return d;
+}
+
+const dispatch_config *dispatcher_config(const dispatcher *d)
+{
+    return &d->cfg;
+}
+
+void dispatcher_wake(dispatcher *d)
+{
+    if (!d || !d->started)
+        return;
+    pthread_mutex_lock(&d->mu);
+    d->wake = 1;
+    pthread_cond_signal(&d->cv);
+    pthread_mutex_unlock(&d->mu);
+}
+
+void dispatcher_stop(dispatcher *d)
+{
+    if (!d)
+        return;
+    if (d->started) {
+        pthread_mutex_lock(&d->mu);
+        d->stop = 1;
+        pthread_cond_signal(&d->cv);
+        pthread_mutex_unlock(&d->mu);
+        pthread_join(d->thread, NULL);
+    }
+    dispatcher_free(d);
+}
+
+/* ---- the test sends ---- */
+
+/* Process-wide: a test is started by a request handler, which reaches the core but no
+ * dispatcher; the server's stop drains them all. */
+static pthread_mutex_t tests_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t tests_cv = PTHREAD_COND_INITIALIZER;
+static int tests_running;
+
+typedef struct test_thread {
+    void (*fn)(void *arg);
+    void *arg;
+} test_thread;
+
+static void *test_main(void *p)
+{
+    test_thread t = *(test_thread *)p;
+    free(p);
+    t.fn(t.arg);
+    pthread_mutex_lock(&tests_mu);
+    if (--tests_running == 0)
+        pthread_cond_broadcast(&tests_cv);
+    pthread_mutex_unlock(&tests_mu);
+    return NULL;
+}
+
+int dispatch_test_run(void (*fn)(void *arg), void *arg, error *err)
+{
+    test_thread *t = malloc(sizeof *t);
+    if (!t)
+        return error_set(err, ERR_INTERNAL, NULL, "out of memory");
+    t->fn = fn;
+    t->arg = arg;
+    pthread_attr_t attr;
+    if (pthread_attr_init(&attr) != 0) {
+        free(t);
+        return error_set(err, ERR_INTERNAL, NULL, "out of memory");
+    }
+    /* Detached: nobody joins it; the count is what the stop waits for. */
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    pthread_mutex_lock(&tests_mu);
+    tests_running++;
+    pthread_t th;
+    int rc = pthread_create(&th, &attr, test_main, t);
+    if (rc != 0)
+        tests_running--;
+    pthread_mutex_unlock(&tests_mu);
+    pthread_attr_destroy(&attr);
+    if (rc != 0) {
+        free(t);
+        return error_set(err, ERR_INTERNAL, NULL, "could not start the test's thread");
+    }
+    return 0;
+}
+
+void dispatch_test_drain(void)
+{
+    pthread_mutex_lock(&tests_mu);
+    if (tests_running > 0)
+        log_info("waiting for %d test message(s) to end", tests_running);
+    while (tests_running > 0)
+        pthread_cond_wait(&tests_cv, &tests_mu);
+    pthread_mutex_unlock(&tests_mu);
+}

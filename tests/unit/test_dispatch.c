@@ -1,0 +1,260 @@
+/*
+ * test_dispatch — the dispatcher loop the channels share (channels/dispatch): a dispatcher
+ * reads its own channel's due messages only, records what its send callback made of each
+ * (sent; given up at once when refused for good; retried after the backoff; put off without
+ * an attempt), and a gateway found down for every message ends its pass; the test threads
+ * are waited for by dispatch_test_drain.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "channels/dispatch.h"
+#include "core/admin.h"
+#include "core/outbox.h"
+#include "util/arena.h"
+#include "util/timeutil.h"
+
+#include "test_db.h"
+
+#define MAX_SEEN 16
+
+typedef struct fixture {
+    test_db db;
+    store_tenant tenant;
+    arena a;
+    /* What the send callback saw, from the dispatcher's thread. */
+    pthread_mutex_t mu;
+    int64_t seen[MAX_SEEN];
+    char seen_channel[MAX_SEEN][8];
+    int n_seen;
+} fixture;
+
+static int setup(void **state)
+{
+    fixture *f = calloc(1, sizeof *f);
+    assert_int_equal(test_db_open(&f->db, "dispatch", NULL), 0);
+    error err;
+    assert_int_equal(store_writer_start(f->db.store, &err), 0);
+    f->tenant = (store_tenant){.slug = "ville-test",
+                               .name = "Ville Test",
+                               .hosts = "a.test",
+                               .timezone = "Europe/Paris",
+                               .contact = "mairie"};
+    assert_int_equal(admin_tenant_upsert(f->db.core, &f->tenant, &f->tenant.id, &err), 0);
+    arena_init(&f->a, 0);
+    pthread_mutex_init(&f->mu, NULL);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture *f = *state;
+    store_writer_stop(f->db.store);
+    test_db_close(&f->db);
+    arena_free(&f->a);
+    pthread_mutex_destroy(&f->mu);
+    free(f);
+    return 0;
+}
+
+/* The outcome is chosen by the recipient's local part. */
+static void fake_send(void *ctx, const store_outbox *msg, dispatch_attempt *at)
+{
+    fixture *f = ctx;
+    pthread_mutex_lock(&f->mu);
+    if (f->n_seen < MAX_SEEN) {
+        f->seen[f->n_seen] = msg->id;
+        snprintf(f->seen_channel[f->n_seen], sizeof f->seen_channel[0], "%s", msg->channel);
+        f->n_seen++;
+    }
+    pthread_mutex_unlock(&f->mu);
+    const char *r = msg->recipient;
+    if (strncmp(r, "ok@", 3) == 0) {
+        at->sent = 1;
+    } else if (strncmp(r, "refus@", 6) == 0) {
+        at->permanent = 1;
+        snprintf(at->why, sizeof at->why, "smtp 550: refused");
+    } else if (strncmp(r, "nulle-part@", 11) == 0) {
+        at->postpone_s = 300;
+        snprintf(at->why, sizeof at->why, "no relay configured");
+    } else if (strncmp(r, "panne@", 6) == 0) {
+        at->down = DISPATCH_DOWN_ALL;
+        snprintf(at->why, sizeof at->why, "couldn't connect");
+    } else {
+        snprintf(at->why, sizeof at->why, "smtp 451: later");
+    }
+}
+
+static int64_t queue(fixture *f, const char *channel, const char *recipient)
+{
+    error err;
+    json_t *params = json_pack("{s:s}", "link", "https://a.test/l");
+    assert_int_equal(outbox_add(f->db.core, f->tenant.id, channel, recipient, "account_login",
+                                params, "fr", 0, &err),
+                     0);
+    json_decref(params);
+    store_outbox *rows = NULL;
+    size_t n = 0;
+    assert_int_equal(
+        f->db.store->ops->outbox.list(f->db.store, f->tenant.id, 0, &f->a, &rows, &n, &err), 0);
+    assert_true(n > 0);
+    return rows[n - 1].id;
+}
+
+static int seen_count(fixture *f)
+{
+    pthread_mutex_lock(&f->mu);
+    int n = f->n_seen;
+    pthread_mutex_unlock(&f->mu);
+    return n;
+}
+
+/* Waits (up to 5 s) for the callback to have been called at least n times. */
+static void wait_seen(fixture *f, int n)
+{
+    for (int i = 0; i < 500 && seen_count(f) < n; i++)
+        usleep(10 * 1000);
+    assert_true(seen_count(f) >= n);
+}
+
+static store_outbox row(fixture *f, int64_t id)
+{
+    error err;
+    store_outbox *rows = NULL;
+    size_t n = 0;
+    assert_int_equal(
+        f->db.store->ops->outbox.list(f->db.store, f->tenant.id, 0, &f->a, &rows, &n, &err), 0);
+    for (size_t i = 0; i < n; i++)
+        if (rows[i].id == id)
+            return rows[i];
+    fail_msg("outbox row %lld not found", (long long)id);
+    return (store_outbox){0};
+}
+
+static dispatcher *start(fixture *f, const char *channel)
+{
+    error err;
+    /* A long poll: the first pass, at start, is the only one the test watches. */
+    dispatch_config dc = {.channel = channel,
+                          .log_name = "test",
+                          .poll_ms = 60000,
+                          .backoff_s = 30,
+                          .send = fake_send,
+                          .ctx = f};
+    dispatcher *d = dispatcher_start(f->db.core, &dc, &err);
+    assert_non_null(d);
+    return d;
+}
+
+static void test_outcomes_recorded(void **state)
+{
+    fixture *f = *state;
+    int64_t sms = queue(f, "sms", "+33612345678");
+    int64_t ok = queue(f, "email", "ok@exemple.test");
+    int64_t refused = queue(f, "email", "refus@exemple.test");
+    int64_t later = queue(f, "email", "plus-tard@exemple.test");
+    int64_t nowhere = queue(f, "email", "nulle-part@exemple.test");
+    int64_t t0 = time_now();
+    dispatcher *d = start(f, "email");
+    wait_seen(f, 4);
+    dispatcher_stop(d);
+
+    /* The e-mail dispatcher never saw the SMS, which stays queued for its own. */
+    assert_int_equal(seen_count(f), 4);
+    for (int i = 0; i < 4; i++) {
+        assert_string_equal(f->seen_channel[i], "email");
+        assert_true(f->seen[i] != sms);
+    }
+    assert_int_equal(row(f, sms).attempts, 0);
+    assert_string_equal(row(f, sms).state, "queued");
+
+    store_outbox r = row(f, ok);
+    assert_string_equal(r.state, "sent");
+    assert_true(r.sent_at >= t0);
+    r = row(f, refused);
+    assert_int_equal(r.failed, 1);
+    assert_int_equal(r.attempts, 1);
+    assert_string_equal(r.last_error, "smtp 550: refused");
+    r = row(f, later);
+    assert_int_equal(r.failed, 0);
+    assert_int_equal(r.attempts, 1);
+    assert_true(r.next_attempt_at >= t0 + 30 && r.next_attempt_at <= time_now() + 30);
+    /* Put off without an attempt counted. */
+    r = row(f, nowhere);
+    assert_int_equal(r.failed, 0);
+    assert_int_equal(r.attempts, 0);
+    assert_true(r.next_attempt_at >= t0 + 300);
+    assert_string_equal(r.last_error, "no relay configured");
+}
+
+static void test_down_ends_pass(void **state)
+{
+    fixture *f = *state;
+    /* The first one finds its gateway down for every message: the second waits. */
+    int64_t down = queue(f, "email", "panne@exemple.test");
+    int64_t other = queue(f, "email", "ok@exemple.test");
+    dispatcher *d = start(f, "email");
+    wait_seen(f, 1);
+    usleep(300 * 1000); /* the rest of the pass, had it gone on */
+    dispatcher_stop(d);
+    assert_int_equal(seen_count(f), 1);
+    assert_int_equal(f->seen[0], down);
+    store_outbox r = row(f, down);
+    assert_int_equal(r.attempts, 1);
+    assert_int_equal(r.failed, 0);
+    assert_string_equal(r.last_error, "couldn't connect");
+    r = row(f, other);
+    assert_int_equal(r.attempts, 0);
+    assert_string_equal(r.state, "queued");
+}
+
+/* ---- the test threads ---- */
+
+typedef struct slow {
+    pthread_mutex_t mu;
+    int done;
+} slow;
+
+static void slow_main(void *arg)
+{
+    slow *s = arg;
+    usleep(200 * 1000);
+    pthread_mutex_lock(&s->mu);
+    s->done = 1;
+    pthread_mutex_unlock(&s->mu);
+}
+
+static void test_drain_waits(void **state)
+{
+    (void)state;
+    slow s = {.done = 0};
+    pthread_mutex_init(&s.mu, NULL);
+    error err;
+    assert_int_equal(dispatch_test_run(slow_main, &s, &err), 0);
+    dispatch_test_drain();
+    pthread_mutex_lock(&s.mu);
+    assert_int_equal(s.done, 1);
+    pthread_mutex_unlock(&s.mu);
+    pthread_mutex_destroy(&s.mu);
+    dispatch_test_drain(); /* none left: returns at once */
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_outcomes_recorded, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_down_ends_pass, setup, teardown),
+        cmocka_unit_test(test_drain_waits),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
