@@ -336,6 +336,8 @@ const core_setting_info core_settings[] = {
      "1: agents and managers must use a second factor too (admins and elected always do)"},
     {"audit_retention_days", 180, 365,
      "days the audit log keeps its entries (CNIL: 6 to 12 months); guichet audit purge uses it"},
+    {"mail_held_retention_days", 7, 90,
+     "days mail held as spam waits for an administrator before the retention pass deletes it"},
     {NULL, 0, 0, NULL},
 };
 
@@ -378,4 +380,50 @@ int core_setting_get(core *c, const char *name, arena *a, const char **value, er
     if (!setting_info(name))
         return error_set(err, ERR_INVALID_ARG, "name", "unknown setting");
     return c->store->ops->settings.get(c->store, name, a, value, err);
+}
+
+typedef struct purge_arg {
+    core_purge_fn tx;
+    int64_t tenant_id, before, n;
+} purge_arg;
+
+static int apply_purge(store *s, void *arg, error *err)
+{
+    purge_arg *p = arg;
+    return p->tx(s, p->tenant_id, p->before, &p->n, err);
+}
+
+int core_purge_before(core *c, core_purge_fn tx, int64_t tenant_id, int64_t before, int64_t *n,
+                      error *err)
+{
+    purge_arg p = {tx, tenant_id, before, 0};
+    if (store_write_sync(c->store, apply_purge, &p, err) != 0)
+        return -1;
+    if (n)
+        *n = p.n;
+    return 0;
+}
+
+int core_setting_int(core *c, const char *name, int def, int *out, error *err)
+{
+    *out = def;
+    const core_setting_info *info = setting_info(name);
+    if (!info)
+        return error_set(err, ERR_INVALID_ARG, "name", "unknown setting");
+    arena a;
+    arena_init(&a, 0);
+    const char *value = NULL;
+    int rc = c->store->ops->settings.get(c->store, name, &a, &value, err);
+    if (rc == 0 && value) {
+        /* Stored through core_setting_set, which checks; a value written by hand in the
+         * database that does not fit is said and left aside rather than applied. */
+        char *end = NULL;
+        long v = strtol(value, &end, 10);
+        if (end && end != value && !*end && v >= info->min && v <= info->max)
+            *out = (int)v;
+        else
+            log_warn("setting %s '%s' ignored (%ld to %ld)", name, value, info->min, info->max);
+    }
+    arena_free(&a);
+    return rc;
 }

@@ -83,6 +83,9 @@ uint64_t core_generation(core *c);
 int core_setting_set(core *c, const char *name, const char *value, error *err);
 /* The value of a known setting (*value in a; NULL when never set). */
 int core_setting_get(core *c, const char *name, arena *a, const char **value, error *err);
+/* The integer value of known setting `name` into *out: def when never set or out of its
+ * range (said in the log). -1 with err when the store fails (*out is then def). */
+int core_setting_int(core *c, const char *name, int def, int *out, error *err);
 /* The known settings, for listings: name, allowed values, meaning; NULL name ends it. */
 typedef struct core_setting_info {
     const char *name;

@@ -86,4 +86,11 @@ static inline int core_waiter_wait(core_waiter *w, error *err)
     return store_waiter_wait(w, err);
 }
 
+/* A store deletion of a tenant's rows older than `before` (held mail, ended subscriptions):
+ * *n (may be NULL) gets how many went. */
+typedef int (*core_purge_fn)(store *s, int64_t tenant_id, int64_t before, int64_t *n, error *err);
+/* Runs tx as one write job and waits for it: the retention pass's purges. */
+int core_purge_before(core *c, core_purge_fn tx, int64_t tenant_id, int64_t before, int64_t *n,
+                      error *err);
+
 #endif
