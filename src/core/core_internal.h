@@ -40,6 +40,12 @@ struct core {
     void *jobs_wake_ctx;
     _Atomic int webhook_allow_local; /* webhook.c: loopback and private targets allowed */
     _Atomic int webhook_backoff_s;   /* webhook.c: first retry's delay; 0: the default */
+    /* core_set_link_origin's configuration, read by core_base_url from any thread (the
+     * scheduler starts before the server knows its port), under link_lock. */
+    pthread_mutex_t link_lock;
+    char public_url[CORE_URL_MAX];
+    char listen_url[CORE_URL_MAX];
+    int port;
 };
 
 /* Loads the first catalogue snapshot; 0 or -1. */
