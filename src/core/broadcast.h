@@ -86,6 +86,14 @@ int broadcast_token_ok(const char *t);
 /* Deletes tenant_id's subscriptions ended more than BROADCAST_ENDED_KEEP_DAYS before `now`
  * (the retention pass's); *n (may be NULL) gets how many. Waits for its write. */
 int broadcast_subscribers_purge(core *c, int64_t tenant_id, int64_t now, int64_t *n, error *err);
+/* Days a broadcast message keeps its recipient (an address or number) once its delivery
+ * state settled: long enough for late delivery reports and bounces; then only its state
+ * stays, for the broadcast's figures. */
+#define BROADCAST_SENT_KEEP_DAYS 30
+/* Erases the recipients of tenant_id's broadcast messages settled more than
+ * BROADCAST_SENT_KEEP_DAYS before `now` (the retention pass's); *n (may be NULL) gets how
+ * many. Waits for its write. */
+int broadcast_recipients_forget(core *c, int64_t tenant_id, int64_t now, int64_t *n, error *err);
 
 /* The active subscriptions of an account (its id) or an address; *out in a. */
 int broadcast_subscriptions(core *c, int64_t tenant_id, const char *address, int64_t account_id,

@@ -629,6 +629,9 @@ static int run_tenant(pass *p, error *err)
     if (broadcast_subscribers_purge(p->c, p->t->rec.id, p->now, &purged, err) != 0)
         return -1;
     p->rep->subscribers_purged += purged;
+    if (broadcast_recipients_forget(p->c, p->t->rec.id, p->now, &purged, err) != 0)
+        return -1;
+    p->rep->recipients_forgotten += purged;
     int64_t n = 0;
     if (drain(p, 0, 0, &n, err) != 0)
         return -1;

@@ -189,7 +189,8 @@ static const char *const held_data[] = {"held_mail", NULL};
 static const char *const optout_persons[] = {"sms_senders", NULL};
 static const char *const optout_data[] = {"sms_optout", NULL};
 static const char *const subscriber_persons[] = {"subscribers", NULL};
-static const char *const subscriber_data[] = {"subscription_contact", "subscription_topics", NULL};
+static const char *const subscriber_data[] = {"subscription_contact", "subscription_topics",
+                                              "subscription_messages", NULL};
 
 static const channel_entry channel_entries[] = {
     {"mail_held", "public_interest", held_persons, held_data, "held_mail"},

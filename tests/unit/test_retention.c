@@ -987,8 +987,9 @@ static void exec_sql(fixture *f, const char *sql)
 }
 
 /* The channels' personal data outside requests go by their own periods: held mail after
- * the mail_held_retention_days setting, ended subscriptions after BROADCAST_ENDED_KEEP_DAYS;
- * what is younger, and a running subscription, stay. */
+ * the mail_held_retention_days setting, ended subscriptions after BROADCAST_ENDED_KEEP_DAYS,
+ * the recipients of settled broadcast messages after BROADCAST_SENT_KEEP_DAYS; what is
+ * younger, a running subscription and a message still queued stay. */
 static void test_channels_purge(void **state)
 {
     fixture *f = *state;
@@ -998,7 +999,7 @@ static void test_channels_purge(void **state)
     assert_int_equal(
         mail_held_add(f->core, f->tenant_id, "a@example.org", "Promo", "x", 1, NULL, NULL, &err),
         0);
-    char sql[1024];
+    char sql[2048];
     snprintf(sql, sizeof sql,
              "INSERT INTO subscribers (tenant_id, channel, address, leave_token, created_at, "
              "confirmed_at, left_at, confirm_expires_at) VALUES "
@@ -1008,13 +1009,25 @@ static void test_channels_purge(void **state)
              ", NULL, NULL), "
              "(%" PRId64 ", 'sms', '+33612345678', 'l3', %" PRId64 ", NULL, NULL, %" PRId64 ");"
              "INSERT INTO subscriber_topics SELECT s.id, t.id FROM subscribers s, topics t "
-             "WHERE t.tenant_id = s.tenant_id AND t.code = 'travaux';",
-             f->tenant_id, now, now, now, f->tenant_id, now, now, f->tenant_id, now, now);
+             "WHERE t.tenant_id = s.tenant_id AND t.code = 'travaux';"
+             /* A broadcast: one message delivered, one still queued. */
+             "INSERT INTO broadcasts (id, tenant_id, subject, body, base_url, created_by, "
+             "created_at) VALUES (1, %" PRId64 ", 'Travaux', 'Rue barrée', 'https://x', 'a', "
+             "%" PRId64 ");"
+             "INSERT INTO outbox (tenant_id, channel, recipient, template, params, created_at, "
+             "next_attempt_at, sent_at, message_id, state, state_at, priority, broadcast_id) "
+             "VALUES (%" PRId64 ", 'email', 'on@example.org', 'broadcast', '{}', %" PRId64
+             ", %" PRId64 ", %" PRId64 ", 'm1', 'delivered', %" PRId64 ", 1, 1), "
+             "(%" PRId64 ", 'email', 'late@example.org', 'broadcast', '{}', %" PRId64 ", %" PRId64
+             ", NULL, 'm2', 'queued', NULL, 1, 1);",
+             f->tenant_id, now, now, now, f->tenant_id, now, now, f->tenant_id, now, now,
+             f->tenant_id, now, f->tenant_id, now, now, now, now, f->tenant_id, now, now);
     exec_sql(f, sql);
 
     retention_report rep = pass_at(f, now + 6 * 86400, 0);
     assert_int_equal(rep.mail_purged, 0);
     assert_int_equal(rep.subscribers_purged, 0);
+    assert_int_equal(rep.recipients_forgotten, 0);
     assert_int_equal(scalar(f, "SELECT count(*) FROM mail_held"), 1);
 
     rep = pass_at(f, now + 8 * 86400, 0);
@@ -1028,6 +1041,14 @@ static void test_channels_purge(void **state)
                      1);
     assert_int_equal(scalar(f, "SELECT count(*) FROM subscribers"), 1);
     assert_int_equal(scalar(f, "SELECT count(*) FROM subscriber_topics"), 1);
+    /* The delivered message lost its recipient and kept its state (the figures); the one
+     * still queued is as it was. */
+    assert_int_equal(rep.recipients_forgotten, 1);
+    assert_int_equal(scalar(f, "SELECT count(*) FROM outbox WHERE broadcast_id = 1 AND "
+                               "recipient = '' AND state = 'delivered' AND params IS NULL"),
+                     1);
+    assert_int_equal(scalar(f, "SELECT count(*) FROM outbox WHERE recipient = 'late@example.org'"),
+                     1);
 }
 
 int main(void)
