@@ -13,6 +13,7 @@
 #include "core/core_op.h"
 #include "core/jobs.h"
 #include "core/outbox.h"
+#include "core/request.h"
 #include "util/log.h"
 #include "util/timeutil.h"
 
@@ -67,8 +68,26 @@ static int concerns(const store_agent *ag, const store_new_request *r)
     return 0;
 }
 
-/* One message to ag listing reqs[0..n) that concern them; *queued 1 when there was any. */
-static int notify_agent(store *s, const cat_tenant *t, const store_agent *ag,
+int agent_link_put(json_t *params, const char *key, const char *base, const char *reference)
+{
+    if (!base || !*base || !reference)
+        return 0;
+    char url[CORE_URL_MAX + sizeof AGENT_REQUEST_PATH + REQUEST_REFERENCE_MAX];
+    snprintf(url, sizeof url, "%s" AGENT_REQUEST_PATH "%s", base, reference);
+    return json_object_set_new(params, key, json_string(url));
+}
+
+int agent_link_set(core *c, const cat_tenant *t, json_t *params, const char *reference)
+{
+    char base[CORE_URL_MAX];
+    if (core_base_url(c, t, base, sizeof base) != 0)
+        return 0;
+    return agent_link_put(params, "link", base, reference);
+}
+
+/* One message to ag listing reqs[0..n) that concern them, each with its back office link
+ * when base (may be NULL) is known; *queued 1 when there was any. */
+static int notify_agent(store *s, const cat_tenant *t, const char *base, const store_agent *ag,
                         const store_new_request *reqs, size_t n, int more, int daily, int *queued,
                         error *err)
 {
@@ -82,9 +101,13 @@ static int notify_agent(store *s, const cat_tenant *t, const store_agent *ag,
             continue;
         const cat_procedure *p = t ? catalogue_procedure_by_id(t, reqs[i].procedure_id) : NULL;
         const cat_department *d = t ? catalogue_department_by_id(t, reqs[i].department_id) : NULL;
-        json_array_append_new(list, json_pack("{s:s, s:s, s:s}", "reference", reqs[i].reference,
-                                              "procedure", p ? p->rec.name : "", "department",
-                                              d ? d->rec.name : ""));
+        json_t *item = json_pack("{s:s, s:s, s:s}", "reference", reqs[i].reference, "procedure",
+                                 p ? p->rec.name : "", "department", d ? d->rec.name : "");
+        if (!item || agent_link_put(item, "link", base, reqs[i].reference) != 0 ||
+            json_array_append_new(list, item) != 0) {
+            json_decref(list);
+            return error_set(err, ERR_INTERNAL, NULL, "out of memory");
+        }
     }
     if (!list)
         return error_set(err, ERR_INTERNAL, NULL, "out of memory");
@@ -124,11 +147,15 @@ static int notify_window(store *s, job_run *run, const char *mode, int64_t from,
     if (s->ops->agent_notices.new_requests(s, job->tenant_id, from, to, AGENT_NOTICES_READ_MAX,
                                            run->a, &reqs, &n, &more, err) != 0)
         return -1;
+    /* The collectivité's configured base URL, never a request's Host (there is none here). */
+    char base[CORE_URL_MAX] = "";
+    if (run->tenant)
+        core_base_url(run->core, run->tenant, base, sizeof base);
     size_t sent = 0;
     for (size_t i = 0; i < n_agents; i++) {
         int queued = 0;
-        if (notify_agent(s, run->tenant, &agents[i], reqs, n, more, strcmp(mode, "digest") == 0,
-                         &queued, err) != 0)
+        if (notify_agent(s, run->tenant, base, &agents[i], reqs, n, more,
+                         strcmp(mode, "digest") == 0, &queued, err) != 0)
             return -1;
         sent += (size_t)queued;
     }

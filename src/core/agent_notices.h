@@ -17,7 +17,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "core/actor.h"
+#include "core/catalogue.h"
 #include "core/core.h"
 #include "store/store.h"
 #include "util/error.h"
@@ -28,6 +31,17 @@
 #define AGENT_NOTICES_DELAY 30   /* after its period's end: requests filed at its last second */
 #define AGENT_DIGEST_HOUR 7      /* the digest's local hour */
 #define AGENT_NOTICES_LISTED 50  /* requests one message lists by reference at most */
+
+/* The back office's page of a request: base URL, this, the reference. */
+#define AGENT_REQUEST_PATH "/agent/demandes/"
+
+/* Sets member `key` of params to the back office link of request `reference`: base (a base
+ * URL, core_base_url's) followed by AGENT_REQUEST_PATH and the reference. base NULL or "":
+ * nothing set (no configured URL: the e-mail goes without a link). -1 when out of memory. */
+int agent_link_put(json_t *params, const char *key, const char *base, const char *reference);
+/* agent_link_put with "link" and the base URL of collectivité t (core_base_url): what agents'
+ * e-mails about one request carry («Ouvrir la demande : …»). */
+int agent_link_set(core *c, const cat_tenant *t, json_t *params, const char *reference);
 
 /* An agent's choice. */
 typedef enum agent_notice_mode {

@@ -459,20 +459,5 @@ int audit_purge(core *c, int64_t tenant_id, int64_t before, int64_t *n_deleted, 
 
 int audit_retention_days(core *c, int *days, error *err)
 {
-    arena a;
-    arena_init(&a, 0);
-    const char *value = NULL;
-    *days = AUDIT_RETENTION_DAYS_DEFAULT;
-    int rc = c->store->ops->settings.get(c->store, "audit_retention_days", &a, &value, err);
-    if (rc == 0 && value) {
-        char *end = NULL;
-        long v = strtol(value, &end, 10);
-        if (end && !*end && v >= AUDIT_RETENTION_DAYS_MIN && v <= AUDIT_RETENTION_DAYS_MAX)
-            *days = (int)v;
-        else
-            log_warn("audit: setting audit_retention_days '%s' ignored (%d to %d)", value,
-                     AUDIT_RETENTION_DAYS_MIN, AUDIT_RETENTION_DAYS_MAX);
-    }
-    arena_free(&a);
-    return rc;
+    return core_setting_int(c, "audit_retention_days", AUDIT_RETENTION_DAYS_DEFAULT, days, err);
 }

@@ -249,6 +249,18 @@ static int apply_leave(store *s, core_op *op, error *err)
     return s->ops->broadcasts.tx_subscriber_leave(s, lo->tenant_id, lo->id, time_now(), err);
 }
 
+int broadcast_subscribers_purge(core *c, int64_t tenant_id, int64_t now, int64_t *n, error *err)
+{
+    return core_purge_before(c, c->store->ops->broadcasts.tx_subscribers_purge, tenant_id,
+                             now - (int64_t)BROADCAST_ENDED_KEEP_DAYS * 86400, n, err);
+}
+
+int broadcast_recipients_forget(core *c, int64_t tenant_id, int64_t now, int64_t *n, error *err)
+{
+    return core_purge_before(c, c->store->ops->broadcasts.tx_recipients_forget, tenant_id,
+                             now - (int64_t)BROADCAST_SENT_KEEP_DAYS * 86400, n, err);
+}
+
 int broadcast_leave(core *c, int64_t tenant_id, const char *leave_token, core_done_fn cb, void *ctx,
                     error *err)
 {

@@ -79,6 +79,22 @@ int broadcast_leave(core *c, int64_t tenant_id, const char *leave_token, core_do
 /* 1 when t has the shape of a token this module makes (base64url, 43 characters). */
 int broadcast_token_ok(const char *t);
 
+/* Days an ended subscription (left, or never confirmed before its link expired) is kept:
+ * long enough for its unsubscribe link to answer «already left» to a late click, then
+ * its address or number goes. */
+#define BROADCAST_ENDED_KEEP_DAYS 30
+/* Deletes tenant_id's subscriptions ended more than BROADCAST_ENDED_KEEP_DAYS before `now`
+ * (the retention pass's); *n (may be NULL) gets how many. Waits for its write. */
+int broadcast_subscribers_purge(core *c, int64_t tenant_id, int64_t now, int64_t *n, error *err);
+/* Days a broadcast message keeps its recipient (an address or number) once its delivery
+ * state settled: long enough for late delivery reports and bounces; then only its state
+ * stays, for the broadcast's figures. */
+#define BROADCAST_SENT_KEEP_DAYS 30
+/* Erases the recipients of tenant_id's broadcast messages settled more than
+ * BROADCAST_SENT_KEEP_DAYS before `now` (the retention pass's); *n (may be NULL) gets how
+ * many. Waits for its write. */
+int broadcast_recipients_forget(core *c, int64_t tenant_id, int64_t now, int64_t *n, error *err);
+
 /* The active subscriptions of an account (its id) or an address; *out in a. */
 int broadcast_subscriptions(core *c, int64_t tenant_id, const char *address, int64_t account_id,
                             arena *a, store_subscriber **out, size_t *n, error *err);

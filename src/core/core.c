@@ -10,10 +10,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "core/attachment.h"
+#include "core/catalogue.h"
 #include "core/core_internal.h"
 #include "core/agent_notices.h"
 #include "core/broadcast.h"
@@ -233,6 +235,7 @@ core *core_open_config(store *s, const core_config *cfg, error *err)
     pthread_mutex_init(&c->cat_lock, NULL);
     pthread_mutex_init(&c->area_lock, NULL);
     pthread_mutex_init(&c->jobs_lock, NULL);
+    pthread_mutex_init(&c->link_lock, NULL);
     if (copy_links(&c->links, &cfg->links) != 0) {
         error_set(err, ERR_INTERNAL, NULL, "out of memory");
         core_close(c);
@@ -278,6 +281,7 @@ void core_close(core *c)
     area_shutdown(c);
     pthread_mutex_destroy(&c->area_lock);
     pthread_mutex_destroy(&c->jobs_lock);
+    pthread_mutex_destroy(&c->link_lock);
     sodium_memzero(c->secret, sizeof c->secret);
     free_links(&c->links);
     free(c);
@@ -329,6 +333,65 @@ void core_new_secret(const char *prefix, char *out, size_t out_size)
     sodium_memzero(raw, sizeof raw);
 }
 
+/* ---- links ---- */
+
+int core_set_link_origin(core *c, const char *public_url, const char *listen_url, int port)
+{
+    if ((public_url && strlen(public_url) >= CORE_URL_MAX) ||
+        (listen_url && strlen(listen_url) >= CORE_URL_MAX))
+        return -1;
+    pthread_mutex_lock(&c->link_lock);
+    snprintf(c->public_url, sizeof c->public_url, "%s", public_url ? public_url : "");
+    snprintf(c->listen_url, sizeof c->listen_url, "%s", listen_url ? listen_url : "");
+    c->port = port;
+    pthread_mutex_unlock(&c->link_lock);
+    return 0;
+}
+
+/* 1 for a name of this machine or of a domain reserved for tests (localhost and
+ * *.localhost, RFC 6761; *.test, RFC 2606; 127.x.x.x; [::1]): nothing there sits behind a
+ * TLS proxy on the standard port, so links to it use plain HTTP and this server's own port. */
+static int local_host(const char *h, size_t n)
+{
+    static const char *const suffixes[] = {".localhost", ".test"};
+    if ((n == 9 && strncasecmp(h, "localhost", 9) == 0) || (n == 5 && memcmp(h, "[::1]", 5) == 0))
+        return 1;
+    for (size_t i = 0; i < sizeof suffixes / sizeof suffixes[0]; i++) {
+        size_t k = strlen(suffixes[i]);
+        if (n > k && strncasecmp(h + n - k, suffixes[i], k) == 0)
+            return 1;
+    }
+    if (n < 4 || memcmp(h, "127.", 4) != 0)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (!((h[i] >= '0' && h[i] <= '9') || h[i] == '.'))
+            return 0;
+    return 1;
+}
+
+int core_base_url(core *c, const cat_tenant *t, char *out, size_t cap)
+{
+    size_t n = 0;
+    const char *host = catalogue_tenant_link_host(t, &n);
+    int w = -1;
+    pthread_mutex_lock(&c->link_lock);
+    if (c->public_url[0])
+        w = snprintf(out, cap, "%s", c->public_url);
+    else if (!host && c->listen_url[0])
+        w = snprintf(out, cap, "%s", c->listen_url);
+    else if (host && local_host(host, n) && c->port > 0)
+        w = snprintf(out, cap, "http://%.*s:%d", (int)n, host, c->port);
+    else if (host && !local_host(host, n))
+        w = snprintf(out, cap, "https://%.*s", (int)n, host);
+    pthread_mutex_unlock(&c->link_lock);
+    if (w < 0 || (size_t)w >= cap) {
+        if (cap)
+            out[0] = '\0';
+        return -1;
+    }
+    return 0;
+}
+
 /* ---- administrators' settings ---- */
 
 const core_setting_info core_settings[] = {
@@ -336,6 +399,8 @@ const core_setting_info core_settings[] = {
      "1: agents and managers must use a second factor too (admins and elected always do)"},
     {"audit_retention_days", 180, 365,
      "days the audit log keeps its entries (CNIL: 6 to 12 months); guichet audit purge uses it"},
+    {"mail_held_retention_days", 7, 90,
+     "days mail held as spam waits for an administrator before the retention pass deletes it"},
     {NULL, 0, 0, NULL},
 };
 
@@ -378,4 +443,50 @@ int core_setting_get(core *c, const char *name, arena *a, const char **value, er
     if (!setting_info(name))
         return error_set(err, ERR_INVALID_ARG, "name", "unknown setting");
     return c->store->ops->settings.get(c->store, name, a, value, err);
+}
+
+typedef struct purge_arg {
+    core_purge_fn tx;
+    int64_t tenant_id, before, n;
+} purge_arg;
+
+static int apply_purge(store *s, void *arg, error *err)
+{
+    purge_arg *p = arg;
+    return p->tx(s, p->tenant_id, p->before, &p->n, err);
+}
+
+int core_purge_before(core *c, core_purge_fn tx, int64_t tenant_id, int64_t before, int64_t *n,
+                      error *err)
+{
+    purge_arg p = {tx, tenant_id, before, 0};
+    if (store_write_sync(c->store, apply_purge, &p, err) != 0)
+        return -1;
+    if (n)
+        *n = p.n;
+    return 0;
+}
+
+int core_setting_int(core *c, const char *name, int def, int *out, error *err)
+{
+    *out = def;
+    const core_setting_info *info = setting_info(name);
+    if (!info)
+        return error_set(err, ERR_INVALID_ARG, "name", "unknown setting");
+    arena a;
+    arena_init(&a, 0);
+    const char *value = NULL;
+    int rc = c->store->ops->settings.get(c->store, name, &a, &value, err);
+    if (rc == 0 && value) {
+        /* Stored through core_setting_set, which checks; a value written by hand in the
+         * database that does not fit is said and left aside rather than applied. */
+        char *end = NULL;
+        long v = strtol(value, &end, 10);
+        if (end && end != value && !*end && v >= info->min && v <= info->max)
+            *out = (int)v;
+        else
+            log_warn("setting %s '%s' ignored (%ld to %ld)", name, value, info->min, info->max);
+    }
+    arena_free(&a);
+    return rc;
 }

@@ -77,12 +77,36 @@ store *core_store(core *c);
  * through core (the HTTP response cache) stays valid while it does not move. */
 uint64_t core_generation(core *c);
 
+/* ---- links to pages, from the configuration only ---- */
+
+#define CORE_URL_MAX 320 /* bytes of a base URL, NUL included */
+
+/* Where links lead, as the server is configured: public_url (--public-url; NULL or "": none),
+ * listen_url ("http://ADDRESS:PORT", the address the server bound) and port (the bound port:
+ * that of links to a local host name). The server sets them once it listens; until then (and
+ * in commands that do not serve) only public_url, when given, makes links. -1 when a URL is
+ * over CORE_URL_MAX. */
+int core_set_link_origin(core *c, const char *public_url, const char *listen_url, int port);
+/* Base URL of links to collectivité t's pages ("https://grc.ville.fr", no trailing slash),
+ * from the configuration only, never from a request's Host header (the links go into
+ * e-mails: a client must not choose where they lead). In order: the public URL when set;
+ * else t's first host name, as http://NAME:PORT (the server's port) for a name of the local
+ * machine or a test domain (localhost, *.localhost, *.test, 127.x.x.x, [::1]) and as
+ * https://NAME for any other (production sits behind a TLS proxy on the standard port); else
+ * (t NULL or without host names) the listen URL. Into out (cap bytes); 0, or -1 with out ""
+ * when nothing configured makes one (no link is then sent). */
+struct cat_tenant;
+int core_base_url(core *c, const struct cat_tenant *t, char *out, size_t cap);
+
 /* Server-wide settings an administrator may change (`guichet setting set`): their names,
  * what they mean and their allowed values are a table in core.c. -1 with ERR_INVALID_ARG
  * naming "name" or "value" when unknown or out of range. */
 int core_setting_set(core *c, const char *name, const char *value, error *err);
 /* The value of a known setting (*value in a; NULL when never set). */
 int core_setting_get(core *c, const char *name, arena *a, const char **value, error *err);
+/* The integer value of known setting `name` into *out: def when never set or out of its
+ * range (said in the log). -1 with err when the store fails (*out is then def). */
+int core_setting_int(core *c, const char *name, int def, int *out, error *err);
 /* The known settings, for listings: name, allowed values, meaning; NULL name ends it. */
 typedef struct core_setting_info {
     const char *name;

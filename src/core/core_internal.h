@@ -40,6 +40,12 @@ struct core {
     void *jobs_wake_ctx;
     _Atomic int webhook_allow_local; /* webhook.c: loopback and private targets allowed */
     _Atomic int webhook_backoff_s;   /* webhook.c: first retry's delay; 0: the default */
+    /* core_set_link_origin's configuration, read by core_base_url from any thread (the
+     * scheduler starts before the server knows its port), under link_lock. */
+    pthread_mutex_t link_lock;
+    char public_url[CORE_URL_MAX];
+    char listen_url[CORE_URL_MAX];
+    int port;
 };
 
 /* Loads the first catalogue snapshot; 0 or -1. */
@@ -85,5 +91,12 @@ static inline int core_waiter_wait(core_waiter *w, error *err)
 {
     return store_waiter_wait(w, err);
 }
+
+/* A store deletion of a tenant's rows older than `before` (held mail, ended subscriptions):
+ * *n (may be NULL) gets how many went. */
+typedef int (*core_purge_fn)(store *s, int64_t tenant_id, int64_t before, int64_t *n, error *err);
+/* Runs tx as one write job and waits for it: the retention pass's purges. */
+int core_purge_before(core *c, core_purge_fn tx, int64_t tenant_id, int64_t before, int64_t *n,
+                      error *err);
 
 #endif

@@ -10,6 +10,7 @@
 
 #include <jansson.h>
 
+#include "core/agent_notices.h"
 #include "core/agent.h"
 #include "core/catalogue.h"
 #include "core/change.h"
@@ -124,8 +125,11 @@ static int warn_run_tx(store *s, job_run *run, error *err)
     /* Reference, procedure and date only: the subject and body carry no personal data. */
     json_t *params = json_pack("{s:s, s:s, s:s}", "reference", r.reference, "procedure", procedure,
                                "due_date", date);
-    if (!params)
+    if (!params ||
+        (run->tenant && agent_link_set(run->core, run->tenant, params, r.reference) != 0)) {
+        json_decref(params);
         return error_set(err, ERR_INTERNAL, NULL, "out of memory");
+    }
     size_t sent = 0;
     int rc = due_warning_notify_agents_tx(s, &r, "due_warning", params, run->a, &sent, err);
     json_decref(params);

@@ -57,6 +57,7 @@ struct export_plan {
     size_t n_subs;
     store_topic *topics;
     size_t n_topics;
+    int sms_opted_out; /* the account's verified number answered STOP */
     arena a;
 };
 
@@ -181,6 +182,44 @@ static int plan_subscriptions(store *s, export_plan *p, int64_t account_id, cons
     return s->ops->broadcasts.topics(s, p->tenant_id, 0, &p->a, &p->topics, &p->n_topics, err);
 }
 
+/* What the plan's account's verified number holds beyond the account (a number proves
+ * nothing until verified, as an address): whether it opted out of SMS, and its SMS
+ * subscriptions not linked to the account, added to p->subs. */
+static int plan_phone(store *s, export_plan *p, error *err)
+{
+    const store_account *acc = &p->account;
+    if (!p->has_account || !acc->phone || !acc->phone_verified_at)
+        return 0;
+    if (s->ops->sms.opted_out(s, p->tenant_id, acc->phone, &p->sms_opted_out, err) != 0)
+        return -1;
+    store_subscriber *more = NULL;
+    size_t n_more = 0;
+    if (s->ops->broadcasts.subscribers_of(s, p->tenant_id, acc->phone, 0, &p->a, &more, &n_more,
+                                          err) != 0)
+        return -1;
+    if (n_more == 0)
+        return 0;
+    store_subscriber *all = arena_alloc(&p->a, (p->n_subs + n_more) * sizeof *all);
+    if (!all)
+        return error_set(err, ERR_INTERNAL, NULL, "out of memory");
+    if (p->n_subs)
+        memcpy(all, p->subs, p->n_subs * sizeof *all);
+    size_t n = p->n_subs;
+    for (size_t i = 0; i < n_more; i++) {
+        int seen = 0; /* the account's own, found by its id already */
+        for (size_t k = 0; k < p->n_subs && !seen; k++)
+            seen = all[k].id == more[i].id;
+        if (!seen)
+            all[n++] = more[i];
+    }
+    int had_topics = p->n_subs > 0;
+    p->subs = all;
+    p->n_subs = n;
+    if (had_topics || n == 0)
+        return 0;
+    return s->ops->broadcasts.topics(s, p->tenant_id, 0, &p->a, &p->topics, &p->n_topics, err);
+}
+
 int export_plan_citizen(core *c, int64_t tenant_id, const store_account *acc, export_plan **out,
                         error *err)
 {
@@ -194,7 +233,8 @@ int export_plan_citizen(core *c, int64_t tenant_id, const store_account *acc, ex
      * verified address proves they are this citizen's. */
     const char *email = acc->email_verified_at && acc->email ? acc->email : NULL;
     if (plan_set_account(p, acc, err) != 0 || plan_list(c->store, p, acc->id, email, err) != 0 ||
-        plan_subscriptions(c->store, p, acc->id, email, err) != 0) {
+        plan_subscriptions(c->store, p, acc->id, email, err) != 0 ||
+        plan_phone(c->store, p, err) != 0) {
         export_plan_free(p);
         return -1;
     }
@@ -233,7 +273,8 @@ static int agent_apply(store *s, core_op *op, error *err)
     if (found && plan_set_account(p, &acc, err) != 0)
         return -1;
     if (plan_list(s, p, found ? acc.id : 0, j->email, err) != 0 ||
-        plan_subscriptions(s, p, found ? acc.id : 0, j->email, err) != 0)
+        plan_subscriptions(s, p, found ? acc.id : 0, j->email, err) != 0 ||
+        plan_phone(s, p, err) != 0)
         return -1;
     /* Who exported whose data, by ids only, in this transaction, whoever asked. An export
      * that found nothing is recorded too: asking whether an address is known is itself a
@@ -809,6 +850,10 @@ static int step_index(export_stream *s)
         jsonw_string(&w, "lang", acc->lang);
         json_time(s, &w, "created_at", acc->created_at);
         json_time(s, &w, "email_verified_at", acc->email_verified_at);
+        json_time(s, &w, "phone_verified_at", acc->phone_verified_at);
+        /* Only a verified number is the citizen's: whether it answered STOP. */
+        if (acc->phone && acc->phone_verified_at)
+            jsonw_bool(&w, "sms_opted_out", p->sms_opted_out);
         jsonw_object_end(&w);
     } else {
         jsonw_null(&w, "account");

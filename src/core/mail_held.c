@@ -37,30 +37,52 @@ const char *mail_spam_header(const core *c)
 
 /* ---- held mail ---- */
 
+typedef struct hold_arg {
+    store_mail_held m;
+    int64_t purge_before; /* held mail received before this goes in the same job */
+} hold_arg;
+
 static int apply_hold(store *s, void *arg, int64_t *id, error *err)
 {
-    const store_mail_held *m = arg;
-    return s->ops->mail_in.tx_held_purge(s, m->tenant_id,
-                                         m->received_at - (int64_t)MAIL_HELD_KEEP_DAYS * 86400,
-                                         NULL, err) != 0
+    const hold_arg *h = arg;
+    return s->ops->mail_in.tx_held_purge(s, h->m.tenant_id, h->purge_before, NULL, err) != 0
                ? -1
-               : s->ops->mail_in.tx_held_insert(s, m, id, err);
+               : s->ops->mail_in.tx_held_insert(s, &h->m, id, err);
 }
 
 static const change_def hold_change = {"hold", "mail", apply_hold, 0};
+
+int mail_held_retention_days(core *c, int *days, error *err)
+{
+    return core_setting_int(c, "mail_held_retention_days", MAIL_HELD_RETENTION_DAYS_DEFAULT, days,
+                            err);
+}
 
 int mail_held_add(core *c, int64_t tenant_id, const char *sender, const char *subject,
                   const char *message, size_t len, core_done_fn cb, void *ctx, error *err)
 {
     if (!sender || !*sender || !message || len == 0)
         return error_set(err, ERR_MISSING_ARG, "message", "held mail needs a sender and bytes");
-    store_mail_held m = {.tenant_id = tenant_id,
-                         .received_at = time_now(),
-                         .sender = sender,
-                         .subject = subject ? subject : "",
-                         .message = message,
-                         .message_len = len};
-    return change_run(c, &actor_system, tenant_id, &hold_change, &m, sizeof m, NULL, cb, ctx, err);
+    int days = MAIL_HELD_RETENTION_DAYS_DEFAULT;
+    if (mail_held_retention_days(c, &days, err) != 0)
+        return -1;
+    hold_arg h = {.m = {.tenant_id = tenant_id,
+                        .received_at = time_now(),
+                        .sender = sender,
+                        .subject = subject ? subject : "",
+                        .message = message,
+                        .message_len = len}};
+    h.purge_before = h.m.received_at - (int64_t)days * 86400;
+    return change_run(c, &actor_system, tenant_id, &hold_change, &h, sizeof h, NULL, cb, ctx, err);
+}
+
+int mail_held_purge(core *c, int64_t tenant_id, int64_t now, int64_t *n, error *err)
+{
+    int days = MAIL_HELD_RETENTION_DAYS_DEFAULT;
+    if (mail_held_retention_days(c, &days, err) != 0)
+        return -1;
+    return core_purge_before(c, c->store->ops->mail_in.tx_held_purge, tenant_id,
+                             now - (int64_t)days * 86400, n, err);
 }
 
 int mail_held_list(core *c, int64_t tenant_id, arena *a, store_mail_held **out, size_t *n,

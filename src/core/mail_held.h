@@ -24,13 +24,21 @@ int mail_set_spam_header(core *c, const char *header);
 /* That header, "" when none. */
 const char *mail_spam_header(const core *c);
 
-/* Days a held message waits for an administrator: the collectivité's held messages older than
- * that are deleted as the next one is held (they hold personal data, and spam ages fast). */
-#define MAIL_HELD_KEEP_DAYS 30
+/* Days a held message waits for an administrator unless the server-wide setting
+ * mail_held_retention_days (7 to 90) says otherwise: held mail is personal data (a sender, a
+ * subject, a whole message) and spam ages fast. */
+#define MAIL_HELD_RETENTION_DAYS_DEFAULT 30
+
+/* The days held mail is kept (the setting, or the default) into *days. */
+int mail_held_retention_days(core *c, int *days, error *err);
+/* Deletes tenant_id's held messages older than mail_held_retention_days at `now` (the
+ * retention pass's, so that held mail goes also when no new one comes); *n (may be NULL)
+ * gets how many. Waits for its write. */
+int mail_held_purge(core *c, int64_t tenant_id, int64_t now, int64_t *n, error *err);
 
 /* Holds one message (the system's write: the gateway is no admin): sender, subject (UTF-8,
  * may be "") and the raw bytes, which must stay valid until the outcome; in the same job,
- * the collectivité's held messages older than MAIL_HELD_KEEP_DAYS are deleted. Asynchronous
+ * the collectivité's held messages past mail_held_retention_days are deleted. Asynchronous
  * as change_run (core/change.h): cb NULL waits. */
 int mail_held_add(core *c, int64_t tenant_id, const char *sender, const char *subject,
                   const char *message, size_t len, core_done_fn cb, void *ctx, error *err);

@@ -11,7 +11,9 @@
 
 #include "core/attrs.h"
 #include "core/audit.h"
+#include "core/broadcast.h"
 #include "core/core_internal.h"
+#include "core/mail_held.h"
 #include "core/retention.h"
 #include "util/csv.h"
 #include "util/timeutil.h"
@@ -172,6 +174,47 @@ static json_t *audit_entry(int days)
     return e;
 }
 
+/* A processing of issue 14's channels outside requests: its persons, data categories,
+ * legal basis, retention (days, or -1: none fixed) and the rule that words it. */
+typedef struct channel_entry {
+    const char *kind;
+    const char *legal_basis;
+    const char *const *persons;
+    const char *const *data;
+    const char *retention_rule;
+} channel_entry;
+
+static const char *const held_persons[] = {"mail_senders", NULL};
+static const char *const held_data[] = {"held_mail", NULL};
+static const char *const optout_persons[] = {"sms_senders", NULL};
+static const char *const optout_data[] = {"sms_optout", NULL};
+static const char *const subscriber_persons[] = {"subscribers", NULL};
+static const char *const subscriber_data[] = {"subscription_contact", "subscription_topics",
+                                              "subscription_messages", NULL};
+
+static const channel_entry channel_entries[] = {
+    {"mail_held", "public_interest", held_persons, held_data, "held_mail"},
+    {"sms_optouts", "objection", optout_persons, optout_data, "optout"},
+    {"subscribers", "consent", subscriber_persons, subscriber_data, "subscription"},
+};
+
+static json_t *channel_entry_new(const channel_entry *ce, int days)
+{
+    json_t *e = entry_new(ce->kind, ce->kind, NULL, NULL);
+    if (!e)
+        return NULL;
+    json_object_set_new(e, "legal_basis", json_string(ce->legal_basis));
+    json_object_set_new(e, "persons", codes(ce->persons));
+    json_t *data = json_object_get(e, "data");
+    for (size_t i = 0; ce->data[i]; i++)
+        json_array_append_new(data, data_item(ce->data[i], NULL, 0));
+    json_array_append_new(json_object_get(e, "recipients"), recipient("admins", NULL, NULL));
+    if (days >= 0)
+        json_object_set_new(e, "retention_days", json_integer(days));
+    json_object_set_new(e, "retention_rule", json_string(ce->retention_rule));
+    return e;
+}
+
 int ropa_build(core *c, const cat_tenant *t, json_t **out, error *err)
 {
     *out = NULL;
@@ -180,9 +223,10 @@ int ropa_build(core *c, const cat_tenant *t, json_t **out, error *err)
     arena_init(&a, 0);
     store_apikey *keys = NULL;
     size_t n_keys = 0;
-    int days = AUDIT_RETENTION_DAYS_DEFAULT;
+    int days = AUDIT_RETENTION_DAYS_DEFAULT, held_days = MAIL_HELD_RETENTION_DAYS_DEFAULT;
     if (s->ops->apikeys.list(s, t->rec.id, &a, &keys, &n_keys, err) != 0 ||
-        audit_retention_days(c, &days, err) != 0) {
+        audit_retention_days(c, &days, err) != 0 ||
+        mail_held_retention_days(c, &held_days, err) != 0) {
         arena_free(&a);
         return -1;
     }
@@ -202,6 +246,13 @@ int ropa_build(core *c, const cat_tenant *t, json_t **out, error *err)
         failed |= !e || json_array_append_new(entries, e) != 0;
         e = audit_entry(days);
         failed |= !e || json_array_append_new(entries, e) != 0;
+        /* The days each of them is kept, as the retention pass applies them (an opt-out
+         * stays as long as it is wanted: no period). */
+        const int channel_days[] = {held_days, -1, BROADCAST_ENDED_KEEP_DAYS};
+        for (size_t i = 0; i < sizeof channel_entries / sizeof channel_entries[0]; i++) {
+            e = channel_entry_new(&channel_entries[i], channel_days[i]);
+            failed |= !e || json_array_append_new(entries, e) != 0;
+        }
     }
     arena_free(&a);
     if (failed) {
@@ -383,8 +434,13 @@ static void label_entry(json_t *e, const json_t *strings)
                         map(strings, json_object_get(e, "recipients"), recipient_text));
     json_t *days = json_object_get(e, "retention_days");
     json_t *months = json_object_get(e, "retention_months");
+    const char *rule = member(e, "retention_rule");
     char n[32];
-    if (json_is_integer(months)) {
+    if (rule) {
+        snprintf(path, sizeof path, "retention.%s", rule);
+        snprintf(n, sizeof n, "%lld", (long long)json_integer_value(days));
+        json_object_set_new(e, "retention_text", text(strings, path, "days", n));
+    } else if (json_is_integer(months)) {
         snprintf(n, sizeof n, "%lld", (long long)json_integer_value(months));
         json_object_set_new(e, "retention_text",
                             text(strings, "retention.months_after_closure", "months", n));

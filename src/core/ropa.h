@@ -2,7 +2,9 @@
  * ropa — the record of processing activities (registre des activités de traitement, RGPD
  * article 30) of one collectivité, generated from its configuration so that it cannot drift
  * from what the software does: one entry per procedure (each is a processing activity with
- * its own purpose, data and recipients), then the portal's accounts and the audit log.
+ * its own purpose, data and recipients), then the portal's accounts, the audit log, and
+ * what the channels keep outside requests: mail held as spam, the numbers opted out of SMS,
+ * the broadcasts' subscribers.
  *
  * ropa_build gathers facts and codes only (core holds no sentences); ropa_label adds the
  * sentences of one language from the strings it is given (the "ropa" area of the i18n
@@ -11,7 +13,8 @@
  *
  * Model (ropa_build), every member always present:
  *   {controller: {name, contact}, generated_at,
- *    entries: [{id, kind: procedure|accounts|audit, code, name, group, active,
+ *    entries: [{id, kind: procedure|accounts|audit|mail_held|sms_optouts|subscribers,
+ *               code, name, group, active,
  *               procedure_kind: incident|demarche|null, purpose (the procedure's
  *               description, or null), legal_basis (code),
  *               persons: [codes], anonymous_allowed,
@@ -19,6 +22,8 @@
  *               recipients: [{kind (code), name, detail}],
  *               retention_days (null: not defined), transfers_outside_eu,
  *               security: [codes]}]}
+ * (a procedure's entry has retention_months too; a channel's, retention_rule: the code of
+ * the sentence that words its retention, with its retention_days)
  * ropa_label adds to each entry purpose_text, legal_basis_text, persons_text[],
  * data_text[], recipients_text[], retention_text, transfers_text, security_text[], and
  * to the root columns {…} and column_list[] (the CSV and table headings), security_text[]

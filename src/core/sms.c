@@ -254,8 +254,6 @@ static int reference_in(const char *text, char *ref, size_t size)
     return 0;
 }
 
-#define NUMBER_REQUESTS_SEEN 20 /* the newest open requests of a number looked at */
-
 int sms_reply_target(core *c, const cat_tenant *t, const char *from, const char *text, char *ref,
                      size_t ref_size, error *err)
 {
@@ -268,26 +266,24 @@ int sms_reply_target(core *c, const cat_tenant *t, const char *from, const char 
         r.phone && strcmp(r.phone, from) == 0)
         found = 1;
     if (!found) {
-        /* The number's requests through the search index (which holds numbers as stored),
-         * each checked: the index also matches the digits in other columns. */
+        /* The number's newest open request: a range of the requests_phone index on the
+         * stored E.164 form (as the caller lookup reads it), newest first. */
         store_request_filter f;
         memset(&f, 0, sizeof f);
         f.tenant_id = t->rec.id;
-        f.text = from;
+        f.phone = from;
         f.only_open = 1;
-        f.limit = NUMBER_REQUESTS_SEEN;
+        f.limit = 1;
         store_request *rows = NULL;
         size_t n = 0;
-        int64_t searched_from = 0;
-        if (request_search_text(c, &f, &a, &rows, &n, &searched_from, err) != 0) {
+        if (request_search(c, &f, &a, &rows, &n, err) != 0) {
             arena_free(&a);
             return -1;
         }
-        for (size_t i = 0; i < n && !found; i++)
-            if (rows[i].phone && strcmp(rows[i].phone, from) == 0 && !rows[i].closed_at) {
-                snprintf(ref, ref_size, "%s", rows[i].reference);
-                found = 1;
-            }
+        if (n == 1) {
+            snprintf(ref, ref_size, "%s", rows[0].reference);
+            found = 1;
+        }
     }
     arena_free(&a);
     return found;

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/agent_notices.h"
 #include "core/agent.h"
 #include "core/outbox.h"
 #include "core/routing.h"
@@ -42,6 +43,8 @@ int status_env_prepare(core *c, const cat_tenant *t, const cat_procedure *p,
     env->procedure_name_en = dup_opt(a, p->rec.name_en);
     env->tracking_url = dup_opt(a, tracking_url);
     env->timezone = dup_opt(a, t->rec.timezone);
+    char base[CORE_URL_MAX];
+    env->agent_base = core_base_url(c, t, base, sizeof base) == 0 ? arena_strdup(a, base) : NULL;
     env->holidays = (int)sla_holidays(t);
     env->departments = arena_alloc(a, sizeof *env->departments * (t->n_departments + 1));
     if (!env->wf || !env->procedure_name || !env->departments)
@@ -168,8 +171,10 @@ static int notify_department(store *s, arena *a, const status_env *env, const st
     json_t *params =
         json_pack("{s:s, s:s, s:s}", "reference", r->reference, "procedure", env->procedure_name,
                   "status_label", workflow_agent_label(env->wf, r->status, LANG_FR));
-    if (!params)
+    if (!params || agent_link_put(params, "link", env->agent_base, r->reference) != 0) {
+        json_decref(params);
         return error_set(err, ERR_INTERNAL, NULL, "out of memory");
+    }
     int rc = 0;
     if (d->email && outbox_email_ok(d->email)) {
         rc = outbox_add_tx(s, r->tenant_id, "email", d->email, "department_status", params, "fr",

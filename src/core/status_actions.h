@@ -38,6 +38,9 @@ typedef struct status_env {
     const char *tracking_url; /* «Suivre une demande», where the citizen types reference and
                                  code; NULL: the entrance knows no address (no link sent) */
     const char *timezone;
+    /* The collectivité's configured base URL (core_base_url) for the back office links of
+     * agents' e-mails; NULL: none configured (no link) */
+    const char *agent_base;
     int holidays; /* workdays_region of the collectivité */
     status_department *departments;
     size_t n_departments;

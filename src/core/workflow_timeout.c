@@ -11,6 +11,7 @@
 
 #include <jansson.h>
 
+#include "core/agent_notices.h"
 #include "core/due_warning.h"
 #include "core/jobs.h"
 #include "core/outbox.h"
@@ -383,12 +384,20 @@ static int jump_run_tx(store *s, job_run *run, error *err)
 
 /* The parameters of an agents' mail about x's request: reference, procedure and the status
  * it is in, no personal data (agents read French). */
-static json_t *agent_params(const run_ctx *x)
+/* What agents' e-mails about x's request carry, with its back office link; NULL when out of
+ * memory. */
+static json_t *agent_params(const job_run *run, const run_ctx *x)
 {
     const cat_workflow *wf = x->proc ? x->proc->workflow : NULL;
-    return json_pack("{s:s, s:s, s:s}", "reference", x->r.reference, "procedure",
-                     x->proc ? x->proc->rec.name : "", "status",
-                     workflow_agent_label(wf, x->status, LANG_FR));
+    json_t *params = json_pack("{s:s, s:s, s:s}", "reference", x->r.reference, "procedure",
+                               x->proc ? x->proc->rec.name : "", "status",
+                               workflow_agent_label(wf, x->status, LANG_FR));
+    if (params && run->tenant &&
+        agent_link_set(run->core, run->tenant, params, x->r.reference) != 0) {
+        json_decref(params);
+        return NULL;
+    }
+    return params;
 }
 
 static int warn_run_tx(store *s, job_run *run, error *err)
@@ -405,7 +414,7 @@ static int warn_run_tx(store *s, job_run *run, error *err)
         time_format_rfc3339((int64_t)json_integer_value(json_object_get(x.payload, "jump_at")), tz,
                             when);
         const char *to = json_string_value(json_object_get(x.payload, "to"));
-        json_t *params = agent_params(&x);
+        json_t *params = agent_params(run, &x);
         /* due_date: the mail renderer writes it as a date in words. */
         if (!params || json_object_set_new(params, "due_date", json_string(when)) != 0 ||
             json_object_set_new(params, "next_status",
@@ -463,7 +472,7 @@ static int remind_run_tx(store *s, job_run *run, error *err)
         if (whom && strcmp(whom, "citizen") == 0)
             rc = remind_citizen(s, &x, &sent, err);
         else {
-            json_t *params = agent_params(&x);
+            json_t *params = agent_params(run, &x);
             rc = params ? due_warning_notify_agents_tx(s, &x.r, "workflow_remind_agents", params,
                                                        run->a, &sent, err)
                         : error_set(err, ERR_INTERNAL, NULL, "out of memory");

@@ -356,27 +356,6 @@ const char *http_header(http_req *rq, const char *name)
     return MHD_lookup_connection_value(ctx->conn, MHD_HEADER_KIND, name);
 }
 
-/* 1 for a name of this machine or of a domain reserved for tests (localhost and
- * *.localhost, RFC 6761; *.test, RFC 2606; 127.x.x.x; [::1]): nothing there sits behind a
- * TLS proxy on the standard port, so links to it use plain HTTP and this server's own port. */
-static int local_host(const char *h, size_t n)
-{
-    static const char *const suffixes[] = {".localhost", ".test"};
-    if ((n == 9 && strncasecmp(h, "localhost", 9) == 0) || (n == 5 && memcmp(h, "[::1]", 5) == 0))
-        return 1;
-    for (size_t i = 0; i < sizeof suffixes / sizeof suffixes[0]; i++) {
-        size_t k = strlen(suffixes[i]);
-        if (n > k && strncasecmp(h + n - k, suffixes[i], k) == 0)
-            return 1;
-    }
-    if (n < 4 || memcmp(h, "127.", 4) != 0)
-        return 0;
-    for (size_t i = 0; i < n; i++)
-        if (!((h[i] >= '0' && h[i] <= '9') || h[i] == '.'))
-            return 0;
-    return 1;
-}
-
 const char *http_audit_source(http_req *rq, const char *entrance)
 {
     const char *source =
@@ -388,15 +367,12 @@ const char *http_base_url(http_req *rq, const cat_tenant *t)
 {
     conn_ctx *ctx = rq->priv;
     const http_server *srv = ctx->srv;
-    if (srv->cfg.public_url)
-        return srv->cfg.public_url;
-    size_t n = 0;
-    const char *host = catalogue_tenant_link_host(t, &n);
-    if (!host)
+    /* Core's rule, which jobs without a request use too; the listen URL when nothing makes
+     * one (the server is listening, so that happens only before core knows its port). */
+    char *url = arena_alloc(rq->arena, CORE_URL_MAX);
+    if (!url || core_base_url(rq->core, t, url, CORE_URL_MAX) != 0)
         return srv->listen_url;
-    if (local_host(host, n))
-        return arena_printf(rq->arena, "http://%.*s:%d", (int)n, host, srv->port);
-    return arena_printf(rq->arena, "https://%.*s", (int)n, host);
+    return url;
 }
 
 static const struct {
@@ -1570,6 +1546,9 @@ http_server *http_server_start(core *c, const http_config *cfg, const http_mount
     /* parse_listen checked the form ADDRESS:PORT; the port may have been 0. */
     snprintf(srv->listen_url, sizeof srv->listen_url, "http://%.*s:%d",
              (int)(strrchr(cfg->listen, ':') - cfg->listen), cfg->listen, srv->port);
+    /* From now on core builds links as this server does, for the jobs' e-mails too. */
+    if (core_set_link_origin(c, cfg->public_url, srv->listen_url, srv->port) != 0)
+        log_warn("public-url over %d bytes: links fall back to the host names", CORE_URL_MAX - 1);
     return srv;
 }
 

@@ -739,6 +739,16 @@ typedef struct store_broadcasts_ops {
                                store_subscriber *out, int *found, error *err);
     /* Ends subscriber id at now (nothing when it has left already). */
     int (*tx_subscriber_leave)(store *s, int64_t tenant_id, int64_t id, int64_t now, error *err);
+    /* Deletes, with their topics, the tenant's subscriptions left before `before` or never
+     * confirmed and expired before it; *n (may be NULL) how many. */
+    int (*tx_subscribers_purge)(store *s, int64_t tenant_id, int64_t before, int64_t *n,
+                                error *err);
+    /* Erases the recipient, parameters and delivery detail of the tenant's broadcast
+     * messages whose final state (sent, delivered, bounced, failed) dates from before
+     * `before`, keeping the rows and their states for the broadcasts' figures; *n (may be
+     * NULL) how many. */
+    int (*tx_recipients_forget)(store *s, int64_t tenant_id, int64_t before, int64_t *n,
+                                error *err);
     /* The active (confirmed, not left) subscriptions of an address or of an account, with
      * their topics; strings and lists in a. */
     int (*subscribers_of)(store *s, int64_t tenant_id, const char *address, int64_t account_id,

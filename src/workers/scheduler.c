@@ -144,13 +144,16 @@ static void run_pass(scheduler *s)
         log_error("retention: pass failed: %s", err.detail);
         return;
     }
-    if (rep.anonymised || rep.lists_created || rep.audit_purged || rep.left)
+    if (rep.anonymised || rep.lists_created || rep.audit_purged || rep.left || rep.mail_purged ||
+        rep.subscribers_purged || rep.recipients_forgotten)
         log_info("retention: %lld request(s) anonymised (%lld on their citizen's request), "
                  "%lld bordereau(x) built, %lld request(s) waiting for the archives' visa, "
-                 "%lld still due, %lld audit entr%s purged",
+                 "%lld still due, %lld audit entr%s purged, %lld held mail(s) and %lld ended "
+                 "subscription(s) deleted, %lld broadcast recipient(s) erased",
                  (long long)rep.anonymised, (long long)rep.on_request, (long long)rep.lists_created,
                  (long long)rep.awaiting_visa, (long long)rep.left, (long long)rep.audit_purged,
-                 rep.audit_purged == 1 ? "y" : "ies");
+                 rep.audit_purged == 1 ? "y" : "ies", (long long)rep.mail_purged,
+                 (long long)rep.subscribers_purged, (long long)rep.recipients_forgotten);
     int64_t now = mono_s();
     if (rep.anonymised > 0 && (!s->last_compact || now - s->last_compact >= COMPACT_EVERY_S)) {
         if (retention_compact(s->core, &err) != 0)

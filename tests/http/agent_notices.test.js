@@ -96,3 +96,30 @@ test('without the CSRF token or a session, nothing is written', async () => {
     assert.equal(r.status, 303);
     assert.match(r.location, /\/agent\/connexion/);
 });
+
+test('a notice links each request to the back office on the collectivité\'s first configured host, never a request\'s Host', async () => {
+    const saved = await agent.post(PAGE, { notices: 'immediate' });
+    assert.equal(saved.status, 303);
+    const filed = await F.fileRequest(srv);
+    const email = srv.sql(`SELECT email FROM agents WHERE id = ${agentId}`).trim();
+    await srv.stop('SIGTERM', { keep: true });
+    /* A public host name first: every request of this test came on 127.0.0.1, which links
+     * must not follow. The period then ends at once: the job runs at start-up. */
+    const tenant = srv.sql("SELECT id FROM tenants WHERE slug = 'ville-demo'").trim();
+    srv.sql(`UPDATE tenant_hosts SET position = position + 1 WHERE tenant_id = ${tenant};
+             INSERT INTO tenant_hosts (host, tenant_id, position) VALUES ('grc.ville-demo.fr', ${tenant}, 0);
+             UPDATE tenants SET hosts = 'grc.ville-demo.fr ' || hosts WHERE id = ${tenant};
+             UPDATE jobs SET due_at = CAST(strftime('%s', 'now') AS INTEGER) - 60 WHERE kind = 'agent_notices' AND state = 'pending';`);
+    await srv.restart();
+    const deadline = Date.now() + 20000;
+    let params = '';
+    while (!params && Date.now() < deadline) {
+        params = srv.sql(`SELECT params FROM outbox WHERE template = 'agent_new_requests' AND recipient = '${email}' ORDER BY id DESC LIMIT 1`).trim();
+        if (!params) await H.sleep(100);
+    }
+    assert.ok(params, 'no notice queued');
+    const listed = JSON.parse(params).requests.find((r) => r.reference === filed.reference);
+    assert.ok(listed, `the notice does not list ${filed.reference}: ${params}`);
+    assert.equal(listed.link, `https://grc.ville-demo.fr/agent/demandes/${filed.reference}`);
+    assert.doesNotMatch(params, /127\.0\.0\.1/);
+});

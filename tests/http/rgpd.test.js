@@ -340,6 +340,13 @@ test('the register lists every procedure with its data categories and recipients
     assert.match(text, /Comptes des usagers du portail/);
     assert.match(text, /Journal des accès aux données personnelles/);
     assert.match(text, /365 jours/, 'the audit log retention is not shown');
+    /* What the channels keep outside requests, each with its retention (issue 14). */
+    assert.match(text, /Courriels reçus retenus comme indésirables/);
+    assert.match(text, /30 jours après la réception, puis suppression/, 'the held mail retention is not shown');
+    assert.match(text, /Numéros opposés aux SMS/);
+    assert.match(text, /Tant que l’opposition dure/);
+    assert.match(text, /Abonnés aux messages de la mairie/);
+    assert.match(text, /supprimé 30 jours après le désabonnement/);
     assert.match(text, /mois après la clôture de la demande, puis anonymisation irréversible/);
     assert.match(text, /Logiciel « test-api »/, 'the API key with scope api is not a recipient');
     assert.match(text, /Open311 \(public\)/);
@@ -351,7 +358,7 @@ test('the register lists every procedure with its data categories and recipients
     assert.equal(csv.headers.get('cache-control'), 'no-store');
     assert.ok(csv.bytes.subarray(0, 3).equals(Buffer.from([0xef, 0xbb, 0xbf])), 'no byte order mark');
     const rows = csv.bytes.toString('utf8').slice(1).trim().split('\r\n');
-    assert.equal(rows.length, 1 + procs.length + 2, 'one row per procedure, the accounts and the audit log');
+    assert.equal(rows.length, 1 + procs.length + 5, 'one row per procedure, the accounts, the audit log, held mail, SMS opt-outs, subscribers');
     assert.ok(rows[0].startsWith('Traitement;Finalité;Base légale;'), rows[0]);
     for (const p of procs) {
         const row = rows.find((x) => x.startsWith(p.name.includes(';') || p.name.includes('"') ? `"${p.name}` : `${p.name};`));
@@ -399,14 +406,14 @@ test('guichet register prints the register as JSON and CSV; a wrong format is a 
     assert.equal(j.status, 0, j.stderr);
     const reg = JSON.parse(j.stdout);
     assert.equal(reg.controller.name, 'Ville de Démo');
-    assert.equal(reg.entries.length, procs.length + 2);
+    assert.equal(reg.entries.length, procs.length + 5);
     for (const p of procs) assert.ok(reg.entries.some((e) => e.code === p.code && e.name === p.name), `no entry for ${p.code}`);
 
     const c = srv.guichet(['register', '--db', srv.db, '--format', 'csv', '--lang', 'en']);
     assert.equal(c.status, 0, c.stderr);
     const lines = c.stdout.replace(/^\uFEFF/, '').trim().split('\r\n');
     assert.ok(lines[0].startsWith('Processing activity;Purpose;Legal basis;'), lines[0]);
-    assert.equal(lines.length, procs.length + 3);
+    assert.equal(lines.length, procs.length + 6);
 
     const bad = srv.guichet(['register', '--db', srv.db, '--format', 'xml']);
     assert.equal(bad.status, 2);

@@ -292,16 +292,44 @@ test('an SMS starting with a keyword files a report, acknowledged by SMS; others
     assert.equal(r.text, 'dropped: a report over its length\n');
     r = await get('+33655443322', 'TROU 3 rue Haute');
     assert.match(r.text, /^report \d{4}-\d+ unplaced\n$/);
-    /* A flood: the same number within the minute files nothing more (its first report is
-     * open, so a new keyword SMS from it would thread there: another number's first try). */
+    /* A flood: the same number within the minute files nothing more (another number's
+     * first try: +33655443322 filed one above). */
     const before = srv.sql('SELECT count(*) FROM requests').trim();
     const flood = '+33655443300';
     r = await get(flood, 'TROU 4 rue Haute');
     assert.match(r.text, /^report /);
-    srv.sql(`UPDATE requests SET closed_at = 1 WHERE phone = '${flood}'`);
     r = await get(flood, 'TROU 5 rue Haute');
     assert.equal(r.text, 'dropped: one report a minute from a number\n');
     assert.equal(Number(srv.sql('SELECT count(*) FROM requests').trim()), Number(before) + 1);
+});
+
+test('a keyword SMS from a number with an open request files a new report; any other text threads into that request', { skip: skip || false }, async () => {
+    const get = (f, text) => H.request(srv, 'GET', `/passerelle/sms?${new URLSearchParams({ key: srv.keys.gateway, from: f, text })}`);
+    const req = await F.fileRequest(srv, { tag: `kw${process.pid}` });
+    const from = '+33644556677';
+    srv.sql(`UPDATE requests SET phone = '${from}' WHERE id = ${req.id}`);
+    /* An older open request of the same number, and a newer closed one: the reply goes to
+     * the newest open one. */
+    const other = await F.fileRequest(srv, { tag: `kwold${process.pid}` });
+    srv.sql(`UPDATE requests SET phone = '${from}', created_at = created_at - 86400 WHERE id = ${other.id}`);
+    const closed = await F.fileRequest(srv, { tag: `kwclosed${process.pid}` });
+    srv.sql(`UPDATE requests SET phone = '${from}', closed_at = created_at, created_at = created_at + 60 WHERE id = ${closed.id}`);
+    const before = Number(srv.sql('SELECT count(*) FROM requests').trim());
+    let r = await get(from, 'nid rue de la Paix, devant le 3');
+    assert.equal(r.status, 200);
+    /* «nid» is no keyword here ('trou' is): it threads into the open request. */
+    assert.equal(r.text, `reply ${req.reference}\n`);
+    r = await get(from, 'Trou rue de la Paix, devant le 3');
+    const m = /^report (\d{4}-\d+) unplaced\n$/.exec(r.text);
+    assert.ok(m, r.text);
+    assert.notEqual(m[1], req.reference);
+    assert.equal(Number(srv.sql('SELECT count(*) FROM requests').trim()), before + 1);
+    assert.equal(srv.sql(`SELECT description FROM requests WHERE reference = '${m[1]}'`).trim(), 'rue de la Paix, devant le 3');
+    assert.equal(srv.sql(`SELECT count(*) FROM request_events WHERE request_id = ${req.id} AND channel = 'sms' AND body LIKE 'Trou%'`).trim(), '0',
+        'the keyword SMS was threaded into the open request');
+    /* The keyword alone is no report: it threads as any text (the newest open request is now the report). */
+    r = await get(from, 'TROU');
+    assert.equal(r.text, `reply ${m[1]}\n`);
 });
 
 test('«Vérifier mon numéro»: a code by SMS, a wrong one refused, the right one verifies; a new number clears it', { skip: skip || false }, async () => {

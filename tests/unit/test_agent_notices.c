@@ -249,6 +249,11 @@ static void test_daily_digest(void **state)
     assert_non_null(strstr(out[0].params, ref));
     assert_non_null(strstr(out[0].params, "\"count\":1"));
     assert_non_null(strstr(out[0].params, "\"daily\":true"));
+    /* Each request links to its back office page on the collectivité's first host name,
+     * the only one configured (no public URL, no server: no request's Host to follow). */
+    char link[128];
+    snprintf(link, sizeof link, "\"link\":\"https://ville-test.fr/agent/demandes/%s\"", ref);
+    assert_non_null(strstr(out[0].params, link));
     /* The next day's digest is waiting. */
     size_t n = jobs_of_kind(f, AGENT_DIGEST_KIND, &jobs);
     assert_int_equal(n, 2);
@@ -282,6 +287,38 @@ static void test_digest_hour_in_the_zone(void **state)
     assert_int_equal(agent_notices_next_digest(t, "Indian/Reunion"), want);
 }
 
+/* core_base_url: only configured URLs. A public URL wins; else the first host name, over
+ * https, or over http with the server's port for a local name (none before the server
+ * listens: no link); else the listen URL. */
+static void test_base_url(void **state)
+{
+    fixture *f = *state;
+    core *c = f->db.core;
+    const catalogue *cat = catalogue_acquire(c);
+    const cat_tenant *t = catalogue_tenant_by_id(cat, f->tenant_id);
+    char url[CORE_URL_MAX];
+    assert_int_equal(core_base_url(c, t, url, sizeof url), 0);
+    assert_string_equal(url, "https://ville-test.fr");
+    assert_int_equal(core_base_url(c, NULL, url, sizeof url), -1); /* nothing configured */
+    assert_string_equal(url, "");
+    assert_int_equal(core_set_link_origin(c, NULL, "http://127.0.0.1:8080", 8080), 0);
+    assert_int_equal(core_base_url(c, NULL, url, sizeof url), 0);
+    assert_string_equal(url, "http://127.0.0.1:8080");
+    assert_int_equal(core_set_link_origin(c, "https://grc.ville.fr", "http://127.0.0.1:8080", 8080),
+                     0);
+    assert_int_equal(core_base_url(c, t, url, sizeof url), 0);
+    assert_string_equal(url, "https://grc.ville.fr");
+    json_t *params = json_object();
+    assert_int_equal(agent_link_set(c, t, params, "2026-000042"), 0);
+    assert_string_equal(json_string_value(json_object_get(params, "link")),
+                        "https://grc.ville.fr/agent/demandes/2026-000042");
+    /* No base: no link, and no error. */
+    assert_int_equal(agent_link_put(params, "other", NULL, "2026-000042"), 0);
+    assert_null(json_object_get(params, "other"));
+    json_decref(params);
+    catalogue_release(c, cat);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -289,6 +326,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_nobody_at_once_schedules_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_notice_at_once_for_the_departments, setup, teardown),
         cmocka_unit_test_setup_teardown(test_daily_digest, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_base_url, setup, teardown),
         cmocka_unit_test_setup_teardown(test_digest_hour_in_the_zone, NULL, NULL),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

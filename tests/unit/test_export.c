@@ -558,6 +558,94 @@ static void test_archive(void **state)
     arena_free(&a);
 }
 
+/* Her verified number, opted out of SMS, with an SMS subscription of its own. */
+static int verify_phone(store *s, void *arg, error *err)
+{
+    verify_job *j = arg;
+    arena a;
+    arena_init(&a, 0);
+    store_account acc;
+    int found = 0;
+    int rc = s->ops->accounts.get(s, j->tenant, j->account, &a, &acc, &found, err);
+    if (rc == 0) {
+        acc.phone = "+33612345678";
+        acc.phone_verified_at = 1700000000;
+        rc = s->ops->accounts.tx_update(s, &acc, err);
+    }
+    store_topic *topics = NULL;
+    size_t n = 0;
+    if (rc == 0)
+        rc = s->ops->broadcasts.topics(s, j->tenant, 1, &a, &topics, &n, err);
+    if (rc == 0) {
+        store_subscriber sub = {.tenant_id = j->tenant,
+                                .channel = "sms",
+                                .address = "+33612345678",
+                                .lang = "fr",
+                                .confirmed_at = 1700000000,
+                                .created_at = 1700000000,
+                                .leave_token = "leave-phone",
+                                .topic_ids = &topics[0].id,
+                                .n_topics = 1};
+        int64_t id = 0;
+        rc = s->ops->broadcasts.tx_subscriber_insert(s, &sub, &id, err);
+        if (rc == 0)
+            rc = s->ops->broadcasts.tx_subscriber_confirm(s, j->tenant, id, 1700000000, err);
+    }
+    if (rc == 0)
+        rc = s->ops->sms.tx_opt_out(s, j->tenant, "+33612345678", 1700000000, err);
+    arena_free(&a);
+    return rc;
+}
+
+/* compte.json says when her number was verified, whether it answered STOP, and lists the
+ * SMS subscription of that number; an unverified number says neither. */
+static void test_phone(void **state)
+{
+    fixture *f = *state;
+    error err;
+    arena a;
+    arena_init(&a, 0);
+    verify_job vj = {f->tenant, f->account};
+    assert_int_equal(store_write_sync(f->store, verify_phone, &vj, &err), 0);
+    store_account acc;
+    load_account(f, &a, &acc);
+    export_plan *p = NULL;
+    assert_int_equal(export_plan_citizen(f->core, f->tenant, &acc, &p, &err), 0);
+    buf zip;
+    buf_init(&zip, 64 * 1024 * 1024);
+    assert_true(archive_of(f, p, 64 * 1024, &zip) > 0);
+    entries e;
+    read_zip(zip.data, zip.len, &e);
+    json_t *idx =
+        json_loadb(entry(&e, "compte.json")->data, entry(&e, "compte.json")->len, 0, NULL);
+    json_t *account = json_object_get(idx, "account");
+    assert_non_null(json_string_value(json_object_get(account, "phone_verified_at")));
+    assert_true(json_is_true(json_object_get(account, "sms_opted_out")));
+    json_t *subs = json_object_get(idx, "subscriptions");
+    assert_int_equal(json_array_size(subs), 1);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(subs, 0), "address")),
+                        "+33612345678");
+    json_decref(idx);
+    entries_free(&e);
+    buf_free(&zip);
+
+    /* The number unverified: nothing of it beyond the account's own field. */
+    acc.phone_verified_at = 0;
+    assert_int_equal(export_plan_citizen(f->core, f->tenant, &acc, &p, &err), 0);
+    buf_init(&zip, 64 * 1024 * 1024);
+    assert_true(archive_of(f, p, 64 * 1024, &zip) > 0);
+    read_zip(zip.data, zip.len, &e);
+    idx = json_loadb(entry(&e, "compte.json")->data, entry(&e, "compte.json")->len, 0, NULL);
+    account = json_object_get(idx, "account");
+    assert_true(json_is_null(json_object_get(account, "phone_verified_at")));
+    assert_null(json_object_get(account, "sms_opted_out"));
+    assert_int_equal(json_array_size(json_object_get(idx, "subscriptions")), 0);
+    json_decref(idx);
+    entries_free(&e);
+    buf_free(&zip);
+    arena_free(&a);
+}
+
 static void test_missing_file_fails(void **state)
 {
     fixture *f = *state;
@@ -606,6 +694,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_plan_citizen, setup, teardown),
         cmocka_unit_test_setup_teardown(test_plan_agent_audited, setup, teardown),
         cmocka_unit_test_setup_teardown(test_archive, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_phone, setup, teardown),
         cmocka_unit_test_setup_teardown(test_missing_file_fails, setup, teardown),
         cmocka_unit_test(test_filename),
     };

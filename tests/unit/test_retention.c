@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/account.h"
@@ -34,7 +35,9 @@
 #include "core/agent.h"
 #include "core/attachment.h"
 #include "core/catalogue.h"
+#include "core/broadcast.h"
 #include "core/core.h"
+#include "core/mail_held.h"
 #include "core/request.h"
 #include "core/retention.h"
 #include "core/work.h"
@@ -971,6 +974,83 @@ static void test_account_delete_callback(void **state)
     arena_free(&a);
 }
 
+static void exec_sql(fixture *f, const char *sql)
+{
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+    sqlite3_busy_timeout(db, 5000);
+    char *msg = NULL;
+    int rc = sqlite3_exec(db, sql, NULL, NULL, &msg);
+    if (rc != SQLITE_OK)
+        fail_msg("%s: %s", sql, msg ? msg : "");
+    sqlite3_close(db);
+}
+
+/* The channels' personal data outside requests go by their own periods: held mail after
+ * the mail_held_retention_days setting, ended subscriptions after BROADCAST_ENDED_KEEP_DAYS,
+ * the recipients of settled broadcast messages after BROADCAST_SENT_KEEP_DAYS; what is
+ * younger, a running subscription and a message still queued stay. */
+static void test_channels_purge(void **state)
+{
+    fixture *f = *state;
+    error err;
+    assert_int_equal(core_setting_set(f->core, "mail_held_retention_days", "7", &err), 0);
+    int64_t now = time(NULL);
+    assert_int_equal(
+        mail_held_add(f->core, f->tenant_id, "a@example.org", "Promo", "x", 1, NULL, NULL, &err),
+        0);
+    char sql[2048];
+    snprintf(sql, sizeof sql,
+             "INSERT INTO subscribers (tenant_id, channel, address, leave_token, created_at, "
+             "confirmed_at, left_at, confirm_expires_at) VALUES "
+             "(%" PRId64 ", 'email', 'left@example.org', 'l1', %" PRId64 ", %" PRId64 ", %" PRId64
+             ", NULL), "
+             "(%" PRId64 ", 'email', 'on@example.org', 'l2', %" PRId64 ", %" PRId64
+             ", NULL, NULL), "
+             "(%" PRId64 ", 'sms', '+33612345678', 'l3', %" PRId64 ", NULL, NULL, %" PRId64 ");"
+             "INSERT INTO subscriber_topics SELECT s.id, t.id FROM subscribers s, topics t "
+             "WHERE t.tenant_id = s.tenant_id AND t.code = 'travaux';"
+             /* A broadcast: one message delivered, one still queued. */
+             "INSERT INTO broadcasts (id, tenant_id, subject, body, base_url, created_by, "
+             "created_at) VALUES (1, %" PRId64 ", 'Travaux', 'Rue barrée', 'https://x', 'a', "
+             "%" PRId64 ");"
+             "INSERT INTO outbox (tenant_id, channel, recipient, template, params, created_at, "
+             "next_attempt_at, sent_at, message_id, state, state_at, priority, broadcast_id) "
+             "VALUES (%" PRId64 ", 'email', 'on@example.org', 'broadcast', '{}', %" PRId64
+             ", %" PRId64 ", %" PRId64 ", 'm1', 'delivered', %" PRId64 ", 1, 1), "
+             "(%" PRId64 ", 'email', 'late@example.org', 'broadcast', '{}', %" PRId64 ", %" PRId64
+             ", NULL, 'm2', 'queued', NULL, 1, 1);",
+             f->tenant_id, now, now, now, f->tenant_id, now, now, f->tenant_id, now, now,
+             f->tenant_id, now, f->tenant_id, now, now, now, now, f->tenant_id, now, now);
+    exec_sql(f, sql);
+
+    retention_report rep = pass_at(f, now + 6 * 86400, 0);
+    assert_int_equal(rep.mail_purged, 0);
+    assert_int_equal(rep.subscribers_purged, 0);
+    assert_int_equal(rep.recipients_forgotten, 0);
+    assert_int_equal(scalar(f, "SELECT count(*) FROM mail_held"), 1);
+
+    rep = pass_at(f, now + 8 * 86400, 0);
+    assert_int_equal(rep.mail_purged, 1);
+    assert_int_equal(scalar(f, "SELECT count(*) FROM mail_held"), 0);
+    assert_int_equal(scalar(f, "SELECT count(*) FROM subscribers"), 3);
+
+    rep = pass_at(f, now + (BROADCAST_ENDED_KEEP_DAYS + 1) * 86400, 0);
+    assert_int_equal(rep.subscribers_purged, 2);
+    assert_int_equal(scalar(f, "SELECT count(*) FROM subscribers WHERE address = 'on@example.org'"),
+                     1);
+    assert_int_equal(scalar(f, "SELECT count(*) FROM subscribers"), 1);
+    assert_int_equal(scalar(f, "SELECT count(*) FROM subscriber_topics"), 1);
+    /* The delivered message lost its recipient and kept its state (the figures); the one
+     * still queued is as it was. */
+    assert_int_equal(rep.recipients_forgotten, 1);
+    assert_int_equal(scalar(f, "SELECT count(*) FROM outbox WHERE broadcast_id = 1 AND "
+                               "recipient = '' AND state = 'delivered' AND params IS NULL"),
+                     1);
+    assert_int_equal(scalar(f, "SELECT count(*) FROM outbox WHERE recipient = 'late@example.org'"),
+                     1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -982,6 +1062,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_bordereau_visa_dropped, setup, teardown),
         cmocka_unit_test_setup_teardown(test_account_delete, setup, teardown),
         cmocka_unit_test_setup_teardown(test_account_delete_callback, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_channels_purge, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -21,6 +21,7 @@
 
 #include "core/admin.h"
 #include "core/apikey.h"
+#include "core/broadcast.h"
 #include "core/catalogue.h"
 #include "core/core.h"
 #include "core/retention.h"
@@ -86,6 +87,7 @@ static int setup(void **state)
     assert_int_equal(apikey_create(f->db.core, f->tenant, "Appli", SCOPE_OPEN311, key, NULL, &err),
                      0);
     assert_int_equal(core_setting_set(f->db.core, "audit_retention_days", "200", &err), 0);
+    assert_int_equal(core_setting_set(f->db.core, "mail_held_retention_days", "12", &err), 0);
     *state = f;
     return 0;
 }
@@ -144,7 +146,8 @@ static void test_model(void **state)
     assert_string_equal(
         json_string_value(json_object_get(json_object_get(m, "controller"), "name")), "Ville Test");
     json_t *entries = json_object_get(m, "entries");
-    assert_int_equal(json_array_size(entries), 4); /* two procedures, accounts, audit */
+    /* Two procedures, accounts, audit, held mail, SMS opt-outs, subscribers. */
+    assert_int_equal(json_array_size(entries), 7);
     char got[512];
 
     json_t *nid = entry(m, "procedure:nid-de-poule");
@@ -188,6 +191,18 @@ static void test_model(void **state)
 
     assert_int_equal(json_integer_value(json_object_get(entry(m, "audit"), "retention_days")), 200);
     assert_true(json_is_null(json_object_get(entry(m, "accounts"), "retention_days")));
+    /* The channels' own data, each with the period the retention pass applies: the
+     * held mail's from its setting, an opt-out's none (it lasts as long as it is wanted). */
+    json_t *held = entry(m, "mail_held");
+    assert_int_equal(json_integer_value(json_object_get(held, "retention_days")), 12);
+    assert_string_equal(json_string_value(json_object_get(held, "retention_rule")), "held_mail");
+    pick(json_object_get(held, "data"), "category", "held_mail", "category", got, sizeof got);
+    assert_string_equal(got, "held_mail");
+    json_t *optouts = entry(m, "sms_optouts");
+    assert_true(json_is_null(json_object_get(optouts, "retention_days")));
+    assert_string_equal(json_string_value(json_object_get(optouts, "legal_basis")), "objection");
+    assert_int_equal(json_integer_value(json_object_get(entry(m, "subscribers"), "retention_days")),
+                     BROADCAST_ENDED_KEEP_DAYS);
     json_decref(m);
 }
 
@@ -196,12 +211,12 @@ static void test_labels_and_csv(void **state)
     fixture *f = *state;
     json_t *m = build(f);
     json_t *strings = json_pack(
-        "{s:{s:s, s:{s:s, s:s, s:s}, s:{s:s}, s:{s:s, s:s}, s:{s:s}, s:{s:s, s:s}, s:{s:s}}}",
+        "{s:{s:s, s:{s:s, s:s, s:s}, s:{s:s}, s:{s:s, s:s}, s:{s:s}, s:{s:s, s:s}, s:{s:s, s:s}}}",
         "ropa", "title", "Registre", "columns", "name", "Traitement", "purpose", "Finalité", "data",
         "Données", "purpose", "procedure", "« {name} » ; {description}", "data", "attribute",
         "{label}", "required", "obligatoire", "datatype", "singlevaluelist", "liste", "recipients",
         "department", "Service « {name} »", "api_key", "=Logiciel {name}", "retention", "days",
-        "{days} jours");
+        "{days} jours", "held_mail", "{days} jours après la réception");
     json_t *l = ropa_label(m, strings);
     assert_non_null(l);
     json_t *nid = entry(l, "procedure:nid-de-poule");
@@ -215,6 +230,9 @@ static void test_labels_and_csv(void **state)
     assert_string_equal(json_string_value(json_object_get(entry(l, "audit"), "retention_text")),
                         "200 jours");
     assert_string_equal(json_string_value(json_object_get(l, "title")), "Registre");
+    /* A channel's retention is worded by its rule, with its days. */
+    assert_string_equal(json_string_value(json_object_get(entry(l, "mail_held"), "retention_text")),
+                        "12 jours après la réception");
 
     buf out;
     buf_init(&out, 1024 * 1024);
@@ -223,11 +241,11 @@ static void test_labels_and_csv(void **state)
     const char *csv = out.data;
     assert_memory_equal(csv, "\xEF\xBB\xBFTraitement;Finalité;",
                         strlen("\xEF\xBB\xBFTraitement;Finalité;"));
-    /* Five lines of CRLF: the heading and four entries. */
+    /* Eight lines of CRLF: the heading and seven entries. */
     size_t lines = 0;
     for (const char *p = csv; (p = strstr(p, "\r\n")); p += 2)
         lines++;
-    assert_int_equal(lines, 5);
+    assert_int_equal(lines, 8);
     /* A cell with the separator is quoted; lists are joined; a formula is neutralised. */
     assert_non_null(strstr(csv, "\nNid de poule;\"« Nid de poule » ; Signalez un trou.\";"));
     assert_non_null(strstr(csv, "Service « Voirie » | ropa.recipients.admins"));

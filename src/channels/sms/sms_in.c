@@ -111,23 +111,23 @@ static void reported(http_req *rq)
                         r->placed ? "placed" : "unplaced"));
 }
 
-/* An SMS that threads into nothing: a new report when its first word is one of t's keywords
- * (at most one a minute from a number: a flood files one request), dropped otherwise, each
- * with its reason. */
-static void report(http_req *rq, const cat_tenant *t, const char *from, const char *text)
+/* The procedure of text's first word when it is one of t's keywords (NULL: none), and in
+ * *rest what follows it. */
+static const cat_procedure *keyword_of(http_req *rq, const cat_tenant *t, const char *text,
+                                       const char **rest)
 {
     char word[SMS_KEYWORD_FOLDED_MAX + 1];
-    const char *rest = NULL;
-    const cat_procedure *proc = NULL;
-    if (!sms_keyword_first(text, word, sizeof word, &rest) ||
-        !(proc = sms_keyword_procedure(rq->core, t, word))) {
-        answer(rq, 200, "dropped: no open request for this number and no keyword");
-        return;
-    }
-    if (!*rest) {
-        answer(rq, 200, "dropped: a keyword and nothing else");
-        return;
-    }
+    *rest = "";
+    if (!sms_keyword_first(text, word, sizeof word, rest))
+        return NULL;
+    return sms_keyword_procedure(rq->core, t, word);
+}
+
+/* A new report of procedure proc with text `rest` (what followed its keyword), at most one
+ * a minute from a number: a flood files one request. */
+static void report(http_req *rq, const cat_tenant *t, const char *from, const cat_procedure *proc,
+                   const char *rest)
+{
     if (utf8_length(rest, strlen(rest)) > SMS_REPORT_TEXT_MAX) {
         answer(rq, 200, "dropped: a report over its length");
         return;
@@ -176,6 +176,14 @@ static void inbound_get(http_req *rq)
         http_wait_started(w, rc, &err);
         return;
     }
+    /* A keyword and a text file a new report even from a number with an open request:
+     * «NID rue de la Paix» is a new pothole, not news of the old request. */
+    const char *rest = "";
+    const cat_procedure *proc = keyword_of(rq, t, text, &rest);
+    if (proc && *rest) {
+        report(rq, t, p.from, proc, rest);
+        return;
+    }
     char ref[REQUEST_REFERENCE_MAX + 1];
     int found = sms_reply_target(rq->core, t, p.from, text, ref, sizeof ref, &err);
     if (found < 0) {
@@ -183,7 +191,10 @@ static void inbound_get(http_req *rq)
         return;
     }
     if (!found && *text) {
-        report(rq, t, p.from, text);
+        /* Nothing to thread it into and no report to file, each said with its reason. */
+        answer(rq, 200,
+               proc ? "dropped: a keyword and nothing else"
+                    : "dropped: no open request for this number and no keyword");
         return;
     }
     if (!found || !*text) {

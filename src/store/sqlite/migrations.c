@@ -1582,6 +1582,13 @@ static const char migration_42[] =
     "CREATE INDEX outbox_due ON outbox (channel, priority, next_attempt_at) WHERE sent_at IS NULL "
     "AND failed = 0;\n";
 
+/* Version 43: one index of accounts by number. accounts_phone (tenant_id, phone) WHERE phone
+ * IS NOT NULL answers both the caller lookup and the verified number's account (phone = ?
+ * implies phone IS NOT NULL, so SQLite uses the partial index; the verified accounts of a
+ * number are among its few rows): accounts_verified_phone, the same columns, only cost
+ * writes. */
+static const char migration_43[] = "DROP INDEX accounts_verified_phone;\n";
+
 /* Indexed by version - 1. */
 const char *const store_sqlite_migrations[] = {
     migration_1,  migration_2,  migration_3,  migration_4,  migration_5,  migration_6,
@@ -1590,6 +1597,7 @@ const char *const store_sqlite_migrations[] = {
     migration_19, migration_20, migration_21, migration_22, migration_23, migration_24,
     migration_25, migration_26, migration_27, migration_28, migration_29, migration_30,
     migration_31, migration_32, migration_33, migration_34, migration_35, migration_36,
-    migration_37, migration_38, migration_39, migration_40, migration_41, migration_42};
+    migration_37, migration_38, migration_39, migration_40, migration_41, migration_42,
+    migration_43};
 const int store_sqlite_migration_count =
     (int)(sizeof store_sqlite_migrations / sizeof store_sqlite_migrations[0]);

@@ -99,7 +99,8 @@ static int store_sqlite_account_find_phone(store *s, int64_t tenant_id, const ch
                                  "account_find_phone", err);
 }
 
-/* The partial index accounts_verified_phone holds only verified numbers. */
+/* Through accounts_phone too (phone = ?2 implies its phone IS NOT NULL); the verified
+ * accounts of a number are among its few rows. */
 static sq_stmt sq_account_find_verified_phone =
     SQ_STMT("SELECT " SQ_ACCOUNT_COLUMNS " FROM accounts WHERE tenant_id = ?1 AND phone = ?2 "
             "AND phone_verified_at IS NOT NULL ORDER BY phone_verified_at DESC LIMIT 1");

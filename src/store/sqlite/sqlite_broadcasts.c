@@ -228,6 +228,62 @@ static int store_sqlite_tx_subscriber_leave(store *s, int64_t tenant_id, int64_t
     return store_sqlite_run_write(c, st, NULL, "subscriber_leave", err);
 }
 
+/* Subscriptions that ended (left, or never confirmed and their link expired) before ?2:
+ * their topics first (no cascade on subscriber_topics). */
+#define SQ_ENDED_SUBSCRIBERS                                                                       \
+    "SELECT id FROM subscribers WHERE tenant_id = ?1 AND (left_at < ?2 OR (confirmed_at IS NULL "  \
+    "AND confirm_expires_at < ?2))"
+static sq_stmt sq_ended_topics =
+    SQ_STMT("DELETE FROM subscriber_topics WHERE subscriber_id IN (" SQ_ENDED_SUBSCRIBERS ")");
+static sq_stmt sq_ended_subscribers =
+    SQ_STMT("DELETE FROM subscribers WHERE id IN (" SQ_ENDED_SUBSCRIBERS ")");
+
+static int store_sqlite_tx_subscribers_purge(store *s, int64_t tenant_id, int64_t before,
+                                             int64_t *n, error *err)
+{
+    store_sqlite_conn *c = store_sqlite_writer(s, err);
+    if (!c)
+        return -1;
+    sq_stmt *defs[] = {&sq_ended_topics, &sq_ended_subscribers};
+    for (size_t i = 0; i < 2; i++) {
+        sqlite3_stmt *st = store_sqlite_stmt(c, defs[i], err);
+        if (!st)
+            return -1;
+        sqlite3_bind_int64(st, 1, tenant_id);
+        sqlite3_bind_int64(st, 2, before);
+        if (store_sqlite_run_write(c, st, NULL, "subscribers_purge", err) != 0)
+            return -1;
+    }
+    if (n)
+        *n = sqlite3_changes(c->db);
+    return 0;
+}
+
+/* The recipients of a tenant's broadcast messages whose delivery state settled before ?2:
+ * through broadcasts_tenant then outbox_broadcast, never the whole outbox. */
+static sq_stmt sq_recipients_forget = SQ_STMT(
+    "UPDATE outbox SET recipient = '', params = NULL, state_detail = NULL WHERE broadcast_id IN "
+    "(SELECT id FROM broadcasts WHERE tenant_id = ?1) AND state IN ('sent', 'delivered', "
+    "'bounced', 'failed') AND state_at < ?2 AND recipient <> ''");
+
+static int store_sqlite_tx_recipients_forget(store *s, int64_t tenant_id, int64_t before,
+                                             int64_t *n, error *err)
+{
+    store_sqlite_conn *c = store_sqlite_writer(s, err);
+    if (!c)
+        return -1;
+    sqlite3_stmt *st = store_sqlite_stmt(c, &sq_recipients_forget, err);
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, tenant_id);
+    sqlite3_bind_int64(st, 2, before);
+    if (store_sqlite_run_write(c, st, NULL, "broadcast_recipients_forget", err) != 0)
+        return -1;
+    if (n)
+        *n = sqlite3_changes(c->db);
+    return 0;
+}
+
 static sq_stmt sq_subscribers_of =
     SQ_STMT("SELECT " SQ_SUBSCRIBER_COLUMNS " FROM subscribers WHERE tenant_id = ?1 AND "
             "confirmed_at IS NOT NULL AND left_at IS NULL AND ((?2 IS NOT NULL AND address = ?2 "
@@ -468,6 +524,8 @@ const store_broadcasts_ops store_sqlite_broadcasts_ops = {
     .tx_subscriber_confirm = store_sqlite_tx_subscriber_confirm,
     .subscriber_by_leave = store_sqlite_subscriber_by_leave,
     .tx_subscriber_leave = store_sqlite_tx_subscriber_leave,
+    .tx_subscribers_purge = store_sqlite_tx_subscribers_purge,
+    .tx_recipients_forget = store_sqlite_tx_recipients_forget,
     .subscribers_of = store_sqlite_subscribers_of,
     .tx_recipients = store_sqlite_tx_recipients,
     .recipients = store_sqlite_recipients,
