@@ -4,8 +4,8 @@
  * mail: a request or a reply, acknowledged as usual) and «Supprimer»; and the contact
  * addresses whose new mail is filed under a procedure of their own (others: «Question
  * générale»). Writes are core's admin changes; the page waits for them with its connection
- * suspended, except «Accepter», whose two steps (the mail handled, then its held copy
- * deleted) run one after the other on this thread: it is rare and an admin's.
+ * suspended. «Accepter» handles the mail on this thread (it is rare and an admin's) before
+ * its held copy's deletion, which the page waits for as for the others.
  */
 #include <string.h>
 
@@ -78,143 +78,91 @@ static void mail_in_get(http_req *rq)
     mail_in_render(&p, 200, MAIL_IN_PROCEDURE);
 }
 
-/* After a write: back to the page with its notice, or the error. */
-static void written(http_req *rq, const char *done)
+static int held_delete(bo_page *p, bo_admin_write *st, http_wait *w, error *e)
 {
-    const http_wait *w = http_wait_result(rq);
-    if (w->rc == 0) {
-        bo_admin_done(rq, TAB, done);
-        return;
-    }
-    if (w->err.code == ERR_NOT_FOUND)
-        bo_not_found(rq);
-    else
-        web_write_error(rq, &w->err);
+    return mail_held_delete_as(p->rq->core, &st->who, bo_admin_tenant(p->rq), st->id,
+                               http_wait_done, w, e);
 }
 
-static void held_deleted(http_req *rq)
-{
-    written(rq, "mail_deleted");
-}
+static const bo_admin_cycle held_delete_cycle = {
+    .tab = TAB, .done = "mail_deleted", .takes_id = 1, .apply = held_delete};
 
 static void held_delete_post(http_req *rq)
 {
-    store_agent a;
-    form f;
-    if (bo_admin_form(rq, &a, &f) != 0)
-        return;
-    int64_t id = bo_admin_id(rq->params[0]);
-    if (!id) {
-        bo_not_found(rq);
-        return;
-    }
-    bo_admin_write *st = bo_admin_write_new(rq, &a, &f, 0);
-    if (!st)
-        return;
-    error e;
-    error_clear(&e);
-    http_wait *w = http_wait_begin(rq, held_deleted);
-    int rc =
-        mail_held_delete_as(rq->core, &st->who, bo_admin_tenant(rq), id, http_wait_done, w, &e);
-    http_wait_started(w, rc, &e);
+    bo_admin_cycle_run(rq, &held_delete_cycle);
 }
 
-static void held_accept_post(http_req *rq)
+/* Handled first (a request or a reply, on this thread), deleted after: a failure between the
+ * two leaves it held, never lost. */
+static int held_accept(bo_page *p, bo_admin_write *st, http_wait *w, error *e)
 {
-    store_agent a;
-    form f;
-    if (bo_admin_form(rq, &a, &f) != 0)
-        return;
-    int64_t id = bo_admin_id(rq->params[0]);
-    if (!id) {
-        bo_not_found(rq);
-        return;
-    }
+    http_req *rq = p->rq;
     const cat_tenant *t = rq->host_tenant;
-    bo_admin_write *st = bo_admin_write_new(rq, &a, &f, 0);
-    if (!st)
-        return;
-    error e;
-    error_clear(&e);
     store_mail_held held;
     mail_in m;
     mail_in_result r;
     mail_in_config cfg = {.accept_spam = 1};
-    if (mail_held_get(rq->core, t->rec.id, id, rq->arena, &held, &e) != 0) {
-        if (e.code == ERR_NOT_FOUND)
-            bo_not_found(rq);
-        else
-            web_write_error(rq, &e);
-        return;
-    }
-    /* Handled first, deleted after: a failure between the two leaves it held, never lost. */
-    if (mail_in_parse(held.message, held.message_len, &cfg, rq->arena, &m, &e) != 0 ||
-        mail_in_route(rq->core, t, &m, http_base_url(rq, t), rq->arena, &r, NULL, NULL, &e) < 0 ||
-        mail_held_delete_as(rq->core, &st->who, t->rec.id, id, NULL, NULL, &e) != 0) {
-        web_write_error(rq, &e);
-        return;
-    }
-    bo_admin_done(rq, TAB, "mail_accepted");
+    if (mail_held_get(rq->core, t->rec.id, st->id, rq->arena, &held, e) != 0 ||
+        mail_in_parse(held.message, held.message_len, &cfg, rq->arena, &m, e) != 0 ||
+        mail_in_route(rq->core, t, &m, http_base_url(rq, t), rq->arena, &r, NULL, NULL, e) < 0)
+        return -1;
+    return mail_held_delete_as(rq->core, &st->who, t->rec.id, st->id, http_wait_done, w, e);
 }
 
-static void address_written(http_req *rq)
+static const bo_admin_cycle held_accept_cycle = {
+    .tab = TAB, .done = "mail_accepted", .takes_id = 1, .apply = held_accept};
+
+static void held_accept_post(http_req *rq)
 {
-    bo_admin_write *st = bo_admin_write_of(rq);
-    const http_wait *w = http_wait_result(rq);
-    if (w->rc == 0 || w->err.code != ERR_INVALID_ARG) {
-        written(rq, "mail_address_saved");
-        return;
-    }
-    bo_page p;
-    if (bo_page_start(&p, rq, &st->agent) != 0)
-        return;
-    bo_admin_tabs(&p, TAB);
+    bo_admin_cycle_run(rq, &held_accept_cycle);
+}
+
+static int address_invalid(const error *e)
+{
+    return e->code == ERR_INVALID_ARG;
+}
+
+static void address_render(bo_page *p, bo_admin_write *st, const http_wait *w)
+{
     const char *field = strcmp(w->err.arg, "procedure") == 0 ? "procedure" : "address";
-    bo_page_error_key(&p, field,
+    bo_page_error_key(p, field,
                       strcmp(field, "procedure") == 0 ? "admin.mail_in.error_procedure"
                                                       : "admin.mail_in.error_address");
-    bo_page_value(&p, "address", bo_admin_field(&st->f, "address"));
-    mail_in_render(&p, 400, bo_admin_field(&st->f, "procedure"));
+    bo_page_value(p, "address", bo_admin_field(&st->f, "address"));
+    mail_in_render(p, 400, bo_admin_field(&st->f, "procedure"));
 }
+
+static int address_set(bo_page *p, bo_admin_write *st, http_wait *w, error *e)
+{
+    http_req *rq = p->rq;
+    return mail_address_set_as(rq->core, &st->who, rq->host_tenant,
+                               bo_admin_field(&st->f, "address"),
+                               bo_admin_field(&st->f, "procedure"), http_wait_done, w, e);
+}
+
+static const bo_admin_cycle address_cycle = {.tab = TAB,
+                                             .done = "mail_address_saved",
+                                             .apply = address_set,
+                                             .refused = address_invalid,
+                                             .render = address_render};
 
 static void address_post(http_req *rq)
 {
-    store_agent a;
-    form f;
-    if (bo_admin_form(rq, &a, &f) != 0)
-        return;
-    bo_admin_write *st = bo_admin_write_new(rq, &a, &f, 0);
-    if (!st)
-        return;
-    error e;
-    error_clear(&e);
-    http_wait *w = http_wait_begin(rq, address_written);
-    int rc =
-        mail_address_set_as(rq->core, &st->who, rq->host_tenant, bo_admin_field(&st->f, "address"),
-                            bo_admin_field(&st->f, "procedure"), http_wait_done, w, &e);
-    http_wait_started(w, rc, &e);
+    bo_admin_cycle_run(rq, &address_cycle);
 }
 
-static void address_removed(http_req *rq)
+static int address_remove(bo_page *p, bo_admin_write *st, http_wait *w, error *e)
 {
-    written(rq, "mail_address_removed");
+    return mail_address_delete_as(p->rq->core, &st->who, bo_admin_tenant(p->rq),
+                                  bo_admin_field(&st->f, "address"), http_wait_done, w, e);
 }
+
+static const bo_admin_cycle address_remove_cycle = {
+    .tab = TAB, .done = "mail_address_removed", .apply = address_remove};
 
 static void address_remove_post(http_req *rq)
 {
-    store_agent a;
-    form f;
-    if (bo_admin_form(rq, &a, &f) != 0)
-        return;
-    bo_admin_write *st = bo_admin_write_new(rq, &a, &f, 0);
-    if (!st)
-        return;
-    error e;
-    error_clear(&e);
-    http_wait *w = http_wait_begin(rq, address_removed);
-    int rc = mail_address_delete_as(rq->core, &st->who, bo_admin_tenant(rq),
-                                    bo_admin_field(&st->f, "address"), http_wait_done, w, &e);
-    http_wait_started(w, rc, &e);
+    bo_admin_cycle_run(rq, &address_remove_cycle);
 }
 
 const http_route bo_admin_mail_in_routes[] = {
