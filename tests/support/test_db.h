@@ -1,7 +1,7 @@
 /*
  * test_db — the database every core unit test starts from: a temporary directory holding a
  * migrated SQLite store and core opened over it, removed again at the end. One fixture so
- * that each test file says only what is particular to it (its tenant, its agents).
+ * that each test file says only what is particular to it (its procedures, its agents).
  */
 #ifndef GUICHET_TESTS_TEST_DB_H
 #define GUICHET_TESTS_TEST_DB_H
@@ -33,5 +33,13 @@ int64_t test_db_workflow_id(core *c, int64_t tenant_id, const char *code);
  * on stderr. One helper so that the core tests that need agents do not each spell it. */
 int test_db_add_agent(test_db *db, int64_t tenant_id, const char *email, agent_role role,
                       const char *const *deps, size_t n, arena *a, store_agent *out);
+/* The collectivité most core tests work in: "ville-test" («Ville Test», host ville-test.fr,
+ * Europe/Paris, contact "mairie"), its id in *tenant_id. 0, or -1 after saying why on
+ * stderr. */
+int test_db_add_tenant(test_db *db, int64_t *tenant_id);
+/* An active incident procedure of tenant_id, code and name, in department_id (0: none), on
+ * the shipped workflow "incident". 0, or -1 after saying why on stderr. */
+int test_db_add_incident(test_db *db, int64_t tenant_id, const char *code, const char *name,
+                         int64_t department_id);
 
 #endif
