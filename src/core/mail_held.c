@@ -10,6 +10,7 @@
 
 #include "core/change.h"
 #include "core/core_internal.h"
+#include "core/procedure_key.h"
 #include "util/log.h"
 #include "util/timeutil.h"
 
@@ -133,17 +134,7 @@ int mail_address_normalise(const char *in, char *out, size_t cap)
 
 int mail_procedure_ok(const cat_procedure *p)
 {
-    if (!p || !p->rec.active)
-        return 0;
-    /* What an e-mail files: no answer to any question, as the e-mail entrance's policy. */
-    attrs_policy policy = {.ignore_unknown = 1, .files = 0, .locations = 0};
-    arena a;
-    arena_init(&a, 0);
-    const char *json = NULL;
-    error err;
-    int ok = attrs_validate(&a, p->attrs, p->n_attrs, NULL, 0, &policy, &json, &err) == 0;
-    arena_free(&a);
-    return ok;
+    return procedure_key_text_ok(p);
 }
 
 int mail_address_list(core *c, int64_t tenant_id, arena *a, store_mail_address **out, size_t *n,
@@ -182,24 +173,20 @@ const cat_procedure *mail_address_procedure(core *c, const cat_tenant *t, const 
     return found;
 }
 
-typedef struct address_arg {
-    store_mail_address rec;
-    char address[MAIL_ADDRESS_MAX + 1]; /* the job's own copy, which rec points to */
-} address_arg;
-
 static int apply_address_set(store *s, void *arg, int64_t *id, error *err)
 {
-    address_arg *d = arg;
-    d->rec.address = d->address;
-    *id = d->rec.procedure_id;
-    return s->ops->mail_in.tx_address_set(s, &d->rec, err);
+    const procedure_key *k = arg;
+    store_mail_address rec = {
+        .tenant_id = k->tenant_id, .address = k->key, .procedure_id = k->procedure_id};
+    *id = k->procedure_id;
+    return s->ops->mail_in.tx_address_set(s, &rec, err);
 }
 
 static int apply_address_delete(store *s, void *arg, int64_t *id, error *err)
 {
-    address_arg *d = arg;
+    const procedure_key *k = arg;
     *id = 0;
-    return s->ops->mail_in.tx_address_delete(s, d->rec.tenant_id, d->address, err);
+    return s->ops->mail_in.tx_address_delete(s, k->tenant_id, k->key, err);
 }
 
 static const change_def address_set_change = {"admin", "mail_address", apply_address_set, 0};
@@ -208,22 +195,19 @@ static const change_def address_delete_change = {"admin", "mail_address", apply_
 int mail_address_set_as(core *c, const core_actor *who, const cat_tenant *t, const char *address,
                         const char *procedure_code, core_done_fn cb, void *ctx, error *err)
 {
-    address_arg d = {.rec = {.tenant_id = t->rec.id}};
-    if (mail_address_normalise(address, d.address, sizeof d.address) != 0)
+    procedure_key k = {.tenant_id = t->rec.id};
+    if (mail_address_normalise(address, k.key, sizeof k.key) != 0)
         return error_set(err, ERR_INVALID_ARG, "address", "not an e-mail address");
-    const cat_procedure *p = procedure_code ? catalogue_procedure(t, procedure_code) : NULL;
-    if (!mail_procedure_ok(p))
-        return error_set(err, ERR_INVALID_ARG, "procedure",
-                         "not a procedure of the collectivité new mail can be filed under");
-    d.rec.procedure_id = p->rec.id;
-    return change_run(c, who, t->rec.id, &address_set_change, &d, sizeof d, NULL, cb, ctx, err);
+    return procedure_key_add(c, who, t, &address_set_change, &k, procedure_code, mail_procedure_ok,
+                             "not a procedure of the collectivité new mail can be filed under", cb,
+                             ctx, err);
 }
 
 int mail_address_delete_as(core *c, const core_actor *who, int64_t tenant_id, const char *address,
                            core_done_fn cb, void *ctx, error *err)
 {
-    address_arg d = {.rec = {.tenant_id = tenant_id}};
-    if (mail_address_normalise(address, d.address, sizeof d.address) != 0)
+    procedure_key k = {.tenant_id = tenant_id};
+    if (mail_address_normalise(address, k.key, sizeof k.key) != 0)
         return error_set(err, ERR_NOT_FOUND, "address", "no such contact address");
-    return change_run(c, who, tenant_id, &address_delete_change, &d, sizeof d, NULL, cb, ctx, err);
+    return change_run(c, who, tenant_id, &address_delete_change, &k, sizeof k, NULL, cb, ctx, err);
 }
