@@ -106,3 +106,33 @@ int test_db_add_incident(test_db *db, int64_t tenant_id, const char *code, const
     }
     return 0;
 }
+
+int test_town_open(test_town *tt, const char *name)
+{
+    memset(tt, 0, sizeof *tt);
+    arena_init(&tt->a, 0);
+    if (test_db_open(&tt->db, name, NULL) != 0)
+        return -1;
+    return test_db_add_tenant(&tt->db, &tt->tenant_id);
+}
+
+int test_town_read(test_town *tt)
+{
+    tt->cat = catalogue_acquire(tt->db.core);
+    tt->t = catalogue_tenant_by_id(tt->cat, tt->tenant_id);
+    if (!tt->t) {
+        fprintf(stderr, "test_db: the collectivité is not in the catalogue\n");
+        return -1;
+    }
+    return 0;
+}
+
+void test_town_close(test_town *tt)
+{
+    if (tt->cat)
+        catalogue_release(tt->db.core, tt->cat);
+    tt->cat = NULL;
+    tt->t = NULL;
+    arena_free(&tt->a);
+    test_db_close(&tt->db);
+}

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "core/agent.h"
+#include "core/catalogue.h"
 #include "core/core.h"
 #include "store/store.h"
 
@@ -41,5 +42,25 @@ int test_db_add_tenant(test_db *db, int64_t *tenant_id);
  * the shipped workflow "incident". 0, or -1 after saying why on stderr. */
 int test_db_add_incident(test_db *db, int64_t tenant_id, const char *code, const char *name,
                          int64_t department_id);
+
+/* The fixture of the core tests that need nothing else: a test_db, the collectivité
+ * "ville-test" in it (test_db_add_tenant), an arena for what the test reads, and the
+ * catalogue once the test's own procedures are written (test_town_read). */
+typedef struct test_town {
+    test_db db;
+    int64_t tenant_id;
+    arena a;
+    const catalogue *cat; /* NULL until test_town_read */
+    const cat_tenant *t;  /* "ville-test" in cat */
+} test_town;
+
+/* Opens tt->db (name as test_db_open's, default configuration) with the collectivité, and
+ * the arena. 0, or -1 after saying why on stderr. */
+int test_town_open(test_town *tt, const char *name);
+/* Reads the catalogue, with what was written since the opening, into tt->cat and tt->t.
+ * 0, or -1 after saying why on stderr. */
+int test_town_read(test_town *tt);
+/* Releases the catalogue, frees the arena and closes the database. */
+void test_town_close(test_town *tt);
 
 #endif
