@@ -11,6 +11,7 @@
 #include "core/attrs.h"
 #include "core/change.h"
 #include "core/core_internal.h"
+#include "core/procedure_key.h"
 #include "core/outbox.h"
 #include "store/store.h"
 #include "util/log.h"
@@ -47,17 +48,7 @@ int mail_contact_normalise(const char *in, char *out, size_t cap)
 
 int mail_contact_procedure_ok(const cat_procedure *p)
 {
-    if (!p || !p->rec.active)
-        return 0;
-    /* What an e-mail files: no answer to any question, as the e-mail entrance's policy. */
-    attrs_policy policy = {.ignore_unknown = 1, .files = 0, .locations = 0};
-    arena a;
-    arena_init(&a, 0);
-    const char *json = NULL;
-    error err;
-    int ok = attrs_validate(&a, p->attrs, p->n_attrs, NULL, 0, &policy, &json, &err) == 0;
-    arena_free(&a);
-    return ok;
+    return procedure_key_text_ok(p);
 }
 
 int mail_contact_list(core *c, int64_t tenant_id, arena *a, store_mail_address **out, size_t *n,

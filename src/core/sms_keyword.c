@@ -7,9 +7,9 @@
 #include <string.h>
 
 #include "core/address.h"
-#include "core/attrs.h"
 #include "core/change.h"
 #include "core/core_internal.h"
+#include "core/procedure_key.h"
 #include "core/phone_verify.h"
 #include "core/sms.h"
 #include "util/log.h"
@@ -97,18 +97,7 @@ int sms_keyword_first(const char *text, char *word, size_t cap, const char **res
 
 int sms_keyword_procedure_ok(const cat_procedure *p)
 {
-    if (!p || !p->rec.active || p->rec.kind != PROCEDURE_INCIDENT)
-        return 0;
-    /* What an SMS files: a text, no answer to any question (files and locations aside, which
-     * no SMS entrance asks). */
-    attrs_policy policy = {.ignore_unknown = 1, .files = 0, .locations = 0};
-    arena a;
-    arena_init(&a, 0);
-    const char *json = NULL;
-    error err;
-    int ok = attrs_validate(&a, p->attrs, p->n_attrs, NULL, 0, &policy, &json, &err) == 0;
-    arena_free(&a);
-    return ok;
+    return p && p->rec.kind == PROCEDURE_INCIDENT && procedure_key_text_ok(p);
 }
 
 int sms_keyword_list(core *c, int64_t tenant_id, arena *a, store_sms_keyword **out, size_t *n,
@@ -190,46 +179,45 @@ int sms_report_file(core *c, const cat_tenant *t, const cat_procedure *p, const 
     return rc;
 }
 
-typedef struct keyword_arg {
-    store_sms_keyword rec;
-    char keyword[SMS_KEYWORD_FOLDED_MAX + 1]; /* the job's own copy, which rec points to */
-} keyword_arg;
-
 static int apply_add(store *s, void *arg, int64_t *id, error *err)
 {
-    keyword_arg *d = arg;
-    d->rec.keyword = d->keyword;
-    *id = d->rec.procedure_id;
+    const procedure_key *k = arg;
+    *id = k->procedure_id;
     /* Counted in the job, which no other write interleaves with. */
     arena a;
     arena_init(&a, 0);
     store_sms_keyword *list = NULL;
     size_t n = 0;
-    int rc = s->ops->sms.keyword_list(s, d->rec.tenant_id, &a, &list, &n, err);
+    int rc = s->ops->sms.keyword_list(s, k->tenant_id, &a, &list, &n, err);
     arena_free(&a);
     if (rc != 0)
         return -1;
     if (n >= SMS_KEYWORDS_MAX)
         return error_set(err, ERR_CONFLICT, "keyword", TOO_MANY_DETAIL);
-    return s->ops->sms.tx_keyword_add(s, &d->rec, err);
+    store_sms_keyword rec = {
+        .tenant_id = k->tenant_id, .keyword = k->key, .procedure_id = k->procedure_id};
+    return s->ops->sms.tx_keyword_add(s, &rec, err);
 }
 
 static int apply_delete(store *s, void *arg, int64_t *id, error *err)
 {
-    keyword_arg *d = arg;
+    const procedure_key *k = arg;
     *id = 0;
-    return s->ops->sms.tx_keyword_delete(s, d->rec.tenant_id, d->keyword, err);
+    return s->ops->sms.tx_keyword_delete(s, k->tenant_id, k->key, err);
 }
 
 static const change_def add_change = {"admin", "sms_keyword", apply_add, 0};
 static const change_def delete_change = {"admin", "sms_keyword", apply_delete, 0};
 
+/* The folded keyword fits a procedure_key. */
+_Static_assert(SMS_KEYWORD_FOLDED_MAX <= PROCEDURE_KEY_MAX, "a folded keyword is a key");
+
 int sms_keyword_add_as(core *c, const core_actor *who, const cat_tenant *t, const char *keyword,
                        const char *procedure_code, sms_keyword_problem *problem, core_done_fn cb,
                        void *ctx, error *err)
 {
-    keyword_arg d = {.rec = {.tenant_id = t->rec.id}};
-    sms_keyword_problem pb = sms_keyword_normalise(keyword, d.keyword, sizeof d.keyword);
+    procedure_key k = {.tenant_id = t->rec.id};
+    sms_keyword_problem pb = sms_keyword_normalise(keyword, k.key, SMS_KEYWORD_FOLDED_MAX + 1);
     if (problem)
         *problem = pb;
     if (pb == SMS_KEYWORD_EMPTY)
@@ -237,12 +225,9 @@ int sms_keyword_add_as(core *c, const core_actor *who, const cat_tenant *t, cons
     if (pb != SMS_KEYWORD_OK)
         return error_set(err, ERR_INVALID_ARG, "keyword", "not a keyword (%s)",
                          sms_keyword_problem_name(pb));
-    const cat_procedure *p = procedure_code ? catalogue_procedure(t, procedure_code) : NULL;
-    if (!sms_keyword_procedure_ok(p))
-        return error_set(err, ERR_INVALID_ARG, "procedure",
-                         "not an incident procedure of the collectivité an SMS can be filed under");
-    d.rec.procedure_id = p->rec.id;
-    return change_run(c, who, t->rec.id, &add_change, &d, sizeof d, NULL, cb, ctx, err);
+    return procedure_key_add(
+        c, who, t, &add_change, &k, procedure_code, sms_keyword_procedure_ok,
+        "not an incident procedure of the collectivité an SMS can be filed under", cb, ctx, err);
 }
 
 sms_keyword_problem sms_keyword_conflict(const error *err)
@@ -253,8 +238,8 @@ sms_keyword_problem sms_keyword_conflict(const error *err)
 int sms_keyword_delete_as(core *c, const core_actor *who, int64_t tenant_id, const char *keyword,
                           core_done_fn cb, void *ctx, error *err)
 {
-    keyword_arg d = {.rec = {.tenant_id = tenant_id}};
-    if (sms_keyword_normalise(keyword, d.keyword, sizeof d.keyword) != SMS_KEYWORD_OK)
+    procedure_key k = {.tenant_id = tenant_id};
+    if (sms_keyword_normalise(keyword, k.key, SMS_KEYWORD_FOLDED_MAX + 1) != SMS_KEYWORD_OK)
         return error_set(err, ERR_NOT_FOUND, "keyword", "no such SMS keyword");
-    return change_run(c, who, tenant_id, &delete_change, &d, sizeof d, NULL, cb, ctx, err);
+    return change_run(c, who, tenant_id, &delete_change, &k, sizeof k, NULL, cb, ctx, err);
 }

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/admin.h"
 #include "core/catalogue.h"
 
 int test_db_open(test_db *db, const char *name, const core_config *cfg)
@@ -69,4 +70,69 @@ int test_db_add_agent(test_db *db, int64_t tenant_id, const char *email, agent_r
         return -1;
     }
     return 0;
+}
+
+int test_db_add_tenant(test_db *db, int64_t *tenant_id)
+{
+    store_tenant t = {.slug = "ville-test",
+                      .name = "Ville Test",
+                      .hosts = "ville-test.fr",
+                      .timezone = "Europe/Paris",
+                      .contact = "mairie"};
+    error err;
+    error_clear(&err);
+    if (admin_tenant_upsert(db->core, &t, tenant_id, &err) != 0) {
+        fprintf(stderr, "test_db: tenant: %s\n", err.detail);
+        return -1;
+    }
+    return 0;
+}
+
+int test_db_add_incident(test_db *db, int64_t tenant_id, const char *code, const char *name,
+                         int64_t department_id)
+{
+    store_procedure p = {.tenant_id = tenant_id,
+                         .code = code,
+                         .name = name,
+                         .department_id = department_id,
+                         .kind = PROCEDURE_INCIDENT,
+                         .active = 1,
+                         .workflow_id = test_db_workflow_id(db->core, tenant_id, "incident")};
+    error err;
+    error_clear(&err);
+    if (admin_procedure_upsert(db->core, &p, NULL, &err) != 0) {
+        fprintf(stderr, "test_db: procedure %s: %s\n", code, err.detail);
+        return -1;
+    }
+    return 0;
+}
+
+int test_town_open(test_town *tt, const char *name)
+{
+    memset(tt, 0, sizeof *tt);
+    arena_init(&tt->a, 0);
+    if (test_db_open(&tt->db, name, NULL) != 0)
+        return -1;
+    return test_db_add_tenant(&tt->db, &tt->tenant_id);
+}
+
+int test_town_read(test_town *tt)
+{
+    tt->cat = catalogue_acquire(tt->db.core);
+    tt->t = catalogue_tenant_by_id(tt->cat, tt->tenant_id);
+    if (!tt->t) {
+        fprintf(stderr, "test_db: the collectivité is not in the catalogue\n");
+        return -1;
+    }
+    return 0;
+}
+
+void test_town_close(test_town *tt)
+{
+    if (tt->cat)
+        catalogue_release(tt->db.core, tt->cat);
+    tt->cat = NULL;
+    tt->t = NULL;
+    arena_free(&tt->a);
+    test_db_close(&tt->db);
 }

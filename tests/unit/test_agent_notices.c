@@ -41,28 +41,15 @@ static void add_department(fixture *f, const char *code, const char *name)
     store_department d = {.tenant_id = f->tenant_id, .code = code, .name = name};
     int64_t id = 0;
     assert_int_equal(admin_department_upsert(f->db.core, &d, &id, &err), 0);
-    store_procedure p = {.tenant_id = f->tenant_id,
-                         .code = code,
-                         .name = name,
-                         .department_id = id,
-                         .kind = PROCEDURE_INCIDENT,
-                         .active = 1,
-                         .workflow_id = test_db_workflow_id(f->db.core, f->tenant_id, "incident")};
-    assert_int_equal(admin_procedure_upsert(f->db.core, &p, NULL, &err), 0);
+    assert_int_equal(test_db_add_incident(&f->db, f->tenant_id, code, name, id), 0);
 }
 
 static int setup(void **state)
 {
     fixture *f = calloc(1, sizeof *f);
     assert_int_equal(test_db_open(&f->db, "agent-notices", NULL), 0);
-    error err;
     arena_init(&f->a, 0);
-    store_tenant t = {.slug = "ville-test",
-                      .name = "Ville Test",
-                      .hosts = "ville-test.fr",
-                      .timezone = "Europe/Paris",
-                      .contact = "mairie"};
-    assert_int_equal(admin_tenant_upsert(f->db.core, &t, &f->tenant_id, &err), 0);
+    assert_int_equal(test_db_add_tenant(&f->db, &f->tenant_id), 0);
     add_department(f, "urbanisme", "Urbanisme");
     add_department(f, "voirie", "Voirie");
     const char *urba = "urbanisme", *voirie = "voirie";

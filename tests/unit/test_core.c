@@ -52,9 +52,7 @@ static int setup(void **state)
     fixture *f = calloc(1, sizeof *f);
     assert_int_equal(test_db_open(&f->db, "core", NULL), 0);
     error err;
-    store_tenant t = {.slug = "ville-test", .name = "Ville Test", .hosts = "ville-test.fr",
-                      .timezone = "Europe/Paris", .contact = "mairie"};
-    assert_int_equal(admin_tenant_upsert(f->db.core, &t, &f->tenant_id, &err), 0);
+    assert_int_equal(test_db_add_tenant(&f->db, &f->tenant_id), 0);
     store_department d = {.tenant_id = f->tenant_id, .code = "voirie", .name = "Voirie"};
     int64_t dep_id = 0;
     assert_int_equal(admin_department_upsert(f->db.core, &d, &dep_id, &err), 0);

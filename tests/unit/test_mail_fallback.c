@@ -14,7 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/admin.h"
 #include "core/catalogue.h"
 #include "core/core.h"
 #include "core/mail_fallback.h"
@@ -46,13 +45,7 @@ static void test_decide(void **state)
                      MAIL_FALLBACK_NONE);
 }
 
-typedef struct fixture {
-    test_db db;
-    int64_t tenant_id;
-    arena a;
-    const catalogue *cat;
-    const cat_tenant *t;
-} fixture;
+typedef test_town fixture;
 
 /* Gives the collectivité an SMS gateway: the fallback may then go by SMS. */
 static void sms_on(fixture *f)
@@ -68,25 +61,9 @@ static void sms_on(fixture *f)
 static int setup(void **state)
 {
     fixture *f = calloc(1, sizeof *f);
-    assert_int_equal(test_db_open(&f->db, "mail-fallback", NULL), 0);
-    error err;
-    arena_init(&f->a, 0);
-    store_tenant t = {.slug = "ville-test",
-                      .name = "Ville Test",
-                      .hosts = "ville-test.fr",
-                      .timezone = "Europe/Paris",
-                      .contact = "mairie"};
-    assert_int_equal(admin_tenant_upsert(f->db.core, &t, &f->tenant_id, &err), 0);
-    store_procedure p = {.tenant_id = f->tenant_id,
-                         .code = "voirie",
-                         .name = "Voirie",
-                         .kind = PROCEDURE_INCIDENT,
-                         .active = 1,
-                         .workflow_id = test_db_workflow_id(f->db.core, f->tenant_id, "incident")};
-    assert_int_equal(admin_procedure_upsert(f->db.core, &p, NULL, &err), 0);
-    f->cat = catalogue_acquire(f->db.core);
-    f->t = catalogue_tenant_by_slug(f->cat, "ville-test");
-    assert_non_null(f->t);
+    assert_int_equal(test_town_open(f, "mail-fallback"), 0);
+    assert_int_equal(test_db_add_incident(&f->db, f->tenant_id, "voirie", "Voirie", 0), 0);
+    assert_int_equal(test_town_read(f), 0);
     *state = f;
     return 0;
 }
@@ -94,9 +71,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     fixture *f = *state;
-    catalogue_release(f->db.core, f->cat);
-    arena_free(&f->a);
-    test_db_close(&f->db);
+    test_town_close(f);
     free(f);
     return 0;
 }

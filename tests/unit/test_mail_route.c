@@ -23,26 +23,13 @@
 #include "store/store.h"
 #include "test_db.h"
 
-typedef struct fixture {
-    test_db db;
-    arena a;
-    int64_t tenant_id;
-    const catalogue *cat;
-    const cat_tenant *t;
-} fixture;
+typedef test_town fixture;
 
 static int setup(void **state)
 {
     fixture *f = calloc(1, sizeof *f);
-    assert_int_equal(test_db_open(&f->db, "mailroute", NULL), 0);
-    arena_init(&f->a, 0);
+    assert_int_equal(test_town_open(f, "mailroute"), 0);
     error err;
-    store_tenant t = {.slug = "ville-test",
-                      .name = "Ville Test",
-                      .hosts = "ville-test.fr",
-                      .timezone = "Europe/Paris",
-                      .contact = "mairie"};
-    assert_int_equal(admin_tenant_upsert(f->db.core, &t, &f->tenant_id, &err), 0);
     store_procedure p = {.tenant_id = f->tenant_id,
                          .code = MAIL_IN_PROCEDURE,
                          .name = "Question générale",
@@ -50,9 +37,7 @@ static int setup(void **state)
                          .kind = PROCEDURE_DEMARCHE,
                          .active = 1};
     assert_int_equal(admin_procedure_upsert(f->db.core, &p, NULL, &err), 0);
-    f->cat = catalogue_acquire(f->db.core);
-    f->t = catalogue_tenant_by_slug(f->cat, "ville-test");
-    assert_non_null(f->t);
+    assert_int_equal(test_town_read(f), 0);
     *state = f;
     return 0;
 }
@@ -60,9 +45,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     fixture *f = *state;
-    catalogue_release(f->db.core, f->cat);
-    arena_free(&f->a);
-    test_db_close(&f->db);
+    test_town_close(f);
     free(f);
     return 0;
 }

@@ -62,12 +62,7 @@ static int setup(void **state)
     assert_int_equal(test_db_open(&f->db, "wftimeout", NULL), 0);
     error err;
     arena_init(&f->a, 0);
-    store_tenant t = {.slug = "ville-test",
-                      .name = "Ville Test",
-                      .hosts = "ville-test.fr",
-                      .timezone = "Europe/Paris",
-                      .contact = "mairie"};
-    assert_int_equal(admin_tenant_upsert(f->db.core, &t, &f->tenant_id, &err), 0);
+    assert_int_equal(test_db_add_tenant(&f->db, &f->tenant_id), 0);
     int64_t urba = 0;
     store_department d = {.tenant_id = f->tenant_id, .code = "urbanisme", .name = "Urbanisme"};
     assert_int_equal(admin_department_upsert(f->db.core, &d, &urba, &err), 0);

@@ -143,64 +143,57 @@ static void agent_error(bo_page *p, const error *e)
     bo_page_error_key(p, strcmp(fld, "department") == 0 ? "departments" : fld, key);
 }
 
-/* The list again with the creation form, its error and what was typed. */
-static void agents_refused(http_req *rq, const store_agent *a, const form *f, const error *e)
+static void agents_check(bo_page *p, bo_admin_write *st)
 {
-    bo_page p;
-    if (bo_page_start(&p, rq, a) != 0)
-        return;
-    int busy = web_busy(rq, e);
-    if (!busy && e->code != ERR_INVALID_ARG && e->code != ERR_CONFLICT) {
-        bo_page_fail(&p, e);
-        return;
-    }
-    bo_admin_tabs(&p, TAB);
-    if (busy)
-        bo_page_error_key(&p, "password", "errors.busy_form");
-    else
-        agent_error(&p, e);
-    bo_page_value(&p, "email", bo_admin_field(f, "email"));
-    bo_page_value(&p, "name", bo_admin_field(f, "name"));
-    const char *codes[MAX_DEPT_CODES];
-    size_t n = form_departments(f, codes);
-    agents_render(&p, busy ? 503 : 400, bo_admin_field(f, "role"), codes, n);
+    agent_role role;
+    if (agent_role_parse(bo_admin_field(&st->f, "role"), &role) != 0)
+        bo_page_error_key(p, "role", "admin.agents.error_role");
 }
 
-static void agents_created(http_req *rq)
+static int agents_apply(bo_page *p, bo_admin_write *st, http_wait *w, error *e)
 {
-    bo_admin_write *st = bo_admin_write_of(rq);
-    const http_wait *w = http_wait_result(rq);
-    if (w->rc == 0) {
-        bo_admin_done(rq, TAB, "agent_created");
-        return;
-    }
-    agents_refused(rq, &st->agent, &st->f, &w->err);
+    http_req *rq = p->rq;
+    const char *codes[MAX_DEPT_CODES];
+    size_t n = form_departments(&st->f, codes);
+    agent_role role = AGENT_ROLE_AGENT;
+    /* Known: agents_check let no other through. */
+    (void)agent_role_parse(bo_admin_field(&st->f, "role"), &role);
+    return agent_create_as(rq->core, &st->who, bo_admin_tenant(rq), bo_admin_field(&st->f, "email"),
+                           bo_admin_field(&st->f, "name"), role, codes, n,
+                           bo_admin_field(&st->f, "password"), &st->id, http_wait_done, w, e);
 }
+
+/* A field's error, or a server too busy to hash the password now (503, the form kept). */
+static int agents_refused(const error *e)
+{
+    return e->code == ERR_INVALID_ARG || e->code == ERR_CONFLICT || e->code == ERR_UNAVAILABLE;
+}
+
+/* The list again with the creation form, its error and what was typed. */
+static void agents_render_refused(bo_page *p, bo_admin_write *st, const http_wait *w)
+{
+    int busy = w && web_busy(p->rq, &w->err);
+    if (busy)
+        bo_page_error_key(p, "password", "errors.busy_form");
+    else if (w)
+        agent_error(p, &w->err);
+    bo_page_value(p, "email", bo_admin_field(&st->f, "email"));
+    bo_page_value(p, "name", bo_admin_field(&st->f, "name"));
+    const char *codes[MAX_DEPT_CODES];
+    size_t n = form_departments(&st->f, codes);
+    agents_render(p, busy ? 503 : 400, bo_admin_field(&st->f, "role"), codes, n);
+}
+
+static const bo_admin_cycle agents_cycle = {.tab = TAB,
+                                            .done = "agent_created",
+                                            .check = agents_check,
+                                            .apply = agents_apply,
+                                            .refused = agents_refused,
+                                            .render = agents_render_refused};
 
 static void agents_post(http_req *rq)
 {
-    store_agent a;
-    form f;
-    if (bo_admin_form(rq, &a, &f) != 0)
-        return;
-    const char *codes[MAX_DEPT_CODES];
-    size_t n = form_departments(&f, codes);
-    agent_role role;
-    error e;
-    if (agent_role_parse(bo_admin_field(&f, "role"), &role) != 0) {
-        error_set(&e, ERR_INVALID_ARG, "role", "unknown role");
-        agents_refused(rq, &a, &f, &e);
-        return;
-    }
-    bo_admin_write *st = bo_admin_write_new(rq, &a, &f, 0);
-    if (!st)
-        return;
-    error_clear(&e);
-    http_wait *w = http_wait_begin(rq, agents_created);
-    int rc = agent_create_as(rq->core, &st->who, bo_admin_tenant(rq), bo_admin_field(&f, "email"),
-                             bo_admin_field(&f, "name"), role, codes, n,
-                             bo_admin_field(&f, "password"), &st->id, http_wait_done, w, &e);
-    http_wait_started(w, rc, &e);
+    bo_admin_cycle_run(rq, &agents_cycle);
 }
 
 /* ---- one agent ---- */

@@ -172,6 +172,65 @@ bo_admin_write *bo_admin_write_of(http_req *rq)
     return rq->user;
 }
 
+/* The continuation of every cycle: its write is durable, or failed. */
+static void cycle_written(http_req *rq)
+{
+    bo_admin_write *st = bo_admin_write_of(rq);
+    const bo_admin_cycle *c = st->cycle;
+    const http_wait *w = http_wait_result(rq);
+    if (w->rc == 0 && c->done) {
+        bo_admin_done(rq, c->tab, c->done);
+        return;
+    }
+    if (w->rc != 0 && !(c->refused && c->refused(&w->err))) {
+        if (w->err.code == ERR_NOT_FOUND)
+            bo_not_found(rq);
+        else
+            web_write_error(rq, &w->err);
+        return;
+    }
+    bo_page p;
+    if (bo_page_start(&p, rq, &st->agent) != 0)
+        return;
+    bo_admin_tabs(&p, c->tab);
+    c->render(&p, st, w);
+}
+
+void bo_admin_cycle_run(http_req *rq, const bo_admin_cycle *c)
+{
+    store_agent a;
+    form f;
+    if (bo_admin_form(rq, &a, &f) != 0)
+        return;
+    int64_t id = 0;
+    if (c->takes_id && !(id = bo_admin_id(rq->params[0]))) {
+        bo_not_found(rq);
+        return;
+    }
+    bo_admin_write *st = bo_admin_write_new(rq, &a, &f, c->page_size);
+    if (!st)
+        return;
+    st->id = id;
+    st->cycle = c;
+    bo_page p;
+    if (bo_page_start(&p, rq, &st->agent) != 0)
+        return;
+    if (c->check) {
+        c->check(&p, st);
+        if (bo_page_has_errors(&p)) {
+            bo_admin_tabs(&p, c->tab);
+            c->render(&p, st, NULL);
+            return;
+        }
+    }
+    error e;
+    error_clear(&e);
+    http_wait *w = http_wait_begin(rq, cycle_written);
+    int rc = c->apply(&p, st, w, &e);
+    bo_page_discard(&p);
+    http_wait_started(w, rc, &e);
+}
+
 /* ---- /agent/admin: the overview ---- */
 
 static void overview_get(http_req *rq)

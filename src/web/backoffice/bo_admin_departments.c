@@ -52,64 +52,54 @@ static void departments_get(http_req *rq)
     departments_render(&p, 200);
 }
 
-/* The form again, with the error e names and what was typed. */
-static void departments_refused(http_req *rq, const store_agent *a, const form *f, const error *e)
+static void departments_check(bo_page *p, bo_admin_write *st)
 {
-    bo_page p;
-    if (bo_page_start(&p, rq, a) != 0)
-        return;
-    if (e->code != ERR_INVALID_ARG) {
-        bo_page_fail(&p, e);
-        return;
-    }
-    bo_admin_tabs(&p, TAB);
-    static const char *const known[] = {"code", "name", "email", NULL};
-    const char *fld = bo_admin_error_field(e, known, "code");
-    bo_page_error_key(&p, fld, arena_printf(rq->arena, "admin.departments.error_%s", fld));
-    if (form_get(f, "editing"))
-        bo_page_set(&p, "editing", json_true());
-    bo_page_value(&p, "code", bo_admin_field(f, "code"));
-    bo_page_value(&p, "name", bo_admin_field(f, "name"));
-    bo_page_value(&p, "email", bo_admin_field(f, "email"));
-    departments_render(&p, 400);
+    const char *email = bo_admin_field(&st->f, "email");
+    if (*email && (!strchr(email, '@') || strlen(email) > 254))
+        bo_page_error_key(p, "email", "admin.departments.error_email");
 }
 
-static void departments_saved(http_req *rq)
+static int departments_apply(bo_page *p, bo_admin_write *st, http_wait *w, error *e)
 {
-    bo_admin_write *st = bo_admin_write_of(rq);
-    const http_wait *w = http_wait_result(rq);
-    if (w->rc == 0) {
-        bo_admin_done(rq, TAB, "department");
-        return;
-    }
-    departments_refused(rq, &st->agent, &st->f, &w->err);
+    const char *email = bo_admin_field(&st->f, "email");
+    store_department d = {.tenant_id = bo_admin_tenant(p->rq),
+                          .code = bo_admin_field(&st->f, "code"),
+                          .name = bo_admin_field(&st->f, "name"),
+                          .email = *email ? email : NULL};
+    return admin_department_upsert_as(p->rq->core, &st->who, &d, &st->id, http_wait_done, w, e);
 }
+
+static int invalid(const error *e)
+{
+    return e->code == ERR_INVALID_ARG;
+}
+
+/* The form again, with the error core named (w) or the check's, and what was typed. */
+static void departments_refused(bo_page *p, bo_admin_write *st, const http_wait *w)
+{
+    if (w) {
+        static const char *const known[] = {"code", "name", "email", NULL};
+        const char *fld = bo_admin_error_field(&w->err, known, "code");
+        bo_page_error_key(p, fld, arena_printf(p->rq->arena, "admin.departments.error_%s", fld));
+    }
+    if (form_get(&st->f, "editing"))
+        bo_page_set(p, "editing", json_true());
+    bo_page_value(p, "code", bo_admin_field(&st->f, "code"));
+    bo_page_value(p, "name", bo_admin_field(&st->f, "name"));
+    bo_page_value(p, "email", bo_admin_field(&st->f, "email"));
+    departments_render(p, 400);
+}
+
+static const bo_admin_cycle departments_cycle = {.tab = TAB,
+                                                 .done = "department",
+                                                 .check = departments_check,
+                                                 .apply = departments_apply,
+                                                 .refused = invalid,
+                                                 .render = departments_refused};
 
 static void departments_post(http_req *rq)
 {
-    store_agent a;
-    form f;
-    if (bo_admin_form(rq, &a, &f) != 0)
-        return;
-    const char *code = bo_admin_field(&f, "code"), *name = bo_admin_field(&f, "name"),
-               *email = bo_admin_field(&f, "email");
-    error e;
-    if (*email && (!strchr(email, '@') || strlen(email) > 254)) {
-        error_set(&e, ERR_INVALID_ARG, "email", "not an e-mail address");
-        departments_refused(rq, &a, &f, &e);
-        return;
-    }
-    bo_admin_write *st = bo_admin_write_new(rq, &a, &f, 0);
-    if (!st)
-        return;
-    store_department d = {.tenant_id = bo_admin_tenant(rq),
-                          .code = code,
-                          .name = name,
-                          .email = *email ? email : NULL};
-    error_clear(&e);
-    http_wait *w = http_wait_begin(rq, departments_saved);
-    int rc = admin_department_upsert_as(rq->core, &st->who, &d, &st->id, http_wait_done, w, &e);
-    http_wait_started(w, rc, &e);
+    bo_admin_cycle_run(rq, &departments_cycle);
 }
 
 const http_route bo_admin_department_routes[] = {

@@ -66,103 +66,76 @@ static void apikeys_get(http_req *rq)
 /* The key in clear while its row commits: shown once it is durable, never otherwise. */
 typedef struct key_state {
     char key[APIKEY_LEN];
+    apikey_scope scope;
 } key_state;
 
-static void apikey_created(http_req *rq)
+static void apikey_check(bo_page *p, bo_admin_write *st)
 {
-    bo_admin_write *st = bo_admin_write_of(rq);
     key_state *ks = st->page;
-    const http_wait *w = http_wait_result(rq);
-    bo_page p;
-    if (bo_page_start(&p, rq, &st->agent) != 0)
-        return;
-    bo_admin_tabs(&p, TAB);
     const char *name = bo_admin_field(&st->f, "name");
-    if (w->rc != 0) {
-        if (w->err.code != ERR_INVALID_ARG) {
-            bo_page_fail(&p, &w->err);
-            return;
-        }
-        bo_page_error_key(&p, "name", "admin.apikeys.error_name");
-        bo_page_value(&p, "name", name);
-        apikeys_render(&p, 400, bo_admin_field(&st->f, "scope"));
+    if (!*name || strlen(name) > 100 || utf8_has_control(name, strlen(name)))
+        bo_page_error_key(p, "name", "admin.apikeys.error_name");
+    if (apikey_scope_parse(bo_admin_field(&st->f, "scope"), &ks->scope) != 0)
+        bo_page_error_key(p, "scope", "admin.apikeys.error_scope");
+}
+
+static int create_apply(bo_page *p, bo_admin_write *st, http_wait *w, error *e)
+{
+    http_req *rq = p->rq;
+    key_state *ks = st->page;
+    return apikey_create_as(rq->core, &st->who, bo_admin_tenant(rq), bo_admin_field(&st->f, "name"),
+                            ks->scope, ks->key, &st->id, http_wait_done, w, e);
+}
+
+static int invalid(const error *e)
+{
+    return e->code == ERR_INVALID_ARG;
+}
+
+/* The key created, or the form again with its errors. */
+static void apikey_render(bo_page *p, bo_admin_write *st, const http_wait *w)
+{
+    key_state *ks = st->page;
+    const char *name = bo_admin_field(&st->f, "name");
+    if (!w || w->rc != 0) {
+        if (w)
+            bo_page_error_key(p, "name", "admin.apikeys.error_name");
+        bo_page_value(p, "name", name);
+        apikeys_render(p, 400, bo_admin_field(&st->f, "scope"));
         return;
     }
     /* Shown once, on this answer only: only its hash is stored. */
     json_t *created = json_object();
     present_set_str(created, "key", ks->key);
     present_set_str(created, "name", name);
-    bo_page_set(&p, "created_key", created);
-    apikeys_render(&p, 200, "open311");
+    bo_page_set(p, "created_key", created);
+    apikeys_render(p, 200, "open311");
 }
+
+static const bo_admin_cycle create_cycle = {.tab = TAB,
+                                            .page_size = sizeof(key_state),
+                                            .check = apikey_check,
+                                            .apply = create_apply,
+                                            .refused = invalid,
+                                            .render = apikey_render};
 
 static void apikeys_post(http_req *rq)
 {
-    store_agent a;
-    form f;
-    if (bo_admin_form(rq, &a, &f) != 0)
-        return;
-    const char *name = bo_admin_field(&f, "name"), *scope_s = bo_admin_field(&f, "scope");
-    apikey_scope scope;
-    int bad_name = !*name || strlen(name) > 100 || utf8_has_control(name, strlen(name));
-    int bad_scope = apikey_scope_parse(scope_s, &scope) != 0;
-    if (bad_name || bad_scope) {
-        bo_page p;
-        if (bo_page_start(&p, rq, &a) != 0)
-            return;
-        bo_admin_tabs(&p, TAB);
-        if (bad_name)
-            bo_page_error_key(&p, "name", "admin.apikeys.error_name");
-        if (bad_scope)
-            bo_page_error_key(&p, "scope", "admin.apikeys.error_scope");
-        bo_page_value(&p, "name", name);
-        apikeys_render(&p, 400, scope_s);
-        return;
-    }
-    bo_admin_write *st = bo_admin_write_new(rq, &a, &f, sizeof(key_state));
-    if (!st)
-        return;
-    key_state *ks = st->page;
-    error e;
-    error_clear(&e);
-    http_wait *w = http_wait_begin(rq, apikey_created);
-    int rc = apikey_create_as(rq->core, &st->who, bo_admin_tenant(rq), name, scope, ks->key,
-                              &st->id, http_wait_done, w, &e);
-    http_wait_started(w, rc, &e);
+    bo_admin_cycle_run(rq, &create_cycle);
 }
 
-static void apikey_revoked(http_req *rq)
+static int revoke_apply(bo_page *p, bo_admin_write *st, http_wait *w, error *e)
 {
-    const http_wait *w = http_wait_result(rq);
-    if (w->rc == 0) {
-        bo_admin_done(rq, TAB, "key_revoked");
-        return;
-    }
-    if (w->err.code == ERR_NOT_FOUND)
-        bo_not_found(rq);
-    else
-        web_write_error(rq, &w->err);
+    http_req *rq = p->rq;
+    return apikey_revoke_as(rq->core, &st->who, bo_admin_tenant(rq), st->id, http_wait_done, w, e);
 }
+
+static const bo_admin_cycle revoke_cycle = {
+    .tab = TAB, .done = "key_revoked", .takes_id = 1, .apply = revoke_apply};
 
 static void apikey_revoke_post(http_req *rq)
 {
-    store_agent a;
-    form f;
-    if (bo_admin_form(rq, &a, &f) != 0)
-        return;
-    int64_t id = bo_admin_id(rq->params[0]);
-    if (!id) {
-        bo_not_found(rq);
-        return;
-    }
-    bo_admin_write *st = bo_admin_write_new(rq, &a, &f, 0);
-    if (!st)
-        return;
-    error e;
-    error_clear(&e);
-    http_wait *w = http_wait_begin(rq, apikey_revoked);
-    int rc = apikey_revoke_as(rq->core, &st->who, bo_admin_tenant(rq), id, http_wait_done, w, &e);
-    http_wait_started(w, rc, &e);
+    bo_admin_cycle_run(rq, &revoke_cycle);
 }
 
 const http_route bo_admin_key_routes[] = {

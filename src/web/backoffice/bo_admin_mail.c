@@ -117,59 +117,78 @@ static void input_of_form(const form *f, mail_settings_input *in)
     in->reply_domain = bo_admin_field(f, "reply_domain");
 }
 
-static void saved(http_req *rq)
+static void settings_check(bo_page *p, bo_admin_write *st)
 {
-    const http_wait *w = http_wait_result(rq);
-    if (w->rc == 0)
-        bo_admin_done(rq, TAB, "mail_saved");
-    else
-        web_write_error(rq, &w->err);
+    mail_settings_input in;
+    input_of_form(&st->f, &in);
+    mail_settings_problem pbs[MAIL_SETTINGS_PROBLEMS_MAX];
+    size_t n = mail_settings_check(&in, pbs, MAIL_SETTINGS_PROBLEMS_MAX);
+    for (size_t i = 0; i < n && i < MAIL_SETTINGS_PROBLEMS_MAX; i++)
+        problem_error(p, &pbs[i]);
 }
+
+static int settings_apply(bo_page *p, bo_admin_write *st, http_wait *w, error *e)
+{
+    mail_settings_input in;
+    input_of_form(&st->f, &in);
+    return mail_settings_set_as(p->rq->core, &st->who, bo_admin_tenant(p->rq), &in, http_wait_done,
+                                w, e);
+}
+
+/* Only a refused check renders the page again (w NULL): every write error is an error page. */
+static void settings_render(bo_page *p, bo_admin_write *st, const http_wait *w)
+{
+    (void)w;
+    mail_render_page(p, 400, &st->f, NULL);
+}
+
+static const bo_admin_cycle settings_cycle = {.tab = TAB,
+                                              .done = "mail_saved",
+                                              .check = settings_check,
+                                              .apply = settings_apply,
+                                              .render = settings_render};
 
 static void settings_post(http_req *rq)
 {
-    store_agent a;
-    form f;
-    if (bo_admin_form(rq, &a, &f) != 0)
-        return;
-    mail_settings_input in;
-    input_of_form(&f, &in);
-    mail_settings_problem pbs[MAIL_SETTINGS_PROBLEMS_MAX];
-    size_t n = mail_settings_check(&in, pbs, MAIL_SETTINGS_PROBLEMS_MAX);
-    if (n > 0) {
-        bo_page p;
-        if (bo_page_start(&p, rq, &a) != 0)
-            return;
-        bo_admin_tabs(&p, TAB);
-        for (size_t i = 0; i < n && i < MAIL_SETTINGS_PROBLEMS_MAX; i++)
-            problem_error(&p, &pbs[i]);
-        mail_render_page(&p, 400, &f, NULL);
-        return;
-    }
-    bo_admin_write *st = bo_admin_write_new(rq, &a, &f, 0);
-    if (!st)
-        return;
-    input_of_form(&st->f, &in);
-    error e;
-    error_clear(&e);
-    http_wait *w = http_wait_begin(rq, saved);
-    int rc =
-        mail_settings_set_as(rq->core, &st->who, bo_admin_tenant(rq), &in, http_wait_done, w, &e);
-    http_wait_started(w, rc, &e);
+    bo_admin_cycle_run(rq, &settings_cycle);
 }
 
 /* ---- the test message ---- */
 
-/* After the relay's answer: the page with it. */
-static void tested(http_req *rq)
+static void test_check(bo_page *p, bo_admin_write *st)
 {
-    bo_admin_write *st = bo_admin_write_of(rq);
-    const http_wait *w = http_wait_result(rq);
-    bo_page p;
-    if (bo_page_start(&p, rq, &st->agent) != 0)
-        return;
-    bo_admin_tabs(&p, TAB);
     const char *to = bo_admin_field(&st->f, "test_to");
+    if (!*to || strlen(to) > MAIL_SETTINGS_ADDR_MAX || !outbox_email_ok(to))
+        bo_page_error_key(p, "test_to", "admin.mail.error_test_to");
+}
+
+static int test_apply(bo_page *p, bo_admin_write *st, http_wait *w, error *e)
+{
+    http_req *rq = p->rq;
+    /* The message's words in the admin's language, with the collectivité's name. */
+    const char *name = rq->host_tenant ? rq->host_tenant->rec.name : "";
+    char text[1024];
+    present_fill(text, sizeof text, bo_page_str(p, "admin.mail.test_body"), "name", name);
+    const char *subject = arena_strdup(rq->arena, bo_page_str(p, "admin.mail.test_subject"));
+    return mail_test_send(rq->core, bo_admin_tenant(rq), bo_admin_field(&st->f, "test_to"), subject,
+                          text, st->page, MAIL_TEST_ANSWER_MAX, http_wait_done, w, e);
+}
+
+/* Whatever the relay answered, the page shows it. */
+static int any_answer(const error *e)
+{
+    (void)e;
+    return 1;
+}
+
+/* After the relay's answer: the page with it; or the address refused. */
+static void test_render(bo_page *p, bo_admin_write *st, const http_wait *w)
+{
+    const char *to = bo_admin_field(&st->f, "test_to");
+    if (!w) {
+        mail_render_page(p, 400, NULL, to);
+        return;
+    }
     json_t *o = json_object();
     json_object_set_new(o, "ok", json_boolean(w->rc == 0));
     if (w->rc != 0 && w->err.code == ERR_NOT_FOUND) {
@@ -178,44 +197,20 @@ static void tested(http_req *rq)
         present_set_str(o, "to", to);
         present_set_str(o, "answer", w->rc == 0 ? (const char *)st->page : w->err.detail);
     }
-    bo_page_set(&p, "test_result", o);
-    mail_render_page(&p, 200, NULL, to);
+    bo_page_set(p, "test_result", o);
+    mail_render_page(p, 200, NULL, to);
 }
+
+static const bo_admin_cycle test_cycle = {.tab = TAB,
+                                          .page_size = MAIL_TEST_ANSWER_MAX,
+                                          .check = test_check,
+                                          .apply = test_apply,
+                                          .refused = any_answer,
+                                          .render = test_render};
 
 static void test_post(http_req *rq)
 {
-    store_agent a;
-    form f;
-    if (bo_admin_form(rq, &a, &f) != 0)
-        return;
-    const char *to = bo_admin_field(&f, "test_to");
-    if (!*to || strlen(to) > MAIL_SETTINGS_ADDR_MAX || !outbox_email_ok(to)) {
-        bo_page p;
-        if (bo_page_start(&p, rq, &a) != 0)
-            return;
-        bo_admin_tabs(&p, TAB);
-        bo_page_error_key(&p, "test_to", "admin.mail.error_test_to");
-        mail_render_page(&p, 400, NULL, to);
-        return;
-    }
-    bo_admin_write *st = bo_admin_write_new(rq, &a, &f, MAIL_TEST_ANSWER_MAX);
-    if (!st)
-        return;
-    bo_page p;
-    /* The message's words in the admin's language, with the collectivité's name. */
-    if (bo_page_start(&p, rq, &a) != 0)
-        return;
-    const char *name = rq->host_tenant ? rq->host_tenant->rec.name : "";
-    char text[1024];
-    present_fill(text, sizeof text, bo_page_str(&p, "admin.mail.test_body"), "name", name);
-    const char *subject = arena_strdup(rq->arena, bo_page_str(&p, "admin.mail.test_subject"));
-    bo_page_discard(&p);
-    error e;
-    error_clear(&e);
-    http_wait *w = http_wait_begin(rq, tested);
-    int rc = mail_test_send(rq->core, bo_admin_tenant(rq), bo_admin_field(&st->f, "test_to"),
-                            subject, text, st->page, MAIL_TEST_ANSWER_MAX, http_wait_done, w, &e);
-    http_wait_started(w, rc, &e);
+    bo_admin_cycle_run(rq, &test_cycle);
 }
 
 const http_route bo_admin_mail_routes[] = {

@@ -83,57 +83,44 @@ static void mail_in_get(http_req *rq)
     mail_in_render(&p, 200, "");
 }
 
-/* After a write: back to the page with its notice, or the error. */
-static void written(http_req *rq, const char *done)
+static int held_delete(bo_page *p, bo_admin_write *st, http_wait *w, error *e)
 {
-    const http_wait *w = http_wait_result(rq);
-    if (w->rc == 0) {
-        bo_admin_done(rq, TAB, done);
-        return;
-    }
-    if (w->err.code == ERR_NOT_FOUND)
-        bo_not_found(rq);
-    else
-        web_write_error(rq, &w->err);
+    return mail_held_delete_as(p->rq->core, &st->who, bo_admin_tenant(p->rq), st->id,
+                               http_wait_done, w, e);
 }
 
-static void held_deleted(http_req *rq)
-{
-    written(rq, "mail_deleted");
-}
+static const bo_admin_cycle held_delete_cycle = {
+    .tab = TAB, .done = "mail_deleted", .takes_id = 1, .apply = held_delete};
 
 static void held_delete_post(http_req *rq)
 {
-    store_agent a;
-    form f;
-    if (bo_admin_form(rq, &a, &f) != 0)
-        return;
-    int64_t id = bo_admin_id(rq->params[0]);
-    if (!id) {
-        bo_not_found(rq);
-        return;
-    }
-    bo_admin_write *st = bo_admin_write_new(rq, &a, &f, 0);
-    if (!st)
-        return;
-    error e;
-    error_clear(&e);
-    http_wait *w = http_wait_begin(rq, held_deleted);
-    int rc =
-        mail_held_delete_as(rq->core, &st->who, bo_admin_tenant(rq), id, http_wait_done, w, &e);
-    http_wait_started(w, rc, &e);
+    bo_admin_cycle_run(rq, &held_delete_cycle);
 }
 
-/* A held message being accepted: what it became, kept across the two writes. */
+/* A held message being accepted: what it became, kept across the two writes. Two writes in
+ * a row are not one form cycle (bo_admin_cycle_run): this POST runs its own. */
 typedef struct held_accept {
     int64_t id;
     mail_in m; /* points into the held message, in rq->arena */
     mail_in_result r;
 } held_accept;
 
+/* A write of the accept failed: the held message is not there any more, or an error. */
+static void accept_failed(http_req *rq, const error *e)
+{
+    if (e->code == ERR_NOT_FOUND)
+        bo_not_found(rq);
+    else
+        web_write_error(rq, e);
+}
+
 static void held_accepted(http_req *rq)
 {
-    written(rq, "mail_accepted");
+    const http_wait *w = http_wait_result(rq);
+    if (w->rc == 0)
+        bo_admin_done(rq, TAB, "mail_accepted");
+    else
+        accept_failed(rq, &w->err);
 }
 
 /* Handled first, deleted after: a failure between the two leaves it held, never lost. */
@@ -142,7 +129,7 @@ static void held_routed(http_req *rq)
     bo_admin_write *st = bo_admin_write_of(rq);
     const http_wait *w = http_wait_result(rq);
     if (w->rc != 0) {
-        web_write_error(rq, &w->err);
+        accept_failed(rq, &w->err);
         return;
     }
     const held_accept *ha = st->page;
@@ -177,10 +164,7 @@ static void held_accept_post(http_req *rq)
     store_mail_held held;
     mail_in_config cfg = {.accept_spam = 1};
     if (mail_held_get(rq->core, t->rec.id, id, rq->arena, &held, &e) != 0) {
-        if (e.code == ERR_NOT_FOUND)
-            bo_not_found(rq);
-        else
-            web_write_error(rq, &e);
+        accept_failed(rq, &e);
         return;
     }
     if (mail_in_parse(held.message, held.message_len, &cfg, rq->arena, &ha->m, &e) != 0) {
@@ -196,75 +180,69 @@ static void held_accept_post(http_req *rq)
         http_wait_started(w, rc, &e);
 }
 
-static void address_written(http_req *rq)
+/* The form's own mistakes, shown beside their field (address_render); the others are errors. */
+static const struct address_fault {
+    err_code code;
+    const char *arg, *field, *key;
+} address_faults[] = {
+    {ERR_INVALID_ARG, "address", "address", "admin.mail_in.error_address"},
+    {ERR_INVALID_ARG, "procedure", "procedure", "admin.mail_in.error_procedure"},
+    {ERR_CONFLICT, "address", "address", "admin.mail_in.error_taken"},
+    {ERR_CONFLICT, "count", "address", "admin.mail_in.error_count"},
+};
+
+static const struct address_fault *address_fault_of(const error *e)
 {
-    bo_admin_write *st = bo_admin_write_of(rq);
-    const http_wait *w = http_wait_result(rq);
-    /* The form's own mistakes come back beside their field; the others are errors. */
-    static const struct {
-        err_code code;
-        const char *arg, *field, *key;
-    } faults[] = {
-        {ERR_INVALID_ARG, "address", "address", "admin.mail_in.error_address"},
-        {ERR_INVALID_ARG, "procedure", "procedure", "admin.mail_in.error_procedure"},
-        {ERR_CONFLICT, "address", "address", "admin.mail_in.error_taken"},
-        {ERR_CONFLICT, "count", "address", "admin.mail_in.error_count"},
-    };
-    size_t k = 0;
-    while (w->rc != 0 && k < sizeof faults / sizeof faults[0] &&
-           (w->err.code != faults[k].code || strcmp(w->err.arg, faults[k].arg) != 0))
-        k++;
-    if (w->rc == 0 || k == sizeof faults / sizeof faults[0]) {
-        written(rq, "mail_address_saved");
-        return;
-    }
-    bo_page p;
-    if (bo_page_start(&p, rq, &st->agent) != 0)
-        return;
-    bo_admin_tabs(&p, TAB);
-    bo_page_error_key(&p, faults[k].field, faults[k].key);
-    bo_page_value(&p, "address", bo_admin_field(&st->f, "address"));
-    mail_in_render(&p, 400, bo_admin_field(&st->f, "procedure"));
+    for (size_t k = 0; k < sizeof address_faults / sizeof address_faults[0]; k++)
+        if (e->code == address_faults[k].code && strcmp(e->arg, address_faults[k].arg) == 0)
+            return &address_faults[k];
+    return NULL;
 }
+
+static int address_refused(const error *e)
+{
+    return address_fault_of(e) != NULL;
+}
+
+static void address_render(bo_page *p, bo_admin_write *st, const http_wait *w)
+{
+    const struct address_fault *f = address_fault_of(&w->err);
+    bo_page_error_key(p, f->field, f->key);
+    bo_page_value(p, "address", bo_admin_field(&st->f, "address"));
+    mail_in_render(p, 400, bo_admin_field(&st->f, "procedure"));
+}
+
+static int address_set(bo_page *p, bo_admin_write *st, http_wait *w, error *e)
+{
+    http_req *rq = p->rq;
+    return mail_contact_set_as(rq->core, &st->who, rq->host_tenant,
+                               bo_admin_field(&st->f, "address"),
+                               bo_admin_field(&st->f, "procedure"), http_wait_done, w, e);
+}
+
+static const bo_admin_cycle address_cycle = {.tab = TAB,
+                                             .done = "mail_address_saved",
+                                             .apply = address_set,
+                                             .refused = address_refused,
+                                             .render = address_render};
 
 static void address_post(http_req *rq)
 {
-    store_agent a;
-    form f;
-    if (bo_admin_form(rq, &a, &f) != 0)
-        return;
-    bo_admin_write *st = bo_admin_write_new(rq, &a, &f, 0);
-    if (!st)
-        return;
-    error e;
-    error_clear(&e);
-    http_wait *w = http_wait_begin(rq, address_written);
-    int rc =
-        mail_contact_set_as(rq->core, &st->who, rq->host_tenant, bo_admin_field(&st->f, "address"),
-                            bo_admin_field(&st->f, "procedure"), http_wait_done, w, &e);
-    http_wait_started(w, rc, &e);
+    bo_admin_cycle_run(rq, &address_cycle);
 }
 
-static void address_removed(http_req *rq)
+static int address_remove(bo_page *p, bo_admin_write *st, http_wait *w, error *e)
 {
-    written(rq, "mail_address_removed");
+    return mail_contact_delete_as(p->rq->core, &st->who, bo_admin_tenant(p->rq),
+                                  bo_admin_field(&st->f, "address"), http_wait_done, w, e);
 }
+
+static const bo_admin_cycle address_remove_cycle = {
+    .tab = TAB, .done = "mail_address_removed", .apply = address_remove};
 
 static void address_remove_post(http_req *rq)
 {
-    store_agent a;
-    form f;
-    if (bo_admin_form(rq, &a, &f) != 0)
-        return;
-    bo_admin_write *st = bo_admin_write_new(rq, &a, &f, 0);
-    if (!st)
-        return;
-    error e;
-    error_clear(&e);
-    http_wait *w = http_wait_begin(rq, address_removed);
-    int rc = mail_contact_delete_as(rq->core, &st->who, bo_admin_tenant(rq),
-                                    bo_admin_field(&st->f, "address"), http_wait_done, w, &e);
-    http_wait_started(w, rc, &e);
+    bo_admin_cycle_run(rq, &address_remove_cycle);
 }
 
 const http_route bo_admin_mail_in_routes[] = {

@@ -338,18 +338,17 @@ static void routing_get(http_req *rq)
 
 /* ---- writes ---- */
 
-/* The form again, with the error e names and what was typed. */
-static void rule_refused(http_req *rq, const store_agent *a, const form *f, const error *e)
+/* A conflict is the name's uniqueness, met by a rule saved meanwhile. */
+static int rule_refused(const error *e)
 {
-    bo_page p;
-    if (bo_page_start(&p, rq, a) != 0)
-        return;
-    if (e->code != ERR_INVALID_ARG && e->code != ERR_CONFLICT) {
-        bo_page_fail(&p, e);
-        return;
-    }
-    bo_admin_tabs(&p, TAB);
-    /* A conflict is the name's uniqueness, met by a rule saved meanwhile. */
+    return e->code == ERR_INVALID_ARG || e->code == ERR_CONFLICT;
+}
+
+/* The form again, with the error core named and what was typed. */
+static void rule_render(bo_page *p, bo_admin_write *st, const http_wait *w)
+{
+    http_req *rq = p->rq;
+    const error *e = &w->err;
     const char *arg = e->code == ERR_CONFLICT ? "name" : e->arg;
     const char *detail = e->code == ERR_CONFLICT ? "taken" : e->detail;
     const char *field = "nom";
@@ -357,122 +356,92 @@ static void rule_refused(http_req *rq, const store_agent *a, const form *f, cons
         if (strcmp(arg, fields[i].arg) == 0)
             field = fields[i].field;
     const char *key = arena_printf(rq->arena, "routing.error_%s_%s", arg, detail);
-    const char *msg = bo_page_str(&p, key);
-    bo_page_error(&p, field, strcmp(msg, key) == 0 ? bo_page_str(&p, "routing.error_other") : msg);
-    const char *id = bo_admin_field(f, "id");
+    const char *msg = bo_page_str(p, key);
+    bo_page_error(p, field, strcmp(msg, key) == 0 ? bo_page_str(p, "routing.error_other") : msg);
+    const char *id = bo_admin_field(&st->f, "id");
     if (*id)
-        bo_page_set(&p, "editing", json_true());
-    bo_page_value(&p, "id", id);
+        bo_page_set(p, "editing", json_true());
+    bo_page_value(p, "id", id);
     for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
-        bo_page_value(&p, fields[i].field, bo_admin_field(f, fields[i].field));
-    if (bo_admin_checked(f, "active"))
-        json_object_set_new(p.values, "active", json_true());
-    routing_render(&p, 400);
+        bo_page_value(p, fields[i].field, bo_admin_field(&st->f, fields[i].field));
+    if (bo_admin_checked(&st->f, "active"))
+        json_object_set_new(p->values, "active", json_true());
+    routing_render(p, 400);
 }
 
-static void rule_saved(http_req *rq)
+static int rule_apply(bo_page *p, bo_admin_write *st, http_wait *w, error *e)
 {
-    bo_admin_write *st = bo_admin_write_of(rq);
-    const http_wait *w = http_wait_result(rq);
-    if (w->rc == 0) {
-        bo_admin_done(rq, TAB, "routing_saved");
-        return;
-    }
-    rule_refused(rq, &st->agent, &st->f, &w->err);
+    http_req *rq = p->rq;
+    const form *f = &st->f;
+    const char *id = bo_admin_field(f, "id");
+    routing_rule_input in = {.id = *id ? bo_admin_id(id) : 0,
+                             .name = bo_admin_field(f, "nom"),
+                             .active = bo_admin_checked(f, "active"),
+                             .procedure = bo_admin_field(f, "procedure"),
+                             .field = bo_admin_field(f, "champ"),
+                             .value = bo_admin_field(f, "valeur"),
+                             .area = bo_admin_field(f, "zone"),
+                             .area_code = bo_admin_field(f, "territoire"),
+                             .department = bo_admin_field(f, "service")};
+    if (*id && !in.id)
+        return error_set(e, ERR_NOT_FOUND, "id", "not a rule's id");
+    return routing_rule_save(rq->core, &st->who, rq->host_tenant, &in, &st->id, http_wait_done, w,
+                             e);
 }
+
+static const bo_admin_cycle rule_cycle = {.tab = TAB,
+                                          .done = "routing_saved",
+                                          .apply = rule_apply,
+                                          .refused = rule_refused,
+                                          .render = rule_render};
 
 static void rule_post(http_req *rq)
 {
-    store_agent a;
-    form f;
-    if (bo_admin_form(rq, &a, &f) != 0)
-        return;
-    bo_admin_write *st = bo_admin_write_new(rq, &a, &f, 0);
-    if (!st)
-        return;
-    const char *id = bo_admin_field(&f, "id");
-    routing_rule_input in = {.id = *id ? bo_admin_id(id) : 0,
-                             .name = bo_admin_field(&f, "nom"),
-                             .active = bo_admin_checked(&f, "active"),
-                             .procedure = bo_admin_field(&f, "procedure"),
-                             .field = bo_admin_field(&f, "champ"),
-                             .value = bo_admin_field(&f, "valeur"),
-                             .area = bo_admin_field(&f, "zone"),
-                             .area_code = bo_admin_field(&f, "territoire"),
-                             .department = bo_admin_field(&f, "service")};
-    if (*id && !in.id) {
-        bo_not_found(rq);
-        return;
-    }
-    error e;
-    error_clear(&e);
-    http_wait *w = http_wait_begin(rq, rule_saved);
-    int rc =
-        routing_rule_save(rq->core, &st->who, rq->host_tenant, &in, &st->id, http_wait_done, w, &e);
-    http_wait_started(w, rc, &e);
+    bo_admin_cycle_run(rq, &rule_cycle);
 }
 
-/* The continuation of a move, a deletion or the default: back to the list, or the error
- * page (an unknown rule: 404). */
-static void written(http_req *rq)
+static int rule_delete(bo_page *p, bo_admin_write *st, http_wait *w, error *e)
 {
-    bo_admin_write *st = bo_admin_write_of(rq);
-    const http_wait *w = http_wait_result(rq);
-    if (w->rc == 0) {
-        bo_admin_done(rq, TAB, st->page);
-        return;
-    }
-    bo_page p;
-    if (bo_page_start(&p, rq, &st->agent) == 0)
-        bo_page_fail(&p, &w->err);
+    return routing_rule_delete(p->rq->core, &st->who, p->rq->host_tenant, st->id, http_wait_done, w,
+                               e);
 }
 
-/* POST /agent/admin/routage/{id}/{monter,descendre,supprimer} and …/defaut: st->page holds
- * the «fait» word. */
-static bo_admin_write *write_begin(http_req *rq, const char *done)
+static int rule_move(bo_page *p, bo_admin_write *st, http_wait *w, error *e)
 {
-    store_agent a;
-    form f;
-    if (bo_admin_form(rq, &a, &f) != 0)
-        return NULL;
-    bo_admin_write *st = bo_admin_write_new(rq, &a, &f, 0);
-    if (st)
-        st->page = (void *)done;
-    return st;
+    int up = strcmp(p->rq->params[1], "monter") == 0;
+    return routing_rule_move(p->rq->core, &st->who, p->rq->host_tenant, st->id, up, http_wait_done,
+                             w, e);
 }
 
+static const bo_admin_cycle delete_cycle = {
+    .tab = TAB, .done = "routing_deleted", .takes_id = 1, .apply = rule_delete};
+static const bo_admin_cycle move_cycle = {
+    .tab = TAB, .done = "routing_moved", .takes_id = 1, .apply = rule_move};
+
+/* POST /agent/admin/routage/{id}/{monter,descendre,supprimer}. */
 static void rule_action(http_req *rq)
 {
     const char *action = rq->params[1] ? rq->params[1] : "";
-    int64_t id = bo_admin_id(rq->params[0]);
-    int del = strcmp(action, "supprimer") == 0, up = strcmp(action, "monter") == 0;
-    if (!id || (!del && !up && strcmp(action, "descendre") != 0)) {
+    if (strcmp(action, "supprimer") == 0)
+        bo_admin_cycle_run(rq, &delete_cycle);
+    else if (strcmp(action, "monter") == 0 || strcmp(action, "descendre") == 0)
+        bo_admin_cycle_run(rq, &move_cycle);
+    else
         bo_not_found(rq);
-        return;
-    }
-    bo_admin_write *st = write_begin(rq, del ? "routing_deleted" : "routing_moved");
-    if (!st)
-        return;
-    error e;
-    error_clear(&e);
-    http_wait *w = http_wait_begin(rq, written);
-    int rc =
-        del ? routing_rule_delete(rq->core, &st->who, rq->host_tenant, id, http_wait_done, w, &e)
-            : routing_rule_move(rq->core, &st->who, rq->host_tenant, id, up, http_wait_done, w, &e);
-    http_wait_started(w, rc, &e);
 }
+
+static int default_apply(bo_page *p, bo_admin_write *st, http_wait *w, error *e)
+{
+    return routing_set_default(p->rq->core, &st->who, p->rq->host_tenant,
+                               bo_admin_field(&st->f, "defaut"), http_wait_done, w, e);
+}
+
+static const bo_admin_cycle default_cycle = {
+    .tab = TAB, .done = "routing_default", .apply = default_apply};
 
 static void default_post(http_req *rq)
 {
-    bo_admin_write *st = write_begin(rq, "routing_default");
-    if (!st)
-        return;
-    error e;
-    error_clear(&e);
-    http_wait *w = http_wait_begin(rq, written);
-    int rc = routing_set_default(rq->core, &st->who, rq->host_tenant,
-                                 bo_admin_field(&st->f, "defaut"), http_wait_done, w, &e);
-    http_wait_started(w, rc, &e);
+    bo_admin_cycle_run(rq, &default_cycle);
 }
 
 const http_route bo_admin_routing_routes[] = {

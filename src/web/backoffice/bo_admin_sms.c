@@ -112,36 +112,21 @@ static void sms_get(http_req *rq)
     page_render(&p, 200, NULL, NULL);
 }
 
-static void saved(http_req *rq)
+static int input_error(const error *e)
 {
-    bo_admin_write *st = bo_admin_write_of(rq);
-    const http_wait *w = http_wait_result(rq);
-    if (w->rc == 0) {
-        bo_admin_done(rq, TAB, "sms_saved");
-        return;
-    }
-    if (w->err.code != ERR_INVALID_ARG && w->err.code != ERR_MISSING_ARG) {
-        web_write_error(rq, &w->err);
-        return;
-    }
-    bo_page p;
-    if (bo_page_start(&p, rq, &st->agent) != 0)
-        return;
-    bo_admin_tabs(&p, TAB);
-    const char *field = bo_admin_error_field(&w->err, gateway_fields, "sendsms_url");
-    bo_page_error_key(&p, field, arena_printf(rq->arena, "sms.admin.error_%s", field));
-    page_render(&p, 400, &st->f, NULL);
+    return e->code == ERR_INVALID_ARG || e->code == ERR_MISSING_ARG;
 }
 
-static void save_post(http_req *rq)
+static void gateway_render(bo_page *p, bo_admin_write *st, const http_wait *w)
 {
-    store_agent a;
-    form f;
-    if (bo_admin_form(rq, &a, &f) != 0)
-        return;
-    bo_admin_write *st = bo_admin_write_new(rq, &a, &f, 0);
-    if (!st)
-        return;
+    const char *field = bo_admin_error_field(&w->err, gateway_fields, "sendsms_url");
+    bo_page_error_key(p, field, arena_printf(p->rq->arena, "sms.admin.error_%s", field));
+    page_render(p, 400, &st->f, NULL);
+}
+
+static int gateway_apply(bo_page *p, bo_admin_write *st, http_wait *w, error *e)
+{
+    http_req *rq = p->rq;
     sms_gateway_input in = {.sendsms_url = bo_admin_field(&st->f, "sendsms_url"),
                             .username = bo_admin_field(&st->f, "username"),
                             .password = bo_admin_field(&st->f, "password"),
@@ -149,11 +134,18 @@ static void save_post(http_req *rq)
                             .dlr_key = bo_admin_field(&st->f, "dlr_key"),
                             /* Where Kannel reports: this server's configured base URL. */
                             .callback_base = http_base_url(rq, rq->host_tenant)};
-    error e;
-    error_clear(&e);
-    http_wait *w = http_wait_begin(rq, saved);
-    int rc = sms_gateway_set(rq->core, &st->who, bo_admin_tenant(rq), &in, http_wait_done, w, &e);
-    http_wait_started(w, rc, &e);
+    return sms_gateway_set(rq->core, &st->who, bo_admin_tenant(rq), &in, http_wait_done, w, e);
+}
+
+static const bo_admin_cycle gateway_cycle = {.tab = TAB,
+                                             .done = "sms_saved",
+                                             .apply = gateway_apply,
+                                             .refused = input_error,
+                                             .render = gateway_render};
+
+static void save_post(http_req *rq)
+{
+    bo_admin_cycle_run(rq, &gateway_cycle);
 }
 
 /* After Kannel's answer, or why there was none: the page with it. */
@@ -217,26 +209,16 @@ static void test_post(http_req *rq)
     http_wait_started(w, rc, &e);
 }
 
-static void keyword_written(http_req *rq)
+static int keyword_refused(const error *e)
 {
-    bo_admin_write *st = bo_admin_write_of(rq);
-    const http_wait *w = http_wait_result(rq);
-    if (w->rc == 0) {
-        bo_admin_done(rq, TAB, "sms_keyword_saved");
-        return;
-    }
-    int refused = w->err.code == ERR_INVALID_ARG || w->err.code == ERR_MISSING_ARG ||
-                  w->err.code == ERR_CONFLICT;
-    if (!refused) {
-        web_write_error(rq, &w->err);
-        return;
-    }
-    bo_page p;
-    if (bo_page_start(&p, rq, &st->agent) != 0)
-        return;
-    bo_admin_tabs(&p, TAB);
+    return input_error(e) || e->code == ERR_CONFLICT;
+}
+
+static void keyword_render(bo_page *p, bo_admin_write *st, const http_wait *w)
+{
+    http_req *rq = p->rq;
     if (strcmp(w->err.arg, "procedure") == 0) {
-        bo_page_error_key(&p, "keyword_procedure", "sms.admin.error_keyword_procedure");
+        bo_page_error_key(p, "keyword_procedure", "sms.admin.error_keyword_procedure");
     } else {
         /* The problem again, from what was typed: the error crossed a thread. */
         char folded[SMS_KEYWORD_FOLDED_MAX + 1];
@@ -245,57 +227,45 @@ static void keyword_written(http_req *rq)
                 ? sms_keyword_conflict(&w->err)
                 : sms_keyword_normalise(bo_admin_field(&st->f, "keyword"), folded, sizeof folded);
         bo_page_error_key(
-            &p, "keyword",
+            p, "keyword",
             arena_printf(rq->arena, "sms.admin.error_keyword_%s", sms_keyword_problem_name(pb)));
     }
-    bo_page_value(&p, "keyword", bo_admin_field(&st->f, "keyword"));
-    page_render(&p, 400, NULL, bo_admin_field(&st->f, "keyword_procedure"));
+    bo_page_value(p, "keyword", bo_admin_field(&st->f, "keyword"));
+    page_render(p, 400, NULL, bo_admin_field(&st->f, "keyword_procedure"));
 }
+
+static int keyword_add(bo_page *p, bo_admin_write *st, http_wait *w, error *e)
+{
+    http_req *rq = p->rq;
+    return sms_keyword_add_as(
+        rq->core, &st->who, rq->host_tenant, bo_admin_field(&st->f, "keyword"),
+        bo_admin_field(&st->f, "keyword_procedure"), NULL, http_wait_done, w, e);
+}
+
+static const bo_admin_cycle keyword_cycle = {.tab = TAB,
+                                             .done = "sms_keyword_saved",
+                                             .apply = keyword_add,
+                                             .refused = keyword_refused,
+                                             .render = keyword_render};
 
 static void keyword_post(http_req *rq)
 {
-    store_agent a;
-    form f;
-    if (bo_admin_form(rq, &a, &f) != 0)
-        return;
-    bo_admin_write *st = bo_admin_write_new(rq, &a, &f, 0);
-    if (!st)
-        return;
-    error e;
-    error_clear(&e);
-    http_wait *w = http_wait_begin(rq, keyword_written);
-    int rc = sms_keyword_add_as(
-        rq->core, &st->who, rq->host_tenant, bo_admin_field(&st->f, "keyword"),
-        bo_admin_field(&st->f, "keyword_procedure"), NULL, http_wait_done, w, &e);
-    http_wait_started(w, rc, &e);
+    bo_admin_cycle_run(rq, &keyword_cycle);
 }
 
-static void keyword_removed(http_req *rq)
+static int keyword_remove(bo_page *p, bo_admin_write *st, http_wait *w, error *e)
 {
-    const http_wait *w = http_wait_result(rq);
-    if (w->rc == 0)
-        bo_admin_done(rq, TAB, "sms_keyword_removed");
-    else if (w->err.code == ERR_NOT_FOUND)
-        bo_not_found(rq);
-    else
-        web_write_error(rq, &w->err);
+    http_req *rq = p->rq;
+    return sms_keyword_delete_as(rq->core, &st->who, bo_admin_tenant(rq),
+                                 bo_admin_field(&st->f, "keyword"), http_wait_done, w, e);
 }
+
+static const bo_admin_cycle keyword_remove_cycle = {
+    .tab = TAB, .done = "sms_keyword_removed", .apply = keyword_remove};
 
 static void keyword_remove_post(http_req *rq)
 {
-    store_agent a;
-    form f;
-    if (bo_admin_form(rq, &a, &f) != 0)
-        return;
-    bo_admin_write *st = bo_admin_write_new(rq, &a, &f, 0);
-    if (!st)
-        return;
-    error e;
-    error_clear(&e);
-    http_wait *w = http_wait_begin(rq, keyword_removed);
-    int rc = sms_keyword_delete_as(rq->core, &st->who, bo_admin_tenant(rq),
-                                   bo_admin_field(&st->f, "keyword"), http_wait_done, w, &e);
-    http_wait_started(w, rc, &e);
+    bo_admin_cycle_run(rq, &keyword_remove_cycle);
 }
 
 const http_route bo_admin_sms_routes[] = {

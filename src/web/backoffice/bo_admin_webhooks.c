@@ -144,48 +144,40 @@ static void webhooks_get(http_req *rq)
 
 /* ---- the due-date warning ---- */
 
-static void days_saved(http_req *rq)
+static int invalid(const error *e)
 {
-    bo_admin_write *st = bo_admin_write_of(rq);
-    const http_wait *w = http_wait_result(rq);
-    if (w->rc == 0) {
-        bo_admin_done(rq, TAB, "due_warning");
-        return;
-    }
-    if (w->err.code != ERR_INVALID_ARG) {
-        web_write_error(rq, &w->err);
-        return;
-    }
-    bo_page p;
-    if (bo_page_start(&p, rq, &st->agent) != 0)
-        return;
-    bo_admin_tabs(&p, TAB);
-    bo_page_error_key(&p, "due_warning_days", "admin.webhooks.error_days");
-    webhooks_render(&p, 400, NULL, bo_admin_field(&st->f, "due_warning_days"));
+    return e->code == ERR_INVALID_ARG;
 }
 
-static void days_post(http_req *rq)
+static void days_render(bo_page *p, bo_admin_write *st, const http_wait *w)
 {
-    store_agent a;
-    form f;
-    if (bo_admin_form(rq, &a, &f) != 0)
-        return;
-    const char *s = bo_admin_field(&f, "due_warning_days");
+    (void)w;
+    bo_page_error_key(p, "due_warning_days", "admin.webhooks.error_days");
+    webhooks_render(p, 400, NULL, bo_admin_field(&st->f, "due_warning_days"));
+}
+
+static int days_apply(bo_page *p, bo_admin_write *st, http_wait *w, error *e)
+{
+    const char *s = bo_admin_field(&st->f, "due_warning_days");
     char *end = NULL;
     long days = strtol(s, &end, 10);
     /* Digits only (strtol would take spaces and a sign); out of range: core says so. */
     int digits = *s && strspn(s, "0123456789") == strlen(s) && strlen(s) <= 3;
-    bo_admin_write *st = bo_admin_write_new(rq, &a, &f, 0);
-    if (!st)
-        return;
-    error e;
-    error_clear(&e);
-    http_wait *w = http_wait_begin(rq, days_saved);
-    int rc = digits && end && !*end
-                 ? due_warning_days_set_as(rq->core, &st->who, bo_admin_tenant(rq), (int)days,
-                                           http_wait_done, w, &e)
-                 : error_set(&e, ERR_INVALID_ARG, "due_warning_days", "not a number of days");
-    http_wait_started(w, rc, &e);
+    if (!digits || !end || *end)
+        return error_set(e, ERR_INVALID_ARG, "due_warning_days", "not a number of days");
+    return due_warning_days_set_as(p->rq->core, &st->who, bo_admin_tenant(p->rq), (int)days,
+                                   http_wait_done, w, e);
+}
+
+static const bo_admin_cycle days_cycle = {.tab = TAB,
+                                          .done = "due_warning",
+                                          .apply = days_apply,
+                                          .refused = invalid,
+                                          .render = days_render};
+
+static void days_post(http_req *rq)
+{
+    bo_admin_cycle_run(rq, &days_cycle);
 }
 
 /* ---- subscriptions ---- */
@@ -197,161 +189,135 @@ typedef struct secret_state {
     int rotated;
 } secret_state;
 
-/* After a creation or a rotation: the page with the secret, or the form with its errors. */
-static void secret_written(http_req *rq)
+static int secret_refused(const error *e)
 {
-    bo_admin_write *st = bo_admin_write_of(rq);
+    return e->code == ERR_INVALID_ARG || e->code == ERR_CONFLICT;
+}
+
+/* After a creation or a rotation: the page with the secret, or the form with its errors. */
+static void secret_render(bo_page *p, bo_admin_write *st, const http_wait *w)
+{
+    http_req *rq = p->rq;
     secret_state *ss = st->page;
-    const http_wait *w = http_wait_result(rq);
-    if (w->rc != 0 && w->err.code == ERR_NOT_FOUND) {
-        bo_not_found(rq);
-        return;
-    }
-    if (w->rc != 0 && w->err.code != ERR_INVALID_ARG && w->err.code != ERR_CONFLICT) {
-        web_write_error(rq, &w->err);
-        return;
-    }
-    bo_page p;
-    if (bo_page_start(&p, rq, &st->agent) != 0)
-        return;
-    bo_admin_tabs(&p, TAB);
-    const char *url = bo_admin_field(&st->f, "url");
     if (w->rc != 0) {
         /* Core stops at the first problem, the URL's; the page names both at once, so that
          * one submission shows all there is to mend. */
         int on_events = strcmp(w->err.arg, "events") == 0;
         if (!on_events)
-            bo_page_error_key(&p, "url",
+            bo_page_error_key(p, "url",
                               w->err.code == ERR_CONFLICT ? "admin.webhooks.error_too_many"
                                                           : "admin.webhooks.error_url");
         if (on_events || (!ss->rotated && !ss->events[0]))
-            bo_page_error_key(&p, "events", "admin.webhooks.error_events");
-        bo_page_value(&p, "url", url);
+            bo_page_error_key(p, "events", "admin.webhooks.error_events");
+        bo_page_value(p, "url", bo_admin_field(&st->f, "url"));
         const char *chosen = "";
         for (size_t i = 0; ss->events[i]; i++)
             chosen = arena_printf(rq->arena, "%s %s", chosen, ss->events[i]);
-        webhooks_render(&p, 400, chosen, NULL);
+        webhooks_render(p, 400, chosen, NULL);
         return;
     }
     /* Shown once, on this answer only. */
     json_t *o = json_object();
     present_set_str(o, "secret", ss->secret);
     json_object_set_new(o, "rotated", json_boolean(ss->rotated));
-    bo_page_set(&p, "created_secret", o);
-    webhooks_render(&p, 200, NULL, NULL);
+    bo_page_set(p, "created_secret", o);
+    webhooks_render(p, 200, NULL, NULL);
 }
+
+/* Keeps in ss->events the events checked on form f, or without a form those `stored` names. */
+static void events_keep(http_req *rq, secret_state *ss, const form *f, const char *stored)
+{
+    size_t k = 0;
+    for (size_t i = 0; webhook_events[i] && k + 1 < sizeof ss->events / sizeof ss->events[0]; i++)
+        if (f ? bo_admin_checked(f, event_field(rq, webhook_events[i]))
+              : strstr(stored, webhook_events[i]) != NULL)
+            ss->events[k++] = webhook_events[i];
+}
+
+/* Puts subscription id (0: a new one) with in's URL and activity and the events kept, in
+ * the request's arena: they must live until the outcome. */
+static int put(bo_page *p, bo_admin_write *st, int64_t id, webhook_input *in, char *secret,
+               int64_t *id_out, http_wait *w, error *e)
+{
+    secret_state *ss = st->page;
+    webhook_input *kept = arena_alloc(p->rq->arena, sizeof *kept);
+    if (!kept)
+        return error_set(e, ERR_INTERNAL, NULL, "out of memory");
+    *kept = *in;
+    kept->events = ss->events;
+    return webhook_put_as(p->rq->core, &st->who, bo_admin_tenant(p->rq), id, kept, secret, id_out,
+                          http_wait_done, w, e);
+}
+
+static int create_apply(bo_page *p, bo_admin_write *st, http_wait *w, error *e)
+{
+    secret_state *ss = st->page;
+    events_keep(p->rq, ss, &st->f, NULL);
+    webhook_input in = {.url = bo_admin_field(&st->f, "url"),
+                        .active = bo_admin_checked(&st->f, "active")};
+    return put(p, st, 0, &in, ss->secret, &st->id, w, e);
+}
+
+static const bo_admin_cycle create_cycle = {.tab = TAB,
+                                            .page_size = sizeof(secret_state),
+                                            .apply = create_apply,
+                                            .refused = secret_refused,
+                                            .render = secret_render};
 
 static void create_post(http_req *rq)
 {
-    store_agent a;
-    form f;
-    if (bo_admin_form(rq, &a, &f) != 0)
-        return;
-    bo_admin_write *st = bo_admin_write_new(rq, &a, &f, sizeof(secret_state));
-    if (!st)
-        return;
-    secret_state *ss = st->page;
-    size_t k = 0;
-    for (size_t i = 0; webhook_events[i] && k + 1 < sizeof ss->events / sizeof ss->events[0]; i++)
-        if (bo_admin_checked(&st->f, event_field(rq, webhook_events[i])))
-            ss->events[k++] = webhook_events[i];
-    webhook_input *in = arena_alloc(rq->arena, sizeof *in);
-    error e;
-    error_clear(&e);
-    http_wait *w = http_wait_begin(rq, secret_written);
-    int rc = -1;
-    if (!in)
-        error_set(&e, ERR_INTERNAL, NULL, "out of memory");
-    else {
-        in->url = bo_admin_field(&st->f, "url");
-        in->events = ss->events;
-        in->active = bo_admin_checked(&st->f, "active");
-        rc = webhook_put_as(rq->core, &st->who, bo_admin_tenant(rq), 0, in, ss->secret, &st->id,
-                            http_wait_done, w, &e);
-    }
-    http_wait_started(w, rc, &e);
+    bo_admin_cycle_run(rq, &create_cycle);
 }
+
+static int rotate_apply(bo_page *p, bo_admin_write *st, http_wait *w, error *e)
+{
+    secret_state *ss = st->page;
+    ss->rotated = 1;
+    return webhook_rotate_as(p->rq->core, &st->who, bo_admin_tenant(p->rq), st->id, ss->secret,
+                             http_wait_done, w, e);
+}
+
+static const bo_admin_cycle rotate_cycle = {.tab = TAB,
+                                            .takes_id = 1,
+                                            .page_size = sizeof(secret_state),
+                                            .apply = rotate_apply,
+                                            .refused = secret_refused,
+                                            .render = secret_render};
 
 static void rotate_post(http_req *rq)
 {
-    store_agent a;
-    form f;
-    if (bo_admin_form(rq, &a, &f) != 0)
-        return;
-    int64_t id = bo_admin_id(rq->params[0]);
-    if (!id) {
-        bo_not_found(rq);
-        return;
-    }
-    bo_admin_write *st = bo_admin_write_new(rq, &a, &f, sizeof(secret_state));
-    if (!st)
-        return;
-    secret_state *ss = st->page;
-    ss->rotated = 1;
-    error e;
-    error_clear(&e);
-    http_wait *w = http_wait_begin(rq, secret_written);
-    int rc = webhook_rotate_as(rq->core, &st->who, bo_admin_tenant(rq), id, ss->secret,
-                               http_wait_done, w, &e);
-    http_wait_started(w, rc, &e);
-}
-
-static void switched(http_req *rq)
-{
-    const http_wait *w = http_wait_result(rq);
-    if (w->rc == 0)
-        bo_admin_done(rq, TAB, "webhook_saved");
-    else if (w->err.code == ERR_NOT_FOUND)
-        bo_not_found(rq);
-    else
-        web_write_error(rq, &w->err);
+    bo_admin_cycle_run(rq, &rotate_cycle);
 }
 
 /* Switches a subscription on or off (active=1 or 0), its URL and events as they are. */
-static void active_post(http_req *rq)
+static int active_apply(bo_page *p, bo_admin_write *st, http_wait *w, error *e)
 {
-    store_agent a;
-    form f;
-    if (bo_admin_form(rq, &a, &f) != 0)
-        return;
-    int64_t id = bo_admin_id(rq->params[0]);
+    http_req *rq = p->rq;
     store_webhook *subs = NULL;
     size_t n = 0;
-    error e;
-    error_clear(&e);
-    if (webhook_list(rq->core, bo_admin_tenant(rq), rq->arena, &subs, &n, &e) != 0) {
-        web_write_error(rq, &e);
-        return;
-    }
+    if (webhook_list(rq->core, bo_admin_tenant(rq), rq->arena, &subs, &n, e) != 0)
+        return -1;
     const store_webhook *sub = NULL;
-    for (size_t i = 0; id && i < n; i++)
-        if (subs[i].id == id)
+    for (size_t i = 0; i < n; i++)
+        if (subs[i].id == st->id)
             sub = &subs[i];
-    if (!sub) {
-        bo_not_found(rq);
-        return;
-    }
-    bo_admin_write *st = bo_admin_write_new(rq, &a, &f, sizeof(secret_state));
-    if (!st)
-        return;
-    secret_state *ss = st->page;
-    size_t k = 0;
-    for (size_t i = 0; webhook_events[i] && k + 1 < sizeof ss->events / sizeof ss->events[0]; i++)
-        if (strstr(sub->events, webhook_events[i]))
-            ss->events[k++] = webhook_events[i];
-    webhook_input *in = arena_alloc(rq->arena, sizeof *in);
-    http_wait *w = http_wait_begin(rq, switched);
-    int rc = -1;
-    if (!in)
-        error_set(&e, ERR_INTERNAL, NULL, "out of memory");
-    else {
-        in->url = sub->url;
-        in->events = ss->events;
-        in->active = strcmp(bo_admin_field(&st->f, "active"), "1") == 0;
-        rc = webhook_put_as(rq->core, &st->who, bo_admin_tenant(rq), id, in, NULL, NULL,
-                            http_wait_done, w, &e);
-    }
-    http_wait_started(w, rc, &e);
+    if (!sub)
+        return error_set(e, ERR_NOT_FOUND, "id", "no such webhook");
+    events_keep(rq, st->page, NULL, sub->events);
+    webhook_input in = {.url = sub->url,
+                        .active = strcmp(bo_admin_field(&st->f, "active"), "1") == 0};
+    return put(p, st, st->id, &in, NULL, NULL, w, e);
+}
+
+static const bo_admin_cycle active_cycle = {.tab = TAB,
+                                            .done = "webhook_saved",
+                                            .takes_id = 1,
+                                            .page_size = sizeof(secret_state),
+                                            .apply = active_apply};
+
+static void active_post(http_req *rq)
+{
+    bo_admin_cycle_run(rq, &active_cycle);
 }
 
 const http_route bo_admin_webhook_routes[] = {
