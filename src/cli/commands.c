@@ -17,6 +17,7 @@
 #include "api/gateway/gateway.h"
 #include "api/rest/rest.h"
 #include "cli/address_cmd.h"
+#include "cli/document_cmd.h"
 #include "cli/mailgate_cmd.h"
 #include "core/mail_held.h"
 #include "cli/area_cmd.h"
@@ -913,6 +914,8 @@ static const command commands[] = {
     {"procedure", "import",
      "check then import procedure definitions (JSON, - for standard input), all or nothing",
      procedure_cmd_import_opts, procedure_cmd_import},
+    {"document", "receipt", "write a request's accusé de réception as a PDF file",
+     document_cmd_receipt_opts, document_cmd_receipt},
     {"mailgate", NULL,
      "hand one e-mail on standard input to the server (the MTA's delivery program; exit 0, 65 "
      "or 75)",

@@ -10,6 +10,24 @@
 #include "util/buf.h"
 #include "util/timeutil.h"
 
+const char *wording_lookup(const json_t *strings, const char *key)
+{
+    if (!key)
+        return "";
+    const json_t *v = strings;
+    const char *p = key;
+    while (v) {
+        const char *dot = strchr(p, '.');
+        size_t n = dot ? (size_t)(dot - p) : strlen(p);
+        v = json_is_object(v) ? json_object_getn(v, p, n) : NULL;
+        if (!dot)
+            break;
+        p = dot + 1;
+    }
+    const char *s = json_string_value(v);
+    return s ? s : key;
+}
+
 char *wording_subst(arena *a, const char *pattern, const char *const *names,
                     const char *const *values, size_t n)
 {

@@ -7,12 +7,17 @@
 #ifndef GUICHET_UTIL_WORDING_H
 #define GUICHET_UTIL_WORDING_H
 
+#include <jansson.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "util/arena.h"
 #include "util/error.h"
 
+/* The string at a dotted key ("form.errors.title") in a language's merged i18n tree (strings
+ * NULL allowed); the key itself when it is missing or not a string, so that a forgotten
+ * string shows rather than vanishes. */
+const char *wording_lookup(const json_t *strings, const char *key);
 /* pattern with every "{name}" of names[0..n) replaced by its value (NULL: ""), other braces
  * kept, in a. NULL when a is exhausted or the result is over 64 KiB. */
 char *wording_subst(arena *a, const char *pattern, const char *const *names,
