@@ -30,6 +30,7 @@
 #include "core/admin.h"
 #include "core/apikey.h"
 #include "core/catalogue.h"
+#include "core/document.h"
 #include "core/core.h"
 #include "core/hasher.h"
 #include "channels/mail/mail.h"
@@ -537,6 +538,7 @@ static const http_mount mounts[] = {
     {"/", portal_account_phone_routes, web_write_error, web_admit_form, 0},
     {"/", portal_files_routes, web_write_error, web_admit_form, 0},
     {"/", portal_data_routes, web_write_error, web_admit_form, 0},
+    {"/", portal_verify_routes, web_write_error, web_admit_form, 0},
     {"/", portal_subscription_routes, web_write_error, web_admit_form, 0},
     /* RFC 8058: a mail client's one-click POST carries no CSRF cookie; the link's secret
      * is its authority. */
@@ -791,6 +793,9 @@ static int server_start(const opt_values *v, cli_server **out)
     }
     cs->web_started = 1;
     cfg.present = cs->present;
+    /* The receipts the scheduler's jobs issue are written with the pages' strings. */
+    document_set_strings(cs->s.core, present_strings(cs->present, LANG_FR),
+                         present_strings(cs->present, LANG_EN));
     if (store_writer_start(cs->s.store, &err) != 0) {
         fprintf(stderr, "guichet serve: cannot start the writer: %s\n", err.detail);
         goto fail;

@@ -5,6 +5,7 @@
 #ifndef GUICHET_CORE_INTERNAL_H
 #define GUICHET_CORE_INTERNAL_H
 
+#include <jansson.h>
 #include <pthread.h>
 #include <stdatomic.h>
 
@@ -40,6 +41,9 @@ struct core {
     void *jobs_wake_ctx;
     _Atomic int webhook_allow_local; /* webhook.c: loopback and private targets allowed */
     _Atomic int webhook_backoff_s;   /* webhook.c: first retry's delay; 0: the default */
+    /* document.c: the strings of jobs' documents, fr and en (referenced; set before the
+     * scheduler starts, then only read). */
+    json_t *document_strings[2];
 };
 
 /* Loads the first catalogue snapshot; 0 or -1. */

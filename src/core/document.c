@@ -4,9 +4,14 @@
  */
 #include "core/document.h"
 
+#include <sodium.h>
 #include <string.h>
 
 #include "core/branding.h"
+#include "core/core_internal.h"
+#include "core/core_op.h"
+#include "core/jobs.h"
+#include "core/short_code.h"
 #include "core/request.h"
 #include "core/sla.h"
 #include "core/workflow_timeout.h"
@@ -246,4 +251,168 @@ int document_receipt_pdf(core *c, const cat_tenant *t, const store_request *r,
 cleanup:
     arena_free(&a);
     return rc;
+}
+
+/* ---- issued documents ---- */
+
+void document_set_strings(core *c, json_t *fr, json_t *en)
+{
+    json_decref(c->document_strings[LANG_FR]);
+    json_decref(c->document_strings[LANG_EN]);
+    c->document_strings[LANG_FR] = json_incref(fr);
+    c->document_strings[LANG_EN] = json_incref(en);
+}
+
+int document_receipt_schedule_tx(core *c, store *s, const store_request *r, error *err)
+{
+    if (!c->document_strings[LANG_FR])
+        return 0;
+    return jobs_schedule_tx(s, r->tenant_id, r->id, DOCUMENT_RECEIPT_KIND, DOCUMENT_KIND_RECEIPT,
+                            r->created_at, NULL, NULL, err);
+}
+
+int document_list(core *c, int64_t tenant_id, int64_t request_id, const char *kind, arena *a,
+                  store_document **out, size_t *n, error *err)
+{
+    return c->store->ops->documents.list(c->store, tenant_id, request_id, kind, a, out, n, err);
+}
+
+int document_verify(core *c, int64_t tenant_id, const char *typed, arena *a, store_document **out,
+                    size_t *n, error *err)
+{
+    *out = NULL;
+    *n = 0;
+    char code[SHORT_CODE_LEN + 1];
+    if (!typed || strlen(typed) > SHORT_CODE_TYPED_MAX || short_code_normalise(typed, code) != 0)
+        return 0;
+    return c->store->ops->documents.by_code(c->store, tenant_id, code, a, out, n, err);
+}
+
+typedef struct insert_op {
+    core_op op;
+    store_document doc;
+} insert_op;
+
+static int insert_apply(store *s, core_op *op, error *err)
+{
+    insert_op *o = (insert_op *)op;
+    return s->ops->documents.tx_insert(s, &o->doc, NULL, err);
+}
+
+/* 1 when request_id already has a receipt; -1 on a storage failure. */
+static int has_receipt(core *c, int64_t tenant_id, int64_t request_id, error *err)
+{
+    arena a;
+    arena_init(&a, 64 * 1024);
+    store_document *docs;
+    size_t n = 0;
+    int rc = document_list(c, tenant_id, request_id, DOCUMENT_KIND_RECEIPT, &a, &docs, &n, err);
+    arena_free(&a);
+    return rc != 0 ? -1 : n > 0;
+}
+
+int document_issue_receipt(core *c, const cat_tenant *t, int64_t request_id, int64_t now,
+                           int *issued, error *err)
+{
+    *issued = 0;
+    int had = has_receipt(c, t->rec.id, request_id, err);
+    if (had != 0)
+        return had < 0 ? -1 : 0;
+    arena a;
+    arena_init(&a, 4 * 1024 * 1024);
+    buf pdf;
+    buf_init(&pdf, LETTER_PDF_MAX);
+    insert_op *op = NULL;
+    int rc = -1;
+    store_request r;
+    if (request_get_by_id(c, t, request_id, &a, &r, err) != 0)
+        goto cleanup;
+    const json_t *strings = c->document_strings[document_lang(&r)];
+    if (!strings) {
+        error_set(err, ERR_UNAVAILABLE, NULL, "no strings to write documents with");
+        goto cleanup;
+    }
+    /* The verification link on the collectivité's first host name: its pages are served
+     * over TLS behind the reverse proxy (docs/deployment.md). */
+    size_t host_len = 0;
+    const char *host = catalogue_tenant_link_host(t, &host_len);
+    char code[SHORT_CODE_LEN + 1];
+    short_code_new(code);
+    char shown[SHORT_CODE_DISPLAY_SIZE];
+    short_code_format(code, shown);
+    document_receipt_in in = {
+        .strings = strings,
+        .issued_at = now,
+        .base_url = host ? arena_printf(&a, "https://%.*s", (int)host_len, host) : NULL,
+        .code = shown,
+    };
+    if (document_receipt_pdf(c, t, &r, &in, &pdf, err) != 0)
+        goto cleanup;
+    unsigned char digest[crypto_hash_sha256_BYTES];
+    crypto_hash_sha256(digest, (const unsigned char *)pdf.data, pdf.len);
+    char hex[crypto_hash_sha256_BYTES * 2 + 1];
+    sodium_bin2hex(hex, sizeof hex, digest, sizeof digest);
+    if (!(op = core_op_new(sizeof *op, insert_apply))) {
+        error_set(err, ERR_UNAVAILABLE, NULL, "out of memory");
+        goto cleanup;
+    }
+    op->doc = (store_document){
+        .tenant_id = t->rec.id,
+        .request_id = request_id,
+        .kind = DOCUMENT_KIND_RECEIPT,
+        .version = 1,
+        .code = arena_strdup(&op->op.a, code),
+        .sha256 = arena_strdup(&op->op.a, hex),
+        .size = (int64_t)pdf.len,
+        .content = pdf.data,
+        .created_at = now,
+    };
+    rc = core_op_submit(c, op, NULL, NULL, err);
+    op = NULL;
+    if (rc == 0) {
+        *issued = 1;
+    } else if (err->code == ERR_CONFLICT && has_receipt(c, t->rec.id, request_id, err) == 1) {
+        /* Another run issued it meanwhile (an at-least-once job run twice): it stands. */
+        rc = 0;
+    }
+cleanup:
+    core_op_free(op);
+    buf_free(&pdf);
+    arena_free(&a);
+    return rc;
+}
+
+/* The job: at least once, outside any transaction (a PDF takes milliseconds the writer must
+ * not wait for); its write is one job of its own, and a second run finds the receipt there. */
+static int receipt_job(job_run *jr, error *err)
+{
+    if (!jr->tenant) {
+        jr->cancelled_why = "collectivité gone";
+        return 0;
+    }
+    int issued = 0;
+    if (document_issue_receipt(jr->core, jr->tenant, jr->job->request_id, jr->now, &issued, err) !=
+        0) {
+        if (err->code != ERR_NOT_FOUND)
+            return -1;
+        jr->cancelled_why = "request gone";
+        return 0;
+    }
+    /* Not a timeline event: every request gets one, and the request's documents are their
+     * own list (document_list), not a line among the agents' actions. */
+    jr->no_event = 1;
+    return 0;
+}
+
+static const job_handler receipt_handler = {
+    .kind = DOCUMENT_RECEIPT_KIND,
+    .run = receipt_job,
+    .max_attempts = 8,
+    .retry_base_s = 30,
+    .retry_max_s = 3600,
+};
+
+int document_register(core *c, error *err)
+{
+    return jobs_register(c, &receipt_handler, err);
 }

@@ -16,8 +16,12 @@
 #include "core/catalogue.h"
 #include "core/core.h"
 #include "store/records.h"
-#include "util/buf.h"
+#include "store/store.h"
+#include "util/arena.h"
 #include "util/error.h"
+
+/* util/buf.h's, left incomplete here so that includers need not see it. */
+struct buf;
 
 /* What a receipt says besides the request. */
 typedef struct document_receipt_in {
@@ -39,6 +43,42 @@ lang document_lang(const store_request *r);
  * with err: ERR_NOT_FOUND (arg "procedure") when r's procedure is not in t's catalogue any
  * more, else as letter_render. Runs on the caller's thread (CPU: a few milliseconds). */
 int document_receipt_pdf(core *c, const cat_tenant *t, const store_request *r,
-                         const document_receipt_in *in, buf *out, error *err);
+                         const document_receipt_in *in, struct buf *out, error *err);
+
+/* ---- issued documents (table documents) ---- */
+
+/* The job kind that issues a request's receipt right after its creation's commit. */
+#define DOCUMENT_RECEIPT_KIND "document_receipt"
+#define DOCUMENT_KIND_RECEIPT "receipt"
+
+/* The strings documents issued by jobs are written with: each language's whole i18n tree
+ * (present_strings), referenced, not copied. Set before the scheduler starts (the server does;
+ * without them a receipt job fails and is tried again later), then only read. */
+void document_set_strings(core *c, json_t *fr, json_t *en);
+
+/* Inside request r's creation job: schedules its receipt, issued by a job at once (so that a
+ * durable create never waits for a PDF). Nothing when c has no strings (document_set_strings):
+ * a core that cannot write documents (command-line tools, unit tests) issues none. */
+int document_receipt_schedule_tx(core *c, store *s, const store_request *r, error *err);
+
+/* Issues request_id's receipt (version 1) unless it has one: renders it, then writes it with
+ * its SHA-256 and a new verification code in one write job, waiting. *issued 1 when this call
+ * wrote it, 0 when it was there already. -1 with err: ERR_NOT_FOUND (no such request),
+ * ERR_UNAVAILABLE (no strings set, storage busy), as document_receipt_pdf. */
+int document_issue_receipt(core *c, const cat_tenant *t, int64_t request_id, int64_t now,
+                           int *issued, error *err);
+
+/* The versions of request_id's documents of kind (without their bytes; strings in a). */
+int document_list(core *c, int64_t tenant_id, int64_t request_id, const char *kind, arena *a,
+                  store_document **out, size_t *n, error *err);
+
+/* What /verifier/{code} shows: every version of the document whose code `typed` is (typed
+ * as people type a short code: any case, blanks and dashes), without bytes nor personal
+ * data; *n 0 when the code is malformed or unknown in tenant_id. */
+int document_verify(core *c, int64_t tenant_id, const char *typed, arena *a, store_document **out,
+                    size_t *n, error *err);
+
+/* Registers the receipt job's kind on c (core_open does). */
+int document_register(core *c, error *err);
 
 #endif

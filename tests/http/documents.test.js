@@ -5,13 +5,17 @@
  * (`qpdf --check`), tagged with its title (`pdfinfo`), whose text (`pdftotext`) holds the
  * reference and the CRPA's mentions (receipt date, department and its contact, delay, appeal);
  * a procedure on the silence-vaut-accord workflow adds what silence means; a request filed in
- * English gets its receipt in English; an unknown reference writes nothing.
+ * English gets its receipt in English; an unknown reference writes nothing. The server's job
+ * issues each request's receipt right after its creation, stored with its SHA-256 and a
+ * verification code the PDF prints; /verifier/{code} confirms the reference, the date and the
+ * hash without personal data, in French and English, and says so when a code is unknown.
  */
 const test = require('node:test');
 const assert = require('node:assert');
 const fs = require('node:fs');
 const path = require('node:path');
-const { spawnSync } = require('node:child_process');
+const { spawnSync, execFileSync } = require('node:child_process');
+const crypto = require('node:crypto');
 const H = require('./harness');
 
 let srv;
@@ -29,9 +33,12 @@ function mustRun(cmd, args) {
     return r.stdout;
 }
 
+const CITIZEN = { first_name: 'Camille', last_name: 'Martin', email: 'camille.martin@example.org' };
+
 async function file(code, lang) {
+    const extra = Object.assign({}, CITIZEN, lang ? { lang } : {});
     const r = await H.request(srv, 'POST', '/open311/v2/requests.json',
-                              { form: await H.validPostBody(srv, code, lang ? { lang } : {}) });
+                              { form: await H.validPostBody(srv, code, extra) });
     assert.strictEqual(r.status, 200, `${code}: ${r.text}`);
     return r.json[0].service_request_id;
 }
@@ -116,4 +123,83 @@ test('an unknown reference: exit 1, nothing written; a malformed one: exit 2', (
     ({ r, out } = receipt('../etc', 'bad.pdf'));
     assert.strictEqual(r.status, 2);
     assert.ok(!fs.existsSync(out));
+});
+
+function sql(query) {
+    return JSON.parse(execFileSync('sqlite3', ['-batch', '-json', srv.db, query], { encoding: 'utf8' }) || '[]');
+}
+
+/* The stored receipt of reference ref, once the server's job has issued it. */
+async function storedReceipt(ref) {
+    for (let i = 0; i < 100; i++) {
+        const rows = sql(`SELECT d.id, d.code, d.sha256, d.size, d.version, hex(d.content) AS hex FROM documents d JOIN requests r ON r.id = d.request_id WHERE r.reference = '${ref}' AND d.kind = 'receipt'`);
+        if (rows.length) return rows;
+        await H.sleep(100);
+    }
+    throw new Error(`no receipt issued for ${ref}`);
+}
+
+test('the job issues the receipt, stored with its hash; /verifier/{code} confirms it without personal data', async () => {
+    const rows = await storedReceipt(refs.fr);
+    assert.strictEqual(rows.length, 1);
+    const d = rows[0];
+    assert.strictEqual(d.version, 1);
+    const bytes = Buffer.from(d.hex, 'hex');
+    assert.strictEqual(bytes.length, d.size);
+    assert.strictEqual(crypto.createHash('sha256').update(bytes).digest('hex'), d.sha256);
+    assert.match(d.code, /^[23456789ACDEFHJKMNPQRTVWXY]{8}$/);
+    const shown = `${d.code.slice(0, 4)}-${d.code.slice(4)}`;
+    const pdf = path.join(srv.dir, 'stored.pdf');
+    fs.writeFileSync(pdf, bytes);
+    assert.match(mustRun('qpdf', ['--check', pdf]), /No syntax or stream encoding errors/);
+    const t = text(pdf);
+    assert.ok(t.includes(`/verifier/${shown} avec le code ${shown}`), t);
+    assert.ok(t.includes('Destinataire : Camille Martin'), t);
+
+    /* Immutable: the store refuses to change it. */
+    const upd = spawnSync('sqlite3', [srv.db, `UPDATE documents SET sha256 = sha256 WHERE id = ${d.id}`], { encoding: 'utf8' });
+    assert.notStrictEqual(upd.status, 0);
+    assert.match(upd.stderr, /documents are immutable/);
+
+    const page = await H.request(srv, 'GET', `/verifier/${shown}`);
+    assert.strictEqual(page.status, 200);
+    assert.ok(page.text.includes('Ce document a bien été émis par'), page.text);
+    assert.ok(page.text.includes(refs.fr));
+    assert.ok(page.text.includes(d.sha256));
+    assert.ok(page.text.includes('Accusé de réception'));
+    assert.match(page.text, /<caption>/);
+    for (const secret of ['Camille', 'Martin', 'camille.martin', 'chaussée abîmée'])
+        assert.ok(!page.text.includes(secret), `the page shows ${secret}`);
+
+    /* Typed as people type it: lower case, blanks, no dash; and in English. */
+    const typed = await H.request(srv, 'GET', `/verifier?code=${encodeURIComponent(' ' + d.code.toLowerCase() + ' ')}&lang=en`);
+    assert.strictEqual(typed.status, 200);
+    assert.ok(typed.text.includes('This document was indeed issued by'), typed.text);
+    assert.ok(typed.text.includes('Acknowledgement of receipt'));
+    assert.ok(typed.text.includes(d.sha256));
+});
+
+test('/verifier: the form alone, and an unknown code refused on its field', async () => {
+    const form = await H.request(srv, 'GET', '/verifier');
+    assert.strictEqual(form.status, 200);
+    assert.match(form.text, /<label for="code">Code de vérification<\/label>/);
+    assert.ok(!form.text.includes('aria-invalid'));
+    const none = await H.request(srv, 'GET', '/verifier/2345-6789');
+    assert.strictEqual(none.status, 404);
+    assert.match(none.text, /id="code-error"/);
+    assert.match(none.text, /aria-describedby="code-hint code-error" aria-invalid="true"/);
+    assert.ok(none.text.includes('Aucun document ne porte ce code.'));
+    const junk = await H.request(srv, 'GET', '/verifier/%3Cscript%3E');
+    assert.strictEqual(junk.status, 404);
+    assert.ok(!junk.text.includes('<script>'));
+});
+
+test('each request gets one receipt, in its language', async () => {
+    const en = await storedReceipt(refs.en);
+    assert.strictEqual(en.length, 1);
+    const pdf = path.join(srv.dir, 'stored-en.pdf');
+    fs.writeFileSync(pdf, Buffer.from(en[0].hex, 'hex'));
+    assert.ok(text(pdf).includes('This document can be verified at'));
+    const jobs = sql("SELECT state, count(*) AS n FROM jobs WHERE kind = 'document_receipt' GROUP BY state");
+    assert.deepStrictEqual(jobs, [{ state: 'done', n: 3 }]);
 });
