@@ -64,14 +64,19 @@ static char *pdf_text(const buf *pdf, int first, int last)
     return buf_steal(&t, &len);
 }
 
-static void render(const letter *l, buf *out, letter_info *info)
+static void render_on(const letter_head *h, const letter *l, buf *out, letter_info *info)
 {
     error err;
     error_clear(&err);
     buf_init(out, LETTER_PDF_MAX);
-    int rc = letter_render(&head, l, out, info, &err);
+    int rc = letter_render(h, l, out, info, &err);
     if (rc != 0)
         fail_msg("letter_render: %s", err.detail);
+}
+
+static void render(const letter *l, buf *out, letter_info *info)
+{
+    render_on(&head, l, out, info);
 }
 
 static void test_short_letter(void **state)
@@ -231,6 +236,87 @@ static void test_logo(void **state)
     buf_free(&png);
 }
 
+/* Page `page` of pdf rasterised by poppler's pdftoppm as 8-bit grey at dpi: the pixels (caller
+ * frees), *w and *h. */
+static unsigned char *raster(const buf *pdf, int page, int dpi, int *w, int *h)
+{
+    char dir[] = "/tmp/test_letter_img_XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char path[128], cmd[512], png[160];
+    snprintf(path, sizeof path, "%s/doc.pdf", dir);
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(pdf->data, 1, pdf->len, f), pdf->len);
+    fclose(f);
+    snprintf(cmd, sizeof cmd, "pdftoppm -gray -singlefile -r %d -f %d -l %d %s %s/p", dpi, page,
+             page, path, dir);
+    assert_int_equal(system(cmd), 0);
+    snprintf(png, sizeof png, "%s/p.pgm", dir);
+    f = fopen(png, "rb");
+    assert_non_null(f);
+    int maxval;
+    assert_int_equal(fscanf(f, "P5 %d %d %d", w, h, &maxval), 3);
+    fgetc(f);
+    unsigned char *px = malloc((size_t)*w * (size_t)*h);
+    assert_int_equal(fread(px, 1, (size_t)*w * (size_t)*h, f), (size_t)*w * (size_t)*h);
+    fclose(f);
+    unlink(png);
+    unlink(path);
+    rmdir(dir);
+    return px;
+}
+
+/* A rendered page, looked at as an image: long unbreakable words, a long address and French
+ * signs stay inside the margins (nothing drawn in the 20 mm at either side but the letterhead's
+ * and footer's rules, which stop at the margin too), and the text is drawn. */
+static void test_rendered_page(void **state)
+{
+    (void)state;
+    letter_head h = head;
+    h.address = "Hôtel de ville, service des relations avec les usagers et de la citoyenneté, "
+                "1 place de l’Église Saint-Jean-Baptiste-de-la-Salle-sur-Saône\n69000 Démo";
+    const letter_block blocks[] = {
+        {LETTER_TITLE, "Accusé de réception n° 2026-000042 — « Œuvre »"},
+        {LETTER_PARAGRAPH,
+         "Adresse du signalement : 123 bis avenue du Maréchal-de-Lattre-de-Tassigny-et-du-"
+         "Général-Leclerc-de-Hauteclocque, Résidence « Les Jardins de l’Œuvre », bâtiment C, "
+         "escalier 4, 69000 Démo. Montant : 12,50 € ; cœur, sœur, Noël."},
+        {LETTER_PARAGRAPH,
+         "Anticonstitutionnellementanticonstitutionnellementanticonstitutionnellement"
+         "anticonstitutionnellementanticonstitutionnellement"},
+        {LETTER_RIGHT, "Pour Ville de Démo,\nle service Voirie"},
+    };
+    letter l = {"Image", "fr-FR", "page", blocks, 4};
+    buf out;
+    letter_info info = {0};
+    render_on(&h, &l, &out, &info);
+    int w, ht;
+    const int dpi = 72; /* one pixel per point */
+    unsigned char *px = raster(&out, 1, dpi, &w, &ht);
+    assert_in_range(w, 595, 596); /* A4 is 595.28 points wide */
+    int margin = 56;              /* 20 mm in points, a pixel less for anti-aliasing */
+    long dark_body = 0;
+    for (int y = 0; y < ht; y++)
+        for (int x = 0; x < w; x++) {
+            unsigned char v = px[(size_t)y * (size_t)w + (size_t)x];
+            if (x < margin - 1 || x > w - margin)
+                if (v < 200)
+                    fail_msg("ink at (%d, %d) in the margin", x, y);
+            if (v < 128)
+                dark_body++;
+        }
+    assert_true(dark_body > 2000);
+    free(px);
+    char *t = pdf_text(&out, 0, 0);
+    /* Lines break anywhere: each piece on its own. */
+    assert_non_null(strstr(t, "12,50 €"));
+    assert_non_null(strstr(t, "Œuvre"));
+    assert_non_null(strstr(t, "Noël."));
+    assert_non_null(strstr(t, "Anticonstitutionnellementanti"));
+    free(t);
+    buf_free(&out);
+}
+
 static void test_refused(void **state)
 {
     (void)state;
@@ -266,9 +352,8 @@ static void test_refused(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_short_letter),
-        cmocka_unit_test(test_flows_over_pages),
-        cmocka_unit_test(test_logo),
+        cmocka_unit_test(test_short_letter), cmocka_unit_test(test_flows_over_pages),
+        cmocka_unit_test(test_logo),         cmocka_unit_test(test_rendered_page),
         cmocka_unit_test(test_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
