@@ -277,6 +277,12 @@ int document_list(core *c, int64_t tenant_id, int64_t request_id, const char *ki
     return c->store->ops->documents.list(c->store, tenant_id, request_id, kind, a, out, n, err);
 }
 
+int document_get(core *c, int64_t tenant_id, int64_t id, arena *a, store_document *out, int *found,
+                 error *err)
+{
+    return c->store->ops->documents.get(c->store, tenant_id, id, a, out, found, err);
+}
+
 int document_verify(core *c, int64_t tenant_id, const char *typed, arena *a, store_document **out,
                     size_t *n, error *err)
 {

@@ -72,6 +72,11 @@ int document_issue_receipt(core *c, const cat_tenant *t, int64_t request_id, int
 int document_list(core *c, int64_t tenant_id, int64_t request_id, const char *kind, arena *a,
                   store_document **out, size_t *n, error *err);
 
+/* Document id of tenant_id with its bytes (in a): *found 0 when there is none. Whoever
+ * serves it decides access first, as for the request itself. */
+int document_get(core *c, int64_t tenant_id, int64_t id, arena *a, store_document *out, int *found,
+                 error *err);
+
 /* What /verifier/{code} shows: every version of the document whose code `typed` is (typed
  * as people type a short code: any case, blanks and dashes), without bytes nor personal
  * data; *n 0 when the code is malformed or unknown in tenant_id. */

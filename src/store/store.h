@@ -194,6 +194,10 @@ typedef struct store_documents_ops {
      * kind), oldest first, without their bytes; *n 0 when no document has that code. */
     int (*by_code)(store *s, int64_t tenant_id, const char *code, arena *a, store_document **out,
                    size_t *n, error *err);
+    /* Document id of tenant_id with its bytes (content and everything in a); *found 0 when
+     * there is none. */
+    int (*get)(store *s, int64_t tenant_id, int64_t id, arena *a, store_document *out, int *found,
+               error *err);
 } store_documents_ops;
 
 typedef struct store_outbox_ops {

@@ -203,3 +203,29 @@ test('each request gets one receipt, in its language', async () => {
     const jobs = sql("SELECT state, count(*) AS n FROM jobs WHERE kind = 'document_receipt' GROUP BY state");
     assert.deepStrictEqual(jobs, [{ state: 'done', n: 3 }]);
 });
+
+test('the tracking page lists the receipt; its citizen downloads it, nobody else', async () => {
+    const { setToken } = require('./portal_client');
+    const [d] = await storedReceipt(refs.fr);
+    const token = 'jeton-de-test-' + 'd'.repeat(30);
+    setToken(srv, refs.fr, token);
+    const page = await H.request(srv, 'GET', `/suivi/${refs.fr}?jeton=${encodeURIComponent(token)}`);
+    assert.strictEqual(page.status, 200);
+    assert.ok(page.text.includes('Documents de la mairie'), page.text);
+    const link = `/documents/${refs.fr}/${d.id}?jeton=${encodeURIComponent(token)}`;
+    assert.ok(page.text.includes(link.replace(/&/g, '&amp;')), page.text);
+    const r = await fetch(srv.url + link);
+    assert.strictEqual(r.status, 200);
+    assert.strictEqual(r.headers.get('content-type'), 'application/pdf');
+    assert.match(r.headers.get('content-disposition'), new RegExp(`^attachment; filename="receipt-${refs.fr}-v1\\.pdf"$`));
+    assert.strictEqual(r.headers.get('cache-control'), 'private, no-store');
+    const bytes = Buffer.from(await r.arrayBuffer());
+    assert.strictEqual(crypto.createHash('sha256').update(bytes).digest('hex'), d.sha256);
+    for (const bad of [`/documents/${refs.fr}/${d.id}`, `/documents/${refs.fr}/${d.id}?jeton=mauvais`,
+                       `/documents/${refs.sva}/${d.id}?jeton=${encodeURIComponent(token)}`,
+                       `/documents/${refs.fr}/0${d.id}?jeton=${encodeURIComponent(token)}`]) {
+        const no = await H.request(srv, 'GET', bad);
+        assert.strictEqual(no.status, 404, bad);
+        assert.ok(!no.text.startsWith('%PDF'), bad);
+    }
+});

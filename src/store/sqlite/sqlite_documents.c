@@ -106,7 +106,45 @@ static int store_sqlite_documents_by_code(store *s, int64_t tenant_id, const cha
                                  "documents_by_code", err);
 }
 
+static sq_stmt sq_document_get =
+    SQ_STMT("SELECT " SQ_DOCUMENT_COLUMNS ", d.content FROM documents d JOIN requests r ON r.id = "
+            "d.request_id WHERE d.tenant_id = ?1 AND d.id = ?2");
+
+/* read_document and the bytes (column 10), copied into a. */
+static int read_document_content(sqlite3_stmt *st, arena *a, void *p)
+{
+    store_document *d = p;
+    if (read_document(st, a, d) != 0)
+        return -1;
+    int n = sqlite3_column_bytes(st, 10);
+    void *copy = arena_alloc(a, n > 0 ? (size_t)n : 1);
+    if (!copy)
+        return -1;
+    if (n > 0)
+        memcpy(copy, sqlite3_column_blob(st, 10), (size_t)n);
+    d->content = copy;
+    d->size = n;
+    return 0;
+}
+
+static int store_sqlite_document_get(store *s, int64_t tenant_id, int64_t id, arena *a,
+                                     store_document *out, int *found, error *err)
+{
+    memset(out, 0, sizeof *out);
+    *found = 0;
+    store_sqlite_conn *c = store_sqlite_reader(s, err);
+    if (!c)
+        return -1;
+    sqlite3_stmt *st = store_sqlite_stmt(c, &sq_document_get, err);
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, tenant_id);
+    sqlite3_bind_int64(st, 2, id);
+    return store_sqlite_read_one(c, st, read_document_content, a, out, found, "document_get", err);
+}
+
 const store_documents_ops store_sqlite_documents_ops = {
+    .get = store_sqlite_document_get,
     .tx_insert = store_sqlite_tx_document_insert,
     .list = store_sqlite_documents_list,
     .by_code = store_sqlite_documents_by_code,
