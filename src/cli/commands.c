@@ -17,6 +17,7 @@
 #include "api/gateway/gateway.h"
 #include "api/rest/rest.h"
 #include "cli/address_cmd.h"
+#include "cli/document_cmd.h"
 #include "cli/mailgate_cmd.h"
 #include "core/mail_held.h"
 #include "cli/area_cmd.h"
@@ -29,6 +30,7 @@
 #include "core/admin.h"
 #include "core/apikey.h"
 #include "core/catalogue.h"
+#include "core/document.h"
 #include "core/core.h"
 #include "core/hasher.h"
 #include "channels/dispatch.h"
@@ -539,6 +541,7 @@ static const http_mount mounts[] = {
     {"/", portal_account_phone_routes, web_write_error, web_admit_form, 0},
     {"/", portal_files_routes, web_write_error, web_admit_form, 0},
     {"/", portal_data_routes, web_write_error, web_admit_form, 0},
+    {"/", portal_verify_routes, web_write_error, web_admit_form, 0},
     {"/", portal_subscription_routes, web_write_error, web_admit_form, 0},
     /* RFC 8058: a mail client's one-click POST carries no CSRF cookie; the link's secret
      * is its authority. */
@@ -796,6 +799,9 @@ static int server_start(const opt_values *v, cli_server **out)
     }
     cs->web_started = 1;
     cfg.present = cs->present;
+    /* The receipts the scheduler's jobs issue are written with the pages' strings. */
+    document_set_strings(cs->s.core, present_strings(cs->present, LANG_FR),
+                         present_strings(cs->present, LANG_EN));
     if (store_writer_start(cs->s.store, &err) != 0) {
         fprintf(stderr, "guichet serve: cannot start the writer: %s\n", err.detail);
         goto fail;
@@ -919,6 +925,8 @@ static const command commands[] = {
     {"procedure", "import",
      "check then import procedure definitions (JSON, - for standard input), all or nothing",
      procedure_cmd_import_opts, procedure_cmd_import},
+    {"document", "receipt", "write a request's accusé de réception as a PDF file",
+     document_cmd_receipt_opts, document_cmd_receipt},
     {"mailgate", NULL,
      "hand one e-mail on standard input to the server (the MTA's delivery program; exit 0, 65 "
      "or 75)",

@@ -19,6 +19,7 @@
 #include "core/core_internal.h"
 #include "core/agent_notices.h"
 #include "core/broadcast.h"
+#include "core/document.h"
 #include "core/due_warning.h"
 #include "core/workflow_timeout.h"
 #include "core/webhook.h"
@@ -248,7 +249,8 @@ core *core_open_config(store *s, const core_config *cfg, error *err)
     int loaded = secret_file ? load_secret_file(c, secret_file, err) : load_stored_secret(c, err);
     if (loaded != 0 || catalogue_init(c, err) != 0 || due_warning_register(c, err) != 0 ||
         workflow_timeout_register(c, err) != 0 || webhook_register(c, err) != 0 ||
-        agent_notices_register(c, err) != 0 || broadcast_register(c, err) != 0) {
+        agent_notices_register(c, err) != 0 || broadcast_register(c, err) != 0 ||
+        document_register(c, err) != 0) {
         core_close(c);
         return NULL;
     }
@@ -283,6 +285,8 @@ void core_close(core *c)
     pthread_mutex_destroy(&c->jobs_lock);
     pthread_mutex_destroy(&c->link_lock);
     sodium_memzero(c->secret, sizeof c->secret);
+    json_decref(c->document_strings[0]);
+    json_decref(c->document_strings[1]);
     free_links(&c->links);
     free(c);
 }

@@ -5,6 +5,7 @@
 #ifndef GUICHET_CORE_INTERNAL_H
 #define GUICHET_CORE_INTERNAL_H
 
+#include <jansson.h>
 #include <pthread.h>
 #include <stdatomic.h>
 
@@ -46,6 +47,9 @@ struct core {
     char public_url[CORE_URL_MAX];
     char listen_url[CORE_URL_MAX];
     int port;
+    /* document.c: the strings of jobs' documents, fr and en (referenced; set before the
+     * scheduler starts, then only read). */
+    json_t *document_strings[2];
 };
 
 /* Loads the first catalogue snapshot; 0 or -1. */

@@ -19,6 +19,7 @@
 #include "core/audit.h"
 #include "core/core_internal.h"
 #include "core/core_op.h"
+#include "core/document.h"
 #include "core/due_warning.h"
 #include "core/outbox.h"
 #include "core/perm.h"
@@ -316,7 +317,8 @@ static int create_apply(store *s, core_op *op, error *err)
         webhook_emit_targets_tx(s, &created, j->procedure_code, j->webhooks, j->n_webhooks,
                                 "request.created", j->rec.created_at, err) != 0 ||
         agent_notices_on_create_tx(s, j->rec.tenant_id, j->notices_immediate, j->rec.created_at,
-                                   err) != 0)
+                                   err) != 0 ||
+        document_receipt_schedule_tx(j->core, s, &created, err) != 0)
         return -1;
     /* The audit entry in the creation's own transaction: a crash keeps both or neither. */
     if (audit_change_tx(s, j->rec.tenant_id, &j->who, "create", "request", &id, 1, err) != 0)

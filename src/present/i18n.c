@@ -6,6 +6,8 @@
  */
 #include "present/i18n.h"
 
+#include "util/wording.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -145,18 +147,5 @@ cleanup:
 
 const char *i18n_lookup(json_t *strings, const char *key)
 {
-    if (!key)
-        return "";
-    json_t *v = strings;
-    const char *p = key;
-    while (v) {
-        const char *dot = strchr(p, '.');
-        size_t n = dot ? (size_t)(dot - p) : strlen(p);
-        v = json_is_object(v) ? json_object_getn(v, p, n) : NULL;
-        if (!dot)
-            break;
-        p = dot + 1;
-    }
-    const char *s = json_string_value(v);
-    return s ? s : key;
+    return wording_lookup(strings, key);
 }

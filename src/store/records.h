@@ -64,6 +64,22 @@ typedef struct store_branding {
     int due_warning_days;
 } store_branding;
 
+/* A document issued about a request (table documents, core/document.h): never changed once
+ * written; a new version is a new row. The PDF's bytes are read only when asked for. */
+typedef struct store_document {
+    int64_t id;
+    int64_t tenant_id;
+    int64_t request_id;
+    const char *reference; /* read only: its request's reference */
+    const char *kind;      /* "receipt" */
+    int version;           /* from 1 */
+    const char *code;      /* the short verification code (core/short_code.h's alphabet) */
+    const char *sha256;    /* hex digest of the PDF */
+    int64_t size;          /* bytes of the PDF */
+    const void *content;   /* insert: the PDF; reads leave it NULL */
+    int64_t created_at;
+} store_document;
+
 /* A collectivité's logo as served: a PNG guichet encoded itself (core/branding.h). */
 typedef struct store_logo {
     const void *data;

@@ -182,6 +182,24 @@ typedef struct store_attachments_ops {
 } store_attachments_ops;
 
 /* Messages to send, written with the change that causes them. */
+/* Documents (core/document.h): written once, never updated (a trigger refuses it). */
+typedef struct store_documents_ops {
+    /* ERR_CONFLICT when the request already has that kind and version, or the code is taken
+     * in the tenant. */
+    int (*tx_insert)(store *s, const store_document *d, int64_t *id_out, error *err);
+    /* The versions of request_id's documents of kind, oldest first, without their bytes. */
+    int (*list)(store *s, int64_t tenant_id, int64_t request_id, const char *kind, arena *a,
+                store_document **out, size_t *n, error *err);
+    /* Every version of the document that carries verification code `code` (its request and
+     * kind), oldest first, without their bytes; *n 0 when no document has that code. */
+    int (*by_code)(store *s, int64_t tenant_id, const char *code, arena *a, store_document **out,
+                   size_t *n, error *err);
+    /* Document id of tenant_id with its bytes (content and everything in a); *found 0 when
+     * there is none. */
+    int (*get)(store *s, int64_t tenant_id, int64_t id, arena *a, store_document *out, int *found,
+               error *err);
+} store_documents_ops;
+
 typedef struct store_outbox_ops {
     int (*tx_insert)(store *s, const store_outbox *m, int64_t *id_out, error *err);
     /* Channel `channel`'s rows unsent, not given up, next_attempt_at <= now; by priority,
@@ -808,6 +826,7 @@ typedef struct store_ops {
     store_events_ops events;
     store_attachments_ops attachments;
     store_outbox_ops outbox;
+    store_documents_ops documents;
     store_mail_ops mail;
     store_sms_ops sms;
     store_accounts_ops accounts;

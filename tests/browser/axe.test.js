@@ -279,7 +279,7 @@ describe('axe-core: zero WCAG 2.1 A/AA violations on every page', () => {
         await check(p, 'new password with errors');
     });
 
-    it('accessibility statement, legal notices, 404', async () => {
+    it('accessibility statement, legal notices, 404, document verification', async () => {
         await go(page, '/accessibilite');
         await check(page, 'accessibility statement');
         await go(page, '/mentions-legales');
@@ -288,6 +288,10 @@ describe('axe-core: zero WCAG 2.1 A/AA violations on every page', () => {
         await check(page, '404');
         await go(page, '/suivi/2000-000001?jeton=faux', 404);
         await check(page, 'tracking, unknown reference (404)');
+        await go(page, '/verifier');
+        await check(page, 'document verification');
+        await go(page, '/verifier/2345-6789', 404);
+        await check(page, 'document verification, unknown code (404)');
     });
 
     it('in English: home, a form, its error state, the 404 (lang="en")', async () => {

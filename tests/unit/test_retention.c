@@ -36,6 +36,8 @@
 #include "core/attachment.h"
 #include "core/catalogue.h"
 #include "core/broadcast.h"
+#include "core/document.h"
+#include "present/present.h"
 #include "core/core.h"
 #include "core/mail_held.h"
 #include "core/request.h"
@@ -454,6 +456,21 @@ static void test_anonymise_erases_everything_personal(void **state)
     assert_int_equal(count_where(f, "request_supports", "request_id = ?", r.id), 2);
     store_request before = get(f, &a, r.reference);
     assert_int_equal(before.supporters, 1);
+    /* Its receipt names the citizen: issued once (a second call finds it), erased with it. */
+    error err;
+    present *pr = present_open(NULL, &err);
+    assert_non_null(pr);
+    document_set_strings(f->core, present_strings(pr, LANG_FR), present_strings(pr, LANG_EN));
+    const catalogue *cat = catalogue_acquire(f->core);
+    const cat_tenant *t = catalogue_tenant_by_id(cat, f->tenant_id);
+    int issued = 0;
+    assert_int_equal(document_issue_receipt(f->core, t, r.id, time_now(), &issued, &err), 0);
+    assert_int_equal(issued, 1);
+    assert_int_equal(document_issue_receipt(f->core, t, r.id, time_now(), &issued, &err), 0);
+    assert_int_equal(issued, 0);
+    catalogue_release(f->core, cat);
+    present_close(pr);
+    assert_int_equal(count_where(f, "documents", "request_id = ?", r.id), 1);
 
     /* 23 months after: not yet. 25 months after: erased. */
     retention_report rep = pass_at(f, time_now() + 23 * MONTH - 86400, 0);
@@ -472,6 +489,7 @@ static void test_anonymise_erases_everything_personal(void **state)
     assert_int_equal(count_where(f, "attachments", "request_id = ?", r.id), 0);
     assert_int_equal(count_where(f, "outbox", "request_id = ?", r.id), 0);
     assert_int_equal(count_where(f, "request_supports", "request_id = ?", r.id), 0);
+    assert_int_equal(count_where(f, "documents", "request_id = ?", r.id), 0);
 
     store_request after = get(f, &a, r.reference);
     /* Erased, column by column. */
@@ -513,7 +531,6 @@ static void test_anonymise_erases_everything_personal(void **state)
     /* The timeline keeps its shape, without a word of the citizen's or the agents'. */
     store_event *ev = NULL;
     size_t n = 0;
-    error err;
     assert_int_equal(f->store->ops->events.list(f->store, f->tenant_id, r.id, 0, &a, &ev, &n, &err),
                      0);
     int anonymised_events = 0;

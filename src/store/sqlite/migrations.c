@@ -1589,6 +1589,28 @@ static const char migration_42[] =
  * writes. */
 static const char migration_43[] = "DROP INDEX accounts_verified_phone;\n";
 
+/* Version 44: issue 15's documents (core/document.h): each version of a request's document
+ * with its verification code (unique in the collectivité), its SHA-256 and its bytes, kept in
+ * the database so that a document and its row are committed together (no file without a row,
+ * none to sweep) and backed up with it. A trigger refuses any UPDATE: a document never
+ * changes once issued; a new version is a new row. */
+static const char migration_44[] = "CREATE TABLE documents (\n"
+                                   "  id INTEGER PRIMARY KEY,\n"
+                                   "  tenant_id INTEGER NOT NULL REFERENCES tenants (id),\n"
+                                   "  request_id INTEGER NOT NULL REFERENCES requests (id),\n"
+                                   "  kind TEXT NOT NULL CHECK (kind IN ('receipt')),\n"
+                                   "  version INTEGER NOT NULL CHECK (version >= 1),\n"
+                                   "  code TEXT NOT NULL,\n"
+                                   "  sha256 TEXT NOT NULL CHECK (length(sha256) = 64),\n"
+                                   "  size INTEGER NOT NULL,\n"
+                                   "  content BLOB NOT NULL,\n"
+                                   "  created_at INTEGER NOT NULL,\n"
+                                   "  UNIQUE (request_id, kind, version),\n"
+                                   "  UNIQUE (tenant_id, code)\n"
+                                   ") STRICT;\n"
+                                   "CREATE TRIGGER documents_immutable BEFORE UPDATE ON documents "
+                                   "BEGIN SELECT RAISE(ABORT, 'documents are immutable'); END;\n";
+
 /* Indexed by version - 1. */
 const char *const store_sqlite_migrations[] = {
     migration_1,  migration_2,  migration_3,  migration_4,  migration_5,  migration_6,
@@ -1598,6 +1620,6 @@ const char *const store_sqlite_migrations[] = {
     migration_25, migration_26, migration_27, migration_28, migration_29, migration_30,
     migration_31, migration_32, migration_33, migration_34, migration_35, migration_36,
     migration_37, migration_38, migration_39, migration_40, migration_41, migration_42,
-    migration_43};
+    migration_43, migration_44};
 const int store_sqlite_migration_count =
     (int)(sizeof store_sqlite_migrations / sizeof store_sqlite_migrations[0]);

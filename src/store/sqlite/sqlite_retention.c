@@ -124,6 +124,9 @@ static sq_stmt sq_anon_supports = SQ_STMT("DELETE FROM request_supports WHERE re
 
 static sq_stmt sq_anon_outbox = SQ_STMT("DELETE FROM outbox WHERE request_id = ?1");
 
+/* Its documents name the citizen (a receipt's addressee): they go, and their codes with them. */
+static sq_stmt sq_anon_documents = SQ_STMT("DELETE FROM documents WHERE request_id = ?1");
+
 static sq_stmt sq_anon_attachments =
     SQ_STMT("DELETE FROM attachments WHERE request_id = ?2 AND tenant_id = ?1 "
             "RETURNING storage_name, thumb_name");
@@ -197,7 +200,8 @@ static int store_sqlite_tx_request_anonymise(store *s, int64_t tenant_id, int64_
         run_on_request(c, &sq_anon_copies, request_id, "request_anonymise", err) != 0 ||
         run_on_request(c, &sq_anon_client_updates, request_id, "request_anonymise", err) != 0 ||
         run_on_request(c, &sq_anon_supports, request_id, "request_anonymise", err) != 0 ||
-        run_on_request(c, &sq_anon_outbox, request_id, "request_anonymise", err) != 0)
+        run_on_request(c, &sq_anon_outbox, request_id, "request_anonymise", err) != 0 ||
+        run_on_request(c, &sq_anon_documents, request_id, "request_anonymise", err) != 0)
         return -1;
     /* Files are removed once the job is durable, by the caller (core/retention.c). */
     if (delete_files(c, &sq_anon_attachments, tenant_id, request_id, a, removed, n_removed, err) !=

@@ -6,6 +6,8 @@
  * request, anyone.
  * Whoever is not allowed gets the same 404 as for a file that does not exist. Files are
  * always sent as downloads, except thumbnails (?miniature=1) shown in <img>.
+ * The documents the mairie issued about a request (its accusé de réception) are served the
+ * same way at /documents/{reference}/{id}, to its citizen (token or account) and its agents.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -16,6 +18,7 @@
 
 #include "core/attachment.h"
 #include "core/catalogue.h"
+#include "core/document.h"
 #include "core/perm.h"
 #include "core/request.h"
 #include "util/form.h"
@@ -213,7 +216,55 @@ static void handle_download(http_req *rq)
     http_respond(rq, 200, want_thumb ? "image/jpeg" : at.content_type);
 }
 
+/* /documents/{reference}/{id}: a document issued about the request, as a PDF download. */
+static void handle_document(http_req *rq)
+{
+    const cat_tenant *t = web_tenant(rq);
+    if (!t)
+        return;
+    int64_t id = parse_id(rq->params[1]);
+    store_request r;
+    store_document d;
+    error err;
+    int found = 0;
+    if (!rq->params[0] || id == 0)
+        goto not_found;
+    if (request_get(rq->core, t, rq->params[0], rq->arena, &r, &err) != 0) {
+        if (err.code == ERR_NOT_FOUND)
+            goto not_found;
+        http_respond_error(rq, &err);
+        return;
+    }
+    const char *token = form_get(&rq->query, "jeton");
+    if (!agent_may_view(rq, &r) &&
+        !(token && *token && request_token_matches(rq->core, &r, token)) && !citizen_owns(rq, &r))
+        goto not_found;
+    if (document_get(rq->core, t->rec.id, id, rq->arena, &d, &found, &err) != 0) {
+        http_respond_error(rq, &err);
+        return;
+    }
+    if (!found || d.request_id != r.id)
+        goto not_found;
+    if (buf_append(&rq->out, d.content, (size_t)d.size) != 0) {
+        buf_reset(&rq->out);
+        error_set(&err, ERR_INTERNAL, NULL, "document over the response's limit");
+        http_respond_error(rq, &err);
+        return;
+    }
+    /* The reference is letters, digits and dashes (request_reference_ok): safe in a name. */
+    http_add_header(rq, "Content-Disposition",
+                    arena_printf(rq->arena, "attachment; filename=\"%s-%s-v%d.pdf\"", d.kind,
+                                 r.reference, d.version));
+    http_add_header(rq, "Cache-Control", "private, no-store");
+    http_add_header(rq, "Content-Security-Policy", "default-src 'none'; sandbox");
+    http_respond(rq, 200, "application/pdf");
+    return;
+not_found:
+    not_found(rq);
+}
+
 const http_route portal_files_routes[] = {
+    {HTTP_GET | HTTP_HEAD, "/documents/{}/{}", handle_document},
     {HTTP_GET | HTTP_HEAD, "/pieces-jointes/{}/{}", handle_download},
     {0, NULL, NULL},
 };

@@ -29,6 +29,8 @@ extern const http_route portal_account_routes[];
 extern const http_route portal_account_phone_routes[];
 extern const http_route portal_files_routes[];
 extern const http_route portal_data_routes[];
+/* /verifier/{code}: what a document's verification code confirms (verify.c). */
+extern const http_route portal_verify_routes[];
 extern const http_route portal_address_routes[];
 extern const http_route portal_subscription_routes[];
 extern const http_route portal_unsubscribe_routes[];

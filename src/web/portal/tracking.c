@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "core/attachment.h"
+#include "core/document.h"
 #include "core/forms.h"
 #include "core/request.h"
 #include "core/workflow.h"
@@ -439,6 +440,39 @@ static void merged_into_json(http_req *rq, const track_state *st, json_t *req)
     json_object_set_new(req, "merged_into", o);
 }
 
+/* The documents the mairie issued about the request (its receipt), each version a link to
+ * its PDF (/documents/…, checked as the tracking page is). A failure to read them leaves the
+ * list empty (logged) rather than the page unanswered. */
+static json_t *documents_json(http_req *rq, const track_state *st)
+{
+    json_t *out = json_array();
+    store_document *docs = NULL;
+    size_t n = 0;
+    error err;
+    if (document_list(rq->core, st->tenant->rec.id, st->req.id, DOCUMENT_KIND_RECEIPT, rq->arena,
+                      &docs, &n, &err) != 0) {
+        log_warn("tracking: documents of a request unreadable: %s", err.detail);
+        return out;
+    }
+    const char *q =
+        st->token ? arena_printf(rq->arena, "?jeton=%s", tracking_url_encode(rq, st->token)) : "";
+    for (size_t i = 0; i < n; i++) {
+        json_t *o = json_object();
+        present_set_str_opt(o, "url",
+                            arena_printf(rq->arena, "/documents/%s/%" PRId64 "%s",
+                                         tracking_url_encode(rq, st->req.reference), docs[i].id,
+                                         q));
+        present_set_str_opt(
+            o, "label", present_string(rq->present, rq->lang, "documents.verify.kinds.receipt"));
+        present_set_str_opt(o, "size", web_file_size(rq, docs[i].size));
+        present_set_str_opt(
+            o, "issued",
+            present_date(rq->arena, rq->lang, docs[i].created_at, st->tenant->rec.timezone, 0));
+        json_array_append_new(out, o);
+    }
+    return out;
+}
+
 /* The context of the tracking page; forms' state is added by the caller. NULL after
  * answering an error. */
 static json_t *show_context(http_req *rq, track_state *st)
@@ -515,6 +549,9 @@ static json_t *show_context(http_req *rq, track_state *st)
             json_array_append_new(filed_files, attachment_json(rq, st, &atts[i]));
     json_object_set_new(ctx, "has_attachments", json_boolean(json_array_size(filed_files) > 0));
     json_object_set_new(ctx, "attachments", filed_files);
+    json_t *docs = documents_json(rq, st);
+    json_object_set_new(ctx, "has_documents", json_boolean(json_array_size(docs) > 0));
+    json_object_set_new(ctx, "documents", docs);
 
     json_t *tl = json_array();
     for (size_t i = 0; i < n_events; i++)

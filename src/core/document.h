@@ -1,0 +1,89 @@
+/*
+ * document — the documents guichet issues about a request, composed by core from the request,
+ * its procedure and workflow and the collectivité's branding, and drawn by the docs layer
+ * (docs/letter.h). First the accusé de réception the Code des relations entre le public et
+ * l'administration asks for (art. L112-3 and R112-5): date of receipt, department in charge
+ * and how to reach it, expected delay, what silence means when the procedure's workflow has a
+ * silence-vaut-accord or -rejet timeout (core/workflow_timeout.h), how to appeal; in the
+ * request's language.
+ */
+#ifndef GUICHET_CORE_DOCUMENT_H
+#define GUICHET_CORE_DOCUMENT_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+#include "core/catalogue.h"
+#include "core/core.h"
+#include "store/records.h"
+#include "store/store.h"
+#include "util/arena.h"
+#include "util/error.h"
+
+/* util/buf.h's, left incomplete here so that includers need not see it. */
+struct buf;
+
+/* What a receipt says besides the request. */
+typedef struct document_receipt_in {
+    /* The i18n tree of the request's language (document_lang): its "documents" area is read;
+     * a missing string shows its key. */
+    const json_t *strings;
+    int64_t issued_at; /* the date the receipt bears */
+    /* The collectivité's base URL ("https://demo.example") and the document's verification
+     * code: together they make the receipt's «vérifiable sur …» line; either NULL: none. */
+    const char *base_url;
+    const char *code;
+} document_receipt_in;
+
+/* The language a request's documents are written in: its own (requests.lang). */
+lang document_lang(const store_request *r);
+
+/* Appends to out (max at least LETTER_PDF_MAX) the receipt of request r of tenant t as a
+ * tagged PDF on t's letterhead (its logo read from the store when it has one). 0, or -1
+ * with err: ERR_NOT_FOUND (arg "procedure") when r's procedure is not in t's catalogue any
+ * more, else as letter_render. Runs on the caller's thread (CPU: a few milliseconds). */
+int document_receipt_pdf(core *c, const cat_tenant *t, const store_request *r,
+                         const document_receipt_in *in, struct buf *out, error *err);
+
+/* ---- issued documents (table documents) ---- */
+
+/* The job kind that issues a request's receipt right after its creation's commit. */
+#define DOCUMENT_RECEIPT_KIND "document_receipt"
+#define DOCUMENT_KIND_RECEIPT "receipt"
+
+/* The strings documents issued by jobs are written with: each language's whole i18n tree
+ * (present_strings), referenced, not copied. Set before the scheduler starts (the server does;
+ * without them a receipt job fails and is tried again later), then only read. */
+void document_set_strings(core *c, json_t *fr, json_t *en);
+
+/* Inside request r's creation job: schedules its receipt, issued by a job at once (so that a
+ * durable create never waits for a PDF). Nothing when c has no strings (document_set_strings):
+ * a core that cannot write documents (command-line tools, unit tests) issues none. */
+int document_receipt_schedule_tx(core *c, store *s, const store_request *r, error *err);
+
+/* Issues request_id's receipt (version 1) unless it has one: renders it, then writes it with
+ * its SHA-256 and a new verification code in one write job, waiting. *issued 1 when this call
+ * wrote it, 0 when it was there already. -1 with err: ERR_NOT_FOUND (no such request),
+ * ERR_UNAVAILABLE (no strings set, storage busy), as document_receipt_pdf. */
+int document_issue_receipt(core *c, const cat_tenant *t, int64_t request_id, int64_t now,
+                           int *issued, error *err);
+
+/* The versions of request_id's documents of kind (without their bytes; strings in a). */
+int document_list(core *c, int64_t tenant_id, int64_t request_id, const char *kind, arena *a,
+                  store_document **out, size_t *n, error *err);
+
+/* Document id of tenant_id with its bytes (in a): *found 0 when there is none. Whoever
+ * serves it decides access first, as for the request itself. */
+int document_get(core *c, int64_t tenant_id, int64_t id, arena *a, store_document *out, int *found,
+                 error *err);
+
+/* What /verifier/{code} shows: every version of the document whose code `typed` is (typed
+ * as people type a short code: any case, blanks and dashes), without bytes nor personal
+ * data; *n 0 when the code is malformed or unknown in tenant_id. */
+int document_verify(core *c, int64_t tenant_id, const char *typed, arena *a, store_document **out,
+                    size_t *n, error *err);
+
+/* Registers the receipt job's kind on c (core_open does). */
+int document_register(core *c, error *err);
+
+#endif

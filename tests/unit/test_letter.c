@@ -1,0 +1,360 @@
+/*
+ * test_letter — the PDF letter (docs/letter.h): a short letter holds on one page, a long one
+ * flows over several with «page N / M» on each and its first and last paragraphs on the first
+ * and last pages (read back with poppler's pdftotext), French characters come back exactly,
+ * the document is tagged with its title and /Lang, a logo is drawn, and bad input is refused.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <cairo.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "docs/letter.h"
+#include "util/buf.h"
+
+static const letter_head head = {
+    .name = "Ville de Démo",
+    .address = "Hôtel de ville\n1 place de l’Église\n69000 Démo",
+    .contact = "04 72 00 00 00 · mairie@demo.example · https://demo.example",
+    .department = "Voirie",
+    .department_contact = "voirie@demo.example",
+};
+
+static int count(const buf *b, const char *needle)
+{
+    int n = 0;
+    size_t k = strlen(needle);
+    for (size_t i = 0; i + k <= b->len; i++)
+        if (memcmp(b->data + i, needle, k) == 0)
+            n++;
+    return n;
+}
+
+/* pdftotext's text of pages [first, last] of pdf (0: all), in out (caller frees). */
+static char *pdf_text(const buf *pdf, int first, int last)
+{
+    char path[] = "/tmp/test_letter_XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, pdf->data, pdf->len), (ssize_t)pdf->len);
+    close(fd);
+    char cmd[256];
+    if (first)
+        snprintf(cmd, sizeof cmd, "pdftotext -enc UTF-8 -f %d -l %d %s -", first, last, path);
+    else
+        snprintf(cmd, sizeof cmd, "pdftotext -enc UTF-8 %s -", path);
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    buf t;
+    buf_init(&t, 4 * 1024 * 1024);
+    char chunk[4096];
+    size_t got;
+    while ((got = fread(chunk, 1, sizeof chunk, p)) > 0)
+        assert_int_equal(buf_append(&t, chunk, got), 0);
+    assert_int_equal(pclose(p), 0);
+    unlink(path);
+    size_t len;
+    return buf_steal(&t, &len);
+}
+
+static void render_on(const letter_head *h, const letter *l, buf *out, letter_info *info)
+{
+    error err;
+    error_clear(&err);
+    buf_init(out, LETTER_PDF_MAX);
+    int rc = letter_render(h, l, out, info, &err);
+    if (rc != 0)
+        fail_msg("letter_render: %s", err.detail);
+}
+
+static void render(const letter *l, buf *out, letter_info *info)
+{
+    render_on(&head, l, out, info);
+}
+
+static void test_short_letter(void **state)
+{
+    (void)state;
+    const letter_block blocks[] = {
+        {LETTER_RIGHT, "Démo, le 6 décembre 2026"},
+        {LETTER_TITLE, "Accusé de réception n° 2026-000042"},
+        {LETTER_PARAGRAPH, "« Œuvre » d’art : 12,50 € — cœur, Noël, où, ça."},
+        {LETTER_HEADING, "Délai"},
+        {LETTER_PARAGRAPH, "Deux mois."},
+    };
+    letter l = {"Accusé de réception 2026-000042", "fr-FR", "page", blocks, 5};
+    buf out;
+    letter_info info = {0};
+    render(&l, &out, &info);
+    assert_int_equal(info.pages, 1);
+    assert_memory_equal(out.data, "%PDF-", 5);
+    assert_int_equal(count(&out, "/Lang (fr-FR)"), 1);
+    assert_int_equal(count(&out, "/DisplayDocTitle true"), 1);
+    assert_true(count(&out, "/StructTreeRoot") >= 1);
+    assert_true(count(&out, "/Marked true") >= 1);
+    char *text = pdf_text(&out, 0, 0);
+    assert_non_null(strstr(text, "« Œuvre » d’art : 12,50 € — cœur, Noël, où, ça."));
+    assert_non_null(strstr(text, "Accusé de réception n° 2026-000042"));
+    assert_non_null(strstr(text, "Ville de Démo"));
+    assert_non_null(strstr(text, "1 place de l’Église"));
+    assert_non_null(strstr(text, "Voirie"));
+    assert_non_null(strstr(text, "voirie@demo.example"));
+    assert_non_null(strstr(text, "page 1 / 1"));
+    free(text);
+    buf_free(&out);
+}
+
+/* n paragraphs of about `words` words, each naming its number («paragraphe 7 :»), long enough to
+ * wrap. */
+static letter_block *long_blocks(size_t n, int words, char ***texts)
+{
+    letter_block *b = calloc(n, sizeof *b);
+    *texts = calloc(n, sizeof **texts);
+    for (size_t i = 0; i < n; i++) {
+        buf t;
+        buf_init(&t, 64 * 1024);
+        buf_printf(&t, "Début du paragraphe %zu :", i + 1);
+        for (int w = 0; w < words; w++)
+            buf_puts(&t, " mot accentué");
+        buf_printf(&t, " fin du paragraphe %zu.", i + 1);
+        size_t len;
+        (*texts)[i] = buf_steal(&t, &len);
+        b[i].kind = i % 10 == 0 ? LETTER_HEADING : LETTER_PARAGRAPH;
+        b[i].text = (*texts)[i];
+    }
+    return b;
+}
+
+static void free_blocks(letter_block *b, char **texts, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(texts[i]);
+    free(texts);
+    free(b);
+}
+
+static void test_flows_over_pages(void **state)
+{
+    (void)state;
+    char **texts;
+    size_t n = 60;
+    letter_block *b = long_blocks(n, 40, &texts);
+    letter l = {"Lettre longue", "fr-FR", "page", b, n};
+    buf out;
+    letter_info info = {0};
+    render(&l, &out, &info);
+    assert_true(info.pages >= 3);
+    assert_int_equal(count(&out, "/Type /Page\n") + count(&out, "/Type /Page "), info.pages);
+
+    char *first = pdf_text(&out, 1, 1);
+    assert_non_null(strstr(first, "Début du paragraphe 1 :"));
+    assert_null(strstr(first, "fin du paragraphe 60."));
+    char label[32];
+    snprintf(label, sizeof label, "page 1 / %d", info.pages);
+    assert_non_null(strstr(first, label));
+    free(first);
+    char *last = pdf_text(&out, info.pages, info.pages);
+    assert_non_null(strstr(last, "fin du paragraphe 60."));
+    snprintf(label, sizeof label, "page %d / %d", info.pages, info.pages);
+    assert_non_null(strstr(last, label));
+    /* Every page carries the letterhead. */
+    assert_non_null(strstr(last, "Ville de Démo"));
+    free(last);
+    /* Nothing is lost or doubled at the page breaks: every paragraph's end comes once. */
+    char *all = pdf_text(&out, 0, 0);
+    for (size_t i = 1; i <= n; i++) {
+        char end[48];
+        snprintf(end, sizeof end, "fin du paragraphe %zu.", i);
+        const char *at = strstr(all, end);
+        assert_non_null(at);
+        assert_null(strstr(at + 1, end));
+    }
+    free(all);
+
+    /* More text, more pages. */
+    buf more;
+    char **texts2;
+    letter_block *b2 = long_blocks(n * 2, 40, &texts2);
+    letter l2 = {"Lettre plus longue", "fr-FR", "page", b2, n * 2};
+    letter_info info2 = {0};
+    render(&l2, &more, &info2);
+    assert_true(info2.pages > info.pages);
+    buf_free(&more);
+    free_blocks(b2, texts2, n * 2);
+    buf_free(&out);
+    free_blocks(b, texts, n);
+}
+
+static cairo_status_t png_to_buf(void *ctx, const unsigned char *data, unsigned int len)
+{
+    return buf_append(ctx, data, len) == 0 ? CAIRO_STATUS_SUCCESS : CAIRO_STATUS_WRITE_ERROR;
+}
+
+static void test_logo(void **state)
+{
+    (void)state;
+    cairo_surface_t *img = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, 200, 100);
+    cairo_t *cr = cairo_create(img);
+    cairo_set_source_rgb(cr, 0.1, 0.3, 0.6);
+    cairo_paint(cr);
+    cairo_destroy(cr);
+    buf png;
+    buf_init(&png, 1024 * 1024);
+    assert_int_equal(cairo_surface_write_to_png_stream(img, png_to_buf, &png),
+                     CAIRO_STATUS_SUCCESS);
+    cairo_surface_destroy(img);
+
+    letter_head h = head;
+    h.logo_png = png.data;
+    h.logo_size = png.len;
+    const letter_block blocks[] = {{LETTER_PARAGRAPH, "Avec logo."}};
+    letter l = {"Logo", "fr-FR", "page", blocks, 1};
+    buf out;
+    buf_init(&out, LETTER_PDF_MAX);
+    error err;
+    error_clear(&err);
+    assert_int_equal(letter_render(&h, &l, &out, NULL, &err), 0);
+    assert_true(count(&out, "/Subtype /Image") >= 1);
+    buf_free(&out);
+
+    /* A logo that is no PNG is refused, not drawn half. */
+    h.logo_png = "not a png";
+    h.logo_size = 9;
+    buf_init(&out, LETTER_PDF_MAX);
+    assert_int_equal(letter_render(&h, &l, &out, NULL, &err), -1);
+    assert_int_equal(err.code, ERR_INVALID_ARG);
+    assert_string_equal(err.arg, "logo");
+    assert_int_equal(out.len, 0);
+    buf_free(&out);
+    buf_free(&png);
+}
+
+/* Page `page` of pdf rasterised by poppler's pdftoppm as 8-bit grey at dpi: the pixels (caller
+ * frees), *w and *h. */
+static unsigned char *raster(const buf *pdf, int page, int dpi, int *w, int *h)
+{
+    char dir[] = "/tmp/test_letter_img_XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char path[128], cmd[512], png[160];
+    snprintf(path, sizeof path, "%s/doc.pdf", dir);
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(pdf->data, 1, pdf->len, f), pdf->len);
+    fclose(f);
+    snprintf(cmd, sizeof cmd, "pdftoppm -gray -singlefile -r %d -f %d -l %d %s %s/p", dpi, page,
+             page, path, dir);
+    assert_int_equal(system(cmd), 0);
+    snprintf(png, sizeof png, "%s/p.pgm", dir);
+    f = fopen(png, "rb");
+    assert_non_null(f);
+    int maxval;
+    assert_int_equal(fscanf(f, "P5 %d %d %d", w, h, &maxval), 3);
+    fgetc(f);
+    unsigned char *px = malloc((size_t)*w * (size_t)*h);
+    assert_int_equal(fread(px, 1, (size_t)*w * (size_t)*h, f), (size_t)*w * (size_t)*h);
+    fclose(f);
+    unlink(png);
+    unlink(path);
+    rmdir(dir);
+    return px;
+}
+
+/* A rendered page, looked at as an image: long unbreakable words, a long address and French
+ * signs stay inside the margins (nothing drawn in the 20 mm at either side but the letterhead's
+ * and footer's rules, which stop at the margin too), and the text is drawn. */
+static void test_rendered_page(void **state)
+{
+    (void)state;
+    letter_head h = head;
+    h.address = "Hôtel de ville, service des relations avec les usagers et de la citoyenneté, "
+                "1 place de l’Église Saint-Jean-Baptiste-de-la-Salle-sur-Saône\n69000 Démo";
+    const letter_block blocks[] = {
+        {LETTER_TITLE, "Accusé de réception n° 2026-000042 — « Œuvre »"},
+        {LETTER_PARAGRAPH,
+         "Adresse du signalement : 123 bis avenue du Maréchal-de-Lattre-de-Tassigny-et-du-"
+         "Général-Leclerc-de-Hauteclocque, Résidence « Les Jardins de l’Œuvre », bâtiment C, "
+         "escalier 4, 69000 Démo. Montant : 12,50 € ; cœur, sœur, Noël."},
+        {LETTER_PARAGRAPH,
+         "Anticonstitutionnellementanticonstitutionnellementanticonstitutionnellement"
+         "anticonstitutionnellementanticonstitutionnellement"},
+        {LETTER_RIGHT, "Pour Ville de Démo,\nle service Voirie"},
+    };
+    letter l = {"Image", "fr-FR", "page", blocks, 4};
+    buf out;
+    letter_info info = {0};
+    render_on(&h, &l, &out, &info);
+    int w, ht;
+    const int dpi = 72; /* one pixel per point */
+    unsigned char *px = raster(&out, 1, dpi, &w, &ht);
+    assert_in_range(w, 595, 596); /* A4 is 595.28 points wide */
+    int margin = 56;              /* 20 mm in points, a pixel less for anti-aliasing */
+    long dark_body = 0;
+    for (int y = 0; y < ht; y++)
+        for (int x = 0; x < w; x++) {
+            unsigned char v = px[(size_t)y * (size_t)w + (size_t)x];
+            if (x < margin - 1 || x > w - margin)
+                if (v < 200)
+                    fail_msg("ink at (%d, %d) in the margin", x, y);
+            if (v < 128)
+                dark_body++;
+        }
+    assert_true(dark_body > 2000);
+    free(px);
+    char *t = pdf_text(&out, 0, 0);
+    /* Lines break anywhere: each piece on its own. */
+    assert_non_null(strstr(t, "12,50 €"));
+    assert_non_null(strstr(t, "Œuvre"));
+    assert_non_null(strstr(t, "Noël."));
+    assert_non_null(strstr(t, "Anticonstitutionnellementanti"));
+    free(t);
+    buf_free(&out);
+}
+
+static void test_refused(void **state)
+{
+    (void)state;
+    error err;
+    buf out;
+    buf_init(&out, LETTER_PDF_MAX);
+    const letter_block bad[] = {{LETTER_PARAGRAPH, "caf\xe9"}};
+    letter l = {"Mauvais", "fr-FR", "page", bad, 1};
+    assert_int_equal(letter_render(&head, &l, &out, NULL, &err), -1);
+    assert_string_equal(err.arg, "text");
+
+    /* More than LETTER_PAGES_MAX pages. */
+    char **texts;
+    size_t n = LETTER_BLOCKS_MAX + 1;
+    letter_block *b = long_blocks(n, 200, &texts);
+    letter big = {"Trop long", "fr-FR", "page", b, LETTER_BLOCKS_MAX};
+    assert_int_equal(letter_render(&head, &big, &out, NULL, &err), -1);
+    assert_string_equal(err.arg, "pages");
+    assert_int_equal(out.len, 0);
+
+    big.n_blocks = LETTER_BLOCKS_MAX + 1;
+    assert_int_equal(letter_render(&head, &big, &out, NULL, &err), -1);
+    assert_string_equal(err.arg, "text");
+    free_blocks(b, texts, n);
+
+    const letter_block ok[] = {{LETTER_PARAGRAPH, "Bien."}};
+    letter badlang = {"Langue", "fr FR", "page", ok, 1};
+    assert_int_equal(letter_render(&head, &badlang, &out, NULL, &err), -1);
+    assert_string_equal(err.arg, "lang");
+    buf_free(&out);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_short_letter), cmocka_unit_test(test_flows_over_pages),
+        cmocka_unit_test(test_logo),         cmocka_unit_test(test_rendered_page),
+        cmocka_unit_test(test_refused),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
