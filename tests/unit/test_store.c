@@ -1948,11 +1948,13 @@ static size_t due(fixture *fx, int64_t now, size_t limit, arena *a, store_outbox
     return n;
 }
 
-/* The plan of the due list's statement (the store's own text) into out, lines joined. */
-static void outbox_due_plan(const fixture *fx, char *out, size_t cap)
+/* The plan SQLite makes for sql on fx's database, its lines' details joined by "\n", into
+ * out. */
+static void plan_of_sql(const fixture *fx, const char *sql, char *out, size_t cap)
 {
-    char eqp[2048];
-    snprintf(eqp, sizeof eqp, "EXPLAIN QUERY PLAN %s", store_sqlite_outbox_due_sql);
+    char eqp[8300];
+    int l = snprintf(eqp, sizeof eqp, "EXPLAIN QUERY PLAN %s", sql);
+    assert_true(l > 0 && (size_t)l < sizeof eqp);
     sqlite3 *db = NULL;
     assert_int_equal(sqlite3_open_v2(fx->path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
     sqlite3_stmt *st = NULL;
@@ -1967,6 +1969,12 @@ static void outbox_due_plan(const fixture *fx, char *out, size_t cap)
     }
     sqlite3_finalize(st);
     sqlite3_close(db);
+}
+
+/* The plan of the due list's statement (the store's own text) into out, lines joined. */
+static void outbox_due_plan(const fixture *fx, char *out, size_t cap)
+{
+    plan_of_sql(fx, store_sqlite_outbox_due_sql, out, cap);
 }
 
 static void test_outbox(void **state)
@@ -3046,24 +3054,10 @@ static void test_backoffice_filters(void **state)
 static void plan_of(const fixture *fx, const store_request_filter *f, int count, char *out,
                     size_t cap)
 {
-    char sql[8192], eqp[8300];
+    char sql[8192];
     error err;
     assert_int_equal(store_sqlite_request_sql(f, count, sql, sizeof sql, &err), 0);
-    snprintf(eqp, sizeof eqp, "EXPLAIN QUERY PLAN %s", sql);
-    sqlite3 *db = NULL;
-    assert_int_equal(sqlite3_open_v2(fx->path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-    sqlite3_stmt *st = NULL;
-    assert_int_equal(sqlite3_prepare_v2(db, eqp, -1, &st, NULL), SQLITE_OK);
-    size_t len = 0;
-    out[0] = '\0';
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        const char *detail = (const char *)sqlite3_column_text(st, 3);
-        int n = snprintf(out + len, cap - len, "%s\n", detail ? detail : "");
-        assert_true(n > 0 && (size_t)n < cap - len);
-        len += (size_t)n;
-    }
-    sqlite3_finalize(st);
-    sqlite3_close(db);
+    plan_of_sql(fx, sql, out, cap);
 }
 
 /* The inbox's SLA views («En retard», «Échéance aujourd'hui») walk requests_due, the partial
