@@ -268,8 +268,11 @@ async function fileRequest(srv, { service = 'nid-de-poule', tag, lat = '45.764',
         email: `usager.${t}@exemple.fr`,
         first: `Prenomtemoin${t}`,
         last: `Nomtemoin${t}`,
-        /* A mobile number of its own for any tag (hex or not): what core stores in E.164. */
-        phone: `06${String(crypto.createHash('sha256').update(t).digest().readUInt32BE(0) % 100000000).padStart(8, '0')}`,
+        /* A mobile number of its own for any tag (hex or not): what core stores in E.164. A
+         * metropolitan one (06 1…): an overseas number (06 90… is Guadeloupe) keeps its
+         * national digits in E.164 (+590 690…), so the caller lookup's heading, which echoes
+         * the number looked up, would contain it. */
+        phone: `061${String(crypto.createHash('sha256').update(t).digest().readUInt32BE(0) % 10000000).padStart(7, '0')}`,
         description: `Description témoin ${t} : un trou dans la chaussée devant la boulangerie.`,
         tag: t,
     };
@@ -282,7 +285,22 @@ async function fileRequest(srv, { service = 'nid-de-poule', tag, lat = '45.764',
     const ref = r.json[0].service_request_id;
     const row = srv.sql(`SELECT r.id, d.code FROM requests r LEFT JOIN departments d ON d.id = r.department_id WHERE r.reference = ${sqlq(ref)}`).trim();
     const [id, department] = row.split('|');
+    await receiptSettled(srv, Number(id));
     return Object.assign(who, { reference: ref, id: Number(id), department, service });
+}
+
+/* Waits until the receipt job a new request schedules has run: it writes the request's
+ * accusé de réception after the create's commit, so a test that compares the database
+ * before and after an action (the access matrix) must not see it land in between. */
+async function receiptSettled(srv, requestId, timeoutMs = 30000) {
+    const until = Date.now() + timeoutMs;
+    for (;;) {
+        const left = Number(srv.sql(`SELECT count(*) FROM jobs WHERE request_id = ${requestId} AND kind = 'document_receipt' ` +
+                                    "AND state IN ('pending', 'running')").trim());
+        if (left === 0) return;
+        assert.ok(Date.now() < until, `the receipt of request ${requestId} was not issued within ${timeoutMs / 1000} s`);
+        await new Promise((r) => setTimeout(r, 25));
+    }
 }
 
 /* The personal data of a filed request to look for in a body: [label, value] pairs. */
