@@ -372,6 +372,7 @@ int document_issue_receipt(core *c, const cat_tenant *t, int64_t request_id, int
         .size = (int64_t)pdf.len,
         .content = pdf.data,
         .created_at = now,
+        .citizen_visible = 1,
     };
     rc = core_op_submit(c, op, NULL, NULL, err);
     op = NULL;

@@ -71,13 +71,16 @@ typedef struct store_document {
     int64_t tenant_id;
     int64_t request_id;
     const char *reference; /* read only: its request's reference */
-    const char *kind;      /* "receipt" */
+    const char *kind;      /* "receipt", "letter", "decision" or "upload" */
     int version;           /* from 1 */
     const char *code;      /* the short verification code (core/short_code.h's alphabet) */
     const char *sha256;    /* hex digest of the PDF */
     int64_t size;          /* bytes of the PDF */
     const void *content;   /* insert: the PDF; reads leave it NULL */
     int64_t created_at;
+    const char *title;   /* NULL: the kind's own title */
+    int64_t agent_id;    /* the agent who issued it; 0: guichet itself */
+    int citizen_visible; /* shown to the citizen (tracking page, e-mail) */
 } store_document;
 
 /* A collectivité's logo as served: a PNG guichet encoded itself (core/branding.h). */

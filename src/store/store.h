@@ -187,7 +187,8 @@ typedef struct store_documents_ops {
     /* ERR_CONFLICT when the request already has that kind and version, or the code is taken
      * in the tenant. */
     int (*tx_insert)(store *s, const store_document *d, int64_t *id_out, error *err);
-    /* The versions of request_id's documents of kind, oldest first, without their bytes. */
+    /* request_id's documents of kind (NULL: of every kind), oldest first, without their
+     * bytes. */
     int (*list)(store *s, int64_t tenant_id, int64_t request_id, const char *kind, arena *a,
                 store_document **out, size_t *n, error *err);
     /* Every version of the document that carries verification code `code` (its request and

@@ -1611,6 +1611,38 @@ static const char migration_44[] = "CREATE TABLE documents (\n"
                                    "CREATE TRIGGER documents_immutable BEFORE UPDATE ON documents "
                                    "BEGIN SELECT RAISE(ABORT, 'documents are immutable'); END;\n";
 
+/* Version 45: documents of every kind issue 15 and 16 make — `receipt` (the accusé de
+ * réception), `letter` (an answer letter), `decision` (an arrêté or décision), `upload` (a PDF
+ * an agent prepared elsewhere, normalised) —, each with an optional title, the agent who
+ * issued it (NULL: guichet itself) and whether the citizen sees it (tracking page, e-mail); the
+ * table is made again because SQLite cannot widen a CHECK, its rows and trigger kept. */
+static const char migration_45[] =
+    "CREATE TABLE documents_v45 (\n"
+    "  id INTEGER PRIMARY KEY,\n"
+    "  tenant_id INTEGER NOT NULL REFERENCES tenants (id),\n"
+    "  request_id INTEGER NOT NULL REFERENCES requests (id),\n"
+    "  kind TEXT NOT NULL CHECK (kind IN ('receipt', 'letter', 'decision', 'upload')),\n"
+    "  version INTEGER NOT NULL CHECK (version >= 1),\n"
+    "  code TEXT NOT NULL,\n"
+    "  sha256 TEXT NOT NULL CHECK (length(sha256) = 64),\n"
+    "  size INTEGER NOT NULL,\n"
+    "  content BLOB NOT NULL,\n"
+    "  created_at INTEGER NOT NULL,\n"
+    "  title TEXT,\n"
+    "  agent_id INTEGER REFERENCES agents (id),\n"
+    "  citizen_visible INTEGER NOT NULL DEFAULT 1 CHECK (citizen_visible IN (0, 1)),\n"
+    "  UNIQUE (request_id, kind, version),\n"
+    "  UNIQUE (tenant_id, code)\n"
+    ") STRICT;\n"
+    "INSERT INTO documents_v45 (id, tenant_id, request_id, kind, version, code, sha256, size, "
+    "content, created_at) SELECT id, tenant_id, request_id, kind, version, code, sha256, size, "
+    "content, created_at FROM documents;\n"
+    "DROP TRIGGER documents_immutable;\n"
+    "DROP TABLE documents;\n"
+    "ALTER TABLE documents_v45 RENAME TO documents;\n"
+    "CREATE TRIGGER documents_immutable BEFORE UPDATE ON documents "
+    "BEGIN SELECT RAISE(ABORT, 'documents are immutable'); END;\n";
+
 /* Indexed by version - 1. */
 const char *const store_sqlite_migrations[] = {
     migration_1,  migration_2,  migration_3,  migration_4,  migration_5,  migration_6,
@@ -1620,6 +1652,6 @@ const char *const store_sqlite_migrations[] = {
     migration_25, migration_26, migration_27, migration_28, migration_29, migration_30,
     migration_31, migration_32, migration_33, migration_34, migration_35, migration_36,
     migration_37, migration_38, migration_39, migration_40, migration_41, migration_42,
-    migration_43, migration_44};
+    migration_43, migration_44, migration_45};
 const int store_sqlite_migration_count =
     (int)(sizeof store_sqlite_migrations / sizeof store_sqlite_migrations[0]);

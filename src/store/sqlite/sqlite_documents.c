@@ -10,7 +10,7 @@
 /* The columns the row reader below reads, in its order (d: documents, r: requests). */
 #define SQ_DOCUMENT_COLUMNS                                                                        \
     "d.id, d.tenant_id, d.request_id, r.reference, d.kind, d.version, d.code, d.sha256, d.size, "  \
-    "d.created_at"
+    "d.created_at, d.title, d.agent_id, d.citizen_visible"
 
 static int read_document(sqlite3_stmt *st, arena *a, void *p)
 {
@@ -26,12 +26,16 @@ static int read_document(sqlite3_stmt *st, arena *a, void *p)
     d->sha256 = store_sqlite_col_text(st, 7, a, &oom);
     d->size = sqlite3_column_int64(st, 8);
     d->created_at = sqlite3_column_int64(st, 9);
+    d->title = store_sqlite_col_text(st, 10, a, &oom);
+    d->agent_id = sqlite3_column_int64(st, 11);
+    d->citizen_visible = sqlite3_column_int(st, 12);
     return oom ? -1 : 0;
 }
 
-static sq_stmt sq_document_insert =
-    SQ_STMT("INSERT INTO documents (tenant_id, request_id, kind, version, code, sha256, size, "
-            "content, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
+static sq_stmt sq_document_insert = SQ_STMT(
+    "INSERT INTO documents (tenant_id, request_id, kind, version, code, sha256, size, "
+    "content, created_at, title, agent_id, citizen_visible) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, "
+    "?8, ?9, ?10, ?11, ?12)");
 
 static int store_sqlite_tx_document_insert(store *s, const store_document *d, int64_t *id_out,
                                            error *err)
@@ -53,6 +57,9 @@ static int store_sqlite_tx_document_insert(store *s, const store_document *d, in
     sqlite3_bind_int64(st, 7, d->size);
     sqlite3_bind_blob64(st, 8, d->content, (sqlite3_uint64)d->size, SQLITE_STATIC);
     sqlite3_bind_int64(st, 9, store_sqlite_now_or(d->created_at));
+    store_sqlite_bind_text(st, 10, d->title);
+    store_sqlite_bind_id(st, 11, d->agent_id);
+    sqlite3_bind_int(st, 12, d->citizen_visible ? 1 : 0);
     if (store_sqlite_run_write(c, st, NULL, "document_insert", err) != 0)
         return -1;
     if (id_out)
@@ -62,8 +69,8 @@ static int store_sqlite_tx_document_insert(store *s, const store_document *d, in
 
 static sq_stmt sq_documents_list =
     SQ_STMT("SELECT " SQ_DOCUMENT_COLUMNS " FROM documents d JOIN requests r ON r.id = "
-            "d.request_id WHERE d.tenant_id = ?1 AND d.request_id = ?2 AND d.kind = ?3 ORDER BY "
-            "d.version");
+            "d.request_id WHERE d.tenant_id = ?1 AND d.request_id = ?2 AND (?3 IS NULL OR d.kind = "
+            "?3) ORDER BY d.created_at, d.id");
 
 static int store_sqlite_documents_list(store *s, int64_t tenant_id, int64_t request_id,
                                        const char *kind, arena *a, store_document **out, size_t *n,
@@ -110,18 +117,18 @@ static sq_stmt sq_document_get =
     SQ_STMT("SELECT " SQ_DOCUMENT_COLUMNS ", d.content FROM documents d JOIN requests r ON r.id = "
             "d.request_id WHERE d.tenant_id = ?1 AND d.id = ?2");
 
-/* read_document and the bytes (column 10), copied into a. */
+/* read_document and the bytes (column 13), copied into a. */
 static int read_document_content(sqlite3_stmt *st, arena *a, void *p)
 {
     store_document *d = p;
     if (read_document(st, a, d) != 0)
         return -1;
-    int n = sqlite3_column_bytes(st, 10);
+    int n = sqlite3_column_bytes(st, 13);
     void *copy = arena_alloc(a, n > 0 ? (size_t)n : 1);
     if (!copy)
         return -1;
     if (n > 0)
-        memcpy(copy, sqlite3_column_blob(st, 10), (size_t)n);
+        memcpy(copy, sqlite3_column_blob(st, 13), (size_t)n);
     d->content = copy;
     d->size = n;
     return 0;

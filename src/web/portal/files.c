@@ -236,14 +236,16 @@ static void handle_document(http_req *rq)
         return;
     }
     const char *token = form_get(&rq->query, "jeton");
-    if (!agent_may_view(rq, &r) &&
-        !(token && *token && request_token_matches(rq->core, &r, token)) && !citizen_owns(rq, &r))
+    int agent = agent_may_view(rq, &r);
+    if (!agent && !(token && *token && request_token_matches(rq->core, &r, token)) &&
+        !citizen_owns(rq, &r))
         goto not_found;
     if (document_get(rq->core, t->rec.id, id, rq->arena, &d, &found, &err) != 0) {
         http_respond_error(rq, &err);
         return;
     }
-    if (!found || d.request_id != r.id)
+    /* A document kept for the agents (an internal upload) is theirs only. */
+    if (!found || d.request_id != r.id || (!d.citizen_visible && !agent))
         goto not_found;
     if (buf_append(&rq->out, d.content, (size_t)d.size) != 0) {
         buf_reset(&rq->out);

@@ -440,7 +440,8 @@ static void merged_into_json(http_req *rq, const track_state *st, json_t *req)
     json_object_set_new(req, "merged_into", o);
 }
 
-/* The documents the mairie issued about the request (its receipt), each version a link to
+/* The documents the mairie issued about the request for the citizen (its receipt, letters,
+ * decisions, files an agent shared), each version a link to
  * its PDF (/documents/…, checked as the tracking page is). A failure to read them leaves the
  * list empty (logged) rather than the page unanswered. */
 static json_t *documents_json(http_req *rq, const track_state *st)
@@ -449,21 +450,28 @@ static json_t *documents_json(http_req *rq, const track_state *st)
     store_document *docs = NULL;
     size_t n = 0;
     error err;
-    if (document_list(rq->core, st->tenant->rec.id, st->req.id, DOCUMENT_KIND_RECEIPT, rq->arena,
-                      &docs, &n, &err) != 0) {
+    if (document_list(rq->core, st->tenant->rec.id, st->req.id, NULL, rq->arena, &docs, &n, &err) !=
+        0) {
         log_warn("tracking: documents of a request unreadable: %s", err.detail);
         return out;
     }
     const char *q =
         st->token ? arena_printf(rq->arena, "?jeton=%s", tracking_url_encode(rq, st->token)) : "";
     for (size_t i = 0; i < n; i++) {
+        if (!docs[i].citizen_visible)
+            continue;
         json_t *o = json_object();
         present_set_str_opt(o, "url",
                             arena_printf(rq->arena, "/documents/%s/%" PRId64 "%s",
                                          tracking_url_encode(rq, st->req.reference), docs[i].id,
                                          q));
         present_set_str_opt(
-            o, "label", present_string(rq->present, rq->lang, "documents.verify.kinds.receipt"));
+            o, "label",
+            docs[i].title && *docs[i].title
+                ? docs[i].title
+                : present_string(
+                      rq->present, rq->lang,
+                      arena_printf(rq->arena, "documents.verify.kinds.%s", docs[i].kind)));
         present_set_str_opt(o, "size", web_file_size(rq, docs[i].size));
         present_set_str_opt(
             o, "issued",
