@@ -4492,6 +4492,65 @@ static void test_migrate_mail_contacts(void **state)
     rmdir(dir);
 }
 
+/* The migration that widens documents' kinds (MIGRATION_DOCUMENT_KINDS): a receipt issued
+ * before it keeps its row (bytes, code, hash) and becomes visible to the citizen with no
+ * title and no issuing agent; the new kinds are accepted, an unknown one refused, and the
+ * trigger still refuses any change of an issued document. */
+#define MIGRATION_DOCUMENT_KINDS 45
+static void test_migrate_document_kinds(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/guichet-store-XXXXXX";
+    char path[128];
+    sqlite3 *db = db_at_version(dir, path, sizeof path, MIGRATION_DOCUMENT_KINDS - 1);
+    exec_ok(db, "INSERT INTO tenants (id, slug, name, created_at) VALUES (1, 'v', 'V', 0);"
+                "INSERT INTO procedures (id, tenant_id, code, name) VALUES (1, 1, 'p', 'P');"
+                "INSERT INTO requests (id, tenant_id, reference, procedure_id, status, channel, "
+                "created_at, updated_at) VALUES (1, 1, '2026-000001', 1, 'new', 'web', 1, 1);"
+                "INSERT INTO documents (id, tenant_id, request_id, kind, version, code, sha256, "
+                "size, content, created_at) VALUES (7, 1, 1, 'receipt', 1, 'ABCD2345', "
+                "printf('%064d', 0), 4, X'25504446', 5);");
+    sqlite3_close(db);
+
+    error err;
+    error_clear(&err);
+    store *s = store_open(path, &err);
+    assert_non_null(s);
+    assert_int_equal(s->ops->migrate(s, &err), 0);
+    arena a;
+    arena_init(&a, 0);
+    store_document d;
+    int found = 0;
+    assert_int_equal(s->ops->documents.get(s, 1, 7, &a, &d, &found, &err), 0);
+    assert_int_equal(found, 1);
+    assert_string_equal(d.kind, "receipt");
+    assert_string_equal(d.code, "ABCD2345");
+    assert_int_equal(d.size, 4);
+    assert_memory_equal(d.content, "%PDF", 4);
+    assert_int_equal(d.citizen_visible, 1);
+    assert_null(d.title);
+    assert_int_equal(d.agent_id, 0);
+    arena_free(&a);
+    store_close(s);
+
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    exec_ok(db, "INSERT INTO documents (tenant_id, request_id, kind, version, code, sha256, size, "
+                "content, created_at, title, citizen_visible) VALUES (1, 1, 'decision', 1, "
+                "'EFGH2345', printf('%064d', 1), 1, X'25', 6, 'Arrêté', 0)");
+    assert_int_equal(sqlite3_exec(db,
+                                  "INSERT INTO documents (tenant_id, request_id, kind, version, "
+                                  "code, sha256, size, content, created_at) VALUES (1, 1, "
+                                  "'brouillon', 1, 'JKLM2345', printf('%064d', 2), 1, X'25', 7)",
+                                  NULL, NULL, NULL),
+                     SQLITE_CONSTRAINT);
+    assert_int_equal(
+        sqlite3_exec(db, "UPDATE documents SET title = 'x' WHERE id = 7", NULL, NULL, NULL),
+        SQLITE_CONSTRAINT);
+    sqlite3_close(db);
+    remove_db(path);
+    rmdir(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -4548,6 +4607,7 @@ int main(void)
         cmocka_unit_test(test_migrate_form_versions),
         cmocka_unit_test(test_migrate_workflows),
         cmocka_unit_test(test_migrate_mail_contacts),
+        cmocka_unit_test(test_migrate_document_kinds),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
