@@ -1,0 +1,190 @@
+/*
+ * pdf_cmd — the signature commands (see pdf_cmd.h): files read whole with a bound, the work
+ * done by sign/pades, the output written beside its destination and renamed into place.
+ */
+#include "cli/pdf_cmd.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli/file_read.h"
+#include "cli/file_write.h"
+#include "sign/pades.h"
+#include "util/buf.h"
+#include "util/error.h"
+
+/* A password file's first line at most this long. */
+#define PASSWORD_MAX 1024
+
+const opt_spec pdf_cmd_sign_opts[] = {
+    {"p12", NULL, OPT_STRING, NULL, 1, 0, 0, "the signer's PKCS#12 file (key and certificates)"},
+    {"password-file", NULL, OPT_STRING, NULL, 1, 0, 0,
+     "a file whose first line is the PKCS#12 file's password"},
+    {"reason", NULL, OPT_STRING, NULL, 0, 0, 0, "why the document is signed (/Reason)"},
+    {"location", NULL, OPT_STRING, NULL, 0, 0, 0, "where it is signed (/Location)"},
+    {"name", NULL, OPT_STRING, NULL, 0, 0, 0,
+     "the signer's name (/Name; default: the certificate's common name)"},
+    {"IN.pdf", NULL, OPT_ARG, NULL, 1, 0, 0, "the PDF file to sign"},
+    {"OUT.pdf", NULL, OPT_ARG, NULL, 1, 0, 0, "the signed PDF file to write"},
+    {0}};
+
+const opt_spec pdf_cmd_verify_opts[] = {
+    {"ca", NULL, OPT_STRING, NULL, 1, 0, 0, "the trusted CA certificates (PEM)"},
+    {"FILE.pdf", NULL, OPT_ARG, NULL, 1, 0, 0, "the signed PDF file to check"},
+    {0}};
+
+static const char sign_cmd[] = "guichet pdf sign";
+static const char verify_cmd[] = "guichet pdf verify";
+
+/* The first line of a password file, in pw (NUL-ended): 0, or -1 (printed). */
+static int read_password(const char *path, char *pw, size_t size)
+{
+    size_t len;
+    int too_large;
+    char *text = cli_file_read(sign_cmd, path, PASSWORD_MAX, &len, &too_large);
+    if (!text)
+        return -1;
+    size_t n = strcspn(text, "\r\n");
+    int ok = n < size && memchr(text, '\0', n) == NULL;
+    if (ok) {
+        memcpy(pw, text, n);
+        pw[n] = '\0';
+    } else {
+        fprintf(stderr, "%s: the password in '%s' is over %zu bytes or holds a NUL byte\n",
+                sign_cmd, path, size - 1);
+    }
+    explicit_bzero(text, len);
+    free(text);
+    return ok ? 0 : -1;
+}
+
+int pdf_cmd_sign(const opt_values *v)
+{
+    int rc = 2;
+    char pw[PASSWORD_MAX + 1];
+    size_t p12_len = 0, pdf_len = 0;
+    int too_large;
+    char *p12 = NULL, *pdf = NULL;
+    sign_key k = {0};
+    error err;
+    error_clear(&err);
+    buf out;
+    buf_init(&out, PDF_UPDATE_FILE_MAX + 64 * 1024);
+    if (read_password(opt_str(v, "password-file"), pw, sizeof pw) != 0)
+        goto cleanup;
+    if (!(p12 = cli_file_read(sign_cmd, opt_str(v, "p12"), SIGN_P12_MAX, &p12_len, &too_large)))
+        goto cleanup;
+    if (sign_key_load_p12(p12, p12_len, pw, &k, &err) != 0) {
+        /* The password comes from --password-file: name the option the user gave. */
+        fprintf(stderr, "%s: --%s: %s\n", sign_cmd,
+                strcmp(err.arg, "password") == 0 ? "password-file" : err.arg, err.detail);
+        goto cleanup;
+    }
+    rc = 1;
+    const char *in = opt_str(v, "IN.pdf");
+    if (!(pdf = cli_file_read(sign_cmd, in, PDF_UPDATE_FILE_MAX, &pdf_len, &too_large)))
+        goto cleanup;
+    pdf_sig_meta m = {.reason = opt_str(v, "reason"),
+                      .location = opt_str(v, "location"),
+                      .name = opt_str(v, "name"),
+                      .when = time(NULL)};
+    char field[32];
+    if (pades_sign(pdf, pdf_len, &k, &m, &out, field, &err) != 0) {
+        int usage = strcmp(err.arg, "reason") == 0 || strcmp(err.arg, "location") == 0 ||
+                    strcmp(err.arg, "name") == 0;
+        if (usage)
+            fprintf(stderr, "%s: --%s: %s\n", sign_cmd, err.arg, err.detail);
+        else
+            fprintf(stderr, "%s: '%s' cannot be signed: %s\n", sign_cmd, in, err.detail);
+        rc = usage ? 2 : 1;
+        goto cleanup;
+    }
+    if (cli_file_write(sign_cmd, opt_str(v, "OUT.pdf"), out.data, out.len) != 0)
+        goto cleanup;
+    printf("%s: signed as field %s\n", opt_str(v, "OUT.pdf"), field);
+    rc = 0;
+cleanup:
+    explicit_bzero(pw, sizeof pw);
+    sign_key_free(&k);
+    buf_free(&out);
+    free(pdf);
+    free(p12);
+    return rc;
+}
+
+/* /M's "D:YYYYMMDDHHmmSS…" as "YYYY-MM-DD HH:mm:SS" and its zone, else as written. */
+static void when_text(const char *m, char *out, size_t size)
+{
+    const char *d = strncmp(m, "D:", 2) == 0 ? m + 2 : m;
+    size_t digits = strspn(d, "0123456789");
+    if (!*m)
+        snprintf(out, size, "unknown time");
+    else if (digits >= 14)
+        snprintf(out, size, "%.4s-%.2s-%.2s %.2s:%.2s:%.2s%s%s", d, d + 4, d + 6, d + 8, d + 10,
+                 d + 12, d[14] ? " " : "", d + 14);
+    else
+        snprintf(out, size, "%s", m);
+}
+
+int pdf_cmd_verify(const opt_values *v)
+{
+    const char *path = opt_str(v, "FILE.pdf");
+    error err;
+    error_clear(&err);
+    X509_STORE *trust = pades_trust_load(opt_str(v, "ca"), &err);
+    if (!trust) {
+        fprintf(stderr, "%s: --ca: %s\n", verify_cmd, err.detail);
+        return 2;
+    }
+    size_t len;
+    int too_large, rc = 2;
+    pades_sig *sigs = NULL;
+    char *pdf = cli_file_read(verify_cmd, path, PDF_UPDATE_FILE_MAX, &len, &too_large);
+    if (!pdf)
+        goto cleanup;
+    rc = 1;
+    size_t n = 0;
+    if (!(sigs = calloc(PADES_SIGS_MAX, sizeof *sigs))) {
+        fprintf(stderr, "%s: out of memory\n", verify_cmd);
+        goto cleanup;
+    }
+    if (pades_scan(pdf, len, sigs, PADES_SIGS_MAX, &n, &err) != 0) {
+        printf("%s: %s\n", path, err.detail);
+        goto cleanup;
+    }
+    if (n == 0) {
+        printf("%s: no signature\n", path);
+        goto cleanup;
+    }
+    int all_valid = 1;
+    pades_check c = {0};
+    for (size_t i = 0; i < n; i++) {
+        pades_verify(pdf, len, &sigs[i], trust, &c);
+        char when[64];
+        when_text(sigs[i].when, when, sizeof when);
+        char covers[96];
+        if (sigs[i].problem)
+            snprintf(covers, sizeof covers, "unreadable ByteRange");
+        else if (c.covers_whole)
+            snprintf(covers, sizeof covers, "covers the whole file");
+        else
+            snprintf(covers, sizeof covers, "covers %zu of %zu bytes",
+                     sigs[i].range[2] + sigs[i].range[3], len);
+        printf("signature %zu: signer «%s», %s, %s: %s%s\n", i + 1,
+               c.signer[0] ? c.signer : "unknown", when, covers,
+               c.valid ? "valid" : "INVALID: ", c.valid ? "" : c.why);
+        all_valid = all_valid && c.valid;
+    }
+    if (!c.covers_whole)
+        printf("%s: not total: bytes after the last signature are not signed\n", path);
+    else if (all_valid)
+        printf("%s: every signature is valid and the last one covers the whole file\n", path);
+    rc = all_valid && c.covers_whole ? 0 : 1;
+cleanup:
+    free(sigs);
+    free(pdf);
+    X509_STORE_free(trust);
+    return rc;
+}

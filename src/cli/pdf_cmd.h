@@ -1,0 +1,29 @@
+/*
+ * pdf_cmd — `guichet pdf sign` and `guichet pdf verify`: PAdES baseline B-B signatures of PDF
+ * files (sign/pades.h) from the command line, with a PKCS#12 key. The command table in
+ * commands.c lists them.
+ */
+#ifndef GUICHET_CLI_PDF_CMD_H
+#define GUICHET_CLI_PDF_CMD_H
+
+#include "cli/options.h"
+
+extern const opt_spec pdf_cmd_sign_opts[];
+extern const opt_spec pdf_cmd_verify_opts[];
+
+/* guichet pdf sign --p12 FILE --password-file FILE [--reason TEXT] [--location TEXT]
+ *   [--name TEXT] IN.pdf OUT.pdf
+ * Exit 0 once OUT.pdf (IN.pdf and one more signature, as an incremental update) is written
+ * whole; 1 when IN.pdf cannot be signed (not a PDF, damaged, encrypted) or OUT.pdf cannot be
+ * written; 2 on a wrong usage, a key that does not open (wrong password, no PKCS#12 file) or a
+ * text refused (--reason, --location, --name). */
+int pdf_cmd_sign(const opt_values *v);
+
+/* guichet pdf verify --ca FILE FILE.pdf
+ * Prints one line per signature (signer, /M, whether it covers the whole file, valid or why
+ * not). Exit 0 when every signature is valid and chains to the CA and the last one covers the
+ * whole file; 1 otherwise (no signature, an invalid one, bytes after the last); 2 on a wrong
+ * usage or an unreadable --ca or FILE.pdf. */
+int pdf_cmd_verify(const opt_values *v);
+
+#endif

@@ -1,0 +1,155 @@
+/*
+ * cms_sign — the SignedData of a PAdES signature (see cms_sign.h). CMS_add1_signer with
+ * CMS_PARTIAL prepares the SignerInfo (digest algorithm, signing-certificate-v2 through
+ * CMS_CADES) without signing; the messageDigest and contentType attributes are added here,
+ * the attributes encoded as the DER SET OF they are signed as, and the signature put in place
+ * of the one CMS_SignerInfo_sign would have made after adding a signing-time.
+ */
+#include "sign/cms_sign.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include <openssl/asn1t.h>
+#include <openssl/cms.h>
+#include <openssl/err.h>
+#include <openssl/pkcs12.h>
+
+/* The signed attributes as signed: a DER SET OF Attribute (RFC 5652 5.4), sorted. Defined
+ * at the end of the file: clang-format cannot lay out what follows OpenSSL's template macros. */
+DECLARE_ASN1_ITEM(SIGN_SIGNED_ATTRS)
+
+/* OpenSSL's last error as text, for a message. */
+static const char *ossl_reason(void)
+{
+    unsigned long e = ERR_peek_last_error();
+    const char *r = e ? ERR_reason_error_string(e) : NULL;
+    return r ? r : "unknown OpenSSL error";
+}
+
+int sign_key_load_p12(const void *p12, size_t len, const char *password, sign_key *k, error *err)
+{
+    memset(k, 0, sizeof *k);
+    ERR_clear_error();
+    const unsigned char *p = p12;
+    PKCS12 *pk = len <= SIGN_P12_MAX ? d2i_PKCS12(NULL, &p, (long)len) : NULL;
+    if (!pk)
+        return error_set(err, ERR_INVALID_ARG, "p12", "not a PKCS#12 file");
+    int rc = -1;
+    /* The MAC check first, so that a wrong password says so rather than a decryption error. */
+    if (PKCS12_mac_present(pk) && !PKCS12_verify_mac(pk, password, -1)) {
+        error_set(err, ERR_INVALID_ARG, "password", "the password does not open the PKCS#12 file");
+        goto cleanup;
+    }
+    if (!PKCS12_parse(pk, password, &k->key, &k->cert, &k->chain)) {
+        error_set(err, ERR_INVALID_ARG, "p12", "the PKCS#12 file cannot be opened: %s",
+                  ossl_reason());
+        goto cleanup;
+    }
+    if (!k->key || !k->cert) {
+        error_set(err, ERR_INVALID_ARG, "p12",
+                  "the PKCS#12 file holds no key with its certificate");
+        goto cleanup;
+    }
+    if (X509_check_private_key(k->cert, k->key) != 1) {
+        error_set(err, ERR_INVALID_ARG, "p12", "the key does not match the certificate");
+        goto cleanup;
+    }
+    if (!k->chain && !(k->chain = sk_X509_new_null())) {
+        error_set(err, ERR_INTERNAL, NULL, "out of memory");
+        goto cleanup;
+    }
+    rc = 0;
+cleanup:
+    PKCS12_free(pk);
+    return rc;
+}
+
+void sign_key_free(sign_key *k)
+{
+    if (!k)
+        return;
+    EVP_PKEY_free(k->key);
+    X509_free(k->cert);
+    sk_X509_pop_free(k->chain, X509_free);
+    memset(k, 0, sizeof *k);
+}
+
+int cms_sign_digest(const sign_key *k, const unsigned char digest[32], buf *der, error *err)
+{
+    int rc = -1;
+    ERR_clear_error();
+    unsigned char *attrs = NULL, *out = NULL, *sig = NULL;
+    EVP_MD_CTX *mctx = NULL;
+    STACK_OF(X509_ATTRIBUTE) *set = NULL;
+    CMS_ContentInfo *cms =
+        CMS_sign(NULL, NULL, k->chain, NULL, CMS_DETACHED | CMS_BINARY | CMS_PARTIAL);
+    CMS_SignerInfo *si =
+        cms ? CMS_add1_signer(cms, k->cert, k->key, EVP_sha256(),
+                              CMS_BINARY | CMS_PARTIAL | CMS_NOSMIMECAP | CMS_CADES)
+            : NULL;
+    if (!si)
+        goto fail;
+    if (!CMS_signed_add1_attr_by_NID(si, NID_pkcs9_contentType, V_ASN1_OBJECT,
+                                     OBJ_nid2obj(NID_pkcs7_data), -1) ||
+        !CMS_signed_add1_attr_by_NID(si, NID_pkcs9_messageDigest, V_ASN1_OCTET_STRING, digest, 32))
+        goto fail;
+    if (!(set = sk_X509_ATTRIBUTE_new_null()))
+        goto fail;
+    for (int i = 0; i < CMS_signed_get_attr_count(si); i++)
+        if (!sk_X509_ATTRIBUTE_push(set, CMS_signed_get_attr(si, i)))
+            goto fail;
+    int alen = ASN1_item_i2d((ASN1_VALUE *)set, &attrs, ASN1_ITEM_rptr(SIGN_SIGNED_ATTRS));
+    if (alen <= 0)
+        goto fail;
+    size_t siglen = 0;
+    if (!(mctx = EVP_MD_CTX_new()) ||
+        EVP_DigestSignInit(mctx, NULL, EVP_sha256(), NULL, k->key) <= 0 ||
+        EVP_DigestSign(mctx, NULL, &siglen, attrs, (size_t)alen) <= 0 ||
+        !(sig = OPENSSL_malloc(siglen)) ||
+        EVP_DigestSign(mctx, sig, &siglen, attrs, (size_t)alen) <= 0)
+        goto fail;
+    ASN1_STRING_set0(CMS_SignerInfo_get0_signature(si), sig, (int)siglen);
+    sig = NULL;
+    int len = i2d_CMS_ContentInfo(cms, &out);
+    if (len <= 0)
+        goto fail;
+    if (buf_append(der, out, (size_t)len) != 0) {
+        error_set(err, ERR_TOO_LARGE, NULL, "the signature (%d bytes) is over its %zu bytes", len,
+                  der->max);
+        goto cleanup;
+    }
+    rc = 0;
+    goto cleanup;
+fail:
+    error_set(err, ERR_INTERNAL, NULL, "CMS signature failed: %s", ossl_reason());
+cleanup:
+    EVP_MD_CTX_free(mctx);
+    OPENSSL_free(sig);
+    OPENSSL_free(out);
+    OPENSSL_free(attrs);
+    sk_X509_ATTRIBUTE_free(set);
+    CMS_ContentInfo_free(cms);
+    return rc;
+}
+
+void cms_subject_name(X509 *cert, char *out, size_t size)
+{
+    out[0] = '\0';
+    X509_NAME *subject = X509_get_subject_name(cert);
+    int at = X509_NAME_get_index_by_NID(subject, NID_commonName, -1);
+    unsigned char *utf8 = NULL;
+    if (at >= 0 && ASN1_STRING_to_UTF8(
+                       &utf8, X509_NAME_ENTRY_get_data(X509_NAME_get_entry(subject, at))) >= 0) {
+        snprintf(out, size, "%s", (const char *)utf8);
+        OPENSSL_free(utf8);
+        return;
+    }
+    X509_NAME_oneline(subject, out, (int)size);
+}
+
+/* clang-format off */
+ASN1_ITEM_TEMPLATE(SIGN_SIGNED_ATTRS) =
+    ASN1_EX_TEMPLATE_TYPE(ASN1_TFLG_SET_ORDER, 0, SIGN_SIGNED_ATTRS, X509_ATTRIBUTE)
+ASN1_ITEM_TEMPLATE_END(SIGN_SIGNED_ATTRS)
+    /* clang-format on */

@@ -1,0 +1,43 @@
+/*
+ * cms_sign — the CMS SignedData of a PAdES baseline signature, made with OpenSSL 3: detached,
+ * SHA-256, the signer's chain included, signed attributes contentType, messageDigest and
+ * signing-certificate-v2 (RFC 5035) and no signing-time (ETSI EN 319 142-1 puts the time in
+ * the signature dictionary's /M). OpenSSL 3.0 adds a signing-time whenever it signs the
+ * attributes itself, so they are signed here. Also the key store: a PKCS#12 file.
+ */
+#ifndef GUICHET_SIGN_CMS_SIGN_H
+#define GUICHET_SIGN_CMS_SIGN_H
+
+#include <stddef.h>
+
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+#include "util/buf.h"
+#include "util/error.h"
+
+/* The largest PKCS#12 file read (bytes). */
+#define SIGN_P12_MAX (256u * 1024)
+
+/* A signer: its private key, its certificate and the rest of its chain. */
+typedef struct sign_key {
+    EVP_PKEY *key;
+    X509 *cert;
+    STACK_OF(X509) * chain; /* the other certificates of the PKCS#12 file, may be empty */
+} sign_key;
+
+/* Opens a PKCS#12 file's key and certificate with password. 0, or -1 with err: arg
+ * "password" when the password does not open it, "p12" when it is no PKCS#12 file or holds
+ * no key with its certificate. Free k with sign_key_free, also after a failure. */
+int sign_key_load_p12(const void *p12, size_t len, const char *password, sign_key *k, error *err);
+void sign_key_free(sign_key *k);
+
+/* The DER of a detached CMS SignedData signing the SHA-256 digest (32 bytes) of the content,
+ * appended to der (which bounds it). 0, or -1 with err. */
+int cms_sign_digest(const sign_key *k, const unsigned char digest[32], buf *der, error *err);
+
+/* The subject's common name of cert as UTF-8 (else its whole subject), in out (NUL-ended,
+ * cut to size). */
+void cms_subject_name(X509 *cert, char *out, size_t size);
+
+#endif
