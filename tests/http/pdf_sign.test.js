@@ -1,0 +1,287 @@
+'use strict';
+/*
+ * pdf_sign — issue 16's signing engine from the command line: `guichet pdf sign` and
+ * `guichet pdf verify`. A throwaway CA, a maire's and an adjoint's certificates (keyUsage
+ * digitalSignature, nonRepudiation) and their password-protected PKCS#12 files are made here
+ * with `openssl req/x509/pkcs12`; nothing binary is committed. Every signed file is checked by
+ * independent tools: poppler's `pdfsig` with an NSS database trusting the CA (its output is
+ * read: it exits 0 even on a digest mismatch), `openssl cms -verify` on the ByteRange's bytes
+ * (and `-cmsout -print` for the attributes: signing-certificate-v2, no signing-time),
+ * `qpdf --check`, and `pdftotext` still giving the original text. Two signatures in a row
+ * (maire, then adjoint), a file with a cross-reference stream, and the failures: a byte
+ * changed, bytes appended, another CA, a wrong password, files that are no signed PDF.
+ */
+const test = require('node:test');
+const assert = require('node:assert');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { spawnSync } = require('node:child_process');
+const H = require('./harness');
+
+let dir;
+const TEXT = 'Arrete municipal 42';
+
+function run(cmd, args, opts = {}) {
+    const r = spawnSync(cmd, args, Object.assign({ encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 }, opts));
+    if (r.error) throw r.error;
+    return r;
+}
+
+function mustRun(cmd, args, opts) {
+    const r = run(cmd, args, opts);
+    assert.strictEqual(r.status, 0, `${cmd} ${args.join(' ')}: ${r.stderr}`);
+    return r.stdout;
+}
+
+const f = (name) => path.join(dir, name);
+const guichet = (args) => run(H.BIN, args);
+
+/* A one-page PDF with a classic cross-reference table, its text in Helvetica. */
+function minimalPdf() {
+    const content = `BT /F1 24 Tf 72 720 Td (${TEXT}) Tj ET`;
+    const objs = [
+        '<< /Type /Catalog /Pages 2 0 R >>',
+        '<< /Type /Pages /Kids [3 0 R] /Count 1 >>',
+        '<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R ' +
+            '/Resources << /Font << /F1 5 0 R >> >> >>',
+        `<< /Length ${content.length} >>\nstream\n${content}\nendstream`,
+        '<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>',
+    ];
+    let out = '%PDF-1.7\n';
+    const offs = objs.map((o, i) => {
+        const at = out.length;
+        out += `${i + 1} 0 obj\n${o}\nendobj\n`;
+        return at;
+    });
+    const x = out.length;
+    out += `xref\n0 ${objs.length + 1}\n0000000000 65535 f \n`;
+    for (const o of offs) out += `${String(o).padStart(10, '0')} 00000 n \n`;
+    out += `trailer\n<< /Size ${objs.length + 1} /Root 1 0 R >>\nstartxref\n${x}\n%%EOF\n`;
+    return Buffer.from(out, 'latin1');
+}
+
+/* A certificate for an élu signed by the CA key given, and its PKCS#12 (password in pw). */
+function elu(name, cn, caName) {
+    mustRun('openssl', ['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', f(`${name}.key`), '-out', f(`${name}.csr`),
+                        '-subj', `/CN=${cn}/O=Ville de Démo`, '-utf8']);
+    mustRun('openssl', ['x509', '-req', '-in', f(`${name}.csr`), '-CA', f(`${caName}.pem`), '-CAkey', f(`${caName}.key`),
+                        '-CAcreateserial', '-out', f(`${name}.pem`), '-days', '30', '-extfile', f('ext.cnf'),
+                        '-extensions', 'elu']);
+    mustRun('openssl', ['pkcs12', '-export', '-inkey', f(`${name}.key`), '-in', f(`${name}.pem`), '-certfile',
+                        f(`${caName}.pem`), '-out', f(`${name}.p12`), '-passout', `file:${f('pw')}`]);
+}
+
+function ca(name, cn) {
+    mustRun('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', f(`${name}.key`), '-out',
+                        f(`${name}.pem`), '-days', '30', '-subj', `/CN=${cn}/O=Ville de Démo`, '-utf8',
+                        '-addext', 'basicConstraints=critical,CA:TRUE',
+                        '-addext', 'keyUsage=critical,keyCertSign,cRLSign']);
+}
+
+function sign(input, output, p12, extra = []) {
+    return guichet(['pdf', 'sign', '--p12', f(p12), '--password-file', f('pw'), ...extra, f(input), f(output)]);
+}
+
+function verify(file, caFile = 'ca.pem') {
+    return guichet(['pdf', 'verify', '--ca', f(caFile), f(file)]);
+}
+
+/* pdfsig's report, one entry per signature: the lines under "Signature #N:". */
+function pdfsig(file) {
+    const out = mustRun('pdfsig', ['-nssdir', `sql:${f('nss')}`, f(file)]);
+    return out.split(/^Signature #\d+:$/m).slice(1);
+}
+
+/* The ByteRange of the last signature of a file, its CMS (DER, without the padding) and the
+ * signed bytes, read independently of guichet. */
+function lastSignature(file) {
+    const pdf = fs.readFileSync(f(file));
+    const text = pdf.toString('latin1');
+    const all = [...text.matchAll(/\/ByteRange\s*\[\s*(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s*\]/g)];
+    const r = all[all.length - 1].slice(1, 5).map(Number);
+    const hex = text.slice(r[1] + 1, r[2] - 1);
+    let der = Buffer.from(hex, 'hex');
+    /* The DER's own length (0x30 0x82 hi lo): the rest is the placeholder's zeros. */
+    assert.strictEqual(der[0], 0x30);
+    assert.strictEqual(der[1], 0x82);
+    der = der.subarray(0, 4 + der.readUInt16BE(2));
+    const signed = Buffer.concat([pdf.subarray(r[0], r[0] + r[1]), pdf.subarray(r[2], r[2] + r[3])]);
+    return { r, der, signed, size: pdf.length };
+}
+
+test.before(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'guichet-pdf-sign-'));
+    fs.writeFileSync(f('ext.cnf'), '[elu]\nbasicConstraints = critical, CA:FALSE\n' +
+        'keyUsage = critical, digitalSignature, nonRepudiation\nsubjectKeyIdentifier = hash\n' +
+        'authorityKeyIdentifier = keyid\n');
+    fs.writeFileSync(f('pw'), 'mot de passe élu\n');
+    ca('ca', 'Autorité de certification de test');
+    ca('other', 'Une autre autorité');
+    elu('maire', 'Camille Maire', 'ca');
+    elu('adjoint', 'Dominique Adjoint', 'ca');
+    fs.writeFileSync(f('in.pdf'), minimalPdf());
+    mustRun('qpdf', ['--object-streams=generate', f('in.pdf'), f('in-xref-stream.pdf')]);
+    fs.mkdirSync(f('nss'));
+    mustRun('certutil', ['-N', '-d', `sql:${f('nss')}`, '--empty-password']);
+    mustRun('certutil', ['-A', '-d', `sql:${f('nss')}`, '-n', 'ca', '-t', 'CT,C,C', '-i', f('ca.pem')]);
+});
+
+test.after(() => {
+    if (dir && process.env.KEEP_TEST_DIRS !== '1') fs.rmSync(dir, { recursive: true, force: true });
+});
+
+test('a signed PDF: the original bytes kept, valid for guichet, pdfsig, openssl cms and qpdf', () => {
+    const r = sign('in.pdf', 'signed.pdf', 'maire.p12', ['--reason', 'Arrêté n° 42 — signé', '--location', 'Mairie']);
+    assert.strictEqual(r.status, 0, r.stderr);
+    assert.match(r.stdout, /signed as field Signature1/);
+    const original = fs.readFileSync(f('in.pdf'));
+    const signed = fs.readFileSync(f('signed.pdf'));
+    assert.ok(signed.subarray(0, original.length).equals(original), 'the original bytes are a prefix');
+
+    const v = verify('signed.pdf');
+    assert.strictEqual(v.status, 0, v.stdout + v.stderr);
+    assert.match(v.stdout, /^signature 1: signer «Camille Maire», \d{4}-\d\d-\d\d \d\d:\d\d:\d\d \+00'00', covers the whole file: valid$/m);
+
+    const [s1] = pdfsig('signed.pdf');
+    assert.match(s1, /Signature Type: ETSI\.CAdES\.detached/);
+    assert.match(s1, /Signer Certificate Common Name: Camille Maire/);
+    assert.match(s1, /Total document signed/);
+    assert.match(s1, /Signature Validation: Signature is Valid\./);
+    assert.match(s1, /Certificate Validation: Certificate is Trusted\./);
+
+    const { r: range, der, signed: bytes, size } = lastSignature('signed.pdf');
+    assert.strictEqual(range[2] + range[3], size);
+    fs.writeFileSync(f('sig.der'), der);
+    fs.writeFileSync(f('content.bin'), bytes);
+    const cms = run('openssl', ['cms', '-verify', '-binary', '-inform', 'DER', '-in', f('sig.der'), '-content',
+                                f('content.bin'), '-CAfile', f('ca.pem'), '-purpose', 'any', '-out', '/dev/null']);
+    assert.strictEqual(cms.status, 0, cms.stderr);
+    assert.match(cms.stderr, /Verification successful/);
+    const printed = mustRun('openssl', ['cms', '-cmsout', '-print', '-inform', 'DER', '-in', f('sig.der')]);
+    assert.match(printed, /id-smime-aa-signingCertificateV2/);
+    assert.match(printed, /messageDigest/);
+    assert.match(printed, /contentType/);
+    assert.doesNotMatch(printed, /signingTime/);
+
+    assert.match(mustRun('qpdf', ['--check', f('signed.pdf')]), /No syntax or stream encoding errors/);
+    assert.ok(mustRun('pdftotext', [f('signed.pdf'), '-']).includes(TEXT));
+    /* The texts, as UTF-16 text strings any reader shows. */
+    const json = JSON.parse(mustRun('qpdf', ['--json', '--json-key=acroform', f('signed.pdf')]));
+    assert.strictEqual(json.acroform.fields.length, 1);
+    assert.strictEqual(json.acroform.fields[0].fullname, 'Signature1');
+    const text = signed.toString('latin1');
+    const reason = /\/Reason <FEFF([0-9A-F]+)>/.exec(text);
+    assert.ok(reason, 'a /Reason');
+    assert.strictEqual(Buffer.from(reason[1], 'hex').swap16().toString('utf16le'), 'Arrêté n° 42 — signé');
+});
+
+test('a file with a cross-reference stream gets a stream section, valid everywhere', () => {
+    const r = sign('in-xref-stream.pdf', 'signed-xs.pdf', 'maire.p12');
+    assert.strictEqual(r.status, 0, r.stderr);
+    const text = fs.readFileSync(f('signed-xs.pdf'), 'latin1');
+    const startxref = Number(/startxref\s+(\d+)\s+%%EOF\s*$/.exec(text)[1]);
+    assert.match(text.slice(startxref, startxref + 200), /\/Type \/XRef/);
+    assert.strictEqual(verify('signed-xs.pdf').status, 0);
+    const [s1] = pdfsig('signed-xs.pdf');
+    assert.match(s1, /Total document signed/);
+    assert.match(s1, /Signature is Valid\./);
+    assert.match(s1, /Certificate is Trusted\./);
+    assert.match(mustRun('qpdf', ['--check', f('signed-xs.pdf')]), /No syntax or stream encoding errors/);
+    assert.ok(mustRun('pdftotext', [f('signed-xs.pdf'), '-']).includes(TEXT));
+});
+
+test('two signatures in a row (maire, then adjoint by delegation) both verify', () => {
+    assert.strictEqual(sign('in.pdf', 'one.pdf', 'maire.p12').status, 0);
+    const r = sign('one.pdf', 'two.pdf', 'adjoint.p12', ['--name', 'Dominique Adjoint, par délégation du maire']);
+    assert.strictEqual(r.status, 0, r.stderr);
+    assert.match(r.stdout, /signed as field Signature2/);
+    const v = verify('two.pdf');
+    assert.strictEqual(v.status, 0, v.stdout);
+    const size1 = fs.statSync(f('one.pdf')).size;
+    assert.match(v.stdout, new RegExp(`^signature 1: signer «Camille Maire», .*, covers ${size1} of \\d+ bytes: valid$`, 'm'));
+    assert.match(v.stdout, /^signature 2: signer «Dominique Adjoint», .*, covers the whole file: valid$/m);
+    const [s1, s2] = pdfsig('two.pdf');
+    assert.match(s1, /Camille Maire/);
+    assert.match(s1, /Signature is Valid\./);
+    assert.match(s1, /Not total document signed/);
+    assert.match(s2, /Dominique Adjoint/);
+    assert.match(s2, /Signature is Valid\./);
+    assert.match(s2, /Certificate is Trusted\./);
+    assert.match(s2, /Total document signed/);
+    assert.match(mustRun('qpdf', ['--check', f('two.pdf')]), /No syntax or stream encoding errors/);
+    const json = JSON.parse(mustRun('qpdf', ['--json', '--json-key=acroform', f('two.pdf')]));
+    assert.deepStrictEqual(json.acroform.fields.map((x) => x.fullname), ['Signature1', 'Signature2']);
+});
+
+test('a byte changed inside the signed range: digest mismatch for guichet and pdfsig', () => {
+    assert.strictEqual(sign('in.pdf', 'ok.pdf', 'maire.p12').status, 0);
+    const pdf = fs.readFileSync(f('ok.pdf'));
+    const at = pdf.indexOf(TEXT);
+    pdf[at] = 'B'.charCodeAt(0);
+    fs.writeFileSync(f('flipped.pdf'), pdf);
+    const v = verify('flipped.pdf');
+    assert.strictEqual(v.status, 1);
+    assert.match(v.stdout, /^signature 1: .*INVALID: digest mismatch: the signed bytes were changed$/m);
+    assert.match(pdfsig('flipped.pdf')[0], /Digest Mismatch/);
+});
+
+test('bytes appended after the signature: not total, exit 1; pdfsig agrees', () => {
+    assert.strictEqual(sign('in.pdf', 'ok2.pdf', 'maire.p12').status, 0);
+    fs.writeFileSync(f('appended.pdf'), Buffer.concat([fs.readFileSync(f('ok2.pdf')), Buffer.from('% more\n')]));
+    const v = verify('appended.pdf');
+    assert.strictEqual(v.status, 1);
+    assert.match(v.stdout, /^signature 1: .*, covers \d+ of \d+ bytes: valid$/m);
+    assert.match(v.stdout, /not total: bytes after the last signature are not signed/);
+    assert.match(pdfsig('appended.pdf')[0], /Not total document signed/);
+});
+
+test('a signer from another CA does not chain', () => {
+    assert.strictEqual(sign('in.pdf', 'ok3.pdf', 'maire.p12').status, 0);
+    const v = verify('ok3.pdf', 'other.pem');
+    assert.strictEqual(v.status, 1);
+    assert.match(v.stdout, /INVALID: the signer does not chain to the trusted CA: /);
+});
+
+test('a wrong password, a missing option, a bad --reason: exit 2 and nothing written', () => {
+    fs.writeFileSync(f('bad-pw'), 'pas le bon\n');
+    let r = guichet(['pdf', 'sign', '--p12', f('maire.p12'), '--password-file', f('bad-pw'), f('in.pdf'), f('x.pdf')]);
+    assert.strictEqual(r.status, 2);
+    assert.match(r.stderr, /--password-file: the password does not open the PKCS#12 file/);
+    r = guichet(['pdf', 'sign', '--p12', f('maire.p12'), f('in.pdf'), f('x.pdf')]);
+    assert.strictEqual(r.status, 2);
+    r = sign('in.pdf', 'x.pdf', 'maire.p12', ['--reason', 'x'.repeat(201)]);
+    assert.strictEqual(r.status, 2);
+    assert.match(r.stderr, /--reason: over 200 characters/);
+    r = sign('in.pdf', 'x.pdf', 'ca.pem');
+    assert.strictEqual(r.status, 2);
+    assert.match(r.stderr, /--p12: not a PKCS#12 file/);
+    assert.ok(!fs.existsSync(f('x.pdf')));
+    assert.ok(!fs.existsSync(f('x.pdf.tmp')));
+});
+
+test('files that are no signed PDF: a clear message, never a crash', () => {
+    let r = sign('ca.pem', 'x.pdf', 'maire.p12');
+    assert.strictEqual(r.status, 1);
+    assert.match(r.stderr, /cannot be signed: not a PDF file/);
+    r = verify('in.pdf');
+    assert.strictEqual(r.status, 1);
+    assert.match(r.stdout, /no signature/);
+    /* A signed file cut in its /Contents, and one whose ByteRange points outside the file. */
+    const ok = fs.readFileSync(f('ok.pdf'));
+    fs.writeFileSync(f('cut.pdf'), ok.subarray(0, ok.indexOf('/Contents <') + 500));
+    r = verify('cut.pdf');
+    assert.strictEqual(r.status, 1);
+    assert.match(r.stdout, /INVALID: the ByteRange does not start the file or lies outside it/);
+    const t = ok.toString('latin1').replace(/\/ByteRange \[0 (\d+) (\d+) (\d+)/, (m, a, b, c) =>
+        `/ByteRange [0 ${a} ${b} ${String(Number(c) + 9).padEnd(c.length)}`);
+    fs.writeFileSync(f('outside.pdf'), Buffer.from(t, 'latin1'));
+    r = verify('outside.pdf');
+    assert.strictEqual(r.status, 1);
+    assert.match(r.stdout, /INVALID: the ByteRange does not start the file or lies outside it/);
+    r = guichet(['pdf', 'verify', '--ca', f('in.pdf'), f('ok.pdf')]);
+    assert.strictEqual(r.status, 2);
+    assert.match(r.stderr, /--ca: no certificate could be read/);
+    r = guichet(['pdf', 'verify', '--ca', f('ca.pem'), f('nothing-here.pdf')]);
+    assert.strictEqual(r.status, 2);
+});
