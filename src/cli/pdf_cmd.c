@@ -177,7 +177,7 @@ int pdf_cmd_verify(const opt_values *v)
                c.valid ? "valid" : "INVALID: ", c.valid ? "" : c.why);
         all_valid = all_valid && c.valid;
     }
-    if (!c.covers_whole)
+    if (!sigs[n - 1].problem && !c.covers_whole)
         printf("%s: not total: bytes after the last signature are not signed\n", path);
     else if (all_valid)
         printf("%s: every signature is valid and the last one covers the whole file\n", path);

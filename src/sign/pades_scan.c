@@ -79,8 +79,10 @@ static void find_value(const char *from, const char *to, const char *key, char *
         char close = *v == '(' ? ')' : 0;
         v++;
         size_t k = 0;
-        while (v < to && k + 1 < size && *v != close && *v != '\\' &&
-               (close || (!is_space(*v) && !strchr("/<>[]()", *v))))
+        /* Printable ASCII only (blanks inside a string): the value is printed, and a date or
+         * a SubFilter needs no more. */
+        while (v < to && k + 1 < size && *v != close && *v != '\\' && *v < 0x7f &&
+               (close ? *v >= 0x20 : *v > 0x20 && !strchr("/<>[]()", *v)))
             out[k++] = *v++;
         out[k] = '\0';
         if (close && (v >= to || *v != close))

@@ -243,6 +243,26 @@ test('a signer from another CA does not chain', () => {
     assert.match(v.stdout, /INVALID: the signer does not chain to the trusted CA: /);
 });
 
+test('a CMS with a signing-time (what openssl cms -sign makes) is valid CMS but not PAdES baseline', () => {
+    assert.strictEqual(sign('in.pdf', 'ok4.pdf', 'maire.p12').status, 0);
+    const { r, signed } = lastSignature('ok4.pdf');
+    fs.writeFileSync(f('content4.bin'), signed);
+    mustRun('openssl', ['cms', '-sign', '-binary', '-cades', '-md', 'sha256', '-in', f('content4.bin'),
+                        '-signer', f('maire.pem'), '-inkey', f('maire.key'), '-outform', 'DER',
+                        '-out', f('timed.der')]);
+    const der = fs.readFileSync(f('timed.der'));
+    assert.match(mustRun('openssl', ['cms', '-cmsout', '-print', '-inform', 'DER', '-in', f('timed.der')]),
+                 /signingTime/);
+    /* The same bytes signed, the CMS put in place of guichet's, padded with zeros. */
+    const pdf = fs.readFileSync(f('ok4.pdf'));
+    const hex = der.toString('hex').toUpperCase().padEnd(r[2] - r[1] - 2, '0');
+    pdf.write(hex, r[1] + 1, 'latin1');
+    fs.writeFileSync(f('timed.pdf'), pdf);
+    const v = verify('timed.pdf');
+    assert.strictEqual(v.status, 1);
+    assert.match(v.stdout, /INVALID: the CMS has a signing-time attribute, which PAdES baseline forbids/);
+});
+
 test('a wrong password, a missing option, a bad --reason: exit 2 and nothing written', () => {
     fs.writeFileSync(f('bad-pw'), 'pas le bon\n');
     let r = guichet(['pdf', 'sign', '--p12', f('maire.p12'), '--password-file', f('bad-pw'), f('in.pdf'), f('x.pdf')]);

@@ -22,11 +22,12 @@
 #include "sign/pdf_update.h"
 #include "util/buf.h"
 
-/* A one-page PDF with a classic cross-reference table, offsets computed. */
-static void minimal_pdf(buf *b)
+/* A one-page PDF with a classic cross-reference table, offsets computed, its catalog's
+ * dictionary given. */
+static void pdf_with_catalog(buf *b, const char *catalog)
 {
     const char *objs[] = {
-        "<< /Type /Catalog /Pages 2 0 R >>",
+        catalog,
         "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
         "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R "
         "/Annots [5 0 R] >>",
@@ -48,6 +49,11 @@ static void minimal_pdf(buf *b)
                "trailer\n<< /Size 6 /Root 1 0 R /ID [<01020304><01020304>] >>\nstartxref\n%zu\n"
                "%%%%EOF\n",
                x);
+}
+
+static void minimal_pdf(buf *b)
+{
+    pdf_with_catalog(b, "<< /Type /Catalog /Pages 2 0 R >>");
 }
 
 /* The same file rewritten by qpdf with object streams: a cross-reference stream. */
@@ -210,6 +216,39 @@ static void test_xref_stream_gets_a_stream(void **state)
     buf_free(&out);
 }
 
+/* A form already there, direct in the catalog, with a text field that took the first name:
+ * its keys and field kept, the form now an object of its own, the next name taken. */
+static void test_existing_form_kept(void **state)
+{
+    (void)state;
+    buf in, out;
+    buf_init(&in, 1 << 20);
+    buf_init(&out, 1 << 20);
+    pdf_with_catalog(&in, "<< /Type /Catalog /Pages 2 0 R /AcroForm << /Fields [<< /FT /Tx "
+                          "/T (Signature1) >>] /DA (/Helv 0 Tf 0 g) /NeedAppearances true >> >>");
+    pdf_update_pos pos;
+    update(&in, &out, &pos);
+    assert_string_equal(pos.field, "Signature2");
+    qpdf_data q = qpdf_init();
+    qpdf_silence_errors(q);
+    qpdf_set_suppress_warnings(q, QPDF_TRUE);
+    assert_false(qpdf_read_memory(q, "out", out.data, out.len, NULL) & QPDF_ERRORS);
+    qpdf_oh form = qpdf_oh_get_key(q, qpdf_get_root(q), "/AcroForm");
+    assert_true(qpdf_oh_is_indirect(q, form));
+    assert_string_equal(qpdf_oh_get_utf8_value(q, qpdf_oh_get_key(q, form, "/DA")),
+                        "/Helv 0 Tf 0 g");
+    assert_true(qpdf_oh_get_bool_value(q, qpdf_oh_get_key(q, form, "/NeedAppearances")));
+    qpdf_oh fields = qpdf_oh_get_key(q, form, "/Fields");
+    assert_int_equal(qpdf_oh_get_array_n_items(q, fields), 2);
+    assert_string_equal(
+        qpdf_oh_get_utf8_value(q, qpdf_oh_get_key(q, qpdf_oh_get_array_item(q, fields, 0), "/T")),
+        "Signature1");
+    assert_false(qpdf_more_warnings(q));
+    qpdf_cleanup(&q);
+    buf_free(&in);
+    buf_free(&out);
+}
+
 static void test_refused(void **state)
 {
     (void)state;
@@ -296,6 +335,7 @@ int main(void)
         cmocka_unit_test(test_update_keeps_the_original),
         cmocka_unit_test(test_second_signature_is_a_second_field),
         cmocka_unit_test(test_xref_stream_gets_a_stream),
+        cmocka_unit_test(test_existing_form_kept),
         cmocka_unit_test(test_refused),
         cmocka_unit_test(test_scan_broken_ranges),
     };
