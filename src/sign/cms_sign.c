@@ -143,9 +143,13 @@ void cms_subject_name(X509 *cert, char *out, size_t size)
                        &utf8, X509_NAME_ENTRY_get_data(X509_NAME_get_entry(subject, at))) >= 0) {
         snprintf(out, size, "%s", (const char *)utf8);
         OPENSSL_free(utf8);
-        return;
+    } else {
+        X509_NAME_oneline(subject, out, (int)size);
     }
-    X509_NAME_oneline(subject, out, (int)size);
+    /* A certificate found in a file is anyone's: no control character reaches a terminal. */
+    for (char *p = out; *p; p++)
+        if ((unsigned char)*p < 0x20 || *p == 0x7f)
+            *p = '?';
 }
 
 /* clang-format off */

@@ -37,7 +37,7 @@ void sign_key_free(sign_key *k);
 int cms_sign_digest(const sign_key *k, const unsigned char digest[32], buf *der, error *err);
 
 /* The subject's common name of cert as UTF-8 (else its whole subject), in out (NUL-ended,
- * cut to size). */
+ * cut to size), control characters replaced by '?': it is printed. */
 void cms_subject_name(X509 *cert, char *out, size_t size);
 
 #endif
