@@ -22,6 +22,9 @@ const opt_spec pdf_cmd_sign_opts[] = {
     {"p12", NULL, OPT_STRING, NULL, 1, 0, 0, "the signer's PKCS#12 file (key and certificates)"},
     {"password-file", NULL, OPT_STRING, NULL, 1, 0, 0,
      "a file whose first line is the PKCS#12 file's password"},
+    {"level", NULL, OPT_STRING, "B-B", 0, 0, 0,
+     "B-B, or B-T: the signature timestamped by the TSA of --tsa"},
+    {"tsa", NULL, OPT_STRING, NULL, 0, 0, 0, "the RFC 3161 timestamping authority's URL (B-T)"},
     {"reason", NULL, OPT_STRING, NULL, 0, 0, 0, "why the document is signed (/Reason)"},
     {"location", NULL, OPT_STRING, NULL, 0, 0, 0, "where it is signed (/Location)"},
     {"name", NULL, OPT_STRING, NULL, 0, 0, 0,
@@ -72,6 +75,21 @@ int pdf_cmd_sign(const opt_values *v)
     error_clear(&err);
     buf out;
     buf_init(&out, PDF_UPDATE_FILE_MAX + 64 * 1024);
+    const char *level = opt_str(v, "level"), *tsa = opt_str(v, "tsa");
+    int bt = strcmp(level, "B-T") == 0;
+    if (!bt && strcmp(level, "B-B") != 0) {
+        fprintf(stderr, "%s: invalid value for --level: '%s' (B-B or B-T)\n", sign_cmd, level);
+        goto cleanup;
+    }
+    if (bt != (tsa && *tsa)) {
+        fprintf(stderr, "%s: --tsa URL goes with --level B-T, and B-T needs it\n", sign_cmd);
+        goto cleanup;
+    }
+    if (tsa && strncmp(tsa, "http://", 7) != 0 && strncmp(tsa, "https://", 8) != 0) {
+        fprintf(stderr, "%s: invalid value for --tsa: '%s' (an http or https URL)\n", sign_cmd,
+                tsa);
+        goto cleanup;
+    }
     if (read_password(opt_str(v, "password-file"), pw, sizeof pw) != 0)
         goto cleanup;
     if (!(p12 = cli_file_read(sign_cmd, opt_str(v, "p12"), SIGN_P12_MAX, &p12_len, &too_large)))
@@ -91,7 +109,7 @@ int pdf_cmd_sign(const opt_values *v)
                       .name = opt_str(v, "name"),
                       .when = time(NULL)};
     char field[32];
-    if (pades_sign(pdf, pdf_len, &k, &m, &out, field, &err) != 0) {
+    if (pades_sign(pdf, pdf_len, &k, &m, bt ? tsa : NULL, &out, field, &err) != 0) {
         int usage = strcmp(err.arg, "reason") == 0 || strcmp(err.arg, "location") == 0 ||
                     strcmp(err.arg, "name") == 0;
         if (usage)
@@ -172,8 +190,11 @@ int pdf_cmd_verify(const opt_values *v)
         else
             snprintf(covers, sizeof covers, "covers %zu of %zu bytes",
                      sigs[i].range[2] + sigs[i].range[3], len);
-        printf("signature %zu: signer «%s», %s, %s: %s%s\n", i + 1,
-               c.signer[0] ? c.signer : "unknown", when, covers,
+        char stamp[64] = "";
+        if (c.stamped[0])
+            snprintf(stamp, sizeof stamp, ", timestamped %s", c.stamped);
+        printf("signature %zu: signer «%s», %s%s, %s: %s%s\n", i + 1,
+               c.signer[0] ? c.signer : "unknown", when, stamp, covers,
                c.valid ? "valid" : "INVALID: ", c.valid ? "" : c.why);
         all_valid = all_valid && c.valid;
     }

@@ -15,6 +15,8 @@
 #include <openssl/err.h>
 #include <openssl/pkcs12.h>
 
+#include "sign/tsa.h"
+
 /* The signed attributes as signed: a DER SET OF Attribute (RFC 5652 5.4), sorted. Defined
  * at the end of the file: clang-format cannot lay out what follows OpenSSL's template macros. */
 DECLARE_ASN1_ITEM(SIGN_SIGNED_ATTRS)
@@ -75,7 +77,24 @@ void sign_key_free(sign_key *k)
     memset(k, 0, sizeof *k);
 }
 
-int cms_sign_digest(const sign_key *k, const unsigned char digest[32], buf *der, error *err)
+/* B-T: the signature value timestamped, the token added as an unsigned attribute
+ * (id-aa-signatureTimeStampToken, RFC 5126 / ETSI EN 319 122-1 5.3). */
+static int add_timestamp(CMS_SignerInfo *si, const char *url, error *err)
+{
+    ASN1_OCTET_STRING *value = CMS_SignerInfo_get0_signature(si);
+    buf token;
+    buf_init(&token, TSA_REPLY_MAX);
+    int rc = tsa_stamp(url, ASN1_STRING_get0_data(value), (size_t)ASN1_STRING_length(value), &token,
+                       err);
+    if (rc == 0 && !CMS_unsigned_add1_attr_by_NID(si, NID_id_smime_aa_timeStampToken,
+                                                  V_ASN1_SEQUENCE, token.data, (int)token.len))
+        rc = error_set(err, ERR_INTERNAL, NULL, "the timestamp could not be added");
+    buf_free(&token);
+    return rc;
+}
+
+int cms_sign_digest(const sign_key *k, const unsigned char digest[32], const char *tsa_url,
+                    buf *der, error *err)
 {
     int rc = -1;
     ERR_clear_error();
@@ -111,6 +130,8 @@ int cms_sign_digest(const sign_key *k, const unsigned char digest[32], buf *der,
         goto fail;
     ASN1_STRING_set0(CMS_SignerInfo_get0_signature(si), sig, (int)siglen);
     sig = NULL;
+    if (tsa_url && add_timestamp(si, tsa_url, err) != 0)
+        goto cleanup;
     int len = i2d_CMS_ContentInfo(cms, &out);
     if (len <= 0)
         goto fail;

@@ -33,8 +33,11 @@ int sign_key_load_p12(const void *p12, size_t len, const char *password, sign_ke
 void sign_key_free(sign_key *k);
 
 /* The DER of a detached CMS SignedData signing the SHA-256 digest (32 bytes) of the content,
- * appended to der (which bounds it). 0, or -1 with err. */
-int cms_sign_digest(const sign_key *k, const unsigned char digest[32], buf *der, error *err);
+ * appended to der (which bounds it). With tsa_url (PAdES B-T), the signature value is
+ * timestamped there (sign/tsa.h) and the token added as the signature-time-stamp unsigned
+ * attribute; NULL for B-B. 0, or -1 with err (tsa_stamp's errors included). */
+int cms_sign_digest(const sign_key *k, const unsigned char digest[32], const char *tsa_url,
+                    buf *der, error *err);
 
 /* The subject's common name of cert as UTF-8 (else its whole subject), in out (NUL-ended,
  * cut to size), control characters replaced by '?': it is printed. */

@@ -17,6 +17,8 @@
 #include <openssl/evp.h>
 #include <openssl/x509v3.h>
 
+#include "sign/tsa.h"
+
 /* The digest of the two ranges of a ByteRange (the caller checked they lie in the file). */
 static int range_digest(const char *pdf, const size_t r[4], const EVP_MD *md, unsigned char *out,
                         unsigned *outlen)
@@ -28,8 +30,8 @@ static int range_digest(const char *pdf, const size_t r[4], const EVP_MD *md, un
     return ok ? 0 : -1;
 }
 
-int pades_sign(const char *pdf, size_t len, const sign_key *k, const pdf_sig_meta *m, buf *out,
-               char field[32], error *err)
+int pades_sign(const char *pdf, size_t len, const sign_key *k, const pdf_sig_meta *m,
+               const char *tsa_url, buf *out, char field[32], error *err)
 {
     pdf_sig_meta meta = *m;
     char cn[PDF_UPDATE_TEXT_MAX + 1];
@@ -49,7 +51,7 @@ int pades_sign(const char *pdf, size_t len, const sign_key *k, const pdf_sig_met
         return error_set(err, ERR_INTERNAL, NULL, "SHA-256 failed");
     buf der;
     buf_init(&der, PDF_UPDATE_CONTENTS_MAX);
-    int rc = cms_sign_digest(k, digest, &der, err);
+    int rc = cms_sign_digest(k, digest, tsa_url, &der, err);
     if (rc == 0) {
         static const char hex[] = "0123456789ABCDEF";
         char *h = out->data + pos.contents_at + 1;
@@ -225,6 +227,20 @@ void pades_verify(const char *pdf, size_t len, const pades_sig *sig, X509_STORE 
         snprintf(out->why, sizeof out->why, "the signer does not chain to the trusted CA: %s",
                  X509_verify_cert_error_string(X509_STORE_CTX_get_error(ctx)));
         goto cleanup;
+    }
+    /* B-T: a signature timestamp, when there is one, must stamp this signature. */
+    int at = CMS_unsigned_get_attr_by_NID(si, NID_id_smime_aa_timeStampToken, -1);
+    if (at >= 0) {
+        ASN1_TYPE *t = X509_ATTRIBUTE_get0_type(CMS_unsigned_get_attr(si, at), 0);
+        ASN1_OCTET_STRING *value = CMS_SignerInfo_get0_signature(si);
+        const char *bad = "the signature timestamp is not a SEQUENCE";
+        if (!t || t->type != V_ASN1_SEQUENCE ||
+            tsa_check(ASN1_STRING_get0_data(t->value.sequence),
+                      (size_t)ASN1_STRING_length(t->value.sequence), ASN1_STRING_get0_data(value),
+                      (size_t)ASN1_STRING_length(value), trust, out->stamped, &bad) != 0) {
+            why(out, bad);
+            goto cleanup;
+        }
     }
     out->valid = 1;
 cleanup:

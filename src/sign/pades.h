@@ -24,10 +24,11 @@
 #define PADES_CONTENTS_MAX 65536
 
 /* Signs pdf (len bytes) with k as m says (m->name empty: the certificate's common name),
+ * at level B-B, or B-T with tsa_url (the signature timestamped there: cms_sign_digest),
  * appending the signed file to out (empty, with a max of at least len plus 64 KiB). field
  * receives the new signature field's name. 0, or -1 with err (pdf_update_write's errors). */
-int pades_sign(const char *pdf, size_t len, const sign_key *k, const pdf_sig_meta *m, buf *out,
-               char field[32], error *err);
+int pades_sign(const char *pdf, size_t len, const sign_key *k, const pdf_sig_meta *m,
+               const char *tsa_url, buf *out, char field[32], error *err);
 
 /* A signature dictionary found in a file's bytes. */
 typedef struct pades_sig {
@@ -51,7 +52,8 @@ int pades_scan(const char *pdf, size_t len, pades_sig *sigs, size_t max, size_t 
 typedef struct pades_check {
     char signer[160]; /* the signer's common name (UTF-8), "" when unknown */
     int covers_whole; /* the ByteRange runs to the end of the file */
-    int valid;        /* digest, signature, attributes and chain all good */
+    int valid;        /* digest, signature, attributes, chain and timestamp all good */
+    char stamped[32]; /* the signature timestamp's time (B-T), "" when it has none */
     char why[240];    /* why not valid (English), "" when valid */
 } pades_check;
 

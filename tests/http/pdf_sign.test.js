@@ -10,13 +10,16 @@
  * `qpdf --check`, and `pdftotext` still giving the original text. Two signatures in a row
  * (maire, then adjoint), a file with a cross-reference stream, and the failures: a byte
  * changed, bytes appended, another CA, a wrong password, files that are no signed PDF.
+ * B-T: a local RFC 3161 responder on loopback (`openssl ts -reply` behind node's http, with a
+ * TSA certificate of the test CA, EKU timeStamping), the token checked by `openssl ts -verify`.
  */
 const test = require('node:test');
 const assert = require('node:assert');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { spawnSync } = require('node:child_process');
+const http = require('node:http');
+const { spawn, spawnSync } = require('node:child_process');
 const H = require('./harness');
 
 let dir;
@@ -36,6 +39,59 @@ function mustRun(cmd, args, opts) {
 
 const f = (name) => path.join(dir, name);
 const guichet = (args) => run(H.BIN, args);
+
+/* The binary run without blocking the event loop: the TSA below answers from this process. */
+function guichetAsync(args) {
+    return new Promise((resolve, reject) => {
+        const child = spawn(H.BIN, args);
+        let stdout = '';
+        let stderr = '';
+        child.stdout.on('data', (d) => { stdout += d; });
+        child.stderr.on('data', (d) => { stderr += d; });
+        child.on('error', reject);
+        child.on('close', (status) => resolve({ status, stdout, stderr }));
+    });
+}
+
+/* DER: the TLV at offset i of b: {tag, start of its value, end}. */
+function tlv(b, i) {
+    const tag = b[i];
+    let len = b[i + 1];
+    let at = i + 2;
+    if (len & 0x80) {
+        const n = len & 0x7f;
+        len = 0;
+        for (let k = 0; k < n; k++) len = len * 256 + b[at + k];
+        at += n;
+    }
+    return { tag, start: at, end: at + len, from: i };
+}
+
+/* The children of a constructed TLV. */
+function children(b, t) {
+    const out = [];
+    for (let i = t.start; i < t.end;) {
+        const c = tlv(b, i);
+        out.push(c);
+        i = c.end;
+    }
+    return out;
+}
+
+/* The only SignerInfo's signature value and its timeStampToken (whole TLV) in a CMS. */
+function signerTimestamp(der) {
+    const content = children(der, children(der, tlv(der, 0))[1])[0]; /* [0] → SignedData */
+    const sd = children(der, content);
+    const signerInfos = sd[sd.length - 1];
+    const si = children(der, children(der, signerInfos)[0]);
+    const sigAt = si.findIndex((c) => c.tag === 0x04);
+    const unsigned = si.find((c) => c.tag === 0xa1);
+    assert.ok(unsigned, 'an unsigned attribute');
+    const attr = children(der, unsigned)[0];
+    const [, values] = children(der, attr);
+    const token = children(der, values)[0];
+    return { value: der.subarray(si[sigAt].start, si[sigAt].end), token: der.subarray(token.from, token.end) };
+}
 
 /* A one-page PDF with a classic cross-reference table, its text in Helvetica. */
 function minimalPdf() {
@@ -122,6 +178,18 @@ test.before(() => {
     elu('adjoint', 'Dominique Adjoint', 'ca');
     fs.writeFileSync(f('in.pdf'), minimalPdf());
     mustRun('qpdf', ['--object-streams=generate', f('in.pdf'), f('in-xref-stream.pdf')]);
+    fs.writeFileSync(f('tsa.ext'), '[tsa]\nbasicConstraints = critical, CA:FALSE\n' +
+        'keyUsage = critical, digitalSignature\nextendedKeyUsage = critical, timeStamping\n');
+    mustRun('openssl', ['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', f('tsa.key'), '-out', f('tsa.csr'),
+                        '-subj', '/CN=Horodatage de test']);
+    mustRun('openssl', ['x509', '-req', '-in', f('tsa.csr'), '-CA', f('ca.pem'), '-CAkey', f('ca.key'),
+                        '-CAcreateserial', '-out', f('tsa.pem'), '-days', '30', '-extfile', f('tsa.ext'),
+                        '-extensions', 'tsa']);
+    fs.writeFileSync(f('tsaserial'), '01\n');
+    fs.writeFileSync(f('tsa.cnf'), `[tsa]\ndefault_tsa = tsa1\n[tsa1]\nserial = ${f('tsaserial')}\n` +
+        `crypto_device = builtin\nsigner_cert = ${f('tsa.pem')}\nsigner_key = ${f('tsa.key')}\n` +
+        `certs = ${f('ca.pem')}\nsigner_digest = sha256\ndefault_policy = 1.2.3.4.1\ndigests = sha256\n` +
+        'accuracy = secs:1\nordering = no\ntsa_name = no\ness_cert_id_chain = no\ness_cert_id_alg = sha256\n');
     fs.mkdirSync(f('nss'));
     mustRun('certutil', ['-N', '-d', `sql:${f('nss')}`, '--empty-password']);
     mustRun('certutil', ['-A', '-d', `sql:${f('nss')}`, '-n', 'ca', '-t', 'CT,C,C', '-i', f('ca.pem')]);
@@ -261,6 +329,80 @@ test('a CMS with a signing-time (what openssl cms -sign makes) is valid CMS but 
     const v = verify('timed.pdf');
     assert.strictEqual(v.status, 1);
     assert.match(v.stdout, /INVALID: the CMS has a signing-time attribute, which PAdES baseline forbids/);
+});
+
+/* An RFC 3161 responder on loopback: each query answered by `openssl ts -reply`. */
+async function startTsa() {
+    let n = 0;
+    const server = http.createServer((req, res) => {
+        const parts = [];
+        req.on('data', (d) => parts.push(d));
+        req.on('end', () => {
+            n++;
+            fs.writeFileSync(f(`q${n}.tsq`), Buffer.concat(parts));
+            const r = spawn('openssl', ['ts', '-reply', '-config', f('tsa.cnf'), '-queryfile', f(`q${n}.tsq`),
+                                        '-out', f(`r${n}.tsr`)]);
+            r.on('close', (status) => {
+                if (status !== 0) {
+                    res.writeHead(500);
+                    res.end();
+                    return;
+                }
+                res.writeHead(200, { 'Content-Type': 'application/timestamp-reply' });
+                res.end(fs.readFileSync(f(`r${n}.tsr`)));
+            });
+        });
+    });
+    const port = await H.freePort();
+    await new Promise((resolve) => server.listen(port, '127.0.0.1', resolve));
+    return { url: `http://127.0.0.1:${port}/tsa`, close: () => new Promise((resolve) => server.close(resolve)) };
+}
+
+test('B-T: the signature timestamped by a TSA; guichet, pdfsig and openssl ts -verify agree', async () => {
+    const tsa = await startTsa();
+    try {
+        const r = await guichetAsync(['pdf', 'sign', '--p12', f('maire.p12'), '--password-file', f('pw'),
+                                      '--level', 'B-T', '--tsa', tsa.url, f('in.pdf'), f('bt.pdf')]);
+        assert.strictEqual(r.status, 0, r.stderr);
+    } finally {
+        await tsa.close();
+    }
+    const v = verify('bt.pdf');
+    assert.strictEqual(v.status, 0, v.stdout);
+    assert.match(v.stdout, /^signature 1: signer «Camille Maire», .*, timestamped \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC, covers the whole file: valid$/m);
+    const [s1] = pdfsig('bt.pdf');
+    assert.match(s1, /Total document signed/);
+    assert.match(s1, /Signature is Valid\./);
+    assert.match(s1, /Certificate is Trusted\./);
+    const { der } = lastSignature('bt.pdf');
+    const { value, token } = signerTimestamp(der);
+    fs.writeFileSync(f('bt-value.bin'), value);
+    fs.writeFileSync(f('bt-token.der'), token);
+    const ts = run('openssl', ['ts', '-verify', '-data', f('bt-value.bin'), '-in', f('bt-token.der'), '-token_in',
+                               '-CAfile', f('ca.pem')]);
+    assert.strictEqual(ts.status, 0, ts.stdout + ts.stderr);
+    assert.match(ts.stdout, /Verification: OK/);
+    /* Against another CA, the TSA's chain fails as the signer's does. */
+    assert.strictEqual(verify('bt.pdf', 'other.pem').status, 1);
+    assert.match(mustRun('qpdf', ['--check', f('bt.pdf')]), /No syntax or stream encoding errors/);
+});
+
+test('B-T: no TSA answering means no signed file; --level and --tsa go together', async () => {
+    const port = await H.freePort();
+    let r = await guichetAsync(['pdf', 'sign', '--p12', f('maire.p12'), '--password-file', f('pw'), '--level', 'B-T',
+                                '--tsa', `http://127.0.0.1:${port}/`, f('in.pdf'), f('nobt.pdf')]);
+    assert.strictEqual(r.status, 1);
+    assert.match(r.stderr, /the TSA did not answer/);
+    assert.ok(!fs.existsSync(f('nobt.pdf')));
+    r = sign('in.pdf', 'nobt.pdf', 'maire.p12', ['--level', 'B-T']);
+    assert.strictEqual(r.status, 2);
+    r = sign('in.pdf', 'nobt.pdf', 'maire.p12', ['--tsa', 'http://127.0.0.1:1/']);
+    assert.strictEqual(r.status, 2);
+    r = sign('in.pdf', 'nobt.pdf', 'maire.p12', ['--level', 'B-LT']);
+    assert.strictEqual(r.status, 2);
+    r = sign('in.pdf', 'nobt.pdf', 'maire.p12', ['--level', 'B-T', '--tsa', 'file:///etc/passwd']);
+    assert.strictEqual(r.status, 2);
+    assert.ok(!fs.existsSync(f('nobt.pdf')));
 });
 
 test('a wrong password, a missing option, a bad --reason: exit 2 and nothing written', () => {
