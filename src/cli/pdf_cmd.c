@@ -12,6 +12,7 @@
 #include "cli/file_read.h"
 #include "cli/file_write.h"
 #include "sign/pades.h"
+#include "sign/pkcs11.h"
 #include "util/buf.h"
 #include "util/error.h"
 
@@ -19,9 +20,15 @@
 #define PASSWORD_MAX 1024
 
 const opt_spec pdf_cmd_sign_opts[] = {
-    {"p12", NULL, OPT_STRING, NULL, 1, 0, 0, "the signer's PKCS#12 file (key and certificates)"},
-    {"password-file", NULL, OPT_STRING, NULL, 1, 0, 0,
+    {"p12", NULL, OPT_STRING, NULL, 0, 0, 0, "the signer's PKCS#12 file (key and certificates)"},
+    {"password-file", NULL, OPT_STRING, NULL, 0, 0, 0,
      "a file whose first line is the PKCS#12 file's password"},
+    {"pkcs11-module", NULL, OPT_STRING, NULL, 0, 0, 0,
+     "instead of --p12: the PKCS#11 module (a .so) of the token holding the key"},
+    {"token", NULL, OPT_STRING, NULL, 0, 0, 0, "the token's label (with --pkcs11-module)"},
+    {"key", NULL, OPT_STRING, NULL, 0, 0, 0,
+     "the label of the key on the token; its certificate has the key's id or label"},
+    {"pin-file", NULL, OPT_STRING, NULL, 0, 0, 0, "a file whose first line is the token's PIN"},
     {"level", NULL, OPT_STRING, "B-B", 0, 0, 0,
      "B-B, or B-T: the signature timestamped by the TSA of --tsa"},
     {"tsa", NULL, OPT_STRING, NULL, 0, 0, 0, "the RFC 3161 timestamping authority's URL (B-T)"},
@@ -90,14 +97,34 @@ int pdf_cmd_sign(const opt_values *v)
                 tsa);
         goto cleanup;
     }
-    if (read_password(opt_str(v, "password-file"), pw, sizeof pw) != 0)
+    /* One key store: a PKCS#12 file and its password, or a token, its key and its PIN. */
+    const char *p12_path = opt_str(v, "p12"), *module = opt_str(v, "pkcs11-module");
+    const char *token = opt_str(v, "token"), *key = opt_str(v, "key");
+    const char *secret = module ? opt_str(v, "pin-file") : opt_str(v, "password-file");
+    if (!p12_path == !module || (p12_path && !secret) || (module && (!token || !key || !secret))) {
+        fprintf(stderr,
+                "%s: give --p12 FILE --password-file FILE, or --pkcs11-module LIB "
+                "--token LABEL --key LABEL --pin-file FILE\n",
+                sign_cmd);
         goto cleanup;
-    if (!(p12 = cli_file_read(sign_cmd, opt_str(v, "p12"), SIGN_P12_MAX, &p12_len, &too_large)))
+    }
+    if (read_password(secret, pw, sizeof pw) != 0)
         goto cleanup;
-    if (sign_key_load_p12(p12, p12_len, pw, &k, &err) != 0) {
-        /* The password comes from --password-file: name the option the user gave. */
-        fprintf(stderr, "%s: --%s: %s\n", sign_cmd,
-                strcmp(err.arg, "password") == 0 ? "password-file" : err.arg, err.detail);
+    int loaded;
+    if (module) {
+        loaded = sign_key_load_pkcs11(module, token, key, pw, &k, &err);
+    } else {
+        if (!(p12 = cli_file_read(sign_cmd, p12_path, SIGN_P12_MAX, &p12_len, &too_large)))
+            goto cleanup;
+        loaded = sign_key_load_p12(p12, p12_len, pw, &k, &err);
+    }
+    if (loaded != 0) {
+        /* The secret comes from a file: name the option the user gave. */
+        const char *arg = strcmp(err.arg, "password") == 0 ? "password-file"
+                          : strcmp(err.arg, "pin") == 0    ? "pin-file"
+                                                           : err.arg;
+        fprintf(stderr, "%s: --%s: %s\n", sign_cmd, arg, err.detail);
+        rc = err.code == ERR_INVALID_ARG ? 2 : 1;
         goto cleanup;
     }
     rc = 1;

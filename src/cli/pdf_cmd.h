@@ -11,12 +11,14 @@
 extern const opt_spec pdf_cmd_sign_opts[];
 extern const opt_spec pdf_cmd_verify_opts[];
 
-/* guichet pdf sign --p12 FILE --password-file FILE [--reason TEXT] [--location TEXT]
- *   [--name TEXT] IN.pdf OUT.pdf
+/* guichet pdf sign (--p12 FILE --password-file FILE | --pkcs11-module LIB --token LABEL
+ *   --key LABEL --pin-file FILE) [--level B-B|B-T --tsa URL] [--reason TEXT]
+ *   [--location TEXT] [--name TEXT] IN.pdf OUT.pdf
  * Exit 0 once OUT.pdf (IN.pdf and one more signature, as an incremental update) is written
  * whole; 1 when IN.pdf cannot be signed (not a PDF, damaged, encrypted) or OUT.pdf cannot be
- * written; 2 on a wrong usage, a key that does not open (wrong password, no PKCS#12 file) or a
- * text refused (--reason, --location, --name). */
+ * written, or the TSA or the token fails; 2 on a wrong usage, a key that does not open (wrong
+ * password or PIN, no PKCS#12 file, no such token or key) or a text refused (--reason,
+ * --location, --name). */
 int pdf_cmd_sign(const opt_values *v);
 
 /* guichet pdf verify --ca FILE FILE.pdf

@@ -15,6 +15,7 @@
 #include <openssl/err.h>
 #include <openssl/pkcs12.h>
 
+#include "sign/pkcs11.h"
 #include "sign/tsa.h"
 
 /* The signed attributes as signed: a DER SET OF Attribute (RFC 5652 5.4), sorted. Defined
@@ -72,6 +73,7 @@ void sign_key_free(sign_key *k)
     if (!k)
         return;
     EVP_PKEY_free(k->key);
+    sign_token_free(k->token);
     X509_free(k->cert);
     sk_X509_pop_free(k->chain, X509_free);
     memset(k, 0, sizeof *k);
@@ -104,8 +106,8 @@ int cms_sign_digest(const sign_key *k, const unsigned char digest[32], const cha
     CMS_ContentInfo *cms =
         CMS_sign(NULL, NULL, k->chain, NULL, CMS_DETACHED | CMS_BINARY | CMS_PARTIAL);
     CMS_SignerInfo *si =
-        cms ? CMS_add1_signer(cms, k->cert, k->key, EVP_sha256(),
-                              CMS_BINARY | CMS_PARTIAL | CMS_NOSMIMECAP | CMS_CADES)
+        cms ? CMS_add1_signer(cms, k->cert, k->key ? k->key : X509_get0_pubkey(k->cert),
+                              EVP_sha256(), CMS_BINARY | CMS_PARTIAL | CMS_NOSMIMECAP | CMS_CADES)
             : NULL;
     if (!si)
         goto fail;
@@ -122,11 +124,16 @@ int cms_sign_digest(const sign_key *k, const unsigned char digest[32], const cha
     if (alen <= 0)
         goto fail;
     size_t siglen = 0;
-    if (!(mctx = EVP_MD_CTX_new()) ||
-        EVP_DigestSignInit(mctx, NULL, EVP_sha256(), NULL, k->key) <= 0 ||
-        EVP_DigestSign(mctx, NULL, &siglen, attrs, (size_t)alen) <= 0 ||
-        !(sig = OPENSSL_malloc(siglen)) ||
-        EVP_DigestSign(mctx, sig, &siglen, attrs, (size_t)alen) <= 0)
+    /* A token signs inside itself; CMS_add1_signer was given the certificate's public key,
+     * enough for it to name the algorithms since it signs nothing with CMS_PARTIAL. */
+    if (k->token) {
+        if (sign_token_sign(k->token, attrs, (size_t)alen, &sig, &siglen, err) != 0)
+            goto cleanup;
+    } else if (!(mctx = EVP_MD_CTX_new()) ||
+               EVP_DigestSignInit(mctx, NULL, EVP_sha256(), NULL, k->key) <= 0 ||
+               EVP_DigestSign(mctx, NULL, &siglen, attrs, (size_t)alen) <= 0 ||
+               !(sig = OPENSSL_malloc(siglen)) ||
+               EVP_DigestSign(mctx, sig, &siglen, attrs, (size_t)alen) <= 0)
         goto fail;
     ASN1_STRING_set0(CMS_SignerInfo_get0_signature(si), sig, (int)siglen);
     sig = NULL;

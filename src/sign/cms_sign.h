@@ -19,9 +19,14 @@
 /* The largest PKCS#12 file read (bytes). */
 #define SIGN_P12_MAX (256u * 1024)
 
-/* A signer: its private key, its certificate and the rest of its chain. */
+/* A PKCS#11 session holding a signer's key (sign/pkcs11.h). */
+typedef struct sign_token sign_token;
+
+/* A signer: its private key (or the token that holds it), its certificate and the rest of its
+ * chain. */
 typedef struct sign_key {
-    EVP_PKEY *key;
+    EVP_PKEY *key;     /* a PKCS#12 file's key, NULL when token signs */
+    sign_token *token; /* a PKCS#11 token's session and key, NULL for a PKCS#12 key */
     X509 *cert;
     STACK_OF(X509) * chain; /* the other certificates of the PKCS#12 file, may be empty */
 } sign_key;

@@ -12,6 +12,8 @@
  * changed, bytes appended, another CA, a wrong password, files that are no signed PDF.
  * B-T: a local RFC 3161 responder on loopback (`openssl ts -reply` behind node's http, with a
  * TSA certificate of the test CA, EKU timeStamping), the token checked by `openssl ts -verify`.
+ * PKCS#11: the maire's key and certificate put on a SoftHSM2 token (softhsm2-util, pkcs11-tool)
+ * in the test's directory, signing through the module.
  */
 const test = require('node:test');
 const assert = require('node:assert');
@@ -403,6 +405,47 @@ test('B-T: no TSA answering means no signed file; --level and --tsa go together'
     r = sign('in.pdf', 'nobt.pdf', 'maire.p12', ['--level', 'B-T', '--tsa', 'file:///etc/passwd']);
     assert.strictEqual(r.status, 2);
     assert.ok(!fs.existsSync(f('nobt.pdf')));
+});
+
+const SOFTHSM = '/usr/lib/softhsm/libsofthsm2.so';
+
+test('PKCS#11: a key on a SoftHSM2 token signs; a wrong PIN is refused', () => {
+    fs.mkdirSync(f('hsm/tokens'), { recursive: true });
+    fs.writeFileSync(f('hsm/softhsm2.conf'), `directories.tokendir = ${f('hsm/tokens')}\nobjectstore.backend = file\n`);
+    const env = Object.assign({}, process.env, { SOFTHSM2_CONF: f('hsm/softhsm2.conf') });
+    mustRun('softhsm2-util', ['--init-token', '--free', '--label', 'mairie', '--pin', '1234', '--so-pin', '5678'], { env });
+    mustRun('openssl', ['pkcs8', '-topk8', '-nocrypt', '-in', f('maire.key'), '-outform', 'DER', '-out', f('maire.key.der')]);
+    mustRun('openssl', ['x509', '-in', f('maire.pem'), '-outform', 'DER', '-out', f('maire.der')]);
+    for (const [file, type] of [['maire.key.der', 'privkey'], ['maire.der', 'cert']]) {
+        mustRun('pkcs11-tool', ['--module', SOFTHSM, '--token-label', 'mairie', '--login', '--pin', '1234',
+                                '--write-object', f(file), '--type', type, '--id', '01', '--label', 'maire'], { env });
+    }
+    fs.writeFileSync(f('pin'), '1234\n');
+    fs.writeFileSync(f('bad-pin'), '0000\n');
+    const args = (pin, out) => ['pdf', 'sign', '--pkcs11-module', SOFTHSM, '--token', 'mairie', '--key', 'maire',
+                                '--pin-file', f(pin), f('in.pdf'), f(out)];
+    let r = run(H.BIN, args('pin', 'hsm.pdf'), { env });
+    assert.strictEqual(r.status, 0, r.stderr);
+    const v = verify('hsm.pdf');
+    assert.strictEqual(v.status, 0, v.stdout);
+    assert.match(v.stdout, /^signature 1: signer «Camille Maire», .*, covers the whole file: valid$/m);
+    const [s1] = pdfsig('hsm.pdf');
+    assert.match(s1, /Total document signed/);
+    assert.match(s1, /Signature is Valid\./);
+    assert.match(s1, /Certificate is Trusted\./);
+    r = run(H.BIN, args('bad-pin', 'hsm2.pdf'), { env });
+    assert.strictEqual(r.status, 2);
+    assert.match(r.stderr, /--pin-file: the PIN is refused/);
+    assert.ok(!fs.existsSync(f('hsm2.pdf')));
+    r = run(H.BIN, ['pdf', 'sign', '--pkcs11-module', SOFTHSM, '--token', 'nowhere', '--key', 'maire',
+                    '--pin-file', f('pin'), f('in.pdf'), f('hsm2.pdf')], { env });
+    assert.strictEqual(r.status, 2);
+    assert.match(r.stderr, /--token: no token labelled 'nowhere'/);
+    /* Both key stores at once, or a token without its key: a wrong usage. */
+    r = run(H.BIN, [...args('pin', 'hsm2.pdf').slice(0, 2), '--p12', f('maire.p12'), ...args('pin', 'hsm2.pdf').slice(2)], { env });
+    assert.strictEqual(r.status, 2);
+    r = guichet(['pdf', 'sign', '--pkcs11-module', SOFTHSM, '--pin-file', f('pin'), f('in.pdf'), f('hsm2.pdf')]);
+    assert.strictEqual(r.status, 2);
 });
 
 test('a wrong password, a missing option, a bad --reason: exit 2 and nothing written', () => {
