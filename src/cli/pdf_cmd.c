@@ -32,7 +32,10 @@ const opt_spec pdf_cmd_sign_opts[] = {
     {"level", NULL, OPT_STRING, "B-B", 0, 0, 0,
      "B-B, or B-T: the signature timestamped by the TSA of --tsa"},
     {"tsa", NULL, OPT_STRING, NULL, 0, 0, 0, "the RFC 3161 timestamping authority's URL (B-T)"},
-    {"reason", NULL, OPT_STRING, NULL, 0, 0, 0, "why the document is signed (/Reason)"},
+    {"visible", NULL, OPT_FLAG, NULL, 0, 0, 0,
+     "show the signature in a box at the first page's bottom right (name, reason, date)"},
+    {"reason", NULL, OPT_STRING, NULL, 0, 0, 0,
+     "why the document is signed, or in which capacity (/Reason)"},
     {"location", NULL, OPT_STRING, NULL, 0, 0, 0, "where it is signed (/Location)"},
     {"name", NULL, OPT_STRING, NULL, 0, 0, 0,
      "the signer's name (/Name; default: the certificate's common name)"},
@@ -134,7 +137,8 @@ int pdf_cmd_sign(const opt_values *v)
     pdf_sig_meta m = {.reason = opt_str(v, "reason"),
                       .location = opt_str(v, "location"),
                       .name = opt_str(v, "name"),
-                      .when = time(NULL)};
+                      .when = time(NULL),
+                      .visible = opt_flag(v, "visible")};
     char field[32];
     if (pades_sign(pdf, pdf_len, &k, &m, bt ? tsa : NULL, &out, field, &err) != 0) {
         int usage = strcmp(err.arg, "reason") == 0 || strcmp(err.arg, "location") == 0 ||

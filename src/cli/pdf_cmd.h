@@ -12,7 +12,7 @@ extern const opt_spec pdf_cmd_sign_opts[];
 extern const opt_spec pdf_cmd_verify_opts[];
 
 /* guichet pdf sign (--p12 FILE --password-file FILE | --pkcs11-module LIB --token LABEL
- *   --key LABEL --pin-file FILE) [--level B-B|B-T --tsa URL] [--reason TEXT]
+ *   --key LABEL --pin-file FILE) [--level B-B|B-T --tsa URL] [--visible] [--reason TEXT]
  *   [--location TEXT] [--name TEXT] IN.pdf OUT.pdf
  * Exit 0 once OUT.pdf (IN.pdf and one more signature, as an incremental update) is written
  * whole; 1 when IN.pdf cannot be signed (not a PDF, damaged, encrypted) or OUT.pdf cannot be

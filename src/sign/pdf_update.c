@@ -13,6 +13,7 @@
 
 #include <qpdf/qpdf-c.h>
 
+#include "sign/appearance.h"
 #include "util/utf8.h"
 
 /* Above this, a field list is not one a mairie's document has: refused rather than scanned. */
@@ -148,6 +149,28 @@ static int pick_field_name(qpdf_data q, qpdf_oh fields, char *name, size_t size,
     return error_set(err, ERR_INTERNAL, NULL, "no free signature field name");
 }
 
+/* The page's /MediaBox, inherited from its parents when it has none (A4 when nobody has):
+ * where the visible box is placed. */
+static void media_box(qpdf_data q, qpdf_oh page, double box[4])
+{
+    const double a4[4] = {0, 0, 595, 842};
+    memcpy(box, a4, sizeof a4);
+    qpdf_oh node = page;
+    for (int depth = 0; depth < 32 && qpdf_oh_is_dictionary(q, node); depth++) {
+        qpdf_oh mb = qpdf_oh_get_key(q, node, "/MediaBox");
+        if (qpdf_oh_is_array(q, mb) && qpdf_oh_get_array_n_items(q, mb) == 4) {
+            for (int i = 0; i < 4; i++) {
+                qpdf_oh v = qpdf_oh_get_array_item(q, mb, i);
+                if (!qpdf_oh_is_number(q, v))
+                    return;
+                box[i] = qpdf_oh_get_numeric_value(q, v);
+            }
+            return;
+        }
+        node = qpdf_oh_get_key(q, node, "/Parent");
+    }
+}
+
 /* One object of the update, for the cross-reference section. */
 typedef struct xref_entry {
     int id, gen;
@@ -237,11 +260,12 @@ int pdf_update_write(const char *pdf, size_t len, const pdf_sig_meta *m, buf *ou
     int form_id = form_indirect ? qpdf_oh_get_object_id(q, form) : next++;
     int form_gen = form_indirect ? qpdf_oh_get_generation(q, form) : 0;
     int sig_id = next++, field_id = next++;
+    int ap_id = m->visible ? next++ : 0, font_id = m->visible ? next++ : 0;
     int xref_id = xref_stream ? next++ : 0;
     int page_id = qpdf_oh_get_object_id(q, page), page_gen = qpdf_oh_get_generation(q, page);
     int root_id = qpdf_oh_get_object_id(q, root), root_gen = qpdf_oh_get_generation(q, root);
 
-    xref_entry e[6];
+    xref_entry e[8];
     int n = 0;
     buf_append(out, pdf, len);
     if (pdf[len - 1] != '\n' && pdf[len - 1] != '\r')
@@ -271,13 +295,38 @@ int pdf_update_write(const char *pdf, size_t len, const pdf_sig_meta *m, buf *ou
     put_items(q, qpdf_oh_get_key(q, page, "/Annots"), out);
     buf_printf(out, "%d 0 R]\n>>\nendobj\n", field_id);
 
-    /* The field merged with its widget: invisible (empty rectangle), printed and locked
-     * (/F 132), pointing to the signature. */
+    /* The field merged with its widget, printed and locked (/F 132), pointing to the
+     * signature: invisible (an empty rectangle), or a box with its appearance. */
     open_object(out, e, &n, field_id, 0);
-    buf_printf(out,
-               "<<\n/FT /Sig\n/T (%s)\n/V %d 0 R\n/Type /Annot\n/Subtype /Widget\n"
-               "/Rect [0 0 0 0]\n/F 132\n/P %d %d R\n>>\nendobj\n",
-               pos->field, sig_id, page_id, page_gen);
+    buf_printf(out, "<<\n/FT /Sig\n/T (%s)\n/V %d 0 R\n/Type /Annot\n/Subtype /Widget\n",
+               pos->field, sig_id);
+    if (m->visible) {
+        double box[4];
+        media_box(q, page, box);
+        /* Right-aligned with guichet's letters' text and just above their footer. */
+        double x2 = box[2] - 56, y1 = box[1] + 56;
+        buf_printf(out, "/Rect [%.2f %.2f %.2f %.2f]\n/AP << /N %d 0 R >>\n",
+                   x2 - SIGN_APPEARANCE_W, y1, x2, y1 + SIGN_APPEARANCE_H, ap_id);
+    } else {
+        buf_puts(out, "/Rect [0 0 0 0]\n");
+    }
+    buf_printf(out, "/F 132\n/P %d %d R\n>>\nendobj\n", page_id, page_gen);
+    if (m->visible) {
+        buf text;
+        buf_init(&text, 4096);
+        sign_appearance_stream(m->name, m->reason, m->when, &text);
+        open_object(out, e, &n, ap_id, 0);
+        buf_printf(out,
+                   "<<\n/Type /XObject\n/Subtype /Form\n/BBox [0 0 %d %d]\n"
+                   "/Resources << /Font << /F1 %d 0 R >> >>\n/Length %zu\n>>\nstream\n",
+                   SIGN_APPEARANCE_W, SIGN_APPEARANCE_H, font_id, text.len);
+        buf_append(out, text.data, text.len);
+        buf_puts(out, "\nendstream\nendobj\n");
+        buf_free(&text);
+        open_object(out, e, &n, font_id, 0);
+        buf_puts(out, "<<\n/Type /Font\n/Subtype /Type1\n/BaseFont /Helvetica\n"
+                      "/Encoding /WinAnsiEncoding\n>>\nendobj\n");
+    }
 
     /* The signature dictionary, /Contents last so that its placeholder ends the object. */
     open_object(out, e, &n, sig_id, 0);

@@ -31,6 +31,8 @@ typedef struct pdf_sig_meta {
     const char *location; /* UTF-8, NULL or "" when none */
     const char *name;     /* UTF-8, NULL or "" when none */
     time_t when;          /* written as /M, in UTC */
+    int visible;          /* 1: a box on the first page's bottom right (sign/appearance.h)
+                             shows the name, the reason and the date; 0: invisible */
 } pdf_sig_meta;
 
 /* Where the placeholders of a written update are, as offsets in the output. */

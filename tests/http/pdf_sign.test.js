@@ -448,6 +448,32 @@ test('PKCS#11: a key on a SoftHSM2 token signs; a wrong PIN is refused', () => {
     assert.strictEqual(r.status, 2);
 });
 
+test('--visible: a box with the name, the capacity and the date on the page; still valid and whole', () => {
+    const r = sign('in.pdf', 'visible.pdf', 'adjoint.p12', ['--visible', '--reason', 'Adjoint au maire, par délégation']);
+    assert.strictEqual(r.status, 0, r.stderr);
+    assert.strictEqual(verify('visible.pdf').status, 0);
+    const [s1] = pdfsig('visible.pdf');
+    assert.match(s1, /Total document signed/);
+    assert.match(s1, /Signature is Valid\./);
+    assert.match(mustRun('qpdf', ['--check', f('visible.pdf')]), /No syntax or stream encoding errors/);
+    const text = mustRun('pdftotext', ['-enc', 'UTF-8', f('visible.pdf'), '-']);
+    assert.ok(text.includes(TEXT));
+    assert.ok(text.includes('Signé électroniquement par'), text);
+    assert.ok(text.includes('Dominique Adjoint'), text);
+    assert.ok(text.includes('Adjoint au maire, par délégation'), text);
+    assert.match(text, /le \d\d\/\d\d\/\d{4} à \d\d:\d\d UTC/);
+    const json = JSON.parse(mustRun('qpdf', ['--json', '--json-key=acroform', f('visible.pdf')]));
+    const field = json.acroform.fields[0];
+    assert.strictEqual(field.fieldtype, '/Sig');
+    assert.strictEqual(field.pageposfrom1, 1);
+    assert.strictEqual(field.annotation.annotationflags, 132);
+    /* Its rectangle: 220 × 46 points at the page's bottom right, with an appearance. */
+    const id = field.object.split(' ')[0];
+    const widget = mustRun('qpdf', ['--show-object=' + id, f('visible.pdf')]);
+    assert.match(widget, /\/Rect \[ 319\.00 56\.00 539\.00 102\.00 \]/);
+    assert.match(widget, /\/AP << \/N \d+ 0 R >>/);
+});
+
 test('a wrong password, a missing option, a bad --reason: exit 2 and nothing written', () => {
     fs.writeFileSync(f('bad-pw'), 'pas le bon\n');
     let r = guichet(['pdf', 'sign', '--p12', f('maire.p12'), '--password-file', f('bad-pw'), f('in.pdf'), f('x.pdf')]);

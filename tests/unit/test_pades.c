@@ -79,7 +79,7 @@ static int teardown(void **state)
     return 0;
 }
 
-static const pdf_sig_meta meta = {"Arrêté", NULL, NULL, 1796000000};
+static const pdf_sig_meta meta = {"Arrêté", NULL, NULL, 1796000000, 0};
 
 /* Verifies every signature of b: how many there are, the checks in out (max 4). */
 static size_t verify_all(const buf *b, X509_STORE *st, pades_check out[4])

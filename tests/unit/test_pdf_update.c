@@ -18,6 +18,7 @@
 
 #include <qpdf/qpdf-c.h>
 
+#include "sign/appearance.h"
 #include "sign/pades.h"
 #include "sign/pdf_update.h"
 #include "util/buf.h"
@@ -70,7 +71,7 @@ static void stream_pdf(const buf *in, buf *out)
     qpdf_cleanup(&q);
 }
 
-static const pdf_sig_meta meta = {"Arrêté n° 42", "Mairie", "Camille Maire", 1796000000};
+static const pdf_sig_meta meta = {"Arrêté n° 42", "Mairie", "Camille Maire", 1796000000, 0};
 
 /* Signs in into out (placeholders and ByteRange), asserting success. */
 static void update(const buf *in, buf *out, pdf_update_pos *pos)
@@ -288,6 +289,53 @@ static void test_refused(void **state)
     buf_free(&out);
 }
 
+/* The visible box: French text in WinAnsiEncoding, literal strings escaped, what the encoding
+ * lacks as '?', the reason's line left out when there is none; the widget gets a rectangle
+ * and its appearance. */
+static void test_visible(void **state)
+{
+    (void)state;
+    buf b;
+    buf_init(&b, 8192);
+    sign_appearance_stream("Zo\xC3\xAB (adjointe) \xC5\x8C", "1\xE2\x82\xAC \xE2\x80\x94 \\",
+                           1796000000, &b);
+    const char *t = buf_cstr(&b);
+    assert_non_null(strstr(t, "(Sign\xE9 \xE9lectroniquement par) Tj"));
+    assert_non_null(strstr(t, "(Zo\xEB \\(adjointe\\) ?) Tj"));
+    assert_non_null(strstr(t, "(1\x80 \x97 \\\\) Tj"));
+    assert_non_null(strstr(t, "(le 30/11/2026 \xE0 00:53 UTC) Tj"));
+    buf_reset(&b);
+    sign_appearance_stream("Camille", NULL, 0, &b);
+    t = buf_cstr(&b);
+    assert_int_equal(strstr(t, "Tj") ? 1 : 0, 1);
+    size_t lines = 0;
+    for (const char *p = t; (p = strstr(p, " Tj")); p++)
+        lines++;
+    assert_int_equal(lines, 3);
+
+    buf in, out;
+    buf_init(&in, 1 << 20);
+    buf_init(&out, 1 << 20);
+    minimal_pdf(&in);
+    pdf_sig_meta m = meta;
+    m.visible = 1;
+    pdf_update_pos pos;
+    error err;
+    assert_int_equal(pdf_update_write(in.data, in.len, &m, &out, &pos, &err), 0);
+    assert_int_equal(pdf_update_set_byterange(&out, &pos, &err), 0);
+    /* The page is 595 × 842: the box ends 56 points from its right and bottom. */
+    assert_non_null(memmem(out.data, out.len, "/Rect [319.00 56.00 539.00 102.00]", 34));
+    assert_non_null(memmem(out.data, out.len, "/Subtype /Form", 14));
+    assert_non_null(memmem(out.data, out.len, "/BaseFont /Helvetica", 20));
+    char name[64];
+    int annot;
+    assert_int_equal(read_back(&out, 0, name, sizeof name, &annot), 1);
+    assert_true(annot);
+    buf_free(&in);
+    buf_free(&out);
+    buf_free(&b);
+}
+
 /* One scan of text: the problem of its only signature ("" when none). */
 static const char *scan_problem(const char *text)
 {
@@ -337,6 +385,7 @@ int main(void)
         cmocka_unit_test(test_xref_stream_gets_a_stream),
         cmocka_unit_test(test_existing_form_kept),
         cmocka_unit_test(test_refused),
+        cmocka_unit_test(test_visible),
         cmocka_unit_test(test_scan_broken_ranges),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
