@@ -19,6 +19,31 @@
 /* A password file's first line at most this long. */
 #define PASSWORD_MAX 1024
 
+/* The options of the signature's level and of its dictionary, which the one-step and the
+ * two-step signing share. */
+#define LEVEL_OPTS                                                                                 \
+    {"level", NULL, OPT_STRING, "B-B",                                                             \
+     0,       0,    0,          "B-B, or B-T: the signature timestamped by the TSA of --tsa"},     \
+    {                                                                                              \
+        "tsa", NULL, OPT_STRING, NULL, 0, 0, 0, "the RFC 3161 timestamping authority's URL (B-T)"  \
+    }
+#define META_OPTS                                                                                   \
+    {"visible",                                                                                     \
+     NULL,                                                                                          \
+     OPT_FLAG,                                                                                      \
+     NULL,                                                                                          \
+     0,                                                                                             \
+     0,                                                                                             \
+     0,                                                                                             \
+     "show the signature in a box at the first page's bottom right (name, reason, date)"},          \
+        {"reason", NULL, OPT_STRING, NULL,                                                          \
+         0,        0,    0,          "why the document is signed, or in which capacity (/Reason)"}, \
+        {"location", NULL, OPT_STRING, NULL, 0, 0, 0, "where it is signed (/Location)"},            \
+    {                                                                                               \
+        "name", NULL, OPT_STRING, NULL, 0, 0, 0,                                                    \
+            "the signer's name (/Name; default: the certificate's common name)"                     \
+    }
+
 const opt_spec pdf_cmd_sign_opts[] = {
     {"p12", NULL, OPT_STRING, NULL, 0, 0, 0, "the signer's PKCS#12 file (key and certificates)"},
     {"password-file", NULL, OPT_STRING, NULL, 0, 0, 0,
@@ -29,17 +54,25 @@ const opt_spec pdf_cmd_sign_opts[] = {
     {"key", NULL, OPT_STRING, NULL, 0, 0, 0,
      "the label of the key on the token; its certificate has the key's id or label"},
     {"pin-file", NULL, OPT_STRING, NULL, 0, 0, 0, "a file whose first line is the token's PIN"},
-    {"level", NULL, OPT_STRING, "B-B", 0, 0, 0,
-     "B-B, or B-T: the signature timestamped by the TSA of --tsa"},
-    {"tsa", NULL, OPT_STRING, NULL, 0, 0, 0, "the RFC 3161 timestamping authority's URL (B-T)"},
-    {"visible", NULL, OPT_FLAG, NULL, 0, 0, 0,
-     "show the signature in a box at the first page's bottom right (name, reason, date)"},
-    {"reason", NULL, OPT_STRING, NULL, 0, 0, 0,
-     "why the document is signed, or in which capacity (/Reason)"},
-    {"location", NULL, OPT_STRING, NULL, 0, 0, 0, "where it is signed (/Location)"},
-    {"name", NULL, OPT_STRING, NULL, 0, 0, 0,
-     "the signer's name (/Name; default: the certificate's common name)"},
+    LEVEL_OPTS,
+    META_OPTS,
     {"IN.pdf", NULL, OPT_ARG, NULL, 1, 0, 0, "the PDF file to sign"},
+    {"OUT.pdf", NULL, OPT_ARG, NULL, 1, 0, 0, "the signed PDF file to write"},
+    {0}};
+
+const opt_spec pdf_cmd_prepare_opts[] = {
+    {"cert", NULL, OPT_STRING, NULL, 1, 0, 0, "the signer's certificate (PEM or DER)"},
+    META_OPTS,
+    {"IN.pdf", NULL, OPT_ARG, NULL, 1, 0, 0, "the PDF file to sign"},
+    {"PREP.pdf", NULL, OPT_ARG, NULL, 1, 0, 0, "the prepared file to write, for complete"},
+    {0}};
+
+const opt_spec pdf_cmd_complete_opts[] = {
+    {"signature", NULL, OPT_STRING, NULL, 1, 0, 0,
+     "the signature made elsewhere (RSA PKCS#1 v1.5 over the SHA-256 prepare printed), binary"},
+    {"cert", NULL, OPT_STRING, NULL, 1, 0, 0, "the signer's certificate, as given to prepare"},
+    LEVEL_OPTS,
+    {"PREP.pdf", NULL, OPT_ARG, NULL, 1, 0, 0, "the file prepare wrote"},
     {"OUT.pdf", NULL, OPT_ARG, NULL, 1, 0, 0, "the signed PDF file to write"},
     {0}};
 
@@ -49,14 +82,16 @@ const opt_spec pdf_cmd_verify_opts[] = {
     {0}};
 
 static const char sign_cmd[] = "guichet pdf sign";
+static const char prepare_cmd[] = "guichet pdf prepare";
+static const char complete_cmd[] = "guichet pdf complete";
 static const char verify_cmd[] = "guichet pdf verify";
 
-/* The first line of a password file, in pw (NUL-ended): 0, or -1 (printed). */
-static int read_password(const char *path, char *pw, size_t size)
+/* The first line of a password or PIN file, in pw (NUL-ended): 0, or -1 (printed). */
+static int read_password(const char *cmd, const char *path, char *pw, size_t size)
 {
     size_t len;
     int too_large;
-    char *text = cli_file_read(sign_cmd, path, PASSWORD_MAX, &len, &too_large);
+    char *text = cli_file_read(cmd, path, PASSWORD_MAX, &len, &too_large);
     if (!text)
         return -1;
     size_t n = strcspn(text, "\r\n");
@@ -65,12 +100,71 @@ static int read_password(const char *path, char *pw, size_t size)
         memcpy(pw, text, n);
         pw[n] = '\0';
     } else {
-        fprintf(stderr, "%s: the password in '%s' is over %zu bytes or holds a NUL byte\n",
-                sign_cmd, path, size - 1);
+        fprintf(stderr, "%s: the secret in '%s' is over %zu bytes or holds a NUL byte\n", cmd, path,
+                size - 1);
     }
     explicit_bzero(text, len);
     free(text);
     return ok ? 0 : -1;
+}
+
+/* The TSA of --level B-T --tsa URL in *tsa (NULL for B-B): 0, or -1 after a message. */
+static int level_option(const char *cmd, const opt_values *v, const char **tsa)
+{
+    const char *level = opt_str(v, "level"), *url = opt_str(v, "tsa");
+    int bt = strcmp(level, "B-T") == 0;
+    *tsa = bt ? url : NULL;
+    if (!bt && strcmp(level, "B-B") != 0) {
+        fprintf(stderr, "%s: invalid value for --level: '%s' (B-B or B-T)\n", cmd, level);
+        return -1;
+    }
+    if (bt != (url && *url)) {
+        fprintf(stderr, "%s: --tsa URL goes with --level B-T, and B-T needs it\n", cmd);
+        return -1;
+    }
+    if (url && strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0) {
+        fprintf(stderr, "%s: invalid value for --tsa: '%s' (an http or https URL)\n", cmd, url);
+        return -1;
+    }
+    return 0;
+}
+
+/* The signature dictionary's texts and look, from the options, dated now. */
+static pdf_sig_meta meta_option(const opt_values *v)
+{
+    return (pdf_sig_meta){.reason = opt_str(v, "reason"),
+                          .location = opt_str(v, "location"),
+                          .name = opt_str(v, "name"),
+                          .when = time(NULL),
+                          .visible = opt_flag(v, "visible")};
+}
+
+/* Says why in could not be signed: the exit status, 2 when an option's value is at fault
+ * (a text refused, a signature that does not verify), 1 when the file is. */
+static int sign_failed(const char *cmd, const char *in, const error *err)
+{
+    static const char *const options[] = {"reason", "location", "name", "signature", NULL};
+    for (const char *const *o = options; *o; o++)
+        if (strcmp(err->arg, *o) == 0) {
+            fprintf(stderr, "%s: --%s: %s\n", cmd, err->arg, err->detail);
+            return 2;
+        }
+    fprintf(stderr, "%s: '%s' cannot be signed: %s\n", cmd, in, err->detail);
+    return 1;
+}
+
+/* The certificate of --cert, NULL after a message. */
+static X509 *cert_option(const char *cmd, const opt_values *v)
+{
+    size_t len;
+    int too_large;
+    char *text = cli_file_read(cmd, opt_str(v, "cert"), SIGN_CERT_MAX, &len, &too_large);
+    X509 *x = text ? sign_cert_read(text, len) : NULL;
+    if (text && !x)
+        fprintf(stderr, "%s: --cert: '%s' holds no certificate (PEM or DER)\n", cmd,
+                opt_str(v, "cert"));
+    free(text);
+    return x;
 }
 
 int pdf_cmd_sign(const opt_values *v)
@@ -85,21 +179,9 @@ int pdf_cmd_sign(const opt_values *v)
     error_clear(&err);
     buf out;
     buf_init(&out, PDF_UPDATE_FILE_MAX + 64 * 1024);
-    const char *level = opt_str(v, "level"), *tsa = opt_str(v, "tsa");
-    int bt = strcmp(level, "B-T") == 0;
-    if (!bt && strcmp(level, "B-B") != 0) {
-        fprintf(stderr, "%s: invalid value for --level: '%s' (B-B or B-T)\n", sign_cmd, level);
+    const char *tsa;
+    if (level_option(sign_cmd, v, &tsa) != 0)
         goto cleanup;
-    }
-    if (bt != (tsa && *tsa)) {
-        fprintf(stderr, "%s: --tsa URL goes with --level B-T, and B-T needs it\n", sign_cmd);
-        goto cleanup;
-    }
-    if (tsa && strncmp(tsa, "http://", 7) != 0 && strncmp(tsa, "https://", 8) != 0) {
-        fprintf(stderr, "%s: invalid value for --tsa: '%s' (an http or https URL)\n", sign_cmd,
-                tsa);
-        goto cleanup;
-    }
     /* One key store: a PKCS#12 file and its password, or a token, its key and its PIN. */
     const char *p12_path = opt_str(v, "p12"), *module = opt_str(v, "pkcs11-module");
     const char *token = opt_str(v, "token"), *key = opt_str(v, "key");
@@ -111,7 +193,7 @@ int pdf_cmd_sign(const opt_values *v)
                 sign_cmd);
         goto cleanup;
     }
-    if (read_password(secret, pw, sizeof pw) != 0)
+    if (read_password(sign_cmd, secret, pw, sizeof pw) != 0)
         goto cleanup;
     int loaded;
     if (module) {
@@ -134,20 +216,10 @@ int pdf_cmd_sign(const opt_values *v)
     const char *in = opt_str(v, "IN.pdf");
     if (!(pdf = cli_file_read(sign_cmd, in, PDF_UPDATE_FILE_MAX, &pdf_len, &too_large)))
         goto cleanup;
-    pdf_sig_meta m = {.reason = opt_str(v, "reason"),
-                      .location = opt_str(v, "location"),
-                      .name = opt_str(v, "name"),
-                      .when = time(NULL),
-                      .visible = opt_flag(v, "visible")};
+    pdf_sig_meta m = meta_option(v);
     char field[32];
-    if (pades_sign(pdf, pdf_len, &k, &m, bt ? tsa : NULL, &out, field, &err) != 0) {
-        int usage = strcmp(err.arg, "reason") == 0 || strcmp(err.arg, "location") == 0 ||
-                    strcmp(err.arg, "name") == 0;
-        if (usage)
-            fprintf(stderr, "%s: --%s: %s\n", sign_cmd, err.arg, err.detail);
-        else
-            fprintf(stderr, "%s: '%s' cannot be signed: %s\n", sign_cmd, in, err.detail);
-        rc = usage ? 2 : 1;
+    if (pades_sign(pdf, pdf_len, &k, &m, tsa, &out, field, &err) != 0) {
+        rc = sign_failed(sign_cmd, in, &err);
         goto cleanup;
     }
     if (cli_file_write(sign_cmd, opt_str(v, "OUT.pdf"), out.data, out.len) != 0)
@@ -160,6 +232,84 @@ cleanup:
     buf_free(&out);
     free(pdf);
     free(p12);
+    return rc;
+}
+
+int pdf_cmd_prepare(const opt_values *v)
+{
+    X509 *cert = cert_option(prepare_cmd, v);
+    if (!cert)
+        return 2;
+    int rc = 1, too_large;
+    size_t len;
+    const char *in = opt_str(v, "IN.pdf");
+    char *pdf = cli_file_read(prepare_cmd, in, PDF_UPDATE_FILE_MAX, &len, &too_large);
+    buf out;
+    buf_init(&out, PDF_UPDATE_FILE_MAX + 64 * 1024);
+    error err;
+    error_clear(&err);
+    unsigned char to_sign[32];
+    char field[32];
+    pdf_sig_meta m = meta_option(v);
+    if (!pdf)
+        goto cleanup;
+    if (pades_prepare(pdf, len, cert, &m, &out, to_sign, field, &err) != 0) {
+        rc = sign_failed(prepare_cmd, in, &err);
+        goto cleanup;
+    }
+    if (cli_file_write(prepare_cmd, opt_str(v, "PREP.pdf"), out.data, out.len) != 0)
+        goto cleanup;
+    /* The one line a script reads: the SHA-256 to sign, in hex. */
+    for (size_t i = 0; i < sizeof to_sign; i++)
+        printf("%02x", to_sign[i]);
+    printf("\n");
+    rc = 0;
+cleanup:
+    buf_free(&out);
+    free(pdf);
+    X509_free(cert);
+    return rc;
+}
+
+int pdf_cmd_complete(const opt_values *v)
+{
+    const char *tsa;
+    if (level_option(complete_cmd, v, &tsa) != 0)
+        return 2;
+    sign_key k = {0};
+    if (!(k.cert = cert_option(complete_cmd, v)))
+        return 2;
+    int rc = 2, too_large;
+    size_t sig_len = 0, len = 0;
+    char *prep = NULL;
+    char *sig = cli_file_read(complete_cmd, opt_str(v, "signature"), 2048, &sig_len, &too_large);
+    buf out;
+    buf_init(&out, PDF_UPDATE_FILE_MAX + 64 * 1024);
+    error err;
+    error_clear(&err);
+    if (!sig || !(k.chain = sk_X509_new_null()))
+        goto cleanup;
+    k.external = (const unsigned char *)sig;
+    k.external_len = sig_len;
+    rc = 1;
+    const char *in = opt_str(v, "PREP.pdf");
+    if (!(prep =
+              cli_file_read(complete_cmd, in, PDF_UPDATE_FILE_MAX + 64 * 1024, &len, &too_large)))
+        goto cleanup;
+    if (pades_complete(prep, len, &k, tsa, &out, &err) != 0) {
+        rc = sign_failed(complete_cmd, in, &err);
+        goto cleanup;
+    }
+    if (cli_file_write(complete_cmd, opt_str(v, "OUT.pdf"), out.data, out.len) != 0)
+        goto cleanup;
+    printf("%s: signed\n", opt_str(v, "OUT.pdf"));
+    rc = 0;
+cleanup:
+    k.external = NULL;
+    sign_key_free(&k);
+    buf_free(&out);
+    free(prep);
+    free(sig);
     return rc;
 }
 

@@ -13,6 +13,7 @@
 #include <openssl/asn1t.h>
 #include <openssl/cms.h>
 #include <openssl/err.h>
+#include <openssl/pem.h>
 #include <openssl/pkcs12.h>
 
 #include "sign/pkcs11.h"
@@ -95,6 +96,50 @@ static int add_timestamp(CMS_SignerInfo *si, const char *url, error *err)
     return rc;
 }
 
+/* The SignerInfo of k's certificate over the content's digest, prepared but not signed, and
+ * the DER of its signed attributes as they are signed (*attrs, OPENSSL_free). The same inputs
+ * give the same bytes: the two-step signing rebuilds them. 0, or -1. */
+static int prepare_signer(const sign_key *k, const unsigned char digest[32], CMS_ContentInfo **cms,
+                          CMS_SignerInfo **si, unsigned char **attrs, int *alen)
+{
+    *attrs = NULL;
+    *si = NULL;
+    *cms = CMS_sign(NULL, NULL, k->chain, NULL, CMS_DETACHED | CMS_BINARY | CMS_PARTIAL);
+    /* Without the private key at hand (a token, or a signature made elsewhere),
+     * CMS_add1_signer is given the certificate's public key: enough to name the algorithms,
+     * since it signs nothing with CMS_PARTIAL. */
+    if (!*cms || !(*si = CMS_add1_signer(*cms, k->cert, k->key ? k->key : X509_get0_pubkey(k->cert),
+                                         EVP_sha256(),
+                                         CMS_BINARY | CMS_PARTIAL | CMS_NOSMIMECAP | CMS_CADES)))
+        return -1;
+    if (!CMS_signed_add1_attr_by_NID(*si, NID_pkcs9_contentType, V_ASN1_OBJECT,
+                                     OBJ_nid2obj(NID_pkcs7_data), -1) ||
+        !CMS_signed_add1_attr_by_NID(*si, NID_pkcs9_messageDigest, V_ASN1_OCTET_STRING, digest, 32))
+        return -1;
+    STACK_OF(X509_ATTRIBUTE) *set = sk_X509_ATTRIBUTE_new_null();
+    int ok = set != NULL;
+    for (int i = 0; ok && i < CMS_signed_get_attr_count(*si); i++)
+        ok = sk_X509_ATTRIBUTE_push(set, CMS_signed_get_attr(*si, i)) > 0;
+    *alen = ok ? ASN1_item_i2d((ASN1_VALUE *)set, attrs, ASN1_ITEM_rptr(SIGN_SIGNED_ATTRS)) : -1;
+    sk_X509_ATTRIBUTE_free(set);
+    return *alen > 0 ? 0 : -1;
+}
+
+int cms_attrs_digest(const sign_key *k, const unsigned char digest[32], unsigned char out[32],
+                     error *err)
+{
+    ERR_clear_error();
+    CMS_ContentInfo *cms = NULL;
+    CMS_SignerInfo *si;
+    unsigned char *attrs = NULL;
+    int alen = 0;
+    int ok = prepare_signer(k, digest, &cms, &si, &attrs, &alen) == 0 &&
+             EVP_Digest(attrs, (size_t)alen, out, NULL, EVP_sha256(), NULL);
+    OPENSSL_free(attrs);
+    CMS_ContentInfo_free(cms);
+    return ok ? 0 : error_set(err, ERR_INTERNAL, NULL, "CMS attributes failed: %s", ossl_reason());
+}
+
 int cms_sign_digest(const sign_key *k, const unsigned char digest[32], const char *tsa_url,
                     buf *der, error *err)
 {
@@ -102,39 +147,35 @@ int cms_sign_digest(const sign_key *k, const unsigned char digest[32], const cha
     ERR_clear_error();
     unsigned char *attrs = NULL, *out = NULL, *sig = NULL;
     EVP_MD_CTX *mctx = NULL;
-    STACK_OF(X509_ATTRIBUTE) *set = NULL;
-    CMS_ContentInfo *cms =
-        CMS_sign(NULL, NULL, k->chain, NULL, CMS_DETACHED | CMS_BINARY | CMS_PARTIAL);
-    CMS_SignerInfo *si =
-        cms ? CMS_add1_signer(cms, k->cert, k->key ? k->key : X509_get0_pubkey(k->cert),
-                              EVP_sha256(), CMS_BINARY | CMS_PARTIAL | CMS_NOSMIMECAP | CMS_CADES)
-            : NULL;
-    if (!si)
-        goto fail;
-    if (!CMS_signed_add1_attr_by_NID(si, NID_pkcs9_contentType, V_ASN1_OBJECT,
-                                     OBJ_nid2obj(NID_pkcs7_data), -1) ||
-        !CMS_signed_add1_attr_by_NID(si, NID_pkcs9_messageDigest, V_ASN1_OCTET_STRING, digest, 32))
-        goto fail;
-    if (!(set = sk_X509_ATTRIBUTE_new_null()))
-        goto fail;
-    for (int i = 0; i < CMS_signed_get_attr_count(si); i++)
-        if (!sk_X509_ATTRIBUTE_push(set, CMS_signed_get_attr(si, i)))
-            goto fail;
-    int alen = ASN1_item_i2d((ASN1_VALUE *)set, &attrs, ASN1_ITEM_rptr(SIGN_SIGNED_ATTRS));
-    if (alen <= 0)
+    CMS_ContentInfo *cms = NULL;
+    CMS_SignerInfo *si = NULL;
+    int alen = 0;
+    if (prepare_signer(k, digest, &cms, &si, &attrs, &alen) != 0)
         goto fail;
     size_t siglen = 0;
-    /* A token signs inside itself; CMS_add1_signer was given the certificate's public key,
-     * enough for it to name the algorithms since it signs nothing with CMS_PARTIAL. */
     if (k->token) {
+        /* A token signs inside itself. */
         if (sign_token_sign(k->token, attrs, (size_t)alen, &sig, &siglen, err) != 0)
             goto cleanup;
+    } else if (!k->key) {
+        /* A signature made elsewhere over cms_attrs_digest: checked before it is used. */
+        if (!(mctx = EVP_MD_CTX_new()) ||
+            EVP_DigestVerifyInit(mctx, NULL, EVP_sha256(), NULL, X509_get0_pubkey(k->cert)) <= 0 ||
+            EVP_DigestVerify(mctx, k->external, k->external_len, attrs, (size_t)alen) != 1) {
+            error_set(err, ERR_INVALID_ARG, "signature",
+                      "the signature does not verify with the certificate over the prepared file");
+            goto cleanup;
+        }
+        if (!(sig = OPENSSL_memdup(k->external, k->external_len)))
+            goto fail;
+        siglen = k->external_len;
     } else if (!(mctx = EVP_MD_CTX_new()) ||
                EVP_DigestSignInit(mctx, NULL, EVP_sha256(), NULL, k->key) <= 0 ||
                EVP_DigestSign(mctx, NULL, &siglen, attrs, (size_t)alen) <= 0 ||
                !(sig = OPENSSL_malloc(siglen)) ||
-               EVP_DigestSign(mctx, sig, &siglen, attrs, (size_t)alen) <= 0)
+               EVP_DigestSign(mctx, sig, &siglen, attrs, (size_t)alen) <= 0) {
         goto fail;
+    }
     ASN1_STRING_set0(CMS_SignerInfo_get0_signature(si), sig, (int)siglen);
     sig = NULL;
     if (tsa_url && add_timestamp(si, tsa_url, err) != 0)
@@ -156,9 +197,23 @@ cleanup:
     OPENSSL_free(sig);
     OPENSSL_free(out);
     OPENSSL_free(attrs);
-    sk_X509_ATTRIBUTE_free(set);
     CMS_ContentInfo_free(cms);
     return rc;
+}
+
+X509 *sign_cert_read(const void *data, size_t len)
+{
+    if (len > SIGN_CERT_MAX)
+        return NULL;
+    BIO *b = BIO_new_mem_buf(data, (int)len);
+    X509 *x = b ? PEM_read_bio_X509(b, NULL, NULL, NULL) : NULL;
+    BIO_free(b);
+    if (!x) {
+        const unsigned char *p = data;
+        x = d2i_X509(NULL, &p, (long)len);
+    }
+    ERR_clear_error();
+    return x;
 }
 
 void cms_subject_name(X509 *cert, char *out, size_t size)

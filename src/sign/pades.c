@@ -30,38 +30,102 @@ static int range_digest(const char *pdf, const size_t r[4], const EVP_MD *md, un
     return ok ? 0 : -1;
 }
 
-int pades_sign(const char *pdf, size_t len, const sign_key *k, const pdf_sig_meta *m,
-               const char *tsa_url, buf *out, char field[32], error *err)
+/* Writes pdf and its signature update for cert (m->name empty: the certificate's common
+ * name) to out, ByteRange filled; the range's SHA-256 in digest. 0, or -1 with err. */
+static int place_update(const char *pdf, size_t len, X509 *cert, const pdf_sig_meta *m, buf *out,
+                        pdf_update_pos *pos, unsigned char digest[32], error *err)
 {
     pdf_sig_meta meta = *m;
     char cn[PDF_UPDATE_TEXT_MAX + 1];
     if (!meta.name || !*meta.name) {
-        cms_subject_name(k->cert, cn, sizeof cn);
+        cms_subject_name(cert, cn, sizeof cn);
         meta.name = cn;
     }
-    pdf_update_pos pos;
-    if (pdf_update_write(pdf, len, &meta, out, &pos, err) != 0 ||
-        pdf_update_set_byterange(out, &pos, err) != 0)
+    if (pdf_update_write(pdf, len, &meta, out, pos, err) != 0 ||
+        pdf_update_set_byterange(out, pos, err) != 0)
         return -1;
-    size_t after = pos.contents_at + pos.contents_len;
-    size_t r[4] = {0, pos.contents_at, after, out->len - after};
-    unsigned char digest[EVP_MAX_MD_SIZE];
+    size_t after = pos->contents_at + pos->contents_len;
+    size_t r[4] = {0, pos->contents_at, after, out->len - after};
     unsigned dlen = 0;
     if (range_digest(out->data, r, EVP_sha256(), digest, &dlen) != 0)
         return error_set(err, ERR_INTERNAL, NULL, "SHA-256 failed");
+    return 0;
+}
+
+/* Signs digest with k (cms_sign_digest) and writes the CMS's hex into the /Contents whose '<'
+ * is at contents_at. 0, or -1 with err. */
+static int fill_contents(buf *out, size_t contents_at, const sign_key *k,
+                         const unsigned char digest[32], const char *tsa_url, error *err)
+{
     buf der;
     buf_init(&der, PDF_UPDATE_CONTENTS_MAX);
     int rc = cms_sign_digest(k, digest, tsa_url, &der, err);
     if (rc == 0) {
         static const char hex[] = "0123456789ABCDEF";
-        char *h = out->data + pos.contents_at + 1;
+        char *h = out->data + contents_at + 1;
         for (size_t i = 0; i < der.len; i++) {
             h[2 * i] = hex[(unsigned char)der.data[i] >> 4];
             h[2 * i + 1] = hex[(unsigned char)der.data[i] & 15];
         }
-        snprintf(field, 32, "%s", pos.field);
     }
     buf_free(&der);
+    return rc;
+}
+
+int pades_sign(const char *pdf, size_t len, const sign_key *k, const pdf_sig_meta *m,
+               const char *tsa_url, buf *out, char field[32], error *err)
+{
+    pdf_update_pos pos;
+    unsigned char digest[32];
+    if (place_update(pdf, len, k->cert, m, out, &pos, digest, err) != 0 ||
+        fill_contents(out, pos.contents_at, k, digest, tsa_url, err) != 0)
+        return -1;
+    snprintf(field, 32, "%s", pos.field);
+    return 0;
+}
+
+int pades_prepare(const char *pdf, size_t len, X509 *cert, const pdf_sig_meta *m, buf *out,
+                  unsigned char to_sign[32], char field[32], error *err)
+{
+    pdf_update_pos pos;
+    unsigned char digest[32];
+    const sign_key k = {.cert = cert};
+    if (place_update(pdf, len, cert, m, out, &pos, digest, err) != 0 ||
+        cms_attrs_digest(&k, digest, to_sign, err) != 0)
+        return -1;
+    snprintf(field, 32, "%s", pos.field);
+    return 0;
+}
+
+int pades_complete(const char *prep, size_t len, const sign_key *k, const char *tsa_url, buf *out,
+                   error *err)
+{
+    pades_sig *sigs = calloc(PADES_SIGS_MAX, sizeof *sigs);
+    size_t n = 0;
+    int rc = -1;
+    if (!sigs)
+        return error_set(err, ERR_INTERNAL, NULL, "out of memory");
+    if (pades_scan(prep, len, sigs, PADES_SIGS_MAX, &n, err) != 0)
+        goto cleanup;
+    /* The prepared signature: the file's last, whole, its /Contents still all zeros. */
+    const pades_sig *s = n ? &sigs[n - 1] : NULL;
+    int empty = s && !s->problem && s->range[2] + s->range[3] == len;
+    for (size_t i = 1; empty && i + 1 < s->contents_len; i++)
+        empty = prep[s->contents_at + i] == '0';
+    if (!empty) {
+        error_set(err, ERR_INVALID_ARG, "pdf", "not a file prepared by guichet pdf prepare");
+        goto cleanup;
+    }
+    unsigned char digest[32];
+    unsigned dlen = 0;
+    if (buf_append(out, prep, len) != 0 ||
+        range_digest(out->data, s->range, EVP_sha256(), digest, &dlen) != 0) {
+        error_set(err, ERR_INTERNAL, NULL, "SHA-256 failed");
+        goto cleanup;
+    }
+    rc = fill_contents(out, s->contents_at, k, digest, tsa_url, err);
+cleanup:
+    free(sigs);
     return rc;
 }
 

@@ -30,6 +30,19 @@
 int pades_sign(const char *pdf, size_t len, const sign_key *k, const pdf_sig_meta *m,
                const char *tsa_url, buf *out, char field[32], error *err);
 
+/* Two-step signing, for a key held elsewhere (an élu's USB token, a remote signing service).
+ * The first half writes pdf with its signature placeholder for cert, as pades_sign would, to
+ * out, and gives the SHA-256 the key must sign (RSA PKCS#1 v1.5 over it) in to_sign. */
+int pades_prepare(const char *pdf, size_t len, X509 *cert, const pdf_sig_meta *m, buf *out,
+                  unsigned char to_sign[32], char field[32], error *err);
+
+/* The second half: prep (pades_prepare's output, unchanged) with the signature made elsewhere
+ * (k->external, k->cert; the rest of k empty), at B-B or with tsa_url B-T, appended to out.
+ * 0, or -1 with err: arg "pdf" for a file that is not a prepared one, "signature" for a
+ * signature that does not verify with the certificate over it. */
+int pades_complete(const char *prep, size_t len, const sign_key *k, const char *tsa_url, buf *out,
+                   error *err);
+
 /* A signature dictionary found in a file's bytes. */
 typedef struct pades_sig {
     size_t at;           /* the offset of its /ByteRange key */

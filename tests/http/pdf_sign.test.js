@@ -13,7 +13,8 @@
  * B-T: a local RFC 3161 responder on loopback (`openssl ts -reply` behind node's http, with a
  * TSA certificate of the test CA, EKU timeStamping), the token checked by `openssl ts -verify`.
  * PKCS#11: the maire's key and certificate put on a SoftHSM2 token (softhsm2-util, pkcs11-tool)
- * in the test's directory, signing through the module.
+ * in the test's directory, signing through the module. Two steps: `pdf prepare` prints the
+ * SHA-256 a key held elsewhere signs (`openssl pkeyutl` here), `pdf complete` finishes.
  */
 const test = require('node:test');
 const assert = require('node:assert');
@@ -472,6 +473,39 @@ test('--visible: a box with the name, the capacity and the date on the page; sti
     const widget = mustRun('qpdf', ['--show-object=' + id, f('visible.pdf')]);
     assert.match(widget, /\/Rect \[ 319\.00 56\.00 539\.00 102\.00 \]/);
     assert.match(widget, /\/AP << \/N \d+ 0 R >>/);
+});
+
+test('two steps: prepare prints the digest, a key held elsewhere signs it, complete finishes', () => {
+    let r = guichet(['pdf', 'prepare', '--cert', f('maire.pem'), '--reason', 'Arrêté n° 43', f('in.pdf'), f('prep.pdf')]);
+    assert.strictEqual(r.status, 0, r.stderr);
+    const hex = r.stdout.trim();
+    assert.match(hex, /^[0-9a-f]{64}$/);
+    fs.writeFileSync(f('to-sign.bin'), Buffer.from(hex, 'hex'));
+    mustRun('openssl', ['pkeyutl', '-sign', '-inkey', f('maire.key'), '-pkeyopt', 'digest:sha256',
+                        '-in', f('to-sign.bin'), '-out', f('external.sig')]);
+    /* A signature that is not over this file with this certificate is refused. */
+    r = guichet(['pdf', 'complete', '--signature', f('external.sig'), '--cert', f('adjoint.pem'), f('prep.pdf'), f('x.pdf')]);
+    assert.strictEqual(r.status, 2);
+    assert.match(r.stderr, /--signature: the signature does not verify with the certificate/);
+    r = guichet(['pdf', 'complete', '--signature', f('external.sig'), '--cert', f('maire.pem'), f('prep.pdf'), f('two-step.pdf')]);
+    assert.strictEqual(r.status, 0, r.stderr);
+    const original = fs.readFileSync(f('in.pdf'));
+    assert.ok(fs.readFileSync(f('two-step.pdf')).subarray(0, original.length).equals(original));
+    const v = verify('two-step.pdf');
+    assert.strictEqual(v.status, 0, v.stdout);
+    assert.match(v.stdout, /^signature 1: signer «Camille Maire», .*, covers the whole file: valid$/m);
+    const [s1] = pdfsig('two-step.pdf');
+    assert.match(s1, /Total document signed/);
+    assert.match(s1, /Signature is Valid\./);
+    assert.match(s1, /Certificate is Trusted\./);
+    /* A file already complete, or never prepared, is not a prepared file. */
+    r = guichet(['pdf', 'complete', '--signature', f('external.sig'), '--cert', f('maire.pem'), f('two-step.pdf'), f('x.pdf')]);
+    assert.strictEqual(r.status, 1);
+    assert.match(r.stderr, /not a file prepared by guichet pdf prepare/);
+    r = guichet(['pdf', 'prepare', '--cert', f('maire.key'), f('in.pdf'), f('x.pdf')]);
+    assert.strictEqual(r.status, 2);
+    assert.match(r.stderr, /--cert: .* holds no certificate/);
+    assert.ok(!fs.existsSync(f('x.pdf')));
 });
 
 test('a wrong password, a missing option, a bad --reason: exit 2 and nothing written', () => {
