@@ -52,10 +52,11 @@ static int parse_range(const char *p, const char *end, size_t r[4])
 /* The last occurrence of word in [from, to), or NULL. */
 static const char *last_of(const char *from, const char *to, const char *word)
 {
-    size_t n = strlen(word);
-    for (const char *p = to - n; to - from >= (ptrdiff_t)n && p >= from; p--)
-        if (memcmp(p, word, n) == 0)
-            return p;
+    size_t n = strlen(word), span = (size_t)(to - from);
+    /* Offsets, not pointers, count down: no pointer before from is ever formed. */
+    for (size_t i = span >= n ? span - n + 1 : 0; i-- > 0;)
+        if (memcmp(from + i, word, n) == 0)
+            return from + i;
     return NULL;
 }
 
