@@ -24,6 +24,7 @@
 #include "cli/agent_cmd.h"
 #include "cli/demo.h"
 #include "cli/options.h"
+#include "cli/pdf_cmd.h"
 #include "cli/procedure_cmd.h"
 #include "cli/session.h"
 #include "core/antivirus.h"
@@ -927,6 +928,16 @@ static const command commands[] = {
      procedure_cmd_import_opts, procedure_cmd_import},
     {"document", "receipt", "write a request's accusé de réception as a PDF file",
      document_cmd_receipt_opts, document_cmd_receipt},
+    {"pdf", "sign",
+     "sign a PDF file (PAdES B-B or B-T, an incremental update) with a PKCS#12 or PKCS#11 key",
+     pdf_cmd_sign_opts, pdf_cmd_sign},
+    {"pdf", "prepare",
+     "prepare a PDF file for a key held elsewhere; print the SHA-256 it must sign",
+     pdf_cmd_prepare_opts, pdf_cmd_prepare},
+    {"pdf", "complete", "finish a prepared PDF file with the signature made elsewhere",
+     pdf_cmd_complete_opts, pdf_cmd_complete},
+    {"pdf", "verify", "check every signature of a PDF file against a CA", pdf_cmd_verify_opts,
+     pdf_cmd_verify},
     {"mailgate", NULL,
      "hand one e-mail on standard input to the server (the MTA's delivery program; exit 0, 65 "
      "or 75)",

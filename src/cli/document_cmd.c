@@ -5,11 +5,10 @@
  */
 #include "cli/document_cmd.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
+#include "cli/file_write.h"
 #include "cli/session.h"
 #include "core/catalogue.h"
 #include "core/document.h"
@@ -28,31 +27,6 @@ const opt_spec document_cmd_receipt_opts[] = {
     {0}};
 
 static const char cmd[] = "guichet document receipt";
-
-/* Writes data to path through path + ".tmp" and a rename: 0, or -1 (printed). */
-static int write_whole(const char *path, const buf *data)
-{
-    char tmp[4096];
-    if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp", path) >= sizeof tmp) {
-        fprintf(stderr, "%s: the path of --out is too long\n", cmd);
-        return -1;
-    }
-    FILE *f = fopen(tmp, "wb");
-    if (!f) {
-        fprintf(stderr, "%s: cannot write '%s': %s\n", cmd, tmp, strerror(errno));
-        return -1;
-    }
-    int ok = fwrite(data->data, 1, data->len, f) == data->len;
-    ok = fflush(f) == 0 && ok;
-    ok = fsync(fileno(f)) == 0 && ok;
-    ok = fclose(f) == 0 && ok;
-    if (!ok || rename(tmp, path) != 0) {
-        fprintf(stderr, "%s: cannot write '%s': %s\n", cmd, path, strerror(errno));
-        unlink(tmp);
-        return -1;
-    }
-    return 0;
-}
 
 int document_cmd_receipt(const opt_values *v)
 {
@@ -98,7 +72,7 @@ int document_cmd_receipt(const opt_values *v)
         fprintf(stderr, "%s: %s\n", cmd, err.detail);
         goto cleanup;
     }
-    if (write_whole(opt_str(v, "out"), &pdf) != 0)
+    if (cli_file_write(cmd, opt_str(v, "out"), pdf.data, pdf.len) != 0)
         goto cleanup;
     rc = 0;
 cleanup:

@@ -1,0 +1,81 @@
+/*
+ * pades — PAdES baseline B-B signatures of PDF files (ETSI EN 319 142-1). Signing writes the
+ * incremental update of pdf_update and puts in its /Contents the CMS of cms_sign over the
+ * ByteRange's SHA-256. Verifying finds every signature dictionary in the file's bytes
+ * (pades_scan: no OpenSSL, fuzzed) and checks each one: its ByteRange leaves out exactly its
+ * /Contents, the CMS digest matches the bytes, the signature verifies, the signer chains to
+ * the trust anchors given, and the attributes are the baseline's.
+ */
+#ifndef GUICHET_SIGN_PADES_H
+#define GUICHET_SIGN_PADES_H
+
+#include <stddef.h>
+
+#include <openssl/x509.h>
+
+#include "sign/cms_sign.h"
+#include "sign/pdf_update.h"
+#include "util/buf.h"
+#include "util/error.h"
+
+/* The most signatures a verified file may have. */
+#define PADES_SIGS_MAX 64
+/* The largest /Contents read, in DER bytes (twice as many hex digits). */
+#define PADES_CONTENTS_MAX 65536
+
+/* Signs pdf (len bytes) with k as m says (m->name empty: the certificate's common name),
+ * at level B-B, or B-T with tsa_url (the signature timestamped there: cms_sign_digest),
+ * appending the signed file to out (empty, with a max of at least len plus 64 KiB). field
+ * receives the new signature field's name. 0, or -1 with err (pdf_update_write's errors). */
+int pades_sign(const char *pdf, size_t len, const sign_key *k, const pdf_sig_meta *m,
+               const char *tsa_url, buf *out, char field[32], error *err);
+
+/* Two-step signing, for a key held elsewhere (an élu's USB token, a remote signing service).
+ * The first half writes pdf with its signature placeholder for cert, as pades_sign would, to
+ * out, and gives the SHA-256 the key must sign (RSA PKCS#1 v1.5 over it) in to_sign. */
+int pades_prepare(const char *pdf, size_t len, X509 *cert, const pdf_sig_meta *m, buf *out,
+                  unsigned char to_sign[32], char field[32], error *err);
+
+/* The second half: prep (pades_prepare's output, unchanged) with the signature made elsewhere
+ * (k->external, k->cert; the rest of k empty), at B-B or with tsa_url B-T, appended to out.
+ * 0, or -1 with err: arg "pdf" for a file that is not a prepared one, "signature" for a
+ * signature that does not verify with the certificate over it. */
+int pades_complete(const char *prep, size_t len, const sign_key *k, const char *tsa_url, buf *out,
+                   error *err);
+
+/* A signature dictionary found in a file's bytes. */
+typedef struct pades_sig {
+    size_t at;           /* the offset of its /ByteRange key */
+    size_t range[4];     /* the ByteRange */
+    size_t contents_at;  /* the '<' of /Contents (range[1]) */
+    size_t contents_len; /* '<' to '>' included (range[2] - range[1]) */
+    char when[40];       /* /M as written (D:…), "" when absent or unreadable */
+    char subfilter[48];  /* /SubFilter's name without '/', "" when absent */
+    const char *problem; /* why the dictionary cannot be checked (a static English text),
+                            NULL when it can */
+} pades_sig;
+
+/* Finds the signature dictionaries of pdf, in the order of the file: every /ByteRange key
+ * outside a /Contents string. Fills sigs[0 … *n), with a problem for one whose ByteRange is
+ * malformed, lies outside the file or whose gap is not exactly a /Contents hex string of at
+ * most PADES_CONTENTS_MAX bytes. 0, or -1 with err when there are more than max. */
+int pades_scan(const char *pdf, size_t len, pades_sig *sigs, size_t max, size_t *n, error *err);
+
+/* What verifying one signature found. */
+typedef struct pades_check {
+    char signer[160]; /* the signer's common name (UTF-8), "" when unknown */
+    int covers_whole; /* the ByteRange runs to the end of the file */
+    int valid;        /* digest, signature, attributes, chain and timestamp all good */
+    char stamped[32]; /* the signature timestamp's time (B-T), "" when it has none */
+    char why[240];    /* why not valid (English), "" when valid */
+} pades_check;
+
+/* Loads the trust anchors of a PEM file (one or several certificates). NULL with err when
+ * the file holds none; caller frees with X509_STORE_free. */
+X509_STORE *pades_trust_load(const char *path, error *err);
+
+/* Verifies sig (from pades_scan of the same bytes) against the trust anchors of trust. */
+void pades_verify(const char *pdf, size_t len, const pades_sig *sig, X509_STORE *trust,
+                  pades_check *out);
+
+#endif

@@ -1,0 +1,63 @@
+/*
+ * pdf_update — the incremental update a PAdES signature is written as: the original file's
+ * bytes untouched, then a signature dictionary with placeholders (ByteRange, /Contents),
+ * a signature field merged with its invisible widget, the catalog, the first page and the
+ * AcroForm rewritten as new versions of their objects, and a new cross-reference section
+ * (a table, or a stream when the file has one) pointing back to the previous one. The
+ * original is read with libqpdf only to find those objects; nothing is rewritten by qpdf.
+ */
+#ifndef GUICHET_SIGN_PDF_UPDATE_H
+#define GUICHET_SIGN_PDF_UPDATE_H
+
+#include <stddef.h>
+#include <time.h>
+
+#include "util/buf.h"
+#include "util/error.h"
+
+/* The largest PDF signed or verified (bytes). */
+#define PDF_UPDATE_FILE_MAX (64u * 1024 * 1024)
+/* The longest --reason, --location or --name, in characters. */
+#define PDF_UPDATE_TEXT_MAX 200
+/* The bytes of DER reserved in /Contents (written as twice as many hex digits). A chain of
+ * two RSA-3072 certificates makes a CMS of about 3 KB; B-T's timestamp adds as much again. */
+#define PDF_UPDATE_CONTENTS_MAX 16384
+/* The width reserved for the ByteRange array, brackets included: "[0 a b c]" with three
+ * numbers of up to ten digits, the rest blanks. */
+#define PDF_UPDATE_BYTERANGE_LEN 40
+
+typedef struct pdf_sig_meta {
+    const char *reason;   /* UTF-8, NULL or "" when none */
+    const char *location; /* UTF-8, NULL or "" when none */
+    const char *name;     /* UTF-8, NULL or "" when none */
+    time_t when;          /* written as /M, in UTC */
+    int visible;          /* 1: a box on the first page's bottom right (sign/appearance.h)
+                             shows the name, the reason and the date; 0: invisible */
+} pdf_sig_meta;
+
+/* Where the placeholders of a written update are, as offsets in the output. */
+typedef struct pdf_update_pos {
+    size_t byterange_at; /* the '[' of the ByteRange array (PDF_UPDATE_BYTERANGE_LEN bytes) */
+    size_t contents_at;  /* the '<' of /Contents */
+    size_t contents_len; /* from '<' to '>' included: 2 + 2 * PDF_UPDATE_CONTENTS_MAX */
+    char field[32];      /* the new signature field's name (/T): "Signature1", "Signature2"… */
+} pdf_update_pos;
+
+/* The offset of the last cross-reference section (the number after the last "startxref"
+ * of the file's last 1024 bytes): 0, or -1 when there is none or it points outside. */
+int pdf_update_startxref(const char *pdf, size_t len, size_t *offset);
+
+/* Writes pdf (len bytes) to out, then the update that adds an empty signature described by m:
+ * the ByteRange is left blank and /Contents all zeros, for pdf_update_set_byterange and the
+ * signer. out must be empty; pos tells where the placeholders are. 0, or -1 with err
+ * (ERR_INVALID_ARG with arg "pdf" for a file that cannot be signed: not a PDF, damaged,
+ * encrypted, no page; arg "reason", "location" or "name" for a text too long, not UTF-8 or
+ * with control characters). */
+int pdf_update_write(const char *pdf, size_t len, const pdf_sig_meta *m, buf *out,
+                     pdf_update_pos *pos, error *err);
+
+/* Fills the ByteRange of a written update, once out holds the whole file: [0 a b c] where the
+ * second range starts after /Contents' '>' and runs to the end of the file. 0, or -1. */
+int pdf_update_set_byterange(buf *out, const pdf_update_pos *pos, error *err);
+
+#endif

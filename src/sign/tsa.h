@@ -1,0 +1,33 @@
+/*
+ * tsa — RFC 3161 timestamps for PAdES B-T: a TimeStampReq for the SHA-256 of a signature
+ * value sent to a timestamping authority over HTTP (libcurl), its reply checked (granted,
+ * the imprint and nonce of the request) and its token kept; and a token found in a signature
+ * checked against the signature value and the trust anchors.
+ */
+#ifndef GUICHET_SIGN_TSA_H
+#define GUICHET_SIGN_TSA_H
+
+#include <stddef.h>
+
+#include <openssl/x509.h>
+
+#include "util/buf.h"
+#include "util/error.h"
+
+/* The largest reply read from a TSA (bytes), and how long one is waited for (seconds). */
+#define TSA_REPLY_MAX (64u * 1024)
+#define TSA_TIMEOUT 30
+
+/* Asks the TSA at url (http or https) to timestamp data (len bytes: a signature value),
+ * appending the token's DER (a ContentInfo, to put in the signature's timeStampToken
+ * attribute) to token. 0, or -1 with err (ERR_UNAVAILABLE when the TSA cannot be reached or
+ * answers no granted, matching token). */
+int tsa_stamp(const char *url, const unsigned char *data, size_t len, buf *token, error *err);
+
+/* Checks a timeStampToken (der, len bytes) against the data it stamps and the anchors of
+ * trust (the TSA's certificate must chain to them, with its timeStamping purpose). 0 with the
+ * time stamped in when ("YYYY-MM-DD HH:MM:SS UTC"), or -1 with why (a static English text). */
+int tsa_check(const unsigned char *der, size_t len, const unsigned char *data, size_t data_len,
+              X509_STORE *trust, char when[32], const char **why);
+
+#endif
