@@ -2,7 +2,9 @@
  * letter — two passes over one cairo PDF surface: the first lays every block out with pango
  * and places each of its lines on a page (so that the number of pages is known before the
  * footers say «page N / M»), the second draws each page: letterhead, footer, then its lines,
- * each block's lines on a page wrapped in its structure tag. pdf_finish then sets /Lang.
+ * each block's lines on a page wrapped in its structure tag, and after the last block the
+ * verification line beside its QR code, kept together. pdf_finish then sets /Lang and the
+ * QR code's /Alt.
  */
 #include "docs/letter.h"
 
@@ -15,6 +17,7 @@
 #include <string.h>
 
 #include "docs/pdf.h"
+#include "util/qr.h"
 #include "util/utf8.h"
 
 /* A4 in points (1/72 inch), and the margins the French norm for letters (NF Z 11-001)
@@ -31,6 +34,12 @@
 #define LOGO_MAX_H 56.0
 #define LOGO_MAX_W 112.0
 #define LOGO_GAP 12.0
+/* The verification's QR code: 22 mm a side, quiet zone included, which leaves a module of
+ * 0.5 mm or more for a link of up to 60 characters (version 4), what a phone's camera reads
+ * at arm's length; the text beside it takes the rest of the width. */
+#define QR_SIDE 62.0
+#define QR_GAP 14.0
+#define VERIFY_SPACE 18.0
 
 /* One family for every text: DejaVu Sans (fonts-dejavu-core) has every French character
  * («», œ, €, the narrow no-break space) and cairo embeds only the glyphs used. */
@@ -261,7 +270,7 @@ static void foot_draw(cairo_t *cr, const letter_head *h, const letter *l, int pa
 /* The first pass: every line of every block placed on a page. *n_out lines into out (which
  * holds the total of the blocks' line counts); -1 with err when over LETTER_PAGES_MAX. */
 static int place_lines(PangoLayout *const *layouts, const letter *l, double body_top, placed *out,
-                       size_t *n_out, int *pages, error *err)
+                       size_t *n_out, int *pages, double *end_y, error *err)
 {
     size_t n = 0;
     int page = 1;
@@ -320,15 +329,79 @@ static int place_lines(PangoLayout *const *layouts, const letter *l, double body
     }
     *n_out = n;
     *pages = page;
+    *end_y = y;
     return 0;
+}
+
+/* The verification line and its QR code, placed after the last block. */
+typedef struct verify_place {
+    PangoLayout *text;
+    int page; /* 0: none */
+    double y, height;
+} verify_place;
+
+/* Places v after the text that ends at (*pages, y): on that page when the line and the QR code
+ * fit under it, else at the top of a new one. -1 with err when that is over LETTER_PAGES_MAX. */
+static int place_verify(verify_place *v, double body_top, double y, int *pages, error *err)
+{
+    double th = layout_h(v->text);
+    v->height = th > QR_SIDE ? th : QR_SIDE;
+    if (y > body_top)
+        y += VERIFY_SPACE;
+    if (y > body_top && y + v->height > BODY_BOTTOM) {
+        ++*pages;
+        y = body_top;
+    }
+    if (*pages > LETTER_PAGES_MAX)
+        return error_set(err, ERR_INVALID_ARG, "pages", "the letter needs more than %d pages",
+                         LETTER_PAGES_MAX);
+    v->page = *pages;
+    v->y = y;
+    return 0;
+}
+
+/* Cairo's side of util/qr.h: the module's size from the symbol's width, then one rectangle
+ * per run, filled at once. */
+typedef struct qr_draw {
+    cairo_t *cr;
+    double x, y, module;
+} qr_draw;
+
+static int qr_begin(void *ctx, int width)
+{
+    qr_draw *q = ctx;
+    q->module = QR_SIDE / (width + 2 * QR_QUIET);
+    return 0;
+}
+
+static int qr_run(void *ctx, int x, int y, int len)
+{
+    qr_draw *q = ctx;
+    cairo_rectangle(q->cr, q->x + (x + QR_QUIET) * q->module, q->y + (y + QR_QUIET) * q->module,
+                    len * q->module, q->module);
+    return 0;
+}
+
+/* The line (a paragraph, centred on the QR code's height) and the QR code at the right, a
+ * Figure of the structure tree (pdf_finish gives it its /Alt). */
+static int verify_draw(cairo_t *cr, const verify_place *v, const letter_verify *lv)
+{
+    cairo_set_source_rgb(cr, 0, 0, 0);
+    show(cr, v->text, MARGIN_X, v->y + (v->height - layout_h(v->text)) / 2, "P");
+    qr_draw q = {cr, MARGIN_X + CONTENT_W - QR_SIDE, v->y + (v->height - QR_SIDE) / 2, 0};
+    cairo_tag_begin(cr, "Figure", "");
+    int rc = qr_runs(lv->url, qr_begin, qr_run, &q);
+    cairo_fill(cr);
+    cairo_tag_end(cr, "Figure");
+    return rc;
 }
 
 /* The second pass: page after page, the letterhead, the footer and the page's lines, each
  * block's run of lines on the page in its own tag (a tag never spans a page: cairo writes it
  * as marked content of one page's stream). */
-static void draw_pages(cairo_t *cr, const letter_head *h, const head_layout *hl,
-                       PangoLayout *const *layouts, const letter *l, const placed *pl, size_t n,
-                       int pages)
+static int draw_pages(cairo_t *cr, const letter_head *h, const head_layout *hl,
+                      PangoLayout *const *layouts, const letter *l, const placed *pl, size_t n,
+                      int pages, const verify_place *v)
 {
     size_t i = 0;
     for (int page = 1; page <= pages; page++) {
@@ -353,8 +426,11 @@ static void draw_pages(cairo_t *cr, const letter_head *h, const head_layout *hl,
         }
         if (open)
             cairo_tag_end(cr, open);
+        if (v->page == page && verify_draw(cr, v, l->verify) != 0)
+            return -1;
         cairo_show_page(cr);
     }
+    return 0;
 }
 
 int letter_render(const letter_head *head, const letter *l, buf *out, letter_info *info, error *err)
@@ -369,12 +445,19 @@ int letter_render(const letter_head *head, const letter *l, buf *out, letter_inf
         if (!l->blocks[b].text || !text_ok(l->blocks[b].text) ||
             (unsigned)l->blocks[b].kind > LETTER_RIGHT)
             return error_set(err, ERR_INVALID_ARG, "text", "block %zu is not valid UTF-8 text", b);
+    const letter_verify *lv = l->verify;
+    if (lv && (!lv->url || !*lv->url || strlen(lv->url) > LETTER_VERIFY_URL_MAX || !lv->text ||
+               !*lv->text || !text_ok(lv->text) || !lv->alt || !*lv->alt || !text_ok(lv->alt)))
+        return error_set(err, ERR_INVALID_ARG, "verify",
+                         "a verification needs its URL (at most %d bytes), text and alternative",
+                         LETTER_VERIFY_URL_MAX);
 
     int rc = -1;
     buf raw;
     buf_init(&raw, LETTER_PDF_MAX);
     PangoLayout **layouts = NULL;
     placed *pl = NULL;
+    verify_place vp = {0};
     head_layout hl;
     memset(&hl, 0, sizeof hl);
     cairo_surface_t *surf = cairo_pdf_surface_create_for_stream(write_buf, &raw, PAGE_W, PAGE_H);
@@ -407,9 +490,19 @@ int letter_render(const letter_head *head, const letter *l, buf *out, letter_inf
     }
     size_t n = 0;
     int pages = 1;
-    if (place_lines(layouts, l, body_top, pl, &n, &pages, err) != 0)
+    double end_y = body_top;
+    if (place_lines(layouts, l, body_top, pl, &n, &pages, &end_y, err) != 0)
         goto cleanup;
-    draw_pages(cr, head, &hl, layouts, l, pl, n, pages);
+    if (lv) {
+        vp.text =
+            make_layout(cr, FONT_BODY, lv->text, CONTENT_W - QR_SIDE - QR_GAP, PANGO_ALIGN_LEFT);
+        if (place_verify(&vp, body_top, end_y, &pages, err) != 0)
+            goto cleanup;
+    }
+    if (draw_pages(cr, head, &hl, layouts, l, pl, n, pages, &vp) != 0) {
+        error_set(err, ERR_INTERNAL, NULL, "the verification URL does not fit in a QR code");
+        goto cleanup;
+    }
     cairo_destroy(cr);
     cr = NULL;
     cairo_surface_finish(surf);
@@ -418,12 +511,15 @@ int letter_render(const letter_head *head, const letter *l, buf *out, letter_inf
                   cairo_status_to_string(cairo_surface_status(surf)));
         goto cleanup;
     }
-    if (pdf_finish(raw.data, raw.len, l->lang ? l->lang : "fr-FR", out, err) != 0)
+    if (pdf_finish(raw.data, raw.len, l->lang ? l->lang : "fr-FR", lv ? lv->alt : NULL, out, err) !=
+        0)
         goto cleanup;
     if (info)
         info->pages = pages;
     rc = 0;
 cleanup:
+    if (vp.text)
+        g_object_unref(vp.text);
     free(pl);
     if (layouts)
         for (size_t b = 0; b < l->n_blocks; b++)
