@@ -33,6 +33,7 @@ typedef struct compose {
     arena *a;
     letter_block blocks[DOCUMENT_BLOCKS_MAX];
     size_t n;
+    letter_verify verify; /* its URL set when a LETTER_VERIFY block was added */
 } compose;
 
 /* The string "documents.<key>" with its blanks filled (names[i] → values[i]). */
@@ -186,7 +187,18 @@ static void receipt_blocks(compose *k, const cat_tenant *t, const cat_procedure 
     add(k, LETTER_HEADING, say(k, "receipt.appeal_heading", NULL, NULL, 0));
     add(k, LETTER_PARAGRAPH, say(k, "receipt.appeal", n_coll, v_coll, 1));
     add(k, LETTER_HEADING, say(k, "receipt.follow_heading", NULL, NULL, 0));
-    add(k, LETTER_PARAGRAPH, say(k, "receipt.follow", n_ref, v_ref, 1));
+    const char *follow = say(k, "receipt.follow", n_ref, v_ref, 1);
+    if (set(in->base_url) && set(in->code)) {
+        /* How to follow it, then how to verify it, beside the QR code (docs/letter.h). */
+        const char *url = arena_printf(k->a, "%s/verifier/%s", in->base_url, in->code);
+        const char *n_v[] = {"url", "code"};
+        const char *v_v[] = {url, in->code};
+        k->verify = (letter_verify){url, say(k, "qr_alt", n_v, v_v, 1)};
+        add(k, LETTER_VERIFY,
+            arena_printf(k->a, "%s\n%s", follow, say(k, "receipt.verify", n_v, v_v, 2)));
+    } else {
+        add(k, LETTER_PARAGRAPH, follow);
+    }
     add(k, LETTER_RIGHT,
         say(k, dept ? "receipt.signature" : "receipt.signature_none", n_dep, v_dep, 2));
 }
@@ -234,17 +246,8 @@ int document_receipt_pdf(core *c, const cat_tenant *t, const store_request *r,
     }
     const char *n_ref[] = {"reference"};
     const char *v_ref[] = {r->reference};
-    /* The verification line and its QR code, after the signature (docs/letter.h). */
-    letter_verify verify = {0};
-    if (set(in->base_url) && set(in->code)) {
-        const char *url = arena_printf(&a, "%s/verifier/%s", in->base_url, in->code);
-        const char *n_v[] = {"url", "code"};
-        const char *v_v[] = {url, in->code};
-        verify = (letter_verify){url, say(&k, "receipt.verify", n_v, v_v, 2),
-                                 say(&k, "qr_alt", n_v, v_v, 1)};
-    }
     letter doc = {
-        .verify = set(in->base_url) && set(in->code) ? &verify : NULL,
+        .verify = k.verify.url ? &k.verify : NULL,
         .title = say(&k, "receipt.title", n_ref, v_ref, 1),
         .lang = say(&k, "lang", NULL, NULL, 0),
         .page_word = say(&k, "page", NULL, NULL, 0),

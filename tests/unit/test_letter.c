@@ -348,19 +348,27 @@ static char *qr_read(const buf *pdf, int page)
     return strdup(line);
 }
 
+/* s with its line breaks made spaces (a sentence may be broken anywhere). */
+static char *one_line(char *s)
+{
+    for (char *p = s; *p; p++)
+        if (*p == '\n')
+            *p = ' ';
+    return s;
+}
+
 static void test_verify_qr(void **state)
 {
     (void)state;
     const char *url = "https://demo.example/verifier/K7QM-4TXH";
-    const letter_verify v = {url,
-                             "Ce document peut être vérifié sur "
-                             "https://demo.example/verifier/K7QM-4TXH avec le code K7QM-4TXH.",
-                             "Code QR menant à la page de vérification de ce document"};
+    const letter_verify v = {url, "Code QR menant à la page de vérification de ce document"};
     const letter_block blocks[] = {
         {LETTER_TITLE, "Accusé de réception n° 2026-000042"},
-        {LETTER_PARAGRAPH, "Deux mois."},
+        {LETTER_VERIFY, "Ce document peut être vérifié sur\n"
+                        "https://demo.example/verifier/K7QM-4TXH avec le code K7QM-4TXH."},
+        {LETTER_RIGHT, "Pour Ville de Démo"},
     };
-    letter l = {"QR", "fr-FR", "page", blocks, 2, &v};
+    letter l = {"QR", "fr-FR", "page", blocks, 3, &v};
     buf out;
     render(&l, &out, NULL);
     char *read = qr_read(&out, 1);
@@ -368,15 +376,16 @@ static void test_verify_qr(void **state)
     free(read);
     assert_int_equal(count(&out, "/Figure"), 1);
     assert_int_equal(count(&out, "/Alt"), 1);
-    char *t = pdf_text(&out, 0, 0);
-    assert_non_null(strstr(t, "K7QM-4TXH."));
+    char *t = one_line(pdf_text(&out, 0, 0));
+    assert_non_null(strstr(t, "/verifier/K7QM-4TXH avec le code K7QM-4TXH."));
     free(t);
     buf_free(&out);
 
-    /* After text over several pages, the line and its code on the last one. */
+    /* After text over several pages: the line and its code together on the last page. */
     char **texts;
-    size_t n = 9;
+    size_t n = 10;
     letter_block *b = long_blocks(n, 120, &texts);
+    b[n - 1] = blocks[1];
     letter full = {"QR", "fr-FR", "page", b, n, &v};
     letter_info info = {0};
     render(&full, &out, &info);
@@ -384,14 +393,20 @@ static void test_verify_qr(void **state)
     read = qr_read(&out, info.pages);
     assert_string_equal(read, url);
     free(read);
+    t = one_line(pdf_text(&out, info.pages, info.pages));
+    assert_non_null(strstr(t, "avec le code K7QM-4TXH."));
+    free(t);
     buf_free(&out);
     free_blocks(b, texts, n);
 
-    /* A verification without its alternative text is refused. */
-    letter_verify no_alt = {url, "Texte", NULL};
+    /* A verification without its alternative text, or its block without one, is refused. */
+    letter_verify no_alt = {url, NULL};
     l.verify = &no_alt;
     error err;
     buf_init(&out, LETTER_PDF_MAX);
+    assert_int_equal(letter_render(&head, &l, &out, NULL, &err), -1);
+    assert_string_equal(err.arg, "verify");
+    l.verify = NULL;
     assert_int_equal(letter_render(&head, &l, &out, NULL, &err), -1);
     assert_string_equal(err.arg, "verify");
     buf_free(&out);
