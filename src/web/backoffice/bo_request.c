@@ -461,12 +461,7 @@ static int documents_context(http_req *rq, const cat_tenant *t, const store_requ
         present_set_str_opt(
             o, "url",
             arena_printf(rq->arena, "/documents/%s/%" PRId64, bo_url(rq, r->reference), d->id));
-        present_set_str_opt(
-            o, "title",
-            d->title && *d->title
-                ? d->title
-                : present_string(rq->present, rq->lang,
-                                 arena_printf(rq->arena, "documents.verify.kinds.%s", d->kind)));
+        present_set_str_opt(o, "title", web_document_label(rq, d));
         json_object_set_new(o, "version", json_integer(d->version));
         present_set_str_opt(o, "date", bo_date(rq, t, d->created_at, 1));
         const char *by = NULL;
