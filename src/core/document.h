@@ -117,7 +117,7 @@ typedef struct document_upload_out {
  * and arg "title" (empty, bad characters, too long), "too_large", pdf_normalise's args
  * ("not_pdf", "damaged", "encrypted", "active", "embedded", "pages"), or the antivirus's
  * refusals (attachment_is_infected, attachment_is_unscanned on arg "file"); after the job:
- * ERR_NOT_FOUND, ERR_FORBIDDEN. */
+ * ERR_NOT_FOUND, ERR_FORBIDDEN, ERR_CONFLICT (the request is anonymised). */
 int document_upload(core *c, const cat_tenant *t, const core_actor *who,
                     const document_upload_in *in, document_upload_out *out, core_done_fn cb,
                     void *ctx, error *err);

@@ -38,6 +38,9 @@ static int upload_apply(store *s, core_op *op, error *err)
         return error_set(err, ERR_NOT_FOUND, "request", "request not found");
     if (!perm_can_change(&o->agent, &r))
         return error_set(err, ERR_FORBIDDEN, NULL, "this agent may not change the request");
+    /* An anonymised request's documents were deleted with its personal data: none is added. */
+    if (r.anonymised_at)
+        return error_set(err, ERR_CONFLICT, "request", "the request is anonymised");
     if (s->ops->documents.tx_next_version(s, d->request_id, d->kind, d->title, &d->version, err) !=
         0)
         return -1;

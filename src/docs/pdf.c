@@ -116,7 +116,6 @@ cleanup:
 /* The walk over an uploaded file's objects: a stack of handles still to look at, and the
  * indirect objects seen (by number), each looked at once. */
 typedef struct walk {
-    qpdf_data q;
     qpdf_oh *stack;
     size_t n, cap;
     unsigned char *seen; /* one byte per object number */
@@ -183,7 +182,7 @@ static int check_dict(qpdf_data q, qpdf_oh d, error *err)
 /* Every object reachable from the trailer, each indirect one once: what the rewrite keeps. */
 static int scan(qpdf_data q, error *err)
 {
-    walk w = {.q = q};
+    walk w = {0};
     int rc = -1;
     char **keys = NULL;
     if (push(&w, qpdf_get_trailer(q)) != 0)
