@@ -33,6 +33,7 @@ typedef struct compose {
     arena *a;
     letter_block blocks[DOCUMENT_BLOCKS_MAX];
     size_t n;
+    letter_verify verify; /* its URL set when a LETTER_VERIFY block was added */
 } compose;
 
 /* The string "documents.<key>" with its blanks filled (names[i] → values[i]). */
@@ -186,12 +187,17 @@ static void receipt_blocks(compose *k, const cat_tenant *t, const cat_procedure 
     add(k, LETTER_HEADING, say(k, "receipt.appeal_heading", NULL, NULL, 0));
     add(k, LETTER_PARAGRAPH, say(k, "receipt.appeal", n_coll, v_coll, 1));
     add(k, LETTER_HEADING, say(k, "receipt.follow_heading", NULL, NULL, 0));
-    add(k, LETTER_PARAGRAPH, say(k, "receipt.follow", n_ref, v_ref, 1));
+    const char *follow = say(k, "receipt.follow", n_ref, v_ref, 1);
     if (set(in->base_url) && set(in->code)) {
+        /* How to follow it, then how to verify it, beside the QR code (docs/letter.h). */
+        const char *url = arena_printf(k->a, "%s/verifier/%s", in->base_url, in->code);
         const char *n_v[] = {"url", "code"};
-        const char *v_v[] = {arena_printf(k->a, "%s/verifier/%s", in->base_url, in->code),
-                             in->code};
-        add(k, LETTER_PARAGRAPH, say(k, "receipt.verify", n_v, v_v, 2));
+        const char *v_v[] = {url, in->code};
+        k->verify = (letter_verify){url, say(k, "qr_alt", n_v, v_v, 1)};
+        add(k, LETTER_VERIFY,
+            arena_printf(k->a, "%s\n%s", follow, say(k, "receipt.verify", n_v, v_v, 2)));
+    } else {
+        add(k, LETTER_PARAGRAPH, follow);
     }
     add(k, LETTER_RIGHT,
         say(k, dept ? "receipt.signature" : "receipt.signature_none", n_dep, v_dep, 2));
@@ -241,6 +247,7 @@ int document_receipt_pdf(core *c, const cat_tenant *t, const store_request *r,
     const char *n_ref[] = {"reference"};
     const char *v_ref[] = {r->reference};
     letter doc = {
+        .verify = k.verify.url ? &k.verify : NULL,
         .title = say(&k, "receipt.title", n_ref, v_ref, 1),
         .lang = say(&k, "lang", NULL, NULL, 0),
         .page_word = say(&k, "page", NULL, NULL, 0),

@@ -13,6 +13,7 @@
 #include <jansson.h>
 #include <stdint.h>
 
+#include "core/actor.h"
 #include "core/catalogue.h"
 #include "core/core.h"
 #include "store/records.h"
@@ -82,6 +83,44 @@ int document_get(core *c, int64_t tenant_id, int64_t id, arena *a, store_documen
  * data; *n 0 when the code is malformed or unknown in tenant_id. */
 int document_verify(core *c, int64_t tenant_id, const char *typed, arena *a, store_document **out,
                     size_t *n, error *err);
+
+/* ---- documents agents upload (core/document_upload.c) ---- */
+
+#define DOCUMENT_KIND_UPLOAD "upload"
+#define DOCUMENT_TITLE_MAX 120 /* characters of an uploaded document's title */
+/* The internal timeline event an upload writes; its body is the title. */
+#define DOCUMENT_UPLOAD_EVENT "document"
+
+/* A PDF an agent prepared elsewhere, for request_id. */
+typedef struct document_upload_in {
+    int64_t request_id;
+    const char *title; /* as typed: trimmed, 1 to DOCUMENT_TITLE_MAX characters of text */
+    int citizen_visible;
+    const void *data; /* the file as sent */
+    size_t len;
+} document_upload_in;
+
+/* What an upload wrote, filled before cb runs. */
+typedef struct document_upload_out {
+    int64_t id;
+    int version;
+} document_upload_out;
+
+/* Checks the file and issues it as a document of kind upload: at most the uploads' size
+ * (core_uploads(c)->max_file_bytes), scanned by the antivirus when one is configured, then
+ * checked and rewritten clean by pdf_normalise (docs/pdf.h; PDF_UPLOAD_PAGES_MAX pages) on
+ * the caller's thread; then one write job, after which cb(ctx, …) is told (without cb, waits):
+ * who (an agent who may change the request) is checked again, the version is the next of the
+ * request's uploads of the same title (a document uploaded again under its title is a new
+ * version of it), with its SHA-256 and a new verification code, an internal timeline event
+ * and an audit entry ("document_upload", the request). -1 at once with err: ERR_INVALID_ARG
+ * and arg "title" (empty, bad characters, too long), "too_large", pdf_normalise's args
+ * ("not_pdf", "damaged", "encrypted", "active", "embedded", "pages"), or the antivirus's
+ * refusals (attachment_is_infected, attachment_is_unscanned on arg "file"); after the job:
+ * ERR_NOT_FOUND, ERR_FORBIDDEN, ERR_CONFLICT (the request is anonymised). */
+int document_upload(core *c, const cat_tenant *t, const core_actor *who,
+                    const document_upload_in *in, document_upload_out *out, core_done_fn cb,
+                    void *ctx, error *err);
 
 /* Registers the receipt job's kind on c (core_open does). */
 int document_register(core *c, error *err);

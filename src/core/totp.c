@@ -1,15 +1,16 @@
 /*
  * totp — RFC 6238 TOTP over RFC 4226 HOTP with HMAC-SHA1 (OpenSSL 3's one-shot HMAC()),
  * RFC 4648 base32, the otpauth:// URI of the Google Authenticator key-URI format, and an SVG
- * drawing of a QR code from libqrencode's module matrix.
+ * drawing of a QR code from util/qr.h's runs of modules.
  */
 #include "core/totp.h"
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
-#include <qrencode.h>
 #include <string.h>
+
+#include "util/qr.h"
 
 static const char b32_alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
 
@@ -235,45 +236,44 @@ static int put_xml_text(buf *b, const char *s)
     return 0;
 }
 
-int totp_qr_svg(buf *b, const char *text, const char *title_text, error *err)
+/* The SVG's opening (it needs the symbol's width) and its squares, one path of runs. */
+typedef struct svg_ctx {
+    buf *b;
+    const char *title;
+} svg_ctx;
+
+static int svg_begin(void *ctx, int width)
 {
-    QRcode *qr = QRcode_encodeString8bit(text, 0, QR_ECLEVEL_M);
-    if (!qr)
-        return error_set(err, ERR_TOO_LARGE, NULL, "text does not fit in a QR code");
-    int rc = -1;
-    const int quiet = 4; /* the quiet zone readers need around the symbol */
-    int size = qr->width + 2 * quiet;
-    /* One path of unit squares, drawn 8 pixels per module at the default size; shape-rendering
-     * keeps modules sharp when scaled. */
-    if (buf_printf(b,
+    svg_ctx *k = ctx;
+    int size = width + 2 * QR_QUIET;
+    /* Drawn 6 pixels per module at the default size; shape-rendering keeps modules sharp when
+     * scaled. */
+    if (buf_printf(k->b,
                    "<svg xmlns=\"http://www.w3.org/2000/svg\" role=\"img\" "
                    "aria-labelledby=\"totp-qr-title\" viewBox=\"0 0 %d %d\" width=\"%d\" "
                    "height=\"%d\" shape-rendering=\"crispEdges\"><title id=\"totp-qr-title\">",
                    size, size, size * 6, size * 6) != 0 ||
-        put_xml_text(b, title_text ? title_text : "") != 0 ||
-        buf_printf(b, "</title><rect width=\"%d\" height=\"%d\" fill=\"#fff\"/><path d=\"", size,
+        put_xml_text(k->b, k->title) != 0 ||
+        buf_printf(k->b, "</title><rect width=\"%d\" height=\"%d\" fill=\"#fff\"/><path d=\"", size,
                    size) != 0)
-        goto cleanup;
-    for (int y = 0; y < qr->width; y++) {
-        for (int x = 0; x < qr->width;) {
-            if (!(qr->data[y * qr->width + x] & 1)) {
-                x++;
-                continue;
-            }
-            int run = 1;
-            while (x + run < qr->width && (qr->data[y * qr->width + x + run] & 1))
-                run++;
-            if (buf_printf(b, "M%d %dh%dv1h-%dz", x + quiet, y + quiet, run, run) != 0)
-                goto cleanup;
-            x += run;
-        }
-    }
-    if (buf_puts(b, "\" fill=\"#000\"/></svg>") != 0)
-        goto cleanup;
-    rc = 0;
-cleanup:
-    QRcode_free(qr);
-    if (rc != 0 && err)
-        error_set(err, ERR_TOO_LARGE, NULL, "QR code SVG exceeds its buffer");
-    return rc;
+        return -1;
+    return 0;
+}
+
+static int svg_run(void *ctx, int x, int y, int len)
+{
+    svg_ctx *k = ctx;
+    return buf_printf(k->b, "M%d %dh%dv1h-%dz", x + QR_QUIET, y + QR_QUIET, len, len);
+}
+
+int totp_qr_svg(buf *b, const char *text, const char *title_text, error *err)
+{
+    svg_ctx k = {b, title_text ? title_text : ""};
+    size_t before = b->len;
+    if (qr_runs(text, svg_begin, svg_run, &k) != 0 || buf_puts(b, "\" fill=\"#000\"/></svg>") != 0)
+        /* Nothing written: libqrencode refused the text; else the buffer was full. */
+        return error_set(err, ERR_TOO_LARGE, NULL,
+                         b->len == before ? "text does not fit in a QR code"
+                                          : "QR code SVG exceeds its buffer");
+    return 0;
 }

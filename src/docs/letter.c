@@ -2,7 +2,8 @@
  * letter — two passes over one cairo PDF surface: the first lays every block out with pango
  * and places each of its lines on a page (so that the number of pages is known before the
  * footers say «page N / M»), the second draws each page: letterhead, footer, then its lines,
- * each block's lines on a page wrapped in its structure tag. pdf_finish then sets /Lang.
+ * each block's lines on a page wrapped in its structure tag, the verification block's QR code
+ * at its right. pdf_finish then sets /Lang and the QR code's /Alt.
  */
 #include "docs/letter.h"
 
@@ -15,6 +16,7 @@
 #include <string.h>
 
 #include "docs/pdf.h"
+#include "util/qr.h"
 #include "util/utf8.h"
 
 /* A4 in points (1/72 inch), and the margins the French norm for letters (NF Z 11-001)
@@ -31,6 +33,15 @@
 #define LOGO_MAX_H 56.0
 #define LOGO_MAX_W 112.0
 #define LOGO_GAP 12.0
+/* The verification's QR code: 18 mm a side, which leaves a module of 0.5 mm or more for a
+ * link of up to 60 characters (version 4), what a phone's camera reads at arm's length. The
+ * box holds a margin of QR_MARGIN modules; the rest of the quiet zone readers need (4 modules)
+ * is the blank around the box: the page's margin at its right, QR_GAP at its left, the space
+ * before the block above it. The text beside it takes the rest of the width. */
+#define QR_SIDE 50.0
+#define QR_MARGIN 1
+#define QR_GAP 14.0
+#define VERIFY_SPACE 7.0
 
 /* One family for every text: DejaVu Sans (fonts-dejavu-core) has every French character
  * («», œ, €, the narrow no-break space) and cairo embeds only the glyphs used. */
@@ -55,7 +66,14 @@ static const kind_style styles[] = {
     [LETTER_HEADING] = {FONT_HEADING, "H2", 12.0, PANGO_ALIGN_LEFT},
     [LETTER_PARAGRAPH] = {FONT_BODY, "P", 7.0, PANGO_ALIGN_LEFT},
     [LETTER_RIGHT] = {FONT_BODY, "P", 7.0, PANGO_ALIGN_RIGHT},
+    [LETTER_VERIFY] = {FONT_BODY, "P", 7.0, PANGO_ALIGN_LEFT},
 };
+
+/* The width a block's text is laid out in: the verification's leaves room for its QR code. */
+static double block_width(letter_kind k)
+{
+    return k == LETTER_VERIFY ? CONTENT_W - QR_SIDE - QR_GAP : CONTENT_W;
+}
 
 /* A line of a block, placed. */
 typedef struct placed {
@@ -260,8 +278,14 @@ static void foot_draw(cairo_t *cr, const letter_head *h, const letter *l, int pa
 
 /* The first pass: every line of every block placed on a page. *n_out lines into out (which
  * holds the total of the blocks' line counts); -1 with err when over LETTER_PAGES_MAX. */
+/* Where the verification's QR code goes: page 0 when the letter has none. */
+typedef struct qr_place {
+    int page;
+    double y;
+} qr_place;
+
 static int place_lines(PangoLayout *const *layouts, const letter *l, double body_top, placed *out,
-                       size_t *n_out, int *pages, error *err)
+                       size_t *n_out, int *pages, qr_place *qr, error *err)
 {
     size_t n = 0;
     int page = 1;
@@ -291,8 +315,20 @@ static int place_lines(PangoLayout *const *layouts, const letter *l, double body
                 y = body_top;
                 before = 0;
             }
+        } else if (l->blocks[b].kind == LETTER_VERIFY) {
+            /* The line and its QR code stay together, on a new page when they do not fit. */
+            if (need < QR_SIDE)
+                need = QR_SIDE;
+            if (y > body_top && y + before + need > BODY_BOTTOM) {
+                page++;
+                y = body_top;
+                before = 0;
+            }
+            qr->page = page;
+            qr->y = y + before;
         }
         y += before;
+        double block_top = y;
         PangoLayoutIter *it = pango_layout_get_iter(layouts[b]);
         int line = 0;
         do {
@@ -314,6 +350,8 @@ static int place_lines(PangoLayout *const *layouts, const letter *l, double body
             y += h;
         } while (pango_layout_iter_next_line(it));
         pango_layout_iter_free(it);
+        if (l->blocks[b].kind == LETTER_VERIFY && y < block_top + QR_SIDE)
+            y = block_top + QR_SIDE;
         if (page > LETTER_PAGES_MAX)
             return error_set(err, ERR_INVALID_ARG, "pages", "the letter needs more than %d pages",
                              LETTER_PAGES_MAX);
@@ -323,12 +361,47 @@ static int place_lines(PangoLayout *const *layouts, const letter *l, double body
     return 0;
 }
 
+/* Cairo's side of util/qr.h: the module's size from the symbol's width, then one rectangle
+ * per run, filled at once. */
+typedef struct qr_draw {
+    cairo_t *cr;
+    double x, y, module;
+} qr_draw;
+
+static int qr_begin(void *ctx, int width)
+{
+    qr_draw *q = ctx;
+    q->module = QR_SIDE / (width + 2 * QR_MARGIN);
+    return 0;
+}
+
+static int qr_run(void *ctx, int x, int y, int len)
+{
+    qr_draw *q = ctx;
+    cairo_rectangle(q->cr, q->x + (x + QR_MARGIN) * q->module, q->y + (y + QR_MARGIN) * q->module,
+                    len * q->module, q->module);
+    return 0;
+}
+
+/* The verification's QR code at the right of its line, a Figure of the structure tree
+ * (pdf_finish gives it its /Alt). */
+static int qr_draw_at(cairo_t *cr, const qr_place *p, const letter_verify *lv)
+{
+    cairo_set_source_rgb(cr, 0, 0, 0);
+    qr_draw q = {cr, MARGIN_X + CONTENT_W - QR_SIDE, p->y, 0};
+    cairo_tag_begin(cr, "Figure", "");
+    int rc = qr_runs(lv->url, qr_begin, qr_run, &q);
+    cairo_fill(cr);
+    cairo_tag_end(cr, "Figure");
+    return rc;
+}
+
 /* The second pass: page after page, the letterhead, the footer and the page's lines, each
  * block's run of lines on the page in its own tag (a tag never spans a page: cairo writes it
  * as marked content of one page's stream). */
-static void draw_pages(cairo_t *cr, const letter_head *h, const head_layout *hl,
-                       PangoLayout *const *layouts, const letter *l, const placed *pl, size_t n,
-                       int pages)
+static int draw_pages(cairo_t *cr, const letter_head *h, const head_layout *hl,
+                      PangoLayout *const *layouts, const letter *l, const placed *pl, size_t n,
+                      int pages, const qr_place *qr)
 {
     size_t i = 0;
     for (int page = 1; page <= pages; page++) {
@@ -353,8 +426,11 @@ static void draw_pages(cairo_t *cr, const letter_head *h, const head_layout *hl,
         }
         if (open)
             cairo_tag_end(cr, open);
+        if (qr->page == page && qr_draw_at(cr, qr, l->verify) != 0)
+            return -1;
         cairo_show_page(cr);
     }
+    return 0;
 }
 
 int letter_render(const letter_head *head, const letter *l, buf *out, letter_info *info, error *err)
@@ -367,14 +443,26 @@ int letter_render(const letter_head *head, const letter *l, buf *out, letter_inf
         return error_set(err, ERR_INVALID_ARG, "text", "more than %d blocks", LETTER_BLOCKS_MAX);
     for (size_t b = 0; b < l->n_blocks; b++)
         if (!l->blocks[b].text || !text_ok(l->blocks[b].text) ||
-            (unsigned)l->blocks[b].kind > LETTER_RIGHT)
+            (unsigned)l->blocks[b].kind > LETTER_VERIFY)
             return error_set(err, ERR_INVALID_ARG, "text", "block %zu is not valid UTF-8 text", b);
+    size_t n_verify = 0;
+    for (size_t b = 0; b < l->n_blocks; b++)
+        n_verify += l->blocks[b].kind == LETTER_VERIFY;
+    const letter_verify *lv = l->verify;
+    if (n_verify != (lv ? 1u : 0u) ||
+        (lv && (!lv->url || !*lv->url || strlen(lv->url) > LETTER_VERIFY_URL_MAX || !lv->alt ||
+                !*lv->alt || !text_ok(lv->alt))))
+        return error_set(err, ERR_INVALID_ARG, "verify",
+                         "a verification is one LETTER_VERIFY block with its URL (at most %d "
+                         "bytes) and alternative text",
+                         LETTER_VERIFY_URL_MAX);
 
     int rc = -1;
     buf raw;
     buf_init(&raw, LETTER_PDF_MAX);
     PangoLayout **layouts = NULL;
     placed *pl = NULL;
+    qr_place qr = {0};
     head_layout hl;
     memset(&hl, 0, sizeof hl);
     cairo_surface_t *surf = cairo_pdf_surface_create_for_stream(write_buf, &raw, PAGE_W, PAGE_H);
@@ -397,7 +485,8 @@ int letter_render(const letter_head *head, const letter *l, buf *out, letter_inf
     size_t lines = 0;
     for (size_t b = 0; b < l->n_blocks; b++) {
         const kind_style *st = &styles[l->blocks[b].kind];
-        layouts[b] = make_layout(cr, st->font, l->blocks[b].text, CONTENT_W, st->align);
+        layouts[b] =
+            make_layout(cr, st->font, l->blocks[b].text, block_width(l->blocks[b].kind), st->align);
         lines += (size_t)pango_layout_get_line_count(layouts[b]);
     }
     pl = calloc(lines ? lines : 1, sizeof *pl);
@@ -407,9 +496,12 @@ int letter_render(const letter_head *head, const letter *l, buf *out, letter_inf
     }
     size_t n = 0;
     int pages = 1;
-    if (place_lines(layouts, l, body_top, pl, &n, &pages, err) != 0)
+    if (place_lines(layouts, l, body_top, pl, &n, &pages, &qr, err) != 0)
         goto cleanup;
-    draw_pages(cr, head, &hl, layouts, l, pl, n, pages);
+    if (draw_pages(cr, head, &hl, layouts, l, pl, n, pages, &qr) != 0) {
+        error_set(err, ERR_INTERNAL, NULL, "the verification URL does not fit in a QR code");
+        goto cleanup;
+    }
     cairo_destroy(cr);
     cr = NULL;
     cairo_surface_finish(surf);
@@ -418,7 +510,8 @@ int letter_render(const letter_head *head, const letter *l, buf *out, letter_inf
                   cairo_status_to_string(cairo_surface_status(surf)));
         goto cleanup;
     }
-    if (pdf_finish(raw.data, raw.len, l->lang ? l->lang : "fr-FR", out, err) != 0)
+    if (pdf_finish(raw.data, raw.len, l->lang ? l->lang : "fr-FR", lv ? lv->alt : NULL, out, err) !=
+        0)
         goto cleanup;
     if (info)
         info->pages = pages;

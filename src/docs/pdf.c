@@ -1,10 +1,13 @@
 /*
- * pdf — the finishing of a PDF with libqpdf's C API (qpdf-c.h): read from memory, the
- * catalogue's /Lang and /ViewerPreferences set, written back to memory.
+ * pdf — PDFs through libqpdf's C API (qpdf-c.h), read from memory and written back to memory:
+ * the finishing of guichet's own (the catalogue's /Lang and /ViewerPreferences, the Figures'
+ * /Alt) and the check and clean rewrite of uploaded ones (a walk over every object reachable
+ * from the trailer for what is refused, then a rewrite with object streams).
  */
 #include "docs/pdf.h"
 
 #include <qpdf/qpdf-c.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define PDF_LANG_MAX 35 /* bytes of a BCP 47 tag we write (RFC 5646's practical maximum) */
@@ -24,7 +27,40 @@ static int lang_ok(const char *tag)
     return 1;
 }
 
-int pdf_finish(const void *pdf, size_t len, const char *tag, buf *out, error *err)
+/* Sets alt as the /Alt of the Figure elements under element e that have none (cairo's own
+ * tree: shallow, depth bounded all the same). */
+static void figures_alt(qpdf_data q, qpdf_oh e, const char *alt, int depth)
+{
+    if (depth > 64)
+        return;
+    if (qpdf_oh_is_array(q, e)) {
+        int n = qpdf_oh_get_array_n_items(q, e);
+        for (int i = 0; i < n; i++)
+            figures_alt(q, qpdf_oh_get_array_item(q, e, i), alt, depth + 1);
+        return;
+    }
+    if (!qpdf_oh_is_dictionary(q, e))
+        return;
+    if (qpdf_oh_is_name_and_equals(q, qpdf_oh_get_key(q, e, "/S"), "/Figure") &&
+        !qpdf_oh_has_key(q, e, "/Alt"))
+        qpdf_oh_replace_key(q, e, "/Alt", qpdf_oh_new_unicode_string(q, alt));
+    if (qpdf_oh_has_key(q, e, "/K"))
+        figures_alt(q, qpdf_oh_get_key(q, e, "/K"), alt, depth + 1);
+}
+
+/* Writes q to memory as set up by the caller and appends the bytes to out. */
+static int write_to(qpdf_data q, buf *out, error *err)
+{
+    if (qpdf_write(q) & QPDF_ERRORS)
+        return error_set(err, ERR_INTERNAL, NULL, "qpdf cannot write: %s",
+                         qpdf_get_error_full_text(q, qpdf_get_error(q)));
+    if (buf_append(out, qpdf_get_buffer(q), qpdf_get_buffer_length(q)) != 0)
+        return error_set(err, ERR_TOO_LARGE, NULL, "the PDF is over its buffer's limit");
+    return 0;
+}
+
+int pdf_finish(const void *pdf, size_t len, const char *tag, const char *figure_alt, buf *out,
+               error *err)
 {
     if (!lang_ok(tag))
         return error_set(err, ERR_INVALID_ARG, "lang", "not a language tag");
@@ -48,6 +84,8 @@ int pdf_finish(const void *pdf, size_t len, const char *tag, buf *out, error *er
         qpdf_oh mark = qpdf_oh_new_dictionary(q);
         qpdf_oh_replace_key(q, mark, "/Marked", qpdf_oh_new_bool(q, QPDF_TRUE));
         qpdf_oh_replace_key(q, root, "/MarkInfo", mark);
+        if (figure_alt && *figure_alt)
+            figures_alt(q, qpdf_oh_get_key(q, root, "/StructTreeRoot"), figure_alt, 0);
     }
     qpdf_oh prefs = qpdf_oh_new_dictionary(q);
     qpdf_oh_replace_key(q, prefs, "/DisplayDocTitle", qpdf_oh_new_bool(q, QPDF_TRUE));
@@ -67,14 +105,238 @@ int pdf_finish(const void *pdf, size_t len, const char *tag, buf *out, error *er
     /* cairo's streams are compressed already: copied as they are, not inflated and deflated
      * again (a third of a receipt's time otherwise). */
     qpdf_set_decode_level(q, qpdf_dl_none);
-    if (qpdf_write(q) & QPDF_ERRORS) {
+    rc = write_to(q, out, err);
+cleanup:
+    qpdf_cleanup(&q);
+    return rc;
+}
+
+/* ---- uploads ---- */
+
+/* The walk over an uploaded file's objects: a stack of handles still to look at, and the
+ * indirect objects seen (by number), each looked at once. */
+typedef struct walk {
+    qpdf_oh *stack;
+    size_t n, cap;
+    unsigned char *seen; /* one byte per object number */
+    size_t seen_cap;
+    size_t visited;
+} walk;
+
+static int push(walk *w, qpdf_oh oh)
+{
+    if (w->n == w->cap) {
+        size_t cap = w->cap ? 2 * w->cap : 1024;
+        qpdf_oh *grown = realloc(w->stack, cap * sizeof *grown);
+        if (!grown)
+            return -1;
+        w->stack = grown;
+        w->cap = cap;
+    }
+    w->stack[w->n++] = oh;
+    return 0;
+}
+
+/* 1 when indirect object number id was seen already (and marks it); -1 when out of memory. */
+static int seen_before(walk *w, int id)
+{
+    size_t i = (size_t)id;
+    if (i >= w->seen_cap) {
+        size_t cap = w->seen_cap ? w->seen_cap : 4096;
+        while (cap <= i)
+            cap *= 2;
+        unsigned char *grown = realloc(w->seen, cap);
+        if (!grown)
+            return -1;
+        memset(grown + w->seen_cap, 0, cap - w->seen_cap);
+        w->seen = grown;
+        w->seen_cap = cap;
+    }
+    if (w->seen[i])
+        return 1;
+    w->seen[i] = 1;
+    return 0;
+}
+
+static int name_is(qpdf_data q, qpdf_oh d, const char *key, const char *name)
+{
+    return qpdf_oh_has_key(q, d, key) &&
+           qpdf_oh_is_name_and_equals(q, qpdf_oh_get_key(q, d, key), name);
+}
+
+/* What a dictionary says of the file: ERR_INVALID_ARG with "active" for a JavaScript or launch
+ * action (or a /JS entry, or a document-level JavaScript name tree), "embedded" for an
+ * embedded file, its file specification or a file attachment annotation; 0 otherwise. */
+static int check_dict(qpdf_data q, qpdf_oh d, error *err)
+{
+    if (name_is(q, d, "/S", "/JavaScript") || name_is(q, d, "/S", "/Launch") ||
+        qpdf_oh_has_key(q, d, "/JS") || qpdf_oh_has_key(q, d, "/JavaScript"))
+        return error_set(err, ERR_INVALID_ARG, "active",
+                         "the PDF holds JavaScript or a launch action");
+    if (name_is(q, d, "/Type", "/EmbeddedFile") || qpdf_oh_has_key(q, d, "/EF") ||
+        qpdf_oh_has_key(q, d, "/EmbeddedFiles") || name_is(q, d, "/Subtype", "/FileAttachment"))
+        return error_set(err, ERR_INVALID_ARG, "embedded", "the PDF holds embedded files");
+    return 0;
+}
+
+/* Every object reachable from the trailer, each indirect one once: what the rewrite keeps. */
+static int scan(qpdf_data q, error *err)
+{
+    walk w = {0};
+    int rc = -1;
+    char **keys = NULL;
+    if (push(&w, qpdf_get_trailer(q)) != 0)
+        goto oom;
+    while (w.n > 0) {
+        qpdf_oh oh = w.stack[--w.n];
+        if (++w.visited > PDF_UPLOAD_OBJECTS_MAX) {
+            error_set(err, ERR_INVALID_ARG, "pages", "the PDF has over %d objects",
+                      PDF_UPLOAD_OBJECTS_MAX);
+            goto cleanup;
+        }
+        if (qpdf_oh_is_indirect(q, oh)) {
+            int seen = seen_before(&w, qpdf_oh_get_object_id(q, oh));
+            if (seen < 0)
+                goto oom;
+            if (seen)
+                continue;
+        }
+        if (qpdf_oh_is_stream(q, oh))
+            oh = qpdf_oh_get_dict(q, oh);
+        if (qpdf_oh_is_array(q, oh)) {
+            int n = qpdf_oh_get_array_n_items(q, oh);
+            for (int i = 0; i < n; i++)
+                if (push(&w, qpdf_oh_get_array_item(q, oh, i)) != 0)
+                    goto oom;
+        } else if (qpdf_oh_is_dictionary(q, oh)) {
+            if (check_dict(q, oh, err) != 0)
+                goto cleanup;
+            /* The key iterator is one per qpdf_data and its key valid until the next call:
+             * the keys are copied, then their values pushed. */
+            size_t nk = 0, capk = 0;
+            qpdf_oh_begin_dict_key_iter(q, oh);
+            while (qpdf_oh_dict_more_keys(q)) {
+                if (nk == capk) {
+                    capk = capk ? 2 * capk : 16;
+                    char **grown = realloc(keys, capk * sizeof *grown);
+                    if (!grown)
+                        goto oom_keys;
+                    keys = grown;
+                }
+                if (!(keys[nk] = strdup(qpdf_oh_dict_next_key(q))))
+                    goto oom_keys;
+                nk++;
+            }
+            int failed = 0;
+            for (size_t i = 0; i < nk; i++) {
+                if (!failed && push(&w, qpdf_oh_get_key(q, oh, keys[i])) != 0)
+                    failed = 1;
+                free(keys[i]);
+            }
+            if (failed)
+                goto oom;
+            continue;
+        oom_keys:
+            for (size_t i = 0; i < nk; i++)
+                free(keys[i]);
+            goto oom;
+        }
+    }
+    rc = 0;
+    goto cleanup;
+oom:
+    error_set(err, ERR_INTERNAL, NULL, "out of memory");
+cleanup:
+    free(keys);
+    free(w.stack);
+    free(w.seen);
+    return rc;
+}
+
+static int has_header(const unsigned char *p, size_t len)
+{
+    size_t n = len < 1024 ? len : 1024;
+    for (size_t i = 0; i + 5 <= n; i++)
+        if (memcmp(p + i, "%PDF-", 5) == 0)
+            return 1;
+    return 0;
+}
+
+int pdf_normalise(const void *pdf, size_t len, int max_pages, buf *out, pdf_upload_info *info,
+                  error *err)
+{
+    if (info)
+        memset(info, 0, sizeof *info);
+    if (!pdf || !has_header(pdf, len))
+        return error_set(err, ERR_INVALID_ARG, "not_pdf", "not a PDF");
+    qpdf_data q = qpdf_init();
+    if (!q)
+        return error_set(err, ERR_INTERNAL, NULL, "qpdf_init failed");
+    int rc = -1;
+    qpdf_silence_errors(q);
+    qpdf_set_suppress_warnings(q, QPDF_TRUE);
+    QPDF_ERROR_CODE read = qpdf_read_memory(q, "upload", pdf, len, NULL);
+    if (read & QPDF_ERRORS) {
+        qpdf_error e = qpdf_get_error(q);
+        if (qpdf_get_error_code(q, e) == qpdf_e_password)
+            error_set(err, ERR_INVALID_ARG, "encrypted", "the PDF needs a password to open");
+        else
+            error_set(err, ERR_INVALID_ARG, "damaged", "qpdf cannot read it: %s",
+                      qpdf_get_error_full_text(q, e));
+        goto cleanup;
+    }
+    int repaired = (read & QPDF_WARNINGS) != 0;
+    /* Warnings read so far are the repairs; the ones the rewrite adds are counted apart. */
+    while (qpdf_more_warnings(q))
+        qpdf_next_warning(q);
+    if (qpdf_is_encrypted(q)) {
+        error_set(err, ERR_INVALID_ARG, "encrypted", "the PDF is encrypted");
+        goto cleanup;
+    }
+    int pages = qpdf_get_num_pages(q);
+    if (pages <= 0 || qpdf_has_error(q)) {
+        /* qpdf_get_error also takes the error, which qpdf would otherwise print at cleanup. */
+        error_set(err, ERR_INVALID_ARG, "damaged", "the PDF has no readable page: %s",
+                  qpdf_has_error(q) ? qpdf_get_error_full_text(q, qpdf_get_error(q)) : "none");
+        goto cleanup;
+    }
+    if (pages > max_pages) {
+        error_set(err, ERR_INVALID_ARG, "pages", "the PDF has %d pages, over %d", pages, max_pages);
+        goto cleanup;
+    }
+    if (scan(q, err) != 0)
+        goto cleanup;
+    if (qpdf_has_error(q)) {
+        error_set(err, ERR_INVALID_ARG, "damaged", "qpdf: %s",
+                  qpdf_get_error_full_text(q, qpdf_get_error(q)));
+        goto cleanup;
+    }
+    if (qpdf_init_write_memory(q) & QPDF_ERRORS) {
         error_set(err, ERR_INTERNAL, NULL, "qpdf cannot write: %s",
+                  qpdf_get_error_full_text(q, qpdf_get_error(q)));
+        goto cleanup;
+    }
+    qpdf_set_deterministic_ID(q, QPDF_TRUE);
+    qpdf_set_preserve_encryption(q, QPDF_FALSE);
+    qpdf_set_linearization(q, QPDF_FALSE);
+    qpdf_set_object_stream_mode(q, qpdf_o_generate);
+    qpdf_set_compress_streams(q, QPDF_TRUE);
+    /* Streams are copied as they are (compressed when they were not): inflating them would let
+     * a few megabytes of a crafted file expand to gigabytes, and a stream that does not decode
+     * is the agent's file as it came, which the rewrite neither repairs nor makes worse. */
+    qpdf_set_decode_level(q, qpdf_dl_none);
+    if (qpdf_write(q) & QPDF_ERRORS) {
+        error_set(err, ERR_INVALID_ARG, "damaged", "qpdf cannot rewrite it: %s",
                   qpdf_get_error_full_text(q, qpdf_get_error(q)));
         goto cleanup;
     }
     if (buf_append(out, qpdf_get_buffer(q), qpdf_get_buffer_length(q)) != 0) {
         error_set(err, ERR_TOO_LARGE, NULL, "the PDF is over its buffer's limit");
         goto cleanup;
+    }
+    if (info) {
+        info->pages = pages;
+        info->repaired = repaired;
     }
     rc = 0;
 cleanup:

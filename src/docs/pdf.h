@@ -1,8 +1,10 @@
 /*
- * pdf — what guichet does to a PDF once it is written, with libqpdf: the finishing cairo cannot
- * do (the document's language, /Lang, which screen readers need to pick their voice; the
- * viewer showing the title rather than the file's name), written back as a clean file that
- * `qpdf --check` accepts. Tomorrow also the check and normalisation of PDFs agents upload.
+ * pdf — what guichet does to a PDF with libqpdf: the finishing cairo cannot do to its own
+ * documents (the document's language, /Lang, which screen readers need to pick their voice;
+ * the viewer showing the title rather than the file's name; the QR code's alternative text),
+ * and the check and normalisation of PDFs agents upload, rewritten as clean files (one
+ * cross-reference, object streams, no encryption) that `qpdf --check` accepts and that a
+ * signature can later be added to as an incremental update.
  */
 #ifndef GUICHET_DOCS_PDF_H
 #define GUICHET_DOCS_PDF_H
@@ -14,9 +16,36 @@
 
 /* Appends to out the PDF pdf[0..len) with the catalogue's /Lang set to tag (BCP 47, e.g.
  * "fr-FR") /ViewerPreferences /DisplayDocTitle true and, when it has a structure tree,
- * /MarkInfo /Marked true (cairo 1.16 leaves it out), its /ID derived from its content
- * (the same input gives the same bytes). 0, or -1 with ERR_INVALID_ARG (arg "pdf": qpdf cannot
- * read it; "lang": not letters, digits and '-'), ERR_TOO_LARGE (out is full). */
-int pdf_finish(const void *pdf, size_t len, const char *tag, buf *out, error *err);
+ * /MarkInfo /Marked true (cairo 1.16 leaves it out) and figure_alt (UTF-8; NULL: none) as the
+ * /Alt of its Figure elements that have none (cairo 1.16 writes no attribute on a structure
+ * element), its /ID derived from its content (the same input gives the same bytes). 0, or -1
+ * with ERR_INVALID_ARG (arg "pdf": qpdf cannot read it; "lang": not letters, digits and '-'),
+ * ERR_TOO_LARGE (out is full). */
+int pdf_finish(const void *pdf, size_t len, const char *tag, const char *figure_alt, buf *out,
+               error *err);
+
+/* Bounds of an uploaded PDF's structure, so that no file makes the check unbounded. */
+#define PDF_UPLOAD_PAGES_MAX 500
+#define PDF_UPLOAD_OBJECTS_MAX 500000
+
+/* What pdf_normalise found. */
+typedef struct pdf_upload_info {
+    int pages;
+    int repaired; /* qpdf recovered a damaged structure (warnings while reading) */
+} pdf_upload_info;
+
+/* Checks the uploaded file pdf[0..len) and appends to out its clean rewrite: every object
+ * reachable from the trailer, object streams generated, streams compressed, no encryption,
+ * not linearised, an /ID from the content; streams copied without being decoded (a stream
+ * that does not decode stays as it came). What qpdf repairs while reading (warnings: a broken
+ * cross-reference table, wrong offsets) is accepted, since the rewrite is the repaired file;
+ * what it cannot (errors: no trailer, no catalogue, no page tree) is refused. -1 with
+ * ERR_INVALID_ARG and arg: "not_pdf" (no %PDF- header in its first 1024 bytes), "damaged" (qpdf
+ * cannot read or rewrite it, or it has no page), "encrypted" (with or without a password to open
+ * it), "active" (JavaScript or a launch action), "embedded" (files embedded or attached), "pages"
+ * (over max_pages pages, or over PDF_UPLOAD_OBJECTS_MAX objects); ERR_TOO_LARGE (out is full),
+ * ERR_INTERNAL. *info (may be NULL) says what was found. */
+int pdf_normalise(const void *pdf, size_t len, int max_pages, buf *out, pdf_upload_info *info,
+                  error *err);
 
 #endif

@@ -184,15 +184,19 @@ typedef struct store_attachments_ops {
 /* Messages to send, written with the change that causes them. */
 /* Documents (core/document.h): written once, never updated (a trigger refuses it). */
 typedef struct store_documents_ops {
-    /* ERR_CONFLICT when the request already has that kind and version, or the code is taken
-     * in the tenant. */
+    /* ERR_CONFLICT when the request already has that kind, title and version, or the code
+     * is taken in the tenant. */
     int (*tx_insert)(store *s, const store_document *d, int64_t *id_out, error *err);
+    /* The version a new document of request_id's kind and title (NULL: none) gets: one more
+     * than the last, 1 for the first. In the writer's transaction, so that none comes between. */
+    int (*tx_next_version)(store *s, int64_t request_id, const char *kind, const char *title,
+                           int *out, error *err);
     /* request_id's documents of kind (NULL: of every kind), oldest first, without their
      * bytes. */
     int (*list)(store *s, int64_t tenant_id, int64_t request_id, const char *kind, arena *a,
                 store_document **out, size_t *n, error *err);
-    /* Every version of the document that carries verification code `code` (its request and
-     * kind), oldest first, without their bytes; *n 0 when no document has that code. */
+    /* Every version of the document that carries verification code `code` (its request, kind
+     * and title), oldest first, without their bytes; *n 0 when no document has that code. */
     int (*by_code)(store *s, int64_t tenant_id, const char *code, arena *a, store_document **out,
                    size_t *n, error *err);
     /* Document id of tenant_id with its bytes (content and everything in a); *found 0 when

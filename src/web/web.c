@@ -473,6 +473,14 @@ const char *web_file_size(http_req *rq, int64_t bytes)
     return arena_strdup(rq->arena, text_file_size(out, sizeof out, bytes, &u));
 }
 
+const char *web_document_label(http_req *rq, const store_document *d)
+{
+    if (d->title && *d->title)
+        return d->title;
+    return present_string(rq->present, rq->lang,
+                          arena_printf(rq->arena, "documents.verify.kinds.%s", d->kind));
+}
+
 web_upload_limits web_upload_limits_of(http_req *rq)
 {
     const attachment_dir *d = core_uploads(rq->core);

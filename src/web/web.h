@@ -166,6 +166,9 @@ int web_form_with_files(http_req *rq, form *f, http_file **files, size_t *n_file
 /* A file's size in the page's language («2,3 Mo», «2.3 MB»; util/text's text_file_size with
  * the strings common.size_*), in rq's arena. */
 const char *web_file_size(http_req *rq, int64_t bytes);
+/* What a document is called on a page: its title, else its kind's name in the page's language
+ * (documents.verify.kinds.*). In rq's arena or the strings'. */
+const char *web_document_label(http_req *rq, const store_document *d);
 /* The limits of files sent with a form (--max-files, --max-upload, as core's uploads
  * directory holds them), and how pages say them («5», «10 Mo»; in rq's arena). */
 typedef struct web_upload_limits {

@@ -7,7 +7,8 @@
  * a procedure on the silence-vaut-accord workflow adds what silence means; a request filed in
  * English gets its receipt in English; an unknown reference writes nothing. The server's job
  * issues each request's receipt right after its creation, stored with its SHA-256 and a
- * verification code the PDF prints; /verifier/{code} confirms the reference, the date and the
+ * verification code the PDF prints beside its QR code (read back with zbarimg);
+ * /verifier/{code} confirms the reference, the date and the
  * hash without personal data, in French and English, and says so when a code is unknown.
  */
 const test = require('node:test');
@@ -155,6 +156,13 @@ test('the job issues the receipt, stored with its hash; /verifier/{code} confirm
     const t = text(pdf);
     assert.ok(t.includes(`/verifier/${shown} avec le code ${shown}`), t);
     assert.ok(t.includes('Destinataire : Camille Martin'), t);
+    /* One QR code in the document, beside that line, leads to the same page. */
+    const pages = Number(mustRun('pdfinfo', [pdf]).match(/^Pages:\s+(\d+)$/m)[1]);
+    mustRun('pdftoppm', ['-gray', '-r', '150', pdf, path.join(srv.dir, 'stored')]);
+    const images = Array.from({ length: pages }, (_, i) => path.join(srv.dir, `stored-${i + 1}.pgm`));
+    const qr = run('zbarimg', ['-q', '--raw', ...images]).stdout.trim();
+    assert.match(qr, new RegExp(`^https://[^/]+/verifier/${shown}$`));
+    assert.ok(bytes.includes('/Alt'), 'the QR code has its alternative text');
 
     /* Immutable: the store refuses to change it. */
     const upd = spawnSync('sqlite3', [srv.db, `UPDATE documents SET sha256 = sha256 WHERE id = ${d.id}`], { encoding: 'utf8' });

@@ -2,7 +2,9 @@
  * test_letter — the PDF letter (docs/letter.h): a short letter holds on one page, a long one
  * flows over several with «page N / M» on each and its first and last paragraphs on the first
  * and last pages (read back with poppler's pdftotext), French characters come back exactly,
- * the document is tagged with its title and /Lang, a logo is drawn, and bad input is refused.
+ * the document is tagged with its title and /Lang, a logo is drawn, the verification line's QR
+ * code decodes (zbarimg on pdftoppm's rendering) to its URL and is a Figure with its /Alt, and
+ * bad input is refused.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -89,7 +91,7 @@ static void test_short_letter(void **state)
         {LETTER_HEADING, "Délai"},
         {LETTER_PARAGRAPH, "Deux mois."},
     };
-    letter l = {"Accusé de réception 2026-000042", "fr-FR", "page", blocks, 5};
+    letter l = {"Accusé de réception 2026-000042", "fr-FR", "page", blocks, 5, NULL};
     buf out;
     letter_info info = {0};
     render(&l, &out, &info);
@@ -146,7 +148,7 @@ static void test_flows_over_pages(void **state)
     char **texts;
     size_t n = 60;
     letter_block *b = long_blocks(n, 40, &texts);
-    letter l = {"Lettre longue", "fr-FR", "page", b, n};
+    letter l = {"Lettre longue", "fr-FR", "page", b, n, NULL};
     buf out;
     letter_info info = {0};
     render(&l, &out, &info);
@@ -182,7 +184,7 @@ static void test_flows_over_pages(void **state)
     buf more;
     char **texts2;
     letter_block *b2 = long_blocks(n * 2, 40, &texts2);
-    letter l2 = {"Lettre plus longue", "fr-FR", "page", b2, n * 2};
+    letter l2 = {"Lettre plus longue", "fr-FR", "page", b2, n * 2, NULL};
     letter_info info2 = {0};
     render(&l2, &more, &info2);
     assert_true(info2.pages > info.pages);
@@ -215,7 +217,7 @@ static void test_logo(void **state)
     h.logo_png = png.data;
     h.logo_size = png.len;
     const letter_block blocks[] = {{LETTER_PARAGRAPH, "Avec logo."}};
-    letter l = {"Logo", "fr-FR", "page", blocks, 1};
+    letter l = {"Logo", "fr-FR", "page", blocks, 1, NULL};
     buf out;
     buf_init(&out, LETTER_PDF_MAX);
     error err;
@@ -286,7 +288,7 @@ static void test_rendered_page(void **state)
          "anticonstitutionnellementanticonstitutionnellement"},
         {LETTER_RIGHT, "Pour Ville de Démo,\nle service Voirie"},
     };
-    letter l = {"Image", "fr-FR", "page", blocks, 4};
+    letter l = {"Image", "fr-FR", "page", blocks, 4, NULL};
     buf out;
     letter_info info = {0};
     render_on(&h, &l, &out, &info);
@@ -317,6 +319,99 @@ static void test_rendered_page(void **state)
     buf_free(&out);
 }
 
+/* What zbarimg reads in page `page` of pdf rendered at 150 dpi (caller frees). */
+static char *qr_read(const buf *pdf, int page)
+{
+    char dir[] = "/tmp/test_letter_qr_XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char path[128], cmd[512], img[160];
+    snprintf(path, sizeof path, "%s/doc.pdf", dir);
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(pdf->data, 1, pdf->len, f), pdf->len);
+    fclose(f);
+    snprintf(cmd, sizeof cmd, "pdftoppm -gray -singlefile -r 150 -f %d -l %d %s %s/p", page, page,
+             path, dir);
+    assert_int_equal(system(cmd), 0);
+    snprintf(img, sizeof img, "%s/p.pgm", dir);
+    snprintf(cmd, sizeof cmd, "zbarimg -q --raw %s 2>/dev/null", img);
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    char line[512] = "";
+    if (!fgets(line, sizeof line, p))
+        line[0] = '\0';
+    pclose(p);
+    line[strcspn(line, "\n")] = '\0';
+    unlink(img);
+    unlink(path);
+    rmdir(dir);
+    return strdup(line);
+}
+
+/* s with its line breaks made spaces (a sentence may be broken anywhere). */
+static char *one_line(char *s)
+{
+    for (char *p = s; *p; p++)
+        if (*p == '\n')
+            *p = ' ';
+    return s;
+}
+
+static void test_verify_qr(void **state)
+{
+    (void)state;
+    const char *url = "https://demo.example/verifier/K7QM-4TXH";
+    const letter_verify v = {url, "Code QR menant à la page de vérification de ce document"};
+    const letter_block blocks[] = {
+        {LETTER_TITLE, "Accusé de réception n° 2026-000042"},
+        {LETTER_VERIFY, "Ce document peut être vérifié sur\n"
+                        "https://demo.example/verifier/K7QM-4TXH avec le code K7QM-4TXH."},
+        {LETTER_RIGHT, "Pour Ville de Démo"},
+    };
+    letter l = {"QR", "fr-FR", "page", blocks, 3, &v};
+    buf out;
+    render(&l, &out, NULL);
+    char *read = qr_read(&out, 1);
+    assert_string_equal(read, url);
+    free(read);
+    assert_int_equal(count(&out, "/Figure"), 1);
+    assert_int_equal(count(&out, "/Alt"), 1);
+    char *t = one_line(pdf_text(&out, 0, 0));
+    assert_non_null(strstr(t, "/verifier/K7QM-4TXH avec le code K7QM-4TXH."));
+    free(t);
+    buf_free(&out);
+
+    /* After text over several pages: the line and its code together on the last page. */
+    char **texts;
+    size_t n = 10;
+    letter_block *b = long_blocks(n, 120, &texts);
+    b[n - 1] = blocks[1];
+    letter full = {"QR", "fr-FR", "page", b, n, &v};
+    letter_info info = {0};
+    render(&full, &out, &info);
+    assert_true(info.pages > 1);
+    read = qr_read(&out, info.pages);
+    assert_string_equal(read, url);
+    free(read);
+    t = one_line(pdf_text(&out, info.pages, info.pages));
+    assert_non_null(strstr(t, "avec le code K7QM-4TXH."));
+    free(t);
+    buf_free(&out);
+    free_blocks(b, texts, n);
+
+    /* A verification without its alternative text, or its block without one, is refused. */
+    letter_verify no_alt = {url, NULL};
+    l.verify = &no_alt;
+    error err;
+    buf_init(&out, LETTER_PDF_MAX);
+    assert_int_equal(letter_render(&head, &l, &out, NULL, &err), -1);
+    assert_string_equal(err.arg, "verify");
+    l.verify = NULL;
+    assert_int_equal(letter_render(&head, &l, &out, NULL, &err), -1);
+    assert_string_equal(err.arg, "verify");
+    buf_free(&out);
+}
+
 static void test_refused(void **state)
 {
     (void)state;
@@ -324,7 +419,7 @@ static void test_refused(void **state)
     buf out;
     buf_init(&out, LETTER_PDF_MAX);
     const letter_block bad[] = {{LETTER_PARAGRAPH, "caf\xe9"}};
-    letter l = {"Mauvais", "fr-FR", "page", bad, 1};
+    letter l = {"Mauvais", "fr-FR", "page", bad, 1, NULL};
     assert_int_equal(letter_render(&head, &l, &out, NULL, &err), -1);
     assert_string_equal(err.arg, "text");
 
@@ -332,7 +427,7 @@ static void test_refused(void **state)
     char **texts;
     size_t n = LETTER_BLOCKS_MAX + 1;
     letter_block *b = long_blocks(n, 200, &texts);
-    letter big = {"Trop long", "fr-FR", "page", b, LETTER_BLOCKS_MAX};
+    letter big = {"Trop long", "fr-FR", "page", b, LETTER_BLOCKS_MAX, NULL};
     assert_int_equal(letter_render(&head, &big, &out, NULL, &err), -1);
     assert_string_equal(err.arg, "pages");
     assert_int_equal(out.len, 0);
@@ -343,7 +438,7 @@ static void test_refused(void **state)
     free_blocks(b, texts, n);
 
     const letter_block ok[] = {{LETTER_PARAGRAPH, "Bien."}};
-    letter badlang = {"Langue", "fr FR", "page", ok, 1};
+    letter badlang = {"Langue", "fr FR", "page", ok, 1, NULL};
     assert_int_equal(letter_render(&head, &badlang, &out, NULL, &err), -1);
     assert_string_equal(err.arg, "lang");
     buf_free(&out);
@@ -354,7 +449,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_short_letter), cmocka_unit_test(test_flows_over_pages),
         cmocka_unit_test(test_logo),         cmocka_unit_test(test_rendered_page),
-        cmocka_unit_test(test_refused),
+        cmocka_unit_test(test_refused),      cmocka_unit_test(test_verify_qr),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1643,6 +1643,39 @@ static const char migration_45[] =
     "CREATE TRIGGER documents_immutable BEFORE UPDATE ON documents "
     "BEGIN SELECT RAISE(ABORT, 'documents are immutable'); END;\n";
 
+/* Version 46: a document is a request's kind and title (NULL for a receipt), its versions
+ * numbered within them, so that a request can hold several uploads or letters, each with its
+ * own versions: `UNIQUE (request_id, kind, version)` becomes the unique index
+ * `documents_version` on (request_id, kind, ifnull(title, ''), version) — NULL titles are one
+ * document, as a receipt must stay one. The table is made again (SQLite drops no constraint),
+ * its rows and trigger kept. */
+static const char migration_46[] =
+    "CREATE TABLE documents_v46 (\n"
+    "  id INTEGER PRIMARY KEY,\n"
+    "  tenant_id INTEGER NOT NULL REFERENCES tenants (id),\n"
+    "  request_id INTEGER NOT NULL REFERENCES requests (id),\n"
+    "  kind TEXT NOT NULL CHECK (kind IN ('receipt', 'letter', 'decision', 'upload')),\n"
+    "  version INTEGER NOT NULL CHECK (version >= 1),\n"
+    "  code TEXT NOT NULL,\n"
+    "  sha256 TEXT NOT NULL CHECK (length(sha256) = 64),\n"
+    "  size INTEGER NOT NULL,\n"
+    "  content BLOB NOT NULL,\n"
+    "  created_at INTEGER NOT NULL,\n"
+    "  title TEXT,\n"
+    "  agent_id INTEGER REFERENCES agents (id),\n"
+    "  citizen_visible INTEGER NOT NULL DEFAULT 1 CHECK (citizen_visible IN (0, 1)),\n"
+    "  UNIQUE (tenant_id, code)\n"
+    ") STRICT;\n"
+    "INSERT INTO documents_v46 SELECT id, tenant_id, request_id, kind, version, code, sha256, "
+    "size, content, created_at, title, agent_id, citizen_visible FROM documents;\n"
+    "DROP TRIGGER documents_immutable;\n"
+    "DROP TABLE documents;\n"
+    "ALTER TABLE documents_v46 RENAME TO documents;\n"
+    "CREATE UNIQUE INDEX documents_version ON documents (request_id, kind, ifnull(title, ''), "
+    "version);\n"
+    "CREATE TRIGGER documents_immutable BEFORE UPDATE ON documents "
+    "BEGIN SELECT RAISE(ABORT, 'documents are immutable'); END;\n";
+
 /* Indexed by version - 1. */
 const char *const store_sqlite_migrations[] = {
     migration_1,  migration_2,  migration_3,  migration_4,  migration_5,  migration_6,
@@ -1652,6 +1685,6 @@ const char *const store_sqlite_migrations[] = {
     migration_25, migration_26, migration_27, migration_28, migration_29, migration_30,
     migration_31, migration_32, migration_33, migration_34, migration_35, migration_36,
     migration_37, migration_38, migration_39, migration_40, migration_41, migration_42,
-    migration_43, migration_44, migration_45};
+    migration_43, migration_44, migration_45, migration_46};
 const int store_sqlite_migration_count =
     (int)(sizeof store_sqlite_migrations / sizeof store_sqlite_migrations[0]);

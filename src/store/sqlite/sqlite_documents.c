@@ -67,6 +67,31 @@ static int store_sqlite_tx_document_insert(store *s, const store_document *d, in
     return 0;
 }
 
+static sq_stmt sq_document_next_version =
+    SQ_STMT("SELECT ifnull(max(version), 0) + 1 FROM documents WHERE request_id = ?1 AND kind = ?2 "
+            "AND ifnull(title, '') = ifnull(?3, '')");
+
+static int store_sqlite_tx_document_next_version(store *s, int64_t request_id, const char *kind,
+                                                 const char *title, int *out, error *err)
+{
+    store_sqlite_conn *c = store_sqlite_writer(s, err);
+    if (!c)
+        return -1;
+    sqlite3_stmt *st = store_sqlite_stmt(c, &sq_document_next_version, err);
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, request_id);
+    store_sqlite_bind_text(st, 2, kind);
+    store_sqlite_bind_text(st, 3, title);
+    int64_t v = 1;
+    int found = 0;
+    if (store_sqlite_read_one(c, st, store_sqlite_read_int64, NULL, &v, &found,
+                              "document_next_version", err) != 0)
+        return -1;
+    *out = (int)v;
+    return 0;
+}
+
 static sq_stmt sq_documents_list =
     SQ_STMT("SELECT " SQ_DOCUMENT_COLUMNS " FROM documents d JOIN requests r ON r.id = "
             "d.request_id WHERE d.tenant_id = ?1 AND d.request_id = ?2 AND (?3 IS NULL OR d.kind = "
@@ -94,7 +119,7 @@ static int store_sqlite_documents_list(store *s, int64_t tenant_id, int64_t requ
 static sq_stmt sq_documents_by_code =
     SQ_STMT("SELECT " SQ_DOCUMENT_COLUMNS " FROM documents d JOIN requests r ON r.id = "
             "d.request_id JOIN documents k ON k.tenant_id = ?1 AND k.code = ?2 AND k.request_id = "
-            "d.request_id AND k.kind = d.kind ORDER BY d.version");
+            "d.request_id AND k.kind = d.kind AND k.title IS d.title ORDER BY d.version");
 
 static int store_sqlite_documents_by_code(store *s, int64_t tenant_id, const char *code, arena *a,
                                           store_document **out, size_t *n, error *err)
@@ -153,6 +178,7 @@ static int store_sqlite_document_get(store *s, int64_t tenant_id, int64_t id, ar
 const store_documents_ops store_sqlite_documents_ops = {
     .get = store_sqlite_document_get,
     .tx_insert = store_sqlite_tx_document_insert,
+    .tx_next_version = store_sqlite_tx_document_next_version,
     .list = store_sqlite_documents_list,
     .by_code = store_sqlite_documents_by_code,
 };

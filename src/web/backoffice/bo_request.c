@@ -15,6 +15,7 @@
 
 #include "core/agent.h"
 #include "core/attachment.h"
+#include "core/document.h"
 #include "core/forms.h"
 #include "core/mail_fallback.h"
 #include "util/form.h"
@@ -22,6 +23,7 @@
 #include "core/perm.h"
 #include "core/request.h"
 #include "core/request_public.h"
+#include "core/short_code.h"
 #include "core/status_actions.h"
 #include "core/workflow.h"
 #include "core/workflow_timeout.h"
@@ -436,6 +438,63 @@ static json_t *attachment_json(http_req *rq, const store_request *r, const store
     return o;
 }
 
+/* The request's documents, oldest first: what each is, its version, when and by whom it was
+ * issued, whether the citizen sees it, its size, the start of its SHA-256 and its
+ * verification code, each linked to its download (/documents/…, which audits the reading);
+ * and the upload form's hint. -1 after answering an error. */
+static int documents_context(http_req *rq, const cat_tenant *t, const store_request *r,
+                             const store_agent *agents, size_t n_agents, json_t *ctx)
+{
+    error err;
+    error_clear(&err);
+    store_document *docs = NULL;
+    size_t n = 0;
+    if (document_list(rq->core, t->rec.id, r->id, NULL, rq->arena, &docs, &n, &err) != 0) {
+        http_respond_error(rq, &err);
+        return -1;
+    }
+    json_t *list = json_array();
+    for (size_t i = 0; i < n; i++) {
+        const store_document *d = &docs[i];
+        json_t *o = json_object();
+        json_object_set_new(o, "id", json_integer(d->id));
+        present_set_str_opt(
+            o, "url",
+            arena_printf(rq->arena, "/documents/%s/%" PRId64, bo_url(rq, r->reference), d->id));
+        present_set_str_opt(o, "title", web_document_label(rq, d));
+        json_object_set_new(o, "version", json_integer(d->version));
+        present_set_str_opt(o, "date", bo_date(rq, t, d->created_at, 1));
+        const char *by = NULL;
+        for (size_t k = 0; k < n_agents && d->agent_id; k++)
+            if (agents[k].id == d->agent_id)
+                by = agents[k].name;
+        present_set_str_opt(o, "by",
+                            by ? by
+                               : present_string(rq->present, rq->lang,
+                                                d->agent_id ? "request_bo.document_by_agent_gone"
+                                                            : "request_bo.document_by_guichet"));
+        present_set_str_opt(o, "visible",
+                            present_string(rq->present, rq->lang,
+                                           d->citizen_visible ? "request_bo.document_visible_yes"
+                                                              : "request_bo.document_visible_no"));
+        present_set_str_opt(o, "size", web_file_size(rq, d->size));
+        present_set_str_opt(o, "sha256", d->sha256);
+        present_set_str_opt(o, "sha256_short",
+                            arena_printf(rq->arena, "%.12s…", d->sha256 ? d->sha256 : ""));
+        char shown[SHORT_CODE_DISPLAY_SIZE] = "";
+        if (d->code && strlen(d->code) == SHORT_CODE_LEN)
+            short_code_format(d->code, shown);
+        present_set_str_opt(o, "code", shown);
+        json_array_append_new(list, o);
+    }
+    json_object_set_new(ctx, "documents", list);
+    json_object_set_new(ctx, "has_documents", json_boolean(n > 0));
+    present_set_str_opt(ctx, "document_file_hint",
+                        web_upload_hint(rq, present_string(rq->present, rq->lang,
+                                                           "request_bo.document_file_hint")));
+    return 0;
+}
+
 /* The merge's side of the page: the request r was merged into (merged_into) and the
  * requests merged into r (merged, each linked when the agent may open it). -1 after
  * answering an error. */
@@ -609,10 +668,13 @@ static json_t *show_context(http_req *rq, const store_agent *a, const cat_tenant
 
     json_object_set_new(ctx, "can_change", json_boolean(can_change));
     json_object_set_new(ctx, "can_assign", json_boolean(can_assign));
-    if (merge_context(rq, a, t, r, ctx) != 0) {
+    if (merge_context(rq, a, t, r, ctx) != 0 ||
+        documents_context(rq, t, r, agents, n_agents, ctx) != 0) {
         json_decref(ctx);
         return NULL;
     }
+    /* Agents who may change the request upload documents; élus read them. */
+    json_object_set_new(ctx, "can_upload_document", json_boolean(can_change && !r->anonymised_at));
     /* A merged request keeps its status (core refuses a change): its life goes on in the
      * request it names. */
     /* A new short code for whoever may change the request, while it still has a citizen. */
@@ -720,11 +782,11 @@ static json_t *show_context(http_req *rq, const store_agent *a, const cat_tenant
     json_object_set_new(ctx, "letter_due", json_boolean(letter && perm_can_change(a, r)));
     json_object_set_new(ctx, "letter_due_shown", json_boolean(letter));
     const char *done = form_get(&rq->query, "fait");
-    if (done &&
-        (strcmp(done, "1") == 0 || strcmp(done, "fusion") == 0 || strcmp(done, "courrier") == 0 ||
-         strcmp(done, "publication") == 0 || strcmp(done, "photo") == 0 ||
-         strcmp(done, "texte") == 0 || strcmp(done, "texte_retire") == 0 ||
-         strcmp(done, "rerouter") == 0 || strcmp(done, "rerouter_inchange") == 0)) {
+    if (done && (strcmp(done, "1") == 0 || strcmp(done, "fusion") == 0 ||
+                 strcmp(done, "courrier") == 0 || strcmp(done, "publication") == 0 ||
+                 strcmp(done, "photo") == 0 || strcmp(done, "texte") == 0 ||
+                 strcmp(done, "texte_retire") == 0 || strcmp(done, "rerouter") == 0 ||
+                 strcmp(done, "rerouter_inchange") == 0 || strcmp(done, "document") == 0)) {
         json_t *n = json_object();
         present_set_str_opt(n, "kind", "success");
         present_set_str_opt(n, "text",
@@ -1315,6 +1377,132 @@ static void bo_request_letter(http_req *rq)
     http_wait_started(w, rc, &err);
 }
 
+/* ---- «Déposer un document PDF» ---- */
+
+/* What the upload's continuation needs: the page again with the title and the choice as
+ * typed when the file is refused. */
+typedef struct document_state {
+    store_agent a;
+    const cat_tenant *t;
+    store_request r;
+    const char *title;
+    int visible;
+    document_upload_out out;
+} document_state;
+
+/* The message key of a refused upload (core's error arg), or NULL for an error that is not
+ * the agent's file. *status the page's status. */
+static const char *document_refusal(http_req *rq, const error *err, int *status)
+{
+    *status = 400;
+    const char *key = NULL;
+    /* The antivirus's two refusals, as every upload tells them (503 with Retry-After when it
+     * could not scan). */
+    if (attachment_is_infected(err) || attachment_is_unscanned(err)) {
+        *status = web_file_refusal(rq, "request_bo.document_error", err, &key);
+        return key;
+    }
+    static const char *const args[] = {"too_large", "not_pdf",  "damaged", "encrypted",
+                                       "active",    "embedded", "pages"};
+    if (err->code != ERR_INVALID_ARG)
+        return NULL;
+    for (size_t i = 0; i < sizeof args / sizeof args[0]; i++)
+        if (strcmp(err->arg, args[i]) == 0)
+            return arena_printf(rq->arena, "request_bo.document_error_%s", args[i]);
+    if (strcmp(err->arg, "title") == 0)
+        return "request_bo.document_error_title_characters";
+    return NULL;
+}
+
+/* The request page again, with the upload's error beside its field. */
+static void document_refused(http_req *rq, const document_state *ds, const char *field,
+                             const char *key, int status)
+{
+    json_t *e = json_object();
+    add_error(e, field, present_string(rq->present, rq->lang, key));
+    present_set_str_opt(e, "document_titre_value", ds->title ? ds->title : "");
+    json_object_set_new(e, "document_visible_checked", json_boolean(ds->visible));
+    show_render(rq, &ds->a, ds->t, &ds->r, status, e);
+}
+
+static void document_done(http_req *rq)
+{
+    document_state *ds = rq->user;
+    const http_wait *w = http_wait_result(rq);
+    if (w->rc == 0) {
+        http_redirect(rq, arena_printf(rq->arena, "/agent/demandes/%s?fait=document#documents",
+                                       bo_url(rq, ds->r.reference)));
+        return;
+    }
+    int status;
+    const char *key = document_refusal(rq, &w->err, &status);
+    if (!key) {
+        bo_write_refused(rq, &w->err);
+        return;
+    }
+    if (strcmp(w->err.arg, "title") == 0)
+        document_refused(rq, ds, "document_titre", key, status);
+    else
+        document_refused(rq, ds, "document_fichier", key, status);
+}
+
+static void bo_request_document(http_req *rq)
+{
+    document_state *ds = arena_alloc(rq->arena, sizeof *ds);
+    error err;
+    error_clear(&err);
+    if (!ds) {
+        error_set(&err, ERR_INTERNAL, NULL, "out of memory");
+        http_respond_error(rq, &err);
+        return;
+    }
+    memset(ds, 0, sizeof *ds);
+    if (!bo_agent(rq, &ds->a) || !(ds->t = web_tenant(rq)))
+        return;
+    form f;
+    http_file *files = NULL;
+    size_t n_files = 0;
+    if (web_form_with_files(rq, &f, &files, &n_files) != 0)
+        return;
+    if (!bo_open_request(rq, &ds->a, ds->t, rq->params[0], &ds->r))
+        return;
+    if (!perm_can_change(&ds->a, &ds->r) || ds->r.anonymised_at) {
+        bo_forbidden(rq);
+        return;
+    }
+    const char *typed = form_get(&f, "document_titre");
+    ds->title = typed;
+    const char *vis = form_get(&f, "document_visible");
+    ds->visible = vis && strcmp(vis, "1") == 0;
+    static const web_text_messages m = {"request_bo.document_error_title_empty",
+                                        "request_bo.document_error_title_characters",
+                                        "request_bo.document_error_title_too_long"};
+    const char *msg = NULL;
+    const char *title = web_text_field(rq, typed, DOCUMENT_TITLE_MAX, 1, &m, &msg);
+    if (msg) {
+        document_refused(rq, ds, "document_titre", msg, 400);
+        return;
+    }
+    const http_file *file = NULL;
+    for (size_t i = 0; i < n_files && !file; i++)
+        if (strcmp(files[i].field, "document_fichier") == 0)
+            file = &files[i];
+    if (!file) {
+        document_refused(rq, ds, "document_fichier", "request_bo.document_error_no_file", 400);
+        return;
+    }
+    if (file->refused == HTTP_FILE_TOO_LARGE) {
+        document_refused(rq, ds, "document_fichier", "request_bo.document_error_too_large", 400);
+        return;
+    }
+    rq->user = ds;
+    core_actor who = bo_who(rq, &ds->a);
+    document_upload_in in = {ds->r.id, title, ds->visible, file->data, file->len};
+    http_wait *w = http_wait_begin(rq, document_done);
+    int rc = document_upload(rq->core, ds->t, &who, &in, &ds->out, http_wait_done, w, &err);
+    http_wait_started(w, rc, &err);
+}
+
 const http_route bo_request_routes[] = {
     {HTTP_GET | HTTP_HEAD, "/agent/demandes/{}", bo_request_show},
     {HTTP_POST, "/agent/demandes/{}/traiter", bo_request_process},
@@ -1324,5 +1512,6 @@ const http_route bo_request_routes[] = {
     {HTTP_POST, "/agent/demandes/{}/texte-public", bo_request_public_text},
     {HTTP_POST, "/agent/demandes/{}/photos/{}", bo_request_moderate},
     {HTTP_POST, "/agent/demandes/{}/courrier", bo_request_letter},
+    {HTTP_POST | HTTP_ROUTE_FILES, "/agent/demandes/{}/documents", bo_request_document},
     {0, NULL, NULL},
 };

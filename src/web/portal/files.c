@@ -7,7 +7,8 @@
  * Whoever is not allowed gets the same 404 as for a file that does not exist. Files are
  * always sent as downloads, except thumbnails (?miniature=1) shown in <img>.
  * The documents the mairie issued about a request (its accusé de réception) are served the
- * same way at /documents/{reference}/{id}, to its citizen (token or account) and its agents.
+ * same way at /documents/{reference}/{id}, to its citizen (token or account; only those made
+ * visible to them) and its agents (each reading audited).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -18,6 +19,7 @@
 
 #include "core/attachment.h"
 #include "core/catalogue.h"
+#include "core/audit.h"
 #include "core/document.h"
 #include "core/perm.h"
 #include "core/request.h"
@@ -56,12 +58,18 @@ static int citizen_owns(http_req *rq, const store_request *r)
     return web_account(rq, &acc) && request_owned_by(r, &acc);
 }
 
-/* 1 when a logged-in agent may see r (the back office previews attachments). */
+/* 1 when a logged-in agent may see r, *ag that agent (the back office previews attachments
+ * and opens documents). */
+static int agent_viewer(http_req *rq, const store_request *r, store_agent *ag)
+{
+    int had_cookie;
+    return web_agent(rq, ag, &had_cookie) && perm_can_view(ag, r);
+}
+
 static int agent_may_view(http_req *rq, const store_request *r)
 {
     store_agent ag;
-    int had_cookie;
-    return web_agent(rq, &ag, &had_cookie) && perm_can_view(&ag, r);
+    return agent_viewer(rq, r, &ag);
 }
 
 /* 1 when anyone may see the file: an approved photo of a request shown publicly, of a
@@ -236,7 +244,8 @@ static void handle_document(http_req *rq)
         return;
     }
     const char *token = form_get(&rq->query, "jeton");
-    int agent = agent_may_view(rq, &r);
+    store_agent ag;
+    int agent = agent_viewer(rq, &r, &ag);
     if (!agent && !(token && *token && request_token_matches(rq->core, &r, token)) &&
         !citizen_owns(rq, &r))
         goto not_found;
@@ -252,6 +261,11 @@ static void handle_document(http_req *rq)
         error_set(&err, ERR_INTERNAL, NULL, "document over the response's limit");
         http_respond_error(rq, &err);
         return;
+    }
+    if (agent) {
+        /* A document names the citizen: an agent's reading is audited as the request's. */
+        core_actor who = actor_of_agent(&ag, web_audit_source(rq));
+        audit_record_access(rq->core, t->rec.id, &who, "view_document", "request", &r.id, 1);
     }
     /* The reference is letters, digits and dashes (request_reference_ok): safe in a name. */
     http_add_header(rq, "Content-Disposition",

@@ -465,13 +465,7 @@ static json_t *documents_json(http_req *rq, const track_state *st)
                             arena_printf(rq->arena, "/documents/%s/%" PRId64 "%s",
                                          tracking_url_encode(rq, st->req.reference), docs[i].id,
                                          q));
-        present_set_str_opt(
-            o, "label",
-            docs[i].title && *docs[i].title
-                ? docs[i].title
-                : present_string(
-                      rq->present, rq->lang,
-                      arena_printf(rq->arena, "documents.verify.kinds.%s", docs[i].kind)));
+        present_set_str_opt(o, "label", web_document_label(rq, &docs[i]));
         present_set_str_opt(o, "size", web_file_size(rq, docs[i].size));
         present_set_str_opt(
             o, "issued",

@@ -1,0 +1,224 @@
+/*
+ * test_pdf — the check and clean rewrite of uploaded PDFs (docs/pdf.h's pdf_normalise): a
+ * letter guichet renders comes out as a file `qpdf --check` accepts, with object streams; a
+ * file whose cross-reference table is wrong is repaired; not a PDF, a broken one, encrypted
+ * ones (with and without a password to open them, made by the qpdf command at test time), one
+ * with JavaScript or a launch action, one with an embedded file, one without a page tree and
+ * one over the page limit are each refused with their own reason.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "docs/letter.h"
+#include "docs/pdf.h"
+#include "util/buf.h"
+
+#define OUT_MAX (16 * 1024 * 1024)
+
+static const letter_head head = {.name = "Ville de Démo"};
+
+/* A letter of several pages as guichet draws it. */
+static void letter_pdf(buf *out)
+{
+    static char text[6000];
+    for (size_t i = 0; i + 1 < sizeof text; i++)
+        text[i] = i % 7 == 6 ? ' ' : 'a';
+    text[sizeof text - 1] = '\0';
+    letter_block blocks[3] = {
+        {LETTER_PARAGRAPH, text}, {LETTER_PARAGRAPH, text}, {LETTER_PARAGRAPH, text}};
+    letter l = {"Plan", "fr-FR", "page", blocks, 3, NULL};
+    error err;
+    buf_init(out, LETTER_PDF_MAX);
+    letter_info info;
+    assert_int_equal(letter_render(&head, &l, out, &info, &err), 0);
+    assert_true(info.pages >= 2);
+}
+
+static void write_file(const char *path, const void *p, size_t n)
+{
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(p, 1, n, f), n);
+    fclose(f);
+}
+
+static void read_file(const char *path, buf *out)
+{
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    buf_init(out, OUT_MAX);
+    char chunk[8192];
+    size_t got;
+    while ((got = fread(chunk, 1, sizeof chunk, f)) > 0)
+        assert_int_equal(buf_append(out, chunk, got), 0);
+    fclose(f);
+}
+
+/* pdf_normalise's error arg for in (NULL when it accepts it); the clean file in *clean when
+ * not NULL. */
+static pdf_upload_info info; /* what the last pdf_normalise found */
+
+static const char *normalise(const void *in, size_t len, int max_pages, buf *clean)
+{
+    static error err;
+    buf out;
+    buf_init(&out, OUT_MAX);
+    int rc = pdf_normalise(in, len, max_pages, &out, &info, &err);
+    if (rc != 0) {
+        assert_int_equal(err.code, ERR_INVALID_ARG);
+        assert_int_equal(out.len, 0);
+        buf_free(&out);
+        return err.arg;
+    }
+    if (clean)
+        *clean = out;
+    else
+        buf_free(&out);
+    return NULL;
+}
+
+/* A one-page PDF written by hand around the catalogue's extra entries `catalogue` and the page
+ * content stream `stream_dict` + `stream`, its startxref pointing into the middle of an object
+ * when `bad_xref` (qpdf then rebuilds the table by scanning the file). */
+static void handmade(buf *out, const char *catalogue, const char *stream_dict, const char *stream,
+                     int bad_xref)
+{
+    buf_init(out, 64 * 1024);
+    long off[5];
+    buf_puts(out, "%PDF-1.7\n");
+    off[1] = (long)out->len;
+    buf_printf(out, "1 0 obj\n<< /Type /Catalog /Pages 2 0 R %s >>\nendobj\n", catalogue);
+    off[2] = (long)out->len;
+    buf_puts(out, "2 0 obj\n<< /Type /Pages /Kids [3 0 R] /Count 1 >>\nendobj\n");
+    off[3] = (long)out->len;
+    buf_puts(out, "3 0 obj\n<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] /Contents 4 0 R "
+                  ">>\nendobj\n");
+    off[4] = (long)out->len;
+    buf_printf(out, "4 0 obj\n<< /Length %zu %s >>\nstream\n%s\nendstream\nendobj\n",
+               strlen(stream), stream_dict, stream);
+    long xref = (long)out->len;
+    buf_puts(out, "xref\n0 5\n0000000000 65535 f \n");
+    for (int i = 1; i <= 4; i++)
+        buf_printf(out, "%010ld 00000 n \n", off[i]);
+    buf_printf(out, "trailer\n<< /Size 5 /Root 1 0 R >>\nstartxref\n%ld\n%%%%EOF\n",
+               bad_xref ? off[2] + 5 : xref);
+    assert_false(out->failed);
+}
+
+static void test_clean_rewrite(void **state)
+{
+    (void)state;
+    buf in, clean;
+    letter_pdf(&in);
+    assert_null(normalise(in.data, in.len, 10, &clean));
+    assert_memory_equal(clean.data, "%PDF-", 5);
+    char dir[] = "/tmp/test_pdf_XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char path[96], cmd[256];
+    snprintf(path, sizeof path, "%s/clean.pdf", dir);
+    write_file(path, clean.data, clean.len);
+    snprintf(cmd, sizeof cmd, "qpdf --check %s >/dev/null 2>&1", path);
+    assert_int_equal(system(cmd), 0);
+    /* Object streams generated: the rewrite has a cross-reference stream. */
+    assert_non_null(memmem(clean.data, clean.len, "/ObjStm", 6));
+    /* The same file gives the same bytes. */
+    buf again;
+    assert_null(normalise(in.data, in.len, 10, &again));
+    assert_int_equal(again.len, clean.len);
+    assert_memory_equal(again.data, clean.data, clean.len);
+    /* Over the page limit. */
+    assert_string_equal(normalise(in.data, in.len, 1, NULL), "pages");
+    unlink(path);
+    rmdir(dir);
+    buf_free(&again);
+    buf_free(&clean);
+    buf_free(&in);
+}
+
+static void test_repaired_and_refused(void **state)
+{
+    (void)state;
+    buf b;
+    handmade(&b, "", "", "0 0 m 100 100 l S", 0);
+    assert_null(normalise(b.data, b.len, 10, NULL));
+    assert_int_equal(info.pages, 1);
+    assert_int_equal(info.repaired, 0);
+    buf_free(&b);
+    /* Wrong offsets: qpdf rebuilds the table, and the rewrite is the repaired file. */
+    handmade(&b, "", "", "0 0 m 100 100 l S", 1);
+    assert_null(normalise(b.data, b.len, 10, NULL));
+    assert_int_equal(info.repaired, 1);
+    buf_free(&b);
+
+    assert_string_equal(normalise("Bonjour, ceci est un texte.", 27, 10, NULL), "not_pdf");
+    const char broken[] = "%PDF-1.7\n1 0 obj\n<< /Type /Catalog /Pages";
+    assert_string_equal(normalise(broken, sizeof broken - 1, 10, NULL), "damaged");
+
+    handmade(&b, "/OpenAction << /S /JavaScript /JS (app.alert\\(1\\)) >>", "", "0 0 m S", 0);
+    assert_string_equal(normalise(b.data, b.len, 10, NULL), "active");
+    buf_free(&b);
+    handmade(&b, "/OpenAction << /S /Launch /F (calc.exe) >>", "", "0 0 m S", 0);
+    assert_string_equal(normalise(b.data, b.len, 10, NULL), "active");
+    buf_free(&b);
+    handmade(&b,
+             "/Names << /EmbeddedFiles << /Names [(a.txt) << /Type /Filespec /F (a.txt) /EF << "
+             "/F 4 0 R >> >>] >> >>",
+             "", "0 0 m S", 0);
+    assert_string_equal(normalise(b.data, b.len, 10, NULL), "embedded");
+    buf_free(&b);
+    /* No page tree. */
+    const char no_pages[] = "%PDF-1.7\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n"
+                            "trailer\n<< /Size 2 /Root 1 0 R >>\n%%EOF\n";
+    assert_string_equal(normalise(no_pages, sizeof no_pages - 1, 10, NULL), "damaged");
+    /* A content stream that says it is compressed and is not is copied as it came (streams are
+     * not inflated: a crafted one could expand a thousandfold). */
+    handmade(&b, "", "/Filter /FlateDecode", "this is not deflate data at all", 0);
+    assert_null(normalise(b.data, b.len, 10, NULL));
+    buf_free(&b);
+}
+
+static void test_encrypted(void **state)
+{
+    (void)state;
+    buf in;
+    letter_pdf(&in);
+    char dir[] = "/tmp/test_pdf_XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char plain[96], locked[96], cmd[512];
+    snprintf(plain, sizeof plain, "%s/plain.pdf", dir);
+    snprintf(locked, sizeof locked, "%s/locked.pdf", dir);
+    write_file(plain, in.data, in.len);
+    /* With a password to open it, then with only an owner password (opens without one). */
+    const char *users[] = {"secret", ""};
+    for (size_t i = 0; i < 2; i++) {
+        snprintf(cmd, sizeof cmd, "qpdf --encrypt '%s' owner 256 -- %s %s", users[i], plain,
+                 locked);
+        assert_int_equal(system(cmd), 0);
+        buf enc;
+        read_file(locked, &enc);
+        assert_string_equal(normalise(enc.data, enc.len, 10, NULL), "encrypted");
+        buf_free(&enc);
+        unlink(locked);
+    }
+    unlink(plain);
+    rmdir(dir);
+    buf_free(&in);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_clean_rewrite),
+        cmocka_unit_test(test_repaired_and_refused),
+        cmocka_unit_test(test_encrypted),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
