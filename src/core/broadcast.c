@@ -575,10 +575,18 @@ static int queue_run_tx(store *s, job_run *r, error *err)
         const char *subject = en && b.subject_en && *b.subject_en ? b.subject_en : b.subject;
         const char *body = en && b.body_en && *b.body_en ? b.body_en : b.body;
         char link[LINK_MAX];
-        snprintf(link, sizeof link, "%s%s%s", b.base_url, BROADCAST_LEAVE_PATH,
-                 subs[i].leave_token);
-        json_t *params =
-            json_pack("{s:s, s:s, s:s}", "subject", subject, "body", body, "unsubscribe_url", link);
+        json_t *params;
+        if (strcmp(subs[i].channel, "sms") == 0) {
+            /* An SMS is left by STOP, not a link: it ends with the subscriptions page, and the
+             * dispatcher adds «STOP au NUMÉRO» when the gateway's sender takes answers. */
+            snprintf(link, sizeof link, "%s%s", b.base_url, BROADCAST_PAGE_PATH);
+            params = json_pack("{s:s, s:s, s:b}", "body", body, "link", link, "stop", 1);
+        } else {
+            snprintf(link, sizeof link, "%s%s%s", b.base_url, BROADCAST_LEAVE_PATH,
+                     subs[i].leave_token);
+            params = json_pack("{s:s, s:s, s:s}", "subject", subject, "body", body,
+                               "unsubscribe_url", link);
+        }
         if (!params)
             return error_set(err, ERR_INTERNAL, NULL, "out of memory");
         int rc = outbox_add_broadcast_tx(s, b.tenant_id, subs[i].channel, subs[i].address,

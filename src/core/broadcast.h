@@ -31,6 +31,9 @@
 /* The portal's paths the e-mails link to (the token follows). */
 #define BROADCAST_CONFIRM_PATH "/abonnements/confirmer?jeton="
 #define BROADCAST_LEAVE_PATH "/abonnements/quitter/"
+/* The portal's subscriptions page: the link a broadcast SMS ends with (no broadcast has a
+ * public page of its own). */
+#define BROADCAST_PAGE_PATH "/abonnements"
 
 /* The tenant's topics by position (active_only: those offered to citizens); *out in a. */
 int broadcast_topics(core *c, int64_t tenant_id, int active_only, arena *a, store_topic **out,

@@ -1643,6 +1643,16 @@ static const char migration_45[] =
     "CREATE TRIGGER documents_immutable BEFORE UPDATE ON documents "
     "BEGIN SELECT RAISE(ABORT, 'documents are immutable'); END;\n";
 
+/* Version 46: broadcasts by SMS (issue 14). Each collectivité's gateway gets its own rate
+ * of broadcast SMS (a second, 1 to 100; 10 unless set), which the SMS dispatcher throttles
+ * each collectivité's broadcasts at: operators and Kannel's SMSC links have their own
+ * limits, unlike the server-wide rate of e-mail. Subscriptions by number need no new
+ * column: a subscriber of channel 'sms' has its number in E.164 as its address, and its
+ * pending code's keyed hash as its confirm_hash. */
+static const char migration_46[] =
+    "ALTER TABLE sms_gateways ADD COLUMN broadcast_rate INTEGER NOT NULL DEFAULT 10 "
+    "CHECK (broadcast_rate BETWEEN 1 AND 100);\n";
+
 /* Indexed by version - 1. */
 const char *const store_sqlite_migrations[] = {
     migration_1,  migration_2,  migration_3,  migration_4,  migration_5,  migration_6,
@@ -1652,6 +1662,6 @@ const char *const store_sqlite_migrations[] = {
     migration_25, migration_26, migration_27, migration_28, migration_29, migration_30,
     migration_31, migration_32, migration_33, migration_34, migration_35, migration_36,
     migration_37, migration_38, migration_39, migration_40, migration_41, migration_42,
-    migration_43, migration_44, migration_45};
+    migration_43, migration_44, migration_45, migration_46};
 const int store_sqlite_migration_count =
     (int)(sizeof store_sqlite_migrations / sizeof store_sqlite_migrations[0]);
