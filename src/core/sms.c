@@ -72,6 +72,17 @@ int sms_sender_is_number(const char *sender)
     return 1;
 }
 
+const char *sms_reply_number(core *c, int64_t tenant_id, arena *a)
+{
+    store_sms_gateway g;
+    int found = 0;
+    error err;
+    if (c->store->ops->sms.gateway(c->store, tenant_id, a, &g, &found, &err) != 0 || !found ||
+        !sms_sender_is_number(g.sender))
+        return NULL;
+    return g.sender;
+}
+
 /* The broadcast rate as typed: *out the number, 0 for none typed; -1 when not 1 to the max. */
 static int rate_read(const char *v, int *out)
 {

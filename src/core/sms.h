@@ -44,6 +44,9 @@ int sms_broadcast_rate(core *c, int64_t tenant_id);
  * citizen can answer, so SMS name it for STOP and START. An alphanumeric sender (MAIRIE)
  * takes no answer. */
 int sms_sender_is_number(const char *sender);
+/* tenant_id's gateway sender when it is a number citizens can answer (in a), else NULL: the
+ * number pages name for STOP and START. */
+const char *sms_reply_number(core *c, int64_t tenant_id, arena *a);
 
 /* The gateway of tenant_id into *out (strings in a; *found 0 when none is set). -1 with
  * ERR_INTERNAL when the password does not open (another instance secret). */
