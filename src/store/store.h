@@ -207,7 +207,8 @@ typedef struct store_outbox_ops {
      * then oldest first, at most limit. */
     int (*due)(store *s, const char *channel, int64_t now, size_t limit, arena *a,
                store_outbox **out, size_t *n, error *err);
-    /* Sent: sets sent_at and clears params (they may hold a tracking link). */
+    /* Sent: sets sent_at and clears params (they may hold a tracking link); state "sent",
+     * unless a delivery report already gave it a final one. */
     int (*tx_sent)(store *s, int64_t id, int64_t when, error *err);
     /* Not sent this time: attempts, next_attempt_at, failed and last_error as given. */
     int (*tx_retry)(store *s, int64_t id, int attempts, int64_t next_attempt_at,

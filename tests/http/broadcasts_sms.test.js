@@ -194,3 +194,30 @@ test('STOP ends the subscription; the number is refused with START, which lets i
     await until('the broadcast queued', () => srv.sql(`SELECT queued_at IS NOT NULL FROM broadcasts WHERE id = ${id}`).trim() === '1');
     assert.equal(srv.sql(`SELECT count(*) FROM outbox WHERE broadcast_id = ${id}`).trim(), '0');
 });
+
+test('a logged-in citizen subscribing with their own verified number is not asked for a code', { skip: skip || false }, async () => {
+    const email = `abonne.verifie.${process.pid}@exemple.fr`;
+    const c = new F.Client(srv, 'citizen');
+    let r = await c.post('/compte/inscription', { email, display_name: 'Jeanne Martin', password: F.PASSWORD, password_confirm: F.PASSWORD },
+        { tokenFrom: '/compte/inscription' });
+    assert.equal(r.status, 200, r.text.slice(0, 300));
+    const { link } = JSON.parse(srv.sql(`SELECT params FROM outbox WHERE template = 'account_verify' AND recipient = '${email}'`).trim());
+    assert.equal((await c.useLink(link)).status, 200);
+    const mine = '+33612345603';
+    srv.sql(`UPDATE accounts SET phone = '${mine}', phone_verified_at = unixepoch() WHERE email = '${email}'`);
+    const sent = codesSent(mine);
+    r = await subscribeNumber(c, '06 12 34 56 03');
+    assert.equal(r.status, 200, F.textOf(r.text).slice(0, 400));
+    assert.match(F.textOf(r.text), /Abonnement confirmé/);
+    assert.equal(srv.sql(`SELECT count(*) FROM subscribers s JOIN accounts a ON a.id = s.account_id
+        WHERE s.address = '${mine}' AND s.channel = 'sms' AND s.confirmed_at IS NOT NULL AND a.email = '${email}'`).trim(), '1');
+    assert.equal(srv.sql(`SELECT count(*) FROM outbox WHERE template = 'phone_code' AND recipient = '${mine}'`).trim(), '0', 'no code sent');
+    assert.equal(codesSent(mine), sent);
+    /* Another number than their own verified one: a code, as for anyone. */
+    r = await subscribeNumber(c, '06 12 34 56 04');
+    assert.equal(r.status, 200);
+    assert.match(F.textOf(r.text), /Saisissez le code reçu par SMS/);
+    /* The page lists the account's subscription by SMS. */
+    const page = await c.get('/abonnements');
+    assert.match(F.textOf(page.text), new RegExp(`\\${mine} : Travaux`));
+});

@@ -306,17 +306,24 @@ static void test_record_batch(void **state)
     error err;
     int64_t a = queue(f, "email", "ok@exemple.test");
     int64_t b = queue(f, "email", "plus-tard@exemple.test");
+    int64_t c = queue(f, "email", "vite@exemple.test");
+    /* The gateway reported c delivered before the send's outcome was recorded: it stays so. */
+    assert_int_equal(
+        outbox_delivery(f->db.core, row(f, c).message_id, "delivered", NULL, NULL, NULL, &err), 0);
     int64_t now = time_now();
-    outbox_outcome o[2] = {
+    outbox_outcome o[3] = {
         {.id = a, .sent = 1, .attempts = 1, .when = now},
         {.id = b,
          .attempts = 1,
          .when = now,
          .next_attempt_at = now + 60,
          .last_error = "smtp 451: later"},
+        {.id = c, .sent = 1, .attempts = 1, .when = now},
     };
-    assert_int_equal(outbox_record_batch(f->db.core, o, 2, &err), 0);
+    assert_int_equal(outbox_record_batch(f->db.core, o, 3, &err), 0);
     assert_string_equal(row(f, a).state, "sent");
+    assert_string_equal(row(f, c).state, "delivered");
+    assert_true(row(f, c).sent_at >= now);
     store_outbox r = row(f, b);
     assert_int_equal(r.attempts, 1);
     assert_int_equal(r.next_attempt_at, now + 60);
