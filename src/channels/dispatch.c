@@ -41,6 +41,15 @@ int64_t dispatch_throttle_take(dispatch_throttle *t, int64_t now_ms)
     return 0;
 }
 
+/* The throttle of one collectivité's broadcast messages (tenant_id 0: of all of them, when
+ * the rate is server-wide). */
+typedef struct bulk_throttle {
+    int64_t tenant_id;
+    dispatch_throttle t;
+    uint64_t rate_pass; /* the pass its rate was last asked in */
+    uint64_t held_pass; /* the pass it ran out of slots in: skipped for the rest of it */
+} bulk_throttle;
+
 struct dispatcher {
     core *core;
     dispatch_config cfg;
@@ -49,8 +58,16 @@ struct dispatcher {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     int wake, stop;
-    dispatch_throttle bulk; /* broadcast messages; dispatcher thread only */
-    int64_t held_ms;        /* the last pass stopped at the throttle: wait this long */
+    /* Dispatcher thread only: */
+    bulk_throttle *bulk; /* broadcast messages' throttles, one per collectivité met */
+    size_t n_bulk;
+    uint64_t pass;   /* passes run, from 1 */
+    int64_t held_ms; /* the last pass stopped at the throttle: wait this long */
+    /* Broadcast messages' outcomes of the pass, recorded together (outbox_record_batch)
+     * when the pass ends; their texts in pending_why. */
+    outbox_outcome pending[DISPATCH_BATCH];
+    char pending_why[DISPATCH_BATCH][DISPATCH_WHY_MAX];
+    size_t n_pending;
 };
 
 /* What one message came to: handled (sent, retried or given up), or put off unattempted. */
@@ -63,8 +80,22 @@ static int record(dispatcher *d, const outbox_outcome *o, error *err)
     return outbox_record(d->core, o, NULL, NULL, err);
 }
 
-/* Sends one message through the channel's callback and records the outcome; *down says
- * whether its gateway was found unreachable. */
+/* Records the pass's broadcast outcomes in one write. Until then their messages are still
+ * due: the pass must flush before it ends, so that the next one does not send them again. */
+static void flush_pending(dispatcher *d)
+{
+    if (d->n_pending == 0)
+        return;
+    error err = {0};
+    if (outbox_record_batch(d->core, d->pending, d->n_pending, &err) != 0)
+        log_error("%s: recording %zu broadcast outcome(s) failed: %s", d->cfg.log_name,
+                  d->n_pending, err.detail);
+    d->n_pending = 0;
+}
+
+/* Sends one message through the channel's callback and records the outcome (a broadcast's
+ * with the pass's others, flush_pending); *down says whether its gateway was found
+ * unreachable. */
 static one_result process_one(dispatcher *d, const store_outbox *msg, dispatch_down *down)
 {
     const char *name = d->cfg.log_name;
@@ -100,7 +131,18 @@ static one_result process_one(dispatcher *d, const store_outbox *msg, dispatch_d
             now + dispatch_backoff(attempts, d->cfg.backoff_s, d->cfg.backoff_max_s);
         o.last_error = at.why;
     }
-    int wrc = record(d, &o, &err);
+    int wrc = 0;
+    if (msg->priority > 0 && d->n_pending < DISPATCH_BATCH) {
+        /* A broadcast's: a batch's outcomes make one commit (the pass's arena holds msg's
+         * strings until then; the reason is copied). */
+        char *why = d->pending_why[d->n_pending];
+        snprintf(why, DISPATCH_WHY_MAX, "%s", at.why);
+        if (o.last_error)
+            o.last_error = why;
+        d->pending[d->n_pending++] = o;
+    } else {
+        wrc = record(d, &o, &err);
+    }
     long long ms = (long long)(time_mono_ms() - t0);
     if (at.sent)
         log_info("%s: outbox %lld template %s sent (%lld ms)", name, (long long)msg->id,
@@ -127,6 +169,67 @@ static int should_stop(dispatcher *d)
     return stop;
 }
 
+/* The throttle of tenant_id's broadcast messages (the one of all when the rate is
+ * server-wide), its rate asked again at each pass; NULL when out of memory. */
+static bulk_throttle *throttle_for(dispatcher *d, int64_t tenant_id)
+{
+    int64_t key = d->cfg.broadcast_rate_of ? tenant_id : 0;
+    size_t i = 0;
+    while (i < d->n_bulk && d->bulk[i].tenant_id != key)
+        i++;
+    if (i == d->n_bulk) {
+        bulk_throttle *more = realloc(d->bulk, (d->n_bulk + 1) * sizeof *more);
+        if (!more)
+            return NULL;
+        d->bulk = more;
+        d->bulk[d->n_bulk++] = (bulk_throttle){
+            .tenant_id = key, .t = {.rate = d->cfg.broadcast_rate > 0 ? d->cfg.broadcast_rate : 0}};
+    }
+    bulk_throttle *b = &d->bulk[i];
+    if (d->cfg.broadcast_rate_of && b->rate_pass != d->pass) {
+        int rate = d->cfg.broadcast_rate_of(d->cfg.ctx, tenant_id);
+        b->t.rate = rate > 0 ? rate : 0;
+        b->rate_pass = d->pass;
+    }
+    return b;
+}
+
+/* Sleeps up to ms unless woken or stopped meanwhile: 1 when woken or stopped, else 0. */
+static int pause_ms(dispatcher *d, int64_t ms)
+{
+    struct timespec until;
+    clock_gettime(CLOCK_MONOTONIC, &until);
+    until.tv_sec += (time_t)(ms / 1000);
+    until.tv_nsec += (long)(ms % 1000) * 1000000L;
+    if (until.tv_nsec >= 1000000000L) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000L;
+    }
+    pthread_mutex_lock(&d->mu);
+    while (!d->stop && !d->wake)
+        if (pthread_cond_timedwait(&d->cv, &d->mu, &until) == ETIMEDOUT)
+            break;
+    int woken = d->stop || d->wake;
+    pthread_mutex_unlock(&d->mu);
+    return woken;
+}
+
+/* Takes a slot of b for a broadcast message, waiting for it inside the pass while the
+ * pass's time lasts (so that a batch's outcomes make one write rather than one a pass).
+ * 0 when the message may go; otherwise the ms still to wait, and *end 1 when the pass must
+ * end (woken: a stop, or a pass asked for). */
+static int64_t throttle_wait(dispatcher *d, bulk_throttle *b, int64_t pass_end, int *end)
+{
+    int64_t wait;
+    while ((wait = dispatch_throttle_take(&b->t, time_mono_ms())) > 0 &&
+           time_mono_ms() + wait <= pass_end)
+        if (pause_ms(d, wait)) {
+            *end = 1;
+            return wait;
+        }
+    return wait;
+}
+
 /* One pass over the channel's due messages. Returns the number handled (those put off for
  * want of a relay are not counted: going again at once would find them again). */
 static size_t run_pass(dispatcher *d)
@@ -145,14 +248,32 @@ static size_t run_pass(dispatcher *d)
      * the same failure (up to the timeout). They stay due and are tried on the next passes. */
     int64_t down_tenant = -1;
     d->held_ms = 0;
+    d->pass++;
+    /* A pass waits for its broadcasts' slots at most a poll interval: then it ends, so that
+     * a notice queued meanwhile is read at the next one, at most that much later than
+     * without a broadcast. */
+    int64_t pass_end = time_mono_ms() + d->cfg.poll_ms;
     for (size_t i = 0; i < n && !should_stop(d); i++) {
         if (msgs[i].tenant_id == down_tenant)
             continue;
         /* Broadcasts come after every due notice (outbox_due's order) and at the configured
-         * rate: at the throttle the pass ends, so that a notice queued meanwhile is read at
-         * the next one instead of waiting behind the rest of this batch. */
-        if (msgs[i].priority > 0 && (d->held_ms = dispatch_throttle_take(&d->bulk, time_mono_ms())))
-            break;
+         * rate, each collectivité's throttle its own: one out of slots for this pass leaves
+         * the rest of the batch to the others. */
+        if (msgs[i].priority > 0) {
+            bulk_throttle *b = throttle_for(d, msgs[i].tenant_id);
+            if (!b || b->held_pass == d->pass)
+                continue;
+            int end = 0;
+            int64_t wait = throttle_wait(d, b, pass_end, &end);
+            if (wait > 0) {
+                b->held_pass = d->pass;
+                if (!d->held_ms || wait < d->held_ms)
+                    d->held_ms = wait;
+                if (end)
+                    break;
+                continue;
+            }
+        }
         dispatch_down down = DISPATCH_UP;
         one_result one = process_one(d, &msgs[i], &down);
         if (one == ONE_POSTPONED)
@@ -163,6 +284,7 @@ static size_t run_pass(dispatcher *d)
         if (down == DISPATCH_DOWN_TENANT)
             down_tenant = msgs[i].tenant_id;
     }
+    flush_pending(d);
     arena_free(&a);
     return handled;
 }
@@ -177,17 +299,9 @@ static void *dispatcher_main(void *arg)
         if (!d->stop && !d->wake && (handled < DISPATCH_BATCH || d->held_ms)) {
             int64_t wait_ms =
                 d->held_ms && d->held_ms < d->cfg.poll_ms ? d->held_ms : d->cfg.poll_ms;
-            struct timespec until;
-            clock_gettime(CLOCK_MONOTONIC, &until);
-            until.tv_sec += (time_t)(wait_ms / 1000);
-            until.tv_nsec += (long)(wait_ms % 1000) * 1000000L;
-            if (until.tv_nsec >= 1000000000L) {
-                until.tv_sec++;
-                until.tv_nsec -= 1000000000L;
-            }
-            while (!d->stop && !d->wake)
-                if (pthread_cond_timedwait(&d->cv, &d->mu, &until) == ETIMEDOUT)
-                    break;
+            pthread_mutex_unlock(&d->mu);
+            pause_ms(d, wait_ms);
+            pthread_mutex_lock(&d->mu);
         }
         d->wake = 0;
         int stop = d->stop;
@@ -200,6 +314,7 @@ static void *dispatcher_main(void *arg)
 
 static void dispatcher_free(dispatcher *d)
 {
+    free(d->bulk);
     pthread_cond_destroy(&d->cv);
     pthread_mutex_destroy(&d->mu);
     free(d);
@@ -226,7 +341,6 @@ dispatcher *dispatcher_start(core *c, const dispatch_config *cfg, error *err)
         d->cfg.backoff_max_s = DISPATCH_DEFAULT_BACKOFF_MAX_S;
     if (d->cfg.max_attempts <= 0)
         d->cfg.max_attempts = DISPATCH_DEFAULT_MAX_ATTEMPTS;
-    d->bulk.rate = d->cfg.broadcast_rate > 0 ? d->cfg.broadcast_rate : 0;
     pthread_mutex_init(&d->mu, NULL);
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);

@@ -2,9 +2,11 @@
  * dispatch — the outbox dispatcher loop every channel shares (e-mail, SMS): one thread that
  * wakes every poll interval or when asked, reads its channel's due messages through core
  * (outbox_due), hands each one to the channel's send callback, records the outcome
- * (outbox_record: sent, retried with exponential backoff, or given up), throttles broadcast
- * messages, stops trying a gateway found down for the rest of its pass, and finishes the
- * message in progress before it stops. Also the guard of the back office's test sends.
+ * (outbox_record: sent, retried with exponential backoff, or given up; a broadcast's
+ * outcomes a pass's worth at a time, outbox_record_batch), throttles broadcast messages
+ * (server-wide or per collectivité), stops trying a gateway found down for the rest of its
+ * pass, and finishes the message in progress before it stops. Also the guard of the back
+ * office's test sends.
  */
 #ifndef GUICHET_CHANNELS_DISPATCH_H
 #define GUICHET_CHANNELS_DISPATCH_H
@@ -70,6 +72,10 @@ typedef struct dispatch_config {
     /* Broadcast messages (outbox priority > 0) sent per second at most; 0: no limit. The
      * others are never held back. */
     int broadcast_rate;
+    /* When set, each collectivité's own rate of broadcast messages instead (per second; 0:
+     * no limit), asked once a pass for each collectivité whose broadcast it meets; each
+     * collectivité then has its own throttle. Runs on the dispatcher's thread with ctx. */
+    int (*broadcast_rate_of)(void *ctx, int64_t tenant_id);
     dispatch_send_fn send;
     void *ctx; /* send's; must outlive the dispatcher */
 } dispatch_config;

@@ -19,7 +19,9 @@
 #include "core/jobs.h"
 #include "core/outbox.h"
 #include "core/perm.h"
+#include "core/phone_verify.h"
 #include "store/store.h"
+#include "util/phone.h"
 #include "util/timeutil.h"
 #include "util/utf8.h"
 
@@ -199,6 +201,192 @@ int broadcast_subscribe(core *c, int64_t tenant_id, const char *email, const cha
                                  .lat = at && at->has ? at->lat : 0,
                                  .lon = at && at->has ? at->lon : 0};
     return core_op_submit(c, so, cb, ctx, err);
+}
+
+/* ---- subscribing by number ---- */
+
+/* The key of a pending subscription's wrong codes (code_failures, scope "phone"). */
+static const char *code_key(char *out, size_t size, int64_t subscriber_id)
+{
+    snprintf(out, size, "sub:%lld", (long long)subscriber_id);
+    return out;
+}
+
+/* The code's subject (core/phone_verify): the subscription's handle, so that a code is good
+ * for the one pending subscription it was sent for. */
+static void sms_code_hash(const core *c, const char *handle, const char *phone, const char *code,
+                          char out[65])
+{
+    char subject[80];
+    snprintf(subject, sizeof subject, "sub:%s", handle);
+    phone_code_hash(c, subject, phone, code, out);
+}
+
+typedef struct sms_subscribe_op {
+    core_op op;
+    store_subscriber sub;
+    int64_t topics[BROADCAST_TOPICS_MAX];
+    char phone[PHONE_E164_MAX];
+    char lang[3];
+    char confirm_hash[65];
+    char leave_token[64];
+    char code[PHONE_CODE_DIGITS + 1]; /* "": confirmed at once, no code */
+    broadcast_sms_signup *out;        /* the caller's */
+} sms_subscribe_op;
+
+static int apply_subscribe_sms(store *s, core_op *op, error *err)
+{
+    sms_subscribe_op *so = (sms_subscribe_op *)op;
+    int opted_out = 0;
+    int64_t id = 0;
+    if (s->ops->sms.opted_out(s, so->sub.tenant_id, so->phone, &opted_out, err) != 0)
+        return -1;
+    if (opted_out)
+        return error_set(err, ERR_CONFLICT, "phone_opted_out", "the number sent STOP");
+    if (s->ops->broadcasts.tx_subscriber_insert(s, &so->sub, &id, err) != 0)
+        return -1;
+    if (!so->code[0])
+        return s->ops->broadcasts.tx_subscriber_confirm(s, so->sub.tenant_id, id,
+                                                        so->sub.created_at, err);
+    char key[32];
+    return phone_code_send_tx(s, so->sub.tenant_id, code_key(key, sizeof key, id), so->phone,
+                              so->code, so->lang, err);
+}
+
+static void finish_subscribe_sms(core_op *op, int *rc, error *err)
+{
+    (void)err;
+    sms_subscribe_op *so = (sms_subscribe_op *)op;
+    if (*rc == 0) {
+        so->out->confirmed = !so->code[0];
+        snprintf(so->out->handle, sizeof so->out->handle, "%s", so->code[0] ? so->leave_token : "");
+    }
+    sodium_memzero(so->code, sizeof so->code);
+}
+
+/* 1 when account_id's own number is phone and verified: its owner proved it already. */
+static int verified_own(core *c, int64_t tenant_id, int64_t account_id, const char *phone)
+{
+    int64_t owner = 0;
+    error err;
+    return account_id && phone_verified_account(c, tenant_id, phone, &owner, &err) == 0 &&
+           owner == account_id;
+}
+
+int broadcast_subscribe_sms(core *c, int64_t tenant_id, const char *phone, const char *lang_code,
+                            const int64_t *ids, size_t n, int64_t account_id,
+                            const broadcast_point *at, broadcast_sms_signup *out, core_done_fn cb,
+                            void *ctx, error *err)
+{
+    if (at && at->has && !(at->lat >= -90 && at->lat <= 90 && at->lon >= -180 && at->lon <= 180))
+        return error_set(err, ERR_INVALID_ARG, "lat", "position out of range");
+    if (!phone || !phone_is_e164(phone))
+        return error_set(err, ERR_INVALID_ARG, "phone", "not a number in E.164");
+    if (n == 0)
+        return error_set(err, ERR_MISSING_ARG, "topics", "choose at least one topic");
+    if (n > BROADCAST_TOPICS_MAX)
+        return error_set(err, ERR_INVALID_ARG, "topics", "too many topics");
+    sms_subscribe_op *so = core_op_new(sizeof *so, apply_subscribe_sms);
+    if (!so)
+        return error_set(err, ERR_UNAVAILABLE, NULL, "out of memory");
+    so->op.finish = finish_subscribe_sms;
+    so->out = out;
+    memset(out, 0, sizeof *out);
+    snprintf(so->phone, sizeof so->phone, "%s", phone);
+    snprintf(so->lang, sizeof so->lang, "%s",
+             lang_code && strcmp(lang_code, "en") == 0 ? "en" : "fr");
+    memcpy(so->topics, ids, n * sizeof *ids);
+    core_new_secret("", so->leave_token, sizeof so->leave_token);
+    int64_t now = time_now();
+    int confirmed = verified_own(c, tenant_id, account_id, phone);
+    if (!confirmed) {
+        phone_code_new(so->code);
+        sms_code_hash(c, so->leave_token, so->phone, so->code, so->confirm_hash);
+    }
+    so->sub = (store_subscriber){.tenant_id = tenant_id,
+                                 .channel = "sms",
+                                 .address = so->phone,
+                                 .lang = so->lang,
+                                 .account_id = account_id,
+                                 .confirm_hash = confirmed ? NULL : so->confirm_hash,
+                                 .confirm_expires_at = now + PHONE_CODE_TTL_S,
+                                 .leave_token = so->leave_token,
+                                 .created_at = now,
+                                 .topic_ids = so->topics,
+                                 .n_topics = n,
+                                 .has_point = at && at->has,
+                                 .lat = at && at->has ? at->lat : 0,
+                                 .lon = at && at->has ? at->lon : 0};
+    return core_op_submit(c, so, cb, ctx, err);
+}
+
+typedef struct code_confirm_op {
+    core_op op;
+    int64_t tenant_id, id;
+    int expired;
+    char hash[65];
+    phone_verify_outcome *out; /* the caller's */
+} code_confirm_op;
+
+/* The code typed is the one sent for this subscription, still valid: it is confirmed. */
+static int match_subscription(store *s, void *arg, int *matched, error *err)
+{
+    code_confirm_op *co = arg;
+    store_subscriber sub;
+    int found = 0;
+    if (s->ops->broadcasts.tx_subscriber_by_confirm(s, co->tenant_id, co->hash, &co->op.a, &sub,
+                                                    &found, err) != 0)
+        return -1;
+    int64_t now = time_now();
+    *matched = found && sub.id == co->id && sub.confirm_expires_at >= now;
+    return *matched ? s->ops->broadcasts.tx_subscriber_confirm(s, co->tenant_id, co->id, now, err)
+                    : 0;
+}
+
+static int apply_confirm_code(store *s, core_op *op, error *err)
+{
+    code_confirm_op *co = (code_confirm_op *)op;
+    if (co->expired) {
+        *co->out = PHONE_CODE_EXPIRED;
+        return 0;
+    }
+    char key[32];
+    return phone_code_attempt_tx(s, co->tenant_id, code_key(key, sizeof key, co->id),
+                                 match_subscription, co, co->out, err);
+}
+
+int broadcast_confirm_code(core *c, int64_t tenant_id, const char *handle, const char *code,
+                           phone_verify_outcome *out, core_done_fn cb, void *ctx, error *err)
+{
+    char digits[PHONE_CODE_DIGITS + 1];
+    if (!phone_code_read(code, digits))
+        return error_set(err, ERR_INVALID_ARG, "code", "a code is %d digits", PHONE_CODE_DIGITS);
+    if (!broadcast_token_ok(handle))
+        return error_set(err, ERR_NOT_FOUND, "token", "no such subscription");
+    code_confirm_op *co = core_op_new(sizeof *co, apply_confirm_code);
+    if (!co)
+        return error_set(err, ERR_UNAVAILABLE, NULL, "out of memory");
+    store_subscriber sub;
+    int found = 0;
+    if (c->store->ops->broadcasts.subscriber_by_leave(c->store, tenant_id, handle, &co->op.a, &sub,
+                                                      &found, err) != 0) {
+        core_op_free(co);
+        return -1;
+    }
+    /* Only a pending subscription by number takes a code (an e-mail's is a link). */
+    if (!found || strcmp(sub.channel, "sms") != 0 || sub.confirmed_at || sub.left_at ||
+        !sub.confirm_hash) {
+        core_op_free(co);
+        return error_set(err, ERR_NOT_FOUND, "token", "no pending subscription by number");
+    }
+    co->tenant_id = tenant_id;
+    co->id = sub.id;
+    co->expired = sub.confirm_expires_at < time_now();
+    co->out = out;
+    *out = PHONE_CODE_WRONG;
+    sms_code_hash(c, handle, sub.address, digits, co->hash);
+    sodium_memzero(digits, sizeof digits);
+    return core_op_submit(c, co, cb, ctx, err);
 }
 
 typedef struct confirm_op {
@@ -575,10 +763,18 @@ static int queue_run_tx(store *s, job_run *r, error *err)
         const char *subject = en && b.subject_en && *b.subject_en ? b.subject_en : b.subject;
         const char *body = en && b.body_en && *b.body_en ? b.body_en : b.body;
         char link[LINK_MAX];
-        snprintf(link, sizeof link, "%s%s%s", b.base_url, BROADCAST_LEAVE_PATH,
-                 subs[i].leave_token);
-        json_t *params =
-            json_pack("{s:s, s:s, s:s}", "subject", subject, "body", body, "unsubscribe_url", link);
+        json_t *params;
+        if (strcmp(subs[i].channel, "sms") == 0) {
+            /* An SMS is left by STOP, not a link: it ends with the subscriptions page, and the
+             * dispatcher adds «STOP au NUMÉRO» when the gateway's sender takes answers. */
+            snprintf(link, sizeof link, "%s%s", b.base_url, BROADCAST_PAGE_PATH);
+            params = json_pack("{s:s, s:s, s:b}", "body", body, "link", link, "stop", 1);
+        } else {
+            snprintf(link, sizeof link, "%s%s%s", b.base_url, BROADCAST_LEAVE_PATH,
+                     subs[i].leave_token);
+            params = json_pack("{s:s, s:s, s:s}", "subject", subject, "body", body,
+                               "unsubscribe_url", link);
+        }
         if (!params)
             return error_set(err, ERR_INTERNAL, NULL, "out of memory");
         int rc = outbox_add_broadcast_tx(s, b.tenant_id, subs[i].channel, subs[i].address,

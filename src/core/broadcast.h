@@ -1,10 +1,11 @@
 /*
- * broadcast — the mairie writing to subscribers by topic. Citizens subscribe on the portal
- * (double opt-in: nothing is sent before the e-mailed link is followed) and leave by the link
- * every message carries (RFC 8058 one-click). A broadcast an agent sends is queued by a
- * persistent job in batches (BROADCAST_BATCH recipients per write job, never one huge
- * transaction); its messages enter the outbox with a lower priority than requests' notices,
- * and the dispatchers send them throttled (channels/mail).
+ * broadcast — the mairie writing to subscribers by topic, by e-mail and by SMS. Citizens
+ * subscribe on the portal (double opt-in: nothing is sent before the e-mailed link is
+ * followed, or the code sent by SMS typed back) and leave by the link every e-mail carries
+ * (RFC 8058 one-click) or by STOP. A broadcast an agent sends is queued by a persistent job in
+ * batches (BROADCAST_BATCH recipients per write job, never one huge transaction); its
+ * messages enter the outbox with a lower priority than requests' notices, and the
+ * dispatchers send them throttled (channels/dispatch).
  */
 #ifndef GUICHET_CORE_BROADCAST_H
 #define GUICHET_CORE_BROADCAST_H
@@ -14,6 +15,7 @@
 
 #include "core/actor.h"
 #include "core/core.h"
+#include "core/phone_verify.h"
 #include "store/records.h"
 #include "util/arena.h"
 #include "util/error.h"
@@ -31,6 +33,9 @@
 /* The portal's paths the e-mails link to (the token follows). */
 #define BROADCAST_CONFIRM_PATH "/abonnements/confirmer?jeton="
 #define BROADCAST_LEAVE_PATH "/abonnements/quitter/"
+/* The portal's subscriptions page: the link a broadcast SMS ends with (no broadcast has a
+ * public page of its own). */
+#define BROADCAST_PAGE_PATH "/abonnements"
 
 /* The tenant's topics by position (active_only: those offered to citizens); *out in a. */
 int broadcast_topics(core *c, int64_t tenant_id, int active_only, arena *a, store_topic **out,
@@ -68,6 +73,33 @@ typedef struct broadcast_point {
 int broadcast_subscribe(core *c, int64_t tenant_id, const char *email, const char *lang_code,
                         const int64_t *ids, size_t n, int64_t account_id, const broadcast_point *at,
                         const char *base_url, core_done_fn cb, void *ctx, error *err);
+/* What a subscription by number came to. */
+typedef struct broadcast_sms_signup {
+    int confirmed; /* 1: active at once (the logged-in account's own verified number) */
+    /* Otherwise a code went by SMS: the subscription's handle, which the page that asks for
+     * the code keeps (a hidden field) and gives back with it (broadcast_confirm_code). */
+    char handle[64];
+} broadcast_sms_signup;
+
+/* A subscription to ids[n] for the mobile number phone (E.164: ERR_INVALID_ARG "phone"
+ * otherwise), the other arguments as broadcast_subscribe's. A number that opted out of the
+ * collectivité's SMS (STOP) is refused: ERR_CONFLICT "phone_opted_out". When account_id's
+ * own number is phone and verified, the subscription is active at once (it replaces the
+ * number's earlier one); otherwise it is pending and a code (core/phone_verify) goes to the
+ * number in the same write job, valid PHONE_CODE_TTL_S. *out (must outlive the job) is set
+ * before cb. cb NULL: waits. */
+int broadcast_subscribe_sms(core *c, int64_t tenant_id, const char *phone, const char *lang_code,
+                            const int64_t *ids, size_t n, int64_t account_id,
+                            const broadcast_point *at, broadcast_sms_signup *out, core_done_fn cb,
+                            void *ctx, error *err);
+/* The code typed for the pending subscription of that handle: *out (set before cb; must
+ * outlive the job) PHONE_VERIFIED (the subscription counts from now and replaces the
+ * number's earlier one), PHONE_CODE_WRONG (counted), PHONE_CODE_SPENT (PHONE_CODE_ATTEMPTS
+ * wrong entries) or PHONE_CODE_EXPIRED. At once: ERR_INVALID_ARG "code" when not
+ * PHONE_CODE_DIGITS digits, ERR_NOT_FOUND "token" when no pending subscription by number has
+ * that handle. cb NULL: waits. */
+int broadcast_confirm_code(core *c, int64_t tenant_id, const char *handle, const char *code,
+                           phone_verify_outcome *out, core_done_fn cb, void *ctx, error *err);
 /* Spends a confirmation token: the subscription counts from now and replaces the address's
  * earlier one. ERR_NOT_FOUND when unknown or expired, ERR_CONFLICT "token" when spent. */
 int broadcast_confirm(core *c, int64_t tenant_id, const char *token, core_done_fn cb, void *ctx,

@@ -246,27 +246,44 @@ typedef struct record_job {
 static int delivery_event_tx(store *s, const store_outbox *m, const char *state, const char *detail,
                              int64_t now, error *err);
 
-static int apply_record(store *s, core_op *op, error *err)
+/* One outcome inside the running job (the single record's and each of a batch's); its
+ * reads go into a. */
+static int record_one_tx(store *s, const outbox_outcome *o, arena *a, error *err)
 {
-    record_job *j = (record_job *)op;
-    int rc = j->o.sent ? s->ops->outbox.tx_sent(s, j->o.id, j->o.when, err)
-                       : s->ops->outbox.tx_retry(s, j->o.id, j->o.attempts, j->o.next_attempt_at,
-                                                 j->o.failed, j->o.last_error, err);
-    if (rc != 0 || !j->o.message_id || (!j->o.sent && !j->o.failed))
+    int rc = o->sent ? s->ops->outbox.tx_sent(s, o->id, o->when, err)
+                     : s->ops->outbox.tx_retry(s, o->id, o->attempts, o->next_attempt_at, o->failed,
+                                               o->last_error, err);
+    if (rc != 0 || !o->message_id || (!o->sent && !o->failed))
         return rc;
     /* Sent or given up: the request's timeline says so in the same transaction (a retry
      * to come says nothing yet). */
     store_outbox m;
     int found = 0;
-    if (s->ops->outbox.tx_find_message(s, j->o.message_id, &j->op.a, &m, &found, err) != 0)
+    if (s->ops->outbox.tx_find_message(s, o->message_id, a, &m, &found, err) != 0)
         return -1;
     if (!found)
         return 0;
-    if (delivery_event_tx(s, &m, j->o.sent ? OUTBOX_STATE_SENT : OUTBOX_STATE_FAILED,
-                          j->o.sent ? NULL : j->o.last_error, j->o.when, err) != 0)
+    if (delivery_event_tx(s, &m, o->sent ? OUTBOX_STATE_SENT : OUTBOX_STATE_FAILED,
+                          o->sent ? NULL : o->last_error, o->when, err) != 0)
         return -1;
     /* Given up: another channel, or a letter (core/mail_fallback.h). */
-    return j->o.sent ? 0 : mail_fallback_tx(s, &m, j->o.when, err);
+    return o->sent ? 0 : mail_fallback_tx(s, &m, o->when, err);
+}
+
+/* Copies o's strings into a (o's own pointers then point there); -1 when out of memory. */
+static int outcome_own(arena *a, outbox_outcome *o)
+{
+    if (o->last_error && !(o->last_error = arena_strdup(a, o->last_error)))
+        return -1;
+    if (o->message_id && !(o->message_id = arena_strdup(a, o->message_id)))
+        return -1;
+    return 0;
+}
+
+static int apply_record(store *s, core_op *op, error *err)
+{
+    record_job *j = (record_job *)op;
+    return record_one_tx(s, &j->o, &j->op.a, err);
 }
 
 int outbox_record(core *c, const outbox_outcome *o, core_done_fn cb, void *ctx, error *err)
@@ -275,12 +292,51 @@ int outbox_record(core *c, const outbox_outcome *o, core_done_fn cb, void *ctx, 
     if (!j)
         return error_set(err, ERR_INTERNAL, NULL, "out of memory recording a message's outcome");
     j->o = *o;
-    if ((o->last_error && !(j->o.last_error = arena_strdup(&j->op.a, o->last_error))) ||
-        (o->message_id && !(j->o.message_id = arena_strdup(&j->op.a, o->message_id)))) {
+    if (outcome_own(&j->op.a, &j->o) != 0) {
         core_op_free(j);
         return error_set(err, ERR_INTERNAL, NULL, "out of memory recording a message's outcome");
     }
     return core_op_submit(c, j, cb, ctx, err);
+}
+
+/* Several outcomes as one write job. */
+typedef struct record_batch_job {
+    core_op op;        /* first: the write job (core/core_op.h) */
+    outbox_outcome *o; /* n of them, in the op's arena */
+    size_t n;
+} record_batch_job;
+
+static int apply_record_batch(store *s, core_op *op, error *err)
+{
+    record_batch_job *j = (record_batch_job *)op;
+    for (size_t i = 0; i < j->n; i++)
+        if (record_one_tx(s, &j->o[i], &j->op.a, err) != 0)
+            return -1;
+    return 0;
+}
+
+int outbox_record_batch(core *c, const outbox_outcome *o, size_t n, error *err)
+{
+    if (n == 0)
+        return 0;
+    if (n > OUTBOX_RECORD_BATCH_MAX)
+        return error_set(err, ERR_INVALID_ARG, "outcomes", "at most %d outcomes in one write",
+                         OUTBOX_RECORD_BATCH_MAX);
+    record_batch_job *j = core_op_new(sizeof *j, apply_record_batch);
+    if (!j)
+        return error_set(err, ERR_INTERNAL, NULL, "out of memory recording messages' outcomes");
+    j->o = arena_alloc(&j->op.a, n * sizeof *j->o);
+    int oom = !j->o;
+    for (size_t i = 0; !oom && i < n; i++) {
+        j->o[i] = o[i];
+        oom = outcome_own(&j->op.a, &j->o[i]) != 0;
+    }
+    if (oom) {
+        core_op_free(j);
+        return error_set(err, ERR_INTERNAL, NULL, "out of memory recording messages' outcomes");
+    }
+    j->n = n;
+    return core_op_submit(c, j, NULL, NULL, err);
 }
 
 /* ---- each message's own id and delivery state ---- */

@@ -88,6 +88,15 @@ typedef struct outbox_outcome {
  * sent is then in state "sent", one given up in state "failed". */
 int outbox_record(core *c, const outbox_outcome *o, core_done_fn cb, void *ctx, error *err);
 
+/* Outcomes one write may record together. */
+#define OUTBOX_RECORD_BATCH_MAX 500
+/* Records o[n] (n at most OUTBOX_RECORD_BATCH_MAX) as ONE write job, each exactly as
+ * outbox_record would, and waits for the commit: a broadcast's messages are many and
+ * low-priority, and one commit for a dispatcher's batch instead of one per message leaves
+ * the writer (and the disk's flushes) to the portal. All or none: a failure records none,
+ * and those messages are sent again. n 0: nothing, 0. */
+int outbox_record_batch(core *c, const outbox_outcome *o, size_t n, error *err);
+
 /* ---- each message's own id and delivery state ---- */
 
 /* The message id made at enqueue: 32 lowercase hex characters (an e-mail's Message-ID is

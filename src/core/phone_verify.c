@@ -12,6 +12,7 @@
 #include "core/core_internal.h"
 #include "core/core_op.h"
 #include "core/outbox.h"
+#include "store/store.h"
 #include "util/phone.h"
 #include "util/timeutil.h"
 
@@ -32,15 +33,67 @@ int phone_code_read(const char *s, char *out)
     return n == PHONE_CODE_DIGITS;
 }
 
-/* The code's keyed hash, bound to the account and its number: a code sent to another
- * number, or for another account, is never this one. */
+void phone_code_new(char out[PHONE_CODE_DIGITS + 1])
+{
+    snprintf(out, PHONE_CODE_DIGITS + 1, "%06u", (unsigned)randombytes_uniform(1000000));
+}
+
+void phone_code_hash(const core *c, const char *subject, const char *phone, const char *code,
+                     char out[65])
+{
+    char secret[160];
+    snprintf(secret, sizeof secret, "phone:%s:%s:%s", subject, phone, code);
+    core_hash_secret(c, secret, out);
+    sodium_memzero(secret, sizeof secret);
+}
+
+/* The code's keyed hash, bound to the account and its number. */
 static void code_hash(const core *c, int64_t account_id, const char *phone, const char *code,
                       char out[65])
 {
-    char secret[96];
-    snprintf(secret, sizeof secret, "phone:%lld:%s:%s", (long long)account_id, phone, code);
-    core_hash_secret(c, secret, out);
-    sodium_memzero(secret, sizeof secret);
+    char subject[24];
+    snprintf(subject, sizeof subject, "%lld", (long long)account_id);
+    phone_code_hash(c, subject, phone, code, out);
+}
+
+int phone_code_send_tx(store *s, int64_t tenant_id, const char *key, const char *phone,
+                       const char *code, const char *lang_code, error *err)
+{
+    store_code_failures none = {0};
+    if (s->ops->code_failures.tx_set(s, tenant_id, SCOPE, key, &none, err) != 0)
+        return -1;
+    json_t *params = json_pack("{s:s}", "code", code);
+    if (!params)
+        return error_set(err, ERR_INTERNAL, NULL, "out of memory");
+    int rc = outbox_add_tx(s, tenant_id, "sms", phone, "phone_code", params,
+                           lang_code && strcmp(lang_code, "en") == 0 ? "en" : "fr", 0, err);
+    json_decref(params);
+    return rc;
+}
+
+int phone_code_attempt_tx(store *s, int64_t tenant_id, const char *key, phone_code_match_fn match,
+                          void *arg, phone_verify_outcome *out, error *err)
+{
+    store_code_failures f;
+    if (s->ops->code_failures.get(s, tenant_id, SCOPE, key, &f, err) != 0)
+        return -1;
+    if (f.failures >= PHONE_CODE_ATTEMPTS) {
+        *out = PHONE_CODE_SPENT;
+        return 0;
+    }
+    int matched = 0;
+    if (match(s, arg, &matched, err) != 0)
+        return -1;
+    if (!matched) {
+        /* Counted, and the count kept: the job commits. */
+        f.failures++;
+        f.last_failure_at = time_now();
+        *out = f.failures >= PHONE_CODE_ATTEMPTS ? PHONE_CODE_SPENT : PHONE_CODE_WRONG;
+        return s->ops->code_failures.tx_set(s, tenant_id, SCOPE, key, &f, err);
+    }
+    store_code_failures none = {0};
+    *out = PHONE_VERIFIED;
+    return s->ops->code_failures.tx_set(s, tenant_id, SCOPE, key, &none, err);
 }
 
 typedef struct code_op {
@@ -85,18 +138,10 @@ static int apply_send(store *s, core_op *op, error *err)
                      .created_at = now,
                      .expires_at = now + PHONE_CODE_TTL_S};
     char key[24];
-    store_code_failures none = {0};
-    if (s->ops->tokens.tx_insert(s, &t, err) != 0 ||
-        s->ops->code_failures.tx_set(s, o->tenant_id, SCOPE, failures_key(o, key, sizeof key),
-                                     &none, err) != 0)
+    if (s->ops->tokens.tx_insert(s, &t, err) != 0)
         return -1;
-    json_t *params = json_pack("{s:s}", "code", o->code);
-    if (!params)
-        return error_set(err, ERR_INTERNAL, NULL, "out of memory");
-    int rc = outbox_add_tx(s, o->tenant_id, "sms", acc.phone, "phone_code", params,
-                           acc.lang && strcmp(acc.lang, "en") == 0 ? "en" : "fr", 0, err);
-    json_decref(params);
-    return rc;
+    return phone_code_send_tx(s, o->tenant_id, failures_key(o, key, sizeof key), acc.phone, o->code,
+                              acc.lang, err);
 }
 
 static void finish_send(core_op *op, int *rc, error *err)
@@ -147,9 +192,22 @@ int phone_verify_send(core *c, int64_t tenant_id, int64_t account_id, core_done_
         core_op_free(o);
         return error_set(err, ERR_CONFLICT, "phone_verified", "the number is verified already");
     }
-    snprintf(o->code, sizeof o->code, "%06u", (unsigned)randombytes_uniform(1000000));
+    phone_code_new(o->code);
     code_hash(c, account_id, o->phone, o->code, o->hash);
     return core_op_submit(c, o, cb, ctx, err);
+}
+
+/* The account's code: its single-use token, spent when it is this account's. */
+static int match_token(store *s, void *arg, int *matched, error *err)
+{
+    code_op *o = arg;
+    store_token t;
+    int found = 0;
+    if (s->ops->tokens.tx_consume(s, o->tenant_id, PURPOSE, o->hash, time_now(), &o->op.a, &t,
+                                  &found, err) != 0)
+        return -1;
+    *matched = found && t.account_id == o->account_id;
+    return 0;
 }
 
 static int apply_check(store *s, core_op *op, error *err)
@@ -159,34 +217,13 @@ static int apply_check(store *s, core_op *op, error *err)
     if (job_account(s, o, &acc, err) != 0)
         return -1;
     char key[24];
-    failures_key(o, key, sizeof key);
-    store_code_failures f;
-    if (s->ops->code_failures.get(s, o->tenant_id, SCOPE, key, &f, err) != 0)
+    if (phone_code_attempt_tx(s, o->tenant_id, failures_key(o, key, sizeof key), match_token, o,
+                              o->out, err) != 0)
         return -1;
-    if (f.failures >= PHONE_CODE_ATTEMPTS) {
-        *o->out = PHONE_CODE_SPENT;
+    if (*o->out != PHONE_VERIFIED)
         return 0;
-    }
-    int64_t now = time_now();
-    store_token t;
-    int found = 0;
-    if (s->ops->tokens.tx_consume(s, o->tenant_id, PURPOSE, o->hash, now, &op->a, &t, &found,
-                                  err) != 0)
-        return -1;
-    if (!found || t.account_id != o->account_id) {
-        /* Counted, and the count kept: the job commits. */
-        f.failures++;
-        f.last_failure_at = now;
-        *o->out = f.failures >= PHONE_CODE_ATTEMPTS ? PHONE_CODE_SPENT : PHONE_CODE_WRONG;
-        return s->ops->code_failures.tx_set(s, o->tenant_id, SCOPE, key, &f, err);
-    }
-    acc.phone_verified_at = now;
-    store_code_failures none = {0};
-    *o->out = PHONE_VERIFIED;
-    if (s->ops->accounts.tx_update(s, &acc, err) != 0 ||
-        s->ops->code_failures.tx_set(s, o->tenant_id, SCOPE, key, &none, err) != 0)
-        return -1;
-    return 0;
+    acc.phone_verified_at = time_now();
+    return s->ops->accounts.tx_update(s, &acc, err);
 }
 
 int phone_verified_account(core *c, int64_t tenant_id, const char *phone, int64_t *account_id,

@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "core/core.h"
+#include "store/records.h"
 #include "util/error.h"
 
 #define PHONE_CODE_DIGITS 6
@@ -36,7 +37,31 @@ typedef enum phone_verify_outcome {
     PHONE_VERIFIED = 0, /* the number is verified */
     PHONE_CODE_WRONG,   /* not the code sent (or expired, or used): counted */
     PHONE_CODE_SPENT,   /* PHONE_CODE_ATTEMPTS wrong entries: a new code is needed */
+    PHONE_CODE_EXPIRED, /* the code's time is over (where it can be told): a new one is needed */
 } phone_verify_outcome;
+
+/* ---- the code itself, for every check of a number by SMS (an account's here, a broadcast
+ * subscription's in core/broadcast) ---- */
+
+/* A new random code of PHONE_CODE_DIGITS digits into out. */
+void phone_code_new(char out[PHONE_CODE_DIGITS + 1]);
+/* The keyed hash of code sent to phone for subject (an account's id in decimal, or another
+ * module's prefixed handle): a code sent to another number, or for another subject, is
+ * never this one. */
+void phone_code_hash(const core *c, const char *subject, const char *phone, const char *code,
+                     char out[65]);
+/* Inside a write job: queues code to phone (the SMS of template phone_code, in lang_code "fr" or
+ * "en") and starts the count of wrong entries of key (scope "phone") again. */
+int phone_code_send_tx(store *s, int64_t tenant_id, const char *key, const char *phone,
+                       const char *code, const char *lang_code, error *err);
+/* Inside a write job: a code typed for key. PHONE_CODE_SPENT at once when key has had
+ * PHONE_CODE_ATTEMPTS wrong entries; otherwise match(s, arg, &matched, err) spends the code
+ * when it is the one sent (matched 1: PHONE_VERIFIED, the count cleared) or not (0:
+ * PHONE_CODE_WRONG, or PHONE_CODE_SPENT at the last attempt; counted, and the count commits
+ * with the job). *out the outcome. */
+typedef int (*phone_code_match_fn)(store *s, void *arg, int *matched, error *err);
+int phone_code_attempt_tx(store *s, int64_t tenant_id, const char *key, phone_code_match_fn match,
+                          void *arg, phone_verify_outcome *out, error *err);
 
 /* Checks `code` (phone_code_read's digits) for account_id's current number; *out the
  * outcome, set before cb(ctx, 0, NULL). ERR_INVALID_ARG "code" at once when not six digits,

@@ -40,6 +40,64 @@ int sms_gateway_get(core *c, int64_t tenant_id, arena *a, sms_gateway *out, int 
     out->username = g.username;
     out->sender = g.sender;
     out->updated_at = g.updated_at;
+    out->broadcast_rate = g.broadcast_rate;
+    return 0;
+}
+
+int sms_broadcast_rate(core *c, int64_t tenant_id)
+{
+    arena a;
+    arena_init(&a, 0);
+    store_sms_gateway g;
+    int found = 0;
+    error err;
+    int rate = SMS_BROADCAST_RATE_DEFAULT;
+    if (c->store->ops->sms.gateway(c->store, tenant_id, &a, &g, &found, &err) == 0 && found &&
+        g.broadcast_rate >= 1 && g.broadcast_rate <= SMS_BROADCAST_RATE_MAX)
+        rate = g.broadcast_rate;
+    arena_free(&a);
+    return rate;
+}
+
+int sms_sender_is_number(const char *sender)
+{
+    if (!sender || !*sender)
+        return 0;
+    const char *p = sender[0] == '+' ? sender + 1 : sender;
+    if (!*p)
+        return 0;
+    for (; *p; p++)
+        if (*p < '0' || *p > '9')
+            return 0;
+    return 1;
+}
+
+const char *sms_reply_number(core *c, int64_t tenant_id, arena *a)
+{
+    store_sms_gateway g;
+    int found = 0;
+    error err;
+    if (c->store->ops->sms.gateway(c->store, tenant_id, a, &g, &found, &err) != 0 || !found ||
+        !sms_sender_is_number(g.sender))
+        return NULL;
+    return g.sender;
+}
+
+/* The broadcast rate as typed: *out the number, 0 for none typed; -1 when not 1 to the max. */
+static int rate_read(const char *v, int *out)
+{
+    *out = 0;
+    if (!v || !*v)
+        return 0;
+    int n = 0;
+    for (const char *p = v; *p; p++) {
+        if (*p < '0' || *p > '9' || n > SMS_BROADCAST_RATE_MAX)
+            return -1;
+        n = n * 10 + (*p - '0');
+    }
+    if (n < 1 || n > SMS_BROADCAST_RATE_MAX)
+        return -1;
+    *out = n;
     return 0;
 }
 
@@ -98,6 +156,10 @@ int sms_gateway_check(const sms_gateway_input *in, int had_password, error *err)
         return error_set(err, ERR_INVALID_ARG, "sender",
                          "letters and digits (at most %d) or a number (at most %d digits)",
                          SENDER_ALPHA_MAX, SMS_SENDER_MAX);
+    int rate;
+    if (rate_read(in->broadcast_rate, &rate) != 0)
+        return error_set(err, ERR_INVALID_ARG, "broadcast_rate", "a whole number from 1 to %d",
+                         SMS_BROADCAST_RATE_MAX);
     return 0;
 }
 
@@ -110,6 +172,7 @@ typedef struct put_arg {
     char sealed[SEAL_TEXT_MAX];     /* "": keep the stored password */
     char key_sealed[SEAL_TEXT_MAX]; /* "": keep the stored key (or none) */
     char callback_base[SMS_URL_MAX + 1];
+    int broadcast_rate; /* 0: the default */
 } put_arg;
 
 static int put_apply(store *s, void *arg, int64_t *id, error *err)
@@ -122,7 +185,8 @@ static int put_apply(store *s, void *arg, int64_t *id, error *err)
                            .sender = p->sender[0] ? p->sender : NULL,
                            .callback_base = p->callback_base[0] ? p->callback_base : NULL,
                            .dlr_key_sealed = p->key_sealed[0] ? p->key_sealed : NULL,
-                           .updated_at = time_now()};
+                           .updated_at = time_now(),
+                           .broadcast_rate = p->broadcast_rate};
     arena a;
     arena_init(&a, 0);
     store_sms_gateway old;
@@ -157,6 +221,7 @@ int sms_gateway_set(core *c, const core_actor *who, int64_t tenant_id, const sms
     snprintf(p.sender, sizeof p.sender, "%s", in->sender ? in->sender : "");
     snprintf(p.callback_base, sizeof p.callback_base, "%s",
              in->callback_base ? in->callback_base : "");
+    rate_read(in->broadcast_rate, &p.broadcast_rate);
     if (in->dlr_key && *in->dlr_key &&
         seal_text(c, SEAL_PURPOSE, tenant_id, 1, in->dlr_key, strlen(in->dlr_key), p.key_sealed,
                   sizeof p.key_sealed) != 0)
@@ -173,23 +238,48 @@ typedef struct opt_out_op {
     char phone[PHONE_E164_MAX];
 } opt_out_op;
 
+/* STOP: no SMS any more, and the broadcasts' subscriptions of the number end with it (a
+ * START later lets it subscribe again, not resume what it stopped). */
 static int opt_out_apply(store *s, core_op *op, error *err)
 {
     opt_out_op *o = (opt_out_op *)op;
-    return s->ops->sms.tx_opt_out(s, o->tenant_id, o->phone, time_now(), err);
+    int64_t now = time_now();
+    if (s->ops->sms.tx_opt_out(s, o->tenant_id, o->phone, now, err) != 0)
+        return -1;
+    return s->ops->broadcasts.tx_subscribers_leave_address(s, o->tenant_id, "sms", o->phone, now,
+                                                           NULL, err);
 }
 
-int sms_opt_out(core *c, int64_t tenant_id, const char *phone, core_done_fn cb, void *ctx,
-                error *err)
+static int opt_in_apply(store *s, core_op *op, error *err)
+{
+    opt_out_op *o = (opt_out_op *)op;
+    return s->ops->sms.tx_opt_in(s, o->tenant_id, o->phone, err);
+}
+
+static int opt_submit(core *c, int64_t tenant_id, const char *phone,
+                      int (*apply)(store *s, core_op *op, error *err), core_done_fn cb, void *ctx,
+                      error *err)
 {
     if (!phone_is_e164(phone))
         return error_set(err, ERR_INVALID_ARG, "phone", "an E.164 number is expected");
-    opt_out_op *o = core_op_new(sizeof *o, opt_out_apply);
+    opt_out_op *o = core_op_new(sizeof *o, apply);
     if (!o)
         return error_set(err, ERR_UNAVAILABLE, NULL, "out of memory");
     o->tenant_id = tenant_id;
     snprintf(o->phone, sizeof o->phone, "%s", phone);
     return core_op_submit(c, o, cb, ctx, err);
+}
+
+int sms_opt_out(core *c, int64_t tenant_id, const char *phone, core_done_fn cb, void *ctx,
+                error *err)
+{
+    return opt_submit(c, tenant_id, phone, opt_out_apply, cb, ctx, err);
+}
+
+int sms_opt_in(core *c, int64_t tenant_id, const char *phone, core_done_fn cb, void *ctx,
+               error *err)
+{
+    return opt_submit(c, tenant_id, phone, opt_in_apply, cb, ctx, err);
 }
 
 int sms_opted_out(core *c, int64_t tenant_id, const char *phone, int *out, error *err)
@@ -201,10 +291,11 @@ int sms_opted_out(core *c, int64_t tenant_id, const char *phone, int *out, error
 
 #define STOP_WORDS_MAX 32 /* bytes of a text that may still be a stop word */
 
-int sms_is_stop(const char *text)
+/* text as sms_is_stop and sms_is_start read it into w (STOP_WORDS_MAX + 1 bytes):
+ * upper-cased letters, one blank between words, Ê as E, final punctuation dropped; 0 when it
+ * has another character or is too long to be a command. */
+static int command_words(const char *text, char *w)
 {
-    /* Upper-cased letters, one blank between words, Ê as E, trailing punctuation dropped. */
-    char w[STOP_WORDS_MAX + 1];
     size_t n = 0;
     for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
         char ch;
@@ -231,11 +322,31 @@ int sms_is_stop(const char *text)
     while (n && w[n - 1] == ' ')
         n--;
     w[n] = '\0';
-    static const char *const words[] = {"STOP", "ARRET", "STOP SMS", "ARRET SMS", "STOPSMS"};
-    for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
+    return 1;
+}
+
+/* 1 when text reads as one of words[n]. */
+static int command_is(const char *text, const char *const *words, size_t n)
+{
+    char w[STOP_WORDS_MAX + 1];
+    if (!command_words(text, w))
+        return 0;
+    for (size_t i = 0; i < n; i++)
         if (strcmp(w, words[i]) == 0)
             return 1;
     return 0;
+}
+
+int sms_is_stop(const char *text)
+{
+    static const char *const words[] = {"STOP", "ARRET", "STOP SMS", "ARRET SMS", "STOPSMS"};
+    return command_is(text, words, sizeof words / sizeof words[0]);
+}
+
+int sms_is_start(const char *text)
+{
+    static const char *const words[] = {"START", "START SMS", "STARTSMS"};
+    return command_is(text, words, sizeof words / sizeof words[0]);
 }
 
 /* The first word of text shaped like a reference ("2026-000123"), into ref; 1 when found. */

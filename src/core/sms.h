@@ -30,7 +30,23 @@ typedef struct sms_gateway {
     char password[SMS_PASSWORD_MAX + 1];
     char dlr_key[SMS_PASSWORD_MAX + 1]; /* "": no delivery reports */
     int64_t updated_at;
+    int broadcast_rate; /* broadcast SMS a second at most */
 } sms_gateway;
+
+/* Broadcast SMS a second a collectivité sends at most: its gateway's setting, bounded. */
+#define SMS_BROADCAST_RATE_DEFAULT 10
+#define SMS_BROADCAST_RATE_MAX 100
+/* The rate of tenant_id's broadcast SMS (SMS_BROADCAST_RATE_DEFAULT when it has no gateway
+ * or it cannot be read): what the SMS dispatcher throttles them at. */
+int sms_broadcast_rate(core *c, int64_t tenant_id);
+
+/* 1 when a gateway's sender is a number (a short number such as 38100, or +CC…): one the
+ * citizen can answer, so SMS name it for STOP and START. An alphanumeric sender (MAIRIE)
+ * takes no answer. */
+int sms_sender_is_number(const char *sender);
+/* tenant_id's gateway sender when it is a number citizens can answer (in a), else NULL: the
+ * number pages name for STOP and START. */
+const char *sms_reply_number(core *c, int64_t tenant_id, arena *a);
 
 /* The gateway of tenant_id into *out (strings in a; *found 0 when none is set). -1 with
  * ERR_INTERNAL when the password does not open (another instance secret). */
@@ -42,13 +58,15 @@ int sms_gateway_get(core *c, int64_t tenant_id, arena *a, sms_gateway *out, int 
  * Kannel sends the reports (the page's own, never a client's Host). */
 typedef struct sms_gateway_input {
     const char *sendsms_url, *username, *password, *sender, *dlr_key, *callback_base;
+    const char *broadcast_rate; /* as typed; NULL or "": SMS_BROADCAST_RATE_DEFAULT */
 } sms_gateway_input;
 
 /* Checks in: ERR_MISSING_ARG or ERR_INVALID_ARG on "sendsms_url" (http:// or https://, at most
  * SMS_URL_MAX bytes, no blank or control character), "username" (1 to SMS_USERNAME_MAX
  * printable ASCII characters), "password" (at most SMS_PASSWORD_MAX bytes, no control
  * character), "sender" (letters and digits, at most 11, or a number of at most 16 digits
- * with an optional "+"). had_password: whether one is stored already. */
+ * with an optional "+"), "broadcast_rate" (a whole number from 1 to SMS_BROADCAST_RATE_MAX).
+ * had_password: whether one is stored already. */
 int sms_gateway_check(const sms_gateway_input *in, int had_password, error *err);
 
 /* Sets tenant_id's gateway as one audited administrative change ("admin", "sms_gateway"),
@@ -56,10 +74,15 @@ int sms_gateway_check(const sms_gateway_input *in, int had_password, error *err)
 int sms_gateway_set(core *c, const core_actor *who, int64_t tenant_id, const sms_gateway_input *in,
                     core_done_fn cb, void *ctx, error *err);
 
-/* Opts phone (E.164) out of every SMS of tenant_id. cb NULL: waits for the commit;
- * otherwise 0 once queued and cb(ctx, rc, err) once durable. */
+/* Opts phone (E.164) out of every SMS of tenant_id and ends, in the same write, every
+ * broadcast subscription of that number. cb NULL: waits for the commit; otherwise 0 once
+ * queued and cb(ctx, rc, err) once durable. */
 int sms_opt_out(core *c, int64_t tenant_id, const char *phone, core_done_fn cb, void *ctx,
                 error *err);
+/* Opts phone back in (it sent START): SMS may reach it again, and it may subscribe again
+ * (its ended subscriptions stay ended). Same calling convention. */
+int sms_opt_in(core *c, int64_t tenant_id, const char *phone, core_done_fn cb, void *ctx,
+               error *err);
 /* *out 1 when phone opted out of tenant_id's SMS. */
 int sms_opted_out(core *c, int64_t tenant_id, const char *phone, int *out, error *err);
 
@@ -68,6 +91,9 @@ int sms_opted_out(core *c, int64_t tenant_id, const char *phone, int *out, error
 /* 1 when text asks to stop every SMS: STOP, ARRET, ARRÊT, STOP SMS, ARRET SMS, whatever the
  * case, blanks and final punctuation. */
 int sms_is_stop(const char *text);
+/* 1 when text asks to receive SMS again after a STOP: START or START SMS, read as
+ * sms_is_stop reads. */
+int sms_is_start(const char *text);
 
 /* The request an SMS from `from` (E.164) answers: the one whose reference the text names
  * when that request has this number, else the most recently filed open request of this

@@ -60,7 +60,7 @@ sms_keyword_problem sms_keyword_normalise(const char *typed, char *out, size_t c
         return SMS_KEYWORD_NOT_WORD;
     if (strlen(folded) < utf8_length(typed, n)) /* a character fell out: not a letter */
         return SMS_KEYWORD_NOT_WORD;
-    if (sms_is_stop(folded))
+    if (sms_is_stop(folded) || sms_is_start(folded))
         return SMS_KEYWORD_RESERVED;
     if (strlen(folded) >= cap)
         return SMS_KEYWORD_TOO_LONG;

@@ -565,6 +565,7 @@ typedef struct store_broadcast {
 
 /* A broadcast's messages in one delivery state. */
 typedef struct store_state_count {
+    const char *channel; /* "email", "sms" */
     const char *state;
     int64_t count;
 } store_state_count;
@@ -579,6 +580,7 @@ typedef struct store_sms_gateway {
     const char *callback_base;   /* guichet's base URL as Kannel reaches it; NULL: no DLR */
     const char *dlr_key_sealed;  /* the gateway key for delivery reports, sealed; NULL: none */
     int64_t updated_at;
+    int broadcast_rate; /* broadcast SMS a second at most; 0 on write: the default */
 } store_sms_gateway;
 
 /* A persistent job (table jobs, core/jobs.h): work the scheduler does when due_at has

@@ -211,7 +211,8 @@ typedef struct store_outbox_ops {
      * then oldest first, at most limit. */
     int (*due)(store *s, const char *channel, int64_t now, size_t limit, arena *a,
                store_outbox **out, size_t *n, error *err);
-    /* Sent: sets sent_at and clears params (they may hold a tracking link). */
+    /* Sent: sets sent_at and clears params (they may hold a tracking link); state "sent",
+     * unless a delivery report already gave it a final one. */
     int (*tx_sent)(store *s, int64_t id, int64_t when, error *err);
     /* Not sent this time: attempts, next_attempt_at, failed and last_error as given. */
     int (*tx_retry)(store *s, int64_t id, int attempts, int64_t next_attempt_at,
@@ -271,6 +272,8 @@ typedef struct store_sms_ops {
     int (*tx_put_gateway)(store *s, const store_sms_gateway *g, error *err);
     /* Opts phone (E.164) out of every SMS of the tenant; again: nothing changes. */
     int (*tx_opt_out)(store *s, int64_t tenant_id, const char *phone, int64_t when, error *err);
+    /* Opts phone back in (START): its opt-out row goes; none: nothing changes. */
+    int (*tx_opt_in)(store *s, int64_t tenant_id, const char *phone, error *err);
     /* *out 1 when phone opted out. Read on the caller's connection: a dispatcher's. */
     int (*opted_out)(store *s, int64_t tenant_id, const char *phone, int *out, error *err);
     /* The tenant's keywords, by keyword. Strings in a. */
@@ -762,6 +765,10 @@ typedef struct store_broadcasts_ops {
                                store_subscriber *out, int *found, error *err);
     /* Ends subscriber id at now (nothing when it has left already). */
     int (*tx_subscriber_leave)(store *s, int64_t tenant_id, int64_t id, int64_t now, error *err);
+    /* Ends at now every subscription, pending or active, of that channel and address (a
+     * number that sent STOP); *n (may be NULL) how many. */
+    int (*tx_subscribers_leave_address)(store *s, int64_t tenant_id, const char *channel,
+                                        const char *address, int64_t now, int64_t *n, error *err);
     /* Deletes, with their topics, the tenant's subscriptions left before `before` or never
      * confirmed and expired before it; *n (may be NULL) how many. */
     int (*tx_subscribers_purge)(store *s, int64_t tenant_id, int64_t before, int64_t *n,
@@ -777,8 +784,8 @@ typedef struct store_broadcasts_ops {
     int (*subscribers_of)(store *s, int64_t tenant_id, const char *address, int64_t account_id,
                           arena *a, store_subscriber **out, size_t *n, error *err);
     /* Active subscribers of one of the channels (JSON array) and one of the topics (JSON
-     * array of ids) with id > after, by id, at most limit (topic_ids not read). The tx_ one
-     * reads inside the write job. */
+     * array of ids) with id > after, by id, at most limit (topic_ids not read); never a
+     * number that opted out of the tenant's SMS. The tx_ one reads inside the write job. */
     int (*tx_recipients)(store *s, int64_t tenant_id, const char *channels, const char *topics,
                          int64_t after, size_t limit, arena *a, store_subscriber **out, size_t *n,
                          error *err);
@@ -796,7 +803,8 @@ typedef struct store_broadcasts_ops {
     /* The tenant's broadcasts, newest first, at most limit. */
     int (*broadcasts)(store *s, int64_t tenant_id, size_t limit, arena *a, store_broadcast **out,
                       size_t *n, error *err);
-    /* How many of broadcast id's messages are in each delivery state. */
+    /* How many of broadcast id's messages are in each delivery state, per channel (by
+     * channel, then state). */
     int (*broadcast_states)(store *s, int64_t id, arena *a, store_state_count **out, size_t *n,
                             error *err);
 } store_broadcasts_ops;

@@ -376,10 +376,12 @@ describe('axe-core: zero WCAG 2.1 A/AA violations on every back-office page', ()
 
     it('admin: the SMS gateway page with its errors, without sideways scroll at 390 px', async () => {
         await go(page, '/agent/admin/sms');
+        await page.fill('#broadcast_rate', '0');
         [last] = await Promise.all([page.waitForNavigation({ waitUntil: 'load' }),
                                     page.locator('main form[action="/agent/admin/sms"] button[type=submit]').click()]);
         assert.equal(last.status(), 400);
         assert.match(await page.locator('main').innerText(), /Saisissez l'adresse complète de l'interface sendsms/);
+        assert.equal(await page.locator('#broadcast_rate').inputValue(), '0', 'what was typed is kept');
         await check(page, 'admin SMS gateway with errors');
         await page.setViewportSize({ width: 390, height: 844 });
         try {

@@ -2,8 +2,9 @@
 /*
  * Broadcasts in a real Chromium on a 390-pixel phone, with and without JavaScript: the
  * portal's «Abonnements» page (empty, then refused with its errors tied to the fields, then
- * sent), and the back office's «Diffusions» page for a manager (empty, refused, the
- * confirmation with the number of subscribers, then the broadcast's page). axe-core finds
+ * sent; by number, the code's page, then a code refused), and the back office's
+ * «Diffusions» page for a manager (empty, refused, the confirmation with the number of
+ * subscribers, then the broadcast's page with its figures per channel). axe-core finds
  * nothing on any of these states and no page scrolls sideways.
  */
 
@@ -53,6 +54,20 @@ describe('broadcast pages in a browser', () => {
             assert.match(await page.locator('h1').innerText(), /Vérifiez votre messagerie/);
             await checkPage(page, `subscription sent (${what})`, javaScriptEnabled);
 
+            /* By number: the page that asks for the code, then a wrong code refused. */
+            await B.goto(page, env.srv.url + '/abonnements');
+            await page.locator('input[name="topics"]').first().check();
+            await page.fill('#email', '');
+            await page.fill('#phone', javaScriptEnabled ? '06 12 34 56 11' : '06 12 34 56 12');
+            await submit(page, form);
+            assert.match(await page.locator('h1').innerText(), /Saisissez le code reçu par SMS/);
+            await checkPage(page, `subscription code (${what})`, javaScriptEnabled);
+            await page.fill('#code', '12');
+            await submit(page, 'form[action^="/abonnements/code"]');
+            assert.equal(await page.locator('#code[aria-invalid="true"]').count(), 1);
+            assert.equal(await page.locator('.error-summary').count(), 1);
+            await checkPage(page, `subscription code refused (${what})`, javaScriptEnabled);
+
             await FB.loginPage(page, env.srv, manager);
             await B.goto(page, env.srv.url + '/agent/diffusions');
             await checkPage(page, `broadcasts (${what})`, javaScriptEnabled);
@@ -63,6 +78,7 @@ describe('broadcast pages in a browser', () => {
             await page.locator('input[name="topics"]').first().check();
             await page.fill('#subject', 'Travaux place du marché');
             await page.fill('#body', 'La place sera fermée samedi matin.\nMerci.');
+            await page.locator('#channel_sms').check();
             await submit(page, bform);
             assert.match(await page.locator('h1').innerText(), /Confirmer l’envoi/);
             await checkPage(page, `broadcast confirmation (${what})`, javaScriptEnabled);

@@ -232,7 +232,8 @@ test('report keywords on the SMS gateway page: refusals worded, add and remove a
         ['', /Saisissez un mot-clé/],
         ['nid de poule', /un seul mot de lettres et de chiffres/],
         ['nid-de-poule', /un seul mot de lettres et de chiffres/],
-        ['Arrêt', /STOP et ARRET sont réservés/],
+        ['Arrêt', /STOP, ARRET et START sont réservés/],
+        ['start', /STOP, ARRET et START sont réservés/],
         ['abcdefghijklmnopqrstu', /20 caractères au plus/],
     ];
     for (const [kw, why] of refusals) {

@@ -25,6 +25,7 @@
 #include "core/core.h"
 #include "core/jobs.h"
 #include "core/outbox.h"
+#include "core/sms.h"
 #include "store/store.h"
 #include "test_db.h"
 #include "util/timeutil.h"
@@ -202,6 +203,98 @@ static void test_opt_in_tokens(void **state)
     assert_int_equal(broadcast_pick_topics(f->db.core, f->tenant_id, NULL, 0, picked, &np, &err),
                      -1);
     assert_int_equal(err.code, ERR_MISSING_ARG);
+}
+
+/* The code of the last phone_code SMS queued for `to`. */
+static const char *last_code(fixture *f, const char *to)
+{
+    store_outbox *rows = NULL;
+    size_t n = 0;
+    error err;
+    assert_int_equal(
+        f->db.store->ops->outbox.list(f->db.store, f->tenant_id, 0, &f->a, &rows, &n, &err), 0);
+    for (size_t i = n; i-- > 0;) {
+        if (strcmp(rows[i].template, "phone_code") != 0 || strcmp(rows[i].recipient, to) != 0)
+            continue;
+        json_t *p = json_loads(rows[i].params, 0, NULL);
+        const char *code = arena_printf(&f->a, "%s", json_string_value(json_object_get(p, "code")));
+        json_decref(p);
+        return code;
+    }
+    fail_msg("no code queued for %s", to);
+    return NULL;
+}
+
+/* Subscribing by number: a code by SMS, counted wrong entries, the right one confirms once;
+ * a number that sent STOP is refused by the job itself, and STOP ends a subscription. */
+static void test_sms_subscription(void **state)
+{
+    fixture *f = *state;
+    error err;
+    int64_t ids[] = {f->works};
+    broadcast_sms_signup out;
+    phone_verify_outcome o;
+    assert_int_equal(sms_opt_out(f->db.core, f->tenant_id, "+33600000001", NULL, NULL, &err), 0);
+    assert_int_equal(broadcast_subscribe_sms(f->db.core, f->tenant_id, "+33600000001", "fr", ids, 1,
+                                             0, NULL, &out, NULL, NULL, &err),
+                     -1);
+    assert_int_equal(err.code, ERR_CONFLICT);
+    assert_string_equal(err.arg, "phone_opted_out");
+    assert_int_equal(broadcast_subscribe_sms(f->db.core, f->tenant_id, "06 00 00 00 02", "fr", ids,
+                                             1, 0, NULL, &out, NULL, NULL, &err),
+                     -1);
+    assert_string_equal(err.arg, "phone");
+
+    /* Five wrong codes spend it: even the right one is refused then. */
+    assert_int_equal(broadcast_subscribe_sms(f->db.core, f->tenant_id, "+33600000002", "fr", ids, 1,
+                                             0, NULL, &out, NULL, NULL, &err),
+                     0);
+    assert_false(out.confirmed);
+    assert_true(broadcast_token_ok(out.handle));
+    const char *code = last_code(f, "+33600000002");
+    const char *wrong = strcmp(code, "000000") == 0 ? "111111" : "000000";
+    for (int i = 1; i <= PHONE_CODE_ATTEMPTS; i++) {
+        assert_int_equal(broadcast_confirm_code(f->db.core, f->tenant_id, out.handle, wrong, &o,
+                                                NULL, NULL, &err),
+                         0);
+        assert_int_equal(o, i < PHONE_CODE_ATTEMPTS ? PHONE_CODE_WRONG : PHONE_CODE_SPENT);
+    }
+    assert_int_equal(
+        broadcast_confirm_code(f->db.core, f->tenant_id, out.handle, code, &o, NULL, NULL, &err),
+        0);
+    assert_int_equal(o, PHONE_CODE_SPENT);
+    assert_int_equal(active_of(f, "+33600000002"), 0);
+
+    /* Another: the right code confirms, once; the code of one subscription is no other's. */
+    broadcast_sms_signup other;
+    assert_int_equal(broadcast_subscribe_sms(f->db.core, f->tenant_id, "+33600000003", "en", ids, 1,
+                                             0, NULL, &out, NULL, NULL, &err),
+                     0);
+    code = last_code(f, "+33600000003");
+    assert_int_equal(broadcast_subscribe_sms(f->db.core, f->tenant_id, "+33600000004", "fr", ids, 1,
+                                             0, NULL, &other, NULL, NULL, &err),
+                     0);
+    assert_int_equal(
+        broadcast_confirm_code(f->db.core, f->tenant_id, other.handle, code, &o, NULL, NULL, &err),
+        0);
+    assert_int_equal(o, PHONE_CODE_WRONG);
+    assert_int_equal(
+        broadcast_confirm_code(f->db.core, f->tenant_id, out.handle, "12a", &o, NULL, NULL, &err),
+        -1);
+    assert_string_equal(err.arg, "code");
+    assert_int_equal(
+        broadcast_confirm_code(f->db.core, f->tenant_id, out.handle, code, &o, NULL, NULL, &err),
+        0);
+    assert_int_equal(o, PHONE_VERIFIED);
+    assert_int_equal(active_of(f, "+33600000003"), 1);
+    assert_int_equal(
+        broadcast_confirm_code(f->db.core, f->tenant_id, out.handle, code, &o, NULL, NULL, &err),
+        -1);
+    assert_int_equal(err.code, ERR_NOT_FOUND);
+
+    /* STOP ends it, in the same write as the opt-out. */
+    assert_int_equal(sms_opt_out(f->db.core, f->tenant_id, "+33600000003", NULL, NULL, &err), 0);
+    assert_int_equal(active_of(f, "+33600000003"), 0);
 }
 
 static jobs_report run_jobs(fixture *f)
@@ -494,6 +587,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_batches, setup, teardown),
         cmocka_unit_test_setup_teardown(test_areas, setup, teardown),
         cmocka_unit_test_setup_teardown(test_account_deletion, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sms_subscription, setup, teardown),
         cmocka_unit_test(test_draft_checks),
         cmocka_unit_test(test_throttle),
     };

@@ -218,6 +218,121 @@ static void test_down_ends_pass(void **state)
     assert_string_equal(r.state, "queued");
 }
 
+/* Queues n broadcast messages (priority 1) of one broadcast to ok@ addresses. */
+typedef struct bulk_arg {
+    int64_t tenant_id;
+    int n;
+} bulk_arg;
+
+static int apply_bulk(store *s, void *arg, error *err)
+{
+    bulk_arg *b = arg;
+    store_broadcast bc = {.tenant_id = b->tenant_id,
+                          .subject = "Travaux",
+                          .body = "Rue fermée.",
+                          .channels = "[\"email\"]",
+                          .topics = "[]",
+                          .base_url = "https://a.test",
+                          .created_by = "test"};
+    int64_t id = 0;
+    if (s->ops->broadcasts.tx_broadcast_insert(s, &bc, &id, err) != 0)
+        return -1;
+    for (int i = 0; i < b->n; i++) {
+        char to[64];
+        snprintf(to, sizeof to, "ok@%d.exemple.test", i);
+        json_t *params = json_pack("{s:s}", "body", "Rue fermée.");
+        int rc = outbox_add_broadcast_tx(s, b->tenant_id, "email", to, "broadcast", params, "fr",
+                                         id, err);
+        json_decref(params);
+        if (rc != 0)
+            return -1;
+    }
+    return 0;
+}
+
+static int64_t rate_asked_for; /* the tenant the last rate was asked for */
+
+static int rate_of(void *ctx, int64_t tenant_id)
+{
+    (void)ctx;
+    rate_asked_for = tenant_id;
+    return 10;
+}
+
+static void test_broadcast_outcomes_batched(void **state)
+{
+    fixture *f = *state;
+    error err;
+    bulk_arg b = {.tenant_id = f->tenant.id, .n = 6};
+    assert_int_equal(store_write_sync(f->db.store, apply_bulk, &b, &err), 0);
+    int64_t notice = queue(f, "email", "ok@notice.exemple.test");
+    store_writer_stats before, after;
+    store_writer_get_stats(f->db.store, &before);
+    /* The collectivité's own rate, 10 a second: six broadcast messages wait for their slots
+     * inside the pass (0.5 s at least), and their outcomes make one write. */
+    dispatch_config dc = {.channel = "email",
+                          .log_name = "test",
+                          .poll_ms = 60000,
+                          .broadcast_rate = 1000,
+                          .broadcast_rate_of = rate_of,
+                          .send = fake_send,
+                          .ctx = f};
+    int64_t t0 = time_mono_ms();
+    dispatcher *d = dispatcher_start(f->db.core, &dc, &err);
+    assert_non_null(d);
+    wait_seen(f, 7);
+    int64_t took = time_mono_ms() - t0;
+    usleep(200 * 1000); /* the pass's end and its write */
+    store_writer_get_stats(f->db.store, &after);
+    dispatcher_stop(d);
+    assert_int_equal(rate_asked_for, f->tenant.id);
+    assert_true(took >= 450);
+    /* The notice first, recorded alone; then the broadcast's six in one job. */
+    assert_int_equal(f->seen[0], notice);
+    assert_int_equal(after.jobs - before.jobs, 2);
+    store_outbox *rows = NULL;
+    size_t n = 0;
+    assert_int_equal(
+        f->db.store->ops->outbox.list(f->db.store, f->tenant.id, 0, &f->a, &rows, &n, &err), 0);
+    assert_int_equal(n, 7);
+    for (size_t i = 0; i < n; i++)
+        assert_string_equal(rows[i].state, "sent");
+}
+
+/* A batch is all or nothing, each outcome as outbox_record writes it. */
+static void test_record_batch(void **state)
+{
+    fixture *f = *state;
+    error err;
+    int64_t a = queue(f, "email", "ok@exemple.test");
+    int64_t b = queue(f, "email", "plus-tard@exemple.test");
+    int64_t c = queue(f, "email", "vite@exemple.test");
+    /* The gateway reported c delivered before the send's outcome was recorded: it stays so. */
+    assert_int_equal(
+        outbox_delivery(f->db.core, row(f, c).message_id, "delivered", NULL, NULL, NULL, &err), 0);
+    int64_t now = time_now();
+    outbox_outcome o[3] = {
+        {.id = a, .sent = 1, .attempts = 1, .when = now},
+        {.id = b,
+         .attempts = 1,
+         .when = now,
+         .next_attempt_at = now + 60,
+         .last_error = "smtp 451: later"},
+        {.id = c, .sent = 1, .attempts = 1, .when = now},
+    };
+    assert_int_equal(outbox_record_batch(f->db.core, o, 3, &err), 0);
+    assert_string_equal(row(f, a).state, "sent");
+    assert_string_equal(row(f, c).state, "delivered");
+    assert_true(row(f, c).sent_at >= now);
+    store_outbox r = row(f, b);
+    assert_int_equal(r.attempts, 1);
+    assert_int_equal(r.next_attempt_at, now + 60);
+    assert_string_equal(r.last_error, "smtp 451: later");
+    assert_int_equal(outbox_record_batch(f->db.core, o, 0, &err), 0);
+    assert_int_equal(outbox_record_batch(f->db.core, o, OUTBOX_RECORD_BATCH_MAX + 1, &err), -1);
+    assert_int_equal(err.code, ERR_INVALID_ARG);
+}
+
 /* ---- the test threads ---- */
 
 typedef struct slow {
@@ -254,6 +369,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_outcomes_recorded, setup, teardown),
         cmocka_unit_test_setup_teardown(test_down_ends_pass, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_broadcast_outcomes_batched, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_record_batch, setup, teardown),
         cmocka_unit_test(test_drain_waits),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,8 +1,9 @@
 /*
- * test_sms — the SMS channel's pure parts: STOP and its variants (core/sms), the gateway
- * settings' checks, the channel a citizen's notice takes (core/outbox), the sendsms request
- * (channels/sms: every value percent-encoded, UCS-2 flagged, delivery reports asked with the
- * message's id) and Kannel's callback parameters and DLR statuses (channels/sms/sms_in).
+ * test_sms — the SMS channel's pure parts: STOP, START and their variants and the senders
+ * that take an answer (core/sms), the gateway settings' checks (the broadcast rate's bounds), the
+ * channel a citizen's notice takes (core/outbox), the sendsms request (channels/sms: every value
+ * percent-encoded, UCS-2 flagged, delivery reports asked with the message's id) and Kannel's
+ * callback parameters and DLR statuses (channels/sms/sms_in).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -29,6 +30,32 @@ static void stop_words(void **state)
                                          "non stop", "ARRETEZ", "2026-000123 stop ?"};
     for (size_t i = 0; i < sizeof others / sizeof others[0]; i++)
         assert_false(sms_is_stop(others[i]));
+}
+
+static void start_words(void **state)
+{
+    (void)state;
+    static const char *const starts[] = {"START", "start", " Start! ", "start sms", "STARTSMS"};
+    for (size_t i = 0; i < sizeof starts / sizeof starts[0]; i++) {
+        assert_true(sms_is_start(starts[i]));
+        assert_false(sms_is_stop(starts[i]));
+    }
+    static const char *const others[] = {"", "starter", "START le chantier", "STOP", "re start"};
+    for (size_t i = 0; i < sizeof others / sizeof others[0]; i++)
+        assert_false(sms_is_start(others[i]));
+}
+
+/* Only a number takes an answer (STOP, START): an alphanumeric sender does not. */
+static void reply_numbers(void **state)
+{
+    (void)state;
+    assert_true(sms_sender_is_number("38100"));
+    assert_true(sms_sender_is_number("+33612345678"));
+    assert_false(sms_sender_is_number("MAIRIE"));
+    assert_false(sms_sender_is_number("3810A"));
+    assert_false(sms_sender_is_number("+"));
+    assert_false(sms_sender_is_number(""));
+    assert_false(sms_sender_is_number(NULL));
 }
 
 static void gateway_checks(void **state)
@@ -59,6 +86,19 @@ static void gateway_checks(void **state)
     in.username = "a b";
     assert_int_equal(sms_gateway_check(&in, 1, &e), -1);
     assert_string_equal(e.arg, "username");
+    /* The broadcast rate: none (the default), or 1 to SMS_BROADCAST_RATE_MAX. */
+    in.username = "guichet";
+    static const char *const rates_ok[] = {"", "1", "10", "100"};
+    for (size_t i = 0; i < sizeof rates_ok / sizeof rates_ok[0]; i++) {
+        in.broadcast_rate = rates_ok[i];
+        assert_int_equal(sms_gateway_check(&in, 1, &e), 0);
+    }
+    static const char *const rates_bad[] = {"0", "101", "99999999999", "-5", "1.5", "dix"};
+    for (size_t i = 0; i < sizeof rates_bad / sizeof rates_bad[0]; i++) {
+        in.broadcast_rate = rates_bad[i];
+        assert_int_equal(sms_gateway_check(&in, 1, &e), -1);
+        assert_string_equal(e.arg, "broadcast_rate");
+    }
 }
 
 static void citizen_channel(void **state)
@@ -153,7 +193,8 @@ static void dlr_states(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(stop_words),      cmocka_unit_test(gateway_checks),
+        cmocka_unit_test(stop_words),      cmocka_unit_test(start_words),
+        cmocka_unit_test(reply_numbers),   cmocka_unit_test(gateway_checks),
         cmocka_unit_test(citizen_channel), cmocka_unit_test(sendsms_request),
         cmocka_unit_test(callback_params), cmocka_unit_test(dlr_states),
     };

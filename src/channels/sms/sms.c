@@ -33,7 +33,8 @@ static const char *param(json_t *params, const char *name)
 }
 
 int sms_render(const present *p, lang l, const char *tenant_name, const char *template_name,
-               const char *params_text, char out[SMS_TEXT_MAX], error *err)
+               const char *params_text, const char *reply_number, char out[SMS_TEXT_MAX],
+               error *err)
 {
     char key[96];
     snprintf(key, sizeof key, "sms.%s", template_name);
@@ -48,18 +49,29 @@ int sms_render(const present *p, lang l, const char *tenant_name, const char *te
         return error_set(err, ERR_INVALID_ARG, "params", "params are not a JSON object");
     }
     static const char *const names[] = {"tenant",     "reference", "procedure", "status",
-                                        "short_code", "survivor",  "code"};
+                                        "short_code", "survivor",  "code",      "body"};
     const char *status =
         *param(params, "status_label") ? param(params, "status_label") : param(params, "status");
     const char *values[] = {tenant_name ? tenant_name : "", param(params, "reference"),
                             param(params, "procedure"),     status,
                             param(params, "short_code"),    param(params, "survivor"),
-                            param(params, "code")};
-    const char *link =
-        *param(params, "lookup_url") ? param(params, "lookup_url") : param(params, "tracking_url");
+                            param(params, "code"),          param(params, "body")};
+    const char *link = *param(params, "lookup_url")     ? param(params, "lookup_url")
+                       : *param(params, "tracking_url") ? param(params, "tracking_url")
+                                                        : param(params, "link");
     arena a;
     arena_init(&a, 0);
     char *text = present_subst(&a, pattern, names, values, sizeof names / sizeof names[0]);
+    if (text && json_is_true(json_object_get(params, "stop")) &&
+        sms_sender_is_number(reply_number)) {
+        /* The mention goes after the link, never cut: it is how the citizen leaves. */
+        static const char *const number[] = {"number"};
+        const char *mention =
+            present_subst(&a, present_string(p, l, "sms.stop_mention"), number, &reply_number, 1);
+        link = mention ? arena_printf(&a, "%s%s%s", link, *link ? " " : "", mention) : NULL;
+        if (!link)
+            text = NULL;
+    }
     int rc = 0;
     if (!text) {
         rc = error_set(err, ERR_INTERNAL, NULL, "out of memory rendering an SMS");
@@ -314,6 +326,13 @@ struct smser {
     dispatcher *disp; /* the loop (channels/dispatch) that calls send_one */
 };
 
+/* The dispatcher's rate of a collectivité's broadcast SMS (channels/dispatch). */
+static int rate_of(void *ctx, int64_t tenant_id)
+{
+    smser *d = ctx;
+    return sms_broadcast_rate(d->core, tenant_id);
+}
+
 /* The dispatcher's send callback (channels/dispatch): renders one SMS and hands it to the
  * collectivité's Kannel. */
 static void send_one(void *ctx, const store_outbox *msg, dispatch_attempt *at)
@@ -344,8 +363,8 @@ static void send_one(void *ctx, const store_outbox *msg, dispatch_attempt *at)
         /* Kept queued: the gateway may be set in the back office meanwhile. */
         snprintf(at->why, sizeof at->why, "%s",
                  found ? "the gateway's settings do not open" : "no SMS gateway set");
-    } else if (sms_render(d->present, l, tenant_name, msg->template, msg->params, text, &err) !=
-               0) {
+    } else if (sms_render(d->present, l, tenant_name, msg->template, msg->params, g.sender, text,
+                          &err) != 0) {
         at->permanent = err.code != ERR_INTERNAL;
         snprintf(at->why, sizeof at->why, "render: %s %s", err_name(err.code), err.arg);
     } else if (!(url = sms_sendsms_url(&a, &g, msg->recipient, text, msg->message_id))) {
@@ -393,6 +412,7 @@ smser *smser_start(core *c, const present *p, const smser_config *cfg, error *er
                           .backoff_s = sc.backoff_s,
                           .backoff_max_s = sc.backoff_max_s,
                           .max_attempts = sc.max_attempts,
+                          .broadcast_rate_of = rate_of,
                           .send = send_one,
                           .ctx = d};
     if (!(d->disp = dispatcher_start(c, &dc, err))) {

@@ -22,12 +22,15 @@
 
 /* The text of outbox template `template_name` for params (a JSON object as text; NULL: {}),
  * in language l: strings "sms.<template_name>" with {tenant}, {reference}, {procedure},
- * {status}, {short_code} and {survivor} filled, typographic characters folded (sms_text_fold)
- * and the whole cut to one SMS followed by the link (params' lookup_url, else tracking_url).
- * Into out (SMS_TEXT_MAX bytes). -1 with ERR_NOT_FOUND for a template without SMS text,
- * ERR_INVALID_ARG for params that are not an object or a text that cannot fit. */
+ * {status}, {short_code}, {survivor}, {code} and {body} filled, typographic characters
+ * folded (sms_text_fold) and the whole cut to one SMS followed by the link (params'
+ * lookup_url, else tracking_url, else link) and, when params' "stop" is true and
+ * reply_number is a number the citizen can answer (sms_sender_is_number), the mention
+ * "sms.stop_mention" naming it. Into out (SMS_TEXT_MAX bytes). -1 with ERR_NOT_FOUND for a
+ * template without SMS text, ERR_INVALID_ARG for params that are not an object or a text
+ * that cannot fit. */
 int sms_render(const present *p, lang l, const char *tenant_name, const char *template_name,
-               const char *params, char out[SMS_TEXT_MAX], error *err);
+               const char *params, const char *reply_number, char out[SMS_TEXT_MAX], error *err);
 
 /* The sendsms URL that sends text to `to` through g (username, password, to, text, and from
  * when g has a sender; charset=UTF-8, and coding=2 when the text needs UCS-2), every value

@@ -1,8 +1,8 @@
 /*
  * sms_in — Kannel's callbacks (see sms_in.h). The handler checks the key and the parameters,
- * asks core what the SMS is (sms_is_stop, sms_reply_target, sms_keyword_procedure) and has
- * core write it, waiting
- * with its connection suspended; it answers Kannel one line of text.
+ * asks core what the SMS is (sms_is_stop, sms_is_start, sms_reply_target,
+ * sms_keyword_procedure) and has core write it, waiting with its connection suspended; it
+ * answers Kannel one line of text.
  */
 #include "channels/sms/sms_in.h"
 
@@ -169,10 +169,12 @@ static void inbound_get(http_req *rq)
         return;
     }
     const char *text = p.text ? p.text : "";
-    if (sms_is_stop(text)) {
-        rq->user = arena_strdup(rq->arena, "opted out");
+    int stop = sms_is_stop(text);
+    if (stop || sms_is_start(text)) {
+        rq->user = arena_strdup(rq->arena, stop ? "opted out" : "opted in");
         http_wait *w = http_wait_begin(rq, written);
-        int rc = sms_opt_out(rq->core, t->rec.id, p.from, http_wait_done, w, &err);
+        int rc =
+            (stop ? sms_opt_out : sms_opt_in)(rq->core, t->rec.id, p.from, http_wait_done, w, &err);
         http_wait_started(w, rc, &err);
         return;
     }

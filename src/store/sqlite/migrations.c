@@ -1614,8 +1614,13 @@ static const char migration_44[] = "CREATE TABLE documents (\n"
 /* Version 45: documents of every kind issue 15 and 16 make — `receipt` (the accusé de
  * réception), `letter` (an answer letter), `decision` (an arrêté or décision), `upload` (a PDF
  * an agent prepared elsewhere, normalised) —, each with an optional title, the agent who
- * issued it (NULL: guichet itself) and whether the citizen sees it (tracking page, e-mail); the
- * table is made again because SQLite cannot widen a CHECK, its rows and trigger kept. */
+ * issued it (NULL: guichet itself) and whether the citizen sees it (tracking page, e-mail). A
+ * document is a request's kind and title (NULL for a receipt), its versions numbered within
+ * them: the unique index documents_version on (request_id, kind, ifnull(title, ''), version)
+ * replaces UNIQUE (request_id, kind, version), so that a request holds several uploads or
+ * letters, each with its versions, and NULL titles are one document, as a receipt must stay
+ * one. The table is made again because SQLite can neither widen a CHECK nor drop a
+ * constraint, its rows and trigger kept. */
 static const char migration_45[] =
     "CREATE TABLE documents_v45 (\n"
     "  id INTEGER PRIMARY KEY,\n"
@@ -1631,7 +1636,6 @@ static const char migration_45[] =
     "  title TEXT,\n"
     "  agent_id INTEGER REFERENCES agents (id),\n"
     "  citizen_visible INTEGER NOT NULL DEFAULT 1 CHECK (citizen_visible IN (0, 1)),\n"
-    "  UNIQUE (request_id, kind, version),\n"
     "  UNIQUE (tenant_id, code)\n"
     ") STRICT;\n"
     "INSERT INTO documents_v45 (id, tenant_id, request_id, kind, version, code, sha256, size, "
@@ -1640,41 +1644,20 @@ static const char migration_45[] =
     "DROP TRIGGER documents_immutable;\n"
     "DROP TABLE documents;\n"
     "ALTER TABLE documents_v45 RENAME TO documents;\n"
-    "CREATE TRIGGER documents_immutable BEFORE UPDATE ON documents "
-    "BEGIN SELECT RAISE(ABORT, 'documents are immutable'); END;\n";
-
-/* Version 46: a document is a request's kind and title (NULL for a receipt), its versions
- * numbered within them, so that a request can hold several uploads or letters, each with its
- * own versions: `UNIQUE (request_id, kind, version)` becomes the unique index
- * `documents_version` on (request_id, kind, ifnull(title, ''), version) — NULL titles are one
- * document, as a receipt must stay one. The table is made again (SQLite drops no constraint),
- * its rows and trigger kept. */
-static const char migration_46[] =
-    "CREATE TABLE documents_v46 (\n"
-    "  id INTEGER PRIMARY KEY,\n"
-    "  tenant_id INTEGER NOT NULL REFERENCES tenants (id),\n"
-    "  request_id INTEGER NOT NULL REFERENCES requests (id),\n"
-    "  kind TEXT NOT NULL CHECK (kind IN ('receipt', 'letter', 'decision', 'upload')),\n"
-    "  version INTEGER NOT NULL CHECK (version >= 1),\n"
-    "  code TEXT NOT NULL,\n"
-    "  sha256 TEXT NOT NULL CHECK (length(sha256) = 64),\n"
-    "  size INTEGER NOT NULL,\n"
-    "  content BLOB NOT NULL,\n"
-    "  created_at INTEGER NOT NULL,\n"
-    "  title TEXT,\n"
-    "  agent_id INTEGER REFERENCES agents (id),\n"
-    "  citizen_visible INTEGER NOT NULL DEFAULT 1 CHECK (citizen_visible IN (0, 1)),\n"
-    "  UNIQUE (tenant_id, code)\n"
-    ") STRICT;\n"
-    "INSERT INTO documents_v46 SELECT id, tenant_id, request_id, kind, version, code, sha256, "
-    "size, content, created_at, title, agent_id, citizen_visible FROM documents;\n"
-    "DROP TRIGGER documents_immutable;\n"
-    "DROP TABLE documents;\n"
-    "ALTER TABLE documents_v46 RENAME TO documents;\n"
     "CREATE UNIQUE INDEX documents_version ON documents (request_id, kind, ifnull(title, ''), "
     "version);\n"
     "CREATE TRIGGER documents_immutable BEFORE UPDATE ON documents "
     "BEGIN SELECT RAISE(ABORT, 'documents are immutable'); END;\n";
+
+/* Version 46: broadcasts by SMS (issue 14). Each collectivité's gateway gets its own rate
+ * of broadcast SMS (a second, 1 to 100; 10 unless set), which the SMS dispatcher throttles
+ * each collectivité's broadcasts at: operators and Kannel's SMSC links have their own
+ * limits, unlike the server-wide rate of e-mail. Subscriptions by number need no new
+ * column: a subscriber of channel 'sms' has its number in E.164 as its address, and its
+ * pending code's keyed hash as its confirm_hash. */
+static const char migration_46[] =
+    "ALTER TABLE sms_gateways ADD COLUMN broadcast_rate INTEGER NOT NULL DEFAULT 10 "
+    "CHECK (broadcast_rate BETWEEN 1 AND 100);\n";
 
 /* Indexed by version - 1. */
 const char *const store_sqlite_migrations[] = {

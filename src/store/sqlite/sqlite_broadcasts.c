@@ -228,6 +228,31 @@ static int store_sqlite_tx_subscriber_leave(store *s, int64_t tenant_id, int64_t
     return store_sqlite_run_write(c, st, NULL, "subscriber_leave", err);
 }
 
+static sq_stmt sq_subscribers_leave_address =
+    SQ_STMT("UPDATE subscribers SET left_at = ?4 WHERE tenant_id = ?1 AND channel = ?2 AND "
+            "address = ?3 COLLATE NOCASE AND left_at IS NULL");
+
+static int store_sqlite_tx_subscribers_leave_address(store *s, int64_t tenant_id,
+                                                     const char *channel, const char *address,
+                                                     int64_t now, int64_t *n, error *err)
+{
+    store_sqlite_conn *c = store_sqlite_writer(s, err);
+    if (!c)
+        return -1;
+    sqlite3_stmt *st = store_sqlite_stmt(c, &sq_subscribers_leave_address, err);
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, tenant_id);
+    store_sqlite_bind_text(st, 2, channel);
+    store_sqlite_bind_text(st, 3, address);
+    sqlite3_bind_int64(st, 4, now);
+    if (store_sqlite_run_write(c, st, NULL, "subscribers_leave_address", err) != 0)
+        return -1;
+    if (n)
+        *n = sqlite3_changes(c->db);
+    return 0;
+}
+
 /* Subscriptions that ended (left, or never confirmed and their link expired) before ?2:
  * their topics first (no cascade on subscriber_topics). */
 #define SQ_ENDED_SUBSCRIBERS                                                                       \
@@ -326,7 +351,9 @@ static sq_stmt sq_recipients = SQ_STMT(
     "SELECT " SQ_SUBSCRIBER_COLUMNS " FROM subscribers s WHERE tenant_id = ?1 AND confirmed_at "
     "IS NOT NULL AND left_at IS NULL AND id > ?4 AND channel IN (SELECT value FROM json_each(?2)) "
     "AND EXISTS (SELECT 1 FROM subscriber_topics st WHERE st.subscriber_id = s.id AND "
-    "st.topic_id IN (SELECT value FROM json_each(?3))) ORDER BY id LIMIT ?5");
+    "st.topic_id IN (SELECT value FROM json_each(?3))) AND NOT (channel = 'sms' AND EXISTS "
+    "(SELECT 1 FROM sms_optouts o WHERE o.tenant_id = s.tenant_id AND o.phone = s.address)) "
+    "ORDER BY id LIMIT ?5");
 
 static int recipients_on(store_sqlite_conn *c, int64_t tenant_id, const char *channels,
                          const char *topics, int64_t after, size_t limit, arena *a,
@@ -494,13 +521,15 @@ static int read_state_count(sqlite3_stmt *st, arena *a, void *p)
 {
     store_state_count *sc = p;
     int oom = 0;
-    sc->state = store_sqlite_col_text(st, 0, a, &oom);
-    sc->count = sqlite3_column_int64(st, 1);
+    sc->channel = store_sqlite_col_text(st, 0, a, &oom);
+    sc->state = store_sqlite_col_text(st, 1, a, &oom);
+    sc->count = sqlite3_column_int64(st, 2);
     return oom ? -1 : 0;
 }
 
-static sq_stmt sq_broadcast_states = SQ_STMT(
-    "SELECT state, count(*) FROM outbox WHERE broadcast_id = ?1 GROUP BY state ORDER BY state");
+static sq_stmt sq_broadcast_states =
+    SQ_STMT("SELECT channel, state, count(*) FROM outbox WHERE broadcast_id = ?1 GROUP BY channel, "
+            "state ORDER BY channel, state");
 
 static int store_sqlite_broadcast_states(store *s, int64_t id, arena *a, store_state_count **out,
                                          size_t *n, error *err)
@@ -524,6 +553,7 @@ const store_broadcasts_ops store_sqlite_broadcasts_ops = {
     .tx_subscriber_confirm = store_sqlite_tx_subscriber_confirm,
     .subscriber_by_leave = store_sqlite_subscriber_by_leave,
     .tx_subscriber_leave = store_sqlite_tx_subscriber_leave,
+    .tx_subscribers_leave_address = store_sqlite_tx_subscribers_leave_address,
     .tx_subscribers_purge = store_sqlite_tx_subscribers_purge,
     .tx_recipients_forget = store_sqlite_tx_recipients_forget,
     .subscribers_of = store_sqlite_subscribers_of,

@@ -109,9 +109,12 @@ static int store_sqlite_outbox_due(store *s, const char *channel, int64_t now, s
                                  err);
 }
 
-static sq_stmt sq_outbox_sent =
-    SQ_STMT("UPDATE outbox SET sent_at = ?2, params = NULL, state = 'sent', state_at = ?2 "
-            "WHERE id = ?1");
+/* A gateway may report delivery before the dispatcher's record of the send commits (a
+ * broadcast's outcomes wait for their batch): a final state reported is kept. */
+static sq_stmt sq_outbox_sent = SQ_STMT(
+    "UPDATE outbox SET sent_at = ?2, params = NULL, state = CASE WHEN state IN ('delivered', "
+    "'bounced', 'failed') THEN state ELSE 'sent' END, state_at = CASE WHEN state IN "
+    "('delivered', 'bounced', 'failed') THEN state_at ELSE ?2 END WHERE id = ?1");
 
 static int store_sqlite_tx_outbox_sent(store *s, int64_t id, int64_t when, error *err)
 {

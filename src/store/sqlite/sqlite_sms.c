@@ -8,7 +8,8 @@
 
 static sq_stmt sq_gateway_get =
     SQ_STMT("SELECT tenant_id, sendsms_url, username, password_sealed, sender, updated_at, "
-            "callback_base, dlr_key_sealed FROM sms_gateways WHERE tenant_id = ?1");
+            "callback_base, dlr_key_sealed, broadcast_rate FROM sms_gateways WHERE tenant_id = "
+            "?1");
 
 static int read_gateway(sqlite3_stmt *st, arena *a, void *out)
 {
@@ -22,6 +23,7 @@ static int read_gateway(sqlite3_stmt *st, arena *a, void *out)
     g->updated_at = sqlite3_column_int64(st, 5);
     g->callback_base = store_sqlite_col_text(st, 6, a, &oom);
     g->dlr_key_sealed = store_sqlite_col_text(st, 7, a, &oom);
+    g->broadcast_rate = sqlite3_column_int(st, 8);
     return oom ? -1 : 0;
 }
 
@@ -41,11 +43,12 @@ static int store_sqlite_sms_gateway(store *s, int64_t tenant_id, arena *a, store
 
 static sq_stmt sq_gateway_put = SQ_STMT(
     "INSERT INTO sms_gateways (tenant_id, sendsms_url, username, password_sealed, sender, "
-    "updated_at, callback_base, dlr_key_sealed) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) "
-    "ON CONFLICT (tenant_id) DO UPDATE SET sendsms_url = excluded.sendsms_url, username = "
-    "excluded.username, password_sealed = excluded.password_sealed, sender = excluded.sender, "
-    "updated_at = excluded.updated_at, callback_base = excluded.callback_base, "
-    "dlr_key_sealed = excluded.dlr_key_sealed");
+    "updated_at, callback_base, dlr_key_sealed, broadcast_rate) VALUES (?1, ?2, ?3, ?4, ?5, ?6, "
+    "?7, ?8, coalesce(?9, 10)) ON CONFLICT (tenant_id) DO UPDATE SET sendsms_url = "
+    "excluded.sendsms_url, username = excluded.username, password_sealed = "
+    "excluded.password_sealed, sender = excluded.sender, updated_at = excluded.updated_at, "
+    "callback_base = excluded.callback_base, dlr_key_sealed = excluded.dlr_key_sealed, "
+    "broadcast_rate = excluded.broadcast_rate");
 
 static int store_sqlite_tx_put_gateway(store *s, const store_sms_gateway *g, error *err)
 {
@@ -63,6 +66,8 @@ static int store_sqlite_tx_put_gateway(store *s, const store_sms_gateway *g, err
     sqlite3_bind_int64(st, 6, store_sqlite_now_or(g->updated_at));
     store_sqlite_bind_text(st, 7, g->callback_base);
     store_sqlite_bind_text(st, 8, g->dlr_key_sealed);
+    /* 0: the schema's default (NULL bound, coalesced). */
+    store_sqlite_bind_id(st, 9, g->broadcast_rate);
     return store_sqlite_run_write(c, st, NULL, "sms_put_gateway", err);
 }
 
@@ -82,6 +87,21 @@ static int store_sqlite_tx_opt_out(store *s, int64_t tenant_id, const char *phon
     store_sqlite_bind_text(st, 2, phone);
     sqlite3_bind_int64(st, 3, store_sqlite_now_or(when));
     return store_sqlite_run_write(c, st, NULL, "sms_opt_out", err);
+}
+
+static sq_stmt sq_opt_in = SQ_STMT("DELETE FROM sms_optouts WHERE tenant_id = ?1 AND phone = ?2");
+
+static int store_sqlite_tx_opt_in(store *s, int64_t tenant_id, const char *phone, error *err)
+{
+    store_sqlite_conn *c = store_sqlite_writer(s, err);
+    if (!c)
+        return -1;
+    sqlite3_stmt *st = store_sqlite_stmt(c, &sq_opt_in, err);
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, tenant_id);
+    store_sqlite_bind_text(st, 2, phone);
+    return store_sqlite_run_write(c, st, NULL, "sms_opt_in", err);
 }
 
 static sq_stmt sq_opted_out =
@@ -181,6 +201,7 @@ const store_sms_ops store_sqlite_sms_ops = {
     .gateway = store_sqlite_sms_gateway,
     .tx_put_gateway = store_sqlite_tx_put_gateway,
     .tx_opt_out = store_sqlite_tx_opt_out,
+    .tx_opt_in = store_sqlite_tx_opt_in,
     .opted_out = store_sqlite_opted_out,
     .keyword_list = store_sqlite_keyword_list,
     .tx_keyword_add = store_sqlite_tx_keyword_add,

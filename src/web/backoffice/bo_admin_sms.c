@@ -1,8 +1,9 @@
 /*
  * bo_admin_sms — under /agent/admin/sms, for admins: the collectivité's SMS gateway (Kannel's
  * sendsms URL, the account there, its password — never shown again, kept when the field is
- * left empty —, the sender id, and the gateway key its delivery reports carry, sealed and
- * kept the same way; they come back to this server's base URL), and «Envoyer un SMS de test»,
+ * left empty —, the sender id, the gateway key its delivery reports carry, sealed and kept
+ * the same way — they come back to this server's base URL —, and the rate of broadcast SMS),
+ * and «Envoyer un SMS de test»,
  * which shows what Kannel answered. The change is core's (sms_gateway_set: the change and its
  * "admin" audit entry in one job); the page waits for it with its connection suspended. Below,
  * the keywords an SMS report starts with, each with its incident procedure, added and removed
@@ -24,8 +25,8 @@
 
 #define TAB "/agent/admin/sms"
 
-static const char *const gateway_fields[] = {"sendsms_url", "username", "password",
-                                             "sender",      "dlr_key",  NULL};
+static const char *const gateway_fields[] = {"sendsms_url", "username",       "password", "sender",
+                                             "dlr_key",     "broadcast_rate", NULL};
 
 /* The keywords and the procedures one may be given (`chosen` selected). 0, or -1 after
  * failing the page. */
@@ -88,6 +89,7 @@ static void page_render(bo_page *p, int status, const form *typed, const char *p
             bo_page_value(p, "sendsms_url", g.sendsms_url);
             bo_page_value(p, "username", g.username);
             bo_page_value(p, "sender", g.sender ? g.sender : "");
+            bo_page_value(p, "broadcast_rate", arena_printf(rq->arena, "%d", g.broadcast_rate));
             bo_page_set(p, "has_gateway", json_true());
             bo_page_set(p, "has_dlr_key", json_boolean(g.dlr_key[0] != '\0'));
             sodium_memzero(g.password, sizeof g.password);
@@ -132,6 +134,7 @@ static int gateway_apply(bo_page *p, bo_admin_write *st, http_wait *w, error *e)
                             .password = bo_admin_field(&st->f, "password"),
                             .sender = bo_admin_field(&st->f, "sender"),
                             .dlr_key = bo_admin_field(&st->f, "dlr_key"),
+                            .broadcast_rate = bo_admin_field(&st->f, "broadcast_rate"),
                             /* Where Kannel reports: this server's configured base URL. */
                             .callback_base = http_base_url(rq, rq->host_tenant)};
     return sms_gateway_set(rq->core, &st->who, bo_admin_tenant(rq), &in, http_wait_done, w, e);

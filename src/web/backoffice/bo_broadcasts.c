@@ -41,18 +41,34 @@ static const char *tz_of(http_req *rq)
     return t ? t->rec.timezone : NULL;
 }
 
-/* The figures of one broadcast: {queued, sent, delivered, bounced, failed}. */
-static json_t *figures(const store_state_count *sc, size_t n)
+/* The figures of one broadcast on one channel (NULL: all of them together): {queued, sent,
+ * delivered, bounced, failed}. */
+static json_t *figures(const store_state_count *sc, size_t n, const char *channel)
 {
     json_t *o = json_object();
     for (size_t i = 0; i < N_STATES; i++) {
         int64_t v = 0;
         for (size_t k = 0; k < n; k++)
-            if (sc[k].state && strcmp(sc[k].state, states[i]) == 0)
-                v = sc[k].count;
+            if (sc[k].state && strcmp(sc[k].state, states[i]) == 0 &&
+                (!channel || (sc[k].channel && strcmp(sc[k].channel, channel) == 0)))
+                v += sc[k].count;
         json_object_set_new(o, states[i], json_integer(v));
     }
     return o;
+}
+
+/* The figures per channel the broadcast went by (its channels, a JSON array): [{channel,
+ * label key's channel word, figures}], one row each for the page's table. */
+static json_t *figures_by_channel(const store_broadcast *b, const store_state_count *sc, size_t n)
+{
+    static const char *const channels[] = {"email", "sms"};
+    json_t *rows = json_array();
+    for (size_t i = 0; i < 2; i++)
+        if (b->channels && strstr(b->channels, channels[i]))
+            json_array_append_new(rows,
+                                  json_pack("{s:s, s:b, s:o}", "channel", channels[i], "is_sms",
+                                            i == 1, "figures", figures(sc, n, channels[i])));
+    return rows;
 }
 
 /* The topics as checkboxes, those of `chosen` ticked. */
@@ -126,12 +142,13 @@ static void list_page(http_req *rq, bo_page *p, const broadcast_draft *d)
                                         "subject", b.subject, "date",
                                         present_date(rq->arena, p->l, b.created_at, tz_of(rq), 1),
                                         "recipients", (json_int_t)b.recipients, "figures",
-                                        figures(sc, ns), "queuing", b.queued_at == 0));
+                                        figures(sc, ns, NULL), "queuing", b.queued_at == 0));
     }
     bo_page_set(p, "has_broadcasts", json_boolean(nb > 0));
     bo_page_set(p, "broadcasts", rows);
     bo_page_set(p, "topics", topics_json(topics, nt, d ? d->topics : NULL, d ? d->n_topics : 0));
     bo_page_set(p, "email_checked", json_boolean(!d || d->email));
+    bo_page_set(p, "sms_checked", json_boolean(d && d->sms));
     json_t *areas = areas_json(rq, t->rec.id, d ? d->areas : NULL, d ? d->n_areas : 0, 0, &e);
     if (!areas) {
         bo_page_fail(p, &e);
@@ -167,6 +184,12 @@ static int read_draft(bo_page *p, const form *f, broadcast_draft *d)
         bo_page_value(p, fields[i], *slots[i]);
     }
     d->email = form_get(f, "channel_email") != NULL;
+    d->sms = form_get(f, "channel_sms") != NULL;
+    /* The confirmation's hidden fields carry the channels chosen. */
+    if (d->email)
+        bo_page_value(p, "channel_email", "1");
+    if (d->sms)
+        bo_page_value(p, "channel_sms", "1");
     const char *values[BROADCAST_TOPICS_MAX + 1];
     size_t nv = 0;
     for (size_t i = 0; i < f->count && nv <= BROADCAST_TOPICS_MAX; i++)
@@ -199,7 +222,7 @@ static int read_draft(bo_page *p, const form *f, broadcast_draft *d)
             bo_page_error_key(p, texts[i].field, key);
         }
     }
-    if (!d->email)
+    if (!d->email && !d->sms)
         bo_page_error_key(p, "channel_email", "broadcasts.errors.channel_required");
     const char *area_values[BROADCAST_AREAS_MAX + 1];
     size_t na = 0;
@@ -361,7 +384,7 @@ static void one_get(http_req *rq)
                           b.body_en, "date",
                           present_date(rq->arena, p.l, b.created_at, tz_of(rq), 1), "recipients",
                           (json_int_t)b.recipients, "queuing", b.queued_at == 0, "topics", names,
-                          "figures", figures(sc, ns), "areas", area_names));
+                          "figures", figures_by_channel(&b, sc, ns), "areas", area_names));
     bo_page_render(&p, 200, "agent/broadcast", b.subject);
 }
 

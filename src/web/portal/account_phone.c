@@ -90,7 +90,8 @@ static void checked(http_req *rq)
 {
     static const char *const states[] = {[PHONE_VERIFIED] = "verified",
                                          [PHONE_CODE_WRONG] = "code_wrong",
-                                         [PHONE_CODE_SPENT] = "code_spent"};
+                                         [PHONE_CODE_SPENT] = "code_spent",
+                                         [PHONE_CODE_EXPIRED] = "code_wrong"};
     const phone_verify_outcome *o = rq->user;
     rq->user = (void *)states[*o];
     written(rq, NULL);

@@ -1,23 +1,34 @@
 /*
  * portal/subscriptions — «Abonnements»: citizens choose the topics the mairie writes about
- * and give their e-mail address; nothing is sent before they follow the confirmation link
- * (double opt-in). Every message carries a link to leave: its GET shows a button, its POST
- * (the button's, or a mail client's RFC 8058 one-click POST, which carries no CSRF token:
- * the link's secret is the authority) unsubscribes. A logged-in citizen sees their
- * subscriptions here. Sign-ups are rate-limited per client address and per address typed.
+ * and give their e-mail address, their mobile number, or both; nothing is sent before they
+ * follow the confirmation link, or type back the code sent by SMS on the page that follows
+ * (double opt-in; a logged-in citizen's own verified number needs no code). Every e-mail
+ * carries a link to leave: its GET shows a button, its POST (the button's, or a mail
+ * client's RFC 8058 one-click POST, which carries no CSRF token: the link's secret is the
+ * authority) unsubscribes; an SMS subscriber leaves by STOP. A number that sent STOP is told
+ * how to opt in again (START). A logged-in citizen sees their subscriptions here. Sign-ups
+ * are rate-limited per client address and per address or number typed; codes typed, per
+ * client and by their count per code.
  */
 #include <string.h>
 
 #include "core/address.h"
 #include "core/broadcast.h"
+#include "core/sms.h"
+#include "util/phone.h"
 #include "util/utf8.h"
+#include "web/form_field.h"
 #include "web/portal/portal.h"
 #include "web/web.h"
 
-/* Sign-ups: as many as the account's e-mailed links, per client and per address typed. */
+/* Sign-ups: as many as the account's e-mailed links, per client and per address or number
+ * typed (each code is an SMS the collectivité pays for). */
 #define RATE_SUBSCRIBE (3.0 / 60), 10
 #define RATE_SUBSCRIBE_TO (5.0 / 3600), 5
+/* Codes typed back, per client: beyond the count of wrong entries each code allows. */
+#define RATE_CODE (10.0 / 60), 20
 #define FIELD_MAX 254
+#define CODE_FIELD_MAX 32
 
 typedef struct sub_page {
     http_req *rq;
@@ -171,7 +182,7 @@ static int form_page(sub_page *p, const form *typed, int status)
         }
         json_object_set_new(p->ctx, "has_mine", json_boolean(ns > 0));
         json_object_set_new(p->ctx, "mine", mine);
-        if (!json_object_get(p->values, "email"))
+        if (!json_object_get(p->values, "email") && !json_object_get(p->values, "phone"))
             json_object_set_new(p->values, "email", json_string(acc.email));
     }
     page_render(p, status, "subscriptions/form", "subscriptions.form.title");
@@ -189,18 +200,103 @@ static void form_get_page(http_req *rq)
         form_page(&p, NULL, 200);
 }
 
-static void subscribe_done(http_req *rq)
+/* A sign-up on its way: what was asked for, and what came of it so far. The form's fields
+ * are kept so that a refusal shows it again as typed. */
+typedef struct signup {
+    sub_page page;
+    form typed;
+    int64_t topics[BROADCAST_TOPICS_MAX];
+    size_t n_topics;
+    int64_t account_id;
+    broadcast_point at;
+    const char *email;          /* NULL: none */
+    char phone[PHONE_E164_MAX]; /* "": none */
+    int email_done;             /* the e-mail's link went */
+    broadcast_sms_signup sms;
+    phone_verify_outcome code_outcome;
+    const char *handle; /* the code page's */
+} signup;
+
+/* The page that asks for the code sent by SMS, with the error of the last try (key NULL:
+ * none). */
+static void code_page(signup *su, int status, const char *error_key)
 {
-    sub_page *p = rq->user;
+    sub_page *p = &su->page;
+    http_add_header(p->rq, "Cache-Control", "no-store");
+    if (error_key)
+        page_error(p, "code", error_key);
+    json_object_set_new(p->values, "jeton", json_string(su->handle));
+    json_object_set_new(p->ctx, "email_sent", json_boolean(su->email_done));
+    page_render(p, status, "subscriptions/code", "subscriptions.code.title");
+}
+
+/* Why a number is refused for SMS: it sent STOP; saying how to opt in again, with the
+ * number to write to when the gateway's sender is one. */
+static void opted_out_error(signup *su)
+{
+    sub_page *p = &su->page;
+    const char *number = sms_reply_number(p->rq->core, p->tenant->rec.id, p->rq->arena);
+    const char *key =
+        number ? "subscriptions.errors.phone_opted_out_to" : "subscriptions.errors.phone_opted_out";
+    static const char *const names[] = {"number"};
+    const char *text = present_subst(p->rq->arena, S(p, key), names, &number, number ? 1 : 0);
+    json_array_append_new(p->errors, json_pack("{s:s, s:s}", "field", "phone", "message", text));
+    json_object_set_new(p->field_errors, "phone", json_string(text));
+}
+
+static void sms_done(http_req *rq)
+{
+    signup *su = rq->user;
+    sub_page *p = &su->page;
     error e;
     if (outcome(rq, &e) != 0) {
-        if (e.code == ERR_INVALID_ARG && strcmp(e.arg, "email") == 0) {
-            page_error(p, "email", "account.errors.email_invalid");
-            form_page(p, NULL, 400);
+        if (e.code == ERR_CONFLICT && strcmp(e.arg, "phone_opted_out") == 0) {
+            opted_out_error(su);
+            form_page(p, &su->typed, 400);
             return;
         }
         page_discard(p);
         web_write_error(rq, &e);
+        return;
+    }
+    if (su->sms.confirmed) {
+        message(p, 200, su->email_done ? "confirmed_sms_sent" : "confirmed", "success");
+        return;
+    }
+    su->handle = su->sms.handle;
+    code_page(su, 200, NULL);
+}
+
+/* The number's subscription, after the e-mail's when there was one. */
+static void subscribe_sms(signup *su)
+{
+    http_req *rq = su->page.rq;
+    error e;
+    http_wait *w = http_wait_begin(rq, sms_done);
+    int rc = broadcast_subscribe_sms(rq->core, su->page.tenant->rec.id, su->phone,
+                                     su->page.l == LANG_EN ? "en" : "fr", su->topics, su->n_topics,
+                                     su->account_id, &su->at, &su->sms, http_wait_done, w, &e);
+    http_wait_started(w, rc, &e);
+}
+
+static void subscribe_done(http_req *rq)
+{
+    signup *su = rq->user;
+    sub_page *p = &su->page;
+    error e;
+    if (outcome(rq, &e) != 0) {
+        if (e.code == ERR_INVALID_ARG && strcmp(e.arg, "email") == 0) {
+            page_error(p, "email", "account.errors.email_invalid");
+            form_page(p, &su->typed, 400);
+            return;
+        }
+        page_discard(p);
+        web_write_error(rq, &e);
+        return;
+    }
+    su->email_done = 1;
+    if (su->phone[0]) {
+        subscribe_sms(su);
         return;
     }
     message(p, 200, "sent", "info");
@@ -216,22 +312,52 @@ static void subscribe_post(http_req *rq)
     }
     if (web_check_csrf(rq, &f) != 0)
         return;
-    sub_page *p = arena_alloc(rq->arena, sizeof *p);
-    if (!p) {
+    signup *su = arena_alloc(rq->arena, sizeof *su);
+    if (!su) {
         error_set(&e, ERR_UNAVAILABLE, NULL, "out of memory");
         web_write_error(rq, &e);
         return;
     }
+    memset(su, 0, sizeof *su);
+    su->typed = f;
+    sub_page *p = &su->page;
     if (page_start(p, rq) != 0)
         return;
     const char *email = form_get(&f, "email");
     email = email ? email : "";
+    const char *phone = form_get(&f, "phone");
+    phone = phone ? phone : "";
     if (utf8_valid(email, strlen(email)) && strlen(email) <= FIELD_MAX)
         json_object_set_new(p->values, "email", json_string(email));
-    if (!*email)
-        page_error(p, "email", "account.errors.email_required");
-    else if (!strchr(email, '@') || strlen(email) > FIELD_MAX)
+    if (utf8_valid(phone, strlen(phone)) && strlen(phone) <= FIELD_MAX)
+        json_object_set_new(p->values, "phone", json_string(phone));
+    /* An address, a number, or both: one of them at least. */
+    if (!*email && !*phone)
+        page_error(p, "email", "subscriptions.errors.contact_required");
+    else if (*email && (!strchr(email, '@') || strlen(email) > FIELD_MAX))
         page_error(p, "email", "account.errors.email_invalid");
+    if (*phone) {
+        phone_result pr;
+        const char *why = strlen(phone) > FIELD_MAX
+                              ? S(p, "subscriptions.errors.phone_invalid")
+                              : form_field_phone_refusal(rq->arena, rq->present, p->l, phone);
+        if (why || phone_e164(phone, su->phone, &pr) != 0) {
+            why = why ? why : S(p, "subscriptions.errors.phone_invalid");
+            json_array_append_new(p->errors,
+                                  json_pack("{s:s, s:s}", "field", "phone", "message", why));
+            json_object_set_new(p->field_errors, "phone", json_string(why));
+        } else {
+            int opted_out = 0;
+            if (sms_opted_out(rq->core, p->tenant->rec.id, su->phone, &opted_out, &e) != 0) {
+                page_discard(p);
+                web_write_error(rq, &e);
+                return;
+            }
+            /* Refused before anything is written, the e-mail's subscription included. */
+            if (opted_out)
+                opted_out_error(su);
+        }
+    }
     const char *values[BROADCAST_TOPICS_MAX + 1];
     size_t nv = 0;
     for (size_t i = 0; i < f.count && nv <= BROADCAST_TOPICS_MAX; i++)
@@ -258,9 +384,8 @@ static void subscribe_post(http_req *rq)
         else
             page_error(p, "address", "subscriptions.errors.address_unknown");
     }
-    int64_t ids[BROADCAST_TOPICS_MAX];
-    size_t n = 0;
-    if (broadcast_pick_topics(rq->core, p->tenant->rec.id, values, nv, ids, &n, &e) != 0) {
+    if (broadcast_pick_topics(rq->core, p->tenant->rec.id, values, nv, su->topics, &su->n_topics,
+                              &e) != 0) {
         if (e.code != ERR_MISSING_ARG && e.code != ERR_INVALID_ARG) {
             page_discard(p);
             web_write_error(rq, &e);
@@ -275,17 +400,100 @@ static void subscribe_post(http_req *rq)
         return;
     }
     if (web_limit(rq, "subscribe", NULL, RATE_SUBSCRIBE) != 0 ||
-        web_limit_shared(rq, "subscribe-to", web_email_key(rq, email), RATE_SUBSCRIBE_TO) != 0) {
+        (*email &&
+         web_limit_shared(rq, "subscribe-to", web_email_key(rq, email), RATE_SUBSCRIBE_TO) != 0) ||
+        (su->phone[0] && web_limit_shared(rq, "subscribe-to", su->phone, RATE_SUBSCRIBE_TO) != 0)) {
         page_discard(p);
         return;
     }
     store_account acc;
-    int64_t account_id = web_account(rq, &acc) ? acc.id : 0;
-    rq->user = p;
+    su->account_id = web_account(rq, &acc) ? acc.id : 0;
+    su->at = at;
+    rq->user = su;
+    if (!*email) {
+        subscribe_sms(su);
+        return;
+    }
     http_wait *w = http_wait_begin(rq, subscribe_done);
     int rc = broadcast_subscribe(rq->core, p->tenant->rec.id, email, p->l == LANG_EN ? "en" : "fr",
-                                 ids, n, account_id, &at, http_base_url(rq, p->tenant),
-                                 http_wait_done, w, &e);
+                                 su->topics, su->n_topics, su->account_id, &at,
+                                 http_base_url(rq, p->tenant), http_wait_done, w, &e);
+    http_wait_started(w, rc, &e);
+}
+
+/* ---- the code sent by SMS, typed back ---- */
+
+static void refused_page(http_req *rq);
+
+static void code_done(http_req *rq)
+{
+    signup *su = rq->user;
+    error e;
+    if (outcome(rq, &e) != 0) {
+        if (e.code == ERR_NOT_FOUND) {
+            page_discard(&su->page);
+            refused_page(rq);
+            return;
+        }
+        page_discard(&su->page);
+        web_write_error(rq, &e);
+        return;
+    }
+    static const char *const keys[] = {
+        [PHONE_VERIFIED] = NULL,
+        [PHONE_CODE_WRONG] = "subscriptions.errors.code_wrong",
+        [PHONE_CODE_SPENT] = "subscriptions.errors.code_spent",
+        [PHONE_CODE_EXPIRED] = "subscriptions.errors.code_expired",
+    };
+    if (su->code_outcome == PHONE_VERIFIED)
+        message(&su->page, 200, "confirmed", "success");
+    else
+        code_page(su, 400, keys[su->code_outcome]);
+}
+
+static void code_post(http_req *rq)
+{
+    form f;
+    error e;
+    if (http_form_body(rq, &f, &e) != 0) {
+        web_write_error(rq, &e);
+        return;
+    }
+    if (web_check_csrf(rq, &f) != 0)
+        return;
+    signup *su = arena_alloc(rq->arena, sizeof *su);
+    if (!su) {
+        error_set(&e, ERR_UNAVAILABLE, NULL, "out of memory");
+        web_write_error(rq, &e);
+        return;
+    }
+    memset(su, 0, sizeof *su);
+    if (page_start(&su->page, rq) != 0)
+        return;
+    const char *handle = form_get(&f, "jeton");
+    const char *code = form_get(&f, "code");
+    code = code ? code : "";
+    if (!broadcast_token_ok(handle)) {
+        page_discard(&su->page);
+        refused_page(rq);
+        return;
+    }
+    su->handle = handle;
+    if (strlen(code) <= CODE_FIELD_MAX && utf8_valid(code, strlen(code)))
+        json_object_set_new(su->page.values, "code", json_string(code));
+    char digits[PHONE_CODE_DIGITS + 1];
+    if (!phone_code_read(code, digits)) {
+        code_page(su, 400, "subscriptions.errors.code_invalid");
+        return;
+    }
+    if (web_limit(rq, "subscribe-code", NULL, RATE_CODE) != 0) {
+        page_discard(&su->page);
+        return;
+    }
+    rq->user = su;
+    http_wait *w = http_wait_begin(rq, code_done);
+    int rc = broadcast_confirm_code(rq->core, su->page.tenant->rec.id, handle, digits,
+                                    &su->code_outcome, http_wait_done, w, &e);
     http_wait_started(w, rc, &e);
 }
 
@@ -318,6 +526,12 @@ static void refused(http_req *rq, const char *key)
     sub_page p;
     if (page_start(&p, rq) == 0)
         message(&p, 404, key, "info");
+}
+
+/* A code page whose subscription is gone (confirmed, ended, unknown): sign up again. */
+static void refused_page(http_req *rq)
+{
+    refused(rq, "code_gone");
 }
 
 static void confirm_get(http_req *rq)
@@ -400,6 +614,7 @@ const http_route portal_subscription_routes[] = {
     {HTTP_POST, "/abonnements", subscribe_post},
     {HTTP_GET | HTTP_HEAD, "/abonnements/confirmer", confirm_get},
     {HTTP_POST, "/abonnements/confirmer", confirm_post},
+    {HTTP_POST, "/abonnements/code", code_post},
     {HTTP_GET | HTTP_HEAD, "/abonnements/quitter/{}", leave_get},
     {0, NULL, NULL},
 };
