@@ -185,7 +185,8 @@ typedef struct store_attachments_ops {
 /* Documents (core/document.h): written once, never updated (a trigger refuses it). */
 typedef struct store_documents_ops {
     /* ERR_CONFLICT when the request already has that kind and version, or the code is taken
-     * in the tenant. */
+     * in the tenant. d->version 0: the next version of the request's documents of that kind
+     * (1 for the first), as the transaction sees them. */
     int (*tx_insert)(store *s, const store_document *d, int64_t *id_out, error *err);
     /* request_id's documents of kind (NULL: of every kind), oldest first, without their
      * bytes. */
@@ -403,6 +404,21 @@ typedef struct store_reply_templates_ops {
     /* ERR_NOT_FOUND when absent. */
     int (*tx_delete)(store *s, int64_t tenant_id, int64_t id, error *err);
 } store_reply_templates_ops;
+
+/* A tenant's letter templates (core/letter_tpl.h). */
+typedef struct store_letter_templates_ops {
+    /* The tenant's templates, by name. */
+    int (*list)(store *s, int64_t tenant_id, arena *a, store_letter_template **out, size_t *n,
+                error *err);
+    /* Template id of tenant_id (strings in a); *found 0 when there is none. */
+    int (*get)(store *s, int64_t tenant_id, int64_t id, arena *a, store_letter_template *out,
+               int *found, error *err);
+    /* t->id 0: inserts version 1; t->id set: rewrites that template as its next version
+     * (ERR_NOT_FOUND when absent). Either way the version written is also kept in
+     * letter_template_versions. ERR_CONFLICT when the name is taken. Sets *id_out (may be
+     * NULL). */
+    int (*tx_upsert)(store *s, const store_letter_template *t, int64_t *id_out, error *err);
+} store_letter_templates_ops;
 
 /* API keys: only their keyed hash is stored. */
 typedef struct store_apikeys_ops {
@@ -837,6 +853,7 @@ typedef struct store_ops {
     store_agent_notices_ops agent_notices;
     store_saved_filters_ops saved_filters;
     store_reply_templates_ops reply_templates;
+    store_letter_templates_ops letter_templates;
     store_apikeys_ops apikeys;
     store_idempotency_ops idempotency;
     store_settings_ops settings;

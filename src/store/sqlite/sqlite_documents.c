@@ -34,8 +34,9 @@ static int read_document(sqlite3_stmt *st, arena *a, void *p)
 
 static sq_stmt sq_document_insert = SQ_STMT(
     "INSERT INTO documents (tenant_id, request_id, kind, version, code, sha256, size, "
-    "content, created_at, title, agent_id, citizen_visible) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, "
-    "?8, ?9, ?10, ?11, ?12)");
+    "content, created_at, title, agent_id, citizen_visible) VALUES (?1, ?2, ?3, CASE WHEN ?4 > 0 "
+    "THEN ?4 ELSE (SELECT coalesce(max(version), 0) + 1 FROM documents WHERE request_id = ?2 AND "
+    "kind = ?3) END, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)");
 
 static int store_sqlite_tx_document_insert(store *s, const store_document *d, int64_t *id_out,
                                            error *err)

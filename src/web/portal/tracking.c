@@ -383,6 +383,9 @@ static json_t *event_json(http_req *rq, const track_state *st, const store_event
         /* A workflow timeout's silence: what it means for the request (accord, rejet). */
         title = present_string(rq->present, rq->lang,
                                arena_printf(rq->arena, "track.event_timeout_%s", e->body));
+    } else if (strcmp(kind, "document") == 0) {
+        /* A letter or decision issued (core/letter_tpl.h): its title is the body. */
+        title = present_string(rq->present, rq->lang, "track.event_document");
     } else if (strcmp(kind, "comment") == 0) {
         title = present_string(rq->present, rq->lang, "track.event_comment");
     } else if (strcmp(kind, "rating") == 0) {
