@@ -40,15 +40,17 @@ static int set(const char *s)
     return s && *s;
 }
 
-/* One field's bounds, text and placeholders: 0, or -1 with ERR_INVALID_ARG naming it. */
-static int check_field(const char *field, const char *s, size_t min, size_t max, error *err)
+/* One field's bounds, text (one line when oneline: a title, a name) and placeholders: 0, or
+ * -1 with ERR_INVALID_ARG naming it. */
+static int check_field(const char *field, const char *s, size_t min, size_t max, int oneline,
+                       error *err)
 {
     size_t n = s ? strlen(s) : 0;
     if (n < min)
         return error_set(err, ERR_INVALID_ARG, field, "%s is required", field);
     if (n > max)
         return error_set(err, ERR_INVALID_ARG, field, "%s is over %zu bytes", field, max);
-    if (n && (!utf8_valid(s, n) || utf8_has_control(s, n)))
+    if (n && (!utf8_valid(s, n) || utf8_has_control(s, n) || (oneline && strpbrk(s, "\r\n"))))
         return error_set(err, ERR_INVALID_ARG, field, "%s is not plain text", field);
     size_t len = 0;
     const char *bad =
@@ -61,19 +63,19 @@ static int check_field(const char *field, const char *s, size_t min, size_t max,
 
 int letter_tpl_check(const store_letter_template *t, int need_name, error *err)
 {
-    if (need_name && check_field("name", t->name, 1, LETTER_TPL_NAME_MAX, err) != 0)
+    if (need_name && check_field("name", t->name, 1, LETTER_TPL_NAME_MAX, 1, err) != 0)
         return -1;
     if (!t->kind || (strcmp(t->kind, "letter") != 0 && strcmp(t->kind, "decision") != 0))
         return error_set(err, ERR_INVALID_ARG, "kind", "kind is letter or decision");
     if (!t->lang || (strcmp(t->lang, "fr") != 0 && strcmp(t->lang, "en") != 0))
         return error_set(err, ERR_INVALID_ARG, "lang", "lang is fr or en");
-    if (check_field("subject", t->subject, 1, LETTER_TPL_SUBJECT_MAX, err) != 0 ||
-        check_field("body", t->body, 1, LETTER_TPL_BODY_MAX, err) != 0 ||
-        check_field("visas", t->visas, 0, LETTER_TPL_LINES_MAX, err) != 0 ||
-        check_field("considerants", t->considerants, 0, LETTER_TPL_LINES_MAX, err) != 0 ||
-        check_field("decides", t->decides, 0, LETTER_TPL_SIGN_MAX, err) != 0 ||
-        check_field("signatory", t->signatory, 0, LETTER_TPL_SIGN_MAX, err) != 0 ||
-        check_field("quality", t->quality, 0, LETTER_TPL_SIGN_MAX, err) != 0)
+    if (check_field("subject", t->subject, 1, LETTER_TPL_SUBJECT_MAX, 1, err) != 0 ||
+        check_field("body", t->body, 1, LETTER_TPL_BODY_MAX, 0, err) != 0 ||
+        check_field("visas", t->visas, 0, LETTER_TPL_LINES_MAX, 0, err) != 0 ||
+        check_field("considerants", t->considerants, 0, LETTER_TPL_LINES_MAX, 0, err) != 0 ||
+        check_field("decides", t->decides, 0, LETTER_TPL_SIGN_MAX, 1, err) != 0 ||
+        check_field("signatory", t->signatory, 0, LETTER_TPL_SIGN_MAX, 1, err) != 0 ||
+        check_field("quality", t->quality, 0, LETTER_TPL_SIGN_MAX, 0, err) != 0)
         return -1;
     return 0;
 }

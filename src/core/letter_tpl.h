@@ -61,7 +61,8 @@ typedef struct letter_tpl_values {
  * need_name is 0), kind ("letter" or "decision"), lang ("fr", "en"), the subject (1 to
  * LETTER_TPL_SUBJECT_MAX), body (1 to LETTER_TPL_BODY_MAX), visas and considérants (up to
  * LETTER_TPL_LINES_MAX), decides, signatory and quality (up to LETTER_TPL_SIGN_MAX), every one
- * valid UTF-8 without control characters but line breaks and tabs, and every {placeholder}
+ * valid UTF-8 without control characters but line breaks and tabs (and without line breaks
+ * in the name, subject, decides and signatory: one line each), and every {placeholder}
  * known. 0, or -1 with ERR_INVALID_ARG whose arg is the field ("subject", "body", ...) and
  * whose detail, for an unknown placeholder, starts with "placeholder " and its name. */
 int letter_tpl_check(const store_letter_template *t, int need_name, error *err);

@@ -95,6 +95,13 @@ static void test_check(void **state)
     assert_int_equal(letter_tpl_check(&t, 1, &err), -1);
     assert_string_equal(err.arg, "subject");
     t = sample();
+    t.subject = "Objet\nsur deux lignes";
+    assert_int_equal(letter_tpl_check(&t, 1, &err), -1);
+    assert_string_equal(err.arg, "subject");
+    t = sample();
+    t.quality = "Pour le Maire et par délégation,\nl’adjoint";
+    assert_int_equal(letter_tpl_check(&t, 1, &err), 0);
+    t = sample();
     t.subject = "Objet\x01";
     assert_int_equal(letter_tpl_check(&t, 1, &err), -1);
     assert_string_equal(err.arg, "subject");

@@ -90,7 +90,8 @@ static void text_error(bo_page *p, const error *err, const char *const *known, c
         bo_page_error(p, field, arena_strdup(rq->arena, text));
     } else if (strstr(d, "is required")) {
         bo_page_error_key(p, field, "letters.errors.required");
-    } else if (strstr(d, "is over")) {
+    } else if (strstr(d, "is over") || strcmp(err->arg, "pages") == 0) {
+        /* Too long for its field, or for the letter's pages once laid out. */
         bo_page_error_key(p, field, "letters.errors.too_long");
     } else if (strstr(d, "not plain text")) {
         bo_page_error_key(p, field, "letters.errors.text");
@@ -329,6 +330,8 @@ static void admin_preview(http_req *rq)
     if (ref && *ref) {
         if (!bo_open_request(rq, &a, t, ref, &r))
             return;
+        /* The preview names the request's citizen. */
+        bo_record_access(rq, &a, "view", "request", &r.id, 1);
     } else {
         letter_tpl_sample_request(t, now, &r);
     }
