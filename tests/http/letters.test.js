@@ -203,7 +203,7 @@ test('an agent writes, previews and issues a letter; the citizen is told and see
     assert.equal(mail, `${ctx.req.email}|document_issued`);
     const done = await agent.follow(r);
     assert.ok(F.textOf(done.text).includes('Le document est émis'), F.textOf(done.text));
-    assert.ok(F.textOf(done.text).includes('Courrier émis : — '), F.textOf(done.text).slice(0, 3000));
+    assert.ok(F.textOf(done.text).includes('Courrier émis — Courrier agentA Votre demande « Nid de poule »'), F.textOf(done.text).slice(0, 3000));
 
     /* The stored PDF: the letter as previewed, with its verification code. */
     const stored = await fetchPdf(agent, `/documents/${ref}/${doc.id}`);

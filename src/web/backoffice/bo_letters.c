@@ -334,6 +334,11 @@ static void admin_preview(http_req *rq)
         bo_record_access(rq, &a, "view", "request", &r.id, 1);
     } else {
         letter_tpl_sample_request(t, now, &r);
+        /* A template of one procedure is previewed with that procedure's words. */
+        if (tpl.procedure_id && catalogue_procedure_by_id(t, tpl.procedure_id)) {
+            r.procedure_id = tpl.procedure_id;
+            r.department_id = 0;
+        }
     }
     buf pdf;
     buf_init(&pdf, LETTER_PDF_MAX);
