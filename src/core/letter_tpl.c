@@ -310,6 +310,26 @@ int letter_tpl_upsert_as(core *c, const core_actor *who, const store_letter_temp
                       err);
 }
 
+typedef struct delete_arg {
+    int64_t tenant_id, id;
+} delete_arg;
+
+static int apply_delete(store *s, void *arg, int64_t *id, error *err)
+{
+    const delete_arg *d = arg;
+    *id = d->id;
+    return s->ops->letter_templates.tx_delete(s, d->tenant_id, d->id, err);
+}
+
+static const change_def delete_change = {"admin", "letter_template", apply_delete, 0};
+
+int letter_tpl_delete_as(core *c, const core_actor *who, int64_t tenant_id, int64_t id,
+                         core_done_fn cb, void *ctx, error *err)
+{
+    delete_arg d = {tenant_id, id};
+    return change_run(c, who, tenant_id, &delete_change, &d, sizeof d, NULL, cb, ctx, err);
+}
+
 /* ---- a letter for a request ---- */
 
 /* The department in charge of r, as its receipt names it. */

@@ -112,6 +112,13 @@ int letter_tpl_get(core *c, int64_t tenant_id, int64_t id, arena *a, store_lette
 int letter_tpl_upsert_as(core *c, const core_actor *who, const store_letter_template *t,
                          int64_t *id_out, core_done_fn cb, void *ctx, error *err);
 
+/* Deletes template id of tenant_id, its versions kept (documents issued from it are theirs
+ * anyway), with its "admin" audit entry, as one job: an admin, the command line or the system
+ * only (ERR_FORBIDDEN); ERR_NOT_FOUND when it is not one of tenant_id's. Asynchronous as
+ * change_run. */
+int letter_tpl_delete_as(core *c, const core_actor *who, int64_t tenant_id, int64_t id,
+                         core_done_fn cb, void *ctx, error *err);
+
 /* ---- a letter for a request ---- */
 
 /* Renders `text` (its placeholders filled from r, who's name and now) for request r of t as

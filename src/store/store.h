@@ -418,6 +418,8 @@ typedef struct store_letter_templates_ops {
      * letter_template_versions. ERR_CONFLICT when the name is taken. Sets *id_out (may be
      * NULL). */
     int (*tx_upsert)(store *s, const store_letter_template *t, int64_t *id_out, error *err);
+    /* Deletes template id of tenant_id (its versions stay); ERR_NOT_FOUND when absent. */
+    int (*tx_delete)(store *s, int64_t tenant_id, int64_t id, error *err);
 } store_letter_templates_ops;
 
 /* API keys: only their keyed hash is stored. */

@@ -123,6 +123,7 @@ const ROUTES = [
      { form: (c) => ({ name: 'Tag ou graffiti', group_name: 'Signaler un problème', description: `Modifiée ${c.seq()}`, kind: 'incident', department: 'proprete', delay_days: '7', active: '1', open311: '1', is_public: '1' }) }],
     ['POST', () => '/agent/admin/modeles-courriers', ADMIN_POST,
      { form: (c) => ({ name: `Modèle ${c.seq()}`, kind: 'letter', lang: 'fr', subject: 'Objet', body: 'Texte {reference}.' }) }],
+    ['POST', (c, o) => `/agent/admin/modeles-courriers/${o.tpl}/supprimer`, ADMIN_POST, { setup: (c) => ({ tpl: c.newTemplate() }) }],
     ['POST', () => '/agent/admin/cles', Object.assign({}, ADMIN_POST, { admin: DONE200 }), { form: (c) => ({ name: `Clé ${c.seq()}`, scope: 'api' }) }],
     ['POST', (c, o) => `/agent/admin/cles/${o.key}/revoquer`, ADMIN_POST, { setup: (c) => ({ key: c.newKey() }) }],
     ['POST', () => '/agent/admin/collectivite', ADMIN_POST,
@@ -195,6 +196,12 @@ test.before(async () => {
         srv.sql(`INSERT INTO saved_filters (tenant_id, agent_id, name, query) SELECT tenant_id, id, ${F.sqlq(name)}, 'onglet=tout' FROM agents WHERE id = ${ctx.agents[role].id}`);
         return Number(srv.sql(`SELECT id FROM saved_filters WHERE name = ${F.sqlq(name)}`).trim());
     };
+    ctx.newTemplate = () => {
+        const name = `Modèle à supprimer ${ctx.seq()}`;
+        srv.sql('INSERT INTO letter_templates (tenant_id, name, kind, lang, version, subject, body, updated_at) ' +
+                `SELECT id, ${F.sqlq(name)}, 'letter', 'fr', 1, 'Objet', 'Texte.', 0 FROM tenants ORDER BY id LIMIT 1`);
+        return Number(srv.sql(`SELECT id FROM letter_templates WHERE name = ${F.sqlq(name)}`).trim());
+    };
     ctx.newKey = () => {
         const name = `cle-a-revoquer-${ctx.seq()}`;
         const r = srv.guichet(['apikey', 'create', '--db', srv.db, '--name', name, '--scope', 'api']);
@@ -233,7 +240,7 @@ function judge(r, expect, label) {
 
 for (const [method, pathOf, expect, opts = {}] of ROUTES) {
     const name = `${method} ${pathOf({ reqA: { reference: '{ref}', email: '{email}', last: '{name}' }, agents: { agentA: { id: '{id}' }, spare: { id: '{id}' } }, letterTemplate: '{id}' },
-                                     { reference: '{ref}', filter: '{id}', key: '{id}' })}${opts.label ? ' (' + opts.label + ')' : ''}`;
+                                     { reference: '{ref}', filter: '{id}', key: '{id}', tpl: '{id}' })}${opts.label ? ' (' + opts.label + ')' : ''}`;
     test(`matrix: ${name}`, async () => {
         const failures = [];
         for (const role of ROLES) {

@@ -11,7 +11,8 @@
  * public timeline event, its audit entry and the citizen's e-mail in the outbox; the citizen
  * sees it on the tracking page (timeline and documents) and downloads it. An élu gets 403,
  * an agent of another department 404, and neither writes anything. A decision's PDF gives
- * back its visas, considérants and articles in order.
+ * back its visas, considérants and articles in order. A template deleted leaves the lists,
+ * its versions and the documents issued staying.
  */
 const test = require('node:test');
 const assert = require('node:assert/strict');
@@ -249,4 +250,28 @@ test('élus read but issue nothing (403); another department\'s agent gets 404',
     }
     assert.equal((await ctx.clients.agentA.get(`/agent/demandes/${ref}/redaction?modele=999999`)).status, 404);
     assert.equal(count(`SELECT count(*) FROM documents WHERE request_id = ${ctx.req.id}`), before);
+});
+
+test('a template deleted goes from the lists; its versions and the documents issued stay', async () => {
+    const id = templateId('Modèle essai');
+    assert.ok(id > 0);
+    const path = `${ADMIN_PAGE}/${id}/supprimer`;
+    assert.equal((await ctx.clients.agentA.post(path, {})).status, 403);
+    assert.equal(count(`SELECT count(*) FROM letter_templates WHERE id = ${id}`), 1);
+    const docs = count('SELECT count(*) FROM documents');
+    const r = await ctx.clients.admin.post(path, {});
+    assert.equal(r.status, 303);
+    assert.ok(F.textOf((await ctx.clients.admin.follow(r)).text).includes('Le modèle est supprimé'));
+    assert.equal(count(`SELECT count(*) FROM letter_templates WHERE id = ${id}`), 0);
+    assert.equal(count(`SELECT count(*) FROM letter_template_versions WHERE template_id = ${id}`), 2);
+    assert.equal(count('SELECT count(*) FROM documents'), docs);
+    assert.equal(count("SELECT count(*) FROM audit_log WHERE action = 'admin' AND object_kind = 'letter_template'"), 3);
+    assert.ok(!(await ctx.clients.agentA.get(`/agent/demandes/${ctx.req.reference}`)).text.includes('Modèle essai'));
+    assert.equal((await ctx.clients.agentA.get(`/agent/demandes/${ctx.req.reference}/redaction?modele=${id}`)).status, 404);
+    assert.equal((await ctx.clients.admin.post(path, {})).status, 404);
+    /* A new template never takes a deleted one's id (its versions keep theirs). */
+    await ctx.clients.admin.get(ADMIN_PAGE);
+    const again = await ctx.clients.admin.post(ADMIN_PAGE, { name: 'Modèle essai', kind: 'letter', lang: 'fr', subject: 'Objet', body: 'Texte.' });
+    assert.equal(again.status, 303);
+    assert.ok(templateId('Modèle essai') > id);
 });

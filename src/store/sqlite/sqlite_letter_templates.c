@@ -1,7 +1,7 @@
 /*
  * sqlite_letter_templates — the collectivité's letter templates (letter_templates) and every
  * version written (letter_template_versions): a write rewrites the row as its next version
- * and copies it, in the same transaction, into the versions.
+ * and copies it, in the same transaction, into the versions; a delete leaves the versions.
  */
 #include "store/sqlite/sq.h"
 
@@ -148,8 +148,26 @@ static int store_sqlite_tx_letter_template_upsert(store *s, const store_letter_t
     return 0;
 }
 
+static sq_stmt sq_letter_template_delete =
+    SQ_STMT("DELETE FROM letter_templates WHERE tenant_id = ?1 AND id = ?2");
+
+static int store_sqlite_tx_letter_template_delete(store *s, int64_t tenant_id, int64_t id,
+                                                  error *err)
+{
+    store_sqlite_conn *c = store_sqlite_writer(s, err);
+    if (!c)
+        return -1;
+    sqlite3_stmt *st = store_sqlite_stmt(c, &sq_letter_template_delete, err);
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, tenant_id);
+    sqlite3_bind_int64(st, 2, id);
+    return store_sqlite_run_update(c, st, "letter_template_delete", "letter template", err);
+}
+
 const store_letter_templates_ops store_sqlite_letter_templates_ops = {
     .list = store_sqlite_letter_template_list,
     .get = store_sqlite_letter_template_get,
     .tx_upsert = store_sqlite_tx_letter_template_upsert,
+    .tx_delete = store_sqlite_tx_letter_template_delete,
 };

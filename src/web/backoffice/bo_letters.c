@@ -1,11 +1,11 @@
 /*
  * bo_letters — letters and decisions from the collectivité's templates (core/letter_tpl.h).
  * For admins, /agent/admin/modeles-courriers: the templates, a form that creates one or, from
- * ?modifier=<id>, edits it as its next version, and each template's PDF preview, with a
- * sample request or, from &demande=<reference>, a real one. For agents who may change a
- * request, /agent/demandes/{ref}/redaction: the template chosen on the request page,
- * its text filled for the request and editable, its preview (the letter's blocks as HTML,
- * or its PDF), and its issue; every refusal gives the form back with what was typed.
+ * ?modifier=<id>, edits it as its next version, its deletion, and each template's PDF preview, with
+ * a sample request or, from &demande=<reference>, a real one. For agents who may change a request,
+ * /agent/demandes/{ref}/redaction: the template chosen on the request page, its text filled for the
+ * request and editable, its preview (the letter's blocks as HTML, or its PDF), and its issue; every
+ * refusal gives the form back with what was typed.
  */
 #include <inttypes.h>
 #include <string.h>
@@ -282,6 +282,22 @@ static const bo_admin_cycle admin_cycle = {.tab = TAB,
 static void admin_post(http_req *rq)
 {
     bo_admin_cycle_run(rq, &admin_cycle);
+}
+
+static int delete_apply(bo_page *p, bo_admin_write *st, http_wait *w, error *e)
+{
+    http_req *rq = p->rq;
+    return letter_tpl_delete_as(rq->core, &st->who, bo_admin_tenant(rq), st->id, http_wait_done, w,
+                                e);
+}
+
+static const bo_admin_cycle delete_cycle = {
+    .tab = TAB, .done = "letter_template_deleted", .takes_id = 1, .apply = delete_apply};
+
+/* POST …/{id}/supprimer: the template goes; its versions and the documents issued stay. */
+static void admin_delete(http_req *rq)
+{
+    bo_admin_cycle_run(rq, &delete_cycle);
 }
 
 /* Sends pdf as the response, inline (the browser's viewer shows it). */
@@ -612,6 +628,7 @@ const http_route bo_letters_routes[] = {
     {HTTP_GET | HTTP_HEAD, TAB, admin_get},
     {HTTP_POST, TAB, admin_post},
     {HTTP_GET | HTTP_HEAD, TAB "/apercu", admin_preview},
+    {HTTP_POST, TAB "/{}/supprimer", admin_delete},
     {HTTP_GET | HTTP_HEAD, "/agent/demandes/{}/redaction", letter_get},
     {HTTP_POST, "/agent/demandes/{}/redaction", letter_post},
     {0, NULL, NULL},
