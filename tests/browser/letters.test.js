@@ -1,8 +1,8 @@
 'use strict';
 /*
  * Letters and arrêtés in a real Chromium, with axe-core (WCAG 2.1 A/AA): the administration's
- * templates page, and with an unknown placeholder refused (the error summary leads to the
- * field); the request page's «Courriers et arrêtés»; the letter's form filled for the
+ * templates page, with an unknown placeholder refused (the error summary leads to the
+ * field), a decision's template being edited, and after a deletion; the request page's «Courriers et arrêtés»; the letter's form filled for the
  * request, and with an error; its preview; and «Émettre», which brings the agent back to the
  * request with the notice and the timeline's «Courrier émis». Every page without JavaScript
  * (forms and buttons only) and with zero violations.
@@ -58,7 +58,7 @@ describe('letters and arrêtés: the pages, accessible', () => {
         await admin.fill('#name', 'Modèle navigateur');
         await admin.fill('#subject', 'Objet {reference}');
         await admin.fill('#body', 'Bonjour {prenom}, votre {inconnu}.');
-        await click(admin, 'main form[method=post] button[type=submit]');
+        await click(admin, 'main form[aria-labelledby="form-title"] button[type=submit]');
         assert.equal(last.status(), 400);
         assert.equal(await admin.locator('#body').getAttribute('aria-invalid'), 'true');
         assert.equal(await admin.locator('#body').inputValue(), 'Bonjour {prenom}, votre {inconnu}.');
@@ -67,6 +67,10 @@ describe('letters and arrêtés: the pages, accessible', () => {
         await go(admin, `/agent/admin/modeles-courriers?modifier=${srv.sql("SELECT id FROM letter_templates WHERE kind = 'decision' ORDER BY id LIMIT 1").trim()}`);
         assert.ok((await admin.locator('#visas').inputValue()).startsWith('Vu '));
         await check(admin, 'a decision template being edited');
+        await click(admin, 'main table button:has-text("Supprimer Réponse standard")');
+        assert.equal(last.status(), 200);
+        assert.match(await admin.locator('main').innerText(), /Le modèle est supprimé/);
+        await check(admin, 'templates after a deletion');
     });
 
     it('an agent writes, previews and issues a letter', async () => {
