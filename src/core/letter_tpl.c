@@ -162,6 +162,26 @@ static const char *say(block_list *b, const char *key, const char *const *names,
     return s ? s : "";
 }
 
+/* [s, e) in a without the blanks and line breaks around it, nor carriage returns inside it
+ * (a browser sends a textarea's lines CRLF); line breaks inside stay. NULL when a is
+ * exhausted. */
+static const char *trimmed(arena *a, const char *s, const char *e)
+{
+    while (s < e && (*s == ' ' || *s == '\t' || *s == '\r' || *s == '\n'))
+        s++;
+    while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r' || e[-1] == '\n'))
+        e--;
+    char *out = arena_alloc(a, (size_t)(e - s) + 1);
+    if (!out)
+        return NULL;
+    size_t o = 0;
+    for (const char *c = s; c < e; c++)
+        if (*c != '\r')
+            out[o++] = *c;
+    out[o] = '\0';
+    return out;
+}
+
 /* Calls each(b, piece, i) for the pieces of text split at `sep` ("\n": lines, "\n\n":
  * paragraphs), each trimmed of blanks and line breaks, empty ones skipped; i counts from 1. */
 static void split(block_list *b, const char *text, int paragraphs,
@@ -193,23 +213,9 @@ static void split(block_list *b, const char *text, int paragraphs,
         } else {
             end = p + strcspn(p, "\n");
         }
-        const char *s = p, *e = end;
-        while (s < e && (*s == ' ' || *s == '\t' || *s == '\r' || *s == '\n'))
-            s++;
-        while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r' || e[-1] == '\n'))
-            e--;
-        if (e > s) {
-            /* Line breaks inside a paragraph stay; carriage returns go. */
-            char *piece = arena_alloc(b->a, (size_t)(e - s) + 1);
-            if (!piece)
-                return;
-            size_t o = 0;
-            for (const char *c = s; c < e; c++)
-                if (*c != '\r')
-                    piece[o++] = *c;
-            piece[o] = '\0';
+        const char *piece = trimmed(b->a, p, end);
+        if (piece && *piece)
             each(b, piece, ++i);
-        }
         p = *end ? end + 1 : end;
     }
 }
@@ -230,10 +236,12 @@ static void each_article(block_list *b, const char *piece, int i)
 /* The signatory: their quality over their name, aligned right. */
 static void signature(block_list *b, const store_letter_template *text)
 {
-    if (set(text->quality) && set(text->signatory))
-        add(b, LETTER_RIGHT, arena_printf(b->a, "%s\n%s", text->quality, text->signatory));
+    const char *quality =
+        text->quality ? trimmed(b->a, text->quality, text->quality + strlen(text->quality)) : NULL;
+    if (set(quality) && set(text->signatory))
+        add(b, LETTER_RIGHT, arena_printf(b->a, "%s\n%s", quality, text->signatory));
     else
-        add(b, LETTER_RIGHT, set(text->quality) ? text->quality : text->signatory);
+        add(b, LETTER_RIGHT, set(quality) ? quality : text->signatory);
 }
 
 size_t letter_tpl_blocks(arena *a, const json_t *strings, const store_letter_template *text,
