@@ -528,6 +528,7 @@ static const http_mount mounts[] = {
     {"/agent/", bo_retention_routes, web_write_error, bo_admit, 0},
     {"/agent/", bo_inbox_routes, web_write_error, bo_admit, 0},
     {"/agent/", bo_request_routes, web_write_error, bo_admit, 0},
+    {"/agent/", bo_letters_routes, web_write_error, bo_admit, 0},
     {"/agent/", bo_intake_routes, web_write_error, bo_admit, 0},
     {"/agent/", bo_caller_routes, web_write_error, bo_admit, 0},
     {"/agent/", bo_receipt_routes, web_write_error, bo_admit, 0},

@@ -20,6 +20,7 @@
 #include "cli/demo_data.h"
 #include "core/address.h"
 #include "core/admin.h"
+#include "core/letter_tpl.h"
 #include "core/agent.h"
 #include "core/attrs.h"
 #include "core/catalogue.h"
@@ -1207,6 +1208,42 @@ static int load_catalogue(core *c, int64_t *tenant_out, error *err)
 
 /* ---- back office: reply templates and agents ---- */
 
+/* The letter templates, through core as an administrator's would be; one of the same name
+ * already there is kept (an administrator may have edited it). */
+static int load_letter_templates(core *c, int64_t tenant_id, FILE *report, error *err)
+{
+    arena a;
+    arena_init(&a, 1024 * 1024);
+    store_letter_template *have = NULL;
+    size_t n_have = 0, added = 0;
+    int rc = letter_tpl_list(c, tenant_id, &a, &have, &n_have, err);
+    for (size_t i = 0; rc == 0 && i < demo_n_letter_templates; i++) {
+        const demo_letter_template *d = &demo_letter_templates[i];
+        size_t k = 0;
+        while (k < n_have && strcmp(have[k].name, d->name) != 0)
+            k++;
+        if (k < n_have)
+            continue;
+        store_letter_template t = {.tenant_id = tenant_id,
+                                   .name = d->name,
+                                   .kind = d->kind,
+                                   .lang = "fr",
+                                   .subject = d->subject,
+                                   .body = d->body,
+                                   .visas = d->visas,
+                                   .considerants = d->considerants,
+                                   .decides = d->decides,
+                                   .quality = d->quality,
+                                   .signatory = d->signatory};
+        rc = letter_tpl_upsert_as(c, &actor_cli, &t, NULL, NULL, NULL, err);
+        added += rc == 0;
+    }
+    arena_free(&a);
+    if (rc == 0 && report)
+        fprintf(report, "%zu letter templates.\n", added);
+    return rc;
+}
+
 /* The reply templates (through core, as an administrator's would be: upserted by name, so a
  * second run rewrites the same rows), then the agents the requests are assigned to (core
  * creates them, with the managers, the élu and the admin); both keep what already exists. */
@@ -1221,6 +1258,8 @@ static int load_backoffice(core *c, int64_t tenant_id, FILE *report, error *err)
     }
     if (report)
         fprintf(report, "%zu reply templates.\n", demo_n_reply_templates);
+    if (load_letter_templates(c, tenant_id, report, err) != 0)
+        return -1;
     return agent_demo_load(c, tenant_id, report, err);
 }
 

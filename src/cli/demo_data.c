@@ -104,6 +104,59 @@ const demo_reply_template demo_reply_templates[] = {
 };
 const size_t demo_n_reply_templates = sizeof demo_reply_templates / sizeof demo_reply_templates[0];
 
+const demo_letter_template demo_letter_templates[] = {
+    {"Réponse standard", "letter", "Votre demande « {demarche} »",
+     "Madame, Monsieur,\n\n"
+     "Vous nous avez adressé le {date_depot} une demande « {demarche} », enregistrée sous la "
+     "référence {reference}. Le service {service} l’a examinée avec attention.\n\n"
+     "[Précisez ici la réponse apportée à la demande.]\n\n"
+     "Le service {service} reste à votre disposition pour toute précision ; rappelez la "
+     "référence {reference} dans vos échanges.\n\n"
+     "Nous vous prions d’agréer, Madame, Monsieur, l’expression de nos salutations distinguées.",
+     "", "", "", "Pour le Maire et par délégation,\nle service {service}", "{agent}"},
+    {"Arrêté de voirie — permission de stationnement", "decision",
+     "Arrêté portant permission de stationnement sur le domaine public",
+     "{prenom} {nom} est autorisé(e) à occuper le domaine public au droit du {adresse}, "
+     "dans les conditions de sa demande n° {reference} du {date_depot}.\n\n"
+     "Le permissionnaire signalera l’occupation de jour comme de nuit et laissera libre un "
+     "passage d’au moins 1,40 m pour les piétons. Il remettra les lieux en l’état à la fin de "
+     "l’occupation.\n\n"
+     "La présente permission est délivrée à titre précaire et révocable ; elle peut être "
+     "retirée à tout moment pour un motif d’intérêt général, sans indemnité.\n\n"
+     "Le présent arrêté peut faire l’objet d’un recours contentieux devant le tribunal "
+     "administratif dans un délai de deux mois à compter de sa notification, y compris par "
+     "l’application Télérecours citoyens (www.telerecours.fr).\n\n"
+     "Le directeur général des services et la police municipale sont chargés, chacun en ce "
+     "qui le concerne, de l’exécution du présent arrêté.",
+     "Vu le code général des collectivités territoriales, notamment ses articles L2212-1, "
+     "L2212-2 et L2213-1 ;\n"
+     "Vu le code général de la propriété des personnes publiques, notamment son article "
+     "L2122-1 ;\n"
+     "Vu le code de la route ;\n"
+     "Vu la demande n° {reference} présentée le {date_depot} par {prenom} {nom} ;",
+     "Considérant que l’occupation demandée au droit du {adresse} est compatible avec la "
+     "circulation et la sécurité des usagers de la voie publique ;",
+     "ARRÊTE :", "Le Maire de {collectivite}", ""},
+    {"Décision de refus", "decision", "Décision de refus — demande n° {reference}",
+     "La demande « {demarche} » présentée le {date_depot} par {prenom} {nom} sous la "
+     "référence {reference} est refusée.\n\n"
+     "Voies et délais de recours : la présente décision peut faire l’objet, dans un délai de "
+     "deux mois à compter de sa notification, d’un recours gracieux auprès du Maire de "
+     "{collectivite} ou d’un recours contentieux devant le tribunal administratif. Le "
+     "tribunal administratif peut être saisi par l’application Télérecours citoyens "
+     "accessible sur www.telerecours.fr. Un recours gracieux prolonge le délai du recours "
+     "contentieux, qui court à nouveau à compter de la réponse de l’administration (le "
+     "silence gardé deux mois valant rejet).",
+     "Vu le code des relations entre le public et l’administration, notamment ses articles "
+     "L211-2 et L211-5 ;\n"
+     "Vu la demande n° {reference} présentée le {date_depot} ;",
+     "Considérant que [exposez ici les motifs de droit et de fait du refus] ;",
+     "DÉCIDE :", "Pour le Maire et par délégation,\nle service {service}", "{agent}"},
+};
+
+const size_t demo_n_letter_templates =
+    sizeof demo_letter_templates / sizeof demo_letter_templates[0];
+
 const char *const demo_counter_agents[] = {"agent:sylvie.leroy", "agent:mehdi.bouzid",
                                            "agent:nathalie.perrin", NULL};
 

@@ -121,6 +121,16 @@ typedef struct demo_reply_template {
 extern const demo_reply_template demo_reply_templates[];
 extern const size_t demo_n_reply_templates;
 
+/* The letter templates an administrator starts from (core/letter_tpl.h), for every
+ * procedure, in French, with their {placeholders}: a standard answer, an arrêté de voirie
+ * granting a parking permit, a decision of refusal with the appeal mentions. */
+typedef struct demo_letter_template {
+    const char *name, *kind, *subject, *body, *visas, *considerants, *decides, *quality, *signatory;
+} demo_letter_template;
+
+extern const demo_letter_template demo_letter_templates[];
+extern const size_t demo_n_letter_templates;
+
 /* The showcase requests. */
 extern const char *const demo_long_email_paragraphs[]; /* NULL-terminated */
 extern const char demo_xml_text[];

@@ -203,21 +203,13 @@ static void receipt_blocks(compose *k, const cat_tenant *t, const cat_procedure 
         say(k, dept ? "receipt.signature" : "receipt.signature_none", n_dep, v_dep, 2));
 }
 
-int document_receipt_pdf(core *c, const cat_tenant *t, const store_request *r,
-                         const document_receipt_in *in, buf *out, error *err)
+int document_render(core *c, const cat_tenant *t, const cat_department *d, const json_t *strings,
+                    const char *title, const letter_verify *verify, const letter_block *blocks,
+                    size_t n, buf *out, error *err)
 {
-    const cat_procedure *p = catalogue_procedure_by_id(t, r->procedure_id);
-    if (!p)
-        return error_set(err, ERR_NOT_FOUND, "procedure", "the request's procedure is gone");
-    const cat_department *d =
-        r->department_id ? catalogue_department_by_id(t, r->department_id) : p->department;
-    lang l = document_lang(r);
     arena a;
     arena_init(&a, DOCUMENT_ARENA_MAX);
     int rc = -1;
-    compose k = {.strings = in->strings, .a = &a};
-    receipt_blocks(&k, t, p, d, r, l, in);
-
     const store_branding *b = &t->branding;
     letter_head head = {
         .name = t->rec.name,
@@ -244,18 +236,36 @@ int document_receipt_pdf(core *c, const cat_tenant *t, const store_request *r,
             head.logo_size = logo.size;
         }
     }
-    const char *n_ref[] = {"reference"};
-    const char *v_ref[] = {r->reference};
     letter doc = {
-        .verify = k.verify.url ? &k.verify : NULL,
-        .title = say(&k, "receipt.title", n_ref, v_ref, 1),
-        .lang = say(&k, "lang", NULL, NULL, 0),
-        .page_word = say(&k, "page", NULL, NULL, 0),
-        .blocks = k.blocks,
-        .n_blocks = k.n,
+        .verify = verify,
+        .title = title,
+        .lang = wording_lookup(strings, "documents.lang"),
+        .page_word = wording_lookup(strings, "documents.page"),
+        .blocks = blocks,
+        .n_blocks = n,
     };
     rc = letter_render(&head, &doc, out, NULL, err);
 cleanup:
+    arena_free(&a);
+    return rc;
+}
+
+int document_receipt_pdf(core *c, const cat_tenant *t, const store_request *r,
+                         const document_receipt_in *in, buf *out, error *err)
+{
+    const cat_procedure *p = catalogue_procedure_by_id(t, r->procedure_id);
+    if (!p)
+        return error_set(err, ERR_NOT_FOUND, "procedure", "the request's procedure is gone");
+    const cat_department *d =
+        r->department_id ? catalogue_department_by_id(t, r->department_id) : p->department;
+    arena a;
+    arena_init(&a, DOCUMENT_ARENA_MAX);
+    compose k = {.strings = in->strings, .a = &a};
+    receipt_blocks(&k, t, p, d, r, document_lang(r), in);
+    const char *n_ref[] = {"reference"};
+    const char *v_ref[] = {r->reference};
+    int rc = document_render(c, t, d, in->strings, say(&k, "receipt.title", n_ref, v_ref, 1),
+                             k.verify.url ? &k.verify : NULL, k.blocks, k.n, out, err);
     arena_free(&a);
     return rc;
 }

@@ -21,8 +21,11 @@
 #include "util/arena.h"
 #include "util/error.h"
 
-/* util/buf.h's, left incomplete here so that includers need not see it. */
+/* util/buf.h's and docs/letter.h's, left incomplete here so that includers need not see
+ * them. */
 struct buf;
+struct letter_block;
+struct letter_verify;
 
 /* What a receipt says besides the request. */
 typedef struct document_receipt_in {
@@ -45,6 +48,14 @@ lang document_lang(const store_request *r);
  * more, else as letter_render. Runs on the caller's thread (CPU: a few milliseconds). */
 int document_receipt_pdf(core *c, const cat_tenant *t, const store_request *r,
                          const document_receipt_in *in, struct buf *out, error *err);
+
+/* Appends to out (max at least LETTER_PDF_MAX) the PDF of blocks[0..n) on t's letterhead,
+ * department d (NULL: none) at its right, titled `title`, in the language of `strings` (an
+ * i18n tree: its "documents.lang" and "documents.page"): the one letterhead of the receipt
+ * and of the letters and decisions (core/letter_tpl.h). 0, or -1 as letter_render. */
+int document_render(core *c, const cat_tenant *t, const cat_department *d, const json_t *strings,
+                    const char *title, const struct letter_verify *verify,
+                    const struct letter_block *blocks, size_t n, struct buf *out, error *err);
 
 /* ---- issued documents (table documents) ---- */
 

@@ -29,6 +29,8 @@
  *   request_merged reference, procedure, survivor (the reference now followed), tracking_url
  *   request_merged_here reference, procedure, tracking_url
  *   request_code   reference, procedure, short_code, lookup_url (an agent's new code)
+ *   document_issued reference, procedure, title (the document's), tracking_url (where the
+ *                  citizen opens it: core/letter_tpl.h)
  *   agent_new_requests count, several, requests [{reference, procedure, department}],
  *                  others (not listed), at_least (more than counted), daily (core/agent_notices)
  * Every template also receives "tenant" (name, contact) from the dispatcher. */

@@ -752,6 +752,27 @@ typedef struct store_reply_template {
     const char *body;
 } store_reply_template;
 
+/* A letter template (table letter_templates, core/letter_tpl.h): an answer letter or an
+ * arrêté / décision an agent issues from a request, its text holding {placeholders}. */
+typedef struct store_letter_template {
+    int64_t id;
+    int64_t tenant_id;
+    const char *name;         /* unique per tenant */
+    const char *kind;         /* "letter" or "decision" */
+    int64_t procedure_id;     /* 0: every procedure */
+    const char *lang;         /* "fr", "en" */
+    int version;              /* from 1; an edit makes the next one */
+    const char *subject;      /* the letter's object, the decision's title */
+    const char *body;         /* paragraphs (a decision's articles), blank-line separated */
+    const char *visas;        /* decision: one «Vu …» a line */
+    const char *considerants; /* decision: one «Considérant …» a line */
+    const char *decides;      /* decision: the dispositive word, «ARRÊTE :» */
+    const char *signatory;    /* the signatory's name */
+    const char *quality; /* their quality: «Le Maire», «Pour le Maire et par délégation…» */
+    int64_t updated_at;
+    int64_t agent_id; /* who wrote this version; 0: guichet (seeded) or the command line */
+} store_letter_template;
+
 /* requests.search orders. Keyset paging (before_created_at/before_id) applies only to
  * STORE_SORT_CREATED_DESC; the others page with offset. */
 typedef enum store_request_sort {

@@ -411,6 +411,23 @@ typedef struct store_reply_templates_ops {
     int (*tx_delete)(store *s, int64_t tenant_id, int64_t id, error *err);
 } store_reply_templates_ops;
 
+/* A tenant's letter templates (core/letter_tpl.h). */
+typedef struct store_letter_templates_ops {
+    /* The tenant's templates, by name. */
+    int (*list)(store *s, int64_t tenant_id, arena *a, store_letter_template **out, size_t *n,
+                error *err);
+    /* Template id of tenant_id (strings in a); *found 0 when there is none. */
+    int (*get)(store *s, int64_t tenant_id, int64_t id, arena *a, store_letter_template *out,
+               int *found, error *err);
+    /* t->id 0: inserts version 1; t->id set: rewrites that template as its next version
+     * (ERR_NOT_FOUND when absent). Either way the version written is also kept in
+     * letter_template_versions. ERR_CONFLICT when the name is taken. Sets *id_out (may be
+     * NULL). */
+    int (*tx_upsert)(store *s, const store_letter_template *t, int64_t *id_out, error *err);
+    /* Deletes template id of tenant_id (its versions stay); ERR_NOT_FOUND when absent. */
+    int (*tx_delete)(store *s, int64_t tenant_id, int64_t id, error *err);
+} store_letter_templates_ops;
+
 /* API keys: only their keyed hash is stored. */
 typedef struct store_apikeys_ops {
     int (*find)(store *s, const char *key_hash, arena *a, store_apikey *out, int *found,
@@ -849,6 +866,7 @@ typedef struct store_ops {
     store_agent_notices_ops agent_notices;
     store_saved_filters_ops saved_filters;
     store_reply_templates_ops reply_templates;
+    store_letter_templates_ops letter_templates;
     store_apikeys_ops apikeys;
     store_idempotency_ops idempotency;
     store_settings_ops settings;

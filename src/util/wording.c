@@ -4,6 +4,7 @@
  */
 #include "util/wording.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -52,6 +53,26 @@ char *wording_subst(arena *a, const char *pattern, const char *const *names,
     char *out = arena_strdup(a, buf_cstr(&b));
     buf_free(&b);
     return out;
+}
+
+const char *wording_blank_unknown(const char *text, const char *const *names, size_t n, size_t *len)
+{
+    *len = 0;
+    for (const char *p = text ? strchr(text, '{') : NULL; p; p = strchr(p + 1, '{')) {
+        size_t k = 1;
+        while (k <= WORDING_BLANK_MAX + 1 && (isalnum((unsigned char)p[k]) || p[k] == '_'))
+            k++;
+        if (k == 1 || k > WORDING_BLANK_MAX + 1 || p[k] != '}')
+            continue;
+        size_t i = 0;
+        while (i < n && !(strlen(names[i]) == k - 1 && strncmp(names[i], p + 1, k - 1) == 0))
+            i++;
+        if (i == n) {
+            *len = k - 1;
+            return p + 1;
+        }
+    }
+    return NULL;
 }
 
 static const char *const month_names[2][12] = {

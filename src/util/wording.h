@@ -22,6 +22,14 @@ const char *wording_lookup(const json_t *strings, const char *key);
  * kept, in a. NULL when a is exhausted or the result is over 64 KiB. */
 char *wording_subst(arena *a, const char *pattern, const char *const *names,
                     const char *const *values, size_t n);
+/* Longest blank name wording_blank_unknown looks at ("{" 1 to 32 letters, digits or '_' "}"). */
+#define WORDING_BLANK_MAX 32
+/* The first blank of text ("{name}": letters, digits, '_') that is none of names[0..n), or
+ * NULL when every blank is known; *len its name's length (the braces left out). A brace that
+ * opens no such blank ("{ ", "{}", a lone "}") is text, not a blank. Lets a text people write
+ * (a letter template) be refused with the name of the blank it got wrong. */
+const char *wording_blank_unknown(const char *text, const char *const *names, size_t n,
+                                  size_t *len);
 /* The name of month 1..12 as written in a date in words ("décembre", "December"); "" out of
  * range. Static storage. */
 const char *wording_month(lang l, int month);

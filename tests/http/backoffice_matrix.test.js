@@ -38,6 +38,8 @@ const READ = { anon: LOGIN, agentA: OK, agentB: OK, managerA: OK, elected: OK, a
 /* A request of A: its department, its manager, élus (read) and admins. */
 const OBJ_READ = { anon: LOGIN, agentA: OK, agentB: NF, managerA: OK, elected: OK, admin: OK };
 const OBJ_CHANGE = { anon: LOGIN, agentA: DONE, agentB: NF, managerA: DONE, elected: NO, admin: DONE };
+/* Writing a letter of a request of A: who may change it; élus read only. */
+const OBJ_WRITE = { anon: LOGIN, agentA: OK, agentB: NF, managerA: OK, elected: NO, admin: OK };
 const OBJ_ASSIGN = { anon: LOGIN, agentA: NO, agentB: NF, managerA: DONE, elected: NO, admin: DONE };
 const ADMIN_GET = { anon: LOGIN, agentA: NO, agentB: NO, managerA: NO, elected: NO, admin: OK };
 const ADMIN_POST = { anon: LOGIN, agentA: NO, agentB: NO, managerA: NO, elected: NO, admin: DONE };
@@ -70,6 +72,9 @@ const ROUTES = [
     ['POST', (c, r) => `/agent/demandes/${r.reference}/traiter`, OBJ_CHANGE, { fresh: true, label: 'status', form: () => ({ statut: 'in_progress' }) }],
     ['POST', (c, r) => `/agent/demandes/${r.reference}/traiter`, OBJ_ASSIGN, { fresh: true, label: 'assign', form: (c) => ({ assigner: c.assignee.agentA }) }],
     ['POST', (c, r) => `/agent/demandes/${r.reference}/traiter`, OBJ_ASSIGN, { fresh: true, label: 'transfer', form: () => ({ service: 'proprete' }) }],
+    ['GET', (c) => `/agent/demandes/${c.reqA.reference}/redaction?modele=${c.letterTemplate}`, OBJ_WRITE],
+    ['POST', (c, r) => `/agent/demandes/${r.reference}/redaction`, OBJ_CHANGE,
+     { fresh: true, form: (c) => ({ modele: String(c.letterTemplate), action: 'emettre', subject: 'Objet', body: 'Texte du courrier.' }) }],
     ['POST', (c, r) => `/agent/demandes/${r.reference}/fusionner`, OBJ_CHANGE, { fresh: true, form: (c) => ({ conserver: c.reqA.reference, confirmer: '1' }) }],
     ['POST', (c, r) => `/agent/demandes/${r.reference}/publication`, OBJ_CHANGE, { fresh: true, form: () => ({ public: '1' }) }],
     ['POST', (c, r) => `/agent/terrain/${r.reference}`, OBJ_CHANGE, { fresh: true, form: () => ({ action: 'resolu', note: 'Réparé sur place.' }) }],
@@ -100,7 +105,8 @@ const ROUTES = [
         '/agent/admin/collectivite', '/agent/admin/audit', '/agent/admin/audit?apres=0', '/agent/admin/registre',
         '/agent/admin/registre/imprimer', '/agent/admin/registre.csv', '/agent/admin/registre.json',
         '/agent/admin/export', '/agent/admin/conservation', '/agent/admin/comptes',
-        '/agent/admin/comptes?email=personne%40exemple.fr'].map((p) => ['GET', () => p, ADMIN_GET]),
+        '/agent/admin/comptes?email=personne%40exemple.fr', '/agent/admin/modeles-courriers',
+        '/agent/admin/modeles-courriers/apercu?modele=1'].map((p) => ['GET', () => p, ADMIN_GET]),
     ...['/agent/admin/conservation/bordereaux/999999', '/agent/admin/conservation/bordereaux/999999/csv'].map((p) =>
         ['GET', () => p, Object.assign({}, ADMIN_GET, { admin: NF })]),
     ['GET', (c) => `/agent/admin/agents/${c.agents.agentA.id}`, ADMIN_GET],
@@ -115,6 +121,9 @@ const ROUTES = [
      { form: (c) => ({ code: `proc-${c.seq().replace('.', '-')}`, name: 'Démarche de test', kind: 'incident', department: 'voirie', delay_days: '5', active: '1' }) }],
     ['POST', () => '/agent/admin/demarches/graffiti', ADMIN_POST,
      { form: (c) => ({ name: 'Tag ou graffiti', group_name: 'Signaler un problème', description: `Modifiée ${c.seq()}`, kind: 'incident', department: 'proprete', delay_days: '7', active: '1', open311: '1', is_public: '1' }) }],
+    ['POST', () => '/agent/admin/modeles-courriers', ADMIN_POST,
+     { form: (c) => ({ name: `Modèle ${c.seq()}`, kind: 'letter', lang: 'fr', subject: 'Objet', body: 'Texte {reference}.' }) }],
+    ['POST', (c, o) => `/agent/admin/modeles-courriers/${o.tpl}/supprimer`, ADMIN_POST, { setup: (c) => ({ tpl: c.newTemplate() }) }],
     ['POST', () => '/agent/admin/cles', Object.assign({}, ADMIN_POST, { admin: DONE200 }), { form: (c) => ({ name: `Clé ${c.seq()}`, scope: 'api' }) }],
     ['POST', (c, o) => `/agent/admin/cles/${o.key}/revoquer`, ADMIN_POST, { setup: (c) => ({ key: c.newKey() }) }],
     ['POST', () => '/agent/admin/collectivite', ADMIN_POST,
@@ -172,6 +181,7 @@ test.before(async () => {
     for (const role of ROLES) {
         ctx.clients[role] = role === 'anon' ? new F.Client(srv, 'anon') : await F.login(srv, ctx.agents[role]);
     }
+    ctx.letterTemplate = Number(srv.sql('SELECT min(id) FROM letter_templates').trim());
     /* The request of department A every read is about, and one of B. */
     ctx.reqA = await F.fileRequest(srv, { service: 'nid-de-poule' });
     ctx.reqB = await F.fileRequest(srv, { service: 'depot-sauvage' });
@@ -185,6 +195,12 @@ test.before(async () => {
         const name = `Filtre à supprimer ${ctx.seq()}`;
         srv.sql(`INSERT INTO saved_filters (tenant_id, agent_id, name, query) SELECT tenant_id, id, ${F.sqlq(name)}, 'onglet=tout' FROM agents WHERE id = ${ctx.agents[role].id}`);
         return Number(srv.sql(`SELECT id FROM saved_filters WHERE name = ${F.sqlq(name)}`).trim());
+    };
+    ctx.newTemplate = () => {
+        const name = `Modèle à supprimer ${ctx.seq()}`;
+        srv.sql('INSERT INTO letter_templates (tenant_id, name, kind, lang, version, subject, body, updated_at) ' +
+                `SELECT id, ${F.sqlq(name)}, 'letter', 'fr', 1, 'Objet', 'Texte.', 0 FROM tenants ORDER BY id LIMIT 1`);
+        return Number(srv.sql(`SELECT id FROM letter_templates WHERE name = ${F.sqlq(name)}`).trim());
     };
     ctx.newKey = () => {
         const name = `cle-a-revoquer-${ctx.seq()}`;
@@ -223,8 +239,8 @@ function judge(r, expect, label) {
 }
 
 for (const [method, pathOf, expect, opts = {}] of ROUTES) {
-    const name = `${method} ${pathOf({ reqA: { reference: '{ref}', email: '{email}', last: '{name}' }, agents: { agentA: { id: '{id}' }, spare: { id: '{id}' } } },
-                                     { reference: '{ref}', filter: '{id}', key: '{id}' })}${opts.label ? ' (' + opts.label + ')' : ''}`;
+    const name = `${method} ${pathOf({ reqA: { reference: '{ref}', email: '{email}', last: '{name}' }, agents: { agentA: { id: '{id}' }, spare: { id: '{id}' } }, letterTemplate: '{id}' },
+                                     { reference: '{ref}', filter: '{id}', key: '{id}', tpl: '{id}' })}${opts.label ? ' (' + opts.label + ')' : ''}`;
     test(`matrix: ${name}`, async () => {
         const failures = [];
         for (const role of ROLES) {

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/letter_tpl.h"
 #include "docs/letter.h"
 #include "util/buf.h"
 
@@ -444,12 +445,76 @@ static void test_refused(void **state)
     buf_free(&out);
 }
 
+/* An arrêté laid out by core/letter_tpl.h: pdftotext gives back its visas, considérants,
+ * dispositive word and numbered articles in their order, then the signatory. */
+static void test_decision(void **state)
+{
+    (void)state;
+    arena a;
+    arena_init(&a, 1024 * 1024);
+    json_t *strings =
+        json_pack("{s:{s:{s:s, s:s, s:s, s:s}}}", "letters", "doc", "reference",
+                  "Référence de la demande : {reference}", "decides", "ARRÊTE :", "article",
+                  "Article {n} : {text}", "object", "Objet : {subject}");
+    const store_letter_template t = {
+        .kind = "decision",
+        .lang = "fr",
+        .subject = "Arrêté n° 2026-118 portant permission de stationnement",
+        .visas = "Vu le code général des collectivités territoriales ;\n"
+                 "Vu la demande n° 2026-000042 ;",
+        .considerants = "Considérant que l’occupation est compatible avec la circulation ;\n"
+                        "Considérant que le trottoir reste libre sur 1,40 m ;",
+        .body = "Mme Œuvray est autorisée à stationner une benne au 3 rue de l’Église.\n\n"
+                "Le présent arrêté peut faire l’objet d’un recours devant le tribunal "
+                "administratif dans un délai de deux mois (Télérecours citoyens).",
+        .quality = "Pour le Maire et par délégation,\nl’adjoint chargé de la voirie",
+        .signatory = "Jeanne Dupont",
+    };
+    letter_block blocks[LETTER_TPL_BLOCKS_MAX];
+    size_t n = letter_tpl_blocks(&a, strings, &t, "2026-000042", NULL, NULL, NULL, blocks);
+    letter l = {
+        .title = t.subject, .lang = "fr-FR", .page_word = "page", .blocks = blocks, .n_blocks = n};
+    buf out;
+    render(&l, &out, NULL);
+    char *text = pdf_text(&out, 0, 0);
+    /* pdftotext breaks lines where the layout did: a sentence may span two. */
+    for (char *c = text; *c; c++)
+        if (*c == '\n')
+            *c = ' ';
+    static const char *const order[] = {
+        "Arrêté n° 2026-118 portant permission de stationnement",
+        "Référence de la demande : 2026-000042",
+        "Vu le code général des collectivités territoriales ;",
+        "Vu la demande n° 2026-000042 ;",
+        "Considérant que l’occupation est compatible avec la circulation ;",
+        "Considérant que le trottoir reste libre sur 1,40 m ;",
+        "ARRÊTE :",
+        "Article 1 : Mme Œuvray est autorisée à stationner une benne",
+        "Article 2 : Le présent arrêté peut faire l’objet d’un recours",
+        "Pour le Maire et par délégation,",
+        "l’adjoint chargé de la voirie",
+        "Jeanne Dupont",
+    };
+    const char *at = text;
+    for (size_t i = 0; i < sizeof order / sizeof order[0]; i++) {
+        const char *found = strstr(at, order[i]);
+        if (!found)
+            fail_msg("«%s» not found in order in:\n%s", order[i], text);
+        at = found + strlen(order[i]);
+    }
+    free(text);
+    buf_free(&out);
+    json_decref(strings);
+    arena_free(&a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_short_letter), cmocka_unit_test(test_flows_over_pages),
         cmocka_unit_test(test_logo),         cmocka_unit_test(test_rendered_page),
         cmocka_unit_test(test_refused),      cmocka_unit_test(test_verify_qr),
+        cmocka_unit_test(test_decision),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1659,6 +1659,52 @@ static const char migration_46[] =
     "ALTER TABLE sms_gateways ADD COLUMN broadcast_rate INTEGER NOT NULL DEFAULT 10 "
     "CHECK (broadcast_rate BETWEEN 1 AND 100);\n";
 
+/* Version 47: the collectivité's letter templates (issue 15): answer letters (`letter`) and
+ * arrêtés or décisions (`decision`: their visas, considérants and dispositive word beside
+ * the articles of the body), each for one procedure or all (NULL), in one language, with
+ * the signatory's name and quality. An edit rewrites the row with its version + 1 and keeps
+ * every version, the first included, in `letter_template_versions` (what an admin wrote and
+ * when), which outlive a template deleted (no foreign key; ids never reused: AUTOINCREMENT);
+ * documents issued from a template keep their own bytes anyway. */
+static const char migration_47[] = "CREATE TABLE letter_templates (\n"
+                                   "  id INTEGER PRIMARY KEY AUTOINCREMENT,\n"
+                                   "  tenant_id INTEGER NOT NULL REFERENCES tenants (id),\n"
+                                   "  name TEXT NOT NULL,\n"
+                                   "  kind TEXT NOT NULL CHECK (kind IN ('letter', 'decision')),\n"
+                                   "  procedure_id INTEGER REFERENCES procedures (id),\n"
+                                   "  lang TEXT NOT NULL CHECK (lang IN ('fr', 'en')),\n"
+                                   "  version INTEGER NOT NULL CHECK (version >= 1),\n"
+                                   "  subject TEXT NOT NULL,\n"
+                                   "  body TEXT NOT NULL,\n"
+                                   "  visas TEXT NOT NULL DEFAULT '',\n"
+                                   "  considerants TEXT NOT NULL DEFAULT '',\n"
+                                   "  decides TEXT NOT NULL DEFAULT '',\n"
+                                   "  signatory TEXT NOT NULL DEFAULT '',\n"
+                                   "  quality TEXT NOT NULL DEFAULT '',\n"
+                                   "  updated_at INTEGER NOT NULL,\n"
+                                   "  agent_id INTEGER REFERENCES agents (id),\n"
+                                   "  UNIQUE (tenant_id, name)\n"
+                                   ") STRICT;\n"
+                                   "CREATE TABLE letter_template_versions (\n"
+                                   "  template_id INTEGER NOT NULL,\n"
+                                   "  version INTEGER NOT NULL,\n"
+                                   "  tenant_id INTEGER NOT NULL REFERENCES tenants (id),\n"
+                                   "  name TEXT NOT NULL,\n"
+                                   "  kind TEXT NOT NULL,\n"
+                                   "  procedure_id INTEGER,\n"
+                                   "  lang TEXT NOT NULL,\n"
+                                   "  subject TEXT NOT NULL,\n"
+                                   "  body TEXT NOT NULL,\n"
+                                   "  visas TEXT NOT NULL,\n"
+                                   "  considerants TEXT NOT NULL,\n"
+                                   "  decides TEXT NOT NULL,\n"
+                                   "  signatory TEXT NOT NULL,\n"
+                                   "  quality TEXT NOT NULL,\n"
+                                   "  created_at INTEGER NOT NULL,\n"
+                                   "  agent_id INTEGER,\n"
+                                   "  PRIMARY KEY (template_id, version)\n"
+                                   ") STRICT, WITHOUT ROWID;\n";
+
 /* Indexed by version - 1. */
 const char *const store_sqlite_migrations[] = {
     migration_1,  migration_2,  migration_3,  migration_4,  migration_5,  migration_6,
@@ -1668,6 +1714,6 @@ const char *const store_sqlite_migrations[] = {
     migration_25, migration_26, migration_27, migration_28, migration_29, migration_30,
     migration_31, migration_32, migration_33, migration_34, migration_35, migration_36,
     migration_37, migration_38, migration_39, migration_40, migration_41, migration_42,
-    migration_43, migration_44, migration_45, migration_46};
+    migration_43, migration_44, migration_45, migration_46, migration_47};
 const int store_sqlite_migration_count =
     (int)(sizeof store_sqlite_migrations / sizeof store_sqlite_migrations[0]);

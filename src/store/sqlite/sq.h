@@ -233,6 +233,7 @@ extern const store_tokens_ops store_sqlite_tokens_ops;
 extern const store_agents_ops store_sqlite_agents_ops;
 extern const store_saved_filters_ops store_sqlite_saved_filters_ops;
 extern const store_reply_templates_ops store_sqlite_reply_templates_ops;
+extern const store_letter_templates_ops store_sqlite_letter_templates_ops;
 extern const store_mail_in_ops store_sqlite_mail_in_ops;
 extern const store_apikeys_ops store_sqlite_apikeys_ops;
 extern const store_idempotency_ops store_sqlite_idempotency_ops;

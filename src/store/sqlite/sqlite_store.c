@@ -101,6 +101,7 @@ static void configure_sqlite_once(void)
     sqlite_ops.agent_notices = store_sqlite_agent_notices_ops;
     sqlite_ops.saved_filters = store_sqlite_saved_filters_ops;
     sqlite_ops.reply_templates = store_sqlite_reply_templates_ops;
+    sqlite_ops.letter_templates = store_sqlite_letter_templates_ops;
     sqlite_ops.apikeys = store_sqlite_apikeys_ops;
     sqlite_ops.idempotency = store_sqlite_idempotency_ops;
     sqlite_ops.settings = store_sqlite_settings_ops;

@@ -46,6 +46,8 @@ extern const http_route bo_retention_routes[];
  * citizen; bo_intake.c), /agent/terrain… (the field agent; bo_mobile.c). */
 extern const http_route bo_inbox_routes[];
 extern const http_route bo_request_routes[];
+/* Letter templates (admins) and letters issued from a request (bo_letters.c). */
+extern const http_route bo_letters_routes[];
 extern const http_route bo_intake_routes[];
 extern const http_route bo_mobile_routes[];
 /* /agent/appel?tel=…: who is calling, their requests and the intake prefilled for them

@@ -29,6 +29,7 @@ static const struct {
     {"/agent/admin/messagerie", "admin.tabs.mail"},
     {"/agent/admin/sms", "admin.tabs.sms"},
     {"/agent/admin/collectivite", "admin.tabs.branding"},
+    {"/agent/admin/modeles-courriers", "admin.tabs.letters"},
     {"/agent/admin/conservation", "admin.tabs.retention"},
     {"/agent/admin/comptes", "admin.tabs.accounts"},
     {"/agent/admin/audit", "admin.tabs.audit"},

@@ -53,6 +53,11 @@ const char *bo_citizen_name(http_req *rq, const store_request *r);
 int bo_open_request(http_req *rq, const store_agent *a, const cat_tenant *t, const char *reference,
                     store_request *out);
 
+/* The request page's letter section (bo_letters.c): ctx["letter_templates"], the templates
+ * that apply to r, when a may change r; nothing otherwise. */
+void bo_letters_context(http_req *rq, const store_agent *a, const cat_tenant *t,
+                        const store_request *r, json_t *ctx);
+
 /* The tenant's reply templates (id, name, body). */
 int bo_reply_templates(http_req *rq, const cat_tenant *t, store_reply_template **out, size_t *n);
 /* The body of template `id` with {{reference}}, {{procedure}}, {{citizen}}, {{agent}} and

@@ -17,6 +17,7 @@
 
 #include "core/attachment.h"
 #include "core/document.h"
+#include "core/letter_tpl.h"
 #include "core/forms.h"
 #include "core/request.h"
 #include "core/workflow.h"
@@ -383,6 +384,9 @@ static json_t *event_json(http_req *rq, const track_state *st, const store_event
         /* A workflow timeout's silence: what it means for the request (accord, rejet). */
         title = present_string(rq->present, rq->lang,
                                arena_printf(rq->arena, "track.event_timeout_%s", e->body));
+    } else if (strcmp(kind, LETTER_TPL_EVENT) == 0) {
+        /* A letter or decision issued (core/letter_tpl.h): its title is the body. */
+        title = present_string(rq->present, rq->lang, "track.event_letter_issued");
     } else if (strcmp(kind, "comment") == 0) {
         title = present_string(rq->present, rq->lang, "track.event_comment");
     } else if (strcmp(kind, "rating") == 0) {
