@@ -18,6 +18,7 @@
 #include "api/rest/rest.h"
 #include "cli/address_cmd.h"
 #include "cli/document_cmd.h"
+#include "cli/courrier_cmd.h"
 #include "cli/mailgate_cmd.h"
 #include "core/mail_held.h"
 #include "cli/area_cmd.h"
@@ -528,6 +529,7 @@ static const http_mount mounts[] = {
     {"/agent/", bo_inbox_routes, web_write_error, bo_admit, 0},
     {"/agent/", bo_request_routes, web_write_error, bo_admit, 0},
     {"/agent/", bo_intake_routes, web_write_error, bo_admit, 0},
+    {"/agent/", bo_courrier_routes, web_write_error, bo_admit, 0},
     {"/agent/", bo_caller_routes, web_write_error, bo_admit, 0},
     {"/agent/", bo_receipt_routes, web_write_error, bo_admit, 0},
     {"/agent/", bo_mobile_routes, web_write_error, bo_admit, 0},
@@ -927,6 +929,10 @@ static const command commands[] = {
      procedure_cmd_import_opts, procedure_cmd_import},
     {"document", "receipt", "write a request's accusé de réception as a PDF file",
      document_cmd_receipt_opts, document_cmd_receipt},
+    {"courrier", "import",
+     "hand the scans of a scanner's folder to the server's post room (processed files move "
+     "to DIR/traites/, refused ones to DIR/rejetes/ with their reason)",
+     courrier_cmd_import_opts, courrier_cmd_import},
     {"mailgate", NULL,
      "hand one e-mail on standard input to the server (the MTA's delivery program; exit 0, 65 "
      "or 75)",

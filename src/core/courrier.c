@@ -149,6 +149,47 @@ int courrier_queue(core *c, const cat_tenant *t, const core_actor *who,
 
 /* ---- reading (the OCR job) ---- */
 
+int courrier_file(core *c, const store_post_letter *l, char **bytes, size_t *len, error *err)
+{
+    *bytes = NULL;
+    *len = 0;
+    arena a;
+    arena_init(&a, 0);
+    const char *path = attachment_path(core_uploads(c), &a, l->storage_name);
+    FILE *f = path ? fopen(path, "rb") : NULL;
+    arena_free(&a);
+    struct stat st;
+    if (!f || fstat(fileno(f), &st) != 0 || st.st_size <= 0 || st.st_size > READ_MAX) {
+        if (f)
+            fclose(f);
+        return error_set(err, ERR_UNAVAILABLE, NULL, "the scan's file cannot be read");
+    }
+    char *b = malloc((size_t)st.st_size);
+    if (!b || fread(b, 1, (size_t)st.st_size, f) != (size_t)st.st_size) {
+        free(b);
+        fclose(f);
+        return error_set(err, ERR_UNAVAILABLE, NULL, "the scan's file cannot be read");
+    }
+    fclose(f);
+    *bytes = b;
+    *len = (size_t)st.st_size;
+    return 0;
+}
+
+int courrier_preview_png(core *c, const store_post_letter *l, int width, arena *a, void **png,
+                         size_t *png_len, error *err)
+{
+    if (strcmp(l->content_type, "application/pdf") != 0)
+        return error_set(err, ERR_NOT_FOUND, "letter", "only a PDF has a rendered preview");
+    char *bytes = NULL;
+    size_t len = 0;
+    if (courrier_file(c, l, &bytes, &len, err) != 0)
+        return -1;
+    int rc = scan_pdf_preview_png(bytes, len, width, a, png, png_len, err);
+    free(bytes);
+    return rc;
+}
+
 /* The proposals as the JSON the row keeps (strings "" when none). */
 static char *proposals_json(const scan_proposals *p)
 {
@@ -183,25 +224,14 @@ static int read_apply(store *s, core_op *op, error *err)
  * run (the file unreadable from disk, the engine, the store): the job tries again. */
 static int read_letter_file(core *c, const store_post_letter *l, error *err)
 {
-    const attachment_dir *d = core_uploads(c);
     arena a;
     arena_init(&a, 0);
     char *bytes = NULL;
+    size_t len = 0;
     read_op *r = NULL;
     int rc = -1;
-    const char *path = attachment_path(d, &a, l->storage_name);
-    FILE *f = path ? fopen(path, "rb") : NULL;
-    struct stat st;
-    if (!f || fstat(fileno(f), &st) != 0 || st.st_size <= 0 || st.st_size > READ_MAX) {
-        error_set(err, ERR_UNAVAILABLE, NULL, "the scan's file cannot be read");
+    if (courrier_file(c, l, &bytes, &len, err) != 0)
         goto cleanup;
-    }
-    size_t len = (size_t)st.st_size;
-    bytes = malloc(len);
-    if (!bytes || fread(bytes, 1, len, f) != len) {
-        error_set(err, ERR_UNAVAILABLE, NULL, "the scan's file cannot be read");
-        goto cleanup;
-    }
     scan_doc doc;
     scan_problem problem = SCAN_OK;
     error serr;
@@ -274,8 +304,6 @@ static int read_letter_file(core *c, const store_post_letter *l, error *err)
         rc = 0; /* read by another run meanwhile: what it wrote stands */
 cleanup:
     core_op_free(r);
-    if (f)
-        fclose(f);
     free(bytes);
     arena_free(&a);
     return rc;

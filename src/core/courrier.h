@@ -57,6 +57,13 @@ int courrier_list_open(core *c, const cat_tenant *t, arena *a, store_post_letter
 int courrier_get(core *c, const cat_tenant *t, const core_actor *who, int64_t id, arena *a,
                  store_post_letter *out, int *found, error *err);
 
+/* The bytes of letter l's file (malloc'd, caller frees): 0, or -1 with ERR_UNAVAILABLE. */
+int courrier_file(core *c, const store_post_letter *l, char **bytes, size_t *len, error *err);
+/* Page 1 of a PDF letter as a PNG `width` pixels wide (the agents' preview; in a); -1 with
+ * ERR_NOT_FOUND for an image letter (shown as it is). */
+int courrier_preview_png(core *c, const store_post_letter *l, int width, arena *a, void **png,
+                         size_t *png_len, error *err);
+
 /* The letter's file linked under a new name of the uploads directory as an attachment for
  * a request (filed or linked: not a photo, never public), *out ready for request_create or
  * courrier_link (strings in a). The caller discards it when the write fails. */
