@@ -35,35 +35,46 @@ static int email_domain(int c)
     return isalnum(c) || c == '.' || c == '-';
 }
 
-/* The first address shaped like local@domain.tld, lowercased. */
+/* The first address shaped like local@domain.tld, lowercased. OCR often reads a blank on
+ * either side of the «@» («marie.dupont@ exemple.fr»): one is skipped. */
 static void find_email(const char *t, char *out)
 {
     for (const char *at = strchr(t, '@'); at; at = strchr(at + 1, '@')) {
-        const char *s = at;
+        const char *le = at; /* the local part ends here */
+        if (le > t + 1 && le[-1] == ' ' && email_local((unsigned char)le[-2]))
+            le--;
+        const char *s = le;
         while (s > t && email_local((unsigned char)s[-1]))
             s--;
-        while (*s == '.')
+        while (*s == '.' && s < le)
             s++;
-        const char *e = at + 1;
+        const char *ds = at + 1; /* the domain starts here */
+        if (*ds == ' ' && email_domain((unsigned char)ds[1]))
+            ds++;
+        const char *e = ds;
         while (email_domain((unsigned char)*e))
             e++;
-        while (e > at + 1 && (e[-1] == '.' || e[-1] == '-'))
+        while (e > ds && (e[-1] == '.' || e[-1] == '-'))
             e--;
         const char *dot = NULL;
-        for (const char *p = at + 1; p < e; p++)
+        for (const char *p = ds; p < e; p++)
             if (*p == '.')
                 dot = p;
-        if (s == at || !dot || dot == at + 1 || e - dot - 1 < 2)
+        if (s == le || !dot || dot == ds || e - dot - 1 < 2)
             continue;
         int tld_letters = 1;
         for (const char *p = dot + 1; p < e; p++)
             tld_letters &= isalpha((unsigned char)*p) != 0;
-        if (!tld_letters || (size_t)(e - s) >= SCAN_FIELD_MAX)
+        size_t nl = (size_t)(le - s), nd = (size_t)(e - ds);
+        if (!tld_letters || nl + 1 + nd >= SCAN_FIELD_MAX)
             continue;
-        size_t n = (size_t)(e - s);
-        for (size_t i = 0; i < n; i++)
-            out[i] = (char)tolower((unsigned char)s[i]);
-        out[n] = '\0';
+        size_t k = 0;
+        for (size_t i = 0; i < nl; i++)
+            out[k++] = (char)tolower((unsigned char)s[i]);
+        out[k++] = '@';
+        for (size_t i = 0; i < nd; i++)
+            out[k++] = (char)tolower((unsigned char)ds[i]);
+        out[k] = '\0';
         return;
     }
 }

@@ -227,7 +227,7 @@ static void test_proposals(void **state)
     scan_proposals pr;
     scan_propose("Mairie de Démo\n1 place de la Mairie\n69000 Démo\n\n"
                  "Madame Anne-Sophie Le Goff\n7, allée des Pins\n29200 Brest\n"
-                 "tél. +33 2 98 00 11 22 — anne@@x  ;  a.le-goff@mail.example.org.\n"
+                 "tél. +33 2 98 00 11 22 — anne@@x  ;  a.le-goff@ mail.example.org.\n"
                  "~~ ;; --\n\n\n\nréf 2026-00012 et 2025-0004567\n",
                  2000, &a, &pr);
     assert_string_equal(pr.first_name, "Anne-Sophie Le");

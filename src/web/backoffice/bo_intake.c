@@ -624,7 +624,17 @@ static void bo_intake_post(http_req *rq)
     /* Filed from the post room: the letter's scan joins the files, and the request's own
      * transaction marks the letter filed (another agent first: ERR_CONFLICT). */
     store_post_letter letter;
-    if (!json_object_get(extra, "errors") && intake_letter(rq, &a, t, &f, &letter)) {
+    if (val(&f, "courrier") && !intake_letter(rq, &a, t, &f, &letter)) {
+        /* Filed, linked or discarded meanwhile (a second click, another agent): nothing is
+         * filed twice, nor without its letter. */
+        for (size_t k = 0; k < n_atts; k++)
+            attachment_discard(core_uploads(rq->core), &atts[k]);
+        add_error(extra, "description",
+                  present_string(rq->present, rq->lang, "courrier.error_decided"));
+        render_form(rq, &a, t, &f, 409, extra);
+        return;
+    }
+    if (!json_object_get(extra, "errors") && val(&f, "courrier")) {
         store_attachment *more = arena_alloc(rq->arena, (n_atts + 1) * sizeof *more);
         if (!more || courrier_attachment(rq->core, &letter, rq->arena, &more[n_atts], &err) != 0) {
             for (size_t k = 0; k < n_atts; k++)
