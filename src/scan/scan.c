@@ -158,6 +158,9 @@ static int engine_open(engine *e)
         return -1;
     }
     TessBaseAPISetPageSegMode(e->api, PSM_AUTO);
+    /* Tesseract writes its diagnostics («Detected 21 diacritics») to stderr: the server's log
+     * is ours. */
+    TessBaseAPISetVariable(e->api, "debug_file", "/dev/null");
     e->monitor = TessMonitorCreate();
     return e->monitor ? 0 : -1;
 }
