@@ -109,6 +109,11 @@ static void bo_courrier_get(http_req *rq)
     list_page(rq, &a, t, &p, 200);
 }
 
+static const char *name_or_empty(const char *s)
+{
+    return s ? s : "";
+}
+
 /* What the upload's continuation needs once the letters are written. */
 typedef struct upload_state {
     store_agent a;
@@ -123,10 +128,12 @@ static void upload_done(http_req *rq)
 {
     upload_state *us = rq->user;
     const http_wait *w = http_wait_result(rq);
-    if (w->rc != 0) {
+    if (!w || w->rc != 0) {
+        error err;
+        error_set(&err, ERR_INTERNAL, NULL, "the upload's write did not report");
         for (size_t i = 0; i < us->n; i++)
             attachment_discard(core_uploads(rq->core), &us->files[i]);
-        bo_page_fail(&us->p, &w->err);
+        bo_page_fail(&us->p, w ? &w->err : &err);
         return;
     }
     char count[32];
@@ -169,8 +176,8 @@ static void bo_courrier_post(http_req *rq)
     /* Each file on its own: a refused one is named with its reason, the others are taken. */
     for (size_t i = 0; i < n_files; i++) {
         const char *name = files[i].filename && *files[i].filename ? files[i].filename : "?";
-        if (!files[i].data && !files[i].len)
-            continue; /* an empty file input */
+        if (files[i].len == 0 && !*name_or_empty(files[i].filename))
+            continue; /* the file input left empty: the browser sends a nameless part */
         error err;
         error_clear(&err);
         const char *key = NULL;
@@ -373,16 +380,19 @@ static void decide_done(http_req *rq)
 {
     decide_state *ds = rq->user;
     const http_wait *w = http_wait_result(rq);
-    if (w->rc != 0) {
+    if (!w || w->rc != 0) {
+        error err;
+        error_set(&err, ERR_INTERNAL, NULL, "the decision's write did not report");
+        const error *e = w ? &w->err : &err;
         if (ds->linking)
             attachment_discard(core_uploads(rq->core), &ds->att);
-        if (w->err.code == ERR_CONFLICT || w->err.code == ERR_NOT_FOUND) {
+        if (e->code == ERR_CONFLICT || e->code == ERR_NOT_FOUND) {
             bo_page_error_key(&ds->p, ds->linking ? "reference" : "motif",
                               "courrier.error_decided");
             letter_page(rq, ds->t, &ds->l, &ds->p, 409);
             return;
         }
-        bo_page_fail(&ds->p, &w->err);
+        bo_page_fail(&ds->p, e);
         return;
     }
     bo_page_discard(&ds->p);
