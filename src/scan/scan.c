@@ -9,6 +9,7 @@
 
 #include <cairo.h>
 #include <leptonica/allheaders.h>
+#include <ctype.h>
 #include <math.h>
 #include <poppler.h>
 #include <pthread.h>
@@ -22,9 +23,12 @@
 #include "util/collate.h"
 #include "util/log.h"
 
-/* Fraction of dark pixels under which a page is blank (scanner dust stays under it). */
+/* Fraction of dark pixels under which a page may be blank (scanner dust stays under it). */
 #define BLANK_INK 0.001
 #define DARK_BELOW 128 /* grey level: darker is ink */
+/* Letters and digits a separator sheet may carry besides its word (a collectivité's name,
+ * «courrier suivant»). */
+#define SEPARATOR_OTHER_MAX 40
 #define PREVIEW_MAX_WIDTH 2000
 #define PREVIEW_MAX_BYTES (16 * 1024 * 1024)
 
@@ -175,16 +179,46 @@ static void engine_close(engine *e)
     }
 }
 
-/* 1 when the folded text holds SEPARATEUR (OCR keeps or drops the accent; case folded). */
+/* Letters and digits of a folded text outside the word «separateur». */
+static size_t words_besides_separator(const char *folded, int *has_word)
+{
+    static const char word[] = "separateur";
+    size_t n = 0;
+    *has_word = 0;
+    for (const char *p = folded; *p; p++) {
+        if (strncmp(p, word, sizeof word - 1) == 0) {
+            *has_word = 1;
+            p += sizeof word - 2;
+            continue;
+        }
+        n += isalnum((unsigned char)*p) != 0;
+    }
+    return n;
+}
+
+/* The separator sheet the collectivité prints carries the word «SÉPARATEUR» and little else
+ * (OCR keeps or drops the accent; case folded): a letter that mentions a «séparateur de
+ * voie» is a letter, never dropped. Returns 1 for such a sheet. */
 static int says_separator(const char *text)
 {
     size_t n = strlen(text);
-    if (n > 4096)
-        n = 4096; /* a separator sheet carries a word, not a letter */
-    char folded[4096 * 2 + 1];
+    if (n > 1024)
+        return 0; /* a page of text is a letter */
+    char folded[1024 * 2 + 1];
     if (collate_fold(text, n, folded, sizeof folded) < 0)
         return 0;
-    return strstr(folded, "separateur") != NULL;
+    int has_word = 0;
+    size_t others = words_besides_separator(folded, &has_word);
+    return has_word && others <= SEPARATOR_OTHER_MAX;
+}
+
+/* 1 when an OCR text holds fewer than 3 letters or digits: scanner dust, not writing. */
+static int no_writing(const char *text)
+{
+    size_t n = 0;
+    for (const char *p = text; *p && n < 3; p++)
+        n += isalnum((unsigned char)*p) != 0 || (unsigned char)*p >= 0xC3;
+    return n < 3;
 }
 
 /* OCRs one grey page into pg (strings in a) within ms milliseconds. */
@@ -199,11 +233,14 @@ static int ocr_page(engine *e, PIX *pix, int ms, arena *a, scan_page *pg, scan_p
     }
     pixDestroy(&bin);
     double total = (double)pixGetWidth(pix) * (double)pixGetHeight(pix);
-    if (total <= 0 || dark / total < BLANK_INK) {
+    if (total <= 0 || dark == 0) {
         pg->blank = pg->separator = 1;
         pg->text = "";
         return 0;
     }
+    /* Almost no ink may still be a few words (a signature, «Fait à Lyon»): such a page is
+     * read, and blank only when nothing written comes out of it. */
+    int faint = dark / total < BLANK_INK;
     TessBaseAPISetImage2(e->api, pix);
     if (pixGetXRes(pix) <= 0)
         TessBaseAPISetSourceResolution(e->api, SCAN_DPI);
@@ -236,8 +273,14 @@ static int ocr_page(engine *e, PIX *pix, int ms, arena *a, scan_page *pg, scan_p
         return -1;
     }
     pg->confidence = TessBaseAPIMeanTextConf(e->api);
-    pg->separator = says_separator(pg->text);
     TessBaseAPIClear(e->api);
+    if (faint && no_writing(pg->text)) {
+        pg->blank = pg->separator = 1;
+        pg->text = "";
+        pg->confidence = 0;
+        return 0;
+    }
+    pg->separator = says_separator(pg->text);
     return 0;
 }
 

@@ -131,7 +131,7 @@ static void pdf_of(const char *const *pages, size_t n, buf *out)
     cairo_t *cr = cairo_create(s);
     for (size_t i = 0; i < n; i++) {
         if (*pages[i])
-            draw_text(cr, pages[i], i % 2 ? 40 : 11);
+            draw_text(cr, pages[i], i == 1 ? 40 : 11); /* the second page large: a separator */
         cairo_show_page(cr);
     }
     cairo_destroy(cr);
@@ -143,21 +143,26 @@ static void pdf_of(const char *const *pages, size_t n, buf *out)
 static void test_separator_pdf(void **state)
 {
     (void)state;
-    const char *pages[] = {LETTER_TEXT, "SÉPARATEUR",
+    /* Page 2 a separator sheet, page 4 blank; page 5 mentions a «séparateur» and page 6
+     * holds three words: both belong to the third letter. */
+    const char *pages[] = {LETTER_TEXT,
+                           "SÉPARATEUR\nCourrier suivant",
                            "Jean MARTIN\n3 avenue Foch\n69006 Lyon\n\nObjet : éclairage public\n"
                            "Le lampadaire de ma rue est éteint depuis une semaine.\n",
                            "",
-                           "Paul DURAND\n5 rue Neuve\n69001 Lyon\n\nLe banc du parc est cassé.\n"};
+                           "Paul DURAND\n5 rue Neuve\n69001 Lyon\n\nLe séparateur de voie devant "
+                           "chez moi est cassé.\n",
+                           "Fait à Lyon"};
     buf pdf;
     buf_init(&pdf, 16 * 1024 * 1024);
-    pdf_of(pages, 5, &pdf);
+    pdf_of(pages, 6, &pdf);
     arena a;
     arena_init(&a, 0);
     scan_doc d;
     scan_problem p;
     error err;
     assert_int_equal(scan_read(pdf.data, pdf.len, NULL, &a, &d, &p, &err), 0);
-    assert_int_equal(d.n_pages, 5);
+    assert_int_equal(d.n_pages, 6);
     assert_true(d.pages[1].separator);
     assert_false(d.pages[1].blank);
     assert_true(d.pages[3].blank);
@@ -166,7 +171,10 @@ static void test_separator_pdf(void **state)
     assert_int_equal(l[0].first, 0);
     assert_int_equal(l[0].last, 0);
     assert_int_equal(l[1].first, 2);
+    assert_false(d.pages[4].separator);
+    assert_false(d.pages[5].blank);
     assert_int_equal(l[2].first, 4);
+    assert_int_equal(l[2].last, 5);
     scan_proposals pr;
     scan_propose(scan_letter_text(&d, &l[1], &a), 2000, &a, &pr);
     assert_string_equal(pr.last_name, "MARTIN");
