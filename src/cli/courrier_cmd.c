@@ -160,8 +160,10 @@ static outcome answered(int dfd, const char *name, long status, const buf *answe
         const char *code = json_string_value(json_object_get(e, "code"));
         /* Only the file's own fault moves it aside; a key, a collectivité, a busy server:
          * the pass stops and the next one tries again. */
-        if ((status == 400 || status == 413 || status == 415) && arg && strcmp(arg, "file") == 0)
-            o = refuse(dfd, name, motif ? motif : detail ? detail : "fichier refusé");
+        if ((status == 400 || status == 415) && arg && strcmp(arg, "file") == 0)
+            o = refuse(dfd, name, motif ? motif : detail ? detail : "Le fichier est refusé.");
+        else if (status == 413) /* over what the server reads of any body: the file's size */
+            o = refuse(dfd, name, motif ? motif : "Le fichier est trop volumineux.");
         else
             printf("%s: not taken, left in place: HTTP %ld %s%s%s\n", name, status,
                    code ? code : "", detail ? ": " : "", detail ? detail : "");
