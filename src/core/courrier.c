@@ -309,7 +309,10 @@ cleanup:
     return rc;
 }
 
-int courrier_read_now(core *c, const cat_tenant *t, int64_t id, error *err)
+/* Reads every letter of queued file id and writes the outcome: 0 (a file that does not read
+ * is rejected, which is 0), or -1 with err when it could not run (the file, the engine, the
+ * store): the job tries again. */
+static int read_now(core *c, const cat_tenant *t, int64_t id, error *err)
 {
     arena a;
     arena_init(&a, 0);
@@ -340,7 +343,7 @@ static int ocr_job(job_run *jr, error *err)
         jr->cancelled_why = "malformed key";
         return 0;
     }
-    return courrier_read_now(jr->core, jr->tenant, id, err);
+    return read_now(jr->core, jr->tenant, id, err);
 }
 
 static const job_handler ocr_handler = {

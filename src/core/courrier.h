@@ -87,9 +87,4 @@ int courrier_discard(core *c, const cat_tenant *t, const core_actor *who,
                      const store_post_letter *l, const char *reason, core_done_fn cb, void *ctx,
                      error *err);
 
-/* Reads every letter of a queued file now and writes the outcome, as the OCR job does (the
- * job's work, for the benchmark and the unit tests): 0, or -1 with err when it could not
- * run (the engine, the store); a file the OCR cannot read is rejected, which is 0. */
-int courrier_read_now(core *c, const cat_tenant *t, int64_t id, error *err);
-
 #endif

@@ -174,6 +174,21 @@ test('the post room', async (t) => {
         for (const a of ['receive', 'read', 'link', 'discard']) assert.ok(audit.includes(a), `audit has ${a}: ${audit}`);
     });
 
+    await t.test('a PDF cut at a SÉPARATEUR page gives two letters sharing the file', async () => {
+        const pdf = pdfOf([letter('Anne LEROY', 'anne.leroy@exemple.fr'), ['SEPARATEUR'],
+                           letter('Luc MOREAU', 'luc.moreau@exemple.fr')]);
+        const r = await fetch(`${srv.url}/passerelle/courrier?nom=lot.pdf`, {
+            method: 'POST', body: pdf, headers: { Authorization: `Bearer ${srv.keys.gateway}` },
+        });
+        assert.equal(r.status, 201);
+        const { id } = await r.json();
+        assert.equal(await letterRead(srv, id), 'pending');
+        const rows = srv.sql(`SELECT first_page || '-' || last_page || '/' || pages, json_extract(proposals, '$.email'),
+                                     storage_name = (SELECT storage_name FROM post_letters WHERE id = ${id})
+                              FROM post_letters WHERE id = ${id} OR scan_id = ${id} ORDER BY id`).trim().split('\n');
+        assert.deepEqual(rows, ['1-1/3|anne.leroy@exemple.fr|1', '3-3/3|luc.moreau@exemple.fr|1']);
+    });
+
     await t.test('an élu may not open the post room', async () => {
         const elu = F.addAgent(srv, { email: 'conseillere.courrier@ville-demo.test', name: 'Conseillère', role: 'elected' });
         const c = await F.login(srv, elu);
