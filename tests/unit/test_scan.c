@@ -2,7 +2,8 @@
  * test_scan — the post room's OCR (scan/scan.h) on letters this test draws itself with cairo
  * and pango: a French letter rotated by 2° with salt-and-pepper noise, as a PNG, gives back its
  * reference sentence, the sender's e-mail, telephone, name and address; a three-page PDF whose
- * middle page carries «SÉPARATEUR» gives two letters; a blank page separates too; bad bytes,
+ * second page carries «SÉPARATEUR» gives its letters; a TIFF reads, as it is and as the PDF
+ * it is stored as; a blank page separates too; bad bytes,
  * a page over the pixel budget and too many pages are refused with their reason; and the
  * proposals read from a text alone.
  */
@@ -14,6 +15,7 @@
 
 #include <cairo-pdf.h>
 #include <cairo.h>
+#include <leptonica/allheaders.h>
 #include <math.h>
 #include <pango/pangocairo.h>
 #include <stdlib.h>
@@ -120,6 +122,42 @@ static void test_letter_image(void **state)
     assert_true(strncmp(pr.address, "12 ", 3) == 0);
     assert_non_null(strstr(pr.address, "Lilas, 69003 Lyon"));
     assert_non_null(strstr(pr.description, "trottoir"));
+    arena_free(&a);
+    buf_free(&png);
+}
+
+/* The scanned letter as a TIFF (Leptonica, Deflate), read as it is and as the PDF the post
+ * room stores a TIFF as (scan_tiff_to_pdf): both give the e-mail back. */
+static void test_tiff(void **state)
+{
+    (void)state;
+    buf png;
+    buf_init(&png, 64 * 1024 * 1024);
+    scanned_png(&png);
+    PIX *pix = pixReadMem((const l_uint8 *)png.data, png.len);
+    assert_non_null(pix);
+    l_uint8 *tiff = NULL;
+    size_t tiff_len = 0;
+    assert_int_equal(pixWriteMemTiff(&tiff, &tiff_len, pix, IFF_TIFF_ZIP), 0);
+    pixDestroy(&pix);
+    arena a;
+    arena_init(&a, 0);
+    scan_doc d;
+    scan_problem p;
+    error err;
+    assert_int_equal(scan_read(tiff, tiff_len, NULL, &a, &d, &p, &err), 0);
+    assert_non_null(strstr(d.pages[0].text, "marie.dupont@exemple.fr"));
+    void *pdf = NULL;
+    size_t pdf_len = 0;
+    assert_int_equal(scan_tiff_to_pdf(tiff, tiff_len, &a, &pdf, &pdf_len, &p, &err), 0);
+    assert_true(pdf_len > 5 && memcmp(pdf, "%PDF-", 5) == 0);
+    assert_int_equal(scan_read(pdf, pdf_len, NULL, &a, &d, &p, &err), 0);
+    assert_int_equal(d.n_pages, 1);
+    assert_non_null(strstr(d.pages[0].text, "marie.dupont@exemple.fr"));
+    /* A TIFF cut short is refused, not half read. */
+    assert_int_equal(scan_tiff_to_pdf(tiff, 200, &a, &pdf, &pdf_len, &p, &err), -1);
+    assert_int_equal(err.code, ERR_INVALID_ARG);
+    lept_free(tiff);
     arena_free(&a);
     buf_free(&png);
 }
@@ -259,9 +297,8 @@ static void test_proposals(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_letter_image),
-        cmocka_unit_test(test_separator_pdf),
-        cmocka_unit_test(test_refused),
+        cmocka_unit_test(test_letter_image), cmocka_unit_test(test_separator_pdf),
+        cmocka_unit_test(test_tiff),         cmocka_unit_test(test_refused),
         cmocka_unit_test(test_proposals),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
