@@ -1,11 +1,11 @@
 /*
  * test_scan — the post room's OCR (scan/scan.h) on letters this test draws itself with cairo
  * and pango: a French letter rotated by 2° with salt-and-pepper noise, as a PNG, gives back its
- * reference sentence, the sender's e-mail, telephone, name and address; a three-page PDF whose
- * second page carries «SÉPARATEUR» gives its letters; a TIFF reads, as it is and as the PDF
- * it is stored as; a blank page separates too; bad bytes,
- * a page over the pixel budget and too many pages are refused with their reason; and the
- * proposals read from a text alone.
+ * reference sentence, the sender's e-mail, telephone, name and address; a six-page PDF with a
+ * «SÉPARATEUR» sheet and a blank page gives three letters, a page that mentions a «séparateur»
+ * and a page of three words staying in theirs; a TIFF reads, as it is and as the PDF it is
+ * stored as; bad bytes, a page over the pixel budget, too many pages and nothing but blank
+ * pages are refused with their reason; and the proposals read from a text alone.
  */
 #include <stdarg.h>
 #include <stddef.h>
