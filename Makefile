@@ -1,7 +1,8 @@
 # guichet — build, run, test, bench. See README.md.
 CC      ?= gcc
 PKGS    := libmicrohttpd jansson libxml-2.0 sqlite3 libsodium gmime-3.0 libcurl libmagic vips \
-           libcrypto libqrencode libarchive cairo pangocairo libqpdf p11-kit-1
+           libcrypto libqrencode libarchive cairo pangocairo libqpdf p11-kit-1 \
+           tesseract lept poppler-glib
 BUILD   ?= build
 OPT     ?= -O2 -g
 SAN     ?=

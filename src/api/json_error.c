@@ -9,6 +9,11 @@
 
 void api_write_json_error(http_req *rq, const error *e)
 {
+    api_write_json_error_motif(rq, e, NULL);
+}
+
+void api_write_json_error_motif(http_req *rq, const error *e, const char *motif)
+{
     err_code code = e->code;
     if (code <= ERR_NONE || code >= ERR_COUNT)
         code = ERR_INTERNAL;
@@ -25,6 +30,8 @@ void api_write_json_error(http_req *rq, const error *e)
      * their detail (a store operation, SQLite's words) is for the log. */
     if (e->detail[0] && err_http_status(code) < 500)
         jsonw_string(&w, "detail", e->detail);
+    if (motif)
+        jsonw_string(&w, "motif", motif);
     jsonw_object_end(&w);
     jsonw_object_end(&w);
     if (code == ERR_UNAUTHORIZED)

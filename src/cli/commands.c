@@ -18,6 +18,7 @@
 #include "api/rest/rest.h"
 #include "cli/address_cmd.h"
 #include "cli/document_cmd.h"
+#include "cli/courrier_cmd.h"
 #include "cli/mailgate_cmd.h"
 #include "core/mail_held.h"
 #include "cli/area_cmd.h"
@@ -530,6 +531,7 @@ static const http_mount mounts[] = {
     {"/agent/", bo_request_routes, web_write_error, bo_admit, 0},
     {"/agent/", bo_letters_routes, web_write_error, bo_admit, 0},
     {"/agent/", bo_intake_routes, web_write_error, bo_admit, 0},
+    {"/agent/", bo_courrier_routes, web_write_error, bo_admit, 0},
     {"/agent/", bo_caller_routes, web_write_error, bo_admit, 0},
     {"/agent/", bo_receipt_routes, web_write_error, bo_admit, 0},
     {"/agent/", bo_mobile_routes, web_write_error, bo_admit, 0},
@@ -879,6 +881,11 @@ static int cmd_serve(const opt_values *v)
     sigaddset(&set, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
+    /* Tesseract (the post room's OCR job) would otherwise start an OpenMP thread per core for
+     * each page, which on a small server competes with the HTTP threads and, measured here,
+     * halves its own speed; set before any thread starts, since setenv is not thread-safe.
+     * An administrator's own value stands. */
+    setenv("OMP_THREAD_LIMIT", "1", 0);
     cli_server *cs = NULL;
     int rc = server_start(v, &cs);
     if (rc != 0)
@@ -939,6 +946,10 @@ static const command commands[] = {
      pdf_cmd_complete_opts, pdf_cmd_complete},
     {"pdf", "verify", "check every signature of a PDF file against a CA", pdf_cmd_verify_opts,
      pdf_cmd_verify},
+    {"courrier", "import",
+     "hand the scans of a scanner's folder to the server's post room (processed files move "
+     "to DIR/traites/, refused ones to DIR/rejetes/ with their reason)",
+     courrier_cmd_import_opts, courrier_cmd_import},
     {"mailgate", NULL,
      "hand one e-mail on standard input to the server (the MTA's delivery program; exit 0, 65 "
      "or 75)",

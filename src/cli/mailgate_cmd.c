@@ -14,11 +14,8 @@
 
 #include "channels/mail/inbound.h"
 #include "cli/file_read.h"
+#include "cli/gateway_client.h"
 #include "util/buf.h"
-
-#define KEY_FILE_MAX 256
-#define ANSWER_MAX (64 * 1024)
-#define URL_MAX 2048
 
 const opt_spec mailgate_cmd_opts[] = {
     {"url", "GUICHET_MAILGATE_URL", OPT_STRING, NULL, 1, 0, 0,
@@ -34,42 +31,6 @@ const opt_spec mailgate_cmd_opts[] = {
     {"timeout", "GUICHET_MAILGATE_TIMEOUT_S", OPT_UINT, "60", 0, 1, 3600,
      "seconds the server may take to answer before the message is retried"},
     {0}};
-
-/* The key, first line of the file without blanks; NULL after a message. */
-/* The key in clear is wiped before its memory goes back. */
-static void key_free(char *k)
-{
-    if (k)
-        explicit_bzero(k, strlen(k));
-    free(k);
-}
-
-static char *read_key(const char *path)
-{
-    size_t len = 0;
-    int too_large = 0;
-    char *k = cli_file_read("guichet mailgate", path, KEY_FILE_MAX, &len, &too_large);
-    if (!k) {
-        printf("guichet mailgate: cannot read the key file %s (try again later)\n", path);
-        return NULL;
-    }
-    size_t start = strspn(k, " \t\r\n");
-    size_t n = strcspn(k + start, " \t\r\n");
-    memmove(k, k + start, n);
-    k[n] = '\0';
-    if (n == 0) {
-        printf("guichet mailgate: the key file %s is empty (try again later)\n", path);
-        key_free(k);
-        return NULL;
-    }
-    return k;
-}
-
-static size_t collect(char *data, size_t size, size_t n, void *user)
-{
-    buf *b = user;
-    return buf_append(b, data, size * n) == 0 ? size * n : 0;
-}
 
 /* The line and exit code of the server's answer. */
 static int report(long status, const buf *answer)
@@ -113,22 +74,19 @@ int mailgate_cmd_run(const opt_values *v)
     const char *base = opt_str(v, "url");
     const char *tenant = opt_str(v, "tenant");
     const char *recipient = opt_str(v, "recipient");
-    size_t blen = strlen(base);
-    while (blen > 0 && base[blen - 1] == '/')
-        blen--;
-    if (blen == 0 || blen > URL_MAX ||
-        (strncmp(base, "http://", 7) != 0 && strncmp(base, "https://", 8) != 0)) {
+    size_t blen = gateway_base_len(base);
+    if (blen == 0) {
         printf("guichet mailgate: --url must be an http:// or https:// URL (try again later)\n");
         return MAILGATE_EX_TEMPFAIL;
     }
-    char *key = read_key(opt_str(v, "key-file"));
+    char *key = gateway_key_read("guichet mailgate", opt_str(v, "key-file"), " (try again later)");
     if (!key)
         return MAILGATE_EX_TEMPFAIL;
     size_t len = 0;
     int too_large = 0;
     char *msg = cli_file_read("guichet mailgate", "-", MAIL_IN_MAX_BYTES, &len, &too_large);
     if (!msg) {
-        free(key);
+        gateway_key_free(key);
         if (too_large) {
             printf("refused: the message is over %d bytes\n", MAIL_IN_MAX_BYTES);
             return MAILGATE_EX_DATAERR;
@@ -137,11 +95,10 @@ int mailgate_cmd_run(const opt_values *v)
     }
     int rc = MAILGATE_EX_TEMPFAIL;
     CURL *h = NULL;
-    struct curl_slist *hdrs = NULL;
-    char *url = NULL, *auth = NULL, *esc = NULL, *rcpt = NULL;
+    char *url = NULL, *esc = NULL, *rcpt = NULL;
     buf answer;
-    buf_init(&answer, ANSWER_MAX);
-    if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0 || !(h = curl_easy_init())) {
+    buf_init(&answer, GATEWAY_ANSWER_MAX);
+    if (gateway_client_init() != 0 || !(h = curl_easy_init())) {
         printf("guichet mailgate: cannot start libcurl (try again later)\n");
         goto done;
     }
@@ -149,49 +106,27 @@ int mailgate_cmd_run(const opt_values *v)
     rcpt = recipient && *recipient ? curl_easy_escape(h, recipient, 0) : NULL;
     if (asprintf(&url, "%.*s/passerelle/mail%s%s%s%s", (int)blen, base, esc ? "?tenant=" : "",
                  esc ? esc : "", rcpt ? (esc ? "&recipient=" : "?recipient=") : "",
-                 rcpt ? rcpt : "") < 0 ||
-        asprintf(&auth, "Authorization: Bearer %s", key) < 0) {
-        url = auth = NULL;
+                 rcpt ? rcpt : "") < 0) {
+        url = NULL;
         printf("guichet mailgate: out of memory (try again later)\n");
-        goto done;
-    }
-    struct curl_slist *h1 = curl_slist_append(NULL, "Content-Type: message/rfc822");
-    struct curl_slist *h2 = h1 ? curl_slist_append(h1, auth) : NULL;
-    hdrs = h2 ? curl_slist_append(h2, "Expect:") : NULL;
-    if (!hdrs) {
-        curl_slist_free_all(h2 ? h2 : h1);
-        printf("guichet mailgate: out of memory (try again later)\n");
-        goto done;
-    }
-    curl_easy_setopt(h, CURLOPT_URL, url);
-    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
-    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
-    curl_easy_setopt(h, CURLOPT_POSTFIELDS, msg);
-    curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
-    curl_easy_setopt(h, CURLOPT_TIMEOUT, (long)opt_uint(v, "timeout"));
-    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 10L);
-    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, collect);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, &answer);
-    CURLcode cr = curl_easy_perform(h);
-    if (cr != CURLE_OK) {
-        printf("not taken, will retry: %s\n", curl_easy_strerror(cr));
         goto done;
     }
     long status = 0;
-    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+    char why[256];
+    if (gateway_post(url, key, "message/rfc822", msg, len, (long)opt_uint(v, "timeout"), &status,
+                     &answer, why, sizeof why) != 0) {
+        printf("not taken, will retry: %s\n", why);
+        goto done;
+    }
     rc = report(status, &answer);
 done:
-    curl_slist_free_all(hdrs);
     curl_free(esc);
     curl_free(rcpt);
     free(url);
-    free(auth);
     if (h)
         curl_easy_cleanup(h);
     buf_free(&answer);
-    key_free(key);
+    gateway_key_free(key);
     free(msg);
     return rc;
 }

@@ -19,6 +19,7 @@
 #include "core/audit.h"
 #include "core/core_internal.h"
 #include "core/core_op.h"
+#include "core/courrier.h"
 #include "core/document.h"
 #include "core/due_warning.h"
 #include "core/outbox.h"
@@ -216,6 +217,7 @@ typedef struct create_job {
     store_webhook *webhooks;
     size_t n_webhooks;
     const char *procedure_code;
+    int64_t post_letter_id;
 } create_job;
 
 const char *request_dup_opt(arena *a, const char *s)
@@ -297,6 +299,10 @@ static int create_apply(store *s, core_op *op, error *err)
         attachment_save_tx(s, j->rec.tenant_id, id, 0, j->attachments, j->n_attachments, err) != 0)
         return -1;
     if (j->ack_base_url && queue_ack(s, j, id, reference, err) != 0)
+        return -1;
+    if (j->post_letter_id &&
+        courrier_filed_tx(s, j->rec.tenant_id, j->post_letter_id, id,
+                          actor_audit_label(&j->who, &op->a), j->rec.created_at, err) != 0)
         return -1;
     store_request created = j->rec;
     created.id = id;
@@ -548,6 +554,7 @@ int request_create(core *c, const request_input *in, request_created *out, core_
         goto fail;
     }
     j->core = c;
+    j->post_letter_id = in->post_letter_id;
     j->api_key_id = in->api_key_id;
     j->idempotency_key = in->api_key_id ? request_dup_opt(a, in->idempotency_key) : NULL;
     j->out = out;

@@ -84,6 +84,10 @@ typedef struct request_input {
     /* The SMS entrance: the text of a report whose address the list did not find, an
      * internal "sms_unplaced" event asking an agent to place the request. NULL: none. */
     const char *sms_unplaced;
+    /* The post room's letter it is filed from (core/courrier.h): marked filed in the
+     * request's own transaction, which fails with ERR_CONFLICT when another agent filed,
+     * linked or discarded it first; 0: none. */
+    int64_t post_letter_id;
     /* Imports and the demo only: history. 0/NULL for "now" and the defaults. */
     int64_t created_at;
     const char *initial_status;

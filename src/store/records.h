@@ -83,6 +83,31 @@ typedef struct store_document {
     int citizen_visible; /* shown to the citizen (tracking page, e-mail) */
 } store_document;
 
+/* A letter of the post room (table post_letters, core/courrier.h): a scanned file received,
+ * then each letter the OCR found in it, until an agent files it as a request, links it to
+ * one or discards it. The letters of one file share its stored bytes (storage_name). */
+typedef struct store_post_letter {
+    int64_t id;
+    int64_t tenant_id;
+    int64_t scan_id;          /* the file's first row (itself for that row) */
+    const char *filename;     /* as the sender named it, sanitised */
+    const char *content_type; /* application/pdf or image/jpeg (as stored) */
+    const char *storage_name; /* in the uploads directory */
+    int64_t size;
+    int64_t received_at;
+    const char *received_by;   /* the actor's label ("agent:12", "key:3") */
+    const char *state;         /* queued, pending, rejected, filed, linked, discarded */
+    const char *reason;        /* rejected: scan_problem_name; discarded: the agent's words */
+    int first_page, last_page; /* 1-based, of the file; 0 until read */
+    int pages;                 /* of the file; 0 until read */
+    const char *text;          /* the OCR text; NULL until read */
+    int confidence;            /* Tesseract's mean, 0–100 */
+    const char *proposals;     /* JSON object of scan_proposals; NULL until read */
+    int64_t request_id;        /* filed or linked: the request; 0 otherwise */
+    const char *decided_by;    /* the agent's label; NULL until decided */
+    int64_t decided_at;
+} store_post_letter;
+
 /* A collectivité's logo as served: a PNG guichet encoded itself (core/branding.h). */
 typedef struct store_logo {
     const void *data;

@@ -205,6 +205,22 @@ typedef struct store_documents_ops {
                error *err);
 } store_documents_ops;
 
+/* The post room's letters (core/courrier.h). */
+typedef struct store_post_ops {
+    int (*tx_insert)(store *s, const store_post_letter *l, int64_t *id_out, error *err);
+    /* Writes l's state, reason, pages, text, confidence, proposals, request and decision
+     * when its row (l->id of l->tenant_id) is still in state from_state; ERR_NOT_FOUND when
+     * it is not (gone, or decided meanwhile). */
+    int (*tx_set)(store *s, const store_post_letter *l, const char *from_state, error *err);
+    /* Letter id of tenant_id (strings in a); *found 0 when there is none. */
+    int (*get)(store *s, int64_t tenant_id, int64_t id, arena *a, store_post_letter *out,
+               int *found, error *err);
+    /* tenant_id's letters still to process (queued, pending, rejected), oldest first, at most
+     * limit, without their text. */
+    int (*list_open)(store *s, int64_t tenant_id, size_t limit, arena *a, store_post_letter **out,
+                     size_t *n, error *err);
+} store_post_ops;
+
 typedef struct store_outbox_ops {
     int (*tx_insert)(store *s, const store_outbox *m, int64_t *id_out, error *err);
     /* Channel `channel`'s rows unsent, not given up, next_attempt_at <= now; by priority,
@@ -857,6 +873,7 @@ typedef struct store_ops {
     store_attachments_ops attachments;
     store_outbox_ops outbox;
     store_documents_ops documents;
+    store_post_ops post;
     store_mail_ops mail;
     store_sms_ops sms;
     store_accounts_ops accounts;

@@ -1,5 +1,8 @@
 /*
- * gateway — POST /passerelle/mail (gateway.h): the tenant (Host or ?tenant=; when neither
+ * gateway — POST /passerelle/courrier (one scan for the post room: the raw bytes, ?nom= its
+ * name, the Host or ?tenant= its collectivité, a "gateway" key; 201 {"outcome": "queued",
+ * "id"}, or a refusal whose "motif" the import writes beside the file) and
+ * POST /passerelle/mail (gateway.h): the tenant (Host or ?tenant=; when neither
  * names one, the recipients' contact addresses, core/mail_contact.h), the "gateway" key, the
  * body checked as a message/rfc822 of bounded size, parsed (channels/mail/inbound) and
  * routed; the connection waits for the write, then answers what became of the mail. The
@@ -14,9 +17,12 @@
 #include "api/json_error.h"
 #include "channels/mail/inbound.h"
 #include "core/apikey.h"
+#include "core/attachment.h"
+#include "core/courrier.h"
 #include "core/mail_contact.h"
 #include "core/mail_held.h"
 #include "util/jsonw.h"
+#include "present/present.h"
 #include "util/log.h"
 
 #define JSON_CTYPE "application/json; charset=utf-8"
@@ -177,7 +183,97 @@ static void route_mail(http_req *rq)
         http_wait_started(w, rc, &err);
 }
 
+/* ---- POST /passerelle/courrier: one scan for the post room ---- */
+
+#define SCAN_NAME_MAX 200 /* bytes of ?nom= */
+
+typedef struct courrier_state {
+    int64_t id;
+    store_attachment file;
+} courrier_state;
+
+static void courrier_written(http_req *rq)
+{
+    courrier_state *st = rq->user;
+    const http_wait *w = http_wait_result(rq);
+    if (w && w->rc != 0) {
+        attachment_discard(core_uploads(rq->core), &st->file);
+        http_respond_error(rq, &w->err);
+        return;
+    }
+    jsonw jw;
+    jsonw_init(&jw, &rq->out);
+    jsonw_object_begin(&jw, NULL);
+    jsonw_string(&jw, "outcome", "queued");
+    jsonw_int(&jw, "id", st->id);
+    jsonw_object_end(&jw);
+    if (jsonw_finish(&jw) != 0) {
+        fail(rq, ERR_INTERNAL, NULL, "response over the output limit");
+        return;
+    }
+    http_respond(rq, 201, JSON_CTYPE);
+}
+
+/* Why a file was refused, in French, for the scanner's folder (NAME.motif.txt). */
+static const char *refusal_motif(http_req *rq, const error *err)
+{
+    const char *key = attachment_is_too_large(err)  ? "courrier.refused_too_large"
+                      : attachment_is_damaged(err)  ? "courrier.refused_damaged"
+                      : attachment_is_infected(err) ? "courrier.refused_infected"
+                                                    : "courrier.refused_type";
+    return present_string(rq->present, LANG_FR, key);
+}
+
+static void route_courrier(http_req *rq)
+{
+    error err;
+    error_clear(&err);
+    courrier_state *st = arena_alloc(rq->arena, sizeof *st);
+    if (!st) {
+        fail(rq, ERR_INTERNAL, NULL, "out of memory");
+        return;
+    }
+    memset(st, 0, sizeof *st);
+    rq->user = st;
+    store_apikey key;
+    const char *secret = NULL;
+    const cat_tenant *t = tenant_of(rq, &err);
+    if (!t && err.code == ERR_NONE)
+        error_set(&err, ERR_NOT_FOUND, "tenant", "name the collectivité (host or ?tenant=)");
+    if (!t || !(secret = http_bearer(rq, &err)) ||
+        apikey_authenticate(rq->core, t->rec.id, secret, SCOPE_GATEWAY, rq->arena, &key, &err) !=
+            0 ||
+        http_ratelimit_key(rq, key.id, &err) != 0) {
+        http_respond_error(rq, &err);
+        return;
+    }
+    const char *name = form_get(&rq->query, "nom");
+    if (name && strlen(name) > SCAN_NAME_MAX) {
+        fail(rq, ERR_INVALID_ARG, "nom", "the file name is over 200 bytes");
+        return;
+    }
+    if (!rq->body || rq->body_len == 0) {
+        fail(rq, ERR_MISSING_ARG, "file", "the body holds no file");
+        return;
+    }
+    attachment_upload up = {"file", name, rq->body, rq->body_len};
+    if (courrier_prepare(rq->core, &up, rq->arena, &st->file, &err) != 0) {
+        log_info("courrier in: refused (%s: %s)", err_name(err.code), err.detail);
+        api_write_json_error_motif(rq, &err,
+                                   err.code == ERR_INVALID_ARG ? refusal_motif(rq, &err) : NULL);
+        return;
+    }
+    core_actor who = {.kind = ACTOR_GATEWAY,
+                      .id = key.id,
+                      .name = key.name,
+                      .source = http_audit_source(rq, "api")};
+    http_wait *w = http_wait_begin(rq, courrier_written);
+    int rc = courrier_queue(rq->core, t, &who, &st->file, 1, &st->id, http_wait_done, w, &err);
+    http_wait_started(w, rc, &err);
+}
+
 const http_route gateway_routes[] = {
     {HTTP_POST | HTTP_ROUTE_LARGE, "/passerelle/mail", route_mail},
+    {HTTP_POST | HTTP_ROUTE_LARGE, "/passerelle/courrier", route_courrier},
     {0, NULL, NULL},
 };

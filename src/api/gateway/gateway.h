@@ -1,7 +1,8 @@
 /*
  * gateway — the entrances of the messaging gateways under /passerelle/: POST /passerelle/mail
  * takes one e-mail (message/rfc822) from `guichet mailgate`, with a "gateway"-scope key in
- * `Authorization: Bearer <key>`, and answers in JSON what became of it (docs/api.md).
+ * `Authorization: Bearer <key>`, and answers in JSON what became of it (docs/api.md);
+ * POST /passerelle/courrier takes one scanned letter from `guichet courrier import`.
  */
 #ifndef GUICHET_API_GATEWAY_H
 #define GUICHET_API_GATEWAY_H

@@ -1705,6 +1705,37 @@ static const char migration_47[] = "CREATE TABLE letter_templates (\n"
                                    "  PRIMARY KEY (template_id, version)\n"
                                    ") STRICT, WITHOUT ROWID;\n";
 
+/* Version 48: the post room (core/courrier.h) — a scanned letter received (bulk upload,
+ * `guichet courrier import`) waits as a row until an agent files it as a request of channel
+ * post, links it to a request it cites, or discards it with a reason (kept for the audit). A
+ * file the OCR cuts into several letters gives a row per letter, sharing its bytes. */
+static const char migration_48[] =
+    "CREATE TABLE post_letters (\n"
+    "  id INTEGER PRIMARY KEY,\n"
+    "  tenant_id INTEGER NOT NULL REFERENCES tenants (id),\n"
+    "  scan_id INTEGER REFERENCES post_letters (id),\n"
+    "  filename TEXT NOT NULL,\n"
+    "  content_type TEXT NOT NULL,\n"
+    "  storage_name TEXT NOT NULL,\n"
+    "  size INTEGER NOT NULL,\n"
+    "  received_at INTEGER NOT NULL,\n"
+    "  received_by TEXT NOT NULL,\n"
+    "  state TEXT NOT NULL CHECK (state IN ('queued', 'pending', 'rejected', 'filed', "
+    "'linked', 'discarded')),\n"
+    "  reason TEXT,\n"
+    "  first_page INTEGER NOT NULL DEFAULT 0,\n"
+    "  last_page INTEGER NOT NULL DEFAULT 0,\n"
+    "  pages INTEGER NOT NULL DEFAULT 0,\n"
+    "  text TEXT,\n"
+    "  confidence INTEGER NOT NULL DEFAULT 0,\n"
+    "  proposals TEXT,\n"
+    "  request_id INTEGER REFERENCES requests (id),\n"
+    "  decided_by TEXT,\n"
+    "  decided_at INTEGER\n"
+    ") STRICT;\n"
+    "CREATE INDEX post_letters_open ON post_letters (tenant_id, state, received_at);\n"
+    "CREATE INDEX post_letters_file ON post_letters (storage_name);\n";
+
 /* Indexed by version - 1. */
 const char *const store_sqlite_migrations[] = {
     migration_1,  migration_2,  migration_3,  migration_4,  migration_5,  migration_6,
@@ -1714,6 +1745,6 @@ const char *const store_sqlite_migrations[] = {
     migration_25, migration_26, migration_27, migration_28, migration_29, migration_30,
     migration_31, migration_32, migration_33, migration_34, migration_35, migration_36,
     migration_37, migration_38, migration_39, migration_40, migration_41, migration_42,
-    migration_43, migration_44, migration_45, migration_46, migration_47};
+    migration_43, migration_44, migration_45, migration_46, migration_47, migration_48};
 const int store_sqlite_migration_count =
     (int)(sizeof store_sqlite_migrations / sizeof store_sqlite_migrations[0]);

@@ -91,10 +91,12 @@ static int store_sqlite_attachment_get(store *s, int64_t tenant_id, int64_t id, 
     return store_sqlite_read_one(c, st, read_attachment, a, out, found, "attachment_get", err);
 }
 
-/* Both columns are indexed (the thumbnail's by migration 5). */
+/* Every column is indexed (the thumbnail's by migration 5, the post room's by 46): the post
+ * room's scans wait in the same directory before they become attachments. */
 static sq_stmt sq_attachment_file_known =
     SQ_STMT("SELECT 1 FROM attachments WHERE storage_name = ?1 UNION ALL "
-            "SELECT 1 FROM attachments WHERE thumb_name = ?1 LIMIT 1");
+            "SELECT 1 FROM attachments WHERE thumb_name = ?1 UNION ALL "
+            "SELECT 1 FROM post_letters WHERE storage_name = ?1 LIMIT 1");
 
 static int store_sqlite_attachment_file_known(store *s, const char *name, int *known, error *err)
 {

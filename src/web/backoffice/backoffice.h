@@ -49,6 +49,8 @@ extern const http_route bo_request_routes[];
 /* Letter templates (admins) and letters issued from a request (bo_letters.c). */
 extern const http_route bo_letters_routes[];
 extern const http_route bo_intake_routes[];
+/* The post room (bo_courrier.c). */
+extern const http_route bo_courrier_routes[];
 extern const http_route bo_mobile_routes[];
 /* /agent/appel?tel=…: who is calling, their requests and the intake prefilled for them
  * (bo_caller.c). */

@@ -113,6 +113,7 @@ static int everyone(const store_agent *a)
 static const nav_entry nav_entries[] = {
     {"/agent/", "agent.layout.nav_inbox", everyone, "/agent/"},
     {"/agent/saisie", "agent.layout.nav_intake", perm_can_intake, "/agent/saisie"},
+    {"/agent/courrier", "agent.layout.nav_post", perm_can_intake, "/agent/courrier"},
     {"/agent/appel", "agent.layout.nav_caller", everyone, "/agent/appel"},
     /* The field view (a phone's page): everyone who changes requests, not élus. */
     {"/agent/terrain", "agent.layout.nav_field", perm_can_intake, "/agent/terrain"},

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "core/attachment.h"
+#include "core/courrier.h"
 #include "core/perm.h"
 #include "core/request.h"
 #include "core/short_code.h"
@@ -51,6 +52,59 @@ static int has_value(const form *f, const char *name, const char *code)
         if (strcmp(f->fields[i].name, name) == 0 && strcmp(f->fields[i].value, code) == 0)
             return 1;
     return 0;
+}
+
+/* The post room's letter being filed (?courrier=, then the forms' hidden field): 1 with *l
+ * when it names a letter still to process, its read recorded; 0 when none (or not one). */
+static int intake_letter(http_req *rq, const store_agent *a, const cat_tenant *t, const form *f,
+                         store_post_letter *l)
+{
+    const char *v = val(f, "courrier");
+    char *end = NULL;
+    long long id = v ? strtoll(v, &end, 10) : 0;
+    if (id <= 0 || !end || *end)
+        return 0;
+    int found = 0;
+    error err;
+    error_clear(&err);
+    core_actor who = bo_who(rq, a);
+    if (courrier_get(rq->core, t, &who, id, rq->arena, l, &found, &err) != 0) {
+        log_warn("intake: post letter %lld: %s", id, err.detail);
+        return 0;
+    }
+    return found && strcmp(l->state, "pending") == 0;
+}
+
+/* f with the letter's proposals for the fields it does not have yet (what the agent typed
+ * wins), in the arena; f itself when out of memory. */
+static form with_proposals(http_req *rq, const form *f, const store_post_letter *l)
+{
+    static const char *const fields[][2] = {
+        {"prenom", "first_name"}, {"nom", "last_name"},           {"email", "email"},
+        {"tel", "phone"},         {"description", "description"}, {"adresse", "address"},
+        {"canal", NULL}};
+    size_t n_fields = sizeof fields / sizeof fields[0];
+    form out = {arena_alloc(rq->arena, (f->count + n_fields) * sizeof *out.fields), 0};
+    json_error_t jerr;
+    json_t *j = l->proposals ? json_loads(l->proposals, 0, &jerr) : NULL;
+    if (!out.fields) {
+        json_decref(j);
+        return *f;
+    }
+    memcpy(out.fields, f->fields, f->count * sizeof *out.fields);
+    out.count = f->count;
+    for (size_t i = 0; i < n_fields; i++) {
+        if (val(f, fields[i][0]))
+            continue;
+        const char *v = fields[i][1] ? json_string_value(json_object_get(j, fields[i][1])) : "post";
+        if (!v || !*v)
+            continue;
+        const char *copy = arena_strdup(rq->arena, v);
+        if (copy)
+            out.fields[out.count++] = (form_field){fields[i][0], copy, strlen(copy)};
+    }
+    json_decref(j);
+    return out;
 }
 
 /* The procedure's variable attributes as simple fields. */
@@ -180,6 +234,30 @@ static json_t *contacts(http_req *rq, const store_agent *a, const cat_tenant *t,
     return out;
 }
 
+/* The page's words about the letter being filed (merged into the page's context). */
+static json_t *letter_json(http_req *rq, const store_post_letter *l)
+{
+    json_t *o = json_object();
+    const char *base = arena_printf(rq->arena, "/agent/courrier/%lld", (long long)l->id);
+    char note[400];
+    present_fill(note, sizeof note, present_string(rq->present, rq->lang, "courrier.intake_note"),
+                 "name", l->filename);
+    json_t *letter = json_object();
+    present_set_str_opt(letter, "id", arena_printf(rq->arena, "%lld", (long long)l->id));
+    present_set_str_opt(letter, "note", note);
+    present_set_str_opt(letter, "url", base);
+    present_set_str_opt(letter, "filename", l->filename);
+    present_set_str_opt(letter, "file_url", arena_printf(rq->arena, "%s/fichier", base));
+    present_set_str_opt(letter, "preview_url",
+                        arena_printf(rq->arena,
+                                     strcmp(l->content_type, "application/pdf") == 0
+                                         ? "%s/apercu.png"
+                                         : "%s/fichier",
+                                     base));
+    json_object_set_new(o, "letter", letter);
+    return o;
+}
+
 static void render_form(http_req *rq, const store_agent *a, const cat_tenant *t, const form *f,
                         int http_status, json_t *extra)
 {
@@ -192,6 +270,12 @@ static void render_form(http_req *rq, const store_agent *a, const cat_tenant *t,
         return;
     }
     present_set_str_opt(ctx, "title", present_string(rq->present, rq->lang, "intake.title"));
+    store_post_letter letter;
+    if (intake_letter(rq, a, t, f, &letter)) {
+        json_t *lj = letter_json(rq, &letter);
+        json_object_update(ctx, lj);
+        json_decref(lj);
+    }
     present_set_str_opt(
         ctx, "files_hint",
         web_upload_hint(rq, present_string(rq->present, rq->lang, "intake.files_hint")));
@@ -210,10 +294,12 @@ static void render_form(http_req *rq, const store_agent *a, const cat_tenant *t,
     json_object_set_new(ctx, "channels", chs);
     /* The contact given in the address (the caller lookup's «Nouvelle demande», a contact
      * found) travels through step 1 with the procedure chosen, up to step 2's fields. */
-    static const char *const contact[] = {"prenom", "nom", "email", "tel"};
+    static const char *const contact[] = {"prenom", "nom", "email", "tel", "courrier"};
     json_t *carried = json_array();
     for (size_t i = 0; i < sizeof contact / sizeof contact[0]; i++) {
-        if (!val(f, contact[i]))
+        /* A letter's proposals are read again from the letter: none of its personal data
+         * goes into the step's address. */
+        if (!val(f, contact[i]) || (val(f, "courrier") && strcmp(contact[i], "courrier") != 0))
             continue;
         json_t *o = json_object();
         present_set_str_opt(o, "name", contact[i]);
@@ -342,6 +428,12 @@ static void bo_intake_get(http_req *rq)
         return;
     if (!perm_can_intake(&a)) {
         bo_forbidden(rq);
+        return;
+    }
+    store_post_letter l;
+    if (intake_letter(rq, &a, t, &rq->query, &l)) {
+        form f = with_proposals(rq, &rq->query, &l);
+        render_form(rq, &a, t, &f, 200, NULL);
         return;
     }
     render_form(rq, &a, t, &rq->query, 200, NULL);
@@ -528,6 +620,37 @@ static void bo_intake_post(http_req *rq)
         add_error(extra, "fichiers", present_string(rq->present, rq->lang, key));
         if (file_status == 503)
             break; /* the next files would wait for the antivirus as long */
+    }
+    /* Filed from the post room: the letter's scan joins the files, and the request's own
+     * transaction marks the letter filed (another agent first: ERR_CONFLICT). */
+    store_post_letter letter;
+    if (val(&f, "courrier") && !intake_letter(rq, &a, t, &f, &letter)) {
+        /* Filed, linked or discarded meanwhile (a second click, another agent): nothing is
+         * filed twice, nor without its letter. */
+        for (size_t k = 0; k < n_atts; k++)
+            attachment_discard(core_uploads(rq->core), &atts[k]);
+        add_error(extra, "description",
+                  present_string(rq->present, rq->lang, "courrier.error_decided"));
+        render_form(rq, &a, t, &f, 409, extra);
+        return;
+    }
+    if (!json_object_get(extra, "errors") && val(&f, "courrier")) {
+        store_attachment *more = arena_alloc(rq->arena, (n_atts + 1) * sizeof *more);
+        if (!more || courrier_attachment(rq->core, &letter, rq->arena, &more[n_atts], &err) != 0) {
+            for (size_t k = 0; k < n_atts; k++)
+                attachment_discard(core_uploads(rq->core), &atts[k]);
+            json_decref(extra);
+            if (!more)
+                error_set(&err, ERR_INTERNAL, NULL, "out of memory");
+            http_respond_error(rq, &err);
+            return;
+        }
+        if (n_atts)
+            memcpy(more, atts, n_atts * sizeof *more);
+        atts = more;
+        n_atts++;
+        in.post_letter_id = letter.id;
+        in.ch = ch = CHANNEL_POST;
     }
     if (json_object_get(extra, "errors")) {
         for (size_t k = 0; k < n_atts; k++)

@@ -1,0 +1,90 @@
+/*
+ * courrier — the post room: scanned letters (PDF, PNG, JPEG, TIFF) received in bulk from the
+ * back office or from `guichet courrier import` are checked and stored like attachments and
+ * wait as letters «à traiter»; a job reads each file outside the request path (scan/: OCR,
+ * cut at separator pages, proposals) and an agent then files each letter as a request of
+ * channel post (request_create with request_input.post_letter_id), links it to a request it
+ * cites, or discards it with a reason. A file that cannot be read is kept, rejected with its
+ * reason. Every agent who may do intake (perm_can_intake) processes the collectivité's
+ * post: it has no department until it is filed.
+ */
+#ifndef GUICHET_CORE_COURRIER_H
+#define GUICHET_CORE_COURRIER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/actor.h"
+#include "core/catalogue.h"
+#include "core/core.h"
+#include "core/attachment.h"
+#include "store/records.h"
+#include "util/arena.h"
+#include "util/error.h"
+
+#define COURRIER_OCR_KIND "courrier_ocr"
+#define COURRIER_LIST_MAX 200   /* letters the list shows */
+#define COURRIER_REASON_MAX 500 /* characters of a discard's reason */
+#define COURRIER_PAGES_MAX 50   /* pages of one file (scan.h's bound) */
+#define COURRIER_LETTERS_MAX 50 /* letters one file is cut into */
+#define COURRIER_SOURCE_UPLOAD "upload"
+#define COURRIER_SOURCE_IMPORT "import"
+
+/* Registers the OCR job's kind (core_open does). */
+int courrier_register(core *c, error *err);
+
+/* Checks one scan as received (size, antivirus, type from the content: PDF or image; a TIFF
+ * becomes a PDF of its pages) and stores it under a random name: *out ready for
+ * courrier_queue (strings in a). -1 as attachment_prepare (the same refusals, the same
+ * attachment_is_* tests), naming the field up->field; a TIFF that does not decode is
+ * damaged. On the caller's thread. */
+int courrier_prepare(core *c, const attachment_upload *up, arena *a, store_attachment *out,
+                     error *err);
+
+/* One write job: a letter «en attente de lecture» for each of the n prepared files, received
+ * by who (its audit label), with the OCR job of each; ids (may be NULL) gets their ids. With
+ * cb, returns at once and cb follows the commit; without, waits. The caller discards the
+ * files (attachment_discard) when it fails. */
+int courrier_queue(core *c, const cat_tenant *t, const core_actor *who,
+                   const store_attachment *files, size_t n, int64_t *ids, core_done_fn cb,
+                   void *ctx, error *err);
+
+/* The letters still to process (read, being read, or rejected), oldest first (in a). */
+int courrier_list_open(core *c, const cat_tenant *t, arena *a, store_post_letter **out, size_t *n,
+                       error *err);
+/* Letter id (its text and proposals; strings in a), its read recorded for who (personal
+ * data): *found 0 when there is none. */
+int courrier_get(core *c, const cat_tenant *t, const core_actor *who, int64_t id, arena *a,
+                 store_post_letter *out, int *found, error *err);
+
+/* The bytes of letter l's file (malloc'd, caller frees): 0, or -1 with ERR_UNAVAILABLE. */
+int courrier_file(core *c, const store_post_letter *l, char **bytes, size_t *len, error *err);
+/* Page 1 of a PDF letter as a PNG `width` pixels wide (the agents' preview; in a); -1 with
+ * ERR_NOT_FOUND for an image letter (shown as it is). */
+int courrier_preview_png(core *c, const store_post_letter *l, int width, arena *a, void **png,
+                         size_t *png_len, error *err);
+
+/* The letter's file linked under a new name of the uploads directory as an attachment for
+ * a request (filed or linked: not a photo, never public), *out ready for request_create or
+ * courrier_link (strings in a). The caller discards it when the write fails. */
+int courrier_attachment(core *c, const store_post_letter *l, arena *a, store_attachment *out,
+                        error *err);
+
+/* Inside request_create's job: letter_id, pending, becomes filed as request_id by who.
+ * ERR_CONFLICT when it is no longer pending (another agent was first). */
+int courrier_filed_tx(store *s, int64_t tenant_id, int64_t letter_id, int64_t request_id,
+                      const char *who_label, int64_t now, error *err);
+
+/* Links pending letter l to request r (an internal "post_letter" event with the file, the
+ * letter linked, an audit entry), *att prepared by courrier_attachment. ERR_CONFLICT when
+ * it is no longer pending. cb as courrier_queue. */
+int courrier_link(core *c, const cat_tenant *t, const core_actor *who, const store_post_letter *l,
+                  const store_request *r, const store_attachment *att, core_done_fn cb, void *ctx,
+                  error *err);
+/* Discards pending or rejected letter l with reason (1 to COURRIER_REASON_MAX characters,
+ * kept for the audit). ERR_INVALID_ARG "reason", ERR_CONFLICT when it was decided meanwhile. */
+int courrier_discard(core *c, const cat_tenant *t, const core_actor *who,
+                     const store_post_letter *l, const char *reason, core_done_fn cb, void *ctx,
+                     error *err);
+
+#endif
