@@ -127,6 +127,14 @@ static int should_stop(dispatcher *d)
     return stop;
 }
 
+static int tenant_in(const int64_t *ids, size_t n, int64_t id)
+{
+    for (size_t i = 0; i < n; i++)
+        if (ids[i] == id)
+            return 1;
+    return 0;
+}
+
 /* One pass over the channel's due messages. Returns the number handled (those put off for
  * want of a relay are not counted: going again at once would find them again). */
 static size_t run_pass(dispatcher *d)
@@ -141,27 +149,27 @@ static size_t run_pass(dispatcher *d)
         arena_free(&a);
         return 0;
     }
-    /* A relay found down is not tried again in this pass: the others would each wait for
-     * the same failure (up to the timeout). They stay due and are tried on the next passes. */
-    int64_t down_tenant = -1;
+    /* A collectivité's gateway found down is not tried again in this pass: its other
+     * messages would each wait for the same failure (up to the timeout). They stay due and
+     * are tried on the next passes; the other collectivités' messages go on. */
+    int64_t down[DISPATCH_BATCH]; /* collectivités whose gateway was found down */
+    size_t n_down = 0;
     d->held_ms = 0;
     for (size_t i = 0; i < n && !should_stop(d); i++) {
-        if (msgs[i].tenant_id == down_tenant)
+        if (tenant_in(down, n_down, msgs[i].tenant_id))
             continue;
         /* Broadcasts come after every due notice (outbox_due's order) and at the configured
          * rate: at the throttle the pass ends, so that a notice queued meanwhile is read at
          * the next one instead of waiting behind the rest of this batch. */
         if (msgs[i].priority > 0 && (d->held_ms = dispatch_throttle_take(&d->bulk, time_mono_ms())))
             break;
-        dispatch_down down = DISPATCH_UP;
-        one_result one = process_one(d, &msgs[i], &down);
+        dispatch_down gw = DISPATCH_UP;
+        one_result one = process_one(d, &msgs[i], &gw);
         if (one == ONE_POSTPONED)
             continue;
         handled++;
-        if (down == DISPATCH_DOWN_ALL)
-            break;
-        if (down == DISPATCH_DOWN_TENANT)
-            down_tenant = msgs[i].tenant_id;
+        if (gw == DISPATCH_DOWN_TENANT && n_down < DISPATCH_BATCH)
+            down[n_down++] = msgs[i].tenant_id;
     }
     arena_free(&a);
     return handled;

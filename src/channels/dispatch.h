@@ -3,8 +3,8 @@
  * wakes every poll interval or when asked, reads its channel's due messages through core
  * (outbox_due), hands each one to the channel's send callback, records the outcome
  * (outbox_record: sent, retried with exponential backoff, or given up), throttles broadcast
- * messages, stops trying a gateway found down for the rest of its pass, and finishes the
- * message in progress before it stops. Also the guard of the back office's test sends.
+ * messages, stops trying a collectivité's gateway found down for the rest of its pass, and
+ * finishes the message in progress before it stops. Also the guard of the back office's test sends.
  */
 #ifndef GUICHET_CHANNELS_DISPATCH_H
 #define GUICHET_CHANNELS_DISPATCH_H
@@ -38,11 +38,12 @@ typedef struct dispatch_throttle {
 /* 0 when a message may go at now_ms (and the slot is taken); otherwise the ms to wait. */
 int64_t dispatch_throttle_take(dispatch_throttle *t, int64_t now_ms);
 
-/* Where a gateway found unreachable stops the pass. */
+/* Whether the message's gateway was found unreachable. Every collectivité has its own relay
+ * and its own Kannel, so one found down holds back only that collectivité's other messages
+ * for the rest of the pass; the others' go on. */
 typedef enum dispatch_down {
     DISPATCH_UP = 0,
-    DISPATCH_DOWN_TENANT, /* the message's collectivité's relay: its other messages wait */
-    DISPATCH_DOWN_ALL     /* the gateway every message goes through: the pass ends */
+    DISPATCH_DOWN_TENANT /* the message's collectivité's gateway: its other messages wait */
 } dispatch_down;
 
 /* What the channel's send callback did with one message. */

@@ -356,8 +356,9 @@ static void send_one(void *ctx, const store_outbox *msg, dispatch_attempt *at)
         kannel_outcome o = kannel_get(url, d->timeout_s, &ans, &code);
         at->sent = o == KANNEL_ACCEPTED;
         at->permanent = o == KANNEL_REFUSED;
-        /* Kannel is down: the others would wait for the same failure; they stay due. */
-        at->down = o == KANNEL_DOWN ? DISPATCH_DOWN_ALL : DISPATCH_UP;
+        /* The collectivité's Kannel is down: its other messages would wait for the same
+         * failure and stay due; the other collectivités' gateways are their own. */
+        at->down = o == KANNEL_DOWN ? DISPATCH_DOWN_TENANT : DISPATCH_UP;
         /* Kannel's answer names no number nor text: it may go into last_error. */
         if (!at->sent)
             snprintf(at->why, sizeof at->why, "kannel %ld: %.150s", code, ans.text);
