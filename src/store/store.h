@@ -338,6 +338,9 @@ typedef struct store_tokens_ops {
      * tell), read inside a job: why tx_consume found nothing. *found 0: no such token. */
     int (*tx_find)(store *s, int64_t tenant_id, const char *purpose, const char *token_hash,
                    arena *a, store_token *out, int *found, error *err);
+    /* Deletes the tenant's tokens expired at `before`, used or not; *n (may be NULL) how
+     * many. */
+    int (*tx_purge_expired)(store *s, int64_t tenant_id, int64_t before, int64_t *n, error *err);
 } store_tokens_ops;
 
 /* Agents of the collectivité, with their departments. */
