@@ -304,7 +304,9 @@ static void *test_main(void *p)
     return NULL;
 }
 
-int dispatch_test_run(void (*fn)(void *arg), void *arg, error *err)
+/* Runs fn(arg) on a counted thread. -1 with ERR_INTERNAL when the thread cannot start: fn
+ * is then not called, arg stays the caller's. */
+static int test_run(void (*fn)(void *arg), void *arg, error *err)
 {
     test_thread *t = malloc(sizeof *t);
     if (!t)
@@ -329,6 +331,62 @@ int dispatch_test_run(void (*fn)(void *arg), void *arg, error *err)
     if (rc != 0) {
         free(t);
         return error_set(err, ERR_INTERNAL, NULL, "could not start the test's thread");
+    }
+    return 0;
+}
+
+typedef struct test_job {
+    dispatch_test t;
+    dispatch_test_fn send;
+    core_done_fn cb;
+    void *ctx;
+} test_job;
+
+static void test_job_free(test_job *j)
+{
+    free(j->t.to);
+    free(j->t.subject);
+    free(j->t.text);
+    free(j);
+}
+
+static void test_job_main(void *arg)
+{
+    test_job *j = arg;
+    error err = {0};
+    int rc = j->send(&j->t, &err);
+    j->cb(j->ctx, rc, &err);
+    test_job_free(j);
+}
+
+int dispatch_test_send(core *c, int64_t tenant_id, const char *to, const char *subject,
+                       const char *text, char *answer_out, size_t cap, dispatch_test_fn send,
+                       core_done_fn cb, void *ctx, error *err)
+{
+    if (!to || !text || !answer_out || cap == 0 || !send || !cb)
+        return error_set(err, ERR_INVALID_ARG, "to", "a test message needs its recipient");
+    test_job *j = calloc(1, sizeof *j);
+    if (!j)
+        return error_set(err, ERR_INTERNAL, NULL, "out of memory");
+    j->t = (dispatch_test){.core = c,
+                           .tenant_id = tenant_id,
+                           .to = strdup(to),
+                           .subject = subject ? strdup(subject) : NULL,
+                           .text = strdup(text),
+                           .answer = answer_out,
+                           .cap = cap};
+    j->send = send;
+    j->cb = cb;
+    j->ctx = ctx;
+    answer_out[0] = '\0';
+    if (!j->t.to || !j->t.text || (subject && !j->t.subject)) {
+        test_job_free(j);
+        return error_set(err, ERR_INTERNAL, NULL, "out of memory");
+    }
+    /* A counted thread: the server's stop waits for it before it frees the core. */
+    if (test_run(test_job_main, j, err) != 0) {
+        test_job_free(j);
+        return -1;
     }
     return 0;
 }

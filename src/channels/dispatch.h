@@ -95,9 +95,26 @@ const dispatch_config *dispatcher_config(const dispatcher *d);
  * administrator checking a setting would not want. Those threads are counted so that the
  * server's stop waits for them before it frees the core they use. */
 
-/* Runs fn(arg) on a counted thread. -1 with ERR_INTERNAL when the thread cannot start: fn
- * is then not called, arg stays the caller's. */
-int dispatch_test_run(void (*fn)(void *arg), void *arg, error *err);
+/* A test message on its way: the copies dispatch_test_send made of its arguments. */
+typedef struct dispatch_test {
+    core *core;
+    int64_t tenant_id;
+    char *to, *subject, *text; /* subject NULL for a channel without one (SMS) */
+    char *answer;              /* the caller's, cap bytes, "" at the start */
+    size_t cap;
+} dispatch_test;
+
+/* The channel's one try of its gateway: writes the gateway's words into t->answer; 0 when it
+ * took the message, -1 with err otherwise. */
+typedef int (*dispatch_test_fn)(const dispatch_test *t, error *err);
+
+/* Sends a test message with send(…) on a counted thread: copies to, subject (may be NULL)
+ * and text, then cb(ctx, rc, err) with send's outcome, on that thread. answer_out (cap > 0
+ * bytes) must stay valid until cb. -1 with err when out of memory or the thread cannot
+ * start: neither send nor cb is then called. */
+int dispatch_test_send(core *c, int64_t tenant_id, const char *to, const char *subject,
+                       const char *text, char *answer_out, size_t cap, dispatch_test_fn send,
+                       core_done_fn cb, void *ctx, error *err);
 /* Waits for every test thread to end. For the server's stop: after the HTTP server stopped
  * (no request can start one any more) and before the core is freed. */
 void dispatch_test_drain(void);

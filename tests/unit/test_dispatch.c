@@ -3,7 +3,8 @@
  * reads its own channel's due messages only, records what its send callback made of each
  * (sent; given up at once when refused for good; retried after the backoff; put off without
  * an attempt), and a collectivité's gateway found down holds back only that collectivité's
- * messages for the rest of the pass; the test threads are waited for by dispatch_test_drain.
+ * messages for the rest of the pass; the test sends' threads are waited for by
+ * dispatch_test_drain.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -246,17 +247,27 @@ static void test_down_holds_its_tenant(void **state)
 
 /* ---- the test threads ---- */
 
+/* A test send that takes its time, as a relay reaching its timeout would. */
+static int slow_try(const dispatch_test *t, error *err)
+{
+    (void)err;
+    usleep(200 * 1000);
+    snprintf(t->answer, t->cap, "250 ok %s", t->to);
+    return 0;
+}
+
 typedef struct slow {
     pthread_mutex_t mu;
-    int done;
+    int done, rc;
 } slow;
 
-static void slow_main(void *arg)
+static void slow_done(void *ctx, int rc, const error *err)
 {
-    slow *s = arg;
-    usleep(200 * 1000);
+    (void)err;
+    slow *s = ctx;
     pthread_mutex_lock(&s->mu);
     s->done = 1;
+    s->rc = rc;
     pthread_mutex_unlock(&s->mu);
 }
 
@@ -266,11 +277,16 @@ static void test_drain_waits(void **state)
     slow s = {.done = 0};
     pthread_mutex_init(&s.mu, NULL);
     error err;
-    assert_int_equal(dispatch_test_run(slow_main, &s, &err), 0);
+    char answer[64] = "stale";
+    assert_int_equal(dispatch_test_send(NULL, 1, "ok@exemple.test", NULL, "essai", answer,
+                                        sizeof answer, slow_try, slow_done, &s, &err),
+                     0);
     dispatch_test_drain();
     pthread_mutex_lock(&s.mu);
     assert_int_equal(s.done, 1);
+    assert_int_equal(s.rc, 0);
     pthread_mutex_unlock(&s.mu);
+    assert_string_equal(answer, "250 ok ok@exemple.test");
     pthread_mutex_destroy(&s.mu);
     dispatch_test_drain(); /* none left: returns at once */
 }
