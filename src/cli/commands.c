@@ -511,6 +511,7 @@ static const http_mount mounts[] = {
     {"/agent/", bo_auth_routes, web_write_error, web_admit_form, 0},
     {"/agent/", bo_admin_overview_routes, web_write_error, bo_admit, 0},
     {"/agent/", bo_admin_department_routes, web_write_error, bo_admit, 0},
+    {"/agent/", bo_admin_zone_routes, web_write_error, bo_admit, 0},
     {"/agent/", bo_admin_agent_routes, web_write_error, bo_admit, 0},
     {"/agent/", bo_admin_procedure_routes, web_write_error, bo_admit, 0},
     {"/agent/", bo_admin_form_builder_routes, web_write_error, bo_admit, 0},

@@ -22,6 +22,7 @@ static const struct {
     {"/agent/admin/agents", "admin.tabs.agents"},
     {"/agent/admin/demarches", "admin.tabs.procedures"},
     {"/agent/admin/routage", "admin.tabs.routing"},
+    {"/agent/admin/zones", "admin.tabs.zones"},
     {"/agent/admin/workflows", "admin.tabs.workflows"},
     {"/agent/admin/cles", "admin.tabs.apikeys"},
     {"/agent/admin/courriels", "admin.tabs.mail_in"},
