@@ -77,6 +77,9 @@ static void zones_render(bo_page *p, int status, int64_t editing)
     store_area ar = {0};
     bo_page_set(p, "zones", zones_json(p, editing, &ar));
     bo_page_set(p, "kinds", kinds_json(p));
+    /* Leaflet and the drawing script (static/js/zones.js): an enhancement of the field. */
+    bo_page_set(p, "use_map", json_true());
+    bo_page_set(p, "page_script", json_string("zones.js"));
     if (ar.id) {
         bo_page_set(p, "editing", json_true());
         bo_page_value(p, "id", arena_printf(p->rq->arena, "%lld", (long long)ar.id));
