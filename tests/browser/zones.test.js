@@ -82,11 +82,12 @@ describe('the areas\' page', () => {
         await page.keyboard.press('Enter');
         await page.locator('#zone-map').focus();
         for (let i = 0; i < 3; i++) await page.keyboard.press('ArrowRight');
+        await page.waitForTimeout(800); /* the pans' animation */
         await page.locator('#zone-add').focus();
         await page.keyboard.press('Enter');
         await page.locator('#zone-map').focus();
         for (let i = 0; i < 3; i++) await page.keyboard.press('ArrowDown');
-        await page.waitForTimeout(400); /* the pan's animation */
+        await page.waitForTimeout(800);
         await page.locator('#zone-add').focus();
         await page.keyboard.press('Enter');
         const g = await outline();

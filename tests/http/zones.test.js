@@ -84,6 +84,24 @@ test('an area is created from pasted GeoJSON; bad outlines are refused beside th
     assert.match(F.textOf(page.text), /Centre essai Quartier 5 0/);
     assert.equal(srv.sql(`SELECT count(*) FROM audit_log WHERE action = 'admin' AND object_kind = 'area' AND object_ids = '${id}';`).trim(), '1');
 
+    /* A file sent instead of the field: checked the same way, saved the same way. */
+    await admin.get('/agent/admin/zones');
+    /* The form as a browser sends it: multipart, the file a part of its own. */
+    const upload = async (geojson, code) => {
+        const fd = new FormData();
+        for (const [k, v] of Object.entries({ csrf_token: admin.csrf, kind: 'broadcast', code, name: 'Par fichier', geojson: '' })) fd.append(k, v);
+        fd.append('fichier', new Blob([geojson], { type: 'application/geo+json' }), 'zone.geojson');
+        const res = await fetch(`${srv.url}/agent/admin/zones`, { method: 'POST', headers: { Cookie: admin.cookieHeader() },
+                                                                  body: fd, redirect: 'manual' });
+        return { status: res.status, text: await res.text() };
+    };
+    r = await upload(polygon([[0, 0], [1, 1], [1, 0], [0, 1], [0, 0]]), 'fichier');
+    assert.equal(r.status, 400, F.textOf(r.text).slice(0, 500));
+    assert.ok(F.textOf(r.text).includes('Le tracé n’est pas accepté : ring 1 crosses or touches itself'));
+    r = await upload(polygon(square(4.81, 45.75, 4.82, 45.76)), 'fichier');
+    assert.equal(r.status, 303, F.textOf(r.text).slice(0, 500));
+    assert.equal(srv.sql("SELECT kind || ':' || vertices FROM areas WHERE code = 'fichier';").trim(), 'broadcast:5');
+
     /* The kind has the code already. */
     r = await save({ kind: 'quartier', code: 'essai', name: 'Autre', geojson: polygon(square(4.8, 45.7, 4.9, 45.8)) });
     assert.equal(r.status, 400);

@@ -106,18 +106,30 @@ static int zone_apply(bo_page *p, bo_admin_write *st, http_wait *w, error *e)
     const form *f = &st->f;
     const char *id = bo_admin_field(f, "id");
     const char *geojson = bo_admin_field(f, "geojson");
+    size_t len = strlen(geojson);
+    /* A file sent takes the place of the field (the same reader checks both). */
+    for (size_t i = 0; i < st->n_files; i++) {
+        const http_file *file = &st->files[i];
+        if (strcmp(file->field, "fichier") != 0)
+            continue;
+        if (file->refused != HTTP_FILE_KEPT)
+            return error_set(e, ERR_INVALID_ARG, "geojson", "the file is over %s",
+                             web_upload_limits_of(rq).size_words);
+        geojson = file->data;
+        len = file->len;
+    }
     area_edit ed = {.tenant_id = bo_admin_tenant(rq),
                     .id = *id ? bo_admin_id(id) : 0,
                     .code = bo_admin_field(f, "code"),
                     .name = bo_admin_field(f, "name"),
-                    /* Editing, an empty field keeps the drawing: a rename. */
-                    .geojson = *geojson || !*id ? geojson : NULL,
-                    .len = strlen(geojson)};
+                    /* Editing, nothing sent keeps the drawing: a rename. */
+                    .geojson = len || !*id ? geojson : NULL,
+                    .len = len};
     if (*id && !ed.id)
         return error_set(e, ERR_NOT_FOUND, "id", "not an area's id");
     if (!ed.id && area_kind_parse(bo_admin_field(f, "kind"), &ed.kind) != 0)
         return error_set(e, ERR_INVALID_ARG, "kind", "unknown area kind");
-    if (!ed.id && !*geojson)
+    if (!ed.id && !len)
         return error_set(e, ERR_INVALID_ARG, "geojson", "missing");
     return area_save_as(rq->core, &st->who, &ed, rq->arena, &st->id, http_wait_done, w, e);
 }
@@ -151,6 +163,7 @@ static void zone_render(bo_page *p, bo_admin_write *st, const http_wait *w)
 
 static const bo_admin_cycle zone_cycle = {.tab = TAB,
                                           .done = "zone_saved",
+                                          .takes_files = 1,
                                           .apply = zone_apply,
                                           .refused = zone_refused,
                                           .render = zone_render};
@@ -195,7 +208,7 @@ static void zone_delete_post(http_req *rq)
 
 const http_route bo_admin_zone_routes[] = {
     {HTTP_GET | HTTP_HEAD, TAB, zones_get},
-    {HTTP_POST, TAB, zone_post},
+    {HTTP_POST | HTTP_ROUTE_FILES, TAB, zone_post},
     {HTTP_POST, TAB "/{}/supprimer", zone_delete_post},
     {0, NULL, NULL},
 };
