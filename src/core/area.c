@@ -208,6 +208,12 @@ int area_list(core *c, int64_t tenant_id, area_kind kind, arena *a, store_area *
         c->store, tenant_id, kind == AREA_ANY ? NULL : area_kind_name(kind), 0, a, out, n, err);
 }
 
+int area_list_outlines(core *c, int64_t tenant_id, arena *a, store_area **out, size_t *n,
+                       error *err)
+{
+    return c->store->ops->areas.list(c->store, tenant_id, NULL, 1, a, out, n, err);
+}
+
 /* ---- import ---- */
 
 typedef struct import_job {

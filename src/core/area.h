@@ -51,6 +51,10 @@ int area_at(core *c, int64_t tenant_id, area_kind kind, double lat, double lon, 
 int area_list(core *c, int64_t tenant_id, area_kind kind, arena *a, store_area **out, size_t *n,
               error *err);
 
+/* area_list with each area's geometry (GeoJSON text in a): for a map of them. */
+int area_list_outlines(core *c, int64_t tenant_id, arena *a, store_area **out, size_t *n,
+                       error *err);
+
 /* What an import did. */
 typedef struct area_import_result {
     size_t imported;  /* areas of the kind now */

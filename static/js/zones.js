@@ -33,6 +33,23 @@
     }).addTo(map);
   }
 
+  /* The collectivité's areas in grey, the one being edited in blue; not clickable, so that a
+   * click inside one adds a vertex (the table names them for every reader). */
+  var outlines = null;
+  try {
+    outlines = JSON.parse(el.getAttribute('data-outlines') || 'null');
+  } catch (e) { outlines = null; }
+  if (outlines) {
+    var layer = L.geoJSON(outlines, {
+      interactive: false,
+      style: function (f) {
+        return f.properties.editing ? { color: '#0b5cad', weight: 3, fillOpacity: 0.15 }
+                                    : { color: '#6b6b6b', weight: 1, fillOpacity: 0.05 };
+      }
+    }).addTo(map);
+    map.fitBounds(layer.getBounds());
+  }
+
   var vertices = [];
   var shape = L.polygon([], { color: '#1b1b1b', weight: 3, fillColor: '#ffbf47', fillOpacity: 0.3 }).addTo(map);
   var status = document.getElementById('zone-status');

@@ -47,6 +47,10 @@ describe('the areas\' page', () => {
         const map = page.locator('#zone-map');
         assert.equal(await map.isVisible(), true, 'the map is shown');
         await map.scrollIntoViewIfNeeded();
+        /* The collectivité's areas are outlined (the demo has seven), the drawing not yet. */
+        const areas = Number(srv.sql('SELECT count(*) FROM areas;').trim());
+        assert.ok(areas > 0);
+        assert.ok(await page.locator('#zone-map svg path').count() >= areas, 'each area is outlined');
         const box = await map.boundingBox();
         for (const [x, y] of [[0.3, 0.3], [0.7, 0.3], [0.7, 0.7], [0.3, 0.7]])
             await page.mouse.click(box.x + box.width * x, box.y + box.height * y);

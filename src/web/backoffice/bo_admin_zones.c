@@ -6,6 +6,7 @@
  * are core's (area_save_as, area_delete_as: the import's geometry rules, audited); the page
  * waits for them with its connection suspended.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/area.h"
@@ -14,6 +15,9 @@
 #include "web/web.h"
 
 #define TAB "/agent/admin/zones"
+/* The map shows the areas' outlines up to this many vertices in all: beyond, the page
+ * would weigh megabytes, and the table still lists them. */
+#define OUTLINES_VERTICES_MAX 20000
 
 /* The routing rules of t that name the department area `code`. */
 static int64_t rules_naming(const cat_tenant *t, const store_area *ar)
@@ -27,6 +31,35 @@ static int64_t rules_naming(const cat_tenant *t, const store_area *ar)
     return n;
 }
 
+/* The outlines for the map, as one GeoJSON FeatureCollection text (the map's data attribute;
+ * the area being edited flagged), or NULL when they are too many or unreadable. */
+static const char *outlines_json(http_req *rq, const store_area *rows, size_t n, int64_t editing)
+{
+    int64_t vertices = 0;
+    for (size_t i = 0; i < n; i++)
+        vertices += rows[i].vertices;
+    if (n == 0 || vertices > OUTLINES_VERTICES_MAX)
+        return NULL;
+    json_t *features = json_array();
+    for (size_t i = 0; i < n; i++) {
+        json_t *geo = rows[i].geometry ? json_loads(rows[i].geometry, 0, NULL) : NULL;
+        if (!geo)
+            continue;
+        json_t *props = json_object();
+        present_set_str(props, "name", rows[i].name);
+        if (rows[i].id == editing)
+            json_object_set_new(props, "editing", json_true());
+        json_array_append_new(features, json_pack("{s:s, s:o, s:o}", "type", "Feature",
+                                                  "properties", props, "geometry", geo));
+    }
+    json_t *fc = json_pack("{s:s, s:o}", "type", "FeatureCollection", "features", features);
+    char *text = fc ? json_dumps(fc, JSON_COMPACT) : NULL;
+    const char *out = text ? arena_strdup(rq->arena, text) : NULL;
+    free(text);
+    json_decref(fc);
+    return out;
+}
+
 static json_t *zones_json(bo_page *p, int64_t editing, store_area *found)
 {
     http_req *rq = p->rq;
@@ -35,8 +68,11 @@ static json_t *zones_json(bo_page *p, int64_t editing, store_area *found)
     size_t n = 0;
     error err = {0};
     json_t *list = json_array();
-    if (area_list(rq->core, t->rec.id, AREA_ANY, rq->arena, &rows, &n, &err) != 0)
+    if (area_list_outlines(rq->core, t->rec.id, rq->arena, &rows, &n, &err) != 0)
         return list;
+    const char *outlines = outlines_json(rq, rows, n, editing);
+    if (outlines)
+        bo_page_set(p, "outlines", json_string(outlines));
     for (size_t i = 0; i < n; i++) {
         json_t *o = json_object();
         json_object_set_new(o, "id", json_integer(rows[i].id));
