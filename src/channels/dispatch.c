@@ -230,6 +230,14 @@ static int64_t throttle_wait(dispatcher *d, bulk_throttle *b, int64_t pass_end, 
     return wait;
 }
 
+static int tenant_in(const int64_t *ids, size_t n, int64_t id)
+{
+    for (size_t i = 0; i < n; i++)
+        if (ids[i] == id)
+            return 1;
+    return 0;
+}
+
 /* One pass over the channel's due messages. Returns the number handled (those put off for
  * want of a relay are not counted: going again at once would find them again). */
 static size_t run_pass(dispatcher *d)
@@ -244,9 +252,11 @@ static size_t run_pass(dispatcher *d)
         arena_free(&a);
         return 0;
     }
-    /* A relay found down is not tried again in this pass: the others would each wait for
-     * the same failure (up to the timeout). They stay due and are tried on the next passes. */
-    int64_t down_tenant = -1;
+    /* A collectivité's gateway found down is not tried again in this pass: its other
+     * messages would each wait for the same failure (up to the timeout). They stay due and
+     * are tried on the next passes; the other collectivités' messages go on. */
+    int64_t down[DISPATCH_BATCH]; /* collectivités whose gateway was found down */
+    size_t n_down = 0;
     d->held_ms = 0;
     d->pass++;
     /* A pass waits for its broadcasts' slots at most a poll interval: then it ends, so that
@@ -254,7 +264,7 @@ static size_t run_pass(dispatcher *d)
      * without a broadcast. */
     int64_t pass_end = time_mono_ms() + d->cfg.poll_ms;
     for (size_t i = 0; i < n && !should_stop(d); i++) {
-        if (msgs[i].tenant_id == down_tenant)
+        if (tenant_in(down, n_down, msgs[i].tenant_id))
             continue;
         /* Broadcasts come after every due notice (outbox_due's order) and at the configured
          * rate, each collectivité's throttle its own: one out of slots for this pass leaves
@@ -274,15 +284,13 @@ static size_t run_pass(dispatcher *d)
                 continue;
             }
         }
-        dispatch_down down = DISPATCH_UP;
-        one_result one = process_one(d, &msgs[i], &down);
+        dispatch_down gw = DISPATCH_UP;
+        one_result one = process_one(d, &msgs[i], &gw);
         if (one == ONE_POSTPONED)
             continue;
         handled++;
-        if (down == DISPATCH_DOWN_ALL)
-            break;
-        if (down == DISPATCH_DOWN_TENANT)
-            down_tenant = msgs[i].tenant_id;
+        if (gw == DISPATCH_DOWN_TENANT && n_down < DISPATCH_BATCH)
+            down[n_down++] = msgs[i].tenant_id;
     }
     flush_pending(d);
     arena_free(&a);
@@ -410,7 +418,9 @@ static void *test_main(void *p)
     return NULL;
 }
 
-int dispatch_test_run(void (*fn)(void *arg), void *arg, error *err)
+/* Runs fn(arg) on a counted thread. -1 with ERR_INTERNAL when the thread cannot start: fn
+ * is then not called, arg stays the caller's. */
+static int test_run(void (*fn)(void *arg), void *arg, error *err)
 {
     test_thread *t = malloc(sizeof *t);
     if (!t)
@@ -435,6 +445,62 @@ int dispatch_test_run(void (*fn)(void *arg), void *arg, error *err)
     if (rc != 0) {
         free(t);
         return error_set(err, ERR_INTERNAL, NULL, "could not start the test's thread");
+    }
+    return 0;
+}
+
+typedef struct test_job {
+    dispatch_test t;
+    dispatch_test_fn send;
+    core_done_fn cb;
+    void *ctx;
+} test_job;
+
+static void test_job_free(test_job *j)
+{
+    free(j->t.to);
+    free(j->t.subject);
+    free(j->t.text);
+    free(j);
+}
+
+static void test_job_main(void *arg)
+{
+    test_job *j = arg;
+    error err = {0};
+    int rc = j->send(&j->t, &err);
+    j->cb(j->ctx, rc, &err);
+    test_job_free(j);
+}
+
+int dispatch_test_send(core *c, int64_t tenant_id, const char *to, const char *subject,
+                       const char *text, char *answer_out, size_t cap, dispatch_test_fn send,
+                       core_done_fn cb, void *ctx, error *err)
+{
+    if (!to || !text || !answer_out || cap == 0 || !send || !cb)
+        return error_set(err, ERR_INVALID_ARG, "to", "a test message needs its recipient");
+    test_job *j = calloc(1, sizeof *j);
+    if (!j)
+        return error_set(err, ERR_INTERNAL, NULL, "out of memory");
+    j->t = (dispatch_test){.core = c,
+                           .tenant_id = tenant_id,
+                           .to = strdup(to),
+                           .subject = subject ? strdup(subject) : NULL,
+                           .text = strdup(text),
+                           .answer = answer_out,
+                           .cap = cap};
+    j->send = send;
+    j->cb = cb;
+    j->ctx = ctx;
+    answer_out[0] = '\0';
+    if (!j->t.to || !j->t.text || (subject && !j->t.subject)) {
+        test_job_free(j);
+        return error_set(err, ERR_INTERNAL, NULL, "out of memory");
+    }
+    /* A counted thread: the server's stop waits for it before it frees the core. */
+    if (test_run(test_job_main, j, err) != 0) {
+        test_job_free(j);
+        return -1;
     }
     return 0;
 }

@@ -4,9 +4,9 @@
  * (outbox_due), hands each one to the channel's send callback, records the outcome
  * (outbox_record: sent, retried with exponential backoff, or given up; a broadcast's
  * outcomes a pass's worth at a time, outbox_record_batch), throttles broadcast messages
- * (server-wide or per collectivité), stops trying a gateway found down for the rest of its
- * pass, and finishes the message in progress before it stops. Also the guard of the back
- * office's test sends.
+ * (server-wide or per collectivité), stops trying a collectivité's gateway found down for
+ * the rest of its pass, and finishes the message in progress before it stops. Also the
+ * guard of the back office's test sends.
  */
 #ifndef GUICHET_CHANNELS_DISPATCH_H
 #define GUICHET_CHANNELS_DISPATCH_H
@@ -40,11 +40,12 @@ typedef struct dispatch_throttle {
 /* 0 when a message may go at now_ms (and the slot is taken); otherwise the ms to wait. */
 int64_t dispatch_throttle_take(dispatch_throttle *t, int64_t now_ms);
 
-/* Where a gateway found unreachable stops the pass. */
+/* Whether the message's gateway was found unreachable. Every collectivité has its own relay
+ * and its own Kannel, so one found down holds back only that collectivité's other messages
+ * for the rest of the pass; the others' go on. */
 typedef enum dispatch_down {
     DISPATCH_UP = 0,
-    DISPATCH_DOWN_TENANT, /* the message's collectivité's relay: its other messages wait */
-    DISPATCH_DOWN_ALL     /* the gateway every message goes through: the pass ends */
+    DISPATCH_DOWN_TENANT /* the message's collectivité's gateway: its other messages wait */
 } dispatch_down;
 
 /* What the channel's send callback did with one message. */
@@ -100,9 +101,26 @@ const dispatch_config *dispatcher_config(const dispatcher *d);
  * administrator checking a setting would not want. Those threads are counted so that the
  * server's stop waits for them before it frees the core they use. */
 
-/* Runs fn(arg) on a counted thread. -1 with ERR_INTERNAL when the thread cannot start: fn
- * is then not called, arg stays the caller's. */
-int dispatch_test_run(void (*fn)(void *arg), void *arg, error *err);
+/* A test message on its way: the copies dispatch_test_send made of its arguments. */
+typedef struct dispatch_test {
+    core *core;
+    int64_t tenant_id;
+    char *to, *subject, *text; /* subject NULL for a channel without one (SMS) */
+    char *answer;              /* the caller's, cap bytes, "" at the start */
+    size_t cap;
+} dispatch_test;
+
+/* The channel's one try of its gateway: writes the gateway's words into t->answer; 0 when it
+ * took the message, -1 with err otherwise. */
+typedef int (*dispatch_test_fn)(const dispatch_test *t, error *err);
+
+/* Sends a test message with send(…) on a counted thread: copies to, subject (may be NULL)
+ * and text, then cb(ctx, rc, err) with send's outcome, on that thread. answer_out (cap > 0
+ * bytes) must stay valid until cb. -1 with err when out of memory or the thread cannot
+ * start: neither send nor cb is then called. */
+int dispatch_test_send(core *c, int64_t tenant_id, const char *to, const char *subject,
+                       const char *text, char *answer_out, size_t cap, dispatch_test_fn send,
+                       core_done_fn cb, void *ctx, error *err);
 /* Waits for every test thread to end. For the server's stop: after the HTTP server stopped
  * (no request can start one any more) and before the core is freed. */
 void dispatch_test_drain(void);

@@ -448,11 +448,12 @@ static void print_retention(const char *slug, int dry, const retention_report *r
         printf("retention %s: %lld anonymised (%lld on request), %lld listed on %lld new "
                "bordereau(x), %lld awaiting the archives' visa, %lld still due, %lld audit "
                "entries purged, %lld held mail(s) and %lld ended subscription(s) deleted, "
-               "%lld broadcast recipient(s) erased\n",
+               "%lld broadcast recipient(s) erased, %lld expired code(s) deleted\n",
                slug, (long long)r->anonymised, (long long)r->on_request, (long long)r->listed,
                (long long)r->lists_created, (long long)r->awaiting_visa, (long long)r->left,
                (long long)r->audit_purged, (long long)r->mail_purged,
-               (long long)r->subscribers_purged, (long long)r->recipients_forgotten);
+               (long long)r->subscribers_purged, (long long)r->recipients_forgotten,
+               (long long)r->tokens_purged);
 }
 
 /* guichet retention run: the pass the server's scheduler makes, once, per collectivité. */
@@ -512,6 +513,7 @@ static const http_mount mounts[] = {
     {"/agent/", bo_auth_routes, web_write_error, web_admit_form, 0},
     {"/agent/", bo_admin_overview_routes, web_write_error, bo_admit, 0},
     {"/agent/", bo_admin_department_routes, web_write_error, bo_admit, 0},
+    {"/agent/", bo_admin_zone_routes, web_write_error, bo_admit, 0},
     {"/agent/", bo_admin_agent_routes, web_write_error, bo_admit, 0},
     {"/agent/", bo_admin_procedure_routes, web_write_error, bo_admit, 0},
     {"/agent/", bo_admin_form_builder_routes, web_write_error, bo_admit, 0},

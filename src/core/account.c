@@ -936,3 +936,10 @@ int account_delete(core *c, const cat_tenant *t, int64_t id, const char *passwor
     return core_verify_then(c, found ? acc.password_hash : NULL, password, delete_verified, d, cb,
                             ctx, err);
 }
+
+int account_tokens_purge(core *c, int64_t tenant_id, int64_t now, int64_t *n, error *err)
+{
+    /* Spent or not, an expired token only answers «unknown or expired» (token_refusal) or
+     * «already used»; the first is as true of a deleted row. */
+    return core_purge_before(c, c->store->ops->tokens.tx_purge_expired, tenant_id, now, n, err);
+}

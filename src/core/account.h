@@ -134,4 +134,10 @@ int account_delete(core *c, const cat_tenant *t, int64_t id, const char *passwor
                    const core_actor *who, account_deletion *out, core_done_fn cb, void *ctx,
                    error *err);
 
+/* Deletes the tenant's single-use codes and links (e-mail confirmation, password reset,
+ * login link, phone verification code) expired at `now`, used or not: once expired, none
+ * can serve again, and each names its account. For the retention pass; *n (may be NULL)
+ * how many went. */
+int account_tokens_purge(core *c, int64_t tenant_id, int64_t now, int64_t *n, error *err);
+
 #endif

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "core/catalogue.h"
+#include "core/change.h"
 #include "core/core_internal.h"
 #include "util/geo.h"
 #include "util/log.h"
@@ -207,6 +208,12 @@ int area_list(core *c, int64_t tenant_id, area_kind kind, arena *a, store_area *
         c->store, tenant_id, kind == AREA_ANY ? NULL : area_kind_name(kind), 0, a, out, n, err);
 }
 
+int area_list_outlines(core *c, int64_t tenant_id, arena *a, store_area **out, size_t *n,
+                       error *err)
+{
+    return c->store->ops->areas.list(c->store, tenant_id, NULL, 1, a, out, n, err);
+}
+
 /* ---- import ---- */
 
 typedef struct import_job {
@@ -320,4 +327,118 @@ int area_import(core *c, int64_t tenant_id, area_kind kind, const char *text, si
     free(dept);
     area_features_free(f, n);
     return rc;
+}
+
+/* ---- one area at a time (the back office) ---- */
+
+/* The job's copy of an edit: the geometry already checked and written (text in the caller's
+ * arena), the department an area of kind department names. */
+typedef struct save_arg {
+    store_area rec;
+} save_arg;
+
+static int apply_save(store *s, void *arg, int64_t *id, error *err)
+{
+    save_arg *sa = arg;
+    if (!sa->rec.id)
+        return s->ops->areas.tx_append(s, &sa->rec, id, err);
+    *id = sa->rec.id;
+    return s->ops->areas.tx_update(s, &sa->rec, err);
+}
+
+static const change_def area_save_change = {"admin", "area", apply_save, 1};
+
+int area_save_as(core *c, const core_actor *who, const area_edit *e, arena *a, int64_t *id_out,
+                 core_done_fn cb, void *ctx, error *err)
+{
+    char why[200];
+    if (!e->id && (e->kind < 0 || e->kind >= AREA_KIND_COUNT))
+        return error_set(err, ERR_INVALID_ARG, "kind", "unknown area kind");
+    if (!e->id && area_label_check(e->code, 1, why, sizeof why) != 0)
+        return error_set(err, ERR_INVALID_ARG, "code", "%s", why);
+    if (area_label_check(e->name, 0, why, sizeof why) != 0)
+        return error_set(err, ERR_INVALID_ARG, "name", "%s", why);
+    if (!e->id && !e->geojson)
+        return error_set(err, ERR_INVALID_ARG, "geojson", "a new area needs its geometry");
+    save_arg sa = {.rec = {.id = e->id,
+                           .tenant_id = e->tenant_id,
+                           .kind = e->id ? NULL : kind_names[e->kind],
+                           .code = e->id ? NULL : e->code,
+                           .name = e->name}};
+    if (!e->id && e->kind == AREA_DEPARTMENT) {
+        const catalogue *cat = catalogue_acquire(c);
+        const cat_tenant *t = catalogue_tenant_by_id(cat, e->tenant_id);
+        const cat_department *d = t ? catalogue_department(t, e->code) : NULL;
+        sa.rec.department_id = d ? d->rec.id : 0;
+        catalogue_release(c, cat);
+        if (!sa.rec.department_id)
+            return error_set(err, ERR_INVALID_ARG, "code",
+                             "no department of the collectivité has this code");
+    }
+    if (e->geojson) {
+        area_geom g;
+        int rc = area_geojson_one(e->geojson, e->len, &g, why, sizeof why);
+        if (rc == -2)
+            return error_set(err, ERR_UNAVAILABLE, NULL, "out of memory");
+        if (rc != 0)
+            return error_set(err, ERR_INVALID_ARG, "geojson", "%s", why);
+        char *text = area_geom_write(&g);
+        sa.rec.geometry = text ? arena_strdup(a, text) : NULL;
+        free(text);
+        sa.rec.min_lat = g.box.min_lat;
+        sa.rec.min_lon = g.box.min_lon;
+        sa.rec.max_lat = g.box.max_lat;
+        sa.rec.max_lon = g.box.max_lon;
+        sa.rec.vertices = (int64_t)g.n_pts;
+        area_geom_free(&g);
+        if (!sa.rec.geometry)
+            return error_set(err, ERR_UNAVAILABLE, NULL, "out of memory");
+    }
+    return change_run(c, who, e->tenant_id, &area_save_change, &sa, sizeof sa, id_out, cb, ctx,
+                      err);
+}
+
+typedef struct delete_arg {
+    int64_t tenant_id, id;
+} delete_arg;
+
+static int apply_delete(store *s, void *arg, int64_t *id, error *err)
+{
+    delete_arg *da = arg;
+    arena a;
+    arena_init(&a, 4096);
+    store_area ar;
+    int found = 0, rc = -1;
+    int64_t rules = 0, broadcasts = 0;
+    /* Checked in the job: a rule or a broadcast created meanwhile is seen. */
+    if (s->ops->areas.tx_get(s, da->tenant_id, da->id, &a, &ar, &found, err) != 0)
+        goto done;
+    if (!found) {
+        error_set(err, ERR_NOT_FOUND, "area", "no such area");
+        goto done;
+    }
+    if (s->ops->areas.tx_usage(s, da->tenant_id, da->id, ar.code, &rules, &broadcasts, err) != 0)
+        goto done;
+    if (rules > 0)
+        error_set(err, ERR_CONFLICT, "rules", "%lld routing rule(s) use the area",
+                  (long long)rules);
+    else if (broadcasts > 0)
+        error_set(err, ERR_CONFLICT, "broadcasts", "%lld broadcast(s) being sent target the area",
+                  (long long)broadcasts);
+    else if (s->ops->areas.tx_delete(s, da->tenant_id, da->id, err) == 0) {
+        *id = da->id;
+        rc = 0;
+    }
+done:
+    arena_free(&a);
+    return rc;
+}
+
+static const change_def area_delete_change = {"delete", "area", apply_delete, 1};
+
+int area_delete_as(core *c, const core_actor *who, int64_t tenant_id, int64_t id, core_done_fn cb,
+                   void *ctx, error *err)
+{
+    delete_arg da = {tenant_id, id};
+    return change_run(c, who, tenant_id, &area_delete_change, &da, sizeof da, NULL, cb, ctx, err);
 }

@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/actor.h"
 #include "core/area_geom.h"
 #include "core/core.h"
 #include "store/records.h"
@@ -50,6 +51,10 @@ int area_at(core *c, int64_t tenant_id, area_kind kind, double lat, double lon, 
 int area_list(core *c, int64_t tenant_id, area_kind kind, arena *a, store_area **out, size_t *n,
               error *err);
 
+/* area_list with each area's geometry (GeoJSON text in a): for a map of them. */
+int area_list_outlines(core *c, int64_t tenant_id, arena *a, store_area **out, size_t *n,
+                       error *err);
+
 /* What an import did. */
 typedef struct area_import_result {
     size_t imported;  /* areas of the kind now */
@@ -65,5 +70,34 @@ typedef struct area_import_result {
 int area_import(core *c, int64_t tenant_id, area_kind kind, const char *text, size_t len,
                 area_problem_fn problem, void *ctx, area_import_result *out, long *problems,
                 error *err);
+
+/* One area written from the back office: a new one (id 0: kind, code, name and geometry),
+ * renamed (geojson NULL) or redrawn. */
+typedef struct area_edit {
+    int64_t tenant_id;
+    int64_t id;          /* 0: a new area */
+    area_kind kind;      /* a new area's; an area keeps its kind */
+    const char *code;    /* a new area's (for kind department: one of the tenant's
+                            departments' codes); an area keeps its code */
+    const char *name;    /* area_label_check's rule */
+    const char *geojson; /* area_geojson_one's forms; NULL: the geometry stays */
+    size_t len;
+} area_edit;
+
+/* Checks e at once (ERR_INVALID_ARG naming "code", "name" or "geojson", with area_geom's
+ * English words in err->detail; "kind"), then writes it as `who` (an admin of the tenant, the
+ * command line or the system: ERR_FORBIDDEN otherwise) with its audit entry (action
+ * "admin", kind "area"). The written geometry's text lives in a (the caller's, until the
+ * outcome). A code the kind already has: ERR_CONFLICT; an id the tenant has not:
+ * ERR_NOT_FOUND. *id_out (may be NULL) gets the area's id. cb NULL waits; otherwise as
+ * change_run. */
+int area_save_as(core *c, const core_actor *who, const area_edit *e, arena *a, int64_t *id_out,
+                 core_done_fn cb, void *ctx, error *err);
+
+/* Deletes area id as `who` (rights and audit as area_save_as), refused with ERR_CONFLICT
+ * naming "rules" while a routing rule names it or "broadcasts" while a broadcast not yet
+ * queued targets it. */
+int area_delete_as(core *c, const core_actor *who, int64_t tenant_id, int64_t id, core_done_fn cb,
+                   void *ctx, error *err);
 
 #endif

@@ -481,7 +481,33 @@ static const char *const name_names[] = {"name", "nom", "libelle", "label", NULL
 /* A text property (an integer too for a code) checked: at most max characters, valid
  * UTF-8, no control character; with code_chars, only letters, digits, '-', '_' and '.'.
  * Returns a malloc'd copy, or NULL with why filled. */
-static char *read_text(const json_t *v, size_t max, int code_chars, const char *what, char *why,
+int area_label_check(const char *s, int is_code, char *why, size_t why_size)
+{
+    const char *what = is_code ? "code" : "name";
+    size_t max = is_code ? AREA_CODE_MAX : AREA_NAME_MAX;
+    size_t n = s ? strlen(s) : 0;
+    if (n == 0) {
+        snprintf(why, why_size, "no %s", what);
+        return -1;
+    }
+    if (!utf8_valid(s, n) || utf8_has_control(s, n)) {
+        snprintf(why, why_size, "%s holds control characters", what);
+        return -1;
+    }
+    if (utf8_length(s, n) > max) {
+        snprintf(why, why_size, "%s is over %zu characters", what, max);
+        return -1;
+    }
+    if (is_code &&
+        strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.") != n) {
+        snprintf(why, why_size, "%s holds characters other than letters, digits, '-', '_', '.'",
+                 what);
+        return -1;
+    }
+    return 0;
+}
+
+static char *read_text(const json_t *v, int code_chars, const char *what, char *why,
                        size_t why_size)
 {
     char num[32];
@@ -498,21 +524,8 @@ static char *read_text(const json_t *v, size_t max, int code_chars, const char *
                             : "\"name\", \"nom\", \"libelle\" or \"label\"");
         return NULL;
     }
-    size_t n = strlen(s);
-    if (!utf8_valid(s, n) || utf8_has_control(s, n)) {
-        snprintf(why, why_size, "%s holds control characters", what);
+    if (area_label_check(s, code_chars, why, why_size) != 0)
         return NULL;
-    }
-    if (utf8_length(s, n) > max) {
-        snprintf(why, why_size, "%s is over %zu characters", what, max);
-        return NULL;
-    }
-    if (code_chars &&
-        strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.") != n) {
-        snprintf(why, why_size, "%s holds characters other than letters, digits, '-', '_', '.'",
-                 what);
-        return NULL;
-    }
     char *copy = strdup(s);
     if (!copy)
         snprintf(why, why_size, "out of memory");
@@ -610,8 +623,7 @@ int area_features_read(const char *text, size_t len, area_code_check_fn check_co
                    "not a Feature with a \"properties\" object");
             continue;
         }
-        f[i].code =
-            read_text(property(props, code_names), AREA_CODE_MAX, 1, "code", why, sizeof why);
+        f[i].code = read_text(property(props, code_names), 1, "code", why, sizeof why);
         if (!f[i].code) {
             report(problem, ctx, problems, (long)i, NULL, why);
             continue;
@@ -625,8 +637,7 @@ int area_features_read(const char *text, size_t len, area_code_check_fn check_co
                 report(problem, ctx, problems, (long)i, f[i].code, why);
                 break;
             }
-        f[i].name =
-            read_text(property(props, name_names), AREA_NAME_MAX, 0, "name", why, sizeof why);
+        f[i].name = read_text(property(props, name_names), 0, "name", why, sizeof why);
         if (!f[i].name)
             report(problem, ctx, problems, (long)i, f[i].code, why);
         reader r = {&f[i].geom, 0, 0, 0, AREA_VERTICES_MAX, why, sizeof why, 0};
@@ -762,4 +773,39 @@ size_t area_index_find(const area_index *ix, double lon, double lat, uint32_t *o
         }
     }
     return found;
+}
+
+int area_geojson_one(const char *text, size_t len, area_geom *out, char *why, size_t why_size)
+{
+    memset(out, 0, sizeof *out);
+    /* The same bounds as a file's, before anything is parsed. */
+    if (len > AREA_FILE_MAX || area_json_values(text, len) > 3 * AREA_VERTICES_MAX + 1000) {
+        snprintf(why, why_size, "over %d positions", AREA_VERTICES_MAX);
+        return -1;
+    }
+    json_error_t jerr;
+    json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+    if (!root) {
+        snprintf(why, why_size, "not JSON: line %d, column %d: %s", jerr.line, jerr.column,
+                 jerr.text);
+        return -1;
+    }
+    const json_t *geo = root;
+    const char *type = json_string_value(json_object_get(root, "type"));
+    if (type && strcmp(type, "FeatureCollection") == 0) {
+        const json_t *features = json_object_get(root, "features");
+        if (json_array_size(features) != 1) {
+            snprintf(why, why_size, "the collection has %zu features: one expected",
+                     json_array_size(features));
+            json_decref(root);
+            return -1;
+        }
+        geo = json_array_get(features, 0);
+        type = json_string_value(json_object_get(geo, "type"));
+    }
+    if (type && strcmp(type, "Feature") == 0)
+        geo = json_object_get(geo, "geometry");
+    int rc = area_geom_from_json(geo, out, why, why_size);
+    json_decref(root);
+    return rc;
 }

@@ -99,6 +99,18 @@ void area_features_free(area_feature *f, size_t n);
  * when out of memory. */
 int area_geom_from_json(const json_t *geo, area_geom *out, char *why, size_t why_size);
 
+/* Reads one area's geometry from GeoJSON text (len bytes): a Polygon or MultiPolygon, a
+ * Feature holding one, or a FeatureCollection of exactly one such Feature (what drawing
+ * tools save), checked as area_features_read checks a feature's.
+ * 0 and *out (caller frees with area_geom_free); -1 with why (English) filled; -2 when out
+ * of memory. */
+int area_geojson_one(const char *text, size_t len, area_geom *out, char *why, size_t why_size);
+
+/* 0 when s is a valid area code (is_code: 1 to AREA_CODE_MAX letters, digits, '-', '_',
+ * '.') or name (1 to AREA_NAME_MAX characters, no control character); -1 with why
+ * (English) filled otherwise. The import's rule for its features' properties. */
+int area_label_check(const char *s, int is_code, char *why, size_t why_size);
+
 /* Reads one stored geometry (area_geom_write's text) into *out (caller frees with
  * area_geom_free); -1 when it is not one. */
 int area_geom_parse(const char *text, area_geom *out);

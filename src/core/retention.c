@@ -15,6 +15,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/account.h"
 #include "core/attachment.h"
 #include "core/audit.h"
 #include "core/broadcast.h"
@@ -632,6 +633,9 @@ static int run_tenant(pass *p, error *err)
     if (broadcast_recipients_forget(p->c, p->t->rec.id, p->now, &purged, err) != 0)
         return -1;
     p->rep->recipients_forgotten += purged;
+    if (account_tokens_purge(p->c, p->t->rec.id, p->now, &purged, err) != 0)
+        return -1;
+    p->rep->tokens_purged += purged;
     int64_t n = 0;
     if (drain(p, 0, 0, &n, err) != 0)
         return -1;

@@ -110,12 +110,14 @@ typedef struct retention_report {
     int64_t subscribers_purged; /* subscriptions ended BROADCAST_ENDED_KEEP_DAYS ago deleted */
     int64_t recipients_forgotten; /* broadcast messages' recipients erased
                                      (BROADCAST_SENT_KEEP_DAYS after their last state) */
+    int64_t tokens_purged; /* expired single-use links and codes deleted (account_tokens_purge) */
 } retention_report;
 
 /* One retention pass over opts->tenant_id (or every collectivité): the audit log's purge
  * (audit_retention_days), the held mail's (mail_held_retention_days), the ended broadcast
  * subscriptions' (BROADCAST_ENDED_KEEP_DAYS) and the sent broadcast messages' recipients
- * (BROADCAST_SENT_KEEP_DAYS), the requests whose citizen asked for their erasure,
+ * (BROADCAST_SENT_KEEP_DAYS), the expired single-use links and codes (account_tokens_purge),
+ * the requests whose citizen asked for their erasure,
  * then the requests past their procedure's retention — anonymised at once, or, for a collectivité
  * with archives_visa, those of approved bordereaux, and a new bordereau (audited, action
  * "disposal_create") of what is due when none is waiting for its visa. *rep is added to

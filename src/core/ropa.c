@@ -174,8 +174,9 @@ static json_t *audit_entry(int days)
     return e;
 }
 
-/* A processing of issue 14's channels outside requests: its persons, data categories,
- * legal basis, retention (days, or -1: none fixed) and the rule that words it. */
+/* A processing outside requests (the agents' own data, issue 14's channels): its persons,
+ * data categories, legal basis, retention (days, or -1: none fixed) and the rule that words
+ * it. */
 typedef struct channel_entry {
     const char *kind;
     const char *legal_basis;
@@ -184,6 +185,11 @@ typedef struct channel_entry {
     const char *retention_rule;
 } channel_entry;
 
+/* Agents are data subjects too: what the back office keeps of them (store_agent, their
+ * sessions, the notices e-mailed to them, their audit entries). */
+static const char *const agent_persons[] = {"agents", NULL};
+static const char *const agent_data[] = {"agent_identity", "agent_auth", "agent_notices",
+                                         "agent_traces", NULL};
 static const char *const held_persons[] = {"mail_senders", NULL};
 static const char *const held_data[] = {"held_mail", NULL};
 static const char *const optout_persons[] = {"sms_senders", NULL};
@@ -193,6 +199,7 @@ static const char *const subscriber_data[] = {"subscription_contact", "subscript
                                               "subscription_messages", NULL};
 
 static const channel_entry channel_entries[] = {
+    {"agents", "public_interest", agent_persons, agent_data, "agents"},
     {"mail_held", "public_interest", held_persons, held_data, "held_mail"},
     {"sms_optouts", "objection", optout_persons, optout_data, "optout"},
     {"subscribers", "consent", subscriber_persons, subscriber_data, "subscription"},
@@ -246,9 +253,10 @@ int ropa_build(core *c, const cat_tenant *t, json_t **out, error *err)
         failed |= !e || json_array_append_new(entries, e) != 0;
         e = audit_entry(days);
         failed |= !e || json_array_append_new(entries, e) != 0;
-        /* The days each of them is kept, as the retention pass applies them (an opt-out
-         * stays as long as it is wanted: no period). */
-        const int channel_days[] = {held_days, -1, BROADCAST_ENDED_KEEP_DAYS};
+        /* The days each of them is kept, as the retention pass applies them (an agent's
+         * audit entries go after the audit log's period, the agent's account stays; an
+         * opt-out stays as long as it is wanted: no period). */
+        const int channel_days[] = {days, held_days, -1, BROADCAST_ENDED_KEEP_DAYS};
         for (size_t i = 0; i < sizeof channel_entries / sizeof channel_entries[0]; i++) {
             e = channel_entry_new(&channel_entries[i], channel_days[i]);
             failed |= !e || json_array_append_new(entries, e) != 0;

@@ -2,7 +2,8 @@
  * ropa — the record of processing activities (registre des activités de traitement, RGPD
  * article 30) of one collectivité, generated from its configuration so that it cannot drift
  * from what the software does: one entry per procedure (each is a processing activity with
- * its own purpose, data and recipients), then the portal's accounts, the audit log, and
+ * its own purpose, data and recipients), then the portal's accounts, the audit log, the
+ * agents' own data, and
  * what the channels keep outside requests: mail held as spam, the numbers opted out of SMS,
  * the broadcasts' subscribers.
  *
@@ -13,7 +14,7 @@
  *
  * Model (ropa_build), every member always present:
  *   {controller: {name, contact}, generated_at,
- *    entries: [{id, kind: procedure|accounts|audit|mail_held|sms_optouts|subscribers,
+ *    entries: [{id, kind: procedure|accounts|audit|agents|mail_held|sms_optouts|subscribers,
  *               code, name, group, active,
  *               procedure_kind: incident|demarche|null, purpose (the procedure's
  *               description, or null), legal_basis (code),

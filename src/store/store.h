@@ -361,6 +361,9 @@ typedef struct store_tokens_ops {
      * tell), read inside a job: why tx_consume found nothing. *found 0: no such token. */
     int (*tx_find)(store *s, int64_t tenant_id, const char *purpose, const char *token_hash,
                    arena *a, store_token *out, int *found, error *err);
+    /* Deletes the tenant's tokens expired at `before`, used or not; *n (may be NULL) how
+     * many. */
+    int (*tx_purge_expired)(store *s, int64_t tenant_id, int64_t before, int64_t *n, error *err);
 } store_tokens_ops;
 
 /* Agents of the collectivité, with their departments. */
@@ -541,6 +544,20 @@ typedef struct store_areas_ops {
                           error *err);
     /* Inserts one area (its id is not read). */
     int (*tx_insert)(store *s, const store_area *ar, error *err);
+    /* One area of the tenant by id, without its geometry, inside a job; *found 0: none. */
+    int (*tx_get)(store *s, int64_t tenant_id, int64_t id, arena *a, store_area *out, int *found,
+                  error *err);
+    /* Adds one area after the last of its kind (ar->position is not read); *id its id. */
+    int (*tx_append)(store *s, const store_area *ar, int64_t *id, error *err);
+    /* Sets area ar->id's name and, when ar->geometry is not NULL, its geometry, box and
+     * vertices. ERR_NOT_FOUND when the tenant has no such area. */
+    int (*tx_update)(store *s, const store_area *ar, error *err);
+    /* Deletes one area of the tenant. ERR_NOT_FOUND when it has no such area. */
+    int (*tx_delete)(store *s, int64_t tenant_id, int64_t id, error *err);
+    /* What uses area id (code its code): the routing rules naming it (*rules) and the
+     * broadcasts whose recipients are not all queued yet that target it (*broadcasts). */
+    int (*tx_usage)(store *s, int64_t tenant_id, int64_t id, const char *code, int64_t *rules,
+                    int64_t *broadcasts, error *err);
 } store_areas_ops;
 
 /* Instance settings (name, value). */

@@ -346,6 +346,10 @@ test('the register lists every procedure with its data categories and recipients
     assert.match(text, /Numéros opposés aux SMS/);
     assert.match(text, /Tant que l’opposition dure/);
     assert.match(text, /Abonnés aux messages de la mairie/);
+    /* The agents are data subjects too (issue 14). */
+    assert.match(text, /Comptes des agents de la collectivité/);
+    assert.match(text, /secret du second facteur \(TOTP\) chiffré/);
+    assert.match(text, /ses entrées du journal d’audit sont supprimées 365 jours après leur date/);
     assert.match(text, /supprimé 30 jours après le désabonnement/);
     assert.match(text, /mois après la clôture de la demande, puis anonymisation irréversible/);
     assert.match(text, /Logiciel « test-api »/, 'the API key with scope api is not a recipient');
@@ -358,7 +362,7 @@ test('the register lists every procedure with its data categories and recipients
     assert.equal(csv.headers.get('cache-control'), 'no-store');
     assert.ok(csv.bytes.subarray(0, 3).equals(Buffer.from([0xef, 0xbb, 0xbf])), 'no byte order mark');
     const rows = csv.bytes.toString('utf8').slice(1).trim().split('\r\n');
-    assert.equal(rows.length, 1 + procs.length + 5, 'one row per procedure, the accounts, the audit log, held mail, SMS opt-outs, subscribers');
+    assert.equal(rows.length, 1 + procs.length + 6, 'one row per procedure, the accounts, the audit log, the agents, held mail, SMS opt-outs, subscribers');
     assert.ok(rows[0].startsWith('Traitement;Finalité;Base légale;'), rows[0]);
     for (const p of procs) {
         const row = rows.find((x) => x.startsWith(p.name.includes(';') || p.name.includes('"') ? `"${p.name}` : `${p.name};`));

@@ -16,9 +16,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/actor.h"
 #include "core/admin.h"
+#include "core/agent.h"
 #include "core/area.h"
 #include "core/catalogue.h"
+#include "core/routing.h"
+#include <sqlite3.h>
 #include "test_db.h"
 
 /* ---- geometries from GeoJSON text ---- */
@@ -523,6 +527,143 @@ static void test_other_process_import(void **state)
     assert_string_equal(at(f, AREA_QUARTIER, 45.5, 4.5), "est");
 }
 
+/* One area at a time, as the back office writes them: created from a geometry, a Feature
+ * or a one-feature collection, renamed, redrawn, and deleted unless a routing rule or a
+ * broadcast being sent uses it; every bad input refused at once naming its field. */
+static void test_edit_one(void **state)
+{
+    fixture *f = *state;
+    error err;
+    int64_t id = 0;
+    store_agent admin, clerk;
+    assert_int_equal(test_db_add_agent(&f->db, f->tenant, "admin@bourg.test", AGENT_ROLE_ADMIN,
+                                       NULL, 0, &f->a, &admin),
+                     0);
+    assert_int_equal(test_db_add_agent(&f->db, f->tenant, "agent@bourg.test", AGENT_ROLE_AGENT,
+                                       NULL, 0, &f->a, &clerk),
+                     0);
+    core_actor who = actor_of_agent(&admin, "test");
+    core_actor not_admin = actor_of_agent(&clerk, "test");
+    area_edit e = {.tenant_id = f->tenant,
+                   .kind = AREA_QUARTIER,
+                   .code = "centre",
+                   .name = "Centre",
+                   .geojson = POLY(SQUARE(4, 45, 5, 46))};
+    e.len = strlen(e.geojson);
+    /* Only an administrator writes areas. */
+    assert_int_equal(area_save_as(f->db.core, &not_admin, &e, &f->a, &id, NULL, NULL, &err), -1);
+    assert_int_equal(err.code, ERR_FORBIDDEN);
+    assert_int_equal(area_save_as(f->db.core, &who, &e, &f->a, &id, NULL, NULL, &err), 0);
+    assert_true(id > 0);
+    assert_string_equal(at(f, AREA_QUARTIER, 45.5, 4.5), "centre");
+
+    /* Refusals, each naming its field; nothing written. */
+    struct {
+        const char *code, *name, *geojson, *arg, *detail;
+    } bad[] = {
+        {"nord", "Nord", POLY("[[0,0],[1,1],[1,0],[0,1],[0,0]]"), "geojson",
+         "ring 1 crosses or touches itself"},
+        {"nord", "Nord",
+         FC(FEAT("a", "A", POLY(SQUARE(0, 0, 1, 1))) "," FEAT("b", "B", POLY(SQUARE(1, 0, 2, 1)))),
+         "geojson", "2 features: one expected"},
+        {"nord", "Nord", "{\"type\":", "geojson", "not JSON"},
+        {"no rd", "Nord", POLY(SQUARE(0, 0, 1, 1)), "code", "characters other than"},
+        {"nord", "", POLY(SQUARE(0, 0, 1, 1)), "name", "no name"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        area_edit b = e;
+        b.code = bad[i].code;
+        b.name = bad[i].name;
+        b.geojson = bad[i].geojson;
+        b.len = strlen(b.geojson);
+        error_clear(&err);
+        assert_int_equal(area_save_as(f->db.core, &who, &b, &f->a, NULL, NULL, NULL, &err), -1);
+        assert_int_equal(err.code, ERR_INVALID_ARG);
+        assert_string_equal(err.arg, bad[i].arg);
+        if (!strstr(err.detail, bad[i].detail))
+            fail_msg("case %zu: %s", i, err.detail);
+    }
+    /* A department area needs a department's code. */
+    area_edit d = e;
+    d.kind = AREA_DEPARTMENT;
+    d.code = "espaces-verts";
+    assert_int_equal(area_save_as(f->db.core, &who, &d, &f->a, NULL, NULL, NULL, &err), -1);
+    assert_string_equal(err.arg, "code");
+    /* The kind has the code already. */
+    assert_int_equal(area_save_as(f->db.core, &who, &e, &f->a, NULL, NULL, NULL, &err), -1);
+    assert_int_equal(err.code, ERR_CONFLICT);
+
+    /* Renamed: the geometry stays. Redrawn from a Feature: the lookup follows. */
+    area_edit r = {.tenant_id = f->tenant, .id = id, .name = "Cœur de ville"};
+    assert_int_equal(area_save_as(f->db.core, &who, &r, &f->a, NULL, NULL, NULL, &err), 0);
+    area_hit hits[2];
+    size_t n = 0;
+    assert_int_equal(
+        area_at(f->db.core, f->tenant, AREA_QUARTIER, 45.5, 4.5, &f->a, hits, 2, &n, &err), 0);
+    assert_int_equal(n, 1);
+    assert_string_equal(hits[0].name, "Cœur de ville");
+    r.geojson = FEAT("ignored", "Ignoré", POLY(SQUARE(6, 45, 7, 46)));
+    r.len = strlen(r.geojson);
+    assert_int_equal(area_save_as(f->db.core, &who, &r, &f->a, NULL, NULL, NULL, &err), 0);
+    assert_null(at(f, AREA_QUARTIER, 45.5, 4.5));
+    assert_string_equal(at(f, AREA_QUARTIER, 45.5, 6.5), "centre");
+    r.id = id + 1000;
+    assert_int_equal(area_save_as(f->db.core, &who, &r, &f->a, NULL, NULL, NULL, &err), -1);
+    assert_int_equal(err.code, ERR_NOT_FOUND);
+
+    /* A department area a routing rule names cannot go; once the rule is gone it can. */
+    int64_t dept_area = 0;
+    d.code = "voirie";
+    d.name = "Voirie";
+    assert_int_equal(area_save_as(f->db.core, &who, &d, &f->a, &dept_area, NULL, NULL, &err), 0);
+    const catalogue *cat = catalogue_acquire(f->db.core);
+    const cat_tenant *t = catalogue_tenant_by_id(cat, f->tenant);
+    routing_rule_input rule = {.name = "Voirie du centre",
+                               .active = 1,
+                               .area = "named",
+                               .area_code = "voirie",
+                               .department = "voirie"};
+    int64_t rule_id = 0;
+    assert_int_equal(
+        routing_rule_save(f->db.core, &actor_cli, t, &rule, &rule_id, NULL, NULL, &err), 0);
+    assert_int_equal(area_delete_as(f->db.core, &who, f->tenant, dept_area, NULL, NULL, &err), -1);
+    assert_int_equal(err.code, ERR_CONFLICT);
+    assert_string_equal(err.arg, "rules");
+    assert_int_equal(routing_rule_delete(f->db.core, &actor_cli, t, rule_id, NULL, NULL, &err), 0);
+    catalogue_release(f->db.core, cat);
+    assert_int_equal(area_delete_as(f->db.core, &who, f->tenant, dept_area, NULL, NULL, &err), 0);
+
+    /* A broadcast whose recipients are still being queued holds its areas; once queued, no. */
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(f->db.path, &db), SQLITE_OK);
+    sqlite3_busy_timeout(db, 5000);
+    char sql[512];
+    snprintf(sql, sizeof sql,
+             "INSERT INTO broadcasts (id, tenant_id, subject, body, areas, base_url, created_by, "
+             "created_at) VALUES (1, %lld, 'Travaux', 'Rue barrée', '[%lld]', 'https://x', 'a', "
+             "1)",
+             (long long)f->tenant, (long long)id);
+    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(area_delete_as(f->db.core, &who, f->tenant, id, NULL, NULL, &err), -1);
+    assert_string_equal(err.arg, "broadcasts");
+    assert_int_equal(sqlite3_exec(db, "UPDATE broadcasts SET queued_at = 2", NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(db);
+    assert_int_equal(area_delete_as(f->db.core, &who, f->tenant, id, NULL, NULL, &err), 0);
+    assert_null(at(f, AREA_QUARTIER, 45.5, 6.5));
+    assert_int_equal(area_delete_as(f->db.core, &who, f->tenant, id, NULL, NULL, &err), -1);
+    assert_int_equal(err.code, ERR_NOT_FOUND);
+
+    /* Each write has its audit entry. */
+    store_audit *entries = NULL;
+    assert_int_equal(
+        f->db.store->ops->audit.list(f->db.store, f->tenant, 0, 100, &f->a, &entries, &n, &err), 0);
+    size_t areas = 0;
+    for (size_t i = 0; i < n; i++)
+        areas += entries[i].object_kind && strcmp(entries[i].object_kind, "area") == 0;
+    assert_int_equal(areas, 6); /* two created, two changes, two deleted */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -536,6 +677,7 @@ int main(void)
         cmocka_unit_test(test_dense_rings),
         cmocka_unit_test_setup_teardown(test_import_replace_lookup, setup, teardown),
         cmocka_unit_test_setup_teardown(test_other_process_import, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_edit_one, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -2,8 +2,9 @@
  * test_dispatch — the dispatcher loop the channels share (channels/dispatch): a dispatcher
  * reads its own channel's due messages only, records what its send callback made of each
  * (sent; given up at once when refused for good; retried after the backoff; put off without
- * an attempt), and a gateway found down for every message ends its pass; the test threads
- * are waited for by dispatch_test_drain.
+ * an attempt), and a collectivité's gateway found down holds back only that collectivité's
+ * messages for the rest of the pass; the test sends' threads are waited for by
+ * dispatch_test_drain.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -26,6 +27,8 @@
 #include "test_db.h"
 
 #define MAX_SEEN 16
+/* The number whose SMS finds its collectivité's Kannel down; every other number's is sent. */
+#define KANNEL_DOWN_NUMBER "+33600000000"
 
 typedef struct fixture {
     test_db db;
@@ -87,28 +90,35 @@ static void fake_send(void *ctx, const store_outbox *msg, dispatch_attempt *at)
     } else if (strncmp(r, "nulle-part@", 11) == 0) {
         at->postpone_s = 300;
         snprintf(at->why, sizeof at->why, "no relay configured");
-    } else if (strncmp(r, "panne@", 6) == 0) {
-        at->down = DISPATCH_DOWN_ALL;
+    } else if (strcmp(r, KANNEL_DOWN_NUMBER) == 0) {
+        at->down = DISPATCH_DOWN_TENANT;
         snprintf(at->why, sizeof at->why, "couldn't connect");
+    } else if (r[0] == '+') {
+        at->sent = 1;
     } else {
         snprintf(at->why, sizeof at->why, "smtp 451: later");
     }
 }
 
-static int64_t queue(fixture *f, const char *channel, const char *recipient)
+static int64_t queue_for(fixture *f, int64_t tenant_id, const char *channel, const char *recipient)
 {
     error err;
     json_t *params = json_pack("{s:s}", "link", "https://a.test/l");
-    assert_int_equal(outbox_add(f->db.core, f->tenant.id, channel, recipient, "account_login",
-                                params, "fr", 0, &err),
+    assert_int_equal(outbox_add(f->db.core, tenant_id, channel, recipient, "account_login", params,
+                                "fr", 0, &err),
                      0);
     json_decref(params);
     store_outbox *rows = NULL;
     size_t n = 0;
     assert_int_equal(
-        f->db.store->ops->outbox.list(f->db.store, f->tenant.id, 0, &f->a, &rows, &n, &err), 0);
+        f->db.store->ops->outbox.list(f->db.store, tenant_id, 0, &f->a, &rows, &n, &err), 0);
     assert_true(n > 0);
     return rows[n - 1].id;
+}
+
+static int64_t queue(fixture *f, const char *channel, const char *recipient)
+{
+    return queue_for(f, f->tenant.id, channel, recipient);
 }
 
 static int seen_count(fixture *f)
@@ -127,18 +137,23 @@ static void wait_seen(fixture *f, int n)
     assert_true(seen_count(f) >= n);
 }
 
-static store_outbox row(fixture *f, int64_t id)
+static store_outbox row_of(fixture *f, int64_t tenant_id, int64_t id)
 {
     error err;
     store_outbox *rows = NULL;
     size_t n = 0;
     assert_int_equal(
-        f->db.store->ops->outbox.list(f->db.store, f->tenant.id, 0, &f->a, &rows, &n, &err), 0);
+        f->db.store->ops->outbox.list(f->db.store, tenant_id, 0, &f->a, &rows, &n, &err), 0);
     for (size_t i = 0; i < n; i++)
         if (rows[i].id == id)
             return rows[i];
     fail_msg("outbox row %lld not found", (long long)id);
     return (store_outbox){0};
+}
+
+static store_outbox row(fixture *f, int64_t id)
+{
+    return row_of(f, f->tenant.id, id);
 }
 
 static dispatcher *start(fixture *f, const char *channel)
@@ -197,25 +212,37 @@ static void test_outcomes_recorded(void **state)
     assert_string_equal(r.last_error, "no relay configured");
 }
 
-static void test_down_ends_pass(void **state)
+static void test_down_holds_its_tenant(void **state)
 {
     fixture *f = *state;
-    /* The first one finds its gateway down for every message: the second waits. */
-    int64_t down = queue(f, "email", "panne@exemple.test");
-    int64_t other = queue(f, "email", "ok@exemple.test");
-    dispatcher *d = start(f, "email");
-    wait_seen(f, 1);
+    error err;
+    store_tenant other = {.slug = "autre-ville",
+                          .name = "Autre Ville",
+                          .hosts = "b.test",
+                          .timezone = "Europe/Paris",
+                          .contact = "mairie"};
+    assert_int_equal(admin_tenant_upsert(f->db.core, &other, &other.id, &err), 0);
+    /* The first SMS finds its collectivité's Kannel down: that collectivité's next one waits
+     * for a later pass, the other collectivité's (behind both in the due list) goes. */
+    int64_t down = queue(f, "sms", KANNEL_DOWN_NUMBER);
+    int64_t held = queue(f, "sms", "+33611111111");
+    int64_t elsewhere = queue_for(f, other.id, "sms", "+33622222222");
+    dispatcher *d = start(f, "sms");
+    wait_seen(f, 2);
     usleep(300 * 1000); /* the rest of the pass, had it gone on */
     dispatcher_stop(d);
-    assert_int_equal(seen_count(f), 1);
+    assert_int_equal(seen_count(f), 2);
     assert_int_equal(f->seen[0], down);
+    assert_int_equal(f->seen[1], elsewhere);
     store_outbox r = row(f, down);
     assert_int_equal(r.attempts, 1);
     assert_int_equal(r.failed, 0);
     assert_string_equal(r.last_error, "couldn't connect");
-    r = row(f, other);
+    r = row(f, held);
     assert_int_equal(r.attempts, 0);
     assert_string_equal(r.state, "queued");
+    r = row_of(f, other.id, elsewhere);
+    assert_string_equal(r.state, "sent");
 }
 
 /* Queues n broadcast messages (priority 1) of one broadcast to ok@ addresses. */
@@ -335,17 +362,27 @@ static void test_record_batch(void **state)
 
 /* ---- the test threads ---- */
 
+/* A test send that takes its time, as a relay reaching its timeout would. */
+static int slow_try(const dispatch_test *t, error *err)
+{
+    (void)err;
+    usleep(200 * 1000);
+    snprintf(t->answer, t->cap, "250 ok %s", t->to);
+    return 0;
+}
+
 typedef struct slow {
     pthread_mutex_t mu;
-    int done;
+    int done, rc;
 } slow;
 
-static void slow_main(void *arg)
+static void slow_done(void *ctx, int rc, const error *err)
 {
-    slow *s = arg;
-    usleep(200 * 1000);
+    (void)err;
+    slow *s = ctx;
     pthread_mutex_lock(&s->mu);
     s->done = 1;
+    s->rc = rc;
     pthread_mutex_unlock(&s->mu);
 }
 
@@ -355,11 +392,16 @@ static void test_drain_waits(void **state)
     slow s = {.done = 0};
     pthread_mutex_init(&s.mu, NULL);
     error err;
-    assert_int_equal(dispatch_test_run(slow_main, &s, &err), 0);
+    char answer[64] = "stale";
+    assert_int_equal(dispatch_test_send(NULL, 1, "ok@exemple.test", NULL, "essai", answer,
+                                        sizeof answer, slow_try, slow_done, &s, &err),
+                     0);
     dispatch_test_drain();
     pthread_mutex_lock(&s.mu);
     assert_int_equal(s.done, 1);
+    assert_int_equal(s.rc, 0);
     pthread_mutex_unlock(&s.mu);
+    assert_string_equal(answer, "250 ok ok@exemple.test");
     pthread_mutex_destroy(&s.mu);
     dispatch_test_drain(); /* none left: returns at once */
 }
@@ -368,7 +410,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_outcomes_recorded, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_down_ends_pass, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_down_holds_its_tenant, setup, teardown),
         cmocka_unit_test_setup_teardown(test_broadcast_outcomes_batched, setup, teardown),
         cmocka_unit_test_setup_teardown(test_record_batch, setup, teardown),
         cmocka_unit_test(test_drain_waits),

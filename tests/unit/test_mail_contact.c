@@ -24,23 +24,12 @@
 #include "store/store.h"
 #include "test_db.h"
 
+/* Collectivité A is test_town's "ville-test"; B is added beside it. */
 typedef struct fixture {
-    test_db db;
-    arena a;
+    test_town tt;
     int64_t a_id, b_id;
-    const catalogue *cat;
     const cat_tenant *ta, *tb;
 } fixture;
-
-static int64_t tenant(fixture *f, const char *slug, const char *host)
-{
-    store_tenant t = {
-        .slug = slug, .name = slug, .hosts = host, .timezone = "Europe/Paris", .contact = "m"};
-    int64_t id = 0;
-    error err;
-    assert_int_equal(admin_tenant_upsert(f->db.core, &t, &id, &err), 0);
-    return id;
-}
 
 static void procedure(fixture *f, int64_t tenant_id, const char *code, int active)
 {
@@ -51,23 +40,27 @@ static void procedure(fixture *f, int64_t tenant_id, const char *code, int activ
                          .kind = PROCEDURE_DEMARCHE,
                          .active = active};
     error err;
-    assert_int_equal(admin_procedure_upsert(f->db.core, &p, NULL, &err), 0);
+    assert_int_equal(admin_procedure_upsert(f->tt.db.core, &p, NULL, &err), 0);
 }
 
 static int setup(void **state)
 {
     fixture *f = calloc(1, sizeof *f);
-    assert_int_equal(test_db_open(&f->db, "mailcontact", NULL), 0);
-    arena_init(&f->a, 0);
-    f->a_id = tenant(f, "ville-a", "a.test");
-    f->b_id = tenant(f, "ville-b", "b.test");
+    assert_int_equal(test_town_open(&f->tt, "mailcontact"), 0);
+    f->a_id = f->tt.tenant_id;
+    store_tenant b = {.slug = "ville-b",
+                      .name = "ville-b",
+                      .hosts = "b.test",
+                      .timezone = "Europe/Paris",
+                      .contact = "m"};
+    error err;
+    assert_int_equal(admin_tenant_upsert(f->tt.db.core, &b, &f->b_id, &err), 0);
     procedure(f, f->a_id, "voirie", 1);
     procedure(f, f->a_id, "ancienne", 0);
     procedure(f, f->b_id, "ecoles", 1);
-    f->cat = catalogue_acquire(f->db.core);
-    f->ta = catalogue_tenant_by_slug(f->cat, "ville-a");
-    f->tb = catalogue_tenant_by_slug(f->cat, "ville-b");
-    assert_non_null(f->ta);
+    assert_int_equal(test_town_read(&f->tt), 0);
+    f->ta = f->tt.t;
+    f->tb = catalogue_tenant_by_slug(f->tt.cat, "ville-b");
     assert_non_null(f->tb);
     *state = f;
     return 0;
@@ -76,9 +69,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     fixture *f = *state;
-    catalogue_release(f->db.core, f->cat);
-    arena_free(&f->a);
-    test_db_close(&f->db);
+    test_town_close(&f->tt);
     free(f);
     return 0;
 }
@@ -88,7 +79,7 @@ static int set(fixture *f, const cat_tenant *t, const char *address, const char 
                error *err)
 {
     error_clear(err);
-    return mail_contact_set_as(f->db.core, &actor_cli, t, address, procedure, NULL, NULL, err);
+    return mail_contact_set_as(f->tt.db.core, &actor_cli, t, address, procedure, NULL, NULL, err);
 }
 
 static void test_normalise(void **state)
@@ -112,7 +103,7 @@ static void test_set_list_delete(void **state)
     assert_int_equal(set(f, f->ta, "voirie@ville-a.test", "voirie", &err), 0);
     store_mail_address *l = NULL;
     size_t n = 0;
-    assert_int_equal(mail_contact_list(f->db.core, f->a_id, &f->a, &l, &n, &err), 0);
+    assert_int_equal(mail_contact_list(f->tt.db.core, f->a_id, &f->tt.a, &l, &n, &err), 0);
     assert_int_equal(n, 2);
     assert_string_equal(l[0].address, "contact@ville-a.test");
     assert_int_equal(l[0].procedure_id, 0);
@@ -121,11 +112,11 @@ static void test_set_list_delete(void **state)
 
     /* Added again: its procedure changes, no second row. */
     assert_int_equal(set(f, f->ta, "CONTACT@ville-a.test", "voirie", &err), 0);
-    assert_int_equal(mail_contact_list(f->db.core, f->a_id, &f->a, &l, &n, &err), 0);
+    assert_int_equal(mail_contact_list(f->tt.db.core, f->a_id, &f->tt.a, &l, &n, &err), 0);
     assert_int_equal(n, 2);
     assert_int_equal(l[0].procedure_id, catalogue_procedure(f->ta, "voirie")->rec.id);
     assert_int_equal(set(f, f->ta, "contact@ville-a.test", NULL, &err), 0);
-    assert_int_equal(mail_contact_list(f->db.core, f->a_id, &f->a, &l, &n, &err), 0);
+    assert_int_equal(mail_contact_list(f->tt.db.core, f->a_id, &f->tt.a, &l, &n, &err), 0);
     assert_int_equal(l[0].procedure_id, 0);
 
     /* The other collectivité cannot take it, in any case, nor remove it. */
@@ -133,18 +124,18 @@ static void test_set_list_delete(void **state)
     assert_int_equal(err.code, ERR_CONFLICT);
     assert_string_equal(err.arg, "address");
     error_clear(&err);
-    assert_int_equal(mail_contact_delete_as(f->db.core, &actor_cli, f->b_id, "voirie@ville-a.test",
-                                            NULL, NULL, &err),
+    assert_int_equal(mail_contact_delete_as(f->tt.db.core, &actor_cli, f->b_id,
+                                            "voirie@ville-a.test", NULL, NULL, &err),
                      -1);
     assert_int_equal(err.code, ERR_NOT_FOUND);
-    assert_int_equal(mail_contact_list(f->db.core, f->b_id, &f->a, &l, &n, &err), 0);
+    assert_int_equal(mail_contact_list(f->tt.db.core, f->b_id, &f->tt.a, &l, &n, &err), 0);
     assert_int_equal(n, 0);
 
     error_clear(&err);
-    assert_int_equal(mail_contact_delete_as(f->db.core, &actor_cli, f->a_id, "VOIRIE@ville-a.test",
-                                            NULL, NULL, &err),
+    assert_int_equal(mail_contact_delete_as(f->tt.db.core, &actor_cli, f->a_id,
+                                            "VOIRIE@ville-a.test", NULL, NULL, &err),
                      0);
-    assert_int_equal(mail_contact_list(f->db.core, f->a_id, &f->a, &l, &n, &err), 0);
+    assert_int_equal(mail_contact_list(f->tt.db.core, f->a_id, &f->tt.a, &l, &n, &err), 0);
     assert_int_equal(n, 1);
     /* Freed: the other collectivité may have it now. */
     assert_int_equal(set(f, f->tb, "voirie@ville-a.test", "ecoles", &err), 0);
@@ -170,7 +161,7 @@ static void test_refusals(void **state)
     }
     store_mail_address *l = NULL;
     size_t n = 0;
-    assert_int_equal(mail_contact_list(f->db.core, f->a_id, &f->a, &l, &n, &err), 0);
+    assert_int_equal(mail_contact_list(f->tt.db.core, f->a_id, &f->tt.a, &l, &n, &err), 0);
     assert_int_equal(n, 0);
 }
 
@@ -199,27 +190,27 @@ static void test_tenant_and_procedure(void **state)
     assert_int_equal(set(f, f->tb, "contact@ville-b.test", "ecoles", &err), 0);
     int64_t id = -1;
     const char *none[] = {"inconnu@ailleurs.test", "pas une adresse"};
-    assert_int_equal(mail_contact_tenant(f->db.core, none, 2, 0, &id, &err), 0);
+    assert_int_equal(mail_contact_tenant(f->tt.db.core, none, 2, 0, &id, &err), 0);
     assert_int_equal(id, 0);
     /* A reply token's tag is no part of the address. */
     const char *reply[] = {"inconnu@ailleurs.test", "Contact+2026-000001.ab@VILLE-B.test"};
-    assert_int_equal(mail_contact_tenant(f->db.core, reply, 2, 0, &id, &err), 0);
+    assert_int_equal(mail_contact_tenant(f->tt.db.core, reply, 2, 0, &id, &err), 0);
     assert_int_equal(id, f->b_id);
     /* Two collectivités named: the first, unless one is the one preferred. */
     const char *both[] = {"contact@ville-b.test", "voirie@ville-a.test"};
-    assert_int_equal(mail_contact_tenant(f->db.core, both, 2, 0, &id, &err), 0);
+    assert_int_equal(mail_contact_tenant(f->tt.db.core, both, 2, 0, &id, &err), 0);
     assert_int_equal(id, f->b_id);
-    assert_int_equal(mail_contact_tenant(f->db.core, both, 2, f->a_id, &id, &err), 0);
+    assert_int_equal(mail_contact_tenant(f->tt.db.core, both, 2, f->a_id, &id, &err), 0);
     assert_int_equal(id, f->a_id);
-    assert_int_equal(mail_contact_tenant(f->db.core, both, 1, f->a_id, &id, &err), 0);
+    assert_int_equal(mail_contact_tenant(f->tt.db.core, both, 1, f->a_id, &id, &err), 0);
     assert_int_equal(id, f->b_id);
 
     /* The procedure: the first of t's addresses that has one; another collectivité's
      * address names none of t's. */
-    assert_ptr_equal(mail_contact_procedure(f->db.core, f->ta, both, 2),
+    assert_ptr_equal(mail_contact_procedure(f->tt.db.core, f->ta, both, 2),
                      catalogue_procedure(f->ta, "voirie"));
     const char *defaults[] = {"contact@ville-a.test", "contact@ville-b.test"};
-    assert_null(mail_contact_procedure(f->db.core, f->ta, defaults, 2));
+    assert_null(mail_contact_procedure(f->tt.db.core, f->ta, defaults, 2));
 }
 
 static void test_audited(void **state)
@@ -228,20 +219,21 @@ static void test_audited(void **state)
     error err;
     error_clear(&err);
     store_agent admin;
-    assert_int_equal(test_db_add_agent(&f->db, f->a_id, "admin@ville-a.test", AGENT_ROLE_ADMIN,
-                                       NULL, 0, &f->a, &admin),
+    assert_int_equal(test_db_add_agent(&f->tt.db, f->a_id, "admin@ville-a.test", AGENT_ROLE_ADMIN,
+                                       NULL, 0, &f->tt.a, &admin),
                      0);
     core_actor who = actor_of_agent(&admin, "test");
-    assert_int_equal(mail_contact_set_as(f->db.core, &who, f->ta, "audit@ville-a.test", "voirie",
+    assert_int_equal(mail_contact_set_as(f->tt.db.core, &who, f->ta, "audit@ville-a.test", "voirie",
                                          NULL, NULL, &err),
                      0);
-    assert_int_equal(
-        mail_contact_delete_as(f->db.core, &who, f->a_id, "audit@ville-a.test", NULL, NULL, &err),
-        0);
+    assert_int_equal(mail_contact_delete_as(f->tt.db.core, &who, f->a_id, "audit@ville-a.test",
+                                            NULL, NULL, &err),
+                     0);
     store_audit *e = NULL;
     size_t n = 0;
     assert_int_equal(
-        f->db.store->ops->audit.list(f->db.store, f->a_id, 0, 100, &f->a, &e, &n, &err), 0);
+        f->tt.db.store->ops->audit.list(f->tt.db.store, f->a_id, 0, 100, &f->tt.a, &e, &n, &err),
+        0);
     size_t k = 0;
     for (size_t i = 0; i < n; i++)
         k += strcmp(e[i].action, "admin") == 0 && strcmp(e[i].object_kind, "mail_contact") == 0;

@@ -1068,6 +1068,30 @@ static void test_channels_purge(void **state)
                      1);
 }
 
+/* Expired single-use links and codes go with the pass, spent or not; their accounts stay,
+ * and a link still valid stays. */
+static void test_tokens_purge(void **state)
+{
+    fixture *f = *state;
+    int64_t now = time(NULL);
+    verified_account(f, "spent@example.org"); /* its confirmation link, used */
+    store_tenant t = {.id = f->tenant_id, .slug = "ville-test", .name = "Ville Test"};
+    error err;
+    assert_int_equal(account_signup(f->core, &t, "unused@example.org", PASSWORD, "Jean Zorg",
+                                    LANG_FR, "https://x.test", NULL, NULL, &err),
+                     0);
+    assert_int_equal(scalar(f, "SELECT count(*) FROM account_tokens"), 2);
+
+    retention_report rep = pass_at(f, now + 3600, 0);
+    assert_int_equal(rep.tokens_purged, 0);
+    assert_int_equal(scalar(f, "SELECT count(*) FROM account_tokens"), 2);
+
+    rep = pass_at(f, now + ACCOUNT_TOKEN_TTL_VERIFY + 60, 0);
+    assert_int_equal(rep.tokens_purged, 2);
+    assert_int_equal(scalar(f, "SELECT count(*) FROM account_tokens"), 0);
+    assert_int_equal(scalar(f, "SELECT count(*) FROM accounts"), 2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1080,6 +1104,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_account_delete, setup, teardown),
         cmocka_unit_test_setup_teardown(test_account_delete_callback, setup, teardown),
         cmocka_unit_test_setup_teardown(test_channels_purge, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_tokens_purge, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -146,8 +146,8 @@ static void test_model(void **state)
     assert_string_equal(
         json_string_value(json_object_get(json_object_get(m, "controller"), "name")), "Ville Test");
     json_t *entries = json_object_get(m, "entries");
-    /* Two procedures, accounts, audit, held mail, SMS opt-outs, subscribers. */
-    assert_int_equal(json_array_size(entries), 7);
+    /* Two procedures, accounts, audit, agents, held mail, SMS opt-outs, subscribers. */
+    assert_int_equal(json_array_size(entries), 8);
     char got[512];
 
     json_t *nid = entry(m, "procedure:nid-de-poule");
@@ -193,6 +193,14 @@ static void test_model(void **state)
     assert_true(json_is_null(json_object_get(entry(m, "accounts"), "retention_days")));
     /* The channels' own data, each with the period the retention pass applies: the
      * held mail's from its setting, an opt-out's none (it lasts as long as it is wanted). */
+    /* The agents as data subjects: their audit entries go with the audit log's period. */
+    json_t *agents = entry(m, "agents");
+    assert_string_equal(json_string_value(json_object_get(agents, "legal_basis")),
+                        "public_interest");
+    assert_int_equal(json_integer_value(json_object_get(agents, "retention_days")), 200);
+    assert_string_equal(json_string_value(json_object_get(agents, "retention_rule")), "agents");
+    pick(json_object_get(agents, "data"), "category", "agent_auth", "category", got, sizeof got);
+    assert_string_equal(got, "agent_auth");
     json_t *held = entry(m, "mail_held");
     assert_int_equal(json_integer_value(json_object_get(held, "retention_days")), 12);
     assert_string_equal(json_string_value(json_object_get(held, "retention_rule")), "held_mail");
@@ -241,11 +249,11 @@ static void test_labels_and_csv(void **state)
     const char *csv = out.data;
     assert_memory_equal(csv, "\xEF\xBB\xBFTraitement;Finalité;",
                         strlen("\xEF\xBB\xBFTraitement;Finalité;"));
-    /* Eight lines of CRLF: the heading and seven entries. */
+    /* Nine lines of CRLF: the heading and eight entries. */
     size_t lines = 0;
     for (const char *p = csv; (p = strstr(p, "\r\n")); p += 2)
         lines++;
-    assert_int_equal(lines, 8);
+    assert_int_equal(lines, 9);
     /* A cell with the separator is quoted; lists are joined; a formula is neutralised. */
     assert_non_null(strstr(csv, "\nNid de poule;\"« Nid de poule » ; Signalez un trou.\";"));
     assert_non_null(strstr(csv, "Service « Voirie » | ropa.recipients.admins"));

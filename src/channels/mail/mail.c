@@ -509,28 +509,9 @@ void mailer_stop(mailer *m)
 
 /* ---- the test message of the back office ---- */
 
-typedef struct test_job {
-    core *core;
-    int64_t tenant_id;
-    char to[MAIL_SETTINGS_ADDR_MAX + 1];
-    char *subject, *text;
-    char *answer; /* the caller's, cap bytes */
-    size_t cap;
-    core_done_fn cb;
-    void *ctx;
-} test_job;
-
-static void test_job_free(test_job *t)
+/* The test message's one try of the collectivité's relay (dispatch_test_send's thread). */
+static int test_try(const dispatch_test *t, error *err)
 {
-    free(t->subject);
-    free(t->text);
-    free(t);
-}
-
-static void test_main(void *arg)
-{
-    test_job *t = arg;
-    error err = {0};
     arena a;
     arena_init(&a, 0);
     char *raw = NULL;
@@ -540,10 +521,10 @@ static void test_main(void *arg)
     relay r;
     store_mail_settings ms;
     int found = 0;
-    if (mail_settings_open(t->core, t->tenant_id, &a, &ms, &found, &err) != 0)
+    if (mail_settings_open(t->core, t->tenant_id, &a, &ms, &found, err) != 0)
         goto done;
     if (!found || !ms.smtp_url || !ms.from_addr) {
-        error_set(&err, ERR_NOT_FOUND, "smtp_url", "the collectivité has no relay of its own");
+        error_set(err, ERR_NOT_FOUND, "smtp_url", "the collectivité has no relay of its own");
         goto done;
     }
     memset(&r, 0, sizeof r);
@@ -552,7 +533,7 @@ static void test_main(void *arg)
     r.from_name = ms.from_name;
     r.user = ms.smtp_user;
     r.password = ms.smtp_user ? ms.smtp_password : NULL;
-    if (relay_setup(&r, ms.smtp_url, r.from_domain, r.user != NULL, &err) != 0)
+    if (relay_setup(&r, ms.smtp_url, r.from_domain, r.user != NULL, err) != 0)
         goto done;
     mail_message mm = {
         .from_addr = r.from_addr,
@@ -563,10 +544,10 @@ static void test_main(void *arg)
         .date = time_now(),
         .message_id_domain = r.from_domain,
     };
-    if (mail_compose(&mm, &raw, &raw_len, &err) != 0)
+    if (mail_compose(&mm, &raw, &raw_len, err) != 0)
         goto done;
     if (!(h = curl_handle())) {
-        error_set(&err, ERR_INTERNAL, NULL, "libcurl could not be initialised");
+        error_set(err, ERR_INTERNAL, NULL, "libcurl could not be initialised");
         goto done;
     }
     int permanent, down;
@@ -577,15 +558,14 @@ static void test_main(void *arg)
         snprintf(t->answer, t->cap, "%s", reply);
     } else {
         /* The relay's own words when it answered, curl's when it did not. */
-        error_set(&err, ERR_UNAVAILABLE, "relay", "%s", reply[0] ? reply : last_error);
+        error_set(err, ERR_UNAVAILABLE, "relay", "%s", reply[0] ? reply : last_error);
     }
 done:
     if (h)
         curl_easy_cleanup(h);
     free(raw);
     arena_free(&a);
-    t->cb(t->ctx, rc, &err);
-    test_job_free(t);
+    return rc;
 }
 
 int mail_test_send(core *c, int64_t tenant_id, const char *to, const char *subject,
@@ -594,26 +574,6 @@ int mail_test_send(core *c, int64_t tenant_id, const char *to, const char *subje
 {
     if (!outbox_email_ok(to))
         return error_set(err, ERR_INVALID_ARG, "to", "not an e-mail address");
-    test_job *t = calloc(1, sizeof *t);
-    if (!t)
-        return error_set(err, ERR_INTERNAL, NULL, "out of memory");
-    t->core = c;
-    t->tenant_id = tenant_id;
-    snprintf(t->to, sizeof t->to, "%s", to);
-    t->subject = strdup(subject);
-    t->text = strdup(text);
-    t->answer = answer_out;
-    t->cap = cap;
-    t->cb = cb;
-    t->ctx = ctx;
-    if (!t->subject || !t->text) {
-        test_job_free(t);
-        return error_set(err, ERR_INTERNAL, NULL, "out of memory");
-    }
-    /* A counted thread: the server's stop waits for it before it frees the core. */
-    if (dispatch_test_run(test_main, t, err) != 0) {
-        test_job_free(t);
-        return -1;
-    }
-    return 0;
+    return dispatch_test_send(c, tenant_id, to, subject, text, answer_out, cap, test_try, cb, ctx,
+                              err);
 }

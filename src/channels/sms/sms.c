@@ -235,39 +235,20 @@ static kannel_outcome kannel_get(const char *url, int timeout_s, answer *ans, lo
 
 /* ---- the back office's test SMS ---- */
 
-typedef struct test_job {
-    core *core;
-    int64_t tenant_id;
-    char to[SMS_TEST_TO_MAX + 1];
-    char *text;
-    char *answer; /* the caller's, cap bytes */
-    size_t cap;
-    core_done_fn cb;
-    void *ctx;
-} test_job;
-
-static void test_job_free(test_job *t)
+/* On dispatch_test_send's thread: one try of the gateway, Kannel's words kept. */
+static int test_try(const dispatch_test *t, error *err)
 {
-    free(t->text);
-    free(t);
-}
-
-/* On a counted thread (channels/dispatch): one try of the gateway, Kannel's words kept. */
-static void test_main(void *arg)
-{
-    test_job *t = arg;
-    error err = {0};
     arena a;
     arena_init(&a, 0);
     sms_gateway g = {0};
     int found = 0, rc = -1;
     const char *url = NULL;
-    if (sms_gateway_get(t->core, t->tenant_id, &a, &g, &found, &err) != 0) {
+    if (sms_gateway_get(t->core, t->tenant_id, &a, &g, &found, err) != 0) {
         /* err says why */
     } else if (!found) {
-        error_set(&err, ERR_NOT_FOUND, "gateway", "the collectivité has no SMS gateway");
+        error_set(err, ERR_NOT_FOUND, "gateway", "the collectivité has no SMS gateway");
     } else if (!(url = sms_sendsms_url(&a, &g, t->to, t->text, NULL))) {
-        error_set(&err, ERR_UNAVAILABLE, NULL, "out of memory");
+        error_set(err, ERR_UNAVAILABLE, NULL, "out of memory");
     } else {
         answer ans;
         long code = 0;
@@ -279,13 +260,12 @@ static void test_main(void *arg)
         if (o == KANNEL_ACCEPTED)
             rc = 0;
         else
-            error_set(&err, ERR_UNAVAILABLE, "gateway", "Kannel did not accept the SMS");
+            error_set(err, ERR_UNAVAILABLE, "gateway", "Kannel did not accept the SMS");
     }
     sodium_memzero(g.password, sizeof g.password);
     sodium_memzero(g.dlr_key, sizeof g.dlr_key);
     arena_free(&a);
-    t->cb(t->ctx, rc, &err);
-    test_job_free(t);
+    return rc;
 }
 
 int sms_test_send(core *c, int64_t tenant_id, const char *to, const char *text, char *answer_out,
@@ -293,28 +273,8 @@ int sms_test_send(core *c, int64_t tenant_id, const char *to, const char *text, 
 {
     if (!to || strlen(to) > SMS_TEST_TO_MAX || cap == 0)
         return error_set(err, ERR_INVALID_ARG, "to", "not a number in E.164");
-    test_job *t = calloc(1, sizeof *t);
-    if (!t)
-        return error_set(err, ERR_INTERNAL, NULL, "out of memory");
-    t->core = c;
-    t->tenant_id = tenant_id;
-    snprintf(t->to, sizeof t->to, "%s", to);
-    t->text = strdup(text);
-    t->answer = answer_out;
-    t->answer[0] = '\0';
-    t->cap = cap;
-    t->cb = cb;
-    t->ctx = ctx;
-    if (!t->text) {
-        test_job_free(t);
-        return error_set(err, ERR_INTERNAL, NULL, "out of memory");
-    }
-    /* A counted thread: the server's stop waits for it before it frees the core. */
-    if (dispatch_test_run(test_main, t, err) != 0) {
-        test_job_free(t);
-        return -1;
-    }
-    return 0;
+    return dispatch_test_send(c, tenant_id, to, NULL, text, answer_out, cap, test_try, cb, ctx,
+                              err);
 }
 
 /* ---- the dispatcher ---- */
@@ -375,8 +335,9 @@ static void send_one(void *ctx, const store_outbox *msg, dispatch_attempt *at)
         kannel_outcome o = kannel_get(url, d->timeout_s, &ans, &code);
         at->sent = o == KANNEL_ACCEPTED;
         at->permanent = o == KANNEL_REFUSED;
-        /* Kannel is down: the others would wait for the same failure; they stay due. */
-        at->down = o == KANNEL_DOWN ? DISPATCH_DOWN_ALL : DISPATCH_UP;
+        /* The collectivité's Kannel is down: its other messages would wait for the same
+         * failure and stay due; the other collectivités' gateways are their own. */
+        at->down = o == KANNEL_DOWN ? DISPATCH_DOWN_TENANT : DISPATCH_UP;
         /* Kannel's answer names no number nor text: it may go into last_error. */
         if (!at->sent)
             snprintf(at->why, sizeof at->why, "kannel %ld: %.150s", code, ans.text);

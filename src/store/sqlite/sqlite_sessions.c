@@ -251,6 +251,29 @@ static int store_sqlite_tx_token_find(store *s, int64_t tenant_id, const char *p
     return store_sqlite_read_one(c, st, read_token, a, out, found, "token_find", err);
 }
 
+/* A scan of the tenant's rows: tokens live for hours and are now purged daily, so the
+ * table stays small without an index on expires_at. */
+static sq_stmt sq_token_purge =
+    SQ_STMT("DELETE FROM account_tokens WHERE tenant_id = ?1 AND expires_at <= ?2");
+
+static int store_sqlite_tx_token_purge_expired(store *s, int64_t tenant_id, int64_t before,
+                                               int64_t *n, error *err)
+{
+    store_sqlite_conn *c = store_sqlite_writer(s, err);
+    if (!c)
+        return -1;
+    sqlite3_stmt *st = store_sqlite_stmt(c, &sq_token_purge, err);
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, tenant_id);
+    sqlite3_bind_int64(st, 2, before);
+    if (store_sqlite_run_write(c, st, NULL, "token_purge_expired", err) != 0)
+        return -1;
+    if (n)
+        *n = sqlite3_changes(c->db);
+    return 0;
+}
+
 const store_sessions_ops store_sqlite_sessions_ops = {
     .find = store_sqlite_session_find,
     .tx_insert = store_sqlite_tx_session_insert,
@@ -264,4 +287,5 @@ const store_tokens_ops store_sqlite_tokens_ops = {
     .tx_insert = store_sqlite_tx_token_insert,
     .tx_consume = store_sqlite_tx_token_consume,
     .tx_find = store_sqlite_tx_token_find,
+    .tx_purge_expired = store_sqlite_tx_token_purge_expired,
 };

@@ -22,6 +22,7 @@ static const struct {
     {"/agent/admin/agents", "admin.tabs.agents"},
     {"/agent/admin/demarches", "admin.tabs.procedures"},
     {"/agent/admin/routage", "admin.tabs.routing"},
+    {"/agent/admin/zones", "admin.tabs.zones"},
     {"/agent/admin/workflows", "admin.tabs.workflows"},
     {"/agent/admin/cles", "admin.tabs.apikeys"},
     {"/agent/admin/courriels", "admin.tabs.mail_in"},
@@ -201,7 +202,10 @@ void bo_admin_cycle_run(http_req *rq, const bo_admin_cycle *c)
 {
     store_agent a;
     form f;
-    if (bo_admin_form(rq, &a, &f) != 0)
+    http_file *files = NULL;
+    size_t n_files = 0;
+    if (c->takes_files ? !bo_admin(rq, &a) || web_form_with_files(rq, &f, &files, &n_files) != 0
+                       : bo_admin_form(rq, &a, &f) != 0)
         return;
     int64_t id = 0;
     if (c->takes_id && !(id = bo_admin_id(rq->params[0]))) {
@@ -213,6 +217,8 @@ void bo_admin_cycle_run(http_req *rq, const bo_admin_cycle *c)
         return;
     st->id = id;
     st->cycle = c;
+    st->files = files;
+    st->n_files = n_files;
     bo_page p;
     if (bo_page_start(&p, rq, &st->agent) != 0)
         return;

@@ -44,6 +44,8 @@ typedef struct bo_admin_write {
                    durable */
     void *page; /* the handler's own state, if any (rq->arena) */
     const struct bo_admin_cycle *cycle; /* the cycle it runs, if any */
+    http_file *files;                   /* a cycle with takes_files: the form's files (rq->arena) */
+    size_t n_files;
 } bo_admin_write;
 
 /* Allocates the state in rq->arena, with page_size zeroed bytes of the handler's own in
@@ -62,6 +64,8 @@ typedef struct bo_admin_cycle {
     const char *tab;  /* the page: its tab, and where «fait» sends */
     const char *done; /* the «fait» key after the write; NULL: the page is rendered instead */
     int takes_id;     /* the route's {} is a record's id: 404 unless one; in st->id */
+    int takes_files;  /* multipart with files (its route flagged HTTP_ROUTE_FILES): in
+                         st->files, a file over --max-upload with data "" and its length */
     size_t page_size; /* bytes of the handler's own state, zeroed, in st->page */
     /* May be NULL. Before any write: marks the form's errors on p (bo_page_error*); when it
      * marked any, nothing is written and render answers (w NULL). */
