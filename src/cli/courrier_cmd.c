@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli/file_read.h"
@@ -30,6 +31,9 @@
 #define FILES_MAX 1000              /* files of one pass; the next pass takes the rest */
 #define FILE_MAX (64 * 1024 * 1024) /* bytes sent at most; the server's limit decides */
 #define NAME_MAX_BYTES 200
+/* A file changed this recently may still be being written by the scanner (over SMB, FTP…):
+ * it is left for the next pass rather than sent truncated and moved to traites/. */
+#define SETTLE_SECONDS 10
 
 const opt_spec courrier_cmd_import_opts[] = {
     {"url", "GUICHET_COURRIER_URL", OPT_STRING, NULL, 1, 0, 0,
@@ -216,22 +220,35 @@ int courrier_cmd_import(const opt_values *v)
         goto done;
     }
     char *esc_tenant = tenant ? curl_easy_escape(NULL, tenant, 0) : NULL;
+    size_t settling = 0;
     for (size_t i = 0; i < n && rc == 0; i++) {
         const char *name = names[i];
         outcome o;
-        char path[PATH_MAX];
-        snprintf(path, sizeof path, "%s/%s", dir, name);
+        struct stat st;
+        if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+            time(NULL) - st.st_mtime < SETTLE_SECONDS) {
+            printf("%s: still being written, left for the next pass\n", name);
+            settling++;
+            continue;
+        }
         size_t len = 0;
-        int too_large = 0;
-        char *data = strlen(name) > NAME_MAX_BYTES
-                         ? NULL
-                         : cli_file_read(CMD, path, FILE_MAX, &len, &too_large);
+        int too_large = 0, not_regular = 0;
+        /* Read through the directory, never following a link: a link swapped in for a scan
+         * must not send another file (the key file…) to the server. */
+        char *data =
+            strlen(name) > NAME_MAX_BYTES
+                ? NULL
+                : cli_file_read_at(CMD, dfd, name, FILE_MAX, &len, &too_large, &not_regular);
         char *esc = curl_easy_escape(NULL, name, 0);
         char *url = NULL;
         if (strlen(name) > NAME_MAX_BYTES) {
             o = refuse(dfd, name, "Le nom du fichier est trop long (200 octets au plus).");
         } else if (!data) {
-            o = too_large ? refuse(dfd, name, "Le fichier est trop volumineux.") : STOP;
+            o = too_large     ? refuse(dfd, name, "Le fichier est trop volumineux.")
+                : not_regular ? refuse(dfd, name,
+                                       "Ce n'est pas un fichier ordinaire (un lien, un tube…) : "
+                                       "il n'est pas lu.")
+                              : STOP;
         } else if (!esc ||
                    asprintf(&url, "%.*s/passerelle/courrier?nom=%s%s%s", (int)blen, base, esc,
                             esc_tenant ? "&tenant=" : "", esc_tenant ? esc_tenant : "") < 0) {
@@ -263,8 +280,12 @@ int courrier_cmd_import(const opt_values *v)
             rc = 1;
     }
     curl_free(esc_tenant);
-    printf(CMD ": %zu received, %zu refused%s\n", taken, refused,
-           rc ? ", stopped: the others are left for the next pass" : "");
+    if (settling)
+        printf(CMD ": %zu received, %zu refused, %zu still being written%s\n", taken, refused,
+               settling, rc ? ", stopped: the others are left for the next pass" : "");
+    else
+        printf(CMD ": %zu received, %zu refused%s\n", taken, refused,
+               rc ? ", stopped: the others are left for the next pass" : "");
 done:
     buf_free(&answer);
     names_free(names, n);

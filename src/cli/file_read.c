@@ -4,19 +4,17 @@
 #include "cli/file_read.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
-char *cli_file_read(const char *cmd, const char *path, size_t max, size_t *len, int *too_large)
+/* Reads in whole (what cli_file_read does once it is open); label names it in messages. */
+static char *read_stream(const char *cmd, FILE *in, const char *label, size_t max, size_t *len,
+                         int *too_large)
 {
-    *too_large = 0;
-    int is_stdin = strcmp(path, "-") == 0;
-    FILE *in = is_stdin ? stdin : fopen(path, "rb");
-    if (!in) {
-        fprintf(stderr, "%s: cannot open '%s': %s\n", cmd, path, strerror(errno));
-        return NULL;
-    }
     size_t cap = 1 << 16, n = 0;
     char *text = malloc(cap);
     int failed = !text;
@@ -40,16 +38,60 @@ char *cli_file_read(const char *cmd, const char *path, size_t max, size_t *len, 
     failed = failed || ferror(in);
     *too_large = !failed && n > max;
     if (*too_large)
-        fprintf(stderr, "%s: '%s' is over %zu bytes: nothing imported\n", cmd, path, max);
+        fprintf(stderr, "%s: '%s' is over %zu bytes\n", cmd, label, max);
     else if (failed)
-        fprintf(stderr, "%s: cannot read '%s'\n", cmd, path);
-    if (!is_stdin)
-        fclose(in);
+        fprintf(stderr, "%s: cannot read '%s'\n", cmd, label);
     if (failed || *too_large) {
         free(text);
         return NULL;
     }
     text[n] = '\0';
     *len = n;
+    return text;
+}
+
+char *cli_file_read(const char *cmd, const char *path, size_t max, size_t *len, int *too_large)
+{
+    *too_large = 0;
+    int is_stdin = strcmp(path, "-") == 0;
+    FILE *in = is_stdin ? stdin : fopen(path, "rb");
+    if (!in) {
+        fprintf(stderr, "%s: cannot open '%s': %s\n", cmd, path, strerror(errno));
+        return NULL;
+    }
+    char *text = read_stream(cmd, in, path, max, len, too_large);
+    if (!is_stdin)
+        fclose(in);
+    return text;
+}
+
+char *cli_file_read_at(const char *cmd, int dfd, const char *name, size_t max, size_t *len,
+                       int *too_large, int *not_regular)
+{
+    *too_large = 0;
+    *not_regular = 0;
+    /* O_NOFOLLOW: a link swapped in for the file is refused, not followed; O_NONBLOCK: a
+     * FIFO does not block the open (it is then refused as not a regular file). */
+    int fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) {
+        *not_regular = errno == ELOOP;
+        fprintf(stderr, "%s: cannot open '%s': %s\n", cmd, name, strerror(errno));
+        return NULL;
+    }
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        *not_regular = 1;
+        fprintf(stderr, "%s: '%s' is not a regular file\n", cmd, name);
+        close(fd);
+        return NULL;
+    }
+    FILE *in = fdopen(fd, "rb");
+    if (!in) {
+        fprintf(stderr, "%s: cannot read '%s': %s\n", cmd, name, strerror(errno));
+        close(fd);
+        return NULL;
+    }
+    char *text = read_stream(cmd, in, name, max, len, too_large);
+    fclose(in);
     return text;
 }

@@ -14,4 +14,10 @@
  * system). */
 char *cli_file_read(const char *cmd, const char *path, size_t max, size_t *len, int *too_large);
 
+/* The same for the file `name` of the directory open as dfd, opened without following a
+ * symbolic link and read only when it is a regular file: NULL with *not_regular set for a
+ * link, a FIFO, a device or a directory (a problem of the file: the caller sets it aside). */
+char *cli_file_read_at(const char *cmd, int dfd, const char *name, size_t max, size_t *len,
+                       int *too_large, int *not_regular);
+
 #endif

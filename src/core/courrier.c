@@ -17,6 +17,7 @@
 #include "core/core_internal.h"
 #include "core/core_op.h"
 #include "core/jobs.h"
+#include "core/perm.h"
 #include "core/request.h"
 #include "core/request_internal.h"
 #include "scan/scan.h"
@@ -456,6 +457,23 @@ static int decide_apply(store *s, core_op *op, error *err)
     if (!label)
         return error_set(err, ERR_INTERNAL, NULL, "out of memory");
     int linking = d->request.id != 0;
+    if (linking) {
+        /* Read again in the write: the agent may still change the request (a request they
+         * only see is not theirs to add to), and it still holds personal data (a scan would
+         * bring some back into an anonymised one). */
+        store_request r;
+        int found = 0;
+        if (s->ops->requests.get_by_id(s, d->tenant_id, d->request.id, &op->a, &r, &found, err) !=
+            0)
+            return -1;
+        if (!found)
+            return error_set(err, ERR_NOT_FOUND, "request", "request not found");
+        if (d->who.kind == ACTOR_AGENT && !perm_can_change(&d->who_agent, &r))
+            return error_set(err, ERR_FORBIDDEN, "request",
+                             "this agent may not change the request");
+        if (r.anonymised_at)
+            return error_set(err, ERR_CONFLICT, "request", "the request is anonymised");
+    }
     static const char *const from_open[] = {STATE_PENDING, STATE_REJECTED, NULL};
     if (decide_tx(s, d->tenant_id, d->letter_id, linking ? from_pending : from_open, d->to,
                   d->reason, d->request.id, label, now, &op->a, err) != 0)

@@ -456,6 +456,10 @@ static int issue_apply(store *s, core_op *op, error *err)
     const store_agent *a = o->who.kind == ACTOR_AGENT ? o->who.agent : NULL;
     if (o->who.kind == ACTOR_AGENT && (!a || !perm_can_change(a, &r)))
         return error_set(err, ERR_FORBIDDEN, NULL, "this agent may not change this request");
+    /* An anonymised request's documents went with its personal data: a letter, whose text
+     * an agent writes freely, would bring some back. */
+    if (r.anonymised_at)
+        return error_set(err, ERR_CONFLICT, "request", "the request is anonymised");
     int64_t now = time_now();
     if (now < r.updated_at) /* keep the timeline ordered even if the clock stepped back */
         now = r.updated_at;

@@ -169,10 +169,21 @@ static int name_is(qpdf_data q, qpdf_oh d, const char *key, const char *name)
  * embedded file, its file specification or a file attachment annotation; 0 otherwise. */
 static int check_dict(qpdf_data q, qpdf_oh d, error *err)
 {
-    if (name_is(q, d, "/S", "/JavaScript") || name_is(q, d, "/S", "/Launch") ||
-        qpdf_oh_has_key(q, d, "/JS") || qpdf_oh_has_key(q, d, "/JavaScript"))
+    /* Actions that run something, send or fetch data, or open what the check cannot see:
+     * scripts, programs, form submission and import, embedded targets, multimedia. */
+    static const char *const actions[] = {"/JavaScript",      "/Launch", "/SubmitForm",
+                                          "/ImportData",      "/GoToE",  "/Rendition",
+                                          "/RichMediaExecute"};
+    for (size_t i = 0; i < sizeof actions / sizeof actions[0]; i++)
+        if (name_is(q, d, "/S", actions[i]))
+            return error_set(err, ERR_INVALID_ARG, "active", "the PDF holds an action %s",
+                             actions[i]);
+    /* XFA forms carry their own scripts; rich media its own players' content. */
+    if (qpdf_oh_has_key(q, d, "/JS") || qpdf_oh_has_key(q, d, "/JavaScript") ||
+        qpdf_oh_has_key(q, d, "/XFA") || qpdf_oh_has_key(q, d, "/RichMediaContent") ||
+        name_is(q, d, "/Subtype", "/RichMedia"))
         return error_set(err, ERR_INVALID_ARG, "active",
-                         "the PDF holds JavaScript or a launch action");
+                         "the PDF holds JavaScript, an XFA form or rich media");
     if (name_is(q, d, "/Type", "/EmbeddedFile") || qpdf_oh_has_key(q, d, "/EF") ||
         qpdf_oh_has_key(q, d, "/EmbeddedFiles") || name_is(q, d, "/Subtype", "/FileAttachment"))
         return error_set(err, ERR_INVALID_ARG, "embedded", "the PDF holds embedded files");
@@ -195,7 +206,14 @@ static int scan(qpdf_data q, error *err)
             goto cleanup;
         }
         if (qpdf_oh_is_indirect(q, oh)) {
-            int seen = seen_before(&w, qpdf_oh_get_object_id(q, oh));
+            /* The seen set is indexed by object number: a crafted reference («2000000000 0
+             * R») must not make it gigabytes. Real files number their objects below /Size. */
+            int id = qpdf_oh_get_object_id(q, oh);
+            if (id < 0 || id > PDF_UPLOAD_OBJECT_ID_MAX) {
+                error_set(err, ERR_INVALID_ARG, "damaged", "object number %d out of range", id);
+                goto cleanup;
+            }
+            int seen = seen_before(&w, id);
             if (seen < 0)
                 goto oom;
             if (seen)

@@ -27,6 +27,7 @@ int pdf_finish(const void *pdf, size_t len, const char *tag, const char *figure_
 /* Bounds of an uploaded PDF's structure, so that no file makes the check unbounded. */
 #define PDF_UPLOAD_PAGES_MAX 500
 #define PDF_UPLOAD_OBJECTS_MAX 500000
+#define PDF_UPLOAD_OBJECT_ID_MAX 8000000 /* the highest object number a file may use */
 
 /* What pdf_normalise found. */
 typedef struct pdf_upload_info {
@@ -41,10 +42,11 @@ typedef struct pdf_upload_info {
  * cross-reference table, wrong offsets) is accepted, since the rewrite is the repaired file;
  * what it cannot (errors: no trailer, no catalogue, no page tree) is refused. -1 with
  * ERR_INVALID_ARG and arg: "not_pdf" (no %PDF- header in its first 1024 bytes), "damaged" (qpdf
- * cannot read or rewrite it, or it has no page), "encrypted" (with or without a password to open
- * it), "active" (JavaScript or a launch action), "embedded" (files embedded or attached), "pages"
- * (over max_pages pages, or over PDF_UPLOAD_OBJECTS_MAX objects); ERR_TOO_LARGE (out is full),
- * ERR_INTERNAL. *info (may be NULL) says what was found. */
+ * cannot read or rewrite it, it has no page, or an object number over PDF_UPLOAD_OBJECT_ID_MAX),
+ * "encrypted" (with or without a password to open it), "active" (JavaScript, an XFA form, rich
+ * media, or an action that launches, submits, imports or opens embedded content), "embedded" (files
+ * embedded or attached), "pages" (over max_pages pages, or over PDF_UPLOAD_OBJECTS_MAX objects);
+ * ERR_TOO_LARGE (out is full), ERR_INTERNAL. *info (may be NULL) says what was found. */
 int pdf_normalise(const void *pdf, size_t len, int max_pages, buf *out, pdf_upload_info *info,
                   error *err);
 

@@ -491,19 +491,26 @@ size_t scan_split(const scan_doc *d, scan_letter *out, size_t max)
 {
     size_t n = 0;
     size_t i = 0;
-    while (i < d->n_pages) {
+    while (i < d->n_pages && n < max) {
         while (i < d->n_pages && d->pages[i].separator)
             i++;
         if (i >= d->n_pages)
             break;
         size_t first = i;
+        if (n + 1 == max) {
+            /* The last slot takes every page left, separators included: pages past the
+             * limit stay with a letter an agent sees, never dropped. */
+            size_t last = d->n_pages - 1;
+            while (last > first && d->pages[last].separator)
+                last--;
+            out[n++] = (scan_letter){first, last};
+            break;
+        }
         while (i < d->n_pages && !d->pages[i].separator)
             i++;
-        if (n < max)
-            out[n] = (scan_letter){first, i - 1};
-        n++;
+        out[n++] = (scan_letter){first, i - 1};
     }
-    return n < max ? n : max;
+    return n;
 }
 
 const char *scan_letter_text(const scan_doc *d, const scan_letter *l, arena *a)

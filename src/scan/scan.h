@@ -70,7 +70,9 @@ typedef struct scan_letter {
 
 /* Cuts d into letters at its separator pages (a separator belongs to no letter; runs of
  * separators, or one at either end, make no empty letter); at most max letters are written
- * to out. Returns the number of letters (0 when every page is a separator). */
+ * to out, the last of them holding every page left when there would be more (no page is
+ * ever dropped). Returns the number of letters written (0 when every page is a separator or
+ * max is 0). */
 size_t scan_split(const scan_doc *d, scan_letter *out, size_t max);
 
 /* The text of pages first..last joined, in a. */

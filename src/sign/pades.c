@@ -53,13 +53,22 @@ static int place_update(const char *pdf, size_t len, X509 *cert, const pdf_sig_m
 }
 
 /* Signs digest with k (cms_sign_digest) and writes the CMS's hex into the /Contents whose '<'
- * is at contents_at. 0, or -1 with err. */
-static int fill_contents(buf *out, size_t contents_at, const sign_key *k,
+ * is at contents_at and that spans contents_len bytes from '<' to '>' inside out. 0, or -1
+ * with err (ERR_INVALID_ARG when the CMS would not fit: nothing is written). */
+static int fill_contents(buf *out, size_t contents_at, size_t contents_len, const sign_key *k,
                          const unsigned char digest[32], const char *tsa_url, error *err)
 {
+    if (contents_len < 2 || contents_at > out->len || contents_len > out->len - contents_at)
+        return error_set(err, ERR_INVALID_ARG, "pdf",
+                         "the signature's /Contents is not in the file");
     buf der;
     buf_init(&der, PDF_UPDATE_CONTENTS_MAX);
     int rc = cms_sign_digest(k, digest, tsa_url, &der, err);
+    /* The hex digits go between '<' and '>': never past the placeholder, which would
+     * overwrite signed bytes or run off the file. */
+    if (rc == 0 && 2 * der.len > contents_len - 2)
+        rc = error_set(err, ERR_INVALID_ARG, "pdf",
+                       "the signature (%zu bytes) does not fit the reserved /Contents", der.len);
     if (rc == 0) {
         static const char hex[] = "0123456789ABCDEF";
         char *h = out->data + contents_at + 1;
@@ -78,7 +87,7 @@ int pades_sign(const char *pdf, size_t len, const sign_key *k, const pdf_sig_met
     pdf_update_pos pos;
     unsigned char digest[32];
     if (place_update(pdf, len, k->cert, m, out, &pos, digest, err) != 0 ||
-        fill_contents(out, pos.contents_at, k, digest, tsa_url, err) != 0)
+        fill_contents(out, pos.contents_at, pos.contents_len, k, digest, tsa_url, err) != 0)
         return -1;
     snprintf(field, 32, "%s", pos.field);
     return 0;
@@ -107,9 +116,11 @@ int pades_complete(const char *prep, size_t len, const sign_key *k, const char *
         return error_set(err, ERR_INTERNAL, NULL, "out of memory");
     if (pades_scan(prep, len, sigs, PADES_SIGS_MAX, &n, err) != 0)
         goto cleanup;
-    /* The prepared signature: the file's last, whole, its /Contents still all zeros. */
+    /* The prepared signature: the file's last, whole, its /Contents the placeholder `pdf
+     * prepare` reserves (its size exactly) and still all zeros. */
     const pades_sig *s = n ? &sigs[n - 1] : NULL;
-    int empty = s && !s->problem && s->range[2] + s->range[3] == len;
+    int empty = s && !s->problem && s->range[2] + s->range[3] == len &&
+                s->contents_len == 2 + 2 * (size_t)PDF_UPDATE_CONTENTS_MAX;
     for (size_t i = 1; empty && i + 1 < s->contents_len; i++)
         empty = prep[s->contents_at + i] == '0';
     if (!empty) {
@@ -123,7 +134,7 @@ int pades_complete(const char *prep, size_t len, const sign_key *k, const char *
         error_set(err, ERR_INTERNAL, NULL, "SHA-256 failed");
         goto cleanup;
     }
-    rc = fill_contents(out, s->contents_at, k, digest, tsa_url, err);
+    rc = fill_contents(out, s->contents_at, s->contents_len, k, digest, tsa_url, err);
 cleanup:
     free(sigs);
     return rc;

@@ -117,22 +117,34 @@ test('the post room', async (t) => {
         fs.writeFileSync(path.join(dir, 'c-mauvais.txt'), 'ceci n\'est pas un scan\n');
         const keyFile = path.join(srv.dir, 'gateway.key');
         fs.writeFileSync(keyFile, `${srv.keys.gateway}\n`);
+        /* Scans the scanner finished a minute ago; one it is still writing; and a link to the
+         * key file, which the import must never send. */
+        const aMinuteAgo = new Date(Date.now() - 60000);
+        const settled = (name) => fs.utimesSync(path.join(dir, name), aMinuteAgo, aMinuteAgo);
+        for (const name of ['a-lettre.pdf', 'b-illisible.pdf', 'c-mauvais.txt']) settled(name);
+        fs.writeFileSync(path.join(dir, 'e-en-cours.pdf'), pdfOf([letter('Lea PETIT', 'lea@exemple.fr')]).subarray(0, 200));
+        fs.symlinkSync(keyFile, path.join(dir, 'f-lien.pdf'));
         const r = spawnSync(BIN, ['courrier', 'import', '--url', srv.url, '--key-file', keyFile, dir],
                             { encoding: 'utf8', timeout: 60000 });
         assert.equal(r.status, 0, r.stdout + r.stderr);
         const lines = r.stdout.trim().split('\n');
-        assert.equal(lines.length, 4, r.stdout);
+        assert.equal(lines.length, 5, r.stdout);
         assert.match(lines[0], /^a-lettre\.pdf: received as letter \d+$/);
         assert.match(lines[1], /^b-illisible\.pdf: received as letter \d+$/);
         assert.match(lines[2], /^c-mauvais\.txt: refused: Le fichier n'est ni un PDF ni une image/);
-        assert.match(lines[3], /2 received, 1 refused$/);
+        assert.match(lines[3], /^e-en-cours\.pdf: still being written, left for the next pass$/);
+        assert.match(lines[4], /2 received, 1 refused, 1 still being written$/);
         assert.deepEqual(fs.readdirSync(path.join(dir, 'traites')).sort(), ['a-lettre.pdf', 'b-illisible.pdf']);
         assert.deepEqual(fs.readdirSync(path.join(dir, 'rejetes')).sort(), ['c-mauvais.txt', 'c-mauvais.txt.motif.txt']);
         assert.match(fs.readFileSync(path.join(dir, 'rejetes', 'c-mauvais.txt.motif.txt'), 'utf8'), /ni un PDF ni une image/);
-        assert.deepEqual(fs.readdirSync(dir).sort(), ['rejetes', 'traites']);
+        assert.deepEqual(fs.readdirSync(dir).sort(), ['e-en-cours.pdf', 'f-lien.pdf', 'rejetes', 'traites']);
+        assert.equal(srv.sql("SELECT count(*) FROM post_letters WHERE filename IN ('e-en-cours.pdf', 'f-lien.pdf')").trim(), '0');
+        fs.unlinkSync(path.join(dir, 'e-en-cours.pdf'));
+        fs.unlinkSync(path.join(dir, 'f-lien.pdf'));
 
         /* The server unreachable: the file stays, one clear line, a non-zero exit. */
         fs.writeFileSync(path.join(dir, 'd-plus-tard.pdf'), pdfOf([letter('Paul DURAND', 'paul@exemple.fr')]));
+        settled('d-plus-tard.pdf');
         const down = spawnSync(BIN, ['courrier', 'import', '--url', 'http://127.0.0.1:1', '--key-file', keyFile, dir],
                                { encoding: 'utf8', timeout: 60000 });
         assert.equal(down.status, 1);
@@ -154,6 +166,15 @@ test('the post room', async (t) => {
         let r = await client.post(`/agent/courrier/${cited}/rattacher`, { reference: '2099-999999' });
         assert.equal(r.status, 400);
         assert.match(F.textOf(r.text), /Aucune demande que vous pouvez consulter/);
+        /* An anonymised request takes no scan (it would bring personal data back): refused
+         * with why, the letter still to process. */
+        const other = await F.fileRequest(srv, { service: 'nid-de-poule' });
+        srv.sql(`UPDATE requests SET anonymised_at = 1 WHERE id = ${other.id}`);
+        r = await client.post(`/agent/courrier/${cited}/rattacher`, { reference: other.reference });
+        assert.equal(r.status, 409);
+        assert.match(F.textOf(r.text), /Cette demande a été anonymisée/);
+        assert.equal(srv.sql(`SELECT state FROM post_letters WHERE id = ${cited}`).trim(), 'pending');
+        assert.equal(srv.sql(`SELECT count(*) FROM attachments WHERE request_id = ${other.id}`).trim(), '0');
         r = await client.post(`/agent/courrier/${cited}/rattacher`, { reference: requestRef });
         assert.equal(r.status, 303);
         const linked = srv.sql(`SELECT (SELECT count(*) FROM request_events e WHERE e.request_id = r.id AND e.kind = 'post_letter'),

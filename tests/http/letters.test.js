@@ -254,6 +254,16 @@ test('élus read but issue nothing (403); another department\'s agent gets 404',
     }
     assert.equal((await ctx.clients.agentA.get(`/agent/demandes/${ref}/redaction?modele=999999`)).status, 404);
     assert.equal(count(`SELECT count(*) FROM documents WHERE request_id = ${ctx.req.id}`), before);
+
+    /* An anonymised request takes no letter: its text would bring personal data back. */
+    const gone = await F.fileRequest(srv, { service: 'nid-de-poule' });
+    srv.sql(`UPDATE requests SET anonymised_at = 1 WHERE id = ${gone.id}`);
+    const agentA = ctx.clients.agentA;
+    assert.ok(!(await agentA.get(`/agent/demandes/${gone.reference}`)).text.includes('/redaction'),
+              'an anonymised request offers to write a letter');
+    assert.equal((await agentA.get(`/agent/demandes/${gone.reference}/redaction?modele=${id}`)).status, 403);
+    assert.equal((await agentA.post(`/agent/demandes/${gone.reference}/redaction`, fields)).status, 403);
+    assert.equal(count(`SELECT count(*) FROM documents WHERE request_id = ${gone.id} AND kind = 'letter'`), 0);
 });
 
 test('a template deleted goes from the lists; its versions and the documents issued stay', async () => {

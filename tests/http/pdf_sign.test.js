@@ -502,6 +502,17 @@ test('two steps: prepare prints the digest, a key held elsewhere signs it, compl
     r = guichet(['pdf', 'complete', '--signature', f('external.sig'), '--cert', f('maire.pem'), f('two-step.pdf'), f('x.pdf')]);
     assert.strictEqual(r.status, 1);
     assert.match(r.stderr, /not a file prepared by guichet pdf prepare/);
+    /* Nor is a file whose last /Contents is smaller than the placeholder `prepare` reserves:
+     * the signature's hex would run past it (and past the file's end). */
+    const head = '%PDF-1.7\n1 0 obj\n<< /Type /Sig /ByteRange [0 ';
+    const tail = ' 0] /Contents <0000>';
+    let at = 0;
+    for (let i = 0; i < 3; i++) at = `${head}${String(at).padStart(10, '0')} ${String(at + 6).padStart(10, '0')}${tail}`.length - 6;
+    fs.writeFileSync(f('tiny-gap.pdf'), `${head}${String(at).padStart(10, '0')} ${String(at + 6).padStart(10, '0')}${tail}`);
+    r = guichet(['pdf', 'complete', '--signature', f('external.sig'), '--cert', f('maire.pem'), f('tiny-gap.pdf'), f('x.pdf')]);
+    assert.strictEqual(r.status, 1, r.stderr);
+    assert.match(r.stderr, /not a file prepared by guichet pdf prepare/);
+    assert.ok(!fs.existsSync(f('x.pdf')));
     r = guichet(['pdf', 'prepare', '--cert', f('maire.key'), f('in.pdf'), f('x.pdf')]);
     assert.strictEqual(r.status, 2);
     assert.match(r.stderr, /--cert: .* holds no certificate/);

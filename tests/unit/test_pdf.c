@@ -168,6 +168,19 @@ static void test_repaired_and_refused(void **state)
     handmade(&b, "/OpenAction << /S /Launch /F (calc.exe) >>", "", "0 0 m S", 0);
     assert_string_equal(normalise(b.data, b.len, 10, NULL), "active");
     buf_free(&b);
+    /* A form that sends what is typed elsewhere, and an XFA form (its own scripts). */
+    handmade(&b, "/OpenAction << /S /SubmitForm /F (https://example.org/collect) >>", "", "0 0 m S",
+             0);
+    assert_string_equal(normalise(b.data, b.len, 10, NULL), "active");
+    buf_free(&b);
+    handmade(&b, "/AcroForm << /Fields [] /XFA (<xdp:xdp/>) >>", "", "0 0 m S", 0);
+    assert_string_equal(normalise(b.data, b.len, 10, NULL), "active");
+    buf_free(&b);
+    /* A reference to an object number no file defines reads as null (qpdf): accepted, and
+     * no set sized by that number is made. */
+    handmade(&b, "/Extra 2000000000 0 R", "", "0 0 m S", 0);
+    assert_null(normalise(b.data, b.len, 10, NULL));
+    buf_free(&b);
     handmade(&b,
              "/Names << /EmbeddedFiles << /Names [(a.txt) << /Type /Filespec /F (a.txt) /EF << "
              "/F 4 0 R >> >>] >> >>",

@@ -294,12 +294,42 @@ static void test_proposals(void **state)
     arena_free(&a);
 }
 
+/* The split without OCR: letters between separators, and past the limit the last letter
+ * keeps every page left (none dropped). */
+static void test_split_limit(void **state)
+{
+    (void)state;
+    /* S = separator: S A A S B S S C S D */
+    const int sep[] = {1, 0, 0, 1, 0, 1, 1, 0, 1, 0};
+    scan_page pages[10];
+    memset(pages, 0, sizeof pages);
+    for (size_t i = 0; i < 10; i++)
+        pages[i].separator = sep[i];
+    scan_doc d = {pages, 10};
+    scan_letter l[4];
+    assert_int_equal(scan_split(&d, l, 4), 4);
+    assert_int_equal(l[0].first, 1);
+    assert_int_equal(l[0].last, 2);
+    assert_int_equal(l[1].first, 4);
+    assert_int_equal(l[1].last, 4);
+    assert_int_equal(l[2].first, 7);
+    assert_int_equal(l[3].first, 9);
+    assert_int_equal(l[3].last, 9);
+    /* Two slots for four letters: the second runs from B to D's page. */
+    assert_int_equal(scan_split(&d, l, 2), 2);
+    assert_int_equal(l[0].first, 1);
+    assert_int_equal(l[0].last, 2);
+    assert_int_equal(l[1].first, 4);
+    assert_int_equal(l[1].last, 9);
+    assert_int_equal(scan_split(&d, l, 0), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_letter_image), cmocka_unit_test(test_separator_pdf),
         cmocka_unit_test(test_tiff),         cmocka_unit_test(test_refused),
-        cmocka_unit_test(test_proposals),
+        cmocka_unit_test(test_proposals),    cmocka_unit_test(test_split_limit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -73,8 +73,11 @@ static void answer(http_req *rq)
 static void written(http_req *rq)
 {
     const http_wait *w = http_wait_result(rq);
-    if (w && w->rc != 0) {
-        http_respond_error(rq, &w->err);
+    if (!w || w->rc != 0) {
+        /* No result is no outcome: never a success the MTA would drop the message on. */
+        error none;
+        error_set(&none, ERR_UNAVAILABLE, NULL, "the write did not report");
+        http_respond_error(rq, w ? &w->err : &none);
         return;
     }
     answer(rq);
@@ -196,9 +199,12 @@ static void courrier_written(http_req *rq)
 {
     courrier_state *st = rq->user;
     const http_wait *w = http_wait_result(rq);
-    if (w && w->rc != 0) {
+    if (!w || w->rc != 0) {
+        /* No result is no letter: the import must keep the file, not move it to traites/. */
+        error none;
+        error_set(&none, ERR_UNAVAILABLE, NULL, "the write did not report");
         attachment_discard(core_uploads(rq->core), &st->file);
-        http_respond_error(rq, &w->err);
+        http_respond_error(rq, w ? &w->err : &none);
         return;
     }
     jsonw jw;

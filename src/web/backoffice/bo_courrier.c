@@ -386,6 +386,14 @@ static void decide_done(http_req *rq)
         const error *e = w ? &w->err : &err;
         if (ds->linking)
             attachment_discard(core_uploads(rq->core), &ds->att);
+        if (ds->linking && strcmp(e->arg, "request") == 0 &&
+            (e->code == ERR_FORBIDDEN || e->code == ERR_CONFLICT)) {
+            bo_page_error_key(&ds->p, "reference",
+                              e->code == ERR_CONFLICT ? "courrier.error_reference_anonymised"
+                                                      : "courrier.error_reference_forbidden");
+            letter_page(rq, ds->t, &ds->l, &ds->p, e->code == ERR_CONFLICT ? 409 : 403);
+            return;
+        }
         if (e->code == ERR_CONFLICT || e->code == ERR_NOT_FOUND) {
             bo_page_error_key(&ds->p, ds->linking ? "reference" : "motif",
                               "courrier.error_decided");
@@ -450,6 +458,14 @@ static void bo_courrier_link(http_req *rq)
         }
         bo_page_error_key(&ds->p, "reference", "courrier.error_reference_unknown");
         letter_page(rq, ds->t, &ds->l, &ds->p, 400);
+        return;
+    }
+    /* Linking adds to the request: seeing it is not enough (checked again in the write). */
+    if (r.anonymised_at || !perm_can_change(&ds->a, &r)) {
+        bo_page_error_key(&ds->p, "reference",
+                          r.anonymised_at ? "courrier.error_reference_anonymised"
+                                          : "courrier.error_reference_forbidden");
+        letter_page(rq, ds->t, &ds->l, &ds->p, r.anonymised_at ? 409 : 403);
         return;
     }
     if (courrier_attachment(rq->core, &ds->l, rq->arena, &ds->att, &err) != 0) {

@@ -368,11 +368,11 @@ static void admin_preview(http_req *rq)
 /* ---- the agent's letter for a request ---- */
 
 /* The request page's section: the templates that apply to r's procedure, for an agent who
- * may change it. */
+ * may change it (none once it is anonymised). */
 void bo_letters_context(http_req *rq, const store_agent *a, const cat_tenant *t,
                         const store_request *r, json_t *ctx)
 {
-    if (!perm_can_change(a, r))
+    if (!perm_can_change(a, r) || r->anonymised_at)
         return;
     store_letter_template *tpl = NULL;
     size_t n = 0;
@@ -438,7 +438,8 @@ static letter_state *letter_open(http_req *rq, int post)
     if (!bo_agent(rq, &st->a) || !(st->t = web_tenant(rq)) || (f && bo_form(rq, f) != 0) ||
         !bo_open_request(rq, &st->a, st->t, rq->params[0], &st->r))
         return NULL;
-    if (!perm_can_change(&st->a, &st->r)) {
+    /* An anonymised request takes no new document (as uploads: bo_request.c). */
+    if (!perm_can_change(&st->a, &st->r) || st->r.anonymised_at) {
         bo_forbidden(rq);
         return NULL;
     }
