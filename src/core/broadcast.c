@@ -157,19 +157,28 @@ static void finish_subscribe(core_op *op, int *rc, error *err)
     sodium_memzero(so->link, sizeof so->link);
 }
 
-int broadcast_subscribe(core *c, int64_t tenant_id, const char *email, const char *lang_code,
-                        const int64_t *ids, size_t n, int64_t account_id, const broadcast_point *at,
-                        const char *base_url, core_done_fn cb, void *ctx, error *err)
+/* What an e-mail and a number sign-up both check: the point given, and 1 to
+ * BROADCAST_TOPICS_MAX topics. */
+static int check_signup(const broadcast_point *at, size_t n, error *err)
 {
     if (at && at->has && !(at->lat >= -90 && at->lat <= 90 && at->lon >= -180 && at->lon <= 180))
         return error_set(err, ERR_INVALID_ARG, "lat", "position out of range");
-    char addr[ACCOUNT_EMAIL_MAX + 1];
-    if (!email || account_email_fold(email, addr) != 0 || !outbox_email_ok(addr))
-        return error_set(err, ERR_INVALID_ARG, "email", "not an e-mail address");
     if (n == 0)
         return error_set(err, ERR_MISSING_ARG, "topics", "choose at least one topic");
     if (n > BROADCAST_TOPICS_MAX)
         return error_set(err, ERR_INVALID_ARG, "topics", "too many topics");
+    return 0;
+}
+
+int broadcast_subscribe(core *c, int64_t tenant_id, const char *email, const char *lang_code,
+                        const int64_t *ids, size_t n, int64_t account_id, const broadcast_point *at,
+                        const char *base_url, core_done_fn cb, void *ctx, error *err)
+{
+    if (check_signup(at, n, err) != 0)
+        return -1;
+    char addr[ACCOUNT_EMAIL_MAX + 1];
+    if (!email || account_email_fold(email, addr) != 0 || !outbox_email_ok(addr))
+        return error_set(err, ERR_INVALID_ARG, "email", "not an e-mail address");
     subscribe_op *so = core_op_new(sizeof *so, apply_subscribe);
     if (!so)
         return error_set(err, ERR_UNAVAILABLE, NULL, "out of memory");
@@ -278,14 +287,10 @@ int broadcast_subscribe_sms(core *c, int64_t tenant_id, const char *phone, const
                             const broadcast_point *at, broadcast_sms_signup *out, core_done_fn cb,
                             void *ctx, error *err)
 {
-    if (at && at->has && !(at->lat >= -90 && at->lat <= 90 && at->lon >= -180 && at->lon <= 180))
-        return error_set(err, ERR_INVALID_ARG, "lat", "position out of range");
+    if (check_signup(at, n, err) != 0)
+        return -1;
     if (!phone || !phone_is_e164(phone))
         return error_set(err, ERR_INVALID_ARG, "phone", "not a number in E.164");
-    if (n == 0)
-        return error_set(err, ERR_MISSING_ARG, "topics", "choose at least one topic");
-    if (n > BROADCAST_TOPICS_MAX)
-        return error_set(err, ERR_INVALID_ARG, "topics", "too many topics");
     sms_subscribe_op *so = core_op_new(sizeof *so, apply_subscribe_sms);
     if (!so)
         return error_set(err, ERR_UNAVAILABLE, NULL, "out of memory");
