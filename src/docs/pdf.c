@@ -280,6 +280,45 @@ static int has_header(const unsigned char *p, size_t len)
     return 0;
 }
 
+/* Keeps in the trailer only what the rewrite carries over as it is — /Root, /Info, /ID — and
+ * a /Size, which qpdf's writer fills with the new count but writes only when the trailer has
+ * the key. A damaged trailer that the repair read without /Size (and with stray keys, named
+ * /QPDFFake1, /QPDFFake2…) was otherwise written as a cross-reference stream without /Size,
+ * a file that qpdf itself cannot read back (found by fuzz_pdf). */
+static int trailer_clean(qpdf_data q, error *err)
+{
+    enum { TRAILER_KEYS_MAX = 64 };
+    qpdf_oh trailer = qpdf_get_trailer(q);
+    char *drop[TRAILER_KEYS_MAX];
+    size_t n = 0;
+    int rc = 0;
+    qpdf_oh_begin_dict_key_iter(q, trailer);
+    while (qpdf_oh_dict_more_keys(q)) {
+        const char *key = qpdf_oh_dict_next_key(q);
+        if (strcmp(key, "/Root") == 0 || strcmp(key, "/Info") == 0 || strcmp(key, "/ID") == 0 ||
+            strcmp(key, "/Size") == 0)
+            continue;
+        if (n == TRAILER_KEYS_MAX) {
+            rc = error_set(err, ERR_INVALID_ARG, "damaged", "the PDF's trailer has over %d keys",
+                           TRAILER_KEYS_MAX);
+            break;
+        }
+        if (!(drop[n] = strdup(key))) {
+            rc = error_set(err, ERR_INTERNAL, NULL, "out of memory");
+            break;
+        }
+        n++;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (rc == 0)
+            qpdf_oh_remove_key(q, trailer, drop[i]);
+        free(drop[i]);
+    }
+    if (rc == 0)
+        qpdf_oh_replace_key(q, trailer, "/Size", qpdf_oh_new_integer(q, 0));
+    return rc;
+}
+
 int pdf_normalise(const void *pdf, size_t len, int max_pages, buf *out, pdf_upload_info *info,
                   error *err)
 {
@@ -329,6 +368,8 @@ int pdf_normalise(const void *pdf, size_t len, int max_pages, buf *out, pdf_uplo
                   qpdf_get_error_full_text(q, qpdf_get_error(q)));
         goto cleanup;
     }
+    if (trailer_clean(q, err) != 0)
+        goto cleanup;
     if (qpdf_init_write_memory(q) & QPDF_ERRORS) {
         error_set(err, ERR_INTERNAL, NULL, "qpdf cannot write: %s",
                   qpdf_get_error_full_text(q, qpdf_get_error(q)));
