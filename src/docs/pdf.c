@@ -319,6 +319,29 @@ static int trailer_clean(qpdf_data q, error *err)
     return rc;
 }
 
+/* Whether the rewrite reads back without a warning and with its pages: what is stored must be
+ * a clean file that signing can extend. qpdf carries some damage over as it read it — a name
+ * whose stray # it decoded to a NUL, which no key lookup can then reach — and such a file is
+ * refused as damaged rather than stored with the flaw (found by fuzz_pdf). */
+static int reads_clean(const unsigned char *pdf, size_t len, int pages, error *err)
+{
+    qpdf_data q = qpdf_init();
+    if (!q)
+        return error_set(err, ERR_INTERNAL, NULL, "qpdf_init failed");
+    qpdf_silence_errors(q);
+    qpdf_set_suppress_warnings(q, QPDF_TRUE);
+    int rc = 0;
+    QPDF_ERROR_CODE read = qpdf_read_memory(q, "rewrite", (const char *)pdf, len, NULL);
+    /* The walk resolves every object, as the first read's did: objects are parsed lazily. */
+    if (read != QPDF_SUCCESS || qpdf_get_num_pages(q) != pages || scan(q, err) != 0 ||
+        qpdf_has_error(q) || qpdf_more_warnings(q))
+        rc = error_set(err, ERR_INVALID_ARG, "damaged",
+                       "the PDF's damage survives its rewrite (qpdf reads the result with "
+                       "warnings)");
+    qpdf_cleanup(&q);
+    return rc;
+}
+
 int pdf_normalise(const void *pdf, size_t len, int max_pages, buf *out, pdf_upload_info *info,
                   error *err)
 {
@@ -389,6 +412,8 @@ int pdf_normalise(const void *pdf, size_t len, int max_pages, buf *out, pdf_uplo
                   qpdf_get_error_full_text(q, qpdf_get_error(q)));
         goto cleanup;
     }
+    if (reads_clean(qpdf_get_buffer(q), qpdf_get_buffer_length(q), pages, err) != 0)
+        goto cleanup;
     if (buf_append(out, qpdf_get_buffer(q), qpdf_get_buffer_length(q)) != 0) {
         error_set(err, ERR_TOO_LARGE, NULL, "the PDF is over its buffer's limit");
         goto cleanup;
