@@ -687,7 +687,8 @@ int store_sqlite_request_facts(store *s, const store_request_filter *f, int64_t 
         b->from = " FROM request_facts r";
     } else {
         sb_add(b, FACT_COLUMNS("x"));
-        b->from = " FROM request_facts x JOIN requests r ON r.id = x.request_id";
+        b->from = " FROM request_facts x JOIN requests r ON r.id = x.request_id AND r.tenant_id = "
+                  "x.tenant_id AND r.created_at = x.created_at";
     }
     store_request_filter g = *f;
     g.text = NULL;
