@@ -466,6 +466,16 @@ static void test_facts_equal_a_recount_after_random_changes(void **state)
     for (size_t i = 0; i < res.n_groups; i++)
         sum += res.groups[i].fig.count;
     assert_int_equal(sum, res.total.count);
+    /* the selected median and p90 are the sorted list's nearest ranks */
+#define CLOSES                                                                                     \
+    "SELECT closed_at - created_at AS d FROM requests WHERE merged_into IS NULL AND "              \
+    "closed_at IS NOT NULL ORDER BY d"
+    int64_t n = res.total.closed;
+    assert_true(n > 50);
+    snprintf(sql, sizeof sql, CLOSES " LIMIT 1 OFFSET %lld", (long long)((n + 1) / 2 - 1));
+    assert_int_equal(res.total.median_close_s, one_int(f->db, sql));
+    snprintf(sql, sizeof sql, CLOSES " LIMIT 1 OFFSET %lld", (long long)((9 * n + 9) / 10 - 1));
+    assert_int_equal(res.total.p90_close_s, one_int(f->db, sql));
 }
 
 /* The portal's delay: nothing under STATS_DELAY_MIN_CLOSED closed requests, then the figures
