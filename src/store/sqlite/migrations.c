@@ -1750,11 +1750,12 @@ static const char migration_48[] =
  * closed is workflow data the SQL cannot read); from now on every move from closed to open
  * counts. */
 #define FACT_ANSWER(e)                                                                             \
-    e ".is_public = 1 AND " e ".copied_from IS NULL AND " e ".kind <> 'created' AND (substr(" e    \
-      ".actor, 1, 6) = 'agent:' OR substr(" e ".actor, 1, 4) = 'api:')"
+    e ".is_public = 1 AND " e ".copied_from IS NULL AND " e ".kind <> 'created' AND "              \
+      "(substr(" e ".actor, 1, 6) = 'agent:' OR substr(" e ".actor, 1, 4) = 'api:')"
+/* The facts row of request `row` (old or new), by its primary key. */
 #define FACT_OF(row)                                                                               \
-    "tenant_id = " row ".tenant_id AND created_at = " row ".created_at AND request_id = " row ".i" \
-                                                                                              "d"
+    "tenant_id = " row ".tenant_id AND created_at = " row ".created_at AND "                       \
+    "request_id = " row ".id"
 static const char migration_49[] =
     "CREATE TABLE request_facts (\n"
     "  tenant_id INTEGER NOT NULL,\n"
