@@ -242,21 +242,36 @@ static void figures_of(group_acc *g, stats_figures *fig)
     percentiles(&g->close, &fig->median_close_s, &fig->p90_close_s);
 }
 
-/* The delays of every group in one, for the total (groups' vectors are moved, not copied,
- * when there is a single group). */
+/* v's values appended to all (sized beforehand). */
+static void vec_append(i32vec *all, const i32vec *v)
+{
+    if (v->n)
+        memcpy(all->v + all->n, v->v, v->n * sizeof *v->v);
+    all->n += v->n;
+}
+
+/* The delays of every group in one, for the total: one allocation per vector, each group's
+ * values copied in. */
 static int merge_all(walk *w, group_acc *all)
 {
     memset(all, 0, sizeof *all);
+    size_t na = 0, nc = 0;
+    for (size_t i = 0; i < w->n_groups; i++) {
+        na += w->groups[i].answer.n;
+        nc += w->groups[i].close.n;
+    }
+    all->answer.v = malloc((na ? na : 1) * sizeof *all->answer.v);
+    all->close.v = malloc((nc ? nc : 1) * sizeof *all->close.v);
+    if (!all->answer.v || !all->close.v)
+        return -1;
+    all->answer.cap = na;
+    all->close.cap = nc;
     for (size_t i = 0; i < w->n_groups; i++) {
         group_acc *g = &w->groups[i];
         all->count += g->count;
         all->reopened += g->reopened;
-        for (size_t j = 0; j < g->answer.n; j++)
-            if (vec_push(&all->answer, g->answer.v[j]) != 0)
-                return -1;
-        for (size_t j = 0; j < g->close.n; j++)
-            if (vec_push(&all->close, g->close.v[j]) != 0)
-                return -1;
+        vec_append(&all->answer, &g->answer);
+        vec_append(&all->close, &g->close);
     }
     return 0;
 }
@@ -365,14 +380,22 @@ int stats_query(core *c, const cat_tenant *t, const store_request_filter *f, sta
             }
         }
     }
-    /* The total before the groups: selecting reorders the groups' vectors, not their sets. */
-    if (merge_all(w, &all) != 0) {
+    /* The total before the groups: selecting reorders the groups' vectors, not their sets.
+     * A single group is the total itself. */
+    if (w->n_groups == 1) {
+        figures_of(&w->groups[0], &out->total);
+    } else if (merge_all(w, &all) != 0) {
         ret = error_set(err, ERR_INTERNAL, NULL, "out of memory");
         goto cleanup;
+    } else {
+        figures_of(&all, &out->total);
     }
-    figures_of(&all, &out->total);
-    for (size_t i = 0; i < out->n_groups; i++)
-        figures_of(&w->groups[i], &out->groups[i].fig);
+    for (size_t i = 0; i < out->n_groups; i++) {
+        if (w->n_groups == 1)
+            out->groups[i].fig = out->total;
+        else
+            figures_of(&w->groups[i], &out->groups[i].fig);
+    }
     if (out->n_groups > 1)
         qsort(out->groups, out->n_groups, sizeof *out->groups, row_cmp);
 cleanup:
