@@ -17,6 +17,7 @@
 #include "core/attachment.h"
 #include "core/catalogue.h"
 #include "core/core_internal.h"
+#include "core/stats.h"
 #include "core/agent_notices.h"
 #include "core/broadcast.h"
 #include "core/courrier.h"
@@ -236,6 +237,7 @@ core *core_open_config(store *s, const core_config *cfg, error *err)
     c->store = s;
     pthread_mutex_init(&c->cat_lock, NULL);
     pthread_mutex_init(&c->area_lock, NULL);
+    pthread_mutex_init(&c->stats_lock, NULL);
     pthread_mutex_init(&c->jobs_lock, NULL);
     pthread_mutex_init(&c->link_lock, NULL);
     if (copy_links(&c->links, &cfg->links) != 0) {
@@ -283,6 +285,8 @@ void core_close(core *c)
     pthread_mutex_destroy(&c->cat_lock);
     area_shutdown(c);
     pthread_mutex_destroy(&c->area_lock);
+    stats_shutdown(c);
+    pthread_mutex_destroy(&c->stats_lock);
     pthread_mutex_destroy(&c->jobs_lock);
     pthread_mutex_destroy(&c->link_lock);
     sodium_memzero(c->secret, sizeof c->secret);

@@ -32,6 +32,8 @@ struct core {
     char mail_spam_header[MAIL_SPAM_HEADER_MAX + 1]; /* mail_set_spam_header (mail_held.c) */
     pthread_mutex_t area_lock;     /* guards areas */
     area_cached *areas;            /* area.c's indexes, one per tenant and kind */
+    pthread_mutex_t stats_lock;    /* guards stats_cache */
+    struct stats_cached *stats_cache; /* stats.c: the portal's delays, one per tenant */
     /* jobs.c: the handlers by kind (registered before the scheduler starts, then only
      * read) and the scheduler's bell, under jobs_lock. */
     const struct job_handler *job_handlers[16];

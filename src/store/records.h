@@ -866,6 +866,19 @@ typedef struct store_request_filter {
     int64_t count_cap;
 } store_request_filter;
 
+/* A request's statistics facts (request_facts, kept with every change: core/stats.h). Strings
+ * are valid during the callback that receives the row only. */
+typedef struct store_request_fact {
+    int64_t created_at;
+    int64_t procedure_id;
+    int64_t department_id; /* 0: none */
+    const char *channel;
+    const char *status;
+    int64_t first_answer_at; /* 0: no public answer by an agent yet */
+    int64_t closed_at;       /* 0: open */
+    int64_t reopened;        /* times it went from closed to open */
+} store_request_fact;
+
 /* An e-mail the MTA flagged as spam, held for an agent (core/mail_held.h): personal data. */
 typedef struct store_mail_held {
     int64_t id;

@@ -136,6 +136,14 @@ typedef struct store_requests_ops {
      * order. */
     int (*procedure_counts)(store *s, int64_t tenant_id, int64_t since_day, arena *a,
                             store_procedure_count **out, size_t *n, error *err);
+    /* Calls row(ctx, fact) for the facts of each request f matches (its filters; neither
+     * references, text, paging nor limit apply: a text or a reference list is refused with
+     * ERR_INVALID_ARG), merged duplicates left out (they live on in the request they joined),
+     * and, when closed_from > 0, only requests closed at or after it. Any order. A non-zero
+     * return of row stops the walk and is returned (row sets err). */
+    int (*facts)(store *s, const store_request_filter *f, int64_t closed_from,
+                 int (*row)(void *ctx, const store_request_fact *fact, error *err), void *ctx,
+                 error *err);
 } store_requests_ops;
 
 /* A request's timeline. */

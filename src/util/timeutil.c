@@ -542,6 +542,31 @@ int time_year(int64_t t, const char *tz)
     return (int)y;
 }
 
+int64_t time_local_day(int64_t t, const char *tz)
+{
+    t = clamp_t(t);
+    return floor_div(clamp_t(t + zone_offset(tz, t)), 86400);
+}
+
+void time_day_civil(int64_t day, int *year, unsigned *month, unsigned *mday)
+{
+    int64_t y;
+    civil_from_days(day, &y, month, mday);
+    *year = (int)y;
+}
+
+void time_day_iso_week(int64_t day, int *iso_year, unsigned *week)
+{
+    /* 1970-01-01 was a Thursday; an ISO week belongs to the year of its Thursday. */
+    int64_t monday_based = floor_div(day + 3, 7) * 7 - 3; /* the Monday of day's week */
+    int64_t thursday = monday_based + 3;
+    int64_t y;
+    unsigned m, d;
+    civil_from_days(thursday, &y, &m, &d);
+    *iso_year = (int)y;
+    *week = (unsigned)((thursday - days_from_civil(y, 1, 1)) / 7 + 1);
+}
+
 /* ---- parsing ---- */
 
 /* Reads exactly n ASCII digits at *p; -1 when one is missing. */

@@ -33,5 +33,13 @@ int time_parse_local(const char *s, const char *tz, int64_t *out);
 int64_t time_from_local(int64_t wall, const char *tz);
 /* Year (e.g. 2026) of t in zone tz. */
 int time_year(int64_t t, const char *tz);
+/* The date clocks in zone tz show at t, as days since 1970-01-01 (negative before). Thread-safe
+ * and cheap for instants in one period of constant offset (a per-thread cache). */
+int64_t time_local_day(int64_t t, const char *tz);
+/* The calendar date of `day` (days since 1970-01-01). */
+void time_day_civil(int64_t day, int *year, unsigned *month, unsigned *mday);
+/* The ISO 8601 week of `day`: weeks start on Monday and belong to the year of their Thursday
+ * (2027-01-01, a Friday, is in 2026-W53). */
+void time_day_iso_week(int64_t day, int *iso_year, unsigned *week);
 
 #endif

@@ -552,6 +552,120 @@ test('JSON API limits: 413 over GUICHET_MAX_BODY, 429 per key for writes', async
     });
 });
 
+/* Nearest rank: the ceil(p·n)-th smallest, as core/stats.h defines the median and the p90. */
+function rank(values, p) {
+    if (!values.length) return null;
+    const v = [...values].sort((a, b) => a - b);
+    return v[Math.ceil(p * v.length) - 1];
+}
+
+test('GET /api/v1/stats: figures recounted from the database, groups, filters, errors', async (t) => {
+    const srv = await startServer({});
+    t.after(() => srv.stop());
+    const tz = sqlRows(srv, "SELECT timezone FROM tenants WHERE slug = 'ville-demo';")[0];
+    /* Each request not merged: created, channel, procedure, status, first answer, closed. */
+    const rows = sqlRows(srv, `SELECT r.created_at, r.channel, p.code, r.status,
+        coalesce((SELECT min(e.created_at) FROM request_events e WHERE e.request_id = r.id AND e.is_public = 1
+                  AND e.copied_from IS NULL AND e.kind <> 'created'
+                  AND (e.actor LIKE 'agent:%' OR e.actor LIKE 'api:%')), ''), coalesce(r.closed_at, '')
+        FROM requests r JOIN procedures p ON p.id = r.procedure_id WHERE r.merged_into IS NULL;`)
+        .map((l) => {
+            const [c, channel, procedure, status, fa, closed] = l.split('|');
+            return { c: Number(c), channel, procedure, status, fa: fa ? Number(fa) : null, closed: closed ? Number(closed) : null };
+        });
+    assert.ok(rows.length > 100);
+    const figures = (set) => ({
+        count: set.length,
+        answered: set.filter((r) => r.fa !== null).length,
+        closed: set.filter((r) => r.closed !== null).length,
+        median_first_answer_s: rank(set.filter((r) => r.fa !== null).map((r) => r.fa - r.c), 0.5),
+        p90_first_answer_s: rank(set.filter((r) => r.fa !== null).map((r) => r.fa - r.c), 0.9),
+        median_close_s: rank(set.filter((r) => r.closed !== null).map((r) => r.closed - r.c), 0.5),
+        p90_close_s: rank(set.filter((r) => r.closed !== null).map((r) => r.closed - r.c), 0.9),
+    });
+    const same = (got, want, what) => {
+        for (const k of Object.keys(want)) assert.equal(got[k], want[k], `${what}: ${k}`);
+    };
+
+    await t.test('a key of scope api only', async () => {
+        assertError(await api(srv, 'GET', '/api/v1/stats', { key: null }), 401, 'unauthorized');
+        assertError(await api(srv, 'GET', '/api/v1/stats', { key: srv.keys.open311 }), 403, 'forbidden');
+    });
+
+    await t.test('the total, and groups by channel and procedure', async () => {
+        const r = await api(srv, 'GET', '/api/v1/stats');
+        assert.equal(r.status, 200, r.text);
+        assert.deepEqual(r.json.groups, []);
+        same(r.json.total, figures(rows), 'total');
+        for (const [by, field] of [['channel', 'channel'], ['procedure', 'procedure'], ['status', 'status']]) {
+            const g = await api(srv, 'GET', `/api/v1/stats?group_by=${by}`);
+            assert.equal(g.status, 200, g.text);
+            const keys = [...new Set(rows.map((x) => x[field]))].sort();
+            assert.deepEqual(g.json.groups.map((x) => x.key), keys);
+            for (const grp of g.json.groups) same(grp, figures(rows.filter((x) => x[field] === grp.key)), `${by} ${grp.key}`);
+        }
+    });
+
+    await t.test('months and days in the collectivité zone, within a period', async () => {
+        const from = rows.reduce((m, r) => Math.min(m, r.c), Infinity) + 40 * 86400;
+        const to = from + 120 * 86400;
+        const inside = rows.filter((r) => r.c >= from && r.c <= to);
+        const local = (secs) => new Intl.DateTimeFormat('en-CA', { timeZone: tz, year: 'numeric', month: '2-digit', day: '2-digit' })
+            .format(new Date(secs * 1000));
+        const range = `created_from=${encodeURIComponent(isoUtc(from))}&created_to=${encodeURIComponent(isoUtc(to))}`;
+        for (const [by, cut] of [['month', 7], ['day', 10]]) {
+            const g = await api(srv, 'GET', `/api/v1/stats?group_by=${by}&${range}`);
+            assert.equal(g.status, 200, g.text);
+            const want = new Map();
+            for (const r of inside) {
+                const k = local(r.c).slice(0, cut);
+                want.set(k, (want.get(k) || 0) + 1);
+            }
+            assert.deepEqual(g.json.groups.map((x) => [x.key, x.count]), [...want].sort((a, b) => (a[0] < b[0] ? -1 : 1)));
+            same(g.json.total, figures(inside), `${by} total`);
+        }
+        const w = await api(srv, 'GET', `/api/v1/stats?group_by=week&${range}`);
+        assert.equal(w.status, 200, w.text);
+        assert.ok(w.json.groups.length >= 17);
+        for (const grp of w.json.groups) assert.match(grp.key, /^\d{4}-W(0[1-9]|[1-4]\d|5[0-3])$/);
+        assert.equal(w.json.groups.reduce((n, x) => n + x.count, 0), inside.length);
+    });
+
+    await t.test('the filters of the list', async () => {
+        const r = await api(srv, 'GET', '/api/v1/stats?procedure=nid-de-poule&status=resolved,rejected&channel=web');
+        assert.equal(r.status, 200, r.text);
+        same(r.json.total, figures(rows.filter((x) => x.procedure === 'nid-de-poule' && x.channel === 'web'
+                                                    && ['resolved', 'rejected'].includes(x.status))), 'filtered');
+        const urgent = sqlNumber(srv, 'SELECT count(*) FROM requests WHERE priority = 3 AND merged_into IS NULL;');
+        const u = await api(srv, 'GET', '/api/v1/stats?priority=urgent&group_by=department');
+        assert.equal(u.status, 200, u.text);
+        assert.equal(u.json.total.count, urgent);
+        assert.equal(u.json.groups.reduce((n, x) => n + x.count, 0), urgent);
+    });
+
+    await t.test('400 naming the parameter', async () => {
+        assertError(await api(srv, 'GET', '/api/v1/stats?group_by=year'), 400, 'invalid_argument', 'group_by');
+        assertError(await api(srv, 'GET', '/api/v1/stats?created_from=hier'), 400, 'invalid_argument', 'created_from');
+        assertError(await api(srv, 'GET', '/api/v1/stats?procedure=inconnue'), 400, 'invalid_argument', 'procedure');
+        assertError(await api(srv, 'GET', '/api/v1/stats?limit=5'), 400, 'invalid_argument', 'limit');
+        assertError(await api(srv, 'GET', '/api/v1/stats?group_by=day&group_by=week'), 400, 'invalid_argument', 'group_by');
+    });
+
+    await t.test('the portal shows the delay measured over 90 days', async () => {
+        const now = Math.floor(Date.now() / 1000);
+        const closed = rows.filter((x) => x.procedure === 'nid-de-poule' && x.closed !== null && x.closed >= now - 90 * 86400)
+            .map((x) => x.closed - x.c);
+        assert.ok(closed.length >= 10, `closed lately: ${closed.length}`);
+        const words = (s) => (s >= 2 * 86400 ? `${Math.ceil(s / 86400)} jours` : `${Math.max(1, Math.ceil(s / 3600))} heure`);
+        const page = await request(srv, 'GET', '/demarches/nid-de-poule');
+        assert.equal(page.status, 200);
+        const line = page.text.match(/id="delai-constate">([^<]*)</);
+        assert.ok(line, 'the delay is shown');
+        assert.ok(line[1].includes(`la moitié des demandes ont été traitées en moins de ${words(rank(closed, 0.5))}`), line[1]);
+        assert.ok(line[1].includes(`9 demandes sur 10 en moins de ${words(rank(closed, 0.9))}`), line[1]);
+    });
+});
+
 test('every operation of docs/openapi.yaml was called here, its answers validated against it', () => {
     /* harness.request() validated each answer above; this proves none was left out. */
     const called = new Set([...apiCovered].map((k) => k.split(' ')[0]));

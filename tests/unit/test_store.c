@@ -4423,6 +4423,65 @@ static void test_migrate_phone_e164(void **state)
     rmdir(dir);
 }
 
+/* The migration to the statistics' facts (MIGRATION_FACTS): each request's facts filled from
+ * history — the first answer is the first public event of an agent or an API key (not the
+ * filing, nor a citizen's, nor the system's, nor a merge's copy), reopenings the citizens'
+ * «reopened» events, a merged duplicate marked —, and the triggers keep them afterwards. */
+#define MIGRATION_FACTS 49
+static void test_migrate_request_facts(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/guichet-store-XXXXXX";
+    char path[128];
+    sqlite3 *db = db_at_version(dir, path, sizeof path, MIGRATION_FACTS - 1);
+    exec_ok(db,
+            "INSERT INTO tenants (id, slug, name, created_at) VALUES (1, 'v', 'V', 0);"
+            "INSERT INTO procedures (id, tenant_id, code, name) VALUES (1, 1, 'p', 'P');"
+            "INSERT INTO requests (id, tenant_id, reference, procedure_id, status, channel, "
+            "created_at, updated_at, closed_at, merged_into) VALUES "
+            "(1, 1, '2025-000001', 1, 'resolved', 'web', 100, 100, 900, NULL), "
+            "(2, 1, '2025-000002', 1, 'new', 'phone', 200, 200, NULL, NULL), "
+            "(3, 1, '2025-000003', 1, 'duplicate', 'web', 300, 300, 400, 1);"
+            "INSERT INTO request_events (tenant_id, request_id, created_at, kind, is_public, "
+            "actor, copied_from) VALUES "
+            "(1, 1, 100, 'created', 1, 'agent:1', NULL), (1, 1, 150, 'message', 1, 'citizen', "
+            "NULL), (1, 1, 160, 'note', 0, 'agent:1', NULL), (1, 1, 170, 'status', 1, 'system', "
+            "NULL), (1, 1, 180, 'note', 1, 'agent:1', 3), (1, 1, 400, 'note', 1, 'api:k', NULL), "
+            "(1, 1, 300, 'status', 1, 'agent:2', NULL), (1, 1, 500, 'reopened', 1, 'citizen', "
+            "NULL), (1, 2, 250, 'note', 0, 'agent:1', NULL);");
+    sqlite3_close(db);
+
+    error err;
+    error_clear(&err);
+    store *s = store_open(path, &err);
+    assert_non_null(s);
+    assert_int_equal(s->ops->migrate(s, &err), 0);
+    store_close(s);
+
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    char text[256];
+    query_text(db,
+               "SELECT group_concat(request_id || ':' || created_at || ':' || channel || ':' || "
+               "coalesce(first_answer_at, '-') || ':' || coalesce(closed_at, '-') || ':' || "
+               "reopened || ':' || merged, '|') FROM (SELECT * FROM request_facts ORDER BY "
+               "request_id)",
+               text, sizeof text);
+    assert_string_equal(text, "1:100:web:300:900:1:0|2:200:phone:-:-:0:0|3:300:web:-:400:0:1");
+    /* kept from now on: an answer, a reopening */
+    exec_ok(db, "INSERT INTO request_events (tenant_id, request_id, created_at, kind, is_public, "
+                "actor) VALUES (1, 2, 260, 'note', 1, 'agent:3');"
+                "UPDATE requests SET status = 'in_progress', closed_at = NULL WHERE id = 1;");
+    query_text(db,
+               "SELECT group_concat(request_id || ':' || coalesce(first_answer_at, '-') || ':' || "
+               "coalesce(closed_at, '-') || ':' || reopened, '|') FROM (SELECT * FROM "
+               "request_facts WHERE request_id < 3 ORDER BY request_id)",
+               text, sizeof text);
+    assert_string_equal(text, "1:300:-:2|2:260:-:0");
+    sqlite3_close(db);
+    remove_db(path);
+    rmdir(dir);
+}
+
 /* The migration to one table of contact addresses (MIGRATION_MAIL_CONTACTS): the addresses
  * of mail_contacts keep their collectivité, lowercased, with the procedure mail_addresses
  * gave them; an address only in mail_addresses becomes a contact address of its collectivité
@@ -4604,6 +4663,7 @@ int main(void)
         cmocka_unit_test(test_migrate_4_to_5),
         cmocka_unit_test(test_migrate_request_lang),
         cmocka_unit_test(test_migrate_phone_e164),
+        cmocka_unit_test(test_migrate_request_facts),
         cmocka_unit_test(test_migrate_form_versions),
         cmocka_unit_test(test_migrate_workflows),
         cmocka_unit_test(test_migrate_mail_contacts),

@@ -20,6 +20,7 @@
 #include "core/caller.h"
 #include "core/request.h"
 #include "core/request_public.h"
+#include "core/stats.h"
 #include "core/workflow.h"
 #include "present/icons.h"
 #include "util/jsonw.h"
@@ -43,6 +44,7 @@ typedef struct rest_state {
     store_request_filter filter;
     size_t limit;
     const char *tel; /* GET /api/v1/callers: the number as given */
+    stats_group group_by; /* GET /api/v1/stats */
     /* writes */
     request_change change;
     const char *note_body;
@@ -409,6 +411,29 @@ static const query_param list_params[] = {
     {"cursor", q_cursor},
 };
 
+static int q_group_by(http_req *rq, rest_state *st, const char *v, error *err)
+{
+    (void)rq;
+    if (stats_group_parse(v, &st->group_by) != 0)
+        return error_set(err, ERR_INVALID_ARG, "group_by",
+                         "one of channel, procedure, department, status, day, week, month");
+    return 0;
+}
+
+/* The list's filters, through the same parsers, and the grouping: no paging. */
+static const query_param stats_params[] = {
+    {"status", q_status},
+    {"procedure", q_procedure},
+    {"department", q_department},
+    {"channel", q_channel},
+    {"assignee", q_assignee},
+    {"priority", q_priority},
+    {"created_from", q_created_from},
+    {"created_to", q_created_to},
+    {"updated_since", q_updated_since},
+    {"group_by", q_group_by},
+};
+
 /* The caller's number, any form: core normalises it and says what is wrong. */
 static int q_tel(http_req *rq, rest_state *st, const char *value, error *err)
 {
@@ -719,6 +744,58 @@ static void op_list(http_req *rq, rest_state *st)
     respond_json(rq, &w, 200);
 }
 
+static void write_delay(jsonw *w, const char *key, int64_t s)
+{
+    if (s < 0)
+        jsonw_null(w, key);
+    else
+        jsonw_int(w, key, s);
+}
+
+static void write_figures(jsonw *w, const stats_figures *fig)
+{
+    jsonw_int(w, "count", fig->count);
+    jsonw_int(w, "answered", fig->answered);
+    jsonw_int(w, "closed", fig->closed);
+    jsonw_int(w, "reopened", fig->reopened);
+    write_delay(w, "median_first_answer_s", fig->median_first_answer_s);
+    write_delay(w, "p90_first_answer_s", fig->p90_first_answer_s);
+    write_delay(w, "median_close_s", fig->median_close_s);
+    write_delay(w, "p90_close_s", fig->p90_close_s);
+}
+
+/* Counts and delays only: no personal data, so no access to audit. */
+static void op_stats(http_req *rq, rest_state *st)
+{
+    error err;
+    error_clear(&err);
+    stats_result res;
+    if (stats_query(rq->core, st->tenant, &st->filter, st->group_by, rq->arena, &res, &err) != 0) {
+        http_respond_error(rq, &err);
+        return;
+    }
+    jsonw w;
+    buf_reset(&rq->out);
+    jsonw_init(&w, &rq->out);
+    jsonw_object_begin(&w, NULL);
+    jsonw_array_begin(&w, "groups");
+    for (size_t i = 0; i < res.n_groups; i++) {
+        jsonw_object_begin(&w, NULL);
+        if (res.groups[i].key)
+            jsonw_string(&w, "key", res.groups[i].key);
+        else
+            jsonw_null(&w, "key");
+        write_figures(&w, &res.groups[i].fig);
+        jsonw_object_end(&w);
+    }
+    jsonw_array_end(&w);
+    jsonw_object_begin(&w, "total");
+    write_figures(&w, &res.total);
+    jsonw_object_end(&w);
+    jsonw_object_end(&w);
+    respond_json(rq, &w, 200);
+}
+
 static void op_get(http_req *rq, rest_state *st)
 {
     respond_request(rq, st, rq->params[0], "view", 200);
@@ -910,6 +987,8 @@ typedef struct rest_op {
 
 static const rest_op list_op = {op_list, 0, list_params, sizeof list_params / sizeof *list_params};
 static const rest_op get_op = {op_get, 0, NULL, 0};
+static const rest_op stats_op = {op_stats, 0, stats_params,
+                                 sizeof stats_params / sizeof *stats_params};
 static const rest_op patch_op = {op_patch, 1, NULL, 0};
 static const rest_op add_event_op = {op_add_event, 1, NULL, 0};
 static const rest_op workflow_op = {op_workflow, 0, NULL, 0};
@@ -977,6 +1056,11 @@ static void route_list(http_req *rq)
     run(rq, &list_op);
 }
 
+static void route_stats(http_req *rq)
+{
+    run(rq, &stats_op);
+}
+
 static void route_get(http_req *rq)
 {
     run(rq, &get_op);
@@ -1011,5 +1095,6 @@ const http_route rest_routes[] = {
     {HTTP_POST, "/api/v1/requests/{}/events", route_add_event},
     {HTTP_GET | HTTP_HEAD, "/api/v1/procedures/{}/workflow", route_workflow},
     {HTTP_GET | HTTP_HEAD, "/api/v1/callers", route_callers},
+    {HTTP_GET | HTTP_HEAD, "/api/v1/stats", route_stats},
     {0, NULL, NULL},
 };

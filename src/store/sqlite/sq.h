@@ -199,6 +199,9 @@ int store_sqlite_read_webhook(sqlite3_stmt *st, arena *a, void *out);
 int store_sqlite_request_search(store *s, const store_request_filter *f, arena *a,
                                 store_request **out, size_t *n, error *err);
 int store_sqlite_request_count(store *s, const store_request_filter *f, int64_t *count, error *err);
+int store_sqlite_request_facts(store *s, const store_request_filter *f, int64_t closed_from,
+                               int (*row)(void *ctx, const store_request_fact *fact, error *err),
+                               void *ctx, error *err);
 /* The text of the statement request_search (count 0) or request_count (count 1) runs for f,
  * parameters as '?', into out (cap bytes): what the tests give EXPLAIN QUERY PLAN to check
  * which index a filter walks. 0, or -1 (a filter the store refuses, or out too small). */

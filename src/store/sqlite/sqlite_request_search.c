@@ -34,6 +34,7 @@ typedef struct sqlbuild {
     } binds[MAX_BINDS];
     int n_binds;
     int fts_driven; /* build_where made the full-text index the outer loop */
+    const char *from; /* the FROM clause naming requests as r; NULL: requests itself */
 } sqlbuild;
 
 static void sb_init(sqlbuild *b)
@@ -42,6 +43,7 @@ static void sb_init(sqlbuild *b)
     b->overflow = 0;
     b->n_binds = 0;
     b->fts_driven = 0;
+    b->from = NULL;
     b->sql[0] = '\0';
 }
 
@@ -359,8 +361,10 @@ static int build_where(sqlbuild *b, const store_request_filter *f, int paging, e
         return error_set(err, ERR_INVALID_ARG, "service_code", "too many procedures");
     if (f->n_statuses > STORE_FILTER_MAX_LIST)
         return error_set(err, ERR_INVALID_ARG, "status", "too many statuses");
+    const char *from = b->from ? b->from : " FROM requests r";
     if (f->n_references > 0) {
-        sb_add(b, " FROM requests r WHERE ");
+        sb_add(b, from);
+        sb_add(b, " WHERE ");
         sb_tenant(b, f);
         sb_in_list(b, "r.reference", f->n_references);
         for (size_t i = 0; i < f->n_references; i++)
@@ -383,7 +387,7 @@ static int build_where(sqlbuild *b, const store_request_filter *f, int paging, e
      * walk the requests and ask the full-text index about each, a full index query per row. */
     sb_add(b, b->fts_driven
                   ? " FROM requests_fts CROSS JOIN requests r ON r.id = requests_fts.rowid"
-                  : " FROM requests r");
+                  : from);
     if (f->only_open311)
         sb_add(b, " JOIN procedures p ON p.id = r.procedure_id AND p.open311 = 1"
                   " AND p.open311_detail > 0");
@@ -646,4 +650,84 @@ int store_sqlite_request_sql(const store_request_filter *f, int count, char *out
         memcpy(out, b->sql, b->len + 1);
     free(b);
     return rc;
+}
+
+/* ---- request_facts: the statistics' walk (core/stats.c) ---- */
+
+/* Whether every filter of f is a column request_facts keeps under the same name as requests
+ * (tenant_id, procedure_id, status, channel, department_id, created_at): then the walk reads
+ * the narrow facts alone, named r so that build_where's conditions apply to it as they are;
+ * otherwise it joins each fact to its request for the other columns. */
+static int facts_alone(const store_request_filter *f)
+{
+    return !f->only_open311 && !f->assignee && !f->by_priority && !f->updated_since &&
+           !f->citizen_id && !f->citizen_email && !f->phone && !f->only_public && !f->unassigned &&
+           !f->letter_due && !f->by_due;
+}
+
+#define FACT_COLUMNS(t)                                                                            \
+    "SELECT " t ".created_at, " t ".procedure_id, " t ".department_id, " t ".channel, " t          \
+    ".status, " t ".first_answer_at, " t ".closed_at, " t ".reopened"
+
+int store_sqlite_request_facts(store *s, const store_request_filter *f, int64_t closed_from,
+                               int (*row)(void *ctx, const store_request_fact *fact, error *err),
+                               void *ctx, error *err)
+{
+    if (f->n_references > 0)
+        return error_set(err, ERR_INVALID_ARG, "reference", "statistics take no references");
+    if (f->text && f->text[strspn(f->text, " \t\r\n")] != '\0')
+        return error_set(err, ERR_INVALID_ARG, "q", "statistics take no search text");
+    sqlbuild *b = malloc(sizeof *b);
+    if (!b)
+        return store_sqlite_oom(err);
+    sb_init(b);
+    const char *t = facts_alone(f) ? "r" : "x";
+    if (facts_alone(f)) {
+        sb_add(b, FACT_COLUMNS("r"));
+        b->from = " FROM request_facts r";
+    } else {
+        sb_add(b, FACT_COLUMNS("x"));
+        b->from = " FROM request_facts x JOIN requests r ON r.id = x.request_id AND r.tenant_id = "
+                  "x.tenant_id AND r.created_at = x.created_at";
+    }
+    store_request_filter g = *f;
+    g.text = NULL;
+    int ret = build_where(b, &g, 0, err);
+    if (ret == 0) {
+        sb_add(b, *t == 'r' ? " AND r.merged = 0" : " AND x.merged = 0");
+        if (closed_from > 0) {
+            sb_add(b, *t == 'r' ? " AND r.closed_at >= ?" : " AND x.closed_at >= ?");
+            sb_int(b, closed_from);
+        }
+    }
+    store_sqlite_conn *c = ret == 0 ? store_sqlite_reader(s, err) : NULL;
+    sqlite3_stmt *st = c ? prepare_built(c, b, err) : NULL;
+    if (!st) {
+        free(b);
+        return -1;
+    }
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        store_request_fact fact = {
+            .created_at = sqlite3_column_int64(st, 0),
+            .procedure_id = sqlite3_column_int64(st, 1),
+            .department_id = sqlite3_column_int64(st, 2),
+            .channel = (const char *)sqlite3_column_text(st, 3),
+            .status = (const char *)sqlite3_column_text(st, 4),
+            .first_answer_at = sqlite3_column_int64(st, 5),
+            .closed_at = sqlite3_column_int64(st, 6),
+            .reopened = sqlite3_column_int64(st, 7),
+        };
+        if (!fact.channel || !fact.status) {
+            ret = store_sqlite_oom(err);
+            break;
+        }
+        if ((ret = row(ctx, &fact, err)) != 0)
+            break;
+    }
+    if (ret == 0 && rc != SQLITE_DONE)
+        ret = store_sqlite_fail(c->db, rc, "request_facts", err);
+    store_sqlite_done(st);
+    free(b);
+    return ret;
 }

@@ -545,6 +545,7 @@ const store_requests_ops store_sqlite_requests_ops = {
     .get_by_id = store_sqlite_request_get_by_id,
     .search = store_sqlite_request_search,
     .count = store_sqlite_request_count,
+    .facts = store_sqlite_request_facts,
     .near = store_sqlite_requests_near,
     .public_near = store_sqlite_requests_public_near,
     .tx_get = store_sqlite_request_get, /* inside a job, reads use the writer connection */

@@ -32,6 +32,7 @@
 #include "core/attrs.h"
 #include "core/request.h"
 #include "core/request_public.h"
+#include "core/stats.h"
 #include "core/upload_stash.h"
 #include "util/collate.h"
 #include "util/log.h"
@@ -205,6 +206,44 @@ typedef struct filing {
 static const char *S(filing *fl, const char *key)
 {
     return present_string(fl->rq->present, fl->l, key);
+}
+
+/* The procedure whose page this is: the démarche's, or the category's a report began from (a
+ * report from «Signaler un problème» has none). */
+static const cat_procedure *page_procedure(const filing *fl)
+{
+    return fl->incident ? fl->came_for : fl->p;
+}
+
+/* The honest delay of the page's procedure (core/stats.h: measured over the requests closed
+ * in the last 90 days, none below the floor): 1 and the figures, or 0. */
+static int page_delay(filing *fl, int64_t *median_s, int64_t *p90_s)
+{
+    const cat_procedure *p = page_procedure(fl);
+    return p && stats_procedure_delay(fl->rq->core, fl->t, p->rec.id, median_s, p90_s);
+}
+
+/* «12 jours» or, under two days, «5 heures»: rounded up, so that «en moins de» stays true. */
+static const char *delay_words(filing *fl, int64_t s)
+{
+    int64_t days = (s + 86399) / 86400, hours = (s + 3599) / 3600;
+    int in_days = s >= 2 * 86400;
+    int64_t n = in_days ? days : hours < 1 ? 1 : hours;
+    const char *key = in_days ? (n == 1 ? "procedure.delay_day" : "procedure.delay_days")
+                              : (n == 1 ? "procedure.delay_hour" : "procedure.delay_hours");
+    return filing_subst1(fl->rq->arena, S(fl, key), "n",
+                         arena_printf(fl->rq->arena, "%lld", (long long)n));
+}
+
+/* The page's line on the delay, or NULL when there is no figure to give. */
+static const char *delay_line(filing *fl)
+{
+    int64_t median_s, p90_s;
+    if (!page_delay(fl, &median_s, &p90_s))
+        return NULL;
+    const char *keys[] = {"median", "p90"};
+    const char *vals[] = {delay_words(fl, median_s), delay_words(fl, p90_s)};
+    return filing_subst(fl->rq->arena, S(fl, "procedure.delay_measured"), keys, vals, 2);
 }
 
 /* ---- the fields of each step ---- */
@@ -1486,9 +1525,12 @@ static void render_step(filing *fl, step_id st, int status)
     present_set_str(proc, "name", name);
     /* The page's introduction: the démarche's or the category's the report began from (a
      * report from «Signaler un problème» needs none: its first field says what to give). */
-    const cat_procedure *about = fl->incident ? fl->came_for : fl->p;
+    const cat_procedure *about = page_procedure(fl);
     if (about)
         present_set_str(proc, "description", web_procedure_description(rq, about));
+    const char *delay = delay_line(fl); /* shown on the first step */
+    if (delay)
+        present_set_str(proc, "delay", delay);
     json_object_set_new(ctx, "procedure", proc);
     /* Where the contact details are asked: whether they may be left out. */
     if ((st == STEP_SEND || st == STEP_FORM) && fl->p) {
@@ -1664,8 +1706,12 @@ static void form_get_page(http_req *rq, int report)
     forget_kept_files(fl);
     /* The first step of a form is the same for every anonymous visitor but for the CSRF
      * token: it is rendered once and copied (web_shared_page). */
-    fl->shared_key = arena_printf(rq->arena, "form:%s:%s", fl->incident ? "@signaler" : "",
-                                  fl->p ? fl->p->rec.code : "");
+    /* The measured delay is part of the page: a new figure is a new page. */
+    int64_t median_s = 0, p90_s = 0;
+    page_delay(fl, &median_s, &p90_s);
+    fl->shared_key =
+        arena_printf(rq->arena, "form:%s:%s:%lld:%lld", fl->incident ? "@signaler" : "",
+                     fl->p ? fl->p->rec.code : "", (long long)median_s, (long long)p90_s);
     if (!fl->logged_in && fl->shared_key && web_shared_page(rq, fl->shared_key))
         return;
     size_t n;

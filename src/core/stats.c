@@ -1,0 +1,503 @@
+/*
+ * stats — see stats.h for the method. The walk hands each fact to collect(), which finds its
+ * group through a small open-addressing table keyed by an integer (an id, a day number, a
+ * month or week number, or the index of an interned channel or status) and appends its
+ * delays to the group's vectors; the percentiles are then selected (quickselect) in place.
+ * The vectors are malloc'd, not taken from the request's arena, whose bound is sized for
+ * pages, and freed before returning.
+ */
+#include "core/stats.h"
+
+#include "core/core_internal.h"
+#include "util/log.h"
+#include "util/timeutil.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Distinct channel or status codes one query may meet: the workflows' codes are few. */
+#define STATS_MAX_NAMES 256
+/* Most groups: ten years of days is 3,653; procedures and departments are fewer. */
+#define STATS_MAX_GROUPS 8192
+
+typedef struct i32vec {
+    int32_t *v;
+    size_t n, cap;
+} i32vec;
+
+typedef struct group_acc {
+    int64_t key;
+    int64_t count, reopened;
+    i32vec answer, close;
+} group_acc;
+
+typedef struct walk {
+    stats_group by;
+    const char *tz;
+    group_acc *groups;
+    size_t n_groups;
+    int32_t slots[2 * STATS_MAX_GROUPS]; /* index + 1 into groups; 0: empty */
+    char names[STATS_MAX_NAMES][48];
+    size_t n_names;
+    size_t last_name;
+    int64_t last_day, last_day_key; /* the time bucket of the previous fact's local day */
+    group_acc *last_group;          /* the previous fact's group: often this one's too */
+    int64_t walked;
+} walk;
+
+static const struct {
+    const char *name;
+    stats_group by;
+} group_names[] = {
+    {"channel", STATS_BY_CHANNEL},
+    {"procedure", STATS_BY_PROCEDURE},
+    {"department", STATS_BY_DEPARTMENT},
+    {"status", STATS_BY_STATUS},
+    {"day", STATS_BY_DAY},
+    {"week", STATS_BY_WEEK},
+    {"month", STATS_BY_MONTH},
+};
+
+int stats_group_parse(const char *name, stats_group *out)
+{
+    for (size_t i = 0; i < sizeof group_names / sizeof *group_names; i++)
+        if (strcmp(name, group_names[i].name) == 0) {
+            *out = group_names[i].by;
+            return 0;
+        }
+    return -1;
+}
+
+static int vec_push(i32vec *v, int64_t x)
+{
+    if (v->n == v->cap) {
+        size_t cap = v->cap ? v->cap * 2 : 64;
+        int32_t *grown = realloc(v->v, cap * sizeof *grown);
+        if (!grown)
+            return -1;
+        v->v = grown;
+        v->cap = cap;
+    }
+    /* A delay past 68 years, or negative (a clock set back), is clamped, not wrapped. */
+    v->v[v->n++] = x < 0 ? 0 : x > INT32_MAX ? INT32_MAX : (int32_t)x;
+    return 0;
+}
+
+/* The index of code in w's interned names, added when new; -1 when the table is full. */
+static int64_t intern(walk *w, const char *code)
+{
+    if (w->last_name < w->n_names && strcmp(w->names[w->last_name], code) == 0)
+        return (int64_t)w->last_name;
+    for (size_t i = 0; i < w->n_names; i++)
+        if (strcmp(w->names[i], code) == 0)
+            return (int64_t)(w->last_name = i);
+    if (w->n_names == STATS_MAX_NAMES || strlen(code) >= sizeof w->names[0])
+        return -1;
+    memcpy(w->names[w->n_names], code, strlen(code) + 1);
+    return (int64_t)(w->last_name = w->n_names++);
+}
+
+/* The integer key of fact's group. */
+static int fact_key(walk *w, const store_request_fact *fact, int64_t *key)
+{
+    int year;
+    unsigned month, mday, week;
+    switch (w->by) {
+    case STATS_BY_NONE:
+        *key = 0;
+        return 0;
+    case STATS_BY_CHANNEL:
+        *key = intern(w, fact->channel);
+        return *key < 0 ? -1 : 0;
+    case STATS_BY_STATUS:
+        *key = intern(w, fact->status);
+        return *key < 0 ? -1 : 0;
+    case STATS_BY_PROCEDURE:
+        *key = fact->procedure_id;
+        return 0;
+    case STATS_BY_DEPARTMENT:
+        *key = fact->department_id;
+        return 0;
+    case STATS_BY_DAY:
+    case STATS_BY_WEEK:
+    case STATS_BY_MONTH:
+        break;
+    }
+    /* Facts come in filing order, most of them on the day of the one before: its bucket is
+     * reused rather than the calendar worked out again. */
+    int64_t day = time_local_day(fact->created_at, w->tz);
+    if (day != w->last_day) {
+        if (w->by == STATS_BY_DAY) {
+            w->last_day_key = day;
+        } else if (w->by == STATS_BY_WEEK) {
+            time_day_iso_week(day, &year, &week);
+            w->last_day_key = (int64_t)year * 100 + week;
+        } else {
+            time_day_civil(day, &year, &month, &mday);
+            w->last_day_key = (int64_t)year * 100 + month;
+        }
+        w->last_day = day;
+    }
+    *key = w->last_day_key;
+    return 0;
+    return -1;
+}
+
+static group_acc *group_of(walk *w, int64_t key)
+{
+    uint64_t h = (uint64_t)key * 0x9E3779B97F4A7C15u;
+    size_t mask = sizeof w->slots / sizeof *w->slots - 1;
+    for (size_t i = (size_t)(h >> 40) & mask;; i = (i + 1) & mask) {
+        int32_t s = w->slots[i];
+        if (s == 0) {
+            if (w->n_groups == STATS_MAX_GROUPS)
+                return NULL;
+            group_acc *g = &w->groups[w->n_groups];
+            memset(g, 0, sizeof *g);
+            g->key = key;
+            w->slots[i] = (int32_t)++w->n_groups;
+            return g;
+        }
+        if (w->groups[s - 1].key == key)
+            return &w->groups[s - 1];
+    }
+}
+
+static int collect(void *ctx, const store_request_fact *fact, error *err)
+{
+    walk *w = ctx;
+    if (++w->walked > STATS_MAX_REQUESTS)
+        return error_set(err, ERR_INVALID_ARG, "created_from",
+                         "more than %d requests: narrow the period", STATS_MAX_REQUESTS);
+    int64_t key;
+    group_acc *g = NULL;
+    if (fact_key(w, fact, &key) == 0)
+        g = w->last_group && w->last_group->key == key ? w->last_group : group_of(w, key);
+    w->last_group = g;
+    if (!g)
+        return error_set(err, ERR_INVALID_ARG, "group_by", "more than %d groups: narrow the period",
+                         STATS_MAX_GROUPS);
+    g->count++;
+    g->reopened += fact->reopened > 0;
+    if ((fact->first_answer_at && vec_push(&g->answer, fact->first_answer_at - fact->created_at)) ||
+        (fact->closed_at && vec_push(&g->close, fact->closed_at - fact->created_at)))
+        return error_set(err, ERR_INTERNAL, NULL, "out of memory");
+    return 0;
+}
+
+/* Puts the k-th smallest of v[0..n) at v[k] (Hoare's selection, middle pivot), every smaller
+ * one before it and every larger one after it. */
+static void select_kth(int32_t *v, size_t n, size_t k)
+{
+    size_t lo = 0, hi = n - 1;
+    while (lo < hi) {
+        int32_t pivot = v[lo + (hi - lo) / 2];
+        size_t i = lo, j = hi;
+        while (i <= j) {
+            while (v[i] < pivot)
+                i++;
+            while (v[j] > pivot)
+                j--;
+            if (i <= j) {
+                int32_t t = v[i];
+                v[i] = v[j];
+                v[j] = t;
+                i++;
+                if (j == 0)
+                    break;
+                j--;
+            }
+        }
+        if (k <= j)
+            hi = j;
+        else if (k >= i)
+            lo = i;
+        else
+            return;
+    }
+}
+
+/* Nearest-rank median and p90 of v (reordered); -1 each when empty. */
+static void percentiles(i32vec *v, int64_t *median, int64_t *p90)
+{
+    *median = *p90 = -1;
+    if (v->n == 0)
+        return;
+    size_t km = (v->n + 1) / 2 - 1, k9 = (9 * v->n + 9) / 10 - 1;
+    select_kth(v->v, v->n, km);
+    *median = v->v[km];
+    /* The p90 lies at or after the median: only that part is searched again. */
+    select_kth(v->v + km, v->n - km, k9 - km);
+    *p90 = v->v[k9];
+}
+
+static void figures_of(group_acc *g, stats_figures *fig)
+{
+    fig->count = g->count;
+    fig->reopened = g->reopened;
+    fig->answered = (int64_t)g->answer.n;
+    fig->closed = (int64_t)g->close.n;
+    percentiles(&g->answer, &fig->median_first_answer_s, &fig->p90_first_answer_s);
+    percentiles(&g->close, &fig->median_close_s, &fig->p90_close_s);
+}
+
+/* v's values appended to all (sized beforehand). */
+static void vec_append(i32vec *all, const i32vec *v)
+{
+    if (v->n)
+        memcpy(all->v + all->n, v->v, v->n * sizeof *v->v);
+    all->n += v->n;
+}
+
+/* The delays of every group in one, for the total: one allocation per vector, each group's
+ * values copied in. */
+static int merge_all(walk *w, group_acc *all)
+{
+    memset(all, 0, sizeof *all);
+    size_t na = 0, nc = 0;
+    for (size_t i = 0; i < w->n_groups; i++) {
+        na += w->groups[i].answer.n;
+        nc += w->groups[i].close.n;
+    }
+    all->answer.v = malloc((na ? na : 1) * sizeof *all->answer.v);
+    all->close.v = malloc((nc ? nc : 1) * sizeof *all->close.v);
+    if (!all->answer.v || !all->close.v)
+        return -1;
+    all->answer.cap = na;
+    all->close.cap = nc;
+    for (size_t i = 0; i < w->n_groups; i++) {
+        group_acc *g = &w->groups[i];
+        all->count += g->count;
+        all->reopened += g->reopened;
+        vec_append(&all->answer, &g->answer);
+        vec_append(&all->close, &g->close);
+    }
+    return 0;
+}
+
+/* The key text of group g. */
+static const char *key_text(walk *w, const cat_tenant *t, const group_acc *g, arena *a)
+{
+    int year;
+    unsigned month, mday;
+    switch (w->by) {
+    case STATS_BY_CHANNEL:
+    case STATS_BY_STATUS:
+        return arena_strdup(a, w->names[g->key]);
+    case STATS_BY_PROCEDURE: {
+        const cat_procedure *p = catalogue_procedure_by_id(t, g->key);
+        return p ? p->rec.code : arena_printf(a, "%lld", (long long)g->key);
+    }
+    case STATS_BY_DEPARTMENT: {
+        if (!g->key)
+            return NULL;
+        const cat_department *d = catalogue_department_by_id(t, g->key);
+        return d ? d->rec.code : arena_printf(a, "%lld", (long long)g->key);
+    }
+    case STATS_BY_DAY:
+        time_day_civil(g->key, &year, &month, &mday);
+        return arena_printf(a, "%04d-%02u-%02u", year, month, mday);
+    case STATS_BY_WEEK:
+        return arena_printf(a, "%04lld-W%02lld", (long long)(g->key / 100),
+                            (long long)(g->key % 100));
+    case STATS_BY_MONTH:
+        return arena_printf(a, "%04lld-%02lld", (long long)(g->key / 100),
+                            (long long)(g->key % 100));
+    case STATS_BY_NONE:
+        break;
+    }
+    return "";
+}
+
+static int row_cmp(const void *x, const void *y)
+{
+    const char *a = ((const stats_group_row *)x)->key, *b = ((const stats_group_row *)y)->key;
+    if (!a || !b)
+        return (a != NULL) - (b != NULL);
+    return strcmp(a, b);
+}
+
+static void walk_free(walk *w)
+{
+    if (!w)
+        return;
+    for (size_t i = 0; i < w->n_groups; i++) {
+        free(w->groups[i].answer.v);
+        free(w->groups[i].close.v);
+    }
+    free(w->groups);
+    free(w);
+}
+
+/* Walks f's facts (closed from closed_from when > 0) into a new walk; NULL and err on
+ * failure. */
+static walk *walk_run(core *c, const cat_tenant *t, const store_request_filter *f,
+                      int64_t closed_from, stats_group by, error *err)
+{
+    walk *w = calloc(1, sizeof *w);
+    if (w)
+        w->groups = malloc(STATS_MAX_GROUPS * sizeof *w->groups);
+    if (!w || !w->groups) {
+        walk_free(w);
+        error_set(err, ERR_INTERNAL, NULL, "out of memory");
+        return NULL;
+    }
+    w->by = by;
+    w->tz = t->rec.timezone;
+    w->last_day = INT64_MIN;
+    if (c->store->ops->requests.facts(c->store, f, closed_from, collect, w, err) != 0) {
+        walk_free(w);
+        return NULL;
+    }
+    return w;
+}
+
+int stats_query(core *c, const cat_tenant *t, const store_request_filter *f, stats_group by,
+                arena *a, stats_result *out, error *err)
+{
+    memset(out, 0, sizeof *out);
+    if (f->tenant_id != t->rec.id)
+        return error_set(err, ERR_INTERNAL, NULL, "stats_query: filter of another tenant");
+    walk *w = walk_run(c, t, f, 0, by, err);
+    if (!w)
+        return -1;
+    int ret = 0;
+    group_acc all;
+    memset(&all, 0, sizeof all);
+    if (by != STATS_BY_NONE && w->n_groups) {
+        out->groups = arena_alloc(a, w->n_groups * sizeof *out->groups);
+        if (!out->groups) {
+            ret = error_set(err, ERR_INTERNAL, NULL, "out of memory");
+            goto cleanup;
+        }
+        out->n_groups = w->n_groups;
+        for (size_t i = 0; i < w->n_groups; i++) {
+            out->groups[i].key = key_text(w, t, &w->groups[i], a);
+            if (!out->groups[i].key && !(by == STATS_BY_DEPARTMENT && !w->groups[i].key)) {
+                ret = error_set(err, ERR_INTERNAL, NULL, "out of memory");
+                goto cleanup;
+            }
+        }
+    }
+    /* The total before the groups: selecting reorders the groups' vectors, not their sets.
+     * A single group is the total itself. */
+    if (w->n_groups == 1) {
+        figures_of(&w->groups[0], &out->total);
+    } else if (merge_all(w, &all) != 0) {
+        ret = error_set(err, ERR_INTERNAL, NULL, "out of memory");
+        goto cleanup;
+    } else {
+        figures_of(&all, &out->total);
+    }
+    for (size_t i = 0; i < out->n_groups; i++) {
+        if (w->n_groups == 1)
+            out->groups[i].fig = out->total;
+        else
+            figures_of(&w->groups[i], &out->groups[i].fig);
+    }
+    if (out->n_groups > 1)
+        qsort(out->groups, out->n_groups, sizeof *out->groups, row_cmp);
+cleanup:
+    free(all.answer.v);
+    free(all.close.v);
+    walk_free(w);
+    return ret;
+}
+
+/* ---- the portal's honest delays ---- */
+
+typedef struct delay_row {
+    int64_t procedure_id, closed, median_s, p90_s;
+} delay_row;
+
+struct stats_cached {
+    struct stats_cached *next;
+    int64_t tenant_id;
+    int64_t computed_at;
+    delay_row *rows; /* malloc'd */
+    size_t n;
+};
+
+/* One walk of the tenant's requests closed in the last STATS_DELAY_DAYS days, by procedure,
+ * through request_facts_closed. */
+static int delays_compute(core *c, const cat_tenant *t, int64_t now, delay_row **rows, size_t *n,
+                          error *err)
+{
+    store_request_filter f;
+    memset(&f, 0, sizeof f);
+    f.tenant_id = t->rec.id;
+    walk *w = walk_run(c, t, &f, now - (int64_t)STATS_DELAY_DAYS * 86400, STATS_BY_PROCEDURE, err);
+    if (!w)
+        return -1;
+    *rows = calloc(w->n_groups ? w->n_groups : 1, sizeof **rows);
+    if (!*rows) {
+        walk_free(w);
+        return error_set(err, ERR_INTERNAL, NULL, "out of memory");
+    }
+    *n = w->n_groups;
+    for (size_t i = 0; i < w->n_groups; i++) {
+        stats_figures fig;
+        figures_of(&w->groups[i], &fig);
+        (*rows)[i] = (delay_row){w->groups[i].key, fig.closed, fig.median_close_s, fig.p90_close_s};
+    }
+    walk_free(w);
+    return 0;
+}
+
+int stats_procedure_delay(core *c, const cat_tenant *t, int64_t procedure_id, int64_t *median_s,
+                          int64_t *p90_s)
+{
+    int64_t now = time_now();
+    int found = 0;
+    pthread_mutex_lock(&c->stats_lock);
+    struct stats_cached *e = c->stats_cache;
+    while (e && e->tenant_id != t->rec.id)
+        e = e->next;
+    if (!e || now - e->computed_at >= STATS_DELAY_TTL_S || now < e->computed_at) {
+        /* Under the lock: concurrent views of a stale figure wait for one walk rather than
+         * each starting its own. */
+        error err;
+        error_clear(&err);
+        delay_row *rows = NULL;
+        size_t n = 0;
+        if (delays_compute(c, t, now, &rows, &n, &err) != 0) {
+            log_error("stats: honest delays of tenant %lld: %s", (long long)t->rec.id, err.detail);
+        } else {
+            if (!e && (e = calloc(1, sizeof *e)) != NULL) {
+                e->tenant_id = t->rec.id;
+                e->next = c->stats_cache;
+                c->stats_cache = e;
+            }
+            if (e) {
+                free(e->rows);
+                e->rows = rows;
+                e->n = n;
+                e->computed_at = now;
+                rows = NULL;
+            }
+            free(rows);
+        }
+    }
+    for (size_t i = 0; e && i < e->n && !found; i++)
+        if (e->rows[i].procedure_id == procedure_id &&
+            e->rows[i].closed >= STATS_DELAY_MIN_CLOSED) {
+            *median_s = e->rows[i].median_s;
+            *p90_s = e->rows[i].p90_s;
+            found = 1;
+        }
+    pthread_mutex_unlock(&c->stats_lock);
+    return found;
+}
+
+void stats_shutdown(core *c)
+{
+    struct stats_cached *e = c->stats_cache;
+    while (e) {
+        struct stats_cached *next = e->next;
+        free(e->rows);
+        free(e);
+        e = next;
+    }
+    c->stats_cache = NULL;
+}

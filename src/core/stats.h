@@ -1,0 +1,96 @@
+/*
+ * stats — the statistics engine of pilotage (issue 17): for a collectivité, the requests a
+ * filter matches (the filters of GET /api/v1/requests: store_request_filter), grouped by
+ * channel, procedure, department, status or by day, ISO week or month of filing in the
+ * collectivité's time zone, with per group the count and the exact median and 90th
+ * percentile of the time to first answer (the first public event by an agent or an API key)
+ * and to close. The JSON API (GET /api/v1/stats), the portal's honest delays and the
+ * dashboards all ask here, so that one figure is the same everywhere.
+ *
+ * Method: the store keeps one narrow facts row per request (request_facts, migration 49),
+ * written by triggers in the same transaction as every change, clustered by (tenant, filing
+ * time); a query walks the matching facts once and computes each group's percentiles exactly
+ * by selection (nearest rank: the median of n values is the ceil(n/2)-th smallest, the p90
+ * the ceil(0.9 n)-th). Why not precomputed daily buckets: a median does not add up across
+ * days, and buckets by every filter combination would be bucketed medians at best; a walk of
+ * 1,000,000 facts of ~50 bytes costs a few hundred milliseconds at most, and creates pay one
+ * small row insert. Merged duplicates are left out (they live on in the request they joined).
+ */
+#ifndef GUICHET_CORE_STATS_H
+#define GUICHET_CORE_STATS_H
+
+#include <stdint.h>
+
+#include "core/catalogue.h"
+#include "core/core.h"
+#include "store/records.h"
+#include "util/arena.h"
+#include "util/error.h"
+
+/* Most requests one query may walk: bounds its memory (12 bytes a request). Past it the query
+ * is refused (ERR_INVALID_ARG on created_from): narrow the period. */
+#define STATS_MAX_REQUESTS 8000000
+
+/* The portal's honest delays: over the requests closed in the last STATS_DELAY_DAYS days,
+ * shown only from STATS_DELAY_MIN_CLOSED of them on (fewer say nothing reliable about a p90),
+ * recomputed at most every STATS_DELAY_TTL_S seconds per collectivité. */
+#define STATS_DELAY_DAYS 90
+#define STATS_DELAY_MIN_CLOSED 10
+#define STATS_DELAY_TTL_S 3600
+
+typedef enum stats_group {
+    STATS_BY_NONE = 0, /* the total only */
+    STATS_BY_CHANNEL,
+    STATS_BY_PROCEDURE,
+    STATS_BY_DEPARTMENT,
+    STATS_BY_STATUS,
+    STATS_BY_DAY,   /* "2026-12-05" */
+    STATS_BY_WEEK,  /* "2026-W49" (ISO 8601) */
+    STATS_BY_MONTH, /* "2026-12" */
+} stats_group;
+
+/* The grouping named `name` ("channel", "procedure", "department", "status", "day", "week",
+ * "month"): 0 and *out, or -1 when unknown. */
+int stats_group_parse(const char *name, stats_group *out);
+
+/* Figures of a set of requests. Delays in seconds; -1 when no request of the set has one. */
+typedef struct stats_figures {
+    int64_t count;
+    int64_t answered; /* with a first answer */
+    int64_t closed;   /* closed now */
+    int64_t reopened; /* reopened at least once */
+    int64_t median_first_answer_s, p90_first_answer_s;
+    int64_t median_close_s, p90_close_s;
+} stats_figures;
+
+typedef struct stats_group_row {
+    /* channel name, procedure code, department code (NULL: requests of no department), status
+     * code, or the time bucket's key in the collectivité's zone */
+    const char *key;
+    stats_figures fig;
+} stats_group_row;
+
+typedef struct stats_result {
+    stats_group_row *groups; /* in a, sorted by key (NULL key first) */
+    size_t n_groups;
+    stats_figures total;
+} stats_result;
+
+/* The figures of the requests of tenant t that f matches (f->tenant_id must be t's; no text
+ * nor references), grouped by `by`. 0 and *out (in a), or -1: ERR_INVALID_ARG for a filter
+ * the engine refuses or a walk past STATS_MAX_REQUESTS, ERR_INTERNAL otherwise. */
+int stats_query(core *c, const cat_tenant *t, const store_request_filter *f, stats_group by,
+                arena *a, stats_result *out, error *err);
+
+/* The portal's delay to close for procedure_id of tenant t, over the requests closed in the
+ * last STATS_DELAY_DAYS days: 1 with *median_s and *p90_s when at least
+ * STATS_DELAY_MIN_CLOSED were closed, 0 when too few (or on an error, logged: a public page
+ * goes on without the figure). From a per-collectivité cache refreshed every
+ * STATS_DELAY_TTL_S seconds, so that a page view never walks 90 days of requests. */
+int stats_procedure_delay(core *c, const cat_tenant *t, int64_t procedure_id, int64_t *median_s,
+                          int64_t *p90_s);
+
+/* Drops the delays' cache (at close; no reader may remain). */
+void stats_shutdown(core *c);
+
+#endif

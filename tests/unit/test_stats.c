@@ -1,0 +1,517 @@
+/*
+ * Unit tests of the statistics engine (core/stats.c) and of the facts it reads (request_facts,
+ * kept by the triggers of migration 49): figures computed by hand on a fixed dataset in
+ * Europe/Paris — a request at 00:30 local on each daylight-saving change day (UTC still says
+ * the day before), either side of a month boundary, ISO weeks across a year end (2027-01-01
+ * is in 2026-W53, 2025-12-29 in 2026-W01) —, events that are not a first answer (a citizen's,
+ * an internal note, the system's, a merge's copy), a first answer written out of order, a
+ * merged duplicate left out, filters through the facts alone and through the requests; then
+ * random creations, answers, closings, reopenings, merges, anonymisations, moves and
+ * deletions, after which the facts equal a full recount from the requests and their events.
+ * Rows are written with SQL on a second connection: what maintains the facts is the
+ * triggers, whichever code writes.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/catalogue.h"
+#include "core/stats.h"
+#include "test_db.h"
+#include "util/timeutil.h"
+
+typedef struct fixture {
+    test_town tt;
+    sqlite3 *db;
+    int64_t voirie, eclairage;
+} fixture;
+
+static void exec(sqlite3 *db, const char *sql)
+{
+    char *msg = NULL;
+    int rc = sqlite3_exec(db, sql, NULL, NULL, &msg);
+    if (rc != SQLITE_OK)
+        fail_msg("%s: %s", sql, msg ? msg : "?");
+}
+
+static int64_t one_int(sqlite3 *db, const char *sql)
+{
+    sqlite3_stmt *st = NULL;
+    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    int64_t v = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return v;
+}
+
+static int64_t at(const char *rfc3339)
+{
+    int64_t t;
+    assert_int_equal(time_parse_rfc3339(rfc3339, &t), 0);
+    return t;
+}
+
+static int setup(void **state)
+{
+    fixture *f = calloc(1, sizeof *f);
+    assert_int_equal(test_town_open(&f->tt, "stats"), 0);
+    assert_int_equal(test_db_add_incident(&f->tt.db, f->tt.tenant_id, "voirie", "Voirie", 0), 0);
+    assert_int_equal(test_db_add_incident(&f->tt.db, f->tt.tenant_id, "eclairage", "Éclairage", 0),
+                     0);
+    assert_int_equal(test_town_read(&f->tt), 0);
+    f->voirie = catalogue_procedure(f->tt.t, "voirie")->rec.id;
+    f->eclairage = catalogue_procedure(f->tt.t, "eclairage")->rec.id;
+    assert_int_equal(sqlite3_open(f->tt.db.path, &f->db), SQLITE_OK);
+    sqlite3_busy_timeout(f->db, 5000);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture *f = *state;
+    sqlite3_close(f->db);
+    test_town_close(&f->tt);
+    free(f);
+    return 0;
+}
+
+/* Inserts a request; closed_at 0: open. Returns its id. */
+static int64_t add_request(fixture *f, const char *ref, int64_t created, const char *channel,
+                           int64_t procedure_id, const char *status, int64_t closed_at)
+{
+    char sql[1024];
+    char closed[32] = "NULL";
+    if (closed_at)
+        snprintf(closed, sizeof closed, "%lld", (long long)closed_at);
+    snprintf(sql, sizeof sql,
+             "INSERT INTO requests (tenant_id, reference, procedure_id, status, channel, "
+             "created_at, updated_at, closed_at, first_name, email) VALUES (%lld, '%s', %lld, "
+             "'%s', '%s', %lld, %lld, %s, 'Camille', 'camille@example.org')",
+             (long long)f->tt.tenant_id, ref, (long long)procedure_id, status, channel,
+             (long long)created, (long long)created, closed);
+    exec(f->db, sql);
+    return sqlite3_last_insert_rowid(f->db);
+}
+
+static void add_event(fixture *f, int64_t request_id, int64_t when, const char *kind, int is_public,
+                      const char *actor, int64_t copied_from)
+{
+    char sql[512], copied[32] = "NULL";
+    if (copied_from)
+        snprintf(copied, sizeof copied, "%lld", (long long)copied_from);
+    snprintf(sql, sizeof sql,
+             "INSERT INTO request_events (tenant_id, request_id, created_at, kind, is_public, "
+             "actor, copied_from) VALUES (%lld, %lld, %lld, '%s', %d, '%s', %s)",
+             (long long)f->tt.tenant_id, (long long)request_id, (long long)when, kind, is_public,
+             actor, copied);
+    exec(f->db, sql);
+}
+
+/* The fixed dataset (local times in Europe/Paris), first-answer and close delays in seconds
+ * (-1: none):
+ *   R1 2026-03-29 00:30 (+01:00, spring change day)  web   voirie     60    3600
+ *   R2 2026-10-25 00:30 (+02:00, autumn change day)  web   voirie     120   7200
+ *   R3 2026-01-31 23:30                              phone eclairage  -1    10800
+ *   R4 2026-02-01 00:30                              email eclairage  300   14400
+ *   R5 2026-12-31 12:00 (Thursday: 2026-W53)         web   voirie     600   36000
+ *   R6 2027-01-01 10:00 (Friday: 2026-W53)           web   voirie     -1    open
+ *   R7 2027-01-04 10:00 (Monday: 2027-W01)           phone voirie     30    open
+ *   R8 2025-12-29 10:00 (Monday: 2026-W01)           web   eclairage  45    600
+ *   R9 2026-05-05, merged into R1: left out. */
+static void load_dataset(fixture *f)
+{
+    static const struct {
+        const char *ref, *created, *channel;
+        int eclairage;
+        int64_t answer, close;
+    } rows[] = {
+        {"2026-000001", "2026-03-29T00:30:00+01:00", "web", 0, 60, 3600},
+        {"2026-000002", "2026-10-25T00:30:00+02:00", "web", 0, 120, 7200},
+        {"2026-000003", "2026-01-31T23:30:00+01:00", "phone", 1, -1, 10800},
+        {"2026-000004", "2026-02-01T00:30:00+01:00", "email", 1, 300, 14400},
+        {"2026-000005", "2026-12-31T12:00:00+01:00", "web", 0, 600, 36000},
+        {"2027-000001", "2027-01-01T10:00:00+01:00", "web", 0, -1, -1},
+        {"2027-000002", "2027-01-04T10:00:00+01:00", "phone", 0, 30, -1},
+        {"2025-000001", "2025-12-29T10:00:00+01:00", "web", 1, 45, 600},
+    };
+    int64_t ids[8];
+    for (size_t i = 0; i < 8; i++) {
+        int64_t c = at(rows[i].created);
+        ids[i] = add_request(
+            f, rows[i].ref, c, rows[i].channel, rows[i].eclairage ? f->eclairage : f->voirie,
+            rows[i].close >= 0 ? "resolved" : (rows[i].answer >= 0 ? "in_progress" : "new"),
+            rows[i].close >= 0 ? c + rows[i].close : 0);
+        add_event(f, ids[i], c, "created", 1, "agent:1", 0); /* filed at the counter */
+        if (i == 1) /* R2: a later answer written first, the first one after it */
+            add_event(f, ids[i], c + 500, "note", 1, "agent:2", 0);
+        if (rows[i].answer >= 0)
+            add_event(f, ids[i], c + rows[i].answer, "note", 1, i == 3 ? "api:logiciel" : "agent:1",
+                      0);
+        if (i == 0) /* R1: a second answer changes nothing */
+            add_event(f, ids[i], c + 5000, "status", 1, "agent:1", 0);
+    }
+    int64_t c9 = at("2026-05-05T10:00:00+02:00");
+    int64_t r9 = add_request(f, "2026-000009", c9, "web", f->voirie, "new", 0);
+    add_event(f, r9, c9 + 10, "note", 1, "agent:1", 0);
+    char sql[256];
+    snprintf(sql, sizeof sql,
+             "UPDATE requests SET merged_into = %lld, status = 'duplicate', closed_at = %lld "
+             "WHERE id = %lld",
+             (long long)ids[0], (long long)(c9 + 20), (long long)r9);
+    exec(f->db, sql);
+    /* R3: none of these is an agent's public answer */
+    int64_t c3 = at(rows[2].created);
+    add_event(f, ids[2], c3 + 10, "message", 1, "citizen", 0);
+    add_event(f, ids[2], c3 + 20, "note", 0, "agent:1", 0);
+    add_event(f, ids[2], c3 + 30, "status", 1, "system", 0);
+    add_event(f, ids[2], c3 + 40, "note", 1, "agent:1", r9);
+}
+
+static void base_filter(fixture *f, store_request_filter *flt)
+{
+    memset(flt, 0, sizeof *flt);
+    flt->tenant_id = f->tt.tenant_id;
+}
+
+static void query(fixture *f, const store_request_filter *flt, stats_group by, stats_result *res)
+{
+    error err;
+    error_clear(&err);
+    if (stats_query(f->tt.db.core, f->tt.t, flt, by, &f->tt.a, res, &err) != 0)
+        fail_msg("stats_query: %s", err.detail);
+}
+
+static void check_fig(const stats_figures *g, int64_t count, int64_t med_a, int64_t p90_a,
+                      int64_t med_c, int64_t p90_c)
+{
+    assert_int_equal(g->count, count);
+    assert_int_equal(g->median_first_answer_s, med_a);
+    assert_int_equal(g->p90_first_answer_s, p90_a);
+    assert_int_equal(g->median_close_s, med_c);
+    assert_int_equal(g->p90_close_s, p90_c);
+}
+
+static void check_keys(const stats_result *res, const char *const *keys, const int64_t *counts,
+                       size_t n)
+{
+    assert_int_equal(res->n_groups, n);
+    for (size_t i = 0; i < n; i++) {
+        assert_non_null(res->groups[i].key);
+        assert_string_equal(res->groups[i].key, keys[i]);
+        assert_int_equal(res->groups[i].fig.count, counts[i]);
+    }
+}
+
+static void test_hand_computed_figures(void **state)
+{
+    fixture *f = *state;
+    load_dataset(f);
+    store_request_filter flt;
+    base_filter(f, &flt);
+    stats_result res;
+
+    /* answers 30 45 60 120 300 600: the 3rd and 6th; closes 600 3600 7200 10800 14400 36000 */
+    query(f, &flt, STATS_BY_NONE, &res);
+    assert_int_equal(res.n_groups, 0);
+    check_fig(&res.total, 8, 60, 600, 7200, 36000);
+    assert_int_equal(res.total.answered, 6);
+    assert_int_equal(res.total.closed, 6);
+    assert_int_equal(res.total.reopened, 0);
+
+    /* 00:30 on the change days is still the day before in UTC */
+    query(f, &flt, STATS_BY_DAY, &res);
+    const char *days[] = {"2025-12-29", "2026-01-31", "2026-02-01", "2026-03-29",
+                          "2026-10-25", "2026-12-31", "2027-01-01", "2027-01-04"};
+    const int64_t ones[] = {1, 1, 1, 1, 1, 1, 1, 1};
+    check_keys(&res, days, ones, 8);
+    check_fig(&res.groups[3].fig, 1, 60, 60, 3600, 3600);
+    check_fig(&res.groups[6].fig, 1, -1, -1, -1, -1);
+
+    query(f, &flt, STATS_BY_WEEK, &res);
+    const char *weeks[] = {"2026-W01", "2026-W05", "2026-W13", "2026-W43", "2026-W53", "2027-W01"};
+    const int64_t wcounts[] = {1, 2, 1, 1, 2, 1};
+    check_keys(&res, weeks, wcounts, 6);
+    check_fig(&res.groups[1].fig, 2, 300, 300, 10800, 14400);
+    check_fig(&res.groups[4].fig, 2, 600, 600, 36000, 36000);
+
+    query(f, &flt, STATS_BY_MONTH, &res);
+    const char *months[] = {"2025-12", "2026-01", "2026-02", "2026-03",
+                            "2026-10", "2026-12", "2027-01"};
+    const int64_t mcounts[] = {1, 1, 1, 1, 1, 1, 2};
+    check_keys(&res, months, mcounts, 7);
+    check_fig(&res.groups[1].fig, 1, -1, -1, 10800, 10800);
+    check_fig(&res.groups[6].fig, 2, 30, 30, -1, -1);
+
+    /* web: answers 45 60 120 600 (2nd, 4th), closes 600 3600 7200 36000 */
+    query(f, &flt, STATS_BY_CHANNEL, &res);
+    const char *channels[] = {"email", "phone", "web"};
+    const int64_t ccounts[] = {1, 2, 5};
+    check_keys(&res, channels, ccounts, 3);
+    check_fig(&res.groups[2].fig, 5, 60, 600, 3600, 36000);
+
+    query(f, &flt, STATS_BY_PROCEDURE, &res);
+    const char *procs[] = {"eclairage", "voirie"};
+    const int64_t pcounts[] = {3, 5};
+    check_keys(&res, procs, pcounts, 2);
+
+    query(f, &flt, STATS_BY_STATUS, &res);
+    const char *statuses[] = {"in_progress", "new", "resolved"};
+    const int64_t scounts[] = {1, 1, 6};
+    check_keys(&res, statuses, scounts, 3);
+
+    query(f, &flt, STATS_BY_DEPARTMENT, &res);
+    assert_int_equal(res.n_groups, 1);
+    assert_null(res.groups[0].key);
+    assert_int_equal(res.groups[0].fig.count, 8);
+
+    /* a period in local time: February to December 2026 */
+    flt.created_from = at("2026-02-01T00:00:00+01:00");
+    flt.created_to = at("2026-12-31T23:59:59+01:00");
+    query(f, &flt, STATS_BY_MONTH, &res);
+    const char *period[] = {"2026-02", "2026-03", "2026-10", "2026-12"};
+    check_keys(&res, period, ones, 4);
+
+    /* the facts alone (channel, procedure) and through the requests (priority) */
+    base_filter(f, &flt);
+    flt.channel = "web";
+    flt.procedure_ids[0] = f->voirie;
+    flt.n_procedure_ids = 1;
+    query(f, &flt, STATS_BY_NONE, &res);
+    check_fig(&res.total, 4, 120, 600, 7200, 36000);
+    exec(f->db, "UPDATE requests SET priority = 3 WHERE reference = '2027-000002'");
+    base_filter(f, &flt);
+    flt.by_priority = 1;
+    flt.priority = 3;
+    query(f, &flt, STATS_BY_CHANNEL, &res);
+    const char *urgent[] = {"phone"};
+    const int64_t one[] = {1};
+    check_keys(&res, urgent, one, 1);
+    check_fig(&res.groups[0].fig, 1, 30, 30, -1, -1);
+
+    /* a reopening is counted, and the close delay is the last close's */
+    exec(f->db, "UPDATE requests SET status = 'in_progress', closed_at = NULL "
+                "WHERE reference = '2026-000003'");
+    char sql[160];
+    snprintf(sql, sizeof sql,
+             "UPDATE requests SET status = 'resolved', closed_at = %lld "
+             "WHERE reference = '2026-000003'",
+             (long long)(at("2026-01-31T23:30:00+01:00") + 20000));
+    exec(f->db, sql);
+    base_filter(f, &flt);
+    flt.channel = "phone";
+    query(f, &flt, STATS_BY_NONE, &res);
+    check_fig(&res.total, 2, 30, 30, 20000, 20000);
+    assert_int_equal(res.total.reopened, 1);
+
+    /* text and references are not statistics' filters */
+    base_filter(f, &flt);
+    flt.text = "lampadaire";
+    error err;
+    error_clear(&err);
+    assert_int_equal(stats_query(f->tt.db.core, f->tt.t, &flt, STATS_BY_NONE, &f->tt.a, &res, &err),
+                     -1);
+    assert_int_equal(err.code, ERR_INVALID_ARG);
+}
+
+static void test_group_parse_and_weeks(void **state)
+{
+    (void)state;
+    stats_group g;
+    assert_int_equal(stats_group_parse("week", &g), 0);
+    assert_int_equal(g, STATS_BY_WEEK);
+    assert_int_equal(stats_group_parse("Week", &g), -1);
+    assert_int_equal(stats_group_parse("", &g), -1);
+    /* ISO weeks around year ends: 2020 had 53 weeks, 2021-01-03 (Sunday) is still 2020-W53 */
+    static const struct {
+        const char *day;
+        int year;
+        unsigned week;
+    } cases[] = {
+        {"2021-01-03", 2020, 53}, {"2021-01-04", 2021, 1},  {"2024-12-30", 2025, 1},
+        {"2026-01-01", 2026, 1},  {"2027-01-03", 2026, 53}, {"2027-01-04", 2027, 1},
+        {"2026-12-05", 2026, 49},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        int y;
+        unsigned w;
+        time_day_iso_week(at(cases[i].day) / 86400, &y, &w);
+        assert_int_equal(y, cases[i].year);
+        assert_int_equal(w, cases[i].week);
+    }
+}
+
+/* The facts as a full recount from the requests and their events would give them (reopened
+ * aside: which statuses are closed is the workflows', checked against the test's own count). */
+#define RECOUNT                                                                                    \
+    "SELECT r.tenant_id, r.created_at, r.id, r.procedure_id, r.department_id, r.channel, "         \
+    "r.status, (SELECT min(e.created_at) FROM request_events e WHERE e.request_id = r.id AND "     \
+    "e.is_public = 1 AND e.copied_from IS NULL AND e.kind <> 'created' AND "                       \
+    "(e.actor LIKE 'agent:%' OR e.actor LIKE 'api:%')), r.closed_at, r.merged_into IS NOT NULL "   \
+    "FROM requests r"
+#define FACTS                                                                                      \
+    "SELECT tenant_id, created_at, request_id, procedure_id, department_id, channel, status, "     \
+    "first_answer_at, closed_at, merged FROM request_facts"
+
+static void test_facts_equal_a_recount_after_random_changes(void **state)
+{
+    fixture *f = *state;
+    srand(17);
+    int64_t base = at("2026-01-01T00:00:00+01:00");
+    int64_t created = 0;
+    static const char *const channels[] = {"web", "email", "sms", "phone", "counter", "post"};
+    static const char *const actors[] = {"agent:1", "agent:7", "api:logiciel", "citizen", "system"};
+    char sql[512];
+    exec(f->db, "CREATE TEMP TABLE reopens (id INTEGER)");
+    exec(f->db, "BEGIN");
+    for (int op = 0; op < 3000; op++) {
+        int64_t n = one_int(f->db, "SELECT count(*) FROM requests");
+        int64_t id = n ? one_int(f->db, "SELECT max(id) FROM requests") - rand() % (n + 3) : 0;
+        int64_t when = base + rand() % (365 * 86400);
+        int kind = n < 20 ? 0 : rand() % 10;
+        switch (kind) {
+        case 0:
+        case 1: {
+            char ref[32];
+            snprintf(ref, sizeof ref, "R-%06lld", (long long)++created);
+            add_request(f, ref, when, channels[rand() % 6], rand() % 2 ? f->voirie : f->eclairage,
+                        "new", 0);
+            break;
+        }
+        case 2:
+        case 3: /* an event of any kind: maybe an answer */
+            snprintf(sql, sizeof sql, "SELECT count(*) FROM requests WHERE id = %lld",
+                     (long long)id);
+            if (one_int(f->db, sql))
+                add_event(f, id, when, rand() % 4 ? "note" : "created", rand() % 2,
+                          actors[rand() % 5], rand() % 8 ? 0 : id);
+            break;
+        case 4:
+            snprintf(sql, sizeof sql,
+                     "UPDATE requests SET status = 'resolved', closed_at = max(created_at, %lld) "
+                     "WHERE id = %lld",
+                     (long long)when, (long long)id);
+            exec(f->db, sql);
+            break;
+        case 5:
+            /* the test's own count of reopenings, per request (a deleted one takes its own) */
+            snprintf(sql, sizeof sql,
+                     "INSERT INTO temp.reopens SELECT id FROM requests "
+                     "WHERE id = %lld AND closed_at IS NOT NULL",
+                     (long long)id);
+            exec(f->db, sql);
+            snprintf(sql, sizeof sql,
+                     "UPDATE requests SET status = 'in_progress', closed_at = NULL WHERE id = %lld",
+                     (long long)id);
+            exec(f->db, sql);
+            break;
+        case 6: /* merged into another request */
+            snprintf(sql, sizeof sql,
+                     "UPDATE requests SET status = 'duplicate', merged_into = %lld, "
+                     "closed_at = coalesce(closed_at, created_at + 60) WHERE id = %lld",
+                     (long long)(id - 1), (long long)id);
+            exec(f->db, sql);
+            break;
+        case 7: /* anonymised by retention: personal data gone, the facts stay */
+            snprintf(sql, sizeof sql,
+                     "UPDATE requests SET first_name = NULL, email = NULL, description = NULL, "
+                     "anonymised_at = %lld WHERE id = %lld",
+                     (long long)when, (long long)id);
+            exec(f->db, sql);
+            break;
+        case 8: /* moved: another procedure, department, channel or filing time */
+            snprintf(sql, sizeof sql,
+                     "UPDATE requests SET procedure_id = %lld, channel = '%s', created_at = "
+                     "created_at - %d WHERE id = %lld",
+                     (long long)(rand() % 2 ? f->voirie : f->eclairage), channels[rand() % 6],
+                     rand() % 1000, (long long)id);
+            exec(f->db, sql);
+            break;
+        default: /* deleted */
+            snprintf(sql, sizeof sql,
+                     "DELETE FROM request_events WHERE request_id = %lld; "
+                     "DELETE FROM requests WHERE id = %lld",
+                     (long long)id, (long long)id);
+            exec(f->db, sql);
+            break;
+        }
+    }
+    exec(f->db, "COMMIT");
+    assert_true(one_int(f->db, "SELECT count(*) FROM requests") > 100);
+    assert_int_equal(one_int(f->db, "SELECT count(*) FROM (" RECOUNT " EXCEPT " FACTS ")"), 0);
+    assert_int_equal(one_int(f->db, "SELECT count(*) FROM (" FACTS " EXCEPT " RECOUNT ")"), 0);
+    assert_true(one_int(f->db, "SELECT count(*) FROM temp.reopens") > 10);
+    assert_int_equal(one_int(f->db, "SELECT sum(reopened) FROM request_facts"),
+                     one_int(f->db, "SELECT count(*) FROM temp.reopens WHERE id IN "
+                                    "(SELECT id FROM requests)"));
+
+    /* and the engine's total is the recount's */
+    store_request_filter flt;
+    base_filter(f, &flt);
+    stats_result res;
+    query(f, &flt, STATS_BY_MONTH, &res);
+    assert_int_equal(res.total.count,
+                     one_int(f->db, "SELECT count(*) FROM requests WHERE merged_into IS NULL"));
+    assert_int_equal(res.total.closed, one_int(f->db, "SELECT count(*) FROM requests WHERE "
+                                                      "merged_into IS NULL AND closed_at IS NOT "
+                                                      "NULL"));
+    int64_t sum = 0;
+    for (size_t i = 0; i < res.n_groups; i++)
+        sum += res.groups[i].fig.count;
+    assert_int_equal(sum, res.total.count);
+    /* the selected median and p90 are the sorted list's nearest ranks */
+#define CLOSES                                                                                     \
+    "SELECT closed_at - created_at AS d FROM requests WHERE merged_into IS NULL AND "              \
+    "closed_at IS NOT NULL ORDER BY d"
+    int64_t n = res.total.closed;
+    assert_true(n > 50);
+    snprintf(sql, sizeof sql, CLOSES " LIMIT 1 OFFSET %lld", (long long)((n + 1) / 2 - 1));
+    assert_int_equal(res.total.median_close_s, one_int(f->db, sql));
+    snprintf(sql, sizeof sql, CLOSES " LIMIT 1 OFFSET %lld", (long long)((9 * n + 9) / 10 - 1));
+    assert_int_equal(res.total.p90_close_s, one_int(f->db, sql));
+}
+
+/* The portal's delay: nothing under STATS_DELAY_MIN_CLOSED closed requests, then the figures
+ * of the last STATS_DELAY_DAYS days only. */
+static void test_procedure_delay(void **state)
+{
+    fixture *f = *state;
+    int64_t now = time_now();
+    char ref[32];
+    for (int i = 0; i < STATS_DELAY_MIN_CLOSED - 1; i++) {
+        snprintf(ref, sizeof ref, "D-%02d", i);
+        add_request(f, ref, now - 86400 * 5, "web", f->voirie, "resolved",
+                    now - 86400 * 5 + 3600 * (i + 1));
+    }
+    /* closed 100 days ago: outside the window */
+    add_request(f, "D-old", now - 86400 * 120, "web", f->voirie, "resolved", now - 86400 * 100);
+    int64_t med = 0, p90 = 0;
+    assert_int_equal(stats_procedure_delay(f->tt.db.core, f->tt.t, f->voirie, &med, &p90), 0);
+    /* the cache is per collectivité and refreshed hourly: a new core sees the tenth one */
+    add_request(f, "D-10", now - 86400 * 5, "web", f->voirie, "resolved",
+                now - 86400 * 5 + 3600 * 10);
+    stats_shutdown(f->tt.db.core);
+    assert_int_equal(stats_procedure_delay(f->tt.db.core, f->tt.t, f->voirie, &med, &p90), 1);
+    assert_int_equal(med, 5 * 3600); /* 1..10 hours: the 5th */
+    assert_int_equal(p90, 9 * 3600); /* the 9th */
+    assert_int_equal(stats_procedure_delay(f->tt.db.core, f->tt.t, f->eclairage, &med, &p90), 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_hand_computed_figures, setup, teardown),
+        cmocka_unit_test(test_group_parse_and_weeks),
+        cmocka_unit_test_setup_teardown(test_facts_equal_a_recount_after_random_changes, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_procedure_delay, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
