@@ -127,9 +127,12 @@ int broadcast_subscribers_purge(core *c, int64_t tenant_id, int64_t now, int64_t
  * many. Waits for its write. */
 int broadcast_recipients_forget(core *c, int64_t tenant_id, int64_t now, int64_t *n, error *err);
 
-/* The active subscriptions of an account (its id) or an address; *out in a. */
+/* The active subscriptions of an address (NULL: none), of an account (its id; 0: none) and
+ * by SMS to a number (NULL: none; the account's once verified: subscriptions made while
+ * logged out are the account holder's too), each once; *out in a. */
 int broadcast_subscriptions(core *c, int64_t tenant_id, const char *address, int64_t account_id,
-                            arena *a, store_subscriber **out, size_t *n, error *err);
+                            const char *phone, arena *a, store_subscriber **out, size_t *n,
+                            error *err);
 
 /* What an agent writes. */
 typedef struct broadcast_draft {

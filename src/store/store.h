@@ -829,10 +829,12 @@ typedef struct store_broadcasts_ops {
      * NULL) how many. */
     int (*tx_recipients_forget)(store *s, int64_t tenant_id, int64_t before, int64_t *n,
                                 error *err);
-    /* The active (confirmed, not left) subscriptions of an address or of an account, with
-     * their topics; strings and lists in a. */
+    /* The active (confirmed, not left) subscriptions of an address, of an account or by SMS
+     * to a number (NULL, 0, NULL: not that one), each once, with their topics; strings and
+     * lists in a. */
     int (*subscribers_of)(store *s, int64_t tenant_id, const char *address, int64_t account_id,
-                          arena *a, store_subscriber **out, size_t *n, error *err);
+                          const char *phone, arena *a, store_subscriber **out, size_t *n,
+                          error *err);
     /* Active subscribers of one of the channels (JSON array) and one of the topics (JSON
      * array of ids) with id > after, by id, at most limit (topic_ids not read); never a
      * number that opted out of the tenant's SMS. The tx_ one reads inside the write job. */

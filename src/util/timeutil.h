@@ -5,6 +5,7 @@
 #ifndef GUICHET_UTIL_TIMEUTIL_H
 #define GUICHET_UTIL_TIMEUTIL_H
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -33,5 +34,14 @@ int time_parse_local(const char *s, const char *tz, int64_t *out);
 int64_t time_from_local(int64_t wall, const char *tz);
 /* Year (e.g. 2026) of t in zone tz. */
 int time_year(int64_t t, const char *tz);
+
+/* Initialises cv on the monotonic clock, so that a timed wait does not stretch or shrink
+ * when the wall clock is set. 0, or -1 (cv not initialised). */
+int time_cond_init(pthread_cond_t *cv);
+/* The worker threads' pause: waits on cv (made by time_cond_init; mu locked by the caller,
+ * and locked again on return) until *flag or *other (NULL: no second flag) is non-zero or ms
+ * milliseconds have passed. The caller reads the flags it cares about on return. */
+void time_cond_wait_ms(pthread_cond_t *cv, pthread_mutex_t *mu, int64_t ms, const int *flag,
+                       const int *other);
 
 #endif

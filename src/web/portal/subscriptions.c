@@ -161,8 +161,9 @@ static int form_page(sub_page *p, const form *typed, int status)
     if (web_account(rq, &acc)) {
         store_subscriber *subs = NULL;
         size_t ns = 0;
-        if (broadcast_subscriptions(rq->core, p->tenant->rec.id, acc.email, acc.id, rq->arena,
-                                    &subs, &ns, &e) != 0)
+        if (broadcast_subscriptions(rq->core, p->tenant->rec.id, acc.email, acc.id,
+                                    acc.phone_verified_at ? acc.phone : NULL, rq->arena, &subs, &ns,
+                                    &e) != 0)
             goto failed;
         json_t *mine = json_array();
         for (size_t i = 0; i < ns; i++) {
@@ -302,27 +303,38 @@ static void subscribe_done(http_req *rq)
     message(p, 200, "sent", "info");
 }
 
-static void subscribe_post(http_req *rq)
+/* The opening of the form's and the code's POSTs: the body read, its CSRF token checked,
+ * the sign-up's state (kept with the form as typed) and its page started. NULL once the
+ * refusal is answered. */
+static signup *signup_open(http_req *rq)
 {
     form f;
     error e;
     if (http_form_body(rq, &f, &e) != 0) {
         web_write_error(rq, &e);
-        return;
+        return NULL;
     }
     if (web_check_csrf(rq, &f) != 0)
-        return;
+        return NULL;
     signup *su = arena_alloc(rq->arena, sizeof *su);
     if (!su) {
         error_set(&e, ERR_UNAVAILABLE, NULL, "out of memory");
         web_write_error(rq, &e);
-        return;
+        return NULL;
     }
     memset(su, 0, sizeof *su);
     su->typed = f;
-    sub_page *p = &su->page;
-    if (page_start(p, rq) != 0)
+    return page_start(&su->page, rq) == 0 ? su : NULL;
+}
+
+static void subscribe_post(http_req *rq)
+{
+    error e;
+    signup *su = signup_open(rq);
+    if (!su)
         return;
+    const form f = su->typed;
+    sub_page *p = &su->page;
     const char *email = form_get(&f, "email");
     email = email ? email : "";
     const char *phone = form_get(&f, "phone");
@@ -453,25 +465,12 @@ static void code_done(http_req *rq)
 
 static void code_post(http_req *rq)
 {
-    form f;
     error e;
-    if (http_form_body(rq, &f, &e) != 0) {
-        web_write_error(rq, &e);
+    signup *su = signup_open(rq);
+    if (!su)
         return;
-    }
-    if (web_check_csrf(rq, &f) != 0)
-        return;
-    signup *su = arena_alloc(rq->arena, sizeof *su);
-    if (!su) {
-        error_set(&e, ERR_UNAVAILABLE, NULL, "out of memory");
-        web_write_error(rq, &e);
-        return;
-    }
-    memset(su, 0, sizeof *su);
-    if (page_start(&su->page, rq) != 0)
-        return;
-    const char *handle = form_get(&f, "jeton");
-    const char *code = form_get(&f, "code");
+    const char *handle = form_get(&su->typed, "jeton");
+    const char *code = form_get(&su->typed, "code");
     code = code ? code : "";
     if (!broadcast_token_ok(handle)) {
         page_discard(&su->page);
