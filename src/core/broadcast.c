@@ -191,6 +191,18 @@ static void subscriber_row(store_subscriber *sub, int64_t tenant_id, const char 
                               .lon = at && at->has ? at->lon : 0};
 }
 
+/* The address as subscribed (folded) in out; -1 when it is not one broadcasts take. */
+static int subscribe_address(const char *email, char out[ACCOUNT_EMAIL_MAX + 1])
+{
+    return email && account_email_fold(email, out) == 0 && outbox_email_ok(out) ? 0 : -1;
+}
+
+int broadcast_email_ok(const char *email)
+{
+    char addr[ACCOUNT_EMAIL_MAX + 1];
+    return subscribe_address(email, addr) == 0;
+}
+
 int broadcast_subscribe(core *c, int64_t tenant_id, const char *email, const char *lang_code,
                         const int64_t *ids, size_t n, int64_t account_id, const broadcast_point *at,
                         const char *base_url, core_done_fn cb, void *ctx, error *err)
@@ -198,7 +210,7 @@ int broadcast_subscribe(core *c, int64_t tenant_id, const char *email, const cha
     if (check_signup(at, n, err) != 0)
         return -1;
     char addr[ACCOUNT_EMAIL_MAX + 1];
-    if (!email || account_email_fold(email, addr) != 0 || !outbox_email_ok(addr))
+    if (subscribe_address(email, addr) != 0)
         return error_set(err, ERR_INVALID_ARG, "email", "not an e-mail address");
     subscribe_op *so = core_op_new(sizeof *so, apply_subscribe);
     if (!so)

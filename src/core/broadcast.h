@@ -64,6 +64,9 @@ typedef struct broadcast_point {
     double lat, lon;
 } broadcast_point;
 
+/* 1 when broadcast_subscribe takes email as an address (the same rule), so that a form
+ * giving an address and a number checks both before writing either; 0 otherwise. */
+int broadcast_email_ok(const char *email);
 /* A subscription to ids[n] (broadcast_pick_topics) for e-mail address `email` (checked:
  * ERR_INVALID_ARG "email"), in language lang_code ("fr", "en"), of account account_id (0:
  * none), at point at (may be NULL: none; checked: ERR_INVALID_ARG "lat"): a pending

@@ -187,12 +187,16 @@ test('STOP ends the subscription; the number is refused with START, which lets i
     assert.match(r.text, /value="abonne\.stop@exemple\.test"/, 'the address typed is kept');
     assert.equal(srv.sql("SELECT count(*) FROM subscribers WHERE address = 'abonne.stop@exemple.test'").trim(), '0', 'nothing written');
 
-    /* START: the number may subscribe again. */
+    /* START: the number may subscribe again; with an address too, both are written (the
+     * number first, the write a STOP may still refuse) and the code page says the e-mail
+     * went. */
     await kannel.sendFromPhone(E164, SHORT, 'START');
     await until('the opt-in', () => srv.sql(`SELECT count(*) FROM sms_optouts WHERE phone = '${E164}'`).trim() === '0');
     const sent = codesSent(E164);
-    r = await subscribeNumber(c, '06 12 34 56 01');
+    r = await subscribeNumber(c, '06 12 34 56 01', 'abonne.stop@exemple.test');
     assert.equal(r.status, 200, F.textOf(r.text).slice(0, 400));
+    assert.match(F.textOf(r.text), /Un e-mail de confirmation est aussi parti/);
+    assert.equal(srv.sql("SELECT count(*) FROM subscribers WHERE address = 'abonne.stop@exemple.test' AND confirmed_at IS NULL").trim(), '1');
     const code = await codeFor(E164, sent);
     r = await typeCode(c, jetonOf(r.text), code);
     assert.equal(r.status, 200);

@@ -245,19 +245,13 @@ static void opted_out_error(signup *su)
     json_object_set_new(p->field_errors, "phone", json_string(text));
 }
 
-static void sms_done(http_req *rq)
+/* What the citizen reads once everything asked for is written: the number confirmed at
+ * once, or the page for its code, or the e-mail's link sent. */
+static void signup_answer(signup *su)
 {
-    signup *su = rq->user;
     sub_page *p = &su->page;
-    error e;
-    if (outcome(rq, &e) != 0) {
-        if (e.code == ERR_CONFLICT && strcmp(e.arg, "phone_opted_out") == 0) {
-            opted_out_error(su);
-            form_page(p, &su->typed, 400);
-            return;
-        }
-        page_discard(p);
-        web_write_error(rq, &e);
+    if (!su->phone[0]) {
+        message(p, 200, "sent", "info");
         return;
     }
     if (su->sms.confirmed) {
@@ -268,7 +262,34 @@ static void sms_done(http_req *rq)
     code_page(su, 200, NULL);
 }
 
-/* The number's subscription, after the e-mail's when there was one. */
+static void subscribe_email(signup *su);
+
+static void sms_done(http_req *rq)
+{
+    signup *su = rq->user;
+    sub_page *p = &su->page;
+    error e;
+    if (outcome(rq, &e) != 0) {
+        /* The number sent STOP since the form was checked: nothing is written yet, the
+         * e-mail's subscription included, and the form says why. */
+        if (e.code == ERR_CONFLICT && strcmp(e.arg, "phone_opted_out") == 0) {
+            opted_out_error(su);
+            form_page(p, &su->typed, 400);
+            return;
+        }
+        page_discard(p);
+        web_write_error(rq, &e);
+        return;
+    }
+    if (su->email) {
+        subscribe_email(su);
+        return;
+    }
+    signup_answer(su);
+}
+
+/* The number's subscription, first: the write that may still be refused (a STOP sent
+ * meanwhile) goes before the e-mail's, so that a refusal leaves nothing written. */
 static void subscribe_sms(signup *su)
 {
     http_req *rq = su->page.rq;
@@ -296,11 +317,20 @@ static void subscribe_done(http_req *rq)
         return;
     }
     su->email_done = 1;
-    if (su->phone[0]) {
-        subscribe_sms(su);
-        return;
-    }
-    message(p, 200, "sent", "info");
+    signup_answer(su);
+}
+
+/* The e-mail's subscription, after the number's when there was one. */
+static void subscribe_email(signup *su)
+{
+    http_req *rq = su->page.rq;
+    error e;
+    http_wait *w = http_wait_begin(rq, subscribe_done);
+    int rc = broadcast_subscribe(rq->core, su->page.tenant->rec.id, su->email,
+                                 su->page.l == LANG_EN ? "en" : "fr", su->topics, su->n_topics,
+                                 su->account_id, &su->at, http_base_url(rq, su->page.tenant),
+                                 http_wait_done, w, &e);
+    http_wait_started(w, rc, &e);
 }
 
 /* The opening of the form's and the code's POSTs: the body read, its CSRF token checked,
@@ -346,7 +376,7 @@ static void subscribe_post(http_req *rq)
     /* An address, a number, or both: one of them at least. */
     if (!*email && !*phone)
         page_error(p, "email", "subscriptions.errors.contact_required");
-    else if (*email && (!strchr(email, '@') || strlen(email) > FIELD_MAX))
+    else if (*email && (strlen(email) > FIELD_MAX || !broadcast_email_ok(email)))
         page_error(p, "email", "account.errors.email_invalid");
     if (*phone) {
         phone_result pr;
@@ -421,16 +451,12 @@ static void subscribe_post(http_req *rq)
     store_account acc;
     su->account_id = web_account(rq, &acc) ? acc.id : 0;
     su->at = at;
+    su->email = *email ? email : NULL;
     rq->user = su;
-    if (!*email) {
+    if (su->phone[0])
         subscribe_sms(su);
-        return;
-    }
-    http_wait *w = http_wait_begin(rq, subscribe_done);
-    int rc = broadcast_subscribe(rq->core, p->tenant->rec.id, email, p->l == LANG_EN ? "en" : "fr",
-                                 su->topics, su->n_topics, su->account_id, &at,
-                                 http_base_url(rq, p->tenant), http_wait_done, w, &e);
-    http_wait_started(w, rc, &e);
+    else
+        subscribe_email(su);
 }
 
 /* ---- the code sent by SMS, typed back ---- */
