@@ -301,18 +301,14 @@ static void subscribe_sms(signup *su)
     http_wait_started(w, rc, &e);
 }
 
+/* The address was checked with broadcast_email_ok before the number's write: a refusal
+ * here is not the form's to show. */
 static void subscribe_done(http_req *rq)
 {
     signup *su = rq->user;
-    sub_page *p = &su->page;
     error e;
     if (outcome(rq, &e) != 0) {
-        if (e.code == ERR_INVALID_ARG && strcmp(e.arg, "email") == 0) {
-            page_error(p, "email", "account.errors.email_invalid");
-            form_page(p, &su->typed, 400);
-            return;
-        }
-        page_discard(p);
+        page_discard(&su->page);
         web_write_error(rq, &e);
         return;
     }
