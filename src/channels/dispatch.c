@@ -197,18 +197,8 @@ static bulk_throttle *throttle_for(dispatcher *d, int64_t tenant_id)
 /* Sleeps up to ms unless woken or stopped meanwhile: 1 when woken or stopped, else 0. */
 static int pause_ms(dispatcher *d, int64_t ms)
 {
-    struct timespec until;
-    clock_gettime(CLOCK_MONOTONIC, &until);
-    until.tv_sec += (time_t)(ms / 1000);
-    until.tv_nsec += (long)(ms % 1000) * 1000000L;
-    if (until.tv_nsec >= 1000000000L) {
-        until.tv_sec++;
-        until.tv_nsec -= 1000000000L;
-    }
     pthread_mutex_lock(&d->mu);
-    while (!d->stop && !d->wake)
-        if (pthread_cond_timedwait(&d->cv, &d->mu, &until) == ETIMEDOUT)
-            break;
+    time_cond_wait_ms(&d->cv, &d->mu, ms, &d->stop, &d->wake);
     int woken = d->stop || d->wake;
     pthread_mutex_unlock(&d->mu);
     return woken;
@@ -350,11 +340,7 @@ dispatcher *dispatcher_start(core *c, const dispatch_config *cfg, error *err)
     if (d->cfg.max_attempts <= 0)
         d->cfg.max_attempts = DISPATCH_DEFAULT_MAX_ATTEMPTS;
     pthread_mutex_init(&d->mu, NULL);
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&d->cv, &ca);
-    pthread_condattr_destroy(&ca);
+    time_cond_init(&d->cv);
     if (pthread_create(&d->thread, NULL, dispatcher_main, d) != 0) {
         error_set(err, ERR_INTERNAL, NULL, "could not start the %s thread", cfg->log_name);
         dispatcher_free(d);

@@ -99,7 +99,8 @@ int area_cmd_import(const opt_values *v)
                     area_kind_name(kind));
             rc = 2;
         } else {
-            printf("%s: %zu %s area(s), %zu positions, imported for %s, replacing %lld\n",
+            printf("%s: %zu %s area(s), %zu positions, imported for %s (areas of the same code "
+                   "keep their ids), deleting %lld\n",
                    import_cmd, r.imported, area_kind_name(kind), r.vertices, slug,
                    (long long)r.replaced);
             rc = 0;

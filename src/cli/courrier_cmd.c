@@ -12,7 +12,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -143,12 +142,12 @@ static outcome refuse(int dfd, const char *name, const char *motif)
 /* The server's answer to one file. */
 static outcome answered(int dfd, const char *name, long status, const buf *answer)
 {
-    json_error_t jerr;
-    json_t *j = answer->len ? json_loadb(answer->data, answer->len, 0, &jerr) : NULL;
+    gateway_answer a;
+    gateway_answer_read(answer, &a);
     outcome o = STOP;
     if (status == 201) {
         char moved[NAME_MAX + 16];
-        json_int_t id = json_integer_value(json_object_get(j, "id"));
+        json_int_t id = json_integer_value(json_object_get(a.json, "id"));
         if (move_into(dfd, DONE_DIR, name, moved, sizeof moved) != 0)
             printf("%s: received as letter %lld, but cannot be moved to %s/: %s\n", name,
                    (long long)id, DONE_DIR, strerror(errno));
@@ -157,22 +156,20 @@ static outcome answered(int dfd, const char *name, long status, const buf *answe
             o = TAKEN;
         }
     } else {
-        json_t *e = json_object_get(j, "error");
-        const char *arg = json_string_value(json_object_get(e, "argument"));
-        const char *motif = json_string_value(json_object_get(e, "motif"));
-        const char *detail = json_string_value(json_object_get(e, "detail"));
-        const char *code = json_string_value(json_object_get(e, "code"));
         /* Only the file's own fault moves it aside; a key, a collectivité, a busy server:
          * the pass stops and the next one tries again. */
-        if ((status == 400 || status == 415) && arg && strcmp(arg, "file") == 0)
-            o = refuse(dfd, name, motif ? motif : detail ? detail : "Le fichier est refusé.");
+        if ((status == 400 || status == 415) && a.argument && strcmp(a.argument, "file") == 0)
+            o = refuse(dfd, name,
+                       a.motif    ? a.motif
+                       : a.detail ? a.detail
+                                  : "Le fichier est refusé.");
         else if (status == 413) /* over what the server reads of any body: the file's size */
-            o = refuse(dfd, name, motif ? motif : "Le fichier est trop volumineux.");
+            o = refuse(dfd, name, a.motif ? a.motif : "Le fichier est trop volumineux.");
         else
             printf("%s: not taken, left in place: HTTP %ld %s%s%s\n", name, status,
-                   code ? code : "", detail ? ": " : "", detail ? detail : "");
+                   a.code ? a.code : "", a.detail ? ": " : "", a.detail ? a.detail : "");
     }
-    json_decref(j);
+    gateway_answer_free(&a);
     return o;
 }
 

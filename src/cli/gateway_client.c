@@ -119,3 +119,21 @@ done:
         curl_easy_cleanup(h);
     return rc;
 }
+
+void gateway_answer_read(const buf *answer, gateway_answer *out)
+{
+    json_error_t jerr;
+    memset(out, 0, sizeof *out);
+    out->json = answer->len ? json_loadb(answer->data, answer->len, 0, &jerr) : NULL;
+    const json_t *e = json_object_get(out->json, "error");
+    out->code = json_string_value(json_object_get(e, "code"));
+    out->argument = json_string_value(json_object_get(e, "argument"));
+    out->detail = json_string_value(json_object_get(e, "detail"));
+    out->motif = json_string_value(json_object_get(e, "motif"));
+}
+
+void gateway_answer_free(gateway_answer *a)
+{
+    json_decref(a->json);
+    a->json = NULL;
+}

@@ -1,11 +1,12 @@
 /*
  * gateway_client — what the commands that hand input to the running server share (`guichet
  * mailgate`, `guichet courrier import`): the gateway key read from its file, and one POST
- * of a body to a /passerelle/ route with that key, answered in JSON.
+ * of a body to a /passerelle/ route with that key, and its JSON answer read.
  */
 #ifndef GUICHET_CLI_GATEWAY_CLIENT_H
 #define GUICHET_CLI_GATEWAY_CLIENT_H
 
+#include <jansson.h>
 #include <stddef.h>
 
 #include "util/buf.h"
@@ -31,5 +32,19 @@ int gateway_client_init(void);
  * came (the server unreachable, a timeout), why in why (size bytes). */
 int gateway_post(const char *url, const char *key, const char *content_type, const void *data,
                  size_t len, long timeout_s, long *status, buf *answer, char *why, size_t size);
+
+/* The server's JSON answer as read: the document (NULL when the body is not JSON) and the
+ * strings of its "error" object (api/json_error.h), each NULL when absent. */
+typedef struct gateway_answer {
+    json_t *json;
+    const char *code;
+    const char *argument;
+    const char *detail;
+    const char *motif;
+} gateway_answer;
+
+/* Reads answer into *out; release with gateway_answer_free (the strings point into json). */
+void gateway_answer_read(const buf *answer, gateway_answer *out);
+void gateway_answer_free(gateway_answer *a);
 
 #endif

@@ -7,7 +7,6 @@
 #include "cli/mailgate_cmd.h"
 
 #include <curl/curl.h>
-#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,13 +34,13 @@ const opt_spec mailgate_cmd_opts[] = {
 /* The line and exit code of the server's answer. */
 static int report(long status, const buf *answer)
 {
-    json_error_t jerr;
-    json_t *j = answer->len ? json_loadb(answer->data, answer->len, 0, &jerr) : NULL;
+    gateway_answer a;
+    gateway_answer_read(answer, &a);
     int rc;
     if (status >= 200 && status < 300) {
-        const char *outcome = json_string_value(json_object_get(j, "outcome"));
-        const char *ref = json_string_value(json_object_get(j, "reference"));
-        const char *reason = json_string_value(json_object_get(j, "reason"));
+        const char *outcome = json_string_value(json_object_get(a.json, "outcome"));
+        const char *ref = json_string_value(json_object_get(a.json, "reference"));
+        const char *reason = json_string_value(json_object_get(a.json, "reason"));
         if (outcome && strcmp(outcome, "created") == 0 && ref)
             printf("created %s\n", ref);
         else if (outcome && strcmp(outcome, "threaded") == 0 && ref)
@@ -52,20 +51,17 @@ static int report(long status, const buf *answer)
             printf("dropped: %s\n", reason ? reason : "(no reason given)");
         rc = MAILGATE_EX_OK;
     } else {
-        json_t *e = json_object_get(j, "error");
-        const char *code = json_string_value(json_object_get(e, "code"));
-        const char *arg = json_string_value(json_object_get(e, "argument"));
-        const char *detail = json_string_value(json_object_get(e, "detail"));
+        const char *arg = a.argument;
         /* Only the message's own fault is final; a key, a tenant, a busy server, a
          * configuration to fix: the MTA keeps the message and tries again. */
         int final = (status == 400 || status == 413) && arg &&
                     (strcmp(arg, "message") == 0 || strcmp(arg, "from") == 0);
         printf("%s: HTTP %ld %s%s%s%s%s\n", final ? "refused" : "not taken, will retry", status,
-               code ? code : "", arg ? " " : "", arg ? arg : "", detail ? ": " : "",
-               detail ? detail : "");
+               a.code ? a.code : "", arg ? " " : "", arg ? arg : "", a.detail ? ": " : "",
+               a.detail ? a.detail : "");
         rc = final ? MAILGATE_EX_DATAERR : MAILGATE_EX_TEMPFAIL;
     }
-    json_decref(j);
+    gateway_answer_free(&a);
     return rc;
 }
 

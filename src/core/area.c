@@ -6,6 +6,8 @@
  */
 #include "core/area.h"
 
+#include <jansson.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -214,6 +216,67 @@ int area_list_outlines(core *c, int64_t tenant_id, arena *a, store_area **out, s
     return c->store->ops->areas.list(c->store, tenant_id, NULL, 1, a, out, n, err);
 }
 
+/* ---- the collectivité's bounds ---- */
+
+/* Degrees added on every side of the bounds (about 75 to 110 km): an area drawn next to
+ * the others (a new quartier, a wider broadcast area) stays well within them, while the
+ * usual mistakes — longitude and latitude swapped, another place's file — land far out. */
+#define AREA_BOUNDS_MARGIN 1.0
+
+/* The collectivité's bounds, which the model has no field for: the box of its map's centre
+ * (branding) and of its areas other than those of kind skip_kind (AREA_ANY: none skipped;
+ * the kind an import replaces) and area skip_id, widened by AREA_BOUNDS_MARGIN. *has 0 when
+ * there is nothing to draw them from: then nothing is checked. */
+static int area_bounds(core *c, int64_t tenant_id, area_kind skip_kind, int64_t skip_id,
+                       area_box *out, int *has, error *err)
+{
+    *has = 0;
+    area_box b = {INFINITY, INFINITY, -INFINITY, -INFINITY};
+    const catalogue *cat = catalogue_acquire(c);
+    const cat_tenant *t = catalogue_tenant_by_id(cat, tenant_id);
+    if (t && t->branding.has_map) {
+        b = (area_box){t->branding.map_lon, t->branding.map_lat, t->branding.map_lon,
+                       t->branding.map_lat};
+        *has = 1;
+    }
+    catalogue_release(c, cat);
+    arena a;
+    arena_init(&a, 0);
+    store_area *rows = NULL;
+    size_t n = 0;
+    int rc = area_list(c, tenant_id, AREA_ANY, &a, &rows, &n, err);
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        if (rows[i].id == skip_id ||
+            (skip_kind != AREA_ANY && strcmp(rows[i].kind, kind_names[skip_kind]) == 0))
+            continue;
+        b.min_lon = fmin(b.min_lon, rows[i].min_lon);
+        b.min_lat = fmin(b.min_lat, rows[i].min_lat);
+        b.max_lon = fmax(b.max_lon, rows[i].max_lon);
+        b.max_lat = fmax(b.max_lat, rows[i].max_lat);
+        *has = 1;
+    }
+    arena_free(&a);
+    *out = (area_box){b.min_lon - AREA_BOUNDS_MARGIN, b.min_lat - AREA_BOUNDS_MARGIN,
+                      b.max_lon + AREA_BOUNDS_MARGIN, b.max_lat + AREA_BOUNDS_MARGIN};
+    return rc;
+}
+
+/* 0 when g meets bounds; -1 with *why filled when it lies wholly outside them. */
+static int area_within(const area_geom *g, const area_box *bounds, area_why *why)
+{
+    if (g->box.max_lon >= bounds->min_lon && g->box.min_lon <= bounds->max_lon &&
+        g->box.max_lat >= bounds->min_lat && g->box.min_lat <= bounds->max_lat)
+        return 0;
+    memset(why, 0, sizeof *why);
+    why->key = "outside";
+    why->box = *bounds;
+    snprintf(why->text, sizeof why->text,
+             "the geometry lies wholly outside the collectivité's bounds (longitude %.4f to "
+             "%.4f, latitude %.4f to %.4f): are its positions longitude first, then latitude?",
+             bounds->min_lon, bounds->max_lon, bounds->min_lat, bounds->max_lat);
+    return -1;
+}
+
 /* ---- import ---- */
 
 typedef struct import_job {
@@ -222,14 +285,27 @@ typedef struct import_job {
     const area_feature *f;
     const int64_t *department_ids;
     size_t n;
+    const char *keep; /* the file's codes, a JSON array */
     int64_t replaced;
+    arena *a;               /* the caller's: losing's strings */
+    store_area_use *losing; /* broadcasts that would lose a target: nothing written */
+    size_t n_losing;
 } import_job;
 
+/* Areas whose code the file keeps keep their ids, so that a broadcast being sent to one
+ * still reaches it; one that targets an area the file drops refuses the import (checked in
+ * the job: a broadcast created meanwhile is seen). */
 static int apply_import(store *s, void *arg, error *err)
 {
     import_job *j = arg;
     const char *kind = kind_names[j->kind];
-    if (s->ops->areas.tx_delete_kind(s, j->tenant_id, kind, &j->replaced, err) != 0)
+    if (s->ops->areas.tx_drafts_losing(s, j->tenant_id, kind, j->keep, j->a, &j->losing,
+                                       &j->n_losing, err) != 0)
+        return -1;
+    if (j->n_losing > 0)
+        return error_set(err, ERR_CONFLICT, "broadcasts",
+                         "%zu broadcast(s) being sent target areas the file drops", j->n_losing);
+    if (s->ops->areas.tx_delete_kind(s, j->tenant_id, kind, j->keep, &j->replaced, err) != 0)
         return -1;
     for (size_t i = 0; i < j->n; i++) {
         const area_geom *g = &j->f[i].geom;
@@ -248,7 +324,7 @@ static int apply_import(store *s, void *arg, error *err)
                          .max_lon = g->box.max_lon,
                          .vertices = (int64_t)g->n_pts,
                          .geometry = text};
-        int rc = s->ops->areas.tx_insert(s, &ar, err);
+        int rc = s->ops->areas.tx_put(s, &ar, err);
         free(text);
         if (rc != 0)
             return -1;
@@ -309,10 +385,51 @@ int area_import(core *c, int64_t tenant_id, area_kind kind, const char *text, si
         area_features_free(f, n);
         return error_set(err, ERR_UNAVAILABLE, NULL, "out of memory");
     }
+    area_box bounds;
+    int has_bounds = 0;
+    if (*problems == 0 && area_bounds(c, tenant_id, kind, 0, &bounds, &has_bounds, err) != 0) {
+        free(dept);
+        area_features_free(f, n);
+        return -1;
+    }
+    for (size_t i = 0; has_bounds && i < n; i++) {
+        area_why why;
+        if (area_within(&f[i].geom, &bounds, &why) != 0 && (*problems)++ < AREA_PROBLEMS_MAX)
+            pass_problem(&k, (long)i, f[i].code, why.text);
+    }
+    json_t *codes = json_array();
+    for (size_t i = 0; codes && i < n; i++)
+        json_array_append_new(codes, json_string(f[i].code));
+    char *keep = codes ? json_dumps(codes, JSON_COMPACT) : NULL;
+    json_decref(codes);
+    if (!keep) {
+        free(dept);
+        area_features_free(f, n);
+        return error_set(err, ERR_UNAVAILABLE, NULL, "out of memory");
+    }
     if (*problems == 0) {
-        import_job j = {tenant_id, kind, f, dept, n, 0};
+        arena a;
+        arena_init(&a, 0);
+        import_job j = {tenant_id, kind, f, dept, n, keep, 0, &a, NULL, 0};
         rc = store_write_sync(c->store, apply_import, &j, err);
-        if (rc == 0) {
+        if (rc != 0 && j.n_losing > 0) {
+            /* Refused, not failed: each broadcast and the area it would lose, said as the
+             * file's problems are. */
+            for (size_t i = 0; i < j.n_losing; i++) {
+                char what[300];
+                snprintf(what, sizeof what,
+                         "broadcast %lld («%s»), not yet sent to all its recipients, targets "
+                         "area %s, which the file no longer has: keep the area's code, or "
+                         "import once the broadcast is sent",
+                         (long long)j.losing[i].broadcast_id, j.losing[i].subject,
+                         j.losing[i].area_code);
+                if ((*problems)++ < AREA_PROBLEMS_MAX)
+                    pass_problem(&k, -1, NULL, what);
+            }
+            rc = 0;
+        }
+        arena_free(&a);
+        if (rc == 0 && *problems == 0) {
             out->imported = n;
             out->replaced = j.replaced;
             for (size_t i = 0; i < n; i++)
@@ -324,6 +441,7 @@ int area_import(core *c, int64_t tenant_id, area_kind kind, const char *text, si
                 log_warn("area import: catalogue reload failed: %s", rerr.detail);
         }
     }
+    free(keep);
     free(dept);
     area_features_free(f, n);
     return rc;
@@ -377,11 +495,22 @@ int area_save_as(core *c, const core_actor *who, const area_edit *e, arena *a, i
     }
     if (e->geojson) {
         area_geom g;
-        int rc = area_geojson_one(e->geojson, e->len, &g, why, sizeof why);
+        area_why gw, *w = e->why ? e->why : &gw;
+        int rc = area_geojson_one(e->geojson, e->len, &g, w);
         if (rc == -2)
             return error_set(err, ERR_UNAVAILABLE, NULL, "out of memory");
         if (rc != 0)
-            return error_set(err, ERR_INVALID_ARG, "geojson", "%s", why);
+            return error_set(err, ERR_INVALID_ARG, "geojson", "%s", w->text);
+        area_box bounds;
+        int has_bounds = 0;
+        if (area_bounds(c, e->tenant_id, AREA_ANY, e->id, &bounds, &has_bounds, err) != 0) {
+            area_geom_free(&g);
+            return -1;
+        }
+        if (has_bounds && area_within(&g, &bounds, w) != 0) {
+            area_geom_free(&g);
+            return error_set(err, ERR_INVALID_ARG, "geojson", "%s", w->text);
+        }
         char *text = area_geom_write(&g);
         sa.rec.geometry = text ? arena_strdup(a, text) : NULL;
         free(text);

@@ -58,15 +58,19 @@ int area_list_outlines(core *c, int64_t tenant_id, arena *a, store_area **out, s
 /* What an import did. */
 typedef struct area_import_result {
     size_t imported;  /* areas of the kind now */
-    int64_t replaced; /* areas of the kind it replaced */
+    int64_t replaced; /* areas of the kind it deleted (their codes are not in the file) */
     size_t vertices;  /* positions imported */
 } area_import_result;
 
 /* Replaces the tenant's areas of `kind` with the FeatureCollection in text (len bytes; see
  * area_features_read for what is checked), atomically. For kind department, each code must
- * be a department's of the tenant. Every problem goes to problem(ctx, …) and is counted in
- * *problems; with any, nothing is written (0 returned). -1 and err for a failure of the
- * store or of memory. */
+ * be a department's of the tenant. An area whose code the file still has keeps its id (a
+ * broadcast or a routing rule names it); the others are deleted, unless a broadcast not yet
+ * queued targets one: then nothing is written and each such broadcast is a problem. A
+ * feature lying wholly outside the collectivité's bounds (the box of its map's centre and
+ * its areas of other kinds, widened by one degree; none: not checked) is a
+ * problem. Every problem goes to problem(ctx, …) and is counted in *problems; with any,
+ * nothing is written (0 returned). -1 and err for a failure of the store or of memory. */
 int area_import(core *c, int64_t tenant_id, area_kind kind, const char *text, size_t len,
                 area_problem_fn problem, void *ctx, area_import_result *out, long *problems,
                 error *err);
@@ -82,10 +86,13 @@ typedef struct area_edit {
     const char *name;    /* area_label_check's rule */
     const char *geojson; /* area_geojson_one's forms; NULL: the geometry stays */
     size_t len;
+    area_why *why; /* may be NULL: filled when the geometry is refused, for a page to word */
 } area_edit;
 
 /* Checks e at once (ERR_INVALID_ARG naming "code", "name" or "geojson", with area_geom's
- * English words in err->detail; "kind"), then writes it as `who` (an admin of the tenant, the
+ * English words in err->detail and e->why filled for "geojson", a geometry wholly outside the
+ * collectivité's bounds included (see area_import; the area's own drawing does not count);
+ * "kind"), then writes it as `who` (an admin of the tenant, the
  * command line or the system: ERR_FORBIDDEN otherwise) with its audit entry (action
  * "admin", kind "area"). The written geometry's text lives in a (the caller's, until the
  * outcome). A code the kind already has: ERR_CONFLICT; an id the tenant has not:

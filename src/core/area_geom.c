@@ -106,17 +106,33 @@ typedef struct reader {
     area_geom *g;
     size_t cap_pts, cap_rings, cap_polys;
     size_t vertices_max; /* positions this geometry may still take */
-    char *why;
-    size_t why_size;
+    area_why *why;       /* where it is (poly, ring, position) kept up to date as it reads */
     int oom;
 } reader;
 
-static int fail(reader *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int fail(reader *r, const char *fmt, ...)
+static int fail(reader *r, const char *key, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static int fail(reader *r, const char *key, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(r->why, r->why_size, fmt, ap);
+    r->why->key = key;
+    vsnprintf(r->why->text, sizeof r->why->text, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+/* fail for a message that names a position (lon, lat). */
+static int fail_at(reader *r, const char *key, double lon, double lat, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+static int fail_at(reader *r, const char *key, double lon, double lat, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    r->why->key = key;
+    r->why->lon = lon;
+    r->why->lat = lat;
+    vsnprintf(r->why->text, sizeof r->why->text, fmt, ap);
     va_end(ap);
     return -1;
 }
@@ -130,7 +146,7 @@ static int grow(reader *r, void **arr, size_t *cap, size_t n, size_t size)
     void *p = realloc(*arr, ncap * size);
     if (!p) {
         r->oom = 1;
-        return fail(r, "out of memory");
+        return fail(r, NULL, "out of memory");
     }
     *arr = p;
     *cap = ncap;
@@ -259,7 +275,7 @@ static int check_simple(reader *r, const double *p, uint32_t m, const char *wher
         free(reg);
         free(longs);
         r->oom = 1;
-        return fail(r, "out of memory");
+        return fail(r, NULL, "out of memory");
     }
     qsort(reg, n_reg, sizeof *reg, by_cell);
     size_t budget = CROSS_PAIRS_BASE + (size_t)n * CROSS_PAIRS_PER_EDGE;
@@ -300,10 +316,12 @@ static int check_simple(reader *r, const double *p, uint32_t m, const char *wher
     free(reg);
     free(longs);
     if (found)
-        return fail(r, "%s crosses or touches itself near [%.7g, %.7g]", where, p[2 * at],
-                    p[2 * at + 1]);
+        return fail_at(r, "ring_crosses", p[2 * at], p[2 * at + 1],
+                       "%s crosses or touches itself near [%.7g, %.7g]", where, p[2 * at],
+                       p[2 * at + 1]);
     if (over)
-        return fail(r, "%s has too many overlapping edges to be checked; simplify it", where);
+        return fail(r, "ring_complex",
+                    "%s has too many overlapping edges to be checked; simplify it", where);
     return 0;
 }
 
@@ -311,18 +329,22 @@ static int check_simple(reader *r, const double *p, uint32_t m, const char *wher
 static int read_position(reader *r, const json_t *pos, double *x, double *y, const char *where,
                          size_t i)
 {
+    r->why->position = i + 1;
     if (!json_is_array(pos) || json_array_size(pos) < 2 || json_array_size(pos) > 3)
-        return fail(r, "%s, position %zu: not an array of 2 or 3 numbers", where, i + 1);
+        return fail(r, "position_invalid", "%s, position %zu: not an array of 2 or 3 numbers",
+                    where, i + 1);
     for (size_t k = 0; k < json_array_size(pos); k++)
         if (!json_is_number(json_array_get(pos, k)))
-            return fail(r, "%s, position %zu: not an array of 2 or 3 numbers", where, i + 1);
+            return fail(r, "position_invalid", "%s, position %zu: not an array of 2 or 3 numbers",
+                        where, i + 1);
     *x = json_number_value(json_array_get(pos, 0));
     *y = json_number_value(json_array_get(pos, 1));
     if (!geo_valid(*y, *x))
-        return fail(r,
-                    "%s, position %zu: [%.7g, %.7g] out of range (longitude -180 to 180, "
-                    "latitude -90 to 90)",
-                    where, i + 1, *x, *y);
+        return fail_at(r, "position_range", *x, *y,
+                       "%s, position %zu: [%.7g, %.7g] out of range (longitude -180 to 180, "
+                       "latitude -90 to 90)",
+                       where, i + 1, *x, *y);
+    r->why->position = 0;
     return 0;
 }
 
@@ -331,12 +353,16 @@ static int read_ring(reader *r, const json_t *ring, const char *where)
 {
     area_geom *g = r->g;
     if (!json_is_array(ring))
-        return fail(r, "%s is not an array of positions", where);
+        return fail(r, "ring_invalid", "%s is not an array of positions", where);
     size_t m = json_array_size(ring);
+    r->why->n = (long)m;
     if (m < 4)
-        return fail(r, "%s has %zu position(s): a ring needs at least 4", where, m);
-    if (m > r->vertices_max)
-        return fail(r, "%s: the geometry has over %d positions", where, AREA_VERTICES_MAX);
+        return fail(r, "ring_short", "%s has %zu position(s): a ring needs at least 4", where, m);
+    if (m > r->vertices_max) {
+        r->why->n = AREA_VERTICES_MAX;
+        return fail(r, "too_many_positions", "%s: the geometry has over %d positions", where,
+                    AREA_VERTICES_MAX);
+    }
     r->vertices_max -= m;
     size_t start = g->n_pts;
     double first[2] = {0, 0}, last[2] = {0, 0};
@@ -359,10 +385,11 @@ static int read_ring(reader *r, const json_t *ring, const char *where)
         g->n_pts++;
     }
     if (first[0] != last[0] || first[1] != last[1])
-        return fail(r, "%s is not closed (its last position must repeat its first)", where);
+        return fail(r, "ring_open", "%s is not closed (its last position must repeat its first)",
+                    where);
     uint32_t kept = (uint32_t)(g->n_pts - start);
     if (kept < 4)
-        return fail(r, "%s has fewer than 3 distinct positions", where);
+        return fail(r, "ring_distinct", "%s has fewer than 3 distinct positions", where);
     const double *p = g->xy + 2 * start;
     /* Crossings first: a bow tie also has a zero signed area, and its crossing is what
      * the author needs to hear about. */
@@ -372,7 +399,7 @@ static int read_ring(reader *r, const json_t *ring, const char *where)
     for (uint32_t i = 0; i + 1 < kept; i++)
         area2 += p[2 * i] * p[2 * i + 3] - p[2 * i + 2] * p[2 * i + 1];
     if (area2 == 0)
-        return fail(r, "%s encloses no area", where);
+        return fail(r, "ring_empty", "%s encloses no area", where);
     for (uint32_t i = 0; i < kept; i++) {
         g->box.min_lon = fmin(g->box.min_lon, p[2 * i]);
         g->box.max_lon = fmax(g->box.max_lon, p[2 * i]);
@@ -390,19 +417,23 @@ static int read_ring(reader *r, const json_t *ring, const char *where)
 static int read_polygon(reader *r, const json_t *rings, size_t poly)
 {
     char where[64];
+    r->why->poly = poly;
     if (!json_is_array(rings) || json_array_size(rings) == 0) {
         if (poly)
-            return fail(r, "polygon %zu is not a non-empty array of rings", poly);
-        return fail(r, "coordinates is not a non-empty array of rings");
+            return fail(r, "polygon_invalid", "polygon %zu is not a non-empty array of rings",
+                        poly);
+        return fail(r, "coordinates_rings", "coordinates is not a non-empty array of rings");
     }
     for (size_t i = 0; i < json_array_size(rings); i++) {
         if (poly)
             snprintf(where, sizeof where, "polygon %zu, ring %zu", poly, i + 1);
         else
             snprintf(where, sizeof where, "ring %zu", i + 1);
+        r->why->ring = i + 1;
         if (read_ring(r, json_array_get(rings, i), where) != 0)
             return -1;
     }
+    r->why->ring = 0;
     area_geom *g = r->g;
     if (grow(r, (void **)&g->polys, &r->cap_polys, g->n_polys + 1, sizeof(uint32_t)) != 0)
         return -1;
@@ -421,32 +452,33 @@ static int read_geometry(reader *r, const json_t *geo)
     g->polys = malloc(16 * sizeof *g->polys);
     if (!g->rings || !g->polys) {
         r->oom = 1;
-        return fail(r, "out of memory");
+        return fail(r, NULL, "out of memory");
     }
     r->cap_rings = r->cap_polys = 16;
     r->cap_pts = 0;
     g->rings[0] = g->polys[0] = 0;
     if (!json_is_object(geo))
-        return fail(r, "geometry is missing or not an object");
+        return fail(r, "geometry_missing", "geometry is missing or not an object");
     const char *type = json_string_value(json_object_get(geo, "type"));
     const json_t *coords = json_object_get(geo, "coordinates");
     if (!type || (strcmp(type, "Polygon") != 0 && strcmp(type, "MultiPolygon") != 0))
-        return fail(r, "geometry type must be Polygon or MultiPolygon");
+        return fail(r, "geometry_type", "geometry type must be Polygon or MultiPolygon");
     g->multi = strcmp(type, "MultiPolygon") == 0;
     if (!g->multi)
         return read_polygon(r, coords, 0);
     if (!json_is_array(coords) || json_array_size(coords) == 0)
-        return fail(r, "coordinates is not a non-empty array of polygons");
+        return fail(r, "coordinates_polygons", "coordinates is not a non-empty array of polygons");
     for (size_t i = 0; i < json_array_size(coords); i++)
         if (read_polygon(r, json_array_get(coords, i), i + 1) != 0)
             return -1;
     return 0;
 }
 
-int area_geom_from_json(const json_t *geo, area_geom *out, char *why, size_t why_size)
+int area_geom_from_json(const json_t *geo, area_geom *out, area_why *why)
 {
     memset(out, 0, sizeof *out);
-    reader r = {out, 0, 0, 0, AREA_VERTICES_MAX, why, why_size, 0};
+    memset(why, 0, sizeof *why);
+    reader r = {out, 0, 0, 0, AREA_VERTICES_MAX, why, 0};
     if (read_geometry(&r, geo) == 0)
         return 0;
     area_geom_free(out);
@@ -456,8 +488,8 @@ int area_geom_from_json(const json_t *geo, area_geom *out, char *why, size_t why
 int area_geom_parse(const char *text, area_geom *out)
 {
     json_t *geo = json_loads(text, JSON_REJECT_DUPLICATES, NULL);
-    char why[160];
-    int rc = area_geom_from_json(geo, out, why, sizeof why);
+    area_why why;
+    int rc = area_geom_from_json(geo, out, &why);
     json_decref(geo);
     return rc == 0 ? 0 : -1;
 }
@@ -640,12 +672,13 @@ int area_features_read(const char *text, size_t len, area_code_check_fn check_co
         f[i].name = read_text(property(props, name_names), 0, "name", why, sizeof why);
         if (!f[i].name)
             report(problem, ctx, problems, (long)i, f[i].code, why);
-        reader r = {&f[i].geom, 0, 0, 0, AREA_VERTICES_MAX, why, sizeof why, 0};
+        area_why gw = {0};
+        reader r = {&f[i].geom, 0, 0, 0, AREA_VERTICES_MAX, &gw, 0};
         if (read_geometry(&r, json_object_get(feat, "geometry")) != 0) {
             if (r.oom)
                 rc = -1;
             else
-                report(problem, ctx, problems, (long)i, f[i].code, why);
+                report(problem, ctx, problems, (long)i, f[i].code, gw.text);
             continue;
         }
         file_vertices += f[i].geom.n_pts;
@@ -775,19 +808,25 @@ size_t area_index_find(const area_index *ix, double lon, double lat, uint32_t *o
     return found;
 }
 
-int area_geojson_one(const char *text, size_t len, area_geom *out, char *why, size_t why_size)
+int area_geojson_one(const char *text, size_t len, area_geom *out, area_why *why)
 {
     memset(out, 0, sizeof *out);
+    memset(why, 0, sizeof *why);
     /* The same bounds as a file's, before anything is parsed. */
     if (len > AREA_FILE_MAX || area_json_values(text, len) > 3 * AREA_VERTICES_MAX + 1000) {
-        snprintf(why, why_size, "over %d positions", AREA_VERTICES_MAX);
+        why->key = "too_many_positions";
+        why->n = AREA_VERTICES_MAX;
+        snprintf(why->text, sizeof why->text, "over %d positions", AREA_VERTICES_MAX);
         return -1;
     }
     json_error_t jerr;
     json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
     if (!root) {
-        snprintf(why, why_size, "not JSON: line %d, column %d: %s", jerr.line, jerr.column,
-                 jerr.text);
+        why->key = "not_json";
+        why->line = jerr.line;
+        why->column = jerr.column;
+        snprintf(why->text, sizeof why->text, "not JSON: line %d, column %d: %s", jerr.line,
+                 jerr.column, jerr.text);
         return -1;
     }
     const json_t *geo = root;
@@ -795,7 +834,9 @@ int area_geojson_one(const char *text, size_t len, area_geom *out, char *why, si
     if (type && strcmp(type, "FeatureCollection") == 0) {
         const json_t *features = json_object_get(root, "features");
         if (json_array_size(features) != 1) {
-            snprintf(why, why_size, "the collection has %zu features: one expected",
+            why->key = "collection_count";
+            why->n = (long)json_array_size(features);
+            snprintf(why->text, sizeof why->text, "the collection has %zu features: one expected",
                      json_array_size(features));
             json_decref(root);
             return -1;
@@ -805,7 +846,7 @@ int area_geojson_one(const char *text, size_t len, area_geom *out, char *why, si
     }
     if (type && strcmp(type, "Feature") == 0)
         geo = json_object_get(geo, "geometry");
-    int rc = area_geom_from_json(geo, out, why, why_size);
+    int rc = area_geom_from_json(geo, out, why);
     json_decref(root);
     return rc;
 }

@@ -44,6 +44,21 @@ typedef struct area_geom {
     area_box box;
 } area_geom;
 
+/* Why a geometry is refused, for readers of either language: the message's key (its French
+ * and English under "areas.refused" in the i18n JSON) with what fills its blanks, and the
+ * same in English words for logs, API clients and the command line. */
+typedef struct area_why {
+    const char *key;  /* static: "ring_crosses", …; NULL: out of memory */
+    size_t poly;      /* {poly}: the polygon (from 1) of a MultiPolygon; 0: a Polygon's */
+    size_t ring;      /* {ring}: the ring (from 1) of that polygon; 0: the geometry's */
+    size_t position;  /* {position}: the position (from 1) in that ring; 0: none */
+    double lon, lat;  /* {lon}, {lat}: the position the message names */
+    long n;           /* {n}: the count the message names */
+    int line, column; /* {line}, {column}: where a JSON text stopped being JSON */
+    area_box box;     /* {min_lon}…{max_lat}: the bounds a geometry lies outside of */
+    char text[200];
+} area_why;
+
 /* Frees what g holds (not g); accepts NULL and a zeroed g. */
 void area_geom_free(area_geom *g);
 
@@ -95,16 +110,16 @@ void area_features_free(area_feature *f, size_t n);
 
 /* Reads one GeoJSON geometry object (a Polygon or MultiPolygon checked as
  * area_features_read checks a feature's, at most AREA_VERTICES_MAX positions) into *out
- * (caller frees with area_geom_free). 0; -1 with why (English) filled when it is not one; -2
- * when out of memory. */
-int area_geom_from_json(const json_t *geo, area_geom *out, char *why, size_t why_size);
+ * (caller frees with area_geom_free). 0; -1 with *why filled when it is not one; -2 when out
+ * of memory. */
+int area_geom_from_json(const json_t *geo, area_geom *out, area_why *why);
 
 /* Reads one area's geometry from GeoJSON text (len bytes): a Polygon or MultiPolygon, a
  * Feature holding one, or a FeatureCollection of exactly one such Feature (what drawing
  * tools save), checked as area_features_read checks a feature's.
- * 0 and *out (caller frees with area_geom_free); -1 with why (English) filled; -2 when out
- * of memory. */
-int area_geojson_one(const char *text, size_t len, area_geom *out, char *why, size_t why_size);
+ * 0 and *out (caller frees with area_geom_free); -1 with *why filled; -2 when out of
+ * memory. */
+int area_geojson_one(const char *text, size_t len, area_geom *out, area_why *why);
 
 /* 0 when s is a valid area code (is_code: 1 to AREA_CODE_MAX letters, digits, '-', '_',
  * '.') or name (1 to AREA_NAME_MAX characters, no control character); -1 with why

@@ -170,6 +170,39 @@ static int check_signup(const broadcast_point *at, size_t n, error *err)
     return 0;
 }
 
+/* The row both sign-ups write (the channel's address, its language, topics, account, point
+ * and leave token), created now; the caller sets how it is confirmed. */
+static void subscriber_row(store_subscriber *sub, int64_t tenant_id, const char *channel,
+                           const char *address, const char *lang_code, const char *leave_token,
+                           int64_t account_id, const int64_t *topics, size_t n,
+                           const broadcast_point *at)
+{
+    *sub = (store_subscriber){.tenant_id = tenant_id,
+                              .channel = channel,
+                              .address = address,
+                              .lang = lang_code,
+                              .account_id = account_id,
+                              .leave_token = leave_token,
+                              .created_at = time_now(),
+                              .topic_ids = topics,
+                              .n_topics = n,
+                              .has_point = at && at->has,
+                              .lat = at && at->has ? at->lat : 0,
+                              .lon = at && at->has ? at->lon : 0};
+}
+
+/* The address as subscribed (folded) in out; -1 when it is not one broadcasts take. */
+static int subscribe_address(const char *email, char out[ACCOUNT_EMAIL_MAX + 1])
+{
+    return email && account_email_fold(email, out) == 0 && outbox_email_ok(out) ? 0 : -1;
+}
+
+int broadcast_email_ok(const char *email)
+{
+    char addr[ACCOUNT_EMAIL_MAX + 1];
+    return subscribe_address(email, addr) == 0;
+}
+
 int broadcast_subscribe(core *c, int64_t tenant_id, const char *email, const char *lang_code,
                         const int64_t *ids, size_t n, int64_t account_id, const broadcast_point *at,
                         const char *base_url, core_done_fn cb, void *ctx, error *err)
@@ -177,7 +210,7 @@ int broadcast_subscribe(core *c, int64_t tenant_id, const char *email, const cha
     if (check_signup(at, n, err) != 0)
         return -1;
     char addr[ACCOUNT_EMAIL_MAX + 1];
-    if (!email || account_email_fold(email, addr) != 0 || !outbox_email_ok(addr))
+    if (subscribe_address(email, addr) != 0)
         return error_set(err, ERR_INVALID_ARG, "email", "not an e-mail address");
     subscribe_op *so = core_op_new(sizeof *so, apply_subscribe);
     if (!so)
@@ -194,21 +227,10 @@ int broadcast_subscribe(core *c, int64_t tenant_id, const char *email, const cha
              token);
     sodium_memzero(token, sizeof token);
     core_new_secret("", so->leave_token, sizeof so->leave_token);
-    int64_t now = time_now();
-    so->sub = (store_subscriber){.tenant_id = tenant_id,
-                                 .channel = "email",
-                                 .address = so->address,
-                                 .lang = so->lang,
-                                 .account_id = account_id,
-                                 .confirm_hash = so->confirm_hash,
-                                 .confirm_expires_at = now + BROADCAST_CONFIRM_TTL,
-                                 .leave_token = so->leave_token,
-                                 .created_at = now,
-                                 .topic_ids = so->topics,
-                                 .n_topics = n,
-                                 .has_point = at && at->has,
-                                 .lat = at && at->has ? at->lat : 0,
-                                 .lon = at && at->has ? at->lon : 0};
+    subscriber_row(&so->sub, tenant_id, "email", so->address, so->lang, so->leave_token, account_id,
+                   so->topics, n, at);
+    so->sub.confirm_hash = so->confirm_hash;
+    so->sub.confirm_expires_at = so->sub.created_at + BROADCAST_CONFIRM_TTL;
     return core_op_submit(c, so, cb, ctx, err);
 }
 
@@ -302,26 +324,15 @@ int broadcast_subscribe_sms(core *c, int64_t tenant_id, const char *phone, const
              lang_code && strcmp(lang_code, "en") == 0 ? "en" : "fr");
     memcpy(so->topics, ids, n * sizeof *ids);
     core_new_secret("", so->leave_token, sizeof so->leave_token);
-    int64_t now = time_now();
     int confirmed = verified_own(c, tenant_id, account_id, phone);
     if (!confirmed) {
         phone_code_new(so->code);
         sms_code_hash(c, so->leave_token, so->phone, so->code, so->confirm_hash);
     }
-    so->sub = (store_subscriber){.tenant_id = tenant_id,
-                                 .channel = "sms",
-                                 .address = so->phone,
-                                 .lang = so->lang,
-                                 .account_id = account_id,
-                                 .confirm_hash = confirmed ? NULL : so->confirm_hash,
-                                 .confirm_expires_at = now + PHONE_CODE_TTL_S,
-                                 .leave_token = so->leave_token,
-                                 .created_at = now,
-                                 .topic_ids = so->topics,
-                                 .n_topics = n,
-                                 .has_point = at && at->has,
-                                 .lat = at && at->has ? at->lat : 0,
-                                 .lon = at && at->has ? at->lon : 0};
+    subscriber_row(&so->sub, tenant_id, "sms", so->phone, so->lang, so->leave_token, account_id,
+                   so->topics, n, at);
+    so->sub.confirm_hash = confirmed ? NULL : so->confirm_hash;
+    so->sub.confirm_expires_at = so->sub.created_at + PHONE_CODE_TTL_S;
     return core_op_submit(c, so, cb, ctx, err);
 }
 
@@ -479,10 +490,11 @@ int broadcast_leave(core *c, int64_t tenant_id, const char *leave_token, core_do
 }
 
 int broadcast_subscriptions(core *c, int64_t tenant_id, const char *address, int64_t account_id,
-                            arena *a, store_subscriber **out, size_t *n, error *err)
+                            const char *phone, arena *a, store_subscriber **out, size_t *n,
+                            error *err)
 {
-    return c->store->ops->broadcasts.subscribers_of(c->store, tenant_id, address, account_id, a,
-                                                    out, n, err);
+    return c->store->ops->broadcasts.subscribers_of(c->store, tenant_id, address, account_id, phone,
+                                                    a, out, n, err);
 }
 
 /* ---- areas ---- */

@@ -64,6 +64,9 @@ typedef struct broadcast_point {
     double lat, lon;
 } broadcast_point;
 
+/* 1 when broadcast_subscribe takes email as an address (the same rule), so that a form
+ * giving an address and a number checks both before writing either; 0 otherwise. */
+int broadcast_email_ok(const char *email);
 /* A subscription to ids[n] (broadcast_pick_topics) for e-mail address `email` (checked:
  * ERR_INVALID_ARG "email"), in language lang_code ("fr", "en"), of account account_id (0:
  * none), at point at (may be NULL: none; checked: ERR_INVALID_ARG "lat"): a pending
@@ -127,9 +130,12 @@ int broadcast_subscribers_purge(core *c, int64_t tenant_id, int64_t now, int64_t
  * many. Waits for its write. */
 int broadcast_recipients_forget(core *c, int64_t tenant_id, int64_t now, int64_t *n, error *err);
 
-/* The active subscriptions of an account (its id) or an address; *out in a. */
+/* The active subscriptions of an address (NULL: none), of an account (its id; 0: none) and
+ * by SMS to a number (NULL: none; the account's once verified: subscriptions made while
+ * logged out are the account holder's too), each once; *out in a. */
 int broadcast_subscriptions(core *c, int64_t tenant_id, const char *address, int64_t account_id,
-                            arena *a, store_subscriber **out, size_t *n, error *err);
+                            const char *phone, arena *a, store_subscriber **out, size_t *n,
+                            error *err);
 
 /* What an agent writes. */
 typedef struct broadcast_draft {

@@ -170,54 +170,35 @@ static int plan_list(store *s, export_plan *p, int64_t account_id, const char *e
     }
 }
 
-/* The subscriptions to broadcasts of account_id (0: none) or of email (NULL: none). */
+/* The account's verified number (a number proves nothing until verified, as an address);
+ * NULL without one. */
+static const char *plan_verified_phone(const export_plan *p)
+{
+    const store_account *acc = &p->account;
+    return p->has_account && acc->phone && acc->phone_verified_at ? acc->phone : NULL;
+}
+
+/* The subscriptions to broadcasts of account_id (0: none), of email (NULL: none) and by SMS
+ * to the account's verified number, linked to the account or not. */
 static int plan_subscriptions(store *s, export_plan *p, int64_t account_id, const char *email,
                               error *err)
 {
-    if (s->ops->broadcasts.subscribers_of(s, p->tenant_id, email, account_id, &p->a, &p->subs,
-                                          &p->n_subs, err) != 0)
+    if (s->ops->broadcasts.subscribers_of(s, p->tenant_id, email, account_id,
+                                          plan_verified_phone(p), &p->a, &p->subs, &p->n_subs,
+                                          err) != 0)
         return -1;
     if (p->n_subs == 0)
         return 0;
     return s->ops->broadcasts.topics(s, p->tenant_id, 0, &p->a, &p->topics, &p->n_topics, err);
 }
 
-/* What the plan's account's verified number holds beyond the account (a number proves
- * nothing until verified, as an address): whether it opted out of SMS, and its SMS
- * subscriptions not linked to the account, added to p->subs. */
+/* Whether the account's verified number opted out of SMS. */
 static int plan_phone(store *s, export_plan *p, error *err)
 {
-    const store_account *acc = &p->account;
-    if (!p->has_account || !acc->phone || !acc->phone_verified_at)
+    const char *phone = plan_verified_phone(p);
+    if (!phone)
         return 0;
-    if (s->ops->sms.opted_out(s, p->tenant_id, acc->phone, &p->sms_opted_out, err) != 0)
-        return -1;
-    store_subscriber *more = NULL;
-    size_t n_more = 0;
-    if (s->ops->broadcasts.subscribers_of(s, p->tenant_id, acc->phone, 0, &p->a, &more, &n_more,
-                                          err) != 0)
-        return -1;
-    if (n_more == 0)
-        return 0;
-    store_subscriber *all = arena_alloc(&p->a, (p->n_subs + n_more) * sizeof *all);
-    if (!all)
-        return error_set(err, ERR_INTERNAL, NULL, "out of memory");
-    if (p->n_subs)
-        memcpy(all, p->subs, p->n_subs * sizeof *all);
-    size_t n = p->n_subs;
-    for (size_t i = 0; i < n_more; i++) {
-        int seen = 0; /* the account's own, found by its id already */
-        for (size_t k = 0; k < p->n_subs && !seen; k++)
-            seen = all[k].id == more[i].id;
-        if (!seen)
-            all[n++] = more[i];
-    }
-    int had_topics = p->n_subs > 0;
-    p->subs = all;
-    p->n_subs = n;
-    if (had_topics || n == 0)
-        return 0;
-    return s->ops->broadcasts.topics(s, p->tenant_id, 0, &p->a, &p->topics, &p->n_topics, err);
+    return s->ops->sms.opted_out(s, p->tenant_id, phone, &p->sms_opted_out, err);
 }
 
 int export_plan_citizen(core *c, int64_t tenant_id, const store_account *acc, export_plan **out,

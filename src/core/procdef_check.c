@@ -387,14 +387,14 @@ static void read_areas(checker *k, json_t *arr)
                 say(k, where, "the code \"%s\" is an earlier area's", p->code);
                 break;
             }
-        char why[160];
-        int rc = area_geom_from_json(json_object_get(o, "geometry"), &p->geom, why, sizeof why);
+        area_why why;
+        int rc = area_geom_from_json(json_object_get(o, "geometry"), &p->geom, &why);
         if (rc == -2) {
             k->oom = 1;
             return;
         }
         if (rc != 0) {
-            say(k, where, "geometry: %s", why);
+            say(k, where, "geometry: %s", why.text);
             continue;
         }
         vertices += p->geom.n_pts;

@@ -79,7 +79,7 @@ static int write_areas(store *s, procdef_doc *d, procdef_result *res, error *err
                          .max_lon = p->geom.box.max_lon,
                          .vertices = (int64_t)p->geom.n_pts,
                          .geometry = text};
-        int rc = s->ops->areas.tx_insert(s, &ar, err);
+        int rc = s->ops->areas.tx_put(s, &ar, err);
         free(text);
         if (rc != 0)
             return -1;

@@ -263,14 +263,7 @@ static void *watchdog_main(void *arg)
     conns *c = arg;
     pthread_mutex_lock(&c->lock);
     while (!c->stopping) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        ts.tv_nsec += WATCH_PERIOD_MS * 1000000L;
-        if (ts.tv_nsec >= 1000000000L) {
-            ts.tv_sec++;
-            ts.tv_nsec -= 1000000000L;
-        }
-        pthread_cond_timedwait(&c->wake, &c->lock, &ts);
+        time_cond_wait_ms(&c->wake, &c->lock, WATCH_PERIOD_MS, &c->stopping, NULL);
         if (c->stopping)
             break;
         pthread_mutex_unlock(&c->lock);
@@ -288,11 +281,7 @@ conns *conns_new(const conns_config *cfg)
         return NULL;
     c->cfg = *cfg;
     c->counts = calloc(COUNT_SLOTS, sizeof *c->counts);
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&c->wake, &ca);
-    pthread_condattr_destroy(&ca);
+    time_cond_init(&c->wake);
     pthread_mutex_init(&c->lock, NULL);
     if (!c->counts || pthread_create(&c->watchdog, NULL, watchdog_main, c) != 0) {
         pthread_cond_destroy(&c->wake);

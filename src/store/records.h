@@ -379,6 +379,13 @@ typedef struct store_area {
     const char *geometry; /* GeoJSON Polygon or MultiPolygon; NULL when not read */
 } store_area;
 
+/* A broadcast not yet queued that targets an area (store areas.tx_drafts_losing). */
+typedef struct store_area_use {
+    int64_t broadcast_id;
+    const char *subject;
+    const char *area_code;
+} store_area_use;
+
 /* A routing rule of a collectivité (table routing_rules, core/routing.h): its conditions,
  * each optional, and the department it gives. */
 typedef struct store_routing_rule {

@@ -547,11 +547,17 @@ typedef struct store_areas_ops {
      * 0 leaves geometry NULL (a listing). *out in a. */
     int (*list)(store *s, int64_t tenant_id, const char *kind, int with_geometry, arena *a,
                 store_area **out, size_t *n, error *err);
-    /* Deletes the tenant's areas of kind; *deleted how many. */
-    int (*tx_delete_kind)(store *s, int64_t tenant_id, const char *kind, int64_t *deleted,
-                          error *err);
-    /* Inserts one area (its id is not read). */
-    int (*tx_insert)(store *s, const store_area *ar, error *err);
+    /* Deletes the tenant's areas of kind whose code is not in keep (a JSON array of codes;
+     * NULL: none is kept); *deleted how many. */
+    int (*tx_delete_kind)(store *s, int64_t tenant_id, const char *kind, const char *keep,
+                          int64_t *deleted, error *err);
+    /* Inserts one area, or rewrites the tenant's area of its kind and code (name, department,
+     * position, geometry), which keeps its id. ar->id is not read. */
+    int (*tx_put)(store *s, const store_area *ar, error *err);
+    /* The broadcasts not yet queued that target an area of kind whose code is not in keep
+     * (a JSON array; NULL: none), one row per broadcast and area, by broadcast; *out in a. */
+    int (*tx_drafts_losing)(store *s, int64_t tenant_id, const char *kind, const char *keep,
+                            arena *a, store_area_use **out, size_t *n, error *err);
     /* One area of the tenant by id, without its geometry, inside a job; *found 0: none. */
     int (*tx_get)(store *s, int64_t tenant_id, int64_t id, arena *a, store_area *out, int *found,
                   error *err);
@@ -837,10 +843,12 @@ typedef struct store_broadcasts_ops {
      * NULL) how many. */
     int (*tx_recipients_forget)(store *s, int64_t tenant_id, int64_t before, int64_t *n,
                                 error *err);
-    /* The active (confirmed, not left) subscriptions of an address or of an account, with
-     * their topics; strings and lists in a. */
+    /* The active (confirmed, not left) subscriptions of an address, of an account or by SMS
+     * to a number (NULL, 0, NULL: not that one), each once, with their topics; strings and
+     * lists in a. */
     int (*subscribers_of)(store *s, int64_t tenant_id, const char *address, int64_t account_id,
-                          arena *a, store_subscriber **out, size_t *n, error *err);
+                          const char *phone, arena *a, store_subscriber **out, size_t *n,
+                          error *err);
     /* Active subscribers of one of the channels (JSON array) and one of the topics (JSON
      * array of ids) with id > after, by id, at most limit (topic_ids not read); never a
      * number that opted out of the tenant's SMS. The tx_ one reads inside the write job. */

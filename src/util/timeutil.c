@@ -11,6 +11,7 @@
  */
 #include "util/timeutil.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -692,4 +693,34 @@ int time_parse_local(const char *s, const char *tz, int64_t *out)
         return -1;
     *out = time_from_local(wall, tz);
     return 0;
+}
+
+int time_cond_init(pthread_cond_t *cv)
+{
+    pthread_condattr_t ca;
+    if (pthread_condattr_init(&ca) != 0)
+        return -1;
+    int rc = pthread_condattr_setclock(&ca, CLOCK_MONOTONIC) == 0 && pthread_cond_init(cv, &ca) == 0
+                 ? 0
+                 : -1;
+    pthread_condattr_destroy(&ca);
+    return rc;
+}
+
+void time_cond_wait_ms(pthread_cond_t *cv, pthread_mutex_t *mu, int64_t ms, const int *flag,
+                       const int *other)
+{
+    struct timespec until;
+    clock_gettime(CLOCK_MONOTONIC, &until);
+    if (ms < 0)
+        ms = 0;
+    until.tv_sec += (time_t)(ms / 1000);
+    until.tv_nsec += (long)(ms % 1000) * 1000000L;
+    if (until.tv_nsec >= 1000000000L) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000L;
+    }
+    while (!*flag && !(other && *other))
+        if (pthread_cond_timedwait(cv, mu, &until) == ETIMEDOUT)
+            break;
 }

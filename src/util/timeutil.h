@@ -5,6 +5,7 @@
 #ifndef GUICHET_UTIL_TIMEUTIL_H
 #define GUICHET_UTIL_TIMEUTIL_H
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -41,5 +42,14 @@ void time_day_civil(int64_t day, int *year, unsigned *month, unsigned *mday);
 /* The ISO 8601 week of `day`: weeks start on Monday and belong to the year of their Thursday
  * (2027-01-01, a Friday, is in 2026-W53). */
 void time_day_iso_week(int64_t day, int *iso_year, unsigned *week);
+
+/* Initialises cv on the monotonic clock, so that a timed wait does not stretch or shrink
+ * when the wall clock is set. 0, or -1 (cv not initialised). */
+int time_cond_init(pthread_cond_t *cv);
+/* The worker threads' pause: waits on cv (made by time_cond_init; mu locked by the caller,
+ * and locked again on return) until *flag or *other (NULL: no second flag) is non-zero or ms
+ * milliseconds have passed. The caller reads the flags it cares about on return. */
+void time_cond_wait_ms(pthread_cond_t *cv, pthread_mutex_t *mu, int64_t ms, const int *flag,
+                       const int *other);
 
 #endif

@@ -23,6 +23,7 @@
 #include "core/retention.h"
 #include "core/upload_stash.h"
 #include "util/log.h"
+#include "util/timeutil.h"
 
 #define COMPACT_EVERY_S (24 * 3600)
 #define JOBS_MAX_SLEEP_S 60
@@ -58,18 +59,8 @@ static int stop_requested(void *ctx)
 /* Waits ms milliseconds or until stopped; 1 when stopped. */
 static int wait_or_stop(scheduler *s, unsigned long long ms)
 {
-    struct timespec until;
-    clock_gettime(CLOCK_MONOTONIC, &until);
-    until.tv_sec += (time_t)(ms / 1000);
-    until.tv_nsec += (long)(ms % 1000) * 1000000L;
-    if (until.tv_nsec >= 1000000000L) {
-        until.tv_sec++;
-        until.tv_nsec -= 1000000000L;
-    }
     pthread_mutex_lock(&s->mu);
-    while (!s->stop && !s->bell)
-        if (pthread_cond_timedwait(&s->cv, &s->mu, &until) == ETIMEDOUT)
-            break;
+    time_cond_wait_ms(&s->cv, &s->mu, ms > INT64_MAX ? INT64_MAX : (int64_t)ms, &s->stop, &s->bell);
     s->bell = 0;
     int stop = s->stop;
     pthread_mutex_unlock(&s->mu);
@@ -208,11 +199,7 @@ scheduler *scheduler_start(core *c, const scheduler_config *cfg, error *err)
     s->core = c;
     s->cfg = *cfg;
     pthread_mutex_init(&s->mu, NULL);
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&s->cv, &ca);
-    pthread_condattr_destroy(&ca);
+    time_cond_init(&s->cv);
     if (cfg->retention_interval_s == 0)
         log_info("retention: no periodic pass (retention-interval 0): run guichet retention run");
     if (pthread_create(&s->thread, NULL, scheduler_main, s) != 0) {

@@ -13,7 +13,8 @@
   var el = document.getElementById('zone-map');
   var field = document.getElementById('geojson');
   var tools = document.getElementById('zone-tools');
-  if (!el || !field || !tools || typeof window.L === 'undefined') {
+  /* Without the form (a manager's read-only view), the map only shows the areas. */
+  if (!el || typeof window.L === 'undefined') {
     return;
   }
   var L = window.L;
@@ -24,7 +25,6 @@
     return;
   }
   el.hidden = false;
-  tools.hidden = false;
   var map = L.map(el, { scrollWheelZoom: false, keyboard: true }).setView([lat, lon], zoom >= 1 && zoom <= 19 ? zoom : 14);
   if (el.getAttribute('data-tiles')) {
     L.tileLayer(el.getAttribute('data-tiles'), {
@@ -49,6 +49,10 @@
     }).addTo(map);
     map.fitBounds(layer.getBounds());
   }
+  if (!field || !tools) {
+    return;
+  }
+  tools.hidden = false;
 
   var vertices = [];
   var shape = L.polygon([], { color: '#1b1b1b', weight: 3, fillColor: '#ffbf47', fillOpacity: 0.3 }).addTo(map);

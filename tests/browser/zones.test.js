@@ -3,8 +3,9 @@
  * The areas' page (/agent/admin/zones) in a real Chromium: an outline drawn with the mouse
  * (clicks on the map, a vertex dragged) and one drawn from the keyboard (the map panned with
  * the arrow keys, vertices added at its centre) fill the GeoJSON field the form posts, and
- * the areas are saved with those outlines; a refused outline shows its message; axe-core
- * finds no WCAG 2.1 A/AA violation on the page, empty form, refused or editing.
+ * the areas are saved with those outlines; a refused outline shows its message; a manager
+ * sees the areas on the map without the tools; axe-core finds no WCAG 2.1 A/AA violation on
+ * the page, empty form, refused, editing or read only.
  */
 const { describe, it, before, after } = require('node:test');
 const assert = require('node:assert/strict');
@@ -122,5 +123,21 @@ describe('the areas\' page', () => {
         const id = srv.sql("SELECT id FROM areas WHERE code = 'dessin-clavier';").trim();
         last = await B.goto(page, `${srv.url}/agent/admin/zones?modifier=${id}`, 200);
         await check('areas, editing');
+    });
+
+    it('shows a manager the areas on the map, without the drawing tools', async () => {
+        const manager = F.addAgent(srv, { email: `zones.resp.${process.pid}@ville-demo.test`, name: 'Resp Zones', role: 'manager' });
+        const other = await env.newPage();
+        await F.loginPage(other, srv, manager);
+        const previous = page;
+        page = other;
+        last = await B.goto(page, `${srv.url}/agent/admin/zones`, 200);
+        assert.equal(await page.locator('#zone-map').isVisible(), true, 'the map is shown');
+        const areas = Number(srv.sql('SELECT count(*) FROM areas;').trim());
+        assert.ok(await page.locator('#zone-map svg path').count() >= areas, 'each area is outlined');
+        assert.equal(await page.locator('#zone-tools').count(), 0, 'no drawing tools');
+        assert.equal(await page.locator('form').filter({ has: page.locator('#geojson') }).count(), 0, 'no form');
+        await check('areas, read only');
+        page = previous;
     });
 });

@@ -56,14 +56,14 @@ static void check_geom(const area_geom *g)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     area_geom one;
-    char why[200] = "";
-    int rc = area_geojson_one((const char *)data, size, &one, why, sizeof why);
+    area_why why;
+    int rc = area_geojson_one((const char *)data, size, &one, &why);
     CHECK(rc == 0 || rc == -1 || rc == -2);
     if (rc == 0) {
         check_geom(&one);
         area_geom_free(&one);
     } else if (rc == -1) {
-        CHECK(why[0]);
+        CHECK(why.text[0] && why.key);
     }
     area_feature *f = NULL;
     size_t n = 0;

@@ -2,7 +2,9 @@
 /*
  * areas — `guichet area import` and `guichet area list` against the demo commune's database
  * while its server runs: the demo's own areas listed, a GeoJSON file replacing one kind's
- * areas whole (counts printed, the other kinds kept), and a bad file refused with every
+ * areas whole (counts printed, the other kinds kept, an area whose code stays keeping its
+ * id), refused while a broadcast still being queued targets an area it drops, and a bad file
+ * (an outline wholly outside the collectivité's territory included) refused with every
  * problem named by feature and code, exit status 2, nothing written.
  */
 const test = require('node:test');
@@ -37,9 +39,12 @@ test('the demo has areas of every kind; an import replaces its kind whole and ke
         ['quartier', 'centre'], ['quartier', 'nord'], ['quartier', 'sud'],
     ]);
 
+    const idOf = (kind, code) => srv.sql(`SELECT id FROM areas WHERE kind = '${kind}' AND code = '${code}';`).trim();
+    const proprete = idOf('department', 'proprete');
     let r = importFile(srv, 'department', FIXTURE);
     assert.strictEqual(r.status, 0, r.stderr);
-    assert.match(r.stdout, /4 department area\(s\), 30 positions, imported for ville-demo, replacing 3\n/);
+    assert.match(r.stdout, /4 department area\(s\), 30 positions, imported for ville-demo \(areas of the same code keep their ids\), deleting 0\n/);
+    assert.strictEqual(idOf('department', 'proprete'), proprete, 'the area whose code stays keeps its id');
     /* The file's order is kept, the names read from «nom», «name» and «libelle». */
     assert.deepStrictEqual(list(srv, ['--kind', 'department']), [
         ['department', 'eclairage', 'Place de l\'Hôtel de Ville', '5'],
@@ -49,10 +54,22 @@ test('the demo has areas of every kind; an import replaces its kind whole and ke
     ]);
     assert.deepStrictEqual(list(srv, ['--kind', 'quartier']).map((row) => row[1]), ['centre', 'nord', 'sud']);
 
-    /* The same file as quartiers: codes need not be departments' there. */
+    /* The same file as quartiers: codes need not be departments' there. A broadcast still
+     * being queued to quartier nord, which the file drops, holds the import back. */
+    srv.sql(`INSERT INTO broadcasts (id, tenant_id, subject, body, areas, base_url, created_by, created_at)
+             SELECT 900, tenant_id, 'Fête du quartier', 'Samedi', json_array(id), 'https://x', 'test', 1
+             FROM areas WHERE kind = 'quartier' AND code = 'nord';`);
+    r = importFile(srv, 'quartier', FIXTURE);
+    assert.strictEqual(r.status, 2, r.stdout + r.stderr);
+    assert.deepStrictEqual(r.stderr.trimEnd().split('\n'), [
+        'guichet area import: broadcast 900 («Fête du quartier»), not yet sent to all its recipients, targets area nord, which the file no longer has: keep the area\'s code, or import once the broadcast is sent',
+        'guichet area import: 1 problem(s): nothing imported, ville-demo keeps its quartier areas',
+    ]);
+    assert.deepStrictEqual(list(srv, ['--kind', 'quartier']).map((row) => row[1]), ['centre', 'nord', 'sud']);
+    srv.sql('UPDATE broadcasts SET queued_at = 2 WHERE id = 900;');
     r = importFile(srv, 'quartier', FIXTURE);
     assert.strictEqual(r.status, 0, r.stderr);
-    assert.match(r.stdout, /4 quartier area\(s\), 30 positions, imported for ville-demo, replacing 3\n/);
+    assert.match(r.stdout, /4 quartier area\(s\), 30 positions, imported for ville-demo \(areas of the same code keep their ids\), deleting 3\n/);
     assert.strictEqual(list(srv, ['--kind', 'department']).length, 4);
     assert.strictEqual(list(srv, ['--kind', 'broadcast']).length, 1);
 });
@@ -86,9 +103,18 @@ test('a bad file: every problem named by feature and code, exit 2, nothing writt
     ]);
     assert.deepStrictEqual(list(srv), before);
 
+    /* Positions written latitude first: wholly outside the collectivité's territory. */
+    fs.writeFileSync(bad, JSON.stringify({ type: 'FeatureCollection', features: [
+        { type: 'Feature', properties: { code: 'lac', nom: 'Lac' },
+          geometry: { type: 'Polygon', coordinates: [[[45.76, 4.83], [45.76, 4.84], [45.77, 4.84], [45.76, 4.83]]] } }] }));
+    let s = importFile(srv, 'broadcast', bad);
+    assert.strictEqual(s.status, 2, s.stdout + s.stderr);
+    assert.match(s.stderr, /^guichet area import: feature 0 \(code lac\): the geometry lies wholly outside the collectivité's bounds \(longitude [0-9.]+ to [0-9.]+, latitude [0-9.]+ to [0-9.]+\): are its positions longitude first, then latitude\?\n/);
+    assert.deepStrictEqual(list(srv), before);
+
     /* Not JSON, an unknown kind: refused the same way. */
     fs.writeFileSync(bad, '{"type": "FeatureCollection", "features": [');
-    let s = importFile(srv, 'department', bad);
+    s = importFile(srv, 'department', bad);
     assert.strictEqual(s.status, 2);
     assert.match(s.stderr, /^guichet area import: not JSON: line 1, column \d+: /);
     s = importFile(srv, 'zone', FIXTURE);

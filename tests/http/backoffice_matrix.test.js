@@ -100,7 +100,9 @@ const ROUTES = [
                        email: `paul.${c.seq()}@exemple.fr`, attr_taille: c.tailleKey }) }],
     ['GET', () => '/agent/terrain?lat=45.764&long=4.8357', READ, { listsReq: { agentB: false } }],
     /* administration: admins only */
-    ...['/agent/admin', '/agent/admin/services', '/agent/admin/zones', '/agent/admin/agents', '/agent/admin/demarches',
+    /* the areas: admins, and managers read only (the areas their broadcasts target) */
+    ['GET', () => '/agent/admin/zones', { anon: LOGIN, agentA: NO, agentB: NO, managerA: OK, elected: NO, admin: OK }],
+    ...['/agent/admin', '/agent/admin/services', '/agent/admin/agents', '/agent/admin/demarches',
         '/agent/admin/demarches/nouvelle', '/agent/admin/demarches/nid-de-poule', '/agent/admin/cles',
         '/agent/admin/collectivite', '/agent/admin/audit', '/agent/admin/audit?apres=0', '/agent/admin/registre',
         '/agent/admin/registre/imprimer', '/agent/admin/registre.csv', '/agent/admin/registre.json',

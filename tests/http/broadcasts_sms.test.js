@@ -94,6 +94,18 @@ async function broadcast(client, body, channels = { channel_sms: '1' }) {
     return { preview, id: /\/agent\/diffusions\/(\d+)/.exec(sent.location)[1] };
 }
 
+/* A citizen's account, signed in, its address confirmed and e164 its verified number. */
+async function citizenWithNumber(email, e164) {
+    const c = new F.Client(srv, 'citizen');
+    const r = await c.post('/compte/inscription', { email, display_name: 'Jeanne Martin', password: F.PASSWORD, password_confirm: F.PASSWORD },
+        { tokenFrom: '/compte/inscription' });
+    assert.equal(r.status, 200, r.text.slice(0, 300));
+    const { link } = JSON.parse(srv.sql(`SELECT params FROM outbox WHERE template = 'account_verify' AND recipient = '${email}'`).trim());
+    assert.equal((await c.useLink(link)).status, 200);
+    srv.sql(`UPDATE accounts SET phone = '${e164}', phone_verified_at = unixepoch() WHERE email = '${email}'`);
+    return c;
+}
+
 const E164 = '+33612345601';
 
 test('subscribing by number: refusals beside the field, a code by SMS, wrong and expired codes refused', { skip: skip || false }, async () => {
@@ -175,12 +187,16 @@ test('STOP ends the subscription; the number is refused with START, which lets i
     assert.match(r.text, /value="abonne\.stop@exemple\.test"/, 'the address typed is kept');
     assert.equal(srv.sql("SELECT count(*) FROM subscribers WHERE address = 'abonne.stop@exemple.test'").trim(), '0', 'nothing written');
 
-    /* START: the number may subscribe again. */
+    /* START: the number may subscribe again; with an address too, both are written (the
+     * number first, the write a STOP may still refuse) and the code page says the e-mail
+     * went. */
     await kannel.sendFromPhone(E164, SHORT, 'START');
     await until('the opt-in', () => srv.sql(`SELECT count(*) FROM sms_optouts WHERE phone = '${E164}'`).trim() === '0');
     const sent = codesSent(E164);
-    r = await subscribeNumber(c, '06 12 34 56 01');
+    r = await subscribeNumber(c, '06 12 34 56 01', 'abonne.stop@exemple.test');
     assert.equal(r.status, 200, F.textOf(r.text).slice(0, 400));
+    assert.match(F.textOf(r.text), /Un e-mail de confirmation est aussi parti/);
+    assert.equal(srv.sql("SELECT count(*) FROM subscribers WHERE address = 'abonne.stop@exemple.test' AND confirmed_at IS NULL").trim(), '1');
     const code = await codeFor(E164, sent);
     r = await typeCode(c, jetonOf(r.text), code);
     assert.equal(r.status, 200);
@@ -197,16 +213,10 @@ test('STOP ends the subscription; the number is refused with START, which lets i
 
 test('a logged-in citizen subscribing with their own verified number is not asked for a code', { skip: skip || false }, async () => {
     const email = `abonne.verifie.${process.pid}@exemple.fr`;
-    const c = new F.Client(srv, 'citizen');
-    let r = await c.post('/compte/inscription', { email, display_name: 'Jeanne Martin', password: F.PASSWORD, password_confirm: F.PASSWORD },
-        { tokenFrom: '/compte/inscription' });
-    assert.equal(r.status, 200, r.text.slice(0, 300));
-    const { link } = JSON.parse(srv.sql(`SELECT params FROM outbox WHERE template = 'account_verify' AND recipient = '${email}'`).trim());
-    assert.equal((await c.useLink(link)).status, 200);
     const mine = '+33612345603';
-    srv.sql(`UPDATE accounts SET phone = '${mine}', phone_verified_at = unixepoch() WHERE email = '${email}'`);
+    const c = await citizenWithNumber(email, mine);
     const sent = codesSent(mine);
-    r = await subscribeNumber(c, '06 12 34 56 03');
+    let r = await subscribeNumber(c, '06 12 34 56 03');
     assert.equal(r.status, 200, F.textOf(r.text).slice(0, 400));
     assert.match(F.textOf(r.text), /Abonnement confirmé/);
     assert.equal(srv.sql(`SELECT count(*) FROM subscribers s JOIN accounts a ON a.id = s.account_id
@@ -220,4 +230,27 @@ test('a logged-in citizen subscribing with their own verified number is not aske
     /* The page lists the account's subscription by SMS. */
     const page = await c.get('/abonnements');
     assert.match(F.textOf(page.text), new RegExp(`\\${mine} : Travaux`));
+});
+
+test('an SMS subscription made while logged out with the account\'s verified number is listed on the account\'s page', { skip: skip || false }, async () => {
+    const number = '+33612345605';
+    const anonymous = new F.Client(srv);
+    const sent = codesSent(number);
+    let r = await subscribeNumber(anonymous, '06 12 34 56 05');
+    assert.equal(r.status, 200, F.textOf(r.text).slice(0, 400));
+    r = await typeCode(anonymous, jetonOf(r.text), await codeFor(number, sent));
+    assert.equal(r.status, 200, F.textOf(r.text).slice(0, 400));
+    assert.equal(srv.sql(`SELECT count(*) FROM subscribers WHERE address = '${number}' AND account_id IS NULL AND confirmed_at IS NOT NULL`).trim(), '1');
+
+    const email = `abonne.deconnecte.${process.pid}@exemple.fr`;
+    const c = await citizenWithNumber(email, number);
+    let page = await c.get('/abonnements');
+    assert.match(F.textOf(page.text), new RegExp(`\\${number} : Travaux`), 'listed, with its topics');
+    /* Its button leaves it, as the account's own ones. */
+    const token = srv.sql(`SELECT leave_token FROM subscribers WHERE address = '${number}'`).trim();
+    assert.ok(page.text.includes(`action="/abonnements/quitter/${token}?`), 'a button to leave it');
+    /* A number not (or no longer) verified proves nothing: its subscriptions are not shown. */
+    srv.sql(`UPDATE accounts SET phone_verified_at = NULL WHERE email = '${email}'`);
+    page = await c.get('/abonnements');
+    assert.doesNotMatch(F.textOf(page.text), new RegExp(`\\${number}`));
 });

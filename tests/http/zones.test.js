@@ -2,8 +2,10 @@
 /*
  * The back office's areas (/agent/admin/zones): an admin creates an area from pasted
  * GeoJSON, sees each refusal beside its field with what was typed kept (a ring that crosses
- * itself named by its ring, a collection of two features, a code taken), renames and redraws
- * it, and cannot delete one a routing rule names; every write audited. An agent gets 403.
+ * itself named by its ring, a collection of two features, a code taken, an outline wholly
+ * outside the collectivité's territory), each worded in French (in English with ?lang=en),
+ * renames and redraws it, and cannot delete one a routing rule names; every write audited.
+ * A manager sees the list and the map without the forms; an agent gets 403.
  */
 const test = require('node:test');
 const assert = require('node:assert/strict');
@@ -13,7 +15,7 @@ const F = require('../browser/bo_flows');
 const square = (x0, y0, x1, y1) => [[x0, y0], [x1, y0], [x1, y1], [x0, y1], [x0, y0]];
 const polygon = (...rings) => JSON.stringify({ type: 'Polygon', coordinates: rings });
 
-let srv, admin, agent;
+let srv, admin, agent, manager;
 
 test.before(async () => {
     srv = await H.startServer({ requests: 0 });
@@ -21,6 +23,8 @@ test.before(async () => {
     admin = await F.login(srv, F.addAgent(srv, { email: `admin.zones.${tag}@ville-demo.test`, name: 'Admin Zones', role: 'admin' }));
     agent = await F.login(srv, F.addAgent(srv, { email: `agent.zones.${tag}@ville-demo.test`, name: 'Agent Zones', role: 'agent',
                                                  departments: ['voirie'] }));
+    manager = await F.login(srv, F.addAgent(srv, { email: `resp.zones.${tag}@ville-demo.test`, name: 'Responsable Zones', role: 'manager',
+                                                   departments: ['voirie'] }));
 });
 
 test.after(async () => {
@@ -45,16 +49,35 @@ test('only admins reach the areas', async () => {
     assert.match(page.text, /<label for="geojson">/);
 });
 
+test('a manager sees the areas and the map, read only', async () => {
+    const page = await manager.get('/agent/admin/zones');
+    assert.equal(page.status, 200);
+    assert.match(page.text, /<caption>Zones de la collectivité<\/caption>/);
+    assert.match(page.text, /id="zone-map"/);
+    assert.match(F.textOf(page.text), /seuls les administrateurs les créent et les modifient/);
+    assert.doesNotMatch(page.text, /<form method="post"[^>]*zones/, 'no form');
+    assert.doesNotMatch(page.text, /modifier=/, 'no edit link');
+    const r = await manager.post('/agent/admin/zones', { kind: 'quartier', code: 'resp', name: 'Resp', geojson: polygon(square(4.83, 45.76, 4.84, 45.77)) },
+        { tokenFrom: '/agent/diffusions' });
+    assert.equal(r.status, 403, 'writing stays with admins');
+    const broadcasts = await manager.get('/agent/diffusions');
+    if (/name="areas"/.test(broadcasts.text)) assert.match(broadcasts.text, /href="\/agent\/admin\/zones"/);
+});
+
 test('an area is created from pasted GeoJSON; bad outlines are refused beside the field, what was typed kept', async () => {
     const crossing = polygon([[4.80, 45.76], [4.82, 45.77], [4.82, 45.76], [4.80, 45.77], [4.80, 45.76]]);
     const cases = [
         [{ kind: 'quartier', code: 'essai', name: 'Centre', geojson: crossing },
-         'Le tracé n’est pas accepté : ring 1 crosses or touches itself', 'geojson'],
+         'Le tracé n’est pas accepté : l’anneau 1 se croise ou se touche près de [4.82, 45.76].', 'geojson'],
+        [{ kind: 'quartier', code: 'essai', name: 'Centre', geojson: polygon(square(45.7, 4.8, 45.8, 4.9)) },
+         'Le tracé n’est pas accepté : il est entièrement hors du territoire de la collectivité (longitude', 'geojson'],
+        [{ kind: 'quartier', code: 'essai', name: 'Centre', geojson: polygon([[4.8, 45.7], [4.9, 45.7], [4.9, 95], [4.8, 45.7]]) },
+         'l’anneau 1, position 3 : [4.9, 95] sort des limites (longitude de -180 à 180, latitude de -90 à 90).', 'geojson'],
         [{ kind: 'quartier', code: 'essai', name: 'Centre',
            geojson: JSON.stringify({ type: 'FeatureCollection', features: [
                { type: 'Feature', properties: {}, geometry: JSON.parse(polygon(square(4.8, 45.7, 4.9, 45.8))) },
                { type: 'Feature', properties: {}, geometry: JSON.parse(polygon(square(4.9, 45.7, 5.0, 45.8))) }] }) },
-         'the collection has 2 features: one expected', 'geojson'],
+         'la collection contient 2 objets Feature ; un seul est attendu.', 'geojson'],
         [{ kind: 'quartier', code: 'essai', name: 'Centre', geojson: '' },
          'Le tracé n’est pas accepté', 'geojson'],
         [{ kind: 'quartier', code: 'es sai', name: 'Centre', geojson: polygon(square(4.8, 45.7, 4.9, 45.8)) },
@@ -72,6 +95,12 @@ test('an area is created from pasted GeoJSON; bad outlines are refused beside th
         assert.match(r.text, new RegExp(`id="${field}"[^>]*aria-invalid="true"`));
         if (fields.name) assert.ok(r.text.includes(`value="${fields.name}"`), 'the name typed is kept');
     }
+    /* In English, the same reason in English. */
+    await admin.get('/agent/admin/zones?lang=en');
+    const en = await admin.post('/agent/admin/zones?lang=en', { kind: 'quartier', code: 'essai', name: 'Centre', geojson: crossing });
+    assert.equal(en.status, 400);
+    assert.ok(F.textOf(en.text).includes('The outline is not accepted: ring 1 crosses or touches itself near [4.82, 45.76].'),
+        F.textOf(en.text).slice(0, 1500));
     assert.equal(srv.sql("SELECT count(*) FROM areas WHERE code IN ('essai', 'es sai', 'lune');").trim(), '0');
 
     let r = await save({ kind: 'quartier', code: 'essai', name: 'Centre', geojson: polygon(square(4.83, 45.76, 4.84, 45.77)) });
@@ -97,7 +126,8 @@ test('an area is created from pasted GeoJSON; bad outlines are refused beside th
     };
     r = await upload(polygon([[0, 0], [1, 1], [1, 0], [0, 1], [0, 0]]), 'fichier');
     assert.equal(r.status, 400, F.textOf(r.text).slice(0, 500));
-    assert.ok(F.textOf(r.text).includes('Le tracé n’est pas accepté : ring 1 crosses or touches itself'));
+    assert.ok(F.textOf(r.text).includes('Le tracé n’est pas accepté : l’anneau 1 se croise ou se touche'));
+    assert.doesNotMatch(F.textOf(r.text), /crosses/, 'no English after the French sentence');
     r = await upload(polygon(square(4.81, 45.75, 4.82, 45.76)), 'fichier');
     assert.equal(r.status, 303, F.textOf(r.text).slice(0, 500));
     assert.equal(srv.sql("SELECT kind || ':' || vertices FROM areas WHERE code = 'fichier';").trim(), 'broadcast:5');

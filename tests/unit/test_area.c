@@ -371,6 +371,19 @@ static const char *at(fixture *f, area_kind kind, double lat, double lon)
     return n ? hits[0].code : NULL;
 }
 
+/* The id of the tenant's area of kind with code, 0 when none. */
+static int64_t area_id(fixture *f, area_kind kind, const char *code)
+{
+    store_area *rows = NULL;
+    size_t n = 0;
+    error err;
+    assert_int_equal(area_list(f->db.core, f->tenant, kind, &f->a, &rows, &n, &err), 0);
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(rows[i].code, code) == 0)
+            return rows[i].id;
+    return 0;
+}
+
 static void test_import_replace_lookup(void **state)
 {
     fixture *f = *state;
@@ -423,14 +436,16 @@ static void test_import_replace_lookup(void **state)
     assert_int_equal(import(f, AREA_QUARTIER, FC(FEAT("nord", "Nord", "null")), &r, &p), 1);
     assert_string_equal(at(f, AREA_QUARTIER, 45.2, 4.2), "centre");
 
-    /* A re-import replaces the kind whole. */
+    /* A re-import replaces the kind whole; the area whose code stays keeps its id. */
+    int64_t voirie_id = area_id(f, AREA_DEPARTMENT, "voirie");
     memset(&p, 0, sizeof p);
     assert_int_equal(import(f, AREA_DEPARTMENT,
-                            FC(FEAT("voirie", "Voirie", POLY(SQUARE(6, 45, 7, 46)))), &r, &p),
+                            FC(FEAT("voirie", "Voirie", POLY(SQUARE(5, 45, 6, 46)))), &r, &p),
                      0);
-    assert_int_equal(r.replaced, 2);
+    assert_int_equal(r.replaced, 1);
     assert_null(at(f, AREA_DEPARTMENT, 45.5, 4.5));
-    assert_string_equal(at(f, AREA_DEPARTMENT, 45.5, 6.5), "voirie");
+    assert_string_equal(at(f, AREA_DEPARTMENT, 45.5, 5.5), "voirie");
+    assert_int_equal(area_id(f, AREA_DEPARTMENT, "voirie"), voirie_id);
 
     store_area *rows = NULL;
     assert_int_equal(area_list(f->db.core, f->tenant, AREA_ANY, &f->a, &rows, &n, &err), 0);
@@ -664,6 +679,108 @@ static void test_edit_one(void **state)
     assert_int_equal(areas, 6); /* two created, two changes, two deleted */
 }
 
+/* Runs sql on the test's database (another connection, as the command line would). */
+static void run_sql(fixture *f, const char *sql)
+{
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(f->db.path, &db), SQLITE_OK);
+    sqlite3_busy_timeout(db, 5000);
+    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+}
+
+/* A re-import keeps the ids of the areas whose codes it keeps, and refuses to drop one that
+ * a broadcast still being queued targets, naming the broadcast; a geometry wholly outside
+ * the collectivité's bounds is refused, on import and in the back office. */
+static void test_import_keeps_ids_and_bounds(void **state)
+{
+    fixture *f = *state;
+    area_import_result r;
+    problems p = {0};
+    const char *both = FC(FEAT("nord", "Nord", POLY(SQUARE(4, 45.5, 5, 46))) "," FEAT(
+        "sud", "Sud", POLY(SQUARE(4, 45, 5, 45.5))));
+    assert_int_equal(import(f, AREA_BROADCAST, both, &r, &p), 0);
+    int64_t nord = area_id(f, AREA_BROADCAST, "nord"), sud = area_id(f, AREA_BROADCAST, "sud");
+    assert_true(nord > 0 && sud > 0);
+    char sql[512];
+    snprintf(sql, sizeof sql,
+             "INSERT INTO broadcasts (id, tenant_id, subject, body, areas, base_url, created_by, "
+             "created_at) VALUES (7, %lld, 'Coupure d''eau', 'Demain', '[%lld]', 'https://x', "
+             "'a', 1)",
+             (long long)f->tenant, (long long)sud);
+    run_sql(f, sql);
+
+    /* Without sud: refused, the broadcast named, nothing written. */
+    const char *nord_only = FC(FEAT("nord", "Nord élargi", POLY(SQUARE(4, 45.4, 5, 46))));
+    memset(&p, 0, sizeof p);
+    assert_int_equal(import(f, AREA_BROADCAST, nord_only, &r, &p), 1);
+    assert_int_equal(p.feature[0], -1);
+    if (!strstr(p.what[0], "broadcast 7 («Coupure d'eau»)") || !strstr(p.what[0], "area sud"))
+        fail_msg("%s", p.what[0]);
+    assert_string_equal(at(f, AREA_BROADCAST, 45.45, 4.5), "sud");
+    /* With both codes: written, the ids kept, the new name and drawing in place. */
+    memset(&p, 0, sizeof p);
+    const char *redrawn = FC(FEAT("sud", "Sud", POLY(SQUARE(4, 45, 5, 45.4))) "," FEAT(
+        "nord", "Nord élargi", POLY(SQUARE(4, 45.4, 5, 46))));
+    assert_int_equal(import(f, AREA_BROADCAST, redrawn, &r, &p), 0);
+    assert_int_equal(r.replaced, 0);
+    assert_int_equal(area_id(f, AREA_BROADCAST, "nord"), nord);
+    assert_int_equal(area_id(f, AREA_BROADCAST, "sud"), sud);
+    assert_string_equal(at(f, AREA_BROADCAST, 45.45, 4.5), "nord");
+    /* Once the broadcast is queued, sud may go. */
+    run_sql(f, "UPDATE broadcasts SET queued_at = 2");
+    memset(&p, 0, sizeof p);
+    assert_int_equal(import(f, AREA_BROADCAST, nord_only, &r, &p), 0);
+    assert_int_equal(r.replaced, 1);
+    assert_int_equal(area_id(f, AREA_BROADCAST, "sud"), 0);
+
+    /* Bounds: from the other kinds' areas (the broadcast areas, here), one degree around. */
+    memset(&p, 0, sizeof p);
+    const char *swapped = FC(FEAT("centre", "Centre", POLY(SQUARE(45, 4, 46, 5))));
+    assert_int_equal(import(f, AREA_QUARTIER, swapped, &r, &p), 1);
+    assert_int_equal(p.feature[0], 0);
+    assert_non_null(strstr(p.what[0], "wholly outside the collectivité's bounds"));
+    memset(&p, 0, sizeof p);
+    assert_int_equal(import(f, AREA_QUARTIER,
+                            FC(FEAT("centre", "Centre", POLY(SQUARE(5.5, 45, 5.8, 45.3)))), &r, &p),
+                     0);
+    /* The back office: the same check, and the reason's parts for the page to word. */
+    store_agent admin;
+    assert_int_equal(test_db_add_agent(&f->db, f->tenant, "admin.b@bourg.test", AGENT_ROLE_ADMIN,
+                                       NULL, 0, &f->a, &admin),
+                     0);
+    core_actor who = actor_of_agent(&admin, "test");
+    area_why why;
+    area_edit e = {.tenant_id = f->tenant,
+                   .kind = AREA_QUARTIER,
+                   .code = "loin",
+                   .name = "Loin",
+                   .geojson = POLY(SQUARE(45, 4, 46, 5)),
+                   .why = &why};
+    e.len = strlen(e.geojson);
+    error err;
+    assert_int_equal(area_save_as(f->db.core, &who, &e, &f->a, NULL, NULL, NULL, &err), -1);
+    assert_string_equal(err.arg, "geojson");
+    assert_string_equal(why.key, "outside");
+    assert_true(why.box.min_lon < 4 && why.box.max_lon > 5.8 && why.box.max_lat < 47.1);
+    e.geojson = "{\"type\":\"MultiPolygon\",\"coordinates\":[[" SQUARE(
+        4, 45, 5, 46) "],[[[4,45],[5,46],[5,45],"
+                      "[4,46],[4,45]]]]}";
+    e.len = strlen(e.geojson);
+    assert_int_equal(area_save_as(f->db.core, &who, &e, &f->a, NULL, NULL, NULL, &err), -1);
+    assert_string_equal(why.key, "ring_crosses");
+    assert_int_equal(why.poly, 2);
+    assert_int_equal(why.ring, 1);
+    e.geojson = POLY("[[4,45],[5,45],[200,46],[4,46],[4,45]]");
+    e.len = strlen(e.geojson);
+    assert_int_equal(area_save_as(f->db.core, &who, &e, &f->a, NULL, NULL, NULL, &err), -1);
+    assert_string_equal(why.key, "position_range");
+    assert_int_equal(why.poly, 0);
+    assert_int_equal(why.ring, 1);
+    assert_int_equal(why.position, 3);
+    assert_true(why.lon == 200 && why.lat == 46);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -678,6 +795,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_import_replace_lookup, setup, teardown),
         cmocka_unit_test_setup_teardown(test_other_process_import, setup, teardown),
         cmocka_unit_test_setup_teardown(test_edit_one, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_import_keeps_ids_and_bounds, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -123,7 +123,8 @@ static size_t active_of(fixture *f, const char *address)
     size_t n = 0;
     error err;
     assert_int_equal(
-        broadcast_subscriptions(f->db.core, f->tenant_id, address, 0, &f->a, &s, &n, &err), 0);
+        broadcast_subscriptions(f->db.core, f->tenant_id, address, 0, NULL, &f->a, &s, &n, &err),
+        0);
     return n;
 }
 
@@ -165,7 +166,7 @@ static void test_opt_in_tokens(void **state)
     store_subscriber *s = NULL;
     size_t n = 0;
     assert_int_equal(broadcast_subscriptions(f->db.core, f->tenant_id, "camille@exemple.test", 0,
-                                             &f->a, &s, &n, &err),
+                                             NULL, &f->a, &s, &n, &err),
                      0);
     assert_int_equal(n, 1);
     assert_int_equal(s[0].n_topics, 2);
@@ -537,7 +538,8 @@ static void test_account_deletion(void **state)
     store_subscriber *s = NULL;
     size_t n = 0;
     assert_int_equal(
-        broadcast_subscriptions(f->db.core, f->tenant_id, NULL, j.id, &f->a, &s, &n, &err), 0);
+        broadcast_subscriptions(f->db.core, f->tenant_id, NULL, j.id, NULL, &f->a, &s, &n, &err),
+        0);
     assert_int_equal(n, 0);
 }
 

@@ -12,6 +12,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "util/arena.h"
 #include "util/buf.h"
@@ -586,6 +587,56 @@ static void test_time_threads(void **state)
     }
 }
 
+/* The workers' pause: a flag already up returns at once; none up waits its time out; a flag
+ * raised by another thread ends the wait early. */
+typedef struct pause_fx {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int stop, wake;
+} pause_fx;
+
+static void *raise_wake(void *arg)
+{
+    pause_fx *p = arg;
+    struct timespec ts = {0, 50 * 1000000L};
+    nanosleep(&ts, NULL);
+    pthread_mutex_lock(&p->mu);
+    p->wake = 1;
+    pthread_cond_signal(&p->cv);
+    pthread_mutex_unlock(&p->mu);
+    return NULL;
+}
+
+static void test_time_cond_wait(void **state)
+{
+    (void)state;
+    pause_fx p = {.stop = 0, .wake = 0};
+    pthread_mutex_init(&p.mu, NULL);
+    assert_int_equal(time_cond_init(&p.cv), 0);
+    pthread_mutex_lock(&p.mu);
+    int64_t t0 = time_mono_ms();
+    time_cond_wait_ms(&p.cv, &p.mu, 150, &p.stop, NULL);
+    int64_t waited = time_mono_ms() - t0;
+    assert_true(waited >= 150);
+    p.stop = 1;
+    t0 = time_mono_ms();
+    time_cond_wait_ms(&p.cv, &p.mu, 10000, &p.stop, &p.wake);
+    assert_true(time_mono_ms() - t0 < 1000);
+    p.stop = 0;
+    pthread_mutex_unlock(&p.mu);
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, raise_wake, &p), 0);
+    pthread_mutex_lock(&p.mu);
+    t0 = time_mono_ms();
+    time_cond_wait_ms(&p.cv, &p.mu, 10000, &p.stop, &p.wake);
+    assert_int_equal(p.wake, 1);
+    assert_true(time_mono_ms() - t0 < 5000);
+    pthread_mutex_unlock(&p.mu);
+    pthread_join(th, NULL);
+    pthread_cond_destroy(&p.cv);
+    pthread_mutex_destroy(&p.mu);
+}
+
 /* ---------------------------------------------------------------- form */
 
 typedef struct fx {
@@ -1127,6 +1178,7 @@ int main(void)
         cmocka_unit_test(test_time_parse_local),
         cmocka_unit_test(test_time_roundtrip_year_clock),
         cmocka_unit_test(test_time_threads),
+        cmocka_unit_test(test_time_cond_wait),
         cmocka_unit_test_setup_teardown(test_form_basic, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_form_empty_pairs_and_plus, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_form_bad_percent, fx_setup, fx_teardown),

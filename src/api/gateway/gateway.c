@@ -130,31 +130,48 @@ static const cat_tenant *tenant_of_recipients(http_req *rq, const store_apikey *
     return t;
 }
 
+/* The opening of both gateways: the handler's state (zeroed, kept as rq->user), the
+ * collectivité the URL names, the "gateway" key (of that collectivité; of any when the URL
+ * names none and tenant_optional allows it, the mail then being filed by its recipients) and
+ * the key's rate. Nothing is read from the body for a caller without a key. Returns the state,
+ * or NULL once the refusal is answered. */
+static void *gateway_open(http_req *rq, size_t state_size, int tenant_optional,
+                          const cat_tenant **tenant, store_apikey *key)
+{
+    error err;
+    error_clear(&err);
+    void *st = arena_alloc(rq->arena, state_size);
+    if (!st) {
+        fail(rq, ERR_INTERNAL, NULL, "out of memory");
+        return NULL;
+    }
+    memset(st, 0, state_size);
+    rq->user = st;
+    const char *secret = NULL;
+    const cat_tenant *t = tenant_of(rq, &err);
+    if (!t && err.code == ERR_NONE && !tenant_optional)
+        error_set(&err, ERR_NOT_FOUND, "tenant", "name the collectivité (host or ?tenant=)");
+    if ((!t && err.code != ERR_NONE) || !(secret = http_bearer(rq, &err)) ||
+        (t ? apikey_authenticate(rq->core, t->rec.id, secret, SCOPE_GATEWAY, rq->arena, key, &err)
+           : apikey_identify(rq->core, secret, SCOPE_GATEWAY, rq->arena, key, &err)) != 0 ||
+        http_ratelimit_key(rq, key->id, &err) != 0) {
+        http_respond_error(rq, &err);
+        return NULL;
+    }
+    *tenant = t;
+    return st;
+}
+
 static void route_mail(http_req *rq)
 {
     error err;
     error_clear(&err);
-    mail_state *st = arena_alloc(rq->arena, sizeof *st);
-    if (!st) {
-        fail(rq, ERR_INTERNAL, NULL, "out of memory");
-        return;
-    }
-    memset(st, 0, sizeof *st);
-    rq->user = st;
     store_apikey key;
-    const char *secret = NULL;
-    st->tenant = tenant_of(rq, &err);
-    /* Without a tenant yet, the key is known first all the same: nothing is parsed for a
-     * caller without one. */
-    if ((!st->tenant && err.code != ERR_NONE) || !(secret = http_bearer(rq, &err)) ||
-        (st->tenant
-             ? apikey_authenticate(rq->core, st->tenant->rec.id, secret, SCOPE_GATEWAY, rq->arena,
-                                   &key, &err)
-             : apikey_identify(rq->core, secret, SCOPE_GATEWAY, rq->arena, &key, &err)) != 0 ||
-        http_ratelimit_key(rq, key.id, &err) != 0) {
-        http_respond_error(rq, &err);
+    const cat_tenant *t = NULL;
+    mail_state *st = gateway_open(rq, sizeof *st, 1, &t, &key);
+    if (!st)
         return;
-    }
+    st->tenant = t;
     const char *ct = http_header(rq, "Content-Type");
     if (!ct || strncasecmp(ct, "message/rfc822", 14) != 0 ||
         (ct[14] != '\0' && ct[14] != ';' && ct[14] != ' ')) {
@@ -234,25 +251,11 @@ static void route_courrier(http_req *rq)
 {
     error err;
     error_clear(&err);
-    courrier_state *st = arena_alloc(rq->arena, sizeof *st);
-    if (!st) {
-        fail(rq, ERR_INTERNAL, NULL, "out of memory");
-        return;
-    }
-    memset(st, 0, sizeof *st);
-    rq->user = st;
     store_apikey key;
-    const char *secret = NULL;
-    const cat_tenant *t = tenant_of(rq, &err);
-    if (!t && err.code == ERR_NONE)
-        error_set(&err, ERR_NOT_FOUND, "tenant", "name the collectivité (host or ?tenant=)");
-    if (!t || !(secret = http_bearer(rq, &err)) ||
-        apikey_authenticate(rq->core, t->rec.id, secret, SCOPE_GATEWAY, rq->arena, &key, &err) !=
-            0 ||
-        http_ratelimit_key(rq, key.id, &err) != 0) {
-        http_respond_error(rq, &err);
+    const cat_tenant *t = NULL;
+    courrier_state *st = gateway_open(rq, sizeof *st, 0, &t, &key);
+    if (!st)
         return;
-    }
     const char *name = form_get(&rq->query, "nom");
     if (name && strlen(name) > SCAN_NAME_MAX) {
         fail(rq, ERR_INVALID_ARG, "nom", "the file name is over 200 bytes");

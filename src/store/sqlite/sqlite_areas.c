@@ -1,7 +1,8 @@
 /*
  * sqlite_areas — the collectivités' areas (table areas): the list core builds its index
- * from, and the writes of an import that replaces a kind (delete, then insert each area,
- * in the one job of the import).
+ * from, and the writes of an import that replaces a kind (the areas whose codes the file no
+ * longer has deleted, then each area written, keeping the id of one whose code stays, in the
+ * one job of the import).
  */
 #include "store/sqlite/sq.h"
 
@@ -57,11 +58,13 @@ static int store_sqlite_area_list(store *s, int64_t tenant_id, const char *kind,
                                  err);
 }
 
+/* ?3: the codes kept, a JSON array. */
 static sq_stmt sq_area_delete_kind =
-    SQ_STMT("DELETE FROM areas WHERE tenant_id = ?1 AND kind = ?2");
+    SQ_STMT("DELETE FROM areas WHERE tenant_id = ?1 AND kind = ?2 AND code NOT IN (SELECT value "
+            "FROM json_each(?3))");
 
 static int store_sqlite_tx_area_delete_kind(store *s, int64_t tenant_id, const char *kind,
-                                            int64_t *deleted, error *err)
+                                            const char *keep, int64_t *deleted, error *err)
 {
     *deleted = 0;
     store_sqlite_conn *c = store_sqlite_writer(s, err);
@@ -72,41 +75,53 @@ static int store_sqlite_tx_area_delete_kind(store *s, int64_t tenant_id, const c
         return -1;
     sqlite3_bind_int64(st, 1, tenant_id);
     store_sqlite_bind_text(st, 2, kind);
+    store_sqlite_bind_text(st, 3, keep ? keep : "[]");
     if (store_sqlite_run_write(c, st, NULL, "area_delete_kind", err) != 0)
         return -1;
     *deleted = sqlite3_changes(c->db);
     return 0;
 }
 
-static sq_stmt sq_area_insert =
-    SQ_STMT("INSERT INTO areas (tenant_id, kind, code, name, department_id, position, min_lat, "
-            "min_lon, max_lat, max_lon, vertices, geometry) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, "
-            "?8, ?9, ?10, ?11, ?12)");
-
-static int store_sqlite_tx_area_insert(store *s, const store_area *ar, error *err)
+/* Binds what an area row holds, ?1 to ?11, for the statements that write one whole. */
+static int bind_area(sqlite3_stmt *st, const store_area *ar, error *err)
 {
-    store_sqlite_conn *c = store_sqlite_writer(s, err);
-    if (!c)
-        return -1;
     if (!ar->kind || !ar->code || !ar->name || !ar->geometry)
         return error_set(err, ERR_MISSING_ARG, "area",
                          "an area needs its kind, code, name and geometry");
-    sqlite3_stmt *st = store_sqlite_stmt(c, &sq_area_insert, err);
-    if (!st)
-        return -1;
     sqlite3_bind_int64(st, 1, ar->tenant_id);
     store_sqlite_bind_text(st, 2, ar->kind);
     store_sqlite_bind_text(st, 3, ar->code);
     store_sqlite_bind_text(st, 4, ar->name);
     store_sqlite_bind_id(st, 5, ar->department_id);
-    sqlite3_bind_int64(st, 6, ar->position);
-    sqlite3_bind_double(st, 7, ar->min_lat);
-    sqlite3_bind_double(st, 8, ar->min_lon);
-    sqlite3_bind_double(st, 9, ar->max_lat);
-    sqlite3_bind_double(st, 10, ar->max_lon);
-    sqlite3_bind_int64(st, 11, ar->vertices);
-    store_sqlite_bind_text(st, 12, ar->geometry);
-    return store_sqlite_run_write(c, st, NULL, "area_insert", err);
+    sqlite3_bind_double(st, 6, ar->min_lat);
+    sqlite3_bind_double(st, 7, ar->min_lon);
+    sqlite3_bind_double(st, 8, ar->max_lat);
+    sqlite3_bind_double(st, 9, ar->max_lon);
+    sqlite3_bind_int64(st, 10, ar->vertices);
+    store_sqlite_bind_text(st, 11, ar->geometry);
+    return 0;
+}
+
+/* The area of the kind with the same code keeps its id (a broadcast or a link names it). */
+static sq_stmt sq_area_put =
+    SQ_STMT("INSERT INTO areas (tenant_id, kind, code, name, department_id, min_lat, min_lon, "
+            "max_lat, max_lon, vertices, geometry, position) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, "
+            "?8, ?9, ?10, ?11, ?12) ON CONFLICT (tenant_id, kind, code) DO UPDATE SET name = "
+            "excluded.name, department_id = excluded.department_id, min_lat = excluded.min_lat, "
+            "min_lon = excluded.min_lon, max_lat = excluded.max_lat, max_lon = excluded.max_lon, "
+            "vertices = excluded.vertices, geometry = excluded.geometry, position = "
+            "excluded.position");
+
+static int store_sqlite_tx_area_put(store *s, const store_area *ar, error *err)
+{
+    store_sqlite_conn *c = store_sqlite_writer(s, err);
+    if (!c)
+        return -1;
+    sqlite3_stmt *st = store_sqlite_stmt(c, &sq_area_put, err);
+    if (!st || bind_area(st, ar, err) != 0)
+        return -1;
+    sqlite3_bind_int64(st, 12, ar->position);
+    return store_sqlite_run_write(c, st, NULL, "area_put", err);
 }
 
 static sq_stmt sq_area_get =
@@ -131,33 +146,19 @@ static int store_sqlite_tx_area_get(store *s, int64_t tenant_id, int64_t id, are
 /* The new area goes after the last of its kind: routing tries areas in position order, and
  * one drawn later than an import is the least specific guess. */
 static sq_stmt sq_area_append =
-    SQ_STMT("INSERT INTO areas (tenant_id, kind, code, name, department_id, position, min_lat, "
-            "min_lon, max_lat, max_lon, vertices, geometry) SELECT ?1, ?2, ?3, ?4, ?5, "
-            "coalesce(max(position) + 1, 0), ?6, ?7, ?8, ?9, ?10, ?11 FROM areas WHERE "
-            "tenant_id = ?1 AND kind = ?2 RETURNING id");
+    SQ_STMT("INSERT INTO areas (tenant_id, kind, code, name, department_id, min_lat, min_lon, "
+            "max_lat, max_lon, vertices, geometry, position) SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, "
+            "?8, ?9, ?10, ?11, coalesce(max(position) + 1, 0) FROM areas WHERE tenant_id = ?1 "
+            "AND kind = ?2 RETURNING id");
 
 static int store_sqlite_tx_area_append(store *s, const store_area *ar, int64_t *id, error *err)
 {
     store_sqlite_conn *c = store_sqlite_writer(s, err);
     if (!c)
         return -1;
-    if (!ar->kind || !ar->code || !ar->name || !ar->geometry)
-        return error_set(err, ERR_MISSING_ARG, "area",
-                         "an area needs its kind, code, name and geometry");
     sqlite3_stmt *st = store_sqlite_stmt(c, &sq_area_append, err);
-    if (!st)
+    if (!st || bind_area(st, ar, err) != 0)
         return -1;
-    sqlite3_bind_int64(st, 1, ar->tenant_id);
-    store_sqlite_bind_text(st, 2, ar->kind);
-    store_sqlite_bind_text(st, 3, ar->code);
-    store_sqlite_bind_text(st, 4, ar->name);
-    store_sqlite_bind_id(st, 5, ar->department_id);
-    sqlite3_bind_double(st, 6, ar->min_lat);
-    sqlite3_bind_double(st, 7, ar->min_lon);
-    sqlite3_bind_double(st, 8, ar->max_lat);
-    sqlite3_bind_double(st, 9, ar->max_lon);
-    sqlite3_bind_int64(st, 10, ar->vertices);
-    store_sqlite_bind_text(st, 11, ar->geometry);
     return store_sqlite_run_write(c, st, id, "area_append", err);
 }
 
@@ -237,10 +238,48 @@ static int store_sqlite_tx_area_usage(store *s, int64_t tenant_id, int64_t id, c
                                  "area_broadcasts", err);
 }
 
+/* The broadcasts not all queued yet (queued_at NULL) that target an area of the kind whose
+ * code is not in ?3 (a JSON array): what deleting the others would leave without them. */
+static sq_stmt sq_area_drafts_losing =
+    SQ_STMT("SELECT b.id, b.subject, a.code FROM broadcasts b JOIN json_each(b.areas) j JOIN "
+            "areas a ON a.id = j.value WHERE b.tenant_id = ?1 AND b.queued_at IS NULL AND "
+            "a.tenant_id = ?1 AND a.kind = ?2 AND a.code NOT IN (SELECT value FROM "
+            "json_each(?3)) ORDER BY b.id, a.code");
+
+static int read_area_use(sqlite3_stmt *st, arena *a, void *p)
+{
+    store_area_use *u = p;
+    int oom = 0;
+    u->broadcast_id = sqlite3_column_int64(st, 0);
+    u->subject = store_sqlite_col_text(st, 1, a, &oom);
+    u->area_code = store_sqlite_col_text(st, 2, a, &oom);
+    return oom ? -1 : 0;
+}
+
+static int store_sqlite_tx_area_drafts_losing(store *s, int64_t tenant_id, const char *kind,
+                                              const char *keep, arena *a, store_area_use **out,
+                                              size_t *n, error *err)
+{
+    *out = NULL;
+    *n = 0;
+    store_sqlite_conn *c = store_sqlite_writer(s, err);
+    if (!c)
+        return -1;
+    sqlite3_stmt *st = store_sqlite_stmt(c, &sq_area_drafts_losing, err);
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, tenant_id);
+    store_sqlite_bind_text(st, 2, kind);
+    store_sqlite_bind_text(st, 3, keep ? keep : "[]");
+    return store_sqlite_read_all(c, st, read_area_use, a, sizeof **out, (void **)out, n,
+                                 "area_drafts_losing", err);
+}
+
 const store_areas_ops store_sqlite_areas_ops = {
     .list = store_sqlite_area_list,
     .tx_delete_kind = store_sqlite_tx_area_delete_kind,
-    .tx_insert = store_sqlite_tx_area_insert,
+    .tx_put = store_sqlite_tx_area_put,
+    .tx_drafts_losing = store_sqlite_tx_area_drafts_losing,
     .tx_get = store_sqlite_tx_area_get,
     .tx_append = store_sqlite_tx_area_append,
     .tx_update = store_sqlite_tx_area_update,

@@ -312,13 +312,14 @@ static int store_sqlite_tx_recipients_forget(store *s, int64_t tenant_id, int64_
 static sq_stmt sq_subscribers_of =
     SQ_STMT("SELECT " SQ_SUBSCRIBER_COLUMNS " FROM subscribers WHERE tenant_id = ?1 AND "
             "confirmed_at IS NOT NULL AND left_at IS NULL AND ((?2 IS NOT NULL AND address = ?2 "
-            "COLLATE NOCASE) OR (?3 IS NOT NULL AND account_id = ?3)) ORDER BY id");
+            "COLLATE NOCASE) OR (?3 IS NOT NULL AND account_id = ?3) OR (?4 IS NOT NULL AND "
+            "channel = 'sms' AND address = ?4)) ORDER BY id");
 static sq_stmt sq_subscriber_topics =
     SQ_STMT("SELECT topic_id FROM subscriber_topics WHERE subscriber_id = ?1 ORDER BY topic_id");
 
 static int store_sqlite_subscribers_of(store *s, int64_t tenant_id, const char *address,
-                                       int64_t account_id, arena *a, store_subscriber **out,
-                                       size_t *n, error *err)
+                                       int64_t account_id, const char *phone, arena *a,
+                                       store_subscriber **out, size_t *n, error *err)
 {
     store_sqlite_conn *c = store_sqlite_reader(s, err);
     if (!c)
@@ -329,6 +330,7 @@ static int store_sqlite_subscribers_of(store *s, int64_t tenant_id, const char *
     sqlite3_bind_int64(st, 1, tenant_id);
     store_sqlite_bind_text(st, 2, address);
     store_sqlite_bind_id(st, 3, account_id);
+    store_sqlite_bind_text(st, 4, phone);
     if (store_sqlite_read_all(c, st, read_subscriber, a, sizeof **out, (void **)out, n,
                               "subscribers_of", err) != 0)
         return -1;

@@ -4,12 +4,15 @@
  * from pasted GeoJSON or, from ?modifier=<id>, renames or redraws it, and its deletion,
  * refused while a routing rule or a broadcast being sent uses it. The checks and the writes
  * are core's (area_save_as, area_delete_as: the import's geometry rules, audited); the page
- * waits for them with its connection suspended.
+ * waits for them with its connection suspended, and words a refused drawing from core's
+ * reason (area_why) in the page's language. Managers, who target areas in broadcasts, see
+ * the list and the map without the forms.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/area.h"
+#include "core/perm.h"
 #include "web/backoffice/backoffice.h"
 #include "web/backoffice/bo_admin_common.h"
 #include "web/web.h"
@@ -130,10 +133,55 @@ static void zones_get(http_req *rq)
 {
     store_agent a;
     bo_page p;
+    if (!bo_agent(rq, &a))
+        return;
+    if (!perm_can_admin(&a)) {
+        /* Read only: the areas a broadcast may target, without the administration's tabs. */
+        if (!perm_can_broadcast(&a)) {
+            bo_forbidden(rq);
+            return;
+        }
+        if (bo_page_start(&p, rq, &a) != 0)
+            return;
+        bo_page_set(&p, "read_only", json_true());
+        zones_render(&p, 200, 0);
+        return;
+    }
     if (bo_admin_page(rq, &a, &p, TAB) != 0)
         return;
     const char *id = form_get(&rq->query, "modifier");
     zones_render(&p, 200, id ? bo_admin_id(id) : 0);
+}
+
+/* A refused drawing in the page's language: core's reason (its key under
+ * admin.zones.refused, the blanks filled), after where in the drawing it is. */
+static const char *why_text(bo_page *p, const area_why *w)
+{
+    arena *a = p->rq->arena;
+    static const char *const where_names[] = {"poly", "ring"};
+    const char *where_values[] = {arena_printf(a, "%zu", w->poly), arena_printf(a, "%zu", w->ring)};
+    const char *where =
+        w->ring == 0 ? ""
+                     : present_subst(a,
+                                     bo_page_str(p, w->poly ? "admin.zones.refused.where_poly"
+                                                            : "admin.zones.refused.where_ring"),
+                                     where_names, where_values, 2);
+    static const char *const names[] = {"where",   "position", "lon",    "lat",
+                                        "n",       "line",     "column", "min_lon",
+                                        "max_lon", "min_lat",  "max_lat"};
+    const char *values[] = {where,
+                            arena_printf(a, "%zu", w->position),
+                            arena_printf(a, "%.7g", w->lon),
+                            arena_printf(a, "%.7g", w->lat),
+                            arena_printf(a, "%ld", w->n),
+                            arena_printf(a, "%d", w->line),
+                            arena_printf(a, "%d", w->column),
+                            arena_printf(a, "%.2f", w->box.min_lon),
+                            arena_printf(a, "%.2f", w->box.max_lon),
+                            arena_printf(a, "%.2f", w->box.min_lat),
+                            arena_printf(a, "%.2f", w->box.max_lat)};
+    const char *key = arena_printf(a, "admin.zones.refused.%s", w->key);
+    return present_subst(a, bo_page_str(p, key), names, values, sizeof names / sizeof names[0]);
 }
 
 static int zone_apply(bo_page *p, bo_admin_write *st, http_wait *w, error *e)
@@ -155,6 +203,7 @@ static int zone_apply(bo_page *p, bo_admin_write *st, http_wait *w, error *e)
         len = file->len;
     }
     area_edit ed = {.tenant_id = bo_admin_tenant(rq),
+                    .why = st->page,
                     .id = *id ? bo_admin_id(id) : 0,
                     .code = bo_admin_field(f, "code"),
                     .name = bo_admin_field(f, "name"),
@@ -186,9 +235,11 @@ static void zone_render(bo_page *p, bo_admin_write *st, const http_wait *w)
     const char *key = e->code == ERR_CONFLICT
                           ? "admin.zones.error_taken"
                           : arena_printf(rq->arena, "admin.zones.error_%s", fld);
+    const area_why *why = st->page;
     /* The geometry's fault is said precisely: which polygon, which ring, what. */
-    if (strcmp(fld, "geojson") == 0 && strcmp(e->detail, "missing") != 0)
-        bo_page_error(p, fld, arena_printf(rq->arena, "%s %s", bo_page_str(p, key), e->detail));
+    if (strcmp(fld, "geojson") == 0 && why->key)
+        bo_page_error(p, fld,
+                      arena_printf(rq->arena, "%s %s", bo_page_str(p, key), why_text(p, why)));
     else
         bo_page_error_key(p, fld, key);
     for (size_t i = 0; known[i]; i++)
@@ -200,6 +251,7 @@ static void zone_render(bo_page *p, bo_admin_write *st, const http_wait *w)
 static const bo_admin_cycle zone_cycle = {.tab = TAB,
                                           .done = "zone_saved",
                                           .takes_files = 1,
+                                          .page_size = sizeof(area_why),
                                           .apply = zone_apply,
                                           .refused = zone_refused,
                                           .render = zone_render};

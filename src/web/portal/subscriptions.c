@@ -161,8 +161,9 @@ static int form_page(sub_page *p, const form *typed, int status)
     if (web_account(rq, &acc)) {
         store_subscriber *subs = NULL;
         size_t ns = 0;
-        if (broadcast_subscriptions(rq->core, p->tenant->rec.id, acc.email, acc.id, rq->arena,
-                                    &subs, &ns, &e) != 0)
+        if (broadcast_subscriptions(rq->core, p->tenant->rec.id, acc.email, acc.id,
+                                    acc.phone_verified_at ? acc.phone : NULL, rq->arena, &subs, &ns,
+                                    &e) != 0)
             goto failed;
         json_t *mine = json_array();
         for (size_t i = 0; i < ns; i++) {
@@ -244,19 +245,13 @@ static void opted_out_error(signup *su)
     json_object_set_new(p->field_errors, "phone", json_string(text));
 }
 
-static void sms_done(http_req *rq)
+/* What the citizen reads once everything asked for is written: the number confirmed at
+ * once, or the page for its code, or the e-mail's link sent. */
+static void signup_answer(signup *su)
 {
-    signup *su = rq->user;
     sub_page *p = &su->page;
-    error e;
-    if (outcome(rq, &e) != 0) {
-        if (e.code == ERR_CONFLICT && strcmp(e.arg, "phone_opted_out") == 0) {
-            opted_out_error(su);
-            form_page(p, &su->typed, 400);
-            return;
-        }
-        page_discard(p);
-        web_write_error(rq, &e);
+    if (!su->phone[0]) {
+        message(p, 200, "sent", "info");
         return;
     }
     if (su->sms.confirmed) {
@@ -267,7 +262,34 @@ static void sms_done(http_req *rq)
     code_page(su, 200, NULL);
 }
 
-/* The number's subscription, after the e-mail's when there was one. */
+static void subscribe_email(signup *su);
+
+static void sms_done(http_req *rq)
+{
+    signup *su = rq->user;
+    sub_page *p = &su->page;
+    error e;
+    if (outcome(rq, &e) != 0) {
+        /* The number sent STOP since the form was checked: nothing is written yet, the
+         * e-mail's subscription included, and the form says why. */
+        if (e.code == ERR_CONFLICT && strcmp(e.arg, "phone_opted_out") == 0) {
+            opted_out_error(su);
+            form_page(p, &su->typed, 400);
+            return;
+        }
+        page_discard(p);
+        web_write_error(rq, &e);
+        return;
+    }
+    if (su->email) {
+        subscribe_email(su);
+        return;
+    }
+    signup_answer(su);
+}
+
+/* The number's subscription, first: the write that may still be refused (a STOP sent
+ * meanwhile) goes before the e-mail's, so that a refusal leaves nothing written. */
 static void subscribe_sms(signup *su)
 {
     http_req *rq = su->page.rq;
@@ -279,50 +301,66 @@ static void subscribe_sms(signup *su)
     http_wait_started(w, rc, &e);
 }
 
+/* The address was checked with broadcast_email_ok before the number's write: a refusal
+ * here is not the form's to show. */
 static void subscribe_done(http_req *rq)
 {
     signup *su = rq->user;
-    sub_page *p = &su->page;
     error e;
     if (outcome(rq, &e) != 0) {
-        if (e.code == ERR_INVALID_ARG && strcmp(e.arg, "email") == 0) {
-            page_error(p, "email", "account.errors.email_invalid");
-            form_page(p, &su->typed, 400);
-            return;
-        }
-        page_discard(p);
+        page_discard(&su->page);
         web_write_error(rq, &e);
         return;
     }
     su->email_done = 1;
-    if (su->phone[0]) {
-        subscribe_sms(su);
-        return;
-    }
-    message(p, 200, "sent", "info");
+    signup_answer(su);
 }
 
-static void subscribe_post(http_req *rq)
+/* The e-mail's subscription, after the number's when there was one. */
+static void subscribe_email(signup *su)
+{
+    http_req *rq = su->page.rq;
+    error e;
+    http_wait *w = http_wait_begin(rq, subscribe_done);
+    int rc = broadcast_subscribe(rq->core, su->page.tenant->rec.id, su->email,
+                                 su->page.l == LANG_EN ? "en" : "fr", su->topics, su->n_topics,
+                                 su->account_id, &su->at, http_base_url(rq, su->page.tenant),
+                                 http_wait_done, w, &e);
+    http_wait_started(w, rc, &e);
+}
+
+/* The opening of the form's and the code's POSTs: the body read, its CSRF token checked,
+ * the sign-up's state (kept with the form as typed) and its page started. NULL once the
+ * refusal is answered. */
+static signup *signup_open(http_req *rq)
 {
     form f;
     error e;
     if (http_form_body(rq, &f, &e) != 0) {
         web_write_error(rq, &e);
-        return;
+        return NULL;
     }
     if (web_check_csrf(rq, &f) != 0)
-        return;
+        return NULL;
     signup *su = arena_alloc(rq->arena, sizeof *su);
     if (!su) {
         error_set(&e, ERR_UNAVAILABLE, NULL, "out of memory");
         web_write_error(rq, &e);
-        return;
+        return NULL;
     }
     memset(su, 0, sizeof *su);
     su->typed = f;
-    sub_page *p = &su->page;
-    if (page_start(p, rq) != 0)
+    return page_start(&su->page, rq) == 0 ? su : NULL;
+}
+
+static void subscribe_post(http_req *rq)
+{
+    error e;
+    signup *su = signup_open(rq);
+    if (!su)
         return;
+    const form f = su->typed;
+    sub_page *p = &su->page;
     const char *email = form_get(&f, "email");
     email = email ? email : "";
     const char *phone = form_get(&f, "phone");
@@ -334,7 +372,7 @@ static void subscribe_post(http_req *rq)
     /* An address, a number, or both: one of them at least. */
     if (!*email && !*phone)
         page_error(p, "email", "subscriptions.errors.contact_required");
-    else if (*email && (!strchr(email, '@') || strlen(email) > FIELD_MAX))
+    else if (*email && (strlen(email) > FIELD_MAX || !broadcast_email_ok(email)))
         page_error(p, "email", "account.errors.email_invalid");
     if (*phone) {
         phone_result pr;
@@ -409,16 +447,12 @@ static void subscribe_post(http_req *rq)
     store_account acc;
     su->account_id = web_account(rq, &acc) ? acc.id : 0;
     su->at = at;
+    su->email = *email ? email : NULL;
     rq->user = su;
-    if (!*email) {
+    if (su->phone[0])
         subscribe_sms(su);
-        return;
-    }
-    http_wait *w = http_wait_begin(rq, subscribe_done);
-    int rc = broadcast_subscribe(rq->core, p->tenant->rec.id, email, p->l == LANG_EN ? "en" : "fr",
-                                 su->topics, su->n_topics, su->account_id, &at,
-                                 http_base_url(rq, p->tenant), http_wait_done, w, &e);
-    http_wait_started(w, rc, &e);
+    else
+        subscribe_email(su);
 }
 
 /* ---- the code sent by SMS, typed back ---- */
@@ -453,25 +487,12 @@ static void code_done(http_req *rq)
 
 static void code_post(http_req *rq)
 {
-    form f;
     error e;
-    if (http_form_body(rq, &f, &e) != 0) {
-        web_write_error(rq, &e);
+    signup *su = signup_open(rq);
+    if (!su)
         return;
-    }
-    if (web_check_csrf(rq, &f) != 0)
-        return;
-    signup *su = arena_alloc(rq->arena, sizeof *su);
-    if (!su) {
-        error_set(&e, ERR_UNAVAILABLE, NULL, "out of memory");
-        web_write_error(rq, &e);
-        return;
-    }
-    memset(su, 0, sizeof *su);
-    if (page_start(&su->page, rq) != 0)
-        return;
-    const char *handle = form_get(&f, "jeton");
-    const char *code = form_get(&f, "code");
+    const char *handle = form_get(&su->typed, "jeton");
+    const char *code = form_get(&su->typed, "code");
     code = code ? code : "";
     if (!broadcast_token_ok(handle)) {
         page_discard(&su->page);
