@@ -11,10 +11,15 @@
 
 #include "cli/file_read.h"
 #include "cli/file_write.h"
+#include "sign/crl.h"
 #include "sign/pades.h"
 #include "sign/pkcs11.h"
 #include "util/buf.h"
 #include "util/error.h"
+
+/* The room a signed file is given over its original: the signature's update (64 KiB), and
+ * B-LT's DSS with its certificates and CRLs. */
+#define PDF_LT_ROOM (64u * 1024 + 8u * CRL_MAX)
 
 /* A password file's first line at most this long. */
 #define PASSWORD_MAX 1024
@@ -22,10 +27,18 @@
 /* The options of the signature's level and of its dictionary, which the one-step and the
  * two-step signing share. */
 #define LEVEL_OPTS                                                                                 \
-    {"level", NULL, OPT_STRING, "B-B",                                                             \
-     0,       0,    0,          "B-B, or B-T: the signature timestamped by the TSA of --tsa"},     \
+    {"level",                                                                                      \
+     NULL,                                                                                         \
+     OPT_STRING,                                                                                   \
+     "B-B",                                                                                        \
+     0,                                                                                            \
+     0,                                                                                            \
+     0,                                                                                            \
+     "B-B; B-T: the signature timestamped by the TSA of --tsa; B-LT: B-T, then the chains and "    \
+     "their CRLs (fetched from the certificates' distribution points) added in a /DSS"},           \
     {                                                                                              \
-        "tsa", NULL, OPT_STRING, NULL, 0, 0, 0, "the RFC 3161 timestamping authority's URL (B-T)"  \
+        "tsa", NULL, OPT_STRING, NULL, 0, 0, 0,                                                    \
+            "the RFC 3161 timestamping authority's URL (B-T, B-LT)"                                \
     }
 #define META_OPTS                                                                                   \
     {"visible",                                                                                     \
@@ -108,18 +121,20 @@ static int read_password(const char *cmd, const char *path, char *pw, size_t siz
     return ok ? 0 : -1;
 }
 
-/* The TSA of --level B-T --tsa URL in *tsa (NULL for B-B): 0, or -1 after a message. */
-static int level_option(const char *cmd, const opt_values *v, const char **tsa)
+/* The TSA of --level B-T|B-LT --tsa URL in *tsa (NULL for B-B), *lt set for B-LT: 0, or -1
+ * after a message. */
+static int level_option(const char *cmd, const opt_values *v, const char **tsa, int *lt)
 {
     const char *level = opt_str(v, "level"), *url = opt_str(v, "tsa");
-    int bt = strcmp(level, "B-T") == 0;
+    *lt = strcmp(level, "B-LT") == 0;
+    int bt = *lt || strcmp(level, "B-T") == 0;
     *tsa = bt ? url : NULL;
     if (!bt && strcmp(level, "B-B") != 0) {
-        fprintf(stderr, "%s: invalid value for --level: '%s' (B-B or B-T)\n", cmd, level);
+        fprintf(stderr, "%s: invalid value for --level: '%s' (B-B, B-T or B-LT)\n", cmd, level);
         return -1;
     }
     if (bt != (url && *url)) {
-        fprintf(stderr, "%s: --tsa URL goes with --level B-T, and B-T needs it\n", cmd);
+        fprintf(stderr, "%s: --tsa URL goes with --level B-T or B-LT, and they need it\n", cmd);
         return -1;
     }
     if (url && strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0) {
@@ -153,6 +168,25 @@ static int sign_failed(const char *cmd, const char *in, const error *err)
     return 1;
 }
 
+/* B-LT: the signed file in *out gets its DSS update (pades_add_lt), *out replaced by the
+ * result. 0, or the exit status after a message (1: the file, a CRL or a revocation). */
+static int add_lt(const char *cmd, const char *in, buf *out)
+{
+    buf lt;
+    buf_init(&lt, out->max);
+    error err;
+    error_clear(&err);
+    int rc = pades_add_lt(out->data, out->len, &lt, &err);
+    if (rc == 0) {
+        buf_free(out);
+        *out = lt;
+        return 0;
+    }
+    buf_free(&lt);
+    fprintf(stderr, "%s: '%s' cannot be signed at B-LT: %s\n", cmd, in, err.detail);
+    return 1;
+}
+
 /* The certificate of --cert, NULL after a message. */
 static X509 *cert_option(const char *cmd, const opt_values *v)
 {
@@ -178,9 +212,10 @@ int pdf_cmd_sign(const opt_values *v)
     error err;
     error_clear(&err);
     buf out;
-    buf_init(&out, PDF_UPDATE_FILE_MAX + 64 * 1024);
+    buf_init(&out, PDF_UPDATE_FILE_MAX + PDF_LT_ROOM);
     const char *tsa;
-    if (level_option(sign_cmd, v, &tsa) != 0)
+    int lt;
+    if (level_option(sign_cmd, v, &tsa, &lt) != 0)
         goto cleanup;
     /* One key store: a PKCS#12 file and its password, or a token, its key and its PIN. */
     const char *p12_path = opt_str(v, "p12"), *module = opt_str(v, "pkcs11-module");
@@ -222,6 +257,8 @@ int pdf_cmd_sign(const opt_values *v)
         rc = sign_failed(sign_cmd, in, &err);
         goto cleanup;
     }
+    if (lt && add_lt(sign_cmd, in, &out) != 0)
+        goto cleanup;
     if (cli_file_write(sign_cmd, opt_str(v, "OUT.pdf"), out.data, out.len) != 0)
         goto cleanup;
     printf("%s: signed as field %s\n", opt_str(v, "OUT.pdf"), field);
@@ -274,7 +311,8 @@ cleanup:
 int pdf_cmd_complete(const opt_values *v)
 {
     const char *tsa;
-    if (level_option(complete_cmd, v, &tsa) != 0)
+    int lt;
+    if (level_option(complete_cmd, v, &tsa, &lt) != 0)
         return 2;
     sign_key k = {0};
     if (!(k.cert = cert_option(complete_cmd, v)))
@@ -284,7 +322,7 @@ int pdf_cmd_complete(const opt_values *v)
     char *prep = NULL;
     char *sig = cli_file_read(complete_cmd, opt_str(v, "signature"), 2048, &sig_len, &too_large);
     buf out;
-    buf_init(&out, PDF_UPDATE_FILE_MAX + 64 * 1024);
+    buf_init(&out, PDF_UPDATE_FILE_MAX + PDF_LT_ROOM);
     error err;
     error_clear(&err);
     if (!sig || !(k.chain = sk_X509_new_null()))
@@ -300,6 +338,8 @@ int pdf_cmd_complete(const opt_values *v)
         rc = sign_failed(complete_cmd, in, &err);
         goto cleanup;
     }
+    if (lt && add_lt(complete_cmd, in, &out) != 0)
+        goto cleanup;
     if (cli_file_write(complete_cmd, opt_str(v, "OUT.pdf"), out.data, out.len) != 0)
         goto cleanup;
     printf("%s: signed\n", opt_str(v, "OUT.pdf"));
@@ -359,6 +399,12 @@ int pdf_cmd_verify(const opt_values *v)
     }
     int all_valid = 1;
     pades_check c = {0};
+    /* After the last signature, only a DSS update may follow (B-LT's validation data). */
+    const pades_sig *last = &sigs[n - 1];
+    char after_why[96] = "";
+    int dss_after = 0;
+    if (!last->problem && last->range[2] + last->range[3] < len)
+        dss_after = pades_only_dss_after(pdf, len, last->range[2] + last->range[3], after_why) == 0;
     for (size_t i = 0; i < n; i++) {
         pades_verify(pdf, len, &sigs[i], trust, &c);
         char when[64];
@@ -369,21 +415,25 @@ int pdf_cmd_verify(const opt_values *v)
         else if (c.covers_whole)
             snprintf(covers, sizeof covers, "covers the whole file");
         else
-            snprintf(covers, sizeof covers, "covers %zu of %zu bytes",
-                     sigs[i].range[2] + sigs[i].range[3], len);
+            snprintf(covers, sizeof covers, "covers %zu of %zu bytes%s",
+                     sigs[i].range[2] + sigs[i].range[3], len,
+                     i + 1 == n && dss_after ? ", then a DSS update" : "");
         char stamp[64] = "";
         if (c.stamped[0])
             snprintf(stamp, sizeof stamp, ", timestamped %s", c.stamped);
-        printf("signature %zu: signer «%s», %s%s, %s: %s%s\n", i + 1,
-               c.signer[0] ? c.signer : "unknown", when, stamp, covers,
-               c.valid ? "valid" : "INVALID: ", c.valid ? "" : c.why);
+        printf("signature %zu: signer «%s», %s%s, %s, %s: %s%s\n", i + 1,
+               c.signer[0] ? c.signer : "unknown", when, stamp, c.level[0] ? c.level : "B-B",
+               covers, c.valid ? "valid" : "INVALID: ", c.valid ? "" : c.why);
         all_valid = all_valid && c.valid;
     }
-    if (!sigs[n - 1].problem && !c.covers_whole)
-        printf("%s: not total: bytes after the last signature are not signed\n", path);
+    int total = c.covers_whole || dss_after;
+    if (!last->problem && !total)
+        printf("%s: not total: %s\n", path,
+               after_why[0] ? after_why : "bytes after the last signature are not signed");
     else if (all_valid)
-        printf("%s: every signature is valid and the last one covers the whole file\n", path);
-    rc = all_valid && c.covers_whole ? 0 : 1;
+        printf("%s: every signature is valid and the last one covers the whole file%s\n", path,
+               dss_after ? " but a DSS update" : "");
+    rc = all_valid && total ? 0 : 1;
 cleanup:
     free(sigs);
     free(pdf);

@@ -14,7 +14,7 @@ extern const opt_spec pdf_cmd_complete_opts[];
 extern const opt_spec pdf_cmd_verify_opts[];
 
 /* guichet pdf sign (--p12 FILE --password-file FILE | --pkcs11-module LIB --token LABEL
- *   --key LABEL --pin-file FILE) [--level B-B|B-T --tsa URL] [--visible] [--reason TEXT]
+ *   --key LABEL --pin-file FILE) [--level B-B|B-T|B-LT --tsa URL] [--visible] [--reason TEXT]
  *   [--location TEXT] [--name TEXT] IN.pdf OUT.pdf
  * Exit 0 once OUT.pdf (IN.pdf and one more signature, as an incremental update) is written
  * whole; 1 when IN.pdf cannot be signed (not a PDF, damaged, encrypted) or OUT.pdf cannot be
@@ -30,7 +30,7 @@ int pdf_cmd_sign(const opt_values *v);
  * hex. Exit 0, 1 when IN.pdf cannot be signed, 2 on a wrong usage or certificate. */
 int pdf_cmd_prepare(const opt_values *v);
 
-/* guichet pdf complete --signature FILE --cert FILE [--level B-B|B-T --tsa URL] PREP.pdf
+/* guichet pdf complete --signature FILE --cert FILE [--level B-B|B-T|B-LT --tsa URL] PREP.pdf
  *   OUT.pdf
  * The second half: PREP.pdf with the signature made elsewhere (binary). Exit 0 once OUT.pdf is
  * written; 1 when PREP.pdf is not a prepared file or the TSA fails; 2 on a wrong usage, or a

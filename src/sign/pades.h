@@ -30,6 +30,15 @@
 int pades_sign(const char *pdf, size_t len, const sign_key *k, const pdf_sig_meta *m,
                const char *tsa_url, buf *out, char field[32], error *err);
 
+/* PAdES B-LT (ETSI EN 319 142-1 5.4): pdf, whose last signature covers it whole (pades_sign
+ * or pades_complete at B-T), with a further incremental update giving the catalog a /DSS that
+ * holds the certificates the signature and its timestamp carry and, for each one that has an
+ * issuer, its CRL, fetched from its distribution point (sign/crl.h), with the signature's
+ * /VRI entry; appended to out (empty). 0, or -1 with err: arg "pdf" when the file does not
+ * end with a readable signature or a certificate's issuer is not among them, arg "crl" when a
+ * CRL cannot be had (ERR_UNAVAILABLE) or names a certificate as revoked (ERR_CONFLICT). */
+int pades_add_lt(const char *pdf, size_t len, buf *out, error *err);
+
 /* Two-step signing, for a key held elsewhere (an élu's USB token, a remote signing service).
  * The first half writes pdf with its signature placeholder for cert, as pades_sign would, to
  * out, and gives the SHA-256 the key must sign (RSA PKCS#1 v1.5 over it) in to_sign. */
@@ -68,7 +77,15 @@ typedef struct pades_check {
     int valid;        /* digest, signature, attributes, chain and timestamp all good */
     char stamped[32]; /* the signature timestamp's time (B-T), "" when it has none */
     char why[240];    /* why not valid (English), "" when valid */
+    char level[8];    /* "B-B"; "B-T" with a signature timestamp; "B-LT" when the file's
+                         /DSS also has the signature's /VRI entry (pades_add_lt) */
 } pades_check;
+
+/* Whether the bytes of pdf after a signature's coverage (signed_len: range[2] + range[3], less
+ * than len) are updates that only give the catalog a /DSS (pades_add_lt's, or another tool's):
+ * everything the signed revision shows, read from its catalog and its document information,
+ * is unchanged. 0, or -1 with why (English) naming what changed. */
+int pades_only_dss_after(const char *pdf, size_t len, size_t signed_len, char why[96]);
 
 /* Loads the trust anchors of a PEM file (one or several certificates). NULL with err when
  * the file holds none; caller frees with X509_STORE_free. */

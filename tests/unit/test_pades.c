@@ -4,7 +4,9 @@
  * covering the whole file, with the attributes of the baseline; a changed byte is a digest
  * mismatch, bytes appended leave it valid but not covering the file, a store without the
  * certificate refuses the chain; a second signature over the first keeps both valid; a
- * timestamp token that is not one is refused with its reason; trust anchors must be readable.
+ * timestamp token that is not one is refused with its reason; trust anchors must be readable;
+ * a DSS update (B-LT's, without CRLs for a self-signed signer) is allowed after a signature,
+ * bytes that bring none are not.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -154,6 +156,37 @@ static void test_two_signatures(void **state)
     buf_free(&two);
 }
 
+static void test_dss_update(void **state)
+{
+    (void)state;
+    buf one, lt;
+    buf_init(&one, 4 << 20);
+    buf_init(&lt, 4 << 20);
+    char field[32], why[96];
+    error err;
+    assert_int_equal(pades_sign(pdf.data, pdf.len, &key, &meta, NULL, &one, field, &err), 0);
+    /* A self-signed signer has no issuer, so no CRL to fetch: the DSS holds its certificate. */
+    assert_int_equal(pades_add_lt(one.data, one.len, &lt, &err), 0);
+    assert_memory_equal(lt.data, one.data, one.len);
+    assert_non_null(memmem(lt.data + one.len, lt.len - one.len, "/DSS", 4));
+    assert_int_equal(pades_only_dss_after(lt.data, lt.len, one.len, why), 0);
+    pades_check c[4];
+    assert_int_equal(verify_all(&lt, trust, c), 1);
+    assert_true(c[0].valid);
+    assert_false(c[0].covers_whole);
+    assert_string_equal(c[0].level, "B-B");
+    /* Bytes that bring no DSS are no DSS update; a file not ending with a signature gets
+     * none. */
+    buf_puts(&one, "% later\n");
+    assert_int_equal(pades_only_dss_after(one.data, one.len, one.len - 8, why), -1);
+    assert_string_equal(why, "bytes after the last signature are not signed");
+    buf_reset(&one);
+    assert_int_equal(pades_add_lt(lt.data, lt.len, &one, &err), -1);
+    assert_string_equal(err.detail, "the file does not end with a signature");
+    buf_free(&one);
+    buf_free(&lt);
+}
+
 static void test_refusals(void **state)
 {
     (void)state;
@@ -176,6 +209,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_sign_then_verify),
         cmocka_unit_test(test_two_signatures),
+        cmocka_unit_test(test_dss_update),
         cmocka_unit_test(test_refusals),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
