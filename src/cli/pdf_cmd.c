@@ -11,6 +11,8 @@
 
 #include "cli/file_read.h"
 #include "cli/file_write.h"
+#include "cli/session.h"
+#include "core/trust_anchor.h"
 #include "sign/crl.h"
 #include "sign/pades.h"
 #include "sign/pkcs11.h"
@@ -90,7 +92,13 @@ const opt_spec pdf_cmd_complete_opts[] = {
     {0}};
 
 const opt_spec pdf_cmd_verify_opts[] = {
-    {"ca", NULL, OPT_STRING, NULL, 1, 0, 0, "the trusted CA certificates (PEM)"},
+    {"ca", NULL, OPT_STRING, NULL, 0, 0, 0, "the trusted CA certificates (PEM)"},
+    {"db", NULL, OPT_STRING, NULL, 0, 0, 0,
+     "instead of --ca: the database (SQLite) whose collectivité's trust anchors are used"},
+    {"secret-file", "GUICHET_SECRET_FILE", OPT_STRING, NULL, 0, 0, 0,
+     "with --db: the file holding the instance secret (default: the database's path with .key "
+     "added)"},
+    CLI_OPT_TENANT,
     {"FILE.pdf", NULL, OPT_ARG, NULL, 1, 0, 0, "the signed PDF file to check"},
     {0}};
 
@@ -367,16 +375,44 @@ static void when_text(const char *m, char *out, size_t size)
         snprintf(out, size, "%s", m);
 }
 
+/* The trust anchors of --ca FILE, or of the collectivité of --db FILE [--tenant SLUG]. NULL
+ * after a message. */
+static X509_STORE *trust_option(const opt_values *v)
+{
+    const char *ca = opt_str(v, "ca"), *db = opt_str(v, "db");
+    error err;
+    error_clear(&err);
+    if (!ca == !db) {
+        fprintf(stderr, "%s: give --ca FILE, or --db FILE [--tenant SLUG]\n", verify_cmd);
+        return NULL;
+    }
+    if (ca) {
+        X509_STORE *trust = pades_trust_load(ca, &err);
+        if (!trust)
+            fprintf(stderr, "%s: --ca: %s\n", verify_cmd, err.detail);
+        return trust;
+    }
+    cli_session s;
+    if (cli_session_open(verify_cmd, v, &s) != 0)
+        return NULL;
+    const catalogue *cat = catalogue_acquire(s.core);
+    const cat_tenant *t = cli_pick_tenant(verify_cmd, cat, v);
+    X509_STORE *trust = t ? trust_anchor_store(s.core, t->rec.id, &err) : NULL;
+    if (t && !trust)
+        fprintf(stderr, "%s: %s: %s\n", verify_cmd, t->rec.slug, err.detail);
+    catalogue_release(s.core, cat);
+    cli_session_close(&s);
+    return trust;
+}
+
 int pdf_cmd_verify(const opt_values *v)
 {
     const char *path = opt_str(v, "FILE.pdf");
     error err;
     error_clear(&err);
-    X509_STORE *trust = pades_trust_load(opt_str(v, "ca"), &err);
-    if (!trust) {
-        fprintf(stderr, "%s: --ca: %s\n", verify_cmd, err.detail);
+    X509_STORE *trust = trust_option(v);
+    if (!trust)
         return 2;
-    }
     size_t len;
     int too_large, rc = 2;
     pades_sig *sigs = NULL;

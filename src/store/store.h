@@ -457,6 +457,17 @@ typedef struct store_apikeys_ops {
     int (*tx_revoke)(store *s, int64_t tenant_id, int64_t id, int64_t when, error *err);
 } store_apikeys_ops;
 
+/* The trust anchors of signed PDF files, per collectivité. */
+typedef struct store_trust_anchors_ops {
+    /* Every anchor of tenant_id, oldest first, in a. */
+    int (*list)(store *s, int64_t tenant_id, arena *a, store_trust_anchor **out, size_t *n,
+                error *err);
+    /* ERR_CONFLICT when the collectivité has this certificate already. */
+    int (*tx_insert)(store *s, const store_trust_anchor *t, int64_t *id_out, error *err);
+    /* ERR_NOT_FOUND when tenant_id has no anchor id. */
+    int (*tx_delete)(store *s, int64_t tenant_id, int64_t id, error *err);
+} store_trust_anchors_ops;
+
 /* Idempotency keys of the API: the request a key already created. */
 typedef struct store_idempotency_ops {
     /* The request created earlier under this idempotency key, if any: *reference in a. */
@@ -902,6 +913,7 @@ typedef struct store_ops {
     store_reply_templates_ops reply_templates;
     store_letter_templates_ops letter_templates;
     store_apikeys_ops apikeys;
+    store_trust_anchors_ops trust_anchors;
     store_idempotency_ops idempotency;
     store_settings_ops settings;
     store_code_failures_ops code_failures;

@@ -101,7 +101,7 @@ const ROUTES = [
     ['GET', () => '/agent/terrain?lat=45.764&long=4.8357', READ, { listsReq: { agentB: false } }],
     /* administration: admins only */
     ...['/agent/admin', '/agent/admin/services', '/agent/admin/zones', '/agent/admin/agents', '/agent/admin/demarches',
-        '/agent/admin/demarches/nouvelle', '/agent/admin/demarches/nid-de-poule', '/agent/admin/cles',
+        '/agent/admin/demarches/nouvelle', '/agent/admin/demarches/nid-de-poule', '/agent/admin/cles', '/agent/admin/certificats',
         '/agent/admin/collectivite', '/agent/admin/audit', '/agent/admin/audit?apres=0', '/agent/admin/registre',
         '/agent/admin/registre/imprimer', '/agent/admin/registre.csv', '/agent/admin/registre.json',
         '/agent/admin/export', '/agent/admin/conservation', '/agent/admin/comptes',

@@ -1736,6 +1736,22 @@ static const char migration_48[] =
     "CREATE INDEX post_letters_open ON post_letters (tenant_id, state, received_at);\n"
     "CREATE INDEX post_letters_file ON post_letters (storage_name);\n";
 
+/* Version 49: the collectivité's trust anchors for signed PDF files (core/trust_anchor.h):
+ * CA certificates an admin uploads, against which `guichet pdf verify --db` and the public
+ * /verifier page check signatures. Subject, validity and SHA-256 fingerprint are kept beside
+ * the PEM so that the admin page lists them without parsing; a certificate is there once. */
+static const char migration_49[] = "CREATE TABLE trust_anchors (\n"
+                                   "  id INTEGER PRIMARY KEY,\n"
+                                   "  tenant_id INTEGER NOT NULL REFERENCES tenants (id),\n"
+                                   "  pem TEXT NOT NULL,\n"
+                                   "  subject TEXT NOT NULL,\n"
+                                   "  not_before INTEGER NOT NULL,\n"
+                                   "  not_after INTEGER NOT NULL,\n"
+                                   "  fingerprint TEXT NOT NULL,\n"
+                                   "  added_at INTEGER NOT NULL,\n"
+                                   "  UNIQUE (tenant_id, fingerprint)\n"
+                                   ") STRICT;\n";
+
 /* Indexed by version - 1. */
 const char *const store_sqlite_migrations[] = {
     migration_1,  migration_2,  migration_3,  migration_4,  migration_5,  migration_6,
@@ -1745,6 +1761,7 @@ const char *const store_sqlite_migrations[] = {
     migration_25, migration_26, migration_27, migration_28, migration_29, migration_30,
     migration_31, migration_32, migration_33, migration_34, migration_35, migration_36,
     migration_37, migration_38, migration_39, migration_40, migration_41, migration_42,
-    migration_43, migration_44, migration_45, migration_46, migration_47, migration_48};
+    migration_43, migration_44, migration_45, migration_46, migration_47, migration_48,
+    migration_49};
 const int store_sqlite_migration_count =
     (int)(sizeof store_sqlite_migrations / sizeof store_sqlite_migrations[0]);
