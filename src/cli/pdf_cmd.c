@@ -416,16 +416,21 @@ int pdf_cmd_verify(const opt_values *v)
     size_t len;
     int too_large, rc = 2;
     pades_sig *sigs = NULL;
+    pades_check *checks = NULL;
     char *pdf = cli_file_read(verify_cmd, path, PDF_UPDATE_FILE_MAX, &len, &too_large);
     if (!pdf)
         goto cleanup;
     rc = 1;
     size_t n = 0;
-    if (!(sigs = calloc(PADES_SIGS_MAX, sizeof *sigs))) {
+    if (!(sigs = calloc(PADES_SIGS_MAX, sizeof *sigs)) ||
+        !(checks = calloc(PADES_SIGS_MAX, sizeof *checks))) {
         fprintf(stderr, "%s: out of memory\n", verify_cmd);
         goto cleanup;
     }
-    if (pades_scan(pdf, len, sigs, PADES_SIGS_MAX, &n, &err) != 0) {
+    int dss_after;
+    char after_why[96];
+    if (pades_verify_all(pdf, len, trust, sigs, checks, PADES_SIGS_MAX, &n, &dss_after, after_why,
+                         &err) != 0) {
         printf("%s: %s\n", path, err.detail);
         goto cleanup;
     }
@@ -434,35 +439,30 @@ int pdf_cmd_verify(const opt_values *v)
         goto cleanup;
     }
     int all_valid = 1;
-    pades_check c = {0};
-    /* After the last signature, only a DSS update may follow (B-LT's validation data). */
     const pades_sig *last = &sigs[n - 1];
-    char after_why[96] = "";
-    int dss_after = 0;
-    if (!last->problem && last->range[2] + last->range[3] < len)
-        dss_after = pades_only_dss_after(pdf, len, last->range[2] + last->range[3], after_why) == 0;
     for (size_t i = 0; i < n; i++) {
-        pades_verify(pdf, len, &sigs[i], trust, &c);
+        const pades_check *ci = &checks[i];
         char when[64];
         when_text(sigs[i].when, when, sizeof when);
         char covers[96];
         if (sigs[i].problem)
             snprintf(covers, sizeof covers, "unreadable ByteRange");
-        else if (c.covers_whole)
+        else if (ci->covers_whole)
             snprintf(covers, sizeof covers, "covers the whole file");
         else
             snprintf(covers, sizeof covers, "covers %zu of %zu bytes%s",
                      sigs[i].range[2] + sigs[i].range[3], len,
                      i + 1 == n && dss_after ? ", then a DSS update" : "");
         char stamp[64] = "";
-        if (c.stamped[0])
-            snprintf(stamp, sizeof stamp, ", timestamped %s", c.stamped);
+        if (ci->stamped[0])
+            snprintf(stamp, sizeof stamp, ", timestamped %s", ci->stamped);
         printf("signature %zu: signer «%s», %s%s, %s, %s: %s%s\n", i + 1,
-               c.signer[0] ? c.signer : "unknown", when, stamp, c.level[0] ? c.level : "B-B",
-               covers, c.valid ? "valid" : "INVALID: ", c.valid ? "" : c.why);
-        all_valid = all_valid && c.valid;
+               ci->signer[0] ? ci->signer : "unknown", when, stamp,
+               ci->level[0] ? ci->level : "B-B", covers,
+               ci->valid ? "valid" : "INVALID: ", ci->valid ? "" : ci->why);
+        all_valid = all_valid && ci->valid;
     }
-    int total = c.covers_whole || dss_after;
+    int total = checks[n - 1].covers_whole || dss_after;
     if (!last->problem && !total)
         printf("%s: not total: %s\n", path,
                after_why[0] ? after_why : "bytes after the last signature are not signed");
@@ -471,6 +471,7 @@ int pdf_cmd_verify(const opt_values *v)
                dss_after ? " but a DSS update" : "");
     rc = all_valid && total ? 0 : 1;
 cleanup:
+    free(checks);
     free(sigs);
     free(pdf);
     X509_STORE_free(trust);

@@ -311,6 +311,7 @@ void pades_verify(const char *pdf, size_t len, const pades_sig *sig, X509_STORE 
         goto cleanup;
     }
 
+    out->intact = 1;
     /* The signer: a signing certificate chaining to the anchors. */
     uint32_t ku = X509_get_key_usage(signer);
     if (ku != UINT32_MAX && !(ku & (KU_DIGITAL_SIGNATURE | KU_NON_REPUDIATION))) {
@@ -346,4 +347,21 @@ cleanup:
     sk_X509_pop_free(certs, X509_free);
     CMS_ContentInfo_free(cms);
     free(der);
+}
+
+int pades_verify_all(const char *pdf, size_t len, X509_STORE *trust, pades_sig *sigs,
+                     pades_check *checks, size_t max, size_t *n, int *dss_after, char after_why[96],
+                     error *err)
+{
+    *dss_after = 0;
+    after_why[0] = '\0';
+    if (pades_scan(pdf, len, sigs, max, n, err) != 0)
+        return -1;
+    for (size_t i = 0; i < *n; i++)
+        pades_verify(pdf, len, &sigs[i], trust, &checks[i]);
+    const pades_sig *last = *n ? &sigs[*n - 1] : NULL;
+    if (last && !last->problem && last->range[2] + last->range[3] < len)
+        *dss_after =
+            pades_only_dss_after(pdf, len, last->range[2] + last->range[3], after_why) == 0;
+    return 0;
 }

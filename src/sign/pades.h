@@ -60,6 +60,9 @@ typedef struct pades_sig {
     size_t contents_len; /* '<' to '>' included (range[2] - range[1]) */
     char when[40];       /* /M as written (D:…), "" when absent or unreadable */
     char subfilter[48];  /* /SubFilter's name without '/', "" when absent */
+    char name[256];      /* /Name as UTF-8 (a literal ASCII string or a UTF-16BE hex one, as
+                            guichet writes it; control characters as '?'), "" otherwise */
+    char reason[256];    /* /Reason, likewise */
     const char *problem; /* why the dictionary cannot be checked (a static English text),
                             NULL when it can */
 } pades_sig;
@@ -79,6 +82,8 @@ typedef struct pades_check {
     char why[240];    /* why not valid (English), "" when valid */
     char level[8];    /* "B-B"; "B-T" with a signature timestamp; "B-LT" when the file's
                          /DSS also has the signature's /VRI entry (pades_add_lt) */
+    int intact;       /* digest, signature and attributes good, whatever the chain: the bytes
+                         it covers are the ones signed */
 } pades_check;
 
 /* Whether the bytes of pdf after a signature's coverage (signed_len: range[2] + range[3], less
@@ -94,5 +99,13 @@ X509_STORE *pades_trust_load(const char *path, error *err);
 /* Verifies sig (from pades_scan of the same bytes) against the trust anchors of trust. */
 void pades_verify(const char *pdf, size_t len, const pades_sig *sig, X509_STORE *trust,
                   pades_check *out);
+
+/* Everything a verifier says of pdf: its signatures (pades_scan) in sigs[0 … *n) each checked
+ * against trust in checks[i] (pades_verify), and *dss_after set when the last one does not
+ * cover the file but is followed only by DSS updates (pades_only_dss_after; after_why says
+ * what else follows otherwise, "" when it covers the file). 0, or -1 with err (pades_scan's). */
+int pades_verify_all(const char *pdf, size_t len, X509_STORE *trust, pades_sig *sigs,
+                     pades_check *checks, size_t max, size_t *n, int *dss_after, char after_why[96],
+                     error *err);
 
 #endif

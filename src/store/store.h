@@ -199,6 +199,10 @@ typedef struct store_documents_ops {
      * and title), oldest first, without their bytes; *n 0 when no document has that code. */
     int (*by_code)(store *s, int64_t tenant_id, const char *code, arena *a, store_document **out,
                    size_t *n, error *err);
+    /* The verification code of tenant_id's latest document whose PDF has this SHA-256 (hex),
+     * in a; *code NULL when none has. */
+    int (*code_by_sha256)(store *s, int64_t tenant_id, const char *sha256, arena *a,
+                          const char **code, error *err);
     /* Document id of tenant_id with its bytes (content and everything in a); *found 0 when
      * there is none. */
     int (*get)(store *s, int64_t tenant_id, int64_t id, arena *a, store_document *out, int *found,

@@ -37,6 +37,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         const pades_sig *s = &sigs[i];
         CHECK(s->at < size);
         CHECK(strlen(s->when) < sizeof s->when && strlen(s->subfilter) < sizeof s->subfilter);
+        CHECK(strlen(s->name) < sizeof s->name && strlen(s->reason) < sizeof s->reason);
         if (s->problem)
             continue;
         CHECK(s->range[0] == 0 && s->range[1] == s->contents_at);

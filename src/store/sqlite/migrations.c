@@ -1739,18 +1739,22 @@ static const char migration_48[] =
 /* Version 49: the collectivité's trust anchors for signed PDF files (core/trust_anchor.h):
  * CA certificates an admin uploads, against which `guichet pdf verify --db` and the public
  * /verifier page check signatures. Subject, validity and SHA-256 fingerprint are kept beside
- * the PEM so that the admin page lists them without parsing; a certificate is there once. */
-static const char migration_49[] = "CREATE TABLE trust_anchors (\n"
-                                   "  id INTEGER PRIMARY KEY,\n"
-                                   "  tenant_id INTEGER NOT NULL REFERENCES tenants (id),\n"
-                                   "  pem TEXT NOT NULL,\n"
-                                   "  subject TEXT NOT NULL,\n"
-                                   "  not_before INTEGER NOT NULL,\n"
-                                   "  not_after INTEGER NOT NULL,\n"
-                                   "  fingerprint TEXT NOT NULL,\n"
-                                   "  added_at INTEGER NOT NULL,\n"
-                                   "  UNIQUE (tenant_id, fingerprint)\n"
-                                   ") STRICT;\n";
+ * the PEM so that the admin page lists them without parsing; a certificate is there once.
+ * Documents get an index by SHA-256: /verifier finds whether an uploaded signed PDF is one the
+ * mairie issued. */
+static const char migration_49[] =
+    "CREATE TABLE trust_anchors (\n"
+    "  id INTEGER PRIMARY KEY,\n"
+    "  tenant_id INTEGER NOT NULL REFERENCES tenants (id),\n"
+    "  pem TEXT NOT NULL,\n"
+    "  subject TEXT NOT NULL,\n"
+    "  not_before INTEGER NOT NULL,\n"
+    "  not_after INTEGER NOT NULL,\n"
+    "  fingerprint TEXT NOT NULL,\n"
+    "  added_at INTEGER NOT NULL,\n"
+    "  UNIQUE (tenant_id, fingerprint)\n"
+    ") STRICT;\n"
+    "CREATE INDEX documents_sha256 ON documents (tenant_id, sha256);\n";
 
 /* Indexed by version - 1. */
 const char *const store_sqlite_migrations[] = {
