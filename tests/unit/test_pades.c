@@ -22,6 +22,7 @@
 
 #include "sign/pades.h"
 #include "sign/tsa.h"
+#include "test_signer.h"
 #include "util/buf.h"
 
 static sign_key key;
@@ -50,21 +51,8 @@ static void minimal_pdf(buf *b)
 static int setup(void **state)
 {
     (void)state;
-    key.key = EVP_RSA_gen(2048);
-    key.cert = X509_new();
+    assert_int_equal(test_signer_make(2048, "Élu d'essai", &key.key, &key.cert), 0);
     key.chain = sk_X509_new_null();
-    X509_NAME *name = X509_NAME_new();
-    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8, (const unsigned char *)"Élu d'essai", -1,
-                               -1, 0);
-    X509_set_version(key.cert, 2);
-    ASN1_INTEGER_set(X509_get_serialNumber(key.cert), 1);
-    X509_gmtime_adj(X509_getm_notBefore(key.cert), -3600);
-    X509_gmtime_adj(X509_getm_notAfter(key.cert), 86400);
-    X509_set_subject_name(key.cert, name);
-    X509_set_issuer_name(key.cert, name);
-    X509_set_pubkey(key.cert, key.key);
-    assert_true(X509_sign(key.cert, key.key, EVP_sha256()) > 0);
-    X509_NAME_free(name);
     trust = X509_STORE_new();
     X509_STORE_add_cert(trust, key.cert);
     buf_init(&pdf, 1 << 20);
