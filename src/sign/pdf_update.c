@@ -512,17 +512,19 @@ int pdf_update_write_dss(const char *pdf, size_t len, const pdf_dss *d, buf *out
     open_object(out, e, &n, dss_id, 0);
     buf_puts(out, "<<\n/Type /DSS\n/Certs [");
     put_array_items(q, old, "/Certs", out);
-    buf_putc(out, ' ');
     put_refs(out, certs_from, d->ncerts);
     buf_puts(out, "]\n/CRLs [");
     put_array_items(q, old, "/CRLs", out);
-    buf_putc(out, ' ');
     put_refs(out, crls_from, d->ncrls);
     buf_puts(out, "]\n/OCSPs [");
     put_array_items(q, old, "/OCSPs", out);
     buf_puts(out, "]\n/VRI <<\n");
+    /* qpdf names keys with their '/': this signature's entry, if the file had one, is
+     * replaced rather than repeated. */
+    char key[42];
+    snprintf(key, sizeof key, "/%s", d->vri);
     if (qpdf_oh_is_dictionary(q, old_vri))
-        put_keys(q, old_vri, (const char *const[]){d->vri, NULL}, out);
+        put_keys(q, old_vri, (const char *const[]){key, NULL}, out);
     buf_printf(out, "/%s << /Cert [", d->vri);
     put_refs(out, certs_from, d->ncerts);
     buf_puts(out, "] /CRL [");

@@ -171,6 +171,27 @@ static void test_dss_update(void **state)
     buf_reset(&one);
     assert_int_equal(pades_add_lt(lt.data, lt.len, &one, &err), -1);
     assert_string_equal(err.detail, "the file does not end with a signature");
+    /* A second DSS for the same signature: the first one's items kept, its VRI entry once. */
+    const unsigned char der[] = {0x30, 0x00};
+    const pdf_blob blob = {der, sizeof der};
+    pdf_dss d = {.certs = &blob, .ncerts = 1, .crls = &blob, .ncrls = 1};
+    memset(d.vri, 'A', 40);
+    buf_reset(&one);
+    buf_reset(&lt);
+    assert_int_equal(pdf_update_write_dss(pdf.data, pdf.len, &d, &one, &err), 0);
+    assert_int_equal(pdf_update_write_dss(one.data, one.len, &d, &lt, &err), 0);
+    const char *last = NULL;
+    for (const char *p = lt.data; (p = memmem(p, lt.len - (size_t)(p - lt.data), "/Type /DSS", 10));
+         p++)
+        last = p;
+    assert_non_null(last);
+    const char *end = strstr(last, "endobj");
+    size_t keys = 0;
+    for (const char *p = last;
+         (p = strstr(p, "/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA <<")) && p < end; p++)
+        keys++;
+    assert_int_equal(keys, 1);
+    assert_non_null(strstr(last, "/Certs [5 0 R 8 0 R]"));
     buf_free(&one);
     buf_free(&lt);
 }
