@@ -83,11 +83,11 @@ $(BUILD)/guichet: $(BUILD)/obj/src/main.o $(BUILD)/libguichet.a
 # The unit tests' shared fixture (a migrated store and core in a temporary directory) and
 # their request helpers (test_req: cmocka assertions, so the unit tests' alone).
 UNIT_SUPPORT := tests/support/test_db.c tests/support/test_db.h tests/support/test_req.c \
-                tests/support/test_req.h
+                tests/support/test_req.h tests/support/test_signer.c tests/support/test_signer.h
 $(BUILD)/tests/%: tests/unit/%.c $(UNIT_SUPPORT) $(BUILD)/libguichet.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Itests/unit -Itests/support -o $@ $< tests/support/test_db.c \
-	  tests/support/test_req.c $(BUILD)/libguichet.a $(LDLIBS) -lcmocka
+	  tests/support/test_req.c tests/support/test_signer.c $(BUILD)/libguichet.a $(LDLIBS) -lcmocka
 
 # Fuzz targets replayed over their committed corpora by a plain main() (gcc, no libFuzzer).
 # tests/support/ holds what several test programs share (an embedded server).
@@ -106,10 +106,13 @@ $(BUILD)/fault/fault_loop: $(wildcard tests/fault/*.c tests/fault/*.h) $(SUPPORT
 	  $(SUPPORT_SRC) $(BUILD)/libguichet.a $(FAULT_WRAP) $(LDLIBS)
 
 # The areas' benchmark program (bench/run scenario "areas") and the set-up of scenario 3's
-# routed creates, on the library as the server links it; both draw the same 1,000 areas.
-$(BUILD)/bench/%: bench/%.c bench/area_grid.c bench/area_grid.h $(BUILD)/libguichet.a
+# routed creates, on the library as the server links it; both draw the same 1,000 areas. The
+# signatures' benchmark makes its key as the unit tests do (tests/support/test_signer.c).
+$(BUILD)/bench/%: bench/%.c bench/area_grid.c bench/area_grid.h tests/support/test_signer.c \
+                  tests/support/test_signer.h $(BUILD)/libguichet.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $< bench/area_grid.c $(BUILD)/libguichet.a $(LDLIBS)
+	$(CC) $(CFLAGS) -Itests/support -o $@ $< bench/area_grid.c tests/support/test_signer.c \
+	  $(BUILD)/libguichet.a $(LDLIBS)
 
 unit: $(UNIT_BIN)
 fuzz-replay: $(FUZZ_REPLAY)

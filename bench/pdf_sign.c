@@ -5,9 +5,12 @@
  * ByteRange's digest, the CMS); the reference is the same key's bare RSA signature of a
  * SHA-256 digest in the same run, the floor any signer pays. Then a document signed ten times
  * in a row is verified whole (pades_scan and pades_verify of every signature), timed.
+ * With a PKCS#11 token (bench/run puts an RSA-3072 key and its certificate on a SoftHSM2
+ * token), the same signatures made through the token (sign_key_load_pkcs11: the module called
+ * with p11-kit, the PIN given once per session, C_Sign for each signature) are counted too.
  * Prints one line of key=value pairs for bench/run.
  *
- * usage: pdf_sign [SECONDS]   (each of the two rate measures runs that long; default 3)
+ * usage: pdf_sign [SECONDS [MODULE TOKEN KEY PIN]]   (each rate measure runs SECONDS; default 3)
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -16,10 +19,11 @@
 #include <time.h>
 
 #include <openssl/evp.h>
-#include <openssl/pkcs12.h>
 #include <openssl/x509.h>
 
 #include "sign/pades.h"
+#include "sign/pkcs11.h"
+#include "test_signer.h"
 #include "util/buf.h"
 
 static double now_s(void)
@@ -38,29 +42,14 @@ static int fail(const char *what)
 /* A PKCS#12 file (DER) of a new RSA-3072 key and its self-signed certificate. */
 static int make_p12(buf *out)
 {
-    EVP_PKEY *k = EVP_RSA_gen(3072);
-    X509 *c = X509_new();
-    X509_NAME *n = X509_NAME_new();
-    X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_UTF8, (const unsigned char *)"Banc d'essai", -1,
-                               -1, 0);
-    X509_set_version(c, 2);
-    ASN1_INTEGER_set(X509_get_serialNumber(c), 1);
-    X509_gmtime_adj(X509_getm_notBefore(c), -60);
-    X509_gmtime_adj(X509_getm_notAfter(c), 86400);
-    X509_set_subject_name(c, n);
-    X509_set_issuer_name(c, n);
-    X509_set_pubkey(c, k);
-    int ok = k && X509_sign(c, k, EVP_sha256()) > 0;
-    PKCS12 *p = ok ? PKCS12_create("banc", NULL, k, c, NULL, 0, 0, 0, 0, 0) : NULL;
-    unsigned char *der = NULL;
-    int len = p ? i2d_PKCS12(p, &der) : -1;
-    ok = len > 0 && buf_append(out, der, (size_t)len) == 0;
-    OPENSSL_free(der);
-    PKCS12_free(p);
-    X509_NAME_free(n);
+    EVP_PKEY *k;
+    X509 *c;
+    if (test_signer_make(3072, "Banc d'essai", &k, &c) != 0)
+        return -1;
+    int rc = test_signer_p12(k, c, "banc", out);
     X509_free(c);
     EVP_PKEY_free(k);
-    return ok ? 0 : -1;
+    return rc;
 }
 
 static void one_page(buf *b)
@@ -81,11 +70,32 @@ static void one_page(buf *b)
     buf_printf(b, "trailer\n<< /Size 4 /Root 1 0 R >>\nstartxref\n%zu\n%%%%EOF\n", x);
 }
 
+/* Signs pdf with k again and again for seconds: signatures per second in *rate. 0, or -1 after
+ * a message. */
+static int sign_rate(const sign_key *k, const buf *pdf, const pdf_sig_meta *m, double seconds,
+                     buf *out, double *rate)
+{
+    char field[32];
+    error err;
+    long signs = 0;
+    double t0 = now_s(), t;
+    do {
+        buf_reset(out);
+        if (pades_sign(pdf->data, pdf->len, k, m, NULL, out, field, &err) != 0)
+            return fail(err.detail);
+        signs++;
+    } while ((t = now_s()) - t0 < seconds);
+    *rate = (double)signs / (t - t0);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     double seconds = argc > 1 ? strtod(argv[1], NULL) : 3;
     if (!(seconds > 0 && seconds < 600))
         return fail("SECONDS must be between 0 and 600");
+    if (argc != 2 && argc != 1 && argc != 6)
+        return fail("usage: pdf_sign [SECONDS [MODULE TOKEN KEY PIN]]");
     buf p12, pdf, out, doc;
     buf_init(&p12, 1 << 20);
     buf_init(&pdf, 1 << 20);
@@ -102,15 +112,21 @@ int main(int argc, char **argv)
     char field[32];
 
     /* guichet: whole signatures. */
-    long signs = 0;
-    double t0 = now_s(), t;
-    do {
-        buf_reset(&out);
-        if (pades_sign(pdf.data, pdf.len, &k, &m, NULL, &out, field, &err) != 0)
+    double sign_rate_p12, t0, t;
+    if (sign_rate(&k, &pdf, &m, seconds, &out, &sign_rate_p12) != 0)
+        return 1;
+
+    /* The same through the token, when one is given. */
+    double sign_rate_hsm = 0;
+    if (argc == 6) {
+        sign_key hk;
+        if (sign_key_load_pkcs11(argv[2], argv[3], argv[4], argv[5], &hk, &err) != 0)
             return fail(err.detail);
-        signs++;
-    } while ((t = now_s()) - t0 < seconds);
-    double sign_rate = (double)signs / (t - t0);
+        int rc = sign_rate(&hk, &pdf, &m, seconds, &out, &sign_rate_hsm);
+        sign_key_free(&hk);
+        if (rc != 0)
+            return 1;
+    }
 
     /* The reference: the key's bare signature of a digest. */
     unsigned char md[32] = {1}, sig[512];
@@ -153,8 +169,11 @@ int main(int argc, char **argv)
         double d = now_s() - t0;
         best = d < best ? d : best;
     }
-    printf("sign_per_s=%.1f rsa_per_s=%.1f verify10_ms=%.2f doc10_bytes=%zu\n", sign_rate, raw_rate,
-           best * 1000, doc.len);
+    printf("sign_per_s=%.1f rsa_per_s=%.1f verify10_ms=%.2f doc10_bytes=%zu", sign_rate_p12,
+           raw_rate, best * 1000, doc.len);
+    if (argc == 6)
+        printf(" hsm_sign_per_s=%.1f", sign_rate_hsm);
+    printf("\n");
     X509_STORE_free(trust);
     sign_key_free(&k);
     buf_free(&p12);

@@ -11,10 +11,17 @@
 
 #include "cli/file_read.h"
 #include "cli/file_write.h"
+#include "cli/session.h"
+#include "core/trust_anchor.h"
+#include "sign/crl.h"
 #include "sign/pades.h"
 #include "sign/pkcs11.h"
 #include "util/buf.h"
 #include "util/error.h"
+
+/* The room a signed file is given over its original: the signature's update (64 KiB), and
+ * B-LT's DSS with its certificates and CRLs. */
+#define PDF_LT_ROOM (64u * 1024 + 8u * CRL_MAX)
 
 /* A password file's first line at most this long. */
 #define PASSWORD_MAX 1024
@@ -22,10 +29,18 @@
 /* The options of the signature's level and of its dictionary, which the one-step and the
  * two-step signing share. */
 #define LEVEL_OPTS                                                                                 \
-    {"level", NULL, OPT_STRING, "B-B",                                                             \
-     0,       0,    0,          "B-B, or B-T: the signature timestamped by the TSA of --tsa"},     \
+    {"level",                                                                                      \
+     NULL,                                                                                         \
+     OPT_STRING,                                                                                   \
+     "B-B",                                                                                        \
+     0,                                                                                            \
+     0,                                                                                            \
+     0,                                                                                            \
+     "B-B; B-T: the signature timestamped by the TSA of --tsa; B-LT: B-T, then the chains and "    \
+     "their CRLs (fetched from the certificates' distribution points) added in a /DSS"},           \
     {                                                                                              \
-        "tsa", NULL, OPT_STRING, NULL, 0, 0, 0, "the RFC 3161 timestamping authority's URL (B-T)"  \
+        "tsa", NULL, OPT_STRING, NULL, 0, 0, 0,                                                    \
+            "the RFC 3161 timestamping authority's URL (B-T, B-LT)"                                \
     }
 #define META_OPTS                                                                                   \
     {"visible",                                                                                     \
@@ -77,7 +92,13 @@ const opt_spec pdf_cmd_complete_opts[] = {
     {0}};
 
 const opt_spec pdf_cmd_verify_opts[] = {
-    {"ca", NULL, OPT_STRING, NULL, 1, 0, 0, "the trusted CA certificates (PEM)"},
+    {"ca", NULL, OPT_STRING, NULL, 0, 0, 0, "the trusted CA certificates (PEM)"},
+    {"db", NULL, OPT_STRING, NULL, 0, 0, 0,
+     "instead of --ca: the database (SQLite) whose collectivité's trust anchors are used"},
+    {"secret-file", "GUICHET_SECRET_FILE", OPT_STRING, NULL, 0, 0, 0,
+     "with --db: the file holding the instance secret (default: the database's path with .key "
+     "added)"},
+    CLI_OPT_TENANT,
     {"FILE.pdf", NULL, OPT_ARG, NULL, 1, 0, 0, "the signed PDF file to check"},
     {0}};
 
@@ -108,18 +129,20 @@ static int read_password(const char *cmd, const char *path, char *pw, size_t siz
     return ok ? 0 : -1;
 }
 
-/* The TSA of --level B-T --tsa URL in *tsa (NULL for B-B): 0, or -1 after a message. */
-static int level_option(const char *cmd, const opt_values *v, const char **tsa)
+/* The TSA of --level B-T|B-LT --tsa URL in *tsa (NULL for B-B), *lt set for B-LT: 0, or -1
+ * after a message. */
+static int level_option(const char *cmd, const opt_values *v, const char **tsa, int *lt)
 {
     const char *level = opt_str(v, "level"), *url = opt_str(v, "tsa");
-    int bt = strcmp(level, "B-T") == 0;
+    *lt = strcmp(level, "B-LT") == 0;
+    int bt = *lt || strcmp(level, "B-T") == 0;
     *tsa = bt ? url : NULL;
     if (!bt && strcmp(level, "B-B") != 0) {
-        fprintf(stderr, "%s: invalid value for --level: '%s' (B-B or B-T)\n", cmd, level);
+        fprintf(stderr, "%s: invalid value for --level: '%s' (B-B, B-T or B-LT)\n", cmd, level);
         return -1;
     }
     if (bt != (url && *url)) {
-        fprintf(stderr, "%s: --tsa URL goes with --level B-T, and B-T needs it\n", cmd);
+        fprintf(stderr, "%s: --tsa URL goes with --level B-T or B-LT, and they need it\n", cmd);
         return -1;
     }
     if (url && strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0) {
@@ -153,6 +176,25 @@ static int sign_failed(const char *cmd, const char *in, const error *err)
     return 1;
 }
 
+/* B-LT: the signed file in *out gets its DSS update (pades_add_lt), *out replaced by the
+ * result. 0, or the exit status after a message (1: the file, a CRL or a revocation). */
+static int add_lt(const char *cmd, const char *in, buf *out)
+{
+    buf lt;
+    buf_init(&lt, out->max);
+    error err;
+    error_clear(&err);
+    int rc = pades_add_lt(out->data, out->len, &lt, &err);
+    if (rc == 0) {
+        buf_free(out);
+        *out = lt;
+        return 0;
+    }
+    buf_free(&lt);
+    fprintf(stderr, "%s: '%s' cannot be signed at B-LT: %s\n", cmd, in, err.detail);
+    return 1;
+}
+
 /* The certificate of --cert, NULL after a message. */
 static X509 *cert_option(const char *cmd, const opt_values *v)
 {
@@ -178,9 +220,10 @@ int pdf_cmd_sign(const opt_values *v)
     error err;
     error_clear(&err);
     buf out;
-    buf_init(&out, PDF_UPDATE_FILE_MAX + 64 * 1024);
+    buf_init(&out, PDF_UPDATE_FILE_MAX + PDF_LT_ROOM);
     const char *tsa;
-    if (level_option(sign_cmd, v, &tsa) != 0)
+    int lt;
+    if (level_option(sign_cmd, v, &tsa, &lt) != 0)
         goto cleanup;
     /* One key store: a PKCS#12 file and its password, or a token, its key and its PIN. */
     const char *p12_path = opt_str(v, "p12"), *module = opt_str(v, "pkcs11-module");
@@ -222,6 +265,8 @@ int pdf_cmd_sign(const opt_values *v)
         rc = sign_failed(sign_cmd, in, &err);
         goto cleanup;
     }
+    if (lt && add_lt(sign_cmd, in, &out) != 0)
+        goto cleanup;
     if (cli_file_write(sign_cmd, opt_str(v, "OUT.pdf"), out.data, out.len) != 0)
         goto cleanup;
     printf("%s: signed as field %s\n", opt_str(v, "OUT.pdf"), field);
@@ -274,7 +319,8 @@ cleanup:
 int pdf_cmd_complete(const opt_values *v)
 {
     const char *tsa;
-    if (level_option(complete_cmd, v, &tsa) != 0)
+    int lt;
+    if (level_option(complete_cmd, v, &tsa, &lt) != 0)
         return 2;
     sign_key k = {0};
     if (!(k.cert = cert_option(complete_cmd, v)))
@@ -284,7 +330,7 @@ int pdf_cmd_complete(const opt_values *v)
     char *prep = NULL;
     char *sig = cli_file_read(complete_cmd, opt_str(v, "signature"), 2048, &sig_len, &too_large);
     buf out;
-    buf_init(&out, PDF_UPDATE_FILE_MAX + 64 * 1024);
+    buf_init(&out, PDF_UPDATE_FILE_MAX + PDF_LT_ROOM);
     error err;
     error_clear(&err);
     if (!sig || !(k.chain = sk_X509_new_null()))
@@ -300,6 +346,8 @@ int pdf_cmd_complete(const opt_values *v)
         rc = sign_failed(complete_cmd, in, &err);
         goto cleanup;
     }
+    if (lt && add_lt(complete_cmd, in, &out) != 0)
+        goto cleanup;
     if (cli_file_write(complete_cmd, opt_str(v, "OUT.pdf"), out.data, out.len) != 0)
         goto cleanup;
     printf("%s: signed\n", opt_str(v, "OUT.pdf"));
@@ -327,29 +375,62 @@ static void when_text(const char *m, char *out, size_t size)
         snprintf(out, size, "%s", m);
 }
 
+/* The trust anchors of --ca FILE, or of the collectivité of --db FILE [--tenant SLUG]. NULL
+ * after a message. */
+static X509_STORE *trust_option(const opt_values *v)
+{
+    const char *ca = opt_str(v, "ca"), *db = opt_str(v, "db");
+    error err;
+    error_clear(&err);
+    if (!ca == !db) {
+        fprintf(stderr, "%s: give --ca FILE, or --db FILE [--tenant SLUG]\n", verify_cmd);
+        return NULL;
+    }
+    if (ca) {
+        X509_STORE *trust = pades_trust_load(ca, &err);
+        if (!trust)
+            fprintf(stderr, "%s: --ca: %s\n", verify_cmd, err.detail);
+        return trust;
+    }
+    cli_session s;
+    if (cli_session_open(verify_cmd, v, &s) != 0)
+        return NULL;
+    const catalogue *cat = catalogue_acquire(s.core);
+    const cat_tenant *t = cli_pick_tenant(verify_cmd, cat, v);
+    X509_STORE *trust = t ? trust_anchor_store(s.core, t->rec.id, &err) : NULL;
+    if (t && !trust)
+        fprintf(stderr, "%s: %s: %s\n", verify_cmd, t->rec.slug, err.detail);
+    catalogue_release(s.core, cat);
+    cli_session_close(&s);
+    return trust;
+}
+
 int pdf_cmd_verify(const opt_values *v)
 {
     const char *path = opt_str(v, "FILE.pdf");
     error err;
     error_clear(&err);
-    X509_STORE *trust = pades_trust_load(opt_str(v, "ca"), &err);
-    if (!trust) {
-        fprintf(stderr, "%s: --ca: %s\n", verify_cmd, err.detail);
+    X509_STORE *trust = trust_option(v);
+    if (!trust)
         return 2;
-    }
     size_t len;
     int too_large, rc = 2;
     pades_sig *sigs = NULL;
+    pades_check *checks = NULL;
     char *pdf = cli_file_read(verify_cmd, path, PDF_UPDATE_FILE_MAX, &len, &too_large);
     if (!pdf)
         goto cleanup;
     rc = 1;
     size_t n = 0;
-    if (!(sigs = calloc(PADES_SIGS_MAX, sizeof *sigs))) {
+    if (!(sigs = calloc(PADES_SIGS_MAX, sizeof *sigs)) ||
+        !(checks = calloc(PADES_SIGS_MAX, sizeof *checks))) {
         fprintf(stderr, "%s: out of memory\n", verify_cmd);
         goto cleanup;
     }
-    if (pades_scan(pdf, len, sigs, PADES_SIGS_MAX, &n, &err) != 0) {
+    int dss_after;
+    char after_why[96];
+    if (pades_verify_all(pdf, len, trust, sigs, checks, PADES_SIGS_MAX, &n, &dss_after, after_why,
+                         &err) != 0) {
         printf("%s: %s\n", path, err.detail);
         goto cleanup;
     }
@@ -358,33 +439,39 @@ int pdf_cmd_verify(const opt_values *v)
         goto cleanup;
     }
     int all_valid = 1;
-    pades_check c = {0};
+    const pades_sig *last = &sigs[n - 1];
     for (size_t i = 0; i < n; i++) {
-        pades_verify(pdf, len, &sigs[i], trust, &c);
+        const pades_check *ci = &checks[i];
         char when[64];
         when_text(sigs[i].when, when, sizeof when);
         char covers[96];
         if (sigs[i].problem)
             snprintf(covers, sizeof covers, "unreadable ByteRange");
-        else if (c.covers_whole)
+        else if (ci->covers_whole)
             snprintf(covers, sizeof covers, "covers the whole file");
         else
-            snprintf(covers, sizeof covers, "covers %zu of %zu bytes",
-                     sigs[i].range[2] + sigs[i].range[3], len);
+            snprintf(covers, sizeof covers, "covers %zu of %zu bytes%s",
+                     sigs[i].range[2] + sigs[i].range[3], len,
+                     i + 1 == n && dss_after ? ", then a DSS update" : "");
         char stamp[64] = "";
-        if (c.stamped[0])
-            snprintf(stamp, sizeof stamp, ", timestamped %s", c.stamped);
-        printf("signature %zu: signer «%s», %s%s, %s: %s%s\n", i + 1,
-               c.signer[0] ? c.signer : "unknown", when, stamp, covers,
-               c.valid ? "valid" : "INVALID: ", c.valid ? "" : c.why);
-        all_valid = all_valid && c.valid;
+        if (ci->stamped[0])
+            snprintf(stamp, sizeof stamp, ", timestamped %s", ci->stamped);
+        printf("signature %zu: signer «%s», %s%s, %s, %s: %s%s\n", i + 1,
+               ci->signer[0] ? ci->signer : "unknown", when, stamp,
+               ci->level[0] ? ci->level : "B-B", covers,
+               ci->valid ? "valid" : "INVALID: ", ci->valid ? "" : ci->why);
+        all_valid = all_valid && ci->valid;
     }
-    if (!sigs[n - 1].problem && !c.covers_whole)
-        printf("%s: not total: bytes after the last signature are not signed\n", path);
+    int total = checks[n - 1].covers_whole || dss_after;
+    if (!last->problem && !total)
+        printf("%s: not total: %s\n", path,
+               after_why[0] ? after_why : "bytes after the last signature are not signed");
     else if (all_valid)
-        printf("%s: every signature is valid and the last one covers the whole file\n", path);
-    rc = all_valid && c.covers_whole ? 0 : 1;
+        printf("%s: every signature is valid and the last one covers the whole file%s\n", path,
+               dss_after ? " but a DSS update" : "");
+    rc = all_valid && total ? 0 : 1;
 cleanup:
+    free(checks);
     free(sigs);
     free(pdf);
     X509_STORE_free(trust);

@@ -15,6 +15,7 @@
 #include <openssl/err.h>
 #include <openssl/ess.h>
 #include <openssl/evp.h>
+#include <openssl/sha.h>
 #include <openssl/x509v3.h>
 
 #include "sign/tsa.h"
@@ -188,6 +189,27 @@ static int ess_matches(CMS_SignerInfo *si, X509 *signer, STACK_OF(X509) * certs)
     return ok ? 0 : -2;
 }
 
+/* The signature's level (pades_check.level): B-T when its signer si has a timestamp
+ * attribute; B-LT when, after the signature, a /VRI key is the SHA-1 of its /Contents (der,
+ * n bytes, padding included) as pades_add_lt writes it. */
+static void level(const char *pdf, size_t len, const pades_sig *sig, const unsigned char *der,
+                  size_t n, CMS_SignerInfo *si, pades_check *out)
+{
+    snprintf(out->level, sizeof out->level, "B-B");
+    if (CMS_unsigned_get_attr_by_NID(si, NID_id_smime_aa_timeStampToken, -1) < 0)
+        return;
+    snprintf(out->level, sizeof out->level, "B-T");
+    unsigned char sha1[20];
+    char key[42] = "/";
+    SHA1(der, n, sha1);
+    for (size_t i = 0; i < sizeof sha1; i++)
+        snprintf(key + 1 + 2 * i, 3, "%02X", sha1[i]);
+    size_t from = sig->contents_at + sig->contents_len;
+    const char *hit = memmem(pdf + from, len - from, key, 41);
+    if (hit && (size_t)(hit + 41 - pdf) < len && hit[41] && strchr(" \t\r\n<", hit[41]))
+        snprintf(out->level, sizeof out->level, "B-LT");
+}
+
 void pades_verify(const char *pdf, size_t len, const pades_sig *sig, X509_STORE *trust,
                   pades_check *out)
 {
@@ -227,6 +249,7 @@ void pades_verify(const char *pdf, size_t len, const pades_sig *sig, X509_STORE 
         goto cleanup;
     }
     CMS_SignerInfo *si = sk_CMS_SignerInfo_value(sis, 0);
+    level(pdf, len, sig, der, n, si, out);
     certs = CMS_get1_certs(cms);
     for (int i = 0; !signer && i < sk_X509_num(certs); i++)
         if (CMS_SignerInfo_cert_cmp(si, sk_X509_value(certs, i)) == 0)
@@ -288,6 +311,7 @@ void pades_verify(const char *pdf, size_t len, const pades_sig *sig, X509_STORE 
         goto cleanup;
     }
 
+    out->intact = 1;
     /* The signer: a signing certificate chaining to the anchors. */
     uint32_t ku = X509_get_key_usage(signer);
     if (ku != UINT32_MAX && !(ku & (KU_DIGITAL_SIGNATURE | KU_NON_REPUDIATION))) {
@@ -323,4 +347,21 @@ cleanup:
     sk_X509_pop_free(certs, X509_free);
     CMS_ContentInfo_free(cms);
     free(der);
+}
+
+int pades_verify_all(const char *pdf, size_t len, X509_STORE *trust, pades_sig *sigs,
+                     pades_check *checks, size_t max, size_t *n, int *dss_after, char after_why[96],
+                     error *err)
+{
+    *dss_after = 0;
+    after_why[0] = '\0';
+    if (pades_scan(pdf, len, sigs, max, n, err) != 0)
+        return -1;
+    for (size_t i = 0; i < *n; i++)
+        pades_verify(pdf, len, &sigs[i], trust, &checks[i]);
+    const pades_sig *last = *n ? &sigs[*n - 1] : NULL;
+    if (last && !last->problem && last->range[2] + last->range[3] < len)
+        *dss_after =
+            pades_only_dss_after(pdf, len, last->range[2] + last->range[3], after_why) == 0;
+    return 0;
 }

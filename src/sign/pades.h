@@ -30,6 +30,15 @@
 int pades_sign(const char *pdf, size_t len, const sign_key *k, const pdf_sig_meta *m,
                const char *tsa_url, buf *out, char field[32], error *err);
 
+/* PAdES B-LT (ETSI EN 319 142-1 5.4): pdf, whose last signature covers it whole (pades_sign
+ * or pades_complete at B-T), with a further incremental update giving the catalog a /DSS that
+ * holds the certificates the signature and its timestamp carry and, for each one that has an
+ * issuer, its CRL, fetched from its distribution point (sign/crl.h), with the signature's
+ * /VRI entry; appended to out (empty). 0, or -1 with err: arg "pdf" when the file does not
+ * end with a readable signature or a certificate's issuer is not among them, arg "crl" when a
+ * CRL cannot be had (ERR_UNAVAILABLE) or names a certificate as revoked (ERR_CONFLICT). */
+int pades_add_lt(const char *pdf, size_t len, buf *out, error *err);
+
 /* Two-step signing, for a key held elsewhere (an élu's USB token, a remote signing service).
  * The first half writes pdf with its signature placeholder for cert, as pades_sign would, to
  * out, and gives the SHA-256 the key must sign (RSA PKCS#1 v1.5 over it) in to_sign. */
@@ -51,6 +60,9 @@ typedef struct pades_sig {
     size_t contents_len; /* '<' to '>' included (range[2] - range[1]) */
     char when[40];       /* /M as written (D:…), "" when absent or unreadable */
     char subfilter[48];  /* /SubFilter's name without '/', "" when absent */
+    char name[256];      /* /Name as UTF-8 (a literal ASCII string or a UTF-16BE hex one, as
+                            guichet writes it; control characters as '?'), "" otherwise */
+    char reason[256];    /* /Reason, likewise */
     const char *problem; /* why the dictionary cannot be checked (a static English text),
                             NULL when it can */
 } pades_sig;
@@ -68,7 +80,17 @@ typedef struct pades_check {
     int valid;        /* digest, signature, attributes, chain and timestamp all good */
     char stamped[32]; /* the signature timestamp's time (B-T), "" when it has none */
     char why[240];    /* why not valid (English), "" when valid */
+    char level[8];    /* "B-B"; "B-T" with a signature timestamp; "B-LT" when the file's
+                         /DSS also has the signature's /VRI entry (pades_add_lt) */
+    int intact;       /* digest, signature and attributes good, whatever the chain: the bytes
+                         it covers are the ones signed */
 } pades_check;
+
+/* Whether the bytes of pdf after a signature's coverage (signed_len: range[2] + range[3], less
+ * than len) are updates that only give the catalog a /DSS (pades_add_lt's, or another tool's):
+ * everything the signed revision shows, read from its catalog and its document information,
+ * is unchanged. 0, or -1 with why (English) naming what changed. */
+int pades_only_dss_after(const char *pdf, size_t len, size_t signed_len, char why[96]);
 
 /* Loads the trust anchors of a PEM file (one or several certificates). NULL with err when
  * the file holds none; caller frees with X509_STORE_free. */
@@ -77,5 +99,13 @@ X509_STORE *pades_trust_load(const char *path, error *err);
 /* Verifies sig (from pades_scan of the same bytes) against the trust anchors of trust. */
 void pades_verify(const char *pdf, size_t len, const pades_sig *sig, X509_STORE *trust,
                   pades_check *out);
+
+/* Everything a verifier says of pdf: its signatures (pades_scan) in sigs[0 … *n) each checked
+ * against trust in checks[i] (pades_verify), and *dss_after set when the last one does not
+ * cover the file but is followed only by DSS updates (pades_only_dss_after; after_why says
+ * what else follows otherwise, "" when it covers the file). 0, or -1 with err (pades_scan's). */
+int pades_verify_all(const char *pdf, size_t len, X509_STORE *trust, pades_sig *sigs,
+                     pades_check *checks, size_t max, size_t *n, int *dss_after, char after_why[96],
+                     error *err);
 
 #endif

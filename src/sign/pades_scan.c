@@ -92,6 +92,80 @@ static void find_value(const char *from, const char *to, const char *key, char *
     }
 }
 
+/* Appends code point c to out (size bytes, k used) as UTF-8, '?' for a control character or
+ * a surrogate; nothing when it would not fit. */
+static void put_utf8(char *out, size_t size, size_t *k, unsigned c)
+{
+    if (c < 0x20 || c == 0x7f || (c >= 0x80 && c < 0xa0) || (c >= 0xd800 && c < 0xe000))
+        c = '?';
+    unsigned char b[4];
+    size_t n = c < 0x80 ? 1 : c < 0x800 ? 2 : c < 0x10000 ? 3 : 4;
+    if (n == 1)
+        b[0] = (unsigned char)c;
+    else if (n == 2)
+        b[0] = (unsigned char)(0xc0 | c >> 6), b[1] = (unsigned char)(0x80 | (c & 0x3f));
+    else if (n == 3)
+        b[0] = (unsigned char)(0xe0 | c >> 12), b[1] = (unsigned char)(0x80 | ((c >> 6) & 0x3f)),
+        b[2] = (unsigned char)(0x80 | (c & 0x3f));
+    else
+        b[0] = (unsigned char)(0xf0 | c >> 18), b[1] = (unsigned char)(0x80 | ((c >> 12) & 0x3f)),
+        b[2] = (unsigned char)(0x80 | ((c >> 6) & 0x3f)), b[3] = (unsigned char)(0x80 | (c & 0x3f));
+    if (*k + n >= size) {
+        *k = size - 1; /* full: nothing after a character left out */
+        return;
+    }
+    memcpy(out + *k, b, n);
+    *k += n;
+    out[*k] = '\0';
+}
+
+static unsigned hex_of(char c)
+{
+    return c <= '9' ? (unsigned)(c - '0') : (unsigned)((c | 0x20) - 'a' + 10);
+}
+
+/* Looks for key in [from, to) followed by a delimiter, and copies its value into out as UTF-8:
+ * a literal string of printable ASCII without escapes, or a hex string with a UTF-16BE byte
+ * order mark (how guichet writes /Name and /Reason); "" for anything else. */
+static void find_text(const char *from, const char *to, const char *key, char *out, size_t size)
+{
+    out[0] = '\0';
+    size_t n = strlen(key);
+    for (const char *p = from; p && to - p > (ptrdiff_t)n;
+         p = memmem(p + 1, (size_t)(to - p - 1), key, n)) {
+        if (memcmp(p, key, n) != 0)
+            continue;
+        const char *v = p + n;
+        if (v < to && !is_space(*v) && *v != '(' && *v != '<')
+            continue; /* a longer key */
+        while (v < to && is_space(*v))
+            v++;
+        if (v < to && *v == '(') {
+            find_value(p, to, key, out, size);
+            return;
+        }
+        if (to - v < 6 || memcmp(v, "<FEFF", 5) != 0)
+            return;
+        size_t k = 0;
+        unsigned high = 0;
+        for (v += 5; to - v >= 4 && is_hex(v[0]) && is_hex(v[1]) && is_hex(v[2]) && is_hex(v[3]);
+             v += 4) {
+            unsigned u = hex_of(v[0]) << 12 | hex_of(v[1]) << 8 | hex_of(v[2]) << 4 | hex_of(v[3]);
+            if (u >= 0xd800 && u < 0xdc00) {
+                high = u;
+                continue;
+            }
+            if (u >= 0xdc00 && u < 0xe000 && high)
+                u = 0x10000 + ((high - 0xd800) << 10) + (u - 0xdc00);
+            high = 0;
+            put_utf8(out, size, &k, u);
+        }
+        if (v >= to || *v != '>')
+            out[0] = '\0';
+        return;
+    }
+}
+
 /* Checks one /ByteRange key at key (p points to it) and fills s. */
 static void scan_one(const char *pdf, size_t len, const char *key, pades_sig *s)
 {
@@ -145,6 +219,12 @@ static void scan_one(const char *pdf, size_t len, const char *key, pades_sig *s)
     find_value(lo, before_to, "/SubFilter", s->subfilter, sizeof s->subfilter);
     if (!s->subfilter[0])
         find_value(hi_from, hi, "/SubFilter", s->subfilter, sizeof s->subfilter);
+    find_text(lo, before_to, "/Name", s->name, sizeof s->name);
+    if (!s->name[0])
+        find_text(hi_from, hi, "/Name", s->name, sizeof s->name);
+    find_text(lo, before_to, "/Reason", s->reason, sizeof s->reason);
+    if (!s->reason[0])
+        find_text(hi_from, hi, "/Reason", s->reason, sizeof s->reason);
 }
 
 int pades_scan(const char *pdf, size_t len, pades_sig *sigs, size_t max, size_t *n, error *err)

@@ -204,6 +204,106 @@ static const char *const trailer_skip[] = {"/Size",        "/Prev",   "/Root",  
                                            "/Type",        "/W",      "/Index",   "/Filter",
                                            "/DecodeParms", "/Length", "/Encrypt", NULL};
 
+/* The file opened with qpdf for an update: its last cross-reference section's offset and kind,
+ * its trailer, its catalog and its /Size. 0, or -1 with err (*q set whenever it is not NULL:
+ * the caller cleans it up). */
+typedef struct opened {
+    qpdf_data q;
+    size_t prev;
+    int xref_stream;
+    qpdf_oh trailer, root;
+    int size;
+} opened;
+
+static int open_pdf(const char *pdf, size_t len, opened *o, error *err)
+{
+    memset(o, 0, sizeof *o);
+    if (len > PDF_UPDATE_FILE_MAX)
+        return error_set(err, ERR_INVALID_ARG, "pdf", "over %u bytes", PDF_UPDATE_FILE_MAX);
+    if (len < 8 || memcmp(pdf, "%PDF-", 5) != 0 || pdf_update_startxref(pdf, len, &o->prev) != 0)
+        return error_set(err, ERR_INVALID_ARG, "pdf", "not a PDF file (no header or no startxref)");
+    const char *x = pdf + o->prev;
+    while (x < pdf + len && (*x == ' ' || *x == '\r' || *x == '\n' || *x == '\t'))
+        x++;
+    o->xref_stream = !(pdf + len - x >= 4 && memcmp(x, "xref", 4) == 0);
+    if (!(o->q = qpdf_init()))
+        return error_set(err, ERR_INTERNAL, NULL, "qpdf_init failed");
+    qpdf_silence_errors(o->q);
+    qpdf_set_suppress_warnings(o->q, QPDF_TRUE);
+    if (qpdf_read_memory(o->q, "pdf", pdf, len, NULL) & QPDF_ERRORS)
+        return error_set(err, ERR_INVALID_ARG, "pdf", "unreadable PDF: %s",
+                         qpdf_get_error_full_text(o->q, qpdf_get_error(o->q)));
+    if (qpdf_is_encrypted(o->q))
+        return error_set(err, ERR_INVALID_ARG, "pdf", "the PDF is encrypted");
+    o->trailer = qpdf_get_trailer(o->q);
+    o->root = qpdf_get_root(o->q);
+    qpdf_oh size_oh = qpdf_oh_get_key(o->q, o->trailer, "/Size");
+    long long size = qpdf_oh_is_integer(o->q, size_oh) ? qpdf_oh_get_int_value(o->q, size_oh) : 0;
+    if (!qpdf_oh_is_dictionary(o->q, o->root) || !qpdf_oh_is_indirect(o->q, o->root) || size < 1 ||
+        size > OBJECT_MAX)
+        return error_set(err, ERR_INVALID_ARG, "pdf", "no catalog or no /Size in the trailer");
+    o->size = (int)size;
+    return 0;
+}
+
+/* Ends an update whose objects are e[0 … n) (room for one more): its cross-reference section
+ * (a stream, object xref_id, when the file has one; a table otherwise), the trailer pointing
+ * back to the previous section, startxref. next is the new /Size. Then qpdf's lazy reading
+ * has seen every object it was asked for: a damaged one shows now. 0, or -1 with err. */
+static int put_xref_trailer(const opened *o, buf *out, xref_entry *e, int n, int xref_id, int next,
+                            error *err)
+{
+    qpdf_data q = o->q;
+    int root_id = qpdf_oh_get_object_id(q, o->root), root_gen = qpdf_oh_get_generation(q, o->root);
+    size_t xref_at = out->len;
+    if (o->xref_stream) {
+        e[n++] = (xref_entry){xref_id, 0, xref_at};
+        qsort(e, (size_t)n, sizeof e[0], by_id);
+        buf_printf(out, "%d 0 obj\n<<\n/Type /XRef\n/Size %d\n/W [1 4 2]\n/Index [", xref_id, next);
+        for (int i = 0; i < n; i++)
+            buf_printf(out, "%d 1 ", e[i].id);
+        buf_printf(out, "]\n/Length %d\n/Root %d %d R\n/Prev %zu\n", n * 7, root_id, root_gen,
+                   o->prev);
+        put_keys(q, o->trailer, trailer_skip, out);
+        buf_puts(out, ">>\nstream\n");
+        for (int i = 0; i < n; i++) {
+            unsigned char row[7] = {1,
+                                    (unsigned char)(e[i].offset >> 24),
+                                    (unsigned char)(e[i].offset >> 16),
+                                    (unsigned char)(e[i].offset >> 8),
+                                    (unsigned char)e[i].offset,
+                                    (unsigned char)(e[i].gen >> 8),
+                                    (unsigned char)e[i].gen};
+            buf_append(out, row, sizeof row);
+        }
+        buf_puts(out, "\nendstream\nendobj\n");
+    } else {
+        qsort(e, (size_t)n, sizeof e[0], by_id);
+        put_xref_table(out, e, n);
+        buf_printf(out, "trailer\n<<\n/Size %d\n/Root %d %d R\n/Prev %zu\n", next, root_id,
+                   root_gen, o->prev);
+        put_keys(q, o->trailer, trailer_skip, out);
+        buf_puts(out, ">>\n");
+    }
+    buf_printf(out, "startxref\n%zu\n%%%%EOF\n", xref_at);
+    if (qpdf_has_error(q) || qpdf_more_warnings(q))
+        return error_set(err, ERR_INVALID_ARG, "pdf",
+                         "damaged PDF (repair it first, e.g. with qpdf)");
+    if (out->failed)
+        return error_set(err, ERR_TOO_LARGE, "pdf", "the signed file would be over %zu bytes",
+                         out->max);
+    return 0;
+}
+
+/* Appends pdf to out, and a line end when it does not end with one: the update's first
+ * object starts a line. */
+static void put_original(buf *out, const char *pdf, size_t len)
+{
+    buf_append(out, pdf, len);
+    if (pdf[len - 1] != '\n' && pdf[len - 1] != '\r')
+        buf_putc(out, '\n');
+}
+
 int pdf_update_write(const char *pdf, size_t len, const pdf_sig_meta *m, buf *out,
                      pdf_update_pos *pos, error *err)
 {
@@ -211,40 +311,12 @@ int pdf_update_write(const char *pdf, size_t len, const pdf_sig_meta *m, buf *ou
     if (text_ok("reason", m->reason, err) != 0 || text_ok("location", m->location, err) != 0 ||
         text_ok("name", m->name, err) != 0)
         return -1;
-    if (len > PDF_UPDATE_FILE_MAX)
-        return error_set(err, ERR_INVALID_ARG, "pdf", "over %u bytes", PDF_UPDATE_FILE_MAX);
-    size_t prev;
-    if (len < 8 || memcmp(pdf, "%PDF-", 5) != 0 || pdf_update_startxref(pdf, len, &prev) != 0)
-        return error_set(err, ERR_INVALID_ARG, "pdf", "not a PDF file (no header or no startxref)");
-    const char *x = pdf + prev;
-    while (x < pdf + len && (*x == ' ' || *x == '\r' || *x == '\n' || *x == '\t'))
-        x++;
-    int xref_stream = !(pdf + len - x >= 4 && memcmp(x, "xref", 4) == 0);
-
     int rc = -1;
-    qpdf_data q = qpdf_init();
-    if (!q)
-        return error_set(err, ERR_INTERNAL, NULL, "qpdf_init failed");
-    qpdf_silence_errors(q);
-    qpdf_set_suppress_warnings(q, QPDF_TRUE);
-    if (qpdf_read_memory(q, "pdf", pdf, len, NULL) & QPDF_ERRORS) {
-        error_set(err, ERR_INVALID_ARG, "pdf", "unreadable PDF: %s",
-                  qpdf_get_error_full_text(q, qpdf_get_error(q)));
+    opened o;
+    if (open_pdf(pdf, len, &o, err) != 0)
         goto cleanup;
-    }
-    if (qpdf_is_encrypted(q)) {
-        error_set(err, ERR_INVALID_ARG, "pdf", "the PDF is encrypted");
-        goto cleanup;
-    }
-    qpdf_oh trailer = qpdf_get_trailer(q);
-    qpdf_oh root = qpdf_get_root(q);
-    qpdf_oh size_oh = qpdf_oh_get_key(q, trailer, "/Size");
-    long long size = qpdf_oh_is_integer(q, size_oh) ? qpdf_oh_get_int_value(q, size_oh) : 0;
-    if (!qpdf_oh_is_dictionary(q, root) || !qpdf_oh_is_indirect(q, root) || size < 1 ||
-        size > OBJECT_MAX) {
-        error_set(err, ERR_INVALID_ARG, "pdf", "no catalog or no /Size in the trailer");
-        goto cleanup;
-    }
+    qpdf_data q = o.q;
+    qpdf_oh root = o.root;
     if (qpdf_get_num_pages(q) < 1) {
         error_set(err, ERR_INVALID_ARG, "pdf", "the PDF has no page");
         goto cleanup;
@@ -256,20 +328,18 @@ int pdf_update_write(const char *pdf, size_t len, const pdf_sig_meta *m, buf *ou
         qpdf_oh_is_dictionary(q, form) ? qpdf_oh_get_key(q, form, "/Fields") : qpdf_oh_new_null(q);
     if (pick_field_name(q, fields, pos->field, sizeof pos->field, err) != 0)
         goto cleanup;
-    int next = (int)size;
+    int next = o.size;
     int form_id = form_indirect ? qpdf_oh_get_object_id(q, form) : next++;
     int form_gen = form_indirect ? qpdf_oh_get_generation(q, form) : 0;
     int sig_id = next++, field_id = next++;
     int ap_id = m->visible ? next++ : 0, font_id = m->visible ? next++ : 0;
-    int xref_id = xref_stream ? next++ : 0;
+    int xref_id = o.xref_stream ? next++ : 0;
     int page_id = qpdf_oh_get_object_id(q, page), page_gen = qpdf_oh_get_generation(q, page);
     int root_id = qpdf_oh_get_object_id(q, root), root_gen = qpdf_oh_get_generation(q, root);
 
     xref_entry e[8];
     int n = 0;
-    buf_append(out, pdf, len);
-    if (pdf[len - 1] != '\n' && pdf[len - 1] != '\r')
-        buf_putc(out, '\n');
+    put_original(out, pdf, len);
 
     /* The catalog: every key but /AcroForm, which now names the form object. */
     open_object(out, e, &n, root_id, root_gen);
@@ -356,51 +426,10 @@ int pdf_update_write(const char *pdf, size_t len, const pdf_sig_meta *m, buf *ou
         buf_putc(out, '0');
     buf_puts(out, ">\n>>\nendobj\n");
 
-    /* The cross-reference section, then the trailer pointing back to the previous one. */
-    size_t xref_at = out->len;
-    if (xref_stream) {
-        e[n++] = (xref_entry){xref_id, 0, xref_at};
-        qsort(e, (size_t)n, sizeof e[0], by_id);
-        buf_printf(out, "%d 0 obj\n<<\n/Type /XRef\n/Size %d\n/W [1 4 2]\n/Index [", xref_id, next);
-        for (int i = 0; i < n; i++)
-            buf_printf(out, "%d 1 ", e[i].id);
-        buf_printf(out, "]\n/Length %d\n/Root %d %d R\n/Prev %zu\n", n * 7, root_id, root_gen,
-                   prev);
-        put_keys(q, trailer, trailer_skip, out);
-        buf_puts(out, ">>\nstream\n");
-        for (int i = 0; i < n; i++) {
-            unsigned char row[7] = {1,
-                                    (unsigned char)(e[i].offset >> 24),
-                                    (unsigned char)(e[i].offset >> 16),
-                                    (unsigned char)(e[i].offset >> 8),
-                                    (unsigned char)e[i].offset,
-                                    (unsigned char)(e[i].gen >> 8),
-                                    (unsigned char)e[i].gen};
-            buf_append(out, row, sizeof row);
-        }
-        buf_puts(out, "\nendstream\nendobj\n");
-    } else {
-        qsort(e, (size_t)n, sizeof e[0], by_id);
-        put_xref_table(out, e, n);
-        buf_printf(out, "trailer\n<<\n/Size %d\n/Root %d %d R\n/Prev %zu\n", next, root_id,
-                   root_gen, prev);
-        put_keys(q, trailer, trailer_skip, out);
-        buf_puts(out, ">>\n");
-    }
-    buf_printf(out, "startxref\n%zu\n%%%%EOF\n", xref_at);
-
-    /* qpdf resolves objects lazily: a damaged object shows now, as an error or a warning. */
-    if (qpdf_has_error(q) || qpdf_more_warnings(q)) {
-        error_set(err, ERR_INVALID_ARG, "pdf", "damaged PDF (repair it first, e.g. with qpdf)");
-        goto cleanup;
-    }
-    if (out->failed) {
-        error_set(err, ERR_TOO_LARGE, "pdf", "the signed file would be over %zu bytes", out->max);
-        goto cleanup;
-    }
-    rc = 0;
+    rc = put_xref_trailer(&o, out, e, n, xref_id, next, err);
 cleanup:
-    qpdf_cleanup(&q);
+    if (o.q)
+        qpdf_cleanup(&o.q);
     return rc;
 }
 
@@ -417,4 +446,95 @@ int pdf_update_set_byterange(buf *out, const pdf_update_pos *pos, error *err)
     memset(out->data + pos->byterange_at, ' ', PDF_UPDATE_BYTERANGE_LEN);
     memcpy(out->data + pos->byterange_at, range, (size_t)w);
     return 0;
+}
+
+/* Appends the items of key's array in dict (a DSS's /Certs, /CRLs…), when there is one. */
+static void put_array_items(qpdf_data q, qpdf_oh dict, const char *key, buf *out)
+{
+    if (qpdf_oh_is_dictionary(q, dict))
+        put_items(q, qpdf_oh_get_key(q, dict, key), out);
+}
+
+/* Appends the objects of blobs as streams numbered from first on, recording them in e. */
+static void put_streams(buf *out, xref_entry *e, int *n, int first, const pdf_blob *blobs,
+                        size_t count)
+{
+    for (size_t i = 0; i < count; i++) {
+        open_object(out, e, n, first + (int)i, 0);
+        buf_printf(out, "<<\n/Length %zu\n>>\nstream\n", blobs[i].len);
+        buf_append(out, blobs[i].data, blobs[i].len);
+        buf_puts(out, "\nendstream\nendobj\n");
+    }
+}
+
+/* Appends "a 0 R b 0 R …" for count objects numbered from first. */
+static void put_refs(buf *out, int first, size_t count)
+{
+    for (size_t i = 0; i < count; i++)
+        buf_printf(out, "%s%d 0 R", i ? " " : "", first + (int)i);
+}
+
+int pdf_update_write_dss(const char *pdf, size_t len, const pdf_dss *d, buf *out, error *err)
+{
+    if (d->ncerts > PDF_DSS_ITEMS_MAX || d->ncrls > PDF_DSS_ITEMS_MAX || strlen(d->vri) != 40 ||
+        strspn(d->vri, "0123456789ABCDEF") != 40)
+        return error_set(err, ERR_INTERNAL, NULL, "a DSS over its bounds or a bad VRI key");
+    int rc = -1;
+    xref_entry *e = calloc(d->ncerts + d->ncrls + 3, sizeof *e);
+    opened o;
+    if (!e) {
+        error_set(err, ERR_INTERNAL, NULL, "out of memory");
+        return -1;
+    }
+    if (open_pdf(pdf, len, &o, err) != 0)
+        goto cleanup;
+    qpdf_data q = o.q;
+    /* A DSS already there (an earlier B-LT signature) is kept: its items and its VRI entries
+     * stay, referenced as they were, and this signature's are added. */
+    qpdf_oh old = qpdf_oh_get_key(q, o.root, "/DSS");
+    qpdf_oh old_vri =
+        qpdf_oh_is_dictionary(q, old) ? qpdf_oh_get_key(q, old, "/VRI") : qpdf_oh_new_null(q);
+    int next = o.size;
+    int dss_id = next++, certs_from = next, crls_from = next + (int)d->ncerts;
+    int root_id = qpdf_oh_get_object_id(q, o.root), root_gen = qpdf_oh_get_generation(q, o.root);
+    int n = 0;
+    put_original(out, pdf, len);
+
+    open_object(out, e, &n, root_id, root_gen);
+    buf_puts(out, "<<\n");
+    put_keys(q, o.root, (const char *const[]){"/DSS", NULL}, out);
+    buf_printf(out, "/DSS %d 0 R\n>>\nendobj\n", dss_id);
+
+    next += (int)(d->ncerts + d->ncrls);
+    put_streams(out, e, &n, certs_from, d->certs, d->ncerts);
+    put_streams(out, e, &n, crls_from, d->crls, d->ncrls);
+
+    open_object(out, e, &n, dss_id, 0);
+    buf_puts(out, "<<\n/Type /DSS\n/Certs [");
+    put_array_items(q, old, "/Certs", out);
+    put_refs(out, certs_from, d->ncerts);
+    buf_puts(out, "]\n/CRLs [");
+    put_array_items(q, old, "/CRLs", out);
+    put_refs(out, crls_from, d->ncrls);
+    buf_puts(out, "]\n/OCSPs [");
+    put_array_items(q, old, "/OCSPs", out);
+    buf_puts(out, "]\n/VRI <<\n");
+    /* qpdf names keys with their '/': this signature's entry, if the file had one, is
+     * replaced rather than repeated. */
+    char key[42];
+    snprintf(key, sizeof key, "/%s", d->vri);
+    if (qpdf_oh_is_dictionary(q, old_vri))
+        put_keys(q, old_vri, (const char *const[]){key, NULL}, out);
+    buf_printf(out, "/%s << /Cert [", d->vri);
+    put_refs(out, certs_from, d->ncerts);
+    buf_puts(out, "] /CRL [");
+    put_refs(out, crls_from, d->ncrls);
+    buf_puts(out, "] >>\n>>\n>>\nendobj\n");
+    int xref_id = o.xref_stream ? next++ : 0;
+    rc = put_xref_trailer(&o, out, e, n, xref_id, next, err);
+cleanup:
+    if (o.q)
+        qpdf_cleanup(&o.q);
+    free(e);
+    return rc;
 }

@@ -60,4 +60,29 @@ int pdf_update_write(const char *pdf, size_t len, const pdf_sig_meta *m, buf *ou
  * second range starts after /Contents' '>' and runs to the end of the file. 0, or -1. */
 int pdf_update_set_byterange(buf *out, const pdf_update_pos *pos, error *err);
 
+/* The most certificates, and the most CRLs, one DSS update adds. */
+#define PDF_DSS_ITEMS_MAX 64
+
+/* Bytes held elsewhere (a DER certificate or CRL); the holder owns them. */
+typedef struct pdf_blob {
+    const unsigned char *data;
+    size_t len;
+} pdf_blob;
+
+/* The validation data of one signature, for the catalog's /DSS (ETSI EN 319 142-1 5.4.2). */
+typedef struct pdf_dss {
+    const pdf_blob *certs; /* DER certificates: the signer's chain and the TSA's */
+    size_t ncerts;         /* at most PDF_DSS_ITEMS_MAX */
+    const pdf_blob *crls;  /* DER CRLs, one per certificate that has an issuer */
+    size_t ncrls;          /* at most PDF_DSS_ITEMS_MAX */
+    char vri[41];          /* the signature's VRI key: SHA-1 of its /Contents, uppercase hex */
+} pdf_dss;
+
+/* Writes pdf (len bytes) to out (empty), then an incremental update that gives the catalog a
+ * /DSS holding d's certificates and CRLs as streams, /OCSPs, and a /VRI entry for d->vri
+ * naming them; a DSS the file already has keeps its items and entries. 0, or -1 with err
+ * (ERR_INVALID_ARG with arg "pdf" for a file that cannot be read, ERR_TOO_LARGE when out's
+ * maximum is reached). */
+int pdf_update_write_dss(const char *pdf, size_t len, const pdf_dss *d, buf *out, error *err);
+
 #endif

@@ -474,6 +474,17 @@ typedef struct store_apikey {
     int64_t created_at, revoked_at;
 } store_apikey;
 
+/* A collectivité's trust anchor for signed PDF files: a CA certificate. */
+typedef struct store_trust_anchor {
+    int64_t id;
+    int64_t tenant_id;
+    const char *pem;     /* the certificate, PEM */
+    const char *subject; /* its subject, one line (RFC 2253 in certificate order), UTF-8 */
+    int64_t not_before, not_after;
+    const char *fingerprint; /* SHA-256 of its DER, uppercase hex pairs joined by ':' */
+    int64_t added_at;
+} store_trust_anchor;
+
 /* A citizen's account on the portal (personal data). */
 typedef struct store_account {
     int64_t id;

@@ -207,6 +207,10 @@ typedef struct store_documents_ops {
      * and title), oldest first, without their bytes; *n 0 when no document has that code. */
     int (*by_code)(store *s, int64_t tenant_id, const char *code, arena *a, store_document **out,
                    size_t *n, error *err);
+    /* The verification code of tenant_id's latest document whose PDF has this SHA-256 (hex),
+     * in a; *code NULL when none has. */
+    int (*code_by_sha256)(store *s, int64_t tenant_id, const char *sha256, arena *a,
+                          const char **code, error *err);
     /* Document id of tenant_id with its bytes (content and everything in a); *found 0 when
      * there is none. */
     int (*get)(store *s, int64_t tenant_id, int64_t id, arena *a, store_document *out, int *found,
@@ -464,6 +468,17 @@ typedef struct store_apikeys_ops {
     int (*tx_insert)(store *s, const store_apikey *k, int64_t *id_out, error *err);
     int (*tx_revoke)(store *s, int64_t tenant_id, int64_t id, int64_t when, error *err);
 } store_apikeys_ops;
+
+/* The trust anchors of signed PDF files, per collectivité. */
+typedef struct store_trust_anchors_ops {
+    /* Every anchor of tenant_id, oldest first, in a. */
+    int (*list)(store *s, int64_t tenant_id, arena *a, store_trust_anchor **out, size_t *n,
+                error *err);
+    /* ERR_CONFLICT when the collectivité has this certificate already. */
+    int (*tx_insert)(store *s, const store_trust_anchor *t, int64_t *id_out, error *err);
+    /* ERR_NOT_FOUND when tenant_id has no anchor id. */
+    int (*tx_delete)(store *s, int64_t tenant_id, int64_t id, error *err);
+} store_trust_anchors_ops;
 
 /* Idempotency keys of the API: the request a key already created. */
 typedef struct store_idempotency_ops {
@@ -918,6 +933,7 @@ typedef struct store_ops {
     store_reply_templates_ops reply_templates;
     store_letter_templates_ops letter_templates;
     store_apikeys_ops apikeys;
+    store_trust_anchors_ops trust_anchors;
     store_idempotency_ops idempotency;
     store_settings_ops settings;
     store_code_failures_ops code_failures;

@@ -13,6 +13,9 @@ const assert = require('node:assert/strict');
 const B = require('./browser');
 const F = require('./flows');
 const BO = require('./bo_flows');
+const fs = require('node:fs');
+const path = require('node:path');
+const { spawnSync } = require('node:child_process');
 
 describe('axe-core: zero WCAG 2.1 A/AA violations on every page', () => {
     let env;
@@ -292,6 +295,42 @@ describe('axe-core: zero WCAG 2.1 A/AA violations on every page', () => {
         await check(page, 'document verification');
         await go(page, '/verifier/2345-6789', 404);
         await check(page, 'document verification, unknown code (404)');
+    });
+
+    it('document verification: an upload refused beside its field, and a signed file\'s report', async () => {
+        /* A self-signed signer (not one of the collectivité's anchors) signs a one-page PDF. */
+        const dir = fs.mkdtempSync(path.join(env.srv.dir, 'axe-verify-'));
+        const f = (n) => path.join(dir, n);
+        for (const args of [['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', f('k.pem'), '-out', f('c.pem'),
+                             '-days', '2', '-subj', '/CN=Camille Maire'],
+                            ['pkcs12', '-export', '-inkey', f('k.pem'), '-in', f('c.pem'), '-out', f('s.p12'), '-passout', 'pass:pw']]) {
+            const r = spawnSync('openssl', args, { encoding: 'utf8' });
+            assert.equal(r.status, 0, r.stderr);
+        }
+        fs.writeFileSync(f('pw'), 'pw\n');
+        const objs = ['<< /Type /Catalog /Pages 2 0 R >>', '<< /Type /Pages /Kids [3 0 R] /Count 1 >>',
+                      '<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] >>'];
+        let pdf = '%PDF-1.7\n';
+        const offs = objs.map((o, i) => { const at = pdf.length; pdf += `${i + 1} 0 obj\n${o}\nendobj\n`; return at; });
+        const x = pdf.length;
+        pdf += `xref\n0 4\n0000000000 65535 f \n${offs.map((o) => `${String(o).padStart(10, '0')} 00000 n \n`).join('')}`;
+        fs.writeFileSync(f('in.pdf'), `${pdf}trailer\n<< /Size 4 /Root 1 0 R >>\nstartxref\n${x}\n%%EOF\n`);
+        const signed = env.srv.guichet(['pdf', 'sign', '--p12', f('s.p12'), '--password-file', f('pw'),
+                                        '--reason', 'Le maire', f('in.pdf'), f('signed.pdf')]);
+        assert.equal(signed.status, 0, signed.stderr);
+        const send = async (file, status) => {
+            await go(page, '/verifier');
+            await page.locator('#fichier').setInputFiles(file);
+            [last] = await Promise.all([page.waitForNavigation({ waitUntil: 'load' }),
+                                        page.locator('form[action="/verifier"][method="post"] button[type=submit]').click()]);
+            assert.equal(last.status(), status);
+        };
+        await send({ name: 'note.pdf', mimeType: 'application/pdf', buffer: Buffer.from('pas un PDF') }, 400);
+        assert.equal(await page.locator('#fichier').getAttribute('aria-invalid'), 'true');
+        await check(page, 'document verification, an upload refused');
+        await send(f('signed.pdf'), 200);
+        assert.equal(await page.locator('main table.table--cards tbody tr').count(), 1);
+        await check(page, 'document verification, a signed file\'s report');
     });
 
     it('in English: home, a form, its error state, the 404 (lang="en")', async () => {

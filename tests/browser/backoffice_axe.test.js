@@ -309,7 +309,7 @@ describe('axe-core: zero WCAG 2.1 A/AA violations on every back-office page', ()
 
     for (const path of ['/agent/admin', '/agent/admin/services', '/agent/admin/agents', '/agent/admin/demarches',
                         '/agent/admin/demarches/nouvelle', '/agent/admin/demarches/nid-de-poule', '/agent/admin/cles',
-                        '/agent/admin/collectivite', '/agent/admin/audit', '/agent/admin/registre',
+                        '/agent/admin/certificats', '/agent/admin/collectivite', '/agent/admin/audit', '/agent/admin/registre',
                         '/agent/admin/registre/imprimer', '/agent/admin/registre?lang=en', '/agent/admin/export',
                         '/agent/admin/conservation', '/agent/admin/comptes', '/agent/admin/webhooks',
                         '/agent/admin/messagerie', '/agent/admin/messagerie?lang=en',
@@ -439,6 +439,16 @@ describe('axe-core: zero WCAG 2.1 A/AA violations on every back-office page', ()
                                     page.locator('main form[action="/agent/admin/audit/verifier"] button[type=submit]').click()]);
         assert.match(await page.locator('main').innerText(), /La chaîne est intacte/);
         await check(page, 'admin audit verified');
+    });
+
+    it('admin: the trust anchors with an error (bytes that are no certificate)', async () => {
+        await go(page, '/agent/admin/certificats');
+        await page.fill('#certificate', '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----');
+        [last] = await Promise.all([page.waitForNavigation({ waitUntil: 'load' }),
+                                    page.locator('main form[action^="/agent/admin/certificats"] button[type=submit]').last().click()]);
+        assert.equal(last.status(), 400);
+        assert.equal(await page.locator('#certificate').getAttribute('aria-invalid'), 'true');
+        await check(page, 'admin /agent/admin/certificats with an error');
     });
 
     it('admin: the data export with an error, and with no data for the address', async () => {

@@ -2,7 +2,9 @@
  * fuzz_pades_scan — the signature verifier's parser (sign/pades_scan) on arbitrary bytes:
  * never reads outside the input, never finds more signatures than it is given room for, and
  * every signature it accepts has a ByteRange inside the file whose gap is its /Contents hex
- * string, as the verifier relies on before hashing and decoding.
+ * string, as the verifier relies on before hashing and decoding. What follows the last one, when
+ * it does not cover the file, goes through pades_only_dss_after (libqpdf on both revisions,
+ * the object walk), which answers without crashing and with a printable reason.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -35,6 +37,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         const pades_sig *s = &sigs[i];
         CHECK(s->at < size);
         CHECK(strlen(s->when) < sizeof s->when && strlen(s->subfilter) < sizeof s->subfilter);
+        CHECK(strlen(s->name) < sizeof s->name && strlen(s->reason) < sizeof s->reason);
         if (s->problem)
             continue;
         CHECK(s->range[0] == 0 && s->range[1] == s->contents_at);
@@ -42,6 +45,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         CHECK(s->range[2] + s->range[3] <= size);
         CHECK(s->contents_len >= 2 && s->contents_len <= 2 + 2 * (size_t)PADES_CONTENTS_MAX);
         CHECK(pdf[s->contents_at] == '<' && pdf[s->range[2] - 1] == '>');
+    }
+    const pades_sig *last = rc == 0 && n ? &sigs[n - 1] : NULL;
+    if (last && !last->problem && last->range[2] + last->range[3] < size) {
+        char why[96];
+        int after = pades_only_dss_after(pdf, size, last->range[2] + last->range[3], why);
+        CHECK(after == 0 || after == -1);
+        CHECK(strlen(why) < sizeof why && (after == 0) == (why[0] == '\0'));
     }
     free(pdf);
     return 0;

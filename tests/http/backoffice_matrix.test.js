@@ -103,7 +103,7 @@ const ROUTES = [
     /* the areas: admins, and managers read only (the areas their broadcasts target) */
     ['GET', () => '/agent/admin/zones', { anon: LOGIN, agentA: NO, agentB: NO, managerA: OK, elected: NO, admin: OK }],
     ...['/agent/admin', '/agent/admin/services', '/agent/admin/agents', '/agent/admin/demarches',
-        '/agent/admin/demarches/nouvelle', '/agent/admin/demarches/nid-de-poule', '/agent/admin/cles',
+        '/agent/admin/demarches/nouvelle', '/agent/admin/demarches/nid-de-poule', '/agent/admin/cles', '/agent/admin/certificats',
         '/agent/admin/collectivite', '/agent/admin/audit', '/agent/admin/audit?apres=0', '/agent/admin/registre',
         '/agent/admin/registre/imprimer', '/agent/admin/registre.csv', '/agent/admin/registre.json',
         '/agent/admin/export', '/agent/admin/conservation', '/agent/admin/comptes',

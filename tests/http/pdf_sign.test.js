@@ -121,11 +121,11 @@ function minimalPdf() {
 }
 
 /* A certificate for an élu signed by the CA key given, and its PKCS#12 (password in pw). */
-function elu(name, cn, caName) {
+function elu(name, cn, caName, ext = 'ext.cnf') {
     mustRun('openssl', ['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', f(`${name}.key`), '-out', f(`${name}.csr`),
                         '-subj', `/CN=${cn}/O=Ville de Démo`, '-utf8']);
     mustRun('openssl', ['x509', '-req', '-in', f(`${name}.csr`), '-CA', f(`${caName}.pem`), '-CAkey', f(`${caName}.key`),
-                        '-CAcreateserial', '-out', f(`${name}.pem`), '-days', '30', '-extfile', f('ext.cnf'),
+                        '-CAcreateserial', '-out', f(`${name}.pem`), '-days', '30', '-extfile', f(ext),
                         '-extensions', 'elu']);
     mustRun('openssl', ['pkcs12', '-export', '-inkey', f(`${name}.key`), '-in', f(`${name}.pem`), '-certfile',
                         f(`${caName}.pem`), '-out', f(`${name}.p12`), '-passout', `file:${f('pw')}`]);
@@ -136,6 +136,21 @@ function ca(name, cn) {
                         f(`${name}.pem`), '-days', '30', '-subj', `/CN=${cn}/O=Ville de Démo`, '-utf8',
                         '-addext', 'basicConstraints=critical,CA:TRUE',
                         '-addext', 'keyUsage=critical,keyCertSign,cRLSign']);
+}
+
+/* A TSA certificate issued by the CA given (its extensions in section tsa of ext) and the
+ * `openssl ts -reply` configuration ${name}.cnf that answers with it. */
+function tsa(name, caName, ext) {
+    mustRun('openssl', ['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', f(`${name}.key`), '-out', f(`${name}.csr`),
+                        '-subj', '/CN=Horodatage de test']);
+    mustRun('openssl', ['x509', '-req', '-in', f(`${name}.csr`), '-CA', f(`${caName}.pem`), '-CAkey', f(`${caName}.key`),
+                        '-CAcreateserial', '-out', f(`${name}.pem`), '-days', '30', '-extfile', f(ext),
+                        '-extensions', 'tsa']);
+    fs.writeFileSync(f(`${name}serial`), '01\n');
+    fs.writeFileSync(f(`${name}.cnf`), `[tsa]\ndefault_tsa = tsa1\n[tsa1]\nserial = ${f(`${name}serial`)}\n` +
+        `crypto_device = builtin\nsigner_cert = ${f(`${name}.pem`)}\nsigner_key = ${f(`${name}.key`)}\n` +
+        `certs = ${f(`${caName}.pem`)}\nsigner_digest = sha256\ndefault_policy = 1.2.3.4.1\ndigests = sha256\n` +
+        'accuracy = secs:1\nordering = no\ntsa_name = no\ness_cert_id_chain = no\ness_cert_id_alg = sha256\n');
 }
 
 function sign(input, output, p12, extra = []) {
@@ -183,16 +198,7 @@ test.before(() => {
     mustRun('qpdf', ['--object-streams=generate', f('in.pdf'), f('in-xref-stream.pdf')]);
     fs.writeFileSync(f('tsa.ext'), '[tsa]\nbasicConstraints = critical, CA:FALSE\n' +
         'keyUsage = critical, digitalSignature\nextendedKeyUsage = critical, timeStamping\n');
-    mustRun('openssl', ['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', f('tsa.key'), '-out', f('tsa.csr'),
-                        '-subj', '/CN=Horodatage de test']);
-    mustRun('openssl', ['x509', '-req', '-in', f('tsa.csr'), '-CA', f('ca.pem'), '-CAkey', f('ca.key'),
-                        '-CAcreateserial', '-out', f('tsa.pem'), '-days', '30', '-extfile', f('tsa.ext'),
-                        '-extensions', 'tsa']);
-    fs.writeFileSync(f('tsaserial'), '01\n');
-    fs.writeFileSync(f('tsa.cnf'), `[tsa]\ndefault_tsa = tsa1\n[tsa1]\nserial = ${f('tsaserial')}\n` +
-        `crypto_device = builtin\nsigner_cert = ${f('tsa.pem')}\nsigner_key = ${f('tsa.key')}\n` +
-        `certs = ${f('ca.pem')}\nsigner_digest = sha256\ndefault_policy = 1.2.3.4.1\ndigests = sha256\n` +
-        'accuracy = secs:1\nordering = no\ntsa_name = no\ness_cert_id_chain = no\ness_cert_id_alg = sha256\n');
+    tsa('tsa', 'ca', 'tsa.ext');
     fs.mkdirSync(f('nss'));
     mustRun('certutil', ['-N', '-d', `sql:${f('nss')}`, '--empty-password']);
     mustRun('certutil', ['-A', '-d', `sql:${f('nss')}`, '-n', 'ca', '-t', 'CT,C,C', '-i', f('ca.pem')]);
@@ -212,7 +218,7 @@ test('a signed PDF: the original bytes kept, valid for guichet, pdfsig, openssl 
 
     const v = verify('signed.pdf');
     assert.strictEqual(v.status, 0, v.stdout + v.stderr);
-    assert.match(v.stdout, /^signature 1: signer «Camille Maire», \d{4}-\d\d-\d\d \d\d:\d\d:\d\d \+00'00', covers the whole file: valid$/m);
+    assert.match(v.stdout, /^signature 1: signer «Camille Maire», \d{4}-\d\d-\d\d \d\d:\d\d:\d\d \+00'00', B-B, covers the whole file: valid$/m);
 
     const [s1] = pdfsig('signed.pdf');
     assert.match(s1, /Signature Type: ETSI\.CAdES\.detached/);
@@ -335,7 +341,7 @@ test('a CMS with a signing-time (what openssl cms -sign makes) is valid CMS but 
 });
 
 /* An RFC 3161 responder on loopback: each query answered by `openssl ts -reply`. */
-async function startTsa() {
+async function startTsa(cnf = 'tsa.cnf') {
     let n = 0;
     const server = http.createServer((req, res) => {
         const parts = [];
@@ -343,7 +349,7 @@ async function startTsa() {
         req.on('end', () => {
             n++;
             fs.writeFileSync(f(`q${n}.tsq`), Buffer.concat(parts));
-            const r = spawn('openssl', ['ts', '-reply', '-config', f('tsa.cnf'), '-queryfile', f(`q${n}.tsq`),
+            const r = spawn('openssl', ['ts', '-reply', '-config', f(cnf), '-queryfile', f(`q${n}.tsq`),
                                         '-out', f(`r${n}.tsr`)]);
             r.on('close', (status) => {
                 if (status !== 0) {
@@ -372,7 +378,7 @@ test('B-T: the signature timestamped by a TSA; guichet, pdfsig and openssl ts -v
     }
     const v = verify('bt.pdf');
     assert.strictEqual(v.status, 0, v.stdout);
-    assert.match(v.stdout, /^signature 1: signer «Camille Maire», .*, timestamped \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC, covers the whole file: valid$/m);
+    assert.match(v.stdout, /^signature 1: signer «Camille Maire», .*, timestamped \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC, B-T, covers the whole file: valid$/m);
     const [s1] = pdfsig('bt.pdf');
     assert.match(s1, /Total document signed/);
     assert.match(s1, /Signature is Valid\./);
@@ -406,6 +412,186 @@ test('B-T: no TSA answering means no signed file; --level and --tsa go together'
     r = sign('in.pdf', 'nobt.pdf', 'maire.p12', ['--level', 'B-T', '--tsa', 'file:///etc/passwd']);
     assert.strictEqual(r.status, 2);
     assert.ok(!fs.existsSync(f('nobt.pdf')));
+});
+
+/* B-LT's CA: it publishes its CRL (DER) on loopback, at the URL its certificates name as
+ * their distribution point; the adjoint's certificate is revoked on it. Made once. */
+let ltCa = null;
+async function startLtCa() {
+    if (ltCa) return ltCa;
+    const server = http.createServer((req, res) => {
+        ltCa.fetched++;
+        if (req.url !== '/lt.crl') {
+            res.writeHead(404);
+            res.end();
+            return;
+        }
+        res.writeHead(200, { 'Content-Type': 'application/pkix-crl' });
+        res.end(fs.readFileSync(f('lt.crl.der')));
+    });
+    const port = await H.freePort();
+    await new Promise((resolve) => server.listen(port, '127.0.0.1', resolve));
+    const dp = `crlDistributionPoints = URI:http://127.0.0.1:${port}/lt.crl\n`;
+    fs.writeFileSync(f('lt.ext'), '[elu]\nbasicConstraints = critical, CA:FALSE\n' +
+        `keyUsage = critical, digitalSignature, nonRepudiation\n${dp}` +
+        '[tsa]\nbasicConstraints = critical, CA:FALSE\nkeyUsage = critical, digitalSignature\n' +
+        `extendedKeyUsage = critical, timeStamping\n${dp}` +
+        '[nodp]\nbasicConstraints = critical, CA:FALSE\nkeyUsage = critical, digitalSignature\n');
+    ca('ltca', 'Autorité B-LT de test');
+    elu('ltmaire', 'Claude Maire', 'ltca', 'lt.ext');
+    elu('ltadjoint', 'Sacha Révoqué', 'ltca', 'lt.ext');
+    tsa('lttsa', 'ltca', 'lt.ext');
+    fs.writeFileSync(f('ltindex.txt'), '');
+    fs.writeFileSync(f('ltcrlnumber'), '01\n');
+    fs.writeFileSync(f('ltca.cnf'), `[ca]\ndefault_ca = lt\n[lt]\ndatabase = ${f('ltindex.txt')}\n` +
+        `crlnumber = ${f('ltcrlnumber')}\ndefault_md = sha256\ndefault_crl_days = 7\n`);
+    const caArgs = ['-config', f('ltca.cnf'), '-keyfile', f('ltca.key'), '-cert', f('ltca.pem')];
+    mustRun('openssl', ['ca', ...caArgs, '-revoke', f('ltadjoint.pem')]);
+    mustRun('openssl', ['ca', ...caArgs, '-gencrl', '-out', f('lt.crl')]);
+    mustRun('openssl', ['crl', '-in', f('lt.crl'), '-outform', 'DER', '-out', f('lt.crl.der')]);
+    mustRun('certutil', ['-A', '-d', `sql:${f('nss')}`, '-n', 'ltca', '-t', 'CT,C,C', '-i', f('ltca.pem')]);
+    ltCa = { fetched: 0, close: () => new Promise((resolve) => server.close(resolve)) };
+    return ltCa;
+}
+
+test.after(async () => {
+    if (ltCa) await ltCa.close();
+});
+
+/* qpdf's JSON (version 2) of a file: its objects by "obj:N G R" and its trailer. */
+function qpdfObjects(file) {
+    const json = JSON.parse(mustRun('qpdf', ['--json=2', '--json-key=qpdf', f(file)]));
+    return json.qpdf[1];
+}
+
+/* The raw bytes of each stream an array of references ("N 0 R") names. */
+function streams(file, refs) {
+    return refs.map((r) => run('qpdf', [`--show-object=${r.split(' ')[0]}`, '--raw-stream-data', f(file)],
+                               { encoding: 'buffer' }).stdout);
+}
+
+const der = (pem) => Buffer.from(pem.toString().replace(/-----[^-]+-----|\s/g, ''), 'base64');
+
+test('B-LT: a DSS with the chains and the CRL, added after the B-T signature; qpdf and pdfsig agree', async () => {
+    await startLtCa();
+    const tsaServer = await startTsa('lttsa.cnf');
+    let r;
+    try {
+        r = await guichetAsync(['pdf', 'sign', '--p12', f('ltmaire.p12'), '--password-file', f('pw'),
+                                '--level', 'B-LT', '--tsa', tsaServer.url, f('in.pdf'), f('blt.pdf')]);
+    } finally {
+        await tsaServer.close();
+    }
+    assert.strictEqual(r.status, 0, r.stderr);
+    assert.match(mustRun('qpdf', ['--check', f('blt.pdf')]), /No syntax or stream encoding errors/);
+    const [s1] = pdfsig('blt.pdf');
+    assert.match(s1, /Signer Certificate Common Name: Claude Maire/);
+    assert.match(s1, /Signature Validation: Signature is Valid\./);
+    assert.match(s1, /Certificate Validation: Certificate is Trusted\./);
+
+    /* The DSS read back with qpdf: the catalog names it, it holds the signer's certificate,
+     * its CA's and the TSA's, the CA's CRL, an empty /OCSPs, and the signature's VRI entry
+     * keyed by the SHA-1 of its /Contents. */
+    const objs = qpdfObjects('blt.pdf');
+    const root = objs[`obj:${objs.trailer.value['/Root'].replace(/ R$/, ' R')}`].value;
+    const dss = objs[`obj:${root['/DSS']}`].value;
+    assert.strictEqual(dss['/Type'], '/DSS');
+    assert.deepStrictEqual(dss['/OCSPs'], []);
+    const certs = streams('blt.pdf', dss['/Certs']);
+    for (const name of ['ltmaire', 'ltca', 'lttsa']) {
+        assert.ok(certs.some((c) => c.equals(der(fs.readFileSync(f(`${name}.pem`))))), `${name} in /Certs`);
+    }
+    const crls = streams('blt.pdf', dss['/CRLs']);
+    assert.strictEqual(crls.length, 1, 'one CRL for the CA that issued the signer and the TSA');
+    assert.ok(crls[0].equals(fs.readFileSync(f('lt.crl.der'))));
+    const { r: range } = lastSignature('blt.pdf');
+    const pdf = fs.readFileSync(f('blt.pdf'));
+    const contents = Buffer.from(pdf.toString('latin1', range[1] + 1, range[2] - 1), 'hex');
+    const key = require('node:crypto').createHash('sha1').update(contents).digest('hex').toUpperCase();
+    const vri = dss['/VRI'][`/${key}`];
+    assert.ok(vri, `a /VRI entry /${key}`);
+    assert.deepStrictEqual(vri['/Cert'], dss['/Certs']);
+    assert.deepStrictEqual(vri['/CRL'], dss['/CRLs']);
+
+    /* guichet's verifier: the signature valid, at B-LT, the DSS update allowed after it. */
+    const v = guichet(['pdf', 'verify', '--ca', f('ltca.pem'), f('blt.pdf')]);
+    assert.strictEqual(v.status, 0, v.stdout + v.stderr);
+    assert.match(v.stdout, /^signature 1: signer «Claude Maire», .*, timestamped .* UTC, B-LT, covers \d+ of \d+ bytes, then a DSS update: valid$/m);
+});
+
+test('B-LT refused: a revoked certificate, a certificate without a distribution point, a CRL that cannot be had', async () => {
+    const lt = await startLtCa();
+    const tsaServer = await startTsa('lttsa.cnf');
+    const bltSign = (p12, out) => guichetAsync(['pdf', 'sign', '--p12', f(p12), '--password-file', f('pw'),
+                                                '--level', 'B-LT', '--tsa', tsaServer.url, f('in.pdf'), f(out)]);
+    try {
+        let r = await bltSign('ltadjoint.p12', 'revoked.pdf');
+        assert.strictEqual(r.status, 1);
+        assert.match(r.stderr, /cannot be signed at B-LT: the certificate «Sacha Révoqué» is revoked \(CRL at http:\/\/127\.0\.0\.1:\d+\/lt\.crl\)/);
+        assert.ok(!fs.existsSync(f('revoked.pdf')));
+        /* The maire of the first CA: no distribution point in its certificate. */
+        r = await bltSign('maire.p12', 'nodp.pdf');
+        assert.strictEqual(r.status, 1);
+        assert.match(r.stderr, /the certificate «Camille Maire» names no http CRL distribution point/);
+        assert.ok(!fs.existsSync(f('nodp.pdf')));
+        /* The CA's server gone: no CRL, no B-LT. */
+        const before = lt.fetched;
+        await lt.close();
+        r = await bltSign('ltmaire.p12', 'nocrl.pdf');
+        assert.strictEqual(r.status, 1);
+        assert.match(r.stderr, /the CRL of «Claude Maire» could not be fetched from http:\/\/127\.0\.0\.1:\d+\/lt\.crl/);
+        assert.strictEqual(lt.fetched, before);
+        assert.ok(!fs.existsSync(f('nocrl.pdf')));
+    } finally {
+        await tsaServer.close();
+        ltCa = null;
+    }
+});
+
+/* An incremental update appended to pdf: objs maps object numbers to their new bodies; a
+ * classic cross-reference table and a trailer pointing back to the previous section. */
+function appendUpdate(pdf, objs) {
+    const text = pdf.toString('latin1');
+    const prev = Number(/startxref\s+(\d+)\s+%%EOF\s*$/.exec(text)[1]);
+    const size = Math.max(...[...text.matchAll(/\/Size (\d+)/g)].map((m) => Number(m[1])), ...Object.keys(objs).map((k) => Number(k) + 1));
+    let out = '';
+    const offs = {};
+    for (const [id, body] of Object.entries(objs)) {
+        offs[id] = pdf.length + out.length;
+        out += `${id} 0 obj\n${body}\nendobj\n`;
+    }
+    const x = pdf.length + out.length;
+    out += 'xref\n';
+    for (const id of Object.keys(objs)) out += `${id} 1\n${String(offs[id]).padStart(10, '0')} 00000 n \n`;
+    out += `trailer\n<< /Size ${size} /Root 1 0 R /Prev ${prev} >>\nstartxref\n${x}\n%%EOF\n`;
+    return Buffer.concat([pdf, Buffer.from(out, 'latin1')]);
+}
+
+test('after the last signature only a DSS update is allowed: a page changed is not total, with or without a DSS', () => {
+    assert.strictEqual(sign('in.pdf', 'base.pdf', 'maire.p12').status, 0);
+    const base = fs.readFileSync(f('base.pdf'));
+    const page = '<< /Type /Page /Parent 2 0 R /MediaBox [0 0 842 595] /Contents 4 0 R ' +
+        '/Resources << /Font << /F1 5 0 R >> >> >>';
+    /* The page turned to landscape, nothing else. */
+    fs.writeFileSync(f('page-changed.pdf'), appendUpdate(base, { 3: page }));
+    let v = verify('page-changed.pdf');
+    assert.strictEqual(v.status, 1, v.stdout);
+    assert.match(v.stdout, /^signature 1: .*, covers \d+ of \d+ bytes: valid$/m);
+    assert.match(v.stdout, /not total: bytes after the last signature are not signed/);
+    /* A DSS added in the same update does not excuse it. */
+    const root = /1 0 obj\n<<\n([\s\S]*?)>>\nendobj/g;
+    const catalogs = [...base.toString('latin1').matchAll(root)];
+    const catalog = `<<\n${catalogs[catalogs.length - 1][1]}/DSS << /Certs [] /CRLs [] /OCSPs [] >>\n>>`;
+    fs.writeFileSync(f('dss-and-page.pdf'), appendUpdate(base, { 1: catalog, 3: page }));
+    v = verify('dss-and-page.pdf');
+    assert.strictEqual(v.status, 1, v.stdout);
+    assert.match(v.stdout, /not total: the update after it changes object 3 0/);
+    assert.match(mustRun('qpdf', ['--check', f('dss-and-page.pdf')]), /No syntax or stream encoding errors/);
+    /* The same DSS alone is allowed. */
+    fs.writeFileSync(f('dss-only.pdf'), appendUpdate(base, { 1: catalog }));
+    v = verify('dss-only.pdf');
+    assert.strictEqual(v.status, 0, v.stdout);
+    assert.match(v.stdout, /^signature 1: .*, B-B, covers \d+ of \d+ bytes, then a DSS update: valid$/m);
 });
 
 const SOFTHSM = '/usr/lib/softhsm/libsofthsm2.so';

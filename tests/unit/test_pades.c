@@ -4,7 +4,9 @@
  * covering the whole file, with the attributes of the baseline; a changed byte is a digest
  * mismatch, bytes appended leave it valid but not covering the file, a store without the
  * certificate refuses the chain; a second signature over the first keeps both valid; a
- * timestamp token that is not one is refused with its reason; trust anchors must be readable.
+ * timestamp token that is not one is refused with its reason; trust anchors must be readable;
+ * a DSS update (B-LT's, without CRLs for a self-signed signer) is allowed after a signature,
+ * bytes that bring none are not.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -20,6 +22,7 @@
 
 #include "sign/pades.h"
 #include "sign/tsa.h"
+#include "test_signer.h"
 #include "util/buf.h"
 
 static sign_key key;
@@ -48,21 +51,8 @@ static void minimal_pdf(buf *b)
 static int setup(void **state)
 {
     (void)state;
-    key.key = EVP_RSA_gen(2048);
-    key.cert = X509_new();
+    assert_int_equal(test_signer_make(2048, "Élu d'essai", &key.key, &key.cert), 0);
     key.chain = sk_X509_new_null();
-    X509_NAME *name = X509_NAME_new();
-    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8, (const unsigned char *)"Élu d'essai", -1,
-                               -1, 0);
-    X509_set_version(key.cert, 2);
-    ASN1_INTEGER_set(X509_get_serialNumber(key.cert), 1);
-    X509_gmtime_adj(X509_getm_notBefore(key.cert), -3600);
-    X509_gmtime_adj(X509_getm_notAfter(key.cert), 86400);
-    X509_set_subject_name(key.cert, name);
-    X509_set_issuer_name(key.cert, name);
-    X509_set_pubkey(key.cert, key.key);
-    assert_true(X509_sign(key.cert, key.key, EVP_sha256()) > 0);
-    X509_NAME_free(name);
     trust = X509_STORE_new();
     X509_STORE_add_cert(trust, key.cert);
     buf_init(&pdf, 1 << 20);
@@ -154,6 +144,58 @@ static void test_two_signatures(void **state)
     buf_free(&two);
 }
 
+static void test_dss_update(void **state)
+{
+    (void)state;
+    buf one, lt;
+    buf_init(&one, 4 << 20);
+    buf_init(&lt, 4 << 20);
+    char field[32], why[96];
+    error err;
+    assert_int_equal(pades_sign(pdf.data, pdf.len, &key, &meta, NULL, &one, field, &err), 0);
+    /* A self-signed signer has no issuer, so no CRL to fetch: the DSS holds its certificate. */
+    assert_int_equal(pades_add_lt(one.data, one.len, &lt, &err), 0);
+    assert_memory_equal(lt.data, one.data, one.len);
+    assert_non_null(memmem(lt.data + one.len, lt.len - one.len, "/DSS", 4));
+    assert_int_equal(pades_only_dss_after(lt.data, lt.len, one.len, why), 0);
+    pades_check c[4];
+    assert_int_equal(verify_all(&lt, trust, c), 1);
+    assert_true(c[0].valid);
+    assert_false(c[0].covers_whole);
+    assert_string_equal(c[0].level, "B-B");
+    /* Bytes that bring no DSS are no DSS update; a file not ending with a signature gets
+     * none. */
+    buf_puts(&one, "% later\n");
+    assert_int_equal(pades_only_dss_after(one.data, one.len, one.len - 8, why), -1);
+    assert_string_equal(why, "bytes after the last signature are not signed");
+    buf_reset(&one);
+    assert_int_equal(pades_add_lt(lt.data, lt.len, &one, &err), -1);
+    assert_string_equal(err.detail, "the file does not end with a signature");
+    /* A second DSS for the same signature: the first one's items kept, its VRI entry once. */
+    const unsigned char der[] = {0x30, 0x00};
+    const pdf_blob blob = {der, sizeof der};
+    pdf_dss d = {.certs = &blob, .ncerts = 1, .crls = &blob, .ncrls = 1};
+    memset(d.vri, 'A', 40);
+    buf_reset(&one);
+    buf_reset(&lt);
+    assert_int_equal(pdf_update_write_dss(pdf.data, pdf.len, &d, &one, &err), 0);
+    assert_int_equal(pdf_update_write_dss(one.data, one.len, &d, &lt, &err), 0);
+    const char *last = NULL;
+    for (const char *p = lt.data; (p = memmem(p, lt.len - (size_t)(p - lt.data), "/Type /DSS", 10));
+         p++)
+        last = p;
+    assert_non_null(last);
+    const char *end = strstr(last, "endobj");
+    size_t keys = 0;
+    for (const char *p = last;
+         (p = strstr(p, "/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA <<")) && p < end; p++)
+        keys++;
+    assert_int_equal(keys, 1);
+    assert_non_null(strstr(last, "/Certs [5 0 R 8 0 R]"));
+    buf_free(&one);
+    buf_free(&lt);
+}
+
 static void test_refusals(void **state)
 {
     (void)state;
@@ -176,6 +218,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_sign_then_verify),
         cmocka_unit_test(test_two_signatures),
+        cmocka_unit_test(test_dss_update),
         cmocka_unit_test(test_refusals),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -893,6 +893,66 @@ static void test_apikeys(void **state)
     arena_free(&a);
 }
 
+typedef struct anchor_arg {
+    store_trust_anchor t;
+    int64_t id;
+    int remove;
+} anchor_arg;
+
+static int apply_anchor(store *s, void *arg, error *err)
+{
+    anchor_arg *aa = arg;
+    if (aa->remove)
+        return s->ops->trust_anchors.tx_delete(s, aa->t.tenant_id, aa->id, err);
+    return s->ops->trust_anchors.tx_insert(s, &aa->t, &aa->id, err);
+}
+
+/* Trust anchors: per collectivité, one row per fingerprint, removed by id within their
+ * collectivité only. */
+static void test_trust_anchors(void **state)
+{
+    fixture *fx = *state;
+    store *s = fx->s;
+    error err;
+    arena a;
+    arena_init(&a, 0);
+    anchor_arg one = {.t = {.tenant_id = fx->tenant,
+                            .pem = "-----BEGIN CERTIFICATE-----",
+                            .subject = "CN=Autorité",
+                            .not_before = 1700000000,
+                            .not_after = 1900000000,
+                            .fingerprint = "AB:CD",
+                            .added_at = 1800000000}};
+    assert_int_equal(store_write_sync(s, apply_anchor, &one, &err), 0);
+    anchor_arg same = one;
+    error_clear(&err);
+    assert_int_equal(store_write_sync(s, apply_anchor, &same, &err), -1);
+    assert_int_equal(err.code, ERR_CONFLICT);
+    anchor_arg other = one;
+    other.t.tenant_id = fx->tenant2;
+    assert_int_equal(store_write_sync(s, apply_anchor, &other, &err), 0);
+    store_trust_anchor *list;
+    size_t n;
+    assert_int_equal(s->ops->trust_anchors.list(s, fx->tenant, &a, &list, &n, &err), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(list[0].id, one.id);
+    assert_string_equal(list[0].subject, "CN=Autorité");
+    assert_string_equal(list[0].fingerprint, "AB:CD");
+    assert_int_equal(list[0].not_after, 1900000000);
+    /* Another collectivité's anchor: not found, still there. */
+    anchor_arg wrong = {.t = {.tenant_id = fx->tenant}, .id = other.id, .remove = 1};
+    error_clear(&err);
+    assert_int_equal(store_write_sync(s, apply_anchor, &wrong, &err), -1);
+    assert_int_equal(err.code, ERR_NOT_FOUND);
+    one.remove = 1;
+    assert_int_equal(store_write_sync(s, apply_anchor, &one, &err), 0);
+    assert_int_equal(s->ops->trust_anchors.list(s, fx->tenant, &a, &list, &n, &err), 0);
+    assert_int_equal(n, 0);
+    assert_int_equal(s->ops->trust_anchors.list(s, fx->tenant2, &a, &list, &n, &err), 0);
+    assert_int_equal(n, 1);
+    arena_free(&a);
+}
+
 typedef struct idem_arg {
     insert_arg ins;
     int64_t key_id;
@@ -1382,6 +1442,9 @@ static void test_ops_complete(void **state)
     assert_non_null(o->catalogue.tx_procedure_upsert);
     assert_non_null(o->apikeys.tx_insert);
     assert_non_null(o->apikeys.tx_revoke);
+    assert_non_null(o->trust_anchors.list);
+    assert_non_null(o->trust_anchors.tx_insert);
+    assert_non_null(o->trust_anchors.tx_delete);
     assert_non_null(o->settings.tx_set);
     assert_non_null(o->accounts.get);
     assert_non_null(o->accounts.find_email);
@@ -4622,6 +4685,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_search, setup, teardown),
         cmocka_unit_test_setup_teardown(test_events, setup, teardown),
         cmocka_unit_test_setup_teardown(test_apikeys, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_trust_anchors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_idempotency, setup, teardown),
         cmocka_unit_test_setup_teardown(test_settings, setup, teardown),
         cmocka_unit_test_setup_teardown(test_write_outside_job_refused, setup, teardown),

@@ -1815,6 +1815,26 @@ static const char migration_49[] =
                                               "(SELECT created_at FROM requests "
                                               "WHERE id = new.request_id); END;\n";
 
+/* Version 50: the collectivité's trust anchors for signed PDF files (core/trust_anchor.h):
+ * CA certificates an admin uploads, against which `guichet pdf verify --db` and the public
+ * /verifier page check signatures. Subject, validity and SHA-256 fingerprint are kept beside
+ * the PEM so that the admin page lists them without parsing; a certificate is there once.
+ * Documents get an index by SHA-256: /verifier finds whether an uploaded signed PDF is one the
+ * mairie issued. */
+static const char migration_50[] =
+    "CREATE TABLE trust_anchors (\n"
+    "  id INTEGER PRIMARY KEY,\n"
+    "  tenant_id INTEGER NOT NULL REFERENCES tenants (id),\n"
+    "  pem TEXT NOT NULL,\n"
+    "  subject TEXT NOT NULL,\n"
+    "  not_before INTEGER NOT NULL,\n"
+    "  not_after INTEGER NOT NULL,\n"
+    "  fingerprint TEXT NOT NULL,\n"
+    "  added_at INTEGER NOT NULL,\n"
+    "  UNIQUE (tenant_id, fingerprint)\n"
+    ") STRICT;\n"
+    "CREATE INDEX documents_sha256 ON documents (tenant_id, sha256);\n";
+
 /* Indexed by version - 1. */
 const char *const store_sqlite_migrations[] = {
     migration_1,  migration_2,  migration_3,  migration_4,  migration_5,  migration_6,
@@ -1825,6 +1845,6 @@ const char *const store_sqlite_migrations[] = {
     migration_31, migration_32, migration_33, migration_34, migration_35, migration_36,
     migration_37, migration_38, migration_39, migration_40, migration_41, migration_42,
     migration_43, migration_44, migration_45, migration_46, migration_47, migration_48,
-    migration_49};
+    migration_49, migration_50};
 const int store_sqlite_migration_count =
     (int)(sizeof store_sqlite_migrations / sizeof store_sqlite_migrations[0]);

@@ -239,6 +239,7 @@ extern const store_reply_templates_ops store_sqlite_reply_templates_ops;
 extern const store_letter_templates_ops store_sqlite_letter_templates_ops;
 extern const store_mail_in_ops store_sqlite_mail_in_ops;
 extern const store_apikeys_ops store_sqlite_apikeys_ops;
+extern const store_trust_anchors_ops store_sqlite_trust_anchors_ops;
 extern const store_idempotency_ops store_sqlite_idempotency_ops;
 extern const store_settings_ops store_sqlite_settings_ops;
 extern const store_mail_ops store_sqlite_mail_ops;

@@ -138,6 +138,25 @@ static int store_sqlite_documents_by_code(store *s, int64_t tenant_id, const cha
                                  "documents_by_code", err);
 }
 
+static sq_stmt sq_documents_code_by_sha256 =
+    SQ_STMT("SELECT code FROM documents WHERE tenant_id = ?1 AND sha256 = ?2 ORDER BY id DESC "
+            "LIMIT 1");
+
+static int store_sqlite_documents_code_by_sha256(store *s, int64_t tenant_id, const char *sha256,
+                                                 arena *a, const char **code, error *err)
+{
+    *code = NULL;
+    store_sqlite_conn *c = store_sqlite_reader(s, err);
+    if (!c)
+        return -1;
+    sqlite3_stmt *st = store_sqlite_stmt(c, &sq_documents_code_by_sha256, err);
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, tenant_id);
+    store_sqlite_bind_text(st, 2, sha256);
+    return store_sqlite_read_text(c, st, a, code, "documents_code_by_sha256", err);
+}
+
 static sq_stmt sq_document_get =
     SQ_STMT("SELECT " SQ_DOCUMENT_COLUMNS ", d.content FROM documents d JOIN requests r ON r.id = "
             "d.request_id WHERE d.tenant_id = ?1 AND d.id = ?2");
@@ -181,4 +200,5 @@ const store_documents_ops store_sqlite_documents_ops = {
     .tx_next_version = store_sqlite_tx_document_next_version,
     .list = store_sqlite_documents_list,
     .by_code = store_sqlite_documents_by_code,
+    .code_by_sha256 = store_sqlite_documents_code_by_sha256,
 };

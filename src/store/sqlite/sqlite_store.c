@@ -103,6 +103,7 @@ static void configure_sqlite_once(void)
     sqlite_ops.reply_templates = store_sqlite_reply_templates_ops;
     sqlite_ops.letter_templates = store_sqlite_letter_templates_ops;
     sqlite_ops.apikeys = store_sqlite_apikeys_ops;
+    sqlite_ops.trust_anchors = store_sqlite_trust_anchors_ops;
     sqlite_ops.idempotency = store_sqlite_idempotency_ops;
     sqlite_ops.settings = store_sqlite_settings_ops;
     sqlite_ops.sms = store_sqlite_sms_ops;

@@ -19,7 +19,8 @@ extern const http_route bo_notices_routes[];
  * (bo_admin_procedures.c); /agent/admin/cles, the API keys (bo_admin_keys.c);
  * /agent/admin/collectivite, the collectivité's own settings (bo_admin_settings.c);
  * /agent/admin/audit, the audit log (bo_admin_audit.c); /agent/admin/routage, the routing
- * rules (bo_admin_routing.c); /agent/admin/zones, the areas (bo_admin_zones.c). */
+ * rules (bo_admin_routing.c); /agent/admin/zones, the areas (bo_admin_zones.c);
+ * /agent/admin/certificats, the trust anchors of signed PDF files (bo_admin_trust.c). */
 extern const http_route bo_admin_overview_routes[];
 extern const http_route bo_admin_department_routes[];
 extern const http_route bo_admin_zone_routes[];
@@ -27,6 +28,7 @@ extern const http_route bo_admin_agent_routes[];
 extern const http_route bo_admin_procedure_routes[];
 extern const http_route bo_admin_form_builder_routes[];
 extern const http_route bo_admin_key_routes[];
+extern const http_route bo_admin_trust_routes[];
 extern const http_route bo_admin_mail_in_routes[];
 extern const http_route bo_admin_webhook_routes[];
 extern const http_route bo_admin_mail_routes[];
