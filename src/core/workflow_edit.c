@@ -231,7 +231,9 @@ static int transition_same(const store_workflow_transition *x, const store_workf
 static int action_same(const cat_action *x, const cat_action *y)
 {
     return same(x->text, y->text) && same(x->text_en, y->text_en) && x->days == y->days &&
-           !x->working == !y->working && same(x->return_to, y->return_to) && same(x->url, y->url);
+           !x->working == !y->working && same(x->return_to, y->return_to) && same(x->url, y->url) &&
+           same(x->tpl, y->tpl) && !x->citizen_visible == !y->citizen_visible &&
+           !x->silence_only == !y->silence_only;
 }
 
 static int timeout_same(const store_workflow_timeout *x, const store_workflow_timeout *y)
