@@ -288,6 +288,46 @@ int document_receipt_schedule_tx(core *c, store *s, const store_request *r, erro
                             r->created_at, NULL, NULL, err);
 }
 
+typedef struct backfill_arg {
+    const store_document *missing;
+    size_t n;
+} backfill_arg;
+
+static int backfill_apply(store *s, void *arg, error *err)
+{
+    const backfill_arg *b = arg;
+    for (size_t i = 0; i < b->n; i++) {
+        store_request r = {.id = b->missing[i].request_id,
+                           .tenant_id = b->missing[i].tenant_id,
+                           .created_at = b->missing[i].created_at};
+        if (jobs_schedule_tx(s, r.tenant_id, r.id, DOCUMENT_RECEIPT_KIND, DOCUMENT_KIND_RECEIPT,
+                             r.created_at, NULL, NULL, err) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+int document_receipts_backfill(core *c, int64_t now, size_t *scheduled, error *err)
+{
+    *scheduled = 0;
+    if (!c->document_strings[LANG_FR])
+        return 0;
+    arena a;
+    arena_init(&a, 0);
+    store_document *missing = NULL;
+    size_t n = 0;
+    int rc = c->store->ops->documents.without_receipt(
+        c->store, now - (int64_t)DOCUMENT_BACKFILL_DAYS * 86400, DOCUMENT_RECEIPT_KIND,
+        DOCUMENT_BACKFILL_BATCH, &a, &missing, &n, err);
+    backfill_arg b = {missing, n};
+    if (rc == 0 && n)
+        rc = store_write_sync(c->store, backfill_apply, &b, err);
+    if (rc == 0)
+        *scheduled = n;
+    arena_free(&a);
+    return rc;
+}
+
 int document_list(core *c, int64_t tenant_id, int64_t request_id, const char *kind, arena *a,
                   store_document **out, size_t *n, error *err)
 {

@@ -91,6 +91,21 @@ void document_code_new(char code[SHORT_CODE_LEN + 1], char shown[SHORT_CODE_DISP
  * the generated documents make their rows with it. */
 int document_row_fill(arena *a, const char *code, const void *pdf, size_t len, store_document *doc);
 
+/* Requests created outside the server (`guichet demo`, imports by the command line) have no
+ * receipt job: the server's scheduler gives them one, DOCUMENT_BACKFILL_BATCH at a time —
+ * each batch rendered before the next is scheduled — and only to requests of the last
+ * DOCUMENT_BACKFILL_DAYS days, so that a demo of a million requests does not render a million
+ * PDFs: a receipt serves the delays the law counts from it (two months at most before a
+ * silence decides, two more to appeal: 120 days), which older requests have passed. */
+#define DOCUMENT_BACKFILL_DAYS 120
+#define DOCUMENT_BACKFILL_BATCH 100
+
+/* Schedules, in one write job, the receipt jobs of at most DOCUMENT_BACKFILL_BATCH requests
+ * created since now - DOCUMENT_BACKFILL_DAYS days that have neither a receipt nor a receipt
+ * job; *scheduled how many (fewer than the batch: none left). Nothing when c has no strings
+ * (document_set_strings). */
+int document_receipts_backfill(core *c, int64_t now, size_t *scheduled, error *err);
+
 /* The versions of request_id's documents of kind (without their bytes; strings in a). */
 int document_list(core *c, int64_t tenant_id, int64_t request_id, const char *kind, arena *a,
                   store_document **out, size_t *n, error *err);

@@ -9,7 +9,8 @@
  * demarche_sva request whose two months ran out while the server was down is accepted at
  * start-up and gets its «Attestation de décision implicite d'acceptation» (CRPA L232-3) with
  * the date of receipt and the day the silence became a decision; an agent's acceptance gets
- * none.
+ * none. And the receipts of the requests `guichet demo` wrote before the server started: the
+ * scheduler gives them theirs (the last 120 days), each on one page.
  */
 const test = require('node:test');
 const assert = require('node:assert/strict');
@@ -97,6 +98,22 @@ test('every collectivité has the attestation template, and the démarche workfl
                       WHERE w.code IN ('demarche', 'demarche_sva') AND a.status_code = 'accepted' AND a.kind = 'generate_document'
                       AND json_extract(a.params, '$.silence_only') = 1 AND json_extract(a.params, '$.template') = '${ATTESTATION.replace(/'/g, "''")}'`),
                  String(2 * Number(tenants)));
+});
+
+test('the demo\'s requests, created before the server, get their receipts, each on one page', async () => {
+    const recent = () => one(`SELECT count(*) FROM requests WHERE created_at >= CAST(strftime('%s', 'now') AS INTEGER) - 120 * 86400 AND anonymised_at IS NULL`);
+    const withReceipt = () => one(`SELECT count(*) FROM requests r WHERE r.created_at >= CAST(strftime('%s', 'now') AS INTEGER) - 120 * 86400 AND EXISTS (SELECT 1 FROM documents d WHERE d.request_id = r.id AND d.kind = 'receipt')`);
+    assert.ok(Number(recent()) >= 1, 'no recent demo request');
+    await until('every recent request has its receipt', () => withReceipt() === recent());
+    const ids = one(`SELECT group_concat(id) FROM documents WHERE kind = 'receipt'`).split(',');
+    for (const id of ids) {
+        const f = path.join(srv.dir, `receipt-${id}.pdf`);
+        fs.writeFileSync(f, Buffer.from(one(`SELECT hex(content) FROM documents WHERE id = ${id}`), 'hex'));
+        const info = spawnSync('pdfinfo', [f], { encoding: 'utf8' });
+        assert.match(info.stdout, /Pages:\s+1\n/, `receipt ${id}`);
+    }
+    /* Each once: a receipt job per request, whatever the passes. */
+    assert.equal(one(`SELECT count(*) FROM (SELECT request_id FROM jobs WHERE kind = 'document_receipt' GROUP BY request_id HAVING count(*) > 1)`), '0');
 });
 
 test('the action added in the editor, refused without a known template, then generating the document on entry', async () => {
