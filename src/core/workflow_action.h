@@ -41,15 +41,13 @@ int workflow_action_kind_parse(const char *name, workflow_action_kind *out);
  *                     subscriptions change without the workflow)
  *   generate_document "template": a letter template's name (1 to WORKFLOW_ACTION_TEMPLATE_MAX
  *                     bytes of text; whether the collectivité has it is checked when the
- *                     workflow is saved — workflow_edit_save, the procedure import — and again
- *                     when the document is made, since templates change without the
- *                     workflow), optional "citizen_visible" (boolean, true unless false) and
- *                     "silence_only" (boolean: only when a silence vaut accord / rejet jump
- *                     entered the status)
- * -1 with ERR_INVALID_ARG, err->arg the key at fault ("kind", "status", "params", "text",
- * "text_en", "days", "working", "return_to", "url", "template", "citizen_visible",
- * "silence_only") and an English detail; ERR_INTERNAL when
- * out of memory. */
+ *                     editor saves the workflow — workflow_edit_save — and when the document
+ *                     is made, since templates change without the workflow), optional
+ * "citizen_visible" (boolean, true unless false) and "silence_only" (boolean: only when a silence
+ * vaut accord / rejet jump entered the status) -1 with ERR_INVALID_ARG, err->arg the key at fault
+ * ("kind", "status", "params", "text", "text_en", "days", "working", "return_to", "url",
+ * "template", "citizen_visible", "silence_only") and an English detail; ERR_INTERNAL when out of
+ * memory. */
 int workflow_action_check(arena *a, const cat_workflow *wf, const store_workflow_action *in,
                           cat_action *out, error *err);
 

@@ -78,8 +78,7 @@ static void row_errors(bo_page *p, json_t *o, char row, size_t i, const char *co
 
 /* The collectivité's letter templates as a select's options, `chosen` selected (kept even
  * when no template has that name any more, so that the row shows what it names). */
-static json_t *template_options(bo_page *p, const store_letter_template *tpls, size_t n,
-                                const char *chosen)
+static json_t *template_options(const store_letter_template *tpls, size_t n, const char *chosen)
 {
     json_t *list = json_array();
     int found = 0;
@@ -100,7 +99,6 @@ static json_t *template_options(bo_page *p, const store_letter_template *tpls, s
         json_object_set_new(o, "selected", json_true());
         json_array_append_new(list, o);
     }
-    (void)p;
     return list;
 }
 
@@ -125,7 +123,7 @@ static json_t *action_row(bo_page *p, const cat_workflow *wf, size_t i,
     json_object_set_new(o, "working", json_boolean(x->working));
     json_object_set_new(o, "returns", bo_wf_status_options(wf, x->return_to, p->l));
     present_set_str(o, "url", x->url);
-    json_object_set_new(o, "templates", template_options(p, tpls, n_tpls, x->tpl));
+    json_object_set_new(o, "templates", template_options(tpls, n_tpls, x->tpl));
     json_object_set_new(o, "citizen_visible", json_boolean(x->citizen_visible));
     json_object_set_new(o, "silence_only", json_boolean(x->silence_only));
     /* Order matters only among the actions of one status. */
