@@ -253,7 +253,8 @@ core *core_open_config(store *s, const core_config *cfg, error *err)
     if (loaded != 0 || catalogue_init(c, err) != 0 || due_warning_register(c, err) != 0 ||
         workflow_timeout_register(c, err) != 0 || webhook_register(c, err) != 0 ||
         agent_notices_register(c, err) != 0 || broadcast_register(c, err) != 0 ||
-        document_register(c, err) != 0 || courrier_register(c, err) != 0) {
+        document_register(c, err) != 0 || document_generate_register(c, err) != 0 ||
+        courrier_register(c, err) != 0) {
         core_close(c);
         return NULL;
     }

@@ -288,6 +288,46 @@ int document_receipt_schedule_tx(core *c, store *s, const store_request *r, erro
                             r->created_at, NULL, NULL, err);
 }
 
+typedef struct backfill_arg {
+    const store_document *missing;
+    size_t n;
+} backfill_arg;
+
+static int backfill_apply(store *s, void *arg, error *err)
+{
+    const backfill_arg *b = arg;
+    for (size_t i = 0; i < b->n; i++) {
+        store_request r = {.id = b->missing[i].request_id,
+                           .tenant_id = b->missing[i].tenant_id,
+                           .created_at = b->missing[i].created_at};
+        if (jobs_schedule_tx(s, r.tenant_id, r.id, DOCUMENT_RECEIPT_KIND, DOCUMENT_KIND_RECEIPT,
+                             r.created_at, NULL, NULL, err) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+int document_receipts_backfill(core *c, int64_t now, size_t *scheduled, error *err)
+{
+    *scheduled = 0;
+    if (!c->document_strings[LANG_FR])
+        return 0;
+    arena a;
+    arena_init(&a, 0);
+    store_document *missing = NULL;
+    size_t n = 0;
+    int rc = c->store->ops->documents.without_receipt(
+        c->store, now - (int64_t)DOCUMENT_BACKFILL_DAYS * 86400, DOCUMENT_RECEIPT_KIND,
+        DOCUMENT_BACKFILL_BATCH, &a, &missing, &n, err);
+    backfill_arg b = {missing, n};
+    if (rc == 0 && n)
+        rc = store_write_sync(c->store, backfill_apply, &b, err);
+    if (rc == 0)
+        *scheduled = n;
+    arena_free(&a);
+    return rc;
+}
+
 int document_list(core *c, int64_t tenant_id, int64_t request_id, const char *kind, arena *a,
                   store_document **out, size_t *n, error *err)
 {
@@ -309,6 +349,29 @@ int document_verify(core *c, int64_t tenant_id, const char *typed, arena *a, sto
     if (!typed || strlen(typed) > SHORT_CODE_TYPED_MAX || short_code_normalise(typed, code) != 0)
         return 0;
     return c->store->ops->documents.by_code(c->store, tenant_id, code, a, out, n, err);
+}
+
+void document_code_new(char code[SHORT_CODE_LEN + 1], char shown[SHORT_CODE_DISPLAY_SIZE])
+{
+    short_code_new(code);
+    short_code_format(code, shown);
+}
+
+int document_row_fill(arena *a, const char *code, const void *pdf, size_t len, store_document *doc)
+{
+    unsigned char digest[crypto_hash_sha256_BYTES];
+    crypto_hash_sha256(digest, pdf, len);
+    char hex[crypto_hash_sha256_BYTES * 2 + 1];
+    sodium_bin2hex(hex, sizeof hex, digest, sizeof digest);
+    void *content = arena_alloc(a, len ? len : 1);
+    doc->code = arena_strdup(a, code);
+    doc->sha256 = arena_strdup(a, hex);
+    if (!content || !doc->code || !doc->sha256)
+        return -1;
+    memcpy(content, pdf, len);
+    doc->content = content;
+    doc->size = (int64_t)len;
+    return 0;
 }
 
 typedef struct insert_op {
@@ -359,10 +422,8 @@ int document_issue_receipt(core *c, const cat_tenant *t, int64_t request_id, int
      * over TLS behind the reverse proxy (docs/deployment.md). */
     size_t host_len = 0;
     const char *host = catalogue_tenant_link_host(t, &host_len);
-    char code[SHORT_CODE_LEN + 1];
-    short_code_new(code);
-    char shown[SHORT_CODE_DISPLAY_SIZE];
-    short_code_format(code, shown);
+    char code[SHORT_CODE_LEN + 1], shown[SHORT_CODE_DISPLAY_SIZE];
+    document_code_new(code, shown);
     document_receipt_in in = {
         .strings = strings,
         .issued_at = now,
@@ -371,10 +432,6 @@ int document_issue_receipt(core *c, const cat_tenant *t, int64_t request_id, int
     };
     if (document_receipt_pdf(c, t, &r, &in, &pdf, err) != 0)
         goto cleanup;
-    unsigned char digest[crypto_hash_sha256_BYTES];
-    crypto_hash_sha256(digest, (const unsigned char *)pdf.data, pdf.len);
-    char hex[crypto_hash_sha256_BYTES * 2 + 1];
-    sodium_bin2hex(hex, sizeof hex, digest, sizeof digest);
     if (!(op = core_op_new(sizeof *op, insert_apply))) {
         error_set(err, ERR_UNAVAILABLE, NULL, "out of memory");
         goto cleanup;
@@ -384,13 +441,13 @@ int document_issue_receipt(core *c, const cat_tenant *t, int64_t request_id, int
         .request_id = request_id,
         .kind = DOCUMENT_KIND_RECEIPT,
         .version = 1,
-        .code = arena_strdup(&op->op.a, code),
-        .sha256 = arena_strdup(&op->op.a, hex),
-        .size = (int64_t)pdf.len,
-        .content = pdf.data,
         .created_at = now,
         .citizen_visible = 1,
     };
+    if (document_row_fill(&op->op.a, code, pdf.data, pdf.len, &op->doc) != 0) {
+        error_set(err, ERR_UNAVAILABLE, NULL, "out of memory");
+        goto cleanup;
+    }
     rc = core_op_submit(c, op, NULL, NULL, err);
     op = NULL;
     if (rc == 0) {

@@ -16,6 +16,7 @@
 #include "core/actor.h"
 #include "core/catalogue.h"
 #include "core/core.h"
+#include "core/short_code.h"
 #include "store/records.h"
 #include "store/store.h"
 #include "util/arena.h"
@@ -80,6 +81,31 @@ int document_receipt_schedule_tx(core *c, store *s, const store_request *r, erro
 int document_issue_receipt(core *c, const cat_tenant *t, int64_t request_id, int64_t now,
                            int *issued, error *err);
 
+/* A new verification code for a document about to be drawn: its stored form into code, the
+ * form the document prints into shown. */
+void document_code_new(char code[SHORT_CODE_LEN + 1], char shown[SHORT_CODE_DISPLAY_SIZE]);
+
+/* Fills the row of a document about to be written from its PDF pdf[0..len): its code (the
+ * stored form), SHA-256 (hex), size and content, all copied into a (the write job's arena,
+ * which outlives the caller's buffer). -1 when a is exhausted. The receipt, the letters and
+ * the generated documents make their rows with it. */
+int document_row_fill(arena *a, const char *code, const void *pdf, size_t len, store_document *doc);
+
+/* Requests created outside the server (`guichet demo`, imports by the command line) have no
+ * receipt job: the server's scheduler gives them one, DOCUMENT_BACKFILL_BATCH at a time —
+ * each batch rendered before the next is scheduled — and only to requests of the last
+ * DOCUMENT_BACKFILL_DAYS days, so that a demo of a million requests does not render a million
+ * PDFs: a receipt serves the delays the law counts from it (two months at most before a
+ * silence decides, two more to appeal: 120 days), which older requests have passed. */
+#define DOCUMENT_BACKFILL_DAYS 120
+#define DOCUMENT_BACKFILL_BATCH 100
+
+/* Schedules, in one write job, the receipt jobs of at most DOCUMENT_BACKFILL_BATCH requests
+ * created since now - DOCUMENT_BACKFILL_DAYS days that have neither a receipt nor a receipt
+ * job; *scheduled how many (fewer than the batch: none left). Nothing when c has no strings
+ * (document_set_strings). */
+int document_receipts_backfill(core *c, int64_t now, size_t *scheduled, error *err);
+
 /* The versions of request_id's documents of kind (without their bytes; strings in a). */
 int document_list(core *c, int64_t tenant_id, int64_t request_id, const char *kind, arena *a,
                   store_document **out, size_t *n, error *err);
@@ -135,5 +161,16 @@ int document_upload(core *c, const cat_tenant *t, const core_actor *who,
 
 /* Registers the receipt job's kind on c (core_open does). */
 int document_register(core *c, error *err);
+
+/* ---- documents a workflow generates (core/document_generate.c) ---- */
+
+/* The job kind of the workflow action generate_document (core/status_actions.c schedules it
+ * in the status entry's write job). Its payload: "template" (the letter template's name),
+ * "citizen_visible", "decided_at" (the instant the decision was made: the silence's deadline
+ * after a timeout's jump, else the entry) and "tracking_url" when the entrance knew it. */
+#define DOCUMENT_GENERATE_KIND "document_generate"
+
+/* Registers the generate_document job's kind on c (core_open does). */
+int document_generate_register(core *c, error *err);
 
 #endif

@@ -71,6 +71,26 @@ int jobs_cancel_tx(store *s, int64_t tenant_id, int64_t request_id, const char *
     return s->ops->jobs.tx_cancel(s, tenant_id, request_id, kind, now, NULL, err);
 }
 
+int jobs_finish_tx(store *s, int64_t id, int64_t now, int *claimed, error *err)
+{
+    *claimed = 0;
+    arena a;
+    arena_init(&a, 0);
+    store_job_row row;
+    int found = 0;
+    int rc = s->ops->jobs.get(s, id, &a, &row, &found, err);
+    if (rc == 0 && found && strcmp(row.state, "running") == 0) {
+        row.state = "done";
+        row.attempts++;
+        row.last_error = NULL;
+        row.done_at = now;
+        rc = s->ops->jobs.tx_update(s, &row, err);
+        *claimed = rc == 0;
+    }
+    arena_free(&a);
+    return rc;
+}
+
 void jobs_set_waker(core *c, void (*wake)(void *ctx, int64_t due_at), void *ctx)
 {
     pthread_mutex_lock(&c->jobs_lock);

@@ -78,6 +78,13 @@ int jobs_schedule_tx(store *s, int64_t tenant_id, int64_t request_id, const char
 int jobs_cancel_tx(store *s, int64_t tenant_id, int64_t request_id, const char *kind, int64_t now,
                    error *err);
 
+/* Inside a write job: marks job id, claimed by an at-least-once run ("running"), done at now,
+ * so that the handler's own write job records its outcome with its work — exactly once, where
+ * the run's outcome is otherwise recorded after it (jobs_run_due then finds the job done and
+ * leaves it). *claimed 0 (and nothing written) when the job is not running any more: another
+ * run did the work. */
+int jobs_finish_tx(store *s, int64_t id, int64_t now, int *claimed, error *err);
+
 typedef struct jobs_report {
     size_t done, retried, failed, skipped;
 } jobs_report;

@@ -4,7 +4,6 @@
  */
 #include "core/letter_tpl.h"
 
-#include <sodium.h>
 #include <string.h>
 
 #include "core/audit.h"
@@ -33,6 +32,7 @@ const char *const letter_tpl_placeholders[LETTER_TPL_N_PLACEHOLDERS] = {
     [LETTER_TPL_DATE] = "date",
     [LETTER_TPL_AGENT] = "agent",
     [LETTER_TPL_COLLECTIVITE] = "collectivite",
+    [LETTER_TPL_DATE_DECISION] = "date_decision",
 };
 
 static int set(const char *s)
@@ -98,6 +98,7 @@ void letter_tpl_values_of(arena *a, const cat_tenant *t, const store_request *r,
     out->v[LETTER_TPL_PRENOM] = r->first_name;
     out->v[LETTER_TPL_SERVICE] = d ? d->rec.name : NULL;
     out->v[LETTER_TPL_DATE] = wording_date(a, l, now, tz, 0);
+    out->v[LETTER_TPL_DATE_DECISION] = out->v[LETTER_TPL_DATE];
     out->v[LETTER_TPL_AGENT] = agent_name;
     out->v[LETTER_TPL_COLLECTIVITE] = t->rec.name;
 }
@@ -367,19 +368,49 @@ const char *letter_tpl_recipient(arena *a, const store_request *r)
     return set(name) ? name : r->address;
 }
 
-/* Checks text, fills it for r into *filled: 0, or -1 with err. */
-static int prepare(arena *a, const cat_tenant *t, const store_request *r,
-                   const store_letter_template *text, const char *agent_name, int64_t now,
+/* The language a template is written in. */
+static lang text_lang(const store_letter_template *text)
+{
+    return strcmp(text->lang, "en") == 0 ? LANG_EN : LANG_FR;
+}
+
+/* Checks text, fills it with v into *filled: 0, or -1 with err. */
+static int prepare(arena *a, const store_letter_template *text, const letter_tpl_values *v,
                    store_letter_template *filled, error *err)
 {
     if (letter_tpl_check(text, 0, err) != 0)
         return -1;
-    letter_tpl_values v;
-    letter_tpl_values_of(a, t, r, agent_name, now,
-                         strcmp(text->lang, "en") == 0 ? LANG_EN : LANG_FR, &v);
-    if (letter_tpl_fill(a, text, &v, filled) != 0)
+    if (letter_tpl_fill(a, text, v, filled) != 0)
         return error_set(err, ERR_TOO_LARGE, "body", "the letter is too long once filled");
     return 0;
+}
+
+int letter_tpl_render(core *c, const cat_tenant *t, const store_request *r,
+                      const store_letter_template *text, const letter_tpl_values *v,
+                      const char *code, arena *a, const char **title, struct buf *out, error *err)
+{
+    store_letter_template filled;
+    if (prepare(a, text, v, &filled, err) != 0)
+        return -1;
+    const json_t *strings = c->document_strings[text_lang(text)];
+    if (!strings)
+        return error_set(err, ERR_UNAVAILABLE, NULL, "no strings to write documents with");
+    letter_block blocks[LETTER_TPL_BLOCKS_MAX];
+    const char *base = link_base(a, t);
+    size_t n = letter_tpl_blocks(a, strings, &filled, r->reference, letter_tpl_recipient(a, r),
+                                 base, code, blocks);
+    /* Issued with its code: the verification line beside its QR code, as on the receipt. */
+    letter_verify verify = {0};
+    if (set(base) && set(code)) {
+        verify.url = arena_printf(a, "%s/verifier/%s", base, code);
+        const char *n_v[] = {"url"};
+        const char *v_v[] = {verify.url};
+        verify.alt = wording_subst(a, wording_lookup(strings, "documents.qr_alt"), n_v, v_v, 1);
+    }
+    if (title)
+        *title = filled.subject;
+    return document_render(c, t, department_of(t, r), strings, filled.subject,
+                           verify.url ? &verify : NULL, blocks, n, out, err);
 }
 
 int letter_tpl_pdf(core *c, const cat_tenant *t, const store_request *r,
@@ -388,32 +419,28 @@ int letter_tpl_pdf(core *c, const cat_tenant *t, const store_request *r,
 {
     arena a;
     arena_init(&a, 4 * 1024 * 1024);
-    int rc = -1;
-    store_letter_template filled;
-    if (prepare(&a, t, r, text, agent_name, now, &filled, err) != 0)
-        goto cleanup;
-    const json_t *strings = c->document_strings[strcmp(text->lang, "en") == 0 ? LANG_EN : LANG_FR];
-    if (!strings) {
-        error_set(err, ERR_UNAVAILABLE, NULL, "no strings to write documents with");
-        goto cleanup;
-    }
-    letter_block blocks[LETTER_TPL_BLOCKS_MAX];
-    const char *base = link_base(&a, t);
-    size_t n = letter_tpl_blocks(&a, strings, &filled, r->reference, letter_tpl_recipient(&a, r),
-                                 base, code, blocks);
-    /* Issued with its code: the verification line beside its QR code, as on the receipt. */
-    letter_verify verify = {0};
-    if (set(base) && set(code)) {
-        verify.url = arena_printf(&a, "%s/verifier/%s", base, code);
-        const char *n_v[] = {"url"};
-        const char *v_v[] = {verify.url};
-        verify.alt = wording_subst(&a, wording_lookup(strings, "documents.qr_alt"), n_v, v_v, 1);
-    }
-    rc = document_render(c, t, department_of(t, r), strings, filled.subject,
-                         verify.url ? &verify : NULL, blocks, n, out, err);
-cleanup:
+    letter_tpl_values v;
+    letter_tpl_values_of(&a, t, r, agent_name, now, text_lang(text), &v);
+    int rc = letter_tpl_render(c, t, r, text, &v, code, &a, NULL, out, err);
     arena_free(&a);
     return rc;
+}
+
+int letter_tpl_find(core *c, int64_t tenant_id, const char *name, arena *a,
+                    store_letter_template *out, int *found, error *err)
+{
+    *found = 0;
+    store_letter_template *list = NULL;
+    size_t n = 0;
+    if (letter_tpl_list(c, tenant_id, a, &list, &n, err) != 0)
+        return -1;
+    for (size_t i = 0; name && i < n; i++)
+        if (strcmp(list[i].name, name) == 0) {
+            *out = list[i];
+            *found = 1;
+            break;
+        }
+    return 0;
 }
 
 int letter_tpl_notify_tx(store *s, const store_request *r, const char *procedure, const char *title,
@@ -444,6 +471,43 @@ typedef struct issue_op {
     letter_tpl_issued *out;
 } issue_op;
 
+int letter_tpl_store_tx(store *s, store_request *r, store_document *doc, const core_actor *who,
+                        const char *actor_label, const char *procedure, const char *tracking_url,
+                        int64_t now, int64_t *doc_id, error *err)
+{
+    if (now < r->updated_at) /* keep the timeline ordered even if the clock stepped back */
+        now = r->updated_at;
+    doc->request_id = r->id;
+    doc->created_at = now;
+    int64_t id = 0;
+    /* A letter issued again under the same title is that letter's next version. */
+    if (s->ops->documents.tx_next_version(s, r->id, doc->kind, doc->title, &doc->version, err) !=
+            0 ||
+        s->ops->documents.tx_insert(s, doc, &id, err) != 0)
+        return -1;
+    store_event e = {
+        .tenant_id = r->tenant_id,
+        .request_id = r->id,
+        .created_at = now,
+        .kind = LETTER_TPL_EVENT,
+        .is_public = doc->citizen_visible,
+        .actor = actor_label,
+        .channel = "web",
+        .body = doc->title,
+    };
+    if (s->ops->events.tx_insert(s, &e, NULL, err) != 0 ||
+        audit_change_tx(s, r->tenant_id, who, "issue", "document", &id, 1, err) != 0 ||
+        (doc->citizen_visible &&
+         letter_tpl_notify_tx(s, r, procedure, doc->title, tracking_url, err) != 0))
+        return -1;
+    r->updated_at = now;
+    if (s->ops->requests.tx_update(s, r, err) != 0)
+        return -1;
+    if (doc_id)
+        *doc_id = id;
+    return 0;
+}
+
 static int issue_apply(store *s, core_op *op, error *err)
 {
     issue_op *o = (issue_op *)op;
@@ -460,34 +524,9 @@ static int issue_apply(store *s, core_op *op, error *err)
      * an agent writes freely, would bring some back. */
     if (r.anonymised_at)
         return error_set(err, ERR_CONFLICT, "request", "the request is anonymised");
-    int64_t now = time_now();
-    if (now < r.updated_at) /* keep the timeline ordered even if the clock stepped back */
-        now = r.updated_at;
-    o->doc.request_id = r.id;
-    o->doc.created_at = now;
     int64_t doc_id = 0;
-    /* A letter issued again under the same title is that letter's next version. */
-    if (s->ops->documents.tx_next_version(s, r.id, o->doc.kind, o->doc.title, &o->doc.version,
-                                          err) != 0 ||
-        s->ops->documents.tx_insert(s, &o->doc, &doc_id, err) != 0)
-        return -1;
-    store_event e = {
-        .tenant_id = r.tenant_id,
-        .request_id = r.id,
-        .created_at = now,
-        .kind = LETTER_TPL_EVENT,
-        .is_public = o->doc.citizen_visible,
-        .actor = actor_event_label(&o->who, &op->a),
-        .channel = "web",
-        .body = o->doc.title,
-    };
-    if (s->ops->events.tx_insert(s, &e, NULL, err) != 0 ||
-        audit_change_tx(s, r.tenant_id, &o->who, "issue", "document", &doc_id, 1, err) != 0 ||
-        (o->doc.citizen_visible &&
-         letter_tpl_notify_tx(s, &r, o->procedure, o->doc.title, o->tracking_url, err) != 0))
-        return -1;
-    r.updated_at = now;
-    if (s->ops->requests.tx_update(s, &r, err) != 0)
+    if (letter_tpl_store_tx(s, &r, &o->doc, &o->who, actor_event_label(&o->who, &op->a),
+                            o->procedure, o->tracking_url, time_now(), &doc_id, err) != 0)
         return -1;
     if (o->out)
         *o->out = (letter_tpl_issued){.document_id = doc_id};
@@ -514,48 +553,36 @@ int letter_tpl_issue(core *c, const cat_tenant *t, const core_actor *who, const 
         goto cleanup;
     }
     int64_t now = time_now();
-    char code[SHORT_CODE_LEN + 1];
-    short_code_new(code);
-    char shown[SHORT_CODE_DISPLAY_SIZE];
-    short_code_format(code, shown);
+    char code[SHORT_CODE_LEN + 1], shown[SHORT_CODE_DISPLAY_SIZE];
+    document_code_new(code, shown);
     const char *agent_name = who->kind == ACTOR_AGENT && who->agent ? who->agent->name : NULL;
-    if (letter_tpl_pdf(c, t, &r, text, agent_name, now, shown, &pdf, err) != 0)
+    letter_tpl_values v;
+    letter_tpl_values_of(&a, t, &r, agent_name, now, text_lang(text), &v);
+    const char *title = NULL;
+    if (letter_tpl_render(c, t, &r, text, &v, shown, &a, &title, &pdf, err) != 0)
         goto cleanup;
-    store_letter_template filled;
-    if (prepare(&a, t, &r, text, agent_name, now, &filled, err) != 0)
-        goto cleanup;
-    unsigned char digest[crypto_hash_sha256_BYTES];
-    crypto_hash_sha256(digest, (const unsigned char *)pdf.data, pdf.len);
-    char hex[crypto_hash_sha256_BYTES * 2 + 1];
-    sodium_bin2hex(hex, sizeof hex, digest, sizeof digest);
     if (!(op = core_op_new(sizeof *op, issue_apply))) {
         error_set(err, ERR_UNAVAILABLE, NULL, "out of memory");
         goto cleanup;
     }
     arena *oa = &op->op.a;
     const cat_procedure *p = catalogue_procedure_by_id(t, r.procedure_id);
-    void *content = arena_alloc(oa, pdf.len);
-    if (!content || actor_copy(oa, who, &actor_system, &op->who, &op->who_agent) != 0 ||
+    op->doc = (store_document){
+        .tenant_id = t->rec.id,
+        .kind = arena_strdup(oa, text->kind),
+        .title = arena_strdup(oa, title),
+        .agent_id = actor_agent_id(who),
+        .citizen_visible = 1,
+    };
+    if (document_row_fill(oa, code, pdf.data, pdf.len, &op->doc) != 0 ||
+        actor_copy(oa, who, &actor_system, &op->who, &op->who_agent) != 0 ||
         !(op->reference = arena_strdup(oa, r.reference))) {
         error_set(err, ERR_UNAVAILABLE, NULL, "out of memory");
         goto cleanup;
     }
-    memcpy(content, pdf.data, pdf.len);
     op->procedure = p ? arena_strdup(oa, p->rec.name) : NULL;
     op->tracking_url = tracking_url ? arena_strdup(oa, tracking_url) : NULL;
     op->out = out;
-    op->doc = (store_document){
-        .tenant_id = t->rec.id,
-        .kind = arena_strdup(oa, text->kind),
-        .version = 0,
-        .code = arena_strdup(oa, code),
-        .sha256 = arena_strdup(oa, hex),
-        .size = (int64_t)pdf.len,
-        .content = content,
-        .title = arena_strdup(oa, filled.subject),
-        .agent_id = actor_agent_id(who),
-        .citizen_visible = 1,
-    };
     rc = core_op_submit(c, op, cb, ctx, err);
     op = NULL;
 cleanup:

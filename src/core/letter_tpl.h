@@ -37,7 +37,9 @@ struct buf;
 /* The placeholders a template may hold, by index: {reference}, {date_depot} (the request's
  * date of receipt), {demarche} (its procedure), {adresse} (its location, or the citizen's
  * postal address), {nom}, {prenom}, {service} (the department in charge), {date} (the day of
- * issue), {agent} (who issues it), {collectivite}. */
+ * issue), {agent} (who issues it), {collectivite}, {date_decision} (the day the decision was
+ * made: the deadline a silence became a decision at, for an attestation; else the day of
+ * issue). */
 enum {
     LETTER_TPL_REFERENCE,
     LETTER_TPL_DATE_DEPOT,
@@ -49,6 +51,7 @@ enum {
     LETTER_TPL_DATE,
     LETTER_TPL_AGENT,
     LETTER_TPL_COLLECTIVITE,
+    LETTER_TPL_DATE_DECISION,
     LETTER_TPL_N_PLACEHOLDERS
 };
 /* Their names, by index (static storage). */
@@ -131,6 +134,26 @@ int letter_tpl_delete_as(core *c, const core_actor *who, int64_t tenant_id, int6
 int letter_tpl_pdf(core *c, const cat_tenant *t, const store_request *r,
                    const store_letter_template *text, const char *agent_name, int64_t now,
                    const char *code, struct buf *out, error *err);
+
+/* letter_tpl_pdf with the values v given (letter_tpl_values_of's, some of them changed: a
+ * decision's date); *title (may be NULL) the filled subject, in a. */
+int letter_tpl_render(core *c, const cat_tenant *t, const store_request *r,
+                      const store_letter_template *text, const letter_tpl_values *v,
+                      const char *code, arena *a, const char **title, struct buf *out, error *err);
+
+/* The template of tenant_id named `name` (strings in a); *found 0 when there is none. */
+int letter_tpl_find(core *c, int64_t tenant_id, const char *name, arena *a,
+                    store_letter_template *out, int *found, error *err);
+
+/* Inside a write job, for request r as the writer read it: inserts doc (its version the
+ * next of r's documents of its kind and title; request_id, created_at set here from r and
+ * now), the timeline event LETTER_TPL_EVENT (public when the citizen sees the document), the
+ * audit entry "issue" of the document by who, the citizen's notice when visible
+ * (letter_tpl_notify_tx) and r's updated_at. *doc_id (may be NULL) its id. The agent's issue
+ * and the workflow's generated documents write with this one function. */
+int letter_tpl_store_tx(store *s, store_request *r, store_document *doc, const core_actor *who,
+                        const char *actor_label, const char *procedure, const char *tracking_url,
+                        int64_t now, int64_t *doc_id, error *err);
 
 /* What an issue gives back once durable. */
 typedef struct letter_tpl_issued {

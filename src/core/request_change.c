@@ -131,7 +131,12 @@ static int citizen_message(store *s, change_job *j, const store_request *r, int6
 static int enter_status(store *s, change_job *j, store_request *r, const char *note, int64_t now,
                         int *citizen_told, error *err)
 {
-    status_entry e = {.actor = j->actor, .channel = j->channel, .note = note, .now = now};
+    status_entry e = {.actor = j->actor,
+                      .channel = j->channel,
+                      .note = note,
+                      .now = now,
+                      .silence = j->timeout_meaning,
+                      .silence_at = j->timeout_at};
     return status_actions_run_tx(s, &j->env, r, &e, citizen_told, err);
 }
 
@@ -464,8 +469,9 @@ static int change_apply(store *s, core_op *op, error *err)
 }
 
 int request_timeout_jump_tx(store *s, int64_t tenant_id, const char *reference,
-                            int64_t procedure_id, const cat_workflow *wf, const char *to,
-                            const char *meaning, int64_t now, error *err)
+                            int64_t procedure_id, const cat_workflow *wf, const status_env *env,
+                            const char *to, const char *meaning, int64_t due_at, int64_t now,
+                            error *err)
 {
     change_job *j = core_op_new(sizeof *j, change_apply);
     if (!j)
@@ -477,7 +483,10 @@ int request_timeout_jump_tx(store *s, int64_t tenant_id, const char *reference,
     j->wf = wf; /* the caller's, alive for the job's apply */
     j->status = to;
     j->timeout_meaning = meaning;
+    j->timeout_at = due_at;
     j->at = now;
+    if (env)
+        j->env = *env; /* the caller's, alive for the job's apply */
     j->priority = -1;
     int rc = -1;
     if (actor_copy(&j->op.a, &actor_system, &actor_system, &j->who, &j->who_agent) != 0 ||

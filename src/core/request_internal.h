@@ -47,7 +47,8 @@ typedef struct change_job {
      * "rejet", "none"), written as a "timeout" event beside the status one and standing for
      * the comment a transition may require; NULL for any other change. */
     const char *timeout_meaning;
-    int64_t at; /* the change's time; 0: the clock's */
+    int64_t timeout_at; /* and the instant its delay ended (the job's due time) */
+    int64_t at;         /* the change's time; 0: the clock's */
     /* CHANGE_ROUTE (with department_id, department_code): the event naming what routed it
      * (core/routing.h), and whether the department was the one it had (nothing written). */
     const char *route_kind, *route_body;
@@ -93,11 +94,14 @@ change_job *request_change_new(core *c, const cat_tenant *t, const char *referen
 /* Inside a write job (a workflow timeout's, core/workflow_timeout.c): moves request
  * `reference` of tenant_id to status `to` at `now` as the system, through the very apply an
  * agent's change runs (the transition from its status to `to` must be in wf; its timeline
- * event, the "timeout" event saying what the silence meant, its follow-ups) and an audit
- * entry naming the system, which other system changes do not get. */
+ * event, the "timeout" event saying what the silence meant, the actions of the status entered
+ * as env prepared them (NULL: none), its follow-ups) and an audit entry naming the system,
+ * which other system changes do not get. due_at: the instant the delay ended, which a
+ * document the status generates names as the decision's date. */
 int request_timeout_jump_tx(store *s, int64_t tenant_id, const char *reference,
-                            int64_t procedure_id, const cat_workflow *wf, const char *to,
-                            const char *meaning, int64_t now, error *err);
+                            int64_t procedure_id, const cat_workflow *wf, const status_env *env,
+                            const char *to, const char *meaning, int64_t due_at, int64_t now,
+                            error *err);
 
 /* Runs jobs[0..n) (prepared change jobs, never submitted) as ONE write job, each in its own
  * savepoint, with one audit entry naming the requests changed (see request_process_many).

@@ -198,11 +198,20 @@ static const char *const subscriber_persons[] = {"subscribers", NULL};
 static const char *const subscriber_data[] = {"subscription_contact", "subscription_topics",
                                               "subscription_messages", NULL};
 
+/* The documents issued about requests (core/document.h) and the post room's letters
+ * (core/courrier.h): their own lines, as their data outlive or precede a request's form. */
+static const char *const document_persons[] = {"requesters", NULL};
+static const char *const document_data[] = {"document_content", "document_proof", NULL};
+static const char *const post_persons[] = {"post_senders", NULL};
+static const char *const post_data[] = {"post_scan", "post_text", NULL};
+
 static const channel_entry channel_entries[] = {
     {"agents", "public_interest", agent_persons, agent_data, "agents"},
     {"mail_held", "public_interest", held_persons, held_data, "held_mail"},
     {"sms_optouts", "objection", optout_persons, optout_data, "optout"},
     {"subscribers", "consent", subscriber_persons, subscriber_data, "subscription"},
+    {"documents", "legal_obligation", document_persons, document_data, "documents"},
+    {"post_room", "public_interest", post_persons, post_data, "post_room"},
 };
 
 static json_t *channel_entry_new(const channel_entry *ce, int days)
@@ -256,7 +265,7 @@ int ropa_build(core *c, const cat_tenant *t, json_t **out, error *err)
         /* The days each of them is kept, as the retention pass applies them (an agent's
          * audit entries go after the audit log's period, the agent's account stays; an
          * opt-out stays as long as it is wanted: no period). */
-        const int channel_days[] = {days, held_days, -1, BROADCAST_ENDED_KEEP_DAYS};
+        const int channel_days[] = {days, held_days, -1, BROADCAST_ENDED_KEEP_DAYS, -1, -1};
         for (size_t i = 0; i < sizeof channel_entries / sizeof channel_entries[0]; i++) {
             e = channel_entry_new(&channel_entries[i], channel_days[i]);
             failed |= !e || json_array_append_new(entries, e) != 0;

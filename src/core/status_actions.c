@@ -10,6 +10,8 @@
 
 #include "core/agent_notices.h"
 #include "core/agent.h"
+#include "core/document.h"
+#include "core/jobs.h"
 #include "core/outbox.h"
 #include "core/routing.h"
 #include "core/sla.h"
@@ -214,6 +216,39 @@ static int assign_by_rule(store *s, const status_env *env, store_request *r, con
     return 0;
 }
 
+/* Whether the entry is a timeout's jump whose silence means a decision. */
+static int is_silence(const status_entry *e)
+{
+    return e->silence && strcmp(e->silence, "none") != 0;
+}
+
+/* generate_document: the job that draws the template and issues the document right after
+ * this commit (core/document_generate.c), keyed by the entry so that entering the status again
+ * later makes another; 0 in *scheduled when the action waits for a silence that this entry is
+ * not. */
+static int generate_document(store *s, arena *a, const status_env *env, const store_request *r,
+                             const status_entry *e, const cat_action *act, int *scheduled,
+                             error *err)
+{
+    int silence = is_silence(e);
+    *scheduled = 0;
+    const char *key = arena_printf(a, "%.64s:%d:%lld", r->status, act->position, (long long)e->now);
+    json_t *payload = json_pack("{s:s, s:b, s:I}", "template", act->tpl ? act->tpl : "",
+                                "citizen_visible", act->citizen_visible, "decided_at",
+                                (json_int_t)(silence && e->silence_at ? e->silence_at : e->now));
+    if (!key || !payload ||
+        (env->tracking_url &&
+         json_object_set_new(payload, "tracking_url", json_string(env->tracking_url)) != 0)) {
+        json_decref(payload);
+        return error_set(err, ERR_INTERNAL, NULL, "out of memory");
+    }
+    int rc = jobs_schedule_tx(s, r->tenant_id, r->id, DOCUMENT_GENERATE_KIND, key, e->now, payload,
+                              NULL, err);
+    json_decref(payload);
+    *scheduled = rc == 0;
+    return rc;
+}
+
 /* One action; *skipped when it had nothing to do. */
 static int run_one(store *s, arena *a, const status_env *env, store_request *r,
                    const status_entry *e, const cat_action *act, int *skipped, int *citizen_told,
@@ -263,6 +298,13 @@ static int run_one(store *s, arena *a, const status_env *env, store_request *r,
         *skipped = !n;
         return 0;
     }
+    case WORKFLOW_ACTION_GENERATE_DOCUMENT: {
+        int scheduled = 0;
+        if (generate_document(s, a, env, r, e, act, &scheduled, err) != 0)
+            return -1;
+        *skipped = !scheduled;
+        return 0;
+    }
     }
     return 0;
 }
@@ -277,6 +319,10 @@ int status_actions_run_tx(store *s, const status_env *env, store_request *r, con
     arena a;
     arena_init(&a, 0);
     for (size_t i = 0; rc == 0 && i < n; i++) {
+        /* An attestation of an implicit decision is for a silence only: any other entry is
+         * not its occasion, and the timeline says nothing of it. */
+        if (acts[i]->silence_only && !is_silence(e))
+            continue;
         int skipped = 0;
         rc = run_one(s, &a, env, r, e, acts[i], &skipped, &told, err);
         if (rc == 0)

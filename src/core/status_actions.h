@@ -64,6 +64,10 @@ typedef struct status_entry {
     const char *note;            /* the move's public comment (its note, its reply), which
                                     the status e-mail carries; NULL: none */
     int64_t now;
+    /* A timeout's jump: the silence's meaning ("accord", "rejet", "none") and the instant the
+     * delay ended; NULL and 0 for any other entry. */
+    const char *silence;
+    int64_t silence_at;
 } status_entry;
 
 /* Inside the write job, with r as it is about to be written, in its new status r->status:

@@ -396,6 +396,7 @@ cat_workflow *workflow_copy(arena *a, const cat_workflow *wf)
         d->text_en = dup_opt(a, s->text_en, &oom);
         d->return_to = dup_opt(a, s->return_to, &oom);
         d->url = dup_opt(a, s->url, &oom);
+        d->tpl = dup_opt(a, s->tpl, &oom);
     }
     for (size_t i = 0; i < wf->n_timeouts; i++) {
         store_workflow_timeout *d = &c->timeouts[i];

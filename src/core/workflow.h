@@ -37,6 +37,7 @@ typedef enum workflow_action_kind {
     WORKFLOW_ACTION_SET_DUE_DATE,      /* a new due date, N days from the entry */
     WORKFLOW_ACTION_ASK_CITIZEN,       /* the citizen asked for a correction or a document */
     WORKFLOW_ACTION_WEBHOOK,           /* request.entered_status to one subscription */
+    WORKFLOW_ACTION_GENERATE_DOCUMENT, /* a letter or decision from a template, as a document */
 } workflow_action_kind;
 
 typedef struct cat_action {
@@ -49,6 +50,11 @@ typedef struct cat_action {
     int days, working;     /* SET_DUE_DATE: N days, 1: jours ouvrés, 0: calendar days */
     const char *return_to; /* ASK_CITIZEN: where the citizen's answer takes the request */
     const char *url;       /* WEBHOOK: an active subscription's URL (its secret stays there) */
+    /* GENERATE_DOCUMENT: the collectivité's letter template of that name; whether the citizen
+     * sees the document; 1: only when a silence vaut accord / rejet jump entered the status
+     * (an attestation of an implicit decision, not of an agent's) */
+    const char *tpl;
+    int citizen_visible, silence_only;
 } cat_action;
 
 typedef struct cat_workflow {

@@ -18,6 +18,7 @@ static const char *const kind_names[] = {
     [WORKFLOW_ACTION_SET_DUE_DATE] = "set_due_date",
     [WORKFLOW_ACTION_ASK_CITIZEN] = "ask_citizen",
     [WORKFLOW_ACTION_WEBHOOK] = "webhook",
+    [WORKFLOW_ACTION_GENERATE_DOCUMENT] = "generate_document",
 };
 #define N_KINDS (sizeof kind_names / sizeof kind_names[0])
 
@@ -29,6 +30,7 @@ static const char *const kind_keys[] = {
     [WORKFLOW_ACTION_SET_DUE_DATE] = "days working",
     [WORKFLOW_ACTION_ASK_CITIZEN] = "return_to",
     [WORKFLOW_ACTION_WEBHOOK] = "url",
+    [WORKFLOW_ACTION_GENERATE_DOCUMENT] = "template citizen_visible silence_only",
 };
 
 /* The placeholders a notification's text may hold, with what replaces them. */
@@ -188,6 +190,28 @@ static int check_params(arena *a, const cat_workflow *wf, const store_workflow_s
             return -1;
         out->url = arena_strdup(a, json_string_value(v));
         return out->url ? 0 : error_set(err, ERR_INTERNAL, NULL, "out of memory");
+    case WORKFLOW_ACTION_GENERATE_DOCUMENT: {
+        v = json_object_get(params, "template");
+        size_t len = json_string_length(v);
+        if (!json_is_string(v) || !len || len > WORKFLOW_ACTION_TEMPLATE_MAX ||
+            strlen(json_string_value(v)) != len || !utf8_valid(json_string_value(v), len) ||
+            utf8_has_control(json_string_value(v), len))
+            return error_set(err, ERR_INVALID_ARG, "template",
+                             "must name a letter template (1 to %d bytes of text)",
+                             WORKFLOW_ACTION_TEMPLATE_MAX);
+        json_t *vis = json_object_get(params, "citizen_visible");
+        json_t *sil = json_object_get(params, "silence_only");
+        if ((vis && !json_is_boolean(vis)) || (sil && !json_is_boolean(sil)))
+            return error_set(err, ERR_INVALID_ARG,
+                             vis && !json_is_boolean(vis) ? "citizen_visible" : "silence_only",
+                             "must be true or false");
+        /* Shown to the citizen unless said otherwise: what a workflow generates is mostly
+         * for them (an attestation, a decision). */
+        out->citizen_visible = !vis || json_is_true(vis);
+        out->silence_only = json_is_true(sil);
+        out->tpl = arena_strdup(a, json_string_value(v));
+        return out->tpl ? 0 : error_set(err, ERR_INTERNAL, NULL, "out of memory");
+    }
     case WORKFLOW_ACTION_NOTIFY_DEPARTMENT:
     case WORKFLOW_ACTION_ASSIGN_BY_RULE:
         return 0;
@@ -251,6 +275,11 @@ json_t *workflow_action_params_json(const cat_action *a)
         break;
     case WORKFLOW_ACTION_WEBHOOK:
         rc |= json_object_set_new(o, "url", json_string(a->url ? a->url : ""));
+        break;
+    case WORKFLOW_ACTION_GENERATE_DOCUMENT:
+        rc |= json_object_set_new(o, "template", json_string(a->tpl ? a->tpl : ""));
+        rc |= json_object_set_new(o, "citizen_visible", json_boolean(a->citizen_visible));
+        rc |= json_object_set_new(o, "silence_only", json_boolean(a->silence_only));
         break;
     default:
         break;

@@ -18,6 +18,7 @@
 
 #define WORKFLOW_ACTION_TEXT_MAX 2000 /* characters of a notification's own text */
 #define WORKFLOW_ACTION_DAYS_MAX 3650 /* a due date at most ten years on */
+#define WORKFLOW_ACTION_TEMPLATE_MAX 100 /* bytes of a template's name (LETTER_TPL_NAME_MAX) */
 
 /* The kind's stored name ("notify_citizen", …), and back (-1 when unknown). */
 const char *workflow_action_kind_name(workflow_action_kind k);
@@ -38,9 +39,15 @@ int workflow_action_kind_parse(const char *name, workflow_action_kind *out);
  *   webhook           "url": a subscription's address (webhook_url_check; whether it is an
  *                     active subscription is checked when the action runs, since
  *                     subscriptions change without the workflow)
- * -1 with ERR_INVALID_ARG, err->arg the key at fault ("kind", "status", "params", "text",
- * "text_en", "days", "working", "return_to", "url") and an English detail; ERR_INTERNAL when
- * out of memory. */
+ *   generate_document "template": a letter template's name (1 to WORKFLOW_ACTION_TEMPLATE_MAX
+ *                     bytes of text; whether the collectivité has it is checked when the
+ *                     editor saves the workflow — workflow_edit_save — and when the document
+ *                     is made, since templates change without the workflow), optional
+ * "citizen_visible" (boolean, true unless false) and "silence_only" (boolean: only when a silence
+ * vaut accord / rejet jump entered the status) -1 with ERR_INVALID_ARG, err->arg the key at fault
+ * ("kind", "status", "params", "text", "text_en", "days", "working", "return_to", "url",
+ * "template", "citizen_visible", "silence_only") and an English detail; ERR_INTERNAL when out of
+ * memory. */
 int workflow_action_check(arena *a, const cat_workflow *wf, const store_workflow_action *in,
                           cat_action *out, error *err);
 
@@ -52,7 +59,8 @@ int workflow_action_check(arena *a, const cat_workflow *wf, const store_workflow
 int workflow_action_holds(const cat_workflow *wf, const cat_action *act, error *err);
 
 /* The parameters of a checked action as the JSON object workflow_action_check read (only the
- * members it holds: the collectivité's texts, days and working, return_to, url), keys in a
+ * members it holds: the collectivité's texts, days and working, return_to, url, template and
+ * its two booleans), keys in a
  * fixed order, so that writing it back, exporting it or keeping it in a version gives the
  * same bytes. New reference; NULL when out of memory. */
 json_t *workflow_action_params_json(const cat_action *a);

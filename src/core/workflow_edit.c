@@ -14,6 +14,7 @@
 #include "core/change.h"
 #include "core/core_internal.h"
 #include "core/core_op.h"
+#include "core/letter_tpl.h"
 #include "core/workflow_action.h"
 #include "core/workflow_timeout.h"
 #include "store/store.h"
@@ -231,7 +232,9 @@ static int transition_same(const store_workflow_transition *x, const store_workf
 static int action_same(const cat_action *x, const cat_action *y)
 {
     return same(x->text, y->text) && same(x->text_en, y->text_en) && x->days == y->days &&
-           !x->working == !y->working && same(x->return_to, y->return_to) && same(x->url, y->url);
+           !x->working == !y->working && same(x->return_to, y->return_to) && same(x->url, y->url) &&
+           same(x->tpl, y->tpl) && !x->citizen_visible == !y->citizen_visible &&
+           !x->silence_only == !y->silence_only;
 }
 
 static int timeout_same(const store_workflow_timeout *x, const store_workflow_timeout *y)
@@ -559,6 +562,21 @@ static void author(const core_actor *who, char out[32])
     arena_free(&a);
 }
 
+int workflow_edit_template_known(core *c, int64_t tenant_id, const char *name, error *err)
+{
+    arena a;
+    arena_init(&a, 0);
+    store_letter_template tpl;
+    int found = 0;
+    int rc = letter_tpl_find(c, tenant_id, name, &a, &tpl, &found, err);
+    arena_free(&a);
+    if (rc != 0)
+        return -1;
+    return found ? 0
+                 : error_set(err, ERR_INVALID_ARG, "template", "no letter template named %.100s",
+                             name ? name : "");
+}
+
 int workflow_edit_save(core *c, const core_actor *who, const cat_tenant *t,
                        const cat_workflow *edited, int seen, core_done_fn cb, void *ctx, error *err)
 {
@@ -567,6 +585,12 @@ int workflow_edit_save(core *c, const core_actor *who, const cat_tenant *t,
         return error_set(err, ERR_NOT_FOUND, "workflow", "no such workflow");
     if (workflow_edit_check(edited, NULL, 0) != 0)
         return error_set(err, ERR_INVALID_ARG, "workflow", "the workflow breaks a rule");
+    /* A template named by a document action must exist when the workflow is saved; deleted
+     * later, the action's run says so (core/document_generate.c). */
+    for (size_t i = 0; i < edited->n_actions; i++)
+        if (edited->actions[i].kind == WORKFLOW_ACTION_GENERATE_DOCUMENT &&
+            workflow_edit_template_known(c, t->rec.id, edited->actions[i].tpl, err) != 0)
+            return -1;
     save_arg sa = {.edited = edited, .seen = seen};
     author(who, sa.by);
     save_arg *copy = NULL;

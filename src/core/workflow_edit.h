@@ -71,11 +71,17 @@ json_t *workflow_edit_json(const cat_workflow *wf);
  * reference; NULL when out of memory. */
 json_t *workflow_edit_diff(const cat_workflow *before, const cat_workflow *after);
 
+/* 0 when tenant_id has a letter template named name (a generate_document action's); -1
+ * with ERR_INVALID_ARG arg "template" when it has none, or the store's error. */
+int workflow_edit_template_known(core *c, int64_t tenant_id, const char *name, error *err);
+
 /* Saves `edited` (rec.id: a workflow of t; copied into the job) as workflow rec.id's new
  * definition and next version, when nothing was saved
  * since version `seen` (the latest version the editor showed, 0 when none): ERR_CONFLICT arg
  * "version" otherwise. Refused: ERR_INVALID_ARG arg "workflow" when workflow_edit_check finds
- * a problem (callers check first, to list them), ERR_NOT_FOUND when t has no such workflow,
+ * a problem (callers check first, to list them), ERR_INVALID_ARG arg "template" when a
+ * generate_document action names a template t does not have (workflow_edit_template_known),
+ * ERR_NOT_FOUND when t has no such workflow,
  * ERR_CONFLICT arg "status" when a status that requests are in would disappear (detail: its
  * code, a space, how many). The first save keeps the definition it found as version 1.
  * Answers like change_run. */

@@ -373,9 +373,18 @@ static int jump_run_tx(store *s, job_run *run, error *err)
             const char *ref = arena_strdup(run->a, x.r.reference);
             const char *t = arena_strdup(run->a, to);
             const char *m = arena_strdup(run->a, meaning ? meaning : "none");
-            rc = !ref || !t || !m ? error_set(err, ERR_INTERNAL, NULL, "out of memory")
-                                  : request_timeout_jump_tx(s, x.r.tenant_id, ref, x.proc->rec.id,
-                                                            x.proc->workflow, t, m, run->now, err);
+            /* The actions of the status the silence leads to, as any entry runs them; the
+             * routing rules are not evaluated again here (they read the area index, which a
+             * write transaction must not wait on): an assign_by_rule there stays put. */
+            status_env env;
+            rc = !ref || !t || !m
+                     ? error_set(err, ERR_INTERNAL, NULL, "out of memory")
+                     : status_env_prepare(run->core, run->tenant, x.proc, x.proc->workflow, NULL,
+                                          NULL, run->a, &env, err);
+            if (rc == 0)
+                rc =
+                    request_timeout_jump_tx(s, x.r.tenant_id, ref, x.proc->rec.id, x.proc->workflow,
+                                            &env, t, m, run->job->due_at, run->now, err);
         }
     }
     json_decref(x.payload);

@@ -29,7 +29,7 @@
 #define BODY_BOTTOM (PAGE_H - 70.0) /* the footer lives below */
 #define FOOTER_RULE_Y (PAGE_H - 52.0)
 #define FOOTER_Y (PAGE_H - 46.0)
-#define HEAD_GAP 28.0 /* between the letterhead's rule and the text */
+#define HEAD_GAP 18.0 /* between the letterhead's rule and the text */
 #define LOGO_MAX_H 56.0
 #define LOGO_MAX_W 112.0
 #define LOGO_GAP 12.0
@@ -45,8 +45,8 @@
 
 /* One family for every text: DejaVu Sans (fonts-dejavu-core) has every French character
  * («», œ, €, the narrow no-break space) and cairo embeds only the glyphs used. */
-#define FONT_BODY "DejaVu Sans 10"
-#define FONT_TITLE "DejaVu Sans Bold 13"
+#define FONT_BODY "DejaVu Sans 9.5"
+#define FONT_TITLE "DejaVu Sans Bold 12"
 #define FONT_HEADING "DejaVu Sans Bold 10.5"
 #define FONT_NAME "DejaVu Sans Bold 12"
 #define FONT_SMALL "DejaVu Sans 8.5"
@@ -62,11 +62,11 @@ typedef struct kind_style {
 } kind_style;
 
 static const kind_style styles[] = {
-    [LETTER_TITLE] = {FONT_TITLE, "H1", 16.0, PANGO_ALIGN_LEFT},
-    [LETTER_HEADING] = {FONT_HEADING, "H2", 12.0, PANGO_ALIGN_LEFT},
-    [LETTER_PARAGRAPH] = {FONT_BODY, "P", 7.0, PANGO_ALIGN_LEFT},
-    [LETTER_RIGHT] = {FONT_BODY, "P", 7.0, PANGO_ALIGN_RIGHT},
-    [LETTER_VERIFY] = {FONT_BODY, "P", 7.0, PANGO_ALIGN_LEFT},
+    [LETTER_TITLE] = {FONT_TITLE, "H1", 10.0, PANGO_ALIGN_LEFT},
+    [LETTER_HEADING] = {FONT_HEADING, "H2", 9.0, PANGO_ALIGN_LEFT},
+    [LETTER_PARAGRAPH] = {FONT_BODY, "P", 5.0, PANGO_ALIGN_LEFT},
+    [LETTER_RIGHT] = {FONT_BODY, "P", 5.0, PANGO_ALIGN_RIGHT},
+    [LETTER_VERIFY] = {FONT_BODY, "P", 5.0, PANGO_ALIGN_LEFT},
 };
 
 /* The width a block's text is laid out in: the verification's leaves room for its QR code. */

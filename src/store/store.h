@@ -215,6 +215,11 @@ typedef struct store_documents_ops {
      * there is none. */
     int (*get)(store *s, int64_t tenant_id, int64_t id, arena *a, store_document *out, int *found,
                error *err);
+    /* At most limit requests of every tenant created at or after `since`, not anonymised,
+     * that have neither a receipt nor a receipt job (kind job_kind): each as a document row
+     * with only tenant_id, request_id and created_at (the request's) set. */
+    int (*without_receipt)(store *s, int64_t since, const char *job_kind, size_t limit, arena *a,
+                           store_document **out, size_t *n, error *err);
 } store_documents_ops;
 
 /* The post room's letters (core/courrier.h). */

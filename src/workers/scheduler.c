@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "core/document.h"
 #include "core/jobs.h"
 #include "core/webhook.h"
 #include "core/retention.h"
@@ -171,7 +172,22 @@ static void *scheduler_main(void *arg)
     /* Monotonic milliseconds of the next retention pass; 0: none. */
     int64_t next_retention =
         s->cfg.retention_interval_s ? mono_s() * 1000 + (int64_t)s->cfg.first_delay_ms : 0;
+    /* Receipts for the requests created outside the server, a batch a pass until none is
+     * left (core/document.h); each batch is rendered by run_jobs before the next one. */
+    int backfill = 1;
     for (;;) {
+        if (backfill) {
+            size_t scheduled = 0;
+            if (document_receipts_backfill(s->core, (int64_t)time(NULL), &scheduled, &err) != 0) {
+                log_error("receipts: the requests without one cannot be read: %s", err.detail);
+                backfill = 0;
+            } else {
+                if (scheduled)
+                    log_info("receipts: %zu request(s) created outside the server get theirs",
+                             scheduled);
+                backfill = scheduled == DOCUMENT_BACKFILL_BATCH;
+            }
+        }
         unsigned long long sleep_ms = run_jobs(s);
         if (stop_requested(s))
             break;

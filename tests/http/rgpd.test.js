@@ -348,6 +348,10 @@ test('the register lists every procedure with its data categories and recipients
     assert.match(text, /Abonnés aux messages de la mairie/);
     /* The agents are data subjects too (issue 14). */
     assert.match(text, /Comptes des agents de la collectivité/);
+    /* The documents issued and the post room's letters (issue 15). */
+    assert.match(text, /Documents émis par la mairie \(accusés de réception, courriers, décisions\)/);
+    assert.match(text, /supprimés à son anonymisation/);
+    assert.match(text, /Courrier papier reçu \(numérisation et lecture automatique\)/);
     assert.match(text, /secret du second facteur \(TOTP\) chiffré/);
     assert.match(text, /ses entrées du journal d’audit sont supprimées 365 jours après leur date/);
     assert.match(text, /supprimé 30 jours après le désabonnement/);
@@ -362,7 +366,7 @@ test('the register lists every procedure with its data categories and recipients
     assert.equal(csv.headers.get('cache-control'), 'no-store');
     assert.ok(csv.bytes.subarray(0, 3).equals(Buffer.from([0xef, 0xbb, 0xbf])), 'no byte order mark');
     const rows = csv.bytes.toString('utf8').slice(1).trim().split('\r\n');
-    assert.equal(rows.length, 1 + procs.length + 6, 'one row per procedure, the accounts, the audit log, the agents, held mail, SMS opt-outs, subscribers');
+    assert.equal(rows.length, 1 + procs.length + 8, 'one row per procedure, the accounts, the audit log, the agents, held mail, SMS opt-outs, subscribers, documents, the post room');
     assert.ok(rows[0].startsWith('Traitement;Finalité;Base légale;'), rows[0]);
     for (const p of procs) {
         const row = rows.find((x) => x.startsWith(p.name.includes(';') || p.name.includes('"') ? `"${p.name}` : `${p.name};`));
@@ -411,15 +415,15 @@ test('guichet register prints the register as JSON and CSV; a wrong format is a 
     const reg = JSON.parse(j.stdout);
     assert.equal(reg.controller.name, 'Ville de Démo');
     /* One entry per procedure, the accounts, the audit log, the agents, held mail, SMS
-     * opt-outs, subscribers. */
-    assert.equal(reg.entries.length, procs.length + 6);
+     * opt-outs, subscribers, the documents issued, the post room. */
+    assert.equal(reg.entries.length, procs.length + 8);
     for (const p of procs) assert.ok(reg.entries.some((e) => e.code === p.code && e.name === p.name), `no entry for ${p.code}`);
 
     const c = srv.guichet(['register', '--db', srv.db, '--format', 'csv', '--lang', 'en']);
     assert.equal(c.status, 0, c.stderr);
     const lines = c.stdout.replace(/^\uFEFF/, '').trim().split('\r\n');
     assert.ok(lines[0].startsWith('Processing activity;Purpose;Legal basis;'), lines[0]);
-    assert.equal(lines.length, 1 + procs.length + 6); /* the header, then the entries */
+    assert.equal(lines.length, 1 + procs.length + 8); /* the header, then the entries */
 
     const bad = srv.guichet(['register', '--db', srv.db, '--format', 'xml']);
     assert.equal(bad.status, 2);

@@ -146,8 +146,9 @@ static void test_model(void **state)
     assert_string_equal(
         json_string_value(json_object_get(json_object_get(m, "controller"), "name")), "Ville Test");
     json_t *entries = json_object_get(m, "entries");
-    /* Two procedures, accounts, audit, agents, held mail, SMS opt-outs, subscribers. */
-    assert_int_equal(json_array_size(entries), 8);
+    /* Two procedures, accounts, audit, agents, held mail, SMS opt-outs, subscribers, the
+     * documents issued and the post room. */
+    assert_int_equal(json_array_size(entries), 10);
     char got[512];
 
     json_t *nid = entry(m, "procedure:nid-de-poule");
@@ -211,6 +212,18 @@ static void test_model(void **state)
     assert_string_equal(json_string_value(json_object_get(optouts, "legal_basis")), "objection");
     assert_int_equal(json_integer_value(json_object_get(entry(m, "subscribers"), "retention_days")),
                      BROADCAST_ENDED_KEEP_DAYS);
+    /* The documents go with their request (its anonymisation), as the post room's letters
+     * filed; both say so in their rule rather than in a number of days. */
+    json_t *docs = entry(m, "documents");
+    assert_string_equal(json_string_value(json_object_get(docs, "legal_basis")),
+                        "legal_obligation");
+    assert_string_equal(json_string_value(json_object_get(docs, "retention_rule")), "documents");
+    pick(json_object_get(docs, "data"), "category", "document_proof", "category", got, sizeof got);
+    assert_string_equal(got, "document_proof");
+    json_t *post = entry(m, "post_room");
+    assert_string_equal(json_string_value(json_object_get(post, "retention_rule")), "post_room");
+    pick(json_object_get(post, "data"), "category", "post_scan", "category", got, sizeof got);
+    assert_string_equal(got, "post_scan");
     json_decref(m);
 }
 
@@ -249,11 +262,11 @@ static void test_labels_and_csv(void **state)
     const char *csv = out.data;
     assert_memory_equal(csv, "\xEF\xBB\xBFTraitement;Finalité;",
                         strlen("\xEF\xBB\xBFTraitement;Finalité;"));
-    /* Nine lines of CRLF: the heading and eight entries. */
+    /* Eleven lines of CRLF: the heading and ten entries. */
     size_t lines = 0;
     for (const char *p = csv; (p = strstr(p, "\r\n")); p += 2)
         lines++;
-    assert_int_equal(lines, 9);
+    assert_int_equal(lines, 11);
     /* A cell with the separator is quoted; lists are joined; a formula is neutralised. */
     assert_non_null(strstr(csv, "\nNid de poule;\"« Nid de poule » ; Signalez un trou.\";"));
     assert_non_null(strstr(csv, "Service « Voirie » | ropa.recipients.admins"));

@@ -401,6 +401,40 @@ static const char *check(const cat_workflow *wf, const char *status, const char 
     return arg;
 }
 
+/* generate_document: the entry schedules one job, keyed by the entry, with the template's
+ * name and the document's visibility, in the change's own transaction (the event naming the
+ * action beside the status one); an action for a silence only is not the occasion of an
+ * agent's move, and says nothing. */
+static void test_generate_document_scheduled(void **state)
+{
+    fixture *f = *state;
+    error err;
+    exec_reload(f,
+                "INSERT INTO workflow_actions (workflow_id, status_code, position, kind, params) "
+                "SELECT id, 'under_review', 3, 'generate_document', "
+                "'{\"template\": \"Lettre de prise en charge\", \"citizen_visible\": false}' "
+                "FROM workflows WHERE code = 'demarche'");
+    request_created c = file(f, "lea@example.org", NULL, NULL);
+    assert_int_equal(move(f, c.reference, "under_review", NULL, &err), 0);
+    const char *job = query(f, "SELECT json_extract(payload, '$.template') || ' ' || "
+                               "json_extract(payload, '$.citizen_visible') || ' ' || state || ' ' "
+                               "|| (ukey LIKE 'under_review:3:%') FROM jobs "
+                               "WHERE kind = 'document_generate'");
+    assert_string_equal(job, "Lettre de prise en charge 0 pending 1");
+    store_event *ev = NULL;
+    size_t n = timeline(f, c.id, &ev);
+    assert_true(n >= 1);
+    assert_string_equal(ev[n - 1].kind, "action");
+    assert_string_equal(ev[n - 1].body, "generate_document");
+    /* The shipped attestation waits for a silence: an agent's acceptance is no occasion. */
+    assert_int_equal(move(f, c.reference, "accepted", NULL, &err), 0);
+    assert_string_equal(query(f, "SELECT count(*) FROM jobs WHERE kind = 'document_generate'"),
+                        "1");
+    n = timeline(f, c.id, &ev);
+    assert_string_equal(ev[n - 1].kind, "action");
+    assert_string_equal(ev[n - 1].body, "notify_citizen");
+}
+
 static void test_check_rules(void **state)
 {
     (void)state;
@@ -426,7 +460,20 @@ static void test_check_rules(void **state)
     assert_string_equal(check(&wf, "waiting", "notify_citizen", "{\"sujet\": \"x\"}"), "params");
     assert_string_equal(check(&wf, "waiting", "notify_citizen", "[]"), "params");
     assert_string_equal(check(&wf, "nowhere", "notify_citizen", "{}"), "status");
-    assert_string_equal(check(&wf, "waiting", "generate_document", "{}"), "kind");
+    assert_string_equal(check(&wf, "waiting", "generate_document", "{}"), "template");
+    assert_string_equal(check(&wf, "waiting", "generate_document", "{\"template\": \"\"}"),
+                        "template");
+    assert_string_equal(check(&wf, "waiting", "generate_document", "{\"template\": 3}"),
+                        "template");
+    assert_string_equal(
+        check(&wf, "waiting", "generate_document", "{\"template\": \"A\", \"silence_only\": 1}"),
+        "silence_only");
+    assert_string_equal(check(&wf, "waiting", "generate_document",
+                              "{\"template\": \"A\", \"citizen_visible\": \"oui\"}"),
+                        "citizen_visible");
+    assert_string_equal(check(&wf, "triage", "generate_document",
+                              "{\"template\": \"Attestation\", \"citizen_visible\": false}"),
+                        "");
     assert_string_equal(check(&wf, "triage", "notify_department", "{}"), "");
     assert_string_equal(check(&wf, "triage", "assign_by_rule", "{}"), "");
     assert_string_equal(check(&wf, "triage", "set_due_date", "{\"days\": 60}"), "");
@@ -466,6 +513,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_ask_citizen_round_trip, setup, teardown),
         cmocka_unit_test_setup_teardown(test_due_date_in_working_days, setup, teardown),
         cmocka_unit_test_setup_teardown(test_route_department_webhook, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_generate_document_scheduled, setup, teardown),
         cmocka_unit_test(test_check_rules),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -276,7 +276,7 @@ static void test_actions_and_timeouts_follow(void **state)
     error err;
     cat_workflow *wf = shipped(f, "demarche_sva");
     assert_non_null(wf);
-    assert_int_equal(wf->n_actions, 7);
+    assert_int_equal(wf->n_actions, 8); /* the démarche's 7 and the silence's attestation */
     assert_int_equal(wf->n_timeouts, 2);
 
     /* Hiding from citizens a status that notifies them: refused, the action named. */
@@ -294,7 +294,7 @@ static void test_actions_and_timeouts_follow(void **state)
     /* correction_requested removed: its two actions and its reminder go with it, and the
      * save goes through although rows referred to it. */
     remove_status(wf, "correction_requested");
-    assert_int_equal(wf->n_actions, 5);
+    assert_int_equal(wf->n_actions, 6);
     assert_int_equal(wf->n_timeouts, 1);
     assert_int_equal(workflow_edit_check(wf, NULL, 0), 0);
     const catalogue *cat = catalogue_acquire(f->db.core);
@@ -304,7 +304,7 @@ static void test_actions_and_timeouts_follow(void **state)
     cat_workflow *now = shipped(f, "demarche_sva");
     assert_non_null(now); /* loaded, not left out */
     assert_null(workflow_status(now, "correction_requested"));
-    assert_int_equal(now->n_actions, 5);
+    assert_int_equal(now->n_actions, 6);
     assert_int_equal(now->n_timeouts, 1);
     assert_string_equal(now->timeouts[0].status_code, "under_review");
 
@@ -317,7 +317,7 @@ static void test_actions_and_timeouts_follow(void **state)
     catalogue_release(f->db.core, cat);
     cat_workflow *copy = shipped(f, "sva_copie");
     assert_non_null(copy);
-    assert_int_equal(copy->n_actions, 5);
+    assert_int_equal(copy->n_actions, 6);
     assert_int_equal(copy->n_timeouts, 1);
     assert_string_equal(copy->timeouts[0].target, "accepted");
 }

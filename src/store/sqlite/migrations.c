@@ -1835,6 +1835,78 @@ static const char migration_50[] =
     ") STRICT;\n"
     "CREATE INDEX documents_sha256 ON documents (tenant_id, sha256);\n";
 
+/* Version 51 (issue 15): the workflow action «generate a document» and the silence vaut accord
+ * attestation. workflow_actions is made again to widen its kind CHECK with
+ * 'generate_document' (SQLite can neither widen a CHECK nor drop one), its rows, index and
+ * triggers kept; the tenants' trigger, which inserts into it, is dropped first and made again
+ * after (a rename re-reads every trigger, and this one would name a table that is gone).
+ * Every collectivité gets the decision template «Attestation de décision implicite
+ * d'acceptation» (CRPA L232-3: the receipt's date, the day the silence became a decision),
+ * unless it has one of that name, with its version 1 kept as an edit would keep it; and the
+ * shipped démarche workflows (demarche, demarche_sva) a generate_document action on `accepted`
+ * naming it, for a silence only (an agent's acceptance is an express decision, no implicit
+ * one), after the status's other actions. New collectivités get both through their triggers. */
+#define SVA_TEMPLATE_NAME "Attestation de décision implicite d''acceptation"
+#define SEED_SVA_TEMPLATE(TENANTS)                                                                  \
+    "INSERT INTO letter_templates (tenant_id, name, kind, procedure_id, lang, version, subject, "   \
+    "body, visas, considerants, decides, signatory, quality, updated_at, agent_id) SELECT t.id, "   \
+    "'" SVA_TEMPLATE_NAME "', 'decision', NULL, 'fr', 1, '" SVA_TEMPLATE_NAME " — demande "       \
+    "{reference}', 'Il est attesté que la demande « {demarche} » n° {reference}, reçue le "    \
+    "{date_depot}, a fait l''objet d''une décision implicite d''acceptation, née le "             \
+    "{date_decision} à l''expiration du délai d''instruction sans qu''une décision expresse "    \
+    "ait été notifiée.\n\nLa présente attestation est délivrée en application de l''article " \
+    "L232-3 du code des relations entre le public et l''administration.', 'Vu le code des "         \
+    "relations entre le public et l''administration, notamment ses articles L231-1 et L232-3 "      \
+    ";\nVu la demande « {demarche} » n° {reference}, reçue le {date_depot} ;', 'Considérant "  \
+    "que le délai au terme duquel le silence gardé par l''administration sur cette demande "      \
+    "vaut décision d''acceptation a expiré le {date_decision} ;', 'ATTESTE :', '', 'Pour "        \
+    "{collectivite}', CAST(strftime('%s', 'now') AS INTEGER), NULL FROM (" TENANTS ") t WHERE "     \
+    "NOT EXISTS (SELECT 1 FROM letter_templates l WHERE l.tenant_id = t.id AND l.name = "           \
+    "'" SVA_TEMPLATE_NAME "');\n"                                                                   \
+    "INSERT INTO letter_template_versions (template_id, version, tenant_id, name, kind, "           \
+    "procedure_id, lang, subject, body, visas, considerants, decides, signatory, quality, "         \
+    "created_at, agent_id) SELECT l.id, l.version, l.tenant_id, l.name, l.kind, l.procedure_id, "   \
+    "l.lang, l.subject, l.body, l.visas, l.considerants, l.decides, l.signatory, l.quality, "       \
+    "l.updated_at, l.agent_id FROM letter_templates l WHERE l.name = '" SVA_TEMPLATE_NAME "' AND "  \
+    "l.tenant_id IN (" TENANTS ") AND NOT EXISTS (SELECT 1 FROM letter_template_versions v "        \
+    "WHERE v.template_id = l.id AND v.version = l.version);\n"
+#define SEED_SVA_ACTION(TENANTS)                                                                   \
+    "INSERT INTO workflow_actions (workflow_id, status_code, position, kind, params) SELECT "      \
+    "w.id, "                                                                                       \
+    "'accepted', (SELECT ifnull(max(a.position), 0) + 1 FROM workflow_actions a WHERE "            \
+    "a.workflow_id = w.id AND a.status_code = 'accepted'), 'generate_document', "                  \
+    "'{\"template\":\"" SVA_TEMPLATE_NAME "\",\"citizen_visible\":true,\"silence_only\":true}' "   \
+    "FROM workflows w WHERE w.code IN ('demarche', 'demarche_sva') AND w.tenant_id IN (" TENANTS   \
+    ") AND EXISTS (SELECT 1 FROM workflow_statuses s WHERE s.workflow_id = w.id AND s.code = "     \
+    "'accepted') AND NOT EXISTS (SELECT 1 FROM workflow_actions a WHERE a.workflow_id = w.id AND " \
+    "a.kind = 'generate_document');\n"
+
+static const char migration_51[] =
+    "DROP TRIGGER tenants_workflows;\n"
+    "CREATE TABLE workflow_actions_v51 (\n"
+    "  id INTEGER PRIMARY KEY,\n"
+    "  workflow_id INTEGER NOT NULL REFERENCES workflows(id),\n"
+    "  status_code TEXT NOT NULL,\n"
+    "  position INTEGER NOT NULL,\n"
+    "  kind TEXT NOT NULL CHECK (kind IN ('notify_citizen', 'notify_department', "
+    "'assign_by_rule', 'set_due_date', 'ask_citizen', 'webhook', 'generate_document')),\n"
+    "  params TEXT NOT NULL DEFAULT '{}',\n"
+    "  FOREIGN KEY (workflow_id, status_code) REFERENCES workflow_statuses (workflow_id, code)\n"
+    ") STRICT;\n"
+    "INSERT INTO workflow_actions_v51 (id, workflow_id, status_code, position, kind, params) "
+    "SELECT id, workflow_id, status_code, position, kind, params FROM workflow_actions;\n"
+    "DROP TABLE workflow_actions;\n"
+    "ALTER TABLE workflow_actions_v51 RENAME TO workflow_actions;\n"
+    "CREATE INDEX workflow_actions_status ON workflow_actions (workflow_id, status_code, "
+    "position);\n" CONFIG_TRIGGERS("workflow_actions") SEED_SVA_TEMPLATE("SELECT id FROM tenants")
+        SEED_SVA_ACTION(
+            "SELECT id FROM tenants") "CREATE TRIGGER tenants_workflows AFTER INSERT ON tenants "
+                                      "BEGIN " SEED_WORKFLOWS("SELECT new.id AS id")
+                                          SEED_SVA("SELECT new.id AS id") SEED_WORKFLOW_ACTIONS(
+                                              "SELECT new.id AS id")
+                                              SEED_SVA_TEMPLATE("SELECT new.id AS id")
+                                                  SEED_SVA_ACTION("SELECT new.id AS id") "END;\n";
+
 /* Indexed by version - 1. */
 const char *const store_sqlite_migrations[] = {
     migration_1,  migration_2,  migration_3,  migration_4,  migration_5,  migration_6,
@@ -1845,6 +1917,6 @@ const char *const store_sqlite_migrations[] = {
     migration_31, migration_32, migration_33, migration_34, migration_35, migration_36,
     migration_37, migration_38, migration_39, migration_40, migration_41, migration_42,
     migration_43, migration_44, migration_45, migration_46, migration_47, migration_48,
-    migration_49, migration_50};
+    migration_49, migration_50, migration_51};
 const int store_sqlite_migration_count =
     (int)(sizeof store_sqlite_migrations / sizeof store_sqlite_migrations[0]);

@@ -157,6 +157,43 @@ static int store_sqlite_documents_code_by_sha256(store *s, int64_t tenant_id, co
     return store_sqlite_read_text(c, st, a, code, "documents_code_by_sha256", err);
 }
 
+/* Per collectivité through requests_created (tenant, created_at), each request probed in
+ * documents_version (request, kind, …) and jobs_request (request, kind). */
+static sq_stmt sq_documents_without_receipt = SQ_STMT(
+    "SELECT r.tenant_id, r.id, r.created_at FROM tenants t JOIN requests r ON r.tenant_id = t.id "
+    "AND r.created_at >= ?1 WHERE r.anonymised_at IS NULL AND NOT EXISTS (SELECT 1 FROM "
+    "documents d WHERE d.request_id = r.id AND d.kind = 'receipt') AND NOT EXISTS (SELECT 1 "
+    "FROM jobs j WHERE j.request_id = r.id AND j.kind = ?2) LIMIT ?3");
+
+static int read_missing(sqlite3_stmt *st, arena *a, void *p)
+{
+    (void)a;
+    store_document *d = p;
+    d->tenant_id = sqlite3_column_int64(st, 0);
+    d->request_id = sqlite3_column_int64(st, 1);
+    d->created_at = sqlite3_column_int64(st, 2);
+    return 0;
+}
+
+static int store_sqlite_documents_without_receipt(store *s, int64_t since, const char *job_kind,
+                                                  size_t limit, arena *a, store_document **out,
+                                                  size_t *n, error *err)
+{
+    *out = NULL;
+    *n = 0;
+    store_sqlite_conn *c = store_sqlite_reader(s, err);
+    if (!c)
+        return -1;
+    sqlite3_stmt *st = store_sqlite_stmt(c, &sq_documents_without_receipt, err);
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, since);
+    store_sqlite_bind_text(st, 2, job_kind);
+    sqlite3_bind_int64(st, 3, (sqlite3_int64)limit);
+    return store_sqlite_read_all(c, st, read_missing, a, sizeof **out, (void **)out, n,
+                                 "documents_without_receipt", err);
+}
+
 static sq_stmt sq_document_get =
     SQ_STMT("SELECT " SQ_DOCUMENT_COLUMNS ", d.content FROM documents d JOIN requests r ON r.id = "
             "d.request_id WHERE d.tenant_id = ?1 AND d.id = ?2");
@@ -201,4 +238,5 @@ const store_documents_ops store_sqlite_documents_ops = {
     .list = store_sqlite_documents_list,
     .by_code = store_sqlite_documents_by_code,
     .code_by_sha256 = store_sqlite_documents_code_by_sha256,
+    .without_receipt = store_sqlite_documents_without_receipt,
 };

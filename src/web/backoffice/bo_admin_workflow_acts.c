@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/letter_tpl.h"
 #include "core/workflow_action.h"
 #include "core/workflow_edit.h"
 #include "core/workflow_timeout.h"
@@ -14,13 +15,9 @@
 #include "web/backoffice/bo_admin_common.h"
 #include "web/backoffice/bo_admin_workflow_view.h"
 
-static const char *const action_kinds[] = {"notify_citizen",
-                                           "notify_department",
-                                           "assign_by_rule",
-                                           "set_due_date",
-                                           "ask_citizen",
-                                           "webhook",
-                                           NULL};
+static const char *const action_kinds[] = {
+    "notify_citizen", "notify_department", "assign_by_rule",    "set_due_date",
+    "ask_citizen",    "webhook",           "generate_document", NULL};
 static const char *const timeout_kinds[] = {"jump", "remind", NULL};
 static const char *const units[] = {"days", "working_days", "months", NULL};
 static const char *const meanings[] = {"accord", "rejet", "none", NULL};
@@ -79,9 +76,37 @@ static void row_errors(bo_page *p, json_t *o, char row, size_t i, const char *co
     }
 }
 
-static json_t *action_row(bo_page *p, const cat_workflow *wf, size_t i)
+/* The collectivité's letter templates as a select's options, `chosen` selected (kept even
+ * when no template has that name any more, so that the row shows what it names). */
+static json_t *template_options(const store_letter_template *tpls, size_t n, const char *chosen)
 {
-    static const char *const parts[] = {"kind", "text", "text_en", "days", "return", "url", NULL};
+    json_t *list = json_array();
+    int found = 0;
+    for (size_t i = 0; i < n; i++) {
+        json_t *o = json_object();
+        present_set_str(o, "value", tpls[i].name);
+        present_set_str(o, "label", tpls[i].name);
+        if (same(tpls[i].name, chosen)) {
+            json_object_set_new(o, "selected", json_true());
+            found = 1;
+        }
+        json_array_append_new(list, o);
+    }
+    if (!found && chosen && *chosen) {
+        json_t *o = json_object();
+        present_set_str(o, "value", chosen);
+        present_set_str(o, "label", chosen);
+        json_object_set_new(o, "selected", json_true());
+        json_array_append_new(list, o);
+    }
+    return list;
+}
+
+static json_t *action_row(bo_page *p, const cat_workflow *wf, size_t i,
+                          const store_letter_template *tpls, size_t n_tpls)
+{
+    static const char *const parts[] = {"kind",   "text", "text_en",  "days",
+                                        "return", "url",  "template", NULL};
     const cat_action *x = &wf->actions[i];
     const char *kind = workflow_action_kind_name(x->kind);
     json_t *o = json_object();
@@ -98,6 +123,9 @@ static json_t *action_row(bo_page *p, const cat_workflow *wf, size_t i)
     json_object_set_new(o, "working", json_boolean(x->working));
     json_object_set_new(o, "returns", bo_wf_status_options(wf, x->return_to, p->l));
     present_set_str(o, "url", x->url);
+    json_object_set_new(o, "templates", template_options(tpls, n_tpls, x->tpl));
+    json_object_set_new(o, "citizen_visible", json_boolean(x->citizen_visible));
+    json_object_set_new(o, "silence_only", json_boolean(x->silence_only));
     /* Order matters only among the actions of one status. */
     json_object_set_new(o, "up", json_boolean(i > 0 && same(wf->actions[i - 1].status, x->status)));
     json_object_set_new(
@@ -141,8 +169,15 @@ static json_t *timeout_row(bo_page *p, const cat_workflow *wf, size_t i)
 void bo_wf_acts_rows(bo_page *p, const cat_workflow *wf)
 {
     json_t *acts = json_array(), *tos = json_array();
+    /* The templates a generate_document row offers; none listed when they cannot be read
+     * (the row then shows the name it holds). */
+    store_letter_template *tpls = NULL;
+    size_t n_tpls = 0;
+    error e;
+    if (letter_tpl_list(p->rq->core, wf->rec.tenant_id, p->rq->arena, &tpls, &n_tpls, &e) != 0)
+        n_tpls = 0;
     for (size_t i = 0; i < wf->n_actions; i++)
-        json_array_append_new(acts, action_row(p, wf, i));
+        json_array_append_new(acts, action_row(p, wf, i, tpls, n_tpls));
     for (size_t i = 0; i < wf->n_timeouts; i++)
         json_array_append_new(tos, timeout_row(p, wf, i));
     bo_page_set(p, "actions", acts);
@@ -252,6 +287,9 @@ static size_t read_actions(arena *a, const form *f, cat_action *out, typed *ty)
         x->working = bo_admin_checked(f, name_of(a, 'a', n, "working"));
         x->return_to = opt(F("return"));
         x->url = F("url");
+        x->tpl = opt(F("template"));
+        x->citizen_visible = bo_admin_checked(f, name_of(a, 'a', n, "visible"));
+        x->silence_only = bo_admin_checked(f, name_of(a, 'a', n, "silence"));
 #undef F
         n++;
     }
@@ -324,7 +362,8 @@ static int apply_op(cat_workflow *c, typed *ta, typed *tt, const form *f, bo_pag
             return 1;
         }
         if (action && c->n_actions < WORKFLOW_EDIT_ACTIONS_MAX) {
-            c->actions[c->n_actions] = (cat_action){.kind = k, .status = st};
+            /* A document generated is shown to the citizen unless unticked. */
+            c->actions[c->n_actions] = (cat_action){.kind = k, .status = st, .citizen_visible = 1};
             ta[c->n_actions++] = (typed){{""}};
         } else if (!action && c->n_timeouts < WORKFLOW_EDIT_TIMEOUTS_MAX) {
             int jump = strcmp(kind, "jump") == 0;
@@ -350,9 +389,16 @@ static int apply_op(cat_workflow *c, typed *ta, typed *tt, const form *f, bo_pag
 /* The action check's key at fault as the row's part and the message's key. */
 static void action_fault(const error *e, const char **part, const char **key)
 {
-    static const char *const map[][2] = {
-        {"text", "text"},        {"text_en", "text_en"}, {"days", "days"},  {"working", "days"},
-        {"return_to", "return"}, {"url", "url"},         {"status", "kind"}};
+    static const char *const map[][2] = {{"text", "text"},
+                                         {"text_en", "text_en"},
+                                         {"days", "days"},
+                                         {"working", "days"},
+                                         {"return_to", "return"},
+                                         {"url", "url"},
+                                         {"status", "kind"},
+                                         {"template", "template"},
+                                         {"citizen_visible", "template"},
+                                         {"silence_only", "template"}};
     *part = "kind";
     *key = "kind";
     for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
@@ -365,6 +411,8 @@ static void action_fault(const error *e, const char **part, const char **key)
         *key = strcmp(e->arg, "text") == 0 ? "text_placeholder" : "text_en_placeholder";
     else if (strcmp(e->arg, "text_en") == 0 && strncmp(e->detail, "goes with", 9) == 0)
         *key = "text_en_alone";
+    if (strcmp(*part, "template") == 0)
+        *key = "template";
     /* webhook_url_check names its own fields: all are the URL's. */
     if (strcmp(*part, "kind") == 0 && strcmp(e->arg, "status") != 0 && strcmp(e->arg, "kind") &&
         strcmp(e->arg, "params"))
@@ -399,7 +447,17 @@ static void check_rows(arena *a, const cat_workflow *c, bo_page *p)
         cat_action out;
         error e;
         error_clear(&e);
-        if (workflow_action_check(a, c, &row, &out, &e) != 0) {
+        int rc = workflow_action_check(a, c, &row, &out, &e);
+        if (rc == 0 && x->kind == WORKFLOW_ACTION_GENERATE_DOCUMENT &&
+            workflow_edit_template_known(p->rq->core, c->rec.tenant_id, x->tpl, &e) != 0) {
+            /* Named as the collectivité's templates are: the one the row holds is gone. */
+            if (e.code == ERR_INVALID_ARG)
+                bo_page_error(p, name_of(a, 'a', i, "template"),
+                              bo_wf_fill(p, "workflows.act_error.template_unknown",
+                                         workflow_agent_label(c, x->status, p->l), x->tpl));
+            else
+                bo_page_error(p, name_of(a, 'a', i, "template"), e.detail);
+        } else if (rc != 0) {
             const char *part, *key;
             action_fault(&e, &part, &key);
             const char *kind = bo_page_str(
@@ -488,6 +546,11 @@ static const char *action_words(bo_page *p, const cat_workflow *wf, const cat_ac
                           wf ? workflow_agent_label(wf, x->return_to, p->l) : x->return_to, NULL);
     case WORKFLOW_ACTION_WEBHOOK:
         return bo_wf_fill(p, "workflows.act_desc.webhook", x->url, NULL);
+    case WORKFLOW_ACTION_GENERATE_DOCUMENT:
+        return bo_wf_fill(p,
+                          x->silence_only ? "workflows.act_desc.generate_document_silence"
+                                          : "workflows.act_desc.generate_document",
+                          x->tpl, NULL);
     default:
         return bo_page_str(p, arena_printf(a, "workflows.act_desc.%s", kind));
     }
@@ -605,6 +668,8 @@ void bo_wf_acts_of_definition(bo_page *p, json_t *statuses)
             act->working = json_is_true(json_object_get(params, "working"));
             act->return_to = str_of(params, "return_to");
             act->url = str_of(params, "url");
+            act->tpl = str_of(params, "template");
+            act->silence_only = json_is_true(json_object_get(params, "silence_only"));
             wf->n_actions++;
         }
         json_array_foreach(json_object_get(s, "timeouts"), k, x)
