@@ -128,6 +128,8 @@ typedef enum web_reader { WEB_CITIZEN = 0, WEB_AGENT = 1 } web_reader;
 /* label with its first letter (ASCII) as a capital, in rq's arena (label itself when out of
  * memory). */
 const char *web_capitalised(http_req *rq, const char *label);
+/* The same in arena a (a stream's rows, after the request's arena is gone). */
+const char *web_capitalised_in(arena *a, const char *label);
 /* The label of status code of a request of procedure p (NULL: no longer in the catalogue, then
  * the code itself), starting with a capital as it stands alone. In rq's arena. */
 const char *web_status_label(http_req *rq, const cat_procedure *p, const char *code, lang l,
