@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/area.h"
+#include "core/request.h"
 #include "util/log.h"
 #include "util/timeutil.h"
 
@@ -46,4 +47,34 @@ const char *web_table_quartier(core *c, int64_t tenant_id, double lat, double lo
         return NULL;
     }
     return n ? hit.name : NULL;
+}
+
+void web_table_walk_start(store_request_filter *f)
+{
+    f->n_references = 0;
+    f->sort = STORE_SORT_CREATED_DESC;
+    f->offset = 0;
+    f->before_created_at = f->before_id = 0;
+    f->limit = WEB_TABLE_BATCH;
+    f->count_cap = 0;
+}
+
+int web_table_walk_next(core *c, store_request_filter *f, arena *a, store_request **rows, size_t *n,
+                        const char *what)
+{
+    arena_free(a);
+    arena_init(a, WEB_TABLE_BATCH_ARENA_MAX);
+    *rows = NULL;
+    *n = 0;
+    error err;
+    error_clear(&err);
+    if (request_search(c, f, a, rows, n, &err) != 0) {
+        log_error("%s: %s", what, err.detail);
+        return -1;
+    }
+    if (*n) {
+        f->before_created_at = (*rows)[*n - 1].created_at;
+        f->before_id = (*rows)[*n - 1].id;
+    }
+    return 0;
 }

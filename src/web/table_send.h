@@ -14,6 +14,7 @@
 #include "core/core.h"
 #include "docs/tabular.h"
 #include "http/http.h"
+#include "store/records.h"
 #include "util/arena.h"
 
 /* Sends stream s (taken) as a download named "<name>.<extension of f>" (name ASCII, no
@@ -29,5 +30,19 @@ void web_table_time(int64_t t, const char *tz, int date_only, char out[WEB_TABLE
 /* The name of the first quartier of tenant_id holding (lat, lon) (core/area.h), in a; NULL
  * when none holds it or on a failure (logged: a row without its quartier is still right). */
 const char *web_table_quartier(core *c, int64_t tenant_id, double lat, double lon, arena *a);
+
+/* Requests read at a time by web_table_next_requests, and what one batch's strings may
+ * take. */
+#define WEB_TABLE_BATCH 500
+#define WEB_TABLE_BATCH_ARENA_MAX (16u * 1024 * 1024)
+
+/* Sets f for a walk in batches: newest first along the default order's index, keyset paging
+ * from the start (the millionth row costs what the first did), WEB_TABLE_BATCH a batch. */
+void web_table_walk_start(store_request_filter *f);
+/* The next batch of f's walk into *rows (n of them; 0: the walk is over), in a, which is
+ * freed and made again first; moves f's cursor past them. -1 on a storage failure (logged,
+ * with what). */
+int web_table_walk_next(core *c, store_request_filter *f, arena *a, store_request **rows, size_t *n,
+                        const char *what);
 
 #endif

@@ -47,6 +47,10 @@ void web_shutdown(void);
  * core at open (core_config.links), since core does not know the portal's routes. */
 extern const core_links web_portal_links;
 
+/* 1 when an If-None-Match list ("a", W/"b", or *) names etag; weak comparison, as RFC 9110
+ * asks for If-None-Match. */
+int web_etag_matches(const char *header, const char *etag);
+
 /* The static assets' route (/static/…, embedded in the binary). */
 extern const http_route web_static_routes[];
 /* The "/" mount's error writer: an HTML error page in the visitor's language. */

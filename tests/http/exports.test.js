@@ -67,6 +67,12 @@ function readCsv(r) {
     return { head, rows: all.slice(1).map((x) => Object.fromEntries(head.map((h, i) => [h, x[i]]))) };
 }
 
+/* The rows of a query as objects (sqlite3 -json). */
+function sqlJson(query) {
+    const out = require('node:child_process').execFileSync('sqlite3', ['-batch', '-json', '-cmd', '.timeout 5000', srv.db, query], { encoding: 'utf8' }).trim();
+    return out ? JSON.parse(out) : [];
+}
+
 const refs = (query) => srv.sql(query).trim().split('\n').filter(Boolean).sort();
 
 test('an agent exports their department\'s resolved requests: every page, nothing outside their scope, audited', async () => {
@@ -98,8 +104,7 @@ test('an agent exports their department\'s resolved requests: every page, nothin
     assert.ok(got.Canal && got.Canal !== one[1] || one[1] === '', `channel ${one[1]} not in words: ${got.Canal}`);
 
     /* Every request written out is in an export entry of the agent's. */
-    const audit = JSON.parse(require('node:child_process').execFileSync('sqlite3', ['-batch', '-json', srv.db,
-        `SELECT * FROM audit_log WHERE id > ${mark} AND action = 'export'`], { encoding: 'utf8' }) || '[]');
+    const audit = sqlJson(`SELECT * FROM audit_log WHERE id > ${mark} AND action = 'export'`);
     assert.ok(audit.length >= 1, 'no export entry');
     const ids = new Set();
     for (const a of audit) {
@@ -171,4 +176,116 @@ test('the inbox links to its exports with its filters; an unknown format or no s
     assert.equal((await download(agent, '/agent/export/pdf?onglet=service')).status, 404);
     const anon = await fetch(srv.url + '/agent/export/csv', { redirect: 'manual' });
     assert.notEqual(anon.status, 200);
+});
+
+/* ---- open data ---- */
+
+const PUBLIC_INCIDENTS = `FROM requests r JOIN procedures p ON p.id = r.procedure_id
+                          WHERE r.is_public = 1 AND p.is_public = 1 AND p.kind = 0`;
+
+test('open data: the public incidents as CSV, without a key, anonymised, positions on a ~100 m grid', async () => {
+    const r = await fetch(srv.url + '/donnees-ouvertes/signalements.csv');
+    const bytes = Buffer.from(await r.arrayBuffer());
+    const { head, rows } = readCsv({ status: r.status, headers: r.headers, bytes });
+    assert.match(r.headers.get('content-disposition'), /^attachment; filename="signalements\.csv"$/);
+    assert.equal(r.headers.get('cache-control'), 'public, max-age=3600');
+    assert.ok(r.headers.get('etag'));
+    assert.match(r.headers.get('last-modified'), /^[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT$/);
+    assert.deepEqual(head, ['reference', 'date_signalement', 'categorie_code', 'categorie', 'statut', 'date_cloture',
+                            'quartier', 'latitude', 'longitude', 'description_publique', 'soutiens']);
+    const want = refs(`SELECT r.reference ${PUBLIC_INCIDENTS}`);
+    assert.ok(want.length > 50, `only ${want.length} public incidents`);
+    assert.deepEqual(rows.map((x) => x.reference).sort(), want);
+
+    /* Nothing personal of the dataset: no e-mail, telephone, name, address or the citizens'
+     * own words, anywhere in the file. */
+    const text = bytes.toString('utf8');
+    const withoutPublicText = rows.map((x) => Object.entries(x).filter(([k]) => k !== 'description_publique')
+        .map(([, v]) => v).join(';')).join('\n');
+    const personal = sqlJson(`SELECT email, phone, first_name || ' ' || last_name AS name, address, description,
+                              public_description FROM requests
+                              WHERE email IS NOT NULL OR phone IS NOT NULL OR last_name IS NOT NULL`);
+    assert.ok(personal.length > 100);
+    let checked = 0;
+    for (const x of personal) {
+        /* A citizen's words an agent approved as the public text are public by that act. */
+        const words = x.description === x.public_description ? null : x.description;
+        for (const v of [x.email, x.phone]) {
+            if (!v || v.length < 6) continue;
+            assert.ok(!text.includes(v), `the open data holds «${v}»`);
+            checked++;
+        }
+        /* An approved public text may say where the incident is («devant le 29 rue…»): the
+         * other columns may not. */
+        for (const v of [x.name && x.name.trim(), x.address, words]) {
+            if (!v || v.length < 6) continue;
+            assert.ok(!withoutPublicText.includes(v), `the open data holds «${v}»`);
+            checked++;
+        }
+    }
+    assert.ok(checked > 300, `only ${checked} values checked`);
+    assert.ok(!/@/.test(text), 'an e-mail address in the open data');
+    assert.ok(!/\+33\d{9}|0[1-9](?:[ .]?\d{2}){4}/.test(text), 'a telephone number in the open data');
+
+    /* The public text is the approved one only. */
+    const pub = Object.fromEntries(sqlJson(`SELECT r.reference, coalesce(r.public_description, '') AS t ${PUBLIC_INCIDENTS}`)
+        .map((x) => [x.reference, x.t]));
+    let withText = 0;
+    for (const x of rows) {
+        assert.equal(x.description_publique, pub[x.reference]);
+        if (x.description_publique) withText++;
+        assert.match(x.date_signalement, /^\d{4}-\d{2}-\d{2}$/);
+    }
+    assert.ok(withText > 0, 'no approved public text in the file');
+
+    /* Positions: latitude to 0.001°, longitude to 0.001°/cos(latitude); within half a step of
+     * the truth, and moved for most. */
+    const truth = Object.fromEntries(srv.sql(`SELECT r.reference, r.lat, r.lon ${PUBLIC_INCIDENTS} AND r.lat IS NOT NULL`)
+        .trim().split('\n').map((l) => l.split('|')).map(([ref, la, lo]) => [ref, [Number(la), Number(lo)]]));
+    let moved = 0, located = 0;
+    for (const x of rows) {
+        if (!truth[x.reference]) { assert.equal(x.latitude, ''); continue; }
+        located++;
+        const [la, lo] = truth[x.reference];
+        const lat = Number(x.latitude), lon = Number(x.longitude);
+        assert.match(x.latitude, /^-?\d+\.\d{3}$/);
+        assert.ok(Math.abs(Math.round(lat * 1000) - lat * 1000) < 1e-6, `latitude ${x.latitude} off the grid`);
+        const step = 0.001 / Math.cos(lat * Math.PI / 180);
+        assert.ok(Math.abs(lat - la) <= 0.0005 + 1e-9, `latitude ${x.latitude} for ${la}`);
+        assert.ok(Math.abs(lon - lo) <= step / 2 + 1e-5, `longitude ${x.longitude} for ${lo}`);
+        assert.ok(Math.abs(lon / step - Math.round(lon / step)) < 0.01, `longitude ${x.longitude} off the grid`);
+        if (lat !== la || lon !== lo) moved++;
+    }
+    assert.ok(located > 20 && moved > located * 0.9, `${moved} of ${located} positions moved`);
+});
+
+test('open data: the GeoJSON holds the same incidents; both files revalidate with their ETag', async () => {
+    const r = await fetch(srv.url + '/donnees-ouvertes/signalements.geojson');
+    assert.equal(r.status, 200);
+    assert.equal(r.headers.get('content-type'), 'application/geo+json');
+    assert.equal(r.headers.get('access-control-allow-origin'), '*');
+    const doc = await r.json();
+    const want = refs(`SELECT r.reference ${PUBLIC_INCIDENTS}`);
+    assert.deepEqual(doc.features.map((f) => f.properties.reference).sort(), want);
+    for (const f of doc.features) {
+        assert.ok(!('latitude' in f.properties) && !('longitude' in f.properties));
+        if (f.geometry) {
+            assert.equal(f.geometry.type, 'Point');
+            assert.ok(Math.abs(f.geometry.coordinates[1] * 1000 - Math.round(f.geometry.coordinates[1] * 1000)) < 1e-6);
+        }
+        assert.equal(typeof f.properties.soutiens, 'number');
+    }
+    const etag = r.headers.get('etag');
+    const again = await fetch(srv.url + '/donnees-ouvertes/signalements.geojson', { headers: { 'If-None-Match': etag } });
+    assert.equal(again.status, 304);
+    const csvTag = (await fetch(srv.url + '/donnees-ouvertes/signalements.csv', { method: 'HEAD' })).headers.get('etag');
+    assert.notEqual(csvTag, etag, 'the CSV and the GeoJSON share an ETag');
+
+    /* An incident leaves the public pages: the file changes, and so does its ETag. */
+    const gone = want[0];
+    srv.sql(`UPDATE requests SET is_public = 0 WHERE reference = '${gone}'`);
+    const after = await fetch(srv.url + '/donnees-ouvertes/signalements.geojson', { headers: { 'If-None-Match': etag } });
+    assert.equal(after.status, 200);
+    assert.notEqual(after.headers.get('etag'), etag);
+    assert.ok(!(await after.json()).features.some((f) => f.properties.reference === gone));
 });

@@ -24,11 +24,6 @@
 #include "web/table_send.h"
 #include "web/web.h"
 
-/* Requests read (and audited) at a time. */
-#define BATCH 500
-/* What one batch's strings may take. */
-#define BATCH_ARENA_MAX (16u * 1024 * 1024)
-
 /* The columns, in their order; headings from the i18n strings "exports.col_<key>". */
 enum {
     COL_REFERENCE,
@@ -125,12 +120,7 @@ static int copy_filter(export_ctx *x, const store_request_filter *f)
     x->f.text = own_str(x, f->text, &oom);
     x->f.citizen_email = own_str(x, f->citizen_email, &oom);
     x->f.phone = own_str(x, f->phone, &oom);
-    x->f.n_references = 0; /* perm_scope refuses references to agents: never here */
-    x->f.sort = STORE_SORT_CREATED_DESC;
-    x->f.offset = 0;
-    x->f.before_created_at = x->f.before_id = 0;
-    x->f.limit = BATCH;
-    x->f.count_cap = 0;
+    web_table_walk_start(&x->f); /* perm_scope refuses references to agents: none lost */
     return oom ? -1 : 0;
 }
 
@@ -188,16 +178,10 @@ static void row_cells(export_ctx *x, const store_request *r, int64_t now, int64_
 static int next_batch(void *ctx, tabular *tab)
 {
     export_ctx *x = ctx;
-    arena_free(&x->batch);
-    arena_init(&x->batch, BATCH_ARENA_MAX);
     store_request *rows = NULL;
     size_t n = 0;
-    error err;
-    error_clear(&err);
-    if (request_search(x->c, &x->f, &x->batch, &rows, &n, &err) != 0) {
-        log_error("inbox export: %s", err.detail);
+    if (web_table_walk_next(x->c, &x->f, &x->batch, &rows, &n, "inbox export") != 0)
         return -1;
-    }
     if (n == 0)
         return 0;
     int64_t *ids = arena_alloc(&x->batch, n * sizeof *ids);
@@ -218,14 +202,13 @@ static int next_batch(void *ctx, tabular *tab)
             continue;
         const char *cells[N_COLS];
         row_cells(x, &rows[i], now, today_end, cells);
+        error err;
         if (tabular_row(tab, cells, &err) != 0) {
             log_error("inbox export: %s", err.detail);
             return -1;
         }
     }
-    x->f.before_created_at = rows[n - 1].created_at;
-    x->f.before_id = rows[n - 1].id;
-    return n == BATCH;
+    return n == WEB_TABLE_BATCH;
 }
 
 /* The words of the rows and the agents' names, copied into x->own. */
@@ -273,7 +256,7 @@ void bo_export_requests(http_req *rq, const cat_tenant *t, const store_agent *a,
     x->c = rq->core;
     x->l = rq->lang;
     arena_init(&x->own, 0);
-    arena_init(&x->batch, BATCH_ARENA_MAX);
+    arena_init(&x->batch, WEB_TABLE_BATCH_ARENA_MAX);
     x->cat = catalogue_acquire(rq->core);
     x->t = catalogue_tenant_by_id(x->cat, t->rec.id);
     core_actor who = bo_who(rq, a);
