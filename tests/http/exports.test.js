@@ -289,3 +289,91 @@ test('open data: the GeoJSON holds the same incidents; both files revalidate wit
     assert.notEqual(after.headers.get('etag'), etag);
     assert.ok(!(await after.json()).features.some((f) => f.properties.reference === gone));
 });
+
+/* ---- the managers' weekly digest ---- */
+
+async function waitFor(fn, what, timeoutMs = 20000) {
+    const deadline = Date.now() + timeoutMs;
+    while (!fn()) {
+        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+        await H.sleep(100);
+    }
+}
+
+const { startMta, mtaAvailable } = require('./mta');
+
+test('the weekly digest: a manager asks for it on their page, and Monday\'s e-mail brings their departments\' figures, nothing personal', { skip: mtaAvailable() || false }, async (t) => {
+    const mta = await startMta();
+    let s2;
+    t.after(async () => {
+        if (s2) await s2.stop();
+        await mta.stop();
+    });
+    s2 = await H.startServer({ requests: 300, env: { GUICHET_SMTP_URL: mta.url, GUICHET_MAIL_FROM: 'ne-pas-repondre@ville-demo.test', GUICHET_MAIL_BACKOFF_S: '1' } });
+    const d = s2.sql(`SELECT d.id, d.code, d.name FROM departments d JOIN requests r ON r.department_id = d.id
+                      GROUP BY d.id ORDER BY count(*) DESC LIMIT 1`).trim().split('|');
+    const mgrRow = F.addAgent(s2, { email: `exp.mgr.${process.pid}@ville-demo.test`, name: 'Cheffe Export', role: 'manager', departments: [d[1]] });
+    const agRow = F.addAgent(s2, { email: `exp.ag2.${process.pid}@ville-demo.test`, name: 'Agent Simple', role: 'agent', departments: [d[1]] });
+    const mgr = await F.login(s2, mgrRow);
+    const ag = await F.login(s2, agRow);
+
+    /* Only managers and administrators see the choice; an agent's POST is refused. */
+    const agPage = await ag.get('/agent/notifications');
+    assert.doesNotMatch(agPage.text, /name="bilan"/);
+    const refused = await ag.post('/agent/notifications/bilan', { bilan: '1' });
+    assert.equal(refused.status, 403);
+    const page = await mgr.get('/agent/notifications');
+    assert.match(page.text, /<input type="checkbox" id="bilan" name="bilan" value="1" aria-describedby="bilan-hint">/);
+    const saved = await mgr.post('/agent/notifications/bilan', { bilan: '1' });
+    assert.equal(saved.status, 303, F.textOf(saved.text).slice(0, 300));
+    assert.match((await mgr.get('/agent/notifications?enregistre=1')).text, /name="bilan" value="1" aria-describedby="bilan-hint" checked>/);
+    const job = s2.sql(`SELECT id, due_at FROM jobs WHERE kind = 'weekly_digest' AND state = 'pending'`).trim().split('\n');
+    assert.equal(job.length, 1, 'one pending digest');
+    const due = Number(job[0].split('|')[1]);
+    const when = new Intl.DateTimeFormat('fr-FR', { timeZone: 'Europe/Paris', weekday: 'long', hour: '2-digit', minute: '2-digit' }).format(new Date(due * 1000));
+    assert.equal(when, 'lundi 07:00');
+
+    /* Monday comes now: the job falls due at the restart. */
+    await s2.stop('SIGTERM', { keep: true });
+    const now = Math.floor(Date.now() / 1000) - 60;
+    /* Its key names its instant, as the scheduling wrote it (one job a week). */
+    s2.sql(`UPDATE jobs SET due_at = ${now}, ukey = 'w${now}' WHERE kind = 'weekly_digest' AND state = 'pending'`);
+    await s2.restart();
+    const [m] = await mta.waitFor((x) => x.to === mgrRow.email, 30000);
+    assert.equal(m.subject, 'Bilan de la semaine de vos services');
+
+    /* The figures against the store, over the week before the due day (Paris time). */
+    const to = F.nextParisMidnight(now) - 86400, from = to - 7 * 86400;
+    const count = (where) => Number(s2.sql(`SELECT count(*) FROM requests WHERE department_id = ${d[0]} AND ${where}`).trim());
+    const want = {
+        created: count(`created_at >= ${from} AND created_at < ${to} AND merged_into IS NULL`),
+        closed: count(`closed_at >= ${from} AND closed_at < ${to}`),
+        open: count('closed_at IS NULL'),
+        late: count(`closed_at IS NULL AND due_at < ${now}`),
+    };
+    assert.ok(want.open > 0);
+    const row = new RegExp(`<tr><th scope="row">${d[2]}</th><td>(\\d+)</td><td>(\\d+)</td><td>(\\d+)</td><td>(\\d+)</td></tr>`).exec(m.html);
+    assert.ok(row, `no row for ${d[2]} in ${m.html}`);
+    assert.deepEqual(row.slice(1).map(Number), [want.created, want.closed, want.open, want.late]);
+    assert.match(m.text, new RegExp(`${d[2]}\\n  Nouvelles : ${want.created} · Closes : ${want.closed} · En cours : ${want.open} · En retard : ${want.late}`));
+    assert.match(m.text, /\/agent\//);
+    /* Counts only: no reference, e-mail or name from the requests. */
+    assert.doesNotMatch(m.text + m.html, /\d{4}-\d{6}/);
+    const people = s2.sql(`SELECT email, last_name FROM requests WHERE department_id = ${d[0]} AND email IS NOT NULL LIMIT 50`).trim().split('\n');
+    for (const p of people) for (const v of p.split('|')) if (v.length > 3) assert.ok(!m.text.includes(v), `the digest holds «${v}»`);
+    /* Only the manager got it, and next Monday's waits. */
+    assert.equal(mta.messages().filter((x) => x.to === agRow.email).length, 0);
+    const next = Number(s2.sql(`SELECT due_at FROM jobs WHERE kind = 'weekly_digest' AND state = 'pending'`).trim());
+    assert.ok(next > now + 86400 && next <= now + 8 * 86400, `next digest in ${(next - now) / 86400} days`);
+
+    /* Unchecked: stopped, and the next run ends the chain without a message. */
+    assert.equal((await mgr.post('/agent/notifications/bilan', {})).status, 303);
+    assert.equal(s2.sql(`SELECT count(*) FROM agent_weekly_digest`).trim(), '0');
+    await s2.stop('SIGTERM', { keep: true });
+    const later = Math.floor(Date.now() / 1000) - 30;
+    s2.sql(`UPDATE jobs SET due_at = ${later}, ukey = 'w${later}' WHERE kind = 'weekly_digest' AND state = 'pending'`);
+    await s2.restart();
+    await waitFor(() => s2.sql(`SELECT count(*) FROM jobs WHERE kind = 'weekly_digest' AND state = 'pending'`).trim() === '0', 'the chain to end');
+    await H.sleep(1500);
+    assert.equal(mta.messages().filter((x) => x.to === mgrRow.email).length, 1, 'a digest after it was stopped');
+});
