@@ -3,6 +3,7 @@
  */
 #include "web/table_send.h"
 
+#include <stdint.h>
 #include <string.h>
 
 #include "core/area.h"
@@ -54,7 +55,10 @@ void web_table_walk_start(store_request_filter *f)
     f->n_references = 0;
     f->sort = STORE_SORT_CREATED_DESC;
     f->offset = 0;
-    f->before_created_at = f->before_id = 0;
+    /* A cursor past every row from the first batch on: every batch then follows the same
+     * (created_at, id) order (a text search without a cursor follows the full-text index's
+     * ids instead, which the cursor could not continue). */
+    f->before_created_at = f->before_id = INT64_MAX;
     f->limit = WEB_TABLE_BATCH;
     f->count_cap = 0;
 }

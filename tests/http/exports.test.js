@@ -120,6 +120,34 @@ test('an agent exports their department\'s resolved requests: every page, nothin
     assert.equal(readCsv(other).rows.length, 0);
 });
 
+/* The references of every page of the inbox at query q, as the agent pages through them. */
+async function inboxPages(client, q) {
+    const out = [];
+    for (let page = 1; page < 100; page++) {
+        const r = await client.get(`/agent/?${q}&page=${page}`);
+        assert.equal(r.status, 200);
+        const refsOfPage = [...r.text.matchAll(/data-open>(\d{4}-\d{6})<\/a>/g)].map((m) => m[1]);
+        out.push(...refsOfPage);
+        if (!r.text.includes(`page=${page + 1}"`)) break;
+    }
+    return out.sort();
+}
+
+test('a search exported holds what the inbox\'s pages list; the whole list holds every request once', async () => {
+    /* A name many requests carry: the search spans several pages. */
+    const name = srv.sql(`SELECT last_name FROM requests WHERE last_name IS NOT NULL
+                          GROUP BY last_name ORDER BY count(*) DESC LIMIT 1`).trim();
+    const q = `onglet=tout&q=${encodeURIComponent(name)}`;
+    const listed = await inboxPages(admin, q);
+    assert.ok(listed.length > 0, `nothing found for ${name}`);
+    const csv = readCsv(await download(admin, `/agent/export/csv?${q}`));
+    assert.deepEqual(csv.rows.map((x) => x['Référence']).sort(), listed);
+    /* Every request once, across the batches. */
+    const all = readCsv(await download(admin, '/agent/export/csv?onglet=tout'));
+    assert.deepEqual(all.rows.map((x) => x['Référence']).sort(), refs('SELECT reference FROM requests'));
+    assert.equal(new Set(all.rows.map((x) => x['Référence'])).size, all.rows.length, 'a row twice');
+});
+
 test('the XLSX export holds the same rows as the CSV one, with the same filters', async () => {
     const q = 'onglet=tout&canal=phone';
     const csv = readCsv(await download(admin, `/agent/export/csv?${q}`));
