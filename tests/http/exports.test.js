@@ -217,6 +217,7 @@ test('open data: the public incidents as CSV, without a key, anonymised, positio
     const { head, rows } = readCsv({ status: r.status, headers: r.headers, bytes });
     assert.match(r.headers.get('content-disposition'), /^attachment; filename="signalements\.csv"$/);
     assert.equal(r.headers.get('cache-control'), 'public, max-age=3600');
+    assert.equal(r.headers.get('set-cookie'), null, 'a cookie would keep shared caches from keeping the file');
     assert.ok(r.headers.get('etag'));
     assert.match(r.headers.get('last-modified'), /^[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT$/);
     assert.deepEqual(head, ['reference', 'date_signalement', 'categorie_code', 'categorie', 'statut', 'date_cloture',
@@ -288,6 +289,8 @@ test('open data: the public incidents as CSV, without a key, anonymised, positio
 });
 
 test('open data: the GeoJSON holds the same incidents; both files revalidate with their ETag', async () => {
+    const list = await fetch(srv.url + '/signalements');
+    assert.match(await list.text(), /<a href="\/donnees-ouvertes\/signalements\.csv" download>au format CSV<\/a>, <a href="\/donnees-ouvertes\/signalements\.geojson" download>au format GeoJSON<\/a>/);
     const r = await fetch(srv.url + '/donnees-ouvertes/signalements.geojson');
     assert.equal(r.status, 200);
     assert.equal(r.headers.get('content-type'), 'application/geo+json');
