@@ -548,6 +548,7 @@ static const http_mount mounts[] = {
     {"/", portal_account_phone_routes, web_write_error, web_admit_form, 0},
     {"/", portal_files_routes, web_write_error, web_admit_form, 0},
     {"/", portal_data_routes, web_write_error, web_admit_form, 0},
+    {"/", portal_opendata_routes, web_write_error, web_admit_form, 0},
     {"/", portal_verify_routes, web_write_error, web_admit_form, 0},
     {"/", portal_subscription_routes, web_write_error, web_admit_form, 0},
     /* RFC 8058: a mail client's one-click POST carries no CSRF cookie; the link's secret

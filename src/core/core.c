@@ -25,6 +25,7 @@
 #include "core/due_warning.h"
 #include "core/workflow_timeout.h"
 #include "core/webhook.h"
+#include "core/weekly_digest.h"
 #include "util/log.h"
 
 #define SECRET_SETTING "instance_secret"
@@ -254,7 +255,7 @@ core *core_open_config(store *s, const core_config *cfg, error *err)
         workflow_timeout_register(c, err) != 0 || webhook_register(c, err) != 0 ||
         agent_notices_register(c, err) != 0 || broadcast_register(c, err) != 0 ||
         document_register(c, err) != 0 || document_generate_register(c, err) != 0 ||
-        courrier_register(c, err) != 0) {
+        courrier_register(c, err) != 0 || weekly_digest_register(c, err) != 0) {
         core_close(c);
         return NULL;
     }

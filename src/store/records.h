@@ -709,6 +709,16 @@ typedef struct store_new_request {
     int64_t created_at;
 } store_new_request;
 
+/* A department's figures over a window, for the managers' weekly digest
+ * (core/weekly_digest.h): counts only. */
+typedef struct store_department_week {
+    int64_t department_id; /* 0: requests no department holds yet */
+    int64_t created;       /* filed in the window (merged duplicates left out) */
+    int64_t closed;        /* closed in the window */
+    int64_t open;          /* open now (the backlog) */
+    int64_t late;          /* open now and past their due date */
+} store_department_week;
+
 /* One entry of the append-only, hash-chained audit log. It holds ids, never personal data,
  * so that anonymising a request never touches the chain. prev_hash and hash are computed by
  * core; the store only keeps them. */

@@ -418,6 +418,19 @@ typedef struct store_agent_notices_ops {
      * when there were more. */
     int (*new_requests)(store *s, int64_t tenant_id, int64_t from, int64_t to, size_t limit,
                         arena *a, store_new_request **out, size_t *n, int *more, error *err);
+    /* The weekly digest (core/weekly_digest.h): whether the agent asked for it (*on 0 or 1);
+     * set or clear it (ERR_NOT_FOUND for an agent of another tenant); the active agents of
+     * tenant_id who asked for it, with their departments (arrays in a). */
+    int (*weekly_get)(store *s, int64_t tenant_id, int64_t agent_id, int *on, error *err);
+    int (*tx_weekly_set)(store *s, int64_t tenant_id, int64_t agent_id, int on, error *err);
+    int (*weekly_recipients)(store *s, int64_t tenant_id, arena *a, store_agent **out, size_t *n,
+                             error *err);
+    /* Per department of tenant_id (and 0 for none): the requests filed and closed in
+     * [from, to), open now and open past their due date at `now`; departments with nothing
+     * left out; *out in a, by department id. Reads the indexes of the window and of the open
+     * requests only, never every request. */
+    int (*week_figures)(store *s, int64_t tenant_id, int64_t from, int64_t to, int64_t now,
+                        arena *a, store_department_week **out, size_t *n, error *err);
 } store_agent_notices_ops;
 
 /* Inbox queries an agent saved under a name. */

@@ -10,9 +10,7 @@
 
 #define STATIC_CACHE_CONTROL "public, max-age=3600"
 
-/* 1 when an If-None-Match list ("a", W/"b", or *) names etag; weak comparison, as RFC 9110
- * asks for If-None-Match. */
-static int etag_matches(const char *header, const char *etag)
+int web_etag_matches(const char *header, const char *etag)
 {
     size_t elen = strlen(etag);
     const char *p = header;
@@ -53,7 +51,7 @@ static void serve_static(http_req *rq)
     http_add_header(rq, "ETag", a->etag);
     http_add_header(rq, "Cache-Control", STATIC_CACHE_CONTROL);
     const char *inm = http_header(rq, "If-None-Match");
-    if (inm && etag_matches(inm, a->etag)) {
+    if (inm && web_etag_matches(inm, a->etag)) {
         http_respond(rq, 304, NULL);
         return;
     }

@@ -376,7 +376,12 @@ const char *web_status_label(http_req *rq, const cat_procedure *p, const char *c
 
 const char *web_capitalised(http_req *rq, const char *label)
 {
-    char *cap = arena_strdup(rq->arena, label ? label : "");
+    return web_capitalised_in(rq->arena, label);
+}
+
+const char *web_capitalised_in(arena *a, const char *label)
+{
+    char *cap = arena_strdup(a, label ? label : "");
     if (!cap)
         return label;
     if (cap[0] >= 'a' && cap[0] <= 'z')

@@ -47,6 +47,10 @@ void web_shutdown(void);
  * core at open (core_config.links), since core does not know the portal's routes. */
 extern const core_links web_portal_links;
 
+/* 1 when an If-None-Match list ("a", W/"b", or *) names etag; weak comparison, as RFC 9110
+ * asks for If-None-Match. */
+int web_etag_matches(const char *header, const char *etag);
+
 /* The static assets' route (/static/…, embedded in the binary). */
 extern const http_route web_static_routes[];
 /* The "/" mount's error writer: an HTML error page in the visitor's language. */
@@ -128,6 +132,8 @@ typedef enum web_reader { WEB_CITIZEN = 0, WEB_AGENT = 1 } web_reader;
 /* label with its first letter (ASCII) as a capital, in rq's arena (label itself when out of
  * memory). */
 const char *web_capitalised(http_req *rq, const char *label);
+/* The same in arena a (a stream's rows, after the request's arena is gone). */
+const char *web_capitalised_in(arena *a, const char *label);
 /* The label of status code of a request of procedure p (NULL: no longer in the catalogue, then
  * the code itself), starting with a capital as it stands alone. In rq's arena. */
 const char *web_status_label(http_req *rq, const cat_procedure *p, const char *code, lang l,

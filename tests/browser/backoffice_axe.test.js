@@ -115,6 +115,12 @@ describe('axe-core: zero WCAG 2.1 A/AA violations on every back-office page', ()
         await check(agentPage, 'inbox search without results');
     });
 
+    it('«Mes notifications» with the weekly digest\'s choice (an administrator\'s page)', async () => {
+        await go(page, '/agent/notifications');
+        assert.equal(await page.locator('main #bilan').count(), 1, 'no weekly digest checkbox');
+        await check(page, 'notifications with the weekly digest');
+    });
+
     it('request page: timeline and actions, and an action with an error', async () => {
         await go(agentPage, `/agent/demandes/${req.reference}`);
         await check(agentPage, 'request page');

@@ -63,6 +63,8 @@ const ROUTES = [
     ['GET', () => '/agent/?onglet=tout&service=voirie&statut=new&tri=priorite', READ, { listsReq: { agentB: false } }],
     ['GET', () => '/agent/?vue=retard', READ, { listsReq: { agentB: false } }],
     ['GET', () => '/agent/?vue=aujourdhui', READ, { listsReq: { agentB: false } }],
+    /* the inbox's exports: the same scope as the list */
+    ['GET', () => '/agent/export/csv?onglet=tout', READ, { listsReq: { agentB: false } }],
     /* a request */
     ['GET', (c) => `/agent/demandes/${c.reqA.reference}`, OBJ_READ],
     ['GET', () => '/agent/demandes/1999-999999', { anon: LOGIN, agentA: NF, agentB: NF, managerA: NF, elected: NF, admin: NF }],

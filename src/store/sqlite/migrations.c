@@ -1907,6 +1907,16 @@ static const char migration_51[] =
                                               SEED_SVA_TEMPLATE("SELECT new.id AS id")
                                                   SEED_SVA_ACTION("SELECT new.id AS id") "END;\n";
 
+/* Version 52: the managers' weekly digest (core/weekly_digest.h): the managers and
+ * administrators who asked for their departments' figures of the week by e-mail. A table of
+ * its own, as agent_notices, so that an agent's login does not touch it. */
+static const char migration_52[] =
+    "CREATE TABLE agent_weekly_digest (\n"
+    "  agent_id INTEGER PRIMARY KEY REFERENCES agents(id) ON DELETE CASCADE,\n"
+    "  tenant_id INTEGER NOT NULL REFERENCES tenants(id)\n"
+    ") STRICT;\n"
+    "CREATE INDEX agent_weekly_digest_tenant ON agent_weekly_digest (tenant_id);\n";
+
 /* Indexed by version - 1. */
 const char *const store_sqlite_migrations[] = {
     migration_1,  migration_2,  migration_3,  migration_4,  migration_5,  migration_6,
@@ -1917,6 +1927,6 @@ const char *const store_sqlite_migrations[] = {
     migration_31, migration_32, migration_33, migration_34, migration_35, migration_36,
     migration_37, migration_38, migration_39, migration_40, migration_41, migration_42,
     migration_43, migration_44, migration_45, migration_46, migration_47, migration_48,
-    migration_49, migration_50, migration_51};
+    migration_49, migration_50, migration_51, migration_52};
 const int store_sqlite_migration_count =
     (int)(sizeof store_sqlite_migrations / sizeof store_sqlite_migrations[0]);

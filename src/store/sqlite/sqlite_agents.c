@@ -489,10 +489,142 @@ static int store_sqlite_new_requests(store *s, int64_t tenant_id, int64_t from, 
     return 0;
 }
 
+/* ---- the weekly digest ---- */
+
+static sq_stmt sq_weekly_get =
+    SQ_STMT("SELECT agent_id FROM agent_weekly_digest WHERE tenant_id = ?1 AND agent_id = ?2");
+
+static int store_sqlite_weekly_get(store *s, int64_t tenant_id, int64_t agent_id, int *on,
+                                   error *err)
+{
+    *on = 0;
+    store_sqlite_conn *c = store_sqlite_reader(s, err);
+    if (!c)
+        return -1;
+    sqlite3_stmt *st = store_sqlite_stmt(c, &sq_weekly_get, err);
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, tenant_id);
+    sqlite3_bind_int64(st, 2, agent_id);
+    int64_t id = 0;
+    return store_sqlite_read_one(c, st, store_sqlite_read_int64, NULL, &id, on, "weekly_get", err);
+}
+
+/* The agent's tenant is checked by the SELECT, as for the notices. */
+static sq_stmt sq_weekly_set =
+    SQ_STMT("INSERT INTO agent_weekly_digest (agent_id, tenant_id) SELECT id, tenant_id FROM "
+            "agents WHERE tenant_id = ?1 AND id = ?2 ON CONFLICT (agent_id) DO NOTHING");
+static sq_stmt sq_weekly_clear =
+    SQ_STMT("DELETE FROM agent_weekly_digest WHERE tenant_id = ?1 AND agent_id = ?2");
+
+static int store_sqlite_tx_weekly_set(store *s, int64_t tenant_id, int64_t agent_id, int on,
+                                      error *err)
+{
+    store_sqlite_conn *c = store_sqlite_writer(s, err);
+    if (!c)
+        return -1;
+    sqlite3_stmt *st = store_sqlite_stmt(c, &sq_agent_exists, err);
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, tenant_id);
+    sqlite3_bind_int64(st, 2, agent_id);
+    int64_t id = 0;
+    int found = 0;
+    if (store_sqlite_read_one(c, st, store_sqlite_read_int64, NULL, &id, &found, "agent_exists",
+                              err) != 0)
+        return -1;
+    if (!found)
+        return error_set(err, ERR_NOT_FOUND, "agent", "no such agent");
+    st = store_sqlite_stmt(c, on ? &sq_weekly_set : &sq_weekly_clear, err);
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, tenant_id);
+    sqlite3_bind_int64(st, 2, agent_id);
+    return store_sqlite_run_write(c, st, NULL, "weekly_set", err);
+}
+
+static sq_stmt sq_weekly_recipients =
+    SQ_STMT("SELECT " SQ_AGENT_COLUMNS " FROM agents WHERE tenant_id = ?1 AND active = 1 AND id "
+            "IN (SELECT agent_id FROM agent_weekly_digest WHERE tenant_id = ?1) ORDER BY id");
+
+static int store_sqlite_weekly_recipients(store *s, int64_t tenant_id, arena *a, store_agent **out,
+                                          size_t *n, error *err)
+{
+    *out = NULL;
+    *n = 0;
+    store_sqlite_conn *c = store_sqlite_reader(s, err);
+    if (!c)
+        return -1;
+    sqlite3_stmt *st = store_sqlite_stmt(c, &sq_weekly_recipients, err);
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, tenant_id);
+    void *arr = NULL;
+    size_t count = 0;
+    if (store_sqlite_read_all(c, st, read_agent, a, sizeof(store_agent), &arr, &count,
+                              "weekly_recipients", err) != 0 ||
+        list_departments(c, tenant_id, arr, count, a, err) != 0)
+        return -1;
+    *out = arr;
+    *n = count;
+    return 0;
+}
+
+static int read_week(sqlite3_stmt *st, arena *a, void *p)
+{
+    (void)a;
+    store_department_week *w = p;
+    w->department_id = sqlite3_column_int64(st, 0);
+    w->created = sqlite3_column_int64(st, 1);
+    w->closed = sqlite3_column_int64(st, 2);
+    w->open = sqlite3_column_int64(st, 3);
+    w->late = sqlite3_column_int64(st, 4);
+    return 0;
+}
+
+/* Three walks, each on an index of its own: the window's new requests (requests_created), the
+ * requests changed since the window opened (requests_updated: a request closed in the window
+ * was updated then), and the open requests (requests_due, partial on closed_at IS NULL,
+ * covering department and due date). */
+static sq_stmt sq_week_figures =
+    SQ_STMT("SELECT department_id, sum(c), sum(k), sum(o), sum(l) FROM ("
+            " SELECT coalesce(department_id, 0) AS department_id, 1 AS c, 0 AS k, 0 AS o, 0 AS l"
+            "  FROM requests WHERE tenant_id = ?1 AND created_at >= ?2 AND created_at < ?3"
+            "  AND merged_into IS NULL"
+            " UNION ALL SELECT coalesce(department_id, 0), 0, 1, 0, 0 FROM requests"
+            "  WHERE tenant_id = ?1 AND updated_at >= ?2 AND closed_at >= ?2 AND closed_at < ?3"
+            " UNION ALL SELECT coalesce(department_id, 0), 0, 0, 1, due_at < ?4 FROM requests"
+            "  INDEXED BY requests_due WHERE tenant_id = ?1 AND closed_at IS NULL"
+            ") GROUP BY department_id ORDER BY department_id");
+
+static int store_sqlite_week_figures(store *s, int64_t tenant_id, int64_t from, int64_t to,
+                                     int64_t now, arena *a, store_department_week **out, size_t *n,
+                                     error *err)
+{
+    *out = NULL;
+    *n = 0;
+    store_sqlite_conn *c = store_sqlite_reader(s, err);
+    if (!c)
+        return -1;
+    sqlite3_stmt *st = store_sqlite_stmt(c, &sq_week_figures, err);
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, tenant_id);
+    sqlite3_bind_int64(st, 2, from);
+    sqlite3_bind_int64(st, 3, to);
+    sqlite3_bind_int64(st, 4, now);
+    return store_sqlite_read_all(c, st, read_week, a, sizeof **out, (void **)out, n, "week_figures",
+                                 err);
+}
+
 const store_agent_notices_ops store_sqlite_agent_notices_ops = {
     .get = store_sqlite_notice_get,
     .tx_set = store_sqlite_tx_notice_set,
     .counts = store_sqlite_notice_counts,
     .watchers = store_sqlite_notice_watchers,
     .new_requests = store_sqlite_new_requests,
+    .weekly_get = store_sqlite_weekly_get,
+    .tx_weekly_set = store_sqlite_tx_weekly_set,
+    .weekly_recipients = store_sqlite_weekly_recipients,
+    .week_figures = store_sqlite_week_figures,
 };

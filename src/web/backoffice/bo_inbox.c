@@ -405,6 +405,16 @@ static const char *landing_tab(http_req *rq, const store_agent *a, const cat_ten
     return (allowed & PERM_TAB_DEPARTMENT) ? "service" : (allowed & PERM_TAB_MINE) ? "moi" : "tout";
 }
 
+/* The tab asked for (?onglet=) when agent a may see it, else the one they land on. */
+static const char *current_tab(http_req *rq, const store_agent *a, const cat_tenant *t, int allowed)
+{
+    const char *tab = qget(rq, "onglet");
+    for (size_t i = 0; tab && i < sizeof tabs / sizeof tabs[0]; i++)
+        if (strcmp(tabs[i].key, tab) == 0 && (allowed & tabs[i].bit))
+            return tab;
+    return landing_tab(rq, a, t, allowed);
+}
+
 /* The SLA views' links with their counts in ctx "views": the open requests of the tab and
  * filters in use late, or due by the end of today. Each count walks the index of open
  * requests by due date (requests_due) and stops at COUNT_CAP; the current view's is the
@@ -484,12 +494,7 @@ static void inbox(http_req *rq)
     error err;
     error_clear(&err);
     int allowed = perm_tabs(&a);
-    const char *tab = qget(rq, "onglet");
-    int tab_ok = 0;
-    for (size_t i = 0; tab && i < sizeof tabs / sizeof tabs[0]; i++)
-        tab_ok |= strcmp(tabs[i].key, tab) == 0 && (allowed & tabs[i].bit);
-    if (!tab_ok)
-        tab = landing_tab(rq, &a, t, allowed);
+    const char *tab = current_tab(rq, &a, t, allowed);
     const char *pg = qget(rq, "page");
     long page = pg ? strtol(pg, NULL, 10) : 1;
     if (page < 1 || page > PAGE_MAX)
@@ -739,6 +744,35 @@ static void inbox(http_req *rq)
     bo_render(rq, 200, "agent/inbox", ctx);
 }
 
+/* ---- exports ---- */
+
+/* /agent/export/{csv,xlsx,geojson}?<the inbox's query>: every request the inbox shows with
+ * these filters, on every page, as a file (bo_export.c). */
+static void inbox_export(http_req *rq)
+{
+    store_agent a;
+    if (!bo_agent(rq, &a))
+        return;
+    const cat_tenant *t = web_tenant(rq);
+    if (!t)
+        return;
+    tabular_format fmt;
+    if (tabular_format_parse(rq->params[0], &fmt) != 0) {
+        bo_not_found(rq);
+        return;
+    }
+    const char *tab = current_tab(rq, &a, t, perm_tabs(&a));
+    store_request_filter f;
+    filter_from_query(rq, &a, t, tab, &f);
+    error err;
+    error_clear(&err);
+    if (perm_scope(&a, &f, &err) != 0) {
+        http_respond_error(rq, &err);
+        return;
+    }
+    bo_export_requests(rq, t, &a, &f, fmt);
+}
+
 /* ---- saved filters ---- */
 
 /* A saved query: only the inbox's own fields, re-encoded, so that a saved link cannot
@@ -975,6 +1009,7 @@ static void bulk(http_req *rq)
 const http_route bo_inbox_routes[] = {
     {HTTP_GET | HTTP_HEAD, "/agent/", inbox},
     {HTTP_GET | HTTP_HEAD, "/agent", inbox},
+    {HTTP_GET | HTTP_HEAD, "/agent/export/{}", inbox_export},
     {HTTP_POST, "/agent/lot", bulk},
     {HTTP_POST, "/agent/filtres", filter_save},
     {HTTP_POST, "/agent/filtres/{}/supprimer", filter_delete},

@@ -1,20 +1,36 @@
 /*
  * bo_notices — /agent/notifications, every agent's own page: whether to be told by e-mail of
- * the requests filed in their departments, at once or once a day (core/agent_notices.h).
- * One form of three radio buttons, no script; the choice is core's write, waited for with
- * the connection suspended, then «Enregistré» on the page again.
+ * the requests filed in their departments, at once or once a day (core/agent_notices.h), and
+ * for managers and administrators whether to get their departments' weekly digest
+ * (core/weekly_digest.h). Two forms (three radio buttons; one checkbox), no script; each
+ * choice is core's write, waited for with the connection suspended, then «Enregistré» on the
+ * page again.
  */
 #include <string.h>
 
 #include "core/agent_notices.h"
+#include "core/weekly_digest.h"
 #include "web/backoffice/backoffice.h"
 #include "web/backoffice/bo_common.h"
 #include "web/web.h"
 
 #define PATH "/agent/notifications"
 
-static void notices_render(bo_page *p, agent_notice_mode mode, int status)
+/* The page with the notices' choice `mode` and, for a manager or an administrator, the
+ * weekly digest's (read here: each form shows the stored state of the other). */
+static void notices_render(bo_page *p, const store_agent *a, agent_notice_mode mode, int status)
 {
+    if (weekly_digest_allowed(a->role)) {
+        int on = 0;
+        error err;
+        error_clear(&err);
+        if (weekly_digest_get(p->rq->core, a->tenant_id, a->id, &on, &err) != 0) {
+            bo_page_fail(p, &err);
+            return;
+        }
+        bo_page_set(p, "weekly_allowed", json_true());
+        bo_page_set(p, "weekly_on", json_boolean(on));
+    }
     json_t *choices = json_array();
     for (int m = AGENT_NOTICE_NONE; m <= AGENT_NOTICE_DIGEST; m++) {
         const char *name = agent_notice_mode_name((agent_notice_mode)m);
@@ -48,7 +64,7 @@ static void notices_get(http_req *rq)
         return;
     if (form_get(&rq->query, "enregistre"))
         bo_page_notice(&p, "success", bo_page_str(&p, "agent.notices.saved"));
-    notices_render(&p, mode, 200);
+    notices_render(&p, &a, mode, 200);
 }
 
 static void notices_saved(http_req *rq)
@@ -73,7 +89,7 @@ static void notices_post(http_req *rq)
         if (bo_page_start(&p, rq, &a) != 0)
             return;
         bo_page_error_key(&p, "notices", "agent.notices.error_choice");
-        notices_render(&p, AGENT_NOTICE_NONE, 400);
+        notices_render(&p, &a, AGENT_NOTICE_NONE, 400);
         return;
     }
     core_actor who = bo_who(rq, &a);
@@ -84,8 +100,32 @@ static void notices_post(http_req *rq)
     http_wait_started(w, rc, &err);
 }
 
+/* The weekly digest's checkbox: checked asks for it, unchecked (absent) stops it. */
+static void weekly_post(http_req *rq)
+{
+    store_agent a;
+    form f;
+    if (!bo_agent(rq, &a) || bo_form(rq, &f) != 0)
+        return;
+    const char *v = form_get(&f, "bilan");
+    if (!weekly_digest_allowed(a.role) || (v && strcmp(v, "1") != 0)) {
+        error err;
+        error_set(&err, weekly_digest_allowed(a.role) ? ERR_INVALID_ARG : ERR_FORBIDDEN, "bilan",
+                  "the weekly digest is a manager's choice, 1 or nothing");
+        web_write_error(rq, &err);
+        return;
+    }
+    core_actor who = bo_who(rq, &a);
+    error err;
+    error_clear(&err);
+    http_wait *w = http_wait_begin(rq, notices_saved);
+    int rc = weekly_digest_set(rq->core, &who, v != NULL, http_wait_done, w, &err);
+    http_wait_started(w, rc, &err);
+}
+
 const http_route bo_notices_routes[] = {
     {HTTP_GET | HTTP_HEAD, PATH, notices_get},
     {HTTP_POST, PATH, notices_post},
+    {HTTP_POST, PATH "/bilan", weekly_post},
     {0, NULL, NULL},
 };

@@ -16,6 +16,7 @@
 #include "core/actor.h"
 #include "core/catalogue.h"
 #include "core/sla.h"
+#include "docs/tabular.h"
 #include "http/http.h"
 #include "present/present.h"
 #include "store/records.h"
@@ -71,5 +72,12 @@ http_wait *bo_wait_redirect(http_req *rq, const char *to);
 /* Answers a refused write: the back office's 404 for ERR_NOT_FOUND (out of scope and unknown
  * alike), its 403 for ERR_FORBIDDEN, the error page otherwise. */
 void bo_write_refused(http_req *rq, const error *err);
+
+/* Answers every request of filter f (the inbox's, already narrowed by perm_scope to agent
+ * a's scope; its strings are copied) as a download in format fmt, streamed in batches and
+ * each batch audited as an export by a (bo_export.c). GeoJSON leaves out the requests
+ * without a position. */
+void bo_export_requests(http_req *rq, const cat_tenant *t, const store_agent *a,
+                        const store_request_filter *f, tabular_format fmt);
 
 #endif

@@ -8,6 +8,7 @@
  *   account.c   sign-up and verification, login, logout, password reset, login links,
  *               notification preferences
  *   files.c     attachments, served after an access check
+ *   opendata.c  the public incidents as open data (CSV, GeoJSON), anonymised
  *   data.c      «Mes données personnelles»: the citizen's archive (RGPD art. 15 and 20)
  *   subscriptions.c «Abonnements»: topics chosen, double opt-in, leaving by link
  *               (portal_unsubscribe_routes: the one-click POST, mounted without the
@@ -32,6 +33,9 @@ extern const http_route portal_data_routes[];
 /* /verifier/{code}: what a document's verification code confirms (verify.c). */
 extern const http_route portal_verify_routes[];
 extern const http_route portal_address_routes[];
+/* /donnees-ouvertes/signalements.{csv,geojson}: the public incidents as open data
+ * (opendata.c). */
+extern const http_route portal_opendata_routes[];
 extern const http_route portal_subscription_routes[];
 extern const http_route portal_unsubscribe_routes[];
 /* The /adresses mount's errors: JSON, {"error": {"code", "message", "argument"}}. */
