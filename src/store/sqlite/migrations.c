@@ -1736,6 +1736,74 @@ static const char migration_48[] =
     "CREATE INDEX post_letters_open ON post_letters (tenant_id, state, received_at);\n"
     "CREATE INDEX post_letters_file ON post_letters (storage_name);\n";
 
+/* Version 49: the élus' parapheur (issue 16, core/parapheur.h). Each élu's signing key
+ * (`sign_keys`): a PKCS#12 file as uploaded (encrypted by its own password, the élu's PIN,
+ * which is never stored) or a PKCS#11 token's and key's labels, the certificate's subject,
+ * issuer and validity to show, the élu's quality (the signature's capacity) and the PIN
+ * failures that lock it for a while. A circuit (`sign_circuits`) sends one document (its
+ * latest version, replaced by each signed version) to élus in order (`sign_steps`, one row
+ * per élu, decided once: signed by them or their delegate, or refused with a comment).
+ * Délégations (`sign_delegations`): X signs for Y from one day to another, both included. */
+static const char migration_49[] =
+    "CREATE TABLE sign_keys (\n"
+    "  agent_id INTEGER PRIMARY KEY REFERENCES agents (id),\n"
+    "  tenant_id INTEGER NOT NULL REFERENCES tenants (id),\n"
+    "  kind TEXT NOT NULL CHECK (kind IN ('p12', 'pkcs11')),\n"
+    "  p12 BLOB,\n"
+    "  token_label TEXT,\n"
+    "  key_label TEXT,\n"
+    "  quality TEXT NOT NULL DEFAULT '',\n"
+    "  subject TEXT NOT NULL,\n"
+    "  issuer TEXT NOT NULL,\n"
+    "  not_before INTEGER NOT NULL,\n"
+    "  not_after INTEGER NOT NULL,\n"
+    "  pin_failures INTEGER NOT NULL DEFAULT 0,\n"
+    "  locked_until INTEGER NOT NULL DEFAULT 0,\n"
+    "  updated_at INTEGER NOT NULL,\n"
+    "  updated_by INTEGER\n"
+    ") STRICT;\n"
+    "CREATE TABLE sign_circuits (\n"
+    "  id INTEGER PRIMARY KEY,\n"
+    "  tenant_id INTEGER NOT NULL REFERENCES tenants (id),\n"
+    "  request_id INTEGER NOT NULL REFERENCES requests (id),\n"
+    "  document_id INTEGER NOT NULL REFERENCES documents (id),\n"
+    "  sent_by INTEGER REFERENCES agents (id),\n"
+    "  message TEXT NOT NULL DEFAULT '',\n"
+    "  state TEXT NOT NULL CHECK (state IN ('pending', 'signed', 'refused')),\n"
+    "  step INTEGER NOT NULL,\n"
+    "  steps INTEGER NOT NULL CHECK (steps >= 1),\n"
+    "  created_at INTEGER NOT NULL,\n"
+    "  waiting_since INTEGER NOT NULL,\n"
+    "  reminded_at INTEGER NOT NULL DEFAULT 0,\n"
+    "  ended_at INTEGER NOT NULL DEFAULT 0\n"
+    ") STRICT;\n"
+    "CREATE INDEX sign_circuits_pending ON sign_circuits (tenant_id, state, waiting_since);\n"
+    "CREATE INDEX sign_circuits_request ON sign_circuits (request_id);\n"
+    "CREATE TABLE sign_steps (\n"
+    "  circuit_id INTEGER NOT NULL REFERENCES sign_circuits (id),\n"
+    "  position INTEGER NOT NULL,\n"
+    "  agent_id INTEGER NOT NULL REFERENCES agents (id),\n"
+    "  state TEXT NOT NULL CHECK (state IN ('waiting', 'signed', 'refused')),\n"
+    "  signed_by INTEGER REFERENCES agents (id),\n"
+    "  document_id INTEGER REFERENCES documents (id),\n"
+    "  comment TEXT,\n"
+    "  decided_at INTEGER NOT NULL DEFAULT 0,\n"
+    "  PRIMARY KEY (circuit_id, position)\n"
+    ") STRICT, WITHOUT ROWID;\n"
+    "CREATE INDEX sign_steps_agent ON sign_steps (agent_id, state);\n"
+    "CREATE TABLE sign_delegations (\n"
+    "  id INTEGER PRIMARY KEY,\n"
+    "  tenant_id INTEGER NOT NULL REFERENCES tenants (id),\n"
+    "  delegate_id INTEGER NOT NULL REFERENCES agents (id),\n"
+    "  principal_id INTEGER NOT NULL REFERENCES agents (id),\n"
+    "  starts_on TEXT NOT NULL,\n"
+    "  ends_on TEXT NOT NULL,\n"
+    "  created_at INTEGER NOT NULL,\n"
+    "  created_by INTEGER,\n"
+    "  CHECK (delegate_id <> principal_id AND starts_on <= ends_on)\n"
+    ") STRICT;\n"
+    "CREATE INDEX sign_delegations_delegate ON sign_delegations (delegate_id, ends_on);\n";
+
 /* Indexed by version - 1. */
 const char *const store_sqlite_migrations[] = {
     migration_1,  migration_2,  migration_3,  migration_4,  migration_5,  migration_6,
@@ -1745,6 +1813,7 @@ const char *const store_sqlite_migrations[] = {
     migration_25, migration_26, migration_27, migration_28, migration_29, migration_30,
     migration_31, migration_32, migration_33, migration_34, migration_35, migration_36,
     migration_37, migration_38, migration_39, migration_40, migration_41, migration_42,
-    migration_43, migration_44, migration_45, migration_46, migration_47, migration_48};
+    migration_43, migration_44, migration_45, migration_46, migration_47, migration_48,
+    migration_49};
 const int store_sqlite_migration_count =
     (int)(sizeof store_sqlite_migrations / sizeof store_sqlite_migrations[0]);
