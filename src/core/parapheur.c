@@ -11,6 +11,7 @@
 #include <openssl/x509.h>
 #include <sodium.h>
 #include <stdatomic.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -687,14 +688,54 @@ static decide_op *decide_new(const cat_tenant *t, const core_actor *who,
     return o;
 }
 
-int parapheur_sign(core *c, const cat_tenant *t, const core_actor *who, int64_t circuit_id,
-                   const char *pin, const char *tracking_url, int64_t *document_out,
-                   core_done_fn cb, void *ctx, error *err)
+/* The key of who, opened with pin into k (*key its row, strings in a). A wrong PIN is
+ * counted by a job whose outcome is the refusal: *counted 1 then, and the call's return is
+ * that submission's (cb follows). */
+static int key_unlock(core *c, const cat_tenant *t, const core_actor *who, const char *pin,
+                      arena *a, store_sign_key *key, sign_key *k, int *counted, core_done_fn cb,
+                      void *ctx, error *err)
+{
+    *counted = 0;
+    int found = 0;
+    if (c->store->ops->sign.key_get(c->store, t->rec.id, who->agent->id, 1, a, key, &found, err) !=
+        0)
+        return -1;
+    if (!found)
+        return error_set(err, ERR_INVALID_ARG, "key", "no signing key is set for this élu");
+    int64_t now = time_now();
+    if (key->locked_until > now)
+        return error_set(err, ERR_RATE_LIMITED, "pin", "too many wrong PINs: the key is locked");
+    if (!pin || !*pin || strlen(pin) > PARAPHEUR_PIN_MAX)
+        return error_set(err, ERR_INVALID_ARG, "pin", "no PIN");
+    if (key_open(key, pin, k, err) == 0)
+        return 0;
+    if (strcmp(err->arg, "password") != 0 && strcmp(err->arg, "pin") != 0)
+        return -1;
+    decide_op *o = core_op_new(sizeof *o, sign_apply);
+    if (!o || actor_copy(&o->op.a, who, &actor_system, &o->who, &o->who_agent) != 0) {
+        core_op_free(o);
+        return error_set(err, ERR_UNAVAILABLE, NULL, "out of memory");
+    }
+    o->op.finish = sign_finish;
+    o->seen.tenant_id = t->rec.id;
+    o->failure = 1;
+    o->failures = key->pin_failures + 1;
+    o->locked_until = o->failures >= PARAPHEUR_PIN_TRIES ? now + PARAPHEUR_PIN_LOCK : 0;
+    if (o->locked_until)
+        o->failures = 0;
+    error_clear(err);
+    *counted = 1;
+    return core_op_submit(c, o, cb, ctx, err);
+}
+
+/* Signs circuit_id's waiting step with the opened key k (key: its row) and submits the job
+ * that stores the version. */
+static int sign_one(core *c, const cat_tenant *t, const core_actor *who, const store_sign_key *key,
+                    const sign_key *k, int64_t circuit_id, const char *tracking_url,
+                    int64_t *document_out, core_done_fn cb, void *ctx, error *err)
 {
     arena a;
     arena_init(&a, 1024 * 1024);
-    sign_key k;
-    memset(&k, 0, sizeof k);
     buf signed_pdf;
     buf_init(&signed_pdf, 0);
     decide_op *o = NULL;
@@ -703,43 +744,12 @@ int parapheur_sign(core *c, const cat_tenant *t, const core_actor *who, int64_t 
     parapheur_as as;
     if (decision_open(c, t, who, circuit_id, &a, &ci, &as, err) != 0)
         goto cleanup;
-    store_sign_key key;
-    int found = 0;
-    if (c->store->ops->sign.key_get(c->store, t->rec.id, who->agent->id, 1, &a, &key, &found,
-                                    err) != 0)
-        goto cleanup;
-    if (!found) {
-        error_set(err, ERR_INVALID_ARG, "key", "no signing key is set for this élu");
-        goto cleanup;
-    }
-    int64_t now = time_now();
-    if (key.locked_until > now) {
-        error_set(err, ERR_RATE_LIMITED, "pin", "too many wrong PINs: the key is locked");
-        goto cleanup;
-    }
-    if (!pin || !*pin || strlen(pin) > PARAPHEUR_PIN_MAX) {
-        error_set(err, ERR_INVALID_ARG, "pin", "no PIN");
-        goto cleanup;
-    }
     if (!(o = decide_new(t, who, &ci, as, sign_apply, err)))
         goto cleanup;
     o->op.finish = sign_finish;
-    o->failures = key.pin_failures;
-    if (key_open(&key, pin, &k, err) != 0) {
-        if (strcmp(err->arg, "password") != 0 && strcmp(err->arg, "pin") != 0)
-            goto cleanup;
-        /* Counted in its own job; the refusal is its outcome (sign_finish). */
-        o->failure = 1;
-        o->failures = key.pin_failures + 1;
-        o->locked_until = o->failures >= PARAPHEUR_PIN_TRIES ? now + PARAPHEUR_PIN_LOCK : 0;
-        if (o->locked_until)
-            o->failures = 0;
-        error_clear(err);
-        rc = core_op_submit(c, o, cb, ctx, err);
-        o = NULL;
-        goto cleanup;
-    }
+    o->failures = key->pin_failures;
     store_document d;
+    int found = 0;
     if (c->store->ops->documents.get(c->store, t->rec.id, ci.document_id, &a, &d, &found, err) != 0)
         goto cleanup;
     if (!found) {
@@ -751,17 +761,19 @@ int parapheur_sign(core *c, const cat_tenant *t, const core_actor *who, int64_t 
     if (as == PARAPHEUR_AS_DELEGATE &&
         agent_get(c, t->rec.id, ci.signer_id, &a, &principal, err) == 0)
         principal_name = principal.name;
+    error_clear(err);
     char reason[PDF_UPDATE_TEXT_MAX * 2];
-    parapheur_reason(as, who->agent->name, key.quality, reason, sizeof reason);
+    parapheur_reason(as, who->agent->name, key->quality, reason, sizeof reason);
+    int64_t now = time_now();
     pdf_sig_meta m = {.reason = reason,
                       .location = t->rec.name,
-                      .name = as == PARAPHEUR_AS_DELEGATE ? reason : who->agent->name,
+                      .name = who->agent->name,
                       .when = (time_t)now,
                       .visible = 0};
     buf_free(&signed_pdf);
     buf_init(&signed_pdf, (size_t)d.size + 128 * 1024);
     char field[32];
-    if (pades_sign(d.content, (size_t)d.size, &k, &m, NULL, &signed_pdf, field, err) != 0)
+    if (pades_sign(d.content, (size_t)d.size, k, &m, NULL, &signed_pdf, field, err) != 0)
         goto cleanup;
     unsigned char digest[crypto_hash_sha256_BYTES];
     crypto_hash_sha256(digest, (const unsigned char *)signed_pdf.data, signed_pdf.len);
@@ -800,8 +812,123 @@ int parapheur_sign(core *c, const cat_tenant *t, const core_actor *who, int64_t 
     o = NULL;
 cleanup:
     core_op_free(o);
-    sign_key_free(&k);
     buf_free(&signed_pdf);
+    arena_free(&a);
+    return rc;
+}
+
+int parapheur_sign(core *c, const cat_tenant *t, const core_actor *who, int64_t circuit_id,
+                   const char *pin, const char *tracking_url, int64_t *document_out,
+                   core_done_fn cb, void *ctx, error *err)
+{
+    arena a;
+    arena_init(&a, 512 * 1024);
+    sign_key k;
+    memset(&k, 0, sizeof k);
+    store_sign_circuit ci;
+    parapheur_as as;
+    store_sign_key key;
+    int counted = 0, rc = -1;
+    /* Who may sign is told before the PIN is tried: a stranger's PIN is never counted. */
+    if (decision_open(c, t, who, circuit_id, &a, &ci, &as, err) == 0) {
+        rc = key_unlock(c, t, who, pin, &a, &key, &k, &counted, cb, ctx, err);
+        if (rc == 0 && !counted)
+            rc =
+                sign_one(c, t, who, &key, &k, circuit_id, tracking_url, document_out, cb, ctx, err);
+    }
+    sign_key_free(&k);
+    arena_free(&a);
+    return rc;
+}
+
+/* A batch's state, shared by its jobs' callbacks (on the writer thread): freed by the last. */
+typedef struct batch_state {
+    _Atomic size_t pending; /* jobs still to report, plus one for the submitting loop */
+    parapheur_result *results;
+    core_done_fn cb;
+    void *ctx;
+} batch_state;
+
+typedef struct batch_item {
+    batch_state *b;
+    size_t i;
+} batch_item;
+
+static void batch_release(batch_state *b)
+{
+    if (atomic_fetch_sub(&b->pending, 1) == 1) {
+        core_done_fn cb = b->cb;
+        void *ctx = b->ctx;
+        free(b);
+        cb(ctx, 0, NULL);
+    }
+}
+
+static void batch_done(void *arg, int rc, const error *err)
+{
+    batch_item *it = arg;
+    parapheur_result *r = &it->b->results[it->i];
+    r->rc = rc;
+    if (rc != 0 && err)
+        r->err = *err;
+    batch_state *b = it->b;
+    free(it);
+    batch_release(b);
+}
+
+int parapheur_sign_batch(core *c, const cat_tenant *t, const core_actor *who, const int64_t *ids,
+                         size_t n, const char *pin, const char *tracking_url,
+                         parapheur_result *results, core_done_fn cb, void *ctx, error *err)
+{
+    if (n == 0 || n > PARAPHEUR_BATCH_MAX)
+        return error_set(err, ERR_INVALID_ARG, "selection", "1 to %d documents",
+                         PARAPHEUR_BATCH_MAX);
+    if (who->kind != ACTOR_AGENT || !is_signer(who->agent, t->rec.id))
+        return error_set(err, ERR_FORBIDDEN, NULL, "only an élu signs");
+    for (size_t i = 0; i < n; i++)
+        memset(&results[i], 0, sizeof results[i]);
+    arena a;
+    arena_init(&a, 512 * 1024);
+    sign_key k;
+    memset(&k, 0, sizeof k);
+    store_sign_key key;
+    int counted = 0;
+    int rc = key_unlock(c, t, who, pin, &a, &key, &k, &counted, cb, ctx, err);
+    batch_state *b = NULL;
+    if (rc != 0 || counted)
+        goto cleanup;
+    if (!(b = calloc(1, sizeof *b))) {
+        rc = error_set(err, ERR_UNAVAILABLE, NULL, "out of memory");
+        goto cleanup;
+    }
+    atomic_init(&b->pending, n + 1);
+    b->results = results;
+    b->cb = cb;
+    b->ctx = ctx;
+    for (size_t i = 0; i < n; i++) {
+        batch_item *it = malloc(sizeof *it);
+        error e;
+        error_clear(&e);
+        results[i].circuit_id = ids[i];
+        if (!it) {
+            results[i].rc = error_set(&results[i].err, ERR_UNAVAILABLE, NULL, "out of memory");
+            atomic_fetch_sub(&b->pending, 1);
+            continue;
+        }
+        *it = (batch_item){b, i};
+        /* Each its own job: a failure undoes only its own version. */
+        if (sign_one(c, t, who, &key, &k, ids[i], tracking_url, &results[i].document_id, batch_done,
+                     it, &e) != 0) {
+            results[i].rc = -1;
+            results[i].err = e;
+            free(it);
+            atomic_fetch_sub(&b->pending, 1);
+        }
+    }
+    batch_release(b);
+    rc = 0;
+cleanup:
+    sign_key_free(&k);
     arena_free(&a);
     return rc;
 }

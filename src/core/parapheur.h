@@ -137,6 +137,25 @@ int parapheur_sign(core *c, const cat_tenant *t, const core_actor *who, int64_t 
                    const char *pin, const char *tracking_url, int64_t *document_out,
                    core_done_fn cb, void *ctx, error *err);
 
+#define PARAPHEUR_BATCH_MAX 50 /* documents one «Signer la sélection» signs */
+
+/* One document's outcome in a batch. */
+typedef struct parapheur_result {
+    int64_t circuit_id;
+    int rc; /* 0: signed */
+    error err;
+    int64_t document_id; /* the version written */
+} parapheur_result;
+
+/* «Signer la sélection»: who's key opened once with pin (a wrong PIN is counted once and is
+ * the outcome of the whole call, as for parapheur_sign), then each of ids[0..n) signed on
+ * its own, in its own job: results[i] (n of them, valid until cb) tells each, a failure on
+ * one undoing none of the others. cb(ctx, 0, NULL) once every job reported; -1 at once
+ * (no cb) as parapheur_sign refuses before signing. */
+int parapheur_sign_batch(core *c, const cat_tenant *t, const core_actor *who, const int64_t *ids,
+                         size_t n, const char *pin, const char *tracking_url,
+                         parapheur_result *results, core_done_fn cb, void *ctx, error *err);
+
 /* Refuses circuit_id's waiting step as who with comment (1 to PARAPHEUR_COMMENT_MAX
  * characters; arg "comment"): one job that ends the circuit, writes the internal event
  * "sign_refused", the audit entry "sign_refuse" (document) and the e-mail "sign_refused"

@@ -24,6 +24,7 @@ const path = require('node:path');
 const http = require('node:http');
 const { spawn, spawnSync } = require('node:child_process');
 const H = require('./harness');
+const { signers } = require('./signers');
 
 let dir;
 const TEXT = 'Arrete municipal 42';
@@ -120,24 +121,6 @@ function minimalPdf() {
     return Buffer.from(out, 'latin1');
 }
 
-/* A certificate for an élu signed by the CA key given, and its PKCS#12 (password in pw). */
-function elu(name, cn, caName) {
-    mustRun('openssl', ['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', f(`${name}.key`), '-out', f(`${name}.csr`),
-                        '-subj', `/CN=${cn}/O=Ville de Démo`, '-utf8']);
-    mustRun('openssl', ['x509', '-req', '-in', f(`${name}.csr`), '-CA', f(`${caName}.pem`), '-CAkey', f(`${caName}.key`),
-                        '-CAcreateserial', '-out', f(`${name}.pem`), '-days', '30', '-extfile', f('ext.cnf'),
-                        '-extensions', 'elu']);
-    mustRun('openssl', ['pkcs12', '-export', '-inkey', f(`${name}.key`), '-in', f(`${name}.pem`), '-certfile',
-                        f(`${caName}.pem`), '-out', f(`${name}.p12`), '-passout', `file:${f('pw')}`]);
-}
-
-function ca(name, cn) {
-    mustRun('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', f(`${name}.key`), '-out',
-                        f(`${name}.pem`), '-days', '30', '-subj', `/CN=${cn}/O=Ville de Démo`, '-utf8',
-                        '-addext', 'basicConstraints=critical,CA:TRUE',
-                        '-addext', 'keyUsage=critical,keyCertSign,cRLSign']);
-}
-
 function sign(input, output, p12, extra = []) {
     return guichet(['pdf', 'sign', '--p12', f(p12), '--password-file', f('pw'), ...extra, f(input), f(output)]);
 }
@@ -171,10 +154,7 @@ function lastSignature(file) {
 
 test.before(() => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'guichet-pdf-sign-'));
-    fs.writeFileSync(f('ext.cnf'), '[elu]\nbasicConstraints = critical, CA:FALSE\n' +
-        'keyUsage = critical, digitalSignature, nonRepudiation\nsubjectKeyIdentifier = hash\n' +
-        'authorityKeyIdentifier = keyid\n');
-    fs.writeFileSync(f('pw'), 'mot de passe élu\n');
+    const { ca, elu, nss } = signers(dir, 'mot de passe élu');
     ca('ca', 'Autorité de certification de test');
     ca('other', 'Une autre autorité');
     elu('maire', 'Camille Maire', 'ca');
@@ -193,9 +173,7 @@ test.before(() => {
         `crypto_device = builtin\nsigner_cert = ${f('tsa.pem')}\nsigner_key = ${f('tsa.key')}\n` +
         `certs = ${f('ca.pem')}\nsigner_digest = sha256\ndefault_policy = 1.2.3.4.1\ndigests = sha256\n` +
         'accuracy = secs:1\nordering = no\ntsa_name = no\ness_cert_id_chain = no\ness_cert_id_alg = sha256\n');
-    fs.mkdirSync(f('nss'));
-    mustRun('certutil', ['-N', '-d', `sql:${f('nss')}`, '--empty-password']);
-    mustRun('certutil', ['-A', '-d', `sql:${f('nss')}`, '-n', 'ca', '-t', 'CT,C,C', '-i', f('ca.pem')]);
+    nss('nss', 'ca');
 });
 
 test.after(() => {

@@ -25,6 +25,7 @@ static const struct {
     {"/agent/admin/zones", "admin.tabs.zones"},
     {"/agent/admin/workflows", "admin.tabs.workflows"},
     {"/agent/admin/cles", "admin.tabs.apikeys"},
+    {"/agent/admin/signatures", "parapheur.admin_tab"},
     {"/agent/admin/courriels", "admin.tabs.mail_in"},
     {"/agent/admin/webhooks", "admin.tabs.webhooks"},
     {"/agent/admin/messagerie", "admin.tabs.mail"},
