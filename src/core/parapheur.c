@@ -6,6 +6,7 @@
  */
 #include "core/parapheur.h"
 
+#include <inttypes.h>
 #include <openssl/asn1.h>
 #include <openssl/bio.h>
 #include <openssl/x509.h>
@@ -21,6 +22,7 @@
 #include "core/core_internal.h"
 #include "core/core_op.h"
 #include "core/document.h"
+#include "core/jobs.h"
 #include "core/letter_tpl.h"
 #include "core/outbox.h"
 #include "core/perm.h"
@@ -298,6 +300,149 @@ int parapheur_key_get(core *c, int64_t tenant_id, int64_t agent_id, arena *a, st
     return c->store->ops->sign.key_get(c->store, tenant_id, agent_id, 0, a, out, found, err);
 }
 
+/* ---- reminders ---- */
+
+/* Inside a write job: the reminder of circuit id's step `step`, waiting since `since`, due
+ * after the collectivité's days. */
+static int remind_schedule_tx(store *s, int64_t tenant_id, int64_t request_id, int64_t id, int step,
+                              int64_t at, error *err)
+{
+    json_t *payload = json_pack("{s:I, s:i}", "circuit", (json_int_t)id, "step", step);
+    if (!payload)
+        return error_set(err, ERR_INTERNAL, NULL, "out of memory");
+    char key[64];
+    snprintf(key, sizeof key, "c%" PRId64 "-s%d-%" PRId64, id, step, at / 86400);
+    int rc = jobs_schedule_tx(s, tenant_id, request_id, PARAPHEUR_REMIND_KIND, key, at, payload,
+                              NULL, err);
+    json_decref(payload);
+    return rc;
+}
+
+/* The first reminder of a step that starts waiting at `since`. */
+static int remind_first_tx(store *s, int64_t tenant_id, int64_t request_id, int64_t id, int step,
+                           int64_t since, error *err)
+{
+    int days = 0;
+    if (s->ops->sign.remind_days(s, 1, tenant_id, &days, err) != 0)
+        return -1;
+    if (days <= 0)
+        days = PARAPHEUR_REMIND_DAYS;
+    return remind_schedule_tx(s, tenant_id, request_id, id, step, since + (int64_t)days * 86400,
+                              err);
+}
+
+static int remind_run_tx(store *s, job_run *run, error *err)
+{
+    const store_job_row *job = run->job;
+    json_t *payload = json_loads(job->payload ? job->payload : "{}", 0, NULL);
+    int64_t id = (int64_t)json_integer_value(json_object_get(payload, "circuit"));
+    int step = (int)json_integer_value(json_object_get(payload, "step"));
+    json_decref(payload);
+    store_sign_circuit ci;
+    int found = 0;
+    if (s->ops->sign.circuit_get(s, 1, job->tenant_id, id, run->a, &ci, &found, err) != 0)
+        return -1;
+    /* Signed, refused or moved on meanwhile: nothing to remind. */
+    if (!found || strcmp(ci.state, "pending") != 0 || ci.step != step || !ci.signer_id) {
+        run->no_event = 1;
+        return 0;
+    }
+    store_agent elu;
+    if (s->ops->agents.get(s, job->tenant_id, ci.signer_id, run->a, &elu, &found, err) != 0)
+        return -1;
+    if (found && elu.active && elu.email && *elu.email) {
+        char base[CORE_URL_MAX] = "";
+        if (run->tenant)
+            core_base_url(run->core, run->tenant, base, sizeof base);
+        const char *since = "";
+        char date[TIME_RFC3339_LEN];
+        if (run->tenant) {
+            time_format_rfc3339(ci.waiting_since, run->tenant->rec.timezone, date);
+            date[10] = '\0';
+            since = date;
+        }
+        /* Reference, title and date only: no personal data of the citizen. */
+        json_t *params = json_pack("{s:s, s:s, s:s}", "reference", ci.reference, "title",
+                                   ci.title ? ci.title : "", "since", since);
+        if (!params)
+            return error_set(err, ERR_INTERNAL, NULL, "out of memory");
+        if (*base)
+            json_object_set_new(
+                params, "link",
+                json_string(arena_printf(run->a, "%s/agent/parapheur/%" PRId64, base, ci.id)));
+        int rc = outbox_add_tx(s, job->tenant_id, "email", elu.email, "sign_remind", params, "fr",
+                               job->request_id, err);
+        json_decref(params);
+        if (rc != 0)
+            return -1;
+    } else {
+        run->no_event = 1;
+    }
+    ci.reminded_at = run->now;
+    /* Then once a day while it waits. */
+    if (s->ops->sign.tx_circuit_update(s, &ci, err) != 0)
+        return -1;
+    return remind_schedule_tx(s, job->tenant_id, job->request_id, ci.id, ci.step, run->now + 86400,
+                              err);
+}
+
+static const job_handler remind_handler = {
+    .kind = PARAPHEUR_REMIND_KIND,
+    .run_tx = remind_run_tx,
+    .max_attempts = 5,
+    .retry_base_s = 60,
+    .retry_max_s = 3600,
+};
+
+int parapheur_register(core *c, error *err)
+{
+    return jobs_register(c, &remind_handler, err);
+}
+
+int parapheur_remind_days(core *c, int64_t tenant_id, int *days, error *err)
+{
+    if (c->store->ops->sign.remind_days(c->store, 0, tenant_id, days, err) != 0)
+        return -1;
+    if (*days <= 0)
+        *days = PARAPHEUR_REMIND_DAYS;
+    return 0;
+}
+
+typedef struct settings_op {
+    core_op op;
+    int64_t tenant_id;
+    int days;
+    core_actor who;
+    store_agent who_agent;
+} settings_op;
+
+static int settings_apply(store *s, core_op *op, error *err)
+{
+    settings_op *o = (settings_op *)op;
+    if (s->ops->sign.tx_remind_days_set(s, o->tenant_id, o->days, err) != 0)
+        return -1;
+    return audit_change_tx(s, o->tenant_id, &o->who, "sign_settings", "tenant", &o->tenant_id, 1,
+                           err);
+}
+
+int parapheur_remind_days_set(core *c, const cat_tenant *t, const core_actor *who, int days,
+                              core_done_fn cb, void *ctx, error *err)
+{
+    if (who->kind != ACTOR_AGENT || !perm_can_admin(who->agent))
+        return error_set(err, ERR_FORBIDDEN, NULL, "only an administrator sets the reminders");
+    if (days < 1 || days > PARAPHEUR_REMIND_DAYS_MAX)
+        return error_set(err, ERR_INVALID_ARG, "remind_days", "1 to %d days",
+                         PARAPHEUR_REMIND_DAYS_MAX);
+    settings_op *o = core_op_new(sizeof *o, settings_apply);
+    if (!o || actor_copy(&o->op.a, who, &actor_system, &o->who, &o->who_agent) != 0) {
+        core_op_free(o);
+        return error_set(err, ERR_UNAVAILABLE, NULL, "out of memory");
+    }
+    o->tenant_id = t->rec.id;
+    o->days = days;
+    return core_op_submit(c, o, cb, ctx, err);
+}
+
 /* ---- circuits ---- */
 
 typedef struct send_op {
@@ -343,7 +488,8 @@ static int send_apply(store *s, core_op *op, error *err)
     if (pending_of_document(s, op, r.tenant_id, r.id, o->ci.document_id, err) != 0)
         return -1;
     int64_t id = 0;
-    if (s->ops->sign.tx_circuit_insert(s, &o->ci, o->elus, o->n, &id, err) != 0)
+    if (s->ops->sign.tx_circuit_insert(s, &o->ci, o->elus, o->n, &id, err) != 0 ||
+        remind_first_tx(s, r.tenant_id, r.id, id, 0, o->ci.created_at, err) != 0)
         return -1;
     const char *body = o->ci.message && *o->ci.message
                            ? arena_printf(&op->a, "%s\n\n%s", o->names, o->ci.message)
@@ -632,6 +778,8 @@ static int sign_apply(store *s, core_op *op, error *err)
     if (s->ops->sign.tx_step_decide(s, &st, err) != 0)
         return -1;
     parapheur_after_sign(&ci, doc_id, now);
+    if (!last && remind_first_tx(s, r.tenant_id, r.id, ci.id, ci.step, now, err) != 0)
+        return -1;
     if (s->ops->sign.tx_circuit_update(s, &ci, err) != 0 ||
         event_tx(s, o, &r, PARAPHEUR_EVENT_SIGNED, signer_words(o), 0, now, err) != 0 ||
         audit_change_tx(s, r.tenant_id, &o->who, "sign", "document", &doc_id, 1, err) != 0)

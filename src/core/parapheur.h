@@ -185,6 +185,25 @@ int parapheur_delegation_delete(core *c, const cat_tenant *t, const core_actor *
 int parapheur_delegations(core *c, const cat_tenant *t, arena *a, store_sign_delegation **out,
                           size_t *n, error *err);
 
+/* ---- reminders ---- */
+
+/* The job that reminds an élu of a signature waiting since more than the collectivité's
+ * days (then once a day while it waits): an e-mail to the élu, with the link to the
+ * document. */
+#define PARAPHEUR_REMIND_KIND "sign_remind"
+#define PARAPHEUR_REMIND_DAYS 3 /* without a setting */
+#define PARAPHEUR_REMIND_DAYS_MAX 60
+
+/* The collectivité's days (PARAPHEUR_REMIND_DAYS when never set). */
+int parapheur_remind_days(core *c, int64_t tenant_id, int *days, error *err);
+/* Sets them (1 to PARAPHEUR_REMIND_DAYS_MAX, else ERR_INVALID_ARG "remind_days"): an admin,
+ * audited ("sign_settings"); for the steps that start waiting from then on. Asynchronous as
+ * core_op_submit. */
+int parapheur_remind_days_set(core *c, const cat_tenant *t, const core_actor *who, int days,
+                              core_done_fn cb, void *ctx, error *err);
+/* Registers the reminder job's kind on c (core_open does). */
+int parapheur_register(core *c, error *err);
+
 /* Today's date (YYYY-MM-DD) in t's zone. */
 void parapheur_today(const cat_tenant *t, int64_t now, char out[11]);
 

@@ -921,6 +921,10 @@ typedef struct store_sign_ops {
     /* Whether delegate_id signs for principal_id on `today`; writer as circuit_get. */
     int (*delegation_holds)(store *s, int writer, int64_t tenant_id, int64_t delegate_id,
                             int64_t principal_id, const char *today, int *holds, error *err);
+    /* The tenant's days before a waiting signature reminds its élu: *days 0 when never set;
+     * writer as circuit_get. */
+    int (*remind_days)(store *s, int writer, int64_t tenant_id, int *days, error *err);
+    int (*tx_remind_days_set)(store *s, int64_t tenant_id, int days, error *err);
 } store_sign_ops;
 
 /* The operation table every backend provides, one sub-table per area (each backend file

@@ -313,3 +313,30 @@ test('five wrong PINs lock the key for a while', async () => {
     assert.equal(right.status, 429, 'locked even with the right PIN');
     assert.equal(srv.sql(`SELECT state FROM sign_circuits WHERE id = ${c}`).trim(), 'pending');
 });
+
+test('a signature waiting past the collectivité\'s days reminds its élu, then once a day', async () => {
+    await clients.admin.get('/agent/admin/signatures');
+    const bad = await clients.admin.post('/agent/admin/signatures/relance', { remind_days: '0' });
+    assert.equal(bad.status, 400);
+    assert.ok(bad.text.includes('id="remind_days-error"'));
+    const ok = await clients.admin.post('/agent/admin/signatures/relance', { remind_days: '2' });
+    assert.equal(ok.status, 303, ok.text.slice(0, 1000));
+    const id = await uploadDoc('Relance');
+    assert.equal((await send(clients.agenta, id, [agents.adjoint.id])).status, 303);
+    const c = circuitOf(id);
+    const row = srv.sql(`SELECT j.due_at - c.waiting_since FROM jobs j, sign_circuits c WHERE c.id = ${c} AND j.kind = 'sign_remind' AND j.state = 'pending' AND j.payload LIKE '%"circuit":${c},%'`).trim();
+    assert.equal(row, String(2 * 86400), 'due two days after the step started waiting');
+    /* Two days pass while the server is down. */
+    await srv.stop('SIGTERM', { keep: true });
+    srv.sql(`UPDATE jobs SET due_at = CAST(strftime('%s', 'now') AS INTEGER) - 60 WHERE kind = 'sign_remind' AND state = 'pending' AND payload LIKE '%"circuit":${c},%'`);
+    await srv.restart();
+    const email = agents.adjoint.email.toLowerCase();
+    for (let i = 0; i < 100 && srv.sql(`SELECT count(*) FROM outbox WHERE template = 'sign_remind' AND recipient = '${email}'`).trim() !== '1'; i++) {
+        await H.sleep(200);
+    }
+    assert.equal(srv.sql(`SELECT count(*) FROM outbox WHERE template = 'sign_remind' AND recipient = '${email}'`).trim(), '1');
+    assert.notEqual(srv.sql(`SELECT reminded_at FROM sign_circuits WHERE id = ${c}`).trim(), '0');
+    /* The next one a day later, not before. */
+    const next = Number(srv.sql(`SELECT min(due_at) - CAST(strftime('%s', 'now') AS INTEGER) FROM jobs WHERE kind = 'sign_remind' AND state = 'pending' AND payload LIKE '%"circuit":${c},%'`).trim());
+    assert.ok(next > 86000 && next <= 86400, `next reminder in ${next} s`);
+});

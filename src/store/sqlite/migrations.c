@@ -1743,7 +1743,9 @@ static const char migration_48[] =
  * failures that lock it for a while. A circuit (`sign_circuits`) sends one document (its
  * latest version, replaced by each signed version) to élus in order (`sign_steps`, one row
  * per élu, decided once: signed by them or their delegate, or refused with a comment).
- * Délégations (`sign_delegations`): X signs for Y from one day to another, both included. */
+ * Délégations (`sign_delegations`): X signs for Y from one day to another, both included.
+ * Each collectivité's days before a waiting signature reminds its élu (`sign_settings`; 3
+ * without a row). */
 static const char migration_49[] =
     "CREATE TABLE sign_keys (\n"
     "  agent_id INTEGER PRIMARY KEY REFERENCES agents (id),\n"
@@ -1802,7 +1804,11 @@ static const char migration_49[] =
     "  created_by INTEGER,\n"
     "  CHECK (delegate_id <> principal_id AND starts_on <= ends_on)\n"
     ") STRICT;\n"
-    "CREATE INDEX sign_delegations_delegate ON sign_delegations (delegate_id, ends_on);\n";
+    "CREATE INDEX sign_delegations_delegate ON sign_delegations (delegate_id, ends_on);\n"
+    "CREATE TABLE sign_settings (\n"
+    "  tenant_id INTEGER PRIMARY KEY REFERENCES tenants (id),\n"
+    "  remind_days INTEGER NOT NULL CHECK (remind_days BETWEEN 1 AND 60)\n"
+    ") STRICT;\n";
 
 /* Indexed by version - 1. */
 const char *const store_sqlite_migrations[] = {

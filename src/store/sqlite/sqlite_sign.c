@@ -503,6 +503,47 @@ static int sign_delegation_holds(store *s, int writer, int64_t tenant_id, int64_
     return 0;
 }
 
+/* ---- settings ---- */
+
+static sq_stmt sq_remind_days =
+    SQ_STMT("SELECT remind_days FROM sign_settings WHERE tenant_id = ?1");
+
+static int sign_remind_days(store *s, int writer, int64_t tenant_id, int *days, error *err)
+{
+    *days = 0;
+    store_sqlite_conn *c = writer ? store_sqlite_writer(s, err) : store_sqlite_reader(s, err);
+    if (!c)
+        return -1;
+    sqlite3_stmt *st = store_sqlite_stmt(c, &sq_remind_days, err);
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, tenant_id);
+    int64_t v = 0;
+    int found = 0;
+    if (store_sqlite_read_one(c, st, store_sqlite_read_int64, NULL, &v, &found, "sign_remind_days",
+                              err) != 0)
+        return -1;
+    *days = found ? (int)v : 0;
+    return 0;
+}
+
+static sq_stmt sq_remind_days_set = SQ_STMT(
+    "INSERT INTO sign_settings (tenant_id, remind_days) VALUES (?1, ?2) ON CONFLICT (tenant_id) "
+    "DO UPDATE SET remind_days = excluded.remind_days");
+
+static int sign_tx_remind_days_set(store *s, int64_t tenant_id, int days, error *err)
+{
+    store_sqlite_conn *c = store_sqlite_writer(s, err);
+    if (!c)
+        return -1;
+    sqlite3_stmt *st = store_sqlite_stmt(c, &sq_remind_days_set, err);
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, tenant_id);
+    sqlite3_bind_int(st, 2, days);
+    return store_sqlite_run_write(c, st, NULL, "sign_remind_days_set", err);
+}
+
 const store_sign_ops store_sqlite_sign_ops = {
     .key_get = sign_key_get,
     .keys_list = sign_keys_list,
@@ -520,4 +561,6 @@ const store_sign_ops store_sqlite_sign_ops = {
     .tx_delegation_delete = sign_tx_delegation_delete,
     .delegations_list = sign_delegations_list,
     .delegation_holds = sign_delegation_holds,
+    .remind_days = sign_remind_days,
+    .tx_remind_days_set = sign_tx_remind_days_set,
 };

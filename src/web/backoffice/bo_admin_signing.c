@@ -87,6 +87,13 @@ static void signing_render(bo_page *p, int status, const form *f)
     bo_page_set(p, "delegates", signers_json(agents, n_agents, f ? form_get(f, "delegate") : NULL));
     bo_page_set(p, "principals",
                 signers_json(agents, n_agents, f ? form_get(f, "principal") : NULL));
+    int days = PARAPHEUR_REMIND_DAYS;
+    if (parapheur_remind_days(rq->core, bo_admin_tenant(rq), &days, &e) != 0) {
+        bo_page_fail(p, &e);
+        return;
+    }
+    const char *typed = f ? form_get(f, "remind_days") : NULL;
+    present_set_str(p->ctx, "remind_days", typed ? typed : arena_printf(rq->arena, "%d", days));
     const char *kind = f ? form_get(f, "kind") : NULL;
     json_object_set_new(p->ctx, "kind_pkcs11", json_boolean(kind && strcmp(kind, "pkcs11") == 0));
     json_object_set_new(p->ctx, "has_pkcs11", json_boolean(parapheur_pkcs11_module() != NULL));
@@ -214,7 +221,41 @@ static void delegation_delete_post(http_req *rq)
     bo_admin_cycle_run(rq, &delegation_delete_cycle);
 }
 
+/* The days typed: 1 to PARAPHEUR_REMIND_DAYS_MAX digits' worth, else 0 (core refuses it). */
+static int days_of(const char *s)
+{
+    int64_t v = bo_admin_id(s);
+    return v > 0 && v <= PARAPHEUR_REMIND_DAYS_MAX ? (int)v : 0;
+}
+
+static int remind_apply(bo_page *p, bo_admin_write *st, http_wait *w, error *e)
+{
+    http_req *rq = p->rq;
+    return parapheur_remind_days_set(rq->core, rq->host_tenant, &st->who,
+                                     days_of(bo_admin_field(&st->f, "remind_days")), http_wait_done,
+                                     w, e);
+}
+
+static void remind_render(bo_page *p, bo_admin_write *st, const http_wait *w)
+{
+    if (w && w->rc != 0)
+        bo_page_error_key(p, "remind_days", "parapheur.admin_error_remind_days");
+    signing_render(p, 400, &st->f);
+}
+
+static const bo_admin_cycle remind_cycle = {.tab = TAB,
+                                            .done = "signing_remind",
+                                            .apply = remind_apply,
+                                            .refused = invalid,
+                                            .render = remind_render};
+
+static void remind_post(http_req *rq)
+{
+    bo_admin_cycle_run(rq, &remind_cycle);
+}
+
 const http_route bo_admin_signing_routes[] = {
+    {HTTP_POST, TAB "/relance", remind_post},
     {HTTP_GET | HTTP_HEAD, TAB, signing_get},
     {HTTP_POST | HTTP_ROUTE_FILES, TAB, key_post},
     {HTTP_POST, TAB "/delegations", delegation_post},
