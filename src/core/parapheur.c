@@ -14,6 +14,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "core/agent.h"
@@ -456,19 +457,110 @@ typedef struct send_op {
     int64_t *id_out;
 } send_op;
 
-static int pending_of_document(store *s, core_op *op, int64_t tenant_id, int64_t request_id,
+static int pending_of_document(store *s, arena *a, int64_t tenant_id, int64_t request_id,
                                int64_t document_id, error *err)
 {
     /* A request has a handful of circuits: its list is the check. */
     store_sign_circuit *cs = NULL;
     size_t n = 0;
-    if (s->ops->sign.of_request(s, tenant_id, request_id, &op->a, &cs, &n, err) != 0)
+    if (s->ops->sign.of_request(s, tenant_id, request_id, a, &cs, &n, err) != 0)
         return -1;
     for (size_t i = 0; i < n; i++)
         if (strcmp(cs[i].state, "pending") == 0 && cs[i].document_id == document_id)
             return error_set(err, ERR_CONFLICT, "document",
                              "this document is already waiting for signatures");
     return 0;
+}
+
+/* Inside a write job: circuit ci (its request's) with elus[0..n) (names: «A, B»), the internal
+ * event sign_sent by actor and the first élu's reminder; its id into *id. */
+static int circuit_start_tx(store *s, arena *a, const store_sign_circuit *ci, const int64_t *elus,
+                            size_t n, const char *names, const char *actor, const char *via,
+                            int64_t *id, error *err)
+{
+    if (s->ops->sign.tx_circuit_insert(s, ci, elus, n, id, err) != 0 ||
+        remind_first_tx(s, ci->tenant_id, ci->request_id, *id, 0, ci->created_at, err) != 0)
+        return -1;
+    const char *body =
+        ci->message && *ci->message ? arena_printf(a, "%s\n\n%s", names, ci->message) : names;
+    store_event e = {.tenant_id = ci->tenant_id,
+                     .request_id = ci->request_id,
+                     .created_at = ci->created_at,
+                     .kind = PARAPHEUR_EVENT_SENT,
+                     .body = body,
+                     .is_public = 0,
+                     .actor = actor,
+                     .channel = via};
+    if (!body)
+        return error_set(err, ERR_UNAVAILABLE, NULL, "out of memory");
+    return s->ops->events.tx_insert(s, &e, NULL, err);
+}
+
+int parapheur_action_tx(store *s, const store_request *r, const char *signers, const char *actor,
+                        const char *via, int64_t now, int *sent, error *err)
+{
+    *sent = 0;
+    arena a;
+    arena_init(&a, 256 * 1024);
+    int rc = -1;
+    store_document *docs = NULL;
+    size_t nd = 0;
+    store_agent *agents = NULL;
+    size_t na = 0;
+    if (s->ops->documents.list(s, r->tenant_id, r->id, NULL, &a, &docs, &nd, err) != 0 ||
+        s->ops->agents.list(s, r->tenant_id, &a, &agents, &na, err) != 0)
+        goto cleanup;
+    /* The latest letter or decision (oldest first in the list). */
+    const store_document *doc = NULL;
+    for (size_t i = 0; i < nd; i++)
+        if (strcmp(docs[i].kind, "letter") == 0 || strcmp(docs[i].kind, "decision") == 0)
+            doc = &docs[i];
+    int64_t elus[PARAPHEUR_STEPS_MAX];
+    size_t n = 0;
+    buf names;
+    buf_init(&names, 4096);
+    for (const char *p = signers ? signers : ""; *p && n < PARAPHEUR_STEPS_MAX;) {
+        size_t len = strcspn(p, ",");
+        for (size_t i = 0; i < na; i++)
+            if (is_signer(&agents[i], r->tenant_id) && agents[i].email &&
+                strlen(agents[i].email) == len && strncasecmp(agents[i].email, p, len) == 0) {
+                elus[n++] = agents[i].id;
+                buf_printf(&names, "%s%s", n > 1 ? ", " : "", agents[i].name);
+                break;
+            }
+        p += len + (p[len] == ',');
+    }
+    rc = 0;
+    /* Nothing to sign, nobody to sign it, or already on its way: the action is skipped. */
+    if (!doc || !n) {
+        if (!doc)
+            log_info("workflow action: request %s has no letter or decision to send for "
+                     "signature",
+                     r->reference);
+        buf_free(&names);
+        goto cleanup;
+    }
+    rc = pending_of_document(s, &a, r->tenant_id, r->id, doc->id, err);
+    if (rc != 0) {
+        rc = err->code == ERR_CONFLICT ? 0 : -1;
+        error_clear(err);
+        buf_free(&names);
+        goto cleanup;
+    }
+    store_sign_circuit ci = {.tenant_id = r->tenant_id,
+                             .request_id = r->id,
+                             .document_id = doc->id,
+                             .message = "",
+                             .created_at = now};
+    int64_t id = 0;
+    const char *who = arena_strndup(&a, names.data ? names.data : "", names.len);
+    buf_free(&names);
+    rc = who ? circuit_start_tx(s, &a, &ci, elus, n, who, actor, via, &id, err)
+             : error_set(err, ERR_UNAVAILABLE, NULL, "out of memory");
+    *sent = rc == 0;
+cleanup:
+    arena_free(&a);
+    return rc;
 }
 
 static int send_apply(store *s, core_op *op, error *err)
@@ -485,25 +577,12 @@ static int send_apply(store *s, core_op *op, error *err)
         return error_set(err, ERR_FORBIDDEN, NULL, "this agent may not change the request");
     if (r.anonymised_at)
         return error_set(err, ERR_CONFLICT, "request", "the request is anonymised");
-    if (pending_of_document(s, op, r.tenant_id, r.id, o->ci.document_id, err) != 0)
+    if (pending_of_document(s, &op->a, r.tenant_id, r.id, o->ci.document_id, err) != 0)
         return -1;
     int64_t id = 0;
-    if (s->ops->sign.tx_circuit_insert(s, &o->ci, o->elus, o->n, &id, err) != 0 ||
-        remind_first_tx(s, r.tenant_id, r.id, id, 0, o->ci.created_at, err) != 0)
+    if (circuit_start_tx(s, &op->a, &o->ci, o->elus, o->n, o->names,
+                         actor_event_label(&o->who, &op->a), "web", &id, err) != 0)
         return -1;
-    const char *body = o->ci.message && *o->ci.message
-                           ? arena_printf(&op->a, "%s\n\n%s", o->names, o->ci.message)
-                           : o->names;
-    store_event e = {.tenant_id = r.tenant_id,
-                     .request_id = r.id,
-                     .created_at = o->ci.created_at,
-                     .kind = PARAPHEUR_EVENT_SENT,
-                     .body = body,
-                     .is_public = 0,
-                     .actor = actor_event_label(&o->who, &op->a),
-                     .channel = "web"};
-    if (!body || s->ops->events.tx_insert(s, &e, NULL, err) != 0)
-        return body ? -1 : error_set(err, ERR_UNAVAILABLE, NULL, "out of memory");
     if (o->id_out)
         *o->id_out = id;
     return audit_change_tx(s, r.tenant_id, &o->who, "sign_send", "request", &r.id, 1, err);
@@ -825,8 +904,15 @@ static decide_op *decide_new(const cat_tenant *t, const core_actor *who,
         return NULL;
     }
     o->t = t;
-    o->seen = *ci;
-    o->seen.state = "pending";
+    /* The numbers the job checks again; the strings stay the caller's, so none is kept. */
+    o->seen = (store_sign_circuit){.id = ci->id,
+                                   .tenant_id = ci->tenant_id,
+                                   .request_id = ci->request_id,
+                                   .document_id = ci->document_id,
+                                   .state = "pending",
+                                   .step = ci->step,
+                                   .steps = ci->steps,
+                                   .signer_id = ci->signer_id};
     o->as = as;
     if (actor_copy(&o->op.a, who, &actor_system, &o->who, &o->who_agent) != 0) {
         core_op_free(o);

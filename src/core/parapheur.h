@@ -17,6 +17,7 @@
 #include "core/catalogue.h"
 #include "core/core.h"
 #include "store/records.h"
+#include "store/store.h"
 #include "util/arena.h"
 #include "util/error.h"
 
@@ -108,6 +109,14 @@ typedef struct parapheur_send_in {
  * pending; the request is anonymised). *id_out (may be NULL) set before cb. */
 int parapheur_send(core *c, const cat_tenant *t, const core_actor *who, const parapheur_send_in *in,
                    int64_t *id_out, core_done_fn cb, void *ctx, error *err);
+
+/* The workflow action «send for signature» (core/status_actions.c), inside the status
+ * change's job: the request's latest letter or decision sent to the active élus among
+ * signers (e-mail addresses, comma-separated, in order), by actor on channel via at now. *sent 0
+ * when skipped: no letter or decision, no such élu, or that document already waits for
+ * signatures. */
+int parapheur_action_tx(store *s, const store_request *r, const char *signers, const char *actor,
+                        const char *via, int64_t now, int *sent, error *err);
 
 /* The documents waiting for agent_id (theirs, and those of élus who delegated to them for
  * today), oldest first. */

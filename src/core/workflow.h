@@ -31,12 +31,13 @@ typedef struct cat_transition {
 /* What a request entering a status sets off (core/workflow_action.h checks them, the change
  * job runs them: core/status_actions.h). */
 typedef enum workflow_action_kind {
-    WORKFLOW_ACTION_NOTIFY_CITIZEN,    /* a message to the citizen on their channel */
-    WORKFLOW_ACTION_NOTIFY_DEPARTMENT, /* an e-mail to the request's department */
-    WORKFLOW_ACTION_ASSIGN_BY_RULE,    /* the routing rules again, as «re-router» */
-    WORKFLOW_ACTION_SET_DUE_DATE,      /* a new due date, N days from the entry */
-    WORKFLOW_ACTION_ASK_CITIZEN,       /* the citizen asked for a correction or a document */
-    WORKFLOW_ACTION_WEBHOOK,           /* request.entered_status to one subscription */
+    WORKFLOW_ACTION_NOTIFY_CITIZEN,     /* a message to the citizen on their channel */
+    WORKFLOW_ACTION_NOTIFY_DEPARTMENT,  /* an e-mail to the request's department */
+    WORKFLOW_ACTION_ASSIGN_BY_RULE,     /* the routing rules again, as «re-router» */
+    WORKFLOW_ACTION_SET_DUE_DATE,       /* a new due date, N days from the entry */
+    WORKFLOW_ACTION_ASK_CITIZEN,        /* the citizen asked for a correction or a document */
+    WORKFLOW_ACTION_WEBHOOK,            /* request.entered_status to one subscription */
+    WORKFLOW_ACTION_SEND_FOR_SIGNATURE, /* the latest letter or decision to élus (parapheur) */
 } workflow_action_kind;
 
 typedef struct cat_action {
@@ -49,6 +50,10 @@ typedef struct cat_action {
     int days, working;     /* SET_DUE_DATE: N days, 1: jours ouvrés, 0: calendar days */
     const char *return_to; /* ASK_CITIZEN: where the citizen's answer takes the request */
     const char *url;       /* WEBHOOK: an active subscription's URL (its secret stays there) */
+    /* SEND_FOR_SIGNATURE: the élus' e-mail addresses in signing order, comma-separated
+     * (whether each is an active élu is checked when the action runs, since agents change
+     * without the workflow). */
+    const char *signers;
 } cat_action;
 
 typedef struct cat_workflow {
@@ -163,6 +168,7 @@ const store_workflow_status *workflow_fixed_status(const cat_workflow *wf);
 
 /* The most actions one status may have (workflow_build refuses a workflow with more). */
 #define WORKFLOW_ACTIONS_MAX 16
+#define WORKFLOW_ACTION_SIGNERS_MAX 5 /* élus a send_for_signature action names */
 
 /* The actions entering status runs, in position order, into out (pointers into wf);
  * returns how many, at most max. */

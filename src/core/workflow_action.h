@@ -38,9 +38,12 @@ int workflow_action_kind_parse(const char *name, workflow_action_kind *out);
  *   webhook           "url": a subscription's address (webhook_url_check; whether it is an
  *                     active subscription is checked when the action runs, since
  *                     subscriptions change without the workflow)
+ *   send_for_signature "elus": 1 to WORKFLOW_ACTION_SIGNERS_MAX distinct e-mail addresses of
+ *                     élus, in signing order (whether each is an active élu is checked when
+ *                     the action runs)
  * -1 with ERR_INVALID_ARG, err->arg the key at fault ("kind", "status", "params", "text",
- * "text_en", "days", "working", "return_to", "url") and an English detail; ERR_INTERNAL when
- * out of memory. */
+ * "text_en", "days", "working", "return_to", "url", "elus") and an English detail; ERR_INTERNAL
+ * when out of memory. */
 int workflow_action_check(arena *a, const cat_workflow *wf, const store_workflow_action *in,
                           cat_action *out, error *err);
 

@@ -1745,7 +1745,8 @@ static const char migration_48[] =
  * per élu, decided once: signed by them or their delegate, or refused with a comment).
  * Délégations (`sign_delegations`): X signs for Y from one day to another, both included.
  * Each collectivité's days before a waiting signature reminds its élu (`sign_settings`; 3
- * without a row). */
+ * without a row). The workflow actions may be send_for_signature (the request's latest
+ * letter or decision sent to the élus the action names). */
 static const char migration_49[] =
     "CREATE TABLE sign_keys (\n"
     "  agent_id INTEGER PRIMARY KEY REFERENCES agents (id),\n"
@@ -1808,7 +1809,27 @@ static const char migration_49[] =
     "CREATE TABLE sign_settings (\n"
     "  tenant_id INTEGER PRIMARY KEY REFERENCES tenants (id),\n"
     "  remind_days INTEGER NOT NULL CHECK (remind_days BETWEEN 1 AND 60)\n"
-    ") STRICT;\n";
+    ") STRICT;\n"
+    /* The workflow action send_for_signature: the kinds' CHECK rebuilt with it. The rows go
+     * through a copy, not a rename, so that the tenants_workflows trigger, which names
+     * workflow_actions, is never parsed while the table is missing. */
+    "CREATE TABLE workflow_actions_copy AS SELECT * FROM workflow_actions;\n"
+    "DROP TABLE workflow_actions;\n"
+    "CREATE TABLE workflow_actions (\n"
+    "  id INTEGER PRIMARY KEY,\n"
+    "  workflow_id INTEGER NOT NULL REFERENCES workflows(id),\n"
+    "  status_code TEXT NOT NULL,\n"
+    "  position INTEGER NOT NULL,\n"
+    "  kind TEXT NOT NULL CHECK (kind IN ('notify_citizen', 'notify_department', "
+    "'assign_by_rule', 'set_due_date', 'ask_citizen', 'webhook', 'send_for_signature')),\n"
+    "  params TEXT NOT NULL DEFAULT '{}',\n"
+    "  FOREIGN KEY (workflow_id, status_code) REFERENCES workflow_statuses (workflow_id, code)\n"
+    ") STRICT;\n"
+    "INSERT INTO workflow_actions (id, workflow_id, status_code, position, kind, params) SELECT "
+    "id, workflow_id, status_code, position, kind, params FROM workflow_actions_copy;\n"
+    "DROP TABLE workflow_actions_copy;\n"
+    "CREATE INDEX workflow_actions_status ON workflow_actions (workflow_id, status_code, "
+    "position);\n" CONFIG_TRIGGERS("workflow_actions");
 
 /* Indexed by version - 1. */
 const char *const store_sqlite_migrations[] = {

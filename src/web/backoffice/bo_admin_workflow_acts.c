@@ -14,13 +14,9 @@
 #include "web/backoffice/bo_admin_common.h"
 #include "web/backoffice/bo_admin_workflow_view.h"
 
-static const char *const action_kinds[] = {"notify_citizen",
-                                           "notify_department",
-                                           "assign_by_rule",
-                                           "set_due_date",
-                                           "ask_citizen",
-                                           "webhook",
-                                           NULL};
+static const char *const action_kinds[] = {
+    "notify_citizen", "notify_department", "assign_by_rule",     "set_due_date",
+    "ask_citizen",    "webhook",           "send_for_signature", NULL};
 static const char *const timeout_kinds[] = {"jump", "remind", NULL};
 static const char *const units[] = {"days", "working_days", "months", NULL};
 static const char *const meanings[] = {"accord", "rejet", "none", NULL};
@@ -81,7 +77,8 @@ static void row_errors(bo_page *p, json_t *o, char row, size_t i, const char *co
 
 static json_t *action_row(bo_page *p, const cat_workflow *wf, size_t i)
 {
-    static const char *const parts[] = {"kind", "text", "text_en", "days", "return", "url", NULL};
+    static const char *const parts[] = {"kind",   "text", "text_en", "days",
+                                        "return", "url",  "signers", NULL};
     const cat_action *x = &wf->actions[i];
     const char *kind = workflow_action_kind_name(x->kind);
     json_t *o = json_object();
@@ -98,6 +95,7 @@ static json_t *action_row(bo_page *p, const cat_workflow *wf, size_t i)
     json_object_set_new(o, "working", json_boolean(x->working));
     json_object_set_new(o, "returns", bo_wf_status_options(wf, x->return_to, p->l));
     present_set_str(o, "url", x->url);
+    present_set_str(o, "signers", x->signers);
     /* Order matters only among the actions of one status. */
     json_object_set_new(o, "up", json_boolean(i > 0 && same(wf->actions[i - 1].status, x->status)));
     json_object_set_new(
@@ -252,6 +250,7 @@ static size_t read_actions(arena *a, const form *f, cat_action *out, typed *ty)
         x->working = bo_admin_checked(f, name_of(a, 'a', n, "working"));
         x->return_to = opt(F("return"));
         x->url = F("url");
+        x->signers = F("signers");
 #undef F
         n++;
     }
@@ -351,8 +350,8 @@ static int apply_op(cat_workflow *c, typed *ta, typed *tt, const form *f, bo_pag
 static void action_fault(const error *e, const char **part, const char **key)
 {
     static const char *const map[][2] = {
-        {"text", "text"},        {"text_en", "text_en"}, {"days", "days"},  {"working", "days"},
-        {"return_to", "return"}, {"url", "url"},         {"status", "kind"}};
+        {"text", "text"},        {"text_en", "text_en"}, {"days", "days"},   {"working", "days"},
+        {"return_to", "return"}, {"url", "url"},         {"status", "kind"}, {"elus", "signers"}};
     *part = "kind";
     *key = "kind";
     for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
@@ -367,7 +366,7 @@ static void action_fault(const error *e, const char **part, const char **key)
         *key = "text_en_alone";
     /* webhook_url_check names its own fields: all are the URL's. */
     if (strcmp(*part, "kind") == 0 && strcmp(e->arg, "status") != 0 && strcmp(e->arg, "kind") &&
-        strcmp(e->arg, "params"))
+        strcmp(e->arg, "params") && strcmp(e->arg, "elus"))
         *part = "url", *key = "url";
 }
 
@@ -488,6 +487,8 @@ static const char *action_words(bo_page *p, const cat_workflow *wf, const cat_ac
                           wf ? workflow_agent_label(wf, x->return_to, p->l) : x->return_to, NULL);
     case WORKFLOW_ACTION_WEBHOOK:
         return bo_wf_fill(p, "workflows.act_desc.webhook", x->url, NULL);
+    case WORKFLOW_ACTION_SEND_FOR_SIGNATURE:
+        return bo_wf_fill(p, "workflows.act_desc.send_for_signature", x->signers, NULL);
     default:
         return bo_page_str(p, arena_printf(a, "workflows.act_desc.%s", kind));
     }
