@@ -173,7 +173,8 @@ test('an agent sends for signature; another department cannot; an élu not in it
     assert.equal(intrus.status, 403);
     const adj = await clients.adjoint.post(`/agent/parapheur/${circuit}/signer`, { pin: PIN });
     assert.equal(adj.status, 403, 'not the adjoint\'s turn yet');
-    const page = await clients.agenta.get(`/agent/demandes/${req.reference}`);
+    const page = await clients.agenta.get(`/agent/demandes/${req.reference}?fait=signature`);
+    assert.ok(page.text.includes('Le document est envoyé à la signature'));
     assert.ok(page.text.includes('Envoyé à la signature de'));
     assert.ok(page.text.includes('Élu maire, Élu adjoint'));
 });
