@@ -281,17 +281,26 @@ static void decided(http_req *rq)
     doc_render(rq, &st->a, st->id, status, field, key, &st->f);
 }
 
-/* The POST's state with the agent, the form and the circuit's id: NULL after answering. */
-static doc_state *doc_post_open(http_req *rq)
+/* size zeroed bytes of a POST's state in rq's arena; NULL after answering 500. */
+static void *state_new(http_req *rq, size_t size)
 {
-    doc_state *st = arena_alloc(rq->arena, sizeof *st);
+    void *st = arena_alloc(rq->arena, size);
     if (!st) {
         error e;
         error_set(&e, ERR_INTERNAL, NULL, "out of memory");
         web_write_error(rq, &e);
         return NULL;
     }
-    memset(st, 0, sizeof *st);
+    memset(st, 0, size);
+    return st;
+}
+
+/* The POST's state with the agent, the form and the circuit's id: NULL after answering. */
+static doc_state *doc_post_open(http_req *rq)
+{
+    doc_state *st = state_new(rq, sizeof *st);
+    if (!st)
+        return NULL;
     if (!signer(rq, &st->a) || bo_form(rq, &st->f) != 0)
         return NULL;
     if (!(st->id = bo_admin_id(rq->params[0]))) {
@@ -460,14 +469,9 @@ static void batch_signed(http_req *rq)
 
 static void batch_sign_post(http_req *rq)
 {
-    batch_web *st = arena_alloc(rq->arena, sizeof *st);
-    if (!st) {
-        error e;
-        error_set(&e, ERR_INTERNAL, NULL, "out of memory");
-        web_write_error(rq, &e);
+    batch_web *st = state_new(rq, sizeof *st);
+    if (!st)
         return;
-    }
-    memset(st, 0, sizeof *st);
     if (!signer(rq, &st->a) || bo_form(rq, &st->f) != 0)
         return;
     st->n = selection(&st->f, st->ids);
@@ -517,10 +521,9 @@ static void delegation_saved(http_req *rq)
 
 static void delegation_post(http_req *rq)
 {
-    doc_state *st = arena_alloc(rq->arena, sizeof *st);
+    doc_state *st = state_new(rq, sizeof *st);
     if (!st)
         return;
-    memset(st, 0, sizeof *st);
     if (!signer(rq, &st->a) || bo_form(rq, &st->f) != 0)
         return;
     rq->user = st;
@@ -538,10 +541,9 @@ static void delegation_post(http_req *rq)
 
 static void delegation_delete_post(http_req *rq)
 {
-    doc_state *st = arena_alloc(rq->arena, sizeof *st);
+    doc_state *st = state_new(rq, sizeof *st);
     if (!st)
         return;
-    memset(st, 0, sizeof *st);
     if (!signer(rq, &st->a) || bo_form(rq, &st->f) != 0)
         return;
     int64_t id = bo_admin_id(rq->params[0]);
@@ -687,10 +689,9 @@ static void send_done(http_req *rq)
 
 static void send_post(http_req *rq)
 {
-    send_state *st = arena_alloc(rq->arena, sizeof *st);
+    send_state *st = state_new(rq, sizeof *st);
     if (!st)
         return;
-    memset(st, 0, sizeof *st);
     if (!bo_agent(rq, &st->a) || bo_form(rq, &st->f) != 0 || !send_open(rq, &st->a, &st->r))
         return;
     int64_t elus[PARAPHEUR_STEPS_MAX];
