@@ -29,6 +29,7 @@
 #include "cli/procedure_cmd.h"
 #include "cli/session.h"
 #include "core/antivirus.h"
+#include "core/parapheur.h"
 #include "core/admin.h"
 #include "core/apikey.h"
 #include "core/catalogue.h"
@@ -147,6 +148,9 @@ static const opt_spec serve_opts[] = {
      "[::1]:3310 or localhost:3310"},
     {"clamd-timeout", "GUICHET_CLAMD_TIMEOUT_S", OPT_UINT, "30", 0, 1, 600,
      "seconds one scan may take before the file is refused as unscanned"},
+    {"pkcs11-module", "GUICHET_PKCS11_MODULE", OPT_STRING, "", 0, 0, 0,
+     "the PKCS#11 module holding élus' signing keys on this server (an HSM's, or SoftHSM2's "
+     "/usr/lib/softhsm/libsofthsm2.so); empty: élus' keys are PKCS#12 files only"},
     {"retention-interval", "GUICHET_RETENTION_INTERVAL_S", OPT_UINT, "3600", 0, 0, 604800,
      "seconds between two retention passes (anonymisation of requests past their retention, "
      "audit purge); 0: none, run guichet retention run from cron"},
@@ -519,6 +523,7 @@ static const http_mount mounts[] = {
     {"/agent/", bo_admin_form_builder_routes, web_write_error, bo_admit, 0},
     {"/agent/", bo_admin_key_routes, web_write_error, bo_admit, 0},
     {"/agent/", bo_admin_trust_routes, web_write_error, bo_admit, 0},
+    {"/agent/", bo_admin_signing_routes, web_write_error, bo_admit, 0},
     {"/agent/", bo_admin_mail_in_routes, web_write_error, bo_admit, 0},
     {"/agent/", bo_admin_webhook_routes, web_write_error, bo_admit, 0},
     {"/agent/", bo_admin_mail_routes, web_write_error, bo_admit, 0},
@@ -531,6 +536,7 @@ static const http_mount mounts[] = {
     {"/agent/", bo_rgpd_routes, web_write_error, bo_admit, 0},
     {"/agent/", bo_retention_routes, web_write_error, bo_admit, 0},
     {"/agent/", bo_inbox_routes, web_write_error, bo_admit, 0},
+    {"/agent/", bo_parapheur_routes, web_write_error, bo_admit, 0},
     {"/agent/", bo_request_routes, web_write_error, bo_admit, 0},
     {"/agent/", bo_letters_routes, web_write_error, bo_admit, 0},
     {"/agent/", bo_intake_routes, web_write_error, bo_admit, 0},
@@ -768,6 +774,7 @@ static int server_start(const opt_values *v, cli_server **out)
     }
     error err;
     error_clear(&err);
+    parapheur_set_pkcs11_module(opt_str(v, "pkcs11-module"));
     if (antivirus_configure(opt_str(v, "clamd-socket"), opt_str(v, "clamd-address"),
                             (int)opt_uint(v, "clamd-timeout") * 1000, &err) != 0) {
         fprintf(stderr, "guichet serve: invalid value for --%s: %s\n", err.arg, err.detail);

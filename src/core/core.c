@@ -23,6 +23,7 @@
 #include "core/courrier.h"
 #include "core/document.h"
 #include "core/due_warning.h"
+#include "core/parapheur.h"
 #include "core/workflow_timeout.h"
 #include "core/webhook.h"
 #include "core/weekly_digest.h"
@@ -255,7 +256,8 @@ core *core_open_config(store *s, const core_config *cfg, error *err)
         workflow_timeout_register(c, err) != 0 || webhook_register(c, err) != 0 ||
         agent_notices_register(c, err) != 0 || broadcast_register(c, err) != 0 ||
         document_register(c, err) != 0 || document_generate_register(c, err) != 0 ||
-        courrier_register(c, err) != 0 || weekly_digest_register(c, err) != 0) {
+        courrier_register(c, err) != 0 || weekly_digest_register(c, err) != 0 ||
+        parapheur_register(c, err) != 0) {
         core_close(c);
         return NULL;
     }

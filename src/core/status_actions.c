@@ -13,6 +13,7 @@
 #include "core/document.h"
 #include "core/jobs.h"
 #include "core/outbox.h"
+#include "core/parapheur.h"
 #include "core/routing.h"
 #include "core/sla.h"
 #include "core/webhook.h"
@@ -287,6 +288,13 @@ static int run_one(store *s, arena *a, const status_env *env, store_request *r,
         /* The status itself says the request waits for the citizen (workflow_ask_citizen);
          * the message is the move's comment, which the transition required. */
         return 0;
+    case WORKFLOW_ACTION_SEND_FOR_SIGNATURE: {
+        int sent = 0;
+        if (parapheur_action_tx(s, r, act->signers, e->actor, e->channel, e->now, &sent, err) != 0)
+            return -1;
+        *skipped = !sent;
+        return 0;
+    }
     case WORKFLOW_ACTION_WEBHOOK: {
         size_t n = 0;
         if (webhook_emit_to_tx(s, r, "request.entered_status", act->url, e->now, &n, err) != 0)

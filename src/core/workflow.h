@@ -38,6 +38,7 @@ typedef enum workflow_action_kind {
     WORKFLOW_ACTION_ASK_CITIZEN,       /* the citizen asked for a correction or a document */
     WORKFLOW_ACTION_WEBHOOK,           /* request.entered_status to one subscription */
     WORKFLOW_ACTION_GENERATE_DOCUMENT, /* a letter or decision from a template, as a document */
+    WORKFLOW_ACTION_SEND_FOR_SIGNATURE, /* the latest letter or decision to élus (parapheur) */
 } workflow_action_kind;
 
 typedef struct cat_action {
@@ -55,6 +56,10 @@ typedef struct cat_action {
      * (an attestation of an implicit decision, not of an agent's) */
     const char *tpl;
     int citizen_visible, silence_only;
+    /* SEND_FOR_SIGNATURE: the élus' e-mail addresses in signing order, comma-separated
+     * (whether each is an active élu is checked when the action runs, since agents change
+     * without the workflow). */
+    const char *signers;
 } cat_action;
 
 typedef struct cat_workflow {
@@ -169,6 +174,7 @@ const store_workflow_status *workflow_fixed_status(const cat_workflow *wf);
 
 /* The most actions one status may have (workflow_build refuses a workflow with more). */
 #define WORKFLOW_ACTIONS_MAX 16
+#define WORKFLOW_ACTION_SIGNERS_MAX 5 /* élus a send_for_signature action names */
 
 /* The actions entering status runs, in position order, into out (pointers into wf);
  * returns how many, at most max. */

@@ -6,6 +6,7 @@
 
 #include <jansson.h>
 #include <string.h>
+#include <strings.h>
 
 #include "core/webhook.h"
 #include "util/buf.h"
@@ -19,6 +20,7 @@ static const char *const kind_names[] = {
     [WORKFLOW_ACTION_ASK_CITIZEN] = "ask_citizen",
     [WORKFLOW_ACTION_WEBHOOK] = "webhook",
     [WORKFLOW_ACTION_GENERATE_DOCUMENT] = "generate_document",
+    [WORKFLOW_ACTION_SEND_FOR_SIGNATURE] = "send_for_signature",
 };
 #define N_KINDS (sizeof kind_names / sizeof kind_names[0])
 
@@ -31,6 +33,7 @@ static const char *const kind_keys[] = {
     [WORKFLOW_ACTION_ASK_CITIZEN] = "return_to",
     [WORKFLOW_ACTION_WEBHOOK] = "url",
     [WORKFLOW_ACTION_GENERATE_DOCUMENT] = "template citizen_visible silence_only",
+    [WORKFLOW_ACTION_SEND_FOR_SIGNATURE] = "elus",
 };
 
 /* The placeholders a notification's text may hold, with what replaces them. */
@@ -141,6 +144,37 @@ static int check_place(const cat_workflow *wf, const store_workflow_status *st,
     return 0;
 }
 
+/* send_for_signature's "elus": 1 to WORKFLOW_ACTION_SIGNERS_MAX distinct e-mail addresses
+ * (an '@', no blank, comma or control character, at most 254 bytes), kept comma-separated. */
+static int check_signers(arena *a, json_t *v, const char **out, error *err)
+{
+    size_t n = json_array_size(v);
+    if (!json_is_array(v) || n == 0 || n > WORKFLOW_ACTION_SIGNERS_MAX)
+        return error_set(err, ERR_INVALID_ARG, "elus", "must list 1 to %d élus' e-mail addresses",
+                         WORKFLOW_ACTION_SIGNERS_MAX);
+    buf b;
+    buf_init(&b, WORKFLOW_ACTION_SIGNERS_MAX * 256);
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        const char *s = json_string_value(json_array_get(v, i));
+        size_t len = s ? strlen(s) : 0;
+        int ok = len > 2 && len <= 254 && strchr(s, '@') && utf8_valid(s, len);
+        for (size_t k = 0; ok && k < len; k++)
+            ok = (unsigned char)s[k] > 0x20 && s[k] != ',' && s[k] != 0x7f;
+        for (size_t k = 0; ok && k < i; k++)
+            ok = strcasecmp(json_string_value(json_array_get(v, k)), s) != 0;
+        if (!ok)
+            rc = error_set(err, ERR_INVALID_ARG, "elus",
+                           "must list distinct e-mail addresses of élus");
+        else if (buf_printf(&b, "%s%s", i ? "," : "", s) != 0)
+            rc = error_set(err, ERR_INTERNAL, NULL, "out of memory");
+    }
+    if (rc == 0 && !(*out = arena_strdup(a, buf_cstr(&b))))
+        rc = error_set(err, ERR_INTERNAL, NULL, "out of memory");
+    buf_free(&b);
+    return rc;
+}
+
 static int check_params(arena *a, const cat_workflow *wf, const store_workflow_status *st,
                         json_t *params, cat_action *out, error *err)
 {
@@ -212,6 +246,8 @@ static int check_params(arena *a, const cat_workflow *wf, const store_workflow_s
         out->tpl = arena_strdup(a, json_string_value(v));
         return out->tpl ? 0 : error_set(err, ERR_INTERNAL, NULL, "out of memory");
     }
+    case WORKFLOW_ACTION_SEND_FOR_SIGNATURE:
+        return check_signers(a, json_object_get(params, "elus"), &out->signers, err);
     case WORKFLOW_ACTION_NOTIFY_DEPARTMENT:
     case WORKFLOW_ACTION_ASSIGN_BY_RULE:
         return 0;
@@ -281,6 +317,22 @@ json_t *workflow_action_params_json(const cat_action *a)
         rc |= json_object_set_new(o, "citizen_visible", json_boolean(a->citizen_visible));
         rc |= json_object_set_new(o, "silence_only", json_boolean(a->silence_only));
         break;
+    case WORKFLOW_ACTION_SEND_FOR_SIGNATURE: {
+        /* Back to the array, one address per member, as written. */
+        json_t *list = json_array();
+        for (const char *s = a->signers ? a->signers : ""; list && *s;) {
+            size_t len = strcspn(s, ",");
+            while (len && (*s == ' '))
+                s++, len--;
+            if (len)
+                rc |= json_array_append_new(list, json_stringn(s, len));
+            s += len;
+            if (*s == ',')
+                s++;
+        }
+        rc |= json_object_set_new(o, "elus", list ? list : json_null());
+        break;
+    }
     default:
         break;
     }

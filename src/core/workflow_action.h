@@ -43,11 +43,14 @@ int workflow_action_kind_parse(const char *name, workflow_action_kind *out);
  *                     bytes of text; whether the collectivité has it is checked when the
  *                     editor saves the workflow — workflow_edit_save — and when the document
  *                     is made, since templates change without the workflow), optional
- * "citizen_visible" (boolean, true unless false) and "silence_only" (boolean: only when a silence
- * vaut accord / rejet jump entered the status) -1 with ERR_INVALID_ARG, err->arg the key at fault
- * ("kind", "status", "params", "text", "text_en", "days", "working", "return_to", "url",
- * "template", "citizen_visible", "silence_only") and an English detail; ERR_INTERNAL when out of
- * memory. */
+ *                     "citizen_visible" (boolean, true unless false) and "silence_only"
+ *                     (boolean: only when a silence vaut accord / rejet jump entered the status)
+ *   send_for_signature "elus": 1 to WORKFLOW_ACTION_SIGNERS_MAX distinct e-mail addresses of
+ *                     élus, in signing order (whether each is an active élu is checked when
+ *                     the action runs)
+ * -1 with ERR_INVALID_ARG, err->arg the key at fault ("kind", "status", "params", "text",
+ * "text_en", "days", "working", "return_to", "url", "template", "citizen_visible",
+ * "silence_only", "elus") and an English detail; ERR_INTERNAL when out of memory. */
 int workflow_action_check(arena *a, const cat_workflow *wf, const store_workflow_action *in,
                           cat_action *out, error *err);
 

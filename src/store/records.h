@@ -83,6 +83,78 @@ typedef struct store_document {
     int citizen_visible; /* shown to the citizen (tracking page, e-mail) */
 } store_document;
 
+/* An élu's signing key (table sign_keys, core/parapheur.h): a PKCS#12 file as uploaded, or
+ * a PKCS#11 token's and key's labels; the certificate's description; the PIN's failures. */
+typedef struct store_sign_key {
+    int64_t agent_id;
+    int64_t tenant_id;
+    const char *kind; /* "p12" or "pkcs11" */
+    const void *p12;  /* the file; reads leave it NULL unless asked for */
+    int64_t p12_len;
+    const char *token_label; /* pkcs11 */
+    const char *key_label;   /* pkcs11 */
+    const char *quality;     /* the élu's capacity: «Maire», «Adjoint à l'urbanisme» */
+    const char *subject;     /* the certificate's subject, issuer (one line each) */
+    const char *issuer;
+    int64_t not_before, not_after;
+    int pin_failures;     /* wrong PINs in a row */
+    int64_t locked_until; /* no signing before then */
+    int64_t updated_at;
+    int64_t updated_by;
+    const char *agent_name; /* read only */
+} store_sign_key;
+
+/* A signature circuit (table sign_circuits): one document sent to élus in order. */
+typedef struct store_sign_circuit {
+    int64_t id;
+    int64_t tenant_id;
+    int64_t request_id;
+    const char *reference; /* read only: its request's */
+    int64_t document_id;   /* the version to sign next (the last signed one once over) */
+    const char *title;     /* read only: that document's title and kind */
+    const char *doc_kind;
+    int64_t sent_by;
+    const char *sent_by_name; /* read only */
+    const char *message;
+    const char *state; /* "pending", "signed", "refused" */
+    int step;          /* the position (from 0) waiting; steps once signed by all */
+    int steps;
+    int64_t created_at;
+    int64_t waiting_since; /* when the step waiting started */
+    int64_t reminded_at;
+    int64_t ended_at;
+    int64_t signer_id; /* read only: the élu of the step waiting, 0 when over */
+} store_sign_circuit;
+
+/* One élu's step in a circuit (table sign_steps). */
+typedef struct store_sign_step {
+    int64_t circuit_id;
+    int position; /* from 0 */
+    int64_t agent_id;
+    const char *agent_name;     /* read only */
+    const char *state;          /* "waiting", "signed", "refused" */
+    int64_t signed_by;          /* the agent who signed: agent_id, or a delegate */
+    const char *signed_by_name; /* read only */
+    int64_t document_id;        /* the signed version written */
+    const char *comment;        /* a refusal's */
+    int64_t decided_at;
+} store_sign_step;
+
+/* A délégation de signature (table sign_delegations): delegate signs for principal from
+ * starts_on to ends_on (YYYY-MM-DD, the collectivité's days, both included). */
+typedef struct store_sign_delegation {
+    int64_t id;
+    int64_t tenant_id;
+    int64_t delegate_id;
+    int64_t principal_id;
+    const char *delegate_name;  /* read only */
+    const char *principal_name; /* read only */
+    const char *starts_on;
+    const char *ends_on;
+    int64_t created_at;
+    int64_t created_by;
+} store_sign_delegation;
+
 /* A letter of the post room (table post_letters, core/courrier.h): a scanned file received,
  * then each letter the OCR found in it, until an agent files it as a request, links it to
  * one or discards it. The letters of one file share its stored bytes (storage_name). */

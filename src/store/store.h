@@ -923,6 +923,59 @@ typedef struct store_mail_in_ops {
     int (*tx_held_purge)(store *s, int64_t tenant_id, int64_t before, int64_t *n, error *err);
 } store_mail_in_ops;
 
+/* The parapheur (core/parapheur.h): élus' keys, circuits and their steps, délégations. */
+typedef struct store_sign_ops {
+    /* agent_id's key; with_p12 also reads the file's bytes (in a). *found 0 when none. */
+    int (*key_get)(store *s, int64_t tenant_id, int64_t agent_id, int with_p12, arena *a,
+                   store_sign_key *out, int *found, error *err);
+    /* The tenant's keys without their files, by élu's name. */
+    int (*keys_list)(store *s, int64_t tenant_id, arena *a, store_sign_key **out, size_t *n,
+                     error *err);
+    /* Inserts or replaces k->agent_id's key (failures and lock cleared). */
+    int (*tx_key_set)(store *s, const store_sign_key *k, error *err);
+    /* Sets the PIN failures and lock of agent_id's key. */
+    int (*tx_key_failures)(store *s, int64_t tenant_id, int64_t agent_id, int failures,
+                           int64_t locked_until, error *err);
+    /* Inserts c (its id in *id_out) and its steps[0..n) (positions 0..n-1, waiting). */
+    int (*tx_circuit_insert)(store *s, const store_sign_circuit *c, const int64_t *elus, size_t n,
+                             int64_t *id_out, error *err);
+    /* Circuit id of tenant_id; writer 1: on the writer's connection, inside the job. */
+    int (*circuit_get)(store *s, int writer, int64_t tenant_id, int64_t id, arena *a,
+                       store_sign_circuit *out, int *found, error *err);
+    /* Writes c's state, step, document_id, waiting_since, reminded_at and ended_at. */
+    int (*tx_circuit_update)(store *s, const store_sign_circuit *c, error *err);
+    /* The steps of circuit_id in order. */
+    int (*steps_list)(store *s, int64_t circuit_id, arena *a, store_sign_step **out, size_t *n,
+                      error *err);
+    /* Decides step (circuit_id, position): its state, signer, document and comment. */
+    int (*tx_step_decide)(store *s, const store_sign_step *st, error *err);
+    /* The pending circuits waiting for agent_id, or for an élu who delegated to agent_id on
+     * day `today` (YYYY-MM-DD), oldest first; at most max. */
+    int (*queue)(store *s, int64_t tenant_id, int64_t agent_id, const char *today, size_t max,
+                 arena *a, store_sign_circuit **out, size_t *n, error *err);
+    /* request_id's circuits, newest first. */
+    int (*of_request)(store *s, int64_t tenant_id, int64_t request_id, arena *a,
+                      store_sign_circuit **out, size_t *n, error *err);
+    /* Pending circuits of every tenant waiting since before `since` and not reminded after
+     * `reminded_before`, oldest first; at most max. */
+    int (*due)(store *s, int64_t since, int64_t reminded_before, size_t max, arena *a,
+               store_sign_circuit **out, size_t *n, error *err);
+    int (*tx_delegation_insert)(store *s, const store_sign_delegation *d, int64_t *id_out,
+                                error *err);
+    /* ERR_NOT_FOUND when no such délégation of tenant_id. */
+    int (*tx_delegation_delete)(store *s, int64_t tenant_id, int64_t id, error *err);
+    /* The tenant's délégations ending on or after `from` (YYYY-MM-DD), by start. */
+    int (*delegations_list)(store *s, int64_t tenant_id, const char *from, arena *a,
+                            store_sign_delegation **out, size_t *n, error *err);
+    /* Whether delegate_id signs for principal_id on `today`; writer as circuit_get. */
+    int (*delegation_holds)(store *s, int writer, int64_t tenant_id, int64_t delegate_id,
+                            int64_t principal_id, const char *today, int *holds, error *err);
+    /* The tenant's days before a waiting signature reminds its élu: *days 0 when never set;
+     * writer as circuit_get. */
+    int (*remind_days)(store *s, int writer, int64_t tenant_id, int *days, error *err);
+    int (*tx_remind_days_set)(store *s, int64_t tenant_id, int days, error *err);
+} store_sign_ops;
+
 /* The operation table every backend provides, one sub-table per area (each backend file
  * defines its area's). Only core calls these, and the command line to open a database:
  * pages and dispatchers read records (records.h) through core. Reads may run on any
@@ -939,6 +992,7 @@ typedef struct store_ops {
     store_attachments_ops attachments;
     store_outbox_ops outbox;
     store_documents_ops documents;
+    store_sign_ops sign;
     store_post_ops post;
     store_mail_ops mail;
     store_sms_ops sms;

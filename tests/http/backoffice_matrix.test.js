@@ -133,6 +133,21 @@ const ROUTES = [
     ['POST', () => '/agent/admin/collectivite', ADMIN_POST,
      { form: (c) => ({ name: 'Ville de Démo', contact: `Mairie, 1 place de la Mairie (${c.seq()})` }) }],
     ['POST', () => '/agent/admin/audit/verifier', ADMIN_GET],
+    /* the parapheur: élus and admins (who may sign); sending: who may change the request */
+    ['GET', () => '/agent/parapheur', { anon: LOGIN, agentA: NO, agentB: NO, managerA: NO, elected: OK, admin: OK }],
+    ['GET', () => '/agent/parapheur/999999', { anon: LOGIN, agentA: NO, agentB: NO, managerA: NO, elected: NF, admin: NF }],
+    ['POST', () => '/agent/parapheur/999999/signer', { anon: LOGIN, agentA: NO, agentB: NO, managerA: NO, elected: NF, admin: NF }, { form: () => ({ pin: '0000' }) }],
+    ['POST', () => '/agent/parapheur/999999/refuser', { anon: LOGIN, agentA: NO, agentB: NO, managerA: NO, elected: NF, admin: NF }, { form: () => ({ comment: 'Non.' }) }],
+    ['POST', () => '/agent/parapheur/selection', { anon: LOGIN, agentA: NO, agentB: NO, managerA: NO, elected: 400, admin: 400 }, { form: () => ({ c: '999999' }) }],
+    ['POST', () => '/agent/parapheur/delegation', { anon: LOGIN, agentA: NO, agentB: NO, managerA: NO, elected: DONE, admin: 400 },
+     { form: (c) => ({ delegate: String(c.agents.admin.id), starts_on: '2030-01-01', ends_on: '2030-01-02' }) }],
+    ['GET', (c) => `/agent/demandes/${c.reqA.reference}/signature`, OBJ_WRITE],
+    ['POST', (c, r) => `/agent/demandes/${r.reference}/signature`, { anon: LOGIN, agentA: 400, agentB: NF, managerA: 400, elected: NO, admin: 400 },
+     { fresh: true, form: () => ({ document: '', elu1: '' }) }],
+    ['GET', () => '/agent/admin/signatures', ADMIN_GET],
+    ['POST', () => '/agent/admin/signatures/delegations', ADMIN_POST,
+     { form: (c) => ({ delegate: String(c.agents.admin.id), principal: String(c.agents.elected.id), starts_on: '2030-02-01', ends_on: '2030-02-02' }) }],
+    ['POST', () => '/agent/admin/signatures/delegations/999999/supprimer', Object.assign({}, ADMIN_POST, { admin: NF })],
     /* a citizen's data (RGPD): admins only, whatever the department */
     ['POST', () => '/agent/admin/export', ADMIN_GET, { form: (c) => ({ email: c.reqA.email }) }],
     /* retention: the archives' visa, a bordereau's visa, a citizen's account deleted */

@@ -27,6 +27,7 @@
 #include "core/routing.h"
 #include "core/webhook.h"
 #include "core/workflow_action.h"
+#include "core/parapheur.h"
 #include "store/store.h"
 #include "test_db.h"
 #include "test_req.h"
@@ -384,6 +385,54 @@ static void test_route_department_webhook(void **state)
     assert_string_equal(body, "request.created submitted\nrequest.entered_status accepted");
 }
 
+/* send_for_signature: the request's latest letter or decision to the active élus it names
+ * (an unknown address left out), in the status change's job; skipped without one. */
+static void test_send_for_signature(void **state)
+{
+    fixture *f = *state;
+    error err;
+    store_agent maire;
+    assert_int_equal(test_db_add_agent(&f->db, f->tenant_id, "maire@ville-test.fr",
+                                       AGENT_ROLE_ELECTED, NULL, 0, &f->a, &maire),
+                     0);
+    exec_reload(f, "INSERT INTO workflow_actions (workflow_id, status_code, position, kind, "
+                   "params) SELECT id, 'under_review', 9, 'send_for_signature', '{\"elus\": "
+                   "[\"MAIRE@ville-test.fr\", \"inconnu@ville-test.fr\"]}' FROM workflows "
+                   "WHERE code = 'demarche'");
+    request_created bare = file(f, "lea@example.org", NULL, NULL);
+    assert_int_equal(move(f, bare.reference, "under_review", NULL, &err), 0);
+    assert_string_equal(query(f, "SELECT count(*) FROM sign_circuits"), "0");
+    store_event *ev = NULL;
+    size_t n = timeline(f, bare.id, &ev);
+    int skipped = 0;
+    for (size_t i = 0; i < n; i++)
+        skipped |= ev[i].body && strcmp(ev[i].body, "send_for_signature_skipped") == 0;
+    assert_true(skipped);
+
+    request_created c = file(f, "lea@example.org", NULL, NULL);
+    char sql[600];
+    snprintf(sql, sizeof sql,
+             "INSERT INTO documents (tenant_id, request_id, kind, version, code, sha256, size, "
+             "content, created_at, title, citizen_visible) VALUES (%lld, %lld, 'letter', 1, "
+             "'ABCDEFGH', printf('%%064d', 1), 4, X'25504446', 1, 'Réponse', 1)",
+             (long long)f->tenant_id, (long long)c.id);
+    exec_reload(f, sql);
+    assert_int_equal(move(f, c.reference, "under_review", NULL, &err), 0);
+    snprintf(sql, sizeof sql,
+             "SELECT c.state || '|' || c.steps || '|' || s.agent_id || '|' || d.title FROM "
+             "sign_circuits c JOIN sign_steps s ON s.circuit_id = c.id JOIN documents d ON d.id "
+             "= c.document_id WHERE c.request_id = %lld",
+             (long long)c.id);
+    char want[64];
+    snprintf(want, sizeof want, "pending|1|%lld|Réponse", (long long)maire.id);
+    assert_string_equal(query(f, sql), want);
+    n = timeline(f, c.id, &ev);
+    int sent = 0;
+    for (size_t i = 0; i < n; i++)
+        sent |= strcmp(ev[i].kind, PARAPHEUR_EVENT_SENT) == 0 && !ev[i].is_public;
+    assert_true(sent);
+}
+
 /* workflow_action_check's answer for kind on status with params: 0, or the arg at fault. */
 static const char *check(const cat_workflow *wf, const char *status, const char *kind,
                          const char *params)
@@ -496,6 +545,32 @@ static void test_check_rules(void **state)
     assert_string_equal(
         check(&wf, "new", "webhook", "{\"url\": \"https://hooks.example/in\", \"secret\": \"x\"}"),
         "params");
+    assert_string_equal(
+        check(&wf, "triage", "send_for_signature", "{\"elus\": [\"a@ville.fr\", \"b@ville.fr\"]}"),
+        "");
+    assert_string_equal(check(&wf, "triage", "send_for_signature", "{}"), "elus");
+    assert_string_equal(check(&wf, "triage", "send_for_signature", "{\"elus\": []}"), "elus");
+    assert_string_equal(
+        check(&wf, "triage", "send_for_signature", "{\"elus\": [\"pas-une-adresse\"]}"), "elus");
+    assert_string_equal(
+        check(&wf, "triage", "send_for_signature", "{\"elus\": [\"a@ville.fr\", \"A@ville.fr\"]}"),
+        "elus");
+    assert_string_equal(
+        check(&wf, "triage", "send_for_signature", "{\"elus\": [\"a,b@ville.fr\"]}"), "elus");
+    assert_string_equal(check(&wf, "triage", "send_for_signature", "{\"elus\": [1]}"), "elus");
+    assert_string_equal(
+        check(
+            &wf, "triage", "send_for_signature",
+            "{\"elus\": [\"a@v.fr\", \"b@v.fr\", \"c@v.fr\", \"d@v.fr\", \"e@v.fr\", \"f@v.fr\"]}"),
+        "elus");
+    /* Written back as it was read. */
+    cat_action sig = {.kind = WORKFLOW_ACTION_SEND_FOR_SIGNATURE,
+                      .signers = "a@ville.fr,b@ville.fr"};
+    json_t *back = workflow_action_params_json(&sig);
+    char *text = json_dumps(back, JSON_COMPACT);
+    assert_string_equal(text, "{\"elus\":[\"a@ville.fr\",\"b@ville.fr\"]}");
+    free(text);
+    json_decref(back);
     /* Placeholders replaced, text around them kept, a brace alone kept. */
     arena a;
     arena_init(&a, 0);
@@ -514,6 +589,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_due_date_in_working_days, setup, teardown),
         cmocka_unit_test_setup_teardown(test_route_department_webhook, setup, teardown),
         cmocka_unit_test_setup_teardown(test_generate_document_scheduled, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_send_for_signature, setup, teardown),
         cmocka_unit_test(test_check_rules),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

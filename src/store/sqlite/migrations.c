@@ -1917,6 +1917,102 @@ static const char migration_52[] =
     ") STRICT;\n"
     "CREATE INDEX agent_weekly_digest_tenant ON agent_weekly_digest (tenant_id);\n";
 
+/* Version 53: the élus' parapheur (issue 16, core/parapheur.h). Each élu's signing key
+ * (`sign_keys`): a PKCS#12 file as uploaded (encrypted by its own password, the élu's PIN,
+ * which is never stored) or a PKCS#11 token's and key's labels, the certificate's subject,
+ * issuer and validity to show, the élu's quality (the signature's capacity) and the PIN
+ * failures that lock it for a while. A circuit (`sign_circuits`) sends one document (its
+ * latest version, replaced by each signed version) to élus in order (`sign_steps`, one row
+ * per élu, decided once: signed by them or their delegate, or refused with a comment).
+ * Délégations (`sign_delegations`): X signs for Y from one day to another, both included.
+ * Each collectivité's days before a waiting signature reminds its élu (`sign_settings`; 3
+ * without a row). The workflow actions may be send_for_signature (the request's latest
+ * letter or decision sent to the élus the action names). */
+static const char migration_53[] =
+    "CREATE TABLE sign_keys (\n"
+    "  agent_id INTEGER PRIMARY KEY REFERENCES agents (id),\n"
+    "  tenant_id INTEGER NOT NULL REFERENCES tenants (id),\n"
+    "  kind TEXT NOT NULL CHECK (kind IN ('p12', 'pkcs11')),\n"
+    "  p12 BLOB,\n"
+    "  token_label TEXT,\n"
+    "  key_label TEXT,\n"
+    "  quality TEXT NOT NULL DEFAULT '',\n"
+    "  subject TEXT NOT NULL,\n"
+    "  issuer TEXT NOT NULL,\n"
+    "  not_before INTEGER NOT NULL,\n"
+    "  not_after INTEGER NOT NULL,\n"
+    "  pin_failures INTEGER NOT NULL DEFAULT 0,\n"
+    "  locked_until INTEGER NOT NULL DEFAULT 0,\n"
+    "  updated_at INTEGER NOT NULL,\n"
+    "  updated_by INTEGER\n"
+    ") STRICT;\n"
+    "CREATE TABLE sign_circuits (\n"
+    "  id INTEGER PRIMARY KEY,\n"
+    "  tenant_id INTEGER NOT NULL REFERENCES tenants (id),\n"
+    "  request_id INTEGER NOT NULL REFERENCES requests (id),\n"
+    "  document_id INTEGER NOT NULL REFERENCES documents (id),\n"
+    "  sent_by INTEGER REFERENCES agents (id),\n"
+    "  message TEXT NOT NULL DEFAULT '',\n"
+    "  state TEXT NOT NULL CHECK (state IN ('pending', 'signed', 'refused')),\n"
+    "  step INTEGER NOT NULL,\n"
+    "  steps INTEGER NOT NULL CHECK (steps >= 1),\n"
+    "  created_at INTEGER NOT NULL,\n"
+    "  waiting_since INTEGER NOT NULL,\n"
+    "  reminded_at INTEGER NOT NULL DEFAULT 0,\n"
+    "  ended_at INTEGER NOT NULL DEFAULT 0\n"
+    ") STRICT;\n"
+    "CREATE INDEX sign_circuits_pending ON sign_circuits (tenant_id, state, waiting_since);\n"
+    "CREATE INDEX sign_circuits_request ON sign_circuits (request_id);\n"
+    "CREATE TABLE sign_steps (\n"
+    "  circuit_id INTEGER NOT NULL REFERENCES sign_circuits (id),\n"
+    "  position INTEGER NOT NULL,\n"
+    "  agent_id INTEGER NOT NULL REFERENCES agents (id),\n"
+    "  state TEXT NOT NULL CHECK (state IN ('waiting', 'signed', 'refused')),\n"
+    "  signed_by INTEGER REFERENCES agents (id),\n"
+    "  document_id INTEGER REFERENCES documents (id),\n"
+    "  comment TEXT,\n"
+    "  decided_at INTEGER NOT NULL DEFAULT 0,\n"
+    "  PRIMARY KEY (circuit_id, position)\n"
+    ") STRICT, WITHOUT ROWID;\n"
+    "CREATE INDEX sign_steps_agent ON sign_steps (agent_id, state);\n"
+    "CREATE TABLE sign_delegations (\n"
+    "  id INTEGER PRIMARY KEY,\n"
+    "  tenant_id INTEGER NOT NULL REFERENCES tenants (id),\n"
+    "  delegate_id INTEGER NOT NULL REFERENCES agents (id),\n"
+    "  principal_id INTEGER NOT NULL REFERENCES agents (id),\n"
+    "  starts_on TEXT NOT NULL,\n"
+    "  ends_on TEXT NOT NULL,\n"
+    "  created_at INTEGER NOT NULL,\n"
+    "  created_by INTEGER,\n"
+    "  CHECK (delegate_id <> principal_id AND starts_on <= ends_on)\n"
+    ") STRICT;\n"
+    "CREATE INDEX sign_delegations_delegate ON sign_delegations (delegate_id, ends_on);\n"
+    "CREATE TABLE sign_settings (\n"
+    "  tenant_id INTEGER PRIMARY KEY REFERENCES tenants (id),\n"
+    "  remind_days INTEGER NOT NULL CHECK (remind_days BETWEEN 1 AND 60)\n"
+    ") STRICT;\n"
+    /* The workflow action send_for_signature: the kinds' CHECK rebuilt with it. The rows go
+     * through a copy, not a rename, so that the tenants_workflows trigger, which names
+     * workflow_actions, is never parsed while the table is missing. */
+    "CREATE TABLE workflow_actions_copy AS SELECT * FROM workflow_actions;\n"
+    "DROP TABLE workflow_actions;\n"
+    "CREATE TABLE workflow_actions (\n"
+    "  id INTEGER PRIMARY KEY,\n"
+    "  workflow_id INTEGER NOT NULL REFERENCES workflows(id),\n"
+    "  status_code TEXT NOT NULL,\n"
+    "  position INTEGER NOT NULL,\n"
+    "  kind TEXT NOT NULL CHECK (kind IN ('notify_citizen', 'notify_department', "
+    "'assign_by_rule', 'set_due_date', 'ask_citizen', 'webhook', 'generate_document', "
+    "'send_for_signature')),\n"
+    "  params TEXT NOT NULL DEFAULT '{}',\n"
+    "  FOREIGN KEY (workflow_id, status_code) REFERENCES workflow_statuses (workflow_id, code)\n"
+    ") STRICT;\n"
+    "INSERT INTO workflow_actions (id, workflow_id, status_code, position, kind, params) SELECT "
+    "id, workflow_id, status_code, position, kind, params FROM workflow_actions_copy;\n"
+    "DROP TABLE workflow_actions_copy;\n"
+    "CREATE INDEX workflow_actions_status ON workflow_actions (workflow_id, status_code, "
+    "position);\n" CONFIG_TRIGGERS("workflow_actions");
+
 /* Indexed by version - 1. */
 const char *const store_sqlite_migrations[] = {
     migration_1,  migration_2,  migration_3,  migration_4,  migration_5,  migration_6,
@@ -1927,6 +2023,6 @@ const char *const store_sqlite_migrations[] = {
     migration_31, migration_32, migration_33, migration_34, migration_35, migration_36,
     migration_37, migration_38, migration_39, migration_40, migration_41, migration_42,
     migration_43, migration_44, migration_45, migration_46, migration_47, migration_48,
-    migration_49, migration_50, migration_51, migration_52};
+    migration_49, migration_50, migration_51, migration_52, migration_53};
 const int store_sqlite_migration_count =
     (int)(sizeof store_sqlite_migrations / sizeof store_sqlite_migrations[0]);

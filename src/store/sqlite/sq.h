@@ -246,6 +246,7 @@ extern const store_mail_ops store_sqlite_mail_ops;
 extern const store_sms_ops store_sqlite_sms_ops;
 extern const store_code_failures_ops store_sqlite_code_failures_ops;
 extern const store_documents_ops store_sqlite_documents_ops;
+extern const store_sign_ops store_sqlite_sign_ops;
 extern const store_post_ops store_sqlite_post_ops;
 extern const store_addresses_ops store_sqlite_addresses_ops;
 extern const store_areas_ops store_sqlite_areas_ops;

@@ -109,6 +109,7 @@ static void configure_sqlite_once(void)
     sqlite_ops.sms = store_sqlite_sms_ops;
     sqlite_ops.code_failures = store_sqlite_code_failures_ops;
     sqlite_ops.documents = store_sqlite_documents_ops;
+    sqlite_ops.sign = store_sqlite_sign_ops;
     sqlite_ops.post = store_sqlite_post_ops;
     sqlite_ops.addresses = store_sqlite_addresses_ops;
     sqlite_ops.areas = store_sqlite_areas_ops;

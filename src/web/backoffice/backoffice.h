@@ -29,6 +29,8 @@ extern const http_route bo_admin_procedure_routes[];
 extern const http_route bo_admin_form_builder_routes[];
 extern const http_route bo_admin_key_routes[];
 extern const http_route bo_admin_trust_routes[];
+/* /agent/admin/signatures: the élus' signing keys and délégations (bo_admin_signing.c). */
+extern const http_route bo_admin_signing_routes[];
 extern const http_route bo_admin_mail_in_routes[];
 extern const http_route bo_admin_webhook_routes[];
 extern const http_route bo_admin_mail_routes[];
@@ -61,6 +63,9 @@ extern const http_route bo_caller_routes[];
 /* /agent/demandes/{ref}/recu (the citizen's printable receipt, with the short code the
  * previous page showed) and /agent/demandes/{ref}/code (a new short code) (bo_receipt.c). */
 extern const http_route bo_receipt_routes[];
+/* /agent/parapheur…, the élus' signing queue, and /agent/demandes/{ref}/signature, a
+ * document sent for signature (bo_parapheur.c). */
+extern const http_route bo_parapheur_routes[];
 /* /agent/diffusions: broadcasts to subscribers, for managers and admins (bo_broadcasts.c). */
 extern const http_route bo_broadcast_routes[];
 

@@ -26,6 +26,7 @@ static const struct {
     {"/agent/admin/workflows", "admin.tabs.workflows"},
     {"/agent/admin/cles", "admin.tabs.apikeys"},
     {"/agent/admin/certificats", "admin.tabs.trust"},
+    {"/agent/admin/signatures", "parapheur.admin_tab"},
     {"/agent/admin/courriels", "admin.tabs.mail_in"},
     {"/agent/admin/webhooks", "admin.tabs.webhooks"},
     {"/agent/admin/messagerie", "admin.tabs.mail"},

@@ -1,11 +1,11 @@
 /*
  * bo_admin_common — what the administration's pages share (private to bo_admin_*.c,
- * bo_retention.c and bo_rgpd.c; JSON strings go through present_set_str): form fields, dates in the
- * collectivité's zone, the field an error names, who acts (the admin as a core_actor, for core's
- * access rules and audit), the state an administrative write keeps while its connection waits,
- * suspended, for the commit, and the form cycle built on it (bo_admin_cycle_run). The tabs, the
- * admin check and the «fait» notices are in bo_common.h (bo_admin_page, bo_admin_form,
- * bo_admin_tabs, bo_admin_done, bo_admin_id).
+ * bo_retention.c, bo_rgpd.c and bo_parapheur.c; JSON strings go through present_set_str): form
+ * fields, dates in the collectivité's zone, the field an error names, who acts (the admin as a
+ * core_actor, for core's access rules and audit), the state an administrative write keeps while its
+ * connection waits, suspended, for the commit, and the form cycle built on it (bo_admin_cycle_run).
+ * The tabs, the admin check and the «fait» notices are in bo_common.h (bo_admin_page,
+ * bo_admin_form, bo_admin_tabs, bo_admin_done, bo_admin_id).
  */
 #ifndef GUICHET_WEB_BACKOFFICE_BO_ADMIN_COMMON_H
 #define GUICHET_WEB_BACKOFFICE_BO_ADMIN_COMMON_H

@@ -16,8 +16,8 @@
 #include "web/backoffice/bo_admin_workflow_view.h"
 
 static const char *const action_kinds[] = {
-    "notify_citizen", "notify_department", "assign_by_rule",    "set_due_date",
-    "ask_citizen",    "webhook",           "generate_document", NULL};
+    "notify_citizen", "notify_department", "assign_by_rule", "set_due_date", "ask_citizen",
+    "webhook", "generate_document", "send_for_signature", NULL};
 static const char *const timeout_kinds[] = {"jump", "remind", NULL};
 static const char *const units[] = {"days", "working_days", "months", NULL};
 static const char *const meanings[] = {"accord", "rejet", "none", NULL};
@@ -106,7 +106,7 @@ static json_t *action_row(bo_page *p, const cat_workflow *wf, size_t i,
                           const store_letter_template *tpls, size_t n_tpls)
 {
     static const char *const parts[] = {"kind",   "text", "text_en",  "days",
-                                        "return", "url",  "template", NULL};
+                                        "return", "url",  "template", "signers", NULL};
     const cat_action *x = &wf->actions[i];
     const char *kind = workflow_action_kind_name(x->kind);
     json_t *o = json_object();
@@ -290,6 +290,7 @@ static size_t read_actions(arena *a, const form *f, cat_action *out, typed *ty)
         x->tpl = opt(F("template"));
         x->citizen_visible = bo_admin_checked(f, name_of(a, 'a', n, "visible"));
         x->silence_only = bo_admin_checked(f, name_of(a, 'a', n, "silence"));
+        x->signers = F("signers");
 #undef F
         n++;
     }
@@ -398,7 +399,8 @@ static void action_fault(const error *e, const char **part, const char **key)
                                          {"status", "kind"},
                                          {"template", "template"},
                                          {"citizen_visible", "template"},
-                                         {"silence_only", "template"}};
+                                         {"silence_only", "template"},
+                                         {"elus", "signers"}};
     *part = "kind";
     *key = "kind";
     for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
@@ -415,7 +417,7 @@ static void action_fault(const error *e, const char **part, const char **key)
         *key = "template";
     /* webhook_url_check names its own fields: all are the URL's. */
     if (strcmp(*part, "kind") == 0 && strcmp(e->arg, "status") != 0 && strcmp(e->arg, "kind") &&
-        strcmp(e->arg, "params"))
+        strcmp(e->arg, "params") && strcmp(e->arg, "elus"))
         *part = "url", *key = "url";
 }
 
@@ -551,6 +553,8 @@ static const char *action_words(bo_page *p, const cat_workflow *wf, const cat_ac
                           x->silence_only ? "workflows.act_desc.generate_document_silence"
                                           : "workflows.act_desc.generate_document",
                           x->tpl, NULL);
+    case WORKFLOW_ACTION_SEND_FOR_SIGNATURE:
+        return bo_wf_fill(p, "workflows.act_desc.send_for_signature", x->signers, NULL);
     default:
         return bo_page_str(p, arena_printf(a, "workflows.act_desc.%s", kind));
     }

@@ -783,12 +783,12 @@ static json_t *show_context(http_req *rq, const store_agent *a, const cat_tenant
     json_object_set_new(ctx, "letter_due_shown", json_boolean(letter));
     bo_letters_context(rq, a, t, r, ctx);
     const char *done = form_get(&rq->query, "fait");
-    if (done &&
-        (strcmp(done, "1") == 0 || strcmp(done, "fusion") == 0 || strcmp(done, "courrier") == 0 ||
-         strcmp(done, "publication") == 0 || strcmp(done, "photo") == 0 ||
-         strcmp(done, "texte") == 0 || strcmp(done, "texte_retire") == 0 ||
-         strcmp(done, "rerouter") == 0 || strcmp(done, "rerouter_inchange") == 0 ||
-         strcmp(done, "document") == 0 || strcmp(done, "emis") == 0)) {
+    if (done && (strcmp(done, "1") == 0 || strcmp(done, "fusion") == 0 ||
+                 strcmp(done, "courrier") == 0 || strcmp(done, "publication") == 0 ||
+                 strcmp(done, "photo") == 0 || strcmp(done, "texte") == 0 ||
+                 strcmp(done, "texte_retire") == 0 || strcmp(done, "rerouter") == 0 ||
+                 strcmp(done, "rerouter_inchange") == 0 || strcmp(done, "document") == 0 ||
+                 strcmp(done, "emis") == 0 || strcmp(done, "signature") == 0)) {
         json_t *n = json_object();
         present_set_str_opt(n, "kind", "success");
         present_set_str_opt(n, "text",

@@ -18,6 +18,7 @@
 #include "core/attachment.h"
 #include "core/document.h"
 #include "core/letter_tpl.h"
+#include "core/parapheur.h"
 #include "core/forms.h"
 #include "core/request.h"
 #include "core/workflow.h"
@@ -387,6 +388,9 @@ static json_t *event_json(http_req *rq, const track_state *st, const store_event
     } else if (strcmp(kind, LETTER_TPL_EVENT) == 0) {
         /* A letter or decision issued (core/letter_tpl.h): its title is the body. */
         title = present_string(rq->present, rq->lang, "track.event_letter_issued");
+    } else if (strcmp(kind, PARAPHEUR_EVENT_PUBLIC) == 0) {
+        /* The signed version of a document (core/parapheur.h): its title is the body. */
+        title = present_string(rq->present, rq->lang, "track.event_document_signed");
     } else if (strcmp(kind, "comment") == 0) {
         title = present_string(rq->present, rq->lang, "track.event_comment");
     } else if (strcmp(kind, "rating") == 0) {

@@ -1,0 +1,346 @@
+'use strict';
+/*
+ * parapheur — issue 16's élus' signing queues on the back office. A throwaway CA and the élus'
+ * PKCS#12 files are made by ./signers; an administrator saves each élu's key on
+ * /agent/admin/signatures (a wrong PIN refused beside its field, the certificate shown). An
+ * agent who may change the request sends a PDF for signature to the maire then an adjoint;
+ * an agent of another department cannot (404), an élu not in the circuit cannot sign (403);
+ * a wrong PIN is a 400 beside the field, nothing signed, the failure counted; the maire
+ * signs, the adjoint's step is signed by a conseiller holding the adjoint's délégation (which
+ * the adjoint recorded); the last version is the citizen's, each signed version a new row
+ * with its own hash, all listed on /verifier/{code}; the final file verified by `guichet pdf
+ * verify --ca` and poppler's `pdfsig` (whose output is read). A refusal needs a comment and
+ * goes back to the sending agent by e-mail. «Signer la sélection» with one document not
+ * waiting for the élu signs the others and says which failed. Five wrong PINs lock the key.
+ */
+const test = require('node:test');
+const assert = require('node:assert/strict');
+const fs = require('node:fs');
+const path = require('node:path');
+const crypto = require('node:crypto');
+const { spawnSync } = require('node:child_process');
+const H = require('./harness');
+const F = require('../browser/bo_flows');
+const { signers } = require('./signers');
+
+const PIN = 'code élu 1234';
+let srv;
+let req;
+let pdf;
+const agents = {};
+const clients = {};
+const f = (name) => path.join(srv.dir, name);
+
+function run(cmd, args) {
+    const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+    if (r.error) throw r.error;
+    return r;
+}
+
+/* A multipart POST as client (its CSRF token first), files as {field: [bytes, name]}. */
+async function multipart(client, target, fields, files = {}) {
+    if (!client.csrf) await client.get('/agent/');
+    const fd = new FormData();
+    fd.append('csrf_token', client.csrf || '');
+    for (const [k, v] of Object.entries(fields)) fd.append(k, v);
+    for (const [k, [data, name]] of Object.entries(files)) fd.append(k, new Blob([data]), name);
+    const r = await fetch(srv.url + target, {
+        method: 'POST', body: fd, headers: { Cookie: client.cookieHeader() }, redirect: 'manual',
+        signal: AbortSignal.timeout(60000),
+    });
+    const text = await r.text();
+    const token = F.csrfOf(text);
+    if (token) client.csrf = token;
+    return { status: r.status, text, location: r.headers.get('location') };
+}
+
+function documents(ref) {
+    const out = run('sqlite3', ['-batch', '-json', srv.db,
+        `SELECT d.id, d.kind, d.version, d.title, d.citizen_visible, d.sha256, d.code, hex(d.content) AS hex FROM documents d JOIN requests r ON r.id = d.request_id WHERE r.reference = '${ref}' ORDER BY d.id`]).stdout;
+    return JSON.parse(out || '[]');
+}
+
+/* An upload of the request as agenta, kept for the agents; its document id. */
+async function uploadDoc(title) {
+    const r = await multipart(clients.agenta, `/agent/demandes/${req.reference}/documents`,
+        { document_titre: title }, { document_fichier: [pdf, 'doc.pdf'] });
+    assert.equal(r.status, 303, r.text.slice(0, 1000));
+    const d = documents(req.reference).filter((x) => x.title === title);
+    return d[d.length - 1].id;
+}
+
+async function send(client, documentId, elus, message = '') {
+    await client.get(`/agent/demandes/${req.reference}/signature`);
+    const fields = { document: String(documentId), message };
+    elus.forEach((id, i) => { fields[`elu${i + 1}`] = String(id); });
+    return client.post(`/agent/demandes/${req.reference}/signature`, fields);
+}
+
+function circuitOf(documentId) {
+    return Number(srv.sql(`SELECT id FROM sign_circuits WHERE document_id = ${documentId} ORDER BY id DESC LIMIT 1`).trim());
+}
+
+async function saveKey(name, pin = PIN) {
+    return multipart(clients.admin, '/agent/admin/signatures',
+        { agent: String(agents[name].id), quality: name === 'maire' ? 'Maire' : 'Adjoint', kind: 'p12', pin },
+        { p12: [fs.readFileSync(f(`${name}.p12`)), `${name}.p12`] });
+}
+
+test.before(async () => {
+    srv = await H.startServer({ requests: 0 });
+    req = await F.fileRequest(srv, { service: 'nid-de-poule' });
+    const other = req.department === 'voirie' ? 'proprete' : 'voirie';
+    const add = (key, role, departments) => {
+        agents[key] = F.addAgent(srv, { email: `${key}.${process.pid}@ville-demo.test`, name: `Élu ${key}`, role, departments });
+    };
+    add('agenta', 'agent', [req.department]);
+    add('agentb', 'agent', [other]);
+    add('maire', 'elected', []);
+    add('adjoint', 'elected', []);
+    add('conseiller', 'elected', []);
+    add('intrus', 'elected', []);
+    add('admin', 'admin', []);
+    for (const k of Object.keys(agents)) clients[k] = await F.login(srv, agents[k]);
+    const { ca, elu, nss } = signers(srv.dir, PIN);
+    ca('ca', 'Autorité de test du parapheur');
+    for (const n of ['maire', 'adjoint', 'conseiller', 'intrus']) elu(n, `Élu ${n}`, 'ca');
+    nss('nss', 'ca');
+    const out = f('source.pdf');
+    const r = srv.guichet(['document', 'receipt', '--db', srv.db, '--request', req.reference, '--out', out]);
+    assert.equal(r.status, 0, r.stderr);
+    pdf = fs.readFileSync(out);
+});
+
+test.after(async () => {
+    /* A clean exit: an ASan build reports leaks and errors through it. */
+    if (srv) assert.equal(await srv.stop(), 0, 'guichet did not exit cleanly');
+});
+
+test('an administrator saves the élus\' keys: a wrong PIN is refused, the certificate shown', async () => {
+    const bad = await saveKey('maire', 'pas le bon');
+    assert.equal(bad.status, 400);
+    assert.ok(bad.text.includes('id="pin-error"'));
+    assert.ok(bad.text.includes('Ce code PIN n’ouvre pas la clé'));
+    assert.ok(bad.text.includes('value="Maire"'), 'the quality typed is kept');
+    assert.equal(srv.sql('SELECT count(*) FROM sign_keys').trim(), '0');
+    for (const n of ['maire', 'adjoint', 'conseiller', 'intrus']) {
+        const r = await saveKey(n);
+        assert.equal(r.status, 303, r.text.slice(0, 1500));
+    }
+    const page = await clients.admin.get('/agent/admin/signatures');
+    assert.equal(page.status, 200);
+    assert.ok(page.text.includes('Élu maire'));
+    assert.ok(page.text.includes('Autorité de test du parapheur'), 'the issuer is shown');
+    /* Stored as uploaded; the PIN nowhere in the database. */
+    const hex = srv.sql(`SELECT hex(p12) FROM sign_keys WHERE agent_id = ${agents.maire.id}`).trim();
+    assert.equal(Buffer.from(hex, 'hex').compare(fs.readFileSync(f('maire.p12'))), 0);
+    const dump = run('sqlite3', [srv.db, '.dump']).stdout;
+    assert.ok(!dump.includes(PIN));
+    assert.equal(srv.sql("SELECT count(*) FROM audit_log WHERE action = 'sign_key'").trim(), '4');
+    /* Only admins. */
+    const no = await clients.maire.get('/agent/admin/signatures');
+    assert.equal(no.status, 403);
+});
+
+let docId;
+let circuit;
+
+test('an agent sends for signature; another department cannot; an élu not in it cannot sign', async () => {
+    docId = await uploadDoc('Arrêté de voirie');
+    const stranger = await send(clients.agentb, docId, [agents.maire.id]);
+    assert.equal(stranger.status, 404);
+    const none = await send(clients.agenta, docId, []);
+    assert.equal(none.status, 400);
+    assert.ok(none.text.includes('id="elu1-error"'));
+    const twice = await send(clients.agenta, docId, [agents.maire.id, agents.maire.id]);
+    assert.equal(twice.status, 400);
+    const r = await send(clients.agenta, docId, [agents.maire.id, agents.adjoint.id], 'Urgent : conseil du 12.');
+    assert.equal(r.status, 303, r.text.slice(0, 1500));
+    circuit = circuitOf(docId);
+    assert.ok(circuit > 0);
+    const again = await send(clients.agenta, docId, [agents.maire.id]);
+    assert.equal(again.status, 409, 'one pending circuit per document');
+    /* The maire's queue lists it; the adjoint's does not yet. */
+    const q = await clients.maire.get('/agent/parapheur');
+    assert.equal(q.status, 200);
+    assert.ok(q.text.includes(`data-circuit="${circuit}"`));
+    assert.ok(q.text.includes('Arrêté de voirie'));
+    assert.ok(q.text.includes(req.reference));
+    assert.ok(q.text.includes('Élu agenta'));
+    const qa = await clients.adjoint.get('/agent/parapheur');
+    assert.ok(!qa.text.includes(`data-circuit="${circuit}"`));
+    /* An agent has no queue; an élu not in the circuit may not sign. */
+    assert.equal((await clients.agenta.get('/agent/parapheur')).status, 403);
+    await clients.intrus.get('/agent/parapheur');
+    const intrus = await clients.intrus.post(`/agent/parapheur/${circuit}/signer`, { pin: PIN });
+    assert.equal(intrus.status, 403);
+    const adj = await clients.adjoint.post(`/agent/parapheur/${circuit}/signer`, { pin: PIN });
+    assert.equal(adj.status, 403, 'not the adjoint\'s turn yet');
+    const page = await clients.agenta.get(`/agent/demandes/${req.reference}?fait=signature`);
+    assert.ok(page.text.includes('Le document est envoyé à la signature'));
+    assert.ok(page.text.includes('Envoyé à la signature de'));
+    assert.ok(page.text.includes('Élu maire, Élu adjoint'));
+});
+
+test('a wrong PIN is refused beside its field, nothing signed, the failure counted', async () => {
+    const before = documents(req.reference).length;
+    const page = await clients.maire.get(`/agent/parapheur/${circuit}`);
+    assert.equal(page.status, 200);
+    assert.ok(page.text.includes('Urgent : conseil du 12.'));
+    assert.ok(page.text.includes(`href="/documents/${req.reference}/${docId}"`));
+    const r = await clients.maire.post(`/agent/parapheur/${circuit}/signer`, { pin: 'faux' });
+    assert.equal(r.status, 400);
+    assert.ok(r.text.includes('id="pin-error"'));
+    assert.ok(r.text.includes('aria-invalid="true"'));
+    assert.ok(r.text.includes('Ce code PIN n’ouvre pas votre clé'));
+    assert.equal(documents(req.reference).length, before);
+    assert.equal(srv.sql(`SELECT pin_failures FROM sign_keys WHERE agent_id = ${agents.maire.id}`).trim(), '1');
+});
+
+test('the maire signs, then the conseiller for the adjoint by délégation; the citizen gets the signed file', async () => {
+    const r = await clients.maire.post(`/agent/parapheur/${circuit}/signer`, { pin: PIN });
+    assert.equal(r.status, 303, r.text.slice(0, 1500));
+    assert.match(r.location, /\/agent\/parapheur\?fait=signed$/);
+    assert.equal(srv.sql(`SELECT pin_failures FROM sign_keys WHERE agent_id = ${agents.maire.id}`).trim(), '0');
+    let docs = documents(req.reference).filter((d) => d.title === 'Arrêté de voirie');
+    assert.deepEqual(docs.map((d) => [d.version, d.citizen_visible]), [[1, 0], [2, 0]]);
+    /* The adjoint delegates to the conseiller for today. */
+    const today = new Date().toLocaleDateString('sv-SE', { timeZone: 'Europe/Paris' });
+    await clients.adjoint.get('/agent/parapheur');
+    const bad = await clients.adjoint.post('/agent/parapheur/delegation', { delegate: String(agents.conseiller.id), starts_on: today, ends_on: '2000-01-01' });
+    assert.equal(bad.status, 400);
+    assert.ok(bad.text.includes('id="ends_on-error"'));
+    const d = await clients.adjoint.post('/agent/parapheur/delegation', { delegate: String(agents.conseiller.id), starts_on: today, ends_on: today });
+    assert.equal(d.status, 303, d.text.slice(0, 1000));
+    const q = await clients.conseiller.get('/agent/parapheur');
+    assert.ok(q.text.includes(`data-circuit="${circuit}"`), 'the délégation puts it in the conseiller\'s queue');
+    assert.ok(q.text.includes('par délégation'));
+    const s = await clients.conseiller.post(`/agent/parapheur/${circuit}/signer`, { pin: PIN });
+    assert.equal(s.status, 303, s.text.slice(0, 1500));
+    docs = documents(req.reference).filter((x) => x.title === 'Arrêté de voirie');
+    assert.deepEqual(docs.map((x) => [x.version, x.citizen_visible]), [[1, 0], [2, 0], [3, 1]]);
+    assert.equal(srv.sql(`SELECT state FROM sign_circuits WHERE id = ${circuit}`).trim(), 'signed');
+    /* Each version its own hash and code. */
+    assert.equal(new Set(docs.map((x) => x.sha256)).size, 3);
+    assert.equal(new Set(docs.map((x) => x.code)).size, 3);
+    const last = Buffer.from(docs[2].hex, 'hex');
+    assert.equal(crypto.createHash('sha256').update(last).digest('hex'), docs[2].sha256);
+    fs.writeFileSync(f('final.pdf'), last);
+    /* guichet's verifier: two signatures, both valid, the last covering the file. */
+    const v = run(H.BIN, ['pdf', 'verify', '--ca', f('ca.pem'), f('final.pdf')]);
+    assert.equal(v.status, 0, v.stdout + v.stderr);
+    assert.match(v.stdout, /signature 1: signer «Élu maire»/);
+    assert.match(v.stdout, /signature 2: signer «Élu conseiller»/);
+    /* poppler's pdfsig: exits 0 whatever it finds, so its words are read. */
+    const p = run('pdfsig', ['-nssdir', `sql:${f('nss')}`, f('final.pdf')]);
+    assert.equal(p.status, 0, p.stderr);
+    const sigs = p.stdout.split(/^Signature #\d+:$/m).slice(1);
+    assert.equal(sigs.length, 2, p.stdout);
+    for (const sig of sigs) {
+        assert.match(sig, /Signature Validation: Signature is Valid\./);
+        assert.match(sig, /Certificate Validation: Certificate is Trusted\./);
+    }
+    assert.match(sigs[1], /Total document signed/);
+    /* Each signature's /Reason, a UTF-16BE hex string: the capacity, and the délégation. */
+    const reasons = [...last.toString('latin1').matchAll(/\/Reason <FEFF([0-9A-Fa-f]*)>/g)].map((m) => {
+        const b = Buffer.from(m[1], 'hex');
+        return b.swap16().toString('utf16le');
+    });
+    assert.deepEqual(reasons, ['Maire', 'Pour le maire et par délégation, Élu conseiller, Adjoint']);
+    /* The timeline, the citizen's notice and the verification page. */
+    const page = await clients.agenta.get(`/agent/demandes/${req.reference}`);
+    assert.ok(page.text.includes('Signé par'));
+    assert.ok(page.text.includes('Élu conseiller pour Élu adjoint'));
+    assert.equal(srv.sql(`SELECT count(*) FROM outbox WHERE template = 'document_issued' AND request_id = ${req.id}`).trim(), '1');
+    const code = docs[0].code;
+    const ver = await H.request(srv, 'GET', `/verifier/${code}`);
+    assert.equal(ver.status, 200);
+    for (const x of docs) assert.ok(ver.text.includes(x.sha256), `version ${x.version}'s hash listed`);
+    assert.equal(srv.sql("SELECT count(*) FROM audit_log WHERE action = 'sign'").trim(), '2');
+});
+
+test('a refusal needs a comment and goes back to the sending agent', async () => {
+    const id = await uploadDoc('Permis refusé');
+    assert.equal((await send(clients.agenta, id, [agents.maire.id])).status, 303);
+    const c = circuitOf(id);
+    await clients.maire.get(`/agent/parapheur/${c}`);
+    const empty = await clients.maire.post(`/agent/parapheur/${c}/refuser`, { comment: '   ' });
+    assert.equal(empty.status, 400);
+    assert.ok(empty.text.includes('id="comment-error"'));
+    const r = await clients.maire.post(`/agent/parapheur/${c}/refuser`, { comment: 'Il manque le plan.' });
+    assert.equal(r.status, 303, r.text.slice(0, 1000));
+    assert.equal(srv.sql(`SELECT state FROM sign_circuits WHERE id = ${c}`).trim(), 'refused');
+    const mail = srv.sql(`SELECT recipient FROM outbox WHERE template = 'sign_refused'`).trim();
+    assert.equal(mail, agents.agenta.email.toLowerCase());
+    const page = await clients.agenta.get(`/agent/demandes/${req.reference}`);
+    assert.ok(page.text.includes('Refusé à la signature par'));
+    assert.ok(page.text.includes('Il manque le plan.'));
+    const after = await clients.maire.post(`/agent/parapheur/${c}/signer`, { pin: PIN });
+    assert.equal(after.status, 409, 'a refused circuit is over');
+});
+
+test('«Signer la sélection»: each title shown, one PIN, each signed on its own, the bad one named', async () => {
+    const a = await uploadDoc('Lot A');
+    const b = await uploadDoc('Lot B');
+    const other = await uploadDoc('Lot C');
+    for (const [id, elu] of [[a, 'maire'], [b, 'maire'], [other, 'adjoint']]) {
+        assert.equal((await send(clients.agenta, id, [agents[elu].id])).status, 303);
+    }
+    const ca = circuitOf(a), cb = circuitOf(b), cc = circuitOf(other);
+    await clients.maire.get('/agent/parapheur');
+    const body = `csrf_token=${encodeURIComponent(clients.maire.csrf)}&c=${ca}&c=${cb}&c=${cc}`;
+    const confirm = await clients.maire.req('POST', '/agent/parapheur/selection', { form: body });
+    assert.equal(confirm.status, 200);
+    assert.ok(confirm.text.includes('Lot A') && confirm.text.includes('Lot B'));
+    assert.ok(!confirm.text.includes('Lot C'), 'a document not waiting for the élu is not listed');
+    const signBody = `csrf_token=${encodeURIComponent(clients.maire.csrf)}&c=${ca}&c=${cb}&c=${cc}&pin=${encodeURIComponent(PIN)}`;
+    const done = await clients.maire.req('POST', '/agent/parapheur/selection/signer', { form: signBody });
+    assert.equal(done.status, 200, done.text.slice(0, 1500));
+    assert.match(done.text, /Documents signés : 2/);
+    assert.match(done.text, new RegExp(`data-circuit="${cc}" class="is-failed"`));
+    assert.equal(srv.sql(`SELECT state FROM sign_circuits WHERE id IN (${ca}, ${cb}) ORDER BY id`).trim(), 'signed\nsigned');
+    assert.equal(srv.sql(`SELECT state FROM sign_circuits WHERE id = ${cc}`).trim(), 'pending');
+});
+
+test('five wrong PINs lock the key for a while', async () => {
+    const id = await uploadDoc('Verrou');
+    assert.equal((await send(clients.agenta, id, [agents.intrus.id])).status, 303);
+    const c = circuitOf(id);
+    await clients.intrus.get(`/agent/parapheur/${c}`);
+    for (let i = 0; i < 4; i++) {
+        assert.equal((await clients.intrus.post(`/agent/parapheur/${c}/signer`, { pin: 'faux' })).status, 400);
+    }
+    const fifth = await clients.intrus.post(`/agent/parapheur/${c}/signer`, { pin: 'faux' });
+    assert.equal(fifth.status, 429);
+    assert.ok(fifth.text.includes('bloquée pour 15 minutes'));
+    const right = await clients.intrus.post(`/agent/parapheur/${c}/signer`, { pin: PIN });
+    assert.equal(right.status, 429, 'locked even with the right PIN');
+    assert.equal(srv.sql(`SELECT state FROM sign_circuits WHERE id = ${c}`).trim(), 'pending');
+});
+
+test('a signature waiting past the collectivité\'s days reminds its élu, then once a day', async () => {
+    await clients.admin.get('/agent/admin/signatures');
+    const bad = await clients.admin.post('/agent/admin/signatures/relance', { remind_days: '0' });
+    assert.equal(bad.status, 400);
+    assert.ok(bad.text.includes('id="remind_days-error"'));
+    const ok = await clients.admin.post('/agent/admin/signatures/relance', { remind_days: '2' });
+    assert.equal(ok.status, 303, ok.text.slice(0, 1000));
+    const id = await uploadDoc('Relance');
+    assert.equal((await send(clients.agenta, id, [agents.adjoint.id])).status, 303);
+    const c = circuitOf(id);
+    const row = srv.sql(`SELECT j.due_at - c.waiting_since FROM jobs j, sign_circuits c WHERE c.id = ${c} AND j.kind = 'sign_remind' AND j.state = 'pending' AND j.payload LIKE '%"circuit":${c},%'`).trim();
+    assert.equal(row, String(2 * 86400), 'due two days after the step started waiting');
+    /* Two days pass while the server is down. */
+    await srv.stop('SIGTERM', { keep: true });
+    srv.sql(`UPDATE jobs SET due_at = CAST(strftime('%s', 'now') AS INTEGER) - 60 WHERE kind = 'sign_remind' AND state = 'pending' AND payload LIKE '%"circuit":${c},%'`);
+    await srv.restart();
+    const email = agents.adjoint.email.toLowerCase();
+    for (let i = 0; i < 100 && srv.sql(`SELECT count(*) FROM outbox WHERE template = 'sign_remind' AND recipient = '${email}'`).trim() !== '1'; i++) {
+        await H.sleep(200);
+    }
+    assert.equal(srv.sql(`SELECT count(*) FROM outbox WHERE template = 'sign_remind' AND recipient = '${email}'`).trim(), '1');
+    assert.notEqual(srv.sql(`SELECT reminded_at FROM sign_circuits WHERE id = ${c}`).trim(), '0');
+    /* The next one a day later, not before. */
+    const next = Number(srv.sql(`SELECT min(due_at) - CAST(strftime('%s', 'now') AS INTEGER) FROM jobs WHERE kind = 'sign_remind' AND state = 'pending' AND payload LIKE '%"circuit":${c},%'`).trim());
+    assert.ok(next > 86000 && next <= 86400, `next reminder in ${next} s`);
+});

@@ -1,0 +1,55 @@
+'use strict';
+/*
+ * signers — a throwaway CA and élus' certificates for the signature tests, made with
+ * `openssl req/x509/pkcs12` in a test's directory (nothing binary is committed): the CA
+ * (basicConstraints CA, keyCertSign), each élu's certificate signed by it (keyUsage
+ * digitalSignature, nonRepudiation) and its PKCS#12 protected by the password in `pw`, and
+ * an NSS database trusting the CA for poppler's `pdfsig`.
+ */
+const assert = require('node:assert');
+const fs = require('node:fs');
+const path = require('node:path');
+const { spawnSync } = require('node:child_process');
+
+function mustRun(cmd, args) {
+    const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+    if (r.error) throw r.error;
+    assert.strictEqual(r.status, 0, `${cmd} ${args.join(' ')}: ${r.stderr}`);
+    return r.stdout;
+}
+
+/* The makers for directory dir, whose file `pw` holds the PKCS#12 password (written here). */
+function signers(dir, password) {
+    const f = (name) => path.join(dir, name);
+    fs.writeFileSync(f('ext.cnf'), '[elu]\nbasicConstraints = critical, CA:FALSE\n' +
+        'keyUsage = critical, digitalSignature, nonRepudiation\nsubjectKeyIdentifier = hash\n' +
+        'authorityKeyIdentifier = keyid\n');
+    fs.writeFileSync(f('pw'), `${password}\n`);
+    return {
+        /* A self-signed CA: NAME.pem and NAME.key. */
+        ca(name, cn) {
+            mustRun('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', f(`${name}.key`), '-out',
+                                f(`${name}.pem`), '-days', '30', '-subj', `/CN=${cn}/O=Ville de Démo`, '-utf8',
+                                '-addext', 'basicConstraints=critical,CA:TRUE',
+                                '-addext', 'keyUsage=critical,keyCertSign,cRLSign']);
+        },
+        /* An élu's NAME.pem signed by the CA caName, and NAME.p12 (password in pw). */
+        elu(name, cn, caName) {
+            mustRun('openssl', ['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', f(`${name}.key`), '-out',
+                                f(`${name}.csr`), '-subj', `/CN=${cn}/O=Ville de Démo`, '-utf8']);
+            mustRun('openssl', ['x509', '-req', '-in', f(`${name}.csr`), '-CA', f(`${caName}.pem`), '-CAkey',
+                                f(`${caName}.key`), '-CAcreateserial', '-out', f(`${name}.pem`), '-days', '30',
+                                '-extfile', f('ext.cnf'), '-extensions', 'elu']);
+            mustRun('openssl', ['pkcs12', '-export', '-inkey', f(`${name}.key`), '-in', f(`${name}.pem`), '-certfile',
+                                f(`${caName}.pem`), '-out', f(`${name}.p12`), '-passout', `file:${f('pw')}`]);
+        },
+        /* An NSS database in NAME trusting the CA caName, for `pdfsig -nssdir sql:…`. */
+        nss(name, caName) {
+            fs.mkdirSync(f(name));
+            mustRun('certutil', ['-N', '-d', `sql:${f(name)}`, '--empty-password']);
+            mustRun('certutil', ['-A', '-d', `sql:${f(name)}`, '-n', caName, '-t', 'CT,C,C', '-i', f(`${caName}.pem`)]);
+        },
+    };
+}
+
+module.exports = { signers };
