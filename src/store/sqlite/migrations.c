@@ -1756,6 +1756,7 @@ static const char migration_48[] =
 #define FACT_OF(row)                                                                               \
     "tenant_id = " row ".tenant_id AND created_at = " row ".created_at AND "                       \
     "request_id = " row ".id"
+/* clang-format off */
 static const char migration_49[] =
     "CREATE TABLE request_facts (\n"
     "  tenant_id INTEGER NOT NULL,\n"
@@ -1775,45 +1776,49 @@ static const char migration_49[] =
     " WHERE closed_at IS NOT NULL;\n"
     "INSERT INTO request_facts SELECT r.tenant_id, r.created_at, r.id, r.procedure_id, "
     "r.department_id, r.channel, r.status, (SELECT min(e.created_at) FROM request_events e "
-    "WHERE e.request_id = r.id AND " FACT_ANSWER(
-        "e") "), r.closed_at, (SELECT count(*) FROM "
-             "request_events e WHERE e.request_id = r.id AND e.kind = 'reopened'), "
-             "r.merged_into IS NOT NULL FROM requests r;\n"
-             "CREATE TRIGGER request_facts_ai AFTER INSERT ON requests BEGIN "
-             "INSERT INTO request_facts (tenant_id, created_at, request_id, procedure_id, "
-             "department_id, "
-             "channel, status, closed_at, merged) VALUES (new.tenant_id, new.created_at, new.id, "
-             "new.procedure_id, new.department_id, new.channel, new.status, new.closed_at, "
-             "new.merged_into IS NOT NULL); END;\n"
-             /* The store's update sets every column: only a change of a kept value touches the row.
-              */
-             "CREATE TRIGGER request_facts_au AFTER UPDATE OF created_at, procedure_id, "
-             "department_id, "
-             "channel, status, closed_at, merged_into ON requests WHEN old.created_at IS NOT "
-             "new.created_at OR old.procedure_id IS NOT new.procedure_id OR old.department_id IS "
-             "NOT "
-             "new.department_id OR old.channel IS NOT new.channel OR old.status IS NOT new.status "
-             "OR "
-             "old.closed_at IS NOT new.closed_at OR old.merged_into IS NOT new.merged_into BEGIN "
-             "UPDATE request_facts SET created_at = new.created_at, procedure_id = "
-             "new.procedure_id, "
-             "department_id = new.department_id, channel = new.channel, status = new.status, "
-             "closed_at = new.closed_at, reopened = reopened + (old.closed_at IS NOT NULL AND "
-             "new.closed_at IS NULL), merged = new.merged_into IS NOT NULL WHERE " FACT_OF(
-                 "old") "; "
-                        "END;\n"
-                        "CREATE TRIGGER request_facts_ad AFTER DELETE ON requests BEGIN "
-                        "DELETE FROM request_facts WHERE " FACT_OF(
-                            "old") "; END;\n"
-                                   "CREATE TRIGGER request_facts_answer AFTER INSERT ON "
-                                   "request_events WHEN " FACT_ANSWER(
-                                       "new") " BEGIN UPDATE request_facts SET first_answer_at = "
-                                              "min(coalesce(first_answer_at, "
-                                              "new.created_at), new.created_at) WHERE tenant_id = "
-                                              "new.tenant_id AND "
-                                              "request_id = new.request_id AND created_at = "
-                                              "(SELECT created_at FROM requests "
-                                              "WHERE id = new.request_id); END;\n";
+    "WHERE e.request_id = r.id AND "
+    FACT_ANSWER("e")
+    "), r.closed_at, (SELECT count(*) FROM "
+    "request_events e WHERE e.request_id = r.id AND e.kind = 'reopened'), "
+    "r.merged_into IS NOT NULL FROM requests r;\n"
+    "CREATE TRIGGER request_facts_ai AFTER INSERT ON requests BEGIN "
+    "INSERT INTO request_facts (tenant_id, created_at, request_id, procedure_id, "
+    "department_id, "
+    "channel, status, closed_at, merged) VALUES (new.tenant_id, new.created_at, new.id, "
+    "new.procedure_id, new.department_id, new.channel, new.status, new.closed_at, "
+    "new.merged_into IS NOT NULL); END;\n"
+    /* The store's update sets every column: only a change of a kept value touches the row. */
+    "CREATE TRIGGER request_facts_au AFTER UPDATE OF created_at, procedure_id, "
+    "department_id, "
+    "channel, status, closed_at, merged_into ON requests WHEN old.created_at IS NOT "
+    "new.created_at OR old.procedure_id IS NOT new.procedure_id OR old.department_id IS "
+    "NOT "
+    "new.department_id OR old.channel IS NOT new.channel OR old.status IS NOT new.status "
+    "OR "
+    "old.closed_at IS NOT new.closed_at OR old.merged_into IS NOT new.merged_into BEGIN "
+    "UPDATE request_facts SET created_at = new.created_at, procedure_id = "
+    "new.procedure_id, "
+    "department_id = new.department_id, channel = new.channel, status = new.status, "
+    "closed_at = new.closed_at, reopened = reopened + (old.closed_at IS NOT NULL AND "
+    "new.closed_at IS NULL), merged = new.merged_into IS NOT NULL WHERE "
+    FACT_OF("old")
+    "; "
+    "END;\n"
+    "CREATE TRIGGER request_facts_ad AFTER DELETE ON requests BEGIN "
+    "DELETE FROM request_facts WHERE "
+    FACT_OF("old")
+    "; END;\n"
+    "CREATE TRIGGER request_facts_answer AFTER INSERT ON "
+    "request_events WHEN "
+    FACT_ANSWER("new")
+    " BEGIN UPDATE request_facts SET first_answer_at = "
+    "min(coalesce(first_answer_at, "
+    "new.created_at), new.created_at) WHERE tenant_id = "
+    "new.tenant_id AND "
+    "request_id = new.request_id AND created_at = "
+    "(SELECT created_at FROM requests "
+    "WHERE id = new.request_id); END;\n";
+/* clang-format on */
 
 /* Version 50: the collectivité's trust anchors for signed PDF files (core/trust_anchor.h):
  * CA certificates an admin uploads, against which `guichet pdf verify --db` and the public
@@ -1881,6 +1886,7 @@ static const char migration_50[] =
     "'accepted') AND NOT EXISTS (SELECT 1 FROM workflow_actions a WHERE a.workflow_id = w.id AND " \
     "a.kind = 'generate_document');\n"
 
+/* clang-format off */
 static const char migration_51[] =
     "DROP TRIGGER tenants_workflows;\n"
     "CREATE TABLE workflow_actions_v51 (\n"
@@ -1898,14 +1904,19 @@ static const char migration_51[] =
     "DROP TABLE workflow_actions;\n"
     "ALTER TABLE workflow_actions_v51 RENAME TO workflow_actions;\n"
     "CREATE INDEX workflow_actions_status ON workflow_actions (workflow_id, status_code, "
-    "position);\n" CONFIG_TRIGGERS("workflow_actions") SEED_SVA_TEMPLATE("SELECT id FROM tenants")
-        SEED_SVA_ACTION(
-            "SELECT id FROM tenants") "CREATE TRIGGER tenants_workflows AFTER INSERT ON tenants "
-                                      "BEGIN " SEED_WORKFLOWS("SELECT new.id AS id")
-                                          SEED_SVA("SELECT new.id AS id") SEED_WORKFLOW_ACTIONS(
-                                              "SELECT new.id AS id")
-                                              SEED_SVA_TEMPLATE("SELECT new.id AS id")
-                                                  SEED_SVA_ACTION("SELECT new.id AS id") "END;\n";
+    "position);\n"
+    CONFIG_TRIGGERS("workflow_actions")
+    SEED_SVA_TEMPLATE("SELECT id FROM tenants")
+    SEED_SVA_ACTION("SELECT id FROM tenants")
+    "CREATE TRIGGER tenants_workflows AFTER INSERT ON tenants "
+    "BEGIN "
+    SEED_WORKFLOWS("SELECT new.id AS id")
+    SEED_SVA("SELECT new.id AS id")
+    SEED_WORKFLOW_ACTIONS("SELECT new.id AS id")
+    SEED_SVA_TEMPLATE("SELECT new.id AS id")
+    SEED_SVA_ACTION("SELECT new.id AS id")
+    "END;\n";
+/* clang-format on */
 
 /* Version 52: the managers' weekly digest (core/weekly_digest.h): the managers and
  * administrators who asked for their departments' figures of the week by e-mail. A table of
