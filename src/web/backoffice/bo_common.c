@@ -118,6 +118,7 @@ static const nav_entry nav_entries[] = {
     /* The field view (a phone's page): everyone who changes requests, not élus. */
     {"/agent/terrain", "agent.layout.nav_field", perm_can_intake, "/agent/terrain"},
     {"/agent/diffusions", "broadcasts.nav", perm_can_broadcast, "/agent/diffusions"},
+    {"/agent/pilotage", "pilotage.nav", perm_can_dashboard, "/agent/pilotage"},
     {"/agent/admin", "agent.layout.nav_admin", perm_can_admin, "/agent/admin"},
     {"/agent/admin/audit", "agent.layout.nav_audit", perm_can_admin, "/agent/admin/audit"},
 };
