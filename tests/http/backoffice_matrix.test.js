@@ -90,6 +90,9 @@ const ROUTES = [
      { setup: (c) => ({ filter: c.newFilter('agentA') }) }],
     /* broadcasts: managers and admins */
     ['GET', () => '/agent/diffusions', { anon: LOGIN, agentA: NO, agentB: NO, managerA: OK, elected: NO, admin: OK }],
+    /* the dashboards: managers, élus and admins (figures only, no request's data) */
+    ['GET', () => '/agent/pilotage', { anon: LOGIN, agentA: NO, agentB: NO, managerA: OK, elected: OK, admin: OK }],
+    ['GET', () => '/agent/pilotage?periode=annee&granularite=mois&service=voirie', { anon: LOGIN, agentA: NO, agentB: NO, managerA: OK, elected: OK, admin: OK }],
     ['GET', () => '/agent/diffusions/999999', { anon: LOGIN, agentA: NO, agentB: NO, managerA: NF, elected: NO, admin: NF }],
     /* intake and the mobile view */
     /* the caller lookup: anyone logged in, each seeing the caller's requests of their scope */

@@ -119,6 +119,7 @@ static const nav_entry nav_entries[] = {
     {"/agent/terrain", "agent.layout.nav_field", perm_can_intake, "/agent/terrain"},
     {"/agent/diffusions", "broadcasts.nav", perm_can_broadcast, "/agent/diffusions"},
     {"/agent/parapheur", "parapheur.nav", perm_can_sign, "/agent/parapheur"},
+    {"/agent/pilotage", "pilotage.nav", perm_can_dashboard, "/agent/pilotage"},
     {"/agent/admin", "agent.layout.nav_admin", perm_can_admin, "/agent/admin"},
     {"/agent/admin/audit", "agent.layout.nav_audit", perm_can_admin, "/agent/admin/audit"},
 };

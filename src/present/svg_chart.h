@@ -1,0 +1,36 @@
+/*
+ * svg_chart — server-rendered SVG bar charts for the dashboards (/agent/pilotage): one series
+ * of non-negative counts under labels, drawn as a standalone SVG document with a value axis
+ * of rounded ticks, sized by its viewBox so that it scales to any width (a phone, paper).
+ * The document carries role="img", a <title> and a <desc> tied by aria-labelledby; the page
+ * shows the same figures as a data table beside it, the alternative RGAA asks for.
+ */
+#ifndef GUICHET_PRESENT_SVG_CHART_H
+#define GUICHET_PRESENT_SVG_CHART_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util/buf.h"
+
+/* Most bars one chart draws (a year of days), and the largest value it accepts: far above any
+ * count of requests, and small enough that tick arithmetic never overflows. */
+#define SVG_CHART_MAX_BARS 400
+#define SVG_CHART_MAX_VALUE INT64_C(1000000000000000)
+
+typedef struct svg_bar {
+    const char *label; /* UTF-8, escaped when written */
+    int64_t value;     /* 0..SVG_CHART_MAX_VALUE */
+} svg_bar;
+
+/* The value axis for data whose largest value is max (>= 0): the step between ticks, 1, 2 or
+ * 5 times a power of ten, so that at most 6 steps reach max, and the top of the axis, the
+ * smallest multiple of the step >= max (one step when max is 0). */
+void svg_chart_ticks(int64_t max, int64_t *step, int64_t *top);
+
+/* Appends to out a bar chart of bars[0..n) titled `title` and described by `desc` (plain
+ * UTF-8 text, escaped). Zero bars draw the axis alone. 0, or -1 when n exceeds
+ * SVG_CHART_MAX_BARS, a value is out of range or out's maximum is reached. */
+int svg_chart_bars(buf *out, const char *title, const char *desc, const svg_bar *bars, size_t n);
+
+#endif

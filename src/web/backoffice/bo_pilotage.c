@@ -1,0 +1,457 @@
+/*
+ * bo_pilotage — /agent/pilotage, the dashboards of managers, élus and admins (issue 17):
+ * for a period (a preset or two dates, days in the collectivité's zone), a channel, a
+ * procedure and a department, the volume of requests over time as a bar chart drawn on the
+ * server (present/svg_chart.h) with its data table, and the figures by channel, procedure and
+ * department (count, answered, closed, median and p90 to first answer and to close), all from
+ * the statistics engine (core/stats.h). The filters are a GET form, so a view's URL is its
+ * bookmark. Managers see their departments' figures only (perm_scope, as in the inbox), élus
+ * and admins the whole collectivité. The figures hold no personal data: nothing is audited.
+ */
+#include "web/backoffice/backoffice.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core/perm.h"
+#include "core/request.h"
+#include "core/stats.h"
+#include "present/svg_chart.h"
+#include "util/buf.h"
+#include "util/timeutil.h"
+#include "web/backoffice/bo_common.h"
+#include "web/backoffice/bo_work.h"
+#include "web/web.h"
+
+#define PATH "/agent/pilotage"
+/* Longest period one view covers: ten years of days keep the calendar walk below small. */
+#define MAX_PERIOD_DAYS 3660
+/* The chart's document: SVG_CHART_MAX_BARS bars and labels fit well within it. */
+#define CHART_MAX_BYTES (256 * 1024)
+
+typedef struct choice {
+    const char *value;
+    const char *label_key;
+} choice;
+
+static const choice periods[] = {
+    {"30j", "pilotage.period_30d"},
+    {"mois", "pilotage.period_month"},
+    {"annee", "pilotage.period_year"},
+    {"dates", "pilotage.period_dates"},
+};
+
+typedef struct granularity {
+    const char *value;
+    const char *label_key;
+    stats_group by;
+} granularity;
+
+static const granularity granularities[] = {
+    {"jour", "pilotage.by_day", STATS_BY_DAY},
+    {"semaine", "pilotage.by_week", STATS_BY_WEEK},
+    {"mois", "pilotage.by_month", STATS_BY_MONTH},
+};
+#define N_GRAN (sizeof granularities / sizeof granularities[0])
+
+/* The filters as asked and understood. */
+typedef struct view {
+    int64_t day_from, day_to; /* local days, inclusive */
+    const granularity *gran;
+    store_request_filter f;
+} view;
+
+static const char *qget(http_req *rq, const char *name)
+{
+    const char *v = form_get(&rq->query, name);
+    return v && v[0] ? v : NULL;
+}
+
+/* "2026-12-05" as days since 1970-01-01; -1 when not such a date of years 2000–2099. */
+static int parse_day(const char *s, int64_t *day)
+{
+    int64_t t;
+    if (!s || strlen(s) != 10 || strncmp(s, "20", 2) != 0 || time_parse_rfc3339(s, &t) != 0)
+        return -1;
+    *day = t / 86400;
+    return 0;
+}
+
+/* A bucket's key as the engine writes it (core/stats.c) for local day `day`. */
+static const char *bucket_key(arena *a, stats_group by, int64_t day)
+{
+    int year, iso_year;
+    unsigned month, mday, week;
+    if (by == STATS_BY_WEEK) {
+        time_day_iso_week(day, &iso_year, &week);
+        return arena_printf(a, "%04d-W%02u", iso_year, week);
+    }
+    time_day_civil(day, &year, &month, &mday);
+    if (by == STATS_BY_MONTH)
+        return arena_printf(a, "%04d-%02u", year, month);
+    return arena_printf(a, "%04d-%02u-%02u", year, month, mday);
+}
+
+/* The words a bucket is shown with, in the chart and in its table: «05/12/2026»,
+ * «S49 2026», «12/2026». */
+static const char *bucket_label(http_req *rq, stats_group by, const char *key)
+{
+    if (by == STATS_BY_WEEK)
+        return arena_printf(rq->arena, "%s%s %.4s", rq->lang == LANG_EN ? "W" : "S", key + 6, key);
+    if (by == STATS_BY_MONTH)
+        return arena_printf(rq->arena, "%s/%.4s", key + 5, key);
+    return arena_printf(rq->arena, "%s/%.2s/%.4s", key + 8, key + 5, key);
+}
+
+/* A duration as agents read it: «3 j 4 h», «5 h 12 min», «45 min», «< 1 min»; «—» for none. */
+static const char *duration(http_req *rq, int64_t s)
+{
+    if (s < 0)
+        return "—";
+    const char *d = rq->lang == LANG_EN ? "d" : "j";
+    int64_t days = s / 86400, hours = s % 86400 / 3600, mins = s % 3600 / 60;
+    if (days > 0)
+        return hours
+                   ? arena_printf(rq->arena, "%lld %s %lld h", (long long)days, d, (long long)hours)
+                   : arena_printf(rq->arena, "%lld %s", (long long)days, d);
+    if (hours > 0)
+        return mins ? arena_printf(rq->arena, "%lld h %lld min", (long long)hours, (long long)mins)
+                    : arena_printf(rq->arena, "%lld h", (long long)hours);
+    if (mins > 0)
+        return arena_printf(rq->arena, "%lld min", (long long)mins);
+    return "< 1 min";
+}
+
+static json_t *figures_json(http_req *rq, const char *label, const stats_figures *fig)
+{
+    json_t *o = json_object();
+    present_set_str_opt(o, "label", label);
+    json_object_set_new(o, "count", json_integer(fig->count));
+    json_object_set_new(o, "answered", json_integer(fig->answered));
+    json_object_set_new(o, "closed", json_integer(fig->closed));
+    present_set_str(o, "median_first_answer", duration(rq, fig->median_first_answer_s));
+    present_set_str(o, "p90_first_answer", duration(rq, fig->p90_first_answer_s));
+    present_set_str(o, "median_close", duration(rq, fig->median_close_s));
+    present_set_str(o, "p90_close", duration(rq, fig->p90_close_s));
+    return o;
+}
+
+static json_t *option(const char *value, const char *label, const char *current)
+{
+    json_t *o = json_object();
+    present_set_str_opt(o, "value", value);
+    present_set_str_opt(o, "label", label);
+    json_object_set_new(o, "selected", json_boolean(current && strcmp(value, current) == 0));
+    return o;
+}
+
+/* Whether the agent sees department d's figures: élus and admins every department, managers
+ * their own. */
+static int department_visible(const store_agent *a, const cat_department *d)
+{
+    store_request_filter probe;
+    memset(&probe, 0, sizeof probe);
+    probe.department_ids[probe.n_department_ids++] = d->rec.id;
+    error err;
+    error_clear(&err);
+    return perm_scope(a, &probe, &err) == 0 && probe.n_department_ids == 1 &&
+           probe.department_ids[0] == d->rec.id;
+}
+
+/* The form's lists, with what was asked selected (even when refused: nothing typed is lost). */
+static void form_options(bo_page *p, const cat_tenant *t, const store_agent *a)
+{
+    http_req *rq = p->rq;
+    json_t *ps = json_array();
+    const char *period = qget(rq, "periode") ? qget(rq, "periode") : "30j";
+    for (size_t i = 0; i < sizeof periods / sizeof periods[0]; i++)
+        json_array_append_new(
+            ps, option(periods[i].value, bo_page_str(p, periods[i].label_key), period));
+    bo_page_set(p, "periods", ps);
+    json_t *gs = json_array();
+    for (size_t i = 0; i < N_GRAN; i++)
+        json_array_append_new(gs, option(granularities[i].value,
+                                         bo_page_str(p, granularities[i].label_key),
+                                         qget(rq, "granularite")));
+    bo_page_set(p, "granularities", gs);
+    json_t *chs = json_array();
+    for (int c = 0; c < CHANNEL_COUNT; c++)
+        json_array_append_new(chs, option(channel_name((channel)c),
+                                          bo_channel_label(rq, channel_name((channel)c)),
+                                          qget(rq, "canal")));
+    bo_page_set(p, "channels", chs);
+    json_t *prs = json_array();
+    for (size_t i = 0; i < t->n_procedures; i++)
+        json_array_append_new(prs, option(t->procedures[i].rec.code, t->procedures[i].rec.name,
+                                          qget(rq, "demarche")));
+    bo_page_set(p, "procedures", prs);
+    json_t *deps = json_array();
+    for (size_t i = 0; i < t->n_departments; i++)
+        if (department_visible(a, &t->departments[i]))
+            json_array_append_new(deps, option(t->departments[i].rec.code,
+                                               t->departments[i].rec.name, qget(rq, "service")));
+    bo_page_set(p, "departments", deps);
+    static const char *const kept[] = {"periode", "du", "au"};
+    for (size_t i = 0; i < sizeof kept / sizeof kept[0]; i++)
+        if (qget(rq, kept[i]))
+            bo_page_value(p, kept[i], qget(rq, kept[i]));
+}
+
+/* Reads and checks the filters into v; each fault is an error beside its field. */
+static void read_view(bo_page *p, const cat_tenant *t, const store_agent *a, view *v)
+{
+    http_req *rq = p->rq;
+    const char *tz = t->rec.timezone;
+    memset(v, 0, sizeof *v);
+    int64_t today = time_local_day(time_now(), tz);
+    int year;
+    unsigned month, mday;
+    time_day_civil(today, &year, &month, &mday);
+    const char *period = qget(rq, "periode") ? qget(rq, "periode") : "30j";
+    v->day_to = today;
+    if (strcmp(period, "30j") == 0) {
+        v->day_from = today - 29;
+    } else if (strcmp(period, "mois") == 0) {
+        v->day_from = today - (mday - 1);
+    } else if (strcmp(period, "annee") == 0) {
+        char jan1[16];
+        snprintf(jan1, sizeof jan1, "%04d-01-01", year);
+        parse_day(jan1, &v->day_from);
+    } else if (strcmp(period, "dates") == 0) {
+        if (!qget(rq, "du"))
+            bo_page_error_key(p, "du", "pilotage.error_from_missing");
+        else if (parse_day(qget(rq, "du"), &v->day_from) != 0)
+            bo_page_error_key(p, "du", "pilotage.error_date");
+        if (!qget(rq, "au"))
+            bo_page_error_key(p, "au", "pilotage.error_to_missing");
+        else if (parse_day(qget(rq, "au"), &v->day_to) != 0)
+            bo_page_error_key(p, "au", "pilotage.error_date");
+        else if (!bo_page_has_errors(p) && v->day_to < v->day_from)
+            bo_page_error_key(p, "au", "pilotage.error_order");
+        else if (!bo_page_has_errors(p) && v->day_to - v->day_from >= MAX_PERIOD_DAYS)
+            bo_page_error_key(p, "au", "pilotage.error_too_long");
+    } else {
+        bo_page_error_key(p, "periode", "pilotage.error_period");
+    }
+
+    /* No granularity asked: days up to two months, weeks up to a year, months beyond. */
+    int64_t span = v->day_to - v->day_from + 1;
+    v->gran = &granularities[span <= 62 ? 0 : span <= 366 ? 1 : 2];
+    const char *g = qget(rq, "granularite");
+    if (g) {
+        v->gran = NULL;
+        for (size_t i = 0; i < N_GRAN; i++)
+            if (strcmp(granularities[i].value, g) == 0)
+                v->gran = &granularities[i];
+        if (!v->gran) {
+            bo_page_error_key(p, "granularite", "pilotage.error_granularity");
+            v->gran = &granularities[0];
+        }
+    }
+
+    store_request_filter *f = &v->f;
+    f->tenant_id = t->rec.id;
+    const char *s;
+    channel ch;
+    if ((s = qget(rq, "canal"))) {
+        if (channel_parse(s, &ch) == 0)
+            f->channel = s;
+        else
+            bo_page_error_key(p, "canal", "pilotage.error_channel");
+    }
+    if ((s = qget(rq, "demarche"))) {
+        const cat_procedure *pr = catalogue_procedure(t, s);
+        if (pr)
+            f->procedure_ids[f->n_procedure_ids++] = pr->rec.id;
+        else
+            bo_page_error_key(p, "demarche", "pilotage.error_procedure");
+    }
+    if ((s = qget(rq, "service"))) {
+        const cat_department *d = catalogue_department(t, s);
+        if (!d)
+            bo_page_error_key(p, "service", "pilotage.error_department");
+        else if (!department_visible(a, d))
+            bo_page_error_key(p, "service", "pilotage.error_department_scope");
+        else
+            f->department_ids[f->n_department_ids++] = d->rec.id;
+    }
+    f->created_from = time_from_local(v->day_from * 86400, tz);
+    f->created_to = time_from_local((v->day_to + 1) * 86400, tz) - 1;
+}
+
+/* A table for the partial agent/partials/pilotage_table: its id, heading, caption, first
+ * column's heading, rows and total line. */
+static json_t *table_json(bo_page *p, const char *id, const char *key_prefix,
+                          const char *first_col_key, json_t *rows, const stats_figures *total)
+{
+    http_req *rq = p->rq;
+    json_t *o = json_object();
+    present_set_str(o, "id", id);
+    present_set_str(o, "title", bo_page_str(p, arena_printf(rq->arena, "%s_title", key_prefix)));
+    present_set_str(o, "caption",
+                    bo_page_str(p, arena_printf(rq->arena, "%s_caption", key_prefix)));
+    present_set_str(o, "first_col", bo_page_str(p, first_col_key));
+    json_object_set_new(o, "rows", rows);
+    json_object_set_new(o, "total", figures_json(rq, bo_page_str(p, "pilotage.total"), total));
+    return o;
+}
+
+/* The volume over time: every bucket of the period, those without requests at 0, as a chart
+ * (an image with the SVG inline as a data: URL, which the CSP allows) and as table rows. */
+static int volumes(bo_page *p, const view *v, const stats_result *res)
+{
+    http_req *rq = p->rq;
+    stats_group by = v->gran->by;
+    svg_bar bars[SVG_CHART_MAX_BARS];
+    size_t n = 0, gi = 0;
+    const char *last = NULL;
+    json_t *rows = json_array();
+    for (int64_t day = v->day_from; day <= v->day_to; day++) {
+        const char *key = bucket_key(rq->arena, by, day);
+        if (!key)
+            break;
+        if (last && strcmp(key, last) == 0)
+            continue;
+        last = key;
+        if (n == SVG_CHART_MAX_BARS) {
+            json_decref(rows);
+            bo_page_error_key(p, "granularite", "pilotage.error_too_many_bars");
+            return -1;
+        }
+        while (gi < res->n_groups && res->groups[gi].key && strcmp(res->groups[gi].key, key) < 0)
+            gi++;
+        stats_figures zero = {.median_first_answer_s = -1,
+                              .p90_first_answer_s = -1,
+                              .median_close_s = -1,
+                              .p90_close_s = -1};
+        const stats_figures *fig =
+            gi < res->n_groups && res->groups[gi].key && strcmp(res->groups[gi].key, key) == 0
+                ? &res->groups[gi].fig
+                : &zero;
+        bars[n].label = bucket_label(rq, by, key);
+        bars[n].value = fig->count;
+        json_array_append_new(rows, figures_json(rq, bars[n].label, fig));
+        n++;
+    }
+    bo_page_set(
+        p, "volume_table",
+        table_json(p, "volumes", "pilotage.volumes", "pilotage.col_bucket", rows, &res->total));
+
+    buf svg;
+    buf_init(&svg, CHART_MAX_BYTES);
+    const char *title = bo_page_str(p, "pilotage.chart_title");
+    const char *desc = arena_printf(rq->arena, "%s %s", bo_page_str(p, v->gran->label_key),
+                                    bo_page_str(p, "pilotage.chart_desc"));
+    int rc = svg_chart_bars(&svg, title, desc, bars, n);
+    if (rc == 0) {
+        size_t len = sodium_base64_ENCODED_LEN(svg.len, sodium_base64_VARIANT_ORIGINAL);
+        char *b64 = arena_alloc(rq->arena, len);
+        if (b64) {
+            sodium_bin2base64(b64, len, (const unsigned char *)svg.data, svg.len,
+                              sodium_base64_VARIANT_ORIGINAL);
+            bo_page_set(p, "chart_src",
+                        json_string(arena_printf(rq->arena, "data:image/svg+xml;base64,%s", b64)));
+        }
+    }
+    buf_free(&svg);
+    return rc;
+}
+
+/* A table of the figures grouped by `by`, each key shown with its label. */
+static json_t *group_rows(http_req *rq, const cat_tenant *t, stats_group by,
+                          const stats_result *res)
+{
+    json_t *rows = json_array();
+    for (size_t i = 0; i < res->n_groups; i++) {
+        const char *key = res->groups[i].key, *label = key;
+        if (by == STATS_BY_CHANNEL) {
+            label = bo_channel_label(rq, key);
+        } else if (by == STATS_BY_PROCEDURE) {
+            const cat_procedure *pr = catalogue_procedure(t, key);
+            label = pr ? pr->rec.name : key;
+        } else if (by == STATS_BY_DEPARTMENT) {
+            const cat_department *d = key ? catalogue_department(t, key) : NULL;
+            label = d     ? d->rec.name
+                    : key ? key
+                          : present_string(rq->present, rq->lang, "pilotage.no_department");
+        }
+        json_array_append_new(rows, figures_json(rq, label, &res->groups[i].fig));
+    }
+    return rows;
+}
+
+static void pilotage_get(http_req *rq)
+{
+    store_agent a;
+    if (!bo_agent(rq, &a))
+        return;
+    if (!perm_can_dashboard(&a)) {
+        bo_forbidden(rq);
+        return;
+    }
+    const cat_tenant *t = web_tenant(rq);
+    bo_page p;
+    if (!t || bo_page_start(&p, rq, &a) != 0)
+        return;
+    form_options(&p, t, &a);
+    view v;
+    read_view(&p, t, &a, &v);
+    bo_page_set(
+        &p, "scope_note",
+        json_string(bo_page_str(&p, bo_role(&a) == AGENT_ROLE_MANAGER ? "pilotage.scope_departments"
+                                                                      : "pilotage.scope_all")));
+    error err;
+    error_clear(&err);
+    if (!bo_page_has_errors(&p) && perm_scope(&a, &v.f, &err) != 0) {
+        bo_page_fail(&p, &err);
+        return;
+    }
+    bo_page_set(&p, "period_text",
+                json_string(arena_printf(rq->arena, "%s – %s", bo_date(rq, t, v.f.created_from, 0),
+                                         bo_date(rq, t, v.f.created_to, 0))));
+    static const struct {
+        const char *id, *key_prefix, *first_col_key;
+        stats_group by;
+    } tables[] = {
+        {"by-channel", "pilotage.channel", "pilotage.channel", STATS_BY_CHANNEL},
+        {"by-procedure", "pilotage.procedure", "pilotage.procedure", STATS_BY_PROCEDURE},
+        {"by-department", "pilotage.department", "pilotage.department", STATS_BY_DEPARTMENT},
+    };
+    stats_result res;
+    if (!bo_page_has_errors(&p)) {
+        if (stats_query(rq->core, t, &v.f, v.gran->by, rq->arena, &res, &err) != 0)
+            goto failed;
+        if (volumes(&p, &v, &res) == 0) {
+            bo_page_set(&p, "open_now", json_integer(res.total.count - res.total.closed));
+            json_t *list = json_array();
+            for (size_t i = 0; i < sizeof tables / sizeof tables[0]; i++) {
+                if (stats_query(rq->core, t, &v.f, tables[i].by, rq->arena, &res, &err) != 0) {
+                    json_decref(list);
+                    goto failed;
+                }
+                json_array_append_new(list, table_json(&p, tables[i].id, tables[i].key_prefix,
+                                                       tables[i].first_col_key,
+                                                       group_rows(rq, t, tables[i].by, &res),
+                                                       &res.total));
+            }
+            bo_page_set(&p, "tables", list);
+            bo_page_set(&p, "has_figures", json_true());
+        }
+    }
+    bo_page_render(&p, 200, "agent/pilotage", bo_page_str(&p, "pilotage.title"));
+    return;
+failed:
+    /* A period the engine refuses (too many requests to walk) is the dates' fault. */
+    if (err.code == ERR_INVALID_ARG) {
+        bo_page_error_key(&p, "du", "pilotage.error_too_many_requests");
+        bo_page_render(&p, 200, "agent/pilotage", bo_page_str(&p, "pilotage.title"));
+        return;
+    }
+    bo_page_fail(&p, &err);
+}
+
+const http_route bo_pilotage_routes[] = {
+    {HTTP_GET | HTTP_HEAD, PATH, pilotage_get},
+    {0, NULL, NULL},
+};

@@ -1,0 +1,168 @@
+'use strict';
+/*
+ * /agent/pilotage, the dashboards, against a real server on the demo commune: who may see
+ * them (managers, élus, admins; a plain agent gets 403), the figures of the tables (total, by
+ * channel, by department) equal to a recount from the database for the filters in the URL,
+ * a manager's figures limited to their departments, and bad filters answered with 400 and
+ * each field's own message tied to it, what was typed kept.
+ */
+const test = require('node:test');
+const assert = require('node:assert/strict');
+const { startServer } = require('./harness');
+const F = require('../browser/bo_flows');
+
+function sqlNumber(srv, query) {
+    const n = Number(srv.sql(query).trim());
+    assert.ok(Number.isInteger(n), `not a number from: ${query}`);
+    return n;
+}
+
+/* The rows of the table with id `id`: {label: count}, and its total line's count. */
+function table(html, id) {
+    const m = new RegExp(`<table [^>]*id="${id}">([\\s\\S]*?)</table>`).exec(html);
+    assert.ok(m, `no table ${id}`);
+    const rows = {};
+    for (const r of m[1].matchAll(/<tr><th scope="row">([^<]*)<\/th><td>(\d+)<\/td>/g)) rows[r[1]] = Number(r[2]);
+    const total = /<tfoot><tr><th scope="row">[^<]*<\/th><td>(\d+)<\/td>/.exec(m[1]);
+    assert.ok(total, `no total line in ${id}`);
+    const foot = Number(total[1]);
+    const tb = /<tbody>([\s\S]*?)<\/tbody>/.exec(m[1])[1];
+    const body = {};
+    for (const r of tb.matchAll(/<tr><th scope="row">([^<]*)<\/th><td>(\d+)<\/td>/g)) body[r[1]] = Number(r[2]);
+    return { rows: body, total: foot };
+}
+
+const day = (t) => new Date(t * 1000).toISOString().slice(0, 10);
+
+test('/agent/pilotage: roles, figures against a recount, filters, errors', async (t) => {
+    const srv = await startServer({});
+    t.after(() => srv.stop());
+    const live = 'merged_into IS NULL';
+    const n = sqlNumber(srv, `SELECT count(*) FROM requests WHERE ${live}`);
+    assert.ok(n > 50, 'the demo has requests');
+    /* A period of whole days around every request, whatever the zone. */
+    const lo = sqlNumber(srv, `SELECT min(created_at) FROM requests`) - 2 * 86400;
+    const hi = sqlNumber(srv, `SELECT max(created_at) FROM requests`) + 2 * 86400;
+    const all = `periode=dates&du=${day(lo)}&au=${day(hi)}&granularite=mois`;
+
+    const ag = {
+        admin: F.addAgent(srv, { email: 'pil.admin@ville-demo.test', name: 'Admin Pilotage', role: 'admin' }),
+        elected: F.addAgent(srv, { email: 'pil.elu@ville-demo.test', name: 'Élue Pilotage', role: 'elected' }),
+        manager: F.addAgent(srv, { email: 'pil.resp@ville-demo.test', name: 'Resp Pilotage', role: 'manager', departments: ['voirie'] }),
+        agent: F.addAgent(srv, { email: 'pil.agent@ville-demo.test', name: 'Agent Pilotage', role: 'agent', departments: ['voirie'] }),
+    };
+    const c = {};
+    for (const k of Object.keys(ag)) c[k] = await F.login(srv, ag[k]);
+
+    await t.test('a plain agent gets 403 and no tab; the others see the tab', async () => {
+        const r = await c.agent.get('/agent/pilotage');
+        assert.equal(r.status, 403);
+        assert.doesNotMatch((await c.agent.get('/agent/')).text, /href="\/agent\/pilotage"/);
+        for (const k of ['admin', 'elected', 'manager'])
+            assert.match((await c[k].get('/agent/')).text, /href="\/agent\/pilotage"/, k);
+    });
+
+    await t.test('the whole collectivité for élus and admins: total, channels, departments', async () => {
+        for (const k of ['elected', 'admin']) {
+            const r = await c[k].get(`/agent/pilotage?${all}`);
+            assert.equal(r.status, 200, F.textOf(r.text).slice(0, 500));
+            const vol = table(r.text, 'volumes');
+            assert.equal(vol.total, n, `${k}: total`);
+            assert.equal(Object.values(vol.rows).reduce((a, b) => a + b, 0), n, 'the buckets add up to the total');
+            const ch = table(r.text, 'by-channel');
+            assert.equal(ch.total, n);
+            const byChannel = srv.sql(`SELECT channel, count(*) FROM requests WHERE ${live} GROUP BY channel`).trim().split('\n');
+            assert.equal(Object.keys(ch.rows).length, byChannel.length);
+            assert.deepEqual(Object.values(ch.rows).sort((a, b) => a - b),
+                byChannel.map((l) => Number(l.split('|')[1])).sort((a, b) => a - b));
+            const dep = table(r.text, 'by-department');
+            const voirie = sqlNumber(srv, `SELECT count(*) FROM requests r JOIN departments d ON d.id = r.department_id WHERE r.${live} AND d.code = 'voirie'`);
+            const name = srv.sql(`SELECT name FROM departments WHERE code = 'voirie' LIMIT 1`).trim();
+            assert.equal(dep.rows[name], voirie, `${k}: voirie`);
+            /* the chart is there, an image with its alternative */
+            assert.match(r.text, /<img src="data:image\/svg\+xml;base64,[A-Za-z0-9+/=]+" alt="[^"]+">/);
+        }
+    });
+
+    await t.test('a channel in the URL changes the figures to that channel', async () => {
+        const chan = srv.sql(`SELECT channel FROM requests WHERE ${live} GROUP BY channel ORDER BY count(*) DESC LIMIT 1`).trim();
+        const want = sqlNumber(srv, `SELECT count(*) FROM requests WHERE ${live} AND channel = '${chan}'`);
+        assert.ok(want < n);
+        const r = await c.admin.get(`/agent/pilotage?${all}&canal=${chan}`);
+        assert.equal(r.status, 200);
+        assert.equal(table(r.text, 'volumes').total, want);
+        assert.match(r.text, new RegExp(`<option value="${chan}" selected>`));
+        const closed = sqlNumber(srv, `SELECT count(*) FROM requests WHERE ${live} AND channel = '${chan}' AND closed_at IS NULL`);
+        assert.match(r.text, new RegExp(`<span id="open-now">${closed}</span>`));
+    });
+
+    await t.test('a manager sees their departments only, and may not ask for another', async () => {
+        const voirie = sqlNumber(srv, `SELECT count(*) FROM requests r JOIN departments d ON d.id = r.department_id WHERE r.${live} AND d.code = 'voirie'`);
+        assert.ok(voirie > 0 && voirie < n);
+        const r = await c.manager.get(`/agent/pilotage?${all}`);
+        assert.equal(r.status, 200);
+        assert.equal(table(r.text, 'volumes').total, voirie);
+        assert.match(r.text, /vos services seulement/);
+        const other = srv.sql(`SELECT code FROM departments WHERE code <> 'voirie' LIMIT 1`).trim();
+        const bad = await c.manager.get(`/agent/pilotage?${all}&service=${other}`);
+        assert.equal(bad.status, 400);
+        assert.match(bad.text, /id="service-error"[^>]*>.*Vous ne voyez que les chiffres de vos services/);
+        assert.match(bad.text, /<select id="service" name="service" aria-invalid="true" aria-describedby="service-error">/);
+        assert.doesNotMatch(bad.text, /id="volumes"/);
+    });
+
+    await t.test('a short period counts only its days', async () => {
+        /* The latest request's day in the collectivité's zone, through the API's own buckets. */
+        const last = sqlNumber(srv, `SELECT max(created_at) FROM requests WHERE ${live}`);
+        const d = day(last);
+        const r0 = await c.admin.get(`/agent/pilotage?periode=dates&du=${day(last - 10 * 86400)}&au=${d}&granularite=jour`);
+        const vol = table(r0.text, 'volumes');
+        assert.equal(Object.keys(vol.rows).length, 11);
+        const prev = new Date((last - 86400) * 1000).toISOString().slice(0, 10);
+        const r = await c.admin.get(`/agent/pilotage?periode=dates&du=${prev}&au=${d}&granularite=jour`);
+        assert.equal(r.status, 200);
+        const short = table(r.text, 'volumes');
+        const labels = Object.keys(short.rows);
+        assert.deepEqual(labels, [`${prev.slice(8, 10)}/${prev.slice(5, 7)}/${prev.slice(0, 4)}`,
+            `${d.slice(8, 10)}/${d.slice(5, 7)}/${d.slice(0, 4)}`], 'one row per day, days without requests too');
+        let sum = 0;
+        for (const l of labels) {
+            assert.equal(short.rows[l], vol.rows[l], l);
+            sum += short.rows[l];
+        }
+        assert.equal(short.total, sum);
+        assert.ok(short.total < n);
+    });
+
+    await t.test('bad filters: each field its message, what was typed kept', async () => {
+        const r = await c.admin.get('/agent/pilotage?periode=dates&du=2026-02-30&au=hier&canal=pigeon&demarche=nope&granularite=heure');
+        assert.equal(r.status, 400);
+        assert.match(r.text, /<title>Erreur :/);
+        for (const [field, msg] of [['du', 'une date réelle'], ['au', 'une date réelle'], ['canal', 'un canal dans la liste'],
+            ['demarche', 'une démarche dans la liste'], ['granularite', 'par jour, par semaine ou par mois']]) {
+            assert.match(r.text, new RegExp(`id="${field}-error"><span class="visually-hidden">[^<]*</span> [^<]*${msg}`), field);
+            assert.match(r.text, new RegExp(`id="${field}"[^>]*aria-invalid="true"|id="${field}"[^>]*aria-describedby="[^"]*${field}-error"`), field);
+        }
+        assert.match(r.text, /value="2026-02-30"/);
+        assert.match(r.text, /value="hier"/);
+        const order = await c.admin.get('/agent/pilotage?periode=dates&du=2026-05-02&au=2026-05-01');
+        assert.equal(order.status, 400);
+        assert.match(order.text, /id="au-error">.*après/);
+        const missing = await c.admin.get('/agent/pilotage?periode=dates');
+        assert.match(missing.text, /id="du-error">.*date de début/);
+        const bars = await c.admin.get('/agent/pilotage?periode=dates&du=2020-01-01&au=2026-01-01&granularite=jour');
+        assert.equal(bars.status, 400);
+        assert.match(bars.text, /id="granularite-error">.*400 barres/);
+        const period = await c.admin.get('/agent/pilotage?periode=siecle');
+        assert.equal(period.status, 400);
+        assert.match(period.text, /id="periode-error">.*période dans la liste/);
+    });
+
+    await t.test('the presets answer', async () => {
+        for (const p of ['30j', 'mois', 'annee']) {
+            const r = await c.elected.get(`/agent/pilotage?periode=${p}`);
+            assert.equal(r.status, 200, p);
+            assert.match(r.text, /id="volumes"/);
+        }
+    });
+});
