@@ -355,12 +355,10 @@ static sq_stmt sq_notice_clear =
     SQ_STMT("DELETE FROM agent_notices WHERE tenant_id = ?1 AND agent_id = ?2");
 static sq_stmt sq_agent_exists = SQ_STMT("SELECT id FROM agents WHERE tenant_id = ?1 AND id = ?2");
 
-static int store_sqlite_tx_notice_set(store *s, int64_t tenant_id, int64_t agent_id,
-                                      const char *mode, error *err)
+/* 0 when agent_id is an agent of tenant_id; -1 with ERR_NOT_FOUND otherwise (or the store's
+ * error): the per-agent settings below are written only for an agent of the collectivité. */
+static int agent_in_tenant(store_sqlite_conn *c, int64_t tenant_id, int64_t agent_id, error *err)
 {
-    store_sqlite_conn *c = store_sqlite_writer(s, err);
-    if (!c)
-        return -1;
     sqlite3_stmt *st = store_sqlite_stmt(c, &sq_agent_exists, err);
     if (!st)
         return -1;
@@ -371,9 +369,18 @@ static int store_sqlite_tx_notice_set(store *s, int64_t tenant_id, int64_t agent
     if (store_sqlite_read_one(c, st, store_sqlite_read_int64, NULL, &id, &found, "agent_exists",
                               err) != 0)
         return -1;
-    if (!found)
-        return error_set(err, ERR_NOT_FOUND, "agent", "no such agent");
-    st = store_sqlite_stmt(c, mode ? &sq_notice_set : &sq_notice_clear, err);
+    return found ? 0 : error_set(err, ERR_NOT_FOUND, "agent", "no such agent");
+}
+
+static int store_sqlite_tx_notice_set(store *s, int64_t tenant_id, int64_t agent_id,
+                                      const char *mode, error *err)
+{
+    store_sqlite_conn *c = store_sqlite_writer(s, err);
+    if (!c)
+        return -1;
+    if (agent_in_tenant(c, tenant_id, agent_id, err) != 0)
+        return -1;
+    sqlite3_stmt *st = store_sqlite_stmt(c, mode ? &sq_notice_set : &sq_notice_clear, err);
     if (!st)
         return -1;
     sqlite3_bind_int64(st, 1, tenant_id);
@@ -523,19 +530,9 @@ static int store_sqlite_tx_weekly_set(store *s, int64_t tenant_id, int64_t agent
     store_sqlite_conn *c = store_sqlite_writer(s, err);
     if (!c)
         return -1;
-    sqlite3_stmt *st = store_sqlite_stmt(c, &sq_agent_exists, err);
-    if (!st)
+    if (agent_in_tenant(c, tenant_id, agent_id, err) != 0)
         return -1;
-    sqlite3_bind_int64(st, 1, tenant_id);
-    sqlite3_bind_int64(st, 2, agent_id);
-    int64_t id = 0;
-    int found = 0;
-    if (store_sqlite_read_one(c, st, store_sqlite_read_int64, NULL, &id, &found, "agent_exists",
-                              err) != 0)
-        return -1;
-    if (!found)
-        return error_set(err, ERR_NOT_FOUND, "agent", "no such agent");
-    st = store_sqlite_stmt(c, on ? &sq_weekly_set : &sq_weekly_clear, err);
+    sqlite3_stmt *st = store_sqlite_stmt(c, on ? &sq_weekly_set : &sq_weekly_clear, err);
     if (!st)
         return -1;
     sqlite3_bind_int64(st, 1, tenant_id);

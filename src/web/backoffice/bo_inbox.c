@@ -98,16 +98,10 @@ static const char *const filter_fields[] = {"onglet",  "vue",      "q",     "sta
                                             "service", "canal",    "agent", "du",     "au",
                                             "retard",  "priorite", "tri",   "avant"};
 
-static const char *qget(http_req *rq, const char *name)
-{
-    const char *v = form_get(&rq->query, name);
-    return v && *v ? v : NULL;
-}
-
 /* The view asked for (?vue=), NULL for none or an unknown one. */
 static const view_def *current_view(http_req *rq)
 {
-    const char *v = qget(rq, "vue");
+    const char *v = bo_query(rq, "vue");
     for (size_t i = 0; v && i < sizeof views / sizeof views[0]; i++)
         if (strcmp(views[i].key, v) == 0)
             return &views[i];
@@ -172,7 +166,7 @@ static void filter_from_query(http_req *rq, const store_agent *a, const cat_tena
         }
     }
     const char *v;
-    if ((v = qget(rq, "statut"))) {
+    if ((v = bo_query(rq, "statut"))) {
         int is_open = tenant_has_code(t, WORKFLOW_CODES_OPEN, v),
             is_closed = tenant_has_code(t, WORKFLOW_CODES_CLOSED, v);
         if (strcmp(v, "ouvertes") == 0)
@@ -183,19 +177,19 @@ static void filter_from_query(http_req *rq, const store_agent *a, const cat_tena
             f->only_open = !is_closed; /* a code closed in no workflow: open requests only */
         }
     }
-    if ((v = qget(rq, "demarche"))) {
+    if ((v = bo_query(rq, "demarche"))) {
         const cat_procedure *p = catalogue_procedure(t, v);
         f->procedure_ids[f->n_procedure_ids++] = p ? p->rec.id : -1;
     }
-    if ((v = qget(rq, "service"))) {
+    if ((v = bo_query(rq, "service"))) {
         const cat_department *d = catalogue_department(t, v);
         f->department_id = d ? d->rec.id : -1;
     }
-    if ((v = qget(rq, "canal"))) {
+    if ((v = bo_query(rq, "canal"))) {
         channel ch;
         f->channel = channel_parse(v, &ch) == 0 ? v : "none";
     }
-    if ((v = qget(rq, "agent"))) {
+    if ((v = bo_query(rq, "agent"))) {
         if (strcmp(v, "aucun") == 0)
             f->unassigned = 1;
         else if (strcmp(v, "moi") == 0) {
@@ -206,18 +200,18 @@ static void filter_from_query(http_req *rq, const store_agent *a, const cat_tena
             f->assignee = v;
     }
     int64_t when;
-    if ((v = qget(rq, "du")) && parse_day(v, 0, &when) == 0)
+    if ((v = bo_query(rq, "du")) && parse_day(v, 0, &when) == 0)
         f->created_from = when;
-    if ((v = qget(rq, "au")) && parse_day(v, 1, &when) == 0)
+    if ((v = bo_query(rq, "au")) && parse_day(v, 1, &when) == 0)
         f->created_to = when;
     /* «Chercher aussi avant 2024»: a search stopped by its time budget goes on from there. */
     char new_year[16];
-    if ((v = qget(rq, "avant")) && strlen(v) == 4 && strspn(v, "0123456789") == 4 &&
+    if ((v = bo_query(rq, "avant")) && strlen(v) == 4 && strspn(v, "0123456789") == 4 &&
         snprintf(new_year, sizeof new_year, "%s-01-01", v) > 0 &&
         parse_day(new_year, 0, &when) == 0 && when > 0 &&
         (!f->created_to || when - 1 < f->created_to))
         f->created_to = when - 1;
-    if ((v = qget(rq, "priorite")) && v[0] >= '0' && v[0] <= '3' && v[1] == '\0') {
+    if ((v = bo_query(rq, "priorite")) && v[0] >= '0' && v[0] <= '3' && v[1] == '\0') {
         f->by_priority = 1;
         f->priority = v[0] - '0';
     }
@@ -225,13 +219,13 @@ static void filter_from_query(http_req *rq, const store_agent *a, const cat_tena
     const view_def *view = current_view(rq);
     if (view)
         view_apply(t, f, view);
-    else if (qget(rq, "retard"))
+    else if (bo_query(rq, "retard"))
         sla_filter(t, f, SLA_LATE, time_now());
-    if ((v = qget(rq, "tri")))
+    if ((v = bo_query(rq, "tri")))
         for (size_t i = 0; i < sizeof sorts / sizeof sorts[0]; i++)
             if (strcmp(sorts[i].key, v) == 0)
                 f->sort = sorts[i].sort;
-    if ((v = qget(rq, "q")) && strlen(v) <= 200)
+    if ((v = bo_query(rq, "q")) && strlen(v) <= 200)
         f->text = v;
 }
 
@@ -245,7 +239,7 @@ static const char *query_base_except(http_req *rq, const char *tab, int keep_tab
     if (keep_tab)
         buf_printf(&b, "onglet=%s&", tab);
     for (size_t i = 1; i < sizeof filter_fields / sizeof filter_fields[0]; i++) {
-        const char *v = qget(rq, filter_fields[i]);
+        const char *v = bo_query(rq, filter_fields[i]);
         if (v && (!except || strcmp(filter_fields[i], except) != 0))
             buf_printf(&b, "%s=%s&", filter_fields[i], bo_url(rq, v));
     }
@@ -259,30 +253,21 @@ static const char *query_base(http_req *rq, const char *tab, int keep_tab)
     return query_base_except(rq, tab, keep_tab, NULL);
 }
 
-static json_t *option(const char *value, const char *label, const char *current)
-{
-    json_t *o = json_object();
-    present_set_str_opt(o, "value", value);
-    present_set_str_opt(o, "label", label);
-    json_object_set_new(o, "selected", json_boolean(current && strcmp(value, current) == 0));
-    return o;
-}
-
 static void filter_options(http_req *rq, const cat_tenant *t, const store_agent *agents,
                            size_t n_agents, json_t *ctx)
 {
     json_t *sts = json_array();
-    json_array_append_new(sts, option("ouvertes",
-                                      present_string(rq->present, rq->lang, "inbox.status_open"),
-                                      qget(rq, "statut")));
+    json_array_append_new(sts, bo_option("ouvertes",
+                                         present_string(rq->present, rq->lang, "inbox.status_open"),
+                                         bo_query(rq, "statut")));
     /* The chosen procedure's statuses; none chosen, every code of the collectivité's
      * workflows, each with the label of the first workflow that has it. */
-    const cat_procedure *chosen = catalogue_procedure(t, qget(rq, "demarche"));
+    const cat_procedure *chosen = catalogue_procedure(t, bo_query(rq, "demarche"));
     if (chosen) {
         for (size_t i = 0; i < chosen->workflow->n_statuses; i++) {
             const char *code = chosen->workflow->statuses[i].code;
             json_array_append_new(
-                sts, option(code, bo_status_label(rq, chosen, code), qget(rq, "statut")));
+                sts, bo_option(code, bo_status_label(rq, chosen, code), bo_query(rq, "statut")));
         }
     } else {
         const char *codes[STORE_FILTER_MAX_LIST * 2];
@@ -290,9 +275,9 @@ static void filter_options(http_req *rq, const cat_tenant *t, const store_agent 
         n += workflow_tenant_codes(t, WORKFLOW_CODES_CLOSED, codes + n, STORE_FILTER_MAX_LIST);
         for (size_t i = 0; i < n; i++)
             json_array_append_new(
-                sts,
-                option(codes[i], web_capitalised(rq, workflow_tenant_label(t, codes[i], rq->lang)),
-                       qget(rq, "statut")));
+                sts, bo_option(codes[i],
+                               web_capitalised(rq, workflow_tenant_label(t, codes[i], rq->lang)),
+                               bo_query(rq, "statut")));
     }
     json_object_set_new(ctx, "statuses", sts);
 
@@ -310,38 +295,34 @@ static void filter_options(http_req *rq, const cat_tenant *t, const store_agent 
             gname = g;
         }
         json_array_append_new(json_object_get(group, "options"),
-                              option(p->rec.code, p->rec.name, qget(rq, "demarche")));
+                              bo_option(p->rec.code, p->rec.name, bo_query(rq, "demarche")));
     }
     json_object_set_new(ctx, "procedure_groups", groups);
 
     json_t *deps = json_array();
     for (size_t i = 0; i < t->n_departments; i++)
-        json_array_append_new(deps, option(t->departments[i].rec.code, t->departments[i].rec.name,
-                                           qget(rq, "service")));
+        json_array_append_new(deps, bo_option(t->departments[i].rec.code,
+                                              t->departments[i].rec.name, bo_query(rq, "service")));
     json_object_set_new(ctx, "departments", deps);
 
-    json_t *chs = json_array();
-    for (int c = 0; c < CHANNEL_COUNT; c++)
-        json_array_append_new(chs, option(channel_name((channel)c),
-                                          bo_channel_label(rq, channel_name((channel)c)),
-                                          qget(rq, "canal")));
+    json_t *chs = bo_channel_options(rq, bo_query(rq, "canal"));
     json_object_set_new(ctx, "channels", chs);
 
     json_t *ags = json_array();
-    json_array_append_new(ags,
-                          option("moi", present_string(rq->present, rq->lang, "inbox.assignee_me"),
-                                 qget(rq, "agent")));
-    json_array_append_new(ags, option("aucun",
-                                      present_string(rq->present, rq->lang, "inbox.assignee_none"),
-                                      qget(rq, "agent")));
+    json_array_append_new(ags, bo_option("moi",
+                                         present_string(rq->present, rq->lang, "inbox.assignee_me"),
+                                         bo_query(rq, "agent")));
+    json_array_append_new(
+        ags, bo_option("aucun", present_string(rq->present, rq->lang, "inbox.assignee_none"),
+                       bo_query(rq, "agent")));
     json_t *bulk_agents = json_array();
     for (size_t i = 0; i < n_agents; i++) {
         if (!agents[i].active || (agents[i].role && strcmp(agents[i].role, "elected") == 0))
             continue;
         char id[AGENT_ASSIGNEE_LEN];
         agent_assignee_id(&agents[i], id);
-        json_array_append_new(ags, option(id, agents[i].name, qget(rq, "agent")));
-        json_array_append_new(bulk_agents, option(id, agents[i].name, NULL));
+        json_array_append_new(ags, bo_option(id, agents[i].name, bo_query(rq, "agent")));
+        json_array_append_new(bulk_agents, bo_option(id, agents[i].name, NULL));
     }
     json_object_set_new(ctx, "assignees", ags);
     json_object_set_new(ctx, "bulk_agents", bulk_agents);
@@ -349,24 +330,25 @@ static void filter_options(http_req *rq, const cat_tenant *t, const store_agent 
     json_t *prios = json_array();
     for (int i = 3; i >= 0; i--) {
         char v[2] = {(char)('0' + i), '\0'};
-        json_array_append_new(prios, option(v, bo_priority_label(rq, i), qget(rq, "priorite")));
+        json_array_append_new(prios,
+                              bo_option(v, bo_priority_label(rq, i), bo_query(rq, "priorite")));
     }
     json_object_set_new(ctx, "priorities", prios);
 
     json_t *so = json_array();
     for (size_t i = 0; i < sizeof sorts / sizeof sorts[0]; i++)
-        json_array_append_new(so, option(sorts[i].key,
-                                         present_string(rq->present, rq->lang, sorts[i].label_key),
-                                         qget(rq, "tri")));
+        json_array_append_new(
+            so, bo_option(sorts[i].key, present_string(rq->present, rq->lang, sorts[i].label_key),
+                          bo_query(rq, "tri")));
     json_object_set_new(ctx, "sorts", so);
 
     static const char *const values[] = {"q", "du", "au"};
     for (size_t i = 0; i < sizeof values / sizeof values[0]; i++)
         present_set_str_opt(ctx, arena_printf(rq->arena, "%s_value", values[i]),
-                            qget(rq, values[i]));
+                            bo_query(rq, values[i]));
     const view_def *view = current_view(rq);
     json_object_set_new(ctx, "overdue_checked",
-                        json_boolean(qget(rq, "retard") != NULL ||
+                        json_boolean(bo_query(rq, "retard") != NULL ||
                                      (view && !view->letter && view->state == SLA_LATE)));
 }
 
@@ -408,7 +390,7 @@ static const char *landing_tab(http_req *rq, const store_agent *a, const cat_ten
 /* The tab asked for (?onglet=) when agent a may see it, else the one they land on. */
 static const char *current_tab(http_req *rq, const store_agent *a, const cat_tenant *t, int allowed)
 {
-    const char *tab = qget(rq, "onglet");
+    const char *tab = bo_query(rq, "onglet");
     for (size_t i = 0; tab && i < sizeof tabs / sizeof tabs[0]; i++)
         if (strcmp(tabs[i].key, tab) == 0 && (allowed & tabs[i].bit))
             return tab;
@@ -495,7 +477,7 @@ static void inbox(http_req *rq)
     error_clear(&err);
     int allowed = perm_tabs(&a);
     const char *tab = current_tab(rq, &a, t, allowed);
-    const char *pg = qget(rq, "page");
+    const char *pg = bo_query(rq, "page");
     long page = pg ? strtol(pg, NULL, 10) : 1;
     if (page < 1 || page > PAGE_MAX)
         page = 1;
@@ -686,7 +668,7 @@ static void inbox(http_req *rq)
     for (size_t i = 0; i < sizeof filter_fields / sizeof filter_fields[0]; i++) {
         const char *name = filter_fields[i];
         if (strcmp(name, "onglet") != 0 && strcmp(name, "vue") != 0 && strcmp(name, "q") != 0 &&
-            strcmp(name, "avant") != 0 && qget(rq, name))
+            strcmp(name, "avant") != 0 && bo_query(rq, name))
             active++;
     }
     if (active)
@@ -706,9 +688,9 @@ static void inbox(http_req *rq)
         for (size_t k = 0; k < n_codes; k++)
             if (!tenant_has_code(t, WORKFLOW_CODES_INITIAL, codes[k]))
                 json_array_append_new(
-                    bs, option(codes[k],
-                               web_capitalised(rq, workflow_tenant_label(t, codes[k], rq->lang)),
-                               NULL));
+                    bs, bo_option(codes[k],
+                                  web_capitalised(rq, workflow_tenant_label(t, codes[k], rq->lang)),
+                                  NULL));
         json_object_set_new(ctx, "bulk_statuses", bs);
         store_reply_template *tpl = NULL;
         size_t n_tpl = 0;
@@ -716,24 +698,24 @@ static void inbox(http_req *rq)
         json_t *bt = json_array();
         for (size_t i = 0; i < n_tpl; i++)
             json_array_append_new(
-                bt, option(arena_printf(rq->arena, "%" PRId64, tpl[i].id), tpl[i].name, NULL));
+                bt, bo_option(arena_printf(rq->arena, "%" PRId64, tpl[i].id), tpl[i].name, NULL));
         json_object_set_new(ctx, "bulk_templates", bt);
     }
-    const char *done = qget(rq, "fait");
+    const char *done = bo_query(rq, "fait");
     if (done) {
         const char *text = NULL;
         if (strcmp(done, "traite") == 0)
             text = present_string(rq->present, rq->lang, "inbox.done_processed");
-        else if (strcmp(done, "pris") == 0 && qget(rq, "demande") &&
-                 request_reference_ok(qget(rq, "demande")))
+        else if (strcmp(done, "pris") == 0 && bo_query(rq, "demande") &&
+                 request_reference_ok(bo_query(rq, "demande")))
             text = arena_printf(rq->arena, "%s %s",
                                 present_string(rq->present, rq->lang, "inbox.done_taken"),
-                                qget(rq, "demande"));
+                                bo_query(rq, "demande"));
         else if (strcmp(done, "filtre") == 0)
             text = present_string(rq->present, rq->lang, "inbox.done_filter");
-        else if (strcmp(done, "lot") == 0 && qget(rq, "n"))
-            text = bulk_outcome(rq, strtol(qget(rq, "n"), NULL, 10),
-                                qget(rq, "sur") ? strtol(qget(rq, "sur"), NULL, 10) : -1);
+        else if (strcmp(done, "lot") == 0 && bo_query(rq, "n"))
+            text = bulk_outcome(rq, strtol(bo_query(rq, "n"), NULL, 10),
+                                bo_query(rq, "sur") ? strtol(bo_query(rq, "sur"), NULL, 10) : -1);
         if (text) {
             json_t *nt = json_object();
             present_set_str_opt(nt, "kind", "success");

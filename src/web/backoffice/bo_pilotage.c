@@ -62,12 +62,6 @@ typedef struct view {
     store_request_filter f;
 } view;
 
-static const char *qget(http_req *rq, const char *name)
-{
-    const char *v = form_get(&rq->query, name);
-    return v && v[0] ? v : NULL;
-}
-
 /* "2026-12-05" as days since 1970-01-01; -1 when not such a date of years 2000–2099. */
 static int parse_day(const char *s, int64_t *day)
 {
@@ -137,15 +131,6 @@ static json_t *figures_json(http_req *rq, const char *label, const stats_figures
     return o;
 }
 
-static json_t *option(const char *value, const char *label, const char *current)
-{
-    json_t *o = json_object();
-    present_set_str_opt(o, "value", value);
-    present_set_str_opt(o, "label", label);
-    json_object_set_new(o, "selected", json_boolean(current && strcmp(value, current) == 0));
-    return o;
-}
-
 /* Whether the agent sees department d's figures: élus and admins every department, managers
  * their own. */
 static int department_visible(const store_agent *a, const cat_department *d)
@@ -164,38 +149,35 @@ static void form_options(bo_page *p, const cat_tenant *t, const store_agent *a)
 {
     http_req *rq = p->rq;
     json_t *ps = json_array();
-    const char *period = qget(rq, "periode") ? qget(rq, "periode") : "30j";
+    const char *period = bo_query(rq, "periode") ? bo_query(rq, "periode") : "30j";
     for (size_t i = 0; i < sizeof periods / sizeof periods[0]; i++)
         json_array_append_new(
-            ps, option(periods[i].value, bo_page_str(p, periods[i].label_key), period));
+            ps, bo_option(periods[i].value, bo_page_str(p, periods[i].label_key), period));
     bo_page_set(p, "periods", ps);
     json_t *gs = json_array();
     for (size_t i = 0; i < N_GRAN; i++)
-        json_array_append_new(gs, option(granularities[i].value,
-                                         bo_page_str(p, granularities[i].label_key),
-                                         qget(rq, "granularite")));
+        json_array_append_new(gs, bo_option(granularities[i].value,
+                                            bo_page_str(p, granularities[i].label_key),
+                                            bo_query(rq, "granularite")));
     bo_page_set(p, "granularities", gs);
-    json_t *chs = json_array();
-    for (int c = 0; c < CHANNEL_COUNT; c++)
-        json_array_append_new(chs, option(channel_name((channel)c),
-                                          bo_channel_label(rq, channel_name((channel)c)),
-                                          qget(rq, "canal")));
+    json_t *chs = bo_channel_options(rq, bo_query(rq, "canal"));
     bo_page_set(p, "channels", chs);
     json_t *prs = json_array();
     for (size_t i = 0; i < t->n_procedures; i++)
-        json_array_append_new(prs, option(t->procedures[i].rec.code, t->procedures[i].rec.name,
-                                          qget(rq, "demarche")));
+        json_array_append_new(prs, bo_option(t->procedures[i].rec.code, t->procedures[i].rec.name,
+                                             bo_query(rq, "demarche")));
     bo_page_set(p, "procedures", prs);
     json_t *deps = json_array();
     for (size_t i = 0; i < t->n_departments; i++)
         if (department_visible(a, &t->departments[i]))
-            json_array_append_new(deps, option(t->departments[i].rec.code,
-                                               t->departments[i].rec.name, qget(rq, "service")));
+            json_array_append_new(deps,
+                                  bo_option(t->departments[i].rec.code, t->departments[i].rec.name,
+                                            bo_query(rq, "service")));
     bo_page_set(p, "departments", deps);
     static const char *const kept[] = {"periode", "du", "au"};
     for (size_t i = 0; i < sizeof kept / sizeof kept[0]; i++)
-        if (qget(rq, kept[i]))
-            bo_page_value(p, kept[i], qget(rq, kept[i]));
+        if (bo_query(rq, kept[i]))
+            bo_page_value(p, kept[i], bo_query(rq, kept[i]));
 }
 
 /* Reads and checks the filters into v; each fault is an error beside its field. */
@@ -208,7 +190,7 @@ static void read_view(bo_page *p, const cat_tenant *t, const store_agent *a, vie
     int year;
     unsigned month, mday;
     time_day_civil(today, &year, &month, &mday);
-    const char *period = qget(rq, "periode") ? qget(rq, "periode") : "30j";
+    const char *period = bo_query(rq, "periode") ? bo_query(rq, "periode") : "30j";
     v->day_to = today;
     if (strcmp(period, "30j") == 0) {
         v->day_from = today - 29;
@@ -219,13 +201,13 @@ static void read_view(bo_page *p, const cat_tenant *t, const store_agent *a, vie
         snprintf(jan1, sizeof jan1, "%04d-01-01", year);
         parse_day(jan1, &v->day_from);
     } else if (strcmp(period, "dates") == 0) {
-        if (!qget(rq, "du"))
+        if (!bo_query(rq, "du"))
             bo_page_error_key(p, "du", "pilotage.error_from_missing");
-        else if (parse_day(qget(rq, "du"), &v->day_from) != 0)
+        else if (parse_day(bo_query(rq, "du"), &v->day_from) != 0)
             bo_page_error_key(p, "du", "pilotage.error_date");
-        if (!qget(rq, "au"))
+        if (!bo_query(rq, "au"))
             bo_page_error_key(p, "au", "pilotage.error_to_missing");
-        else if (parse_day(qget(rq, "au"), &v->day_to) != 0)
+        else if (parse_day(bo_query(rq, "au"), &v->day_to) != 0)
             bo_page_error_key(p, "au", "pilotage.error_date");
         else if (!bo_page_has_errors(p) && v->day_to < v->day_from)
             bo_page_error_key(p, "au", "pilotage.error_order");
@@ -238,7 +220,7 @@ static void read_view(bo_page *p, const cat_tenant *t, const store_agent *a, vie
     /* No granularity asked: days up to two months, weeks up to a year, months beyond. */
     int64_t span = v->day_to - v->day_from + 1;
     v->gran = &granularities[span <= 62 ? 0 : span <= 366 ? 1 : 2];
-    const char *g = qget(rq, "granularite");
+    const char *g = bo_query(rq, "granularite");
     if (g) {
         v->gran = NULL;
         for (size_t i = 0; i < N_GRAN; i++)
@@ -254,20 +236,20 @@ static void read_view(bo_page *p, const cat_tenant *t, const store_agent *a, vie
     f->tenant_id = t->rec.id;
     const char *s;
     channel ch;
-    if ((s = qget(rq, "canal"))) {
+    if ((s = bo_query(rq, "canal"))) {
         if (channel_parse(s, &ch) == 0)
             f->channel = s;
         else
             bo_page_error_key(p, "canal", "pilotage.error_channel");
     }
-    if ((s = qget(rq, "demarche"))) {
+    if ((s = bo_query(rq, "demarche"))) {
         const cat_procedure *pr = catalogue_procedure(t, s);
         if (pr)
             f->procedure_ids[f->n_procedure_ids++] = pr->rec.id;
         else
             bo_page_error_key(p, "demarche", "pilotage.error_procedure");
     }
-    if ((s = qget(rq, "service"))) {
+    if ((s = bo_query(rq, "service"))) {
         const cat_department *d = catalogue_department(t, s);
         if (!d)
             bo_page_error_key(p, "service", "pilotage.error_department");

@@ -55,6 +55,31 @@ const char *bo_channel_label(http_req *rq, const char *code)
                           arena_printf(rq->arena, "request_bo.channel_%s", code));
 }
 
+const char *bo_query(http_req *rq, const char *name)
+{
+    const char *v = form_get(&rq->query, name);
+    return v && *v ? v : NULL;
+}
+
+json_t *bo_option(const char *value, const char *label, const char *current)
+{
+    json_t *o = json_object();
+    present_set_str_opt(o, "value", value);
+    present_set_str_opt(o, "label", label);
+    json_object_set_new(o, "selected", json_boolean(current && strcmp(value, current) == 0));
+    return o;
+}
+
+json_t *bo_channel_options(http_req *rq, const char *current)
+{
+    json_t *list = json_array();
+    for (int c = 0; c < CHANNEL_COUNT; c++)
+        json_array_append_new(list,
+                              bo_option(channel_name((channel)c),
+                                        bo_channel_label(rq, channel_name((channel)c)), current));
+    return list;
+}
+
 const char *bo_priority_label(http_req *rq, int priority)
 {
     if (priority < 0 || priority > 3)

@@ -35,6 +35,13 @@ const char *bo_status_label(http_req *rq, const cat_procedure *p, const char *co
 int bo_role(const store_agent *a);
 /* The channel's label ("Téléphone"…), from the i18n strings. */
 const char *bo_channel_label(http_req *rq, const char *code);
+/* The query parameter name, NULL when missing or empty. */
+const char *bo_query(http_req *rq, const char *name);
+/* A <select>'s option for the templates: {"value", "label", "selected": value = current}. */
+json_t *bo_option(const char *value, const char *label, const char *current);
+/* Every channel as options (bo_option), labelled, current selected: the filters of the inbox
+ * and of the dashboards. */
+json_t *bo_channel_options(http_req *rq, const char *current);
 /* The priority's label ("Urgente"…). */
 const char *bo_priority_label(http_req *rq, int priority);
 /* The SLA badge of a request in o: "sla" (its state's name, core/sla.h) and "sla_label" (the
