@@ -21,20 +21,24 @@
 
 typedef struct walk {
     qpdf_data a, b; /* the signed revision and the whole file */
-    unsigned char *seen;
-    size_t seen_len; /* bits: ids below seen_len * 8 */
+    unsigned char *seen; /* one bit per object number below OBJECT_MAX */
+    int too_far;         /* a reference past OBJECT_MAX was met */
     int (*stack)[2];
     size_t top, cap;
 } walk;
 
-/* Pushes reference id gen unless it was seen. 0, or -1 when out of memory. */
+/* Pushes reference id gen unless it was seen. 0, or -1 when out of memory or when the
+ * reference is past what the walk records (too_far set): such a reference is never taken for
+ * «null on both sides», since what the file's own /Size says is the attacker's to write. */
 static int push(walk *w, long id, long gen)
 {
-    if (id < 1 || id >= OBJECT_MAX || gen < 0 || gen > 65535)
-        return 0; /* not an object a reader resolves: null on both sides */
+    if (id < 1 || gen < 0)
+        return 0; /* no object number: null on both sides */
+    if (id >= OBJECT_MAX || gen > 65535) {
+        w->too_far = 1;
+        return -1;
+    }
     size_t byte = (size_t)id / 8;
-    if (byte >= w->seen_len)
-        return 0;
     if (w->seen[byte] & (1u << (id % 8)))
         return 0;
     w->seen[byte] |= (unsigned char)(1u << (id % 8));
@@ -137,17 +141,24 @@ int pades_only_dss_after(const char *pdf, size_t len, size_t signed_len, char wh
         goto cleanup;
     }
     qpdf_oh ra = qpdf_get_root(w.a), rb = qpdf_get_root(w.b);
+    qpdf_oh sa = qpdf_oh_get_key(w.a, qpdf_get_trailer(w.a), "/Size");
     qpdf_oh sb = qpdf_oh_get_key(w.b, qpdf_get_trailer(w.b), "/Size");
+    long long size_a = qpdf_oh_is_integer(w.a, sa) ? qpdf_oh_get_int_value(w.a, sa) : 0;
     long long size = qpdf_oh_is_integer(w.b, sb) ? qpdf_oh_get_int_value(w.b, sb) : 0;
-    if (size < 1 || size > OBJECT_MAX || !qpdf_oh_is_indirect(w.a, ra) ||
-        !qpdf_oh_is_indirect(w.b, rb) ||
+    /* An update adds objects and never has fewer than the revision it extends. */
+    if (size < 1 || size > OBJECT_MAX || size < size_a) {
+        snprintf(why, 96, "the update after it has a false object count");
+        goto cleanup;
+    }
+    if (!qpdf_oh_is_indirect(w.a, ra) || !qpdf_oh_is_indirect(w.b, rb) ||
         qpdf_oh_get_object_id(w.a, ra) != qpdf_oh_get_object_id(w.b, rb) ||
         qpdf_oh_get_generation(w.a, ra) != qpdf_oh_get_generation(w.b, rb)) {
         snprintf(why, 96, "the update after it replaces the catalog");
         goto cleanup;
     }
-    w.seen_len = (size_t)size / 8 + 1;
-    if (!(w.seen = calloc(w.seen_len, 1)))
+    /* Sized by qpdf's bound, not by the trailer's /Size: an update could claim a small count
+     * and still define (and qpdf resolve) objects past it. */
+    if (!(w.seen = calloc(OBJECT_MAX / 8 + 1, 1)))
         goto cleanup;
     /* The update must bring a DSS: bytes that add none are no DSS update. */
     qpdf_oh da = qpdf_oh_get_key(w.a, ra, "/DSS"), db = qpdf_oh_get_key(w.b, rb, "/DSS");
@@ -198,6 +209,8 @@ int pades_only_dss_after(const char *pdf, size_t len, size_t signed_len, char wh
     why[0] = '\0';
     rc = 0;
 cleanup:
+    if (w.too_far)
+        snprintf(why, 96, "the update after it refers to an object past %d", OBJECT_MAX);
     free(w.stack);
     free(w.seen);
     if (w.a)

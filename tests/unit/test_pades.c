@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <openssl/evp.h>
@@ -196,6 +197,97 @@ static void test_dss_update(void **state)
     buf_free(&lt);
 }
 
+/* The last "N 0 obj" of f, its body from "<<" to "endobj" (NULL when none). */
+static const char *last_object(const buf *f, int n, size_t *len)
+{
+    char head[32];
+    snprintf(head, sizeof head, "\n%d 0 obj\n", n);
+    const char *last = NULL;
+    for (const char *p = f->data;
+         (p = memmem(p, f->len - (size_t)(p - f->data), head, strlen(head))); p++)
+        last = p + strlen(head);
+    if (!last)
+        return NULL;
+    const char *end = memmem(last, f->len - (size_t)(last - f->data), "endobj", 6);
+    *len = end ? (size_t)(end - last) : 0;
+    return end ? last : NULL;
+}
+
+/* A one-page PDF whose page draws content stream 9 (objects 4 to 8 unused): an object the
+ * signature covers with a number past 8. */
+static void pdf_with_content_9(buf *b)
+{
+    size_t off[9];
+    buf_puts(b, "%PDF-1.7\n");
+    for (int i = 1; i <= 9; i++) {
+        off[i - 1] = b->len;
+        if (i == 1)
+            buf_puts(b, "1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n");
+        else if (i == 2)
+            buf_puts(b, "2 0 obj\n<< /Type /Pages /Kids [3 0 R] /Count 1 >>\nendobj\n");
+        else if (i == 3)
+            buf_puts(b, "3 0 obj\n<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] "
+                        "/Contents 9 0 R >>\nendobj\n");
+        else if (i < 9)
+            buf_printf(b, "%d 0 obj\nnull\nendobj\n", i);
+        else
+            buf_puts(b, "9 0 obj\n<< /Length 11 >>\nstream\n0 0 m 9 9 l\nendstream\nendobj\n");
+    }
+    size_t x = b->len;
+    buf_puts(b, "xref\n0 10\n0000000000 65535 f \n");
+    for (int i = 0; i < 9; i++)
+        buf_printf(b, "%010zu 00000 n \n", off[i]);
+    buf_printf(b, "trailer\n<< /Size 10 /Root 1 0 R >>\nstartxref\n%zu\n%%%%EOF\n", x);
+}
+
+/* An update after the signature that adds a DSS and also redraws the page (content stream 9),
+ * with a trailer whose /Size claims one object: refused (the walk never trusts the update's
+ * count, which once left objects past it uncompared). */
+static void test_dss_update_with_false_size(void **state)
+{
+    (void)state;
+    buf base, one, bad;
+    buf_init(&base, 1 << 20);
+    buf_init(&one, 4 << 20);
+    buf_init(&bad, 4 << 20);
+    char field[32], why[96];
+    error err;
+    pdf_with_content_9(&base);
+    int signed_rc = pades_sign(base.data, base.len, &key, &meta, NULL, &one, field, &err);
+    if (signed_rc != 0)
+        fprintf(stderr, "sign: %s\n", err.detail);
+    assert_int_equal(signed_rc, 0);
+    const char *sx = NULL;
+    for (const char *p = one.data;
+         (p = memmem(p, one.len - (size_t)(p - one.data), "startxref\n", 10)); p++)
+        sx = p + 10;
+    assert_non_null(sx);
+    long prev = strtol(sx, NULL, 10);
+    size_t cat_len = 0;
+    const char *cat = last_object(&one, 1, &cat_len);
+    assert_non_null(cat);
+    assert_true(cat_len > 2 && cat[0] == '<' && cat[1] == '<');
+    buf_append(&bad, one.data, one.len);
+    size_t off_content = bad.len;
+    buf_puts(&bad, "9 0 obj\n<< /Length 11 >>\nstream\n0 0 m 1 1 l\nendstream\nendobj\n");
+    size_t off_cat = bad.len;
+    buf_puts(&bad, "1 0 obj\n<< /DSS 900 0 R ");
+    buf_append(&bad, cat + 2, cat_len - 2);
+    buf_puts(&bad, "endobj\n");
+    size_t off_dss = bad.len;
+    buf_puts(&bad, "900 0 obj\n<< /Type /DSS /Certs [] >>\nendobj\n");
+    size_t x = bad.len;
+    buf_printf(&bad,
+               "xref\n1 1\n%010zu 00000 n \n9 1\n%010zu 00000 n \n900 1\n%010zu 00000 n \n"
+               "trailer\n<< /Size 1 /Root 1 0 R /Prev %ld >>\nstartxref\n%zu\n%%%%EOF\n",
+               off_cat, off_content, off_dss, prev, x);
+    assert_int_equal(pades_only_dss_after(bad.data, bad.len, one.len, why), -1);
+    assert_string_not_equal(why, "");
+    buf_free(&base);
+    buf_free(&one);
+    buf_free(&bad);
+}
+
 static void test_refusals(void **state)
 {
     (void)state;
@@ -216,9 +308,8 @@ static void test_refusals(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_sign_then_verify),
-        cmocka_unit_test(test_two_signatures),
-        cmocka_unit_test(test_dss_update),
+        cmocka_unit_test(test_sign_then_verify), cmocka_unit_test(test_two_signatures),
+        cmocka_unit_test(test_dss_update),       cmocka_unit_test(test_dss_update_with_false_size),
         cmocka_unit_test(test_refusals),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
