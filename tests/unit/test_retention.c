@@ -439,6 +439,8 @@ static void test_cutoff(void **state)
     assert_int_equal(retention_cutoff(&d, t), want);
 }
 
+static void exec_sql(fixture *f, const char *sql);
+
 static void test_anonymise_erases_everything_personal(void **state)
 {
     fixture *f = *state;
@@ -471,6 +473,22 @@ static void test_anonymise_erases_everything_personal(void **state)
     catalogue_release(f->core, cat);
     present_close(pr);
     assert_int_equal(count_where(f, "documents", "request_id = ?", r.id), 1);
+    /* The receipt went through the parapheur: a refused circuit, its step's comment naming
+     * the citizen. Both go with the documents (their keys name them). */
+    char *sign_sql = NULL;
+    assert_true(asprintf(&sign_sql,
+                         "INSERT INTO sign_circuits (id, tenant_id, request_id, document_id, "
+                         "sent_by, message, state, step, steps, created_at, waiting_since) "
+                         "SELECT 77, tenant_id, request_id, id, %" PRId64 ", 'pour Mme Marqueur', "
+                         "'refused', 1, 1, 1, 1 FROM documents WHERE request_id = %" PRId64 ";"
+                         "INSERT INTO sign_steps (circuit_id, position, agent_id, state, "
+                         "document_id, comment, decided_at) SELECT 77, 1, %" PRId64
+                         ", 'refused', document_id, 'adresse fausse', 2 FROM sign_circuits "
+                         "WHERE id = 77;",
+                         f->agent_id, r.id, f->agent_id) > 0);
+    exec_sql(f, sign_sql);
+    free(sign_sql);
+    assert_int_equal(count_where(f, "sign_circuits", "request_id = ?", r.id), 1);
 
     /* 23 months after: not yet. 25 months after: erased. */
     retention_report rep = pass_at(f, time_now() + 23 * MONTH - 86400, 0);
@@ -490,6 +508,8 @@ static void test_anonymise_erases_everything_personal(void **state)
     assert_int_equal(count_where(f, "outbox", "request_id = ?", r.id), 0);
     assert_int_equal(count_where(f, "request_supports", "request_id = ?", r.id), 0);
     assert_int_equal(count_where(f, "documents", "request_id = ?", r.id), 0);
+    assert_int_equal(count_where(f, "sign_circuits", "request_id = ?", r.id), 0);
+    assert_int_equal(count_where(f, "sign_steps", "circuit_id = ?", 77), 0);
 
     store_request after = get(f, &a, r.reference);
     /* Erased, column by column. */

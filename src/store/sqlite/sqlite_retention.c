@@ -124,6 +124,13 @@ static sq_stmt sq_anon_supports = SQ_STMT("DELETE FROM request_supports WHERE re
 
 static sq_stmt sq_anon_outbox = SQ_STMT("DELETE FROM outbox WHERE request_id = ?1");
 
+/* Its signature circuits (parapheur) name its documents and carry the agents' and élus' words
+ * about it: they go first, their steps before them, or the documents' foreign keys refuse. */
+static sq_stmt sq_anon_sign_steps =
+    SQ_STMT("DELETE FROM sign_steps WHERE circuit_id IN (SELECT id FROM sign_circuits WHERE "
+            "request_id = ?1)");
+static sq_stmt sq_anon_sign_circuits = SQ_STMT("DELETE FROM sign_circuits WHERE request_id = ?1");
+
 /* Its documents name the citizen (a receipt's addressee): they go, and their codes with them. */
 static sq_stmt sq_anon_documents = SQ_STMT("DELETE FROM documents WHERE request_id = ?1");
 
@@ -201,6 +208,8 @@ static int store_sqlite_tx_request_anonymise(store *s, int64_t tenant_id, int64_
         run_on_request(c, &sq_anon_client_updates, request_id, "request_anonymise", err) != 0 ||
         run_on_request(c, &sq_anon_supports, request_id, "request_anonymise", err) != 0 ||
         run_on_request(c, &sq_anon_outbox, request_id, "request_anonymise", err) != 0 ||
+        run_on_request(c, &sq_anon_sign_steps, request_id, "request_anonymise", err) != 0 ||
+        run_on_request(c, &sq_anon_sign_circuits, request_id, "request_anonymise", err) != 0 ||
         run_on_request(c, &sq_anon_documents, request_id, "request_anonymise", err) != 0)
         return -1;
     /* Files are removed once the job is durable, by the caller (core/retention.c). */
