@@ -766,8 +766,7 @@ typedef struct decide_op {
     const char *tracking_url;
     int64_t *document_out;
     int failure; /* a wrong PIN's count: the job only counts it, then reports "pin" */
-    int failures;
-    int64_t locked_until;
+    int locked;  /* that count locked the key */
 } decide_op;
 
 /* The circuit again inside the job: still at the step the caller saw, and who still may act
@@ -829,8 +828,13 @@ static int sign_apply(store *s, core_op *op, error *err)
 {
     decide_op *o = (decide_op *)op;
     if (o->failure)
-        return s->ops->sign.tx_key_failures(s, o->seen.tenant_id, o->who.agent->id, o->failures,
-                                            o->locked_until, err);
+        return s->ops->sign.tx_key_wrong_pin(s, o->seen.tenant_id, o->who.agent->id, time_now(),
+                                             PARAPHEUR_PIN_TRIES, PARAPHEUR_PIN_LOCK, &o->locked,
+                                             err);
+    /* The PIN was right, but wrong ones tried at the same time may have locked the key since
+     * the caller read it: the lock wins, and a right PIN clears the count of wrong ones. */
+    if (s->ops->sign.tx_key_right_pin(s, o->seen.tenant_id, o->who.agent->id, time_now(), err) != 0)
+        return -1;
     store_sign_circuit ci;
     store_request r;
     if (decide_check(s, o, &ci, &r, err) != 0)
@@ -868,10 +872,6 @@ static int sign_apply(store *s, core_op *op, error *err)
                   err) != 0 ||
          letter_tpl_notify_tx(s, &r, o->procedure, o->doc.title, o->tracking_url, err) != 0))
         return -1;
-    /* A good PIN clears the count of wrong ones. */
-    if (o->failures &&
-        s->ops->sign.tx_key_failures(s, r.tenant_id, o->who.agent->id, 0, 0, err) != 0)
-        return -1;
     r.updated_at = now;
     if (s->ops->requests.tx_update(s, &r, err) != 0)
         return -1;
@@ -886,7 +886,7 @@ static void sign_finish(core_op *op, int *rc, error *err)
     decide_op *o = (decide_op *)op;
     if (o->failure && *rc == 0) {
         *rc = -1;
-        if (o->locked_until)
+        if (o->locked)
             error_set(err, ERR_RATE_LIMITED, "pin", "too many wrong PINs: the key is locked");
         else
             error_set(err, ERR_INVALID_ARG, "pin", "the PIN does not open the key");
@@ -953,10 +953,6 @@ static int key_unlock(core *c, const cat_tenant *t, const core_actor *who, const
     o->op.finish = sign_finish;
     o->seen.tenant_id = t->rec.id;
     o->failure = 1;
-    o->failures = key->pin_failures + 1;
-    o->locked_until = o->failures >= PARAPHEUR_PIN_TRIES ? now + PARAPHEUR_PIN_LOCK : 0;
-    if (o->locked_until)
-        o->failures = 0;
     error_clear(err);
     *counted = 1;
     return core_op_submit(c, o, cb, ctx, err);
@@ -981,7 +977,6 @@ static int sign_one(core *c, const cat_tenant *t, const core_actor *who, const s
     if (!(o = decide_new(t, who, &ci, as, sign_apply, err)))
         goto cleanup;
     o->op.finish = sign_finish;
-    o->failures = key->pin_failures;
     store_document d;
     int found = 0;
     if (c->store->ops->documents.get(c->store, t->rec.id, ci.document_id, &a, &d, &found, err) != 0)

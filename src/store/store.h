@@ -933,9 +933,14 @@ typedef struct store_sign_ops {
                      error *err);
     /* Inserts or replaces k->agent_id's key (failures and lock cleared). */
     int (*tx_key_set)(store *s, const store_sign_key *k, error *err);
-    /* Sets the PIN failures and lock of agent_id's key. */
-    int (*tx_key_failures)(store *s, int64_t tenant_id, int64_t agent_id, int failures,
-                           int64_t locked_until, error *err);
+    /* Counts a wrong PIN on agent_id's key in one statement (concurrent attempts each count):
+     * at the tries-th in a row the count restarts and the key is locked until now + lock_s,
+     * a lock never shortened. *locked 1 when the key is locked after it. */
+    int (*tx_key_wrong_pin)(store *s, int64_t tenant_id, int64_t agent_id, int64_t now, int tries,
+                            int64_t lock_s, int *locked, error *err);
+    /* A right PIN: clears the count, unless the key is locked at now (a wrong attempt locked
+     * it meanwhile): then -1 with ERR_RATE_LIMITED, arg "pin". */
+    int (*tx_key_right_pin)(store *s, int64_t tenant_id, int64_t agent_id, int64_t now, error *err);
     /* Inserts c (its id in *id_out) and its steps[0..n) (positions 0..n-1, waiting). */
     int (*tx_circuit_insert)(store *s, const store_sign_circuit *c, const int64_t *elus, size_t n,
                              int64_t *id_out, error *err);

@@ -316,6 +316,16 @@ test('five wrong PINs lock the key for a while', async () => {
     const right = await clients.intrus.post(`/agent/parapheur/${c}/signer`, { pin: PIN });
     assert.equal(right.status, 429, 'locked even with the right PIN');
     assert.equal(srv.sql(`SELECT state FROM sign_circuits WHERE id = ${c}`).trim(), 'pending');
+    /* Wrong PINs sent at the same time each count: five at once lock the key as five in a
+     * row do (each once read the same count, and the lock was lost to the last write). */
+    srv.sql(`UPDATE sign_keys SET pin_failures = 0, locked_until = 0 WHERE agent_id = ${agents.intrus.id}`);
+    const burst = await Promise.all(Array.from({ length: 5 }, () =>
+        clients.intrus.post(`/agent/parapheur/${c}/signer`, { pin: 'faux' })));
+    for (const r of burst) assert.ok(r.status === 400 || r.status === 429, `status ${r.status}`);
+    assert.equal(srv.sql(`SELECT locked_until > CAST(strftime('%s', 'now') AS INTEGER) FROM sign_keys WHERE agent_id = ${agents.intrus.id}`).trim(), '1');
+    const after = await clients.intrus.post(`/agent/parapheur/${c}/signer`, { pin: PIN });
+    assert.equal(after.status, 429, 'locked after the burst');
+    assert.equal(srv.sql(`SELECT state FROM sign_circuits WHERE id = ${c}`).trim(), 'pending');
 });
 
 test('a signature waiting past the collectivité\'s days reminds its élu, then once a day', async () => {

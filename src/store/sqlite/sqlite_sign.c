@@ -125,23 +125,67 @@ static int sign_tx_key_set(store *s, const store_sign_key *k, error *err)
     return store_sqlite_run_write(c, st, NULL, "sign_key_set", err);
 }
 
-static sq_stmt sq_key_failures = SQ_STMT("UPDATE sign_keys SET pin_failures = ?3, locked_until = "
-                                         "?4 WHERE tenant_id = ?1 AND agent_id = ?2");
+static sq_stmt sq_key_wrong_pin = SQ_STMT(
+    "UPDATE sign_keys SET pin_failures = CASE WHEN pin_failures + 1 >= ?4 THEN 0 ELSE "
+    "pin_failures + 1 END, locked_until = CASE WHEN pin_failures + 1 >= ?4 THEN max(locked_until, "
+    "?3 + ?5) ELSE locked_until END WHERE tenant_id = ?1 AND agent_id = ?2");
+static sq_stmt sq_key_locked =
+    SQ_STMT("SELECT locked_until > ?3 FROM sign_keys WHERE tenant_id = ?1 AND agent_id = ?2");
 
-static int sign_tx_key_failures(store *s, int64_t tenant_id, int64_t agent_id, int failures,
-                                int64_t locked_until, error *err)
+static int sign_tx_key_wrong_pin(store *s, int64_t tenant_id, int64_t agent_id, int64_t now,
+                                 int tries, int64_t lock_s, int *locked, error *err)
 {
+    *locked = 0;
     store_sqlite_conn *c = store_sqlite_writer(s, err);
     if (!c)
         return -1;
-    sqlite3_stmt *st = store_sqlite_stmt(c, &sq_key_failures, err);
+    sqlite3_stmt *st = store_sqlite_stmt(c, &sq_key_wrong_pin, err);
     if (!st)
         return -1;
     sqlite3_bind_int64(st, 1, tenant_id);
     sqlite3_bind_int64(st, 2, agent_id);
-    sqlite3_bind_int(st, 3, failures);
-    sqlite3_bind_int64(st, 4, locked_until);
-    return store_sqlite_run_update(c, st, "sign_key_failures", "key", err);
+    sqlite3_bind_int64(st, 3, now);
+    sqlite3_bind_int(st, 4, tries);
+    sqlite3_bind_int64(st, 5, lock_s);
+    if (store_sqlite_run_update(c, st, "sign_key_wrong_pin", "key", err) != 0)
+        return -1;
+    if (!(st = store_sqlite_stmt(c, &sq_key_locked, err)))
+        return -1;
+    sqlite3_bind_int64(st, 1, tenant_id);
+    sqlite3_bind_int64(st, 2, agent_id);
+    sqlite3_bind_int64(st, 3, now);
+    int64_t v = 0;
+    int found = 0;
+    if (store_sqlite_read_one(c, st, store_sqlite_read_int64, NULL, &v, &found, "sign_key_locked",
+                              err) != 0)
+        return -1;
+    *locked = found && v;
+    return 0;
+}
+
+static sq_stmt sq_key_right_pin =
+    SQ_STMT("UPDATE sign_keys SET pin_failures = 0 WHERE tenant_id = ?1 AND agent_id = ?2 AND "
+            "locked_until <= ?3");
+
+static int sign_tx_key_right_pin(store *s, int64_t tenant_id, int64_t agent_id, int64_t now,
+                                 error *err)
+{
+    store_sqlite_conn *c = store_sqlite_writer(s, err);
+    if (!c)
+        return -1;
+    sqlite3_stmt *st = store_sqlite_stmt(c, &sq_key_right_pin, err);
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, tenant_id);
+    sqlite3_bind_int64(st, 2, agent_id);
+    sqlite3_bind_int64(st, 3, now);
+    if (store_sqlite_run_update(c, st, "sign_key_right_pin", "key", err) != 0) {
+        if (err && err->code == ERR_NOT_FOUND)
+            return error_set(err, ERR_RATE_LIMITED, "pin",
+                             "too many wrong PINs: the key is locked");
+        return -1;
+    }
+    return 0;
 }
 
 /* ---- circuits and steps ---- */
@@ -548,7 +592,8 @@ const store_sign_ops store_sqlite_sign_ops = {
     .key_get = sign_key_get,
     .keys_list = sign_keys_list,
     .tx_key_set = sign_tx_key_set,
-    .tx_key_failures = sign_tx_key_failures,
+    .tx_key_wrong_pin = sign_tx_key_wrong_pin,
+    .tx_key_right_pin = sign_tx_key_right_pin,
     .tx_circuit_insert = sign_tx_circuit_insert,
     .circuit_get = sign_circuit_get,
     .tx_circuit_update = sign_tx_circuit_update,
