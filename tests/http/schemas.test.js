@@ -162,7 +162,7 @@ test('docs/openapi.yaml', async (t) => {
 
     await t.test('every operation has an id and a JSON schema for each answer with a body', () => {
         assert.deepEqual(operations.map((o) => o.operationId).sort(),
-                         ['addNote', 'getCaller', 'getRequest', 'getWorkflow', 'listRequests', 'updateRequest']);
+                         ['addNote', 'getCaller', 'getRequest', 'getStats', 'getWorkflow', 'listRequests', 'updateRequest']);
         for (const op of operations) {
             for (const [status, schema] of Object.entries(op.responses)) {
                 assert.ok(schema, `${op.operationId} ${status} declares an application/json schema`);
