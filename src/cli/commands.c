@@ -28,6 +28,7 @@
 #include "cli/pdf_cmd.h"
 #include "cli/procedure_cmd.h"
 #include "cli/session.h"
+#include "docs/pdf.h"
 #include "core/antivirus.h"
 #include "core/parapheur.h"
 #include "core/admin.h"
@@ -818,6 +819,11 @@ static int server_start(const opt_values *v, cli_server **out)
     /* The receipts the scheduler's jobs issue are written with the pages' strings. */
     document_set_strings(cs->s.core, present_strings(cs->present, LANG_FR),
                          present_strings(cs->present, LANG_EN));
+    /* Before any worker renders a PDF (see pdf_library_ready). */
+    if (pdf_library_ready(&err) != 0) {
+        fprintf(stderr, "guichet serve: PDF library: %s\n", err.detail);
+        goto fail;
+    }
     if (store_writer_start(cs->s.store, &err) != 0) {
         fprintf(stderr, "guichet serve: cannot start the writer: %s\n", err.detail);
         goto fail;

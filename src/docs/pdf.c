@@ -59,6 +59,24 @@ static int write_to(qpdf_data q, buf *out, error *err)
     return 0;
 }
 
+int pdf_library_ready(error *err)
+{
+    qpdf_data q = qpdf_init();
+    if (!q)
+        return error_set(err, ERR_INTERNAL, NULL, "qpdf_init failed");
+    buf out;
+    buf_init(&out, 4096);
+    int rc = -1;
+    /* Writing an empty document computes its /ID, which is what makes the crypto provider. */
+    if (!(qpdf_empty_pdf(q) & QPDF_ERRORS) && !(qpdf_init_write_memory(q) & QPDF_ERRORS))
+        rc = write_to(q, &out, err);
+    else
+        error_set(err, ERR_INTERNAL, NULL, "qpdf cannot make an empty document");
+    buf_free(&out);
+    qpdf_cleanup(&q);
+    return rc;
+}
+
 int pdf_finish(const void *pdf, size_t len, const char *tag, const char *figure_alt, buf *out,
                error *err)
 {

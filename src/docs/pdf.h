@@ -24,6 +24,13 @@
 int pdf_finish(const void *pdf, size_t len, const char *tag, const char *figure_alt, buf *out,
                error *err);
 
+/* Builds libqpdf's process-wide state (its crypto provider, made on first use) now, in the
+ * calling thread. qpdf destroys that state among the exit handlers, in the reverse order of
+ * first use: a process that stops its worker threads from an exit handler (the embedded server
+ * of the fuzz and unit tests) calls this before registering that handler, so a worker still
+ * writing a PDF when exit() runs does not find it destroyed. 0, or -1 with ERR_INTERNAL. */
+int pdf_library_ready(error *err);
+
 /* Bounds of an uploaded PDF's structure, so that no file makes the check unbounded. */
 #define PDF_UPLOAD_PAGES_MAX 500
 #define PDF_UPLOAD_OBJECTS_MAX 500000
