@@ -126,6 +126,9 @@ static const opt_spec serve_opts[] = {
     {"mail-backoff", "GUICHET_MAIL_BACKOFF_S", OPT_UINT, "30", 0, 1, 3600,
      "seconds before the first retry of an e-mail the relay (or an SMS Kannel) did not take "
      "(doubles each time)"},
+    {"mail-attachment-max", "GUICHET_MAIL_ATTACHMENT_MAX", OPT_UINT, "5242880", 0, 1024, 67108864.0,
+     "bytes of a document joined to an e-mail at most; a larger one is announced with the "
+     "tracking link"},
     {"broadcast-rate", "GUICHET_BROADCAST_RATE", OPT_UINT, "20", 0, 0, 10000,
      "broadcast e-mails sent per second at most (0: no limit); a request's notices always go "
      "first"},
@@ -845,7 +848,8 @@ static int server_start(const opt_values *v, cli_server **out)
     mailer_config mcfg = {.smtp_url = opt_str(v, "smtp-url"),
                           .from_addr = opt_str(v, "mail-from"),
                           .backoff_s = (int)opt_uint(v, "mail-backoff"),
-                          .broadcast_rate = (int)opt_uint(v, "broadcast-rate")};
+                          .broadcast_rate = (int)opt_uint(v, "broadcast-rate"),
+                          .attachment_max = (size_t)opt_uint(v, "mail-attachment-max")};
     cs->mail = mailer_start(cs->s.core, cs->present, &mcfg, &err);
     if (!cs->mail) {
         fprintf(stderr, "guichet serve: e-mail: %s%s%s\n", err.arg, err.arg[0] ? ": " : "",

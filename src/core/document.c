@@ -11,6 +11,7 @@
 #include "core/core_internal.h"
 #include "core/core_op.h"
 #include "core/jobs.h"
+#include "core/outbox.h"
 #include "core/short_code.h"
 #include "core/request.h"
 #include "core/sla.h"
@@ -288,6 +289,11 @@ int document_receipt_schedule_tx(core *c, store *s, const store_request *r, erro
                             r->created_at, NULL, NULL, err);
 }
 
+int64_t document_receipt_hold(core *c, int64_t created_at)
+{
+    return c->document_strings[LANG_FR] ? created_at + DOCUMENT_RECEIPT_HOLD_S : 0;
+}
+
 typedef struct backfill_arg {
     const store_document *missing;
     size_t n;
@@ -382,7 +388,13 @@ typedef struct insert_op {
 static int insert_apply(store *s, core_op *op, error *err)
 {
     insert_op *o = (insert_op *)op;
-    return s->ops->documents.tx_insert(s, &o->doc, NULL, err);
+    int64_t id = 0;
+    size_t n = 0;
+    if (s->ops->documents.tx_insert(s, &o->doc, &id, err) != 0)
+        return -1;
+    /* The acknowledgement waiting for it leaves now, with it. */
+    return outbox_attach_document_tx(s, o->doc.request_id, DOCUMENT_RECEIPT_ACK_TEMPLATE, id,
+                                     o->doc.sha256, &n, err);
 }
 
 /* 1 when request_id already has a receipt; -1 on a storage failure. */

@@ -74,10 +74,24 @@ void document_set_strings(core *c, json_t *fr, json_t *en);
  * a core that cannot write documents (command-line tools, unit tests) issues none. */
 int document_receipt_schedule_tx(core *c, store *s, const store_request *r, error *err);
 
+/* The acknowledgement e-mail of a new request (core/outbox.h's request_ack) carries its
+ * receipt: queued in the creation's job, it waits for the receipt job, whose write attaches
+ * the receipt to it and makes it due at once (outbox_attach_document_tx) — milliseconds after
+ * the commit as a rule. It waits DOCUMENT_RECEIPT_HOLD_S at most: a receipt job that fails
+ * and is tried again later does not hold back the citizen's tracking link, which then goes
+ * without the receipt (it stays on the tracking page). */
+#define DOCUMENT_RECEIPT_HOLD_S 60
+#define DOCUMENT_RECEIPT_ACK_TEMPLATE "request_ack"
+
+/* Until when a request created at created_at holds its acknowledgement for its receipt;
+ * 0 when c issues no receipt (document_receipt_schedule_tx schedules none). */
+int64_t document_receipt_hold(core *c, int64_t created_at);
+
 /* Issues request_id's receipt (version 1) unless it has one: renders it, then writes it with
  * its SHA-256 and a new verification code in one write job, waiting. *issued 1 when this call
  * wrote it, 0 when it was there already. -1 with err: ERR_NOT_FOUND (no such request),
- * ERR_UNAVAILABLE (no strings set, storage busy), as document_receipt_pdf. */
+ * ERR_UNAVAILABLE (no strings set, storage busy), as document_receipt_pdf. Its write attaches
+ * it to the request's acknowledgement e-mail still queued (DOCUMENT_RECEIPT_HOLD_S). */
 int document_issue_receipt(core *c, const cat_tenant *t, int64_t request_id, int64_t now,
                            int *issued, error *err);
 

@@ -443,9 +443,11 @@ int letter_tpl_find(core *c, int64_t tenant_id, const char *name, arena *a,
     return 0;
 }
 
-int letter_tpl_notify_tx(store *s, const store_request *r, const char *procedure, const char *title,
-                         const char *tracking_url, error *err)
+int letter_tpl_notify_tx(store *s, const store_request *r, const char *procedure,
+                         const store_document *doc, int64_t doc_id, const char *tracking_url,
+                         error *err)
 {
+    const char *title = doc->title;
     const char *to = NULL, *via = outbox_citizen_channel(r->notify, r->email, r->phone, &to);
     if (!via)
         return 0;
@@ -454,8 +456,9 @@ int letter_tpl_notify_tx(store *s, const store_request *r, const char *procedure
                                "tracking_url", tracking_url ? tracking_url : "");
     if (!params)
         return error_set(err, ERR_INTERNAL, NULL, "cannot build the document's notice");
-    int rc =
-        outbox_add_tx(s, r->tenant_id, via, to, "document_issued", params, r->lang, r->id, err);
+    outbox_document_ref ref = {.id = doc_id, .sha256 = doc->sha256};
+    int rc = outbox_add_document_tx(s, r->tenant_id, via, to, "document_issued", params, r->lang,
+                                    r->id, &ref, err);
     json_decref(params);
     return rc;
 }
@@ -498,7 +501,7 @@ int letter_tpl_store_tx(store *s, store_request *r, store_document *doc, const c
     if (s->ops->events.tx_insert(s, &e, NULL, err) != 0 ||
         audit_change_tx(s, r->tenant_id, who, "issue", "document", &id, 1, err) != 0 ||
         (doc->citizen_visible &&
-         letter_tpl_notify_tx(s, r, procedure, doc->title, tracking_url, err) != 0))
+         letter_tpl_notify_tx(s, r, procedure, doc, id, tracking_url, err) != 0))
         return -1;
     r->updated_at = now;
     if (s->ops->requests.tx_update(s, r, err) != 0)

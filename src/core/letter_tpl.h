@@ -174,11 +174,12 @@ int letter_tpl_issue(core *c, const cat_tenant *t, const core_actor *who, const 
                      const store_letter_template *text, const char *tracking_url,
                      letter_tpl_issued *out, core_done_fn cb, void *ctx, error *err);
 
-/* Inside a write job that inserted citizen-visible document `title` of request r: queues the
- * "document_issued" notice to r's citizen by the channel they chose (none when they have
- * none), with tracking_url (the tracking page, where they open the document). The receipt's
- * issue calls it too. */
-int letter_tpl_notify_tx(store *s, const store_request *r, const char *procedure, const char *title,
-                         const char *tracking_url, error *err);
+/* Inside a write job that inserted citizen-visible document doc (its title, SHA-256) of
+ * request r as row doc_id: queues the "document_issued" notice to r's citizen by the channel
+ * they chose (none when they have none), with tracking_url (the tracking page, where they open
+ * the document); by e-mail the notice carries the document (outbox_add_document_tx). */
+int letter_tpl_notify_tx(store *s, const store_request *r, const char *procedure,
+                         const store_document *doc, int64_t doc_id, const char *tracking_url,
+                         error *err);
 
 #endif

@@ -106,6 +106,16 @@ const char *outbox_citizen_channel(const char *notify, const char *email, const 
     return NULL;
 }
 
+/* A SHA-256 as documents store it: 64 lowercase hex digits. */
+static int sha256_hex_ok(const char *h)
+{
+    size_t n = 0;
+    for (; h && h[n]; n++)
+        if (!((h[n] >= '0' && h[n] <= '9') || (h[n] >= 'a' && h[n] <= 'f')))
+            return 0;
+    return n == 64;
+}
+
 static int template_ok(const char *name)
 {
     size_t n = 0;
@@ -141,7 +151,8 @@ static int check_args(const char *channel, const char *recipient, const char *te
 
 static int insert_tx(store *s, int64_t tenant_id, const char *channel, const char *recipient,
                      const char *template_name, json_t *params, const char *lang_code,
-                     int64_t request_id, int64_t broadcast_id, error *err)
+                     int64_t request_id, int64_t broadcast_id, const outbox_document_ref *doc,
+                     error *err)
 {
     const char *lang_name = NULL;
     if (check_args(channel, recipient, template_name, params, lang_code, &lang_name, err) != 0)
@@ -173,6 +184,17 @@ static int insert_tx(store *s, int64_t tenant_id, const char *channel, const cha
         .priority = broadcast_id ? 1 : 0,
         .broadcast_id = broadcast_id,
     };
+    /* Only an e-mail carries a document: an SMS keeps its tracking link. */
+    if (doc && strcmp(channel, "email") == 0) {
+        if (doc->id && !sha256_hex_ok(doc->sha256)) {
+            free(text);
+            return error_set(err, ERR_INVALID_ARG, "document", "the document's hash is not valid");
+        }
+        m.document_id = doc->id;
+        m.document_sha256 = doc->id ? doc->sha256 : NULL;
+        if (!doc->id && doc->hold_until > now)
+            m.next_attempt_at = doc->hold_until;
+    }
     int64_t id = 0;
     int rc = s->ops->outbox.tx_insert(s, &m, &id, err);
     free(text);
@@ -184,7 +206,49 @@ int outbox_add_tx(store *s, int64_t tenant_id, const char *channel, const char *
                   int64_t request_id, error *err)
 {
     return insert_tx(s, tenant_id, channel, recipient, template_name, params, lang_code, request_id,
-                     0, err);
+                     0, NULL, err);
+}
+
+int outbox_add_document_tx(store *s, int64_t tenant_id, const char *channel, const char *recipient,
+                           const char *template_name, json_t *params, const char *lang_code,
+                           int64_t request_id, const outbox_document_ref *doc, error *err)
+{
+    return insert_tx(s, tenant_id, channel, recipient, template_name, params, lang_code, request_id,
+                     0, doc, err);
+}
+
+int outbox_attach_document_tx(store *s, int64_t request_id, const char *template_name,
+                              int64_t document_id, const char *sha256, size_t *n, error *err)
+{
+    *n = 0;
+    if (!document_id || !sha256_hex_ok(sha256))
+        return error_set(err, ERR_INVALID_ARG, "document", "the document's hash is not valid");
+    return s->ops->outbox.tx_attach_document(s, request_id, template_name, document_id, sha256,
+                                             time_now(), n, err);
+}
+
+int outbox_document(core *c, const store_outbox *m, arena *a, store_document *out, error *err)
+{
+    memset(out, 0, sizeof *out);
+    if (!m->document_id)
+        return error_set(err, ERR_NOT_FOUND, "document", "the message carries no document");
+    int found = 0;
+    if (c->store->ops->documents.get(c->store, m->tenant_id, m->document_id, a, out, &found, err) !=
+        0)
+        return -1;
+    /* Gone (the request was anonymised) or another request's: never sent in its place. */
+    if (!found || out->request_id != m->request_id || !out->content || out->size <= 0)
+        return error_set(err, ERR_NOT_FOUND, "document", "the message's document is gone");
+    unsigned char digest[crypto_hash_sha256_BYTES];
+    crypto_hash_sha256(digest, out->content, (unsigned long long)out->size);
+    char hex[crypto_hash_sha256_BYTES * 2 + 1];
+    sodium_bin2hex(hex, sizeof hex, digest, sizeof digest);
+    /* The bytes must be those queued: the row's hash, the hash they have, and the message's. */
+    if (!out->sha256 || !m->document_sha256 || strcmp(hex, out->sha256) != 0 ||
+        strcmp(hex, m->document_sha256) != 0)
+        return error_set(err, ERR_CONFLICT, "document",
+                         "the message's document does not have the hash it was queued with");
+    return 0;
 }
 
 int outbox_add_broadcast_tx(store *s, int64_t tenant_id, const char *channel, const char *recipient,
@@ -192,7 +256,7 @@ int outbox_add_broadcast_tx(store *s, int64_t tenant_id, const char *channel, co
                             int64_t broadcast_id, error *err)
 {
     return insert_tx(s, tenant_id, channel, recipient, template_name, params, lang_code, 0,
-                     broadcast_id, err);
+                     broadcast_id, NULL, err);
 }
 
 typedef struct add_job {

@@ -30,10 +30,13 @@
  *   request_merged_here reference, procedure, tracking_url
  *   request_code   reference, procedure, short_code, lookup_url (an agent's new code)
  *   document_issued reference, procedure, title (the document's), tracking_url (where the
- *                  citizen opens it: core/letter_tpl.h)
+ *                  citizen opens it: core/letter_tpl.h); on e-mail it carries the document
+ *                  (outbox_add_document_tx)
  *   agent_new_requests count, several, requests [{reference, procedure, department}],
  *                  others (not listed), at_least (more than counted), daily (core/agent_notices)
- * Every template also receives "tenant" (name, contact) from the dispatcher. */
+ * Every template also receives "tenant" (name, contact) from the dispatcher, and a message
+ * that carries a document "attachment": {attached: true, filename} when the PDF is joined,
+ * {too_large: true} when it went as the tracking link instead (channels/mail). */
 
 /* 1 when addr is an e-mail address the outbox would send to (the one check, for every
  * address guichet keeps: recipients, a collectivité's public address). */
@@ -52,6 +55,33 @@ const char *outbox_citizen_channel(const char *notify, const char *email, const 
 int outbox_add_tx(store *s, int64_t tenant_id, const char *channel, const char *recipient,
                   const char *template_name, json_t *params, const char *lang_code,
                   int64_t request_id, error *err);
+/* The issued document a citizen's e-mail carries as its attachment. */
+typedef struct outbox_document_ref {
+    int64_t id;         /* the document (table documents); 0: not issued yet */
+    const char *sha256; /* its SHA-256, hex (document_row_fill's), with id */
+    /* With id 0: the message waits until then for its document, which
+     * outbox_attach_document_tx gives it and makes it due at once; then it goes without. */
+    int64_t hold_until;
+} outbox_document_ref;
+
+/* outbox_add_tx for a message that carries document doc (may be NULL: none): on channel
+ * email the row names the document and its hash — never its bytes, which the dispatcher
+ * loads when it sends (outbox_document) —; on sms doc is ignored (the message keeps its
+ * tracking link). ERR_INVALID_ARG "document" for a hash that is not 64 hex digits. */
+int outbox_add_document_tx(store *s, int64_t tenant_id, const char *channel, const char *recipient,
+                           const char *template_name, json_t *params, const char *lang_code,
+                           int64_t request_id, const outbox_document_ref *doc, error *err);
+/* Inside the job that issues document_id (its SHA-256 sha256) for request_id: request_id's
+ * e-mails of template_name still queued carry it from now on and are due at once (*n how
+ * many: 0 when they went already, without it). */
+int outbox_attach_document_tx(store *s, int64_t request_id, const char *template_name,
+                              int64_t document_id, const char *sha256, size_t *n, error *err);
+/* The document message m carries (m->document_id), with its bytes in a, only when they still
+ * hash to the SHA-256 m was queued with (and the row's own): the frozen bytes, the same on
+ * every attempt. ERR_NOT_FOUND (arg "document") when m carries none or it is gone (the
+ * request was anonymised), ERR_CONFLICT when the hashes differ; else the store's errors. */
+int outbox_document(core *c, const store_outbox *m, arena *a, store_document *out, error *err);
+
 /* Queues one message of broadcast broadcast_id from inside its queuing job: priority 1, so
  * that the dispatchers send it after every request's notice that is due. */
 int outbox_add_broadcast_tx(store *s, int64_t tenant_id, const char *channel, const char *recipient,

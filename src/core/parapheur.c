@@ -870,7 +870,7 @@ static int sign_apply(store *s, core_op *op, error *err)
     if (last &&
         (event_tx(s, o, &r, PARAPHEUR_EVENT_PUBLIC, o->doc.title ? o->doc.title : "", 1, now,
                   err) != 0 ||
-         letter_tpl_notify_tx(s, &r, o->procedure, o->doc.title, o->tracking_url, err) != 0))
+         letter_tpl_notify_tx(s, &r, o->procedure, &o->doc, doc_id, o->tracking_url, err) != 0))
         return -1;
     r.updated_at = now;
     if (s->ops->requests.tx_update(s, &r, err) != 0)

@@ -261,8 +261,10 @@ static int queue_ack(store *s, create_job *j, int64_t id, const char *reference,
     const char *to = NULL;
     const char *via = outbox_citizen_channel(strcmp(j->rec.notify, "sms") == 0 ? "sms" : "email",
                                              j->rec.email, j->rec.phone, &to);
-    int rc = via ? outbox_add_tx(s, j->rec.tenant_id, via, to, "request_ack", params, j->rec.lang,
-                                 id, err)
+    /* By e-mail it waits a little for the receipt, which it then carries (core/document.h). */
+    outbox_document_ref wait = {.hold_until = document_receipt_hold(j->core, j->rec.created_at)};
+    int rc = via ? outbox_add_document_tx(s, j->rec.tenant_id, via, to, "request_ack", params,
+                                          j->rec.lang, id, wait.hold_until ? &wait : NULL, err)
                  : 0;
     json_decref(params);
     return rc;

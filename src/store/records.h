@@ -616,6 +616,11 @@ typedef struct store_outbox {
     const char *state;
     int priority;         /* 0: a request's or an account's notice; 1: a broadcast (sent after) */
     int64_t broadcast_id; /* 0: none */
+    /* The issued document (table documents) an e-mail carries as its attachment, and its
+     * SHA-256 (hex) when queued: the dispatcher loads the frozen bytes when it sends and sends
+     * them only if they still have that hash. 0 / NULL: none. */
+    int64_t document_id;
+    const char *document_sha256;
 } store_outbox;
 
 /* Where a message to a request's citizen stands in its thread (store outbox.thread). */

@@ -5,10 +5,17 @@
  * over SMTP to a real relay (OpenSMTPD on loopback, tests/http/mta.js), which delivers it
  * into a Maildir read back here. Also: a recipient refused with a 5xx is given up at once, a
  * relay outage delays mail and loses none, no relay configured keeps mail queued, and no
- * e-mail address reaches the server's log.
+ * e-mail address reaches the server's log. The acknowledgement carries the request's receipt
+ * as a PDF attachment (the stored bytes, read back with pdftotext), or says where to download
+ * it when it is over --mail-attachment-max.
  */
 const test = require('node:test');
 const assert = require('node:assert/strict');
+const crypto = require('node:crypto');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { execFileSync } = require('node:child_process');
 const { startServer, request, sleep } = require('./harness');
 const { startMta, mtaAvailable } = require('./mta');
 const F = require('../browser/bo_flows');
@@ -104,6 +111,37 @@ function outboxOf(srv, ref) {
     return out.split('\n').filter(Boolean).map((l) => JSON.parse(l));
 }
 
+/* The receipt an e-mail carries: one PDF attachment named `name`, whose bytes are the
+ * request's receipt as stored (its SHA-256, which the outbox row names with its id), and
+ * whose text (pdftotext) holds the reference and `title`. */
+function checkReceipt(srv, m, ref, name, title) {
+    const files = m.parts.filter((p) => p.type === 'application/pdf');
+    assert.equal(files.length, 1, 'one PDF attached');
+    const [pdf] = files;
+    assert.equal(pdf.disposition, 'attachment');
+    assert.equal(pdf.filename, name);
+    assert.equal(pdf.bytes.subarray(0, 5).toString('latin1'), '%PDF-');
+    const stored = JSON.parse(srv.sql(
+        "SELECT json_object('id', d.id, 'sha256', d.sha256, 'size', d.size) FROM documents d " +
+        `JOIN requests r ON r.id = d.request_id WHERE r.reference = '${ref}' AND d.kind = 'receipt';`));
+    assert.equal(pdf.bytes.length, stored.size);
+    assert.equal(crypto.createHash('sha256').update(pdf.bytes).digest('hex'), stored.sha256);
+    const row = JSON.parse(srv.sql(
+        "SELECT json_object('id', document_id, 'sha256', document_sha256) FROM outbox WHERE " +
+        `template = 'request_ack' AND request_id = (SELECT id FROM requests WHERE reference = '${ref}');`));
+    assert.deepEqual(row, { id: stored.id, sha256: stored.sha256 }, 'the outbox row names the document');
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'guichet-mail-pdf-'));
+    try {
+        const file = path.join(dir, name);
+        fs.writeFileSync(file, pdf.bytes);
+        const text = execFileSync('pdftotext', ['-enc', 'UTF-8', file, '-'], { encoding: 'utf8' });
+        assert.ok(text.includes(ref), `the reference in the PDF's text:\n${text.slice(0, 400)}`);
+        assert.match(text, title);
+    } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+    }
+}
+
 async function waitUntil(fn, timeoutMs, what) {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
@@ -143,8 +181,12 @@ test('outgoing e-mail through a real relay', { skip }, async (t) => {
         assert.equal(m.headers.get('mime-version'), '1.0');
         assert.match(m.headers.get('message-id'), /^<[^@>]+@ville-demo\.test>$/);
         assert.ok(m.headers.get('date'), 'Date header');
-        assert.deepEqual(m.parts.map((p) => p.type), ['text/plain', 'text/html']);
-        assert.ok(m.parts.every((p) => p.charset.toLowerCase() === 'utf-8'), 'both parts are UTF-8');
+        assert.deepEqual(m.parts.map((p) => p.type), ['text/plain', 'text/html', 'application/pdf']);
+        assert.ok(m.parts.slice(0, 2).every((p) => p.charset.toLowerCase() === 'utf-8'), 'both parts are UTF-8');
+        /* It carries the receipt: the frozen document's bytes, named after the reference. */
+        checkReceipt(srv, m, ref, `accuse-reception-${ref}.pdf`, /Accusé de réception/);
+        assert.ok(m.text.includes(`Document joint à ce message, au format PDF : accuse-reception-${ref}.pdf`),
+            m.text);
         assert.match(m.text, /Nous avons bien reçu votre demande/);
         assert.ok(m.text.includes(ref));
         const link = /(https?:\/\/\S+\/suivi\/\S+)/.exec(m.text);
@@ -177,6 +219,7 @@ test('outgoing e-mail through a real relay', { skip }, async (t) => {
         const [ack] = await mta.waitFor((x) => x.to === email && x.subject.includes(ref), 20000);
         assert.equal(ack.subject, `Acknowledgement of your request – ${ref}`);
         assert.match(ack.text, /We have received your request/);
+        checkReceipt(srv, ack, ref, `acknowledgement-of-receipt-${ref}.pdf`, /Acknowledgement of receipt/i);
         assert.match(ack.html, /<html lang="en">/);
 
         /* An agent of the reception desk answers from the back office, which shows the
@@ -254,6 +297,25 @@ test('outgoing e-mail through a real relay', { skip }, async (t) => {
         for (const a of addresses) assert.ok(!log.includes(a), `the log must not hold ${a}`);
         assert.match(log, /mail: outbox \d+ template request_ack sent/);
     });
+});
+
+test('a document over the attachment bound goes as the tracking link, said in the text', { skip }, async (t) => {
+    const mta = await startMta();
+    let srv;
+    t.after(async () => {
+        if (srv) await srv.stop();
+        await mta.stop();
+    });
+    srv = await startServer({
+        env: { GUICHET_SMTP_URL: mta.url, GUICHET_MAIL_FROM: FROM, GUICHET_MAIL_ATTACHMENT_MAX: '1024' },
+    });
+    const email = 'dominique.large@exemple.test';
+    const ref = await fileRequest(srv, email, 'Un accusé de réception trop lourd pour être joint.');
+    const [m] = await mta.waitFor((x) => x.to === email && x.subject.includes(ref), 20000);
+    assert.deepEqual(m.parts.map((p) => p.type), ['text/plain', 'text/html']);
+    assert.match(m.text, /Le document est trop volumineux pour être joint à ce message/);
+    assert.ok(/(https?:\/\/\S+\/suivi\/\S+)/.test(m.text), 'the tracking link stays');
+    assert.match(m.html, /Le document est trop volumineux/);
 });
 
 test('without a relay, e-mail stays queued', async (t) => {

@@ -9,6 +9,7 @@
  *   const mta = await startMta();            // {port, dir, maildir}
  *   const [m] = await mta.waitFor((m) => m.to === 'camille@exemple.test');
  *   m.subject, m.text, m.html, m.headers.get('message-id')
+ *   m.parts: every leaf part; a file's {type, disposition, filename, bytes (a Buffer)}
  *   await mta.stop({ keep: true }); await mta.restart(); await mta.stop();
  *   startMta({ gate: { domain: 'ville-demo.test', program: '/path/to/script' } })
  *                                            // mail for that domain piped to the program
@@ -163,6 +164,12 @@ function leafParts(raw) {
     let bytes = body;
     if (cte === 'quoted-printable') bytes = decodeQP(body);
     else if (cte === 'base64') bytes = Buffer.from(body.replace(/\s+/g, ''), 'base64').toString('latin1');
+    if (!ct.type.startsWith('text/')) {
+        /* A file (an attachment): its bytes as they are, and its name. */
+        const disp = parseContentType(headers.get('content-disposition') || 'inline');
+        return [{ type: ct.type, charset: '', text: '', bytes: Buffer.from(bytes, 'latin1'),
+            disposition: disp.type, filename: disp.params.filename || ct.params.name || '', headers }];
+    }
     return [{ type: ct.type, charset: ct.params.charset || 'us-ascii', text: decodeBytes(bytes, ct.params.charset), headers }];
 }
 

@@ -14,6 +14,7 @@
 #include <dirent.h>
 #include <gmime/gmime.h>
 #include <jansson.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -267,6 +268,121 @@ static void test_unescape_text(void **state)
     mail_unescape_text(NULL);
 }
 
+/* A document as the dispatcher joins it: the body in a multipart/mixed, then the PDF as an
+ * attachment whose bytes, read back with GMime, are the document's, hash included. */
+static void test_compose_attachment(void **state)
+{
+    (void)state;
+    /* Binary bytes: NULs, CRs and LFs, every byte value, as a PDF's streams hold them. */
+    unsigned char pdf[5000];
+    memcpy(pdf, "%PDF-1.7\n", 9);
+    for (size_t i = 9; i < sizeof pdf; i++)
+        pdf[i] = (unsigned char)(i * 131 + 7);
+    mail_message m = sample();
+    m.attachment = pdf;
+    m.attachment_len = sizeof pdf;
+    m.attachment_name = "accuse-reception-2026-000123.pdf";
+    m.attachment_type = "application/pdf";
+    char *raw = NULL;
+    size_t len = 0;
+    error err = {0};
+    assert_int_equal(mail_compose(&m, &raw, &len, &err), 0);
+    GMimeMessage *msg = parse(raw, len);
+    GMimeObject *body = g_mime_message_get_mime_part(msg);
+    assert_true(GMIME_IS_MULTIPART(body));
+    assert_string_equal(g_mime_content_type_get_media_subtype(g_mime_object_get_content_type(body)),
+                        "mixed");
+    GMimeMultipart *mixed = GMIME_MULTIPART(body);
+    assert_int_equal(g_mime_multipart_get_count(mixed), 2);
+    /* The message as before, first. */
+    GMimeObject *alt = g_mime_multipart_get_part(mixed, 0);
+    assert_true(GMIME_IS_MULTIPART(alt));
+    assert_string_equal(g_mime_content_type_get_media_subtype(g_mime_object_get_content_type(alt)),
+                        "alternative");
+    char *text = part_text(g_mime_multipart_get_part(GMIME_MULTIPART(alt), 0));
+    assert_non_null(strstr(text, "« Œuvre » : 12,50 €."));
+    g_free(text);
+    /* Then the file. */
+    GMimeObject *file = g_mime_multipart_get_part(mixed, 1);
+    assert_true(GMIME_IS_PART(file));
+    GMimeContentType *ct = g_mime_object_get_content_type(file);
+    assert_string_equal(g_mime_content_type_get_media_type(ct), "application");
+    assert_string_equal(g_mime_content_type_get_media_subtype(ct), "pdf");
+    assert_string_equal(g_mime_object_get_disposition(file), "attachment");
+    assert_string_equal(g_mime_part_get_filename(GMIME_PART(file)),
+                        "accuse-reception-2026-000123.pdf");
+    assert_int_equal(g_mime_part_get_content_encoding(GMIME_PART(file)),
+                     GMIME_CONTENT_ENCODING_BASE64);
+    GMimeStream *out = g_mime_stream_mem_new();
+    g_mime_data_wrapper_write_to_stream(g_mime_part_get_content(GMIME_PART(file)), out);
+    GByteArray *bytes = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(out));
+    assert_int_equal(bytes->len, sizeof pdf);
+    assert_memory_equal(bytes->data, pdf, sizeof pdf);
+    unsigned char want[crypto_hash_sha256_BYTES], got[crypto_hash_sha256_BYTES];
+    crypto_hash_sha256(want, pdf, sizeof pdf);
+    crypto_hash_sha256(got, bytes->data, bytes->len);
+    assert_memory_equal(got, want, sizeof want);
+    g_object_unref(out);
+    g_object_unref(msg);
+    free(raw);
+
+    /* A text-only message: the text part, then the file. */
+    m.html = NULL;
+    assert_int_equal(mail_compose(&m, &raw, &len, &err), 0);
+    msg = parse(raw, len);
+    mixed = GMIME_MULTIPART(g_mime_message_get_mime_part(msg));
+    assert_true(GMIME_IS_TEXT_PART(g_mime_multipart_get_part(mixed, 0)));
+    assert_true(GMIME_IS_PART(g_mime_multipart_get_part(mixed, 1)));
+    g_object_unref(msg);
+    free(raw);
+
+    /* Names and types that could bend a header, or nothing to join: refused. */
+    static const char *const bad_names[] = {"",         "a b.pdf", "x\r\nBcc: v@c.test",
+                                            "../x.pdf", "é.pdf",   "a\"b.pdf"};
+    for (size_t i = 0; i < sizeof bad_names / sizeof bad_names[0]; i++) {
+        m = sample();
+        m.attachment = pdf;
+        m.attachment_len = sizeof pdf;
+        m.attachment_name = bad_names[i];
+        raw = NULL;
+        assert_int_equal(mail_compose(&m, &raw, &len, &err), -1);
+        assert_int_equal(err.code, ERR_INVALID_ARG);
+        assert_string_equal(err.arg, "attachment");
+        assert_null(raw);
+    }
+    m = sample();
+    m.attachment = pdf;
+    m.attachment_len = 0;
+    m.attachment_name = "a.pdf";
+    assert_int_equal(mail_compose(&m, &raw, &len, &err), -1);
+    m.attachment_len = sizeof pdf;
+    m.attachment_type = "application/pdf\r\nX-Evil: 1";
+    assert_int_equal(mail_compose(&m, &raw, &len, &err), -1);
+    assert_string_equal(err.arg, "attachment");
+}
+
+static void test_attachment_name(void **state)
+{
+    (void)state;
+    char name[MAIL_ATTACHMENT_NAME_MAX + 1];
+    assert_int_equal(mail_attachment_name("accuse-reception", "2026-000123", 1, name, sizeof name),
+                     0);
+    assert_string_equal(name, "accuse-reception-2026-000123.pdf");
+    /* A signed version is the document's next version: its own name. */
+    assert_int_equal(mail_attachment_name("decision", "2026-000123", 3, name, sizeof name), 0);
+    assert_string_equal(name, "decision-2026-000123-v3.pdf");
+    assert_int_equal(mail_attachment_name("courrier", "../etc", 1, name, sizeof name), -1);
+    assert_int_equal(mail_attachment_name("cour rier", "2026-1", 1, name, sizeof name), -1);
+    assert_int_equal(mail_attachment_name(NULL, "2026-1", 1, name, sizeof name), -1);
+    assert_int_equal(mail_attachment_name("courrier", NULL, 1, name, sizeof name), -1);
+    char longer[120];
+    memset(longer, 'a', sizeof longer - 1);
+    longer[sizeof longer - 1] = '\0';
+    assert_int_equal(mail_attachment_name(longer, "2026-1", 1, name, sizeof name), -1);
+    char small[12];
+    assert_int_equal(mail_attachment_name("courrier", "2026-000123", 1, small, sizeof small), -1);
+}
+
 /* ---------------------------------------------------------------- outbox through a fake store */
 
 static store_outbox captured;
@@ -320,6 +436,44 @@ static void test_outbox_add_tx(void **state)
     assert_string_equal(captured_params, "{}");
     assert_string_equal(captured.lang, "fr");
     json_decref(params);
+}
+
+/* An e-mail that carries a document names it and its hash, never its bytes; an SMS does
+ * not; an acknowledgement waiting for its receipt is due at its hold. */
+static void test_outbox_add_document_tx(void **state)
+{
+    (void)state;
+    store s = {.ops = &capture_ops};
+    error err = {0};
+    static const char sha[] = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+    outbox_document_ref doc = {.id = 55, .sha256 = sha};
+    assert_int_equal(outbox_add_document_tx(&s, 3, "email", "a@b.test", "document_issued", NULL,
+                                            "fr", 42, &doc, &err),
+                     0);
+    assert_int_equal(captured.document_id, 55);
+    assert_string_equal(captured.document_sha256, sha);
+    assert_int_equal(captured.next_attempt_at, captured.created_at);
+    assert_int_equal(outbox_add_document_tx(&s, 3, "sms", "+33612345678", "document_issued", NULL,
+                                            "fr", 42, &doc, &err),
+                     0);
+    assert_int_equal(captured.document_id, 0);
+    assert_null(captured.document_sha256);
+    /* Waiting for a document not issued yet. */
+    outbox_document_ref wait = {.hold_until = 4000000000};
+    assert_int_equal(outbox_add_document_tx(&s, 3, "email", "a@b.test", "request_ack", NULL, "fr",
+                                            42, &wait, &err),
+                     0);
+    assert_int_equal(captured.document_id, 0);
+    assert_int_equal(captured.next_attempt_at, 4000000000);
+    /* A hash that is not one. */
+    inserts = 0;
+    outbox_document_ref bad = {.id = 55, .sha256 = "9F86"};
+    assert_int_equal(outbox_add_document_tx(&s, 3, "email", "a@b.test", "document_issued", NULL,
+                                            "fr", 42, &bad, &err),
+                     -1);
+    assert_int_equal(err.code, ERR_INVALID_ARG);
+    assert_string_equal(err.arg, "document");
+    assert_int_equal(inserts, 0);
 }
 
 static void test_outbox_refusals(void **state)
@@ -768,6 +922,9 @@ int main(void)
         cmocka_unit_test(test_compose_long_lines_are_folded),
         cmocka_unit_test(test_compose_refuses_injection),
         cmocka_unit_test(test_compose_thread_headers),
+        cmocka_unit_test(test_compose_attachment),
+        cmocka_unit_test(test_attachment_name),
+        cmocka_unit_test(test_outbox_add_document_tx),
         cmocka_unit_test(test_subjects_without_personal_data),
         cmocka_unit_test(test_backoff),
         cmocka_unit_test(test_unescape_text),

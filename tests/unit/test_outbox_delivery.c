@@ -11,16 +11,19 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/catalogue.h"
 #include "core/core.h"
+#include "core/document.h"
 #include "core/outbox.h"
 #include "core/reply_token.h"
 #include "core/request.h"
 #include "store/store.h"
 #include "test_db.h"
+#include "util/timeutil.h"
 
 typedef test_town fixture;
 
@@ -235,10 +238,107 @@ static void test_reply_token(void **state)
     assert_int_equal(reply_token_make(f->db.core, f->tenant_id, "2026-000123", token, 12), -1);
 }
 
+/* A message queued with a document id and hash (the hash given, the request's id). */
+typedef struct doc_msg {
+    int64_t request_id, document_id;
+    const char *sha256;
+} doc_msg;
+
+static int queue_doc_msg(store *s, void *arg, error *err)
+{
+    doc_msg *d = arg;
+    outbox_document_ref ref = {.id = d->document_id, .sha256 = d->sha256};
+    return outbox_add_document_tx(s, 1, "email", "claire@example.org", "document_issued", NULL,
+                                  "fr", d->request_id, &ref, err);
+}
+
+/* The acknowledgement waits for the receipt, whose issue gives it the receipt's id and hash
+ * and makes it due; the dispatcher's read gives the frozen bytes only while they have the
+ * hash queued. */
+static void test_ack_carries_the_receipt(void **state)
+{
+    fixture *f = *state;
+    /* Documents can be written: the server's strings (its language tag; keys for words). */
+    json_t *fr = json_pack("{s:{s:s}}", "documents", "lang", "fr-FR");
+    json_t *en = json_pack("{s:{s:s}}", "documents", "lang", "en");
+    document_set_strings(f->db.core, fr, en);
+    int64_t id = file(f);
+    size_t n = 0;
+    store_outbox *rows = messages(f, id, &n);
+    assert_int_equal(n, 1);
+    assert_string_equal(rows[0].template, "request_ack");
+    assert_int_equal(rows[0].document_id, 0);
+    assert_int_equal(rows[0].next_attempt_at, rows[0].created_at + DOCUMENT_RECEIPT_HOLD_S);
+    error err;
+    store_document doc;
+    assert_int_equal(outbox_document(f->db.core, &rows[0], &f->a, &doc, &err), -1);
+    assert_int_equal(err.code, ERR_NOT_FOUND);
+
+    int issued = 0;
+    assert_int_equal(document_issue_receipt(f->db.core, f->t, id, time_now(), &issued, &err), 0);
+    assert_int_equal(issued, 1);
+    rows = messages(f, id, &n);
+    assert_int_equal(n, 1);
+    assert_true(rows[0].document_id > 0);
+    assert_true(rows[0].next_attempt_at <= time_now());
+    store_document *receipts = NULL;
+    size_t k = 0;
+    assert_int_equal(document_list(f->db.core, f->tenant_id, id, DOCUMENT_KIND_RECEIPT, &f->a,
+                                   &receipts, &k, &err),
+                     0);
+    assert_int_equal(k, 1);
+    assert_int_equal(rows[0].document_id, receipts[0].id);
+    assert_string_equal(rows[0].document_sha256, receipts[0].sha256);
+    assert_int_equal(outbox_document(f->db.core, &rows[0], &f->a, &doc, &err), 0);
+    assert_int_equal(doc.size, receipts[0].size);
+    assert_memory_equal(doc.content, "%PDF-", 5);
+    unsigned char digest[crypto_hash_sha256_BYTES];
+    char hex[crypto_hash_sha256_BYTES * 2 + 1];
+    crypto_hash_sha256(digest, doc.content, (unsigned long long)doc.size);
+    sodium_bin2hex(hex, sizeof hex, digest, sizeof digest);
+    assert_string_equal(hex, rows[0].document_sha256);
+
+    /* Another hash than the document's: never sent in its place. */
+    doc_msg other = {id, receipts[0].id,
+                     "0000000000000000000000000000000000000000000000000000000000000000"};
+    assert_int_equal(store_write_sync(f->db.store, queue_doc_msg, &other, &err), 0);
+    /* Another request's document, and one that does not exist. */
+    int64_t id2 = file(f);
+    doc_msg stranger = {id2, receipts[0].id, receipts[0].sha256};
+    assert_int_equal(store_write_sync(f->db.store, queue_doc_msg, &stranger, &err), 0);
+    doc_msg gone = {id, receipts[0].id + 1000, receipts[0].sha256};
+    assert_int_equal(store_write_sync(f->db.store, queue_doc_msg, &gone, &err), 0);
+    rows = messages(f, id, &n);
+    assert_int_equal(n, 3);
+    assert_int_equal(outbox_document(f->db.core, &rows[1], &f->a, &doc, &err), -1);
+    assert_int_equal(err.code, ERR_CONFLICT);
+    assert_int_equal(outbox_document(f->db.core, &rows[2], &f->a, &doc, &err), -1);
+    assert_int_equal(err.code, ERR_NOT_FOUND);
+    rows = messages(f, id2, &n);
+    assert_int_equal(n, 2);
+    assert_int_equal(outbox_document(f->db.core, &rows[1], &f->a, &doc, &err), -1);
+    assert_int_equal(err.code, ERR_NOT_FOUND);
+
+    /* A receipt issued after its acknowledgement went attaches to nothing. */
+    assert_int_equal(
+        outbox_record(f->db.core,
+                      &(outbox_outcome){.id = rows[0].id, .sent = 1, .when = time_now()}, NULL,
+                      NULL, &err),
+        0);
+    assert_int_equal(document_issue_receipt(f->db.core, f->t, id2, time_now(), &issued, &err), 0);
+    assert_int_equal(issued, 1);
+    rows = messages(f, id2, &n);
+    assert_int_equal(rows[0].document_id, 0);
+    document_set_strings(f->db.core, NULL, NULL);
+    json_decref(fr);
+    json_decref(en);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_message_id_made_at_enqueue, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ack_carries_the_receipt, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sent_by_dispatcher_sets_state, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reports_move_forward_only, setup, teardown),
         cmocka_unit_test_setup_teardown(test_detail_cut_on_a_character, setup, teardown),

@@ -6,6 +6,7 @@
 
 #include <gmime/gmime.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -166,6 +167,62 @@ static int unsubscribe_url_ok(const char *u)
     return n <= 900;
 }
 
+/* A file name or a part of one: letters, digits, and "._-" where allowed. */
+static int name_chars_ok(const char *s, const char *extra)
+{
+    for (const char *p = s; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+              strchr(extra, *p)))
+            return 0;
+    return 1;
+}
+
+int mail_attachment_name(const char *stem, const char *reference, int version, char *out,
+                         size_t cap)
+{
+    if (!stem || !*stem || !reference || !*reference || !name_chars_ok(stem, "_-") ||
+        !name_chars_ok(reference, "_-") || cap == 0)
+        return -1;
+    char v[24] = "";
+    if (version > 1)
+        snprintf(v, sizeof v, "-v%d", version);
+    size_t limit = cap < MAIL_ATTACHMENT_NAME_MAX + 1 ? cap : MAIL_ATTACHMENT_NAME_MAX + 1;
+    int n = snprintf(out, limit, "%s-%s%s.pdf", stem, reference, v);
+    if (n < 0 || (size_t)n >= limit) {
+        out[0] = '\0';
+        return -1;
+    }
+    return 0;
+}
+
+/* A content type as "type/subtype" of token characters. */
+static int media_type_ok(const char *t)
+{
+    const char *slash = strchr(t, '/');
+    return slash && slash != t && slash[1] && !strchr(slash + 1, '/') && strlen(t) <= 100 &&
+           name_chars_ok(t, "/.+-");
+}
+
+/* The attachment's part: base64, Content-Disposition attachment with its file name. */
+static GMimeObject *attachment_part(const mail_message *m)
+{
+    const char *type = m->attachment_type ? m->attachment_type : "application/pdf";
+    const char *slash = strchr(type, '/');
+    char major[64];
+    snprintf(major, sizeof major, "%.*s", (int)(slash - type), type);
+    GMimePart *part = g_mime_part_new_with_type(major, slash + 1);
+    GMimeStream *stream = g_mime_stream_mem_new_with_buffer(m->attachment, m->attachment_len);
+    GMimeDataWrapper *wrapper =
+        g_mime_data_wrapper_new_with_stream(stream, GMIME_CONTENT_ENCODING_DEFAULT);
+    g_mime_part_set_content(part, wrapper);
+    g_object_unref(wrapper);
+    g_object_unref(stream);
+    g_mime_part_set_content_encoding(part, GMIME_CONTENT_ENCODING_BASE64);
+    g_mime_part_set_filename(part, m->attachment_name);
+    g_mime_object_set_disposition(GMIME_OBJECT(part), GMIME_DISPOSITION_ATTACHMENT);
+    return GMIME_OBJECT(part);
+}
+
 int mail_compose(const mail_message *m, char **out, size_t *out_len, error *err)
 {
     *out = NULL;
@@ -188,6 +245,11 @@ int mail_compose(const mail_message *m, char **out, size_t *out_len, error *err)
         return error_set(err, ERR_INVALID_ARG, "message_id", "message id is not valid");
     if (m->list_unsubscribe && !unsubscribe_url_ok(m->list_unsubscribe))
         return error_set(err, ERR_INVALID_ARG, "list_unsubscribe", "unsubscribe URL is not valid");
+    if (m->attachment && (m->attachment_len == 0 || !m->attachment_name || !*m->attachment_name ||
+                          strlen(m->attachment_name) > MAIL_ATTACHMENT_NAME_MAX ||
+                          !name_chars_ok(m->attachment_name, "._-") ||
+                          (m->attachment_type && !media_type_ok(m->attachment_type))))
+        return error_set(err, ERR_INVALID_ARG, "attachment", "the attachment is not valid");
     const char *domain = m->message_id_domain && *m->message_id_domain
                              ? m->message_id_domain
                              : strchr(m->from_addr, '@') + 1;
@@ -240,21 +302,29 @@ int mail_compose(const mail_message *m, char **out, size_t *out_len, error *err)
         g_mime_object_set_header(obj, "List-Unsubscribe-Post", "List-Unsubscribe=One-Click", NULL);
     }
 
-    GMimeObject *plain = text_part("plain", m->text);
+    GMimeObject *body = text_part("plain", m->text);
     if (m->html) {
         GMimeMultipart *alt = g_mime_multipart_new_with_subtype("alternative");
         GMimeObject *html = text_part("html", m->html);
         /* RFC 2046: the preferred rendering last. */
-        g_mime_multipart_add(alt, plain);
+        g_mime_multipart_add(alt, body);
         g_mime_multipart_add(alt, html);
-        g_object_unref(plain);
+        g_object_unref(body);
         g_object_unref(html);
-        g_mime_message_set_mime_part(msg, GMIME_OBJECT(alt));
-        g_object_unref(alt);
-    } else {
-        g_mime_message_set_mime_part(msg, plain);
-        g_object_unref(plain);
+        body = GMIME_OBJECT(alt);
     }
+    if (m->attachment) {
+        /* RFC 2046 5.1.3: the message first, then the file it announces. */
+        GMimeMultipart *mixed = g_mime_multipart_new_with_subtype("mixed");
+        GMimeObject *file = attachment_part(m);
+        g_mime_multipart_add(mixed, body);
+        g_mime_multipart_add(mixed, file);
+        g_object_unref(body);
+        g_object_unref(file);
+        body = GMIME_OBJECT(mixed);
+    }
+    g_mime_message_set_mime_part(msg, body);
+    g_object_unref(body);
 
     opts = g_mime_format_options_new();
     g_mime_format_options_set_newline_format(opts, GMIME_NEWLINE_FORMAT_DOS);

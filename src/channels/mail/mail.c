@@ -266,6 +266,40 @@ static void reply_address(mailer *m, const relay *r, int64_t tenant_id, const ch
     }
 }
 
+/* The document msg carries, frozen: loaded in a with its hash checked (outbox_document),
+ * then told to the template as ctx's "attachment" — joined under a name made of its kind's
+ * stem (strings "mail.attachment_names.<kind>") and reference (its bytes and name into *doc
+ * and name), or too large and announced with the tracking link (name left ""). -1 with err:
+ * ERR_NOT_FOUND or ERR_CONFLICT when it is gone or changed (given up: never another file in
+ * its place), ERR_INTERNAL for a failed read (tried again). */
+static int attach_document(mailer *m, const store_outbox *msg, json_t *strings,
+                           const char *reference, arena *a, json_t *ctx, store_document *doc,
+                           char *name, size_t cap, error *err)
+{
+    if (outbox_document(m->core, msg, a, doc, err) != 0) {
+        if (err->code != ERR_NOT_FOUND && err->code != ERR_CONFLICT)
+            err->code = ERR_INTERNAL;
+        return -1;
+    }
+    size_t max = m->cfg.attachment_max ? m->cfg.attachment_max : MAIL_DEFAULT_ATTACHMENT_MAX;
+    json_t *att = NULL;
+    if ((size_t)doc->size > max) {
+        att = json_pack("{s:b}", "too_large", 1);
+    } else {
+        const char *stem = json_string_value(json_object_get(
+            json_object_get(json_object_get(strings, "mail"), "attachment_names"), doc->kind));
+        if (mail_attachment_name(stem, reference, doc->version, name, cap) != 0)
+            return error_set(err, ERR_INVALID_ARG, "attachment",
+                             "no file name for a document of kind %s", doc->kind);
+        att = json_pack("{s:b, s:s}", "attached", 1, "filename", name);
+    }
+    if (!att || json_object_set_new(ctx, "attachment", att) != 0) {
+        name[0] = '\0';
+        return error_set(err, ERR_INTERNAL, NULL, "out of memory");
+    }
+    return 0;
+}
+
 /* Renders and composes message msg for relay r into *raw, with its stored Message-ID, its
  * place in its request's thread and its Reply-To. -1 with err for a message that can never
  * be sent as it is (missing template, bad params or address). */
@@ -320,14 +354,19 @@ static int build_message(mailer *m, const relay *r, const store_outbox *msg, are
         error_set(err, ERR_INTERNAL, NULL, "no presentation to render with");
         goto cleanup;
     }
-    if (mail_render(set, msg->template, ctx, &text, &html, err) != 0)
-        goto cleanup;
     store_outbox_thread th;
     if (outbox_thread(m->core, msg, a, &th, err) != 0) {
         /* A read that failed is not the message's fault: try again later. */
         err->code = ERR_INTERNAL;
         goto cleanup;
     }
+    store_document doc = {0};
+    char file_name[MAIL_ATTACHMENT_NAME_MAX + 1] = "";
+    if (msg->document_id && attach_document(m, msg, strings, th.reference, a, ctx, &doc, file_name,
+                                            sizeof file_name, err) != 0)
+        goto cleanup;
+    if (mail_render(set, msg->template, ctx, &text, &html, err) != 0)
+        goto cleanup;
     const char *refs[3] = {NULL, NULL, NULL};
     size_t k = 0;
     if (th.root)
@@ -350,6 +389,10 @@ static int build_message(mailer *m, const relay *r, const store_outbox *msg, are
         .reply_to = reply_to[0] ? reply_to : NULL,
         .references = refs,
         .list_unsubscribe = json_string_value(json_object_get(params, "unsubscribe_url")),
+        .attachment = file_name[0] ? doc.content : NULL,
+        .attachment_len = file_name[0] ? (size_t)doc.size : 0,
+        .attachment_name = file_name[0] ? file_name : NULL,
+        .attachment_type = "application/pdf",
     };
     rc = mail_compose(&mm, raw, raw_len, err);
 cleanup:

@@ -43,17 +43,34 @@ typedef struct mail_message {
      * brackets); NULL: none. It becomes List-Unsubscribe with List-Unsubscribe-Post (RFC
      * 8058 one-click: a POST to it unsubscribes). */
     const char *list_unsubscribe;
+    /* A file joined to the message (an issued document, loaded by the dispatcher): the body
+     * then becomes the first part of a multipart/mixed, the file the second, base64, as an
+     * attachment named attachment_name. NULL: none. */
+    const void *attachment;
+    size_t attachment_len;
+    const char *attachment_name; /* 1 to MAIL_ATTACHMENT_NAME_MAX of [A-Za-z0-9._-] */
+    const char *attachment_type; /* "type/subtype"; NULL: application/pdf */
 } mail_message;
+
+#define MAIL_ATTACHMENT_NAME_MAX 100
+
+/* The name an issued document is joined under: stem (the kind's, from the strings, e.g.
+ * "accuse-reception"), the request's reference, "-v<version>" after the first version, and
+ * ".pdf" — no personal data. 0, or -1 when a part holds another character than
+ * [A-Za-z0-9_-] or the name would be longer than MAIL_ATTACHMENT_NAME_MAX. */
+int mail_attachment_name(const char *stem, const char *reference, int version, char *out,
+                         size_t cap);
 
 /* Builds the RFC 5322 message (CRLF line ends, ready for SMTP DATA): From, To, Subject,
  * Date, Message-ID, Reply-To, In-Reply-To and References when given, MIME-Version,
  * Auto-Submitted: auto-generated, List-Unsubscribe and List-Unsubscribe-Post when the message
  * has list_unsubscribe, and a
  * multipart/alternative body (text/plain then text/html, UTF-8, quoted-printable) or a
- * single text/plain part. *out is malloc'ed (caller frees), NUL-terminated, *out_len bytes.
- * -1 with ERR_INVALID_ARG when a field is missing, not UTF-8, an address or the subject
- * holds a control character (header injection), or a message id is not 1 to 64 letters,
- * digits, dots, hyphens or underscores. Thread-safe. */
+ * single text/plain part — inside a multipart/mixed with the attachment when there is one. *out is
+ * malloc'ed (caller frees), NUL-terminated, *out_len bytes. -1 with ERR_INVALID_ARG when a field is
+ * missing, not UTF-8, an address or the subject holds a control character (header injection), a
+ * message id is not 1 to 64 letters, digits, dots, hyphens or underscores, or an attachment has no
+ * bytes, a bad name or type (arg "attachment"). Thread-safe. */
 int mail_compose(const mail_message *m, char **out, size_t *out_len, error *err);
 
 /* Replaces the HTML entities the template engine writes (&amp; &lt; &gt; &quot; &#39; and
@@ -86,6 +103,10 @@ int mail_render(const tmpl_set *set, const char *template_name, json_t *ctx, cha
 /* ---- the dispatcher ---- */
 
 #define MAIL_DEFAULT_TIMEOUT_S 10
+/* The largest document joined to an e-mail: a larger one is announced with the tracking
+ * page's link instead (mail servers commonly refuse messages of 10 MB and more, and base64
+ * adds a third). */
+#define MAIL_DEFAULT_ATTACHMENT_MAX (5 * 1024 * 1024)
 
 typedef struct mailer_config {
     /* smtp://host:port (opportunistic STARTTLS, none on a loopback host), smtps://host:port
@@ -104,6 +125,10 @@ typedef struct mailer_config {
     /* Broadcast messages (outbox priority > 0) sent per second at most; 0: no limit. The
      * others are never held back. */
     int broadcast_rate;
+    /* Bytes of a document joined to an e-mail at most (core/outbox.h's outbox_document);
+     * 0: MAIL_DEFAULT_ATTACHMENT_MAX. A larger one goes as the tracking link, said in the
+     * text (the template's "attachment.too_large"). */
+    size_t attachment_max;
 } mailer_config;
 
 typedef struct mailer mailer;

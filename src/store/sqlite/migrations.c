@@ -2024,6 +2024,14 @@ static const char migration_53[] =
     "CREATE INDEX workflow_actions_status ON workflow_actions (workflow_id, status_code, "
     "position);\n" CONFIG_TRIGGERS("workflow_actions");
 
+/* Version 54 (issue 15): an e-mail carries the document it announces. The outbox row names
+ * the issued document and its SHA-256 rather than holding its bytes: the dispatcher loads the
+ * frozen document when it sends (a message sent again after a crash carries the same bytes)
+ * and sends it only if its hash is the one queued. No foreign key: a request's anonymisation
+ * deletes its documents, and a message about it then fails rather than blocking that. */
+static const char migration_54[] = "ALTER TABLE outbox ADD COLUMN document_id INTEGER;\n"
+                                   "ALTER TABLE outbox ADD COLUMN document_sha256 TEXT;\n";
+
 /* Indexed by version - 1. */
 const char *const store_sqlite_migrations[] = {
     migration_1,  migration_2,  migration_3,  migration_4,  migration_5,  migration_6,
@@ -2034,6 +2042,6 @@ const char *const store_sqlite_migrations[] = {
     migration_31, migration_32, migration_33, migration_34, migration_35, migration_36,
     migration_37, migration_38, migration_39, migration_40, migration_41, migration_42,
     migration_43, migration_44, migration_45, migration_46, migration_47, migration_48,
-    migration_49, migration_50, migration_51, migration_52, migration_53};
+    migration_49, migration_50, migration_51, migration_52, migration_53, migration_54};
 const int store_sqlite_migration_count =
     (int)(sizeof store_sqlite_migrations / sizeof store_sqlite_migrations[0]);

@@ -10,7 +10,7 @@
 #define SQ_OUTBOX_COLUMNS                                                                          \
     "id, tenant_id, channel, recipient, template, params, lang, request_id, attempts, "            \
     "created_at, next_attempt_at, sent_at, failed, last_error, message_id, state, priority, "      \
-    "broadcast_id"
+    "broadcast_id, document_id, document_sha256"
 
 static int read_outbox(sqlite3_stmt *st, arena *a, void *p)
 {
@@ -35,14 +35,16 @@ static int read_outbox(sqlite3_stmt *st, arena *a, void *p)
     m->state = store_sqlite_col_text(st, 15, a, &oom);
     m->priority = sqlite3_column_int(st, 16);
     m->broadcast_id = sqlite3_column_int64(st, 17);
+    m->document_id = sqlite3_column_int64(st, 18);
+    m->document_sha256 = store_sqlite_col_text(st, 19, a, &oom);
     return oom ? -1 : 0;
 }
 
 static sq_stmt sq_outbox_insert = SQ_STMT(
     "INSERT INTO outbox (tenant_id, channel, recipient, template, params, lang, request_id, "
     "attempts, created_at, next_attempt_at, sent_at, failed, last_error, message_id, priority, "
-    "broadcast_id) VALUES (?1, ?2, ?3, ?4, ?5, coalesce(?6, 'fr'), ?7, ?8, ?9, ?10, ?11, ?12, "
-    "?13, ?14, ?15, ?16)");
+    "broadcast_id, document_id, document_sha256) VALUES (?1, ?2, ?3, ?4, ?5, coalesce(?6, 'fr'), "
+    "?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)");
 
 static int store_sqlite_tx_outbox_insert(store *s, const store_outbox *m, int64_t *id_out,
                                          error *err)
@@ -71,6 +73,8 @@ static int store_sqlite_tx_outbox_insert(store *s, const store_outbox *m, int64_
     store_sqlite_bind_text(st, 14, m->message_id);
     sqlite3_bind_int(st, 15, m->priority);
     store_sqlite_bind_id(st, 16, m->broadcast_id);
+    store_sqlite_bind_id(st, 17, m->document_id);
+    store_sqlite_bind_text(st, 18, m->document_id ? m->document_sha256 : NULL);
     if (store_sqlite_run_write(c, st, NULL, "outbox_insert", err) != 0)
         return -1;
     if (id_out)
@@ -262,6 +266,35 @@ static int store_sqlite_outbox_thread(store *s, int64_t tenant_id, int64_t reque
     return store_sqlite_read_one(c, st, read_thread, a, out, &found, "outbox_thread", err);
 }
 
+/* The e-mails of the request still queued: the outbox_request index, then a few rows. */
+static sq_stmt sq_outbox_attach_document =
+    SQ_STMT("UPDATE outbox SET document_id = ?3, document_sha256 = ?4, next_attempt_at = ?5 "
+            "WHERE request_id = ?1 AND template = ?2 AND channel = 'email' AND sent_at IS NULL "
+            "AND failed = 0 AND state = 'queued'");
+
+static int store_sqlite_tx_outbox_attach_document(store *s, int64_t request_id,
+                                                  const char *template_name, int64_t document_id,
+                                                  const char *sha256, int64_t now, size_t *n,
+                                                  error *err)
+{
+    *n = 0;
+    store_sqlite_conn *c = store_sqlite_writer(s, err);
+    if (!c)
+        return -1;
+    sqlite3_stmt *st = store_sqlite_stmt(c, &sq_outbox_attach_document, err);
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, request_id);
+    store_sqlite_bind_text(st, 2, template_name);
+    sqlite3_bind_int64(st, 3, document_id);
+    store_sqlite_bind_text(st, 4, sha256);
+    sqlite3_bind_int64(st, 5, now);
+    if (store_sqlite_run_write(c, st, NULL, "outbox_attach_document", err) != 0)
+        return -1;
+    *n = (size_t)sqlite3_changes(c->db);
+    return 0;
+}
+
 const store_outbox_ops store_sqlite_outbox_ops = {
     .tx_insert = store_sqlite_tx_outbox_insert,
     .due = store_sqlite_outbox_due,
@@ -272,4 +305,5 @@ const store_outbox_ops store_sqlite_outbox_ops = {
     .tx_find_message = store_sqlite_tx_outbox_find_message,
     .tx_state = store_sqlite_tx_outbox_state,
     .thread = store_sqlite_outbox_thread,
+    .tx_attach_document = store_sqlite_tx_outbox_attach_document,
 };
