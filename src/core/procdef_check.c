@@ -14,6 +14,7 @@
 #include "core/agent.h"
 #include "core/attrs.h"
 #include "core/core_internal.h"
+#include "core/letter_tpl.h"
 #include "core/procdef_internal.h"
 #include "core/routing.h"
 #include "core/workflow_action.h"
@@ -42,6 +43,9 @@ typedef struct checker {
     size_t n_db_areas;
     pd_use *uses;
     size_t n_uses;
+    /* The collectivité's letter templates, which generate_document actions name. */
+    store_letter_template *tpls;
+    size_t n_tpls;
 } checker;
 
 static void say(checker *k, const char *where, const char *fmt, ...)
@@ -445,6 +449,22 @@ static void read_status(checker *k, const char *where, json_t *o, store_workflow
     s->reopen_to = get_text(k, where, o, "reopen_to", 0, WORKFLOW_CODE_MAX, TEXT_LINE);
 }
 
+/* A generate_document action names a letter template the collectivité has: as the editor's
+ * save checks (workflow_edit_save), since the import would otherwise write a workflow whose
+ * action is cancelled at every run. */
+static void template_known(checker *k, const char *where, const cat_action *act)
+{
+    if (act->kind != WORKFLOW_ACTION_GENERATE_DOCUMENT)
+        return;
+    for (size_t i = 0; act->tpl && i < k->n_tpls; i++)
+        if (strcmp(k->tpls[i].name, act->tpl) == 0)
+            return;
+    say(k, where,
+        "generate_document: the letter template \"%.100s\" does not exist in this collectivité "
+        "(Administration › Modèles de courriers)",
+        act->tpl ? act->tpl : "");
+}
+
 /* A status's actions (j its index, so) into wf->actions, each checked against wf's statuses
  * by workflow_action_check, the one rule set of the catalogue and the editor. */
 static void read_actions(checker *k, const char *where, json_t *so, cat_workflow *wf)
@@ -475,7 +495,7 @@ static void read_actions(checker *k, const char *where, json_t *so, cat_workflow
         error err;
         error_clear(&err);
         if (workflow_action_check(&k->doc->a, wf, &row, &wf->actions[wf->n_actions], &err) == 0)
-            wf->n_actions++;
+            template_known(k, sub, &wf->actions[wf->n_actions++]);
         else if (err.code == ERR_INTERNAL)
             k->oom = 1;
         else
@@ -1136,9 +1156,10 @@ int procdef_check(core *c, int64_t tenant_id, const char *text, size_t len, proc
     *problems = 0;
     arena_init(&doc->a, 64u * 1024 * 1024);
     doc->tenant_id = tenant_id;
-    checker k = {problem, ctx, problems, 0, doc, NULL, 0, NULL, 0};
+    checker k = {problem, ctx, problems, 0, doc, NULL, 0, NULL, 0, NULL, 0};
     store *s = c->store;
     if (s->ops->catalogue.load(s, &doc->a, &doc->raw, err) != 0 ||
+        letter_tpl_list(c, tenant_id, &doc->a, &k.tpls, &k.n_tpls, err) != 0 ||
         s->ops->areas.list(s, tenant_id, "department", 0, &doc->a, &k.db_areas, &k.n_db_areas,
                            err) != 0 ||
         read_uses(&k, s, err) != 0)

@@ -419,6 +419,37 @@ static void test_workflow_rules(void **state)
             NULL);
 }
 
+/* generate_document on (traitee) with these templates' names. */
+static json_t *with_documents(const char *first, const char *second)
+{
+    json_t *doc = base();
+    json_t *acts = json_array();
+    const char *names[] = {first, second};
+    for (size_t i = 0; i < 2; i++)
+        if (names[i])
+            json_array_append_new(acts, json_pack("{s:s, s:{s:s}}", "kind", "generate_document",
+                                                  "params", "template", names[i]));
+    set(doc, "workflows/0/statuses/1/actions", acts);
+    return doc;
+}
+
+/* A document action names a letter template of the collectivité: an unknown one is refused
+ * with the action's place, as the editor's save refuses it; the shipped attestation is there. */
+static void test_document_templates(void **state)
+{
+    fixture *f = *state;
+    static const char shipped[] = "Attestation de décision implicite d'acceptation";
+    refused(f, with_documents("Arrêté inconnu", shipped),
+            "workflows[0] (suivi).statuses[1] (traitee).actions[0]: generate_document: the letter "
+            "template \"Arrêté inconnu\" does not exist in this collectivité (Administration › "
+            "Modèles de courriers)",
+            NULL);
+    lines l;
+    procdef_result r;
+    assert_int_equal(import(f, with_documents(shipped, NULL), &l, &r), 0);
+    assert_int_equal(r.workflows_created, 1);
+}
+
 static void test_shape_and_bounds(void **state)
 {
     fixture *f = *state;
@@ -529,6 +560,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_valid_document, setup, teardown),
         cmocka_unit_test_setup_teardown(test_import_reschedules_a_changed_delay, setup, teardown),
         cmocka_unit_test_setup_teardown(test_workflow_rules, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_document_templates, setup, teardown),
         cmocka_unit_test_setup_teardown(test_shape_and_bounds, setup, teardown),
         cmocka_unit_test_setup_teardown(test_forms_and_references, setup, teardown),
         cmocka_unit_test_setup_teardown(test_areas_and_routing, setup, teardown),
