@@ -456,12 +456,13 @@ static void print_retention(const char *slug, int dry, const retention_report *r
         printf("retention %s: %lld anonymised (%lld on request), %lld listed on %lld new "
                "bordereau(x), %lld awaiting the archives' visa, %lld still due, %lld audit "
                "entries purged, %lld held mail(s) and %lld ended subscription(s) deleted, "
-               "%lld broadcast recipient(s) erased, %lld expired code(s) deleted\n",
+               "%lld broadcast recipient(s) erased, %lld expired code(s) deleted, %lld dropped "
+               "scan(s) deleted\n",
                slug, (long long)r->anonymised, (long long)r->on_request, (long long)r->listed,
                (long long)r->lists_created, (long long)r->awaiting_visa, (long long)r->left,
                (long long)r->audit_purged, (long long)r->mail_purged,
                (long long)r->subscribers_purged, (long long)r->recipients_forgotten,
-               (long long)r->tokens_purged);
+               (long long)r->tokens_purged, (long long)r->post_purged);
 }
 
 /* guichet retention run: the pass the server's scheduler makes, once, per collectivité. */

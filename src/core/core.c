@@ -414,6 +414,9 @@ const core_setting_info core_settings[] = {
      "days the audit log keeps its entries (CNIL: 6 to 12 months); guichet audit purge uses it"},
     {"mail_held_retention_days", 7, 90,
      "days mail held as spam waits for an administrator before the retention pass deletes it"},
+    {"post_dropped_retention_days", 7, 365,
+     "days a scanned letter discarded by an agent or rejected by the reading is kept before "
+     "the retention pass deletes it and its file"},
     {NULL, 0, 0, NULL},
 };
 

@@ -555,3 +555,52 @@ int courrier_discard(core *c, const cat_tenant *t, const core_actor *who,
     }
     return core_op_submit(c, d, cb, ctx, err);
 }
+
+/* ---- retention of dropped scans ---- */
+
+int courrier_dropped_retention_days(core *c, int *days, error *err)
+{
+    return core_setting_int(c, "post_dropped_retention_days",
+                            COURRIER_DROPPED_RETENTION_DAYS_DEFAULT, days, err);
+}
+
+typedef struct purge_arg {
+    int64_t tenant_id, before;
+    arena *a;
+    const char **files;
+    size_t n_files;
+    int64_t n_rows;
+} purge_arg;
+
+static int purge_apply(store *s, void *arg, error *err)
+{
+    purge_arg *p = arg;
+    return s->ops->post.tx_purge_dropped(s, p->tenant_id, p->before, COURRIER_PURGE_BATCH, p->a,
+                                         &p->files, &p->n_files, &p->n_rows, err);
+}
+
+int courrier_purge(core *c, int64_t tenant_id, int64_t now, int64_t *n, error *err)
+{
+    if (n)
+        *n = 0;
+    int days = COURRIER_DROPPED_RETENTION_DAYS_DEFAULT;
+    if (courrier_dropped_retention_days(c, &days, err) != 0)
+        return -1;
+    for (;;) {
+        arena a;
+        arena_init(&a, 0);
+        purge_arg p = {.tenant_id = tenant_id, .before = now - (int64_t)days * 86400, .a = &a};
+        int rc = store_write_sync(c->store, purge_apply, &p, err);
+        /* Durable: the rows are gone, so are the files now. */
+        for (size_t i = 0; rc == 0 && i < p.n_files; i++)
+            attachment_discard(core_uploads(c), &(store_attachment){.storage_name = p.files[i]});
+        if (rc == 0 && n)
+            *n += p.n_rows;
+        size_t got = p.n_files;
+        arena_free(&a);
+        if (rc != 0)
+            return -1;
+        if (got < COURRIER_PURGE_BATCH)
+            return 0;
+    }
+}

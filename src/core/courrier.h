@@ -81,6 +81,24 @@ int courrier_filed_tx(store *s, int64_t tenant_id, int64_t letter_id, int64_t re
 int courrier_link(core *c, const cat_tenant *t, const core_actor *who, const store_post_letter *l,
                   const store_request *r, const store_attachment *att, core_done_fn cb, void *ctx,
                   error *err);
+/* ---- retention of dropped scans ---- */
+
+/* Days a scan stays once dropped — every letter of its file discarded by an agent or rejected
+ * by the reading — before the retention pass deletes it, rows and file: the server-wide
+ * setting "post_dropped_retention_days" (7 to 365), else this. A month leaves time to undo a
+ * mistake (file it again from the scanner's copy) without keeping mail nobody processes. */
+#define COURRIER_DROPPED_RETENTION_DAYS_DEFAULT 30
+/* Files deleted per write job of the purge. */
+#define COURRIER_PURGE_BATCH 200
+
+int courrier_dropped_retention_days(core *c, int *days, error *err);
+
+/* Deletes tenant_id's scans dropped before now minus the retention days: the rows in write
+ * jobs of COURRIER_PURGE_BATCH files, each file unlinked once its job is durable (a crash
+ * between leaves a file the start-up sweep removes). A file with a letter filed, linked or
+ * still to process stays whole. *n (may be NULL) the letters deleted. */
+int courrier_purge(core *c, int64_t tenant_id, int64_t now, int64_t *n, error *err);
+
 /* Discards pending or rejected letter l with reason (1 to COURRIER_REASON_MAX characters,
  * kept for the audit). ERR_INVALID_ARG "reason", ERR_CONFLICT when it was decided meanwhile. */
 int courrier_discard(core *c, const cat_tenant *t, const core_actor *who,

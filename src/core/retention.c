@@ -22,6 +22,7 @@
 #include "core/change.h"
 #include "core/core_internal.h"
 #include "core/core_op.h"
+#include "core/courrier.h"
 #include "core/mail_held.h"
 #include "core/request.h"
 #include "util/log.h"
@@ -636,6 +637,10 @@ static int run_tenant(pass *p, error *err)
     if (account_tokens_purge(p->c, p->t->rec.id, p->now, &purged, err) != 0)
         return -1;
     p->rep->tokens_purged += purged;
+    /* The post room's scans nobody files: discarded or unreadable letters, and their files. */
+    if (courrier_purge(p->c, p->t->rec.id, p->now, &purged, err) != 0)
+        return -1;
+    p->rep->post_purged += purged;
     int64_t n = 0;
     if (drain(p, 0, 0, &n, err) != 0)
         return -1;

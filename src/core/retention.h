@@ -111,12 +111,15 @@ typedef struct retention_report {
     int64_t recipients_forgotten; /* broadcast messages' recipients erased
                                      (BROADCAST_SENT_KEEP_DAYS after their last state) */
     int64_t tokens_purged; /* expired single-use links and codes deleted (account_tokens_purge) */
+    int64_t post_purged;   /* scanned letters discarded or rejected post_dropped_retention_days
+                              ago deleted with their files (courrier_purge) */
 } retention_report;
 
 /* One retention pass over opts->tenant_id (or every collectivité): the audit log's purge
  * (audit_retention_days), the held mail's (mail_held_retention_days), the ended broadcast
  * subscriptions' (BROADCAST_ENDED_KEEP_DAYS) and the sent broadcast messages' recipients
  * (BROADCAST_SENT_KEEP_DAYS), the expired single-use links and codes (account_tokens_purge),
+ * the post room's dropped scans (courrier_purge: post_dropped_retention_days),
  * the requests whose citizen asked for their erasure,
  * then the requests past their procedure's retention — anonymised at once, or, for a collectivité
  * with archives_visa, those of approved bordereaux, and a new bordereau (audited, action

@@ -13,6 +13,7 @@
 #include "core/audit.h"
 #include "core/broadcast.h"
 #include "core/core_internal.h"
+#include "core/courrier.h"
 #include "core/mail_held.h"
 #include "core/retention.h"
 #include "util/csv.h"
@@ -240,9 +241,11 @@ int ropa_build(core *c, const cat_tenant *t, json_t **out, error *err)
     store_apikey *keys = NULL;
     size_t n_keys = 0;
     int days = AUDIT_RETENTION_DAYS_DEFAULT, held_days = MAIL_HELD_RETENTION_DAYS_DEFAULT;
+    int post_days = COURRIER_DROPPED_RETENTION_DAYS_DEFAULT;
     if (s->ops->apikeys.list(s, t->rec.id, &a, &keys, &n_keys, err) != 0 ||
         audit_retention_days(c, &days, err) != 0 ||
-        mail_held_retention_days(c, &held_days, err) != 0) {
+        mail_held_retention_days(c, &held_days, err) != 0 ||
+        courrier_dropped_retention_days(c, &post_days, err) != 0) {
         arena_free(&a);
         return -1;
     }
@@ -264,8 +267,9 @@ int ropa_build(core *c, const cat_tenant *t, json_t **out, error *err)
         failed |= !e || json_array_append_new(entries, e) != 0;
         /* The days each of them is kept, as the retention pass applies them (an agent's
          * audit entries go after the audit log's period, the agent's account stays; an
-         * opt-out stays as long as it is wanted: no period). */
-        const int channel_days[] = {days, held_days, -1, BROADCAST_ENDED_KEEP_DAYS, -1, -1};
+         * opt-out stays as long as it is wanted: no period; a dropped scan its own, a filed one
+         * goes with its request). */
+        const int channel_days[] = {days, held_days, -1, BROADCAST_ENDED_KEEP_DAYS, -1, post_days};
         for (size_t i = 0; i < sizeof channel_entries / sizeof channel_entries[0]; i++) {
             e = channel_entry_new(&channel_entries[i], channel_days[i]);
             failed |= !e || json_array_append_new(entries, e) != 0;

@@ -137,17 +137,17 @@ static void run_pass(scheduler *s)
         return;
     }
     if (rep.anonymised || rep.lists_created || rep.audit_purged || rep.left || rep.mail_purged ||
-        rep.subscribers_purged || rep.recipients_forgotten || rep.tokens_purged)
+        rep.subscribers_purged || rep.recipients_forgotten || rep.tokens_purged || rep.post_purged)
         log_info("retention: %lld request(s) anonymised (%lld on their citizen's request), "
                  "%lld bordereau(x) built, %lld request(s) waiting for the archives' visa, "
                  "%lld still due, %lld audit entr%s purged, %lld held mail(s) and %lld ended "
                  "subscription(s) deleted, %lld broadcast recipient(s) erased, %lld expired "
-                 "code(s) deleted",
+                 "code(s) deleted, %lld dropped scan(s) deleted",
                  (long long)rep.anonymised, (long long)rep.on_request, (long long)rep.lists_created,
                  (long long)rep.awaiting_visa, (long long)rep.left, (long long)rep.audit_purged,
                  rep.audit_purged == 1 ? "y" : "ies", (long long)rep.mail_purged,
                  (long long)rep.subscribers_purged, (long long)rep.recipients_forgotten,
-                 (long long)rep.tokens_purged);
+                 (long long)rep.tokens_purged, (long long)rep.post_purged);
     int64_t now = mono_s();
     if (rep.anonymised > 0 && (!s->last_compact || now - s->last_compact >= COMPACT_EVERY_S)) {
         if (retention_compact(s->core, &err) != 0)

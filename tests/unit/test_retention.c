@@ -1112,6 +1112,78 @@ static void test_tokens_purge(void **state)
     assert_int_equal(scalar(f, "SELECT count(*) FROM accounts"), 2);
 }
 
+/* A letter of the post room on file `name` (its first letter when first is 0), received
+ * and decided (0: not) at these instants. */
+static void post_letter(fixture *f, int64_t id, int64_t first, const char *name, const char *state,
+                        int64_t received, int64_t decided)
+{
+    char sql[1024];
+    char scan[24] = "NULL", when[24] = "NULL";
+    if (first)
+        snprintf(scan, sizeof scan, "%" PRId64, first);
+    if (decided)
+        snprintf(when, sizeof when, "%" PRId64, decided);
+    snprintf(sql, sizeof sql,
+             "INSERT INTO post_letters (id, tenant_id, scan_id, filename, content_type, "
+             "storage_name, size, received_at, received_by, state, reason, decided_by, "
+             "decided_at) VALUES (%" PRId64 ", %" PRId64 ", %s, 'lettre.pdf', 'application/pdf', "
+             "'%s', 11, %" PRId64 ", 'agent:1', '%s', 'Messagezorg', 'agent:1', %s);",
+             id, f->tenant_id, scan, name, received, state, when);
+    exec_sql(f, sql);
+}
+
+/* Scans dropped — every letter of the file discarded or rejected — go with their file after
+ * post_dropped_retention_days, counted from the last decision (or the reception of a letter
+ * rejected by the reading); a file with a letter filed or still to process stays whole. */
+static void test_post_dropped_purge(void **state)
+{
+    fixture *f = *state;
+    int64_t now = time(NULL), day = 86400;
+    arena a;
+    arena_init(&a, 0);
+    const char *discarded = new_file(f, &a, ".pdf"), *recent = new_file(f, &a, ".pdf");
+    const char *rejected = new_file(f, &a, ".pdf"), *half = new_file(f, &a, ".pdf");
+    const char *kept = new_file(f, &a, ".pdf"), *both = new_file(f, &a, ".pdf");
+    post_letter(f, 1, 0, discarded, "discarded", now - 50 * day, now - 40 * day);
+    post_letter(f, 2, 0, recent, "discarded", now - 50 * day, now - 10 * day);
+    post_letter(f, 3, 0, rejected, "rejected", now - 40 * day, 0);
+    post_letter(f, 4, 0, half, "discarded", now - 50 * day, now - 40 * day);
+    post_letter(f, 5, 4, half, "pending", now - 50 * day, 0);
+    post_letter(f, 6, 0, kept, "filed", now - 50 * day, now - 40 * day);
+    post_letter(f, 7, 0, both, "discarded", now - 50 * day, now - 35 * day);
+    post_letter(f, 8, 7, both, "rejected", now - 50 * day, 0);
+
+    /* Within the 30 days by default: nothing. */
+    retention_report rep = pass_at(f, now - 15 * day, 0);
+    assert_int_equal(rep.post_purged, 0);
+    assert_int_equal(scalar(f, "SELECT count(*) FROM post_letters"), 8);
+
+    rep = pass_at(f, now, 0);
+    assert_int_equal(rep.post_purged, 4);
+    /* Left: the recent one (2), the file with a letter still pending (4, 5), the filed one. */
+    assert_int_equal(scalar(f, "SELECT sum(1 << id) FROM post_letters"),
+                     (1 << 2) | (1 << 4) | (1 << 5) | (1 << 6));
+    assert_false(file_exists(f, discarded));
+    assert_false(file_exists(f, rejected));
+    assert_false(file_exists(f, both));
+    assert_true(file_exists(f, recent));
+    assert_true(file_exists(f, half));
+    assert_true(file_exists(f, kept));
+    /* Idempotent; a shorter setting takes the recent one too. */
+    rep = pass_at(f, now, 0);
+    assert_int_equal(rep.post_purged, 0);
+    error err;
+    assert_int_equal(core_setting_set(f->core, "post_dropped_retention_days", "7", &err), 0);
+    rep = pass_at(f, now, 0);
+    assert_int_equal(rep.post_purged, 1);
+    assert_false(file_exists(f, recent));
+    assert_int_equal(scalar(f, "SELECT sum(1 << id) FROM post_letters"),
+                     (1 << 4) | (1 << 5) | (1 << 6));
+    /* Out of the setting's bounds: refused. */
+    assert_int_equal(core_setting_set(f->core, "post_dropped_retention_days", "2", &err), -1);
+    arena_free(&a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1125,6 +1197,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_account_delete_callback, setup, teardown),
         cmocka_unit_test_setup_teardown(test_channels_purge, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tokens_purge, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_post_dropped_purge, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -88,6 +88,7 @@ static int setup(void **state)
                      0);
     assert_int_equal(core_setting_set(f->db.core, "audit_retention_days", "200", &err), 0);
     assert_int_equal(core_setting_set(f->db.core, "mail_held_retention_days", "12", &err), 0);
+    assert_int_equal(core_setting_set(f->db.core, "post_dropped_retention_days", "45", &err), 0);
     *state = f;
     return 0;
 }
@@ -213,7 +214,7 @@ static void test_model(void **state)
     assert_int_equal(json_integer_value(json_object_get(entry(m, "subscribers"), "retention_days")),
                      BROADCAST_ENDED_KEEP_DAYS);
     /* The documents go with their request (its anonymisation), as the post room's letters
-     * filed; both say so in their rule rather than in a number of days. */
+     * filed; both say so in their rule. A dropped scan goes after the setting's days. */
     json_t *docs = entry(m, "documents");
     assert_string_equal(json_string_value(json_object_get(docs, "legal_basis")),
                         "legal_obligation");
@@ -222,6 +223,7 @@ static void test_model(void **state)
     assert_string_equal(got, "document_proof");
     json_t *post = entry(m, "post_room");
     assert_string_equal(json_string_value(json_object_get(post, "retention_rule")), "post_room");
+    assert_int_equal(json_integer_value(json_object_get(post, "retention_days")), 45);
     pick(json_object_get(post, "data"), "category", "post_scan", "category", got, sizeof got);
     assert_string_equal(got, "post_scan");
     json_decref(m);

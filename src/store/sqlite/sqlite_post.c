@@ -153,7 +153,56 @@ static int store_sqlite_post_list_open(store *s, int64_t tenant_id, size_t limit
                                  "post_list_open", err);
 }
 
+/* The candidates through post_letters_open (tenant, state, received_at: a letter is decided
+ * after it is received), then each file's rows through post_letters_file. */
+static sq_stmt sq_post_dropped = SQ_STMT(
+    "SELECT c.storage_name FROM (SELECT DISTINCT storage_name FROM post_letters WHERE tenant_id "
+    "= ?1 AND state IN ('discarded', 'rejected') AND received_at < ?2) c WHERE NOT EXISTS "
+    "(SELECT 1 FROM post_letters p WHERE p.storage_name = c.storage_name AND (p.state NOT IN "
+    "('discarded', 'rejected') OR coalesce(p.decided_at, p.received_at) >= ?2)) LIMIT ?3");
+static sq_stmt sq_post_delete_file =
+    SQ_STMT("DELETE FROM post_letters WHERE tenant_id = ?1 AND storage_name = ?2");
+
+static int read_name(sqlite3_stmt *st, arena *a, void *p)
+{
+    int oom = 0;
+    *(const char **)p = store_sqlite_col_text(st, 0, a, &oom);
+    return oom ? -1 : 0;
+}
+
+static int store_sqlite_tx_post_purge_dropped(store *s, int64_t tenant_id, int64_t before,
+                                              size_t limit, arena *a, const char ***files,
+                                              size_t *n_files, int64_t *n_rows, error *err)
+{
+    *files = NULL;
+    *n_files = 0;
+    *n_rows = 0;
+    store_sqlite_conn *c = store_sqlite_writer(s, err);
+    if (!c)
+        return -1;
+    sqlite3_stmt *st = store_sqlite_stmt(c, &sq_post_dropped, err);
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, tenant_id);
+    sqlite3_bind_int64(st, 2, before);
+    sqlite3_bind_int64(st, 3, (sqlite3_int64)limit);
+    if (store_sqlite_read_all(c, st, read_name, a, sizeof **files, (void **)files, n_files,
+                              "post_dropped", err) != 0)
+        return -1;
+    for (size_t i = 0; i < *n_files; i++) {
+        if (!(st = store_sqlite_stmt(c, &sq_post_delete_file, err)))
+            return -1;
+        sqlite3_bind_int64(st, 1, tenant_id);
+        store_sqlite_bind_text(st, 2, (*files)[i]);
+        if (store_sqlite_run_write(c, st, NULL, "post_delete_file", err) != 0)
+            return -1;
+        *n_rows += sqlite3_changes(c->db);
+    }
+    return 0;
+}
+
 const store_post_ops store_sqlite_post_ops = {
+    .tx_purge_dropped = store_sqlite_tx_post_purge_dropped,
     .tx_insert = store_sqlite_tx_post_insert,
     .tx_set = store_sqlite_tx_post_set,
     .get = store_sqlite_post_get,
