@@ -221,8 +221,9 @@ static void random_name(char out[RANDOM_NAME_BYTES * 2 + 1])
     sodium_bin2hex(out, RANDOM_NAME_BYTES * 2 + 1, raw, sizeof raw);
 }
 
-/* 1 when name is one of ours: 32 lowercase hex characters and .jpg or .pdf. Names come
- * from the database, but a path must never be built from anything else. */
+/* 1 when name is one of ours: 32 lowercase hex characters and .jpg, .pdf or .png (a post
+ * room scan's preview). Names come from the database, but a path must never be built from
+ * anything else. */
 static int valid_storage_name(const char *name)
 {
     if (!name || strlen(name) != RANDOM_NAME_BYTES * 2 + 4)
@@ -231,7 +232,7 @@ static int valid_storage_name(const char *name)
         if (!((name[i] >= '0' && name[i] <= '9') || (name[i] >= 'a' && name[i] <= 'f')))
             return 0;
     const char *ext = name + RANDOM_NAME_BYTES * 2;
-    return strcmp(ext, ".jpg") == 0 || strcmp(ext, ".pdf") == 0;
+    return strcmp(ext, ".jpg") == 0 || strcmp(ext, ".pdf") == 0 || strcmp(ext, ".png") == 0;
 }
 
 const char *attachment_path(const attachment_dir *d, arena *a, const char *storage_name)
@@ -302,6 +303,27 @@ static int sync_dir(const attachment_dir *d, error *err)
     }
     close(fd);
     return 0;
+}
+
+static void remove_stored(const attachment_dir *d, const char *name);
+
+int attachment_store_bytes(const attachment_dir *d, const char *ext, const void *data, size_t len,
+                           arena *a, const char **name, error *err)
+{
+    *name = NULL;
+    char stored[RANDOM_NAME_BYTES * 2 + 5];
+    if (!dir_set(d))
+        return error_set(err, ERR_UNAVAILABLE, NULL, "no uploads directory");
+    if (!ext || strcmp(ext, ".png") != 0)
+        return error_set(err, ERR_INVALID_ARG, "ext", "only previews (.png) are stored so");
+    if (write_new_file(d, ext, data, len, stored, err) != 0)
+        return -1;
+    int rc = sync_dir(d, err);
+    if (rc == 0 && !(*name = arena_strdup(a, stored)))
+        rc = error_set(err, ERR_INTERNAL, NULL, "out of memory");
+    if (rc != 0)
+        remove_stored(d, stored);
+    return rc;
 }
 
 static void remove_stored(const attachment_dir *d, const char *name)

@@ -150,13 +150,14 @@ int courrier_queue(core *c, const cat_tenant *t, const core_actor *who,
 
 /* ---- reading (the OCR job) ---- */
 
-int courrier_file(core *c, const store_post_letter *l, char **bytes, size_t *len, error *err)
+/* The bytes of file `name` of the uploads directory (malloc'd). */
+static int read_stored(core *c, const char *name, char **bytes, size_t *len, error *err)
 {
     *bytes = NULL;
     *len = 0;
     arena a;
     arena_init(&a, 0);
-    const char *path = attachment_path(core_uploads(c), &a, l->storage_name);
+    const char *path = attachment_path(core_uploads(c), &a, name);
     FILE *f = path ? fopen(path, "rb") : NULL;
     arena_free(&a);
     struct stat st;
@@ -177,18 +178,39 @@ int courrier_file(core *c, const store_post_letter *l, char **bytes, size_t *len
     return 0;
 }
 
-int courrier_preview_png(core *c, const store_post_letter *l, int width, arena *a, void **png,
-                         size_t *png_len, error *err)
+int courrier_file(core *c, const store_post_letter *l, char **bytes, size_t *len, error *err)
+{
+    return read_stored(c, l->storage_name, bytes, len, err);
+}
+
+int courrier_preview(core *c, const store_post_letter *l, char **bytes, size_t *len, error *err)
+{
+    *bytes = NULL;
+    *len = 0;
+    if (!l->preview)
+        return error_set(err, ERR_NOT_FOUND, "letter", "the letter has no preview");
+    return read_stored(c, l->preview, bytes, len, err);
+}
+
+/* Page 1 of PDF bytes[0..len) rendered and stored in the uploads directory, its name (in a)
+ * returned; NULL when it does not render or cannot be stored (logged: the page then says the
+ * preview is missing, and the letter is read all the same). */
+static const char *store_preview(core *c, const store_post_letter *l, const char *bytes, size_t len,
+                                 arena *a)
 {
     if (strcmp(l->content_type, "application/pdf") != 0)
-        return error_set(err, ERR_NOT_FOUND, "letter", "only a PDF has a rendered preview");
-    char *bytes = NULL;
-    size_t len = 0;
-    if (courrier_file(c, l, &bytes, &len, err) != 0)
-        return -1;
-    int rc = scan_pdf_preview_png(bytes, len, width, a, png, png_len, err);
-    free(bytes);
-    return rc;
+        return NULL;
+    void *png = NULL;
+    size_t png_len = 0;
+    const char *name = NULL;
+    error perr;
+    error_clear(&perr);
+    if (scan_pdf_preview_png(bytes, len, COURRIER_PREVIEW_WIDTH, a, &png, &png_len, &perr) != 0 ||
+        attachment_store_bytes(core_uploads(c), ".png", png, png_len, a, &name, &perr) != 0) {
+        log_warn("courrier: letter %lld: no preview: %s", (long long)l->id, perr.detail);
+        return NULL;
+    }
+    return name;
 }
 
 /* The proposals as the JSON the row keeps (strings "" when none). */
@@ -231,6 +253,7 @@ static int read_letter_file(core *c, const store_post_letter *l, error *err)
     size_t len = 0;
     read_op *r = NULL;
     int rc = -1;
+    const char *preview = NULL;
     if (courrier_file(c, l, &bytes, &len, err) != 0)
         goto cleanup;
     scan_doc doc;
@@ -242,11 +265,15 @@ static int read_letter_file(core *c, const store_post_letter *l, error *err)
         *err = serr;
         goto cleanup;
     }
+    /* Once, here, beside the OCR: the page then serves the stored file. */
+    if (!(read_rc != 0 && problem == SCAN_ENCRYPTED))
+        preview = store_preview(c, l, bytes, len, &a);
     if (!(r = core_op_new(sizeof *r, read_apply))) {
         error_set(err, ERR_INTERNAL, NULL, "out of memory");
         goto cleanup;
     }
     r->first = *l;
+    r->first.preview = preview ? arena_strdup(&r->op.a, preview) : NULL;
     if (read_rc != 0) {
         r->first.state = STATE_REJECTED;
         r->first.reason = scan_problem_name(problem);
@@ -295,6 +322,7 @@ static int read_letter_file(core *c, const store_post_letter *l, error *err)
             row->content_type = arena_strdup(&r->op.a, l->content_type);
             row->storage_name = arena_strdup(&r->op.a, l->storage_name);
             row->received_by = arena_strdup(&r->op.a, l->received_by);
+            row->preview = preview ? arena_strdup(&r->op.a, preview) : NULL;
         }
         log_info("courrier: letter %lld read (%zu page(s), %zu letter(s))", (long long)l->id,
                  doc.n_pages, n);
@@ -303,7 +331,12 @@ static int read_letter_file(core *c, const store_post_letter *l, error *err)
     r = NULL;
     if (rc != 0 && err->code == ERR_NOT_FOUND)
         rc = 0; /* read by another run meanwhile: what it wrote stands */
+    else if (rc == 0)
+        preview = NULL; /* the rows name it now */
 cleanup:
+    /* Not recorded (a failure, or another run's outcome stands): not kept. */
+    if (preview)
+        attachment_discard(core_uploads(c), &(store_attachment){.storage_name = preview});
     core_op_free(r);
     free(bytes);
     arena_free(&a);
@@ -596,11 +629,12 @@ int courrier_purge(core *c, int64_t tenant_id, int64_t now, int64_t *n, error *e
             attachment_discard(core_uploads(c), &(store_attachment){.storage_name = p.files[i]});
         if (rc == 0 && n)
             *n += p.n_rows;
-        size_t got = p.n_files;
+        /* Fewer rows than a batch's files: none left (a file has one row at least). */
+        int64_t rows = p.n_rows;
         arena_free(&a);
         if (rc != 0)
             return -1;
-        if (got < COURRIER_PURGE_BATCH)
+        if (rows < COURRIER_PURGE_BATCH)
             return 0;
     }
 }

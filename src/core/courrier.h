@@ -59,10 +59,14 @@ int courrier_get(core *c, const cat_tenant *t, const core_actor *who, int64_t id
 
 /* The bytes of letter l's file (malloc'd, caller frees): 0, or -1 with ERR_UNAVAILABLE. */
 int courrier_file(core *c, const store_post_letter *l, char **bytes, size_t *len, error *err);
-/* Page 1 of a PDF letter as a PNG `width` pixels wide (the agents' preview; in a); -1 with
- * ERR_NOT_FOUND for an image letter (shown as it is). */
-int courrier_preview_png(core *c, const store_post_letter *l, int width, arena *a, void **png,
-                         size_t *png_len, error *err);
+/* The width of a PDF letter's preview, page 1 as a PNG: rendered once by the OCR job (never
+ * on a page's thread: poppler on a scan takes a second and tens of MB), within its bounds
+ * (the width, a height at most four times it), and stored beside the scan (l->preview). */
+#define COURRIER_PREVIEW_WIDTH 800
+/* The stored preview of letter l (malloc'd, caller frees): 0, or -1 with ERR_NOT_FOUND when
+ * it has none (an image letter, shown as it is; not read yet; or it did not render) or
+ * ERR_UNAVAILABLE when its file cannot be read. */
+int courrier_preview(core *c, const store_post_letter *l, char **bytes, size_t *len, error *err);
 
 /* The letter's file linked under a new name of the uploads directory as an attachment for
  * a request (filed or linked: not a photo, never public), *out ready for request_create or

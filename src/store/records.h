@@ -178,6 +178,9 @@ typedef struct store_post_letter {
     int64_t request_id;        /* filed or linked: the request; 0 otherwise */
     const char *decided_by;    /* the agent's label; NULL until decided */
     int64_t decided_at;
+    /* Page 1 of a PDF as a PNG in the uploads directory, rendered once by the OCR job and
+     * shared by the file's letters; NULL: none (an image, not read yet, or it failed). */
+    const char *preview;
 } store_post_letter;
 
 /* A collectivité's logo as served: a PNG guichet encoded itself (core/branding.h). */

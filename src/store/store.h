@@ -227,9 +227,9 @@ typedef struct store_post_ops {
     int (*tx_insert)(store *s, const store_post_letter *l, int64_t *id_out, error *err);
     /* The retention of dropped scans: deletes the rows of at most limit files of tenant_id
      * whose every letter is discarded or rejected, each decided (or, rejected without a
-     * decision, received) before `before`; *files (in a) their storage names, to unlink once
-     * durable, *n_rows the rows deleted. A file one of whose letters was filed, linked or is
-     * still to process stays whole. */
+     * decision, received) before `before`; *files (in a) their storage names and their
+     * previews', to unlink once durable, *n_rows the rows deleted. A file one of whose letters was
+     * filed, linked or is still to process stays whole. */
     int (*tx_purge_dropped)(store *s, int64_t tenant_id, int64_t before, size_t limit, arena *a,
                             const char ***files, size_t *n_files, int64_t *n_rows, error *err);
     /* Writes l's state, reason, pages, text, confidence, proposals, request and decision

@@ -78,6 +78,19 @@ test('the post room', async (t) => {
         const png = await fetch(`${srv.url}/agent/courrier/${id}/apercu.png`, { headers: { Cookie: client.cookieHeader() } });
         assert.equal(png.status, 200);
         assert.equal(png.headers.get('content-type'), 'image/png');
+        /* Rendered once by the OCR job and stored beside the scan: served from the file, with
+         * its name as its version. */
+        const preview = srv.sql(`SELECT preview FROM post_letters WHERE id = ${id}`).trim();
+        assert.match(preview, /^[0-9a-f]{32}\.png$/);
+        const stored = fs.readFileSync(path.join(srv.dir, 'uploads', preview));
+        const served = Buffer.from(await png.arrayBuffer());
+        assert.ok(served.equals(stored), 'the stored preview is what is served');
+        assert.equal(served.subarray(1, 4).toString('latin1'), 'PNG');
+        assert.equal(png.headers.get('etag'), `"${preview}"`);
+        assert.match(png.headers.get('cache-control'), /immutable/);
+        const again304 = await fetch(`${srv.url}/agent/courrier/${id}/apercu.png`, {
+            headers: { Cookie: client.cookieHeader(), 'If-None-Match': `"${preview}"` } });
+        assert.equal(again304.status, 304);
 
         const form = await client.get(`/agent/saisie?canal=post&courrier=${id}&demarche=question-generale`);
         assert.equal(form.status, 200);
@@ -208,6 +221,26 @@ test('the post room', async (t) => {
                                      storage_name = (SELECT storage_name FROM post_letters WHERE id = ${id})
                               FROM post_letters WHERE id = ${id} OR scan_id = ${id} ORDER BY id`).trim().split('\n');
         assert.deepEqual(rows, ['1-1/3|anne.leroy@exemple.fr|1', '3-3/3|luc.moreau@exemple.fr|1']);
+    });
+
+    await t.test('a scan whose preview did not render: the page says so, the image is a 404, not a 500', async () => {
+        const pdf = pdfOf([letter('Paul MARTIN', 'paul.martin@exemple.fr')]);
+        const r = await postFiles(client, '/agent/courrier', {}, [
+            { field: 'scans', data: pdf, type: 'application/pdf', name: 'sans-apercu.pdf' }]);
+        assert.ok(r.status < 400, F.textOf(r.text).slice(0, 300));
+        const id = Number(srv.sql("SELECT id FROM post_letters WHERE filename = 'sans-apercu.pdf'").trim());
+        assert.equal(await letterRead(srv, id), 'pending');
+        /* As when poppler could not render page 1: the letter read, no preview kept. */
+        const preview = srv.sql(`SELECT preview FROM post_letters WHERE id = ${id}`).trim();
+        fs.rmSync(path.join(srv.dir, 'uploads', preview));
+        srv.sql(`UPDATE post_letters SET preview = NULL WHERE id = ${id}`);
+        const page = await client.get(`/agent/courrier/${id}`);
+        assert.equal(page.status, 200);
+        assert.match(F.textOf(page.text), /L’aperçu de la première page n’a pas pu être produit/);
+        assert.ok(!page.text.includes('apercu.png'), 'no image linked');
+        assert.match(page.text, new RegExp(`href="/agent/courrier/${id}/fichier"`));
+        const png = await fetch(`${srv.url}/agent/courrier/${id}/apercu.png`, { headers: { Cookie: client.cookieHeader() } });
+        assert.equal(png.status, 404);
     });
 
     await t.test('an élu may not open the post room', async () => {

@@ -1132,7 +1132,8 @@ static void post_letter(fixture *f, int64_t id, int64_t first, const char *name,
     exec_sql(f, sql);
 }
 
-/* Scans dropped — every letter of the file discarded or rejected — go with their file after
+/* Scans dropped — every letter of the file discarded or rejected — go with their file (and its
+ * preview) after
  * post_dropped_retention_days, counted from the last decision (or the reception of a letter
  * rejected by the reading); a file with a letter filed or still to process stays whole. */
 static void test_post_dropped_purge(void **state)
@@ -1145,6 +1146,11 @@ static void test_post_dropped_purge(void **state)
     const char *rejected = new_file(f, &a, ".pdf"), *half = new_file(f, &a, ".pdf");
     const char *kept = new_file(f, &a, ".pdf"), *both = new_file(f, &a, ".pdf");
     post_letter(f, 1, 0, discarded, "discarded", now - 50 * day, now - 40 * day);
+    /* Its page-1 preview, which goes with it. */
+    const char *preview = new_file(f, &a, ".png");
+    char sql[160];
+    snprintf(sql, sizeof sql, "UPDATE post_letters SET preview = '%s' WHERE id = 1;", preview);
+    exec_sql(f, sql);
     post_letter(f, 2, 0, recent, "discarded", now - 50 * day, now - 10 * day);
     post_letter(f, 3, 0, rejected, "rejected", now - 40 * day, 0);
     post_letter(f, 4, 0, half, "discarded", now - 50 * day, now - 40 * day);
@@ -1164,6 +1170,7 @@ static void test_post_dropped_purge(void **state)
     assert_int_equal(scalar(f, "SELECT sum(1 << id) FROM post_letters"),
                      (1 << 2) | (1 << 4) | (1 << 5) | (1 << 6));
     assert_false(file_exists(f, discarded));
+    assert_false(file_exists(f, preview));
     assert_false(file_exists(f, rejected));
     assert_false(file_exists(f, both));
     assert_true(file_exists(f, recent));

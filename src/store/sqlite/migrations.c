@@ -2028,9 +2028,15 @@ static const char migration_53[] =
  * the issued document and its SHA-256 rather than holding its bytes: the dispatcher loads the
  * frozen document when it sends (a message sent again after a crash carries the same bytes)
  * and sends it only if its hash is the one queued. No foreign key: a request's anonymisation
- * deletes its documents, and a message about it then fails rather than blocking that. */
-static const char migration_54[] = "ALTER TABLE outbox ADD COLUMN document_id INTEGER;\n"
-                                   "ALTER TABLE outbox ADD COLUMN document_sha256 TEXT;\n";
+ * deletes its documents, and a message about it then fails rather than blocking that. And
+ * the post room's page-1 preview, rendered once by the OCR job and stored beside the scan
+ * (post_letters.preview: its file in the uploads directory, shared by the file's letters;
+ * NULL: none), indexed for the start-up sweep's look-up of a file's name. */
+static const char migration_54[] =
+    "ALTER TABLE outbox ADD COLUMN document_id INTEGER;\n"
+    "ALTER TABLE outbox ADD COLUMN document_sha256 TEXT;\n"
+    "ALTER TABLE post_letters ADD COLUMN preview TEXT;\n"
+    "CREATE INDEX post_letters_preview ON post_letters (preview) WHERE preview IS NOT NULL;\n";
 
 /* Indexed by version - 1. */
 const char *const store_sqlite_migrations[] = {

@@ -96,7 +96,8 @@ static int store_sqlite_attachment_get(store *s, int64_t tenant_id, int64_t id, 
 static sq_stmt sq_attachment_file_known =
     SQ_STMT("SELECT 1 FROM attachments WHERE storage_name = ?1 UNION ALL "
             "SELECT 1 FROM attachments WHERE thumb_name = ?1 UNION ALL "
-            "SELECT 1 FROM post_letters WHERE storage_name = ?1 LIMIT 1");
+            "SELECT 1 FROM post_letters WHERE storage_name = ?1 UNION ALL "
+            "SELECT 1 FROM post_letters WHERE preview = ?1 LIMIT 1");
 
 static int store_sqlite_attachment_file_known(store *s, const char *name, int *known, error *err)
 {

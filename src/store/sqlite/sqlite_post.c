@@ -12,7 +12,7 @@
 #define SQ_POST_HEAD                                                                               \
     "id, tenant_id, COALESCE(scan_id, id), filename, content_type, storage_name, size, "           \
     "received_at, received_by, state, reason, first_page, last_page, pages, "
-#define SQ_POST_TAIL ", confidence, proposals, request_id, decided_by, decided_at"
+#define SQ_POST_TAIL ", confidence, proposals, request_id, decided_by, decided_at, preview"
 
 static int read_letter(sqlite3_stmt *st, arena *a, void *p)
 {
@@ -38,13 +38,15 @@ static int read_letter(sqlite3_stmt *st, arena *a, void *p)
     l->request_id = sqlite3_column_int64(st, 17);
     l->decided_by = store_sqlite_col_text(st, 18, a, &oom);
     l->decided_at = sqlite3_column_int64(st, 19);
+    l->preview = store_sqlite_col_text(st, 20, a, &oom);
     return oom ? -1 : 0;
 }
 
 static sq_stmt sq_post_insert = SQ_STMT(
     "INSERT INTO post_letters (tenant_id, scan_id, filename, content_type, storage_name, size, "
     "received_at, received_by, state, reason, first_page, last_page, pages, text, confidence, "
-    "proposals) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)");
+    "proposals, preview) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, "
+    "?16, ?17)");
 
 static int store_sqlite_tx_post_insert(store *s, const store_post_letter *l, int64_t *id_out,
                                        error *err)
@@ -71,6 +73,7 @@ static int store_sqlite_tx_post_insert(store *s, const store_post_letter *l, int
     store_sqlite_bind_text(st, 14, l->text);
     sqlite3_bind_int(st, 15, l->confidence);
     store_sqlite_bind_text(st, 16, l->proposals);
+    store_sqlite_bind_text(st, 17, l->preview);
     if (store_sqlite_run_write(c, st, NULL, "post_insert", err) != 0)
         return -1;
     if (id_out)
@@ -81,7 +84,8 @@ static int store_sqlite_tx_post_insert(store *s, const store_post_letter *l, int
 static sq_stmt sq_post_set = SQ_STMT(
     "UPDATE post_letters SET state = ?3, reason = ?4, first_page = ?5, last_page = ?6, pages = "
     "?7, text = ?8, confidence = ?9, proposals = ?10, request_id = ?11, decided_by = ?12, "
-    "decided_at = ?13 WHERE tenant_id = ?1 AND id = ?2 AND state = ?14");
+    "decided_at = ?13, preview = coalesce(?15, preview) WHERE tenant_id = ?1 AND id = ?2 AND "
+    "state = ?14");
 
 static int store_sqlite_tx_post_set(store *s, const store_post_letter *l, const char *from_state,
                                     error *err)
@@ -109,6 +113,7 @@ static int store_sqlite_tx_post_set(store *s, const store_post_letter *l, const 
     else
         sqlite3_bind_null(st, 13);
     store_sqlite_bind_text(st, 14, from_state);
+    store_sqlite_bind_text(st, 15, l->preview);
     return store_sqlite_run_update(c, st, "post_set", "post letter in that state", err);
 }
 
@@ -156,17 +161,25 @@ static int store_sqlite_post_list_open(store *s, int64_t tenant_id, size_t limit
 /* The candidates through post_letters_open (tenant, state, received_at: a letter is decided
  * after it is received), then each file's rows through post_letters_file. */
 static sq_stmt sq_post_dropped = SQ_STMT(
-    "SELECT c.storage_name FROM (SELECT DISTINCT storage_name FROM post_letters WHERE tenant_id "
+    "SELECT c.storage_name, (SELECT max(p.preview) FROM post_letters p WHERE p.storage_name = "
+    "c.storage_name) FROM (SELECT DISTINCT storage_name FROM post_letters WHERE tenant_id "
     "= ?1 AND state IN ('discarded', 'rejected') AND received_at < ?2) c WHERE NOT EXISTS "
     "(SELECT 1 FROM post_letters p WHERE p.storage_name = c.storage_name AND (p.state NOT IN "
     "('discarded', 'rejected') OR coalesce(p.decided_at, p.received_at) >= ?2)) LIMIT ?3");
 static sq_stmt sq_post_delete_file =
     SQ_STMT("DELETE FROM post_letters WHERE tenant_id = ?1 AND storage_name = ?2");
 
-static int read_name(sqlite3_stmt *st, arena *a, void *p)
+/* A dropped file's name and its preview's (NULL: none). */
+typedef struct dropped_file {
+    const char *name, *preview;
+} dropped_file;
+
+static int read_dropped(sqlite3_stmt *st, arena *a, void *p)
 {
+    dropped_file *d = p;
     int oom = 0;
-    *(const char **)p = store_sqlite_col_text(st, 0, a, &oom);
+    d->name = store_sqlite_col_text(st, 0, a, &oom);
+    d->preview = store_sqlite_col_text(st, 1, a, &oom);
     return oom ? -1 : 0;
 }
 
@@ -186,18 +199,27 @@ static int store_sqlite_tx_post_purge_dropped(store *s, int64_t tenant_id, int64
     sqlite3_bind_int64(st, 1, tenant_id);
     sqlite3_bind_int64(st, 2, before);
     sqlite3_bind_int64(st, 3, (sqlite3_int64)limit);
-    if (store_sqlite_read_all(c, st, read_name, a, sizeof **files, (void **)files, n_files,
+    dropped_file *found = NULL;
+    size_t n = 0;
+    if (store_sqlite_read_all(c, st, read_dropped, a, sizeof *found, (void **)&found, &n,
                               "post_dropped", err) != 0)
         return -1;
-    for (size_t i = 0; i < *n_files; i++) {
+    const char **names = arena_alloc(a, (2 * n + 1) * sizeof *names);
+    if (!names)
+        return error_set(err, ERR_INTERNAL, NULL, "out of memory");
+    for (size_t i = 0; i < n; i++) {
         if (!(st = store_sqlite_stmt(c, &sq_post_delete_file, err)))
             return -1;
         sqlite3_bind_int64(st, 1, tenant_id);
-        store_sqlite_bind_text(st, 2, (*files)[i]);
+        store_sqlite_bind_text(st, 2, found[i].name);
         if (store_sqlite_run_write(c, st, NULL, "post_delete_file", err) != 0)
             return -1;
         *n_rows += sqlite3_changes(c->db);
+        names[(*n_files)++] = found[i].name;
+        if (found[i].preview)
+            names[(*n_files)++] = found[i].preview;
     }
+    *files = names;
     return 0;
 }
 

@@ -22,8 +22,6 @@
 #include "web/backoffice/bo_work.h"
 #include "web/web.h"
 
-#define PREVIEW_WIDTH 800
-
 /* The agent of the page, allowed into the post room: 1, or 0 after answering. */
 static int post_agent(http_req *rq, store_agent *a, const cat_tenant **t)
 {
@@ -268,9 +266,12 @@ static void letter_page(http_req *rq, const cat_tenant *t, const store_post_lett
         bo_page_set(p, "reason", json_string(reason));
     int is_pdf = strcmp(l->content_type, "application/pdf") == 0;
     bo_page_set(p, "file_url", json_string(arena_printf(rq->arena, "%s/fichier", base)));
-    bo_page_set(
-        p, "preview_url",
-        json_string(arena_printf(rq->arena, is_pdf ? "%s/apercu.png" : "%s/fichier", base)));
+    /* A PDF's page 1 as the OCR job stored it; none (not read yet, or it did not render): the
+     * page says so and links to the file. */
+    if (!is_pdf || l->preview)
+        bo_page_set(
+            p, "preview_url",
+            json_string(arena_printf(rq->arena, is_pdf ? "%s/apercu.png" : "%s/fichier", base)));
     bo_page_set(p, "is_pdf", json_boolean(is_pdf));
     if (l->pages > 1)
         bo_page_set(p, "pages",
@@ -343,26 +344,34 @@ static void bo_courrier_preview(http_req *rq)
     store_post_letter l;
     if (!post_agent(rq, &a, &t) || !letter_of_path(rq, &a, t, &l))
         return;
-    void *png = NULL;
+    if (!l.preview) {
+        bo_not_found(rq); /* the page says why instead of linking here */
+        return;
+    }
+    /* Rendered once and never changed: its random name is its version. */
+    const char *etag = arena_printf(rq->arena, "\"%s\"", l.preview);
+    http_add_header(rq, "ETag", etag);
+    http_add_header(rq, "Cache-Control", "private, max-age=31536000, immutable");
+    http_add_header(rq, "Content-Security-Policy", "default-src 'none'; sandbox");
+    const char *inm = http_header(rq, "If-None-Match");
+    if (inm && web_etag_matches(inm, etag)) {
+        http_respond(rq, 304, NULL);
+        return;
+    }
+    char *png = NULL;
     size_t len = 0;
     error err;
     error_clear(&err);
-    if (courrier_preview_png(rq->core, &l, PREVIEW_WIDTH, rq->arena, &png, &len, &err) != 0) {
-        if (err.code == ERR_NOT_FOUND || err.code == ERR_INVALID_ARG) {
-            bo_not_found(rq);
-            return;
-        }
-        http_respond_error(rq, &err);
-        return;
-    }
-    if (buf_append(&rq->out, png, len) != 0) {
+    if (courrier_preview(rq->core, &l, &png, &len, &err) != 0 ||
+        buf_append(&rq->out, png, len) != 0) {
+        free(png);
         buf_reset(&rq->out);
-        error_set(&err, ERR_INTERNAL, NULL, "preview over the response's limit");
+        if (err.code == ERR_NONE)
+            error_set(&err, ERR_INTERNAL, NULL, "preview over the response's limit");
         http_respond_error(rq, &err);
         return;
     }
-    http_add_header(rq, "Cache-Control", "private, no-store");
-    http_add_header(rq, "Content-Security-Policy", "default-src 'none'; sandbox");
+    free(png);
     http_respond(rq, 200, "image/png");
 }
 
