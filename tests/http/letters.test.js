@@ -202,6 +202,9 @@ test('an agent writes, previews and issues a letter; the citizen is told and see
     assert.equal(count(`SELECT count(*) FROM audit_log WHERE action = 'issue' AND object_kind = 'document' AND agent_id = ${ctx.agents.agentA.id}`), 1);
     const mail = srv.sql(`SELECT recipient || '|' || template FROM outbox WHERE request_id = ${ctx.req.id} AND template = 'document_issued'`).trim();
     assert.equal(mail, `${ctx.req.email}|document_issued`);
+    /* The e-mail carries the letter: its row names the document and its hash, not its bytes. */
+    assert.equal(srv.sql(`SELECT o.document_id = d.id AND o.document_sha256 = d.sha256 FROM outbox o, documents d
+                          WHERE o.request_id = ${ctx.req.id} AND o.template = 'document_issued' AND d.id = ${doc.id}`).trim(), '1');
     const done = await agent.follow(r);
     assert.ok(F.textOf(done.text).includes('Le document est émis'), F.textOf(done.text));
     assert.ok(F.textOf(done.text).includes('Courrier émis — Courrier agentA Votre demande « Nid de poule »'), F.textOf(done.text).slice(0, 3000));
