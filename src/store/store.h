@@ -276,8 +276,8 @@ typedef struct store_outbox_ops {
                   const char *recipient, int64_t before_id, arena *a, store_outbox_thread *out,
                   error *err);
     /* Gives request_id's e-mails of template `template_name` still queued (not sent, not
-     * given up) document document_id with its SHA-256 as their attachment, and makes them
-     * due at `now`; *n how many. */
+     * given up) document document_id with its SHA-256 as their attachment, and makes those
+     * not tried yet due at `now`; *n how many. */
     int (*tx_attach_document)(store *s, int64_t request_id, const char *template_name,
                               int64_t document_id, const char *sha256, int64_t now, size_t *n,
                               error *err);

@@ -266,11 +266,12 @@ static int store_sqlite_outbox_thread(store *s, int64_t tenant_id, int64_t reque
     return store_sqlite_read_one(c, st, read_thread, a, out, &found, "outbox_thread", err);
 }
 
-/* The e-mails of the request still queued: the outbox_request index, then a few rows. */
-static sq_stmt sq_outbox_attach_document =
-    SQ_STMT("UPDATE outbox SET document_id = ?3, document_sha256 = ?4, next_attempt_at = ?5 "
-            "WHERE request_id = ?1 AND template = ?2 AND channel = 'email' AND sent_at IS NULL "
-            "AND failed = 0 AND state = 'queued'");
+/* The e-mails of the request still queued: the outbox_request index, then a few rows. One
+ * waiting for its document goes at once; one the relay already refused keeps its backoff. */
+static sq_stmt sq_outbox_attach_document = SQ_STMT(
+    "UPDATE outbox SET document_id = ?3, document_sha256 = ?4, next_attempt_at = CASE WHEN "
+    "attempts = 0 THEN ?5 ELSE next_attempt_at END WHERE request_id = ?1 AND template = ?2 AND "
+    "channel = 'email' AND sent_at IS NULL AND failed = 0 AND state = 'queued'");
 
 static int store_sqlite_tx_outbox_attach_document(store *s, int64_t request_id,
                                                   const char *template_name, int64_t document_id,
