@@ -7,6 +7,11 @@
  */
 #include "sign/crl.h"
 
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <curl/curl.h>
@@ -45,25 +50,158 @@ static int first_http_dp(X509 *cert, char url[CRL_URL_MAX])
     return found ? 0 : -1;
 }
 
+/* The kind of the IPv4 address a (host order) when a URL from outside must not reach it. */
+static const char *v4_private(uint32_t a)
+{
+    static const struct {
+        uint32_t net, mask;
+        const char *kind;
+    } nets[] = {
+        {0x00000000u, 0xff000000u, "an unspecified address (0.0.0.0/8)"},
+        {0x7f000000u, 0xff000000u, "a loopback address"},
+        {0x0a000000u, 0xff000000u, "a private address (RFC 1918)"},
+        {0xac100000u, 0xfff00000u, "a private address (RFC 1918)"},
+        {0xc0a80000u, 0xffff0000u, "a private address (RFC 1918)"},
+        {0xa9fe0000u, 0xffff0000u, "a link-local address"},
+        {0x64400000u, 0xffc00000u, "a shared (CGNAT) address"},
+        {0xe0000000u, 0xf0000000u, "a multicast address"},
+        {0xf0000000u, 0xf0000000u, "a reserved or broadcast address"},
+    };
+    for (size_t i = 0; i < sizeof nets / sizeof nets[0]; i++)
+        if ((a & nets[i].mask) == nets[i].net)
+            return nets[i].kind;
+    return NULL;
+}
+
+const char *crl_addr_private(const struct sockaddr *sa)
+{
+    if (sa->sa_family == AF_INET)
+        return v4_private(ntohl(((const struct sockaddr_in *)sa)->sin_addr.s_addr));
+    if (sa->sa_family != AF_INET6)
+        return "an address of an unknown family";
+    const unsigned char *b = ((const struct sockaddr_in6 *)sa)->sin6_addr.s6_addr;
+    static const unsigned char zero[12], mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff},
+                                         nat64[12] = {0, 0x64, 0xff, 0x9b};
+    uint32_t v4 = (uint32_t)b[12] << 24 | (uint32_t)b[13] << 16 | (uint32_t)b[14] << 8 | b[15];
+    if (memcmp(b, zero, 12) == 0) {
+        if (v4 == 0)
+            return "an unspecified address (::)";
+        if (v4 == 1)
+            return "a loopback address";
+        /* An IPv4-compatible address: some stacks still route it to the IPv4 one. */
+        return v4_private(v4);
+    }
+    if (memcmp(b, mapped, 12) == 0 || memcmp(b, nat64, 12) == 0)
+        return v4_private(v4);
+    if ((b[0] & 0xfe) == 0xfc)
+        return "a private address (unique local, fc00::/7)";
+    if (b[0] == 0xfe && (b[1] & 0xc0) == 0x80)
+        return "a link-local address";
+    if (b[0] == 0xfe && (b[1] & 0xc0) == 0xc0)
+        return "a private address (site-local, fec0::/10)";
+    if (b[0] == 0xff)
+        return "a multicast address";
+    return NULL;
+}
+
+/* Resolves url's host once and, unless private_ok, refuses it when any of its addresses is
+ * crl_addr_private's (a name with one public and one private address could be steered to
+ * either). The address to connect to, as a CURLOPT_CONNECT_TO entry matching every host and
+ * port (so the connection goes where the check looked, whatever a second resolution would
+ * say), in pin. 0, or -1 with err. */
+static int pin_host(const char *url, const char *who, int private_ok, char *pin, size_t size,
+                    error *err)
+{
+    int rc = -1;
+    char *host = NULL, *port = NULL;
+    struct addrinfo *res = NULL;
+    CURLU *u = curl_url();
+    if (!u || curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
+        curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
+        curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) != CURLUE_OK) {
+        error_set(err, ERR_UNAVAILABLE, "crl", "the CRL distribution point of «%s» is no URL: %s",
+                  who, url);
+        goto cleanup;
+    }
+    /* An IPv6 literal comes bracketed. */
+    char name[CRL_URL_MAX];
+    size_t n = strlen(host);
+    if (n >= 2 && host[0] == '[' && host[n - 1] == ']')
+        snprintf(name, sizeof name, "%.*s", (int)(n - 2), host + 1);
+    else
+        snprintf(name, sizeof name, "%s", host);
+    struct addrinfo hints = {
+        .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV};
+    int gai = getaddrinfo(name, port, &hints, &res);
+    if (gai != 0 || !res) {
+        error_set(err, ERR_UNAVAILABLE, "crl",
+                  "the CRL's host %s (for «%s») cannot be resolved: %s", name, who,
+                  gai ? gai_strerror(gai) : "no address");
+        goto cleanup;
+    }
+    char text[INET6_ADDRSTRLEN];
+    for (const struct addrinfo *ai = res; ai; ai = ai->ai_next) {
+        const char *kind = crl_addr_private(ai->ai_addr);
+        if (kind && !private_ok) {
+            const void *a = ai->ai_family == AF_INET6
+                                ? (const void *)&((struct sockaddr_in6 *)ai->ai_addr)->sin6_addr
+                                : (const void *)&((struct sockaddr_in *)ai->ai_addr)->sin_addr;
+            if (!inet_ntop(ai->ai_family, a, text, sizeof text))
+                snprintf(text, sizeof text, "?");
+            error_set(err, ERR_UNAVAILABLE, "crl",
+                      "the CRL of «%s» is not fetched from %s: its host %s is %s (allowed only "
+                      "with --crl-private-ok, for a CA on the mairie's own network)",
+                      who, url, text, kind);
+            goto cleanup;
+        }
+    }
+    int v6 = res->ai_family == AF_INET6;
+    const void *a = v6 ? (const void *)&((struct sockaddr_in6 *)res->ai_addr)->sin6_addr
+                       : (const void *)&((struct sockaddr_in *)res->ai_addr)->sin_addr;
+    if ((res->ai_family != AF_INET && !v6) || !inet_ntop(res->ai_family, a, text, sizeof text)) {
+        error_set(err, ERR_UNAVAILABLE, "crl", "the CRL's host %s has no usable address", name);
+        goto cleanup;
+    }
+    snprintf(pin, size, "::%s%s%s:%s", v6 ? "[" : "", text, v6 ? "]" : "", port);
+    rc = 0;
+cleanup:
+    if (res)
+        freeaddrinfo(res);
+    curl_free(port);
+    curl_free(host);
+    curl_url_cleanup(u);
+    return rc;
+}
+
 static size_t on_body(char *p, size_t size, size_t n, void *userdata)
 {
     buf *b = userdata;
     return buf_append(b, p, size * n) == 0 ? size * n : 0;
 }
 
-/* The CRL at url (http only, bounded), parsed (DER, else PEM). NULL with err. */
-static X509_CRL *download(const char *url, const char *who, error *err)
+/* The CRL at url (http only, bounded, to the address pin_host checked), parsed (DER, else
+ * PEM). NULL with err. */
+static X509_CRL *download(const char *url, const char *who, int private_ok, error *err)
 {
     buf body;
     buf_init(&body, CRL_MAX);
     X509_CRL *crl = NULL;
-    CURL *c = curl_easy_init();
+    struct curl_slist *connect_to = NULL;
+    char pin[INET6_ADDRSTRLEN + 16];
+    CURL *c = NULL;
+    if (pin_host(url, who, private_ok, pin, sizeof pin, err) != 0)
+        goto cleanup;
+    connect_to = curl_slist_append(NULL, pin);
+    c = connect_to ? curl_easy_init() : NULL;
     if (!c) {
         error_set(err, ERR_INTERNAL, NULL, "curl_easy_init failed");
         goto cleanup;
     }
     curl_easy_setopt(c, CURLOPT_URL, url);
     curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http");
+    curl_easy_setopt(c, CURLOPT_CONNECT_TO, connect_to);
+    /* A proxy from the environment would make the connection elsewhere than checked. */
+    curl_easy_setopt(c, CURLOPT_PROXY, "");
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(c, CURLOPT_TIMEOUT, (long)CRL_TIMEOUT);
     curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)CRL_MAX);
@@ -91,19 +229,20 @@ static X509_CRL *download(const char *url, const char *who, error *err)
 cleanup:
     if (c)
         curl_easy_cleanup(c);
+    curl_slist_free_all(connect_to);
     buf_free(&body);
     ERR_clear_error();
     return crl;
 }
 
-int crl_fetch_checked(X509 *cert, X509 *issuer, buf *der, error *err)
+int crl_fetch_checked(X509 *cert, X509 *issuer, int private_ok, buf *der, error *err)
 {
     char who[160], url[CRL_URL_MAX];
     cms_subject_name(cert, who, sizeof who);
     if (first_http_dp(cert, url) != 0)
         return error_set(err, ERR_UNAVAILABLE, "crl",
                          "the certificate «%s» names no http CRL distribution point", who);
-    X509_CRL *crl = download(url, who, err);
+    X509_CRL *crl = download(url, who, private_ok, err);
     if (!crl)
         return -1;
     int rc = -1;

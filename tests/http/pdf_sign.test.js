@@ -477,8 +477,10 @@ test('B-LT: a DSS with the chains and the CRL, added after the B-T signature; qp
     const tsaServer = await startTsa('lttsa.cnf');
     let r;
     try {
+        /* The test CA publishes its CRL on loopback: allowed only by --crl-private-ok. */
         r = await guichetAsync(['pdf', 'sign', '--p12', f('ltmaire.p12'), '--password-file', f('pw'),
-                                '--level', 'B-LT', '--tsa', tsaServer.url, f('in.pdf'), f('blt.pdf')]);
+                                '--level', 'B-LT', '--tsa', tsaServer.url, '--crl-private-ok',
+                                f('in.pdf'), f('blt.pdf')]);
     } finally {
         await tsaServer.close();
     }
@@ -522,10 +524,19 @@ test('B-LT: a DSS with the chains and the CRL, added after the B-T signature; qp
 test('B-LT refused: a revoked certificate, a certificate without a distribution point, a CRL that cannot be had', async () => {
     const lt = await startLtCa();
     const tsaServer = await startTsa('lttsa.cnf');
-    const bltSign = (p12, out) => guichetAsync(['pdf', 'sign', '--p12', f(p12), '--password-file', f('pw'),
-                                                '--level', 'B-LT', '--tsa', tsaServer.url, f('in.pdf'), f(out)]);
+    const bltSign = (p12, out, flags = ['--crl-private-ok']) =>
+        guichetAsync(['pdf', 'sign', '--p12', f(p12), '--password-file', f('pw'), '--level', 'B-LT',
+                      '--tsa', tsaServer.url, ...flags, f('in.pdf'), f(out)]);
     try {
-        let r = await bltSign('ltadjoint.p12', 'revoked.pdf');
+        /* A distribution point on loopback (an outsider's certificate could name the server's
+         * own services): refused before any connection without --crl-private-ok. */
+        const fetched = lt.fetched;
+        let r = await bltSign('ltmaire.p12', 'private.pdf', []);
+        assert.strictEqual(r.status, 1);
+        assert.match(r.stderr, /cannot be signed at B-LT: the CRL of «Claude Maire» is not fetched from http:\/\/127\.0\.0\.1:\d+\/lt\.crl: its host 127\.0\.0\.1 is a loopback address \(allowed only with --crl-private-ok/);
+        assert.strictEqual(lt.fetched, fetched);
+        assert.ok(!fs.existsSync(f('private.pdf')));
+        r = await bltSign('ltadjoint.p12', 'revoked.pdf');
         assert.strictEqual(r.status, 1);
         assert.match(r.stderr, /cannot be signed at B-LT: the certificate «Sacha Révoqué» is revoked \(CRL at http:\/\/127\.0\.0\.1:\d+\/lt\.crl\)/);
         assert.ok(!fs.existsSync(f('revoked.pdf')));
