@@ -28,6 +28,7 @@
 #include "core/outbox.h"
 #include "core/perm.h"
 #include "core/request.h"
+#include "core/seal.h"
 #include "core/short_code.h"
 #include "sign/cms_sign.h"
 #include "sign/pades.h"
@@ -161,12 +162,43 @@ static int64_t asn1_epoch(const ASN1_TIME *t)
     return (int64_t)timegm(&tm);
 }
 
+/* The élus' PKCS#12 files are sealed at rest (core/seal.h) for this purpose, owner the élu:
+ * a copy of the database alone then gives no file to guess the PIN of offline. */
+#define SEAL_P12 "sign_key_p12"
+
+/* Opens k's PKCS#12 file with pin: sealed, it is opened into a buffer wiped and freed once
+ * the key is read; one still unsealed (stored before sealing, until parapheur_seal_keys runs
+ * at start-up; or a file checked before it is stored) is read as it is. */
+static int p12_open(const core *c, const store_sign_key *k, const char *pin, sign_key *out,
+                    error *err)
+{
+    size_t len = (size_t)k->p12_len;
+    if (!seal_blob_is_sealed(k->p12, len))
+        return sign_key_load_p12(k->p12, len, pin, out, err);
+    if (len < SEAL_BLOB_OVERHEAD || len - SEAL_BLOB_OVERHEAD > SIGN_P12_MAX)
+        return error_set(err, ERR_INTERNAL, "p12", "the stored PKCS#12 file is damaged");
+    size_t n = len - SEAL_BLOB_OVERHEAD;
+    unsigned char *plain = malloc(n ? n : 1);
+    if (!plain)
+        return error_set(err, ERR_UNAVAILABLE, NULL, "out of memory");
+    int rc;
+    if (seal_blob_open(c, SEAL_P12, k->tenant_id, k->agent_id, k->p12, len, plain) != 0)
+        rc = error_set(err, ERR_INTERNAL, "p12",
+                       "the stored PKCS#12 file does not open with this instance's secret");
+    else
+        rc = sign_key_load_p12(plain, n, pin, out, err);
+    sodium_memzero(plain, n);
+    free(plain);
+    return rc;
+}
+
 /* Opens k (its file or token) with pin. */
-static int key_open(const store_sign_key *k, const char *pin, sign_key *out, error *err)
+static int key_open(const core *c, const store_sign_key *k, const char *pin, sign_key *out,
+                    error *err)
 {
     memset(out, 0, sizeof *out);
     if (strcmp(k->kind, "p12") == 0)
-        return sign_key_load_p12(k->p12, (size_t)k->p12_len, pin, out, err);
+        return p12_open(c, k, pin, out, err);
     const char *module = parapheur_pkcs11_module();
     if (!module)
         return error_set(err, ERR_INVALID_ARG, "pkcs11-module",
@@ -251,7 +283,7 @@ int parapheur_key_set(core *c, const cat_tenant *t, const core_actor *who,
         rec.token_label = in->token;
         rec.key_label = in->key;
     }
-    if (key_open(&rec, in->pin, &k, err) != 0) {
+    if (key_open(c, &rec, in->pin, &k, err) != 0) {
         if (strcmp(err->arg, "password") == 0)
             error_set(err, ERR_INVALID_ARG, "pin", "the PIN does not open the key");
         goto cleanup;
@@ -269,9 +301,11 @@ int parapheur_key_set(core *c, const cat_tenant *t, const core_actor *who,
     o->key.not_after = asn1_epoch(X509_get0_notAfter(k.cert));
     o->key.updated_at = time_now();
     o->key.updated_by = who->agent->id;
-    void *copy = p12 ? arena_alloc(oa, in->p12_len) : NULL;
-    if (copy)
-        memcpy(copy, in->p12, in->p12_len);
+    unsigned char *copy = p12 ? arena_alloc(oa, in->p12_len + SEAL_BLOB_OVERHEAD) : NULL;
+    if (copy) {
+        seal_blob(c, SEAL_P12, t->rec.id, in->agent_id, in->p12, in->p12_len, copy);
+        o->key.p12_len = (int64_t)(in->p12_len + SEAL_BLOB_OVERHEAD);
+    }
     o->key.p12 = copy;
     o->key.token_label = p11 ? arena_strdup(oa, in->token) : NULL;
     o->key.key_label = p11 ? arena_strdup(oa, in->key) : NULL;
@@ -287,6 +321,110 @@ cleanup:
     sign_key_free(&k);
     arena_free(&a);
     return rc;
+}
+
+/* One stored PKCS#12 file to seal: its bytes as read, and sealed. */
+typedef struct p12_to_seal {
+    int64_t tenant_id, agent_id;
+    const void *old;
+    size_t old_len;
+    unsigned char *sealed;
+    struct p12_to_seal *next;
+} p12_to_seal;
+
+typedef struct seal_keys_op {
+    core_op op;
+    p12_to_seal *first;
+    size_t sealed;
+    size_t *sealed_out; /* the caller's, told by seal_keys_finish */
+} seal_keys_op;
+
+/* Each file replaced only if it is still the one read: a key an administrator set since is
+ * already sealed and stays. */
+static int seal_keys_apply(store *s, core_op *op, error *err)
+{
+    seal_keys_op *j = (seal_keys_op *)op;
+    for (const p12_to_seal *p = j->first; p; p = p->next) {
+        int replaced = 0;
+        if (s->ops->sign.tx_key_p12_replace(s, p->tenant_id, p->agent_id, p->old, p->old_len,
+                                            p->sealed, p->old_len + SEAL_BLOB_OVERHEAD, &replaced,
+                                            err) != 0)
+            return -1;
+        j->sealed += (size_t)replaced;
+    }
+    return 0;
+}
+
+static void seal_keys_finish(core_op *op, int *rc, error *err)
+{
+    (void)err;
+    seal_keys_op *j = (seal_keys_op *)op;
+    if (*rc == 0 && j->sealed_out)
+        *j->sealed_out = j->sealed;
+    /* The files in clear read into the op's arena: not left in freed memory. */
+    for (p12_to_seal *p = j->first; p; p = p->next)
+        sodium_memzero((void *)p->old, p->old_len);
+}
+
+/* Adds tenant_id's PKCS#12 files still in clear to j, read and sealed in j's arena. */
+static int seal_keys_collect(core *c, seal_keys_op *j, int64_t tenant_id, error *err)
+{
+    arena a;
+    arena_init(&a, 0);
+    store_sign_key *list = NULL;
+    size_t n = 0;
+    int rc = c->store->ops->sign.keys_list(c->store, tenant_id, &a, &list, &n, err);
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        if (strcmp(list[i].kind, "p12") != 0)
+            continue;
+        store_sign_key k;
+        int found = 0;
+        arena *oa = &j->op.a;
+        if ((rc = c->store->ops->sign.key_get(c->store, tenant_id, list[i].agent_id, 1, oa, &k,
+                                              &found, err)) != 0)
+            break;
+        if (!found || !k.p12 || k.p12_len <= 0 || seal_blob_is_sealed(k.p12, (size_t)k.p12_len))
+            continue;
+        p12_to_seal *p = arena_alloc(oa, sizeof *p);
+        unsigned char *sealed = arena_alloc(oa, (size_t)k.p12_len + SEAL_BLOB_OVERHEAD);
+        if (!p || !sealed) {
+            rc = error_set(err, ERR_UNAVAILABLE, NULL, "out of memory");
+            break;
+        }
+        seal_blob(c, SEAL_P12, tenant_id, k.agent_id, k.p12, (size_t)k.p12_len, sealed);
+        *p = (p12_to_seal){.tenant_id = tenant_id,
+                           .agent_id = k.agent_id,
+                           .old = k.p12,
+                           .old_len = (size_t)k.p12_len,
+                           .sealed = sealed,
+                           .next = j->first};
+        j->first = p;
+    }
+    arena_free(&a);
+    return rc;
+}
+
+int parapheur_seal_keys(core *c, size_t *sealed, error *err)
+{
+    if (sealed)
+        *sealed = 0;
+    seal_keys_op *j = core_op_new(sizeof *j, seal_keys_apply);
+    if (!j)
+        return error_set(err, ERR_UNAVAILABLE, NULL, "out of memory");
+    j->op.finish = seal_keys_finish;
+    j->sealed_out = sealed;
+    const catalogue *cat = catalogue_acquire(c);
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < cat->n_tenants; i++)
+        rc = seal_keys_collect(c, j, cat->tenants[i].rec.id, err);
+    catalogue_release(c, cat);
+    /* Nothing in clear (every start but the first after an upgrade): no write queued. */
+    if (rc != 0 || !j->first) {
+        seal_keys_finish(&j->op, &rc, err);
+        core_op_free(j);
+        return rc;
+    }
+    return core_op_submit(c, j, NULL, NULL, err);
 }
 
 int parapheur_keys(core *c, int64_t tenant_id, arena *a, store_sign_key **out, size_t *n,
@@ -941,7 +1079,7 @@ static int key_unlock(core *c, const cat_tenant *t, const core_actor *who, const
         return error_set(err, ERR_RATE_LIMITED, "pin", "too many wrong PINs: the key is locked");
     if (!pin || !*pin || strlen(pin) > PARAPHEUR_PIN_MAX)
         return error_set(err, ERR_INVALID_ARG, "pin", "no PIN");
-    if (key_open(key, pin, k, err) == 0)
+    if (key_open(c, key, pin, k, err) == 0)
         return 0;
     if (strcmp(err->arg, "password") != 0 && strcmp(err->arg, "pin") != 0)
         return -1;

@@ -1,8 +1,8 @@
 /*
  * parapheur — the élus' signing of a request's documents (issue 16): each élu's key (a
- * PKCS#12 file stored as uploaded, or a PKCS#11 token on the server), circuits that send one
- * document to élus in order, each signing it (PAdES, sign/pades.h) into a new version of the
- * same document or refusing it with a comment, délégations de signature (X signs for Y
+ * PKCS#12 file sealed at rest with the instance secret, or a PKCS#11 token on the server), circuits
+ * that send one document to élus in order, each signing it (PAdES, sign/pades.h) into a new version
+ * of the same document or refusing it with a comment, délégations de signature (X signs for Y
  * between two days), the reminder of a signature waiting too long. The PIN that opens a key
  * is given at each signing and never stored; signing runs on the caller's thread (the key
  * opened, the PDF signed), then one write job stores the version and moves the circuit on.
@@ -84,6 +84,10 @@ typedef struct parapheur_key_in {
  * Asynchronous as core_op_submit. */
 int parapheur_key_set(core *c, const cat_tenant *t, const core_actor *who,
                       const parapheur_key_in *in, core_done_fn cb, void *ctx, error *err);
+/* Seals the élus' PKCS#12 files still stored in clear (kept so before they were sealed at
+ * rest), in every collectivité, in one job; run at start-up, it does nothing once they all
+ * are. *sealed (may be NULL) how many were. 0, or -1 with err. */
+int parapheur_seal_keys(core *c, size_t *sealed, error *err);
 /* The collectivité's keys, without their files. */
 int parapheur_keys(core *c, int64_t tenant_id, arena *a, store_sign_key **out, size_t *n,
                    error *err);

@@ -933,6 +933,11 @@ typedef struct store_sign_ops {
                      error *err);
     /* Inserts or replaces k->agent_id's key (failures and lock cleared). */
     int (*tx_key_set)(store *s, const store_sign_key *k, error *err);
+    /* Replaces agent_id's PKCS#12 file by sealed (sealed_len bytes) if it still is old
+     * (old_len bytes), nothing else changed; *replaced 1 when it was. */
+    int (*tx_key_p12_replace)(store *s, int64_t tenant_id, int64_t agent_id, const void *old,
+                              size_t old_len, const void *sealed, size_t sealed_len, int *replaced,
+                              error *err);
     /* Counts a wrong PIN on agent_id's key in one statement (concurrent attempts each count):
      * at the tries-th in a row the count restarts and the key is locked until now + lock_s,
      * a lock never shortened. *locked 1 when the key is locked after it. */

@@ -12,6 +12,8 @@
  * verify --ca` and poppler's `pdfsig` (whose output is read). A refusal needs a comment and
  * goes back to the sending agent by e-mail. «Signer la sélection» with one document not
  * waiting for the élu signs the others and says which failed. Five wrong PINs lock the key.
+ * The PKCS#12 files are sealed at rest, and one stored in clear (before sealing) is sealed at
+ * the next start and still signs.
  */
 const test = require('node:test');
 const assert = require('node:assert/strict');
@@ -80,6 +82,18 @@ function circuitOf(documentId) {
     return Number(srv.sql(`SELECT id FROM sign_circuits WHERE document_id = ${documentId} ORDER BY id DESC LIMIT 1`).trim());
 }
 
+/* agent_id's stored PKCS#12 file is sealed (core/seal.h's blob: "gsb1", nonce, MAC, then as
+ * many bytes as the file), not name's file as uploaded. */
+function assertSealed(agentId, name) {
+    const stored = Buffer.from(srv.sql(`SELECT hex(p12) FROM sign_keys WHERE agent_id = ${agentId}`).trim(), 'hex');
+    const p12 = fs.readFileSync(f(`${name}.p12`));
+    assert.equal(stored.subarray(0, 4).toString('latin1'), 'gsb1');
+    assert.equal(stored.length, p12.length + 4 + 24 + 16);
+    assert.notEqual(stored[0], 0x30, 'not a DER SEQUENCE');
+    assert.equal(stored.indexOf(p12.subarray(0, 64)), -1);
+    assert.equal(stored.indexOf(p12.subarray(p12.length - 64)), -1);
+}
+
 async function saveKey(name, pin = PIN) {
     return multipart(clients.admin, '/agent/admin/signatures',
         { agent: String(agents[name].id), quality: name === 'maire' ? 'Maire' : 'Adjoint', kind: 'p12', pin },
@@ -131,9 +145,9 @@ test('an administrator saves the élus\' keys: a wrong PIN is refused, the certi
     assert.equal(page.status, 200);
     assert.ok(page.text.includes('Élu maire'));
     assert.ok(page.text.includes('Autorité de test du parapheur'), 'the issuer is shown');
-    /* Stored as uploaded; the PIN nowhere in the database. */
-    const hex = srv.sql(`SELECT hex(p12) FROM sign_keys WHERE agent_id = ${agents.maire.id}`).trim();
-    assert.equal(Buffer.from(hex, 'hex').compare(fs.readFileSync(f('maire.p12'))), 0);
+    /* Sealed at rest: no PKCS#12 DER in the column, nor any run of its bytes; the PIN
+     * nowhere in the database. */
+    assertSealed(agents.maire.id, 'maire');
     const dump = run('sqlite3', [srv.db, '.dump']).stdout;
     assert.ok(!dump.includes(PIN));
     assert.equal(srv.sql("SELECT count(*) FROM audit_log WHERE action = 'sign_key'").trim(), '4');
@@ -353,4 +367,36 @@ test('a signature waiting past the collectivité\'s days reminds its élu, then 
     /* The next one a day later, not before. */
     const next = Number(srv.sql(`SELECT min(due_at) - CAST(strftime('%s', 'now') AS INTEGER) FROM jobs WHERE kind = 'sign_remind' AND state = 'pending' AND payload LIKE '%"circuit":${c},%'`).trim());
     assert.ok(next > 86000 && next <= 86400, `next reminder in ${next} s`);
+});
+
+test('a PKCS#12 file stored in clear (before sealing) is sealed at the next start and still signs', async () => {
+    /* The maire's row as an earlier guichet left it: the file as uploaded. */
+    await srv.stop('SIGTERM', { keep: true });
+    const clear = fs.readFileSync(f('maire.p12')).toString('hex');
+    srv.sql(`UPDATE sign_keys SET p12 = X'${clear}' WHERE agent_id = ${agents.maire.id}`);
+    await srv.restart();
+    for (let i = 0; i < 100 && !srv.log().includes('parapheur: 1 PKCS#12 file(s) stored in clear sealed'); i++) {
+        await H.sleep(100);
+    }
+    assert.ok(srv.log().includes('parapheur: 1 PKCS#12 file(s) stored in clear sealed'), 'the sealing logged with its count');
+    assertSealed(agents.maire.id, 'maire');
+    for (const n of ['adjoint', 'conseiller', 'intrus']) assertSealed(agents[n].id, n);
+    /* Idempotent: the next start finds nothing in clear and says nothing. */
+    await srv.stop('SIGTERM', { keep: true });
+    const sealedBefore = srv.sql(`SELECT hex(p12) FROM sign_keys ORDER BY agent_id`);
+    await srv.restart();
+    for (const k of Object.keys(clients)) clients[k] = await F.login(srv, agents[k]);
+    assert.equal(srv.sql(`SELECT hex(p12) FROM sign_keys ORDER BY agent_id`), sealedBefore);
+    assert.equal(srv.log().split('stored in clear sealed').length - 1, 1);
+    /* The sealed file opens with the élu's PIN and signs. */
+    const id = await uploadDoc('Après le scellement');
+    assert.equal((await send(clients.agenta, id, [agents.maire.id])).status, 303);
+    const c = circuitOf(id);
+    const r = await clients.maire.post(`/agent/parapheur/${c}/signer`, { pin: PIN });
+    assert.equal(r.status, 303, r.text.slice(0, 1500));
+    assert.equal(srv.sql(`SELECT state FROM sign_circuits WHERE id = ${c}`).trim(), 'signed');
+    const docs = documents(req.reference).filter((d) => d.title === 'Après le scellement');
+    fs.writeFileSync(f('sealed-signed.pdf'), Buffer.from(docs[docs.length - 1].hex, 'hex'));
+    const v = run(H.BIN, ['pdf', 'verify', '--ca', f('ca.pem'), f('sealed-signed.pdf')]);
+    assert.equal(v.status, 0, v.stdout + v.stderr);
 });

@@ -125,6 +125,36 @@ static int sign_tx_key_set(store *s, const store_sign_key *k, error *err)
     return store_sqlite_run_write(c, st, NULL, "sign_key_set", err);
 }
 
+static sq_stmt sq_key_p12_replace =
+    SQ_STMT("UPDATE sign_keys SET p12 = ?3 WHERE tenant_id = ?1 AND agent_id = ?2 AND p12 = ?4");
+
+static int sign_tx_key_p12_replace(store *s, int64_t tenant_id, int64_t agent_id, const void *old,
+                                   size_t old_len, const void *sealed, size_t sealed_len,
+                                   int *replaced, error *err)
+{
+    *replaced = 0;
+    store_sqlite_conn *c = store_sqlite_writer(s, err);
+    if (!c)
+        return -1;
+    sqlite3_stmt *st = store_sqlite_stmt(c, &sq_key_p12_replace, err);
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, tenant_id);
+    sqlite3_bind_int64(st, 2, agent_id);
+    sqlite3_bind_blob64(st, 3, sealed, (sqlite3_uint64)sealed_len, SQLITE_STATIC);
+    sqlite3_bind_blob64(st, 4, old, (sqlite3_uint64)old_len, SQLITE_STATIC);
+    if (store_sqlite_run_update(c, st, "sign_key_p12_replace", "key", err) != 0) {
+        if (err && err->code == ERR_NOT_FOUND) {
+            /* Replaced meanwhile (a new key set): nothing to seal any more. */
+            error_clear(err);
+            return 0;
+        }
+        return -1;
+    }
+    *replaced = 1;
+    return 0;
+}
+
 static sq_stmt sq_key_wrong_pin = SQ_STMT(
     "UPDATE sign_keys SET pin_failures = CASE WHEN pin_failures + 1 >= ?4 THEN 0 ELSE "
     "pin_failures + 1 END, locked_until = CASE WHEN pin_failures + 1 >= ?4 THEN max(locked_until, "
@@ -592,6 +622,7 @@ const store_sign_ops store_sqlite_sign_ops = {
     .key_get = sign_key_get,
     .keys_list = sign_keys_list,
     .tx_key_set = sign_tx_key_set,
+    .tx_key_p12_replace = sign_tx_key_p12_replace,
     .tx_key_wrong_pin = sign_tx_key_wrong_pin,
     .tx_key_right_pin = sign_tx_key_right_pin,
     .tx_circuit_insert = sign_tx_circuit_insert,
