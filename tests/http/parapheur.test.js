@@ -400,3 +400,60 @@ test('a PKCS#12 file stored in clear (before sealing) is sealed at the next star
     const v = run(H.BIN, ['pdf', 'verify', '--ca', f('ca.pem'), f('sealed-signed.pdf')]);
     assert.equal(v.status, 0, v.stdout + v.stderr);
 });
+
+/* Whether the live process pid holds any of needles (Buffers) in its readable memory, read
+ * through /proc/pid/mem (the test is the server's parent, which Yama's ptrace scope 1
+ * allows). Regions over 256 MiB (ASan's shadow, reserved and mostly untouched) are skipped. */
+function memoryHolds(pid, needles) {
+    const found = new Set();
+    const fd = fs.openSync(`/proc/${pid}/mem`, 'r');
+    try {
+        for (const line of fs.readFileSync(`/proc/${pid}/maps`, 'utf8').split('\n')) {
+            const m = /^([0-9a-f]+)-([0-9a-f]+) r/.exec(line);
+            if (!m || /\[(vvar|vsyscall|vdso)\]/.test(line)) continue;
+            const from = parseInt(m[1], 16);
+            const len = parseInt(m[2], 16) - from;
+            if (len > 256 * 1024 * 1024) continue;
+            const b = Buffer.alloc(len);
+            try {
+                fs.readSync(fd, b, 0, len, from);
+            } catch {
+                continue;
+            }
+            needles.forEach((n, i) => { if (b.includes(n)) found.add(i); });
+        }
+    } finally {
+        fs.closeSync(fd);
+    }
+    return [...found];
+}
+
+test('no PIN is left in the server\'s memory once its requests are answered, signed or refused', async (t) => {
+    if (!fs.existsSync(`/proc/${srv.pid()}/mem`)) {
+        t.skip('no /proc');
+        return;
+    }
+    const WRONG = 'Mauvais-PIN-7319';
+    const id = await uploadDoc('Sans trace du PIN');
+    assert.equal((await send(clients.agenta, id, [agents.maire.id])).status, 303);
+    const c = circuitOf(id);
+    /* A wrong PIN (its page answered with the field's error), then the right one. */
+    const bad = await clients.maire.post(`/agent/parapheur/${c}/signer`, { pin: WRONG });
+    assert.equal(bad.status, 400);
+    const ok = await clients.maire.post(`/agent/parapheur/${c}/signer`, { pin: PIN });
+    assert.equal(ok.status, 303, ok.text.slice(0, 1000));
+    /* A PIN sent with a bad CSRF token: refused before the handler reads it. */
+    const forged = await fetch(`${srv.url}/agent/parapheur/${c}/signer`, {
+        method: 'POST', body: new URLSearchParams({ csrf_token: 'x', pin: 'Forge-PIN-4471' }),
+        headers: { Cookie: clients.maire.cookieHeader() }, redirect: 'manual',
+    });
+    assert.equal(forged.status, 403);
+    await forged.text();
+    const needles = [PIN, WRONG, 'Forge-PIN-4471', new URLSearchParams({ pin: PIN }).toString(),
+        new URLSearchParams({ pin: WRONG }).toString()].map((s) => Buffer.from(s));
+    /* What the scan sees: the database's path is in the server's memory. */
+    const control = Buffer.from(srv.db);
+    const found = memoryHolds(srv.pid(), [control, ...needles]);
+    assert.ok(found.includes(0), 'the scan reads the server\'s memory');
+    assert.deepEqual(found.filter((i) => i > 0).map((i) => needles[i - 1].toString()), []);
+});

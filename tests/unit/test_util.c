@@ -92,6 +92,56 @@ static void test_buf_long_printf_and_steal(void **state)
 
 /* ---------------------------------------------------------------- arena */
 
+/* A secret buffer (a request body holding a PIN): grown across several blocks, its content
+ * kept; reset zeroes what it held; buf_free keeps the mark until buf_init. */
+static void test_buf_secret(void **state)
+{
+    (void)state;
+    buf b;
+    buf_init(&b, 1 << 20);
+    buf_set_secret(&b);
+    char chunk[100];
+    memset(chunk, 'p', sizeof chunk);
+    for (int i = 0; i < 50; i++)
+        assert_int_equal(buf_append(&b, chunk, sizeof chunk), 0);
+    assert_int_equal(b.len, 5000);
+    assert_true(b.cap >= 5001);
+    for (size_t i = 0; i < b.len; i++)
+        assert_int_equal(b.data[i], 'p');
+    const char *data = b.data;
+    size_t len = b.len;
+    buf_reset(&b);
+    for (size_t i = 0; i < len; i++)
+        assert_int_equal(data[i], 0);
+    assert_int_equal(buf_puts(&b, "pin=1234"), 0);
+    assert_string_equal(buf_cstr(&b), "pin=1234");
+    buf_free(&b);
+    assert_true(b.secret);
+    buf_init(&b, 10);
+    assert_false(b.secret);
+}
+
+/* arena_wipe zeroes every byte handed out, in the first area and in the blocks. */
+static void test_arena_wipe(void **state)
+{
+    (void)state;
+    arena a;
+    arena_init(&a, 0);
+    char *small = arena_strdup(&a, "code élu 1234");
+    char *big = arena_alloc(&a, 40000);
+    assert_non_null(small && big);
+    memset(big, 'x', 40000);
+    char *last = arena_strdup(&a, "pin=5678");
+    arena_wipe(&a);
+    for (size_t i = 0; i < sizeof "code élu 1234"; i++)
+        assert_int_equal(small[i], 0);
+    for (size_t i = 0; i < 40000; i++)
+        assert_int_equal(big[i], 0);
+    for (size_t i = 0; i < sizeof "pin=5678"; i++)
+        assert_int_equal(last[i], 0);
+    arena_free(&a);
+}
+
 static void test_arena_alloc(void **state)
 {
     (void)state;
@@ -1166,6 +1216,8 @@ int main(void)
         cmocka_unit_test(test_buf_basic),
         cmocka_unit_test(test_buf_max),
         cmocka_unit_test(test_buf_long_printf_and_steal),
+        cmocka_unit_test(test_buf_secret),
+        cmocka_unit_test(test_arena_wipe),
         cmocka_unit_test(test_arena_alloc),
         cmocka_unit_test(test_arena_limit),
         cmocka_unit_test(test_error_registry),
