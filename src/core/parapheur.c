@@ -470,6 +470,65 @@ static int remind_first_tx(store *s, int64_t tenant_id, int64_t request_id, int6
                               err);
 }
 
+size_t parapheur_delegates_on(const store_sign_delegation *d, size_t n, int64_t principal_id,
+                              const char *today, int64_t *out, size_t max)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < n && k < max; i++) {
+        if (d[i].principal_id != principal_id || d[i].delegate_id == principal_id ||
+            strcmp(d[i].starts_on, today) > 0 || strcmp(d[i].ends_on, today) < 0)
+            continue;
+        size_t j = 0;
+        while (j < k && out[j] != d[i].delegate_id)
+            j++;
+        if (j == k)
+            out[k++] = d[i].delegate_id;
+    }
+    return k;
+}
+
+/* The reminder's e-mail to agent_id (the élu, or for_name's delegate), when an active agent
+ * with an address. */
+static int remind_mail_tx(store *s, job_run *run, const store_sign_circuit *ci, int64_t agent_id,
+                          const char *for_name, int *sent, error *err)
+{
+    const store_job_row *job = run->job;
+    store_agent to;
+    int found = 0;
+    if (s->ops->agents.get(s, job->tenant_id, agent_id, run->a, &to, &found, err) != 0)
+        return -1;
+    if (!found || !to.active || !to.email || !*to.email)
+        return 0;
+    char base[CORE_URL_MAX] = "";
+    if (run->tenant)
+        core_base_url(run->core, run->tenant, base, sizeof base);
+    const char *since = "";
+    char date[TIME_RFC3339_LEN];
+    if (run->tenant) {
+        time_format_rfc3339(ci->waiting_since, run->tenant->rec.timezone, date);
+        date[10] = '\0';
+        since = date;
+    }
+    /* Reference, title and date only: no personal data of the citizen. */
+    /* "document", not "title": the mail's context gives "title" its subject. */
+    json_t *params = json_pack("{s:s, s:s, s:s}", "reference", ci->reference, "document",
+                               ci->title ? ci->title : "", "since", since);
+    if (!params)
+        return error_set(err, ERR_INTERNAL, NULL, "out of memory");
+    if (*base)
+        json_object_set_new(
+            params, "link",
+            json_string(arena_printf(run->a, "%s/agent/parapheur/%" PRId64, base, ci->id)));
+    if (for_name)
+        json_object_set_new(params, "for", json_string(for_name));
+    int rc = outbox_add_tx(s, job->tenant_id, "email", to.email, "sign_remind", params, "fr",
+                           job->request_id, err);
+    json_decref(params);
+    if (rc == 0)
+        *sent = 1;
+    return rc;
+}
+
 static int remind_run_tx(store *s, job_run *run, error *err)
 {
     const store_job_row *job = run->job;
@@ -486,37 +545,33 @@ static int remind_run_tx(store *s, job_run *run, error *err)
         run->no_event = 1;
         return 0;
     }
-    store_agent elu;
-    if (s->ops->agents.get(s, job->tenant_id, ci.signer_id, run->a, &elu, &found, err) != 0)
+    int sent = 0;
+    if (remind_mail_tx(s, run, &ci, ci.signer_id, NULL, &sent, err) != 0)
         return -1;
-    if (found && elu.active && elu.email && *elu.email) {
-        char base[CORE_URL_MAX] = "";
-        if (run->tenant)
-            core_base_url(run->core, run->tenant, base, sizeof base);
-        const char *since = "";
-        char date[TIME_RFC3339_LEN];
-        if (run->tenant) {
-            time_format_rfc3339(ci.waiting_since, run->tenant->rec.timezone, date);
-            date[10] = '\0';
-            since = date;
-        }
-        /* Reference, title and date only: no personal data of the citizen. */
-        json_t *params = json_pack("{s:s, s:s, s:s}", "reference", ci.reference, "title",
-                                   ci.title ? ci.title : "", "since", since);
-        if (!params)
-            return error_set(err, ERR_INTERNAL, NULL, "out of memory");
-        if (*base)
-            json_object_set_new(
-                params, "link",
-                json_string(arena_printf(run->a, "%s/agent/parapheur/%" PRId64, base, ci.id)));
-        int rc = outbox_add_tx(s, job->tenant_id, "email", elu.email, "sign_remind", params, "fr",
-                               job->request_id, err);
-        json_decref(params);
-        if (rc != 0)
+    /* While a délégation holds today, its delegate may sign the step: reminded too. */
+    if (run->tenant) {
+        char today[11];
+        parapheur_today(run->tenant, run->now, today);
+        store_sign_delegation *d = NULL;
+        size_t n = 0;
+        int64_t delegates[PARAPHEUR_REMIND_DELEGATES_MAX];
+        if (s->ops->sign.delegations_list(s, job->tenant_id, today, run->a, &d, &n, err) != 0)
             return -1;
-    } else {
-        run->no_event = 1;
+        size_t k = parapheur_delegates_on(d, n, ci.signer_id, today, delegates,
+                                          PARAPHEUR_REMIND_DELEGATES_MAX);
+        store_agent elu;
+        const char *for_name = NULL;
+        if (k &&
+            s->ops->agents.get(s, job->tenant_id, ci.signer_id, run->a, &elu, &found, err) != 0)
+            return -1;
+        if (k && found)
+            for_name = elu.name;
+        for (size_t i = 0; i < k; i++)
+            if (remind_mail_tx(s, run, &ci, delegates[i], for_name, &sent, err) != 0)
+                return -1;
     }
+    if (!sent)
+        run->no_event = 1;
     ci.reminded_at = run->now;
     /* Then once a day while it waits. */
     if (s->ops->sign.tx_circuit_update(s, &ci, err) != 0)
@@ -1312,7 +1367,7 @@ static int refused_notice_tx(store *s, decide_op *o, const store_sign_circuit *c
         return -1;
     if (!found || !sender.active || !sender.email || !*sender.email)
         return 0;
-    json_t *params = json_pack("{s:s, s:s, s:s, s:s}", "reference", r->reference, "title",
+    json_t *params = json_pack("{s:s, s:s, s:s, s:s}", "reference", r->reference, "document",
                                ci->title ? ci->title : "", "by",
                                o->who.agent ? o->who.agent->name : "", "comment", o->comment);
     if (!params)

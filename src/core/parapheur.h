@@ -202,10 +202,19 @@ int parapheur_delegations(core *c, const cat_tenant *t, arena *a, store_sign_del
 
 /* The job that reminds an élu of a signature waiting since more than the collectivité's
  * days (then once a day while it waits): an e-mail to the élu, with the link to the
- * document. */
+ * document, and to each delegate whose délégation from the élu covers that day («par
+ * délégation de …»). */
 #define PARAPHEUR_REMIND_KIND "sign_remind"
 #define PARAPHEUR_REMIND_DAYS 3 /* without a setting */
 #define PARAPHEUR_REMIND_DAYS_MAX 60
+
+#define PARAPHEUR_REMIND_DELEGATES_MAX 16 /* delegates of one élu reminded at once */
+
+/* The delegates (their agent ids, each once, in d's order, at most max into out) whose
+ * délégation from principal_id covers today (YYYY-MM-DD: starts_on <= today <= ends_on,
+ * both days included) among d[0 … n): they are reminded with the élu. Their count. */
+size_t parapheur_delegates_on(const store_sign_delegation *d, size_t n, int64_t principal_id,
+                              const char *today, int64_t *out, size_t max);
 
 /* The collectivité's days (PARAPHEUR_REMIND_DAYS when never set). */
 int parapheur_remind_days(core *c, int64_t tenant_id, int *days, error *err);

@@ -342,7 +342,7 @@ test('five wrong PINs lock the key for a while', async () => {
     assert.equal(srv.sql(`SELECT state FROM sign_circuits WHERE id = ${c}`).trim(), 'pending');
 });
 
-test('a signature waiting past the collectivité\'s days reminds its élu, then once a day', async () => {
+test('a signature waiting past the collectivité\'s days reminds its élu and the délégataire of the day, then once a day', async () => {
     await clients.admin.get('/agent/admin/signatures');
     const bad = await clients.admin.post('/agent/admin/signatures/relance', { remind_days: '0' });
     assert.equal(bad.status, 400);
@@ -364,6 +364,16 @@ test('a signature waiting past the collectivité\'s days reminds its élu, then 
     }
     assert.equal(srv.sql(`SELECT count(*) FROM outbox WHERE template = 'sign_remind' AND recipient = '${email}'`).trim(), '1');
     assert.notEqual(srv.sql(`SELECT reminded_at FROM sign_circuits WHERE id = ${c}`).trim(), '0');
+    /* The conseiller holds the adjoint's délégation today (recorded above): reminded too,
+     * told for whom; the élu's own mail names nobody. Both name the document. */
+    const params = (to) => JSON.parse(srv.sql(`SELECT params FROM outbox WHERE template = 'sign_remind' AND recipient = '${to}' ORDER BY id DESC LIMIT 1`).trim());
+    const own = params(email);
+    assert.equal(own.document, 'Relance');
+    assert.equal(own.for, undefined);
+    const delegate = params(agents.conseiller.email.toLowerCase());
+    assert.equal(delegate.document, 'Relance');
+    assert.equal(delegate.for, 'Élu adjoint');
+    assert.equal(srv.sql("SELECT count(*) FROM outbox WHERE template = 'sign_remind'").trim(), '2', 'nobody else (the délégation of another élu, none ended)');
     /* The next one a day later, not before. */
     const next = Number(srv.sql(`SELECT min(due_at) - CAST(strftime('%s', 'now') AS INTEGER) FROM jobs WHERE kind = 'sign_remind' AND state = 'pending' AND payload LIKE '%"circuit":${c},%'`).trim());
     assert.ok(next > 86000 && next <= 86400, `next reminder in ${next} s`);
