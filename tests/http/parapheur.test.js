@@ -13,7 +13,8 @@
  * goes back to the sending agent by e-mail. «Signer la sélection» with one document not
  * waiting for the élu signs the others and says which failed. Five wrong PINs lock the key.
  * The PKCS#12 files are sealed at rest, and one stored in clear (before sealing) is sealed at
- * the next start and still signs.
+ * the next start and still signs. No PIN is left in the server's memory. A key on the
+ * server's PKCS#11 token (SoftHSM2, `--pkcs11-module`) signs end to end, pdfsig agreeing.
  */
 const test = require('node:test');
 const assert = require('node:assert/strict');
@@ -100,8 +101,22 @@ async function saveKey(name, pin = PIN) {
         { p12: [fs.readFileSync(f(`${name}.p12`)), `${name}.p12`] });
 }
 
+/* The server's PKCS#11 module: a SoftHSM2 token in its own directory, made before the server
+ * starts (its key and certificate are written once the CA exists). */
+const SOFTHSM = '/usr/lib/softhsm/libsofthsm2.so';
+const TOKEN_PIN = 'jeton-5678';
+let hsm;
+
 test.before(async () => {
-    srv = await H.startServer({ requests: 0 });
+    hsm = fs.mkdtempSync(path.join(require('node:os').tmpdir(), 'guichet-hsm-'));
+    fs.mkdirSync(path.join(hsm, 'tokens'));
+    const conf = path.join(hsm, 'softhsm2.conf');
+    fs.writeFileSync(conf, `directories.tokendir = ${path.join(hsm, 'tokens')}\nobjectstore.backend = file\n`);
+    hsm = { dir: hsm, env: Object.assign({}, process.env, { SOFTHSM2_CONF: conf }) };
+    const init = spawnSync('softhsm2-util', ['--init-token', '--free', '--label', 'mairie', '--pin', TOKEN_PIN,
+                                             '--so-pin', '87654321'], { env: hsm.env, encoding: 'utf8' });
+    assert.equal(init.status, 0, init.stderr);
+    srv = await H.startServer({ requests: 0, env: { GUICHET_PKCS11_MODULE: SOFTHSM, SOFTHSM2_CONF: conf } });
     req = await F.fileRequest(srv, { service: 'nid-de-poule' });
     const other = req.department === 'voirie' ? 'proprete' : 'voirie';
     const add = (key, role, departments) => {
@@ -114,10 +129,11 @@ test.before(async () => {
     add('conseiller', 'elected', []);
     add('intrus', 'elected', []);
     add('admin', 'admin', []);
+    add('jeton', 'elected', []);
     for (const k of Object.keys(agents)) clients[k] = await F.login(srv, agents[k]);
     const { ca, elu, nss } = signers(srv.dir, PIN);
     ca('ca', 'Autorité de test du parapheur');
-    for (const n of ['maire', 'adjoint', 'conseiller', 'intrus']) elu(n, `Élu ${n}`, 'ca');
+    for (const n of ['maire', 'adjoint', 'conseiller', 'intrus', 'jeton']) elu(n, `Élu ${n}`, 'ca');
     nss('nss', 'ca');
     const out = f('source.pdf');
     const r = srv.guichet(['document', 'receipt', '--db', srv.db, '--request', req.reference, '--out', out]);
@@ -128,6 +144,7 @@ test.before(async () => {
 test.after(async () => {
     /* A clean exit: an ASan build reports leaks and errors through it. */
     if (srv) assert.equal(await srv.stop(), 0, 'guichet did not exit cleanly');
+    if (hsm) fs.rmSync(hsm.dir, { recursive: true, force: true });
 });
 
 test('an administrator saves the élus\' keys: a wrong PIN is refused, the certificate shown', async () => {
@@ -466,4 +483,49 @@ test('no PIN is left in the server\'s memory once its requests are answered, sig
     const found = memoryHolds(srv.pid(), [control, ...needles]);
     assert.ok(found.includes(0), 'the scan reads the server\'s memory');
     assert.deepEqual(found.filter((i) => i > 0).map((i) => needles[i - 1].toString()), []);
+});
+
+test('a key on the server\'s PKCS#11 token (SoftHSM2) signs through the parapheur; pdfsig reads it valid', async () => {
+    /* The élu's key and certificate on the token, paired by their id. */
+    run('openssl', ['pkcs8', '-topk8', '-nocrypt', '-in', f('jeton.key'), '-outform', 'DER', '-out', f('jeton.key.der')]);
+    run('openssl', ['x509', '-in', f('jeton.pem'), '-outform', 'DER', '-out', f('jeton.der')]);
+    for (const [file, type] of [['jeton.key.der', 'privkey'], ['jeton.der', 'cert']]) {
+        const w = spawnSync('pkcs11-tool', ['--module', SOFTHSM, '--token-label', 'mairie', '--login', '--pin', TOKEN_PIN,
+                                            '--write-object', f(file), '--type', type, '--id', '02', '--label', 'jeton'],
+                            { env: hsm.env, encoding: 'utf8' });
+        assert.equal(w.status, 0, w.stderr);
+    }
+    const save = (pin) => multipart(clients.admin, '/agent/admin/signatures',
+        { agent: String(agents.jeton.id), quality: 'Adjoint aux finances', kind: 'pkcs11', token: 'mairie', key: 'jeton', pin });
+    const bad = await save('pas-le-bon');
+    assert.equal(bad.status, 400);
+    assert.ok(bad.text.includes('id="pin-error"'));
+    const ok = await save(TOKEN_PIN);
+    assert.equal(ok.status, 303, ok.text.slice(0, 1500));
+    assert.equal(srv.sql(`SELECT kind || ' ' || token_label || ' ' || key_label || ' ' || (p12 IS NULL) FROM sign_keys WHERE agent_id = ${agents.jeton.id}`).trim(),
+                 'pkcs11 mairie jeton 1');
+    const id = await uploadDoc('Signé sur le jeton');
+    assert.equal((await send(clients.agenta, id, [agents.jeton.id])).status, 303);
+    const c = circuitOf(id);
+    const wrong = await clients.jeton.post(`/agent/parapheur/${c}/signer`, { pin: '0000' });
+    assert.equal(wrong.status, 400);
+    assert.ok(wrong.text.includes('id="pin-error"'));
+    const r = await clients.jeton.post(`/agent/parapheur/${c}/signer`, { pin: TOKEN_PIN });
+    assert.equal(r.status, 303, r.text.slice(0, 1500));
+    assert.equal(srv.sql(`SELECT state FROM sign_circuits WHERE id = ${c}`).trim(), 'signed');
+    const docs = documents(req.reference).filter((d) => d.title === 'Signé sur le jeton');
+    assert.deepEqual(docs.map((d) => [d.version, d.citizen_visible]), [[1, 0], [2, 1]]);
+    fs.writeFileSync(f('jeton-signed.pdf'), Buffer.from(docs[1].hex, 'hex'));
+    const v = run(H.BIN, ['pdf', 'verify', '--ca', f('ca.pem'), f('jeton-signed.pdf')]);
+    assert.equal(v.status, 0, v.stdout + v.stderr);
+    assert.match(v.stdout, /^signature 1: signer «Élu jeton», .*covers the whole file: valid$/m);
+    const p = run('pdfsig', ['-nssdir', `sql:${f('nss')}`, f('jeton-signed.pdf')]);
+    assert.equal(p.status, 0, p.stderr);
+    assert.match(p.stdout, /Signer Certificate Common Name: Élu jeton/);
+    assert.match(p.stdout, /Signature Validation: Signature is Valid\./);
+    assert.match(p.stdout, /Certificate Validation: Certificate is Trusted\./);
+    assert.match(p.stdout, /Total document signed/);
+    assert.match(p.stdout, /Signature Type: ETSI\.CAdES\.detached/);
+    const qc = run('qpdf', ['--check', f('jeton-signed.pdf')]);
+    assert.match(qc.stdout, /No syntax or stream encoding errors/);
 });
