@@ -31,6 +31,7 @@
 #include "core/seal.h"
 #include "core/short_code.h"
 #include "sign/cms_sign.h"
+#include "sign/crl.h"
 #include "sign/pades.h"
 #include "sign/pkcs11.h"
 #include "util/buf.h"
@@ -50,6 +51,14 @@ void parapheur_set_pkcs11_module(const char *path)
 const char *parapheur_pkcs11_module(void)
 {
     return pkcs11_module[0] ? pkcs11_module : NULL;
+}
+
+/* B-LT's CRLs fetched from private addresses too (serve --crl-private-ok). */
+static int crl_private_ok;
+
+void parapheur_set_crl_private_ok(int ok)
+{
+    crl_private_ok = ok;
 }
 
 /* ---- the state machine ---- */
@@ -605,7 +614,8 @@ int parapheur_remind_days(core *c, int64_t tenant_id, int *days, error *err)
 typedef struct settings_op {
     core_op op;
     int64_t tenant_id;
-    int days;
+    int days;                    /* the reminders' days, or… */
+    store_sign_settings signing; /* …the signatures' settings (level set) */
     core_actor who;
     store_agent who_agent;
 } settings_op;
@@ -613,7 +623,9 @@ typedef struct settings_op {
 static int settings_apply(store *s, core_op *op, error *err)
 {
     settings_op *o = (settings_op *)op;
-    if (s->ops->sign.tx_remind_days_set(s, o->tenant_id, o->days, err) != 0)
+    if (o->signing.level ? s->ops->sign.tx_signing_set(s, o->tenant_id, &o->signing,
+                                                       PARAPHEUR_REMIND_DAYS, err) != 0
+                         : s->ops->sign.tx_remind_days_set(s, o->tenant_id, o->days, err) != 0)
         return -1;
     return audit_change_tx(s, o->tenant_id, &o->who, "sign_settings", "tenant", &o->tenant_id, 1,
                            err);
@@ -634,6 +646,56 @@ int parapheur_remind_days_set(core *c, const cat_tenant *t, const core_actor *wh
     }
     o->tenant_id = t->rec.id;
     o->days = days;
+    return core_op_submit(c, o, cb, ctx, err);
+}
+
+int parapheur_signing(core *c, int64_t tenant_id, arena *a, store_sign_settings *out, error *err)
+{
+    return c->store->ops->sign.signing_get(c->store, tenant_id, a, out, err);
+}
+
+/* A TSA's URL: http or https, at most PARAPHEUR_TSA_URL_MAX bytes, no space nor control
+ * character. */
+static int tsa_url_ok(const char *u)
+{
+    size_t n = u ? strlen(u) : 0;
+    if (n == 0 || n > PARAPHEUR_TSA_URL_MAX ||
+        (strncmp(u, "http://", 7) != 0 && strncmp(u, "https://", 8) != 0) ||
+        !u[strncmp(u, "http://", 7) == 0 ? 7 : 8])
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)u[i] <= ' ' || u[i] == 0x7f)
+            return 0;
+    return 1;
+}
+
+int parapheur_signing_set(core *c, const cat_tenant *t, const core_actor *who,
+                          const store_sign_settings *in, core_done_fn cb, void *ctx, error *err)
+{
+    if (who->kind != ACTOR_AGENT || !perm_can_admin(who->agent))
+        return error_set(err, ERR_FORBIDDEN, NULL, "only an administrator sets the signatures");
+    const char *level = in->level ? in->level : "";
+    if (strcmp(level, "B-B") != 0 && strcmp(level, "B-T") != 0 && strcmp(level, "B-LT") != 0)
+        return error_set(err, ERR_INVALID_ARG, "level", "B-B, B-T or B-LT");
+    int stamped = strcmp(level, "B-B") != 0;
+    const char *tsa = in->tsa_url && *in->tsa_url ? in->tsa_url : NULL;
+    if ((stamped || tsa) && !tsa_url_ok(tsa))
+        return error_set(err, ERR_INVALID_ARG, "tsa_url",
+                         stamped ? "B-T and B-LT need the http(s) URL of a TSA"
+                                 : "not an http(s) URL");
+    settings_op *o = core_op_new(sizeof *o, settings_apply);
+    if (!o || actor_copy(&o->op.a, who, &actor_system, &o->who, &o->who_agent) != 0) {
+        core_op_free(o);
+        return error_set(err, ERR_UNAVAILABLE, NULL, "out of memory");
+    }
+    o->tenant_id = t->rec.id;
+    o->signing = (store_sign_settings){.level = arena_strdup(&o->op.a, level),
+                                       .tsa_url = tsa ? arena_strdup(&o->op.a, tsa) : NULL,
+                                       .visible = in->visible ? 1 : 0};
+    if (!o->signing.level || (tsa && !o->signing.tsa_url)) {
+        core_op_free(o);
+        return error_set(err, ERR_UNAVAILABLE, NULL, "out of memory");
+    }
     return core_op_submit(c, o, cb, ctx, err);
 }
 
@@ -1186,17 +1248,34 @@ static int sign_one(core *c, const cat_tenant *t, const core_actor *who, const s
     error_clear(err);
     char reason[PDF_UPDATE_TEXT_MAX * 2];
     parapheur_reason(as, who->agent->name, key->quality, reason, sizeof reason);
+    /* The collectivité's level and appearance, as its administrator set them. */
+    store_sign_settings how;
+    if (parapheur_signing(c, t->rec.id, &a, &how, err) != 0)
+        goto cleanup;
+    int lt = strcmp(how.level, "B-LT") == 0;
+    const char *tsa = strcmp(how.level, "B-B") != 0 ? how.tsa_url : NULL;
     int64_t now = time_now();
     pdf_sig_meta m = {.reason = reason,
                       .location = t->rec.name,
                       .name = who->agent->name,
                       .when = (time_t)now,
-                      .visible = 0};
+                      .visible = how.visible};
     buf_free(&signed_pdf);
-    buf_init(&signed_pdf, (size_t)d.size + 128 * 1024);
+    /* B-LT's DSS carries the chains and a CRL per certificate. */
+    buf_init(&signed_pdf, (size_t)d.size + 128 * 1024 + (lt ? 8u * CRL_MAX : 0));
     char field[32];
-    if (pades_sign(d.content, (size_t)d.size, k, &m, NULL, &signed_pdf, field, err) != 0)
+    if (pades_sign(d.content, (size_t)d.size, k, &m, tsa, &signed_pdf, field, err) != 0)
         goto cleanup;
+    if (lt) {
+        buf with_dss;
+        buf_init(&with_dss, signed_pdf.max);
+        if (pades_add_lt(signed_pdf.data, signed_pdf.len, crl_private_ok, &with_dss, err) != 0) {
+            buf_free(&with_dss);
+            goto cleanup;
+        }
+        buf_free(&signed_pdf);
+        signed_pdf = with_dss;
+    }
     unsigned char digest[crypto_hash_sha256_BYTES];
     crypto_hash_sha256(digest, (const unsigned char *)signed_pdf.data, signed_pdf.len);
     char hex[crypto_hash_sha256_BYTES * 2 + 1];

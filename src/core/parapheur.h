@@ -41,6 +41,9 @@
  * start-up, before any signing. */
 void parapheur_set_pkcs11_module(const char *path);
 const char *parapheur_pkcs11_module(void);
+/* Whether B-LT's CRLs may be fetched from loopback or private addresses (sign/crl.h; serve
+ * --crl-private-ok). Set once at start-up. */
+void parapheur_set_crl_private_ok(int ok);
 
 /* ---- the circuit's state machine (pure) ---- */
 
@@ -223,6 +226,21 @@ int parapheur_remind_days(core *c, int64_t tenant_id, int *days, error *err);
  * core_op_submit. */
 int parapheur_remind_days_set(core *c, const cat_tenant *t, const core_actor *who, int days,
                               core_done_fn cb, void *ctx, error *err);
+/* ---- how élus sign ---- */
+
+#define PARAPHEUR_TSA_URL_MAX 512 /* bytes of a TSA's URL */
+
+/* The collectivité's signature settings (store_sign_settings; B-B, no TSA, no box when never
+ * set), strings in a. The parapheur signs at that level, with that TSA, with or without the
+ * visible box (name, capacity — «par délégation» for a delegate —, date). */
+int parapheur_signing(core *c, int64_t tenant_id, arena *a, store_sign_settings *out, error *err);
+/* Sets them: an admin (ERR_FORBIDDEN), audited ("sign_settings"); ERR_INVALID_ARG "level"
+ * (B-B, B-T or B-LT), "tsa_url" (B-T and B-LT need an http or https URL of at most
+ * PARAPHEUR_TSA_URL_MAX bytes, without space or control character). Asynchronous as
+ * core_op_submit. */
+int parapheur_signing_set(core *c, const cat_tenant *t, const core_actor *who,
+                          const store_sign_settings *in, core_done_fn cb, void *ctx, error *err);
+
 /* Registers the reminder job's kind on c (core_open does). */
 int parapheur_register(core *c, error *err);
 

@@ -984,6 +984,12 @@ typedef struct store_sign_ops {
      * writer as circuit_get. */
     int (*remind_days)(store *s, int writer, int64_t tenant_id, int *days, error *err);
     int (*tx_remind_days_set)(store *s, int64_t tenant_id, int days, error *err);
+    /* The tenant's signature settings (strings in a); level "B-B", no TSA, not visible when
+     * never set. */
+    int (*signing_get)(store *s, int64_t tenant_id, arena *a, store_sign_settings *out, error *err);
+    /* Sets them; a row made here reminds after default_days. */
+    int (*tx_signing_set)(store *s, int64_t tenant_id, const store_sign_settings *in,
+                          int default_days, error *err);
 } store_sign_ops;
 
 /* The operation table every backend provides, one sub-table per area (each backend file

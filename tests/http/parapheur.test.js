@@ -15,6 +15,8 @@
  * The PKCS#12 files are sealed at rest, and one stored in clear (before sealing) is sealed at
  * the next start and still signs. No PIN is left in the server's memory. A key on the
  * server's PKCS#11 token (SoftHSM2, `--pkcs11-module`) signs end to end, pdfsig agreeing.
+ * The level (B-T with a local TSA; B-LT) and the visible box an administrator sets are the
+ * parapheur's.
  */
 const test = require('node:test');
 const assert = require('node:assert/strict');
@@ -106,6 +108,7 @@ async function saveKey(name, pin = PIN) {
 const SOFTHSM = '/usr/lib/softhsm/libsofthsm2.so';
 const TOKEN_PIN = 'jeton-5678';
 let hsm;
+const makers = {};
 
 test.before(async () => {
     hsm = fs.mkdtempSync(path.join(require('node:os').tmpdir(), 'guichet-hsm-'));
@@ -131,8 +134,10 @@ test.before(async () => {
     add('admin', 'admin', []);
     add('jeton', 'elected', []);
     for (const k of Object.keys(agents)) clients[k] = await F.login(srv, agents[k]);
-    const { ca, elu, nss } = signers(srv.dir, PIN);
+    const { ca, elu, nss, tsa, startTsa } = signers(srv.dir, PIN);
     ca('ca', 'Autorité de test du parapheur');
+    tsa('tsa', 'ca');
+    makers.startTsa = startTsa;
     for (const n of ['maire', 'adjoint', 'conseiller', 'intrus', 'jeton']) elu(n, `Élu ${n}`, 'ca');
     nss('nss', 'ca');
     const out = f('source.pdf');
@@ -528,4 +533,68 @@ test('a key on the server\'s PKCS#11 token (SoftHSM2) signs through the parapheu
     assert.match(p.stdout, /Signature Type: ETSI\.CAdES\.detached/);
     const qc = run('qpdf', ['--check', f('jeton-signed.pdf')]);
     assert.match(qc.stdout, /No syntax or stream encoding errors/);
+});
+
+test('the level and appearance an administrator sets: B-T with the TSA and a visible box; B-LT refused without revocation data', async () => {
+    await clients.admin.get('/agent/admin/signatures');
+    const level = (fields) => clients.admin.post('/agent/admin/signatures/niveau', fields);
+    /* B-T without a TSA, an unknown level: refused beside their fields, what was typed kept. */
+    let r = await level({ level: 'B-T', tsa_url: '', visible: '1' });
+    assert.equal(r.status, 400);
+    assert.ok(r.text.includes('id="tsa_url-error"'));
+    assert.match(r.text, /<input type="url" id="tsa_url"[^>]*aria-describedby="tsa_url-hint tsa_url-error" aria-invalid="true"/);
+    assert.match(r.text, /id="level-1" name="level" value="B-T" checked/);
+    r = await level({ level: 'B-X', tsa_url: 'ftp://horodatage.test/' });
+    assert.equal(r.status, 400);
+    assert.ok(r.text.includes('id="level-error"'));
+    r = await level({ level: 'B-T', tsa_url: 'ftp://horodatage.test/' });
+    assert.equal(r.status, 400);
+    assert.ok(r.text.includes('id="tsa_url-error"'));
+    assert.equal(srv.sql('SELECT count(*) FROM sign_settings WHERE level <> \'B-B\'').trim(), '0');
+    const tsaServer = await makers.startTsa('tsa.cnf');
+    try {
+        r = await level({ level: 'B-T', tsa_url: tsaServer.url, visible: '1' });
+        assert.equal(r.status, 303, r.text.slice(0, 1000));
+        assert.equal(srv.sql('SELECT level || \' \' || visible FROM sign_settings').trim(), 'B-T 1');
+        const page = await clients.admin.get('/agent/admin/signatures');
+        assert.match(page.text, /id="level-1" name="level" value="B-T" checked/);
+        assert.match(page.text, /id="visible" name="visible" value="1" checked/);
+        /* The maire signs: timestamped by the TSA, the box on the page. */
+        const id = await uploadDoc('Arrêté horodaté');
+        assert.equal((await send(clients.agenta, id, [agents.maire.id])).status, 303);
+        const s1 = await clients.maire.post(`/agent/parapheur/${circuitOf(id)}/signer`, { pin: PIN });
+        assert.equal(s1.status, 303, s1.text.slice(0, 1500));
+        const docs = documents(req.reference).filter((d) => d.title === 'Arrêté horodaté');
+        fs.writeFileSync(f('bt.pdf'), Buffer.from(docs[1].hex, 'hex'));
+        const v = run(H.BIN, ['pdf', 'verify', '--ca', f('ca.pem'), f('bt.pdf')]);
+        assert.equal(v.status, 0, v.stdout + v.stderr);
+        assert.match(v.stdout, /^signature 1: signer «Élu maire», .*timestamped .* UTC, B-T, covers the whole file: valid$/m);
+        const p = run('pdfsig', ['-nssdir', `sql:${f('nss')}`, f('bt.pdf')]);
+        assert.match(p.stdout, /Signature Validation: Signature is Valid\./);
+        assert.match(p.stdout, /Total document signed/);
+        const text = run('pdftotext', ['-enc', 'UTF-8', f('bt.pdf'), '-']).stdout;
+        assert.ok(text.includes('Signé électroniquement par'), text);
+        assert.ok(text.includes('Élu maire'), text);
+        assert.ok(text.includes('Maire'), text);
+        /* B-LT: the élus' certificates name no CRL distribution point, so no revocation data:
+         * the signature is refused beside the PIN, nothing signed, the circuit still waits. */
+        r = await level({ level: 'B-LT', tsa_url: tsaServer.url });
+        assert.equal(r.status, 303, r.text.slice(0, 1000));
+        const id2 = await uploadDoc('Arrêté pour des décennies');
+        assert.equal((await send(clients.agenta, id2, [agents.maire.id])).status, 303);
+        const c2 = circuitOf(id2);
+        const s2 = await clients.maire.post(`/agent/parapheur/${c2}/signer`, { pin: PIN });
+        assert.equal(s2.status, 503);
+        assert.ok(s2.text.includes('id="pin-error"'));
+        assert.ok(s2.text.includes('au niveau fixé par l’administrateur'));
+        assert.equal(srv.sql(`SELECT state FROM sign_circuits WHERE id = ${c2}`).trim(), 'pending');
+        assert.equal(documents(req.reference).filter((d) => d.title === 'Arrêté pour des décennies').length, 1);
+    } finally {
+        await tsaServer.close();
+    }
+    assert.ok(Number(srv.sql("SELECT count(*) FROM audit_log WHERE action = 'sign_settings'").trim()) >= 2, 'each change audited');
+    /* Back to B-B without a box. */
+    r = await level({ level: 'B-B', tsa_url: '' });
+    assert.equal(r.status, 303);
+    assert.equal(srv.sql('SELECT level || \' \' || visible || \' \' || ifnull(tsa_url, \'-\') FROM sign_settings').trim(), 'B-B 0 -');
 });
