@@ -10,7 +10,6 @@
 #include <arpa/inet.h>
 #include <netdb.h>
 #include <netinet/in.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -20,6 +19,7 @@
 #include <openssl/x509v3.h>
 
 #include "sign/cms_sign.h"
+#include "util/netaddr.h"
 
 /* The first http URI among the full names of cert's CRL distribution points, in url; 0, or
  * -1 when there is none. */
@@ -50,62 +50,8 @@ static int first_http_dp(X509 *cert, char url[CRL_URL_MAX])
     return found ? 0 : -1;
 }
 
-/* The kind of the IPv4 address a (host order) when a URL from outside must not reach it. */
-static const char *v4_private(uint32_t a)
-{
-    static const struct {
-        uint32_t net, mask;
-        const char *kind;
-    } nets[] = {
-        {0x00000000u, 0xff000000u, "an unspecified address (0.0.0.0/8)"},
-        {0x7f000000u, 0xff000000u, "a loopback address"},
-        {0x0a000000u, 0xff000000u, "a private address (RFC 1918)"},
-        {0xac100000u, 0xfff00000u, "a private address (RFC 1918)"},
-        {0xc0a80000u, 0xffff0000u, "a private address (RFC 1918)"},
-        {0xa9fe0000u, 0xffff0000u, "a link-local address"},
-        {0x64400000u, 0xffc00000u, "a shared (CGNAT) address"},
-        {0xe0000000u, 0xf0000000u, "a multicast address"},
-        {0xf0000000u, 0xf0000000u, "a reserved or broadcast address"},
-    };
-    for (size_t i = 0; i < sizeof nets / sizeof nets[0]; i++)
-        if ((a & nets[i].mask) == nets[i].net)
-            return nets[i].kind;
-    return NULL;
-}
-
-const char *crl_addr_private(const struct sockaddr *sa)
-{
-    if (sa->sa_family == AF_INET)
-        return v4_private(ntohl(((const struct sockaddr_in *)sa)->sin_addr.s_addr));
-    if (sa->sa_family != AF_INET6)
-        return "an address of an unknown family";
-    const unsigned char *b = ((const struct sockaddr_in6 *)sa)->sin6_addr.s6_addr;
-    static const unsigned char zero[12], mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff},
-                                         nat64[12] = {0, 0x64, 0xff, 0x9b};
-    uint32_t v4 = (uint32_t)b[12] << 24 | (uint32_t)b[13] << 16 | (uint32_t)b[14] << 8 | b[15];
-    if (memcmp(b, zero, 12) == 0) {
-        if (v4 == 0)
-            return "an unspecified address (::)";
-        if (v4 == 1)
-            return "a loopback address";
-        /* An IPv4-compatible address: some stacks still route it to the IPv4 one. */
-        return v4_private(v4);
-    }
-    if (memcmp(b, mapped, 12) == 0 || memcmp(b, nat64, 12) == 0)
-        return v4_private(v4);
-    if ((b[0] & 0xfe) == 0xfc)
-        return "a private address (unique local, fc00::/7)";
-    if (b[0] == 0xfe && (b[1] & 0xc0) == 0x80)
-        return "a link-local address";
-    if (b[0] == 0xfe && (b[1] & 0xc0) == 0xc0)
-        return "a private address (site-local, fec0::/10)";
-    if (b[0] == 0xff)
-        return "a multicast address";
-    return NULL;
-}
-
 /* Resolves url's host once and, unless private_ok, refuses it when any of its addresses is
- * crl_addr_private's (a name with one public and one private address could be steered to
+ * netaddr_private's (a name with one public and one private address could be steered to
  * either). The address to connect to, as a CURLOPT_CONNECT_TO entry matching every host and
  * port (so the connection goes where the check looked, whatever a second resolution would
  * say), in pin. 0, or -1 with err. */
@@ -141,7 +87,7 @@ static int pin_host(const char *url, const char *who, int private_ok, char *pin,
     }
     char text[INET6_ADDRSTRLEN];
     for (const struct addrinfo *ai = res; ai; ai = ai->ai_next) {
-        const char *kind = crl_addr_private(ai->ai_addr);
+        const char *kind = netaddr_private(ai->ai_addr);
         if (kind && !private_ok) {
             const void *a = ai->ai_family == AF_INET6
                                 ? (const void *)&((struct sockaddr_in6 *)ai->ai_addr)->sin6_addr

@@ -3,13 +3,11 @@
  * Distribution Point over plain http (libcurl; bounded in size and time, no redirect), checked
  * to be its issuer's (name and signature) and current, and the certificate looked up on it.
  * The URL comes from a certificate anyone may have made, so its host is resolved here once,
- * refused when it is an address of the server's own networks (crl_addr_private) unless the
+ * refused when it is an address of the server's own networks (util/netaddr.h) unless the
  * caller allows them, and the connection pinned to the address checked.
  */
 #ifndef GUICHET_SIGN_CRL_H
 #define GUICHET_SIGN_CRL_H
-
-#include <sys/socket.h>
 
 #include <openssl/x509.h>
 
@@ -22,16 +20,10 @@
 #define CRL_TIMEOUT 20
 #define CRL_URL_MAX 1024
 
-/* Why the address sa (AF_INET or AF_INET6) is not one a URL from outside may reach: a static
- * English text naming its kind (loopback, private, link-local, shared CGNAT, multicast,
- * unspecified, reserved — an IPv4 address mapped, compatible or NAT64-embedded in IPv6 is
- * judged as the IPv4 address it carries), or NULL for a public address. */
-const char *crl_addr_private(const struct sockaddr *sa);
-
 /* Fetches the CRL of cert, issued by issuer, from cert's first http distribution point, checks
  * it (signed by issuer, issued for its name, not past its nextUpdate) and that cert is not on
  * it, and appends its DER to der. The point's host must resolve to public addresses only
- * (crl_addr_private) unless private_ok (a mairie whose CA publishes on its own network); the
+ * (util/netaddr.h) unless private_ok (a mairie whose CA publishes on its own network); the
  * connection goes to the address checked, never through a proxy. 0, or -1 with err:
  * ERR_UNAVAILABLE (arg "crl") when the certificate names no http distribution point, its host
  * is refused or the CRL cannot be had or is not a good one, ERR_CONFLICT (arg "crl") when the

@@ -6,7 +6,7 @@
  * certificate refuses the chain; a second signature over the first keeps both valid; a
  * timestamp token that is not one is refused with its reason; trust anchors must be readable;
  * a DSS update (B-LT's, without CRLs for a self-signed signer) is allowed after a signature,
- * bytes that bring none are not; a CRL URL's addresses are classed public or not.
+ * bytes that bring none are not.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,8 +14,6 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,7 +21,6 @@
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
-#include "sign/crl.h"
 #include "sign/pades.h"
 #include "sign/tsa.h"
 #include "test_signer.h"
@@ -291,77 +288,6 @@ static void test_dss_update_with_false_size(void **state)
     buf_free(&bad);
 }
 
-/* A CRL URL's host comes from a certificate anyone may have made: every address of the
- * server's own networks is refused, public ones are fetched. */
-static void test_crl_address_classes(void **state)
-{
-    (void)state;
-    static const struct {
-        const char *addr;
-        const char *kind; /* a word of the reason, NULL for a public address */
-    } cases[] = {
-        {"127.0.0.1", "loopback"},
-        {"127.255.255.254", "loopback"},
-        {"10.1.2.3", "RFC 1918"},
-        {"172.16.0.1", "RFC 1918"},
-        {"172.31.255.255", "RFC 1918"},
-        {"192.168.1.1", "RFC 1918"},
-        {"169.254.169.254", "link-local"},
-        {"100.64.0.1", "CGNAT"},
-        {"100.127.255.255", "CGNAT"},
-        {"224.0.0.1", "multicast"},
-        {"0.0.0.0", "unspecified"},
-        {"255.255.255.255", "broadcast"},
-        {"240.0.0.1", "reserved"},
-        {"172.15.255.255", NULL},
-        {"172.32.0.1", NULL},
-        {"100.63.255.255", NULL},
-        {"100.128.0.1", NULL},
-        {"192.169.0.1", NULL},
-        {"8.8.8.8", NULL},
-        {"93.184.216.34", NULL},
-        {"::", "unspecified"},
-        {"::1", "loopback"},
-        {"fc00::1", "unique local"},
-        {"fd12:3456::1", "unique local"},
-        {"fe80::1", "link-local"},
-        {"febf::1", "link-local"},
-        {"fec0::1", "site-local"},
-        {"ff02::1", "multicast"},
-        {"::ffff:127.0.0.1", "loopback"},
-        {"::ffff:10.0.0.1", "RFC 1918"},
-        {"::ffff:169.254.1.1", "link-local"},
-        {"::10.0.0.1", "RFC 1918"},
-        {"64:ff9b::192.168.0.1", "RFC 1918"},
-        {"::ffff:8.8.8.8", NULL},
-        {"64:ff9b::8.8.8.8", NULL},
-        {"2001:db8::1", NULL},
-        {"2a01:e0a::1", NULL},
-        {"fbff::1", NULL},
-    };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        struct sockaddr_storage ss;
-        memset(&ss, 0, sizeof ss);
-        if (strchr(cases[i].addr, ':')) {
-            struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
-            s6->sin6_family = AF_INET6;
-            assert_int_equal(inet_pton(AF_INET6, cases[i].addr, &s6->sin6_addr), 1);
-        } else {
-            struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
-            s4->sin_family = AF_INET;
-            assert_int_equal(inet_pton(AF_INET, cases[i].addr, &s4->sin_addr), 1);
-        }
-        const char *kind = crl_addr_private((const struct sockaddr *)&ss);
-        if (!cases[i].kind) {
-            if (kind)
-                fail_msg("%s: public, classified as %s", cases[i].addr, kind);
-        } else if (!kind || !strstr(kind, cases[i].kind)) {
-            fail_msg("%s: expected %s, got %s", cases[i].addr, cases[i].kind,
-                     kind ? kind : "public");
-        }
-    }
-}
-
 static void test_refusals(void **state)
 {
     (void)state;
@@ -384,7 +310,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_sign_then_verify), cmocka_unit_test(test_two_signatures),
         cmocka_unit_test(test_dss_update),       cmocka_unit_test(test_dss_update_with_false_size),
-        cmocka_unit_test(test_refusals),         cmocka_unit_test(test_crl_address_classes),
+        cmocka_unit_test(test_refusals),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
