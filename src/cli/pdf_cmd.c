@@ -38,9 +38,12 @@
      0,                                                                                            \
      "B-B; B-T: the signature timestamped by the TSA of --tsa; B-LT: B-T, then the chains and "    \
      "their CRLs (fetched from the certificates' distribution points) added in a /DSS"},           \
+        {"tsa", NULL, OPT_STRING, NULL,                                                            \
+         0,     0,    0,          "the RFC 3161 timestamping authority's URL (B-T, B-LT)"},        \
     {                                                                                              \
-        "tsa", NULL, OPT_STRING, NULL, 0, 0, 0,                                                    \
-            "the RFC 3161 timestamping authority's URL (B-T, B-LT)"                                \
+        "crl-private-ok", NULL, OPT_FLAG, NULL, 0, 0, 0,                                           \
+            "B-LT: fetch a CRL from a loopback or private address too (a CA on the mairie's own "  \
+            "network); refused otherwise"                                                          \
     }
 #define META_OPTS                                                                                   \
     {"visible",                                                                                     \
@@ -176,15 +179,16 @@ static int sign_failed(const char *cmd, const char *in, const error *err)
     return 1;
 }
 
-/* B-LT: the signed file in *out gets its DSS update (pades_add_lt), *out replaced by the
- * result. 0, or the exit status after a message (1: the file, a CRL or a revocation). */
-static int add_lt(const char *cmd, const char *in, buf *out)
+/* B-LT: the signed file in *out gets its DSS update (pades_add_lt, CRLs on private addresses
+ * fetched only with --crl-private-ok), *out replaced by the result. 0, or the exit status
+ * after a message (1: the file, a CRL or a revocation). */
+static int add_lt(const char *cmd, const opt_values *v, const char *in, buf *out)
 {
     buf lt;
     buf_init(&lt, out->max);
     error err;
     error_clear(&err);
-    int rc = pades_add_lt(out->data, out->len, &lt, &err);
+    int rc = pades_add_lt(out->data, out->len, opt_flag(v, "crl-private-ok"), &lt, &err);
     if (rc == 0) {
         buf_free(out);
         *out = lt;
@@ -265,7 +269,7 @@ int pdf_cmd_sign(const opt_values *v)
         rc = sign_failed(sign_cmd, in, &err);
         goto cleanup;
     }
-    if (lt && add_lt(sign_cmd, in, &out) != 0)
+    if (lt && add_lt(sign_cmd, v, in, &out) != 0)
         goto cleanup;
     if (cli_file_write(sign_cmd, opt_str(v, "OUT.pdf"), out.data, out.len) != 0)
         goto cleanup;
@@ -346,7 +350,7 @@ int pdf_cmd_complete(const opt_values *v)
         rc = sign_failed(complete_cmd, in, &err);
         goto cleanup;
     }
-    if (lt && add_lt(complete_cmd, in, &out) != 0)
+    if (lt && add_lt(complete_cmd, v, in, &out) != 0)
         goto cleanup;
     if (cli_file_write(complete_cmd, opt_str(v, "OUT.pdf"), out.data, out.len) != 0)
         goto cleanup;

@@ -28,8 +28,10 @@
 #include "core/outbox.h"
 #include "core/perm.h"
 #include "core/request.h"
+#include "core/seal.h"
 #include "core/short_code.h"
 #include "sign/cms_sign.h"
+#include "sign/crl.h"
 #include "sign/pades.h"
 #include "sign/pkcs11.h"
 #include "util/buf.h"
@@ -49,6 +51,14 @@ void parapheur_set_pkcs11_module(const char *path)
 const char *parapheur_pkcs11_module(void)
 {
     return pkcs11_module[0] ? pkcs11_module : NULL;
+}
+
+/* B-LT's CRLs fetched from private addresses too (serve --crl-private-ok). */
+static int crl_private_ok;
+
+void parapheur_set_crl_private_ok(int ok)
+{
+    crl_private_ok = ok;
 }
 
 /* ---- the state machine ---- */
@@ -161,12 +171,43 @@ static int64_t asn1_epoch(const ASN1_TIME *t)
     return (int64_t)timegm(&tm);
 }
 
+/* The élus' PKCS#12 files are sealed at rest (core/seal.h) for this purpose, owner the élu:
+ * a copy of the database alone then gives no file to guess the PIN of offline. */
+#define SEAL_P12 "sign_key_p12"
+
+/* Opens k's PKCS#12 file with pin: sealed, it is opened into a buffer wiped and freed once
+ * the key is read; one still unsealed (stored before sealing, until parapheur_seal_keys runs
+ * at start-up; or a file checked before it is stored) is read as it is. */
+static int p12_open(const core *c, const store_sign_key *k, const char *pin, sign_key *out,
+                    error *err)
+{
+    size_t len = (size_t)k->p12_len;
+    if (!seal_blob_is_sealed(k->p12, len))
+        return sign_key_load_p12(k->p12, len, pin, out, err);
+    if (len < SEAL_BLOB_OVERHEAD || len - SEAL_BLOB_OVERHEAD > SIGN_P12_MAX)
+        return error_set(err, ERR_INTERNAL, "p12", "the stored PKCS#12 file is damaged");
+    size_t n = len - SEAL_BLOB_OVERHEAD;
+    unsigned char *plain = malloc(n ? n : 1);
+    if (!plain)
+        return error_set(err, ERR_UNAVAILABLE, NULL, "out of memory");
+    int rc;
+    if (seal_blob_open(c, SEAL_P12, k->tenant_id, k->agent_id, k->p12, len, plain) != 0)
+        rc = error_set(err, ERR_INTERNAL, "p12",
+                       "the stored PKCS#12 file does not open with this instance's secret");
+    else
+        rc = sign_key_load_p12(plain, n, pin, out, err);
+    sodium_memzero(plain, n);
+    free(plain);
+    return rc;
+}
+
 /* Opens k (its file or token) with pin. */
-static int key_open(const store_sign_key *k, const char *pin, sign_key *out, error *err)
+static int key_open(const core *c, const store_sign_key *k, const char *pin, sign_key *out,
+                    error *err)
 {
     memset(out, 0, sizeof *out);
     if (strcmp(k->kind, "p12") == 0)
-        return sign_key_load_p12(k->p12, (size_t)k->p12_len, pin, out, err);
+        return p12_open(c, k, pin, out, err);
     const char *module = parapheur_pkcs11_module();
     if (!module)
         return error_set(err, ERR_INVALID_ARG, "pkcs11-module",
@@ -251,7 +292,7 @@ int parapheur_key_set(core *c, const cat_tenant *t, const core_actor *who,
         rec.token_label = in->token;
         rec.key_label = in->key;
     }
-    if (key_open(&rec, in->pin, &k, err) != 0) {
+    if (key_open(c, &rec, in->pin, &k, err) != 0) {
         if (strcmp(err->arg, "password") == 0)
             error_set(err, ERR_INVALID_ARG, "pin", "the PIN does not open the key");
         goto cleanup;
@@ -269,9 +310,11 @@ int parapheur_key_set(core *c, const cat_tenant *t, const core_actor *who,
     o->key.not_after = asn1_epoch(X509_get0_notAfter(k.cert));
     o->key.updated_at = time_now();
     o->key.updated_by = who->agent->id;
-    void *copy = p12 ? arena_alloc(oa, in->p12_len) : NULL;
-    if (copy)
-        memcpy(copy, in->p12, in->p12_len);
+    unsigned char *copy = p12 ? arena_alloc(oa, in->p12_len + SEAL_BLOB_OVERHEAD) : NULL;
+    if (copy) {
+        seal_blob(c, SEAL_P12, t->rec.id, in->agent_id, in->p12, in->p12_len, copy);
+        o->key.p12_len = (int64_t)(in->p12_len + SEAL_BLOB_OVERHEAD);
+    }
     o->key.p12 = copy;
     o->key.token_label = p11 ? arena_strdup(oa, in->token) : NULL;
     o->key.key_label = p11 ? arena_strdup(oa, in->key) : NULL;
@@ -287,6 +330,110 @@ cleanup:
     sign_key_free(&k);
     arena_free(&a);
     return rc;
+}
+
+/* One stored PKCS#12 file to seal: its bytes as read, and sealed. */
+typedef struct p12_to_seal {
+    int64_t tenant_id, agent_id;
+    const void *old;
+    size_t old_len;
+    unsigned char *sealed;
+    struct p12_to_seal *next;
+} p12_to_seal;
+
+typedef struct seal_keys_op {
+    core_op op;
+    p12_to_seal *first;
+    size_t sealed;
+    size_t *sealed_out; /* the caller's, told by seal_keys_finish */
+} seal_keys_op;
+
+/* Each file replaced only if it is still the one read: a key an administrator set since is
+ * already sealed and stays. */
+static int seal_keys_apply(store *s, core_op *op, error *err)
+{
+    seal_keys_op *j = (seal_keys_op *)op;
+    for (const p12_to_seal *p = j->first; p; p = p->next) {
+        int replaced = 0;
+        if (s->ops->sign.tx_key_p12_replace(s, p->tenant_id, p->agent_id, p->old, p->old_len,
+                                            p->sealed, p->old_len + SEAL_BLOB_OVERHEAD, &replaced,
+                                            err) != 0)
+            return -1;
+        j->sealed += (size_t)replaced;
+    }
+    return 0;
+}
+
+static void seal_keys_finish(core_op *op, int *rc, error *err)
+{
+    (void)err;
+    seal_keys_op *j = (seal_keys_op *)op;
+    if (*rc == 0 && j->sealed_out)
+        *j->sealed_out = j->sealed;
+    /* The files in clear read into the op's arena: not left in freed memory. */
+    for (p12_to_seal *p = j->first; p; p = p->next)
+        sodium_memzero((void *)p->old, p->old_len);
+}
+
+/* Adds tenant_id's PKCS#12 files still in clear to j, read and sealed in j's arena. */
+static int seal_keys_collect(core *c, seal_keys_op *j, int64_t tenant_id, error *err)
+{
+    arena a;
+    arena_init(&a, 0);
+    store_sign_key *list = NULL;
+    size_t n = 0;
+    int rc = c->store->ops->sign.keys_list(c->store, tenant_id, &a, &list, &n, err);
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        if (strcmp(list[i].kind, "p12") != 0)
+            continue;
+        store_sign_key k;
+        int found = 0;
+        arena *oa = &j->op.a;
+        if ((rc = c->store->ops->sign.key_get(c->store, tenant_id, list[i].agent_id, 1, oa, &k,
+                                              &found, err)) != 0)
+            break;
+        if (!found || !k.p12 || k.p12_len <= 0 || seal_blob_is_sealed(k.p12, (size_t)k.p12_len))
+            continue;
+        p12_to_seal *p = arena_alloc(oa, sizeof *p);
+        unsigned char *sealed = arena_alloc(oa, (size_t)k.p12_len + SEAL_BLOB_OVERHEAD);
+        if (!p || !sealed) {
+            rc = error_set(err, ERR_UNAVAILABLE, NULL, "out of memory");
+            break;
+        }
+        seal_blob(c, SEAL_P12, tenant_id, k.agent_id, k.p12, (size_t)k.p12_len, sealed);
+        *p = (p12_to_seal){.tenant_id = tenant_id,
+                           .agent_id = k.agent_id,
+                           .old = k.p12,
+                           .old_len = (size_t)k.p12_len,
+                           .sealed = sealed,
+                           .next = j->first};
+        j->first = p;
+    }
+    arena_free(&a);
+    return rc;
+}
+
+int parapheur_seal_keys(core *c, size_t *sealed, error *err)
+{
+    if (sealed)
+        *sealed = 0;
+    seal_keys_op *j = core_op_new(sizeof *j, seal_keys_apply);
+    if (!j)
+        return error_set(err, ERR_UNAVAILABLE, NULL, "out of memory");
+    j->op.finish = seal_keys_finish;
+    j->sealed_out = sealed;
+    const catalogue *cat = catalogue_acquire(c);
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < cat->n_tenants; i++)
+        rc = seal_keys_collect(c, j, cat->tenants[i].rec.id, err);
+    catalogue_release(c, cat);
+    /* Nothing in clear (every start but the first after an upgrade): no write queued. */
+    if (rc != 0 || !j->first) {
+        seal_keys_finish(&j->op, &rc, err);
+        core_op_free(j);
+        return rc;
+    }
+    return core_op_submit(c, j, NULL, NULL, err);
 }
 
 int parapheur_keys(core *c, int64_t tenant_id, arena *a, store_sign_key **out, size_t *n,
@@ -332,6 +479,65 @@ static int remind_first_tx(store *s, int64_t tenant_id, int64_t request_id, int6
                               err);
 }
 
+size_t parapheur_delegates_on(const store_sign_delegation *d, size_t n, int64_t principal_id,
+                              const char *today, int64_t *out, size_t max)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < n && k < max; i++) {
+        if (d[i].principal_id != principal_id || d[i].delegate_id == principal_id ||
+            strcmp(d[i].starts_on, today) > 0 || strcmp(d[i].ends_on, today) < 0)
+            continue;
+        size_t j = 0;
+        while (j < k && out[j] != d[i].delegate_id)
+            j++;
+        if (j == k)
+            out[k++] = d[i].delegate_id;
+    }
+    return k;
+}
+
+/* The reminder's e-mail to agent_id (the élu, or for_name's delegate), when an active agent
+ * with an address. */
+static int remind_mail_tx(store *s, job_run *run, const store_sign_circuit *ci, int64_t agent_id,
+                          const char *for_name, int *sent, error *err)
+{
+    const store_job_row *job = run->job;
+    store_agent to;
+    int found = 0;
+    if (s->ops->agents.get(s, job->tenant_id, agent_id, run->a, &to, &found, err) != 0)
+        return -1;
+    if (!found || !to.active || !to.email || !*to.email)
+        return 0;
+    char base[CORE_URL_MAX] = "";
+    if (run->tenant)
+        core_base_url(run->core, run->tenant, base, sizeof base);
+    const char *since = "";
+    char date[TIME_RFC3339_LEN];
+    if (run->tenant) {
+        time_format_rfc3339(ci->waiting_since, run->tenant->rec.timezone, date);
+        date[10] = '\0';
+        since = date;
+    }
+    /* Reference, title and date only: no personal data of the citizen. */
+    /* "document", not "title": the mail's context gives "title" its subject. */
+    json_t *params = json_pack("{s:s, s:s, s:s}", "reference", ci->reference, "document",
+                               ci->title ? ci->title : "", "since", since);
+    if (!params)
+        return error_set(err, ERR_INTERNAL, NULL, "out of memory");
+    if (*base)
+        json_object_set_new(
+            params, "link",
+            json_string(arena_printf(run->a, "%s/agent/parapheur/%" PRId64, base, ci->id)));
+    if (for_name)
+        json_object_set_new(params, "for", json_string(for_name));
+    int rc = outbox_add_tx(s, job->tenant_id, "email", to.email, "sign_remind", params, "fr",
+                           job->request_id, err);
+    json_decref(params);
+    if (rc == 0)
+        *sent = 1;
+    return rc;
+}
+
 static int remind_run_tx(store *s, job_run *run, error *err)
 {
     const store_job_row *job = run->job;
@@ -348,37 +554,33 @@ static int remind_run_tx(store *s, job_run *run, error *err)
         run->no_event = 1;
         return 0;
     }
-    store_agent elu;
-    if (s->ops->agents.get(s, job->tenant_id, ci.signer_id, run->a, &elu, &found, err) != 0)
+    int sent = 0;
+    if (remind_mail_tx(s, run, &ci, ci.signer_id, NULL, &sent, err) != 0)
         return -1;
-    if (found && elu.active && elu.email && *elu.email) {
-        char base[CORE_URL_MAX] = "";
-        if (run->tenant)
-            core_base_url(run->core, run->tenant, base, sizeof base);
-        const char *since = "";
-        char date[TIME_RFC3339_LEN];
-        if (run->tenant) {
-            time_format_rfc3339(ci.waiting_since, run->tenant->rec.timezone, date);
-            date[10] = '\0';
-            since = date;
-        }
-        /* Reference, title and date only: no personal data of the citizen. */
-        json_t *params = json_pack("{s:s, s:s, s:s}", "reference", ci.reference, "title",
-                                   ci.title ? ci.title : "", "since", since);
-        if (!params)
-            return error_set(err, ERR_INTERNAL, NULL, "out of memory");
-        if (*base)
-            json_object_set_new(
-                params, "link",
-                json_string(arena_printf(run->a, "%s/agent/parapheur/%" PRId64, base, ci.id)));
-        int rc = outbox_add_tx(s, job->tenant_id, "email", elu.email, "sign_remind", params, "fr",
-                               job->request_id, err);
-        json_decref(params);
-        if (rc != 0)
+    /* While a délégation holds today, its delegate may sign the step: reminded too. */
+    if (run->tenant) {
+        char today[11];
+        parapheur_today(run->tenant, run->now, today);
+        store_sign_delegation *d = NULL;
+        size_t n = 0;
+        int64_t delegates[PARAPHEUR_REMIND_DELEGATES_MAX];
+        if (s->ops->sign.delegations_list(s, job->tenant_id, today, run->a, &d, &n, err) != 0)
             return -1;
-    } else {
-        run->no_event = 1;
+        size_t k = parapheur_delegates_on(d, n, ci.signer_id, today, delegates,
+                                          PARAPHEUR_REMIND_DELEGATES_MAX);
+        store_agent elu;
+        const char *for_name = NULL;
+        if (k &&
+            s->ops->agents.get(s, job->tenant_id, ci.signer_id, run->a, &elu, &found, err) != 0)
+            return -1;
+        if (k && found)
+            for_name = elu.name;
+        for (size_t i = 0; i < k; i++)
+            if (remind_mail_tx(s, run, &ci, delegates[i], for_name, &sent, err) != 0)
+                return -1;
     }
+    if (!sent)
+        run->no_event = 1;
     ci.reminded_at = run->now;
     /* Then once a day while it waits. */
     if (s->ops->sign.tx_circuit_update(s, &ci, err) != 0)
@@ -412,7 +614,8 @@ int parapheur_remind_days(core *c, int64_t tenant_id, int *days, error *err)
 typedef struct settings_op {
     core_op op;
     int64_t tenant_id;
-    int days;
+    int days;                    /* the reminders' days, or… */
+    store_sign_settings signing; /* …the signatures' settings (level set) */
     core_actor who;
     store_agent who_agent;
 } settings_op;
@@ -420,7 +623,9 @@ typedef struct settings_op {
 static int settings_apply(store *s, core_op *op, error *err)
 {
     settings_op *o = (settings_op *)op;
-    if (s->ops->sign.tx_remind_days_set(s, o->tenant_id, o->days, err) != 0)
+    if (o->signing.level ? s->ops->sign.tx_signing_set(s, o->tenant_id, &o->signing,
+                                                       PARAPHEUR_REMIND_DAYS, err) != 0
+                         : s->ops->sign.tx_remind_days_set(s, o->tenant_id, o->days, err) != 0)
         return -1;
     return audit_change_tx(s, o->tenant_id, &o->who, "sign_settings", "tenant", &o->tenant_id, 1,
                            err);
@@ -441,6 +646,56 @@ int parapheur_remind_days_set(core *c, const cat_tenant *t, const core_actor *wh
     }
     o->tenant_id = t->rec.id;
     o->days = days;
+    return core_op_submit(c, o, cb, ctx, err);
+}
+
+int parapheur_signing(core *c, int64_t tenant_id, arena *a, store_sign_settings *out, error *err)
+{
+    return c->store->ops->sign.signing_get(c->store, tenant_id, a, out, err);
+}
+
+/* A TSA's URL: http or https, at most PARAPHEUR_TSA_URL_MAX bytes, no space nor control
+ * character. */
+static int tsa_url_ok(const char *u)
+{
+    size_t n = u ? strlen(u) : 0;
+    if (n == 0 || n > PARAPHEUR_TSA_URL_MAX ||
+        (strncmp(u, "http://", 7) != 0 && strncmp(u, "https://", 8) != 0) ||
+        !u[strncmp(u, "http://", 7) == 0 ? 7 : 8])
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)u[i] <= ' ' || u[i] == 0x7f)
+            return 0;
+    return 1;
+}
+
+int parapheur_signing_set(core *c, const cat_tenant *t, const core_actor *who,
+                          const store_sign_settings *in, core_done_fn cb, void *ctx, error *err)
+{
+    if (who->kind != ACTOR_AGENT || !perm_can_admin(who->agent))
+        return error_set(err, ERR_FORBIDDEN, NULL, "only an administrator sets the signatures");
+    const char *level = in->level ? in->level : "";
+    if (strcmp(level, "B-B") != 0 && strcmp(level, "B-T") != 0 && strcmp(level, "B-LT") != 0)
+        return error_set(err, ERR_INVALID_ARG, "level", "B-B, B-T or B-LT");
+    int stamped = strcmp(level, "B-B") != 0;
+    const char *tsa = in->tsa_url && *in->tsa_url ? in->tsa_url : NULL;
+    if ((stamped || tsa) && !tsa_url_ok(tsa))
+        return error_set(err, ERR_INVALID_ARG, "tsa_url",
+                         stamped ? "B-T and B-LT need the http(s) URL of a TSA"
+                                 : "not an http(s) URL");
+    settings_op *o = core_op_new(sizeof *o, settings_apply);
+    if (!o || actor_copy(&o->op.a, who, &actor_system, &o->who, &o->who_agent) != 0) {
+        core_op_free(o);
+        return error_set(err, ERR_UNAVAILABLE, NULL, "out of memory");
+    }
+    o->tenant_id = t->rec.id;
+    o->signing = (store_sign_settings){.level = arena_strdup(&o->op.a, level),
+                                       .tsa_url = tsa ? arena_strdup(&o->op.a, tsa) : NULL,
+                                       .visible = in->visible ? 1 : 0};
+    if (!o->signing.level || (tsa && !o->signing.tsa_url)) {
+        core_op_free(o);
+        return error_set(err, ERR_UNAVAILABLE, NULL, "out of memory");
+    }
     return core_op_submit(c, o, cb, ctx, err);
 }
 
@@ -941,7 +1196,7 @@ static int key_unlock(core *c, const cat_tenant *t, const core_actor *who, const
         return error_set(err, ERR_RATE_LIMITED, "pin", "too many wrong PINs: the key is locked");
     if (!pin || !*pin || strlen(pin) > PARAPHEUR_PIN_MAX)
         return error_set(err, ERR_INVALID_ARG, "pin", "no PIN");
-    if (key_open(key, pin, k, err) == 0)
+    if (key_open(c, key, pin, k, err) == 0)
         return 0;
     if (strcmp(err->arg, "password") != 0 && strcmp(err->arg, "pin") != 0)
         return -1;
@@ -993,17 +1248,34 @@ static int sign_one(core *c, const cat_tenant *t, const core_actor *who, const s
     error_clear(err);
     char reason[PDF_UPDATE_TEXT_MAX * 2];
     parapheur_reason(as, who->agent->name, key->quality, reason, sizeof reason);
+    /* The collectivité's level and appearance, as its administrator set them. */
+    store_sign_settings how;
+    if (parapheur_signing(c, t->rec.id, &a, &how, err) != 0)
+        goto cleanup;
+    int lt = strcmp(how.level, "B-LT") == 0;
+    const char *tsa = strcmp(how.level, "B-B") != 0 ? how.tsa_url : NULL;
     int64_t now = time_now();
     pdf_sig_meta m = {.reason = reason,
                       .location = t->rec.name,
                       .name = who->agent->name,
                       .when = (time_t)now,
-                      .visible = 0};
+                      .visible = how.visible};
     buf_free(&signed_pdf);
-    buf_init(&signed_pdf, (size_t)d.size + 128 * 1024);
+    /* B-LT's DSS carries the chains and a CRL per certificate. */
+    buf_init(&signed_pdf, (size_t)d.size + 128 * 1024 + (lt ? 8u * CRL_MAX : 0));
     char field[32];
-    if (pades_sign(d.content, (size_t)d.size, k, &m, NULL, &signed_pdf, field, err) != 0)
+    if (pades_sign(d.content, (size_t)d.size, k, &m, tsa, &signed_pdf, field, err) != 0)
         goto cleanup;
+    if (lt) {
+        buf with_dss;
+        buf_init(&with_dss, signed_pdf.max);
+        if (pades_add_lt(signed_pdf.data, signed_pdf.len, crl_private_ok, &with_dss, err) != 0) {
+            buf_free(&with_dss);
+            goto cleanup;
+        }
+        buf_free(&signed_pdf);
+        signed_pdf = with_dss;
+    }
     unsigned char digest[crypto_hash_sha256_BYTES];
     crypto_hash_sha256(digest, (const unsigned char *)signed_pdf.data, signed_pdf.len);
     char hex[crypto_hash_sha256_BYTES * 2 + 1];
@@ -1174,7 +1446,7 @@ static int refused_notice_tx(store *s, decide_op *o, const store_sign_circuit *c
         return -1;
     if (!found || !sender.active || !sender.email || !*sender.email)
         return 0;
-    json_t *params = json_pack("{s:s, s:s, s:s, s:s}", "reference", r->reference, "title",
+    json_t *params = json_pack("{s:s, s:s, s:s, s:s}", "reference", r->reference, "document",
                                ci->title ? ci->title : "", "by",
                                o->who.agent ? o->who.agent->name : "", "comment", o->comment);
     if (!params)

@@ -1,8 +1,8 @@
 /*
  * parapheur — the élus' signing of a request's documents (issue 16): each élu's key (a
- * PKCS#12 file stored as uploaded, or a PKCS#11 token on the server), circuits that send one
- * document to élus in order, each signing it (PAdES, sign/pades.h) into a new version of the
- * same document or refusing it with a comment, délégations de signature (X signs for Y
+ * PKCS#12 file sealed at rest with the instance secret, or a PKCS#11 token on the server), circuits
+ * that send one document to élus in order, each signing it (PAdES, sign/pades.h) into a new version
+ * of the same document or refusing it with a comment, délégations de signature (X signs for Y
  * between two days), the reminder of a signature waiting too long. The PIN that opens a key
  * is given at each signing and never stored; signing runs on the caller's thread (the key
  * opened, the PDF signed), then one write job stores the version and moves the circuit on.
@@ -41,6 +41,9 @@
  * start-up, before any signing. */
 void parapheur_set_pkcs11_module(const char *path);
 const char *parapheur_pkcs11_module(void);
+/* Whether B-LT's CRLs may be fetched from loopback or private addresses (sign/crl.h; serve
+ * --crl-private-ok). Set once at start-up. */
+void parapheur_set_crl_private_ok(int ok);
 
 /* ---- the circuit's state machine (pure) ---- */
 
@@ -84,6 +87,10 @@ typedef struct parapheur_key_in {
  * Asynchronous as core_op_submit. */
 int parapheur_key_set(core *c, const cat_tenant *t, const core_actor *who,
                       const parapheur_key_in *in, core_done_fn cb, void *ctx, error *err);
+/* Seals the élus' PKCS#12 files still stored in clear (kept so before they were sealed at
+ * rest), in every collectivité, in one job; run at start-up, it does nothing once they all
+ * are. *sealed (may be NULL) how many were. 0, or -1 with err. */
+int parapheur_seal_keys(core *c, size_t *sealed, error *err);
 /* The collectivité's keys, without their files. */
 int parapheur_keys(core *c, int64_t tenant_id, arena *a, store_sign_key **out, size_t *n,
                    error *err);
@@ -198,10 +205,19 @@ int parapheur_delegations(core *c, const cat_tenant *t, arena *a, store_sign_del
 
 /* The job that reminds an élu of a signature waiting since more than the collectivité's
  * days (then once a day while it waits): an e-mail to the élu, with the link to the
- * document. */
+ * document, and to each delegate whose délégation from the élu covers that day («par
+ * délégation de …»). */
 #define PARAPHEUR_REMIND_KIND "sign_remind"
 #define PARAPHEUR_REMIND_DAYS 3 /* without a setting */
 #define PARAPHEUR_REMIND_DAYS_MAX 60
+
+#define PARAPHEUR_REMIND_DELEGATES_MAX 16 /* delegates of one élu reminded at once */
+
+/* The delegates (their agent ids, each once, in d's order, at most max into out) whose
+ * délégation from principal_id covers today (YYYY-MM-DD: starts_on <= today <= ends_on,
+ * both days included) among d[0 … n): they are reminded with the élu. Their count. */
+size_t parapheur_delegates_on(const store_sign_delegation *d, size_t n, int64_t principal_id,
+                              const char *today, int64_t *out, size_t max);
 
 /* The collectivité's days (PARAPHEUR_REMIND_DAYS when never set). */
 int parapheur_remind_days(core *c, int64_t tenant_id, int *days, error *err);
@@ -210,6 +226,21 @@ int parapheur_remind_days(core *c, int64_t tenant_id, int *days, error *err);
  * core_op_submit. */
 int parapheur_remind_days_set(core *c, const cat_tenant *t, const core_actor *who, int days,
                               core_done_fn cb, void *ctx, error *err);
+/* ---- how élus sign ---- */
+
+#define PARAPHEUR_TSA_URL_MAX 512 /* bytes of a TSA's URL */
+
+/* The collectivité's signature settings (store_sign_settings; B-B, no TSA, no box when never
+ * set), strings in a. The parapheur signs at that level, with that TSA, with or without the
+ * visible box (name, capacity — «par délégation» for a delegate —, date). */
+int parapheur_signing(core *c, int64_t tenant_id, arena *a, store_sign_settings *out, error *err);
+/* Sets them: an admin (ERR_FORBIDDEN), audited ("sign_settings"); ERR_INVALID_ARG "level"
+ * (B-B, B-T or B-LT), "tsa_url" (B-T and B-LT need an http or https URL of at most
+ * PARAPHEUR_TSA_URL_MAX bytes, without space or control character). Asynchronous as
+ * core_op_submit. */
+int parapheur_signing_set(core *c, const cat_tenant *t, const core_actor *who,
+                          const store_sign_settings *in, core_done_fn cb, void *ctx, error *err);
+
 /* Registers the reminder job's kind on c (core_open does). */
 int parapheur_register(core *c, error *err);
 

@@ -10,6 +10,12 @@
 
 #define PREFIX "v1."
 #define PREFIX_LEN (sizeof PREFIX - 1)
+#define BLOB_MAGIC "gsb1"
+#define BLOB_MAGIC_LEN (sizeof BLOB_MAGIC - 1)
+
+_Static_assert(SEAL_BLOB_OVERHEAD ==
+                   BLOB_MAGIC_LEN + crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES,
+               "SEAL_BLOB_OVERHEAD is the blob's magic, nonce and MAC");
 
 /* The row's own key: BLAKE2b keyed by the instance-derived key of the purpose over
  * "purpose:tenant:owner" (for "totp", exactly the key agents' secrets were first sealed with). */
@@ -79,4 +85,38 @@ int seal_open(const core *c, const char *purpose, int64_t tenant_id, int64_t own
 int seal_is_sealed(const char *text)
 {
     return text && strncmp(text, PREFIX, PREFIX_LEN) == 0;
+}
+
+void seal_blob(const core *c, const char *purpose, int64_t tenant_id, int64_t owner_id,
+               const void *plain, size_t n, unsigned char *out)
+{
+    unsigned char key[crypto_secretbox_KEYBYTES];
+    row_key(c, purpose, tenant_id, owner_id, key);
+    unsigned char *nonce = out + BLOB_MAGIC_LEN;
+    memcpy(out, BLOB_MAGIC, BLOB_MAGIC_LEN);
+    randombytes_buf(nonce, crypto_secretbox_NONCEBYTES);
+    crypto_secretbox_easy(nonce + crypto_secretbox_NONCEBYTES, plain, n, nonce, key);
+    sodium_memzero(key, sizeof key);
+}
+
+int seal_blob_open(const core *c, const char *purpose, int64_t tenant_id, int64_t owner_id,
+                   const void *sealed, size_t n, unsigned char *plain)
+{
+    if (!seal_blob_is_sealed(sealed, n) || n < SEAL_BLOB_OVERHEAD)
+        return -1;
+    const unsigned char *nonce = (const unsigned char *)sealed + BLOB_MAGIC_LEN;
+    unsigned char key[crypto_secretbox_KEYBYTES];
+    row_key(c, purpose, tenant_id, owner_id, key);
+    int rc =
+        crypto_secretbox_open_easy(plain, nonce + crypto_secretbox_NONCEBYTES,
+                                   n - BLOB_MAGIC_LEN - crypto_secretbox_NONCEBYTES, nonce, key);
+    sodium_memzero(key, sizeof key);
+    if (rc != 0)
+        sodium_memzero(plain, n - SEAL_BLOB_OVERHEAD);
+    return rc == 0 ? 0 : -1;
+}
+
+int seal_blob_is_sealed(const void *data, size_t n)
+{
+    return data && n >= BLOB_MAGIC_LEN && memcmp(data, BLOB_MAGIC, BLOB_MAGIC_LEN) == 0;
 }

@@ -25,6 +25,7 @@
 #include "core/seal.h"
 #include "store/store.h"
 #include "util/log.h"
+#include "util/netaddr.h"
 #include "util/timeutil.h"
 #include "util/utf8.h"
 
@@ -90,31 +91,6 @@ int webhook_url_check(const char *url, int allow_local, error *err)
     if (!allow_local && host_is_local(rest))
         return error_set(err, ERR_INVALID_ARG, "url", "a local address is not allowed");
     return 0;
-}
-
-/* 1 when ip (text, v4 or v6) is an address a webhook must not reach: loopback, private,
- * link-local, unspecified, multicast, carrier-grade NAT, IPv6 unique local, or an IPv4
- * address mapped into IPv6 that is one of those. */
-static int address_private(const char *ip)
-{
-    unsigned char a[16];
-    if (inet_pton(AF_INET, ip, a) == 1) {
-    v4:
-        return a[0] == 0 || a[0] == 10 || a[0] == 127 || (a[0] == 169 && a[1] == 254) ||
-               (a[0] == 172 && (a[1] & 0xf0) == 16) || (a[0] == 192 && a[1] == 168) ||
-               (a[0] == 100 && (a[1] & 0xc0) == 64) || a[0] >= 224;
-    }
-    if (inet_pton(AF_INET6, ip, a) != 1)
-        return 1; /* not understood: refused */
-    static const unsigned char mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-    if (memcmp(a, mapped, 12) == 0) {
-        memmove(a, a + 12, 4);
-        goto v4;
-    }
-    static const unsigned char zero[15] = {0};
-    if (memcmp(a, zero, 15) == 0) /* :: and ::1 */
-        return 1;
-    return (a[0] & 0xfe) == 0xfc || (a[0] == 0xfe && (a[1] & 0xc0) == 0x80) || a[0] == 0xff;
 }
 
 /* ---- the signature ---- */
@@ -334,7 +310,7 @@ static int prereq(void *ctx, char *ip, char *local_ip, int remote_port, int loca
     (void)remote_port;
     (void)local_port;
     const int *allow_local = ctx;
-    if (!*allow_local && address_private(ip))
+    if (!*allow_local && netaddr_private_text(ip))
         return CURL_PREREQFUNC_ABORT;
     return CURL_PREREQFUNC_OK;
 }

@@ -591,6 +591,7 @@ static int mp_init(mp_state *st, arena *a, size_t text_max, upload_part *parts, 
     st->max_file_bytes = max_file_bytes;
     st->tmp_dir = tmp_dir;
     buf_init(&st->value, text_max);
+    buf_set_secret(&st->value);
     st->fields = arena_alloc(a, sizeof *st->fields * FORM_MAX_FIELDS);
     return st->fields ? 0 : error_set(&st->err, ERR_INTERNAL, NULL, "out of memory");
 }
@@ -1228,6 +1229,8 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
     if (q)
         q[1] = '\0';
     buf_init(&ctx->body, srv->cfg.max_body);
+    /* A body may hold a PIN or a password: wiped when freed, never left behind by a realloc. */
+    buf_set_secret(&ctx->body);
     http_req *rq = &ctx->rq;
     rq->arena = &ctx->arena;
     rq->core = srv->core;
@@ -1384,6 +1387,11 @@ static void ctx_free(http_server *srv, conn_ctx *ctx)
         MHD_destroy_post_processor(ctx->pp);
     mp_release(&ctx->mp);
     buf_free(&rq->out);
+    /* A request that sent a body has its form's decoded values (a PIN, a password) in the
+     * arena, whichever way its handler ended: wiped (only these requests, the reads stay
+     * cheap). */
+    if (ctx->body.cap || ctx->streamed)
+        arena_wipe(&ctx->arena);
     buf_free(&ctx->body);
     arena_free(&ctx->arena);
     free(ctx);

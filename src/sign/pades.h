@@ -33,11 +33,12 @@ int pades_sign(const char *pdf, size_t len, const sign_key *k, const pdf_sig_met
 /* PAdES B-LT (ETSI EN 319 142-1 5.4): pdf, whose last signature covers it whole (pades_sign
  * or pades_complete at B-T), with a further incremental update giving the catalog a /DSS that
  * holds the certificates the signature and its timestamp carry and, for each one that has an
- * issuer, its CRL, fetched from its distribution point (sign/crl.h), with the signature's
+ * issuer, its CRL, fetched from its distribution point (sign/crl.h; one on a private or
+ * loopback address only when crl_private_ok), with the signature's
  * /VRI entry; appended to out (empty). 0, or -1 with err: arg "pdf" when the file does not
  * end with a readable signature or a certificate's issuer is not among them, arg "crl" when a
  * CRL cannot be had (ERR_UNAVAILABLE) or names a certificate as revoked (ERR_CONFLICT). */
-int pades_add_lt(const char *pdf, size_t len, buf *out, error *err);
+int pades_add_lt(const char *pdf, size_t len, int crl_private_ok, buf *out, error *err);
 
 /* Two-step signing, for a key held elsewhere (an élu's USB token, a remote signing service).
  * The first half writes pdf with its signature placeholder for cert, as pades_sign would, to

@@ -91,7 +91,7 @@ static void to_blobs(const buf *b, const size_t *ends, size_t n, pdf_blob *out)
     }
 }
 
-int pades_add_lt(const char *pdf, size_t len, buf *out, error *err)
+int pades_add_lt(const char *pdf, size_t len, int crl_private_ok, buf *out, error *err)
 {
     int rc = -1;
     pades_sig *sigs = calloc(PADES_SIGS_MAX, sizeof *sigs);
@@ -169,7 +169,7 @@ int pades_add_lt(const char *pdf, size_t len, buf *out, error *err)
             goto cleanup;
         }
         size_t before = crls.len;
-        if (crl_fetch_checked(x, issuer, &crls, err) != 0)
+        if (crl_fetch_checked(x, issuer, crl_private_ok, &crls, err) != 0)
             goto cleanup;
         size_t from = 0;
         int seen = 0;

@@ -83,6 +83,13 @@ typedef struct store_document {
     int citizen_visible; /* shown to the citizen (tracking page, e-mail) */
 } store_document;
 
+/* How a collectivité's élus sign (table sign_settings, core/parapheur.h). */
+typedef struct store_sign_settings {
+    const char *level;   /* "B-B", "B-T" or "B-LT" */
+    const char *tsa_url; /* B-T, B-LT: the TSA; NULL when none */
+    int visible;         /* the signature's box on the first page */
+} store_sign_settings;
+
 /* An élu's signing key (table sign_keys, core/parapheur.h): a PKCS#12 file as uploaded, or
  * a PKCS#11 token's and key's labels; the certificate's description; the PIN's failures. */
 typedef struct store_sign_key {

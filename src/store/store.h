@@ -946,6 +946,11 @@ typedef struct store_sign_ops {
                      error *err);
     /* Inserts or replaces k->agent_id's key (failures and lock cleared). */
     int (*tx_key_set)(store *s, const store_sign_key *k, error *err);
+    /* Replaces agent_id's PKCS#12 file by sealed (sealed_len bytes) if it still is old
+     * (old_len bytes), nothing else changed; *replaced 1 when it was. */
+    int (*tx_key_p12_replace)(store *s, int64_t tenant_id, int64_t agent_id, const void *old,
+                              size_t old_len, const void *sealed, size_t sealed_len, int *replaced,
+                              error *err);
     /* Counts a wrong PIN on agent_id's key in one statement (concurrent attempts each count):
      * at the tries-th in a row the count restarts and the key is locked until now + lock_s,
      * a lock never shortened. *locked 1 when the key is locked after it. */
@@ -992,6 +997,12 @@ typedef struct store_sign_ops {
      * writer as circuit_get. */
     int (*remind_days)(store *s, int writer, int64_t tenant_id, int *days, error *err);
     int (*tx_remind_days_set)(store *s, int64_t tenant_id, int days, error *err);
+    /* The tenant's signature settings (strings in a); level "B-B", no TSA, not visible when
+     * never set. */
+    int (*signing_get)(store *s, int64_t tenant_id, arena *a, store_sign_settings *out, error *err);
+    /* Sets them; a row made here reminds after default_days. */
+    int (*tx_signing_set)(store *s, int64_t tenant_id, const store_sign_settings *in,
+                          int default_days, error *err);
 } store_sign_ops;
 
 /* The operation table every backend provides, one sub-table per area (each backend file

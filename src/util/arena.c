@@ -37,6 +37,13 @@ void arena_free(arena *a)
     a->first_used = 0;
 }
 
+void arena_wipe(arena *a)
+{
+    explicit_bzero(a->first, a->first_used);
+    for (arena_block *b = a->head; b; b = b->next)
+        explicit_bzero(b->data, b->used);
+}
+
 void *arena_alloc(arena *a, size_t n)
 {
     size_t need = ALIGN(n ? n : 1);

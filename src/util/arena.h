@@ -22,6 +22,9 @@ typedef struct arena {
 void arena_init(arena *a, size_t max);
 /* Releases every block; the arena can be used again afterwards. a may be NULL. */
 void arena_free(arena *a);
+/* Zeroes every byte a handed out (a request's copies of a form holding a PIN or a
+ * password), keeping its memory: arena_free follows. */
+void arena_wipe(arena *a);
 /* Returns n bytes aligned for any type, zeroed, owned by the arena; NULL when over the
  * arena's limit or out of memory. */
 void *arena_alloc(arena *a, size_t n);

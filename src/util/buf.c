@@ -11,12 +11,20 @@ void buf_init(buf *b, size_t max)
     b->cap = 0;
     b->max = max;
     b->failed = 0;
+    b->secret = 0;
+}
+
+void buf_set_secret(buf *b)
+{
+    b->secret = 1;
 }
 
 void buf_free(buf *b)
 {
     if (!b)
         return;
+    if (b->secret && b->data)
+        explicit_bzero(b->data, b->cap);
     free(b->data);
     b->data = NULL;
     b->len = b->cap = 0;
@@ -25,6 +33,8 @@ void buf_free(buf *b)
 
 void buf_reset(buf *b)
 {
+    if (b->secret && b->data)
+        explicit_bzero(b->data, b->len);
     b->len = 0;
     b->failed = 0;
     if (b->data)
@@ -44,10 +54,16 @@ static int buf_reserve(buf *b, size_t extra)
     size_t cap = b->cap ? b->cap : 256;
     while (cap < need)
         cap *= 2;
-    char *p = realloc(b->data, cap);
+    /* realloc may leave the old block's bytes in freed memory: a secret is moved by hand. */
+    char *p = b->secret ? malloc(cap) : realloc(b->data, cap);
     if (!p) {
         b->failed = 1;
         return -1;
+    }
+    if (b->secret && b->data) {
+        memcpy(p, b->data, b->len + 1);
+        explicit_bzero(b->data, b->cap);
+        free(b->data);
     }
     b->data = p;
     b->cap = cap;

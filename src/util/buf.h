@@ -15,10 +15,15 @@ typedef struct buf {
     size_t cap;
     size_t max; /* appends that would make len exceed max fail */
     int failed; /* set once an append failed: the content is truncated */
+    int secret; /* buf_set_secret: no copy of the content left in freed memory */
 } buf;
 
 /* Initialises an empty buffer that may hold at most `max` bytes. Allocates nothing. */
 void buf_init(buf *b, size_t max);
+/* Marks b's content as a secret (a request body holding a PIN or a password): from then on,
+ * growing it moves the content without leaving the old block unwiped, and buf_reset and
+ * buf_free zero what it held. Kept by buf_free, cleared by buf_init. */
+void buf_set_secret(buf *b);
 /* Releases the memory; b may be NULL. The buffer can be initialised again afterwards. */
 void buf_free(buf *b);
 /* Empties the buffer, keeping its memory. */

@@ -20,6 +20,7 @@
 
 #include "core/document.h"
 #include "core/jobs.h"
+#include "core/parapheur.h"
 #include "core/webhook.h"
 #include "core/retention.h"
 #include "core/upload_stash.h"
@@ -169,6 +170,11 @@ static void *scheduler_main(void *arg)
         log_error("webhooks: the secrets in clear could not be sealed: %s", err.detail);
     else if (sealed)
         log_info("webhooks: %zu secret(s) stored in clear sealed", sealed);
+    sealed = 0;
+    if (parapheur_seal_keys(s->core, &sealed, &err) != 0)
+        log_error("parapheur: the PKCS#12 files in clear could not be sealed: %s", err.detail);
+    else if (sealed)
+        log_info("parapheur: %zu PKCS#12 file(s) stored in clear sealed", sealed);
     /* Monotonic milliseconds of the next retention pass; 0: none. */
     int64_t next_retention =
         s->cfg.retention_interval_s ? mono_s() * 1000 + (int64_t)s->cfg.first_delay_ms : 0;

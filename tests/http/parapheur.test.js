@@ -12,6 +12,11 @@
  * verify --ca` and poppler's `pdfsig` (whose output is read). A refusal needs a comment and
  * goes back to the sending agent by e-mail. «Signer la sélection» with one document not
  * waiting for the élu signs the others and says which failed. Five wrong PINs lock the key.
+ * The PKCS#12 files are sealed at rest, and one stored in clear (before sealing) is sealed at
+ * the next start and still signs. No PIN is left in the server's memory. A key on the
+ * server's PKCS#11 token (SoftHSM2, `--pkcs11-module`) signs end to end, pdfsig agreeing.
+ * The level (B-T with a local TSA; B-LT) and the visible box an administrator sets are the
+ * parapheur's.
  */
 const test = require('node:test');
 const assert = require('node:assert/strict');
@@ -80,14 +85,41 @@ function circuitOf(documentId) {
     return Number(srv.sql(`SELECT id FROM sign_circuits WHERE document_id = ${documentId} ORDER BY id DESC LIMIT 1`).trim());
 }
 
+/* agent_id's stored PKCS#12 file is sealed (core/seal.h's blob: "gsb1", nonce, MAC, then as
+ * many bytes as the file), not name's file as uploaded. */
+function assertSealed(agentId, name) {
+    const stored = Buffer.from(srv.sql(`SELECT hex(p12) FROM sign_keys WHERE agent_id = ${agentId}`).trim(), 'hex');
+    const p12 = fs.readFileSync(f(`${name}.p12`));
+    assert.equal(stored.subarray(0, 4).toString('latin1'), 'gsb1');
+    assert.equal(stored.length, p12.length + 4 + 24 + 16);
+    assert.notEqual(stored[0], 0x30, 'not a DER SEQUENCE');
+    assert.equal(stored.indexOf(p12.subarray(0, 64)), -1);
+    assert.equal(stored.indexOf(p12.subarray(p12.length - 64)), -1);
+}
+
 async function saveKey(name, pin = PIN) {
     return multipart(clients.admin, '/agent/admin/signatures',
         { agent: String(agents[name].id), quality: name === 'maire' ? 'Maire' : 'Adjoint', kind: 'p12', pin },
         { p12: [fs.readFileSync(f(`${name}.p12`)), `${name}.p12`] });
 }
 
+/* The server's PKCS#11 module: a SoftHSM2 token in its own directory, made before the server
+ * starts (its key and certificate are written once the CA exists). */
+const SOFTHSM = '/usr/lib/softhsm/libsofthsm2.so';
+const TOKEN_PIN = 'jeton-5678';
+let hsm;
+const makers = {};
+
 test.before(async () => {
-    srv = await H.startServer({ requests: 0 });
+    hsm = fs.mkdtempSync(path.join(require('node:os').tmpdir(), 'guichet-hsm-'));
+    fs.mkdirSync(path.join(hsm, 'tokens'));
+    const conf = path.join(hsm, 'softhsm2.conf');
+    fs.writeFileSync(conf, `directories.tokendir = ${path.join(hsm, 'tokens')}\nobjectstore.backend = file\n`);
+    hsm = { dir: hsm, env: Object.assign({}, process.env, { SOFTHSM2_CONF: conf }) };
+    const init = spawnSync('softhsm2-util', ['--init-token', '--free', '--label', 'mairie', '--pin', TOKEN_PIN,
+                                             '--so-pin', '87654321'], { env: hsm.env, encoding: 'utf8' });
+    assert.equal(init.status, 0, init.stderr);
+    srv = await H.startServer({ requests: 0, env: { GUICHET_PKCS11_MODULE: SOFTHSM, SOFTHSM2_CONF: conf } });
     req = await F.fileRequest(srv, { service: 'nid-de-poule' });
     const other = req.department === 'voirie' ? 'proprete' : 'voirie';
     const add = (key, role, departments) => {
@@ -100,10 +132,13 @@ test.before(async () => {
     add('conseiller', 'elected', []);
     add('intrus', 'elected', []);
     add('admin', 'admin', []);
+    add('jeton', 'elected', []);
     for (const k of Object.keys(agents)) clients[k] = await F.login(srv, agents[k]);
-    const { ca, elu, nss } = signers(srv.dir, PIN);
+    const { ca, elu, nss, tsa, startTsa } = signers(srv.dir, PIN);
     ca('ca', 'Autorité de test du parapheur');
-    for (const n of ['maire', 'adjoint', 'conseiller', 'intrus']) elu(n, `Élu ${n}`, 'ca');
+    tsa('tsa', 'ca');
+    makers.startTsa = startTsa;
+    for (const n of ['maire', 'adjoint', 'conseiller', 'intrus', 'jeton']) elu(n, `Élu ${n}`, 'ca');
     nss('nss', 'ca');
     const out = f('source.pdf');
     const r = srv.guichet(['document', 'receipt', '--db', srv.db, '--request', req.reference, '--out', out]);
@@ -114,6 +149,7 @@ test.before(async () => {
 test.after(async () => {
     /* A clean exit: an ASan build reports leaks and errors through it. */
     if (srv) assert.equal(await srv.stop(), 0, 'guichet did not exit cleanly');
+    if (hsm) fs.rmSync(hsm.dir, { recursive: true, force: true });
 });
 
 test('an administrator saves the élus\' keys: a wrong PIN is refused, the certificate shown', async () => {
@@ -131,9 +167,9 @@ test('an administrator saves the élus\' keys: a wrong PIN is refused, the certi
     assert.equal(page.status, 200);
     assert.ok(page.text.includes('Élu maire'));
     assert.ok(page.text.includes('Autorité de test du parapheur'), 'the issuer is shown');
-    /* Stored as uploaded; the PIN nowhere in the database. */
-    const hex = srv.sql(`SELECT hex(p12) FROM sign_keys WHERE agent_id = ${agents.maire.id}`).trim();
-    assert.equal(Buffer.from(hex, 'hex').compare(fs.readFileSync(f('maire.p12'))), 0);
+    /* Sealed at rest: no PKCS#12 DER in the column, nor any run of its bytes; the PIN
+     * nowhere in the database. */
+    assertSealed(agents.maire.id, 'maire');
     const dump = run('sqlite3', [srv.db, '.dump']).stdout;
     assert.ok(!dump.includes(PIN));
     assert.equal(srv.sql("SELECT count(*) FROM audit_log WHERE action = 'sign_key'").trim(), '4');
@@ -328,7 +364,7 @@ test('five wrong PINs lock the key for a while', async () => {
     assert.equal(srv.sql(`SELECT state FROM sign_circuits WHERE id = ${c}`).trim(), 'pending');
 });
 
-test('a signature waiting past the collectivité\'s days reminds its élu, then once a day', async () => {
+test('a signature waiting past the collectivité\'s days reminds its élu and the délégataire of the day, then once a day', async () => {
     await clients.admin.get('/agent/admin/signatures');
     const bad = await clients.admin.post('/agent/admin/signatures/relance', { remind_days: '0' });
     assert.equal(bad.status, 400);
@@ -350,7 +386,215 @@ test('a signature waiting past the collectivité\'s days reminds its élu, then 
     }
     assert.equal(srv.sql(`SELECT count(*) FROM outbox WHERE template = 'sign_remind' AND recipient = '${email}'`).trim(), '1');
     assert.notEqual(srv.sql(`SELECT reminded_at FROM sign_circuits WHERE id = ${c}`).trim(), '0');
+    /* The conseiller holds the adjoint's délégation today (recorded above): reminded too,
+     * told for whom; the élu's own mail names nobody. Both name the document. */
+    const params = (to) => JSON.parse(srv.sql(`SELECT params FROM outbox WHERE template = 'sign_remind' AND recipient = '${to}' ORDER BY id DESC LIMIT 1`).trim());
+    const own = params(email);
+    assert.equal(own.document, 'Relance');
+    assert.equal(own.for, undefined);
+    const delegate = params(agents.conseiller.email.toLowerCase());
+    assert.equal(delegate.document, 'Relance');
+    assert.equal(delegate.for, 'Élu adjoint');
+    assert.equal(srv.sql("SELECT count(*) FROM outbox WHERE template = 'sign_remind'").trim(), '2', 'nobody else (the délégation of another élu, none ended)');
     /* The next one a day later, not before. */
     const next = Number(srv.sql(`SELECT min(due_at) - CAST(strftime('%s', 'now') AS INTEGER) FROM jobs WHERE kind = 'sign_remind' AND state = 'pending' AND payload LIKE '%"circuit":${c},%'`).trim());
     assert.ok(next > 86000 && next <= 86400, `next reminder in ${next} s`);
+});
+
+test('a PKCS#12 file stored in clear (before sealing) is sealed at the next start and still signs', async () => {
+    /* The maire's row as an earlier guichet left it: the file as uploaded. */
+    await srv.stop('SIGTERM', { keep: true });
+    const clear = fs.readFileSync(f('maire.p12')).toString('hex');
+    srv.sql(`UPDATE sign_keys SET p12 = X'${clear}' WHERE agent_id = ${agents.maire.id}`);
+    await srv.restart();
+    for (let i = 0; i < 100 && !srv.log().includes('parapheur: 1 PKCS#12 file(s) stored in clear sealed'); i++) {
+        await H.sleep(100);
+    }
+    assert.ok(srv.log().includes('parapheur: 1 PKCS#12 file(s) stored in clear sealed'), 'the sealing logged with its count');
+    assertSealed(agents.maire.id, 'maire');
+    for (const n of ['adjoint', 'conseiller', 'intrus']) assertSealed(agents[n].id, n);
+    /* Idempotent: the next start finds nothing in clear and says nothing. */
+    await srv.stop('SIGTERM', { keep: true });
+    const sealedBefore = srv.sql(`SELECT hex(p12) FROM sign_keys ORDER BY agent_id`);
+    await srv.restart();
+    for (const k of Object.keys(clients)) clients[k] = await F.login(srv, agents[k]);
+    assert.equal(srv.sql(`SELECT hex(p12) FROM sign_keys ORDER BY agent_id`), sealedBefore);
+    assert.equal(srv.log().split('stored in clear sealed').length - 1, 1);
+    /* The sealed file opens with the élu's PIN and signs. */
+    const id = await uploadDoc('Après le scellement');
+    assert.equal((await send(clients.agenta, id, [agents.maire.id])).status, 303);
+    const c = circuitOf(id);
+    const r = await clients.maire.post(`/agent/parapheur/${c}/signer`, { pin: PIN });
+    assert.equal(r.status, 303, r.text.slice(0, 1500));
+    assert.equal(srv.sql(`SELECT state FROM sign_circuits WHERE id = ${c}`).trim(), 'signed');
+    const docs = documents(req.reference).filter((d) => d.title === 'Après le scellement');
+    fs.writeFileSync(f('sealed-signed.pdf'), Buffer.from(docs[docs.length - 1].hex, 'hex'));
+    const v = run(H.BIN, ['pdf', 'verify', '--ca', f('ca.pem'), f('sealed-signed.pdf')]);
+    assert.equal(v.status, 0, v.stdout + v.stderr);
+});
+
+/* Whether the live process pid holds any of needles (Buffers) in its readable memory, read
+ * through /proc/pid/mem (the test is the server's parent, which Yama's ptrace scope 1
+ * allows). Regions over 256 MiB (ASan's shadow, reserved and mostly untouched) are skipped. */
+function memoryHolds(pid, needles) {
+    const found = new Set();
+    const fd = fs.openSync(`/proc/${pid}/mem`, 'r');
+    try {
+        for (const line of fs.readFileSync(`/proc/${pid}/maps`, 'utf8').split('\n')) {
+            const m = /^([0-9a-f]+)-([0-9a-f]+) r/.exec(line);
+            if (!m || /\[(vvar|vsyscall|vdso)\]/.test(line)) continue;
+            const from = parseInt(m[1], 16);
+            const len = parseInt(m[2], 16) - from;
+            if (len > 256 * 1024 * 1024) continue;
+            const b = Buffer.alloc(len);
+            try {
+                fs.readSync(fd, b, 0, len, from);
+            } catch {
+                continue;
+            }
+            needles.forEach((n, i) => { if (b.includes(n)) found.add(i); });
+        }
+    } finally {
+        fs.closeSync(fd);
+    }
+    return [...found];
+}
+
+test('no PIN is left in the server\'s memory once its requests are answered, signed or refused', async (t) => {
+    if (!fs.existsSync(`/proc/${srv.pid()}/mem`)) {
+        t.skip('no /proc');
+        return;
+    }
+    const WRONG = 'Mauvais-PIN-7319';
+    const id = await uploadDoc('Sans trace du PIN');
+    assert.equal((await send(clients.agenta, id, [agents.maire.id])).status, 303);
+    const c = circuitOf(id);
+    /* A wrong PIN (its page answered with the field's error), then the right one. */
+    const bad = await clients.maire.post(`/agent/parapheur/${c}/signer`, { pin: WRONG });
+    assert.equal(bad.status, 400);
+    const ok = await clients.maire.post(`/agent/parapheur/${c}/signer`, { pin: PIN });
+    assert.equal(ok.status, 303, ok.text.slice(0, 1000));
+    /* A PIN sent with a bad CSRF token: refused before the handler reads it. */
+    const forged = await fetch(`${srv.url}/agent/parapheur/${c}/signer`, {
+        method: 'POST', body: new URLSearchParams({ csrf_token: 'x', pin: 'Forge-PIN-4471' }),
+        headers: { Cookie: clients.maire.cookieHeader() }, redirect: 'manual',
+    });
+    assert.equal(forged.status, 403);
+    await forged.text();
+    const needles = [PIN, WRONG, 'Forge-PIN-4471', new URLSearchParams({ pin: PIN }).toString(),
+        new URLSearchParams({ pin: WRONG }).toString()].map((s) => Buffer.from(s));
+    /* What the scan sees: the database's path is in the server's memory. */
+    const control = Buffer.from(srv.db);
+    const found = memoryHolds(srv.pid(), [control, ...needles]);
+    assert.ok(found.includes(0), 'the scan reads the server\'s memory');
+    assert.deepEqual(found.filter((i) => i > 0).map((i) => needles[i - 1].toString()), []);
+});
+
+test('a key on the server\'s PKCS#11 token (SoftHSM2) signs through the parapheur; pdfsig reads it valid', async () => {
+    /* The élu's key and certificate on the token, paired by their id. */
+    run('openssl', ['pkcs8', '-topk8', '-nocrypt', '-in', f('jeton.key'), '-outform', 'DER', '-out', f('jeton.key.der')]);
+    run('openssl', ['x509', '-in', f('jeton.pem'), '-outform', 'DER', '-out', f('jeton.der')]);
+    for (const [file, type] of [['jeton.key.der', 'privkey'], ['jeton.der', 'cert']]) {
+        const w = spawnSync('pkcs11-tool', ['--module', SOFTHSM, '--token-label', 'mairie', '--login', '--pin', TOKEN_PIN,
+                                            '--write-object', f(file), '--type', type, '--id', '02', '--label', 'jeton'],
+                            { env: hsm.env, encoding: 'utf8' });
+        assert.equal(w.status, 0, w.stderr);
+    }
+    const save = (pin) => multipart(clients.admin, '/agent/admin/signatures',
+        { agent: String(agents.jeton.id), quality: 'Adjoint aux finances', kind: 'pkcs11', token: 'mairie', key: 'jeton', pin });
+    const bad = await save('pas-le-bon');
+    assert.equal(bad.status, 400);
+    assert.ok(bad.text.includes('id="pin-error"'));
+    const ok = await save(TOKEN_PIN);
+    assert.equal(ok.status, 303, ok.text.slice(0, 1500));
+    assert.equal(srv.sql(`SELECT kind || ' ' || token_label || ' ' || key_label || ' ' || (p12 IS NULL) FROM sign_keys WHERE agent_id = ${agents.jeton.id}`).trim(),
+                 'pkcs11 mairie jeton 1');
+    const id = await uploadDoc('Signé sur le jeton');
+    assert.equal((await send(clients.agenta, id, [agents.jeton.id])).status, 303);
+    const c = circuitOf(id);
+    const wrong = await clients.jeton.post(`/agent/parapheur/${c}/signer`, { pin: '0000' });
+    assert.equal(wrong.status, 400);
+    assert.ok(wrong.text.includes('id="pin-error"'));
+    const r = await clients.jeton.post(`/agent/parapheur/${c}/signer`, { pin: TOKEN_PIN });
+    assert.equal(r.status, 303, r.text.slice(0, 1500));
+    assert.equal(srv.sql(`SELECT state FROM sign_circuits WHERE id = ${c}`).trim(), 'signed');
+    const docs = documents(req.reference).filter((d) => d.title === 'Signé sur le jeton');
+    assert.deepEqual(docs.map((d) => [d.version, d.citizen_visible]), [[1, 0], [2, 1]]);
+    fs.writeFileSync(f('jeton-signed.pdf'), Buffer.from(docs[1].hex, 'hex'));
+    const v = run(H.BIN, ['pdf', 'verify', '--ca', f('ca.pem'), f('jeton-signed.pdf')]);
+    assert.equal(v.status, 0, v.stdout + v.stderr);
+    assert.match(v.stdout, /^signature 1: signer «Élu jeton», .*covers the whole file: valid$/m);
+    const p = run('pdfsig', ['-nssdir', `sql:${f('nss')}`, f('jeton-signed.pdf')]);
+    assert.equal(p.status, 0, p.stderr);
+    assert.match(p.stdout, /Signer Certificate Common Name: Élu jeton/);
+    assert.match(p.stdout, /Signature Validation: Signature is Valid\./);
+    assert.match(p.stdout, /Certificate Validation: Certificate is Trusted\./);
+    assert.match(p.stdout, /Total document signed/);
+    assert.match(p.stdout, /Signature Type: ETSI\.CAdES\.detached/);
+    const qc = run('qpdf', ['--check', f('jeton-signed.pdf')]);
+    assert.match(qc.stdout, /No syntax or stream encoding errors/);
+});
+
+test('the level and appearance an administrator sets: B-T with the TSA and a visible box; B-LT refused without revocation data', async () => {
+    await clients.admin.get('/agent/admin/signatures');
+    const level = (fields) => clients.admin.post('/agent/admin/signatures/niveau', fields);
+    /* B-T without a TSA, an unknown level: refused beside their fields, what was typed kept. */
+    let r = await level({ level: 'B-T', tsa_url: '', visible: '1' });
+    assert.equal(r.status, 400);
+    assert.ok(r.text.includes('id="tsa_url-error"'));
+    assert.match(r.text, /<input type="url" id="tsa_url"[^>]*aria-describedby="tsa_url-hint tsa_url-error" aria-invalid="true"/);
+    assert.match(r.text, /id="level-1" name="level" value="B-T" checked/);
+    r = await level({ level: 'B-X', tsa_url: 'ftp://horodatage.test/' });
+    assert.equal(r.status, 400);
+    assert.ok(r.text.includes('id="level-error"'));
+    r = await level({ level: 'B-T', tsa_url: 'ftp://horodatage.test/' });
+    assert.equal(r.status, 400);
+    assert.ok(r.text.includes('id="tsa_url-error"'));
+    assert.equal(srv.sql('SELECT count(*) FROM sign_settings WHERE level <> \'B-B\'').trim(), '0');
+    const tsaServer = await makers.startTsa('tsa.cnf');
+    try {
+        r = await level({ level: 'B-T', tsa_url: tsaServer.url, visible: '1' });
+        assert.equal(r.status, 303, r.text.slice(0, 1000));
+        assert.equal(srv.sql('SELECT level || \' \' || visible FROM sign_settings').trim(), 'B-T 1');
+        const page = await clients.admin.get('/agent/admin/signatures');
+        assert.match(page.text, /id="level-1" name="level" value="B-T" checked/);
+        assert.match(page.text, /id="visible" name="visible" value="1" checked/);
+        /* The maire signs: timestamped by the TSA, the box on the page. */
+        const id = await uploadDoc('Arrêté horodaté');
+        assert.equal((await send(clients.agenta, id, [agents.maire.id])).status, 303);
+        const s1 = await clients.maire.post(`/agent/parapheur/${circuitOf(id)}/signer`, { pin: PIN });
+        assert.equal(s1.status, 303, s1.text.slice(0, 1500));
+        const docs = documents(req.reference).filter((d) => d.title === 'Arrêté horodaté');
+        fs.writeFileSync(f('bt.pdf'), Buffer.from(docs[1].hex, 'hex'));
+        const v = run(H.BIN, ['pdf', 'verify', '--ca', f('ca.pem'), f('bt.pdf')]);
+        assert.equal(v.status, 0, v.stdout + v.stderr);
+        assert.match(v.stdout, /^signature 1: signer «Élu maire», .*timestamped .* UTC, B-T, covers the whole file: valid$/m);
+        const p = run('pdfsig', ['-nssdir', `sql:${f('nss')}`, f('bt.pdf')]);
+        assert.match(p.stdout, /Signature Validation: Signature is Valid\./);
+        assert.match(p.stdout, /Total document signed/);
+        const text = run('pdftotext', ['-enc', 'UTF-8', f('bt.pdf'), '-']).stdout;
+        assert.ok(text.includes('Signé électroniquement par'), text);
+        assert.ok(text.includes('Élu maire'), text);
+        assert.ok(text.includes('Maire'), text);
+        /* B-LT: the élus' certificates name no CRL distribution point, so no revocation data:
+         * the signature is refused beside the PIN, nothing signed, the circuit still waits. */
+        r = await level({ level: 'B-LT', tsa_url: tsaServer.url });
+        assert.equal(r.status, 303, r.text.slice(0, 1000));
+        const id2 = await uploadDoc('Arrêté pour des décennies');
+        assert.equal((await send(clients.agenta, id2, [agents.maire.id])).status, 303);
+        const c2 = circuitOf(id2);
+        const s2 = await clients.maire.post(`/agent/parapheur/${c2}/signer`, { pin: PIN });
+        assert.equal(s2.status, 503);
+        assert.ok(s2.text.includes('id="pin-error"'));
+        assert.ok(s2.text.includes('au niveau fixé par l’administrateur'));
+        assert.equal(srv.sql(`SELECT state FROM sign_circuits WHERE id = ${c2}`).trim(), 'pending');
+        assert.equal(documents(req.reference).filter((d) => d.title === 'Arrêté pour des décennies').length, 1);
+    } finally {
+        await tsaServer.close();
+    }
+    assert.ok(Number(srv.sql("SELECT count(*) FROM audit_log WHERE action = 'sign_settings'").trim()) >= 2, 'each change audited');
+    /* Back to B-B without a box. */
+    r = await level({ level: 'B-B', tsa_url: '' });
+    assert.equal(r.status, 303);
+    assert.equal(srv.sql('SELECT level || \' \' || visible || \' \' || ifnull(tsa_url, \'-\') FROM sign_settings').trim(), 'B-B 0 -');
 });

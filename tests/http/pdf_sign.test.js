@@ -24,6 +24,7 @@ const path = require('node:path');
 const http = require('node:http');
 const { spawn, spawnSync } = require('node:child_process');
 const H = require('./harness');
+const { signers } = require('./signers');
 
 let dir;
 const TEXT = 'Arrete municipal 42';
@@ -41,6 +42,13 @@ function mustRun(cmd, args, opts) {
 }
 
 const f = (name) => path.join(dir, name);
+
+/* The TSA of signers.js, answering from the test's directory (signers() rewrites pw with the
+ * same password). */
+let made;
+const makers = () => made || (made = signers(dir, 'mot de passe élu'));
+const startTsa = (cnf = 'tsa.cnf') => makers().startTsa(cnf);
+const tsa = (name, caName, ext) => makers().tsa(name, caName, ext);
 const guichet = (args) => run(H.BIN, args);
 
 /* The binary run without blocking the event loop: the TSA below answers from this process. */
@@ -136,21 +144,6 @@ function ca(name, cn) {
                         f(`${name}.pem`), '-days', '30', '-subj', `/CN=${cn}/O=Ville de Démo`, '-utf8',
                         '-addext', 'basicConstraints=critical,CA:TRUE',
                         '-addext', 'keyUsage=critical,keyCertSign,cRLSign']);
-}
-
-/* A TSA certificate issued by the CA given (its extensions in section tsa of ext) and the
- * `openssl ts -reply` configuration ${name}.cnf that answers with it. */
-function tsa(name, caName, ext) {
-    mustRun('openssl', ['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', f(`${name}.key`), '-out', f(`${name}.csr`),
-                        '-subj', '/CN=Horodatage de test']);
-    mustRun('openssl', ['x509', '-req', '-in', f(`${name}.csr`), '-CA', f(`${caName}.pem`), '-CAkey', f(`${caName}.key`),
-                        '-CAcreateserial', '-out', f(`${name}.pem`), '-days', '30', '-extfile', f(ext),
-                        '-extensions', 'tsa']);
-    fs.writeFileSync(f(`${name}serial`), '01\n');
-    fs.writeFileSync(f(`${name}.cnf`), `[tsa]\ndefault_tsa = tsa1\n[tsa1]\nserial = ${f(`${name}serial`)}\n` +
-        `crypto_device = builtin\nsigner_cert = ${f(`${name}.pem`)}\nsigner_key = ${f(`${name}.key`)}\n` +
-        `certs = ${f(`${caName}.pem`)}\nsigner_digest = sha256\ndefault_policy = 1.2.3.4.1\ndigests = sha256\n` +
-        'accuracy = secs:1\nordering = no\ntsa_name = no\ness_cert_id_chain = no\ness_cert_id_alg = sha256\n');
 }
 
 function sign(input, output, p12, extra = []) {
@@ -341,31 +334,6 @@ test('a CMS with a signing-time (what openssl cms -sign makes) is valid CMS but 
 });
 
 /* An RFC 3161 responder on loopback: each query answered by `openssl ts -reply`. */
-async function startTsa(cnf = 'tsa.cnf') {
-    let n = 0;
-    const server = http.createServer((req, res) => {
-        const parts = [];
-        req.on('data', (d) => parts.push(d));
-        req.on('end', () => {
-            n++;
-            fs.writeFileSync(f(`q${n}.tsq`), Buffer.concat(parts));
-            const r = spawn('openssl', ['ts', '-reply', '-config', f(cnf), '-queryfile', f(`q${n}.tsq`),
-                                        '-out', f(`r${n}.tsr`)]);
-            r.on('close', (status) => {
-                if (status !== 0) {
-                    res.writeHead(500);
-                    res.end();
-                    return;
-                }
-                res.writeHead(200, { 'Content-Type': 'application/timestamp-reply' });
-                res.end(fs.readFileSync(f(`r${n}.tsr`)));
-            });
-        });
-    });
-    const port = await H.freePort();
-    await new Promise((resolve) => server.listen(port, '127.0.0.1', resolve));
-    return { url: `http://127.0.0.1:${port}/tsa`, close: () => new Promise((resolve) => server.close(resolve)) };
-}
 
 test('B-T: the signature timestamped by a TSA; guichet, pdfsig and openssl ts -verify agree', async () => {
     const tsa = await startTsa();
@@ -477,8 +445,10 @@ test('B-LT: a DSS with the chains and the CRL, added after the B-T signature; qp
     const tsaServer = await startTsa('lttsa.cnf');
     let r;
     try {
+        /* The test CA publishes its CRL on loopback: allowed only by --crl-private-ok. */
         r = await guichetAsync(['pdf', 'sign', '--p12', f('ltmaire.p12'), '--password-file', f('pw'),
-                                '--level', 'B-LT', '--tsa', tsaServer.url, f('in.pdf'), f('blt.pdf')]);
+                                '--level', 'B-LT', '--tsa', tsaServer.url, '--crl-private-ok',
+                                f('in.pdf'), f('blt.pdf')]);
     } finally {
         await tsaServer.close();
     }
@@ -522,10 +492,19 @@ test('B-LT: a DSS with the chains and the CRL, added after the B-T signature; qp
 test('B-LT refused: a revoked certificate, a certificate without a distribution point, a CRL that cannot be had', async () => {
     const lt = await startLtCa();
     const tsaServer = await startTsa('lttsa.cnf');
-    const bltSign = (p12, out) => guichetAsync(['pdf', 'sign', '--p12', f(p12), '--password-file', f('pw'),
-                                                '--level', 'B-LT', '--tsa', tsaServer.url, f('in.pdf'), f(out)]);
+    const bltSign = (p12, out, flags = ['--crl-private-ok']) =>
+        guichetAsync(['pdf', 'sign', '--p12', f(p12), '--password-file', f('pw'), '--level', 'B-LT',
+                      '--tsa', tsaServer.url, ...flags, f('in.pdf'), f(out)]);
     try {
-        let r = await bltSign('ltadjoint.p12', 'revoked.pdf');
+        /* A distribution point on loopback (an outsider's certificate could name the server's
+         * own services): refused before any connection without --crl-private-ok. */
+        const fetched = lt.fetched;
+        let r = await bltSign('ltmaire.p12', 'private.pdf', []);
+        assert.strictEqual(r.status, 1);
+        assert.match(r.stderr, /cannot be signed at B-LT: the CRL of «Claude Maire» is not fetched from http:\/\/127\.0\.0\.1:\d+\/lt\.crl: its host 127\.0\.0\.1 is a loopback address \(allowed only with --crl-private-ok/);
+        assert.strictEqual(lt.fetched, fetched);
+        assert.ok(!fs.existsSync(f('private.pdf')));
+        r = await bltSign('ltadjoint.p12', 'revoked.pdf');
         assert.strictEqual(r.status, 1);
         assert.match(r.stderr, /cannot be signed at B-LT: the certificate «Sacha Révoqué» is revoked \(CRL at http:\/\/127\.0\.0\.1:\d+\/lt\.crl\)/);
         assert.ok(!fs.existsSync(f('revoked.pdf')));

@@ -743,6 +743,64 @@ static void test_templates_render(void **state)
     tmpl_set_free(set);
 }
 
+/* The parapheur's mails (core/parapheur.c) name the document (its "document" parameter: the
+ * context's "title" is the subject); the reminder goes to the élu, and to a delegate whose
+ * délégation covers the day, who is told for whom, in both parts and both languages. */
+static void test_parapheur_mails(void **state)
+{
+    (void)state;
+    tmpl_set *set = load_templates();
+    for (int li = 0; li < 2; li++) {
+        const char *lc = li ? "en" : "fr";
+        const char *said = li ? "You may sign it on behalf of: Élu adjoint"
+                              : "Vous pouvez le signer par délégation de : Élu adjoint";
+        json_t *strings = load_strings(lc);
+        for (int delegate = 0; delegate < 2; delegate++) {
+            json_t *params = json_pack("{s:s, s:s, s:s, s:s}", "reference", "2026-000123",
+                                       "document", "Arrêté de voirie", "since", "2026-12-01",
+                                       "link", "https://ville.test/agent/parapheur/7");
+            if (delegate)
+                json_object_set_new(params, "for", json_string("Élu adjoint"));
+            json_t *ctx = mail_context("sign_remind", params, strings, lc, "Ville de Démo",
+                                       "mairie@ville-demo.test");
+            assert_non_null(ctx);
+            char *text = NULL, *html = NULL;
+            error err = {0};
+            if (mail_render(set, "sign_remind", ctx, &text, &html, &err) != 0)
+                fail_msg("sign_remind (%s): %s", lc, err.detail);
+            assert_non_null(strstr(text, "Arrêté de voirie"));
+            assert_non_null(strstr(html, "Arrêté de voirie"));
+            if (delegate) {
+                assert_non_null(strstr(text, said));
+                assert_non_null(strstr(html, said));
+            } else {
+                assert_null(strstr(text, "Élu adjoint"));
+                assert_null(strstr(html, "Élu adjoint"));
+            }
+            assert_null(strstr(text, "{{"));
+            assert_null(strstr(text, "\n\n\n"));
+            free(text);
+            free(html);
+            json_decref(ctx);
+            json_decref(params);
+        }
+        json_t *params = json_pack("{s:s, s:s, s:s, s:s}", "reference", "2026-000123", "document",
+                                   "Arrêté de voirie", "by", "Élu maire", "comment", "À revoir");
+        json_t *ctx = mail_context("sign_refused", params, strings, lc, "Ville de Démo", NULL);
+        char *text = NULL, *html = NULL;
+        error err = {0};
+        assert_int_equal(mail_render(set, "sign_refused", ctx, &text, &html, &err), 0);
+        assert_non_null(strstr(text, "Arrêté de voirie"));
+        assert_non_null(strstr(html, "Arrêté de voirie"));
+        free(text);
+        free(html);
+        json_decref(ctx);
+        json_decref(params);
+        json_decref(strings);
+    }
+    tmpl_set_free(set);
+}
+
 /* The workflow timeouts' messages (core/workflow_timeout.c): the citizen's reminder in both
  * languages, the agents' reminder and warning (French; the date in words); no link, since core
  * knows no portal address: they say where to look instead. */
@@ -933,6 +991,7 @@ int main(void)
         cmocka_unit_test(test_strings_same_keys),
         cmocka_unit_test(test_templates_render),
         cmocka_unit_test(test_workflow_templates_render),
+        cmocka_unit_test(test_parapheur_mails),
     };
     /* mail_compose initialises GMime on first use; the parser used here needs it too. */
     mail_message m = sample();

@@ -155,7 +155,7 @@ static void test_dss_update(void **state)
     error err;
     assert_int_equal(pades_sign(pdf.data, pdf.len, &key, &meta, NULL, &one, field, &err), 0);
     /* A self-signed signer has no issuer, so no CRL to fetch: the DSS holds its certificate. */
-    assert_int_equal(pades_add_lt(one.data, one.len, &lt, &err), 0);
+    assert_int_equal(pades_add_lt(one.data, one.len, 0, &lt, &err), 0);
     assert_memory_equal(lt.data, one.data, one.len);
     assert_non_null(memmem(lt.data + one.len, lt.len - one.len, "/DSS", 4));
     assert_int_equal(pades_only_dss_after(lt.data, lt.len, one.len, why), 0);
@@ -170,7 +170,7 @@ static void test_dss_update(void **state)
     assert_int_equal(pades_only_dss_after(one.data, one.len, one.len - 8, why), -1);
     assert_string_equal(why, "bytes after the last signature are not signed");
     buf_reset(&one);
-    assert_int_equal(pades_add_lt(lt.data, lt.len, &one, &err), -1);
+    assert_int_equal(pades_add_lt(lt.data, lt.len, 0, &one, &err), -1);
     assert_string_equal(err.detail, "the file does not end with a signature");
     /* A second DSS for the same signature: the first one's items kept, its VRI entry once. */
     const unsigned char der[] = {0x30, 0x00};

@@ -3,7 +3,8 @@
  * circuit's waiting step (its élu, a delegate only when a délégation holds, nobody once the
  * circuit is over or for a malformed one), a signature moving to the next step and the last
  * one ending the circuit as signed, a refusal ending it at once, the signature's /Reason for
- * an élu and for a delegate, and the collectivité's day a délégation is read on.
+ * an élu and for a delegate, the collectivité's day a délégation is read on, and the
+ * delegates reminded with an élu on a given day.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -116,6 +117,45 @@ static void test_today_in_the_collectivite_zone(void **state)
     assert_string_equal(day, "2026-12-31");
 }
 
+/* The reminder of a signature waiting for élu 42 also reaches whoever holds a délégation
+ * from 42 that day: its first and last days included, each delegate once, never 42 itself
+ * nor another élu's delegate. */
+static void test_delegates_reminded_on_their_days(void **state)
+{
+    (void)state;
+    const store_sign_delegation d[] = {
+        {.delegate_id = 50, .principal_id = 42, .starts_on = "2026-12-01", .ends_on = "2026-12-07"},
+        {.delegate_id = 51, .principal_id = 42, .starts_on = "2026-12-07", .ends_on = "2026-12-20"},
+        {.delegate_id = 52, .principal_id = 42, .starts_on = "2026-12-08", .ends_on = "2026-12-31"},
+        {.delegate_id = 53, .principal_id = 42, .starts_on = "2026-11-01", .ends_on = "2026-12-06"},
+        {.delegate_id = 54, .principal_id = 43, .starts_on = "2026-12-01", .ends_on = "2026-12-31"},
+        {.delegate_id = 50, .principal_id = 42, .starts_on = "2026-12-05", .ends_on = "2027-01-10"},
+        {.delegate_id = 42, .principal_id = 42, .starts_on = "2026-12-01", .ends_on = "2026-12-31"},
+    };
+    size_t n = sizeof d / sizeof d[0];
+    int64_t out[8];
+    /* 7 December: the first one's last day and the second one's first; 50 named once. */
+    assert_int_equal(parapheur_delegates_on(d, n, 42, "2026-12-07", out, 8), 2);
+    assert_int_equal(out[0], 50);
+    assert_int_equal(out[1], 51);
+    /* 8 December: the first one over, the third begun; 50 still by its second délégation. */
+    assert_int_equal(parapheur_delegates_on(d, n, 42, "2026-12-08", out, 8), 3);
+    assert_int_equal(out[0], 51);
+    assert_int_equal(out[1], 52);
+    assert_int_equal(out[2], 50);
+    /* 6 December: 53's last day; 31 October: nobody. */
+    assert_int_equal(parapheur_delegates_on(d, n, 42, "2026-12-06", out, 8), 2);
+    assert_int_equal(out[0], 50);
+    assert_int_equal(out[1], 53);
+    assert_int_equal(parapheur_delegates_on(d, n, 42, "2026-10-31", out, 8), 0);
+    /* Another élu's delegates; a bound on how many. */
+    assert_int_equal(parapheur_delegates_on(d, n, 43, "2026-12-07", out, 8), 1);
+    assert_int_equal(out[0], 54);
+    assert_int_equal(parapheur_delegates_on(d, n, 42, "2026-12-08", out, 1), 1);
+    assert_int_equal(out[0], 51);
+    assert_int_equal(parapheur_delegates_on(NULL, 0, 42, "2026-12-08", out, 8), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -124,6 +164,7 @@ int main(void)
         cmocka_unit_test(test_refusal_ends_the_circuit),
         cmocka_unit_test(test_reason),
         cmocka_unit_test(test_today_in_the_collectivite_zone),
+        cmocka_unit_test(test_delegates_reminded_on_their_days),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -2,7 +2,8 @@
  * Unit tests of core/seal: a sealed secret opens only for its own purpose, collectivité and
  * owner row under the instance secret it was sealed with; a byte changed, a clear text, a
  * value too long for the box or for the buffer are refused; two seals of one secret differ
- * (a fresh nonce each time), so equal secrets do not show in the database.
+ * (a fresh nonce each time), so equal secrets do not show in the database. Sealed blobs (the
+ * élus' PKCS#12 files) likewise: bound to their row, a byte changed or cut refused.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -98,11 +99,57 @@ static void test_refusals(void **state)
     assert_int_equal(n, SEAL_PLAIN_MAX);
 }
 
+static void test_blobs(void **state)
+{
+    test_db *db = *state;
+    /* A PKCS#12 file's size, beginning as DER does. */
+    size_t n = 3000;
+    unsigned char *plain = malloc(n), *sealed = malloc(n + SEAL_BLOB_OVERHEAD),
+                  *again = malloc(n + SEAL_BLOB_OVERHEAD), *opened = malloc(n);
+    assert_non_null(plain && sealed && again && opened);
+    for (size_t i = 0; i < n; i++)
+        plain[i] = (unsigned char)(i * 7 + 0x30);
+    assert_false(seal_blob_is_sealed(plain, n));
+    seal_blob(db->core, "sign_key_p12", 3, 42, plain, n, sealed);
+    seal_blob(db->core, "sign_key_p12", 3, 42, plain, n, again);
+    assert_true(seal_blob_is_sealed(sealed, n + SEAL_BLOB_OVERHEAD));
+    assert_memory_not_equal(sealed, again, n + SEAL_BLOB_OVERHEAD);
+    assert_null(memmem(sealed, n + SEAL_BLOB_OVERHEAD, plain, 32));
+    assert_int_equal(
+        seal_blob_open(db->core, "sign_key_p12", 3, 42, sealed, n + SEAL_BLOB_OVERHEAD, opened), 0);
+    assert_memory_equal(opened, plain, n);
+    /* Another row, collectivité or purpose: it does not open, and nothing is left. */
+    assert_int_equal(
+        seal_blob_open(db->core, "sign_key_p12", 3, 43, sealed, n + SEAL_BLOB_OVERHEAD, opened),
+        -1);
+    for (size_t i = 0; i < n; i++)
+        assert_int_equal(opened[i], 0);
+    assert_int_equal(
+        seal_blob_open(db->core, "sign_key_p12", 4, 42, sealed, n + SEAL_BLOB_OVERHEAD, opened),
+        -1);
+    assert_int_equal(
+        seal_blob_open(db->core, "totp", 3, 42, sealed, n + SEAL_BLOB_OVERHEAD, opened), -1);
+    /* A byte changed, cut short, the magic alone, a plain file. */
+    sealed[n] ^= 1;
+    assert_int_equal(
+        seal_blob_open(db->core, "sign_key_p12", 3, 42, sealed, n + SEAL_BLOB_OVERHEAD, opened),
+        -1);
+    sealed[n] ^= 1;
+    assert_int_equal(seal_blob_open(db->core, "sign_key_p12", 3, 42, sealed, n, opened), -1);
+    assert_int_equal(seal_blob_open(db->core, "sign_key_p12", 3, 42, sealed, 4, opened), -1);
+    assert_int_equal(seal_blob_open(db->core, "sign_key_p12", 3, 42, plain, n, opened), -1);
+    free(plain);
+    free(sealed);
+    free(again);
+    free(opened);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_round_trip_and_binding, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refusals, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_blobs, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

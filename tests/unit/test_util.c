@@ -8,7 +8,9 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <arpa/inet.h>
 #include <jansson.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +22,7 @@
 #include "util/error.h"
 #include "util/form.h"
 #include "util/jsonw.h"
+#include "util/netaddr.h"
 #include "util/text.h"
 #include "util/timeutil.h"
 #include "util/utf8.h"
@@ -91,6 +94,133 @@ static void test_buf_long_printf_and_steal(void **state)
 }
 
 /* ---------------------------------------------------------------- arena */
+
+/* A secret buffer (a request body holding a PIN): grown across several blocks, its content
+ * kept; reset zeroes what it held; buf_free keeps the mark until buf_init. */
+static void test_buf_secret(void **state)
+{
+    (void)state;
+    buf b;
+    buf_init(&b, 1 << 20);
+    buf_set_secret(&b);
+    char chunk[100];
+    memset(chunk, 'p', sizeof chunk);
+    for (int i = 0; i < 50; i++)
+        assert_int_equal(buf_append(&b, chunk, sizeof chunk), 0);
+    assert_int_equal(b.len, 5000);
+    assert_true(b.cap >= 5001);
+    for (size_t i = 0; i < b.len; i++)
+        assert_int_equal(b.data[i], 'p');
+    const char *data = b.data;
+    size_t len = b.len;
+    buf_reset(&b);
+    for (size_t i = 0; i < len; i++)
+        assert_int_equal(data[i], 0);
+    assert_int_equal(buf_puts(&b, "pin=1234"), 0);
+    assert_string_equal(buf_cstr(&b), "pin=1234");
+    buf_free(&b);
+    assert_true(b.secret);
+    buf_init(&b, 10);
+    assert_false(b.secret);
+}
+
+/* arena_wipe zeroes every byte handed out, in the first area and in the blocks. */
+static void test_arena_wipe(void **state)
+{
+    (void)state;
+    arena a;
+    arena_init(&a, 0);
+    char *small = arena_strdup(&a, "code élu 1234");
+    char *big = arena_alloc(&a, 40000);
+    assert_non_null(small && big);
+    memset(big, 'x', 40000);
+    char *last = arena_strdup(&a, "pin=5678");
+    arena_wipe(&a);
+    for (size_t i = 0; i < sizeof "code élu 1234"; i++)
+        assert_int_equal(small[i], 0);
+    for (size_t i = 0; i < 40000; i++)
+        assert_int_equal(big[i], 0);
+    for (size_t i = 0; i < sizeof "pin=5678"; i++)
+        assert_int_equal(last[i], 0);
+    arena_free(&a);
+}
+
+/* A URL from outside (a certificate's CRL distribution point, a webhook) must not reach the
+ * server's own networks: every such address is refused, public ones are not, whatever form
+ * the address takes; a text that is no address is refused too. */
+static void test_netaddr_private(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *addr;
+        const char *kind; /* a word of the reason, NULL for a public address */
+    } cases[] = {
+        {"127.0.0.1", "loopback"},
+        {"127.255.255.254", "loopback"},
+        {"10.1.2.3", "RFC 1918"},
+        {"172.16.0.1", "RFC 1918"},
+        {"172.31.255.255", "RFC 1918"},
+        {"192.168.1.1", "RFC 1918"},
+        {"169.254.169.254", "link-local"},
+        {"100.64.0.1", "CGNAT"},
+        {"100.127.255.255", "CGNAT"},
+        {"224.0.0.1", "multicast"},
+        {"0.0.0.0", "unspecified"},
+        {"255.255.255.255", "broadcast"},
+        {"240.0.0.1", "reserved"},
+        {"172.15.255.255", NULL},
+        {"172.32.0.1", NULL},
+        {"100.63.255.255", NULL},
+        {"100.128.0.1", NULL},
+        {"192.169.0.1", NULL},
+        {"8.8.8.8", NULL},
+        {"93.184.216.34", NULL},
+        {"::", "unspecified"},
+        {"::1", "loopback"},
+        {"fc00::1", "unique local"},
+        {"fd12:3456::1", "unique local"},
+        {"fe80::1", "link-local"},
+        {"febf::1", "link-local"},
+        {"fec0::1", "site-local"},
+        {"ff02::1", "multicast"},
+        {"::ffff:127.0.0.1", "loopback"},
+        {"::ffff:10.0.0.1", "RFC 1918"},
+        {"::ffff:169.254.1.1", "link-local"},
+        {"::10.0.0.1", "RFC 1918"},
+        {"64:ff9b::192.168.0.1", "RFC 1918"},
+        {"::ffff:8.8.8.8", NULL},
+        {"64:ff9b::8.8.8.8", NULL},
+        {"2001:db8::1", NULL},
+        {"2a01:e0a::1", NULL},
+        {"fbff::1", NULL},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct sockaddr_storage ss;
+        memset(&ss, 0, sizeof ss);
+        if (strchr(cases[i].addr, ':')) {
+            struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+            s6->sin6_family = AF_INET6;
+            assert_int_equal(inet_pton(AF_INET6, cases[i].addr, &s6->sin6_addr), 1);
+        } else {
+            struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+            s4->sin_family = AF_INET;
+            assert_int_equal(inet_pton(AF_INET, cases[i].addr, &s4->sin_addr), 1);
+        }
+        const char *kind = netaddr_private((const struct sockaddr *)&ss);
+        const char *text = netaddr_private_text(cases[i].addr);
+        assert_true((kind == NULL) == (text == NULL));
+        if (!cases[i].kind) {
+            if (kind)
+                fail_msg("%s: public, classified as %s", cases[i].addr, kind);
+        } else if (!kind || !strstr(kind, cases[i].kind)) {
+            fail_msg("%s: expected %s, got %s", cases[i].addr, cases[i].kind,
+                     kind ? kind : "public");
+        }
+    }
+    assert_string_equal(netaddr_private_text("ville.test"), "not an address");
+    assert_string_equal(netaddr_private_text(""), "not an address");
+    assert_string_equal(netaddr_private_text(NULL), "not an address");
+}
 
 static void test_arena_alloc(void **state)
 {
@@ -1166,6 +1296,9 @@ int main(void)
         cmocka_unit_test(test_buf_basic),
         cmocka_unit_test(test_buf_max),
         cmocka_unit_test(test_buf_long_printf_and_steal),
+        cmocka_unit_test(test_netaddr_private),
+        cmocka_unit_test(test_buf_secret),
+        cmocka_unit_test(test_arena_wipe),
         cmocka_unit_test(test_arena_alloc),
         cmocka_unit_test(test_arena_limit),
         cmocka_unit_test(test_error_registry),

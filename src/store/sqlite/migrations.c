@@ -2038,6 +2038,16 @@ static const char migration_54[] =
     "ALTER TABLE post_letters ADD COLUMN preview TEXT;\n"
     "CREATE INDEX post_letters_preview ON post_letters (preview) WHERE preview IS NOT NULL;\n";
 
+/* Version 55: the parapheur's signature settings per collectivité (issue 16): the PAdES level
+ * its élus sign at (B-B, B-T timestamped by the TSA at tsa_url, B-LT adding the revocation
+ * data), and whether the signature shows as a box on the first page. */
+static const char migration_55[] =
+    "ALTER TABLE sign_settings ADD COLUMN level TEXT NOT NULL DEFAULT 'B-B' CHECK (level IN "
+    "('B-B', 'B-T', 'B-LT'));\n"
+    "ALTER TABLE sign_settings ADD COLUMN tsa_url TEXT;\n"
+    "ALTER TABLE sign_settings ADD COLUMN visible INTEGER NOT NULL DEFAULT 0 CHECK (visible IN "
+    "(0, 1));\n";
+
 /* Indexed by version - 1. */
 const char *const store_sqlite_migrations[] = {
     migration_1,  migration_2,  migration_3,  migration_4,  migration_5,  migration_6,
@@ -2048,6 +2058,7 @@ const char *const store_sqlite_migrations[] = {
     migration_31, migration_32, migration_33, migration_34, migration_35, migration_36,
     migration_37, migration_38, migration_39, migration_40, migration_41, migration_42,
     migration_43, migration_44, migration_45, migration_46, migration_47, migration_48,
-    migration_49, migration_50, migration_51, migration_52, migration_53, migration_54};
+    migration_49, migration_50, migration_51, migration_52, migration_53, migration_54,
+    migration_55};
 const int store_sqlite_migration_count =
     (int)(sizeof store_sqlite_migrations / sizeof store_sqlite_migrations[0]);

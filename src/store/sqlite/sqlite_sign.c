@@ -125,6 +125,36 @@ static int sign_tx_key_set(store *s, const store_sign_key *k, error *err)
     return store_sqlite_run_write(c, st, NULL, "sign_key_set", err);
 }
 
+static sq_stmt sq_key_p12_replace =
+    SQ_STMT("UPDATE sign_keys SET p12 = ?3 WHERE tenant_id = ?1 AND agent_id = ?2 AND p12 = ?4");
+
+static int sign_tx_key_p12_replace(store *s, int64_t tenant_id, int64_t agent_id, const void *old,
+                                   size_t old_len, const void *sealed, size_t sealed_len,
+                                   int *replaced, error *err)
+{
+    *replaced = 0;
+    store_sqlite_conn *c = store_sqlite_writer(s, err);
+    if (!c)
+        return -1;
+    sqlite3_stmt *st = store_sqlite_stmt(c, &sq_key_p12_replace, err);
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, tenant_id);
+    sqlite3_bind_int64(st, 2, agent_id);
+    sqlite3_bind_blob64(st, 3, sealed, (sqlite3_uint64)sealed_len, SQLITE_STATIC);
+    sqlite3_bind_blob64(st, 4, old, (sqlite3_uint64)old_len, SQLITE_STATIC);
+    if (store_sqlite_run_update(c, st, "sign_key_p12_replace", "key", err) != 0) {
+        if (err && err->code == ERR_NOT_FOUND) {
+            /* Replaced meanwhile (a new key set): nothing to seal any more. */
+            error_clear(err);
+            return 0;
+        }
+        return -1;
+    }
+    *replaced = 1;
+    return 0;
+}
+
 static sq_stmt sq_key_wrong_pin = SQ_STMT(
     "UPDATE sign_keys SET pin_failures = CASE WHEN pin_failures + 1 >= ?4 THEN 0 ELSE "
     "pin_failures + 1 END, locked_until = CASE WHEN pin_failures + 1 >= ?4 THEN max(locked_until, "
@@ -571,6 +601,60 @@ static int sign_remind_days(store *s, int writer, int64_t tenant_id, int *days, 
     return 0;
 }
 
+static sq_stmt sq_signing_get =
+    SQ_STMT("SELECT level, tsa_url, visible FROM sign_settings WHERE tenant_id = ?1");
+
+static int read_signing(sqlite3_stmt *st, arena *a, void *p)
+{
+    store_sign_settings *o = p;
+    int oom = 0;
+    o->level = store_sqlite_col_text(st, 0, a, &oom);
+    o->tsa_url = store_sqlite_col_text(st, 1, a, &oom);
+    o->visible = sqlite3_column_int(st, 2);
+    return oom ? -1 : 0;
+}
+
+static int sign_signing_get(store *s, int64_t tenant_id, arena *a, store_sign_settings *out,
+                            error *err)
+{
+    *out = (store_sign_settings){.level = "B-B"};
+    store_sqlite_conn *c = store_sqlite_reader(s, err);
+    if (!c)
+        return -1;
+    sqlite3_stmt *st = store_sqlite_stmt(c, &sq_signing_get, err);
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, tenant_id);
+    int found = 0;
+    if (store_sqlite_read_one(c, st, read_signing, a, out, &found, "sign_signing_get", err) != 0)
+        return -1;
+    if (!found || !out->level)
+        *out = (store_sign_settings){.level = "B-B"};
+    return 0;
+}
+
+static sq_stmt sq_signing_set = SQ_STMT(
+    "INSERT INTO sign_settings (tenant_id, remind_days, level, tsa_url, visible) VALUES (?1, ?5, "
+    "?2, ?3, ?4) ON CONFLICT (tenant_id) DO UPDATE SET level = excluded.level, tsa_url = "
+    "excluded.tsa_url, visible = excluded.visible");
+
+static int sign_tx_signing_set(store *s, int64_t tenant_id, const store_sign_settings *in,
+                               int default_days, error *err)
+{
+    store_sqlite_conn *c = store_sqlite_writer(s, err);
+    if (!c)
+        return -1;
+    sqlite3_stmt *st = store_sqlite_stmt(c, &sq_signing_set, err);
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, tenant_id);
+    store_sqlite_bind_text(st, 2, in->level);
+    store_sqlite_bind_text(st, 3, in->tsa_url);
+    sqlite3_bind_int(st, 4, in->visible ? 1 : 0);
+    sqlite3_bind_int(st, 5, default_days);
+    return store_sqlite_run_write(c, st, NULL, "sign_signing_set", err);
+}
+
 static sq_stmt sq_remind_days_set = SQ_STMT(
     "INSERT INTO sign_settings (tenant_id, remind_days) VALUES (?1, ?2) ON CONFLICT (tenant_id) "
     "DO UPDATE SET remind_days = excluded.remind_days");
@@ -592,6 +676,9 @@ const store_sign_ops store_sqlite_sign_ops = {
     .key_get = sign_key_get,
     .keys_list = sign_keys_list,
     .tx_key_set = sign_tx_key_set,
+    .tx_key_p12_replace = sign_tx_key_p12_replace,
+    .signing_get = sign_signing_get,
+    .tx_signing_set = sign_tx_signing_set,
     .tx_key_wrong_pin = sign_tx_key_wrong_pin,
     .tx_key_right_pin = sign_tx_key_right_pin,
     .tx_circuit_insert = sign_tx_circuit_insert,

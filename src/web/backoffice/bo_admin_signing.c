@@ -2,7 +2,8 @@
  * bo_admin_signing — /agent/admin/signatures, for admins: each élu's signing key (a PKCS#12
  * file uploaded, or a PKCS#11 token of the server named by its labels), opened once with the
  * élu's PIN to check it and read its certificate (subject, issuer, validity, shown here),
- * the PIN never kept; and the délégations de signature («X signe pour Y du … au …»). Both
+ * the PIN never kept; how the élus sign (the PAdES level, the TSA, the visible box); and the
+ * délégations de signature («X signe pour Y du … au …»). All
  * are core's writes (core/parapheur.h) with their audit entries, through the
  * administration's form cycle.
  */
@@ -94,6 +95,33 @@ static void signing_render(bo_page *p, int status, const form *f)
     }
     const char *typed = f ? form_get(f, "remind_days") : NULL;
     present_set_str(p->ctx, "remind_days", typed ? typed : arena_printf(rq->arena, "%d", days));
+    /* The signatures' settings, as saved or as just typed. */
+    store_sign_settings how;
+    if (parapheur_signing(rq->core, bo_admin_tenant(rq), rq->arena, &how, &e) != 0) {
+        bo_page_fail(p, &e);
+        return;
+    }
+    const char *level = f && form_get(f, "level") ? form_get(f, "level") : how.level;
+    json_t *levels = json_array();
+    static const char *const codes[] = {"B-B", "B-T", "B-LT"};
+    for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++) {
+        json_t *o = json_object();
+        present_set_str(o, "code", codes[i]);
+        present_set_str(o, "id", arena_printf(rq->arena, "level-%zu", i));
+        present_set_str(o, "label",
+                        bo_page_str(p, arena_printf(rq->arena, "parapheur.admin_level_%s",
+                                                    i == 0   ? "bb"
+                                                    : i == 1 ? "bt"
+                                                             : "blt")));
+        json_object_set_new(o, "checked", json_boolean(strcmp(level, codes[i]) == 0));
+        json_array_append_new(levels, o);
+    }
+    bo_page_set(p, "levels", levels);
+    present_set_str(p->ctx, "tsa_url",
+                    f ? form_get(f, "tsa_url") : (how.tsa_url ? how.tsa_url : NULL));
+    json_object_set_new(
+        p->ctx, "sign_visible",
+        json_boolean(f && form_get(f, "level") ? bo_admin_checked(f, "visible") : how.visible));
     const char *kind = f ? form_get(f, "kind") : NULL;
     json_object_set_new(p->ctx, "kind_pkcs11", json_boolean(kind && strcmp(kind, "pkcs11") == 0));
     json_object_set_new(p->ctx, "has_pkcs11", json_boolean(parapheur_pkcs11_module() != NULL));
@@ -254,8 +282,39 @@ static void remind_post(http_req *rq)
     bo_admin_cycle_run(rq, &remind_cycle);
 }
 
+static int level_apply(bo_page *p, bo_admin_write *st, http_wait *w, error *e)
+{
+    http_req *rq = p->rq;
+    store_sign_settings in = {.level = bo_admin_field(&st->f, "level"),
+                              .tsa_url = bo_admin_field(&st->f, "tsa_url"),
+                              .visible = bo_admin_checked(&st->f, "visible")};
+    return parapheur_signing_set(rq->core, rq->host_tenant, &st->who, &in, http_wait_done, w, e);
+}
+
+static void level_render(bo_page *p, bo_admin_write *st, const http_wait *w)
+{
+    if (w && w->rc != 0) {
+        static const char *const fields[] = {"level", "tsa_url", NULL};
+        const char *field = bo_admin_error_field(&w->err, fields, "level");
+        bo_page_error_key(p, field, arena_printf(p->rq->arena, "parapheur.admin_error_%s", field));
+    }
+    signing_render(p, 400, &st->f);
+}
+
+static const bo_admin_cycle level_cycle = {.tab = TAB,
+                                           .done = "signing_level",
+                                           .apply = level_apply,
+                                           .refused = invalid,
+                                           .render = level_render};
+
+static void level_post(http_req *rq)
+{
+    bo_admin_cycle_run(rq, &level_cycle);
+}
+
 const http_route bo_admin_signing_routes[] = {
     {HTTP_POST, TAB "/relance", remind_post},
+    {HTTP_POST, TAB "/niveau", level_post},
     {HTTP_GET | HTTP_HEAD, TAB, signing_get},
     {HTTP_POST | HTTP_ROUTE_FILES, TAB, key_post},
     {HTTP_POST, TAB "/delegations", delegation_post},

@@ -236,6 +236,13 @@ static void doc_get(http_req *rq)
 static const char *decision_refusal(const error *e, const char **field, int *status)
 {
     *status = 400;
+    /* The level the administrator chose cannot be reached now (its TSA silent, a CRL out of
+     * reach) or the certificate is revoked: said beside the PIN, nothing signed. */
+    if (strcmp(e->arg, "tsa") == 0 || strcmp(e->arg, "crl") == 0) {
+        *status = e->code == ERR_CONFLICT ? 409 : 503;
+        *field = "pin";
+        return e->code == ERR_CONFLICT ? "parapheur.error_revoked" : "parapheur.error_level";
+    }
     if (e->code == ERR_RATE_LIMITED) {
         *status = 429;
         *field = "pin";
