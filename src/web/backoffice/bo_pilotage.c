@@ -14,11 +14,13 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/area.h"
 #include "core/perm.h"
 #include "core/request.h"
 #include "core/stats.h"
 #include "present/svg_chart.h"
 #include "util/buf.h"
+#include "util/log.h"
 #include "util/timeutil.h"
 #include "web/backoffice/bo_common.h"
 #include "web/backoffice/bo_work.h"
@@ -60,6 +62,8 @@ typedef struct view {
     int64_t day_from, day_to; /* local days, inclusive */
     const granularity *gran;
     store_request_filter f;
+    int64_t area; /* the quartier (0: in none), or STATS_AREA_ANY */
+    int64_t now;  /* the instant «overdue» is counted at */
 } view;
 
 /* "2026-12-05" as days since 1970-01-01; -1 when not such a date of years 2000–2099. */
@@ -117,6 +121,25 @@ static const char *duration(http_req *rq, int64_t s)
     return "< 1 min";
 }
 
+/* s with its decimal points as the page's language writes them (a comma in French). */
+static char *decimals(http_req *rq, char *s)
+{
+    if (s && rq->lang != LANG_EN)
+        for (char *c = s; *c; c++)
+            if (*c == '.')
+                *c = ',';
+    return s;
+}
+
+/* «12 (3,4 %)»: a count and its share of all. */
+static const char *count_share(http_req *rq, int64_t n, int64_t of)
+{
+    if (!of)
+        return arena_printf(rq->arena, "%lld", (long long)n);
+    return decimals(rq, arena_printf(rq->arena, "%lld (%.1f %%)", (long long)n,
+                                     100.0 * (double)n / (double)of));
+}
+
 static json_t *figures_json(http_req *rq, const char *label, const stats_figures *fig)
 {
     json_t *o = json_object();
@@ -124,6 +147,15 @@ static json_t *figures_json(http_req *rq, const char *label, const stats_figures
     json_object_set_new(o, "count", json_integer(fig->count));
     json_object_set_new(o, "answered", json_integer(fig->answered));
     json_object_set_new(o, "closed", json_integer(fig->closed));
+    json_object_set_new(o, "closed_on_time", json_integer(fig->closed_on_time));
+    json_object_set_new(o, "closed_late", json_integer(fig->closed_late));
+    json_object_set_new(o, "overdue", json_integer(fig->overdue));
+    present_set_str(o, "reopened", count_share(rq, fig->reopened, fig->count));
+    json_object_set_new(o, "supporters", json_integer(fig->supporters));
+    present_set_str(
+        o, "rating",
+        fig->rated ? decimals(rq, arena_printf(rq->arena, "%.1f", stats_mean_rating(fig))) : "—");
+    json_object_set_new(o, "ratings", json_integer(fig->rated));
     present_set_str(o, "median_first_answer", duration(rq, fig->median_first_answer_s));
     present_set_str(o, "p90_first_answer", duration(rq, fig->p90_first_answer_s));
     present_set_str(o, "median_close", duration(rq, fig->median_close_s));
@@ -174,6 +206,24 @@ static void form_options(bo_page *p, const cat_tenant *t, const store_agent *a)
                                   bo_option(t->departments[i].rec.code, t->departments[i].rec.name,
                                             bo_query(rq, "service")));
     bo_page_set(p, "departments", deps);
+    /* The quartiers, then «in none» (the requests without a location or outside them). */
+    json_t *qs = json_array();
+    store_area *areas = NULL;
+    size_t n_areas = 0;
+    error err;
+    error_clear(&err);
+    if (area_list(rq->core, t->rec.id, AREA_QUARTIER, rq->arena, &areas, &n_areas, &err) != 0)
+        log_warn("pilotage: quartiers: %s", err.detail);
+    for (size_t i = 0; i < n_areas; i++)
+        json_array_append_new(qs,
+                              bo_option(areas[i].code, areas[i].name, bo_query(rq, "quartier")));
+    if (n_areas)
+        json_array_append_new(
+            qs, bo_option("none", bo_page_str(p, "pilotage.no_area"), bo_query(rq, "quartier")));
+    bo_page_set(p, "quartiers", qs);
+    /* The field is shown when there are quartiers, or to say what was wrong with one asked. */
+    if (n_areas || bo_query(rq, "quartier"))
+        bo_page_set(p, "has_quartiers", json_true());
     static const char *const kept[] = {"periode", "du", "au"};
     for (size_t i = 0; i < sizeof kept / sizeof kept[0]; i++)
         if (bo_query(rq, kept[i]))
@@ -258,6 +308,14 @@ static void read_view(bo_page *p, const cat_tenant *t, const store_agent *a, vie
         else
             f->department_ids[f->n_department_ids++] = d->rec.id;
     }
+    v->area = STATS_AREA_ANY;
+    if ((s = bo_query(rq, "quartier"))) {
+        error err;
+        error_clear(&err);
+        if (stats_area_parse(rq->core, t, s, &v->area, &err) != 0)
+            bo_page_error_key(p, "quartier", "pilotage.error_area");
+    }
+    v->now = time_now();
     f->created_from = time_from_local(v->day_from * 86400, tz);
     f->created_to = time_from_local((v->day_to + 1) * 86400, tz) - 1;
 }
@@ -342,7 +400,7 @@ static int volumes(bo_page *p, const view *v, const stats_result *res)
 
 /* A table of the figures grouped by `by`, each key shown with its label. */
 static json_t *group_rows(http_req *rq, const cat_tenant *t, stats_group by,
-                          const stats_result *res)
+                          const stats_result *res, const store_area *areas, size_t n_areas)
 {
     json_t *rows = json_array();
     for (size_t i = 0; i < res->n_groups; i++) {
@@ -357,6 +415,11 @@ static json_t *group_rows(http_req *rq, const cat_tenant *t, stats_group by,
             label = d     ? d->rec.name
                     : key ? key
                           : present_string(rq->present, rq->lang, "pilotage.no_department");
+        } else if (by == STATS_BY_AREA) {
+            label = key ? key : present_string(rq->present, rq->lang, "pilotage.no_area");
+            for (size_t k = 0; key && k < n_areas; k++)
+                if (strcmp(areas[k].code, key) == 0)
+                    label = areas[k].name;
         }
         json_array_append_new(rows, figures_json(rq, label, &res->groups[i].fig));
     }
@@ -399,23 +462,30 @@ static void pilotage_get(http_req *rq)
         {"by-channel", "pilotage.channel", "pilotage.channel", STATS_BY_CHANNEL},
         {"by-procedure", "pilotage.procedure", "pilotage.procedure", STATS_BY_PROCEDURE},
         {"by-department", "pilotage.department", "pilotage.department", STATS_BY_DEPARTMENT},
+        {"by-area", "pilotage.area", "pilotage.area", STATS_BY_AREA},
     };
+    store_area *areas = NULL;
+    size_t n_areas = 0;
     stats_result res;
     if (!bo_page_has_errors(&p)) {
-        if (stats_query(rq->core, t, &v.f, v.gran->by, rq->arena, &res, &err) != 0)
+        if (stats_query(rq->core, t, &v.f, v.area, v.gran->by, v.now, rq->arena, &res, &err) != 0 ||
+            area_list(rq->core, t->rec.id, AREA_QUARTIER, rq->arena, &areas, &n_areas, &err) != 0)
             goto failed;
         if (volumes(&p, &v, &res) == 0) {
             bo_page_set(&p, "open_now", json_integer(res.total.count - res.total.closed));
             json_t *list = json_array();
             for (size_t i = 0; i < sizeof tables / sizeof tables[0]; i++) {
-                if (stats_query(rq->core, t, &v.f, tables[i].by, rq->arena, &res, &err) != 0) {
+                if (tables[i].by == STATS_BY_AREA && !n_areas)
+                    continue; /* no quartiers imported: every request would be in none */
+                if (stats_query(rq->core, t, &v.f, v.area, tables[i].by, v.now, rq->arena, &res,
+                                &err) != 0) {
                     json_decref(list);
                     goto failed;
                 }
-                json_array_append_new(list, table_json(&p, tables[i].id, tables[i].key_prefix,
-                                                       tables[i].first_col_key,
-                                                       group_rows(rq, t, tables[i].by, &res),
-                                                       &res.total));
+                json_array_append_new(
+                    list,
+                    table_json(&p, tables[i].id, tables[i].key_prefix, tables[i].first_col_key,
+                               group_rows(rq, t, tables[i].by, &res, areas, n_areas), &res.total));
             }
             bo_page_set(&p, "tables", list);
             bo_page_set(&p, "has_figures", json_true());
