@@ -32,6 +32,13 @@ function table(html, id) {
     return { rows: body, total: foot };
 }
 
+/* The cells of the total line of table `id`, as text. */
+function totalCells(html, id) {
+    const m = new RegExp(`<table [^>]*id="${id}">[\\s\\S]*?<tfoot><tr>([\\s\\S]*?)</tr></tfoot>`).exec(html);
+    assert.ok(m, `no total line in ${id}`);
+    return [...m[1].matchAll(/<t[hd][^>]*>([^<]*)<\/t[hd]>/g)].map((c) => c[1]);
+}
+
 const day = (t) => new Date(t * 1000).toISOString().slice(0, 10);
 
 test('/agent/pilotage: roles, figures against a recount, filters, errors', async (t) => {
@@ -156,6 +163,54 @@ test('/agent/pilotage: roles, figures against a recount, filters, errors', async
         const period = await c.admin.get('/agent/pilotage?periode=siecle');
         assert.equal(period.status, 400);
         assert.match(period.text, /id="periode-error">.*période dans la liste/);
+    });
+
+    await t.test('by quartier: the table and the filter against a recount, a bad quartier', async () => {
+        /* The demo's quartiers (a square, then two halves): the first box holding the point. */
+        const rows = srv.sql(`SELECT coalesce((SELECT a.name FROM areas a WHERE a.tenant_id = r.tenant_id
+            AND a.kind = 'quartier' AND r.lat >= a.min_lat AND r.lat < a.max_lat AND r.lon >= a.min_lon
+            AND r.lon < a.max_lon ORDER BY a.position LIMIT 1), '-') AS q, count(*) FROM requests r
+            WHERE r.${live} GROUP BY q`).trim().split('\n').map((l) => l.split('|'));
+        const want = Object.fromEntries(rows.map(([q, k]) => [q === '-' ? 'Hors quartier ou sans lieu' : q, Number(k)]));
+        assert.ok(want.Nord > 0 && want.Sud > 0 && want.Centre > 0, JSON.stringify(want));
+        const r = await c.admin.get(`/agent/pilotage?${all}`);
+        assert.equal(r.status, 200);
+        const q = table(r.text, 'by-area');
+        assert.deepEqual(q.rows, want);
+        assert.equal(q.total, n);
+        const nord = await c.elected.get(`/agent/pilotage?${all}&quartier=nord`);
+        assert.equal(nord.status, 200);
+        assert.equal(table(nord.text, 'volumes').total, want.Nord);
+        assert.deepEqual(table(nord.text, 'by-area').rows, { Nord: want.Nord });
+        assert.match(nord.text, /<option value="nord" selected>Nord<\/option>/);
+        const bad = await c.admin.get(`/agent/pilotage?${all}&quartier=atlantide`);
+        assert.equal(bad.status, 400);
+        assert.match(bad.text, /id="quartier-error"><span class="visually-hidden">[^<]*<\/span> Choisissez un quartier dans la liste/);
+        assert.match(bad.text, /<select id="quartier" name="quartier" aria-invalid="true" aria-describedby="quartier-error">/);
+    });
+
+    await t.test('deadlines, reopened, ratings and «moi aussi» in the total line, against a recount', async () => {
+        const r = await c.admin.get(`/agent/pilotage?${all}`);
+        const now = Math.floor(Date.now() / 1000);
+        const cells = totalCells(r.text, 'by-channel');
+        assert.equal(cells.length, 15);
+        const w = `FROM requests WHERE ${live}`;
+        assert.equal(Number(cells[8]), sqlNumber(srv, `SELECT count(*) ${w} AND closed_at <= due_at`), 'closed on time');
+        assert.equal(Number(cells[9]), sqlNumber(srv, `SELECT count(*) ${w} AND closed_at > due_at`), 'closed late');
+        const overdue = sqlNumber(srv, `SELECT count(*) ${w} AND closed_at IS NULL AND due_at < ${now}`);
+        assert.ok(Math.abs(Number(cells[10]) - overdue) <=
+            sqlNumber(srv, `SELECT count(*) ${w} AND closed_at IS NULL AND due_at BETWEEN ${now - 5} AND ${now + 5}`), 'overdue now');
+        const reopened = sqlNumber(srv, `SELECT count(*) FROM request_facts WHERE merged = 0 AND reopened > 0`);
+        assert.match(cells[11], new RegExp(`^${reopened}( \\(\\d+,\\d %\\))?$`), 'reopened and its rate');
+        const rated = sqlNumber(srv, `SELECT count(*) ${w} AND rating > 0`);
+        assert.equal(Number(cells[13]), rated, 'ratings');
+        if (rated) {
+            const mean = sqlNumber(srv, `SELECT total(rating) ${w}`) / rated;
+            assert.equal(cells[12], mean.toFixed(1).replace('.', ','), 'mean rating');
+        } else {
+            assert.equal(cells[12], '—');
+        }
+        assert.equal(Number(cells[14]), sqlNumber(srv, `SELECT total(supporters) ${w}`), '«moi aussi»');
     });
 
     await t.test('the presets answer', async () => {
