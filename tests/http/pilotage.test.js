@@ -4,12 +4,15 @@
  * them (managers, élus, admins; a plain agent gets 403), the figures of the tables (total, by
  * channel, by department) equal to a recount from the database for the filters in the URL,
  * a manager's figures limited to their departments, and bad filters answered with 400 and
- * each field's own message tied to it, what was typed kept.
+ * each field's own message tied to it, what was typed kept; the figures by quartier, of
+ * deadlines, reopenings, ratings and «moi aussi» against a recount; every table downloaded
+ * as CSV and XLSX and read back, with the page's scope and checks, audited.
  */
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const { startServer } = require('./harness');
 const F = require('../browser/bo_flows');
+const XLSX = require('xlsx');
 
 function sqlNumber(srv, query) {
     const n = Number(srv.sql(query).trim());
@@ -211,6 +214,88 @@ test('/agent/pilotage: roles, figures against a recount, filters, errors', async
             assert.equal(cells[12], '—');
         }
         assert.equal(Number(cells[14]), sqlNumber(srv, `SELECT total(supporters) ${w}`), '«moi aussi»');
+    });
+
+    /* A file of the dashboard, downloaded with the client's cookies. */
+    const download = async (client, p) => {
+        const r = await fetch(srv.url + p, { headers: { Cookie: client.cookieHeader() }, redirect: 'manual' });
+        return { status: r.status, headers: r.headers, bytes: Buffer.from(await r.arrayBuffer()) };
+    };
+    /* The CSV (UTF-8 with a BOM, «;», RFC 4180; the labels here hold no quote) as rows of cells. */
+    const csvRows = (r) => {
+        assert.equal(r.status, 200, r.bytes.toString().slice(0, 300));
+        assert.equal(r.headers.get('content-type'), 'text/csv; charset=utf-8');
+        assert.deepEqual([...r.bytes.subarray(0, 3)], [0xef, 0xbb, 0xbf]);
+        const text = r.bytes.subarray(3).toString('utf8');
+        assert.ok(text.endsWith('\r\n'));
+        return text.slice(0, -2).split('\r\n').map((l) => l.split(';').map((c) => c.replace(/^"(.*)"$/, '$1')));
+    };
+    const HEAD = ['Demandes', 'Avec réponse', 'Clôturées', 'Première réponse, médiane (heures)',
+        'Première réponse, 9 sur 10 en moins de (heures)', 'Clôture, médiane (heures)', 'Clôture, 9 sur 10 en moins de (heures)',
+        'Clôturées dans le délai', 'Clôturées en retard', 'Ouvertes et en retard aujourd’hui', 'Rouvertes',
+        'Taux de réouverture (%)', 'Satisfaction moyenne sur 5', 'Avis', '« Moi aussi »'];
+
+    await t.test('every table as CSV: the page\'s rows and total, links keeping the filters, audited', async () => {
+        const page = await c.admin.get(`/agent/pilotage?${all}`);
+        const mark = sqlNumber(srv, 'SELECT coalesce(max(id), 0) FROM audit_log');
+        for (const [name, id, first] of [['channel', 'by-channel', 'Canal'], ['procedure', 'by-procedure', 'Démarche'],
+            ['department', 'by-department', 'Service'], ['area', 'by-area', 'Quartier'], ['period', 'volumes', 'Période']]) {
+            const link = `/agent/pilotage/export.csv?table=${name}&amp;${all.replace(/&/g, '&amp;')}`;
+            assert.ok(page.text.includes(`<a href="${link}" download>`), `the link of ${name}`);
+            const r = await download(c.admin, `/agent/pilotage/export.csv?table=${name}&${all}`);
+            assert.match(r.headers.get('content-disposition'), new RegExp(`^attachment; filename="pilotage-${name}-\\d{4}-\\d{2}-\\d{2}\\.csv"$`));
+            const rows = csvRows(r);
+            assert.deepEqual(rows[0], [first, ...HEAD], name);
+            const last = rows[rows.length - 1];
+            assert.equal(last[0], 'Total');
+            assert.equal(Number(last[1]), n, `${name}: total`);
+            /* the page's labels are HTML-escaped, the file's are the text itself */
+            const unescape = (h) => h.replace(/&#0*39;|&#x27;/g, "'").replace(/&quot;/g, '"').replace(/&lt;/g, '<')
+                .replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+            const want = Object.fromEntries(Object.entries(table(page.text, id).rows).map(([k, v]) => [unescape(k), v]));
+            assert.deepEqual(Object.fromEntries(rows.slice(1, -1).map((x) => [x[0], Number(x[1])])), want, name);
+            for (const x of rows.slice(1)) {
+                for (const cell of x.slice(1)) assert.match(cell, /^(\d+(\.\d+)?)?$/, `${name}: a number or nothing`);
+            }
+        }
+        const audit = srv.sql(`SELECT actor || '|' || action || '|' || object_kind FROM audit_log WHERE id > ${mark}`).trim().split('\n');
+        assert.equal(audit.filter((l) => l === `agent:${ag.admin.id}|export|statistics`).length, 5, audit.join('\n'));
+    });
+
+    await t.test('XLSX: the same rows as the CSV, numbers as numbers', async () => {
+        const q = `${all}&quartier=nord&canal=web`;
+        const csv = csvRows(await download(c.elected, `/agent/pilotage/export.csv?table=procedure&${q}`));
+        const r = await download(c.elected, `/agent/pilotage/export.xlsx?table=procedure&${q}`);
+        assert.equal(r.status, 200);
+        assert.equal(r.headers.get('content-type'), 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet');
+        const wb = XLSX.read(r.bytes, { type: 'buffer' });
+        const sheet = XLSX.utils.sheet_to_json(wb.Sheets.Pilotage, { header: 1, defval: '' });
+        assert.deepEqual(sheet[0], csv[0]);
+        assert.equal(sheet.length, csv.length);
+        for (let i = 1; i < csv.length; i++) {
+            assert.equal(sheet[i][0], csv[i][0]);
+            for (let k = 1; k < csv[i].length; k++)
+                assert.equal(sheet[i][k], csv[i][k] === '' ? '' : Number(csv[i][k]), `${csv[i][0]} ${csv[0][k]}`);
+        }
+        const web = sqlNumber(srv, `SELECT count(*) FROM requests WHERE ${live} AND channel = 'web'`);
+        assert.ok(sheet[sheet.length - 1][1] > 0 && sheet[sheet.length - 1][1] < web, 'web in Nord only');
+    });
+
+    await t.test('exports: the page\'s scope and checks', async () => {
+        assert.equal((await download(c.agent, `/agent/pilotage/export.csv?table=channel&${all}`)).status, 403);
+        const voirie = sqlNumber(srv, `SELECT count(*) FROM requests r JOIN departments d ON d.id = r.department_id WHERE r.${live} AND d.code = 'voirie'`);
+        const mine = csvRows(await download(c.manager, `/agent/pilotage/export.csv?table=channel&${all}`));
+        assert.equal(Number(mine[mine.length - 1][1]), voirie);
+        const other = srv.sql(`SELECT code FROM departments WHERE code <> 'voirie' LIMIT 1`).trim();
+        const refused = await c.manager.get(`/agent/pilotage/export.xlsx?table=channel&${all}&service=${other}`);
+        assert.equal(refused.status, 400);
+        assert.match(refused.text, /id="service-error"/);
+        assert.equal((await c.admin.get(`/agent/pilotage/export.csv?table=agents&${all}`)).status, 400);
+        assert.equal((await c.admin.get(`/agent/pilotage/export.csv?${all}`)).status, 400);
+        assert.equal((await c.admin.get(`/agent/pilotage/export.pdf?table=channel&${all}`)).status, 404);
+        const bars = await c.admin.get('/agent/pilotage/export.csv?table=period&periode=dates&du=2020-01-01&au=2026-01-01&granularite=jour');
+        assert.equal(bars.status, 400);
+        assert.match(bars.text, /id="granularite-error">.*400 barres/);
     });
 
     await t.test('the presets answer', async () => {
