@@ -135,6 +135,7 @@ static int fact_key(walk *w, const store_request_fact *fact, int64_t *key)
     case STATS_BY_DAY:
     case STATS_BY_WEEK:
     case STATS_BY_MONTH:
+    case STATS_BY_MONTH_CHANNEL:
         break;
     }
     /* Facts come in filing order, most of them on the day of the one before: its bucket is
@@ -153,6 +154,12 @@ static int fact_key(walk *w, const store_request_fact *fact, int64_t *key)
         w->last_day = day;
     }
     *key = w->last_day_key;
+    if (w->by == STATS_BY_MONTH_CHANNEL) {
+        int64_t ch = intern(w, fact->channel); /* below STATS_MAX_NAMES */
+        if (ch < 0)
+            return -1;
+        *key = *key * STATS_MAX_NAMES + ch;
+    }
     return 0;
 }
 
@@ -366,6 +373,11 @@ static const char *key_text(walk *w, const cat_tenant *t, const group_acc *g,
     case STATS_BY_MONTH:
         return arena_printf(a, "%04lld-%02lld", (long long)(g->key / 100),
                             (long long)(g->key % 100));
+    case STATS_BY_MONTH_CHANNEL: {
+        int64_t m = g->key / STATS_MAX_NAMES;
+        return arena_printf(a, "%04lld-%02lld %s", (long long)(m / 100), (long long)(m % 100),
+                            w->names[g->key % STATS_MAX_NAMES]);
+    }
     case STATS_BY_NONE:
         break;
     }

@@ -48,6 +48,9 @@ typedef enum stats_group {
     STATS_BY_WEEK,  /* "2026-W49" (ISO 8601) */
     STATS_BY_MONTH, /* "2026-12" */
     STATS_BY_AREA,  /* the quartier's code (NULL: in none) */
+    /* Month and channel together, "2026-12 web": the dashboards' channel shift in one walk
+     * (not a grouping of the API). */
+    STATS_BY_MONTH_CHANNEL,
 } stats_group;
 
 /* The grouping named `name` ("channel", "procedure", "department", "status", "day", "week",

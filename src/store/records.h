@@ -987,6 +987,12 @@ typedef struct store_request_fact {
     double lat, lon;
 } store_request_fact;
 
+/* What one request costs a collectivité on a channel (channel_costs). */
+typedef struct store_channel_cost {
+    const char *channel;
+    int64_t cents;
+} store_channel_cost;
+
 /* An e-mail the MTA flagged as spam, held for an agent (core/mail_held.h): personal data. */
 typedef struct store_mail_held {
     int64_t id;

@@ -629,6 +629,13 @@ typedef struct store_settings_ops {
     int (*tx_set)(store *s, const char *name, const char *value, error *err);
     /* Removes a setting (nothing when absent). */
     int (*tx_delete)(store *s, const char *name, error *err);
+    /* A collectivité's costs of a request per channel (core/channel_cost.h): its rows, any
+     * order, *out in a. */
+    int (*channel_costs)(store *s, int64_t tenant_id, arena *a, store_channel_cost **out, size_t *n,
+                         error *err);
+    /* Replaces them with rows[0..n). */
+    int (*tx_channel_costs_set)(store *s, int64_t tenant_id, const store_channel_cost *rows,
+                                size_t n, error *err);
 } store_settings_ops;
 
 /* The append-only, hash-chained audit log. */

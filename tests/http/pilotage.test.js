@@ -298,6 +298,80 @@ test('/agent/pilotage: roles, figures against a recount, filters, errors', async
         assert.match(bars.text, /id="granularite-error">.*400 barres/);
     });
 
+    await t.test('costs per channel: admins only, each wrong amount named, then the savings against a recount', async () => {
+        assert.equal((await c.manager.get('/agent/admin/couts')).status, 403);
+        assert.equal((await c.admin.get('/agent/admin/couts')).status, 200);
+        const before = await c.admin.get(`/agent/pilotage?${all}`);
+        assert.match(before.text, /Les économies ne sont pas calculées/);
+        assert.match(before.text, /href="\/agent\/admin\/couts"/, 'an admin is shown where to give them');
+        assert.doesNotMatch((await c.elected.get(`/agent/pilotage?${all}`)).text, /href="\/agent\/admin\/couts"/);
+
+        const bad = await c.admin.post('/agent/admin/couts', { cost_counter: '12,345', cost_phone: 'six', cost_web: '1', cost_post: '-4' },
+            { tokenFrom: '/agent/admin/couts' });
+        assert.equal(bad.status, 400);
+        for (const f of ['cost_counter', 'cost_phone', 'cost_post']) {
+            assert.match(bad.text, new RegExp(`id="${f}-error"><span class="visually-hidden">[^<]*</span> Indiquez un montant en euros`), f);
+            assert.match(bad.text, new RegExp(`id="${f}"[^>]*aria-describedby="costs-hint ${f}-error" aria-invalid="true"`), f);
+        }
+        assert.doesNotMatch(bad.text, /id="cost_web-error"/);
+        assert.match(bad.text, /id="cost_phone" name="cost_phone" value="six"/, 'what was typed is kept');
+        assert.equal(sqlNumber(srv, 'SELECT count(*) FROM channel_costs'), 0, 'nothing written');
+
+        const mark = sqlNumber(srv, 'SELECT coalesce(max(id), 0) FROM audit_log');
+        const typed = { cost_web: '1', cost_mobile: '1', cost_email: '0,5', cost_sms: '0.10', cost_phone: '6', cost_counter: ' 12 ',
+            cost_post: '4', cost_api: '1' };
+        const ok = await c.admin.post('/agent/admin/couts', typed, { tokenFrom: '/agent/admin/couts' });
+        assert.equal(ok.status, 303, F.textOf(ok.text || '').slice(0, 300));
+        const cents = { web: 100, mobile: 100, email: 50, sms: 10, phone: 600, counter: 1200, post: 400, api: 100 };
+        assert.deepEqual(Object.fromEntries(srv.sql('SELECT channel, cents FROM channel_costs').trim().split('\n')
+            .map((l) => l.split('|')).map(([k, v]) => [k, Number(v)])), cents);
+        assert.equal(srv.sql(`SELECT actor || '|' || action || '|' || object_kind FROM audit_log WHERE id > ${mark}`).trim(),
+            `agent:${ag.admin.id}|admin|channel_costs`);
+        assert.match((await c.admin.get('/agent/admin/couts')).text, /id="cost_email" name="cost_email" value="0,50"/);
+
+        /* The dashboard: per month, requests, digital ones, and the savings at those costs. */
+        const r = await c.admin.get(`/agent/pilotage?${all}`);
+        assert.equal(r.status, 200);
+        assert.doesNotMatch(r.text, /Les économies ne sont pas calculées/);
+        assert.match(r.text, /Économie = nombre de demandes × coût d’une demande au guichet/);
+        assert.match(r.text, /<li>Accueil : 12,00 €<\/li>/);
+        const m = /<table [^>]*id="channel-shift">([\s\S]*?)<\/table>/.exec(r.text);
+        assert.ok(m, 'the channel shift table');
+        const euros = (x) => Math.round(Number(x.replace('−', '-').replace(/[^\d,-]/g, '').replace(',', '.')) * 100);
+        const rows = [...m[1].split('<tfoot>')[0].matchAll(/<tr><th scope="row">([^<]*)<\/th>((?:<td>[^<]*<\/td>)+)<\/tr>/g)]
+            .map((x) => [x[1], ...[...x[2].matchAll(/<td>([^<]*)<\/td>/g)].map((c) => c[1])]);
+        assert.ok(rows.length >= 2, 'several months');
+        const per = srv.sql(`SELECT channel, count(*) FROM requests WHERE ${live} GROUP BY channel`).trim().split('\n').map((l) => l.split('|'));
+        const digital = new Set(['web', 'mobile', 'email', 'sms', 'api']);
+        let total = 0, dig = 0, saved = 0;
+        for (const [ch, k] of per) {
+            total += Number(k);
+            if (digital.has(ch)) dig += Number(k);
+            saved += Number(k) * (1200 - cents[ch]);
+        }
+        const sum = (i) => rows.reduce((a, x) => a + (i >= 4 ? euros(x[i]) : Number(x[i])), 0);
+        assert.equal(sum(1), total);
+        assert.equal(sum(2), dig);
+        assert.equal(sum(6), saved, 'the savings add up to the recount');
+        for (const x of rows) {
+            assert.equal(euros(x[4]), Number(x[1]) * 1200, `${x[0]}: all at the counter`);
+            assert.equal(euros(x[6]), euros(x[4]) - euros(x[5]), `${x[0]}: saved`);
+            assert.equal(x[3], `${(100 * Number(x[2]) / Number(x[1])).toFixed(1).replace('.', ',')} %`, `${x[0]}: share`);
+        }
+        /* The year to date: from the first of January in the collectivité's zone. */
+        const tz = srv.sql("SELECT timezone FROM tenants WHERE slug = 'ville-demo'").trim();
+        const year = Number(new Intl.DateTimeFormat('en-CA', { timeZone: tz, year: 'numeric' }).format(new Date()));
+        const noon = Date.UTC(year, 0, 1, 12) / 1000;
+        const hour = Number(new Intl.DateTimeFormat('en-GB', { timeZone: tz, hour: '2-digit', hourCycle: 'h23' }).format(new Date(noon * 1000)));
+        const jan1 = noon - 12 * 3600 - (hour - 12) * 3600;
+        const ytd = /<tfoot><tr><th scope="row">Depuis le 1er janvier (\d{4})<\/th><td>(\d+)<\/td><td>(\d+)<\/td>/.exec(m[1]);
+        assert.ok(ytd, 'the year to date line');
+        assert.equal(Number(ytd[1]), year);
+        assert.equal(Number(ytd[2]), sqlNumber(srv, `SELECT count(*) FROM requests WHERE ${live} AND created_at >= ${jan1}`));
+        assert.equal(Number(ytd[3]), sqlNumber(srv, `SELECT count(*) FROM requests WHERE ${live} AND created_at >= ${jan1}
+            AND channel IN ('web', 'mobile', 'email', 'sms', 'api')`));
+    });
+
     await t.test('the presets answer', async () => {
         for (const p of ['30j', 'mois', 'annee']) {
             const r = await c.elected.get(`/agent/pilotage?periode=${p}`);

@@ -24,6 +24,7 @@
 
 #include "core/area.h"
 #include "core/catalogue.h"
+#include "core/channel_cost.h"
 #include "core/stats.h"
 #include "test_db.h"
 #include "util/timeutil.h"
@@ -85,7 +86,7 @@ static int teardown(void **state)
 }
 
 /* Inserts a request; closed_at 0: open. Returns its id. */
-static int64_t add_request(fixture *f, const char *ref, int64_t created, const char *channel,
+static int64_t add_request(fixture *f, const char *ref, int64_t created, const char *chan,
                            int64_t procedure_id, const char *status, int64_t closed_at)
 {
     char sql[1024];
@@ -96,7 +97,7 @@ static int64_t add_request(fixture *f, const char *ref, int64_t created, const c
              "INSERT INTO requests (tenant_id, reference, procedure_id, status, channel, "
              "created_at, updated_at, closed_at, first_name, email) VALUES (%lld, '%s', %lld, "
              "'%s', '%s', %lld, %lld, %s, 'Camille', 'camille@example.org')",
-             (long long)f->tt.tenant_id, ref, (long long)procedure_id, status, channel,
+             (long long)f->tt.tenant_id, ref, (long long)procedure_id, status, chan,
              (long long)created, (long long)created, closed);
     exec(f->db, sql);
     return sqlite3_last_insert_rowid(f->db);
@@ -670,6 +671,97 @@ static void test_quartiers_and_deadlines(void **state)
     assert_string_equal(err.arg, "area");
 }
 
+/* Amounts as typed, the costs written and read back, and the shift and savings computed by
+ * hand: 10 requests at the counter cost 120 €; 4 on the web at 1 €, 3 by post at 4 € and 3 at
+ * the counter at 12 € cost 4 + 12 + 36 = 52 €: 68 € saved, 4 of 10 digital. */
+static void test_channel_costs(void **state)
+{
+    fixture *f = *state;
+    static const struct {
+        const char *text;
+        int64_t cents; /* -1: refused */
+    } amounts[] = {
+        {"12", 1200},  {"0,5", 50},     {"0.10", 10},   {" 4 ", 400},  {"1000", 100000},
+        {"0", 0},      {"1000,01", -1}, {"12,345", -1}, {"-4", -1},    {"", -1},
+        {"douze", -1}, {"12,", -1},     {",5", -1},     {"1 000", -1}, {"99999999", -1},
+        {"4.1", 410},  {"12e3", -1},    {"0x10", -1},
+    };
+    for (size_t i = 0; i < sizeof amounts / sizeof *amounts; i++) {
+        int64_t c = -7;
+        int rc = channel_cost_parse(amounts[i].text, &c);
+        if (amounts[i].cents < 0) {
+            assert_int_equal(rc, -1);
+        } else {
+            assert_int_equal(rc, 0);
+            assert_int_equal(c, amounts[i].cents);
+        }
+    }
+    error err;
+    error_clear(&err);
+    int64_t cents[CHANNEL_COUNT];
+    assert_int_equal(channel_costs_get(f->tt.db.core, f->tt.tenant_id, cents, &err), 0);
+    for (int i = 0; i < CHANNEL_COUNT; i++)
+        assert_int_equal(cents[i], -1);
+    int64_t want[CHANNEL_COUNT];
+    for (int i = 0; i < CHANNEL_COUNT; i++)
+        want[i] = -1;
+    want[CHANNEL_COUNTER] = 1200;
+    want[CHANNEL_WEB] = 100;
+    want[CHANNEL_POST] = 400;
+    assert_int_equal(
+        channel_costs_set_as(f->tt.db.core, &actor_system, f->tt.tenant_id, want, NULL, NULL, &err),
+        0);
+    assert_int_equal(channel_costs_get(f->tt.db.core, f->tt.tenant_id, cents, &err), 0);
+    assert_memory_equal(cents, want, sizeof cents);
+    assert_int_equal(one_int(f->db, "SELECT count(*) FROM audit_log WHERE object_kind = "
+                                    "'channel_costs'"),
+                     0); /* the system is not audited; an admin is (tests/http/pilotage.test.js) */
+    int64_t too_much[CHANNEL_COUNT];
+    memcpy(too_much, want, sizeof too_much);
+    too_much[CHANNEL_SMS] = CHANNEL_COST_MAX_CENTS + 1;
+    assert_int_equal(channel_costs_set_as(f->tt.db.core, &actor_system, f->tt.tenant_id, too_much,
+                                          NULL, NULL, &err),
+                     -1);
+    assert_int_equal(err.code, ERR_INVALID_ARG);
+    assert_string_equal(err.arg, "sms");
+
+    int64_t count[CHANNEL_COUNT] = {0};
+    count[CHANNEL_WEB] = 4;
+    count[CHANNEL_POST] = 3;
+    count[CHANNEL_COUNTER] = 3;
+    channel_shift sh;
+    channel_shift_of(count, cents, &sh);
+    assert_int_equal(sh.total, 10);
+    assert_int_equal(sh.digital, 4);
+    assert_true(sh.priced);
+    assert_int_equal(sh.at_counter_cents, 12000);
+    assert_int_equal(sh.actual_cents, 5200);
+    assert_int_equal(sh.saved_cents, 6800);
+    /* a channel with requests and no cost: no savings, the shift still */
+    count[CHANNEL_SMS] = 2;
+    channel_shift_of(count, cents, &sh);
+    assert_false(sh.priced);
+    assert_int_equal(sh.saved_cents, 0);
+    assert_int_equal(sh.digital, 6);
+    /* no counter cost: nothing to compare with */
+    count[CHANNEL_SMS] = 0;
+    cents[CHANNEL_COUNTER] = -1;
+    channel_shift_of(count, cents, &sh);
+    assert_false(sh.priced);
+
+    /* the walk by month and channel: the hand dataset's months, each channel apart */
+    load_dataset(f);
+    store_request_filter flt;
+    base_filter(f, &flt);
+    stats_result res;
+    query(f, &flt, STATS_BY_MONTH_CHANNEL, &res);
+    const char *keys[] = {"2025-12 web", "2026-01 phone", "2026-02 email", "2026-03 web",
+                          "2026-10 web", "2026-12 web",   "2027-01 phone", "2027-01 web"};
+    const int64_t ones[] = {1, 1, 1, 1, 1, 1, 1, 1};
+    check_keys(&res, keys, ones, 8);
+    assert_int_equal(res.total.count, 8);
+}
+
 /* The portal's delay: nothing under STATS_DELAY_MIN_CLOSED closed requests, then the figures
  * of the last STATS_DELAY_DAYS days only. */
 static void test_procedure_delay(void **state)
@@ -705,6 +797,7 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_procedure_delay, setup, teardown),
         cmocka_unit_test_setup_teardown(test_quartiers_and_deadlines, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_channel_costs, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -2033,7 +2033,9 @@ static const char migration_53[] =
  * quartiers sets it back to NULL (request_facts_area_known keeps the rows to reset few after
  * the first reset of an import). `due_at`, `rating` and `supporters` (the SLA's due date,
  * the citizen's 1–5 rating or 0, the «moi aussi» count) follow the request through the
- * insert and update triggers, made again with them. */
+ * insert and update triggers, made again with them. `channel_costs`: what one request costs
+ * the collectivité on each channel, in euro cents, as its administrator typed it (no row: not
+ * given), for the dashboards' savings. */
 /* clang-format off */
 static const char migration_54[] =
     "ALTER TABLE request_facts ADD COLUMN area_id INTEGER;\n"
@@ -2078,7 +2080,13 @@ static const char migration_54[] =
     "new.tenant_id AND area_id IS NOT NULL; END;\n"
     "CREATE TRIGGER request_facts_areas_ad AFTER DELETE ON areas WHEN old.kind = 'quartier' "
     "BEGIN UPDATE request_facts SET area_id = NULL WHERE tenant_id = old.tenant_id AND "
-    "area_id IS NOT NULL; END;\n";
+    "area_id IS NOT NULL; END;\n"
+    "CREATE TABLE channel_costs (\n"
+    "  tenant_id INTEGER NOT NULL REFERENCES tenants (id),\n"
+    "  channel TEXT NOT NULL,\n"
+    "  cents INTEGER NOT NULL CHECK (cents BETWEEN 0 AND 100000),\n"
+    "  PRIMARY KEY (tenant_id, channel)\n"
+    ") STRICT, WITHOUT ROWID;\n";
 /* clang-format on */
 
 /* Indexed by version - 1. */

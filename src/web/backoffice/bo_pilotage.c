@@ -16,6 +16,7 @@
 
 #include "core/area.h"
 #include "core/audit.h"
+#include "core/channel_cost.h"
 #include "core/perm.h"
 #include "core/request.h"
 #include "core/stats.h"
@@ -457,6 +458,118 @@ static json_t *group_rows(http_req *rq, const cat_tenant *t, stats_group by,
     return rows;
 }
 
+/* ---- channel shift and savings ---- */
+
+/* An amount of cents as the page's language writes euros: «1234,50 €», «€1234.50». */
+static const char *euros(http_req *rq, int64_t cents)
+{
+    int64_t a = cents < 0 ? -cents : cents;
+    const char *sign = cents < 0 ? "−" : "";
+    if (rq->lang == LANG_EN)
+        return arena_printf(rq->arena, "%s€%lld.%02lld", sign, (long long)(a / 100),
+                            (long long)(a % 100));
+    return arena_printf(rq->arena, "%s%lld,%02lld €", sign, (long long)(a / 100),
+                        (long long)(a % 100));
+}
+
+/* One line of the channel shift's table: requests, digital ones and their share, and when
+ * priced the cost had they all come to the counter, their cost and the difference. */
+static json_t *shift_json(http_req *rq, const char *label, const int64_t count[CHANNEL_COUNT],
+                          const int64_t cents[CHANNEL_COUNT])
+{
+    channel_shift sh;
+    channel_shift_of(count, cents, &sh);
+    json_t *o = json_object();
+    present_set_str(o, "label", label);
+    json_object_set_new(o, "total", json_integer(sh.total));
+    json_object_set_new(o, "digital", json_integer(sh.digital));
+    present_set_str(o, "share",
+                    sh.total
+                        ? decimals(rq, arena_printf(rq->arena, "%.1f %%",
+                                                    100.0 * (double)sh.digital / (double)sh.total))
+                        : "—");
+    present_set_str(o, "at_counter", sh.priced ? euros(rq, sh.at_counter_cents) : "—");
+    present_set_str(o, "actual", sh.priced ? euros(rq, sh.actual_cents) : "—");
+    present_set_str(o, "saved", sh.priced ? euros(rq, sh.saved_cents) : "—");
+    return o;
+}
+
+/* Adds the counts of res's groups (keyed by channel, or "YYYY-MM channel" from key + skip)
+ * into count[]. */
+static void add_counts(const stats_group_row *g, size_t skip, int64_t count[CHANNEL_COUNT])
+{
+    channel ch;
+    if (g->key && strlen(g->key) > skip && channel_parse(g->key + skip, &ch) == 0)
+        count[ch] += g->fig.count;
+}
+
+/* The channel shift by month over the view and over the year to date (the same filters from
+ * the first of January of this year in the collectivité's zone), with the costs the
+ * administrator gave and the formula in words. -1 with err when a walk fails. */
+static int channel_shift_section(bo_page *p, const cat_tenant *t, const view *v, error *err)
+{
+    http_req *rq = p->rq;
+    int64_t cents[CHANNEL_COUNT];
+    if (channel_costs_get(rq->core, t->rec.id, cents, err) != 0)
+        return -1;
+    stats_result res;
+    if (stats_query(rq->core, t, &v->f, v->area, STATS_BY_MONTH_CHANNEL, v->now, rq->arena, &res,
+                    err) != 0)
+        return -1;
+    json_t *rows = json_array();
+    /* Groups are sorted by key: a month's channels follow each other. */
+    for (size_t i = 0; i < res.n_groups;) {
+        int64_t count[CHANNEL_COUNT] = {0};
+        size_t j = i;
+        while (j < res.n_groups && strncmp(res.groups[j].key, res.groups[i].key, 7) == 0)
+            add_counts(&res.groups[j++], 8, count);
+        const char *month = arena_strndup(rq->arena, res.groups[i].key, 7);
+        json_array_append_new(
+            rows,
+            shift_json(rq, month ? bucket_label(rq, STATS_BY_MONTH, month) : "", count, cents));
+        i = j;
+    }
+    bo_page_set(p, "shift_rows", rows);
+    /* The year to date, whatever the period shown. */
+    store_request_filter ytd = v->f;
+    int year;
+    unsigned month, mday;
+    time_day_civil(time_local_day(v->now, t->rec.timezone), &year, &month, &mday);
+    char jan1[16];
+    int64_t day;
+    snprintf(jan1, sizeof jan1, "%04d-01-01", year);
+    if (parse_day(jan1, &day) != 0)
+        return error_set(err, ERR_INTERNAL, NULL, "the first of January of %d", year);
+    ytd.created_from = time_from_local(day * 86400, t->rec.timezone);
+    ytd.created_to = v->now;
+    if (stats_query(rq->core, t, &ytd, v->area, STATS_BY_CHANNEL, v->now, rq->arena, &res, err) !=
+        0)
+        return -1;
+    int64_t count[CHANNEL_COUNT] = {0};
+    for (size_t i = 0; i < res.n_groups; i++)
+        add_counts(&res.groups[i], 0, count);
+    bo_page_set(
+        p, "shift_ytd",
+        shift_json(rq, arena_printf(rq->arena, "%s %d", bo_page_str(p, "pilotage.shift_ytd"), year),
+                   count, cents));
+    /* The costs as given, for the formula stated beside the table. */
+    json_t *costs = json_array();
+    for (int ch = 0; ch < CHANNEL_COUNT; ch++) {
+        if (cents[ch] < 0)
+            continue;
+        json_t *o = json_object();
+        present_set_str(o, "channel", bo_channel_label(rq, channel_name((channel)ch)));
+        present_set_str(o, "cost", euros(rq, cents[ch]));
+        json_array_append_new(costs, o);
+    }
+    if (json_array_size(costs))
+        bo_page_set(p, "has_shift_costs", json_true());
+    bo_page_set(p, "shift_costs", costs);
+    if (cents[CHANNEL_COUNTER] < 0)
+        bo_page_set(p, "shift_unpriced", json_true());
+    return 0;
+}
+
 /* The tables by group, in the page's order; `name` is the export's table=. */
 static const struct {
     const char *id, *key_prefix, *first_col_key, *name;
@@ -562,6 +675,10 @@ static void pilotage_get(http_req *rq)
                 json_array_append_new(list, tab);
             }
             bo_page_set(&p, "tables", list);
+            if (channel_shift_section(&p, t, &v, &err) != 0) {
+                query_failed(&p, &err);
+                return;
+            }
             bo_page_set(&p, "has_figures", json_true());
         }
     }
