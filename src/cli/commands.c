@@ -532,6 +532,7 @@ static const http_mount mounts[] = {
     {"/agent/", bo_admin_key_routes, web_write_error, bo_admit, 0},
     {"/agent/", bo_admin_trust_routes, web_write_error, bo_admit, 0},
     {"/agent/", bo_admin_signing_routes, web_write_error, bo_admit, 0},
+    {"/agent/", bo_admin_costs_routes, web_write_error, bo_admit, 0},
     {"/agent/", bo_admin_mail_in_routes, web_write_error, bo_admit, 0},
     {"/agent/", bo_admin_webhook_routes, web_write_error, bo_admit, 0},
     {"/agent/", bo_admin_mail_routes, web_write_error, bo_admit, 0},

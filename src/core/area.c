@@ -203,6 +203,24 @@ int area_at(core *c, int64_t tenant_id, area_kind kind, double lat, double lon, 
     return rc;
 }
 
+int area_first(core *c, int64_t tenant_id, area_kind kind, double lat, double lon, int64_t *id,
+               int64_t *version, error *err)
+{
+    *id = 0;
+    if (kind < 0 || kind >= AREA_KIND_COUNT)
+        return error_set(err, ERR_INVALID_ARG, "kind", "unknown area kind");
+    area_cached *e = cached_get(c, tenant_id, kind, err);
+    if (!e)
+        return -1;
+    if (version)
+        *version = e->version;
+    uint32_t found;
+    if (geo_valid(lat, lon) && area_index_find(e->ix, lon, lat, &found, 1) > 0)
+        *id = e->rows[found].id;
+    cached_release(c, e);
+    return 0;
+}
+
 int area_list(core *c, int64_t tenant_id, area_kind kind, arena *a, store_area **out, size_t *n,
               error *err)
 {

@@ -46,6 +46,14 @@ typedef struct area_hit {
 int area_at(core *c, int64_t tenant_id, area_kind kind, double lat, double lon, arena *a,
             area_hit *out, size_t max, size_t *n, error *err);
 
+/* The id of the first of the tenant's areas of `kind` holding (lat, lon), as area_at takes
+ * it (routing's choice), without copying names: 0 and *id (0 when in none or when the
+ * position is out of range) and *version (may be NULL: the configuration version the areas
+ * were read at), -1 and err when the areas cannot be read. For walks of many points (the
+ * statistics by quartier). */
+int area_first(core *c, int64_t tenant_id, area_kind kind, double lat, double lon, int64_t *id,
+               int64_t *version, error *err);
+
 /* The tenant's areas of `kind` (AREA_ANY: all), by kind then file order, without their
  * geometry; *out in a. */
 int area_list(core *c, int64_t tenant_id, area_kind kind, arena *a, store_area **out, size_t *n,

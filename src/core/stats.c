@@ -8,7 +8,9 @@
  */
 #include "core/stats.h"
 
+#include "core/area.h"
 #include "core/core_internal.h"
+#include "core/core_op.h"
 #include "util/log.h"
 #include "util/timeutil.h"
 
@@ -29,11 +31,18 @@ typedef struct i32vec {
 typedef struct group_acc {
     int64_t key;
     int64_t count, reopened;
+    int64_t closed_on_time, closed_late, overdue, rated, rating_sum, supporters;
     i32vec answer, close;
 } group_acc;
 
 typedef struct walk {
     stats_group by;
+    core *c;
+    int64_t tenant_id;
+    int64_t area;      /* the quartier asked for, or STATS_AREA_ANY */
+    int locate;        /* whether the facts' quartiers are needed (by or area) */
+    int64_t fact_area; /* the quartier of the fact being collected, when locate */
+    int64_t now;
     const char *tz;
     group_acc *groups;
     size_t n_groups;
@@ -57,6 +66,7 @@ static const struct {
     {"day", STATS_BY_DAY},
     {"week", STATS_BY_WEEK},
     {"month", STATS_BY_MONTH},
+    {"area", STATS_BY_AREA},
 };
 
 int stats_group_parse(const char *name, stats_group *out)
@@ -119,9 +129,13 @@ static int fact_key(walk *w, const store_request_fact *fact, int64_t *key)
     case STATS_BY_DEPARTMENT:
         *key = fact->department_id;
         return 0;
+    case STATS_BY_AREA:
+        *key = w->fact_area;
+        return 0;
     case STATS_BY_DAY:
     case STATS_BY_WEEK:
     case STATS_BY_MONTH:
+    case STATS_BY_MONTH_CHANNEL:
         break;
     }
     /* Facts come in filing order, most of them on the day of the one before: its bucket is
@@ -140,8 +154,13 @@ static int fact_key(walk *w, const store_request_fact *fact, int64_t *key)
         w->last_day = day;
     }
     *key = w->last_day_key;
+    if (w->by == STATS_BY_MONTH_CHANNEL) {
+        int64_t ch = intern(w, fact->channel); /* below STATS_MAX_NAMES */
+        if (ch < 0)
+            return -1;
+        *key = *key * STATS_MAX_NAMES + ch;
+    }
     return 0;
-    return -1;
 }
 
 static group_acc *group_of(walk *w, int64_t key)
@@ -170,6 +189,19 @@ static int collect(void *ctx, const store_request_fact *fact, error *err)
     if (++w->walked > STATS_MAX_REQUESTS)
         return error_set(err, ERR_INVALID_ARG, "created_from",
                          "more than %d requests: narrow the period", STATS_MAX_REQUESTS);
+    if (w->locate) {
+        /* Not worked out yet (filed or moved since the last stats_areas_fill): found here as
+         * the fill would, so that the figure is exact now. */
+        w->fact_area = fact->area_id;
+        if (w->fact_area < 0) {
+            w->fact_area = 0;
+            if (fact->has_location && area_first(w->c, w->tenant_id, AREA_QUARTIER, fact->lat,
+                                                 fact->lon, &w->fact_area, NULL, err) != 0)
+                return -1;
+        }
+        if (w->area != STATS_AREA_ANY && w->fact_area != w->area)
+            return 0;
+    }
     int64_t key;
     group_acc *g = NULL;
     if (fact_key(w, fact, &key) == 0)
@@ -180,6 +212,17 @@ static int collect(void *ctx, const store_request_fact *fact, error *err)
                          STATS_MAX_GROUPS);
     g->count++;
     g->reopened += fact->reopened > 0;
+    if (fact->due_at && fact->closed_at) {
+        g->closed_on_time += fact->closed_at <= fact->due_at;
+        g->closed_late += fact->closed_at > fact->due_at;
+    } else if (fact->due_at) {
+        g->overdue += fact->due_at < w->now;
+    }
+    if (fact->rating >= 1 && fact->rating <= 5) {
+        g->rated++;
+        g->rating_sum += fact->rating;
+    }
+    g->supporters += fact->supporters;
     if ((fact->first_answer_at && vec_push(&g->answer, fact->first_answer_at - fact->created_at)) ||
         (fact->closed_at && vec_push(&g->close, fact->closed_at - fact->created_at)))
         return error_set(err, ERR_INTERNAL, NULL, "out of memory");
@@ -236,6 +279,12 @@ static void figures_of(group_acc *g, stats_figures *fig)
 {
     fig->count = g->count;
     fig->reopened = g->reopened;
+    fig->closed_on_time = g->closed_on_time;
+    fig->closed_late = g->closed_late;
+    fig->overdue = g->overdue;
+    fig->rated = g->rated;
+    fig->rating_sum = g->rating_sum;
+    fig->supporters = g->supporters;
     fig->answered = (int64_t)g->answer.n;
     fig->closed = (int64_t)g->close.n;
     percentiles(&g->answer, &fig->median_first_answer_s, &fig->p90_first_answer_s);
@@ -270,14 +319,32 @@ static int merge_all(walk *w, group_acc *all)
         group_acc *g = &w->groups[i];
         all->count += g->count;
         all->reopened += g->reopened;
+        all->closed_on_time += g->closed_on_time;
+        all->closed_late += g->closed_late;
+        all->overdue += g->overdue;
+        all->rated += g->rated;
+        all->rating_sum += g->rating_sum;
+        all->supporters += g->supporters;
         vec_append(&all->answer, &g->answer);
         vec_append(&all->close, &g->close);
     }
     return 0;
 }
 
-/* The key text of group g. */
-static const char *key_text(walk *w, const cat_tenant *t, const group_acc *g, arena *a)
+/* The code of quartier id among areas[0..n) (NULL: in none; its id when it is gone). */
+static const char *area_code(const store_area *areas, size_t n, int64_t id, arena *a)
+{
+    if (!id)
+        return NULL;
+    for (size_t i = 0; i < n; i++)
+        if (areas[i].id == id)
+            return areas[i].code;
+    return arena_printf(a, "%lld", (long long)id);
+}
+
+/* The key text of group g (areas: the tenant's quartiers, for STATS_BY_AREA). */
+static const char *key_text(walk *w, const cat_tenant *t, const group_acc *g,
+                            const store_area *areas, size_t n_areas, arena *a)
 {
     int year;
     unsigned month, mday;
@@ -295,6 +362,8 @@ static const char *key_text(walk *w, const cat_tenant *t, const group_acc *g, ar
         const cat_department *d = catalogue_department_by_id(t, g->key);
         return d ? d->rec.code : arena_printf(a, "%lld", (long long)g->key);
     }
+    case STATS_BY_AREA:
+        return area_code(areas, n_areas, g->key, a);
     case STATS_BY_DAY:
         time_day_civil(g->key, &year, &month, &mday);
         return arena_printf(a, "%04d-%02u-%02u", year, month, mday);
@@ -304,6 +373,11 @@ static const char *key_text(walk *w, const cat_tenant *t, const group_acc *g, ar
     case STATS_BY_MONTH:
         return arena_printf(a, "%04lld-%02lld", (long long)(g->key / 100),
                             (long long)(g->key % 100));
+    case STATS_BY_MONTH_CHANNEL: {
+        int64_t m = g->key / STATS_MAX_NAMES;
+        return arena_printf(a, "%04lld-%02lld %s", (long long)(m / 100), (long long)(m % 100),
+                            w->names[g->key % STATS_MAX_NAMES]);
+    }
     case STATS_BY_NONE:
         break;
     }
@@ -330,10 +404,10 @@ static void walk_free(walk *w)
     free(w);
 }
 
-/* Walks f's facts (closed from closed_from when > 0) into a new walk; NULL and err on
- * failure. */
+/* Walks f's facts (closed from closed_from when > 0; in quartier area unless
+ * STATS_AREA_ANY) into a new walk, overdue counted at now; NULL and err on failure. */
 static walk *walk_run(core *c, const cat_tenant *t, const store_request_filter *f,
-                      int64_t closed_from, stats_group by, error *err)
+                      int64_t closed_from, int64_t area, stats_group by, int64_t now, error *err)
 {
     walk *w = calloc(1, sizeof *w);
     if (w)
@@ -344,22 +418,32 @@ static walk *walk_run(core *c, const cat_tenant *t, const store_request_filter *
         return NULL;
     }
     w->by = by;
+    w->c = c;
+    w->tenant_id = t->rec.id;
+    w->area = area;
+    w->locate = by == STATS_BY_AREA || area != STATS_AREA_ANY;
+    w->now = now;
     w->tz = t->rec.timezone;
     w->last_day = INT64_MIN;
-    if (c->store->ops->requests.facts(c->store, f, closed_from, collect, w, err) != 0) {
+    if (c->store->ops->requests.facts(c->store, f, closed_from, w->locate, collect, w, err) != 0) {
         walk_free(w);
         return NULL;
     }
     return w;
 }
 
-int stats_query(core *c, const cat_tenant *t, const store_request_filter *f, stats_group by,
-                arena *a, stats_result *out, error *err)
+int stats_query(core *c, const cat_tenant *t, const store_request_filter *f, int64_t area,
+                stats_group by, int64_t now, arena *a, stats_result *out, error *err)
 {
     memset(out, 0, sizeof *out);
     if (f->tenant_id != t->rec.id)
         return error_set(err, ERR_INTERNAL, NULL, "stats_query: filter of another tenant");
-    walk *w = walk_run(c, t, f, 0, by, err);
+    store_area *areas = NULL;
+    size_t n_areas = 0;
+    if (by == STATS_BY_AREA &&
+        area_list(c, t->rec.id, AREA_QUARTIER, a, &areas, &n_areas, err) != 0)
+        return -1;
+    walk *w = walk_run(c, t, f, 0, area, by, now, err);
     if (!w)
         return -1;
     int ret = 0;
@@ -373,8 +457,9 @@ int stats_query(core *c, const cat_tenant *t, const store_request_filter *f, sta
         }
         out->n_groups = w->n_groups;
         for (size_t i = 0; i < w->n_groups; i++) {
-            out->groups[i].key = key_text(w, t, &w->groups[i], a);
-            if (!out->groups[i].key && !(by == STATS_BY_DEPARTMENT && !w->groups[i].key)) {
+            out->groups[i].key = key_text(w, t, &w->groups[i], areas, n_areas, a);
+            if (!out->groups[i].key &&
+                !((by == STATS_BY_DEPARTMENT || by == STATS_BY_AREA) && !w->groups[i].key)) {
                 ret = error_set(err, ERR_INTERNAL, NULL, "out of memory");
                 goto cleanup;
             }
@@ -427,7 +512,8 @@ static int delays_compute(core *c, const cat_tenant *t, int64_t now, delay_row *
     store_request_filter f;
     memset(&f, 0, sizeof f);
     f.tenant_id = t->rec.id;
-    walk *w = walk_run(c, t, &f, now - (int64_t)STATS_DELAY_DAYS * 86400, STATS_BY_PROCEDURE, err);
+    walk *w = walk_run(c, t, &f, now - (int64_t)STATS_DELAY_DAYS * 86400, STATS_AREA_ANY,
+                       STATS_BY_PROCEDURE, now, err);
     if (!w)
         return -1;
     *rows = calloc(w->n_groups ? w->n_groups : 1, sizeof **rows);
@@ -500,4 +586,133 @@ void stats_shutdown(core *c)
         e = next;
     }
     c->stats_cache = NULL;
+}
+
+int stats_area_parse(core *c, const cat_tenant *t, const char *code, int64_t *id, error *err)
+{
+    if (strcmp(code, "none") == 0) {
+        *id = 0;
+        return 0;
+    }
+    arena a;
+    arena_init(&a, 0);
+    store_area *areas = NULL;
+    size_t n = 0;
+    int ret = area_list(c, t->rec.id, AREA_QUARTIER, &a, &areas, &n, err);
+    if (ret == 0) {
+        ret = error_set(err, ERR_INVALID_ARG, "area", "no quartier has this code");
+        for (size_t i = 0; i < n; i++)
+            if (strcmp(areas[i].code, code) == 0) {
+                *id = areas[i].id;
+                error_clear(err);
+                ret = 0;
+                break;
+            }
+    }
+    arena_free(&a);
+    return ret;
+}
+
+double stats_mean_rating(const stats_figures *fig)
+{
+    return fig->rated ? (double)fig->rating_sum / (double)fig->rated : 0;
+}
+
+/* ---- the facts' quartiers ---- */
+
+typedef struct area_found {
+    int64_t tenant_id, created_at, request_id, area_id, version;
+    int has;
+    double lat, lon;
+} area_found;
+
+typedef struct fill_op {
+    core_op op;
+    area_found *rows; /* in op.a */
+    size_t n;
+    size_t changed; /* facts the job wrote */
+    size_t *done;   /* the caller's, told changed: it waits for the job */
+} fill_op;
+
+typedef struct fill_walk {
+    core *c;
+    int64_t tenant_id;
+    area_found *rows;
+    size_t n, max;
+} fill_walk;
+
+static int fill_row(void *ctx, const store_request_fact *fact, error *err)
+{
+    fill_walk *fw = ctx;
+    if (fw->n == fw->max)
+        return 0;
+    area_found *r = &fw->rows[fw->n];
+    *r = (area_found){.tenant_id = fw->tenant_id,
+                      .created_at = fact->created_at,
+                      .request_id = fact->procedure_id, /* see facts_unlocated */
+                      .has = fact->has_location,
+                      .lat = fact->lat,
+                      .lon = fact->lon};
+    if (area_first(fw->c, fw->tenant_id, AREA_QUARTIER, r->has ? r->lat : 0, r->has ? r->lon : 0,
+                   &r->area_id, &r->version, err) != 0)
+        return -1;
+    if (!r->has)
+        r->area_id = 0;
+    fw->n++;
+    return 0;
+}
+
+static int fill_apply(store *s, core_op *op, error *err)
+{
+    fill_op *fo = (fill_op *)op;
+    fo->changed = 0;
+    for (size_t i = 0; i < fo->n; i++) {
+        const area_found *r = &fo->rows[i];
+        int changed = 0;
+        if (s->ops->requests.tx_fact_area_set(s, r->tenant_id, r->created_at, r->request_id, r->has,
+                                              r->lat, r->lon, r->area_id, r->version, &changed,
+                                              err) != 0)
+            return -1;
+        fo->changed += (size_t)changed;
+    }
+    return 0;
+}
+
+static void fill_finish(core_op *op, int *rc, error *err)
+{
+    (void)err;
+    fill_op *fo = (fill_op *)op;
+    if (*rc == 0 && fo->done)
+        *fo->done = fo->changed;
+}
+
+int stats_areas_fill(core *c, size_t *done, error *err)
+{
+    *done = 0;
+    fill_op *fo = core_op_new(sizeof *fo, fill_apply);
+    if (!fo)
+        return error_set(err, ERR_INTERNAL, NULL, "out of memory");
+    fill_walk fw = {.c = c, .max = STATS_AREAS_BATCH};
+    fw.rows = arena_alloc(&fo->op.a, STATS_AREAS_BATCH * sizeof *fw.rows);
+    if (!fw.rows) {
+        core_op_free(fo);
+        return error_set(err, ERR_INTERNAL, NULL, "out of memory");
+    }
+    const catalogue *cat = catalogue_acquire(c);
+    int ret = 0;
+    for (size_t i = 0; i < cat->n_tenants && fw.n < fw.max && ret == 0; i++) {
+        fw.tenant_id = cat->tenants[i].rec.id;
+        ret = c->store->ops->requests.facts_unlocated(c->store, fw.tenant_id, fw.max - fw.n,
+                                                      fill_row, &fw, err);
+    }
+    catalogue_release(c, cat);
+    if (ret != 0 || fw.n == 0) {
+        core_op_free(fo);
+        return ret;
+    }
+    fo->rows = fw.rows;
+    fo->n = fw.n;
+    fo->done = done;
+    fo->op.finish = fill_finish;
+    return core_op_submit(c, fo, NULL, NULL, err);
 }

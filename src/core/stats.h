@@ -47,10 +47,14 @@ typedef enum stats_group {
     STATS_BY_DAY,   /* "2026-12-05" */
     STATS_BY_WEEK,  /* "2026-W49" (ISO 8601) */
     STATS_BY_MONTH, /* "2026-12" */
+    STATS_BY_AREA,  /* the quartier's code (NULL: in none) */
+    /* Month and channel together, "2026-12 web": the dashboards' channel shift in one walk
+     * (not a grouping of the API). */
+    STATS_BY_MONTH_CHANNEL,
 } stats_group;
 
 /* The grouping named `name` ("channel", "procedure", "department", "status", "day", "week",
- * "month"): 0 and *out, or -1 when unknown. */
+ * "month", "area"): 0 and *out, or -1 when unknown. */
 int stats_group_parse(const char *name, stats_group *out);
 
 /* Figures of a set of requests. Delays in seconds; -1 when no request of the set has one. */
@@ -59,6 +63,11 @@ typedef struct stats_figures {
     int64_t answered; /* with a first answer */
     int64_t closed;   /* closed now */
     int64_t reopened; /* reopened at least once */
+    /* Against the SLA's due date (core/sla.h), requests without one left out: closed by it,
+     * closed after it, and still open past it at the query's instant. */
+    int64_t closed_on_time, closed_late, overdue;
+    int64_t rated, rating_sum; /* ratings given (1 to 5) and their sum */
+    int64_t supporters;        /* «moi aussi» */
     int64_t median_first_answer_s, p90_first_answer_s;
     int64_t median_close_s, p90_close_s;
 } stats_figures;
@@ -76,11 +85,34 @@ typedef struct stats_result {
     stats_figures total;
 } stats_result;
 
+/* stats_query's `area`: any quartier or none. */
+#define STATS_AREA_ANY (-1)
+
 /* The figures of the requests of tenant t that f matches (f->tenant_id must be t's; no text
- * nor references), grouped by `by`. 0 and *out (in a), or -1: ERR_INVALID_ARG for a filter
- * the engine refuses or a walk past STATS_MAX_REQUESTS, ERR_INTERNAL otherwise. */
-int stats_query(core *c, const cat_tenant *t, const store_request_filter *f, stats_group by,
-                arena *a, stats_result *out, error *err);
+ * nor references) and, unless area is STATS_AREA_ANY, that lie in the quartier of that id (0:
+ * in none), grouped by `by`; overdue counted at `now`. 0 and *out (in a), or -1:
+ * ERR_INVALID_ARG for a filter the engine refuses or a walk past STATS_MAX_REQUESTS,
+ * ERR_INTERNAL otherwise. */
+int stats_query(core *c, const cat_tenant *t, const store_request_filter *f, int64_t area,
+                stats_group by, int64_t now, arena *a, stats_result *out, error *err);
+
+/* The id of t's quartier of code `code` ("none": 0, the requests in no quartier): 0 and *id,
+ * or -1 with ERR_INVALID_ARG naming "area" when t has no such quartier. */
+int stats_area_parse(core *c, const cat_tenant *t, const char *code, int64_t *id, error *err);
+
+/* Mean rating of fig (0 when none rated). */
+double stats_mean_rating(const stats_figures *fig);
+
+/* Most facts one stats_areas_fill call works out. */
+#define STATS_AREAS_BATCH 2000
+
+/* Works out the quartier of at most STATS_AREAS_BATCH facts (of every collectivité) that do
+ * not have it yet — after the migration, a filing, a move or a change of quartiers — and
+ * writes them in one write job, waiting for it; idempotent, so any number of runs at any
+ * time. The walks work out the others themselves, so a figure never waits for it: it keeps
+ * them cheap. 0 and *done (how many were written: a fact moved or whose quartiers changed
+ * meanwhile is left for the next run; STATS_AREAS_BATCH: call again), or -1. */
+int stats_areas_fill(core *c, size_t *done, error *err);
 
 /* The portal's delay to close for procedure_id of tenant t, over the requests closed in the
  * last STATS_DELAY_DAYS days: 1 with *median_s and *p90_s when at least

@@ -992,7 +992,21 @@ typedef struct store_request_fact {
     int64_t first_answer_at; /* 0: no public answer by an agent yet */
     int64_t closed_at;       /* 0: open */
     int64_t reopened;        /* times it went from closed to open */
+    int64_t due_at;          /* the SLA's due date; 0: none */
+    int64_t rating;          /* the citizen's rating, 1 to 5; 0: none */
+    int64_t supporters;      /* «moi aussi» */
+    /* The quartier's area id, 0 in none; -1 not worked out yet (core works it out from the
+     * location below, read only then and only when the walk asked for it). */
+    int64_t area_id;
+    int has_location;
+    double lat, lon;
 } store_request_fact;
+
+/* What one request costs a collectivité on a channel (channel_costs). */
+typedef struct store_channel_cost {
+    const char *channel;
+    int64_t cents;
+} store_channel_cost;
 
 /* An e-mail the MTA flagged as spam, held for an agent (core/mail_held.h): personal data. */
 typedef struct store_mail_held {

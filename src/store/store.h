@@ -140,10 +140,24 @@ typedef struct store_requests_ops {
      * references, text, paging nor limit apply: a text or a reference list is refused with
      * ERR_INVALID_ARG), merged duplicates left out (they live on in the request they joined),
      * and, when closed_from > 0, only requests closed at or after it. Any order. A non-zero
-     * return of row stops the walk and is returned (row sets err). */
-    int (*facts)(store *s, const store_request_filter *f, int64_t closed_from,
+     * return of row stops the walk and is returned (row sets err). With `locate`, a fact whose
+     * quartier is not worked out yet (area_id -1) comes with its request's location. */
+    int (*facts)(store *s, const store_request_filter *f, int64_t closed_from, int locate,
                  int (*row)(void *ctx, const store_request_fact *fact, error *err), void *ctx,
                  error *err);
+    /* At most max facts of tenant_id whose quartier is not worked out yet, with their
+     * request's location (the other figures left 0), through row as facts does. */
+    int (*facts_unlocated)(store *s, int64_t tenant_id, size_t max,
+                           int (*row)(void *ctx, const store_request_fact *fact, error *err),
+                           void *ctx, error *err);
+    /* Sets the quartier of the fact of (tenant_id, created_at, request_id) to area_id (0:
+     * none) if it is still not worked out, the request is still at (lat, lon) (has 0:
+     * without a location) and the configuration is still at config_version (the areas
+     * area_id was found among): a move or a change of quartiers in between leaves it
+     * unknown. *changed 1 when it was set. In a write job. */
+    int (*tx_fact_area_set)(store *s, int64_t tenant_id, int64_t created_at, int64_t request_id,
+                            int has, double lat, double lon, int64_t area_id,
+                            int64_t config_version, int *changed, error *err);
 } store_requests_ops;
 
 /* A request's timeline. */
@@ -628,6 +642,13 @@ typedef struct store_settings_ops {
     int (*tx_set)(store *s, const char *name, const char *value, error *err);
     /* Removes a setting (nothing when absent). */
     int (*tx_delete)(store *s, const char *name, error *err);
+    /* A collectivité's costs of a request per channel (core/channel_cost.h): its rows, any
+     * order, *out in a. */
+    int (*channel_costs)(store *s, int64_t tenant_id, arena *a, store_channel_cost **out, size_t *n,
+                         error *err);
+    /* Replaces them with rows[0..n). */
+    int (*tx_channel_costs_set)(store *s, int64_t tenant_id, const store_channel_cost *rows,
+                                size_t n, error *err);
 } store_settings_ops;
 
 /* The append-only, hash-chained audit log. */

@@ -23,6 +23,7 @@
 #include "core/parapheur.h"
 #include "core/webhook.h"
 #include "core/retention.h"
+#include "core/stats.h"
 #include "core/upload_stash.h"
 #include "util/log.h"
 #include "util/timeutil.h"
@@ -194,6 +195,15 @@ static void *scheduler_main(void *arg)
                 backfill = scheduled == DOCUMENT_BACKFILL_BATCH;
             }
         }
+        /* The quartiers of the statistics' facts not worked out yet (core/stats.h), a batch
+         * at each wake-up and the next at once while batches come full: at start after the
+         * migration or an import of quartiers, then those filed or moved since. */
+        size_t located = STATS_AREAS_BATCH;
+        while (located == STATS_AREAS_BATCH && !stop_requested(s))
+            if (stats_areas_fill(s->core, &located, &err) != 0) {
+                log_error("stats: the requests' quartiers cannot be worked out: %s", err.detail);
+                break;
+            }
         unsigned long long sleep_ms = run_jobs(s);
         if (stop_requested(s))
             break;

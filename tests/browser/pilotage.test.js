@@ -3,7 +3,9 @@
  * /agent/pilotage in Chromium: axe-core (WCAG 2.1 A/AA) finds no violation on the page as an
  * élu first sees it, with every filter set, with errors, in English and as a manager; without
  * JavaScript on a 390-pixel phone, the chart fits the width and the page does not scroll
- * sideways; printed, the filters and the navigation are gone and the tables stay.
+ * sideways; printed, the filters and the navigation are gone and the tables stay. The
+ * administrator's costs per channel (/agent/admin/couts), as given and with every amount
+ * wrong, and the dashboard's savings once they are given.
  */
 const { describe, it, before, after } = require('node:test');
 const assert = require('node:assert/strict');
@@ -54,6 +56,29 @@ describe('/agent/pilotage in a browser', () => {
         await F.loginPage(mp, srv, agents.manager);
         const response = await B.goto(mp, srv.url + '/agent/pilotage', 200);
         await B.assertAccessible(mp, 'pilotage as a manager', { response });
+    });
+
+    it('axe: the costs per channel, with wrong amounts, then the savings on the dashboard', async () => {
+        const admin = F.addAgent(srv, { email: `pil.admin.${process.pid}@ville-demo.test`, name: 'Admin', role: 'admin' });
+        const page = await env.newPage();
+        await F.loginPage(page, srv, admin);
+        let response = await B.goto(page, srv.url + '/agent/admin/couts', 200);
+        await B.assertAccessible(page, 'admin costs', { response });
+        await page.fill('#cost_counter', 'douze');
+        await page.fill('#cost_web', '1');
+        [response] = await Promise.all([page.waitForNavigation({ waitUntil: 'load' }),
+                                        page.locator('main form button[type=submit]').click()]);
+        assert.equal(response.status(), 400);
+        assert.equal(await page.locator('#cost_counter').getAttribute('aria-invalid'), 'true');
+        await B.assertAccessible(page, 'admin costs with errors', { response });
+        await page.fill('#cost_counter', '12');
+        for (const ch of ['mobile', 'email', 'sms', 'phone', 'post', 'api']) await page.fill(`#cost_${ch}`, '1');
+        [response] = await Promise.all([page.waitForNavigation({ waitUntil: 'load' }),
+                                        page.locator('main form button[type=submit]').click()]);
+        assert.equal(response.status(), 200, 'back on the page with «fait»');
+        response = await B.goto(page, srv.url + '/agent/pilotage?periode=annee', 200);
+        assert.equal(await page.locator('#channel-shift tfoot').count(), 1);
+        await B.assertAccessible(page, 'pilotage with the savings', { response });
     });
 
     /* axe-core runs as a script, so it checks the pages above with JavaScript on; the markup is

@@ -643,6 +643,44 @@ test('GET /api/v1/stats: figures recounted from the database, groups, filters, e
         assert.equal(u.json.groups.reduce((n, x) => n + x.count, 0), urgent);
     });
 
+    await t.test('by quartier, and deadlines, ratings and «moi aussi», against a recount', async () => {
+        /* The demo's quartiers are a square first and two halves of the commune: for those, the
+         * first area of the file whose box holds the point is the one whose polygon does. */
+        const recount = `SELECT coalesce((SELECT a.code FROM areas a WHERE a.tenant_id = r.tenant_id AND a.kind = 'quartier'
+            AND r.lat >= a.min_lat AND r.lat < a.max_lat AND r.lon >= a.min_lon AND r.lon < a.max_lon
+            ORDER BY a.position LIMIT 1), '-') AS area, count(*) FROM requests r WHERE r.merged_into IS NULL GROUP BY area`;
+        const want = Object.fromEntries(sqlRows(srv, recount + ';').map((l) => l.split('|')).map(([k, n]) => [k, Number(n)]));
+        assert.ok(Object.keys(want).length >= 3, JSON.stringify(want));
+        const g = await api(srv, 'GET', '/api/v1/stats?group_by=area');
+        assert.equal(g.status, 200, g.text);
+        assert.deepEqual(Object.fromEntries(g.json.groups.map((x) => [x.key === null ? '-' : x.key, x.count])), want);
+        assert.equal(g.json.groups[0].key, want['-'] ? null : g.json.groups[0].key, 'in none first');
+        const nord = await api(srv, 'GET', '/api/v1/stats?area=nord&group_by=channel');
+        assert.equal(nord.status, 200, nord.text);
+        assert.equal(nord.json.total.count, want.nord);
+        const none = await api(srv, 'GET', '/api/v1/stats?area=none');
+        assert.equal(none.json.total.count, want['-'] || 0);
+        assertError(await api(srv, 'GET', '/api/v1/stats?area=atlantide'), 400, 'invalid_argument', 'area');
+
+        const now = Math.floor(Date.now() / 1000);
+        const live = 'FROM requests WHERE merged_into IS NULL';
+        const t0 = (await api(srv, 'GET', '/api/v1/stats')).json.total;
+        assert.equal(t0.closed_on_time, sqlNumber(srv, `SELECT count(*) ${live} AND closed_at <= due_at;`));
+        assert.equal(t0.closed_late, sqlNumber(srv, `SELECT count(*) ${live} AND closed_at > due_at;`));
+        /* overdue is counted at the call: a request falling due meanwhile is one second away */
+        const overdue = sqlNumber(srv, `SELECT count(*) ${live} AND closed_at IS NULL AND due_at < ${now};`);
+        assert.ok(Math.abs(t0.overdue - overdue) <= sqlNumber(srv, `SELECT count(*) ${live} AND closed_at IS NULL AND due_at BETWEEN ${now - 5} AND ${now + 5};`));
+        assert.equal(t0.ratings, sqlNumber(srv, `SELECT count(*) ${live} AND rating > 0;`));
+        const sum = sqlNumber(srv, `SELECT total(rating) ${live};`);
+        if (t0.ratings) assert.ok(Math.abs(t0.mean_rating - sum / t0.ratings) < 1e-7, 'the mean, to 7 decimals');
+        else assert.equal(t0.mean_rating, null);
+        assert.equal(t0.supporters, sqlNumber(srv, `SELECT total(supporters) ${live};`));
+        assert.ok(t0.closed_on_time + t0.closed_late > 0, 'the demo has requests closed against a due date');
+        /* the groups add up to the total */
+        for (const k of ['closed_on_time', 'closed_late', 'overdue', 'ratings', 'supporters'])
+            assert.equal(g.json.groups.reduce((n, x) => n + x[k], 0), t0[k], k);
+    });
+
     await t.test('400 naming the parameter', async () => {
         assertError(await api(srv, 'GET', '/api/v1/stats?group_by=year'), 400, 'invalid_argument', 'group_by');
         assertError(await api(srv, 'GET', '/api/v1/stats?created_from=hier'), 400, 'invalid_argument', 'created_from');

@@ -245,6 +245,23 @@ test('docs/openapi.yaml', async (t) => {
             ['Caller', Object.assign(clone(caller), { requests: [Object.assign(clone(caller.requests[0]), { phone: 'x' })] }),
              'a request member the API does not write'],
         );
+        const figures = {
+            count: 12, answered: 9, closed: 8, reopened: 1, median_first_answer_s: 3600, p90_first_answer_s: 86400,
+            median_close_s: 172800, p90_close_s: 604800, closed_on_time: 6, closed_late: 2, overdue: 1,
+            ratings: 3, mean_rating: 4.33, supporters: 5,
+        };
+        const stats = { groups: [Object.assign({ key: 'nord' }, figures), Object.assign({ key: null }, figures)], total: figures };
+        assert.deepEqual(errorsOf(get('Stats'), stats), []);
+        assert.deepEqual(errorsOf(get('Stats'), { groups: [], total: Object.assign(clone(figures), { ratings: 0, mean_rating: null }) }), []);
+        const total = (patch) => ({ groups: [], total: Object.assign(clone(figures), patch) });
+        const noOverdue = clone(figures);
+        delete noOverdue.overdue;
+        refused.push(
+            ['Stats', total({ mean_rating: 6 }), 'a mean rating above 5'],
+            ['Stats', total({ mean_rating: 0 }), 'a mean rating below 1 (none is null)'],
+            ['Stats', total({ closed_late: -1 }), 'a negative count'],
+            ['Stats', { groups: [], total: noOverdue }, 'figures without the overdue count'],
+        );
         for (const [schema, data, why] of refused) {
             const fn = typeof schema === 'string' ? get(schema) : schema;
             assert.ok(errorsOf(fn, data).length > 0, `${why} must be refused`);

@@ -22,7 +22,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/area.h"
 #include "core/catalogue.h"
+#include "core/channel_cost.h"
 #include "core/stats.h"
 #include "test_db.h"
 #include "util/timeutil.h"
@@ -84,7 +86,7 @@ static int teardown(void **state)
 }
 
 /* Inserts a request; closed_at 0: open. Returns its id. */
-static int64_t add_request(fixture *f, const char *ref, int64_t created, const char *channel,
+static int64_t add_request(fixture *f, const char *ref, int64_t created, const char *chan,
                            int64_t procedure_id, const char *status, int64_t closed_at)
 {
     char sql[1024];
@@ -95,7 +97,7 @@ static int64_t add_request(fixture *f, const char *ref, int64_t created, const c
              "INSERT INTO requests (tenant_id, reference, procedure_id, status, channel, "
              "created_at, updated_at, closed_at, first_name, email) VALUES (%lld, '%s', %lld, "
              "'%s', '%s', %lld, %lld, %s, 'Camille', 'camille@example.org')",
-             (long long)f->tt.tenant_id, ref, (long long)procedure_id, status, channel,
+             (long long)f->tt.tenant_id, ref, (long long)procedure_id, status, chan,
              (long long)created, (long long)created, closed);
     exec(f->db, sql);
     return sqlite3_last_insert_rowid(f->db);
@@ -185,7 +187,8 @@ static void query(fixture *f, const store_request_filter *flt, stats_group by, s
 {
     error err;
     error_clear(&err);
-    if (stats_query(f->tt.db.core, f->tt.t, flt, by, &f->tt.a, res, &err) != 0)
+    if (stats_query(f->tt.db.core, f->tt.t, flt, STATS_AREA_ANY, by, time_now(), &f->tt.a, res,
+                    &err) != 0)
         fail_msg("stats_query: %s", err.detail);
 }
 
@@ -316,7 +319,8 @@ static void test_hand_computed_figures(void **state)
     flt.text = "lampadaire";
     error err;
     error_clear(&err);
-    assert_int_equal(stats_query(f->tt.db.core, f->tt.t, &flt, STATS_BY_NONE, &f->tt.a, &res, &err),
+    assert_int_equal(stats_query(f->tt.db.core, f->tt.t, &flt, STATS_AREA_ANY, STATS_BY_NONE,
+                                 time_now(), &f->tt.a, &res, &err),
                      -1);
     assert_int_equal(err.code, ERR_INVALID_ARG);
 }
@@ -354,11 +358,11 @@ static void test_group_parse_and_weeks(void **state)
     "SELECT r.tenant_id, r.created_at, r.id, r.procedure_id, r.department_id, r.channel, "         \
     "r.status, (SELECT min(e.created_at) FROM request_events e WHERE e.request_id = r.id AND "     \
     "e.is_public = 1 AND e.copied_from IS NULL AND e.kind <> 'created' AND "                       \
-    "(e.actor LIKE 'agent:%' OR e.actor LIKE 'api:%')), r.closed_at, r.merged_into IS NOT NULL "   \
-    "FROM requests r"
+    "(e.actor LIKE 'agent:%' OR e.actor LIKE 'api:%')), r.closed_at, r.merged_into IS NOT NULL, "  \
+    "r.due_at, r.rating, r.supporters FROM requests r"
 #define FACTS                                                                                      \
     "SELECT tenant_id, created_at, request_id, procedure_id, department_id, channel, status, "     \
-    "first_answer_at, closed_at, merged FROM request_facts"
+    "first_answer_at, closed_at, merged, due_at, rating, supporters FROM request_facts"
 
 static void test_facts_equal_a_recount_after_random_changes(void **state)
 {
@@ -375,7 +379,7 @@ static void test_facts_equal_a_recount_after_random_changes(void **state)
         int64_t n = one_int(f->db, "SELECT count(*) FROM requests");
         int64_t id = n ? one_int(f->db, "SELECT max(id) FROM requests") - rand() % (n + 3) : 0;
         int64_t when = base + rand() % (365 * 86400);
-        int kind = n < 20 ? 0 : rand() % 10;
+        int kind = n < 20 ? 0 : rand() % 11;
         switch (kind) {
         case 0:
         case 1: {
@@ -434,6 +438,13 @@ static void test_facts_equal_a_recount_after_random_changes(void **state)
                      rand() % 1000, (long long)id);
             exec(f->db, sql);
             break;
+        case 9: /* a due date, a rating, «moi aussi» */
+            snprintf(sql, sizeof sql,
+                     "UPDATE requests SET due_at = CASE WHEN %d THEN created_at + %d END, rating = "
+                     "%d, supporters = supporters + %d WHERE id = %lld",
+                     rand() % 4, rand() % (30 * 86400), rand() % 6, rand() % 3, (long long)id);
+            exec(f->db, sql);
+            break;
         default: /* deleted */
             snprintf(sql, sizeof sql,
                      "DELETE FROM request_events WHERE request_id = %lld; "
@@ -478,6 +489,279 @@ static void test_facts_equal_a_recount_after_random_changes(void **state)
     assert_int_equal(res.total.p90_close_s, one_int(f->db, sql));
 }
 
+/* Two quartiers drawn as rectangles, "nord" first, overlapping "sud": for rectangles the
+ * first area holding a point is a SQL recount (west and south edges in, east and north out). */
+#define QUARTIERS(nord_south)                                                                      \
+    "{\"type\":\"FeatureCollection\",\"features\":[{\"type\":\"Feature\",\"properties\":{"         \
+    "\"code\":\"nord\",\"nom\":\"Nord\"},\"geometry\":{\"type\":\"Polygon\",\"coordinates\":[[["   \
+    "2.30," nord_south "],[2.32," nord_south "],[2.32,48.86],[2.30,48.86],[2.30," nord_south       \
+    "]]]}},{\"type\":\"Feature\",\"properties\":{\"code\":\"sud\",\"nom\":\"Sud\"},\"geometry\":{" \
+    "\"type\":\"Polygon\",\"coordinates\":[[[2.30,48.84],[2.32,48.84],[2.32,48.855],[2.30,"        \
+    "48.855],[2.30,48.84]]]}}]}"
+/* Each request's quartier as the recount gives it (0: in none). */
+#define AREA_RECOUNT                                                                               \
+    "SELECT r.id, coalesce((SELECT a.id FROM areas a WHERE a.tenant_id = r.tenant_id AND a.kind "  \
+    "= 'quartier' AND r.lat >= a.min_lat AND r.lat < a.max_lat AND r.lon >= a.min_lon AND r.lon "  \
+    "< a.max_lon ORDER BY a.position LIMIT 1), 0) AS area FROM requests r"
+
+static void problem(void *ctx, long feature, const char *code, const char *what)
+{
+    (void)ctx;
+    fail_msg("area import: feature %ld (%s): %s", feature, code ? code : "-", what);
+}
+
+static void import_quartiers(fixture *f, const char *text)
+{
+    area_import_result r;
+    long problems = 0;
+    error err;
+    error_clear(&err);
+    assert_int_equal(area_import(f->tt.db.core, f->tt.tenant_id, AREA_QUARTIER, text, strlen(text),
+                                 problem, NULL, &r, &problems, &err),
+                     0);
+    assert_int_equal(problems, 0);
+    assert_int_equal(catalogue_reload(f->tt.db.core, &err), 0);
+}
+
+/* The engine's figures by quartier and in one quartier against the recount, whether the facts'
+ * quartiers are worked out yet or not; the new figures' totals against SQL. */
+static void check_areas(fixture *f, int64_t now)
+{
+    char sql[1024];
+    store_request_filter flt;
+    base_filter(f, &flt);
+    stats_result res;
+    error err;
+    error_clear(&err);
+    assert_int_equal(stats_query(f->tt.db.core, f->tt.t, &flt, STATS_AREA_ANY, STATS_BY_AREA, now,
+                                 &f->tt.a, &res, &err),
+                     0);
+    int64_t sum = 0;
+    for (size_t i = 0; i < res.n_groups; i++) {
+        snprintf(sql, sizeof sql,
+                 "SELECT count(*) FROM (" AREA_RECOUNT ") x JOIN requests r ON r.id = x.id "
+                 "WHERE r.merged_into IS NULL AND x.area = coalesce((SELECT id FROM areas "
+                 "WHERE kind = 'quartier' AND code = '%s'), 0)",
+                 res.groups[i].key ? res.groups[i].key : "");
+        assert_int_equal(res.groups[i].fig.count, one_int(f->db, sql));
+        sum += res.groups[i].fig.count;
+    }
+    assert_int_equal(sum, res.total.count);
+    int64_t nord = 0;
+    assert_int_equal(stats_area_parse(f->tt.db.core, f->tt.t, "nord", &nord, &err), 0);
+    assert_int_equal(
+        stats_query(f->tt.db.core, f->tt.t, &flt, nord, STATS_BY_NONE, now, &f->tt.a, &res, &err),
+        0);
+    snprintf(sql, sizeof sql,
+             "SELECT count(*) FROM requests r WHERE r.merged_into IS NULL AND r.lat >= "
+             "(SELECT min_lat FROM areas WHERE id = %lld) AND r.lat < 48.86 AND r.lon >= 2.30 AND "
+             "r.lon < 2.32",
+             (long long)nord);
+    assert_true(res.total.count > 100);
+    assert_int_equal(res.total.count, one_int(f->db, sql));
+    /* the new figures, over every request */
+    assert_int_equal(stats_query(f->tt.db.core, f->tt.t, &flt, STATS_AREA_ANY, STATS_BY_CHANNEL,
+                                 now, &f->tt.a, &res, &err),
+                     0);
+#define LIVE "FROM requests WHERE merged_into IS NULL"
+    snprintf(sql, sizeof sql,
+             "SELECT count(*) " LIVE " AND due_at IS NOT NULL AND closed_at IS NULL "
+             "AND due_at < %lld",
+             (long long)now);
+    assert_int_equal(res.total.overdue, one_int(f->db, sql));
+    assert_int_equal(res.total.closed_on_time,
+                     one_int(f->db, "SELECT count(*) " LIVE " AND closed_at "
+                                    "<= due_at"));
+    assert_int_equal(res.total.closed_late, one_int(f->db, "SELECT count(*) " LIVE " AND closed_at "
+                                                           "> due_at"));
+    assert_int_equal(res.total.rated, one_int(f->db, "SELECT count(*) " LIVE " AND rating > 0"));
+    assert_int_equal(res.total.rating_sum, one_int(f->db, "SELECT total(rating) " LIVE));
+    assert_int_equal(res.total.supporters, one_int(f->db, "SELECT total(supporters) " LIVE));
+    int64_t overdue = 0, rated = 0;
+    for (size_t i = 0; i < res.n_groups; i++) {
+        overdue += res.groups[i].fig.overdue;
+        rated += res.groups[i].fig.rated;
+    }
+    assert_int_equal(overdue, res.total.overdue);
+    assert_int_equal(rated, res.total.rated);
+}
+
+/* Works out every fact's quartier, then checks them against the recount. */
+static void fill_and_check(fixture *f)
+{
+    size_t done = 0;
+    error err;
+    error_clear(&err);
+    do
+        assert_int_equal(stats_areas_fill(f->tt.db.core, &done, &err), 0);
+    while (done == STATS_AREAS_BATCH);
+    assert_int_equal(one_int(f->db, "SELECT count(*) FROM request_facts WHERE area_id IS NULL"), 0);
+    assert_int_equal(one_int(f->db, "SELECT count(*) FROM (SELECT request_id, area_id FROM "
+                                    "request_facts EXCEPT " AREA_RECOUNT ")"),
+                     0);
+    /* idempotent: nothing left to do */
+    assert_int_equal(stats_areas_fill(f->tt.db.core, &done, &err), 0);
+    assert_int_equal(done, 0);
+}
+
+static void test_quartiers_and_deadlines(void **state)
+{
+    fixture *f = *state;
+    srand(54);
+    import_quartiers(f, QUARTIERS("48.85"));
+    int64_t now = time_now();
+    char sql[512];
+    exec(f->db, "BEGIN");
+    for (int i = 0; i < 2500; i++) {
+        char ref[32];
+        snprintf(ref, sizeof ref, "Q-%05d", i);
+        int64_t created = now - rand() % (200 * 86400);
+        int closed = rand() % 2;
+        int64_t id = add_request(f, ref, created, rand() % 2 ? "web" : "counter",
+                                 rand() % 2 ? f->voirie : f->eclairage, closed ? "resolved" : "new",
+                                 closed ? created + rand() % (40 * 86400) : 0);
+        if (rand() % 5 == 0)
+            continue; /* without a location, due date, rating or support */
+        snprintf(sql, sizeof sql,
+                 "UPDATE requests SET lat = 48.835 + %d * 0.00003, lon = 2.295 + %d * 0.00003, "
+                 "due_at = created_at + %d, rating = %d, supporters = %d WHERE id = %lld",
+                 rand() % 1000, rand() % 1000, rand() % (30 * 86400), rand() % 6, rand() % 4,
+                 (long long)id);
+        exec(f->db, sql);
+    }
+    exec(f->db, "COMMIT");
+    /* nothing worked out yet: the walk finds each quartier itself */
+    assert_int_equal(one_int(f->db, "SELECT count(*) FROM request_facts WHERE area_id IS NOT NULL"),
+                     0);
+    check_areas(f, now);
+    fill_and_check(f);
+    check_areas(f, now);
+    /* moves: those facts' quartiers are unknown again, and the figures still exact */
+    exec(f->db, "UPDATE requests SET lat = lat + 0.004 WHERE id % 7 = 0 AND lat IS NOT NULL");
+    assert_true(one_int(f->db, "SELECT count(*) FROM request_facts WHERE area_id IS NULL") > 200);
+    check_areas(f, now);
+    fill_and_check(f);
+    /* a location taken away: unknown again, then in none */
+    exec(f->db, "CREATE TEMP TABLE moved AS SELECT min(id) AS id FROM requests WHERE lat IS NOT "
+                "NULL AND lat >= 48.84 AND lat < 48.86 AND lon >= 2.30 AND lon < 2.32");
+    exec(f->db, "UPDATE requests SET lat = NULL, lon = NULL WHERE id = (SELECT id FROM moved)");
+    assert_int_equal(one_int(f->db, "SELECT area_id IS NULL FROM request_facts WHERE "
+                                    "request_id = (SELECT id FROM moved)"),
+                     1);
+    check_areas(f, now);
+    fill_and_check(f);
+    assert_int_equal(one_int(f->db, "SELECT area_id FROM request_facts WHERE "
+                                    "request_id = (SELECT id FROM moved)"),
+                     0);
+    /* the quartiers redrawn: every fact's quartier unknown, the figures follow the new map */
+    import_quartiers(f, QUARTIERS("48.852"));
+    assert_int_equal(one_int(f->db, "SELECT count(*) FROM request_facts WHERE area_id IS NOT NULL"),
+                     0);
+    check_areas(f, now);
+    fill_and_check(f);
+    check_areas(f, now);
+    /* an unknown quartier is refused, "none" is the requests in none */
+    int64_t id = -5;
+    error err;
+    error_clear(&err);
+    assert_int_equal(stats_area_parse(f->tt.db.core, f->tt.t, "none", &id, &err), 0);
+    assert_int_equal(id, 0);
+    assert_int_equal(stats_area_parse(f->tt.db.core, f->tt.t, "ouest", &id, &err), -1);
+    assert_int_equal(err.code, ERR_INVALID_ARG);
+    assert_string_equal(err.arg, "area");
+}
+
+/* Amounts as typed, the costs written and read back, and the shift and savings computed by
+ * hand: 10 requests at the counter cost 120 €; 4 on the web at 1 €, 3 by post at 4 € and 3 at
+ * the counter at 12 € cost 4 + 12 + 36 = 52 €: 68 € saved, 4 of 10 digital. */
+static void test_channel_costs(void **state)
+{
+    fixture *f = *state;
+    static const struct {
+        const char *text;
+        int64_t cents; /* -1: refused */
+    } amounts[] = {
+        {"12", 1200},  {"0,5", 50},     {"0.10", 10},   {" 4 ", 400},  {"1000", 100000},
+        {"0", 0},      {"1000,01", -1}, {"12,345", -1}, {"-4", -1},    {"", -1},
+        {"douze", -1}, {"12,", -1},     {",5", -1},     {"1 000", -1}, {"99999999", -1},
+        {"4.1", 410},  {"12e3", -1},    {"0x10", -1},
+    };
+    for (size_t i = 0; i < sizeof amounts / sizeof *amounts; i++) {
+        int64_t c = -7;
+        int rc = channel_cost_parse(amounts[i].text, &c);
+        if (amounts[i].cents < 0) {
+            assert_int_equal(rc, -1);
+        } else {
+            assert_int_equal(rc, 0);
+            assert_int_equal(c, amounts[i].cents);
+        }
+    }
+    error err;
+    error_clear(&err);
+    int64_t cents[CHANNEL_COUNT];
+    assert_int_equal(channel_costs_get(f->tt.db.core, f->tt.tenant_id, cents, &err), 0);
+    for (int i = 0; i < CHANNEL_COUNT; i++)
+        assert_int_equal(cents[i], -1);
+    int64_t want[CHANNEL_COUNT];
+    for (int i = 0; i < CHANNEL_COUNT; i++)
+        want[i] = -1;
+    want[CHANNEL_COUNTER] = 1200;
+    want[CHANNEL_WEB] = 100;
+    want[CHANNEL_POST] = 400;
+    assert_int_equal(
+        channel_costs_set_as(f->tt.db.core, &actor_system, f->tt.tenant_id, want, NULL, NULL, &err),
+        0);
+    assert_int_equal(channel_costs_get(f->tt.db.core, f->tt.tenant_id, cents, &err), 0);
+    assert_memory_equal(cents, want, sizeof cents);
+    assert_int_equal(one_int(f->db, "SELECT count(*) FROM audit_log WHERE object_kind = "
+                                    "'channel_costs'"),
+                     0); /* the system is not audited; an admin is (tests/http/pilotage.test.js) */
+    int64_t too_much[CHANNEL_COUNT];
+    memcpy(too_much, want, sizeof too_much);
+    too_much[CHANNEL_SMS] = CHANNEL_COST_MAX_CENTS + 1;
+    assert_int_equal(channel_costs_set_as(f->tt.db.core, &actor_system, f->tt.tenant_id, too_much,
+                                          NULL, NULL, &err),
+                     -1);
+    assert_int_equal(err.code, ERR_INVALID_ARG);
+    assert_string_equal(err.arg, "sms");
+
+    int64_t count[CHANNEL_COUNT] = {0};
+    count[CHANNEL_WEB] = 4;
+    count[CHANNEL_POST] = 3;
+    count[CHANNEL_COUNTER] = 3;
+    channel_shift sh;
+    channel_shift_of(count, cents, &sh);
+    assert_int_equal(sh.total, 10);
+    assert_int_equal(sh.digital, 4);
+    assert_true(sh.priced);
+    assert_int_equal(sh.at_counter_cents, 12000);
+    assert_int_equal(sh.actual_cents, 5200);
+    assert_int_equal(sh.saved_cents, 6800);
+    /* a channel with requests and no cost: no savings, the shift still */
+    count[CHANNEL_SMS] = 2;
+    channel_shift_of(count, cents, &sh);
+    assert_false(sh.priced);
+    assert_int_equal(sh.saved_cents, 0);
+    assert_int_equal(sh.digital, 6);
+    /* no counter cost: nothing to compare with */
+    count[CHANNEL_SMS] = 0;
+    cents[CHANNEL_COUNTER] = -1;
+    channel_shift_of(count, cents, &sh);
+    assert_false(sh.priced);
+
+    /* the walk by month and channel: the hand dataset's months, each channel apart */
+    load_dataset(f);
+    store_request_filter flt;
+    base_filter(f, &flt);
+    stats_result res;
+    query(f, &flt, STATS_BY_MONTH_CHANNEL, &res);
+    const char *keys[] = {"2025-12 web", "2026-01 phone", "2026-02 email", "2026-03 web",
+                          "2026-10 web", "2026-12 web",   "2027-01 phone", "2027-01 web"};
+    const int64_t ones[] = {1, 1, 1, 1, 1, 1, 1, 1};
+    check_keys(&res, keys, ones, 8);
+    assert_int_equal(res.total.count, 8);
+}
+
 /* The portal's delay: nothing under STATS_DELAY_MIN_CLOSED closed requests, then the figures
  * of the last STATS_DELAY_DAYS days only. */
 static void test_procedure_delay(void **state)
@@ -512,6 +796,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_facts_equal_a_recount_after_random_changes, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_procedure_delay, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_quartiers_and_deadlines, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_channel_costs, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -45,6 +45,7 @@ typedef struct rest_state {
     size_t limit;
     const char *tel; /* GET /api/v1/callers: the number as given */
     stats_group group_by; /* GET /api/v1/stats */
+    int64_t area;         /* GET /api/v1/stats: the quartier, or STATS_AREA_ANY */
     /* writes */
     request_change change;
     const char *note_body;
@@ -416,8 +417,13 @@ static int q_group_by(http_req *rq, rest_state *st, const char *v, error *err)
     (void)rq;
     if (stats_group_parse(v, &st->group_by) != 0)
         return error_set(err, ERR_INVALID_ARG, "group_by",
-                         "one of channel, procedure, department, status, day, week, month");
+                         "one of channel, procedure, department, status, day, week, month, area");
     return 0;
+}
+
+static int q_area(http_req *rq, rest_state *st, const char *v, error *err)
+{
+    return stats_area_parse(rq->core, st->tenant, v, &st->area, err);
 }
 
 /* The list's filters, through the same parsers, and the grouping: no paging. */
@@ -432,6 +438,7 @@ static const query_param stats_params[] = {
     {"created_to", q_created_to},
     {"updated_since", q_updated_since},
     {"group_by", q_group_by},
+    {"area", q_area},
 };
 
 /* The caller's number, any form: core normalises it and says what is wrong. */
@@ -762,6 +769,15 @@ static void write_figures(jsonw *w, const stats_figures *fig)
     write_delay(w, "p90_first_answer_s", fig->p90_first_answer_s);
     write_delay(w, "median_close_s", fig->median_close_s);
     write_delay(w, "p90_close_s", fig->p90_close_s);
+    jsonw_int(w, "closed_on_time", fig->closed_on_time);
+    jsonw_int(w, "closed_late", fig->closed_late);
+    jsonw_int(w, "overdue", fig->overdue);
+    jsonw_int(w, "ratings", fig->rated);
+    if (fig->rated)
+        jsonw_double(w, "mean_rating", stats_mean_rating(fig));
+    else
+        jsonw_null(w, "mean_rating");
+    jsonw_int(w, "supporters", fig->supporters);
 }
 
 /* Counts and delays only: no personal data, so no access to audit. */
@@ -770,7 +786,8 @@ static void op_stats(http_req *rq, rest_state *st)
     error err;
     error_clear(&err);
     stats_result res;
-    if (stats_query(rq->core, st->tenant, &st->filter, st->group_by, rq->arena, &res, &err) != 0) {
+    if (stats_query(rq->core, st->tenant, &st->filter, st->area, st->group_by, time_now(),
+                    rq->arena, &res, &err) != 0) {
         http_respond_error(rq, &err);
         return;
     }
@@ -1038,6 +1055,7 @@ static void run(http_req *rq, const rest_op *op)
     }
     rq->user = st;
     st->limit = LIST_LIMIT_DEFAULT;
+    st->area = STATS_AREA_ANY;
     if (resolve_tenant(rq, st, &err) != 0 || authenticate(rq, st, &err) != 0) {
         http_respond_error(rq, &err);
         return;

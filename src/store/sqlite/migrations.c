@@ -2048,6 +2048,71 @@ static const char migration_55[] =
     "ALTER TABLE sign_settings ADD COLUMN visible INTEGER NOT NULL DEFAULT 0 CHECK (visible IN "
     "(0, 1));\n";
 
+/* Version 56 (issue 17): more figures in the statistics' facts. `area_id` is the request's
+ * quartier (the first area of kind quartier holding its location, as core/area.h finds it:
+ * 0 in none or without a location), which SQL cannot work out from polygons: NULL means
+ * «not worked out yet», and core fills it (stats_areas_fill, at start and after each
+ * change) and works it out itself at query time for a row still NULL, so that a figure by
+ * quartier is exact at every moment. A move of the request or any change to the tenant's
+ * quartiers sets it back to NULL (request_facts_area_known keeps the rows to reset few after
+ * the first reset of an import). `due_at`, `rating` and `supporters` (the SLA's due date,
+ * the citizen's 1–5 rating or 0, the «moi aussi» count) follow the request through the
+ * insert and update triggers, made again with them. `channel_costs`: what one request costs
+ * the collectivité on each channel, in euro cents, as its administrator typed it (no row: not
+ * given), for the dashboards' savings. */
+/* clang-format off */
+static const char migration_56[] =
+    "ALTER TABLE request_facts ADD COLUMN area_id INTEGER;\n"
+    "ALTER TABLE request_facts ADD COLUMN due_at INTEGER;\n"
+    "ALTER TABLE request_facts ADD COLUMN rating INTEGER NOT NULL DEFAULT 0;\n"
+    "ALTER TABLE request_facts ADD COLUMN supporters INTEGER NOT NULL DEFAULT 0;\n"
+    "UPDATE request_facts SET due_at = r.due_at, rating = r.rating, supporters = r.supporters "
+    "FROM requests r WHERE r.id = request_facts.request_id;\n"
+    "CREATE INDEX request_facts_area_known ON request_facts (tenant_id) "
+    "WHERE area_id IS NOT NULL;\n"
+    "CREATE INDEX request_facts_area_unknown ON request_facts (tenant_id) "
+    "WHERE area_id IS NULL;\n"
+    "DROP TRIGGER request_facts_ai;\n"
+    "DROP TRIGGER request_facts_au;\n"
+    "CREATE TRIGGER request_facts_ai AFTER INSERT ON requests BEGIN "
+    "INSERT INTO request_facts (tenant_id, created_at, request_id, procedure_id, "
+    "department_id, channel, status, closed_at, merged, due_at, rating, supporters) VALUES "
+    "(new.tenant_id, new.created_at, new.id, new.procedure_id, new.department_id, "
+    "new.channel, new.status, new.closed_at, new.merged_into IS NOT NULL, new.due_at, "
+    "new.rating, new.supporters); END;\n"
+    "CREATE TRIGGER request_facts_au AFTER UPDATE OF created_at, procedure_id, "
+    "department_id, channel, status, closed_at, merged_into, due_at, rating, supporters, lat, "
+    "lon ON requests WHEN old.created_at IS NOT new.created_at OR old.procedure_id IS NOT "
+    "new.procedure_id OR old.department_id IS NOT new.department_id OR old.channel IS NOT "
+    "new.channel OR old.status IS NOT new.status OR old.closed_at IS NOT new.closed_at OR "
+    "old.merged_into IS NOT new.merged_into OR old.due_at IS NOT new.due_at OR old.rating IS "
+    "NOT new.rating OR old.supporters IS NOT new.supporters OR old.lat IS NOT new.lat OR "
+    "old.lon IS NOT new.lon BEGIN "
+    "UPDATE request_facts SET created_at = new.created_at, procedure_id = new.procedure_id, "
+    "department_id = new.department_id, channel = new.channel, status = new.status, "
+    "closed_at = new.closed_at, reopened = reopened + (old.closed_at IS NOT NULL AND "
+    "new.closed_at IS NULL), merged = new.merged_into IS NOT NULL, due_at = new.due_at, "
+    "rating = new.rating, supporters = new.supporters, area_id = CASE WHEN old.lat IS "
+    "new.lat AND old.lon IS new.lon THEN area_id END WHERE "
+    FACT_OF("old")
+    "; END;\n"
+    "CREATE TRIGGER request_facts_areas_ai AFTER INSERT ON areas WHEN new.kind = 'quartier' "
+    "BEGIN UPDATE request_facts SET area_id = NULL WHERE tenant_id = new.tenant_id AND "
+    "area_id IS NOT NULL; END;\n"
+    "CREATE TRIGGER request_facts_areas_au AFTER UPDATE ON areas WHEN old.kind = 'quartier' "
+    "OR new.kind = 'quartier' BEGIN UPDATE request_facts SET area_id = NULL WHERE tenant_id = "
+    "new.tenant_id AND area_id IS NOT NULL; END;\n"
+    "CREATE TRIGGER request_facts_areas_ad AFTER DELETE ON areas WHEN old.kind = 'quartier' "
+    "BEGIN UPDATE request_facts SET area_id = NULL WHERE tenant_id = old.tenant_id AND "
+    "area_id IS NOT NULL; END;\n"
+    "CREATE TABLE channel_costs (\n"
+    "  tenant_id INTEGER NOT NULL REFERENCES tenants (id),\n"
+    "  channel TEXT NOT NULL,\n"
+    "  cents INTEGER NOT NULL CHECK (cents BETWEEN 0 AND 100000),\n"
+    "  PRIMARY KEY (tenant_id, channel)\n"
+    ") STRICT, WITHOUT ROWID;\n";
+/* clang-format on */
+
 /* Indexed by version - 1. */
 const char *const store_sqlite_migrations[] = {
     migration_1,  migration_2,  migration_3,  migration_4,  migration_5,  migration_6,
@@ -2059,6 +2124,6 @@ const char *const store_sqlite_migrations[] = {
     migration_37, migration_38, migration_39, migration_40, migration_41, migration_42,
     migration_43, migration_44, migration_45, migration_46, migration_47, migration_48,
     migration_49, migration_50, migration_51, migration_52, migration_53, migration_54,
-    migration_55};
+    migration_55, migration_56};
 const int store_sqlite_migration_count =
     (int)(sizeof store_sqlite_migrations / sizeof store_sqlite_migrations[0]);

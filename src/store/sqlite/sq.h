@@ -200,8 +200,16 @@ int store_sqlite_request_search(store *s, const store_request_filter *f, arena *
                                 store_request **out, size_t *n, error *err);
 int store_sqlite_request_count(store *s, const store_request_filter *f, int64_t *count, error *err);
 int store_sqlite_request_facts(store *s, const store_request_filter *f, int64_t closed_from,
+                               int locate,
                                int (*row)(void *ctx, const store_request_fact *fact, error *err),
                                void *ctx, error *err);
+int store_sqlite_facts_unlocated(store *s, int64_t tenant_id, size_t max,
+                                 int (*row)(void *ctx, const store_request_fact *fact, error *err),
+                                 void *ctx, error *err);
+int store_sqlite_tx_fact_area_set(store *s, int64_t tenant_id, int64_t created_at,
+                                  int64_t request_id, int has, double lat, double lon,
+                                  int64_t area_id, int64_t config_version, int *changed,
+                                  error *err);
 /* The text of the statement request_search (count 0) or request_count (count 1) runs for f,
  * parameters as '?', into out (cap bytes): what the tests give EXPLAIN QUERY PLAN to check
  * which index a filter walks. 0, or -1 (a filter the store refuses, or out too small). */

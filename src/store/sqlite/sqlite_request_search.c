@@ -667,9 +667,42 @@ static int facts_alone(const store_request_filter *f)
 
 #define FACT_COLUMNS(t)                                                                            \
     "SELECT " t ".created_at, " t ".procedure_id, " t ".department_id, " t ".channel, " t          \
-    ".status, " t ".first_answer_at, " t ".closed_at, " t ".reopened"
+    ".status, " t ".first_answer_at, " t ".closed_at, " t ".reopened, " t ".due_at, " t            \
+    ".rating, " t ".supporters, coalesce(" t ".area_id, -1)"
+/* The location of a fact whose quartier is not worked out yet, read from its request only
+ * then: the walk stays on the narrow facts for the others. */
+#define FACT_LOCATION(t)                                                                           \
+    ", CASE WHEN " t ".area_id IS NULL THEN (SELECT q.lat FROM requests q WHERE q.id = " t         \
+    ".request_id) END, CASE WHEN " t ".area_id IS NULL THEN (SELECT q.lon FROM requests q "        \
+    "WHERE q.id = " t ".request_id) END"
+
+/* Reads a row of FACT_COLUMNS (and FACT_LOCATION when `locate`) into *fact. */
+static void read_fact(sqlite3_stmt *st, int locate, store_request_fact *fact)
+{
+    *fact = (store_request_fact){
+        .created_at = sqlite3_column_int64(st, 0),
+        .procedure_id = sqlite3_column_int64(st, 1),
+        .department_id = sqlite3_column_int64(st, 2),
+        .channel = (const char *)sqlite3_column_text(st, 3),
+        .status = (const char *)sqlite3_column_text(st, 4),
+        .first_answer_at = sqlite3_column_int64(st, 5),
+        .closed_at = sqlite3_column_int64(st, 6),
+        .reopened = sqlite3_column_int64(st, 7),
+        .due_at = sqlite3_column_int64(st, 8),
+        .rating = sqlite3_column_int64(st, 9),
+        .supporters = sqlite3_column_int64(st, 10),
+        .area_id = sqlite3_column_int64(st, 11),
+    };
+    if (locate && sqlite3_column_type(st, 12) != SQLITE_NULL &&
+        sqlite3_column_type(st, 13) != SQLITE_NULL) {
+        fact->has_location = 1;
+        fact->lat = sqlite3_column_double(st, 12);
+        fact->lon = sqlite3_column_double(st, 13);
+    }
+}
 
 int store_sqlite_request_facts(store *s, const store_request_filter *f, int64_t closed_from,
+                               int locate,
                                int (*row)(void *ctx, const store_request_fact *fact, error *err),
                                void *ctx, error *err)
 {
@@ -684,9 +717,13 @@ int store_sqlite_request_facts(store *s, const store_request_filter *f, int64_t 
     const char *t = facts_alone(f) ? "r" : "x";
     if (facts_alone(f)) {
         sb_add(b, FACT_COLUMNS("r"));
+        if (locate)
+            sb_add(b, FACT_LOCATION("r"));
         b->from = " FROM request_facts r";
     } else {
         sb_add(b, FACT_COLUMNS("x"));
+        if (locate)
+            sb_add(b, FACT_LOCATION("x"));
         b->from = " FROM request_facts x JOIN requests r ON r.id = x.request_id AND r.tenant_id = "
                   "x.tenant_id AND r.created_at = x.created_at";
     }
@@ -708,16 +745,8 @@ int store_sqlite_request_facts(store *s, const store_request_filter *f, int64_t 
     }
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        store_request_fact fact = {
-            .created_at = sqlite3_column_int64(st, 0),
-            .procedure_id = sqlite3_column_int64(st, 1),
-            .department_id = sqlite3_column_int64(st, 2),
-            .channel = (const char *)sqlite3_column_text(st, 3),
-            .status = (const char *)sqlite3_column_text(st, 4),
-            .first_answer_at = sqlite3_column_int64(st, 5),
-            .closed_at = sqlite3_column_int64(st, 6),
-            .reopened = sqlite3_column_int64(st, 7),
-        };
+        store_request_fact fact;
+        read_fact(st, locate, &fact);
         if (!fact.channel || !fact.status) {
             ret = store_sqlite_oom(err);
             break;
@@ -730,4 +759,68 @@ int store_sqlite_request_facts(store *s, const store_request_filter *f, int64_t 
     store_sqlite_done(st);
     free(b);
     return ret;
+}
+
+static sq_stmt sq_facts_unlocated = SQ_STMT(FACT_COLUMNS("x") FACT_LOCATION(
+    "x") ", x.request_id FROM request_facts x INDEXED BY "
+         "request_facts_area_unknown WHERE x.tenant_id = ?1 AND x.area_id IS NULL LIMIT ?2");
+
+int store_sqlite_facts_unlocated(store *s, int64_t tenant_id, size_t max,
+                                 int (*row)(void *ctx, const store_request_fact *fact, error *err),
+                                 void *ctx, error *err)
+{
+    store_sqlite_conn *c = store_sqlite_reader(s, err);
+    sqlite3_stmt *st = c ? store_sqlite_stmt(c, &sq_facts_unlocated, err) : NULL;
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, tenant_id);
+    sqlite3_bind_int64(st, 2, (int64_t)max);
+    int rc, ret = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        store_request_fact fact;
+        read_fact(st, 1, &fact);
+        /* The request id rides in procedure_id's place: the pass needs the key, not the
+         * figures. */
+        fact.procedure_id = sqlite3_column_int64(st, 14);
+        if (!fact.channel || !fact.status) {
+            ret = store_sqlite_oom(err);
+            break;
+        }
+        if ((ret = row(ctx, &fact, err)) != 0)
+            break;
+    }
+    if (ret == 0 && rc != SQLITE_DONE)
+        ret = store_sqlite_fail(c->db, rc, "facts_unlocated", err);
+    store_sqlite_done(st);
+    return ret;
+}
+
+/* Only while still unknown and the request still where the pass read it: see store.h. */
+static sq_stmt sq_fact_area_set = SQ_STMT(
+    "UPDATE request_facts SET area_id = ?6 WHERE tenant_id = ?1 AND created_at = ?2 AND "
+    "request_id = ?3 AND area_id IS NULL AND EXISTS (SELECT 1 FROM requests q WHERE q.id = ?3 "
+    "AND q.lat IS ?4 AND q.lon IS ?5) AND (SELECT version FROM config_version WHERE id = 1) = "
+    "?7");
+
+int store_sqlite_tx_fact_area_set(store *s, int64_t tenant_id, int64_t created_at,
+                                  int64_t request_id, int has, double lat, double lon,
+                                  int64_t area_id, int64_t config_version, int *changed, error *err)
+{
+    store_sqlite_conn *c = store_sqlite_writer(s, err);
+    sqlite3_stmt *st = c ? store_sqlite_stmt(c, &sq_fact_area_set, err) : NULL;
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, tenant_id);
+    sqlite3_bind_int64(st, 2, created_at);
+    sqlite3_bind_int64(st, 3, request_id);
+    if (has) {
+        sqlite3_bind_double(st, 4, lat);
+        sqlite3_bind_double(st, 5, lon);
+    }
+    sqlite3_bind_int64(st, 6, area_id);
+    sqlite3_bind_int64(st, 7, config_version);
+    if (store_sqlite_run_write(c, st, NULL, "fact_area_set", err) != 0)
+        return -1;
+    *changed = sqlite3_changes(c->db) > 0;
+    return 0;
 }

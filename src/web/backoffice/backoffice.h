@@ -31,6 +31,8 @@ extern const http_route bo_admin_key_routes[];
 extern const http_route bo_admin_trust_routes[];
 /* /agent/admin/signatures: the élus' signing keys and délégations (bo_admin_signing.c). */
 extern const http_route bo_admin_signing_routes[];
+/* /agent/admin/couts: the costs of a request per channel (bo_admin_costs.c). */
+extern const http_route bo_admin_costs_routes[];
 extern const http_route bo_admin_mail_in_routes[];
 extern const http_route bo_admin_webhook_routes[];
 extern const http_route bo_admin_mail_routes[];

@@ -32,6 +32,7 @@ static const struct {
     {"/agent/admin/messagerie", "admin.tabs.mail"},
     {"/agent/admin/sms", "admin.tabs.sms"},
     {"/agent/admin/collectivite", "admin.tabs.branding"},
+    {"/agent/admin/couts", "admin.tabs.costs"},
     {"/agent/admin/modeles-courriers", "admin.tabs.letters"},
     {"/agent/admin/conservation", "admin.tabs.retention"},
     {"/agent/admin/comptes", "admin.tabs.accounts"},

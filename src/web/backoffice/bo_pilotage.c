@@ -14,14 +14,20 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/area.h"
+#include "core/audit.h"
+#include "core/channel_cost.h"
 #include "core/perm.h"
 #include "core/request.h"
 #include "core/stats.h"
 #include "present/svg_chart.h"
 #include "util/buf.h"
+#include "util/log.h"
+#include "docs/tabular.h"
 #include "util/timeutil.h"
 #include "web/backoffice/bo_common.h"
 #include "web/backoffice/bo_work.h"
+#include "web/table_send.h"
 #include "web/web.h"
 
 #define PATH "/agent/pilotage"
@@ -60,6 +66,8 @@ typedef struct view {
     int64_t day_from, day_to; /* local days, inclusive */
     const granularity *gran;
     store_request_filter f;
+    int64_t area; /* the quartier (0: in none), or STATS_AREA_ANY */
+    int64_t now;  /* the instant «overdue» is counted at */
 } view;
 
 /* "2026-12-05" as days since 1970-01-01; -1 when not such a date of years 2000–2099. */
@@ -117,6 +125,25 @@ static const char *duration(http_req *rq, int64_t s)
     return "< 1 min";
 }
 
+/* s with its decimal points as the page's language writes them (a comma in French). */
+static char *decimals(http_req *rq, char *s)
+{
+    if (s && rq->lang != LANG_EN)
+        for (char *c = s; *c; c++)
+            if (*c == '.')
+                *c = ',';
+    return s;
+}
+
+/* «12 (3,4 %)»: a count and its share of all. */
+static const char *count_share(http_req *rq, int64_t n, int64_t of)
+{
+    if (!of)
+        return arena_printf(rq->arena, "%lld", (long long)n);
+    return decimals(rq, arena_printf(rq->arena, "%lld (%.1f %%)", (long long)n,
+                                     100.0 * (double)n / (double)of));
+}
+
 static json_t *figures_json(http_req *rq, const char *label, const stats_figures *fig)
 {
     json_t *o = json_object();
@@ -124,6 +151,15 @@ static json_t *figures_json(http_req *rq, const char *label, const stats_figures
     json_object_set_new(o, "count", json_integer(fig->count));
     json_object_set_new(o, "answered", json_integer(fig->answered));
     json_object_set_new(o, "closed", json_integer(fig->closed));
+    json_object_set_new(o, "closed_on_time", json_integer(fig->closed_on_time));
+    json_object_set_new(o, "closed_late", json_integer(fig->closed_late));
+    json_object_set_new(o, "overdue", json_integer(fig->overdue));
+    present_set_str(o, "reopened", count_share(rq, fig->reopened, fig->count));
+    json_object_set_new(o, "supporters", json_integer(fig->supporters));
+    present_set_str(
+        o, "rating",
+        fig->rated ? decimals(rq, arena_printf(rq->arena, "%.1f", stats_mean_rating(fig))) : "—");
+    json_object_set_new(o, "ratings", json_integer(fig->rated));
     present_set_str(o, "median_first_answer", duration(rq, fig->median_first_answer_s));
     present_set_str(o, "p90_first_answer", duration(rq, fig->p90_first_answer_s));
     present_set_str(o, "median_close", duration(rq, fig->median_close_s));
@@ -174,6 +210,24 @@ static void form_options(bo_page *p, const cat_tenant *t, const store_agent *a)
                                   bo_option(t->departments[i].rec.code, t->departments[i].rec.name,
                                             bo_query(rq, "service")));
     bo_page_set(p, "departments", deps);
+    /* The quartiers, then «in none» (the requests without a location or outside them). */
+    json_t *qs = json_array();
+    store_area *areas = NULL;
+    size_t n_areas = 0;
+    error err;
+    error_clear(&err);
+    if (area_list(rq->core, t->rec.id, AREA_QUARTIER, rq->arena, &areas, &n_areas, &err) != 0)
+        log_warn("pilotage: quartiers: %s", err.detail);
+    for (size_t i = 0; i < n_areas; i++)
+        json_array_append_new(qs,
+                              bo_option(areas[i].code, areas[i].name, bo_query(rq, "quartier")));
+    if (n_areas)
+        json_array_append_new(
+            qs, bo_option("none", bo_page_str(p, "pilotage.no_area"), bo_query(rq, "quartier")));
+    bo_page_set(p, "quartiers", qs);
+    /* The field is shown when there are quartiers, or to say what was wrong with one asked. */
+    if (n_areas || bo_query(rq, "quartier"))
+        bo_page_set(p, "has_quartiers", json_true());
     static const char *const kept[] = {"periode", "du", "au"};
     for (size_t i = 0; i < sizeof kept / sizeof kept[0]; i++)
         if (bo_query(rq, kept[i]))
@@ -258,6 +312,14 @@ static void read_view(bo_page *p, const cat_tenant *t, const store_agent *a, vie
         else
             f->department_ids[f->n_department_ids++] = d->rec.id;
     }
+    v->area = STATS_AREA_ANY;
+    if ((s = bo_query(rq, "quartier"))) {
+        error err;
+        error_clear(&err);
+        if (stats_area_parse(rq->core, t, s, &v->area, &err) != 0)
+            bo_page_error_key(p, "quartier", "pilotage.error_area");
+    }
+    v->now = time_now();
     f->created_from = time_from_local(v->day_from * 86400, tz);
     f->created_to = time_from_local((v->day_to + 1) * 86400, tz) - 1;
 }
@@ -279,16 +341,22 @@ static json_t *table_json(bo_page *p, const char *id, const char *key_prefix,
     return o;
 }
 
-/* The volume over time: every bucket of the period, those without requests at 0, as a chart
- * (an image with the SVG inline as a data: URL, which the CSP allows) and as table rows. */
-static int volumes(bo_page *p, const view *v, const stats_result *res)
+/* A bucket without requests. */
+static const stats_figures no_figures = {
+    .median_first_answer_s = -1, .p90_first_answer_s = -1, .median_close_s = -1, .p90_close_s = -1};
+
+/* Every bucket of v's period in order, those without requests at no_figures: at most
+ * SVG_CHART_MAX_BARS labels and figures into labels[] and figs[], *n how many; -1 when the
+ * period has more (an error beside «granularite» in p). For the chart, its table and the
+ * table's export alike. */
+static int buckets(bo_page *p, const view *v, const stats_result *res, const char **labels,
+                   const stats_figures **figs, size_t *n)
 {
     http_req *rq = p->rq;
     stats_group by = v->gran->by;
-    svg_bar bars[SVG_CHART_MAX_BARS];
-    size_t n = 0, gi = 0;
+    size_t gi = 0;
     const char *last = NULL;
-    json_t *rows = json_array();
+    *n = 0;
     for (int64_t day = v->day_from; day <= v->day_to; day++) {
         const char *key = bucket_key(rq->arena, by, day);
         if (!key)
@@ -296,29 +364,43 @@ static int volumes(bo_page *p, const view *v, const stats_result *res)
         if (last && strcmp(key, last) == 0)
             continue;
         last = key;
-        if (n == SVG_CHART_MAX_BARS) {
-            json_decref(rows);
+        if (*n == SVG_CHART_MAX_BARS) {
             bo_page_error_key(p, "granularite", "pilotage.error_too_many_bars");
             return -1;
         }
         while (gi < res->n_groups && res->groups[gi].key && strcmp(res->groups[gi].key, key) < 0)
             gi++;
-        stats_figures zero = {.median_first_answer_s = -1,
-                              .p90_first_answer_s = -1,
-                              .median_close_s = -1,
-                              .p90_close_s = -1};
-        const stats_figures *fig =
+        figs[*n] =
             gi < res->n_groups && res->groups[gi].key && strcmp(res->groups[gi].key, key) == 0
                 ? &res->groups[gi].fig
-                : &zero;
-        bars[n].label = bucket_label(rq, by, key);
-        bars[n].value = fig->count;
-        json_array_append_new(rows, figures_json(rq, bars[n].label, fig));
-        n++;
+                : &no_figures;
+        labels[*n] = bucket_label(rq, by, key);
+        (*n)++;
     }
-    bo_page_set(
-        p, "volume_table",
-        table_json(p, "volumes", "pilotage.volumes", "pilotage.col_bucket", rows, &res->total));
+    return 0;
+}
+
+/* The volume over time: every bucket of the period, those without requests at 0, as a chart
+ * (an image with the SVG inline as a data: URL, which the CSP allows) and as table rows. */
+static int volumes(bo_page *p, const view *v, const stats_result *res)
+{
+    http_req *rq = p->rq;
+    svg_bar bars[SVG_CHART_MAX_BARS];
+    const char *labels[SVG_CHART_MAX_BARS];
+    const stats_figures *figs[SVG_CHART_MAX_BARS];
+    size_t n = 0;
+    if (buckets(p, v, res, labels, figs, &n) != 0)
+        return -1;
+    json_t *rows = json_array();
+    for (size_t i = 0; i < n; i++) {
+        bars[i].label = labels[i];
+        bars[i].value = figs[i]->count;
+        json_array_append_new(rows, figures_json(rq, labels[i], figs[i]));
+    }
+    json_t *tab =
+        table_json(p, "volumes", "pilotage.volumes", "pilotage.col_bucket", rows, &res->total);
+    json_object_set_new(tab, "export", json_string("period"));
+    bo_page_set(p, "volume_table", tab);
 
     buf svg;
     buf_init(&svg, CHART_MAX_BYTES);
@@ -340,100 +422,456 @@ static int volumes(bo_page *p, const view *v, const stats_result *res)
     return rc;
 }
 
+/* The words group `key` of a grouping `by` is shown with. */
+static const char *group_label(http_req *rq, const cat_tenant *t, stats_group by, const char *key,
+                               const store_area *areas, size_t n_areas)
+{
+    const char *label = key;
+    if (by == STATS_BY_CHANNEL) {
+        label = bo_channel_label(rq, key);
+    } else if (by == STATS_BY_PROCEDURE) {
+        const cat_procedure *pr = catalogue_procedure(t, key);
+        label = pr ? pr->rec.name : key;
+    } else if (by == STATS_BY_DEPARTMENT) {
+        const cat_department *d = key ? catalogue_department(t, key) : NULL;
+        label = d     ? d->rec.name
+                : key ? key
+                      : present_string(rq->present, rq->lang, "pilotage.no_department");
+    } else if (by == STATS_BY_AREA) {
+        label = key ? key : present_string(rq->present, rq->lang, "pilotage.no_area");
+        for (size_t k = 0; key && k < n_areas; k++)
+            if (strcmp(areas[k].code, key) == 0)
+                label = areas[k].name;
+    }
+    return label;
+}
+
 /* A table of the figures grouped by `by`, each key shown with its label. */
 static json_t *group_rows(http_req *rq, const cat_tenant *t, stats_group by,
-                          const stats_result *res)
+                          const stats_result *res, const store_area *areas, size_t n_areas)
 {
     json_t *rows = json_array();
-    for (size_t i = 0; i < res->n_groups; i++) {
-        const char *key = res->groups[i].key, *label = key;
-        if (by == STATS_BY_CHANNEL) {
-            label = bo_channel_label(rq, key);
-        } else if (by == STATS_BY_PROCEDURE) {
-            const cat_procedure *pr = catalogue_procedure(t, key);
-            label = pr ? pr->rec.name : key;
-        } else if (by == STATS_BY_DEPARTMENT) {
-            const cat_department *d = key ? catalogue_department(t, key) : NULL;
-            label = d     ? d->rec.name
-                    : key ? key
-                          : present_string(rq->present, rq->lang, "pilotage.no_department");
-        }
-        json_array_append_new(rows, figures_json(rq, label, &res->groups[i].fig));
-    }
+    for (size_t i = 0; i < res->n_groups; i++)
+        json_array_append_new(
+            rows, figures_json(rq, group_label(rq, t, by, res->groups[i].key, areas, n_areas),
+                               &res->groups[i].fig));
     return rows;
+}
+
+/* ---- channel shift and savings ---- */
+
+/* An amount of cents as the page's language writes euros: «1234,50 €», «€1234.50». */
+static const char *euros(http_req *rq, int64_t cents)
+{
+    int64_t a = cents < 0 ? -cents : cents;
+    const char *sign = cents < 0 ? "−" : "";
+    if (rq->lang == LANG_EN)
+        return arena_printf(rq->arena, "%s€%lld.%02lld", sign, (long long)(a / 100),
+                            (long long)(a % 100));
+    return arena_printf(rq->arena, "%s%lld,%02lld €", sign, (long long)(a / 100),
+                        (long long)(a % 100));
+}
+
+/* One line of the channel shift's table: requests, digital ones and their share, and when
+ * priced the cost had they all come to the counter, their cost and the difference. */
+static json_t *shift_json(http_req *rq, const char *label, const int64_t count[CHANNEL_COUNT],
+                          const int64_t cents[CHANNEL_COUNT])
+{
+    channel_shift sh;
+    channel_shift_of(count, cents, &sh);
+    json_t *o = json_object();
+    present_set_str(o, "label", label);
+    json_object_set_new(o, "total", json_integer(sh.total));
+    json_object_set_new(o, "digital", json_integer(sh.digital));
+    present_set_str(o, "share",
+                    sh.total
+                        ? decimals(rq, arena_printf(rq->arena, "%.1f %%",
+                                                    100.0 * (double)sh.digital / (double)sh.total))
+                        : "—");
+    present_set_str(o, "at_counter", sh.priced ? euros(rq, sh.at_counter_cents) : "—");
+    present_set_str(o, "actual", sh.priced ? euros(rq, sh.actual_cents) : "—");
+    present_set_str(o, "saved", sh.priced ? euros(rq, sh.saved_cents) : "—");
+    return o;
+}
+
+/* Adds the counts of res's groups (keyed by channel, or "YYYY-MM channel" from key + skip)
+ * into count[]. */
+static void add_counts(const stats_group_row *g, size_t skip, int64_t count[CHANNEL_COUNT])
+{
+    channel ch;
+    if (g->key && strlen(g->key) > skip && channel_parse(g->key + skip, &ch) == 0)
+        count[ch] += g->fig.count;
+}
+
+/* The channel shift by month over the view and over the year to date (the same filters from
+ * the first of January of this year in the collectivité's zone), with the costs the
+ * administrator gave and the formula in words. -1 with err when a walk fails. */
+static int channel_shift_section(bo_page *p, const cat_tenant *t, const view *v, error *err)
+{
+    http_req *rq = p->rq;
+    int64_t cents[CHANNEL_COUNT];
+    if (channel_costs_get(rq->core, t->rec.id, cents, err) != 0)
+        return -1;
+    stats_result res;
+    if (stats_query(rq->core, t, &v->f, v->area, STATS_BY_MONTH_CHANNEL, v->now, rq->arena, &res,
+                    err) != 0)
+        return -1;
+    json_t *rows = json_array();
+    /* Groups are sorted by key: a month's channels follow each other. */
+    for (size_t i = 0; i < res.n_groups;) {
+        int64_t count[CHANNEL_COUNT] = {0};
+        size_t j = i;
+        while (j < res.n_groups && strncmp(res.groups[j].key, res.groups[i].key, 7) == 0)
+            add_counts(&res.groups[j++], 8, count);
+        const char *month = arena_strndup(rq->arena, res.groups[i].key, 7);
+        json_array_append_new(
+            rows,
+            shift_json(rq, month ? bucket_label(rq, STATS_BY_MONTH, month) : "", count, cents));
+        i = j;
+    }
+    bo_page_set(p, "shift_rows", rows);
+    /* The year to date, whatever the period shown. */
+    store_request_filter ytd = v->f;
+    int year;
+    unsigned month, mday;
+    time_day_civil(time_local_day(v->now, t->rec.timezone), &year, &month, &mday);
+    char jan1[16];
+    int64_t day;
+    snprintf(jan1, sizeof jan1, "%04d-01-01", year);
+    if (parse_day(jan1, &day) != 0)
+        return error_set(err, ERR_INTERNAL, NULL, "the first of January of %d", year);
+    ytd.created_from = time_from_local(day * 86400, t->rec.timezone);
+    ytd.created_to = v->now;
+    if (stats_query(rq->core, t, &ytd, v->area, STATS_BY_CHANNEL, v->now, rq->arena, &res, err) !=
+        0)
+        return -1;
+    int64_t count[CHANNEL_COUNT] = {0};
+    for (size_t i = 0; i < res.n_groups; i++)
+        add_counts(&res.groups[i], 0, count);
+    bo_page_set(
+        p, "shift_ytd",
+        shift_json(rq, arena_printf(rq->arena, "%s %d", bo_page_str(p, "pilotage.shift_ytd"), year),
+                   count, cents));
+    /* The costs as given, for the formula stated beside the table. */
+    json_t *costs = json_array();
+    for (int ch = 0; ch < CHANNEL_COUNT; ch++) {
+        if (cents[ch] < 0)
+            continue;
+        json_t *o = json_object();
+        present_set_str(o, "channel", bo_channel_label(rq, channel_name((channel)ch)));
+        present_set_str(o, "cost", euros(rq, cents[ch]));
+        json_array_append_new(costs, o);
+    }
+    if (json_array_size(costs))
+        bo_page_set(p, "has_shift_costs", json_true());
+    bo_page_set(p, "shift_costs", costs);
+    if (cents[CHANNEL_COUNTER] < 0)
+        bo_page_set(p, "shift_unpriced", json_true());
+    return 0;
+}
+
+/* The tables by group, in the page's order; `name` is the export's table=. */
+static const struct {
+    const char *id, *key_prefix, *first_col_key, *name;
+    stats_group by;
+} tables[] = {
+    {"by-channel", "pilotage.channel", "pilotage.channel", "channel", STATS_BY_CHANNEL},
+    {"by-procedure", "pilotage.procedure", "pilotage.procedure", "procedure", STATS_BY_PROCEDURE},
+    {"by-department", "pilotage.department", "pilotage.department", "department",
+     STATS_BY_DEPARTMENT},
+    {"by-area", "pilotage.area", "pilotage.area", "area", STATS_BY_AREA},
+};
+#define N_TABLES (sizeof tables / sizeof tables[0])
+
+/* What the page and its exports do first: the agent, their right to the dashboards, the
+ * filters read and checked into v (errors in p), the agent's scope applied. 0 with p
+ * started, or -1 when the request was answered. */
+static int view_start(http_req *rq, store_agent *a, const cat_tenant **t, bo_page *p, view *v)
+{
+    if (!bo_agent(rq, a))
+        return -1;
+    if (!perm_can_dashboard(a)) {
+        bo_forbidden(rq);
+        return -1;
+    }
+    *t = web_tenant(rq);
+    if (!*t || bo_page_start(p, rq, a) != 0)
+        return -1;
+    form_options(p, *t, a);
+    read_view(p, *t, a, v);
+    bo_page_set(
+        p, "scope_note",
+        json_string(bo_page_str(p, bo_role(a) == AGENT_ROLE_MANAGER ? "pilotage.scope_departments"
+                                                                    : "pilotage.scope_all")));
+    error err;
+    error_clear(&err);
+    if (!bo_page_has_errors(p) && perm_scope(a, &v->f, &err) != 0) {
+        bo_page_fail(p, &err);
+        return -1;
+    }
+    /* The filters as asked, for the exports' links: a file holds what the page shows. */
+    static const char *const fields[] = {"periode", "du",       "au",          "canal", "demarche",
+                                         "service", "quartier", "granularite", "lang"};
+    buf b;
+    buf_init(&b, 4096);
+    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
+        if (bo_query(rq, fields[i]))
+            buf_printf(&b, "&%s=%s", fields[i], bo_url(rq, bo_query(rq, fields[i])));
+    bo_page_set(p, "filters_q", json_string(buf_cstr(&b)));
+    buf_free(&b);
+    return 0;
+}
+
+/* The engine's refusal of a period (too many requests to walk) is the dates' fault, shown
+ * on the page; anything else is the error page. */
+static void query_failed(bo_page *p, const error *err)
+{
+    if (err->code == ERR_INVALID_ARG) {
+        bo_page_error_key(p, "du", "pilotage.error_too_many_requests");
+        bo_page_render(p, 200, "agent/pilotage", bo_page_str(p, "pilotage.title"));
+        return;
+    }
+    bo_page_fail(p, err);
 }
 
 static void pilotage_get(http_req *rq)
 {
     store_agent a;
-    if (!bo_agent(rq, &a))
-        return;
-    if (!perm_can_dashboard(&a)) {
-        bo_forbidden(rq);
-        return;
-    }
-    const cat_tenant *t = web_tenant(rq);
+    const cat_tenant *t = NULL;
     bo_page p;
-    if (!t || bo_page_start(&p, rq, &a) != 0)
-        return;
-    form_options(&p, t, &a);
     view v;
-    read_view(&p, t, &a, &v);
-    bo_page_set(
-        &p, "scope_note",
-        json_string(bo_page_str(&p, bo_role(&a) == AGENT_ROLE_MANAGER ? "pilotage.scope_departments"
-                                                                      : "pilotage.scope_all")));
+    if (view_start(rq, &a, &t, &p, &v) != 0)
+        return;
     error err;
     error_clear(&err);
-    if (!bo_page_has_errors(&p) && perm_scope(&a, &v.f, &err) != 0) {
-        bo_page_fail(&p, &err);
-        return;
-    }
     bo_page_set(&p, "period_text",
                 json_string(arena_printf(rq->arena, "%s – %s", bo_date(rq, t, v.f.created_from, 0),
                                          bo_date(rq, t, v.f.created_to, 0))));
-    static const struct {
-        const char *id, *key_prefix, *first_col_key;
-        stats_group by;
-    } tables[] = {
-        {"by-channel", "pilotage.channel", "pilotage.channel", STATS_BY_CHANNEL},
-        {"by-procedure", "pilotage.procedure", "pilotage.procedure", STATS_BY_PROCEDURE},
-        {"by-department", "pilotage.department", "pilotage.department", STATS_BY_DEPARTMENT},
-    };
+    store_area *areas = NULL;
+    size_t n_areas = 0;
     stats_result res;
     if (!bo_page_has_errors(&p)) {
-        if (stats_query(rq->core, t, &v.f, v.gran->by, rq->arena, &res, &err) != 0)
-            goto failed;
+        if (stats_query(rq->core, t, &v.f, v.area, v.gran->by, v.now, rq->arena, &res, &err) != 0 ||
+            area_list(rq->core, t->rec.id, AREA_QUARTIER, rq->arena, &areas, &n_areas, &err) != 0) {
+            query_failed(&p, &err);
+            return;
+        }
         if (volumes(&p, &v, &res) == 0) {
             bo_page_set(&p, "open_now", json_integer(res.total.count - res.total.closed));
             json_t *list = json_array();
-            for (size_t i = 0; i < sizeof tables / sizeof tables[0]; i++) {
-                if (stats_query(rq->core, t, &v.f, tables[i].by, rq->arena, &res, &err) != 0) {
+            for (size_t i = 0; i < N_TABLES; i++) {
+                if (tables[i].by == STATS_BY_AREA && !n_areas)
+                    continue; /* no quartiers imported: every request would be in none */
+                if (stats_query(rq->core, t, &v.f, v.area, tables[i].by, v.now, rq->arena, &res,
+                                &err) != 0) {
                     json_decref(list);
-                    goto failed;
+                    query_failed(&p, &err);
+                    return;
                 }
-                json_array_append_new(list, table_json(&p, tables[i].id, tables[i].key_prefix,
-                                                       tables[i].first_col_key,
-                                                       group_rows(rq, t, tables[i].by, &res),
-                                                       &res.total));
+                json_t *tab =
+                    table_json(&p, tables[i].id, tables[i].key_prefix, tables[i].first_col_key,
+                               group_rows(rq, t, tables[i].by, &res, areas, n_areas), &res.total);
+                json_object_set_new(tab, "export", json_string(tables[i].name));
+                json_array_append_new(list, tab);
             }
             bo_page_set(&p, "tables", list);
+            if (channel_shift_section(&p, t, &v, &err) != 0) {
+                query_failed(&p, &err);
+                return;
+            }
             bo_page_set(&p, "has_figures", json_true());
         }
     }
     bo_page_render(&p, 200, "agent/pilotage", bo_page_str(&p, "pilotage.title"));
-    return;
-failed:
-    /* A period the engine refuses (too many requests to walk) is the dates' fault. */
-    if (err.code == ERR_INVALID_ARG) {
-        bo_page_error_key(&p, "du", "pilotage.error_too_many_requests");
+}
+
+/* ---- the tables as files ---- */
+
+/* The export's columns after the first (the group's): headings from "pilotage.<key>", delays
+ * in hours (the heading says so), the reopening rate in percent. */
+enum {
+    X_COUNT,
+    X_ANSWERED,
+    X_CLOSED,
+    X_MEDIAN_ANSWER,
+    X_P90_ANSWER,
+    X_MEDIAN_CLOSE,
+    X_P90_CLOSE,
+    X_ON_TIME,
+    X_LATE,
+    X_OVERDUE,
+    X_REOPENED,
+    X_REOPENED_RATE,
+    X_RATING,
+    X_RATINGS,
+    X_SUPPORTERS,
+    X_N
+};
+static const char *const x_keys[X_N] = {
+    [X_COUNT] = "col_count",
+    [X_ANSWERED] = "col_answered",
+    [X_CLOSED] = "col_closed",
+    [X_MEDIAN_ANSWER] = "col_median_answer",
+    [X_P90_ANSWER] = "col_p90_answer",
+    [X_MEDIAN_CLOSE] = "col_median_close",
+    [X_P90_CLOSE] = "col_p90_close",
+    [X_ON_TIME] = "col_on_time",
+    [X_LATE] = "col_late",
+    [X_OVERDUE] = "col_overdue",
+    [X_REOPENED] = "col_reopened_count",
+    [X_REOPENED_RATE] = "col_reopened_rate",
+    [X_RATING] = "col_rating",
+    [X_RATINGS] = "col_ratings",
+    [X_SUPPORTERS] = "col_supporters",
+};
+
+/* Hours, two decimals; empty for none. */
+static const char *hours(arena *a, int64_t s)
+{
+    return s < 0 ? NULL : arena_printf(a, "%.2f", (double)s / 3600.0);
+}
+
+/* One row of figures: label, then the X_ columns. */
+static int export_row(tabular *tab, arena *a, const char *label, const stats_figures *fig,
+                      error *err)
+{
+    const char *cells[1 + X_N] = {label};
+    const char **c = cells + 1;
+    c[X_COUNT] = arena_printf(a, "%lld", (long long)fig->count);
+    c[X_ANSWERED] = arena_printf(a, "%lld", (long long)fig->answered);
+    c[X_CLOSED] = arena_printf(a, "%lld", (long long)fig->closed);
+    c[X_MEDIAN_ANSWER] = hours(a, fig->median_first_answer_s);
+    c[X_P90_ANSWER] = hours(a, fig->p90_first_answer_s);
+    c[X_MEDIAN_CLOSE] = hours(a, fig->median_close_s);
+    c[X_P90_CLOSE] = hours(a, fig->p90_close_s);
+    c[X_ON_TIME] = arena_printf(a, "%lld", (long long)fig->closed_on_time);
+    c[X_LATE] = arena_printf(a, "%lld", (long long)fig->closed_late);
+    c[X_OVERDUE] = arena_printf(a, "%lld", (long long)fig->overdue);
+    c[X_REOPENED] = arena_printf(a, "%lld", (long long)fig->reopened);
+    c[X_REOPENED_RATE] =
+        fig->count ? arena_printf(a, "%.1f", 100.0 * (double)fig->reopened / (double)fig->count)
+                   : NULL;
+    c[X_RATING] = fig->rated ? arena_printf(a, "%.2f", stats_mean_rating(fig)) : NULL;
+    c[X_RATINGS] = arena_printf(a, "%lld", (long long)fig->rated);
+    c[X_SUPPORTERS] = arena_printf(a, "%lld", (long long)fig->supporters);
+    return tabular_row(tab, cells, err);
+}
+
+/* tabular_source: every row was written before the stream began (a table of the dashboard
+ * is at most a few hundred rows), so there is nothing more to pull. */
+static int no_more_rows(void *ctx, tabular *t)
+{
+    (void)ctx;
+    (void)t;
+    return 0;
+}
+
+/* /agent/pilotage/export.{csv,xlsx}?table=channel|procedure|department|area|period&<the page's
+ * filters>: one table of the page as a file, with the page's rights, scope and checks (a
+ * refused filter shows the page with its errors). The figures hold no personal data, but an
+ * export is recorded in the audit log as the inbox's are, as the agent's export of
+ * "statistics". */
+static void pilotage_export(http_req *rq)
+{
+    tabular_format fmt;
+    if (rq->format && strcmp(rq->format, "csv") == 0)
+        fmt = TABULAR_CSV;
+    else if (rq->format && strcmp(rq->format, "xlsx") == 0)
+        fmt = TABULAR_XLSX;
+    else {
+        bo_not_found(rq);
+        return;
+    }
+    store_agent a;
+    const cat_tenant *t = NULL;
+    bo_page p;
+    view v;
+    if (view_start(rq, &a, &t, &p, &v) != 0)
+        return;
+    const char *name = bo_query(rq, "table");
+    size_t which = N_TABLES; /* N_TABLES: the period's table */
+    if (!name || strcmp(name, "period") != 0) {
+        for (which = 0; name && which < N_TABLES; which++)
+            if (strcmp(tables[which].name, name) == 0)
+                break;
+        if (!name || which == N_TABLES) {
+            bo_page_discard(&p);
+            error err;
+            error_set(&err, ERR_INVALID_ARG, "table",
+                      "table: one of channel, procedure, department, area, period");
+            http_respond_error(rq, &err);
+            return;
+        }
+    }
+    if (bo_page_has_errors(&p)) {
         bo_page_render(&p, 200, "agent/pilotage", bo_page_str(&p, "pilotage.title"));
         return;
     }
-    bo_page_fail(&p, &err);
+    stats_group by = which == N_TABLES ? v.gran->by : tables[which].by;
+    error err;
+    error_clear(&err);
+    stats_result res;
+    store_area *areas = NULL;
+    size_t n_areas = 0;
+    if (stats_query(rq->core, t, &v.f, v.area, by, v.now, rq->arena, &res, &err) != 0 ||
+        area_list(rq->core, t->rec.id, AREA_QUARTIER, rq->arena, &areas, &n_areas, &err) != 0) {
+        query_failed(&p, &err);
+        return;
+    }
+    const char *labels[SVG_CHART_MAX_BARS];
+    const stats_figures *figs[SVG_CHART_MAX_BARS];
+    size_t n = 0;
+    if (which == N_TABLES && buckets(&p, &v, &res, labels, figs, &n) != 0) {
+        bo_page_render(&p, 200, "agent/pilotage", bo_page_str(&p, "pilotage.title"));
+        return;
+    }
+    tabular_column cols[1 + X_N];
+    cols[0] = (tabular_column){
+        bo_page_str(&p, which == N_TABLES ? "pilotage.col_bucket" : tables[which].first_col_key),
+        TABULAR_TEXT};
+    for (size_t i = 0; i < X_N; i++)
+        cols[1 + i] = (tabular_column){
+            bo_page_str(&p, arena_printf(rq->arena, "pilotage.%s", x_keys[i])), TABULAR_NUMBER};
+    const char *hours_note = bo_page_str(&p, "pilotage.in_hours");
+    for (size_t i = X_MEDIAN_ANSWER; i <= X_P90_CLOSE; i++)
+        cols[1 + i].name = arena_printf(rq->arena, "%s %s", cols[1 + i].name, hours_note);
+    tabular_options o = {.sheet = "Pilotage", .lat_col = -1, .lon_col = -1};
+    tabular *tab = tabular_open(fmt, cols, 1 + X_N, &o, &err);
+    int rc = tab ? 0 : -1;
+    if (which == N_TABLES)
+        for (size_t i = 0; rc == 0 && i < n; i++)
+            rc = export_row(tab, rq->arena, labels[i], figs[i], &err);
+    else
+        for (size_t i = 0; rc == 0 && i < res.n_groups; i++)
+            rc = export_row(tab, rq->arena,
+                            group_label(rq, t, by, res.groups[i].key, areas, n_areas),
+                            &res.groups[i].fig, &err);
+    if (rc == 0)
+        rc = export_row(tab, rq->arena, bo_page_str(&p, "pilotage.total"), &res.total, &err);
+    bo_page_discard(&p);
+    if (rc != 0) {
+        tabular_free(tab);
+        http_respond_error(rq, &err);
+        return;
+    }
+    tabular_stream *s = tabular_stream_new(tab, no_more_rows, NULL, NULL);
+    if (!s) {
+        error_set(&err, ERR_INTERNAL, NULL, "out of memory");
+        http_respond_error(rq, &err);
+        return;
+    }
+    core_actor who = bo_who(rq, &a);
+    audit_record_access(rq->core, t->rec.id, &who, "export", "statistics", NULL, 0);
+    char day[WEB_TABLE_TIME_LEN];
+    web_table_time(time_now(), t->rec.timezone, 1, day);
+    http_add_header(rq, "Cache-Control", "no-store");
+    web_send_table(
+        rq, s, fmt,
+        arena_printf(rq->arena, "pilotage-%s-%s", which == N_TABLES ? "period" : name, day));
 }
 
 const http_route bo_pilotage_routes[] = {
     {HTTP_GET | HTTP_HEAD, PATH, pilotage_get},
+    {HTTP_GET | HTTP_HEAD, PATH "/export.{fmt}", pilotage_export},
     {0, NULL, NULL},
 };
