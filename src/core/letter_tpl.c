@@ -452,7 +452,7 @@ int letter_tpl_notify_tx(store *s, const store_request *r, const char *procedure
     if (!via)
         return 0;
     json_t *params = json_pack("{s:s, s:s, s:s, s:s}", "reference", r->reference, "procedure",
-                               procedure ? procedure : "", "title", title ? title : "",
+                               procedure ? procedure : "", "document", title ? title : "",
                                "tracking_url", tracking_url ? tracking_url : "");
     if (!params)
         return error_set(err, ERR_INTERNAL, NULL, "cannot build the document's notice");

@@ -29,8 +29,9 @@
  *   request_merged reference, procedure, survivor (the reference now followed), tracking_url
  *   request_merged_here reference, procedure, tracking_url
  *   request_code   reference, procedure, short_code, lookup_url (an agent's new code)
- *   document_issued reference, procedure, title (the document's), tracking_url (where the
- *                  citizen opens it: core/letter_tpl.h); on e-mail it carries the document
+ *   document_issued reference, procedure, document (its title: "title" is the mail's own),
+ *                  tracking_url (where the citizen opens it: core/letter_tpl.h); on e-mail it
+ *                  carries the document
  *                  (outbox_add_document_tx)
  *   agent_new_requests count, several, requests [{reference, procedure, department}],
  *                  others (not listed), at_least (more than counted), daily (core/agent_notices)

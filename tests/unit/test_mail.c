@@ -743,8 +743,9 @@ static void test_templates_render(void **state)
     tmpl_set_free(set);
 }
 
-/* The parapheur's mails (core/parapheur.c) name the document (its "document" parameter: the
- * context's "title" is the subject); the reminder goes to the élu, and to a delegate whose
+/* The parapheur's mails (core/parapheur.c) and the notice of an issued document
+ * (core/letter_tpl.c) name the document (its "document" parameter: the context's "title" is the
+ * subject); the reminder goes to the élu, and to a delegate whose
  * délégation covers the day, who is told for whom, in both parts and both languages. */
 static void test_parapheur_mails(void **state)
 {
@@ -784,18 +785,26 @@ static void test_parapheur_mails(void **state)
             json_decref(ctx);
             json_decref(params);
         }
-        json_t *params = json_pack("{s:s, s:s, s:s, s:s}", "reference", "2026-000123", "document",
-                                   "Arrêté de voirie", "by", "Élu maire", "comment", "À revoir");
-        json_t *ctx = mail_context("sign_refused", params, strings, lc, "Ville de Démo", NULL);
-        char *text = NULL, *html = NULL;
-        error err = {0};
-        assert_int_equal(mail_render(set, "sign_refused", ctx, &text, &html, &err), 0);
-        assert_non_null(strstr(text, "Arrêté de voirie"));
-        assert_non_null(strstr(html, "Arrêté de voirie"));
-        free(text);
-        free(html);
-        json_decref(ctx);
-        json_decref(params);
+        /* The refusal to the agent, and the citizen's notice of an issued document. */
+        static const char *const named[] = {"sign_refused", "document_issued"};
+        for (int k = 0; k < 2; k++) {
+            json_t *params =
+                json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "reference", "2026-000123", "document",
+                          "Arrêté de voirie", "by", "Élu maire", "comment", "À revoir", "procedure",
+                          "Voirie", "tracking_url", "https://ville.test/suivi/2026-000123");
+            json_t *ctx = mail_context(named[k], params, strings, lc, "Ville de Démo", NULL);
+            assert_non_null(ctx);
+            char *text = NULL, *html = NULL;
+            error err = {0};
+            if (mail_render(set, named[k], ctx, &text, &html, &err) != 0)
+                fail_msg("%s (%s): %s", named[k], lc, err.detail);
+            assert_non_null(strstr(text, "Arrêté de voirie"));
+            assert_non_null(strstr(html, "Arrêté de voirie"));
+            free(text);
+            free(html);
+            json_decref(ctx);
+            json_decref(params);
+        }
         json_decref(strings);
     }
     tmpl_set_free(set);
