@@ -206,6 +206,17 @@ test('the inbox links to its exports with its filters; an unknown format or no s
     assert.notEqual(anon.status, 200);
 });
 
+test('exports are rate limited per agent: 30 at once, then 429 with Retry-After; another agent is not held back', async () => {
+    const row = F.addAgent(srv, { email: `exp.rate.${process.pid}@ville-demo.test`, name: 'Agent Débit', role: 'agent', departments: [dept] });
+    const quick = await F.login(srv, row);
+    for (let i = 0; i < 30; i++)
+        assert.equal((await download(quick, '/agent/export/csv?onglet=service')).status, 200, `export ${i + 1}`);
+    const held = await quick.get('/agent/export/csv?onglet=service');
+    assert.equal(held.status, 429);
+    assert.ok(Number(held.headers.get('retry-after')) >= 1, 'Retry-After');
+    assert.equal((await download(agent, '/agent/export/csv?onglet=service')).status, 200);
+});
+
 /* ---- open data ---- */
 
 const PUBLIC_INCIDENTS = `FROM requests r JOIN procedures p ON p.id = r.procedure_id

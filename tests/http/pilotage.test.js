@@ -372,6 +372,18 @@ test('/agent/pilotage: roles, figures against a recount, filters, errors', async
             AND channel IN ('web', 'mobile', 'email', 'sms', 'api')`));
     });
 
+    await t.test('views are rate limited per agent: 60 at once, then 429 with Retry-After, the page and its files alike', async () => {
+        const quick = await F.login(srv, F.addAgent(srv, { email: 'pil.debit@ville-demo.test', name: 'Élu Débit', role: 'elected' }));
+        for (let i = 0; i < 59; i++)
+            assert.equal((await quick.get('/agent/pilotage?periode=30j')).status, 200, `view ${i + 1}`);
+        assert.equal((await quick.get('/agent/pilotage/export.csv?periode=30j&table=channel')).status, 200);
+        const held = await quick.get('/agent/pilotage?periode=30j');
+        assert.equal(held.status, 429);
+        assert.ok(Number(held.headers.get('retry-after')) >= 1, 'Retry-After');
+        assert.equal((await quick.get('/agent/pilotage/export.csv?periode=30j&table=channel')).status, 429);
+        assert.equal((await c.elected.get('/agent/pilotage?periode=30j')).status, 200, 'another agent');
+    });
+
     await t.test('the presets answer', async () => {
         for (const p of ['30j', 'mois', 'annee']) {
             const r = await c.elected.get(`/agent/pilotage?periode=${p}`);

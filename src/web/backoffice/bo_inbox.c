@@ -36,6 +36,9 @@
 #define QUERY_MAX 2000
 #define FILTER_NAME_MAX 80
 #define BULK_MAX 100
+/* Inbox exports per agent (tokens per second, burst): each may stream every request of the
+ * collectivité; a person exporting what they look at stays under it. */
+#define RATE_INBOX_EXPORT (60.0 / 3600), 30
 
 typedef struct tab_def {
     const char *key;
@@ -743,6 +746,8 @@ static void inbox_export(http_req *rq)
         bo_not_found(rq);
         return;
     }
+    if (web_limit_id(rq, "inbox-export", a.id, RATE_INBOX_EXPORT) != 0)
+        return;
     const char *tab = current_tab(rq, &a, t, perm_tabs(&a));
     store_request_filter f;
     filter_from_query(rq, &a, t, tab, &f);

@@ -31,6 +31,11 @@
 #include "web/web.h"
 
 #define PATH "/agent/pilotage"
+/* Views of the dashboards and their tables' files per agent (tokens per second, burst): each
+ * walks the period's facts several times (up to 8,000,000 rows each), so a script asking
+ * without pause cannot hold the server's threads; a person changing filters stays well under
+ * it. */
+#define RATE_PILOTAGE (30.0 / 60), 60
 /* Longest period one view covers: ten years of days keep the calendar walk below small. */
 #define MAX_PERIOD_DAYS 3660
 /* The chart's document: SVG_CHART_MAX_BARS bars and labels fit well within it. */
@@ -594,6 +599,8 @@ static int view_start(http_req *rq, store_agent *a, const cat_tenant **t, bo_pag
         bo_forbidden(rq);
         return -1;
     }
+    if (web_limit_id(rq, "pilotage", a->id, RATE_PILOTAGE) != 0)
+        return -1;
     *t = web_tenant(rq);
     if (!*t || bo_page_start(p, rq, a) != 0)
         return -1;
