@@ -29,6 +29,7 @@
 #include "cli/procedure_cmd.h"
 #include "cli/session.h"
 #include "docs/pdf.h"
+#include "sign/tsa.h"
 #include "core/antivirus.h"
 #include "core/parapheur.h"
 #include "core/admin.h"
@@ -156,8 +157,8 @@ static const opt_spec serve_opts[] = {
      "the PKCS#11 module holding élus' signing keys on this server (an HSM's, or SoftHSM2's "
      "/usr/lib/softhsm/libsofthsm2.so); empty: élus' keys are PKCS#12 files only"},
     {"crl-private-ok", "GUICHET_CRL_PRIVATE_OK", OPT_FLAG, NULL, 0, 0, 0,
-     "B-LT signatures of the parapheur: fetch a CRL from a loopback or private address too (a "
-     "CA on the mairie's own network); refused otherwise"},
+     "the parapheur's signatures: fetch a CRL (B-LT) or ask the TSA (B-T, B-LT) on a loopback "
+     "or private address too (a CA or a TSA on the mairie's own network); refused otherwise"},
     {"retention-interval", "GUICHET_RETENTION_INTERVAL_S", OPT_UINT, "3600", 0, 0, 604800,
      "seconds between two retention passes (anonymisation of requests past their retention, "
      "audit purge); 0: none, run guichet retention run from cron"},
@@ -786,6 +787,7 @@ static int server_start(const opt_values *v, cli_server **out)
     error_clear(&err);
     parapheur_set_pkcs11_module(opt_str(v, "pkcs11-module"));
     parapheur_set_crl_private_ok(opt_flag(v, "crl-private-ok"));
+    tsa_set_private_ok(opt_flag(v, "crl-private-ok"));
     if (antivirus_configure(opt_str(v, "clamd-socket"), opt_str(v, "clamd-address"),
                             (int)opt_uint(v, "clamd-timeout") * 1000, &err) != 0) {
         fprintf(stderr, "guichet serve: invalid value for --%s: %s\n", err.arg, err.detail);

@@ -699,16 +699,24 @@ int stats_areas_fill(core *c, size_t *done, error *err)
         return error_set(err, ERR_INTERNAL, NULL, "out of memory");
     }
     const catalogue *cat = catalogue_acquire(c);
-    int ret = 0;
-    for (size_t i = 0; i < cat->n_tenants && fw.n < fw.max && ret == 0; i++) {
+    for (size_t i = 0; i < cat->n_tenants && fw.n < fw.max; i++) {
         fw.tenant_id = cat->tenants[i].rec.id;
-        ret = c->store->ops->requests.facts_unlocated(c->store, fw.tenant_id, fw.max - fw.n,
-                                                      fill_row, &fw, err);
+        size_t before = fw.n;
+        error one;
+        error_clear(&one);
+        /* A collectivité whose quartiers cannot be read (or whose read failed) keeps its
+         * facts unknown, still exact at query time; the others are filled all the same. */
+        if (c->store->ops->requests.facts_unlocated(c->store, fw.tenant_id, fw.max - fw.n, fill_row,
+                                                    &fw, &one) != 0) {
+            log_warn("stats: the quartiers of collectivité %lld are not worked out: %s",
+                     (long long)fw.tenant_id, one.detail);
+            fw.n = before;
+        }
     }
     catalogue_release(c, cat);
-    if (ret != 0 || fw.n == 0) {
+    if (fw.n == 0) {
         core_op_free(fo);
-        return ret;
+        return 0;
     }
     fo->rows = fw.rows;
     fo->n = fw.n;

@@ -111,7 +111,9 @@ double stats_mean_rating(const stats_figures *fig);
  * writes them in one write job, waiting for it; idempotent, so any number of runs at any
  * time. The walks work out the others themselves, so a figure never waits for it: it keeps
  * them cheap. 0 and *done (how many were written: a fact moved or whose quartiers changed
- * meanwhile is left for the next run; STATS_AREAS_BATCH: call again), or -1. */
+ * meanwhile is left for the next run; STATS_AREAS_BATCH: call again), or -1 when the write
+ * fails. A collectivité whose facts cannot be read or whose quartiers cannot be (a damaged
+ * geometry) is logged and left out, so it never stops the others'. */
 int stats_areas_fill(core *c, size_t *done, error *err);
 
 /* The portal's delay to close for procedure_id of tenant t, over the requests closed in the

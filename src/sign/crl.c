@@ -7,9 +7,6 @@
  */
 #include "sign/crl.h"
 
-#include <arpa/inet.h>
-#include <netdb.h>
-#include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -19,7 +16,7 @@
 #include <openssl/x509v3.h>
 
 #include "sign/cms_sign.h"
-#include "util/netaddr.h"
+#include "sign/host_pin.h"
 
 /* The first http URI among the full names of cert's CRL distribution points, in url; 0, or
  * -1 when there is none. */
@@ -50,82 +47,13 @@ static int first_http_dp(X509 *cert, char url[CRL_URL_MAX])
     return found ? 0 : -1;
 }
 
-/* Resolves url's host once and, unless private_ok, refuses it when any of its addresses is
- * netaddr_private's (a name with one public and one private address could be steered to
- * either). The address to connect to, as a CURLOPT_CONNECT_TO entry matching every host and
- * port (so the connection goes where the check looked, whatever a second resolution would
- * say), in pin. 0, or -1 with err. */
-static int pin_host(const char *url, const char *who, int private_ok, char *pin, size_t size,
-                    error *err)
-{
-    int rc = -1;
-    char *host = NULL, *port = NULL;
-    struct addrinfo *res = NULL;
-    CURLU *u = curl_url();
-    if (!u || curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
-        curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
-        curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) != CURLUE_OK) {
-        error_set(err, ERR_UNAVAILABLE, "crl", "the CRL distribution point of «%s» is no URL: %s",
-                  who, url);
-        goto cleanup;
-    }
-    /* An IPv6 literal comes bracketed. */
-    char name[CRL_URL_MAX];
-    size_t n = strlen(host);
-    if (n >= 2 && host[0] == '[' && host[n - 1] == ']')
-        snprintf(name, sizeof name, "%.*s", (int)(n - 2), host + 1);
-    else
-        snprintf(name, sizeof name, "%s", host);
-    struct addrinfo hints = {
-        .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV};
-    int gai = getaddrinfo(name, port, &hints, &res);
-    if (gai != 0 || !res) {
-        error_set(err, ERR_UNAVAILABLE, "crl",
-                  "the CRL's host %s (for «%s») cannot be resolved: %s", name, who,
-                  gai ? gai_strerror(gai) : "no address");
-        goto cleanup;
-    }
-    char text[INET6_ADDRSTRLEN];
-    for (const struct addrinfo *ai = res; ai; ai = ai->ai_next) {
-        const char *kind = netaddr_private(ai->ai_addr);
-        if (kind && !private_ok) {
-            const void *a = ai->ai_family == AF_INET6
-                                ? (const void *)&((struct sockaddr_in6 *)ai->ai_addr)->sin6_addr
-                                : (const void *)&((struct sockaddr_in *)ai->ai_addr)->sin_addr;
-            if (!inet_ntop(ai->ai_family, a, text, sizeof text))
-                snprintf(text, sizeof text, "?");
-            error_set(err, ERR_UNAVAILABLE, "crl",
-                      "the CRL of «%s» is not fetched from %s: its host %s is %s (allowed only "
-                      "with --crl-private-ok, for a CA on the mairie's own network)",
-                      who, url, text, kind);
-            goto cleanup;
-        }
-    }
-    int v6 = res->ai_family == AF_INET6;
-    const void *a = v6 ? (const void *)&((struct sockaddr_in6 *)res->ai_addr)->sin6_addr
-                       : (const void *)&((struct sockaddr_in *)res->ai_addr)->sin_addr;
-    if ((res->ai_family != AF_INET && !v6) || !inet_ntop(res->ai_family, a, text, sizeof text)) {
-        error_set(err, ERR_UNAVAILABLE, "crl", "the CRL's host %s has no usable address", name);
-        goto cleanup;
-    }
-    snprintf(pin, size, "::%s%s%s:%s", v6 ? "[" : "", text, v6 ? "]" : "", port);
-    rc = 0;
-cleanup:
-    if (res)
-        freeaddrinfo(res);
-    curl_free(port);
-    curl_free(host);
-    curl_url_cleanup(u);
-    return rc;
-}
-
 static size_t on_body(char *p, size_t size, size_t n, void *userdata)
 {
     buf *b = userdata;
     return buf_append(b, p, size * n) == 0 ? size * n : 0;
 }
 
-/* The CRL at url (http only, bounded, to the address pin_host checked), parsed (DER, else
+/* The CRL at url (http only, bounded, to the address host_pin checked), parsed (DER, else
  * PEM). NULL with err. */
 static X509_CRL *download(const char *url, const char *who, int private_ok, error *err)
 {
@@ -133,21 +61,17 @@ static X509_CRL *download(const char *url, const char *who, int private_ok, erro
     buf_init(&body, CRL_MAX);
     X509_CRL *crl = NULL;
     struct curl_slist *connect_to = NULL;
-    char pin[INET6_ADDRSTRLEN + 16];
-    CURL *c = NULL;
-    if (pin_host(url, who, private_ok, pin, sizeof pin, err) != 0)
-        goto cleanup;
-    connect_to = curl_slist_append(NULL, pin);
-    c = connect_to ? curl_easy_init() : NULL;
+    char what[200];
+    snprintf(what, sizeof what, "the CRL of «%s»", who);
+    CURL *c = curl_easy_init();
     if (!c) {
         error_set(err, ERR_INTERNAL, NULL, "curl_easy_init failed");
         goto cleanup;
     }
+    if (host_pin_curl(c, url, what, "crl", private_ok, &connect_to, err) != 0)
+        goto cleanup;
     curl_easy_setopt(c, CURLOPT_URL, url);
     curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http");
-    curl_easy_setopt(c, CURLOPT_CONNECT_TO, connect_to);
-    /* A proxy from the environment would make the connection elsewhere than checked. */
-    curl_easy_setopt(c, CURLOPT_PROXY, "");
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(c, CURLOPT_TIMEOUT, (long)CRL_TIMEOUT);
     curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)CRL_MAX);

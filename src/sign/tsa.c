@@ -1,7 +1,8 @@
 /*
  * tsa — RFC 3161 timestamps (see tsa.h). OpenSSL builds the request and checks the reply
  * (TS_RESP_verify_response with the request's imprint and nonce); libcurl carries it, with
- * the reply bounded and http(s) alone allowed, redirects not followed. curl_easy_init sets
+ * the reply bounded and http(s) alone allowed, redirects not followed, the host checked and
+ * pinned (sign/host_pin.h). curl_easy_init sets
  * libcurl up on first use when nothing did: the command line is one thread, and the server's
  * dispatchers call curl_global_init once at their start.
  */
@@ -15,6 +16,8 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 #include <openssl/ts.h>
+
+#include "sign/host_pin.h"
 
 /* A TimeStampReq for the SHA-256 of data, with a random 64-bit nonce and the TSA's
  * certificate asked for. NULL on failure. */
@@ -44,6 +47,13 @@ static TS_REQ *make_request(const unsigned char *data, size_t len)
     return req;
 }
 
+static int private_ok = 1;
+
+void tsa_set_private_ok(int ok)
+{
+    private_ok = ok;
+}
+
 static size_t on_body(char *p, size_t size, size_t n, void *userdata)
 {
     buf *b = userdata;
@@ -57,7 +67,7 @@ int tsa_stamp(const char *url, const unsigned char *data, size_t len, buf *token
     unsigned char *q = NULL, *t = NULL;
     TS_RESP *resp = NULL;
     TS_VERIFY_CTX *vctx = NULL;
-    struct curl_slist *headers = NULL;
+    struct curl_slist *headers = NULL, *pinned = NULL;
     buf reply;
     buf_init(&reply, TSA_REPLY_MAX);
     TS_REQ *req = make_request(data, len);
@@ -67,6 +77,9 @@ int tsa_stamp(const char *url, const unsigned char *data, size_t len, buf *token
         error_set(err, ERR_INTERNAL, NULL, "the timestamp request could not be made");
         goto cleanup;
     }
+    if (host_pin_curl(c, url, "the timestamp request to the TSA", "tsa", private_ok, &pinned,
+                      err) != 0)
+        goto cleanup;
     headers = curl_slist_append(NULL, "Content-Type: application/timestamp-query");
     curl_easy_setopt(c, CURLOPT_URL, url);
     curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
@@ -108,6 +121,7 @@ cleanup:
     TS_VERIFY_CTX_free(vctx);
     TS_RESP_free(resp);
     curl_slist_free_all(headers);
+    curl_slist_free_all(pinned);
     if (c)
         curl_easy_cleanup(c);
     OPENSSL_free(q);

@@ -18,10 +18,17 @@
 #define TSA_REPLY_MAX (64u * 1024)
 #define TSA_TIMEOUT 30
 
+/* Whether the TSA may be on a private address (loopback, RFC 1918…: util/netaddr.h) — 1 until
+ * set: the command line trusts the URL its operator typed. The server sets it once at start,
+ * before its threads, from --crl-private-ok: its TSA's URL is a collectivité administrator's,
+ * who must not make the server reach its own network. Either way the TSA's host is resolved
+ * once and the connection pinned to the address checked (sign/host_pin.h). */
+void tsa_set_private_ok(int ok);
+
 /* Asks the TSA at url (http or https) to timestamp data (len bytes: a signature value),
  * appending the token's DER (a ContentInfo, to put in the signature's timeStampToken
- * attribute) to token. 0, or -1 with err (ERR_UNAVAILABLE when the TSA cannot be reached or
- * answers no granted, matching token). */
+ * attribute) to token. 0, or -1 with err (ERR_UNAVAILABLE when the TSA cannot be reached, is
+ * on a private address it may not be on, or answers no granted, matching token). */
 int tsa_stamp(const char *url, const unsigned char *data, size_t len, buf *token, error *err);
 
 /* Checks a timeStampToken (der, len bytes) against the data it stamps and the anchors of

@@ -30,6 +30,8 @@
 
 #define COMPACT_EVERY_S (24 * 3600)
 #define JOBS_MAX_SLEEP_S 60
+/* How long the quartiers' fill may run before the due jobs get their turn. */
+#define AREAS_SLICE_MS 200
 
 struct scheduler {
     core *core;
@@ -195,16 +197,27 @@ static void *scheduler_main(void *arg)
                 backfill = scheduled == DOCUMENT_BACKFILL_BATCH;
             }
         }
-        /* The quartiers of the statistics' facts not worked out yet (core/stats.h), a batch
-         * at each wake-up and the next at once while batches come full: at start after the
-         * migration or an import of quartiers, then those filed or moved since. */
+        /* The quartiers of the statistics' facts not worked out yet (core/stats.h): at start
+         * after the migration or an import of quartiers, then those filed or moved since.
+         * Batches for at most AREAS_SLICE_MS, then the due jobs, and the next slice at once
+         * while batches come full: a million facts to locate never hold receipts, timeouts
+         * and reminders back. */
         size_t located = STATS_AREAS_BATCH;
-        while (located == STATS_AREAS_BATCH && !stop_requested(s))
+        int more_areas = 0;
+        int64_t slice_end = time_mono_ms() + AREAS_SLICE_MS;
+        while (located == STATS_AREAS_BATCH && !stop_requested(s)) {
             if (stats_areas_fill(s->core, &located, &err) != 0) {
                 log_error("stats: the requests' quartiers cannot be worked out: %s", err.detail);
                 break;
             }
+            if (located == STATS_AREAS_BATCH && time_mono_ms() >= slice_end) {
+                more_areas = 1;
+                break;
+            }
+        }
         unsigned long long sleep_ms = run_jobs(s);
+        if (more_areas)
+            sleep_ms = 0;
         if (stop_requested(s))
             break;
         int64_t now_ms = mono_s() * 1000;

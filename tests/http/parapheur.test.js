@@ -119,7 +119,8 @@ test.before(async () => {
     const init = spawnSync('softhsm2-util', ['--init-token', '--free', '--label', 'mairie', '--pin', TOKEN_PIN,
                                              '--so-pin', '87654321'], { env: hsm.env, encoding: 'utf8' });
     assert.equal(init.status, 0, init.stderr);
-    srv = await H.startServer({ requests: 0, env: { GUICHET_PKCS11_MODULE: SOFTHSM, SOFTHSM2_CONF: conf } });
+    /* The test TSA answers on loopback: the server asks it only with --crl-private-ok. */
+    srv = await H.startServer({ requests: 0, env: { GUICHET_PKCS11_MODULE: SOFTHSM, SOFTHSM2_CONF: conf, GUICHET_CRL_PRIVATE_OK: '1' } });
     req = await F.fileRequest(srv, { service: 'nid-de-poule' });
     const other = req.department === 'voirie' ? 'proprete' : 'voirie';
     const add = (key, role, departments) => {

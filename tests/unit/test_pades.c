@@ -305,12 +305,47 @@ static void test_refusals(void **state)
     sign_key_free(&k);
 }
 
+/* The server's TSA is an administrator's URL: on a private address it is refused before any
+ * connection (port 9, discard: nothing listens there, so a connection would fail otherwise),
+ * unless the operator allowed it; an address given in any form is judged as the one it is. */
+static void test_tsa_private_refused(void **state)
+{
+    (void)state;
+    static const char *const urls[] = {"http://127.0.0.1:9/", "http://[::1]:9/",
+                                       "http://[::ffff:169.254.169.254]:9/", "http://10.0.0.1:9/",
+                                       "http://localhost:9/"};
+    const unsigned char data[] = "signature value";
+    tsa_set_private_ok(0);
+    for (size_t i = 0; i < sizeof urls / sizeof urls[0]; i++) {
+        buf token;
+        buf_init(&token, 65536);
+        error err;
+        error_clear(&err);
+        assert_int_equal(tsa_stamp(urls[i], data, sizeof data, &token, &err), -1);
+        assert_int_equal(err.code, ERR_UNAVAILABLE);
+        assert_string_equal(err.arg, "tsa");
+        if (!strstr(err.detail, "allowed only with --crl-private-ok"))
+            fail_msg("%s: %s", urls[i], err.detail);
+        assert_int_equal(token.len, 0);
+        buf_free(&token);
+    }
+    /* Allowed: the request goes, and fails on the closed port instead. */
+    tsa_set_private_ok(1);
+    buf token;
+    buf_init(&token, 65536);
+    error err;
+    error_clear(&err);
+    assert_int_equal(tsa_stamp(urls[0], data, sizeof data, &token, &err), -1);
+    assert_null(strstr(err.detail, "--crl-private-ok"));
+    buf_free(&token);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_sign_then_verify), cmocka_unit_test(test_two_signatures),
         cmocka_unit_test(test_dss_update),       cmocka_unit_test(test_dss_update_with_false_size),
-        cmocka_unit_test(test_refusals),
+        cmocka_unit_test(test_refusals),         cmocka_unit_test(test_tsa_private_refused),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

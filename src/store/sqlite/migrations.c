@@ -2053,9 +2053,10 @@ static const char migration_55[] =
  * 0 in none or without a location), which SQL cannot work out from polygons: NULL means
  * «not worked out yet», and core fills it (stats_areas_fill, at start and after each
  * change) and works it out itself at query time for a row still NULL, so that a figure by
- * quartier is exact at every moment. A move of the request or any change to the tenant's
- * quartiers sets it back to NULL (request_facts_area_known keeps the rows to reset few after
- * the first reset of an import). `due_at`, `rating` and `supporters` (the SLA's due date,
+ * quartier is exact at every moment. A move of the request, or a quartier added, removed,
+ * redrawn or put in another order (not renamed), sets it back to NULL
+ * (request_facts_area_known keeps the rows to reset few after the first reset of an import).
+ * `due_at`, `rating` and `supporters` (the SLA's due date,
  * the citizen's 1–5 rating or 0, the «moi aussi» count) follow the request through the
  * insert and update triggers, made again with them. `channel_costs`: what one request costs
  * the collectivité on each channel, in euro cents, as its administrator typed it (no row: not
@@ -2099,9 +2100,11 @@ static const char migration_56[] =
     "CREATE TRIGGER request_facts_areas_ai AFTER INSERT ON areas WHEN new.kind = 'quartier' "
     "BEGIN UPDATE request_facts SET area_id = NULL WHERE tenant_id = new.tenant_id AND "
     "area_id IS NOT NULL; END;\n"
-    "CREATE TRIGGER request_facts_areas_au AFTER UPDATE ON areas WHEN old.kind = 'quartier' "
-    "OR new.kind = 'quartier' BEGIN UPDATE request_facts SET area_id = NULL WHERE tenant_id = "
-    "new.tenant_id AND area_id IS NOT NULL; END;\n"
+    "CREATE TRIGGER request_facts_areas_au AFTER UPDATE OF kind, position, geometry ON areas "
+    "WHEN (old.kind = 'quartier' OR new.kind = 'quartier') AND (old.kind IS NOT new.kind OR "
+    "old.position IS NOT new.position OR old.geometry IS NOT new.geometry) BEGIN UPDATE "
+    "request_facts SET area_id = NULL WHERE tenant_id = new.tenant_id AND area_id IS NOT NULL; "
+    "END;\n"
     "CREATE TRIGGER request_facts_areas_ad AFTER DELETE ON areas WHEN old.kind = 'quartier' "
     "BEGIN UPDATE request_facts SET area_id = NULL WHERE tenant_id = old.tenant_id AND "
     "area_id IS NOT NULL; END;\n"

@@ -348,10 +348,12 @@ static void bo_courrier_preview(http_req *rq)
         bo_not_found(rq); /* the page says why instead of linking here */
         return;
     }
-    /* Rendered once and never changed: its random name is its version. */
+    /* Rendered once and never changed: its random name is its version, so a page shown
+     * again revalidates it (304). A scanned letter is personal data: never in the browser's
+     * cache (a counter's shared computer), whatever retention later deletes. */
     const char *etag = arena_printf(rq->arena, "\"%s\"", l.preview);
     http_add_header(rq, "ETag", etag);
-    http_add_header(rq, "Cache-Control", "private, max-age=31536000, immutable");
+    http_add_header(rq, "Cache-Control", "private, no-store");
     http_add_header(rq, "Content-Security-Policy", "default-src 'none'; sandbox");
     const char *inm = http_header(rq, "If-None-Match");
     if (inm && web_etag_matches(inm, etag)) {
