@@ -660,6 +660,17 @@ static void test_quartiers_and_deadlines(void **state)
     check_areas(f, now);
     fill_and_check(f);
     check_areas(f, now);
+    /* renamed only: every fact keeps its quartier (a rename must not make an import of a
+     * metropolis's names walk every request again) */
+    exec(f->db, "UPDATE areas SET name = name || ' (renommé)' WHERE kind = 'quartier'");
+    assert_int_equal(one_int(f->db, "SELECT count(*) FROM request_facts WHERE area_id IS NULL"), 0);
+    /* put in another order (the first holding a point may change): every one unknown */
+    exec(f->db, "SAVEPOINT reorder");
+    exec(f->db, "UPDATE areas SET position = -position WHERE kind = 'quartier'");
+    assert_int_equal(one_int(f->db, "SELECT count(*) FROM request_facts WHERE area_id IS NOT NULL"),
+                     0);
+    exec(f->db, "ROLLBACK TO reorder");
+    exec(f->db, "RELEASE reorder");
     /* an unknown quartier is refused, "none" is the requests in none */
     int64_t id = -5;
     error err;
