@@ -67,12 +67,13 @@ static const char *ATTRS =
 /* Every personal datum filed carries one of these, so that a scan of the whole database can
  * tell whether anything of it is left. */
 static const char *const MARKERS[] = {
-    "Prenomzorg",  "Nomzorg",         "zorg.usager@exemple.fr",
-    "33611223344", "Descriptionzorg", "Adressezorg",
-    "ADRZORG1",    "Plaquezorg",      "Detailszorg",
-    "Messagezorg", "Notezorg",        "Reponsezorg",
-    "Avisgzorg",   "devicezorg",      "https://media.exemple.fr/zorg.jpg",
-    "compte-zorg", "zorg.pdf",        "Textepubliczorg",
+    "Prenomzorg",   "Nomzorg",         "zorg.usager@exemple.fr",
+    "33611223344",  "Descriptionzorg", "Adressezorg",
+    "ADRZORG1",     "Plaquezorg",      "Detailszorg",
+    "Messagezorg",  "Notezorg",        "Reponsezorg",
+    "Avisgzorg",    "devicezorg",      "https://media.exemple.fr/zorg.jpg",
+    "compte-zorg",  "zorg.pdf",        "Textepubliczorg",
+    "Courrierzorg",
 };
 #define N_MARKERS (sizeof MARKERS / sizeof MARKERS[0])
 
@@ -441,6 +442,26 @@ static void test_cutoff(void **state)
 
 static void exec_sql(fixture *f, const char *sql);
 
+/* A letter of the post room on file `name` (its first letter when first is 0), received
+ * and decided (0: not) at these instants. */
+static void post_letter(fixture *f, int64_t id, int64_t first, const char *name, const char *state,
+                        int64_t received, int64_t decided)
+{
+    char sql[1024];
+    char scan[24] = "NULL", when[24] = "NULL";
+    if (first)
+        snprintf(scan, sizeof scan, "%" PRId64, first);
+    if (decided)
+        snprintf(when, sizeof when, "%" PRId64, decided);
+    snprintf(sql, sizeof sql,
+             "INSERT INTO post_letters (id, tenant_id, scan_id, filename, content_type, "
+             "storage_name, size, received_at, received_by, state, reason, decided_by, "
+             "decided_at) VALUES (%" PRId64 ", %" PRId64 ", %s, 'lettre.pdf', 'application/pdf', "
+             "'%s', 11, %" PRId64 ", 'agent:1', '%s', 'Messagezorg', 'agent:1', %s);",
+             id, f->tenant_id, scan, name, received, state, when);
+    exec_sql(f, sql);
+}
+
 static void test_anonymise_erases_everything_personal(void **state)
 {
     fixture *f = *state;
@@ -448,6 +469,15 @@ static void test_anonymise_erases_everything_personal(void **state)
     arena_init(&a, 0);
     filed r;
     file_full(f, "trou", 1, 0, &a, &r);
+    /* It came by post: its letter, read and filed as it, with the scan's preview. */
+    const char *scan = new_file(f, &a, ".pdf"), *scan_preview = new_file(f, &a, ".png");
+    post_letter(f, 91, 0, scan, "filed", time_now() - 86400, time_now() - 3600);
+    char post_sql[512];
+    snprintf(post_sql, sizeof post_sql,
+             "UPDATE post_letters SET request_id = %" PRId64 ", text = 'Courrierzorg, 3 rue', "
+             "proposals = '{\"nom\":\"Courrierzorg\"}', preview = '%s' WHERE id = 91;",
+             r.id, scan_preview);
+    exec_sql(f, post_sql);
     /* Sanity: every marker is in the database before, and every file on disk. */
     for (size_t i = 0; i < N_MARKERS; i++)
         if (db_hits(f, MARKERS[i]) == 0)
@@ -510,6 +540,18 @@ static void test_anonymise_erases_everything_personal(void **state)
     assert_int_equal(count_where(f, "documents", "request_id = ?", r.id), 0);
     assert_int_equal(count_where(f, "sign_circuits", "request_id = ?", r.id), 0);
     assert_int_equal(count_where(f, "sign_steps", "circuit_id = ?", 77), 0);
+    /* Its letter: nothing of it left but a dropped row, whose file and preview the next pass
+     * removes with it. */
+    assert_int_equal(count_where(f, "post_letters", "request_id = ?", r.id), 0);
+    assert_int_equal(scalar(f, "SELECT count(*) FROM post_letters WHERE id = 91 AND state = "
+                               "'discarded' AND text IS NULL AND proposals IS NULL"),
+                     1);
+    assert_true(file_exists(f, scan));
+    rep = pass_at(f, time_now() + 25 * MONTH, 0);
+    assert_int_equal(rep.post_purged, 1);
+    assert_int_equal(scalar(f, "SELECT count(*) FROM post_letters"), 0);
+    assert_false(file_exists(f, scan));
+    assert_false(file_exists(f, scan_preview));
 
     store_request after = get(f, &a, r.reference);
     /* Erased, column by column. */
@@ -1110,26 +1152,6 @@ static void test_tokens_purge(void **state)
     assert_int_equal(rep.tokens_purged, 2);
     assert_int_equal(scalar(f, "SELECT count(*) FROM account_tokens"), 0);
     assert_int_equal(scalar(f, "SELECT count(*) FROM accounts"), 2);
-}
-
-/* A letter of the post room on file `name` (its first letter when first is 0), received
- * and decided (0: not) at these instants. */
-static void post_letter(fixture *f, int64_t id, int64_t first, const char *name, const char *state,
-                        int64_t received, int64_t decided)
-{
-    char sql[1024];
-    char scan[24] = "NULL", when[24] = "NULL";
-    if (first)
-        snprintf(scan, sizeof scan, "%" PRId64, first);
-    if (decided)
-        snprintf(when, sizeof when, "%" PRId64, decided);
-    snprintf(sql, sizeof sql,
-             "INSERT INTO post_letters (id, tenant_id, scan_id, filename, content_type, "
-             "storage_name, size, received_at, received_by, state, reason, decided_by, "
-             "decided_at) VALUES (%" PRId64 ", %" PRId64 ", %s, 'lettre.pdf', 'application/pdf', "
-             "'%s', 11, %" PRId64 ", 'agent:1', '%s', 'Messagezorg', 'agent:1', %s);",
-             id, f->tenant_id, scan, name, received, state, when);
-    exec_sql(f, sql);
 }
 
 /* Scans dropped — every letter of the file discarded or rejected — go with their file (and its

@@ -134,6 +134,15 @@ static sq_stmt sq_anon_sign_circuits = SQ_STMT("DELETE FROM sign_circuits WHERE 
 /* Its documents name the citizen (a receipt's addressee): they go, and their codes with them. */
 static sq_stmt sq_anon_documents = SQ_STMT("DELETE FROM documents WHERE request_id = ?1");
 
+/* The post room's letters filed as it or linked to it: their OCR text, proposals, name and
+ * reason go now, and each becomes a letter dropped long ago (no request, decided at 0), so the
+ * next pass's purge of dropped scans (courrier_purge) removes its file and preview once no
+ * other letter of the same file is still to process or filed with another request. */
+static sq_stmt sq_anon_post_letters =
+    SQ_STMT("UPDATE post_letters SET state = 'discarded', text = NULL, proposals = NULL, "
+            "filename = '', reason = NULL, confidence = 0, request_id = NULL, decided_by = NULL, "
+            "decided_at = 0 WHERE tenant_id = ?1 AND request_id = ?2");
+
 static sq_stmt sq_anon_attachments =
     SQ_STMT("DELETE FROM attachments WHERE request_id = ?2 AND tenant_id = ?1 "
             "RETURNING storage_name, thumb_name");
@@ -211,6 +220,12 @@ static int store_sqlite_tx_request_anonymise(store *s, int64_t tenant_id, int64_
         run_on_request(c, &sq_anon_sign_steps, request_id, "request_anonymise", err) != 0 ||
         run_on_request(c, &sq_anon_sign_circuits, request_id, "request_anonymise", err) != 0 ||
         run_on_request(c, &sq_anon_documents, request_id, "request_anonymise", err) != 0)
+        return -1;
+    if (!(st = store_sqlite_stmt(c, &sq_anon_post_letters, err)))
+        return -1;
+    sqlite3_bind_int64(st, 1, tenant_id);
+    sqlite3_bind_int64(st, 2, request_id);
+    if (store_sqlite_run_write(c, st, NULL, "request_anonymise", err) != 0)
         return -1;
     /* Files are removed once the job is durable, by the caller (core/retention.c). */
     if (delete_files(c, &sq_anon_attachments, tenant_id, request_id, a, removed, n_removed, err) !=
