@@ -393,8 +393,8 @@ static int insert_apply(store *s, core_op *op, error *err)
     if (s->ops->documents.tx_insert(s, &o->doc, &id, err) != 0)
         return -1;
     /* The acknowledgement waiting for it leaves now, with it. */
-    return outbox_attach_document_tx(s, o->doc.request_id, DOCUMENT_RECEIPT_ACK_TEMPLATE, id,
-                                     o->doc.sha256, &n, err);
+    return outbox_attach_document_tx(s, o->doc.tenant_id, o->doc.request_id,
+                                     DOCUMENT_RECEIPT_ACK_TEMPLATE, id, o->doc.sha256, &n, err);
 }
 
 /* 1 when request_id already has a receipt; -1 on a storage failure. */

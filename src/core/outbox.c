@@ -217,14 +217,15 @@ int outbox_add_document_tx(store *s, int64_t tenant_id, const char *channel, con
                      0, doc, err);
 }
 
-int outbox_attach_document_tx(store *s, int64_t request_id, const char *template_name,
-                              int64_t document_id, const char *sha256, size_t *n, error *err)
+int outbox_attach_document_tx(store *s, int64_t tenant_id, int64_t request_id,
+                              const char *template_name, int64_t document_id, const char *sha256,
+                              size_t *n, error *err)
 {
     *n = 0;
     if (!document_id || !sha256_hex_ok(sha256))
         return error_set(err, ERR_INVALID_ARG, "document", "the document's hash is not valid");
-    return s->ops->outbox.tx_attach_document(s, request_id, template_name, document_id, sha256,
-                                             time_now(), n, err);
+    return s->ops->outbox.tx_attach_document(s, tenant_id, request_id, template_name, document_id,
+                                             sha256, time_now(), n, err);
 }
 
 int outbox_document(core *c, const store_outbox *m, arena *a, store_document *out, error *err)

@@ -75,8 +75,9 @@ int outbox_add_document_tx(store *s, int64_t tenant_id, const char *channel, con
 /* Inside the job that issues document_id (its SHA-256 sha256) for request_id: request_id's
  * e-mails of template_name still queued carry it from now on and are due at once (*n how
  * many: 0 when they went already, without it). */
-int outbox_attach_document_tx(store *s, int64_t request_id, const char *template_name,
-                              int64_t document_id, const char *sha256, size_t *n, error *err);
+int outbox_attach_document_tx(store *s, int64_t tenant_id, int64_t request_id,
+                              const char *template_name, int64_t document_id, const char *sha256,
+                              size_t *n, error *err);
 /* The document message m carries (m->document_id), with its bytes in a, only when they still
  * hash to the SHA-256 m was queued with (and the row's own): the frozen bytes, the same on
  * every attempt. ERR_NOT_FOUND (arg "document") when m carries none or it is gone (the

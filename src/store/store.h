@@ -289,12 +289,12 @@ typedef struct store_outbox_ops {
     int (*thread)(store *s, int64_t tenant_id, int64_t request_id, const char *channel,
                   const char *recipient, int64_t before_id, arena *a, store_outbox_thread *out,
                   error *err);
-    /* Gives request_id's e-mails of template `template_name` still queued (not sent, not
-     * given up) document document_id with its SHA-256 as their attachment, and makes those
-     * not tried yet due at `now`; *n how many. */
-    int (*tx_attach_document)(store *s, int64_t request_id, const char *template_name,
-                              int64_t document_id, const char *sha256, int64_t now, size_t *n,
-                              error *err);
+    /* Gives request_id's (of tenant_id) e-mails of template `template_name` still queued (not
+     * sent, not given up) document document_id with its SHA-256 as their attachment, and
+     * makes those not tried yet due at `now`; *n how many. */
+    int (*tx_attach_document)(store *s, int64_t tenant_id, int64_t request_id,
+                              const char *template_name, int64_t document_id, const char *sha256,
+                              int64_t now, size_t *n, error *err);
 } store_outbox_ops;
 
 /* A collectivité's e-mail settings and its contact addresses (mail_settings, mail_contacts). */

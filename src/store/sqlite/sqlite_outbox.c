@@ -271,9 +271,10 @@ static int store_sqlite_outbox_thread(store *s, int64_t tenant_id, int64_t reque
 static sq_stmt sq_outbox_attach_document = SQ_STMT(
     "UPDATE outbox SET document_id = ?3, document_sha256 = ?4, next_attempt_at = CASE WHEN "
     "attempts = 0 THEN ?5 ELSE next_attempt_at END WHERE request_id = ?1 AND template = ?2 AND "
-    "channel = 'email' AND sent_at IS NULL AND failed = 0 AND state = 'queued'");
+    "channel = 'email' AND sent_at IS NULL AND failed = 0 AND state = 'queued' AND tenant_id = "
+    "?6");
 
-static int store_sqlite_tx_outbox_attach_document(store *s, int64_t request_id,
+static int store_sqlite_tx_outbox_attach_document(store *s, int64_t tenant_id, int64_t request_id,
                                                   const char *template_name, int64_t document_id,
                                                   const char *sha256, int64_t now, size_t *n,
                                                   error *err)
@@ -290,6 +291,7 @@ static int store_sqlite_tx_outbox_attach_document(store *s, int64_t request_id,
     sqlite3_bind_int64(st, 3, document_id);
     store_sqlite_bind_text(st, 4, sha256);
     sqlite3_bind_int64(st, 5, now);
+    sqlite3_bind_int64(st, 6, tenant_id);
     if (store_sqlite_run_write(c, st, NULL, "outbox_attach_document", err) != 0)
         return -1;
     *n = (size_t)sqlite3_changes(c->db);

@@ -162,10 +162,11 @@ static int store_sqlite_post_list_open(store *s, int64_t tenant_id, size_t limit
  * after it is received), then each file's rows through post_letters_file. */
 static sq_stmt sq_post_dropped = SQ_STMT(
     "SELECT c.storage_name, (SELECT max(p.preview) FROM post_letters p WHERE p.storage_name = "
-    "c.storage_name) FROM (SELECT DISTINCT storage_name FROM post_letters WHERE tenant_id "
-    "= ?1 AND state IN ('discarded', 'rejected') AND received_at < ?2) c WHERE NOT EXISTS "
-    "(SELECT 1 FROM post_letters p WHERE p.storage_name = c.storage_name AND (p.state NOT IN "
-    "('discarded', 'rejected') OR coalesce(p.decided_at, p.received_at) >= ?2)) LIMIT ?3");
+    "c.storage_name AND p.tenant_id = ?1) FROM (SELECT DISTINCT storage_name FROM post_letters "
+    "WHERE tenant_id = ?1 AND state IN ('discarded', 'rejected') AND received_at < ?2) c WHERE "
+    "NOT EXISTS (SELECT 1 FROM post_letters p WHERE p.storage_name = c.storage_name AND "
+    "p.tenant_id = ?1 AND (p.state NOT IN ('discarded', 'rejected') OR coalesce(p.decided_at, "
+    "p.received_at) >= ?2)) LIMIT ?3");
 static sq_stmt sq_post_delete_file =
     SQ_STMT("DELETE FROM post_letters WHERE tenant_id = ?1 AND storage_name = ?2");
 

@@ -799,7 +799,8 @@ int store_sqlite_facts_unlocated(store *s, int64_t tenant_id, size_t max,
 static sq_stmt sq_fact_area_set = SQ_STMT(
     "UPDATE request_facts SET area_id = ?6 WHERE tenant_id = ?1 AND created_at = ?2 AND "
     "request_id = ?3 AND area_id IS NULL AND EXISTS (SELECT 1 FROM requests q WHERE q.id = ?3 "
-    "AND q.lat IS ?4 AND q.lon IS ?5) AND (SELECT version FROM config_version WHERE id = 1) = "
+    "AND q.tenant_id = ?1 AND q.lat IS ?4 AND q.lon IS ?5) AND (SELECT version FROM config_version "
+    "WHERE id = 1) = "
     "?7");
 
 int store_sqlite_tx_fact_area_set(store *s, int64_t tenant_id, int64_t created_at,
