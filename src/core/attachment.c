@@ -314,8 +314,9 @@ int attachment_store_bytes(const attachment_dir *d, const char *ext, const void 
     char stored[RANDOM_NAME_BYTES * 2 + 5];
     if (!dir_set(d))
         return error_set(err, ERR_UNAVAILABLE, NULL, "no uploads directory");
-    if (!ext || strcmp(ext, ".png") != 0)
-        return error_set(err, ERR_INVALID_ARG, "ext", "only previews (.png) are stored so");
+    if (!ext || (strcmp(ext, ".png") != 0 && strcmp(ext, ".pdf") != 0))
+        return error_set(err, ERR_INVALID_ARG, "ext",
+                         "only previews (.png) and cut letters (.pdf) are stored so");
     if (write_new_file(d, ext, data, len, stored, err) != 0)
         return -1;
     int rc = sync_dir(d, err);

@@ -91,8 +91,9 @@ int attachment_scan(const void *data, size_t len, const char *field, error *err)
 /* The MIME type libmagic reads from the content into type ("" when unknown), libvips and
  * libmagic started once for the process: 0, or -1 when they could not start. */
 int attachment_sniff(const void *data, size_t len, char *type, size_t size);
-/* Writes data (bytes guichet made itself: a scan's preview) durably under a new random name
- * of directory d ending in ext (".png"), the name in a: 0, or -1 with ERR_UNAVAILABLE. The
+/* Writes data (bytes guichet made itself: a scan's preview, a letter's pages cut out of its
+ * scan) durably under a new random name of directory d ending in ext (".png", ".pdf"), the
+ * name in a: 0, or -1 with ERR_UNAVAILABLE. The
  * caller records it in a write job and discards it (attachment_discard) when that fails. */
 int attachment_store_bytes(const attachment_dir *d, const char *ext, const void *data, size_t len,
                            arena *a, const char **name, error *err);

@@ -20,8 +20,10 @@
 #include "core/perm.h"
 #include "core/request.h"
 #include "core/request_internal.h"
+#include "docs/pdf.h"
 #include "scan/scan.h"
 #include "store/store.h"
+#include "util/buf.h"
 #include "util/log.h"
 #include "util/timeutil.h"
 #include "util/utf8.h"
@@ -413,8 +415,76 @@ int courrier_get(core *c, const cat_tenant *t, const core_actor *who, int64_t id
     return 0;
 }
 
-int courrier_attachment(core *c, const store_post_letter *l, arena *a, store_attachment *out,
-                        error *err)
+/* 1 when letter l is some pages of a PDF that holds others too (a file cut at separator pages,
+ * or a letter whose file ends with a separator): what the request receives is then its pages
+ * alone. An image, a letter read before the cut was recorded (first_page 0) or one that is its
+ * whole file is taken as it is. */
+static int letter_is_part(const store_post_letter *l)
+{
+    return l->content_type && strcmp(l->content_type, "application/pdf") == 0 &&
+           l->first_page >= 1 && l->last_page >= l->first_page &&
+           (l->first_page > 1 || l->last_page < l->pages);
+}
+
+/* Letter l's pages cut out of its scan, checked and rewritten as an uploaded PDF is
+ * (pdf_normalise), stored under a new name: *out is src with that file, named
+ * «courrier-<day received>-p<first>-<last>.pdf». -1 with ERR_UNAVAILABLE when the scan cannot
+ * be read or the cut stored, ERR_INVALID_ARG (arg "letter") when qpdf cannot cut or clean it,
+ * ERR_TOO_LARGE when the cut is over the uploads' limit. */
+static int letter_pages(core *c, const cat_tenant *t, const store_post_letter *l,
+                        const store_attachment *src, arena *a, store_attachment *out, error *err)
+{
+    const attachment_dir *d = core_uploads(c);
+    size_t max = d->max_file_bytes ? d->max_file_bytes : ATTACHMENT_MAX_BYTES;
+    char *bytes = NULL;
+    size_t len = 0;
+    buf cut, clean;
+    buf_init(&cut, READ_MAX);
+    buf_init(&clean, max);
+    int rc = -1;
+    error perr;
+    error_clear(&perr);
+    if (courrier_file(c, l, &bytes, &len, err) != 0)
+        goto cleanup;
+    if (pdf_pages(bytes, len, l->first_page, l->last_page, &cut, &perr) != 0 ||
+        pdf_normalise(cut.data, cut.len, PDF_UPLOAD_PAGES_MAX, &clean, NULL, &perr) != 0) {
+        log_warn("courrier: letter %lld: pages %d-%d not cut: %s", (long long)l->id, l->first_page,
+                 l->last_page, perr.detail);
+        if (perr.code == ERR_TOO_LARGE)
+            error_set(err, ERR_TOO_LARGE, "letter", "the letter's pages are over %zu bytes", max);
+        else if (perr.code == ERR_INVALID_ARG)
+            error_set(err, ERR_INVALID_ARG, "letter",
+                      "the letter's pages cannot be cut out of its scan (%s)", perr.arg);
+        else
+            *err = perr;
+        goto cleanup;
+    }
+    const char *name = NULL;
+    if (attachment_store_bytes(d, ".pdf", clean.data, clean.len, a, &name, err) != 0)
+        goto cleanup;
+    int year;
+    unsigned month, mday;
+    time_day_civil(time_local_day(l->received_at, t->rec.timezone), &year, &month, &mday);
+    *out = *src;
+    out->storage_name = name;
+    out->size = (int64_t)clean.len;
+    out->filename = arena_printf(a, "courrier-%04d-%02u-%02u-p%d-%d.pdf", year, month, mday,
+                                 l->first_page, l->last_page);
+    if (!out->filename) {
+        attachment_discard(d, out);
+        error_set(err, ERR_INTERNAL, NULL, "out of memory");
+        goto cleanup;
+    }
+    rc = 0;
+cleanup:
+    buf_free(&clean);
+    buf_free(&cut);
+    free(bytes);
+    return rc;
+}
+
+int courrier_attachment(core *c, const cat_tenant *t, const store_post_letter *l, arena *a,
+                        store_attachment *out, error *err)
 {
     store_attachment src = {
         .tenant_id = l->tenant_id,
@@ -425,6 +495,8 @@ int courrier_attachment(core *c, const store_post_letter *l, arena *a, store_att
         .moderation = "rejected", /* a letter is never shown publicly */
         .created_at = l->received_at,
     };
+    if (letter_is_part(l))
+        return letter_pages(c, t, l, &src, a, out, err);
     return attachment_link(core_uploads(c), &src, a, out, err);
 }
 

@@ -68,11 +68,18 @@ int courrier_file(core *c, const store_post_letter *l, char **bytes, size_t *len
  * ERR_UNAVAILABLE when its file cannot be read. */
 int courrier_preview(core *c, const store_post_letter *l, char **bytes, size_t *len, error *err);
 
-/* The letter's file linked under a new name of the uploads directory as an attachment for
- * a request (filed or linked: not a photo, never public), *out ready for request_create or
- * courrier_link (strings in a). The caller discards it when the write fails. */
-int courrier_attachment(core *c, const store_post_letter *l, arena *a, store_attachment *out,
-                        error *err);
+/* Letter l's file as an attachment for a request (filed or linked: not a photo, never
+ * public), *out ready for request_create or courrier_link (strings in a). A letter that is
+ * some pages of a PDF holding others (cut at separator pages) gets those pages alone, cut
+ * with qpdf and rewritten as an agent's upload is (docs/pdf.h), stored as a new file named
+ * «courrier-<day received in t's zone>-p<first>-<last>.pdf»: the other letters of the batch
+ * are other people's mail and never reach this request. An image or a whole-file letter is
+ * its scan, linked under a new name. The caller discards *out when the write fails. -1 with
+ * ERR_UNAVAILABLE (the scan unreadable, the disk), ERR_INVALID_ARG (arg "letter": qpdf
+ * cannot cut it), ERR_TOO_LARGE (the cut over the uploads' limit). On the caller's thread:
+ * the cut copies pages without decoding their images (milliseconds). */
+int courrier_attachment(core *c, const cat_tenant *t, const store_post_letter *l, arena *a,
+                        store_attachment *out, error *err);
 
 /* Inside request_create's job: letter_id, pending, becomes filed as request_id by who.
  * ERR_CONFLICT when it is no longer pending (another agent was first). */

@@ -2,7 +2,8 @@
  * pdf — PDFs through libqpdf's C API (qpdf-c.h), read from memory and written back to memory:
  * the finishing of guichet's own (the catalogue's /Lang and /ViewerPreferences, the Figures'
  * /Alt) and the check and clean rewrite of uploaded ones (a walk over every object reachable
- * from the trailer for what is refused, then a rewrite with object streams).
+ * from the trailer for what is refused, then a rewrite with object streams), and a range of
+ * pages copied into an empty document.
  */
 #include "docs/pdf.h"
 
@@ -443,5 +444,81 @@ int pdf_normalise(const void *pdf, size_t len, int max_pages, buf *out, pdf_uplo
     rc = 0;
 cleanup:
     qpdf_cleanup(&q);
+    return rc;
+}
+
+/* ---- a range of pages ---- */
+
+/* qpdf_data q's error as err's detail, with arg and code; -1. */
+static int qpdf_fail(qpdf_data q, int code, const char *arg, const char *what, error *err)
+{
+    return error_set(err, code, arg, "%s: %s", what,
+                     qpdf_has_error(q) ? qpdf_get_error_full_text(q, qpdf_get_error(q))
+                                       : "no detail");
+}
+
+int pdf_pages(const void *pdf, size_t len, int first, int last, buf *out, error *err)
+{
+    if (!pdf || !has_header(pdf, len))
+        return error_set(err, ERR_INVALID_ARG, "damaged", "not a PDF");
+    qpdf_data src = qpdf_init();
+    qpdf_data dst = qpdf_init();
+    int rc = -1;
+    if (!src || !dst) {
+        error_set(err, ERR_INTERNAL, NULL, "qpdf_init failed");
+        goto cleanup;
+    }
+    qpdf_silence_errors(src);
+    qpdf_set_suppress_warnings(src, QPDF_TRUE);
+    qpdf_silence_errors(dst);
+    qpdf_set_suppress_warnings(dst, QPDF_TRUE);
+    if (qpdf_read_memory(src, "scan", pdf, len, NULL) & QPDF_ERRORS) {
+        qpdf_fail(src, ERR_INVALID_ARG, "damaged", "qpdf cannot read it", err);
+        goto cleanup;
+    }
+    if (qpdf_is_encrypted(src)) {
+        error_set(err, ERR_INVALID_ARG, "encrypted", "the PDF is encrypted");
+        goto cleanup;
+    }
+    int n = qpdf_get_num_pages(src);
+    if (n < 0) {
+        qpdf_fail(src, ERR_INVALID_ARG, "damaged", "qpdf cannot read its pages", err);
+        goto cleanup;
+    }
+    if (first < 1 || last < first || last > n) {
+        error_set(err, ERR_INVALID_ARG, "pages", "pages %d to %d of a PDF of %d", first, last, n);
+        goto cleanup;
+    }
+    /* A page's /MediaBox, /Resources or /Rotate may be its page tree's: the copy has another
+     * tree, so each page takes its own first. */
+    if (qpdf_push_inherited_attributes_to_page(src) & QPDF_ERRORS) {
+        qpdf_fail(src, ERR_INVALID_ARG, "damaged", "qpdf cannot read its page tree", err);
+        goto cleanup;
+    }
+    if (qpdf_empty_pdf(dst) & QPDF_ERRORS) {
+        qpdf_fail(dst, ERR_INTERNAL, NULL, "qpdf cannot make an empty document", err);
+        goto cleanup;
+    }
+    for (int i = first - 1; i < last; i++) {
+        qpdf_oh page = qpdf_get_page_n(src, (size_t)i);
+        if (qpdf_add_page(dst, src, page, QPDF_FALSE) & QPDF_ERRORS) {
+            qpdf_fail(dst, ERR_INVALID_ARG, "damaged", "qpdf cannot copy a page", err);
+            goto cleanup;
+        }
+    }
+    if (qpdf_init_write_memory(dst) & QPDF_ERRORS) {
+        qpdf_fail(dst, ERR_INTERNAL, NULL, "qpdf cannot write", err);
+        goto cleanup;
+    }
+    qpdf_set_deterministic_ID(dst, QPDF_TRUE);
+    /* The copied streams are written as they were read (pdf_normalise's reasons). */
+    qpdf_set_decode_level(dst, qpdf_dl_none);
+    /* The source stays open until then: qpdf reads the copied streams' data from it. */
+    rc = write_to(dst, out, err);
+cleanup:
+    if (dst)
+        qpdf_cleanup(&dst);
+    if (src)
+        qpdf_cleanup(&src);
     return rc;
 }

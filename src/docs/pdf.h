@@ -4,7 +4,8 @@
  * the viewer showing the title rather than the file's name; the QR code's alternative text),
  * and the check and normalisation of PDFs agents upload, rewritten as clean files (one
  * cross-reference, object streams, no encryption) that `qpdf --check` accepts and that a
- * signature can later be added to as an incremental update.
+ * signature can later be added to as an incremental update; and the cut of a range of pages
+ * out of a scanned batch into a file of its own (the post room's letters).
  */
 #ifndef GUICHET_DOCS_PDF_H
 #define GUICHET_DOCS_PDF_H
@@ -56,5 +57,17 @@ typedef struct pdf_upload_info {
  * ERR_TOO_LARGE (out is full), ERR_INTERNAL. *info (may be NULL) says what was found. */
 int pdf_normalise(const void *pdf, size_t len, int max_pages, buf *out, pdf_upload_info *info,
                   error *err);
+
+/* Appends to out a new PDF holding pages first..last (1-based, inclusive) of pdf[0..len) and
+ * what they draw with, nothing else: each page copied into an empty document with the
+ * attributes it inherited from its page tree made its own, and whatever of the source it
+ * reaches through another page (a link's destination, an annotation's /P) left out — qpdf does
+ * not follow a reference into a page it was not asked to copy. The post room's cut of one
+ * letter out of a scan of several (core/courrier.h), so that a request receives its sender's
+ * pages and nobody else's. Not checked nor cleaned: run pdf_normalise on the result. 0, or -1
+ * with ERR_INVALID_ARG: arg "damaged" (qpdf cannot read it or copy a page), "encrypted",
+ * "pages" (first..last is not a range of its pages); ERR_TOO_LARGE (out is full),
+ * ERR_INTERNAL. */
+int pdf_pages(const void *pdf, size_t len, int first, int last, buf *out, error *err);
 
 #endif

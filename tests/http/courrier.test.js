@@ -6,7 +6,9 @@
  * attached; a letter linked to a request it cites (an event with the file); an unreadable one
  * set aside with its reason, then discarded with the agent's; and `guichet courrier import`
  * on a folder with one bad file (the good one received and moved to traites/, the bad one to
- * rejetes/ with its reason in French), then with the server unreachable (files left, exit 1).
+ * rejetes/ with its reason in French), then with the server unreachable (files left, exit 1);
+ * a batch of three letters cut at separator pages, whose second, filed, and third, linked,
+ * each reach their request as their own pages alone (pdfinfo, pdftotext).
  * The scans are PDFs this test writes itself (Helvetica text, no image).
  */
 const test = require('node:test');
@@ -221,6 +223,74 @@ test('the post room', async (t) => {
                                      storage_name = (SELECT storage_name FROM post_letters WHERE id = ${id})
                               FROM post_letters WHERE id = ${id} OR scan_id = ${id} ORDER BY id`).trim().split('\n');
         assert.deepEqual(rows, ['1-1/3|anne.leroy@exemple.fr|1', '3-3/3|luc.moreau@exemple.fr|1']);
+    });
+
+    await t.test('a letter cut out of a batch reaches its request with its own pages only', async () => {
+        /* Three senders in one scan: Anne (page 1), Luc (pages 3–4), Paul (page 6), separated
+         * by SÉPARATEUR pages. Whoever files Luc's letter must not hand Anne's or Paul's to his
+         * request. */
+        const luc = letter('Luc MOREAU', 'luc.moreau@exemple.fr');
+        const pdf = pdfOf([letter('Anne LEROY', 'anne.leroy@exemple.fr'), ['SEPARATEUR'],
+                           luc.slice(0, 10), luc.slice(10), ['SEPARATEUR'],
+                           letter('Paul DURAND', 'paul.durand@exemple.fr')]);
+        const r = await fetch(`${srv.url}/passerelle/courrier?nom=lot-3.pdf`, {
+            method: 'POST', body: pdf, headers: { Authorization: `Bearer ${srv.keys.gateway}` },
+        });
+        assert.equal(r.status, 201);
+        const { id } = await r.json();
+        assert.equal(await letterRead(srv, id), 'pending');
+        const rows = srv.sql(`SELECT id, first_page || '-' || last_page || '/' || pages FROM post_letters
+                              WHERE id = ${id} OR scan_id = ${id} ORDER BY id`).trim().split('\n').map((l) => l.split('|'));
+        assert.deepEqual(rows.map((x) => x[1]), ['1-1/6', '3-4/6', '6-6/6']);
+        const [second, third] = [Number(rows[1][0]), Number(rows[2][0])];
+
+        /* The attachment of request `ref` whose name matches re: its file read with poppler. */
+        const attached = (ref, re) => {
+            const list = srv.sql(`SELECT a.filename, a.storage_name, a.size FROM attachments a JOIN requests r ON r.id = a.request_id
+                                  WHERE r.reference = '${ref}' ORDER BY a.id`).trim().split('\n').map((l) => l.split('|'));
+            const row = list.find((x) => re.test(x[0]));
+            assert.ok(row, `an attachment named like ${re}: ${JSON.stringify(list)}`);
+            const file = path.join(srv.dir, 'uploads', row[1]);
+            assert.equal(fs.statSync(file).size, Number(row[2]));
+            const info = spawnSync('pdfinfo', [file], { encoding: 'utf8' });
+            assert.equal(info.status, 0, info.stderr);
+            const text = spawnSync('pdftotext', ['-enc', 'UTF-8', file, '-'], { encoding: 'utf8' });
+            assert.equal(text.status, 0, text.stderr);
+            return { pages: Number(/^Pages:\s+(\d+)$/m.exec(info.stdout)[1]), text: text.stdout };
+        };
+        const day = new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Paris' }).format(new Date());
+
+        /* Filed through the intake form: the request gets pages 3–4, and nothing of the others. */
+        const form = await client.get(`/agent/saisie?canal=post&courrier=${second}&demarche=question-generale`);
+        assert.equal(form.status, 200);
+        const desc = /<textarea id="description" name="description" rows="5">([^<]*)</.exec(form.text);
+        const filed = await postFiles(client, '/agent/saisie', {
+            demarche: 'question-generale', canal: 'post', courrier: String(second),
+            prenom: 'Luc', nom: 'MOREAU', email: 'luc.moreau@exemple.fr', tel: '',
+            description: F.unescapeHtml(desc[1]), adresse: '', langue: 'fr',
+        }, []);
+        assert.equal(filed.status, 201, F.textOf(filed.text).slice(0, 600));
+        const ref = /(\d{4}-\d{6})/.exec(F.textOf(filed.text))[1];
+        const own = attached(ref, new RegExp(`^courrier-${day}-p3-4\\.pdf$`));
+        assert.equal(own.pages, 2);
+        assert.match(own.text, /Luc MOREAU/);
+        assert.match(own.text, /luc\.moreau@exemple\.fr/);
+        assert.match(own.text, /Veuillez agreer/, 'the letter\'s second page came along');
+        assert.doesNotMatch(own.text, /LEROY|DURAND|anne\.leroy|paul\.durand/);
+        const check = spawnSync('qpdf', ['--check', path.join(srv.dir, 'uploads',
+            srv.sql(`SELECT a.storage_name FROM attachments a JOIN requests r ON r.id = a.request_id WHERE r.reference = '${ref}'`).trim())]);
+        assert.equal(check.status, 0, String(check.stdout));
+
+        /* Linked to a request it cites: the same cut, page 6 alone. */
+        const linked = await client.post(`/agent/courrier/${third}/rattacher`, { reference: ref });
+        assert.equal(linked.status, 303, F.textOf(linked.text).slice(0, 400));
+        const paul = attached(ref, new RegExp(`^courrier-${day}-p6-6\\.pdf$`));
+        assert.equal(paul.pages, 1);
+        assert.match(paul.text, /Paul DURAND/);
+        assert.doesNotMatch(paul.text, /LEROY|MOREAU/);
+        /* The scan itself stays whole for the post room (the first letter is still to file). */
+        const scan = srv.sql(`SELECT storage_name FROM post_letters WHERE id = ${id}`).trim();
+        assert.match(spawnSync('pdfinfo', [path.join(srv.dir, 'uploads', scan)], { encoding: 'utf8' }).stdout, /^Pages:\s+6$/m);
     });
 
     await t.test('a scan whose preview did not render: the page says so, the image is a 404, not a 500', async () => {

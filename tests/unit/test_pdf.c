@@ -4,7 +4,11 @@
  * file whose cross-reference table is wrong is repaired; not a PDF, a broken one, encrypted
  * ones (with and without a password to open them, made by the qpdf command at test time), one
  * with JavaScript or a launch action, one with an embedded file, one without a page tree and
- * one over the page limit are each refused with their own reason.
+ * one over the page limit are each refused with their own reason. The post room's cut
+ * (pdf_pages): pages 2–3 of a four-page batch come out as a two-page file that `qpdf --check`
+ * accepts, each page with its own text (pdftotext) and its inherited media box, and nothing
+ * of the other pages — not even the one a link of page 2 points to; a range outside the file
+ * is refused.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -226,12 +230,165 @@ static void test_encrypted(void **state)
     buf_free(&in);
 }
 
+/* ---- pdf_pages ---- */
+
+static const char *const batch_letters[] = {"Lettre de Anne LEROY", "Lettre de Luc MOREAU",
+                                            "Suite de la lettre de Luc MOREAU",
+                                            "Lettre de Paul DURAND"};
+#define BATCH_PAGES 4
+
+/* A scanner's batch of BATCH_PAGES pages, page i saying batch_letters[i] in Helvetica: the
+ * media box and the font inherited from the page tree (qpdf must make them each page's own),
+ * and on page 2 a link whose destination is page 4 (another sender's, which the cut must not
+ * bring along). */
+static void batch_pdf(buf *out)
+{
+    buf_init(out, 64 * 1024);
+    /* Objects: 1 catalogue, 2 pages, 3 font, 4 the link; page i is 5 + 2i, its content 6 + 2i. */
+    enum { N_OBJ = 5 + 2 * BATCH_PAGES };
+    long off[N_OBJ];
+    buf_puts(out, "%PDF-1.4\n");
+    off[1] = (long)out->len;
+    buf_puts(out, "1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n");
+    off[2] = (long)out->len;
+    buf_puts(out, "2 0 obj\n<< /Type /Pages /MediaBox [0 0 595 842] /Resources << /Font << /F1 3 "
+                  "0 R >> >> /Count 4 /Kids [");
+    for (int i = 0; i < BATCH_PAGES; i++)
+        buf_printf(out, "%d 0 R ", 5 + 2 * i);
+    buf_puts(out, "] >>\nendobj\n");
+    off[3] = (long)out->len;
+    buf_puts(out, "3 0 obj\n<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>\nendobj\n");
+    off[4] = (long)out->len;
+    buf_printf(out,
+               "4 0 obj\n<< /Type /Annot /Subtype /Link /Rect [60 700 300 720] /Dest [%d 0 R /Fit] "
+               ">>\nendobj\n",
+               5 + 2 * (BATCH_PAGES - 1));
+    for (int i = 0; i < BATCH_PAGES; i++) {
+        char content[200];
+        int n = snprintf(content, sizeof content, "BT /F1 14 Tf 60 780 Td (%s) Tj ET",
+                         batch_letters[i]);
+        off[5 + 2 * i] = (long)out->len;
+        buf_printf(out, "%d 0 obj\n<< /Type /Page /Parent 2 0 R /Contents %d 0 R%s >>\nendobj\n",
+                   5 + 2 * i, 6 + 2 * i, i == 1 ? " /Annots [4 0 R]" : "");
+        off[6 + 2 * i] = (long)out->len;
+        buf_printf(out, "%d 0 obj\n<< /Length %d >>\nstream\n%s\nendstream\nendobj\n", 6 + 2 * i, n,
+                   content);
+    }
+    long xref = (long)out->len;
+    buf_printf(out, "xref\n0 %d\n0000000000 65535 f \n", N_OBJ);
+    for (int i = 1; i < N_OBJ; i++)
+        buf_printf(out, "%010ld 00000 n \n", off[i]);
+    buf_printf(out, "trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%ld\n%%%%EOF\n", N_OBJ, xref);
+    assert_false(out->failed);
+}
+
+/* What command prints on its standard output (caller frees); it must exit 0. */
+static char *output_of(const char *cmd)
+{
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    buf t;
+    buf_init(&t, 1024 * 1024);
+    char chunk[4096];
+    size_t got;
+    while ((got = fread(chunk, 1, sizeof chunk, p)) > 0)
+        assert_int_equal(buf_append(&t, chunk, got), 0);
+    assert_int_equal(pclose(p), 0);
+    size_t len;
+    char *s = buf_steal(&t, &len);
+    return s ? s : strdup("");
+}
+
+static void test_pages(void **state)
+{
+    (void)state;
+    buf in, cut, clean;
+    batch_pdf(&in);
+    error err;
+    error_clear(&err);
+    buf_init(&cut, OUT_MAX);
+    /* Luc MOREAU's letter: pages 2 and 3 of the batch. */
+    assert_int_equal(pdf_pages(in.data, in.len, 2, 3, &cut, &err), 0);
+    /* Then rewritten as an upload is, as the post room stores it. */
+    assert_null(normalise(cut.data, cut.len, PDF_UPLOAD_PAGES_MAX, &clean));
+    assert_int_equal(info.pages, 2);
+
+    char dir[] = "/tmp/test_pdf_XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char path[96], cmd[256];
+    snprintf(path, sizeof path, "%s/cut.pdf", dir);
+    write_file(path, clean.data, clean.len);
+    snprintf(cmd, sizeof cmd, "qpdf --check %s >/dev/null 2>&1", path);
+    assert_int_equal(system(cmd), 0);
+    snprintf(cmd, sizeof cmd, "pdfinfo %s 2>/dev/null", path);
+    char *infos = output_of(cmd);
+    if (!strstr(infos, "Pages:           2\n"))
+        fail_msg("pdfinfo: %s", infos);
+    /* The media box inherited from the batch's page tree came along with each page. */
+    assert_non_null(strstr(infos, "Page size:       595 x 842 pts (A4)"));
+    free(infos);
+    /* Each page's text is the letter's, and the other letters' are nowhere. */
+    for (int page = 1; page <= 2; page++) {
+        /* poppler warns of the link whose destination was left out. */
+        snprintf(cmd, sizeof cmd, "pdftotext -f %d -l %d %s - 2>/dev/null", page, page, path);
+        char *t = output_of(cmd);
+        assert_non_null(strstr(t, batch_letters[page]));
+        free(t);
+    }
+    snprintf(cmd, sizeof cmd, "pdftotext %s - 2>/dev/null", path);
+    char *all = output_of(cmd);
+    assert_null(strstr(all, "LEROY"));
+    assert_null(strstr(all, "DURAND"));
+    free(all);
+    /* Page 4, reached by page 2's link, is not copied: qpdf's uncompressed rewrite of the cut
+     * (every stream decoded) holds no «DURAND», though it holds the pages' own text. */
+    char qdf[96];
+    snprintf(qdf, sizeof qdf, "%s/cut.qdf", dir);
+    snprintf(cmd, sizeof cmd, "qpdf --qdf --object-streams=disable %s %s", path, qdf);
+    assert_int_equal(system(cmd), 0);
+    buf plain;
+    read_file(qdf, &plain);
+    assert_non_null(memmem(plain.data, plain.len, "Luc MOREAU", 10));
+    assert_null(memmem(plain.data, plain.len, "DURAND", 6));
+    assert_null(memmem(plain.data, plain.len, "LEROY", 5));
+    buf_free(&plain);
+    unlink(qdf);
+    unlink(path);
+    rmdir(dir);
+
+    /* One page at either end. */
+    buf_free(&cut);
+    buf_init(&cut, OUT_MAX);
+    assert_int_equal(pdf_pages(in.data, in.len, 4, 4, &cut, &err), 0);
+    buf_free(&clean);
+    assert_null(normalise(cut.data, cut.len, PDF_UPLOAD_PAGES_MAX, &clean));
+    assert_int_equal(info.pages, 1);
+
+    /* A range that is not the file's, and a file that is no PDF. */
+    const int bad[][2] = {{0, 1}, {3, 2}, {4, 5}};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        buf none;
+        buf_init(&none, OUT_MAX);
+        assert_int_equal(pdf_pages(in.data, in.len, bad[i][0], bad[i][1], &none, &err), -1);
+        assert_int_equal(err.code, ERR_INVALID_ARG);
+        assert_string_equal(err.arg, "pages");
+        assert_int_equal(none.len, 0);
+        buf_free(&none);
+    }
+    assert_int_equal(pdf_pages("Bonjour", 7, 1, 1, &cut, &err), -1);
+    assert_string_equal(err.arg, "damaged");
+    buf_free(&clean);
+    buf_free(&cut);
+    buf_free(&in);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_clean_rewrite),
         cmocka_unit_test(test_repaired_and_refused),
         cmocka_unit_test(test_encrypted),
+        cmocka_unit_test(test_pages),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -479,7 +479,7 @@ static void bo_courrier_link(http_req *rq)
         letter_page(rq, ds->t, &ds->l, &ds->p, r.anonymised_at ? 409 : 403);
         return;
     }
-    if (courrier_attachment(rq->core, &ds->l, rq->arena, &ds->att, &err) != 0) {
+    if (courrier_attachment(rq->core, ds->t, &ds->l, rq->arena, &ds->att, &err) != 0) {
         bo_page_fail(&ds->p, &err);
         return;
     }

@@ -636,7 +636,8 @@ static void bo_intake_post(http_req *rq)
     }
     if (!json_object_get(extra, "errors") && val(&f, "courrier")) {
         store_attachment *more = arena_alloc(rq->arena, (n_atts + 1) * sizeof *more);
-        if (!more || courrier_attachment(rq->core, &letter, rq->arena, &more[n_atts], &err) != 0) {
+        if (!more ||
+            courrier_attachment(rq->core, t, &letter, rq->arena, &more[n_atts], &err) != 0) {
             for (size_t k = 0; k < n_atts; k++)
                 attachment_discard(core_uploads(rq->core), &atts[k]);
             json_decref(extra);
