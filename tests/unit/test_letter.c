@@ -4,7 +4,9 @@
  * and last pages (read back with poppler's pdftotext), French characters come back exactly,
  * the document is tagged with its title and /Lang, a logo is drawn, the verification line's QR
  * code decodes (zbarimg on pdftoppm's rendering) to its URL and is a Figure with its /Alt, and
- * bad input is refused.
+ * bad input is refused; an answer letter whose recipient and text carry «», €, œ, accents and
+ * a very long address keeps out of the right and bottom margins (pdftoppm's image) and is read
+ * back by Tesseract at 300 dpi.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -508,13 +510,161 @@ static void test_decision(void **state)
     arena_free(&a);
 }
 
+/* What Tesseract (French) reads on page `page` of pdf rendered at 300 dpi by pdftoppm (caller
+ * frees). */
+static char *ocr_page(const buf *pdf, int page)
+{
+    char dir[] = "/tmp/test_letter_ocr_XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char path[128], img[160], cmd[640];
+    snprintf(path, sizeof path, "%s/doc.pdf", dir);
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(pdf->data, 1, pdf->len, f), pdf->len);
+    fclose(f);
+    snprintf(cmd, sizeof cmd, "pdftoppm -png -singlefile -r 300 -f %d -l %d %s %s/p", page, page,
+             path, dir);
+    assert_int_equal(system(cmd), 0);
+    snprintf(img, sizeof img, "%s/p.png", dir);
+    snprintf(cmd, sizeof cmd, "tesseract %s - -l fra 2>/dev/null", img);
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    buf t;
+    buf_init(&t, 1024 * 1024);
+    char chunk[4096];
+    size_t got;
+    while ((got = fread(chunk, 1, sizeof chunk, p)) > 0)
+        assert_int_equal(buf_append(&t, chunk, got), 0);
+    assert_int_equal(pclose(p), 0);
+    unlink(img);
+    unlink(path);
+    rmdir(dir);
+    size_t len;
+    return buf_steal(&t, &len);
+}
+
+/* Pixels darker than this are ink (anti-aliased edges of a glyph included). */
+#define INK 200
+
+/* The number of ink pixels of px (w × h) in the rectangle [x0, x1) × [y0, y1). */
+static long ink_in(const unsigned char *px, int w, int h, int x0, int y0, int x1, int y1)
+{
+    long n = 0;
+    for (int y = y0 < 0 ? 0 : y0; y < y1 && y < h; y++)
+        for (int x = x0 < 0 ? 0 : x0; x < x1 && x < w; x++)
+            if (px[(size_t)y * (size_t)w + (size_t)x] < INK)
+                n++;
+    return n;
+}
+
+/* An answer letter as an agent issues it — the citizen's name and a very long address as the
+ * recipient, the template's text with «», €, œ and accents — looked at as an image: at 100 dpi
+ * nothing is drawn in the right margin (20 mm) nor in the page's last 10 mm, and the text runs
+ * up to the right margin (so the check looks where ink would be if a line were not wrapped);
+ * at 300 dpi Tesseract reads back the accented words, «€» and «œ»; pdftotext gives the exact
+ * strings. Observed when the wrapping was broken on purpose (pango's layout width set to -1 in
+ * docs/letter.c's layout): the long lines ran off the page's right edge and the right
+ * margin's check failed with 1,616 ink pixels. */
+static void test_answer_letter_image(void **state)
+{
+    (void)state;
+    arena a;
+    arena_init(&a, 1024 * 1024);
+    json_t *strings =
+        json_pack("{s:{s:{s:s, s:s}}}", "letters", "doc", "reference",
+                  "Référence de la demande : {reference}", "object", "Objet : {subject}");
+    const store_request r = {
+        .first_name = "Agnès",
+        .last_name = "Lœuvre-Bérégovoy",
+        .address = "Résidence « Les Jardins de l’Œuvre », bâtiment C, escalier 4, 123 bis avenue "
+                   "du Maréchal-de-Lattre-de-Tassigny-et-du-Général-Leclerc-de-Hauteclocque, "
+                   "69000 Démo",
+    };
+    const store_letter_template tpl = {
+        .kind = "letter",
+        .lang = "fr",
+        .subject = "Votre demande « Œuvre d’art » du quartier Saint-Éloi",
+        .body = "Madame {nom},\n\n"
+                "Nous avons bien reçu votre demande concernant l’œuvre installée au {adresse}.\n\n"
+                "La participation demandée est de 12,50 € ; elle sera réglée à l’accueil de la "
+                "mairie, où l’équipe vous remettra un reçu. Nous restons à votre écoute pour "
+                "toute précision complémentaire.",
+        .quality = "Pour le Maire et par délégation,",
+        .signatory = "Hélène Béranger",
+    };
+    letter_tpl_values v = {0};
+    v.v[LETTER_TPL_NOM] = r.last_name;
+    v.v[LETTER_TPL_ADRESSE] = r.address;
+    store_letter_template filled;
+    assert_int_equal(letter_tpl_fill(&a, &tpl, &v, &filled), 0);
+    letter_block blocks[LETTER_TPL_BLOCKS_MAX];
+    size_t n = letter_tpl_blocks(&a, strings, &filled, "2026-000042", letter_tpl_recipient(&a, &r),
+                                 NULL, NULL, blocks);
+    letter l = {.title = filled.subject,
+                .lang = "fr-FR",
+                .page_word = "page",
+                .blocks = blocks,
+                .n_blocks = n};
+    buf out;
+    letter_info info = {0};
+    render(&l, &out, &info);
+    assert_int_equal(info.pages, 1);
+
+    /* The exact strings, each within one line of the layout. */
+    char *text = pdf_text(&out, 0, 0);
+    static const char *const exact[] = {"Agnès Lœuvre-Bérégovoy",   "« Les Jardins de l’Œuvre »",
+                                        "« Œuvre d’art »",          "12,50 €",
+                                        "Madame Lœuvre-Bérégovoy,", "l’œuvre",
+                                        "Hélène Béranger"};
+    for (size_t i = 0; i < sizeof exact / sizeof exact[0]; i++)
+        if (!strstr(text, exact[i]))
+            fail_msg("pdftotext: «%s» not in:\n%s", exact[i], text);
+    free(text);
+
+    /* The image at 100 dpi (pixels per point: 100 / 72). */
+    const double s = 100.0 / 72.0;
+    int w, h;
+    unsigned char *px = raster(&out, 1, 100, &w, &h);
+    assert_in_range(w, 826, 827); /* A4: 595.28 points */
+    assert_in_range(h, 1169, 1170);
+    int right = (int)((595.276 - 56.69) * s) + 1; /* the right margin, a pixel for anti-aliasing */
+    int bottom = (int)((841.89 - 28.35) * s) + 1; /* the last 10 mm */
+    long off_right = ink_in(px, w, h, right, 0, w, h);
+    long off_bottom = ink_in(px, w, h, 0, bottom, w, h);
+    if (off_right || off_bottom)
+        fail_msg("%ld ink pixels in the right margin, %ld in the last 10 mm", off_right,
+                 off_bottom);
+    /* The same check with the margin 4 mm narrower finds ink: the lines were wrapped at the
+     * margin, where a line not wrapped would have crossed it. */
+    int narrowed = right - (int)(11.34 * s);
+    assert_true(ink_in(px, w, h, narrowed, 0, right, h) > 50);
+    free(px);
+
+    /* Read back as a scanner's page would be. */
+    char *seen = ocr_page(&out, 1);
+    static const char *const read[] = {"Agnès Lœuvre-Bérégovoy",
+                                       "« Œuvre d",
+                                       "12,50 €",
+                                       "œuvre",
+                                       "Maréchal-de-Lattre",
+                                       "Hélène Béranger",
+                                       "précision complémentaire"};
+    for (size_t i = 0; i < sizeof read / sizeof read[0]; i++)
+        if (!strstr(seen, read[i]))
+            fail_msg("Tesseract: «%s» not in:\n%s", read[i], seen);
+    free(seen);
+    buf_free(&out);
+    json_decref(strings);
+    arena_free(&a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_short_letter), cmocka_unit_test(test_flows_over_pages),
         cmocka_unit_test(test_logo),         cmocka_unit_test(test_rendered_page),
         cmocka_unit_test(test_refused),      cmocka_unit_test(test_verify_qr),
-        cmocka_unit_test(test_decision),
+        cmocka_unit_test(test_decision),     cmocka_unit_test(test_answer_letter_image),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
