@@ -483,6 +483,12 @@ cleanup:
     return rc;
 }
 
+int courrier_is_uncut(const error *err)
+{
+    return err && (err->code == ERR_INVALID_ARG || err->code == ERR_TOO_LARGE) &&
+           strcmp(err->arg, "letter") == 0;
+}
+
 int courrier_attachment(core *c, const cat_tenant *t, const store_post_letter *l, arena *a,
                         store_attachment *out, error *err)
 {

@@ -80,6 +80,10 @@ int courrier_preview(core *c, const store_post_letter *l, char **bytes, size_t *
  * the cut copies pages without decoding their images (milliseconds). */
 int courrier_attachment(core *c, const cat_tenant *t, const store_post_letter *l, arena *a,
                         store_attachment *out, error *err);
+/* 1 when err is courrier_attachment failing because the letter's pages could not be cut out
+ * of its scan or are over the limit (the file's fault, not an outage): the agent is told so and
+ * may discard the letter. 0 for any other error. */
+int courrier_is_uncut(const error *err);
 
 /* Inside request_create's job: letter_id, pending, becomes filed as request_id by who.
  * ERR_CONFLICT when it is no longer pending (another agent was first). */

@@ -8,7 +8,8 @@
  * on a folder with one bad file (the good one received and moved to traites/, the bad one to
  * rejetes/ with its reason in French), then with the server unreachable (files left, exit 1);
  * a batch of three letters cut at separator pages, whose second, filed, and third, linked,
- * each reach their request as their own pages alone (pdfinfo, pdftotext).
+ * each reach their request as their own pages alone (pdfinfo, pdftotext), and whose first,
+ * its scan damaged, is refused with why rather than attached whole.
  * The scans are PDFs this test writes itself (Helvetica text, no image).
  */
 const test = require('node:test');
@@ -291,6 +292,28 @@ test('the post room', async (t) => {
         /* The scan itself stays whole for the post room (the first letter is still to file). */
         const scan = srv.sql(`SELECT storage_name FROM post_letters WHERE id = ${id}`).trim();
         assert.match(spawnSync('pdfinfo', [path.join(srv.dir, 'uploads', scan)], { encoding: 'utf8' }).stdout, /^Pages:\s+6$/m);
+
+        /* A scan qpdf cannot cut (damaged on disk since its reading): neither filed nor linked
+         * — never whole — the agent told why beside the field, what they typed kept. */
+        fs.writeFileSync(path.join(srv.dir, 'uploads', scan), '%PDF-1.4\n1 0 obj\n<< /Type /Catalog\n%%EOF\n');
+        const attachments = () => srv.sql('SELECT count(*) FROM attachments').trim();
+        const before = attachments();
+        const refused = await client.post(`/agent/courrier/${id}/rattacher`, { reference: ref });
+        assert.equal(refused.status, 400);
+        assert.match(F.textOf(refused.text), /Les pages de ce courrier n'ont pas pu être extraites du fichier numérisé/);
+        assert.match(refused.text, /aria-invalid="true"/);
+        const requests = srv.sql('SELECT count(*) FROM requests').trim();
+        const intake = await postFiles(client, '/agent/saisie', {
+            demarche: 'question-generale', canal: 'post', courrier: String(id),
+            prenom: 'Anne', nom: 'LEROY', email: 'anne.leroy@exemple.fr', tel: '',
+            description: 'Trottoir abîmé rue des Lilas', adresse: '', langue: 'fr',
+        }, []);
+        assert.equal(intake.status, 400);
+        assert.match(F.textOf(intake.text), /Les pages de ce courrier n'ont pas pu être extraites/);
+        assert.match(intake.text, /Trottoir abîmé rue des Lilas/);
+        assert.equal(srv.sql('SELECT count(*) FROM requests').trim(), requests);
+        assert.equal(attachments(), before);
+        assert.equal(srv.sql(`SELECT state FROM post_letters WHERE id = ${id}`).trim(), 'pending');
     });
 
     await t.test('a scan whose preview did not render: the page says so, the image is a 404, not a 500', async () => {

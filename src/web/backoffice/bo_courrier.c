@@ -480,6 +480,13 @@ static void bo_courrier_link(http_req *rq)
         return;
     }
     if (courrier_attachment(rq->core, ds->t, &ds->l, rq->arena, &ds->att, &err) != 0) {
+        /* The letter's pages could not be cut out of its scan: it stays to process, and
+         * never goes whole (the batch's other letters with it). */
+        if (courrier_is_uncut(&err)) {
+            bo_page_error_key(&ds->p, "reference", "courrier.error_cut");
+            letter_page(rq, ds->t, &ds->l, &ds->p, 400);
+            return;
+        }
         bo_page_fail(&ds->p, &err);
         return;
     }

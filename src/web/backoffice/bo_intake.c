@@ -640,6 +640,13 @@ static void bo_intake_post(http_req *rq)
             courrier_attachment(rq->core, t, &letter, rq->arena, &more[n_atts], &err) != 0) {
             for (size_t k = 0; k < n_atts; k++)
                 attachment_discard(core_uploads(rq->core), &atts[k]);
+            if (more && courrier_is_uncut(&err)) {
+                /* Nothing filed, what the agent typed kept: the letter stays to process. */
+                add_error(extra, "description",
+                          present_string(rq->present, rq->lang, "courrier.error_cut"));
+                render_form(rq, &a, t, &f, 400, extra);
+                return;
+            }
             json_decref(extra);
             if (!more)
                 error_set(&err, ERR_INTERNAL, NULL, "out of memory");
