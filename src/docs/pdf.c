@@ -513,8 +513,17 @@ int pdf_pages(const void *pdf, size_t len, int first, int last, buf *out, error 
     qpdf_set_deterministic_ID(dst, QPDF_TRUE);
     /* The copied streams are written as they were read (pdf_normalise's reasons). */
     qpdf_set_decode_level(dst, qpdf_dl_none);
-    /* The source stays open until then: qpdf reads the copied streams' data from it. */
-    rc = write_to(dst, out, err);
+    /* The source stays open until then: qpdf reads the copied streams' data from it, so a
+     * stream the scan's damage makes unreadable fails here, the file's fault. */
+    if (qpdf_write(dst) & QPDF_ERRORS) {
+        qpdf_fail(dst, ERR_INVALID_ARG, "damaged", "qpdf cannot write the pages", err);
+        goto cleanup;
+    }
+    if (buf_append(out, qpdf_get_buffer(dst), qpdf_get_buffer_length(dst)) != 0) {
+        error_set(err, ERR_TOO_LARGE, NULL, "the PDF is over its buffer's limit");
+        goto cleanup;
+    }
+    rc = 0;
 cleanup:
     if (dst)
         qpdf_cleanup(&dst);
