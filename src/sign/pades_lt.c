@@ -5,7 +5,7 @@
  * certificates are the ones the signature and its timestamp carry (the signer's chain, the
  * TSA's): each one that has an issuer must find it among them, and gets its CRL, fetched and
  * checked by sign/crl. Anything missing refuses B-LT rather than writing a DSS that would not
- * validate the signature later.
+ * validate the signature later. The verifier reads the DSS's CRLs back here too.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +15,7 @@
 #include <openssl/err.h>
 #include <openssl/pkcs7.h>
 #include <openssl/sha.h>
+#include <qpdf/qpdf-c.h>
 
 #include "sign/crl.h"
 #include "sign/pades.h"
@@ -197,4 +198,63 @@ cleanup:
     free(sigs);
     ERR_clear_error();
     return rc;
+}
+
+/* The CRLs of the /CRLs array dss (in q) pushed to crls: NULL, or why not. */
+static const char *read_crls(qpdf_data q, qpdf_oh dss, STACK_OF(X509_CRL) * crls)
+{
+    qpdf_oh arr = qpdf_oh_get_key_if_dict(q, dss, "/CRLs");
+    if (!qpdf_oh_is_array(q, arr))
+        return NULL;
+    int n = qpdf_oh_get_array_n_items(q, arr);
+    if (n > PDF_DSS_ITEMS_MAX)
+        return "the DSS has over 64 CRLs";
+    for (int i = 0; i < n; i++) {
+        qpdf_oh s = qpdf_oh_get_array_item(q, arr, i);
+        /* Unfiltered only: a compressed stream could inflate far past its bound. */
+        if (!qpdf_oh_is_stream(q, s) || qpdf_oh_has_key(q, qpdf_oh_get_dict(q, s), "/Filter"))
+            return "a CRL of the DSS is not an unfiltered stream";
+        unsigned char *data = NULL;
+        size_t len = 0;
+        if ((qpdf_oh_get_stream_data(q, s, qpdf_dl_none, NULL, &data, &len) & QPDF_ERRORS) ||
+            len > CRL_MAX) {
+            free(data);
+            return "a CRL of the DSS cannot be read or is over its size limit";
+        }
+        const unsigned char *p = data;
+        X509_CRL *crl = d2i_X509_CRL(NULL, &p, (long)len);
+        free(data);
+        if (!crl || sk_X509_CRL_push(crls, crl) <= 0) {
+            X509_CRL_free(crl);
+            return "a CRL of the DSS is not a DER CRL";
+        }
+    }
+    return NULL;
+}
+
+const char *pades_dss_crls(const char *pdf, size_t len, STACK_OF(X509_CRL) * *crls)
+{
+    const char *bad = "out of memory";
+    *crls = sk_X509_CRL_new_null();
+    qpdf_data q = qpdf_init();
+    if (!*crls || !q)
+        goto cleanup;
+    qpdf_silence_errors(q);
+    qpdf_set_suppress_warnings(q, QPDF_TRUE);
+    if (qpdf_read_memory(q, "pdf", pdf, len, NULL) & QPDF_ERRORS) {
+        bad = "the file cannot be read for its DSS";
+        goto cleanup;
+    }
+    bad = read_crls(q, qpdf_oh_get_key(q, qpdf_get_root(q), "/DSS"), *crls);
+    if (!bad && qpdf_has_error(q))
+        bad = "the DSS is damaged";
+cleanup:
+    if (q)
+        qpdf_cleanup(&q);
+    if (bad) {
+        sk_X509_CRL_pop_free(*crls, X509_CRL_free);
+        *crls = NULL;
+    }
+    ERR_clear_error();
+    return bad;
 }

@@ -33,6 +33,10 @@ typedef struct pdf_sig_meta {
     time_t when;          /* written as /M, in UTC */
     int visible;          /* 1: a box on the first page's bottom right (sign/appearance.h)
                              shows the name, the reason and the date; 0: invisible */
+    int doc_timestamp;    /* 1: a document timestamp (ETSI EN 319 142-1 5.4.3): the dictionary
+                             is /Type /DocTimeStamp, /SubFilter /ETSI.RFC3161, without /M nor
+                             the texts above, its field invisible; /Contents gets a TSA's
+                             token (pades_timestamp) */
 } pdf_sig_meta;
 
 /* Where the placeholders of a written update are, as offsets in the output. */
