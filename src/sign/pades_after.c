@@ -125,14 +125,18 @@ static int same_object(walk *w, int id, int gen)
 }
 
 /* Whether f (in b) is a document timestamp's field as pades_timestamp writes one: a
- * signature field merged with its widget, no kids, an empty rectangle (nothing shown), its
- * value a /DocTimeStamp dictionary with /SubFilter /ETSI.RFC3161. */
+ * signature field merged with its widget, no kids nor parent, no action (a page-open script
+ * could change what the page shows), an empty rectangle (nothing drawn), its value a
+ * /DocTimeStamp dictionary with /SubFilter /ETSI.RFC3161. */
 static int doc_timestamp_field(qpdf_data b, qpdf_oh f)
 {
     if (!qpdf_oh_is_dictionary(b, f) ||
-        !qpdf_oh_is_name_and_equals(b, qpdf_oh_get_key(b, f, "/FT"), "/Sig") ||
-        qpdf_oh_has_key(b, f, "/Kids"))
+        !qpdf_oh_is_name_and_equals(b, qpdf_oh_get_key(b, f, "/FT"), "/Sig"))
         return 0;
+    static const char *const refused[] = {"/Kids", "/Parent", "/A", "/AA", NULL};
+    for (const char *const *k = refused; *k; k++)
+        if (qpdf_oh_has_key(b, f, *k))
+            return 0;
     qpdf_oh v = qpdf_oh_get_key(b, f, "/V");
     if (!qpdf_oh_is_dictionary(b, v) ||
         !qpdf_oh_is_name_and_equals(b, qpdf_oh_get_key(b, v, "/Type"), "/DocTimeStamp") ||

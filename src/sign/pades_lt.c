@@ -208,7 +208,7 @@ static const char *read_crls(qpdf_data q, qpdf_oh dss, STACK_OF(X509_CRL) * crls
         return NULL;
     int n = qpdf_oh_get_array_n_items(q, arr);
     if (n > PDF_DSS_ITEMS_MAX)
-        return "the DSS has over 64 CRLs";
+        return "the DSS has more CRLs than a verifier reads";
     for (int i = 0; i < n; i++) {
         qpdf_oh s = qpdf_oh_get_array_item(q, arr, i);
         /* Unfiltered only: a compressed stream could inflate far past its bound. */

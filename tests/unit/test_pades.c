@@ -518,6 +518,69 @@ static void test_doc_timestamp(void **state)
     buf_free(&bad);
 }
 
+/* signed (pades_sign of the minimal PDF: form 4, field 6, /Size 7) with an update adding the
+ * field 7 of a document timestamp whose value (8) has no ByteRange, its rectangle rect, with
+ * extra keys, in out. */
+static void add_stamp_field(const buf *signed_pdf, const char *rect, const char *extra, buf *out)
+{
+    size_t prev = 0, off[4];
+    assert_int_equal(pdf_update_startxref(signed_pdf->data, signed_pdf->len, &prev), 0);
+    buf_reset(out);
+    buf_append(out, signed_pdf->data, signed_pdf->len);
+    const char *objs[4] = {
+        "3 0 obj\n<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Annots [6 0 R 7 0 R] >>",
+        "4 0 obj\n<< /Fields [6 0 R 7 0 R] /SigFlags 3 >>", NULL,
+        "8 0 obj\n<< /Type /DocTimeStamp /Filter /Adobe.PPKLite /SubFilter /ETSI.RFC3161 >>"};
+    for (int i = 0; i < 4; i++) {
+        off[i] = out->len;
+        if (objs[i])
+            buf_puts(out, objs[i]);
+        else
+            buf_printf(
+                out,
+                "7 0 obj\n<< /FT /Sig /T (Signature2) /V 8 0 R /Type /Annot /Subtype /Widget "
+                "/Rect %s /F 132 /P 3 0 R %s >>",
+                rect, extra);
+        buf_puts(out, "\nendobj\n");
+    }
+    size_t x = out->len;
+    buf_printf(out,
+               "xref\n3 2\n%010zu 00000 n \n%010zu 00000 n \n7 2\n%010zu 00000 n \n"
+               "%010zu 00000 n \n",
+               off[0], off[1], off[2], off[3]);
+    buf_printf(out, "trailer\n<< /Size 9 /Root 1 0 R /Prev %zu >>\nstartxref\n%zu\n%%%%EOF\n", prev,
+               x);
+}
+
+/* A document timestamp's field may follow a signature; one carrying an action (a page-open
+ * script could redraw the page) or drawn on the page may not. */
+static void test_doc_timestamp_field_rules(void **state)
+{
+    (void)state;
+    buf one, out;
+    buf_init(&one, 4 << 20);
+    buf_init(&out, 4 << 20);
+    char field[32], why[96];
+    error err;
+    assert_int_equal(pades_sign(pdf.data, pdf.len, &key, &meta, NULL, &one, field, &err), 0);
+    add_stamp_field(&one, "[0 0 0 0]", "", &out);
+    int rc = pades_only_dss_after(out.data, out.len, one.len, 1, why);
+    if (rc != 0)
+        fprintf(stderr, "%s\n", why);
+    assert_int_equal(rc, 0);
+    /* Not when only DSS updates are allowed (after the last document timestamp). */
+    assert_int_equal(pades_only_dss_after(out.data, out.len, one.len, 0, why), -1);
+    add_stamp_field(&one, "[0 0 0 0]",
+                    "/AA << /PO << /S /JavaScript /JS (this.getField\\(1\\)) >> >>", &out);
+    assert_int_equal(pades_only_dss_after(out.data, out.len, one.len, 1, why), -1);
+    assert_string_equal(why, "bytes after the last signature are not signed");
+    /* Drawn on the page: likewise. */
+    add_stamp_field(&one, "[10 10 200 60]", "", &out);
+    assert_int_equal(pades_only_dss_after(out.data, out.len, one.len, 1, why), -1);
+    buf_free(&one);
+    buf_free(&out);
+}
+
 /* A CRL of issuer (key ikey) revoking the certificate numbered revoked (0: none), current
  * from an hour ago for a day, as DER in out. */
 static void make_crl(X509 *issuer, EVP_PKEY *ikey, long revoked, buf *out)
@@ -643,8 +706,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_sign_then_verify), cmocka_unit_test(test_two_signatures),
         cmocka_unit_test(test_dss_update),       cmocka_unit_test(test_dss_update_with_false_size),
-        cmocka_unit_test(test_doc_timestamp),    cmocka_unit_test(test_dss_crls),
-        cmocka_unit_test(test_refusals),
+        cmocka_unit_test(test_doc_timestamp),    cmocka_unit_test(test_doc_timestamp_field_rules),
+        cmocka_unit_test(test_dss_crls),         cmocka_unit_test(test_refusals),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
