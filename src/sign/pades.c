@@ -258,9 +258,36 @@ static void verify_doc_timestamp(const char *pdf, const pades_sig *sig, const un
     out->valid = 1;
 }
 
+/* What the CRL check's callback knows: the DSS's CRLs and the signature timestamp's time. */
+typedef struct crl_time {
+    STACK_OF(X509_CRL) * crls;
+    time_t at;
+} crl_time;
+
+/* Lets a certificate revoked after the signature timestamp through: the timestamp proves the
+ * signature existed while the certificate was good (a later revocation — an élu who left
+ * office, a key retired — does not undo the acts signed before). */
+static int revoked_after_stamp(int ok, X509_STORE_CTX *ctx)
+{
+    const crl_time *ct = X509_STORE_CTX_get_app_data(ctx);
+    if (ok || X509_STORE_CTX_get_error(ctx) != X509_V_ERR_CERT_REVOKED || !ct || !ct->at)
+        return ok;
+    X509 *x = X509_STORE_CTX_get_current_cert(ctx);
+    time_t at = ct->at;
+    for (int i = 0; x && i < sk_X509_CRL_num(ct->crls); i++) {
+        X509_REVOKED *r = NULL;
+        if (X509_CRL_get0_by_cert(sk_X509_CRL_value(ct->crls, i), &r, x) > 0 &&
+            X509_cmp_time(X509_REVOKED_get0_revocationDate(r), &at) <= 0)
+            return 0;
+    }
+    X509_STORE_CTX_set_error(ctx, X509_V_OK);
+    return 1;
+}
+
 /* B-LT's revocation data read back: when the file's /DSS holds CRLs, the signer's chain
  * (signer, with the untrusted certs) is checked against them at time at (the signature
- * timestamp's; 0: now). A certificate revoked makes the signature invalid (-1 with why set);
+ * timestamp's; 0: now). A certificate revoked (before at, when there is a timestamp) makes
+ * the signature invalid (-1 with why set);
  * a DSS without a current CRL for every certificate of the chain only takes B-LT away
  * (not_lt says why). 0 otherwise. */
 static int check_dss_crls(const char *pdf, size_t len, X509_STORE *trust, X509 *signer,
@@ -283,6 +310,9 @@ static int check_dss_crls(const char *pdf, size_t len, X509_STORE *trust, X509 *
         goto cleanup;
     }
     X509_STORE_CTX_set0_crls(ctx, crls);
+    crl_time ct = {crls, at};
+    X509_STORE_CTX_set_app_data(ctx, &ct);
+    X509_STORE_CTX_set_verify_cb(ctx, revoked_after_stamp);
     X509_VERIFY_PARAM *param = X509_STORE_CTX_get0_param(ctx);
     X509_VERIFY_PARAM_set_flags(param, X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL);
     if (at)

@@ -581,9 +581,9 @@ static void test_doc_timestamp_field_rules(void **state)
     buf_free(&out);
 }
 
-/* A CRL of issuer (key ikey) revoking the certificate numbered revoked (0: none), current
- * from an hour ago for a day, as DER in out. */
-static void make_crl(X509 *issuer, EVP_PKEY *ikey, long revoked, buf *out)
+/* A CRL of issuer (key ikey) revoking the certificate numbered revoked (0: none) since
+ * revoked_at seconds from now, current from an hour ago for a day, as DER in out. */
+static void make_crl(X509 *issuer, EVP_PKEY *ikey, long revoked, long revoked_at, buf *out)
 {
     X509_CRL *crl = X509_CRL_new();
     ASN1_TIME *from = X509_gmtime_adj(NULL, -3600), *to = X509_gmtime_adj(NULL, 86400);
@@ -593,9 +593,11 @@ static void make_crl(X509 *issuer, EVP_PKEY *ikey, long revoked, buf *out)
     if (revoked) {
         X509_REVOKED *r = X509_REVOKED_new();
         ASN1_INTEGER *serial = ASN1_INTEGER_new();
-        assert_true(r && serial && ASN1_INTEGER_set(serial, revoked) &&
+        ASN1_TIME *since = X509_gmtime_adj(NULL, revoked_at);
+        assert_true(r && serial && since && ASN1_INTEGER_set(serial, revoked) &&
                     X509_REVOKED_set_serialNumber(r, serial) &&
-                    X509_REVOKED_set_revocationDate(r, from) && X509_CRL_add0_revoked(crl, r));
+                    X509_REVOKED_set_revocationDate(r, since) && X509_CRL_add0_revoked(crl, r));
+        ASN1_TIME_free(since);
         ASN1_INTEGER_free(serial);
     }
     assert_true(X509_CRL_sort(crl) && X509_CRL_sign(crl, ikey, EVP_sha256()) > 0);
@@ -658,15 +660,22 @@ static void test_dss_crls(void **state)
     pades_check c;
 
     /* The CA's CRL, the élu not on it: B-LT, valid. */
-    make_crl(ca_cert, ca_key, 0, &crl);
+    make_crl(ca_cert, ca_key, 0, 0, &crl);
     dss_with_crl(&bt, &crl, &lt, &c);
     assert_true(c.valid);
     assert_string_equal(c.level, "B-LT");
     assert_string_equal(c.not_lt, "");
 
-    /* The élu revoked on it: invalid. */
+    /* Revoked after the signature timestamp: the signature stands. */
     buf_reset(&crl);
-    make_crl(ca_cert, ca_key, 3, &crl);
+    make_crl(ca_cert, ca_key, 3, 600, &crl);
+    dss_with_crl(&bt, &crl, &lt, &c);
+    assert_true(c.valid);
+    assert_string_equal(c.level, "B-LT");
+
+    /* The élu revoked on it before: invalid. */
+    buf_reset(&crl);
+    make_crl(ca_cert, ca_key, 3, -600, &crl);
     dss_with_crl(&bt, &crl, &lt, &c);
     assert_false(c.valid);
     assert_true(c.intact);
@@ -674,7 +683,7 @@ static void test_dss_crls(void **state)
 
     /* Only another CA's CRL: nothing says the élu is not revoked, so no B-LT, still valid. */
     buf_reset(&crl);
-    make_crl(other_cert, other_key, 3, &crl);
+    make_crl(other_cert, other_key, 3, -600, &crl);
     dss_with_crl(&bt, &crl, &lt, &c);
     assert_true(c.valid);
     assert_string_equal(c.level, "B-T");
