@@ -1,8 +1,9 @@
 /*
- * pdf_update — the incremental update a PAdES signature is written as: the original file's
- * bytes untouched, then a signature dictionary with placeholders (ByteRange, /Contents),
- * a signature field merged with its invisible widget, the catalog, the first page and the
- * AcroForm rewritten as new versions of their objects, and a new cross-reference section
+ * pdf_update — the incremental update a PAdES signature (or a document timestamp) is written
+ * as: the original file's bytes untouched, then a signature dictionary with placeholders
+ * (ByteRange, /Contents), a signature field merged with its invisible widget, the catalog,
+ * the first page and the AcroForm rewritten as new versions of their objects, and a new
+ * cross-reference section
  * (a table, or a stream when the file has one) pointing back to the previous one. The
  * original is read with libqpdf only to find those objects; nothing is rewritten by qpdf.
  */
