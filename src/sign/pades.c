@@ -287,9 +287,8 @@ static int revoked_after_stamp(int ok, X509_STORE_CTX *ctx)
 /* B-LT's revocation data read back: when the file's /DSS holds CRLs, the signer's chain
  * (signer, with the untrusted certs) is checked against them at time at (the signature
  * timestamp's; 0: now). A certificate revoked (before at, when there is a timestamp) makes
- * the signature invalid (-1 with why set);
- * a DSS without a current CRL for every certificate of the chain only takes B-LT away
- * (not_lt says why). 0 otherwise. */
+ * the signature invalid (-1 with why set); a DSS without a current CRL for every certificate
+ * of the chain only takes B-LT away (not_lt says why). 0 otherwise. */
 static int check_dss_crls(const char *pdf, size_t len, X509_STORE *trust, X509 *signer,
                           STACK_OF(X509) * certs, time_t at, pades_check *out)
 {
@@ -321,7 +320,9 @@ static int check_dss_crls(const char *pdf, size_t len, X509_STORE *trust, X509 *
         goto cleanup;
     int e = X509_STORE_CTX_get_error(ctx);
     if (e == X509_V_ERR_CERT_REVOKED) {
-        why(out, "the signer's certificate was revoked (CRL in the DSS)");
+        why(out, X509_STORE_CTX_get_error_depth(ctx) == 0
+                     ? "the signer's certificate was revoked (CRL in the DSS)"
+                     : "a CA certificate of the signer's chain was revoked (CRL in the DSS)");
         rc = -1;
     } else if (is_lt) {
         snprintf(out->not_lt, sizeof out->not_lt, "the DSS's CRLs do not cover the chain: %s",
