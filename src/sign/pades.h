@@ -50,10 +50,10 @@ int pades_add_lt(const char *pdf, size_t len, int crl_private_ok, buf *out, erro
 int pades_timestamp(const char *pdf, size_t len, const char *tsa_url, buf *out, char field[32],
                     error *err);
 
-/* The CRLs of pdf's /DSS (its /CRLs array, at most PDF_DSS_ITEMS_MAX unfiltered streams of at
- * most CRL_MAX bytes each), read with libqpdf. NULL with *crls set (empty when the file has
- * none; caller frees with sk_X509_CRL_pop_free and X509_CRL_free), or why they cannot be
- * read (a static English text, *crls NULL). */
+/* The CRLs of pdf's /DSS (its /CRLs array, at most PDF_DSS_ITEMS_MAX streams, stored or
+ * FlateDecode, of at most CRL_MAX bytes each once inflated), read with libqpdf. NULL with *crls set
+ * (empty when the file has none; caller frees with sk_X509_CRL_pop_free and X509_CRL_free), or why
+ * they cannot be read (a static English text, *crls NULL). */
 const char *pades_dss_crls(const char *pdf, size_t len, STACK_OF(X509_CRL) * *crls);
 
 /* Two-step signing, for a key held elsewhere (an élu's USB token, a remote signing service).

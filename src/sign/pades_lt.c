@@ -16,6 +16,7 @@
 #include <openssl/pkcs7.h>
 #include <openssl/sha.h>
 #include <qpdf/qpdf-c.h>
+#include <zlib.h>
 
 #include "sign/crl.h"
 #include "sign/pades.h"
@@ -200,6 +201,53 @@ cleanup:
     return rc;
 }
 
+/* The bytes of stream s (in q), at most CRL_MAX of them, in *data (caller frees with free):
+ * as stored, or inflated when its only filter is /FlateDecode without parameters (how other
+ * tools write a DSS), never past the bound whatever the compression ratio. NULL, or why not. */
+static const char *crl_bytes(qpdf_data q, qpdf_oh s, unsigned char **data, size_t *len)
+{
+    *data = NULL;
+    qpdf_oh dict = qpdf_oh_get_dict(q, s), filter = qpdf_oh_get_key(q, dict, "/Filter");
+    if (qpdf_oh_is_array(q, filter) && qpdf_oh_get_array_n_items(q, filter) == 1)
+        filter = qpdf_oh_get_array_item(q, filter, 0);
+    int flate = qpdf_oh_is_name_and_equals(q, filter, "/FlateDecode");
+    if ((!flate && !qpdf_oh_is_null(q, filter)) ||
+        (flate && qpdf_oh_has_key(q, dict, "/DecodeParms")))
+        return "a CRL of the DSS has a filter other than FlateDecode";
+    unsigned char *raw = NULL;
+    size_t n = 0;
+    if ((qpdf_oh_get_stream_data(q, s, qpdf_dl_none, NULL, &raw, &n) & QPDF_ERRORS) ||
+        n > CRL_MAX) {
+        free(raw);
+        return "a CRL of the DSS cannot be read or is over its size limit";
+    }
+    if (!flate) {
+        *data = raw;
+        *len = n;
+        return NULL;
+    }
+    const char *bad = "a CRL of the DSS does not inflate within its size limit";
+    z_stream z = {0};
+    unsigned char *out = malloc(CRL_MAX + 1);
+    if (out && inflateInit(&z) == Z_OK) {
+        z.next_in = raw;
+        z.avail_in = (uInt)n;
+        z.next_out = out;
+        z.avail_out = CRL_MAX + 1;
+        /* One more byte than the bound: filling it means the CRL is over it. */
+        if (inflate(&z, Z_FINISH) == Z_STREAM_END && z.total_out <= CRL_MAX) {
+            *data = out;
+            *len = z.total_out;
+            out = NULL;
+            bad = NULL;
+        }
+        inflateEnd(&z);
+    }
+    free(out);
+    free(raw);
+    return bad;
+}
+
 /* The CRLs of the /CRLs array dss (in q) pushed to crls: NULL, or why not. */
 static const char *read_crls(qpdf_data q, qpdf_oh dss, STACK_OF(X509_CRL) * crls)
 {
@@ -211,16 +259,13 @@ static const char *read_crls(qpdf_data q, qpdf_oh dss, STACK_OF(X509_CRL) * crls
         return "the DSS has more CRLs than a verifier reads";
     for (int i = 0; i < n; i++) {
         qpdf_oh s = qpdf_oh_get_array_item(q, arr, i);
-        /* Unfiltered only: a compressed stream could inflate far past its bound. */
-        if (!qpdf_oh_is_stream(q, s) || qpdf_oh_has_key(q, qpdf_oh_get_dict(q, s), "/Filter"))
-            return "a CRL of the DSS is not an unfiltered stream";
+        if (!qpdf_oh_is_stream(q, s))
+            return "a CRL of the DSS is not a stream";
         unsigned char *data = NULL;
         size_t len = 0;
-        if ((qpdf_oh_get_stream_data(q, s, qpdf_dl_none, NULL, &data, &len) & QPDF_ERRORS) ||
-            len > CRL_MAX) {
-            free(data);
-            return "a CRL of the DSS cannot be read or is over its size limit";
-        }
+        const char *bad = crl_bytes(q, s, &data, &len);
+        if (bad)
+            return bad;
         const unsigned char *p = data;
         X509_CRL *crl = d2i_X509_CRL(NULL, &p, (long)len);
         free(data);

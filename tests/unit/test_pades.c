@@ -32,7 +32,9 @@
 #include <openssl/sha.h>
 #include <openssl/ts.h>
 #include <openssl/x509.h>
+#include <zlib.h>
 
+#include "sign/crl.h"
 #include "sign/pades.h"
 #include "sign/tsa.h"
 #include "test_signer.h"
@@ -643,6 +645,37 @@ static void dss_with_crl(const buf *signed_pdf, const buf *crl, buf *out, pades_
     pades_verify(out->data, out->len, &sigs[n - 1], trust, c);
 }
 
+/* in with an update redefining object id as a FlateDecode stream of data (n bytes), in out;
+ * the last signature then checked into c. */
+static void flate_object(const buf *in, int id, const unsigned char *data, size_t n, buf *out,
+                         pades_check *c)
+{
+    uLongf zlen = compressBound((uLong)n);
+    unsigned char *z = malloc(zlen);
+    assert_non_null(z);
+    assert_int_equal(compress2(z, &zlen, data, (uLong)n, 9), Z_OK);
+    size_t prev = 0;
+    assert_int_equal(pdf_update_startxref(in->data, in->len, &prev), 0);
+    buf_reset(out);
+    buf_append(out, in->data, in->len);
+    size_t at = out->len;
+    buf_printf(out, "%d 0 obj\n<< /Length %lu /Filter /FlateDecode >>\nstream\n", id,
+               (unsigned long)zlen);
+    buf_append(out, z, zlen);
+    buf_puts(out, "\nendstream\nendobj\n");
+    free(z);
+    size_t x = out->len;
+    buf_printf(out,
+               "xref\n%d 1\n%010zu 00000 n \ntrailer\n<< /Size %d /Root 1 0 R /Prev %zu >>\n"
+               "startxref\n%zu\n%%%%EOF\n",
+               id, at, id + 1, prev, x);
+    pades_sig sigs[4];
+    size_t count;
+    error err;
+    assert_int_equal(pades_scan(out->data, out->len, sigs, 4, &count, &err), 0);
+    pades_verify(out->data, out->len, &sigs[count - 1], trust, c);
+}
+
 static void test_dss_crls(void **state)
 {
     (void)state;
@@ -680,6 +713,22 @@ static void test_dss_crls(void **state)
     assert_false(c.valid);
     assert_true(c.intact);
     assert_string_equal(c.why, "the signer's certificate was revoked (CRL in the DSS)");
+
+    /* The same CRL compressed, as other tools write a DSS (object 8: the DSS is 7): read
+     * back inflated. A stream inflating past its bound is refused without inflating it all. */
+    buf flated;
+    buf_init(&flated, 8 << 20);
+    flate_object(&lt, 8, (const unsigned char *)crl.data, crl.len, &flated, &c);
+    assert_false(c.valid);
+    assert_string_equal(c.why, "the signer's certificate was revoked (CRL in the DSS)");
+    unsigned char *zeros = calloc(CRL_MAX + 16, 1);
+    assert_non_null(zeros);
+    flate_object(&lt, 8, zeros, CRL_MAX + 16, &flated, &c);
+    free(zeros);
+    assert_true(c.valid);
+    assert_string_equal(c.level, "B-T");
+    assert_string_equal(c.not_lt, "a CRL of the DSS does not inflate within its size limit");
+    buf_free(&flated);
 
     /* Only another CA's CRL: nothing says the élu is not revoked, so no B-LT, still valid. */
     buf_reset(&crl);
