@@ -2,7 +2,7 @@
 CC      ?= gcc
 PKGS    := libmicrohttpd jansson libxml-2.0 sqlite3 libsodium gmime-3.0 libcurl libmagic vips \
            libcrypto libqrencode libarchive cairo pangocairo libqpdf p11-kit-1 \
-           tesseract lept poppler-glib xlsxwriter
+           tesseract lept poppler-glib xlsxwriter zlib
 BUILD   ?= build
 OPT     ?= -O2 -g
 SAN     ?=

@@ -108,7 +108,7 @@ int main(int argc, char **argv)
     X509_STORE *trust = X509_STORE_new();
     X509_STORE_add_cert(trust, k.cert);
     one_page(&pdf);
-    const pdf_sig_meta m = {"Banc", NULL, NULL, 1796000000, 0};
+    const pdf_sig_meta m = {"Banc", NULL, NULL, 1796000000, 0, 0};
     char field[32];
 
     /* guichet: whole signatures. */

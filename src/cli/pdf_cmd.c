@@ -94,6 +94,15 @@ const opt_spec pdf_cmd_complete_opts[] = {
     {"OUT.pdf", NULL, OPT_ARG, NULL, 1, 0, 0, "the signed PDF file to write"},
     {0}};
 
+const opt_spec pdf_cmd_timestamp_opts[] = {
+    {"tsa", NULL, OPT_STRING, NULL, 1, 0, 0, "the RFC 3161 timestamping authority's URL"},
+    {"crl-private-ok", NULL, OPT_FLAG, NULL, 0, 0, 0,
+     "fetch the TSA's CRL from a loopback or private address too (a CA on the mairie's own "
+     "network); refused otherwise"},
+    {"IN.pdf", NULL, OPT_ARG, NULL, 1, 0, 0, "the signed PDF file to timestamp"},
+    {"OUT.pdf", NULL, OPT_ARG, NULL, 1, 0, 0, "the timestamped PDF file to write"},
+    {0}};
+
 const opt_spec pdf_cmd_verify_opts[] = {
     {"ca", NULL, OPT_STRING, NULL, 0, 0, 0, "the trusted CA certificates (PEM)"},
     {"db", NULL, OPT_STRING, NULL, 0, 0, 0,
@@ -108,6 +117,7 @@ const opt_spec pdf_cmd_verify_opts[] = {
 static const char sign_cmd[] = "guichet pdf sign";
 static const char prepare_cmd[] = "guichet pdf prepare";
 static const char complete_cmd[] = "guichet pdf complete";
+static const char timestamp_cmd[] = "guichet pdf timestamp";
 static const char verify_cmd[] = "guichet pdf verify";
 
 /* The first line of a password or PIN file, in pw (NUL-ended): 0, or -1 (printed). */
@@ -132,6 +142,16 @@ static int read_password(const char *cmd, const char *path, char *pw, size_t siz
     return ok ? 0 : -1;
 }
 
+/* --tsa URL: 0 when url is NULL or an http(s) URL, else -1 after a message. */
+static int tsa_option(const char *cmd, const char *url)
+{
+    if (url && strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0) {
+        fprintf(stderr, "%s: invalid value for --tsa: '%s' (an http or https URL)\n", cmd, url);
+        return -1;
+    }
+    return 0;
+}
+
 /* The TSA of --level B-T|B-LT --tsa URL in *tsa (NULL for B-B), *lt set for B-LT: 0, or -1
  * after a message. */
 static int level_option(const char *cmd, const opt_values *v, const char **tsa, int *lt)
@@ -148,11 +168,7 @@ static int level_option(const char *cmd, const opt_values *v, const char **tsa, 
         fprintf(stderr, "%s: --tsa URL goes with --level B-T or B-LT, and they need it\n", cmd);
         return -1;
     }
-    if (url && strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0) {
-        fprintf(stderr, "%s: invalid value for --tsa: '%s' (an http or https URL)\n", cmd, url);
-        return -1;
-    }
-    return 0;
+    return tsa_option(cmd, url);
 }
 
 /* The signature dictionary's texts and look, from the options, dated now. */
@@ -195,7 +211,8 @@ static int add_lt(const char *cmd, const opt_values *v, const char *in, buf *out
         return 0;
     }
     buf_free(&lt);
-    fprintf(stderr, "%s: '%s' cannot be signed at B-LT: %s\n", cmd, in, err.detail);
+    fprintf(stderr, "%s: '%s' cannot be %s: %s\n", cmd, in,
+            cmd == timestamp_cmd ? "given the timestamp's DSS" : "signed at B-LT", err.detail);
     return 1;
 }
 
@@ -281,6 +298,40 @@ cleanup:
     buf_free(&out);
     free(pdf);
     free(p12);
+    return rc;
+}
+
+int pdf_cmd_timestamp(const opt_values *v)
+{
+    const char *url = opt_str(v, "tsa");
+    if (tsa_option(timestamp_cmd, url) != 0)
+        return 2;
+    int rc = 1, too_large;
+    size_t len;
+    const char *in = opt_str(v, "IN.pdf");
+    char *pdf = cli_file_read(timestamp_cmd, in, PDF_UPDATE_FILE_MAX, &len, &too_large);
+    buf out;
+    buf_init(&out, PDF_UPDATE_FILE_MAX + PDF_LT_ROOM);
+    error err;
+    error_clear(&err);
+    char field[32];
+    if (!pdf)
+        goto cleanup;
+    if (pades_timestamp(pdf, len, url, &out, field, &err) != 0) {
+        fprintf(stderr, "%s: '%s' cannot be timestamped: %s\n", timestamp_cmd, in, err.detail);
+        goto cleanup;
+    }
+    /* B-LTA: the timestamp's own validation data (the TSA's chain and CRLs) follows it in a
+     * DSS, so that a later timestamp can renew it once the TSA's certificate expires. */
+    if (add_lt(timestamp_cmd, v, in, &out) != 0)
+        goto cleanup;
+    if (cli_file_write(timestamp_cmd, opt_str(v, "OUT.pdf"), out.data, out.len) != 0)
+        goto cleanup;
+    printf("%s: document timestamp in field %s\n", opt_str(v, "OUT.pdf"), field);
+    rc = 0;
+cleanup:
+    buf_free(&out);
+    free(pdf);
     return rc;
 }
 
@@ -431,10 +482,8 @@ int pdf_cmd_verify(const opt_values *v)
         fprintf(stderr, "%s: out of memory\n", verify_cmd);
         goto cleanup;
     }
-    int dss_after;
-    char after_why[96];
-    if (pades_verify_all(pdf, len, trust, sigs, checks, PADES_SIGS_MAX, &n, &dss_after, after_why,
-                         &err) != 0) {
+    pades_after after;
+    if (pades_verify_all(pdf, len, trust, sigs, checks, PADES_SIGS_MAX, &n, &after, &err) != 0) {
         printf("%s: %s\n", path, err.detail);
         goto cleanup;
     }
@@ -446,9 +495,9 @@ int pdf_cmd_verify(const opt_values *v)
     const pades_sig *last = &sigs[n - 1];
     for (size_t i = 0; i < n; i++) {
         const pades_check *ci = &checks[i];
-        char when[64];
-        when_text(sigs[i].when, when, sizeof when);
         char covers[96];
+        /* From the last signature on, what follows may be validation data. */
+        int then_data = after.validation_after && (i >= after.last_sig || after.last_sig == n);
         if (sigs[i].problem)
             snprintf(covers, sizeof covers, "unreadable ByteRange");
         else if (ci->covers_whole)
@@ -456,24 +505,36 @@ int pdf_cmd_verify(const opt_values *v)
         else
             snprintf(covers, sizeof covers, "covers %zu of %zu bytes%s",
                      sigs[i].range[2] + sigs[i].range[3], len,
-                     i + 1 == n && dss_after ? ", then a DSS update" : "");
-        char stamp[64] = "";
-        if (ci->stamped[0])
-            snprintf(stamp, sizeof stamp, ", timestamped %s", ci->stamped);
-        printf("signature %zu: signer «%s», %s%s, %s, %s: %s%s\n", i + 1,
-               ci->signer[0] ? ci->signer : "unknown", when, stamp,
-               ci->level[0] ? ci->level : "B-B", covers,
-               ci->valid ? "valid" : "INVALID: ", ci->valid ? "" : ci->why);
+                     !then_data   ? ""
+                     : i + 1 == n ? ", then a DSS update"
+                                  : ", then document timestamps");
+        const char *verdict = ci->valid ? "valid" : "INVALID: ";
+        if (ci->doc_timestamp) {
+            printf("document timestamp %zu: TSA «%s», %s, %s, %s: %s%s\n", i + 1,
+                   ci->signer[0] ? ci->signer : "unknown",
+                   ci->stamped[0] ? ci->stamped : "unknown time", ci->level, covers, verdict,
+                   ci->valid ? "" : ci->why);
+        } else {
+            char when[64], stamp[64] = "", not_lt[160] = "";
+            when_text(sigs[i].when, when, sizeof when);
+            if (ci->stamped[0])
+                snprintf(stamp, sizeof stamp, ", timestamped %s", ci->stamped);
+            if (ci->not_lt[0])
+                snprintf(not_lt, sizeof not_lt, " (not B-LT: %s)", ci->not_lt);
+            printf("signature %zu: signer «%s», %s%s, %s%s, %s: %s%s\n", i + 1,
+                   ci->signer[0] ? ci->signer : "unknown", when, stamp,
+                   ci->level[0] ? ci->level : "B-B", not_lt, covers, verdict,
+                   ci->valid ? "" : ci->why);
+        }
         all_valid = all_valid && ci->valid;
     }
-    int total = checks[n - 1].covers_whole || dss_after;
-    if (!last->problem && !total)
+    if (!last->problem && !after.total)
         printf("%s: not total: %s\n", path,
-               after_why[0] ? after_why : "bytes after the last signature are not signed");
+               after.why[0] ? after.why : "bytes after the last signature are not signed");
     else if (all_valid)
         printf("%s: every signature is valid and the last one covers the whole file%s\n", path,
-               dss_after ? " but a DSS update" : "");
-    rc = all_valid && total ? 0 : 1;
+               after.validation_after ? " but validation data (DSS, document timestamps)" : "");
+    rc = all_valid && after.total ? 0 : 1;
 cleanup:
     free(checks);
     free(sigs);

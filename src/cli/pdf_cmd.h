@@ -1,5 +1,5 @@
 /*
- * pdf_cmd — `guichet pdf sign` and `guichet pdf verify`: PAdES baseline B-B signatures of PDF
+ * pdf_cmd — `guichet pdf sign`, `timestamp` and `verify`: PAdES baseline B-B signatures of PDF
  * files (sign/pades.h) from the command line, with a PKCS#12 key. The command table in
  * commands.c lists them.
  */
@@ -11,6 +11,7 @@
 extern const opt_spec pdf_cmd_sign_opts[];
 extern const opt_spec pdf_cmd_prepare_opts[];
 extern const opt_spec pdf_cmd_complete_opts[];
+extern const opt_spec pdf_cmd_timestamp_opts[];
 extern const opt_spec pdf_cmd_verify_opts[];
 
 /* guichet pdf sign (--p12 FILE --password-file FILE | --pkcs11-module LIB --token LABEL
@@ -38,11 +39,21 @@ int pdf_cmd_prepare(const opt_values *v);
  * signature that does not verify with the certificate over PREP.pdf. */
 int pdf_cmd_complete(const opt_values *v);
 
+/* guichet pdf timestamp --tsa URL [--crl-private-ok] IN.pdf OUT.pdf
+ * Adds a document timestamp (PAdES B-LTA's building block) as an incremental update, then a
+ * DSS with the TSA's chain and its CRLs (fetched from the distribution points; one on a
+ * private or loopback address only with --crl-private-ok). Exit 0 once OUT.pdf is written; 1
+ * when IN.pdf cannot be timestamped, the TSA fails or a CRL cannot be had; 2 on a wrong
+ * usage. */
+int pdf_cmd_timestamp(const opt_values *v);
+
 /* guichet pdf verify (--ca FILE | --db FILE [--tenant SLUG]) FILE.pdf
  * Prints one line per signature (signer, /M, the timestamp, the level, what it covers, valid
- * or why not). The anchors are --ca's, or the trust anchors of the database's collectivité
+ * or why not) and per document timestamp (the TSA, its time). The anchors are --ca's, or the trust
+ * anchors of the database's collectivité
  * (--tenant needed when it holds several). Exit 0 when every signature is valid and chains to
- * them and the last one covers the whole file or is followed only by a DSS update; 1
+ * them and the last one covers the whole file or is followed only by a DSS update, document
+ * timestamps being allowed after the last signature; 1
  * otherwise (no signature, an invalid one, anything else after the last); 2 on a wrong usage,
  * an unreadable --ca or FILE.pdf, a database that cannot be opened or a collectivité without
  * trust anchors. */

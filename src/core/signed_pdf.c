@@ -33,13 +33,12 @@ int signed_pdf_check(core *c, int64_t tenant_id, const char *pdf, size_t len, ar
         return error_set(err, ERR_INTERNAL, NULL, "out of memory");
     out->sigs = arena_alloc(a, PADES_SIGS_MAX * sizeof *out->sigs);
     out->checks = arena_alloc(a, PADES_SIGS_MAX * sizeof *out->checks);
-    char after_why[96];
     int rc = -1;
     if (!out->sigs || !out->checks)
         error_set(err, ERR_INTERNAL, NULL, "out of memory");
     else
         rc = pades_verify_all(pdf, len, trust, out->sigs, out->checks, PADES_SIGS_MAX, &out->n,
-                              &out->dss_after, after_why, err);
+                              &out->after, err);
     X509_STORE_free(trust);
     return rc;
 }

@@ -1,7 +1,8 @@
 /*
  * signed_pdf — what the public /verifier page says of a signed PDF someone uploads: each
  * signature checked (sign/pades) against the collectivité's trust anchors
- * (core/trust_anchor.h), whether anything but validation data follows the last one, and
+ * (core/trust_anchor.h), whether anything but validation data (DSS updates, document
+ * timestamps) follows the last one, and
  * whether the file is one the mairie issued (its SHA-256 is a stored document version's).
  */
 #ifndef GUICHET_CORE_SIGNED_PDF_H
@@ -18,7 +19,7 @@ typedef struct signed_pdf_report {
     pades_sig *sigs;     /* in the file's order (in a) */
     pades_check *checks; /* checks[i] for sigs[i] (in a) */
     size_t n;            /* 0: no signature */
-    int dss_after;       /* the last one is followed only by DSS updates */
+    pades_after after;   /* what follows them: total, validation data only */
     int has_anchors;     /* the collectivité has trust anchors (else nothing chains) */
     char sha256[65];     /* the file's, lowercase hex */
     const char *code;    /* the verification code of the stored document with this SHA-256

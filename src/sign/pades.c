@@ -38,7 +38,7 @@ static int place_update(const char *pdf, size_t len, X509 *cert, const pdf_sig_m
 {
     pdf_sig_meta meta = *m;
     char cn[PDF_UPDATE_TEXT_MAX + 1];
-    if (!meta.name || !*meta.name) {
+    if (!meta.doc_timestamp && (!meta.name || !*meta.name)) {
         cms_subject_name(cert, cn, sizeof cn);
         meta.name = cn;
     }
@@ -53,31 +53,39 @@ static int place_update(const char *pdf, size_t len, X509 *cert, const pdf_sig_m
     return 0;
 }
 
-/* Signs digest with k (cms_sign_digest) and writes the CMS's hex into the /Contents whose '<'
- * is at contents_at and that spans contents_len bytes from '<' to '>' inside out. 0, or -1
- * with err (ERR_INVALID_ARG when the CMS would not fit: nothing is written). */
-static int fill_contents(buf *out, size_t contents_at, size_t contents_len, const sign_key *k,
-                         const unsigned char digest[32], const char *tsa_url, error *err)
+/* Writes der's hex into the /Contents whose '<' is at contents_at and that spans
+ * contents_len bytes from '<' to '>' inside out. 0, or -1 with err (ERR_INVALID_ARG when it
+ * would not fit: nothing is written). */
+static int put_contents(buf *out, size_t contents_at, size_t contents_len, const buf *der,
+                        error *err)
 {
     if (contents_len < 2 || contents_at > out->len || contents_len > out->len - contents_at)
         return error_set(err, ERR_INVALID_ARG, "pdf",
                          "the signature's /Contents is not in the file");
+    /* The hex digits go between '<' and '>': never past the placeholder, which would
+     * overwrite signed bytes or run off the file. */
+    if (2 * der->len > contents_len - 2)
+        return error_set(err, ERR_INVALID_ARG, "pdf",
+                         "the signature (%zu bytes) does not fit the reserved /Contents", der->len);
+    static const char hex[] = "0123456789ABCDEF";
+    char *h = out->data + contents_at + 1;
+    for (size_t i = 0; i < der->len; i++) {
+        h[2 * i] = hex[(unsigned char)der->data[i] >> 4];
+        h[2 * i + 1] = hex[(unsigned char)der->data[i] & 15];
+    }
+    return 0;
+}
+
+/* Signs digest with k (cms_sign_digest) and writes the CMS into the /Contents at contents_at
+ * (put_contents). 0, or -1 with err. */
+static int fill_contents(buf *out, size_t contents_at, size_t contents_len, const sign_key *k,
+                         const unsigned char digest[32], const char *tsa_url, error *err)
+{
     buf der;
     buf_init(&der, PDF_UPDATE_CONTENTS_MAX);
     int rc = cms_sign_digest(k, digest, tsa_url, &der, err);
-    /* The hex digits go between '<' and '>': never past the placeholder, which would
-     * overwrite signed bytes or run off the file. */
-    if (rc == 0 && 2 * der.len > contents_len - 2)
-        rc = error_set(err, ERR_INVALID_ARG, "pdf",
-                       "the signature (%zu bytes) does not fit the reserved /Contents", der.len);
-    if (rc == 0) {
-        static const char hex[] = "0123456789ABCDEF";
-        char *h = out->data + contents_at + 1;
-        for (size_t i = 0; i < der.len; i++) {
-            h[2 * i] = hex[(unsigned char)der.data[i] >> 4];
-            h[2 * i + 1] = hex[(unsigned char)der.data[i] & 15];
-        }
-    }
+    if (rc == 0)
+        rc = put_contents(out, contents_at, contents_len, &der, err);
     buf_free(&der);
     return rc;
 }
@@ -92,6 +100,27 @@ int pades_sign(const char *pdf, size_t len, const sign_key *k, const pdf_sig_met
         return -1;
     snprintf(field, 32, "%s", pos.field);
     return 0;
+}
+
+int pades_timestamp(const char *pdf, size_t len, const char *tsa_url, buf *out, char field[32],
+                    error *err)
+{
+    pdf_update_pos pos;
+    unsigned char digest[32];
+    const pdf_sig_meta m = {.doc_timestamp = 1};
+    if (place_update(pdf, len, NULL, &m, out, &pos, digest, err) != 0)
+        return -1;
+    /* The token itself is the /Contents: a ContentInfo SignedData over a TSTInfo whose
+     * imprint is the ByteRange's SHA-256 (ETSI EN 319 142-1 5.4.3). */
+    buf token;
+    buf_init(&token, PDF_UPDATE_CONTENTS_MAX);
+    int rc = tsa_stamp_digest(tsa_url, digest, &token, err);
+    if (rc == 0)
+        rc = put_contents(out, pos.contents_at, pos.contents_len, &token, err);
+    buf_free(&token);
+    if (rc == 0)
+        snprintf(field, 32, "%s", pos.field);
+    return rc;
 }
 
 int pades_prepare(const char *pdf, size_t len, X509 *cert, const pdf_sig_meta *m, buf *out,
@@ -210,6 +239,103 @@ static void level(const char *pdf, size_t len, const pades_sig *sig, const unsig
         snprintf(out->level, sizeof out->level, "B-LT");
 }
 
+/* A document timestamp (/SubFilter /ETSI.RFC3161): its /Contents (der, n bytes) is the TSA's
+ * token over the ByteRange, checked as a signature timestamp is (tsa_check_ranges). */
+static void verify_doc_timestamp(const char *pdf, const pades_sig *sig, const unsigned char *der,
+                                 size_t n, X509_STORE *trust, pades_check *out)
+{
+    out->doc_timestamp = 1;
+    snprintf(out->level, sizeof out->level, "DocTS");
+    tsa_info info;
+    const char *bad = NULL;
+    if (tsa_check_ranges(der, n, pdf, sig->range, trust, &info, &bad) != 0) {
+        why(out, bad);
+        return;
+    }
+    snprintf(out->signer, sizeof out->signer, "%s", info.tsa);
+    snprintf(out->stamped, sizeof out->stamped, "%s", info.when);
+    out->intact = 1;
+    out->valid = 1;
+}
+
+/* What the CRL check's callback knows: the DSS's CRLs and the signature timestamp's time. */
+typedef struct crl_time {
+    STACK_OF(X509_CRL) * crls;
+    time_t at;
+} crl_time;
+
+/* Lets a certificate revoked after the signature timestamp through: the timestamp proves the
+ * signature existed while the certificate was good (a later revocation — an élu who left
+ * office, a key retired — does not undo the acts signed before). */
+static int revoked_after_stamp(int ok, X509_STORE_CTX *ctx)
+{
+    const crl_time *ct = X509_STORE_CTX_get_app_data(ctx);
+    if (ok || X509_STORE_CTX_get_error(ctx) != X509_V_ERR_CERT_REVOKED || !ct || !ct->at)
+        return ok;
+    X509 *x = X509_STORE_CTX_get_current_cert(ctx);
+    time_t at = ct->at;
+    for (int i = 0; x && i < sk_X509_CRL_num(ct->crls); i++) {
+        X509_REVOKED *r = NULL;
+        if (X509_CRL_get0_by_cert(sk_X509_CRL_value(ct->crls, i), &r, x) > 0 &&
+            X509_cmp_time(X509_REVOKED_get0_revocationDate(r), &at) <= 0)
+            return 0;
+    }
+    X509_STORE_CTX_set_error(ctx, X509_V_OK);
+    return 1;
+}
+
+/* B-LT's revocation data read back: when the file's /DSS holds CRLs, the signer's chain
+ * (signer, with the untrusted certs) is checked against them at time at (the signature
+ * timestamp's; 0: now). A certificate revoked (before at, when there is a timestamp) makes
+ * the signature invalid (-1 with why set); a DSS without a current CRL for every certificate
+ * of the chain only takes B-LT away (not_lt says why). 0 otherwise. */
+static int check_dss_crls(const char *pdf, size_t len, X509_STORE *trust, X509 *signer,
+                          STACK_OF(X509) * certs, time_t at, pades_check *out)
+{
+    if (!memmem(pdf, len, "/DSS", 4))
+        return 0;
+    STACK_OF(X509_CRL) *crls = NULL;
+    X509_STORE_CTX *ctx = NULL;
+    int rc = 0, is_lt = strcmp(out->level, "B-LT") == 0;
+    const char *bad = pades_dss_crls(pdf, len, &crls);
+    if (bad || sk_X509_CRL_num(crls) == 0) {
+        if (bad && is_lt)
+            snprintf(out->not_lt, sizeof out->not_lt, "%s", bad);
+        goto cleanup;
+    }
+    if (!(ctx = X509_STORE_CTX_new()) || X509_STORE_CTX_init(ctx, trust, signer, certs) != 1) {
+        why(out, "out of memory");
+        rc = -1;
+        goto cleanup;
+    }
+    X509_STORE_CTX_set0_crls(ctx, crls);
+    crl_time ct = {crls, at};
+    X509_STORE_CTX_set_app_data(ctx, &ct);
+    X509_STORE_CTX_set_verify_cb(ctx, revoked_after_stamp);
+    X509_VERIFY_PARAM *param = X509_STORE_CTX_get0_param(ctx);
+    X509_VERIFY_PARAM_set_flags(param, X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL);
+    if (at)
+        X509_VERIFY_PARAM_set_time(param, at);
+    if (X509_verify_cert(ctx) == 1)
+        goto cleanup;
+    int e = X509_STORE_CTX_get_error(ctx);
+    if (e == X509_V_ERR_CERT_REVOKED) {
+        why(out, X509_STORE_CTX_get_error_depth(ctx) == 0
+                     ? "the signer's certificate was revoked (CRL in the DSS)"
+                     : "a CA certificate of the signer's chain was revoked (CRL in the DSS)");
+        rc = -1;
+    } else if (is_lt) {
+        snprintf(out->not_lt, sizeof out->not_lt, "the DSS's CRLs do not cover the chain: %s",
+                 X509_verify_cert_error_string(e));
+    }
+cleanup:
+    if (out->not_lt[0])
+        snprintf(out->level, sizeof out->level, "B-T");
+    X509_STORE_CTX_free(ctx);
+    sk_X509_CRL_pop_free(crls, X509_CRL_free);
+    return rc;
+}
+
 void pades_verify(const char *pdf, size_t len, const pades_sig *sig, X509_STORE *trust,
                   pades_check *out)
 {
@@ -233,6 +359,10 @@ void pades_verify(const char *pdf, size_t len, const pades_sig *sig, X509_STORE 
     const char *h = pdf + sig->contents_at + 1;
     for (size_t i = 0; i < n; i++)
         der[i] = (unsigned char)(hexval(h[2 * i]) << 4 | hexval(h[2 * i + 1]));
+    if (strcmp(sig->subfilter, "ETSI.RFC3161") == 0) {
+        verify_doc_timestamp(pdf, sig, der, n, trust, out);
+        goto cleanup;
+    }
     const unsigned char *p = der;
     if (!(cms = d2i_CMS_ContentInfo(NULL, &p, (long)n)) ||
         OBJ_obj2nid(CMS_get0_type(cms)) != NID_pkcs7_signed) {
@@ -329,6 +459,7 @@ void pades_verify(const char *pdf, size_t len, const pades_sig *sig, X509_STORE 
     }
     /* B-T: a signature timestamp, when there is one, must stamp this signature. */
     int at = CMS_unsigned_get_attr_by_NID(si, NID_id_smime_aa_timeStampToken, -1);
+    tsa_info stamp = {0};
     if (at >= 0) {
         ASN1_TYPE *t = X509_ATTRIBUTE_get0_type(CMS_unsigned_get_attr(si, at), 0);
         ASN1_OCTET_STRING *value = CMS_SignerInfo_get0_signature(si);
@@ -336,11 +467,15 @@ void pades_verify(const char *pdf, size_t len, const pades_sig *sig, X509_STORE 
         if (!t || t->type != V_ASN1_SEQUENCE ||
             tsa_check(ASN1_STRING_get0_data(t->value.sequence),
                       (size_t)ASN1_STRING_length(t->value.sequence), ASN1_STRING_get0_data(value),
-                      (size_t)ASN1_STRING_length(value), trust, out->stamped, &bad) != 0) {
+                      (size_t)ASN1_STRING_length(value), trust, &stamp, &bad) != 0) {
             why(out, bad);
             goto cleanup;
         }
+        snprintf(out->stamped, sizeof out->stamped, "%s", stamp.when);
     }
+    /* The revocation data the file carries, at the time the signature was stamped. */
+    if (check_dss_crls(pdf, len, trust, signer, certs, stamp.at, out) != 0)
+        goto cleanup;
     out->valid = 1;
 cleanup:
     X509_STORE_CTX_free(ctx);
@@ -350,18 +485,36 @@ cleanup:
 }
 
 int pades_verify_all(const char *pdf, size_t len, X509_STORE *trust, pades_sig *sigs,
-                     pades_check *checks, size_t max, size_t *n, int *dss_after, char after_why[96],
-                     error *err)
+                     pades_check *checks, size_t max, size_t *n, pades_after *after, error *err)
 {
-    *dss_after = 0;
-    after_why[0] = '\0';
+    memset(after, 0, sizeof *after);
     if (pades_scan(pdf, len, sigs, max, n, err) != 0)
         return -1;
-    for (size_t i = 0; i < *n; i++)
+    after->last_sig = *n;
+    for (size_t i = 0; i < *n; i++) {
         pades_verify(pdf, len, &sigs[i], trust, &checks[i]);
-    const pades_sig *last = *n ? &sigs[*n - 1] : NULL;
-    if (last && !last->problem && last->range[2] + last->range[3] < len)
-        *dss_after =
-            pades_only_dss_after(pdf, len, last->range[2] + last->range[3], after_why) == 0;
+        if (strcmp(sigs[i].subfilter, "ETSI.RFC3161") != 0)
+            after->last_sig = i;
+    }
+    if (*n == 0 || sigs[*n - 1].problem)
+        return 0;
+    /* After the last signature, document timestamps and DSS updates; after the last
+     * document timestamp, DSS updates only (ETSI EN 319 142-1 5.4.3). */
+    int ok = 1;
+    const pades_sig *last = &sigs[*n - 1], *sig = NULL;
+    size_t last_end = last->range[2] + last->range[3];
+    if (after->last_sig + 1 < *n) {
+        sig = &sigs[after->last_sig];
+        if (sig->problem) {
+            ok = 0;
+            snprintf(after->why, sizeof after->why, "the last signature cannot be read");
+        } else {
+            ok = pades_only_dss_after(pdf, len, sig->range[2] + sig->range[3], 1, after->why) == 0;
+        }
+    }
+    if (ok && last_end < len)
+        ok = pades_only_dss_after(pdf, len, last_end, 0, after->why) == 0;
+    after->total = ok;
+    after->validation_after = ok && (last_end < len || sig);
     return 0;
 }

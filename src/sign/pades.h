@@ -4,7 +4,9 @@
  * ByteRange's SHA-256. Verifying finds every signature dictionary in the file's bytes
  * (pades_scan: no OpenSSL, fuzzed) and checks each one: its ByteRange leaves out exactly its
  * /Contents, the CMS digest matches the bytes, the signature verifies, the signer chains to
- * the trust anchors given, and the attributes are the baseline's.
+ * the trust anchors given, and the attributes are the baseline's; a document timestamp
+ * (/SubFilter /ETSI.RFC3161) is checked as the TSA's token over its ByteRange. When the file's
+ * /DSS holds CRLs, the signer's chain is also checked against them.
  */
 #ifndef GUICHET_SIGN_PADES_H
 #define GUICHET_SIGN_PADES_H
@@ -39,6 +41,20 @@ int pades_sign(const char *pdf, size_t len, const sign_key *k, const pdf_sig_met
  * end with a readable signature or a certificate's issuer is not among them, arg "crl" when a
  * CRL cannot be had (ERR_UNAVAILABLE) or names a certificate as revoked (ERR_CONFLICT). */
 int pades_add_lt(const char *pdf, size_t len, int crl_private_ok, buf *out, error *err);
+
+/* A document timestamp (ETSI EN 319 142-1 5.4.3, B-LTA's building block): pdf with a further
+ * incremental update whose invisible signature field holds a /DocTimeStamp dictionary, its
+ * /Contents the token the TSA at tsa_url gives for the SHA-256 of its ByteRange; appended to
+ * out (empty, with a max of at least len plus 64 KiB). field receives the field's name. 0, or
+ * -1 with err (pdf_update_write's errors; tsa_stamp_digest's, arg "tsa"). */
+int pades_timestamp(const char *pdf, size_t len, const char *tsa_url, buf *out, char field[32],
+                    error *err);
+
+/* The CRLs of pdf's /DSS (its /CRLs array, at most PDF_DSS_ITEMS_MAX streams, stored or
+ * FlateDecode, of at most CRL_MAX bytes each once inflated), read with libqpdf. NULL with *crls set
+ * (empty when the file has none; caller frees with sk_X509_CRL_pop_free and X509_CRL_free), or why
+ * they cannot be read (a static English text, *crls NULL). */
+const char *pades_dss_crls(const char *pdf, size_t len, STACK_OF(X509_CRL) * *crls);
 
 /* Two-step signing, for a key held elsewhere (an élu's USB token, a remote signing service).
  * The first half writes pdf with its signature placeholder for cert, as pades_sign would, to
@@ -82,16 +98,23 @@ typedef struct pades_check {
     char stamped[32]; /* the signature timestamp's time (B-T), "" when it has none */
     char why[240];    /* why not valid (English), "" when valid */
     char level[8];    /* "B-B"; "B-T" with a signature timestamp; "B-LT" when the file's
-                         /DSS also has the signature's /VRI entry (pades_add_lt) */
+                         /DSS also has the signature's /VRI entry (pades_add_lt) and, when
+                         the DSS holds CRLs, one current for every certificate of the chain;
+                         "DocTS" for a document timestamp */
     int intact;       /* digest, signature and attributes good, whatever the chain: the bytes
                          it covers are the ones signed */
+    int doc_timestamp; /* a document timestamp: signer is the TSA's name, stamped its time */
+    char not_lt[120];  /* why a signature with a /VRI entry is not B-LT (English), "" else */
 } pades_check;
 
 /* Whether the bytes of pdf after a signature's coverage (signed_len: range[2] + range[3], less
- * than len) are updates that only give the catalog a /DSS (pades_add_lt's, or another tool's):
- * everything the signed revision shows, read from its catalog and its document information,
- * is unchanged. 0, or -1 with why (English) naming what changed. */
-int pades_only_dss_after(const char *pdf, size_t len, size_t signed_len, char why[96]);
+ * than len) are updates that only give the catalog a /DSS (pades_add_lt's, or another tool's)
+ * and, when timestamps_ok, add document timestamps (invisible fields whose /V is a
+ * /DocTimeStamp dictionary, listed in /Fields and their page's /Annots, /SigFlags set):
+ * everything else the signed revision shows, read from its catalog and its document
+ * information, is unchanged. 0, or -1 with why (English) naming what changed. */
+int pades_only_dss_after(const char *pdf, size_t len, size_t signed_len, int timestamps_ok,
+                         char why[96]);
 
 /* Loads the trust anchors of a PEM file (one or several certificates). NULL with err when
  * the file holds none; caller frees with X509_STORE_free. */
@@ -101,12 +124,24 @@ X509_STORE *pades_trust_load(const char *path, error *err);
 void pades_verify(const char *pdf, size_t len, const pades_sig *sig, X509_STORE *trust,
                   pades_check *out);
 
+/* What follows the file's signatures. */
+typedef struct pades_after {
+    int total;            /* every signature and timestamp checked covers the bytes it should:
+                             the last one covers the file or only DSS updates follow it, and
+                             only DSS updates and document timestamps follow the last signature
+                             (CAdES) */
+    int validation_after; /* total, and validation data (DSS updates, document timestamps)
+                             follows the last signature */
+    size_t last_sig;      /* the index of the last signature that is no document timestamp,
+                             n when every one is */
+    char why[96];         /* why not total (English), "" when total or unknown */
+} pades_after;
+
 /* Everything a verifier says of pdf: its signatures (pades_scan) in sigs[0 … *n) each checked
- * against trust in checks[i] (pades_verify), and *dss_after set when the last one does not
- * cover the file but is followed only by DSS updates (pades_only_dss_after; after_why says
- * what else follows otherwise, "" when it covers the file). 0, or -1 with err (pades_scan's). */
+ * against trust in checks[i] (pades_verify), and what follows them in *after
+ * (pades_only_dss_after, with document timestamps allowed after the last signature and only
+ * DSS updates after the last document timestamp). 0, or -1 with err (pades_scan's). */
 int pades_verify_all(const char *pdf, size_t len, X509_STORE *trust, pades_sig *sigs,
-                     pades_check *checks, size_t max, size_t *n, int *dss_after, char after_why[96],
-                     error *err);
+                     pades_check *checks, size_t max, size_t *n, pades_after *after, error *err);
 
 #endif

@@ -3,7 +3,9 @@
  * revision (the file's first bytes, up to the end of the signature's ByteRange) and the whole
  * file are both read with libqpdf, and everything the signed revision shows is compared, object
  * by object, from the catalog and the document information down: the same objects must hold
- * the same values and the same stream bytes. Only the catalog's /DSS may differ, so what an
+ * the same values and the same stream bytes. Only the catalog's /DSS may differ and, when
+ * document timestamps are allowed, the AcroForm may list new invisible document timestamp
+ * fields (their widgets on their page, /SigFlags set), taken out before comparing: what an
  * update may add is validation data and nothing a reader displays. Comparing what is reached,
  * rather than the objects the update writes, also catches an object redefined under another
  * generation or hidden in an object stream.
@@ -122,7 +124,103 @@ static int same_object(walk *w, int id, int gen)
     return same;
 }
 
-int pades_only_dss_after(const char *pdf, size_t len, size_t signed_len, char why[96])
+/* Whether f (in b) is a document timestamp's field as pades_timestamp writes one: a
+ * signature field merged with its widget, no kids nor parent, no action (a page-open script
+ * could change what the page shows), an empty rectangle (nothing drawn), its value a
+ * /DocTimeStamp dictionary with /SubFilter /ETSI.RFC3161. */
+static int doc_timestamp_field(qpdf_data b, qpdf_oh f)
+{
+    if (!qpdf_oh_is_dictionary(b, f) ||
+        !qpdf_oh_is_name_and_equals(b, qpdf_oh_get_key(b, f, "/FT"), "/Sig"))
+        return 0;
+    static const char *const refused[] = {"/Kids", "/Parent", "/A", "/AA", NULL};
+    for (const char *const *k = refused; *k; k++)
+        if (qpdf_oh_has_key(b, f, *k))
+            return 0;
+    qpdf_oh v = qpdf_oh_get_key(b, f, "/V");
+    if (!qpdf_oh_is_dictionary(b, v) ||
+        !qpdf_oh_is_name_and_equals(b, qpdf_oh_get_key(b, v, "/Type"), "/DocTimeStamp") ||
+        !qpdf_oh_is_name_and_equals(b, qpdf_oh_get_key(b, v, "/SubFilter"), "/ETSI.RFC3161"))
+        return 0;
+    qpdf_oh r = qpdf_oh_get_key(b, f, "/Rect");
+    if (!qpdf_oh_is_array(b, r) || qpdf_oh_get_array_n_items(b, r) != 4)
+        return 0;
+    double c[4];
+    for (int i = 0; i < 4; i++) {
+        qpdf_oh x = qpdf_oh_get_array_item(b, r, i);
+        if (!qpdf_oh_is_number(b, x))
+            return 0;
+        c[i] = qpdf_oh_get_numeric_value(b, x);
+    }
+    return c[0] == c[2] || c[1] == c[3];
+}
+
+/* Removes from arr (in q) every reference to object id; 1 when one was. */
+static int drop_refs(qpdf_data q, qpdf_oh arr, int id)
+{
+    int dropped = 0;
+    for (int i = qpdf_oh_is_array(q, arr) ? qpdf_oh_get_array_n_items(q, arr) : 0; i-- > 0;) {
+        qpdf_oh x = qpdf_oh_get_array_item(q, arr, i);
+        if (qpdf_oh_is_indirect(q, x) && qpdf_oh_get_object_id(q, x) == id) {
+            qpdf_oh_erase_item(q, arr, i);
+            dropped = 1;
+        }
+    }
+    return dropped;
+}
+
+/* Takes out of the whole file's objects (in memory only) the document timestamps' fields an
+ * update added to the AcroForm after the signed revision — new objects (numbered from
+ * size_a), listed in /Fields and in their page's /Annots — and the /SigFlags they set, so
+ * that the comparison then finds everything else unchanged. *found is how many there were.
+ * 0, or -1 with why for /SigFlags that do not say signatures exist. */
+static int strip_doc_timestamps(walk *w, qpdf_oh ra, qpdf_oh rb, long long size_a, int *found,
+                                char why[96])
+{
+    *found = 0;
+    qpdf_oh form_a = qpdf_oh_get_key(w->a, ra, "/AcroForm");
+    qpdf_oh form = qpdf_oh_get_key(w->b, rb, "/AcroForm");
+    qpdf_oh fields = qpdf_oh_get_key_if_dict(w->b, form, "/Fields");
+    int n = qpdf_oh_is_array(w->b, fields) ? qpdf_oh_get_array_n_items(w->b, fields) : 0;
+    for (int i = n; i-- > 0;) {
+        qpdf_oh f = qpdf_oh_get_array_item(w->b, fields, i);
+        int id = qpdf_oh_get_object_id(w->b, f);
+        if (!qpdf_oh_is_indirect(w->b, f) || id < size_a || !doc_timestamp_field(w->b, f))
+            continue;
+        qpdf_oh_erase_item(w->b, fields, i);
+        (*found)++;
+        /* Its widget: out of the annotations of the page it names. Listed on another page,
+         * it stays there, and that page then differs. */
+        qpdf_oh page = qpdf_oh_get_key(w->b, f, "/P");
+        if (!qpdf_oh_is_dictionary(w->b, page) || !qpdf_oh_is_indirect(w->b, page))
+            continue;
+        qpdf_oh annots = qpdf_oh_get_key(w->b, page, "/Annots");
+        qpdf_oh page_a = qpdf_get_object_by_id(w->a, qpdf_oh_get_object_id(w->b, page),
+                                               qpdf_oh_get_generation(w->b, page));
+        /* A page that had no annotations gets none back rather than an empty array. */
+        if (drop_refs(w->b, annots, id) && qpdf_oh_get_array_n_items(w->b, annots) == 0 &&
+            qpdf_oh_is_dictionary(w->a, page_a) && !qpdf_oh_has_key(w->a, page_a, "/Annots"))
+            qpdf_oh_remove_key(w->b, page, "/Annots");
+    }
+    if (!*found)
+        return 0;
+    /* /SigFlags must say that signatures exist (bit 1); what else it said is the revision's. */
+    qpdf_oh flags = qpdf_oh_get_key(w->b, form, "/SigFlags");
+    if (!qpdf_oh_is_integer(w->b, flags) || !(qpdf_oh_get_int_value(w->b, flags) & 1)) {
+        snprintf(why, 96, "the document timestamp's form has no /SigFlags");
+        return -1;
+    }
+    qpdf_oh flags_a = qpdf_oh_get_key_if_dict(w->a, form_a, "/SigFlags");
+    if (qpdf_oh_is_integer(w->a, flags_a))
+        qpdf_oh_replace_key(w->b, form, "/SigFlags",
+                            qpdf_oh_new_integer(w->b, qpdf_oh_get_int_value(w->a, flags_a)));
+    else
+        qpdf_oh_remove_key(w->b, form, "/SigFlags");
+    return 0;
+}
+
+int pades_only_dss_after(const char *pdf, size_t len, size_t signed_len, int timestamps_ok,
+                         char why[96])
 {
     snprintf(why, 96, "out of memory");
     walk w = {0};
@@ -168,7 +266,10 @@ int pades_only_dss_after(const char *pdf, size_t len, size_t signed_len, char wh
     int new_dss =
         qpdf_oh_is_dictionary(w.b, db) && strcmp(dss_a, qpdf_oh_unparse_resolved(w.b, db)) != 0;
     free(dss_a);
-    if (!new_dss) {
+    int stamps = 0;
+    if (timestamps_ok && strip_doc_timestamps(&w, ra, rb, size_a, &stamps, why) != 0)
+        goto cleanup;
+    if (!new_dss && !stamps) {
         snprintf(why, 96, "bytes after the last signature are not signed");
         goto cleanup;
     }

@@ -5,7 +5,7 @@
  * certificates are the ones the signature and its timestamp carry (the signer's chain, the
  * TSA's): each one that has an issuer must find it among them, and gets its CRL, fetched and
  * checked by sign/crl. Anything missing refuses B-LT rather than writing a DSS that would not
- * validate the signature later.
+ * validate the signature later. The verifier reads the DSS's CRLs back here too.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +15,8 @@
 #include <openssl/err.h>
 #include <openssl/pkcs7.h>
 #include <openssl/sha.h>
+#include <qpdf/qpdf-c.h>
+#include <zlib.h>
 
 #include "sign/crl.h"
 #include "sign/pades.h"
@@ -197,4 +199,107 @@ cleanup:
     free(sigs);
     ERR_clear_error();
     return rc;
+}
+
+/* The bytes of stream s (in q), at most CRL_MAX of them, in *data (caller frees with free):
+ * as stored, or inflated when its only filter is /FlateDecode without parameters (how other
+ * tools write a DSS), never past the bound whatever the compression ratio. NULL, or why not. */
+static const char *crl_bytes(qpdf_data q, qpdf_oh s, unsigned char **data, size_t *len)
+{
+    *data = NULL;
+    qpdf_oh dict = qpdf_oh_get_dict(q, s), filter = qpdf_oh_get_key(q, dict, "/Filter");
+    if (qpdf_oh_is_array(q, filter) && qpdf_oh_get_array_n_items(q, filter) == 1)
+        filter = qpdf_oh_get_array_item(q, filter, 0);
+    int flate = qpdf_oh_is_name_and_equals(q, filter, "/FlateDecode");
+    if ((!flate && !qpdf_oh_is_null(q, filter)) ||
+        (flate && qpdf_oh_has_key(q, dict, "/DecodeParms")))
+        return "a CRL of the DSS has a filter other than FlateDecode";
+    unsigned char *raw = NULL;
+    size_t n = 0;
+    if ((qpdf_oh_get_stream_data(q, s, qpdf_dl_none, NULL, &raw, &n) & QPDF_ERRORS) ||
+        n > CRL_MAX) {
+        free(raw);
+        return "a CRL of the DSS cannot be read or is over its size limit";
+    }
+    if (!flate) {
+        *data = raw;
+        *len = n;
+        return NULL;
+    }
+    const char *bad = "a CRL of the DSS does not inflate within its size limit";
+    z_stream z = {0};
+    unsigned char *out = malloc(CRL_MAX + 1);
+    if (out && inflateInit(&z) == Z_OK) {
+        z.next_in = raw;
+        z.avail_in = (uInt)n;
+        z.next_out = out;
+        z.avail_out = CRL_MAX + 1;
+        /* One more byte than the bound: filling it means the CRL is over it. */
+        if (inflate(&z, Z_FINISH) == Z_STREAM_END && z.total_out <= CRL_MAX) {
+            *data = out;
+            *len = z.total_out;
+            out = NULL;
+            bad = NULL;
+        }
+        inflateEnd(&z);
+    }
+    free(out);
+    free(raw);
+    return bad;
+}
+
+/* The CRLs of the /CRLs array dss (in q) pushed to crls: NULL, or why not. */
+static const char *read_crls(qpdf_data q, qpdf_oh dss, STACK_OF(X509_CRL) * crls)
+{
+    qpdf_oh arr = qpdf_oh_get_key_if_dict(q, dss, "/CRLs");
+    if (!qpdf_oh_is_array(q, arr))
+        return NULL;
+    int n = qpdf_oh_get_array_n_items(q, arr);
+    if (n > PDF_DSS_ITEMS_MAX)
+        return "the DSS has more CRLs than a verifier reads";
+    for (int i = 0; i < n; i++) {
+        qpdf_oh s = qpdf_oh_get_array_item(q, arr, i);
+        if (!qpdf_oh_is_stream(q, s))
+            return "a CRL of the DSS is not a stream";
+        unsigned char *data = NULL;
+        size_t len = 0;
+        const char *bad = crl_bytes(q, s, &data, &len);
+        if (bad)
+            return bad;
+        const unsigned char *p = data;
+        X509_CRL *crl = d2i_X509_CRL(NULL, &p, (long)len);
+        free(data);
+        if (!crl || sk_X509_CRL_push(crls, crl) <= 0) {
+            X509_CRL_free(crl);
+            return "a CRL of the DSS is not a DER CRL";
+        }
+    }
+    return NULL;
+}
+
+const char *pades_dss_crls(const char *pdf, size_t len, STACK_OF(X509_CRL) * *crls)
+{
+    const char *bad = "out of memory";
+    *crls = sk_X509_CRL_new_null();
+    qpdf_data q = qpdf_init();
+    if (!*crls || !q)
+        goto cleanup;
+    qpdf_silence_errors(q);
+    qpdf_set_suppress_warnings(q, QPDF_TRUE);
+    if (qpdf_read_memory(q, "pdf", pdf, len, NULL) & QPDF_ERRORS) {
+        bad = "the file cannot be read for its DSS";
+        goto cleanup;
+    }
+    bad = read_crls(q, qpdf_oh_get_key(q, qpdf_get_root(q), "/DSS"), *crls);
+    if (!bad && qpdf_has_error(q))
+        bad = "the DSS is damaged";
+cleanup:
+    if (q)
+        qpdf_cleanup(&q);
+    if (bad) {
+        sk_X509_CRL_pop_free(*crls, X509_CRL_free);
+        *crls = NULL;
+    }
+    ERR_clear_error();
+    return bad;
 }

@@ -332,7 +332,10 @@ int pdf_update_write(const char *pdf, size_t len, const pdf_sig_meta *m, buf *ou
     int form_id = form_indirect ? qpdf_oh_get_object_id(q, form) : next++;
     int form_gen = form_indirect ? qpdf_oh_get_generation(q, form) : 0;
     int sig_id = next++, field_id = next++;
-    int ap_id = m->visible ? next++ : 0, font_id = m->visible ? next++ : 0;
+    /* A document timestamp shows nothing: a verifier accepts its field after a signature
+     * only because it adds nothing a reader displays (pades_only_dss_after). */
+    int visible = m->visible && !m->doc_timestamp;
+    int ap_id = visible ? next++ : 0, font_id = visible ? next++ : 0;
     int xref_id = o.xref_stream ? next++ : 0;
     int page_id = qpdf_oh_get_object_id(q, page), page_gen = qpdf_oh_get_generation(q, page);
     int root_id = qpdf_oh_get_object_id(q, root), root_gen = qpdf_oh_get_generation(q, root);
@@ -370,7 +373,7 @@ int pdf_update_write(const char *pdf, size_t len, const pdf_sig_meta *m, buf *ou
     open_object(out, e, &n, field_id, 0);
     buf_printf(out, "<<\n/FT /Sig\n/T (%s)\n/V %d 0 R\n/Type /Annot\n/Subtype /Widget\n",
                pos->field, sig_id);
-    if (m->visible) {
+    if (visible) {
         double box[4];
         media_box(q, page, box);
         /* Right-aligned with guichet's letters' text and just above their footer. */
@@ -381,7 +384,7 @@ int pdf_update_write(const char *pdf, size_t len, const pdf_sig_meta *m, buf *ou
         buf_puts(out, "/Rect [0 0 0 0]\n");
     }
     buf_printf(out, "/F 132\n/P %d %d R\n>>\nendobj\n", page_id, page_gen);
-    if (m->visible) {
+    if (visible) {
         buf text;
         buf_init(&text, 4096);
         sign_appearance_stream(m->name, m->reason, m->when, &text);
@@ -400,22 +403,27 @@ int pdf_update_write(const char *pdf, size_t len, const pdf_sig_meta *m, buf *ou
 
     /* The signature dictionary, /Contents last so that its placeholder ends the object. */
     open_object(out, e, &n, sig_id, 0);
-    struct tm tm;
-    gmtime_r(&m->when, &tm);
-    char when[32];
-    strftime(when, sizeof when, "D:%Y%m%d%H%M%S+00'00'", &tm);
-    buf_printf(out,
-               "<<\n/Type /Sig\n/Filter /Adobe.PPKLite\n/SubFilter /ETSI.CAdES.detached\n"
-               "/M (%s)\n",
-               when);
-    const char *texts[][2] = {
-        {"/Name ", m->name}, {"/Reason ", m->reason}, {"/Location ", m->location}};
-    for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++)
-        if (texts[i][1] && *texts[i][1]) {
-            buf_puts(out, texts[i][0]);
-            put_text(out, texts[i][1]);
-            buf_putc(out, '\n');
-        }
+    if (m->doc_timestamp) {
+        buf_puts(out,
+                 "<<\n/Type /DocTimeStamp\n/Filter /Adobe.PPKLite\n/SubFilter /ETSI.RFC3161\n");
+    } else {
+        struct tm tm;
+        gmtime_r(&m->when, &tm);
+        char when[32];
+        strftime(when, sizeof when, "D:%Y%m%d%H%M%S+00'00'", &tm);
+        buf_printf(out,
+                   "<<\n/Type /Sig\n/Filter /Adobe.PPKLite\n/SubFilter /ETSI.CAdES.detached\n"
+                   "/M (%s)\n",
+                   when);
+        const char *texts[][2] = {
+            {"/Name ", m->name}, {"/Reason ", m->reason}, {"/Location ", m->location}};
+        for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++)
+            if (texts[i][1] && *texts[i][1]) {
+                buf_puts(out, texts[i][0]);
+                put_text(out, texts[i][1]);
+                buf_putc(out, '\n');
+            }
+    }
     buf_puts(out, "/ByteRange ");
     pos->byterange_at = out->len;
     buf_printf(out, "%-*s\n/Contents ", PDF_UPDATE_BYTERANGE_LEN, "[]");

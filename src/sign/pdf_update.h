@@ -1,8 +1,9 @@
 /*
- * pdf_update — the incremental update a PAdES signature is written as: the original file's
- * bytes untouched, then a signature dictionary with placeholders (ByteRange, /Contents),
- * a signature field merged with its invisible widget, the catalog, the first page and the
- * AcroForm rewritten as new versions of their objects, and a new cross-reference section
+ * pdf_update — the incremental update a PAdES signature (or a document timestamp) is written
+ * as: the original file's bytes untouched, then a signature dictionary with placeholders
+ * (ByteRange, /Contents), a signature field merged with its invisible widget, the catalog,
+ * the first page and the AcroForm rewritten as new versions of their objects, and a new
+ * cross-reference section
  * (a table, or a stream when the file has one) pointing back to the previous one. The
  * original is read with libqpdf only to find those objects; nothing is rewritten by qpdf.
  */
@@ -33,6 +34,10 @@ typedef struct pdf_sig_meta {
     time_t when;          /* written as /M, in UTC */
     int visible;          /* 1: a box on the first page's bottom right (sign/appearance.h)
                              shows the name, the reason and the date; 0: invisible */
+    int doc_timestamp;    /* 1: a document timestamp (ETSI EN 319 142-1 5.4.3): the dictionary
+                             is /Type /DocTimeStamp, /SubFilter /ETSI.RFC3161, without /M nor
+                             the texts above, its field invisible; /Contents gets a TSA's
+                             token (pades_timestamp) */
 } pdf_sig_meta;
 
 /* Where the placeholders of a written update are, as offsets in the output. */

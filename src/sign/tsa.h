@@ -1,13 +1,15 @@
 /*
- * tsa — RFC 3161 timestamps for PAdES B-T: a TimeStampReq for the SHA-256 of a signature
- * value sent to a timestamping authority over HTTP (libcurl), its reply checked (granted,
- * the imprint and nonce of the request) and its token kept; and a token found in a signature
- * checked against the signature value and the trust anchors.
+ * tsa — RFC 3161 timestamps for PAdES B-T and document timestamps: a TimeStampReq for a
+ * SHA-256 (of a signature value, or of a document timestamp's ByteRange) sent to a
+ * timestamping authority over HTTP (libcurl), its reply checked (granted, the imprint and
+ * nonce of the request) and its token kept; and a token found in a file checked against what
+ * it stamps and the trust anchors.
  */
 #ifndef GUICHET_SIGN_TSA_H
 #define GUICHET_SIGN_TSA_H
 
 #include <stddef.h>
+#include <time.h>
 
 #include <openssl/x509.h>
 
@@ -31,10 +33,27 @@ void tsa_set_private_ok(int ok);
  * on a private address it may not be on, or answers no granted, matching token). */
 int tsa_stamp(const char *url, const unsigned char *data, size_t len, buf *token, error *err);
 
+/* The same for data already hashed: sha256 is the imprint asked for (a document timestamp's
+ * ByteRange digest). tsa_stamp hashes and calls it. */
+int tsa_stamp_digest(const char *url, const unsigned char sha256[32], buf *token, error *err);
+
+/* What a checked token says. */
+typedef struct tsa_info {
+    char when[32]; /* the time stamped, "YYYY-MM-DD HH:MM:SS UTC" */
+    time_t at;     /* the same as a time */
+    char tsa[160]; /* the TSA's common name (UTF-8, control characters as '?') */
+} tsa_info;
+
 /* Checks a timeStampToken (der, len bytes) against the data it stamps and the anchors of
- * trust (the TSA's certificate must chain to them, with its timeStamping purpose). 0 with the
- * time stamped in when ("YYYY-MM-DD HH:MM:SS UTC"), or -1 with why (a static English text). */
+ * trust (the TSA's certificate must chain to them, with its timeStamping purpose). 0 with
+ * what it says in info, or -1 with why (a static English text). */
 int tsa_check(const unsigned char *der, size_t len, const unsigned char *data, size_t data_len,
-              X509_STORE *trust, char when[32], const char **why);
+              X509_STORE *trust, tsa_info *info, const char **why);
+
+/* The same for a token stamping the two ranges of a ByteRange r of pdf (a document
+ * timestamp): they are hashed with the algorithm the token's imprint names (SHA-256, -384 or
+ * -512), the imprint compared. The caller checked the ranges lie in pdf. */
+int tsa_check_ranges(const unsigned char *der, size_t len, const char *pdf, const size_t r[4],
+                     X509_STORE *trust, tsa_info *info, const char **why);
 
 #endif

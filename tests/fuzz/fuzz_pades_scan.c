@@ -4,7 +4,9 @@
  * every signature it accepts has a ByteRange inside the file whose gap is its /Contents hex
  * string, as the verifier relies on before hashing and decoding. What follows the last one, when
  * it does not cover the file, goes through pades_only_dss_after (libqpdf on both revisions,
- * the object walk), which answers without crashing and with a printable reason.
+ * document timestamps' fields taken out, the object walk), which answers without crashing and with
+ * a printable reason. A file naming a /DSS has its CRLs read as the verifier reads them back
+ * (pades_dss_crls: libqpdf, bounded inflating, DER).
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -49,9 +51,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const pades_sig *last = rc == 0 && n ? &sigs[n - 1] : NULL;
     if (last && !last->problem && last->range[2] + last->range[3] < size) {
         char why[96];
-        int after = pades_only_dss_after(pdf, size, last->range[2] + last->range[3], why);
+        /* With document timestamps allowed: the longer path, their fields taken out. */
+        int after = pades_only_dss_after(pdf, size, last->range[2] + last->range[3], 1, why);
         CHECK(after == 0 || after == -1);
         CHECK(strlen(why) < sizeof why && (after == 0) == (why[0] == '\0'));
+    }
+    /* The DSS's CRLs the verifier reads back (libqpdf, zlib, the DER of each). */
+    if (memmem(pdf, size, "/DSS", 4)) {
+        STACK_OF(X509_CRL) *crls = NULL;
+        const char *bad = pades_dss_crls(pdf, size, &crls);
+        CHECK((bad == NULL) == (crls != NULL));
+        CHECK(!crls || sk_X509_CRL_num(crls) <= PDF_DSS_ITEMS_MAX);
+        sk_X509_CRL_pop_free(crls, X509_CRL_free);
     }
     free(pdf);
     return 0;

@@ -30,7 +30,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     buf_init(&out, size + (1 << 20));
     pdf_update_pos pos;
     error err;
-    const pdf_sig_meta m = {"raison", "lieu", "nom", 0, 0};
+    const pdf_sig_meta m = {"raison", "lieu", "nom", 0, 0, 0};
     if (pdf_update_write(pdf, size, &m, &out, &pos, &err) == 0) {
         CHECK(out.len > size && memcmp(out.data, pdf, size) == 0);
         CHECK(pos.contents_at + pos.contents_len < out.len);

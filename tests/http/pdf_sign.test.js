@@ -489,6 +489,75 @@ test('B-LT: a DSS with the chains and the CRL, added after the B-T signature; qp
     assert.match(v.stdout, /^signature 1: signer «Claude Maire», .*, timestamped .* UTC, B-LT, covers \d+ of \d+ bytes, then a DSS update: valid$/m);
 });
 
+test('document timestamp after a B-LT signature: valid and total; a page changed then timestamped is not', async () => {
+    await startLtCa();
+    const tsaServer = await startTsa('lttsa.cnf');
+    let r;
+    let bad;
+    const base = fs.readFileSync(f('blt.pdf'));
+    /* The page turned to landscape after the signature, then the whole timestamped. */
+    const page = '<< /Type /Page /Parent 2 0 R /MediaBox [0 0 842 595] /Contents 4 0 R ' +
+        '/Resources << /Font << /F1 5 0 R >> >> /Annots [] >>';
+    fs.writeFileSync(f('blt-page.pdf'), appendUpdate(base, { 3: page }));
+    try {
+        r = await guichetAsync(['pdf', 'timestamp', '--tsa', tsaServer.url, '--crl-private-ok',
+                                f('blt.pdf'), f('blta.pdf')]);
+        bad = await guichetAsync(['pdf', 'timestamp', '--tsa', tsaServer.url, '--crl-private-ok',
+                                  f('blt-page.pdf'), f('blt-page-ts.pdf')]);
+    } finally {
+        await tsaServer.close();
+    }
+    assert.strictEqual(r.status, 0, r.stderr);
+    assert.match(r.stdout, /document timestamp in field Signature2/);
+    const out = fs.readFileSync(f('blta.pdf'));
+    assert.ok(out.subarray(0, base.length).equals(base), 'the B-LT file kept byte for byte');
+    const added = out.toString('latin1', base.length);
+    assert.match(added, /\/Type \/DocTimeStamp\n\/Filter \/Adobe\.PPKLite\n\/SubFilter \/ETSI\.RFC3161\n/);
+    assert.doesNotMatch(added.slice(0, added.indexOf('/ByteRange')), /\/M \(/);
+    assert.match(mustRun('qpdf', ['--check', f('blta.pdf')]), /No syntax or stream encoding errors/);
+
+    /* The token over the ByteRange, read independently: openssl ts -verify on the signed
+     * bytes with the CA (the TSA's chain). */
+    const text = out.toString('latin1');
+    const ranges = [...text.matchAll(/\/ByteRange\s*\[\s*(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s*\]/g)];
+    assert.strictEqual(ranges.length, 2);
+    const br = ranges[1].slice(1, 5).map(Number);
+    let token = Buffer.from(text.slice(br[1] + 1, br[2] - 1), 'hex');
+    token = token.subarray(0, 4 + token.readUInt16BE(2));
+    fs.writeFileSync(f('docts.der'), token);
+    fs.writeFileSync(f('docts.data'), Buffer.concat([out.subarray(br[0], br[0] + br[1]), out.subarray(br[2], br[2] + br[3])]));
+    assert.match(mustRun('openssl', ['ts', '-verify', '-token_in', '-in', f('docts.der'), '-data', f('docts.data'),
+                                     '-CAfile', f('ltca.pem')]), /Verification: OK/);
+
+    /* pdfsig reads both: the signature still valid, the timestamp a second entry signed by
+     * the TSA over its ranges (poppler 22 names no type for ETSI.RFC3161 and leaves it
+     * unverified: openssl ts checked it above). */
+    const [s1, s2] = pdfsig('blta.pdf');
+    assert.match(s1, /Signer Certificate Common Name: Claude Maire/);
+    assert.match(s1, /Signature Validation: Signature is Valid\./);
+    assert.match(s2, /Signer Certificate Common Name: Horodatage de test/);
+    assert.match(s2, new RegExp(`Signed Ranges: \\[0 - ${br[1]}\\], \\[${br[2]} - ${br[2] + br[3]}\\]`));
+
+    let v = guichet(['pdf', 'verify', '--ca', f('ltca.pem'), f('blta.pdf')]);
+    assert.strictEqual(v.status, 0, v.stdout + v.stderr);
+    assert.match(v.stdout, /^signature 1: signer «Claude Maire», .*, B-LT, covers \d+ of \d+ bytes, then document timestamps: valid$/m);
+    assert.match(v.stdout, /^document timestamp 2: TSA «Horodatage de test», \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC, DocTS, covers \d+ of \d+ bytes, then a DSS update: valid$/m);
+
+    /* The page changed between the signature and the timestamp: not total, whatever the
+     * timestamp covers. */
+    assert.strictEqual(bad.status, 0, bad.stderr);
+    v = guichet(['pdf', 'verify', '--ca', f('ltca.pem'), f('blt-page-ts.pdf')]);
+    assert.strictEqual(v.status, 1, v.stdout);
+    assert.match(v.stdout, /^document timestamp 2: .*: valid$/m);
+    assert.match(v.stdout, /not total: the update after it changes object 3 0/);
+
+    /* A usage error: one line, exit 2, nothing written. */
+    r = guichet(['pdf', 'timestamp', '--tsa', 'file:///etc/passwd', f('blt.pdf'), f('nots.pdf')]);
+    assert.strictEqual(r.status, 2);
+    assert.strictEqual(r.stderr.trim().split('\n').length, 1, r.stderr);
+    assert.ok(!fs.existsSync(f('nots.pdf')));
+});
+
 test('B-LT refused: a revoked certificate, a certificate without a distribution point, a CRL that cannot be had', async () => {
     const lt = await startLtCa();
     const tsaServer = await startTsa('lttsa.cnf');

@@ -4,17 +4,20 @@
  * signature who signed, when, in which capacity (/Reason, /Name), the level, whether it chains
  * to the collectivité's trust anchors (added here on the admin page) and whether the file
  * changed since; whether the file is one the mairie issued (its SHA-256 a stored document's:
- * then the link to /verifier/{code}). Refusals beside the field (no file, not a PDF, no
- * signature), the CSRF token required, and the form without JavaScript is plain HTML.
+ * then the link to /verifier/{code}). A document timestamp (`guichet pdf timestamp`, by a TSA
+ * on loopback whose certificate the collectivité trusts) shows as its own row. Refusals beside
+ * the field (no file, not a PDF, no signature), the CSRF token required, and the form without
+ * JavaScript is plain HTML.
  */
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
 const crypto = require('node:crypto');
-const { spawnSync } = require('node:child_process');
+const { spawn, spawnSync } = require('node:child_process');
 const H = require('./harness');
 const F = require('../browser/bo_flows');
+const { signers } = require('./signers');
 
 let srv, admin, dir;
 const f = (name) => path.join(dir, name);
@@ -136,6 +139,49 @@ test('a file the mairie issued: the link to its verification page', async () => 
     assert.equal(r.status, 200);
     assert.match(r.text, /Ce fichier est un document émis par la mairie : <a href="\/verifier\/K7QM4TXH">voir le document K7QM4TXH<\/a>/);
     assert.ok(r.text.includes(sha));
+});
+
+test('a document timestamp after the signature: its own row, the TSA named, the file unchanged but for validation data', async () => {
+    /* The TSA's certificate is its own anchor here (the trust anchors are CA certificates):
+     * CA:TRUE, no keyUsage, EKU timeStamping alone, as RFC 3161 asks of a TSA. */
+    mustRun('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', f('tsa.key'), '-out', f('tsa.pem'),
+                        '-days', '30', '-subj', '/CN=Horodatage de la mairie', '-utf8',
+                        '-addext', 'basicConstraints=critical,CA:TRUE',
+                        '-addext', 'extendedKeyUsage=critical,timeStamping']);
+    fs.writeFileSync(f('tsaserial'), '01\n');
+    fs.writeFileSync(f('tsa.cnf'), `[tsa]\ndefault_tsa = tsa1\n[tsa1]\nserial = ${f('tsaserial')}\n` +
+        `crypto_device = builtin\nsigner_cert = ${f('tsa.pem')}\nsigner_key = ${f('tsa.key')}\n` +
+        'signer_digest = sha256\ndefault_policy = 1.2.3.4.1\ndigests = sha256\naccuracy = secs:1\n' +
+        'ess_cert_id_alg = sha256\n');
+    const r0 = await admin.post('/agent/admin/certificats', { certificate: fs.readFileSync(f('tsa.pem'), 'utf8') });
+    assert.equal(r0.status, 303, F.textOf(r0.text).slice(0, 300));
+    const tsa = await signers(dir, 'pw').startTsa('tsa.cnf');
+    let out;
+    try {
+        /* Spawned, not spawnSync: the TSA answers from this process. */
+        out = await new Promise((resolve, reject) => {
+            const child = spawn(H.BIN, ['pdf', 'timestamp', '--tsa', tsa.url, f('one.pdf'), f('one-ts.pdf')]);
+            let err = '';
+            child.stderr.on('data', (d) => { err += d; });
+            child.on('error', reject);
+            child.on('close', (status) => resolve({ status, err }));
+        });
+    } finally {
+        await tsa.close();
+    }
+    assert.equal(out.status, 0, out.err);
+    const r = await check(fs.readFileSync(f('one-ts.pdf')));
+    assert.equal(r.status, 200, F.textOf(r.text).slice(0, 500));
+    assert.ok(F.textOf(r.text).includes('Toutes les signatures sont valides, reconnues par la collectivité'));
+    const [one, two] = rows(r.text);
+    assert.equal(one[1], 'Camille Maire');
+    assert.equal(one[4], 'B-B');
+    assert.equal(one[6], 'Non (seules des données de validation ont été ajoutées)');
+    assert.equal(two[1], 'Horodatage du document — Horodatage de la mairie');
+    assert.match(two[2], /^\d{1,2} \S+ \d{4} à \d{1,2} h \d\d$/, 'the TSA\'s time, the row being the timestamp');
+    assert.equal(two[4], 'DocTS');
+    assert.equal(two[5], 'Oui');
+    assert.equal(two[6], 'Non (seules des données de validation ont été ajoutées)');
 });
 
 test('refusals beside the field; the CSRF token is required', async () => {

@@ -71,7 +71,7 @@ static void stream_pdf(const buf *in, buf *out)
     qpdf_cleanup(&q);
 }
 
-static const pdf_sig_meta meta = {"Arrêté n° 42", "Mairie", "Camille Maire", 1796000000, 0};
+static const pdf_sig_meta meta = {"Arrêté n° 42", "Mairie", "Camille Maire", 1796000000, 0, 0};
 
 /* Signs in into out (placeholders and ByteRange), asserting success. */
 static void update(const buf *in, buf *out, pdf_update_pos *pos)

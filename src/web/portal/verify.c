@@ -112,14 +112,16 @@ static const char *str(http_req *rq, const char *key)
     return present_string(rq->present, rq->lang, key);
 }
 
-/* What the page says of whether the file changed after signature i of r. */
+/* What the page says of whether the file changed after signature i of r: from the last
+ * signature on, what follows may be validation data (DSS updates, document timestamps). */
 static const char *changed_text(http_req *rq, const signed_pdf_report *r, size_t i)
 {
     if (r->checks[i].covers_whole)
         return str(rq, "documents.verify.unchanged");
-    if (i + 1 == r->n)
-        return str(rq,
-                   r->dss_after ? "documents.verify.unchanged_dss" : "documents.verify.changed");
+    if (r->after.validation_after && (i >= r->after.last_sig || r->after.last_sig == r->n))
+        return str(rq, "documents.verify.unchanged_dss");
+    if (i + 1 == r->n || i == r->after.last_sig)
+        return str(rq, "documents.verify.changed");
     return str(rq, "documents.verify.changed_later");
 }
 
@@ -148,8 +150,8 @@ static json_t *signature_json(http_req *rq, const cat_tenant *t, const signed_pd
     json_object_set_new(o, "intact", json_boolean(c->intact));
     json_object_set_new(o, "chains", json_boolean(c->valid));
     present_set_str(o, "changed", changed_text(rq, r, i));
-    json_object_set_new(o, "whole",
-                        json_boolean(c->covers_whole || (i + 1 == r->n && r->dss_after)));
+    json_object_set_new(o, "doc_timestamp", json_boolean(c->doc_timestamp));
+    present_set_str(o, "not_lt", c->not_lt);
     present_set_str(o, "why", c->why);
     return o;
 }
@@ -209,8 +211,7 @@ static void verify_pdf_post(http_req *rq)
     }
     json_t *checked = json_object();
     json_object_set_new(checked, "signatures", list);
-    json_object_set_new(checked, "all_valid",
-                        json_boolean(all && (r.checks[r.n - 1].covers_whole || r.dss_after)));
+    json_object_set_new(checked, "all_valid", json_boolean(all && r.after.total));
     json_object_set_new(checked, "no_anchors", json_boolean(!r.has_anchors));
     present_set_str(checked, "sha256", r.sha256);
     if (r.code) {
