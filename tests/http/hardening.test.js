@@ -13,7 +13,7 @@ const test = require('node:test');
 const assert = require('node:assert/strict');
 const net = require('node:net');
 const fs = require('node:fs');
-const { startServer, request, sleep } = require('./harness');
+const { startServer, request, sleep, underAsan } = require('./harness');
 
 /* Resident memory of the server process, in bytes. */
 function rss(srv) {
@@ -234,8 +234,11 @@ test('bodies: routed and admitted on their headers, files streamed to disk', asy
         await sleep(1000);
         const grown = rss(srv) - before;
         for (const c of held) c.sock.destroy();
-        /* Before: each body was buffered whole (8 × 20 MiB = 160 MiB of heap). */
-        assert.ok(grown < 48 * 1024 * 1024, `RSS grew by ${(grown / 1048576).toFixed(1)} MiB`);
+        /* Before: each body was buffered whole (8 × 20 MiB = 160 MiB of heap). Under
+         * AddressSanitizer the chunks freed as they are written wait in its quarantine, so the
+         * bound holds on the plain build only; the server must still serve under both. */
+        if (!underAsan())
+            assert.ok(grown < 48 * 1024 * 1024, `RSS grew by ${(grown / 1048576).toFixed(1)} MiB`);
         await sleep(300);
         const r = await request(srv, 'GET', '/open311/v2/services.json');
         assert.equal(r.status, 200);

@@ -410,8 +410,16 @@ const OPEN_REDIRECTS = [
     '/\u00a0/evil.example',
 ];
 
+/* Whether the server under test is built with AddressSanitizer: its freed memory then waits
+ * in the quarantine (256 MiB by default) before it is reused, so the resident size says
+ * nothing of what the server itself holds — memory bounds are checked on the plain build. */
+function underAsan() {
+    return /asan/.test(process.env.GUICHET_BIN || '') || Boolean(process.env.ASAN_OPTIONS);
+}
+
 module.exports = {
     OPEN_REDIRECTS,
+    underAsan,
     startServer,
     validate,
     freePort,
