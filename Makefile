@@ -127,7 +127,7 @@ run:
 # make test: install, build, run every test; ends with "N passed, N failed".
 test:
 	@scripts/install-deps test
-	@$(MAKE) --no-print-directory all unit fuzz-replay fault
+	@$(MAKE) --no-print-directory -j$$(nproc) all unit fuzz-replay fault
 	@tests/run-all
 
 bench:
