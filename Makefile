@@ -80,14 +80,17 @@ $(BUILD)/obj/gen/assets.o: $(BUILD)/gen/assets.c
 $(BUILD)/guichet: $(BUILD)/obj/src/main.o $(BUILD)/libguichet.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-# The unit tests' shared fixture (a migrated store and core in a temporary directory) and
-# their request helpers (test_req: cmocka assertions, so the unit tests' alone).
+# The unit tests' shared fixture (a migrated store and core in a temporary directory), their
+# request helpers (test_req: cmocka assertions, so the unit tests' alone), the test signer and
+# the helpers running a real tool on a file (test_cmd).
 UNIT_SUPPORT := tests/support/test_db.c tests/support/test_db.h tests/support/test_req.c \
-                tests/support/test_req.h tests/support/test_signer.c tests/support/test_signer.h
+                tests/support/test_req.h tests/support/test_signer.c tests/support/test_signer.h \
+                tests/support/test_cmd.c tests/support/test_cmd.h
 $(BUILD)/tests/%: tests/unit/%.c $(UNIT_SUPPORT) $(BUILD)/libguichet.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Itests/unit -Itests/support -o $@ $< tests/support/test_db.c \
-	  tests/support/test_req.c tests/support/test_signer.c $(BUILD)/libguichet.a $(LDLIBS) -lcmocka
+	  tests/support/test_req.c tests/support/test_signer.c tests/support/test_cmd.c \
+	  $(BUILD)/libguichet.a $(LDLIBS) -lcmocka
 
 # Fuzz targets replayed over their committed corpora by a plain main() (gcc, no libFuzzer).
 # tests/support/ holds what several test programs share (an embedded server).

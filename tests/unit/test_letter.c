@@ -22,6 +22,7 @@
 
 #include "core/letter_tpl.h"
 #include "docs/letter.h"
+#include "test_cmd.h"
 #include "util/buf.h"
 
 static const letter_head head = {
@@ -45,28 +46,29 @@ static int count(const buf *b, const char *needle)
 /* pdftotext's text of pages [first, last] of pdf (0: all), in out (caller frees). */
 static char *pdf_text(const buf *pdf, int first, int last)
 {
-    char path[] = "/tmp/test_letter_XXXXXX";
-    int fd = mkstemp(path);
-    assert_true(fd >= 0);
-    assert_int_equal(write(fd, pdf->data, pdf->len), (ssize_t)pdf->len);
-    close(fd);
+    test_scratch s;
+    assert_int_equal(test_scratch_make(&s, "doc.pdf", pdf->data, pdf->len), 0);
     char cmd[256];
     if (first)
-        snprintf(cmd, sizeof cmd, "pdftotext -enc UTF-8 -f %d -l %d %s -", first, last, path);
+        snprintf(cmd, sizeof cmd, "pdftotext -enc UTF-8 -f %d -l %d %s -", first, last, s.path);
     else
-        snprintf(cmd, sizeof cmd, "pdftotext -enc UTF-8 %s -", path);
-    FILE *p = popen(cmd, "r");
-    assert_non_null(p);
-    buf t;
-    buf_init(&t, 4 * 1024 * 1024);
-    char chunk[4096];
-    size_t got;
-    while ((got = fread(chunk, 1, sizeof chunk, p)) > 0)
-        assert_int_equal(buf_append(&t, chunk, got), 0);
-    assert_int_equal(pclose(p), 0);
-    unlink(path);
-    size_t len;
-    return buf_steal(&t, &len);
+        snprintf(cmd, sizeof cmd, "pdftotext -enc UTF-8 %s -", s.path);
+    char *t = test_cmd_run(cmd, 4 * 1024 * 1024);
+    assert_non_null(t);
+    test_scratch_remove(&s);
+    return t;
+}
+
+/* Page `page` of pdf rendered by pdftoppm with `options` (format and resolution) into s's
+ * directory: the image's path in img. */
+static void render_page(const test_scratch *s, const char *options, int page, const char *ext,
+                        char *img, size_t img_size)
+{
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "pdftoppm %s -singlefile -f %d -l %d %s %s/p", options, page, page,
+             s->path, s->dir);
+    assert_int_equal(system(cmd), 0);
+    snprintf(img, img_size, "%s/p.%s", s->dir, ext);
 }
 
 static void render_on(const letter_head *h, const letter *l, buf *out, letter_info *info)
@@ -245,19 +247,12 @@ static void test_logo(void **state)
  * frees), *w and *h. */
 static unsigned char *raster(const buf *pdf, int page, int dpi, int *w, int *h)
 {
-    char dir[] = "/tmp/test_letter_img_XXXXXX";
-    assert_non_null(mkdtemp(dir));
-    char path[128], cmd[512], png[160];
-    snprintf(path, sizeof path, "%s/doc.pdf", dir);
-    FILE *f = fopen(path, "wb");
-    assert_non_null(f);
-    assert_int_equal(fwrite(pdf->data, 1, pdf->len, f), pdf->len);
-    fclose(f);
-    snprintf(cmd, sizeof cmd, "pdftoppm -gray -singlefile -r %d -f %d -l %d %s %s/p", dpi, page,
-             page, path, dir);
-    assert_int_equal(system(cmd), 0);
-    snprintf(png, sizeof png, "%s/p.pgm", dir);
-    f = fopen(png, "rb");
+    test_scratch s;
+    assert_int_equal(test_scratch_make(&s, "doc.pdf", pdf->data, pdf->len), 0);
+    char options[32], img[160];
+    snprintf(options, sizeof options, "-gray -r %d", dpi);
+    render_page(&s, options, page, "pgm", img, sizeof img);
+    FILE *f = fopen(img, "rb");
     assert_non_null(f);
     int maxval;
     assert_int_equal(fscanf(f, "P5 %d %d %d", w, h, &maxval), 3);
@@ -265,9 +260,7 @@ static unsigned char *raster(const buf *pdf, int page, int dpi, int *w, int *h)
     unsigned char *px = malloc((size_t)*w * (size_t)*h);
     assert_int_equal(fread(px, 1, (size_t)*w * (size_t)*h, f), (size_t)*w * (size_t)*h);
     fclose(f);
-    unlink(png);
-    unlink(path);
-    rmdir(dir);
+    test_scratch_remove(&s);
     return px;
 }
 
@@ -325,30 +318,18 @@ static void test_rendered_page(void **state)
 /* What zbarimg reads in page `page` of pdf rendered at 150 dpi (caller frees). */
 static char *qr_read(const buf *pdf, int page)
 {
-    char dir[] = "/tmp/test_letter_qr_XXXXXX";
-    assert_non_null(mkdtemp(dir));
-    char path[128], cmd[512], img[160];
-    snprintf(path, sizeof path, "%s/doc.pdf", dir);
-    FILE *f = fopen(path, "wb");
-    assert_non_null(f);
-    assert_int_equal(fwrite(pdf->data, 1, pdf->len, f), pdf->len);
-    fclose(f);
-    snprintf(cmd, sizeof cmd, "pdftoppm -gray -singlefile -r 150 -f %d -l %d %s %s/p", page, page,
-             path, dir);
-    assert_int_equal(system(cmd), 0);
-    snprintf(img, sizeof img, "%s/p.pgm", dir);
+    test_scratch s;
+    assert_int_equal(test_scratch_make(&s, "doc.pdf", pdf->data, pdf->len), 0);
+    char img[160], cmd[256];
+    render_page(&s, "-gray -r 150", page, "pgm", img, sizeof img);
+    /* zbarimg exits 4 when it finds no code: the empty line says so. */
     snprintf(cmd, sizeof cmd, "zbarimg -q --raw %s 2>/dev/null", img);
-    FILE *p = popen(cmd, "r");
-    assert_non_null(p);
-    char line[512] = "";
-    if (!fgets(line, sizeof line, p))
-        line[0] = '\0';
-    pclose(p);
+    int status;
+    char *line = test_cmd_output(cmd, 64 * 1024, &status);
+    assert_non_null(line);
     line[strcspn(line, "\n")] = '\0';
-    unlink(img);
-    unlink(path);
-    rmdir(dir);
-    return strdup(line);
+    test_scratch_remove(&s);
+    return line;
 }
 
 /* s with its line breaks made spaces (a sentence may be broken anywhere). */
@@ -514,33 +495,15 @@ static void test_decision(void **state)
  * frees). */
 static char *ocr_page(const buf *pdf, int page)
 {
-    char dir[] = "/tmp/test_letter_ocr_XXXXXX";
-    assert_non_null(mkdtemp(dir));
-    char path[128], img[160], cmd[640];
-    snprintf(path, sizeof path, "%s/doc.pdf", dir);
-    FILE *f = fopen(path, "wb");
-    assert_non_null(f);
-    assert_int_equal(fwrite(pdf->data, 1, pdf->len, f), pdf->len);
-    fclose(f);
-    snprintf(cmd, sizeof cmd, "pdftoppm -png -singlefile -r 300 -f %d -l %d %s %s/p", page, page,
-             path, dir);
-    assert_int_equal(system(cmd), 0);
-    snprintf(img, sizeof img, "%s/p.png", dir);
+    test_scratch s;
+    assert_int_equal(test_scratch_make(&s, "doc.pdf", pdf->data, pdf->len), 0);
+    char img[160], cmd[256];
+    render_page(&s, "-png -r 300", page, "png", img, sizeof img);
     snprintf(cmd, sizeof cmd, "tesseract %s - -l fra 2>/dev/null", img);
-    FILE *p = popen(cmd, "r");
-    assert_non_null(p);
-    buf t;
-    buf_init(&t, 1024 * 1024);
-    char chunk[4096];
-    size_t got;
-    while ((got = fread(chunk, 1, sizeof chunk, p)) > 0)
-        assert_int_equal(buf_append(&t, chunk, got), 0);
-    assert_int_equal(pclose(p), 0);
-    unlink(img);
-    unlink(path);
-    rmdir(dir);
-    size_t len;
-    return buf_steal(&t, &len);
+    char *t = test_cmd_run(cmd, 4 * 1024 * 1024);
+    assert_non_null(t);
+    test_scratch_remove(&s);
+    return t;
 }
 
 /* Pixels darker than this are ink (anti-aliased edges of a glyph included). */

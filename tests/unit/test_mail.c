@@ -640,6 +640,35 @@ static json_t *sample_params(const char *name)
     return json_pack("{s:s}", "link", link);
 }
 
+/* One message rendered for a test: its context (the subject in it), text and HTML parts. */
+typedef struct rendered {
+    json_t *ctx;
+    char *text, *html;
+} rendered;
+
+/* Template `name` rendered with params in language lc (strings: its mail.json), sent by «Ville
+ * de Démo» with contact (NULL: none); fails the test on an error. */
+static rendered render_or_fail(tmpl_set *set, const char *name, json_t *params, json_t *strings,
+                               const char *lc, const char *contact)
+{
+    rendered r = {0};
+    r.ctx = mail_context(name, params, strings, lc, "Ville de Démo", contact);
+    assert_non_null(r.ctx);
+    error err = {0};
+    if (mail_render(set, name, r.ctx, &r.text, &r.html, &err) != 0)
+        fail_msg("%s (%s): %s", name, lc, err.detail);
+    assert_non_null(r.text);
+    assert_non_null(r.html);
+    return r;
+}
+
+static void rendered_free(rendered *r)
+{
+    free(r->text);
+    free(r->html);
+    json_decref(r->ctx);
+}
+
 static void test_templates_render(void **state)
 {
     (void)state;
@@ -652,14 +681,10 @@ static void test_templates_render(void **state)
         json_t *strings = load_strings(lc);
         for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
             json_t *params = sample_params(names[i]);
-            json_t *ctx = mail_context(names[i], params, strings, lc, "Ville de Démo",
-                                       "mairie@ville-demo.test, 04 00 00 00 00");
-            assert_non_null(ctx);
-            char *text = NULL, *html = NULL;
-            error err = {0};
-            if (mail_render(set, names[i], ctx, &text, &html, &err) != 0)
-                fail_msg("%s (%s): %s", names[i], lc, err.detail);
-            assert_non_null(html);
+            rendered r = render_or_fail(set, names[i], params, strings, lc,
+                                        "mairie@ville-demo.test, 04 00 00 00 00");
+            json_t *ctx = r.ctx;
+            const char *text = r.text, *html = r.html;
             const char *subject = json_string_value(json_object_get(ctx, "subject"));
             const char *base = json_string_value(json_object_get(
                 json_object_get(json_object_get(strings, "mail"), names[i]), "subject"));
@@ -723,11 +748,10 @@ static void test_templates_render(void **state)
                               .date = 1790000000};
             char *raw = NULL;
             size_t len = 0;
+            error err = {0};
             assert_int_equal(mail_compose(&m, &raw, &len, &err), 0);
             free(raw);
-            free(text);
-            free(html);
-            json_decref(ctx);
+            rendered_free(&r);
             json_decref(params);
         }
         json_decref(strings);
@@ -762,13 +786,9 @@ static void test_parapheur_mails(void **state)
                                        "link", "https://ville.test/agent/parapheur/7");
             if (delegate)
                 json_object_set_new(params, "for", json_string("Élu adjoint"));
-            json_t *ctx = mail_context("sign_remind", params, strings, lc, "Ville de Démo",
-                                       "mairie@ville-demo.test");
-            assert_non_null(ctx);
-            char *text = NULL, *html = NULL;
-            error err = {0};
-            if (mail_render(set, "sign_remind", ctx, &text, &html, &err) != 0)
-                fail_msg("sign_remind (%s): %s", lc, err.detail);
+            rendered r =
+                render_or_fail(set, "sign_remind", params, strings, lc, "mairie@ville-demo.test");
+            const char *text = r.text, *html = r.html;
             assert_non_null(strstr(text, "Arrêté de voirie"));
             assert_non_null(strstr(html, "Arrêté de voirie"));
             if (delegate) {
@@ -780,9 +800,7 @@ static void test_parapheur_mails(void **state)
             }
             assert_null(strstr(text, "{{"));
             assert_null(strstr(text, "\n\n\n"));
-            free(text);
-            free(html);
-            json_decref(ctx);
+            rendered_free(&r);
             json_decref(params);
         }
         /* The refusal to the agent, and the citizen's notice of an issued document. */
@@ -792,17 +810,10 @@ static void test_parapheur_mails(void **state)
                 json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "reference", "2026-000123", "document",
                           "Arrêté de voirie", "by", "Élu maire", "comment", "À revoir", "procedure",
                           "Voirie", "tracking_url", "https://ville.test/suivi/2026-000123");
-            json_t *ctx = mail_context(named[k], params, strings, lc, "Ville de Démo", NULL);
-            assert_non_null(ctx);
-            char *text = NULL, *html = NULL;
-            error err = {0};
-            if (mail_render(set, named[k], ctx, &text, &html, &err) != 0)
-                fail_msg("%s (%s): %s", named[k], lc, err.detail);
-            assert_non_null(strstr(text, "Arrêté de voirie"));
-            assert_non_null(strstr(html, "Arrêté de voirie"));
-            free(text);
-            free(html);
-            json_decref(ctx);
+            rendered r = render_or_fail(set, named[k], params, strings, lc, NULL);
+            assert_non_null(strstr(r.text, "Arrêté de voirie"));
+            assert_non_null(strstr(r.html, "Arrêté de voirie"));
+            rendered_free(&r);
             json_decref(params);
         }
         json_decref(strings);
@@ -831,25 +842,18 @@ static void test_workflow_templates_render(void **state)
             json_pack("{s:s, s:s, s:s, s:s, s:s}", "reference", "2027-000042", "procedure",
                       "Permis de construire", "status", "Correction demandée", "next_status",
                       "acceptée", "due_date", "2027-02-12T23:59:59+01:00");
-        json_t *ctx = mail_context(cases[i].name, params, strings, cases[i].lang, "Ville de Démo",
-                                   "mairie@ville-demo.test");
-        assert_non_null(ctx);
-        char *text = NULL, *html = NULL;
-        error err = {0};
-        if (mail_render(set, cases[i].name, ctx, &text, &html, &err) != 0)
-            fail_msg("%s (%s): %s", cases[i].name, cases[i].lang, err.detail);
-        const char *subject = json_string_value(json_object_get(ctx, "subject"));
+        rendered r = render_or_fail(set, cases[i].name, params, strings, cases[i].lang,
+                                    "mairie@ville-demo.test");
+        const char *subject = json_string_value(json_object_get(r.ctx, "subject"));
         assert_non_null(strstr(subject, "2027-000042"));
         for (int part = 0; part < 2; part++) {
-            const char *body = part ? html : text;
+            const char *body = part ? r.html : r.text;
             assert_non_null(strstr(body, "2027-000042"));
             assert_non_null(strstr(body, cases[i].must));
             assert_null(strstr(body, "{{"));
             assert_null(strstr(body, "2027-02-12"));
         }
-        free(text);
-        free(html);
-        json_decref(ctx);
+        rendered_free(&r);
         json_decref(params);
         json_decref(strings);
     }

@@ -24,6 +24,7 @@
 #include "docs/letter.h"
 #include "docs/pdf.h"
 #include "util/buf.h"
+#include "test_cmd.h"
 
 #define OUT_MAX (16 * 1024 * 1024)
 
@@ -282,23 +283,6 @@ static void batch_pdf(buf *out)
     assert_false(out->failed);
 }
 
-/* What command prints on its standard output (caller frees); it must exit 0. */
-static char *output_of(const char *cmd)
-{
-    FILE *p = popen(cmd, "r");
-    assert_non_null(p);
-    buf t;
-    buf_init(&t, 1024 * 1024);
-    char chunk[4096];
-    size_t got;
-    while ((got = fread(chunk, 1, sizeof chunk, p)) > 0)
-        assert_int_equal(buf_append(&t, chunk, got), 0);
-    assert_int_equal(pclose(p), 0);
-    size_t len;
-    char *s = buf_steal(&t, &len);
-    return s ? s : strdup("");
-}
-
 static void test_pages(void **state)
 {
     (void)state;
@@ -321,7 +305,8 @@ static void test_pages(void **state)
     snprintf(cmd, sizeof cmd, "qpdf --check %s >/dev/null 2>&1", path);
     assert_int_equal(system(cmd), 0);
     snprintf(cmd, sizeof cmd, "pdfinfo %s 2>/dev/null", path);
-    char *infos = output_of(cmd);
+    char *infos = test_cmd_run(cmd, 1024 * 1024);
+    assert_non_null(infos);
     if (!strstr(infos, "Pages:           2\n"))
         fail_msg("pdfinfo: %s", infos);
     /* The media box inherited from the batch's page tree came along with each page. */
@@ -331,12 +316,14 @@ static void test_pages(void **state)
     for (int page = 1; page <= 2; page++) {
         /* poppler warns of the link whose destination was left out. */
         snprintf(cmd, sizeof cmd, "pdftotext -f %d -l %d %s - 2>/dev/null", page, page, path);
-        char *t = output_of(cmd);
+        char *t = test_cmd_run(cmd, 1024 * 1024);
+        assert_non_null(t);
         assert_non_null(strstr(t, batch_letters[page]));
         free(t);
     }
     snprintf(cmd, sizeof cmd, "pdftotext %s - 2>/dev/null", path);
-    char *all = output_of(cmd);
+    char *all = test_cmd_run(cmd, 1024 * 1024);
+    assert_non_null(all);
     assert_null(strstr(all, "LEROY"));
     assert_null(strstr(all, "DURAND"));
     free(all);
