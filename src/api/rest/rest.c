@@ -398,7 +398,8 @@ typedef struct query_param {
     int (*fn)(http_req *rq, rest_state *st, const char *value, error *err);
 } query_param;
 
-static const query_param list_params[] = {
+/* The filters of the list, which the statistics take too (through the same parsers). */
+static const query_param filter_params[] = {
     {"status", q_status},
     {"procedure", q_procedure},
     {"department", q_department},
@@ -408,6 +409,10 @@ static const query_param list_params[] = {
     {"created_from", q_created_from},
     {"created_to", q_created_to},
     {"updated_since", q_updated_since},
+};
+
+/* The list's paging. */
+static const query_param paging_params[] = {
     {"limit", q_limit},
     {"cursor", q_cursor},
 };
@@ -426,17 +431,8 @@ static int q_area(http_req *rq, rest_state *st, const char *v, error *err)
     return stats_area_parse(rq->core, st->tenant, v, &st->area, err);
 }
 
-/* The list's filters, through the same parsers, and the grouping: no paging. */
+/* The statistics' own: the grouping and the quartier (no paging). */
 static const query_param stats_params[] = {
-    {"status", q_status},
-    {"procedure", q_procedure},
-    {"department", q_department},
-    {"channel", q_channel},
-    {"assignee", q_assignee},
-    {"priority", q_priority},
-    {"created_from", q_created_from},
-    {"created_to", q_created_to},
-    {"updated_since", q_updated_since},
     {"group_by", q_group_by},
     {"area", q_area},
 };
@@ -459,8 +455,26 @@ static const char *const common_params[] = {"tenant", "lang"};
 
 /* Applies the query string to st through `params`; unknown or repeated names are refused so
  * that a misspelt filter never silently returns everything. */
-static int apply_query(http_req *rq, rest_state *st, const query_param *params, size_t n,
-                       error *err)
+/* A route's parameters: the filters or not, and its own (n of them). */
+typedef struct query_params {
+    int filters; /* 1: filter_params too */
+    const query_param *own;
+    size_t n;
+} query_params;
+
+/* The parameter called name among qp's, or NULL. */
+static const query_param *query_param_find(const query_params *qp, const char *name)
+{
+    for (size_t j = 0; j < qp->n; j++)
+        if (strcmp(name, qp->own[j].name) == 0)
+            return &qp->own[j];
+    for (size_t j = 0; qp->filters && j < sizeof filter_params / sizeof *filter_params; j++)
+        if (strcmp(name, filter_params[j].name) == 0)
+            return &filter_params[j];
+    return NULL;
+}
+
+static int apply_query(http_req *rq, rest_state *st, const query_params *qp, error *err)
 {
     for (size_t i = 0; i < rq->query.count; i++) {
         const form_field *f = &rq->query.fields[i];
@@ -472,10 +486,7 @@ static int apply_query(http_req *rq, rest_state *st, const query_param *params, 
                 known = 1;
         if (known)
             continue;
-        const query_param *p = NULL;
-        for (size_t j = 0; j < n && !p; j++)
-            if (strcmp(f->name, params[j].name) == 0)
-                p = &params[j];
+        const query_param *p = query_param_find(qp, f->name);
         if (!p)
             return error_set(err, ERR_INVALID_ARG, f->name, "unknown query parameter");
         if (p->fn(rq, st, f->value, err) != 0)
@@ -995,22 +1006,21 @@ static void op_callers(http_req *rq, rest_state *st)
 
 /* ---- dispatch ---- */
 
+#define OWN(table) (table), sizeof(table) / sizeof *(table)
+
 typedef struct rest_op {
     void (*fn)(http_req *rq, rest_state *st);
     int is_write; /* counted by the per-key rate limit */
-    const query_param *params;
-    size_t n_params;
+    query_params query;
 } rest_op;
 
-static const rest_op list_op = {op_list, 0, list_params, sizeof list_params / sizeof *list_params};
-static const rest_op get_op = {op_get, 0, NULL, 0};
-static const rest_op stats_op = {op_stats, 0, stats_params,
-                                 sizeof stats_params / sizeof *stats_params};
-static const rest_op patch_op = {op_patch, 1, NULL, 0};
-static const rest_op add_event_op = {op_add_event, 1, NULL, 0};
-static const rest_op workflow_op = {op_workflow, 0, NULL, 0};
-static const rest_op callers_op = {op_callers, 0, caller_params,
-                                   sizeof caller_params / sizeof *caller_params};
+static const rest_op list_op = {op_list, 0, {1, OWN(paging_params)}};
+static const rest_op get_op = {op_get, 0, {0, NULL, 0}};
+static const rest_op stats_op = {op_stats, 0, {1, OWN(stats_params)}};
+static const rest_op patch_op = {op_patch, 1, {0, NULL, 0}};
+static const rest_op add_event_op = {op_add_event, 1, {0, NULL, 0}};
+static const rest_op workflow_op = {op_workflow, 0, {0, NULL, 0}};
+static const rest_op callers_op = {op_callers, 0, {0, OWN(caller_params)}};
 
 /* The tenant: ?tenant=SLUG when given, else the one the Host header chose. */
 static int resolve_tenant(http_req *rq, rest_state *st, error *err)
@@ -1061,7 +1071,7 @@ static void run(http_req *rq, const rest_op *op)
         return;
     }
     st->filter.tenant_id = st->tenant->rec.id;
-    if (apply_query(rq, st, op->params, op->n_params, &err) != 0 ||
+    if (apply_query(rq, st, &op->query, &err) != 0 ||
         (op->is_write && http_ratelimit_key(rq, st->key.id, &err) != 0)) {
         http_respond_error(rq, &err);
         return;
