@@ -687,6 +687,9 @@ test('GET /api/v1/stats: figures recounted from the database, groups, filters, e
         assertError(await api(srv, 'GET', '/api/v1/stats?procedure=inconnue'), 400, 'invalid_argument', 'procedure');
         assertError(await api(srv, 'GET', '/api/v1/stats?limit=5'), 400, 'invalid_argument', 'limit');
         assertError(await api(srv, 'GET', '/api/v1/stats?group_by=day&group_by=week'), 400, 'invalid_argument', 'group_by');
+        // The statistics' own parameters are not the list's.
+        assertError(await api(srv, 'GET', '/api/v1/requests?group_by=day'), 400, 'invalid_argument', 'group_by');
+        assertError(await api(srv, 'GET', '/api/v1/requests?area=nord'), 400, 'invalid_argument', 'area');
     });
 
     await t.test('the portal shows the delay measured over 90 days', async () => {
