@@ -60,36 +60,54 @@ static const char *last_of(const char *from, const char *to, const char *word)
     return NULL;
 }
 
-/* Looks for key (e.g. "/M") in [from, to) followed by a delimiter, and copies its value, a
- * literal string without escapes or a name, into out (size bytes); "" when absent. */
-static void find_value(const char *from, const char *to, const char *key, char *out, size_t size)
+/* Where the value of key (e.g. "/M") begins in [from, to), blanks skipped: its first occurrence
+ * followed by a blank or one of the characters of `starts` (not a longer key: /MDP for /M).
+ * NULL when absent; the value may still be of another kind, or cut at `to`. */
+static const char *key_value(const char *from, const char *to, const char *key, const char *starts)
 {
-    out[0] = '\0';
     size_t n = strlen(key);
     for (const char *p = from; p && to - p > (ptrdiff_t)n;
          p = memmem(p + 1, (size_t)(to - p - 1), key, n)) {
         if (memcmp(p, key, n) != 0)
             continue;
         const char *v = p + n;
-        if (v < to && !is_space(*v) && *v != '(' && *v != '/')
-            continue; /* a longer key: /MDP for /M */
+        if (v < to && !is_space(*v) && (*v == '\0' || !strchr(starts, *v)))
+            continue;
         while (v < to && is_space(*v))
             v++;
-        if (v >= to || (*v != '(' && *v != '/'))
-            return;
-        char close = *v == '(' ? ')' : 0;
-        v++;
-        size_t k = 0;
-        /* Printable ASCII only (blanks inside a string): the value is printed, and a date or
-         * a SubFilter needs no more. */
-        while (v < to && k + 1 < size && *v != close && *v != '\\' && *v < 0x7f &&
-               (close ? *v >= 0x20 : *v > 0x20 && !strchr("/<>[]()", *v)))
-            out[k++] = *v++;
-        out[k] = '\0';
-        if (close && (v >= to || *v != close))
-            out[0] = '\0'; /* escaped, or longer than out: not a date we can show */
-        return;
+        return v;
     }
+    return NULL;
+}
+
+/* Copies the value at v — a literal string without escapes, or a name — into out (size
+ * bytes); "" for anything else. */
+static void literal_value(const char *v, const char *to, char *out, size_t size)
+{
+    out[0] = '\0';
+    if (v >= to || (*v != '(' && *v != '/'))
+        return;
+    char close = *v == '(' ? ')' : 0;
+    v++;
+    size_t k = 0;
+    /* Printable ASCII only (blanks inside a string): the value is printed, and a date or a
+     * SubFilter needs no more. */
+    while (v < to && k + 1 < size && *v != close && *v != '\\' && *v < 0x7f &&
+           (close ? *v >= 0x20 : *v > 0x20 && !strchr("/<>[]()", *v)))
+        out[k++] = *v++;
+    out[k] = '\0';
+    if (close && (v >= to || *v != close))
+        out[0] = '\0'; /* escaped, or longer than out: not a date we can show */
+}
+
+/* Looks for key (e.g. "/M") in [from, to) followed by a delimiter, and copies its value, a
+ * literal string without escapes or a name, into out (size bytes); "" when absent. */
+static void find_value(const char *from, const char *to, const char *key, char *out, size_t size)
+{
+    const char *v = key_value(from, to, key, "(/");
+    out[0] = '\0';
+    if (v)
+        literal_value(v, to, out, size);
 }
 
 /* Appends code point c to out (size bytes, k used) as UTF-8, '?' for a control character or
@@ -130,40 +148,31 @@ static unsigned hex_of(char c)
 static void find_text(const char *from, const char *to, const char *key, char *out, size_t size)
 {
     out[0] = '\0';
-    size_t n = strlen(key);
-    for (const char *p = from; p && to - p > (ptrdiff_t)n;
-         p = memmem(p + 1, (size_t)(to - p - 1), key, n)) {
-        if (memcmp(p, key, n) != 0)
-            continue;
-        const char *v = p + n;
-        if (v < to && !is_space(*v) && *v != '(' && *v != '<')
-            continue; /* a longer key */
-        while (v < to && is_space(*v))
-            v++;
-        if (v < to && *v == '(') {
-            find_value(p, to, key, out, size);
-            return;
-        }
-        if (to - v < 6 || memcmp(v, "<FEFF", 5) != 0)
-            return;
-        size_t k = 0;
-        unsigned high = 0;
-        for (v += 5; to - v >= 4 && is_hex(v[0]) && is_hex(v[1]) && is_hex(v[2]) && is_hex(v[3]);
-             v += 4) {
-            unsigned u = hex_of(v[0]) << 12 | hex_of(v[1]) << 8 | hex_of(v[2]) << 4 | hex_of(v[3]);
-            if (u >= 0xd800 && u < 0xdc00) {
-                high = u;
-                continue;
-            }
-            if (u >= 0xdc00 && u < 0xe000 && high)
-                u = 0x10000 + ((high - 0xd800) << 10) + (u - 0xdc00);
-            high = 0;
-            put_utf8(out, size, &k, u);
-        }
-        if (v >= to || *v != '>')
-            out[0] = '\0';
+    const char *v = key_value(from, to, key, "(<");
+    if (!v)
+        return;
+    if (v < to && *v == '(') {
+        literal_value(v, to, out, size);
         return;
     }
+    if (to - v < 6 || memcmp(v, "<FEFF", 5) != 0)
+        return;
+    size_t k = 0;
+    unsigned high = 0;
+    for (v += 5; to - v >= 4 && is_hex(v[0]) && is_hex(v[1]) && is_hex(v[2]) && is_hex(v[3]);
+         v += 4) {
+        unsigned u = hex_of(v[0]) << 12 | hex_of(v[1]) << 8 | hex_of(v[2]) << 4 | hex_of(v[3]);
+        if (u >= 0xd800 && u < 0xdc00) {
+            high = u;
+            continue;
+        }
+        if (u >= 0xdc00 && u < 0xe000 && high)
+            u = 0x10000 + ((high - 0xd800) << 10) + (u - 0xdc00);
+        high = 0;
+        put_utf8(out, size, &k, u);
+    }
+    if (v >= to || *v != '>')
+        out[0] = '\0';
 }
 
 /* Checks one /ByteRange key at key (p points to it) and fills s. */
