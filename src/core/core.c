@@ -242,6 +242,7 @@ core *core_open_config(store *s, const core_config *cfg, error *err)
     pthread_mutex_init(&c->stats_lock, NULL);
     pthread_mutex_init(&c->jobs_lock, NULL);
     pthread_mutex_init(&c->link_lock, NULL);
+    pthread_mutex_init(&c->logo_lock, NULL);
     if (copy_links(&c->links, &cfg->links) != 0) {
         error_set(err, ERR_INTERNAL, NULL, "out of memory");
         core_close(c);
@@ -293,6 +294,8 @@ void core_close(core *c)
     pthread_mutex_destroy(&c->stats_lock);
     pthread_mutex_destroy(&c->jobs_lock);
     pthread_mutex_destroy(&c->link_lock);
+    document_logo_shutdown(c);
+    pthread_mutex_destroy(&c->logo_lock);
     sodium_memzero(c->secret, sizeof c->secret);
     json_decref(c->document_strings[0]);
     json_decref(c->document_strings[1]);

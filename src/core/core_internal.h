@@ -52,12 +52,29 @@ struct core {
     /* document.c: the strings of jobs' documents, fr and en (referenced; set before the
      * scheduler starts, then only read). */
     json_t *document_strings[2];
+    pthread_mutex_t logo_lock;        /* guards logos */
+    struct document_logo_held *logos; /* document_logo.c: letterheads' logos made ready */
 };
 
 /* Loads the first catalogue snapshot; 0 or -1. */
 int catalogue_init(core *c, error *err);
 /* Releases the current snapshot (at close; no reader may remain). */
 void catalogue_shutdown(core *c);
+
+/* ---- the letterheads' logos made ready (document_logo.c) ---- */
+
+typedef struct document_logo_held document_logo_held;
+typedef struct letter_logo letter_logo; /* docs/letter.h */
+
+/* t's logo made ready for letters: 0 with *logo (NULL when t has none) and *held, to give back
+ * with document_logo_release once the letter is drawn; or -1 (the logo cannot be read or does
+ * not decode: ERR_INVALID_ARG, arg "logo"). From a cache kept per collectivité while the
+ * catalogue's logo hash stays the same. */
+int document_logo_acquire(core *c, const cat_tenant *t, const letter_logo **logo,
+                          document_logo_held **held, error *err);
+void document_logo_release(core *c, document_logo_held *held);
+/* Frees the cache (at close; no letter may be drawing). */
+void document_logo_shutdown(core *c);
 
 /* Frees area.c's indexes (at close; no reader may remain). */
 void area_shutdown(core *c);

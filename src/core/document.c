@@ -227,16 +227,9 @@ int document_render(core *c, const cat_tenant *t, const cat_department *d, const
             buf_printf(&contact, "%s%s", contact.len ? " · " : "", parts[i]);
     head.contact = contact.len ? arena_strdup(&a, buf_cstr(&contact)) : NULL;
     buf_free(&contact);
-    if (b->logo_hash) {
-        store_logo logo;
-        int found = 0;
-        if (branding_logo_get(c, t->rec.id, &a, &logo, &found, err) != 0)
-            goto cleanup;
-        if (found) {
-            head.logo_png = logo.data;
-            head.logo_size = logo.size;
-        }
-    }
+    document_logo_held *held = NULL;
+    if (document_logo_acquire(c, t, &head.logo, &held, err) != 0)
+        goto cleanup;
     letter doc = {
         .verify = verify,
         .title = title,
@@ -246,6 +239,7 @@ int document_render(core *c, const cat_tenant *t, const cat_department *d, const
         .n_blocks = n,
     };
     rc = letter_render(&head, &doc, out, NULL, err);
+    document_logo_release(c, held);
 cleanup:
     arena_free(&a);
     return rc;

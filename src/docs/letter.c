@@ -85,8 +85,7 @@ typedef struct placed {
 
 /* The letterhead's pieces, laid out once and drawn on every page. */
 typedef struct head_layout {
-    cairo_surface_t *logo;
-    double logo_w, logo_h;
+    double logo_w, logo_h; /* 0: no logo (pdf_finish draws it: see letter_logo.c) */
     PangoLayout *name, *address, *contact, *dept, *dept_contact;
     double right_w; /* the department's column, at the right edge */
     double height;  /* from MARGIN_TOP to the rule */
@@ -121,41 +120,18 @@ static double layout_h(PangoLayout *l)
     return (double)h / PANGO_SCALE;
 }
 
-typedef struct mem_reader {
-    const unsigned char *p;
-    size_t left;
-} mem_reader;
-
-static cairo_status_t read_mem(void *ctx, unsigned char *data, unsigned int length)
-{
-    mem_reader *r = ctx;
-    if (length > r->left)
-        return CAIRO_STATUS_READ_ERROR;
-    memcpy(data, r->p, length);
-    r->p += length;
-    r->left -= length;
-    return CAIRO_STATUS_SUCCESS;
-}
-
 static cairo_status_t write_buf(void *ctx, const unsigned char *data, unsigned int length)
 {
     return buf_append(ctx, data, length) == 0 ? CAIRO_STATUS_SUCCESS : CAIRO_STATUS_WRITE_ERROR;
 }
 
-static int head_open(cairo_t *cr, const letter_head *h, head_layout *hl, error *err)
+static void head_open(cairo_t *cr, const letter_head *h, head_layout *hl)
 {
     memset(hl, 0, sizeof *hl);
     double text_x = 0;
-    if (h->logo_png && h->logo_size) {
-        mem_reader r = {h->logo_png, h->logo_size};
-        hl->logo = cairo_image_surface_create_from_png_stream(read_mem, &r);
-        if (cairo_surface_status(hl->logo) != CAIRO_STATUS_SUCCESS) {
-            cairo_surface_destroy(hl->logo);
-            hl->logo = NULL;
-            return error_set(err, ERR_INVALID_ARG, "logo", "the logo is not a readable PNG");
-        }
-        double w = cairo_image_surface_get_width(hl->logo);
-        double ht = cairo_image_surface_get_height(hl->logo);
+    if (h->logo) {
+        const pdf_image *im = letter_logo_image(h->logo);
+        double w = im->width, ht = im->height;
         double scale = LOGO_MAX_H / ht;
         if (w * scale > LOGO_MAX_W)
             scale = LOGO_MAX_W / w;
@@ -184,7 +160,6 @@ static int head_open(cairo_t *cr, const letter_head *h, head_layout *hl, error *
     if (hl->logo_h > hl->height)
         hl->height = hl->logo_h;
     hl->height += 8.0;
-    return 0;
 }
 
 static void head_close(head_layout *hl)
@@ -193,8 +168,6 @@ static void head_close(head_layout *hl)
     for (size_t i = 0; i < sizeof ls / sizeof ls[0]; i++)
         if (ls[i])
             g_object_unref(ls[i]);
-    if (hl->logo)
-        cairo_surface_destroy(hl->logo);
 }
 
 /* Draws l at (x, y), inside a structure tag when tag is not NULL. */
@@ -217,16 +190,9 @@ static void head_draw(cairo_t *cr, const head_layout *hl, int first)
 {
     const char *tag = first ? "P" : NULL;
     double x = MARGIN_X;
-    if (hl->logo) {
-        cairo_save(cr);
-        cairo_translate(cr, MARGIN_X, MARGIN_TOP);
-        cairo_scale(cr, hl->logo_w / cairo_image_surface_get_width(hl->logo),
-                    hl->logo_h / cairo_image_surface_get_height(hl->logo));
-        cairo_set_source_surface(cr, hl->logo, 0, 0);
-        cairo_paint(cr);
-        cairo_restore(cr);
+    /* The logo's place: pdf_finish draws it there. */
+    if (hl->logo_w > 0)
         x += hl->logo_w + LOGO_GAP;
-    }
     double y = MARGIN_TOP;
     cairo_set_source_rgb(cr, 0, 0, 0);
     show(cr, hl->name, x, y, tag);
@@ -473,8 +439,7 @@ int letter_render(const letter_head *head, const letter *l, buf *out, letter_inf
     }
     cairo_pdf_surface_set_metadata(surf, CAIRO_PDF_METADATA_TITLE, l->title ? l->title : "");
     cairo_pdf_surface_set_metadata(surf, CAIRO_PDF_METADATA_CREATOR, "guichet");
-    if (head_open(cr, head, &hl, err) != 0)
-        goto cleanup;
+    head_open(cr, head, &hl);
     double body_top = MARGIN_TOP + hl.height + HEAD_GAP;
 
     layouts = calloc(l->n_blocks ? l->n_blocks : 1, sizeof *layouts);
@@ -510,8 +475,15 @@ int letter_render(const letter_head *head, const letter *l, buf *out, letter_inf
                   cairo_status_to_string(cairo_surface_status(surf)));
         goto cleanup;
     }
-    if (pdf_finish(raw.data, raw.len, l->lang ? l->lang : "fr-FR", lv ? lv->alt : NULL, out, err) !=
-        0)
+    pdf_stamp logo = {
+        .image = head->logo ? letter_logo_image(head->logo) : NULL,
+        .x = MARGIN_X,
+        .y = PAGE_H - MARGIN_TOP - hl.logo_h,
+        .w = hl.logo_w,
+        .h = hl.logo_h,
+    };
+    if (pdf_finish(raw.data, raw.len, l->lang ? l->lang : "fr-FR", lv ? lv->alt : NULL,
+                   logo.image ? &logo : NULL, out, err) != 0)
         goto cleanup;
     if (info)
         info->pages = pages;

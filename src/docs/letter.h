@@ -14,6 +14,7 @@
 
 #include <stddef.h>
 
+#include "docs/pdf.h"
 #include "util/buf.h"
 #include "util/error.h"
 
@@ -23,14 +24,31 @@
 #define LETTER_PAGES_MAX 40
 #define LETTER_PDF_MAX (8 * 1024 * 1024) /* bytes of the finished PDF */
 
+/* A letterhead's logo made ready once for any number of letters (docs/letter_logo.c): the PNG
+ * decoded, its colour and alpha compressed as a PDF image's, so that each letter copies them.
+ * Immutable once made: any number of threads may render with one at once. */
+typedef struct letter_logo letter_logo;
+
+/* Most pixels a logo may have. */
+#define LETTER_LOGO_PIXELS_MAX (4096 * 4096)
+
+/* png[0..len) made ready: 0 and *out (free it with letter_logo_free), or -1 with
+ * ERR_INVALID_ARG, arg "logo" (not a readable PNG, or more than LETTER_LOGO_PIXELS_MAX pixels,
+ * said before decoding), or ERR_INTERNAL (out of memory). */
+int letter_logo_make(const void *png, size_t len, letter_logo **out, error *err);
+
+/* The image l draws (for tests). */
+const pdf_image *letter_logo_image(const letter_logo *l);
+
+void letter_logo_free(letter_logo *l);
+
 /* The collectivité's letterhead, repeated at the top of every page. Any string may be NULL
  * (left out) but name. */
 typedef struct letter_head {
     const char *name;     /* «Ville de Démo» */
     const char *address;  /* postal address, one line per line */
     const char *contact;  /* one line: phone, e-mail, website */
-    const void *logo_png; /* the branding's logo (a PNG guichet encoded); NULL: none */
-    size_t logo_size;
+    const letter_logo *logo;        /* the branding's logo; NULL: none */
     const char *department;         /* the department in charge, shown at the right */
     const char *department_contact; /* its e-mail, under it */
 } letter_head;
@@ -78,7 +96,7 @@ typedef struct letter_info {
  * UTF-8, over LETTER_TEXT_MAX or LETTER_BLOCKS_MAX; "verify" for a verification without
  * its URL, its alternative text or its one LETTER_VERIFY block, or with a URL over
  * LETTER_VERIFY_URL_MAX; "pages" when the text needs more than
- * LETTER_PAGES_MAX pages; "logo" for a logo that does not decode), ERR_TOO_LARGE (out is full)
+ * LETTER_PAGES_MAX pages), ERR_TOO_LARGE (out is full)
  * or ERR_INTERNAL (cairo or qpdf failed). *info (may be NULL) says what was laid out. Safe to
  * call from several threads at once: each call has its own surface, and pango's font map is
  * per thread. */

@@ -8,6 +8,7 @@
 #include "docs/pdf.h"
 
 #include <qpdf/qpdf-c.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -50,6 +51,79 @@ static void figures_alt(qpdf_data q, qpdf_oh e, const char *alt, int depth)
 }
 
 /* Writes q to memory as set up by the caller and appends the bytes to out. */
+/* An image stream of w × h samples of `space` (8 bits), data compressed with zlib. (A new
+ * stream is an indirect object already, as a stream must be.) */
+static qpdf_oh image_stream(qpdf_data q, int w, int h, const char *space, const void *data,
+                            size_t len)
+{
+    qpdf_oh img = qpdf_oh_new_stream(q);
+    qpdf_oh d = qpdf_oh_get_dict(q, img);
+    qpdf_oh_replace_key(q, d, "/Type", qpdf_oh_new_name(q, "/XObject"));
+    qpdf_oh_replace_key(q, d, "/Subtype", qpdf_oh_new_name(q, "/Image"));
+    qpdf_oh_replace_key(q, d, "/Width", qpdf_oh_new_integer(q, w));
+    qpdf_oh_replace_key(q, d, "/Height", qpdf_oh_new_integer(q, h));
+    qpdf_oh_replace_key(q, d, "/ColorSpace", qpdf_oh_new_name(q, space));
+    qpdf_oh_replace_key(q, d, "/BitsPerComponent", qpdf_oh_new_integer(q, 8));
+    /* Scaled smoothly, as cairo draws its own images. */
+    qpdf_oh_replace_key(q, d, "/Interpolate", qpdf_oh_new_bool(q, QPDF_TRUE));
+    qpdf_oh_replace_stream_data(q, img, data, len, qpdf_oh_new_name(q, "/FlateDecode"),
+                                qpdf_oh_new_null(q));
+    return img;
+}
+
+/* The name the stamp's image has in every page's resources (cairo names its own /x5, /s7…). */
+#define STAMP_NAME "/GuichetStamp"
+
+/* Draws st's image on every page of q: one image object (and its soft mask), named in each
+ * page's /XObject resources, and a content stream put before the page's own. */
+static void stamp_pages(qpdf_data q, const pdf_stamp *st)
+{
+    const pdf_image *im = st->image;
+    qpdf_oh img = image_stream(q, im->width, im->height, "/DeviceRGB", im->rgb, im->rgb_len);
+    if (im->alpha) {
+        qpdf_oh mask =
+            image_stream(q, im->width, im->height, "/DeviceGray", im->alpha, im->alpha_len);
+        qpdf_oh_replace_key(q, qpdf_oh_get_dict(q, img), "/SMask", mask);
+    }
+    char ops[256];
+    int n = snprintf(ops, sizeof ops,
+                     "q /Artifact BMC %.3f 0 0 %.3f %.3f %.3f cm " STAMP_NAME " Do EMC Q\n", st->w,
+                     st->h, st->x, st->y);
+    int pages = qpdf_get_num_pages(q);
+    for (int i = 0; i < pages; i++) {
+        qpdf_oh page = qpdf_get_page_n(q, (size_t)i);
+        /* Resources are inherited through the page tree: set on the page itself, so this
+         * page's own dictionary holds what its content names. */
+        qpdf_oh res = qpdf_oh_get_key(q, page, "/Resources");
+        if (!qpdf_oh_is_dictionary(q, res)) {
+            res = qpdf_oh_new_dictionary(q);
+            qpdf_oh_replace_key(q, page, "/Resources", res);
+        }
+        qpdf_oh xobjects = qpdf_oh_get_key(q, res, "/XObject");
+        if (!qpdf_oh_is_dictionary(q, xobjects)) {
+            xobjects = qpdf_oh_new_dictionary(q);
+            qpdf_oh_replace_key(q, res, "/XObject", xobjects);
+        }
+        qpdf_oh_replace_key(q, xobjects, STAMP_NAME, img);
+        qpdf_oh content = qpdf_oh_new_stream(q);
+        qpdf_oh_replace_stream_data(q, content, (const unsigned char *)ops, (size_t)n,
+                                    qpdf_oh_new_null(q), qpdf_oh_new_null(q));
+        /* First, in the page's initial graphics state: cairo's own stream changes the matrix
+         * without restoring it. */
+        qpdf_oh old = qpdf_oh_get_key(q, page, "/Contents");
+        qpdf_oh list = qpdf_oh_new_array(q);
+        qpdf_oh_append_item(q, list, content);
+        if (qpdf_oh_is_array(q, old)) {
+            int k = qpdf_oh_get_array_n_items(q, old);
+            for (int j = 0; j < k; j++)
+                qpdf_oh_append_item(q, list, qpdf_oh_get_array_item(q, old, j));
+        } else if (qpdf_oh_is_stream(q, old)) {
+            qpdf_oh_append_item(q, list, old);
+        }
+        qpdf_oh_replace_key(q, page, "/Contents", list);
+    }
+}
+
 static int write_to(qpdf_data q, buf *out, error *err)
 {
     if (qpdf_write(q) & QPDF_ERRORS)
@@ -78,8 +152,8 @@ int pdf_library_ready(error *err)
     return rc;
 }
 
-int pdf_finish(const void *pdf, size_t len, const char *tag, const char *figure_alt, buf *out,
-               error *err)
+int pdf_finish(const void *pdf, size_t len, const char *tag, const char *figure_alt,
+               const pdf_stamp *stamp, buf *out, error *err)
 {
     if (!lang_ok(tag))
         return error_set(err, ERR_INVALID_ARG, "lang", "not a language tag");
@@ -109,6 +183,8 @@ int pdf_finish(const void *pdf, size_t len, const char *tag, const char *figure_
     qpdf_oh prefs = qpdf_oh_new_dictionary(q);
     qpdf_oh_replace_key(q, prefs, "/DisplayDocTitle", qpdf_oh_new_bool(q, QPDF_TRUE));
     qpdf_oh_replace_key(q, root, "/ViewerPreferences", prefs);
+    if (stamp && stamp->image)
+        stamp_pages(q, stamp);
     if (qpdf_has_error(q)) {
         error_set(err, ERR_INTERNAL, NULL, "qpdf: %s",
                   qpdf_get_error_full_text(q, qpdf_get_error(q)));

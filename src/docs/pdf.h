@@ -15,15 +15,35 @@
 #include "util/buf.h"
 #include "util/error.h"
 
+/* An image pdf_finish draws on every page: its samples compressed once, as a PDF image
+ * stream's (zlib, /FlateDecode), so that each document copies them instead of having cairo
+ * compress them again (for a letterhead's logo, a fifth of a receipt's time). */
+typedef struct pdf_image {
+    int width, height; /* pixels */
+    const void *rgb;   /* DeviceRGB, 8 bits a sample, width × height × 3 bytes compressed */
+    size_t rgb_len;
+    const void *alpha; /* its soft mask: DeviceGray, width × height bytes compressed; NULL when
+                          the image is opaque */
+    size_t alpha_len;
+} pdf_image;
+
+/* Where: the image's lower-left corner (x, y) and size (w, h), in points of PDF user space
+ * (origin at the page's lower left). It is drawn under everything else, as an artifact
+ * (decoration a screen reader skips). */
+typedef struct pdf_stamp {
+    const pdf_image *image;
+    double x, y, w, h;
+} pdf_stamp;
+
 /* Appends to out the PDF pdf[0..len) with the catalogue's /Lang set to tag (BCP 47, e.g.
  * "fr-FR") /ViewerPreferences /DisplayDocTitle true and, when it has a structure tree,
  * /MarkInfo /Marked true (cairo 1.16 leaves it out) and figure_alt (UTF-8; NULL: none) as the
  * /Alt of its Figure elements that have none (cairo 1.16 writes no attribute on a structure
- * element), its /ID derived from its content (the same input gives the same bytes). 0, or -1
- * with ERR_INVALID_ARG (arg "pdf": qpdf cannot read it; "lang": not letters, digits and '-'),
- * ERR_TOO_LARGE (out is full). */
-int pdf_finish(const void *pdf, size_t len, const char *tag, const char *figure_alt, buf *out,
-               error *err);
+ * element), stamp's image on every page (stamp NULL: none), its /ID derived from its content
+ * (the same input gives the same bytes). 0, or -1 with ERR_INVALID_ARG (arg "pdf": qpdf cannot
+ * read it; "lang": not letters, digits and '-'), ERR_TOO_LARGE (out is full). */
+int pdf_finish(const void *pdf, size_t len, const char *tag, const char *figure_alt,
+               const pdf_stamp *stamp, buf *out, error *err);
 
 /* Builds libqpdf's process-wide state (its crypto provider, made on first use) now, in the
  * calling thread. qpdf destroys that state among the exit handlers, in the reverse order of

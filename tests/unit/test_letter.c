@@ -204,45 +204,6 @@ static cairo_status_t png_to_buf(void *ctx, const unsigned char *data, unsigned 
     return buf_append(ctx, data, len) == 0 ? CAIRO_STATUS_SUCCESS : CAIRO_STATUS_WRITE_ERROR;
 }
 
-static void test_logo(void **state)
-{
-    (void)state;
-    cairo_surface_t *img = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, 200, 100);
-    cairo_t *cr = cairo_create(img);
-    cairo_set_source_rgb(cr, 0.1, 0.3, 0.6);
-    cairo_paint(cr);
-    cairo_destroy(cr);
-    buf png;
-    buf_init(&png, 1024 * 1024);
-    assert_int_equal(cairo_surface_write_to_png_stream(img, png_to_buf, &png),
-                     CAIRO_STATUS_SUCCESS);
-    cairo_surface_destroy(img);
-
-    letter_head h = head;
-    h.logo_png = png.data;
-    h.logo_size = png.len;
-    const letter_block blocks[] = {{LETTER_PARAGRAPH, "Avec logo."}};
-    letter l = {"Logo", "fr-FR", "page", blocks, 1, NULL};
-    buf out;
-    buf_init(&out, LETTER_PDF_MAX);
-    error err;
-    error_clear(&err);
-    assert_int_equal(letter_render(&h, &l, &out, NULL, &err), 0);
-    assert_true(count(&out, "/Subtype /Image") >= 1);
-    buf_free(&out);
-
-    /* A logo that is no PNG is refused, not drawn half. */
-    h.logo_png = "not a png";
-    h.logo_size = 9;
-    buf_init(&out, LETTER_PDF_MAX);
-    assert_int_equal(letter_render(&h, &l, &out, NULL, &err), -1);
-    assert_int_equal(err.code, ERR_INVALID_ARG);
-    assert_string_equal(err.arg, "logo");
-    assert_int_equal(out.len, 0);
-    buf_free(&out);
-    buf_free(&png);
-}
-
 /* Page `page` of pdf rasterised by poppler's pdftoppm as 8-bit grey at dpi: the pixels (caller
  * frees), *w and *h. */
 static unsigned char *raster(const buf *pdf, int page, int dpi, int *w, int *h)
@@ -619,6 +580,126 @@ static void test_answer_letter_image(void **state)
     buf_free(&out);
     json_decref(strings);
     arena_free(&a);
+}
+
+/* A 200 × 100 logo as PNG: its left half opaque dark blue, its right half fully transparent
+ * (or white and opaque when `opaque`). */
+static void logo_png(buf *png, int opaque)
+{
+    cairo_surface_t *img = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, 200, 100);
+    cairo_t *cr = cairo_create(img);
+    if (opaque) {
+        cairo_set_source_rgb(cr, 1, 1, 1);
+        cairo_paint(cr);
+    }
+    cairo_set_source_rgb(cr, 0.1, 0.2, 0.5);
+    cairo_rectangle(cr, 0, 0, 100, 100);
+    cairo_fill(cr);
+    cairo_destroy(cr);
+    buf_init(png, 1024 * 1024);
+    assert_int_equal(cairo_surface_write_to_png_stream(img, png_to_buf, png), CAIRO_STATUS_SUCCESS);
+    cairo_surface_destroy(img);
+}
+
+/* The logo, made ready once (letter_logo) and copied into each letter by pdf_finish: drawn at
+ * its place on every page — its opaque half ink, its transparent half the paper — as one image
+ * and its soft mask, listed by pdfimages; an opaque logo has no mask; a file that is no PNG, or
+ * says it has more pixels than allowed, is refused before anything is drawn. */
+static void test_logo(void **state)
+{
+    (void)state;
+    buf png;
+    logo_png(&png, 0);
+    letter_logo *logo = NULL;
+    error err;
+    error_clear(&err);
+    assert_int_equal(letter_logo_make(png.data, png.len, &logo, &err), 0);
+    const pdf_image *im = letter_logo_image(logo);
+    assert_int_equal(im->width, 200);
+    assert_int_equal(im->height, 100);
+    assert_non_null(im->alpha);
+
+    letter_head h = head;
+    h.logo = logo;
+    /* Enough paragraphs for two pages: the logo is on both. */
+    enum { N = 60 };
+    letter_block blocks[N];
+    for (int i = 0; i < N; i++)
+        blocks[i] = (letter_block){LETTER_PARAGRAPH, "Avec logo, sur chaque page de la lettre."};
+    letter l = {"Logo", "fr-FR", "page", blocks, N, NULL};
+    buf out;
+    buf_init(&out, LETTER_PDF_MAX);
+    letter_info info;
+    assert_int_equal(letter_render(&h, &l, &out, &info, &err), 0);
+    assert_true(info.pages >= 2);
+
+    test_scratch s;
+    assert_int_equal(test_scratch_make(&s, "doc.pdf", out.data, out.len), 0);
+    char cmd[256];
+    snprintf(cmd, sizeof cmd, "qpdf --check %s >/dev/null 2>&1", s.path);
+    assert_int_equal(system(cmd), 0);
+    /* One image object and its mask, shown on each page. */
+    snprintf(cmd, sizeof cmd, "pdfimages -list %s", s.path);
+    char *list = test_cmd_run(cmd, 64 * 1024);
+    assert_non_null(list);
+    int images = 0, masks = 0;
+    char *save = NULL;
+    for (char *line = strtok_r(list, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        int page, w, hh;
+        char type[16];
+        if (sscanf(line, "%d %*d %15s %d %d", &page, type, &w, &hh) == 4 && w == 200 && hh == 100) {
+            images += strcmp(type, "image") == 0;
+            masks += strcmp(type, "smask") == 0;
+        }
+    }
+    free(list);
+    test_scratch_remove(&s);
+    assert_int_equal(images, info.pages);
+    assert_int_equal(masks, info.pages);
+
+    /* At 72 dpi a point is a pixel: the logo is 112 × 56 at (57, 43) from the top left. */
+    for (int page = 1; page <= 2; page++) {
+        int w, ht;
+        unsigned char *px = raster(&out, page, 72, &w, &ht);
+        long blue = ink_in(px, w, ht, 60, 46, 110, 96);
+        long clear = ink_in(px, w, ht, 116, 46, 166, 96);
+        free(px);
+        if (blue < 50 * 50 * 9 / 10 || clear != 0)
+            fail_msg("page %d: %ld ink pixels in the opaque half, %ld in the clear one", page, blue,
+                     clear);
+    }
+    buf_free(&out);
+    letter_logo_free(logo);
+    buf_free(&png);
+
+    /* Opaque: no soft mask at all. */
+    logo_png(&png, 1);
+    assert_int_equal(letter_logo_make(png.data, png.len, &logo, &err), 0);
+    assert_null(letter_logo_image(logo)->alpha);
+    h.logo = logo;
+    buf_init(&out, LETTER_PDF_MAX);
+    letter one = {"Logo", "fr-FR", "page", blocks, 1, NULL};
+    assert_int_equal(letter_render(&h, &one, &out, NULL, &err), 0);
+    assert_int_equal(count(&out, "/SMask"), 0);
+    assert_int_equal(count(&out, "/Subtype /Image"), 1);
+    buf_free(&out);
+    letter_logo_free(logo);
+
+    /* Not a PNG; a header that announces 5,000 × 5,000 pixels, refused before decoding. */
+    assert_int_equal(letter_logo_make("not a png", 9, &logo, &err), -1);
+    assert_int_equal(err.code, ERR_INVALID_ARG);
+    assert_string_equal(err.arg, "logo");
+    assert_null(logo);
+    unsigned char big[64];
+    memcpy(big, png.data, sizeof big);
+    const unsigned char side[4] = {0, 0, 0x13, 0x88};
+    memcpy(big + 16, side, 4);
+    memcpy(big + 20, side, 4);
+    error_clear(&err);
+    assert_int_equal(letter_logo_make(big, sizeof big, &logo, &err), -1);
+    assert_int_equal(err.code, ERR_INVALID_ARG);
+    assert_non_null(strstr(err.detail, "pixels"));
+    buf_free(&png);
 }
 
 int main(void)
