@@ -26,6 +26,8 @@
 #include "core/branding.h"
 #include "core/sla.h"
 #include "core/catalogue.h"
+#include "core/document.h"
+#include "docs/letter.h"
 #include "core/hours.h"
 #include "present/present.h"
 #include "present/tenant.h"
@@ -349,6 +351,37 @@ static void test_settings_written(void **state)
     arena_free(&a);
 }
 
+/* The height of the image of width `width` the collectivité's letter draws, read in the PDF;
+ * -1 when it has none that wide. */
+static int letter_image_height(fixture *f, int width)
+{
+    const catalogue *cat;
+    const cat_tenant *t = tenant_of(f, &cat);
+    json_t *strings = json_pack("{s:{s:s, s:s}}", "documents", "lang", "fr-FR", "page", "page");
+    letter_block block = {LETTER_PARAGRAPH, "Lettre."};
+    buf out;
+    buf_init(&out, LETTER_PDF_MAX);
+    error err;
+    error_clear(&err);
+    int rc = document_render(f->db.core, t, NULL, strings, "Lettre", NULL, &block, 1, &out, &err);
+    catalogue_release(f->db.core, cat);
+    json_decref(strings);
+    if (rc != 0)
+        fail_msg("document_render: %s", err.detail);
+    char want[32];
+    snprintf(want, sizeof want, "/Width %d", width);
+    int height = -1;
+    const char *at = memmem(out.data, out.len, want, strlen(want));
+    if (at) {
+        /* The image's dictionary: /Height is near its /Width. */
+        const char *h = memmem(at > out.data + 200 ? at - 200 : out.data, 400, "/Height ", 8);
+        assert_non_null(h);
+        height = (int)strtol(h + 8, NULL, 10);
+    }
+    buf_free(&out);
+    return height;
+}
+
 static void test_logo(void **state)
 {
     fixture *f = *state;
@@ -406,6 +439,19 @@ static void test_logo(void **state)
     assert_true(found);
     assert_int_equal(back.size, logo.size);
     assert_memory_equal(back.data, logo.data, logo.size);
+    /* Letters draw it, from core's cache of logos made ready: a new logo replaces it there
+     * (its hash is the catalogue's), and a removed one goes. */
+    assert_true(letter_image_height(f, 256) == 128);
+    static const char tall[] = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"10\" "
+                               "height=\"20\"><rect width=\"10\" height=\"20\"/></svg>";
+    store_logo second;
+    assert_int_equal(branding_logo_prepare(tall, sizeof tall - 1, &a, &second, &problem, &err), 0);
+    assert_int_equal(
+        branding_logo_set_as(f->db.core, &f->who, f->tenant, &second, NULL, NULL, &err), 0);
+    assert_int_equal(letter_image_height(f, second.width), second.height);
+    assert_int_equal(letter_image_height(f, 256), -1);
+    assert_int_equal(branding_logo_set_as(f->db.core, &f->who, f->tenant, &logo, NULL, NULL, &err),
+                     0);
     /* Removed: the settings stay. */
     assert_int_equal(branding_logo_set_as(f->db.core, &f->who, f->tenant, NULL, NULL, NULL, &err),
                      0);
