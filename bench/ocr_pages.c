@@ -2,9 +2,11 @@
  * ocr_pages — the post room's benchmark (bench/run scenario "ocr"): PAGES dense A4 letters
  * (35 lines of French text each) drawn by cairo and pango into a PDF in memory, then read by
  * scan_read as the OCR job reads a scan (300 dpi, Tesseract in French, one thread). Prints one
- * line of key=value pairs for bench/run; exits 1 when a page does not read.
+ * line of key=value pairs for bench/run; exits 1 when a page does not read. With OUT.pdf, the
+ * same PDF is written there first, for bench/run's reference (poppler's pdftoppm and the
+ * tesseract command on the very same pages).
  *
- * usage: ocr_pages [PAGES]   (default 6)
+ * usage: ocr_pages [PAGES [OUT.pdf]]   (default 6)
  */
 #include <cairo-pdf.h>
 #include <cairo.h>
@@ -56,7 +58,7 @@ int main(int argc, char **argv)
 {
     long pages = argc > 1 ? strtol(argv[1], NULL, 10) : 6;
     if (pages < 1 || pages > SCAN_MAX_PAGES) {
-        fprintf(stderr, "usage: ocr_pages [PAGES]   (1 to %d)\n", SCAN_MAX_PAGES);
+        fprintf(stderr, "usage: ocr_pages [PAGES [OUT.pdf]]   (1 to %d pages)\n", SCAN_MAX_PAGES);
         return 2;
     }
     buf pdf;
@@ -68,6 +70,13 @@ int main(int argc, char **argv)
     cairo_destroy(cr);
     cairo_surface_finish(s);
     cairo_surface_destroy(s);
+    if (argc > 2) {
+        FILE *f = fopen(argv[2], "wb");
+        if (!f || fwrite(pdf.data, 1, pdf.len, f) != pdf.len || fclose(f) != 0) {
+            fprintf(stderr, "ocr_pages: cannot write %s\n", argv[2]);
+            return 1;
+        }
+    }
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     arena a;
