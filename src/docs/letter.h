@@ -14,26 +14,15 @@
 
 #include <stddef.h>
 
+#include "docs/page.h"
 #include "util/buf.h"
 #include "util/error.h"
 
 /* Bounds of what one letter may hold, so that no input makes an unbounded document. */
 #define LETTER_BLOCKS_MAX 200
-#define LETTER_TEXT_MAX (64 * 1024) /* bytes of one block's text */
+#define LETTER_TEXT_MAX PAGE_TEXT_MAX /* bytes of one block's text */
 #define LETTER_PAGES_MAX 40
 #define LETTER_PDF_MAX (8 * 1024 * 1024) /* bytes of the finished PDF */
-
-/* The collectivité's letterhead, repeated at the top of every page. Any string may be NULL
- * (left out) but name. */
-typedef struct letter_head {
-    const char *name;     /* «Ville de Démo» */
-    const char *address;  /* postal address, one line per line */
-    const char *contact;  /* one line: phone, e-mail, website */
-    const void *logo_png; /* the branding's logo (a PNG guichet encoded); NULL: none */
-    size_t logo_size;
-    const char *department;         /* the department in charge, shown at the right */
-    const char *department_contact; /* its e-mail, under it */
-} letter_head;
 
 typedef enum letter_kind {
     LETTER_TITLE,     /* the letter's object (structure H1) */

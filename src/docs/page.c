@@ -1,0 +1,199 @@
+/*
+ * page — see page.h: the letterhead's pieces are laid out with pango once per document and
+ * drawn on each page; the logo is decoded by cairo from the PNG guichet stored.
+ */
+#include "docs/page.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "util/buf.h"
+#include "util/utf8.h"
+
+#define FONT_NAME "DejaVu Sans Bold 12"
+#define FOOTER_RULE_Y (PAGE_H - 52.0)
+#define FOOTER_Y (PAGE_H - 46.0)
+#define LOGO_MAX_H 56.0
+#define LOGO_MAX_W 112.0
+#define LOGO_GAP 12.0
+
+int page_text_ok(const char *s)
+{
+    size_t n = s ? strlen(s) : 0;
+    return n <= PAGE_TEXT_MAX && (n == 0 || utf8_valid(s, n));
+}
+
+PangoLayout *page_layout(cairo_t *cr, const char *font, const char *text, double width,
+                         PangoAlignment align)
+{
+    PangoLayout *l = pango_cairo_create_layout(cr);
+    PangoFontDescription *fd = pango_font_description_from_string(font);
+    pango_layout_set_font_description(l, fd);
+    pango_font_description_free(fd);
+    pango_layout_set_width(l, (int)(width * PANGO_SCALE));
+    pango_layout_set_wrap(l, PANGO_WRAP_WORD_CHAR);
+    pango_layout_set_alignment(l, align);
+    pango_layout_set_text(l, text, -1);
+    return l;
+}
+
+double page_layout_h(PangoLayout *l)
+{
+    if (!l)
+        return 0;
+    int w, h;
+    pango_layout_get_size(l, &w, &h);
+    return (double)h / PANGO_SCALE;
+}
+
+void page_show(cairo_t *cr, PangoLayout *l, double x, double y, const char *tag)
+{
+    if (!l)
+        return;
+    if (tag)
+        cairo_tag_begin(cr, tag, "");
+    cairo_move_to(cr, x, y);
+    pango_cairo_show_layout(cr, l);
+    if (tag)
+        cairo_tag_end(cr, tag);
+}
+
+cairo_status_t page_write_buf(void *ctx, const unsigned char *data, unsigned int length)
+{
+    return buf_append(ctx, data, length) == 0 ? CAIRO_STATUS_SUCCESS : CAIRO_STATUS_WRITE_ERROR;
+}
+
+typedef struct mem_reader {
+    const unsigned char *p;
+    size_t left;
+} mem_reader;
+
+static cairo_status_t read_mem(void *ctx, unsigned char *data, unsigned int length)
+{
+    mem_reader *r = ctx;
+    if (length > r->left)
+        return CAIRO_STATUS_READ_ERROR;
+    memcpy(data, r->p, length);
+    r->p += length;
+    r->left -= length;
+    return CAIRO_STATUS_SUCCESS;
+}
+
+int page_head_open(cairo_t *cr, const letter_head *h, page_head *ph, error *err)
+{
+    memset(ph, 0, sizeof *ph);
+    double text_x = 0;
+    if (h->logo_png && h->logo_size) {
+        mem_reader r = {h->logo_png, h->logo_size};
+        ph->logo = cairo_image_surface_create_from_png_stream(read_mem, &r);
+        if (cairo_surface_status(ph->logo) != CAIRO_STATUS_SUCCESS) {
+            cairo_surface_destroy(ph->logo);
+            ph->logo = NULL;
+            return error_set(err, ERR_INVALID_ARG, "logo", "the logo is not a readable PNG");
+        }
+        double w = cairo_image_surface_get_width(ph->logo);
+        double ht = cairo_image_surface_get_height(ph->logo);
+        double scale = LOGO_MAX_H / ht;
+        if (w * scale > LOGO_MAX_W)
+            scale = LOGO_MAX_W / w;
+        ph->logo_w = w * scale;
+        ph->logo_h = ht * scale;
+        text_x = ph->logo_w + LOGO_GAP;
+    }
+    /* The left column (name, address, contact) takes 60 % of the width after the logo, the
+     * department the rest, aligned right. */
+    double left_w = (PAGE_CONTENT_W - text_x) * 0.6;
+    double right_w = PAGE_CONTENT_W - text_x - left_w - 8.0;
+    ph->right_w = right_w;
+    ph->name = page_layout(cr, FONT_NAME, h->name, left_w, PANGO_ALIGN_LEFT);
+    if (h->address && *h->address)
+        ph->address = page_layout(cr, PAGE_FONT_SMALL, h->address, left_w, PANGO_ALIGN_LEFT);
+    if (h->contact && *h->contact)
+        ph->contact = page_layout(cr, PAGE_FONT_SMALL, h->contact, left_w, PANGO_ALIGN_LEFT);
+    if (h->department && *h->department)
+        ph->dept = page_layout(cr, PAGE_FONT_SMALL_BOLD, h->department, right_w, PANGO_ALIGN_RIGHT);
+    if (h->department_contact && *h->department_contact)
+        ph->dept_contact =
+            page_layout(cr, PAGE_FONT_SMALL, h->department_contact, right_w, PANGO_ALIGN_RIGHT);
+    double left =
+        page_layout_h(ph->name) + 3 + page_layout_h(ph->address) + 2 + page_layout_h(ph->contact);
+    double right = page_layout_h(ph->dept) + 2 + page_layout_h(ph->dept_contact);
+    ph->height = left > right ? left : right;
+    if (ph->logo_h > ph->height)
+        ph->height = ph->logo_h;
+    ph->height += 8.0;
+    return 0;
+}
+
+void page_head_close(page_head *ph)
+{
+    PangoLayout *ls[] = {ph->name, ph->address, ph->contact, ph->dept, ph->dept_contact};
+    for (size_t i = 0; i < sizeof ls / sizeof ls[0]; i++)
+        if (ls[i])
+            g_object_unref(ls[i]);
+    if (ph->logo)
+        cairo_surface_destroy(ph->logo);
+    memset(ph, 0, sizeof *ph);
+}
+
+void page_head_draw(cairo_t *cr, const page_head *ph, int first)
+{
+    const char *tag = first ? "P" : NULL;
+    double x = PAGE_MARGIN_X;
+    if (ph->logo) {
+        cairo_save(cr);
+        cairo_translate(cr, PAGE_MARGIN_X, PAGE_MARGIN_TOP);
+        cairo_scale(cr, ph->logo_w / cairo_image_surface_get_width(ph->logo),
+                    ph->logo_h / cairo_image_surface_get_height(ph->logo));
+        cairo_set_source_surface(cr, ph->logo, 0, 0);
+        cairo_paint(cr);
+        cairo_restore(cr);
+        x += ph->logo_w + LOGO_GAP;
+    }
+    double y = PAGE_MARGIN_TOP;
+    cairo_set_source_rgb(cr, 0, 0, 0);
+    page_show(cr, ph->name, x, y, tag);
+    y += page_layout_h(ph->name) + 3;
+    cairo_set_source_rgb(cr, PAGE_GREY, PAGE_GREY, PAGE_GREY);
+    page_show(cr, ph->address, x, y, tag);
+    y += page_layout_h(ph->address) + 2;
+    page_show(cr, ph->contact, x, y, tag);
+    if (ph->dept) {
+        /* The layouts are as wide as the column and aligned right inside it. */
+        double rx = PAGE_MARGIN_X + PAGE_CONTENT_W - ph->right_w;
+        cairo_set_source_rgb(cr, 0, 0, 0);
+        page_show(cr, ph->dept, rx, PAGE_MARGIN_TOP, tag);
+        if (ph->dept_contact) {
+            cairo_set_source_rgb(cr, PAGE_GREY, PAGE_GREY, PAGE_GREY);
+            page_show(cr, ph->dept_contact, rx, PAGE_MARGIN_TOP + page_layout_h(ph->dept) + 2, tag);
+        }
+    }
+    cairo_set_source_rgb(cr, PAGE_GREY, PAGE_GREY, PAGE_GREY);
+    cairo_set_line_width(cr, 0.6);
+    cairo_move_to(cr, PAGE_MARGIN_X, PAGE_MARGIN_TOP + ph->height);
+    cairo_line_to(cr, PAGE_MARGIN_X + PAGE_CONTENT_W, PAGE_MARGIN_TOP + ph->height);
+    cairo_stroke(cr);
+    cairo_set_source_rgb(cr, 0, 0, 0);
+}
+
+void page_foot_draw(cairo_t *cr, const char *name, const char *page_word, int page, int pages)
+{
+    cairo_set_source_rgb(cr, PAGE_GREY, PAGE_GREY, PAGE_GREY);
+    cairo_set_line_width(cr, 0.6);
+    cairo_move_to(cr, PAGE_MARGIN_X, FOOTER_RULE_Y);
+    cairo_line_to(cr, PAGE_MARGIN_X + PAGE_CONTENT_W, FOOTER_RULE_Y);
+    cairo_stroke(cr);
+    PangoLayout *l = page_layout(cr, PAGE_FONT_SMALL, name, PAGE_CONTENT_W * 0.7, PANGO_ALIGN_LEFT);
+    pango_layout_set_ellipsize(l, PANGO_ELLIPSIZE_END);
+    cairo_move_to(cr, PAGE_MARGIN_X, FOOTER_Y);
+    pango_cairo_show_layout(cr, l);
+    g_object_unref(l);
+    char label[64];
+    snprintf(label, sizeof label, "%s %d / %d", page_word ? page_word : "page", page, pages);
+    PangoLayout *num =
+        page_layout(cr, PAGE_FONT_SMALL, label, PAGE_CONTENT_W * 0.3, PANGO_ALIGN_RIGHT);
+    cairo_move_to(cr, PAGE_MARGIN_X + PAGE_CONTENT_W * 0.7, FOOTER_Y);
+    pango_cairo_show_layout(cr, num);
+    g_object_unref(num);
+    cairo_set_source_rgb(cr, 0, 0, 0);
+}
