@@ -132,11 +132,6 @@ static int v_compliance(const stats_figures *f, double *v)
     *v = due ? 100.0 * (double)f->closed_on_time / (double)due : 0;
     return due > 0;
 }
-static int v_overdue(const stats_figures *f, double *v)
-{
-    *v = (double)f->overdue;
-    return 1;
-}
 static int v_reopened(const stats_figures *f, double *v)
 {
     *v = f->count ? 100.0 * (double)f->reopened / (double)f->count : 0;
@@ -162,7 +157,6 @@ static const figure figures[] = {
     {"median_close", M_DURATION, v_median_close},
     {"p90_close", M_DURATION, v_p90_close},
     {"compliance", M_RATE, v_compliance},
-    {"overdue", M_COUNT, v_overdue},
     {"reopened", M_RATE, v_reopened},
     {"rating", M_RATING, v_rating},
     {"supporters", M_COUNT, v_supporters},
@@ -277,14 +271,14 @@ static void top_row(const compose *k, const char **row, const char *label, int64
 
 /* A top table of res (sorted here): the MONTHLY_REPORT_TOP largest groups with their count,
  * share and median time to close, the others summed as one «autres» row (medians do not add
- * up: «—»), and the total. */
+ * up: «—»). Their total is the key figures' requests filed and median time to close. */
 static void top_table(const compose *k, const cat_tenant *t, stats_group by, const char *what,
                       stats_result *res, int half, report_table *tab)
 {
     static const double half_widths[TOP_COLS] = {0.28, 0.23, 0.17, 0.32};
     static const double full_widths[TOP_COLS] = {0.58, 0.12, 0.12, 0.18};
     const char **head = arena_alloc(k->a, TOP_COLS * sizeof *head);
-    size_t max_rows = MONTHLY_REPORT_TOP + 2;
+    size_t max_rows = MONTHLY_REPORT_TOP + 1;
     const char **cells = arena_alloc(k->a, max_rows * TOP_COLS * sizeof *cells);
     *tab = (report_table){.heading = say(k, arena_printf(k->a, "top_%s", what)),
                           .widths = half ? half_widths : full_widths,
@@ -314,8 +308,6 @@ static void top_table(const compose *k, const cat_tenant *t, stats_group by, con
         top_row(k, cells + n++ * TOP_COLS,
                 say1(k, "others", "n", arena_printf(k->a, "%zu", others)), other_count, -1,
                 res->total.count);
-    top_row(k, cells + n++ * TOP_COLS, say(k, "total"), res->total.count, res->total.median_close_s,
-            res->total.count);
     tab->head = head;
     tab->cells = cells;
     tab->n_rows = n;

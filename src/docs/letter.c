@@ -261,7 +261,7 @@ int letter_render(const letter_head *head, const letter *l, buf *out, letter_inf
     }
     cairo_pdf_surface_set_metadata(surf, CAIRO_PDF_METADATA_TITLE, l->title ? l->title : "");
     cairo_pdf_surface_set_metadata(surf, CAIRO_PDF_METADATA_CREATOR, "guichet");
-    if (page_head_open(cr, head, &hl, err) != 0)
+    if (page_head_open(cr, head, 0, &hl, err) != 0)
         goto cleanup;
     double body_top = PAGE_MARGIN_TOP + hl.height + PAGE_HEAD_GAP;
 

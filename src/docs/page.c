@@ -79,7 +79,30 @@ static cairo_status_t read_mem(void *ctx, unsigned char *data, unsigned int leng
     return CAIRO_STATUS_SUCCESS;
 }
 
-int page_head_open(cairo_t *cr, const letter_head *h, page_head *ph, error *err)
+/* Cuts l to max_lines lines (0: all) with «…». pango counts the lines of a negative height
+ * per paragraph, so the text's line breaks become «, » first: an address of five lines is
+ * one paragraph cut at max_lines. */
+static PangoLayout *at_most(PangoLayout *l, int max_lines)
+{
+    if (!l || max_lines <= 0)
+        return l;
+    GString *one = g_string_new(NULL);
+    for (const char *c = pango_layout_get_text(l); *c; c++) {
+        if (*c == '\r')
+            continue;
+        if (*c == '\n')
+            g_string_append(one, ", ");
+        else
+            g_string_append_c(one, *c);
+    }
+    pango_layout_set_text(l, one->str, -1);
+    g_string_free(one, TRUE);
+    pango_layout_set_height(l, -max_lines);
+    pango_layout_set_ellipsize(l, PANGO_ELLIPSIZE_END);
+    return l;
+}
+
+int page_head_open(cairo_t *cr, const letter_head *h, int max_lines, page_head *ph, error *err)
 {
     memset(ph, 0, sizeof *ph);
     double text_x = 0;
@@ -105,16 +128,21 @@ int page_head_open(cairo_t *cr, const letter_head *h, page_head *ph, error *err)
     double left_w = (PAGE_CONTENT_W - text_x) * 0.6;
     double right_w = PAGE_CONTENT_W - text_x - left_w - 8.0;
     ph->right_w = right_w;
-    ph->name = page_layout(cr, FONT_NAME, h->name, left_w, PANGO_ALIGN_LEFT);
+    ph->name = at_most(page_layout(cr, FONT_NAME, h->name, left_w, PANGO_ALIGN_LEFT), max_lines);
     if (h->address && *h->address)
-        ph->address = page_layout(cr, PAGE_FONT_SMALL, h->address, left_w, PANGO_ALIGN_LEFT);
+        ph->address = at_most(
+            page_layout(cr, PAGE_FONT_SMALL, h->address, left_w, PANGO_ALIGN_LEFT), max_lines);
     if (h->contact && *h->contact)
-        ph->contact = page_layout(cr, PAGE_FONT_SMALL, h->contact, left_w, PANGO_ALIGN_LEFT);
+        ph->contact = at_most(
+            page_layout(cr, PAGE_FONT_SMALL, h->contact, left_w, PANGO_ALIGN_LEFT), max_lines);
     if (h->department && *h->department)
-        ph->dept = page_layout(cr, PAGE_FONT_SMALL_BOLD, h->department, right_w, PANGO_ALIGN_RIGHT);
+        ph->dept = at_most(
+            page_layout(cr, PAGE_FONT_SMALL_BOLD, h->department, right_w, PANGO_ALIGN_RIGHT),
+            max_lines);
     if (h->department_contact && *h->department_contact)
-        ph->dept_contact =
-            page_layout(cr, PAGE_FONT_SMALL, h->department_contact, right_w, PANGO_ALIGN_RIGHT);
+        ph->dept_contact = at_most(
+            page_layout(cr, PAGE_FONT_SMALL, h->department_contact, right_w, PANGO_ALIGN_RIGHT),
+            max_lines);
     double left =
         page_layout_h(ph->name) + 3 + page_layout_h(ph->address) + 2 + page_layout_h(ph->contact);
     double right = page_layout_h(ph->dept) + 2 + page_layout_h(ph->dept_contact);

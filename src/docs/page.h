@@ -70,9 +70,12 @@ void page_show(cairo_t *cr, PangoLayout *l, double x, double y, const char *tag)
 /* cairo's write function appending to a buf (util/buf.h) passed as its closure. */
 cairo_status_t page_write_buf(void *ctx, const unsigned char *data, unsigned int length);
 
-/* Lays h out into *ph (freed with page_head_close, even on failure). 0, or -1 with
- * ERR_INVALID_ARG (arg "logo") when the logo does not decode. */
-int page_head_open(cairo_t *cr, const letter_head *h, page_head *ph, error *err);
+/* Lays h out into *ph (freed with page_head_close, even on failure); with max_lines > 0,
+ * each of its texts shows at most that many lines, the rest cut with «…», so that the
+ * letterhead's height is bounded whatever the collectivité typed (a one-page report's); 0:
+ * every line (a letter, which flows onto more pages). 0, or -1 with ERR_INVALID_ARG (arg
+ * "logo") when the logo does not decode. */
+int page_head_open(cairo_t *cr, const letter_head *h, int max_lines, page_head *ph, error *err);
 void page_head_close(page_head *ph);
 
 /* The letterhead at the top of a page. Only the first page's is tagged: a screen reader

@@ -13,19 +13,22 @@
 #include "docs/pdf.h"
 #include "util/axis.h"
 
-#define FONT_TITLE "DejaVu Sans Bold 12"
+#define FONT_TITLE "DejaVu Sans Bold 11"
 #define FONT_HEADING "DejaVu Sans Bold 8.5"
 #define FONT_CELL "DejaVu Sans 6"
 #define FONT_CELL_BOLD "DejaVu Sans Bold 6"
 #define FONT_AXIS "DejaVu Sans 5.5"
-#define SPACE_SECTION 9.0 /* above a heading */
-#define SPACE_HEADING 3.0 /* between a heading and what it heads */
+#define SPACE_SECTION 6.0 /* above a heading */
+#define SPACE_HEADING 2.0 /* between a heading and what it heads */
 #define CELL_PAD 2.5      /* a cell's text from its column's edges */
-#define ROW_GAP 1.2       /* between rows */
+#define ROW_GAP 0.8       /* between rows */
 #define COLUMN_GAP 16.0   /* between two half tables */
+/* Lines each text of the letterhead shows at most: whatever the collectivité typed, the
+ * letterhead leaves the page its room. */
+#define HEAD_LINES 2
 /* The chart: its plot's height, and the room under it for the bars' labels. */
-#define CHART_PLOT_H 100.0
-#define CHART_LABELS_H 11.0
+#define CHART_PLOT_H 80.0
+#define CHART_LABELS_H 10.0
 /* Colours on white, as the dashboards' SVG (present/svg_chart.c): bars 8.3:1, axis 7:1. */
 #define BAR_R 0.114
 #define BAR_G 0.310
@@ -286,7 +289,7 @@ int report_render(const letter_head *head, const report *r, buf *out, error *err
     }
     cairo_pdf_surface_set_metadata(surf, CAIRO_PDF_METADATA_TITLE, r->title ? r->title : "");
     cairo_pdf_surface_set_metadata(surf, CAIRO_PDF_METADATA_CREATOR, "guichet");
-    if (page_head_open(cr, head, &ph, err) != 0)
+    if (page_head_open(cr, head, HEAD_LINES, &ph, err) != 0)
         goto cleanup;
     page_head_draw(cr, &ph, 1);
     page_foot_draw(cr, head->name, r->page_word, 1, 1);
