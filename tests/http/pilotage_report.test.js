@@ -75,7 +75,7 @@ test('/agent/pilotage/rapport.pdf: form, rights, the file, scope, errors', async
         const r = await c.elected.get('/agent/pilotage?canal=web');
         assert.equal(r.status, 200);
         assert.match(r.text, /<form method="get" action="\/agent\/pilotage\/rapport\.pdf"/);
-        assert.match(r.text, new RegExp(`<input type="month" id="mois" name="mois" value="${prev}"`));
+        assert.match(r.text, new RegExp(`<input type="text" id="mois" name="mois" value="${prev}"`));
         assert.match(r.text, /<input type="hidden" name="canal" value="web">/);
         assert.match(r.text, /<label for="mois">Mois<\/label>/);
     });
@@ -128,7 +128,7 @@ test('/agent/pilotage/rapport.pdf: form, rights, the file, scope, errors', async
             assert.equal(r.status, 400, m);
             assert.match(r.headers.get('content-type'), /^text\/html/);
             assert.match(r.text, new RegExp(`<p class="field-error" id="mois-error">.*${msg.source}`));
-            assert.match(r.text, new RegExp(`<input type="month" id="mois" name="mois" value="${m}"[^>]*aria-describedby="mois-hint mois-error" aria-invalid="true">`));
+            assert.match(r.text, new RegExp(`<input type="text" id="mois" name="mois" value="${m}"[^>]*aria-describedby="mois-hint mois-error" aria-invalid="true">`));
             assert.match(r.text, /<input type="hidden" name="canal" value="web">/);
         }
         const none = await c.elected.get('/agent/pilotage/rapport.pdf');
