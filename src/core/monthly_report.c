@@ -203,16 +203,17 @@ static const char *change_text(const compose *k, measure m, double cur, double p
     return "";
 }
 
-/* The key figures: one row per figure, this month, the month before, the change. */
-static void key_table(const compose *k, const stats_figures *cur, const stats_figures *prev,
-                      const char *month, const char *prev_month, report_table *t)
+/* The key figures: one row per figure, this month, the month before, the change. 0, or -1
+ * when the arena is exhausted. */
+static int key_table(const compose *k, const stats_figures *cur, const stats_figures *prev,
+                     const char *month, const char *prev_month, report_table *t)
 {
     static const double widths[KEY_COLS] = {0.38, 0.17, 0.17, 0.28};
     const char **head = arena_alloc(k->a, KEY_COLS * sizeof *head);
     const char **cells = arena_alloc(k->a, N_FIGURES * KEY_COLS * sizeof *cells);
-    *t = (report_table){.heading = say(k, "key_heading"), .widths = widths, .n_cols = KEY_COLS};
     if (!head || !cells)
-        return;
+        return -1;
+    *t = (report_table){.heading = say(k, "key_heading"), .widths = widths, .n_cols = KEY_COLS};
     head[0] = say(k, "col_indicator");
     head[1] = month;
     head[2] = prev_month;
@@ -230,6 +231,7 @@ static void key_table(const compose *k, const stats_figures *cur, const stats_fi
     t->head = head;
     t->cells = cells;
     t->n_rows = N_FIGURES;
+    return 0;
 }
 
 /* ---- the top tables ---- */
@@ -271,21 +273,22 @@ static void top_row(const compose *k, const char **row, const char *label, int64
 
 /* A top table of res (sorted here): the MONTHLY_REPORT_TOP largest groups with their count,
  * share and median time to close, the others summed as one «autres» row (medians do not add
- * up: «—»). Their total is the key figures' requests filed and median time to close. */
-static void top_table(const compose *k, const cat_tenant *t, stats_group by, const char *what,
-                      stats_result *res, int half, report_table *tab)
+ * up: «—»). Their total is the key figures' requests filed and median time to close. 0, or -1
+ * when the arena is exhausted. */
+static int top_table(const compose *k, const cat_tenant *t, stats_group by, const char *what,
+                     stats_result *res, int half, report_table *tab)
 {
     static const double half_widths[TOP_COLS] = {0.28, 0.23, 0.17, 0.32};
     static const double full_widths[TOP_COLS] = {0.58, 0.12, 0.12, 0.18};
     const char **head = arena_alloc(k->a, TOP_COLS * sizeof *head);
     size_t max_rows = MONTHLY_REPORT_TOP + 1;
     const char **cells = arena_alloc(k->a, max_rows * TOP_COLS * sizeof *cells);
+    if (!head || !cells)
+        return -1;
     *tab = (report_table){.heading = say(k, arena_printf(k->a, "top_%s", what)),
                           .widths = half ? half_widths : full_widths,
                           .n_cols = TOP_COLS,
                           .half = half};
-    if (!head || !cells)
-        return;
     head[0] = say(k, arena_printf(k->a, "col_%s", what));
     head[1] = say(k, "col_count");
     head[2] = say(k, "col_share");
@@ -311,6 +314,7 @@ static void top_table(const compose *k, const cat_tenant *t, stats_group by, con
     tab->head = head;
     tab->cells = cells;
     tab->n_rows = n;
+    return 0;
 }
 
 /* ---- the month ---- */
@@ -429,9 +433,13 @@ int monthly_report_pdf(core *c, const cat_tenant *t, const monthly_report_in *in
     lines[2] = say1(&k, "as_of", "date", wording_date(&a, in->lang, in->now, tz, 1));
 
     report_table tables[4];
-    key_table(&k, &days.total, &prev.total, month, prev_month, &tables[0]);
-    for (size_t i = 0; i < 3; i++)
-        top_table(&k, t, groups[i], names[i], &by[i], i < 2, &tables[1 + i]);
+    int built = key_table(&k, &days.total, &prev.total, month, prev_month, &tables[0]);
+    for (size_t i = 0; built == 0 && i < 3; i++)
+        built = top_table(&k, t, groups[i], names[i], &by[i], i < 2, &tables[1 + i]);
+    if (built != 0) {
+        error_set(err, ERR_INTERNAL, NULL, "the report's arena is exhausted");
+        goto cleanup;
+    }
 
     /* Every day of the month, those without requests at 0. */
     size_t n_days = (size_t)(to - from);

@@ -26,14 +26,12 @@
 /* The dashboards' filters the report carries over from the page (not its period). */
 static const char *const carried[] = {"canal", "demarche", "service", "quartier", "lang"};
 
-/* The local day and the year and month of today in t's zone. */
-static int64_t today(const cat_tenant *t, int *year, int *month)
+/* The year and month of today in t's zone. */
+static void this_month(const cat_tenant *t, int *year, int *month)
 {
-    int64_t day = time_local_day(time_now(), t->rec.timezone);
     unsigned m, d;
-    time_day_civil(day, year, &m, &d);
+    time_day_civil(time_local_day(time_now(), t->rec.timezone), year, &m, &d);
     *month = (int)m;
-    return day;
 }
 
 void bo_pilotage_report_form(bo_page *p, const cat_tenant *t)
@@ -44,7 +42,7 @@ void bo_pilotage_report_form(bo_page *p, const cat_tenant *t)
         bo_page_value(p, "mois", asked);
     } else {
         int year, month;
-        today(t, &year, &month);
+        this_month(t, &year, &month);
         if (--month == 0) {
             month = 12;
             year--;
@@ -146,11 +144,11 @@ void bo_pilotage_report(http_req *rq)
     int64_t area;
     if (bo_pilotage_start(rq, &a, &t, &p, &f, &area) != 0)
         return;
-    int year = 0, month = 0, this_year, this_month;
-    today(t, &this_year, &this_month);
+    int year = 0, month = 0, now_year, now_month;
+    this_month(t, &now_year, &now_month);
     if (monthly_report_month_parse(bo_query(rq, "mois"), &year, &month) != 0)
         bo_page_error_key(&p, "mois", "monthly_report.error_month");
-    else if (year * 12 + month > this_year * 12 + this_month)
+    else if (year * 12 + month > now_year * 12 + now_month)
         bo_page_error_key(&p, "mois", "monthly_report.error_future");
     if (bo_page_has_errors(&p)) {
         bo_page_render(&p, 200, "agent/pilotage", bo_page_str(&p, "pilotage.title"));
