@@ -7,7 +7,7 @@
  * back with pdfinfo and pdftotext, whose requests filed equal the dashboards' for the month;
  * a manager's report limited to their departments, and another department refused beside its
  * field; a month that does not exist or has not begun refused with a clear message beside
- * the month's field, what was typed kept; the English report.
+ * the month's field, what was typed kept; the dashboards' rate limit; the English report.
  */
 const test = require('node:test');
 const assert = require('node:assert/strict');
@@ -134,6 +134,16 @@ test('/agent/pilotage/rapport.pdf: form, rights, the file, scope, errors', async
         const none = await c.elected.get('/agent/pilotage/rapport.pdf');
         assert.equal(none.status, 400);
         assert.match(none.text, /id="mois-error"/);
+    });
+
+    await t.test('the report shares the dashboards\' rate limit', async () => {
+        const quick = await F.login(srv, F.addAgent(srv, { email: 'rap.debit@ville-demo.test', name: 'Élu Débit', role: 'elected' }));
+        for (let i = 0; i < 59; i++)
+            assert.equal((await quick.get('/agent/pilotage?periode=30j')).status, 200, `view ${i + 1}`);
+        assert.equal((await download(quick, `/agent/pilotage/rapport.pdf?mois=${month}`)).status, 200);
+        const held = await download(quick, `/agent/pilotage/rapport.pdf?mois=${month}`);
+        assert.equal(held.status, 429);
+        assert.ok(Number(held.headers.get('retry-after')) >= 1, 'Retry-After');
     });
 
     await t.test('in English', async () => {
