@@ -204,15 +204,11 @@ static void receipt_blocks(compose *k, const cat_tenant *t, const cat_procedure 
         say(k, dept ? "receipt.signature" : "receipt.signature_none", n_dep, v_dep, 2));
 }
 
-int document_render(core *c, const cat_tenant *t, const cat_department *d, const json_t *strings,
-                    const char *title, const letter_verify *verify, const letter_block *blocks,
-                    size_t n, buf *out, error *err)
+int document_letterhead(core *c, const cat_tenant *t, const cat_department *d, arena *a,
+                        letter_head *head, document_logo_held **held, error *err)
 {
-    arena a;
-    arena_init(&a, DOCUMENT_ARENA_MAX);
-    int rc = -1;
     const store_branding *b = &t->branding;
-    letter_head head = {
+    *head = (letter_head){
         .name = t->rec.name,
         .address = b->address,
         .department = d ? d->rec.name : NULL,
@@ -225,10 +221,26 @@ int document_render(core *c, const cat_tenant *t, const cat_department *d, const
     for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++)
         if (set(parts[i]))
             buf_printf(&contact, "%s%s", contact.len ? " · " : "", parts[i]);
-    head.contact = contact.len ? arena_strdup(&a, buf_cstr(&contact)) : NULL;
+    head->contact = contact.len ? arena_strdup(a, buf_cstr(&contact)) : NULL;
     buf_free(&contact);
+    return document_logo_acquire(c, t, &head->logo, held, err);
+}
+
+void document_letterhead_done(core *c, document_logo_held *held)
+{
+    document_logo_release(c, held);
+}
+
+int document_render(core *c, const cat_tenant *t, const cat_department *d, const json_t *strings,
+                    const char *title, const letter_verify *verify, const letter_block *blocks,
+                    size_t n, buf *out, error *err)
+{
+    arena a;
+    arena_init(&a, DOCUMENT_ARENA_MAX);
+    int rc = -1;
+    letter_head head;
     document_logo_held *held = NULL;
-    if (document_logo_acquire(c, t, &head.logo, &held, err) != 0)
+    if (document_letterhead(c, t, d, &a, &head, &held, err) != 0)
         goto cleanup;
     letter doc = {
         .verify = verify,
@@ -239,7 +251,7 @@ int document_render(core *c, const cat_tenant *t, const cat_department *d, const
         .n_blocks = n,
     };
     rc = letter_render(&head, &doc, out, NULL, err);
-    document_logo_release(c, held);
+    document_letterhead_done(c, held);
 cleanup:
     arena_free(&a);
     return rc;

@@ -26,6 +26,7 @@
  * them. */
 struct buf;
 struct letter_block;
+struct letter_head;
 struct letter_verify;
 
 /* What a receipt says besides the request. */
@@ -49,6 +50,19 @@ lang document_lang(const store_request *r);
  * more, else as letter_render. Runs on the caller's thread (CPU: a few milliseconds). */
 int document_receipt_pdf(core *c, const cat_tenant *t, const store_request *r,
                          const document_receipt_in *in, struct buf *out, error *err);
+
+typedef struct document_logo_held document_logo_held;
+
+/* The letterhead of t's documents into *head (docs/page.h), department d (NULL: none) at
+ * its right: the collectivité's name, address, contact line (in a) and logo, made ready once
+ * per collectivité (core/document_logo.c) and held in *held until document_letterhead_done.
+ * 0, or -1 with err when the logo cannot be read or does not decode (*held NULL). The
+ * letters' and the monthly report's (core/monthly_report.h) one letterhead. */
+int document_letterhead(core *c, const cat_tenant *t, const cat_department *d, arena *a,
+                        struct letter_head *head, document_logo_held **held, error *err);
+
+/* Gives back the logo document_letterhead held, once the document is drawn (NULL: nothing). */
+void document_letterhead_done(core *c, document_logo_held *held);
 
 /* Appends to out (max at least LETTER_PDF_MAX) the PDF of blocks[0..n) on t's letterhead,
  * department d (NULL: none) at its right, titled `title`, in the language of `strings` (an

@@ -14,44 +14,15 @@
 
 #include <stddef.h>
 
-#include "docs/pdf.h"
+#include "docs/page.h"
 #include "util/buf.h"
 #include "util/error.h"
 
 /* Bounds of what one letter may hold, so that no input makes an unbounded document. */
 #define LETTER_BLOCKS_MAX 200
-#define LETTER_TEXT_MAX (64 * 1024) /* bytes of one block's text */
+#define LETTER_TEXT_MAX PAGE_TEXT_MAX /* bytes of one block's text */
 #define LETTER_PAGES_MAX 40
 #define LETTER_PDF_MAX (8 * 1024 * 1024) /* bytes of the finished PDF */
-
-/* A letterhead's logo made ready once for any number of letters (docs/letter_logo.c): the PNG
- * decoded, its colour and alpha compressed as a PDF image's, so that each letter copies them.
- * Immutable once made: any number of threads may render with one at once. */
-typedef struct letter_logo letter_logo;
-
-/* Most pixels a logo may have. */
-#define LETTER_LOGO_PIXELS_MAX (4096 * 4096)
-
-/* png[0..len) made ready: 0 and *out (free it with letter_logo_free), or -1 with
- * ERR_INVALID_ARG, arg "logo" (not a readable PNG, or more than LETTER_LOGO_PIXELS_MAX pixels,
- * said before decoding), or ERR_INTERNAL (out of memory). */
-int letter_logo_make(const void *png, size_t len, letter_logo **out, error *err);
-
-/* The image l draws (for tests). */
-const pdf_image *letter_logo_image(const letter_logo *l);
-
-void letter_logo_free(letter_logo *l);
-
-/* The collectivité's letterhead, repeated at the top of every page. Any string may be NULL
- * (left out) but name. */
-typedef struct letter_head {
-    const char *name;     /* «Ville de Démo» */
-    const char *address;  /* postal address, one line per line */
-    const char *contact;  /* one line: phone, e-mail, website */
-    const letter_logo *logo;        /* the branding's logo; NULL: none */
-    const char *department;         /* the department in charge, shown at the right */
-    const char *department_contact; /* its e-mail, under it */
-} letter_head;
 
 typedef enum letter_kind {
     LETTER_TITLE,     /* the letter's object (structure H1) */

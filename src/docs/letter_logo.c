@@ -5,7 +5,7 @@
  * letter. cairo would decode and compress the same pixels again for each one: the dearest part
  * of a receipt.
  */
-#include "docs/letter.h"
+#include "docs/page.h"
 
 #include <cairo.h>
 #include <stdint.h>

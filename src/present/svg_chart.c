@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "util/axis.h"
 #include "util/utf8.h"
 
 #define CHART_W 720
@@ -22,28 +23,6 @@
 #define COLOUR_BAR "#1d4f91"
 #define COLOUR_AXIS "#595959"
 #define COLOUR_GRID "#d0d0d0"
-
-void svg_chart_ticks(int64_t max, int64_t *step, int64_t *top)
-{
-    if (max <= 0) {
-        *step = 1;
-        *top = 1;
-        return;
-    }
-    /* The smallest step of 1, 2 or 5 × 10^k with at most 6 steps up to max. */
-    int64_t raw = (max + 5) / 6, mag = 1;
-    while (mag <= INT64_MAX / 10 && mag * 10 <= raw)
-        mag *= 10;
-    int64_t s = mag;
-    if (s < raw)
-        s = 2 * mag;
-    if (s < raw)
-        s = 5 * mag;
-    if (s < raw)
-        s = 10 * mag;
-    *step = s;
-    *top = (max + s - 1) / s * s;
-}
 
 /* Text for an element or a quoted attribute: the five XML specials as entities, control
  * characters XML 1.0 forbids left out; text that is not UTF-8 is left out whole. */
@@ -99,7 +78,7 @@ int svg_chart_bars(buf *out, const char *title, const char *desc, const svg_bar 
             max = bars[i].value;
     }
     int64_t step, top;
-    svg_chart_ticks(max, &step, &top);
+    axis_ticks(max, &step, &top);
 
     /* Room on the left for the longest tick label (the top's), below for the bar labels:
      * slanted when there are many, so that they do not run into each other. */

@@ -1,8 +1,8 @@
 /*
  * svg_chart — server-rendered SVG bar charts for the dashboards (/agent/pilotage): one series
  * of non-negative counts under labels, drawn as a standalone SVG document with a value axis
- * of rounded ticks, sized by its viewBox so that it scales to any width (a phone, paper).
- * The document carries role="img", a <title> and a <desc> tied by aria-labelledby; the page
+ * of rounded ticks (util/axis.h), sized by its viewBox so that it scales to any width (a phone,
+ * paper). The document carries role="img", a <title> and a <desc> tied by aria-labelledby; the page
  * shows the same figures as a data table beside it, the alternative RGAA asks for.
  */
 #ifndef GUICHET_PRESENT_SVG_CHART_H
@@ -22,11 +22,6 @@ typedef struct svg_bar {
     const char *label; /* UTF-8, escaped when written */
     int64_t value;     /* 0..SVG_CHART_MAX_VALUE */
 } svg_bar;
-
-/* The value axis for data whose largest value is max (>= 0): the step between ticks, 1, 2 or
- * 5 times a power of ten, so that at most 6 steps reach max, and the top of the axis, the
- * smallest multiple of the step >= max (one step when max is 0). */
-void svg_chart_ticks(int64_t max, int64_t *step, int64_t *top);
 
 /* Appends to out a bar chart of bars[0..n) titled `title` and described by `desc` (plain
  * UTF-8 text, escaped). Zero bars draw the axis alone. 0, or -1 when n exceeds

@@ -120,3 +120,20 @@ const char *wording_date(arena *a, lang l, int64_t t, const char *tz, int with_t
     return with_time ? arena_printf(a, "%s %s %d à %d h %02d", day, wording_month(l, mo), y, h, mi)
                      : arena_printf(a, "%s %s %d", day, wording_month(l, mo), y);
 }
+
+const char *wording_duration(arena *a, lang l, int64_t s)
+{
+    if (s < 0)
+        return "—";
+    const char *d = l == LANG_EN ? "d" : "j";
+    int64_t days = s / 86400, hours = s % 86400 / 3600, mins = s % 3600 / 60;
+    if (days > 0)
+        return hours ? arena_printf(a, "%lld %s %lld h", (long long)days, d, (long long)hours)
+                     : arena_printf(a, "%lld %s", (long long)days, d);
+    if (hours > 0)
+        return mins ? arena_printf(a, "%lld h %lld min", (long long)hours, (long long)mins)
+                    : arena_printf(a, "%lld h", (long long)hours);
+    if (mins > 0)
+        return arena_printf(a, "%lld min", (long long)mins);
+    return "< 1 min";
+}

@@ -37,6 +37,10 @@ const char *wording_month(lang l, int month);
  * «5 December 2026»; with_time adds «à 22 h 19», «at 22:19». "" when t cannot be written,
  * NULL when a is exhausted. */
 const char *wording_date(arena *a, lang l, int64_t t, const char *tz, int with_time);
+/* A duration of s seconds as agents read it, days and hours or hours and minutes: «3 j 4 h»,
+ * «5 h 12 min», «45 min», «< 1 min» («3 d 4 h» in English); «—» for a negative s (none). In a
+ * (NULL when a is exhausted) or static. The dashboards and the monthly report write it. */
+const char *wording_duration(arena *a, lang l, int64_t s);
 /* The clock time of t alone: «22 h 19», «22:19». */
 const char *wording_clock(arena *a, lang l, int64_t t, const char *tz);
 

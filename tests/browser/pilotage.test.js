@@ -1,7 +1,8 @@
 'use strict';
 /*
  * /agent/pilotage in Chromium: axe-core (WCAG 2.1 A/AA) finds no violation on the page as an
- * élu first sees it, with every filter set, with errors, in English and as a manager; without
+ * élu first sees it, with every filter set, with errors, in English, with the monthly
+ * report's month refused, and as a manager; without
  * JavaScript on a 390-pixel phone, the chart fits the width and the page does not scroll
  * sideways; printed, the filters and the navigation are gone and the tables stay. The
  * administrator's costs per channel (/agent/admin/couts), as given and with every amount
@@ -42,6 +43,7 @@ describe('/agent/pilotage in a browser', () => {
             ['/agent/pilotage?periode=annee&granularite=semaine&canal=web&service=voirie', 200, 'every filter'],
             ['/agent/pilotage?periode=dates&du=2026-13-01&au=&canal=pigeon&granularite=heure', 400, 'errors'],
             ['/agent/pilotage?lang=en', 200, 'English'],
+            ['/agent/pilotage/rapport.pdf?mois=2026-13&canal=web', 400, 'the monthly report\'s month refused'],
         ];
         for (const [path, status, label] of states) {
             const response = await B.goto(page, srv.url + path, status);
@@ -51,6 +53,10 @@ describe('/agent/pilotage in a browser', () => {
         await B.goto(page, srv.url + states[2][0], 400);
         assert.ok(await page.locator('.error-summary a[href="#du"]').count() === 1);
         assert.equal(await page.locator('#du').getAttribute('aria-invalid'), 'true');
+        await B.goto(page, srv.url + states[4][0], 400);
+        assert.ok(await page.locator('.error-summary a[href="#mois"]').count() === 1);
+        assert.equal(await page.locator('#mois').getAttribute('aria-invalid'), 'true');
+        assert.equal(await page.locator('#mois').inputValue(), '2026-13', 'what was typed is kept');
 
         const mp = await env.newPage();
         await F.loginPage(mp, srv, agents.manager);

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "present/svg_chart.h"
+#include "util/axis.h"
 #include "util/buf.h"
 
 /* Parses the chart; fails the test when it is not well-formed XML with an <svg> root. */
@@ -74,14 +75,14 @@ static void test_ticks(void **state)
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         int64_t step, top;
-        svg_chart_ticks(cases[i].max, &step, &top);
+        axis_ticks(cases[i].max, &step, &top);
         assert_int_equal(step, cases[i].step);
         assert_int_equal(top, cases[i].top);
     }
     /* Every max: a step of 1, 2 or 5 × 10^k, at most 6 steps, the top the first multiple. */
     for (int64_t max = 1; max < 200000; max += max / 7 + 1) {
         int64_t step, top, m = step = 0;
-        svg_chart_ticks(max, &step, &top);
+        axis_ticks(max, &step, &top);
         for (m = step; m % 10 == 0; m /= 10)
             ;
         assert_true(m == 1 || m == 2 || m == 5);

@@ -25,7 +25,9 @@
 #include "util/log.h"
 #include "docs/tabular.h"
 #include "util/timeutil.h"
+#include "util/wording.h"
 #include "web/backoffice/bo_common.h"
+#include "web/backoffice/bo_pilotage_report.h"
 #include "web/backoffice/bo_work.h"
 #include "web/table_send.h"
 #include "web/web.h"
@@ -114,20 +116,7 @@ static const char *bucket_label(http_req *rq, stats_group by, const char *key)
 /* A duration as agents read it: «3 j 4 h», «5 h 12 min», «45 min», «< 1 min»; «—» for none. */
 static const char *duration(http_req *rq, int64_t s)
 {
-    if (s < 0)
-        return "—";
-    const char *d = rq->lang == LANG_EN ? "d" : "j";
-    int64_t days = s / 86400, hours = s % 86400 / 3600, mins = s % 3600 / 60;
-    if (days > 0)
-        return hours
-                   ? arena_printf(rq->arena, "%lld %s %lld h", (long long)days, d, (long long)hours)
-                   : arena_printf(rq->arena, "%lld %s", (long long)days, d);
-    if (hours > 0)
-        return mins ? arena_printf(rq->arena, "%lld h %lld min", (long long)hours, (long long)mins)
-                    : arena_printf(rq->arena, "%lld h", (long long)hours);
-    if (mins > 0)
-        return arena_printf(rq->arena, "%lld min", (long long)mins);
-    return "< 1 min";
+    return wording_duration(rq->arena, rq->lang, s);
 }
 
 /* s with its decimal points as the page's language writes them (a comma in French). */
@@ -605,6 +594,7 @@ static int view_start(http_req *rq, store_agent *a, const cat_tenant **t, bo_pag
     if (!*t || bo_page_start(p, rq, a) != 0)
         return -1;
     form_options(p, *t, a);
+    bo_pilotage_report_form(p, *t);
     read_view(p, *t, a, v);
     bo_page_set(
         p, "scope_note",
@@ -626,6 +616,17 @@ static int view_start(http_req *rq, store_agent *a, const cat_tenant **t, bo_pag
             buf_printf(&b, "&%s=%s", fields[i], bo_url(rq, bo_query(rq, fields[i])));
     bo_page_set(p, "filters_q", json_string(buf_cstr(&b)));
     buf_free(&b);
+    return 0;
+}
+
+int bo_pilotage_start(http_req *rq, store_agent *a, const cat_tenant **t, bo_page *p,
+                      store_request_filter *f, int64_t *area)
+{
+    view v;
+    if (view_start(rq, a, t, p, &v) != 0)
+        return -1;
+    *f = v.f;
+    *area = v.area;
     return 0;
 }
 
@@ -880,5 +881,6 @@ static void pilotage_export(http_req *rq)
 const http_route bo_pilotage_routes[] = {
     {HTTP_GET | HTTP_HEAD, PATH, pilotage_get},
     {HTTP_GET | HTTP_HEAD, PATH "/export.{fmt}", pilotage_export},
+    {HTTP_GET | HTTP_HEAD, PATH "/rapport.pdf", bo_pilotage_report},
     {0, NULL, NULL},
 };
