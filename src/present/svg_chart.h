@@ -23,6 +23,11 @@ typedef struct svg_bar {
     int64_t value;     /* 0..SVG_CHART_MAX_VALUE */
 } svg_bar;
 
+/* Appends s as text for an SVG element or a quoted attribute: the five XML specials as
+ * entities, control characters XML 1.0 forbids left out; text that is not UTF-8 is left out
+ * whole. Shared by the dashboards' drawings (svg_map.h). */
+void svg_text(buf *out, const char *s);
+
 /* The value axis for data whose largest value is max (>= 0): the step between ticks, 1, 2 or
  * 5 times a power of ten, so that at most 6 steps reach max, and the top of the axis, the
  * smallest multiple of the step >= max (one step when max is 0). */

@@ -714,15 +714,19 @@ int store_sqlite_request_facts(store *s, const store_request_filter *f, int64_t 
     if (!b)
         return store_sqlite_oom(err);
     sb_init(b);
-    const char *t = facts_alone(f) ? "r" : "x";
-    if (facts_alone(f)) {
+    /* The map reads every fact's location: the request is joined whatever the filters. */
+    int alone = facts_alone(f) && locate != STORE_FACTS_LOCATED;
+    const char *t = alone ? "r" : "x";
+    if (alone) {
         sb_add(b, FACT_COLUMNS("r"));
         if (locate)
             sb_add(b, FACT_LOCATION("r"));
         b->from = " FROM request_facts r";
     } else {
         sb_add(b, FACT_COLUMNS("x"));
-        if (locate)
+        if (locate == STORE_FACTS_LOCATED)
+            sb_add(b, ", r.lat, r.lon");
+        else if (locate)
             sb_add(b, FACT_LOCATION("x"));
         b->from = " FROM request_facts x JOIN requests r ON r.id = x.request_id AND r.tenant_id = "
                   "x.tenant_id AND r.created_at = x.created_at";
@@ -732,6 +736,8 @@ int store_sqlite_request_facts(store *s, const store_request_filter *f, int64_t 
     int ret = build_where(b, &g, 0, err);
     if (ret == 0) {
         sb_add(b, *t == 'r' ? " AND r.merged = 0" : " AND x.merged = 0");
+        if (locate == STORE_FACTS_LOCATED)
+            sb_add(b, " AND r.lat IS NOT NULL AND r.lon IS NOT NULL");
         if (closed_from > 0) {
             sb_add(b, *t == 'r' ? " AND r.closed_at >= ?" : " AND x.closed_at >= ?");
             sb_int(b, closed_from);

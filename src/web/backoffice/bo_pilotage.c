@@ -26,6 +26,7 @@
 #include "docs/tabular.h"
 #include "util/timeutil.h"
 #include "web/backoffice/bo_common.h"
+#include "web/backoffice/bo_pilotage.h"
 #include "web/backoffice/bo_work.h"
 #include "web/table_send.h"
 #include "web/web.h"
@@ -66,14 +67,8 @@ static const granularity granularities[] = {
 };
 #define N_GRAN (sizeof granularities / sizeof granularities[0])
 
-/* The filters as asked and understood. */
-typedef struct view {
-    int64_t day_from, day_to; /* local days, inclusive */
-    const granularity *gran;
-    store_request_filter f;
-    int64_t area; /* the quartier (0: in none), or STATS_AREA_ANY */
-    int64_t now;  /* the instant «overdue» is counted at */
-} view;
+/* The filters as asked and understood (bo_pilotage.h: the map reads them too). */
+typedef bo_pilotage_view view;
 
 /* "2026-12-05" as days since 1970-01-01; -1 when not such a date of years 2000–2099. */
 static int parse_day(const char *s, int64_t *day)
@@ -588,10 +583,7 @@ static const struct {
 };
 #define N_TABLES (sizeof tables / sizeof tables[0])
 
-/* What the page and its exports do first: the agent, their right to the dashboards, the
- * filters read and checked into v (errors in p), the agent's scope applied. 0 with p
- * started, or -1 when the request was answered. */
-static int view_start(http_req *rq, store_agent *a, const cat_tenant **t, bo_page *p, view *v)
+int bo_pilotage_view_start(http_req *rq, store_agent *a, const cat_tenant **t, bo_page *p, view *v)
 {
     if (!bo_agent(rq, a))
         return -1;
@@ -625,6 +617,7 @@ static int view_start(http_req *rq, store_agent *a, const cat_tenant **t, bo_pag
         if (bo_query(rq, fields[i]))
             buf_printf(&b, "&%s=%s", fields[i], bo_url(rq, bo_query(rq, fields[i])));
     bo_page_set(p, "filters_q", json_string(buf_cstr(&b)));
+    bo_page_set(p, "filters_qs", json_string(b.len ? buf_cstr(&b) + 1 : ""));
     buf_free(&b);
     return 0;
 }
@@ -647,7 +640,7 @@ static void pilotage_get(http_req *rq)
     const cat_tenant *t = NULL;
     bo_page p;
     view v;
-    if (view_start(rq, &a, &t, &p, &v) != 0)
+    if (bo_pilotage_view_start(rq, &a, &t, &p, &v) != 0)
         return;
     error err;
     error_clear(&err);
@@ -793,7 +786,7 @@ static void pilotage_export(http_req *rq)
     const cat_tenant *t = NULL;
     bo_page p;
     view v;
-    if (view_start(rq, &a, &t, &p, &v) != 0)
+    if (bo_pilotage_view_start(rq, &a, &t, &p, &v) != 0)
         return;
     const char *name = bo_query(rq, "table");
     size_t which = N_TABLES; /* N_TABLES: the period's table */
