@@ -366,11 +366,16 @@ static void map_file(http_req *rq)
         o.lon_col = 1;
     }
     tabular *tab = tabular_open(fmt, cols, sizeof cols / sizeof cols[0], &o, &err);
-    tabular_stream *s = tab ? tabular_stream_new(tab, cells_rows, cs, cells_source_free) : NULL;
-    if (!s) {
-        if (tab)
-            error_set(&err, ERR_INTERNAL, NULL, "out of memory");
+    if (!tab) {
         cells_source_free(cs);
+        http_respond_error(rq, &err);
+        return;
+    }
+    /* From here the stream owns the table and the map (freed with it, or at once when it
+     * cannot be made). */
+    tabular_stream *s = tabular_stream_new(tab, cells_rows, cs, cells_source_free);
+    if (!s) {
+        error_set(&err, ERR_INTERNAL, NULL, "out of memory");
         http_respond_error(rq, &err);
         return;
     }
