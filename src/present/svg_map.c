@@ -15,7 +15,7 @@
 #define MAP_W 720.0
 #define MAP_H_MAX 720.0
 #define MAP_H_MIN 240.0
-#define PAD 12.0      /* units around the box */
+#define PAD 16.0      /* units around the box: the largest circle, 0.75 of a cell, stays in */
 #define LEGEND_H 64.0 /* the legend's band below the map */
 #define MIN_STEP 0.8  /* units between two vertices of an outline written */
 #define FONT_PX 13

@@ -14,9 +14,9 @@
  *     none (north of «est», east of «ouest»);
  *   and left out: a request without a location, a merged duplicate at A, one filed before
  *     the period at A.
- * Then the filters (state, status, quartier, procedure), the facts' quartiers worked out
- * beforehand or not, and a lattice of 66,000 points, one per fine cell, which makes the walk
- * double its step: every count still equals a recount on the map's own grid.
+ * Then the filters (state, status, quartier, procedure, one the facts do not keep), the facts'
+ * quartiers worked out beforehand or not, and a lattice of 66,000 points, one per fine cell, which
+ * makes the walk double its step: every count still equals a recount on the map's own grid.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -260,6 +260,16 @@ static void test_filters(void **state)
     st.statuses[st.n_statuses++] = "resolved";
     query(f, &st, STATS_AREA_ANY, STATS_MAP_ANY, &m);
     assert_areas(&m, 0, 3, 0, 1, 0, 0);
+    stats_map_free(&m);
+
+    /* a filter the facts do not keep (unassigned: every request here) reads the requests
+     * joined to the facts: the same map */
+    store_request_filter joined = flt;
+    joined.unassigned = 1;
+    query(f, &joined, STATS_AREA_ANY, STATS_MAP_ANY, &m);
+    assert_int_equal(m.n_cells, 3);
+    assert_cell(&m, 0, 10.00634765625, 1.00439453125, 2, 3, 0);
+    assert_areas(&m, 2, 3, 3, 1, 1, 0);
     stats_map_free(&m);
 
     /* a quartier; «in none» */
