@@ -173,6 +173,23 @@ int svg_map_draw(buf *out, const stats_map *m, const svg_map_words *w)
         buf_puts(out, "</g>\n");
     }
     buf_puts(out, "</g>\n");
+    /* The quartiers' names at the middle of their box, over the circles, with a white halo
+     * so that they stay legible on them. */
+    buf_printf(out,
+               "<g class=\"area-names\" fill=\"%s\" stroke=\"#ffffff\" stroke-width=\"3\" "
+               "paint-order=\"stroke\" font-weight=\"bold\" text-anchor=\"middle\">\n",
+               COLOUR_TEXT);
+    for (size_t i = 0; i < m->n_areas; i++) {
+        const area_geom *g = &m->areas[i].geom;
+        if (!g->n_rings)
+            continue;
+        buf_printf(out, "<text x=\"%.1f\" y=\"%.1f\" dy=\"0.35em\">",
+                   px(&p, (g->box.min_lon + g->box.max_lon) / 2),
+                   py(&p, (g->box.min_lat + g->box.max_lat) / 2));
+        svg_text(out, m->areas[i].name);
+        buf_puts(out, "</text>\n");
+    }
+    buf_puts(out, "</g>\n");
     legend(out, &p, w);
     buf_puts(out, "</svg>\n");
     return out->failed ? -1 : 0;

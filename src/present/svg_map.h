@@ -4,8 +4,9 @@
  * the agents' views reaches a tile provider): the quartiers' outlines as the backdrop and the
  * counts of core/stats_map.h as circles whose area is proportional to the count, the open
  * ones a solid disc inside a hatched one for all (so that the pattern, not the colour alone,
- * tells them apart), a legend below. Equirectangular projection, longitudes scaled by the
- * cosine of the middle latitude. The page shows the same counts as tables beside it.
+ * tells them apart), the quartiers' names, a legend below. Equirectangular projection,
+ * longitudes scaled by the cosine of the middle latitude. The page shows the same counts as
+ * tables beside it.
  */
 #ifndef GUICHET_PRESENT_SVG_MAP_H
 #define GUICHET_PRESENT_SVG_MAP_H
