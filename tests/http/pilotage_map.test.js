@@ -6,8 +6,8 @@
  * for the filters in the URL (status, quartier, channel) and within a manager's departments;
  * the busiest cells in order and equal to the cells' files (CSV, GeoJSON) whose counts add up
  * to the total; the map drawn (an SVG image with a circle's title per cell); a bad status
- * answered with 400 and its message beside the field, what was typed kept; the link from the
- * dashboards keeping their filters.
+ * answered with 400 and its message beside the field, what was typed kept; the dashboards'
+ * rate limit, shared; the link from the dashboards keeping their filters.
  */
 const test = require('node:test');
 const assert = require('node:assert/strict');
@@ -190,6 +190,20 @@ test('/agent/pilotage/carte: roles, counts against a recount, filters, cells, fi
         assert.equal((await download(c.admin, `/agent/pilotage/carte.pdf?${all}`)).status, 404);
         const audit = srv.sql(`SELECT actor || '|' || action || '|' || object_kind FROM audit_log WHERE id > ${mark}`).trim().split('\n');
         assert.equal(audit.filter((l) => l === `agent:${ag.admin.id}|export|statistics`).length, 2, audit.join('\n'));
+    });
+
+    await t.test('the map shares the dashboards\' rate limit: 60 at once, then 429, page and files alike', async () => {
+        const quick = await F.login(srv, F.addAgent(srv, { email: 'carte.debit@ville-demo.test', name: 'Élu Débit', role: 'elected' }));
+        for (let i = 0; i < 30; i++)
+            assert.equal((await quick.get('/agent/pilotage?periode=30j')).status, 200, `dashboards ${i + 1}`);
+        for (let i = 0; i < 29; i++)
+            assert.equal((await quick.get('/agent/pilotage/carte?periode=30j')).status, 200, `map ${i + 1}`);
+        assert.equal((await quick.get('/agent/pilotage/carte.csv?periode=30j')).status, 200);
+        const held = await quick.get('/agent/pilotage/carte?periode=30j');
+        assert.equal(held.status, 429);
+        assert.ok(Number(held.headers.get('retry-after')) >= 1, 'Retry-After');
+        assert.equal((await quick.get('/agent/pilotage/carte.svg?periode=30j')).status, 429);
+        assert.equal((await quick.get('/agent/pilotage?periode=30j')).status, 429, 'the same bucket as the dashboards');
     });
 
     await t.test('the dashboards link to the map with their filters, and back', async () => {
