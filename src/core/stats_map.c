@@ -13,8 +13,9 @@
 #include "core/area.h"
 #include "core/core_internal.h"
 
-/* Room for the quartiers' geometry texts read back (freed before returning). */
-#define MAP_GEOMETRY_ARENA (256u * 1024 * 1024)
+/* Room for the quartiers' geometry texts read back (freed before returning): the outlines'
+ * STATS_MAP_OUTLINE_VERTICES_MAX positions of at most ~48 bytes each, with room to spare. */
+#define MAP_GEOMETRY_ARENA (16u * 1024 * 1024)
 
 typedef struct fine_cell {
     int64_t x, y; /* floor(lon / step), floor(lat / step) */
@@ -149,9 +150,11 @@ static int collect(void *ctx, const store_request_fact *fact, error *err)
     return 0;
 }
 
-/* m's areas: the tenant's quartiers in file order with their outlines when they are not too
- * many vertices, then «in none»; their boxes joined into m->box (located set when any). */
-static int read_areas(core *c, int64_t tenant_id, arena *a, stats_map *m, int *located, error *err)
+/* The outlines of m's quartiers, read only when they are at most
+ * STATS_MAP_OUTLINE_VERTICES_MAX vertices in all, so that a view never parses a survey's
+ * millions of points. An outline that cannot be read (or a quartier imported between the two
+ * reads) is left out of the drawing, not out of the counts. */
+static int read_outlines(core *c, int64_t tenant_id, stats_map *m, error *err)
 {
     arena geo;
     arena_init(&geo, MAP_GEOMETRY_ARENA);
@@ -159,26 +162,34 @@ static int read_areas(core *c, int64_t tenant_id, arena *a, stats_map *m, int *l
     size_t n = 0;
     int ret = c->store->ops->areas.list(c->store, tenant_id, area_kind_name(AREA_QUARTIER), 1, &geo,
                                         &rows, &n, err);
+    for (size_t i = 0; ret == 0 && i < n; i++)
+        for (size_t k = 0; k + 1 < m->n_areas; k++)
+            if (m->areas[k].id == rows[i].id && rows[i].geometry && !m->areas[k].geom.n_rings) {
+                if (area_geom_parse(rows[i].geometry, &m->areas[k].geom) != 0)
+                    memset(&m->areas[k].geom, 0, sizeof m->areas[k].geom);
+                break;
+            }
+    arena_free(&geo);
+    return ret;
+}
+
+/* m's areas: the tenant's quartiers in file order (with their outlines when not too many
+ * vertices), then «in none»; their boxes joined into m->box (located set when any). */
+static int read_areas(core *c, int64_t tenant_id, arena *a, stats_map *m, int *located, error *err)
+{
+    store_area *rows = NULL;
+    size_t n = 0;
+    int ret = c->store->ops->areas.list(c->store, tenant_id, area_kind_name(AREA_QUARTIER), 0, a,
+                                        &rows, &n, err);
     if (ret == 0 && !(m->areas = calloc(n + 1, sizeof *m->areas)))
         ret = error_set(err, ERR_INTERNAL, NULL, "out of memory");
     int64_t vertices = 0;
-    for (size_t i = 0; ret == 0 && i < n; i++)
-        vertices += rows[i].vertices;
     for (size_t i = 0; ret == 0 && i < n; i++) {
-        stats_map_area *ar = &m->areas[m->n_areas];
+        stats_map_area *ar = &m->areas[m->n_areas++];
         ar->id = rows[i].id;
-        ar->code = arena_strdup(a, rows[i].code);
-        ar->name = arena_strdup(a, rows[i].name);
-        if (!ar->code || !ar->name) {
-            ret = error_set(err, ERR_INTERNAL, NULL, "out of memory");
-            break;
-        }
-        m->n_areas++;
-        /* An outline that cannot be read is left out of the drawing, not out of the counts
-         * (the points' quartiers come from core/area, which reports it). */
-        if (vertices <= STATS_MAP_OUTLINE_VERTICES_MAX && rows[i].geometry &&
-            area_geom_parse(rows[i].geometry, &ar->geom) != 0)
-            memset(&ar->geom, 0, sizeof ar->geom);
+        ar->code = rows[i].code;
+        ar->name = rows[i].name;
+        vertices += rows[i].vertices;
         area_box rb = {rows[i].min_lon, rows[i].min_lat, rows[i].max_lon, rows[i].max_lat};
         if (!*located) {
             m->box = rb;
@@ -192,7 +203,8 @@ static int read_areas(core *c, int64_t tenant_id, arena *a, stats_map *m, int *l
     }
     if (ret == 0)
         m->n_areas++; /* «in none», zeroed */
-    arena_free(&geo);
+    if (ret == 0 && n && vertices <= STATS_MAP_OUTLINE_VERTICES_MAX)
+        ret = read_outlines(c, tenant_id, m, err);
     return ret;
 }
 
