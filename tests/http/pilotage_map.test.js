@@ -156,6 +156,11 @@ test('/agent/pilotage/carte: roles, counts against a recount, filters, cells, fi
         assert.match(r.text, /<select id="statut" name="statut" aria-invalid="true" aria-describedby="statut-error">/);
         assert.match(r.text, /value="[^"]*" selected>|<option value="">Tous<\/option>/);
         assert.match(r.text, new RegExp(`value="${day(lo)}"`), 'the dates typed are kept');
+        /* the dashboards' time buckets, carried from their URL: a wrong one is shown to be corrected */
+        const gran = await c.admin.get(`/agent/pilotage/carte?${all}&granularite=heure`);
+        assert.equal(gran.status, 400);
+        assert.match(gran.text, /<select id="granularite" name="granularite" aria-invalid="true" aria-describedby="granularite-error">/);
+        assert.doesNotMatch((await c.admin.get(`/agent/pilotage/carte?${all}&granularite=mois`)).text, /id="granularite"/);
     });
 
     /* A file of the map, downloaded with the client's cookies. */
