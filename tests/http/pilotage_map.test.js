@@ -204,11 +204,17 @@ test('/agent/pilotage/carte: roles, counts against a recount, filters, cells, fi
         for (let i = 0; i < 29; i++)
             assert.equal((await quick.get('/agent/pilotage/carte?periode=30j')).status, 200, `map ${i + 1}`);
         assert.equal((await quick.get('/agent/pilotage/carte.csv?periode=30j')).status, 200);
-        const held = await quick.get('/agent/pilotage/carte?periode=30j');
-        assert.equal(held.status, 429);
+        /* The bucket refills at one view every two seconds: a slow build (ASan) gets a few
+         * more views out of the time the 60 took, never many. */
+        let held;
+        let extra = 0;
+        while ((held = await quick.get('/agent/pilotage/carte?periode=30j')).status === 200 && extra < 10) extra++;
+        assert.equal(held.status, 429, `still 200 after ${extra} more views`);
         assert.ok(Number(held.headers.get('retry-after')) >= 1, 'Retry-After');
-        assert.equal((await quick.get('/agent/pilotage/carte.svg?periode=30j')).status, 429);
-        assert.equal((await quick.get('/agent/pilotage?periode=30j')).status, 429, 'the same bucket as the dashboards');
+        /* at once, before a token comes back: the map's file and the dashboards alike */
+        const [svg, dash] = await Promise.all([quick.get('/agent/pilotage/carte.svg?periode=30j'), quick.get('/agent/pilotage?periode=30j')]);
+        assert.equal(svg.status, 429);
+        assert.equal(dash.status, 429, 'the same bucket as the dashboards');
     });
 
     await t.test('the dashboards link to the map with their filters, and back', async () => {
