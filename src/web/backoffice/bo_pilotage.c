@@ -408,18 +408,22 @@ static int volumes(bo_page *p, const view *v, const stats_result *res)
     const char *desc = arena_printf(rq->arena, "%s %s", bo_page_str(p, v->gran->label_key),
                                     bo_page_str(p, "pilotage.chart_desc"));
     int rc = svg_chart_bars(&svg, title, desc, bars, n);
-    if (rc == 0) {
-        size_t len = sodium_base64_ENCODED_LEN(svg.len, sodium_base64_VARIANT_ORIGINAL);
-        char *b64 = arena_alloc(rq->arena, len);
-        if (b64) {
-            sodium_bin2base64(b64, len, (const unsigned char *)svg.data, svg.len,
-                              sodium_base64_VARIANT_ORIGINAL);
-            bo_page_set(p, "chart_src",
-                        json_string(arena_printf(rq->arena, "data:image/svg+xml;base64,%s", b64)));
-        }
-    }
+    const char *src = rc == 0 ? bo_pilotage_data_url(rq, &svg) : NULL;
+    if (src)
+        bo_page_set(p, "chart_src", json_string(src));
     buf_free(&svg);
     return rc;
+}
+
+const char *bo_pilotage_data_url(http_req *rq, const buf *svg)
+{
+    size_t len = sodium_base64_ENCODED_LEN(svg->len, sodium_base64_VARIANT_ORIGINAL);
+    char *b64 = arena_alloc(rq->arena, len);
+    if (!b64)
+        return NULL;
+    sodium_bin2base64(b64, len, (const unsigned char *)svg->data, svg->len,
+                      sodium_base64_VARIANT_ORIGINAL);
+    return arena_printf(rq->arena, "data:image/svg+xml;base64,%s", b64);
 }
 
 /* The words group `key` of a grouping `by` is shown with. */

@@ -12,6 +12,7 @@
 #include "core/catalogue.h"
 #include "http/http.h"
 #include "store/records.h"
+#include "util/buf.h"
 #include "web/backoffice/bo_common.h"
 
 /* The filters as asked and understood. */
@@ -30,5 +31,9 @@ typedef struct bo_pilotage_view {
  * request was answered. */
 int bo_pilotage_view_start(http_req *rq, store_agent *a, const cat_tenant **t, bo_page *p,
                            bo_pilotage_view *v);
+
+/* The SVG document svg as a data: URL for an <img> (the template engine writes no raw
+ * markup; the CSP allows data: images), in rq's arena; NULL when out of memory. */
+const char *bo_pilotage_data_url(http_req *rq, const buf *svg);
 
 #endif

@@ -9,7 +9,6 @@
  * file. The counts hold no personal data: viewing is not audited; a file is, as the
  * dashboards' are.
  */
-#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -218,8 +217,6 @@ static void map_get(http_req *rq)
     if (map_start(rq, &a, &t, &p, &mv) != 0)
         return;
     bo_page_set(&p, "status_q", json_string(mv.status_q));
-    if (bo_query(rq, "statut"))
-        bo_page_set(&p, "has_status", json_true());
     stats_map m = {0};
     error err;
     error_clear(&err);
@@ -239,15 +236,9 @@ static void map_get(http_req *rq)
             buf svg;
             buf_init(&svg, MAP_MAX_BYTES);
             if (m.open + m.closed && map_svg(&p, &m, &svg) == 0) {
-                size_t len = sodium_base64_ENCODED_LEN(svg.len, sodium_base64_VARIANT_ORIGINAL);
-                char *b64 = arena_alloc(rq->arena, len);
-                if (b64) {
-                    sodium_bin2base64(b64, len, (const unsigned char *)svg.data, svg.len,
-                                      sodium_base64_VARIANT_ORIGINAL);
-                    bo_page_set(
-                        &p, "map_src",
-                        json_string(arena_printf(rq->arena, "data:image/svg+xml;base64,%s", b64)));
-                }
+                const char *src = bo_pilotage_data_url(rq, &svg);
+                if (src)
+                    bo_page_set(&p, "map_src", json_string(src));
             } else if (m.open + m.closed) {
                 bo_page_set(&p, "map_too_large", json_true());
             }
