@@ -30,7 +30,7 @@
 #define STATS_MAP_GRID 40
 /* The fine grid's first step, in degrees (a power of two: about 110 m of latitude). */
 #define STATS_MAP_FINE_STEP (1.0 / 1024)
-/* Fine cells kept during a walk: past it the step doubles (24 bytes a cell). */
+/* Fine cells kept during a walk: past it the step doubles (32 bytes a cell and 8 of index). */
 #define STATS_MAP_FINE_MAX 65536
 /* Busiest cells whose quartier is worked out (the page's table of them). */
 #define STATS_MAP_TOP 10
