@@ -557,6 +557,7 @@ static const http_mount mounts[] = {
     {"/agent/", bo_notices_routes, web_write_error, bo_admit, 0},
     {"/agent/", bo_broadcast_routes, web_write_error, bo_admit, 0},
     {"/agent/", bo_pilotage_routes, web_write_error, bo_admit, 0},
+    {"/agent/", bo_pilotage_map_routes, web_write_error, bo_admit, 0},
     /* The address list's JSON for the location step's scripts: GET only, errors in JSON. */
     {"/adresses/", portal_address_routes, portal_address_write_error, NULL, 0},
     {"/", portal_filing_routes, web_write_error, web_admit_form, 0},

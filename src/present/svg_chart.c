@@ -24,9 +24,7 @@
 #define COLOUR_AXIS "#595959"
 #define COLOUR_GRID "#d0d0d0"
 
-/* Text for an element or a quoted attribute: the five XML specials as entities, control
- * characters XML 1.0 forbids left out; text that is not UTF-8 is left out whole. */
-static void put_text(buf *out, const char *s)
+void svg_text(buf *out, const char *s)
 {
     if (!s || !utf8_valid(s, strlen(s)))
         return;
@@ -96,9 +94,9 @@ int svg_chart_bars(buf *out, const char *title, const char *desc, const svg_bar 
                "aria-labelledby=\"chart-title chart-desc\" font-family=\"sans-serif\" "
                "font-size=\"%d\">\n<title id=\"chart-title\">",
                CHART_W, CHART_H, FONT_PX);
-    put_text(out, title);
+    svg_text(out, title);
     buf_puts(out, "</title>\n<desc id=\"chart-desc\">");
-    put_text(out, desc);
+    svg_text(out, desc);
     buf_printf(out, "</desc>\n<rect width=\"%d\" height=\"%d\" fill=\"#ffffff\"/>\n", CHART_W,
                CHART_H);
 
@@ -132,7 +130,7 @@ int svg_chart_bars(buf *out, const char *title, const char *desc, const svg_bar 
                            x, y, x, y);
             else
                 buf_printf(out, "<text x=\"%.1f\" y=\"%.1f\">", x, y);
-            put_text(out, bars[i].label);
+            svg_text(out, bars[i].label);
             buf_puts(out, "</text>\n");
         }
         buf_puts(out, "</g>\n");

@@ -23,6 +23,11 @@ typedef struct svg_bar {
     int64_t value;     /* 0..SVG_CHART_MAX_VALUE */
 } svg_bar;
 
+/* Appends s as text for an SVG element or a quoted attribute: the five XML specials as
+ * entities, control characters XML 1.0 forbids left out; text that is not UTF-8 is left out
+ * whole. Shared by the dashboards' drawings (svg_map.h). */
+void svg_text(buf *out, const char *s);
+
 /* Appends to out a bar chart of bars[0..n) titled `title` and described by `desc` (plain
  * UTF-8 text, escaped). Zero bars draw the axis alone. 0, or -1 when n exceeds
  * SVG_CHART_MAX_BARS, a value is out of range or out's maximum is reached. */

@@ -1002,6 +1002,11 @@ typedef struct store_request_fact {
     double lat, lon;
 } store_request_fact;
 
+/* The facts walk's `locate` for the incidents map: every fact with its request's location,
+ * those without one left out (0: no location; 1: only for the facts whose quartier is not
+ * worked out yet). */
+#define STORE_FACTS_LOCATED 2
+
 /* What one request costs a collectivité on a channel (channel_costs). */
 typedef struct store_channel_cost {
     const char *channel;

@@ -93,6 +93,8 @@ const ROUTES = [
     /* the dashboards: managers, élus and admins (figures only, no request's data) */
     ['GET', () => '/agent/pilotage', { anon: LOGIN, agentA: NO, agentB: NO, managerA: OK, elected: OK, admin: OK }],
     ['GET', () => '/agent/pilotage?periode=annee&granularite=mois&service=voirie', { anon: LOGIN, agentA: NO, agentB: NO, managerA: OK, elected: OK, admin: OK }],
+    ['GET', () => '/agent/pilotage/carte?periode=annee&statut=ouvertes', { anon: LOGIN, agentA: NO, agentB: NO, managerA: OK, elected: OK, admin: OK }],
+    ['GET', () => '/agent/pilotage/carte.geojson?periode=annee', { anon: LOGIN, agentA: NO, agentB: NO, managerA: OK, elected: OK, admin: OK }],
     ['GET', () => '/agent/diffusions/999999', { anon: LOGIN, agentA: NO, agentB: NO, managerA: NF, elected: NO, admin: NF }],
     /* intake and the mobile view */
     /* the caller lookup: anyone logged in, each seeing the caller's requests of their scope */

@@ -714,24 +714,39 @@ int store_sqlite_request_facts(store *s, const store_request_filter *f, int64_t 
     if (!b)
         return store_sqlite_oom(err);
     sb_init(b);
-    const char *t = facts_alone(f) ? "r" : "x";
-    if (facts_alone(f)) {
+    int alone = facts_alone(f), located = locate == STORE_FACTS_LOCATED;
+    const char *t = alone ? "r" : "x";
+    /* The map's walk reads every fact's request for its position: CROSS JOIN keeps the facts
+     * as the outer loop (in their order, the request by its rowid) where the planner would
+     * otherwise walk requests_geo for «lat IS NOT NULL», one random read a row (ten times
+     * slower on a period of a metropolis). */
+    if (alone) {
         sb_add(b, FACT_COLUMNS("r"));
-        if (locate)
+        if (located)
+            sb_add(b, ", q.lat, q.lon");
+        else if (locate)
             sb_add(b, FACT_LOCATION("r"));
-        b->from = " FROM request_facts r";
+        b->from = located ? " FROM request_facts r CROSS JOIN requests q ON q.id = r.request_id"
+                          : " FROM request_facts r";
     } else {
         sb_add(b, FACT_COLUMNS("x"));
-        if (locate)
+        if (located)
+            sb_add(b, ", r.lat, r.lon");
+        else if (locate)
             sb_add(b, FACT_LOCATION("x"));
-        b->from = " FROM request_facts x JOIN requests r ON r.id = x.request_id AND r.tenant_id = "
-                  "x.tenant_id AND r.created_at = x.created_at";
+        b->from = located ? " FROM request_facts x CROSS JOIN requests r ON r.id = x.request_id "
+                            "AND r.tenant_id = x.tenant_id AND r.created_at = x.created_at"
+                          : " FROM request_facts x JOIN requests r ON r.id = x.request_id AND "
+                            "r.tenant_id = x.tenant_id AND r.created_at = x.created_at";
     }
     store_request_filter g = *f;
     g.text = NULL;
     int ret = build_where(b, &g, 0, err);
     if (ret == 0) {
         sb_add(b, *t == 'r' ? " AND r.merged = 0" : " AND x.merged = 0");
+        if (located)
+            sb_add(b, alone ? " AND q.lat IS NOT NULL AND q.lon IS NOT NULL"
+                            : " AND r.lat IS NOT NULL AND r.lon IS NOT NULL");
         if (closed_from > 0) {
             sb_add(b, *t == 'r' ? " AND r.closed_at >= ?" : " AND x.closed_at >= ?");
             sb_int(b, closed_from);

@@ -72,6 +72,8 @@ extern const http_route bo_parapheur_routes[];
 extern const http_route bo_broadcast_routes[];
 /* /agent/pilotage: the dashboards, for managers, élus and admins (bo_pilotage.c). */
 extern const http_route bo_pilotage_routes[];
+/* /agent/pilotage/carte, the incidents map of the dashboards (bo_pilotage_map.c). */
+extern const http_route bo_pilotage_map_routes[];
 
 /* The admission of the pages behind the login (an http_admit, for the admin and inbox
  * tables): a body is read only for a live agent session and a CSRF cookie; otherwise the

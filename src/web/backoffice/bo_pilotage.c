@@ -27,6 +27,7 @@
 #include "util/timeutil.h"
 #include "util/wording.h"
 #include "web/backoffice/bo_common.h"
+#include "web/backoffice/bo_pilotage.h"
 #include "web/backoffice/bo_pilotage_report.h"
 #include "web/backoffice/bo_work.h"
 #include "web/table_send.h"
@@ -68,14 +69,8 @@ static const granularity granularities[] = {
 };
 #define N_GRAN (sizeof granularities / sizeof granularities[0])
 
-/* The filters as asked and understood. */
-typedef struct view {
-    int64_t day_from, day_to; /* local days, inclusive */
-    const granularity *gran;
-    store_request_filter f;
-    int64_t area; /* the quartier (0: in none), or STATS_AREA_ANY */
-    int64_t now;  /* the instant «overdue» is counted at */
-} view;
+/* The filters as asked and understood (bo_pilotage.h: the map reads them too). */
+typedef bo_pilotage_view view;
 
 /* "2026-12-05" as days since 1970-01-01; -1 when not such a date of years 2000–2099. */
 static int parse_day(const char *s, int64_t *day)
@@ -402,18 +397,22 @@ static int volumes(bo_page *p, const view *v, const stats_result *res)
     const char *desc = arena_printf(rq->arena, "%s %s", bo_page_str(p, v->gran->label_key),
                                     bo_page_str(p, "pilotage.chart_desc"));
     int rc = svg_chart_bars(&svg, title, desc, bars, n);
-    if (rc == 0) {
-        size_t len = sodium_base64_ENCODED_LEN(svg.len, sodium_base64_VARIANT_ORIGINAL);
-        char *b64 = arena_alloc(rq->arena, len);
-        if (b64) {
-            sodium_bin2base64(b64, len, (const unsigned char *)svg.data, svg.len,
-                              sodium_base64_VARIANT_ORIGINAL);
-            bo_page_set(p, "chart_src",
-                        json_string(arena_printf(rq->arena, "data:image/svg+xml;base64,%s", b64)));
-        }
-    }
+    const char *src = rc == 0 ? bo_pilotage_data_url(rq, &svg) : NULL;
+    if (src)
+        bo_page_set(p, "chart_src", json_string(src));
     buf_free(&svg);
     return rc;
+}
+
+const char *bo_pilotage_data_url(http_req *rq, const buf *svg)
+{
+    size_t len = sodium_base64_ENCODED_LEN(svg->len, sodium_base64_VARIANT_ORIGINAL);
+    char *b64 = arena_alloc(rq->arena, len);
+    if (!b64)
+        return NULL;
+    sodium_bin2base64(b64, len, (const unsigned char *)svg->data, svg->len,
+                      sodium_base64_VARIANT_ORIGINAL);
+    return arena_printf(rq->arena, "data:image/svg+xml;base64,%s", b64);
 }
 
 /* The words group `key` of a grouping `by` is shown with. */
@@ -577,10 +576,7 @@ static const struct {
 };
 #define N_TABLES (sizeof tables / sizeof tables[0])
 
-/* What the page and its exports do first: the agent, their right to the dashboards, the
- * filters read and checked into v (errors in p), the agent's scope applied. 0 with p
- * started, or -1 when the request was answered. */
-static int view_start(http_req *rq, store_agent *a, const cat_tenant **t, bo_page *p, view *v)
+int bo_pilotage_view_start(http_req *rq, store_agent *a, const cat_tenant **t, bo_page *p, view *v)
 {
     if (!bo_agent(rq, a))
         return -1;
@@ -615,18 +611,8 @@ static int view_start(http_req *rq, store_agent *a, const cat_tenant **t, bo_pag
         if (bo_query(rq, fields[i]))
             buf_printf(&b, "&%s=%s", fields[i], bo_url(rq, bo_query(rq, fields[i])));
     bo_page_set(p, "filters_q", json_string(buf_cstr(&b)));
+    bo_page_set(p, "filters_qs", json_string(b.len ? buf_cstr(&b) + 1 : ""));
     buf_free(&b);
-    return 0;
-}
-
-int bo_pilotage_start(http_req *rq, store_agent *a, const cat_tenant **t, bo_page *p,
-                      store_request_filter *f, int64_t *area)
-{
-    view v;
-    if (view_start(rq, a, t, p, &v) != 0)
-        return -1;
-    *f = v.f;
-    *area = v.area;
     return 0;
 }
 
@@ -648,7 +634,7 @@ static void pilotage_get(http_req *rq)
     const cat_tenant *t = NULL;
     bo_page p;
     view v;
-    if (view_start(rq, &a, &t, &p, &v) != 0)
+    if (bo_pilotage_view_start(rq, &a, &t, &p, &v) != 0)
         return;
     error err;
     error_clear(&err);
@@ -794,7 +780,7 @@ static void pilotage_export(http_req *rq)
     const cat_tenant *t = NULL;
     bo_page p;
     view v;
-    if (view_start(rq, &a, &t, &p, &v) != 0)
+    if (bo_pilotage_view_start(rq, &a, &t, &p, &v) != 0)
         return;
     const char *name = bo_query(rq, "table");
     size_t which = N_TABLES; /* N_TABLES: the period's table */

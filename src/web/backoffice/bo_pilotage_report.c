@@ -20,6 +20,7 @@
 #include "util/log.h"
 #include "util/timeutil.h"
 #include "util/wording.h"
+#include "web/backoffice/bo_pilotage.h"
 #include "web/backoffice/bo_work.h"
 #include "web/web.h"
 
@@ -140,10 +141,11 @@ void bo_pilotage_report(http_req *rq)
     store_agent a;
     const cat_tenant *t = NULL;
     bo_page p;
-    store_request_filter f;
-    int64_t area;
-    if (bo_pilotage_start(rq, &a, &t, &p, &f, &area) != 0)
+    bo_pilotage_view v;
+    if (bo_pilotage_view_start(rq, &a, &t, &p, &v) != 0)
         return;
+    const store_request_filter f = v.f;
+    const int64_t area = v.area;
     int year = 0, month = 0, now_year, now_month;
     this_month(t, &now_year, &now_month);
     if (monthly_report_month_parse(bo_query(rq, "mois"), &year, &month) != 0)

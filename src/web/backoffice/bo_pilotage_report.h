@@ -1,8 +1,8 @@
 /*
  * bo_pilotage_report — /agent/pilotage/rapport.pdf, the dashboards' one-page monthly report
  * (core/monthly_report.h), and the form on /agent/pilotage that asks for it. It shares the
- * dashboards' rights, rate limit, filters and scope through bo_pilotage_start
- * (bo_pilotage.c), so that the report holds what the page shows.
+ * dashboards' rights, rate limit, filters and scope through bo_pilotage_view_start
+ * (bo_pilotage.h), so that the report holds what the page shows.
  */
 #ifndef GUICHET_WEB_BACKOFFICE_BO_PILOTAGE_REPORT_H
 #define GUICHET_WEB_BACKOFFICE_BO_PILOTAGE_REPORT_H
@@ -11,13 +11,6 @@
 #include "http/http.h"
 #include "store/records.h"
 #include "web/backoffice/bo_common.h"
-
-/* What the dashboards and their files do first (bo_pilotage.c): the agent, their right to
- * the dashboards, the rate limit, the page p started with the filters' form (errors in p),
- * the filters read into *f with the agent's scope applied and the quartier into *area
- * (STATS_AREA_ANY: any). 0, or -1 when the request was answered. */
-int bo_pilotage_start(http_req *rq, store_agent *a, const cat_tenant **t, bo_page *p,
-                      store_request_filter *f, int64_t *area);
 
 /* The monthly report's form on page p of tenant t: the month asked (or the last complete
  * one) and the dashboards' filters asked, carried as hidden fields. */
