@@ -190,7 +190,7 @@ typedef struct channel_entry {
  * sessions, the notices e-mailed to them, their audit entries). */
 static const char *const agent_persons[] = {"agents", NULL};
 static const char *const agent_data[] = {"agent_identity", "agent_auth", "agent_notices",
-                                         "agent_traces", NULL};
+                                         "agent_traces", "agent_figures", NULL};
 static const char *const held_persons[] = {"mail_senders", NULL};
 static const char *const held_data[] = {"held_mail", NULL};
 static const char *const optout_persons[] = {"sms_senders", NULL};
