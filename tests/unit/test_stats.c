@@ -906,6 +906,7 @@ static void test_figures_per_agent(void **state)
     error rerr;
     error_clear(&rerr);
     assert_int_equal(catalogue_reload(f->tt.db.core, &rerr), 0);
+    catalogue_release(f->tt.db.core, f->tt.cat); /* the setup's, before the departments */
     assert_int_equal(test_town_read(&f->tt), 0);
     int64_t d_voirie = catalogue_department(f->tt.t, "voirie")->rec.id;
     int64_t d_culture = catalogue_department(f->tt.t, "culture")->rec.id;
