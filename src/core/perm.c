@@ -121,6 +121,24 @@ int perm_can_dashboard(const store_agent *a)
     return role == AGENT_ROLE_ADMIN || role == AGENT_ROLE_ELECTED || role == AGENT_ROLE_MANAGER;
 }
 
+int perm_can_agent_figures(const store_agent *a)
+{
+    int role = role_of(a);
+    return role == AGENT_ROLE_ADMIN || role == AGENT_ROLE_MANAGER;
+}
+
+int perm_sees_agent_figures(const store_agent *viewer, const store_agent *target)
+{
+    if (!perm_can_agent_figures(viewer) || !target || target->tenant_id != viewer->tenant_id)
+        return 0;
+    if (role_of(viewer) == AGENT_ROLE_ADMIN)
+        return 1;
+    for (size_t i = 0; i < target->n_departments; i++)
+        if (target->department_ids && perm_in_department(viewer, target->department_ids[i]))
+            return 1;
+    return 0;
+}
+
 int perm_tabs(const store_agent *a)
 {
     int role = role_of(a);

@@ -50,6 +50,14 @@ int perm_can_register(const store_agent *a);
 int perm_can_sign(const store_agent *a);
 /* Dashboards (statistics without personal data): managers, élus, admins. */
 int perm_can_dashboard(const store_agent *a);
+/* The figures per agent on the dashboards (how many requests each handles and how fast: data
+ * about the agents themselves): managers and admins, not élus (issue 17: «per agent only for
+ * their managers»). */
+int perm_can_agent_figures(const store_agent *a);
+/* Whether `viewer` may see the figures of agent `target`: an admin, every agent of the
+ * collectivité; a manager, the agents who share one of their departments (themselves
+ * included); nobody else. */
+int perm_sees_agent_figures(const store_agent *viewer, const store_agent *target);
 /* PERM_TAB_* bits. */
 int perm_tabs(const store_agent *a);
 /* Whether the agent belongs to department_id. */

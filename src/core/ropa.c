@@ -189,8 +189,8 @@ typedef struct channel_entry {
 /* Agents are data subjects too: what the back office keeps of them (store_agent, their
  * sessions, the notices e-mailed to them, their audit entries). */
 static const char *const agent_persons[] = {"agents", NULL};
-static const char *const agent_data[] = {"agent_identity", "agent_auth", "agent_notices",
-                                         "agent_traces", NULL};
+static const char *const agent_data[] = {"agent_identity", "agent_auth",    "agent_notices",
+                                         "agent_traces",   "agent_figures", NULL};
 static const char *const held_persons[] = {"mail_senders", NULL};
 static const char *const held_data[] = {"held_mail", NULL};
 static const char *const optout_persons[] = {"sms_senders", NULL};

@@ -53,6 +53,8 @@ typedef struct walk {
     int64_t last_day, last_day_key; /* the time bucket of the previous fact's local day */
     group_acc *last_group;          /* the previous fact's group: often this one's too */
     int64_t walked;
+    const int64_t *agent_ids; /* STATS_BY_AGENT: the agents with a group of their own, sorted */
+    size_t n_agent_ids;
 } walk;
 
 static const struct {
@@ -108,6 +110,12 @@ static int64_t intern(walk *w, const char *code)
     return (int64_t)(w->last_name = w->n_names++);
 }
 
+static int id_cmp(const void *x, const void *y)
+{
+    int64_t a = *(const int64_t *)x, b = *(const int64_t *)y;
+    return (a > b) - (a < b);
+}
+
 /* The integer key of fact's group. */
 static int fact_key(walk *w, const store_request_fact *fact, int64_t *key)
 {
@@ -131,6 +139,13 @@ static int fact_key(walk *w, const store_request_fact *fact, int64_t *key)
         return 0;
     case STATS_BY_AREA:
         *key = w->fact_area;
+        return 0;
+    case STATS_BY_AGENT:
+        /* Every assignee not asked for, and an identifier of no agent (-1), fold into -1. */
+        *key = fact->assignee_id;
+        if (*key > 0 && (!w->n_agent_ids || !bsearch(&fact->assignee_id, w->agent_ids,
+                                                     w->n_agent_ids, sizeof *w->agent_ids, id_cmp)))
+            *key = -1;
         return 0;
     case STATS_BY_DAY:
     case STATS_BY_WEEK:
@@ -364,6 +379,10 @@ static const char *key_text(walk *w, const cat_tenant *t, const group_acc *g,
     }
     case STATS_BY_AREA:
         return area_code(areas, n_areas, g->key, a);
+    case STATS_BY_AGENT:
+        return !g->key      ? NULL
+               : g->key < 0 ? STATS_AGENT_OTHERS
+                            : arena_printf(a, "%lld", (long long)g->key);
     case STATS_BY_DAY:
         time_day_civil(g->key, &year, &month, &mday);
         return arena_printf(a, "%04d-%02u-%02u", year, month, mday);
@@ -405,9 +424,11 @@ static void walk_free(walk *w)
 }
 
 /* Walks f's facts (closed from closed_from when > 0; in quartier area unless
- * STATS_AREA_ANY) into a new walk, overdue counted at now; NULL and err on failure. */
+ * STATS_AREA_ANY; by agent, the agents of agent_ids[0..n_ids) apart) into a new walk, overdue
+ * counted at now; NULL and err on failure. */
 static walk *walk_run(core *c, const cat_tenant *t, const store_request_filter *f,
-                      int64_t closed_from, int64_t area, stats_group by, int64_t now, error *err)
+                      int64_t closed_from, int64_t area, stats_group by, const int64_t *agent_ids,
+                      size_t n_ids, int64_t now, error *err)
 {
     walk *w = calloc(1, sizeof *w);
     if (w)
@@ -425,6 +446,8 @@ static walk *walk_run(core *c, const cat_tenant *t, const store_request_filter *
     w->now = now;
     w->tz = t->rec.timezone;
     w->last_day = INT64_MIN;
+    w->agent_ids = agent_ids;
+    w->n_agent_ids = n_ids;
     if (c->store->ops->requests.facts(c->store, f, closed_from, w->locate, collect, w, err) != 0) {
         walk_free(w);
         return NULL;
@@ -432,8 +455,9 @@ static walk *walk_run(core *c, const cat_tenant *t, const store_request_filter *
     return w;
 }
 
-int stats_query(core *c, const cat_tenant *t, const store_request_filter *f, int64_t area,
-                stats_group by, int64_t now, arena *a, stats_result *out, error *err)
+static int query(core *c, const cat_tenant *t, const store_request_filter *f, int64_t area,
+                 stats_group by, const int64_t *agent_ids, size_t n_ids, int64_t now, arena *a,
+                 stats_result *out, error *err)
 {
     memset(out, 0, sizeof *out);
     if (f->tenant_id != t->rec.id)
@@ -443,7 +467,7 @@ int stats_query(core *c, const cat_tenant *t, const store_request_filter *f, int
     if (by == STATS_BY_AREA &&
         area_list(c, t->rec.id, AREA_QUARTIER, a, &areas, &n_areas, err) != 0)
         return -1;
-    walk *w = walk_run(c, t, f, 0, area, by, now, err);
+    walk *w = walk_run(c, t, f, 0, area, by, agent_ids, n_ids, now, err);
     if (!w)
         return -1;
     int ret = 0;
@@ -458,8 +482,10 @@ int stats_query(core *c, const cat_tenant *t, const store_request_filter *f, int
         out->n_groups = w->n_groups;
         for (size_t i = 0; i < w->n_groups; i++) {
             out->groups[i].key = key_text(w, t, &w->groups[i], areas, n_areas, a);
+            out->groups[i].label = NULL;
             if (!out->groups[i].key &&
-                !((by == STATS_BY_DEPARTMENT || by == STATS_BY_AREA) && !w->groups[i].key)) {
+                !((by == STATS_BY_DEPARTMENT || by == STATS_BY_AREA || by == STATS_BY_AGENT) &&
+                  !w->groups[i].key)) {
                 ret = error_set(err, ERR_INTERNAL, NULL, "out of memory");
                 goto cleanup;
             }
@@ -490,6 +516,23 @@ cleanup:
     return ret;
 }
 
+int stats_query(core *c, const cat_tenant *t, const store_request_filter *f, int64_t area,
+                stats_group by, int64_t now, arena *a, stats_result *out, error *err)
+{
+    if (by == STATS_BY_AGENT) {
+        memset(out, 0, sizeof *out);
+        return error_set(err, ERR_INTERNAL, NULL, "stats_query: per agent through stats_agent");
+    }
+    return query(c, t, f, area, by, NULL, 0, now, a, out, err);
+}
+
+int stats_query_assignees(core *c, const cat_tenant *t, const store_request_filter *f, int64_t area,
+                          const int64_t *agent_ids, size_t n, int64_t now, arena *a,
+                          stats_result *out, error *err)
+{
+    return query(c, t, f, area, STATS_BY_AGENT, agent_ids, n, now, a, out, err);
+}
+
 /* ---- the portal's honest delays ---- */
 
 typedef struct delay_row {
@@ -513,7 +556,7 @@ static int delays_compute(core *c, const cat_tenant *t, int64_t now, delay_row *
     memset(&f, 0, sizeof f);
     f.tenant_id = t->rec.id;
     walk *w = walk_run(c, t, &f, now - (int64_t)STATS_DELAY_DAYS * 86400, STATS_AREA_ANY,
-                       STATS_BY_PROCEDURE, now, err);
+                       STATS_BY_PROCEDURE, NULL, 0, now, err);
     if (!w)
         return -1;
     *rows = calloc(w->n_groups ? w->n_groups : 1, sizeof **rows);

@@ -51,7 +51,15 @@ typedef enum stats_group {
     /* Month and channel together, "2026-12 web": the dashboards' channel shift in one walk
      * (not a grouping of the API). */
     STATS_BY_MONTH_CHANNEL,
+    /* The current assignee, through stats_query_assignees only (core/stats_agent.h; not a
+     * grouping of the API): the agent's id in decimal, NULL for the unassigned requests,
+     * STATS_AGENT_OTHERS for every other assignee. */
+    STATS_BY_AGENT,
 } stats_group;
+
+/* STATS_BY_AGENT's key of the requests assigned to an agent not asked for, or to an
+ * identifier no agent carries. */
+#define STATS_AGENT_OTHERS "others"
 
 /* The grouping named `name` ("channel", "procedure", "department", "status", "day", "week",
  * "month", "area"): 0 and *out, or -1 when unknown. */
@@ -76,6 +84,7 @@ typedef struct stats_group_row {
     /* channel name, procedure code, department code (NULL: requests of no department), status
      * code, or the time bucket's key in the collectivité's zone */
     const char *key;
+    const char *label; /* STATS_BY_AGENT: the agent's name (core/stats_agent.h); else NULL */
     stats_figures fig;
 } stats_group_row;
 
@@ -95,6 +104,15 @@ typedef struct stats_result {
  * ERR_INTERNAL otherwise. */
 int stats_query(core *c, const cat_tenant *t, const store_request_filter *f, int64_t area,
                 stats_group by, int64_t now, arena *a, stats_result *out, error *err);
+
+/* stats_query grouped by STATS_BY_AGENT (which stats_query refuses): each agent of
+ * agent_ids[0..n) (sorted ascending) a group keyed by its id in decimal, those of its requests
+ * the filter matches, the unassigned ones under a NULL key, and those assigned to anyone else
+ * under STATS_AGENT_OTHERS, so that the total is stats_query's. For core/stats_agent.h, which
+ * decides who may see whose figures. Same answers as stats_query. */
+int stats_query_assignees(core *c, const cat_tenant *t, const store_request_filter *f, int64_t area,
+                          const int64_t *agent_ids, size_t n, int64_t now, arena *a,
+                          stats_result *out, error *err);
 
 /* The id of t's quartier of code `code` ("none": 0, the requests in no quartier): 0 and *id,
  * or -1 with ERR_INVALID_ARG naming "area" when t has no such quartier. */

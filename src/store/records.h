@@ -998,6 +998,9 @@ typedef struct store_request_fact {
     /* The quartier's area id, 0 in none; -1 not worked out yet (core works it out from the
      * location below, read only then and only when the walk asked for it). */
     int64_t area_id;
+    /* The current assignee's agent id; 0: unassigned; -1: an identifier no agent of the
+     * collectivité carries (the API assigns free text). */
+    int64_t assignee_id;
     int has_location;
     double lat, lon;
 } store_request_fact;

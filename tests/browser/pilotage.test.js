@@ -2,9 +2,9 @@
 /*
  * /agent/pilotage in Chromium: axe-core (WCAG 2.1 A/AA) finds no violation on the page as an
  * élu first sees it, with every filter set, with errors, in English, with the monthly
- * report's month refused, and as a manager; without
- * JavaScript on a 390-pixel phone, the chart fits the width and the page does not scroll
- * sideways; printed, the filters and the navigation are gone and the tables stay. The
+ * report's month refused, and as a manager (with the table per agent, which an élu's page
+ * does not have); without JavaScript on a 390-pixel phone, the chart fits the width and the
+ * page does not scroll sideways; printed, the filters and the navigation are gone and the tables stay. The
  * administrator's costs per channel (/agent/admin/couts), as given and with every amount
  * wrong, and the dashboard's savings once they are given.
  */
@@ -62,6 +62,15 @@ describe('/agent/pilotage in a browser', () => {
         await F.loginPage(mp, srv, agents.manager);
         const response = await B.goto(mp, srv.url + '/agent/pilotage', 200);
         await B.assertAccessible(mp, 'pilotage as a manager', { response });
+        /* Over a year, the table per agent has named agents (a manager's only): checked too. */
+        const day = (ms) => new Date(ms).toISOString().slice(0, 10);
+        const year = `/agent/pilotage?periode=dates&du=${day(Date.now() - 364 * 86400e3)}&au=${day(Date.now())}`;
+        const yr = await B.goto(mp, srv.url + year, 200);
+        const labels = await mp.locator('#by-agent tbody th[scope="row"]').allTextContents();
+        assert.ok(labels.some((l) => !/Non assignées|Assignées à d’autres agents/.test(l)), `an agent by name: ${labels}`);
+        await B.assertAccessible(mp, 'pilotage as a manager, with the table per agent', { response: yr });
+        await B.goto(page, srv.url + year, 200);
+        assert.equal(await page.locator('#by-agent').count(), 0, 'no table per agent for an élu');
     });
 
     it('axe: the costs per channel, with wrong amounts, then the savings on the dashboard', async () => {

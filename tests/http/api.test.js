@@ -683,6 +683,8 @@ test('GET /api/v1/stats: figures recounted from the database, groups, filters, e
 
     await t.test('400 naming the parameter', async () => {
         assertError(await api(srv, 'GET', '/api/v1/stats?group_by=year'), 400, 'invalid_argument', 'group_by');
+        /* figures per agent are their managers' only (the dashboards), never an API key's */
+        assertError(await api(srv, 'GET', '/api/v1/stats?group_by=agent'), 400, 'invalid_argument', 'group_by');
         assertError(await api(srv, 'GET', '/api/v1/stats?created_from=hier'), 400, 'invalid_argument', 'created_from');
         assertError(await api(srv, 'GET', '/api/v1/stats?procedure=inconnue'), 400, 'invalid_argument', 'procedure');
         assertError(await api(srv, 'GET', '/api/v1/stats?limit=5'), 400, 'invalid_argument', 'limit');

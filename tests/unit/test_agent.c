@@ -713,6 +713,42 @@ static void test_perm_matrix(void **state)
     assert_int_equal(perm_tabs(&admin), PERM_TAB_MINE | PERM_TAB_ALL);
 }
 
+/* Figures per agent: managers and admins; a manager sees the agents who share one of their
+ * departments (themselves included), an admin every agent of the tenant, nobody another
+ * tenant's; élus, agents, the inactive and NULL nobody's. */
+static void test_perm_agent_figures(void **state)
+{
+    (void)state;
+    static const int64_t own[] = {D_OWN}, other[] = {D_OTHER}, both[] = {D_OTHER, D_OWN};
+    store_agent in_own = mk_agent(AGENT_ROLE_AGENT, 1, own, 1, "ana@ville.test");
+    store_agent in_both = mk_agent(AGENT_ROLE_AGENT, 1, both, 2, "bob@ville.test");
+    store_agent in_other = mk_agent(AGENT_ROLE_MANAGER, 1, other, 1, "chloe@ville.test");
+    store_agent none = mk_agent(AGENT_ROLE_ELECTED, 1, NULL, 0, "elu@ville.test");
+    store_agent tenant2 = mk_agent(AGENT_ROLE_AGENT, 2, own, 1, "zoe@ville.test");
+    const store_agent *targets[] = {&in_own, &in_both, &in_other, &none, &tenant2};
+    static const struct {
+        agent_role role;
+        int can;
+        int sees[5];
+    } m[] = {
+        {AGENT_ROLE_AGENT, 0, {0, 0, 0, 0, 0}},
+        {AGENT_ROLE_MANAGER, 1, {1, 1, 0, 0, 0}},
+        {AGENT_ROLE_ELECTED, 0, {0, 0, 0, 0, 0}},
+        {AGENT_ROLE_ADMIN, 1, {1, 1, 1, 1, 0}},
+    };
+    for (size_t i = 0; i < sizeof m / sizeof m[0]; i++) {
+        store_agent a = mk_agent(m[i].role, 1, own, 1, "moi@ville.test");
+        assert_int_equal(perm_can_agent_figures(&a), m[i].can);
+        for (int j = 0; j < 5; j++)
+            assert_int_equal(perm_sees_agent_figures(&a, targets[j]), m[i].sees[j]);
+        assert_int_equal(perm_sees_agent_figures(&a, &a), m[i].can);
+        assert_int_equal(perm_sees_agent_figures(&a, NULL), 0);
+        a.active = 0;
+        assert_int_equal(perm_can_agent_figures(&a) + perm_sees_agent_figures(&a, &in_own), 0);
+    }
+    assert_int_equal(perm_can_agent_figures(NULL) + perm_sees_agent_figures(NULL, &in_own), 0);
+}
+
 static void test_perm_scope(void **state)
 {
     (void)state;
@@ -851,6 +887,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_pending, setup, teardown),
         cmocka_unit_test(test_perm_matrix),
         cmocka_unit_test(test_perm_scope),
+        cmocka_unit_test(test_perm_agent_figures),
         cmocka_unit_test_setup_teardown(test_demo_agents, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -203,6 +203,9 @@ static void test_model(void **state)
     assert_string_equal(json_string_value(json_object_get(agents, "retention_rule")), "agents");
     pick(json_object_get(agents, "data"), "category", "agent_auth", "category", got, sizeof got);
     assert_string_equal(got, "agent_auth");
+    /* the dashboards' figures per agent, which their managers see */
+    pick(json_object_get(agents, "data"), "category", "agent_figures", "category", got, sizeof got);
+    assert_string_equal(got, "agent_figures");
     json_t *held = entry(m, "mail_held");
     assert_int_equal(json_integer_value(json_object_get(held, "retention_days")), 12);
     assert_string_equal(json_string_value(json_object_get(held, "retention_rule")), "held_mail");

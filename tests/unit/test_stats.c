@@ -7,7 +7,10 @@
  * an internal note, the system's, a merge's copy), a first answer written out of order, a
  * merged duplicate left out, filters through the facts alone and through the requests; then
  * random creations, answers, closings, reopenings, merges, anonymisations, moves and
- * deletions, after which the facts equal a full recount from the requests and their events.
+ * deletions, after which the facts equal a full recount from the requests and their events;
+ * and the figures per agent (core/stats_agent.h) after random assignments, reassignments,
+ * closings and an agent created after their identifier was assigned, against a recount by
+ * identifier, as an admin and as a manager, élus and agents refused.
  * Rows are written with SQL on a second connection: what maintains the facts is the
  * triggers, whichever code writes.
  */
@@ -25,7 +28,9 @@
 #include "core/area.h"
 #include "core/catalogue.h"
 #include "core/channel_cost.h"
+#include "core/agent.h"
 #include "core/stats.h"
+#include "core/stats_agent.h"
 #include "test_db.h"
 #include "util/timeutil.h"
 
@@ -799,6 +804,211 @@ static void test_procedure_delay(void **state)
     assert_int_equal(stats_procedure_delay(f->tt.db.core, f->tt.t, f->eclairage, &med, &p90), 0);
 }
 
+/* ---- figures per agent ---- */
+
+/* The figures of the requests of department dep (0: any) assigned to `who` (NULL:
+ * unassigned; "others": to none of the identifiers in mine[0..n)), as SQL recounts them. */
+static void agent_recount(fixture *f, int64_t dep, const char *who, char mine[][AGENT_ASSIGNEE_LEN],
+                          size_t n, int64_t *count, int64_t *closed, int64_t *median_close)
+{
+    char where[2048], sql[2600];
+    int len = snprintf(where, sizeof where, "merged_into IS NULL");
+    if (dep)
+        len += snprintf(where + len, sizeof where - (size_t)len, " AND department_id = %lld",
+                        (long long)dep);
+    if (!who) {
+        len += snprintf(where + len, sizeof where - (size_t)len, " AND assignee IS NULL");
+    } else if (strcmp(who, STATS_AGENT_OTHERS) == 0) {
+        len += snprintf(where + len, sizeof where - (size_t)len, " AND assignee IS NOT NULL");
+        for (size_t i = 0; i < n; i++)
+            len +=
+                snprintf(where + len, sizeof where - (size_t)len, " AND assignee <> '%s'", mine[i]);
+    } else {
+        len += snprintf(where + len, sizeof where - (size_t)len, " AND assignee = '%s'", who);
+    }
+    assert_true(len < (int)sizeof where);
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM requests WHERE %s", where);
+    *count = one_int(f->db, sql);
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM requests WHERE %s AND closed_at IS NOT NULL",
+             where);
+    *closed = one_int(f->db, sql);
+    *median_close = -1;
+    if (*closed) {
+        snprintf(sql, sizeof sql,
+                 "SELECT closed_at - created_at AS d FROM requests WHERE %s AND closed_at IS NOT "
+                 "NULL ORDER BY d LIMIT 1 OFFSET %lld",
+                 where, (long long)((*closed + 1) / 2 - 1));
+        *median_close = one_int(f->db, sql);
+    }
+}
+
+/* viewer's table per agent against the recount over department dep (0: the whole
+ * collectivité), the agents named being exactly those of seen[0..n_seen); the rows in
+ * order: agents, unassigned, others. */
+static void check_agent_table(fixture *f, const store_agent *viewer, int64_t dep,
+                              char seen[][AGENT_ASSIGNEE_LEN], size_t n_seen)
+{
+    store_request_filter flt;
+    base_filter(f, &flt);
+    stats_result res;
+    error err;
+    error_clear(&err);
+    core_actor who = actor_of_agent(viewer, "test");
+    if (stats_agent_query(f->tt.db.core, f->tt.t, viewer, &who, "view", &flt, STATS_AREA_ANY,
+                          time_now(), &f->tt.a, &res, &err) != 0)
+        fail_msg("stats_agent_query: %s", err.detail);
+    int64_t sum = 0;
+    size_t named = 0;
+    int stage = 0; /* 0: agents, 1: unassigned, 2: others */
+    for (size_t i = 0; i < res.n_groups; i++) {
+        const stats_group_row *g = &res.groups[i];
+        int this_stage = !g->key ? 1 : strcmp(g->key, STATS_AGENT_OTHERS) == 0 ? 2 : 0;
+        assert_true(this_stage >= stage);
+        stage = this_stage;
+        if (this_stage == 0) {
+            size_t k = 0;
+            while (k < n_seen && strcmp(seen[k], g->key) != 0)
+                k++;
+            if (k == n_seen)
+                fail_msg("%s shown to %s", g->key, viewer->email);
+            assert_non_null(g->label);
+            named++;
+        } else {
+            assert_null(g->label);
+        }
+        int64_t count, closed, median;
+        agent_recount(f, dep, g->key, seen, n_seen, &count, &closed, &median);
+        assert_int_equal(g->fig.count, count);
+        assert_int_equal(g->fig.closed, closed);
+        assert_int_equal(g->fig.median_close_s, median);
+        sum += g->fig.count;
+    }
+    assert_true(named >= 2);
+    /* every row the recount has is there: the rows add up to the scope's total */
+    stats_result all;
+    if (dep)
+        flt.department_ids[flt.n_department_ids++] = dep;
+    query(f, &flt, STATS_BY_NONE, &all);
+    assert_int_equal(sum, all.total.count);
+    assert_int_equal(res.total.count, all.total.count);
+    assert_int_equal(res.total.median_close_s, all.total.median_close_s);
+}
+
+static void test_figures_per_agent(void **state)
+{
+    fixture *f = *state;
+    char sql[512];
+    snprintf(sql, sizeof sql,
+             "INSERT INTO departments (tenant_id, code, name) VALUES (%lld, 'voirie', 'Voirie'), "
+             "(%lld, 'culture', 'Culture')",
+             (long long)f->tt.tenant_id, (long long)f->tt.tenant_id);
+    exec(f->db, sql);
+    error rerr;
+    error_clear(&rerr);
+    assert_int_equal(catalogue_reload(f->tt.db.core, &rerr), 0);
+    catalogue_release(f->tt.db.core, f->tt.cat); /* the setup's, before the departments */
+    assert_int_equal(test_town_read(&f->tt), 0);
+    int64_t d_voirie = catalogue_department(f->tt.t, "voirie")->rec.id;
+    int64_t d_culture = catalogue_department(f->tt.t, "culture")->rec.id;
+    const char *voirie[] = {"voirie"}, *culture[] = {"culture"};
+    store_agent ag[6];
+    static const char *const emails[] = {"ana@ville-test.fr",   "bruno@ville-test.fr",
+                                         "chloe@ville-test.fr", "manon@ville-test.fr",
+                                         "admin@ville-test.fr", "elu@ville-test.fr"};
+    static const agent_role roles[] = {AGENT_ROLE_AGENT,   AGENT_ROLE_AGENT, AGENT_ROLE_AGENT,
+                                       AGENT_ROLE_MANAGER, AGENT_ROLE_ADMIN, AGENT_ROLE_ELECTED};
+    for (int i = 0; i < 6; i++)
+        assert_int_equal(test_db_add_agent(&f->tt.db, f->tt.tenant_id, emails[i], roles[i],
+                                           i == 2 ? culture : voirie, i < 4, &f->tt.a, &ag[i]),
+                         0);
+    /* assignees: the six agents, one not created yet, one that is no agent's (the API's) */
+    static const char *const assignees[] = {"agent:ana",   "agent:bruno", "agent:chloe",
+                                            "agent:manon", "agent:admin", "agent:elu",
+                                            "agent:zoe",   "equipe-nord"};
+    srand(57);
+    int64_t base = at("2026-03-01T00:00:00+01:00");
+    for (int op = 0; op < 1500; op++) {
+        if (op == 900) { /* zoé arrives and takes the requests already assigned to her */
+            store_agent zoe;
+            assert_int_equal(test_db_add_agent(&f->tt.db, f->tt.tenant_id, "zoe@ville-test.fr",
+                                               AGENT_ROLE_AGENT, voirie, 1, &f->tt.a, &zoe),
+                             0);
+        }
+        int64_t n = one_int(f->db, "SELECT count(*) FROM requests");
+        int64_t id = n ? one_int(f->db, "SELECT max(id) FROM requests") - rand() % (n + 3) : 0;
+        int64_t when = base + rand() % (200 * 86400);
+        int kind = n < 20 ? 0 : rand() % 8;
+        char assignee[40] = "NULL";
+        if (rand() % 5)
+            snprintf(assignee, sizeof assignee, "'%s'", assignees[rand() % 8]);
+        if (kind <= 1) {
+            char ref[32];
+            snprintf(ref, sizeof ref, "A-%06d", op);
+            int64_t rid = add_request(f, ref, when, "web", f->voirie, "new", 0);
+            int64_t dep = rand() % 3 == 0 ? 0 : rand() % 2 ? d_voirie : d_culture;
+            char department[24] = "NULL";
+            if (dep)
+                snprintf(department, sizeof department, "%lld", (long long)dep);
+            snprintf(sql, sizeof sql,
+                     "UPDATE requests SET department_id = %s, assignee = %s WHERE id = %lld",
+                     department, assignee, (long long)rid);
+        } else if (kind <= 4) { /* (re)assigned, or unassigned */
+            snprintf(sql, sizeof sql, "UPDATE requests SET assignee = %s WHERE id = %lld", assignee,
+                     (long long)id);
+        } else if (kind == 5) {
+            snprintf(sql, sizeof sql,
+                     "UPDATE requests SET status = 'resolved', closed_at = max(created_at, %lld) "
+                     "WHERE id = %lld",
+                     (long long)when, (long long)id);
+        } else if (kind == 6) {
+            snprintf(sql, sizeof sql,
+                     "UPDATE requests SET status = 'in_progress', closed_at = NULL WHERE id = %lld",
+                     (long long)id);
+        } else {
+            snprintf(sql, sizeof sql, "DELETE FROM requests WHERE id = %lld", (long long)id);
+        }
+        exec(f->db, sql);
+    }
+    assert_true(one_int(f->db, "SELECT count(*) FROM requests WHERE assignee = 'agent:zoe'") > 5);
+    assert_true(one_int(f->db, "SELECT count(*) FROM requests WHERE assignee IS NULL") > 5);
+
+    /* an admin: every agent by name, then the unassigned, then «equipe-nord» among the others */
+    char everyone[7][AGENT_ASSIGNEE_LEN] = {"agent:ana",   "agent:bruno", "agent:chloe",
+                                            "agent:manon", "agent:admin", "agent:elu",
+                                            "agent:zoe"};
+    check_agent_table(f, &ag[4], 0, everyone, 7);
+    /* a manager of voirie: voirie's requests; the agents of voirie named (zoé too), chloé
+     * (culture), the admin and the élu (no department) among the others */
+    char manons[4][AGENT_ASSIGNEE_LEN] = {"agent:ana", "agent:bruno", "agent:manon", "agent:zoe"};
+    check_agent_table(f, &ag[3], d_voirie, manons, 4);
+    assert_true(one_int(f->db, "SELECT count(*) FROM requests WHERE department_id = "
+                               "(SELECT id FROM departments WHERE code = 'voirie') AND assignee "
+                               "= 'agent:chloe'") > 0);
+
+    /* élus and agents: refused */
+    for (int i = 0; i < 6; i += 5) {
+        store_request_filter flt;
+        base_filter(f, &flt);
+        stats_result res;
+        error err;
+        error_clear(&err);
+        core_actor who = actor_of_agent(&ag[i], "test");
+        assert_int_equal(stats_agent_query(f->tt.db.core, f->tt.t, &ag[i], &who, "view", &flt,
+                                           STATS_AREA_ANY, time_now(), &f->tt.a, &res, &err),
+                         -1);
+        assert_int_equal(err.code, ERR_FORBIDDEN);
+    }
+    /* and stats_query never groups by agent itself */
+    store_request_filter flt;
+    base_filter(f, &flt);
+    stats_result res;
+    error err;
+    error_clear(&err);
+    assert_int_equal(stats_query(f->tt.db.core, f->tt.t, &flt, STATS_AREA_ANY, STATS_BY_AGENT,
+                                 time_now(), &f->tt.a, &res, &err),
+                     -1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -809,6 +1019,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_procedure_delay, setup, teardown),
         cmocka_unit_test_setup_teardown(test_quartiers_and_deadlines, setup, teardown),
         cmocka_unit_test_setup_teardown(test_channel_costs, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_figures_per_agent, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

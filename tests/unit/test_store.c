@@ -4546,6 +4546,58 @@ static void test_migrate_request_facts(void **state)
     rmdir(dir);
 }
 
+/* The migration to the facts' assignee (MIGRATION_FACTS_ASSIGNEE): each fact takes the agent
+ * whose identifier its request carries (0 unassigned, -1 an identifier of no agent, another
+ * collectivité's agent not taken), and the triggers keep it on reassignment and when an agent
+ * with an identifier already assigned is created. */
+#define MIGRATION_FACTS_ASSIGNEE 57
+static void test_migrate_facts_assignee(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/guichet-store-XXXXXX";
+    char path[128];
+    sqlite3 *db = db_at_version(dir, path, sizeof path, MIGRATION_FACTS_ASSIGNEE - 1);
+    exec_ok(db, "INSERT INTO tenants (id, slug, name, created_at) VALUES (1, 'v', 'V', 0), "
+                "(2, 'w', 'W', 0);"
+                "INSERT INTO procedures (id, tenant_id, code, name) VALUES (1, 1, 'p', 'P');"
+                "INSERT INTO agents (id, tenant_id, email, name, role, created_at) VALUES "
+                "(7, 1, 'ana.b@v.fr', 'Ana', 'agent', 0), (8, 2, 'bob@w.fr', 'Bob', 'agent', 0);"
+                "INSERT INTO requests (id, tenant_id, reference, procedure_id, status, channel, "
+                "created_at, updated_at, assignee) VALUES "
+                "(1, 1, '2026-000001', 1, 'new', 'web', 100, 100, 'agent:ana.b'), "
+                "(2, 1, '2026-000002', 1, 'new', 'web', 200, 200, NULL), "
+                "(3, 1, '2026-000003', 1, 'new', 'web', 300, 300, 'agent:bob'), "
+                "(4, 1, '2026-000004', 1, 'new', 'web', 400, 400, 'equipe-nord');");
+    sqlite3_close(db);
+
+    error err;
+    error_clear(&err);
+    store *s = store_open(path, &err);
+    assert_non_null(s);
+    assert_int_equal(s->ops->migrate(s, &err), 0);
+    store_close(s);
+
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    char text[256];
+#define ASSIGNEES                                                                                  \
+    "SELECT group_concat(request_id || ':' || assignee_id, '|') FROM (SELECT * FROM "              \
+    "request_facts ORDER BY request_id)"
+    query_text(db, ASSIGNEES, text, sizeof text);
+    assert_string_equal(text, "1:7|2:0|3:-1|4:-1");
+    /* reassigned, unassigned, an agent created with an identifier already assigned */
+    exec_ok(db, "UPDATE requests SET assignee = 'agent:ana.b' WHERE id = 2;"
+                "UPDATE requests SET assignee = NULL WHERE id = 1;"
+                "INSERT INTO agents (id, tenant_id, email, name, role, created_at) VALUES "
+                "(9, 1, 'bob@v.fr', 'Bob V', 'agent', 0);"
+                "UPDATE requests SET status = 'resolved', closed_at = 500 WHERE id = 3;");
+    query_text(db, ASSIGNEES, text, sizeof text);
+    assert_string_equal(text, "1:0|2:7|3:9|4:-1");
+#undef ASSIGNEES
+    sqlite3_close(db);
+    remove_db(path);
+    rmdir(dir);
+}
+
 /* The migration to one table of contact addresses (MIGRATION_MAIL_CONTACTS): the addresses
  * of mail_contacts keep their collectivité, lowercased, with the procedure mail_addresses
  * gave them; an address only in mail_addresses becomes a contact address of its collectivité
@@ -4729,6 +4781,7 @@ int main(void)
         cmocka_unit_test(test_migrate_request_lang),
         cmocka_unit_test(test_migrate_phone_e164),
         cmocka_unit_test(test_migrate_request_facts),
+        cmocka_unit_test(test_migrate_facts_assignee),
         cmocka_unit_test(test_migrate_form_versions),
         cmocka_unit_test(test_migrate_workflows),
         cmocka_unit_test(test_migrate_mail_contacts),

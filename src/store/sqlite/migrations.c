@@ -2116,6 +2116,63 @@ static const char migration_56[] =
     ") STRICT, WITHOUT ROWID;\n";
 /* clang-format on */
 
+/* Version 57 (issue 17): the statistics' facts know each request's current assignee, for the
+ * managers' figures per agent. `assignee_id` is the agent whose assignee identifier
+ * (core/agent.h: "agent:" and the e-mail's local part, which never changes) the request
+ * carries: 0 when it is unassigned, -1 when it carries an identifier no agent of its
+ * collectivité has (the JSON API assigns free text). An integer rather than the identifier
+ * itself keeps the facts narrow; the insert and update triggers look the agent up through
+ * agents_assignee (an index on the identifier's expression, the very expression of
+ * agent_assignee_id, compared byte for byte as perm.c's strcmp does; named, since without
+ * ANALYZE's statistics the planner prefers the covering (tenant, email) index and evaluates
+ * the expression on each of the collectivité's agents) in the transaction of
+ * the change, only when the assignee is set or changes, and an agent created later takes the
+ * facts of the requests that already carried their identifier. Filled here from requests. */
+#define AGENT_ASSIGNEE_SQL(a) "('agent:' || substr(" a ".email, 1, instr(" a ".email, '@') - 1))"
+#define FACT_ASSIGNEE(row)                                                                         \
+    "CASE WHEN " row                                                                               \
+    ".assignee IS NULL THEN 0 ELSE coalesce((SELECT g.id FROM agents g INDEXED BY "                \
+    "agents_assignee WHERE "                                                                       \
+    "g.tenant_id = " row ".tenant_id AND " AGENT_ASSIGNEE_SQL("g") " = " row ".assignee), -1) END"
+/* clang-format off */
+static const char migration_57[] =
+    "ALTER TABLE request_facts ADD COLUMN assignee_id INTEGER NOT NULL DEFAULT 0;\n"
+    "CREATE INDEX agents_assignee ON agents (tenant_id, ('agent:' || substr(email, 1, "
+    "instr(email, '@') - 1)));\n"
+    "UPDATE request_facts SET assignee_id = " FACT_ASSIGNEE("r") " FROM requests r "
+    "WHERE r.id = request_facts.request_id AND r.assignee IS NOT NULL;\n"
+    "DROP TRIGGER request_facts_ai;\n"
+    "DROP TRIGGER request_facts_au;\n"
+    "CREATE TRIGGER request_facts_ai AFTER INSERT ON requests BEGIN "
+    "INSERT INTO request_facts (tenant_id, created_at, request_id, procedure_id, "
+    "department_id, channel, status, closed_at, merged, due_at, rating, supporters, "
+    "assignee_id) VALUES (new.tenant_id, new.created_at, new.id, new.procedure_id, "
+    "new.department_id, new.channel, new.status, new.closed_at, new.merged_into IS NOT NULL, "
+    "new.due_at, new.rating, new.supporters, " FACT_ASSIGNEE("new") "); END;\n"
+    "CREATE TRIGGER request_facts_au AFTER UPDATE OF created_at, procedure_id, "
+    "department_id, channel, status, closed_at, merged_into, due_at, rating, supporters, lat, "
+    "lon, assignee ON requests WHEN old.created_at IS NOT new.created_at OR old.procedure_id IS "
+    "NOT new.procedure_id OR old.department_id IS NOT new.department_id OR old.channel IS NOT "
+    "new.channel OR old.status IS NOT new.status OR old.closed_at IS NOT new.closed_at OR "
+    "old.merged_into IS NOT new.merged_into OR old.due_at IS NOT new.due_at OR old.rating IS "
+    "NOT new.rating OR old.supporters IS NOT new.supporters OR old.lat IS NOT new.lat OR "
+    "old.lon IS NOT new.lon OR old.assignee IS NOT new.assignee BEGIN "
+    "UPDATE request_facts SET created_at = new.created_at, procedure_id = new.procedure_id, "
+    "department_id = new.department_id, channel = new.channel, status = new.status, "
+    "closed_at = new.closed_at, reopened = reopened + (old.closed_at IS NOT NULL AND "
+    "new.closed_at IS NULL), merged = new.merged_into IS NOT NULL, due_at = new.due_at, "
+    "rating = new.rating, supporters = new.supporters, area_id = CASE WHEN old.lat IS "
+    "new.lat AND old.lon IS new.lon THEN area_id END, assignee_id = CASE WHEN old.assignee IS "
+    "new.assignee THEN assignee_id ELSE " FACT_ASSIGNEE("new") " END WHERE "
+    FACT_OF("old")
+    "; END;\n"
+    /* Through requests_assignee: the requests that carry the new agent's identifier. */
+    "CREATE TRIGGER request_facts_agents_ai AFTER INSERT ON agents BEGIN "
+    "UPDATE request_facts SET assignee_id = new.id WHERE tenant_id = new.tenant_id AND "
+    "(created_at, request_id) IN (SELECT q.created_at, q.id FROM requests q WHERE "
+    "q.tenant_id = new.tenant_id AND q.assignee = " AGENT_ASSIGNEE_SQL("new") "); END;\n";
+/* clang-format on */
+
 /* Indexed by version - 1. */
 const char *const store_sqlite_migrations[] = {
     migration_1,  migration_2,  migration_3,  migration_4,  migration_5,  migration_6,
@@ -2127,6 +2184,6 @@ const char *const store_sqlite_migrations[] = {
     migration_37, migration_38, migration_39, migration_40, migration_41, migration_42,
     migration_43, migration_44, migration_45, migration_46, migration_47, migration_48,
     migration_49, migration_50, migration_51, migration_52, migration_53, migration_54,
-    migration_55, migration_56};
+    migration_55, migration_56, migration_57};
 const int store_sqlite_migration_count =
     (int)(sizeof store_sqlite_migrations / sizeof store_sqlite_migrations[0]);

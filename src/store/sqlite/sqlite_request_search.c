@@ -668,7 +668,7 @@ static int facts_alone(const store_request_filter *f)
 #define FACT_COLUMNS(t)                                                                            \
     "SELECT " t ".created_at, " t ".procedure_id, " t ".department_id, " t ".channel, " t          \
     ".status, " t ".first_answer_at, " t ".closed_at, " t ".reopened, " t ".due_at, " t            \
-    ".rating, " t ".supporters, coalesce(" t ".area_id, -1)"
+    ".rating, " t ".supporters, coalesce(" t ".area_id, -1), " t ".assignee_id"
 /* The location of a fact whose quartier is not worked out yet, read from its request only
  * then: the walk stays on the narrow facts for the others. */
 #define FACT_LOCATION(t)                                                                           \
@@ -692,12 +692,13 @@ static void read_fact(sqlite3_stmt *st, int locate, store_request_fact *fact)
         .rating = sqlite3_column_int64(st, 9),
         .supporters = sqlite3_column_int64(st, 10),
         .area_id = sqlite3_column_int64(st, 11),
+        .assignee_id = sqlite3_column_int64(st, 12),
     };
-    if (locate && sqlite3_column_type(st, 12) != SQLITE_NULL &&
-        sqlite3_column_type(st, 13) != SQLITE_NULL) {
+    if (locate && sqlite3_column_type(st, 13) != SQLITE_NULL &&
+        sqlite3_column_type(st, 14) != SQLITE_NULL) {
         fact->has_location = 1;
-        fact->lat = sqlite3_column_double(st, 12);
-        fact->lon = sqlite3_column_double(st, 13);
+        fact->lat = sqlite3_column_double(st, 13);
+        fact->lon = sqlite3_column_double(st, 14);
     }
 }
 
@@ -796,7 +797,7 @@ int store_sqlite_facts_unlocated(store *s, int64_t tenant_id, size_t max,
         read_fact(st, 1, &fact);
         /* The request id rides in procedure_id's place: the pass needs the key, not the
          * figures. */
-        fact.procedure_id = sqlite3_column_int64(st, 14);
+        fact.procedure_id = sqlite3_column_int64(st, 15);
         if (!fact.channel || !fact.status) {
             ret = store_sqlite_oom(err);
             break;

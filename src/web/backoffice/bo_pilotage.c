@@ -6,7 +6,8 @@
  * department (count, answered, closed, median and p90 to first answer and to close), all from
  * the statistics engine (core/stats.h). The filters are a GET form, so a view's URL is its
  * bookmark. Managers see their departments' figures only (perm_scope, as in the inbox), élus
- * and admins the whole collectivité. The figures hold no personal data: nothing is audited.
+ * and admins the whole collectivité. The figures hold no personal data, except the table per
+ * agent (core/stats_agent.h: managers and admins only, each view audited there).
  */
 #include "web/backoffice/backoffice.h"
 
@@ -20,6 +21,7 @@
 #include "core/perm.h"
 #include "core/request.h"
 #include "core/stats.h"
+#include "core/stats_agent.h"
 #include "present/svg_chart.h"
 #include "util/buf.h"
 #include "util/log.h"
@@ -439,6 +441,19 @@ static const char *group_label(http_req *rq, const cat_tenant *t, stats_group by
     return label;
 }
 
+/* The words row g of a grouping `by` is shown with: an agent's name, or what the rows
+ * without one hold; group_label otherwise. */
+static const char *row_label(http_req *rq, const cat_tenant *t, stats_group by,
+                             const stats_group_row *g, const store_area *areas, size_t n_areas)
+{
+    if (by != STATS_BY_AGENT)
+        return group_label(rq, t, by, g->key, areas, n_areas);
+    if (g->label)
+        return g->label;
+    return present_string(rq->present, rq->lang,
+                          g->key ? "pilotage_agent.others" : "pilotage_agent.unassigned");
+}
+
 /* A table of the figures grouped by `by`, each key shown with its label. */
 static json_t *group_rows(http_req *rq, const cat_tenant *t, stats_group by,
                           const stats_result *res, const store_area *areas, size_t n_areas)
@@ -446,7 +461,7 @@ static json_t *group_rows(http_req *rq, const cat_tenant *t, stats_group by,
     json_t *rows = json_array();
     for (size_t i = 0; i < res->n_groups; i++)
         json_array_append_new(
-            rows, figures_json(rq, group_label(rq, t, by, res->groups[i].key, areas, n_areas),
+            rows, figures_json(rq, row_label(rq, t, by, &res->groups[i], areas, n_areas),
                                &res->groups[i].fig));
     return rows;
 }
@@ -573,8 +588,21 @@ static const struct {
     {"by-department", "pilotage.department", "pilotage.department", "department",
      STATS_BY_DEPARTMENT},
     {"by-area", "pilotage.area", "pilotage.area", "area", STATS_BY_AREA},
+    {"by-agent", "pilotage_agent.agent", "pilotage_agent.agent", "agent", STATS_BY_AGENT},
 };
 #define N_TABLES (sizeof tables / sizeof tables[0])
+
+/* The figures of one of the tables by group; by agent through core/stats_agent.h, which
+ * checks the agent's right to them and records the `action` ("view", "export"). */
+static int table_query(http_req *rq, const store_agent *a, const cat_tenant *t, const view *v,
+                       stats_group by, const char *action, stats_result *res, error *err)
+{
+    if (by != STATS_BY_AGENT)
+        return stats_query(rq->core, t, &v->f, v->area, by, v->now, rq->arena, res, err);
+    core_actor who = bo_who(rq, a);
+    return stats_agent_query(rq->core, t, a, &who, action, &v->f, v->area, v->now, rq->arena, res,
+                             err);
+}
 
 int bo_pilotage_view_start(http_req *rq, store_agent *a, const cat_tenant **t, bo_page *p, view *v)
 {
@@ -656,8 +684,9 @@ static void pilotage_get(http_req *rq)
             for (size_t i = 0; i < N_TABLES; i++) {
                 if (tables[i].by == STATS_BY_AREA && !n_areas)
                     continue; /* no quartiers imported: every request would be in none */
-                if (stats_query(rq->core, t, &v.f, v.area, tables[i].by, v.now, rq->arena, &res,
-                                &err) != 0) {
+                if (tables[i].by == STATS_BY_AGENT && !perm_can_agent_figures(&a))
+                    continue; /* élus: «per agent only for their managers» */
+                if (table_query(rq, &a, t, &v, tables[i].by, "view", &res, &err) != 0) {
                     json_decref(list);
                     query_failed(&p, &err);
                     return;
@@ -666,6 +695,11 @@ static void pilotage_get(http_req *rq)
                     table_json(&p, tables[i].id, tables[i].key_prefix, tables[i].first_col_key,
                                group_rows(rq, t, tables[i].by, &res, areas, n_areas), &res.total);
                 json_object_set_new(tab, "export", json_string(tables[i].name));
+                if (tables[i].by == STATS_BY_AGENT)
+                    present_set_str(tab, "note",
+                                    bo_page_str(&p, bo_role(&a) == AGENT_ROLE_MANAGER
+                                                        ? "pilotage_agent.note_departments"
+                                                        : "pilotage_agent.note_all"));
                 json_array_append_new(list, tab);
             }
             bo_page_set(&p, "tables", list);
@@ -792,10 +826,15 @@ static void pilotage_export(http_req *rq)
             bo_page_discard(&p);
             error err;
             error_set(&err, ERR_INVALID_ARG, "table",
-                      "table: one of channel, procedure, department, area, period");
+                      "table: one of channel, procedure, department, area, agent, period");
             http_respond_error(rq, &err);
             return;
         }
+    }
+    if (which < N_TABLES && tables[which].by == STATS_BY_AGENT && !perm_can_agent_figures(&a)) {
+        bo_page_discard(&p);
+        bo_forbidden(rq);
+        return;
     }
     if (bo_page_has_errors(&p)) {
         bo_page_render(&p, 200, "agent/pilotage", bo_page_str(&p, "pilotage.title"));
@@ -807,7 +846,7 @@ static void pilotage_export(http_req *rq)
     stats_result res;
     store_area *areas = NULL;
     size_t n_areas = 0;
-    if (stats_query(rq->core, t, &v.f, v.area, by, v.now, rq->arena, &res, &err) != 0 ||
+    if (table_query(rq, &a, t, &v, by, "export", &res, &err) != 0 ||
         area_list(rq->core, t->rec.id, AREA_QUARTIER, rq->arena, &areas, &n_areas, &err) != 0) {
         query_failed(&p, &err);
         return;
@@ -837,8 +876,7 @@ static void pilotage_export(http_req *rq)
             rc = export_row(tab, rq->arena, labels[i], figs[i], &err);
     else
         for (size_t i = 0; rc == 0 && i < res.n_groups; i++)
-            rc = export_row(tab, rq->arena,
-                            group_label(rq, t, by, res.groups[i].key, areas, n_areas),
+            rc = export_row(tab, rq->arena, row_label(rq, t, by, &res.groups[i], areas, n_areas),
                             &res.groups[i].fig, &err);
     if (rc == 0)
         rc = export_row(tab, rq->arena, bo_page_str(&p, "pilotage.total"), &res.total, &err);
