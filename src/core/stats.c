@@ -32,7 +32,7 @@ typedef struct group_acc {
     int64_t key;
     int64_t count, reopened;
     int64_t closed_on_time, closed_late, overdue, rated, rating_sum, supporters;
-    i32vec answer, close;
+    i32vec answer, close, open_age;
 } group_acc;
 
 typedef struct walk {
@@ -239,7 +239,8 @@ static int collect(void *ctx, const store_request_fact *fact, error *err)
     }
     g->supporters += fact->supporters;
     if ((fact->first_answer_at && vec_push(&g->answer, fact->first_answer_at - fact->created_at)) ||
-        (fact->closed_at && vec_push(&g->close, fact->closed_at - fact->created_at)))
+        (fact->closed_at && vec_push(&g->close, fact->closed_at - fact->created_at)) ||
+        (!fact->closed_at && vec_push(&g->open_age, w->now - fact->created_at)))
         return error_set(err, ERR_INTERNAL, NULL, "out of memory");
     return 0;
 }
@@ -304,6 +305,7 @@ static void figures_of(group_acc *g, stats_figures *fig)
     fig->closed = (int64_t)g->close.n;
     percentiles(&g->answer, &fig->median_first_answer_s, &fig->p90_first_answer_s);
     percentiles(&g->close, &fig->median_close_s, &fig->p90_close_s);
+    percentiles(&g->open_age, &fig->median_open_age_s, &fig->p90_open_age_s);
 }
 
 /* v's values appended to all (sized beforehand). */
@@ -319,17 +321,20 @@ static void vec_append(i32vec *all, const i32vec *v)
 static int merge_all(walk *w, group_acc *all)
 {
     memset(all, 0, sizeof *all);
-    size_t na = 0, nc = 0;
+    size_t na = 0, nc = 0, no = 0;
     for (size_t i = 0; i < w->n_groups; i++) {
         na += w->groups[i].answer.n;
         nc += w->groups[i].close.n;
+        no += w->groups[i].open_age.n;
     }
     all->answer.v = malloc((na ? na : 1) * sizeof *all->answer.v);
     all->close.v = malloc((nc ? nc : 1) * sizeof *all->close.v);
-    if (!all->answer.v || !all->close.v)
+    all->open_age.v = malloc((no ? no : 1) * sizeof *all->open_age.v);
+    if (!all->answer.v || !all->close.v || !all->open_age.v)
         return -1;
     all->answer.cap = na;
     all->close.cap = nc;
+    all->open_age.cap = no;
     for (size_t i = 0; i < w->n_groups; i++) {
         group_acc *g = &w->groups[i];
         all->count += g->count;
@@ -342,6 +347,7 @@ static int merge_all(walk *w, group_acc *all)
         all->supporters += g->supporters;
         vec_append(&all->answer, &g->answer);
         vec_append(&all->close, &g->close);
+        vec_append(&all->open_age, &g->open_age);
     }
     return 0;
 }
@@ -418,6 +424,7 @@ static void walk_free(walk *w)
     for (size_t i = 0; i < w->n_groups; i++) {
         free(w->groups[i].answer.v);
         free(w->groups[i].close.v);
+        free(w->groups[i].open_age.v);
     }
     free(w->groups);
     free(w);
@@ -512,6 +519,7 @@ static int query(core *c, const cat_tenant *t, const store_request_filter *f, in
 cleanup:
     free(all.answer.v);
     free(all.close.v);
+    free(all.open_age.v);
     walk_free(w);
     return ret;
 }

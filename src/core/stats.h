@@ -78,6 +78,9 @@ typedef struct stats_figures {
     int64_t supporters;        /* «moi aussi» */
     int64_t median_first_answer_s, p90_first_answer_s;
     int64_t median_close_s, p90_close_s;
+    /* The backlog's age: of the requests still open, the time since filing at the query's
+     * instant (count − closed of them). */
+    int64_t median_open_age_s, p90_open_age_s;
 } stats_figures;
 
 typedef struct stats_group_row {

@@ -104,6 +104,11 @@ test('/agent/pilotage: roles, figures against a recount, filters, errors', async
         assert.match(r.text, new RegExp(`<option value="${chan}" selected>`));
         const closed = sqlNumber(srv, `SELECT count(*) FROM requests WHERE ${live} AND channel = '${chan}' AND closed_at IS NULL`);
         assert.match(r.text, new RegExp(`<span id="open-now">${closed}</span>`));
+        /* and the backlog's age beside it, when some are open */
+        if (closed > 0)
+            assert.match(r.text, /<span id="open-age">Leur âge médian est de [^<;]+\u202f; 9 sur 10 ont moins de [^<]+\.<\/span>/);
+        else
+            assert.doesNotMatch(r.text, /id="open-age"/);
     });
 
     await t.test('a manager sees their departments only, and may not ask for another', async () => {

@@ -492,6 +492,24 @@ static void test_facts_equal_a_recount_after_random_changes(void **state)
     assert_int_equal(res.total.median_close_s, one_int(f->db, sql));
     snprintf(sql, sizeof sql, CLOSES " LIMIT 1 OFFSET %lld", (long long)((9 * n + 9) / 10 - 1));
     assert_int_equal(res.total.p90_close_s, one_int(f->db, sql));
+    /* the backlog's age at the query's instant: the open requests' ages by nearest rank */
+    int64_t now = time_now();
+    error err;
+    error_clear(&err);
+    if (stats_query(f->tt.db.core, f->tt.t, &flt, STATS_AREA_ANY, STATS_BY_MONTH, now, &f->tt.a,
+                    &res, &err) != 0)
+        fail_msg("stats_query: %s", err.detail);
+    int64_t open = res.total.count - res.total.closed;
+    assert_true(open > 20);
+    for (int q = 0; q < 2; q++) {
+        int64_t k = q ? (9 * open + 9) / 10 - 1 : (open + 1) / 2 - 1;
+        snprintf(sql, sizeof sql,
+                 "SELECT max(0, %lld - created_at) AS d FROM requests WHERE merged_into IS NULL "
+                 "AND closed_at IS NULL ORDER BY d LIMIT 1 OFFSET %lld",
+                 (long long)now, (long long)k);
+        assert_int_equal(q ? res.total.p90_open_age_s : res.total.median_open_age_s,
+                         one_int(f->db, sql));
+    }
 }
 
 /* Two quartiers drawn as rectangles, "nord" first, overlapping "sud": for rectangles the

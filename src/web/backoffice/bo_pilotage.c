@@ -333,8 +333,12 @@ static json_t *table_json(bo_page *p, const char *id, const char *key_prefix,
 }
 
 /* A bucket without requests. */
-static const stats_figures no_figures = {
-    .median_first_answer_s = -1, .p90_first_answer_s = -1, .median_close_s = -1, .p90_close_s = -1};
+static const stats_figures no_figures = {.median_first_answer_s = -1,
+                                         .p90_first_answer_s = -1,
+                                         .median_close_s = -1,
+                                         .p90_close_s = -1,
+                                         .median_open_age_s = -1,
+                                         .p90_open_age_s = -1};
 
 /* Every bucket of v's period in order, those without requests at no_figures: at most
  * SVG_CHART_MAX_BARS labels and figures into labels[] and figs[], *n how many; -1 when the
@@ -680,6 +684,13 @@ static void pilotage_get(http_req *rq)
         }
         if (volumes(&p, &v, &res) == 0) {
             bo_page_set(&p, "open_now", json_integer(res.total.count - res.total.closed));
+            /* The backlog's age, at the instant «overdue» is counted at. */
+            if (res.total.median_open_age_s >= 0) {
+                bo_page_set(&p, "open_age_median",
+                            json_string(duration(rq, res.total.median_open_age_s)));
+                bo_page_set(&p, "open_age_p90",
+                            json_string(duration(rq, res.total.p90_open_age_s)));
+            }
             json_t *list = json_array();
             for (size_t i = 0; i < N_TABLES; i++) {
                 if (tables[i].by == STATS_BY_AREA && !n_areas)
