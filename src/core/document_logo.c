@@ -80,6 +80,10 @@ int document_logo_acquire(core *c, const cat_tenant *t, const letter_logo **logo
         letter_logo *made = NULL;
         if (rc == 0 && found)
             rc = letter_logo_make(stored.data, stored.size, &made, err);
+        /* The store may hold a newer logo than this catalogue's snapshot says: those bytes
+         * serve this document but are not filed under the snapshot's hash, or a logo changed
+         * and changed back would keep the bytes in between. */
+        int current = made && stored.hash && strcmp(stored.hash, hash) == 0;
         arena_free(&a);
         if (rc != 0)
             return -1;
@@ -94,15 +98,17 @@ int document_logo_acquire(core *c, const cat_tenant *t, const letter_logo **logo
         memcpy(h->hash, hash, strlen(hash) + 1);
         h->logo = made;
         h->refs = 1;
-        pthread_mutex_lock(&c->logo_lock);
-        document_logo_held *other = find(c, t->rec.id, hash);
-        if (other) {
-            held_unref(h);
-            h = other;
-        } else {
-            replace(c, h);
+        if (current) {
+            pthread_mutex_lock(&c->logo_lock);
+            document_logo_held *other = find(c, t->rec.id, hash);
+            if (other) {
+                held_unref(h);
+                h = other;
+            } else {
+                replace(c, h);
+            }
+            pthread_mutex_unlock(&c->logo_lock);
         }
-        pthread_mutex_unlock(&c->logo_lock);
     }
     *logo = h->logo;
     *held = h;

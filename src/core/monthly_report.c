@@ -386,6 +386,15 @@ static int query(core *c, const cat_tenant *t, const compose *k, const store_req
     return -1;
 }
 
+/* A refusal of what the collectivité stored (its logo, its letterhead's text) or of our own
+ * layout (a report past its page) is the server's fault, not the agent's request's: said as an
+ * internal error, so the page is a 5xx and the log says why. */
+static void server_fault(error *err)
+{
+    if (err->code == ERR_INVALID_ARG)
+        err->code = ERR_INTERNAL;
+}
+
 int monthly_report_pdf(core *c, const cat_tenant *t, const monthly_report_in *in, buf *out,
                        error *err)
 {
@@ -473,8 +482,10 @@ int monthly_report_pdf(core *c, const cat_tenant *t, const monthly_report_in *in
 
     letter_head head;
     document_logo_held *held = NULL;
-    if (document_letterhead(c, t, NULL, &a, &head, &held, err) != 0)
+    if (document_letterhead(c, t, NULL, &a, &head, &held, err) != 0) {
+        server_fault(err);
         goto cleanup;
+    }
     report r = {
         .title = say1(&k, "title", "month", month),
         .lang = wording_lookup(in->strings, "documents.lang"),
@@ -487,6 +498,8 @@ int monthly_report_pdf(core *c, const cat_tenant *t, const monthly_report_in *in
         .chart_at = 1,
     };
     rc = report_render(&head, &r, out, err);
+    if (rc != 0)
+        server_fault(err);
     document_letterhead_done(c, held);
 cleanup:
     arena_free(&a);

@@ -89,11 +89,12 @@ static void stamp_pages(qpdf_data q, const pdf_stamp *st)
     int n = snprintf(ops, sizeof ops,
                      "q /Artifact BMC %.3f 0 0 %.3f %.3f %.3f cm " STAMP_NAME " Do EMC Q\n", st->w,
                      st->h, st->x, st->y);
+    /* Resources may be inherited through the page tree: pushed down to every page first, so
+     * that the dictionary the image is added to is the one the page's content already uses. */
+    qpdf_push_inherited_attributes_to_page(q);
     int pages = qpdf_get_num_pages(q);
     for (int i = 0; i < pages; i++) {
         qpdf_oh page = qpdf_get_page_n(q, (size_t)i);
-        /* Resources are inherited through the page tree: set on the page itself, so this
-         * page's own dictionary holds what its content names. */
         qpdf_oh res = qpdf_oh_get_key(q, page, "/Resources");
         if (!qpdf_oh_is_dictionary(q, res)) {
             res = qpdf_oh_new_dictionary(q);

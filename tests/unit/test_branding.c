@@ -352,11 +352,12 @@ static void test_settings_written(void **state)
 }
 
 /* The height of the image of width `width` the collectivité's letter draws, read in the PDF;
- * -1 when it has none that wide. */
-static int letter_image_height(fixture *f, int width)
+ * -1 when it has none that wide. With the collectivité as snapshot `old` says it (NULL: the
+ * current catalogue's). */
+static int letter_image_height_in(fixture *f, const cat_tenant *old, int width)
 {
-    const catalogue *cat;
-    const cat_tenant *t = tenant_of(f, &cat);
+    const catalogue *cat = NULL;
+    const cat_tenant *t = old ? old : tenant_of(f, &cat);
     json_t *strings = json_pack("{s:{s:s, s:s}}", "documents", "lang", "fr-FR", "page", "page");
     letter_block block = {LETTER_PARAGRAPH, "Lettre."};
     buf out;
@@ -364,7 +365,8 @@ static int letter_image_height(fixture *f, int width)
     error err;
     error_clear(&err);
     int rc = document_render(f->db.core, t, NULL, strings, "Lettre", NULL, &block, 1, &out, &err);
-    catalogue_release(f->db.core, cat);
+    if (cat)
+        catalogue_release(f->db.core, cat);
     json_decref(strings);
     if (rc != 0)
         fail_msg("document_render: %s", err.detail);
@@ -380,6 +382,11 @@ static int letter_image_height(fixture *f, int width)
     }
     buf_free(&out);
     return height;
+}
+
+static int letter_image_height(fixture *f, int width)
+{
+    return letter_image_height_in(f, NULL, width);
 }
 
 static void test_logo(void **state)
@@ -450,8 +457,20 @@ static void test_logo(void **state)
         branding_logo_set_as(f->db.core, &f->who, f->tenant, &second, NULL, NULL, &err), 0);
     assert_int_equal(letter_image_height(f, second.width), second.height);
     assert_int_equal(letter_image_height(f, 256), -1);
+    /* A letter drawn from a snapshot older than the store: the store's logo is drawn, but not
+     * kept under the snapshot's hash — changed back to the first logo, letters draw it. */
     assert_int_equal(branding_logo_set_as(f->db.core, &f->who, f->tenant, &logo, NULL, NULL, &err),
                      0);
+    const catalogue *first_cat;
+    const cat_tenant *first_t = tenant_of(f, &first_cat);
+    assert_int_equal(
+        branding_logo_set_as(f->db.core, &f->who, f->tenant, &second, NULL, NULL, &err), 0);
+    assert_int_equal(letter_image_height(f, second.width), second.height);
+    assert_int_equal(letter_image_height_in(f, first_t, second.width), second.height);
+    catalogue_release(f->db.core, first_cat);
+    assert_int_equal(branding_logo_set_as(f->db.core, &f->who, f->tenant, &logo, NULL, NULL, &err),
+                     0);
+    assert_int_equal(letter_image_height(f, 256), 128);
     /* Removed: the settings stay. */
     assert_int_equal(branding_logo_set_as(f->db.core, &f->who, f->tenant, NULL, NULL, NULL, &err),
                      0);
