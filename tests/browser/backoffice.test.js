@@ -53,6 +53,7 @@ describe('back office in the browser', () => {
         admin.secret = secret;
         await page.locator('main input[name=code]').fill(await F.freshCode(secret));
         await F.pressAndWait(page, 'Enter');
+        F.loginDone(secret);
         assert.match(new URL(page.url()).pathname, /^\/agent\/($|\?)/, `after enrolment, at ${page.url()}`);
         assert.match(await page.locator('header').innerText(), /Adèle Admin/);
 
@@ -70,6 +71,7 @@ describe('back office in the browser', () => {
         assert.ok(await page.locator('.error-summary, .field-error').count(), 'a wrong login code shows no error');
         await page.locator('main input[name=code]').fill(await F.freshCode(secret));
         await F.pressAndWait(page, 'Enter');
+        F.loginDone(secret);
         assert.match(new URL(page.url()).pathname, /^\/agent\/($|\?)/, `after the code, at ${page.url()}`);
         /* The admin's pages open. */
         await B.goto(page, srv.url + '/agent/admin/');

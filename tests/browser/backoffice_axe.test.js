@@ -78,6 +78,7 @@ describe('axe-core: zero WCAG 2.1 A/AA violations on every back-office page', ()
         await check(page, 'TOTP enrolment with errors');
         await page.locator('#code').fill(await F.freshCode(agents.admin.secret));
         await submitMain(page);
+        F.loginDone(agents.admin.secret);
         assert.match(new URL(page.url()).pathname, /^\/agent\/($|\?)/, `not logged in after enrolment: ${page.url()}`);
     });
 

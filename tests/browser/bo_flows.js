@@ -80,6 +80,15 @@ async function freshCode(secret) {
     }
 }
 
+/* After a login the second factor let through: the server takes the step of the login's own
+ * instant as spent too (no code of that step or before opens another session, even after a
+ * restart), which is a step later than the code's when the code was typed at a step's very
+ * end — the next fresh code must come after it. */
+function loginDone(secret) {
+    const now = Math.floor(Date.now() / 30000);
+    if (!lastStep.has(secret) || lastStep.get(secret) < now) lastStep.set(secret, now);
+}
+
 /* The base32 secret shown on the enrolment page: <code id="totp-secret">, else the longest
  * run of base32 groups in the text. */
 function secretFromHtml(html) {
@@ -238,6 +247,7 @@ async function login(srv, agent, client = new Client(srv, agent.email)) {
             break;
         }
         assert.equal(r.status, 303, `${agent.email}: second factor answered ${r.status}:\n${textOf(r.text).slice(0, 800)}`);
+        loginDone(agent.secret);
     }
     const where = locPath(r, srv);
     assert.ok(where.startsWith('/agent/') && !where.startsWith(LOGIN) && !where.startsWith(ENROL),
@@ -373,6 +383,7 @@ async function loginPage(page, srv, agent) {
         assert.ok(agent.secret, `${agent.email}: asked for a code without an enrolment`);
         await page.locator('main input[name=code]').fill(await freshCode(agent.secret));
         await Promise.all([page.waitForNavigation({ waitUntil: 'load' }), page.locator('main input[name=code]').press('Enter')]);
+        loginDone(agent.secret);
     }
     const u = new URL(page.url());
     assert.ok(u.pathname.startsWith('/agent/') && ![LOGIN, CODE, ENROL].some((p) => u.pathname.startsWith(p)),
@@ -391,6 +402,7 @@ module.exports = {
     hotp,
     totp,
     freshCode,
+    loginDone,
     secretFromHtml,
     addAgent,
     sqlq,
