@@ -8,6 +8,7 @@
 #define GUICHET_TESTS_TEST_REQ_H
 
 #include <stddef.h>
+#include <sqlite3.h>
 #include <stdint.h>
 
 #include "core/catalogue.h"
@@ -37,5 +38,11 @@ size_t test_req_mails(store *s, int64_t tenant_id, int64_t request_id, const cha
  * *public_out (may be NULL) whether the last of them is public. */
 size_t test_req_events(core *c, const cat_tenant *t, int64_t request_id, const char *kind,
                        const char *body, int *public_out, arena *a);
+
+/* Runs sql (any number of statements) on db; fails the test with SQLite's message. */
+void test_sql_exec(sqlite3 *db, const char *sql);
+
+/* The first column of sql's first row as an integer; fails the test when there is no row. */
+int64_t test_sql_int(sqlite3 *db, const char *sql);
 
 #endif

@@ -26,6 +26,7 @@
 #include "docs/report.h"
 #include "present/present.h"
 #include "test_db.h"
+#include "test_req.h"
 #include "util/buf.h"
 #include "util/timeutil.h"
 
@@ -35,13 +36,6 @@ typedef struct fixture {
     present *pr;
     int64_t voirie, eclairage, dept;
 } fixture;
-
-static void exec(sqlite3 *db, const char *sql)
-{
-    char *msg = NULL;
-    if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK)
-        fail_msg("%s: %s", sql, msg ? msg : "?");
-}
 
 static int64_t at(const char *rfc3339)
 {
@@ -113,25 +107,25 @@ static void add(fixture *f, const row *r, int i)
              r->eclairage ? "NULL" : "(SELECT id FROM departments WHERE code = 'voirie')",
              r->close >= 0 ? "resolved" : "new", r->channel, (long long)c, (long long)c, closed,
              due, r->rating, r->supporters);
-    exec(f->db, sql);
+    test_sql_exec(f->db, sql);
     int64_t id = sqlite3_last_insert_rowid(f->db);
     if (r->answer >= 0) {
         snprintf(sql, sizeof sql,
                  "INSERT INTO request_events (tenant_id, request_id, created_at, kind, is_public, "
                  "actor) VALUES (%lld, %lld, %lld, 'note', 1, 'agent:1')",
                  (long long)f->tt.tenant_id, (long long)id, (long long)(c + r->answer));
-        exec(f->db, sql);
+        test_sql_exec(f->db, sql);
     }
     if (r->reopened) { /* closed, then opened again: what the facts count as a reopening */
         snprintf(sql, sizeof sql,
                  "UPDATE requests SET closed_at = created_at + 40000, status = 'resolved' WHERE "
                  "id = %lld",
                  (long long)id);
-        exec(f->db, sql);
+        test_sql_exec(f->db, sql);
         snprintf(sql, sizeof sql,
                  "UPDATE requests SET closed_at = NULL, status = 'in_progress' WHERE id = %lld",
                  (long long)id);
-        exec(f->db, sql);
+        test_sql_exec(f->db, sql);
     }
 }
 
@@ -379,7 +373,7 @@ static void test_worst_case_fits_one_page(void **state)
         memcpy(longest + 20 * i, "Communauté urbaine ", 20);
     snprintf(sql, sizeof sql, "UPDATE tenants SET name = '%.199s' WHERE id = %lld", longest,
              (long long)f->tt.tenant_id);
-    exec(f->db, sql);
+    test_sql_exec(f->db, sql);
     snprintf(
         sql, sizeof sql,
         "INSERT OR REPLACE INTO tenant_branding (tenant_id, updated_at, address, phone, email, "
@@ -389,7 +383,7 @@ static void test_worst_case_fits_one_page(void **state)
         "'contact-des-services-municipaux@ville-test.example.org', "
         "'https://www.ville-test.example.org/services-en-ligne/demarches')",
         (long long)f->tt.tenant_id);
-    exec(f->db, sql);
+    test_sql_exec(f->db, sql);
     for (int p = 0; p < 12; p++) {
         char code[32];
         snprintf(code, sizeof code, "dep%02d", p);
@@ -407,7 +401,7 @@ static void test_worst_case_fits_one_page(void **state)
                  p);
         assert_int_equal(test_db_add_incident(&f->tt.db, f->tt.tenant_id, code, name, id), 0);
     }
-    exec(f->db, "BEGIN");
+    test_sql_exec(f->db, "BEGIN");
     for (int p = 0; p < 12; p++)
         for (int r = 0; r < 12 - p; r++) {
             int64_t created = at("2026-11-03T10:00:00+01:00") + r * 86400 * 2;
@@ -418,9 +412,9 @@ static void test_worst_case_fits_one_page(void **state)
                      "'proc%02d'",
                      (long long)f->tt.tenant_id, p, r, channels[(p + r) % 8], (long long)created,
                      (long long)created, p);
-            exec(f->db, sql);
+            test_sql_exec(f->db, sql);
         }
-    exec(f->db, "COMMIT");
+    test_sql_exec(f->db, "COMMIT");
     catalogue_release(f->tt.db.core, f->tt.cat);
     f->tt.cat = NULL;
     assert_int_equal(test_town_read(&f->tt), 0);

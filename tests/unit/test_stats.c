@@ -32,6 +32,7 @@
 #include "core/stats.h"
 #include "core/stats_agent.h"
 #include "test_db.h"
+#include "test_req.h"
 #include "util/timeutil.h"
 
 typedef struct fixture {
@@ -39,24 +40,6 @@ typedef struct fixture {
     sqlite3 *db;
     int64_t voirie, eclairage;
 } fixture;
-
-static void exec(sqlite3 *db, const char *sql)
-{
-    char *msg = NULL;
-    int rc = sqlite3_exec(db, sql, NULL, NULL, &msg);
-    if (rc != SQLITE_OK)
-        fail_msg("%s: %s", sql, msg ? msg : "?");
-}
-
-static int64_t one_int(sqlite3 *db, const char *sql)
-{
-    sqlite3_stmt *st = NULL;
-    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    int64_t v = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    return v;
-}
 
 static int64_t at(const char *rfc3339)
 {
@@ -104,7 +87,7 @@ static int64_t add_request(fixture *f, const char *ref, int64_t created, const c
              "'%s', '%s', %lld, %lld, %s, 'Camille', 'camille@example.org')",
              (long long)f->tt.tenant_id, ref, (long long)procedure_id, status, chan,
              (long long)created, (long long)created, closed);
-    exec(f->db, sql);
+    test_sql_exec(f->db, sql);
     return sqlite3_last_insert_rowid(f->db);
 }
 
@@ -119,7 +102,7 @@ static void add_event(fixture *f, int64_t request_id, int64_t when, const char *
              "actor, copied_from) VALUES (%lld, %lld, %lld, '%s', %d, '%s', %s)",
              (long long)f->tt.tenant_id, (long long)request_id, (long long)when, kind, is_public,
              actor, copied);
-    exec(f->db, sql);
+    test_sql_exec(f->db, sql);
 }
 
 /* The fixed dataset (local times in Europe/Paris), first-answer and close delays in seconds
@@ -173,7 +156,7 @@ static void load_dataset(fixture *f)
              "UPDATE requests SET merged_into = %lld, status = 'duplicate', closed_at = %lld "
              "WHERE id = %lld",
              (long long)ids[0], (long long)(c9 + 20), (long long)r9);
-    exec(f->db, sql);
+    test_sql_exec(f->db, sql);
     /* R3: none of these is an agent's public answer */
     int64_t c3 = at(rows[2].created);
     add_event(f, ids[2], c3 + 10, "message", 1, "citizen", 0);
@@ -294,7 +277,7 @@ static void test_hand_computed_figures(void **state)
     flt.n_procedure_ids = 1;
     query(f, &flt, STATS_BY_NONE, &res);
     check_fig(&res.total, 4, 120, 600, 7200, 36000);
-    exec(f->db, "UPDATE requests SET priority = 3 WHERE reference = '2027-000002'");
+    test_sql_exec(f->db, "UPDATE requests SET priority = 3 WHERE reference = '2027-000002'");
     base_filter(f, &flt);
     flt.by_priority = 1;
     flt.priority = 3;
@@ -305,14 +288,14 @@ static void test_hand_computed_figures(void **state)
     check_fig(&res.groups[0].fig, 1, 30, 30, -1, -1);
 
     /* a reopening is counted, and the close delay is the last close's */
-    exec(f->db, "UPDATE requests SET status = 'in_progress', closed_at = NULL "
-                "WHERE reference = '2026-000003'");
+    test_sql_exec(f->db, "UPDATE requests SET status = 'in_progress', closed_at = NULL "
+                         "WHERE reference = '2026-000003'");
     char sql[160];
     snprintf(sql, sizeof sql,
              "UPDATE requests SET status = 'resolved', closed_at = %lld "
              "WHERE reference = '2026-000003'",
              (long long)(at("2026-01-31T23:30:00+01:00") + 20000));
-    exec(f->db, sql);
+    test_sql_exec(f->db, sql);
     base_filter(f, &flt);
     flt.channel = "phone";
     query(f, &flt, STATS_BY_NONE, &res);
@@ -378,11 +361,11 @@ static void test_facts_equal_a_recount_after_random_changes(void **state)
     static const char *const channels[] = {"web", "email", "sms", "phone", "counter", "post"};
     static const char *const actors[] = {"agent:1", "agent:7", "api:logiciel", "citizen", "system"};
     char sql[512];
-    exec(f->db, "CREATE TEMP TABLE reopens (id INTEGER)");
-    exec(f->db, "BEGIN");
+    test_sql_exec(f->db, "CREATE TEMP TABLE reopens (id INTEGER)");
+    test_sql_exec(f->db, "BEGIN");
     for (int op = 0; op < 3000; op++) {
-        int64_t n = one_int(f->db, "SELECT count(*) FROM requests");
-        int64_t id = n ? one_int(f->db, "SELECT max(id) FROM requests") - rand() % (n + 3) : 0;
+        int64_t n = test_sql_int(f->db, "SELECT count(*) FROM requests");
+        int64_t id = n ? test_sql_int(f->db, "SELECT max(id) FROM requests") - rand() % (n + 3) : 0;
         int64_t when = base + rand() % (365 * 86400);
         int kind = n < 20 ? 0 : rand() % 11;
         switch (kind) {
@@ -398,7 +381,7 @@ static void test_facts_equal_a_recount_after_random_changes(void **state)
         case 3: /* an event of any kind: maybe an answer */
             snprintf(sql, sizeof sql, "SELECT count(*) FROM requests WHERE id = %lld",
                      (long long)id);
-            if (one_int(f->db, sql))
+            if (test_sql_int(f->db, sql))
                 add_event(f, id, when, rand() % 4 ? "note" : "created", rand() % 2,
                           actors[rand() % 5], rand() % 8 ? 0 : id);
             break;
@@ -407,7 +390,7 @@ static void test_facts_equal_a_recount_after_random_changes(void **state)
                      "UPDATE requests SET status = 'resolved', closed_at = max(created_at, %lld) "
                      "WHERE id = %lld",
                      (long long)when, (long long)id);
-            exec(f->db, sql);
+            test_sql_exec(f->db, sql);
             break;
         case 5:
             /* the test's own count of reopenings, per request (a deleted one takes its own) */
@@ -415,25 +398,25 @@ static void test_facts_equal_a_recount_after_random_changes(void **state)
                      "INSERT INTO temp.reopens SELECT id FROM requests "
                      "WHERE id = %lld AND closed_at IS NOT NULL",
                      (long long)id);
-            exec(f->db, sql);
+            test_sql_exec(f->db, sql);
             snprintf(sql, sizeof sql,
                      "UPDATE requests SET status = 'in_progress', closed_at = NULL WHERE id = %lld",
                      (long long)id);
-            exec(f->db, sql);
+            test_sql_exec(f->db, sql);
             break;
         case 6: /* merged into another request */
             snprintf(sql, sizeof sql,
                      "UPDATE requests SET status = 'duplicate', merged_into = %lld, "
                      "closed_at = coalesce(closed_at, created_at + 60) WHERE id = %lld",
                      (long long)(id - 1), (long long)id);
-            exec(f->db, sql);
+            test_sql_exec(f->db, sql);
             break;
         case 7: /* anonymised by retention: personal data gone, the facts stay */
             snprintf(sql, sizeof sql,
                      "UPDATE requests SET first_name = NULL, email = NULL, description = NULL, "
                      "anonymised_at = %lld WHERE id = %lld",
                      (long long)when, (long long)id);
-            exec(f->db, sql);
+            test_sql_exec(f->db, sql);
             break;
         case 8: /* moved: another procedure, department, channel or filing time */
             snprintf(sql, sizeof sql,
@@ -441,43 +424,45 @@ static void test_facts_equal_a_recount_after_random_changes(void **state)
                      "created_at - %d WHERE id = %lld",
                      (long long)(rand() % 2 ? f->voirie : f->eclairage), channels[rand() % 6],
                      rand() % 1000, (long long)id);
-            exec(f->db, sql);
+            test_sql_exec(f->db, sql);
             break;
         case 9: /* a due date, a rating, «moi aussi» */
             snprintf(sql, sizeof sql,
                      "UPDATE requests SET due_at = CASE WHEN %d THEN created_at + %d END, rating = "
                      "%d, supporters = supporters + %d WHERE id = %lld",
                      rand() % 4, rand() % (30 * 86400), rand() % 6, rand() % 3, (long long)id);
-            exec(f->db, sql);
+            test_sql_exec(f->db, sql);
             break;
         default: /* deleted */
             snprintf(sql, sizeof sql,
                      "DELETE FROM request_events WHERE request_id = %lld; "
                      "DELETE FROM requests WHERE id = %lld",
                      (long long)id, (long long)id);
-            exec(f->db, sql);
+            test_sql_exec(f->db, sql);
             break;
         }
     }
-    exec(f->db, "COMMIT");
-    assert_true(one_int(f->db, "SELECT count(*) FROM requests") > 100);
-    assert_int_equal(one_int(f->db, "SELECT count(*) FROM (" RECOUNT " EXCEPT " FACTS ")"), 0);
-    assert_int_equal(one_int(f->db, "SELECT count(*) FROM (" FACTS " EXCEPT " RECOUNT ")"), 0);
-    assert_true(one_int(f->db, "SELECT count(*) FROM temp.reopens") > 10);
-    assert_int_equal(one_int(f->db, "SELECT sum(reopened) FROM request_facts"),
-                     one_int(f->db, "SELECT count(*) FROM temp.reopens WHERE id IN "
-                                    "(SELECT id FROM requests)"));
+    test_sql_exec(f->db, "COMMIT");
+    assert_true(test_sql_int(f->db, "SELECT count(*) FROM requests") > 100);
+    assert_int_equal(test_sql_int(f->db, "SELECT count(*) FROM (" RECOUNT " EXCEPT " FACTS ")"), 0);
+    assert_int_equal(test_sql_int(f->db, "SELECT count(*) FROM (" FACTS " EXCEPT " RECOUNT ")"), 0);
+    assert_true(test_sql_int(f->db, "SELECT count(*) FROM temp.reopens") > 10);
+    assert_int_equal(test_sql_int(f->db, "SELECT sum(reopened) FROM request_facts"),
+                     test_sql_int(f->db, "SELECT count(*) FROM temp.reopens WHERE id IN "
+                                         "(SELECT id FROM requests)"));
 
     /* and the engine's total is the recount's */
     store_request_filter flt;
     base_filter(f, &flt);
     stats_result res;
     query(f, &flt, STATS_BY_MONTH, &res);
-    assert_int_equal(res.total.count,
-                     one_int(f->db, "SELECT count(*) FROM requests WHERE merged_into IS NULL"));
-    assert_int_equal(res.total.closed, one_int(f->db, "SELECT count(*) FROM requests WHERE "
-                                                      "merged_into IS NULL AND closed_at IS NOT "
-                                                      "NULL"));
+    assert_int_equal(
+        res.total.count,
+        test_sql_int(f->db, "SELECT count(*) FROM requests WHERE merged_into IS NULL"));
+    assert_int_equal(res.total.closed,
+                     test_sql_int(f->db, "SELECT count(*) FROM requests WHERE "
+                                         "merged_into IS NULL AND closed_at IS NOT "
+                                         "NULL"));
     int64_t sum = 0;
     for (size_t i = 0; i < res.n_groups; i++)
         sum += res.groups[i].fig.count;
@@ -489,9 +474,9 @@ static void test_facts_equal_a_recount_after_random_changes(void **state)
     int64_t n = res.total.closed;
     assert_true(n > 50);
     snprintf(sql, sizeof sql, CLOSES " LIMIT 1 OFFSET %lld", (long long)((n + 1) / 2 - 1));
-    assert_int_equal(res.total.median_close_s, one_int(f->db, sql));
+    assert_int_equal(res.total.median_close_s, test_sql_int(f->db, sql));
     snprintf(sql, sizeof sql, CLOSES " LIMIT 1 OFFSET %lld", (long long)((9 * n + 9) / 10 - 1));
-    assert_int_equal(res.total.p90_close_s, one_int(f->db, sql));
+    assert_int_equal(res.total.p90_close_s, test_sql_int(f->db, sql));
     /* the backlog's age at the query's instant: the open requests' ages by nearest rank */
     int64_t now = time_now();
     error err;
@@ -508,7 +493,7 @@ static void test_facts_equal_a_recount_after_random_changes(void **state)
                  "AND closed_at IS NULL ORDER BY d LIMIT 1 OFFSET %lld",
                  (long long)now, (long long)k);
         assert_int_equal(q ? res.total.p90_open_age_s : res.total.median_open_age_s,
-                         one_int(f->db, sql));
+                         test_sql_int(f->db, sql));
     }
 }
 
@@ -566,7 +551,7 @@ static void check_areas(fixture *f, int64_t now)
                  "WHERE r.merged_into IS NULL AND x.area = coalesce((SELECT id FROM areas "
                  "WHERE kind = 'quartier' AND code = '%s'), 0)",
                  res.groups[i].key ? res.groups[i].key : "");
-        assert_int_equal(res.groups[i].fig.count, one_int(f->db, sql));
+        assert_int_equal(res.groups[i].fig.count, test_sql_int(f->db, sql));
         sum += res.groups[i].fig.count;
     }
     assert_int_equal(sum, res.total.count);
@@ -581,7 +566,7 @@ static void check_areas(fixture *f, int64_t now)
              "r.lon < 2.32",
              (long long)nord);
     assert_true(res.total.count > 100);
-    assert_int_equal(res.total.count, one_int(f->db, sql));
+    assert_int_equal(res.total.count, test_sql_int(f->db, sql));
     /* the new figures, over every request */
     assert_int_equal(stats_query(f->tt.db.core, f->tt.t, &flt, STATS_AREA_ANY, STATS_BY_CHANNEL,
                                  now, &f->tt.a, &res, &err),
@@ -591,15 +576,17 @@ static void check_areas(fixture *f, int64_t now)
              "SELECT count(*) " LIVE " AND due_at IS NOT NULL AND closed_at IS NULL "
              "AND due_at < %lld",
              (long long)now);
-    assert_int_equal(res.total.overdue, one_int(f->db, sql));
+    assert_int_equal(res.total.overdue, test_sql_int(f->db, sql));
     assert_int_equal(res.total.closed_on_time,
-                     one_int(f->db, "SELECT count(*) " LIVE " AND closed_at "
-                                    "<= due_at"));
-    assert_int_equal(res.total.closed_late, one_int(f->db, "SELECT count(*) " LIVE " AND closed_at "
-                                                           "> due_at"));
-    assert_int_equal(res.total.rated, one_int(f->db, "SELECT count(*) " LIVE " AND rating > 0"));
-    assert_int_equal(res.total.rating_sum, one_int(f->db, "SELECT total(rating) " LIVE));
-    assert_int_equal(res.total.supporters, one_int(f->db, "SELECT total(supporters) " LIVE));
+                     test_sql_int(f->db, "SELECT count(*) " LIVE " AND closed_at "
+                                         "<= due_at"));
+    assert_int_equal(res.total.closed_late,
+                     test_sql_int(f->db, "SELECT count(*) " LIVE " AND closed_at "
+                                         "> due_at"));
+    assert_int_equal(res.total.rated,
+                     test_sql_int(f->db, "SELECT count(*) " LIVE " AND rating > 0"));
+    assert_int_equal(res.total.rating_sum, test_sql_int(f->db, "SELECT total(rating) " LIVE));
+    assert_int_equal(res.total.supporters, test_sql_int(f->db, "SELECT total(supporters) " LIVE));
     int64_t overdue = 0, rated = 0;
     for (size_t i = 0; i < res.n_groups; i++) {
         overdue += res.groups[i].fig.overdue;
@@ -618,9 +605,10 @@ static void fill_and_check(fixture *f)
     do
         assert_int_equal(stats_areas_fill(f->tt.db.core, &done, &err), 0);
     while (done == STATS_AREAS_BATCH);
-    assert_int_equal(one_int(f->db, "SELECT count(*) FROM request_facts WHERE area_id IS NULL"), 0);
-    assert_int_equal(one_int(f->db, "SELECT count(*) FROM (SELECT request_id, area_id FROM "
-                                    "request_facts EXCEPT " AREA_RECOUNT ")"),
+    assert_int_equal(
+        test_sql_int(f->db, "SELECT count(*) FROM request_facts WHERE area_id IS NULL"), 0);
+    assert_int_equal(test_sql_int(f->db, "SELECT count(*) FROM (SELECT request_id, area_id FROM "
+                                         "request_facts EXCEPT " AREA_RECOUNT ")"),
                      0);
     /* idempotent: nothing left to do */
     assert_int_equal(stats_areas_fill(f->tt.db.core, &done, &err), 0);
@@ -634,7 +622,7 @@ static void test_quartiers_and_deadlines(void **state)
     import_quartiers(f, QUARTIERS("48.85"));
     int64_t now = time_now();
     char sql[512];
-    exec(f->db, "BEGIN");
+    test_sql_exec(f->db, "BEGIN");
     for (int i = 0; i < 2500; i++) {
         char ref[32];
         snprintf(ref, sizeof ref, "Q-%05d", i);
@@ -650,50 +638,55 @@ static void test_quartiers_and_deadlines(void **state)
                  "due_at = created_at + %d, rating = %d, supporters = %d WHERE id = %lld",
                  rand() % 1000, rand() % 1000, rand() % (30 * 86400), rand() % 6, rand() % 4,
                  (long long)id);
-        exec(f->db, sql);
+        test_sql_exec(f->db, sql);
     }
-    exec(f->db, "COMMIT");
+    test_sql_exec(f->db, "COMMIT");
     /* nothing worked out yet: the walk finds each quartier itself */
-    assert_int_equal(one_int(f->db, "SELECT count(*) FROM request_facts WHERE area_id IS NOT NULL"),
-                     0);
+    assert_int_equal(
+        test_sql_int(f->db, "SELECT count(*) FROM request_facts WHERE area_id IS NOT NULL"), 0);
     check_areas(f, now);
     fill_and_check(f);
     check_areas(f, now);
     /* moves: those facts' quartiers are unknown again, and the figures still exact */
-    exec(f->db, "UPDATE requests SET lat = lat + 0.004 WHERE id % 7 = 0 AND lat IS NOT NULL");
-    assert_true(one_int(f->db, "SELECT count(*) FROM request_facts WHERE area_id IS NULL") > 200);
+    test_sql_exec(f->db,
+                  "UPDATE requests SET lat = lat + 0.004 WHERE id % 7 = 0 AND lat IS NOT NULL");
+    assert_true(test_sql_int(f->db, "SELECT count(*) FROM request_facts WHERE area_id IS NULL") >
+                200);
     check_areas(f, now);
     fill_and_check(f);
     /* a location taken away: unknown again, then in none */
-    exec(f->db, "CREATE TEMP TABLE moved AS SELECT min(id) AS id FROM requests WHERE lat IS NOT "
-                "NULL AND lat >= 48.84 AND lat < 48.86 AND lon >= 2.30 AND lon < 2.32");
-    exec(f->db, "UPDATE requests SET lat = NULL, lon = NULL WHERE id = (SELECT id FROM moved)");
-    assert_int_equal(one_int(f->db, "SELECT area_id IS NULL FROM request_facts WHERE "
-                                    "request_id = (SELECT id FROM moved)"),
+    test_sql_exec(f->db,
+                  "CREATE TEMP TABLE moved AS SELECT min(id) AS id FROM requests WHERE lat IS NOT "
+                  "NULL AND lat >= 48.84 AND lat < 48.86 AND lon >= 2.30 AND lon < 2.32");
+    test_sql_exec(f->db,
+                  "UPDATE requests SET lat = NULL, lon = NULL WHERE id = (SELECT id FROM moved)");
+    assert_int_equal(test_sql_int(f->db, "SELECT area_id IS NULL FROM request_facts WHERE "
+                                         "request_id = (SELECT id FROM moved)"),
                      1);
     check_areas(f, now);
     fill_and_check(f);
-    assert_int_equal(one_int(f->db, "SELECT area_id FROM request_facts WHERE "
-                                    "request_id = (SELECT id FROM moved)"),
+    assert_int_equal(test_sql_int(f->db, "SELECT area_id FROM request_facts WHERE "
+                                         "request_id = (SELECT id FROM moved)"),
                      0);
     /* the quartiers redrawn: every fact's quartier unknown, the figures follow the new map */
     import_quartiers(f, QUARTIERS("48.852"));
-    assert_int_equal(one_int(f->db, "SELECT count(*) FROM request_facts WHERE area_id IS NOT NULL"),
-                     0);
+    assert_int_equal(
+        test_sql_int(f->db, "SELECT count(*) FROM request_facts WHERE area_id IS NOT NULL"), 0);
     check_areas(f, now);
     fill_and_check(f);
     check_areas(f, now);
     /* renamed only: every fact keeps its quartier (a rename must not make an import of a
      * metropolis's names walk every request again) */
-    exec(f->db, "UPDATE areas SET name = name || ' (renommé)' WHERE kind = 'quartier'");
-    assert_int_equal(one_int(f->db, "SELECT count(*) FROM request_facts WHERE area_id IS NULL"), 0);
+    test_sql_exec(f->db, "UPDATE areas SET name = name || ' (renommé)' WHERE kind = 'quartier'");
+    assert_int_equal(
+        test_sql_int(f->db, "SELECT count(*) FROM request_facts WHERE area_id IS NULL"), 0);
     /* put in another order (the first holding a point may change): every one unknown */
-    exec(f->db, "SAVEPOINT reorder");
-    exec(f->db, "UPDATE areas SET position = -position WHERE kind = 'quartier'");
-    assert_int_equal(one_int(f->db, "SELECT count(*) FROM request_facts WHERE area_id IS NOT NULL"),
-                     0);
-    exec(f->db, "ROLLBACK TO reorder");
-    exec(f->db, "RELEASE reorder");
+    test_sql_exec(f->db, "SAVEPOINT reorder");
+    test_sql_exec(f->db, "UPDATE areas SET position = -position WHERE kind = 'quartier'");
+    assert_int_equal(
+        test_sql_int(f->db, "SELECT count(*) FROM request_facts WHERE area_id IS NOT NULL"), 0);
+    test_sql_exec(f->db, "ROLLBACK TO reorder");
+    test_sql_exec(f->db, "RELEASE reorder");
     /* an unknown quartier is refused, "none" is the requests in none */
     int64_t id = -5;
     error err;
@@ -747,8 +740,8 @@ static void test_channel_costs(void **state)
         0);
     assert_int_equal(channel_costs_get(f->tt.db.core, f->tt.tenant_id, cents, &err), 0);
     assert_memory_equal(cents, want, sizeof cents);
-    assert_int_equal(one_int(f->db, "SELECT count(*) FROM audit_log WHERE object_kind = "
-                                    "'channel_costs'"),
+    assert_int_equal(test_sql_int(f->db, "SELECT count(*) FROM audit_log WHERE object_kind = "
+                                         "'channel_costs'"),
                      0); /* the system is not audited; an admin is (tests/http/pilotage.test.js) */
     int64_t too_much[CHANNEL_COUNT];
     memcpy(too_much, want, sizeof too_much);
@@ -846,17 +839,17 @@ static void agent_recount(fixture *f, int64_t dep, const char *who, char mine[][
     }
     assert_true(len < (int)sizeof where);
     snprintf(sql, sizeof sql, "SELECT count(*) FROM requests WHERE %s", where);
-    *count = one_int(f->db, sql);
+    *count = test_sql_int(f->db, sql);
     snprintf(sql, sizeof sql, "SELECT count(*) FROM requests WHERE %s AND closed_at IS NOT NULL",
              where);
-    *closed = one_int(f->db, sql);
+    *closed = test_sql_int(f->db, sql);
     *median_close = -1;
     if (*closed) {
         snprintf(sql, sizeof sql,
                  "SELECT closed_at - created_at AS d FROM requests WHERE %s AND closed_at IS NOT "
                  "NULL ORDER BY d LIMIT 1 OFFSET %lld",
                  where, (long long)((*closed + 1) / 2 - 1));
-        *median_close = one_int(f->db, sql);
+        *median_close = test_sql_int(f->db, sql);
     }
 }
 
@@ -920,7 +913,7 @@ static void test_figures_per_agent(void **state)
              "INSERT INTO departments (tenant_id, code, name) VALUES (%lld, 'voirie', 'Voirie'), "
              "(%lld, 'culture', 'Culture')",
              (long long)f->tt.tenant_id, (long long)f->tt.tenant_id);
-    exec(f->db, sql);
+    test_sql_exec(f->db, sql);
     error rerr;
     error_clear(&rerr);
     assert_int_equal(catalogue_reload(f->tt.db.core, &rerr), 0);
@@ -952,8 +945,8 @@ static void test_figures_per_agent(void **state)
                                                AGENT_ROLE_AGENT, voirie, 1, &f->tt.a, &zoe),
                              0);
         }
-        int64_t n = one_int(f->db, "SELECT count(*) FROM requests");
-        int64_t id = n ? one_int(f->db, "SELECT max(id) FROM requests") - rand() % (n + 3) : 0;
+        int64_t n = test_sql_int(f->db, "SELECT count(*) FROM requests");
+        int64_t id = n ? test_sql_int(f->db, "SELECT max(id) FROM requests") - rand() % (n + 3) : 0;
         int64_t when = base + rand() % (200 * 86400);
         int kind = n < 20 ? 0 : rand() % 8;
         char assignee[40] = "NULL";
@@ -985,10 +978,11 @@ static void test_figures_per_agent(void **state)
         } else {
             snprintf(sql, sizeof sql, "DELETE FROM requests WHERE id = %lld", (long long)id);
         }
-        exec(f->db, sql);
+        test_sql_exec(f->db, sql);
     }
-    assert_true(one_int(f->db, "SELECT count(*) FROM requests WHERE assignee = 'agent:zoe'") > 5);
-    assert_true(one_int(f->db, "SELECT count(*) FROM requests WHERE assignee IS NULL") > 5);
+    assert_true(test_sql_int(f->db, "SELECT count(*) FROM requests WHERE assignee = 'agent:zoe'") >
+                5);
+    assert_true(test_sql_int(f->db, "SELECT count(*) FROM requests WHERE assignee IS NULL") > 5);
 
     /* an admin: every agent by name, then the unassigned, then «equipe-nord» among the others */
     char everyone[7][AGENT_ASSIGNEE_LEN] = {"agent:ana",   "agent:bruno", "agent:chloe",
@@ -999,9 +993,10 @@ static void test_figures_per_agent(void **state)
      * (culture), the admin and the élu (no department) among the others */
     char manons[4][AGENT_ASSIGNEE_LEN] = {"agent:ana", "agent:bruno", "agent:manon", "agent:zoe"};
     check_agent_table(f, &ag[3], d_voirie, manons, 4);
-    assert_true(one_int(f->db, "SELECT count(*) FROM requests WHERE department_id = "
-                               "(SELECT id FROM departments WHERE code = 'voirie') AND assignee "
-                               "= 'agent:chloe'") > 0);
+    assert_true(test_sql_int(f->db,
+                             "SELECT count(*) FROM requests WHERE department_id = "
+                             "(SELECT id FROM departments WHERE code = 'voirie') AND assignee "
+                             "= 'agent:chloe'") > 0);
 
     /* élus and agents: refused */
     for (int i = 0; i < 6; i += 5) {

@@ -35,6 +35,7 @@
 #include "core/stats.h"
 #include "core/stats_map.h"
 #include "test_db.h"
+#include "test_req.h"
 
 #define PERIOD_FROM 1780000000 /* 2026-05-28 */
 #define BEFORE (PERIOD_FROM - 86400)
@@ -45,23 +46,6 @@ typedef struct fixture {
     int64_t voirie, eclairage;
     int64_t ouest, est;
 } fixture;
-
-static void exec(sqlite3 *db, const char *sql)
-{
-    char *msg = NULL;
-    if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK)
-        fail_msg("%s: %s", sql, msg ? msg : "?");
-}
-
-static int64_t one_int(sqlite3 *db, const char *sql)
-{
-    sqlite3_stmt *st = NULL;
-    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    int64_t v = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    return v;
-}
 
 static void problem(void *ctx, long feature, const char *code, const char *what)
 {
@@ -92,7 +76,7 @@ static void add(fixture *f, int n, int has, double lat, double lon, int closed, 
                  "'%s', 'web', %lld, %lld, %s, %s)",
                  (long long)f->tt.tenant_id, ++seq, (long long)proc, closed ? "resolved" : "new",
                  (long long)when, (long long)when, closed ? "1780500000" : "NULL", where);
-        exec(f->db, sql);
+        test_sql_exec(f->db, sql);
     }
 }
 
@@ -117,8 +101,8 @@ static int setup(void **state)
     f->eclairage = catalogue_procedure(f->tt.t, "eclairage")->rec.id;
     assert_int_equal(sqlite3_open(f->tt.db.path, &f->db), SQLITE_OK);
     sqlite3_busy_timeout(f->db, 5000);
-    f->ouest = one_int(f->db, "SELECT id FROM areas WHERE code = 'ouest'");
-    f->est = one_int(f->db, "SELECT id FROM areas WHERE code = 'est'");
+    f->ouest = test_sql_int(f->db, "SELECT id FROM areas WHERE code = 'ouest'");
+    f->est = test_sql_int(f->db, "SELECT id FROM areas WHERE code = 'est'");
     *state = f;
     return 0;
 }
@@ -144,8 +128,9 @@ static void dataset(fixture *f)
     add(f, 1, 0, 0, 0, 0, f->voirie, in);              /* no location */
     add(f, 1, 1, 10.005, 1.005, 0, f->voirie, BEFORE); /* before the period */
     add(f, 1, 1, 10.005, 1.005, 0, f->voirie, in);     /* merged below */
-    exec(f->db, "UPDATE requests SET merged_into = (SELECT min(id) FROM requests), status = "
-                "'duplicate', closed_at = 1780500000 WHERE id = (SELECT max(id) FROM requests)");
+    test_sql_exec(f->db,
+                  "UPDATE requests SET merged_into = (SELECT min(id) FROM requests), status = "
+                  "'duplicate', closed_at = 1780500000 WHERE id = (SELECT max(id) FROM requests)");
 }
 
 static store_request_filter period(const fixture *f)
@@ -229,8 +214,8 @@ static void test_fixed_dataset(void **state)
         error err;
         error_clear(&err);
         assert_int_equal(stats_areas_fill(f->tt.db.core, &done, &err), 0);
-        assert_int_equal(one_int(f->db, "SELECT count(*) FROM request_facts WHERE area_id IS NULL"),
-                         0);
+        assert_int_equal(
+            test_sql_int(f->db, "SELECT count(*) FROM request_facts WHERE area_id IS NULL"), 0);
     }
 }
 
@@ -330,7 +315,7 @@ static void test_coarsening(void **state)
              "10.0 + (v %% %d + 0.5) / 1024.0, 1.0 + (v / %d + 0.5) / 1024.0 FROM n",
              NX * NY, (long long)f->tt.tenant_id, (long long)f->voirie, PERIOD_FROM + 60,
              PERIOD_FROM + 60, NY, NY, NY, NY);
-    exec(f->db, sql);
+    test_sql_exec(f->db, sql);
     store_request_filter flt = period(f);
     stats_map m;
     query(f, &flt, STATS_AREA_ANY, STATS_MAP_ANY, &m);
