@@ -37,14 +37,8 @@ const searches = (srv, actor, kind) => srv.sql(
 
 /* Waits (a few seconds at most) until the audit log holds more than `before` rows for actor and
  * kind: reads are recorded in the background. */
-async function searchesAfter(srv, actor, kind, before) {
-    for (let i = 0; i < 100; i++) {
-        const rows = searches(srv, actor, kind);
-        if (rows.length > before) return rows;
-        await new Promise((r) => setTimeout(r, 50));
-    }
-    return searches(srv, actor, kind);
-}
+const searchesAfter = (srv, actor, kind, before) =>
+    H.until(() => searches(srv, actor, kind), (rows) => rows.length > before);
 
 test('caller lookup: /agent/appel and GET /api/v1/callers', async (t) => {
     const srv = await H.startServer({ requests: 10 });

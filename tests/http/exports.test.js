@@ -104,7 +104,10 @@ test('an agent exports their department\'s resolved requests: every page, nothin
     assert.ok(got.Canal && got.Canal !== one[1] || one[1] === '', `channel ${one[1]} not in words: ${got.Canal}`);
 
     /* Every request written out is in an export entry of the agent's. */
-    const audit = sqlJson(`SELECT * FROM audit_log WHERE id > ${mark} AND action = 'export'`);
+    const wantIds = refs(`SELECT id FROM requests WHERE department_id = ${did} AND status = 'resolved'`).map(Number);
+    const covered = (entries) => entries.reduce((k, a) => k + a.object_ids.split(',').length, 0);
+    const audit = await H.until(() => sqlJson(`SELECT * FROM audit_log WHERE id > ${mark} AND action = 'export'`),
+        (entries) => covered(entries) >= wantIds.length);
     assert.ok(audit.length >= 1, 'no export entry');
     const ids = new Set();
     for (const a of audit) {
@@ -112,7 +115,6 @@ test('an agent exports their department\'s resolved requests: every page, nothin
         assert.equal(a.object_kind, 'request');
         for (const id of a.object_ids.split(',')) ids.add(Number(id));
     }
-    const wantIds = refs(`SELECT id FROM requests WHERE department_id = ${did} AND status = 'resolved'`).map(Number);
     assert.deepEqual([...ids].sort((a, b) => a - b), wantIds.sort((a, b) => a - b));
 
     /* Another department's requests are out of reach whatever the query asks. */
@@ -334,13 +336,7 @@ test('open data: the GeoJSON holds the same incidents; both files revalidate wit
 
 /* ---- the managers' weekly digest ---- */
 
-async function waitFor(fn, what, timeoutMs = 20000) {
-    const deadline = Date.now() + timeoutMs;
-    while (!fn()) {
-        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-        await H.sleep(100);
-    }
-}
+const { waitFor } = H;
 
 const { startMta, mtaAvailable } = require('./mta');
 

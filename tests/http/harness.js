@@ -79,6 +79,27 @@ function freePort() {
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
+/* Calls fn every 100 ms until done(its value) holds and returns that value — the last one after
+ * timeoutMs, for the caller's assertion to show. For what the server writes after its answer:
+ * the audit entries of reads are recorded in the background. */
+async function until(fn, done, timeoutMs = 20000) {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+        const value = fn();
+        if (done(value) || Date.now() > deadline) return value;
+        await sleep(100);
+    }
+}
+
+/* Waits until fn() is true, polling every 100 ms; throws after timeoutMs. */
+async function waitFor(fn, what, timeoutMs = 20000) {
+    const deadline = Date.now() + timeoutMs;
+    while (!fn()) {
+        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+        await sleep(100);
+    }
+}
+
 function tail(text, lines = 40) {
     return text.split('\n').slice(-lines).join('\n');
 }
@@ -249,6 +270,8 @@ async function startServer(opts = {}) {
              * fail with «database is locked». */
             return execFileSync('sqlite3', ['-batch', '-cmd', '.timeout 5000', db, query], { encoding: 'utf8' });
         },
+        /* Runs a query until done(its stdout) holds and returns that stdout (see until). */
+        sqlUntil: (query, done, timeoutMs) => until(() => srv.sql(query), done, timeoutMs),
         log: readLog,
         guichet: (args) => runGuichet(args, env),
         /* Removes the temp dir (after stop(..., {keep:true})). */
@@ -428,6 +451,8 @@ module.exports = {
     request,
     rawRequest,
     sleep,
+    until,
+    waitFor,
     REPO,
     BIN,
 };

@@ -84,11 +84,8 @@ test('/agent/pilotage: figures per agent, for managers and admins only', async (
         assert.deepEqual(tab.total, rowsOf(r.text, 'by-channel').total, 'the same total as the other tables');
         assert.match(r.text, /chaque consultation est enregistrée dans le journal des accès/);
         /* the view is recorded, with the agents shown */
-        let audit = '';
-        for (let i = 0; i < 50 && !audit; i++) {
-            audit = srv.sql(`SELECT actor || '|' || action || '|' || object_ids FROM audit_log WHERE id > ${mark} AND object_kind = 'agent_figures'`).trim();
-            if (!audit) await new Promise((res) => setTimeout(res, 100));
-        }
+        const audit = (await srv.sqlUntil(`SELECT actor || '|' || action || '|' || object_ids FROM audit_log WHERE id > ${mark} AND object_kind = 'agent_figures'`,
+            (out) => out.trim() !== '')).trim();
         assert.equal(audit, `agent:${ag.admin.id}|view|${[ag.ana.id, ag.bob.id].join(',')}`);
     });
 
@@ -124,11 +121,9 @@ test('/agent/pilotage: figures per agent, for managers and admins only', async (
         const sheet = XLSX.utils.sheet_to_json(XLSX.read(xlsx.bytes, { type: 'buffer' }).Sheets.Pilotage, { header: 1, defval: '' });
         assert.deepEqual(sheet.slice(1).map((l) => [l[0], l[1]]),
             [['Ana Voirie', 3], ['Bob Propreté', 2], ['Non assignées', 1], ['Assignées à d’autres agents', 2], ['Total', 8]]);
-        let audit = [];
-        for (let i = 0; i < 50 && audit.length < 2; i++) {
-            audit = srv.sql(`SELECT actor || '|' || action || '|' || object_ids FROM audit_log WHERE id > ${mark} AND object_kind = 'agent_figures' ORDER BY id`).trim().split('\n').filter(Boolean);
-            if (audit.length < 2) await new Promise((res) => setTimeout(res, 100));
-        }
+        const entries = (out) => out.trim().split('\n').filter(Boolean);
+        const audit = entries(await srv.sqlUntil(`SELECT actor || '|' || action || '|' || object_ids FROM audit_log WHERE id > ${mark} AND object_kind = 'agent_figures' ORDER BY id`,
+            (out) => entries(out).length >= 2));
         assert.deepEqual(audit.sort(), [`agent:${ag.admin.id}|export|${ag.ana.id},${ag.bob.id}`, `agent:${ag.manager.id}|export|${ag.ana.id}`].sort());
     });
 
