@@ -372,12 +372,34 @@ static const char *month_words(const compose *k, int64_t first)
     return arena_printf(k->a, "%s %d", wording_month(k->in->lang, (int)m), y);
 }
 
-/* The stats error of the month: a walk the engine refuses is the month's fault. */
-static int query(core *c, const cat_tenant *t, const compose *k, const store_request_filter *f,
-                 stats_group by, stats_result *res, error *err)
+/* The month's figures in one walk of both months: by day, the month's total beside the
+ * previous month's, and by channel, department and procedure (groups[]). A walk the engine
+ * refuses is the month's fault. */
+static int query(core *c, const cat_tenant *t, const compose *k, const store_request_filter *cur,
+                 const store_request_filter *prev, const stats_group groups[3],
+                 stats_result *days, stats_result *prev_res, stats_result by[3], error *err)
 {
-    if (stats_query(c, t, f, k->in->area, by, k->in->now, k->a, res, err) == 0)
+    store_request_filter both = *cur;
+    both.created_from = prev->created_from;
+    stats_grouping gs[5] = {
+        {.by = STATS_BY_DAY},
+        {.by = STATS_BY_NONE, .created_from = prev->created_from, .created_to = prev->created_to},
+    };
+    for (size_t i = 0; i < 3; i++)
+        gs[2 + i].by = groups[i];
+    for (size_t i = 0; i < 5; i++)
+        if (i != 1) {
+            gs[i].created_from = cur->created_from;
+            gs[i].created_to = cur->created_to;
+        }
+    stats_result res[5];
+    if (stats_query_set(c, t, &both, k->in->area, gs, 5, k->in->now, k->a, res, err) == 0) {
+        *days = res[0];
+        *prev_res = res[1];
+        for (size_t i = 0; i < 3; i++)
+            by[i] = res[2 + i];
         return 0;
+    }
     if (err->code == ERR_INVALID_ARG) {
         char detail[sizeof err->detail];
         snprintf(detail, sizeof detail, "%s", err->detail);
@@ -417,12 +439,8 @@ int monthly_report_pdf(core *c, const cat_tenant *t, const monthly_report_in *in
     static const stats_group groups[3] = {STATS_BY_CHANNEL, STATS_BY_DEPARTMENT,
                                           STATS_BY_PROCEDURE};
     static const char *const names[3] = {"channel", "department", "procedure"};
-    if (query(c, t, &k, &cur_f, STATS_BY_DAY, &days, err) != 0 ||
-        query(c, t, &k, &prev_f, STATS_BY_NONE, &prev, err) != 0)
+    if (query(c, t, &k, &cur_f, &prev_f, groups, &days, &prev, by, err) != 0)
         goto cleanup;
-    for (size_t i = 0; i < 3; i++)
-        if (query(c, t, &k, &cur_f, groups[i], &by[i], err) != 0)
-            goto cleanup;
 
     const char *month = month_words(&k, from), *prev_month = month_words(&k, prev_from);
     /* The lines under the title: the period and its comparison, the filters, the instant. */

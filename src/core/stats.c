@@ -1,10 +1,12 @@
 /*
- * stats — see stats.h for the method. The walk hands each fact to collect(), which finds its
- * group through a small open-addressing table keyed by an integer (an id, a day number, a
- * month or week number, or the index of an interned channel or status) and appends its
- * delays to the group's vectors; the percentiles are then selected (quickselect) in place.
- * The vectors are malloc'd, not taken from the request's arena, whose bound is sized for
- * pages, and freed before returning.
+ * stats — see stats.h for the method. The walk hands each fact to collect(), which keeps its
+ * three delays and, for each grouping asked, finds its group through a small open-addressing
+ * table keyed by an integer (an id, a day number, a month or week number, or the index of an
+ * interned channel or status), adds its counts to the group and keeps the group's index beside
+ * the delays. Then, per grouping, the delays are laid out group after group in scratch
+ * vectors (a counting sort) and the percentiles selected (quickselect) in place. The vectors
+ * are malloc'd, not taken from the request's arena, whose bound is sized for pages, and freed
+ * before returning.
  */
 #include "core/stats.h"
 
@@ -22,21 +24,35 @@
 #define STATS_MAX_NAMES 256
 /* Most groups: ten years of days is 3,653; procedures and departments are fewer. */
 #define STATS_MAX_GROUPS 8192
+/* A fact's group index outside a grouping's window (group indexes are below STATS_MAX_GROUPS). */
+#define NOT_GROUPED UINT16_MAX
 
-typedef struct i32vec {
-    int32_t *v;
-    size_t n, cap;
-} i32vec;
+/* A fact's delays in seconds, -1 where it has none: what the percentiles are selected from. */
+typedef struct fact_delays {
+    int32_t answer, close, open_age;
+} fact_delays;
+
+/* The three delays, in fact_delays' order. */
+enum { D_ANSWER, D_CLOSE, D_OPEN_AGE, N_DELAYS };
 
 typedef struct group_acc {
     int64_t key;
     int64_t count, reopened;
     int64_t closed_on_time, closed_late, overdue, rated, rating_sum, supporters;
-    i32vec answer, close, open_age;
+    size_t n_delays[N_DELAYS]; /* the facts with each delay */
 } group_acc;
 
+/* One grouping's groups as the walk finds them. */
+typedef struct grouping_acc {
+    stats_grouping spec;
+    group_acc *groups; /* STATS_MAX_GROUPS of room */
+    size_t n_groups;
+    int32_t slots[2 * STATS_MAX_GROUPS]; /* index + 1 into groups; 0: empty */
+    int64_t last_day, last_day_key;      /* the time bucket of the previous fact's local day */
+    size_t last_group;                   /* the previous fact's group + 1: often this one's too */
+} grouping_acc;
+
 typedef struct walk {
-    stats_group by;
     core *c;
     int64_t tenant_id;
     int64_t area;      /* the quartier asked for, or STATS_AREA_ANY */
@@ -44,17 +60,16 @@ typedef struct walk {
     int64_t fact_area; /* the quartier of the fact being collected, when locate */
     int64_t now;
     const char *tz;
-    group_acc *groups;
-    size_t n_groups;
-    int32_t slots[2 * STATS_MAX_GROUPS]; /* index + 1 into groups; 0: empty */
     char names[STATS_MAX_NAMES][48];
     size_t n_names;
     size_t last_name;
-    int64_t last_day, last_day_key; /* the time bucket of the previous fact's local day */
-    group_acc *last_group;          /* the previous fact's group: often this one's too */
     int64_t walked;
-    const int64_t *agent_ids; /* STATS_BY_AGENT: the agents with a group of their own, sorted */
-    size_t n_agent_ids;
+    grouping_acc *gs;
+    size_t k;
+    /* Per fact kept, in walk order: its delays, and its group in each of the k groupings. */
+    fact_delays *delays;
+    uint16_t *gix;
+    size_t n, cap;
 } walk;
 
 static const struct {
@@ -81,19 +96,10 @@ int stats_group_parse(const char *name, stats_group *out)
     return -1;
 }
 
-static int vec_push(i32vec *v, int64_t x)
+/* A delay past 68 years, or negative (a clock set back), is clamped, not wrapped. */
+static int32_t clamp_delay(int64_t x)
 {
-    if (v->n == v->cap) {
-        size_t cap = v->cap ? v->cap * 2 : 64;
-        int32_t *grown = realloc(v->v, cap * sizeof *grown);
-        if (!grown)
-            return -1;
-        v->v = grown;
-        v->cap = cap;
-    }
-    /* A delay past 68 years, or negative (a clock set back), is clamped, not wrapped. */
-    v->v[v->n++] = x < 0 ? 0 : x > INT32_MAX ? INT32_MAX : (int32_t)x;
-    return 0;
+    return x < 0 ? 0 : x > INT32_MAX ? INT32_MAX : (int32_t)x;
 }
 
 /* The index of code in w's interned names, added when new; -1 when the table is full. */
@@ -116,12 +122,13 @@ static int id_cmp(const void *x, const void *y)
     return (a > b) - (a < b);
 }
 
-/* The integer key of fact's group. */
-static int fact_key(walk *w, const store_request_fact *fact, int64_t *key)
+/* The integer key of fact's group in grouping g. */
+static int fact_key(walk *w, grouping_acc *g, const store_request_fact *fact, int64_t *key)
 {
     int year;
     unsigned month, mday, week;
-    switch (w->by) {
+    stats_group by = g->spec.by;
+    switch (by) {
     case STATS_BY_NONE:
         *key = 0;
         return 0;
@@ -143,8 +150,10 @@ static int fact_key(walk *w, const store_request_fact *fact, int64_t *key)
     case STATS_BY_AGENT:
         /* Every assignee not asked for, and an identifier of no agent (-1), fold into -1. */
         *key = fact->assignee_id;
-        if (*key > 0 && (!w->n_agent_ids || !bsearch(&fact->assignee_id, w->agent_ids,
-                                                     w->n_agent_ids, sizeof *w->agent_ids, id_cmp)))
+        if (*key > 0 &&
+            (!g->spec.n_agent_ids || !bsearch(&fact->assignee_id, g->spec.agent_ids,
+                                              g->spec.n_agent_ids, sizeof *g->spec.agent_ids,
+                                              id_cmp)))
             *key = -1;
         return 0;
     case STATS_BY_DAY:
@@ -156,20 +165,20 @@ static int fact_key(walk *w, const store_request_fact *fact, int64_t *key)
     /* Facts come in filing order, most of them on the day of the one before: its bucket is
      * reused rather than the calendar worked out again. */
     int64_t day = time_local_day(fact->created_at, w->tz);
-    if (day != w->last_day) {
-        if (w->by == STATS_BY_DAY) {
-            w->last_day_key = day;
-        } else if (w->by == STATS_BY_WEEK) {
+    if (day != g->last_day) {
+        if (by == STATS_BY_DAY) {
+            g->last_day_key = day;
+        } else if (by == STATS_BY_WEEK) {
             time_day_iso_week(day, &year, &week);
-            w->last_day_key = (int64_t)year * 100 + week;
+            g->last_day_key = (int64_t)year * 100 + week;
         } else {
             time_day_civil(day, &year, &month, &mday);
-            w->last_day_key = (int64_t)year * 100 + month;
+            g->last_day_key = (int64_t)year * 100 + month;
         }
-        w->last_day = day;
+        g->last_day = day;
     }
-    *key = w->last_day_key;
-    if (w->by == STATS_BY_MONTH_CHANNEL) {
+    *key = g->last_day_key;
+    if (by == STATS_BY_MONTH_CHANNEL) {
         int64_t ch = intern(w, fact->channel); /* below STATS_MAX_NAMES */
         if (ch < 0)
             return -1;
@@ -178,24 +187,44 @@ static int fact_key(walk *w, const store_request_fact *fact, int64_t *key)
     return 0;
 }
 
-static group_acc *group_of(walk *w, int64_t key)
+/* The index of g's group of key, added when new; SIZE_MAX when g has STATS_MAX_GROUPS. */
+static size_t group_of(grouping_acc *g, int64_t key)
 {
+    if (g->last_group && g->groups[g->last_group - 1].key == key)
+        return g->last_group - 1;
     uint64_t h = (uint64_t)key * 0x9E3779B97F4A7C15u;
-    size_t mask = sizeof w->slots / sizeof *w->slots - 1;
+    size_t mask = sizeof g->slots / sizeof *g->slots - 1;
     for (size_t i = (size_t)(h >> 40) & mask;; i = (i + 1) & mask) {
-        int32_t s = w->slots[i];
+        int32_t s = g->slots[i];
         if (s == 0) {
-            if (w->n_groups == STATS_MAX_GROUPS)
-                return NULL;
-            group_acc *g = &w->groups[w->n_groups];
-            memset(g, 0, sizeof *g);
-            g->key = key;
-            w->slots[i] = (int32_t)++w->n_groups;
-            return g;
+            if (g->n_groups == STATS_MAX_GROUPS)
+                return SIZE_MAX;
+            group_acc *ga = &g->groups[g->n_groups];
+            memset(ga, 0, sizeof *ga);
+            ga->key = key;
+            g->slots[i] = (int32_t)++g->n_groups;
+            return g->n_groups - 1;
         }
-        if (w->groups[s - 1].key == key)
-            return &w->groups[s - 1];
+        if (g->groups[s - 1].key == key)
+            return (size_t)s - 1;
     }
+}
+
+/* Room for one more fact: the kept arrays grow by half. */
+static int make_room(walk *w)
+{
+    if (w->n < w->cap)
+        return 0;
+    size_t cap = w->cap ? w->cap + w->cap / 2 : 4096;
+    fact_delays *d = realloc(w->delays, cap * sizeof *d);
+    if (d)
+        w->delays = d;
+    uint16_t *x = d ? realloc(w->gix, cap * w->k * sizeof *x) : NULL;
+    if (!x)
+        return -1;
+    w->gix = x;
+    w->cap = cap;
+    return 0;
 }
 
 static int collect(void *ctx, const store_request_fact *fact, error *err)
@@ -217,31 +246,46 @@ static int collect(void *ctx, const store_request_fact *fact, error *err)
         if (w->area != STATS_AREA_ANY && w->fact_area != w->area)
             return 0;
     }
-    int64_t key;
-    group_acc *g = NULL;
-    if (fact_key(w, fact, &key) == 0)
-        g = w->last_group && w->last_group->key == key ? w->last_group : group_of(w, key);
-    w->last_group = g;
-    if (!g)
-        return error_set(err, ERR_INVALID_ARG, "group_by", "more than %d groups: narrow the period",
-                         STATS_MAX_GROUPS);
-    g->count++;
-    g->reopened += fact->reopened > 0;
-    if (fact->due_at && fact->closed_at) {
-        g->closed_on_time += fact->closed_at <= fact->due_at;
-        g->closed_late += fact->closed_at > fact->due_at;
-    } else if (fact->due_at) {
-        g->overdue += fact->due_at < w->now;
-    }
-    if (fact->rating >= 1 && fact->rating <= 5) {
-        g->rated++;
-        g->rating_sum += fact->rating;
-    }
-    g->supporters += fact->supporters;
-    if ((fact->first_answer_at && vec_push(&g->answer, fact->first_answer_at - fact->created_at)) ||
-        (fact->closed_at && vec_push(&g->close, fact->closed_at - fact->created_at)) ||
-        (!fact->closed_at && vec_push(&g->open_age, w->now - fact->created_at)))
+    if (make_room(w) != 0)
         return error_set(err, ERR_INTERNAL, NULL, "out of memory");
+    fact_delays *d = &w->delays[w->n];
+    d->answer = fact->first_answer_at ? clamp_delay(fact->first_answer_at - fact->created_at) : -1;
+    d->close = fact->closed_at ? clamp_delay(fact->closed_at - fact->created_at) : -1;
+    d->open_age = fact->closed_at ? -1 : clamp_delay(w->now - fact->created_at);
+    uint16_t *gix = &w->gix[w->n * w->k];
+    for (size_t j = 0; j < w->k; j++) {
+        grouping_acc *g = &w->gs[j];
+        if ((g->spec.created_from && fact->created_at < g->spec.created_from) ||
+            (g->spec.created_to && fact->created_at > g->spec.created_to)) {
+            gix[j] = NOT_GROUPED;
+            continue;
+        }
+        int64_t key;
+        size_t i = fact_key(w, g, fact, &key) == 0 ? group_of(g, key) : SIZE_MAX;
+        if (i == SIZE_MAX)
+            return error_set(err, ERR_INVALID_ARG, "group_by",
+                             "more than %d groups: narrow the period", STATS_MAX_GROUPS);
+        g->last_group = i + 1;
+        gix[j] = (uint16_t)i;
+        group_acc *ga = &g->groups[i];
+        ga->count++;
+        ga->reopened += fact->reopened > 0;
+        if (fact->due_at && fact->closed_at) {
+            ga->closed_on_time += fact->closed_at <= fact->due_at;
+            ga->closed_late += fact->closed_at > fact->due_at;
+        } else if (fact->due_at) {
+            ga->overdue += fact->due_at < w->now;
+        }
+        if (fact->rating >= 1 && fact->rating <= 5) {
+            ga->rated++;
+            ga->rating_sum += fact->rating;
+        }
+        ga->supporters += fact->supporters;
+        ga->n_delays[D_ANSWER] += d->answer >= 0;
+        ga->n_delays[D_CLOSE] += d->close >= 0;
+        ga->n_delays[D_OPEN_AGE] += d->open_age >= 0;
+    }
+    w->n++;
     return 0;
 }
 
@@ -277,21 +321,22 @@ static void select_kth(int32_t *v, size_t n, size_t k)
     }
 }
 
-/* Nearest-rank median and p90 of v (reordered); -1 each when empty. */
-static void percentiles(i32vec *v, int64_t *median, int64_t *p90)
+/* Nearest-rank median and p90 of v[0..n) (reordered); -1 each when empty. */
+static void percentiles(int32_t *v, size_t n, int64_t *median, int64_t *p90)
 {
     *median = *p90 = -1;
-    if (v->n == 0)
+    if (n == 0)
         return;
-    size_t km = (v->n + 1) / 2 - 1, k9 = (9 * v->n + 9) / 10 - 1;
-    select_kth(v->v, v->n, km);
-    *median = v->v[km];
+    size_t km = (n + 1) / 2 - 1, k9 = (9 * n + 9) / 10 - 1;
+    select_kth(v, n, km);
+    *median = v[km];
     /* The p90 lies at or after the median: only that part is searched again. */
-    select_kth(v->v + km, v->n - km, k9 - km);
-    *p90 = v->v[k9];
+    select_kth(v + km, n - km, k9 - km);
+    *p90 = v[k9];
 }
 
-static void figures_of(group_acc *g, stats_figures *fig)
+/* g's figures, its delays in delays[d][0..g->n_delays[d]) (reordered). */
+static void figures_of(const group_acc *g, int32_t *const delays[N_DELAYS], stats_figures *fig)
 {
     fig->count = g->count;
     fig->reopened = g->reopened;
@@ -301,54 +346,71 @@ static void figures_of(group_acc *g, stats_figures *fig)
     fig->rated = g->rated;
     fig->rating_sum = g->rating_sum;
     fig->supporters = g->supporters;
-    fig->answered = (int64_t)g->answer.n;
-    fig->closed = (int64_t)g->close.n;
-    percentiles(&g->answer, &fig->median_first_answer_s, &fig->p90_first_answer_s);
-    percentiles(&g->close, &fig->median_close_s, &fig->p90_close_s);
-    percentiles(&g->open_age, &fig->median_open_age_s, &fig->p90_open_age_s);
+    fig->answered = (int64_t)g->n_delays[D_ANSWER];
+    fig->closed = (int64_t)g->n_delays[D_CLOSE];
+    percentiles(delays[D_ANSWER], g->n_delays[D_ANSWER], &fig->median_first_answer_s,
+                &fig->p90_first_answer_s);
+    percentiles(delays[D_CLOSE], g->n_delays[D_CLOSE], &fig->median_close_s, &fig->p90_close_s);
+    percentiles(delays[D_OPEN_AGE], g->n_delays[D_OPEN_AGE], &fig->median_open_age_s,
+                &fig->p90_open_age_s);
 }
 
-/* v's values appended to all (sized beforehand). */
-static void vec_append(i32vec *all, const i32vec *v)
+/* The figures of grouping j's groups into figs[0..n_groups) (in the walk's order) and, when
+ * total, of all its facts into *total. scratch: N_DELAYS vectors of room for w->n values,
+ * into which the delays are laid out group after group (a counting sort: the groups' sizes
+ * are known) and selected in place. -1 when out of memory. */
+static int grouping_figures(const walk *w, size_t j, int32_t *const scratch[N_DELAYS],
+                            stats_figures *figs, stats_figures *total)
 {
-    if (v->n)
-        memcpy(all->v + all->n, v->v, v->n * sizeof *v->v);
-    all->n += v->n;
-}
-
-/* The delays of every group in one, for the total: one allocation per vector, each group's
- * values copied in. */
-static int merge_all(walk *w, group_acc *all)
-{
-    memset(all, 0, sizeof *all);
-    size_t na = 0, nc = 0, no = 0;
-    for (size_t i = 0; i < w->n_groups; i++) {
-        na += w->groups[i].answer.n;
-        nc += w->groups[i].close.n;
-        no += w->groups[i].open_age.n;
-    }
-    all->answer.v = malloc((na ? na : 1) * sizeof *all->answer.v);
-    all->close.v = malloc((nc ? nc : 1) * sizeof *all->close.v);
-    all->open_age.v = malloc((no ? no : 1) * sizeof *all->open_age.v);
-    if (!all->answer.v || !all->close.v || !all->open_age.v)
+    const grouping_acc *g = &w->gs[j];
+    size_t ng = g->n_groups;
+    size_t *end = malloc((ng ? ng : 1) * N_DELAYS * sizeof *end);
+    if (!end)
         return -1;
-    all->answer.cap = na;
-    all->close.cap = nc;
-    all->open_age.cap = no;
-    for (size_t i = 0; i < w->n_groups; i++) {
-        group_acc *g = &w->groups[i];
-        all->count += g->count;
-        all->reopened += g->reopened;
-        all->closed_on_time += g->closed_on_time;
-        all->closed_late += g->closed_late;
-        all->overdue += g->overdue;
-        all->rated += g->rated;
-        all->rating_sum += g->rating_sum;
-        all->supporters += g->supporters;
-        vec_append(&all->answer, &g->answer);
-        vec_append(&all->close, &g->close);
-        vec_append(&all->open_age, &g->open_age);
+    group_acc all;
+    memset(&all, 0, sizeof all);
+    for (size_t i = 0; i < ng; i++) {
+        const group_acc *ga = &g->groups[i];
+        for (int d = 0; d < N_DELAYS; d++) {
+            end[i * N_DELAYS + d] = all.n_delays[d];
+            all.n_delays[d] += ga->n_delays[d];
+        }
+        all.count += ga->count;
+        all.reopened += ga->reopened;
+        all.closed_on_time += ga->closed_on_time;
+        all.closed_late += ga->closed_late;
+        all.overdue += ga->overdue;
+        all.rated += ga->rated;
+        all.rating_sum += ga->rating_sum;
+        all.supporters += ga->supporters;
     }
+    for (size_t f = 0; f < w->n; f++) {
+        uint16_t i = w->gix[f * w->k + j];
+        if (i == NOT_GROUPED)
+            continue;
+        const fact_delays *fd = &w->delays[f];
+        size_t *e = &end[(size_t)i * N_DELAYS];
+        if (fd->answer >= 0)
+            scratch[D_ANSWER][e[D_ANSWER]++] = fd->answer;
+        if (fd->close >= 0)
+            scratch[D_CLOSE][e[D_CLOSE]++] = fd->close;
+        if (fd->open_age >= 0)
+            scratch[D_OPEN_AGE][e[D_OPEN_AGE]++] = fd->open_age;
+    }
+    for (size_t i = 0; i < ng; i++) {
+        const group_acc *ga = &g->groups[i];
+        int32_t *seg[N_DELAYS];
+        for (int d = 0; d < N_DELAYS; d++)
+            seg[d] = scratch[d] + end[i * N_DELAYS + d] - ga->n_delays[d];
+        figures_of(ga, seg, &figs[i]);
+    }
+    /* Selecting reorders each group's part of the vectors, not the whole's set. A single group
+     * is the total itself. */
+    if (total && ng == 1)
+        *total = figs[0];
+    else if (total)
+        figures_of(&all, scratch, total);
+    free(end);
     return 0;
 }
 
@@ -364,12 +426,13 @@ static const char *area_code(const store_area *areas, size_t n, int64_t id, aren
 }
 
 /* The key text of group g (areas: the tenant's quartiers, for STATS_BY_AREA). */
-static const char *key_text(walk *w, const cat_tenant *t, const group_acc *g,
-                            const store_area *areas, size_t n_areas, arena *a)
+static const char *key_text(const walk *w, stats_group by, const cat_tenant *t,
+                            const group_acc *g, const store_area *areas, size_t n_areas,
+                            arena *a)
 {
     int year;
     unsigned month, mday;
-    switch (w->by) {
+    switch (by) {
     case STATS_BY_CHANNEL:
     case STATS_BY_STATUS:
         return arena_strdup(a, w->names[g->key]);
@@ -421,40 +484,44 @@ static void walk_free(walk *w)
 {
     if (!w)
         return;
-    for (size_t i = 0; i < w->n_groups; i++) {
-        free(w->groups[i].answer.v);
-        free(w->groups[i].close.v);
-        free(w->groups[i].open_age.v);
-    }
-    free(w->groups);
+    for (size_t j = 0; w->gs && j < w->k; j++)
+        free(w->gs[j].groups);
+    free(w->gs);
+    free(w->delays);
+    free(w->gix);
     free(w);
 }
 
 /* Walks f's facts (closed from closed_from when > 0; in quartier area unless
- * STATS_AREA_ANY; by agent, the agents of agent_ids[0..n_ids) apart) into a new walk, overdue
- * counted at now; NULL and err on failure. */
+ * STATS_AREA_ANY) into a new walk feeding the k groupings of gs, overdue counted at now;
+ * NULL and err on failure. */
 static walk *walk_run(core *c, const cat_tenant *t, const store_request_filter *f,
-                      int64_t closed_from, int64_t area, stats_group by, const int64_t *agent_ids,
-                      size_t n_ids, int64_t now, error *err)
+                      int64_t closed_from, int64_t area, const stats_grouping *gs, size_t k,
+                      int64_t now, error *err)
 {
     walk *w = calloc(1, sizeof *w);
-    if (w)
-        w->groups = malloc(STATS_MAX_GROUPS * sizeof *w->groups);
-    if (!w || !w->groups) {
+    if (w) {
+        w->k = k;
+        w->gs = calloc(k, sizeof *w->gs);
+    }
+    int ok = w && w->gs;
+    for (size_t j = 0; ok && j < k; j++) {
+        w->gs[j].spec = gs[j];
+        w->gs[j].last_day = INT64_MIN;
+        ok = (w->gs[j].groups = malloc(STATS_MAX_GROUPS * sizeof *w->gs[j].groups)) != NULL;
+        w->locate |= gs[j].by == STATS_BY_AREA;
+    }
+    if (!ok) {
         walk_free(w);
         error_set(err, ERR_INTERNAL, NULL, "out of memory");
         return NULL;
     }
-    w->by = by;
     w->c = c;
     w->tenant_id = t->rec.id;
     w->area = area;
-    w->locate = by == STATS_BY_AREA || area != STATS_AREA_ANY;
+    w->locate |= area != STATS_AREA_ANY;
     w->now = now;
     w->tz = t->rec.timezone;
-    w->last_day = INT64_MIN;
-    w->agent_ids = agent_ids;
-    w->n_agent_ids = n_ids;
     if (c->store->ops->requests.facts(c->store, f, closed_from, w->locate, collect, w, err) != 0) {
         walk_free(w);
         return NULL;
@@ -462,65 +529,86 @@ static walk *walk_run(core *c, const cat_tenant *t, const store_request_filter *
     return w;
 }
 
-static int query(core *c, const cat_tenant *t, const store_request_filter *f, int64_t area,
-                 stats_group by, const int64_t *agent_ids, size_t n_ids, int64_t now, arena *a,
-                 stats_result *out, error *err)
+/* Grouping j of w as *out, its keys in words (areas: the tenant's quartiers); the total
+ * copied from shared when not NULL (the same facts), else worked out. */
+static int grouping_result(const walk *w, size_t j, const cat_tenant *t, const store_area *areas,
+                           size_t n_areas, int32_t *const scratch[N_DELAYS],
+                           const stats_figures *shared, arena *a, stats_result *out, error *err)
 {
+    const grouping_acc *g = &w->gs[j];
+    stats_group by = g->spec.by;
     memset(out, 0, sizeof *out);
-    if (f->tenant_id != t->rec.id)
-        return error_set(err, ERR_INTERNAL, NULL, "stats_query: filter of another tenant");
-    store_area *areas = NULL;
-    size_t n_areas = 0;
-    if (by == STATS_BY_AREA &&
-        area_list(c, t->rec.id, AREA_QUARTIER, a, &areas, &n_areas, err) != 0)
-        return -1;
-    walk *w = walk_run(c, t, f, 0, area, by, agent_ids, n_ids, now, err);
-    if (!w)
-        return -1;
-    int ret = 0;
-    group_acc all;
-    memset(&all, 0, sizeof all);
-    if (by != STATS_BY_NONE && w->n_groups) {
-        out->groups = arena_alloc(a, w->n_groups * sizeof *out->groups);
+    stats_figures *figs = malloc((g->n_groups ? g->n_groups : 1) * sizeof *figs);
+    if (!figs ||
+        grouping_figures(w, j, scratch, figs, shared ? NULL : &out->total) != 0) {
+        free(figs);
+        return error_set(err, ERR_INTERNAL, NULL, "out of memory");
+    }
+    if (shared)
+        out->total = *shared;
+    if (by != STATS_BY_NONE && g->n_groups) {
+        out->groups = arena_alloc(a, g->n_groups * sizeof *out->groups);
         if (!out->groups) {
-            ret = error_set(err, ERR_INTERNAL, NULL, "out of memory");
-            goto cleanup;
+            free(figs);
+            return error_set(err, ERR_INTERNAL, NULL, "out of memory");
         }
-        out->n_groups = w->n_groups;
-        for (size_t i = 0; i < w->n_groups; i++) {
-            out->groups[i].key = key_text(w, t, &w->groups[i], areas, n_areas, a);
-            out->groups[i].label = NULL;
-            if (!out->groups[i].key &&
+        out->n_groups = g->n_groups;
+        for (size_t i = 0; i < g->n_groups; i++) {
+            stats_group_row *row = &out->groups[i];
+            row->key = key_text(w, by, t, &g->groups[i], areas, n_areas, a);
+            row->label = NULL;
+            row->fig = figs[i];
+            if (!row->key &&
                 !((by == STATS_BY_DEPARTMENT || by == STATS_BY_AREA || by == STATS_BY_AGENT) &&
-                  !w->groups[i].key)) {
-                ret = error_set(err, ERR_INTERNAL, NULL, "out of memory");
-                goto cleanup;
+                  !g->groups[i].key)) {
+                free(figs);
+                return error_set(err, ERR_INTERNAL, NULL, "out of memory");
             }
         }
+        if (out->n_groups > 1)
+            qsort(out->groups, out->n_groups, sizeof *out->groups, row_cmp);
     }
-    /* The total before the groups: selecting reorders the groups' vectors, not their sets.
-     * A single group is the total itself. */
-    if (w->n_groups == 1) {
-        figures_of(&w->groups[0], &out->total);
-    } else if (merge_all(w, &all) != 0) {
-        ret = error_set(err, ERR_INTERNAL, NULL, "out of memory");
-        goto cleanup;
-    } else {
-        figures_of(&all, &out->total);
+    free(figs);
+    return 0;
+}
+
+int stats_query_set(core *c, const cat_tenant *t, const store_request_filter *f, int64_t area,
+                    const stats_grouping *gs, size_t n, int64_t now, arena *a, stats_result *out,
+                    error *err)
+{
+    memset(out, 0, n * sizeof *out);
+    if (f->tenant_id != t->rec.id)
+        return error_set(err, ERR_INTERNAL, NULL, "stats_query: filter of another tenant");
+    if (n == 0 || n > STATS_MAX_GROUPINGS)
+        return error_set(err, ERR_INTERNAL, NULL, "stats_query: %zu groupings", n);
+    store_area *areas = NULL;
+    size_t n_areas = 0;
+    int by_area = 0;
+    for (size_t j = 0; j < n; j++)
+        by_area |= gs[j].by == STATS_BY_AREA;
+    if (by_area && area_list(c, t->rec.id, AREA_QUARTIER, a, &areas, &n_areas, err) != 0)
+        return -1;
+    walk *w = walk_run(c, t, f, 0, area, gs, n, now, err);
+    if (!w)
+        return -1;
+    int32_t *scratch[N_DELAYS];
+    int ret = 0;
+    for (int d = 0; d < N_DELAYS; d++)
+        if (!(scratch[d] = malloc((w->n ? w->n : 1) * sizeof *scratch[d])))
+            ret = error_set(err, ERR_INTERNAL, NULL, "out of memory");
+    /* The groupings of one window hold the same facts: their total is worked out once. */
+    for (size_t j = 0; ret == 0 && j < n; j++) {
+        const stats_figures *shared = NULL;
+        for (size_t i = 0; i < j && !shared; i++)
+            if (gs[i].created_from == gs[j].created_from && gs[i].created_to == gs[j].created_to)
+                shared = &out[i].total;
+        ret = grouping_result(w, j, t, areas, n_areas, scratch, shared, a, &out[j], err);
     }
-    for (size_t i = 0; i < out->n_groups; i++) {
-        if (w->n_groups == 1)
-            out->groups[i].fig = out->total;
-        else
-            figures_of(&w->groups[i], &out->groups[i].fig);
-    }
-    if (out->n_groups > 1)
-        qsort(out->groups, out->n_groups, sizeof *out->groups, row_cmp);
-cleanup:
-    free(all.answer.v);
-    free(all.close.v);
-    free(all.open_age.v);
+    for (int d = 0; d < N_DELAYS; d++)
+        free(scratch[d]);
     walk_free(w);
+    if (ret != 0)
+        memset(out, 0, n * sizeof *out);
     return ret;
 }
 
@@ -531,14 +619,8 @@ int stats_query(core *c, const cat_tenant *t, const store_request_filter *f, int
         memset(out, 0, sizeof *out);
         return error_set(err, ERR_INTERNAL, NULL, "stats_query: per agent through stats_agent");
     }
-    return query(c, t, f, area, by, NULL, 0, now, a, out, err);
-}
-
-int stats_query_assignees(core *c, const cat_tenant *t, const store_request_filter *f, int64_t area,
-                          const int64_t *agent_ids, size_t n, int64_t now, arena *a,
-                          stats_result *out, error *err)
-{
-    return query(c, t, f, area, STATS_BY_AGENT, agent_ids, n, now, a, out, err);
+    stats_grouping g = {.by = by};
+    return stats_query_set(c, t, f, area, &g, 1, now, a, out, err);
 }
 
 /* ---- the portal's honest delays ---- */
@@ -563,22 +645,32 @@ static int delays_compute(core *c, const cat_tenant *t, int64_t now, delay_row *
     store_request_filter f;
     memset(&f, 0, sizeof f);
     f.tenant_id = t->rec.id;
-    walk *w = walk_run(c, t, &f, now - (int64_t)STATS_DELAY_DAYS * 86400, STATS_AREA_ANY,
-                       STATS_BY_PROCEDURE, NULL, 0, now, err);
+    stats_grouping by = {.by = STATS_BY_PROCEDURE};
+    walk *w = walk_run(c, t, &f, now - (int64_t)STATS_DELAY_DAYS * 86400, STATS_AREA_ANY, &by, 1,
+                       now, err);
     if (!w)
         return -1;
-    *rows = calloc(w->n_groups ? w->n_groups : 1, sizeof **rows);
-    if (!*rows) {
-        walk_free(w);
+    size_t ng = w->gs[0].n_groups;
+    int32_t *scratch[N_DELAYS];
+    int ok = 1;
+    for (int d = 0; d < N_DELAYS; d++)
+        ok &= (scratch[d] = malloc((w->n ? w->n : 1) * sizeof *scratch[d])) != NULL;
+    stats_figures *figs = ok ? malloc((ng ? ng : 1) * sizeof *figs) : NULL;
+    *rows = figs ? calloc(ng ? ng : 1, sizeof **rows) : NULL;
+    ok = *rows && grouping_figures(w, 0, scratch, figs, NULL) == 0;
+    for (size_t i = 0; ok && i < ng; i++)
+        (*rows)[i] = (delay_row){w->gs[0].groups[i].key, figs[i].closed, figs[i].median_close_s,
+                                 figs[i].p90_close_s};
+    *n = ng;
+    for (int d = 0; d < N_DELAYS; d++)
+        free(scratch[d]);
+    free(figs);
+    walk_free(w);
+    if (!ok) {
+        free(*rows);
+        *rows = NULL;
         return error_set(err, ERR_INTERNAL, NULL, "out of memory");
     }
-    *n = w->n_groups;
-    for (size_t i = 0; i < w->n_groups; i++) {
-        stats_figures fig;
-        figures_of(&w->groups[i], &fig);
-        (*rows)[i] = (delay_row){w->groups[i].key, fig.closed, fig.median_close_s, fig.p90_close_s};
-    }
-    walk_free(w);
     return 0;
 }
 

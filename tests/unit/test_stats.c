@@ -352,6 +352,73 @@ static void test_group_parse_and_weeks(void **state)
     "SELECT tenant_id, created_at, request_id, procedure_id, department_id, channel, status, "     \
     "first_answer_at, closed_at, merged, due_at, rating, supporters FROM request_facts"
 
+/* Every figure of a and b equal, group by group. */
+static void assert_same_result(const stats_result *a, const stats_result *b)
+{
+    assert_memory_equal(&a->total, &b->total, sizeof a->total);
+    assert_int_equal(a->n_groups, b->n_groups);
+    for (size_t i = 0; i < a->n_groups; i++) {
+        const char *ka = a->groups[i].key, *kb = b->groups[i].key;
+        assert_true((ka == NULL) == (kb == NULL));
+        if (ka)
+            assert_string_equal(ka, kb);
+        assert_memory_equal(&a->groups[i].fig, &b->groups[i].fig, sizeof a->groups[i].fig);
+    }
+}
+
+/* One walk for many groupings (stats_query_set) answers as a walk for each: every grouping,
+ * and groupings narrowed to a window of their own, against stats_query on the narrowed
+ * filter. */
+static void check_set_equals_singles(fixture *f, const store_request_filter *flt, int64_t now)
+{
+    int64_t from = at("2026-04-01T00:00:00+02:00"), to = at("2026-06-30T23:59:59+02:00");
+    const stats_grouping gs[] = {
+        {.by = STATS_BY_NONE},
+        {.by = STATS_BY_CHANNEL},
+        {.by = STATS_BY_PROCEDURE},
+        {.by = STATS_BY_STATUS},
+        {.by = STATS_BY_DAY},
+        {.by = STATS_BY_WEEK},
+        {.by = STATS_BY_MONTH},
+        {.by = STATS_BY_MONTH_CHANNEL},
+        {.by = STATS_BY_CHANNEL, .created_from = from, .created_to = to},
+        {.by = STATS_BY_NONE, .created_from = from},
+        {.by = STATS_BY_DAY, .created_to = to},
+    };
+    size_t n = sizeof gs / sizeof gs[0];
+    stats_result set[sizeof gs / sizeof gs[0]];
+    error err;
+    error_clear(&err);
+    if (stats_query_set(f->tt.db.core, f->tt.t, flt, STATS_AREA_ANY, gs, n, now, &f->tt.a, set,
+                        &err) != 0)
+        fail_msg("stats_query_set: %s", err.detail);
+    for (size_t i = 0; i < n; i++) {
+        store_request_filter one = *flt;
+        if (gs[i].created_from)
+            one.created_from = gs[i].created_from;
+        if (gs[i].created_to)
+            one.created_to = gs[i].created_to;
+        stats_result single;
+        if (stats_query(f->tt.db.core, f->tt.t, &one, STATS_AREA_ANY, gs[i].by, now, &f->tt.a,
+                        &single, &err) != 0)
+            fail_msg("stats_query: %s", err.detail);
+        assert_true(single.total.count > 0);
+        assert_same_result(&set[i], &single);
+    }
+    assert_true(set[8].total.count < set[1].total.count);
+    /* more groupings than a walk feeds, or none, are the caller's mistake */
+    stats_grouping many[STATS_MAX_GROUPINGS + 1];
+    memset(many, 0, sizeof many);
+    stats_result out[STATS_MAX_GROUPINGS + 1];
+    assert_int_equal(stats_query_set(f->tt.db.core, f->tt.t, flt, STATS_AREA_ANY, many,
+                                     STATS_MAX_GROUPINGS + 1, now, &f->tt.a, out, &err),
+                     -1);
+    assert_int_equal(err.code, ERR_INTERNAL);
+    assert_int_equal(
+        stats_query_set(f->tt.db.core, f->tt.t, flt, STATS_AREA_ANY, many, 0, now, &f->tt.a, out, &err),
+        -1);
+}
+
 static void test_facts_equal_a_recount_after_random_changes(void **state)
 {
     fixture *f = *state;
@@ -495,6 +562,7 @@ static void test_facts_equal_a_recount_after_random_changes(void **state)
         assert_int_equal(q ? res.total.p90_open_age_s : res.total.median_open_age_s,
                          test_sql_int(f->db, sql));
     }
+    check_set_equals_singles(f, &flt, now);
 }
 
 /* Two quartiers drawn as rectangles, "nord" first, overlapping "sud": for rectangles the

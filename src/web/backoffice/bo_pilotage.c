@@ -515,51 +515,50 @@ static void add_counts(const stats_group_row *g, size_t skip, int64_t count[CHAN
         count[ch] += g->fig.count;
 }
 
-/* The channel shift by month over the view and over the year to date (the same filters from
- * the first of January of this year in the collectivité's zone), with the costs the
- * administrator gave and the formula in words. -1 with err when a walk fails. */
-static int channel_shift_section(bo_page *p, const cat_tenant *t, const view *v, error *err)
+/* The first instant of this year in the collectivité's zone (the channel shift's year to
+ * date); -1 with err when the calendar fails. */
+static int year_start(const cat_tenant *t, int64_t now, int *year, int64_t *start, error *err)
+{
+    unsigned month, mday;
+    time_day_civil(time_local_day(now, t->rec.timezone), year, &month, &mday);
+    char jan1[16];
+    int64_t day;
+    snprintf(jan1, sizeof jan1, "%04d-01-01", *year);
+    if (parse_day(jan1, &day) != 0)
+        return error_set(err, ERR_INTERNAL, NULL, "the first of January of %d", *year);
+    *start = time_from_local(day * 86400, t->rec.timezone);
+    return 0;
+}
+
+/* The channel shift by month over the view (by_month: grouped by STATS_BY_MONTH_CHANNEL) and
+ * over the year to date (ytd: the same filters from the first of January of `year`, by
+ * channel), with the costs the administrator gave and the formula in words. -1 with err when
+ * the costs cannot be read. */
+static int channel_shift_section(bo_page *p, const cat_tenant *t, const stats_result *by_month,
+                                 const stats_result *ytd, int year, error *err)
 {
     http_req *rq = p->rq;
     int64_t cents[CHANNEL_COUNT];
     if (channel_costs_get(rq->core, t->rec.id, cents, err) != 0)
         return -1;
-    stats_result res;
-    if (stats_query(rq->core, t, &v->f, v->area, STATS_BY_MONTH_CHANNEL, v->now, rq->arena, &res,
-                    err) != 0)
-        return -1;
     json_t *rows = json_array();
     /* Groups are sorted by key: a month's channels follow each other. */
-    for (size_t i = 0; i < res.n_groups;) {
+    for (size_t i = 0; i < by_month->n_groups;) {
         int64_t count[CHANNEL_COUNT] = {0};
         size_t j = i;
-        while (j < res.n_groups && strncmp(res.groups[j].key, res.groups[i].key, 7) == 0)
-            add_counts(&res.groups[j++], 8, count);
-        const char *month = arena_strndup(rq->arena, res.groups[i].key, 7);
+        while (j < by_month->n_groups &&
+               strncmp(by_month->groups[j].key, by_month->groups[i].key, 7) == 0)
+            add_counts(&by_month->groups[j++], 8, count);
+        const char *month = arena_strndup(rq->arena, by_month->groups[i].key, 7);
         json_array_append_new(
             rows,
             shift_json(rq, month ? bucket_label(rq, STATS_BY_MONTH, month) : "", count, cents));
         i = j;
     }
     bo_page_set(p, "shift_rows", rows);
-    /* The year to date, whatever the period shown. */
-    store_request_filter ytd = v->f;
-    int year;
-    unsigned month, mday;
-    time_day_civil(time_local_day(v->now, t->rec.timezone), &year, &month, &mday);
-    char jan1[16];
-    int64_t day;
-    snprintf(jan1, sizeof jan1, "%04d-01-01", year);
-    if (parse_day(jan1, &day) != 0)
-        return error_set(err, ERR_INTERNAL, NULL, "the first of January of %d", year);
-    ytd.created_from = time_from_local(day * 86400, t->rec.timezone);
-    ytd.created_to = v->now;
-    if (stats_query(rq->core, t, &ytd, v->area, STATS_BY_CHANNEL, v->now, rq->arena, &res, err) !=
-        0)
-        return -1;
     int64_t count[CHANNEL_COUNT] = {0};
-    for (size_t i = 0; i < res.n_groups; i++)
-        add_counts(&res.groups[i], 0, count);
+    for (size_t i = 0; i < ytd->n_groups; i++)
+        add_counts(&ytd->groups[i], 0, count);
     bo_page_set(
         p, "shift_ytd",
         shift_json(rq, arena_printf(rq->arena, "%s %d", bo_page_str(p, "pilotage.shift_ytd"), year),
@@ -660,6 +659,89 @@ static void query_failed(bo_page *p, const error *err)
     bo_page_fail(p, err);
 }
 
+/* What the dashboards show, from one walk of the view's facts: the volumes by the view's
+ * granularity, the channel shift by month, each table shown (by quartier only when there are
+ * quartiers, per agent only for those who may see it: audited as a "view") and the year to
+ * date by channel — in the same walk when it meets the period (the walk then spans both,
+ * each grouping narrowed to its own dates), else in a second one. */
+typedef struct page_figures {
+    stats_result volumes, shift_by_month, ytd;
+    stats_result tables[N_TABLES];
+    int shown[N_TABLES];
+    int year; /* the year to date's */
+} page_figures;
+
+static int page_query(http_req *rq, const store_agent *a, const cat_tenant *t, const view *v,
+                      size_t n_areas, page_figures *pf, error *err)
+{
+    memset(pf, 0, sizeof *pf);
+    int64_t jan1 = 0;
+    if (year_start(t, v->now, &pf->year, &jan1, err) != 0)
+        return -1;
+    store_request_filter walk = v->f;
+    stats_agent_plan plan;
+    int agents = perm_can_agent_figures(a);
+    if (agents) {
+        if (stats_agent_plan_make(rq->core, t, a, &v->f, rq->arena, &plan, err) != 0)
+            return -1;
+        walk = plan.f; /* the view's scope, applied again: the same requests */
+    }
+    int fold = v->f.created_from > 0 && v->f.created_to > 0 && jan1 <= v->f.created_to + 1 &&
+               v->now + 1 >= v->f.created_from;
+    if (fold) {
+        if (jan1 < walk.created_from)
+            walk.created_from = jan1;
+        if (v->now > walk.created_to)
+            walk.created_to = v->now;
+    }
+    stats_grouping gs[2 + N_TABLES + 1];
+    stats_result res[2 + N_TABLES + 1];
+    size_t slot[N_TABLES] = {0}, n = 0;
+    gs[n++] = (stats_grouping){.by = v->gran->by};
+    gs[n++] = (stats_grouping){.by = STATS_BY_MONTH_CHANNEL};
+    for (size_t i = 0; i < N_TABLES; i++) {
+        if (tables[i].by == STATS_BY_AREA && !n_areas)
+            continue; /* no quartiers imported: every request would be in none */
+        if (tables[i].by == STATS_BY_AGENT && !agents)
+            continue; /* élus: «per agent only for their managers» */
+        pf->shown[i] = 1;
+        slot[i] = n;
+        gs[n++] =
+            tables[i].by == STATS_BY_AGENT ? plan.grouping : (stats_grouping){.by = tables[i].by};
+    }
+    for (size_t i = 0; i < n; i++) {
+        gs[i].created_from = v->f.created_from;
+        gs[i].created_to = v->f.created_to;
+    }
+    if (fold)
+        gs[n++] = (stats_grouping){.by = STATS_BY_CHANNEL, .created_from = jan1, .created_to = v->now};
+    if (stats_query_set(rq->core, t, &walk, v->area, gs, n, v->now, rq->arena, res, err) != 0)
+        return -1;
+    pf->volumes = res[0];
+    pf->shift_by_month = res[1];
+    for (size_t i = 0; i < N_TABLES; i++)
+        if (pf->shown[i])
+            pf->tables[i] = res[slot[i]];
+    if (fold) {
+        pf->ytd = res[n - 1];
+    } else {
+        store_request_filter ytd = walk;
+        ytd.created_from = jan1;
+        ytd.created_to = v->now;
+        if (stats_query(rq->core, t, &ytd, v->area, STATS_BY_CHANNEL, v->now, rq->arena, &pf->ytd,
+                        err) != 0)
+            return -1;
+    }
+    for (size_t i = 0; agents && i < N_TABLES; i++)
+        if (tables[i].by == STATS_BY_AGENT) {
+            core_actor who = bo_who(rq, a);
+            if (stats_agent_rows(rq->core, t, &plan, &who, "view", rq->arena, &pf->tables[i],
+                                 err) != 0)
+                return -1;
+        }
+    return 0;
+}
+
 static void pilotage_get(http_req *rq)
 {
     store_agent a;
@@ -675,36 +757,29 @@ static void pilotage_get(http_req *rq)
                                          bo_date(rq, t, v.f.created_to, 0))));
     store_area *areas = NULL;
     size_t n_areas = 0;
-    stats_result res;
+    page_figures pf;
     if (!bo_page_has_errors(&p)) {
-        if (stats_query(rq->core, t, &v.f, v.area, v.gran->by, v.now, rq->arena, &res, &err) != 0 ||
-            area_list(rq->core, t->rec.id, AREA_QUARTIER, rq->arena, &areas, &n_areas, &err) != 0) {
+        if (area_list(rq->core, t->rec.id, AREA_QUARTIER, rq->arena, &areas, &n_areas, &err) != 0 ||
+            page_query(rq, &a, t, &v, n_areas, &pf, &err) != 0) {
             query_failed(&p, &err);
             return;
         }
-        if (volumes(&p, &v, &res) == 0) {
-            bo_page_set(&p, "open_now", json_integer(res.total.count - res.total.closed));
+        const stats_figures *all = &pf.volumes.total;
+        if (volumes(&p, &v, &pf.volumes) == 0) {
+            bo_page_set(&p, "open_now", json_integer(all->count - all->closed));
             /* The backlog's age, at the instant «overdue» is counted at. */
-            if (res.total.median_open_age_s >= 0) {
-                bo_page_set(&p, "open_age_median",
-                            json_string(duration(rq, res.total.median_open_age_s)));
-                bo_page_set(&p, "open_age_p90",
-                            json_string(duration(rq, res.total.p90_open_age_s)));
+            if (all->median_open_age_s >= 0) {
+                bo_page_set(&p, "open_age_median", json_string(duration(rq, all->median_open_age_s)));
+                bo_page_set(&p, "open_age_p90", json_string(duration(rq, all->p90_open_age_s)));
             }
             json_t *list = json_array();
             for (size_t i = 0; i < N_TABLES; i++) {
-                if (tables[i].by == STATS_BY_AREA && !n_areas)
-                    continue; /* no quartiers imported: every request would be in none */
-                if (tables[i].by == STATS_BY_AGENT && !perm_can_agent_figures(&a))
-                    continue; /* élus: «per agent only for their managers» */
-                if (table_query(rq, &a, t, &v, tables[i].by, "view", &res, &err) != 0) {
-                    json_decref(list);
-                    query_failed(&p, &err);
-                    return;
-                }
+                if (!pf.shown[i])
+                    continue;
+                const stats_result *res = &pf.tables[i];
                 json_t *tab =
                     table_json(&p, tables[i].id, tables[i].key_prefix, tables[i].first_col_key,
-                               group_rows(rq, t, tables[i].by, &res, areas, n_areas), &res.total);
+                               group_rows(rq, t, tables[i].by, res, areas, n_areas), &res->total);
                 json_object_set_new(tab, "export", json_string(tables[i].name));
                 if (tables[i].by == STATS_BY_AGENT)
                     present_set_str(tab, "note",
@@ -714,7 +789,7 @@ static void pilotage_get(http_req *rq)
                 json_array_append_new(list, tab);
             }
             bo_page_set(&p, "tables", list);
-            if (channel_shift_section(&p, t, &v, &err) != 0) {
+            if (channel_shift_section(&p, t, &pf.shift_by_month, &pf.ytd, pf.year, &err) != 0) {
                 query_failed(&p, &err);
                 return;
             }
