@@ -1006,7 +1006,7 @@ typedef struct store_request_fact {
 } store_request_fact;
 
 /* The facts walk's `locate` for the incidents map: every fact with its request's location,
- * those without one left out (0: no location; 1: only for the facts whose quartier is not
+ * those without one left out (0: no location; 1: every fact with it, for the quartiers not
  * worked out yet). */
 #define STORE_FACTS_LOCATED 2
 

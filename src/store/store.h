@@ -140,10 +140,9 @@ typedef struct store_requests_ops {
      * references, text, paging nor limit apply: a text or a reference list is refused with
      * ERR_INVALID_ARG), merged duplicates left out (they live on in the request they joined),
      * and, when closed_from > 0, only requests closed at or after it. Any order. A non-zero
-     * return of row stops the walk and is returned (row sets err). With `locate`, a fact whose
-     * quartier is not worked out yet (area_id -1) comes with its request's location; with
-     * STORE_FACTS_LOCATED, every fact comes with it and those without one are left out (the
-     * incidents map). */
+     * return of row stops the walk and is returned (row sets err). With `locate`, each fact
+     * comes with its request's location (which the facts keep); with STORE_FACTS_LOCATED,
+     * those without one are left out (the incidents map). */
     int (*facts)(store *s, const store_request_filter *f, int64_t closed_from, int locate,
                  int (*row)(void *ctx, const store_request_fact *fact, error *err), void *ctx,
                  error *err);

@@ -347,10 +347,10 @@ static void test_group_parse_and_weeks(void **state)
     "r.status, (SELECT min(e.created_at) FROM request_events e WHERE e.request_id = r.id AND "     \
     "e.is_public = 1 AND e.copied_from IS NULL AND e.kind <> 'created' AND "                       \
     "(e.actor LIKE 'agent:%' OR e.actor LIKE 'api:%')), r.closed_at, r.merged_into IS NOT NULL, "  \
-    "r.due_at, r.rating, r.supporters FROM requests r"
+    "r.due_at, r.rating, r.supporters, r.lat, r.lon FROM requests r"
 #define FACTS                                                                                      \
     "SELECT tenant_id, created_at, request_id, procedure_id, department_id, channel, status, "     \
-    "first_answer_at, closed_at, merged, due_at, rating, supporters FROM request_facts"
+    "first_answer_at, closed_at, merged, due_at, rating, supporters, lat, lon FROM request_facts"
 
 /* Every figure of a and b equal, group by group. */
 static void assert_same_result(const stats_result *a, const stats_result *b)
@@ -485,12 +485,14 @@ static void test_facts_equal_a_recount_after_random_changes(void **state)
                      (long long)when, (long long)id);
             test_sql_exec(f->db, sql);
             break;
-        case 8: /* moved: another procedure, department, channel or filing time */
+        case 8: /* moved: another procedure, department, channel, filing time or place */
             snprintf(sql, sizeof sql,
                      "UPDATE requests SET procedure_id = %lld, channel = '%s', created_at = "
-                     "created_at - %d WHERE id = %lld",
+                     "created_at - %d, lat = CASE WHEN %d THEN 48.84 + %d * 1e-5 END, lon = CASE "
+                     "WHEN lat IS NOT NULL OR %d THEN 2.30 + %d * 1e-5 END WHERE id = %lld",
                      (long long)(rand() % 2 ? f->voirie : f->eclairage), channels[rand() % 6],
-                     rand() % 1000, (long long)id);
+                     rand() % 1000, rand() % 4, rand() % 2000, rand() % 4, rand() % 2000,
+                     (long long)id);
             test_sql_exec(f->db, sql);
             break;
         case 9: /* a due date, a rating, «moi aussi» */

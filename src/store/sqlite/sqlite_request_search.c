@@ -669,12 +669,8 @@ static int facts_alone(const store_request_filter *f)
     "SELECT " t ".created_at, " t ".procedure_id, " t ".department_id, " t ".channel, " t          \
     ".status, " t ".first_answer_at, " t ".closed_at, " t ".reopened, " t ".due_at, " t            \
     ".rating, " t ".supporters, coalesce(" t ".area_id, -1), " t ".assignee_id"
-/* The location of a fact whose quartier is not worked out yet, read from its request only
- * then: the walk stays on the narrow facts for the others. */
-#define FACT_LOCATION(t)                                                                           \
-    ", CASE WHEN " t ".area_id IS NULL THEN (SELECT q.lat FROM requests q WHERE q.id = " t         \
-    ".request_id) END, CASE WHEN " t ".area_id IS NULL THEN (SELECT q.lon FROM requests q "        \
-    "WHERE q.id = " t ".request_id) END"
+/* The request's location, which its facts keep (migration 58). */
+#define FACT_LOCATION(t) ", " t ".lat, " t ".lon"
 
 /* Reads a row of FACT_COLUMNS (and FACT_LOCATION when `locate`) into *fact. */
 static void read_fact(sqlite3_stmt *st, int locate, store_request_fact *fact)
@@ -717,28 +713,17 @@ int store_sqlite_request_facts(store *s, const store_request_filter *f, int64_t 
     sb_init(b);
     int alone = facts_alone(f), located = locate == STORE_FACTS_LOCATED;
     const char *t = alone ? "r" : "x";
-    /* The map's walk reads every fact's request for its position: CROSS JOIN keeps the facts
-     * as the outer loop (in their order, the request by its rowid) where the planner would
-     * otherwise walk requests_geo for «lat IS NOT NULL», one random read a row (ten times
-     * slower on a period of a metropolis). */
     if (alone) {
         sb_add(b, FACT_COLUMNS("r"));
-        if (located)
-            sb_add(b, ", q.lat, q.lon");
-        else if (locate)
+        if (locate)
             sb_add(b, FACT_LOCATION("r"));
-        b->from = located ? " FROM request_facts r CROSS JOIN requests q ON q.id = r.request_id"
-                          : " FROM request_facts r";
+        b->from = " FROM request_facts r";
     } else {
         sb_add(b, FACT_COLUMNS("x"));
-        if (located)
-            sb_add(b, ", r.lat, r.lon");
-        else if (locate)
+        if (locate)
             sb_add(b, FACT_LOCATION("x"));
-        b->from = located ? " FROM request_facts x CROSS JOIN requests r ON r.id = x.request_id "
-                            "AND r.tenant_id = x.tenant_id AND r.created_at = x.created_at"
-                          : " FROM request_facts x JOIN requests r ON r.id = x.request_id AND "
-                            "r.tenant_id = x.tenant_id AND r.created_at = x.created_at";
+        b->from = " FROM request_facts x JOIN requests r ON r.id = x.request_id AND "
+                  "r.tenant_id = x.tenant_id AND r.created_at = x.created_at";
     }
     store_request_filter g = *f;
     g.text = NULL;
@@ -746,8 +731,8 @@ int store_sqlite_request_facts(store *s, const store_request_filter *f, int64_t 
     if (ret == 0) {
         sb_add(b, *t == 'r' ? " AND r.merged = 0" : " AND x.merged = 0");
         if (located)
-            sb_add(b, alone ? " AND q.lat IS NOT NULL AND q.lon IS NOT NULL"
-                            : " AND r.lat IS NOT NULL AND r.lon IS NOT NULL");
+            sb_add(b, *t == 'r' ? " AND r.lat IS NOT NULL AND r.lon IS NOT NULL"
+                                : " AND x.lat IS NOT NULL AND x.lon IS NOT NULL");
         if (closed_from > 0) {
             sb_add(b, *t == 'r' ? " AND r.closed_at >= ?" : " AND x.closed_at >= ?");
             sb_int(b, closed_from);
@@ -814,10 +799,8 @@ int store_sqlite_facts_unlocated(store *s, int64_t tenant_id, size_t max,
 /* Only while still unknown and the request still where the pass read it: see store.h. */
 static sq_stmt sq_fact_area_set = SQ_STMT(
     "UPDATE request_facts SET area_id = ?6 WHERE tenant_id = ?1 AND created_at = ?2 AND "
-    "request_id = ?3 AND area_id IS NULL AND EXISTS (SELECT 1 FROM requests q WHERE q.id = ?3 "
-    "AND q.tenant_id = ?1 AND q.lat IS ?4 AND q.lon IS ?5) AND (SELECT version FROM config_version "
-    "WHERE id = 1) = "
-    "?7");
+    "request_id = ?3 AND area_id IS NULL AND lat IS ?4 AND lon IS ?5 AND (SELECT version FROM "
+    "config_version WHERE id = 1) = ?7");
 
 int store_sqlite_tx_fact_area_set(store *s, int64_t tenant_id, int64_t created_at,
                                   int64_t request_id, int has, double lat, double lon,
