@@ -376,8 +376,8 @@ static const char *month_words(const compose *k, int64_t first)
  * previous month's, and by channel, department and procedure (groups[]). A walk the engine
  * refuses is the month's fault. */
 static int query(core *c, const cat_tenant *t, const compose *k, const store_request_filter *cur,
-                 const store_request_filter *prev, const stats_group groups[3],
-                 stats_result *days, stats_result *prev_res, stats_result by[3], error *err)
+                 const store_request_filter *prev, const stats_group groups[3], stats_result *days,
+                 stats_result *prev_res, stats_result by[3], error *err)
 {
     store_request_filter both = *cur;
     both.created_from = prev->created_from;

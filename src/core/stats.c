@@ -150,10 +150,9 @@ static int fact_key(walk *w, grouping_acc *g, const store_request_fact *fact, in
     case STATS_BY_AGENT:
         /* Every assignee not asked for, and an identifier of no agent (-1), fold into -1. */
         *key = fact->assignee_id;
-        if (*key > 0 &&
-            (!g->spec.n_agent_ids || !bsearch(&fact->assignee_id, g->spec.agent_ids,
-                                              g->spec.n_agent_ids, sizeof *g->spec.agent_ids,
-                                              id_cmp)))
+        if (*key > 0 && (!g->spec.n_agent_ids ||
+                         !bsearch(&fact->assignee_id, g->spec.agent_ids, g->spec.n_agent_ids,
+                                  sizeof *g->spec.agent_ids, id_cmp)))
             *key = -1;
         return 0;
     case STATS_BY_DAY:
@@ -426,9 +425,8 @@ static const char *area_code(const store_area *areas, size_t n, int64_t id, aren
 }
 
 /* The key text of group g (areas: the tenant's quartiers, for STATS_BY_AREA). */
-static const char *key_text(const walk *w, stats_group by, const cat_tenant *t,
-                            const group_acc *g, const store_area *areas, size_t n_areas,
-                            arena *a)
+static const char *key_text(const walk *w, stats_group by, const cat_tenant *t, const group_acc *g,
+                            const store_area *areas, size_t n_areas, arena *a)
 {
     int year;
     unsigned month, mday;
@@ -539,8 +537,7 @@ static int grouping_result(const walk *w, size_t j, const cat_tenant *t, const s
     stats_group by = g->spec.by;
     memset(out, 0, sizeof *out);
     stats_figures *figs = malloc((g->n_groups ? g->n_groups : 1) * sizeof *figs);
-    if (!figs ||
-        grouping_figures(w, j, scratch, figs, shared ? NULL : &out->total) != 0) {
+    if (!figs || grouping_figures(w, j, scratch, figs, shared ? NULL : &out->total) != 0) {
         free(figs);
         return error_set(err, ERR_INTERNAL, NULL, "out of memory");
     }

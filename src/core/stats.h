@@ -13,9 +13,9 @@
  * group in every grouping asked (a dashboard's tables share the walk), then per grouping lays
  * the delays out group by group (a counting sort, one pass) and computes each group's
  * percentiles exactly by selection (nearest rank: the median of n values is the ceil(n/2)-th
- * smallest, the p90 the ceil(0.9 n)-th). Why not precomputed daily buckets: a median does not add up across
- * days, and buckets by every filter combination would be bucketed medians at best; a walk of
- * 1,000,000 facts of ~50 bytes costs a few hundred milliseconds at most, and creates pay one
+ * smallest, the p90 the ceil(0.9 n)-th). Why not precomputed daily buckets: a median does not add
+ * up across days, and buckets by every filter combination would be bucketed medians at best; a walk
+ * of 1,000,000 facts of ~50 bytes costs a few hundred milliseconds at most, and creates pay one
  * small row insert. Merged duplicates are left out (they live on in the request they joined).
  */
 #ifndef GUICHET_CORE_STATS_H

@@ -414,9 +414,9 @@ static void check_set_equals_singles(fixture *f, const store_request_filter *flt
                                      STATS_MAX_GROUPINGS + 1, now, &f->tt.a, out, &err),
                      -1);
     assert_int_equal(err.code, ERR_INTERNAL);
-    assert_int_equal(
-        stats_query_set(f->tt.db.core, f->tt.t, flt, STATS_AREA_ANY, many, 0, now, &f->tt.a, out, &err),
-        -1);
+    assert_int_equal(stats_query_set(f->tt.db.core, f->tt.t, flt, STATS_AREA_ANY, many, 0, now,
+                                     &f->tt.a, out, &err),
+                     -1);
 }
 
 static void test_facts_equal_a_recount_after_random_changes(void **state)

@@ -714,7 +714,8 @@ static int page_query(http_req *rq, const store_agent *a, const cat_tenant *t, c
         gs[i].created_to = v->f.created_to;
     }
     if (fold)
-        gs[n++] = (stats_grouping){.by = STATS_BY_CHANNEL, .created_from = jan1, .created_to = v->now};
+        gs[n++] =
+            (stats_grouping){.by = STATS_BY_CHANNEL, .created_from = jan1, .created_to = v->now};
     if (stats_query_set(rq->core, t, &walk, v->area, gs, n, v->now, rq->arena, res, err) != 0)
         return -1;
     pf->volumes = res[0];
@@ -769,7 +770,8 @@ static void pilotage_get(http_req *rq)
             bo_page_set(&p, "open_now", json_integer(all->count - all->closed));
             /* The backlog's age, at the instant «overdue» is counted at. */
             if (all->median_open_age_s >= 0) {
-                bo_page_set(&p, "open_age_median", json_string(duration(rq, all->median_open_age_s)));
+                bo_page_set(&p, "open_age_median",
+                            json_string(duration(rq, all->median_open_age_s)));
                 bo_page_set(&p, "open_age_p90", json_string(duration(rq, all->p90_open_age_s)));
             }
             json_t *list = json_array();
