@@ -2134,6 +2134,23 @@ static const char migration_56[] =
     ".assignee IS NULL THEN 0 ELSE coalesce((SELECT g.id FROM agents g INDEXED BY "                \
     "agents_assignee WHERE "                                                                       \
     "g.tenant_id = " row ".tenant_id AND " AGENT_ASSIGNEE_SQL("g") " = " row ".assignee), -1) END"
+/* The update trigger of migration 57 up to its SET list's end, which migration 58 extends. */
+#define FACTS_AU_57                                                                                \
+    "CREATE TRIGGER request_facts_au AFTER UPDATE OF created_at, procedure_id, " \
+    "department_id, channel, status, closed_at, merged_into, due_at, rating, supporters, lat, " \
+    "lon, assignee ON requests WHEN old.created_at IS NOT new.created_at OR old.procedure_id IS " \
+    "NOT new.procedure_id OR old.department_id IS NOT new.department_id OR old.channel IS NOT " \
+    "new.channel OR old.status IS NOT new.status OR old.closed_at IS NOT new.closed_at OR " \
+    "old.merged_into IS NOT new.merged_into OR old.due_at IS NOT new.due_at OR old.rating IS " \
+    "NOT new.rating OR old.supporters IS NOT new.supporters OR old.lat IS NOT new.lat OR " \
+    "old.lon IS NOT new.lon OR old.assignee IS NOT new.assignee BEGIN " \
+    "UPDATE request_facts SET created_at = new.created_at, procedure_id = new.procedure_id, " \
+    "department_id = new.department_id, channel = new.channel, status = new.status, " \
+    "closed_at = new.closed_at, reopened = reopened + (old.closed_at IS NOT NULL AND " \
+    "new.closed_at IS NULL), merged = new.merged_into IS NOT NULL, due_at = new.due_at, " \
+    "rating = new.rating, supporters = new.supporters, area_id = CASE WHEN old.lat IS " \
+    "new.lat AND old.lon IS new.lon THEN area_id END, assignee_id = CASE WHEN old.assignee IS " \
+    "new.assignee THEN assignee_id ELSE " FACT_ASSIGNEE("new") " END"
 /* clang-format off */
 static const char migration_57[] =
     "ALTER TABLE request_facts ADD COLUMN assignee_id INTEGER NOT NULL DEFAULT 0;\n"
@@ -2149,21 +2166,7 @@ static const char migration_57[] =
     "assignee_id) VALUES (new.tenant_id, new.created_at, new.id, new.procedure_id, "
     "new.department_id, new.channel, new.status, new.closed_at, new.merged_into IS NOT NULL, "
     "new.due_at, new.rating, new.supporters, " FACT_ASSIGNEE("new") "); END;\n"
-    "CREATE TRIGGER request_facts_au AFTER UPDATE OF created_at, procedure_id, "
-    "department_id, channel, status, closed_at, merged_into, due_at, rating, supporters, lat, "
-    "lon, assignee ON requests WHEN old.created_at IS NOT new.created_at OR old.procedure_id IS "
-    "NOT new.procedure_id OR old.department_id IS NOT new.department_id OR old.channel IS NOT "
-    "new.channel OR old.status IS NOT new.status OR old.closed_at IS NOT new.closed_at OR "
-    "old.merged_into IS NOT new.merged_into OR old.due_at IS NOT new.due_at OR old.rating IS "
-    "NOT new.rating OR old.supporters IS NOT new.supporters OR old.lat IS NOT new.lat OR "
-    "old.lon IS NOT new.lon OR old.assignee IS NOT new.assignee BEGIN "
-    "UPDATE request_facts SET created_at = new.created_at, procedure_id = new.procedure_id, "
-    "department_id = new.department_id, channel = new.channel, status = new.status, "
-    "closed_at = new.closed_at, reopened = reopened + (old.closed_at IS NOT NULL AND "
-    "new.closed_at IS NULL), merged = new.merged_into IS NOT NULL, due_at = new.due_at, "
-    "rating = new.rating, supporters = new.supporters, area_id = CASE WHEN old.lat IS "
-    "new.lat AND old.lon IS new.lon THEN area_id END, assignee_id = CASE WHEN old.assignee IS "
-    "new.assignee THEN assignee_id ELSE " FACT_ASSIGNEE("new") " END WHERE "
+    FACTS_AU_57 " WHERE "
     FACT_OF("old")
     "; END;\n"
     /* Through requests_assignee: the requests that carry the new agent's identifier. */
@@ -2194,22 +2197,7 @@ static const char migration_58[] =
     "new.department_id, new.channel, new.status, new.closed_at, new.merged_into IS NOT NULL, "
     "new.due_at, new.rating, new.supporters, " FACT_ASSIGNEE("new") ", new.lat, new.lon); "
     "END;\n"
-    "CREATE TRIGGER request_facts_au AFTER UPDATE OF created_at, procedure_id, "
-    "department_id, channel, status, closed_at, merged_into, due_at, rating, supporters, lat, "
-    "lon, assignee ON requests WHEN old.created_at IS NOT new.created_at OR old.procedure_id IS "
-    "NOT new.procedure_id OR old.department_id IS NOT new.department_id OR old.channel IS NOT "
-    "new.channel OR old.status IS NOT new.status OR old.closed_at IS NOT new.closed_at OR "
-    "old.merged_into IS NOT new.merged_into OR old.due_at IS NOT new.due_at OR old.rating IS "
-    "NOT new.rating OR old.supporters IS NOT new.supporters OR old.lat IS NOT new.lat OR "
-    "old.lon IS NOT new.lon OR old.assignee IS NOT new.assignee BEGIN "
-    "UPDATE request_facts SET created_at = new.created_at, procedure_id = new.procedure_id, "
-    "department_id = new.department_id, channel = new.channel, status = new.status, "
-    "closed_at = new.closed_at, reopened = reopened + (old.closed_at IS NOT NULL AND "
-    "new.closed_at IS NULL), merged = new.merged_into IS NOT NULL, due_at = new.due_at, "
-    "rating = new.rating, supporters = new.supporters, area_id = CASE WHEN old.lat IS "
-    "new.lat AND old.lon IS new.lon THEN area_id END, assignee_id = CASE WHEN old.assignee IS "
-    "new.assignee THEN assignee_id ELSE " FACT_ASSIGNEE("new") " END, lat = new.lat, "
-    "lon = new.lon WHERE "
+    FACTS_AU_57 ", lat = new.lat, lon = new.lon WHERE "
     FACT_OF("old")
     "; END;\n";
 /* clang-format on */
