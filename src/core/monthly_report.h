@@ -45,11 +45,11 @@ int monthly_report_month_parse(const char *s, int *year, int *month);
 
 /* Appends to out (max at least REPORT_PDF_MAX) the report of in->month of tenant t as one
  * page of PDF. 0, or -1 with err: ERR_INVALID_ARG (arg "mois") for a month out of range or
- * a month stats_query refuses (too many requests to walk), else as stats_query and
- * report_render. Runs on the caller's thread: one walk of the two months (stats_query_set:
- * the month by day, the month before, the month by channel, department and procedure),
- * bounded as the dashboards' are, and a few milliseconds of drawing in bounded memory (an
- * arena and out). */
+ * a month stats_query refuses (too many requests to walk, the month before included), else
+ * as stats_query and report_render. Runs on the caller's thread: one walk of the two months
+ * (stats_query_set: the month by day, the month before, the month by channel, department and
+ * procedure), bounded as the dashboards' are, and a few milliseconds of drawing in bounded
+ * memory (an arena and out). */
 int monthly_report_pdf(core *c, const cat_tenant *t, const monthly_report_in *in, struct buf *out,
                        error *err);
 

@@ -58,6 +58,7 @@ typedef struct walk {
     int64_t area;      /* the quartier asked for, or STATS_AREA_ANY */
     int locate;        /* whether the facts' quartiers are needed (by or area) */
     int64_t fact_area; /* the quartier of the fact being collected, when locate */
+    int64_t fact_day;  /* its local day, INT64_MIN until a grouping by time asks */
     int64_t now;
     const char *tz;
     char names[STATS_MAX_NAMES][48];
@@ -163,7 +164,9 @@ static int fact_key(walk *w, grouping_acc *g, const store_request_fact *fact, in
     }
     /* Facts come in filing order, most of them on the day of the one before: its bucket is
      * reused rather than the calendar worked out again. */
-    int64_t day = time_local_day(fact->created_at, w->tz);
+    if (w->fact_day == INT64_MIN)
+        w->fact_day = time_local_day(fact->created_at, w->tz);
+    int64_t day = w->fact_day;
     if (day != g->last_day) {
         if (by == STATS_BY_DAY) {
             g->last_day_key = day;
@@ -252,6 +255,7 @@ static int collect(void *ctx, const store_request_fact *fact, error *err)
     d->close = fact->closed_at ? clamp_delay(fact->closed_at - fact->created_at) : -1;
     d->open_age = fact->closed_at ? -1 : clamp_delay(w->now - fact->created_at);
     uint16_t *gix = &w->gix[w->n * w->k];
+    w->fact_day = INT64_MIN;
     for (size_t j = 0; j < w->k; j++) {
         grouping_acc *g = &w->gs[j];
         if ((g->spec.created_from && fact->created_at < g->spec.created_from) ||

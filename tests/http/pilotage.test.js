@@ -377,6 +377,12 @@ test('/agent/pilotage: roles, figures against a recount, filters, errors', async
         assert.equal(Number(ytd[2]), sqlNumber(srv, `SELECT count(*) FROM requests WHERE ${live} AND created_at >= ${jan1}`));
         assert.equal(Number(ytd[3]), sqlNumber(srv, `SELECT count(*) FROM requests WHERE ${live} AND created_at >= ${jan1}
             AND channel IN ('web', 'mobile', 'email', 'sms', 'api')`));
+        /* A period far from the year to date: the line comes from a walk of its own, the same. */
+        const old = await c.admin.get(`/agent/pilotage?periode=dates&du=${year - 3}-01-01&au=${year - 3}-01-31`);
+        assert.equal(old.status, 200);
+        const oldYtd = /<tfoot><tr><th scope="row">Depuis le 1er janvier (\d{4})<\/th><td>(\d+)<\/td><td>(\d+)<\/td>/.exec(old.text);
+        assert.ok(oldYtd, 'the year to date line beside a period of three years ago');
+        assert.deepEqual(oldYtd.slice(1), ytd.slice(1));
     });
 
     await t.test('views are rate limited per agent: 60 at once, then 429 with Retry-After, the page and its files alike', async () => {

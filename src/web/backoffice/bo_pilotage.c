@@ -661,30 +661,33 @@ static void query_failed(bo_page *p, const error *err)
 
 /* What the dashboards show, from one walk of the view's facts: the volumes by the view's
  * granularity, the channel shift by month, each table shown (by quartier only when there are
- * quartiers, per agent only for those who may see it: audited as a "view") and the year to
- * date by channel — in the same walk when it meets the period (the walk then spans both,
- * each grouping narrowed to its own dates), else in a second one. */
+ * quartiers, per agent only for those who may see it) and the year to date by channel — in
+ * the same walk when it meets the period (the walk then spans both, each grouping narrowed
+ * to its own dates), else in a second one, page_ytd's, once the page is sure to be shown. */
 typedef struct page_figures {
     stats_result volumes, shift_by_month, ytd;
     stats_result tables[N_TABLES];
     int shown[N_TABLES];
-    int year; /* the year to date's */
+    stats_agent_plan plan;        /* when the table per agent is shown */
+    store_request_filter walk;    /* the walk's filter */
+    int ytd_done;                 /* the year to date came with the walk */
+    int year;                     /* the year to date's */
+    int64_t year_from;            /* its first instant */
 } page_figures;
 
 static int page_query(http_req *rq, const store_agent *a, const cat_tenant *t, const view *v,
                       size_t n_areas, page_figures *pf, error *err)
 {
     memset(pf, 0, sizeof *pf);
-    int64_t jan1 = 0;
-    if (year_start(t, v->now, &pf->year, &jan1, err) != 0)
+    if (year_start(t, v->now, &pf->year, &pf->year_from, err) != 0)
         return -1;
+    int64_t jan1 = pf->year_from;
     store_request_filter walk = v->f;
-    stats_agent_plan plan;
     int agents = perm_can_agent_figures(a);
     if (agents) {
-        if (stats_agent_plan_make(rq->core, t, a, &v->f, rq->arena, &plan, err) != 0)
+        if (stats_agent_plan_make(rq->core, t, a, &v->f, rq->arena, &pf->plan, err) != 0)
             return -1;
-        walk = plan.f; /* the view's scope, applied again: the same requests */
+        walk = pf->plan.f; /* the view's scope, applied again: the same requests */
     }
     int fold = v->f.created_from > 0 && v->f.created_to > 0 && jan1 <= v->f.created_to + 1 &&
                v->now + 1 >= v->f.created_from;
@@ -706,8 +709,8 @@ static int page_query(http_req *rq, const store_agent *a, const cat_tenant *t, c
             continue; /* élus: «per agent only for their managers» */
         pf->shown[i] = 1;
         slot[i] = n;
-        gs[n++] =
-            tables[i].by == STATS_BY_AGENT ? plan.grouping : (stats_grouping){.by = tables[i].by};
+        gs[n++] = tables[i].by == STATS_BY_AGENT ? pf->plan.grouping
+                                                 : (stats_grouping){.by = tables[i].by};
     }
     for (size_t i = 0; i < n; i++) {
         gs[i].created_from = v->f.created_from;
@@ -718,6 +721,7 @@ static int page_query(http_req *rq, const store_agent *a, const cat_tenant *t, c
             (stats_grouping){.by = STATS_BY_CHANNEL, .created_from = jan1, .created_to = v->now};
     if (stats_query_set(rq->core, t, &walk, v->area, gs, n, v->now, rq->arena, res, err) != 0)
         return -1;
+    pf->walk = walk;
     pf->volumes = res[0];
     pf->shift_by_month = res[1];
     for (size_t i = 0; i < N_TABLES; i++)
@@ -725,22 +729,22 @@ static int page_query(http_req *rq, const store_agent *a, const cat_tenant *t, c
             pf->tables[i] = res[slot[i]];
     if (fold) {
         pf->ytd = res[n - 1];
-    } else {
-        store_request_filter ytd = walk;
-        ytd.created_from = jan1;
-        ytd.created_to = v->now;
-        if (stats_query(rq->core, t, &ytd, v->area, STATS_BY_CHANNEL, v->now, rq->arena, &pf->ytd,
-                        err) != 0)
-            return -1;
+        pf->ytd_done = 1;
     }
-    for (size_t i = 0; agents && i < N_TABLES; i++)
-        if (tables[i].by == STATS_BY_AGENT) {
-            core_actor who = bo_who(rq, a);
-            if (stats_agent_rows(rq->core, t, &plan, &who, "view", rq->arena, &pf->tables[i],
-                                 err) != 0)
-                return -1;
-        }
     return 0;
+}
+
+/* The year to date's own walk when it did not meet the period. */
+static int page_ytd(http_req *rq, const cat_tenant *t, const view *v, page_figures *pf,
+                    error *err)
+{
+    if (pf->ytd_done)
+        return 0;
+    store_request_filter ytd = pf->walk;
+    ytd.created_from = pf->year_from;
+    ytd.created_to = v->now;
+    return stats_query(rq->core, t, &ytd, v->area, STATS_BY_CHANNEL, v->now, rq->arena, &pf->ytd,
+                       err);
 }
 
 static void pilotage_get(http_req *rq)
@@ -778,7 +782,16 @@ static void pilotage_get(http_req *rq)
             for (size_t i = 0; i < N_TABLES; i++) {
                 if (!pf.shown[i])
                     continue;
-                const stats_result *res = &pf.tables[i];
+                stats_result *res = &pf.tables[i];
+                /* The agents' rows named and their view recorded only now, shown for sure. */
+                core_actor who = bo_who(rq, &a);
+                if (tables[i].by == STATS_BY_AGENT &&
+                    stats_agent_rows(rq->core, t, &pf.plan, &who, "view", rq->arena, res, &err) !=
+                        0) {
+                    json_decref(list);
+                    query_failed(&p, &err);
+                    return;
+                }
                 json_t *tab =
                     table_json(&p, tables[i].id, tables[i].key_prefix, tables[i].first_col_key,
                                group_rows(rq, t, tables[i].by, res, areas, n_areas), &res->total);
@@ -791,7 +804,8 @@ static void pilotage_get(http_req *rq)
                 json_array_append_new(list, tab);
             }
             bo_page_set(&p, "tables", list);
-            if (channel_shift_section(&p, t, &pf.shift_by_month, &pf.ytd, pf.year, &err) != 0) {
+            if (page_ytd(rq, t, &v, &pf, &err) != 0 ||
+                channel_shift_section(&p, t, &pf.shift_by_month, &pf.ytd, pf.year, &err) != 0) {
                 query_failed(&p, &err);
                 return;
             }
