@@ -24,6 +24,36 @@ int page_text_ok(const char *s)
     return n <= PAGE_TEXT_MAX && (n == 0 || utf8_valid(s, n));
 }
 
+/* Sets text as l's, drawn so that each font is embedded once and the text reads back as it
+ * was written. cairo writes the glyphs of characters outside WinAnsi into a second subset of
+ * the same font (a CID font, carrying the whole of DejaVu's hinting tables again): pango's
+ * «ﬁ» ligature and the no-break space (which cairo keeps out of WinAnsi) each cost a receipt
+ * a font. So ligatures are off (the text extracts as «fi», not U+FB01), and a no-break space
+ * is drawn as a space where pango may not break the line. */
+static void set_text(PangoLayout *l, const char *text)
+{
+    PangoAttrList *attrs = pango_attr_list_new();
+    pango_attr_list_insert(attrs, pango_attr_font_features_new("liga=0"));
+    GString *t = g_string_sized_new(strlen(text));
+    for (const char *c = text; *c; c++) {
+        if ((unsigned char)c[0] == 0xC2 && (unsigned char)c[1] == 0xA0) {
+            /* The space and the character after it: no break between them. */
+            PangoAttribute *keep = pango_attr_allow_breaks_new(FALSE);
+            keep->start_index = (guint)t->len;
+            keep->end_index = (guint)t->len + 2;
+            pango_attr_list_insert(attrs, keep);
+            g_string_append_c(t, ' ');
+            c++;
+        } else {
+            g_string_append_c(t, *c);
+        }
+    }
+    pango_layout_set_text(l, t->str, (int)t->len);
+    pango_layout_set_attributes(l, attrs);
+    pango_attr_list_unref(attrs);
+    g_string_free(t, TRUE);
+}
+
 PangoLayout *page_layout(cairo_t *cr, const char *font, const char *text, double width,
                          PangoAlignment align)
 {
@@ -34,7 +64,7 @@ PangoLayout *page_layout(cairo_t *cr, const char *font, const char *text, double
     pango_layout_set_width(l, (int)(width * PANGO_SCALE));
     pango_layout_set_wrap(l, PANGO_WRAP_WORD_CHAR);
     pango_layout_set_alignment(l, align);
-    pango_layout_set_text(l, text, -1);
+    set_text(l, text);
     return l;
 }
 
@@ -80,7 +110,7 @@ static PangoLayout *at_most(PangoLayout *l, int max_lines)
         else
             g_string_append_c(one, *c);
     }
-    pango_layout_set_text(l, one->str, -1);
+    set_text(l, one->str);
     g_string_free(one, TRUE);
     pango_layout_set_height(l, -max_lines);
     pango_layout_set_ellipsize(l, PANGO_ELLIPSIZE_END);

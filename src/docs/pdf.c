@@ -1,11 +1,14 @@
 /*
  * pdf — PDFs through libqpdf's C API (qpdf-c.h), read from memory and written back to memory:
  * the finishing of guichet's own (the catalogue's /Lang and /ViewerPreferences, the Figures'
- * /Alt) and the check and clean rewrite of uploaded ones (a walk over every object reachable
- * from the trailer for what is refused, then a rewrite with object streams), and a range of
- * pages copied into an empty document.
+ * /Alt, the logo), an incremental update that has qpdf parse only what it changes; the check
+ * and clean rewrite of uploaded ones (a walk over every object reachable from the trailer for
+ * what is refused, then a rewrite with object streams); and a range of pages copied into an
+ * empty document.
  */
 #include "docs/pdf.h"
+
+#include "sign/pdf_update.h"
 
 #include <qpdf/qpdf-c.h>
 #include <stdio.h>
@@ -29,99 +32,143 @@ static int lang_ok(const char *tag)
     return 1;
 }
 
+/* The indirect objects pdf_finish changed in qpdf's memory (the catalog, the structure
+ * elements holding a Figure), to be written again as new versions: few in a document of ours,
+ * bounded all the same. */
+#define CHANGED_MAX 64
+typedef struct changed {
+    qpdf_oh oh[CHANGED_MAX];
+    int n;
+    int over; /* more than CHANGED_MAX: the document is refused */
+} changed;
+
+static void changed_add(qpdf_data q, changed *c, qpdf_oh oh)
+{
+    int id = qpdf_oh_get_object_id(q, oh);
+    for (int i = 0; i < c->n; i++)
+        if (qpdf_oh_get_object_id(q, c->oh[i]) == id)
+            return;
+    if (c->n == CHANGED_MAX)
+        c->over = 1;
+    else
+        c->oh[c->n++] = oh;
+}
+
 /* Sets alt as the /Alt of the Figure elements under element e that have none (cairo's own
- * tree: shallow, depth bounded all the same). */
-static void figures_alt(qpdf_data q, qpdf_oh e, const char *alt, int depth)
+ * tree: shallow, depth bounded all the same), noting in c the indirect object each change
+ * is written in (holder: e's nearest indirect ancestor, or e itself). */
+static void figures_alt(qpdf_data q, qpdf_oh e, qpdf_oh holder, const char *alt, changed *c,
+                        int depth)
 {
     if (depth > 64)
         return;
+    if (qpdf_oh_is_indirect(q, e))
+        holder = e;
     if (qpdf_oh_is_array(q, e)) {
         int n = qpdf_oh_get_array_n_items(q, e);
         for (int i = 0; i < n; i++)
-            figures_alt(q, qpdf_oh_get_array_item(q, e, i), alt, depth + 1);
+            figures_alt(q, qpdf_oh_get_array_item(q, e, i), holder, alt, c, depth + 1);
         return;
     }
     if (!qpdf_oh_is_dictionary(q, e))
         return;
     if (qpdf_oh_is_name_and_equals(q, qpdf_oh_get_key(q, e, "/S"), "/Figure") &&
-        !qpdf_oh_has_key(q, e, "/Alt"))
+        !qpdf_oh_has_key(q, e, "/Alt")) {
         qpdf_oh_replace_key(q, e, "/Alt", qpdf_oh_new_unicode_string(q, alt));
+        changed_add(q, c, holder);
+    }
     if (qpdf_oh_has_key(q, e, "/K"))
-        figures_alt(q, qpdf_oh_get_key(q, e, "/K"), alt, depth + 1);
+        figures_alt(q, qpdf_oh_get_key(q, e, "/K"), holder, alt, c, depth + 1);
 }
 
-/* Writes q to memory as set up by the caller and appends the bytes to out. */
-/* An image stream of w × h samples of `space` (8 bits), data compressed with zlib. (A new
- * stream is an indirect object already, as a stream must be.) */
-static qpdf_oh image_stream(qpdf_data q, int w, int h, const char *space, const void *data,
-                            size_t len)
+/* Writes an image stream of w × h samples of `space` (8 bits), data compressed with zlib, as
+ * object id; smask: its soft mask's object, 0 for none. */
+static void put_image(pdf_edit *ed, int id, int w, int h, const char *space, const void *data,
+                      size_t len, int smask)
 {
-    qpdf_oh img = qpdf_oh_new_stream(q);
-    qpdf_oh d = qpdf_oh_get_dict(q, img);
-    qpdf_oh_replace_key(q, d, "/Type", qpdf_oh_new_name(q, "/XObject"));
-    qpdf_oh_replace_key(q, d, "/Subtype", qpdf_oh_new_name(q, "/Image"));
-    qpdf_oh_replace_key(q, d, "/Width", qpdf_oh_new_integer(q, w));
-    qpdf_oh_replace_key(q, d, "/Height", qpdf_oh_new_integer(q, h));
-    qpdf_oh_replace_key(q, d, "/ColorSpace", qpdf_oh_new_name(q, space));
-    qpdf_oh_replace_key(q, d, "/BitsPerComponent", qpdf_oh_new_integer(q, 8));
-    /* Scaled smoothly, as cairo draws its own images. */
-    qpdf_oh_replace_key(q, d, "/Interpolate", qpdf_oh_new_bool(q, QPDF_TRUE));
-    qpdf_oh_replace_stream_data(q, img, data, len, qpdf_oh_new_name(q, "/FlateDecode"),
-                                qpdf_oh_new_null(q));
-    return img;
+    buf *out = pdf_edit_out(ed);
+    pdf_edit_begin(ed, id, 0);
+    /* Scaled smoothly (/Interpolate), as cairo draws its own images. */
+    buf_printf(out,
+               "<<\n/Type /XObject\n/Subtype /Image\n/Width %d\n/Height %d\n/ColorSpace %s\n"
+               "/BitsPerComponent 8\n/Interpolate true\n/Filter /FlateDecode\n/Length %zu\n",
+               w, h, space, len);
+    if (smask)
+        buf_printf(out, "/SMask %d 0 R\n", smask);
+    buf_puts(out, ">>\nstream\n");
+    buf_append(out, data, len);
+    buf_puts(out, "\nendstream");
+    pdf_edit_end(ed);
 }
 
 /* The name the stamp's image has in every page's resources (cairo names its own /x5, /s7…). */
 #define STAMP_NAME "/GuichetStamp"
+/* The deepest page tree a page's inherited /Resources are looked for in. */
+#define PAGE_TREE_DEPTH_MAX 32
 
-/* Draws st's image on every page of q: one image object (and its soft mask), named in each
- * page's /XObject resources, and a content stream put before the page's own. */
-static void stamp_pages(qpdf_data q, const pdf_stamp *st)
+/* The resources page uses: its own, or the nearest inherited from the page tree. */
+static qpdf_oh page_resources(qpdf_data q, qpdf_oh page)
 {
-    const pdf_image *im = st->image;
-    qpdf_oh img = image_stream(q, im->width, im->height, "/DeviceRGB", im->rgb, im->rgb_len);
-    if (im->alpha) {
-        qpdf_oh mask =
-            image_stream(q, im->width, im->height, "/DeviceGray", im->alpha, im->alpha_len);
-        qpdf_oh_replace_key(q, qpdf_oh_get_dict(q, img), "/SMask", mask);
+    qpdf_oh node = page;
+    for (int depth = 0; depth < PAGE_TREE_DEPTH_MAX && qpdf_oh_is_dictionary(q, node); depth++) {
+        qpdf_oh res = qpdf_oh_get_key(q, node, "/Resources");
+        if (qpdf_oh_is_dictionary(q, res))
+            return res;
+        node = qpdf_oh_get_key(q, node, "/Parent");
     }
+    return qpdf_oh_new_null(q);
+}
+
+/* Draws st's image on every page: one image object (and its soft mask), named in each page's
+ * /XObject resources, and one content stream put before each page's own; every page written
+ * again with those. */
+static void stamp_pages(pdf_edit *ed, const pdf_stamp *st)
+{
+    qpdf_data q = pdf_edit_qpdf(ed);
+    buf *out = pdf_edit_out(ed);
+    const pdf_image *im = st->image;
+    int img = pdf_edit_new_id(ed), mask = im->alpha ? pdf_edit_new_id(ed) : 0;
+    int ops_id = pdf_edit_new_id(ed);
+    put_image(ed, img, im->width, im->height, "/DeviceRGB", im->rgb, im->rgb_len, mask);
+    if (mask)
+        put_image(ed, mask, im->width, im->height, "/DeviceGray", im->alpha, im->alpha_len, 0);
     char ops[256];
     int n = snprintf(ops, sizeof ops,
                      "q /Artifact BMC %.3f 0 0 %.3f %.3f %.3f cm " STAMP_NAME " Do EMC Q\n", st->w,
                      st->h, st->x, st->y);
-    /* Resources may be inherited through the page tree: pushed down to every page first, so
-     * that the dictionary the image is added to is the one the page's content already uses. */
-    qpdf_push_inherited_attributes_to_page(q);
+    pdf_edit_begin(ed, ops_id, 0);
+    buf_printf(out, "<<\n/Length %d\n>>\nstream\n%s\nendstream", n, ops);
+    pdf_edit_end(ed);
     int pages = qpdf_get_num_pages(q);
     for (int i = 0; i < pages; i++) {
         qpdf_oh page = qpdf_get_page_n(q, (size_t)i);
-        qpdf_oh res = qpdf_oh_get_key(q, page, "/Resources");
-        if (!qpdf_oh_is_dictionary(q, res)) {
-            res = qpdf_oh_new_dictionary(q);
-            qpdf_oh_replace_key(q, page, "/Resources", res);
-        }
-        qpdf_oh xobjects = qpdf_oh_get_key(q, res, "/XObject");
-        if (!qpdf_oh_is_dictionary(q, xobjects)) {
-            xobjects = qpdf_oh_new_dictionary(q);
-            qpdf_oh_replace_key(q, res, "/XObject", xobjects);
-        }
-        qpdf_oh_replace_key(q, xobjects, STAMP_NAME, img);
-        qpdf_oh content = qpdf_oh_new_stream(q);
-        qpdf_oh_replace_stream_data(q, content, (const unsigned char *)ops, (size_t)n,
-                                    qpdf_oh_new_null(q), qpdf_oh_new_null(q));
+        /* Resources inherited through the page tree are copied into the page's own, so that
+         * the dictionary the image is added to holds what the page's content already uses. */
+        qpdf_oh res = page_resources(q, page);
+        qpdf_oh xobjects = qpdf_oh_is_dictionary(q, res) ? qpdf_oh_get_key(q, res, "/XObject")
+                                                         : qpdf_oh_new_null(q);
+        pdf_edit_begin(ed, qpdf_oh_get_object_id(q, page), qpdf_oh_get_generation(q, page));
+        buf_puts(out, "<<\n");
+        pdf_edit_put_keys(ed, page, (const char *const[]){"/Contents", "/Resources", NULL});
+        buf_puts(out, "/Resources <<\n");
+        if (qpdf_oh_is_dictionary(q, res))
+            pdf_edit_put_keys(ed, res, (const char *const[]){"/XObject", NULL});
+        buf_puts(out, "/XObject <<\n");
+        if (qpdf_oh_is_dictionary(q, xobjects))
+            pdf_edit_put_keys(ed, xobjects, (const char *const[]){STAMP_NAME, NULL});
         /* First, in the page's initial graphics state: cairo's own stream changes the matrix
          * without restoring it. */
+        buf_printf(out, STAMP_NAME " %d 0 R\n>>\n>>\n/Contents [%d 0 R", img, ops_id);
         qpdf_oh old = qpdf_oh_get_key(q, page, "/Contents");
-        qpdf_oh list = qpdf_oh_new_array(q);
-        qpdf_oh_append_item(q, list, content);
         if (qpdf_oh_is_array(q, old)) {
             int k = qpdf_oh_get_array_n_items(q, old);
             for (int j = 0; j < k; j++)
-                qpdf_oh_append_item(q, list, qpdf_oh_get_array_item(q, old, j));
+                buf_printf(out, " %s", qpdf_oh_unparse(q, qpdf_oh_get_array_item(q, old, j)));
         } else if (qpdf_oh_is_stream(q, old)) {
-            qpdf_oh_append_item(q, list, old);
+            buf_printf(out, " %s", qpdf_oh_unparse(q, old));
         }
-        qpdf_oh_replace_key(q, page, "/Contents", list);
+        buf_puts(out, "]\n>>");
+        pdf_edit_end(ed);
     }
 }
 
@@ -158,19 +205,15 @@ int pdf_finish(const void *pdf, size_t len, const char *tag, const char *figure_
 {
     if (!lang_ok(tag))
         return error_set(err, ERR_INVALID_ARG, "lang", "not a language tag");
-    qpdf_data q = qpdf_init();
-    if (!q)
-        return error_set(err, ERR_INTERNAL, NULL, "qpdf_init failed");
-    int rc = -1;
-    /* qpdf prints its errors on stderr unless told not to: they go to err and the log. */
-    qpdf_silence_errors(q);
-    qpdf_set_suppress_warnings(q, QPDF_TRUE);
-    if (qpdf_read_memory(q, "document", pdf, len, NULL) & QPDF_ERRORS) {
-        error_set(err, ERR_INVALID_ARG, "pdf", "qpdf cannot read it: %s",
-                  qpdf_get_error_full_text(q, qpdf_get_error(q)));
-        goto cleanup;
-    }
-    qpdf_oh root = qpdf_get_root(q);
+    /* An incremental update of cairo's file, not a rewrite: qpdf parses only the objects
+     * looked at, and cairo's bytes are kept (a rewrite was a fifth of a receipt's time). */
+    pdf_edit *ed;
+    if (pdf_edit_open(pdf, len, out, &ed, err) != 0)
+        return -1;
+    qpdf_data q = pdf_edit_qpdf(ed);
+    qpdf_oh root = pdf_edit_root(ed);
+    changed c = {.n = 0};
+    changed_add(q, &c, root);
     qpdf_oh_replace_key(q, root, "/Lang", qpdf_oh_new_unicode_string(q, tag));
     /* cairo 1.16 writes the structure tree but not the flag that says the document is
      * tagged (PDF 32000-1 §14.7.1): readers and pdfinfo would take it for an untagged one. */
@@ -179,32 +222,26 @@ int pdf_finish(const void *pdf, size_t len, const char *tag, const char *figure_
         qpdf_oh_replace_key(q, mark, "/Marked", qpdf_oh_new_bool(q, QPDF_TRUE));
         qpdf_oh_replace_key(q, root, "/MarkInfo", mark);
         if (figure_alt && *figure_alt)
-            figures_alt(q, qpdf_oh_get_key(q, root, "/StructTreeRoot"), figure_alt, 0);
+            figures_alt(q, qpdf_oh_get_key(q, root, "/StructTreeRoot"), root, figure_alt, &c, 0);
     }
     qpdf_oh prefs = qpdf_oh_new_dictionary(q);
     qpdf_oh_replace_key(q, prefs, "/DisplayDocTitle", qpdf_oh_new_bool(q, QPDF_TRUE));
     qpdf_oh_replace_key(q, root, "/ViewerPreferences", prefs);
+    if (c.over) {
+        pdf_edit_free(ed);
+        return error_set(err, ERR_INVALID_ARG, "pdf", "over %d structure elements to change",
+                         CHANGED_MAX);
+    }
+    /* The objects changed in memory, each written whole as its new version (their references
+     * to other objects kept as references). */
+    for (int i = 0; i < c.n; i++) {
+        pdf_edit_begin(ed, qpdf_oh_get_object_id(q, c.oh[i]), qpdf_oh_get_generation(q, c.oh[i]));
+        buf_puts(pdf_edit_out(ed), qpdf_oh_unparse_resolved(q, c.oh[i]));
+        pdf_edit_end(ed);
+    }
     if (stamp && stamp->image)
-        stamp_pages(q, stamp);
-    if (qpdf_has_error(q)) {
-        error_set(err, ERR_INTERNAL, NULL, "qpdf: %s",
-                  qpdf_get_error_full_text(q, qpdf_get_error(q)));
-        goto cleanup;
-    }
-    if (qpdf_init_write_memory(q) & QPDF_ERRORS) {
-        error_set(err, ERR_INTERNAL, NULL, "qpdf cannot write: %s",
-                  qpdf_get_error_full_text(q, qpdf_get_error(q)));
-        goto cleanup;
-    }
-    /* The /ID from the content rather than random: the same letter gives the same bytes. */
-    qpdf_set_deterministic_ID(q, QPDF_TRUE);
-    /* cairo's streams are compressed already: copied as they are, not inflated and deflated
-     * again (a third of a receipt's time otherwise). */
-    qpdf_set_decode_level(q, qpdf_dl_none);
-    rc = write_to(q, out, err);
-cleanup:
-    qpdf_cleanup(&q);
-    return rc;
+        stamp_pages(ed, stamp);
+    return pdf_edit_close(ed, err);
 }
 
 /* ---- uploads ---- */

@@ -39,9 +39,12 @@ typedef struct pdf_stamp {
  * "fr-FR") /ViewerPreferences /DisplayDocTitle true and, when it has a structure tree,
  * /MarkInfo /Marked true (cairo 1.16 leaves it out) and figure_alt (UTF-8; NULL: none) as the
  * /Alt of its Figure elements that have none (cairo 1.16 writes no attribute on a structure
- * element), stamp's image on every page (stamp NULL: none), its /ID derived from its content
- * (the same input gives the same bytes). 0, or -1 with ERR_INVALID_ARG (arg "pdf": qpdf cannot
- * read it; "lang": not letters, digits and '-'), ERR_TOO_LARGE (out is full). */
+ * element), stamp's image on every page (stamp NULL: none), an /ID derived from its content
+ * when it has none (the same input gives the same bytes). Written as an incremental update
+ * (sign/pdf_update.h's pdf_edit): pdf's bytes first, untouched, then the new versions of the
+ * catalog, of the structure elements given an /Alt and of the stamped pages. 0, or -1 with
+ * ERR_INVALID_ARG (arg "pdf": qpdf cannot read it; "lang": not letters, digits and '-'),
+ * ERR_TOO_LARGE (out is full). */
 int pdf_finish(const void *pdf, size_t len, const char *tag, const char *figure_alt,
                const pdf_stamp *stamp, buf *out, error *err);
 

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/evp.h>
 #include <qpdf/qpdf-c.h>
 
 #include "sign/appearance.h"
@@ -251,7 +252,7 @@ static int open_pdf(const char *pdf, size_t len, opened *o, error *err)
  * back to the previous section, startxref. next is the new /Size. Then qpdf's lazy reading
  * has seen every object it was asked for: a damaged one shows now. 0, or -1 with err. */
 static int put_xref_trailer(const opened *o, buf *out, xref_entry *e, int n, int xref_id, int next,
-                            error *err)
+                            const char *extra, error *err)
 {
     qpdf_data q = o->q;
     int root_id = qpdf_oh_get_object_id(q, o->root), root_gen = qpdf_oh_get_generation(q, o->root);
@@ -265,6 +266,8 @@ static int put_xref_trailer(const opened *o, buf *out, xref_entry *e, int n, int
         buf_printf(out, "]\n/Length %d\n/Root %d %d R\n/Prev %zu\n", n * 7, root_id, root_gen,
                    o->prev);
         put_keys(q, o->trailer, trailer_skip, out);
+        if (extra)
+            buf_puts(out, extra);
         buf_puts(out, ">>\nstream\n");
         for (int i = 0; i < n; i++) {
             unsigned char row[7] = {1,
@@ -283,6 +286,8 @@ static int put_xref_trailer(const opened *o, buf *out, xref_entry *e, int n, int
         buf_printf(out, "trailer\n<<\n/Size %d\n/Root %d %d R\n/Prev %zu\n", next, root_id,
                    root_gen, o->prev);
         put_keys(q, o->trailer, trailer_skip, out);
+        if (extra)
+            buf_puts(out, extra);
         buf_puts(out, ">>\n");
     }
     buf_printf(out, "startxref\n%zu\n%%%%EOF\n", xref_at);
@@ -290,7 +295,7 @@ static int put_xref_trailer(const opened *o, buf *out, xref_entry *e, int n, int
         return error_set(err, ERR_INVALID_ARG, "pdf",
                          "damaged PDF (repair it first, e.g. with qpdf)");
     if (out->failed)
-        return error_set(err, ERR_TOO_LARGE, "pdf", "the signed file would be over %zu bytes",
+        return error_set(err, ERR_TOO_LARGE, "pdf", "the updated file would be over %zu bytes",
                          out->max);
     return 0;
 }
@@ -434,7 +439,7 @@ int pdf_update_write(const char *pdf, size_t len, const pdf_sig_meta *m, buf *ou
         buf_putc(out, '0');
     buf_puts(out, ">\n>>\nendobj\n");
 
-    rc = put_xref_trailer(&o, out, e, n, xref_id, next, err);
+    rc = put_xref_trailer(&o, out, e, n, xref_id, next, NULL, err);
 cleanup:
     if (o.q)
         qpdf_cleanup(&o.q);
@@ -539,10 +544,137 @@ int pdf_update_write_dss(const char *pdf, size_t len, const pdf_dss *d, buf *out
     put_refs(out, crls_from, d->ncrls);
     buf_puts(out, "] >>\n>>\n>>\nendobj\n");
     int xref_id = o.xref_stream ? next++ : 0;
-    rc = put_xref_trailer(&o, out, e, n, xref_id, next, err);
+    rc = put_xref_trailer(&o, out, e, n, xref_id, next, NULL, err);
 cleanup:
     if (o.q)
         qpdf_cleanup(&o.q);
     free(e);
     return rc;
+}
+
+/* ---- a general update (pdf_edit) ---- */
+
+struct pdf_edit {
+    opened o;
+    buf *out;
+    xref_entry *e; /* the objects written, room for one more (the xref stream) */
+    int n, cap;
+    int next;    /* the next new object's number */
+    char id[80]; /* "/ID [<…> <…>]\n" when the file has no /ID (cairo writes none): derived
+                    from its bytes, so the same document gives the same file; "" otherwise */
+    int failed;  /* an entry could not be recorded: out of memory */
+};
+
+int pdf_edit_open(const char *pdf, size_t len, buf *out, pdf_edit **ed, error *err)
+{
+    *ed = calloc(1, sizeof **ed);
+    if (!*ed)
+        return error_set(err, ERR_INTERNAL, NULL, "out of memory");
+    pdf_edit *d = *ed;
+    if (open_pdf(pdf, len, &d->o, err) != 0) {
+        pdf_edit_free(d);
+        *ed = NULL;
+        return -1;
+    }
+    d->out = out;
+    d->next = d->o.size;
+    if (!qpdf_oh_has_key(d->o.q, d->o.trailer, "/ID")) {
+        unsigned char md[EVP_MAX_MD_SIZE];
+        unsigned int md_len = 0;
+        if (EVP_Digest(pdf, len, md, &md_len, EVP_sha256(), NULL) != 1 || md_len < 16) {
+            pdf_edit_free(d);
+            *ed = NULL;
+            return error_set(err, ERR_INTERNAL, NULL, "SHA-256 failed");
+        }
+        char hex[33];
+        for (int i = 0; i < 16; i++)
+            snprintf(hex + 2 * i, 3, "%02x", md[i]);
+        snprintf(d->id, sizeof d->id, "/ID [<%s> <%s>]\n", hex, hex);
+    }
+    put_original(out, pdf, len);
+    return 0;
+}
+
+qpdf_data pdf_edit_qpdf(const pdf_edit *ed)
+{
+    return ed->o.q;
+}
+
+qpdf_oh pdf_edit_root(const pdf_edit *ed)
+{
+    return ed->o.root;
+}
+
+int pdf_edit_new_id(pdf_edit *ed)
+{
+    return ed->next++;
+}
+
+buf *pdf_edit_out(pdf_edit *ed)
+{
+    return ed->out;
+}
+
+/* Room in ed's entries for `need` of them: 0, or -1 (ed->failed set) out of memory. */
+static int room(pdf_edit *ed, int need)
+{
+    if (need <= ed->cap)
+        return 0;
+    int cap = ed->cap ? ed->cap * 2 : 16;
+    xref_entry *e =
+        cap >= need && cap <= OBJECT_MAX ? realloc(ed->e, (size_t)cap * sizeof *e) : NULL;
+    if (!e) {
+        ed->failed = 1;
+        return -1;
+    }
+    ed->e = e;
+    ed->cap = cap;
+    return 0;
+}
+
+int pdf_edit_begin(pdf_edit *ed, int id, int gen)
+{
+    /* One more than this object: the xref stream's own entry, at the end. */
+    if (room(ed, ed->n + 2) != 0)
+        return -1;
+    open_object(ed->out, ed->e, &ed->n, id, gen);
+    return 0;
+}
+
+void pdf_edit_end(pdf_edit *ed)
+{
+    buf_puts(ed->out, "\nendobj\n");
+}
+
+void pdf_edit_put_keys(pdf_edit *ed, qpdf_oh dict, const char *const *skip)
+{
+    put_keys(ed->o.q, dict, skip, ed->out);
+}
+
+void pdf_edit_put_text(pdf_edit *ed, const char *text)
+{
+    put_text(ed->out, text);
+}
+
+int pdf_edit_close(pdf_edit *ed, error *err)
+{
+    int rc = -1;
+    if (ed->failed || room(ed, ed->n + 1) != 0) {
+        error_set(err, ERR_INTERNAL, NULL, "out of memory");
+    } else {
+        int xref_id = ed->o.xref_stream ? ed->next++ : 0;
+        rc = put_xref_trailer(&ed->o, ed->out, ed->e, ed->n, xref_id, ed->next, ed->id, err);
+    }
+    pdf_edit_free(ed);
+    return rc;
+}
+
+void pdf_edit_free(pdf_edit *ed)
+{
+    if (!ed)
+        return;
+    if (ed->o.q)
+        qpdf_cleanup(&ed->o.q);
+    free(ed->e);
+    free(ed);
 }

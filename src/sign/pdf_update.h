@@ -10,6 +10,7 @@
 #ifndef GUICHET_SIGN_PDF_UPDATE_H
 #define GUICHET_SIGN_PDF_UPDATE_H
 
+#include <qpdf/qpdf-c.h>
 #include <stddef.h>
 #include <time.h>
 
@@ -89,5 +90,38 @@ typedef struct pdf_dss {
  * (ERR_INVALID_ARG with arg "pdf" for a file that cannot be read, ERR_TOO_LARGE when out's
  * maximum is reached). */
 int pdf_update_write_dss(const char *pdf, size_t len, const pdf_dss *d, buf *out, error *err);
+
+/* A general incremental update, for a caller that changes a few objects of a file it trusts
+ * (docs/pdf.c finishing cairo's documents) without having qpdf parse and rewrite all of it:
+ * the original's bytes, then the new versions of the objects the caller writes, then a
+ * cross-reference section pointing back to the file's own. */
+typedef struct pdf_edit pdf_edit;
+
+/* Appends pdf (len bytes) to out and reads it with qpdf (lazily: only the objects looked at
+ * are parsed). 0 with *ed set, or -1 with err (ERR_INVALID_ARG with arg "pdf": not a PDF,
+ * unreadable, encrypted, no catalog). */
+int pdf_edit_open(const char *pdf, size_t len, buf *out, pdf_edit **ed, error *err);
+/* The file's qpdf handle and catalog, for the caller to read (and to unparse from). */
+qpdf_data pdf_edit_qpdf(const pdf_edit *ed);
+qpdf_oh pdf_edit_root(const pdf_edit *ed);
+/* A number for a new object, above every number the file uses. */
+int pdf_edit_new_id(pdf_edit *ed);
+/* Starts writing object id gen (a new version of one of the file's objects, or a new one)
+ * at the end of the update: the caller appends its value to pdf_edit_out and ends it with
+ * pdf_edit_end. 0, or -1 out of memory (then pdf_edit_close reports it). */
+int pdf_edit_begin(pdf_edit *ed, int id, int gen);
+void pdf_edit_end(pdf_edit *ed);
+buf *pdf_edit_out(pdf_edit *ed);
+/* Appends "key value" lines for every key of dict but those of skip (NULL-terminated): values
+ * as qpdf unparses them, indirect ones as references, direct ones whole. */
+void pdf_edit_put_keys(pdf_edit *ed, qpdf_oh dict, const char *const *skip);
+/* Appends a text string (valid UTF-8, checked by the caller) as UTF-16BE hex. */
+void pdf_edit_put_text(pdf_edit *ed, const char *text);
+/* Ends the update (cross-reference section, trailer, startxref) and frees ed. 0, or -1 with
+ * err (ERR_INVALID_ARG "pdf": qpdf found the objects read damaged; ERR_TOO_LARGE: out is
+ * full; ERR_INTERNAL: out of memory). */
+int pdf_edit_close(pdf_edit *ed, error *err);
+/* Frees ed without ending the update (after an error); ed may be NULL. */
+void pdf_edit_free(pdf_edit *ed);
 
 #endif

@@ -22,6 +22,7 @@
 
 #include "core/letter_tpl.h"
 #include "docs/letter.h"
+#include "docs/page.h"
 #include "test_cmd.h"
 #include "util/buf.h"
 
@@ -33,13 +34,34 @@ static const letter_head head = {
     .department_contact = "voirie@demo.example",
 };
 
-static int count(const buf *b, const char *needle)
+/* How many times needle occurs in the current version of pdf's objects: pdf_finish writes
+ * its changes as an incremental update, where an object's earlier version stays in the bytes,
+ * so the file is read as qpdf rewrites it (each object once, as it now is; streams left as
+ * they are). */
+static int count(const buf *pdf, const char *needle)
 {
+    test_scratch s;
+    assert_int_equal(test_scratch_make(&s, "doc.pdf", pdf->data, pdf->len), 0);
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "qpdf --decode-level=none %s %s/current.pdf", s.path, s.dir);
+    assert_int_equal(system(cmd), 0);
+    snprintf(cmd, sizeof cmd, "%s/current.pdf", s.dir);
+    FILE *f = fopen(cmd, "rb");
+    assert_non_null(f);
+    buf b;
+    buf_init(&b, 64 * 1024 * 1024);
+    char chunk[65536];
+    size_t got;
+    while ((got = fread(chunk, 1, sizeof chunk, f)) > 0)
+        assert_int_equal(buf_append(&b, chunk, got), 0);
+    fclose(f);
+    test_scratch_remove(&s);
     int n = 0;
     size_t k = strlen(needle);
-    for (size_t i = 0; i + k <= b->len; i++)
-        if (memcmp(b->data + i, needle, k) == 0)
+    for (size_t i = 0; i + k <= b.len; i++)
+        if (memcmp(b.data + i, needle, k) == 0)
             n++;
+    buf_free(&b);
     return n;
 }
 
@@ -702,6 +724,58 @@ static void test_logo(void **state)
     buf_free(&png);
 }
 
+/* Each face embedded once: a letter whose text has an «fi» (pango's ligature) and no-break
+ * spaces (which cairo keeps out of WinAnsi) in bold and in regular text gets exactly two
+ * fonts, both WinAnsi subsets (a second, CID subset of a face carried DejaVu's hinting tables
+ * again); the text reads back with «fi», and a no-break space still never ends a line: the
+ * title's «n° 2026-000042» stays together at every width pango could break it. */
+static void test_fonts_once(void **state)
+{
+    (void)state;
+    const letter_block blocks[] = {
+        {LETTER_TITLE, "Accusé de réception de votre demande n°\u00a02026-000042"},
+        {LETTER_PARAGRAPH, "Votre fichier a été vérifié\u00a0: merci."},
+    };
+    letter l = {"Polices", "fr-FR", "page", blocks, 2, NULL};
+    buf out;
+    render(&l, &out, NULL);
+    test_scratch s;
+    assert_int_equal(test_scratch_make(&s, "doc.pdf", out.data, out.len), 0);
+    char cmd[256];
+    snprintf(cmd, sizeof cmd, "pdffonts %s", s.path);
+    char *fonts = test_cmd_run(cmd, 1 << 16);
+    assert_non_null(fonts);
+    int lines = 0;
+    for (const char *c = fonts; *c; c++)
+        lines += *c == '\n';
+    assert_int_equal(lines, 2 + 2); /* the heading's two lines, then one per font */
+    assert_null(strstr(fonts, "CID"));
+    free(fonts);
+    test_scratch_remove(&s);
+    char *t = one_line(pdf_text(&out, 0, 0));
+    assert_non_null(strstr(t, "Votre fichier a été vérifié : merci."));
+    free(t);
+    buf_free(&out);
+
+    cairo_surface_t *surface = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, 10, 10);
+    cairo_t *cr = cairo_create(surface);
+    const char *title = "Accusé de réception de votre demande n°\u00a02026-000042";
+    for (double width = 400; width >= 60; width -= 2) {
+        PangoLayout *pl = page_layout(cr, PAGE_FONT_BODY, title, width, PANGO_ALIGN_LEFT);
+        const char *text = pango_layout_get_text(pl);
+        for (GSList *line = pango_layout_get_lines_readonly(pl); line; line = line->next) {
+            const PangoLayoutLine *ll = line->data;
+            /* No line ends right after «n°» (its space included). */
+            const char *end = text + ll->start_index + ll->length;
+            assert_false(end - text >= 4 && strncmp(end - 4, "n\u00b0 ", 4) == 0);
+            assert_false(end - text >= 3 && strncmp(end - 3, "n\u00b0", 3) == 0);
+        }
+        g_object_unref(pl);
+    }
+    cairo_destroy(cr);
+    cairo_surface_destroy(surface);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -709,6 +783,7 @@ int main(void)
         cmocka_unit_test(test_logo),         cmocka_unit_test(test_rendered_page),
         cmocka_unit_test(test_refused),      cmocka_unit_test(test_verify_qr),
         cmocka_unit_test(test_decision),     cmocka_unit_test(test_answer_letter_image),
+        cmocka_unit_test(test_fonts_once),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

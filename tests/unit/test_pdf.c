@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include "docs/letter.h"
 #include "docs/pdf.h"
@@ -145,6 +146,83 @@ static void test_clean_rewrite(void **state)
     rmdir(dir);
     buf_free(&again);
     buf_free(&clean);
+    buf_free(&in);
+}
+
+/* pdf_finish on a file whose page inherits its resources (a font) from the page tree and has
+ * its content as an array: an incremental update (the original's bytes first, untouched) that
+ * `qpdf --check` accepts, with /Lang, a content-derived /ID (the same input, the same bytes),
+ * the stamp's image and mask on the page, and the page's text still drawn with its inherited
+ * font. */
+static void test_finish_update(void **state)
+{
+    (void)state;
+    buf in, out, again;
+    buf_init(&in, OUT_MAX);
+    long off[6];
+    const char *text = "BT /F1 12 Tf 20 100 Td (Bonjour tout le monde) Tj ET";
+    buf_puts(&in, "%PDF-1.7\n");
+    off[1] = (long)in.len;
+    buf_puts(&in, "1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n");
+    off[2] = (long)in.len;
+    buf_puts(&in, "2 0 obj\n<< /Type /Pages /Kids [3 0 R] /Count 1 /Resources << /Font << /F1 5 "
+                  "0 R >> >> >>\nendobj\n");
+    off[3] = (long)in.len;
+    buf_puts(&in, "3 0 obj\n<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] /Contents [4 0 "
+                  "R] >>\nendobj\n");
+    off[4] = (long)in.len;
+    buf_printf(&in, "4 0 obj\n<< /Length %zu >>\nstream\n%s\nendstream\nendobj\n", strlen(text),
+               text);
+    off[5] = (long)in.len;
+    buf_puts(&in, "5 0 obj\n<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>\nendobj\n");
+    long xref = (long)in.len;
+    buf_puts(&in, "xref\n0 6\n0000000000 65535 f \n");
+    for (int i = 1; i <= 5; i++)
+        buf_printf(&in, "%010ld 00000 n \n", off[i]);
+    buf_printf(&in, "trailer\n<< /Size 6 /Root 1 0 R >>\nstartxref\n%ld\n%%%%EOF\n", xref);
+    /* A 2 × 2 image, red, half transparent. */
+    const unsigned char rgb[12] = {255, 0, 0, 255, 0, 0, 255, 0, 0, 255, 0, 0};
+    const unsigned char alpha[4] = {128, 128, 128, 128};
+    unsigned char zrgb[64], zalpha[64];
+    uLongf zrgb_len = sizeof zrgb, zalpha_len = sizeof zalpha;
+    assert_int_equal(compress(zrgb, &zrgb_len, rgb, sizeof rgb), Z_OK);
+    assert_int_equal(compress(zalpha, &zalpha_len, alpha, sizeof alpha), Z_OK);
+    const pdf_image im = {2, 2, zrgb, zrgb_len, zalpha, zalpha_len};
+    const pdf_stamp stamp = {&im, 10, 150, 40, 40};
+    error err = {0};
+    buf_init(&out, OUT_MAX);
+    buf_init(&again, OUT_MAX);
+    assert_int_equal(pdf_finish(in.data, in.len, "fr-FR", NULL, &stamp, &out, &err), 0);
+    assert_int_equal(pdf_finish(in.data, in.len, "fr-FR", NULL, &stamp, &again, &err), 0);
+    assert_true(out.len > in.len);
+    assert_memory_equal(out.data, in.data, in.len);
+    assert_int_equal(again.len, out.len);
+    assert_memory_equal(again.data, out.data, out.len);
+    const char *update = out.data + in.len;
+    size_t update_len = out.len - in.len;
+    assert_non_null(memmem(update, update_len, "/Lang (fr-FR)", 13));
+    assert_non_null(memmem(update, update_len, "/ID [<", 6));
+    assert_non_null(memmem(update, update_len, "/Prev ", 6));
+
+    test_scratch sc;
+    assert_int_equal(test_scratch_make(&sc, "finished.pdf", out.data, out.len), 0);
+    char cmd[256];
+    snprintf(cmd, sizeof cmd, "qpdf --check %s >/dev/null 2>&1", sc.path);
+    assert_int_equal(system(cmd), 0);
+    snprintf(cmd, sizeof cmd, "pdftotext %s -", sc.path);
+    char *t = test_cmd_run(cmd, 1 << 20);
+    assert_non_null(t);
+    assert_non_null(strstr(t, "Bonjour tout le monde"));
+    free(t);
+    snprintf(cmd, sizeof cmd, "pdfimages -list %s", sc.path);
+    t = test_cmd_run(cmd, 1 << 20);
+    assert_non_null(t);
+    assert_non_null(strstr(t, " image "));
+    assert_non_null(strstr(t, " smask "));
+    free(t);
+    test_scratch_remove(&sc);
+    buf_free(&again);
+    buf_free(&out);
     buf_free(&in);
 }
 
@@ -373,6 +451,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_clean_rewrite),
+        cmocka_unit_test(test_finish_update),
         cmocka_unit_test(test_repaired_and_refused),
         cmocka_unit_test(test_encrypted),
         cmocka_unit_test(test_pages),
