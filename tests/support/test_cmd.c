@@ -98,3 +98,27 @@ void test_scratch_remove(test_scratch *s)
     }
     rmdir(s->dir);
 }
+
+int test_file_read(const char *path, buf *out, size_t max)
+{
+    buf_init(out, max);
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return -1;
+    char chunk[65536];
+    size_t got;
+    int rc = 0;
+    while (rc == 0 && (got = fread(chunk, 1, sizeof chunk, f)) > 0)
+        rc = buf_append(out, chunk, got);
+    if (ferror(f))
+        rc = -1;
+    fclose(f);
+    return rc;
+}
+
+int test_qpdf_accepts(const char *path)
+{
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "qpdf --check '%s' >/dev/null 2>&1", path);
+    return system(cmd) == 0;
+}

@@ -9,6 +9,8 @@
 
 #include <stddef.h>
 
+#include "util/buf.h"
+
 /* The standard output of the shell command cmd, NUL-terminated (caller frees), and its exit
  * status in *status (-1 when it did not exit normally). NULL when it could not be started,
  * printed more than max bytes, or memory ran out. */
@@ -29,5 +31,12 @@ int test_scratch_make(test_scratch *s, const char *name, const void *data, size_
 
 /* Removes s's directory and every file in it. */
 void test_scratch_remove(test_scratch *s);
+
+/* Reads the file at path into out (initialised here, at most max bytes). 0, or -1 when it
+ * cannot be opened or read, or is over max. */
+int test_file_read(const char *path, buf *out, size_t max);
+
+/* Whether `qpdf --check` accepts the PDF file at path: 1 or 0. */
+int test_qpdf_accepts(const char *path);
 
 #endif
