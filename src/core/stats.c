@@ -256,6 +256,7 @@ static int collect(void *ctx, const store_request_fact *fact, error *err)
     d->open_age = fact->closed_at ? -1 : clamp_delay(w->now - fact->created_at);
     uint16_t *gix = &w->gix[w->n * w->k];
     w->fact_day = INT64_MIN;
+    int keep = 0; /* a grouping with delays takes the fact */
     for (size_t j = 0; j < w->k; j++) {
         grouping_acc *g = &w->gs[j];
         if ((g->spec.created_from && fact->created_at < g->spec.created_from) ||
@@ -287,8 +288,13 @@ static int collect(void *ctx, const store_request_fact *fact, error *err)
         ga->n_delays[D_ANSWER] += d->answer >= 0;
         ga->n_delays[D_CLOSE] += d->close >= 0;
         ga->n_delays[D_OPEN_AGE] += d->open_age >= 0;
+        if (g->spec.counts_only)
+            gix[j] = NOT_GROUPED; /* counted, its delays laid out for none of its groups */
+        else
+            keep = 1;
     }
-    w->n++;
+    /* Kept only for a grouping that selects delays; otherwise its room serves the next. */
+    w->n += (size_t)keep;
     return 0;
 }
 
@@ -338,7 +344,8 @@ static void percentiles(int32_t *v, size_t n, int64_t *median, int64_t *p90)
     *p90 = v[k9];
 }
 
-/* g's figures, its delays in delays[d][0..g->n_delays[d]) (reordered). */
+/* g's figures, its delays in delays[d][0..g->n_delays[d]) (reordered); delays NULL: the
+ * counts alone, every median and p90 -1. */
 static void figures_of(const group_acc *g, int32_t *const delays[N_DELAYS], stats_figures *fig)
 {
     fig->count = g->count;
@@ -351,6 +358,12 @@ static void figures_of(const group_acc *g, int32_t *const delays[N_DELAYS], stat
     fig->supporters = g->supporters;
     fig->answered = (int64_t)g->n_delays[D_ANSWER];
     fig->closed = (int64_t)g->n_delays[D_CLOSE];
+    if (!delays) {
+        fig->median_first_answer_s = fig->p90_first_answer_s = -1;
+        fig->median_close_s = fig->p90_close_s = -1;
+        fig->median_open_age_s = fig->p90_open_age_s = -1;
+        return;
+    }
     percentiles(delays[D_ANSWER], g->n_delays[D_ANSWER], &fig->median_first_answer_s,
                 &fig->p90_first_answer_s);
     percentiles(delays[D_CLOSE], g->n_delays[D_CLOSE], &fig->median_close_s, &fig->p90_close_s);
@@ -386,6 +399,14 @@ static int grouping_figures(const walk *w, size_t j, int32_t *const scratch[N_DE
         all.rated += ga->rated;
         all.rating_sum += ga->rating_sum;
         all.supporters += ga->supporters;
+    }
+    if (g->spec.counts_only) {
+        for (size_t i = 0; i < ng; i++)
+            figures_of(&g->groups[i], NULL, &figs[i]);
+        if (total)
+            figures_of(&all, NULL, total);
+        free(end);
+        return 0;
     }
     for (size_t f = 0; f < w->n; f++) {
         uint16_t i = w->gix[f * w->k + j];
@@ -601,7 +622,8 @@ int stats_query_set(core *c, const cat_tenant *t, const store_request_filter *f,
     for (size_t j = 0; ret == 0 && j < n; j++) {
         const stats_figures *shared = NULL;
         for (size_t i = 0; i < j && !shared; i++)
-            if (gs[i].created_from == gs[j].created_from && gs[i].created_to == gs[j].created_to)
+            if (gs[i].created_from == gs[j].created_from && gs[i].created_to == gs[j].created_to &&
+                gs[i].counts_only == gs[j].counts_only)
                 shared = &out[i].total;
         ret = grouping_result(w, j, t, areas, n_areas, scratch, shared, a, &out[j], err);
     }

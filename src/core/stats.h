@@ -124,6 +124,10 @@ typedef struct stats_grouping {
      * the filter's) among those the walk's filter matches: a page's period beside its year to
      * date, in one walk. */
     int64_t created_from, created_to;
+    /* Only the counts (requests, answered, closed, on time, ratings…), no delays: every
+     * median and p90 of its figures -1. A fact only such groupings take is not kept for the
+     * delays at all (a page's year to date beside a month is then a walk of counts). */
+    int counts_only;
 } stats_grouping;
 
 /* stats_query for n (1 to STATS_MAX_GROUPINGS) groupings at once, out[0..n) answering

@@ -366,6 +366,29 @@ static void assert_same_result(const stats_result *a, const stats_result *b)
     }
 }
 
+/* a's figures are b's counts without delays: a counts-only grouping against a full one. */
+static void assert_counts_of(const stats_figures *a, const stats_figures *b)
+{
+    stats_figures counts = *b;
+    counts.median_first_answer_s = counts.p90_first_answer_s = -1;
+    counts.median_close_s = counts.p90_close_s = -1;
+    counts.median_open_age_s = counts.p90_open_age_s = -1;
+    assert_memory_equal(a, &counts, sizeof counts);
+}
+
+static void assert_counts_result(const stats_result *a, const stats_result *b)
+{
+    assert_counts_of(&a->total, &b->total);
+    assert_int_equal(a->n_groups, b->n_groups);
+    for (size_t i = 0; i < a->n_groups; i++) {
+        const char *ka = a->groups[i].key, *kb = b->groups[i].key;
+        assert_true((ka == NULL) == (kb == NULL));
+        if (ka)
+            assert_string_equal(ka, kb);
+        assert_counts_of(&a->groups[i].fig, &b->groups[i].fig);
+    }
+}
+
 /* One walk for many groupings (stats_query_set) answers as a walk for each: every grouping,
  * and groupings narrowed to a window of their own, against stats_query on the narrowed
  * filter. */
@@ -406,6 +429,25 @@ static void check_set_equals_singles(fixture *f, const store_request_filter *flt
         assert_same_result(&set[i], &single);
     }
     assert_true(set[8].total.count < set[1].total.count);
+    /* Counts-only groupings: the full ones' counts, no delays. Beside a grouping windowed to
+     * [from, to], the facts outside it are taken by counts-only groupings alone (not kept for
+     * the delays): the windowed one still equals its own walk; one of the same window but
+     * counts only shares no total with it. */
+    const stats_grouping cg[] = {
+        {.by = STATS_BY_CHANNEL, .created_from = from, .created_to = to},
+        {.by = STATS_BY_MONTH_CHANNEL, .counts_only = 1},
+        {.by = STATS_BY_CHANNEL, .counts_only = 1},
+        {.by = STATS_BY_NONE, .created_from = from, .created_to = to, .counts_only = 1},
+    };
+    stats_result counted[4];
+    if (stats_query_set(f->tt.db.core, f->tt.t, flt, STATS_AREA_ANY, cg, 4, now, &f->tt.a, counted,
+                        &err) != 0)
+        fail_msg("stats_query_set: %s", err.detail);
+    assert_same_result(&counted[0], &set[8]);
+    assert_counts_result(&counted[1], &set[7]);
+    assert_counts_result(&counted[2], &set[1]);
+    assert_counts_of(&counted[3].total, &set[8].total);
+    assert_true(set[8].total.median_first_answer_s >= 0);
     /* more groupings than a walk feeds, or none, are the caller's mistake */
     stats_grouping many[STATS_MAX_GROUPINGS + 1];
     memset(many, 0, sizeof many);

@@ -701,7 +701,8 @@ static int page_query(http_req *rq, const store_agent *a, const cat_tenant *t, c
     stats_result res[2 + N_TABLES + 1];
     size_t slot[N_TABLES] = {0}, n = 0;
     gs[n++] = (stats_grouping){.by = v->gran->by};
-    gs[n++] = (stats_grouping){.by = STATS_BY_MONTH_CHANNEL};
+    /* The channel shift: counts, no delays. */
+    gs[n++] = (stats_grouping){.by = STATS_BY_MONTH_CHANNEL, .counts_only = 1};
     for (size_t i = 0; i < N_TABLES; i++) {
         if (tables[i].by == STATS_BY_AREA && !n_areas)
             continue; /* no quartiers imported: every request would be in none */
@@ -717,8 +718,8 @@ static int page_query(http_req *rq, const store_agent *a, const cat_tenant *t, c
         gs[i].created_to = v->f.created_to;
     }
     if (fold)
-        gs[n++] =
-            (stats_grouping){.by = STATS_BY_CHANNEL, .created_from = jan1, .created_to = v->now};
+        gs[n++] = (stats_grouping){
+            .by = STATS_BY_CHANNEL, .created_from = jan1, .created_to = v->now, .counts_only = 1};
     if (stats_query_set(rq->core, t, &walk, v->area, gs, n, v->now, rq->arena, res, err) != 0)
         return -1;
     pf->walk = walk;
@@ -743,8 +744,9 @@ static int page_ytd(http_req *rq, const cat_tenant *t, const view *v, page_figur
     store_request_filter ytd = pf->walk;
     ytd.created_from = pf->year_from;
     ytd.created_to = v->now;
-    return stats_query(rq->core, t, &ytd, v->area, STATS_BY_CHANNEL, v->now, rq->arena, &pf->ytd,
-                       err);
+    stats_grouping by_channel = {.by = STATS_BY_CHANNEL, .counts_only = 1};
+    return stats_query_set(rq->core, t, &ytd, v->area, &by_channel, 1, v->now, rq->arena, &pf->ytd,
+                           err);
 }
 
 static void pilotage_get(http_req *rq)
