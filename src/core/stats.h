@@ -133,7 +133,8 @@ typedef struct stats_grouping {
 /* stats_query for n (1 to STATS_MAX_GROUPINGS) groupings at once, out[0..n) answering
  * gs[0..n): one walk of the facts feeds them all, so a dashboard of many tables costs about
  * one table (each out[i].total is then that grouping's). Same answers as stats_query. Memory:
- * about 24 + 2 n bytes a request walked, freed before returning. */
+ * about 24 + 2 n bytes a request kept (taken by a grouping that is not counts_only), freed
+ * before returning. */
 int stats_query_set(core *c, const cat_tenant *t, const store_request_filter *f, int64_t area,
                     const stats_grouping *gs, size_t n, int64_t now, arena *a, stats_result *out,
                     error *err);

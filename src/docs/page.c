@@ -32,6 +32,8 @@ int page_text_ok(const char *s)
  * is drawn as a space where pango may not break the line. */
 static void set_text(PangoLayout *l, const char *text)
 {
+    if (!text)
+        text = "";
     PangoAttrList *attrs = pango_attr_list_new();
     pango_attr_list_insert(attrs, pango_attr_font_features_new("liga=0"));
     GString *t = g_string_sized_new(strlen(text));
@@ -40,7 +42,7 @@ static void set_text(PangoLayout *l, const char *text)
             /* The space and the character after it: no break between them. */
             PangoAttribute *keep = pango_attr_allow_breaks_new(FALSE);
             keep->start_index = (guint)t->len;
-            keep->end_index = (guint)t->len + 2;
+            keep->end_index = (guint)t->len + 1 + (c[2] ? (guint)g_utf8_skip[(guchar)c[2]] : 0);
             pango_attr_list_insert(attrs, keep);
             g_string_append_c(t, ' ');
             c++;
@@ -94,15 +96,17 @@ cairo_status_t page_write_buf(void *ctx, const unsigned char *data, unsigned int
     return buf_append(ctx, data, length) == 0 ? CAIRO_STATUS_SUCCESS : CAIRO_STATUS_WRITE_ERROR;
 }
 
-/* Cuts l to max_lines lines (0: all) with «…». pango counts the lines of a negative height
- * per paragraph, so the text's line breaks become «, » first: an address of five lines is
- * one paragraph cut at max_lines. */
-static PangoLayout *at_most(PangoLayout *l, int max_lines)
+/* A letterhead's text laid out as page_layout does, cut to max_lines lines (0: all) with «…».
+ * pango counts the lines of a negative height per paragraph, so the text's line breaks become
+ * «, » first (before set_text reads it: its no-break spaces keep their place): an address of
+ * five lines is one paragraph cut at max_lines. */
+static PangoLayout *head_layout(cairo_t *cr, const char *font, const char *text, double width,
+                                PangoAlignment align, int max_lines)
 {
-    if (!l || max_lines <= 0)
-        return l;
+    if (max_lines <= 0 || !text)
+        return page_layout(cr, font, text, width, align);
     GString *one = g_string_new(NULL);
-    for (const char *c = pango_layout_get_text(l); *c; c++) {
+    for (const char *c = text; *c; c++) {
         if (*c == '\r')
             continue;
         if (*c == '\n')
@@ -110,7 +114,7 @@ static PangoLayout *at_most(PangoLayout *l, int max_lines)
         else
             g_string_append_c(one, *c);
     }
-    set_text(l, one->str);
+    PangoLayout *l = page_layout(cr, font, one->str, width, align);
     g_string_free(one, TRUE);
     pango_layout_set_height(l, -max_lines);
     pango_layout_set_ellipsize(l, PANGO_ELLIPSIZE_END);
@@ -136,21 +140,19 @@ void page_head_open(cairo_t *cr, const letter_head *h, int max_lines, page_head 
     double left_w = (PAGE_CONTENT_W - text_x) * 0.6;
     double right_w = PAGE_CONTENT_W - text_x - left_w - 8.0;
     ph->right_w = right_w;
-    ph->name = at_most(page_layout(cr, FONT_NAME, h->name, left_w, PANGO_ALIGN_LEFT), max_lines);
+    ph->name = head_layout(cr, FONT_NAME, h->name, left_w, PANGO_ALIGN_LEFT, max_lines);
     if (h->address && *h->address)
-        ph->address = at_most(
-            page_layout(cr, PAGE_FONT_SMALL, h->address, left_w, PANGO_ALIGN_LEFT), max_lines);
+        ph->address =
+            head_layout(cr, PAGE_FONT_SMALL, h->address, left_w, PANGO_ALIGN_LEFT, max_lines);
     if (h->contact && *h->contact)
-        ph->contact = at_most(
-            page_layout(cr, PAGE_FONT_SMALL, h->contact, left_w, PANGO_ALIGN_LEFT), max_lines);
+        ph->contact =
+            head_layout(cr, PAGE_FONT_SMALL, h->contact, left_w, PANGO_ALIGN_LEFT, max_lines);
     if (h->department && *h->department)
-        ph->dept = at_most(
-            page_layout(cr, PAGE_FONT_SMALL_BOLD, h->department, right_w, PANGO_ALIGN_RIGHT),
-            max_lines);
+        ph->dept = head_layout(cr, PAGE_FONT_SMALL_BOLD, h->department, right_w, PANGO_ALIGN_RIGHT,
+                               max_lines);
     if (h->department_contact && *h->department_contact)
-        ph->dept_contact = at_most(
-            page_layout(cr, PAGE_FONT_SMALL, h->department_contact, right_w, PANGO_ALIGN_RIGHT),
-            max_lines);
+        ph->dept_contact = head_layout(cr, PAGE_FONT_SMALL, h->department_contact, right_w,
+                                       PANGO_ALIGN_RIGHT, max_lines);
     double left =
         page_layout_h(ph->name) + 3 + page_layout_h(ph->address) + 2 + page_layout_h(ph->contact);
     double right = page_layout_h(ph->dept) + 2 + page_layout_h(ph->dept_contact);

@@ -121,8 +121,8 @@ static qpdf_oh page_resources(qpdf_data q, qpdf_oh page)
 
 /* Draws st's image on every page: one image object (and its soft mask), named in each page's
  * /XObject resources, and one content stream put before each page's own; every page written
- * again with those. */
-static void stamp_pages(pdf_edit *ed, const pdf_stamp *st)
+ * again with those. 0, or -1 with err (a place too large to write). */
+static int stamp_pages(pdf_edit *ed, const pdf_stamp *st, error *err)
 {
     qpdf_data q = pdf_edit_qpdf(ed);
     buf *out = pdf_edit_out(ed);
@@ -136,6 +136,8 @@ static void stamp_pages(pdf_edit *ed, const pdf_stamp *st)
     int n = snprintf(ops, sizeof ops,
                      "q /Artifact BMC %.3f 0 0 %.3f %.3f %.3f cm " STAMP_NAME " Do EMC Q\n", st->w,
                      st->h, st->x, st->y);
+    if (n < 0 || (size_t)n >= sizeof ops)
+        return error_set(err, ERR_INVALID_ARG, "stamp", "the logo's place is out of bounds");
     pdf_edit_begin(ed, ops_id, 0);
     buf_printf(out, "<<\n/Length %d\n>>\nstream\n%s\nendstream", n, ops);
     pdf_edit_end(ed);
@@ -170,6 +172,7 @@ static void stamp_pages(pdf_edit *ed, const pdf_stamp *st)
         buf_puts(out, "]\n>>");
         pdf_edit_end(ed);
     }
+    return 0;
 }
 
 static int write_to(qpdf_data q, buf *out, error *err)
@@ -200,16 +203,30 @@ int pdf_library_ready(error *err)
     return rc;
 }
 
+/* Puts out back to what it held (kept: a copy of it then), after a failed update appended to
+ * it: its memory may have moved, its bytes up to kept's length are the same. */
+static void out_restore(buf *out, const buf *kept)
+{
+    out->len = kept->len;
+    out->failed = kept->failed;
+    if (out->data)
+        out->data[out->len] = '\0';
+}
+
 int pdf_finish(const void *pdf, size_t len, const char *tag, const char *figure_alt,
                const pdf_stamp *stamp, buf *out, error *err)
 {
     if (!lang_ok(tag))
         return error_set(err, ERR_INVALID_ARG, "lang", "not a language tag");
     /* An incremental update of cairo's file, not a rewrite: qpdf parses only the objects
-     * looked at, and cairo's bytes are kept (a rewrite was a fifth of a receipt's time). */
+     * looked at, and cairo's bytes are kept (a rewrite was a fifth of a receipt's time). On
+     * failure out is left as it was. */
+    const buf kept = *out;
     pdf_edit *ed;
-    if (pdf_edit_open(pdf, len, out, &ed, err) != 0)
+    if (pdf_edit_open(pdf, len, out, &ed, err) != 0) {
+        out_restore(out, &kept);
         return -1;
+    }
     qpdf_data q = pdf_edit_qpdf(ed);
     qpdf_oh root = pdf_edit_root(ed);
     changed c = {.n = 0};
@@ -229,6 +246,7 @@ int pdf_finish(const void *pdf, size_t len, const char *tag, const char *figure_
     qpdf_oh_replace_key(q, root, "/ViewerPreferences", prefs);
     if (c.over) {
         pdf_edit_free(ed);
+        out_restore(out, &kept);
         return error_set(err, ERR_INVALID_ARG, "pdf", "over %d structure elements to change",
                          CHANGED_MAX);
     }
@@ -239,9 +257,14 @@ int pdf_finish(const void *pdf, size_t len, const char *tag, const char *figure_
         buf_puts(pdf_edit_out(ed), qpdf_oh_unparse_resolved(q, c.oh[i]));
         pdf_edit_end(ed);
     }
-    if (stamp && stamp->image)
-        stamp_pages(ed, stamp);
-    return pdf_edit_close(ed, err);
+    int rc = stamp && stamp->image ? stamp_pages(ed, stamp, err) : 0;
+    if (rc == 0)
+        rc = pdf_edit_close(ed, err);
+    else
+        pdf_edit_free(ed);
+    if (rc != 0)
+        out_restore(out, &kept);
+    return rc;
 }
 
 /* ---- uploads ---- */

@@ -43,8 +43,9 @@ typedef struct pdf_stamp {
  * when it has none (the same input gives the same bytes). Written as an incremental update
  * (sign/pdf_update.h's pdf_edit): pdf's bytes first, untouched, then the new versions of the
  * catalog, of the structure elements given an /Alt and of the stamped pages. 0, or -1 with
- * ERR_INVALID_ARG (arg "pdf": qpdf cannot read it; "lang": not letters, digits and '-'),
- * ERR_TOO_LARGE (out is full). */
+ * ERR_INVALID_ARG (arg "pdf": qpdf cannot read it, finds it damaged, or more than 64 objects
+ * hold Figures to give an /Alt; "lang": not letters, digits and '-'; "stamp": a place too
+ * large to write) or ERR_TOO_LARGE (out is full), out then left as it was. */
 int pdf_finish(const void *pdf, size_t len, const char *tag, const char *figure_alt,
                const pdf_stamp *stamp, buf *out, error *err);
 

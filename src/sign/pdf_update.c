@@ -1,8 +1,9 @@
 /*
- * pdf_update — the signature's incremental update (see pdf_update.h). libqpdf reads the file
- * to find the trailer, the catalog, the first page and the AcroForm; their new versions are
- * written here from qpdf's unparsed values, key by key, so that every other object keeps its
- * original bytes and the signature covers the file as it was.
+ * pdf_update — the incremental updates of pdf_update.h: the signature's and the DSS's, and the
+ * general pdf_edit (docs/pdf.c's finishing of cairo's documents). libqpdf reads the file to
+ * find the trailer and the objects to change (the catalog, the first page, the AcroForm…);
+ * their new versions are written here from qpdf's unparsed values, key by key, so that every
+ * other object keeps its original bytes (and a signature covers the file as it was).
  */
 #include "sign/pdf_update.h"
 
@@ -249,8 +250,9 @@ static int open_pdf(const char *pdf, size_t len, opened *o, error *err)
 
 /* Ends an update whose objects are e[0 … n) (room for one more): its cross-reference section
  * (a stream, object xref_id, when the file has one; a table otherwise), the trailer pointing
- * back to the previous section, startxref. next is the new /Size. Then qpdf's lazy reading
- * has seen every object it was asked for: a damaged one shows now. 0, or -1 with err. */
+ * back to the previous section (extra: more of its keys, "" or NULL for none), startxref.
+ * next is the new /Size. Then qpdf's lazy reading has seen every object it was asked for: a
+ * damaged one shows now. 0, or -1 with err. */
 static int put_xref_trailer(const opened *o, buf *out, xref_entry *e, int n, int xref_id, int next,
                             const char *extra, error *err)
 {

@@ -1,11 +1,12 @@
 /*
- * pdf_update — the incremental update a PAdES signature (or a document timestamp) is written
- * as: the original file's bytes untouched, then a signature dictionary with placeholders
- * (ByteRange, /Contents), a signature field merged with its invisible widget, the catalog,
- * the first page and the AcroForm rewritten as new versions of their objects, and a new
- * cross-reference section
- * (a table, or a stream when the file has one) pointing back to the previous one. The
- * original is read with libqpdf only to find those objects; nothing is rewritten by qpdf.
+ * pdf_update — incremental updates: the original file's bytes untouched, then new versions of
+ * some of its objects and new ones, and a new cross-reference section (a table, or a stream
+ * when the file has one) pointing back to the previous one. The original is read with libqpdf
+ * only to find those objects; nothing is rewritten by qpdf. The update a PAdES signature (or a
+ * document timestamp) is written as — a signature dictionary with placeholders (ByteRange,
+ * /Contents), a signature field merged with its invisible widget, the catalog, the first page
+ * and the AcroForm as new versions —, the DSS's, and a general one (pdf_edit) for a caller
+ * that changes a few objects of its own file.
  */
 #ifndef GUICHET_SIGN_PDF_UPDATE_H
 #define GUICHET_SIGN_PDF_UPDATE_H

@@ -716,6 +716,18 @@ static void test_logo(void **state)
     buf_free(&png);
 }
 
+/* No line of l ends right after «n°» (its space included): a no-break space held. */
+static void assert_no_break_after_no(PangoLayout *l)
+{
+    const char *text = pango_layout_get_text(l);
+    for (GSList *line = pango_layout_get_lines_readonly(l); line; line = line->next) {
+        const PangoLayoutLine *ll = line->data;
+        const char *end = text + ll->start_index + ll->length;
+        assert_false(end - text >= 4 && strncmp(end - 4, "n\u00b0 ", 4) == 0);
+        assert_false(end - text >= 3 && strncmp(end - 3, "n\u00b0", 3) == 0);
+    }
+}
+
 /* Each face embedded once: a letter whose text has an «fi» (pango's ligature) and no-break
  * spaces (which cairo keeps out of WinAnsi) in bold and in regular text gets exactly two
  * fonts, both WinAnsi subsets (a second, CID subset of a face carried DejaVu's hinting tables
@@ -754,15 +766,21 @@ static void test_fonts_once(void **state)
     const char *title = "Accusé de réception de votre demande n°\u00a02026-000042";
     for (double width = 400; width >= 60; width -= 2) {
         PangoLayout *pl = page_layout(cr, PAGE_FONT_BODY, title, width, PANGO_ALIGN_LEFT);
-        const char *text = pango_layout_get_text(pl);
-        for (GSList *line = pango_layout_get_lines_readonly(pl); line; line = line->next) {
-            const PangoLayoutLine *ll = line->data;
-            /* No line ends right after «n°» (its space included). */
-            const char *end = text + ll->start_index + ll->length;
-            assert_false(end - text >= 4 && strncmp(end - 4, "n\u00b0 ", 4) == 0);
-            assert_false(end - text >= 3 && strncmp(end - 3, "n\u00b0", 3) == 0);
-        }
+        assert_no_break_after_no(pl);
         g_object_unref(pl);
+    }
+    /* The letterhead's texts, cut to a few lines (their line breaks made «, » first), keep
+     * theirs too: the address's «n° 12» together wherever the line ends fall. */
+    char address[256]; /* an ASCII prefix: cut at any byte */
+    for (int k = 0; k < 60; k++) {
+        snprintf(address, sizeof address, "%.*s\nBâtiment n°\u00a012, place de la Mairie", k,
+                 "Hotel de ville, service des affaires generales et de l'etat civil");
+        letter_head lh = {.name = "Ville de Démo", .address = address};
+        page_head ph;
+        page_head_open(cr, &lh, 3, &ph);
+        assert_non_null(ph.address);
+        assert_no_break_after_no(ph.address);
+        page_head_close(&ph);
     }
     cairo_destroy(cr);
     cairo_surface_destroy(surface);

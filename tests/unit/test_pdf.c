@@ -144,18 +144,19 @@ static void test_clean_rewrite(void **state)
 /* pdf_finish on a file whose page inherits its resources (a font) from the page tree and has
  * its content as an array: an incremental update (the original's bytes first, untouched) that
  * `qpdf --check` accepts, with /Lang, a content-derived /ID (the same input, the same bytes),
- * the stamp's image and mask on the page, and the page's text still drawn with its inherited
- * font. */
+ * the stamp's image and mask on the page, the page's text still drawn with its inherited
+ * font, and the /Alt of a Figure held directly in the structure tree's root; a file that
+ * cannot be finished leaves the output as it was. */
 static void test_finish_update(void **state)
 {
     (void)state;
     buf in, out, again;
     buf_init(&in, OUT_MAX);
-    long off[6];
+    long off[7];
     const char *text = "BT /F1 12 Tf 20 100 Td (Bonjour tout le monde) Tj ET";
     buf_puts(&in, "%PDF-1.7\n");
     off[1] = (long)in.len;
-    buf_puts(&in, "1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n");
+    buf_puts(&in, "1 0 obj\n<< /Type /Catalog /Pages 2 0 R /StructTreeRoot 6 0 R >>\nendobj\n");
     off[2] = (long)in.len;
     buf_puts(&in, "2 0 obj\n<< /Type /Pages /Kids [3 0 R] /Count 1 /Resources << /Font << /F1 5 "
                   "0 R >> >> >>\nendobj\n");
@@ -167,11 +168,15 @@ static void test_finish_update(void **state)
                text);
     off[5] = (long)in.len;
     buf_puts(&in, "5 0 obj\n<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>\nendobj\n");
+    /* A structure tree holding a Figure as a direct object: its holder, the tree's root, is
+     * written again. */
+    off[6] = (long)in.len;
+    buf_puts(&in, "6 0 obj\n<< /Type /StructTreeRoot /K [<< /S /Figure /P 6 0 R >>] >>\nendobj\n");
     long xref = (long)in.len;
-    buf_puts(&in, "xref\n0 6\n0000000000 65535 f \n");
-    for (int i = 1; i <= 5; i++)
+    buf_puts(&in, "xref\n0 7\n0000000000 65535 f \n");
+    for (int i = 1; i <= 6; i++)
         buf_printf(&in, "%010ld 00000 n \n", off[i]);
-    buf_printf(&in, "trailer\n<< /Size 6 /Root 1 0 R >>\nstartxref\n%ld\n%%%%EOF\n", xref);
+    buf_printf(&in, "trailer\n<< /Size 7 /Root 1 0 R >>\nstartxref\n%ld\n%%%%EOF\n", xref);
     /* A 2 × 2 image, red, half transparent. */
     const unsigned char rgb[12] = {255, 0, 0, 255, 0, 0, 255, 0, 0, 255, 0, 0};
     const unsigned char alpha[4] = {128, 128, 128, 128};
@@ -184,8 +189,8 @@ static void test_finish_update(void **state)
     error err = {0};
     buf_init(&out, OUT_MAX);
     buf_init(&again, OUT_MAX);
-    assert_int_equal(pdf_finish(in.data, in.len, "fr-FR", NULL, &stamp, &out, &err), 0);
-    assert_int_equal(pdf_finish(in.data, in.len, "fr-FR", NULL, &stamp, &again, &err), 0);
+    assert_int_equal(pdf_finish(in.data, in.len, "fr-FR", "Logo", &stamp, &out, &err), 0);
+    assert_int_equal(pdf_finish(in.data, in.len, "fr-FR", "Logo", &stamp, &again, &err), 0);
     assert_true(out.len > in.len);
     assert_memory_equal(out.data, in.data, in.len);
     assert_int_equal(again.len, out.len);
@@ -195,6 +200,19 @@ static void test_finish_update(void **state)
     assert_non_null(memmem(update, update_len, "/Lang (fr-FR)", 13));
     assert_non_null(memmem(update, update_len, "/ID [<", 6));
     assert_non_null(memmem(update, update_len, "/Prev ", 6));
+    assert_non_null(memmem(update, update_len, "/Marked true", 12));
+    const char *root6 = memmem(update, update_len, "\n6 0 obj", 8);
+    assert_non_null(root6);
+    const char *end6 = memmem(root6, update_len - (size_t)(root6 - update), "endobj", 6);
+    assert_non_null(end6);
+    assert_non_null(memmem(root6, (size_t)(end6 - root6), "/Alt (Logo)", 11));
+    /* A finishing that fails once the update has begun leaves out as it was. */
+    size_t before = again.len;
+    const pdf_stamp huge = {&im, 10, 150, 1e300, 40};
+    assert_int_equal(pdf_finish(in.data, in.len, "fr-FR", NULL, &huge, &again, &err), -1);
+    assert_string_equal(err.arg, "stamp");
+    assert_int_equal(again.len, before);
+    assert_memory_equal(again.data, out.data, out.len);
 
     test_scratch sc;
     assert_int_equal(test_scratch_make(&sc, "finished.pdf", out.data, out.len), 0);
