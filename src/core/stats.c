@@ -503,6 +503,23 @@ static int row_cmp(const void *x, const void *y)
     return strcmp(a, b);
 }
 
+/* The N_DELAYS scratch vectors grouping_figures lays w's delays out in, room for w->n values
+ * each: 0, or -1 out of memory (then every one NULL or freeable: scratch_free it). */
+static int scratch_new(const walk *w, int32_t *scratch[N_DELAYS])
+{
+    int rc = 0;
+    for (int d = 0; d < N_DELAYS; d++)
+        if (!(scratch[d] = malloc((w->n ? w->n : 1) * sizeof *scratch[d])))
+            rc = -1;
+    return rc;
+}
+
+static void scratch_free(int32_t *scratch[N_DELAYS])
+{
+    for (int d = 0; d < N_DELAYS; d++)
+        free(scratch[d]);
+}
+
 static void walk_free(walk *w)
 {
     if (!w)
@@ -614,10 +631,8 @@ int stats_query_set(core *c, const cat_tenant *t, const store_request_filter *f,
     if (!w)
         return -1;
     int32_t *scratch[N_DELAYS];
-    int ret = 0;
-    for (int d = 0; d < N_DELAYS; d++)
-        if (!(scratch[d] = malloc((w->n ? w->n : 1) * sizeof *scratch[d])))
-            ret = error_set(err, ERR_INTERNAL, NULL, "out of memory");
+    int ret =
+        scratch_new(w, scratch) == 0 ? 0 : error_set(err, ERR_INTERNAL, NULL, "out of memory");
     /* The groupings of one window hold the same facts: their total is worked out once. */
     for (size_t j = 0; ret == 0 && j < n; j++) {
         const stats_figures *shared = NULL;
@@ -627,8 +642,7 @@ int stats_query_set(core *c, const cat_tenant *t, const store_request_filter *f,
                 shared = &out[i].total;
         ret = grouping_result(w, j, t, areas, n_areas, scratch, shared, a, &out[j], err);
     }
-    for (int d = 0; d < N_DELAYS; d++)
-        free(scratch[d]);
+    scratch_free(scratch);
     walk_free(w);
     if (ret != 0)
         memset(out, 0, n * sizeof *out);
@@ -675,9 +689,7 @@ static int delays_compute(core *c, const cat_tenant *t, int64_t now, delay_row *
         return -1;
     size_t ng = w->gs[0].n_groups;
     int32_t *scratch[N_DELAYS];
-    int ok = 1;
-    for (int d = 0; d < N_DELAYS; d++)
-        ok &= (scratch[d] = malloc((w->n ? w->n : 1) * sizeof *scratch[d])) != NULL;
+    int ok = scratch_new(w, scratch) == 0;
     stats_figures *figs = ok ? malloc((ng ? ng : 1) * sizeof *figs) : NULL;
     *rows = figs ? calloc(ng ? ng : 1, sizeof **rows) : NULL;
     ok = *rows && grouping_figures(w, 0, scratch, figs, NULL) == 0;
@@ -685,8 +697,7 @@ static int delays_compute(core *c, const cat_tenant *t, int64_t now, delay_row *
         (*rows)[i] = (delay_row){w->gs[0].groups[i].key, figs[i].closed, figs[i].median_close_s,
                                  figs[i].p90_close_s};
     *n = ng;
-    for (int d = 0; d < N_DELAYS; d++)
-        free(scratch[d]);
+    scratch_free(scratch);
     free(figs);
     walk_free(w);
     if (!ok) {

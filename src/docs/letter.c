@@ -7,7 +7,6 @@
  */
 #include "docs/letter.h"
 
-#include <cairo-pdf.h>
 #include <cairo.h>
 #include <pango/pangocairo.h>
 #include <stdint.h>
@@ -245,24 +244,14 @@ int letter_render(const letter_head *head, const letter *l, buf *out, letter_inf
                          LETTER_VERIFY_URL_MAX);
 
     int rc = -1;
-    buf raw;
-    buf_init(&raw, LETTER_PDF_MAX);
     PangoLayout **layouts = NULL;
     placed *pl = NULL;
     qr_place qr = {0};
-    page_head hl;
-    memset(&hl, 0, sizeof hl);
-    cairo_surface_t *surf =
-        cairo_pdf_surface_create_for_stream(page_write_buf, &raw, PAGE_W, PAGE_H);
-    cairo_t *cr = cairo_create(surf);
-    if (cairo_status(cr) != CAIRO_STATUS_SUCCESS) {
-        error_set(err, ERR_INTERNAL, NULL, "cairo: %s", cairo_status_to_string(cairo_status(cr)));
+    page_doc d;
+    if (page_doc_open(&d, LETTER_PDF_MAX, l->title, head, 0, err) != 0)
         goto cleanup;
-    }
-    cairo_pdf_surface_set_metadata(surf, CAIRO_PDF_METADATA_TITLE, l->title ? l->title : "");
-    cairo_pdf_surface_set_metadata(surf, CAIRO_PDF_METADATA_CREATOR, "guichet");
-    page_head_open(cr, head, 0, &hl);
-    double body_top = PAGE_MARGIN_TOP + hl.height + PAGE_HEAD_GAP;
+    cairo_t *cr = d.cr;
+    double body_top = PAGE_MARGIN_TOP + d.head.height + PAGE_HEAD_GAP;
 
     layouts = calloc(l->n_blocks ? l->n_blocks : 1, sizeof *layouts);
     if (!layouts) {
@@ -285,21 +274,11 @@ int letter_render(const letter_head *head, const letter *l, buf *out, letter_inf
     int pages = 1;
     if (place_lines(layouts, l, body_top, pl, &n, &pages, &qr, err) != 0)
         goto cleanup;
-    if (draw_pages(cr, head, &hl, layouts, l, pl, n, pages, &qr) != 0) {
+    if (draw_pages(cr, head, &d.head, layouts, l, pl, n, pages, &qr) != 0) {
         error_set(err, ERR_INTERNAL, NULL, "the verification URL does not fit in a QR code");
         goto cleanup;
     }
-    cairo_destroy(cr);
-    cr = NULL;
-    cairo_surface_finish(surf);
-    if (cairo_surface_status(surf) != CAIRO_STATUS_SUCCESS || raw.failed) {
-        error_set(err, raw.failed ? ERR_TOO_LARGE : ERR_INTERNAL, NULL, "cairo: %s",
-                  cairo_status_to_string(cairo_surface_status(surf)));
-        goto cleanup;
-    }
-    pdf_stamp logo = page_logo_stamp(&hl);
-    if (pdf_finish(raw.data, raw.len, l->lang ? l->lang : "fr-FR", lv ? lv->alt : NULL,
-                   logo.image ? &logo : NULL, out, err) != 0)
+    if (page_doc_finish(&d, l->lang, lv ? lv->alt : NULL, out, err) != 0)
         goto cleanup;
     if (info)
         info->pages = pages;
@@ -311,10 +290,6 @@ cleanup:
             if (layouts[b])
                 g_object_unref(layouts[b]);
     free(layouts);
-    page_head_close(&hl);
-    if (cr)
-        cairo_destroy(cr);
-    cairo_surface_destroy(surf);
-    buf_free(&raw);
+    page_doc_close(&d);
     return rc;
 }

@@ -5,6 +5,7 @@
  */
 #include "docs/page.h"
 
+#include <cairo-pdf.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -91,7 +92,8 @@ void page_show(cairo_t *cr, PangoLayout *l, double x, double y, const char *tag)
         cairo_tag_end(cr, tag);
 }
 
-cairo_status_t page_write_buf(void *ctx, const unsigned char *data, unsigned int length)
+/* cairo's write function appending to the buf passed as its closure. */
+static cairo_status_t write_buf(void *ctx, const unsigned char *data, unsigned int length)
 {
     return buf_append(ctx, data, length) == 0 ? CAIRO_STATUS_SUCCESS : CAIRO_STATUS_WRITE_ERROR;
 }
@@ -235,4 +237,45 @@ void page_foot_draw(cairo_t *cr, const char *name, const char *page_word, int pa
     pango_cairo_show_layout(cr, num);
     g_object_unref(num);
     cairo_set_source_rgb(cr, 0, 0, 0);
+}
+
+int page_doc_open(page_doc *d, size_t max, const char *title, const letter_head *h, int max_lines,
+                  error *err)
+{
+    memset(d, 0, sizeof *d);
+    buf_init(&d->raw, max);
+    d->surf = cairo_pdf_surface_create_for_stream(write_buf, &d->raw, PAGE_W, PAGE_H);
+    d->cr = cairo_create(d->surf);
+    if (cairo_status(d->cr) != CAIRO_STATUS_SUCCESS)
+        return error_set(err, ERR_INTERNAL, NULL, "cairo: %s",
+                         cairo_status_to_string(cairo_status(d->cr)));
+    cairo_pdf_surface_set_metadata(d->surf, CAIRO_PDF_METADATA_TITLE, title ? title : "");
+    cairo_pdf_surface_set_metadata(d->surf, CAIRO_PDF_METADATA_CREATOR, "guichet");
+    page_head_open(d->cr, h, max_lines, &d->head);
+    return 0;
+}
+
+int page_doc_finish(page_doc *d, const char *lang_tag, const char *figure_alt, buf *out, error *err)
+{
+    cairo_destroy(d->cr);
+    d->cr = NULL;
+    cairo_surface_finish(d->surf);
+    if (cairo_surface_status(d->surf) != CAIRO_STATUS_SUCCESS || d->raw.failed)
+        return error_set(err, d->raw.failed ? ERR_TOO_LARGE : ERR_INTERNAL, NULL, "cairo: %s",
+                         cairo_status_to_string(cairo_surface_status(d->surf)));
+    pdf_stamp logo = page_logo_stamp(&d->head);
+    return pdf_finish(d->raw.data, d->raw.len, lang_tag ? lang_tag : "fr-FR", figure_alt,
+                      logo.image ? &logo : NULL, out, err);
+}
+
+void page_doc_close(page_doc *d)
+{
+    page_head_close(&d->head);
+    if (d->cr)
+        cairo_destroy(d->cr);
+    if (d->surf)
+        cairo_surface_destroy(d->surf);
+    d->cr = NULL;
+    d->surf = NULL;
+    buf_free(&d->raw);
 }

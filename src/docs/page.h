@@ -12,6 +12,7 @@
 #include <stddef.h>
 
 #include "docs/pdf.h"
+#include "util/buf.h"
 #include "util/error.h"
 
 /* A4 in points (1/72 inch), and the margins the French norm for letters (NF Z 11-001)
@@ -86,9 +87,6 @@ double page_layout_h(PangoLayout *l);
 /* Draws l at (x, y), inside a structure tag when tag is not NULL. */
 void page_show(cairo_t *cr, PangoLayout *l, double x, double y, const char *tag);
 
-/* cairo's write function appending to a buf (util/buf.h) passed as its closure. */
-cairo_status_t page_write_buf(void *ctx, const unsigned char *data, unsigned int length);
-
 /* Lays h out into *ph (freed with page_head_close); with max_lines > 0, each of its texts
  * shows at most that many lines, the rest cut with «…», so that the letterhead's height is
  * bounded whatever the collectivité typed (a one-page report's); 0: every line (a letter,
@@ -108,5 +106,29 @@ void page_head_draw(cairo_t *cr, const page_head *ph, int first);
 /* The footer: a rule, the collectivité's name at the left, «page N / M» at the right (with
  * page_word, NULL: «page»). An artifact (untagged) like the repeated letterheads. */
 void page_foot_draw(cairo_t *cr, const char *name, const char *page_word, int page, int pages);
+
+/* A document being drawn, as letters and the monthly report draw theirs: cairo's PDF surface
+ * writing into raw, its context, and the letterhead laid out. */
+typedef struct page_doc {
+    buf raw;
+    cairo_surface_t *surf;
+    cairo_t *cr;
+    page_head head;
+} page_doc;
+
+/* Opens d: a PDF surface of A4 pages writing at most max bytes, titled `title` (NULL: ""),
+ * its context, and the letterhead h laid out (its texts cut at max_lines, 0: not cut). 0, or
+ * -1 with err; d is to be closed either way. */
+int page_doc_open(page_doc *d, size_t max, const char *title, const letter_head *h, int max_lines,
+                  error *err);
+
+/* Ends d's drawing and appends the finished document to out (pdf_finish: lang_tag, NULL for
+ * "fr-FR"; figure_alt; the letterhead's logo). 0, or -1 with err (ERR_TOO_LARGE when the
+ * document is over its maximum). */
+int page_doc_finish(page_doc *d, const char *lang_tag, const char *figure_alt, buf *out,
+                    error *err);
+
+/* Frees what d holds (after page_doc_open, whatever happened since). */
+void page_doc_close(page_doc *d);
 
 #endif

@@ -6,7 +6,6 @@
  */
 #include "docs/report.h"
 
-#include <cairo-pdf.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -276,47 +275,23 @@ int report_render(const letter_head *head, const report *r, buf *out, error *err
     if (check(head, r, err) != 0)
         return -1;
     int rc = -1;
-    buf raw;
-    buf_init(&raw, REPORT_PDF_MAX);
-    page_head ph;
-    memset(&ph, 0, sizeof ph);
-    cairo_surface_t *surf =
-        cairo_pdf_surface_create_for_stream(page_write_buf, &raw, PAGE_W, PAGE_H);
-    cairo_t *cr = cairo_create(surf);
-    if (cairo_status(cr) != CAIRO_STATUS_SUCCESS) {
-        error_set(err, ERR_INTERNAL, NULL, "cairo: %s", cairo_status_to_string(cairo_status(cr)));
+    page_doc d;
+    if (page_doc_open(&d, REPORT_PDF_MAX, r->title, head, HEAD_LINES, err) != 0)
         goto cleanup;
-    }
-    cairo_pdf_surface_set_metadata(surf, CAIRO_PDF_METADATA_TITLE, r->title ? r->title : "");
-    cairo_pdf_surface_set_metadata(surf, CAIRO_PDF_METADATA_CREATOR, "guichet");
-    page_head_open(cr, head, HEAD_LINES, &ph);
-    page_head_draw(cr, &ph, 1);
+    cairo_t *cr = d.cr;
+    page_head_draw(cr, &d.head, 1);
     page_foot_draw(cr, head->name, r->page_word, 1, 1);
-    double bottom = body_draw(cr, r, PAGE_MARGIN_TOP + ph.height + PAGE_HEAD_GAP);
+    double bottom = body_draw(cr, r, PAGE_MARGIN_TOP + d.head.height + PAGE_HEAD_GAP);
     if (bottom > PAGE_BODY_BOTTOM) {
         error_set(err, ERR_INVALID_ARG, "pages", "the report runs %.0f points past its page",
                   bottom - PAGE_BODY_BOTTOM);
         goto cleanup;
     }
     cairo_show_page(cr);
-    cairo_destroy(cr);
-    cr = NULL;
-    cairo_surface_finish(surf);
-    if (cairo_surface_status(surf) != CAIRO_STATUS_SUCCESS || raw.failed) {
-        error_set(err, raw.failed ? ERR_TOO_LARGE : ERR_INTERNAL, NULL, "cairo: %s",
-                  cairo_status_to_string(cairo_surface_status(surf)));
-        goto cleanup;
-    }
-    pdf_stamp logo = page_logo_stamp(&ph);
-    if (pdf_finish(raw.data, raw.len, r->lang ? r->lang : "fr-FR", r->chart ? r->chart->alt : NULL,
-                   logo.image ? &logo : NULL, out, err) != 0)
+    if (page_doc_finish(&d, r->lang, r->chart ? r->chart->alt : NULL, out, err) != 0)
         goto cleanup;
     rc = 0;
 cleanup:
-    page_head_close(&ph);
-    if (cr)
-        cairo_destroy(cr);
-    cairo_surface_destroy(surf);
-    buf_free(&raw);
+    page_doc_close(&d);
     return rc;
 }
