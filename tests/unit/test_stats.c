@@ -352,41 +352,36 @@ static void test_group_parse_and_weeks(void **state)
     "SELECT tenant_id, created_at, request_id, procedure_id, department_id, channel, status, "     \
     "first_answer_at, closed_at, merged, due_at, rating, supporters, lat, lon FROM request_facts"
 
-/* Every figure of a and b equal, group by group. */
+/* a's figures equal b's; with counts_only, b's counts without delays (every median and p90
+ * -1: a counts-only grouping against a full one). */
+static void assert_figures(const stats_figures *a, const stats_figures *b, int counts_only)
+{
+    stats_figures want = *b;
+    if (counts_only) {
+        want.median_first_answer_s = want.p90_first_answer_s = -1;
+        want.median_close_s = want.p90_close_s = -1;
+        want.median_open_age_s = want.p90_open_age_s = -1;
+    }
+    assert_memory_equal(a, &want, sizeof want);
+}
+
+/* Every figure of a and b equal (counts_only: as assert_figures), group by group. */
+static void assert_result(const stats_result *a, const stats_result *b, int counts_only)
+{
+    assert_figures(&a->total, &b->total, counts_only);
+    assert_int_equal(a->n_groups, b->n_groups);
+    for (size_t i = 0; i < a->n_groups; i++) {
+        const char *ka = a->groups[i].key, *kb = b->groups[i].key;
+        assert_true((ka == NULL) == (kb == NULL));
+        if (ka)
+            assert_string_equal(ka, kb);
+        assert_figures(&a->groups[i].fig, &b->groups[i].fig, counts_only);
+    }
+}
+
 static void assert_same_result(const stats_result *a, const stats_result *b)
 {
-    assert_memory_equal(&a->total, &b->total, sizeof a->total);
-    assert_int_equal(a->n_groups, b->n_groups);
-    for (size_t i = 0; i < a->n_groups; i++) {
-        const char *ka = a->groups[i].key, *kb = b->groups[i].key;
-        assert_true((ka == NULL) == (kb == NULL));
-        if (ka)
-            assert_string_equal(ka, kb);
-        assert_memory_equal(&a->groups[i].fig, &b->groups[i].fig, sizeof a->groups[i].fig);
-    }
-}
-
-/* a's figures are b's counts without delays: a counts-only grouping against a full one. */
-static void assert_counts_of(const stats_figures *a, const stats_figures *b)
-{
-    stats_figures counts = *b;
-    counts.median_first_answer_s = counts.p90_first_answer_s = -1;
-    counts.median_close_s = counts.p90_close_s = -1;
-    counts.median_open_age_s = counts.p90_open_age_s = -1;
-    assert_memory_equal(a, &counts, sizeof counts);
-}
-
-static void assert_counts_result(const stats_result *a, const stats_result *b)
-{
-    assert_counts_of(&a->total, &b->total);
-    assert_int_equal(a->n_groups, b->n_groups);
-    for (size_t i = 0; i < a->n_groups; i++) {
-        const char *ka = a->groups[i].key, *kb = b->groups[i].key;
-        assert_true((ka == NULL) == (kb == NULL));
-        if (ka)
-            assert_string_equal(ka, kb);
-        assert_counts_of(&a->groups[i].fig, &b->groups[i].fig);
-    }
+    assert_result(a, b, 0);
 }
 
 /* One walk for many groupings (stats_query_set) answers as a walk for each: every grouping,
@@ -444,9 +439,9 @@ static void check_set_equals_singles(fixture *f, const store_request_filter *flt
                         &err) != 0)
         fail_msg("stats_query_set: %s", err.detail);
     assert_same_result(&counted[0], &set[8]);
-    assert_counts_result(&counted[1], &set[7]);
-    assert_counts_result(&counted[2], &set[1]);
-    assert_counts_of(&counted[3].total, &set[8].total);
+    assert_result(&counted[1], &set[7], 1);
+    assert_result(&counted[2], &set[1], 1);
+    assert_figures(&counted[3].total, &set[8].total, 1);
     assert_true(set[8].total.median_first_answer_s >= 0);
     /* more groupings than a walk feeds, or none, are the caller's mistake */
     stats_grouping many[STATS_MAX_GROUPINGS + 1];
