@@ -90,6 +90,7 @@ test('/agent/pilotage: figures per agent, for managers and admins only', async (
     });
 
     await t.test('a manager: their department, its agents by name, another department\'s agent among the others', async () => {
+        const mark = Number(srv.sql('SELECT coalesce(max(id), 0) FROM audit_log').trim());
         const r = await c.manager.get(`/agent/pilotage?${march}`);
         assert.equal(r.status, 200);
         const tab = rowsOf(r.text, 'by-agent');
@@ -99,6 +100,11 @@ test('/agent/pilotage: figures per agent, for managers and admins only', async (
         assert.deepEqual(pick(tab.total), ['6', '4', '4 h', '10 h', '1', '1', '1']);
         assert.doesNotMatch(r.text, /Bob Propreté/);
         assert.match(r.text, /seuls les agents de vos services sont nommés/);
+        /* the view is recorded with the agents named on it (waited for: reads are audited in
+         * the background, and the next case counts the entries after its own mark) */
+        const audit = (await srv.sqlUntil(`SELECT actor || '|' || action || '|' || object_ids FROM audit_log WHERE id > ${mark} AND object_kind = 'agent_figures'`,
+            (out) => out.trim() !== '')).trim();
+        assert.equal(audit, `agent:${ag.manager.id}|view|${ag.ana.id}`);
     });
 
     const download = async (client, p) => {
