@@ -103,22 +103,6 @@ static void put_image(pdf_edit *ed, int id, int w, int h, const char *space, con
 
 /* The name the stamp's image has in every page's resources (cairo names its own /x5, /s7…). */
 #define STAMP_NAME "/GuichetStamp"
-/* The deepest page tree a page's inherited /Resources are looked for in. */
-#define PAGE_TREE_DEPTH_MAX 32
-
-/* The resources page uses: its own, or the nearest inherited from the page tree. */
-static qpdf_oh page_resources(qpdf_data q, qpdf_oh page)
-{
-    qpdf_oh node = page;
-    for (int depth = 0; depth < PAGE_TREE_DEPTH_MAX && qpdf_oh_is_dictionary(q, node); depth++) {
-        qpdf_oh res = qpdf_oh_get_key(q, node, "/Resources");
-        if (qpdf_oh_is_dictionary(q, res))
-            return res;
-        node = qpdf_oh_get_key(q, node, "/Parent");
-    }
-    return qpdf_oh_new_null(q);
-}
-
 /* Draws st's image on every page: one image object (and its soft mask), named in each page's
  * /XObject resources, and one content stream put before each page's own; every page written
  * again with those. 0, or -1 with err (a place too large to write). */
@@ -146,7 +130,7 @@ static int stamp_pages(pdf_edit *ed, const pdf_stamp *st, error *err)
         qpdf_oh page = qpdf_get_page_n(q, (size_t)i);
         /* Resources inherited through the page tree are copied into the page's own, so that
          * the dictionary the image is added to holds what the page's content already uses. */
-        qpdf_oh res = page_resources(q, page);
+        qpdf_oh res = pdf_inherited(q, page, "/Resources", qpdf_oh_is_dictionary);
         qpdf_oh xobjects = qpdf_oh_is_dictionary(q, res) ? qpdf_oh_get_key(q, res, "/XObject")
                                                          : qpdf_oh_new_null(q);
         pdf_edit_begin(ed, qpdf_oh_get_object_id(q, page), qpdf_oh_get_generation(q, page));

@@ -151,25 +151,41 @@ static int pick_field_name(qpdf_data q, qpdf_oh fields, char *name, size_t size,
     return error_set(err, ERR_INTERNAL, NULL, "no free signature field name");
 }
 
+qpdf_oh pdf_inherited(qpdf_data q, qpdf_oh page, const char *key,
+                      int (*wanted)(qpdf_data q, qpdf_oh value))
+{
+    qpdf_oh node = page;
+    for (int depth = 0; depth < PDF_PAGE_TREE_DEPTH_MAX && qpdf_oh_is_dictionary(q, node);
+         depth++) {
+        qpdf_oh v = qpdf_oh_get_key(q, node, key);
+        if (wanted(q, v))
+            return v;
+        node = qpdf_oh_get_key(q, node, "/Parent");
+    }
+    return qpdf_oh_new_null(q);
+}
+
+static int is_box(qpdf_data q, qpdf_oh v)
+{
+    return qpdf_oh_is_array(q, v) && qpdf_oh_get_array_n_items(q, v) == 4;
+}
+
 /* The page's /MediaBox, inherited from its parents when it has none (A4 when nobody has):
  * where the visible box is placed. */
 static void media_box(qpdf_data q, qpdf_oh page, double box[4])
 {
     const double a4[4] = {0, 0, 595, 842};
     memcpy(box, a4, sizeof a4);
-    qpdf_oh node = page;
-    for (int depth = 0; depth < 32 && qpdf_oh_is_dictionary(q, node); depth++) {
-        qpdf_oh mb = qpdf_oh_get_key(q, node, "/MediaBox");
-        if (qpdf_oh_is_array(q, mb) && qpdf_oh_get_array_n_items(q, mb) == 4) {
-            for (int i = 0; i < 4; i++) {
-                qpdf_oh v = qpdf_oh_get_array_item(q, mb, i);
-                if (!qpdf_oh_is_number(q, v))
-                    return;
-                box[i] = qpdf_oh_get_numeric_value(q, v);
-            }
+    qpdf_oh mb = pdf_inherited(q, page, "/MediaBox", is_box);
+    if (!is_box(q, mb))
+        return;
+    for (int i = 0; i < 4; i++) {
+        qpdf_oh v = qpdf_oh_get_array_item(q, mb, i);
+        if (!qpdf_oh_is_number(q, v)) {
+            memcpy(box, a4, sizeof a4);
             return;
         }
-        node = qpdf_oh_get_key(q, node, "/Parent");
+        box[i] = qpdf_oh_get_numeric_value(q, v);
     }
 }
 
@@ -651,11 +667,6 @@ void pdf_edit_end(pdf_edit *ed)
 void pdf_edit_put_keys(pdf_edit *ed, qpdf_oh dict, const char *const *skip)
 {
     put_keys(ed->o.q, dict, skip, ed->out);
-}
-
-void pdf_edit_put_text(pdf_edit *ed, const char *text)
-{
-    put_text(ed->out, text);
 }
 
 int pdf_edit_close(pdf_edit *ed, error *err)

@@ -67,6 +67,14 @@ int pdf_update_write(const char *pdf, size_t len, const pdf_sig_meta *m, buf *ou
  * second range starts after /Contents' '>' and runs to the end of the file. 0, or -1. */
 int pdf_update_set_byterange(buf *out, const pdf_update_pos *pos, error *err);
 
+/* The deepest page tree an inherited page attribute is looked for in. */
+#define PDF_PAGE_TREE_DEPTH_MAX 32
+
+/* The value of key on page, or on the nearest of its parents where wanted(q, value) holds (a
+ * page inherits /Resources, /MediaBox… from the page tree); qpdf's null when none. */
+qpdf_oh pdf_inherited(qpdf_data q, qpdf_oh page, const char *key,
+                      int (*wanted)(qpdf_data q, qpdf_oh value));
+
 /* The most certificates, and the most CRLs, one DSS update adds. */
 #define PDF_DSS_ITEMS_MAX 64
 
@@ -116,8 +124,6 @@ buf *pdf_edit_out(pdf_edit *ed);
 /* Appends "key value" lines for every key of dict but those of skip (NULL-terminated): values
  * as qpdf unparses them, indirect ones as references, direct ones whole. */
 void pdf_edit_put_keys(pdf_edit *ed, qpdf_oh dict, const char *const *skip);
-/* Appends a text string (valid UTF-8, checked by the caller) as UTF-16BE hex. */
-void pdf_edit_put_text(pdf_edit *ed, const char *text);
 /* Ends the update (cross-reference section, trailer, startxref) and frees ed. 0, or -1 with
  * err (ERR_INVALID_ARG "pdf": qpdf found the objects read damaged; ERR_TOO_LARGE: out is
  * full; ERR_INTERNAL: out of memory). */
